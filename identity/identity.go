@@ -1,0 +1,110 @@
+package identity
+
+import (
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Identity is who a workload is, established by verifying a credential: a
+// SPIFFE ID from an SVID, or an OIDC issuer and subject from a job token, with
+// the CI claims normalized across platforms.
+//
+// The zero Identity is "nobody": it matches no grant.
+type Identity struct {
+	// SPIFFEID is set when the identity comes from an SVID.
+	SPIFFEID spiffeid.ID `json:"spiffe_id,omitzero"`
+	// Issuer and Subject are set when the identity comes from an OIDC token.
+	Issuer  string `json:"issuer,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	// Claims are the normalized CI claims, when known.
+	Claims Claims `json:"claims,omitzero"`
+}
+
+// Claims are CI job claims normalized across platforms (GitHub Actions,
+// GitLab CI, CircleCI, Buildkite, and a vendor's own issuer). A field a
+// platform does not provide is empty.
+type Claims struct {
+	// Platform names the CI system, e.g. "github-actions", "gitlab-ci".
+	Platform string `json:"platform,omitempty"`
+	// Repository is the source repository, e.g. "octo-org/octo-repo".
+	Repository string `json:"repository,omitempty"`
+	// Ref is the full git ref, e.g. "refs/heads/main".
+	Ref string `json:"ref,omitempty"`
+	// RefProtected reports whether the platform says the ref is protected.
+	RefProtected bool `json:"ref_protected,omitempty"`
+	// Commit is the commit SHA being built.
+	Commit string `json:"commit,omitempty"`
+	// Workflow is the pipeline or workflow definition's name or path.
+	Workflow string `json:"workflow,omitempty"`
+	// WorkflowRef pins the workflow definition, e.g. "org/repo/.github/workflows/x.yml@refs/heads/main".
+	WorkflowRef string `json:"workflow_ref,omitempty"`
+	// Job is the job's name or id within the run.
+	Job string `json:"job,omitempty"`
+	// RunID and RunAttempt identify the run.
+	RunID      string `json:"run_id,omitempty"`
+	RunAttempt string `json:"run_attempt,omitempty"`
+	// Event is what triggered the run, e.g. "push", "pull_request", "schedule".
+	Event string `json:"event,omitempty"`
+	// Actor is the human or bot that triggered the run.
+	Actor string `json:"actor,omitempty"`
+	// Runner is "hosted" or "self-hosted".
+	Runner string `json:"runner,omitempty"`
+	// Environment is the deployment environment the job targets, if any.
+	Environment string `json:"environment,omitempty"`
+}
+
+// ID returns a stable identifier: the SPIFFE ID, or "<issuer>#<subject>", or
+// "" for the zero Identity.
+func (id Identity) ID() string {
+	switch {
+	case !id.SPIFFEID.IsZero():
+		return id.SPIFFEID.String()
+	case id.Issuer != "" || id.Subject != "":
+		return id.Issuer + "#" + id.Subject
+	default:
+		return ""
+	}
+}
+
+// IsZero reports whether id identifies nobody.
+func (id Identity) IsZero() bool { return id.ID() == "" }
+
+// AuditActor returns the identity as an audit actor. Claims are not secret.
+func (id Identity) AuditActor() audit.Actor {
+	kind := "job"
+	if !id.SPIFFEID.IsZero() {
+		kind = "workload"
+	}
+	return audit.Actor{ID: id.ID(), Kind: kind, Claims: id.Claims.Map()}
+}
+
+// Map returns the non-empty claims keyed by their JSON names.
+func (c Claims) Map() map[string]string {
+	m := map[string]string{}
+	add := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	add("platform", c.Platform)
+	add("repository", c.Repository)
+	add("ref", c.Ref)
+	if c.RefProtected {
+		m["ref_protected"] = "true"
+	}
+	add("commit", c.Commit)
+	add("workflow", c.Workflow)
+	add("workflow_ref", c.WorkflowRef)
+	add("job", c.Job)
+	add("run_id", c.RunID)
+	add("run_attempt", c.RunAttempt)
+	add("event", c.Event)
+	add("actor", c.Actor)
+	add("runner", c.Runner)
+	add("environment", c.Environment)
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
