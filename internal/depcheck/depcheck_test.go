@@ -33,6 +33,7 @@ var forbidden = map[string][]string{
 	"github.com/ztci/ztci/policy":   append([]string{sigstoreGo, ggcr}, backends...),
 	"github.com/ztci/ztci/attest":   append([]string{opa, ggcr}, backends...),
 	"github.com/ztci/ztci/verify":   append([]string{opa, ggcr}, backends...),
+	"github.com/ztci/ztci/registry": append([]string{opa}, backends...),
 }
 
 func TestDependencies(t *testing.T) {
