@@ -1,0 +1,270 @@
+package policy
+
+import (
+	"github.com/ztci/ztci/identity"
+)
+
+// Actions name what an [Input] asks to decide. Policies dispatch on
+// input.action; the built-in library denies an action it does not know.
+const (
+	ActionDeploy          = "deploy"           // release artifacts to an environment
+	ActionPipelineRun     = "pipeline.run"     // run a pipeline configuration
+	ActionSecretsRelease  = "secrets.release"  // hand secrets to a job
+	ActionKubernetesAdmit = "kubernetes.admit" // apply Kubernetes manifests
+	ActionTerraformApply  = "terraform.apply"  // apply a Terraform plan
+)
+
+// Input is the one document a policy sees as `input`: who is asking (the
+// job and its identity), what it runs (the pipeline configuration), what it
+// ships (artifacts with their verification results), what it asks for
+// (secrets) and what it changes (Kubernetes manifests, a Terraform plan).
+//
+// The JSON encoding of Input is exactly the document Rego sees. Scalar
+// fields are always present (so a comparison in Rego is never silently
+// undefined); lists, maps and optional sections are absent when empty.
+//
+// Input carries no secret values: secret names, digests and claims only.
+type Input struct {
+	// Action is one of the Action* constants, or a name the caller's own
+	// policy understands.
+	Action string `json:"action"`
+	// Job is the job asking, with its identity claims.
+	Job Job `json:"job"`
+	// Pipeline is the pipeline configuration being run, if any.
+	Pipeline *Pipeline `json:"pipeline,omitempty"`
+	// Artifacts are the artifacts involved (e.g. to be deployed), each with
+	// the results of verifying its signatures and attestations.
+	Artifacts []Artifact `json:"artifacts,omitempty"`
+	// Secrets is the secret release being requested, if any.
+	Secrets *SecretsRequest `json:"secrets,omitempty"`
+	// Manifests are Kubernetes objects (decoded YAML/JSON) to be applied.
+	Manifests []map[string]any `json:"manifests,omitempty"`
+	// TerraformPlan is the output of `terraform show -json PLAN`.
+	TerraformPlan map[string]any `json:"terraform_plan,omitempty"`
+}
+
+// Job describes the job asking for a decision: its verified identity and
+// the CI claims normalized across platforms (see [identity.Claims]), plus
+// approvals granted to this run. Build it with [JobFromIdentity].
+type Job struct {
+	// ID is the identity's stable identifier, see [identity.Identity.ID].
+	ID string `json:"id"`
+	// SPIFFEID is set when the identity comes from an SVID.
+	SPIFFEID string `json:"spiffe_id"`
+	// Issuer and Subject are set when the identity comes from an OIDC token.
+	Issuer  string `json:"issuer"`
+	Subject string `json:"subject"`
+	// Platform names the CI system, e.g. "github-actions".
+	Platform string `json:"platform"`
+	// Repository is the source repository, e.g. "octo-org/octo-repo".
+	Repository string `json:"repository"`
+	// Ref is the full git ref, e.g. "refs/heads/main".
+	Ref string `json:"ref"`
+	// Protected reports whether the platform says Ref is protected.
+	Protected bool `json:"protected"`
+	// Commit is the commit SHA being built.
+	Commit string `json:"commit"`
+	// Workflow and WorkflowRef name and pin the pipeline definition.
+	Workflow    string `json:"workflow"`
+	WorkflowRef string `json:"workflow_ref"`
+	// Name is the job's name within the run.
+	Name string `json:"name"`
+	// RunID identifies the run.
+	RunID string `json:"run_id"`
+	// Trigger is what started the run: "push", "pull_request", "schedule"...
+	Trigger string `json:"trigger"`
+	// Actor is the human or bot that triggered the run.
+	Actor string `json:"actor"`
+	// Runner is "hosted" or "self-hosted".
+	Runner string `json:"runner"`
+	// Environment is the deployment environment the job targets.
+	Environment string `json:"environment"`
+	// Approvals are the approvals granted in this run so far.
+	Approvals []Approval `json:"approvals,omitempty"`
+}
+
+// Approval is a manual approval granted in a run (a GitHub environment
+// review, a CircleCI approval job, a GitLab manual job).
+type Approval struct {
+	// Name is the approval job or gate, e.g. "hold-production".
+	Name string `json:"name"`
+	// By is who approved.
+	By string `json:"by"`
+}
+
+// JobFromIdentity returns the Job for a verified identity, copying its
+// normalized claims.
+func JobFromIdentity(id identity.Identity) Job {
+	c := id.Claims
+	j := Job{
+		ID:          id.ID(),
+		Issuer:      id.Issuer,
+		Subject:     id.Subject,
+		Platform:    c.Platform,
+		Repository:  c.Repository,
+		Ref:         c.Ref,
+		Protected:   c.RefProtected,
+		Commit:      c.Commit,
+		Workflow:    c.Workflow,
+		WorkflowRef: c.WorkflowRef,
+		Name:        c.Job,
+		RunID:       c.RunID,
+		Trigger:     c.Event,
+		Actor:       c.Actor,
+		Runner:      c.Runner,
+		Environment: c.Environment,
+	}
+	if !id.SPIFFEID.IsZero() {
+		j.SPIFFEID = id.SPIFFEID.String()
+	}
+	return j
+}
+
+// Pipeline is a CI configuration normalized across platforms: jobs with
+// their dependencies, images, steps and the actions/orbs they use. Raw may
+// hold the platform's own document for rules the normalized form cannot
+// express.
+type Pipeline struct {
+	// Platform names the CI system the configuration is for.
+	Platform string `json:"platform"`
+	// Path is the configuration file, e.g. ".circleci/config.yml".
+	Path string `json:"path"`
+	// Uses lists pipeline-level reusable units: CircleCI orbs
+	// ("circleci/node@5.1.0"), GitLab includes.
+	Uses []string `json:"uses,omitempty"`
+	// Jobs are the pipeline's jobs.
+	Jobs []PipelineJob `json:"jobs,omitempty"`
+	// Raw is the platform's configuration document, if the caller has it.
+	Raw map[string]any `json:"raw,omitempty"`
+}
+
+// PipelineJob is one job of a [Pipeline].
+type PipelineJob struct {
+	// Name identifies the job within the pipeline.
+	Name string `json:"name"`
+	// Type is "approval" for a manual approval gate, "" otherwise.
+	Type string `json:"type"`
+	// Environment is the deployment environment the job targets, if any.
+	Environment string `json:"environment"`
+	// Privileged reports a privileged container or machine executor.
+	Privileged bool `json:"privileged"`
+	// Requires lists the jobs that must finish before this one.
+	Requires []string `json:"requires,omitempty"`
+	// Branches lists the ref filters the job runs on (empty: all).
+	Branches []string `json:"branches,omitempty"`
+	// Images lists the container images the job runs in.
+	Images []string `json:"images,omitempty"`
+	// Steps are the job's steps.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Step is one step of a [PipelineJob].
+type Step struct {
+	// Name is the step's display name.
+	Name string `json:"name"`
+	// Uses is the action, orb command or template the step runs, e.g.
+	// "actions/checkout@<sha>".
+	Uses string `json:"uses"`
+	// Image is a container image the step runs, e.g. "docker://alpine@sha256:…".
+	Image string `json:"image"`
+	// Privileged reports a step that runs privileged (e.g. docker --privileged).
+	Privileged bool `json:"privileged"`
+}
+
+// Artifact is an artifact with the results of verifying it. It is filled
+// from the verify package's result; policy does not verify anything itself.
+type Artifact struct {
+	// Name is the artifact's name or image reference, e.g. "ghcr.io/org/app".
+	Name string `json:"name"`
+	// Digest is "<alg>:<hex>", e.g. "sha256:…".
+	Digest string `json:"digest"`
+	// Verified reports whether the artifact's signature, transparency log
+	// entry and timestamps verified. Policies must deny when it is false.
+	Verified bool `json:"verified"`
+	// Signer is who signed the artifact, as established by verification.
+	Signer Signer `json:"signer"`
+	// Attestations are the verified attestations about the artifact.
+	Attestations []Attestation `json:"attestations,omitempty"`
+}
+
+// Signer is a verified signing identity: the certificate's subject
+// alternative name and OIDC issuer, and the CI claims from its extensions.
+type Signer struct {
+	// SAN is the certificate's subject alternative name (URI or email).
+	SAN string `json:"san"`
+	// Issuer is the OIDC issuer that vouched for SAN.
+	Issuer string `json:"issuer"`
+	// Claims are the CI claims the certificate carries (Fulcio extensions).
+	Claims identity.Claims `json:"claims"`
+}
+
+// Attestation is one verified in-toto attestation. At most one of
+// Provenance and Scan is set, according to PredicateType; Predicate may
+// hold the raw predicate for other types.
+type Attestation struct {
+	// PredicateType is the in-toto predicate type URI.
+	PredicateType string `json:"predicate_type"`
+	// Signer is who signed the attestation.
+	Signer Signer `json:"signer"`
+	// Provenance is set for SLSA provenance predicates.
+	Provenance *Provenance `json:"provenance,omitempty"`
+	// Scan is set for vulnerability scan predicates.
+	Scan *Scan `json:"scan,omitempty"`
+	// Predicate is the raw predicate, if the caller passes it on.
+	Predicate map[string]any `json:"predicate,omitempty"`
+}
+
+// Provenance holds the SLSA provenance fields policies decide on.
+type Provenance struct {
+	// BuilderID is runDetails.builder.id.
+	BuilderID string `json:"builder_id"`
+	// BuildType is buildDefinition.buildType.
+	BuildType string `json:"build_type"`
+	// SourceRepository is the source the build came from, as a URI, e.g.
+	// "git+https://github.com/org/repo".
+	SourceRepository string `json:"source_repository"`
+	// SourceRef is the git ref built, e.g. "refs/heads/main".
+	SourceRef string `json:"source_ref"`
+	// SourceDigest is the commit built.
+	SourceDigest string `json:"source_digest"`
+	// ExternalParameters is buildDefinition.externalParameters.
+	ExternalParameters map[string]any `json:"external_parameters,omitempty"`
+}
+
+// Scan summarizes a vulnerability scan predicate.
+type Scan struct {
+	// Scanner names the scanner, e.g. "trivy 0.58".
+	Scanner string `json:"scanner"`
+	// Counts by severity.
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	// Findings lists individual findings, if the caller passes them on.
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Finding is one vulnerability finding.
+type Finding struct {
+	ID       string `json:"id"`       // e.g. "CVE-2024-3094"
+	Severity string `json:"severity"` // "critical", "high", "medium", "low"
+	Package  string `json:"package"`  // e.g. "pkg:deb/debian/xz-utils@5.6.0"
+}
+
+// SecretsRequest is a request to release secrets to the job in
+// [Input.Job]. It names secrets; it never holds their values.
+type SecretsRequest struct {
+	// Names are the secrets requested.
+	Names []string `json:"names,omitempty"`
+}
+
+// SecretsInput returns the Input that asks whether the job with identity id
+// may receive the named secrets (Action "secrets.release"). The secrets
+// package uses it to consult an [Evaluator].
+func SecretsInput(id identity.Identity, names ...string) Input {
+	return Input{
+		Action:  ActionSecretsRelease,
+		Job:     JobFromIdentity(id),
+		Secrets: &SecretsRequest{Names: names},
+	}
+}
