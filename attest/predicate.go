@@ -1,0 +1,96 @@
+package attest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidPredicate: a predicate is missing required fields or is not what
+// its predicate type claims. Finer sentinels below wrap it.
+var ErrInvalidPredicate = errors.New("attest: invalid predicate")
+
+// Predicate is the body of a Statement together with its type URI.
+//
+// PredicateJSON returns the predicate as one JSON object, or an error wrapping
+// ErrInvalidPredicate when the value is not a valid predicate of its type. It
+// must be safe to call more than once. Implementations in this package:
+// *Provenance, *TestResult, SBOM (SPDX, CycloneDX) and Custom.
+type Predicate interface {
+	PredicateType() string
+	PredicateJSON() (json.RawMessage, error)
+}
+
+// NewStatement builds and validates a v1 Statement binding pred to subjects.
+// The subjects are copied.
+func NewStatement(subjects []ResourceDescriptor, pred Predicate) (*Statement, error) {
+	if pred == nil {
+		return nil, ErrPredicateRequired
+	}
+	raw, err := pred.PredicateJSON()
+	if err != nil {
+		return nil, err
+	}
+	s := &Statement{
+		Type:          StatementTypeV1,
+		Subject:       append([]ResourceDescriptor(nil), subjects...),
+		PredicateType: pred.PredicateType(),
+		Predicate:     raw,
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Custom returns a Predicate of any type from a JSON object. The JSON is
+// checked to be one object without duplicate keys and copied.
+func Custom(predicateType string, predicate []byte) Predicate {
+	return &customPredicate{typ: predicateType, raw: bytes.Clone(predicate)}
+}
+
+type customPredicate struct {
+	typ string
+	raw []byte
+}
+
+func (c *customPredicate) PredicateType() string { return c.typ }
+
+func (c *customPredicate) PredicateJSON() (json.RawMessage, error) {
+	if c.typ == "" {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPredicate, ErrPredicateTypeRequired)
+	}
+	if err := checkObject(c.raw); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(c.raw), nil
+}
+
+// ErrPredicateNotJSON: the predicate bytes are not one JSON object.
+var ErrPredicateNotJSON = fmt.Errorf("%w: not a JSON object", ErrInvalidPredicate)
+
+func checkObject(b []byte) error {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || t[0] != '{' {
+		return ErrPredicateNotJSON
+	}
+	if len(b) > MaxStatementSize {
+		return fmt.Errorf("%w: %w", ErrPredicateNotJSON, ErrTooLarge)
+	}
+	if err := checkStrictJSON(b); err != nil {
+		return fmt.Errorf("%w: %w", ErrPredicateNotJSON, err)
+	}
+	return nil
+}
+
+// marshalPredicate encodes v without HTML escaping, as one compact object.
+func marshalPredicate(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPredicate, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,270 @@
+package attest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Statement type and predicate type URIs.
+const (
+	// StatementTypeV1 is the only _type this package reads or writes.
+	StatementTypeV1 = "https://in-toto.io/Statement/v1"
+	// PayloadType is the DSSE payloadType of an in-toto Statement.
+	PayloadType = "application/vnd.in-toto+json"
+
+	PredicateSLSAProvenanceV1 = "https://slsa.dev/provenance/v1"
+	PredicateSPDX             = "https://spdx.dev/Document"
+	PredicateCycloneDX        = "https://cyclonedx.org/bom"
+	PredicateTestResult       = "https://in-toto.io/attestation/test-result/v0.1"
+)
+
+// MaxStatementSize bounds the input ParseStatement reads.
+const MaxStatementSize = 64 << 20
+
+// ResourceDescriptor is the in-toto v1 ResourceDescriptor. Its JSON form is
+// the spec's; Content is base64 in JSON as the spec requires.
+type ResourceDescriptor struct {
+	Name             string         `json:"name,omitempty"`
+	URI              string         `json:"uri,omitempty"`
+	Digest           DigestSet      `json:"digest,omitempty"`
+	Content          []byte         `json:"content,omitempty"`
+	DownloadLocation string         `json:"downloadLocation,omitempty"`
+	MediaType        string         `json:"mediaType,omitempty"`
+	Annotations      map[string]any `json:"annotations,omitempty"`
+}
+
+// Validate applies the ResourceDescriptor rules: at least one of name, uri or
+// digest, and every digest entry well-formed (see DigestSet.Validate).
+func (r *ResourceDescriptor) Validate() error {
+	if r.Name == "" && r.URI == "" && len(r.Digest) == 0 {
+		return ErrDescriptorRequired
+	}
+	if err := r.Digest.Validate(); err != nil {
+		return &statementError{where: "digest", err: err}
+	}
+	return nil
+}
+
+// Statement is an in-toto v1 Statement. Its encoding/json form is exactly the
+// spec's (_type, subject, predicateType, predicate); the predicate is kept as
+// raw JSON so any predicate type round-trips byte for byte.
+type Statement struct {
+	Type          string               `json:"_type"`
+	Subject       []ResourceDescriptor `json:"subject"`
+	PredicateType string               `json:"predicateType"`
+	Predicate     json.RawMessage      `json:"predicate"`
+}
+
+// Validate applies the in-toto v1 Statement rules and returns an error
+// wrapping ErrInvalidStatement and a finer sentinel:
+//   - _type must be StatementTypeV1 (ErrStatementType; the legacy v0.1 type is
+//     rejected: this package produces and consumes v1 only);
+//   - at least one subject (ErrSubjectRequired), each a valid
+//     ResourceDescriptor with a digest (ErrDigestRequired, ErrInvalidDigest);
+//   - a predicateType (ErrPredicateTypeRequired);
+//   - a predicate that is a JSON object (ErrPredicateRequired when missing or
+//     null, ErrMalformedJSON otherwise). The spec text calls the predicate
+//     optional; the upstream library and its test vectors require it, and so
+//     do we (use {} for an empty predicate).
+func (s *Statement) Validate() error {
+	if s == nil {
+		return ErrSubjectRequired
+	}
+	if s.Type != StatementTypeV1 {
+		return fmt.Errorf("%w: got %q, want %q", ErrStatementType, truncate(s.Type), StatementTypeV1)
+	}
+	if len(s.Subject) == 0 {
+		return ErrSubjectRequired
+	}
+	for i := range s.Subject {
+		rd := &s.Subject[i]
+		if err := rd.Validate(); err != nil {
+			return fmt.Errorf("subject[%d]: %w", i, err)
+		}
+		if len(rd.Digest) == 0 {
+			return fmt.Errorf("%w: subject[%d]", ErrDigestRequired, i)
+		}
+	}
+	if s.PredicateType == "" {
+		return ErrPredicateTypeRequired
+	}
+	p := bytes.TrimSpace(s.Predicate)
+	if len(p) == 0 || bytes.Equal(p, []byte("null")) {
+		return ErrPredicateRequired
+	}
+	if p[0] != '{' || !json.Valid(p) {
+		return fmt.Errorf("%w: predicate is not a JSON object", ErrMalformedJSON)
+	}
+	return nil
+}
+
+// ParseStatement strictly parses and validates one in-toto v1 Statement.
+// Beyond Validate it rejects input larger than MaxStatementSize, invalid
+// UTF-8 or JSON, duplicate object keys at any depth, trailing data, and keys
+// that differ from the spec's only in case (encoding/json would otherwise
+// match "_TYPE" to _type): each field is read by its exact name. Unknown
+// fields are ignored, as the spec requires.
+func ParseStatement(b []byte) (*Statement, error) {
+	if len(b) > MaxStatementSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxStatementSize)
+	}
+	if err := checkStrictJSON(b); err != nil {
+		return nil, err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil || top == nil {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformedJSON)
+	}
+	s := &Statement{}
+	if err := field(top, "_type", &s.Type); err != nil {
+		return nil, err
+	}
+	if err := field(top, "predicateType", &s.PredicateType); err != nil {
+		return nil, err
+	}
+	var subjects []json.RawMessage
+	if err := field(top, "subject", &subjects); err != nil {
+		return nil, err
+	}
+	for i, raw := range subjects {
+		rd, err := parseDescriptor(raw)
+		if err != nil {
+			return nil, fmt.Errorf("subject[%d]: %w", i, err)
+		}
+		s.Subject = append(s.Subject, rd)
+	}
+	if p, ok := top["predicate"]; ok {
+		s.Predicate = append(json.RawMessage(nil), p...)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParseResourceDescriptor strictly parses and validates one ResourceDescriptor
+// with the same rules as ParseStatement.
+func ParseResourceDescriptor(b []byte) (*ResourceDescriptor, error) {
+	if len(b) > MaxStatementSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxStatementSize)
+	}
+	if err := checkStrictJSON(b); err != nil {
+		return nil, err
+	}
+	rd, err := parseDescriptor(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := rd.Validate(); err != nil {
+		return nil, err
+	}
+	return &rd, nil
+}
+
+func parseDescriptor(raw json.RawMessage) (ResourceDescriptor, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return ResourceDescriptor{}, fmt.Errorf("%w: resource descriptor is not a JSON object", ErrMalformedJSON)
+	}
+	var rd ResourceDescriptor
+	for _, f := range []struct {
+		name string
+		dst  any
+	}{
+		{"name", &rd.Name},
+		{"uri", &rd.URI},
+		{"digest", &rd.Digest},
+		{"content", &rd.Content},
+		{"downloadLocation", &rd.DownloadLocation},
+		{"mediaType", &rd.MediaType},
+		{"annotations", &rd.Annotations},
+	} {
+		if err := field(m, f.name, f.dst); err != nil {
+			return ResourceDescriptor{}, err
+		}
+	}
+	return rd, nil
+}
+
+// field decodes m[name] (exact key) into dst; a missing key leaves dst zero.
+func field(m map[string]json.RawMessage, name string, dst any) error {
+	raw, ok := m[name]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%w: field %q: wrong type", ErrMalformedJSON, name)
+	}
+	return nil
+}
+
+// checkStrictJSON accepts exactly one JSON value with no duplicate object
+// keys and nothing but whitespace after it.
+func checkStrictJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%w: not valid UTF-8", ErrMalformedJSON)
+	}
+	if !json.Valid(b) {
+		return fmt.Errorf("%w: not valid JSON", ErrMalformedJSON)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		keys   map[string]struct{}
+		expect bool // next string token in an object is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %s", ErrMalformedJSON, strconv.Quote(err.Error()))
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{object: true, keys: map[string]struct{}{}, expect: true})
+			case '[':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.expect {
+				if _, dup := top.keys[t]; dup {
+					return fmt.Errorf("%w: duplicate key %q", ErrMalformedJSON, truncate(t))
+				}
+				top.keys[t] = struct{}{}
+				top.expect = false
+				continue
+			}
+			if top != nil && top.object {
+				top.expect = true
+			}
+		default:
+			if top != nil && top.object {
+				top.expect = true
+			}
+		}
+	}
+	return nil
+}
