@@ -1,8 +1,8 @@
 package attest
 
 import (
-	"maps"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -137,4 +137,3 @@ func truncate(s string) string {
 	}
 	return s
 }
-

@@ -67,7 +67,9 @@ type statementError struct {
 	err   error
 }
 
-func (e *statementError) Error() string { return "attest: invalid in-toto statement: " + e.where + ": " + e.err.Error() }
+func (e *statementError) Error() string {
+	return "attest: invalid in-toto statement: " + e.where + ": " + e.err.Error()
+}
 func (e *statementError) Unwrap() []error {
 	return []error{ErrInvalidStatement, e.err}
 }
