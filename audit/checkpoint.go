@@ -1,0 +1,178 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Checkpoint is a signed statement of a log's size and Merkle root, in the
+// C2SP tlog-checkpoint format (https://c2sp.org/tlog-checkpoint) signed as a
+// C2SP signed note with Ed25519:
+//
+//	<origin>
+//	<size>
+//	<base64 root>
+//
+//	— <origin> <base64 key hash || signature>
+//
+// The origin is the log's identity: a checkpoint from another log instance
+// has another origin and is rejected with [ErrForeignLog].
+type Checkpoint struct {
+	Origin string
+	Size   uint64
+	Root   []byte
+	// Signed is the complete signed note. Verification always starts from
+	// it, never from the other fields.
+	Signed []byte
+}
+
+// Verifier checks checkpoints, proofs and whole logs offline, holding only
+// a log's origin and Ed25519 public key.
+type Verifier struct {
+	origin string
+	nv     note.Verifier
+	vkey   string
+}
+
+// NewVerifier returns a Verifier for the log named origin with public key
+// pub. origin must be a valid note key name (no spaces or '+'), e.g.
+// "example.com/ztci/audit/prod".
+func NewVerifier(origin string, pub ed25519.PublicKey) (*Verifier, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("audit: verifier: want %d-byte Ed25519 public key, got %d bytes", ed25519.PublicKeySize, len(pub))
+	}
+	vkey, err := note.NewEd25519VerifierKey(origin, pub)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verifier: origin %q: %w", origin, err)
+	}
+	nv, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verifier: %w", err)
+	}
+	return &Verifier{origin: origin, nv: nv, vkey: vkey}, nil
+}
+
+// Origin returns the log identity the verifier accepts.
+func (v *Verifier) Origin() string { return v.origin }
+
+// VerifierKey returns the key in signed-note verifier-key form
+// ("<name>+<hash>+<base64>"), for use with other C2SP tools.
+func (v *Verifier) VerifierKey() string { return v.vkey }
+
+// Checkpoint verifies a signed checkpoint and returns its contents. Errors
+// wrap [ErrForeignLog], [ErrCheckpointSignature] or [ErrCorruptEntry].
+func (v *Verifier) Checkpoint(signed []byte) (Checkpoint, error) {
+	origin, _, _ := strings.Cut(string(signed), "\n")
+	if origin != v.origin {
+		return Checkpoint{}, &MismatchError{Kind: ErrForeignLog, What: "checkpoint origin", Want: strconv.Quote(v.origin), Got: strconv.Quote(origin)}
+	}
+	n, err := note.Open(signed, note.VerifierList(v.nv))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("%w: %w", ErrCheckpointSignature, err)
+	}
+	cp, err := parseCheckpointBody(n.Text)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	cp.Signed = append([]byte(nil), signed...)
+	return cp, nil
+}
+
+func parseCheckpointBody(text string) (Checkpoint, error) {
+	lines := strings.Split(text, "\n")
+	if len(lines) != 4 || lines[3] != "" {
+		return Checkpoint{}, fmt.Errorf("%w: checkpoint body: want 3 lines", ErrCorruptEntry)
+	}
+	size, err := strconv.ParseUint(lines[1], 10, 64)
+	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
+		return Checkpoint{}, fmt.Errorf("%w: checkpoint size %q", ErrCorruptEntry, lines[1])
+	}
+	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
+	if err != nil || len(root) != sha256.Size {
+		return Checkpoint{}, fmt.Errorf("%w: checkpoint root %q", ErrCorruptEntry, lines[2])
+	}
+	return Checkpoint{Origin: lines[0], Size: size, Root: root}, nil
+}
+
+func checkpointBody(origin string, size uint64, root []byte) string {
+	return origin + "\n" + strconv.FormatUint(size, 10) + "\n" + base64.StdEncoding.EncodeToString(root) + "\n"
+}
+
+// Inclusion verifies that entry (the exact bytes of an event as stored in
+// the log, see [Receipt]) is at index in the log committed to by the signed
+// checkpoint cp. Errors wrap [ErrProof] or a checkpoint error.
+func (v *Verifier) Inclusion(cp Checkpoint, index uint64, entry []byte, p [][]byte) error {
+	c, err := v.Checkpoint(cp.Signed)
+	if err != nil {
+		return err
+	}
+	leaf := rfc6962.DefaultHasher.HashLeaf(entry)
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, c.Size, leaf, p, c.Root); err != nil {
+		return fmt.Errorf("%w: inclusion of entry %d in tree of size %d: %w", ErrProof, index, c.Size, err)
+	}
+	return nil
+}
+
+// Consistency verifies that the log committed to by newer is an append-only
+// extension of the one committed to by older. Errors wrap [ErrProof] or a
+// checkpoint error.
+func (v *Verifier) Consistency(older, newer Checkpoint, p [][]byte) error {
+	a, err := v.Checkpoint(older.Signed)
+	if err != nil {
+		return err
+	}
+	b, err := v.Checkpoint(newer.Signed)
+	if err != nil {
+		return err
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, a.Size, b.Size, p, a.Root, b.Root); err != nil {
+		return fmt.Errorf("%w: consistency %d -> %d: %w", ErrProof, a.Size, b.Size, err)
+	}
+	return nil
+}
+
+// ed25519Signer is a note.Signer over an Ed25519 key.
+type ed25519Signer struct {
+	name string
+	hash uint32
+	key  ed25519.PrivateKey
+}
+
+func newSigner(origin string, key ed25519.PrivateKey) (*ed25519Signer, *Verifier, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, nil, fmt.Errorf("audit: signing key: want %d-byte Ed25519 private key, got %d bytes", ed25519.PrivateKeySize, len(key))
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	v, err := NewVerifier(origin, pub)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Same key hash as the note package: SHA-256(name "\n" alg || pub)[:4].
+	h := sha256.New()
+	h.Write([]byte(origin + "\n"))
+	h.Write(append([]byte{1}, pub...))
+	s := &ed25519Signer{name: origin, hash: binary.BigEndian.Uint32(h.Sum(nil)), key: key}
+	return s, v, nil
+}
+
+func (s *ed25519Signer) Name() string                    { return s.name }
+func (s *ed25519Signer) KeyHash() uint32                 { return s.hash }
+func (s *ed25519Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
+
+func (s *ed25519Signer) sign(size uint64, root []byte) (Checkpoint, error) {
+	signed, err := note.Sign(&note.Note{Text: checkpointBody(s.name, size, root)}, s)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
+	}
+	return Checkpoint{Origin: s.name, Size: size, Root: bytes.Clone(root), Signed: signed}, nil
+}

@@ -1,0 +1,110 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package wraps one of them;
+// match with [errors.Is]. The hierarchy is:
+//
+//	ErrInvalidEvent
+//	ErrSink
+//	  ErrBufferFull, ErrClosed, ErrDelivery
+//	ErrInvalidLog
+//	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrForeignLog,
+//	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch
+//	ErrProof
+var (
+	// ErrInvalidEvent: an event is missing a required field or cannot be
+	// decoded.
+	ErrInvalidEvent = errors.New("audit: invalid event")
+
+	// ErrSink: a sink could not record an event. The audited action must be
+	// treated as failed.
+	ErrSink = errors.New("audit: sink failed")
+	// ErrBufferFull: a bounded buffer is full and the back-pressure policy
+	// is to reject.
+	ErrBufferFull = fmt.Errorf("%w: buffer full", ErrSink)
+	// ErrClosed: the sink or log was closed.
+	ErrClosed = fmt.Errorf("%w: closed", ErrSink)
+	// ErrDelivery: a remote endpoint did not acknowledge the event after all
+	// retries.
+	ErrDelivery = fmt.Errorf("%w: not delivered", ErrSink)
+
+	// ErrInvalidLog: a tamper-evident log failed verification. The concrete
+	// error is a [*LogError] carrying the position.
+	ErrInvalidLog = errors.New("audit: invalid log")
+	// ErrCorruptEntry: a line is malformed or its checksum does not match.
+	ErrCorruptEntry = fmt.Errorf("%w: corrupt entry", ErrInvalidLog)
+	// ErrSequence: an entry carries the wrong sequence number (entries were
+	// reordered, duplicated or removed).
+	ErrSequence = fmt.Errorf("%w: entry out of sequence", ErrInvalidLog)
+	// ErrTornTail: the log ends in an incomplete line, as left by a crash
+	// during an append. [Open] truncates it; [Verifier.Log] reports it.
+	ErrTornTail = fmt.Errorf("%w: torn tail", ErrInvalidLog)
+	// ErrForeignLog: the log or a checkpoint belongs to another log
+	// instance (its origin differs).
+	ErrForeignLog = fmt.Errorf("%w: log from another instance", ErrInvalidLog)
+	// ErrCheckpointSignature: a checkpoint is not validly signed by the
+	// expected key.
+	ErrCheckpointSignature = fmt.Errorf("%w: bad checkpoint signature", ErrInvalidLog)
+	// ErrCheckpointSize: a checkpoint's tree size does not match the number
+	// of entries before it.
+	ErrCheckpointSize = fmt.Errorf("%w: checkpoint size mismatch", ErrInvalidLog)
+	// ErrRootMismatch: the Merkle root of the entries does not match the
+	// signed checkpoint: entries were altered.
+	ErrRootMismatch = fmt.Errorf("%w: merkle root mismatch", ErrInvalidLog)
+
+	// ErrProof: an inclusion or consistency proof does not verify.
+	ErrProof = errors.New("audit: proof does not verify")
+)
+
+// FieldError reports a missing or invalid event field.
+type FieldError struct {
+	Field string // JSON name, e.g. "actor.id"
+	Want  string // what was expected
+	Got   string // what was found
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("audit: invalid event: field %s: want %s, got %q", e.Field, e.Want, e.Got)
+}
+
+// Unwrap returns [ErrInvalidEvent].
+func (e *FieldError) Unwrap() error { return ErrInvalidEvent }
+
+// LogError locates the first problem found in a log.
+type LogError struct {
+	// Line is the 1-based line number; the header is line 1.
+	Line int
+	// Offset is the byte offset of the start of the line.
+	Offset int64
+	// Index is the index of the entry the problem concerns: the entry on
+	// the line, or for a checkpoint the number of entries before it.
+	Index uint64
+	// Err wraps one of the ErrInvalidLog sentinels.
+	Err error
+}
+
+func (e *LogError) Error() string {
+	return fmt.Sprintf("audit log: line %d (offset %d, entry %d): %v", e.Line, e.Offset, e.Index, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *LogError) Unwrap() error { return e.Err }
+
+// MismatchError carries the expected and actual value of a log field.
+type MismatchError struct {
+	Kind error // one of the ErrInvalidLog sentinels
+	What string
+	Want string
+	Got  string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("%v: %s: want %s, got %s", e.Kind, e.What, e.Want, e.Got)
+}
+
+// Unwrap returns Kind.
+func (e *MismatchError) Unwrap() error { return e.Kind }

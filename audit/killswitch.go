@@ -1,0 +1,188 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Actions of the kill switch.
+const (
+	// ActionCompromiseDetected is the action of events from an external
+	// detector (e.g. a runtime-security alert) that [KillSwitch.Write]
+	// acts on. The event names the identity in Attributes[AttrCompromisedID]
+	// and may bound the mark with Attributes[AttrExpires] (RFC 3339).
+	ActionCompromiseDetected = "security.compromise.detected"
+	// ActionKillSwitchMark is audited when an identity is marked.
+	ActionKillSwitchMark = "audit.killswitch.mark"
+	// ActionKillSwitchClear is audited when a mark is lifted.
+	ActionKillSwitchClear = "audit.killswitch.clear"
+
+	AttrCompromisedID = "compromised_id"
+	AttrExpires       = "expires"
+)
+
+// SourceKillSwitch is the Source of the kill switch's own events.
+const SourceKillSwitch = "ztci/audit/killswitch"
+
+// Mark records why and until when an identity is considered compromised.
+type Mark struct {
+	ID     string
+	Reason string
+	// By is who marked it: the detector's actor id or the operator.
+	By    string
+	Since time.Time
+	// Until is when the mark lapses; zero means never.
+	Until time.Time
+}
+
+// KillSwitch is a [CompromiseChecker] fed by a detector. Marking an identity
+// takes effect before it is audited (denying is the safe side); lifting a
+// mark takes effect only once it is audited. Every change is written to the
+// audit sink given to [NewKillSwitch].
+//
+// KillSwitch is also a [Sink]: connect a detector's event stream to it, and
+// every [ActionCompromiseDetected] event marks its identity; other events are
+// ignored. The detector is trusted: whoever can write to the switch can deny
+// any identity.
+type KillSwitch struct {
+	audit  Sink
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu    sync.RWMutex
+	marks map[string]Mark
+}
+
+var _ CompromiseChecker = (*KillSwitch)(nil)
+
+// NewKillSwitch returns an empty kill switch auditing to audit. Options:
+// [WithClock], [WithLogger].
+func NewKillSwitch(audit Sink, opts ...Option) (*KillSwitch, error) {
+	if audit == nil {
+		return nil, fmt.Errorf("audit: NewKillSwitch: nil audit sink")
+	}
+	o, err := build(forKillSwitch, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &KillSwitch{audit: audit, now: o.now, logger: o.logger, marks: map[string]Mark{}}, nil
+}
+
+// Compromised reports whether id is marked and the mark has not lapsed.
+func (k *KillSwitch) Compromised(id string) bool {
+	k.mu.RLock()
+	m, ok := k.marks[id]
+	k.mu.RUnlock()
+	return ok && (m.Until.IsZero() || k.now().Before(m.Until))
+}
+
+// Marks returns the current marks, lapsed ones included, sorted by id.
+func (k *KillSwitch) Marks() []Mark {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return slices.SortedFunc(maps.Values(k.marks), func(a, b Mark) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+}
+
+// Mark marks id compromised for reason until until (zero: no expiry), by
+// actor by. The mark is effective when Mark returns, even with an error: the
+// error reports that the change could not be audited.
+func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time.Time) error {
+	if id == "" || reason == "" || by == "" {
+		return &FieldError{Field: "mark", Want: "non-empty id, reason and by", Got: id}
+	}
+	now := k.now()
+	m := Mark{ID: id, Reason: reason, By: by, Since: now, Until: until}
+	k.mu.Lock()
+	k.marks[id] = m
+	k.mu.Unlock()
+	k.logger.WarnContext(ctx, "audit kill switch: identity marked compromised", "id", id, "by", by)
+	attrs := map[string]string{AttrCompromisedID: id}
+	if !until.IsZero() {
+		attrs[AttrExpires] = until.UTC().Format(time.RFC3339Nano)
+	}
+	if err := k.audit.Write(ctx, k.event(now, ActionKillSwitchMark, by, reason, attrs)); err != nil {
+		return fmt.Errorf("audit: kill switch: mark of %q is in effect but was not audited: %w", id, err)
+	}
+	return nil
+}
+
+// Clear lifts the mark on id. It is audited first; if the audit fails, the
+// mark stays and the error is returned.
+func (k *KillSwitch) Clear(ctx context.Context, id, reason, by string) error {
+	if id == "" || reason == "" || by == "" {
+		return &FieldError{Field: "clear", Want: "non-empty id, reason and by", Got: id}
+	}
+	if err := k.audit.Write(ctx, k.event(k.now(), ActionKillSwitchClear, by, reason, map[string]string{AttrCompromisedID: id})); err != nil {
+		return fmt.Errorf("audit: kill switch: mark of %q kept, clearing could not be audited: %w", id, err)
+	}
+	k.mu.Lock()
+	delete(k.marks, id)
+	k.mu.Unlock()
+	return nil
+}
+
+// Write handles a detector event: an [ActionCompromiseDetected] event marks
+// Attributes[AttrCompromisedID] (reason: the event's Reason or its id;
+// expiry: Attributes[AttrExpires]); other actions are ignored. A malformed
+// detector event is an error and marks nothing.
+func (k *KillSwitch) Write(ctx context.Context, e Event) error {
+	if e.Action != ActionCompromiseDetected {
+		return nil
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	id := e.Attributes[AttrCompromisedID]
+	if id == "" {
+		return &FieldError{Field: "attributes." + AttrCompromisedID, Want: "the compromised identity"}
+	}
+	var until time.Time
+	if s, ok := e.Attributes[AttrExpires]; ok {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return &FieldError{Field: "attributes." + AttrExpires, Want: "RFC 3339 time", Got: s}
+		}
+		until = t
+	}
+	reason := e.Reason
+	if reason == "" {
+		reason = "detector event " + e.ID
+	}
+	return k.Mark(ctx, id, reason, e.Actor.ID, until)
+}
+
+func (k *KillSwitch) event(now time.Time, action, by, reason string, attrs map[string]string) Event {
+	return Event{
+		ID:         newID(),
+		Time:       now.UTC(),
+		Source:     SourceKillSwitch,
+		Action:     action,
+		Outcome:    OutcomeSuccess,
+		Actor:      Actor{ID: by},
+		Resource:   attrs[AttrCompromisedID],
+		Reason:     reason,
+		Attributes: attrs,
+	}
+}
+
+// newID returns a random 128-bit event id.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,412 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+)
+
+// Log is a durable, tamper-evident, append-only audit log in one file. It is
+// a [Sink].
+//
+// Entries form an RFC 6962 Merkle tree; signed checkpoints ([Checkpoint])
+// are written into the file every [WithCheckpointEvery] entries, on
+// [Log.Checkpoint] and on [Log.Close]. Appends are group-committed: all
+// appends waiting while the previous batch is being fsync'd are written with
+// one write and one fsync, and each returns only when its batch is durable.
+//
+// A Log keeps the tree's nodes in memory (64 bytes per entry) to serve
+// proofs. One process at a time may open a log file (an exclusive lock is
+// taken where the platform supports it).
+type Log struct {
+	f      *os.File
+	signer *ed25519Signer
+	v      *Verifier
+	every  int
+	noSync bool
+	logger *slog.Logger
+
+	mu       sync.Mutex // guards the fields below
+	pend     []byte     // framed entries not yet written
+	leaves   [][]byte   // their leaf hashes, in order
+	batch    *batch     // the batch new appends join
+	next     uint64     // index of the next entry
+	cpWanted bool
+	closed   bool
+	err      error // sticky: once a write failed, the log refuses appends
+	spare    []byte
+	spareL   [][]byte
+
+	wake chan struct{}
+	stop chan struct{}
+	done chan struct{}
+
+	tmu    sync.RWMutex // guards the tree
+	rng    *compact.Range
+	levels [][]byte // levels[k] holds the 32-byte hashes of complete level-k nodes
+	size   uint64   // durable entries
+	cp     Checkpoint
+}
+
+type batch struct {
+	done chan struct{}
+	err  error
+}
+
+// Receipt acknowledges a durable append.
+type Receipt struct {
+	// Index is the entry's position in the log (its Merkle leaf index).
+	Index uint64
+	// Entry is the event's stable JSON as stored: the Merkle leaf data,
+	// needed to verify an inclusion proof.
+	Entry []byte
+}
+
+// Open opens the log at path, creating it if it does not exist. origin is
+// the log's identity, written into the header and every checkpoint (e.g.
+// "example.com/ztci/audit/prod"); key signs the checkpoints.
+//
+// An existing file is verified completely (framing, checksums, sequence,
+// checkpoint signatures and roots) against origin and key's public half.
+// A torn tail left by a crash during an append (an incomplete last line) is
+// truncated; any other problem fails Open with a [*LogError] (fail closed).
+//
+// Options: [WithCheckpointEvery], [WithoutSyncUnsafe], [WithLogger].
+func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts ...Option) (*Log, error) {
+	o, err := build(forLog, opts)
+	if err != nil {
+		return nil, err
+	}
+	signer, v, err := newSigner(origin, key)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{
+		signer: signer, v: v, every: o.checkpointEvery, noSync: o.noSync, logger: o.logger,
+		batch: &batch{done: make(chan struct{})},
+		wake:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	if err := l.openFile(ctx, path); err != nil {
+		return nil, err
+	}
+	go l.committer()
+	return l, nil
+}
+
+func (l *Log) openFile(ctx context.Context, path string) (err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	if err := lockFile(f); err != nil {
+		return fmt.Errorf("audit: open log %s: %w", path, err)
+	}
+	s := newScanner(f, l.v)
+	s.rng = rangeFactory.NewEmptyRange(0)
+	s.visit = l.store
+	serr := s.run(ctx)
+	var le *LogError
+	switch {
+	case serr == nil:
+	case errors.As(serr, &le) && errors.Is(serr, ErrTornTail):
+		l.logger.WarnContext(ctx, "audit log: truncating torn tail", "path", path, "offset", s.good, "error", serr)
+		if err := f.Truncate(s.good); err != nil {
+			return fmt.Errorf("audit: truncate torn tail: %w", err)
+		}
+	default:
+		return fmt.Errorf("audit: open log %s: %w", path, serr)
+	}
+	if _, err := f.Seek(s.good, 0); err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	}
+	if s.good == 0 {
+		if _, err := f.Write([]byte(headerPrefix + l.signer.name + "\n")); err != nil {
+			return fmt.Errorf("audit: write log header: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("audit: sync log: %w", err)
+	}
+	if s.good == 0 {
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return err
+		}
+	}
+	l.f = f
+	l.rng = s.rng
+	l.size = s.report.Entries
+	l.next = s.report.Entries
+	l.cp = s.report.Latest
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("audit: sync log directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("audit: sync log directory: %w", err)
+	}
+	return nil
+}
+
+// store records a tree node; nodes arrive in order within each level.
+func (l *Log) store(id compact.NodeID, hash []byte) {
+	for uint(len(l.levels)) <= id.Level {
+		l.levels = append(l.levels, nil)
+	}
+	l.levels[id.Level] = append(l.levels[id.Level], hash...)
+}
+
+// Write appends e; see [Log.Append].
+func (l *Log) Write(ctx context.Context, e Event) error {
+	_, err := l.Append(ctx, e)
+	return err
+}
+
+// Append adds e to the log and returns once it is durable (written and
+// fsync'd with its batch). An error means the event may not be recorded: if
+// ctx ends first, the event may still be written later. After a write or
+// fsync failure the log refuses all further appends (fail closed).
+func (l *Log) Append(ctx context.Context, e Event) (Receipt, error) {
+	line, err := Encode(e)
+	if err != nil {
+		return Receipt{}, err
+	}
+	leaf := rfc6962.DefaultHasher.HashLeaf(line)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return Receipt{}, ErrClosed
+	}
+	if l.err != nil {
+		err := l.err
+		l.mu.Unlock()
+		return Receipt{}, err
+	}
+	index := l.next
+	l.next++
+	l.pend = appendEntryLine(l.pend, index, line)
+	l.leaves = append(l.leaves, leaf)
+	b := l.batch
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-b.done:
+		if b.err != nil {
+			return Receipt{}, b.err
+		}
+		return Receipt{Index: index, Entry: line}, nil
+	case <-ctx.Done():
+		return Receipt{}, fmt.Errorf("%w: append of entry %d not confirmed durable: %w", ErrSink, index, ctx.Err())
+	}
+}
+
+// Checkpoint signs a checkpoint over all entries appended before the call,
+// writes it durably into the log and returns it. If the latest checkpoint
+// already covers them, it is returned.
+func (l *Log) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return Checkpoint{}, ErrClosed
+	}
+	l.cpWanted = true
+	b := l.batch
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-b.done:
+		if b.err != nil {
+			return Checkpoint{}, b.err
+		}
+	case <-ctx.Done():
+		return Checkpoint{}, fmt.Errorf("%w: checkpoint: %w", ErrSink, ctx.Err())
+	}
+	return l.Latest(), nil
+}
+
+// Latest returns the latest durable checkpoint (zero if none yet).
+func (l *Log) Latest() Checkpoint {
+	l.tmu.RLock()
+	defer l.tmu.RUnlock()
+	return l.cp
+}
+
+// Size returns the number of durable entries.
+func (l *Log) Size() uint64 {
+	l.tmu.RLock()
+	defer l.tmu.RUnlock()
+	return l.size
+}
+
+// Verifier returns a verifier for this log's origin and public key.
+func (l *Log) Verifier() *Verifier { return l.v }
+
+func (l *Log) committer() {
+	defer close(l.done)
+	for {
+		select {
+		case <-l.wake:
+		case <-l.stop:
+			l.flush(true)
+			return
+		}
+		l.flush(false)
+	}
+}
+
+// flush commits the pending batch.
+func (l *Log) flush(final bool) {
+	l.mu.Lock()
+	if len(l.leaves) == 0 && !l.cpWanted && !final {
+		l.mu.Unlock()
+		return
+	}
+	buf, leaves, b, cpWanted := l.pend, l.leaves, l.batch, l.cpWanted || final
+	l.pend, l.leaves, l.cpWanted = l.spare[:0], l.spareL[:0], false
+	l.batch = &batch{done: make(chan struct{})}
+	failed := l.err
+	l.mu.Unlock()
+
+	err := failed
+	if err == nil {
+		buf, err = l.commit(buf, leaves, cpWanted)
+	}
+	b.err = err
+	close(b.done)
+
+	l.mu.Lock()
+	if err != nil && l.err == nil {
+		l.err = err
+		l.logger.Error("audit log: write failed; refusing further appends", "error", err)
+	}
+	clear(leaves)
+	l.spare, l.spareL = buf[:0], leaves[:0]
+	l.mu.Unlock()
+}
+
+func (l *Log) commit(buf []byte, leaves [][]byte, cpWanted bool) ([]byte, error) {
+	l.tmu.Lock()
+	for _, h := range leaves {
+		if err := l.rng.Append(h, l.store); err != nil {
+			l.tmu.Unlock()
+			return buf, fmt.Errorf("%w: merkle append: %w", ErrSink, err)
+		}
+	}
+	end := l.rng.End()
+	var cp Checkpoint
+	sign := end > l.cp.Size+uint64(l.every)-1 || (cpWanted && (end != l.cp.Size || l.cp.Signed == nil))
+	if sign {
+		root, err := l.rng.GetRootHash(nil)
+		if err == nil {
+			cp, err = l.signer.sign(end, root)
+		}
+		if err != nil {
+			l.tmu.Unlock()
+			return buf, fmt.Errorf("%w: %w", ErrSink, err)
+		}
+		buf = appendCheckpointLine(buf, cp)
+	}
+	l.tmu.Unlock()
+
+	if _, err := l.f.Write(buf); err != nil {
+		return buf, fmt.Errorf("%w: write log: %w", ErrSink, err)
+	}
+	if !l.noSync {
+		if err := l.f.Sync(); err != nil {
+			return buf, fmt.Errorf("%w: fsync log: %w", ErrSink, err)
+		}
+	}
+	l.tmu.Lock()
+	l.size = end
+	if sign {
+		l.cp = cp
+	}
+	l.tmu.Unlock()
+	return buf, nil
+}
+
+// Close signs a final checkpoint, waits for pending appends, and closes
+// the file. Appends after Close fail with [ErrClosed].
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	if cerr := l.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("%w: close log: %w", ErrSink, cerr)
+	}
+	return err
+}
+
+// InclusionProof returns the proof that entry index is in the tree of the
+// given size (at most [Log.Size], normally a checkpoint's size), for
+// [Verifier.Inclusion].
+func (l *Log) InclusionProof(index, size uint64) ([][]byte, error) {
+	l.tmu.RLock()
+	defer l.tmu.RUnlock()
+	if size > l.size {
+		return nil, fmt.Errorf("%w: tree size %d beyond durable size %d", ErrProof, size, l.size)
+	}
+	nodes, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProof, err)
+	}
+	return l.fetch(nodes)
+}
+
+// ConsistencyProof returns the proof that the tree of size2 extends the
+// tree of size1, for [Verifier.Consistency].
+func (l *Log) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
+	l.tmu.RLock()
+	defer l.tmu.RUnlock()
+	if size2 > l.size {
+		return nil, fmt.Errorf("%w: tree size %d beyond durable size %d", ErrProof, size2, l.size)
+	}
+	nodes, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProof, err)
+	}
+	return l.fetch(nodes)
+}
+
+func (l *Log) fetch(nodes proof.Nodes) ([][]byte, error) {
+	hashes := make([][]byte, len(nodes.IDs))
+	for i, id := range nodes.IDs {
+		lvl := l.levels[id.Level]
+		off := id.Index * 32
+		hashes[i] = append([]byte(nil), lvl[off:off+32]...)
+	}
+	return nodes.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
+}

@@ -1,0 +1,161 @@
+package audit
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Option configures a constructor of this package. Each option documents
+// which constructors accept it; passing it to another one is an error, so a
+// misplaced safety setting is never silently ignored.
+type Option struct {
+	name  string
+	kinds kind
+	apply func(*options) error
+}
+
+type kind uint8
+
+const (
+	forLog kind = 1 << iota
+	forWebhook
+	forJSONLines
+	forKillSwitch
+	forDetector
+	forAll = forLog | forWebhook | forJSONLines | forKillSwitch | forDetector
+)
+
+var kindNames = map[kind]string{forLog: "Open", forWebhook: "NewWebhook", forJSONLines: "NewJSONLines", forKillSwitch: "NewKillSwitch", forDetector: "NewDetector"}
+
+type options struct {
+	logger *slog.Logger
+	now    func() time.Time
+
+	// Log.
+	checkpointEvery int
+	noSync          bool
+
+	// Webhook.
+	httpClient    *http.Client
+	batchMax      int
+	batchDelay    time.Duration
+	bufferSize    int
+	policy        BackPressure
+	attempts      int
+	backoffBase   time.Duration
+	backoffMax    time.Duration
+	maxRespBody   int64
+	requestTimout time.Duration
+
+	// JSONLines.
+	cloudEvents bool
+
+	// KillSwitch.
+	auditSink Sink
+	trigger   string
+
+	// Detector.
+	learnEvents  int
+	burstCount   int
+	burstWindow  time.Duration
+	workStart    int
+	workEnd      int
+	location     *time.Location
+	maxIdentites int
+	maxPairs     int
+}
+
+func defaults() options {
+	return options{
+		logger:          slog.New(slog.DiscardHandler),
+		now:             time.Now,
+		checkpointEvery: 4096,
+		httpClient:      &http.Client{Timeout: 10 * time.Second},
+		batchMax:        256,
+		batchDelay:      50 * time.Millisecond,
+		bufferSize:      4096,
+		policy:          Block,
+		attempts:        5,
+		backoffBase:     100 * time.Millisecond,
+		backoffMax:      5 * time.Second,
+		maxRespBody:     64 << 10,
+		requestTimout:   10 * time.Second,
+		trigger:         ActionCompromiseDetected,
+		learnEvents:     20,
+		burstCount:      100,
+		burstWindow:     time.Minute,
+		workStart:       7,
+		workEnd:         19,
+		location:        time.UTC,
+		maxIdentites:    100_000,
+		maxPairs:        1_000,
+	}
+}
+
+func build(k kind, opts []Option) (options, error) {
+	o := defaults()
+	for _, opt := range opts {
+		if opt.apply == nil {
+			return o, fmt.Errorf("audit: zero Option passed to %s", kindNames[k])
+		}
+		if opt.kinds&k == 0 {
+			return o, fmt.Errorf("audit: option %s does not apply to %s", opt.name, kindNames[k])
+		}
+		if err := opt.apply(&o); err != nil {
+			return o, fmt.Errorf("audit: option %s: %w", opt.name, err)
+		}
+	}
+	return o, nil
+}
+
+// WithLogger sets the logger for diagnostics (never for audit events). The
+// default discards. Accepted by every constructor.
+func WithLogger(l *slog.Logger) Option {
+	return Option{"WithLogger", forAll, func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("nil logger")
+		}
+		o.logger = l
+		return nil
+	}}
+}
+
+// WithClock sets the clock; for tests. Accepted by NewWebhook and
+// NewKillSwitch.
+func WithClock(now func() time.Time) Option {
+	return Option{"WithClock", forWebhook | forKillSwitch, func(o *options) error {
+		if now == nil {
+			return fmt.Errorf("nil clock")
+		}
+		o.now = now
+		return nil
+	}}
+}
+
+// WithCheckpointEvery makes [Open]'s log sign a checkpoint after at least n
+// new entries (default 4096). Checkpoints are also signed by
+// [Log.Checkpoint] and [Log.Close].
+func WithCheckpointEvery(n int) Option {
+	return Option{"WithCheckpointEvery", forLog, func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("want n >= 1, got %d", n)
+		}
+		o.checkpointEvery = n
+		return nil
+	}}
+}
+
+// WithoutSyncUnsafe makes [Open]'s log skip fsync: appends are acknowledged
+// once written to the operating system, and a power loss can lose them. For
+// benchmarks and tests only.
+func WithoutSyncUnsafe() Option {
+	return Option{"WithoutSyncUnsafe", forLog, func(o *options) error { o.noSync = true; return nil }}
+}
+
+// WithCloudEvents makes [NewJSONLines] write each event as a CloudEvents
+// envelope ([ToCloudEvent]) instead of the bare event.
+func WithCloudEvents() Option {
+	return Option{"WithCloudEvents", forJSONLines, func(o *options) error { o.cloudEvents = true; return nil }}
+}

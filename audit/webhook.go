@@ -1,0 +1,286 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// BackPressure is what [Webhook.Write] does when the buffer is full.
+type BackPressure int
+
+const (
+	// Block makes Write wait for room until its context ends. The audited
+	// action is slowed down rather than left unaudited. The default.
+	Block BackPressure = iota
+	// Reject makes Write fail at once with [ErrBufferFull]; the caller
+	// fails the audited action (fail closed) instead of waiting.
+	Reject
+)
+
+// Webhook is a Sink that POSTs events in batches to an HTTP endpoint as a
+// CloudEvents JSON batch ("application/cloudevents-batch+json", an array of
+// [CloudEvent]).
+//
+// Write returns only once the batch holding the event was acknowledged with
+// a 2xx status, or with an error once delivery failed: after all retries
+// (exponential backoff with jitter) for network errors, 408, 429 and 5xx, at
+// once for other statuses. Events wait in a bounded buffer whose overflow
+// follows the [BackPressure] policy. Close delivers what is buffered and
+// stops the sender goroutine.
+type Webhook struct {
+	url    string
+	o      options
+	queue  chan *whItem
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	closed chan struct{}
+}
+
+type whItem struct {
+	ce   CloudEvent
+	done chan error // buffered, 1
+}
+
+// NewWebhook returns a webhook sink posting to endpoint, which must be an
+// http or https URL. Options: [WithHTTPClient], [WithBatch], [WithBuffer],
+// [WithRetry], [WithLogger].
+func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
+	o, err := build(forWebhook, opts)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("audit: webhook: want an http(s) URL, got %q", endpoint)
+	}
+	w := &Webhook{
+		url: endpoint, o: o,
+		queue: make(chan *whItem, o.bufferSize),
+		stop:  make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}),
+	}
+	go w.run()
+	return w, nil
+}
+
+// WithHTTPClient sets the client used by [NewWebhook] (for TLS settings and
+// authentication transports). Default: a client with a 10 s timeout.
+func WithHTTPClient(c *http.Client) Option {
+	return Option{"WithHTTPClient", forWebhook, func(o *options) error {
+		if c == nil {
+			return fmt.Errorf("nil client")
+		}
+		o.httpClient = c
+		return nil
+	}}
+}
+
+// WithBatch sets [NewWebhook]'s batching: at most maxEvents per request, and
+// a batch is sent at most maxDelay after its first event (defaults 256, 50ms).
+func WithBatch(maxEvents int, maxDelay time.Duration) Option {
+	return Option{"WithBatch", forWebhook, func(o *options) error {
+		if maxEvents < 1 || maxDelay < 0 {
+			return fmt.Errorf("want maxEvents >= 1 and maxDelay >= 0, got %d, %v", maxEvents, maxDelay)
+		}
+		o.batchMax, o.batchDelay = maxEvents, maxDelay
+		return nil
+	}}
+}
+
+// WithBuffer sets [NewWebhook]'s buffer size (events waiting to be sent,
+// default 4096) and the policy when it is full (default [Block]).
+func WithBuffer(size int, policy BackPressure) Option {
+	return Option{"WithBuffer", forWebhook, func(o *options) error {
+		if size < 1 || (policy != Block && policy != Reject) {
+			return fmt.Errorf("want size >= 1 and a known policy, got %d, %d", size, policy)
+		}
+		o.bufferSize, o.policy = size, policy
+		return nil
+	}}
+}
+
+// WithRetry sets [NewWebhook]'s delivery attempts per batch (default 5) and
+// the exponential backoff between them (default 100ms doubling up to 5s,
+// with full jitter).
+func WithRetry(attempts int, base, maxBackoff time.Duration) Option {
+	return Option{"WithRetry", forWebhook, func(o *options) error {
+		if attempts < 1 || base <= 0 || maxBackoff < base {
+			return fmt.Errorf("want attempts >= 1 and 0 < base <= max, got %d, %v, %v", attempts, base, maxBackoff)
+		}
+		o.attempts, o.backoffBase, o.backoffMax = attempts, base, maxBackoff
+		return nil
+	}}
+}
+
+// Write queues e and waits until its batch is delivered; see [Webhook].
+func (w *Webhook) Write(ctx context.Context, e Event) error {
+	ce, err := ToCloudEvent(e)
+	if err != nil {
+		return err
+	}
+	it := &whItem{ce: ce, done: make(chan error, 1)}
+	select {
+	case <-w.closed:
+		return ErrClosed
+	default:
+	}
+	if w.o.policy == Reject {
+		select {
+		case w.queue <- it:
+		default:
+			return ErrBufferFull
+		}
+	} else {
+		select {
+		case w.queue <- it:
+		case <-w.closed:
+			return ErrClosed
+		case <-ctx.Done():
+			return fmt.Errorf("%w: webhook buffer full: %w", ErrSink, ctx.Err())
+		}
+	}
+	select {
+	case err := <-it.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: webhook delivery not confirmed: %w", ErrSink, ctx.Err())
+	}
+}
+
+// Close stops accepting events, delivers the buffered ones (with retries)
+// and stops the sender. It returns [ErrClosed] if called twice.
+func (w *Webhook) Close() error {
+	err := ErrClosed
+	w.once.Do(func() {
+		close(w.closed)
+		close(w.stop)
+		<-w.done
+		err = nil
+	})
+	return err
+}
+
+func (w *Webhook) run() {
+	defer close(w.done)
+	for {
+		var first *whItem
+		select {
+		case first = <-w.queue:
+		case <-w.stop:
+			w.drain()
+			return
+		}
+		batch := []*whItem{first}
+		timer := time.NewTimer(w.o.batchDelay)
+	collect:
+		for len(batch) < w.o.batchMax {
+			select {
+			case it := <-w.queue:
+				batch = append(batch, it)
+			case <-timer.C:
+				break collect
+			case <-w.stop:
+				break collect
+			}
+		}
+		timer.Stop()
+		w.deliver(batch)
+	}
+}
+
+// drain delivers what is left after Close; Write refuses new events by then,
+// but a Write may have raced Close, so the queue is emptied until it stays
+// empty.
+func (w *Webhook) drain() {
+	for {
+		var batch []*whItem
+	fill:
+		for len(batch) < w.o.batchMax {
+			select {
+			case it := <-w.queue:
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == 0 {
+			return
+		}
+		w.deliver(batch)
+	}
+}
+
+func (w *Webhook) deliver(batch []*whItem) {
+	ces := make([]CloudEvent, len(batch))
+	for i, it := range batch {
+		ces[i] = it.ce
+	}
+	body, err := json.Marshal(ces)
+	if err == nil {
+		err = w.post(body)
+	}
+	for _, it := range batch {
+		it.done <- err
+	}
+}
+
+type permanentError struct{ error }
+
+func (w *Webhook) post(body []byte) error {
+	var last error
+	for attempt := range w.o.attempts {
+		if attempt > 0 {
+			d := min(w.o.backoffBase<<(attempt-1), w.o.backoffMax)
+			d = time.Duration(rand.Int64N(int64(d)) + 1) // full jitter
+			t := time.NewTimer(d)
+			<-t.C
+		}
+		err := w.attempt(body)
+		if err == nil {
+			return nil
+		}
+		last = err
+		if pe, ok := err.(permanentError); ok {
+			return fmt.Errorf("%w: webhook: %w", ErrDelivery, pe.error)
+		}
+		w.o.logger.Warn("audit webhook: delivery attempt failed", "attempt", attempt+1, "error", err)
+	}
+	return fmt.Errorf("%w: webhook: %d attempts: %w", ErrDelivery, w.o.attempts, last)
+}
+
+func (w *Webhook) attempt(body []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.o.requestTimout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return permanentError{err}
+	}
+	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
+	resp, err := w.o.httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, w.o.maxRespBody))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
+		return &StatusError{Code: resp.StatusCode}
+	default:
+		return permanentError{&StatusError{Code: resp.StatusCode}}
+	}
+}
+
+// StatusError is an unexpected HTTP status from a webhook endpoint.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string { return fmt.Sprintf("http status %d, want 2xx", e.Code) }
