@@ -1,0 +1,306 @@
+package claims
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// Platform names set in [identity.Claims.Platform].
+const (
+	PlatformGitHubActions = "github-actions"
+	PlatformGitLabCI      = "gitlab-ci"
+	PlatformCircleCI      = "circleci"
+	PlatformBuildkite     = "buildkite"
+	PlatformZTCI          = "ztci"
+)
+
+// Runner kinds set in [identity.Claims.Runner].
+const (
+	RunnerHosted     = "hosted"
+	RunnerSelfHosted = "self-hosted"
+)
+
+// ErrInvalidClaims reports raw claims a normalizer cannot map: a required
+// claim is missing, or a claim has the wrong JSON type.
+var ErrInvalidClaims = errors.New("claims: invalid")
+
+// ClaimTypeError reports a claim whose JSON type is not the documented one.
+type ClaimTypeError struct {
+	Claim string
+	Want  string // "string", "string or number", "boolean or string"
+	Got   string // the JSON type found
+}
+
+func (e *ClaimTypeError) Error() string {
+	return fmt.Sprintf("%v: claim %q: want %s, got %s", ErrInvalidClaims, e.Claim, e.Want, e.Got)
+}
+
+func (e *ClaimTypeError) Unwrap() error { return ErrInvalidClaims }
+
+// MissingClaimError reports a required claim that is absent or empty.
+type MissingClaimError struct{ Claim string }
+
+func (e *MissingClaimError) Error() string {
+	return fmt.Sprintf("%v: required claim %q is missing", ErrInvalidClaims, e.Claim)
+}
+
+func (e *MissingClaimError) Unwrap() error { return ErrInvalidClaims }
+
+// Normalizer maps the verified raw claims of a token (as decoded by
+// encoding/json into map[string]any) onto [identity.Claims]. It must not
+// trust anything the signature did not cover, and must fail rather than
+// guess when a claim has an unexpected type.
+type Normalizer func(raw map[string]any) (identity.Claims, error)
+
+// ForIssuer returns the normalizer for a well-known CI issuer URL, and
+// [ZTCI] (GitHub-compatible names, as minted by identity/oidc) otherwise.
+// Self-hosted GitLab or GitHub Enterprise issuers must be configured
+// explicitly with the platform's normalizer.
+func ForIssuer(issuer string) Normalizer {
+	switch {
+	case issuer == "https://token.actions.githubusercontent.com" ||
+		strings.HasPrefix(issuer, "https://token.actions.githubusercontent.com/"):
+		return GitHubActions
+	case issuer == "https://gitlab.com":
+		return GitLabCI
+	case strings.HasPrefix(issuer, "https://oidc.circleci.com/org/"):
+		return CircleCI
+	case issuer == "https://agent.buildkite.com":
+		return Buildkite
+	}
+	return ZTCI
+}
+
+// reader extracts typed claims and remembers the first type error.
+type reader struct {
+	raw map[string]any
+	err error
+}
+
+// str returns a string claim; numbers are formatted (CI systems disagree on
+// whether ids are strings or numbers); absent or null is "".
+func (r *reader) str(name string) string {
+	v, ok := r.raw[name]
+	if !ok || v == nil {
+		return ""
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		if v == float64(int64(v)) {
+			return strconv.FormatInt(int64(v), 10)
+		}
+	}
+	r.fail(name, "string or integer", v)
+	return ""
+}
+
+// boolean accepts true/false or "true"/"false" (GitHub and GitLab send
+// strings); anything else is a type error.
+func (r *reader) boolean(name string) bool {
+	v, ok := r.raw[name]
+	if !ok || v == nil {
+		return false
+	}
+	switch v {
+	case true, "true":
+		return true
+	case false, "false", "":
+		return false
+	}
+	r.fail(name, "boolean", v)
+	return false
+}
+
+func (r *reader) require(name string) string {
+	s := r.str(name)
+	if s == "" && r.err == nil {
+		r.err = &MissingClaimError{Claim: name}
+	}
+	return s
+}
+
+func (r *reader) fail(name, want string, v any) {
+	if r.err == nil {
+		r.err = &ClaimTypeError{Claim: name, Want: want, Got: jsonType(v)}
+	}
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func runner(env, hosted string) string {
+	switch env {
+	case "":
+		return ""
+	case hosted:
+		return RunnerHosted
+	case "self-hosted":
+		return RunnerSelfHosted
+	}
+	return env
+}
+
+// GitHubActions normalizes a GitHub Actions OIDC token
+// (https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect).
+// repository and sha are required.
+func GitHubActions(raw map[string]any) (identity.Claims, error) {
+	r := reader{raw: raw}
+	c := identity.Claims{
+		Platform:     PlatformGitHubActions,
+		Repository:   r.require("repository"),
+		Ref:          r.str("ref"),
+		RefProtected: r.boolean("ref_protected"),
+		Commit:       r.require("sha"),
+		Workflow:     r.str("workflow"),
+		WorkflowRef:  r.str("job_workflow_ref"),
+		RunID:        r.str("run_id"),
+		RunAttempt:   r.str("run_attempt"),
+		Event:        r.str("event_name"),
+		Actor:        r.str("actor"),
+		Runner:       runner(r.str("runner_environment"), "github-hosted"),
+		Environment:  r.str("environment"),
+	}
+	if c.WorkflowRef == "" {
+		c.WorkflowRef = r.str("workflow_ref")
+	}
+	return c, r.err
+}
+
+// ZTCI normalizes a job token minted by identity/oidc's Issuer, which uses
+// GitHub-compatible claim names plus "job" and "platform" (the CI system the
+// vendor runs; default "ztci").
+func ZTCI(raw map[string]any) (identity.Claims, error) {
+	r := reader{raw: raw}
+	c := identity.Claims{
+		Platform:     r.str("platform"),
+		Repository:   r.str("repository"),
+		Ref:          r.str("ref"),
+		RefProtected: r.boolean("ref_protected"),
+		Commit:       r.str("sha"),
+		Workflow:     r.str("workflow"),
+		WorkflowRef:  r.str("workflow_ref"),
+		Job:          r.str("job"),
+		RunID:        r.str("run_id"),
+		RunAttempt:   r.str("run_attempt"),
+		Event:        r.str("event_name"),
+		Actor:        r.str("actor"),
+		Runner:       r.str("runner_environment"),
+		Environment:  r.str("environment"),
+	}
+	if c.Platform == "" {
+		c.Platform = PlatformZTCI
+	}
+	return c, r.err
+}
+
+// GitLabCI normalizes a GitLab CI ID token
+// (https://docs.gitlab.com/ci/secrets/id_token_authentication/). GitLab's
+// ref is short ("main"); the full ref comes from ref_path, or is built from
+// ref_type. project_path and sha are required.
+func GitLabCI(raw map[string]any) (identity.Claims, error) {
+	r := reader{raw: raw}
+	c := identity.Claims{
+		Platform:     PlatformGitLabCI,
+		Repository:   r.require("project_path"),
+		Ref:          r.str("ref_path"),
+		RefProtected: r.boolean("ref_protected"),
+		Commit:       r.require("sha"),
+		Workflow:     r.str("ci_config_ref_uri"),
+		WorkflowRef:  r.str("ci_config_ref_uri"),
+		Job:          r.str("job_id"),
+		RunID:        r.str("pipeline_id"),
+		Event:        r.str("pipeline_source"),
+		Actor:        r.str("user_login"),
+		Runner:       runner(r.str("runner_environment"), "gitlab-hosted"),
+		Environment:  r.str("environment"),
+	}
+	if c.Ref == "" {
+		switch ref, typ := r.str("ref"), r.str("ref_type"); {
+		case ref == "":
+		case typ == "branch":
+			c.Ref = "refs/heads/" + ref
+		case typ == "tag":
+			c.Ref = "refs/tags/" + ref
+		}
+	}
+	if i := strings.LastIndex(c.Workflow, "//"); i >= 0 {
+		c.Workflow, _, _ = strings.Cut(c.Workflow[i+2:], "@")
+	}
+	return c, r.err
+}
+
+const circle = "oidc.circleci.com/"
+
+// CircleCI normalizes a CircleCI OIDC token
+// (https://circleci.com/docs/guides/permissions-authentication/openid-connect-tokens/).
+// CircleCI names the repository by its VCS origin ("github.com/org/repo"),
+// which becomes Repository; project-id is required.
+func CircleCI(raw map[string]any) (identity.Claims, error) {
+	r := reader{raw: raw}
+	r.require(circle + "project-id")
+	c := identity.Claims{
+		Platform:    PlatformCircleCI,
+		Repository:  r.str(circle + "vcs-origin"),
+		Ref:         r.str(circle + "vcs-ref"),
+		Workflow:    r.str(circle + "pipeline-definition-id"),
+		WorkflowRef: r.str(circle + "pipeline-definition-id"),
+		Job:         r.str(circle + "job-id"),
+		RunID:       r.str(circle + "workflow-id"),
+		Actor:       r.str("sub"),
+	}
+	if i := strings.LastIndex(c.Actor, "/user/"); i >= 0 {
+		c.Actor = c.Actor[i+len("/user/"):]
+	} else {
+		c.Actor = ""
+	}
+	if r.boolean(circle + "ssh-rerun") {
+		c.Event = "ssh-rerun"
+	}
+	return c, r.err
+}
+
+// Buildkite normalizes a Buildkite agent OIDC token
+// (https://buildkite.com/docs/agent/v3/cli-oidc). Repository is
+// "<organization_slug>/<pipeline_slug>"; both and build_commit are required.
+func Buildkite(raw map[string]any) (identity.Claims, error) {
+	r := reader{raw: raw}
+	org, pipeline := r.require("organization_slug"), r.require("pipeline_slug")
+	c := identity.Claims{
+		Platform:   PlatformBuildkite,
+		Repository: org + "/" + pipeline,
+		Commit:     r.require("build_commit"),
+		Workflow:   pipeline,
+		Job:        r.str("step_key"),
+		RunID:      r.str("build_number"),
+		Event:      r.str("build_source"),
+		Runner:     runner(r.str("runner_environment"), "buildkite-hosted"),
+	}
+	if c.Job == "" {
+		c.Job = r.str("job_id")
+	}
+	if tag := r.str("build_tag"); tag != "" {
+		c.Ref = "refs/tags/" + tag
+	} else if b := r.str("build_branch"); b != "" {
+		c.Ref = "refs/heads/" + b
+	}
+	return c, r.err
+}

@@ -1,0 +1,47 @@
+// Package oidc issues and verifies OIDC job tokens: short-lived signed JWTs
+// that tell a relying party (Fulcio, Vault's JWT auth, a cloud STS, another
+// ztci service) which CI job is calling.
+//
+// The runner side is an [Issuer]: it mints a [Token] per job and audience,
+// serves its discovery document and JWKS as an http.Handler, and rotates
+// keys with overlap. The service side is a [Verifier]: it fetches and caches
+// the issuer's keys and returns an [identity.Identity] with normalized
+// claims.
+//
+//	iss, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithMasker(redactor))
+//	http.Handle("/", iss.Handler())
+//	tok, _ := iss.Mint(ctx, oidc.Job{Claims: claims}, "https://vault.example.com")
+//	env = append(env, "ZTCI_ID_TOKEN="+tok.Reveal())
+//
+//	v, _ := oidc.NewVerifier("https://ci.example.com", "https://vault.example.com")
+//	who, err := v.Verify(ctx, raw) // any error: deny
+//
+// # Security contract
+//
+// Issuer: ES256 by default (EdDSA, ES384/512, RS*/PS* with 3072-bit keys on
+// request), a random 128-bit jti per token, TTL at most one hour, the token
+// registered with the [identity.Masker] before it is returned, and a
+// [Token] that prints as REDACTED everywhere except [Token.Reveal]. Claim
+// names follow GitHub Actions (repository, ref, sha, workflow_ref,
+// job_workflow_ref, run_id, run_attempt, event_name, actor,
+// runner_environment, environment, ref_protected), so Fulcio ci-provider
+// templates and Vault bound_claims written for GitHub apply unchanged.
+//
+// Verifier: tokens are parsed by the verifier itself rather than by
+// go-jose's parser, which is too lenient (Wycheproof shows it accepting
+// padded, whitespace-laden and non-canonical base64url, and PS256 tokens
+// with any salt length). It refuses: more or fewer than three segments;
+// anything but strict unpadded base64url; tokens over 16 KiB; alg none, any
+// HMAC, or any algorithm not allowed for the selected key (a key's type and
+// its JWKS "alg" pin it); jwk, jku, x5u, x5c, crit and b64 headers (keys
+// come only from the issuer's JWKS); ES* signatures not exactly r||s of the
+// curve size; PS* signatures whose salt is not the hash length; RSA keys
+// under 2048 bits; a wrong or missing iss; an aud that is missing, empty or
+// lacks the expected audience; exp missing or past, nbf or iat in the
+// future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
+// [WithBoundClaimsGlob]); and, with [WithSingleUse], a jti seen before.
+// Keys are fetched with bounded reads (1 MiB), retried with backoff, cached
+// for 10 minutes, and an unknown kid triggers at most one refresh per 30 s.
+// Every rejection wraps [ErrInvalidToken]; [ErrKeySet] means "could not
+// decide". Either is a deny.
+package oidc

@@ -1,0 +1,81 @@
+package oidc
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by [Verifier.Verify]. Every rejection wraps [ErrInvalidToken];
+// [ErrKeySet] means the verifier could not decide (keys unavailable) and must
+// also be treated as a deny.
+var (
+	// ErrInvalidToken is the root of every token rejection.
+	ErrInvalidToken = errors.New("oidc: invalid token")
+
+	// ErrMalformed: not three strict base64url segments, or bad JSON.
+	ErrMalformed = fmt.Errorf("%w: malformed", ErrInvalidToken)
+	// ErrTooLarge: the token exceeds the verifier's size limit.
+	ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalidToken)
+	// ErrAlgorithm: alg is none, HMAC, unknown, or not allowed for the key.
+	ErrAlgorithm = fmt.Errorf("%w: algorithm not allowed", ErrInvalidToken)
+	// ErrForbiddenHeader: the header carries jwk, jku, x5u, x5c, x5t or crit,
+	// which the verifier never trusts.
+	ErrForbiddenHeader = fmt.Errorf("%w: forbidden header", ErrInvalidToken)
+	// ErrUnknownKey: no key in the issuer's key set has the token's kid.
+	ErrUnknownKey = fmt.Errorf("%w: unknown key", ErrInvalidToken)
+	// ErrSignature: the signature does not verify.
+	ErrSignature = fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	// ErrClaims is the parent of every claim check failure below.
+	ErrClaims = fmt.Errorf("%w: claims", ErrInvalidToken)
+	// ErrIssuer: iss is not the expected issuer.
+	ErrIssuer = fmt.Errorf("%w: wrong issuer", ErrClaims)
+	// ErrAudience: aud is missing, empty, or lacks the expected audience.
+	ErrAudience = fmt.Errorf("%w: wrong audience", ErrClaims)
+	// ErrExpired: exp is missing or in the past (beyond the leeway).
+	ErrExpired = fmt.Errorf("%w: expired", ErrClaims)
+	// ErrNotYetValid: nbf or iat is in the future (beyond the leeway).
+	ErrNotYetValid = fmt.Errorf("%w: not yet valid", ErrClaims)
+	// ErrSubject: sub is missing.
+	ErrSubject = fmt.Errorf("%w: missing subject", ErrClaims)
+	// ErrReplayed: a single-use verifier has already accepted this jti, or
+	// the token has no jti.
+	ErrReplayed = fmt.Errorf("%w: replayed", ErrClaims)
+	// ErrBoundClaims: a bound-claims rule is not satisfied.
+	ErrBoundClaims = fmt.Errorf("%w: bound claims not satisfied", ErrClaims)
+
+	// ErrKeySet: discovery or the JWKS could not be fetched or parsed.
+	ErrKeySet = errors.New("oidc: key set unavailable")
+	// ErrReplayCacheFull: the single-use cache is full of live entries; the
+	// token is refused rather than risk a replay.
+	ErrReplayCacheFull = errors.New("oidc: replay cache full")
+
+	// ErrConfig: a constructor was given an invalid or conflicting option.
+	ErrConfig = errors.New("oidc: invalid configuration")
+)
+
+// ClaimError reports a claim that did not have the expected value. It wraps
+// one of the Err* claim sentinels. Want and Got never hold token material.
+type ClaimError struct {
+	Claim string
+	Want  string
+	Got   string
+	Err   error
+}
+
+func (e *ClaimError) Error() string {
+	return fmt.Sprintf("%v: claim %q: want %s, got %q", e.Err, e.Claim, e.Want, e.Got)
+}
+
+func (e *ClaimError) Unwrap() error { return e.Err }
+
+// AlgorithmError reports an algorithm that was refused.
+type AlgorithmError struct {
+	Got     string
+	Allowed []string
+}
+
+func (e *AlgorithmError) Error() string {
+	return fmt.Sprintf("%v: got %q, allowed %v", ErrAlgorithm, e.Got, e.Allowed)
+}
+
+func (e *AlgorithmError) Unwrap() error { return ErrAlgorithm }

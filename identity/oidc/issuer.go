@@ -1,0 +1,351 @@
+package oidc
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+)
+
+// Defaults of the issuer.
+const (
+	DefaultTTL = 10 * time.Minute
+	// retireGrace is added to the TTL when a rotated-out key is kept in the
+	// JWKS, covering verifier clock skew.
+	retireGrace = time.Minute
+)
+
+// Job describes the job a token is minted for.
+type Job struct {
+	// Subject is the token's sub. When empty it is derived GitHub-style:
+	// "repo:<repository>:environment:<env>" for a job with an environment,
+	// else "repo:<repository>:ref:<ref>".
+	Subject string
+	// Claims are the job's CI claims, written under GitHub-compatible names
+	// (repository, ref, ref_protected, sha, workflow, workflow_ref,
+	// job_workflow_ref, job, run_id, run_attempt, event_name, actor,
+	// runner_environment, environment) plus platform, so Fulcio's
+	// ci-provider templates, Vault's bound_claims and cloud STS attribute
+	// mappings written for GitHub Actions work unchanged.
+	Claims identity.Claims
+}
+
+func (j Job) subject() (string, error) {
+	switch {
+	case j.Subject != "":
+		return j.Subject, nil
+	case j.Claims.Repository == "":
+		return "", fmt.Errorf("%w: job needs a Subject or a Repository", ErrConfig)
+	case j.Claims.Environment != "":
+		return "repo:" + j.Claims.Repository + ":environment:" + j.Claims.Environment, nil
+	case j.Claims.Ref != "":
+		return "repo:" + j.Claims.Repository + ":ref:" + j.Claims.Ref, nil
+	}
+	return "repo:" + j.Claims.Repository, nil
+}
+
+// jobClaims is the token payload.
+type jobClaims struct {
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub"`
+	Audience  jwt.Audience     `json:"aud"`
+	Expiry    *jwt.NumericDate `json:"exp"`
+	NotBefore *jwt.NumericDate `json:"nbf"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	ID        string           `json:"jti"`
+
+	Platform          string `json:"platform,omitempty"`
+	Repository        string `json:"repository,omitempty"`
+	Ref               string `json:"ref,omitempty"`
+	RefProtected      string `json:"ref_protected,omitempty"`
+	SHA               string `json:"sha,omitempty"`
+	Workflow          string `json:"workflow,omitempty"`
+	WorkflowRef       string `json:"workflow_ref,omitempty"`
+	JobWorkflowRef    string `json:"job_workflow_ref,omitempty"`
+	Job               string `json:"job,omitempty"`
+	RunID             string `json:"run_id,omitempty"`
+	RunAttempt        string `json:"run_attempt,omitempty"`
+	EventName         string `json:"event_name,omitempty"`
+	Actor             string `json:"actor,omitempty"`
+	RunnerEnvironment string `json:"runner_environment,omitempty"`
+	Environment       string `json:"environment,omitempty"`
+}
+
+type signingKey struct {
+	alg         Algorithm
+	signer      jose.Signer
+	public      jose.JSONWebKey
+	retireUntil time.Time // zero for the active key
+}
+
+// Issuer mints short-lived job tokens and publishes the keys that verify
+// them. It is safe for concurrent use and starts no goroutines.
+type Issuer struct {
+	url string
+	cfg config
+
+	mu      sync.RWMutex
+	active  *signingKey
+	retired []*signingKey
+}
+
+// NewIssuer returns an issuer for issuerURL (the iss claim and the base of
+// the discovery document; https, or http on loopback for tests) with a
+// fresh in-memory signing key.
+func NewIssuer(issuerURL string, opts ...Option) (*Issuer, error) {
+	u, err := url.Parse(issuerURL)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(issuerURL, "/") {
+		return nil, fmt.Errorf("%w: issuer URL %q must be absolute, without query, fragment or trailing slash", ErrConfig, issuerURL)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return nil, fmt.Errorf("%w: issuer URL %q must use https (http only on loopback)", ErrConfig, issuerURL)
+	}
+	cfg := config{logger: slog.New(slog.DiscardHandler), now: time.Now, alg: ES256, ttl: DefaultTTL}
+	if err := cfg.apply(forIssuer, opts); err != nil {
+		return nil, err
+	}
+	k, err := newSigningKey(cfg.alg)
+	if err != nil {
+		return nil, err
+	}
+	return &Issuer{url: issuerURL, cfg: cfg, active: k}, nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+func newSigningKey(alg Algorithm) (*signingKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case ES256, ES384, ES512:
+		priv, err = ecdsa.GenerateKey(alg.curve(), rand.Reader)
+	case EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	case RS256, RS384, RS512, PS256, PS384, PS512:
+		priv, err = rsa.GenerateKey(rand.Reader, 3072)
+	default:
+		return nil, fmt.Errorf("%w: unsupported algorithm %q", ErrConfig, alg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oidc: generate %s key: %w", alg, err)
+	}
+	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: string(alg), Use: "sig"}
+	tp, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: key thumbprint: %w", err)
+	}
+	pub.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: jose.JSONWebKey{Key: priv, KeyID: pub.KeyID}},
+		(&jose.SignerOptions{}).WithType("JWT"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: signer: %w", err)
+	}
+	return &signingKey{alg: alg, signer: signer, public: pub}, nil
+}
+
+// URL returns the issuer URL (the iss claim).
+func (i *Issuer) URL() string { return i.url }
+
+// Mint signs a token for job, valid for the issuer's TTL, for the given
+// audiences (at least one, none empty). The token is registered with the
+// masker and, when configured, an audit event (jti, subject, audiences) is
+// written before Mint returns; if auditing fails, no token is returned.
+func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...string) (Token, error) {
+	aud := append([]string{audience}, more...)
+	if slices.Contains(aud, "") {
+		return Token{}, fmt.Errorf("%w: empty audience", ErrConfig)
+	}
+	sub, err := job.subject()
+	if err != nil {
+		return Token{}, err
+	}
+	now := i.cfg.now()
+	exp := now.Add(i.cfg.ttl)
+	c := jobClaims{
+		Issuer: i.url, Subject: sub, Audience: aud,
+		Expiry: jwt.NewNumericDate(exp), NotBefore: jwt.NewNumericDate(now), IssuedAt: jwt.NewNumericDate(now),
+		ID:                newID(),
+		Platform:          job.Claims.Platform,
+		Repository:        job.Claims.Repository,
+		Ref:               job.Claims.Ref,
+		SHA:               job.Claims.Commit,
+		Workflow:          job.Claims.Workflow,
+		WorkflowRef:       job.Claims.WorkflowRef,
+		JobWorkflowRef:    job.Claims.WorkflowRef,
+		Job:               job.Claims.Job,
+		RunID:             job.Claims.RunID,
+		RunAttempt:        job.Claims.RunAttempt,
+		EventName:         job.Claims.Event,
+		Actor:             job.Claims.Actor,
+		RunnerEnvironment: job.Claims.Runner,
+		Environment:       job.Claims.Environment,
+	}
+	if job.Claims.Repository != "" {
+		c.RefProtected = "false"
+		if job.Claims.RefProtected {
+			c.RefProtected = "true"
+		}
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return Token{}, fmt.Errorf("oidc: encode claims: %w", err)
+	}
+	i.mu.RLock()
+	k := i.active
+	i.mu.RUnlock()
+	sig, err := k.signer.Sign(payload)
+	if err != nil {
+		return Token{}, fmt.Errorf("oidc: sign: %w", err)
+	}
+	raw, err := sig.CompactSerialize()
+	if err != nil {
+		return Token{}, fmt.Errorf("oidc: serialize: %w", err)
+	}
+	tok := Token{raw: raw, id: c.ID, expiresAt: exp}
+	if i.cfg.masker != nil {
+		i.cfg.masker.AddMask(raw)
+	}
+	if i.cfg.sink != nil {
+		who := identity.Identity{Issuer: i.url, Subject: sub, Claims: job.Claims}
+		err := i.cfg.sink.Write(ctx, audit.Event{
+			ID: newID(), Time: now.UTC(), Source: "ztci/identity/oidc", Action: "identity.token.mint",
+			Outcome: audit.OutcomeSuccess, Actor: who.AuditActor(), Resource: "job-token:" + c.ID,
+			Correlation: audit.Correlation{JobID: job.Claims.Job, RunID: job.Claims.RunID},
+			Attributes:  map[string]string{"aud": strings.Join(aud, " "), "exp": exp.UTC().Format(time.RFC3339), "kid": k.public.KeyID},
+		})
+		if err != nil {
+			return Token{}, fmt.Errorf("oidc: audit mint: %w", err)
+		}
+	}
+	i.cfg.logger.DebugContext(ctx, "job token minted", "jti", c.ID, "sub", sub, "kid", k.public.KeyID)
+	return tok, nil
+}
+
+// Rotate makes a fresh key active. The previous key stays in the JWKS until
+// every token it signed has expired (TTL plus a minute of grace), so
+// verifiers never see a token whose key has vanished.
+func (i *Issuer) Rotate() error {
+	k, err := newSigningKey(i.cfg.alg)
+	if err != nil {
+		return err
+	}
+	now := i.cfg.now()
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	old := i.active
+	old.retireUntil = now.Add(i.cfg.ttl + retireGrace)
+	i.retired = append(i.retired, old)
+	i.active = k
+	return nil
+}
+
+// JWKS returns the current public key set: the active key and every retired
+// key whose tokens may still be valid.
+func (i *Issuer) JWKS() []byte {
+	now := i.cfg.now()
+	i.mu.Lock()
+	i.retired = slices.DeleteFunc(i.retired, func(k *signingKey) bool { return !now.Before(k.retireUntil) })
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{i.active.public}}
+	for _, k := range i.retired {
+		set.Keys = append(set.Keys, k.public)
+	}
+	i.mu.Unlock()
+	b, err := json.Marshal(set)
+	if err != nil {
+		panic("oidc: marshal JWKS of our own keys: " + err.Error()) // cannot happen: keys are ours
+	}
+	return b
+}
+
+// KeySet returns the current public keys as a [KeySet] for [WithKeySet]
+// (offline verification in the same process).
+func (i *Issuer) KeySet() *KeySet {
+	ks, err := ParseKeySet(i.JWKS())
+	if err != nil {
+		panic("oidc: parse our own JWKS: " + err.Error())
+	}
+	return ks
+}
+
+// Discovery paths served by [Issuer.Handler], relative to the issuer URL.
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	JWKSPath      = "/.well-known/jwks"
+)
+
+// Handler serves the discovery document and the JWKS under the issuer URL's
+// path: mount it so that <issuer>/.well-known/openid-configuration reaches
+// it. Everything else is 404.
+func (i *Issuer) Handler() http.Handler {
+	base, _ := url.Parse(i.url)
+	prefix := strings.TrimSuffix(base.Path, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		var body []byte
+		switch r.URL.Path {
+		case prefix + DiscoveryPath:
+			body = i.discovery()
+		case prefix + JWKSPath:
+			body = i.JWKS()
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		_, _ = w.Write(body)
+	})
+}
+
+func (i *Issuer) discovery() []byte {
+	doc := map[string]any{
+		"issuer":                                i.url,
+		"jwks_uri":                              i.url + JWKSPath,
+		"response_types_supported":              []string{"id_token"},
+		"subject_types_supported":               []string{"public", "pairwise"},
+		"id_token_signing_alg_values_supported": []string{string(i.cfg.alg)},
+		"scopes_supported":                      []string{"openid"},
+		"claims_supported": []string{"sub", "aud", "exp", "iat", "nbf", "iss", "jti", "platform", "repository", "ref",
+			"ref_protected", "sha", "workflow", "workflow_ref", "job_workflow_ref", "job", "run_id", "run_attempt",
+			"event_name", "actor", "runner_environment", "environment"},
+	}
+	b, _ := json.Marshal(doc)
+	return b
+}
+
+// newID returns 128 random bits, hex encoded.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+func isRejection(err error) bool { return errors.Is(err, ErrInvalidToken) }

@@ -1,0 +1,131 @@
+package oidc
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// header is the JOSE header fields the verifier reads. The members that
+// carry or point to keys (jwk, jku, x5u, x5c), crit and b64 are captured only
+// to be refused. The x5t thumbprints are ignored: they are hints, not keys,
+// and GitHub Actions tokens carry one.
+type header struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+
+	JWK     json.RawMessage `json:"jwk"`
+	JKU     json.RawMessage `json:"jku"`
+	X5U     json.RawMessage `json:"x5u"`
+	X5C     json.RawMessage `json:"x5c"`
+	Crit    json.RawMessage `json:"crit"`
+	B64     json.RawMessage `json:"b64"`
+}
+
+// forbidden names the first header member the verifier refuses, or "".
+func (h *header) forbidden() string {
+	switch {
+	case h.JWK != nil:
+		return "jwk"
+	case h.JKU != nil:
+		return "jku"
+	case h.X5U != nil:
+		return "x5u"
+	case h.X5C != nil:
+		return "x5c"
+	case h.Crit != nil:
+		return "crit"
+	case h.B64 != nil:
+		return "b64"
+	}
+	return ""
+}
+
+// jws is a compact JWS whose structure, header and encoding were checked
+// (not yet its signature).
+type jws struct {
+	header       header
+	signingInput string // "<header>.<payload>" as received
+	payload      []byte
+	signature    []byte
+}
+
+var strictB64 = base64.RawURLEncoding.Strict()
+
+// decodeSegment decodes one base64url segment strictly: only the URL-safe
+// alphabet, no padding, no whitespace, zero unused bits.
+func decodeSegment(name, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return nil, fmt.Errorf("%w: %s: byte %d is not base64url", ErrMalformed, name, i)
+		}
+	}
+	b, err := strictB64.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, name, err)
+	}
+	return b, nil
+}
+
+// parseCompact splits and decodes a compact JWS and parses its header. It
+// refuses anything but exactly three strictly encoded, non-empty segments
+// with a JSON-object header naming an allowed algorithm and no untrusted
+// key-carrying members.
+func parseCompact(raw string, maxSize int, allowed []Algorithm) (*jws, Algorithm, error) {
+	if len(raw) > maxSize {
+		return nil, "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), maxSize)
+	}
+	h, rest, ok1 := strings.Cut(raw, ".")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
+		return nil, "", fmt.Errorf("%w: want 3 dot-separated segments", ErrMalformed)
+	}
+	if h == "" || s == "" {
+		return nil, "", fmt.Errorf("%w: empty header or signature", ErrMalformed)
+	}
+	hb, err := decodeSegment("header", h)
+	if err != nil {
+		return nil, "", err
+	}
+	var t jws
+	if len(hb) == 0 || hb[0] != '{' {
+		return nil, "", fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	}
+	if err := json.Unmarshal(hb, &t.header); err != nil {
+		return nil, "", fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	alg := Algorithm(t.header.Alg)
+	if !alg.valid() || !contains(allowed, alg) {
+		return nil, "", &AlgorithmError{Got: t.header.Alg, Allowed: names(allowed)}
+	}
+	if f := t.header.forbidden(); f != "" {
+		return nil, "", fmt.Errorf("%w: %q", ErrForbiddenHeader, f)
+	}
+	if t.payload, err = decodeSegment("payload", p); err != nil {
+		return nil, "", err
+	}
+	if t.signature, err = decodeSegment("signature", s); err != nil {
+		return nil, "", err
+	}
+	t.signingInput = raw[:len(h)+1+len(p)]
+	return &t, alg, nil
+}
+
+func contains(algs []Algorithm, a Algorithm) bool {
+	for _, x := range algs {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+func names(algs []Algorithm) []string {
+	out := make([]string, len(algs))
+	for i, a := range algs {
+		out[i] = string(a)
+	}
+	return out
+}

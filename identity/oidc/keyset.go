@@ -1,0 +1,139 @@
+package oidc
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// maxKeys bounds how many keys a JWKS may hold.
+const maxKeys = 64
+
+// verificationKey is a public key and the algorithms it may verify.
+type verificationKey struct {
+	id   string
+	pub  crypto.PublicKey
+	algs []Algorithm
+}
+
+func (k *verificationKey) allows(a Algorithm) bool { return slices.Contains(k.algs, a) }
+
+// KeySet is an issuer's verification keys, parsed from a JWKS with the
+// verifier's rules: only asymmetric signature keys (RSA of at least 2048
+// bits, P-256/P-384/P-521, Ed25519); a key's "alg", "use" and "key_ops"
+// members narrow what it may verify; keys that may verify nothing are
+// dropped; duplicate key ids make the whole set invalid. A KeySet is
+// immutable and safe for concurrent use.
+type KeySet struct {
+	byID map[string]*verificationKey
+	keys []*verificationKey
+}
+
+// ParseKeySet parses a JWKS document (RFC 7517 §5).
+func ParseKeySet(jwks []byte) (*KeySet, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(jwks, &doc); err != nil {
+		return nil, fmt.Errorf("%w: JWKS: %v", ErrKeySet, err)
+	}
+	if len(doc.Keys) > maxKeys {
+		return nil, fmt.Errorf("%w: JWKS has %d keys, more than %d", ErrKeySet, len(doc.Keys), maxKeys)
+	}
+	ks := &KeySet{byID: map[string]*verificationKey{}}
+	seen := map[string]bool{}
+	for _, raw := range doc.Keys {
+		k, kid, err := parseVerificationKey(raw)
+		if kid != "" {
+			if seen[kid] {
+				return nil, fmt.Errorf("%w: JWKS has duplicate kid %q", ErrKeySet, kid)
+			}
+			seen[kid] = true
+		}
+		if err != nil {
+			continue // unusable key (symmetric, encryption-only, unknown type): skip it
+		}
+		ks.keys = append(ks.keys, k)
+		if k.id != "" {
+			ks.byID[k.id] = k
+		}
+	}
+	if len(ks.keys) == 0 {
+		return nil, fmt.Errorf("%w: JWKS has no usable signature key", ErrKeySet)
+	}
+	return ks, nil
+}
+
+func parseVerificationKey(raw json.RawMessage) (*verificationKey, string, error) {
+	var meta struct {
+		Kid    string   `json:"kid"`
+		KeyOps []string `json:"key_ops"`
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return nil, "", err
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil {
+		return nil, meta.Kid, err
+	}
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return nil, meta.Kid, fmt.Errorf("key use %q", jwk.Use)
+	}
+	if meta.KeyOps != nil && !slices.Contains(meta.KeyOps, "verify") {
+		return nil, meta.Kid, fmt.Errorf("key_ops %v lack verify", meta.KeyOps)
+	}
+	pub := publicOf(jwk.Key)
+	algs := algorithmsForKey(pub)
+	if jwk.Algorithm != "" {
+		a := Algorithm(jwk.Algorithm)
+		if !slices.Contains(algs, a) {
+			return nil, meta.Kid, fmt.Errorf("key alg %q does not fit the key", jwk.Algorithm)
+		}
+		algs = []Algorithm{a}
+	}
+	if len(algs) == 0 {
+		return nil, meta.Kid, fmt.Errorf("unsupported key")
+	}
+	return &verificationKey{id: meta.Kid, pub: pub, algs: algs}, meta.Kid, nil
+}
+
+// publicOf returns the public half of an asymmetric key, or nil.
+func publicOf(k any) crypto.PublicKey {
+	switch k := k.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
+		return k
+	case *ecdsa.PrivateKey:
+		return &k.PublicKey
+	case *rsa.PrivateKey:
+		return &k.PublicKey
+	case ed25519.PrivateKey:
+		return k.Public()
+	}
+	return nil
+}
+
+// Len returns the number of usable keys.
+func (ks *KeySet) Len() int {
+	if ks == nil {
+		return 0
+	}
+	return len(ks.keys)
+}
+
+// lookup returns the key for kid. A token without kid matches only when the
+// set holds exactly one key.
+func (ks *KeySet) lookup(kid string) *verificationKey {
+	if kid == "" {
+		if len(ks.keys) == 1 {
+			return ks.keys[0]
+		}
+		return nil
+	}
+	return ks.byID[kid]
+}

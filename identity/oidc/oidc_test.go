@@ -1,0 +1,74 @@
+package oidc
+
+import (
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ztci/ztci/identity"
+)
+
+var testJob = Job{Claims: identity.Claims{
+	Platform: "ztci", Repository: "octo-org/octo-repo", Ref: "refs/heads/main", RefProtected: true,
+	Commit: "0123456789abcdef0123456789abcdef01234567", Workflow: "build", Job: "test", RunID: "42",
+	RunAttempt: "1", Event: "push", Actor: "octocat", Runner: "hosted",
+}}
+
+func TestMintVerifyOverHTTP(t *testing.T) {
+	t.Parallel()
+	for _, alg := range allAlgorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(nil)
+			defer srv.Close()
+			masked := map[string]bool{}
+			iss, err := NewIssuer(srv.URL, WithAlgorithm(alg), WithMasker(identity.MaskerFunc(func(v string) { masked[v] = true })))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Config.Handler = iss.Handler()
+			tok, err := iss.Mint(t.Context(), testJob, "sigstore", "vault")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !masked[tok.Reveal()] {
+				t.Error("minted token was not registered with the masker")
+			}
+			v, err := NewVerifier(srv.URL, "vault")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := v.Verify(t.Context(), tok.Reveal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := testJob.Claims
+			if id.Claims != want || id.Subject != "repo:octo-org/octo-repo:ref:refs/heads/main" || id.Issuer != srv.URL {
+				t.Errorf("identity = %+v, want claims %+v", id, want)
+			}
+			if _, err := v.Verify(t.Context(), tok.Reveal()[:len(tok.Reveal())-4]+"AAAA"); !errors.Is(err, ErrSignature) && !errors.Is(err, ErrMalformed) {
+				t.Errorf("tampered signature: err = %v", err)
+			}
+		})
+	}
+}
+
+func TestTokenRedacts(t *testing.T) {
+	t.Parallel()
+	iss, err := NewIssuer("https://ci.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := iss.Mint(t.Context(), testJob, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{tok.String(), tok.GoString()} {
+		if strings.Contains(s, tok.Reveal()) || !strings.Contains(s, "REDACTED") {
+			t.Errorf("token leaked: %s", s)
+		}
+	}
+	_ = time.Now
+}

@@ -1,0 +1,73 @@
+package oidc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ReplayCache records token ids for single-use verification.
+//
+// Claim records key until the given time and returns nil the first time a
+// key is seen; it returns an error wrapping [ErrReplayed] when the key is
+// already recorded and unexpired, and any other error (for example
+// [ErrReplayCacheFull]) when it cannot decide, which the verifier treats as
+// a rejection. Implementations must be safe for concurrent use; a cache
+// shared by several verifier instances (a database, NATS KV) gives
+// single-use semantics across them.
+type ReplayCache interface {
+	Claim(ctx context.Context, key string, until time.Time) error
+}
+
+// MemoryReplayCache is a bounded in-memory [ReplayCache]. When it is full of
+// unexpired entries it refuses new tokens (fail closed) instead of evicting a
+// live entry, which would reopen a replay window.
+type MemoryReplayCache struct {
+	now func() time.Time
+	max int
+
+	mu      sync.Mutex
+	entries map[string]time.Time
+}
+
+// NewMemoryReplayCache returns a cache holding at most max live entries;
+// now is the clock (nil means time.Now).
+func NewMemoryReplayCache(max int, now func() time.Time) *MemoryReplayCache {
+	if now == nil {
+		now = time.Now
+	}
+	if max <= 0 {
+		max = 1
+	}
+	return &MemoryReplayCache{now: now, max: max, entries: make(map[string]time.Time)}
+}
+
+// Claim implements [ReplayCache].
+func (m *MemoryReplayCache) Claim(_ context.Context, key string, until time.Time) error {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if exp, ok := m.entries[key]; ok && now.Before(exp) {
+		return &ClaimError{Claim: "jti", Want: "a token id not used before", Got: "a token id already used", Err: ErrReplayed}
+	}
+	if len(m.entries) >= m.max {
+		for k, exp := range m.entries {
+			if !now.Before(exp) {
+				delete(m.entries, k)
+			}
+		}
+		if len(m.entries) >= m.max {
+			return fmt.Errorf("%w: %d live token ids", ErrReplayCacheFull, len(m.entries))
+		}
+	}
+	m.entries[key] = until
+	return nil
+}
+
+// Len returns the number of recorded entries, expired ones included.
+func (m *MemoryReplayCache) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}

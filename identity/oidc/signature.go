@@ -1,0 +1,51 @@
+package oidc
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"math/big"
+)
+
+// verifySignature checks sig over signingInput with pub under alg, strictly:
+// ES* signatures must be exactly 2·len(n) bytes of r||s (RFC 7518 §3.4), and
+// PS* signatures must use a salt as long as the hash (RFC 7518 §3.5), which
+// the standard library and go-jose would otherwise auto-detect. The caller
+// has already checked that alg is allowed for pub.
+func verifySignature(alg Algorithm, pub crypto.PublicKey, signingInput, sig []byte) bool {
+	if alg == EdDSA {
+		k, ok := pub.(ed25519.PublicKey)
+		return ok && len(k) == ed25519.PublicKeySize && ed25519.Verify(k, signingInput, sig)
+	}
+	h := alg.hash()
+	if h == 0 {
+		return false
+	}
+	hasher := h.New()
+	hasher.Write(signingInput)
+	var buf [64]byte
+	digest := hasher.Sum(buf[:0])
+	switch alg {
+	case ES256, ES384, ES512:
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k.Curve != alg.curve() {
+			return false
+		}
+		size := (k.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return false
+		}
+		r := new(big.Int).SetBytes(sig[:size])
+		s := new(big.Int).SetBytes(sig[size:])
+		return ecdsa.Verify(k, digest, r, s)
+	case RS256, RS384, RS512:
+		k, ok := pub.(*rsa.PublicKey)
+		return ok && k.N.BitLen() >= minRSABits && rsa.VerifyPKCS1v15(k, h, digest, sig) == nil
+	case PS256, PS384, PS512:
+		k, ok := pub.(*rsa.PublicKey)
+		return ok && k.N.BitLen() >= minRSABits &&
+			rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
+	}
+	return false
+}

@@ -1,0 +1,272 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/claims"
+)
+
+// Defaults of the verifier.
+const (
+	DefaultLeeway          = 30 * time.Second
+	DefaultMaxTokenSize    = 16 << 10
+	DefaultRefreshInterval = 30 * time.Second
+	DefaultCacheTTL        = 10 * time.Minute
+)
+
+// Verifier verifies job tokens from one issuer for one audience. It is safe
+// for concurrent use and starts no goroutines.
+type Verifier struct {
+	issuer   string
+	audience string
+	cfg      config
+	keys     keySource
+}
+
+// Verified is what a successful verification established. It holds no
+// token material.
+type Verified struct {
+	// Identity is the caller: issuer, subject and normalized claims.
+	Identity identity.Identity
+	// TokenID is the jti ("" when absent).
+	TokenID string
+	// Audience lists the token's audiences.
+	Audience []string
+	// IssuedAt and Expiry are the iat (zero when absent) and exp claims.
+	IssuedAt, Expiry time.Time
+	// AMR lists the authentication methods (RFC 8176) of a human token, e.g.
+	// "mfa"; empty for job tokens.
+	AMR []string
+	// Raw holds every verified claim as decoded by encoding/json.
+	Raw map[string]any
+}
+
+// NewVerifier returns a verifier that accepts only tokens whose iss equals
+// issuer exactly and whose aud contains audience. Both are required. Keys
+// come from the issuer's discovery document and JWKS (fetched lazily on the
+// first Verify), or from [WithKeySet].
+func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
+	if issuer == "" || audience == "" {
+		return nil, fmt.Errorf("%w: issuer and audience are required", ErrConfig)
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: issuer %q is not an http(s) URL without query", ErrConfig, issuer)
+	}
+	cfg := config{
+		logger:          slog.New(slog.DiscardHandler),
+		now:             time.Now,
+		algs:            allAlgorithms,
+		leeway:          DefaultLeeway,
+		maxSize:         DefaultMaxTokenSize,
+		refreshInterval: DefaultRefreshInterval,
+		cacheTTL:        DefaultCacheTTL,
+		normalize:       claims.ForIssuer(issuer),
+	}
+	if err := cfg.apply(forVerifier, opts); err != nil {
+		return nil, err
+	}
+	v := &Verifier{issuer: issuer, audience: audience, cfg: cfg}
+	if cfg.keySet != nil {
+		v.keys = staticKeys{cfg.keySet}
+	} else {
+		client := cfg.client
+		if client == nil {
+			client = &http.Client{Timeout: 10 * time.Second}
+		}
+		v.keys = &remoteKeys{issuer: issuer, client: client, now: cfg.now, ttl: cfg.cacheTTL, minRefresh: cfg.refreshInterval}
+	}
+	return v, nil
+}
+
+// Verify verifies raw and returns the caller's identity. Any error means
+// "deny": it wraps [ErrInvalidToken] when the token was rejected, and
+// [ErrKeySet] or a context error when the verifier could not decide.
+func (v *Verifier) Verify(ctx context.Context, raw string) (identity.Identity, error) {
+	t, err := v.VerifyToken(ctx, raw)
+	if err != nil {
+		return identity.Identity{}, err
+	}
+	return t.Identity, nil
+}
+
+// VerifyToken is [Verifier.Verify] returning everything the token
+// established.
+func (v *Verifier) VerifyToken(ctx context.Context, raw string) (*Verified, error) {
+	t, err := v.verify(ctx, raw)
+	if err != nil {
+		if aerr := v.auditFailure(ctx, err); aerr != nil {
+			return nil, fmt.Errorf("%w (and audit failed: %w)", err, aerr)
+		}
+		v.cfg.logger.DebugContext(ctx, "job token rejected", "issuer", v.issuer, "error", err)
+		return nil, err
+	}
+	return t, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
+	t, err := v.verifySignature(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	var c map[string]any
+	if err := json.Unmarshal(t.payload, &c); err != nil || c == nil {
+		return nil, fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
+	}
+	out, err := v.checkClaims(c)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range v.cfg.bound {
+		if err := b.check(c); err != nil {
+			return nil, err
+		}
+	}
+	norm, err := v.cfg.normalize(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrClaims, err)
+	}
+	out.Identity.Claims = norm
+	if v.cfg.replay != nil {
+		if out.TokenID == "" {
+			return nil, &ClaimError{Claim: "jti", Want: "a token id (single-use verifier)", Err: ErrReplayed}
+		}
+		if err := v.cfg.replay.Claim(ctx, v.issuer+"\x00"+out.TokenID, out.Expiry.Add(v.cfg.leeway)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// verifySignature runs the JWS layer: strict parsing, header policy, key
+// selection and signature check. It does not look at the claims.
+func (v *Verifier) verifySignature(ctx context.Context, raw string) (*jws, error) {
+	t, alg, err := parseCompact(raw, v.cfg.maxSize, v.cfg.algs)
+	if err != nil {
+		return nil, err
+	}
+	k, err := v.keys.key(ctx, t.header.Kid)
+	if err != nil {
+		return nil, err
+	}
+	if !k.allows(alg) {
+		return nil, &AlgorithmError{Got: string(alg), Allowed: names(k.algs)}
+	}
+	if !verifySignature(alg, k.pub, []byte(t.signingInput), t.signature) {
+		return nil, ErrSignature
+	}
+	return t, nil
+}
+
+func (v *Verifier) checkClaims(c map[string]any) (*Verified, error) {
+	now := v.cfg.now()
+	out := &Verified{Raw: c}
+	iss, _ := c["iss"].(string)
+	if iss != v.issuer {
+		return nil, &ClaimError{Claim: "iss", Want: fmt.Sprintf("%q", v.issuer), Got: iss, Err: ErrIssuer}
+	}
+	sub, _ := c["sub"].(string)
+	if sub == "" {
+		return nil, &ClaimError{Claim: "sub", Want: "a non-empty string", Err: ErrSubject}
+	}
+	switch aud := c["aud"].(type) {
+	case string:
+		if aud != "" {
+			out.Audience = []string{aud}
+		}
+	case []any:
+		for _, a := range aud {
+			s, ok := a.(string)
+			if !ok {
+				return nil, &ClaimError{Claim: "aud", Want: "strings", Got: fmt.Sprint(a), Err: ErrAudience}
+			}
+			if s != "" {
+				out.Audience = append(out.Audience, s)
+			}
+		}
+	}
+	if !slices.Contains(out.Audience, v.audience) {
+		return nil, &ClaimError{Claim: "aud", Want: fmt.Sprintf("to contain %q", v.audience), Got: fmt.Sprint(out.Audience), Err: ErrAudience}
+	}
+	exp, ok := numericDate(c["exp"])
+	if !ok {
+		return nil, &ClaimError{Claim: "exp", Want: "a NumericDate", Err: ErrExpired}
+	}
+	if !now.Before(exp.Add(v.cfg.leeway)) {
+		return nil, &ClaimError{Claim: "exp", Want: "after " + now.Add(-v.cfg.leeway).UTC().Format(time.RFC3339), Got: exp.UTC().Format(time.RFC3339), Err: ErrExpired}
+	}
+	out.Expiry = exp
+	for _, name := range [...]string{"nbf", "iat"} {
+		x, present := c[name]
+		if !present {
+			continue
+		}
+		t, ok := numericDate(x)
+		if !ok {
+			return nil, &ClaimError{Claim: name, Want: "a NumericDate", Err: ErrNotYetValid}
+		}
+		if t.After(now.Add(v.cfg.leeway)) {
+			return nil, &ClaimError{Claim: name, Want: "before " + now.Add(v.cfg.leeway).UTC().Format(time.RFC3339), Got: t.UTC().Format(time.RFC3339), Err: ErrNotYetValid}
+		}
+		if name == "iat" {
+			out.IssuedAt = t
+		}
+	}
+	if jti, present := c["jti"]; present {
+		s, ok := jti.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: jti is not a string", ErrMalformed)
+		}
+		out.TokenID = s
+	}
+	if amr, ok := c["amr"].([]any); ok {
+		for _, m := range amr {
+			if s, ok := m.(string); ok {
+				out.AMR = append(out.AMR, s)
+			}
+		}
+	}
+	out.Identity = identity.Identity{Issuer: iss, Subject: sub}
+	return out, nil
+}
+
+// numericDate accepts a JSON number of seconds since the epoch within a
+// sane range (RFC 7519 §2).
+func numericDate(v any) (time.Time, bool) {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || f < 0 || f > 1<<40 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+func (v *Verifier) auditFailure(ctx context.Context, err error) error {
+	if v.cfg.sink == nil {
+		return nil
+	}
+	outcome := audit.OutcomeDeny
+	if !isRejection(err) {
+		outcome = audit.OutcomeError
+	}
+	return v.cfg.sink.Write(ctx, audit.Event{
+		ID:       newID(),
+		Time:     v.cfg.now().UTC(),
+		Source:   "ztci/identity/oidc",
+		Action:   "identity.token.verify",
+		Outcome:  outcome,
+		Actor:    audit.Actor{ID: "unauthenticated", Kind: "job"},
+		Resource: "oidc-issuer:" + v.issuer,
+		Reason:   err.Error(),
+	})
+}
