@@ -15,12 +15,12 @@ type header struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`
 
-	JWK     json.RawMessage `json:"jwk"`
-	JKU     json.RawMessage `json:"jku"`
-	X5U     json.RawMessage `json:"x5u"`
-	X5C     json.RawMessage `json:"x5c"`
-	Crit    json.RawMessage `json:"crit"`
-	B64     json.RawMessage `json:"b64"`
+	JWK  json.RawMessage `json:"jwk"`
+	JKU  json.RawMessage `json:"jku"`
+	X5U  json.RawMessage `json:"x5u"`
+	X5C  json.RawMessage `json:"x5c"`
+	Crit json.RawMessage `json:"crit"`
+	B64  json.RawMessage `json:"b64"`
 }
 
 // forbidden names the first header member the verifier refuses, or "".

@@ -32,9 +32,9 @@ type config struct {
 	now    func() time.Time
 
 	// issuer
-	alg     Algorithm
-	ttl     time.Duration
-	masker  identity.Masker
+	alg    Algorithm
+	ttl    time.Duration
+	masker identity.Masker
 
 	// verifier
 	client          *http.Client
