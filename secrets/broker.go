@@ -1,0 +1,266 @@
+package secrets
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+)
+
+// Audit event actions emitted by the broker.
+const (
+	ActionIssue  = "secrets.lease.issue"
+	ActionRenew  = "secrets.lease.renew"
+	ActionRevoke = "secrets.lease.revoke"
+	ActionDeny   = "secrets.lease.deny"
+)
+
+// auditSource names the broker in audit events.
+const auditSource = "ztci/secrets"
+
+// Broker hands out job-scoped leases on secrets: it checks each request
+// against the [Authorizer] and the kill switch, asks the [Backend], records
+// the lease durably, registers the value with the [Masker], audits, and
+// revokes everything a job holds when the job ends.
+//
+// A Broker is safe for concurrent use. It starts no goroutines of its own.
+type Broker struct {
+	authz    Authorizer
+	backend  Backend
+	sink     audit.Sink
+	checker  audit.CompromiseChecker
+	masker   Masker
+	log      *slog.Logger
+	now      func() time.Time
+	journal  string
+	ttl      time.Duration
+	attempts int
+	backoff  time.Duration
+	revokeTO time.Duration
+}
+
+// Option configures a [Broker].
+type Option func(*Broker) error
+
+// WithAudit sends issue, renew, revoke and deny events to sink. When the sink
+// fails to record an issuance, the lease is revoked and the request fails.
+func WithAudit(sink audit.Sink) Option {
+	return func(b *Broker) error {
+		if sink == nil {
+			return errors.New("secrets: WithAudit: nil sink")
+		}
+		b.sink = sink
+		return nil
+	}
+}
+
+// WithCompromiseChecker denies every request from an identity the checker
+// reports as compromised.
+func WithCompromiseChecker(c audit.CompromiseChecker) Option {
+	return func(b *Broker) error {
+		if c == nil {
+			return errors.New("secrets: WithCompromiseChecker: nil checker")
+		}
+		b.checker = c
+		return nil
+	}
+}
+
+// WithMasker registers every value the broker hands out with m (usually a
+// [*Redactor]) before the value is returned. While a masker is wired in, the
+// broker refuses values shorter than [MinMaskLen] with [ErrUnmaskable].
+func WithMasker(m Masker) Option {
+	return func(b *Broker) error {
+		if m == nil {
+			return errors.New("secrets: WithMasker: nil masker")
+		}
+		b.masker = m
+		return nil
+	}
+}
+
+// WithLogger sets the logger for diagnostics (never secret values). The
+// default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(b *Broker) error {
+		if l == nil {
+			return errors.New("secrets: WithLogger: nil logger")
+		}
+		b.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock used for lease expiry (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(b *Broker) error {
+		if now == nil {
+			return errors.New("secrets: WithClock: nil clock")
+		}
+		b.now = now
+		return nil
+	}
+}
+
+// WithJournal keeps a durable record of outstanding leases in dir (one small
+// file per job, fsync'd on every change, holding lease ids and secret names,
+// never values), so that [Broker.Recover] can revoke what a crashed process
+// left behind. dir must exist and be private to the broker.
+func WithJournal(dir string) Option {
+	return func(b *Broker) error {
+		if dir == "" {
+			return errors.New("secrets: WithJournal: empty dir")
+		}
+		b.journal = dir
+		return nil
+	}
+}
+
+// WithTTL sets the lease lifetime the broker asks backends for (default 15
+// minutes).
+func WithTTL(d time.Duration) Option {
+	return func(b *Broker) error {
+		if d <= 0 {
+			return fmt.Errorf("secrets: WithTTL: %v is not positive", d)
+		}
+		b.ttl = d
+		return nil
+	}
+}
+
+// WithRevokeRetry sets how often a failed revocation is attempted (default
+// 5) and the first backoff (default 200ms, doubling, capped at 10s).
+func WithRevokeRetry(attempts int, backoff time.Duration) Option {
+	return func(b *Broker) error {
+		if attempts < 1 || backoff <= 0 {
+			return fmt.Errorf("secrets: WithRevokeRetry: need attempts >= 1 and backoff > 0, got %d, %v", attempts, backoff)
+		}
+		b.attempts, b.backoff = attempts, backoff
+		return nil
+	}
+}
+
+// WithRevokeTimeout bounds the revocations a job runs when its context ends
+// (default 1 minute).
+func WithRevokeTimeout(d time.Duration) Option {
+	return func(b *Broker) error {
+		if d <= 0 {
+			return fmt.Errorf("secrets: WithRevokeTimeout: %v is not positive", d)
+		}
+		b.revokeTO = d
+		return nil
+	}
+}
+
+// New returns a broker that authorizes every request with authz and takes
+// secrets from backend.
+func New(authz Authorizer, backend Backend, opts ...Option) (*Broker, error) {
+	if authz == nil {
+		return nil, errors.New("secrets: New: nil authorizer")
+	}
+	if backend == nil {
+		return nil, errors.New("secrets: New: nil backend")
+	}
+	b := &Broker{
+		authz:    authz,
+		backend:  backend,
+		log:      slog.New(slog.DiscardHandler),
+		now:      time.Now,
+		ttl:      15 * time.Minute,
+		attempts: 5,
+		backoff:  200 * time.Millisecond,
+		revokeTO: time.Minute,
+	}
+	for _, o := range opts {
+		if err := o(b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// JobSpec identifies the job a lease set belongs to.
+type JobSpec struct {
+	// ID identifies the job (unique per run attempt).
+	ID string
+	// Identity is the job's verified identity.
+	Identity identity.Identity
+	// Token is the job's own credential, passed to backends that log in as
+	// the job (e.g. Vault's JWT auth). It may be zero.
+	Token Value
+}
+
+// Run begins a job, calls fn, and ends the job whatever happens: fn returns,
+// fails, panics, or ctx is cancelled or times out. The revocation errors, if
+// any, are joined to fn's error.
+func (b *Broker) Run(ctx context.Context, spec JobSpec, fn func(ctx context.Context, job *Job) error) (err error) {
+	job, err := b.Begin(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		endErr := job.End(context.WithoutCancel(ctx))
+		err = errors.Join(err, endErr)
+	}()
+	return fn(ctx, job)
+}
+
+func (b *Broker) auditActor(ctx context.Context, action string, outcome audit.Outcome, actor audit.Actor, jobID, name, leaseID, reason string) error {
+	if b.sink == nil {
+		return nil
+	}
+	e := audit.Event{
+		ID:          newID("evt-"),
+		Time:        b.now().UTC(),
+		Source:      auditSource,
+		Action:      action,
+		Outcome:     outcome,
+		Actor:       actor,
+		Resource:    "secret:" + name,
+		Reason:      reason,
+		Correlation: audit.Correlation{JobID: jobID},
+	}
+	if leaseID != "" {
+		e.Attributes = map[string]string{"lease_id": leaseID}
+	}
+	if err := b.sink.Write(ctx, e); err != nil {
+		return fmt.Errorf("%w: %s %s: %w", ErrAudit, action, leaseID, err)
+	}
+	return nil
+}
+
+// revoke revokes one backend lease, retrying with exponential backoff.
+func (b *Broker) revoke(ctx context.Context, leaseID, name string) error {
+	wait := b.backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = b.backend.Revoke(ctx, leaseID)
+		if err == nil {
+			return nil
+		}
+		b.log.WarnContext(ctx, "secrets: revoke failed", "lease_id", leaseID, "secret", name, "attempt", attempt, "err", err)
+		if attempt >= b.attempts {
+			return &RevokeError{LeaseID: leaseID, Name: name, Attempts: attempt, Err: err}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &RevokeError{LeaseID: leaseID, Name: name, Attempts: attempt, Err: errors.Join(err, ctx.Err())}
+		case <-t.C:
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+}
+
+func newID(prefix string) string {
+	var r [12]byte
+	_, _ = rand.Read(r[:])
+	return prefix + hex.EncodeToString(r[:])
+}

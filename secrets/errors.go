@@ -1,0 +1,85 @@
+package secrets
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. They form a hierarchy: every refusal wraps [ErrDenied],
+// every unusable lease wraps [ErrLease], and callers match with errors.Is.
+var (
+	// ErrDenied: the broker refused the request. An error from the
+	// [Authorizer] is also reported as ErrDenied (fail closed).
+	ErrDenied = errors.New("secrets: denied")
+	// ErrPolicyDenied: the authorizer decided to deny.
+	ErrPolicyDenied = fmt.Errorf("%w: policy", ErrDenied)
+	// ErrPolicyUndecided: the authorizer returned an error; treated as deny.
+	ErrPolicyUndecided = fmt.Errorf("%w: policy could not decide", ErrDenied)
+	// ErrCompromised: the identity is marked compromised (kill switch).
+	ErrCompromised = fmt.Errorf("%w: identity marked compromised", ErrDenied)
+	// ErrNoIdentity: the request carries the zero identity.
+	ErrNoIdentity = fmt.Errorf("%w: no identity", ErrDenied)
+	// ErrUnmaskable: the value is too short to be masked reliably in logs
+	// (see [MinMaskLen]), so the broker refuses to hand it out while a
+	// redactor is wired in.
+	ErrUnmaskable = fmt.Errorf("%w: value shorter than the masking minimum", ErrDenied)
+
+	// ErrLease: a lease cannot be used.
+	ErrLease = errors.New("secrets: lease unusable")
+	// ErrRevoked: the lease has been revoked.
+	ErrRevoked = fmt.Errorf("%w: revoked", ErrLease)
+	// ErrExpired: the lease's TTL has passed.
+	ErrExpired = fmt.Errorf("%w: expired", ErrLease)
+	// ErrAlreadyRead: a single-use secret was read before.
+	ErrAlreadyRead = fmt.Errorf("%w: single-use value already read", ErrLease)
+	// ErrNotRenewable: the lease cannot be renewed.
+	ErrNotRenewable = fmt.Errorf("%w: not renewable", ErrLease)
+
+	// ErrBackend: the backend failed; the request is not granted.
+	ErrBackend = errors.New("secrets: backend failed")
+	// ErrNotFound: the backend has no secret by that name.
+	ErrNotFound = fmt.Errorf("%w: no such secret", ErrBackend)
+	// ErrAudit: the audit sink did not accept an event; the audited action
+	// is treated as failed.
+	ErrAudit = errors.New("secrets: audit sink failed")
+	// ErrJobEnded: the job's lease set is closed; no new leases.
+	ErrJobEnded = errors.New("secrets: job ended")
+	// ErrRevoke: a lease could not be revoked after all retries. The lease
+	// stays in the durable record for [Broker.Recover].
+	ErrRevoke = errors.New("secrets: revocation failed")
+	// ErrJournal: the durable lease record could not be read or written.
+	ErrJournal = errors.New("secrets: lease record")
+	// ErrTooShort: a value given to [Redactor.AddMaskChecked] is shorter
+	// than [MinMaskLen].
+	ErrTooShort = errors.New("secrets: value too short to mask")
+	// ErrClosed: the redactor was closed.
+	ErrClosed = errors.New("secrets: redactor closed")
+)
+
+// RevokeError reports a lease that could not be revoked.
+type RevokeError struct {
+	LeaseID  string
+	Name     string
+	Attempts int
+	Err      error
+}
+
+func (e *RevokeError) Error() string {
+	return fmt.Sprintf("secrets: revoke lease %s (secret %q) failed after %d attempts: %v", e.LeaseID, e.Name, e.Attempts, e.Err)
+}
+
+// Unwrap returns ErrRevoke and the last backend error.
+func (e *RevokeError) Unwrap() []error { return []error{ErrRevoke, e.Err} }
+
+// DeniedError carries the reason of a policy deny.
+type DeniedError struct {
+	Name   string
+	Reason string
+}
+
+func (e *DeniedError) Error() string {
+	return fmt.Sprintf("secrets: secret %q denied by policy: %s", e.Name, e.Reason)
+}
+
+// Unwrap returns ErrPolicyDenied.
+func (e *DeniedError) Unwrap() error { return ErrPolicyDenied }

@@ -1,0 +1,200 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Job is the set of leases one job holds. Everything it handed out is
+// revoked when the job ends: [Job.End] (success or failure, usually
+// deferred), the cancellation or deadline of the context given to
+// [Broker.Begin], or — after a crash — [Broker.Recover] from the durable
+// record.
+//
+// A Job is safe for concurrent use.
+type Job struct {
+	b     *Broker
+	spec  JobSpec
+	actor audit.Actor
+	rec   *journalFile
+	stop  func() bool
+
+	mu     sync.Mutex
+	ended  bool
+	leases map[string]*Lease // by reserved id, outstanding only
+	order  []string
+
+	endMu sync.Mutex
+}
+
+// Begin starts a job's lease set. When ctx is cancelled or its deadline
+// passes, the job ends and its leases are revoked (bounded by
+// [WithRevokeTimeout]); callers should still call [Job.End] to learn about
+// revocation failures.
+func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
+	if spec.Identity.IsZero() {
+		return nil, ErrNoIdentity
+	}
+	if spec.ID == "" {
+		return nil, errors.New("secrets: Begin: empty job id")
+	}
+	j := &Job{b: b, spec: spec, actor: spec.Identity.AuditActor(), leases: map[string]*Lease{}}
+	if b.journal != "" {
+		rec, err := createJournal(b.journal, spec.ID, j.actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		j.rec = rec
+	}
+	j.stop = context.AfterFunc(ctx, func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.revokeTO)
+		defer cancel()
+		if err := j.End(rctx); err != nil {
+			b.log.ErrorContext(rctx, "secrets: revoking leases of an ended job failed", "job", spec.ID, "err", err)
+		}
+	})
+	return j, nil
+}
+
+// ID returns the job's id.
+func (j *Job) ID() string { return j.spec.ID }
+
+// Lease asks for the secret called name on behalf of the job. It is denied
+// (an error wrapping [ErrDenied]) when the identity is marked compromised,
+// when the authorizer denies or cannot decide, or when a masker is wired in
+// and the value is too short to mask. Backend failures wrap [ErrBackend] or
+// the backend's error; nothing is granted then.
+func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
+	b := j.b
+	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: name, TTL: b.ttl, Token: j.spec.Token}
+	j.mu.Lock()
+	ended := j.ended
+	j.mu.Unlock()
+	if ended {
+		return nil, ErrJobEnded
+	}
+	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+		return nil, j.deny(ctx, name, "identity marked compromised", ErrCompromised)
+	}
+	dec, err := b.authz.Authorize(ctx, req)
+	if err != nil {
+		return nil, j.deny(ctx, name, "policy could not decide", fmt.Errorf("%w: %w", ErrPolicyUndecided, err))
+	}
+	if !dec.Allow {
+		return nil, j.deny(ctx, name, dec.Reason, &DeniedError{Name: name, Reason: dec.Reason})
+	}
+
+	req.LeaseID = newID("ztci_")
+	l := &Lease{job: j, reserved: req.LeaseID, id: req.LeaseID, name: name}
+	// Record the lease before the backend creates anything.
+	if err := j.track(l); err != nil {
+		return nil, err
+	}
+	g, err := b.backend.Issue(ctx, req)
+	if err != nil {
+		// The backend may have created something before failing; the
+		// reserved lease stays tracked and is revoked (idempotently) when the
+		// job ends.
+		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "backend failed")
+		return nil, fmt.Errorf("secrets: issue %q: %w", name, err)
+	}
+	if g.LeaseID != "" && g.LeaseID != l.reserved {
+		l.id = g.LeaseID
+		if j.rec != nil {
+			if err := j.rec.append(record{Op: "bind", Lease: l.reserved, Backend: g.LeaseID}); err != nil {
+				_ = l.Revoke(context.WithoutCancel(ctx))
+				return nil, err
+			}
+		}
+	}
+	l.value, l.renewable, l.singleUse = g.Value, g.Renewable, g.SingleUse
+	if g.TTL > 0 {
+		l.expires = b.now().Add(g.TTL)
+	}
+	if b.masker != nil {
+		if g.Value.Len() < MinMaskLen {
+			_ = l.Revoke(context.WithoutCancel(ctx))
+			return nil, j.deny(ctx, name, "value too short to mask", ErrUnmaskable)
+		}
+		b.masker.AddMask(g.Value.Reveal())
+	}
+	if err := b.auditActor(ctx, ActionIssue, audit.OutcomeSuccess, j.actor, j.spec.ID, name, l.id, dec.Reason); err != nil {
+		return nil, errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
+	}
+	b.log.DebugContext(ctx, "secrets: lease issued", "lease_id", l.id, "secret", name, "job", j.spec.ID)
+	return l, nil
+}
+
+func (j *Job) deny(ctx context.Context, name, reason string, err error) error {
+	if aerr := j.b.auditActor(ctx, ActionDeny, audit.OutcomeDeny, j.actor, j.spec.ID, name, "", reason); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
+}
+
+func (j *Job) track(l *Lease) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ended {
+		return ErrJobEnded
+	}
+	if j.rec != nil {
+		if err := j.rec.append(record{Op: "issue", Lease: l.reserved, Name: l.name}); err != nil {
+			return err
+		}
+	}
+	j.leases[l.reserved] = l
+	j.order = append(j.order, l.reserved)
+	return nil
+}
+
+// untrack records that l is revoked.
+func (j *Job) untrack(l *Lease) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.leases, l.reserved)
+	if j.rec != nil {
+		return j.rec.append(record{Op: "revoke", Lease: l.reserved})
+	}
+	return nil
+}
+
+// End ends the job: no new leases, and every outstanding lease is revoked,
+// each retried with backoff. The failures are returned as [*RevokeError]s
+// (and audited); those leases stay outstanding, in memory and in the durable
+// record, and a later End or [Broker.Recover] tries again. End may be called
+// more than once and concurrently.
+func (j *Job) End(ctx context.Context) error {
+	j.endMu.Lock()
+	defer j.endMu.Unlock()
+	j.stop()
+	j.mu.Lock()
+	j.ended = true
+	var out []*Lease
+	for _, id := range j.order {
+		if l, ok := j.leases[id]; ok {
+			out = append(out, l)
+		}
+	}
+	j.mu.Unlock()
+
+	var errs []error
+	for _, l := range out {
+		errs = append(errs, l.Revoke(ctx))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.rec != nil && len(j.leases) == 0 {
+		err := j.rec.remove()
+		j.rec = nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Lease is a secret handed to a job: its value, lifetime, whether it can be
+// renewed, and the handle that revokes it. The value is read with
+// [Lease.Value]; printing, logging or marshalling a Lease shows its id, name
+// and expiry, never the value.
+//
+// A Lease is safe for concurrent use.
+type Lease struct {
+	job      *Job
+	reserved string // the id the broker recorded before issuing
+	id       string // the backend's lease id
+	name     string
+
+	mu        sync.Mutex
+	value     Value
+	expires   time.Time
+	renewable bool
+	singleUse bool
+	read      bool
+	revoked   bool
+}
+
+// ID returns the lease id (the backend's, not secret).
+func (l *Lease) ID() string { return l.id }
+
+// Name returns the secret's name.
+func (l *Lease) Name() string { return l.name }
+
+// ExpiresAt returns when the lease ends, or the zero time if the backend set
+// no expiry.
+func (l *Lease) ExpiresAt() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.expires
+}
+
+// Renewable reports whether [Lease.Renew] can extend the lease.
+func (l *Lease) Renewable() bool { return l.renewable }
+
+// SingleUse reports whether the value can be read only once.
+func (l *Lease) SingleUse() bool { return l.singleUse }
+
+// Value returns the secret. It fails with [ErrRevoked] after revocation, with
+// [ErrExpired] once the TTL has passed, and with [ErrAlreadyRead] on the
+// second read of a single-use lease.
+func (l *Lease) Value() (Value, error) {
+	now := l.job.b.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.revoked:
+		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
+	case !l.expires.IsZero() && !now.Before(l.expires):
+		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
+	case l.singleUse && l.read:
+		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrAlreadyRead)
+	}
+	l.read = true
+	return l.value, nil
+}
+
+// Renew asks the backend to extend the lease by ttl and returns the new
+// expiry.
+func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error) {
+	b := l.job.b
+	l.mu.Lock()
+	revoked, renewable, expires := l.revoked, l.renewable, l.expires
+	l.mu.Unlock()
+	r, ok := b.backend.(Renewer)
+	switch {
+	case revoked:
+		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
+	case !expires.IsZero() && !b.now().Before(expires):
+		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
+	case !renewable || !ok:
+		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrNotRenewable)
+	}
+	got, err := r.Renew(ctx, l.id, ttl)
+	if err != nil {
+		_ = b.auditActor(ctx, ActionRenew, audit.OutcomeFailure, l.job.actor, l.job.spec.ID, l.name, l.id, "backend refused renewal")
+		return time.Time{}, fmt.Errorf("secrets: renew lease %s: %w", l.id, err)
+	}
+	exp := b.now().Add(got)
+	l.mu.Lock()
+	l.expires = exp
+	l.mu.Unlock()
+	if err := b.auditActor(ctx, ActionRenew, audit.OutcomeSuccess, l.job.actor, l.job.spec.ID, l.name, l.id, "renewed"); err != nil {
+		return exp, err
+	}
+	return exp, nil
+}
+
+// Revoke ends the lease now: the backend revokes it (retried with backoff),
+// the value is wiped, and reads fail with [ErrRevoked]. Revoking a revoked
+// lease does nothing. A failure is a [*RevokeError]; the lease stays
+// outstanding in its job and in the durable record.
+func (l *Lease) Revoke(ctx context.Context) error {
+	j, b := l.job, l.job.b
+	l.mu.Lock()
+	if l.revoked {
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
+	if err := b.revoke(ctx, l.id, l.name); err != nil {
+		return joinAudit(err, b.auditActor(ctx, ActionRevoke, audit.OutcomeFailure, j.actor, j.spec.ID, l.name, l.id, "revocation failed after retries"))
+	}
+	l.mu.Lock()
+	l.revoked = true
+	l.value.Wipe()
+	l.value = Value{}
+	l.mu.Unlock()
+	err := j.untrack(l)
+	b.log.DebugContext(ctx, "secrets: lease revoked", "lease_id", l.id, "secret", l.name, "job", j.spec.ID)
+	return joinAudit(err, b.auditActor(ctx, ActionRevoke, audit.OutcomeSuccess, j.actor, j.spec.ID, l.name, l.id, "revoked"))
+}
+
+func joinAudit(err, aerr error) error {
+	if aerr == nil {
+		return err
+	}
+	if err == nil {
+		return aerr
+	}
+	return fmt.Errorf("%w (and %w)", err, aerr)
+}
+
+// leaseView is what a Lease shows of itself.
+type leaseView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Renewable bool      `json:"renewable"`
+	SingleUse bool      `json:"single_use"`
+	Value     string    `json:"value"`
+}
+
+func (l *Lease) view() leaseView {
+	return leaseView{ID: l.id, Name: l.name, ExpiresAt: l.ExpiresAt(), Renewable: l.renewable, SingleUse: l.singleUse, Value: Redacted}
+}
+
+// String describes the lease without its value.
+func (l *Lease) String() string {
+	return fmt.Sprintf("Lease{id=%s name=%s value=%s}", l.id, l.name, Redacted)
+}
+
+// GoString is String.
+func (l *Lease) GoString() string { return l.String() }
+
+// Format writes String for every verb.
+func (l *Lease) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(l.String())) }
+
+// LogValue logs the lease's id, name and expiry.
+func (l *Lease) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", l.id), slog.String("name", l.name), slog.String("value", Redacted))
+}
+
+// MarshalJSON encodes the lease's id, name, expiry and flags, with the value
+// redacted.
+func (l *Lease) MarshalJSON() ([]byte, error) { return json.Marshal(l.view()) }

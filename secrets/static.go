@@ -1,0 +1,86 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Static is a [Backend] serving fixed values by name, for development and
+// tests. Its leases have no TTL and its Revoke does nothing (the value
+// outlives the lease; only the lease's handle on it ends).
+type Static map[string]string
+
+// Issue returns the value called req.Name.
+func (s Static) Issue(_ context.Context, req Request) (Grant, error) {
+	v, ok := s[req.Name]
+	if !ok {
+		return Grant{}, fmt.Errorf("%w: %q", ErrNotFound, req.Name)
+	}
+	return Grant{Value: NewValue(v)}, nil
+}
+
+// Revoke does nothing.
+func (Static) Revoke(context.Context, string) error { return nil }
+
+// Env returns a [Backend] reading secret name from the environment variable
+// prefix+NAME, where NAME is name upper-cased with every byte outside
+// [A-Z0-9_] replaced by '_' (so "db/password" reads PREFIX_DB_PASSWORD).
+// An unset or empty variable is [ErrNotFound].
+func Env(prefix string) Backend {
+	return BackendFunc(func(_ context.Context, req Request) (Grant, error) {
+		key := prefix + envName(req.Name)
+		v := os.Getenv(key)
+		if v == "" {
+			return Grant{}, fmt.Errorf("%w: environment variable %s", ErrNotFound, key)
+		}
+		return Grant{Value: NewValue(v)}, nil
+	})
+}
+
+func envName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
+			return r
+		default:
+			return '_'
+		}
+	}, name)
+}
+
+// maxFileSecret bounds a secret read by [Dir].
+const maxFileSecret = 64 << 10
+
+// Dir returns a [Backend] reading secret name from the file of that name
+// under dir (e.g. a mounted Kubernetes secret volume). Names cannot escape
+// dir (the lookup goes through [os.Root]); files larger than 64 KiB are
+// refused; one trailing newline is trimmed.
+func Dir(dir string) Backend {
+	return BackendFunc(func(_ context.Context, req Request) (Grant, error) {
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			return Grant{}, fmt.Errorf("%w: %w", ErrBackend, err)
+		}
+		defer root.Close()
+		f, err := root.Open(req.Name)
+		if err != nil {
+			return Grant{}, fmt.Errorf("%w: %q: %w", ErrNotFound, req.Name, err)
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, maxFileSecret+1))
+		if err != nil {
+			return Grant{}, fmt.Errorf("%w: read %q: %w", ErrBackend, req.Name, err)
+		}
+		if len(b) > maxFileSecret {
+			return Grant{}, fmt.Errorf("%w: %q is larger than %d bytes", ErrBackend, req.Name, maxFileSecret)
+		}
+		s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		clear(b)
+		return Grant{Value: NewValue(s)}, nil
+	})
+}
