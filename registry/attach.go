@@ -1,0 +1,240 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+)
+
+// Attachment describes an attestation attached by Attach.
+type Attachment struct {
+	Subject  name.Digest // the image manifest or index the tag resolved to
+	Artifact name.Digest // the artifact manifest holding the bundle
+	Bundle   v1.Hash     // the bundle blob
+	Path     Path        // PathReferrersAPI, or PathReferrersTag when Attach maintained the tag schema
+}
+
+// Attach pushes a Sigstore bundle as an OCI 1.1 artifact whose subject is
+// the image ref names, in the layout cosign v3 and GitHub use: artifactType
+// and the single layer's media type are the bundle's media type, the config
+// is the OCI empty descriptor, and the manifest is annotated with
+// dev.sigstore.bundle.content and dev.sigstore.bundle.predicateType.
+//
+// A tag in ref is resolved once. Where the registry serves no referrers API,
+// Attach adds the artifact to the "sha256-<hex>" referrers tag index
+// (read-modify-write with conditional requests and a read-back; see the
+// package documentation for what a registry lets a client guarantee).
+//
+// Attach does not verify the bundle: sign with attest, verify with a
+// Verifier.
+func Attach(ctx context.Context, ref name.Reference, bundle []byte, opts ...Option) (*Attachment, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	info, err := sniffBundle(bundle)
+	if err != nil {
+		return nil, err
+	}
+	c := newClient(o)
+	repo := ref.Context()
+	subject, sf, err := c.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+
+	ropts := append([]remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(o.transport),
+		remote.WithAuthFromKeychain(o.keychain),
+		remote.WithRetryBackoff(o.backoff),
+	}, o.remoteOpts...)
+	bundleDigest := sha256Hash(bundle)
+	for _, blob := range []struct {
+		b  []byte
+		mt string
+	}{{emptyJSON, EmptyMediaType}, {bundle, info.MediaType}} {
+		if err := remote.WriteLayer(repo, static.NewLayer(blob.b, typesMediaType(blob.mt)), ropts...); err != nil {
+			return nil, wrapTransport("upload blob", err)
+		}
+	}
+
+	annotations := map[string]string{
+		AnnotationContent: info.Content,
+		annotationCreated: o.now().UTC().Format(time.RFC3339),
+	}
+	if info.PredicateType != "" {
+		annotations[AnnotationPredicateType] = info.PredicateType
+	}
+	m := artifactManifest{
+		SchemaVersion: 2,
+		MediaType:     mtOCIManifest,
+		ArtifactType:  info.MediaType,
+		Config:        descriptor{MediaType: EmptyMediaType, Digest: sha256Hash(emptyJSON).String(), Size: int64(len(emptyJSON))},
+		Layers: []descriptor{{
+			MediaType:   info.MediaType,
+			Digest:      bundleDigest.String(),
+			Size:        int64(len(bundle)),
+			Annotations: map[string]string{annotationTitle: tagFor(bundleDigest) + ".sigstore.json"},
+		}},
+		Subject:     &descriptor{MediaType: sf.MediaType, Digest: subject.DigestStr(), Size: int64(len(sf.Body))},
+		Annotations: annotations,
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w: marshal manifest: %v", ErrConfig, err)
+	}
+	artifact := sha256Hash(raw)
+	resp, err := c.do(ctx, repo, true, "put artifact manifest", http.MethodPut, c.url(repo, "manifests", artifact.String()), raw,
+		http.Header{"Content-Type": {mtOCIManifest}}, http.StatusCreated, http.StatusOK, http.StatusAccepted)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	att := &Attachment{Subject: subject, Artifact: repo.Digest(artifact.String()), Bundle: bundleDigest, Path: PathReferrersAPI}
+	// A registry that indexes subjects says so in OCI-Subject; otherwise
+	// ask the referrers API whether it exists.
+	if resp.Header.Get("OCI-Subject") == subject.DigestStr() {
+		return att, nil
+	}
+	sh, _ := v1.NewHash(subject.DigestStr())
+	_, supported, err := c.referrersAPI(ctx, repo, sh)
+	if err != nil {
+		return nil, fmt.Errorf("artifact %s was pushed but cannot be listed: %w", artifact, err)
+	}
+	if supported {
+		return att, nil
+	}
+	att.Path = PathReferrersTag
+	entry := descriptor{
+		MediaType:    mtOCIManifest,
+		Digest:       artifact.String(),
+		Size:         int64(len(raw)),
+		ArtifactType: info.MediaType,
+		Annotations:  annotations,
+	}
+	if err := c.addToTagSchema(ctx, repo, sh, entry); err != nil {
+		return nil, fmt.Errorf("artifact %s was pushed but not listed: %w", artifact, err)
+	}
+	return att, nil
+}
+
+// addToTagSchema adds entry to the referrers tag index of subject.
+//
+// The distribution API has no compare-and-swap that every registry honours:
+// a tag PUT is last-writer-wins. So each round reads the index (keeping every
+// entry it does not understand byte for byte), appends, and PUTs with
+// If-Match on the ETag it read (If-None-Match: * when creating), so a
+// registry that implements conditional requests answers 412 instead of
+// losing a concurrent writer's entry. Registries that ignore the headers
+// (distribution 2.8.2, ggcr's registry) are covered by a read-back after a
+// short settle delay: a write lost to a concurrent writer is detected and
+// redone. What no client can guarantee there: a writer whose whole
+// read-modify-write straddles our PUT and read-back can still drop our entry
+// later; the artifact itself remains in the registry.
+func (c *client) addToTagSchema(ctx context.Context, repo name.Repository, subject v1.Hash, entry descriptor) error {
+	tag := tagFor(subject)
+	url := c.url(repo, "manifests", tag)
+	for attempt := 0; attempt < c.o.tagAttempts; attempt++ {
+		entries, etag, err := c.readTagIndex(ctx, repo, tag)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(entries, func(e rawEntry) bool { return e.digest == entry.Digest }) {
+			return nil // listed already, or our write survived the settle delay
+		}
+		raws := make([]json.RawMessage, 0, len(entries)+1)
+		for _, e := range entries {
+			if e.digest != entry.Digest {
+				raws = append(raws, e.raw)
+			}
+		}
+		eb, _ := json.Marshal(entry)
+		raws = append(raws, eb)
+		body, err := json.Marshal(struct {
+			SchemaVersion int               `json:"schemaVersion"`
+			MediaType     string            `json:"mediaType"`
+			Manifests     []json.RawMessage `json:"manifests"`
+		}{2, mtOCIIndex, raws})
+		if err != nil {
+			return fmt.Errorf("%w: marshal referrers index: %v", ErrConfig, err)
+		}
+		hdr := http.Header{"Content-Type": {mtOCIIndex}}
+		switch {
+		case etag != "":
+			hdr.Set("If-Match", etag)
+		case entries == nil:
+			hdr.Set("If-None-Match", "*")
+		}
+		resp, err := c.do(ctx, repo, true, "put referrers tag", http.MethodPut, url, body, hdr,
+			http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusPreconditionFailed)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusPreconditionFailed {
+			c.o.log.DebugContext(ctx, "referrers tag changed concurrently; retrying", "tag", tag, "attempt", attempt)
+			continue
+		}
+		// Read back after a settle delay; the next round returns when the
+		// entry survived and redoes the merge when it was overwritten.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(c.o.settle):
+		}
+	}
+	return fmt.Errorf("%w: %s after %d attempts", ErrTagSchemaConflict, tag, c.o.tagAttempts)
+}
+
+type rawEntry struct {
+	digest string
+	raw    json.RawMessage
+}
+
+// readTagIndex reads the referrers tag index, keeping each entry's JSON. A
+// tag that exists but is not an OCI index is an error: overwriting it could
+// destroy someone else's data.
+func (c *client) readTagIndex(ctx context.Context, repo name.Repository, tag string) ([]rawEntry, string, error) {
+	f, err := c.getManifest(ctx, repo, tag, nil, mtOCIIndex, "referrers tag "+tag)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if f.MediaType != mtOCIIndex {
+		return nil, "", fmt.Errorf("%w: referrers tag %s holds %s, want an OCI index", ErrMalformed, tag, f.MediaType)
+	}
+	if _, err := parseIndex(f.Body, MaxReferrers-1); err != nil {
+		return nil, "", err
+	}
+	var ix struct {
+		Manifests []json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(f.Body, &ix); err != nil {
+		return nil, "", fmt.Errorf("%w: referrers tag: %v", ErrMalformed, err)
+	}
+	out := make([]rawEntry, 0, len(ix.Manifests))
+	for _, r := range ix.Manifests {
+		var d struct {
+			Digest string `json:"digest"`
+		}
+		_ = json.Unmarshal(r, &d) // validated by parseIndex above
+		out = append(out, rawEntry{digest: d.Digest, raw: bytes.Clone(r)})
+	}
+	if out == nil {
+		out = []rawEntry{}
+	}
+	return out, f.ETag, nil
+}

@@ -1,0 +1,68 @@
+// Package registry attaches attestations to container images and verifies
+// images in any OCI registry: the "binary authorization" gate that lets only
+// images with trusted, verified attestations reach production.
+//
+// It is the only ztci package that links go-containerregistry; attest and
+// verify stay free of it, and registry links no OPA.
+//
+// # Main types
+//
+//   - [Attach] pushes a Sigstore bundle as an OCI 1.1 artifact whose subject
+//     is the image manifest, in the layout cosign v3 and GitHub use, and
+//     maintains the "sha256-<hex>" referrers tag schema where the registry
+//     has no referrers API.
+//   - [Verifier] ([NewVerifier], [Verifier.VerifyImage],
+//     [Verifier.VerifyImages]) pins a reference to a digest, discovers
+//     attestations, verifies each with a [BundleVerifier] and returns a
+//     [Result]: one [Attestation] per candidate and an overall verdict with
+//     k-of-n ([WithThreshold]: at least k distinct trusted signers).
+//   - [BundleVerifier] is the seam to offline bundle verification (package
+//     verify); [BundleVerifierFunc] adapts a function.
+//
+// # Use
+//
+//	ref, _ := name.ParseReference("registry.example/app:v1")
+//	att, err := registry.Attach(ctx, ref, bundleJSON)            // after attest signs
+//	v, err := registry.NewVerifier(bundleVerifier, registry.WithThreshold(2))
+//	res, err := v.VerifyImage(ctx, ref)
+//	if err != nil || !res.Verified { deny() }
+//	deploy(res.Digest) // never the tag
+//
+// Authentication is go-containerregistry's: pass an authn.Keychain
+// ([WithKeychain]), a base transport ([WithTransport]) and remote.Options
+// ([WithRemoteOptions]); nothing here implements registry auth.
+//
+// # Security contract
+//
+//   - A tag is resolved exactly once per call; the digest it resolved to is
+//     used for everything after and returned in Result.Digest. A tag that
+//     moves during or after verification cannot change what was verified.
+//   - Every manifest, index and blob is fetched by digest (tags only for
+//     the image itself and the tag-schema index) and checked against it;
+//     every read is bounded ([MaxManifestSize], [MaxBundleSize],
+//     [MaxReferrers]); redirects are bounded; 429 and 5xx are retried with
+//     bounded backoff, then fail with [ErrUnavailable].
+//   - Discovery asks the referrers API first. Only a 404 answer moves to the
+//     tag schema, and the Target says which path was used ([Path]). Any
+//     other failure of the referrers API is an error wrapping
+//     [ErrReferrersAPI], never "no attestations".
+//   - An artifact listed for an image whose subject names another image is
+//     rejected ([ErrSubjectMismatch]); artifacts that are not Sigstore
+//     bundles are counted in Target.Ignored and never verified.
+//   - VerifyImage returns an error when it cannot decide (treat as deny);
+//     a deny is a Result with Verified false and Err() wrapping
+//     [ErrNotVerified]. Attestations rejected one by one carry their own
+//     error wrapping [ErrAttestation].
+//   - The tag schema is read-modify-write. Attach sends If-Match /
+//     If-None-Match so registries with conditional requests reject a lost
+//     update (412, retried), and reads back after a settle delay so a write
+//     lost to a concurrent writer is detected and redone. Registries that
+//     ignore conditional requests (distribution 2.8.2) offer no
+//     compare-and-swap, so no client can rule out a concurrent writer
+//     dropping an entry after the read-back; the referrers API has no such
+//     race.
+//
+// Verdicts are cached per Verifier by (image digest, platform selection)
+// with a TTL ([WithCache]); artifacts and bundles are cached by digest, so
+// each is fetched once per Verifier.
+package registry
