@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -120,20 +120,29 @@ func pushImage(t testing.TB, ref name.Reference, seed int64) name.Digest {
 // counter is a counting http.RoundTripper: it records every request that
 // reaches the network.
 type counter struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	reqs []string
-	n    atomic.Int64
+	base   http.RoundTripper
+	mu     sync.Mutex
+	reqs   []string
+	n      atomic.Int64
+	failed atomic.Int64
 }
 
 func newCounter() *counter { return &counter{base: http.DefaultTransport} }
 
+// RoundTrip counts requests that got an HTTP response. ggcr's ping of a
+// name.Insecure registry first tries https, which fails in the TLS handshake
+// against a plain-http server; those attempts are counted in failed.
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	if err != nil {
+		c.failed.Add(1)
+		return resp, err
+	}
 	c.n.Add(1)
 	c.mu.Lock()
 	c.reqs = append(c.reqs, r.Method+" "+r.URL.Path)
 	c.mu.Unlock()
-	return c.base.RoundTrip(r)
+	return resp, err
 }
 
 func (c *counter) reset() []string {

@@ -145,18 +145,30 @@ func (v *Verifier) VerifyImage(ctx context.Context, ref name.Reference) (*Result
 			return r.withRef(ref), nil
 		}
 	}
-	pinned, f, err := v.c.resolve(ctx, ref)
-	if err != nil {
-		return nil, err
+	var pinned name.Digest
+	var targets []Target
+	if d, ok := ref.(name.Digest); ok && v.o.platform == nil && !v.o.allPlatforms {
+		// Already pinned, and verified as itself: the manifest is not
+		// needed (attestations bind to the digest, not to the registry's copy).
+		h, err := v1.NewHash(d.DigestStr())
+		if err != nil || h.Algorithm != "sha256" {
+			return nil, fmt.Errorf("%w: digest %q is not a sha256 digest", ErrConfig, d.DigestStr())
+		}
+		pinned, targets = d, []Target{{Digest: h}}
+	} else {
+		p, f, err := v.c.resolve(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		pinned = p
+		if r, ok := v.verdicts.get(pinned.String() + sel); ok {
+			return r.withRef(ref), nil
+		}
+		if targets, err = v.targets(f); err != nil {
+			return nil, err
+		}
 	}
 	key := pinned.String() + sel
-	if r, ok := v.verdicts.get(key); ok {
-		return r.withRef(ref), nil
-	}
-	targets, err := v.targets(f)
-	if err != nil {
-		return nil, err
-	}
 	res := &Result{Ref: ref, Digest: pinned, Threshold: v.o.threshold, Verified: true}
 	repo := ref.Context()
 	for _, t := range targets {
