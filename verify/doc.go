@@ -1,0 +1,61 @@
+// Package verify decides, offline, whether a Sigstore bundle proves that an
+// artifact is what it claims: signed by the expected identity (or key),
+// logged, timestamped, and — for attestations — carrying the expected
+// in-toto statement and SLSA provenance.
+//
+// # Main types
+//
+//   - Trust material is sigstore-go's root.TrustedMaterial: PublicGood (an
+//     embedded snapshot of the public-good trusted root, see
+//     PublicGoodSnapshot), ParseTrustedRoot / LoadTrustedRoot for any
+//     trusted_root.json, and NewTrust to combine several. Nothing here
+//     fetches a root; a TUF-refreshed root is an explicit choice of the
+//     caller (any root.TrustedMaterial, such as sigstore-go's
+//     root.NewLiveTrustedRoot, can be passed to New).
+//   - Expectation says what must be true: the Signer (Identity: SAN or
+//     regexp, OIDC issuer, Fulcio CI Claims; or PublicKey), the
+//     PredicateType, and optionally Provenance (SLSA builder, build type,
+//     source, external parameters — kept apart from the signer).
+//   - New(trust, expect, opts...) builds a Verifier; Verifier.Verify(ctx,
+//     bundleJSON, artifact) checks one bundle (v0.1, v0.2, v0.3; message
+//     signature or DSSE) for an Artifact (ArtifactBytes, ArtifactReader,
+//     ArtifactDigest) and returns a *Result: the verified *attest.Statement,
+//     the signer and its claims, the proven times and what proved them, and
+//     the checks passed (JSON and String forms).
+//
+// # Example
+//
+//	trust, _ := verify.PublicGood()
+//	v, err := verify.New(trust, verify.Expectation{
+//		Signer: verify.Identity{
+//			SAN:    "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main",
+//			Issuer: "https://token.actions.githubusercontent.com",
+//		},
+//		PredicateType: attest.PredicateSLSAProvenanceV1,
+//		Provenance:    &verify.Provenance{BuilderID: "https://github.com/org/builder/.github/workflows/build.yml"},
+//	})
+//	res, err := v.Verify(ctx, bundleJSON, verify.ArtifactBytes(artifact))
+//	if err != nil { /* deny */ }
+//
+// # Security contract
+//
+//   - Fail closed: any error means "not verified"; every error matches
+//     errors.Is(err, ErrVerification) and one category sentinel
+//     (ErrMalformedBundle, ErrTlog, ErrTimestamp, ErrUntrustedChain,
+//     ErrCertificateTransparency, ErrSignature, ErrArtifactMismatch,
+//     ErrIdentityMismatch, ErrPredicateTypeMismatch, ErrProvenanceMismatch,
+//     ErrInvalidExpectation, ErrTrustMaterial). Mismatch errors are typed
+//     (*IdentityMismatchError, *ArtifactMismatchError, …) with Want and Got.
+//   - Expectations are required: New refuses a missing signer unless
+//     WithAnySignerUnsafe, and an empty PredicateType admits only message
+//     signatures unless WithAnyPredicateTypeUnsafe. Regexps are anchored.
+//   - No network: verification uses only the trust material given.
+//   - Cryptography is sigstore-go's verifier (transparency log inclusion and
+//     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
+//     proven time, SCTs, signature, artifact). Two speed-ups never turn a
+//     failure into a success: Trust remembers successful Fulcio chain
+//     verifications keyed by CA and certificate bytes and reuses them only
+//     when every certificate is inside its validity window at the new proven
+//     time; WithResultCache remembers successful results only, keyed by
+//     expectation, artifact digest and bundle digest, bounded (LRU).
+package verify

@@ -1,0 +1,150 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrVerification is the root of every error this package returns: whatever
+// went wrong, errors.Is(err, ErrVerification) holds and the caller must deny.
+var ErrVerification = errors.New("verify: not verified")
+
+// Sentinels for each category of failure. Each wraps ErrVerification.
+var (
+	// ErrInvalidExpectation: the caller's expectations or options are
+	// missing or inconsistent (refused before looking at any bundle).
+	ErrInvalidExpectation = fmt.Errorf("%w: invalid expectation", ErrVerification)
+	// ErrTrustMaterial: a trusted root could not be read or parsed.
+	ErrTrustMaterial = fmt.Errorf("%w: invalid trust material", ErrVerification)
+	// ErrMalformedBundle: the bundle is not a well-formed Sigstore bundle
+	// (JSON, base64, unknown media type, missing required parts).
+	ErrMalformedBundle = fmt.Errorf("%w: malformed bundle", ErrVerification)
+	// ErrTlog: no transparency-log entry could be verified (inclusion
+	// proof, checkpoint, signed entry timestamp, entry body) or too few were.
+	ErrTlog = fmt.Errorf("%w: transparency log", ErrVerification)
+	// ErrTimestamp: the signature's time could not be proven: an RFC 3161
+	// timestamp is invalid or untrusted, or fewer than the threshold exist.
+	ErrTimestamp = fmt.Errorf("%w: missing or invalid timestamp", ErrVerification)
+	// ErrUntrustedChain: the signing certificate does not chain to a trusted
+	// CA at the proven time, or a signing key is outside its validity.
+	ErrUntrustedChain = fmt.Errorf("%w: untrusted certificate chain", ErrVerification)
+	// ErrCertificateTransparency: the certificate's embedded SCTs do not
+	// verify against a trusted CT log.
+	ErrCertificateTransparency = fmt.Errorf("%w: certificate transparency", ErrVerification)
+	// ErrSignature: the signature over the artifact or envelope is invalid
+	// for the signer's key.
+	ErrSignature = fmt.Errorf("%w: invalid signature", ErrVerification)
+	// ErrArtifactMismatch: the bundle signs a different artifact (see
+	// *ArtifactMismatchError).
+	ErrArtifactMismatch = fmt.Errorf("%w: artifact mismatch", ErrVerification)
+	// ErrIdentityMismatch: the signer is not the expected one (see
+	// *IdentityMismatchError).
+	ErrIdentityMismatch = fmt.Errorf("%w: signer identity mismatch", ErrVerification)
+	// ErrPredicateTypeMismatch: the statement's predicate type is not the
+	// expected one, or the bundle carries no statement when one is expected.
+	ErrPredicateTypeMismatch = fmt.Errorf("%w: predicate type mismatch", ErrVerification)
+	// ErrProvenanceMismatch: the SLSA provenance does not satisfy the
+	// caller's Provenance expectation (see *ProvenanceMismatchError).
+	ErrProvenanceMismatch = fmt.Errorf("%w: provenance mismatch", ErrVerification)
+)
+
+// IdentityMismatchError says which part of the signer's identity differed.
+// Field is one of "san", "issuer", a Claims JSON field name (for example
+// "sourceRepositoryURI"), or "signer-kind" (certificate expected, key found
+// or the reverse).
+type IdentityMismatchError struct {
+	Field string
+	Want  string
+	Got   string
+}
+
+func (e *IdentityMismatchError) Error() string {
+	return fmt.Sprintf("verify: signer %s: want %q, got %q", e.Field, e.Want, e.Got)
+}
+
+// Is makes errors.Is(err, ErrIdentityMismatch) hold.
+func (e *IdentityMismatchError) Is(target error) bool {
+	return target == ErrIdentityMismatch || target == ErrVerification
+}
+
+// ArtifactMismatchError carries the artifact digest the caller gave (Want)
+// and what the bundle signs (Got), each as "alg:hex" (Got lists every subject
+// of a statement, comma-separated).
+type ArtifactMismatchError struct {
+	Want string
+	Got  string
+	// Err is the underlying verifier error, if any.
+	Err error
+}
+
+func (e *ArtifactMismatchError) Error() string {
+	return fmt.Sprintf("verify: artifact mismatch: want %s, bundle signs %s", e.Want, e.Got)
+}
+
+// Is makes errors.Is(err, ErrArtifactMismatch) hold.
+func (e *ArtifactMismatchError) Is(target error) bool {
+	return target == ErrArtifactMismatch || target == ErrVerification
+}
+
+// Unwrap returns the underlying verifier error.
+func (e *ArtifactMismatchError) Unwrap() error { return e.Err }
+
+// PredicateTypeMismatchError carries the expected and the found predicate
+// type ("" when the bundle holds a message signature, not a statement).
+type PredicateTypeMismatchError struct {
+	Want string
+	Got  string
+}
+
+func (e *PredicateTypeMismatchError) Error() string {
+	return fmt.Sprintf("verify: predicate type: want %q, got %q", e.Want, e.Got)
+}
+
+// Is makes errors.Is(err, ErrPredicateTypeMismatch) hold.
+func (e *PredicateTypeMismatchError) Is(target error) bool {
+	return target == ErrPredicateTypeMismatch || target == ErrVerification
+}
+
+// ProvenanceMismatchError says which provenance field differed. Field is one
+// of "builder.id", "buildType", "source.repository", "source.ref",
+// "source.versionTag", "externalParameters.<key>", or "predicate".
+type ProvenanceMismatchError struct {
+	Field string
+	Want  string
+	Got   string
+}
+
+func (e *ProvenanceMismatchError) Error() string {
+	return fmt.Sprintf("verify: provenance %s: want %q, got %q", e.Field, e.Want, e.Got)
+}
+
+// Is makes errors.Is(err, ErrProvenanceMismatch) hold.
+func (e *ProvenanceMismatchError) Is(target error) bool {
+	return target == ErrProvenanceMismatch || target == ErrVerification
+}
+
+// stageError wraps an underlying (sigstore-go) error under one of our
+// sentinels, keeping both reachable through errors.Is/As.
+type stageError struct {
+	kind error
+	msg  string
+	err  error
+}
+
+func (e *stageError) Error() string {
+	if e.err == nil {
+		return e.kind.Error() + ": " + e.msg
+	}
+	return e.kind.Error() + ": " + e.msg + ": " + e.err.Error()
+}
+
+func (e *stageError) Unwrap() []error {
+	if e.err == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.err}
+}
+
+func stageErr(kind error, msg string, err error) error {
+	return &stageError{kind: kind, msg: msg, err: err}
+}

@@ -1,0 +1,291 @@
+package verify
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"hash"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// Expectation is what must be true of a bundle besides its cryptography. It
+// is fixed per Verifier (see New); the artifact is given per call.
+type Expectation struct {
+	// Signer is who must have signed: an Identity (certificate bundles) or
+	// a PublicKey (keyed bundles). Required unless WithAnySignerUnsafe.
+	Signer Signer
+	// PredicateType is the in-toto predicate type the signed statement must
+	// carry (exact match). Empty means the bundle must be a message
+	// signature, not a statement, unless WithAnyPredicateTypeUnsafe.
+	PredicateType string
+	// Provenance, when set, is checked against a SLSA v1 provenance
+	// predicate. It concerns the build, not the signer: the two are
+	// different things (a reusable workflow signs, a builder builds).
+	Provenance *Provenance
+}
+
+// Signer is an expectation about who signed: Identity or PublicKey.
+type Signer interface {
+	validate() error
+	fingerprint() string
+}
+
+// Identity is the expected identity in a Fulcio-issued signing certificate.
+// Exactly one of SAN and SANRegexp and exactly one of Issuer and
+// IssuerRegexp must be set; every non-empty field of Claims must match the
+// certificate's Fulcio extension exactly.
+type Identity struct {
+	// SAN is the exact subject alternative name (URI or email), for example
+	// "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main".
+	SAN string
+	// SANRegexp is a Go regular expression the SAN must match. It is
+	// anchored for you (^(?:...)$) so that a forgotten anchor does not
+	// admit "https://evil.example/?https://github.com/org/repo/...".
+	SANRegexp string
+	// Issuer is the exact OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8).
+	Issuer string
+	// IssuerRegexp is an anchored Go regular expression for the issuer.
+	IssuerRegexp string
+	// Claims are further CI claims from Fulcio's extensions (source
+	// repository, ref, workflow, …), each compared exactly when set.
+	Claims Claims
+}
+
+// PublicKey expects a bundle signed by this key (a "managed key"), for
+// example from ParsePublicKeyPEM. Certificate bundles are refused.
+type PublicKey struct {
+	Key crypto.PublicKey
+}
+
+// Claims are the Fulcio certificate extensions
+// (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). In an
+// expectation, empty fields are not checked; in a Result they are what the
+// certificate says.
+type Claims struct {
+	BuildSignerURI                      string `json:"buildSignerURI,omitempty"`
+	BuildSignerDigest                   string `json:"buildSignerDigest,omitempty"`
+	RunnerEnvironment                   string `json:"runnerEnvironment,omitempty"`
+	SourceRepositoryURI                 string `json:"sourceRepositoryURI,omitempty"`
+	SourceRepositoryDigest              string `json:"sourceRepositoryDigest,omitempty"`
+	SourceRepositoryRef                 string `json:"sourceRepositoryRef,omitempty"`
+	SourceRepositoryIdentifier          string `json:"sourceRepositoryIdentifier,omitempty"`
+	SourceRepositoryOwnerURI            string `json:"sourceRepositoryOwnerURI,omitempty"`
+	SourceRepositoryOwnerIdentifier     string `json:"sourceRepositoryOwnerIdentifier,omitempty"`
+	BuildConfigURI                      string `json:"buildConfigURI,omitempty"`
+	BuildConfigDigest                   string `json:"buildConfigDigest,omitempty"`
+	BuildTrigger                        string `json:"buildTrigger,omitempty"`
+	RunInvocationURI                    string `json:"runInvocationURI,omitempty"`
+	SourceRepositoryVisibilityAtSigning string `json:"sourceRepositoryVisibilityAtSigning,omitempty"`
+}
+
+// fields lists the claims by JSON name, in a fixed order.
+func (c *Claims) fields() [][2]string {
+	return [][2]string{
+		{"buildSignerURI", c.BuildSignerURI},
+		{"buildSignerDigest", c.BuildSignerDigest},
+		{"runnerEnvironment", c.RunnerEnvironment},
+		{"sourceRepositoryURI", c.SourceRepositoryURI},
+		{"sourceRepositoryDigest", c.SourceRepositoryDigest},
+		{"sourceRepositoryRef", c.SourceRepositoryRef},
+		{"sourceRepositoryIdentifier", c.SourceRepositoryIdentifier},
+		{"sourceRepositoryOwnerURI", c.SourceRepositoryOwnerURI},
+		{"sourceRepositoryOwnerIdentifier", c.SourceRepositoryOwnerIdentifier},
+		{"buildConfigURI", c.BuildConfigURI},
+		{"buildConfigDigest", c.BuildConfigDigest},
+		{"buildTrigger", c.BuildTrigger},
+		{"runInvocationURI", c.RunInvocationURI},
+		{"sourceRepositoryVisibilityAtSigning", c.SourceRepositoryVisibilityAtSigning},
+	}
+}
+
+func (id Identity) validate() error {
+	if (id.SAN == "") == (id.SANRegexp == "") {
+		return fmt.Errorf("%w: identity needs exactly one of SAN and SANRegexp", ErrInvalidExpectation)
+	}
+	if (id.Issuer == "") == (id.IssuerRegexp == "") {
+		return fmt.Errorf("%w: identity needs exactly one of Issuer and IssuerRegexp", ErrInvalidExpectation)
+	}
+	for _, re := range []string{id.SANRegexp, id.IssuerRegexp} {
+		if re == "" {
+			continue
+		}
+		if _, err := regexp.Compile(anchor(re)); err != nil {
+			return fmt.Errorf("%w: identity regexp %q: %v", ErrInvalidExpectation, re, err)
+		}
+	}
+	return nil
+}
+
+func (id Identity) fingerprint() string {
+	b, _ := json.Marshal(id) // only strings: cannot fail
+	return "identity:" + string(b)
+}
+
+func anchor(re string) string { return "^(?:" + re + ")$" }
+
+func (k PublicKey) validate() error {
+	if k.Key == nil {
+		return fmt.Errorf("%w: public key is nil", ErrInvalidExpectation)
+	}
+	if _, err := x509.MarshalPKIXPublicKey(k.Key); err != nil {
+		return fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
+	}
+	return nil
+}
+
+func (k PublicKey) fingerprint() string {
+	der, _ := x509.MarshalPKIXPublicKey(k.Key) // validated
+	sum := sha256.Sum256(der)
+	return "key:" + hex.EncodeToString(sum[:])
+}
+
+// ParsePublicKeyPEM parses a PEM "PUBLIC KEY" (PKIX) block, as written by
+// cosign and the conformance suite's key.pub files.
+func ParsePublicKeyPEM(b []byte) (PublicKey, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return PublicKey{}, fmt.Errorf("%w: not a PEM PUBLIC KEY block", ErrInvalidExpectation)
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return PublicKey{}, fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
+	}
+	return PublicKey{Key: k}, nil
+}
+
+// Artifact is the thing the bundle must sign, given per Verify call: its
+// bytes (ArtifactBytes), a stream (ArtifactReader) or a digest
+// (ArtifactDigest). For a statement, the artifact must be one of its
+// subjects.
+type Artifact struct {
+	data   []byte
+	r      io.Reader
+	alg    string // for digests: sha256, sha384, sha512
+	digest []byte
+}
+
+// ArtifactBytes is an artifact held in memory.
+func ArtifactBytes(b []byte) Artifact {
+	if b == nil {
+		b = []byte{}
+	}
+	return Artifact{data: b}
+}
+
+// ArtifactReader is an artifact read once, as a stream, when Verify needs
+// it; it is hashed with the algorithm the bundle uses, never held in memory.
+// (A message signature made with pure Ed25519 needs the bytes: use
+// ArtifactBytes.)
+func ArtifactReader(r io.Reader) Artifact { return Artifact{r: r} }
+
+// ArtifactDigest is an artifact known by its digest: alg is sha256, sha384
+// or sha512 and hexDigest its lowercase hex value.
+func ArtifactDigest(alg, hexDigest string) (Artifact, error) {
+	n := digestSize(alg)
+	if n == 0 {
+		return Artifact{}, fmt.Errorf("%w: digest algorithm %q: want sha256, sha384 or sha512", ErrInvalidExpectation, alg)
+	}
+	d, err := hex.DecodeString(hexDigest)
+	if err != nil || len(d) != n || strings.ToLower(hexDigest) != hexDigest {
+		return Artifact{}, fmt.Errorf("%w: %s digest must be %d lowercase hex characters, got %q", ErrInvalidExpectation, alg, 2*n, hexDigest)
+	}
+	return Artifact{alg: alg, digest: d}, nil
+}
+
+// ParseArtifactDigest parses "alg:hex" (for example "sha256:abc…").
+func ParseArtifactDigest(s string) (Artifact, error) {
+	alg, h, ok := strings.Cut(s, ":")
+	if !ok {
+		return Artifact{}, fmt.Errorf("%w: digest %q: want alg:hex", ErrInvalidExpectation, s)
+	}
+	return ArtifactDigest(alg, h)
+}
+
+func digestSize(alg string) int {
+	switch alg {
+	case "sha256":
+		return sha256.Size
+	case "sha384":
+		return sha512.Size384
+	case "sha512":
+		return sha512.Size
+	}
+	return 0
+}
+
+func newHash(alg string) hash.Hash {
+	switch alg {
+	case "sha384":
+		return sha512.New384()
+	case "sha512":
+		return sha512.New()
+	}
+	return sha256.New()
+}
+
+// resolved is an artifact reduced to one digest in the algorithm the bundle
+// needs, plus its bytes when they were given.
+type resolved struct {
+	alg    string
+	digest []byte
+	data   []byte
+}
+
+func (r resolved) String() string { return r.alg + ":" + hex.EncodeToString(r.digest) }
+
+// equal reports whether the artifact's digest in alg equals d.
+func (r resolved) equal(alg string, d []byte) bool { return r.alg == alg && bytes.Equal(r.digest, d) }
+
+// prepared is an artifact hashed once: its primary digest (the cache key)
+// and whatever other digests are available.
+type prepared struct {
+	primary resolved
+	data    []byte
+	set     map[string][]byte
+}
+
+// prepare hashes the artifact: bytes with sha256 (others on demand), a
+// stream once with sha256, sha384 and sha512 together, a digest as given.
+func (a Artifact) prepare() (prepared, error) {
+	switch {
+	case a.digest != nil:
+		r := resolved{alg: a.alg, digest: a.digest}
+		return prepared{primary: r, set: map[string][]byte{a.alg: a.digest}}, nil
+	case a.data != nil:
+		sum := sha256.Sum256(a.data)
+		return prepared{primary: resolved{alg: "sha256", digest: sum[:], data: a.data}, data: a.data}, nil
+	case a.r != nil:
+		h256, h384, h512 := sha256.New(), sha512.New384(), sha512.New()
+		if _, err := io.Copy(io.MultiWriter(h256, h384, h512), a.r); err != nil {
+			return prepared{}, fmt.Errorf("%w: read artifact: %v", ErrArtifactMismatch, err)
+		}
+		set := map[string][]byte{"sha256": h256.Sum(nil), "sha384": h384.Sum(nil), "sha512": h512.Sum(nil)}
+		return prepared{primary: resolved{alg: "sha256", digest: set["sha256"]}, set: set}, nil
+	}
+	return prepared{}, fmt.Errorf("%w: no artifact given (ArtifactBytes, ArtifactReader or ArtifactDigest)", ErrInvalidExpectation)
+}
+
+// in returns the artifact's digest in alg. ok is false when the artifact was
+// given as a digest in another algorithm (then the primary is returned).
+func (p prepared) in(alg string) (resolved, bool) {
+	if p.data != nil {
+		if alg == "sha256" {
+			return p.primary, true
+		}
+		h := newHash(alg)
+		h.Write(p.data)
+		return resolved{alg: alg, digest: h.Sum(nil), data: p.data}, true
+	}
+	if d, ok := p.set[alg]; ok {
+		return resolved{alg: alg, digest: d}, true
+	}
+	return p.primary, false
+}

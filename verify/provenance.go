@@ -1,0 +1,247 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/ztci/ztci/attest"
+)
+
+// Provenance is what a SLSA v1 provenance predicate must say about the
+// build. It is about the builder and the source, never about who signed:
+// the signing certificate names a workflow (Identity), the provenance names
+// a builder, and with reusable or delegated builders they differ. Every
+// non-empty field is checked; matching is exact unless documented.
+type Provenance struct {
+	// BuilderID is runDetails.builder.id. A value without "@" also matches
+	// a builder id that adds "@<ref>" to it (slsa-github-generator style);
+	// with "@" it must match exactly.
+	BuilderID string
+	// BuildType is buildDefinition.buildType.
+	BuildType string
+	// SourceRepository is the repository the build used, compared without
+	// scheme and "git+" prefix (so "github.com/org/repo",
+	// "https://github.com/org/repo" and "git+https://github.com/org/repo"
+	// are the same) against the source URI (see SourceRef).
+	SourceRepository string
+	// SourceRef is the full git ref of the source, e.g. "refs/heads/main"
+	// or "refs/tags/v1.2.3". The source URI is taken from, in order,
+	// externalParameters.source.uri, externalParameters.workflow
+	// {repository, ref}, or the first buildDefinition.resolvedDependencies
+	// entry, each of the form git+https://host/path@ref.
+	SourceRef string
+	// SourceVersionTag requires a tag ref whose semantic version starts with
+	// this one: "v1" matches v1, v1.0 and v1.4.2; "v1.4" matches v1.4.2 but
+	// not v1.5.0. Missing components of the tag count as 0.
+	SourceVersionTag string
+	// ExternalParameters are required values in
+	// buildDefinition.externalParameters: each key is a dot-separated path
+	// ("inputs.content") and its value must be JSON-equal.
+	ExternalParameters map[string]any
+}
+
+func (p *Provenance) validate() error {
+	if p.BuilderID == "" {
+		return fmt.Errorf("%w: a Provenance expectation needs a BuilderID", ErrInvalidExpectation)
+	}
+	if p.SourceVersionTag != "" {
+		if _, ok := parseVersion(p.SourceVersionTag); !ok {
+			return fmt.Errorf("%w: SourceVersionTag %q is not vMAJOR[.MINOR[.PATCH]]", ErrInvalidExpectation, p.SourceVersionTag)
+		}
+	}
+	return nil
+}
+
+// ProvenanceFacts are what CheckProvenance read from the predicate.
+type ProvenanceFacts struct {
+	BuilderID        string `json:"builderID"`
+	BuildType        string `json:"buildType"`
+	SourceRepository string `json:"sourceRepository,omitempty"`
+	SourceRef        string `json:"sourceRef,omitempty"`
+}
+
+type slsaV1 struct {
+	BuildDefinition struct {
+		BuildType            string                     `json:"buildType"`
+		ExternalParameters   map[string]json.RawMessage `json:"externalParameters"`
+		ResolvedDependencies []struct {
+			URI string `json:"uri"`
+		} `json:"resolvedDependencies"`
+	} `json:"buildDefinition"`
+	RunDetails struct {
+		Builder struct {
+			ID string `json:"id"`
+		} `json:"builder"`
+	} `json:"runDetails"`
+}
+
+// CheckProvenance checks a SLSA v1 provenance statement (for example
+// Result.Statement) against want. Errors are *ProvenanceMismatchError
+// (ErrProvenanceMismatch) or ErrPredicateTypeMismatch.
+func CheckProvenance(st *attest.Statement, want Provenance) (*ProvenanceFacts, error) {
+	if err := want.validate(); err != nil {
+		return nil, err
+	}
+	if st == nil || st.PredicateType != attest.PredicateSLSAProvenanceV1 {
+		got := ""
+		if st != nil {
+			got = st.PredicateType
+		}
+		return nil, &PredicateTypeMismatchError{Want: attest.PredicateSLSAProvenanceV1, Got: got}
+	}
+	var p slsaV1
+	if err := json.Unmarshal(st.Predicate, &p); err != nil {
+		return nil, &ProvenanceMismatchError{Field: "predicate", Want: "SLSA v1 provenance", Got: "undecodable: " + err.Error()}
+	}
+	f := &ProvenanceFacts{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType}
+	f.SourceRepository, f.SourceRef = sourceOf(&p)
+
+	if !builderMatches(want.BuilderID, f.BuilderID) {
+		return nil, &ProvenanceMismatchError{Field: "builder.id", Want: want.BuilderID, Got: f.BuilderID}
+	}
+	if want.BuildType != "" && want.BuildType != f.BuildType {
+		return nil, &ProvenanceMismatchError{Field: "buildType", Want: want.BuildType, Got: f.BuildType}
+	}
+	if want.SourceRepository != "" && normalizeRepo(want.SourceRepository) != normalizeRepo(f.SourceRepository) {
+		return nil, &ProvenanceMismatchError{Field: "source.repository", Want: want.SourceRepository, Got: f.SourceRepository}
+	}
+	if want.SourceRef != "" && want.SourceRef != f.SourceRef {
+		return nil, &ProvenanceMismatchError{Field: "source.ref", Want: want.SourceRef, Got: f.SourceRef}
+	}
+	if want.SourceVersionTag != "" && !versionMatches(want.SourceVersionTag, f.SourceRef) {
+		return nil, &ProvenanceMismatchError{Field: "source.versionTag", Want: want.SourceVersionTag, Got: f.SourceRef}
+	}
+	for path, wantV := range want.ExternalParameters {
+		got, ok := lookup(p.BuildDefinition.ExternalParameters, path)
+		wb, err := json.Marshal(wantV)
+		if err != nil {
+			return nil, fmt.Errorf("%w: externalParameters.%s: %v", ErrInvalidExpectation, path, err)
+		}
+		if !ok || !jsonEqual(wb, got) {
+			return nil, &ProvenanceMismatchError{Field: "externalParameters." + path, Want: string(wb), Got: string(got)}
+		}
+	}
+	return f, nil
+}
+
+func builderMatches(want, got string) bool {
+	if want == got {
+		return true
+	}
+	return !strings.Contains(want, "@") && strings.HasPrefix(got, want+"@")
+}
+
+func sourceOf(p *slsaV1) (repo, ref string) {
+	ext := p.BuildDefinition.ExternalParameters
+	if raw, ok := lookup(ext, "source.uri"); ok {
+		var u string
+		if json.Unmarshal(raw, &u) == nil && u != "" {
+			return splitGitURI(u)
+		}
+	}
+	if raw, ok := lookup(ext, "workflow.repository"); ok {
+		var r, rf string
+		_ = json.Unmarshal(raw, &r)
+		if rr, ok := lookup(ext, "workflow.ref"); ok {
+			_ = json.Unmarshal(rr, &rf)
+		}
+		if r != "" {
+			return r, rf
+		}
+	}
+	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) > 0 {
+		return splitGitURI(deps[0].URI)
+	}
+	return "", ""
+}
+
+// splitGitURI splits git+https://host/path@ref.
+func splitGitURI(u string) (repo, ref string) {
+	if i := strings.LastIndex(u, "@"); i > strings.Index(u, "://")+2 && strings.Contains(u, "://") {
+		return u[:i], u[i+1:]
+	}
+	return u, ""
+}
+
+func normalizeRepo(s string) string {
+	s = strings.TrimPrefix(s, "git+")
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+}
+
+func parseVersion(s string) ([]int, bool) {
+	if !strings.HasPrefix(s, "v") {
+		return nil, false
+	}
+	parts := strings.Split(s[1:], ".")
+	if len(parts) == 0 || len(parts) > 3 {
+		return nil, false
+	}
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || p == "" || (len(p) > 1 && p[0] == '0') {
+			return nil, false
+		}
+		out[i] = n
+	}
+	return out, true
+}
+
+func versionMatches(want, ref string) bool {
+	tag, ok := strings.CutPrefix(ref, "refs/tags/")
+	if !ok {
+		return false
+	}
+	w, _ := parseVersion(want)
+	g, ok := parseVersion(tag)
+	if !ok {
+		return false
+	}
+	for i, n := range w {
+		gi := 0
+		if i < len(g) {
+			gi = g[i]
+		}
+		if gi != n {
+			return false
+		}
+	}
+	return true
+}
+
+func lookup(m map[string]json.RawMessage, path string) (json.RawMessage, bool) {
+	keys := strings.Split(path, ".")
+	cur := m
+	for i, k := range keys {
+		raw, ok := cur[k]
+		if !ok {
+			return nil, false
+		}
+		if i == len(keys)-1 {
+			return raw, true
+		}
+		cur = nil
+		if json.Unmarshal(raw, &cur) != nil {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	if da.Decode(&x) != nil || db.Decode(&y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}

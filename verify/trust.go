@@ -1,0 +1,246 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	_ "embed" // the public-good trusted root snapshot
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+)
+
+//go:embed trusted_root_public_good.json
+var publicGoodJSON []byte
+
+// PublicGoodSnapshot names the embedded public-good trusted root: where it
+// was copied from and when it was current. It contains Rekor v1 and Rekor v2
+// (log2025-1), both Fulcio CAs, CT log 2022 and the production TSA (from
+// 2025-07-04). Refresh it by copying a newer trusted_root.json from a
+// sigstore client's TUF cache into verify/ and updating this string.
+const PublicGoodSnapshot = "sigstore/sigstore-python@27db13d (2026-08-19), sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json"
+
+// maxTrustedRootSize bounds LoadTrustedRoot reads.
+const maxTrustedRootSize = 16 << 20
+
+// PublicGood returns the embedded snapshot of the Sigstore public-good
+// trusted root (see PublicGoodSnapshot). It never touches the network; a
+// root refreshed through TUF is the caller's explicit choice (for example
+// sigstore-go's root.NewLiveTrustedRoot, passed to New as any
+// root.TrustedMaterial).
+func PublicGood() (root.TrustedMaterial, error) {
+	return ParseTrustedRoot(publicGoodJSON)
+}
+
+// PublicGoodJSON returns a copy of the embedded trusted_root.json.
+func PublicGoodJSON() []byte { return append([]byte(nil), publicGoodJSON...) }
+
+// ParseTrustedRoot parses a trusted_root.json (any media type sigstore-go
+// accepts). Errors wrap ErrTrustMaterial.
+func ParseTrustedRoot(b []byte) (root.TrustedMaterial, error) {
+	tr, err := root.NewTrustedRootFromJSON(b)
+	if err != nil {
+		return nil, stageErr(ErrTrustMaterial, "parse trusted root", err)
+	}
+	return tr, nil
+}
+
+// LoadTrustedRoot reads and parses a trusted_root.json file (at most 16 MiB).
+func LoadTrustedRoot(path string) (root.TrustedMaterial, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, stageErr(ErrTrustMaterial, "open trusted root", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTrustedRootSize+1))
+	if err != nil {
+		return nil, stageErr(ErrTrustMaterial, "read trusted root", err)
+	}
+	if len(b) > maxTrustedRootSize {
+		return nil, stageErr(ErrTrustMaterial, fmt.Sprintf("trusted root %s larger than %d bytes", path, maxTrustedRootSize), nil)
+	}
+	return ParseTrustedRoot(b)
+}
+
+// Trust is static trust material: one or more trusted roots (or any
+// root.TrustedMaterial) captured once at NewTrust. It implements
+// root.TrustedMaterial and remembers successful Fulcio chain verifications,
+// keyed by the CA and the certificate's bytes, so that a certificate checked
+// at one proven time is not re-verified at the next: the remembered chain is
+// reused only if every certificate in it is within its validity window at the
+// new time (and the CA's own validity period still holds), otherwise the full
+// verification runs again. Failures are never remembered.
+//
+// A Trust is safe for concurrent use. Because it is a snapshot, build it from
+// static roots only; pass a refreshing root.TrustedMaterial to New directly.
+type Trust struct {
+	tsas    []root.TimestampingAuthority
+	cas     []root.CertificateAuthority
+	rekor   map[string]*root.TransparencyLog
+	ct      map[string]*root.TransparencyLog
+	keys    root.TrustedMaterial
+	memo    *chainMemo
+	sources int
+}
+
+var _ root.TrustedMaterial = (*Trust)(nil)
+
+// NewTrust combines trust material. At least one is required.
+func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
+	if len(materials) == 0 {
+		return nil, stageErr(ErrTrustMaterial, "no trust material given", nil)
+	}
+	coll := make(root.TrustedMaterialCollection, 0, len(materials))
+	for i, m := range materials {
+		if m == nil {
+			return nil, stageErr(ErrTrustMaterial, fmt.Sprintf("trust material %d is nil", i), nil)
+		}
+		coll = append(coll, m)
+	}
+	t := &Trust{
+		tsas:    coll.TimestampingAuthorities(),
+		rekor:   coll.RekorLogs(),
+		ct:      coll.CTLogs(),
+		keys:    coll,
+		memo:    newChainMemo(defaultMemoSize),
+		sources: len(materials),
+	}
+	for _, ca := range coll.FulcioCertificateAuthorities() {
+		t.cas = append(t.cas, wrapCA(ca, t.memo))
+	}
+	return t, nil
+}
+
+// TimestampingAuthorities implements root.TrustedMaterial.
+func (t *Trust) TimestampingAuthorities() []root.TimestampingAuthority { return t.tsas }
+
+// FulcioCertificateAuthorities implements root.TrustedMaterial.
+func (t *Trust) FulcioCertificateAuthorities() []root.CertificateAuthority { return t.cas }
+
+// RekorLogs implements root.TrustedMaterial.
+func (t *Trust) RekorLogs() map[string]*root.TransparencyLog { return t.rekor }
+
+// CTLogs implements root.TrustedMaterial.
+func (t *Trust) CTLogs() map[string]*root.TransparencyLog { return t.ct }
+
+// PublicKeyVerifier implements root.TrustedMaterial.
+func (t *Trust) PublicKeyVerifier(hint string) (root.TimeConstrainedVerifier, error) {
+	return t.keys.PublicKeyVerifier(hint)
+}
+
+// defaultMemoSize bounds the chain memo (entries); about 2 KiB each.
+const defaultMemoSize = 4096
+
+// chainMemo remembers successful chain verifications. Bounded: when full it
+// is emptied (simple, and verification stays correct, only slower).
+type chainMemo struct {
+	mu  sync.Mutex
+	max int
+	m   map[[32]byte][][]*x509.Certificate
+}
+
+func newChainMemo(maxEntries int) *chainMemo {
+	return &chainMemo{max: maxEntries, m: make(map[[32]byte][][]*x509.Certificate)}
+}
+
+func (c *chainMemo) get(k [32]byte) ([][]*x509.Certificate, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *chainMemo) put(k [32]byte, v [][]*x509.Certificate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[k] = v
+}
+
+func (c *chainMemo) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// memoCA wraps a static Fulcio CA.
+type memoCA struct {
+	fca  *root.FulcioCertificateAuthority
+	id   [32]byte
+	memo *chainMemo
+}
+
+func wrapCA(ca root.CertificateAuthority, memo *chainMemo) root.CertificateAuthority {
+	fca, ok := ca.(*root.FulcioCertificateAuthority)
+	if !ok || fca.Root == nil {
+		return ca // unknown implementation: used as is, not memoized
+	}
+	h := sha256.New()
+	h.Write(fca.Root.Raw)
+	for _, c := range fca.Intermediates {
+		h.Write(c.Raw)
+	}
+	m := &memoCA{fca: fca, memo: memo}
+	h.Sum(m.id[:0])
+	return m
+}
+
+// errCAValidity mirrors FulcioCertificateAuthority's own checks.
+var errCAValidity = errors.New("certificate authority not valid at the observed time")
+
+func (m *memoCA) Verify(cert *x509.Certificate, t time.Time) ([][]*x509.Certificate, error) {
+	if !m.fca.ValidityPeriodStart.IsZero() && t.Before(m.fca.ValidityPeriodStart) {
+		return nil, errCAValidity
+	}
+	if !m.fca.ValidityPeriodEnd.IsZero() && t.After(m.fca.ValidityPeriodEnd) {
+		return nil, errCAValidity
+	}
+	// A certificate whose unhandled critical extensions were not cleared by
+	// the caller must go through x509 every time (it fails there).
+	memoable := cert != nil && len(cert.UnhandledCriticalExtensions) == 0
+	var key [32]byte
+	if memoable {
+		h := sha256.New()
+		h.Write(m.id[:])
+		h.Write(cert.Raw)
+		h.Sum(key[:0])
+		if chains, ok := m.memo.get(key); ok {
+			if valid := chainsValidAt(chains, t); len(valid) > 0 {
+				return valid, nil
+			}
+		}
+	}
+	chains, err := m.fca.Verify(cert, t)
+	if err != nil {
+		return nil, err
+	}
+	if memoable {
+		m.memo.put(key, chains)
+	}
+	return chains, nil
+}
+
+// chainsValidAt keeps the chains whose every certificate is inside its
+// validity window at t, with x509's inclusive bounds.
+func chainsValidAt(chains [][]*x509.Certificate, t time.Time) [][]*x509.Certificate {
+	var out [][]*x509.Certificate
+	for _, chain := range chains {
+		ok := true
+		for _, c := range chain {
+			if t.Before(c.NotBefore) || t.After(c.NotAfter) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, chain)
+		}
+	}
+	return out
+}

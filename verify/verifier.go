@@ -1,0 +1,519 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ztci/ztci/attest"
+)
+
+// Verifier checks Sigstore bundles against fixed trust material and a fixed
+// Expectation. It is safe for concurrent use; it makes no network calls.
+type Verifier struct {
+	trust   root.TrustedMaterial
+	expect  Expectation
+	cfg     config
+	certV   *sgverify.Verifier // for certificate bundles
+	keyV    *sgverify.Verifier // for keyed bundles
+	sanRe   *regexp.Regexp
+	issRe   *regexp.Regexp
+	fp      [32]byte // expectation fingerprint for the result cache
+	cache   *resultCache
+	keyOnly bool
+}
+
+// New builds a Verifier. trust is the trust material (PublicGood,
+// ParseTrustedRoot, a *Trust combining several, or any sigstore-go
+// root.TrustedMaterial); expect says what must be true of every bundle.
+// A missing signer expectation is refused (ErrInvalidExpectation) unless
+// WithAnySignerUnsafe is given.
+func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verifier, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if trust == nil {
+		return nil, fmt.Errorf("%w: nil trust material", ErrInvalidExpectation)
+	}
+	// A plain trusted root is static: give it the chain memo.
+	if tr, ok := trust.(*root.TrustedRoot); ok {
+		t, err := NewTrust(tr)
+		if err != nil {
+			return nil, err
+		}
+		trust = t
+	}
+	v := &Verifier{expect: expect, cfg: cfg}
+	switch s := expect.Signer.(type) {
+	case nil:
+		if !cfg.anySigner {
+			return nil, fmt.Errorf("%w: no signer expectation (Identity or PublicKey); refusing to verify without one unless WithAnySignerUnsafe", ErrInvalidExpectation)
+		}
+	case Identity:
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
+		if s.SANRegexp != "" {
+			v.sanRe = regexp.MustCompile(anchor(s.SANRegexp))
+		}
+		if s.IssuerRegexp != "" {
+			v.issRe = regexp.MustCompile(anchor(s.IssuerRegexp))
+		}
+	case PublicKey:
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
+		sv, err := signature.LoadDefaultVerifier(s.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
+		}
+		trust = &keyTrust{TrustedMaterial: trust, key: root.NewExpiringKey(sv, time.Time{}, time.Time{})}
+		v.keyOnly = true
+	default:
+		return nil, fmt.Errorf("%w: unknown signer expectation %T", ErrInvalidExpectation, s)
+	}
+	if expect.Provenance != nil {
+		if expect.PredicateType != attest.PredicateSLSAProvenanceV1 {
+			return nil, fmt.Errorf("%w: a Provenance expectation needs PredicateType %q, got %q", ErrInvalidExpectation, attest.PredicateSLSAProvenanceV1, expect.PredicateType)
+		}
+		if err := expect.Provenance.validate(); err != nil {
+			return nil, err
+		}
+	}
+	v.trust = trust
+
+	base := []sgverify.VerifierOption{sgverify.WithObserverTimestamps(cfg.observer)}
+	if cfg.tlog > 0 {
+		base = append(base, sgverify.WithTransparencyLog(cfg.tlog))
+	}
+	if cfg.signed > 0 {
+		base = append(base, sgverify.WithSignedTimestamps(cfg.signed))
+	}
+	var err error
+	if v.keyV, err = sgverify.NewVerifier(trust, base...); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidExpectation, err)
+	}
+	certOpts := base
+	if cfg.sct > 0 {
+		certOpts = append(append([]sgverify.VerifierOption{}, base...), sgverify.WithSignedCertificateTimestamps(cfg.sct))
+	}
+	if v.certV, err = sgverify.NewVerifier(trust, certOpts...); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidExpectation, err)
+	}
+	fp := fmt.Sprintf("%+v|%q|%+v|%d/%d/%d/%d|%t/%t", signerFingerprint(expect.Signer), expect.PredicateType, expect.Provenance,
+		cfg.tlog, cfg.observer, cfg.signed, cfg.sct, cfg.anySigner, cfg.anyPredicate)
+	v.fp = sha256.Sum256([]byte(fp))
+	if cfg.cacheSize > 0 {
+		v.cache = newResultCache(cfg.cacheSize)
+	}
+	return v, nil
+}
+
+func signerFingerprint(s Signer) string {
+	if s == nil {
+		return "any"
+	}
+	return s.fingerprint()
+}
+
+// keyTrust answers PublicKeyVerifier with the expected key only, whatever
+// keys the underlying material holds.
+type keyTrust struct {
+	root.TrustedMaterial
+	key root.TimeConstrainedVerifier
+}
+
+func (k *keyTrust) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, error) { return k.key, nil }
+
+// Verify checks one bundle (protobuf-JSON, v0.1 to v0.3) against the trust
+// material, the Verifier's Expectation and the artifact. It returns a Result
+// only when every check passed; otherwise an error matching ErrVerification
+// and one category sentinel.
+func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artifact) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, stageErr(ErrVerification, "cancelled", err)
+	}
+	if len(bundleJSON) > v.cfg.maxBundleBytes {
+		return nil, stageErr(ErrMalformedBundle, fmt.Sprintf("bundle is %d bytes, limit %d", len(bundleJSON), v.cfg.maxBundleBytes), nil)
+	}
+	prep, err := artifact.prepare()
+	if err != nil {
+		return nil, err
+	}
+	var key [32]byte
+	if v.cache != nil {
+		key = cacheKey(v.fp, prep.primary, bundleJSON)
+		if r, ok := v.cache.get(key); ok {
+			return r, nil
+		}
+	}
+	b, err := ParseBundle(bundleJSON)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := b.SignatureContent()
+	if err != nil {
+		return nil, stageErr(ErrMalformedBundle, "signature content", err)
+	}
+	// Pick the digest algorithm the bundle needs (unverified input, used
+	// only to choose how to hash the artifact).
+	alg := "sha256"
+	var envPayload []byte
+	if msg := sc.MessageSignatureContent(); msg != nil {
+		alg = hashName(msg.DigestAlgorithm())
+	} else if env := sc.EnvelopeContent(); env != nil {
+		envPayload, err = env.RawEnvelope().DecodeB64Payload()
+		if err != nil {
+			return nil, stageErr(ErrMalformedBundle, "DSSE payload base64", err)
+		}
+		alg = subjectAlg(envPayload)
+	}
+	art, ok := prep.in(alg)
+	if !ok {
+		return nil, &ArtifactMismatchError{Want: art.String(), Got: "a " + alg + " digest"}
+	}
+	res, err := v.verify(b, sc, envPayload, art)
+	if err != nil {
+		v.cfg.logger.DebugContext(ctx, "verify: bundle rejected", slog.String("artifact", art.String()), slog.String("error", err.Error()))
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(key, res)
+	}
+	v.cfg.logger.DebugContext(ctx, "verify: bundle verified", slog.String("artifact", art.String()), slog.String("signer", res.Signer.String()))
+	return res, nil
+}
+
+func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPayload []byte, art resolved) (*Result, error) {
+	vc, err := b.VerificationContent()
+	if err != nil {
+		return nil, stageErr(ErrMalformedBundle, "verification material", err)
+	}
+	certBundle := vc.Certificate() != nil
+	if err := v.checkSignerKind(certBundle); err != nil {
+		return nil, err
+	}
+	sv := v.keyV
+	polOpt := sgverify.WithKey()
+	if certBundle {
+		sv = v.certV
+		polOpt = sgverify.WithoutIdentitiesUnsafe() // we match the identity ourselves, with want/got errors
+	}
+	var artOpt sgverify.ArtifactPolicyOption
+	if art.data != nil {
+		artOpt = sgverify.WithArtifact(bytes.NewReader(art.data))
+	} else {
+		artOpt = sgverify.WithArtifactDigest(art.alg, art.digest)
+	}
+	raw, err := sv.Verify(b, sgverify.NewPolicy(artOpt, polOpt))
+	if err != nil {
+		return nil, v.classify(sv, b, vc, sc, envPayload, art, err)
+	}
+
+	res := &Result{Artifact: art.String(), Checks: []string{CheckBundle}}
+	res.MediaType = b.MediaType
+	if v.cfg.tlog > 0 {
+		res.Checks = append(res.Checks, CheckTlog)
+	}
+	res.Checks = append(res.Checks, CheckTimestamp)
+	for _, ts := range raw.VerifiedTimestamps {
+		by := TimeByTlog
+		if ts.Type == "TimestampAuthority" {
+			by = TimeByTSA
+		}
+		res.Times = append(res.Times, ProvenTime{Time: ts.Timestamp.UTC(), By: by, URI: ts.URI})
+	}
+	if raw.Signature != nil && raw.Signature.Certificate != nil {
+		res.Checks = append(res.Checks, CheckChain)
+		if v.cfg.sct > 0 {
+			res.Checks = append(res.Checks, CheckSCT)
+		}
+		res.Signer = signerFromSummary(raw.Signature.Certificate)
+	} else {
+		res.Checks = append(res.Checks, CheckKey)
+		res.Signer = SignerInfo{Kind: SignerKey}
+		if hint := vc.PublicKey(); hint != nil {
+			res.Signer.KeyHint = hint.Hint()
+		}
+	}
+	res.Checks = append(res.Checks, CheckSignature, CheckArtifact)
+	if err := v.checkIdentity(&res.Signer); err != nil {
+		return nil, err
+	}
+	if v.expect.Signer != nil {
+		res.Checks = append(res.Checks, CheckIdentity)
+	}
+	if envPayload != nil {
+		st, err := parseStatement(envPayload)
+		if err != nil {
+			return nil, stageErr(ErrMalformedBundle, "in-toto statement", err)
+		}
+		res.Statement = st
+	}
+	if err := v.checkPredicate(res.Statement); err != nil {
+		return nil, err
+	}
+	if v.expect.PredicateType != "" || !v.cfg.anyPredicate {
+		res.Checks = append(res.Checks, CheckPredicateType)
+	}
+	if v.expect.Provenance != nil {
+		if _, err := CheckProvenance(res.Statement, *v.expect.Provenance); err != nil {
+			return nil, err
+		}
+		res.Checks = append(res.Checks, CheckSLSA)
+	}
+	return res, nil
+}
+
+func (v *Verifier) checkSignerKind(certBundle bool) error {
+	switch v.expect.Signer.(type) {
+	case Identity:
+		if !certBundle {
+			return &IdentityMismatchError{Field: "signer-kind", Want: SignerCertificate, Got: SignerKey}
+		}
+	case PublicKey:
+		if certBundle {
+			return &IdentityMismatchError{Field: "signer-kind", Want: SignerKey, Got: SignerCertificate}
+		}
+	}
+	return nil
+}
+
+func (v *Verifier) checkIdentity(got *SignerInfo) error {
+	id, ok := v.expect.Signer.(Identity)
+	if !ok {
+		return nil // PublicKey: the key itself was the check; nil: unsafe opt-out
+	}
+	switch {
+	case id.SAN != "" && got.SAN != id.SAN:
+		return &IdentityMismatchError{Field: "san", Want: id.SAN, Got: got.SAN}
+	case v.sanRe != nil && !v.sanRe.MatchString(got.SAN):
+		return &IdentityMismatchError{Field: "san", Want: "regexp " + anchor(id.SANRegexp), Got: got.SAN}
+	case id.Issuer != "" && got.Issuer != id.Issuer:
+		return &IdentityMismatchError{Field: "issuer", Want: id.Issuer, Got: got.Issuer}
+	case v.issRe != nil && !v.issRe.MatchString(got.Issuer):
+		return &IdentityMismatchError{Field: "issuer", Want: "regexp " + anchor(id.IssuerRegexp), Got: got.Issuer}
+	}
+	gotFields := got.Claims.fields()
+	for i, f := range id.Claims.fields() {
+		if f[1] != "" && f[1] != gotFields[i][1] {
+			return &IdentityMismatchError{Field: f[0], Want: f[1], Got: gotFields[i][1]}
+		}
+	}
+	return nil
+}
+
+func (v *Verifier) checkPredicate(st *attest.Statement) error {
+	got := ""
+	if st != nil {
+		got = st.PredicateType
+	}
+	if v.expect.PredicateType == "" && v.cfg.anyPredicate {
+		return nil
+	}
+	if got != v.expect.PredicateType {
+		return &PredicateTypeMismatchError{Want: v.expect.PredicateType, Got: got}
+	}
+	return nil
+}
+
+// classify re-runs sigstore-go's stages one by one to say which failed. It
+// runs only on failure, so its cost does not matter; whatever it finds, the
+// result is an error (fail closed).
+func (v *Verifier) classify(sv *sgverify.Verifier, b *bundle.Bundle, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, verr error) error {
+	tl, err := sv.VerifyTransparencyLogInclusion(b)
+	if err != nil {
+		return stageErr(ErrTlog, "transparency log entry", err)
+	}
+	ts, err := sv.VerifyObserverTimestamps(b, tl)
+	if err != nil {
+		return stageErr(ErrTimestamp, "observer timestamps", err)
+	}
+	if leaf := vc.Certificate(); leaf != nil {
+		c, err := x509.ParseCertificate(leaf.Raw)
+		if err != nil {
+			return stageErr(ErrMalformedBundle, "certificate", err)
+		}
+		var keep []asnOID
+		for _, oid := range c.UnhandledCriticalExtensions {
+			if !oid.Equal(cryptoutils.SANOID) {
+				keep = append(keep, oid)
+			}
+		}
+		c.UnhandledCriticalExtensions = keep
+		var chains [][]*x509.Certificate
+		for _, t := range ts {
+			chains, err = sgverify.VerifyLeafCertificate(t.Timestamp, c, v.trust)
+			if err != nil {
+				return stageErr(ErrUntrustedChain, fmt.Sprintf("certificate (subject %s, valid %s to %s) does not chain to a trusted CA at %s (proven by %s)",
+					summarizeSAN(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.Timestamp.UTC().Format(time.RFC3339), t.Type), err)
+			}
+		}
+		if v.cfg.sct > 0 {
+			if err := sgverify.VerifySignedCertificateTimestamp(chains, v.cfg.sct, v.trust); err != nil {
+				return stageErr(ErrCertificateTransparency, "embedded SCT", err)
+			}
+		}
+	} else if vc.PublicKey() != nil {
+		for _, t := range ts {
+			if !vc.ValidAtTime(t.Timestamp, v.trust) {
+				return stageErr(ErrUntrustedChain, fmt.Sprintf("signing key not valid at %s", t.Timestamp.UTC().Format(time.RFC3339)), verr)
+			}
+		}
+	}
+	if msg := sc.MessageSignatureContent(); msg != nil {
+		alg := hashName(msg.DigestAlgorithm())
+		if !art.equal(alg, msg.Digest()) {
+			return &ArtifactMismatchError{Want: art.String(), Got: alg + ":" + hex.EncodeToString(msg.Digest()), Err: verr}
+		}
+	} else if envPayload != nil {
+		subjects := subjectDigests(envPayload)
+		found := false
+		for _, s := range subjects {
+			if s == art.String() {
+				found = true
+			}
+		}
+		if !found {
+			return &ArtifactMismatchError{Want: art.String(), Got: strings.Join(subjects, ","), Err: verr}
+		}
+	}
+	return stageErr(ErrSignature, "signature does not verify with the signer's key", verr)
+}
+
+func summarizeSAN(c *x509.Certificate) string {
+	if s, err := certificate.SummarizeCertificate(c); err == nil && s.SubjectAlternativeName != "" {
+		return s.SubjectAlternativeName
+	}
+	return c.Subject.String()
+}
+
+// ParseBundle parses a Sigstore bundle (protobuf-JSON, media types v0.1,
+// v0.2 and v0.3) and checks its structure. Errors wrap ErrMalformedBundle,
+// or ErrTlog when the structure is fine but a transparency-log entry is
+// inconsistent with the bundle or lacks its inclusion proof or promise.
+func ParseBundle(b []byte) (*bundle.Bundle, error) {
+	pb := new(protobundle.Bundle)
+	if err := protojson.Unmarshal(b, pb); err != nil {
+		return nil, stageErr(ErrMalformedBundle, "parse", err)
+	}
+	bun, err := bundle.NewBundle(pb)
+	if err == nil {
+		return bun, nil
+	}
+	// Say which part was wrong: sigstore-go checks the log entries while
+	// parsing.
+	probe := &bundle.Bundle{Bundle: pb}
+	if _, verr := probe.Version(); verr == nil && pb.GetVerificationMaterial() != nil {
+		entries, terr := probe.TlogEntries()
+		if terr != nil {
+			return nil, stageErr(ErrTlog, "log entry inconsistent with the bundle", terr)
+		}
+		if len(entries) > 0 && ((probe.MinVersion("v0.2") && !probe.HasInclusionProof()) || !probe.HasInclusionPromise() && !probe.MinVersion("v0.2")) {
+			return nil, stageErr(ErrTlog, "log entry without inclusion proof or promise", err)
+		}
+	}
+	return nil, stageErr(ErrMalformedBundle, "invalid bundle", err)
+}
+
+func hashName(alg string) string {
+	switch alg {
+	case "SHA2_384", "sha384":
+		return "sha384"
+	case "SHA2_512", "sha512":
+		return "sha512"
+	}
+	return "sha256"
+}
+
+// subjectAlg picks the digest algorithm to hash an artifact with, from the
+// (unverified) statement's subjects: sha256 when any subject has one.
+func subjectAlg(payload []byte) string {
+	var st struct {
+		Subject []struct {
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	if json.Unmarshal(payload, &st) != nil {
+		return "sha256"
+	}
+	best := ""
+	for _, s := range st.Subject {
+		for _, a := range []string{"sha256", "sha512", "sha384"} {
+			if _, ok := s.Digest[a]; ok && (best == "" || a == "sha256") {
+				best = a
+			}
+		}
+	}
+	if best == "" {
+		return "sha256"
+	}
+	return best
+}
+
+func subjectDigests(payload []byte) []string {
+	var st struct {
+		Subject []struct {
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	_ = json.Unmarshal(payload, &st) // best effort: only for the error message
+	var out []string
+	for _, s := range st.Subject {
+		for a, d := range s.Digest {
+			out = append(out, a+":"+d)
+		}
+	}
+	return out
+}
+
+const statementV01 = "https://in-toto.io/Statement/v0.1"
+
+// parseStatement parses an in-toto statement strictly with attest. The
+// legacy v0.1 _type (same fields, still produced by slsa-github-generator)
+// is accepted: the statement is parsed as v1 and keeps its original Type.
+func parseStatement(p []byte) (*attest.Statement, error) {
+	st, err := attest.ParseStatement(p)
+	if err == nil || !errors.Is(err, attest.ErrStatementType) {
+		return st, err
+	}
+	var hdr struct {
+		Type      string          `json:"_type"`
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if json.Unmarshal(p, &hdr) != nil || hdr.Type != statementV01 {
+		return nil, err
+	}
+	p2 := bytes.ReplaceAll(p, []byte(`"`+statementV01+`"`), []byte(`"`+attest.StatementTypeV1+`"`))
+	st, err2 := attest.ParseStatement(p2)
+	if err2 != nil {
+		return nil, err2
+	}
+	st.Type = statementV01
+	st.Predicate = hdr.Predicate
+	return st, nil
+}
+
+type asnOID = asn1.ObjectIdentifier
