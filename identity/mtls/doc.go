@@ -1,0 +1,17 @@
+// Package mtls builds mutual-TLS configurations between pipeline stages on
+// go-spiffe's tlsconfig, with authorizers that combine ([AuthorizeAll],
+// [AuthorizeAny]) — the combination go-spiffe lacks.
+//
+//	src, _ := workload.Open(ctx, "unix:///run/ztci/job.sock")
+//	defer src.Close()
+//	authz := mtls.AuthorizeAll(
+//		mtls.AuthorizeMemberOf(td),
+//		mtls.AuthorizeMatcher(identity.MatchSPIFFEID(spiffeid.MatchID(deployer))),
+//	)
+//	cfg, err := mtls.ServerConfig(src, src, authz)
+//
+// Security contract: every argument is required (no configuration without
+// an authorizer); TLS 1.3 only; peer chains are verified against the given
+// bundle before the authorizer runs; empty combinations refuse everyone;
+// refusals wrap [ErrUnauthorized].
+package mtls

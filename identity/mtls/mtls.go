@@ -1,0 +1,125 @@
+package mtls
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// Errors.
+var (
+	// ErrConfig: a required argument is missing.
+	ErrConfig = errors.New("mtls: invalid configuration")
+	// ErrUnauthorized is wrapped by every refusal from the authorizers here.
+	ErrUnauthorized = errors.New("mtls: peer not authorized")
+)
+
+// UnauthorizedError reports a peer whose SPIFFE ID was refused.
+type UnauthorizedError struct {
+	ID     string
+	Reason string
+}
+
+func (e *UnauthorizedError) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrUnauthorized, e.ID, e.Reason)
+}
+
+func (e *UnauthorizedError) Unwrap() error { return ErrUnauthorized }
+
+// Authorizer is go-spiffe's tlsconfig.Authorizer: it decides on the peer's
+// SPIFFE ID after its certificate chain verified against the bundle.
+type Authorizer = tlsconfig.Authorizer
+
+// AuthorizeID accepts exactly id.
+func AuthorizeID(id spiffeid.ID) Authorizer { return tlsconfig.AuthorizeID(id) }
+
+// AuthorizeMemberOf accepts any ID in td.
+func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer { return tlsconfig.AuthorizeMemberOf(td) }
+
+// AuthorizeMatcher accepts peers whose identity (SPIFFE ID only: mTLS peers
+// carry no CI claims) satisfies m.
+func AuthorizeMatcher(m identity.Matcher) Authorizer {
+	return func(id spiffeid.ID, _ [][]*x509.Certificate) error {
+		if !m.Match(identity.Identity{SPIFFEID: id}) {
+			return &UnauthorizedError{ID: id.String(), Reason: "matcher refused"}
+		}
+		return nil
+	}
+}
+
+// AuthorizeAll accepts a peer only when every authorizer does. With no
+// authorizers it refuses everyone.
+func AuthorizeAll(as ...Authorizer) Authorizer {
+	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
+		if len(as) == 0 {
+			return &UnauthorizedError{ID: id.String(), Reason: "no authorizers"}
+		}
+		for _, a := range as {
+			if a == nil {
+				return &UnauthorizedError{ID: id.String(), Reason: "nil authorizer"}
+			}
+			if err := a(id, chains); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// AuthorizeAny accepts a peer when at least one authorizer does. With no
+// authorizers it refuses everyone.
+func AuthorizeAny(as ...Authorizer) Authorizer {
+	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
+		errs := []error{&UnauthorizedError{ID: id.String(), Reason: "no authorizer accepted"}}
+		for _, a := range as {
+			if a == nil {
+				continue
+			}
+			err := a(id, chains)
+			if err == nil {
+				return nil
+			}
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	}
+}
+
+func check(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) error {
+	if svid == nil || bundle == nil || authz == nil {
+		return fmt.Errorf("%w: SVID source, bundle source and authorizer are all required", ErrConfig)
+	}
+	return nil
+}
+
+// ServerConfig returns a TLS 1.3 server configuration that presents the
+// SVID from svid, requires a client SVID that verifies against bundle, and
+// admits the client only if authz accepts its SPIFFE ID.
+func ServerConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
+	if err := check(svid, bundle, authz); err != nil {
+		return nil, err
+	}
+	c := tlsconfig.MTLSServerConfig(svid, bundle, authz)
+	c.MinVersion = tls.VersionTLS13
+	return c, nil
+}
+
+// ClientConfig returns a TLS 1.3 client configuration that presents the SVID
+// from svid and accepts the server only if its SVID verifies against bundle
+// and authz accepts its SPIFFE ID.
+func ClientConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
+	if err := check(svid, bundle, authz); err != nil {
+		return nil, err
+	}
+	c := tlsconfig.MTLSClientConfig(svid, bundle, authz)
+	c.MinVersion = tls.VersionTLS13
+	return c, nil
+}

@@ -1,0 +1,270 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Permission is a scoped right on a pipeline resource, written
+// "<resource>:<action>[:<scope>]" — for example "secrets:read:db-password",
+// "deploy:production", "artifacts:push:ghcr.io/org/app", "approve:production".
+// A requested Permission never contains '*'; grants may (see [Grant]).
+type Permission string
+
+// Permission constructors for the resources ztci knows.
+func SecretsRead(name string) Permission    { return Permission("secrets:read:" + name) }
+func Deploy(environment string) Permission  { return Permission("deploy:" + environment) }
+func ArtifactsPush(repo string) Permission  { return Permission("artifacts:push:" + repo) }
+func Approve(environment string) Permission { return Permission("approve:" + environment) }
+
+// Errors of the permission model.
+var (
+	// ErrInvalidPermission: a requested permission or grant pattern is
+	// malformed (empty segment, '*' in a request, whitespace).
+	ErrInvalidPermission = errors.New("identity: invalid permission")
+	// ErrConfig: NewGuard was given an invalid grant or option.
+	ErrConfig = errors.New("identity: invalid configuration")
+	// ErrAudit: the decision could not be audited, so it is not given.
+	ErrAudit = errors.New("identity: audit failed")
+)
+
+func validPermission(p string, pattern bool) error {
+	if p == "" || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("%w: %q", ErrInvalidPermission, p)
+	}
+	if !pattern && strings.Contains(p, "*") {
+		return fmt.Errorf("%w: %q: a request may not contain '*'", ErrInvalidPermission, p)
+	}
+	segs := strings.Split(p, ":")
+	if len(segs) < 2 {
+		return fmt.Errorf("%w: %q: want <resource>:<action>[:<scope>]", ErrInvalidPermission, p)
+	}
+	if slices.Contains(segs, "") {
+		return fmt.Errorf("%w: %q: empty segment", ErrInvalidPermission, p)
+	}
+	return nil
+}
+
+// Grant gives the identities matched by To the permissions listed.
+// Permission patterns may use '*' for any run of characters ("secrets:read:*",
+// "deploy:staging-*"); a bare "*" is refused, since least privilege means
+// naming the resource kind at least.
+type Grant struct {
+	// Name identifies the grant in decisions and audit events.
+	Name        string
+	To          Matcher
+	Permissions []string
+}
+
+// Request asks whether Who may exercise Permission.
+type Request struct {
+	Who        Identity
+	Permission Permission
+	// AMR lists the authentication methods (RFC 8176) of a human caller, as
+	// verified from their token; requirements such as [RequireAMR] read it.
+	AMR []string
+}
+
+// Requirement is an extra condition on requests whose permission matches
+// the pattern it was registered with (see [WithRequirement]). A non-nil
+// error denies the request; its message becomes the decision's reason.
+type Requirement func(ctx context.Context, r Request) error
+
+// ErrRequirement is wrapped by the errors of the built-in requirements.
+var ErrRequirement = errors.New("identity: requirement not met")
+
+// RequireAMR requires that the caller authenticated with method (for
+// example "mfa" for approvals).
+func RequireAMR(method string) Requirement {
+	return func(_ context.Context, r Request) error {
+		if !slices.Contains(r.AMR, method) {
+			return fmt.Errorf("%w: amr %v lacks %q", ErrRequirement, r.AMR, method)
+		}
+		return nil
+	}
+}
+
+// Decision is the outcome of [Guard.Check]. A deny is a Decision, not an
+// error.
+type Decision struct {
+	Allowed    bool
+	Permission Permission
+	// Grant names the grant that allowed the request ("" on deny).
+	Grant string
+	// Reason explains the outcome in one sentence.
+	Reason string
+}
+
+// Option configures a [Guard].
+type Option func(*guardConfig) error
+
+type guardConfig struct {
+	sink   audit.Sink
+	logger *slog.Logger
+	now    func() time.Time
+	reqs   []requirement
+}
+
+type requirement struct {
+	pattern string
+	req     Requirement
+}
+
+// WithAuditSink writes every decision to sink as an audit event (action
+// "identity.permission.check"); when the sink fails, Check returns an error
+// wrapping [ErrAudit] and the request must be denied.
+func WithAuditSink(sink audit.Sink) Option {
+	return func(c *guardConfig) error {
+		if sink == nil {
+			return fmt.Errorf("%w: nil audit sink", ErrConfig)
+		}
+		c.sink = sink
+		return nil
+	}
+}
+
+// WithRequirement adds req to every request whose permission matches
+// pattern ('*' globs), e.g. WithRequirement("approve:*", RequireAMR("mfa")).
+func WithRequirement(pattern string, req Requirement) Option {
+	return func(c *guardConfig) error {
+		if req == nil {
+			return fmt.Errorf("%w: nil requirement", ErrConfig)
+		}
+		if err := validPermission(pattern, true); err != nil {
+			return err
+		}
+		c.reqs = append(c.reqs, requirement{pattern, req})
+		return nil
+	}
+}
+
+// WithGuardLogger sets the diagnostics logger (default: discard).
+func WithGuardLogger(l *slog.Logger) Option {
+	return func(c *guardConfig) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithGuardClock sets the clock used for audit event times.
+func WithGuardClock(now func() time.Time) Option {
+	return func(c *guardConfig) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// Guard decides requests against a fixed list of grants: deny by default,
+// allow only when a grant matches both the caller and the permission and
+// every requirement on the permission holds. A Guard is immutable and safe
+// for concurrent use.
+type Guard struct {
+	grants []Grant
+	cfg    guardConfig
+}
+
+// NewGuard validates grants and returns a Guard.
+func NewGuard(grants []Grant, opts ...Option) (*Guard, error) {
+	cfg := guardConfig{logger: slog.New(slog.DiscardHandler), now: time.Now}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	gs := make([]Grant, len(grants))
+	for i, g := range grants {
+		if g.Name == "" || g.To == nil || len(g.Permissions) == 0 {
+			return nil, fmt.Errorf("%w: grant %d needs a Name, a To matcher and permissions", ErrConfig, i)
+		}
+		for _, p := range g.Permissions {
+			if err := validPermission(p, true); err != nil {
+				return nil, fmt.Errorf("%w: grant %q: %w", ErrConfig, g.Name, err)
+			}
+			if strings.Trim(strings.SplitN(p, ":", 2)[0], "*") == "" {
+				return nil, fmt.Errorf("%w: grant %q: pattern %q does not name a resource kind", ErrConfig, g.Name, p)
+			}
+		}
+		g.Permissions = slices.Clone(g.Permissions)
+		gs[i] = g
+	}
+	return &Guard{grants: gs, cfg: cfg}, nil
+}
+
+// Check decides r. The error is non-nil only when the request is malformed
+// or the decision could not be audited; callers treat it as a deny.
+func (g *Guard) Check(ctx context.Context, r Request) (Decision, error) {
+	if err := validPermission(string(r.Permission), false); err != nil {
+		return Decision{Permission: r.Permission, Reason: err.Error()}, err
+	}
+	d := g.decide(ctx, r)
+	if g.cfg.sink != nil {
+		outcome := audit.OutcomeDeny
+		if d.Allowed {
+			outcome = audit.OutcomeAllow
+		}
+		e := audit.Event{
+			ID: newEventID(), Time: g.cfg.now().UTC(), Source: "ztci/identity", Action: "identity.permission.check",
+			Outcome: outcome, Actor: r.Who.AuditActor(), Resource: string(r.Permission), Reason: d.Reason,
+			Correlation: audit.Correlation{JobID: r.Who.Claims.Job, RunID: r.Who.Claims.RunID},
+		}
+		if d.Grant != "" {
+			e.Attributes = map[string]string{"grant": d.Grant}
+		}
+		if err := g.cfg.sink.Write(ctx, e); err != nil {
+			return Decision{Permission: r.Permission, Reason: "decision could not be audited"}, fmt.Errorf("%w: %w", ErrAudit, err)
+		}
+	}
+	g.cfg.logger.DebugContext(ctx, "permission check", "who", r.Who.ID(), "permission", r.Permission, "allowed", d.Allowed)
+	return d, nil
+}
+
+func (g *Guard) decide(ctx context.Context, r Request) Decision {
+	d := Decision{Permission: r.Permission}
+	if r.Who.IsZero() {
+		d.Reason = "no authenticated identity"
+		return d
+	}
+	for _, q := range g.cfg.reqs {
+		if Glob(q.pattern, string(r.Permission)) {
+			if err := q.req(ctx, r); err != nil {
+				d.Reason = "requirement for " + q.pattern + " not met: " + err.Error()
+				return d
+			}
+		}
+	}
+	for _, gr := range g.grants {
+		if !gr.To.Match(r.Who) {
+			continue
+		}
+		for _, p := range gr.Permissions {
+			if Glob(p, string(r.Permission)) {
+				d.Allowed, d.Grant = true, gr.Name
+				d.Reason = fmt.Sprintf("granted by %q (%s)", gr.Name, p)
+				return d
+			}
+		}
+	}
+	d.Reason = fmt.Sprintf("no grant gives %s to %s", r.Permission, r.Who.ID())
+	return d
+}
+
+func newEventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

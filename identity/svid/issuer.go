@@ -1,0 +1,356 @@
+package svid
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Defaults and limits of the issuer.
+const (
+	DefaultX509TTL = time.Hour
+	DefaultJWTTTL  = 5 * time.Minute
+	DefaultCATTL   = 24 * time.Hour
+	MaxSVIDTTL     = 24 * time.Hour
+	// backdate is subtracted from NotBefore to absorb clock skew.
+	backdate = 30 * time.Second
+)
+
+// Errors.
+var (
+	// ErrConfig: invalid constructor argument or option.
+	ErrConfig = errors.New("svid: invalid configuration")
+	// ErrID: the SPIFFE ID is not in the issuer's trust domain or names the
+	// trust domain itself (an SVID needs a non-root path).
+	ErrID = errors.New("svid: SPIFFE ID not issuable")
+	// ErrIssue: signing failed, or the issuance could not be audited.
+	ErrIssue = errors.New("svid: issuance failed")
+)
+
+// IDError reports a SPIFFE ID the issuer refuses.
+type IDError struct {
+	ID          string
+	TrustDomain string
+}
+
+func (e *IDError) Error() string {
+	return fmt.Sprintf("%v: %q is not a workload ID in trust domain %q", ErrID, e.ID, e.TrustDomain)
+}
+
+func (e *IDError) Unwrap() error { return ErrID }
+
+// Option configures an [Issuer].
+type Option func(*config) error
+
+type config struct {
+	now     func() time.Time
+	x509TTL time.Duration
+	jwtTTL  time.Duration
+	caTTL   time.Duration
+	sink    audit.Sink
+	logger  *slog.Logger
+}
+
+// WithClock sets the time source (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithX509TTL sets the X.509-SVID lifetime (default 1h, at most 24h).
+func WithX509TTL(d time.Duration) Option {
+	return ttlOption(&d, func(c *config) *time.Duration { return &c.x509TTL })
+}
+
+// WithJWTTTL sets the JWT-SVID lifetime (default 5m, at most 24h).
+func WithJWTTTL(d time.Duration) Option {
+	return ttlOption(&d, func(c *config) *time.Duration { return &c.jwtTTL })
+}
+
+// WithCATTL sets the lifetime of the issuer's self-signed CA (default 24h);
+// SVIDs never outlive it.
+func WithCATTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 || d > 365*24*time.Hour {
+			return fmt.Errorf("%w: CA TTL %v", ErrConfig, d)
+		}
+		c.caTTL = d
+		return nil
+	}
+}
+
+func ttlOption(d *time.Duration, field func(*config) *time.Duration) Option {
+	return func(c *config) error {
+		if *d <= 0 || *d > MaxSVIDTTL {
+			return fmt.Errorf("%w: SVID TTL %v outside (0, %v]", ErrConfig, *d, MaxSVIDTTL)
+		}
+		*field(c) = *d
+		return nil
+	}
+}
+
+// WithAudit writes an audit event for every SVID issued (SPIFFE ID, serial
+// or jti, expiry; never keys or tokens). If the sink fails, no SVID is
+// returned.
+func WithAudit(sink audit.Sink) Option {
+	return func(c *config) error {
+		if sink == nil {
+			return fmt.Errorf("%w: nil audit sink", ErrConfig)
+		}
+		c.sink = sink
+		return nil
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// Issuer is an embedded SPIFFE CA for one trust domain: it signs short-lived
+// X.509-SVIDs and JWT-SVIDs for jobs and publishes the matching bundles. Its
+// keys live only in memory. It is safe for concurrent use.
+//
+// Issuer implements x509bundle.Source and jwtbundle.Source for its own trust
+// domain, so it can be handed directly to go-spiffe's tlsconfig and
+// jwtsvid.ParseAndValidate.
+type Issuer struct {
+	td        spiffeid.TrustDomain
+	cfg       config
+	caKey     crypto.Signer
+	caCert    *x509.Certificate
+	jwtSigner jose.Signer
+	jwtKID    string
+	x509      *x509bundle.Bundle
+	jwt       *jwtbundle.Bundle
+}
+
+// NewIssuer creates a CA for td with fresh P-256 keys: a self-signed X.509
+// authority (path length 0: it signs only leaves) and a JWT signing key.
+func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
+	if td.IsZero() {
+		return nil, fmt.Errorf("%w: empty trust domain", ErrConfig)
+	}
+	cfg := config{now: time.Now, x509TTL: DefaultX509TTL, jwtTTL: DefaultJWTTTL, caTTL: DefaultCATTL, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA key: %v", ErrIssue, err)
+	}
+	now := cfg.now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               pkix.Name{Organization: []string{"ztci"}, CommonName: "ztci SVID CA " + td.Name()},
+		URIs:                  []*url.URL{td.ID().URL()},
+		NotBefore:             now.Add(-backdate),
+		NotAfter:              now.Add(cfg.caTTL),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, caKey.Public(), caKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA certificate: %v", ErrIssue, err)
+	}
+	caCert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA certificate: %v", ErrIssue, err)
+	}
+	jwtKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWT key: %v", ErrIssue, err)
+	}
+	pkix, err := x509.MarshalPKIXPublicKey(jwtKey.Public())
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWT key: %v", ErrIssue, err)
+	}
+	sum := sha256.Sum256(pkix)
+	kid := base64.RawURLEncoding.EncodeToString(sum[:])
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: jwtKey, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWT signer: %v", ErrIssue, err)
+	}
+	return &Issuer{
+		td: td, cfg: cfg, caKey: caKey, caCert: caCert, jwtSigner: signer, jwtKID: kid,
+		x509: x509bundle.FromX509Authorities(td, []*x509.Certificate{caCert}),
+		jwt:  jwtbundle.FromJWTAuthorities(td, map[string]crypto.PublicKey{kid: jwtKey.Public()}),
+	}, nil
+}
+
+// TrustDomain returns the issuer's trust domain.
+func (i *Issuer) TrustDomain() spiffeid.TrustDomain { return i.td }
+
+// X509Bundle returns the X.509 bundle (the CA certificate). The caller must
+// not modify it.
+func (i *Issuer) X509Bundle() *x509bundle.Bundle { return i.x509 }
+
+// JWTBundle returns the JWT bundle (the JWT-SVID verification key).
+func (i *Issuer) JWTBundle() *jwtbundle.Bundle { return i.jwt }
+
+// GetX509BundleForTrustDomain implements x509bundle.Source.
+func (i *Issuer) GetX509BundleForTrustDomain(td spiffeid.TrustDomain) (*x509bundle.Bundle, error) {
+	return i.x509.GetX509BundleForTrustDomain(td)
+}
+
+// GetJWTBundleForTrustDomain implements jwtbundle.Source.
+func (i *Issuer) GetJWTBundleForTrustDomain(td spiffeid.TrustDomain) (*jwtbundle.Bundle, error) {
+	return i.jwt.GetJWTBundleForTrustDomain(td)
+}
+
+func (i *Issuer) checkID(id spiffeid.ID) error {
+	if id.IsZero() || id.TrustDomain() != i.td || id.Path() == "" {
+		return &IDError{ID: id.String(), TrustDomain: i.td.Name()}
+	}
+	return nil
+}
+
+// lifetime caps ttl so an SVID never outlives the CA nor the given limit.
+func (i *Issuer) notAfter(now time.Time, ttl time.Duration, limit time.Time) time.Time {
+	na := now.Add(ttl)
+	if !limit.IsZero() && limit.Before(na) {
+		na = limit
+	}
+	if i.caCert.NotAfter.Before(na) {
+		na = i.caCert.NotAfter
+	}
+	return na
+}
+
+// X509SVID issues an X.509-SVID for id with a fresh P-256 key: one URI SAN,
+// digitalSignature only, not a CA, valid for the configured TTL (never past
+// notAfter when notAfter is non-zero, nor past the CA).
+func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Time) (*x509svid.SVID, error) {
+	if err := i.checkID(id); err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key: %v", ErrIssue, err)
+	}
+	now := i.cfg.now()
+	na := i.notAfter(now, i.cfg.x509TTL, notAfter)
+	if !na.After(now) {
+		return nil, fmt.Errorf("%w: SVID would already be expired", ErrIssue)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		URIs:                  []*url.URL{id.URL()},
+		NotBefore:             now.Add(-backdate),
+		NotAfter:              na,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, i.caCert, key.Public(), i.caKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %v", ErrIssue, err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %v", ErrIssue, err)
+	}
+	if err := i.audit(ctx, id, "identity.svid.x509.issue", "x509-svid:"+hex.EncodeToString(leaf.SerialNumber.Bytes()), na); err != nil {
+		return nil, err
+	}
+	return &x509svid.SVID{ID: id, Certificates: []*x509.Certificate{leaf}, PrivateKey: key}, nil
+}
+
+// JWTSVID issues a JWT-SVID for id and the audiences (at least one, none
+// empty), valid for the configured TTL and never past notAfter when it is
+// non-zero. The token is a bearer credential: hand it only to id's workload.
+func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time, audience string, more ...string) (*jwtsvid.SVID, error) {
+	if err := i.checkID(id); err != nil {
+		return nil, err
+	}
+	aud := append([]string{audience}, more...)
+	if slices.Contains(aud, "") {
+		return nil, fmt.Errorf("%w: empty audience", ErrConfig)
+	}
+	now := i.cfg.now()
+	na := i.notAfter(now, i.cfg.jwtTTL, notAfter)
+	if !na.After(now) {
+		return nil, fmt.Errorf("%w: SVID would already be expired", ErrIssue)
+	}
+	jti := hex.EncodeToString(randomSerial().Bytes())
+	tok, err := jwt.Signed(i.jwtSigner).Claims(jwt.Claims{
+		Subject: id.String(), Audience: aud, Expiry: jwt.NewNumericDate(na), IssuedAt: jwt.NewNumericDate(now), ID: jti,
+	}).Serialize()
+	if err != nil {
+		return nil, fmt.Errorf("%w: sign: %v", ErrIssue, err)
+	}
+	s, err := jwtsvid.ParseInsecure(tok, aud)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrIssue, err)
+	}
+	if err := i.audit(ctx, id, "identity.svid.jwt.issue", "jwt-svid:"+jti, na); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (i *Issuer) audit(ctx context.Context, id spiffeid.ID, action, resource string, exp time.Time) error {
+	i.cfg.logger.DebugContext(ctx, "SVID issued", "spiffe_id", id.String(), "resource", resource)
+	if i.cfg.sink == nil {
+		return nil
+	}
+	err := i.cfg.sink.Write(ctx, audit.Event{
+		ID: hex.EncodeToString(randomSerial().Bytes()), Time: i.cfg.now().UTC(), Source: "ztci/identity/svid",
+		Action: action, Outcome: audit.OutcomeSuccess,
+		Actor:    audit.Actor{ID: "spiffe://" + i.td.Name(), Kind: "service"},
+		Resource: resource, Attributes: map[string]string{"spiffe_id": id.String(), "expires": exp.UTC().Format(time.RFC3339)},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: audit: %w", ErrIssue, err)
+	}
+	return nil
+}
+
+// randomSerial returns a positive 127-bit random serial (RFC 5280 §4.1.2.2).
+func randomSerial() *big.Int {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[0] &= 0x7f
+	b[0] |= 0x40 // keep it 16 bytes long and positive
+	return new(big.Int).SetBytes(b[:])
+}

@@ -1,0 +1,331 @@
+package workload
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/proto/spiffe/workload"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/ztci/ztci/identity/svid"
+)
+
+// Errors.
+var (
+	// ErrConfig: invalid constructor argument or option.
+	ErrConfig = errors.New("workload: invalid configuration")
+	// ErrClosed: Serve was called on a closed server.
+	ErrClosed = errors.New("workload: server closed")
+	// ErrNotAttested: the attestor refused the caller.
+	ErrNotAttested = errors.New("workload: caller not attested")
+)
+
+// Caller is what the server knows about a process calling the Workload
+// API: its credentials from the unix socket (SO_PEERCRED). On other
+// transports HasCredentials is false.
+type Caller struct {
+	PID, UID, GID  int
+	HasCredentials bool
+}
+
+// Attestor decides which SPIFFE ID a caller is entitled to. An error
+// refuses the call (PermissionDenied).
+type Attestor interface {
+	Attest(ctx context.Context, c Caller) (spiffeid.ID, error)
+}
+
+// AttestorFunc adapts a function to an Attestor.
+type AttestorFunc func(ctx context.Context, c Caller) (spiffeid.ID, error)
+
+// Attest calls f(ctx, c).
+func (f AttestorFunc) Attest(ctx context.Context, c Caller) (spiffeid.ID, error) { return f(ctx, c) }
+
+// FixedID attests every caller as id. Use it with one socket per job,
+// reachable only by that job (the runner's usual layout).
+func FixedID(id spiffeid.ID) Attestor {
+	return AttestorFunc(func(context.Context, Caller) (spiffeid.ID, error) { return id, nil })
+}
+
+// UID attests callers whose uid is in ids, refusing everyone else.
+func UID(ids map[int]spiffeid.ID) Attestor {
+	return AttestorFunc(func(_ context.Context, c Caller) (spiffeid.ID, error) {
+		if id, ok := ids[c.UID]; ok && c.HasCredentials {
+			return id, nil
+		}
+		return spiffeid.ID{}, fmt.Errorf("%w: uid %d", ErrNotAttested, c.UID)
+	})
+}
+
+// Option configures a [Server].
+type Option func(*Server) error
+
+// WithLogger sets the diagnostics logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		s.logger = l
+		return nil
+	}
+}
+
+// Server serves the SPIFFE Workload API (go-spiffe's published protobuf)
+// from an embedded [svid.Issuer]: X.509-SVIDs (re-sent at half their
+// lifetime), JWT-SVIDs, both bundles, and JWT-SVID validation. Any SPIFFE
+// client library, including go-spiffe's workloadapi, can talk to it.
+type Server struct {
+	workload.UnimplementedSpiffeWorkloadAPIServer
+
+	issuer *svid.Issuer
+	attest Attestor
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	grpc   *grpc.Server
+	closed bool
+	done   chan struct{}
+}
+
+// NewServer returns a Workload API server issuing from iss to callers
+// attested by attest.
+func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, error) {
+	if iss == nil || attest == nil {
+		return nil, fmt.Errorf("%w: issuer and attestor are required", ErrConfig)
+	}
+	s := &Server{issuer: iss, attest: attest, logger: slog.New(slog.DiscardHandler), done: make(chan struct{})}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}))
+	workload.RegisterSpiffeWorkloadAPIServer(s.grpc, s)
+	return s, nil
+}
+
+// Listen creates a unix socket at path (removing a stale socket file) that
+// only the current user can connect to unless mode says otherwise.
+func Listen(path string, mode os.FileMode) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%w: %s exists and is not a socket", ErrConfig, path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("workload: remove stale socket: %w", err)
+		}
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("workload: listen: %w", err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("workload: chmod socket: %w", err)
+	}
+	return l, nil
+}
+
+// Serve accepts connections on l until ctx is done or Close is called; it
+// then stops the server and returns nil. l is closed on return.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return ErrClosed
+	}
+	s.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	err := s.grpc.Serve(l)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the server: open streams end, and the Serve call returns.
+// It is safe to call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	s.grpc.Stop()
+	return nil
+}
+
+// caller checks the Workload API security header and attests the caller.
+func (s *Server) caller(ctx context.Context) (spiffeid.ID, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get("workload.spiffe.io"); len(v) != 1 || v[0] != "true" {
+		return spiffeid.ID{}, status.Error(codes.InvalidArgument, "security header missing from request")
+	}
+	var c Caller
+	if p, ok := peer.FromContext(ctx); ok {
+		if ai, ok := p.AuthInfo.(peerAuthInfo); ok {
+			c = ai.caller
+		}
+	}
+	id, err := s.attest.Attest(ctx, c)
+	if err != nil {
+		s.logger.WarnContext(ctx, "workload attestation refused", "pid", c.PID, "uid", c.UID, "error", err)
+		return spiffeid.ID{}, status.Error(codes.PermissionDenied, "no identity issued to caller")
+	}
+	return id, nil
+}
+
+// FetchX509SVID streams the caller's X.509-SVID, re-issued at half its
+// lifetime, until the client or the server goes away.
+func (s *Server) FetchX509SVID(_ *workload.X509SVIDRequest, stream grpc.ServerStreamingServer[workload.X509SVIDResponse]) error {
+	ctx := stream.Context()
+	id, err := s.caller(ctx)
+	if err != nil {
+		return err
+	}
+	bundle := concatDER(s.issuer.X509Bundle().X509Authorities())
+	for {
+		sv, err := s.issuer.X509SVID(ctx, id, time.Time{})
+		if err != nil {
+			s.logger.ErrorContext(ctx, "X.509-SVID issuance failed", "spiffe_id", id.String(), "error", err)
+			return status.Error(codes.Unavailable, "could not issue X.509-SVID")
+		}
+		certs, key, err := sv.MarshalRaw()
+		if err != nil {
+			return status.Error(codes.Internal, "could not encode X.509-SVID")
+		}
+		if err := stream.Send(&workload.X509SVIDResponse{Svids: []*workload.X509SVID{{
+			SpiffeId: id.String(), X509Svid: certs, X509SvidKey: key, Bundle: bundle,
+		}}}); err != nil {
+			return err
+		}
+		if !s.waitHalfLife(ctx, sv) {
+			return nil
+		}
+	}
+}
+
+func (s *Server) waitHalfLife(ctx context.Context, sv *x509svid.SVID) bool {
+	leaf := sv.Certificates[0]
+	t := time.NewTimer(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	return false
+}
+
+// FetchX509Bundles streams the trust bundle.
+func (s *Server) FetchX509Bundles(_ *workload.X509BundlesRequest, stream grpc.ServerStreamingServer[workload.X509BundlesResponse]) error {
+	ctx := stream.Context()
+	if _, err := s.caller(ctx); err != nil {
+		return err
+	}
+	b := s.issuer.X509Bundle()
+	if err := stream.Send(&workload.X509BundlesResponse{Bundles: map[string][]byte{
+		b.TrustDomain().IDString(): concatDER(b.X509Authorities()),
+	}}); err != nil {
+		return err
+	}
+	return s.idle(ctx)
+}
+
+// FetchJWTBundles streams the JWT bundle.
+func (s *Server) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.ServerStreamingServer[workload.JWTBundlesResponse]) error {
+	ctx := stream.Context()
+	if _, err := s.caller(ctx); err != nil {
+		return err
+	}
+	b := s.issuer.JWTBundle()
+	jwks, err := b.Marshal()
+	if err != nil {
+		return status.Error(codes.Internal, "could not encode JWT bundle")
+	}
+	if err := stream.Send(&workload.JWTBundlesResponse{Bundles: map[string][]byte{b.TrustDomain().IDString(): jwks}}); err != nil {
+		return err
+	}
+	return s.idle(ctx)
+}
+
+func (s *Server) idle(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	return nil
+}
+
+// FetchJWTSVID issues a JWT-SVID for the caller's identity and the
+// requested audiences. A request naming another SPIFFE ID is refused.
+func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest) (*workload.JWTSVIDResponse, error) {
+	id, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.GetAudience()) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "audience must be specified")
+	}
+	if want := req.GetSpiffeId(); want != "" && want != id.String() {
+		return nil, status.Error(codes.PermissionDenied, "caller is not entitled to the requested SPIFFE ID")
+	}
+	aud := req.GetAudience()
+	sv, err := s.issuer.JWTSVID(ctx, id, time.Time{}, aud[0], aud[1:]...)
+	if err != nil {
+		if errors.Is(err, svid.ErrConfig) {
+			return nil, status.Error(codes.InvalidArgument, "invalid audience")
+		}
+		return nil, status.Error(codes.Unavailable, "could not issue JWT-SVID")
+	}
+	return &workload.JWTSVIDResponse{Svids: []*workload.JWTSVID{{SpiffeId: id.String(), Svid: sv.Marshal()}}}, nil
+}
+
+// ValidateJWTSVID validates a JWT-SVID against the issuer's JWT bundle for
+// one audience.
+func (s *Server) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTSVIDRequest) (*workload.ValidateJWTSVIDResponse, error) {
+	if _, err := s.caller(ctx); err != nil {
+		return nil, err
+	}
+	if req.GetAudience() == "" || req.GetSvid() == "" {
+		return nil, status.Error(codes.InvalidArgument, "audience and svid must be specified")
+	}
+	sv, err := jwtsvid.ParseAndValidate(req.GetSvid(), s.issuer, []string{req.GetAudience()})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, "invalid JWT-SVID")
+	}
+	claims, err := structpb.NewStruct(sv.Claims)
+	if err != nil {
+		return nil, status.Error(codes.Internal, "could not encode claims")
+	}
+	return &workload.ValidateJWTSVIDResponse{SpiffeId: sv.ID.String(), Claims: claims}, nil
+}
+
+func concatDER(certs []*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, c.Raw...)
+	}
+	return out
+}
