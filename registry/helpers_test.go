@@ -281,3 +281,5 @@ func rngSource(seed int64) rand.Source { return rand.NewSource(seed) }
 func fixedClock(sec int64) func() time.Time {
 	return func() time.Time { return time.Unix(1_700_000_000+sec, 0) }
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }
