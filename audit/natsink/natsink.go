@@ -1,0 +1,137 @@
+package natsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// ErrInvalidTenant: the tenant of an event is missing or not a single
+// subject token. It wraps [audit.ErrInvalidEvent].
+var ErrInvalidTenant = fmt.Errorf("%w: invalid tenant", audit.ErrInvalidEvent)
+
+// Publisher is the part of [jetstream.JetStream] the sink uses; a
+// jetstream.JetStream satisfies it. PublishMsg must return only after the
+// server's acknowledgement.
+type Publisher interface {
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// TenantFunc returns the tenant of an event.
+type TenantFunc func(audit.Event) string
+
+// TenantAttribute returns a TenantFunc reading e.Attributes[key].
+func TenantAttribute(key string) TenantFunc {
+	return func(e audit.Event) string { return e.Attributes[key] }
+}
+
+// Option configures [New].
+type Option func(*Sink) error
+
+// WithSubjectPrefix sets the subject prefix (default "ztci.audit"); it must
+// be one or more dot-separated tokens without wildcards.
+func WithSubjectPrefix(prefix string) Option {
+	return func(s *Sink) error {
+		if prefix == "" || prefix[0] == '.' || prefix[len(prefix)-1] == '.' {
+			return fmt.Errorf("natsink: subject prefix %q: want dot-separated tokens", prefix)
+		}
+		for i, tok := 0, 0; i <= len(prefix); i++ {
+			if i == len(prefix) || prefix[i] == '.' {
+				if !validToken(prefix[tok:i]) {
+					return fmt.Errorf("natsink: subject prefix %q: token %q: want letters, digits, '-' or '_'", prefix, prefix[tok:i])
+				}
+				tok = i + 1
+			}
+		}
+		s.prefix = prefix
+		return nil
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Sink) error {
+		if l == nil {
+			return errors.New("natsink: nil logger")
+		}
+		s.logger = l
+		return nil
+	}
+}
+
+// Sink publishes audit events to a JetStream stream. It is safe for
+// concurrent use and holds no resources of its own: close the NATS
+// connection to release them.
+type Sink struct {
+	js     Publisher
+	stream string
+	tenant TenantFunc
+	prefix string
+	logger *slog.Logger
+}
+
+var _ audit.Sink = (*Sink)(nil)
+
+// New returns a sink publishing to stream through js, with the tenant of
+// each event given by tenant.
+func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink, error) {
+	if js == nil || tenant == nil || stream == "" {
+		return nil, errors.New("natsink: New: publisher, stream and tenant func are required")
+	}
+	s := &Sink{js: js, stream: stream, tenant: tenant, prefix: "ztci.audit", logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Subject returns the subject an event of tenant is published to.
+func (s *Sink) Subject(tenant string) string { return s.prefix + "." + tenant }
+
+// Write publishes e and waits for the stream's acknowledgement. A duplicate
+// (same event id within the de-duplication window) is acknowledged without
+// being stored again and is not an error. Errors wrap [audit.ErrSink] or
+// [audit.ErrInvalidEvent].
+func (s *Sink) Write(ctx context.Context, e audit.Event) error {
+	tenant := s.tenant(e)
+	if !validToken(tenant) {
+		return fmt.Errorf("%w: %q: want letters, digits, '-' or '_'", ErrInvalidTenant, tenant)
+	}
+	data, err := audit.Encode(e)
+	if err != nil {
+		return err
+	}
+	msg := &nats.Msg{Subject: s.Subject(tenant), Data: data, Header: nats.Header{}}
+	msg.Header.Set("Content-Type", "application/json")
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(s.stream))
+	if err != nil {
+		return fmt.Errorf("%w: jetstream publish to %s: %w", audit.ErrSink, msg.Subject, err)
+	}
+	if ack.Stream != s.stream {
+		return fmt.Errorf("%w: jetstream: acknowledged by stream %q, want %q", audit.ErrSink, ack.Stream, s.stream)
+	}
+	if ack.Duplicate {
+		s.logger.DebugContext(ctx, "natsink: duplicate event dropped by the stream", "id", e.ID, "seq", ack.Sequence)
+	}
+	return nil
+}
+
+func validToken(t string) bool {
+	if t == "" || len(t) > 64 {
+		return false
+	}
+	for _, c := range []byte(t) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
