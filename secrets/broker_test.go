@@ -154,6 +154,7 @@ func TestJobEndings(t *testing.T) {
 		}},
 		{name: "cancellation", run: func(ctx context.Context, b *secrets.Broker) error {
 			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
 			j, err := b.Begin(ctx, spec("j-cancel"))
 			if err != nil {
 				return err
