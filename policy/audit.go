@@ -1,0 +1,141 @@
+package policy
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Audit event vocabulary.
+const (
+	auditSource       = "ztci/policy"
+	ActionEvaluate    = "policy.evaluate" // audit action of a decision
+	ActionReload      = "policy.reload"   // audit action of a reload
+	attrMode          = "mode"
+	attrInputDigest   = "input_digest"
+	attrPolicyAllowed = "policy_allowed"
+)
+
+// inputDigest returns "sha256:<hex>" of in's JSON encoding: it identifies
+// the input in the audit trail without copying it there.
+func inputDigest(in *Input) string {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		// Only an unencodable value in a free-form map can fail here; the
+		// evaluation itself has then already failed the same way.
+		return "unencodable"
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func eventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// auditDecision records a decision, or the failure to reach one (evalErr),
+// if a sink is configured. The event holds the revision, the input digest,
+// the outcome and the ids of the violated rules: never input values,
+// violation values or messages.
+func (e *Engine) auditDecision(ctx context.Context, c *compiled, in *Input, dec Decision, evalErr error) error {
+	if e.cfg.sink == nil {
+		return nil
+	}
+	ev := audit.Event{
+		ID:             eventID(),
+		Time:           e.cfg.now().UTC(),
+		Source:         auditSource,
+		Action:         ActionEvaluate,
+		Actor:          audit.Actor{ID: in.Job.ID, Kind: "job", Claims: jobClaims(&in.Job)},
+		Resource:       in.Action,
+		PolicyRevision: c.revision,
+		Correlation:    audit.Correlation{JobID: in.Job.Name, RunID: in.Job.RunID},
+		Attributes: map[string]string{
+			attrMode:        string(e.cfg.mode),
+			attrInputDigest: inputDigest(in),
+		},
+	}
+	switch {
+	case evalErr != nil && !dec.Allowed:
+		ev.Outcome = audit.OutcomeError
+		ev.Reason = "could not decide: " + evalErr.Error()
+	default:
+		ev.Outcome = audit.OutcomeDeny
+		if dec.Allowed {
+			ev.Outcome = audit.OutcomeAllow
+		}
+		ev.Attributes[attrPolicyAllowed] = strconv.FormatBool(dec.PolicyAllowed)
+		for _, v := range dec.Violations {
+			ev.Violations = append(ev.Violations, v.Rule)
+		}
+		switch {
+		case evalErr != nil:
+			ev.Reason = "dry-run: could not decide: " + evalErr.Error()
+		case len(dec.Violations) == 0:
+			ev.Reason = "policy allowed"
+		default:
+			ev.Reason = fmt.Sprintf("%d policy violations", len(dec.Violations))
+		}
+	}
+	if err := e.cfg.sink.Write(ctx, ev); err != nil {
+		return fmt.Errorf("%w: %w", ErrAudit, err)
+	}
+	return nil
+}
+
+func (e *Engine) auditReload(ctx context.Context, reloadErr error) error {
+	if e.cfg.sink == nil {
+		return nil
+	}
+	ev := audit.Event{
+		ID:             eventID(),
+		Time:           e.cfg.now().UTC(),
+		Source:         auditSource,
+		Action:         ActionReload,
+		Outcome:        audit.OutcomeSuccess,
+		Actor:          audit.Actor{ID: auditSource, Kind: "service"},
+		PolicyRevision: e.Revision(),
+		Reason:         "policy in force",
+	}
+	if reloadErr != nil {
+		ev.Outcome = audit.OutcomeFailure
+		ev.Reason = "reload failed, last good policy kept: " + reloadErr.Error()
+	}
+	if err := e.cfg.sink.Write(ctx, ev); err != nil {
+		return fmt.Errorf("%w: %w", ErrAudit, err)
+	}
+	return nil
+}
+
+func jobClaims(j *Job) map[string]string {
+	m := map[string]string{}
+	add := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	add("platform", j.Platform)
+	add("repository", j.Repository)
+	add("ref", j.Ref)
+	if j.Protected {
+		m["ref_protected"] = "true"
+	}
+	add("commit", j.Commit)
+	add("workflow", j.Workflow)
+	add("event", j.Trigger)
+	add("actor", j.Actor)
+	add("runner", j.Runner)
+	add("environment", j.Environment)
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}

@@ -1,0 +1,333 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/ztci/ztci/policy/internal/caps"
+)
+
+// Engine is the OPA-backed [Evaluator]. It compiles its policy once per
+// load (rego PrepareForEval) and evaluates it many times; it is safe for
+// concurrent use. Create it with [New]; Close it when done if it reloads in
+// the background.
+type Engine struct {
+	src Source
+	cfg config
+
+	cur      atomic.Pointer[compiled]
+	reloadMu sync.Mutex // serializes Reload
+	lastErr  atomic.Pointer[error]
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+// compiled is one prepared policy; it is immutable once published.
+type compiled struct {
+	pq       rego.PreparedEvalQuery
+	revision string
+	digest   string
+}
+
+var _ Evaluator = (*Engine)(nil)
+
+// New loads src, compiles it for the decision query ([DefaultQuery] unless
+// [WithQuery]) and returns an Engine. It fails with an error wrapping
+// [ErrLoad] (or [ErrCompile]) if the policy cannot be loaded or compiled,
+// and [ErrInvalidOption] for a bad option.
+func New(ctx context.Context, src Source, opts ...Option) (*Engine, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%w: nil source", ErrInvalidOption)
+	}
+	e := &Engine{
+		src: src,
+		cfg: config{
+			query: DefaultQuery,
+			mode:  Enforce,
+			log:   slog.New(slog.DiscardHandler),
+			now:   time.Now,
+		},
+	}
+	for _, o := range opts {
+		if err := o(&e.cfg); err != nil {
+			return nil, err
+		}
+	}
+	b, err := src.Load(ctx)
+	if err != nil {
+		return nil, wrapLoad(err)
+	}
+	c, err := e.compile(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	e.cur.Store(c)
+	if e.cfg.reload > 0 {
+		e.stop = make(chan struct{})
+		e.done = make(chan struct{})
+		go e.reloadLoop()
+	}
+	return e, nil
+}
+
+func wrapLoad(err error) error {
+	if errors.Is(err, ErrLoad) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrLoad, err)
+}
+
+// Revision returns the revision of the policy in force.
+func (e *Engine) Revision() string { return e.cur.Load().revision }
+
+// LastReloadError returns the error of the latest reload, or nil if it
+// succeeded (or none has run).
+func (e *Engine) LastReloadError() error {
+	if p := e.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Reload loads the Source again and, if the result compiles, swaps it in
+// atomically: evaluations in flight finish with the old policy, later ones
+// use the new one. If loading or compiling fails, the policy in force is
+// kept (never an empty one) and the error, wrapping [ErrLoad], is returned,
+// logged, recorded to the audit sink and kept for [Engine.LastReloadError].
+// An unchanged policy (same modules and data) is not recompiled.
+func (e *Engine) Reload(ctx context.Context) error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	err := e.reload(ctx)
+	if err != nil {
+		e.lastErr.Store(&err)
+		e.cfg.log.LogAttrs(ctx, slog.LevelError, "policy reload failed; keeping the last good policy",
+			slog.String("revision", e.Revision()), slog.Any("error", err))
+	} else {
+		e.lastErr.Store(nil)
+	}
+	if aerr := e.auditReload(ctx, err); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
+}
+
+func (e *Engine) reload(ctx context.Context) error {
+	if e.closed.Load() {
+		return fmt.Errorf("%w: %w", ErrLoad, ErrClosed)
+	}
+	b, err := e.src.Load(ctx)
+	if err != nil {
+		return wrapLoad(err)
+	}
+	d, err := b.digest()
+	if err != nil {
+		return err
+	}
+	old := e.cur.Load()
+	if d == old.digest && b.Revision == strings.TrimSuffix(old.revision, d) {
+		return nil
+	}
+	c, err := e.compile(ctx, b)
+	if err != nil {
+		return err
+	}
+	e.cur.Store(c)
+	e.cfg.log.LogAttrs(ctx, slog.LevelInfo, "policy reloaded",
+		slog.String("old_revision", old.revision), slog.String("revision", c.revision))
+	return nil
+}
+
+func (e *Engine) reloadLoop() {
+	defer close(e.done)
+	t := time.NewTicker(e.cfg.reload)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-e.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			_ = e.Reload(ctx) // reported through LastReloadError, the logger and audit
+		}
+	}
+}
+
+// Close stops background reloading. Evaluate fails with [ErrClosed]
+// afterwards. Close is idempotent and returns nil.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		e.closed.Store(true)
+		if e.stop != nil {
+			close(e.stop)
+			<-e.done
+		}
+	})
+	return nil
+}
+
+func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
+	d, err := b.digest()
+	if err != nil {
+		return nil, err
+	}
+	opts := []func(*rego.Rego){
+		rego.Query(e.cfg.query),
+		rego.Store(inmem.NewFromObject(b.Data)),
+		rego.Capabilities(caps.Capabilities()),
+		rego.SetRegoVersion(ast.RegoV1),
+		// A builtin error (e.g. a type error) aborts evaluation instead of
+		// making the expression silently undefined: fail closed.
+		rego.StrictBuiltinErrors(true),
+	}
+	n := 0
+	for _, p := range slices.Sorted(mapsKeys(b.Modules)) {
+		if isTest(p) {
+			continue
+		}
+		opts = append(opts, rego.Module(p, b.Modules[p]))
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: the policy has no modules", ErrLoad)
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, compileError(err)
+	}
+	rev := b.Revision
+	if rev == "" {
+		rev = d
+	}
+	return &compiled{pq: pq, revision: rev, digest: d}, nil
+}
+
+func compileError(err error) error {
+	var errs ast.Errors
+	if asErrors(err, &errs) {
+		ce := &CompileError{err: err}
+		for _, e := range errs {
+			ce.Problems = append(ce.Problems, e.Error())
+		}
+		return ce
+	}
+	return &CompileError{Problems: []string{err.Error()}, err: err}
+}
+
+func asErrors(err error, target *ast.Errors) bool { return errors.As(err, target) }
+
+// Evaluate decides in. See [Evaluator] for the contract: a deny is a
+// Decision, an error (wrapping [ErrNoDecision]) means the caller must deny.
+func (e *Engine) Evaluate(ctx context.Context, in Input) (Decision, error) {
+	if e.closed.Load() {
+		return Decision{}, ErrClosed
+	}
+	c := e.cur.Load()
+	dec, err := e.decide(ctx, c, &in)
+	if e.cfg.mode == DryRun && err != nil && !errors.Is(err, errCompromised) {
+		// Dry-run never blocks: record the failure, allow.
+		e.cfg.log.LogAttrs(ctx, slog.LevelWarn, "policy dry-run: could not decide", slog.Any("error", err))
+		dec = Decision{Allowed: true, Revision: c.revision, Mode: DryRun,
+			Violations: []Violation{{Rule: "ztci.no_decision", Message: err.Error()}}}
+		if aerr := e.auditDecision(ctx, c, &in, dec, err); aerr != nil {
+			e.cfg.log.LogAttrs(ctx, slog.LevelWarn, "policy dry-run: audit failed", slog.Any("error", aerr))
+		}
+		return dec, nil
+	}
+	if errors.Is(err, errCompromised) {
+		err = nil // the deny decision is the answer
+	}
+	if err != nil {
+		if aerr := e.auditDecision(ctx, c, &in, Decision{}, err); aerr != nil {
+			return Decision{}, errors.Join(err, aerr)
+		}
+		return Decision{}, err
+	}
+	if aerr := e.auditDecision(ctx, c, &in, dec, nil); aerr != nil {
+		if e.cfg.mode == DryRun {
+			e.cfg.log.LogAttrs(ctx, slog.LevelWarn, "policy dry-run: audit failed", slog.Any("error", aerr))
+			return dec, nil
+		}
+		return Decision{}, aerr
+	}
+	if e.cfg.mode != Enforce && !dec.PolicyAllowed {
+		e.cfg.log.LogAttrs(ctx, slog.LevelInfo, "policy would deny",
+			slog.String("mode", string(e.cfg.mode)), slog.String("decision", dec.String()))
+	}
+	return dec, nil
+}
+
+// errCompromised marks the compromised-identity deny inside decide.
+var errCompromised = errors.New("compromised")
+
+// RuleCompromised is the rule id of the violation that denies a job whose
+// identity the [audit.CompromiseChecker] reports compromised.
+const RuleCompromised = "ztci.identity_compromised"
+
+func (e *Engine) decide(ctx context.Context, c *compiled, in *Input) (Decision, error) {
+	if e.cfg.checker != nil && in.Job.ID != "" && e.cfg.checker.Compromised(in.Job.ID) {
+		return Decision{
+			Allowed:  false,
+			Revision: c.revision,
+			Mode:     e.cfg.mode,
+			Violations: []Violation{{
+				Rule:    RuleCompromised,
+				Message: "the job's identity is marked compromised; it is denied in every mode",
+				Value:   in.Job.ID,
+			}},
+		}, errCompromised
+	}
+	v, err := in.toValue()
+	if err != nil {
+		return Decision{}, err
+	}
+	rs, err := c.pq.Eval(ctx, rego.EvalParsedInput(v))
+	if err != nil {
+		return Decision{}, evalError(ctx, err)
+	}
+	allow, vs, err := parseResult(rs)
+	if err != nil {
+		return Decision{}, err
+	}
+	dec := Decision{
+		PolicyAllowed: allow && len(vs) == 0,
+		Violations:    vs,
+		Revision:      c.revision,
+		Mode:          e.cfg.mode,
+	}
+	dec.Allowed = dec.PolicyAllowed || e.cfg.mode != Enforce
+	return dec, nil
+}
+
+func evalError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w: %w (%w)", ErrEvaluation, cerr, err)
+	}
+	if topdown.IsCancel(err) {
+		return fmt.Errorf("%w: %w (%w)", ErrEvaluation, context.Canceled, err)
+	}
+	return fmt.Errorf("%w: %w", ErrEvaluation, err)
+}

@@ -1,0 +1,26 @@
+package policy
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed all:library
+var library embed.FS
+
+// Library returns the built-in Rego library as a file system laid out like
+// an OPA bundle: ztci/main.rego (the decision entrypoint, data.ztci.main),
+// ztci/deploy.rego, pipeline.rego, secrets.rego, kubernetes.rego,
+// terraform.rego, and their *_test.rego tests. See the package
+// documentation for the configuration each rule set reads.
+func Library() fs.FS {
+	sub, err := fs.Sub(library, "library")
+	if err != nil { // unreachable: "library" is embedded above
+		panic(err)
+	}
+	return sub
+}
+
+// Builtin returns a Source of the built-in library. Combine it with the
+// library's configuration: Merge(Builtin(), Data(config)).
+func Builtin() Source { return FS(Library()) }

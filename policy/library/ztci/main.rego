@@ -1,0 +1,53 @@
+# METADATA
+# title: ztci decision entrypoint
+# description: |
+#   data.ztci.main.decision dispatches on input.action to the rule sets of the
+#   built-in library and denies an action it does not know. Configuration is
+#   read from data.ztci.config (see policy/doc.go).
+package ztci.main
+
+import data.ztci.lib
+
+actions := {
+	"deploy": "ztci.deploy",
+	"pipeline.run": "ztci.pipeline",
+	"secrets.release": "ztci.secrets",
+	"kubernetes.admit": "ztci.kubernetes",
+	"terraform.apply": "ztci.terraform",
+}
+
+violations contains v if {
+	input.action == "deploy"
+	some v in data.ztci.deploy.violations
+}
+
+violations contains v if {
+	input.action == "pipeline.run"
+	some v in data.ztci.pipeline.violations
+}
+
+violations contains v if {
+	input.action == "secrets.release"
+	some v in data.ztci.secrets.violations
+}
+
+violations contains v if {
+	input.action == "kubernetes.admit"
+	some v in data.ztci.kubernetes.violations
+}
+
+violations contains v if {
+	input.action == "terraform.apply"
+	some v in data.ztci.terraform.violations
+}
+
+violations contains v if {
+	not actions[input.action]
+	v := {
+		"rule": "ztci.unknown_action",
+		"message": sprintf("action %q is not one the policy decides; use one of %v", [lib.show(input, "action"), sort(object.keys(actions))]),
+		"value": object.get(input, "action", null),
+	}
+}
+
+decision := {"allow": count(violations) == 0, "violations": violations}

@@ -1,0 +1,115 @@
+package policy
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// DefaultQuery is the decision the evaluator asks for unless [WithQuery]
+// says otherwise. The built-in library defines it.
+const DefaultQuery = "data.ztci.main.decision"
+
+// Option configures [New].
+type Option func(*config) error
+
+type config struct {
+	query   string
+	mode    Mode
+	log     *slog.Logger
+	sink    audit.Sink
+	checker audit.CompromiseChecker
+	reload  time.Duration
+	now     func() time.Time
+}
+
+// WithQuery sets the Rego reference to the decision rule, e.g.
+// "data.acme.deploy.decision". The rule must produce an object
+// {"allow": boolean, "violations": [{"rule": string, "message": string,
+// "value": any}, ...]} (violations may be an array or a set).
+func WithQuery(ref string) Option {
+	return func(c *config) error {
+		r, err := ast.ParseRef(ref)
+		if err != nil || !r.HasPrefix(ast.DefaultRootRef) || !r.IsGround() {
+			return fmt.Errorf("%w: query %q is not a ground reference under data", ErrInvalidOption, ref)
+		}
+		c.query = ref
+		return nil
+	}
+}
+
+// WithMode sets the mode: [Enforce] (the default), [Warn] or [DryRun].
+func WithMode(m Mode) Option {
+	return func(c *config) error {
+		if !m.Valid() {
+			return fmt.Errorf("%w: mode %q", ErrInvalidOption, m)
+		}
+		c.mode = m
+		return nil
+	}
+}
+
+// WithLogger sets the logger for diagnostics (reloads, dry-run verdicts).
+// The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrInvalidOption)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithAuditSink records every decision (and every reload) to s. When s
+// fails, Evaluate fails closed with [ErrAudit], except in [DryRun] mode.
+func WithAuditSink(s audit.Sink) Option {
+	return func(c *config) error {
+		if s == nil {
+			return fmt.Errorf("%w: nil audit sink", ErrInvalidOption)
+		}
+		c.sink = s
+		return nil
+	}
+}
+
+// WithCompromiseChecker denies, in every mode and before any policy runs,
+// a job whose identity (Input.Job.ID) checker reports compromised.
+func WithCompromiseChecker(checker audit.CompromiseChecker) Option {
+	return func(c *config) error {
+		if checker == nil {
+			return fmt.Errorf("%w: nil compromise checker", ErrInvalidOption)
+		}
+		c.checker = checker
+		return nil
+	}
+}
+
+// WithReloadInterval reloads the policy from its Source every d in the
+// background until [Engine.Close]. A reload that fails keeps the last good
+// policy; see [Engine.Reload].
+func WithReloadInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: reload interval %v", ErrInvalidOption, d)
+		}
+		c.reload = d
+		return nil
+	}
+}
+
+// WithClock sets the clock that timestamps audit events (default
+// time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
+		}
+		c.now = now
+		return nil
+	}
+}

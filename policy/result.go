@@ -1,0 +1,76 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+func mapsKeys[M ~map[K]V, K comparable, V any](m M) func(func(K) bool) { return maps.Keys(m) }
+
+// parseResult checks the decision's shape: exactly one result, an object
+// with a boolean "allow" and a "violations" array (or set) of objects with
+// string "rule" and "message" and an optional "value".
+func parseResult(rs rego.ResultSet) (bool, []Violation, error) {
+	switch {
+	case len(rs) == 0:
+		return false, nil, ErrUndefined
+	case len(rs) > 1 || len(rs[0].Expressions) != 1:
+		return false, nil, &ShapeError{Path: "result", Want: "one value", Got: fmt.Sprintf("%d results", len(rs))}
+	}
+	obj, ok := rs[0].Expressions[0].Value.(map[string]any)
+	if !ok {
+		return false, nil, &ShapeError{Path: "decision", Want: "object", Got: typeName(rs[0].Expressions[0].Value)}
+	}
+	allow, ok := obj["allow"].(bool)
+	if !ok {
+		return false, nil, &ShapeError{Path: "decision.allow", Want: "boolean", Got: typeName(obj["allow"])}
+	}
+	raw, ok := obj["violations"].([]any)
+	if !ok {
+		return false, nil, &ShapeError{Path: "decision.violations", Want: "array or set", Got: typeName(obj["violations"])}
+	}
+	vs := make([]Violation, 0, len(raw))
+	for i, r := range raw {
+		path := fmt.Sprintf("decision.violations[%d]", i)
+		m, ok := r.(map[string]any)
+		if !ok {
+			return false, nil, &ShapeError{Path: path, Want: "object", Got: typeName(r)}
+		}
+		rule, ok := m["rule"].(string)
+		if !ok || rule == "" {
+			return false, nil, &ShapeError{Path: path + ".rule", Want: "non-empty string", Got: typeName(m["rule"])}
+		}
+		msg, ok := m["message"].(string)
+		if !ok {
+			return false, nil, &ShapeError{Path: path + ".message", Want: "string", Got: typeName(m["message"])}
+		}
+		vs = append(vs, Violation{Rule: rule, Message: msg, Value: m["value"]})
+	}
+	if len(vs) == 0 {
+		vs = nil
+	}
+	return allow, vs, nil
+}
+
+// typeName names the Rego type of a value converted to Go.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null or undefined"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}

@@ -1,0 +1,244 @@
+package policy
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
+)
+
+// Limits on what a Source reads, so that a hostile or broken policy
+// source cannot exhaust memory.
+const (
+	// MaxPolicyFileBytes bounds each file of a policy (module or data).
+	MaxPolicyFileBytes = 8 << 20
+	// MaxBundleBytes bounds a bundle tarball, compressed and uncompressed.
+	MaxBundleBytes = 64 << 20
+)
+
+// Bundle is a loaded policy: Rego modules and data documents.
+type Bundle struct {
+	// Modules maps a module's path to its Rego source. Files ending in
+	// "_test.rego" are tests: they are run by policytest and never compiled
+	// into an evaluator.
+	Modules map[string]string
+	// Data is the base document policies read under `data`.
+	Data map[string]any
+	// Revision is the bundle manifest's revision, if it declares one.
+	Revision string
+}
+
+// digest returns "sha256:<hex>" over the modules (by path) and data.
+func (b *Bundle) digest() (string, error) {
+	h := sha256.New()
+	for _, p := range slices.Sorted(maps.Keys(b.Modules)) {
+		fmt.Fprintf(h, "module %d:%s %d:", len(p), p, len(b.Modules[p]))
+		io.WriteString(h, b.Modules[p])
+	}
+	data, err := json.Marshal(b.Data) // map keys are sorted: canonical enough
+	if err != nil {
+		return "", fmt.Errorf("%w: data is not JSON: %w", ErrLoad, err)
+	}
+	fmt.Fprintf(h, "data %d:", len(data))
+	h.Write(data)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// isTest reports whether path is a Rego test file.
+func isTest(path string) bool { return strings.HasSuffix(path, "_test.rego") }
+
+// Source loads a policy. Load is called once by [New] and again on every
+// reload; it must return a fresh Bundle each time and may be called
+// concurrently with evaluations (never with itself).
+type Source interface {
+	Load(ctx context.Context) (*Bundle, error)
+}
+
+// SourceFunc adapts a function to a [Source].
+type SourceFunc func(ctx context.Context) (*Bundle, error)
+
+// Load calls f(ctx).
+func (f SourceFunc) Load(ctx context.Context) (*Bundle, error) { return f(ctx) }
+
+// FS loads a policy laid out like an OPA bundle directory from fsys: *.rego
+// modules, data.json / data.yaml documents placed at their directory's
+// path, and an optional .manifest with a revision. Use it with embed.FS.
+func FS(fsys fs.FS) Source {
+	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		loader, err := bundle.NewFSLoader(fsys)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		return readBundle(bundle.NewCustomReader(loader))
+	})
+}
+
+// Dir loads a policy from the directory at path, laid out as for [FS]. It
+// reads the directory afresh on every Load, so it suits hot reload.
+func Dir(path string) Source {
+	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		return FS(os.DirFS(path)).Load(ctx)
+	})
+}
+
+// BundleFile loads an OPA bundle tarball (.tar.gz, as built by `opa build`)
+// from path, reading it afresh on every Load. At most [MaxBundleBytes] are
+// read, compressed and uncompressed.
+//
+// Bundle signatures (.signatures.json) are not verified here: establish the
+// tarball's provenance before loading it (for example with ztci's verify
+// package).
+func BundleFile(path string) Source {
+	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		defer f.Close()
+		return ReadBundle(f)
+	})
+}
+
+// ReadBundle reads an OPA bundle tarball (.tar.gz) from r, with the limits
+// of [BundleFile].
+func ReadBundle(r io.Reader) (*Bundle, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, MaxBundleBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: read bundle: %w", ErrLoad, err)
+	}
+	if len(raw) > MaxBundleBytes {
+		return nil, fmt.Errorf("%w: bundle larger than %d bytes", ErrLoad, MaxBundleBytes)
+	}
+	// Bound the uncompressed size before OPA's loader inflates it.
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: bundle is not gzip: %w", ErrLoad, err)
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(zr, MaxBundleBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: bundle: %w", ErrLoad, err)
+	}
+	if n > MaxBundleBytes {
+		return nil, fmt.Errorf("%w: bundle inflates to more than %d bytes", ErrLoad, MaxBundleBytes)
+	}
+	return readBundle(bundle.NewCustomReader(bundle.NewTarballLoader(bytes.NewReader(raw))))
+}
+
+func readBundle(r *bundle.Reader) (*Bundle, error) {
+	b, err := r.WithSizeLimitBytes(MaxPolicyFileBytes).WithRegoVersion(ast.RegoV1).Read()
+	if err != nil {
+		var astErrs ast.Errors
+		if asErrors(err, &astErrs) {
+			return nil, compileError(err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+	}
+	out := &Bundle{
+		Modules:  make(map[string]string, len(b.Modules)),
+		Data:     b.Data,
+		Revision: b.Manifest.Revision,
+	}
+	for _, m := range b.Modules {
+		out.Modules[strings.TrimPrefix(m.Path, "/")] = string(m.Raw)
+	}
+	if out.Data == nil {
+		out.Data = map[string]any{}
+	}
+	return out, nil
+}
+
+// Data is a Source of data documents only, e.g. the configuration of the
+// built-in library. doc must be JSON-compatible; it is copied on Load.
+func Data(doc map[string]any) Source {
+	return SourceFunc(func(context.Context) (*Bundle, error) {
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: data is not JSON: %w", ErrLoad, err)
+		}
+		var cp map[string]any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&cp); err != nil {
+			return nil, fmt.Errorf("%w: data: %w", ErrLoad, err)
+		}
+		if cp == nil {
+			cp = map[string]any{}
+		}
+		return &Bundle{Modules: map[string]string{}, Data: cp}, nil
+	})
+}
+
+// Merge combines sources into one: the union of their modules (the same
+// path twice is an error) and their data merged deeply (the same leaf twice
+// is an error). The revision is the sources' revisions joined by "+" if
+// every source declares one.
+func Merge(srcs ...Source) Source {
+	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
+		out := &Bundle{Modules: map[string]string{}, Data: map[string]any{}}
+		revs := make([]string, 0, len(srcs))
+		for i, s := range srcs {
+			b, err := s.Load(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("source %d: %w", i, err)
+			}
+			for p, m := range b.Modules {
+				if _, dup := out.Modules[p]; dup {
+					return nil, fmt.Errorf("%w: source %d: module %q defined twice", ErrLoad, i, p)
+				}
+				out.Modules[p] = m
+			}
+			if err := mergeData(out.Data, b.Data, "data"); err != nil {
+				return nil, fmt.Errorf("%w: source %d: %w", ErrLoad, i, err)
+			}
+			if b.Revision != "" {
+				revs = append(revs, b.Revision)
+			}
+		}
+		if len(revs) == len(srcs) {
+			out.Revision = strings.Join(revs, "+")
+		}
+		return out, nil
+	})
+}
+
+func mergeData(dst, src map[string]any, path string) error {
+	for k, v := range src {
+		old, ok := dst[k]
+		if !ok {
+			dst[k] = v
+			continue
+		}
+		om, ok1 := old.(map[string]any)
+		nm, ok2 := v.(map[string]any)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%s.%s defined twice", path, k)
+		}
+		cp := maps.Clone(om)
+		if err := mergeData(cp, nm, path+"."+k); err != nil {
+			return err
+		}
+		dst[k] = cp
+	}
+	return nil
+}

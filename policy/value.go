@@ -1,0 +1,278 @@
+package policy
+
+import (
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// This file converts an Input to OPA's value form directly, field by field,
+// instead of marshalling it to JSON and back (what rego.EvalInput does with
+// a Go struct). The result is exactly the value OPA would build from the
+// JSON encoding of the Input; value_test.go and FuzzDecodeInput check that.
+
+// obj collects the items of an object; its capacity is the field count.
+type obj [][2]*ast.Term
+
+func (o *obj) str(k, v string) { *o = append(*o, ast.Item(ast.InternedTerm(k), ast.InternedTerm(v))) }
+func (o *obj) boolean(k string, v bool) {
+	*o = append(*o, ast.Item(ast.InternedTerm(k), ast.InternedTerm(v)))
+}
+func (o *obj) num(k string, v int) {
+	*o = append(*o, ast.Item(ast.InternedTerm(k), ast.InternedTerm(v)))
+}
+func (o *obj) val(k string, v ast.Value) {
+	*o = append(*o, ast.Item(ast.InternedTerm(k), ast.NewTerm(v)))
+}
+
+// strOmit adds k only if v is not empty, like `json:",omitempty"`.
+func (o *obj) strOmit(k, v string) {
+	if v != "" {
+		o.str(k, v)
+	}
+}
+
+func (o *obj) strs(k string, v []string) {
+	if len(v) == 0 {
+		return
+	}
+	ts := make([]*ast.Term, len(v))
+	for i, s := range v {
+		ts[i] = ast.InternedTerm(s)
+	}
+	o.val(k, ast.NewArray(ts...))
+}
+
+func (o *obj) object() ast.Object { return ast.NewObject(*o...) }
+
+// anyMap adds a map[string]any field (omitempty) converted by OPA.
+func (o *obj) anyMap(k string, m map[string]any) error {
+	if len(m) == 0 {
+		return nil
+	}
+	v, err := ast.InterfaceToValue(m)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidInput, k, err)
+	}
+	o.val(k, v)
+	return nil
+}
+
+// toValue returns in as an OPA object.
+func (in *Input) toValue() (ast.Value, error) {
+	o := make(obj, 0, 7)
+	o.str("action", in.Action)
+	o.val("job", in.Job.toValue())
+	if in.Pipeline != nil {
+		p, err := in.Pipeline.toValue()
+		if err != nil {
+			return nil, err
+		}
+		o.val("pipeline", p)
+	}
+	if len(in.Artifacts) > 0 {
+		ts := make([]*ast.Term, len(in.Artifacts))
+		for i := range in.Artifacts {
+			a, err := in.Artifacts[i].toValue()
+			if err != nil {
+				return nil, err
+			}
+			ts[i] = ast.NewTerm(a)
+		}
+		o.val("artifacts", ast.NewArray(ts...))
+	}
+	if in.Secrets != nil {
+		s := make(obj, 0, 1)
+		s.strs("names", in.Secrets.Names)
+		o.val("secrets", s.object())
+	}
+	if len(in.Manifests) > 0 {
+		ts := make([]*ast.Term, len(in.Manifests))
+		for i, m := range in.Manifests {
+			if m == nil {
+				ts[i] = ast.NullTerm()
+				continue
+			}
+			v, err := ast.InterfaceToValue(m)
+			if err != nil {
+				return nil, fmt.Errorf("%w: manifests[%d]: %w", ErrInvalidInput, i, err)
+			}
+			ts[i] = ast.NewTerm(v)
+		}
+		o.val("manifests", ast.NewArray(ts...))
+	}
+	if err := o.anyMap("terraform_plan", in.TerraformPlan); err != nil {
+		return nil, err
+	}
+	return o.object(), nil
+}
+
+func (j *Job) toValue() ast.Object {
+	o := make(obj, 0, 19)
+	o.str("id", j.ID)
+	o.str("spiffe_id", j.SPIFFEID)
+	o.str("issuer", j.Issuer)
+	o.str("subject", j.Subject)
+	o.str("platform", j.Platform)
+	o.str("repository", j.Repository)
+	o.str("ref", j.Ref)
+	o.boolean("protected", j.Protected)
+	o.str("commit", j.Commit)
+	o.str("workflow", j.Workflow)
+	o.str("workflow_ref", j.WorkflowRef)
+	o.str("name", j.Name)
+	o.str("run_id", j.RunID)
+	o.str("trigger", j.Trigger)
+	o.str("actor", j.Actor)
+	o.str("runner", j.Runner)
+	o.str("environment", j.Environment)
+	if len(j.Approvals) > 0 {
+		ts := make([]*ast.Term, len(j.Approvals))
+		for i, a := range j.Approvals {
+			ao := make(obj, 0, 2)
+			ao.str("name", a.Name)
+			ao.str("by", a.By)
+			ts[i] = ast.NewTerm(ao.object())
+		}
+		o.val("approvals", ast.NewArray(ts...))
+	}
+	return o.object()
+}
+
+func (p *Pipeline) toValue() (ast.Object, error) {
+	o := make(obj, 0, 5)
+	o.str("platform", p.Platform)
+	o.str("path", p.Path)
+	o.strs("uses", p.Uses)
+	if len(p.Jobs) > 0 {
+		ts := make([]*ast.Term, len(p.Jobs))
+		for i := range p.Jobs {
+			ts[i] = ast.NewTerm(p.Jobs[i].toValue())
+		}
+		o.val("jobs", ast.NewArray(ts...))
+	}
+	if err := o.anyMap("raw", p.Raw); err != nil {
+		return nil, err
+	}
+	return o.object(), nil
+}
+
+func (j *PipelineJob) toValue() ast.Object {
+	o := make(obj, 0, 8)
+	o.str("name", j.Name)
+	o.str("type", j.Type)
+	o.str("environment", j.Environment)
+	o.boolean("privileged", j.Privileged)
+	o.strs("requires", j.Requires)
+	o.strs("branches", j.Branches)
+	o.strs("images", j.Images)
+	if len(j.Steps) > 0 {
+		ts := make([]*ast.Term, len(j.Steps))
+		for i, s := range j.Steps {
+			so := make(obj, 0, 4)
+			so.str("name", s.Name)
+			so.str("uses", s.Uses)
+			so.str("image", s.Image)
+			so.boolean("privileged", s.Privileged)
+			ts[i] = ast.NewTerm(so.object())
+		}
+		o.val("steps", ast.NewArray(ts...))
+	}
+	return o.object()
+}
+
+func (a *Artifact) toValue() (ast.Object, error) {
+	o := make(obj, 0, 5)
+	o.str("name", a.Name)
+	o.str("digest", a.Digest)
+	o.boolean("verified", a.Verified)
+	o.val("signer", a.Signer.toValue())
+	if len(a.Attestations) > 0 {
+		ts := make([]*ast.Term, len(a.Attestations))
+		for i := range a.Attestations {
+			v, err := a.Attestations[i].toValue()
+			if err != nil {
+				return nil, fmt.Errorf("attestations[%d]: %w", i, err)
+			}
+			ts[i] = ast.NewTerm(v)
+		}
+		o.val("attestations", ast.NewArray(ts...))
+	}
+	return o.object(), nil
+}
+
+func (s *Signer) toValue() ast.Object {
+	o := make(obj, 0, 3)
+	o.str("san", s.SAN)
+	o.str("issuer", s.Issuer)
+	o.val("claims", claimsValue(&s.Claims))
+	return o.object()
+}
+
+// claimsValue mirrors identity.Claims' JSON tags (all omitempty).
+// TestClaimsValueMatchesJSON fails if identity.Claims gains a field this
+// function does not know.
+func claimsValue(c *identity.Claims) ast.Object {
+	o := make(obj, 0, 14)
+	o.strOmit("platform", c.Platform)
+	o.strOmit("repository", c.Repository)
+	o.strOmit("ref", c.Ref)
+	if c.RefProtected {
+		o.boolean("ref_protected", true)
+	}
+	o.strOmit("commit", c.Commit)
+	o.strOmit("workflow", c.Workflow)
+	o.strOmit("workflow_ref", c.WorkflowRef)
+	o.strOmit("job", c.Job)
+	o.strOmit("run_id", c.RunID)
+	o.strOmit("run_attempt", c.RunAttempt)
+	o.strOmit("event", c.Event)
+	o.strOmit("actor", c.Actor)
+	o.strOmit("runner", c.Runner)
+	o.strOmit("environment", c.Environment)
+	return o.object()
+}
+
+func (a *Attestation) toValue() (ast.Object, error) {
+	o := make(obj, 0, 5)
+	o.str("predicate_type", a.PredicateType)
+	o.val("signer", a.Signer.toValue())
+	if p := a.Provenance; p != nil {
+		po := make(obj, 0, 6)
+		po.str("builder_id", p.BuilderID)
+		po.str("build_type", p.BuildType)
+		po.str("source_repository", p.SourceRepository)
+		po.str("source_ref", p.SourceRef)
+		po.str("source_digest", p.SourceDigest)
+		if err := po.anyMap("external_parameters", p.ExternalParameters); err != nil {
+			return nil, err
+		}
+		o.val("provenance", po.object())
+	}
+	if s := a.Scan; s != nil {
+		so := make(obj, 0, 6)
+		so.str("scanner", s.Scanner)
+		so.num("critical", s.Critical)
+		so.num("high", s.High)
+		so.num("medium", s.Medium)
+		so.num("low", s.Low)
+		if len(s.Findings) > 0 {
+			ts := make([]*ast.Term, len(s.Findings))
+			for i, f := range s.Findings {
+				fo := make(obj, 0, 3)
+				fo.str("id", f.ID)
+				fo.str("severity", f.Severity)
+				fo.str("package", f.Package)
+				ts[i] = ast.NewTerm(fo.object())
+			}
+			so.val("findings", ast.NewArray(ts...))
+		}
+		o.val("scan", so.object())
+	}
+	if err := o.anyMap("predicate", a.Predicate); err != nil {
+		return nil, err
+	}
+	return o.object(), nil
+}
