@@ -1,0 +1,387 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/x509ca"
+)
+
+// Defaults.
+const (
+	DefaultCertValidity = 10 * time.Minute
+	DefaultRootValidity = 365 * 24 * time.Hour
+)
+
+// Fulcio certificate extension OIDs (1.3.6.1.4.1.57264.1.*) this CA writes.
+var (
+	OIDIssuer                 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1} // raw string, deprecated by Fulcio but still read
+	OIDIssuerV2               = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 8}
+	OIDBuildSignerURI         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 9}
+	OIDRunnerEnvironment      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 11}
+	OIDSourceRepositoryURI    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 12}
+	OIDSourceRepositoryDigest = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 13}
+	OIDSourceRepositoryRef    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 14}
+	OIDBuildTrigger           = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 20}
+)
+
+// File names under the WithDir directory.
+const (
+	keyFile     = "ca.key"
+	certFile    = "ca.pem"
+	retiredFile = "ca-retired.json"
+)
+
+// Root is one root certificate of the CA and the period in which it issued
+// certificates. End is zero for the current root.
+type Root struct {
+	Cert       *x509.Certificate
+	Start, End time.Time
+}
+
+// CA is an embedded certificate authority that issues short-lived
+// code-signing certificates in Fulcio's format. It is safe for concurrent
+// use.
+type CA struct {
+	clock        func() time.Time
+	certValidity time.Duration
+	rootValidity time.Duration
+	dir          string
+	name         string
+	log          *slog.Logger
+
+	mu      sync.RWMutex
+	key     crypto.Signer
+	root    *x509.Certificate
+	retired []Root
+}
+
+// Option configures New.
+type Option func(*CA)
+
+// WithClock sets the time source (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *CA) { c.clock = now } }
+
+// WithCertValidity sets the lifetime of issued certificates (default 10 min).
+func WithCertValidity(d time.Duration) Option { return func(c *CA) { c.certValidity = d } }
+
+// WithRootValidity sets the lifetime of a new root (default one year).
+func WithRootValidity(d time.Duration) Option { return func(c *CA) { c.rootValidity = d } }
+
+// WithDir persists the CA in dir (created 0700): ca.key (PKCS#8 PEM, 0600),
+// ca.pem and ca-retired.json (roots kept after rotation). An existing CA
+// there is loaded; otherwise a new one is created and written.
+func WithDir(dir string) Option { return func(c *CA) { c.dir = dir } }
+
+// WithName sets the root's common name (default "ztci embedded CA").
+func WithName(cn string) Option { return func(c *CA) { c.name = cn } }
+
+// WithLogger sets a logger for diagnostics (default: silent).
+func WithLogger(l *slog.Logger) Option { return func(c *CA) { c.log = l } }
+
+// New creates a CA: in memory by default, persisted with WithDir.
+func New(opts ...Option) (*CA, error) {
+	c := &CA{
+		clock:        time.Now,
+		certValidity: DefaultCertValidity,
+		rootValidity: DefaultRootValidity,
+		name:         "ztci embedded CA",
+		log:          slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.certValidity <= 0 || c.rootValidity <= 0 {
+		return nil, fmt.Errorf("ca: validity must be positive")
+	}
+	if c.dir != "" {
+		loaded, err := c.load()
+		if err != nil {
+			return nil, err
+		}
+		if loaded {
+			return c, nil
+		}
+	}
+	if err := c.newRoot(); err != nil {
+		return nil, err
+	}
+	return c, c.save()
+}
+
+func (c *CA) newRoot() error {
+	key, err := x509ca.NewKey()
+	if err != nil {
+		return err
+	}
+	root, err := x509ca.NewRoot(key, pkix.Name{CommonName: c.name, Organization: []string{"ztci"}}, c.clock(), c.rootValidity, 0)
+	if err != nil {
+		return err
+	}
+	c.key, c.root = key, root
+	return nil
+}
+
+type retiredJSON struct {
+	CertPEM string    `json:"cert"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+}
+
+func (c *CA) load() (bool, error) {
+	key, err := x509ca.ReadKey(filepath.Join(c.dir, keyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ca: load: %w", err)
+	}
+	certs, err := x509ca.ReadCerts(filepath.Join(c.dir, certFile))
+	if err != nil {
+		return false, fmt.Errorf("ca: load: %w", err)
+	}
+	if !publicKeysEqual(certs[0].PublicKey, key.Public()) {
+		return false, fmt.Errorf("ca: load: %s does not match %s", certFile, keyFile)
+	}
+	c.key, c.root = key, certs[0]
+	b, err := os.ReadFile(filepath.Join(c.dir, retiredFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ca: load: %w", err)
+	}
+	var rs []retiredJSON
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return false, fmt.Errorf("ca: load %s: %w", retiredFile, err)
+	}
+	for _, r := range rs {
+		cs, err := x509ca.ParseCerts([]byte(r.CertPEM))
+		if err != nil {
+			return false, fmt.Errorf("ca: load %s: %w", retiredFile, err)
+		}
+		c.retired = append(c.retired, Root{Cert: cs[0], Start: r.Start, End: r.End})
+	}
+	return true, nil
+}
+
+// save writes the CA's state; callers hold mu or own c exclusively.
+func (c *CA) save() error {
+	if c.dir == "" {
+		return nil
+	}
+	if err := x509ca.WriteKey(filepath.Join(c.dir, keyFile), c.key); err != nil {
+		return fmt.Errorf("ca: save: %w", err)
+	}
+	if err := x509ca.WriteCerts(filepath.Join(c.dir, certFile), c.root); err != nil {
+		return fmt.Errorf("ca: save: %w", err)
+	}
+	rs := make([]retiredJSON, 0, len(c.retired))
+	for _, r := range c.retired {
+		rs = append(rs, retiredJSON{CertPEM: string(x509ca.EncodeCerts(r.Cert)), Start: r.Start, End: r.End})
+	}
+	b, err := json.MarshalIndent(rs, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := x509ca.WriteFile(filepath.Join(c.dir, retiredFile), b); err != nil {
+		return fmt.Errorf("ca: save: %w", err)
+	}
+	return nil
+}
+
+// Rotate replaces the root key and certificate. The old root is kept (its
+// certificate only; the old private key is discarded) with End set to now,
+// so certificates it issued still verify through Roots and the exported
+// trusted root.
+func (c *CA) Rotate() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, oldKey := c.root, c.key
+	now := c.clock()
+	if err := c.newRoot(); err != nil {
+		return fmt.Errorf("ca: rotate: %w", err)
+	}
+	c.retired = append([]Root{{Cert: old, Start: old.NotBefore, End: now}}, c.retired...)
+	if err := c.save(); err != nil {
+		c.root, c.key, c.retired = old, oldKey, c.retired[1:]
+		return err
+	}
+	c.log.Info("ca: rotated root", "old_serial", old.SerialNumber.String(), "new_serial", c.root.SerialNumber.String())
+	return nil
+}
+
+// Roots returns the current root first, then retired roots, newest first.
+func (c *CA) Roots() []Root {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := []Root{{Cert: c.root, Start: c.root.NotBefore}}
+	return append(out, c.retired...)
+}
+
+// Certificate returns the current root certificate.
+func (c *CA) Certificate() *x509.Certificate {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.root
+}
+
+// Issue certifies pub for id: a code-signing certificate valid for the
+// configured lifetime (never beyond the root), with the identity in its SAN
+// and the issuer and CI claims in Fulcio's extensions. It returns the chain
+// leaf first, without the root (currently just the leaf).
+//
+// SAN: the SPIFFE ID when set; otherwise id.Subject, which must be an
+// absolute URI or an email address. Issuer extension: id.Issuer, or for a
+// SPIFFE identity without one, the trust domain ("spiffe://example.org").
+// Claims: WorkflowRef → Build Signer URI (.9), Runner → Runner Environment
+// (.11), Repository → Source Repository URI (.12), Commit → Source
+// Repository Digest (.13), Ref → Source Repository Ref (.14), Event → Build
+// Trigger (.20).
+func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identity) ([]*x509.Certificate, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := x509ca.CheckKey(pub); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	tmpl, err := template(id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	key, root := c.key, c.root
+	c.mu.RUnlock()
+	now := c.clock()
+	if now.Before(root.NotBefore) || now.After(root.NotAfter) {
+		return nil, &ValidityError{NotBefore: root.NotBefore, NotAfter: root.NotAfter, Now: now, expired: now.After(root.NotAfter)}
+	}
+	serial, err := x509ca.Serial()
+	if err != nil {
+		return nil, err
+	}
+	skid, err := x509ca.KeyID(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	tmpl.SerialNumber = serial
+	tmpl.SubjectKeyId = skid
+	tmpl.NotBefore = now.UTC().Truncate(time.Second)
+	tmpl.NotAfter = now.Add(c.certValidity).UTC().Truncate(time.Second)
+	if tmpl.NotAfter.After(root.NotAfter) {
+		tmpl.NotAfter = root.NotAfter
+	}
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
+	tmpl.BasicConstraintsValid = true
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, pub, key)
+	if err != nil {
+		return nil, fmt.Errorf("ca: issue: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("ca: issue: %w", err)
+	}
+	c.log.Debug("ca: issued certificate", "serial", leaf.SerialNumber.String(), "identity", id.ID(), "not_after", leaf.NotAfter)
+	return []*x509.Certificate{leaf}, nil
+}
+
+func template(id identity.Identity) (*x509.Certificate, error) {
+	t := &x509.Certificate{}
+	issuer := id.Issuer
+	switch {
+	case !id.SPIFFEID.IsZero():
+		u := id.SPIFFEID.URL()
+		t.URIs = []*url.URL{u}
+		if issuer == "" {
+			issuer = id.SPIFFEID.TrustDomain().IDString()
+		}
+	case id.Subject != "":
+		if u, err := url.Parse(id.Subject); err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "") {
+			t.URIs = []*url.URL{u}
+		} else if a, err := mail.ParseAddress(id.Subject); err == nil && a.Address == id.Subject {
+			t.EmailAddresses = []string{id.Subject}
+		} else {
+			return nil, fmt.Errorf("%w: subject %q is neither an absolute URI nor an email address", ErrIdentity, truncate(id.Subject))
+		}
+	default:
+		return nil, fmt.Errorf("%w: no SPIFFE ID or subject", ErrIdentity)
+	}
+	if issuer == "" {
+		return nil, fmt.Errorf("%w: no issuer", ErrIdentity)
+	}
+	t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDIssuer, Value: []byte(issuer)})
+	add := func(oid asn1.ObjectIdentifier, v string) error {
+		if v == "" {
+			return nil
+		}
+		der, err := asn1.MarshalWithParams(v, "utf8")
+		if err != nil {
+			return fmt.Errorf("%w: claim %v: %w", ErrIdentity, oid, err)
+		}
+		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: oid, Value: der})
+		return nil
+	}
+	cl := id.Claims
+	for _, e := range []struct {
+		oid asn1.ObjectIdentifier
+		v   string
+	}{
+		{OIDIssuerV2, issuer},
+		{OIDBuildSignerURI, cl.WorkflowRef},
+		{OIDRunnerEnvironment, cl.Runner},
+		{OIDSourceRepositoryURI, cl.Repository},
+		{OIDSourceRepositoryDigest, cl.Commit},
+		{OIDSourceRepositoryRef, cl.Ref},
+		{OIDBuildTrigger, cl.Event},
+	} {
+		if err := add(e.oid, e.v); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := a.(equaler)
+	return ok && e.Equal(b)
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+// Issuer issues certificates for one identity. It satisfies
+// attest.CertificateIssuer, so the CA plugs into attest.NewCASigner.
+type Issuer struct {
+	ca *CA
+	id identity.Identity
+}
+
+// IssuerFor returns an Issuer that certifies keys for id.
+func (c *CA) IssuerFor(id identity.Identity) *Issuer { return &Issuer{ca: c, id: id} }
+
+// IssueCertificate certifies pub for the Issuer's identity (see CA.Issue).
+func (i *Issuer) IssueCertificate(ctx context.Context, pub crypto.PublicKey) ([]*x509.Certificate, error) {
+	return i.ca.Issue(ctx, pub, i.id)
+}

@@ -1,0 +1,58 @@
+package ca
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ztci/ztci/internal/x509ca"
+)
+
+// Errors. Issue and the HTTP handler return errors wrapping one of
+// ErrUnavailable or ErrInvalidRequest (and a finer sentinel).
+var (
+	// ErrUnavailable: the CA itself cannot issue now.
+	ErrUnavailable = errors.New("ca: cannot issue")
+	// ErrExpired: the CA's root certificate has expired (see *ValidityError).
+	ErrExpired = fmt.Errorf("%w: CA certificate expired", ErrUnavailable)
+	// ErrNotYetValid: the CA's root certificate is not valid yet (see *ValidityError).
+	ErrNotYetValid = fmt.Errorf("%w: CA certificate not yet valid", ErrUnavailable)
+
+	// ErrInvalidRequest: the request cannot be certified.
+	ErrInvalidRequest = errors.New("ca: invalid certificate request")
+	// ErrWeakKey: the public key to certify is too weak (RSA < 2048 bits,
+	// small curves). The same value as attest.ErrWeakKey.
+	ErrWeakKey = x509ca.ErrWeakKey
+	// ErrUnsupportedKey: the public key is not ECDSA, Ed25519 or RSA.
+	ErrUnsupportedKey = x509ca.ErrUnsupportedKey
+	// ErrIdentity: the identity has nothing a certificate can name (no
+	// SPIFFE ID, no URI or email subject) or no issuer.
+	ErrIdentity = fmt.Errorf("%w: identity cannot be certified", ErrInvalidRequest)
+	// ErrProofOfPossession: the signing-certificate request's proof of
+	// possession does not verify with its public key.
+	ErrProofOfPossession = fmt.Errorf("%w: proof of possession does not verify", ErrInvalidRequest)
+	// ErrUnauthenticated: the bearer token was missing or rejected.
+	ErrUnauthenticated = fmt.Errorf("%w: unauthenticated", ErrInvalidRequest)
+)
+
+// ValidityError reports a CA used outside its validity window. It matches
+// ErrExpired or ErrNotYetValid.
+type ValidityError struct {
+	NotBefore, NotAfter, Now time.Time
+	expired                  bool
+}
+
+func (e *ValidityError) Error() string {
+	return fmt.Sprintf("ca: CA certificate valid %s to %s, now %s", e.NotBefore.Format(time.RFC3339), e.NotAfter.Format(time.RFC3339), e.Now.Format(time.RFC3339))
+}
+
+// Is matches ErrExpired or ErrNotYetValid, and ErrUnavailable.
+func (e *ValidityError) Is(target error) bool {
+	if target == ErrUnavailable {
+		return true
+	}
+	if e.expired {
+		return target == ErrExpired
+	}
+	return target == ErrNotYetValid
+}

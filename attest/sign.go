@@ -1,0 +1,420 @@
+package attest
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	"github.com/sigstore/sigstore-go/pkg/sign"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ztci/ztci/internal/x509ca"
+)
+
+// Signing errors.
+var (
+	// ErrSign: a signature or bundle could not be produced. The cause
+	// (a CA error, a network error) is wrapped too.
+	ErrSign = errors.New("attest: signing failed")
+	// ErrSigner: a signer could not be constructed from its inputs.
+	ErrSigner = errors.New("attest: invalid signer")
+	// ErrWeakKey: a key is too weak (RSA < 2048 bits, ECDSA below P-256).
+	// The same value as ca.ErrWeakKey.
+	ErrWeakKey = x509ca.ErrWeakKey
+	// ErrUnsupportedKey: a key type is not ECDSA, Ed25519 or RSA, or a size
+	// Sigstore cannot describe.
+	ErrUnsupportedKey = x509ca.ErrUnsupportedKey
+	// ErrNoTimestamp: a certificate signer has neither a timestamp authority
+	// nor a transparency log, so its bundles would stop verifying when the
+	// short-lived certificate expires. Opt out with WithoutTimestampsUnsafe.
+	ErrNoTimestamp = fmt.Errorf("%w: certificate signer without a timestamp authority or transparency log", ErrSigner)
+)
+
+// BundleMediaType is the media type of the bundles this package writes.
+const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+// Signer signs a DSSE payload into a Sigstore bundle.
+//
+// SignPayload returns the bundle (v0.3, DSSE envelope) in its JSON form. An
+// error means no bundle was produced. Implementations must be safe for
+// concurrent use and must not retain payload.
+type Signer interface {
+	SignPayload(ctx context.Context, payloadType string, payload []byte) ([]byte, error)
+}
+
+// SignerFunc adapts a function to Signer.
+type SignerFunc func(ctx context.Context, payloadType string, payload []byte) ([]byte, error)
+
+// SignPayload calls f.
+func (f SignerFunc) SignPayload(ctx context.Context, payloadType string, payload []byte) ([]byte, error) {
+	return f(ctx, payloadType, payload)
+}
+
+// Sign validates st and signs it with s as an in-toto DSSE envelope
+// (payloadType PayloadType), returning the Sigstore bundle JSON.
+//
+// Besides Statement.Validate, every subject must carry at least one digest
+// whose algorithm the in-toto spec names (ErrUnknownAlgorithm otherwise):
+// verifiers ignore unknown algorithms, so such a subject could never match.
+func Sign(ctx context.Context, s Signer, st *Statement) ([]byte, error) {
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	for i, sub := range st.Subject {
+		known := false
+		for alg := range sub.Digest {
+			if _, ok := hexLengths[alg]; ok || variableHex[alg] {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return nil, &statementError{where: fmt.Sprintf("subject[%d]", i), err: fmt.Errorf("%w: no digest with an algorithm the in-toto spec names", ErrUnknownAlgorithm)}
+		}
+	}
+	payload, err := marshalPredicate(st)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode statement: %w", ErrSign, err)
+	}
+	return s.SignPayload(ctx, PayloadType, payload)
+}
+
+// CertificateIssuer issues a short-lived code-signing certificate for a
+// public key, bound to an identity the issuer already knows (for example
+// ca.(*CA).IssuerFor). It returns the chain leaf first, without the root; an
+// error means no certificate. Safe for concurrent use.
+type CertificateIssuer interface {
+	IssueCertificate(ctx context.Context, pub crypto.PublicKey) ([]*x509.Certificate, error)
+}
+
+// TokenSource returns a current OIDC identity token for Fulcio. The token is
+// a secret: implementations must not log it. Safe for concurrent use.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// TokenSourceFunc adapts a function to TokenSource.
+type TokenSourceFunc func(ctx context.Context) (string, error)
+
+// Token calls f.
+func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
+
+// Option configures a signer.
+type Option func(*config)
+
+type config struct {
+	tsaURLs      []string
+	embeddedTSAs []http.Handler
+	rekors       []rekorConfig
+	transport    http.RoundTripper
+	timeout      time.Duration
+	log          *slog.Logger
+	noTimeUnsafe bool
+}
+
+type rekorConfig struct {
+	url     string
+	version uint32
+}
+
+// WithTimestampAuthority adds an RFC 3161 timestamp authority reached over
+// HTTP at url (the full endpoint, e.g. https://tsa.example/api/v1/timestamp).
+func WithTimestampAuthority(url string) Option {
+	return func(c *config) { c.tsaURLs = append(c.tsaURLs, url) }
+}
+
+// WithEmbeddedTimestampAuthority adds a timestamp authority served in process
+// by h (typically tsa.(*TSA).Handler()): sigstore-go's own client talks to it
+// through an in-memory transport; nothing touches the network.
+func WithEmbeddedTimestampAuthority(h http.Handler) Option {
+	return func(c *config) { c.embeddedTSAs = append(c.embeddedTSAs, h) }
+}
+
+// WithRekor uploads each signature to the Rekor log at url (API version 1 or
+// 2) and puts the entry in the bundle. Rekor v2 gives no integrated time, so
+// certificate signers still need a timestamp authority with it.
+func WithRekor(url string, version uint32) Option {
+	return func(c *config) { c.rekors = append(c.rekors, rekorConfig{url: url, version: version}) }
+}
+
+// WithTransport sets the HTTP transport for Fulcio and timestamp authorities
+// reached by URL (default http.DefaultTransport).
+func WithTransport(rt http.RoundTripper) Option { return func(c *config) { c.transport = rt } }
+
+// WithTimeout bounds each network request (default 30 s).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithLogger sets a logger for diagnostics (default: silent). Tokens and keys
+// are never logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithoutTimestampsUnsafe allows a certificate signer without a timestamp
+// authority or transparency log. Its bundles verify only while the
+// certificate is valid (minutes) and only by a verifier that accepts the
+// current time as evidence.
+func WithoutTimestampsUnsafe() Option { return func(c *config) { c.noTimeUnsafe = true } }
+
+// BundleSigner signs into Sigstore bundles through sigstore-go's sign
+// package. Make one with NewKeySigner, NewCASigner or NewFulcioSigner.
+type BundleSigner struct {
+	keypair func() (sign.Keypair, error)
+	certs   sign.CertificateProvider
+	tokens  TokenSource
+	opts    sign.BundleOptions
+	log     *slog.Logger
+	kind    string
+}
+
+var _ Signer = (*BundleSigner)(nil)
+
+func newConfig(opts []Option) (*config, error) {
+	c := &config{timeout: 30 * time.Second, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
+	}
+	for _, r := range c.rekors {
+		if r.version != 1 && r.version != 2 {
+			return nil, fmt.Errorf("%w: Rekor API version %d, want 1 or 2", ErrSigner, r.version)
+		}
+		if r.url == "" {
+			return nil, fmt.Errorf("%w: empty Rekor URL", ErrSigner)
+		}
+	}
+	return c, nil
+}
+
+func (c *config) bundleOptions() sign.BundleOptions {
+	var o sign.BundleOptions
+	for _, u := range c.tsaURLs {
+		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
+			URL: u, Timeout: c.timeout, Retries: 1, Transport: c.transport,
+		}))
+	}
+	for _, h := range c.embeddedTSAs {
+		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
+			URL: "http://embedded-tsa.invalid/api/v1/timestamp", Timeout: -1, Transport: InProcessTransport(h),
+		}))
+	}
+	for _, r := range c.rekors {
+		o.TransparencyLogs = append(o.TransparencyLogs, sign.NewRekor(&sign.RekorOptions{
+			BaseURL: r.url, Timeout: c.timeout, Retries: 1, Version: r.version,
+		}))
+	}
+	return o
+}
+
+func (c *config) certSignerChecks() error {
+	if len(c.tsaURLs)+len(c.embeddedTSAs) == 0 && !c.noTimeUnsafe {
+		for _, r := range c.rekors {
+			if r.version == 1 { // Rekor v1 returns an integrated timestamp
+				return nil
+			}
+		}
+		return ErrNoTimestamp
+	}
+	return nil
+}
+
+// NewKeySigner signs with a long-lived key: ECDSA P-256/P-384/P-521,
+// Ed25519, or RSA of 2048, 3072 or 4096 bits (ErrWeakKey below 2048). The
+// bundle carries a public-key hint (base64 SHA-256 of the PKIX key), not a
+// certificate.
+func NewKeySigner(key crypto.Signer, opts ...Option) (*BundleSigner, error) {
+	if key == nil {
+		return nil, fmt.Errorf("%w: nil key", ErrSigner)
+	}
+	kp, err := newKeyPair(key)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &BundleSigner{
+		keypair: func() (sign.Keypair, error) { return kp, nil },
+		opts:    c.bundleOptions(),
+		log:     c.log,
+		kind:    "key",
+	}, nil
+}
+
+// NewCASigner signs with a fresh ECDSA P-256 key per signature and a
+// short-lived certificate for it from issuer (typically the embedded CA:
+// ca.(*CA).IssuerFor(identity)). A timestamp authority (or Rekor v1) is
+// required (ErrNoTimestamp) so bundles outlive the certificate.
+func NewCASigner(issuer CertificateIssuer, opts ...Option) (*BundleSigner, error) {
+	if issuer == nil {
+		return nil, fmt.Errorf("%w: nil certificate issuer", ErrSigner)
+	}
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.certSignerChecks(); err != nil {
+		return nil, err
+	}
+	return &BundleSigner{
+		keypair: ephemeral,
+		certs:   issuerProvider{issuer},
+		opts:    c.bundleOptions(),
+		log:     c.log,
+		kind:    "ca",
+	}, nil
+}
+
+// NewFulcioSigner signs keylessly: a fresh ECDSA P-256 key per signature,
+// certified by the Fulcio at fulcioURL (its base URL) for the OIDC token from
+// tokens, through sigstore-go's Fulcio client. A timestamp authority (or
+// Rekor v1) is required (ErrNoTimestamp).
+func NewFulcioSigner(fulcioURL string, tokens TokenSource, opts ...Option) (*BundleSigner, error) {
+	if fulcioURL == "" || tokens == nil {
+		return nil, fmt.Errorf("%w: Fulcio URL and token source are required", ErrSigner)
+	}
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.certSignerChecks(); err != nil {
+		return nil, err
+	}
+	return &BundleSigner{
+		keypair: ephemeral,
+		certs:   sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioURL, Timeout: c.timeout, Retries: 1, Transport: c.transport}),
+		tokens:  tokens,
+		opts:    c.bundleOptions(),
+		log:     c.log,
+		kind:    "fulcio",
+	}, nil
+}
+
+func ephemeral() (sign.Keypair, error) { return sign.NewEphemeralKeypair(nil) }
+
+// SignPayload implements Signer.
+func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payload []byte) ([]byte, error) {
+	if payloadType == "" {
+		return nil, fmt.Errorf("%w: empty payload type", ErrSign)
+	}
+	kp, err := s.keypair()
+	if err != nil {
+		return nil, fmt.Errorf("%w: key: %w", ErrSign, err)
+	}
+	opts := s.opts
+	opts.Context = ctx
+	opts.CertificateProvider = s.certs
+	if s.tokens != nil {
+		tok, err := s.tokens.Token(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%w: identity token: %w", ErrSign, err)
+		}
+		opts.CertificateProviderOptions = &sign.CertificateProviderOptions{IDToken: tok}
+	}
+	content := &sign.DSSEData{Data: payload, PayloadType: payloadType}
+	pb, err := sign.Bundle(content, kp, opts)
+	if err != nil {
+		s.log.DebugContext(ctx, "attest: signing failed", "signer", s.kind, "error", err)
+		return nil, fmt.Errorf("%w: %w", ErrSign, err)
+	}
+	out, err := protojson.Marshal(pb)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode bundle: %w", ErrSign, err)
+	}
+	s.log.DebugContext(ctx, "attest: signed", "signer", s.kind, "payload_type", payloadType, "bytes", len(payload))
+	return out, nil
+}
+
+// issuerProvider adapts a CertificateIssuer to sigstore-go.
+type issuerProvider struct{ issuer CertificateIssuer }
+
+func (p issuerProvider) GetCertificate(ctx context.Context, kp sign.Keypair, _ *sign.CertificateProviderOptions) ([]byte, error) {
+	chain, err := p.issuer.IssueCertificate(ctx, kp.GetPublicKey())
+	if err != nil {
+		return nil, err
+	}
+	if len(chain) == 0 {
+		return nil, errors.New("certificate issuer returned no certificate")
+	}
+	return chain[0].Raw, nil
+}
+
+// keyPair adapts a crypto.Signer to sigstore-go's sign.Keypair.
+type keyPair struct {
+	key     crypto.Signer
+	details signature.AlgorithmDetails
+	hint    []byte
+	pemKey  string
+}
+
+func newKeyPair(key crypto.Signer) (*keyPair, error) {
+	pub := key.Public()
+	if err := x509ca.CheckKey(pub); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSigner, err)
+	}
+	details, err := signature.GetDefaultAlgorithmDetails(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrSigner, ErrUnsupportedKey, err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrSigner, ErrUnsupportedKey, err)
+	}
+	sum := sha256.Sum256(der)
+	p, err := cryptoutils.MarshalPublicKeyToPEM(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrSigner, ErrUnsupportedKey, err)
+	}
+	return &keyPair{key: key, details: details, hint: []byte(base64.StdEncoding.EncodeToString(sum[:])), pemKey: string(p)}, nil
+}
+
+func (k *keyPair) GetHashAlgorithm() protocommon.HashAlgorithm { return k.details.GetProtoHashType() }
+func (k *keyPair) GetSigningAlgorithm() protocommon.PublicKeyDetails {
+	return k.details.GetSignatureAlgorithm()
+}
+func (k *keyPair) GetHint() []byte                  { return bytes.Clone(k.hint) }
+func (k *keyPair) GetPublicKey() crypto.PublicKey   { return k.key.Public() }
+func (k *keyPair) GetPublicKeyPem() (string, error) { return k.pemKey, nil }
+func (k *keyPair) GetKeyAlgorithm() string {
+	switch k.details.GetKeyType() {
+	case signature.ECDSA:
+		return "ECDSA"
+	case signature.RSA:
+		return "RSA"
+	case signature.ED25519:
+		return "ED25519"
+	}
+	return ""
+}
+
+// SignData hashes data with the algorithm's hash (none for pure Ed25519) and
+// signs it, returning the signature and what was signed.
+func (k *keyPair) SignData(_ context.Context, data []byte) ([]byte, []byte, error) {
+	h := k.details.GetHashType()
+	msg := data
+	var opts crypto.SignerOpts = h
+	if h != crypto.Hash(0) {
+		d := h.New()
+		d.Write(data)
+		msg = d.Sum(nil)
+	}
+	if _, ok := k.key.Public().(ed25519.PublicKey); ok {
+		opts = crypto.Hash(0)
+	}
+	sig, err := k.key.Sign(rand.Reader, msg, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sig, msg, nil
+}

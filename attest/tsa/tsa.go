@@ -1,0 +1,361 @@
+package tsa
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/digitorus/timestamp"
+
+	"github.com/ztci/ztci/internal/x509ca"
+)
+
+// Defaults.
+const (
+	DefaultValidity = 5 * 365 * 24 * time.Hour
+	// maxQuery bounds an RFC 3161 query.
+	maxQuery = 16 << 10
+)
+
+// PolicyOID is the TSA policy written into every token.
+var PolicyOID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 2}
+
+var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
+
+// Errors.
+var (
+	// ErrInvalidQuery: the request is not an acceptable RFC 3161 query.
+	ErrInvalidQuery = errors.New("tsa: invalid timestamp query")
+	// ErrUnavailable: the TSA cannot sign now (outside its certificate's
+	// validity, or a signing failure).
+	ErrUnavailable = errors.New("tsa: cannot timestamp")
+)
+
+// File names under the WithDir directory.
+const (
+	keyFile     = "tsa.key"
+	chainFile   = "tsa-chain.pem"
+	retiredFile = "tsa-retired.json"
+)
+
+// Authority is one signing certificate chain of the TSA (leaf first, root
+// last) and the period in which it signed. End is zero for the current one.
+type Authority struct {
+	Chain      []*x509.Certificate
+	Start, End time.Time
+}
+
+// TSA is an embedded RFC 3161 timestamp authority. It is safe for
+// concurrent use.
+type TSA struct {
+	clock    func() time.Time
+	validity time.Duration
+	dir      string
+	log      *slog.Logger
+
+	mu      sync.RWMutex
+	key     crypto.Signer
+	chain   []*x509.Certificate // leaf, root
+	retired []Authority
+}
+
+// Option configures New.
+type Option func(*TSA)
+
+// WithClock sets the time source (default time.Now); timestamps carry its time.
+func WithClock(now func() time.Time) Option { return func(t *TSA) { t.clock = now } }
+
+// WithValidity sets the lifetime of a new signing chain (default five years).
+func WithValidity(d time.Duration) Option { return func(t *TSA) { t.validity = d } }
+
+// WithDir persists the TSA in dir (created 0700): tsa.key (PKCS#8 PEM,
+// 0600), tsa-chain.pem and tsa-retired.json. An existing TSA there is loaded.
+func WithDir(dir string) Option { return func(t *TSA) { t.dir = dir } }
+
+// WithLogger sets a logger for diagnostics (default: silent).
+func WithLogger(l *slog.Logger) Option { return func(t *TSA) { t.log = l } }
+
+// New creates a TSA: in memory by default, persisted with WithDir.
+func New(opts ...Option) (*TSA, error) {
+	t := &TSA{clock: time.Now, validity: DefaultValidity, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(t)
+	}
+	if t.validity <= 0 {
+		return nil, errors.New("tsa: validity must be positive")
+	}
+	if t.dir != "" {
+		loaded, err := t.load()
+		if err != nil || loaded {
+			return t, err
+		}
+	}
+	if err := t.newChain(); err != nil {
+		return nil, err
+	}
+	return t, t.save()
+}
+
+// newChain makes a root and a leaf with a critical timeStamping-only
+// extended key usage, as RFC 3161 §2.3 requires.
+func (t *TSA) newChain() error {
+	now := t.clock()
+	rootKey, err := x509ca.NewKey()
+	if err != nil {
+		return err
+	}
+	root, err := x509ca.NewRoot(rootKey, pkix.Name{CommonName: "ztci embedded TSA root", Organization: []string{"ztci"}}, now, t.validity, 0)
+	if err != nil {
+		return err
+	}
+	key, err := x509ca.NewKey()
+	if err != nil {
+		return err
+	}
+	serial, err := x509ca.Serial()
+	if err != nil {
+		return err
+	}
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	if err != nil {
+		return err
+	}
+	skid, err := x509ca.KeyID(key.Public())
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "ztci embedded TSA", Organization: []string{"ztci"}},
+		NotBefore:             root.NotBefore,
+		NotAfter:              root.NotAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		SubjectKeyId:          skid,
+		ExtraExtensions:       []pkix.Extension{{Id: oidExtKeyUsage, Critical: true, Value: eku}},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
+	if err != nil {
+		return err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	// The root key is not needed again: a rotation makes a new chain.
+	t.key, t.chain = key, []*x509.Certificate{leaf, root}
+	return nil
+}
+
+type retiredJSON struct {
+	ChainPEM string    `json:"chain"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+}
+
+func (t *TSA) load() (bool, error) {
+	key, err := x509ca.ReadKey(filepath.Join(t.dir, keyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("tsa: load: %w", err)
+	}
+	chain, err := x509ca.ReadCerts(filepath.Join(t.dir, chainFile))
+	if err != nil {
+		return false, fmt.Errorf("tsa: load: %w", err)
+	}
+	if len(chain) != 2 {
+		return false, fmt.Errorf("tsa: load: %s holds %d certificates, want leaf and root", chainFile, len(chain))
+	}
+	t.key, t.chain = key, chain
+	rs, err := readRetired(filepath.Join(t.dir, retiredFile))
+	if err != nil {
+		return false, err
+	}
+	t.retired = rs
+	return true, nil
+}
+
+func readRetired(path string) ([]Authority, error) {
+	b, err := x509ca.ReadFileIfExists(path)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var rs []retiredJSON
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, fmt.Errorf("tsa: load %s: %w", path, err)
+	}
+	var out []Authority
+	for _, r := range rs {
+		chain, err := x509ca.ParseCerts([]byte(r.ChainPEM))
+		if err != nil {
+			return nil, fmt.Errorf("tsa: load %s: %w", path, err)
+		}
+		out = append(out, Authority{Chain: chain, Start: r.Start, End: r.End})
+	}
+	return out, nil
+}
+
+func (t *TSA) save() error {
+	if t.dir == "" {
+		return nil
+	}
+	if err := x509ca.WriteKey(filepath.Join(t.dir, keyFile), t.key); err != nil {
+		return fmt.Errorf("tsa: save: %w", err)
+	}
+	if err := x509ca.WriteCerts(filepath.Join(t.dir, chainFile), t.chain...); err != nil {
+		return fmt.Errorf("tsa: save: %w", err)
+	}
+	rs := make([]retiredJSON, 0, len(t.retired))
+	for _, r := range t.retired {
+		rs = append(rs, retiredJSON{ChainPEM: string(x509ca.EncodeCerts(r.Chain...)), Start: r.Start, End: r.End})
+	}
+	b, err := json.MarshalIndent(rs, "", "  ")
+	if err != nil {
+		return err
+	}
+	return x509ca.WriteFile(filepath.Join(t.dir, retiredFile), b)
+}
+
+// Rotate replaces the signing key and chain, keeping the old chain (not its
+// key) with End set to now so earlier timestamps still verify.
+func (t *TSA) Rotate() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old, oldKey, oldRetired := t.chain, t.key, t.retired
+	now := t.clock()
+	if err := t.newChain(); err != nil {
+		return fmt.Errorf("tsa: rotate: %w", err)
+	}
+	t.retired = append([]Authority{{Chain: old, Start: old[0].NotBefore, End: now}}, oldRetired...)
+	if err := t.save(); err != nil {
+		t.chain, t.key, t.retired = old, oldKey, oldRetired
+		return err
+	}
+	t.log.Info("tsa: rotated signing chain", "new_serial", t.chain[0].SerialNumber.String())
+	return nil
+}
+
+// Authorities returns the current chain first, then retired ones, newest first.
+func (t *TSA) Authorities() []Authority {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return append([]Authority{{Chain: t.chain, Start: t.chain[0].NotBefore}}, t.retired...)
+}
+
+// CertChain returns the current signing chain, leaf first, root last.
+func (t *TSA) CertChain() []*x509.Certificate {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return append([]*x509.Certificate(nil), t.chain...)
+}
+
+// Timestamp answers a DER-encoded RFC 3161 TimeStampReq with a DER-encoded
+// TimeStampResp. Only SHA-256, SHA-384 and SHA-512 imprints are accepted. The
+// signing certificate is included when the query asks for it (certReq).
+func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(query) > maxQuery {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidQuery, len(query), maxQuery)
+	}
+	req, err := timestamp.ParseRequest(query)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidQuery, err)
+	}
+	switch req.HashAlgorithm {
+	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
+	default:
+		return nil, fmt.Errorf("%w: hash algorithm %v not accepted", ErrInvalidQuery, req.HashAlgorithm)
+	}
+	if len(req.HashedMessage) != req.HashAlgorithm.Size() {
+		return nil, fmt.Errorf("%w: imprint of %d bytes for %v", ErrInvalidQuery, len(req.HashedMessage), req.HashAlgorithm)
+	}
+	t.mu.RLock()
+	key, leaf := t.key, t.chain[0]
+	t.mu.RUnlock()
+	now := t.clock()
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return nil, fmt.Errorf("%w: signing certificate valid %s to %s, now %s", ErrUnavailable,
+			leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339), now.Format(time.RFC3339))
+	}
+	serial, err := x509ca.Serial()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	ts := &timestamp.Timestamp{
+		HashAlgorithm:     req.HashAlgorithm,
+		HashedMessage:     req.HashedMessage,
+		Time:              now.UTC(),
+		Accuracy:          time.Second,
+		SerialNumber:      serial,
+		Policy:            PolicyOID,
+		Nonce:             cloneInt(req.Nonce),
+		AddTSACertificate: req.Certificates,
+	}
+	resp, err := ts.CreateResponseWithOpts(leaf, key, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return resp, nil
+}
+
+func cloneInt(i *big.Int) *big.Int {
+	if i == nil {
+		return nil
+	}
+	return new(big.Int).Set(i)
+}
+
+// Handler serves the Sigstore timestamp-authority HTTP API, so sigstore-go's
+// sign.TimestampAuthority (and cosign) work against it unchanged:
+//
+//	POST /api/v1/timestamp            body: DER TimeStampReq
+//	                                  (application/timestamp-query)
+//	                                  → 201, DER TimeStampResp
+//	GET  /api/v1/timestamp/certchain  → PEM chain, leaf first
+func (t *TSA) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/timestamp", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxQuery+1))
+		if err != nil {
+			http.Error(w, "cannot read request", http.StatusBadRequest)
+			return
+		}
+		resp, err := t.Timestamp(r.Context(), body)
+		switch {
+		case errors.Is(err, ErrInvalidQuery):
+			t.log.Info("tsa: rejected query", "error", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		case err != nil:
+			t.log.Error("tsa: cannot timestamp", "error", err)
+			http.Error(w, "timestamp authority unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(resp)
+	})
+	mux.HandleFunc("GET /api/v1/timestamp/certchain", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pem-certificate-chain")
+		_, _ = w.Write(x509ca.EncodeCerts(t.CertChain()...))
+	})
+	return mux
+}

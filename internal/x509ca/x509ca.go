@@ -1,0 +1,249 @@
+// Package x509ca holds the stdlib-only pieces shared by ztci's embedded
+// certificate and timestamp authorities: key strength checks, key and
+// certificate generation, and PEM persistence with owner-only permissions.
+package x509ca
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// MinRSABits is the smallest RSA modulus accepted.
+const MinRSABits = 2048
+
+// Errors.
+var (
+	// ErrWeakKey: the key is of a supported kind but too weak (RSA < 2048,
+	// ECDSA on a curve below P-256).
+	ErrWeakKey = errors.New("key too weak")
+	// ErrUnsupportedKey: the key type is not one of ECDSA, Ed25519, RSA.
+	ErrUnsupportedKey = errors.New("unsupported key type")
+	// ErrBadPEM: a persisted file is not the PEM it should be.
+	ErrBadPEM = errors.New("malformed PEM file")
+)
+
+// CheckKey accepts ECDSA P-256/P-384/P-521, Ed25519 and RSA with at least
+// MinRSABits bits.
+func CheckKey(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+			return nil
+		}
+		return fmt.Errorf("%w: ECDSA curve %s", ErrWeakKey, k.Curve.Params().Name)
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("%w: Ed25519 key of %d bytes", ErrUnsupportedKey, len(k))
+		}
+		return nil
+	case *rsa.PublicKey:
+		if k.N.BitLen() < MinRSABits {
+			return fmt.Errorf("%w: RSA-%d, need at least %d bits", ErrWeakKey, k.N.BitLen(), MinRSABits)
+		}
+		return nil
+	default:
+		return fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
+	}
+}
+
+// NewKey returns a fresh ECDSA P-256 key.
+func NewKey() (crypto.Signer, error) {
+	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+}
+
+// Serial returns a random 159-bit certificate serial number.
+func Serial() (*big.Int, error) {
+	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 159))
+}
+
+// KeyID returns the SHA-256 of the key's PKIX DER encoding, truncated to 20
+// bytes, for SubjectKeyId.
+func KeyID(pub crypto.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(der)
+	return sum[:20], nil
+}
+
+// NewRoot makes a self-signed CA certificate for key, valid from notBefore
+// for validity. pathLen is the maximum path length below it (0: it signs
+// leaves only).
+func NewRoot(key crypto.Signer, name pkix.Name, notBefore time.Time, validity time.Duration, pathLen int) (*x509.Certificate, error) {
+	if err := CheckKey(key.Public()); err != nil {
+		return nil, err
+	}
+	serial, err := Serial()
+	if err != nil {
+		return nil, err
+	}
+	skid, err := KeyID(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               name,
+		NotBefore:             notBefore.UTC().Truncate(time.Second),
+		NotAfter:              notBefore.Add(validity).UTC().Truncate(time.Second),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            pathLen,
+		MaxPathLenZero:        pathLen == 0,
+		SubjectKeyId:          skid,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
+
+// WriteKey writes key as a PKCS#8 PEM file readable by the owner only. The
+// directory is created 0700 if missing. The file is written to a temporary
+// name and renamed, so a crash never leaves a truncated key.
+func WriteKey(path string, key crypto.Signer) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	return WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// ReadKey reads a PKCS#8 PEM private key written by WriteKey. It refuses a
+// file that group or others can read.
+func ReadKey(path string) (crypto.Signer, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s: permissions %v, want 0600", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%w: %s: want a PRIVATE KEY block", ErrBadPEM, path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadPEM, path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: %T is not a signer", ErrUnsupportedKey, path, k)
+	}
+	if err := CheckKey(s.Public()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// WriteCerts writes certs as concatenated CERTIFICATE PEM blocks (0600).
+func WriteCerts(path string, certs ...*x509.Certificate) error {
+	return WriteFile(path, EncodeCerts(certs...))
+}
+
+// ReadCerts reads concatenated CERTIFICATE PEM blocks.
+func ReadCerts(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCerts(b)
+}
+
+// ParseCerts parses concatenated CERTIFICATE PEM blocks; anything else is an
+// error.
+func ParseCerts(b []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%w: unexpected %q block", ErrBadPEM, blk.Type)
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadPEM, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%w: no certificate", ErrBadPEM)
+	}
+	return certs, nil
+}
+
+// EncodeCerts returns certs as concatenated CERTIFICATE PEM blocks.
+func EncodeCerts(certs ...*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
+}
+
+// WriteFile writes data to path with mode 0600 atomically (temporary file,
+// fsync, rename), creating the directory 0700 if missing.
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadFileIfExists returns the file's content, or nil and no error when it
+// does not exist.
+func ReadFileIfExists(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return b, err
+}
