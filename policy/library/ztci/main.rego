@@ -41,8 +41,13 @@ violations contains v if {
 	some v in data.ztci.terraform.violations
 }
 
+# known_action is a rule so that an undefined input.action makes it
+# undefined, and its negation true (`not actions[input.action]` would be
+# undefined, and the action silently allowed).
+known_action if actions[input.action]
+
 violations contains v if {
-	not actions[input.action]
+	not known_action
 	v := {
 		"rule": "ztci.unknown_action",
 		"message": sprintf("action %q is not one the policy decides; use one of %v", [lib.show(input, "action"), sort(object.keys(actions))]),
