@@ -150,6 +150,14 @@ func (w *Webhook) Write(ctx context.Context, e Event) error {
 	select {
 	case err := <-it.done:
 		return err
+	case <-w.done:
+		// The sender exited; it may have delivered this item just before.
+		select {
+		case err := <-it.done:
+			return err
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return fmt.Errorf("%w: webhook delivery not confirmed: %w", ErrSink, ctx.Err())
 	}
