@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -273,8 +272,6 @@ func hexOf(d name.Digest) string {
 	h, _ := v1.NewHash(d.DigestStr())
 	return h.Hex
 }
-
-var _ = hex.EncodeToString
 
 func rngSource(seed int64) rand.Source { return rand.NewSource(seed) }
 
