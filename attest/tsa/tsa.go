@@ -268,6 +268,10 @@ func (t *TSA) CertChain() []*x509.Certificate {
 // Timestamp answers a DER-encoded RFC 3161 TimeStampReq with a DER-encoded
 // TimeStampResp. Only SHA-256, SHA-384 and SHA-512 imprints are accepted. The
 // signing certificate is included when the query asks for it (certReq).
+//
+// The token's genTime comes from the injected clock; the CMS signing-time
+// attribute comes from the wall clock (digitorus/pkcs7 sets it and checks it
+// against the certificate), so the signing certificate must be valid at both.
 func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -1,0 +1,26 @@
+// Package ca is an embedded, private Fulcio: a certificate authority in a
+// library that issues short-lived (default 10 minutes) code-signing
+// certificates to ephemeral keys, bound to a workload's identity.
+//
+// A certificate names the identity in its SAN (the SPIFFE ID, or the
+// identity's URI or email subject) and carries the OIDC issuer and CI claims
+// in Fulcio's extensions (OIDs 1.3.6.1.4.1.57264.1.*), so any Sigstore
+// verifier can apply identity policy to it. The CA plugs into attest as a
+// certificate issuer, and serves Fulcio's HTTP API (POST /api/v2/signingCert)
+// as an http.Handler so a vendor can run it as the private Fulcio of their
+// jobs:
+//
+//	c, _ := ca.New(ca.WithDir("/var/lib/ztci/ca"))
+//	signer, _ := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(t.Handler()))
+//	http.Handle("/", c.Handler(authenticator)) // optional: serve it as Fulcio
+//
+// Security contract: keys below RSA-2048 or P-256 are refused (ErrWeakKey);
+// a CA outside its validity issues nothing (ErrExpired, ErrNotYetValid); a
+// certificate never outlives its root. The HTTP handler issues only to a
+// caller whose token the Authenticator accepts and who proves possession of
+// the key; it never echoes the token. Persisted keys are PKCS#8 PEM with mode
+// 0600 and are refused when group- or world-readable. Rotate keeps retired
+// root certificates (not their keys) so old certificates still verify through
+// the exported trusted root. No SCTs are issued: verifiers of this CA's
+// certificates must not require certificate transparency.
+package ca

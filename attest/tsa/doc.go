@@ -1,0 +1,19 @@
+// Package tsa is an embedded RFC 3161 timestamp authority, built on
+// github.com/digitorus/timestamp, served as an http.Handler with the Sigstore
+// timestamp-authority API (POST /api/v1/timestamp, GET
+// /api/v1/timestamp/certchain) so sigstore-go's and cosign's clients work
+// against it unchanged.
+//
+// A signed timestamp over a signature proves the signature existed while the
+// signer's short-lived certificate was valid; with it a Sigstore bundle stays
+// verifiable after the certificate expires.
+//
+//	a, _ := tsa.New(tsa.WithDir("/var/lib/ztci/tsa"))
+//	signer, _ := attest.NewCASigner(issuer, attest.WithEmbeddedTimestampAuthority(a.Handler()))
+//
+// Security contract: only SHA-256/384/512 imprints of the right length are
+// stamped; queries are bounded (16 KiB); the signing certificate has a
+// critical timeStamping-only extended key usage (RFC 3161 §2.3); persisted
+// keys are PKCS#8 PEM, mode 0600; Rotate keeps retired chains (not their
+// keys) for verification.
+package tsa
