@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -243,7 +244,10 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		if ts.Type == "TimestampAuthority" {
 			by = TimeByTSA
 		}
-		res.Times = append(res.Times, ProvenTime{Time: ts.Timestamp.UTC(), By: by, URI: ts.URI})
+		pt := ProvenTime{Time: ts.Timestamp.UTC(), By: by, URI: ts.URI}
+		if !slices.Contains(res.Times, pt) { // signed and observer thresholds report a TSA time twice
+			res.Times = append(res.Times, pt)
+		}
 	}
 	if raw.Signature != nil && raw.Signature.Certificate != nil {
 		res.Checks = append(res.Checks, CheckChain)
