@@ -68,9 +68,9 @@ func New(ctx context.Context, src Source, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
-	b, err := src.Load(ctx)
+	b, err := load(ctx, src)
 	if err != nil {
-		return nil, wrapLoad(err)
+		return nil, err
 	}
 	c, err := e.compile(ctx, b)
 	if err != nil {
@@ -83,6 +83,17 @@ func New(ctx context.Context, src Source, opts ...Option) (*Engine, error) {
 		go e.reloadLoop()
 	}
 	return e, nil
+}
+
+func load(ctx context.Context, src Source) (*Bundle, error) {
+	b, err := src.Load(ctx)
+	if err != nil {
+		return nil, wrapLoad(err)
+	}
+	if b == nil {
+		return nil, fmt.Errorf("%w: source returned no bundle", ErrLoad)
+	}
+	return b, nil
 }
 
 func wrapLoad(err error) error {
@@ -131,9 +142,9 @@ func (e *Engine) reload(ctx context.Context) error {
 	if e.closed.Load() {
 		return fmt.Errorf("%w: %w", ErrLoad, ErrClosed)
 	}
-	b, err := e.src.Load(ctx)
+	b, err := load(ctx, e.src)
 	if err != nil {
-		return wrapLoad(err)
+		return err
 	}
 	d, err := b.digest()
 	if err != nil {
@@ -194,9 +205,13 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	data, err := b.jsonData()
+	if err != nil {
+		return nil, err
+	}
 	opts := []func(*rego.Rego){
 		rego.Query(e.cfg.query),
-		rego.Store(inmem.NewFromObject(b.Data)),
+		rego.Store(inmem.NewFromObject(data)),
 		rego.Capabilities(caps.Capabilities()),
 		rego.SetRegoVersion(ast.RegoV1),
 		// A builtin error (e.g. a type error) aborts evaluation instead of

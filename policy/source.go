@@ -56,6 +56,25 @@ func (b *Bundle) digest() (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// jsonData returns b.Data in the form OPA's store expects (maps, slices,
+// strings, json.Number, bools, nil), copied through JSON.
+func (b *Bundle) jsonData() (map[string]any, error) {
+	raw, err := json.Marshal(b.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: data is not JSON: %w", ErrLoad, err)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var out map[string]any
+	if err := d.Decode(&out); err != nil {
+		return nil, fmt.Errorf("%w: data: %w", ErrLoad, err)
+	}
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, nil
+}
+
 // isTest reports whether path is a Rego test file.
 func isTest(path string) bool { return strings.HasSuffix(path, "_test.rego") }
 
@@ -172,18 +191,9 @@ func readBundle(r *bundle.Reader) (*Bundle, error) {
 // built-in library. doc must be JSON-compatible; it is copied on Load.
 func Data(doc map[string]any) Source {
 	return SourceFunc(func(context.Context) (*Bundle, error) {
-		raw, err := json.Marshal(doc)
+		cp, err := (&Bundle{Data: doc}).jsonData()
 		if err != nil {
-			return nil, fmt.Errorf("%w: data is not JSON: %w", ErrLoad, err)
-		}
-		var cp map[string]any
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		if err := d.Decode(&cp); err != nil {
-			return nil, fmt.Errorf("%w: data: %w", ErrLoad, err)
-		}
-		if cp == nil {
-			cp = map[string]any{}
+			return nil, err
 		}
 		return &Bundle{Modules: map[string]string{}, Data: cp}, nil
 	})
