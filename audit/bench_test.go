@@ -1,0 +1,146 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The peers in this file (JSON encoding alone, SHA-256 of the same bytes,
+// raw fsync latency) are the floors the log's figures are compared with;
+// run them in the same invocation:
+//
+//	go test -run '^$' -bench . -benchtime 2s ./audit
+
+func BenchmarkFloorEncodeJSON(b *testing.B) {
+	b.ReportAllocs()
+	e := testEvent(1)
+	for b.Loop() {
+		if _, err := Encode(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFloorSHA256(b *testing.B) {
+	b.ReportAllocs()
+	line, _ := Encode(testEvent(1))
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		sha256.Sum256(line)
+	}
+}
+
+// BenchmarkFloorFsync is the disk's fsync latency for one small append.
+func BenchmarkFloorFsync(b *testing.B) {
+	b.ReportAllocs()
+	f, err := os.Create(filepath.Join(b.TempDir(), "fsync"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	line, _ := Encode(testEvent(1))
+	for b.Loop() {
+		if _, err := f.Write(line); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// appendConcurrently splits b.N appends over writers goroutines and reports
+// events/s.
+func appendConcurrently(b *testing.B, l *Log, writers int) {
+	b.Helper()
+	ctx := context.Background()
+	e := testEvent(1)
+	var wg sync.WaitGroup
+	per := b.N/writers + 1
+	b.ResetTimer()
+	start := time.Now()
+	for range writers {
+		wg.Go(func() {
+			for range per {
+				if _, err := l.Append(ctx, e); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(per*writers)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkLogAppendMerkle measures appends with the Merkle tree and
+// checkpoints maintained, without fsync (WithoutSyncUnsafe), 8 writers.
+func BenchmarkLogAppendMerkle(b *testing.B) {
+	b.ReportAllocs()
+	l, err := Open(context.Background(), filepath.Join(b.TempDir(), "a.log"), testOrigin, testKey(1), WithoutSyncUnsafe())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	appendConcurrently(b, l, 8)
+}
+
+// BenchmarkLogGroupCommit8 measures fsync'd appends (group commit) under 8
+// concurrent writers; compare with BenchmarkFloorFsync.
+func BenchmarkLogGroupCommit8(b *testing.B) {
+	b.ReportAllocs()
+	l, err := Open(context.Background(), filepath.Join(b.TempDir(), "g.log"), testOrigin, testKey(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	appendConcurrently(b, l, 8)
+}
+
+// BenchmarkVerify1M verifies a generated 1M-event log (checksums, sequence,
+// Merkle tree, a signed checkpoint every 4096 entries) read from a file.
+func BenchmarkVerify1M(b *testing.B) {
+	const n = 1 << 20
+	path := filepath.Join(b.TempDir(), "1m.log")
+	l, err := Open(context.Background(), path, testOrigin, testKey(1), WithoutSyncUnsafe())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			e := testEvent(w)
+			for range n / 8 {
+				if _, err := l.Append(context.Background(), e); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	v := testVerifier(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := v.Log(context.Background(), f)
+		f.Close()
+		if err != nil || rep.Entries != n {
+			b.Fatalf("%+v %v", rep, err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,131 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorder is a Sink that keeps events and can be made to fail.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+	fail   error
+}
+
+func (r *recorder) Write(_ context.Context, e Event) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.events = append(r.events, e)
+	return nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func detectorEvent(id string, attrs map[string]string) Event {
+	return Event{ID: id, Time: testT0, Source: "falco", Action: ActionCompromiseDetected, Outcome: OutcomeSuccess,
+		Actor: Actor{ID: "falco/runtime", Kind: "service"}, Reason: "shell spawned in build container", Attributes: attrs}
+}
+
+func TestKillSwitch(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	clk := &clock{t: testT0}
+	ks, err := NewKillSwitch(rec, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var _ CompromiseChecker = ks
+	const victim = "spiffe://example.org/ci/runner"
+	if ks.Compromised(victim) {
+		t.Fatal("compromised before any event")
+	}
+	// Unrelated events are ignored.
+	if err := ks.Write(t.Context(), testEvent(1)); err != nil || ks.Compromised(victim) {
+		t.Fatalf("unrelated event: %v", err)
+	}
+	// A detector event marks the identity, with expiry, and is audited.
+	err = ks.Write(t.Context(), detectorEvent("d1", map[string]string{
+		AttrCompromisedID: victim, AttrExpires: testT0.Add(time.Hour).Format(time.RFC3339),
+	}))
+	if err != nil || !ks.Compromised(victim) {
+		t.Fatalf("after detector event: %v, compromised=%v", err, ks.Compromised(victim))
+	}
+	if len(rec.events) != 1 || rec.events[0].Action != ActionKillSwitchMark || rec.events[0].Actor.ID != "falco/runtime" ||
+		rec.events[0].Resource != victim || rec.events[0].Reason != "shell spawned in build container" {
+		t.Fatalf("audit events %+v", rec.events)
+	}
+	if m := ks.Marks(); len(m) != 1 || m[0].Until != testT0.Add(time.Hour) {
+		t.Errorf("marks %+v", m)
+	}
+	clk.add(time.Hour)
+	if ks.Compromised(victim) {
+		t.Error("mark did not lapse at its expiry")
+	}
+
+	// Marking takes effect even when auditing fails (deny is the safe side).
+	rec.fail = errors.New("audit down")
+	if err := ks.Mark(t.Context(), "user:mallory", "stolen token", "operator:alice", time.Time{}); err == nil {
+		t.Error("audit failure not reported")
+	}
+	if !ks.Compromised("user:mallory") {
+		t.Error("mark not in effect after audit failure")
+	}
+	// Clearing does not take effect unless audited.
+	if err := ks.Clear(t.Context(), "user:mallory", "rotated", "operator:alice"); err == nil || !ks.Compromised("user:mallory") {
+		t.Errorf("clear without audit: %v, compromised=%v", err, ks.Compromised("user:mallory"))
+	}
+	rec.fail = nil
+	if err := ks.Clear(t.Context(), "user:mallory", "rotated", "operator:alice"); err != nil || ks.Compromised("user:mallory") {
+		t.Errorf("clear: %v", err)
+	}
+	if last := rec.events[len(rec.events)-1]; last.Action != ActionKillSwitchClear || last.Actor.ID != "operator:alice" {
+		t.Errorf("last audit event %+v", last)
+	}
+}
+
+func TestKillSwitchRejectsMalformed(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ks, _ := NewKillSwitch(rec)
+	tests := []struct {
+		name string
+		e    Event
+	}{
+		{"no identity", detectorEvent("d", nil)},
+		{"bad expiry", detectorEvent("d", map[string]string{AttrCompromisedID: "x", AttrExpires: "tomorrow"})},
+		{"invalid event", Event{Action: ActionCompromiseDetected}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if err := ks.Write(t.Context(), tt.e); !errors.Is(err, ErrInvalidEvent) {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+	if _, err := NewKillSwitch(nil); err == nil {
+		t.Error("nil audit sink accepted")
+	}
+	if _, err := NewKillSwitch(rec, WithBatch(1, 0)); err == nil {
+		t.Error("webhook option accepted")
+	}
+}
