@@ -153,6 +153,9 @@ func (c *client) addToTagSchema(ctx context.Context, repo name.Repository, subje
 		if slices.ContainsFunc(entries, func(e rawEntry) bool { return e.digest == entry.Digest }) {
 			return nil // listed already, or our write survived the settle delay
 		}
+		if attempt > 0 {
+			c.o.log.DebugContext(ctx, "referrers tag entry lost to a concurrent writer; merging again", "tag", tag, "attempt", attempt)
+		}
 		raws := make([]json.RawMessage, 0, len(entries)+1)
 		for _, e := range entries {
 			if e.digest != entry.Digest {
