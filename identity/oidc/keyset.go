@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/titanous/rocacheck"
 )
 
 // maxKeys bounds how many keys a JWKS may hold.
@@ -26,7 +27,7 @@ func (k *verificationKey) allows(a Algorithm) bool { return slices.Contains(k.al
 
 // KeySet is an issuer's verification keys, parsed from a JWKS with the
 // verifier's rules: only asymmetric signature keys (RSA of at least 2048
-// bits, P-256/P-384/P-521, Ed25519); a key's "alg", "use" and "key_ops"
+// bits with an odd exponent >= 3 and not ROCA-vulnerable, P-256/P-384/P-521, Ed25519); a key's "alg", "use" and "key_ops"
 // members narrow what it may verify; keys that may verify nothing are
 // dropped; duplicate key ids make the whole set invalid. A KeySet is
 // immutable and safe for concurrent use.
@@ -89,6 +90,9 @@ func parseVerificationKey(raw json.RawMessage) (*verificationKey, string, error)
 		return nil, meta.Kid, fmt.Errorf("key_ops %v lack verify", meta.KeyOps)
 	}
 	pub := publicOf(jwk.Key)
+	if rk, ok := pub.(*rsa.PublicKey); ok && (rk.E < 3 || rk.E%2 == 0 || rocacheck.IsWeak(rk)) {
+		return nil, meta.Kid, fmt.Errorf("weak RSA key (bad exponent or ROCA-vulnerable)")
+	}
 	algs := algorithmsForKey(pub)
 	if jwk.Algorithm != "" {
 		a := Algorithm(jwk.Algorithm)

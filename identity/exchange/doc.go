@@ -1,0 +1,17 @@
+// Package exchange trades a verified CI OIDC job token for a SPIFFE SVID:
+// the token's normalized claims name the workload through a documented
+// [Template], and the embedded identity/svid issuer signs an X.509-SVID or
+// JWT-SVID that never outlives the token.
+//
+//	tmpl, _ := exchange.ParseTemplate("/ci/{platform}/{repository...}")
+//	ex, _ := exchange.New(verifier, svidIssuer, tmpl,
+//		exchange.WithMatcher(identity.MatchClaim("ref_protected", "true")))
+//	sv, err := ex.X509SVID(ctx, rawToken) // spiffe://td/ci/github-actions/octo-org/octo-repo
+//
+// Security contract: the token is fully verified first (identity/oidc);
+// claim values are placed in the ID only when they are already valid path
+// segments — never escaped or rewritten, so two different claim values can
+// never yield the same SPIFFE ID; a multi-segment placeholder may only be
+// last; an empty claim is refused; with [WithAudit] every grant and refusal
+// is an audit event and an audit failure withholds the SVID.
+package exchange

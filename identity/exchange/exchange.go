@@ -1,0 +1,147 @@
+package exchange
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/identity/svid"
+)
+
+// Verifier verifies a CI OIDC token. *oidc.Verifier implements it.
+type Verifier interface {
+	VerifyToken(ctx context.Context, raw string) (*oidc.Verified, error)
+}
+
+// Option configures an [Exchange].
+type Option func(*Exchange) error
+
+// WithAudit writes every exchange, granted or refused, to sink; if the sink
+// fails, no SVID is returned.
+func WithAudit(sink audit.Sink) Option {
+	return func(e *Exchange) error {
+		if sink == nil {
+			return fmt.Errorf("%w: nil audit sink", ErrTemplate)
+		}
+		e.sink = sink
+		return nil
+	}
+}
+
+// WithMatcher admits only identities that satisfy m (for example
+// identity.MatchClaim("ref_protected", "true")); others are refused.
+func WithMatcher(m identity.Matcher) Option {
+	return func(e *Exchange) error {
+		e.admit = m
+		return nil
+	}
+}
+
+// Exchange turns a verified CI OIDC token into an SVID whose SPIFFE ID is
+// derived from the token's claims by a [Template]. The SVID never outlives
+// the token.
+type Exchange struct {
+	verifier Verifier
+	issuer   *svid.Issuer
+	tmpl     *Template
+	sink     audit.Sink
+	admit    identity.Matcher
+}
+
+// New returns an exchange. All three arguments are required.
+func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchange, error) {
+	if v == nil || iss == nil || tmpl == nil {
+		return nil, fmt.Errorf("%w: verifier, issuer and template are required", ErrTemplate)
+	}
+	e := &Exchange{verifier: v, issuer: iss, tmpl: tmpl}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// ErrNotAdmitted is returned when [WithMatcher] refuses the token's identity.
+var ErrNotAdmitted = fmt.Errorf("exchange: identity not admitted")
+
+func (e *Exchange) resolve(ctx context.Context, raw string) (*oidc.Verified, spiffeid.ID, error) {
+	v, err := e.verifier.VerifyToken(ctx, raw)
+	if err != nil {
+		return nil, spiffeid.ID{}, e.record(ctx, identity.Identity{}, spiffeid.ID{}, err)
+	}
+	if e.admit != nil && !e.admit.Match(v.Identity) {
+		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, ErrNotAdmitted)
+	}
+	id, err := e.tmpl.ID(e.issuer.TrustDomain(), v.Identity)
+	if err != nil {
+		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, err)
+	}
+	return v, id, nil
+}
+
+// X509SVID verifies raw and issues an X.509-SVID for the derived ID.
+func (e *Exchange) X509SVID(ctx context.Context, raw string) (*x509svid.SVID, error) {
+	v, id, err := e.resolve(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.issuer.X509SVID(ctx, id, v.Expiry)
+	if err != nil {
+		return nil, e.record(ctx, v.Identity, id, err)
+	}
+	return s, e.record(ctx, v.Identity, id, nil)
+}
+
+// JWTSVID verifies raw and issues a JWT-SVID for the derived ID and the
+// audiences.
+func (e *Exchange) JWTSVID(ctx context.Context, raw string, audience string, more ...string) (*jwtsvid.SVID, error) {
+	v, id, err := e.resolve(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.issuer.JWTSVID(ctx, id, v.Expiry, audience, more...)
+	if err != nil {
+		return nil, e.record(ctx, v.Identity, id, err)
+	}
+	return s, e.record(ctx, v.Identity, id, nil)
+}
+
+// record audits the outcome and returns cause, or the audit failure.
+func (e *Exchange) record(ctx context.Context, who identity.Identity, id spiffeid.ID, cause error) error {
+	if e.sink == nil {
+		return cause
+	}
+	ev := audit.Event{
+		ID: newID(), Time: time.Now().UTC(), Source: "ztci/identity/exchange", Action: "identity.exchange",
+		Outcome: audit.OutcomeAllow, Actor: who.AuditActor(), Resource: "spiffe-id:" + id.String(),
+	}
+	if who.IsZero() {
+		ev.Actor = audit.Actor{ID: "unauthenticated", Kind: "job"}
+	}
+	if cause != nil {
+		ev.Outcome, ev.Reason = audit.OutcomeDeny, cause.Error()
+	}
+	if err := e.sink.Write(ctx, ev); err != nil {
+		if cause != nil {
+			return fmt.Errorf("%w (and audit failed: %w)", cause, err)
+		}
+		return fmt.Errorf("exchange: audit: %w", err)
+	}
+	return cause
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,146 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// Errors.
+var (
+	// ErrTemplate: the SPIFFE ID template is malformed.
+	ErrTemplate = errors.New("exchange: invalid SPIFFE ID template")
+	// ErrClaimValue: a claim the template needs is empty or contains
+	// characters a SPIFFE ID path may not hold. Values are never escaped
+	// (escaping would let two different claims map to one ID).
+	ErrClaimValue = errors.New("exchange: claim cannot be placed in a SPIFFE ID")
+)
+
+// ClaimValueError reports the claim that could not be placed.
+type ClaimValueError struct {
+	Claim string
+	Value string
+}
+
+func (e *ClaimValueError) Error() string {
+	return fmt.Sprintf("%v: %s=%q (want non-empty [A-Za-z0-9._-] segments, not . or ..)", ErrClaimValue, e.Claim, e.Value)
+}
+
+func (e *ClaimValueError) Unwrap() error { return ErrClaimValue }
+
+// Template derives a SPIFFE ID path from an identity's claims.
+//
+// Syntax: a path of '/'-separated segments. A segment is either literal
+// (characters [A-Za-z0-9._-]) or a whole-segment placeholder:
+//
+//   - {name} is replaced by the claim as exactly one segment; a value with
+//     '/' is refused.
+//   - {name...} is replaced by the claim as one or more segments ('/'
+//     kept); it may only be the last segment, so the result parses
+//     unambiguously.
+//
+// Names are the normalized claim names of [identity.Claims.Get]
+// (platform, repository, ref, environment, ...) and "sub" for the token
+// subject. Example: "/ci/{platform}/{environment}/{repository...}" gives
+// spiffe://td/ci/github-actions/prod/octo-org/octo-repo.
+type Template struct {
+	src   string
+	parts []part
+}
+
+type part struct {
+	literal string
+	claim   string
+	rest    bool
+}
+
+// DefaultTemplate names a job by platform and repository.
+const DefaultTemplate = "/ci/{platform}/{repository...}"
+
+// ParseTemplate parses a template.
+func ParseTemplate(s string) (*Template, error) {
+	if !strings.HasPrefix(s, "/") || len(s) > 1024 {
+		return nil, fmt.Errorf("%w: %q must start with '/' and be at most 1024 bytes", ErrTemplate, s)
+	}
+	t := &Template{src: s}
+	segs := strings.Split(s[1:], "/")
+	names := append(identity.ClaimNames(), "sub")
+	for i, seg := range segs {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			name, ok = strings.CutSuffix(name, "}")
+			if !ok {
+				return nil, fmt.Errorf("%w: %q: segment %q: unclosed placeholder", ErrTemplate, s, seg)
+			}
+			p := part{claim: name}
+			if n, ok := strings.CutSuffix(name, "..."); ok {
+				if i != len(segs)-1 {
+					return nil, fmt.Errorf("%w: %q: {%s} must be the last segment", ErrTemplate, s, name)
+				}
+				p = part{claim: n, rest: true}
+			}
+			if !slices.Contains(names, p.claim) || p.claim == "ref_protected" {
+				return nil, fmt.Errorf("%w: %q: unknown claim %q", ErrTemplate, s, p.claim)
+			}
+			t.parts = append(t.parts, p)
+			continue
+		}
+		if !validSegment(seg) {
+			return nil, fmt.Errorf("%w: %q: literal segment %q", ErrTemplate, s, seg)
+		}
+		t.parts = append(t.parts, part{literal: seg})
+	}
+	return t, nil
+}
+
+// String returns the template source.
+func (t *Template) String() string { return t.src }
+
+// ID returns the SPIFFE ID in td for who.
+func (t *Template) ID(td spiffeid.TrustDomain, who identity.Identity) (spiffeid.ID, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		b.WriteByte('/')
+		if p.claim == "" {
+			b.WriteString(p.literal)
+			continue
+		}
+		v := who.Claims.Get(p.claim)
+		if p.claim == "sub" {
+			v = who.Subject
+		}
+		ok := validSegment(v)
+		if p.rest {
+			ok = v != ""
+			for seg := range strings.SplitSeq(v, "/") {
+				ok = ok && validSegment(seg)
+			}
+		}
+		if !ok {
+			return spiffeid.ID{}, &ClaimValueError{Claim: p.claim, Value: v}
+		}
+		b.WriteString(v)
+	}
+	id, err := spiffeid.FromPath(td, b.String())
+	if err != nil {
+		return spiffeid.ID{}, fmt.Errorf("%w: %v", ErrClaimValue, err)
+	}
+	return id, nil
+}
+
+func validSegment(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

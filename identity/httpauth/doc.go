@@ -1,0 +1,15 @@
+// Package httpauth authenticates HTTP callers by mTLS (an X.509-SVID) or by
+// a bearer token (an OIDC job token), and puts the caller's
+// [identity.Identity] in the request context.
+//
+//	a, _ := httpauth.New(httpauth.WithBearer(verifier), httpauth.WithMTLS(bundle, authz))
+//	http.Handle("/deploy", a.Middleware(handler)) // handler: identity.FromContext(r.Context())
+//
+//	client := &http.Client{Transport: httpauth.RoundTripper(nil, tokens)}
+//
+// Security contract: deny by default (401 without calling the handler); a
+// presented client certificate is verified against the bundle here even if
+// the TLS layer already did, and a bad one is never overridden by a token;
+// only the "Bearer" scheme is read; failure details are logged, never sent
+// to the caller; tokens never appear in logs or errors.
+package httpauth

@@ -1,0 +1,188 @@
+package httpauth
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// Errors.
+var (
+	// ErrConfig: invalid constructor argument or option.
+	ErrConfig = errors.New("httpauth: invalid configuration")
+	// ErrUnauthenticated: the request carried no acceptable credential.
+	ErrUnauthenticated = errors.New("httpauth: unauthenticated")
+)
+
+// TokenVerifier verifies a bearer token into an identity; any error is a
+// refusal. *oidc.Verifier implements it.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (identity.Identity, error)
+}
+
+// TokenSource supplies the bearer token for outgoing requests. The returned
+// string is a secret: implementations must not log it.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// TokenSourceFunc adapts a function to a TokenSource.
+type TokenSourceFunc func(ctx context.Context) (string, error)
+
+// Token calls f(ctx).
+func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
+
+// Option configures an [Authenticator].
+type Option func(*Authenticator) error
+
+// WithMTLS authenticates callers by their client X.509-SVID, verified
+// against bundle and accepted by authz (see identity/mtls). The chain is
+// verified again here, so the middleware is safe behind any TLS server
+// configuration that requests client certificates.
+func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
+	return func(a *Authenticator) error {
+		if bundle == nil || authz == nil {
+			return fmt.Errorf("%w: WithMTLS needs a bundle and an authorizer", ErrConfig)
+		}
+		a.bundle, a.authz = bundle, authz
+		return nil
+	}
+}
+
+// WithBearer authenticates callers by an "Authorization: Bearer" token
+// verified by v (an OIDC job token verifier, or a JWT-SVID verifier).
+func WithBearer(v TokenVerifier) Option {
+	return func(a *Authenticator) error {
+		if v == nil {
+			return fmt.Errorf("%w: nil token verifier", ErrConfig)
+		}
+		a.bearer = v
+		return nil
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(a *Authenticator) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		a.logger = l
+		return nil
+	}
+}
+
+// Authenticator establishes the caller of an HTTP request by mTLS, by bearer
+// token, or by either (a client certificate, when present, takes
+// precedence, and a request that presents a bad certificate is refused even
+// if it also has a good token).
+type Authenticator struct {
+	bundle x509bundle.Source
+	authz  tlsconfig.Authorizer
+	bearer TokenVerifier
+	logger *slog.Logger
+}
+
+// New returns an Authenticator; at least one of [WithMTLS] and [WithBearer]
+// is required.
+func New(opts ...Option) (*Authenticator, error) {
+	a := &Authenticator{logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(a); err != nil {
+			return nil, err
+		}
+	}
+	if a.bundle == nil && a.bearer == nil {
+		return nil, fmt.Errorf("%w: need WithMTLS or WithBearer", ErrConfig)
+	}
+	return a, nil
+}
+
+// Authenticate returns the caller of r. Any error means "unauthenticated".
+func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error) {
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		if a.bundle == nil {
+			return identity.Identity{}, fmt.Errorf("%w: client certificates are not accepted here", ErrUnauthenticated)
+		}
+		id, _, err := x509svid.Verify(r.TLS.PeerCertificates, a.bundle)
+		if err != nil {
+			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
+		}
+		if err := a.authz(id, [][]*x509.Certificate{r.TLS.PeerCertificates}); err != nil {
+			return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		}
+		return identity.Identity{SPIFFEID: id}, nil
+	}
+	h := r.Header.Get("Authorization")
+	if a.bearer == nil || h == "" {
+		return identity.Identity{}, fmt.Errorf("%w: no credential", ErrUnauthenticated)
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return identity.Identity{}, fmt.Errorf("%w: Authorization is not a bearer token", ErrUnauthenticated)
+	}
+	id, err := a.bearer.Verify(r.Context(), tok)
+	if err != nil {
+		return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	return id, nil
+}
+
+// Middleware authenticates every request, puts the caller in its context
+// (read it with identity.FromContext), and answers 401 without calling next
+// when authentication fails. The error detail is logged, not sent.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := a.Authenticate(r)
+		if err != nil || id.IsZero() {
+			a.logger.InfoContext(r.Context(), "request not authenticated", "path", r.URL.Path, "error", err)
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			http.Error(w, "unauthenticated", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+	})
+}
+
+// RoundTripper returns a transport that adds "Authorization: Bearer <token>"
+// from src to every request (a clone: the caller's request is not
+// modified) and sends it through base (http.DefaultTransport when nil). For
+// mTLS, give base an *http.Transport whose TLSClientConfig comes from
+// mtls.ClientConfig instead.
+func RoundTripper(base http.RoundTripper, src TokenSource) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return roundTripper{base: base, src: src}
+}
+
+type roundTripper struct {
+	base http.RoundTripper
+	src  TokenSource
+}
+
+func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.src == nil {
+		return nil, fmt.Errorf("%w: nil token source", ErrConfig)
+	}
+	tok, err := t.src.Token(r.Context())
+	if err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, fmt.Errorf("httpauth: token: %w", err)
+	}
+	r2 := r.Clone(r.Context())
+	r2.Header.Set("Authorization", "Bearer "+tok)
+	return t.base.RoundTrip(r2)
+}
