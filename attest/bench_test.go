@@ -205,4 +205,3 @@ func BenchmarkSignFulcio(b *testing.B) {
 		}
 	})
 }
-
