@@ -1,0 +1,262 @@
+package audit
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Anomaly rules and the actions of the events [Detector] raises.
+const (
+	RuleFirstSeen = "first_seen"
+	RuleBurst     = "burst"
+	RuleOffHours  = "off_hours"
+
+	ActionAnomalyPrefix = "audit.anomaly."
+	// SourceDetector is the Source of anomaly events; the detector ignores
+	// events from this source, so it can watch a stream it feeds.
+	SourceDetector = "ztci/audit/ueba"
+
+	AttrRule         = "rule"
+	AttrTriggerEvent = "trigger_event_id"
+)
+
+// Detector is a UEBA-lite stream processor: a [Sink] that learns, per
+// identity (Actor.ID), which (action, resource) pairs it uses, how often and
+// when, and writes an explainable anomaly event to its output sink when:
+//
+//   - first_seen: after its learning period (WithLearning events), the
+//     identity uses an (action, resource) pair it never used before;
+//   - burst: it emits more than N events within a sliding window
+//     (WithBurst); raised once per burst, re-armed when the rate halves;
+//   - off_hours: after learning, it acts outside working hours
+//     (WithWorkingHours, Monday to Friday) although less than 5% of its
+//     history was outside them (so nightly jobs are learned, not flagged).
+//
+// Time is the events' own Time: the detector has no clock of its own and is
+// deterministic for a given stream, so it can replay history. Anomaly events
+// carry the rule, the triggering event id and the evidence in Attributes and
+// a one-sentence Reason; their ID is derived from the trigger and the rule,
+// so replays de-duplicate. Memory is bounded: at most WithMaxIdentities
+// profiles (least recently seen evicted) of at most WithMaxPairs pairs.
+type Detector struct {
+	out       Sink
+	learn     int
+	burstN    int
+	burstWin  time.Duration
+	workStart int
+	workEnd   int
+	loc       *time.Location
+	maxIDs    int
+	maxPairs  int
+
+	mu  sync.Mutex
+	ids map[string]*list.Element // of *profile
+	lru *list.List
+}
+
+type pair struct{ action, resource string }
+
+type profile struct {
+	id       string
+	seen     int
+	offHours int
+	pairs    map[pair]struct{}
+	recent   []time.Time // timestamps within the burst window, oldest first
+	inBurst  bool
+}
+
+// NewDetector returns a detector writing anomalies to out. Options:
+// [WithLearning], [WithBurst], [WithWorkingHours], [WithMaxIdentities],
+// [WithMaxPairs], [WithLogger].
+func NewDetector(out Sink, opts ...Option) (*Detector, error) {
+	if out == nil {
+		return nil, fmt.Errorf("audit: NewDetector: nil output sink")
+	}
+	o, err := build(forDetector, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Detector{
+		out: out, learn: o.learnEvents, burstN: o.burstCount, burstWin: o.burstWindow,
+		workStart: o.workStart, workEnd: o.workEnd, loc: o.location, maxIDs: o.maxIdentites, maxPairs: o.maxPairs,
+		ids: map[string]*list.Element{}, lru: list.New(),
+	}, nil
+}
+
+// WithLearning sets how many events of an identity [NewDetector] observes
+// before raising first_seen and off_hours anomalies for it (default 20).
+func WithLearning(events int) Option {
+	return Option{"WithLearning", forDetector, func(o *options) error {
+		if events < 0 {
+			return fmt.Errorf("want events >= 0, got %d", events)
+		}
+		o.learnEvents = events
+		return nil
+	}}
+}
+
+// WithBurst makes [NewDetector] raise a burst anomaly when an identity emits
+// more than count events within window (default 100 per minute).
+func WithBurst(count int, window time.Duration) Option {
+	return Option{"WithBurst", forDetector, func(o *options) error {
+		if count < 1 || window <= 0 {
+			return fmt.Errorf("want count >= 1 and window > 0, got %d, %v", count, window)
+		}
+		o.burstCount, o.burstWindow = count, window
+		return nil
+	}}
+}
+
+// WithWorkingHours sets [NewDetector]'s working hours: Monday to Friday,
+// from hour start (inclusive) to hour end (exclusive) in loc (default 7–19
+// UTC).
+func WithWorkingHours(start, end int, loc *time.Location) Option {
+	return Option{"WithWorkingHours", forDetector, func(o *options) error {
+		if start < 0 || end > 24 || start >= end || loc == nil {
+			return fmt.Errorf("want 0 <= start < end <= 24 and a location, got %d, %d", start, end)
+		}
+		o.workStart, o.workEnd, o.location = start, end, loc
+		return nil
+	}}
+}
+
+// WithMaxIdentities bounds the profiles [NewDetector] keeps (default
+// 100000); the least recently seen is evicted and relearned if it returns.
+func WithMaxIdentities(n int) Option {
+	return Option{"WithMaxIdentities", forDetector, func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("want n >= 1, got %d", n)
+		}
+		o.maxIdentites = n
+		return nil
+	}}
+}
+
+// WithMaxPairs bounds the (action, resource) pairs [NewDetector] remembers
+// per identity (default 1000); beyond it, new pairs are still reported but
+// not remembered.
+func WithMaxPairs(n int) Option {
+	return Option{"WithMaxPairs", forDetector, func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("want n >= 1, got %d", n)
+		}
+		o.maxPairs = n
+		return nil
+	}}
+}
+
+// Write observes e and writes any anomalies to the output sink. It returns
+// the output sink's error, if any. Events from [SourceDetector] are ignored.
+func (d *Detector) Write(ctx context.Context, e Event) error {
+	if e.Source == SourceDetector {
+		return nil
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	anomalies := d.observe(e)
+	for _, a := range anomalies {
+		if err := d.out.Write(ctx, a); err != nil {
+			return fmt.Errorf("audit: detector: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *Detector) observe(e Event) []Event {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.profile(e.Actor.ID)
+	var out []Event
+	learned := p.seen >= d.learn
+	detail := map[string]string{}
+
+	// first_seen
+	k := pair{e.Action, e.Resource}
+	if _, ok := p.pairs[k]; !ok {
+		if learned {
+			out = append(out, d.anomaly(e, RuleFirstSeen,
+				fmt.Sprintf("%s used action %q on resource %q for the first time in %d events", e.Actor.ID, e.Action, e.Resource, p.seen),
+				map[string]string{"known_pairs": strconv.Itoa(len(p.pairs)), "history_events": strconv.Itoa(p.seen)}))
+		}
+		if len(p.pairs) < d.maxPairs {
+			p.pairs[k] = struct{}{}
+		}
+	}
+
+	// burst
+	cut := e.Time.Add(-d.burstWin)
+	i := 0
+	for i < len(p.recent) && !p.recent[i].After(cut) {
+		i++
+	}
+	p.recent = append(p.recent[:0], p.recent[i:]...)
+	if len(p.recent) > d.burstN { // keep the window bounded
+		p.recent = p.recent[len(p.recent)-d.burstN:]
+	}
+	p.recent = append(p.recent, e.Time)
+	switch n := len(p.recent); {
+	case n > d.burstN && !p.inBurst:
+		p.inBurst = true
+		out = append(out, d.anomaly(e, RuleBurst,
+			fmt.Sprintf("%s emitted more than %d events within %v", e.Actor.ID, d.burstN, d.burstWin),
+			map[string]string{"window": d.burstWin.String(), "threshold": strconv.Itoa(d.burstN), "first_in_window": p.recent[0].UTC().Format(time.RFC3339Nano)}))
+	case n <= d.burstN/2:
+		p.inBurst = false
+	}
+
+	// off_hours
+	t := e.Time.In(d.loc)
+	off := t.Weekday() == time.Saturday || t.Weekday() == time.Sunday || t.Hour() < d.workStart || t.Hour() >= d.workEnd
+	if off {
+		if learned && p.offHours*20 < p.seen {
+			detail["local_time"] = t.Format("Mon 15:04 MST")
+			detail["working_hours"] = fmt.Sprintf("Mon-Fri %02d:00-%02d:00 %s", d.workStart, d.workEnd, d.loc)
+			detail["off_hours_history"] = fmt.Sprintf("%d/%d", p.offHours, p.seen)
+			out = append(out, d.anomaly(e, RuleOffHours,
+				fmt.Sprintf("%s acted at %s, outside working hours; %d of its %d earlier events were", e.Actor.ID, t.Format("Mon 15:04 MST"), p.offHours, p.seen),
+				detail))
+		}
+		p.offHours++
+	}
+	p.seen++
+	return out
+}
+
+func (d *Detector) profile(id string) *profile {
+	if el, ok := d.ids[id]; ok {
+		d.lru.MoveToFront(el)
+		return el.Value.(*profile)
+	}
+	if d.lru.Len() >= d.maxIDs {
+		old := d.lru.Back()
+		d.lru.Remove(old)
+		delete(d.ids, old.Value.(*profile).id)
+	}
+	p := &profile{id: id, pairs: map[pair]struct{}{}}
+	d.ids[id] = d.lru.PushFront(p)
+	return p
+}
+
+func (d *Detector) anomaly(trigger Event, rule, reason string, attrs map[string]string) Event {
+	a := map[string]string{AttrRule: rule, AttrTriggerEvent: trigger.ID, "trigger_action": trigger.Action}
+	for k, v := range attrs {
+		a[k] = v
+	}
+	return Event{
+		ID:          trigger.ID + "/" + rule,
+		Time:        trigger.Time,
+		Source:      SourceDetector,
+		Action:      ActionAnomalyPrefix + rule,
+		Outcome:     OutcomeSuccess,
+		Actor:       trigger.Actor,
+		Resource:    trigger.Resource,
+		Reason:      reason,
+		Correlation: trigger.Correlation,
+		Attributes:  a,
+	}
+}
