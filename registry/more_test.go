@@ -1,0 +1,153 @@
+package registry_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ztci/ztci/registry"
+)
+
+// TestLegacyCosignTags reads cosign's "sha256-<hex>.att" tag: a Sigstore
+// bundle layer is verified, a legacy DSSE layer is reported, never counted.
+func TestLegacyCosignTags(t *testing.T) {
+	t.Parallel()
+	alice := newSigner("alice")
+	for _, kind := range allKinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			reg := startRegistry(t, kind, nil)
+			tag := reg.ref(t, "app:v1")
+			img := pushImage(t, tag, 1)
+			att, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1),
+				mutate.Addendum{Layer: static.NewLayer(alice.bundle(t, img.DigestStr()), registry.BundleMediaType)},
+				mutate.Addendum{Layer: static.NewLayer([]byte(`{"payloadType":"application/vnd.in-toto+json"}`), "application/vnd.dsse.envelope.v1+json"),
+					Annotations: map[string]string{"dev.sigstore.cosign/certificate": "-----BEGIN CERTIFICATE-----"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := remote.Write(img.Context().Tag("sha256-"+hexOf(img)+".att"), att); err != nil {
+				t.Fatal(err)
+			}
+			v, _ := registry.NewVerifier(newTestVerifier(alice), opts(nil)...)
+			res, err := v.VerifyImage(t.Context(), tag)
+			if err != nil || res.Verified {
+				t.Fatalf("without WithLegacyTags: %v %+v", err, res)
+			}
+			v, _ = registry.NewVerifier(newTestVerifier(alice), opts(nil, registry.WithLegacyTags())...)
+			res, err = v.VerifyImage(t.Context(), tag)
+			if err != nil || !res.Verified {
+				t.Fatalf("with WithLegacyTags: %v %+v", err, res)
+			}
+			atts := res.Targets[0].Attestations
+			if len(atts) != 2 || atts[0].Path != registry.PathLegacyTag || atts[0].Err != nil || !errors.Is(atts[1].Err, registry.ErrLegacyFormat) {
+				t.Fatalf("attestations = %+v", atts)
+			}
+		})
+	}
+}
+
+// inflight records the most requests in flight at once.
+type inflight struct {
+	base     http.RoundTripper
+	now, max atomic.Int64
+}
+
+func (f *inflight) RoundTrip(r *http.Request) (*http.Response, error) {
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for {
+		m := f.max.Load()
+		if n <= m || f.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(2 * time.Millisecond) // widen the window so overlap is visible
+	return f.base.RoundTrip(r)
+}
+
+func TestVerifyImagesIsBounded(t *testing.T) {
+	t.Parallel()
+	alice := newSigner("alice")
+	reg := startRegistry(t, ggcrReferrers, nil)
+	var refs []name.Reference
+	for i := range 8 {
+		tag := reg.ref(t, "app:v"+string(rune('0'+i)))
+		img := pushImage(t, tag, int64(i))
+		if _, err := registry.Attach(t.Context(), img, alice.bundle(t, img.DigestStr()), opts(nil)...); err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, tag)
+	}
+	refs = append(refs, reg.ref(t, "app:missing"))
+	tr := &inflight{base: http.DefaultTransport}
+	v, _ := registry.NewVerifier(newTestVerifier(alice), opts(nil, registry.WithTransport(tr), registry.WithParallelism(3))...)
+	results, err := v.VerifyImages(t.Context(), refs)
+	var ie *registry.ImageError
+	if !errors.As(err, &ie) || !errors.Is(err, registry.ErrNotFound) || !strings.Contains(ie.Ref.String(), "missing") {
+		t.Fatalf("err = %v, want an ImageError for app:missing wrapping ErrNotFound", err)
+	}
+	for i, r := range results[:8] {
+		if r == nil || !r.Verified || r.Ref != refs[i] {
+			t.Errorf("result %d = %+v", i, r)
+		}
+	}
+	if results[8] != nil {
+		t.Errorf("result for the missing tag = %+v, want nil", results[8])
+	}
+	if m := tr.max.Load(); m > 3 || m < 2 {
+		t.Errorf("at most %d requests in flight, want 2..3", m)
+	}
+}
+
+// TestCacheExpiryRefetchesNoContent: after the verdict expires, discovery
+// runs again but artifacts and bundles (content-addressed) are not refetched.
+func TestCacheExpiryRefetchesNoContent(t *testing.T) {
+	t.Parallel()
+	alice := newSigner("alice")
+	reg := startRegistry(t, ggcrReferrers, nil)
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	if _, err := registry.Attach(t.Context(), img, alice.bundle(t, img.DigestStr()), opts(nil)...); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c := newCounter()
+	tv := newTestVerifier(alice)
+	v, _ := registry.NewVerifier(tv, opts(c, registry.WithCache(16, time.Minute), registry.WithClock(clock))...)
+	for _, step := range []struct {
+		advance time.Duration
+		reqs    int
+		cached  bool
+	}{
+		{0, 4, false},                // ping, referrers, artifact manifest, blob
+		{30 * time.Second, 0, true},  // within the TTL
+		{31 * time.Second, 1, false}, // expired: referrers only
+	} {
+		mu.Lock()
+		now = now.Add(step.advance)
+		mu.Unlock()
+		res, err := v.VerifyImage(t.Context(), img)
+		if err != nil || !res.Verified || res.Cached != step.cached {
+			t.Fatalf("after %v: %v %+v", step.advance, err, res)
+		}
+		if got := c.reset(); len(got) != step.reqs {
+			t.Errorf("after %v: requests %v, want %d", step.advance, got, step.reqs)
+		}
+	}
+	if n := tv.calls.Load(); n != 2 {
+		t.Errorf("bundle verified %d times, want 2 (cold and after expiry)", n)
+	}
+}
