@@ -98,7 +98,7 @@ func (r *Result) String() string {
 		}
 	}
 	for _, t := range r.Times {
-		fmt.Fprintf(&b, "  signed by: %s (proven by %s", t.Time.Format(time.RFC3339), t.By)
+		fmt.Fprintf(&b, "  signed at: %s (proven by %s", t.Time.Format(time.RFC3339), t.By)
 		if t.URI != "" {
 			fmt.Fprintf(&b, " %s", t.URI)
 		}
