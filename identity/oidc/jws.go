@@ -82,8 +82,8 @@ func parseCompact(raw string, maxSize int, allowed []Algorithm) (*jws, Algorithm
 	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
 		return nil, "", fmt.Errorf("%w: want 3 dot-separated segments", ErrMalformed)
 	}
-	if h == "" || s == "" {
-		return nil, "", fmt.Errorf("%w: empty header or signature", ErrMalformed)
+	if h == "" {
+		return nil, "", fmt.Errorf("%w: empty header", ErrMalformed)
 	}
 	hb, err := decodeSegment("header", h)
 	if err != nil {
@@ -102,6 +102,9 @@ func parseCompact(raw string, maxSize int, allowed []Algorithm) (*jws, Algorithm
 	}
 	if f := t.header.forbidden(); f != "" {
 		return nil, "", fmt.Errorf("%w: %q", ErrForbiddenHeader, f)
+	}
+	if s == "" {
+		return nil, "", fmt.Errorf("%w: empty signature", ErrMalformed)
 	}
 	if t.payload, err = decodeSegment("payload", p); err != nil {
 		return nil, "", err

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -71,4 +72,8 @@ func TestTokenRedacts(t *testing.T) {
 		}
 	}
 	_ = time.Now
+}
+
+func sprintAll(v any) string {
+	return fmt.Sprintf("%v %+v %#v %s %q %x", v, v, v, v, v, v)
 }

@@ -1,0 +1,219 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// issuerServer serves iss over HTTP on 127.0.0.1 and counts JWKS fetches.
+func issuerServer(t *testing.T, opts ...Option) (*Issuer, *atomic.Int32, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	iss, err := NewIssuer(srv.URL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fetches atomic.Int32
+	h := iss.Handler()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == JWKSPath {
+			fetches.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
+	return iss, &fetches, srv
+}
+
+func TestRotationOverlapAndRefreshRateLimit(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: testNow}
+	iss, fetches, srv := issuerServer(t, WithClock(clock.Now), WithTTL(10*time.Minute))
+	v, err := NewVerifier(srv.URL, "aud", WithClock(clock.Now), WithRefreshInterval(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	old, err := iss.Mint(ctx, testJob, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, old.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("JWKS fetched %d times, want 1", n)
+	}
+
+	// Rotation: the new key's tokens trigger one refresh; the old key's
+	// tokens still verify from the refreshed set (overlap).
+	if err := iss.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(time.Minute)
+	fresh, err := iss.Mint(ctx, testJob, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, fresh.Reveal()); err != nil {
+		t.Fatalf("token of rotated-in key: %v", err)
+	}
+	if _, err := v.Verify(ctx, old.Reveal()); err != nil {
+		t.Fatalf("token of rotated-out key during overlap: %v", err)
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Fatalf("JWKS fetched %d times, want 2", n)
+	}
+
+	// Unknown kids do not hammer the issuer: within the refresh interval,
+	// no further fetch happens.
+	ec, _, _ := testKeys(t)
+	for _, kid := range []string{"nope-1", "nope-2", "nope-3"} {
+		tok := signES256(t, ec, []byte(`{"alg":"ES256","kid":"`+kid+`"}`), mustJSON(t, goodClaims()))
+		if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("unknown kid: err = %v", err)
+		}
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Fatalf("unknown kids caused %d fetches, want none beyond 2", n)
+	}
+
+	// After TTL + grace the retired key leaves the JWKS.
+	clock.Add(11 * time.Minute)
+	if got := strings.Count(string(iss.JWKS()), `"kid"`); got != 1 {
+		t.Fatalf("JWKS has %d keys after overlap, want 1", got)
+	}
+}
+
+func TestKeySetFetchFailuresFailClosed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{name: "discovery 404", handler: func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }},
+		{name: "discovery not JSON", handler: func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) }},
+		{name: "discovery names another issuer", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"issuer":"https://evil.test","jwks_uri":"https://evil.test/jwks"}`))
+		}},
+		{name: "JWKS too large", handler: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(nil)
+			defer srv.Close()
+			h := tc.handler
+			if h == nil {
+				h = func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == DiscoveryPath {
+						w.Write([]byte(`{"issuer":"` + srv.URL + `","jwks_uri":"` + srv.URL + `/jwks"}`))
+						return
+					}
+					w.Write([]byte(`{"keys":[` + strings.Repeat(" ", maxDocument) + `]}`))
+				}
+			}
+			srv.Config.Handler = h
+			v, err := NewVerifier(srv.URL, "aud")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ec, _, _ := testKeys(t)
+			tok := signES256(t, ec, []byte(`{"alg":"ES256","kid":"ec1"}`), mustJSON(t, goodClaims()))
+			if _, err := v.Verify(t.Context(), tok); !errors.Is(err, ErrKeySet) {
+				t.Fatalf("err = %v, want ErrKeySet", err)
+			}
+		})
+	}
+}
+
+// TestTokenNeverLeaks mints a token and checks it appears in no log line,
+// audit event, error or formatted value, including rejections of it.
+func TestTokenNeverLeaks(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var events []audit.Event
+	var evMu sync.Mutex
+	sink := audit.SinkFunc(func(_ context.Context, e audit.Event) error {
+		evMu.Lock()
+		defer evMu.Unlock()
+		events = append(events, e)
+		return nil
+	})
+	iss, _, srv := issuerServer(t, WithLogger(logger), WithAudit(sink))
+	tok, err := iss.Mint(t.Context(), testJob, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	canary := tok.Reveal()
+	v, err := NewVerifier(srv.URL, "other-aud", WithLogger(logger), WithAudit(sink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, verr := v.Verify(t.Context(), canary)
+	if verr == nil {
+		t.Fatal("token for another audience accepted")
+	}
+	logger.Info("minted", "token", tok)
+	formatted := []string{tok.String(), tok.GoString(), verr.Error(), logs.String(), sprintAll(tok)}
+	js, _ := tok.MarshalJSON()
+	formatted = append(formatted, string(js))
+	for _, e := range events {
+		b := mustJSON(t, e)
+		formatted = append(formatted, string(b))
+	}
+	sig := canary[strings.LastIndexByte(canary, '.')+1:]
+	for _, s := range formatted {
+		if strings.Contains(s, canary) || strings.Contains(s, sig) {
+			t.Fatalf("token leaked into %q", s)
+		}
+	}
+	if len(events) != 2 || events[0].Action != "identity.token.mint" || events[1].Outcome != audit.OutcomeDeny {
+		t.Fatalf("audit events = %+v, want a mint and a deny", events)
+	}
+}
+
+func TestAuditFailureFailsMint(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("sink down")
+	iss, err := NewIssuer("https://ci.test", WithAudit(audit.SinkFunc(func(context.Context, audit.Event) error { return boom })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := iss.Mint(t.Context(), testJob, "aud"); !errors.Is(err, boom) || tok.Reveal() != "" {
+		t.Fatalf("Mint with failing audit = %v, %v; want no token", tok, err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
