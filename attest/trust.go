@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"time"
 
+	"github.com/sigstore/rekor-tiles/v2/pkg/note"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/ztci/ztci/attest/ca"
@@ -73,18 +75,40 @@ func (t *TrustedRoot) AddTimestampAuthority(uri string, chain []*x509.Certificat
 	return t
 }
 
-// AddTransparencyLog trusts a Rekor log (v1 or v2) by its public key, from
-// start. Its log ID is the SHA-256 of the key's PKIX encoding.
-func (t *TrustedRoot) AddTransparencyLog(baseURL string, pub crypto.PublicKey, start time.Time) *TrustedRoot {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.fail(fmt.Errorf("%w: transparency log %q: %w", ErrTrustedRoot, baseURL, err))
+// AddTransparencyLog trusts a Rekor log by its public key from start.
+// version is the Rekor API version: 1 (log ID = SHA-256 of the PKIX key) or
+// 2 (log ID as rekor-tiles computes it, from the key and the checkpoint
+// origin). For Rekor v2, baseURL's host name must be the log's checkpoint
+// origin (rekor-tiles' --hostname): verifiers check checkpoints against it.
+func (t *TrustedRoot) AddTransparencyLog(baseURL string, version uint32, pub crypto.PublicKey, start time.Time) *TrustedRoot {
+	var id []byte
+	switch version {
+	case 1:
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.fail(fmt.Errorf("%w: transparency log %q: %w", ErrTrustedRoot, baseURL, err))
+			return t
+		}
+		sum := sha256.Sum256(der)
+		id = sum[:]
+	case 2:
+		u, err := url.Parse(baseURL)
+		if err != nil || u.Hostname() == "" {
+			t.fail(fmt.Errorf("%w: transparency log %q: base URL needs a host name", ErrTrustedRoot, baseURL))
+			return t
+		}
+		_, id, err = note.KeyHash(u.Hostname(), pub)
+		if err != nil {
+			t.fail(fmt.Errorf("%w: transparency log %q: %w", ErrTrustedRoot, baseURL, err))
+			return t
+		}
+	default:
+		t.fail(fmt.Errorf("%w: transparency log %q: Rekor API version %d, want 1 or 2", ErrTrustedRoot, baseURL, version))
 		return t
 	}
-	id := sha256.Sum256(der)
-	t.tlogs[hex.EncodeToString(id[:])] = &root.TransparencyLog{
+	t.tlogs[hex.EncodeToString(id)] = &root.TransparencyLog{
 		BaseURL:             baseURL,
-		ID:                  id[:],
+		ID:                  id,
 		ValidityPeriodStart: start,
 		HashFunc:            crypto.SHA256,
 		PublicKey:           pub,
