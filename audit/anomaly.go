@@ -82,7 +82,7 @@ func NewDetector(out Sink, opts ...Option) (*Detector, error) {
 	}
 	return &Detector{
 		out: out, learn: o.learnEvents, burstN: o.burstCount, burstWin: o.burstWindow,
-		workStart: o.workStart, workEnd: o.workEnd, loc: o.location, maxIDs: o.maxIdentites, maxPairs: o.maxPairs,
+		workStart: o.workStart, workEnd: o.workEnd, loc: o.location, maxIDs: o.maxIdentities, maxPairs: o.maxPairs,
 		ids: map[string]*list.Element{}, lru: list.New(),
 	}, nil
 }
@@ -131,7 +131,7 @@ func WithMaxIdentities(n int) Option {
 		if n < 1 {
 			return fmt.Errorf("want n >= 1, got %d", n)
 		}
-		o.maxIdentites = n
+		o.maxIdentities = n
 		return nil
 	}}
 }

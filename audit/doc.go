@@ -1,6 +1,94 @@
 // Package audit records who did what: structured events, sinks that return
-// errors (audit is not logging), and a tamper-evident log.
+// errors (audit is not logging), a tamper-evident crash-safe log, a
+// UEBA-lite anomaly detector and a kill switch.
 //
-// Every other ztci package emits an [Event] through a [Sink] it is given. audit
-// links no heavy dependency, so every package may import it.
+// Every other ztci package emits an [Event] through a [Sink] it is given.
+// audit links no heavy dependency, so every package may import it; the NATS
+// JetStream sink lives in [github.com/ztci/ztci/audit/natsink].
+//
+// # Events
+//
+// [Event] says who ([Actor]) did what (Action, Resource), with which
+// [Outcome], why (Reason, PolicyRevision, Violations), when, and how it
+// correlates with jobs, runs and traces ([Correlation]). [Encode] gives its
+// stable JSON form (pinned by a golden test; fields are only ever added) and
+// [Decode] parses untrusted JSON strictly. [ToCloudEvent] wraps an event in a
+// CloudEvents 1.0 envelope. [HMAC] replaces sensitive fields with keyed
+// hashes, as Vault's audit devices do, so events stay joinable without
+// revealing values.
+//
+// # Sinks
+//
+// A [Sink] has one method, Write(ctx, Event) error, and a nil error means
+// the event was recorded by the sink's definition of durable. Provided:
+// [JSONLines] (any io.Writer, optionally as CloudEvents), [Log] (durable
+// file), [Webhook] (HTTP, batched, retried, bounded buffer with a
+// [BackPressure] policy), [SlogSink] (development), [FanOut], [HMAC.Sink],
+// [KillSwitch] and [Detector] (stream processors).
+//
+// # Tamper-evident log
+//
+// [Open] returns a [Log]: an append-only file whose entries are the leaves
+// of an RFC 6962 Merkle tree (github.com/transparency-dev/merkle), with
+// Ed25519-signed checkpoints in the C2SP tlog-checkpoint / signed-note format
+// written into the file periodically. Appends are group-committed with fsync
+// and return only once durable; after a crash, Open truncates a torn tail and
+// keeps every acknowledged entry. [Log.InclusionProof] and
+// [Log.ConsistencyProof] serve proofs that a [Verifier], holding only the
+// log's origin and public key, checks offline; [Verifier.Log] walks a whole
+// log and reports the first bad line as a [*LogError].
+//
+//	log, err := audit.Open(ctx, "/var/lib/ztci/audit.log", "example.com/ztci/audit/prod", key)
+//	if err != nil { ... }
+//	defer log.Close()
+//	sink := audit.FanOut(log, webhook)          // give sink to secrets, policy...
+//	r, err := log.Append(ctx, event)            // durable when err == nil
+//	cp, err := log.Checkpoint(ctx)              // signed
+//	proof, err := log.InclusionProof(r.Index, cp.Size)
+//	err = verifier.Inclusion(cp, r.Index, r.Entry, proof) // anyone, offline
+//
+// The file is line-oriented text: a header "ztci-audit-log/v1 <origin>",
+// entries "e <index> <crc32c> <event JSON>", and checkpoints
+// "c <base64 signed note>". The Merkle leaf is the event JSON as stored.
+//
+// # Mapping onto OCSF
+//
+// Events map onto the OCSF 1.x API Activity class (class_uid 6003) as
+// follows; fields without an OCSF home go to "unmapped":
+//
+//	id               metadata.uid
+//	time             time (epoch milliseconds)
+//	source           metadata.product.feature.name (product.name "ztci")
+//	action           api.operation; activity_id 99 (Other)
+//	outcome          status_id: allow, success → 1 (Success);
+//	                 deny, failure, error → 2 (Failure); status ← outcome;
+//	                 for allow/deny also disposition_id 1 (Allowed) / 2 (Blocked)
+//	actor.id         actor.user.uid (actor.user.type ← actor.kind)
+//	actor.claims     actor.user attributes / unmapped.claims
+//	resource         resources[0].uid
+//	reason           status_detail
+//	policy_revision  policy.version (policy.name ← source)
+//	violations       unmapped.violations
+//	correlation      metadata.correlation_uid ← run_id; trace_id → trace.uid
+//	                 (OCSF 1.4+), job_id → unmapped.job_id
+//	attributes       unmapped.attributes
+//
+// # Security contract
+//
+//   - A sink error means "may not be recorded": components that must audit
+//     fail the audited action. Every constructor validates its inputs and
+//     rejects options meant for another constructor.
+//   - Events carry no secrets by contract; [HMAC] hides identifying values.
+//     The HMAC key never appears in String, GoString, LogValue or JSON.
+//   - The log detects corruption, reordering, duplication, removal,
+//     truncation, checkpoints signed by another key and logs of another
+//     instance (origin), each with its line and entry index. Accidental
+//     corruption is located at the exact entry; a rewrite that also fixes
+//     checksums is located at the first checkpoint after it. Entries after
+//     the last checkpoint are not yet covered by a signature
+//     ([Report.Unsigned]); checkpoint often enough for your threat model.
+//   - [Open] verifies an existing log before appending and refuses a log it
+//     cannot verify; after a write or fsync error the log refuses appends.
+//   - [KillSwitch] marks take effect before they are audited; clearing a mark
+//     takes effect only once audited.
 package audit

@@ -38,33 +38,29 @@ type options struct {
 	noSync          bool
 
 	// Webhook.
-	httpClient    *http.Client
-	batchMax      int
-	batchDelay    time.Duration
-	bufferSize    int
-	policy        BackPressure
-	attempts      int
-	backoffBase   time.Duration
-	backoffMax    time.Duration
-	maxRespBody   int64
-	requestTimout time.Duration
+	httpClient     *http.Client
+	batchMax       int
+	batchDelay     time.Duration
+	bufferSize     int
+	policy         BackPressure
+	attempts       int
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	maxRespBody    int64
+	requestTimeout time.Duration
 
 	// JSONLines.
 	cloudEvents bool
 
-	// KillSwitch.
-	auditSink Sink
-	trigger   string
-
 	// Detector.
-	learnEvents  int
-	burstCount   int
-	burstWindow  time.Duration
-	workStart    int
-	workEnd      int
-	location     *time.Location
-	maxIdentites int
-	maxPairs     int
+	learnEvents   int
+	burstCount    int
+	burstWindow   time.Duration
+	workStart     int
+	workEnd       int
+	location      *time.Location
+	maxIdentities int
+	maxPairs      int
 }
 
 func defaults() options {
@@ -81,15 +77,14 @@ func defaults() options {
 		backoffBase:     100 * time.Millisecond,
 		backoffMax:      5 * time.Second,
 		maxRespBody:     64 << 10,
-		requestTimout:   10 * time.Second,
-		trigger:         ActionCompromiseDetected,
+		requestTimeout:  10 * time.Second,
 		learnEvents:     20,
 		burstCount:      100,
 		burstWindow:     time.Minute,
 		workStart:       7,
 		workEnd:         19,
 		location:        time.UTC,
-		maxIdentites:    100_000,
+		maxIdentities:   100_000,
 		maxPairs:        1_000,
 	}
 }

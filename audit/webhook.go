@@ -265,7 +265,7 @@ func (w *Webhook) post(body []byte) error {
 }
 
 func (w *Webhook) attempt(body []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), w.o.requestTimout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.o.requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {

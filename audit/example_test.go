@@ -1,0 +1,188 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+)
+
+func exampleEvent(id string) audit.Event {
+	return audit.Event{
+		ID:       id,
+		Time:     time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		Source:   "ztci/secrets",
+		Action:   "secrets.lease.issue",
+		Outcome:  audit.OutcomeAllow,
+		Actor:    audit.Actor{ID: "spiffe://example.org/ci/runner", Kind: "workload"},
+		Resource: "secret:db-password",
+	}
+}
+
+// A log signs checkpoints; anyone holding only its origin and public key
+// verifies, offline, that an event is in the log and that the log only grew.
+func Example_proofVerifiedOffline() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "audit-example")
+	defer os.RemoveAll(dir)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
+	const origin = "example.com/ztci/audit/prod"
+
+	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	if err != nil {
+		panic(err)
+	}
+	defer log.Close()
+	var receipts []audit.Receipt
+	for _, id := range []string{"e1", "e2", "e3"} {
+		r, err := log.Append(ctx, exampleEvent(id))
+		if err != nil {
+			panic(err)
+		}
+		receipts = append(receipts, r)
+	}
+	old, _ := log.Checkpoint(ctx)
+	r4, _ := log.Append(ctx, exampleEvent("e4"))
+	cp, _ := log.Checkpoint(ctx)
+	incl, _ := log.InclusionProof(receipts[1].Index, cp.Size)
+	cons, _ := log.ConsistencyProof(old.Size, cp.Size)
+
+	// Offline, with the public key only: what travels is the signed
+	// checkpoint, the entry bytes, its index and the proof hashes.
+	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	fmt.Println("checkpoint size:", cp.Size)
+	fmt.Println("e2 included:", v.Inclusion(cp, receipts[1].Index, receipts[1].Entry, incl) == nil)
+	fmt.Println("e4 at index 1:", v.Inclusion(cp, 1, r4.Entry, incl) == nil)
+	fmt.Println("append-only since size 3:", v.Consistency(old, cp, cons) == nil)
+	// Output:
+	// checkpoint size: 4
+	// e2 included: true
+	// e4 at index 1: false
+	// append-only since size 3: true
+}
+
+// Verifier.Log walks a log and reports the first bad line.
+func ExampleVerifier_Log() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "audit-example")
+	defer os.RemoveAll(dir)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	const origin = "example.com/ztci/audit/prod"
+	path := filepath.Join(dir, "audit.log")
+	log, _ := audit.Open(ctx, path, origin, key)
+	for _, id := range []string{"e1", "e2", "e3"} {
+		_ = log.Write(ctx, exampleEvent(id))
+	}
+	_ = log.Close() // signs a final checkpoint
+
+	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	f, _ := os.Open(path)
+	rep, err := v.Log(ctx, f)
+	f.Close()
+	fmt.Println(rep.Entries, rep.Checkpoints, rep.Unsigned, err)
+
+	// Tamper: rename the second event in the file.
+	b, _ := os.ReadFile(path)
+	_, err = v.Log(ctx, bytes.NewReader(bytes.Replace(b, []byte(`"id":"e2"`), []byte(`"id":"eX"`), 1)))
+	var le *audit.LogError
+	if errors.As(err, &le) {
+		fmt.Println("line", le.Line, "entry", le.Index, errors.Is(err, audit.ErrCorruptEntry))
+	}
+	// Output:
+	// 3 1 0 <nil>
+	// line 3 entry 1 true
+}
+
+func ExampleNewHMAC() {
+	key := []byte("0123456789abcdef0123456789abcdef") // a real secret in production
+	h, _ := audit.NewHMAC(key, audit.FieldActorID)
+	e := h.Apply(exampleEvent("e1"))
+	fmt.Println(e.Actor.ID)
+	fmt.Println(h) // the key never prints
+	// Output:
+	// hmac-sha256:5fa7b4ee55bce4f8073a51d4ecd35b081a23eae986cfd80ef05ade2eb7dc8b23
+	// audit.HMAC{key:[REDACTED]}
+}
+
+func ExampleNewJSONLines() {
+	s, _ := audit.NewJSONLines(os.Stdout)
+	_ = s.Write(context.Background(), exampleEvent("e1"))
+	// Output:
+	// {"id":"e1","time":"2026-11-22T10:00:00Z","source":"ztci/secrets","action":"secrets.lease.issue","outcome":"allow","actor":{"id":"spiffe://example.org/ci/runner","kind":"workload"},"resource":"secret:db-password"}
+}
+
+func ExampleToCloudEvent() {
+	ce, _ := audit.ToCloudEvent(exampleEvent("e1"))
+	fmt.Println(ce.SpecVersion, ce.ID, ce.Source, ce.Type, ce.Subject)
+	// Output:
+	// 1.0 e1 ztci/secrets dev.ztci.audit.secrets.lease.issue secret:db-password
+}
+
+func ExampleFanOut() {
+	jl, _ := audit.NewJSONLines(io.Discard)
+	broken := audit.SinkFunc(func(context.Context, audit.Event) error { return fmt.Errorf("disk full") })
+	err := audit.FanOut(jl, broken).Write(context.Background(), exampleEvent("e1"))
+	fmt.Println(err != nil) // one failing sink fails the write: audit fails closed
+	// Output:
+	// true
+}
+
+func ExampleNewWebhook() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("received", r.Header.Get("Content-Type"))
+	}))
+	defer srv.Close()
+	wh, _ := audit.NewWebhook(srv.URL, audit.WithBatch(100, 10*time.Millisecond), audit.WithBuffer(1024, audit.Reject))
+	defer wh.Close()
+	err := wh.Write(context.Background(), exampleEvent("e1")) // returns once the endpoint acknowledged
+	fmt.Println("acknowledged:", err == nil)
+	// Output:
+	// received application/cloudevents-batch+json
+	// acknowledged: true
+}
+
+func ExampleNewKillSwitch() {
+	ctx := context.Background()
+	auditLog, _ := audit.NewJSONLines(io.Discard)
+	ks, _ := audit.NewKillSwitch(auditLog)
+	var checker audit.CompromiseChecker = ks // give this to secrets and policy gates
+
+	// A runtime-security detector reports a compromised runner.
+	_ = ks.Write(ctx, audit.Event{
+		ID: "falco-1", Time: time.Now(), Source: "falco", Action: audit.ActionCompromiseDetected,
+		Outcome: audit.OutcomeSuccess, Actor: audit.Actor{ID: "falco/runtime"},
+		Reason:     "shell spawned in build container",
+		Attributes: map[string]string{audit.AttrCompromisedID: "spiffe://example.org/ci/runner"},
+	})
+	fmt.Println(checker.Compromised("spiffe://example.org/ci/runner"))
+	fmt.Println(checker.Compromised("spiffe://example.org/ci/other"))
+	// Output:
+	// true
+	// false
+}
+
+func ExampleNewDetector() {
+	ctx := context.Background()
+	out := audit.SinkFunc(func(_ context.Context, a audit.Event) error {
+		fmt.Println(a.Action+":", a.Reason)
+		return nil
+	})
+	d, _ := audit.NewDetector(out, audit.WithLearning(3), audit.WithWorkingHours(8, 18, time.UTC))
+	for i := range 3 {
+		_ = d.Write(ctx, exampleEvent(fmt.Sprint("e", i)))
+	}
+	odd := exampleEvent("e9")
+	odd.Resource = "secret:prod-signing-key"
+	_ = d.Write(ctx, odd)
+	// Output:
+	// audit.anomaly.first_seen: spiffe://example.org/ci/runner used action "secrets.lease.issue" on resource "secret:prod-signing-key" for the first time in 3 events
+}
