@@ -1,0 +1,166 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// viaJSON is the value OPA would build from in's JSON encoding.
+func viaJSON(t testing.TB, in *Input) ast.Value {
+	t.Helper()
+	raw, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var m any
+	if err := d.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ast.InterfaceToValue(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// fill sets every string field of a struct to its name, every bool to true
+// and every int to 7, recursively through pointers and single-element
+// slices, so that a field the direct conversion forgets shows up.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		fill(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i))
+			}
+		}
+	case reflect.String:
+		v.SetString("s-" + v.Type().Name())
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int:
+		v.SetInt(7)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 1, 1)
+		fill(s.Index(0))
+		v.Set(s)
+	case reflect.Map:
+		v.Set(reflect.ValueOf(map[string]any{"k": []any{"v", json.Number("1.5"), true, nil}}))
+	}
+}
+
+func TestInputValueMatchesJSON(t *testing.T) {
+	t.Parallel()
+	var full Input
+	fill(reflect.ValueOf(&full))
+	for _, tc := range []struct {
+		name string
+		in   Input
+	}{
+		{name: "zero", in: Input{}},
+		{name: "every field set", in: full},
+		{name: "empty lists", in: Input{Pipeline: &Pipeline{Jobs: []PipelineJob{}}, Artifacts: []Artifact{}, Secrets: &SecretsRequest{}}},
+		{name: "nil manifest", in: Input{Manifests: []map[string]any{nil, {"kind": "Pod"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tc.in.toValue()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := viaJSON(t, &tc.in); got.Compare(want) != 0 {
+				t.Fatalf("direct conversion differs from JSON:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+// TestClaimsValueMatchesJSON fails when identity.Claims gains a field
+// claimsValue does not convert.
+func TestClaimsValueMatchesJSON(t *testing.T) {
+	t.Parallel()
+	var c identity.Claims
+	fill(reflect.ValueOf(&c))
+	in := Input{Artifacts: []Artifact{{Signer: Signer{Claims: c}}}}
+	got, err := in.toValue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := viaJSON(t, &in); got.Compare(want) != 0 {
+		t.Fatalf("claims conversion is stale:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestDecodeInput(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, doc string
+		ok        bool
+	}{
+		{name: "valid", doc: `{"action":"deploy","job":{"repository":"acme/app","protected":true},"manifests":[{"kind":"Pod","spec":{"n":1e400}}]}`, ok: true},
+		{name: "empty object", doc: `{}`, ok: true},
+		{name: "array", doc: `[{"action":"deploy"}]`},
+		{name: "string", doc: `"deploy"`},
+		{name: "null", doc: `null`},
+		{name: "empty", doc: ``},
+		{name: "unknown field", doc: `{"action":"deploy","job":{"protectd":true}}`},
+		{name: "duplicate key", doc: `{"action":"x","action":"deploy"}`},
+		{name: "nested duplicate key", doc: `{"job":{"ref":"refs/heads/main","ref":"refs/heads/evil"}}`},
+		{name: "trailing data", doc: `{"action":"deploy"} {"action":"x"}`},
+		{name: "wrong type", doc: `{"job":{"protected":"true"}}`},
+		{name: "truncated", doc: `{"action":"deploy"`},
+		{name: "too deep", doc: `{"manifests":[` + strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200) + `]}`},
+		{name: "too large", doc: `{"action":"` + strings.Repeat("a", MaxInputBytes) + `"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := DecodeInput(strings.NewReader(tc.doc))
+			if tc.ok != (err == nil) || (err != nil && (!errors.Is(err, ErrInvalidInput) || !errors.Is(err, ErrNoDecision))) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
+
+func FuzzDecodeInput(f *testing.F) {
+	f.Add([]byte(`{"action":"deploy","job":{"id":"x","protected":true,"approvals":[{"name":"a","by":"b"}]},"artifacts":[{"name":"n","digest":"sha256:00","verified":true,"signer":{"san":"s","issuer":"i","claims":{"ref":"r","ref_protected":true}},"attestations":[{"predicate_type":"p","provenance":{"builder_id":"b","external_parameters":{"x":[1,2.5,null]}},"scan":{"critical":1,"findings":[{"id":"CVE"}]}}]}]}`))
+	f.Add([]byte(`{"pipeline":{"platform":"circleci","uses":["circleci/node@5.1.0"],"jobs":[{"name":"d","requires":["hold"],"steps":[{"uses":"actions/checkout@v4","privileged":true}]}],"raw":{"version":2.1}}}`))
+	f.Add([]byte(`{"secrets":{"names":["prod/db"]},"terraform_plan":{"resource_changes":[]},"manifests":[{"kind":"Pod"}]}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Add([]byte(`{"manifests":[{"n":12345678901234567890123}]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		in, err := DecodeInput(bytes.NewReader(doc))
+		if err != nil {
+			if !errors.Is(err, ErrInvalidInput) {
+				t.Fatalf("error does not wrap ErrInvalidInput: %v", err)
+			}
+			return
+		}
+		got, err := in.toValue()
+		if err != nil {
+			if !errors.Is(err, ErrInvalidInput) {
+				t.Fatalf("conversion error does not wrap ErrInvalidInput: %v", err)
+			}
+			return
+		}
+		if want := viaJSON(t, &in); got.Compare(want) != 0 {
+			t.Fatalf("direct conversion differs from JSON:\n got %v\nwant %v", got, want)
+		}
+	})
+}
