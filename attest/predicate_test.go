@@ -41,7 +41,9 @@ func TestPredicates(t *testing.T) {
 		{name: "provenance bad dependency digest", pred: prov(func(p *attest.Provenance) {
 			p.BuildDefinition.ResolvedDependencies = []attest.ResourceDescriptor{{Name: "d", Digest: attest.DigestSet{"sha1": "xyz"}}}
 		}), want: attest.ErrDigestEncoding},
-		{name: "provenance no builder id", pred: prov(func(p *attest.Provenance) { p.RunDetails.Builder = attest.Builder{Version: map[string]string{"a": "1"}} }), want: attest.ErrBuilderIDRequired},
+		{name: "provenance no builder id", pred: prov(func(p *attest.Provenance) {
+			p.RunDetails.Builder = attest.Builder{Version: map[string]string{"a": "1"}}
+		}), want: attest.ErrBuilderIDRequired},
 		{name: "nil provenance", pred: (*attest.Provenance)(nil), want: attest.ErrBuildDefinitionRequired},
 		{name: "spdx", pred: attest.SPDX([]byte(`{"spdxVersion":"SPDX-2.2","SPDXID":"SPDXRef-DOCUMENT"}`)), wantType: "https://spdx.dev/Document/v2.2"},
 		{name: "spdx wrong id", pred: attest.SPDX([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"x"}`)), want: attest.ErrSBOMFormat},
