@@ -51,6 +51,20 @@ var (
 	ErrIssue = errors.New("svid: issuance failed")
 )
 
+// URIError reports a SPIFFE ID that is valid but that Go's crypto/x509
+// cannot carry in a certificate's URI SAN (for example a trust domain with a
+// trailing dot, which x509 rejects as an invalid domain).
+type URIError struct {
+	ID  string
+	Err error
+}
+
+func (e *URIError) Error() string {
+	return fmt.Sprintf("%v: %q cannot be encoded in an X.509 URI SAN: %v", ErrConfig, e.ID, e.Err)
+}
+
+func (e *URIError) Unwrap() error { return ErrConfig }
+
 // IDError reports a SPIFFE ID the issuer refuses.
 type IDError struct {
 	ID          string
@@ -194,7 +208,7 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 	}
 	caCert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: CA certificate: %v", ErrIssue, err)
+		return nil, &URIError{ID: td.IDString(), Err: err}
 	}
 	jwtKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -288,7 +302,7 @@ func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Tim
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: certificate: %v", ErrIssue, err)
+		return nil, &URIError{ID: id.String(), Err: err}
 	}
 	if err := i.audit(ctx, id, "identity.svid.x509.issue", "x509-svid:"+hex.EncodeToString(leaf.SerialNumber.Bytes()), na); err != nil {
 		return nil, err
@@ -299,6 +313,9 @@ func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Tim
 // JWTSVID issues a JWT-SVID for id and the audiences (at least one, none
 // empty), valid for the configured TTL and never past notAfter when it is
 // non-zero. The token is a bearer credential: hand it only to id's workload.
+// The result comes from go-spiffe's parser, which checks the token's times
+// against the wall clock, so an issuer with a [WithClock] far from it cannot
+// issue JWT-SVIDs.
 func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time, audience string, more ...string) (*jwtsvid.SVID, error) {
 	if err := i.checkID(id); err != nil {
 		return nil, err

@@ -1,0 +1,21 @@
+// Package svid is an embedded SPIFFE issuer: a per-runner CA that signs
+// short-lived X.509-SVIDs and JWT-SVIDs for jobs, using only the standard
+// library's x509 and go-jose (no sigstore-go).
+//
+//	iss, _ := svid.NewIssuer(spiffeid.RequireTrustDomainFromString("ci.example.com"))
+//	x, _ := iss.X509SVID(ctx, spiffeid.RequireFromPath(td, "/ci/job/42"), tokenExpiry)
+//	j, _ := iss.JWTSVID(ctx, id, time.Time{}, "https://vault.example.com")
+//	cfg, _ := mtls.ServerConfig(x, iss, authz) // *Issuer is an x509bundle.Source
+//
+// [ParseX509] loads an SVID written to disk by a SPIFFE agent, checking its
+// validity period, which go-spiffe's parser does not.
+//
+// Security contract: keys are generated in memory (P-256) and never
+// exported; the CA has path length 0 and a lifetime of 24h by default;
+// X.509-SVIDs carry exactly one URI SAN, digitalSignature only, are never
+// CAs, live 1h by default (at most 24h) and never past the caller's limit or
+// the CA; JWT-SVIDs need a non-empty audience and live 5 minutes by
+// default; IDs outside the trust domain or without a path are refused
+// ([ErrID]); with [WithAudit] every issuance is audited and an audit failure
+// withholds the SVID.
+package svid

@@ -1,0 +1,22 @@
+// Package workload serves and consumes the SPIFFE Workload API.
+//
+// [Server] speaks go-spiffe's published Workload API protobuf over gRPC on a
+// unix socket, issuing from an embedded identity/svid issuer, so any
+// SPIFFE-aware tool inside a job can fetch its SVID from the runner. An
+// [Attestor] decides which SPIFFE ID a caller gets: [FixedID] for a socket
+// per job, [UID] from the caller's SO_PEERCRED.
+//
+//	l, _ := workload.Listen("/run/ztci/job-42.sock", 0o600)
+//	srv, _ := workload.NewServer(issuer, workload.FixedID(jobID))
+//	go srv.Serve(ctx, l)
+//	defer srv.Close()
+//
+// [Open] is the client side: live sources from any Workload API (SPIRE or
+// [Server]) through go-spiffe's workloadapi, closed with one Close.
+//
+// Security contract: the Workload API security header is required; callers
+// the attestor refuses get PermissionDenied and nothing else; a caller may
+// request a JWT-SVID only for its own ID; X.509-SVIDs are re-sent at half
+// their lifetime; private keys go only to the attested caller; Close ends
+// every stream and Serve returns.
+package workload
