@@ -1,6 +1,7 @@
 // Package attest produces what a CI job signs: in-toto v1 Statements about
 // its artifacts, with SLSA provenance, SBOM, test-result or custom
-// predicates, signed into Sigstore bundles (v0.3, DSSE).
+// predicates, signed into Sigstore bundles (v0.3, DSSE) that any Sigstore
+// verifier accepts.
 //
 // # Statements
 //
@@ -8,15 +9,62 @@
 // encoding/json form is exactly the in-toto v1 JSON (_type, predicateType);
 // the upstream protobuf type is deliberately not part of this API.
 // ParseStatement is strict: one JSON object, no duplicate keys, exact field
-// names, the in-toto validation rules. Errors wrap ErrInvalidStatement and a
-// finer sentinel (ErrSubjectRequired, ErrDigestLength, ...), so callers use
-// errors.Is.
+// names (no case folding), the in-toto validation rules. Errors wrap
+// ErrInvalidStatement and a finer sentinel (ErrSubjectRequired,
+// ErrDigestLength, ...), so callers use errors.Is.
 //
 // Digest semantics: named standard algorithms carry lowercase hex of their
 // exact length; git object digests (gitCommit, gitTree, gitBlob, gitTag) may
 // be SHA-1 (40) or SHA-256 (64) hex, as in the current spec text (the
 // released upstream Go library v1.2.0 accepts only 40). Algorithms the spec
 // does not name are accepted in a DigestSet and ignored, as the spec
-// requires; ParseDigest, used for "sha256:<hex>" strings, accepts only named
-// algorithms.
+// requires; ParseDigest ("sha256:<hex>") and Sign require a named algorithm
+// (ErrUnknownAlgorithm).
+//
+// Subjects come from files and readers (SubjectFromFile, SubjectFromReader:
+// streaming SHA-256, SHA-384/512 on request, constant memory) or OCI
+// descriptors (SubjectFromOCI). Predicates implement Predicate: *Provenance
+// (SLSA v1.0), SPDX and CycloneDX (passed through, rejected when not what
+// they claim), *TestResult and Custom.
+//
+// # Signing
+//
+// A Signer turns a DSSE payload into bundle JSON. BundleSigner, built on
+// sigstore-go's sign package, comes in three kinds:
+//
+//   - NewKeySigner: any crypto.Signer (ECDSA P-256/384/521, Ed25519,
+//     RSA ≥ 2048); the bundle carries a public-key hint.
+//   - NewCASigner: an ephemeral key per signature, certified for a few
+//     minutes by an embedded CA (package attest/ca) for the job's identity.
+//   - NewFulcioSigner: keyless, through a Fulcio URL and an OIDC token.
+//
+// Certificate signers require a timestamp authority (the embedded one of
+// package attest/tsa, or any RFC 3161 TSA with the Sigstore API) so bundles
+// stay verifiable after the certificate expires. Rekor (v1 or v2) is
+// optional. Nothing in the default path touches the network: the embedded
+// CA and TSA run in process.
+//
+//	authority, _ := ca.New(ca.WithDir(caDir))
+//	stamps, _ := tsa.New(tsa.WithDir(tsaDir))
+//	signer, _ := attest.NewCASigner(authority.IssuerFor(job), attest.WithEmbeddedTimestampAuthority(stamps.Handler()))
+//	sub, _ := attest.SubjectFromFile(ctx, "dist/app.tar.gz")
+//	st, _ := attest.NewStatement([]attest.ResourceDescriptor{sub}, &attest.Provenance{...})
+//	bundleJSON, err := attest.Sign(ctx, signer, st)
+//
+// # Trust
+//
+// TrustedRoot writes the Sigstore trusted_root.json that verifiers load
+// (sigstore-go's root.NewTrustedRootFromJSON, cosign --trusted-root, gh
+// attestation verify --custom-trusted-root): AddEmbeddedCA and
+// AddEmbeddedTSA include retired roots after rotation, each for the period
+// it was active; AddCertificateAuthority, AddTimestampAuthority and
+// AddTransparencyLog take any other Sigstore service's published material.
+//
+// # Security contract
+//
+// Invalid input never yields a bundle: Sign validates the Statement first;
+// weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
+// ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
+// tokens are never logged or put in errors. Bundles from the embedded CA
+// carry no SCTs; verifiers must not require certificate transparency for it.
 package attest
