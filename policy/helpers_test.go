@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
 )
 
@@ -126,4 +127,12 @@ func rules(d policy.Decision) []string {
 		out = append(out, v.Rule)
 	}
 	return out
+}
+
+func identityFor(repo string) identity.Identity {
+	return identity.Identity{
+		Issuer:  ghIssuer,
+		Subject: "repo:" + repo + ":ref:refs/heads/main",
+		Claims:  identity.Claims{Repository: repo, Ref: "refs/heads/main", RefProtected: true},
+	}
 }

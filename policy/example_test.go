@@ -1,0 +1,99 @@
+package policy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing/fstest"
+
+	"github.com/ztci/ztci/policy"
+)
+
+// The built-in deploy gate denies an artifact signed by an identity that is
+// not allowed, deployed from an unprotected branch, and says why.
+func Example() {
+	ctx := context.Background()
+	config := map[string]any{"ztci": map[string]any{"config": map[string]any{"deploy": map[string]any{
+		"signers":  []any{map[string]any{"san": "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", "issuer": "https://token.actions.githubusercontent.com"}},
+		"builders": []any{"https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"},
+		"sources":  []any{"git+https://github.com/acme/app"},
+	}}}}
+	eval, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(config)))
+	if err != nil {
+		panic(err)
+	}
+	defer eval.Close()
+
+	signer := policy.Signer{SAN: "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main", Issuer: "https://token.actions.githubusercontent.com"}
+	d, err := eval.Evaluate(ctx, policy.Input{
+		Action: policy.ActionDeploy,
+		Job:    policy.Job{ID: "https://token.actions.githubusercontent.com#repo:acme/app:ref:refs/heads/feature", Repository: "acme/app", Ref: "refs/heads/feature"},
+		Artifacts: []policy.Artifact{{
+			Name: "ghcr.io/acme/app", Digest: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Verified: true,
+			Signer: signer,
+			Attestations: []policy.Attestation{{
+				PredicateType: "https://slsa.dev/provenance/v1",
+				Signer:        signer,
+				Provenance:    &policy.Provenance{BuilderID: "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main", SourceRepository: "git+https://github.com/mallory/fork"},
+			}},
+		}},
+	})
+	if err != nil {
+		fmt.Println("could not decide, deny:", err)
+		return
+	}
+	fmt.Println("allowed:", d.Allowed)
+	for _, v := range d.Violations {
+		fmt.Println(v.Rule)
+	}
+	// Output:
+	// allowed: false
+	// deploy.provenance_missing
+	// deploy.signer_not_allowed
+	// deploy.unprotected_ref
+}
+
+// A policy of your own, from an fs.FS (an embed.FS in real code), with its
+// own decision rule.
+func ExampleNew() {
+	policies := fstest.MapFS{
+		"acme/gate.rego": {Data: []byte(`package acme.gate
+
+violations contains {"rule": "acme.repo", "message": sprintf("repository %q may not deploy", [input.job.repository]), "value": input.job.repository} if {
+	not input.job.repository in data.acme.repos
+}
+
+decision := {"allow": count(violations) == 0, "violations": violations}`)},
+		"acme/data.json": {Data: []byte(`{"repos": ["acme/app"]}`)},
+	}
+	eval, err := policy.New(context.Background(), policy.FS(policies), policy.WithQuery("data.acme.gate.decision"))
+	if err != nil {
+		panic(err)
+	}
+	defer eval.Close()
+	d, _ := eval.Evaluate(context.Background(), policy.Input{Job: policy.Job{Repository: "evil/app"}})
+	fmt.Println(d.Allowed, d.Violations[0])
+	// Output: false acme.repo: repository "evil/app" may not deploy
+}
+
+// Warn mode allows but reports what enforce mode would deny.
+func ExampleWithMode() {
+	eval, err := policy.New(context.Background(),
+		policy.Merge(policy.Builtin(), policy.Data(map[string]any{})),
+		policy.WithMode(policy.Warn))
+	if err != nil {
+		panic(err)
+	}
+	defer eval.Close()
+	d, _ := eval.Evaluate(context.Background(), policy.SecretsInput(identityFor("acme/app"), "prod/db-password"))
+	fmt.Println(d.Allowed, d.PolicyAllowed, d.Violations[0].Rule)
+	// Output: true false secrets.not_granted
+}
+
+// A policy that does not compile is an error, never an empty policy.
+func ExampleCompileError() {
+	_, err := policy.New(context.Background(), policy.FS(fstest.MapFS{"p.rego": {Data: []byte("package p\ndecision := {")}}))
+	var ce *policy.CompileError
+	fmt.Println(errors.Is(err, policy.ErrLoad), errors.As(err, &ce))
+	// Output: true true
+}
