@@ -41,20 +41,30 @@ func (e Event) Validate() error {
 // fields are only ever added, never renamed. Encode rejects events that fail
 // [Event.Validate].
 func Encode(e Event) ([]byte, error) {
+	p, err := encodePrefixed(e)
+	if err != nil {
+		return nil, err
+	}
+	return p[1:], nil
+}
+
+// encodePrefixed is Encode with one scratch byte before the JSON (see
+// hashLeafPrefixed).
+func encodePrefixed(e Event) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	e.Time = e.Time.UTC()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := bytes.NewBuffer(make([]byte, 1, 512))
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(e); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	b := buf.Bytes()
 	b = b[:len(b)-1] // Encoder adds '\n'
-	if len(b) > MaxEventSize {
-		return nil, &FieldError{Field: "(event)", Want: fmt.Sprintf("at most %d bytes encoded", MaxEventSize), Got: fmt.Sprintf("%d bytes", len(b))}
+	if len(b)-1 > MaxEventSize {
+		return nil, &FieldError{Field: "(event)", Want: fmt.Sprintf("at most %d bytes encoded", MaxEventSize), Got: fmt.Sprintf("%d bytes", len(b)-1)}
 	}
 	return b, nil
 }

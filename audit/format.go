@@ -12,7 +12,6 @@ import (
 	"strconv"
 
 	"github.com/transparency-dev/merkle/compact"
-	"github.com/transparency-dev/merkle/rfc6962"
 )
 
 // The log file is line-oriented text:
@@ -34,7 +33,7 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+var rangeFactory = compact.RangeFactory{Hash: hashChildren}
 
 func appendEntryLine(dst []byte, index uint64, line []byte) []byte {
 	dst = append(dst, 'e', ' ')
@@ -184,7 +183,7 @@ func (s *scanner) entry(b []byte) error {
 		}
 		crc = crc<<4 | uint32(d)
 	}
-	event := b[9:]
+	event := b[9:] // b[8] is the space before it: scratch for the leaf prefix
 	if got := crc32.Checksum(event, castagnoli); got != crc {
 		return s.fail(want, &MismatchError{Kind: ErrCorruptEntry, What: "crc32c", Want: fmt.Sprintf("%08x", crc), Got: fmt.Sprintf("%08x", got)})
 	}
@@ -196,7 +195,7 @@ func (s *scanner) entry(b []byte) error {
 			return s.fail(want, err)
 		}
 	}
-	if err := s.rng.Append(rfc6962.DefaultHasher.HashLeaf(event), s.visit); err != nil {
+	if err := s.rng.Append(hashLeafPrefixed(b[8:]), s.visit); err != nil {
 		return s.fail(want, fmt.Errorf("%w: %w", ErrInvalidLog, err))
 	}
 	s.report.Entries++

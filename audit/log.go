@@ -12,7 +12,6 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
-	"github.com/transparency-dev/merkle/rfc6962"
 )
 
 // Log is a durable, tamper-evident, append-only audit log in one file. It is
@@ -185,11 +184,11 @@ func (l *Log) Write(ctx context.Context, e Event) error {
 // ctx ends first, the event may still be written later. After a write or
 // fsync failure the log refuses all further appends (fail closed).
 func (l *Log) Append(ctx context.Context, e Event) (Receipt, error) {
-	line, err := Encode(e)
+	p, err := encodePrefixed(e)
 	if err != nil {
 		return Receipt{}, err
 	}
-	leaf := rfc6962.DefaultHasher.HashLeaf(line)
+	leaf, line := hashLeafPrefixed(p), p[1:]
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -408,5 +407,5 @@ func (l *Log) fetch(nodes proof.Nodes) ([][]byte, error) {
 		off := id.Index * 32
 		hashes[i] = append([]byte(nil), lvl[off:off+32]...)
 	}
-	return nodes.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
+	return nodes.Rehash(hashes, hashChildren)
 }
