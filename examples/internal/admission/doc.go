@@ -1,0 +1,27 @@
+// Package admission is the deploy gate shared by examples/gate (as an HTTP
+// service) and examples/runner (called in process): it verifies the deploying
+// job's token, verifies an image's attestations in its OCI registry (or
+// bundles given inline), evaluates the deploy policy and audits the decision.
+//
+// Main types: Gate (New, Gate.Decide, Gate.Handler), Request and Response
+// (the JSON contract), TokenVerifier (the seam to identity/oidc).
+//
+//	g, _ := admission.New(tokens, []*verify.Verifier{provenance, sbom}, engine, auditLog,
+//		admission.WithRegistries("registry.example"))
+//	http.ListenAndServe(addr, g.Handler())
+//
+// # Security contract
+//
+//   - Fail closed: a Response is Allowed only when the job token verified,
+//     the policy allowed, and the decision was audited. Anything that could
+//     not be decided is a deny with Decision "error".
+//   - Who asks is taken from the verified job token only, never from fields
+//     of the request.
+//   - Image references are pinned once (registry.Verifier); Response.Digest is
+//     what was verified and what must be deployed.
+//   - With WithRegistries, references to other registries are refused before
+//     any network access (no request-driven fetches from arbitrary hosts).
+//   - Request bodies are bounded (http.MaxBytesReader), concurrent decisions
+//     are bounded (503 when full), each decision has a deadline, and the job
+//     token never appears in responses, logs, metrics or audit events.
+package admission

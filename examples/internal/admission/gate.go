@@ -1,0 +1,425 @@
+package admission
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/verify"
+)
+
+// Errors. Every error Decide returns wraps one of them.
+var (
+	// ErrBadRequest: the request is malformed (no image and no bundle,
+	// both, a bad reference or digest). HTTP 400.
+	ErrBadRequest = errors.New("admission: bad request")
+	// ErrRegistryNotAllowed: the image is in a registry the gate does not
+	// read from (see WithRegistries). HTTP 400.
+	ErrRegistryNotAllowed = fmt.Errorf("%w: registry not allowed", ErrBadRequest)
+	// ErrUnauthenticated: the job token is missing or did not verify.
+	// HTTP 401.
+	ErrUnauthenticated = errors.New("admission: job token not verified")
+	// ErrUndecided: verification or policy could not decide, or the
+	// decision could not be audited. HTTP 503. A deny.
+	ErrUndecided = errors.New("admission: could not decide")
+)
+
+// Decisions in Response.Decision.
+const (
+	DecisionAllow = "allow"
+	DecisionDeny  = "deny"
+	DecisionError = "error"
+)
+
+// Audit event fields written for every decision.
+const (
+	AuditSource = "ztci/examples/gate"
+	AuditAction = "deploy.admit"
+)
+
+// TokenVerifier verifies a deploying job's token and returns its identity.
+// *oidc.Verifier implements it. Any error means "not authenticated". It must
+// be safe for concurrent use.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (identity.Identity, error)
+}
+
+// TokenVerifierFunc adapts a function to TokenVerifier.
+type TokenVerifierFunc func(ctx context.Context, raw string) (identity.Identity, error)
+
+// Verify calls f.
+func (f TokenVerifierFunc) Verify(ctx context.Context, raw string) (identity.Identity, error) {
+	return f(ctx, raw)
+}
+
+// Gate is the deploy admission decision: verify, evaluate, audit. It is safe
+// for concurrent use and starts no goroutines.
+type Gate struct {
+	cfg       config
+	tokens    TokenVerifier
+	verifiers []*verify.Verifier
+	eval      policy.Evaluator
+	sink      audit.Sink
+	images    *registry.Verifier
+	results   *resultCache
+	metrics   *metrics
+}
+
+// New returns a Gate. tokens verifies the deploying job; verifiers are tried
+// in order for each attestation (typically one per expected predicate type,
+// each with its signer expectation); eval decides (action "deploy"); sink
+// records every decision and must accept it for an allow to stand.
+func New(tokens TokenVerifier, verifiers []*verify.Verifier, eval policy.Evaluator, sink audit.Sink, opts ...Option) (*Gate, error) {
+	if tokens == nil || eval == nil || sink == nil || len(verifiers) == 0 || slices.Contains(verifiers, nil) {
+		return nil, fmt.Errorf("%w: a token verifier, at least one bundle verifier, an evaluator and an audit sink are required", ErrConfig)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	g := &Gate{cfg: cfg, tokens: tokens, verifiers: slices.Clone(verifiers), eval: eval, sink: sink,
+		results: newResultCache(cfg.resultCacheSize), metrics: newMetrics(cfg.registerer)}
+	ropts := append([]registry.Option{registry.WithLogger(cfg.log)}, cfg.registryOpts...)
+	iv, err := registry.NewVerifier(registry.BundleVerifierFunc(g.verifyBundle), ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	g.images = iv
+	return g, nil
+}
+
+// Request asks whether an image (or an artifact with inline bundles) may be
+// deployed by the job whose token is JobToken.
+type Request struct {
+	// JobToken is the deploying job's OIDC token. Required.
+	JobToken Token `json:"job_token"`
+	// Image is an image reference (tag or digest). Exactly one of Image and
+	// Bundles is set.
+	Image string `json:"image,omitempty"`
+	// Bundles are Sigstore bundles (JSON) about the artifact Name@Digest.
+	Bundles []Bundle `json:"bundles,omitempty"`
+	// Name and Digest ("sha256:<hex>") identify the artifact the bundles
+	// are about; required with Bundles.
+	Name   string `json:"name,omitempty"`
+	Digest string `json:"digest,omitempty"`
+}
+
+// Response is the gate's answer. Allowed is the only field a scheduler must
+// read; the rest explains it.
+type Response struct {
+	Allowed  bool   `json:"allowed"`
+	Decision string `json:"decision"` // DecisionAllow, DecisionDeny or DecisionError
+	// Digest is the verified digest: deploy this, never the tag.
+	Digest string `json:"digest,omitempty"`
+	// Job is the verified identity of the deploying job.
+	Job string `json:"job,omitempty"`
+	// Verified reports whether at least one attestation verified.
+	Verified     bool              `json:"verified"`
+	Attestations []AttestationInfo `json:"attestations,omitempty"`
+	// Violations are the policy's reasons for a deny.
+	Violations     []policy.Violation `json:"violations,omitempty"`
+	PolicyRevision string             `json:"policy_revision,omitempty"`
+	// AuditID is the id of the audit event that recorded this decision.
+	AuditID string `json:"audit_id,omitempty"`
+	// Error says why no decision could be reached (Decision "error").
+	Error string `json:"error,omitempty"`
+}
+
+// AttestationInfo is one candidate attestation and what became of it.
+type AttestationInfo struct {
+	PredicateType string `json:"predicate_type,omitempty"`
+	Signer        string `json:"signer,omitempty"`
+	Verified      bool   `json:"verified"`
+	Error         string `json:"error,omitempty"`
+}
+
+// Rules returns the rule ids of the violations, in order.
+func (r *Response) Rules() []string {
+	out := make([]string, 0, len(r.Violations))
+	for _, v := range r.Violations {
+		out = append(out, v.Rule)
+	}
+	return out
+}
+
+// Decide verifies, evaluates and audits one request. It always returns a
+// Response (Allowed false unless everything succeeded); the error, when not
+// nil, wraps ErrBadRequest, ErrUnauthenticated or ErrUndecided and is also
+// summarized in Response.Error.
+func (g *Gate) Decide(ctx context.Context, req Request) (*Response, error) {
+	start := g.cfg.now()
+	resp, err := g.decide(ctx, req)
+	if err != nil {
+		resp.Allowed = false
+		resp.Decision = DecisionError
+		resp.Error = err.Error()
+	}
+	g.metrics.observe(resp, err, g.cfg.now().Sub(start))
+	return resp, err
+}
+
+func (g *Gate) decide(ctx context.Context, req Request) (*Response, error) {
+	resp := &Response{Decision: DecisionDeny}
+	if (req.Image == "") == (len(req.Bundles) == 0) {
+		return resp, fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
+	}
+	if req.JobToken.IsZero() {
+		return resp, fmt.Errorf("%w: job_token is required", ErrUnauthenticated)
+	}
+	id, err := g.tokens.Verify(ctx, req.JobToken.Reveal())
+	if err != nil {
+		// The verifier's message may quote claims but never the token; keep
+		// only the category for the caller.
+		g.cfg.log.DebugContext(ctx, "job token rejected", "err", err)
+		return resp, fmt.Errorf("%w", ErrUnauthenticated)
+	}
+	resp.Job = id.ID()
+
+	var art policy.Artifact
+	if req.Image != "" {
+		art, err = g.verifyImage(ctx, req.Image, resp)
+	} else {
+		art, err = g.verifyInline(ctx, req, resp)
+	}
+	if err != nil {
+		return resp, err
+	}
+	resp.Digest = art.Digest
+	resp.Verified = art.Verified
+
+	dec, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+	if err != nil {
+		return resp, fmt.Errorf("%w: policy: %w", ErrUndecided, err)
+	}
+	resp.Violations = dec.Violations
+	resp.PolicyRevision = dec.Revision
+	allowed := dec.Allowed
+
+	ev := audit.Event{
+		ID: newEventID(), Time: g.cfg.now().UTC(), Source: AuditSource, Action: AuditAction,
+		Outcome: audit.OutcomeDeny, Actor: id.AuditActor(), Resource: art.Name + "@" + art.Digest,
+		PolicyRevision: dec.Revision, Violations: resp.Rules(),
+		Correlation: audit.Correlation{RunID: id.Claims.RunID},
+		Attributes:  map[string]string{"verified": fmt.Sprint(art.Verified), "attestations": fmt.Sprint(len(art.Attestations))},
+	}
+	if allowed {
+		ev.Outcome = audit.OutcomeAllow
+		ev.Reason = "verified and allowed by policy"
+	} else {
+		ev.Reason = "denied by policy"
+	}
+	if err := g.sink.Write(ctx, ev); err != nil {
+		return resp, fmt.Errorf("%w: audit: %w", ErrUndecided, err)
+	}
+	resp.AuditID = ev.ID
+	if allowed {
+		resp.Allowed, resp.Decision = true, DecisionAllow
+	}
+	return resp, nil
+}
+
+// verifyImage pins and verifies an image through its registry.
+func (g *Gate) verifyImage(ctx context.Context, image string, resp *Response) (policy.Artifact, error) {
+	ref, err := name.ParseReference(image, name.StrictValidation)
+	if err != nil {
+		return policy.Artifact{}, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+	}
+	if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
+		return policy.Artifact{}, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+	}
+	res, err := g.images.VerifyImage(ctx, ref)
+	if err != nil {
+		return policy.Artifact{}, fmt.Errorf("%w: registry: %w", ErrUndecided, err)
+	}
+	art := policy.Artifact{Name: ref.Context().Name(), Digest: res.Digest.DigestStr(), Verified: res.Verified}
+	for _, t := range res.Targets {
+		for _, a := range t.Attestations {
+			info := AttestationInfo{PredicateType: a.PredicateType, Signer: a.Signer, Verified: a.Err == nil}
+			if a.Err != nil {
+				info.Error = a.Err.Error()
+				resp.Attestations = append(resp.Attestations, info)
+				continue
+			}
+			vr, ok := g.results.get(resultKey(t.Digest.String(), a.Bundle.Hex))
+			if !ok {
+				// The registry's verdict cache outlived ours: the
+				// attestation verified but its statement is gone. Count it
+				// as not verified (fail closed) and say so.
+				info.Verified, info.Error = false, "verified statement no longer cached"
+				resp.Attestations = append(resp.Attestations, info)
+				continue
+			}
+			resp.Attestations = append(resp.Attestations, info)
+			addAttestation(&art, vr)
+		}
+	}
+	art.Verified = art.Verified && len(art.Attestations) > 0
+	return art, nil
+}
+
+// verifyInline verifies bundles given in the request for Name@Digest.
+func (g *Gate) verifyInline(ctx context.Context, req Request, resp *Response) (policy.Artifact, error) {
+	if req.Name == "" {
+		return policy.Artifact{}, fmt.Errorf("%w: name is required with bundles", ErrBadRequest)
+	}
+	if len(req.Bundles) > g.cfg.maxBundles {
+		return policy.Artifact{}, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.maxBundles)
+	}
+	h, err := v1.NewHash(req.Digest)
+	if err != nil || h.Algorithm != "sha256" {
+		return policy.Artifact{}, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
+	}
+	art := policy.Artifact{Name: req.Name, Digest: h.String()}
+	for _, b := range req.Bundles {
+		vr, err := g.verifyOne(ctx, b, h)
+		if err != nil {
+			resp.Attestations = append(resp.Attestations, AttestationInfo{Error: err.Error()})
+			continue
+		}
+		resp.Attestations = append(resp.Attestations, AttestationInfo{PredicateType: predicateType(vr), Signer: signerName(vr), Verified: true})
+		addAttestation(&art, vr)
+	}
+	art.Verified = len(art.Attestations) > 0
+	return art, nil
+}
+
+// verifyBundle is the registry.BundleVerifier: it remembers each verified
+// result so the policy input can carry the statement.
+func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (registry.BundleResult, error) {
+	vr, err := g.verifyOne(ctx, bundle, artifact)
+	if err != nil {
+		return registry.BundleResult{}, err
+	}
+	sum := sha256.Sum256(bundle)
+	g.results.put(resultKey(artifact.String(), hex.EncodeToString(sum[:])), vr)
+	return registry.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr)}, nil
+}
+
+// verifyOne tries each verifier in turn; the first that accepts wins.
+func (g *Gate) verifyOne(ctx context.Context, bundle []byte, artifact v1.Hash) (*verify.Result, error) {
+	a, err := verify.ArtifactDigest(artifact.Algorithm, artifact.Hex)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, v := range g.verifiers {
+		res, err := v.Verify(ctx, bundle, a)
+		if err == nil {
+			return res, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, mostSpecific(errs)
+}
+
+// mostSpecific returns the error that says most about why a bundle was
+// rejected: a predicate type mismatch only says "this verifier was for
+// another kind of attestation".
+func mostSpecific(errs []error) error {
+	for _, err := range errs {
+		if !errors.Is(err, verify.ErrPredicateTypeMismatch) {
+			return err
+		}
+	}
+	return errs[0]
+}
+
+func resultKey(artifact, bundleHex string) string { return artifact + "|" + bundleHex }
+
+func signerName(r *verify.Result) string {
+	if r.Signer.SAN != "" {
+		return r.Signer.SAN + " (" + r.Signer.Issuer + ")"
+	}
+	return r.Signer.KeyHint
+}
+
+func predicateType(r *verify.Result) string {
+	if r.Statement == nil {
+		return ""
+	}
+	return r.Statement.PredicateType
+}
+
+// addAttestation adds a verified result to the policy's view of the artifact.
+func addAttestation(art *policy.Artifact, r *verify.Result) {
+	s := policySigner(r.Signer)
+	if len(art.Attestations) == 0 {
+		art.Signer = s
+	}
+	att := policy.Attestation{PredicateType: predicateType(r), Signer: s}
+	if r.Statement != nil && strings.HasPrefix(att.PredicateType, "https://slsa.dev/provenance/") {
+		att.Provenance = provenanceFacts(r.Statement)
+	}
+	art.Attestations = append(art.Attestations, att)
+}
+
+// policySigner maps the verified certificate identity onto policy's Signer.
+// (There is no helper for this in verify or policy; see the report.)
+func policySigner(s verify.SignerInfo) policy.Signer {
+	return policy.Signer{SAN: s.SAN, Issuer: s.Issuer, Claims: identity.Claims{
+		Repository:  s.Claims.SourceRepositoryURI,
+		Ref:         s.Claims.SourceRepositoryRef,
+		Commit:      s.Claims.SourceRepositoryDigest,
+		WorkflowRef: s.Claims.BuildSignerURI,
+		Event:       s.Claims.BuildTrigger,
+		Runner:      s.Claims.RunnerEnvironment,
+	}}
+}
+
+func newEventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// timeNow is the default clock.
+func timeNow() time.Time { return time.Now() }
+
+// provenanceFacts reads what the deploy policy decides on from a verified
+// SLSA v1 provenance statement. verify.CheckProvenance returns the same
+// facts but only after matching a non-empty expectation, and the verifier
+// already enforced that; a predicate that does not parse yields nil, which
+// the policy treats as missing provenance facts (deny).
+func provenanceFacts(st *attest.Statement) *policy.Provenance {
+	p, err := attest.ParseProvenance(st.Predicate)
+	if err != nil {
+		return nil
+	}
+	out := &policy.Provenance{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType,
+		ExternalParameters: p.BuildDefinition.ExternalParameters}
+	uri := ""
+	if src, ok := p.BuildDefinition.ExternalParameters["source"].(map[string]any); ok {
+		uri, _ = src["uri"].(string)
+	}
+	if uri == "" && len(p.BuildDefinition.ResolvedDependencies) > 0 {
+		uri = p.BuildDefinition.ResolvedDependencies[0].URI
+		out.SourceDigest = p.BuildDefinition.ResolvedDependencies[0].Digest["gitCommit"]
+	}
+	if i := strings.LastIndex(uri, "@"); i > 0 {
+		out.SourceRepository, out.SourceRef = uri[:i], uri[i+1:]
+	} else {
+		out.SourceRepository = uri
+	}
+	for _, d := range p.BuildDefinition.ResolvedDependencies {
+		if d.URI == uri && out.SourceDigest == "" {
+			out.SourceDigest = d.Digest["gitCommit"]
+		}
+	}
+	return out
+}

@@ -1,0 +1,448 @@
+package job
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/identity/workload"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/secrets"
+	"github.com/ztci/ztci/verify"
+)
+
+// The demo's fixed names. The signer SAN names the release workflow, not the
+// branch, so a job on another branch holds a genuine certificate from the
+// same workflow: what stops it is policy (protected ref, source ref).
+const (
+	Repository  = "acme/app"
+	SourceURI   = "git+https://git.example/acme/app"
+	Workflow    = ".ztci/release.yml"
+	SignerSAN   = "https://git.example/acme/app/.ztci/release.yml"
+	BuilderID   = "https://ztci.dev/examples/runner@v1"
+	BuildType   = "https://ztci.dev/examples/runner/build/v1"
+	SecretName  = "deploy-token"
+	TrustDomain = "ztci.example"
+	AuditOrigin = "ztci.example/runner/audit"
+
+	audienceRunner = "ztci-runner"
+	audienceGate   = "ztci-gate"
+	audienceFulcio = "sigstore"
+)
+
+// ErrConfig reports a Services combination that cannot work.
+var ErrConfig = errors.New("job: invalid configuration")
+
+// ErrUnsupported reports a real service the SDK has no backend for yet.
+var ErrUnsupported = errors.New("job: not supported by this build")
+
+// Services points pieces of the flow at real services instead of the
+// embedded ones. The zero value runs everything in process.
+type Services struct {
+	// SPIFFESocket is a SPIFFE Workload API address (unix:///path): the
+	// job's X.509-SVID comes from it instead of the embedded SVID issuer.
+	SPIFFESocket string
+	// Registry is "host[:port]/path": images are pushed there (with the
+	// default keychain) instead of the in-process registry.
+	Registry string
+	// Fulcio is a Fulcio base URL: signing certificates come from it for the
+	// job's OIDC token (Fulcio must trust IssuerAddr's issuer).
+	Fulcio string
+	// Rekor is a Rekor v2 base URL: every signature is logged there.
+	Rekor string
+	// TSA is an RFC 3161 endpoint (…/api/v1/timestamp) used instead of the
+	// embedded TSA.
+	TSA string
+	// TrustedRoot is a trusted_root.json for Fulcio, Rekor or the TSA,
+	// trusted in addition to the embedded CA and TSA. Required with them.
+	TrustedRoot string
+	// Vault is a Vault address for the job's secrets.
+	Vault string
+	// IssuerAddr is the loopback address the OIDC issuer listens on
+	// (default 127.0.0.1:0), so that a real Fulcio can be configured for it.
+	IssuerAddr string
+}
+
+// Validate reports combinations that cannot work, before anything starts.
+func (s Services) Validate() error {
+	if s.Vault != "" {
+		return fmt.Errorf("%w: --vault: the secrets/vault backend is not part of this build yet; run without --vault (the embedded broker is used)", ErrUnsupported)
+	}
+	if (s.Fulcio != "" || s.Rekor != "" || s.TSA != "") && s.TrustedRoot == "" {
+		return fmt.Errorf("%w: --fulcio, --rekor and --tsa need --trusted-root (their keys, for verification)", ErrConfig)
+	}
+	if s.Registry != "" && strings.Count(s.Registry, "/") < 1 {
+		return fmt.Errorf("%w: --registry must be host[:port]/repository, got %q", ErrConfig, s.Registry)
+	}
+	return nil
+}
+
+// env is everything the runner starts once: trust services, the registry,
+// the audit log, the policy, the secrets broker and the deploy gate.
+type env struct {
+	cfg      Config
+	dir      string
+	ownDir   bool
+	redactor *secrets.Redactor
+
+	issuer    *oidc.Issuer
+	issuerSrv *http.Server
+	tokens    *oidc.Verifier
+	ca        *ca.CA
+	tsa       *tsa.TSA
+	svids     *svid.Issuer
+	sources   *workload.Sources
+
+	regSrv  *http.Server
+	regHost string
+	repo    string
+
+	auditKey  ed25519.PrivateKey
+	auditLog  *audit.Log
+	auditPath string
+
+	engine *policy.Engine
+	broker *secrets.Broker
+	signer attest.Signer
+	gate   *admission.Gate
+
+	closers []func() error
+}
+
+func newEnv(ctx context.Context, cfg Config) (_ *env, err error) {
+	if err := cfg.Services.Validate(); err != nil {
+		return nil, err
+	}
+	e := &env{cfg: cfg, redactor: secrets.NewRedactor()}
+	defer func() {
+		if err != nil {
+			_ = e.close()
+		}
+	}()
+	if e.dir = cfg.Dir; e.dir == "" {
+		d, err := os.MkdirTemp("", "ztci-runner-")
+		if err != nil {
+			return nil, err
+		}
+		e.dir, e.ownDir = d, true
+	}
+	if err := e.startAudit(ctx); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if err := e.startIdentity(ctx); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if err := e.startRegistry(); err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	if err := e.startPolicy(ctx); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if err := e.startSecrets(); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	if err := e.startGate(); err != nil {
+		return nil, fmt.Errorf("gate: %w", err)
+	}
+	return e, nil
+}
+
+func listenLoopback(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.Listen("tcp", addr)
+}
+
+func (e *env) serve(l net.Listener, h http.Handler) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = srv.Serve(l) }()
+	e.closers = append(e.closers, srv.Close)
+	return srv
+}
+
+func (e *env) startIdentity(ctx context.Context) error {
+	l, err := listenLoopback(e.cfg.Services.IssuerAddr)
+	if err != nil {
+		return err
+	}
+	issuerURL := "http://" + l.Addr().String()
+	iss, err := oidc.NewIssuer(issuerURL, oidc.WithMasker(e.redactor), oidc.WithTTL(10*time.Minute), oidc.WithAudit(e.auditLog))
+	if err != nil {
+		_ = l.Close()
+		return err
+	}
+	e.issuer = iss
+	e.issuerSrv = e.serve(l, iss.Handler())
+	// The verifier fetches discovery and JWKS over HTTP like any relying
+	// party would.
+	if e.tokens, err = oidc.NewVerifier(issuerURL, audienceRunner); err != nil {
+		return err
+	}
+	if e.ca, err = ca.New(); err != nil {
+		return err
+	}
+	if e.tsa, err = tsa.New(); err != nil {
+		return err
+	}
+	if e.cfg.Services.SPIFFESocket != "" {
+		src, err := workload.Open(ctx, e.cfg.Services.SPIFFESocket)
+		if err != nil {
+			return fmt.Errorf("spiffe workload API %s: %w", e.cfg.Services.SPIFFESocket, err)
+		}
+		e.sources = src
+		e.closers = append(e.closers, src.Close)
+		return nil
+	}
+	td, err := spiffeid.TrustDomainFromString(TrustDomain)
+	if err != nil {
+		return err
+	}
+	e.svids, err = svid.NewIssuer(td, svid.WithX509TTL(15*time.Minute))
+	return err
+}
+
+func (e *env) startRegistry() error {
+	if r := e.cfg.Services.Registry; r != "" {
+		e.repo = r
+		e.regHost = r[:strings.Index(r, "/")]
+		return nil
+	}
+	l, err := listenLoopback("")
+	if err != nil {
+		return err
+	}
+	h := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(true))
+	e.regSrv = e.serve(l, h)
+	e.regHost = l.Addr().String()
+	e.repo = e.regHost + "/" + Repository
+	return nil
+}
+
+func (e *env) startAudit(ctx context.Context) error {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	e.auditKey = key
+	e.auditPath = filepath.Join(e.dir, "audit.log")
+	lg, err := audit.Open(ctx, e.auditPath, AuditOrigin, key)
+	if err != nil {
+		return err
+	}
+	e.auditLog = lg
+	e.closers = append(e.closers, lg.Close)
+	return nil
+}
+
+// policyConfig is the built-in library's configuration for the demo.
+func policyConfig(issuer string) map[string]any {
+	return map[string]any{"ztci": map[string]any{"config": map[string]any{
+		"deploy": map[string]any{
+			"signers":               []any{map[string]any{"san": SignerSAN, "issuer": issuer}},
+			"builders":              []any{BuilderID},
+			"sources":               []any{SourceURI},
+			"source_refs":           []any{"refs/heads/main"},
+			"require_protected_ref": true,
+		},
+		"secrets": map[string]any{"grants": []any{map[string]any{
+			"secret": SecretName, "repositories": []any{Repository},
+			"refs": []any{"refs/heads/main"}, "protected": true,
+		}}},
+	}}}
+}
+
+func (e *env) startPolicy(ctx context.Context) error {
+	eng, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(e.issuer.URL()))),
+		policy.WithAuditSink(e.auditLog))
+	if err != nil {
+		return err
+	}
+	e.engine = eng
+	e.closers = append(e.closers, eng.Close)
+	return nil
+}
+
+// policyAuthorizer lets the policy decide which secrets a job may have.
+func policyAuthorizer(eval policy.Evaluator) secrets.Authorizer {
+	return secrets.AuthorizerFunc(func(ctx context.Context, req secrets.Request) (secrets.Decision, error) {
+		d, err := eval.Evaluate(ctx, policy.SecretsInput(req.Identity, req.Name))
+		if err != nil {
+			return secrets.Decision{}, err
+		}
+		reason := "allowed by policy"
+		if !d.Allowed {
+			rules := make([]string, 0, len(d.Violations))
+			for _, v := range d.Violations {
+				rules = append(rules, v.Rule)
+			}
+			reason = "denied by policy: " + strings.Join(rules, ", ")
+		}
+		return secrets.Decision{Allow: d.Allowed, Reason: reason, PolicyRevision: d.Revision}, nil
+	})
+}
+
+func (e *env) startSecrets() error {
+	journal := filepath.Join(e.dir, "leases")
+	if err := os.Mkdir(journal, 0o700); err != nil {
+		return err
+	}
+	b, err := secrets.New(policyAuthorizer(e.engine), demoBackend{SecretName: e.cfg.SecretValue},
+		secrets.WithMasker(e.redactor), secrets.WithAudit(e.auditLog), secrets.WithJournal(journal),
+		secrets.WithTTL(10*time.Minute))
+	if err != nil {
+		return err
+	}
+	e.broker = b
+	return nil
+}
+
+// trust is what the gate trusts: the embedded CA and TSA, plus the
+// operator's trusted root for real services.
+func (e *env) trust() (root.TrustedMaterial, error) {
+	trJSON, err := attest.NewTrustedRoot().
+		AddEmbeddedCA("https://ca.ztci.example", e.ca).
+		AddEmbeddedTSA("https://tsa.ztci.example", e.tsa).MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	embedded, err := verify.ParseTrustedRoot(trJSON)
+	if err != nil {
+		return nil, err
+	}
+	mats := []root.TrustedMaterial{embedded}
+	if p := e.cfg.Services.TrustedRoot; p != "" {
+		tr, err := verify.LoadTrustedRoot(p)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-root: %w", err)
+		}
+		mats = append(mats, tr)
+	}
+	return verify.NewTrust(mats...)
+}
+
+// verifiers returns the gate's bundle verifiers: SLSA provenance from the
+// release workflow, built by our builder from our source; and the SBOM.
+func (e *env) verifiers() ([]*verify.Verifier, error) {
+	trust, err := e.trust()
+	if err != nil {
+		return nil, err
+	}
+	signer := verify.Identity{SAN: SignerSAN, Issuer: e.issuer.URL()}
+	opts := []verify.Option{verify.WithSCTThreshold(0), verify.WithResultCache(1024)}
+	if e.cfg.Services.Rekor == "" {
+		// No transparency log in the embedded setup: the RFC 3161
+		// timestamp proves the signing time.
+		opts = append(opts, verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1))
+	}
+	prov, err := verify.New(trust, verify.Expectation{
+		Signer: signer, PredicateType: attest.PredicateSLSAProvenanceV1,
+		Provenance: &verify.Provenance{BuilderID: BuilderID, BuildType: BuildType, SourceRepository: SourceURI},
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	sbom, err := verify.New(trust, verify.Expectation{Signer: signer, PredicateType: attest.PredicateCycloneDX}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return []*verify.Verifier{prov, sbom}, nil
+}
+
+func (e *env) startGate() error {
+	vs, err := e.verifiers()
+	if err != nil {
+		return err
+	}
+	gateTokens, err := oidc.NewVerifier(e.issuer.URL(), audienceGate)
+	if err != nil {
+		return err
+	}
+	e.gate, err = admission.New(gateTokens, vs, e.engine, e.auditLog, admission.WithRegistries(e.regHost))
+	return err
+}
+
+// newSigner returns the job's signer: a short-lived certificate for its
+// verified identity from the embedded CA (or Fulcio), a timestamp from the
+// embedded TSA (or the given one), and Rekor when configured.
+func (e *env) newSigner(ctx context.Context, job jobRun) (attest.Signer, error) {
+	var opts []attest.Option
+	if u := e.cfg.Services.TSA; u != "" {
+		opts = append(opts, attest.WithTimestampAuthority(u))
+	} else {
+		opts = append(opts, attest.WithEmbeddedTimestampAuthority(e.tsa.Handler()))
+	}
+	if u := e.cfg.Services.Rekor; u != "" {
+		opts = append(opts, attest.WithRekor(u, 2))
+	}
+	if u := e.cfg.Services.Fulcio; u != "" {
+		tokens := attest.TokenSourceFunc(func(ctx context.Context) (string, error) {
+			t, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: job.claims}, audienceFulcio)
+			if err != nil {
+				return "", err
+			}
+			return t.Reveal(), nil
+		})
+		return attest.NewFulcioSigner(u, tokens, opts...)
+	}
+	return attest.NewCASigner(e.ca.IssuerFor(job.identity), opts...)
+}
+
+func (e *env) close() error {
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		errs = append(errs, e.closers[i]())
+	}
+	if e.ownDir && !e.cfg.KeepDir {
+		errs = append(errs, os.RemoveAll(e.dir))
+	}
+	return errors.Join(errs...)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// discardLogger is the silent default.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// demoBackend serves fixed values but grants them for the TTL the broker
+// asks for, so leases are short-lived (secrets.Static grants no TTL).
+// Revoke has nothing to end at the backend: the broker wipes the lease's
+// value and refuses reads after it.
+type demoBackend map[string]string
+
+func (b demoBackend) Issue(_ context.Context, req secrets.Request) (secrets.Grant, error) {
+	v, ok := b[req.Name]
+	if !ok {
+		return secrets.Grant{}, fmt.Errorf("%w: %q", secrets.ErrNotFound, req.Name)
+	}
+	return secrets.Grant{Value: secrets.NewValue(v), TTL: req.TTL}, nil
+}
+
+func (demoBackend) Revoke(context.Context, string) error { return nil }

