@@ -112,6 +112,29 @@ func ServerConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authoriz
 	return c, nil
 }
 
+// ServerConfigClientOptional is [ServerConfig] for listeners that also serve
+// bearer-token callers (identity/httpauth with both WithMTLS and
+// WithBearer): a client certificate is requested but not required; when one
+// is presented it must verify against bundle and satisfy authz, or the
+// handshake fails. Callers without one must be authenticated at the HTTP
+// layer.
+func ServerConfigClientOptional(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
+	if err := check(svid, bundle, authz); err != nil {
+		return nil, err
+	}
+	c := tlsconfig.TLSServerConfig(svid)
+	c.MinVersion = tls.VersionTLS13
+	c.ClientAuth = tls.RequestClientCert
+	verify := tlsconfig.VerifyPeerCertificate(bundle, authz)
+	c.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
+		if len(raw) == 0 {
+			return nil
+		}
+		return verify(raw, chains)
+	}
+	return c, nil
+}
+
 // ClientConfig returns a TLS 1.3 client configuration that presents the SVID
 // from svid and accepts the server only if its SVID verifies against bundle
 // and authz accepts its SPIFFE ID.
