@@ -147,7 +147,9 @@ func TestAuthenticateRejectsOtherSchemes(t *testing.T) {
 
 type verifierFunc func(context.Context, string) (identity.Identity, error)
 
-func (f verifierFunc) Verify(ctx context.Context, raw string) (identity.Identity, error) { return f(ctx, raw) }
+func (f verifierFunc) Verify(ctx context.Context, raw string) (identity.Identity, error) {
+	return f(ctx, raw)
+}
 
 // tlsconfigServerAuth authenticates the server's SVID without presenting a
 // client certificate (a bearer-token caller).
