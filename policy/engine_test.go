@@ -483,3 +483,5 @@ func TestConcurrentEvaluateAndReload(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func (s *swappable) loads() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }

@@ -1,0 +1,105 @@
+package ztci.pipeline_test
+
+import data.ztci.main
+
+sha := "b4ffde65f46336ab88eb53be808477a3936bae11"
+
+img := "cimg/go@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+config := {"pipeline": {
+	"allowed_images": ["cimg/"],
+	"allowed_actions": ["actions/"],
+	"allowed_orbs": ["circleci/"],
+}}
+
+good := {
+	"action": "pipeline.run",
+	"job": {"id": "x", "ref": "refs/heads/main", "protected": true},
+	"pipeline": {
+		"platform": "circleci",
+		"path": ".circleci/config.yml",
+		"uses": ["circleci/node@5.1.0"],
+		"jobs": [
+			{"name": "build", "type": "", "environment": "", "privileged": false, "images": [img], "steps": [{"name": "checkout", "uses": concat("@", ["actions/checkout", sha]), "image": "", "privileged": false}]},
+			{"name": "hold", "type": "approval", "environment": "", "privileged": false, "requires": ["build"]},
+			{"name": "deploy", "type": "", "environment": "production", "privileged": false, "requires": ["hold"], "branches": ["main"], "images": [img]},
+		],
+	},
+}
+
+rules(doc) := {v.rule | some v in main.violations with input as doc with data.ztci.config as config}
+
+patched(ops) := rules(json.patch(good, ops))
+
+test_good_pipeline_allowed if {
+	rules(good) == set()
+}
+
+test_prod_without_branch_filter if {
+	patched([{"op": "remove", "path": "/pipeline/jobs/2/branches"}]) == {"pipeline.prod_unfiltered"}
+}
+
+test_prod_from_unprotected_branch if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/2/branches", "value": ["main", "feature/*"]}]) == {"pipeline.prod_unprotected_branch"}
+}
+
+test_prod_without_approval if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/2/requires", "value": ["build"]}]) == {"pipeline.approval_missing"}
+}
+
+test_approval_is_transitive if {
+	# deploy -> smoke -> hold: still approved
+	doc := json.patch(good, [
+		{"op": "replace", "path": "/pipeline/jobs/2/requires", "value": ["smoke"]},
+		{"op": "add", "path": "/pipeline/jobs/-", "value": {"name": "smoke", "type": "", "environment": "", "privileged": false, "requires": ["hold"]}},
+	])
+	rules(doc) == set()
+}
+
+test_named_approval_required if {
+	cfg := json.patch(config, [{"op": "add", "path": "/pipeline/approval_jobs", "value": ["security-signoff"]}])
+	{v.rule | some v in main.violations with input as good with data.ztci.config as cfg} == {"pipeline.approval_missing"}
+}
+
+test_unpinned_image if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/images/0", "value": "cimg/go:1.26"}]) == {"pipeline.image_not_pinned"}
+}
+
+test_image_not_allowed if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/images/0", "value": "evil/go@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]) == {"pipeline.image_not_allowed"}
+}
+
+test_action_pinned_to_tag if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/steps/0/uses", "value": "actions/checkout@v4"}]) == {"pipeline.action_not_pinned"}
+}
+
+test_action_not_allowed if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/steps/0/uses", "value": concat("@", ["evil/checkout", sha])}]) == {"pipeline.action_not_allowed"}
+}
+
+test_local_action_allowed if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/steps/0/uses", "value": "./.github/actions/build"}]) == set()
+}
+
+test_floating_orb if {
+	patched([{"op": "replace", "path": "/pipeline/uses/0", "value": "circleci/node@volatile"}]) == {"pipeline.orb_not_pinned"}
+}
+
+test_orb_not_allowed if {
+	patched([{"op": "replace", "path": "/pipeline/uses/0", "value": "evil/node@1.0.0"}]) == {"pipeline.orb_not_allowed"}
+}
+
+test_privileged_job_and_step if {
+	patched([
+		{"op": "replace", "path": "/pipeline/jobs/0/privileged", "value": true},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps/0/privileged", "value": true},
+	]) == {"pipeline.privileged"}
+	count([v | some v in main.violations with input as json.patch(good, [
+		{"op": "replace", "path": "/pipeline/jobs/0/privileged", "value": true},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps/0/privileged", "value": true},
+	]) with data.ztci.config as config]) == 2
+}
+
+test_missing_pipeline if {
+	rules(json.remove(good, ["pipeline"])) == {"pipeline.missing"}
+}

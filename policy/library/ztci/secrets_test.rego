@@ -1,0 +1,53 @@
+package ztci.secrets_test
+
+import data.ztci.main
+
+config := {"secrets": {"grants": [
+	{"secret": "prod/*", "repositories": ["acme/app"], "refs": ["refs/heads/main"], "environments": ["production"]},
+	{"secret": "ci/npm-token", "repositories": ["acme/app", "acme/lib"], "refs": ["refs/heads/**", "refs/tags/v*"], "protected": false},
+	{"secret": "ops/root", "repositories": ["acme/ops"], "refs": ["refs/heads/main"], "ids": ["spiffe://acme.example/ops/deployer"]},
+]}}
+
+job := {"id": "x", "repository": "acme/app", "ref": "refs/heads/main", "protected": true, "environment": "production"}
+
+req(j, names) := {"action": "secrets.release", "job": j, "secrets": {"names": names}}
+
+rules(doc) := {v.rule | some v in main.violations with input as doc with data.ztci.config as config}
+
+test_granted if {
+	rules(req(job, ["prod/db-password", "ci/npm-token"])) == set()
+}
+
+test_glob_does_not_cross_slash if {
+	rules(req(job, ["prod/db/password"])) == {"secrets.not_granted"}
+}
+
+test_unprotected_ref_denied if {
+	rules(req(object.union(job, {"protected": false}), ["prod/db-password"])) == {"secrets.not_granted"}
+}
+
+test_unprotected_allowed_when_grant_says_so if {
+	rules(req(object.union(job, {"protected": false, "ref": "refs/heads/feature/x", "environment": ""}), ["ci/npm-token"])) == set()
+}
+
+test_other_environment_denied if {
+	rules(req(object.union(job, {"environment": "staging"}), ["prod/db-password"])) == {"secrets.not_granted"}
+}
+
+test_other_repository_denied if {
+	rules(req(object.union(job, {"repository": "acme/app-fork"}), ["prod/db-password"])) == {"secrets.not_granted"}
+}
+
+test_identity_pinned_grant if {
+	ops := {"id": "spiffe://acme.example/ops/deployer", "repository": "acme/ops", "ref": "refs/heads/main", "protected": true, "environment": ""}
+	rules(req(ops, ["ops/root"])) == set()
+	rules(req(object.union(ops, {"id": "spiffe://acme.example/ops/other"}), ["ops/root"])) == {"secrets.not_granted"}
+}
+
+test_anonymous_and_empty if {
+	rules(req(object.union(job, {"id": ""}), [])) == {"secrets.anonymous", "secrets.empty_request"}
+}
+
+test_no_grants_denies if {
+	{v.rule | some v in main.violations with input as req(job, ["prod/db-password"]) with data.ztci.config as {}} == {"secrets.not_granted"}
+}
