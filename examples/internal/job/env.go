@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -190,7 +189,7 @@ func (e *env) startIdentity(ctx context.Context) error {
 		return err
 	}
 	issuerURL := "http://" + l.Addr().String()
-	iss, err := oidc.NewIssuer(issuerURL, oidc.WithMasker(e.redactor), oidc.WithTTL(10*time.Minute), oidc.WithAudit(e.auditLog))
+	iss, err := oidc.NewIssuer(issuerURL, oidc.WithMasker(e.redactor), oidc.WithTTL(10*time.Minute), oidc.WithAudit(e.auditLog), oidc.WithLogger(e.cfg.Logger))
 	if err != nil {
 		_ = l.Close()
 		return err
@@ -199,13 +198,13 @@ func (e *env) startIdentity(ctx context.Context) error {
 	e.issuerSrv = e.serve(l, iss.Handler())
 	// The verifier fetches discovery and JWKS over HTTP like any relying
 	// party would.
-	if e.tokens, err = oidc.NewVerifier(issuerURL, audienceRunner); err != nil {
+	if e.tokens, err = oidc.NewVerifier(issuerURL, audienceRunner, oidc.WithLogger(e.cfg.Logger)); err != nil {
 		return err
 	}
-	if e.ca, err = ca.New(); err != nil {
+	if e.ca, err = ca.New(ca.WithLogger(e.cfg.Logger)); err != nil {
 		return err
 	}
-	if e.tsa, err = tsa.New(); err != nil {
+	if e.tsa, err = tsa.New(tsa.WithLogger(e.cfg.Logger)); err != nil {
 		return err
 	}
 	if e.cfg.Services.SPIFFESocket != "" {
@@ -221,7 +220,7 @@ func (e *env) startIdentity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.svids, err = svid.NewIssuer(td, svid.WithX509TTL(15*time.Minute))
+	e.svids, err = svid.NewIssuer(td, svid.WithX509TTL(15*time.Minute), svid.WithLogger(e.cfg.Logger))
 	return err
 }
 
@@ -249,7 +248,7 @@ func (e *env) startAudit(ctx context.Context) error {
 	}
 	e.auditKey = key
 	e.auditPath = filepath.Join(e.dir, "audit.log")
-	lg, err := audit.Open(ctx, e.auditPath, AuditOrigin, key)
+	lg, err := audit.Open(ctx, e.auditPath, AuditOrigin, key, audit.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
 	}
@@ -277,7 +276,7 @@ func policyConfig(issuer string) map[string]any {
 
 func (e *env) startPolicy(ctx context.Context) error {
 	eng, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(e.issuer.URL()))),
-		policy.WithAuditSink(e.auditLog))
+		policy.WithAuditSink(e.auditLog), policy.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
 	}
@@ -312,7 +311,7 @@ func (e *env) startSecrets() error {
 	}
 	b, err := secrets.New(policyAuthorizer(e.engine), demoBackend{SecretName: e.cfg.SecretValue},
 		secrets.WithMasker(e.redactor), secrets.WithAudit(e.auditLog), secrets.WithJournal(journal),
-		secrets.WithTTL(10*time.Minute))
+		secrets.WithTTL(10*time.Minute), secrets.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
 	}
@@ -352,7 +351,7 @@ func (e *env) verifiers() ([]*verify.Verifier, error) {
 		return nil, err
 	}
 	signer := verify.Identity{SAN: SignerSAN, Issuer: e.issuer.URL()}
-	opts := []verify.Option{verify.WithSCTThreshold(0), verify.WithResultCache(1024)}
+	opts := []verify.Option{verify.WithSCTThreshold(0), verify.WithResultCache(1024), verify.WithLogger(e.cfg.Logger)}
 	if e.cfg.Services.Rekor == "" {
 		// No transparency log in the embedded setup: the RFC 3161
 		// timestamp proves the signing time.
@@ -377,11 +376,11 @@ func (e *env) startGate() error {
 	if err != nil {
 		return err
 	}
-	gateTokens, err := oidc.NewVerifier(e.issuer.URL(), audienceGate)
+	gateTokens, err := oidc.NewVerifier(e.issuer.URL(), audienceGate, oidc.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
 	}
-	e.gate, err = admission.New(gateTokens, vs, e.engine, e.auditLog, admission.WithRegistries(e.regHost))
+	e.gate, err = admission.New(gateTokens, vs, e.engine, e.auditLog, admission.WithRegistries(e.regHost), admission.WithLogger(e.cfg.Logger))
 	return err
 }
 
@@ -389,7 +388,7 @@ func (e *env) startGate() error {
 // verified identity from the embedded CA (or Fulcio), a timestamp from the
 // embedded TSA (or the given one), and Rekor when configured.
 func (e *env) newSigner(ctx context.Context, job jobRun) (attest.Signer, error) {
-	var opts []attest.Option
+	opts := []attest.Option{attest.WithLogger(e.cfg.Logger)}
 	if u := e.cfg.Services.TSA; u != "" {
 		opts = append(opts, attest.WithTimestampAuthority(u))
 	} else {
@@ -428,8 +427,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// discardLogger is the silent default.
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // demoBackend serves fixed values but grants them for the TTL the broker
 // asks for, so leases are short-lived (secrets.Static grants no TTL).

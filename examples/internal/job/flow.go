@@ -98,6 +98,9 @@ type AuditSummary struct {
 	Verified          bool   `json:"verified"`
 	InclusionIndex    uint64 `json:"inclusion_index"`
 	InclusionVerified bool   `json:"inclusion_verified"`
+	// VerifierKey is the log's public key in signed-note form, to verify
+	// the file and its checkpoints independently.
+	VerifierKey string `json:"verifier_key"`
 	// SecretAbsent reports that the secret value appears nowhere in the
 	// audit log file.
 	SecretAbsent bool `json:"secret_absent"`
@@ -135,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		cfg.Out = io.Discard
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = discardLogger()
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.SecretValue == "" {
 		cfg.SecretValue = "s3cr3t-" + randomHex(16)
@@ -341,7 +344,7 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 		if err != nil {
 			return fmt.Errorf("sign: %w", err)
 		}
-		att, err := registry.Attach(ctx, ref, b)
+		att, err := registry.Attach(ctx, ref, b, registry.WithLogger(e.cfg.Logger))
 		if err != nil {
 			return fmt.Errorf("attach: %w", err)
 		}
@@ -523,7 +526,7 @@ func (e *env) verifyAudit(ctx context.Context, p *progress) (AuditSummary, error
 	if err != nil {
 		return s, fmt.Errorf("audit log does not verify: %w", err)
 	}
-	s.Entries, s.Checkpoints, s.Verified = rep.Entries, rep.Checkpoints, true
+	s.Entries, s.Checkpoints, s.Verified, s.VerifierKey = rep.Entries, rep.Checkpoints, true, v.VerifierKey()
 	p.okf("%d entries, %d signed checkpoints, every checksum, sequence number and Merkle root verified", rep.Entries, rep.Checkpoints)
 
 	var found *audit.Entry

@@ -1,0 +1,177 @@
+package job_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ztci/ztci/examples/internal/job"
+)
+
+// canary is the secret value the release job leases. It must never appear
+// in any output: the progress and job log, the diagnostics, the JSON
+// summary, the audit log, the lease journal.
+const canary = "canary-8c1f0e9a-do-not-print-7d2b"
+
+// TestEndToEnd runs the runner's whole flow in process (the same code as
+// `go run ./examples/runner`) and checks its outcome.
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, diag bytes.Buffer
+	sum, err := job.Run(t.Context(), job.Config{
+		Out:         &out,
+		SecretValue: canary,
+		Dir:         dir,
+		Logger:      slog.New(slog.NewJSONHandler(&diag, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), canary) {
+			t.Error("the error reveals the secret")
+		}
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	summary, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("allowed job allowed", func(t *testing.T) {
+		t.Parallel()
+		rel := sum.Jobs[0]
+		if rel.Name != "release" || rel.Gate == nil || !rel.Gate.Allowed || rel.Gate.Decision != "allow" {
+			t.Fatalf("release job: %+v", rel.Gate)
+		}
+		if len(rel.Secrets) != 1 || !rel.Secrets[0].Granted || rel.Secrets[0].Expires == "" {
+			t.Errorf("release job secrets: %+v", rel.Secrets)
+		}
+		if !rel.LeasesRevoked {
+			t.Error("release job's lease not revoked when it ended")
+		}
+		if rel.Gate.Digest != rel.Digest {
+			t.Errorf("gate verified %s, job pushed %s", rel.Gate.Digest, rel.Digest)
+		}
+		want := []string{"https://cyclonedx.org/bom", "https://slsa.dev/provenance/v1"}
+		var got []string
+		for _, a := range rel.Gate.Attestations {
+			if a.Verified {
+				got = append(got, a.PredicateType)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("verified attestations %v, want %v", got, want)
+		}
+	})
+
+	t.Run("tampered job denied for the right reason", func(t *testing.T) {
+		t.Parallel()
+		tam := sum.Jobs[1]
+		if tam.Gate == nil || tam.Gate.Allowed || tam.Gate.Decision != "deny" {
+			t.Fatalf("tampered job: %+v", tam.Gate)
+		}
+		rules := tam.Gate.Rules()
+		for _, want := range []string{"deploy.unprotected_ref", "deploy.source_ref_not_allowed"} {
+			if !slices.Contains(rules, want) {
+				t.Errorf("tampered job denied by %v, want %s among them", rules, want)
+			}
+		}
+		// Its signature is genuine: the deny is the policy's, not a
+		// verification failure.
+		if !tam.Gate.Verified || slices.Contains(rules, "deploy.unverified") {
+			t.Errorf("tampered job's attestations should verify: %+v", tam.Gate)
+		}
+		if len(tam.Secrets) != 1 || tam.Secrets[0].Granted || !strings.Contains(tam.Secrets[0].Reason, "secrets.not_granted") {
+			t.Errorf("tampered job secrets: %+v", tam.Secrets)
+		}
+	})
+
+	t.Run("modified image denied", func(t *testing.T) {
+		t.Parallel()
+		chk := sum.ImageCheck
+		if chk == nil || chk.Response.Allowed {
+			t.Fatalf("modified image: %+v", chk)
+		}
+		if rules := chk.Response.Rules(); !slices.Contains(rules, "deploy.unverified") {
+			t.Errorf("modified image denied by %v, want deploy.unverified", rules)
+		}
+		if chk.Response.Digest == sum.Jobs[0].Digest {
+			t.Error("the gate verified the old digest, not what the tag points at now")
+		}
+	})
+
+	t.Run("audit log verifies", func(t *testing.T) {
+		t.Parallel()
+		a := sum.Audit
+		if !a.Verified || !a.InclusionVerified || a.Entries == 0 || a.Checkpoints == 0 || a.VerifierKey == "" {
+			t.Fatalf("audit: %+v", a)
+		}
+		if a.Path != filepath.Join(dir, "audit.log") {
+			t.Errorf("audit log at %s, want in %s", a.Path, dir)
+		}
+	})
+
+	t.Run("canary absent from every output", func(t *testing.T) {
+		t.Parallel()
+		outputs := map[string][]byte{"progress and job log": out.Bytes(), "diagnostics": diag.Bytes(), "JSON summary": summary}
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			outputs[path] = b
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := outputs[filepath.Join(dir, "audit.log")]; !ok {
+			t.Fatal("no audit log file")
+		}
+		for what, b := range outputs {
+			if bytes.Contains(b, []byte(canary)) {
+				t.Errorf("%s contains the secret", what)
+			}
+		}
+		// The job did print it; the redactor masked it in the streamed log.
+		if !strings.Contains(out.String(), "--token=***") {
+			t.Errorf("the job's masked log line is missing:\n%s", out.String())
+		}
+		if !sum.Audit.SecretAbsent {
+			t.Error("the runner's own audit scan found the secret")
+		}
+	})
+}
+
+// TestServicesValidate: real-service flags that cannot work are refused
+// before anything starts.
+func TestServicesValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		s    job.Services
+		want error
+	}{
+		{name: "embedded", s: job.Services{}},
+		{name: "vault unsupported", s: job.Services{Vault: "https://vault.example"}, want: job.ErrUnsupported},
+		{name: "fulcio without trusted root", s: job.Services{Fulcio: "https://fulcio.example"}, want: job.ErrConfig},
+		{name: "tsa without trusted root", s: job.Services{TSA: "https://tsa.example/api/v1/timestamp"}, want: job.ErrConfig},
+		{name: "registry without repository", s: job.Services{Registry: "registry.example"}, want: job.ErrConfig},
+		{name: "fulcio with trusted root", s: job.Services{Fulcio: "https://fulcio.example", TrustedRoot: "tr.json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.s.Validate()
+			if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Fatalf("Validate() = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
