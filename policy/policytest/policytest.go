@@ -48,9 +48,9 @@ type config struct {
 	timeout time.Duration
 }
 
-// With adds modules and data the tests need (for example
-// [policy.Builtin] when the policy imports the built-in library, or
-// [policy.Data] for configuration).
+// With adds modules and data the tests need, for example [policy.Builtin]
+// when the policy imports the built-in library, or [policy.Data] for
+// configuration. Their own *_test.rego files are not run.
 func With(src policy.Source) Option { return func(c *config) { c.extra = append(c.extra, src) } }
 
 // Filter runs only tests whose "package.name" matches the regular
@@ -76,6 +76,21 @@ type Result struct {
 
 	file string
 	row  int
+}
+
+// withoutTests drops the *_test.rego files of a supporting source: only
+// the tests in the fsys given to Run or Results are run.
+func withoutTests(src policy.Source) policy.Source {
+	return policy.SourceFunc(func(ctx context.Context) (*policy.Bundle, error) {
+		b, err := src.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := *b
+		out.Modules = maps.Clone(b.Modules)
+		maps.DeleteFunc(out.Modules, func(p, _ string) bool { return strings.HasSuffix(p, "_test.rego") })
+		return &out, nil
+	})
 }
 
 // Run runs the test rules of the *_test.rego files in fsys (laid out as for
@@ -111,7 +126,11 @@ func Results(ctx context.Context, fsys fs.FS, opts ...Option) ([]Result, error) 
 	for _, o := range opts {
 		o(&c)
 	}
-	b, err := policy.Merge(append([]policy.Source{policy.FS(fsys)}, c.extra...)...).Load(ctx)
+	srcs := []policy.Source{policy.FS(fsys)}
+	for _, x := range c.extra {
+		srcs = append(srcs, withoutTests(x))
+	}
+	b, err := policy.Merge(srcs...).Load(ctx)
 	if err != nil {
 		return nil, err
 	}
