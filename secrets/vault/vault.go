@@ -1,0 +1,308 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/ztci/ztci/secrets"
+)
+
+// Errors.
+var (
+	// ErrLoginDenied: Vault refused the job's token (wrong audience,
+	// unbound claims, expired). It is a [secrets.ErrDenied].
+	ErrLoginDenied = fmt.Errorf("%w: vault jwt login refused", secrets.ErrDenied)
+	// ErrNoToken: the job has no token to log in with.
+	ErrNoToken = fmt.Errorf("%w: no job token for vault jwt login", secrets.ErrDenied)
+	// ErrUnwrap: a wrapping token could not be unwrapped: used before,
+	// expired or unknown. Treat it as a sign of interception.
+	ErrUnwrap = errors.New("vault: unwrap failed")
+	// ErrField: the secret has no such field, or it is not a string.
+	ErrField = fmt.Errorf("%w: vault secret has no such string field", secrets.ErrNotFound)
+)
+
+type kind int
+
+const (
+	kindKV kind = iota
+	kindDynamic
+)
+
+// Source says where in Vault a named secret comes from. Build one with
+// [KV] or [Dynamic]; [Source.Wrapped] delivers it response-wrapped.
+type Source struct {
+	kind    kind
+	mount   string
+	path    string
+	field   string
+	wrapTTL time.Duration
+}
+
+// KV reads field of the latest version of the KV v2 secret at path under
+// mount (e.g. KV("secret", "ci/deploy", "token")). KV values have no Vault
+// lease: revoking the broker's lease ends the job's handle, not the value.
+func KV(mount, path, field string) Source {
+	return Source{kind: kindKV, mount: strings.Trim(mount, "/"), path: strings.Trim(path, "/"), field: field}
+}
+
+// Dynamic reads a dynamic secret (e.g. Dynamic("database/creds/ci",
+// "password")) whose Vault lease the broker's lease renews and revokes.
+func Dynamic(path, field string) Source {
+	return Source{kind: kindDynamic, path: strings.Trim(path, "/"), field: field}
+}
+
+// Wrapped makes the secret arrive response-wrapped: the lease's value is a
+// single-use wrapping token valid for ttl, which only the job unwraps (see
+// [Unwrap]), so the broker never sees the secret. The lease is single-use,
+// and revoking it revokes the wrapping token if still unused.
+func (s Source) Wrapped(ttl time.Duration) Source {
+	s.wrapTTL = ttl
+	return s
+}
+
+// JWTAuth names the JWT auth method and role the job logs in with. The
+// role's bound_audiences and bound_claims decide which jobs get in; keep its
+// token_ttl short.
+type JWTAuth struct {
+	// Mount is the auth method's mount (default "jwt").
+	Mount string
+	// Role is the JWT auth role.
+	Role string
+}
+
+// Backend reads secrets from Vault or OpenBao as the job: each Issue logs in
+// through the JWT auth method with the job's own token ([secrets.Request]
+// Token), so Vault's policies for the job apply, then reads the secret. The
+// broker's client (with its own token) revokes and renews leases, so a
+// crashed job's leases can be revoked after its token expired.
+type Backend struct {
+	client  *api.Client
+	auth    JWTAuth
+	sources map[string]Source
+	log     *slog.Logger
+}
+
+// Option configures a [Backend].
+type Option func(*Backend) error
+
+// WithLogger sets the logger (never values or tokens). The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(b *Backend) error {
+		if l == nil {
+			return errors.New("vault: WithLogger: nil logger")
+		}
+		b.log = l
+		return nil
+	}
+}
+
+// New returns a backend. client is the broker's own Vault client: its
+// address and TLS settings are used for the job's logins, and its token
+// revokes and renews leases. sources maps secret names to where they are.
+func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Option) (*Backend, error) {
+	if client == nil {
+		return nil, errors.New("vault: New: nil client")
+	}
+	if auth.Role == "" {
+		return nil, errors.New("vault: New: JWTAuth.Role is required")
+	}
+	if auth.Mount == "" {
+		auth.Mount = "jwt"
+	}
+	if len(sources) == 0 {
+		return nil, errors.New("vault: New: no sources")
+	}
+	for name, s := range sources {
+		if s.path == "" || s.field == "" || (s.kind == kindKV && s.mount == "") {
+			return nil, fmt.Errorf("vault: New: source %q: mount, path and field are required", name)
+		}
+	}
+	b := &Backend{client: client, auth: auth, sources: sources, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if err := o(b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// wrapPrefix marks a lease id that is a wrapping token's accessor.
+const wrapPrefix = "wrap-accessor:"
+
+// Issue logs in as the job and reads the secret called req.Name.
+func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant, error) {
+	src, ok := b.sources[req.Name]
+	if !ok {
+		return secrets.Grant{}, fmt.Errorf("%w: %q", secrets.ErrNotFound, req.Name)
+	}
+	c, err := b.login(ctx, req.Token)
+	if err != nil {
+		return secrets.Grant{}, err
+	}
+	if src.wrapTTL > 0 {
+		ttl := strconv.Itoa(int(src.wrapTTL.Seconds())) + "s"
+		c.SetWrappingLookupFunc(func(string, string) string { return ttl })
+	}
+	path := src.path
+	if src.kind == kindKV {
+		path = src.mount + "/data/" + src.path
+	}
+	s, err := c.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return secrets.Grant{}, classify("read "+path, err)
+	}
+	if s == nil {
+		return secrets.Grant{}, fmt.Errorf("%w: vault: nothing at %s", secrets.ErrNotFound, path)
+	}
+	if src.wrapTTL > 0 {
+		if s.WrapInfo == nil || s.WrapInfo.Token == "" {
+			return secrets.Grant{}, fmt.Errorf("%w: vault: asked for a wrapped response from %s, got none", secrets.ErrBackend, path)
+		}
+		return secrets.Grant{
+			LeaseID:   wrapPrefix + s.WrapInfo.Accessor,
+			Value:     secrets.NewValue(s.WrapInfo.Token),
+			TTL:       time.Duration(s.WrapInfo.TTL) * time.Second,
+			SingleUse: true,
+		}, nil
+	}
+	v, err := field(s, src.kind == kindKV, src.field)
+	if err != nil {
+		return secrets.Grant{}, fmt.Errorf("%s: %w", path, err)
+	}
+	g := secrets.Grant{Value: v}
+	if s.LeaseID != "" {
+		g.LeaseID = s.LeaseID
+		g.TTL = time.Duration(s.LeaseDuration) * time.Second
+		g.Renewable = s.Renewable
+	}
+	return g, nil
+}
+
+// login exchanges the job's token for a Vault token on a clone of the
+// broker's client.
+func (b *Backend) login(ctx context.Context, jwt secrets.Value) (*api.Client, error) {
+	if jwt.IsZero() {
+		return nil, ErrNoToken
+	}
+	c, err := b.client.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("%w: vault: %w", secrets.ErrBackend, err)
+	}
+	c.ClearToken()
+	s, err := c.Logical().WriteWithContext(ctx, "auth/"+b.auth.Mount+"/login", map[string]any{
+		"role": b.auth.Role,
+		"jwt":  jwt.Reveal(),
+	})
+	if err != nil {
+		var re *api.ResponseError
+		if errors.As(err, &re) && (re.StatusCode == http.StatusBadRequest || re.StatusCode == http.StatusForbidden) {
+			return nil, fmt.Errorf("%w (HTTP %d, role %q)", ErrLoginDenied, re.StatusCode, b.auth.Role)
+		}
+		return nil, classify("jwt login", err)
+	}
+	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
+		return nil, fmt.Errorf("%w: vault: jwt login returned no token", secrets.ErrBackend)
+	}
+	c.SetToken(s.Auth.ClientToken)
+	return c, nil
+}
+
+// classify wraps a client error: context errors stay visible, everything
+// else is a backend failure. Response bodies are not included.
+func classify(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: vault: %s: %w", secrets.ErrBackend, op, err)
+	}
+	var re *api.ResponseError
+	if errors.As(err, &re) {
+		if re.StatusCode == http.StatusForbidden {
+			return fmt.Errorf("%w: vault: %s: permission denied (HTTP 403)", secrets.ErrDenied, op)
+		}
+		return fmt.Errorf("%w: vault: %s: HTTP %d", secrets.ErrBackend, op, re.StatusCode)
+	}
+	return fmt.Errorf("%w: vault: %s: %w", secrets.ErrBackend, op, err)
+}
+
+func field(s *api.Secret, kv bool, name string) (secrets.Value, error) {
+	data := s.Data
+	if kv {
+		inner, ok := data["data"].(map[string]any)
+		if !ok {
+			return secrets.Value{}, fmt.Errorf("%w: not a KV v2 response", secrets.ErrBackend)
+		}
+		data = inner
+	}
+	v, ok := data[name].(string)
+	if !ok {
+		return secrets.Value{}, fmt.Errorf("%w: %q", ErrField, name)
+	}
+	return secrets.NewValue(v), nil
+}
+
+// Revoke revokes a Vault lease (or an unused wrapping token) with the
+// broker's token. Ids the broker reserved for KV reads have no Vault lease.
+func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
+	switch {
+	case strings.HasPrefix(leaseID, "ztci_"):
+		return nil
+	case strings.HasPrefix(leaseID, wrapPrefix):
+		err := b.client.Auth().Token().RevokeAccessorWithContext(ctx, strings.TrimPrefix(leaseID, wrapPrefix))
+		var re *api.ResponseError
+		if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
+			return nil // unwrapped or expired already: nothing left to revoke
+		}
+		if err != nil {
+			return classify("revoke wrapping token", err)
+		}
+		return nil
+	}
+	if err := b.client.Sys().RevokeWithContext(ctx, leaseID); err != nil {
+		return classify("revoke lease", err)
+	}
+	return nil
+}
+
+// Renew renews a Vault lease by ttl and returns the TTL Vault granted.
+func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) (time.Duration, error) {
+	s, err := b.client.Sys().RenewWithContext(ctx, leaseID, int(ttl.Seconds()))
+	if err != nil {
+		return 0, classify("renew lease", err)
+	}
+	if s == nil {
+		return 0, fmt.Errorf("%w: vault: empty renew response", secrets.ErrBackend)
+	}
+	return time.Duration(s.LeaseDuration) * time.Second, nil
+}
+
+// Unwrap is the job's side of wrapped delivery: it unwraps the wrapping
+// token (the lease's value) with client and returns the named field. A
+// wrapping token works once; a second unwrap fails with [ErrUnwrap], which
+// means someone else unwrapped it first.
+func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, name string) (secrets.Value, error) {
+	c, err := client.Clone()
+	if err != nil {
+		return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
+	}
+	c.ClearToken()
+	s, err := c.Logical().UnwrapWithContext(ctx, wrapping.Reveal())
+	if err != nil || s == nil {
+		if err == nil {
+			err = errors.New("empty response")
+		}
+		var re *api.ResponseError
+		if errors.As(err, &re) {
+			err = fmt.Errorf("HTTP %d", re.StatusCode)
+		}
+		return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
+	}
+	_, kv := s.Data["data"].(map[string]any)
+	return field(s, kv, name)
+}
