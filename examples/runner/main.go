@@ -57,7 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Services.Rekor, "rekor", "", "Rekor v2 base URL to log every signature; needs --trusted-root")
 	fs.StringVar(&cfg.Services.TSA, "tsa", "", "RFC 3161 timestamp URL (…/api/v1/timestamp) instead of the embedded TSA; needs --trusted-root")
 	fs.StringVar(&cfg.Services.TrustedRoot, "trusted-root", "", "trusted_root.json for --fulcio/--rekor/--tsa (trusted besides the embedded CA and TSA)")
-	fs.StringVar(&cfg.Services.Vault, "vault", "", "Vault address for the job's secrets (not supported by this build: a clear error)")
+	fs.StringVar(&cfg.Services.Vault, "vault", "", "Vault/OpenBao address: the job logs in with its OIDC token (JWT auth) and reads its secret there; broker token from VAULT_TOKEN")
+	fs.StringVar(&cfg.Services.VaultRole, "vault-role", "ci", "Vault JWT auth role (bound_audiences must include ztci-runner)")
+	fs.StringVar(&cfg.Services.VaultKV, "vault-kv", "secret/ci/deploy#token", "Vault KV v2 location of the deploy secret: mount/path#field")
 	fs.StringVar(&cfg.Services.IssuerAddr, "issuer-addr", "127.0.0.1:0", "loopback address of the embedded OIDC issuer")
 	fs.StringVar(&cfg.Dir, "dir", "", "keep the audit log and lease journal in this directory (default: a temporary one, removed)")
 	if err := fs.Parse(args); err != nil {

@@ -152,14 +152,14 @@ func TestEndToEnd(t *testing.T) {
 // TestServicesValidate: real-service flags that cannot work are refused
 // before anything starts.
 func TestServicesValidate(t *testing.T) {
-	t.Parallel()
+	t.Setenv("VAULT_TOKEN", "broker-token-for-validation")
 	tests := []struct {
 		name string
 		s    job.Services
 		want error
 	}{
 		{name: "embedded", s: job.Services{}},
-		{name: "vault unsupported", s: job.Services{Vault: "https://vault.example"}, want: job.ErrUnsupported},
+		{name: "vault bad kv", s: job.Services{Vault: "https://vault.example", VaultKV: "secret"}, want: job.ErrConfig},
 		{name: "fulcio without trusted root", s: job.Services{Fulcio: "https://fulcio.example"}, want: job.ErrConfig},
 		{name: "tsa without trusted root", s: job.Services{TSA: "https://tsa.example/api/v1/timestamp"}, want: job.ErrConfig},
 		{name: "registry without repository", s: job.Services{Registry: "registry.example"}, want: job.ErrConfig},

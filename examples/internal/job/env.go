@@ -17,6 +17,7 @@ import (
 	"time"
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/ztci/ztci/identity/workload"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/secrets"
+	"github.com/ztci/ztci/secrets/vault"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -55,9 +57,6 @@ const (
 // ErrConfig reports a Services combination that cannot work.
 var ErrConfig = errors.New("job: invalid configuration")
 
-// ErrUnsupported reports a real service the SDK has no backend for yet.
-var ErrUnsupported = errors.New("job: not supported by this build")
-
 // Services points pieces of the flow at real services instead of the
 // embedded ones. The zero value runs everything in process.
 type Services struct {
@@ -78,8 +77,14 @@ type Services struct {
 	// TrustedRoot is a trusted_root.json for Fulcio, Rekor or the TSA,
 	// trusted in addition to the embedded CA and TSA. Required with them.
 	TrustedRoot string
-	// Vault is a Vault address for the job's secrets.
-	Vault string
+	// Vault is a Vault (or OpenBao) address: the job's secret is read from
+	// there by logging in with the job's own OIDC token (JWT auth, role
+	// VaultRole; its bound_audiences must include "ztci-runner"), from the
+	// KV v2 field VaultKV ("mount/path#field"). The broker's own token, which
+	// revokes leases, comes from VAULT_TOKEN.
+	Vault     string
+	VaultRole string
+	VaultKV   string
 	// IssuerAddr is the loopback address the OIDC issuer listens on
 	// (default 127.0.0.1:0), so that a real Fulcio can be configured for it.
 	IssuerAddr string
@@ -88,7 +93,12 @@ type Services struct {
 // Validate reports combinations that cannot work, before anything starts.
 func (s Services) Validate() error {
 	if s.Vault != "" {
-		return fmt.Errorf("%w: --vault: the secrets/vault backend is not part of this build yet; run without --vault (the embedded broker is used)", ErrUnsupported)
+		if os.Getenv("VAULT_TOKEN") == "" {
+			return fmt.Errorf("%w: --vault needs the broker's own Vault token in VAULT_TOKEN (it revokes the leases)", ErrConfig)
+		}
+		if _, _, _, err := parseKV(s.VaultKV); err != nil {
+			return err
+		}
 	}
 	if (s.Fulcio != "" || s.Rekor != "" || s.TSA != "") && s.TrustedRoot == "" {
 		return fmt.Errorf("%w: --fulcio, --rekor and --tsa need --trusted-root (their keys, for verification)", ErrConfig)
@@ -309,7 +319,15 @@ func (e *env) startSecrets() error {
 	if err := os.Mkdir(journal, 0o700); err != nil {
 		return err
 	}
-	b, err := secrets.New(policyAuthorizer(e.engine), demoBackend{SecretName: e.cfg.SecretValue},
+	var backend secrets.Backend = demoBackend{SecretName: e.cfg.SecretValue}
+	if addr := e.cfg.Services.Vault; addr != "" {
+		vb, err := e.vaultBackend(addr)
+		if err != nil {
+			return fmt.Errorf("vault: %w", err)
+		}
+		backend = vb
+	}
+	b, err := secrets.New(policyAuthorizer(e.engine), backend,
 		secrets.WithMasker(e.redactor), secrets.WithAudit(e.auditLog), secrets.WithJournal(journal),
 		secrets.WithTTL(10*time.Minute), secrets.WithLogger(e.cfg.Logger))
 	if err != nil {
@@ -427,7 +445,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-
 // demoBackend serves fixed values but grants them for the TTL the broker
 // asks for, so leases are short-lived (secrets.Static grants no TTL).
 // Revoke has nothing to end at the backend: the broker wipes the lease's
@@ -443,3 +460,38 @@ func (b demoBackend) Issue(_ context.Context, req secrets.Request) (secrets.Gran
 }
 
 func (demoBackend) Revoke(context.Context, string) error { return nil }
+
+func (e *env) vaultBackend(addr string) (secrets.Backend, error) {
+	conf := vaultapi.DefaultConfig()
+	if conf.Error != nil {
+		return nil, conf.Error
+	}
+	conf.Address = addr
+	client, err := vaultapi.NewClient(conf) // reads VAULT_TOKEN
+	if err != nil {
+		return nil, err
+	}
+	mount, path, field, err := parseKV(e.cfg.Services.VaultKV)
+	if err != nil {
+		return nil, err
+	}
+	role := e.cfg.Services.VaultRole
+	if role == "" {
+		role = "ci"
+	}
+	return vault.New(client, vault.JWTAuth{Role: role},
+		map[string]vault.Source{SecretName: vault.KV(mount, path, field)}, vault.WithLogger(e.cfg.Logger))
+}
+
+// parseKV splits "mount/path#field" (default "secret/ci/deploy#token").
+func parseKV(s string) (mount, path, field string, err error) {
+	if s == "" {
+		s = "secret/ci/deploy#token"
+	}
+	loc, field, ok := strings.Cut(s, "#")
+	mount, path, ok2 := strings.Cut(loc, "/")
+	if !ok || !ok2 || mount == "" || path == "" || field == "" {
+		return "", "", "", fmt.Errorf("%w: --vault-kv must be mount/path#field, got %q", ErrConfig, s)
+	}
+	return mount, path, field, nil
+}

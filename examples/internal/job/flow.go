@@ -206,7 +206,7 @@ func (e *env) services() map[string]string {
 		"rekor":       pick(s.Rekor, "none"),
 		"registry":    pick(s.Registry, "embedded "+e.regHost),
 		"spiffe":      pick(s.SPIFFESocket, "embedded"),
-		"secrets":     "embedded broker (static backend)",
+		"secrets":     pick(s.Vault, "embedded broker (in-memory backend)"),
 		"audit":       e.auditPath,
 	}
 }
