@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 
@@ -24,15 +25,27 @@ const (
 // CA and RFC 3161 TSA) and returns a Sigstore bundle v0.3 JSON.
 func sigstoreBundle(t testing.TB, vs *ca.VirtualSigstore, san string, digest name.Digest) []byte {
 	t.Helper()
+	b, err := signBundle(vs, san, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func signBundle(vs *ca.VirtualSigstore, san string, digest name.Digest) ([]byte, error) {
+	h, err := v1.NewHash(digest.DigestStr())
+	if err != nil {
+		return nil, err
+	}
 	st, _ := json.Marshal(map[string]any{
 		"_type":         "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"name": digest.Context().Name(), "digest": map[string]string{"sha256": hexOf(digest)}}},
+		"subject":       []any{map[string]any{"name": digest.Context().Name(), "digest": map[string]string{"sha256": h.Hex}}},
 		"predicateType": testPredicate,
 		"predicate":     map[string]any{"ok": true},
 	})
 	e, err := vs.Attest(san, testIssuer, st)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	vc, _ := e.VerificationContent()
 	cert := vc.(*bundle.Certificate).Certificate()
@@ -43,7 +56,7 @@ func sigstoreBundle(t testing.TB, vs *ca.VirtualSigstore, san string, digest nam
 	for _, b := range tss {
 		ts = append(ts, map[string]string{"signedTimestamp": base64.StdEncoding.EncodeToString(b)})
 	}
-	b, err := json.Marshal(map[string]any{
+	return json.Marshal(map[string]any{
 		"mediaType": registry.BundleMediaType,
 		"verificationMaterial": map[string]any{
 			"certificate":               map[string]string{"rawBytes": base64.StdEncoding.EncodeToString(cert.Raw)},
@@ -56,10 +69,6 @@ func sigstoreBundle(t testing.TB, vs *ca.VirtualSigstore, san string, digest nam
 			"signatures":  []any{map[string]string{"sig": env.Signatures[0].Sig}},
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // sigstoreVerifier expects a certificate for san from vs, with the TSA
