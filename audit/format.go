@@ -33,8 +33,6 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-var rangeFactory = compact.RangeFactory{Hash: hashChildren}
-
 func appendEntryLine(dst []byte, index uint64, line []byte) []byte {
 	dst = append(dst, 'e', ' ')
 	dst = strconv.AppendUint(dst, index, 10)
@@ -72,6 +70,7 @@ type Report struct {
 // verifier is set, checkpoints.
 type scanner struct {
 	r        *bufio.Reader
+	h        slabHasher
 	verifier *Verifier // nil: framing only
 	rng      *compact.Range
 	visit    compact.VisitFn
@@ -84,7 +83,10 @@ type scanner struct {
 }
 
 func newScanner(r io.Reader, v *Verifier) *scanner {
-	return &scanner{r: bufio.NewReaderSize(r, maxLine+1), verifier: v, rng: rangeFactory.NewEmptyRange(0)}
+	s := &scanner{r: bufio.NewReaderSize(r, maxLine+1), verifier: v}
+	f := &compact.RangeFactory{Hash: s.h.children}
+	s.rng = f.NewEmptyRange(0)
+	return s
 }
 
 func (s *scanner) fail(index uint64, err error) error {
@@ -195,7 +197,7 @@ func (s *scanner) entry(b []byte) error {
 			return s.fail(want, err)
 		}
 	}
-	if err := s.rng.Append(hashLeafPrefixed(b[8:]), s.visit); err != nil {
+	if err := s.rng.Append(s.h.leafPrefixed(b[8:]), s.visit); err != nil {
 		return s.fail(want, fmt.Errorf("%w: %w", ErrInvalidLog, err))
 	}
 	s.report.Entries++

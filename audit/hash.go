@@ -8,12 +8,42 @@ import "crypto/sha256"
 
 // hashChildren is SHA-256(0x01 || l || r).
 func hashChildren(l, r []byte) []byte {
+	s := sumChildren(l, r)
+	return s[:]
+}
+
+func sumChildren(l, r []byte) [sha256.Size]byte {
 	var b [1 + 2*sha256.Size]byte
 	b[0] = 1
 	copy(b[1:], l)
 	copy(b[1+sha256.Size:], r)
-	s := sha256.Sum256(b[:])
-	return s[:]
+	return sha256.Sum256(b[:])
+}
+
+// slabHasher hands out hashes carved from large blocks, so that building a
+// tree costs an allocation per 4096 nodes rather than per node. It is not
+// safe for concurrent use.
+type slabHasher struct{ slab []byte }
+
+func (h *slabHasher) alloc(s [sha256.Size]byte) []byte {
+	if len(h.slab) < sha256.Size {
+		h.slab = make([]byte, 4096*sha256.Size)
+	}
+	out := h.slab[:sha256.Size:sha256.Size]
+	h.slab = h.slab[sha256.Size:]
+	copy(out, s[:])
+	return out
+}
+
+func (h *slabHasher) children(l, r []byte) []byte { return h.alloc(sumChildren(l, r)) }
+
+// leafPrefixed is hashLeafPrefixed into the slab.
+func (h *slabHasher) leafPrefixed(p []byte) []byte {
+	saved := p[0]
+	p[0] = 0
+	s := sha256.Sum256(p)
+	p[0] = saved
+	return h.alloc(s)
 }
 
 // hashLeafPrefixed returns SHA-256(0x00 || p[1:]), using p[0] as scratch

@@ -115,7 +115,6 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 		return fmt.Errorf("audit: open log %s: %w", path, err)
 	}
 	s := newScanner(f, l.v)
-	s.rng = rangeFactory.NewEmptyRange(0)
 	s.visit = l.store
 	serr := s.run(ctx)
 	var le *LogError

@@ -166,6 +166,12 @@ func TestHMAC(t *testing.T) {
 			}
 		})
 	}
+	// Known answer, computed independently with
+	// printf %s 'spiffe://example.org/ci/runner' | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef
+	kat, _ := NewHMAC([]byte("0123456789abcdef0123456789abcdef"), FieldActorID)
+	if got := kat.Sum("spiffe://example.org/ci/runner"); got != HMACPrefix+"5fa7b4ee55bce4f8073a51d4ecd35b081a23eae986cfd80ef05ade2eb7dc8b23" {
+		t.Errorf("known answer: got %s", got)
+	}
 	var buf bytes.Buffer
 	jl, _ := NewJSONLines(&buf)
 	if err := h.Sink(jl).Write(context.Background(), e); err != nil || strings.Contains(buf.String(), "203.0.113.7") {
