@@ -231,7 +231,6 @@ type benchStream struct {
 	data    []byte
 	secrets []string
 	r       *secrets.Redactor
-	patsRaw []string // every pattern, for the strings.Replacer baseline
 }
 
 var benchOnce = sync.OnceValue(func() *benchStream {

@@ -1,0 +1,137 @@
+package secrets_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/secrets"
+)
+
+// A job gets a secret, uses it (its logs are masked), and loses it when the
+// job ends.
+func Example() {
+	ctx := context.Background()
+	red := secrets.NewRedactor()
+	backend := secrets.Static{"deploy-token": "tok-7f3a9c1e5b2d"}
+	broker, err := secrets.New(secrets.AllowNames("deploy-token"), backend, secrets.WithMasker(red))
+	if err != nil {
+		panic(err)
+	}
+	logs := red.NewWriter(os.Stdout)
+	defer logs.Close()
+
+	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app:ref:refs/heads/main"}
+	var lease *secrets.Lease
+	err = broker.Run(ctx, secrets.JobSpec{ID: "run-42", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
+		var err error
+		lease, err = job.Lease(ctx, "deploy-token")
+		if err != nil {
+			return err
+		}
+		v, err := lease.Value()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(logs, "deploying with %s\n", v.Reveal()) // masked in the logs
+		fmt.Fprintf(logs, "printed: %v\n", v)                // values print redacted
+		return logs.Flush()
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, err = lease.Value()
+	fmt.Println("after the job:", errors.Is(err, secrets.ErrRevoked))
+	// Output:
+	// deploying with ***
+	// printed: [REDACTED]
+	// after the job: true
+}
+
+// Values print as [REDACTED] everywhere; Reveal is explicit.
+func ExampleValue() {
+	v := secrets.NewValue("hunter2-hunter2")
+	fmt.Printf("%v %+v %#v %q %x\n", v, v, v, v, v)
+	fmt.Println(len(v.Reveal()))
+	// Output:
+	// [REDACTED] [REDACTED] [REDACTED] [REDACTED] [REDACTED]
+	// 15
+}
+
+// The redactor masks a value in its encodings too, however the writes split
+// it.
+func ExampleRedactor() {
+	red := secrets.NewRedactor()
+	red.AddMask("s3cr3t-passw0rd")
+	w := red.NewWriter(os.Stdout)
+	basic := base64.StdEncoding.EncodeToString([]byte("ci:s3cr3t-passw0rd"))
+	fmt.Fprintf(w, "raw: s3cr3t-")
+	fmt.Fprintf(w, "passw0rd\n")
+	fmt.Fprintf(w, "header: Authorization: Basic %s\n", basic)
+	w.Close()
+	fmt.Println(red.AddMaskChecked("short") != nil)
+	// Output:
+	// raw: ***
+	// header: Authorization: Basic Y2k6***
+	// true
+}
+
+// BackendFunc plugs in a vendor's own source, e.g. a cloud STS whose tokens
+// simply expire.
+func ExampleBackendFunc() {
+	sts := secrets.BackendFunc(func(ctx context.Context, req secrets.Request) (secrets.Grant, error) {
+		// exchange req.Token for a short-lived cloud credential here
+		return secrets.Grant{Value: secrets.NewValue("sts-credential-for-" + req.JobID), TTL: 15 * time.Minute}, nil
+	})
+	broker, _ := secrets.New(secrets.AllowNames("cloud"), sts)
+	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app"}
+	_ = broker.Run(context.Background(), secrets.JobSpec{ID: "run-7", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
+		l, err := job.Lease(ctx, "cloud")
+		if err != nil {
+			return err
+		}
+		fmt.Println(l.Name(), !l.ExpiresAt().IsZero())
+		return nil
+	})
+	// Output: cloud true
+}
+
+// An AuthorizerFunc adapts a policy engine; an error from it is a deny.
+func ExampleAuthorizerFunc() {
+	mainOnly := secrets.AuthorizerFunc(func(_ context.Context, req secrets.Request) (secrets.Decision, error) {
+		if req.Identity.Claims.Ref != "refs/heads/main" {
+			return secrets.Decision{Reason: "production secrets only for main"}, nil
+		}
+		return secrets.Decision{Allow: true}, nil
+	})
+	broker, _ := secrets.New(mainOnly, secrets.Static{"prod": "prod-value-123456"})
+	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "pr", Claims: identity.Claims{Ref: "refs/pull/1/merge"}}
+	job, _ := broker.Begin(context.Background(), secrets.JobSpec{ID: "pr-1", Identity: who})
+	defer job.End(context.Background())
+	_, err := job.Lease(context.Background(), "prod")
+	var denied *secrets.DeniedError
+	fmt.Println(errors.As(err, &denied), denied.Reason)
+	// Output: true production secrets only for main
+}
+
+// Recover revokes what a crashed process left in the lease record.
+func ExampleBroker_Recover() {
+	dir, _ := os.MkdirTemp("", "leases")
+	defer os.RemoveAll(dir)
+	backend := secrets.Static{"db": "db-password-123456"}
+	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app"}
+
+	crashed, _ := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
+	job, _ := crashed.Begin(context.Background(), secrets.JobSpec{ID: "run-9", Identity: who})
+	_, _ = job.Lease(context.Background(), "db")
+	// ... the process dies without ending the job ...
+
+	restarted, _ := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
+	n, err := restarted.Recover(context.Background())
+	fmt.Println(n, err)
+	// Output: 1 <nil>
+}
