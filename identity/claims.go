@@ -1,7 +1,7 @@
 package identity
 
-// ClaimNames lists the names [Claims.Get] accepts, in the order of the
-// [Claims] fields. They are the JSON names of the fields.
+// claimNames lists the names [Claims.Get] accepts, in the order of the
+// [Claims] fields: the JSON names of the fields.
 var claimNames = [...]string{
 	"platform", "repository", "ref", "ref_protected", "commit", "workflow",
 	"workflow_ref", "job", "run_id", "run_attempt", "event", "actor", "runner",

@@ -1,6 +1,40 @@
 // Package identity establishes who a workload is: OIDC job tokens, SPIFFE
 // SVIDs, mTLS between pipeline stages, and least-privilege permissions.
 //
-// Every credential is verified into an [Identity], which other ztci packages
-// consume. identity does not link OPA, sigstore-go or go-containerregistry.
+// Every credential is verified into an [Identity] — a SPIFFE ID, or an OIDC
+// issuer and subject with [Claims] normalized across CI platforms — which
+// other ztci packages consume. This package holds the model and the
+// decisions on it:
+//
+//   - [Matcher] function types ([MatchClaim], [MatchClaimGlob],
+//     [MatchSPIFFEID], ...) combined with [All] and [Any];
+//   - [Guard], a deny-by-default permission model: [Grant]s of scoped
+//     permissions ("secrets:read:<name>", "deploy:<env>",
+//     "artifacts:push:<repo>", "approve:<env>") to matchers, with
+//     [Requirement]s such as [RequireAMR] for human approvals, each decision
+//     an audit event;
+//   - [Masker], the seam through which minted tokens reach the log redactor;
+//   - [NewContext]/[FromContext] for request-scoped identities.
+//
+// The credentials live in subpackages, so call sites read as sentences:
+// identity/oidc (job-token issuer and verifier), identity/claims (platform
+// claim normalizers), identity/svid (embedded SPIFFE issuer),
+// identity/workload (Workload API server and sources), identity/exchange
+// (OIDC token in, SVID out), identity/mtls (tls.Config builders and
+// authorizers) and identity/httpauth (HTTP middleware and round-tripper).
+//
+//	g, _ := identity.NewGuard([]identity.Grant{{
+//		Name:        "app-release",
+//		To:          identity.All(identity.MatchClaim("repository", "octo-org/app"), identity.MatchClaim("ref_protected", "true")),
+//		Permissions: []string{"deploy:production"},
+//	}}, identity.WithAuditSink(sink))
+//	d, err := g.Check(ctx, identity.Request{Who: who, Permission: identity.Deploy("production")})
+//	if err != nil || !d.Allowed { /* deny */ }
+//
+// Security contract: the zero Identity matches nothing; empty combinators
+// and empty claim values never match; a Guard denies unless a grant names
+// both the caller and the permission and every requirement holds; a
+// requested permission may not contain wildcards; a decision that cannot be
+// audited is an error (deny). identity links no OPA, sigstore-go or
+// go-containerregistry (internal/depcheck enforces it).
 package identity

@@ -20,10 +20,16 @@ import (
 // A requested Permission never contains '*'; grants may (see [Grant]).
 type Permission string
 
-// Permission constructors for the resources ztci knows.
-func SecretsRead(name string) Permission    { return Permission("secrets:read:" + name) }
-func Deploy(environment string) Permission  { return Permission("deploy:" + environment) }
-func ArtifactsPush(repo string) Permission  { return Permission("artifacts:push:" + repo) }
+// SecretsRead is the permission to read the named secret.
+func SecretsRead(name string) Permission { return Permission("secrets:read:" + name) }
+
+// Deploy is the permission to deploy to an environment.
+func Deploy(environment string) Permission { return Permission("deploy:" + environment) }
+
+// ArtifactsPush is the permission to push artifacts to a repository.
+func ArtifactsPush(repo string) Permission { return Permission("artifacts:push:" + repo) }
+
+// Approve is the (human) permission to approve a deployment to an environment.
 func Approve(environment string) Permission { return Permission("approve:" + environment) }
 
 // Errors of the permission model.

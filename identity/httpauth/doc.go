@@ -4,6 +4,7 @@
 //
 //	a, _ := httpauth.New(httpauth.WithBearer(verifier), httpauth.WithMTLS(bundle, authz))
 //	http.Handle("/deploy", a.Middleware(handler)) // handler: identity.FromContext(r.Context())
+//	// serve with mtls.ServerConfigClientOptional(svid, bundle, authz) so both kinds of caller connect
 //
 //	client := &http.Client{Transport: httpauth.RoundTripper(nil, tokens)}
 //

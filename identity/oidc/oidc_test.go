@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ztci/ztci/identity"
 )
@@ -71,7 +70,6 @@ func TestTokenRedacts(t *testing.T) {
 			t.Errorf("token leaked: %s", s)
 		}
 	}
-	_ = time.Now
 }
 
 func sprintAll(v any) string {

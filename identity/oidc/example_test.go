@@ -1,0 +1,69 @@
+package oidc_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
+)
+
+// A runner issues a job token; a service verifies it.
+func Example() {
+	ctx := context.Background()
+
+	// Runner side: the issuer's discovery document and JWKS are served over
+	// HTTP (here on 127.0.0.1; in production at the issuer's https URL).
+	srv := httptest.NewServer(nil)
+	defer srv.Close()
+	masked := 0
+	iss, err := oidc.NewIssuer(srv.URL, oidc.WithMasker(identity.MaskerFunc(func(string) { masked++ })))
+	if err != nil {
+		panic(err)
+	}
+	srv.Config.Handler = iss.Handler()
+	tok, err := iss.Mint(ctx, oidc.Job{Claims: identity.Claims{
+		Repository: "octo-org/app", Ref: "refs/heads/main", RefProtected: true, Commit: "0123abc", Event: "push",
+	}}, "https://deploy.example.com")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("token prints as:", tok)
+	fmt.Println("registered with the masker:", masked == 1)
+
+	// Service side: verify the token handed over by the job.
+	v, err := oidc.NewVerifier(srv.URL, "https://deploy.example.com")
+	if err != nil {
+		panic(err)
+	}
+	who, err := v.Verify(ctx, tok.Reveal())
+	if err != nil {
+		panic(err) // any error means deny
+	}
+	fmt.Println("subject:", who.Subject)
+	fmt.Println("repository:", who.Claims.Repository, "ref:", who.Claims.Ref, "protected:", who.Claims.RefProtected)
+	// Output:
+	// token prints as: oidc.Token(REDACTED)
+	// registered with the masker: true
+	// subject: repo:octo-org/app:ref:refs/heads/main
+	// repository: octo-org/app ref: refs/heads/main protected: true
+}
+
+// Single-use tokens and bound claims, as Vault's JWT auth would configure them.
+func ExampleNewVerifier_hardened() {
+	iss, _ := oidc.NewIssuer("https://ci.example.com")
+	v, _ := oidc.NewVerifier("https://ci.example.com", "vault",
+		oidc.WithKeySet(iss.KeySet()),
+		oidc.WithSingleUse(oidc.NewMemoryReplayCache(10000, nil)),
+		oidc.WithBoundClaimsGlob(map[string][]string{"repository": {"octo-org/*"}, "ref": {"refs/heads/main"}}),
+	)
+	tok, _ := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}, "vault")
+	_, err := v.Verify(context.Background(), tok.Reveal())
+	fmt.Println("first use:", err)
+	_, err = v.Verify(context.Background(), tok.Reveal())
+	fmt.Println("second use rejected:", err != nil)
+	// Output:
+	// first use: <nil>
+	// second use rejected: true
+}

@@ -1,0 +1,62 @@
+package svid_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"math/big"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/ztci/ztci/identity/svid"
+)
+
+// BenchmarkX509SVID issues an X.509-SVID: fresh P-256 key, signed leaf,
+// parsed back.
+func BenchmarkX509SVID(b *testing.B) {
+	iss, err := svid.NewIssuer(td)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := spiffeid.RequireFromPath(td, "/job/bench")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := iss.X509SVID(ctx, id, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloorCreateCertificate is bare x509.CreateCertificate of a
+// comparable leaf with a pre-generated key; BenchmarkFloorKeyAndCertificate
+// adds the key generation an SVID needs.
+func BenchmarkFloorCreateCertificate(b *testing.B) { benchFloor(b, false) }
+
+func BenchmarkFloorKeyAndCertificate(b *testing.B) { benchFloor(b, true) }
+
+func benchFloor(b *testing.B, genKey bool) {
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	caDER, _ := x509.CreateCertificate(rand.Reader, ca, ca, caKey.Public(), caKey)
+	ca, _ = x509.ParseCertificate(caDER)
+	u, _ := url.Parse("spiffe://ci.test/job/bench")
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	b.ReportAllocs()
+	for b.Loop() {
+		if genKey {
+			leafKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), URIs: []*url.URL{u}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, BasicConstraintsValid: true}
+		if _, err := x509.CreateCertificate(rand.Reader, tmpl, ca, leafKey.Public(), caKey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

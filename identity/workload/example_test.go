@@ -1,0 +1,47 @@
+package workload_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/identity/workload"
+)
+
+// A runner serves the Workload API to a job; the job fetches its SVID with
+// go-spiffe's client.
+func ExampleServer() {
+	ctx := context.Background()
+	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
+	ca, _ := svid.NewIssuer(td)
+	dir, _ := os.MkdirTemp("", "wl")
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "job.sock")
+
+	l, err := workload.Listen(sock, 0o600)
+	if err != nil {
+		panic(err)
+	}
+	srv, _ := workload.NewServer(ca, workload.FixedID(spiffeid.RequireFromPath(td, "/job/42")))
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx, l) }()
+
+	// Inside the job:
+	src, err := workload.Open(ctx, "unix://"+sock)
+	if err != nil {
+		panic(err)
+	}
+	s, _ := src.GetX509SVID()
+	fmt.Println(s.ID)
+	src.Close()
+
+	srv.Close()
+	fmt.Println("served:", <-done)
+	// Output:
+	// spiffe://ci.example.com/job/42
+	// served: <nil>
+}
