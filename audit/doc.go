@@ -36,7 +36,8 @@
 // keeps every acknowledged entry. [Log.InclusionProof] and
 // [Log.ConsistencyProof] serve proofs that a [Verifier], holding only the
 // log's origin and public key, checks offline; [Verifier.Log] walks a whole
-// log and reports the first bad line as a [*LogError].
+// log and reports the first bad line as a [*LogError]; [Verifier.LogSince]
+// also anchors it to a checkpoint seen before, which detects truncation.
 //
 //	log, err := audit.Open(ctx, "/var/lib/ztci/audit.log", "example.com/ztci/audit/prod", key)
 //	if err != nil { ... }
@@ -80,8 +81,8 @@
 //     rejects options meant for another constructor.
 //   - Events carry no secrets by contract; [HMAC] hides identifying values.
 //     The HMAC key never appears in String, GoString, LogValue or JSON.
-//   - The log detects corruption, reordering, duplication, removal,
-//     truncation, checkpoints signed by another key and logs of another
+//   - The log detects corruption, reordering, duplication, removal, torn
+//     tails, truncation below a trusted checkpoint, checkpoints signed by another key and logs of another
 //     instance (origin), each with its line and entry index. Accidental
 //     corruption is located at the exact entry; a rewrite that also fixes
 //     checksums is located at the first checkpoint after it. Entries after

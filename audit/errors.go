@@ -12,7 +12,7 @@ import (
 //	ErrSink
 //	  ErrBufferFull, ErrClosed, ErrDelivery
 //	ErrInvalidLog
-//	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrForeignLog,
+//	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrTruncated, ErrForeignLog,
 //	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch
 //	ErrProof
 var (
@@ -43,6 +43,9 @@ var (
 	// ErrTornTail: the log ends in an incomplete line, as left by a crash
 	// during an append. [Open] truncates it; [Verifier.Log] reports it.
 	ErrTornTail = fmt.Errorf("%w: torn tail", ErrInvalidLog)
+	// ErrTruncated: the log is shorter than a checkpoint the verifier
+	// already trusts ([Verifier.LogSince]): entries were cut off.
+	ErrTruncated = fmt.Errorf("%w: truncated below a trusted checkpoint", ErrInvalidLog)
 	// ErrForeignLog: the log or a checkpoint belongs to another log
 	// instance (its origin differs).
 	ErrForeignLog = fmt.Errorf("%w: log from another instance", ErrInvalidLog)

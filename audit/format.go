@@ -72,6 +72,7 @@ type scanner struct {
 	r        *bufio.Reader
 	h        slabHasher
 	verifier *Verifier // nil: framing only
+	anchor   *Checkpoint
 	rng      *compact.Range
 	visit    compact.VisitFn
 	onEntry  func(index uint64, event []byte) error
@@ -111,6 +112,10 @@ func (s *scanner) run(ctx context.Context) error {
 			s.line--
 			if s.line == 0 {
 				return s.fail(0, fmt.Errorf("%w: empty file, no header", ErrTornTail))
+			}
+			if s.anchor != nil && s.report.Entries < s.anchor.Size {
+				s.line++
+				return s.fail(s.report.Entries, &MismatchError{Kind: ErrTruncated, What: "entries", Want: fmt.Sprintf("at least %d (trusted checkpoint)", s.anchor.Size), Got: strconv.FormatUint(s.report.Entries, 10)})
 			}
 			return nil
 		case errors.Is(err, io.EOF):
@@ -202,6 +207,22 @@ func (s *scanner) entry(b []byte) error {
 	}
 	s.report.Entries++
 	s.report.Unsigned++
+	if s.anchor != nil && s.report.Entries == s.anchor.Size {
+		if err := s.matchRoot(want, s.anchor.Root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *scanner) matchRoot(index uint64, want []byte) error {
+	root, err := s.rng.GetRootHash(nil)
+	if err != nil {
+		return s.fail(index, fmt.Errorf("%w: %w", ErrInvalidLog, err))
+	}
+	if !bytes.Equal(root, want) {
+		return s.fail(index, &MismatchError{Kind: ErrRootMismatch, What: "merkle root", Want: base64.StdEncoding.EncodeToString(want), Got: base64.StdEncoding.EncodeToString(root)})
+	}
 	return nil
 }
 
@@ -221,12 +242,8 @@ func (s *scanner) checkpoint(b []byte) error {
 	if cp.Size != n {
 		return s.fail(n, &MismatchError{Kind: ErrCheckpointSize, What: "checkpoint size", Want: strconv.FormatUint(n, 10), Got: strconv.FormatUint(cp.Size, 10)})
 	}
-	root, err := s.rng.GetRootHash(nil)
-	if err != nil {
-		return s.fail(n, fmt.Errorf("%w: %w", ErrInvalidLog, err))
-	}
-	if !bytes.Equal(root, cp.Root) {
-		return s.fail(n, &MismatchError{Kind: ErrRootMismatch, What: "merkle root", Want: base64.StdEncoding.EncodeToString(cp.Root), Got: base64.StdEncoding.EncodeToString(root)})
+	if err := s.matchRoot(n, cp.Root); err != nil {
+		return err
 	}
 	s.report.Checkpoints++
 	s.report.Latest = cp
@@ -245,6 +262,25 @@ func (s *scanner) checkpoint(b []byte) error {
 // not yet protected by a signature.
 func (v *Verifier) Log(ctx context.Context, r io.Reader) (Report, error) {
 	s := newScanner(r, v)
+	if err := s.run(ctx); err != nil {
+		return s.report, err
+	}
+	return s.report, nil
+}
+
+// LogSince is [Verifier.Log] for a verifier that already trusts a
+// checkpoint of this log (e.g. one it saw earlier, or one published
+// elsewhere): the log must still contain at least trusted.Size entries whose
+// root matches trusted's, otherwise it was truncated ([ErrTruncated]) or
+// rewritten ([ErrRootMismatch]). Without such an anchor, cutting whole lines
+// off the end of a log is indistinguishable from a shorter log.
+func (v *Verifier) LogSince(ctx context.Context, r io.Reader, trusted Checkpoint) (Report, error) {
+	cp, err := v.Checkpoint(trusted.Signed)
+	if err != nil {
+		return Report{}, fmt.Errorf("audit: trusted checkpoint: %w", err)
+	}
+	s := newScanner(r, v)
+	s.anchor = &cp
 	if err := s.run(ctx); err != nil {
 		return s.report, err
 	}

@@ -83,7 +83,8 @@ func (k *KillSwitch) Compromised(id string) bool {
 	return ok && (m.Until.IsZero() || k.now().Before(m.Until))
 }
 
-// Marks returns the current marks, lapsed ones included, sorted by id.
+// Marks returns the current marks, sorted by id; lapsed marks may be
+// included until the next Mark prunes them.
 func (k *KillSwitch) Marks() []Mark {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
@@ -108,6 +109,11 @@ func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time
 	now := k.now()
 	m := Mark{ID: id, Reason: reason, By: by, Since: now, Until: until}
 	k.mu.Lock()
+	for other, om := range k.marks { // drop lapsed marks: the map stays bounded by live ones
+		if !om.Until.IsZero() && !now.Before(om.Until) {
+			delete(k.marks, other)
+		}
+	}
 	k.marks[id] = m
 	k.mu.Unlock()
 	k.logger.WarnContext(ctx, "audit kill switch: identity marked compromised", "id", id, "by", by)

@@ -183,6 +183,9 @@ func (l *Log) Write(ctx context.Context, e Event) error {
 // ctx ends first, the event may still be written later. After a write or
 // fsync failure the log refuses all further appends (fail closed).
 func (l *Log) Append(ctx context.Context, e Event) (Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return Receipt{}, fmt.Errorf("%w: %w", ErrSink, err)
+	}
 	p, err := encodePrefixed(e)
 	if err != nil {
 		return Receipt{}, err

@@ -429,3 +429,66 @@ func FuzzVerifyLog(f *testing.F) {
 		_ = ReadEntries(context.Background(), bytes.NewReader(data), func(Entry) error { return nil })
 	})
 }
+
+func TestLogSinceDetectsTruncation(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l := openTest(t, path, WithoutSyncUnsafe())
+	for i := range 10 {
+		if _, err := l.Append(t.Context(), testEvent(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trusted, err := l.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 10; i < 15; i++ {
+		if _, err := l.Append(t.Context(), testEvent(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	ls := lines(b)
+	v := testVerifier(t)
+	// Cut whole lines: the header and the first 6 entries remain.
+	cut := join(ls[:7])
+	if _, err := v.Log(t.Context(), bytes.NewReader(cut)); err != nil {
+		t.Fatalf("without an anchor a clean cut is undetectable, got %v", err)
+	}
+	other := testEvent(3)
+	other.Outcome = OutcomeDeny
+	j, _ := Encode(other)
+	rewritten := bytes.Clone(b)
+	rewritten = bytes.Replace(rewritten, ls[4], appendEntryLine(nil, 3, j), 1)
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"intact", b, nil},
+		{"cut below trusted size", cut, ErrTruncated},
+		{"rewritten before trusted size", rewritten, ErrRootMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := v.LogSince(t.Context(), bytes.NewReader(tt.data), trusted)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v (%+v), want %v", err, rep, tt.want)
+			}
+			var le *LogError
+			if tt.want != nil && !errors.As(err, &le) {
+				t.Errorf("no position in %v", err)
+			}
+		})
+	}
+	forged := trusted
+	forged.Signed = bytes.Replace(forged.Signed, []byte("\n10\n"), []byte("\n11\n"), 1)
+	if _, err := v.LogSince(t.Context(), bytes.NewReader(b), forged); !errors.Is(err, ErrCheckpointSignature) {
+		t.Errorf("forged anchor: %v", err)
+	}
+}
