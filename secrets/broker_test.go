@@ -34,14 +34,18 @@ type memBackend struct {
 	failRevoke int // fail this many revocations first
 	issueErr   error
 	hang       bool
+	gate       chan struct{} // if set, Issue waits for it
 }
 
 func newMem(value string) *memBackend { return &memBackend{value: value, live: map[string]bool{}} }
 
 func (m *memBackend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant, error) {
 	m.mu.Lock()
-	hang, err := m.hang, m.issueErr
+	hang, err, gate := m.hang, m.issueErr, m.gate
 	m.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	if hang {
 		<-ctx.Done()
 		return secrets.Grant{}, fmt.Errorf("%w: %w", secrets.ErrBackend, ctx.Err())
@@ -538,4 +542,82 @@ func TestPanicChild(t *testing.T) {
 	}
 	v := secrets.NewValue(canary)
 	panic(v)
+}
+
+// TestEndWaitsForIssuance: a lease being issued while the job ends is
+// revoked too, not orphaned.
+func TestEndWaitsForIssuance(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		be := newMem("value-of-the-secret")
+		be.gate = make(chan struct{})
+		b := newBroker(t, be)
+		j, _ := b.Begin(t.Context(), spec("j-race"))
+		go j.Lease(t.Context(), "db")
+		synctest.Wait() // the issuance is under way
+		ended := make(chan error)
+		go func() { ended <- j.End(t.Context()) }()
+		synctest.Wait()
+		close(be.gate) // the backend creates the credential after End began
+		if err := <-ended; err != nil {
+			t.Fatal(err)
+		}
+		if n := be.liveCount(); n != 0 {
+			t.Fatalf("%d credentials created during End escaped revocation", n)
+		}
+	})
+}
+
+func TestAuditFailureFailsClosed(t *testing.T) {
+	t.Parallel()
+	be := newMem("value-of-the-secret")
+	broken := audit.SinkFunc(func(context.Context, audit.Event) error { return errors.New("sink down") })
+	b := newBroker(t, be, secrets.WithAudit(broken))
+	j, _ := b.Begin(t.Context(), spec("j-audit"))
+	defer j.End(t.Context())
+	l, err := j.Lease(t.Context(), "db")
+	if !errors.Is(err, secrets.ErrAudit) || l != nil {
+		t.Fatalf("got %v, %v; want ErrAudit and no lease", l, err)
+	}
+	if be.liveCount() != 0 {
+		t.Fatal("an unaudited credential was left live")
+	}
+}
+
+func TestDevBackends(t *testing.T) {
+	t.Setenv("ZTCI_TEST_DB_PASSWORD", "env-value-12345678")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "api"), []byte("file-value-12345678\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(filepath.Dir(dir), "outside-secret")
+	os.WriteFile(outside, []byte("must-not-be-read"), 0o600)
+	defer os.Remove(outside)
+	tests := []struct {
+		name    string
+		backend secrets.Backend
+		secret  string
+		want    string
+		wantErr error
+	}{
+		{name: "env", backend: secrets.Env("ZTCI_TEST_"), secret: "db/password", want: "env-value-12345678"},
+		{name: "env unset", backend: secrets.Env("ZTCI_TEST_"), secret: "nope", wantErr: secrets.ErrNotFound},
+		{name: "dir", backend: secrets.Dir(dir), secret: "api", want: "file-value-12345678"},
+		{name: "dir traversal", backend: secrets.Dir(dir), secret: "../outside-secret", wantErr: secrets.ErrNotFound},
+		{name: "static missing", backend: secrets.Static{}, secret: "x", wantErr: secrets.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := tt.backend.Issue(t.Context(), secrets.Request{Name: tt.secret})
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || g.Value.Reveal() != tt.want {
+				t.Fatalf("got %q, %v", g.Value.Reveal(), err)
+			}
+		})
+	}
 }

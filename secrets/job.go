@@ -23,8 +23,9 @@ type Job struct {
 	rec   *journalFile
 	stop  func() bool
 
-	mu     sync.Mutex
-	ended  bool
+	mu       sync.Mutex
+	ended    bool
+	inflight sync.WaitGroup // issuances End must wait for
 	leases map[string]*Lease // by reserved id, outstanding only
 	order  []string
 
@@ -94,6 +95,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if err := j.track(l); err != nil {
 		return nil, err
 	}
+	defer j.inflight.Done()
 	g, err := b.backend.Issue(ctx, req)
 	if err != nil {
 		// The backend may have created something before failing; the
@@ -149,6 +151,7 @@ func (j *Job) track(l *Lease) error {
 	}
 	j.leases[l.reserved] = l
 	j.order = append(j.order, l.reserved)
+	j.inflight.Add(1)
 	return nil
 }
 
@@ -174,6 +177,17 @@ func (j *Job) End(ctx context.Context) error {
 	j.stop()
 	j.mu.Lock()
 	j.ended = true
+	j.mu.Unlock()
+	// Let issuances already under way finish, so that nothing they create
+	// escapes revocation.
+	done := make(chan struct{})
+	go func() { j.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("secrets: end job %s: waiting for issuances in progress: %w", j.spec.ID, ctx.Err())
+	}
+	j.mu.Lock()
 	var out []*Lease
 	for _, id := range j.order {
 		if l, ok := j.leases[id]; ok {
