@@ -336,6 +336,14 @@ func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payl
 	return out, nil
 }
 
+// SigstoreCertificateProvider adapts a CertificateIssuer (such as the embedded
+// CA's ca.(*CA).IssuerFor) to sigstore-go's sign.CertificateProvider, for
+// callers who drive sigstore-go's sign.Bundle themselves. The bundle gets the
+// leaf certificate; intermediates, if any, must be in the trusted root.
+func SigstoreCertificateProvider(issuer CertificateIssuer) sign.CertificateProvider {
+	return issuerProvider{issuer}
+}
+
 // issuerProvider adapts a CertificateIssuer to sigstore-go.
 type issuerProvider struct{ issuer CertificateIssuer }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -364,5 +365,28 @@ func TestFulcioSignerAgainstEmbeddedCAHandler(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), canary) {
 		t.Fatal("logs contain the token")
+	}
+}
+
+// TestSigstoreCertificateProvider drives sigstore-go's sign.Bundle directly
+// with the embedded CA as its certificate provider.
+func TestSigstoreCertificateProvider(t *testing.T) {
+	t.Parallel()
+	c, err := ca.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := sign.Bundle(&sign.PlainData{Data: []byte("x")}, kp, sign.BundleOptions{
+		Context: t.Context(), CertificateProvider: attest.SigstoreCertificateProvider(c.IssuerFor(testIdentity())),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.GetVerificationMaterial().GetCertificate() == nil {
+		t.Fatal("no certificate in bundle")
 	}
 }
