@@ -25,9 +25,9 @@ type Job struct {
 
 	mu       sync.Mutex
 	ended    bool
-	inflight sync.WaitGroup // issuances End must wait for
-	leases map[string]*Lease // by reserved id, outstanding only
-	order  []string
+	inflight sync.WaitGroup    // issuances End must wait for
+	leases   map[string]*Lease // by reserved id, outstanding only
+	order    []string
 
 	endMu sync.Mutex
 }
@@ -51,6 +51,8 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		}
 		j.rec = rec
 	}
+	j.endMu.Lock() // End (perhaps run by the AfterFunc at once) reads stop
+	defer j.endMu.Unlock()
 	j.stop = context.AfterFunc(ctx, func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.revokeTO)
 		defer cancel()
