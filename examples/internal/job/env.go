@@ -340,9 +340,7 @@ func (e *env) startSecrets() error {
 // trust is what the gate trusts: the embedded CA and TSA, plus the
 // operator's trusted root for real services.
 func (e *env) trust() (root.TrustedMaterial, error) {
-	trJSON, err := attest.NewTrustedRoot().
-		AddEmbeddedCA("https://ca.ztci.example", e.ca).
-		AddEmbeddedTSA("https://tsa.ztci.example", e.tsa).MarshalJSON()
+	trJSON, err := (&Lab{e: e}).TrustedRootJSON()
 	if err != nil {
 		return nil, err
 	}
@@ -363,13 +361,16 @@ func (e *env) trust() (root.TrustedMaterial, error) {
 
 // verifiers returns the gate's bundle verifiers: SLSA provenance from the
 // release workflow, built by our builder from our source; and the SBOM.
-func (e *env) verifiers() ([]*verify.Verifier, error) {
+func (e *env) verifiers(resultCache bool) ([]*verify.Verifier, error) {
 	trust, err := e.trust()
 	if err != nil {
 		return nil, err
 	}
 	signer := verify.Identity{SAN: SignerSAN, Issuer: e.issuer.URL()}
-	opts := []verify.Option{verify.WithSCTThreshold(0), verify.WithResultCache(1024), verify.WithLogger(e.cfg.Logger)}
+	opts := []verify.Option{verify.WithSCTThreshold(0), verify.WithLogger(e.cfg.Logger)}
+	if resultCache {
+		opts = append(opts, verify.WithResultCache(1024))
+	}
 	if e.cfg.Services.Rekor == "" {
 		// No transparency log in the embedded setup: the RFC 3161
 		// timestamp proves the signing time.
@@ -389,17 +390,24 @@ func (e *env) verifiers() ([]*verify.Verifier, error) {
 	return []*verify.Verifier{prov, sbom}, nil
 }
 
-func (e *env) startGate() error {
-	vs, err := e.verifiers()
+func (e *env) startGate() (err error) {
+	e.gate, err = e.newGate(true, e.auditLog)
+	return err
+}
+
+// newGate returns a deploy gate over the environment's trust, policy and
+// registry, auditing to sink.
+func (e *env) newGate(resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
+	vs, err := e.verifiers(resultCache)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	gateTokens, err := oidc.NewVerifier(e.issuer.URL(), audienceGate, oidc.WithLogger(e.cfg.Logger))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.gate, err = admission.New(gateTokens, vs, e.engine, e.auditLog, admission.WithRegistries(e.regHost), admission.WithLogger(e.cfg.Logger))
-	return err
+	opts = append([]admission.Option{admission.WithRegistries(e.regHost), admission.WithLogger(e.cfg.Logger)}, opts...)
+	return admission.New(gateTokens, vs, e.engine, sink, opts...)
 }
 
 // newSigner returns the job's signer: a short-lived certificate for its

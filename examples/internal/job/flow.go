@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		cfg.Out = io.Discard
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = discard()
 	}
 	if cfg.SecretValue == "" {
 		cfg.SecretValue = "s3cr3t-" + randomHex(16)
@@ -214,11 +214,7 @@ func (e *env) services() map[string]string {
 func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummary, error) {
 	j := &jobRun{spec: spec, runID: randomHex(4), commit: randomHex(20)}
 	j.sum = &JobSummary{Name: spec.name, Ref: spec.ref, Protected: spec.protected}
-	j.claims = identity.Claims{
-		Platform: "ztci", Repository: Repository, Ref: spec.ref, RefProtected: spec.protected,
-		Commit: j.commit, Workflow: Workflow, WorkflowRef: Repository + "/" + Workflow + "@" + spec.ref,
-		Job: spec.name, RunID: j.runID, RunAttempt: "1", Event: "push", Actor: "dev-alice", Runner: "hosted",
-	}
+	j.claims = jobClaims(spec, j.runID, j.commit)
 
 	p.stepf("Job %q on %s (protected: %v): identity", spec.name, spec.ref, spec.protected)
 	tok, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: j.claims}, audienceRunner)
@@ -494,8 +490,7 @@ func (e *env) modifiedImage(ctx context.Context, p *progress) (*GateCheck, error
 	d, _ := img.Digest()
 	p.okf("%s now points at %s (no attestations)", ref, short(d.String()))
 	j := &jobRun{spec: releaseJob, runID: randomHex(4), commit: randomHex(20)}
-	j.claims = identity.Claims{Platform: "ztci", Repository: Repository, Ref: releaseJob.ref, RefProtected: true,
-		Commit: j.commit, Workflow: Workflow, Job: "deploy", RunID: j.runID, Event: "push", Runner: "hosted"}
+	j.claims = jobClaims(jobSpec{name: "deploy", ref: releaseJob.ref, protected: true}, j.runID, j.commit)
 	resp, err := e.admit(ctx, j, ref.String())
 	if err != nil {
 		return nil, err
@@ -571,3 +566,5 @@ func short(s string) string {
 	}
 	return s
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/examples/internal/job"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+)
+
+// fixture is a lab with a released image (main, protected) and an image
+// from an unprotected branch, both attested.
+type fixture struct {
+	lab      *job.Lab
+	release  *job.Published
+	feature  *job.Published
+	mainTok  string // gate token of a job on refs/heads/main (protected)
+	branchTk string // gate token of a job on an unprotected branch
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	lab, err := job.StartLab(ctx, job.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lab.Close() })
+	f := &fixture{lab: lab}
+	if f.release, err = lab.Publish(ctx, "refs/heads/main", true, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if f.feature, err = lab.Publish(ctx, "refs/heads/feature/x", false, "feature-x"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := lab.GateToken(ctx, "refs/heads/main", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mainTok = tok.Reveal()
+	if tok, err = lab.GateToken(ctx, "refs/heads/feature/x", false); err != nil {
+		t.Fatal(err)
+	}
+	f.branchTk = tok.Reveal()
+	return f
+}
+
+// newAuditLog opens a fresh fsync'd audit log in a temporary directory.
+func newAuditLog(t testing.TB, opts ...audit.Option) *audit.Log {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg, err := audit.Open(context.Background(), filepath.Join(t.TempDir(), "audit.log"), "ztci.example/gate/test", key, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lg.Close() })
+	return lg
+}
+
+func body(t testing.TB, r admission.Request) []byte {
+	t.Helper()
+	b, err := admission.EncodeRequest(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func post(t testing.TB, url string, b []byte) (int, *admission.Response) {
+	t.Helper()
+	resp, err := http.Post(url+admission.PathAdmit, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out admission.Response
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, &out
+}
+
+func TestHandler(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	g, err := f.lab.Gate(true, newAuditLog(t), admission.WithLimits(64<<10, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+
+	tests := []struct {
+		name       string
+		body       []byte
+		wantStatus int
+		wantAllow  bool
+		wantRules  []string
+	}{
+		{name: "release image allowed", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}),
+			wantStatus: http.StatusOK, wantAllow: true},
+		{name: "inline bundles allowed", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}),
+			wantStatus: http.StatusOK, wantAllow: true},
+		{name: "unprotected branch denied", body: body(t, admission.Request{JobToken: admission.NewToken(f.branchTk), Image: f.feature.Image}),
+			wantStatus: http.StatusOK, wantRules: []string{"deploy.source_ref_not_allowed", "deploy.unprotected_ref"}},
+		{name: "branch image deployed by main job denied", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.feature.Image}),
+			wantStatus: http.StatusOK, wantRules: []string{"deploy.source_ref_not_allowed"}},
+		{name: "bundles for another digest denied", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.feature.Digest}),
+			wantStatus: http.StatusOK, wantRules: []string{"deploy.provenance_missing", "deploy.signer_not_allowed", "deploy.unverified"}},
+		{name: "forged token", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok[:len(f.mainTok)-4] + "AAAA"), Image: f.release.Image}),
+			wantStatus: http.StatusUnauthorized},
+		{name: "no token", body: []byte(`{"image":"` + f.release.Image + `"}`), wantStatus: http.StatusUnauthorized},
+		{name: "image and bundles", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image, Bundles: asRaw(f.release.Bundles), Name: "x", Digest: f.release.Digest}),
+			wantStatus: http.StatusBadRequest},
+		{name: "registry not allowed", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: "registry.evil.example/acme/app:v1"}),
+			wantStatus: http.StatusBadRequest},
+		{name: "unknown field", body: []byte(`{"job_token":"x","image":"a","admin":true}`), wantStatus: http.StatusBadRequest},
+		{name: "trailing data", body: []byte(`{"job_token":"x","image":"a"} {}`), wantStatus: http.StatusBadRequest},
+		{name: "body too large", body: []byte(`{"job_token":"` + strings.Repeat("a", 128<<10) + `"}`), wantStatus: http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, resp := post(t, srv.URL, tt.body)
+			if status != tt.wantStatus {
+				t.Fatalf("status %d, want %d (%+v)", status, tt.wantStatus, resp)
+			}
+			if resp.Allowed != tt.wantAllow {
+				t.Fatalf("allowed %v, want %v (%+v)", resp.Allowed, tt.wantAllow, resp)
+			}
+			if tt.wantAllow && (resp.Digest != f.release.Digest || resp.AuditID == "") {
+				t.Errorf("allowed %s (audit %q), want %s", resp.Digest, resp.AuditID, f.release.Digest)
+			}
+			if got := resp.Rules(); tt.wantRules != nil && !slices.Equal(sorted(got), tt.wantRules) {
+				t.Errorf("rules %v, want %v", got, tt.wantRules)
+			}
+			if strings.Contains(resp.Error, f.mainTok) {
+				t.Error("the response reveals the job token")
+			}
+		})
+	}
+}
+
+func asRaw(bs [][]byte) []admission.Bundle {
+	out := make([]admission.Bundle, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, admission.Bundle(b))
+	}
+	return out
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// TestOverloaded: with every slot taken, a request is refused at once with
+// 503. The token verifier is a double that blocks until released: the only
+// way to hold a slot deterministically.
+func TestOverloaded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	block := admission.TokenVerifierFunc(func(ctx context.Context, _ string) (identity.Identity, error) {
+		entered <- struct{}{}
+		<-release
+		return identity.Identity{}, errors.New("refused")
+	})
+	eval := policy.EvaluatorFunc(func(context.Context, policy.Input) (policy.Decision, error) {
+		return policy.Decision{}, errors.New("unreachable")
+	})
+	g, err := admission.New(block, mustVerifiers(t, f), eval, newAuditLog(t), admission.WithLimits(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+	b := body(t, admission.Request{JobToken: admission.NewToken("t"), Image: f.release.Image})
+	done := make(chan int)
+	go func() {
+		s, _ := post(t, srv.URL, b)
+		done <- s
+	}()
+	<-entered
+	if s, resp := post(t, srv.URL, b); s != http.StatusServiceUnavailable || resp.Allowed {
+		t.Errorf("second request: %d %+v, want 503", s, resp)
+	}
+	close(release)
+	if s := <-done; s != http.StatusUnauthorized {
+		t.Errorf("first request: %d, want 401", s)
+	}
+}
+
+func mustVerifiers(t *testing.T, f *fixture) []*verify.Verifier {
+	t.Helper()
+	vs, err := f.lab.Verifiers(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	g, err := f.lab.Gate(true, newAuditLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+	post(t, srv.URL, body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}))
+	post(t, srv.URL, body(t, admission.Request{JobToken: admission.NewToken(f.branchTk), Image: f.feature.Image}))
+	for path, want := range map[string][]string{
+		admission.PathHealthz: {"ok"},
+		admission.PathMetrics: {
+			`ztci_gate_decisions_total{decision="allow"} 1`,
+			`ztci_gate_decisions_total{decision="deny"} 1`,
+			`ztci_gate_denials_total{rule="deploy.unprotected_ref"} 1`,
+			`ztci_gate_decision_duration_seconds_count{decision="allow"} 1`,
+		},
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, w := range want {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), w) {
+				t.Errorf("GET %s: %d, want %q in\n%s", path, resp.StatusCode, w, b)
+			}
+		}
+		if strings.Contains(string(b), f.mainTok) {
+			t.Errorf("GET %s reveals a token", path)
+		}
+	}
+}
+
+// TestServe runs the command's server with a trusted root file, decides one
+// request over loopback, then shuts down gracefully when ctx ends.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := t.TempDir()
+	tr, err := f.lab.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trPath := filepath.Join(dir, "trusted_root.json")
+	if err := os.WriteFile(trPath, tr, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	ready, errc := make(chan string, 1), make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"--addr", "127.0.0.1:0", "--issuer", f.lab.IssuerURL(), "--trusted-root", trPath,
+			"--signer-san", job.SignerSAN, "--builder", job.BuilderID, "--source", job.SourceURI,
+			"--allow-registry", f.lab.Registry(), "--tlog-threshold", "0", "--sct-threshold", "0",
+			"--signed-timestamp-threshold", "1", "--audit-log", filepath.Join(dir, "audit.log"),
+			"--audit-key", filepath.Join(dir, "audit.key")}, io.Discard, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	status, resp := post(t, "http://"+addr, body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}))
+	if status != http.StatusOK || !resp.Allowed {
+		t.Fatalf("%d %+v", status, resp)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(log, []byte(resp.AuditID)) {
+		t.Error("the decision is not in the audit log")
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "nothing", args: nil},
+		{name: "no registry", args: []string{"--issuer", "https://i", "--trusted-root", "x", "--signer-san", "s", "--builder", "b", "--source", "s"}},
+		{name: "stray argument", args: []string{"extra"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if err := run(t.Context(), tt.args, io.Discard, nil); err == nil {
+				t.Fatal("run accepted incomplete flags")
+			}
+		})
+	}
+}

@@ -1,0 +1,270 @@
+// Command gate is an HTTP admission service a scheduler calls before it runs
+// or deploys an image: it verifies the deploying job's OIDC token, pins the
+// image, discovers and verifies its Sigstore attestations (SLSA provenance
+// and SBOM) against a trusted root and expectations, evaluates the built-in
+// deploy policy and records the decision in a tamper-evident audit log.
+//
+//	go run ./examples/gate --issuer https://ci.example --trusted-root trusted_root.json \
+//	    --signer-san https://git.example/acme/app/.ztci/release.yml \
+//	    --builder https://ztci.dev/examples/runner@v1 --source git+https://git.example/acme/app \
+//	    --allow-registry registry.example
+//
+//	POST /v1/admit  {"job_token": "...", "image": "registry.example/acme/app:v1"}
+//	             →  {"allowed": true, "decision": "allow", "digest": "sha256:…", …}
+//	GET  /healthz, GET /metrics (Prometheus)
+//
+// The decision logic is examples/internal/admission; this file is flags,
+// the server and graceful shutdown (SIGINT, SIGTERM).
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "gate:", err)
+		os.Exit(2)
+	}
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+type options struct {
+	addr, issuer, audience, trustedRoot      string
+	signerSAN, signerIssuer, builder, source string
+	refs, registries                         listFlag
+	policyData, auditLog, auditKey, origin   string
+	tlogs, scts, signedTimestamps            int
+	maxBody                                  int64
+	maxInFlight                              int
+	timeout                                  time.Duration
+}
+
+// run parses args, serves until ctx ends, then shuts down gracefully. ready,
+// when not nil, receives the listening address.
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	var o options
+	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.issuer, "issuer", "", "OIDC issuer URL of the deploying jobs' tokens (required)")
+	fs.StringVar(&o.audience, "audience", "ztci-gate", "audience the job tokens must carry")
+	fs.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json: CAs, TSAs, logs to trust (required)")
+	fs.StringVar(&o.signerSAN, "signer-san", "", "expected certificate SAN of the attestations' signer (required)")
+	fs.StringVar(&o.signerIssuer, "signer-issuer", "", "expected OIDC issuer in the signing certificate (default: --issuer)")
+	fs.StringVar(&o.builder, "builder", "", "expected SLSA builder id (required)")
+	fs.StringVar(&o.source, "source", "", "expected SLSA source repository, e.g. git+https://git.example/acme/app (required)")
+	fs.Var(&o.refs, "source-ref", "allowed source ref (repeatable; default refs/heads/main)")
+	fs.Var(&o.registries, "allow-registry", "registry host the gate may read images from (repeatable; required)")
+	fs.StringVar(&o.policyData, "policy-data", "", "JSON data document for the built-in policy library (replaces the one built from the flags above)")
+	fs.StringVar(&o.auditLog, "audit-log", "gate-audit.log", "tamper-evident audit log file")
+	fs.StringVar(&o.auditKey, "audit-key", "gate-audit.key", "Ed25519 key (PKCS#8 PEM) signing the audit log's checkpoints; created if missing")
+	fs.StringVar(&o.origin, "audit-origin", "ztci.example/gate/audit", "audit log identity")
+	fs.IntVar(&o.tlogs, "tlog-threshold", 1, "transparency log entries each bundle needs (0 for a private CA + TSA without a log)")
+	fs.IntVar(&o.scts, "sct-threshold", 1, "signed certificate timestamps each certificate needs (0 for a private CA)")
+	fs.IntVar(&o.signedTimestamps, "signed-timestamp-threshold", 0, "RFC 3161 timestamps each bundle needs")
+	fs.Int64Var(&o.maxBody, "max-body", admission.DefaultMaxBody, "largest request body in bytes")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", admission.DefaultMaxInFlight, "concurrent decisions (more get 503)")
+	fs.DurationVar(&o.timeout, "timeout", admission.DefaultTimeout, "deadline of one decision")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for flagName, v := range map[string]string{"issuer": o.issuer, "trusted-root": o.trustedRoot, "signer-san": o.signerSAN, "builder": o.builder, "source": o.source} {
+		if v == "" {
+			return fmt.Errorf("--%s is required", flagName)
+		}
+	}
+	if len(o.registries) == 0 {
+		return errors.New("--allow-registry is required (the gate reads only from registries you name)")
+	}
+	if o.signerIssuer == "" {
+		o.signerIssuer = o.issuer
+	}
+	if len(o.refs) == 0 {
+		o.refs = listFlag{"refs/heads/main"}
+	}
+	return serve(ctx, o, ready)
+}
+
+func serve(ctx context.Context, o options, ready chan<- string) (err error) {
+	trust, err := verify.LoadTrustedRoot(o.trustedRoot)
+	if err != nil {
+		return err
+	}
+	signer := verify.Identity{SAN: o.signerSAN, Issuer: o.signerIssuer}
+	vopts := []verify.Option{verify.WithTlogThreshold(o.tlogs), verify.WithSCTThreshold(o.scts),
+		verify.WithSignedTimestampThreshold(o.signedTimestamps), verify.WithResultCache(4096)}
+	prov, err := verify.New(trust, verify.Expectation{Signer: signer, PredicateType: attest.PredicateSLSAProvenanceV1,
+		Provenance: &verify.Provenance{BuilderID: o.builder, SourceRepository: o.source}}, vopts...)
+	if err != nil {
+		return err
+	}
+	sbom, err := verify.New(trust, verify.Expectation{Signer: signer, PredicateType: attest.PredicateCycloneDX}, vopts...)
+	if err != nil {
+		return err
+	}
+	tokens, err := oidc.NewVerifier(o.issuer, o.audience)
+	if err != nil {
+		return err
+	}
+	data, err := policyData(o)
+	if err != nil {
+		return err
+	}
+	engine, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(data)))
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	key, err := loadOrCreateKey(o.auditKey)
+	if err != nil {
+		return fmt.Errorf("audit key: %w", err)
+	}
+	lg, err := audit.Open(ctx, o.auditLog, o.origin, key)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	defer func() { err = errors.Join(err, lg.Close()) }()
+	g, err := admission.New(tokens, []*verify.Verifier{prov, sbom}, engine, lg,
+		admission.WithRegistries(o.registries...), admission.WithLimits(o.maxBody, o.maxInFlight, o.timeout),
+		admission.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	if err != nil {
+		return err
+	}
+	return listenAndServe(ctx, o.addr, g.Handler(), o.timeout, ready)
+}
+
+// listenAndServe serves h until ctx ends, then stops accepting and waits
+// (bounded) for requests in flight.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, timeout time.Duration, ready chan<- string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       timeout + 5*time.Second,
+		WriteTimeout:      timeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	if ready != nil {
+		ready <- l.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// policyData is the built-in library's configuration: from --policy-data,
+// or built from the expectation flags.
+func policyData(o options) (map[string]any, error) {
+	if o.policyData != "" {
+		b, err := os.ReadFile(o.policyData)
+		if err != nil {
+			return nil, err
+		}
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, fmt.Errorf("--policy-data: %w", err)
+		}
+		return d, nil
+	}
+	refs := make([]any, 0, len(o.refs))
+	for _, r := range o.refs {
+		refs = append(refs, r)
+	}
+	return map[string]any{"ztci": map[string]any{"config": map[string]any{"deploy": map[string]any{
+		"signers":               []any{map[string]any{"san": o.signerSAN, "issuer": o.signerIssuer}},
+		"builders":              []any{o.builder},
+		"sources":               []any{o.source},
+		"source_refs":           refs,
+		"require_protected_ref": true,
+	}}}}, nil
+}
+
+// loadOrCreateKey reads a PKCS#8 Ed25519 key, or creates one (0600).
+func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if err := errors.Join(pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}), f.Sync(), f.Close()); err != nil {
+			return nil, err
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, errors.New("not a PEM PRIVATE KEY")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("key is %T, want Ed25519", k)
+	}
+	return key, nil
+}
