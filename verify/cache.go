@@ -1,51 +1,82 @@
 package verify
 
 import (
+	"bytes"
 	"container/list"
-	"crypto/sha256"
+	"hash/maphash"
 	"sync"
 )
 
+// maxCachedBundle bounds the bundles the result cache keeps (it stores their
+// bytes to compare exactly on a hit); larger bundles are verified every time.
+const maxCachedBundle = 256 << 10
+
 // resultCache is a bounded LRU of successful results. Only successes are
 // ever stored (Verify puts after every check passed), so a hit can never
-// turn a failure into a success. Results are shared: treat them as
-// read-only.
+// turn a failure into a success. Lookups hash with a per-cache random seed
+// and then compare the artifact digest and the bundle bytes exactly, so a
+// hash collision cannot return another bundle's result. Results are shared:
+// treat them as read-only.
 type resultCache struct {
-	mu  sync.Mutex
-	max int
-	ll  *list.List
-	m   map[[32]byte]*list.Element
+	mu   sync.Mutex
+	seed maphash.Seed
+	max  int
+	ll   *list.List
+	m    map[uint64]*list.Element
 }
 
 type cacheEntry struct {
-	key [32]byte
-	res *Result
+	key    uint64
+	alg    string
+	digest []byte
+	bundle []byte
+	res    *Result
 }
 
 func newResultCache(n int) *resultCache {
-	return &resultCache{max: n, ll: list.New(), m: make(map[[32]byte]*list.Element, n)}
+	return &resultCache{seed: maphash.MakeSeed(), max: n, ll: list.New(), m: make(map[uint64]*list.Element, n)}
 }
 
-func (c *resultCache) get(k [32]byte) (*Result, bool) {
+func (c *resultCache) key(art resolved, bundleJSON []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(art.alg)
+	h.WriteByte(0)
+	h.Write(art.digest)
+	h.Write(bundleJSON)
+	return h.Sum64()
+}
+
+func (c *resultCache) get(art resolved, bundleJSON []byte) (*Result, bool) {
+	k := c.key(art, bundleJSON)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if !ok {
 		return nil, false
 	}
+	ce := e.Value.(*cacheEntry)
+	if ce.alg != art.alg || !bytes.Equal(ce.digest, art.digest) || !bytes.Equal(ce.bundle, bundleJSON) {
+		return nil, false
+	}
 	c.ll.MoveToFront(e)
-	return e.Value.(*cacheEntry).res, true
+	return ce.res, true
 }
 
-func (c *resultCache) put(k [32]byte, r *Result) {
+func (c *resultCache) put(art resolved, bundleJSON []byte, r *Result) {
+	if len(bundleJSON) > maxCachedBundle {
+		return
+	}
+	k := c.key(art, bundleJSON)
+	ce := &cacheEntry{key: k, alg: art.alg, digest: bytes.Clone(art.digest), bundle: bytes.Clone(bundleJSON), res: r}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[k]; ok {
-		e.Value.(*cacheEntry).res = r
+		e.Value = ce
 		c.ll.MoveToFront(e)
 		return
 	}
-	c.m[k] = c.ll.PushFront(&cacheEntry{key: k, res: r})
+	c.m[k] = c.ll.PushFront(ce)
 	for c.ll.Len() > c.max {
 		old := c.ll.Back()
 		c.ll.Remove(old)
@@ -57,19 +88,4 @@ func (c *resultCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ll.Len()
-}
-
-// cacheKey binds the expectation fingerprint, the artifact digest and the
-// exact bundle bytes.
-func cacheKey(fp [32]byte, art resolved, bundleJSON []byte) [32]byte {
-	bd := sha256.Sum256(bundleJSON)
-	h := sha256.New()
-	h.Write(fp[:])
-	h.Write([]byte(art.alg))
-	h.Write([]byte{0})
-	h.Write(art.digest)
-	h.Write(bd[:])
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
 }

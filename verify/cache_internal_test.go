@@ -8,22 +8,33 @@ import (
 func TestResultCacheBoundedLRU(t *testing.T) {
 	t.Parallel()
 	c := newResultCache(2)
-	k := func(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+	art := resolved{alg: "sha256", digest: []byte{1, 2, 3}}
+	b := func(s string) []byte { return []byte(s) }
 	ra, rb, rc := &Result{Artifact: "a"}, &Result{Artifact: "b"}, &Result{Artifact: "c"}
-	c.put(k("a"), ra)
-	c.put(k("b"), rb)
-	if _, ok := c.get(k("a")); !ok { // a is now most recent
+	c.put(art, b("a"), ra)
+	c.put(art, b("b"), rb)
+	if _, ok := c.get(art, b("a")); !ok { // a is now most recent
 		t.Fatal("a missing")
 	}
-	c.put(k("c"), rc) // evicts b
+	c.put(art, b("c"), rc) // evicts b
 	if c.len() != 2 {
 		t.Fatalf("len = %d, want 2", c.len())
 	}
-	if _, ok := c.get(k("b")); ok {
+	if _, ok := c.get(art, b("b")); ok {
 		t.Fatal("b should have been evicted")
 	}
-	if r, ok := c.get(k("a")); !ok || r != ra {
+	if r, ok := c.get(art, b("a")); !ok || r != ra {
 		t.Fatal("a lost")
+	}
+	if _, ok := c.get(resolved{alg: "sha256", digest: []byte{1, 2, 4}}, b("a")); ok {
+		t.Fatal("hit for another artifact")
+	}
+	if _, ok := c.get(resolved{alg: "sha512", digest: []byte{1, 2, 3}}, b("a")); ok {
+		t.Fatal("hit for another digest algorithm")
+	}
+	c.put(art, make([]byte, maxCachedBundle+1), rc)
+	if c.len() != 2 {
+		t.Fatal("oversized bundle cached")
 	}
 }
 

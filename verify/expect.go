@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"hash"
@@ -35,7 +34,6 @@ type Expectation struct {
 // Signer is an expectation about who signed: Identity or PublicKey.
 type Signer interface {
 	validate() error
-	fingerprint() string
 }
 
 // Identity is the expected identity in a Fulcio-issued signing certificate.
@@ -124,11 +122,6 @@ func (id Identity) validate() error {
 	return nil
 }
 
-func (id Identity) fingerprint() string {
-	b, _ := json.Marshal(id) // only strings: cannot fail
-	return "identity:" + string(b)
-}
-
 func anchor(re string) string { return "^(?:" + re + ")$" }
 
 func (k PublicKey) validate() error {
@@ -139,12 +132,6 @@ func (k PublicKey) validate() error {
 		return fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
 	}
 	return nil
-}
-
-func (k PublicKey) fingerprint() string {
-	der, _ := x509.MarshalPKIXPublicKey(k.Key) // validated
-	sum := sha256.Sum256(der)
-	return "key:" + hex.EncodeToString(sum[:])
 }
 
 // ParsePublicKeyPEM parses a PEM "PUBLIC KEY" (PKIX) block, as written by
@@ -257,8 +244,7 @@ type prepared struct {
 func (a Artifact) prepare() (prepared, error) {
 	switch {
 	case a.digest != nil:
-		r := resolved{alg: a.alg, digest: a.digest}
-		return prepared{primary: r, set: map[string][]byte{a.alg: a.digest}}, nil
+		return prepared{primary: resolved{alg: a.alg, digest: a.digest}}, nil
 	case a.data != nil:
 		sum := sha256.Sum256(a.data)
 		return prepared{primary: resolved{alg: "sha256", digest: sum[:], data: a.data}, data: a.data}, nil
@@ -287,5 +273,5 @@ func (p prepared) in(alg string) (resolved, bool) {
 	if d, ok := p.set[alg]; ok {
 		return resolved{alg: alg, digest: d}, true
 	}
-	return p.primary, false
+	return p.primary, p.primary.alg == alg
 }

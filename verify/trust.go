@@ -171,9 +171,20 @@ func (c *chainMemo) len() int {
 
 // memoCA wraps a static Fulcio CA.
 type memoCA struct {
-	fca  *root.FulcioCertificateAuthority
-	id   [32]byte
-	memo *chainMemo
+	fca     *root.FulcioCertificateAuthority
+	id      [32]byte
+	memo    *chainMemo
+	anchors []caAnchor
+}
+
+// caAnchor is an intermediate of the CA whose chain up to the root was
+// verified once (signatures, CA flags, path lengths): leaves are then
+// verified against the intermediate alone, and only the validity windows of
+// the certificates above it are checked per call. See anchorsFor for when
+// an intermediate qualifies; anything else takes the full x509 path.
+type caAnchor struct {
+	pool  *x509.CertPool      // just the intermediate, as the trust anchor
+	upper []*x509.Certificate // its issuers up to and including the root
 }
 
 func wrapCA(ca root.CertificateAuthority, memo *chainMemo) root.CertificateAuthority {
@@ -186,9 +197,99 @@ func wrapCA(ca root.CertificateAuthority, memo *chainMemo) root.CertificateAutho
 	for _, c := range fca.Intermediates {
 		h.Write(c.Raw)
 	}
-	m := &memoCA{fca: fca, memo: memo}
+	m := &memoCA{fca: fca, memo: memo, anchors: anchorsFor(fca)}
 	h.Sum(m.id[:0])
 	return m
+}
+
+// anchorsFor returns the intermediates that can stand in for the root: each
+// must be a CA whose chain to the root verifies (at a time inside every
+// window of that chain), and every certificate above it must add no check
+// that verifying the leaf against the intermediate alone would skip: no name
+// constraints, an extended key usage that admits code signing, a path
+// length that admits the intermediates below it. Validity windows of the
+// certificates above are checked at every call (see memoCA.Verify).
+func anchorsFor(fca *root.FulcioCertificateAuthority) []caAnchor {
+	var out []caAnchor
+	for i, ic := range fca.Intermediates {
+		if !ic.BasicConstraintsValid || !ic.IsCA {
+			continue
+		}
+		roots := x509.NewCertPool()
+		roots.AddCert(fca.Root)
+		others := x509.NewCertPool()
+		for j, o := range fca.Intermediates {
+			if j != i {
+				others.AddCert(o)
+			}
+		}
+		at := ic.NotBefore
+		if fca.Root.NotBefore.After(at) {
+			at = fca.Root.NotBefore
+		}
+		chains, err := ic.Verify(x509.VerifyOptions{Roots: roots, Intermediates: others, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err != nil || len(chains) == 0 {
+			continue
+		}
+		upper := chains[0][1:]
+		ok := true
+		for j, u := range upper {
+			// In the full chain leaf → ic → upper[0] → …, upper[j] has
+			// j+1 intermediates below it.
+			if hasNameConstraints(u) || !admitsCodeSigning(u) || (u.BasicConstraintsValid && u.MaxPathLen >= 0 && j+1 > u.MaxPathLen) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		pool := x509.NewCertPool()
+		pool.AddCert(ic)
+		out = append(out, caAnchor{pool: pool, upper: upper})
+	}
+	return out
+}
+
+func hasNameConstraints(c *x509.Certificate) bool {
+	return len(c.PermittedDNSDomains) > 0 || len(c.ExcludedDNSDomains) > 0 ||
+		len(c.PermittedIPRanges) > 0 || len(c.ExcludedIPRanges) > 0 ||
+		len(c.PermittedEmailAddresses) > 0 || len(c.ExcludedEmailAddresses) > 0 ||
+		len(c.PermittedURIDomains) > 0 || len(c.ExcludedURIDomains) > 0
+}
+
+// admitsCodeSigning follows crypto/x509's chain rule: a CA certificate
+// without extended key usages, or with "any", or with code signing passes.
+func admitsCodeSigning(c *x509.Certificate) bool {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageAny || u == x509.ExtKeyUsageCodeSigning {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyAnchored verifies cert against each anchor at t; it returns nil
+// when no anchor yields a chain whose upper certificates are valid at t
+// (the caller then runs the full verification).
+func (m *memoCA) verifyAnchored(cert *x509.Certificate, t time.Time) [][]*x509.Certificate {
+	var out [][]*x509.Certificate
+	for _, a := range m.anchors {
+		if len(chainsValidAt([][]*x509.Certificate{a.upper}, t)) == 0 {
+			continue
+		}
+		chains, err := cert.Verify(x509.VerifyOptions{Roots: a.pool, CurrentTime: t, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}})
+		if err != nil {
+			continue
+		}
+		for _, c := range chains {
+			out = append(out, append(c[:len(c):len(c)], a.upper...))
+		}
+	}
+	return out
 }
 
 // errCAValidity mirrors FulcioCertificateAuthority's own checks.
@@ -216,9 +317,12 @@ func (m *memoCA) Verify(cert *x509.Certificate, t time.Time) ([][]*x509.Certific
 			}
 		}
 	}
-	chains, err := m.fca.Verify(cert, t)
-	if err != nil {
-		return nil, err
+	chains := m.verifyAnchored(cert, t)
+	if chains == nil {
+		var err error
+		if chains, err = m.fca.Verify(cert, t); err != nil {
+			return nil, err
+		}
 	}
 	if memoable {
 		m.memo.put(key, chains)

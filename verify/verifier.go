@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
@@ -38,8 +37,7 @@ type Verifier struct {
 	keyV    *sgverify.Verifier // for keyed bundles
 	sanRe   *regexp.Regexp
 	issRe   *regexp.Regexp
-	fp      [32]byte // expectation fingerprint for the result cache
-	cache   *resultCache
+	cache   *resultCache // per Verifier: the expectation is fixed
 	keyOnly bool
 }
 
@@ -123,20 +121,10 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 	if v.certV, err = sgverify.NewVerifier(trust, certOpts...); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidExpectation, err)
 	}
-	fp := fmt.Sprintf("%+v|%q|%+v|%d/%d/%d/%d|%t/%t", signerFingerprint(expect.Signer), expect.PredicateType, expect.Provenance,
-		cfg.tlog, cfg.observer, cfg.signed, cfg.sct, cfg.anySigner, cfg.anyPredicate)
-	v.fp = sha256.Sum256([]byte(fp))
 	if cfg.cacheSize > 0 {
 		v.cache = newResultCache(cfg.cacheSize)
 	}
 	return v, nil
-}
-
-func signerFingerprint(s Signer) string {
-	if s == nil {
-		return "any"
-	}
-	return s.fingerprint()
 }
 
 // keyTrust answers PublicKeyVerifier with the expected key only, whatever
@@ -163,10 +151,8 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artif
 	if err != nil {
 		return nil, err
 	}
-	var key [32]byte
 	if v.cache != nil {
-		key = cacheKey(v.fp, prep.primary, bundleJSON)
-		if r, ok := v.cache.get(key); ok {
+		if r, ok := v.cache.get(prep.primary, bundleJSON); ok {
 			return r, nil
 		}
 	}
@@ -201,7 +187,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artif
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(key, res)
+		v.cache.put(prep.primary, bundleJSON, res)
 	}
 	v.cfg.logger.DebugContext(ctx, "verify: bundle verified", slog.String("artifact", art.String()), slog.String("signer", res.Signer.String()))
 	return res, nil
