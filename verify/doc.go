@@ -53,9 +53,10 @@
 //   - Cryptography is sigstore-go's verifier (transparency log inclusion and
 //     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
 //     proven time, SCTs, signature, artifact). Two speed-ups never turn a
-//     failure into a success: Trust remembers successful Fulcio chain
-//     verifications keyed by CA and certificate bytes and reuses them only
-//     when every certificate is inside its validity window at the new proven
-//     time; WithResultCache remembers successful results only, keyed by
-//     expectation, artifact digest and bundle digest, bounded (LRU).
+//     failure into a success: Trust verifies static intermediate → root
+//     chains once and remembers successful leaf chains keyed by CA and
+//     certificate bytes, re-checking every validity window at each proven
+//     time (see Trust); WithResultCache remembers successful results only,
+//     per Verifier (so per expectation), matched exactly on artifact digest
+//     and bundle bytes, bounded (LRU).
 package verify

@@ -68,12 +68,28 @@ func LoadTrustedRoot(path string) (root.TrustedMaterial, error) {
 
 // Trust is static trust material: one or more trusted roots (or any
 // root.TrustedMaterial) captured once at NewTrust. It implements
-// root.TrustedMaterial and remembers successful Fulcio chain verifications,
-// keyed by the CA and the certificate's bytes, so that a certificate checked
-// at one proven time is not re-verified at the next: the remembered chain is
-// reused only if every certificate in it is within its validity window at the
-// new time (and the CA's own validity period still holds), otherwise the full
-// verification runs again. Failures are never remembered.
+// root.TrustedMaterial and saves Fulcio chain work in two ways, neither of
+// which can accept a certificate crypto/x509 would reject (tests compare it
+// with sigstore-go's plain CA around every validity boundary):
+//
+//   - Static chains: each intermediate of a CA whose chain up to the root
+//     verifies once at NewTrust, and whose issuers add no name constraints,
+//     no extended key usage excluding code signing and no exhausted path
+//     length, becomes an anchor: a leaf is verified against the intermediate
+//     (its signature, validity, EKU, the intermediate's constraints) by
+//     crypto/x509, and only the validity windows of the certificates above
+//     are checked at the proven time. The intermediate → root signature is
+//     not checked again bundle after bundle. Other CAs take the full path.
+//   - Repeated certificates: a successful verification is remembered, keyed
+//     by the CA and the certificate's bytes, and reused at another proven
+//     time only if every certificate of the chain is inside its validity
+//     window then (and the CA's validity period holds); otherwise the full
+//     verification runs again. Failures are never remembered; the memo is
+//     bounded.
+//
+// Intermediates that a bundle carries (v0.1/v0.2 certificate chains) are not
+// added to a memoized CA's pool, unlike sigstore-go's own CA: a leaf issued
+// by an intermediate absent from the trusted root is rejected (fail closed).
 //
 // A Trust is safe for concurrent use. Because it is a snapshot, build it from
 // static roots only; pass a refreshing root.TrustedMaterial to New directly.
