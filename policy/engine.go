@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,9 +39,10 @@ type Engine struct {
 
 // compiled is one prepared policy; it is immutable once published.
 type compiled struct {
-	pq       rego.PreparedEvalQuery
-	revision string
-	digest   string
+	pq          rego.PreparedEvalQuery
+	revision    string // manifestRev, or digest if there is none
+	manifestRev string
+	digest      string
 }
 
 var _ Evaluator = (*Engine)(nil)
@@ -151,7 +152,7 @@ func (e *Engine) reload(ctx context.Context) error {
 		return err
 	}
 	old := e.cur.Load()
-	if d == old.digest && b.Revision == strings.TrimSuffix(old.revision, d) {
+	if d == old.digest && b.Revision == old.manifestRev {
 		return nil
 	}
 	c, err := e.compile(ctx, b)
@@ -219,7 +220,7 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 		rego.StrictBuiltinErrors(true),
 	}
 	n := 0
-	for _, p := range slices.Sorted(mapsKeys(b.Modules)) {
+	for _, p := range slices.Sorted(maps.Keys(b.Modules)) {
 		if isTest(p) {
 			continue
 		}
@@ -237,7 +238,7 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if rev == "" {
 		rev = d
 	}
-	return &compiled{pq: pq, revision: rev, digest: d}, nil
+	return &compiled{pq: pq, revision: rev, manifestRev: b.Revision, digest: d}, nil
 }
 
 func compileError(err error) error {

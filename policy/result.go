@@ -3,12 +3,9 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 )
-
-func mapsKeys[M ~map[K]V, K comparable, V any](m M) func(func(K) bool) { return maps.Keys(m) }
 
 // parseResult checks the decision's shape: exactly one result, an object
 // with a boolean "allow" and a "violations" array (or set) of objects with
