@@ -55,14 +55,10 @@ func encodePrefixed(e Event) ([]byte, error) {
 		return nil, err
 	}
 	e.Time = e.Time.UTC()
-	buf := bytes.NewBuffer(make([]byte, 1, 512))
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
+	b, err := appendEvent(make([]byte, 1, 512), &e)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
-	b := buf.Bytes()
-	b = b[:len(b)-1] // Encoder adds '\n'
 	if len(b)-1 > MaxEventSize {
 		return nil, &FieldError{Field: "(event)", Want: fmt.Sprintf("at most %d bytes encoded", MaxEventSize), Got: fmt.Sprintf("%d bytes", len(b)-1)}
 	}

@@ -51,7 +51,7 @@ type Log struct {
 
 	tmu    sync.RWMutex // guards the tree
 	rng    *compact.Range
-	levels [][]byte // levels[k] holds the 32-byte hashes of complete level-k nodes
+	levels []nodeStore // levels[k] holds the hashes of complete level-k nodes
 	size   uint64   // durable entries
 	cp     Checkpoint
 }
@@ -167,9 +167,29 @@ func syncDir(dir string) error {
 // store records a tree node; nodes arrive in order within each level.
 func (l *Log) store(id compact.NodeID, hash []byte) {
 	for uint(len(l.levels)) <= id.Level {
-		l.levels = append(l.levels, nil)
+		l.levels = append(l.levels, nodeStore{})
 	}
-	l.levels[id.Level] = append(l.levels[id.Level], hash...)
+	l.levels[id.Level].add(hash)
+}
+
+// nodeStore keeps 32-byte hashes in fixed-size chunks, so that growing it
+// never copies what is already stored.
+type nodeStore struct{ chunks [][]byte }
+
+const nodesPerChunk = 2048
+
+func (s *nodeStore) add(h []byte) {
+	if n := len(s.chunks); n == 0 || len(s.chunks[n-1]) == cap(s.chunks[n-1]) {
+		s.chunks = append(s.chunks, make([]byte, 0, nodesPerChunk*32))
+	}
+	last := &s.chunks[len(s.chunks)-1]
+	*last = append(*last, h...)
+}
+
+func (s *nodeStore) get(i uint64) []byte {
+	c := s.chunks[i/nodesPerChunk]
+	off := (i % nodesPerChunk) * 32
+	return c[off : off+32 : off+32]
 }
 
 // Write appends e; see [Log.Append].
@@ -405,9 +425,7 @@ func (l *Log) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
 func (l *Log) fetch(nodes proof.Nodes) ([][]byte, error) {
 	hashes := make([][]byte, len(nodes.IDs))
 	for i, id := range nodes.IDs {
-		lvl := l.levels[id.Level]
-		off := id.Index * 32
-		hashes[i] = append([]byte(nil), lvl[off:off+32]...)
+		hashes[i] = append([]byte(nil), l.levels[id.Level].get(id.Index)...)
 	}
 	return nodes.Rehash(hashes, hashChildren)
 }
