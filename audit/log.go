@@ -52,7 +52,7 @@ type Log struct {
 	tmu    sync.RWMutex // guards the tree
 	rng    *compact.Range
 	levels []nodeStore // levels[k] holds the hashes of complete level-k nodes
-	size   uint64   // durable entries
+	size   uint64      // durable entries
 	cp     Checkpoint
 }
 
