@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -18,8 +19,8 @@ import (
 // a [Sink].
 //
 // Entries form an RFC 6962 Merkle tree; signed checkpoints ([Checkpoint])
-// are written into the file every [WithCheckpointEvery] entries, on
-// [Log.Checkpoint] and on [Log.Close]. Appends are group-committed: all
+// are written into the file every [WithCheckpointEvery] entries, every
+// [WithCheckpointInterval], on [Log.Checkpoint] and on [Log.Close]. Appends are group-committed: all
 // appends waiting while the previous batch is being fsync'd are written with
 // one write and one fsync, and each returns only when its batch is durable.
 //
@@ -31,6 +32,7 @@ type Log struct {
 	signer *ed25519Signer
 	v      *Verifier
 	every  int
+	each   time.Duration
 	noSync bool
 	logger *slog.Logger
 
@@ -79,7 +81,8 @@ type Receipt struct {
 // A torn tail left by a crash during an append (an incomplete last line) is
 // truncated; any other problem fails Open with a [*LogError] (fail closed).
 //
-// Options: [WithCheckpointEvery], [WithoutSyncUnsafe], [WithLogger].
+// Options: [WithCheckpointEvery], [WithCheckpointInterval],
+// [WithoutSyncUnsafe], [WithLogger].
 func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts ...Option) (*Log, error) {
 	o, err := build(forLog, opts)
 	if err != nil {
@@ -90,7 +93,7 @@ func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts
 		return nil, err
 	}
 	l := &Log{
-		signer: signer, v: v, every: o.checkpointEvery, noSync: o.noSync, logger: o.logger,
+		signer: signer, v: v, every: o.checkpointEvery, each: o.checkpointEach, noSync: o.noSync, logger: o.logger,
 		batch: &batch{done: make(chan struct{})},
 		wake:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -288,9 +291,19 @@ func (l *Log) Verifier() *Verifier { return l.v }
 
 func (l *Log) committer() {
 	defer close(l.done)
+	var tick <-chan time.Time
+	if l.each > 0 {
+		t := time.NewTicker(l.each)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-l.wake:
+		case <-tick:
+			l.mu.Lock()
+			l.cpWanted = true
+			l.mu.Unlock()
 		case <-l.stop:
 			l.flush(true)
 			return

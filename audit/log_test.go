@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 func openTest(t *testing.T, path string, opts ...Option) *Log {
@@ -491,4 +493,35 @@ func TestLogSinceDetectsTruncation(t *testing.T) {
 	if _, err := v.LogSince(t.Context(), bytes.NewReader(b), forged); !errors.Is(err, ErrCheckpointSignature) {
 		t.Errorf("forged anchor: %v", err)
 	}
+}
+
+func TestCheckpointInterval(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		l, err := Open(t.Context(), filepath.Join(dir, "audit.log"), testOrigin, testKey(1), WithCheckpointInterval(time.Minute), WithoutSyncUnsafe())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		if _, err := l.Append(t.Context(), testEvent(0)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := l.Latest().Size; got != 0 {
+			t.Fatalf("checkpoint before the interval: size %d", got)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := l.Latest().Size; got != 1 {
+			t.Fatalf("no checkpoint after the interval: size %d", got)
+		}
+		// A quiet interval signs nothing new.
+		before := l.Latest()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if !bytes.Equal(l.Latest().Signed, before.Signed) {
+			t.Error("re-signed without new entries")
+		}
+	})
 }

@@ -35,6 +35,7 @@ type options struct {
 
 	// Log.
 	checkpointEvery int
+	checkpointEach  time.Duration
 	noSync          bool
 
 	// Webhook.
@@ -138,6 +139,19 @@ func WithCheckpointEvery(n int) Option {
 			return fmt.Errorf("want n >= 1, got %d", n)
 		}
 		o.checkpointEvery = n
+		return nil
+	}}
+}
+
+// WithCheckpointInterval makes [Open]'s log also sign a checkpoint every d
+// while entries are unsigned, so that a quiet log does not leave its last
+// entries uncovered for long. Default: off.
+func WithCheckpointInterval(d time.Duration) Option {
+	return Option{"WithCheckpointInterval", forLog, func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("want d > 0, got %v", d)
+		}
+		o.checkpointEach = d
 		return nil
 	}}
 }
