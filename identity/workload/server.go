@@ -225,9 +225,17 @@ func (s *Server) FetchX509SVID(_ *workload.X509SVIDRequest, stream grpc.ServerSt
 	}
 }
 
+// minRefresh bounds how often a stream re-issues, whatever the SVID TTL.
+const minRefresh = time.Second
+
+// waitHalfLife waits until half of the SVID's remaining lifetime has passed
+// (at least minRefresh), or the stream or server ends.
 func (s *Server) waitHalfLife(ctx context.Context, sv *x509svid.SVID) bool {
-	leaf := sv.Certificates[0]
-	t := time.NewTimer(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	d := time.Until(sv.Certificates[0].NotAfter) / 2
+	if d < minRefresh {
+		d = minRefresh
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

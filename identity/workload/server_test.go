@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
@@ -222,4 +223,32 @@ func TestAttestorErrors(t *testing.T) {
 	if _, err := a.Attest(t.Context(), workload.Caller{UID: 1}); !errors.Is(err, workload.ErrNotAttested) {
 		t.Errorf("caller without credentials: err = %v, want ErrNotAttested", err)
 	}
+}
+
+// TestX509SVIDRotation: the server re-sends a fresh X.509-SVID at half its
+// lifetime and go-spiffe's source picks it up.
+func TestX509SVIDRotation(t *testing.T) {
+	t.Parallel()
+	iss, err := svid.NewIssuer(td, svid.WithX509TTL(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := workload.Open(t.Context(), serve(t, iss, spiffeid.RequireFromPath(td, "/job/rotate")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	first, err := src.GetX509SVID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s, err := src.GetX509SVID()
+		if err == nil && s.Certificates[0].SerialNumber.Cmp(first.Certificates[0].SerialNumber) != 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no rotated SVID received")
 }
