@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -308,6 +309,10 @@ func (l *Log) committer() {
 			l.flush(true)
 			return
 		}
+		// Yield once before taking the batch: writers just woken by the
+		// previous commit get to join this one instead of the next
+		// (group commit batches up to one entry per waiting writer).
+		runtime.Gosched()
 		l.flush(false)
 	}
 }

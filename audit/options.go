@@ -118,10 +118,10 @@ func WithLogger(l *slog.Logger) Option {
 	}}
 }
 
-// WithClock sets the clock; for tests. Accepted by NewWebhook and
+// WithClock sets the clock used for mark expiry; for tests. Accepted by
 // NewKillSwitch.
 func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", forWebhook | forKillSwitch, func(o *options) error {
+	return Option{"WithClock", forKillSwitch, func(o *options) error {
 		if now == nil {
 			return fmt.Errorf("nil clock")
 		}
