@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,7 +31,7 @@ type Option func(*Exchange) error
 func WithAudit(sink audit.Sink) Option {
 	return func(e *Exchange) error {
 		if sink == nil {
-			return fmt.Errorf("%w: nil audit sink", ErrTemplate)
+			return fmt.Errorf("%w: nil audit sink", ErrConfig)
 		}
 		e.sink = sink
 		return nil
@@ -41,6 +42,9 @@ func WithAudit(sink audit.Sink) Option {
 // identity.MatchClaim("ref_protected", "true")); others are refused.
 func WithMatcher(m identity.Matcher) Option {
 	return func(e *Exchange) error {
+		if m == nil {
+			return fmt.Errorf("%w: nil matcher", ErrConfig)
+		}
 		e.admit = m
 		return nil
 	}
@@ -60,7 +64,7 @@ type Exchange struct {
 // New returns an exchange. All three arguments are required.
 func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchange, error) {
 	if v == nil || iss == nil || tmpl == nil {
-		return nil, fmt.Errorf("%w: verifier, issuer and template are required", ErrTemplate)
+		return nil, fmt.Errorf("%w: verifier, issuer and template are required", ErrConfig)
 	}
 	e := &Exchange{verifier: v, issuer: iss, tmpl: tmpl}
 	for _, o := range opts {
@@ -71,8 +75,13 @@ func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchang
 	return e, nil
 }
 
-// ErrNotAdmitted is returned when [WithMatcher] refuses the token's identity.
-var ErrNotAdmitted = fmt.Errorf("exchange: identity not admitted")
+// Errors of the exchange.
+var (
+	// ErrNotAdmitted: [WithMatcher] refused the token's identity.
+	ErrNotAdmitted = errors.New("exchange: identity not admitted")
+	// ErrConfig: New was given a nil argument or option.
+	ErrConfig = errors.New("exchange: invalid configuration")
+)
 
 func (e *Exchange) resolve(ctx context.Context, raw string) (*oidc.Verified, spiffeid.ID, error) {
 	v, err := e.verifier.VerifyToken(ctx, raw)

@@ -176,6 +176,7 @@ func TestJWTAttacks(t *testing.T) {
 		{name: "x5u", token: signES256(t, evil, hdr("x5u", "https://evil.test/cert"), mustJSON(t, good)), want: ErrForbiddenHeader},
 		{name: "x5c", token: signES256(t, evil, hdr("x5c", []string{"MIIB"}), mustJSON(t, good)), want: ErrForbiddenHeader},
 		{name: "crit", token: signES256(t, ec, hdr("crit", []string{"exp"}), mustJSON(t, good)), want: ErrForbiddenHeader},
+		{name: "typ at+jwt", token: signES256(t, ec, hdr("typ", "at+jwt"), mustJSON(t, good)), want: ErrForbiddenHeader},
 		{name: "b64 false", token: signES256(t, ec, hdr("b64", false), mustJSON(t, good)), want: ErrForbiddenHeader},
 		{name: "kid path traversal", token: signES256(t, evil, hdr("kid", "../../../../dev/null"), mustJSON(t, good)), want: ErrUnknownKey},
 		{name: "kid SQL injection", token: signES256(t, evil, hdr("kid", "' OR '1'='1"), mustJSON(t, good)), want: ErrUnknownKey},

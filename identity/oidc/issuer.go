@@ -330,7 +330,7 @@ func (i *Issuer) discovery() []byte {
 		"issuer":                                i.url,
 		"jwks_uri":                              i.url + JWKSPath,
 		"response_types_supported":              []string{"id_token"},
-		"subject_types_supported":               []string{"public", "pairwise"},
+		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{string(i.cfg.alg)},
 		"scopes_supported":                      []string{"openid"},
 		"claims_supported": []string{"sub", "aud", "exp", "iat", "nbf", "iss", "jti", "platform", "repository", "ref",

@@ -9,11 +9,12 @@ import (
 
 // header is the JOSE header fields the verifier reads. The members that
 // carry or point to keys (jwk, jku, x5u, x5c), crit and b64 are captured only
-// to be refused. The x5t thumbprints are ignored: they are hints, not keys,
+// to be refused, and a typ other than JWT/JOSE marks another kind of token. The x5t thumbprints are ignored: they are hints, not keys,
 // and GitHub Actions tokens carry one.
 type header struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`
+	Typ string `json:"typ"`
 
 	JWK  json.RawMessage `json:"jwk"`
 	JKU  json.RawMessage `json:"jku"`
@@ -39,7 +40,12 @@ func (h *header) forbidden() string {
 	case h.B64 != nil:
 		return "b64"
 	}
-	return ""
+	switch strings.ToLower(h.Typ) {
+	case "", "jwt", "application/jwt", "jose":
+		return ""
+	}
+	return "typ " + h.Typ // another kind of token (e.g. "at+jwt") is not a job token
+
 }
 
 // jws is a compact JWS whose structure, header and encoding were checked
