@@ -214,9 +214,10 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 	} else {
 		artOpt = sgverify.WithArtifactDigest(art.alg, art.digest)
 	}
-	raw, err := sv.Verify(b, sgverify.NewPolicy(artOpt, polOpt))
+	ent := &parsedEntity{Bundle: b, vc: vc, sc: sc}
+	raw, err := sv.Verify(ent, sgverify.NewPolicy(artOpt, polOpt))
 	if err != nil {
-		return nil, v.classify(sv, b, vc, sc, envPayload, art, err)
+		return nil, v.classify(sv, ent, vc, sc, envPayload, art, err)
 	}
 
 	res := &Result{Artifact: art.String(), Checks: []string{CheckBundle}}
@@ -332,7 +333,7 @@ func (v *Verifier) checkPredicate(st *attest.Statement) error {
 // classify re-runs sigstore-go's stages one by one to say which failed. It
 // runs only on failure, so its cost does not matter; whatever it finds, the
 // result is an error (fail closed).
-func (v *Verifier) classify(sv *sgverify.Verifier, b *bundle.Bundle, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, verr error) error {
+func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, verr error) error {
 	tl, err := sv.VerifyTransparencyLogInclusion(b)
 	if err != nil {
 		return stageErr(ErrTlog, "transparency log entry", err)
