@@ -18,7 +18,9 @@ var testJob = Job{Claims: identity.Claims{
 
 func TestMintVerifyOverHTTP(t *testing.T) {
 	t.Parallel()
-	for _, alg := range allAlgorithms {
+	// Every issuer algorithm family; RS384/RS512/PS384/PS512 verification is
+	// covered by the Wycheproof and RFC 7520 vectors (RSA key generation is slow).
+	for _, alg := range []Algorithm{ES256, ES384, ES512, EdDSA, RS256, PS256} {
 		t.Run(string(alg), func(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(nil)
