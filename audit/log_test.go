@@ -525,3 +525,30 @@ func TestCheckpointInterval(t *testing.T) {
 		}
 	})
 }
+
+// TestLogFailsClosedAfterWriteError provokes a real write failure (the file
+// descriptor is closed behind the log's back) and checks that the failed
+// append reports it and every later append is refused.
+func TestLogFailsClosedAfterWriteError(t *testing.T) {
+	t.Parallel()
+	l := openTest(t, filepath.Join(t.TempDir(), "audit.log"))
+	if _, err := l.Append(t.Context(), testEvent(0)); err != nil {
+		t.Fatal(err)
+	}
+	l.f.Close()
+	if _, err := l.Append(t.Context(), testEvent(1)); !errors.Is(err, ErrSink) {
+		t.Fatalf("append on a broken file: %v", err)
+	}
+	if _, err := l.Append(t.Context(), testEvent(2)); !errors.Is(err, ErrSink) {
+		t.Fatalf("append after a failure: %v", err)
+	}
+	if _, err := l.Checkpoint(t.Context()); !errors.Is(err, ErrSink) {
+		t.Fatalf("checkpoint after a failure: %v", err)
+	}
+	if l.Size() != 1 {
+		t.Errorf("size %d, want 1", l.Size())
+	}
+	if err := l.Close(); !errors.Is(err, ErrSink) {
+		t.Errorf("close after a failure: %v", err)
+	}
+}
