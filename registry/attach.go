@@ -47,24 +47,30 @@ func Attach(ctx context.Context, ref name.Reference, bundle []byte, opts ...Opti
 		return nil, err
 	}
 	c := newClient(o)
+	c.push = true // one auth handshake, push scope, for everything Attach does
 	repo := ref.Context()
 	subject, sf, err := c.resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 
-	ropts := append([]remote.Option{
-		remote.WithContext(ctx),
-		remote.WithTransport(o.transport),
-		remote.WithAuthFromKeychain(o.keychain),
-		remote.WithRetryBackoff(o.backoff),
-	}, o.remoteOpts...)
+	// Blob uploads are go-containerregistry's, over the transport that has
+	// already authenticated (a *transport.Wrapper, which ggcr uses as is).
+	hc, err := c.http(ctx, repo, true)
+	if err != nil {
+		return nil, err
+	}
+	ropts := append([]remote.Option{remote.WithContext(ctx), remote.WithTransport(hc.Transport)}, o.remoteOpts...)
 	bundleDigest := sha256Hash(bundle)
+	pusher, err := remote.NewPusher(ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: remote options: %v", ErrConfig, err)
+	}
 	for _, blob := range []struct {
 		b  []byte
 		mt string
 	}{{emptyJSON, EmptyMediaType}, {bundle, info.MediaType}} {
-		if err := remote.WriteLayer(repo, static.NewLayer(blob.b, typesMediaType(blob.mt)), ropts...); err != nil {
+		if err := pusher.Upload(ctx, repo, static.NewLayer(blob.b, typesMediaType(blob.mt))); err != nil {
 			return nil, wrapTransport("upload blob", err)
 		}
 	}

@@ -25,8 +25,9 @@ import (
 // transport; client adds bounded reads, digest checks, bounded redirects and
 // typed errors. Safe for concurrent use.
 type client struct {
-	o  *options
-	mu sync.Mutex
+	o    *options
+	push bool // request push (and pull) scope for every request
+	mu   sync.Mutex
 	// one authenticated client per repository and access scope; the ping
 	// and token exchange happen once per entry.
 	hc map[string]*clientEntry
@@ -65,7 +66,7 @@ func retryable(err error) bool {
 
 func (c *client) http(ctx context.Context, repo name.Repository, push bool) (*http.Client, error) {
 	scope := repo.Scope(transport.PullScope)
-	if push {
+	if push || c.push {
 		scope = repo.Scope(transport.PushScope)
 	}
 	key := repo.Name() + " " + scope

@@ -102,10 +102,7 @@ func (r testRegistry) ref(t testing.TB, s string) name.Reference {
 // pushImage pushes a random image to ref and returns its digest.
 func pushImage(t testing.TB, ref name.Reference, seed int64) name.Digest {
 	t.Helper()
-	img, err := random.Image(64, 1, random.WithSource(rngSource(seed)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := randomImage(t, seed)
 	if err := remote.Write(ref, img); err != nil {
 		t.Fatal(err)
 	}
@@ -280,3 +277,12 @@ func fixedClock(sec int64) func() time.Time {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+func randomImage(t testing.TB, seed int64) v1.Image {
+	t.Helper()
+	img, err := random.Image(64, 1, random.WithSource(rngSource(seed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

@@ -108,8 +108,10 @@ func WithTransport(t http.RoundTripper) Option {
 }
 
 // WithRemoteOptions passes options to the go-containerregistry calls this
-// package makes (blob uploads). They are applied after the keychain and
-// transport chosen here, so they can override them.
+// package makes (Attach's blob uploads, e.g. remote.WithUserAgent or
+// remote.WithJobs). They are applied after the transport that already
+// authenticated with the keychain; remote.WithTransport or remote.WithAuth
+// here replace it.
 func WithRemoteOptions(opts ...remote.Option) Option {
 	return func(o *options) error {
 		o.remoteOpts = append(o.remoteOpts, opts...)

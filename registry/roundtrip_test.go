@@ -64,3 +64,36 @@ func TestRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// TestAttachRoundTrips counts Attach's requests: ping, image manifest, two
+// blob uploads by ggcr (HEAD, then POST, PATCH, PUT when absent), the
+// manifest PUT, the referrers probe, and on the tag schema its read, write
+// and read-back.
+func TestAttachRoundTrips(t *testing.T) {
+	t.Parallel()
+	alice := newSigner("alice")
+	tests := []struct {
+		name string
+		kind registryKind
+		want int
+	}{
+		{name: "referrers API", kind: ggcrReferrers, want: 12},
+		{name: "tag schema", kind: ggcrNoReferrers, want: 15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := startRegistry(t, tt.kind, nil)
+			img := pushImage(t, reg.ref(t, "app:v1"), 1)
+			c := newCounter()
+			if _, err := registry.Attach(t.Context(), img, alice.bundle(t, img.DigestStr()), opts(c)...); err != nil {
+				t.Fatal(err)
+			}
+			reqs := c.reset()
+			t.Logf("%d requests: %v", len(reqs), reqs)
+			if len(reqs) != tt.want {
+				t.Errorf("%d requests, want %d", len(reqs), tt.want)
+			}
+		})
+	}
+}
