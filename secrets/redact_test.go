@@ -233,12 +233,18 @@ type benchStream struct {
 	r       *secrets.Redactor
 }
 
-var benchOnce = sync.OnceValue(func() *benchStream {
+var (
+	benchTypical = sync.OnceValue(func() *benchStream { return makeBench(16, 40) })
+	benchShort   = sync.OnceValue(func() *benchStream { return makeBench(secrets.MinMaskLen, secrets.MinMaskLen) })
+)
+
+// makeBench registers 100 secrets of lo..hi bytes.
+func makeBench(lo, hi int) *benchStream {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	bs := &benchStream{r: secrets.NewRedactor()}
 	for i := range 100 {
-		n := 16 + rng.IntN(25)
+		n := lo + rng.IntN(hi-lo+1)
 		b := make([]byte, n)
 		for j := range b {
 			b[j] = alnum[rng.IntN(len(alnum))]
@@ -274,11 +280,11 @@ var benchOnce = sync.OnceValue(func() *benchStream {
 	}
 	bs.data = buf.Bytes()[:64<<20]
 	return bs
-})
+}
 
 func BenchmarkRedact(b *testing.B) {
-	bs := benchOnce()
-	b.Logf("%d secrets, %d patterns with encodings", len(bs.secrets), bs.r.Patterns())
+	bs := benchTypical()
+	b.Logf("%d secrets of 16-40 bytes, %d patterns with encodings", len(bs.secrets), bs.r.Patterns())
 	chunked := func(b *testing.B, w io.Writer) {
 		for off := 0; off < len(bs.data); off += 32 << 10 {
 			if _, err := w.Write(bs.data[off:min(off+32<<10, len(bs.data))]); err != nil {
@@ -308,17 +314,27 @@ func BenchmarkRedact(b *testing.B) {
 			chunked(b, replacerWriter{rep, io.Discard})
 		}
 	})
-	b.Run("RedactWriter", func(b *testing.B) {
-		b.SetBytes(int64(len(bs.data)))
-		b.ReportAllocs()
-		for b.Loop() {
-			w := bs.r.NewWriter(io.Discard)
-			chunked(b, w)
-			if err := w.Close(); err != nil {
-				b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		bs   *benchStream
+	}{{"RedactWriter", bs}, {"RedactWriter/8-byte-secrets", benchShort()}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.Logf("%d patterns", c.bs.r.Patterns())
+			b.SetBytes(int64(len(c.bs.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				w := c.bs.r.NewWriter(io.Discard)
+				for off := 0; off < len(c.bs.data); off += 32 << 10 {
+					if _, err := w.Write(c.bs.data[off:min(off+32<<10, len(c.bs.data))]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // writerOnly and readerOnly hide ReaderFrom/WriterTo so io.Copy really

@@ -19,6 +19,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/secrets"
 	"github.com/ztci/ztci/secrets/postgres"
+	"github.com/ztci/ztci/secrets/secretstest"
 )
 
 var jobIdentity = identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app:ref:refs/heads/main"}
@@ -337,6 +338,15 @@ func TestPostgres(t *testing.T) {
 		if _, err := j.Lease(t.Context(), "builds-ro"); !errors.Is(err, secrets.ErrBackend) {
 			t.Fatalf("got %v, want ErrBackend", err)
 		}
+	})
+
+	t.Run("conformance", func(t *testing.T) {
+		t.Parallel()
+		be, err := postgres.New(pool, roles())
+		if err != nil {
+			t.Fatal(err)
+		}
+		secretstest.TestBackend(t, be, secrets.Request{Name: "builds-ro", TTL: time.Minute})
 	})
 
 	t.Run("revoke refuses roles it does not own", func(t *testing.T) {

@@ -29,6 +29,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/secrets"
+	"github.com/ztci/ztci/secrets/secretstest"
 	"github.com/ztci/ztci/secrets/vault"
 )
 
@@ -417,5 +418,27 @@ func TestNoTokenInErrors(t *testing.T) {
 	_, err := j.Lease(t.Context(), "deploy")
 	if err == nil || strings.Contains(fmt.Sprintf("%v %+v", err, err), tok.Reveal()) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	be, err := vault.New(f.client, vault.JWTAuth{Role: "ci"}, map[string]vault.Source{
+		"db":      vault.Dynamic("database/creds/ci", "password"),
+		"deploy":  vault.KV("secret", "ci/deploy", "token"),
+		"wrapped": vault.KV("secret", "ci/deploy", "token").Wrapped(time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"db", "deploy", "wrapped"} {
+		t.Run(name, func(t *testing.T) {
+			tok, err := f.iss.Mint(t.Context(), oidc.Job{Claims: good}, audience)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secretstest.TestBackend(t, be, secrets.Request{Name: name, Token: secrets.NewValue(tok.Reveal())})
+		})
 	}
 }
