@@ -211,7 +211,7 @@ func TestOverloaded(t *testing.T) {
 	}
 }
 
-func mustVerifiers(t *testing.T, f *fixture) []*verify.Verifier {
+func mustVerifiers(t *testing.T, f *fixture) map[string]*verify.Verifier {
 	t.Helper()
 	vs, err := f.lab.Verifiers(false)
 	if err != nil {

@@ -159,7 +159,7 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	g, err := admission.New(tokens, []*verify.Verifier{prov, sbom}, engine, lg,
+	g, err := admission.New(tokens, map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, engine, lg,
 		admission.WithRegistries(o.registries...), admission.WithLimits(o.maxBody, o.maxInFlight, o.timeout),
 		admission.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	if err != nil {

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +73,7 @@ func (f TokenVerifierFunc) Verify(ctx context.Context, raw string) (identity.Ide
 type Gate struct {
 	cfg       config
 	tokens    TokenVerifier
-	verifiers []*verify.Verifier
+	verifiers map[string]*verify.Verifier
 	eval      policy.Evaluator
 	sink      audit.Sink
 	images    *registry.Verifier
@@ -79,13 +81,19 @@ type Gate struct {
 	metrics   *metrics
 }
 
-// New returns a Gate. tokens verifies the deploying job; verifiers are tried
-// in order for each attestation (typically one per expected predicate type,
-// each with its signer expectation); eval decides (action "deploy"); sink
-// records every decision and must accept it for an allow to stand.
-func New(tokens TokenVerifier, verifiers []*verify.Verifier, eval policy.Evaluator, sink audit.Sink, opts ...Option) (*Gate, error) {
-	if tokens == nil || eval == nil || sink == nil || len(verifiers) == 0 || slices.Contains(verifiers, nil) {
+// New returns a Gate. tokens verifies the deploying job; verifiers maps each
+// accepted in-toto predicate type to the Verifier that checks bundles of that
+// type (its expectation must require that predicate type and the trusted
+// signer); eval decides (action "deploy"); sink records every decision and
+// must accept it for an allow to stand.
+func New(tokens TokenVerifier, verifiers map[string]*verify.Verifier, eval policy.Evaluator, sink audit.Sink, opts ...Option) (*Gate, error) {
+	if tokens == nil || eval == nil || sink == nil || len(verifiers) == 0 {
 		return nil, fmt.Errorf("%w: a token verifier, at least one bundle verifier, an evaluator and an audit sink are required", ErrConfig)
+	}
+	for pt, v := range verifiers {
+		if pt == "" || v == nil {
+			return nil, fmt.Errorf("%w: verifiers need a predicate type and a Verifier", ErrConfig)
+		}
 	}
 	cfg := defaults()
 	for _, o := range opts {
@@ -93,7 +101,7 @@ func New(tokens TokenVerifier, verifiers []*verify.Verifier, eval policy.Evaluat
 			return nil, err
 		}
 	}
-	g := &Gate{cfg: cfg, tokens: tokens, verifiers: slices.Clone(verifiers), eval: eval, sink: sink,
+	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink,
 		results: newResultCache(cfg.resultCacheSize), metrics: newMetrics(cfg.registerer)}
 	ropts := append([]registry.Option{registry.WithLogger(cfg.log)}, cfg.registryOpts...)
 	iv, err := registry.NewVerifier(registry.BundleVerifierFunc(g.verifyBundle), ropts...)
@@ -311,33 +319,59 @@ func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash
 	return registry.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr)}, nil
 }
 
-// verifyOne tries each verifier in turn; the first that accepts wins.
+// verifyOne verifies a bundle with the verifier for the predicate type it
+// claims. The claim is unverified and only routes: that verifier's
+// expectation requires the type, so a false claim fails verification.
 func (g *Gate) verifyOne(ctx context.Context, bundle []byte, artifact v1.Hash) (*verify.Result, error) {
 	a, err := verify.ArtifactDigest(artifact.Algorithm, artifact.Hex)
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	for _, v := range g.verifiers {
-		res, err := v.Verify(ctx, bundle, a)
-		if err == nil {
-			return res, nil
-		}
-		errs = append(errs, err)
+	pt := claimedPredicateType(bundle)
+	v, ok := g.verifiers[pt]
+	if !ok {
+		return nil, &UnexpectedPredicateTypeError{Got: pt}
 	}
-	return nil, mostSpecific(errs)
+	return v.Verify(ctx, bundle, a)
 }
 
-// mostSpecific returns the error that says most about why a bundle was
-// rejected: a predicate type mismatch only says "this verifier was for
-// another kind of attestation".
-func mostSpecific(errs []error) error {
-	for _, err := range errs {
-		if !errors.Is(err, verify.ErrPredicateTypeMismatch) {
-			return err
-		}
+// UnexpectedPredicateTypeError reports a bundle whose statement claims a
+// predicate type the gate has no verifier for (or none at all). It matches
+// ErrUnexpectedPredicateType.
+type UnexpectedPredicateTypeError struct{ Got string }
+
+// ErrUnexpectedPredicateType: see UnexpectedPredicateTypeError.
+var ErrUnexpectedPredicateType = errors.New("admission: no verifier for this predicate type")
+
+func (e *UnexpectedPredicateTypeError) Error() string {
+	return fmt.Sprintf("%v: %q", ErrUnexpectedPredicateType, e.Got)
+}
+
+// Is makes errors.Is(err, ErrUnexpectedPredicateType) hold.
+func (e *UnexpectedPredicateTypeError) Is(target error) bool {
+	return target == ErrUnexpectedPredicateType
+}
+
+// claimedPredicateType reads the predicate type a DSSE bundle's statement
+// claims, without verifying anything; "" when it has none. Input size is
+// bounded by the caller (request body limit, registry.MaxBundleSize).
+func claimedPredicateType(bundle []byte) string {
+	var b struct {
+		DSSE *struct {
+			PayloadType string `json:"payloadType"`
+			Payload     []byte `json:"payload"`
+		} `json:"dsseEnvelope"`
 	}
-	return errs[0]
+	if json.Unmarshal(bundle, &b) != nil || b.DSSE == nil || b.DSSE.PayloadType != "application/vnd.in-toto+json" {
+		return ""
+	}
+	var st struct {
+		PredicateType string `json:"predicateType"`
+	}
+	if json.Unmarshal(b.DSSE.Payload, &st) != nil {
+		return ""
+	}
+	return st.PredicateType
 }
 
 func resultKey(artifact, bundleHex string) string { return artifact + "|" + bundleHex }

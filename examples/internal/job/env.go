@@ -361,7 +361,7 @@ func (e *env) trust() (root.TrustedMaterial, error) {
 
 // verifiers returns the gate's bundle verifiers: SLSA provenance from the
 // release workflow, built by our builder from our source; and the SBOM.
-func (e *env) verifiers(resultCache bool) ([]*verify.Verifier, error) {
+func (e *env) verifiers(resultCache bool) (map[string]*verify.Verifier, error) {
 	trust, err := e.trust()
 	if err != nil {
 		return nil, err
@@ -387,7 +387,7 @@ func (e *env) verifiers(resultCache bool) ([]*verify.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*verify.Verifier{prov, sbom}, nil
+	return map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, nil
 }
 
 func (e *env) startGate() (err error) {

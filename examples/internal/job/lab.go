@@ -133,6 +133,6 @@ func (l *Lab) TrustedRootJSON() ([]byte, error) {
 }
 
 // Verifiers are the bundle verifiers the lab's gates use.
-func (l *Lab) Verifiers(resultCache bool) ([]*verify.Verifier, error) {
+func (l *Lab) Verifiers(resultCache bool) (map[string]*verify.Verifier, error) {
 	return l.e.verifiers(resultCache)
 }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/registry"
+)
+
+// Load test bounds: per scenario at most 5000 warm requests (a tenth of that
+// cold; ZTCI_LOAD_REQUESTS=20000 sets the warm count) and loadMaxTime, from
+// loadConcurrency clients.
+const (
+	loadConcurrency = 16
+	loadMaxTime     = 20 * time.Second
+)
+
+// loadRequests returns the warm request count; cold scenarios run a tenth.
+func loadRequests(t testing.TB, cold bool) int {
+	n := 5000
+	if s := os.Getenv("ZTCI_LOAD_REQUESTS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 10 {
+			t.Fatalf("ZTCI_LOAD_REQUESTS=%q: want a number ≥ 10", s)
+		}
+	}
+	if cold {
+		return n / 10
+	}
+	return n
+}
+
+type loadResult struct {
+	requests, errors int
+	elapsed          time.Duration
+	p50, p99, max    time.Duration
+	heapGrowth       int64 // live heap after, minus before (bytes)
+	firstErr         string
+}
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("%d req in %v = %.0f req/s, p50 %v, p99 %v, max %v, errors %d, live heap growth %+.1f MiB",
+		r.requests, r.elapsed.Round(time.Millisecond), float64(r.requests)/r.elapsed.Seconds(),
+		r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.max.Round(time.Microsecond),
+		r.errors, float64(r.heapGrowth)/(1<<20))
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// runLoad posts body to url n times (or until maxTime) from conc clients with
+// keep-alive connections. A request counts as an error unless it returns 200
+// with the wanted verdict.
+func runLoad(ctx context.Context, url string, body []byte, wantAllowed bool, n, conc int, maxTime time.Duration) loadResult {
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	want := []byte(`"allowed":` + strconv.FormatBool(wantAllowed))
+	before := liveHeap()
+	ctx, cancel := context.WithTimeout(ctx, maxTime)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		errs     atomic.Int64
+		firstErr atomic.Value
+		mu       sync.Mutex
+		lat      = make([]time.Duration, 0, n)
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			mine := make([]time.Duration, 0, n/conc+1)
+			defer func() {
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			}()
+			for next.Add(1) <= int64(n) && ctx.Err() == nil {
+				t0 := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				var b []byte
+				if err == nil {
+					b, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err == nil && (resp.StatusCode != http.StatusOK || !bytes.Contains(b, want)) {
+						err = fmt.Errorf("status %d: %.300s", resp.StatusCode, b)
+					}
+				}
+				if err != nil {
+					if ctx.Err() != nil {
+						return // the time bound, not an error of the gate
+					}
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	r := loadResult{requests: len(lat) + int(errs.Load()), errors: int(errs.Load()), elapsed: elapsed}
+	if len(lat) > 0 {
+		r.p50, r.p99, r.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	r.heapGrowth = int64(liveHeap()) - int64(before)
+	if s, ok := firstErr.Load().(string); ok {
+		r.firstErr = s
+	}
+	return r
+}
+
+// TestLoad drives the gate over loopback with verified decisions, cold
+// (every request discovers and verifies from scratch) and warm (verify's
+// result cache and the registry's verdict cache), for an image reference and
+// for inline bundles. It asserts zero errors and a bounded live heap, never
+// timings: the numbers are logged (go test -run TestLoad -v).
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test skipped in -short mode")
+	}
+	f := newFixture(t)
+	scenarios := []struct {
+		name        string
+		resultCache bool
+		opts        []admission.Option
+		auditOpts   []audit.Option
+		req         admission.Request
+		requests    int
+	}{
+		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(registry.WithCache(0, 0))},
+			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
+		{name: "image/warm", resultCache: true,
+			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
+		{name: "bundles/cold",
+			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, true)},
+		{name: "bundles/warm", resultCache: true,
+			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, false)},
+		// Peer in the same run: the warm image path with an audit log that
+		// skips fsync, to show what durability costs per decision.
+		{name: "image/warm/audit-no-fsync-peer", resultCache: true, auditOpts: []audit.Option{audit.WithoutSyncUnsafe()},
+			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			lg := newAuditLog(t, sc.auditOpts...)
+			opts := append([]admission.Option{admission.WithLimits(1<<20, 2*loadConcurrency, 10*time.Second)}, sc.opts...)
+			g, err := f.lab.Gate(sc.resultCache, lg, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(g.Handler())
+			defer srv.Close()
+			b := body(t, sc.req)
+			// One request first, so the warm scenarios measure warm
+			// decisions and connection set-up is out of the numbers.
+			if status, resp := post(t, srv.URL, b); status != http.StatusOK || !resp.Allowed {
+				t.Fatalf("warm-up: %d %+v", status, resp)
+			}
+			r := runLoad(t.Context(), srv.URL+admission.PathAdmit, b, true, sc.requests, loadConcurrency, loadMaxTime)
+			t.Logf("%s: %v", sc.name, r)
+			if r.errors != 0 {
+				t.Errorf("%d errors, first: %s", r.errors, r.firstErr)
+			}
+			if r.requests == 0 {
+				t.Fatal("no request completed")
+			}
+			// Bounded memory: the caches are bounded and nothing per
+			// request may be retained.
+			if r.heapGrowth > 64<<20 {
+				t.Errorf("live heap grew by %d bytes over %d requests", r.heapGrowth, r.requests)
+			}
+			if got := lg.Size(); got < uint64(r.requests-r.errors) {
+				t.Errorf("audit log has %d entries for %d decisions", got, r.requests)
+			}
+		})
+	}
+}
