@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,6 +109,7 @@ func (c *client) referrersAPI(ctx context.Context, repo name.Repository, subject
 			return nil, false, fmt.Errorf("%w: %w", ErrReferrersAPI, err)
 		}
 		if resp.StatusCode == http.StatusNotFound {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			if page == 0 {
 				return nil, false, nil

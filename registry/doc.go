@@ -16,17 +16,33 @@
 //     attestations, verifies each with a [BundleVerifier] and returns a
 //     [Result]: one [Attestation] per candidate and an overall verdict with
 //     k-of-n ([WithThreshold]: at least k distinct trusted signers).
-//   - [BundleVerifier] is the seam to offline bundle verification (package
-//     verify); [BundleVerifierFunc] adapts a function.
+//   - [BundleVerifier] is the seam to bundle verification;
+//     [VerifyBundles] adapts one or more [verify.Verifier] (one per trusted
+//     signer for k-of-n), [BundleVerifierFunc] adapts a function.
 //
 // # Use
 //
 //	ref, _ := name.ParseReference("registry.example/app:v1")
-//	att, err := registry.Attach(ctx, ref, bundleJSON)            // after attest signs
-//	v, err := registry.NewVerifier(bundleVerifier, registry.WithThreshold(2))
-//	res, err := v.VerifyImage(ctx, ref)
+//	att, err := registry.Attach(ctx, ref, bundleJSON) // bundleJSON from attest
+//
+//	builder, _ := verify.New(trust, verify.Expectation{Signer: builderID, PredicateType: slsa})
+//	reviewer, _ := verify.New(trust, verify.Expectation{Signer: reviewerID, PredicateType: slsa})
+//	bundles, _ := registry.VerifyBundles(builder, reviewer)
+//	gate, err := registry.NewVerifier(bundles, registry.WithThreshold(2))
+//	res, err := gate.VerifyImage(ctx, ref)
 //	if err != nil || !res.Verified { deny() }
 //	deploy(res.Digest) // never the tag
+//
+// # Cost
+//
+// A cold VerifyImage of a tag with one attestation on a registry with the
+// referrers API makes 5 HTTP requests: the /v2/ ping of go-containerregistry's
+// auth handshake (once per Verifier and repository), the manifest by tag,
+// the referrers listing, the artifact manifest (the listing names manifests,
+// and the cosign v3 layout keeps the bundle in a layer) and the bundle blob;
+// 4 for a digest reference, whose manifest is not needed. The tag schema adds
+// the referrers API's 404. A warm call is 0 requests for a digest and 1 for
+// a tag, which is re-resolved because it may have moved.
 //
 // Authentication is go-containerregistry's: pass an authn.Keychain
 // ([WithKeychain]), a base transport ([WithTransport]) and remote.Options
@@ -63,6 +79,8 @@
 //     race.
 //
 // Verdicts are cached per Verifier by (image digest, platform selection)
-// with a TTL ([WithCache]); artifacts and bundles are cached by digest, so
-// each is fetched once per Verifier.
+// with a TTL ([WithCache]); a Verifier holds one set of expectations, so this
+// is the (image digest, expectation) key. Artifacts and bundles are cached by
+// digest, so each is fetched once per Verifier. A Verifier starts no
+// goroutines and holds no resources beyond memory, so it has no Close.
 package registry

@@ -43,6 +43,9 @@ var (
 	ErrTooManyReferrers = fmt.Errorf("%w: too many referrers", ErrRegistry)
 	// ErrPlatformNotFound: the index has no manifest for the requested platform.
 	ErrPlatformNotFound = fmt.Errorf("%w: platform not found in index", ErrRegistry)
+	// ErrPlatformAmbiguous: several manifests in the index satisfy the
+	// requested platform; name it more precisely (e.g. with a variant).
+	ErrPlatformAmbiguous = fmt.Errorf("%w: platform matches several manifests in index", ErrRegistry)
 	// ErrTagSchemaConflict: the referrers tag could not be updated without
 	// losing a concurrent writer's entry within the attempt limit.
 	ErrTagSchemaConflict = fmt.Errorf("%w: referrers tag update conflict", ErrRegistry)

@@ -151,3 +151,25 @@ func TestCacheExpiryRefetchesNoContent(t *testing.T) {
 		t.Errorf("bundle verified %d times, want 2 (cold and after expiry)", n)
 	}
 }
+
+// TestCachedResultIsACopy: a caller modifying its Result does not change
+// what the cache returns next.
+func TestCachedResultIsACopy(t *testing.T) {
+	t.Parallel()
+	alice := newSigner("alice")
+	reg := startRegistry(t, ggcrReferrers, nil)
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	if _, err := registry.Attach(t.Context(), img, alice.bundle(t, img.DigestStr()), opts(nil)...); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := registry.NewVerifier(newTestVerifier(alice), opts(nil)...)
+	for range 2 {
+		res, err := v.VerifyImage(t.Context(), img)
+		if err != nil || !res.Verified || res.Targets[0].Signers[0] != "alice" {
+			t.Fatalf("VerifyImage = %+v, %v", res, err)
+		}
+		res.Verified = false
+		res.Targets[0].Signers[0] = "mallory"
+		res.Targets = nil
+	}
+}

@@ -120,3 +120,41 @@ func TestConflictingPlatformOptions(t *testing.T) {
 		t.Fatalf("err = %v, want ErrConfig", err)
 	}
 }
+
+func TestAmbiguousPlatform(t *testing.T) {
+	t.Parallel()
+	reg := startRegistry(t, ggcrReferrers, nil)
+	tag := reg.ref(t, "arm:v1")
+	var adds []mutate.IndexAddendum
+	for i, variant := range []string{"v7", "v8"} {
+		p := v1.Platform{OS: "linux", Architecture: "arm64", Variant: variant}
+		adds = append(adds, mutate.IndexAddendum{Add: randomImage(t, int64(200+i)), Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	if err := remote.WriteIndex(tag, mutate.AppendManifests(empty.Index, adds...)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		p       v1.Platform
+		wantErr error
+	}{
+		{name: "no variant matches both", p: v1.Platform{OS: "linux", Architecture: "arm64"}, wantErr: registry.ErrPlatformAmbiguous},
+		{name: "variant picks one", p: v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, _ := registry.NewVerifier(newTestVerifier(), opts(nil, registry.WithPlatform(tt.p))...)
+			res, err := v.VerifyImage(t.Context(), tag)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(res.Targets) != 1 || res.Targets[0].Platform.Variant != "v8" {
+				t.Fatalf("VerifyImage = %+v, %v", res, err)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -180,13 +181,30 @@ func (v *Verifier) VerifyImage(ctx context.Context, ref name.Reference) (*Result
 		}
 		res.Targets = append(res.Targets, t)
 	}
-	v.verdicts.put(key, res, 0)
+	v.verdicts.put(key, res.clone(), 0)
 	return res, nil
 }
 
+// withRef returns a copy of a cached result for ref; callers may modify
+// what they get without touching the cache.
 func (r *Result) withRef(ref name.Reference) *Result {
-	c := *r
+	c := r.clone()
 	c.Ref, c.Cached = ref, true
+	return c
+}
+
+func (r *Result) clone() *Result {
+	c := *r
+	c.Targets = make([]Target, len(r.Targets))
+	for i, t := range r.Targets {
+		t.Attestations = slices.Clone(t.Attestations)
+		t.Signers = slices.Clone(t.Signers)
+		if t.Platform != nil {
+			p := *t.Platform
+			t.Platform = &p
+		}
+		c.Targets[i] = t
+	}
 	return &c
 }
 
@@ -216,10 +234,10 @@ func (v *Verifier) targets(f *fetched) ([]Target, error) {
 		}
 		if v.o.allPlatforms || c.Platform.Satisfies(*v.o.platform) {
 			out = append(out, Target{Digest: c.Digest, Platform: c.Platform})
-			if !v.o.allPlatforms {
-				break
-			}
 		}
+	}
+	if v.o.platform != nil && len(out) > 1 {
+		return nil, fmt.Errorf("%w: %d manifests satisfy %s", ErrPlatformAmbiguous, len(out), v.o.platform)
 	}
 	if len(out) == 0 {
 		want := "any platform"
