@@ -1,8 +1,11 @@
 package registry_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,5 +174,64 @@ func TestCachedResultIsACopy(t *testing.T) {
 		res.Verified = false
 		res.Targets[0].Signers[0] = "mallory"
 		res.Targets = nil
+	}
+}
+
+// TestReferrersPagination splits the registry's listing into pages linked
+// with Link: rel="next", as the distribution spec allows.
+func TestReferrersPagination(t *testing.T) {
+	t.Parallel()
+	alice, bob := newSigner("alice"), newSigner("bob")
+	var on atomic.Bool
+	var pages atomic.Int64
+	paginate := withFault(isGet("referrers"), func(r *http.Request, rec *httptest.ResponseRecorder) (int, http.Header, []byte) {
+		pages.Add(1)
+		var ix struct {
+			SchemaVersion int               `json:"schemaVersion"`
+			MediaType     string            `json:"mediaType"`
+			Manifests     []json.RawMessage `json:"manifests"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &ix); err != nil || len(ix.Manifests) != 2 {
+			return 500, nil, nil
+		}
+		h := rec.Header().Clone()
+		page := ix
+		if r.URL.Query().Get("page") == "" {
+			page.Manifests = ix.Manifests[:1]
+			h.Set("Link", `<`+r.URL.Path+`?page=2>; rel="next"`)
+		} else {
+			page.Manifests = ix.Manifests[1:]
+		}
+		b, _ := json.Marshal(page)
+		return rec.Code, h, b
+	})
+	reg := startRegistry(t, ggcrReferrers, paginate.wrap(&on))
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	for _, s := range []signer{alice, bob} {
+		if _, err := registry.Attach(t.Context(), img, s.bundle(t, img.DigestStr()), opts(nil)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	on.Store(true)
+	v, _ := registry.NewVerifier(newTestVerifier(alice, bob), opts(nil, registry.WithThreshold(2))...)
+	res, err := v.VerifyImage(t.Context(), img)
+	if err != nil || !res.Verified {
+		t.Fatalf("VerifyImage = %+v, %v", res, err)
+	}
+	if n := pages.Load(); n != 2 {
+		t.Errorf("%d pages read, want 2", n)
+	}
+}
+
+// TestCanceledContext: a canceled verification is an error, not a verdict.
+func TestCanceledContext(t *testing.T) {
+	t.Parallel()
+	reg := startRegistry(t, ggcrReferrers, nil)
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	v, _ := registry.NewVerifier(newTestVerifier(), opts(nil)...)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if res, err := v.VerifyImage(ctx, img); !errors.Is(err, context.Canceled) {
+		t.Fatalf("VerifyImage = %+v, %v; want context.Canceled", res, err)
 	}
 }
