@@ -228,7 +228,7 @@ func TestPostgres(t *testing.T) {
 			return err
 		}},
 		{name: "timeout", end: func(t *testing.T, b *secrets.Broker, got func(*secrets.Lease)) error {
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 			defer cancel()
 			j, err := b.Begin(ctx, secrets.JobSpec{ID: "pg-timeout", Identity: jobIdentity})
 			if err != nil {
