@@ -4,7 +4,9 @@
 //
 // Every other ztci package emits an [Event] through a [Sink] it is given.
 // audit links no heavy dependency, so every package may import it; the NATS
-// JetStream sink lives in [github.com/ztci/ztci/audit/natsink].
+// JetStream sink lives in [github.com/ztci/ztci/audit/natsink], and
+// [github.com/ztci/ztci/audit/audittest] has a recording sink for the tests
+// of components that must audit.
 //
 // # Events
 //
