@@ -102,7 +102,7 @@ func post(t testing.TB, url string, b []byte) (int, *admission.Response) {
 func TestHandler(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	g, err := f.lab.Gate(true, newAuditLog(t), admission.WithLimits(64<<10, 0, 0))
+	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t), admission.WithLimits(64<<10, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func mustVerifiers(t *testing.T, f *fixture) map[string]*verify.Verifier {
 func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	g, err := f.lab.Gate(true, newAuditLog(t))
+	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}

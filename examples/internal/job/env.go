@@ -173,7 +173,7 @@ func newEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 	if err := e.startSecrets(); err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
-	if err := e.startGate(); err != nil {
+	if err := e.startGate(ctx); err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
 	return e, nil
@@ -390,15 +390,30 @@ func (e *env) verifiers(resultCache bool) (map[string]*verify.Verifier, error) {
 	return map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, nil
 }
 
-func (e *env) startGate() (err error) {
-	e.gate, err = e.newGate(true, e.auditLog)
+func (e *env) startGate(ctx context.Context) (err error) {
+	e.gate, err = e.newGate(ctx, true, e.auditLog)
 	return err
+}
+
+// gatePolicy is the deploy gate's own engine: the gate audits each decision
+// with its context (image, digest, verification), so the engine does not.
+func (e *env) gatePolicy(ctx context.Context) (*policy.Engine, error) {
+	eng, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(e.issuer.URL()))), policy.WithLogger(e.cfg.Logger))
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, eng.Close)
+	return eng, nil
 }
 
 // newGate returns a deploy gate over the environment's trust, policy and
 // registry, auditing to sink.
-func (e *env) newGate(resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
+func (e *env) newGate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
 	vs, err := e.verifiers(resultCache)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := e.gatePolicy(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +422,7 @@ func (e *env) newGate(resultCache bool, sink audit.Sink, opts ...admission.Optio
 		return nil, err
 	}
 	opts = append([]admission.Option{admission.WithRegistries(e.regHost), admission.WithLogger(e.cfg.Logger)}, opts...)
-	return admission.New(gateTokens, vs, e.engine, sink, opts...)
+	return admission.New(gateTokens, vs, eng, sink, opts...)
 }
 
 // newSigner returns the job's signer: a short-lived certificate for its

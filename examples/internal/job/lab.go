@@ -9,6 +9,7 @@ import (
 	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/registry"
 	"github.com/ztci/ztci/verify"
 )
@@ -46,8 +47,14 @@ func (l *Lab) Registry() string { return l.e.regHost }
 // auditing to sink. resultCache turns verify's result cache on; pass
 // admission.WithRegistryOptions(registry.WithCache(0, 0)) for a gate that
 // re-discovers and re-verifies every time.
-func (l *Lab) Gate(resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
-	return l.e.newGate(resultCache, sink, opts...)
+func (l *Lab) Gate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
+	return l.e.newGate(ctx, resultCache, sink, opts...)
+}
+
+// Policy returns a new engine with the gate's policy (built-in library and
+// the demo's configuration), without auditing. Close it when done.
+func (l *Lab) Policy(ctx context.Context) (*policy.Engine, error) {
+	return policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(l.e.issuer.URL()))))
 }
 
 // Published is an image a job built, attested and attached.

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/examples/internal/job"
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/registry"
+)
+
+// BenchmarkDecide measures one verified decision in process (no HTTP):
+// token verification, discovery and verification (cold: nothing cached;
+// warm: verify's result cache and the registry's verdict cache), policy
+// evaluation and an fsync'd audit append. Peers in the same run: the policy
+// evaluation alone (what an OPA sidecar would do, without its HTTP hop) and
+// the job token verification alone.
+func BenchmarkDecide(b *testing.B) {
+	f := newFixture(b)
+	imageReq := admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}
+	bundleReq := admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}
+	for _, bc := range []struct {
+		name  string
+		warm  bool
+		opts  []admission.Option
+		aopts []audit.Option
+		req   admission.Request
+	}{
+		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(registry.WithCache(0, 0))}, req: imageReq},
+		{name: "image/warm", warm: true, req: imageReq},
+		{name: "bundles/cold", req: bundleReq},
+		{name: "bundles/warm", warm: true, req: bundleReq},
+		{name: "image/warm/audit-no-fsync", warm: true, aopts: []audit.Option{audit.WithoutSyncUnsafe()}, req: imageReq},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			g, err := f.lab.Gate(b.Context(), bc.warm, newAuditLog(b, bc.aopts...), bc.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := g.Decide(b.Context(), bc.req)
+				if err != nil || !resp.Allowed {
+					b.Fatalf("%v %+v", err, resp)
+				}
+			}
+		})
+	}
+	b.Run("peer/policy-only", func(b *testing.B) {
+		g, err := f.lab.Gate(b.Context(), true, newAuditLog(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := g.Decide(b.Context(), imageReq)
+		if err != nil || !resp.Allowed {
+			b.Fatal(err)
+		}
+		id, err := oidc.NewVerifier(f.lab.IssuerURL(), "ztci-gate")
+		if err != nil {
+			b.Fatal(err)
+		}
+		who, err := id.Verify(b.Context(), f.mainTok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The input the gate builds for this decision, by hand.
+		signer := policy.Signer{SAN: job.SignerSAN, Issuer: f.lab.IssuerURL()}
+		in := policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(who), Artifacts: []policy.Artifact{{
+			Name: f.release.Name, Digest: resp.Digest, Verified: true, Signer: signer,
+			Attestations: []policy.Attestation{
+				{PredicateType: attest.PredicateSLSAProvenanceV1, Signer: signer, Provenance: &policy.Provenance{
+					BuilderID: job.BuilderID, BuildType: job.BuildType, SourceRepository: job.SourceURI, SourceRef: "refs/heads/main"}},
+				{PredicateType: attest.PredicateCycloneDX, Signer: signer},
+			},
+		}}}
+		eng, err := f.lab.Policy(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer eng.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := eng.Evaluate(b.Context(), in)
+			if err != nil || !d.Allowed {
+				b.Fatalf("%v %+v", err, d)
+			}
+		}
+	})
+	b.Run("peer/token-only", func(b *testing.B) {
+		v, err := oidc.NewVerifier(f.lab.IssuerURL(), "ztci-gate")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(b.Context(), f.mainTok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
