@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -164,6 +165,12 @@ func newSigner(origin string, key ed25519.PrivateKey) (*ed25519Signer, *Verifier
 	s := &ed25519Signer{name: origin, hash: binary.BigEndian.Uint32(h.Sum(nil)), key: key}
 	return s, v, nil
 }
+
+// String, GoString and LogValue keep the private key out of logs and
+// panics.
+func (s *ed25519Signer) String() string       { return "audit.signer{" + s.name + ", key:[REDACTED]}" }
+func (s *ed25519Signer) GoString() string     { return s.String() }
+func (s *ed25519Signer) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 func (s *ed25519Signer) Name() string                    { return s.name }
 func (s *ed25519Signer) KeyHash() uint32                 { return s.hash }

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -88,5 +90,25 @@ func TestCheckpointRejects(t *testing.T) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestSigningKeyNeverPrinted(t *testing.T) {
+	t.Parallel()
+	var seed [32]byte
+	copy(seed[:], "CANARY-SEED-0123456789abcdef0123")
+	key := ed25519.NewKeyFromSeed(seed[:])
+	l, err := Open(t.Context(), t.TempDir()+"/audit.log", testOrigin, key, WithoutSyncUnsafe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("log", "log", l, "signer", l.signer)
+	hexKey, b64Key := fmt.Sprintf("%x", []byte(key)), base64.StdEncoding.EncodeToString(key)
+	for _, s := range []string{fmt.Sprint(l), fmt.Sprintf("%#v", l), fmt.Sprintf("%+v", l), fmt.Sprintf("%v %#v", l.signer, l.signer), logs.String()} {
+		if strings.Contains(s, "CANARY") || strings.Contains(s, hexKey[:16]) || strings.Contains(s, b64Key[:16]) || strings.Contains(s, string(key[:8])) {
+			t.Errorf("key material printed: %s", s)
+		}
 	}
 }

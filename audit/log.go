@@ -287,6 +287,15 @@ func (l *Log) Size() uint64 {
 	return l.size
 }
 
+// String describes the log without its key.
+func (l *Log) String() string { return "audit.Log{" + l.signer.name + "}" }
+
+// GoString describes the log without its key.
+func (l *Log) GoString() string { return l.String() }
+
+// LogValue describes the log without its key.
+func (l *Log) LogValue() slog.Value { return slog.StringValue(l.String()) }
+
 // Verifier returns a verifier for this log's origin and public key.
 func (l *Log) Verifier() *Verifier { return l.v }
 
