@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ztci/ztci/audit"
@@ -114,8 +115,15 @@ func WithClock(now func() time.Time) Option {
 // left behind. dir must exist and be private to the broker.
 func WithJournal(dir string) Option {
 	return func(b *Broker) error {
-		if dir == "" {
-			return errors.New("secrets: WithJournal: empty dir")
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("secrets: WithJournal: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("secrets: WithJournal: %s is not a directory", dir)
+		}
+		if fi.Mode().Perm()&0o002 != 0 {
+			return fmt.Errorf("secrets: WithJournal: %s is world-writable; others could forge or delete lease records", dir)
 		}
 		b.journal = dir
 		return nil

@@ -206,9 +206,12 @@ func FuzzRedactWriter(f *testing.F) {
 		if err := r.AddMaskChecked(secret); err != nil {
 			t.Fatal(err)
 		}
-		// Put the secret at a few places in the stream.
+		// Put the secret at a few places in the stream, raw and encoded at
+		// a data-dependent base64 offset.
 		mid := len(data) / 2
-		stream := string(data[:mid]) + secret + string(data[mid:]) + secret
+		prefix := string(data[:len(data)%3])
+		b64 := base64.StdEncoding.EncodeToString([]byte(prefix + secret))
+		stream := string(data[:mid]) + secret + string(data[mid:]) + secret + " " + b64
 		var chunks [][]byte
 		rest := []byte(stream)
 		for i := 0; len(rest) > 0; i++ {
@@ -222,6 +225,11 @@ func FuzzRedactWriter(f *testing.F) {
 		out := redactAll(t, r, chunks...)
 		if strings.Contains(out, secret) {
 			t.Fatalf("secret %q survived in %q", secret, out)
+		}
+		// The part of the base64 that encodes only the secret must be gone.
+		start := (len(prefix)*8 + 5) / 6
+		if frag := base64.RawStdEncoding.EncodeToString([]byte(prefix + secret))[start : (len(prefix)+len(secret))*8/6]; strings.Contains(out, frag) {
+			t.Fatalf("base64 of secret %q (offset %d) survived in %q", secret, len(prefix), out)
 		}
 	})
 }
