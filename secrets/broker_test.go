@@ -621,3 +621,34 @@ func TestDevBackends(t *testing.T) {
 		})
 	}
 }
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, nil, 0o600)
+	tests := []struct {
+		name  string
+		authz secrets.Authorizer
+		be    secrets.Backend
+		opts  []secrets.Option
+	}{
+		{name: "nil authorizer", be: secrets.Static{}},
+		{name: "nil backend", authz: secrets.AllowNames()},
+		{name: "world-writable journal", authz: secrets.AllowNames(), be: secrets.Static{}, opts: []secrets.Option{secrets.WithJournal(open)}},
+		{name: "journal not a directory", authz: secrets.AllowNames(), be: secrets.Static{}, opts: []secrets.Option{secrets.WithJournal(file)}},
+		{name: "missing journal", authz: secrets.AllowNames(), be: secrets.Static{}, opts: []secrets.Option{secrets.WithJournal(filepath.Join(open, "nope"))}},
+		{name: "zero retries", authz: secrets.AllowNames(), be: secrets.Static{}, opts: []secrets.Option{secrets.WithRevokeRetry(0, time.Second)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := secrets.New(tt.authz, tt.be, tt.opts...); err == nil {
+				t.Fatal("New accepted a bad configuration")
+			}
+		})
+	}
+}

@@ -374,3 +374,46 @@ func (rw replacerWriter) Write(p []byte) (int, error) {
 	_, err := rw.r.WriteString(rw.w, string(p))
 	return len(p), err
 }
+
+// TestRedactWriterConcurrent runs writers and add-mask concurrently (for the
+// race detector) and checks nothing registered before the writes leaks.
+func TestRedactWriterConcurrent(t *testing.T) {
+	t.Parallel()
+	r := secrets.NewRedactor()
+	r.AddMask(canary)
+	var out lockedBuffer
+	w := r.NewWriter(&out)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				fmt.Fprintf(w, "writer %d line %d %s\n", i, j, canary)
+				r.AddMask(fmt.Sprintf("runtime-secret-%d-%d", i, j))
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), canary) {
+		t.Fatal("canary leaked under concurrent writes")
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
