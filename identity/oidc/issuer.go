@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
@@ -66,13 +65,13 @@ func (j Job) subject() (string, error) {
 
 // jobClaims is the token payload.
 type jobClaims struct {
-	Issuer    string           `json:"iss"`
-	Subject   string           `json:"sub"`
-	Audience  jwt.Audience     `json:"aud"`
-	Expiry    *jwt.NumericDate `json:"exp"`
-	NotBefore *jwt.NumericDate `json:"nbf"`
-	IssuedAt  *jwt.NumericDate `json:"iat"`
-	ID        string           `json:"jti"`
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  []string `json:"aud"`
+	Expiry    int64    `json:"exp"`
+	NotBefore int64    `json:"nbf"`
+	IssuedAt  int64    `json:"iat"`
+	ID        string   `json:"jti"`
 
 	Platform          string `json:"platform,omitempty"`
 	Repository        string `json:"repository,omitempty"`
@@ -187,7 +186,7 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	exp := now.Add(i.cfg.ttl)
 	c := jobClaims{
 		Issuer: i.url, Subject: sub, Audience: aud,
-		Expiry: jwt.NewNumericDate(exp), NotBefore: jwt.NewNumericDate(now), IssuedAt: jwt.NewNumericDate(now),
+		Expiry: exp.Unix(), NotBefore: now.Unix(), IssuedAt: now.Unix(),
 		ID:                newID(),
 		Platform:          job.Claims.Platform,
 		Repository:        job.Claims.Repository,
@@ -341,10 +340,10 @@ func (i *Issuer) discovery() []byte {
 	return b
 }
 
-// newID returns 128 random bits, hex encoded.
+// newID returns 128 random bits from crypto/rand, hex encoded.
 func newID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go >= 1.24)
 	return hex.EncodeToString(b[:])
 }
 

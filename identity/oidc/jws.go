@@ -59,12 +59,21 @@ type jws struct {
 
 var strictB64 = base64.RawURLEncoding.Strict()
 
+// b64urlAlphabet marks the bytes of the base64url alphabet (RFC 4648 §5).
+var b64urlAlphabet = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
+
 // decodeSegment decodes one base64url segment strictly: only the URL-safe
 // alphabet, no padding, no whitespace, zero unused bits.
 func decodeSegment(name, s string) ([]byte, error) {
+	// The base64 decoder skips '\r' and '\n' even in strict mode, so the
+	// alphabet is checked here first.
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if !b64urlAlphabet[s[i]] {
 			return nil, fmt.Errorf("%w: %s: byte %d is not base64url", ErrMalformed, name, i)
 		}
 	}

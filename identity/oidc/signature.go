@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"math/big"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // verifySignature checks sig over signingInput with pub under alg, strictly:
@@ -36,9 +38,8 @@ func verifySignature(alg Algorithm, pub crypto.PublicKey, signingInput, sig []by
 		if len(sig) != 2*size {
 			return false
 		}
-		r := new(big.Int).SetBytes(sig[:size])
-		s := new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(k, digest, r, s)
+		der, ok := p1363ToASN1(sig[:size], sig[size:])
+		return ok && ecdsa.VerifyASN1(k, digest, der)
 	case RS256, RS384, RS512:
 		k, ok := pub.(*rsa.PublicKey)
 		return ok && k.N.BitLen() >= minRSABits && rsa.VerifyPKCS1v15(k, h, digest, sig) == nil
@@ -48,4 +49,31 @@ func verifySignature(alg Algorithm, pub crypto.PublicKey, signingInput, sig []by
 			rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
 	}
 	return false
+}
+
+// p1363ToASN1 re-encodes the fixed-width r and s of a JWS ECDSA signature as
+// the DER SEQUENCE the standard library verifies (zero values are encoded
+// and then refused by the verifier).
+func p1363ToASN1(r, s []byte) ([]byte, bool) {
+	var b cryptobyte.Builder
+	b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		addASN1Unsigned(b, r)
+		addASN1Unsigned(b, s)
+	})
+	der, err := b.Bytes()
+	return der, err == nil
+}
+
+// addASN1Unsigned appends a non-negative big-endian integer as a minimal
+// DER INTEGER.
+func addASN1Unsigned(b *cryptobyte.Builder, n []byte) {
+	b.AddASN1(asn1.INTEGER, func(b *cryptobyte.Builder) {
+		for len(n) > 1 && n[0] == 0 {
+			n = n[1:]
+		}
+		if len(n) > 0 && n[0]&0x80 != 0 {
+			b.AddUint8(0)
+		}
+		b.AddBytes(n)
+	})
 }
