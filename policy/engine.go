@@ -212,7 +212,8 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	}
 	opts := []func(*rego.Rego){
 		rego.Query(e.cfg.query),
-		rego.Store(inmem.NewFromObject(data)),
+		// AST values on read: no Go-to-AST conversion of data per evaluation.
+		rego.Store(inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))),
 		rego.Capabilities(caps.Capabilities()),
 		rego.SetRegoVersion(ast.RegoV1),
 		// A builtin error (e.g. a type error) aborts evaluation instead of
