@@ -23,6 +23,7 @@ type Lease struct {
 	id       string // the backend's lease id
 	name     string
 
+	revokeMu  sync.Mutex // one revocation at a time
 	mu        sync.Mutex
 	value     Value
 	expires   time.Time
@@ -108,6 +109,8 @@ func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error)
 // outstanding in its job and in the durable record.
 func (l *Lease) Revoke(ctx context.Context) error {
 	j, b := l.job, l.job.b
+	l.revokeMu.Lock()
+	defer l.revokeMu.Unlock()
 	l.mu.Lock()
 	if l.revoked {
 		l.mu.Unlock()
