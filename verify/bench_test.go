@@ -15,6 +15,7 @@ import (
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgca "github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
@@ -288,3 +289,88 @@ func BenchmarkVerifyFresh(b *testing.B) {
 }
 
 func bytesFromB64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// BenchmarkVerifyFreshPublicGood verifies the 38 slsa-verifier bundles
+// (public-good, P-384 Fulcio chain, each a different leaf) in turn. Ours
+// builds a new Trust and Verifier for every pass over the 38, so no leaf is
+// ever remembered: what remains is the static intermediate → root chain.
+func BenchmarkVerifyFreshPublicGood(b *testing.B) {
+	tm, err := verify.PublicGood()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bundles, artifacts [][]byte
+	for _, dir := range []string{"testdata/slsa/gha_delegator", "testdata/slsa/gha_container-based"} {
+		vers, err := os.ReadDir(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ver := range vers {
+			files, err := os.ReadDir(dir + "/" + ver.Name())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range files {
+				p := dir + "/" + ver.Name() + "/" + f.Name()
+				if base := findBundle(p); base != "" && base != p {
+					bundles = append(bundles, mustRead(b, base))
+					artifacts = append(artifacts, mustRead(b, p))
+				}
+			}
+		}
+	}
+	if len(bundles) != 38 {
+		b.Fatalf("%d bundles", len(bundles))
+	}
+	expect := verify.Expectation{Signer: verify.Identity{SANRegexp: generatorSANRegexp, Issuer: githubIssuer}, PredicateType: attest.PredicateSLSAProvenanceV1}
+	b.Run("ours", func(b *testing.B) {
+		b.ReportAllocs()
+		var v *verify.Verifier
+		i := 0
+		cpu0 := cpuNow()
+		for b.Loop() {
+			if i%len(bundles) == 0 {
+				trust, err := verify.NewTrust(tm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if v, err = verify.New(trust, expect); err != nil {
+					b.Fatal(err)
+				}
+			}
+			k := i % len(bundles)
+			if _, err := v.Verify(b.Context(), bundles[k], verify.ArtifactBytes(artifacts[k])); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("raw", func(b *testing.B) {
+		sv, err := sgverify.NewVerifier(tm, sgverify.WithTransparencyLog(1), sgverify.WithObserverTimestamps(1), sgverify.WithSignedCertificateTimestamps(1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		san, _ := sgverify.NewSANMatcher("", generatorSANRegexp)
+		iss, _ := sgverify.NewIssuerMatcher(githubIssuer, "")
+		id, err := sgverify.NewCertificateIdentity(san, iss, certificate.Extensions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		i := 0
+		cpu0 := cpuNow()
+		for b.Loop() {
+			k := i % len(bundles)
+			var bun bundle.Bundle
+			if err := bun.UnmarshalJSON(bundles[k]); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := sv.Verify(&bun, sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(artifacts[k])), sgverify.WithCertificateIdentity(id))); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}

@@ -58,6 +58,9 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 	}
 	// A plain trusted root is static: give it the chain memo.
 	if tr, ok := trust.(*root.TrustedRoot); ok {
+		if tr == nil {
+			return nil, fmt.Errorf("%w: nil trusted root", ErrInvalidExpectation)
+		}
 		t, err := NewTrust(tr)
 		if err != nil {
 			return nil, err
@@ -103,7 +106,9 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 	}
 	v.trust = trust
 
-	base := []sgverify.VerifierOption{sgverify.WithObserverTimestamps(cfg.observer)}
+	// We read the statement from the verified payload ourselves (attest's
+	// strict parser), so sigstore-go need not materialize the predicate.
+	base := []sgverify.VerifierOption{sgverify.WithObserverTimestamps(cfg.observer), sgverify.WithoutStatementPredicate()}
 	if cfg.tlog > 0 {
 		base = append(base, sgverify.WithTransparencyLog(cfg.tlog))
 	}
@@ -139,7 +144,10 @@ func (k *keyTrust) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, erro
 // Verify checks one bundle (protobuf-JSON, v0.1 to v0.3) against the trust
 // material, the Verifier's Expectation and the artifact. It returns a Result
 // only when every check passed; otherwise an error matching ErrVerification
-// and one category sentinel.
+// and one category sentinel. ctx is checked before the work starts (the
+// verification itself is CPU-bound and makes no calls out). With
+// WithResultCache, a Result may be shared between calls: treat it as
+// read-only.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artifact) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, stageErr(ErrVerification, "cancelled", err)
@@ -175,13 +183,17 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artif
 		if err != nil {
 			return nil, stageErr(ErrMalformedBundle, "DSSE payload base64", err)
 		}
-		alg = subjectAlg(envPayload)
+		if artifact.r != nil {
+			// A stream is hashed once: pick the subjects' algorithm. Bytes
+			// are hashed by sigstore-go as each subject needs.
+			alg = subjectAlg(envPayload)
+		}
 	}
 	art, ok := prep.in(alg)
 	if !ok {
 		return nil, &ArtifactMismatchError{Want: art.String(), Got: "a " + alg + " digest"}
 	}
-	res, err := v.verify(b, sc, envPayload, art)
+	res, err := v.verify(b, sc, envPayload, art, prep)
 	if err != nil {
 		v.cfg.logger.DebugContext(ctx, "verify: bundle rejected", slog.String("artifact", art.String()), slog.String("error", err.Error()))
 		return nil, err
@@ -193,7 +205,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artif
 	return res, nil
 }
 
-func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPayload []byte, art resolved) (*Result, error) {
+func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPayload []byte, art resolved, prep prepared) (*Result, error) {
 	vc, err := b.VerificationContent()
 	if err != nil {
 		return nil, stageErr(ErrMalformedBundle, "verification material", err)
@@ -217,7 +229,7 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 	ent := &parsedEntity{Bundle: b, vc: vc, sc: sc}
 	raw, err := sv.Verify(ent, sgverify.NewPolicy(artOpt, polOpt))
 	if err != nil {
-		return nil, v.classify(sv, ent, vc, sc, envPayload, art, err)
+		return nil, v.classify(sv, ent, vc, sc, envPayload, art, prep, err)
 	}
 
 	res := &Result{Artifact: art.String(), Checks: []string{CheckBundle}}
@@ -333,7 +345,7 @@ func (v *Verifier) checkPredicate(st *attest.Statement) error {
 // classify re-runs sigstore-go's stages one by one to say which failed. It
 // runs only on failure, so its cost does not matter; whatever it finds, the
 // result is an error (fail closed).
-func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, verr error) error {
+func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, prep prepared, verr error) error {
 	tl, err := sv.VerifyTransparencyLogInclusion(b)
 	if err != nil {
 		return stageErr(ErrTlog, "transparency log entry", err)
@@ -383,7 +395,8 @@ func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc s
 		subjects := subjectDigests(envPayload)
 		found := false
 		for _, s := range subjects {
-			if s == art.String() {
+			alg, _, _ := strings.Cut(s, ":")
+			if a, ok := prep.in(alg); ok && s == a.String() {
 				found = true
 			}
 		}
