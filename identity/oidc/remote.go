@@ -88,8 +88,11 @@ func (r *remoteKeys) refresh(ctx context.Context, seen *cachedSet) (*cachedSet, 
 	r.lastAttempt = now
 	ks, err := r.fetch(ctx)
 	if err != nil {
-		if seen != nil {
-			return seen, nil // keep serving the last good set; tokens still need a known kid
+		// Keep serving the last good set for one more TTL while the issuer is
+		// unreachable; after that fail closed, so a key the issuer has
+		// withdrawn is not trusted forever.
+		if seen != nil && now.Sub(seen.fetched) < 2*r.ttl {
+			return seen, nil
 		}
 		return nil, err
 	}

@@ -217,3 +217,46 @@ func TestAuditFailureFailsMint(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestStaleKeySetFailsClosed(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: testNow}
+	srv := httptest.NewServer(nil)
+	defer srv.Close()
+	iss, err := NewIssuer(srv.URL, WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	h := iss.Handler()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	v, err := NewVerifier(srv.URL, "aud", WithClock(clock.Now), WithCacheTTL(10*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := func() string {
+		tk, err := iss.Mint(t.Context(), testJob, "aud")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.Reveal()
+	}
+	if _, err := v.Verify(t.Context(), tok()); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)            // the issuer goes away
+	clock.Add(15 * time.Minute) // stale, within one extra TTL
+	if _, err := v.Verify(t.Context(), tok()); err != nil {
+		t.Fatalf("stale key set within grace: %v", err)
+	}
+	clock.Add(10 * time.Minute) // beyond 2×TTL
+	if _, err := v.Verify(t.Context(), tok()); !errors.Is(err, ErrKeySet) {
+		t.Fatalf("key set older than 2×TTL: err = %v, want ErrKeySet", err)
+	}
+}
