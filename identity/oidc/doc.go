@@ -33,15 +33,19 @@
 // with any salt length). It refuses: more or fewer than three segments;
 // anything but strict unpadded base64url; tokens over 16 KiB; alg none, any
 // HMAC, or any algorithm not allowed for the selected key (a key's type and
-// its JWKS "alg" pin it); jwk, jku, x5u, x5c, crit and b64 headers (keys
-// come only from the issuer's JWKS); ES* signatures not exactly r||s of the
+// its JWKS "alg", "use" and "key_ops" pin it); jwk, jku, x5u, x5c, crit and
+// b64 headers (keys come only from the issuer's JWKS), and a typ other than
+// JWT or JOSE; ES* signatures not exactly r||s of the
 // curve size; PS* signatures whose salt is not the hash length; RSA keys
-// under 2048 bits; a wrong or missing iss; an aud that is missing, empty or
+// under 2048 bits, with a bad exponent or ROCA-vulnerable; JWKS with
+// duplicate kids; a wrong or missing iss; an aud that is missing, empty or
 // lacks the expected audience; exp missing or past, nbf or iat in the
 // future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
 // [WithBoundClaimsGlob]); and, with [WithSingleUse], a jti seen before.
-// Keys are fetched with bounded reads (1 MiB), retried with backoff, cached
-// for 10 minutes, and an unknown kid triggers at most one refresh per 30 s.
+// Keys are fetched with bounded reads (1 MiB, at most 64 keys), retried with
+// backoff, cached for 10 minutes, and an unknown kid triggers at most one
+// refresh per 30 s; while the issuer is unreachable the last good set is used
+// for at most one more TTL, then verification fails closed.
 // Every rejection wraps [ErrInvalidToken]; [ErrKeySet] means "could not
 // decide". Either is a deny.
 package oidc
