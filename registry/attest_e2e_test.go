@@ -1,0 +1,141 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/verify"
+)
+
+// TestAttestAttachVerify is the whole pipeline with ztci's own parts: the
+// embedded CA and TSA sign an in-toto statement about a pushed image
+// (attest), the bundle is attached (registry), and the gate verifies it
+// offline against the exported trusted root (verify) on every registry.
+func TestAttestAttachVerify(t *testing.T) {
+	t.Parallel()
+	c, err := ca.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tsa.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trJSON, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := verify.ParseTrustedRoot(trJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
+	intruder := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/other/build.yml@refs/heads/main"}
+	const predicateType = "https://ztci.dev/attestation/test/v1"
+
+	sign := func(t *testing.T, id identity.Identity, img name.Digest) []byte {
+		t.Helper()
+		d, err := remote.Head(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subj, err := attest.SubjectFromOCI(img.Context().Name(), attest.OCIDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := attest.NewStatement([]attest.ResourceDescriptor{subj}, attest.Custom(predicateType, []byte(`{"passed":true}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(a.Handler()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := attest.Sign(t.Context(), s, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	gate := func(t *testing.T) *registry.Verifier {
+		t.Helper()
+		vv, err := verify.New(trust, verify.Expectation{
+			Signer:        verify.Identity{SAN: release.Subject, Issuer: release.Issuer},
+			PredicateType: predicateType,
+		}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bv, err := registry.VerifyBundles(vv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := registry.NewVerifier(bv, opts(nil)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	for _, kind := range allKinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			reg := startRegistry(t, kind, nil)
+			tag := reg.ref(t, "app:v1")
+			img := pushImage(t, tag, 1)
+
+			// The intruder's attestation alone does not pass.
+			if _, err := registry.Attach(t.Context(), tag, sign(t, intruder, img), opts(nil)...); err != nil {
+				t.Fatal(err)
+			}
+			res, err := gate(t).VerifyImage(t.Context(), tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verified {
+				t.Fatal("verified with only the intruder's attestation")
+			}
+			var idErr *verify.IdentityMismatchError
+			if !errors.As(res.Targets[0].Attestations[0].Err, &idErr) {
+				t.Errorf("intruder rejection = %v, want *verify.IdentityMismatchError", res.Targets[0].Attestations[0].Err)
+			}
+
+			// The release workflow's attestation passes.
+			if _, err := registry.Attach(t.Context(), tag, sign(t, release, img), opts(nil)...); err != nil {
+				t.Fatal(err)
+			}
+			res, err = gate(t).VerifyImage(t.Context(), tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Verified || res.Digest != img || res.Targets[0].Path != kind.wantPath() {
+				t.Fatalf("verified=%v digest=%s path=%s: %v", res.Verified, res.Digest, res.Targets[0].Path, res.Err())
+			}
+			if want := release.Issuer + " " + release.Subject; res.Targets[0].Signers[0] != want {
+				t.Errorf("signer = %q, want %q", res.Targets[0].Signers[0], want)
+			}
+
+			// The release bundle re-attached to another image is refused.
+			other := pushImage(t, reg.ref(t, "app:v2"), 2)
+			if _, err := registry.Attach(t.Context(), other, sign(t, release, img), opts(nil)...); err != nil {
+				t.Fatal(err)
+			}
+			res, err = gate(t).VerifyImage(t.Context(), other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verified || !errors.Is(res.Targets[0].Attestations[0].Err, verify.ErrArtifactMismatch) {
+				t.Fatalf("replayed bundle: verified=%v err=%v", res.Verified, res.Targets[0].Attestations[0].Err)
+			}
+		})
+	}
+}
