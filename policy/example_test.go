@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing/fstest"
 
 	"github.com/ztci/ztci/policy"
@@ -95,5 +98,39 @@ func ExampleCompileError() {
 	_, err := policy.New(context.Background(), policy.FS(fstest.MapFS{"p.rego": {Data: []byte("package p\ndecision := {")}}))
 	var ce *policy.CompileError
 	fmt.Println(errors.Is(err, policy.ErrLoad), errors.As(err, &ce))
+	// Output: true true
+}
+
+// Decision requests that arrive as JSON are decoded strictly: one object,
+// no unknown fields, no duplicate keys.
+func ExampleDecodeInput() {
+	_, err := policy.DecodeInput(strings.NewReader(`{"action": "deploy", "job": {"ref": "refs/heads/main", "ref": "refs/heads/evil"}}`))
+	fmt.Println(errors.Is(err, policy.ErrInvalidInput))
+	in, err := policy.DecodeInput(strings.NewReader(`{"action": "secrets.release", "job": {"id": "spiffe://acme.example/ci/deploy"}, "secrets": {"names": ["prod/db-password"]}}`))
+	fmt.Println(in.Action, in.Job.ID, in.Secrets.Names, err)
+	// Output:
+	// true
+	// secrets.release spiffe://acme.example/ci/deploy [prod/db-password] <nil>
+}
+
+// A broken update is reported and the last good policy stays in force.
+func ExampleEngine_Reload() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "policy")
+	defer os.RemoveAll(dir)
+	write := func(rego string) { _ = os.WriteFile(filepath.Join(dir, "gate.rego"), []byte(rego), 0o600) }
+
+	write(`package gate
+decision := {"allow": true, "violations": []}`)
+	eval, err := policy.New(ctx, policy.Dir(dir), policy.WithQuery("data.gate.decision"))
+	if err != nil {
+		panic(err)
+	}
+	defer eval.Close()
+
+	write("package gate\ndecision := {") // a broken update
+	err = eval.Reload(ctx)
+	d, _ := eval.Evaluate(ctx, policy.Input{})
+	fmt.Println(errors.Is(err, policy.ErrCompile), d.Allowed)
 	// Output: true true
 }
