@@ -7,7 +7,8 @@
 //	j, _ := iss.JWTSVID(ctx, id, time.Time{}, "https://vault.example.com")
 //	cfg, _ := mtls.ServerConfig(x, iss, authz) // *Issuer is an x509bundle.Source
 //
-// [ParseX509] loads an SVID written to disk by a SPIFFE agent, checking its
+// [JWTVerifier] verifies JWT-SVIDs into an identity.Identity (usable with
+// identity/httpauth's WithBearer). [ParseX509] loads an SVID written to disk by a SPIFFE agent, checking its
 // validity period, which go-spiffe's parser does not.
 //
 // Security contract: keys are generated in memory (P-256) and never

@@ -154,3 +154,48 @@ func TestIssuedSVIDsFollowTheSpec(t *testing.T) {
 		t.Fatalf("go-spiffe does not validate our JWT-SVID: %v", err)
 	}
 }
+
+func TestJWTVerifier(t *testing.T) {
+	t.Parallel()
+	iss, err := svid.NewIssuer(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := svid.NewIssuer(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := spiffeid.RequireFromPath(td, "/job/build")
+	good, _ := iss.JWTSVID(t.Context(), id, time.Time{}, "deployer")
+	wrongAud, _ := iss.JWTSVID(t.Context(), id, time.Time{}, "someone-else")
+	forged, _ := other.JWTSVID(t.Context(), id, time.Time{}, "deployer")
+	v, err := svid.NewJWTVerifier(iss, "deployer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		token string
+		ok    bool
+	}{
+		{name: "valid", token: good.Marshal(), ok: true},
+		{name: "wrong audience", token: wrongAud.Marshal()},
+		{name: "other CA", token: forged.Marshal()},
+		{name: "garbage", token: "a.b.c"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			who, err := v.Verify(t.Context(), tc.token)
+			if tc.ok != (err == nil) || (tc.ok && who.SPIFFEID != id) {
+				t.Fatalf("Verify = %v, %v", who, err)
+			}
+			if err != nil && !errors.Is(err, svid.ErrInvalidSVID) {
+				t.Fatalf("err %v outside ErrInvalidSVID", err)
+			}
+		})
+	}
+	if _, err := svid.NewJWTVerifier(iss, ""); !errors.Is(err, svid.ErrConfig) {
+		t.Fatalf("empty audience accepted: %v", err)
+	}
+}
