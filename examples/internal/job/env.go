@@ -135,7 +135,6 @@ type env struct {
 
 	engine *policy.Engine
 	broker *secrets.Broker
-	signer attest.Signer
 	gate   *admission.Gate
 
 	closers []func() error
