@@ -24,7 +24,7 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // Sigstore bundle. It does not verify anything.
 func sniffBundle(b []byte) (*bundleInfo, error) {
 	if len(b) > MaxBundleSize {
-		return nil, &TooLargeError{What: "bundle", Limit: MaxBundleSize, Got: int64(len(b))}
+		return nil, fmt.Errorf("%w: %w", ErrConfig, &TooLargeError{What: "bundle", Limit: MaxBundleSize, Got: int64(len(b))})
 	}
 	var raw struct {
 		MediaType        string          `json:"mediaType"`

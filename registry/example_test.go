@@ -2,6 +2,8 @@ package registry_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -14,8 +16,12 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/registry"
 	"github.com/ztci/ztci/verify"
 )
@@ -39,22 +45,30 @@ func exampleRegistry(referrers bool) (name.Reference, func()) {
 	return tag, srv.Close
 }
 
-// A deploy gate: sign the image in CI, attach the bundle, and let only
-// images signed by the release workflow through.
+// A deploy gate built from ztci's parts: CI signs a statement about the
+// pushed image with the embedded CA and TSA (attest), attaches the bundle
+// (registry), and the gate lets through only images the release workflow
+// attested, checked offline against the exported trusted root (verify).
 func Example() {
 	ctx := context.Background()
 	tag, stop := exampleRegistry(true)
 	defer stop()
 	anonymous := registry.WithKeychain(authn.NewMultiKeychain())
 
-	// CI: resolve, sign (here with sigstore-go's in-memory CA and TSA), attach.
+	// CI: the private Sigstore (CA + TSA) and the workload's identity.
+	authority, _ := ca.New()
+	timestamps, _ := tsa.New()
+	releaseJob := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
+	signer, _ := attest.NewCASigner(authority.IssuerFor(releaseJob), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))
+
+	// CI: resolve the tag once, state what was built, sign, attach.
 	d, err := remote.Head(tag)
 	if err != nil {
 		panic(err)
 	}
-	image := tag.Context().Digest(d.Digest.String())
-	vs, _ := ca.NewVirtualSigstore()
-	bundle, err := signBundle(vs, "release@ci.example", image)
+	subject, _ := attest.SubjectFromOCI(tag.Context().Name(), attest.OCIDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size})
+	statement, _ := attest.NewStatement([]attest.ResourceDescriptor{subject}, attest.Custom("https://example.com/tests/v1", []byte(`{"passed":true}`)))
+	bundle, err := attest.Sign(ctx, signer, statement)
 	if err != nil {
 		panic(err)
 	}
@@ -64,11 +78,13 @@ func Example() {
 	}
 	fmt.Println("attached via", att.Path)
 
-	// Gate: who must have signed what.
-	release, err := verify.New(vs, verify.Expectation{
-		Signer:        verify.Identity{SAN: "release@ci.example", Issuer: testIssuer},
-		PredicateType: testPredicate,
-	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+	// Gate: trust this CA and TSA; require the release job's signature.
+	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", authority).AddEmbeddedTSA("https://tsa.ci.example", timestamps))
+	trust, _ := verify.ParseTrustedRoot(rootJSON)
+	release, err := verify.New(trust, verify.Expectation{
+		Signer:        verify.Identity{SAN: releaseJob.Subject, Issuer: releaseJob.Issuer},
+		PredicateType: "https://example.com/tests/v1",
+	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0)) // private CA: no Rekor, no CT log
 	if err != nil {
 		panic(err)
 	}
@@ -83,12 +99,60 @@ func Example() {
 	}
 	fmt.Println("verified:", res.Verified, "via", res.Targets[0].Path)
 	fmt.Println("signer:", res.Targets[0].Signers[0])
-	fmt.Println("deploy by digest:", res.Digest == image)
+	fmt.Println("deploy by digest:", res.Digest.DigestStr() == d.Digest.String())
 	// Output:
 	// attached via referrers-api
 	// verified: true via referrers-api
-	// signer: https://ci.example/oidc release@ci.example
+	// signer: https://ci.example https://ci.example/org/app/release.yml@refs/heads/main
 	// deploy by digest: true
+}
+
+// privateSigstore is an embedded CA and TSA with their trusted root.
+type privateSigstore struct {
+	ca    *ca.CA
+	tsa   *tsa.TSA
+	trust root.TrustedMaterial
+}
+
+func newPrivateSigstore() privateSigstore {
+	c, _ := ca.New()
+	a, _ := tsa.New()
+	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
+	trust, err := verify.ParseTrustedRoot(rootJSON)
+	if err != nil {
+		panic(err)
+	}
+	return privateSigstore{c, a, trust}
+}
+
+const examplePredicate = "https://example.com/tests/v1"
+
+// sign returns a bundle in which job states that image passed its tests.
+func (p privateSigstore) sign(ctx context.Context, job string, image name.Digest) []byte {
+	d, err := remote.Head(image)
+	if err != nil {
+		panic(err)
+	}
+	subject, _ := attest.SubjectFromOCI(image.Context().Name(), attest.OCIDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size})
+	st, _ := attest.NewStatement([]attest.ResourceDescriptor{subject}, attest.Custom(examplePredicate, []byte(`{"passed":true}`)))
+	s, _ := attest.NewCASigner(p.ca.IssuerFor(identity.Identity{Issuer: "https://ci.example", Subject: job}), attest.WithEmbeddedTimestampAuthority(p.tsa.Handler()))
+	b, err := attest.Sign(ctx, s, st)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// expect returns a verify.Verifier that requires job's signature.
+func (p privateSigstore) expect(job string) *verify.Verifier {
+	v, err := verify.New(p.trust, verify.Expectation{
+		Signer:        verify.Identity{SAN: job, Issuer: "https://ci.example"},
+		PredicateType: examplePredicate,
+	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // On a registry without the referrers API, Attach maintains the
@@ -98,35 +162,30 @@ func ExampleAttach_tagSchema() {
 	tag, stop := exampleRegistry(false)
 	defer stop()
 	anonymous := registry.WithKeychain(authn.NewMultiKeychain())
+	ps := newPrivateSigstore()
 
 	d, _ := remote.Head(tag)
 	image := tag.Context().Digest(d.Digest.String())
-	vs, _ := ca.NewVirtualSigstore()
-	bundle, _ := signBundle(vs, "release@ci.example", image)
-	att, err := registry.Attach(ctx, image, bundle, anonymous)
+	att, err := registry.Attach(ctx, image, ps.sign(ctx, "https://ci.example/nightly", image), anonymous)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("attached via", att.Path)
 
-	// Who can attest without a trusted identity? Nobody: this gate trusts
-	// another signer, so the image is denied, as a decision.
-	other, _ := verify.New(vs, verify.Expectation{
-		Signer:        verify.Identity{SAN: "someone-else@ci.example", Issuer: testIssuer},
-		PredicateType: testPredicate,
-	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
-	bundles, _ := registry.VerifyBundles(other)
+	// The gate trusts only the release job: the nightly's attestation is
+	// rejected, and the image is denied as a decision, not an error.
+	bundles, _ := registry.VerifyBundles(ps.expect("https://ci.example/release"))
 	gate, _ := registry.NewVerifier(bundles, anonymous)
 	res, err := gate.VerifyImage(ctx, image)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("verified:", res.Verified, "via", res.Targets[0].Path)
-	fmt.Println(len(res.Targets[0].Attestations), "attestation rejected:", res.Targets[0].Attestations[0].Err != nil)
+	fmt.Println("rejected as identity mismatch:", errors.Is(res.Targets[0].Attestations[0].Err, verify.ErrIdentityMismatch))
 	// Output:
 	// attached via referrers-tag
 	// verified: false via referrers-tag
-	// 1 attestation rejected: true
+	// rejected as identity mismatch: true
 }
 
 // k-of-n: two distinct trusted signers required.
@@ -135,21 +194,16 @@ func ExampleWithThreshold() {
 	tag, stop := exampleRegistry(true)
 	defer stop()
 	anonymous := registry.WithKeychain(authn.NewMultiKeychain())
+	ps := newPrivateSigstore()
 
 	d, _ := remote.Head(tag)
 	image := tag.Context().Digest(d.Digest.String())
-	vs, _ := ca.NewVirtualSigstore()
 	var trusted []*verify.Verifier
-	for _, who := range []string{"builder@ci.example", "reviewer@ci.example"} {
-		b, _ := signBundle(vs, who, image)
-		if _, err := registry.Attach(ctx, image, b, anonymous); err != nil {
+	for _, job := range []string{"https://ci.example/build", "https://ci.example/security-review"} {
+		if _, err := registry.Attach(ctx, image, ps.sign(ctx, job, image), anonymous); err != nil {
 			panic(err)
 		}
-		v, _ := verify.New(vs, verify.Expectation{
-			Signer:        verify.Identity{SAN: who, Issuer: testIssuer},
-			PredicateType: testPredicate,
-		}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
-		trusted = append(trusted, v)
+		trusted = append(trusted, ps.expect(job))
 	}
 	bundles, _ := registry.VerifyBundles(trusted...)
 	for _, k := range []int{2, 3} {
@@ -163,4 +217,41 @@ func ExampleWithThreshold() {
 	// Output:
 	// k=2: verified=true (2 distinct signers)
 	// k=3: verified=false (2 distinct signers)
+}
+
+// Verify a release's images at once, at most two in flight.
+func ExampleVerifier_VerifyImages() {
+	ctx := context.Background()
+	tag, stop := exampleRegistry(true)
+	defer stop()
+	anonymous := registry.WithKeychain(authn.NewMultiKeychain())
+	ps := newPrivateSigstore()
+
+	// app:v1 is attested by the release job, app:v2 is not.
+	v2 := tag.Context().Tag("v2")
+	img, _ := random.Image(64, 1, random.WithSource(rand.NewSource(2)))
+	if err := remote.Write(v2, img); err != nil {
+		panic(err)
+	}
+	d, _ := remote.Head(tag)
+	v1digest := tag.Context().Digest(d.Digest.String())
+	if _, err := registry.Attach(ctx, v1digest, ps.sign(ctx, "https://ci.example/release", v1digest), anonymous); err != nil {
+		panic(err)
+	}
+	bundles, _ := registry.VerifyBundles(ps.expect("https://ci.example/release"))
+	gate, _ := registry.NewVerifier(bundles, anonymous, registry.WithParallelism(2))
+	results, err := gate.VerifyImages(ctx, []name.Reference{tag, v2, tag.Context().Tag("missing")})
+	for i, r := range results {
+		if r == nil {
+			fmt.Printf("image %d: no decision\n", i)
+			continue
+		}
+		fmt.Printf("image %d: verified=%v\n", i, r.Verified)
+	}
+	fmt.Println("missing tag not found:", errors.Is(err, registry.ErrNotFound))
+	// Output:
+	// image 0: verified=true
+	// image 1: verified=false
+	// image 2: no decision
+	// missing tag not found: true
 }
