@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/root"
+
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/ca"
 	"github.com/ztci/ztci/attest/tsa"
@@ -61,6 +63,7 @@ type embedded struct {
 	ca    *ca.CA
 	tsa   *tsa.TSA
 	trust *verify.Trust
+	plain root.TrustedMaterial // the same root, without Trust's memos
 }
 
 func newEmbedded(t testing.TB, now func() time.Time) *embedded {
@@ -85,7 +88,7 @@ func newEmbedded(t testing.TB, now func() time.Time) *embedded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &embedded{ca: c, tsa: a, trust: trust}
+	return &embedded{ca: c, tsa: a, trust: trust, plain: tm}
 }
 
 func (e *embedded) sign(t testing.TB, artifact []byte) []byte {

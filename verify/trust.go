@@ -1,9 +1,11 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	_ "embed" // the public-good trusted root snapshot
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+	tsaverification "github.com/sigstore/timestamp-authority/v2/pkg/verification"
 )
 
 //go:embed trusted_root_public_good.json
@@ -117,8 +120,16 @@ func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 		}
 		coll = append(coll, m)
 	}
+	var tsas []root.TimestampingAuthority
+	tsMemo := newTimestampMemo(defaultMemoSize)
+	for _, a := range coll.TimestampingAuthorities() {
+		if _, ok := a.(*root.SigstoreTimestampingAuthority); ok {
+			a = &memoTSA{tsa: wrapTSA(a), memo: tsMemo, id: len(tsas)}
+		}
+		tsas = append(tsas, a)
+	}
 	t := &Trust{
-		tsas:    coll.TimestampingAuthorities(),
+		tsas:    tsas,
 		rekor:   coll.RekorLogs(),
 		ct:      coll.CTLogs(),
 		keys:    coll,
@@ -363,4 +374,145 @@ func chainsValidAt(chains [][]*x509.Certificate, t time.Time) [][]*x509.Certific
 		}
 	}
 	return out
+}
+
+// anchoredTSA is a timestamp authority from static trust material whose
+// signing certificate (the leaf) is pinned by the trusted root: its chain
+// up to the root is verified once, and each timestamp is then verified by
+// sigstore's own RFC 3161 verifier with the pinned leaf as the trust anchor
+// (signature, message imprint, ESS certificate id, leaf validity at the
+// timestamp's time, leaf EKU), plus the validity windows of the
+// certificates above the leaf at that time. When that fails, the plain
+// verification runs, so the outcome is never more permissive than
+// sigstore-go's.
+type anchoredTSA struct {
+	tsa    *root.SigstoreTimestampingAuthority
+	anchor []*x509.Certificate // just the leaf
+	upper  []*x509.Certificate // the leaf's issuers up to the root
+}
+
+func wrapTSA(a root.TimestampingAuthority) root.TimestampingAuthority {
+	st, ok := a.(*root.SigstoreTimestampingAuthority)
+	if !ok || st.Leaf == nil || st.Root == nil || st.Leaf.IsCA {
+		return a
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(st.Root)
+	inter := x509.NewCertPool()
+	for _, c := range st.Intermediates {
+		inter.AddCert(c)
+	}
+	at := st.Leaf.NotBefore
+	for _, c := range append([]*x509.Certificate{st.Root}, st.Intermediates...) {
+		if c.NotBefore.After(at) {
+			at = c.NotBefore
+		}
+	}
+	chains, err := st.Leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	if err != nil || len(chains) == 0 {
+		return a
+	}
+	upper := chains[0][1:]
+	for j, u := range upper {
+		// upper[j] has j intermediates below it; intermediates (not the
+		// root) must allow timestamping, as sigstore's verifier requires.
+		if hasNameConstraints(u) || (u.BasicConstraintsValid && u.MaxPathLen >= 0 && j > u.MaxPathLen) {
+			return a
+		}
+		if j < len(upper)-1 && !admitsTimestamping(u) {
+			return a
+		}
+	}
+	return &anchoredTSA{tsa: st, anchor: []*x509.Certificate{st.Leaf}, upper: upper}
+}
+
+// admitsTimestamping mirrors the intermediate rule of sigstore's RFC 3161
+// verifier: no EKU, or one of them timestamping or any.
+func admitsTimestamping(c *x509.Certificate) bool {
+	if len(c.ExtKeyUsage) == 0 {
+		return true
+	}
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageTimeStamping || u == x509.ExtKeyUsageAny {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *anchoredTSA) Verify(signedTimestamp, signature []byte) (*root.Timestamp, error) {
+	ts, err := tsaverification.VerifyTimestampResponse(signedTimestamp, bytes.NewReader(signature),
+		tsaverification.VerifyOpts{Roots: a.anchor, TSACertificate: a.anchor[0]})
+	if err != nil || len(chainsValidAt([][]*x509.Certificate{a.upper}, ts.Time)) == 0 {
+		return a.tsa.Verify(signedTimestamp, signature)
+	}
+	if !a.tsa.ValidityPeriodStart.IsZero() && ts.Time.Before(a.tsa.ValidityPeriodStart) {
+		return nil, errors.New("timestamp is before the validity period start")
+	}
+	if !a.tsa.ValidityPeriodEnd.IsZero() && ts.Time.After(a.tsa.ValidityPeriodEnd) {
+		return nil, errors.New("timestamp is after the validity period end")
+	}
+	return &root.Timestamp{Time: ts.Time, URI: a.tsa.URI}, nil
+}
+
+// memoTSA remembers successful timestamp verifications of a static TSA,
+// keyed by the TSA and the exact timestamp and signature bytes. The result
+// depends only on those and the static trust material (the certificate
+// chain is checked at the timestamp's own time, never "now"), so a repeat is
+// answered from memory: sigstore-go verifies each timestamp twice when both
+// signed and observer timestamps are required. Failures are not remembered.
+type memoTSA struct {
+	tsa  root.TimestampingAuthority
+	memo *timestampMemo
+	id   int
+}
+
+func (m *memoTSA) Verify(signedTimestamp, signature []byte) (*root.Timestamp, error) {
+	h := sha256.New()
+	var n [16]byte
+	binary.BigEndian.PutUint64(n[:8], uint64(m.id))
+	binary.BigEndian.PutUint64(n[8:], uint64(len(signedTimestamp)))
+	h.Write(n[:])
+	h.Write(signedTimestamp)
+	h.Write(signature)
+	var k [32]byte
+	h.Sum(k[:0])
+	if ts, ok := m.memo.get(k); ok {
+		c := *ts
+		return &c, nil
+	}
+	ts, err := m.tsa.Verify(signedTimestamp, signature)
+	if err != nil {
+		return nil, err
+	}
+	c := *ts
+	m.memo.put(k, &c)
+	return ts, nil
+}
+
+// timestampMemo is a bounded map, emptied when full.
+type timestampMemo struct {
+	mu  sync.Mutex
+	max int
+	m   map[[32]byte]*root.Timestamp
+}
+
+func newTimestampMemo(n int) *timestampMemo {
+	return &timestampMemo{max: n, m: make(map[[32]byte]*root.Timestamp)}
+}
+
+func (t *timestampMemo) get(k [32]byte) (*root.Timestamp, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.m[k]
+	return v, ok
+}
+
+func (t *timestampMemo) put(k [32]byte, v *root.Timestamp) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) >= t.max {
+		clear(t.m)
+	}
+	t.m[k] = v
 }

@@ -39,3 +39,27 @@ func TestPublicGoodAnchors(t *testing.T) {
 		t.Fatal("no public-good CA got an anchor")
 	}
 }
+
+// The public-good TSA pins its leaf: it is anchored.
+func TestPublicGoodTSAAnchored(t *testing.T) {
+	t.Parallel()
+	tm, err := PublicGood()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := NewTrust(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range trust.TimestampingAuthorities() {
+		if m, ok := a.(*memoTSA); ok {
+			if _, ok := m.tsa.(*anchoredTSA); ok {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no public-good TSA anchored")
+	}
+}
