@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,7 +67,7 @@ func (e *Engine) auditDecision(ctx context.Context, c *compiled, in *Input, dec 
 	switch {
 	case evalErr != nil && !dec.Allowed:
 		ev.Outcome = audit.OutcomeError
-		ev.Reason = "could not decide: " + evalErr.Error()
+		ev.Reason = "could not decide: " + errClass(evalErr)
 	default:
 		ev.Outcome = audit.OutcomeDeny
 		if dec.Allowed {
@@ -78,7 +79,7 @@ func (e *Engine) auditDecision(ctx context.Context, c *compiled, in *Input, dec 
 		}
 		switch {
 		case evalErr != nil:
-			ev.Reason = "dry-run: could not decide: " + evalErr.Error()
+			ev.Reason = "dry-run: could not decide: " + errClass(evalErr)
 		case len(dec.Violations) == 0:
 			ev.Reason = "policy allowed"
 		default:
@@ -113,6 +114,21 @@ func (e *Engine) auditReload(ctx context.Context, reloadErr error) error {
 		return fmt.Errorf("%w: %w", ErrAudit, err)
 	}
 	return nil
+}
+
+// errClass names the kind of evaluation failure without its details: OPA's
+// messages can quote input values, which audit events must not carry.
+func errClass(err error) string {
+	for _, s := range []error{ErrUndefined, ErrResultShape, ErrInvalidInput, ErrEvaluation, ErrClosed} {
+		if errors.Is(err, s) {
+			msg := s.Error()
+			if errors.Is(err, context.DeadlineExceeded) {
+				msg += " (deadline exceeded)"
+			}
+			return msg
+		}
+	}
+	return ErrNoDecision.Error()
 }
 
 func jobClaims(j *Job) map[string]string {

@@ -55,8 +55,10 @@
 //     establish a bundle's provenance before loading it.
 //   - Audit events (action "policy.evaluate") carry the policy revision, a
 //     SHA-256 digest of the input, the outcome, the mode and the violated
-//     rule ids — never input values, violation messages or values. Input
-//     itself holds secret names, never secret values.
+//     rule ids, with the job's identity claims as the actor and the action
+//     as the resource — no other input values, no violation messages or
+//     values, no OPA error text. Input itself holds secret names, never
+//     secret values.
 //
 // # Decision rule
 //

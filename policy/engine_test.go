@@ -485,3 +485,23 @@ func TestConcurrentEvaluateAndReload(t *testing.T) {
 }
 
 func (s *swappable) loads() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
+
+func TestAuditErrorCarriesNoInputValues(t *testing.T) {
+	t.Parallel()
+	const canary = "CANARY-not-a-number-41c9"
+	rec := &recorder{}
+	e, err := policy.New(t.Context(), fsPolicy(`package test
+decision := {"allow": to_number(input.artifacts[0].name) > 0, "violations": []}`), policy.WithQuery("data.test.decision"), policy.WithAuditSink(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Evaluate(t.Context(), policy.Input{Artifacts: []policy.Artifact{{Name: canary}}})
+	if !errors.Is(err, policy.ErrEvaluation) {
+		t.Fatalf("got %v", err)
+	}
+	ev := rec.all()
+	raw, _ := json.Marshal(ev)
+	if len(ev) != 1 || ev[0].Outcome != audit.OutcomeError || strings.Contains(string(raw), canary) {
+		t.Fatalf("audit: %s", raw)
+	}
+}
