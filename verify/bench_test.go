@@ -251,7 +251,11 @@ func BenchmarkVerifyFresh(b *testing.B) {
 		bundles[i] = e.sign(b, rtArtifact)
 	}
 	b.Run("ours", func(b *testing.B) {
-		v, err := verify.New(e.trust, verify.Expectation{Signer: verify.Identity{SAN: rtSubject, Issuer: rtIssuer}, PredicateType: attest.PredicateSLSAProvenanceV1}, privateOpts...)
+		trust, err := verify.NewTrust(e.plain) // fresh memos for every run
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, err := verify.New(trust, verify.Expectation{Signer: verify.Identity{SAN: rtSubject, Issuer: rtIssuer}, PredicateType: attest.PredicateSLSAProvenanceV1}, privateOpts...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -54,9 +54,10 @@
 //     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
 //     proven time, SCTs, signature, artifact). Two speed-ups never turn a
 //     failure into a success: Trust verifies static intermediate → root
-//     chains once and remembers successful leaf chains keyed by CA and
-//     certificate bytes, re-checking every validity window at each proven
-//     time (see Trust); WithResultCache remembers successful results only,
+//     and TSA chains once, remembers successful leaf chains keyed by CA and
+//     certificate bytes (re-checking every validity window at each proven
+//     time) and successful timestamp verifications keyed by their exact
+//     bytes (see Trust); WithResultCache remembers successful results only,
 //     per Verifier (so per expectation), matched exactly on artifact digest
 //     and bundle bytes, bounded (LRU).
 package verify

@@ -89,6 +89,11 @@ func LoadTrustedRoot(path string) (root.TrustedMaterial, error) {
 //     window then (and the CA's validity period holds); otherwise the full
 //     verification runs again. Failures are never remembered; the memo is
 //     bounded.
+//   - Timestamps: a TSA whose signing certificate the trusted root pins has
+//     its chain verified once; each RFC 3161 timestamp is verified by
+//     sigstore's verifier with the pinned leaf as anchor plus the validity
+//     windows above it (falling back to the full verification), and a
+//     successful verification is remembered by its exact bytes.
 //
 // Intermediates that a bundle carries (v0.1/v0.2 certificate chains) are not
 // added to a memoized CA's pool, unlike sigstore-go's own CA: a leaf issued
