@@ -153,6 +153,7 @@ func TestLoad(t *testing.T) {
 		auditOpts   []audit.Option
 		req         admission.Request
 		requests    int
+		conc        int // default loadConcurrency
 	}{
 		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(registry.WithCache(0, 0))},
 			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
@@ -162,6 +163,10 @@ func TestLoad(t *testing.T) {
 			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, true)},
 		{name: "bundles/warm", resultCache: true,
 			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, false)},
+		// One client: the latency of a decision without queueing behind 15
+		// others on two cores.
+		{name: "image/warm/1-client", resultCache: true, conc: 1,
+			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
 		// Peer in the same run: the warm image path with an audit log that
 		// skips fsync, to show what durability costs per decision.
 		{name: "image/warm/audit-no-fsync-peer", resultCache: true, auditOpts: []audit.Option{audit.WithoutSyncUnsafe()},
@@ -183,7 +188,11 @@ func TestLoad(t *testing.T) {
 			if status, resp := post(t, srv.URL, b); status != http.StatusOK || !resp.Allowed {
 				t.Fatalf("warm-up: %d %+v", status, resp)
 			}
-			r := runLoad(t.Context(), srv.URL+admission.PathAdmit, b, true, sc.requests, loadConcurrency, loadMaxTime)
+			conc := sc.conc
+			if conc == 0 {
+				conc = loadConcurrency
+			}
+			r := runLoad(t.Context(), srv.URL+admission.PathAdmit, b, true, sc.requests, conc, loadMaxTime)
 			t.Logf("%s: %v", sc.name, r)
 			if r.errors != 0 {
 				t.Errorf("%d errors, first: %s", r.errors, r.firstErr)
