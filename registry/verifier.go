@@ -142,7 +142,7 @@ type Attestation struct {
 func (v *Verifier) VerifyImage(ctx context.Context, ref name.Reference) (*Result, error) {
 	sel := v.selection()
 	if d, ok := ref.(name.Digest); ok {
-		if r, ok := v.verdicts.get(d.String() + sel); ok {
+		if r, ok := v.verdicts.get(cacheKey(d, sel)); ok {
 			return r.withRef(ref), nil
 		}
 	}
@@ -162,14 +162,14 @@ func (v *Verifier) VerifyImage(ctx context.Context, ref name.Reference) (*Result
 			return nil, err
 		}
 		pinned = p
-		if r, ok := v.verdicts.get(pinned.String() + sel); ok {
+		if r, ok := v.verdicts.get(cacheKey(pinned, sel)); ok {
 			return r.withRef(ref), nil
 		}
 		if targets, err = v.targets(f); err != nil {
 			return nil, err
 		}
 	}
-	key := pinned.String() + sel
+	key := cacheKey(pinned, sel)
 	res := &Result{Ref: ref, Digest: pinned, Threshold: v.o.threshold, Verified: true}
 	repo := ref.Context()
 	for _, t := range targets {
@@ -206,6 +206,12 @@ func (r *Result) clone() *Result {
 		c.Targets[i] = t
 	}
 	return &c
+}
+
+// cacheKey names a verdict: repository, digest and platform selection (a
+// digest reference may also carry a tag, which does not matter once pinned).
+func cacheKey(d name.Digest, sel string) string {
+	return d.Context().Name() + "@" + d.DigestStr() + sel
 }
 
 func (v *Verifier) selection() string {
