@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/registry"
 )
@@ -206,5 +207,33 @@ func TestBadRegistryBehaviour(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSlowRegistryTimesOut: a registry that never answers the referrers
+// request is cut off by the per-request timeout.
+func TestSlowRegistryTimesOut(t *testing.T) {
+	t.Parallel()
+	var on atomic.Bool
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall) })
+	reg := startRegistry(t, ggcrReferrers, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if on.Load() && strings.Contains(r.URL.Path, "/referrers/") {
+				select {
+				case <-stall:
+				case <-r.Context().Done():
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	on.Store(true)
+	v, _ := registry.NewVerifier(newTestVerifier(), opts(nil, registry.WithTimeout(100*time.Millisecond))...)
+	_, err := v.VerifyImage(t.Context(), img)
+	if !errors.Is(err, registry.ErrReferrersAPI) {
+		t.Fatalf("err = %v, want ErrReferrersAPI (timeout)", err)
 	}
 }

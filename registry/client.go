@@ -101,6 +101,7 @@ func (c *client) http(ctx context.Context, repo name.Repository, push bool) (*ht
 	}
 	e.hc = &http.Client{
 		Transport: rt,
+		Timeout:   c.o.timeout,
 		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects {
 				return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects)

@@ -36,6 +36,7 @@ type options struct {
 	transport  http.RoundTripper
 	remoteOpts []remote.Option
 	backoff    remote.Backoff
+	timeout    time.Duration
 	log        *slog.Logger
 
 	// verifier
@@ -59,6 +60,7 @@ func makeOptions(opts []Option) (*options, error) {
 		transport: remote.DefaultTransport,
 		// Retries of 429 and 5xx: 4 attempts, waiting 100, 300, 900 ms.
 		backoff:     remote.Backoff{Duration: 100 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 4},
+		timeout:     30 * time.Second,
 		log:         slog.New(slog.DiscardHandler),
 		threshold:   1,
 		parallelism: 4,
@@ -127,6 +129,18 @@ func WithRetryBackoff(b remote.Backoff) Option {
 			return fmt.Errorf("%w: retry backoff needs 1..10 steps and 0..1m delay", ErrConfig)
 		}
 		o.backoff = b
+		return nil
+	}
+}
+
+// WithTimeout bounds each HTTP request, reading its body included
+// (default 30 s); the caller's context bounds the whole call.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: timeout must be positive", ErrConfig)
+		}
+		o.timeout = d
 		return nil
 	}
 }
