@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,3 +242,75 @@ func (h countHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h countHandler) WithGroup(string) slog.Handler      { return h }
+
+// conditional adds RFC 9110 conditional PUTs on tags to the in-process
+// registry (ETag = quoted digest; If-Match, If-None-Match: *), as some
+// registries implement them. Neither ggcr's registry nor distribution 2.8.2
+// does, hence this wrapper.
+func conditional(rejected *atomic.Int64) func(http.Handler) http.Handler {
+	var mu sync.Mutex
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.Contains(r.URL.Path, "/manifests/sha256-") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			mu.Lock() // check-and-set must be atomic
+			defer mu.Unlock()
+			cur := httptest.NewRecorder()
+			h.ServeHTTP(cur, httptest.NewRequest(http.MethodGet, r.URL.Path, nil))
+			etag := ""
+			if cur.Code == http.StatusOK {
+				etag = `"` + cur.Header().Get("Docker-Content-Digest") + `"`
+			}
+			if r.Method == http.MethodPut {
+				im, inm := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
+				if (im != "" && im != etag) || (inm == "*" && etag != "") {
+					rejected.Add(1)
+					w.WriteHeader(http.StatusPreconditionFailed)
+					return
+				}
+			}
+			if r.Method == http.MethodGet && etag != "" {
+				w.Header().Set("ETag", etag)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
+func TestConditionalTagSchemaWrites(t *testing.T) {
+	t.Parallel()
+	const writers = 6
+	var rejected atomic.Int64
+	reg := startRegistry(t, ggcrNoReferrers, conditional(&rejected))
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	tagPath := "/v2/app/manifests/sha256-" + hexOf(img)
+	var read sync.WaitGroup
+	read.Add(writers)
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Go(func() {
+			rt := &raceWriter{base: http.DefaultTransport, path: tagPath, read: &read}
+			_, errs[i] = registry.Attach(t.Context(), img, newSigner(fmt.Sprint("w", i)).bundle(t, img.DigestStr()),
+				opts(nil, registry.WithTransport(rt))...)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if rejected.Load() == 0 {
+		t.Error("no conditional PUT was rejected; the race was not exercised")
+	}
+	idx, err := remote.Index(img.Context().Tag("sha256-" + hexOf(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != writers {
+		t.Fatalf("%d entries, want %d", len(im.Manifests), writers)
+	}
+	t.Logf("%d conditional PUTs rejected with 412 and retried", rejected.Load())
+}

@@ -67,7 +67,7 @@ func makeOptions(opts []Option) (*options, error) {
 		cacheSize:   1024,
 		cacheTTL:    5 * time.Minute,
 		now:         time.Now,
-		tagAttempts: 8,
+		tagAttempts: 16,
 		settle:      50 * time.Millisecond,
 	}
 	for _, opt := range opts {
