@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/verify"
@@ -31,20 +32,20 @@ func addBundleSeeds(f *testing.F) {
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
 }
 
-// FuzzParseBundle: arbitrary bytes never panic and every error is a
+// FuzzValidateBundle: arbitrary bytes never panic and every error is a
 // verification error.
-func FuzzParseBundle(f *testing.F) {
+func FuzzValidateBundle(f *testing.F) {
 	addBundleSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		bun, err := verify.ParseBundle(b)
+		mt, err := verify.ValidateBundle(b)
 		if err != nil {
 			if !errors.Is(err, verify.ErrVerification) {
 				t.Fatalf("error outside the hierarchy: %v", err)
 			}
 			return
 		}
-		if bun == nil {
-			t.Fatal("nil bundle without error")
+		if !strings.HasPrefix(mt, "application/vnd.dev.sigstore.bundle") {
+			t.Fatalf("accepted media type %q", mt)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/ztci/ztci/attest"
@@ -46,8 +47,8 @@ func TestAnchoredTSAAgreesWithSigstore(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		bun, err := verify.ParseBundle(b)
-		if err != nil {
+		var bun bundle.Bundle
+		if bun.UnmarshalJSON(b) != nil {
 			continue
 		}
 		tss, _ := bun.Timestamps()
@@ -126,8 +127,8 @@ func attestStamps(t *testing.T, a *tsa.TSA) []stamp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bun, err := verify.ParseBundle(b)
-	if err != nil {
+	var bun bundle.Bundle
+	if err := bun.UnmarshalJSON(b); err != nil {
 		t.Fatal(err)
 	}
 	tss, _ := bun.Timestamps()

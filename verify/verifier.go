@@ -164,7 +164,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artif
 			return r, nil
 		}
 	}
-	b, err := ParseBundle(bundleJSON)
+	b, err := parseBundle(bundleJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -414,11 +414,22 @@ func summarizeSAN(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
-// ParseBundle parses a Sigstore bundle (protobuf-JSON, media types v0.1,
-// v0.2 and v0.3) and checks its structure. Errors wrap ErrMalformedBundle,
-// or ErrTlog when the structure is fine but a transparency-log entry is
-// inconsistent with the bundle or lacks its inclusion proof or promise.
-func ParseBundle(b []byte) (*bundle.Bundle, error) {
+// ValidateBundle parses a Sigstore bundle (protobuf-JSON, media types v0.1,
+// v0.2 and v0.3) and checks its structure, without verifying anything; it
+// returns the media type. Errors wrap ErrMalformedBundle, or ErrTlog when
+// the structure is fine but a transparency-log entry is inconsistent with
+// the bundle or lacks its inclusion proof or promise. Useful to refuse
+// garbage early (for example before storing a bundle); only Verify proves
+// anything.
+func ValidateBundle(b []byte) (mediaType string, err error) {
+	bun, err := parseBundle(b)
+	if err != nil {
+		return "", err
+	}
+	return bun.MediaType, nil
+}
+
+func parseBundle(b []byte) (*bundle.Bundle, error) {
 	pb := new(protobundle.Bundle)
 	if err := protojson.Unmarshal(b, pb); err != nil {
 		return nil, stageErr(ErrMalformedBundle, "parse", err)
