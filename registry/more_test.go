@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -233,5 +234,40 @@ func TestCanceledContext(t *testing.T) {
 	cancel()
 	if res, err := v.VerifyImage(ctx, img); !errors.Is(err, context.Canceled) {
 		t.Fatalf("VerifyImage = %+v, %v; want context.Canceled", res, err)
+	}
+}
+
+func TestOptionValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opt  registry.Option
+	}{
+		{name: "nil option", opt: nil},
+		{name: "nil keychain", opt: registry.WithKeychain(nil)},
+		{name: "nil transport", opt: registry.WithTransport(nil)},
+		{name: "nil logger", opt: registry.WithLogger(nil)},
+		{name: "nil clock", opt: registry.WithClock(nil)},
+		{name: "threshold 0", opt: registry.WithThreshold(0)},
+		{name: "parallelism 0", opt: registry.WithParallelism(0)},
+		{name: "negative cache", opt: registry.WithCache(-1, time.Minute)},
+		{name: "zero timeout", opt: registry.WithTimeout(0)},
+		{name: "platform without arch", opt: registry.WithPlatform(v1.Platform{OS: "linux"})},
+		{name: "unbounded backoff", opt: registry.WithRetryBackoff(remote.Backoff{Duration: time.Minute, Factor: 10, Steps: 10})},
+		{name: "no steps", opt: registry.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := registry.NewVerifier(newTestVerifier(), tt.opt); !errors.Is(err, registry.ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
+			}
+		})
+	}
+	if _, err := registry.NewVerifier(nil); !errors.Is(err, registry.ErrConfig) {
+		t.Fatalf("nil BundleVerifier: err = %v, want ErrConfig", err)
+	}
+	if _, err := registry.VerifyBundles(); !errors.Is(err, registry.ErrConfig) {
+		t.Fatalf("VerifyBundles(): err = %v, want ErrConfig", err)
 	}
 }

@@ -125,8 +125,16 @@ func WithRemoteOptions(opts ...remote.Option) Option {
 // requests (default: 4 attempts, 100 ms growing ×3).
 func WithRetryBackoff(b remote.Backoff) Option {
 	return func(o *options) error {
-		if b.Steps < 1 || b.Steps > 10 || b.Duration < 0 || b.Duration > time.Minute {
-			return fmt.Errorf("%w: retry backoff needs 1..10 steps and 0..1m delay", ErrConfig)
+		if b.Steps < 1 || b.Steps > 10 || b.Duration < 0 || b.Factor < 0 || b.Factor > 10 || b.Jitter < 0 || b.Jitter > 1 {
+			return fmt.Errorf("%w: retry backoff needs 1..10 steps, factor 0..10, jitter 0..1", ErrConfig)
+		}
+		total, d := time.Duration(0), float64(b.Duration)
+		for range b.Steps - 1 {
+			total += time.Duration(d * (1 + b.Jitter))
+			d *= max(b.Factor, 1)
+		}
+		if total > 2*time.Minute {
+			return fmt.Errorf("%w: retry backoff may wait %v in total, more than 2m", ErrConfig, total)
 		}
 		o.backoff = b
 		return nil
