@@ -12,7 +12,7 @@ import (
 var (
 	// ErrInvalidStatement: the Statement breaks the in-toto v1 rules.
 	ErrInvalidStatement = errors.New("attest: invalid in-toto statement")
-	// ErrStatementType: _type is not StatementTypeV1.
+	// ErrStatementType: _type is neither StatementTypeV1 nor StatementTypeV01.
 	ErrStatementType = fmt.Errorf("%w: wrong _type", ErrInvalidStatement)
 	// ErrSubjectRequired: the Statement has no subject.
 	ErrSubjectRequired = fmt.Errorf("%w: at least one subject is required", ErrInvalidStatement)

@@ -12,8 +12,12 @@ import (
 
 // Statement type and predicate type URIs.
 const (
-	// StatementTypeV1 is the only _type this package reads or writes.
+	// StatementTypeV1 is the _type this package writes.
 	StatementTypeV1 = "https://in-toto.io/Statement/v1"
+	// StatementTypeV01 is the legacy _type, with the same fields, that
+	// slsa-github-generator still produces. It is accepted when reading, as
+	// the upstream in-toto library accepts it, and never written.
+	StatementTypeV01 = "https://in-toto.io/Statement/v0.1"
 	// PayloadType is the DSSE payloadType of an in-toto Statement.
 	PayloadType = "application/vnd.in-toto+json"
 
@@ -62,8 +66,8 @@ type Statement struct {
 
 // Validate applies the in-toto v1 Statement rules and returns an error
 // wrapping ErrInvalidStatement and a finer sentinel:
-//   - _type must be StatementTypeV1 (ErrStatementType; the legacy v0.1 type is
-//     rejected: this package produces and consumes v1 only);
+//   - _type must be StatementTypeV1 or the legacy StatementTypeV01, whose
+//     fields are the same (ErrStatementType otherwise);
 //   - at least one subject (ErrSubjectRequired), each a valid
 //     ResourceDescriptor with a digest (ErrDigestRequired, ErrInvalidDigest);
 //   - a predicateType (ErrPredicateTypeRequired);
@@ -75,7 +79,7 @@ func (s *Statement) Validate() error {
 	if s == nil {
 		return ErrSubjectRequired
 	}
-	if s.Type != StatementTypeV1 {
+	if s.Type != StatementTypeV1 && s.Type != StatementTypeV01 {
 		return fmt.Errorf("%w: got %q, want %q", ErrStatementType, truncate(s.Type), StatementTypeV1)
 	}
 	if len(s.Subject) == 0 {

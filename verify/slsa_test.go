@@ -100,7 +100,7 @@ func TestSLSAVerifierBundles(t *testing.T) {
 			if strings.Contains(bp, "gha_delegator") && strings.HasPrefix(res.Signer.SAN, delegatorBuilder) {
 				t.Errorf("signer %q should not be the provenance builder", res.Signer.SAN)
 			}
-			if res.Statement == nil || res.Statement.Type != "https://in-toto.io/Statement/v0.1" {
+			if res.Statement == nil || res.Statement.Type != attest.StatementTypeV01 {
 				t.Errorf("statement not kept as signed: %+v", res.Statement)
 			}
 			if len(res.Times) == 0 || res.Times[0].By != verify.TimeByTlog {

@@ -7,7 +7,6 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -269,7 +268,7 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		res.Checks = append(res.Checks, CheckIdentity)
 	}
 	if envPayload != nil {
-		st, err := parseStatement(envPayload)
+		st, err := attest.ParseStatement(envPayload)
 		if err != nil {
 			return nil, stageErr(ErrMalformedBundle, "in-toto statement", err)
 		}
@@ -502,33 +501,6 @@ func subjectDigests(payload []byte) []string {
 		}
 	}
 	return out
-}
-
-const statementV01 = "https://in-toto.io/Statement/v0.1"
-
-// parseStatement parses an in-toto statement strictly with attest. The
-// legacy v0.1 _type (same fields, still produced by slsa-github-generator)
-// is accepted: the statement is parsed as v1 and keeps its original Type.
-func parseStatement(p []byte) (*attest.Statement, error) {
-	st, err := attest.ParseStatement(p)
-	if err == nil || !errors.Is(err, attest.ErrStatementType) {
-		return st, err
-	}
-	var hdr struct {
-		Type      string          `json:"_type"`
-		Predicate json.RawMessage `json:"predicate"`
-	}
-	if json.Unmarshal(p, &hdr) != nil || hdr.Type != statementV01 {
-		return nil, err
-	}
-	p2 := bytes.ReplaceAll(p, []byte(`"`+statementV01+`"`), []byte(`"`+attest.StatementTypeV1+`"`))
-	st, err2 := attest.ParseStatement(p2)
-	if err2 != nil {
-		return nil, err2
-	}
-	st.Type = statementV01
-	st.Predicate = hdr.Predicate
-	return st, nil
 }
 
 type asnOID = asn1.ObjectIdentifier
