@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ztci/ztci/audit"
@@ -321,4 +322,62 @@ func TestRunFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDemo serves `gate --demo`, decides its two prepared requests and
+// shuts down, removing its files.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	var out safeBuffer
+	ready, errc := make(chan string, 1), make(chan error, 1)
+	go func() { errc <- run(ctx, []string{"--demo", "--addr", "127.0.0.1:0"}, &out, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range strings.Fields(out.String()) {
+		if strings.HasPrefix(f, "@") {
+			files = append(files, strings.TrimPrefix(f, "@"))
+		}
+	}
+	if len(files) != 2 {
+		t.Fatalf("demo printed %q", out.String())
+	}
+	for i, want := range []bool{true, false} {
+		b, err := os.ReadFile(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, resp := post(t, "http://"+addr, b); status != http.StatusOK || resp.Allowed != want {
+			t.Errorf("%s: %d %+v", files[i], status, resp)
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(files[0])); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("demo directory left behind: %v", err)
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -13,6 +13,10 @@
 //	             →  {"allowed": true, "decision": "allow", "digest": "sha256:…", …}
 //	GET  /healthz, GET /metrics (Prometheus)
 //
+// `go run ./examples/gate --demo` needs no configuration: it serves the gate
+// over the runner's embedded issuer, CA, TSA and registry with two attested
+// images, and prints curl commands for an allowed and a denied request.
+//
 // The decision logic is examples/internal/admission; this file is flags,
 // the server and graceful shutdown (SIGINT, SIGTERM).
 package main
@@ -69,6 +73,7 @@ type options struct {
 	maxBody                                  int64
 	maxInFlight                              int
 	timeout                                  time.Duration
+	demo                                     bool
 }
 
 // run parses args, serves until ctx ends, then shuts down gracefully. ready,
@@ -97,11 +102,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.Int64Var(&o.maxBody, "max-body", admission.DefaultMaxBody, "largest request body in bytes")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", admission.DefaultMaxInFlight, "concurrent decisions (more get 503)")
 	fs.DurationVar(&o.timeout, "timeout", admission.DefaultTimeout, "deadline of one decision")
+	fs.BoolVar(&o.demo, "demo", false, "serve a self-contained demo: the runner's embedded issuer, CA, TSA and registry, with an attested image and request files to try")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.demo {
+		return serveDemo(ctx, o, stderr, ready)
 	}
 	for flagName, v := range map[string]string{"issuer": o.issuer, "trusted-root": o.trustedRoot, "signer-san": o.signerSAN, "builder": o.builder, "source": o.source} {
 		if v == "" {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/examples/internal/job"
+)
+
+// serveDemo serves the gate over the runner's embedded environment: an
+// image released from main and one from an unprotected branch, both
+// attested, and request bodies for each written to a private directory
+// (they hold job tokens, so they are files, not terminal output).
+func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- string) (err error) {
+	dir, err := os.MkdirTemp("", "ztci-gate-demo-")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
+	lab, err := job.StartLab(ctx, job.Config{Dir: dir})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, lab.Close()) }()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	lg, err := audit.Open(ctx, filepath.Join(dir, "gate-audit.log"), o.origin, key)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, lg.Close()) }()
+	g, err := lab.Gate(ctx, true, lg, admission.WithLimits(o.maxBody, o.maxInFlight, o.timeout))
+	if err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		file, ref, tag string
+		protected      bool
+	}{
+		{file: "allow.json", ref: "refs/heads/main", tag: "v1", protected: true},
+		{file: "deny.json", ref: "refs/heads/feature/unreviewed", tag: "feature-unreviewed"},
+	} {
+		pub, err := lab.Publish(ctx, r.ref, r.protected, r.tag)
+		if err != nil {
+			return err
+		}
+		tok, err := lab.GateToken(ctx, r.ref, r.protected)
+		if err != nil {
+			return err
+		}
+		b, err := admission.EncodeRequest(admission.Request{JobToken: admission.NewToken(tok.Reveal()), Image: pub.Image})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, r.file), b, 0o600); err != nil {
+			return err
+		}
+	}
+	addrc := make(chan string, 1)
+	go func() {
+		addr, ok := <-addrc
+		if !ok {
+			return
+		}
+		fmt.Fprintf(stderr, "gate demo on http://%s (job tokens valid 10 minutes; Ctrl-C stops)\n", addr)
+		for _, f := range []string{"allow.json", "deny.json"} {
+			fmt.Fprintf(stderr, "  curl -s --data @%s http://%s%s\n", filepath.Join(dir, f), addr, admission.PathAdmit)
+		}
+		fmt.Fprintf(stderr, "  curl -s http://%s%s\n", addr, admission.PathMetrics)
+		if ready != nil {
+			ready <- addr
+		}
+	}()
+	defer close(addrc)
+	return listenAndServe(ctx, o.addr, g.Handler(), o.timeout, addrc)
+}
