@@ -381,3 +381,43 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestAuditsEveryAuthenticatedDecision: allow, deny and "could not decide"
+// are each audited once for an authenticated job; an unauthenticated
+// request is not (anyone could fill the log with them).
+func TestAuditsEveryAuthenticatedDecision(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var (
+		mu     sync.Mutex
+		events []audit.Event
+	)
+	sink := audit.SinkFunc(func(_ context.Context, e audit.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+		return nil
+	})
+	g, err := f.lab.Gate(t.Context(), true, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []admission.Request{
+		{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image},
+		{JobToken: admission.NewToken(f.branchTk), Image: f.feature.Image},
+		{JobToken: admission.NewToken(f.mainTok), Image: "registry.evil.example/acme/app:v1"},
+		{JobToken: admission.NewToken("not-a-token"), Image: f.release.Image},
+	} {
+		_, _ = g.Decide(t.Context(), r)
+	}
+	var got []audit.Outcome
+	for _, e := range events {
+		got = append(got, e.Outcome)
+		if e.Action != admission.AuditAction || e.Actor.ID == "" {
+			t.Errorf("event %+v", e)
+		}
+	}
+	if want := []audit.Outcome{audit.OutcomeAllow, audit.OutcomeDeny, audit.OutcomeError}; !slices.Equal(got, want) {
+		t.Errorf("audited %v, want %v", got, want)
+	}
+}

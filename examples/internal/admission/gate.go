@@ -198,6 +198,29 @@ func (g *Gate) decide(ctx context.Context, req Request) (*Response, error) {
 		return resp, fmt.Errorf("%w", ErrUnauthenticated)
 	}
 	resp.Job = id.ID()
+	resp, err = g.decideFor(ctx, id, req, resp)
+	if err != nil {
+		// An authenticated request that could not be decided is audited
+		// too (unauthenticated ones are not: anyone could fill the log).
+		ev := audit.Event{ID: newEventID(), Time: g.cfg.now().UTC(), Source: AuditSource, Action: AuditAction,
+			Outcome: audit.OutcomeError, Actor: id.AuditActor(), Resource: req.Image, Reason: "could not decide",
+			Correlation: audit.Correlation{RunID: id.Claims.RunID}}
+		if ev.Resource == "" {
+			ev.Resource = req.Name + "@" + req.Digest
+		}
+		if aerr := g.sink.Write(ctx, ev); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("%w: audit: %w", ErrUndecided, aerr))
+		} else {
+			resp.AuditID = ev.ID
+		}
+	}
+	return resp, err
+}
+
+// decideFor verifies and evaluates for an authenticated job, and audits the
+// decision.
+func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request, resp *Response) (*Response, error) {
+	var err error
 
 	var art policy.Artifact
 	if req.Image != "" {
