@@ -15,8 +15,15 @@
 //   - Fail closed: a Response is Allowed only when the job token verified,
 //     the policy allowed, and the decision was audited. Anything that could
 //     not be decided is a deny with Decision "error".
+//   - Every decision for an authenticated job is audited (allow, deny, and
+//     "error" when it could not be decided); an allow stands only once its
+//     audit event was accepted. Unauthenticated requests are refused before
+//     any work and are counted in metrics, not audited.
 //   - Who asks is taken from the verified job token only, never from fields
 //     of the request.
+//   - Bundles are routed to the verifier of the predicate type they claim;
+//     the claim is unverified and only routes, since that verifier's
+//     expectation requires the type.
 //   - Image references are pinned once (registry.Verifier); Response.Digest is
 //     what was verified and what must be deployed.
 //   - With WithRegistries, references to other registries are refused before
