@@ -286,3 +286,5 @@ func randomImage(t testing.TB, seed int64) v1.Image {
 	}
 	return img
 }
+
+func bytesReader(b []byte) io.Reader { return strings.NewReader(string(b)) }
