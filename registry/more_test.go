@@ -277,3 +277,25 @@ func TestOptionValidation(t *testing.T) {
 		t.Fatalf("VerifyBundles(): err = %v, want ErrConfig", err)
 	}
 }
+
+// TestVerifierWithoutSignerIsRejected: a BundleVerifier that accepts but
+// names no signer does not count towards the threshold.
+func TestVerifierWithoutSignerIsRejected(t *testing.T) {
+	t.Parallel()
+	reg := startRegistry(t, ggcrReferrers, nil)
+	img := pushImage(t, reg.ref(t, "app:v1"), 1)
+	if _, err := registry.Attach(t.Context(), img, newSigner("alice").bundle(t, img.DigestStr()), opts(nil)...); err != nil {
+		t.Fatal(err)
+	}
+	anonymous := registry.BundleVerifierFunc(func(context.Context, []byte, v1.Hash) (registry.BundleResult, error) {
+		return registry.BundleResult{}, nil
+	})
+	v, _ := registry.NewVerifier(anonymous, opts(nil)...)
+	res, err := v.VerifyImage(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verified || !errors.Is(res.Targets[0].Attestations[0].Err, registry.ErrBundleRejected) {
+		t.Fatalf("verified=%v err=%v", res.Verified, res.Targets[0].Attestations[0].Err)
+	}
+}
