@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -119,8 +118,8 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c map[string]any
-	if err := json.Unmarshal(t.payload, &c); err != nil || c == nil {
+	c, err := decodeClaims(t.payload)
+	if err != nil || c == nil {
 		return nil, fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
 	}
 	out, err := v.checkClaims(c)

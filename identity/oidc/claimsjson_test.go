@@ -1,0 +1,69 @@
+package oidc
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// claimsSeeds are payloads inside and just outside the fast path's plain
+// shape.
+var claimsSeeds = []string{
+	`{"iss":"https://ci.test","sub":"repo:o/r:ref:refs/heads/main","aud":["aud","x"],"exp":1795350954,"nbf":0,"ref_protected":"true"}`,
+	` { "a" : [ ] , "b" : [ 1 , "x" , true , false , null ] , "c" : null } `,
+	`{}`, `{ }`, `null`, `[]`, `"x"`, `1`, ``, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{,}`,
+	`{"a":1}x`, `{"a":1} {}`, `{"a":01}`, `{"a":-1}`, `{"a":1.5}`, `{"a":1e3}`, `{"a":1E3}`,
+	`{"a":999999999999999}`, `{"a":9999999999999999}`, `{"a":12345678901234567890}`,
+	`{"a":"\u0041"}`, `{"\u0061":1}`, `{"a":"\n"}`, "{\"a\":\"\t\"}", "{\"a\":\"\xff\"}", `{"a":"é"}`,
+	`{"a":1,"a":"two"}`, `{"A":1,"a":2}`, `{"a":{"b":1}}`, `{"a":[[1]]}`, `{"a":[{}]}`,
+	`{"a":tru}`, `{"a":truex}`, `{"a":nul}`, `{"a":[1,]}`, `{"a":[,1]}`, `{"a":[1 2]}`,
+	"\ufeff{}", "{\"a\":1}\x00", `{"":""}`, `{"a":"b"` + "\v" + `}`,
+}
+
+func TestDecodeClaimsMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range claimsSeeds {
+		t.Run(s, func(t *testing.T) {
+			t.Parallel()
+			checkDecodeClaims(t, []byte(s))
+		})
+	}
+}
+
+func TestDecodeClaimsTakesFastPathForJobTokens(t *testing.T) {
+	t.Parallel()
+	payload, err := json.Marshal(goodClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decodePlainClaims(payload); !ok {
+		t.Fatalf("plain job token payload %s fell back to encoding/json", payload)
+	}
+}
+
+// FuzzDecodeClaims checks that decodeClaims rejects exactly the payloads
+// json.Unmarshal into a map[string]any rejects, decodes the others as it
+// does, and that its fast path accepts only payloads encoding/json accepts.
+func FuzzDecodeClaims(f *testing.F) {
+	for _, s := range claimsSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkDecodeClaims)
+}
+
+func checkDecodeClaims(t *testing.T, payload []byte) {
+	var want map[string]any
+	wantErr := json.Unmarshal(payload, &want)
+	got, err := decodeClaims(payload)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("decodeClaims(%q) error %v, encoding/json error %v", payload, err, wantErr)
+	}
+	// On an error encoding/json may leave a partly filled map; only the
+	// error matters to the verifier then.
+	if wantErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeClaims(%q) = %#v, encoding/json gives %#v", payload, got, want)
+	}
+	if fast, ok := decodePlainClaims(payload); ok && (wantErr != nil || !reflect.DeepEqual(fast, want)) {
+		t.Fatalf("fast path decoded %q as %#v, encoding/json gives %#v (error %v)", payload, fast, want, wantErr)
+	}
+}
