@@ -240,7 +240,9 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 			return Token{}, fmt.Errorf("oidc: audit mint: %w", err)
 		}
 	}
-	i.cfg.logger.DebugContext(ctx, "job token minted", "jti", c.ID, "sub", sub, "kid", k.public.KeyID)
+	if i.cfg.logger.Enabled(ctx, slog.LevelDebug) { // skip boxing the attributes for a silent logger
+		i.cfg.logger.DebugContext(ctx, "job token minted", "jti", c.ID, "sub", sub, "kid", k.public.KeyID)
+	}
 	return tok, nil
 }
 
