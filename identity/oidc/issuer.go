@@ -197,13 +197,27 @@ func (k *signingKey) compact(sig *jose.JSONWebSignature, payload []byte) (string
 	}
 	s := sig.Signatures[0].Signature
 	enc := base64.RawURLEncoding
-	b := make([]byte, 0, len(k.header)+2+enc.EncodedLen(len(payload))+enc.EncodedLen(len(s)))
-	b = append(b, k.header...)
-	b = append(b, '.')
-	b = enc.AppendEncode(b, payload)
-	b = append(b, '.')
-	b = enc.AppendEncode(b, s)
-	return string(b), nil
+	var b strings.Builder
+	b.Grow(len(k.header) + 2 + enc.EncodedLen(len(payload)) + enc.EncodedLen(len(s)))
+	b.WriteString(k.header)
+	b.WriteByte('.')
+	writeBase64(&b, payload)
+	b.WriteByte('.')
+	writeBase64(&b, s)
+	return b.String(), nil
+}
+
+// writeBase64 appends the unpadded base64url encoding of p to b through a
+// stack buffer, in chunks whose length is a multiple of 3 so that only the
+// last one can be partial.
+func writeBase64(b *strings.Builder, p []byte) {
+	const chunk = 384 // encodes to 512 bytes
+	var buf [chunk / 3 * 4]byte
+	for len(p) > 0 {
+		n := min(len(p), chunk)
+		b.Write(base64.RawURLEncoding.AppendEncode(buf[:0], p[:n]))
+		p = p[n:]
+	}
 }
 
 // URL returns the issuer URL (the iss claim).

@@ -55,7 +55,8 @@ func verifySignature(alg Algorithm, pub crypto.PublicKey, signingInput, sig []by
 // the DER SEQUENCE the standard library verifies (zero values are encoded
 // and then refused by the verifier).
 func p1363ToASN1(r, s []byte) ([]byte, bool) {
-	var b cryptobyte.Builder
+	// SEQUENCE and two INTEGERs: at most 3 headers of 3 bytes and 2 sign bytes.
+	b := cryptobyte.NewBuilder(make([]byte, 0, len(r)+len(s)+11))
 	b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		addASN1Unsigned(b, r)
 		addASN1Unsigned(b, s)
