@@ -3,6 +3,7 @@ package oidc
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // decodeClaims decodes a token payload into the map the claim checks,
@@ -32,27 +33,77 @@ const maxPlainDigits = 15
 // decodePlainClaims is the fast path of decodeClaims. It reports false for
 // any payload outside the plain shape, whether or not it is valid JSON.
 func decodePlainClaims(payload []byte) (map[string]any, bool) {
-	// One copy of the payload backs every key and string value.
-	s := string(payload)
-	d := plainDecoder{s: s}
-	d.ws()
-	if !d.eat('{') {
+	c := make(map[string]any, min(bytes.Count(payload, []byte{':'}), 64))
+	ok := decodePlainObject(payload, func(k string, v any) bool {
+		c[k] = v
+		return true
+	})
+	if !ok {
 		return nil, false
 	}
-	c := make(map[string]any, min(bytes.Count(payload, []byte{':'}), 64))
+	return c, true
+}
+
+// decodeHeader decodes a JOSE header as json.Unmarshal into a header does:
+// a plain header (see decodeClaims) whose alg, kid and typ are strings and
+// that has no other member spelt like a header field in any case is decoded
+// in one pass; anything else, including every header naming a member the
+// verifier refuses, is handed to encoding/json. FuzzDecodeHeader checks the
+// two agree.
+func decodeHeader(b []byte, h *header) error {
+	var fast header
+	ok := decodePlainObject(b, func(k string, v any) bool {
+		var dst *string
+		switch k {
+		case "alg":
+			dst = &fast.Alg
+		case "kid":
+			dst = &fast.Kid
+		case "typ":
+			dst = &fast.Typ
+		default:
+			// encoding/json would match these case-insensitively.
+			for _, f := range [...]string{"alg", "kid", "typ", "jwk", "jku", "x5u", "x5c", "crit", "b64"} {
+				if strings.EqualFold(k, f) {
+					return false
+				}
+			}
+			return true // a member the header type does not have: ignored
+		}
+		s, isString := v.(string)
+		*dst = s
+		return isString
+	})
+	if ok {
+		*h = fast
+		return nil
+	}
+	return json.Unmarshal(b, h)
+}
+
+// decodePlainObject reads b as a flat object of plain members (see
+// decodeClaims) and calls member for each in order. It reports false when b
+// is anything else or member returns false.
+func decodePlainObject(b []byte, member func(k string, v any) bool) bool {
+	// One copy of the input backs every key and string value.
+	d := plainDecoder{s: string(b)}
+	d.ws()
+	if !d.eat('{') {
+		return false
+	}
 	d.ws()
 	if d.eat('}') {
-		return c, d.end()
+		return d.end()
 	}
 	for {
 		d.ws()
 		k, ok := d.str()
 		if !ok {
-			return nil, false
+			return false
 		}
 		d.ws()
 		if !d.eat(':') {
-			return nil, false
+			return false
 		}
 		d.ws()
 		var v any
@@ -61,16 +112,15 @@ func decodePlainClaims(payload []byte) (map[string]any, bool) {
 		} else {
 			v, ok = d.scalar()
 		}
-		if !ok {
-			return nil, false
+		if !ok || !member(k, v) {
+			return false
 		}
-		c[k] = v
 		d.ws()
 		if d.eat('}') {
-			return c, d.end()
+			return d.end()
 		}
 		if !d.eat(',') {
-			return nil, false
+			return false
 		}
 	}
 }

@@ -67,3 +67,54 @@ func checkDecodeClaims(t *testing.T, payload []byte) {
 		t.Fatalf("fast path decoded %q as %#v, encoding/json gives %#v (error %v)", payload, fast, want, wantErr)
 	}
 }
+
+// headerSeeds are JOSE headers inside and just outside the fast path.
+var headerSeeds = []string{
+	`{"alg":"ES256","kid":"qLJ0ySjFAAf6Z8Q5Fz8kGpBV2GxvVZLq8fMmf8VdNEI","typ":"JWT"}`,
+	`{"alg":"RS256","kid":"k","typ":"JWT","x5t":"abc"}`, `{"alg":"ES256","x":[1,"a"],"y":null,"z":true}`,
+	`{}`, `null`, `{"alg":1}`, `{"alg":null}`, `{"alg":"ES256","alg":null}`, `{"alg":["ES256"]}`,
+	`{"ALG":"ES256"}`, `{"Kid":"k"}`, `{"TYP":"at+jwt"}`, `{"alg":"ES256","jwk":{}}`, `{"alg":"ES256","JKU":"u"}`,
+	`{"alg":"ES256","x5c":["a"]}`, `{"alg":"ES256","crit":["b64"],"b64":false}`, `{"alg":"ES256","X5U":null}`,
+	`{"alg":"ES256","kıd":"k"}`, "{\"alg\":\"ES256\",\"\u212aid\":\"k\"}", `{"alg":"ES\u0032\u0035\u0036"}`,
+	`{"alg":"ES256","nested":{"a":1}}`, `{"alg":"ES256"}x`, `{"alg":"ES256",}`, `{"alg" "ES256"}`,
+}
+
+func TestDecodeHeaderMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range headerSeeds {
+		t.Run(s, func(t *testing.T) {
+			t.Parallel()
+			checkDecodeHeader(t, []byte(s))
+		})
+	}
+}
+
+func TestDecodeHeaderTakesFastPathForJobTokens(t *testing.T) {
+	t.Parallel()
+	for _, s := range headerSeeds[:3] {
+		if !decodePlainObject([]byte(s), func(string, any) bool { return true }) {
+			t.Errorf("plain header %s is outside the fast path's shape", s)
+		}
+	}
+}
+
+// FuzzDecodeHeader checks that decodeHeader rejects exactly the headers
+// json.Unmarshal into a header rejects and decodes the others as it does.
+func FuzzDecodeHeader(f *testing.F) {
+	for _, s := range headerSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkDecodeHeader)
+}
+
+func checkDecodeHeader(t *testing.T, b []byte) {
+	var want, got header
+	wantErr := json.Unmarshal(b, &want)
+	err := decodeHeader(b, &got)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("decodeHeader(%q) error %v, encoding/json error %v", b, err, wantErr)
+	}
+	if wantErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeHeader(%q) = %+v, encoding/json gives %+v", b, got, want)
+	}
+}

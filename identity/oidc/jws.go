@@ -108,7 +108,7 @@ func parseCompact(raw string, maxSize int, allowed []Algorithm) (*jws, Algorithm
 	if len(hb) == 0 || hb[0] != '{' {
 		return nil, "", fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
 	}
-	if err := json.Unmarshal(hb, &t.header); err != nil {
+	if err := decodeHeader(hb, &t.header); err != nil {
 		return nil, "", fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	alg := Algorithm(t.header.Alg)
