@@ -91,14 +91,9 @@ type jobClaims struct {
 }
 
 type signingKey struct {
-	alg    Algorithm
-	signer jose.Signer
-	public jose.JSONWebKey
-	// header is the first segment of every compact JWS signer produces: the
-	// base64url protected header (alg, kid, typ) as go-jose serializes it.
-	// It is fixed per key, so it is taken once from go-jose's own
-	// CompactSerialize instead of go-jose re-marshalling it on every mint.
-	header      string
+	alg         Algorithm
+	signer      jose.Signer
+	public      jose.JSONWebKey
 	retireUntil time.Time // zero for the active key
 }
 
@@ -168,56 +163,7 @@ func newSigningKey(alg Algorithm) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: signer: %w", err)
 	}
-	k := &signingKey{alg: alg, signer: signer, public: pub}
-	// Take the header segment from go-jose, and check once that joining
-	// go-jose's signature output with it gives exactly what go-jose's
-	// CompactSerialize gives.
-	probePayload := []byte("{}")
-	probe, err := signer.Sign(probePayload)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: sign probe: %w", err)
-	}
-	want, err := probe.CompactSerialize()
-	if err != nil {
-		return nil, fmt.Errorf("oidc: serialize probe: %w", err)
-	}
-	k.header, _, _ = strings.Cut(want, ".")
-	if got, err := k.compact(probe, probePayload); err != nil || got != want {
-		return nil, fmt.Errorf("oidc: compact serialization of %s key differs from go-jose's", alg)
-	}
-	return k, nil
-}
-
-// compact returns the compact serialization of sig, a signature signer made
-// over payload: the cached header segment, then payload and signature
-// base64url encoded, as go-jose's CompactSerialize writes them.
-func (k *signingKey) compact(sig *jose.JSONWebSignature, payload []byte) (string, error) {
-	if len(sig.Signatures) != 1 {
-		return "", fmt.Errorf("oidc: serialize: %d signatures, want 1", len(sig.Signatures))
-	}
-	s := sig.Signatures[0].Signature
-	enc := base64.RawURLEncoding
-	var b strings.Builder
-	b.Grow(len(k.header) + 2 + enc.EncodedLen(len(payload)) + enc.EncodedLen(len(s)))
-	b.WriteString(k.header)
-	b.WriteByte('.')
-	writeBase64(&b, payload)
-	b.WriteByte('.')
-	writeBase64(&b, s)
-	return b.String(), nil
-}
-
-// writeBase64 appends the unpadded base64url encoding of p to b through a
-// stack buffer, in chunks whose length is a multiple of 3 so that only the
-// last one can be partial.
-func writeBase64(b *strings.Builder, p []byte) {
-	const chunk = 384 // encodes to 512 bytes
-	var buf [chunk / 3 * 4]byte
-	for len(p) > 0 {
-		n := min(len(p), chunk)
-		b.Write(base64.RawURLEncoding.AppendEncode(buf[:0], p[:n]))
-		p = p[n:]
-	}
+	return &signingKey{alg: alg, signer: signer, public: pub}, nil
 }
 
 // URL returns the issuer URL (the iss claim).
@@ -274,9 +220,9 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	if err != nil {
 		return Token{}, fmt.Errorf("oidc: sign: %w", err)
 	}
-	raw, err := k.compact(sig, payload)
+	raw, err := sig.CompactSerialize()
 	if err != nil {
-		return Token{}, err
+		return Token{}, fmt.Errorf("oidc: serialize: %w", err)
 	}
 	tok := Token{raw: raw, id: c.ID, expiresAt: exp}
 	if i.cfg.masker != nil {
