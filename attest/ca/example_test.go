@@ -1,0 +1,56 @@
+package ca_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/identity"
+)
+
+// A runner's embedded CA certifies a job's ephemeral key for ten minutes,
+// with the job's identity in the SAN and its CI claims in Fulcio's
+// extensions, so any Sigstore verifier can check who signed.
+func ExampleCA_Issue() {
+	authority, err := ca.New() // in memory; ca.WithDir persists the key (0600)
+	if err != nil {
+		panic(err)
+	}
+	job := identity.Identity{
+		Issuer:  "https://ci.example.com",
+		Subject: "https://git.example.com/acme/app/.ci/release.yml@refs/heads/main",
+		Claims:  identity.Claims{Repository: "https://git.example.com/acme/app", Ref: "refs/heads/main"},
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	chain, err := authority.Issue(context.Background(), key.Public(), job)
+	if err != nil {
+		panic(err)
+	}
+	leaf := chain[0]
+	fmt.Println("SAN:", leaf.URIs[0])
+	fmt.Println("lifetime:", leaf.NotAfter.Sub(leaf.NotBefore))
+	fmt.Println("code signing:", leaf.ExtKeyUsage[0] == x509.ExtKeyUsageCodeSigning)
+	for _, ext := range leaf.Extensions {
+		if ext.Id.Equal(ca.OIDSourceRepositoryRef) {
+			fmt.Println("source ref extension present")
+		}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(authority.Certificate())
+	_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}, CurrentTime: leaf.NotBefore.Add(time.Minute)})
+	fmt.Println("chains to the CA root:", err == nil)
+	// Output:
+	// SAN: https://git.example.com/acme/app/.ci/release.yml@refs/heads/main
+	// lifetime: 10m0s
+	// code signing: true
+	// source ref extension present
+	// chains to the CA root: true
+}
