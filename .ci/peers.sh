@@ -60,3 +60,8 @@ per_run "ztci examples/conformance verify-bundle (process)" "$work/ztci-conforma
 ZTCI_OPA_EVAL_DIR="$work/opa" go test ./policy -run TestBenchmarkInputAsJSON -count=1 >/dev/null
 per_run "opa eval, built-in deploy gate (process)" "$opa" eval --fail \
   -d "$work/opa/lib" -d "$work/opa/data.json" -i "$work/opa/input.json" data.ztci.main.decision
+
+# HTTP requests reaching the registry for one cold verification of the same
+# attested image (in-process registry with the referrers API).
+ZTCI_COSIGN="$cosign" go test ./registry -run TestCosignPeerRoundTrips -count=1 -v |
+  grep -o 'requests reaching the registry: .*'

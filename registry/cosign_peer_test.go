@@ -1,0 +1,120 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/verify"
+)
+
+// TestCosignPeerRoundTrips counts, on the server side of the same in-process
+// registry (referrers API on) and for the same attested image, the requests
+// that cosign v3's verify-attestation makes and those VerifyImage makes. It is
+// a peer measurement for the README, run by .ci/peers.sh, which builds cosign
+// (about 11 minutes on 2 cores); without ZTCI_COSIGN it skips.
+func TestCosignPeerRoundTrips(t *testing.T) {
+	cosign := os.Getenv("ZTCI_COSIGN")
+	if cosign == "" {
+		t.Skip("ZTCI_COSIGN is not set: run bash .ci/peers.sh to build cosign and compare")
+	}
+	var requests atomic.Int64
+	reg := startRegistry(t, ggcrReferrers, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			h.ServeHTTP(w, r)
+		})
+	})
+	tag := reg.ref(t, "app:v1")
+	img := pushImage(t, tag, 1)
+
+	c, err := ca.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tsa.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trJSON, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trPath := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(trPath, trJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	release := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
+	desc, err := remote.Head(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj, err := attest.SubjectFromOCI(img.Context().Name(), attest.OCIDescriptor{MediaType: string(desc.MediaType), Digest: desc.Digest.String(), Size: desc.Size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := attest.NewStatement([]attest.ResourceDescriptor{subj}, attest.Custom(attest.PredicateTestResult, []byte(`{"result":"PASSED","configuration":[],"url":"https://ci.example/run/1"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := attest.NewCASigner(c.IssuerFor(release), attest.WithEmbeddedTimestampAuthority(a.Handler()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := attest.Sign(t.Context(), signer, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.Attach(t.Context(), tag, bundle, opts(nil)...); err != nil {
+		t.Fatal(err)
+	}
+
+	requests.Store(0)
+	out, err := exec.CommandContext(t.Context(), cosign, "verify-attestation",
+		"--allow-http-registry", "--trusted-root", trPath,
+		"--certificate-identity", release.Subject, "--certificate-oidc-issuer", release.Issuer,
+		"--type", attest.PredicateTestResult,
+		"--insecure-ignore-tlog", "--insecure-ignore-sct", "--use-signed-timestamps",
+		tag.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cosign verify-attestation: %v\n%s", err, out)
+	}
+	cosignRequests := requests.Swap(0)
+
+	trust, err := verify.ParseTrustedRoot(trJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vv, err := verify.New(trust, verify.Expectation{
+		Signer:        verify.Identity{SAN: release.Subject, Issuer: release.Issuer},
+		PredicateType: attest.PredicateTestResult,
+	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv, err := registry.VerifyBundles(vv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := registry.NewVerifier(bv, opts(nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.VerifyImage(t.Context(), tag)
+	if err != nil || !res.Verified {
+		t.Fatalf("VerifyImage: %v %+v", err, res)
+	}
+	ours := requests.Load()
+	t.Logf("cold verify of %s by tag, requests reaching the registry: cosign verify-attestation %d, ztci VerifyImage %d", tag, cosignRequests, ours)
+}
