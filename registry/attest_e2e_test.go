@@ -123,6 +123,17 @@ func TestAttestAttachVerify(t *testing.T) {
 			if want := release.Issuer + " " + release.Subject; res.Targets[0].Signers[0] != want {
 				t.Errorf("signer = %q, want %q", res.Targets[0].Signers[0], want)
 			}
+			// The verified statement comes through for policy; the
+			// intruder's rejected attestation carries none.
+			for _, a := range res.Targets[0].Attestations {
+				switch {
+				case a.Err != nil && a.Result != nil:
+					t.Errorf("rejected attestation carries a result: %+v", a)
+				case a.Err == nil && (a.Result == nil || a.Result.Statement == nil || a.Result.Statement.PredicateType != predicateType ||
+					a.Result.Signer.SAN != release.Subject):
+					t.Errorf("verified attestation's result = %+v, want the release statement", a.Result)
+				}
+			}
 
 			// The release bundle re-attached to another image is refused.
 			other := pushImage(t, reg.ref(t, "app:v2"), 2)

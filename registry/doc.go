@@ -14,8 +14,10 @@
 //   - [Verifier] ([NewVerifier], [Verifier.VerifyImage],
 //     [Verifier.VerifyImages]) pins a reference to a digest, discovers
 //     attestations, verifies each with a [BundleVerifier] and returns a
-//     [Result]: one [Attestation] per candidate and an overall verdict with
-//     k-of-n ([WithThreshold]: at least k distinct trusted signers).
+//     [Result]: one [Attestation] per candidate — with the full
+//     [verify.Result] (the verified statement, for policy) when it passed —
+//     and an overall verdict with k-of-n ([WithThreshold]: at least k
+//     distinct trusted signers).
 //   - [BundleVerifier] is the seam to bundle verification;
 //     [VerifyBundles] adapts one or more [verify.Verifier] (one per trusted
 //     signer for k-of-n), [BundleVerifierFunc] adapts a function.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/verify"
 )
 
 // BundleVerifier verifies one Sigstore bundle for an artifact against the
@@ -38,6 +40,11 @@ type BundleResult struct {
 	Signer string
 	// PredicateType of the verified in-toto statement, if any.
 	PredicateType string
+	// Result is the full verification result (the verified statement, the
+	// signer's claims, the proven times) when the BundleVerifier comes from
+	// ztci's verify package; nil for other implementations. It is shared by
+	// every cached copy of the verdict: treat it as read-only.
+	Result *verify.Result
 }
 
 // Verifier verifies images in OCI registries: it pins the reference to a
@@ -132,6 +139,9 @@ type Attestation struct {
 	Path          Path
 	Signer        string
 	PredicateType string
+	// Result is the BundleVerifier's full result for a verified bundle (see
+	// BundleResult.Result); nil when Err is set or the verifier gave none.
+	Result *verify.Result
 	// Err is nil when the bundle verified; otherwise it wraps ErrAttestation.
 	Err error
 }
@@ -333,7 +343,7 @@ func (v *Verifier) verifyBundle(ctx context.Context, bundle []byte, artifact v1.
 	case br.Signer == "":
 		a.Err = fmt.Errorf("%w: verifier returned no signer", ErrBundleRejected)
 	default:
-		a.Signer, a.PredicateType = br.Signer, br.PredicateType
+		a.Signer, a.PredicateType, a.Result = br.Signer, br.PredicateType, br.Result
 	}
 }
 

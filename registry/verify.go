@@ -45,7 +45,7 @@ func (va verifyAdapter) VerifyBundle(ctx context.Context, bundle []byte, artifac
 			errs = append(errs, err)
 			continue
 		}
-		br := BundleResult{}
+		br := BundleResult{Result: res}
 		if res.Statement != nil {
 			br.PredicateType = res.Statement.PredicateType
 		}

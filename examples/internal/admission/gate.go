@@ -3,7 +3,6 @@ package admission
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -77,7 +76,6 @@ type Gate struct {
 	eval      policy.Evaluator
 	sink      audit.Sink
 	images    *registry.Verifier
-	results   *resultCache
 	metrics   *metrics
 }
 
@@ -102,7 +100,7 @@ func New(tokens TokenVerifier, verifiers map[string]*verify.Verifier, eval polic
 		}
 	}
 	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink,
-		results: newResultCache(cfg.resultCacheSize), metrics: newMetrics(cfg.registerer)}
+		metrics: newMetrics(cfg.registerer)}
 	ropts := append([]registry.Option{registry.WithLogger(cfg.log)}, cfg.registryOpts...)
 	iv, err := registry.NewVerifier(registry.BundleVerifierFunc(g.verifyBundle), ropts...)
 	if err != nil {
@@ -287,17 +285,15 @@ func (g *Gate) verifyImage(ctx context.Context, image string, resp *Response) (p
 				resp.Attestations = append(resp.Attestations, info)
 				continue
 			}
-			vr, ok := g.results.get(resultKey(t.Digest.String(), a.Bundle.Hex))
-			if !ok {
-				// The registry's verdict cache outlived ours: the
-				// attestation verified but its statement is gone. Count it
-				// as not verified (fail closed) and say so.
-				info.Verified, info.Error = false, "verified statement no longer cached"
+			if a.Result == nil {
+				// verifyBundle always returns its result; without one there
+				// is no statement for policy to read, so fail closed.
+				info.Verified, info.Error = false, "verified without a verification result"
 				resp.Attestations = append(resp.Attestations, info)
 				continue
 			}
 			resp.Attestations = append(resp.Attestations, info)
-			addAttestation(&art, vr)
+			addAttestation(&art, a.Result)
 		}
 	}
 	art.Verified = art.Verified && len(art.Attestations) > 0
@@ -330,16 +326,14 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, resp *Response) (p
 	return art, nil
 }
 
-// verifyBundle is the registry.BundleVerifier: it remembers each verified
-// result so the policy input can carry the statement.
+// verifyBundle is the registry.BundleVerifier. It hands back the whole
+// verification result, so the policy input can carry the statement.
 func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (registry.BundleResult, error) {
 	vr, err := g.verifyOne(ctx, bundle, artifact)
 	if err != nil {
 		return registry.BundleResult{}, err
 	}
-	sum := sha256.Sum256(bundle)
-	g.results.put(resultKey(artifact.String(), hex.EncodeToString(sum[:])), vr)
-	return registry.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr)}, nil
+	return registry.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr), Result: vr}, nil
 }
 
 // verifyOne verifies a bundle with the verifier for the predicate type it
@@ -396,8 +390,6 @@ func claimedPredicateType(bundle []byte) string {
 	}
 	return st.PredicateType
 }
-
-func resultKey(artifact, bundleHex string) string { return artifact + "|" + bundleHex }
 
 func signerName(r *verify.Result) string {
 	if r.Signer.SAN != "" {

@@ -16,33 +16,30 @@ var ErrConfig = errors.New("admission: invalid configuration")
 
 // Defaults.
 const (
-	DefaultMaxBody         = 1 << 20
-	DefaultMaxInFlight     = 64
-	DefaultTimeout         = 10 * time.Second
-	DefaultMaxBundles      = 16
-	DefaultResultCacheSize = 4096
+	DefaultMaxBody     = 1 << 20
+	DefaultMaxInFlight = 64
+	DefaultTimeout     = 10 * time.Second
+	DefaultMaxBundles  = 16
 )
 
 // Option configures New.
 type Option func(*config) error
 
 type config struct {
-	log             *slog.Logger
-	now             func() time.Time
-	registries      []string
-	registryOpts    []registry.Option
-	registerer      prometheus.Registerer
-	maxBody         int64
-	maxInFlight     int
-	maxBundles      int
-	timeout         time.Duration
-	resultCacheSize int
+	log          *slog.Logger
+	now          func() time.Time
+	registries   []string
+	registryOpts []registry.Option
+	registerer   prometheus.Registerer
+	maxBody      int64
+	maxInFlight  int
+	maxBundles   int
+	timeout      time.Duration
 }
 
 func defaults() config {
 	return config{log: slog.New(slog.DiscardHandler), now: timeNow, maxBody: DefaultMaxBody,
-		maxInFlight: DefaultMaxInFlight, maxBundles: DefaultMaxBundles, timeout: DefaultTimeout,
-		resultCacheSize: DefaultResultCacheSize}
+		maxInFlight: DefaultMaxInFlight, maxBundles: DefaultMaxBundles, timeout: DefaultTimeout}
 }
 
 // WithLogger sets the diagnostics logger (default: silent). Tokens are never
