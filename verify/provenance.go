@@ -56,12 +56,19 @@ func (p *Provenance) validate() error {
 	return nil
 }
 
-// ProvenanceFacts are what CheckProvenance read from the predicate.
+// ProvenanceFacts are what ReadProvenance and CheckProvenance read from a
+// SLSA v1 provenance predicate: the facts a policy decides on, derived by the
+// same rules CheckProvenance matches expectations against.
 type ProvenanceFacts struct {
 	BuilderID        string `json:"builderID"`
 	BuildType        string `json:"buildType"`
 	SourceRepository string `json:"sourceRepository,omitempty"`
 	SourceRef        string `json:"sourceRef,omitempty"`
+	// SourceDigest is the gitCommit digest of the resolved dependency that
+	// is the source, when the provenance records one.
+	SourceDigest string `json:"sourceDigest,omitempty"`
+	// ExternalParameters is buildDefinition.externalParameters, undecoded.
+	ExternalParameters map[string]json.RawMessage `json:"externalParameters,omitempty"`
 }
 
 type slsaV1 struct {
@@ -69,7 +76,8 @@ type slsaV1 struct {
 		BuildType            string                     `json:"buildType"`
 		ExternalParameters   map[string]json.RawMessage `json:"externalParameters"`
 		ResolvedDependencies []struct {
-			URI string `json:"uri"`
+			URI    string            `json:"uri"`
+			Digest map[string]string `json:"digest"`
 		} `json:"resolvedDependencies"`
 	} `json:"buildDefinition"`
 	RunDetails struct {
@@ -79,6 +87,35 @@ type slsaV1 struct {
 	} `json:"runDetails"`
 }
 
+// ReadProvenance reads the facts of a SLSA v1 provenance statement (for
+// example a verified Result.Statement) without checking them against
+// anything: for handing to a policy. It verifies nothing itself; read only
+// statements that came out of a successful Verify. Errors are
+// *PredicateTypeMismatchError or *ProvenanceMismatchError (undecodable).
+func ReadProvenance(st *attest.Statement) (*ProvenanceFacts, error) {
+	f, _, err := readProvenance(st)
+	return f, err
+}
+
+func readProvenance(st *attest.Statement) (*ProvenanceFacts, *slsaV1, error) {
+	if st == nil || st.PredicateType != attest.PredicateSLSAProvenanceV1 {
+		got := ""
+		if st != nil {
+			got = st.PredicateType
+		}
+		return nil, nil, &PredicateTypeMismatchError{Want: attest.PredicateSLSAProvenanceV1, Got: got}
+	}
+	var p slsaV1
+	if err := json.Unmarshal(st.Predicate, &p); err != nil {
+		return nil, nil, &ProvenanceMismatchError{Field: "predicate", Want: "SLSA v1 provenance", Got: "undecodable: " + err.Error()}
+	}
+	f := &ProvenanceFacts{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType,
+		ExternalParameters: p.BuildDefinition.ExternalParameters}
+	f.SourceRepository, f.SourceRef = sourceOf(&p)
+	f.SourceDigest = sourceDigest(&p, f.SourceRepository)
+	return f, &p, nil
+}
+
 // CheckProvenance checks a SLSA v1 provenance statement (for example
 // Result.Statement) against want. Errors are *ProvenanceMismatchError
 // (ErrProvenanceMismatch) or ErrPredicateTypeMismatch.
@@ -86,20 +123,10 @@ func CheckProvenance(st *attest.Statement, want Provenance) (*ProvenanceFacts, e
 	if err := want.validate(); err != nil {
 		return nil, err
 	}
-	if st == nil || st.PredicateType != attest.PredicateSLSAProvenanceV1 {
-		got := ""
-		if st != nil {
-			got = st.PredicateType
-		}
-		return nil, &PredicateTypeMismatchError{Want: attest.PredicateSLSAProvenanceV1, Got: got}
+	f, p, err := readProvenance(st)
+	if err != nil {
+		return nil, err
 	}
-	var p slsaV1
-	if err := json.Unmarshal(st.Predicate, &p); err != nil {
-		return nil, &ProvenanceMismatchError{Field: "predicate", Want: "SLSA v1 provenance", Got: "undecodable: " + err.Error()}
-	}
-	f := &ProvenanceFacts{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType}
-	f.SourceRepository, f.SourceRef = sourceOf(&p)
-
 	if !builderMatches(want.BuilderID, f.BuilderID) {
 		return nil, &ProvenanceMismatchError{Field: "builder.id", Want: want.BuilderID, Got: f.BuilderID}
 	}
@@ -157,6 +184,38 @@ func sourceOf(p *slsaV1) (repo, ref string) {
 		return splitGitURI(deps[0].URI)
 	}
 	return "", ""
+}
+
+// sourceDigest is the commit of the source: the digest of
+// externalParameters.source when it has one (container-based and generic
+// builders put it there), else that of the resolved dependency whose
+// repository is the source repository. A git commit is recorded as
+// "gitCommit" (SLSA v1) or "sha1" (older builders).
+func sourceDigest(p *slsaV1, repo string) string {
+	if raw, ok := lookup(p.BuildDefinition.ExternalParameters, "source.digest"); ok {
+		var d map[string]string
+		if json.Unmarshal(raw, &d) == nil {
+			if c := commitOf(d); c != "" {
+				return c
+			}
+		}
+	}
+	if repo == "" {
+		return ""
+	}
+	for _, d := range p.BuildDefinition.ResolvedDependencies {
+		if r, _ := splitGitURI(d.URI); normalizeRepo(r) == normalizeRepo(repo) {
+			return commitOf(d.Digest)
+		}
+	}
+	return ""
+}
+
+func commitOf(d map[string]string) string {
+	if c := d["gitCommit"]; c != "" {
+		return c
+	}
+	return d["sha1"]
 }
 
 // splitGitURI splits git+https://host/path@ref.

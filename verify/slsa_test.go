@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,17 @@ func TestSLSAVerifierBundles(t *testing.T) {
 			}
 			if len(res.Times) == 0 || res.Times[0].By != verify.TimeByTlog {
 				t.Errorf("times: %+v", res.Times)
+			}
+			// The facts a policy reads are the ones an expectation is
+			// matched against, so a policy on them and an expectation agree.
+			facts, err := verify.ReadProvenance(res.Statement)
+			if err != nil || facts.BuilderID == "" || facts.SourceRepository == "" || facts.SourceDigest == "" {
+				t.Fatalf("ReadProvenance = %+v, %v", facts, err)
+			}
+			checked, err := verify.CheckProvenance(res.Statement, verify.Provenance{
+				BuilderID: facts.BuilderID, SourceRepository: facts.SourceRepository, SourceRef: facts.SourceRef})
+			if err != nil || !reflect.DeepEqual(checked, facts) {
+				t.Errorf("CheckProvenance with the read facts = %+v, %v; want %+v", checked, err, facts)
 			}
 			// For the delegator, the signer's identity must not be
 			// accepted as the builder.
@@ -279,4 +291,28 @@ func mustRead(t testing.TB, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestReadProvenanceRejects(t *testing.T) {
+	t.Parallel()
+	subject := []attest.ResourceDescriptor{{Name: "a", Digest: attest.DigestSet{"sha256": strings.Repeat("a", 64)}}}
+	tests := []struct {
+		name string
+		st   *attest.Statement
+		want error
+	}{
+		{name: "nil statement", want: verify.ErrPredicateTypeMismatch},
+		{name: "not provenance", st: &attest.Statement{Type: attest.StatementTypeV1, Subject: subject,
+			PredicateType: attest.PredicateCycloneDX, Predicate: []byte(`{}`)}, want: verify.ErrPredicateTypeMismatch},
+		{name: "undecodable predicate", st: &attest.Statement{Type: attest.StatementTypeV1, Subject: subject,
+			PredicateType: attest.PredicateSLSAProvenanceV1, Predicate: []byte(`{"buildDefinition":[]}`)}, want: verify.ErrProvenanceMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := verify.ReadProvenance(tt.st); !errors.Is(err, tt.want) {
+				t.Errorf("ReadProvenance = %v, want %v", err, tt.want)
+			}
+		})
+	}
 }

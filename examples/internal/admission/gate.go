@@ -440,34 +440,25 @@ func newEventID() string {
 // timeNow is the default clock.
 func timeNow() time.Time { return time.Now() }
 
-// provenanceFacts reads what the deploy policy decides on from a verified
-// SLSA v1 provenance statement. verify.CheckProvenance returns the same
-// facts but only after matching a non-empty expectation, and the verifier
-// already enforced that; a predicate that does not parse yields nil, which
-// the policy treats as missing provenance facts (deny).
+// provenanceFacts hands policy the facts verify reads from a verified SLSA
+// v1 provenance statement, by the same rules verify's expectations are
+// matched with. A predicate that does not read yields nil, which the policy
+// treats as missing provenance (deny).
 func provenanceFacts(st *attest.Statement) *policy.Provenance {
-	p, err := attest.ParseProvenance(st.Predicate)
+	f, err := verify.ReadProvenance(st)
 	if err != nil {
 		return nil
 	}
-	out := &policy.Provenance{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType,
-		ExternalParameters: p.BuildDefinition.ExternalParameters}
-	uri := ""
-	if src, ok := p.BuildDefinition.ExternalParameters["source"].(map[string]any); ok {
-		uri, _ = src["uri"].(string)
-	}
-	if uri == "" && len(p.BuildDefinition.ResolvedDependencies) > 0 {
-		uri = p.BuildDefinition.ResolvedDependencies[0].URI
-		out.SourceDigest = p.BuildDefinition.ResolvedDependencies[0].Digest["gitCommit"]
-	}
-	if i := strings.LastIndex(uri, "@"); i > 0 {
-		out.SourceRepository, out.SourceRef = uri[:i], uri[i+1:]
-	} else {
-		out.SourceRepository = uri
-	}
-	for _, d := range p.BuildDefinition.ResolvedDependencies {
-		if d.URI == uri && out.SourceDigest == "" {
-			out.SourceDigest = d.Digest["gitCommit"]
+	out := &policy.Provenance{BuilderID: f.BuilderID, BuildType: f.BuildType,
+		SourceRepository: f.SourceRepository, SourceRef: f.SourceRef, SourceDigest: f.SourceDigest}
+	if len(f.ExternalParameters) > 0 {
+		out.ExternalParameters = make(map[string]any, len(f.ExternalParameters))
+		for k, raw := range f.ExternalParameters {
+			var v any
+			if json.Unmarshal(raw, &v) != nil {
+				return nil
+			}
+			out.ExternalParameters[k] = v
 		}
 	}
 	return out
