@@ -22,49 +22,16 @@ import (
 // offline against the exported trusted root (verify) on every registry.
 func TestAttestAttachVerify(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := tsa.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trJSON, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust, err := verify.ParseTrustedRoot(trJSON)
+	sigstore := newEmbeddedSigstore(t)
+	trust, err := verify.ParseTrustedRoot(sigstore.trustedRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
 	release := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
 	intruder := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/other/build.yml@refs/heads/main"}
 	const predicateType = "https://ztci.dev/attestation/test/v1"
-
 	sign := func(t *testing.T, id identity.Identity, img name.Digest) []byte {
-		t.Helper()
-		d, err := remote.Head(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subj, err := attest.SubjectFromOCI(img.Context().Name(), attest.OCIDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := attest.NewStatement([]attest.ResourceDescriptor{subj}, attest.Custom(predicateType, []byte(`{"passed":true}`)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(a.Handler()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := attest.Sign(t.Context(), s, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return sigstore.sign(t, id, img, predicateType, `{"passed":true}`)
 	}
 	gate := func(t *testing.T) *registry.Verifier {
 		t.Helper()
@@ -149,4 +116,56 @@ func TestAttestAttachVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// embeddedSigstore is attest's embedded CA and TSA, and the trusted root
+// that trusts them.
+type embeddedSigstore struct {
+	ca          *ca.CA
+	tsa         *tsa.TSA
+	trustedRoot []byte
+}
+
+func newEmbeddedSigstore(t testing.TB) embeddedSigstore {
+	t.Helper()
+	c, err := ca.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tsa.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return embeddedSigstore{ca: c, tsa: a, trustedRoot: tr}
+}
+
+// sign signs, as id, an in-toto statement with the given predicate about the
+// image img, with a short-lived certificate and a timestamp.
+func (e embeddedSigstore) sign(t testing.TB, id identity.Identity, img name.Digest, predicateType, predicate string) []byte {
+	t.Helper()
+	d, err := remote.Head(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj, err := attest.SubjectFromOCI(img.Context().Name(), attest.OCIDescriptor{MediaType: string(d.MediaType), Digest: d.Digest.String(), Size: d.Size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := attest.NewStatement([]attest.ResourceDescriptor{subj}, attest.Custom(predicateType, []byte(predicate)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := attest.NewCASigner(e.ca.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(e.tsa.Handler()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := attest.Sign(t.Context(), s, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

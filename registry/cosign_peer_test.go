@@ -1,7 +1,6 @@
 package registry_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -9,11 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/ztci/ztci/attest"
-	"github.com/ztci/ztci/attest/ca"
-	"github.com/ztci/ztci/attest/tsa"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/registry"
 	"github.com/ztci/ztci/verify"
@@ -39,43 +34,13 @@ func TestCosignPeerRoundTrips(t *testing.T) {
 	tag := reg.ref(t, "app:v1")
 	img := pushImage(t, tag, 1)
 
-	c, err := ca.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := tsa.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trJSON, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sigstore := newEmbeddedSigstore(t)
 	trPath := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trPath, trJSON, 0o600); err != nil {
+	if err := os.WriteFile(trPath, sigstore.trustedRoot, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	release := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
-	desc, err := remote.Head(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subj, err := attest.SubjectFromOCI(img.Context().Name(), attest.OCIDescriptor{MediaType: string(desc.MediaType), Digest: desc.Digest.String(), Size: desc.Size})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := attest.NewStatement([]attest.ResourceDescriptor{subj}, attest.Custom(attest.PredicateTestResult, []byte(`{"result":"PASSED","configuration":[],"url":"https://ci.example/run/1"}`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := attest.NewCASigner(c.IssuerFor(release), attest.WithEmbeddedTimestampAuthority(a.Handler()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := attest.Sign(t.Context(), signer, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bundle := sigstore.sign(t, release, img, attest.PredicateTestResult, `{"result":"PASSED","configuration":[],"url":"https://ci.example/run/1"}`)
 	if _, err := registry.Attach(t.Context(), tag, bundle, opts(nil)...); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +57,7 @@ func TestCosignPeerRoundTrips(t *testing.T) {
 	}
 	cosignRequests := requests.Swap(0)
 
-	trust, err := verify.ParseTrustedRoot(trJSON)
+	trust, err := verify.ParseTrustedRoot(sigstore.trustedRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
