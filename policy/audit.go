@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
 )
 
 // Audit event vocabulary.
@@ -131,27 +132,12 @@ func errClass(err error) string {
 	return ErrNoDecision.Error()
 }
 
+// jobClaims is the job's claims for the audit actor, keyed as every other
+// package keys them (identity.Claims.Map).
 func jobClaims(j *Job) map[string]string {
-	m := map[string]string{}
-	add := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	add("platform", j.Platform)
-	add("repository", j.Repository)
-	add("ref", j.Ref)
-	if j.Protected {
-		m["ref_protected"] = "true"
-	}
-	add("commit", j.Commit)
-	add("workflow", j.Workflow)
-	add("event", j.Trigger)
-	add("actor", j.Actor)
-	add("runner", j.Runner)
-	add("environment", j.Environment)
-	if len(m) == 0 {
-		return nil
-	}
-	return m
+	return identity.Claims{
+		Platform: j.Platform, Repository: j.Repository, Ref: j.Ref, RefProtected: j.Protected,
+		Commit: j.Commit, Workflow: j.Workflow, Event: j.Trigger, Actor: j.Actor,
+		Runner: j.Runner, Environment: j.Environment,
+	}.Map()
 }
