@@ -38,8 +38,11 @@
 // keeps every acknowledged entry. [Log.InclusionProof] and
 // [Log.ConsistencyProof] serve proofs that a [Verifier], holding only the
 // log's origin and public key, checks offline; [Verifier.Log] walks a whole
-// log and reports the first bad line as a [*LogError]; [Verifier.LogSince]
-// also anchors it to a checkpoint seen before, which detects truncation.
+// log and reports the first bad line as a [*LogError], and returns nil only
+// when checkpoints signed by the key cover every entry ([ErrUnanchored]
+// otherwise); [Verifier.LogSince] also anchors it to a checkpoint seen
+// before, which detects truncation. [VerifyIntegrityOnlyUnsafe] checks
+// framing only, for tooling: anyone can write a file that passes it.
 //
 //	log, err := audit.Open(ctx, "/var/lib/ztci/audit.log", "example.com/ztci/audit/prod", key)
 //	if err != nil { ... }
@@ -87,9 +90,13 @@
 //     tails, truncation below a trusted checkpoint, checkpoints signed by another key and logs of another
 //     instance (origin), each with its line and entry index. Accidental
 //     corruption is located at the exact entry; a rewrite that also fixes
-//     checksums is located at the first checkpoint after it. Entries after
-//     the last checkpoint are not yet covered by a signature
-//     ([Report.Unsigned]); checkpoint often enough for your threat model.
+//     checksums is located at the first checkpoint after it. A nil error
+//     from [Verifier.Log] or [Verifier.LogSince] means every entry is
+//     covered by a checkpoint signed by the trusted key: a log without
+//     one, or with entries after the last one ([Report.Unsigned]), fails
+//     with [ErrUnanchored], so a rewrite that drops the checkpoint lines
+//     cannot pass as verified. Checkpoint often enough for your threat
+//     model; [Log.Close] signs everything.
 //   - [Open] verifies an existing log before appending and refuses a log it
 //     cannot verify; after a write or fsync error the log refuses appends.
 //   - [KillSwitch] marks take effect before they are audited; clearing a mark

@@ -13,7 +13,7 @@ import (
 //	  ErrBufferFull, ErrClosed, ErrDelivery
 //	ErrInvalidLog
 //	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrTruncated, ErrForeignLog,
-//	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch
+//	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch, ErrUnanchored
 //	ErrProof
 var (
 	// ErrInvalidEvent: an event is missing a required field or cannot be
@@ -58,6 +58,14 @@ var (
 	// ErrRootMismatch: the Merkle root of the entries does not match the
 	// signed checkpoint: entries were altered.
 	ErrRootMismatch = fmt.Errorf("%w: merkle root mismatch", ErrInvalidLog)
+	// ErrUnanchored: the log, or its last entries, is not covered by a
+	// checkpoint signed by the verifier's key (nor by a trusted checkpoint
+	// passed to [Verifier.LogSince]). Framing and checksums may all be
+	// fine, but anyone can write such a file: a log rewritten without the
+	// key and with its checkpoint lines removed looks exactly like this.
+	// The [Report] returned with it says how far the log is covered
+	// (Report.Latest.Size); treat the entries beyond as unverified.
+	ErrUnanchored = fmt.Errorf("%w: not anchored to a signed checkpoint", ErrInvalidLog)
 
 	// ErrProof: an inclusion or consistency proof does not verify.
 	ErrProof = errors.New("audit: proof does not verify")

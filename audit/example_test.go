@@ -70,7 +70,8 @@ func Example_proofVerifiedOffline() {
 	// append-only since size 3: true
 }
 
-// Verifier.Log walks a log and reports the first bad line.
+// Verifier.Log walks a log and reports the first bad line; it returns nil
+// only when a checkpoint signed by the log's key covers every entry.
 func ExampleVerifier_Log() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "audit-example")
@@ -97,9 +98,16 @@ func ExampleVerifier_Log() {
 	if errors.As(err, &le) {
 		fmt.Println("line", le.Line, "entry", le.Index, errors.Is(err, audit.ErrCorruptEntry))
 	}
+
+	// Rewrite: someone without the key drops the checkpoint line. Every
+	// checksum still matches, but nothing signed covers the entries.
+	stripped := b[:bytes.LastIndex(b[:len(b)-1], []byte("\n"))+1]
+	rep, err = v.Log(ctx, bytes.NewReader(stripped))
+	fmt.Println(rep.Entries, rep.Checkpoints, errors.Is(err, audit.ErrUnanchored))
 	// Output:
 	// 3 1 0 <nil>
 	// line 3 entry 1 true
+	// 3 0 true
 }
 
 func ExampleNewHMAC() {

@@ -81,6 +81,11 @@ type scanner struct {
 	off    int64 // offset of the current line
 	good   int64 // offset just after the last valid line
 	report Report
+
+	// Position of the first entry not covered by a signed checkpoint (or
+	// the anchor), for the error of an unanchored log.
+	tailLine int
+	tailOff  int64
 }
 
 func newScanner(r io.Reader, v *Verifier) *scanner {
@@ -197,6 +202,9 @@ func (s *scanner) entry(b []byte) error {
 	if index != want {
 		return s.fail(want, &MismatchError{Kind: ErrSequence, What: "entry index", Want: strconv.FormatUint(want, 10), Got: strconv.FormatUint(index, 10)})
 	}
+	if index == s.covered() {
+		s.tailLine, s.tailOff = s.line, s.off
+	}
 	if s.onEntry != nil {
 		if err := s.onEntry(index, event); err != nil {
 			return s.fail(want, err)
@@ -251,21 +259,70 @@ func (s *scanner) checkpoint(b []byte) error {
 	return nil
 }
 
+// covered returns how many entries a signed checkpoint (in the log or the
+// anchor) covers so far.
+func (s *scanner) covered() uint64 {
+	n := s.report.Latest.Size
+	if s.anchor != nil && s.anchor.Size > n {
+		n = s.anchor.Size
+	}
+	return n
+}
+
+// anchored reports, after a clean scan, whether every entry is covered by a
+// checkpoint signed by the verifier's key: a log without one, or with
+// entries after the last one, could have been written by anyone.
+func (s *scanner) anchored() error {
+	if s.report.Checkpoints == 0 && s.anchor == nil {
+		line, off := s.tailLine, s.tailOff
+		if s.report.Entries == 0 {
+			line, off = s.line, s.good
+		}
+		return &LogError{Line: line, Offset: off, Index: 0,
+			Err: fmt.Errorf("%w: no checkpoint signed by %s in %d entries", ErrUnanchored, s.verifier.origin, s.report.Entries)}
+	}
+	if c := s.covered(); c < s.report.Entries {
+		return &LogError{Line: s.tailLine, Offset: s.tailOff, Index: c,
+			Err: &MismatchError{Kind: ErrUnanchored, What: "entries covered by a signed checkpoint", Want: "all " + strconv.FormatUint(s.report.Entries, 10), Got: strconv.FormatUint(c, 10)}}
+	}
+	return nil
+}
+
 // Log verifies a whole log read from r: header origin, framing, checksums,
 // sequence, and every checkpoint's signature, size and Merkle root. It
-// returns the first problem as a [*LogError] with its line, offset and entry
-// index (a torn tail is reported too: only [Open] repairs it).
+// returns nil only if every entry is covered by a checkpoint signed by v's
+// key; otherwise the first problem as a [*LogError] with its line, offset
+// and entry index (a torn tail is reported too: only [Open] repairs it).
+//
+// A log with no valid checkpoint, or with entries after its last one,
+// fails with [ErrUnanchored]: its framing may be perfect, but without the
+// key anyone can produce it. The [Report] returned with that error says
+// how far the log is signed (Report.Latest.Size, Report.Unsigned), for a
+// caller that deliberately accepts the signed prefix of a live log.
+// [Log.Close] and [Log.Checkpoint] sign everything appended.
 //
 // Accidental corruption is located at the exact entry. Deliberate rewriting
 // that also fixes checksums is detected at the first checkpoint after the
-// altered entry; entries after the last checkpoint ([Report.Unsigned]) are
-// not yet protected by a signature.
+// altered entry. A log cut back to an earlier checkpoint still verifies:
+// use [Verifier.LogSince] with a checkpoint seen before to detect that.
 func (v *Verifier) Log(ctx context.Context, r io.Reader) (Report, error) {
 	s := newScanner(r, v)
 	if err := s.run(ctx); err != nil {
 		return s.report, err
 	}
-	return s.report, nil
+	return s.report, s.anchored()
+}
+
+// VerifyIntegrityOnlyUnsafe checks a log's framing, checksums and entry
+// sequence without any key: checkpoint lines are decoded but not verified
+// (Report.Checkpoints is 0 and every entry counts as unsigned). A nil error
+// says nothing about who wrote the log; anyone can produce a file that
+// passes. For tooling that inspects or repairs files; use [Verifier.Log]
+// to decide whether a log is authentic.
+func VerifyIntegrityOnlyUnsafe(ctx context.Context, r io.Reader) (Report, error) {
+	s := newScanner(r, nil)
+	err := s.run(ctx)
+	return s.report, err
 }
 
 // LogSince is [Verifier.Log] for a verifier that already trusts a
@@ -273,7 +330,9 @@ func (v *Verifier) Log(ctx context.Context, r io.Reader) (Report, error) {
 // elsewhere): the log must still contain at least trusted.Size entries whose
 // root matches trusted's, otherwise it was truncated ([ErrTruncated]) or
 // rewritten ([ErrRootMismatch]). Without such an anchor, cutting whole lines
-// off the end of a log is indistinguishable from a shorter log.
+// off the end of a log is indistinguishable from a shorter log. Entries
+// beyond trusted.Size must be covered by a later checkpoint in the log,
+// otherwise it fails with [ErrUnanchored], as [Verifier.Log] does.
 func (v *Verifier) LogSince(ctx context.Context, r io.Reader, trusted Checkpoint) (Report, error) {
 	cp, err := v.Checkpoint(trusted.Signed)
 	if err != nil {
@@ -284,7 +343,7 @@ func (v *Verifier) LogSince(ctx context.Context, r io.Reader, trusted Checkpoint
 	if err := s.run(ctx); err != nil {
 		return s.report, err
 	}
-	return s.report, nil
+	return s.report, s.anchored()
 }
 
 // Entry is one event read from a log.
@@ -296,7 +355,8 @@ type Entry struct {
 }
 
 // ReadEntries reads the entries of a log from r, checking framing,
-// checksums and sequence but not signatures (use [Verifier.Log] for that),
+// checksums and sequence but not signatures (use [Verifier.Log] first, on
+// the same bytes, to know they are authentic),
 // and calls fn for each. It stops at the first problem, returned as a
 // [*LogError], or at the first error from fn. A torn tail is reported as
 // ErrTornTail after all complete entries were passed to fn.

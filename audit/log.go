@@ -81,6 +81,10 @@ type Receipt struct {
 // checkpoint signatures and roots) against origin and key's public half.
 // A torn tail left by a crash during an append (an incomplete last line) is
 // truncated; any other problem fails Open with a [*LogError] (fail closed).
+// Entries after the last checkpoint (left by a crash between checkpoints)
+// are accepted, and the next checkpoint signs them: Open is the key
+// holder continuing its own log, not an authenticity check of the file —
+// that is [Verifier.Log], whose [ErrUnanchored] flags such entries.
 //
 // Options: [WithCheckpointEvery], [WithCheckpointInterval],
 // [WithoutSyncUnsafe], [WithLogger].
