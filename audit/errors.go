@@ -8,9 +8,11 @@ import (
 // Sentinel errors. Every error returned by this package wraps one of them;
 // match with [errors.Is]. The hierarchy is:
 //
+//	ErrConfig
 //	ErrInvalidEvent
 //	ErrSink
 //	  ErrBufferFull, ErrClosed, ErrDelivery
+//	    ErrRedirect
 //	ErrInvalidLog
 //	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrTruncated, ErrForeignLog,
 //	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch, ErrUnanchored
@@ -31,6 +33,13 @@ var (
 	// ErrDelivery: a remote endpoint did not acknowledge the event after all
 	// retries.
 	ErrDelivery = fmt.Errorf("%w: not delivered", ErrSink)
+	// ErrRedirect: a remote endpoint answered with a redirect, which is
+	// never followed nor counted as delivery (see [RedirectError]).
+	ErrRedirect = fmt.Errorf("%w: redirect refused", ErrDelivery)
+
+	// ErrConfig: a constructor was given an invalid or unsafe argument or
+	// option.
+	ErrConfig = errors.New("audit: invalid configuration")
 
 	// ErrInvalidLog: a tamper-evident log failed verification. The concrete
 	// error is a [*LogError] carrying the position.

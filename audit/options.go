@@ -94,13 +94,13 @@ func build(k kind, opts []Option) (options, error) {
 	o := defaults()
 	for _, opt := range opts {
 		if opt.apply == nil {
-			return o, fmt.Errorf("audit: zero Option passed to %s", kindNames[k])
+			return o, fmt.Errorf("%w: zero Option passed to %s", ErrConfig, kindNames[k])
 		}
 		if opt.kinds&k == 0 {
-			return o, fmt.Errorf("audit: option %s does not apply to %s", opt.name, kindNames[k])
+			return o, fmt.Errorf("%w: option %s does not apply to %s", ErrConfig, opt.name, kindNames[k])
 		}
 		if err := opt.apply(&o); err != nil {
-			return o, fmt.Errorf("audit: option %s: %w", opt.name, err)
+			return o, fmt.Errorf("%w: option %s: %w", ErrConfig, opt.name, err)
 		}
 	}
 	return o, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -51,17 +52,30 @@ type whItem struct {
 }
 
 // NewWebhook returns a webhook sink posting to endpoint, which must be an
-// http or https URL. Options: [WithHTTPClient], [WithBatch], [WithBuffer],
-// [WithRetry], [WithLogger].
+// https URL (plain http only to a loopback host: 127.0.0.0/8, ::1 or
+// localhost, for tests and local collectors). Options: [WithHTTPClient],
+// [WithBatch], [WithBuffer], [WithRetry], [WithLogger].
+//
+// Redirects are never followed: a 3xx answer is a delivery failure
+// ([ErrRedirect]), whatever the client's CheckRedirect says. Go's client
+// would turn a 301/302/303 into a body-less GET that the target may answer
+// 200, and would send the events (and any credential the client's
+// transport adds) to whatever host and scheme the Location names.
 func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 	o, err := build(forWebhook, opts)
 	if err != nil {
 		return nil, err
 	}
 	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("audit: webhook: want an http(s) URL, got %q", endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%w: webhook: want an https URL without user info, got %q", ErrConfig, redactURL(endpoint))
 	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("%w: webhook: %s: plain http is allowed only to a loopback host; use https", ErrConfig, u.Redacted())
+	}
+	client := *o.httpClient // a copy: the caller's client keeps its own redirect policy
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	o.httpClient = &client
 	w := &Webhook{
 		url: endpoint, o: o,
 		queue: make(chan *whItem, o.bufferSize),
@@ -72,7 +86,9 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 }
 
 // WithHTTPClient sets the client used by [NewWebhook] (for TLS settings and
-// authentication transports). Default: a client with a 10 s timeout.
+// authentication transports). Default: a client with a 10 s timeout. The
+// webhook uses a copy whose CheckRedirect refuses every redirect, so a
+// credential the transport adds never leaves the configured origin.
 func WithHTTPClient(c *http.Client) Option {
 	return Option{"WithHTTPClient", forWebhook, func(o *options) error {
 		if c == nil {
@@ -279,6 +295,10 @@ func (w *Webhook) attempt(body []byte) error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, w.o.maxRespBody))
 	resp.Body.Close()
 	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// Not followed (see NewWebhook), and never success: the events
+		// were not accepted where they were sent.
+		return permanentError{&RedirectError{Code: resp.StatusCode, Location: redactURL(resp.Header.Get("Location"))}}
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -292,3 +312,40 @@ func (w *Webhook) attempt(body []byte) error {
 type StatusError struct{ Code int }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("http status %d, want 2xx", e.Code) }
+
+// RedirectError is a 3xx answer from a webhook endpoint. Redirects are not
+// followed and count as a failed delivery; it matches [ErrRedirect].
+type RedirectError struct {
+	Code int
+	// Location is the redirect target, with any user info and query
+	// removed.
+	Location string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("http status %d redirecting to %q: redirects are not followed; configure the final URL", e.Code, e.Location)
+}
+
+// Unwrap returns [ErrRedirect].
+func (e *RedirectError) Unwrap() error { return ErrRedirect }
+
+// isLoopback reports whether host (without port) is a loopback name or
+// address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redactURL drops user info and query from a URL for error messages: both
+// may carry credentials.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+	return u.String()
+}

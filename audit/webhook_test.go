@@ -250,9 +250,13 @@ func TestNewWebhookValidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if w, err := NewWebhook(tt.url, tt.opts...); err == nil {
+			w, err := NewWebhook(tt.url, tt.opts...)
+			if err == nil {
 				w.Close()
-				t.Error("accepted")
+				t.Fatal("accepted")
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Errorf("got %v, want ErrConfig", err)
 			}
 		})
 	}
