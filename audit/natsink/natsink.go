@@ -115,6 +115,11 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	if err != nil {
 		return fmt.Errorf("%w: jetstream publish to %s: %w", audit.ErrSink, msg.Subject, err)
 	}
+	if ack == nil {
+		// A Publisher that reports no error and no acknowledgement has not
+		// shown the event stored: never count that as recorded.
+		return fmt.Errorf("%w: jetstream publish to %s: no acknowledgement", audit.ErrSink, msg.Subject)
+	}
 	if ack.Stream != s.stream {
 		return fmt.Errorf("%w: jetstream: acknowledged by stream %q, want %q", audit.ErrSink, ack.Stream, s.stream)
 	}

@@ -177,3 +177,41 @@ type fakeNone struct{}
 func (fakeNone) PublishMsg(context.Context, *nats.Msg, ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	panic("not called")
 }
+
+// publisherFunc adapts a function to natsink.Publisher.
+type publisherFunc func(context.Context, *nats.Msg, ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+
+func (f publisherFunc) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	return f(ctx, m, opts...)
+}
+
+// TestSinkRequiresAcknowledgement: a write counts as recorded only with the
+// expected stream's acknowledgement; no ack, or another stream's, fails.
+func TestSinkRequiresAcknowledgement(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		ack  *jetstream.PubAck
+		ok   bool
+	}{
+		{"acknowledged by the stream", &jetstream.PubAck{Stream: "AUDIT", Sequence: 1}, true},
+		{"no acknowledgement", nil, false},
+		{"acknowledged by another stream", &jetstream.PubAck{Stream: "OTHER", Sequence: 1}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pub := publisherFunc(func(context.Context, *nats.Msg, ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+				return tt.ack, nil
+			})
+			sink, err := natsink.New(pub, "AUDIT", natsink.TenantAttribute("tenant"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = sink.Write(t.Context(), event("e1", "acme"))
+			if tt.ok != (err == nil) || (!tt.ok && !errors.Is(err, audit.ErrSink)) {
+				t.Fatalf("Write: %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
