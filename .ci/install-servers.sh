@@ -43,12 +43,14 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install docker-registry nats-server postgresql openssl
+apt_install docker-registry postgresql openssl
 
 echo "export ZTCI_FULCIO=$(build_go github.com/sigstore/fulcio v1.8.8 . fulcio)"
 echo "export ZTCI_REKOR=$(build_go github.com/sigstore/rekor-tiles/v2 v2.3.0 ./cmd/rekor-server/posix rekor-posix)"
 echo "export ZTCI_TSA=$(build_go github.com/sigstore/timestamp-authority/v2 v2.1.3 ./cmd/timestamp-server timestamp-server)"
 echo "export ZTCI_DOCKER_REGISTRY=$(command -v docker-registry)"
-echo "export ZTCI_NATS_SERVER=$(command -v nats-server)"
+# Debian's nats-server (2.9) has no per-key TTL, which the replay cache's KV
+# bucket needs (2.11 or later), so NATS comes from the module proxy too.
+echo "export ZTCI_NATS_SERVER=$(build_go github.com/nats-io/nats-server/v2 v2.15.3 . nats-server)"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 echo "export ZTCI_POSTGRES_BIN=$pgbin"

@@ -39,18 +39,19 @@ type rule struct {
 // every package below it. Backends (NATS, PostgreSQL, Vault) are linked only by
 // the subpackage named after them.
 var rules = map[string]rule{
-	"audit":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
-	"audit/natsink":    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
-	"identity":         {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
-	"secrets":          {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
-	"secrets/postgres": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
-	"secrets/vault":    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx}},
-	"policy":           {forbidden: []string{sigstoreGo, ggcr, nats, pgx, vault}},
-	"attest":           {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
-	"attest/ca":        {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
-	"attest/tsa":       {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
-	"verify":           {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
-	"registry":         {forbidden: []string{opa, nats, pgx, vault}},
+	"audit":                    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
+	"audit/natsink":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"identity":                 {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
+	"identity/oidc/natsreplay": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"secrets":                  {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
+	"secrets/postgres":         {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
+	"secrets/vault":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx}},
+	"policy":                   {forbidden: []string{sigstoreGo, ggcr, nats, pgx, vault}},
+	"attest":                   {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
+	"attest/ca":                {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
+	"attest/tsa":               {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
+	"verify":                   {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
+	"registry":                 {forbidden: []string{opa, nats, pgx, vault}},
 }
 
 // ruleFor returns the rule of the longest prefix of pkg (relative to the

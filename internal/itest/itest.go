@@ -96,19 +96,33 @@ func Start(t testing.TB, cmd *exec.Cmd) *Process {
 	return p
 }
 
+// Kill sends SIGKILL to the process and waits until it has exited; the
+// test's cleanup then has nothing left to stop.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 // WaitHTTP polls url until it answers with a status below 500, the process
 // exits, or the timeout passes.
 func (p *Process) WaitHTTP(t testing.TB, url string, timeout time.Duration) {
 	t.Helper()
-	p.WaitFor(t, timeout, func(ctx context.Context) bool {
+	p.WaitFor(t, timeout, httpBelow(url, 500))
+}
+
+// httpOK is ready when url answers 200.
+func httpOK(url string) func(context.Context) bool { return httpBelow(url, 201) }
+
+func httpBelow(url string, status int) func(context.Context) bool {
+	return func(ctx context.Context) bool {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode < 500
-	})
+		return resp.StatusCode < status
+	}
 }
 
 // WaitTCP polls addr until it accepts a connection.

@@ -1,0 +1,48 @@
+// Package natsreplay is an [oidc.ReplayCache] on a NATS JetStream KV bucket,
+// so that a single-use job token is accepted once across every verifier
+// replica of a fleet, not once per process.
+//
+//	nc, _ := nats.Connect(urls)
+//	js, _ := jetstream.New(nc)
+//	rc, err := natsreplay.New(ctx, js, natsreplay.WithReplicas(3))
+//	v, _ := oidc.NewVerifier(issuer, audience, oidc.WithSingleUse(rc))
+//
+// # How a claim works
+//
+// The verifier calls [Cache.Claim] with the issuer and jti of a token whose
+// signature and claims have already been checked, and the token's expiry plus
+// leeway. Claim writes the key SHA-256(key) (base64url, so the bucket never
+// holds a token id and any id is a valid key) with kv.Create, a write that
+// succeeds only if the key does not exist: the stream's leader serializes
+// concurrent writers, so of N replicas presenting one token exactly one
+// succeeds. The key carries a per-message TTL reaching the token's expiry plus
+// leeway (rounded up to a whole second), after which the server removes it.
+//
+// # Security contract
+//
+//   - A token is accepted only when this call created its key. An existing
+//     key is a replay ([oidc.ErrReplayed]).
+//   - Fail closed: when the bucket cannot answer within [WithTimeout]
+//     (connection down, no stream leader during an election, all nodes
+//     lost), Claim returns an [*UnavailableError] matching [ErrUnavailable]
+//     and the verifier refuses the token. A claim whose acknowledgement was
+//     lost may have been recorded; the token is then spent, never accepted
+//     twice.
+//   - A key never lives shorter than its token: [New] refuses (ErrConfig) an
+//     existing bucket with a bucket-wide max age or without per-key TTL
+//     (nats-server older than 2.11 cannot give one), and Claim refuses a
+//     token that would outlive [WithMaxTTL] ([ErrLifetime]) instead of
+//     recording it for less.
+//   - Durability is the bucket's: with [WithReplicas](3) on a 3-node cluster
+//     an acknowledged claim survives the loss (kill -9) of any one node.
+//     With one replica, losing that server's disk reopens replays of the
+//     tokens it recorded until they expire.
+//   - TTLs are computed from the verifier's clock and expiries enforced by
+//     the server's; the verifier's leeway (30s by default) must exceed the
+//     clock skew between them.
+//   - Errors and logs never hold token ids; the bucket holds only hashes.
+//
+// Access: verifiers need publish on $KV.<bucket>.> and the JetStream API for
+// that bucket's stream. Whoever can delete keys in the bucket can re-enable a
+// spent token until it expires; grant that to no one else.
+package natsreplay

@@ -1,0 +1,127 @@
+package itest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// NATSCluster is a JetStream cluster of nats-server processes on 127.0.0.1,
+// started by [StartNATSCluster]. Each node is a separate process with its own
+// client, route and monitoring port and its own store directory, so a node
+// can be killed with SIGKILL and restarted on the same ports and data.
+type NATSCluster struct {
+	Nodes []*NATSNode
+}
+
+// NATSNode is one server of a [NATSCluster].
+type NATSNode struct {
+	Name string
+	// Port is the client port; URL returns it as a nats:// URL.
+	Port int
+	// MonitorPort serves /healthz.
+	MonitorPort int
+
+	bin  string
+	conf string
+	p    *Process
+}
+
+// StartNATSCluster starts n nats-server processes (from $ZTCI_NATS_SERVER,
+// skipping t when it is unset, see [Binary]) clustered with JetStream, and
+// waits until every node reports JetStream healthy. The processes are killed
+// when the test ends.
+func StartNATSCluster(t testing.TB, n int) *NATSCluster {
+	t.Helper()
+	if n < 1 {
+		t.Fatalf("StartNATSCluster: %d nodes", n)
+	}
+	bin := Binary(t, "ZTCI_NATS_SERVER")
+	dir := t.TempDir()
+	c := &NATSCluster{}
+	routePorts := make([]int, n)
+	for i := range n {
+		routePorts[i] = FreePort(t)
+	}
+	var routes []string
+	for _, p := range routePorts {
+		routes = append(routes, fmt.Sprintf("nats-route://%s", Addr(p)))
+	}
+	for i := range n {
+		node := &NATSNode{Name: fmt.Sprintf("n%d", i+1), Port: FreePort(t), MonitorPort: FreePort(t), bin: bin}
+		store := filepath.Join(dir, node.Name)
+		if err := os.MkdirAll(store, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		conf := fmt.Sprintf(`server_name: %q
+listen: %q
+http: %q
+jetstream { store_dir: %q }
+`, node.Name, Addr(node.Port), Addr(node.MonitorPort), store)
+		if n > 1 {
+			conf += fmt.Sprintf("cluster { name: ztci, listen: %q, routes: [%s] }\n", Addr(routePorts[i]), strings.Join(routes, ", "))
+		}
+		node.conf = filepath.Join(dir, node.Name+".conf")
+		if err := os.WriteFile(node.conf, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.Nodes = append(c.Nodes, node)
+	}
+	for _, node := range c.Nodes {
+		node.p = Start(t, exec.Command(node.bin, "-c", node.conf))
+	}
+	for _, node := range c.Nodes {
+		node.WaitHealthy(t, 60*time.Second)
+	}
+	return c
+}
+
+// URLsFrom returns every node's client URL starting with node i, for a
+// client that should prefer node i (with nats.DontRandomize) and fail over to
+// the others.
+func (c *NATSCluster) URLsFrom(i int) string {
+	urls := make([]string, 0, len(c.Nodes))
+	for j := range c.Nodes {
+		urls = append(urls, c.Nodes[(i+j)%len(c.Nodes)].URL())
+	}
+	return strings.Join(urls, ",")
+}
+
+// URLs returns every node's client URL, comma-separated as nats.Connect
+// accepts them.
+func (c *NATSCluster) URLs() string {
+	urls := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		urls[i] = n.URL()
+	}
+	return strings.Join(urls, ",")
+}
+
+// URL returns the node's client URL.
+func (n *NATSNode) URL() string { return "nats://" + Addr(n.Port) }
+
+// Kill sends SIGKILL to the node and waits for it to exit.
+func (n *NATSNode) Kill(t testing.TB) {
+	t.Helper()
+	n.p.Kill()
+}
+
+// Restart starts a killed node again on the same ports and store directory.
+// It does not wait: a node restarted while most of the cluster is down is
+// healthy only once a quorum is back, so call [NATSNode.WaitHealthy] after
+// restarting all of them.
+func (n *NATSNode) Restart(t testing.TB) {
+	t.Helper()
+	n.p = Start(t, exec.Command(n.bin, "-c", n.conf))
+}
+
+// WaitHealthy waits until the node's /healthz answers 200 (JetStream
+// current with the cluster).
+func (n *NATSNode) WaitHealthy(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	n.p.WaitFor(t, timeout, httpOK(fmt.Sprintf("http://%s/healthz", Addr(n.MonitorPort))))
+}
