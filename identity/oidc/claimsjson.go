@@ -3,27 +3,68 @@ package oidc
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
+	"errors"
+	"fmt"
+
+	"github.com/ztci/ztci/identity/internal/strictjson"
 )
 
 // decodeClaims decodes a token payload into the map the claim checks,
-// bound-claims rules and normalizers read. The result is always what
-// json.Unmarshal into a map[string]any yields: a payload in the plain shape
-// every job token has (a flat object of printable-ASCII strings without
-// escapes, small non-negative integers, booleans, nulls, and flat arrays of
-// those) is decoded in one allocation-light pass, and anything else, from a
-// string escape to a syntax error, is handed to encoding/json unchanged.
-// FuzzDecodeClaims checks the two agree. Keys match exactly, as with
-// encoding/json maps, and a repeated key keeps its last value, as there.
+// bound-claims rules and normalizers read. The result is what
+// json.Unmarshal into a map[string]any yields for every payload that
+// strictjson.Check accepts; payloads with a repeated member or member names
+// that differ only in case (at any depth), or a registered claim name in
+// another case, are refused with [ErrAmbiguousJSON], so that no peer that
+// keeps the first of repeated members, or folds case, reads another claim
+// set than the one verified here. A payload in the plain shape every job
+// token has (a flat object with lowercase member names of printable-ASCII
+// strings without escapes, small non-negative integers, booleans, nulls,
+// and flat arrays of those, no member repeated) is decoded in one
+// allocation-light pass, and anything else is checked and handed to
+// encoding/json. FuzzDecodeClaims checks the two agree.
 func decodeClaims(payload []byte) (map[string]any, error) {
 	if c, ok := decodePlainClaims(payload); ok {
 		return c, nil
+	}
+	if err := strict(payload, registeredClaims[:]...); err != nil {
+		return nil, err
 	}
 	var c map[string]any
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// registeredClaims are the claim names of RFC 7519 §4.1 and the amr of
+// RFC 8176 that the verifier reads: a payload holding one of them spelt in
+// another case is refused, whatever else it holds.
+var registeredClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "amr"}
+
+// registeredHeader are the JOSE header parameter names of RFC 7515 §4.1
+// and RFC 7797 (b64); a header holding one of them spelt in another case is
+// refused, whether or not the verifier reads it.
+var registeredHeader = [...]string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "b64"}
+
+// strict runs strictjson.Check, wrapping its refusals in [ErrAmbiguousJSON].
+func strict(b []byte, registered ...string) error {
+	err := strictjson.Check(b, registered...)
+	if errors.Is(err, strictjson.ErrAmbiguous) {
+		return fmt.Errorf("%w: %w", ErrAmbiguousJSON, err)
+	}
+	return err
+}
+
+// plainName reports whether a member name may take the fast paths: no
+// ASCII capital (so that names differing only in case are byte-equal there),
+// which every job token's claim and header names satisfy.
+func plainName(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= 'A' && k[i] <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // maxPlainDigits keeps fast-path numbers below 2^53, where float64 holds
@@ -35,6 +76,9 @@ const maxPlainDigits = 15
 func decodePlainClaims(payload []byte) (map[string]any, bool) {
 	c := make(map[string]any, min(bytes.Count(payload, []byte{':'}), 64))
 	ok := decodePlainObject(payload, func(k string, v any) bool {
+		if _, dup := c[k]; dup || !plainName(k) {
+			return false // refused or decoded by the checked path
+		}
 		c[k] = v
 		return true
 	})
@@ -44,15 +88,30 @@ func decodePlainClaims(payload []byte) (map[string]any, bool) {
 	return c, true
 }
 
-// decodeHeader decodes a JOSE header as json.Unmarshal into a header does:
-// a plain header (see decodeClaims) whose alg, kid and typ are strings and
-// that has no other member spelt like a header field in any case is decoded
-// in one pass; anything else, including every header naming a member the
-// verifier refuses, is handed to encoding/json. FuzzDecodeHeader checks the
-// two agree.
+// decodeHeader decodes a JOSE header as json.Unmarshal into a header
+// does, after strictjson.Check (JOSE member names are case-sensitive, RFC
+// 7515 §4, while encoding/json fills Alg from "ALG"): a header with a
+// repeated member, two member names that differ only in case, or a
+// registered parameter name in another case is refused with
+// [ErrAmbiguousJSON]. A plain header (see decodeClaims) whose alg, kid and
+// typ are strings, that names no member the verifier refuses and repeats
+// none is decoded in one pass; anything else takes the checked path.
+// FuzzDecodeHeader checks the two agree.
 func decodeHeader(b []byte, h *header) error {
 	var fast header
+	var seen [8]string // plain headers have a few members: no map
+	n := 0
 	ok := decodePlainObject(b, func(k string, v any) bool {
+		if n == len(seen) || !plainName(k) {
+			return false
+		}
+		for _, p := range seen[:n] {
+			if p == k {
+				return false // repeated: refused by the checked path
+			}
+		}
+		seen[n] = k
+		n++
 		var dst *string
 		switch k {
 		case "alg":
@@ -61,13 +120,9 @@ func decodeHeader(b []byte, h *header) error {
 			dst = &fast.Kid
 		case "typ":
 			dst = &fast.Typ
+		case "jwk", "jku", "x5u", "x5c", "crit", "b64":
+			return false // refused after the checked path decodes it
 		default:
-			// encoding/json would match these case-insensitively.
-			for _, f := range [...]string{"alg", "kid", "typ", "jwk", "jku", "x5u", "x5c", "crit", "b64"} {
-				if strings.EqualFold(k, f) {
-					return false
-				}
-			}
 			return true // a member the header type does not have: ignored
 		}
 		s, isString := v.(string)
@@ -77,6 +132,9 @@ func decodeHeader(b []byte, h *header) error {
 	if ok {
 		*h = fast
 		return nil
+	}
+	if err := strict(b, registeredHeader[:]...); err != nil {
+		return err
 	}
 	return json.Unmarshal(b, h)
 }

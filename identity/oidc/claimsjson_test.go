@@ -2,8 +2,11 @@ package oidc
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/ztci/ztci/identity/internal/strictjson"
 )
 
 // claimsSeeds are payloads inside and just outside the fast path's plain
@@ -18,6 +21,9 @@ var claimsSeeds = []string{
 	`{"a":1,"a":"two"}`, `{"A":1,"a":2}`, `{"a":{"b":1}}`, `{"a":[[1]]}`, `{"a":[{}]}`,
 	`{"a":tru}`, `{"a":truex}`, `{"a":nul}`, `{"a":[1,]}`, `{"a":[,1]}`, `{"a":[1 2]}`,
 	"\ufeff{}", "{\"a\":1}\x00", `{"":""}`, `{"a":"b"` + "\v" + `}`,
+	// Ambiguous member names: refused on both paths.
+	`{"ISS":"https://evil.test"}`, `{"iss":"a","Iss":"b"}`, `{"sub":"a","\u0073ub":"b"}`, "{\"\u017fub\":\"x\"}",
+	`{"a":{"b":1,"B":2}}`, `{"a":[{"x":1,"x":2}]}`, `{"Repository":"x"}`,
 }
 
 func TestDecodeClaimsMatchesEncodingJSON(t *testing.T) {
@@ -42,8 +48,8 @@ func TestDecodeClaimsTakesFastPathForJobTokens(t *testing.T) {
 }
 
 // FuzzDecodeClaims checks that decodeClaims rejects exactly the payloads
-// json.Unmarshal into a map[string]any rejects, decodes the others as it
-// does, and that its fast path accepts only payloads encoding/json accepts.
+// strictjson.Check or json.Unmarshal into a map[string]any rejects, decodes
+// the others as encoding/json does, and that its fast path accepts only payloads encoding/json accepts.
 func FuzzDecodeClaims(f *testing.F) {
 	for _, s := range claimsSeeds {
 		f.Add([]byte(s))
@@ -53,8 +59,14 @@ func FuzzDecodeClaims(f *testing.F) {
 
 func checkDecodeClaims(t *testing.T, payload []byte) {
 	var want map[string]any
-	wantErr := json.Unmarshal(payload, &want)
+	wantErr := strictjson.Check(payload, registeredClaims[:]...)
+	if wantErr == nil {
+		wantErr = json.Unmarshal(payload, &want)
+	}
 	got, err := decodeClaims(payload)
+	if errors.Is(wantErr, strictjson.ErrAmbiguous) != errors.Is(err, ErrAmbiguousJSON) {
+		t.Fatalf("decodeClaims(%q) error %v, want ErrAmbiguousJSON exactly when strictjson says %v", payload, err, wantErr)
+	}
 	if (err != nil) != (wantErr != nil) {
 		t.Fatalf("decodeClaims(%q) error %v, encoding/json error %v", payload, err, wantErr)
 	}
@@ -76,7 +88,8 @@ var headerSeeds = []string{
 	`{"ALG":"ES256"}`, `{"Kid":"k"}`, `{"TYP":"at+jwt"}`, `{"alg":"ES256","jwk":{}}`, `{"alg":"ES256","JKU":"u"}`,
 	`{"alg":"ES256","x5c":["a"]}`, `{"alg":"ES256","crit":["b64"],"b64":false}`, `{"alg":"ES256","X5U":null}`,
 	`{"alg":"ES256","kıd":"k"}`, "{\"alg\":\"ES256\",\"\u212aid\":\"k\"}", `{"alg":"ES\u0032\u0035\u0036"}`,
-	`{"alg":"ES256","nested":{"a":1}}`, `{"alg":"ES256"}x`, `{"alg":"ES256",}`, `{"alg" "ES256"}`,
+	`{"alg":"ES256","nested":{"a":1}}`, `{"alg":"ES256","kid":"a","kid":"b"}`, `{"alg":"ES256","x5t":"a","x5t":"b"}`,
+	`{"alg":"ES256","KID":"k","kid":"j"}`, `{"alg":"ES256","\u006bid":"k","kid":"j"}`, `{"alg":"ES256","X5T#s256":"t"}`, `{"alg":"ES256"}x`, `{"alg":"ES256",}`, `{"alg" "ES256"}`,
 }
 
 func TestDecodeHeaderMatchesEncodingJSON(t *testing.T) {
@@ -99,7 +112,8 @@ func TestDecodeHeaderTakesFastPathForJobTokens(t *testing.T) {
 }
 
 // FuzzDecodeHeader checks that decodeHeader rejects exactly the headers
-// json.Unmarshal into a header rejects and decodes the others as it does.
+// strictjson.Check or json.Unmarshal into a header rejects and decodes the
+// others as encoding/json does.
 func FuzzDecodeHeader(f *testing.F) {
 	for _, s := range headerSeeds {
 		f.Add([]byte(s))
@@ -109,8 +123,14 @@ func FuzzDecodeHeader(f *testing.F) {
 
 func checkDecodeHeader(t *testing.T, b []byte) {
 	var want, got header
-	wantErr := json.Unmarshal(b, &want)
+	wantErr := strictjson.Check(b, registeredHeader[:]...)
+	if wantErr == nil {
+		wantErr = json.Unmarshal(b, &want)
+	}
 	err := decodeHeader(b, &got)
+	if errors.Is(wantErr, strictjson.ErrAmbiguous) != errors.Is(err, ErrAmbiguousJSON) {
+		t.Fatalf("decodeHeader(%q) error %v, want ErrAmbiguousJSON exactly when strictjson says %v", b, err, wantErr)
+	}
 	if (err != nil) != (wantErr != nil) {
 		t.Fatalf("decodeHeader(%q) error %v, encoding/json error %v", b, err, wantErr)
 	}

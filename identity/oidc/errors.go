@@ -43,6 +43,15 @@ var (
 	// ErrBoundClaims: a bound-claims rule is not satisfied.
 	ErrBoundClaims = fmt.Errorf("%w: bound claims not satisfied", ErrClaims)
 
+	// ErrAmbiguousJSON: a JOSE header, claim set, discovery document or
+	// JWKS repeats a member, holds two member names that differ only in
+	// case, or spells a registered name (alg, kid, iss, keys, ...) in
+	// another case. Such a document can mean one thing to encoding/json,
+	// which matches names case-insensitively and keeps the last repeat, and
+	// another to a peer. It comes wrapped together with [ErrMalformed] (a
+	// token) or [ErrKeySet] (keys).
+	ErrAmbiguousJSON = errors.New("oidc: ambiguous JSON member names")
+
 	// ErrKeySet: discovery or the JWKS could not be fetched or parsed.
 	ErrKeySet = errors.New("oidc: key set unavailable")
 	// ErrReplayCacheFull: the single-use cache is full of live entries; the

@@ -19,6 +19,10 @@ func FuzzVerify(f *testing.F) {
 	f.Add("a.b.c.d")
 	f.Add(b64([]byte(`{"alg":"ES256","kid":"ec1","jwk":{}}`)) + ".e30.AAAA")
 	f.Add(b64([]byte(`{"alg":"ES256","kid":"ec1"}`)) + "." + b64([]byte(`{"exp":1e400}`)) + ".AAAA")
+	// Ambiguous member names, signed with the real key.
+	f.Add(signES256(f, ec, []byte(`{"ALG":"ES256","KID":"ec1"}`), mustJSON(f, goodClaims())))
+	f.Add(signES256(f, ec, []byte(`{"alg":"ES256","kid":"ec1","kid":"rsa1"}`), mustJSON(f, goodClaims())))
+	f.Add(signES256(f, ec, []byte(`{"alg":"ES256","kid":"ec1"}`), []byte(`{"ISS":"x",`+string(mustJSON(f, goodClaims()))[1:])))
 	v, err := NewVerifier("https://issuer.test", "vault", WithKeySet(testKeySet(f)), WithClock(func() time.Time { return testNow }))
 	if err != nil {
 		f.Fatal(err)
@@ -45,6 +49,8 @@ func FuzzParseKeySet(f *testing.F) {
 	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"KSexBRK64-3c_kZ4KBKLrSkDJpkZ9whgacjE32xzKDg","y":"x3h5ZOqsAOWSH7FJimD0YGdms9loUAFVjRqXTnNBUT4","kid":"a"}]}`))
 	f.Add([]byte(`{"keys":[{"kty":"oct","k":"AAAA"}]}`))
 	f.Add([]byte(`{"keys":[{"kid":"a"},{"kid":"a"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"KSexBRK64-3c_kZ4KBKLrSkDJpkZ9whgacjE32xzKDg","y":"x3h5ZOqsAOWSH7FJimD0YGdms9loUAFVjRqXTnNBUT4","KID":"a","kid":"b"}]}`))
+	f.Add([]byte(`{"Keys":[],"keys":[]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ks, err := ParseKeySet(b)
 		if err != nil {

@@ -109,7 +109,7 @@ func parseCompact(raw string, maxSize int, allowed []Algorithm) (*jws, Algorithm
 		return nil, "", fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
 	}
 	if err := decodeHeader(hb, &t.header); err != nil {
-		return nil, "", fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		return nil, "", fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
 	alg := Algorithm(t.header.Alg)
 	if !alg.valid() || !contains(allowed, alg) {

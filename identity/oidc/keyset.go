@@ -36,8 +36,21 @@ type KeySet struct {
 	keys []*verificationKey
 }
 
-// ParseKeySet parses a JWKS document (RFC 7517 §5).
+// registeredJWK are the member names of a JWK Set and its keys (RFC 7517
+// §4, §5; RFC 7518 §6) spelt case-sensitively.
+var registeredJWK = [...]string{"keys", "kty", "use", "key_ops", "alg", "kid", "x5u", "x5c", "x5t", "x5t#S256",
+	"crv", "x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "oth", "r", "t", "k"}
+
+// ParseKeySet parses a JWKS document (RFC 7517 §5). A document with a
+// repeated member, member names differing only in case, or a registered
+// member name in another case is refused with [ErrAmbiguousJSON].
 func ParseKeySet(jwks []byte) (*KeySet, error) {
+	// go-jose reads a key's members case-sensitively and encoding/json
+	// (kid, key_ops, the keys array) does not: refuse any document the two
+	// could read differently before either sees it.
+	if err := strict(jwks, registeredJWK[:]...); err != nil {
+		return nil, fmt.Errorf("%w: JWKS: %w", ErrKeySet, err)
+	}
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}

@@ -136,6 +136,9 @@ func (r *remoteKeys) fetchOnce(ctx context.Context) (*KeySet, bool, error) {
 	if err != nil {
 		return nil, retry, err
 	}
+	if err := strict(body, "issuer", "jwks_uri"); err != nil {
+		return nil, false, fmt.Errorf("%w: discovery: %w", ErrKeySet, err)
+	}
 	if err := json.Unmarshal(body, &disc); err != nil {
 		return nil, false, fmt.Errorf("%w: discovery: %v", ErrKeySet, err)
 	}

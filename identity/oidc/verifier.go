@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -119,6 +120,9 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
 		return nil, err
 	}
 	c, err := decodeClaims(t.payload)
+	if errors.Is(err, ErrAmbiguousJSON) {
+		return nil, fmt.Errorf("%w: claims: %w", ErrMalformed, err)
+	}
 	if err != nil || c == nil {
 		return nil, fmt.Errorf("%w: claims are not a JSON object", ErrMalformed)
 	}

@@ -1,0 +1,90 @@
+package strictjson
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	reg := []string{"alg", "kid", "keys", "x5t#S256"}
+	tests := []struct {
+		name string
+		in   string
+		want error // nil: accepted; ErrAmbiguous; errSyntax: any other error
+	}{
+		{"plain", `{"alg":"ES256","kid":"k","other":[1,{"a":null}]}`, nil},
+		{"scalar", `"x"`, nil},
+		{"array of objects", `[{"a":1},{"a":2}]`, nil},
+		{"same name in sibling objects", `{"a":{"b":1},"c":{"b":2}}`, nil},
+		{"registered exact", `{"x5t#S256":"t"}`, nil},
+		{"exact repeat", `{"alg":"ES256","alg":"none"}`, ErrAmbiguous},
+		{"case variant of registered", `{"ALG":"ES256"}`, ErrAmbiguous},
+		{"mixed case of registered", `{"alg":"ES256","Kid":"k"}`, ErrAmbiguous},
+		{"case variant pair unregistered", `{"foo":1,"FOO":2}`, ErrAmbiguous},
+		{"escaped repeat", `{"alg":"ES256","\u0061lg":"none"}`, ErrAmbiguous},
+		{"kelvin sign", "{\"\u212aid\":\"k\"}", ErrAmbiguous},
+		{"long s", "{\"x\":1,\"\u017fub\":1,\"sub\":2}", ErrAmbiguous},
+		{"nested repeat", `{"keys":[{"kid":"a","kid":"b"}]}`, ErrAmbiguous},
+		{"nested registered variant", `{"keys":[{"KID":"a"}]}`, ErrAmbiguous},
+		{"registered variant in value position is fine", `{"a":"ALG"}`, nil},
+		{"syntax", `{"a":}`, errSyntax},
+		{"trailing value", `{} {}`, errSyntax},
+		{"trailing garbage", `{}x`, errSyntax},
+		{"truncated", `{"a":1`, errSyntax},
+		{"empty", ``, errSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := Check([]byte(tt.in), reg...)
+			switch {
+			case tt.want == nil && err != nil:
+				t.Fatalf("Check(%s) = %v, want nil", tt.in, err)
+			case tt.want == ErrAmbiguous && !errors.Is(err, ErrAmbiguous):
+				t.Fatalf("Check(%s) = %v, want ErrAmbiguous", tt.in, err)
+			case tt.want == errSyntax && (err == nil || errors.Is(err, ErrAmbiguous)):
+				t.Fatalf("Check(%s) = %v, want a syntax error", tt.in, err)
+			}
+		})
+	}
+}
+
+var errSyntax = errors.New("syntax")
+
+// FuzzCheck: Check accepts only valid JSON, and every refusal of valid JSON
+// is an ErrAmbiguous naming two names that really fold together.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{`{"alg":"ES256","kid":"k"}`, `{"ALG":1}`, `{"a":1,"a":2}`, `{"a":{"b":[{"c":1,"C":2}]}}`,
+		"{\"\u212a\":1,\"k\":2}", `{"\u0061":1,"a":2}`, `[1,"a",{"x":null}]`, `{"a":1}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := Check(b, "alg", "kid")
+		valid := json.Valid(b)
+		if err == nil && !valid {
+			t.Fatalf("Check accepted invalid JSON %q", b)
+		}
+		var me *MemberError
+		if err != nil && valid {
+			if !errors.As(err, &me) {
+				t.Fatalf("Check refused valid JSON %q with %v", b, err)
+			}
+			if me.Name != me.Other && !strings.EqualFold(me.Name, me.Other) {
+				t.Fatalf("refused %q: %q and %q do not fold together", b, me.Name, me.Other)
+			}
+		}
+	})
+}
+
+func BenchmarkCheckHeader(b *testing.B) {
+	h := []byte(`{"alg":"RS256","kid":"qLJ0ySjFAAf6Z8Q5Fz8kGpBV2GxvVZLq8fMmf8VdNEI","typ":"JWT","x5t":"abc"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check(h, "alg", "kid", "typ"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
