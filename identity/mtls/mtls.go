@@ -22,27 +22,63 @@ var (
 	ErrUnauthorized = errors.New("mtls: peer not authorized")
 )
 
-// UnauthorizedError reports a peer whose SPIFFE ID was refused.
+// UnauthorizedError reports a peer whose SPIFFE ID was refused. Err, when
+// set, is the refusal of a caller-supplied authorizer that did not itself
+// wrap [ErrUnauthorized].
 type UnauthorizedError struct {
 	ID     string
 	Reason string
+	Err    error
 }
 
 func (e *UnauthorizedError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%v: %s: %s: %v", ErrUnauthorized, e.ID, e.Reason, e.Err)
+	}
 	return fmt.Sprintf("%v: %s: %s", ErrUnauthorized, e.ID, e.Reason)
 }
 
-func (e *UnauthorizedError) Unwrap() error { return ErrUnauthorized }
+// Unwrap returns ErrUnauthorized and Err, so that errors.Is finds both.
+func (e *UnauthorizedError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrUnauthorized, e.Err}
+	}
+	return []error{ErrUnauthorized}
+}
+
+// refusal makes err, from an authorizer, wrap ErrUnauthorized.
+func refusal(id spiffeid.ID, err error) error {
+	if err == nil || errors.Is(err, ErrUnauthorized) {
+		return err
+	}
+	return &UnauthorizedError{ID: id.String(), Reason: "authorizer refused", Err: err}
+}
 
 // Authorizer is go-spiffe's tlsconfig.Authorizer: it decides on the peer's
 // SPIFFE ID after its certificate chain verified against the bundle.
 type Authorizer = tlsconfig.Authorizer
 
-// AuthorizeID accepts exactly id.
-func AuthorizeID(id spiffeid.ID) Authorizer { return tlsconfig.AuthorizeID(id) }
+// AuthorizeID accepts exactly id; its refusals wrap [ErrUnauthorized]
+// (go-spiffe's tlsconfig.AuthorizeID returns a bare error).
+func AuthorizeID(id spiffeid.ID) Authorizer {
+	return func(got spiffeid.ID, _ [][]*x509.Certificate) error {
+		if got != id {
+			return &UnauthorizedError{ID: got.String(), Reason: fmt.Sprintf("not %q", id.String())}
+		}
+		return nil
+	}
+}
 
-// AuthorizeMemberOf accepts any ID in td.
-func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer { return tlsconfig.AuthorizeMemberOf(td) }
+// AuthorizeMemberOf accepts any ID in td; its refusals wrap
+// [ErrUnauthorized].
+func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer {
+	return func(got spiffeid.ID, _ [][]*x509.Certificate) error {
+		if got.IsZero() || !got.MemberOf(td) {
+			return &UnauthorizedError{ID: got.String(), Reason: fmt.Sprintf("not a member of trust domain %q", td.String())}
+		}
+		return nil
+	}
+}
 
 // AuthorizeMatcher accepts peers whose identity (SPIFFE ID only: mTLS peers
 // carry no CI claims) satisfies m.
@@ -56,7 +92,8 @@ func AuthorizeMatcher(m identity.Matcher) Authorizer {
 }
 
 // AuthorizeAll accepts a peer only when every authorizer does. With no
-// authorizers it refuses everyone.
+// authorizers it refuses everyone. A refusal from a caller-supplied
+// authorizer is wrapped so that it, too, wraps [ErrUnauthorized].
 func AuthorizeAll(as ...Authorizer) Authorizer {
 	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
 		if len(as) == 0 {
@@ -67,7 +104,7 @@ func AuthorizeAll(as ...Authorizer) Authorizer {
 				return &UnauthorizedError{ID: id.String(), Reason: "nil authorizer"}
 			}
 			if err := a(id, chains); err != nil {
-				return err
+				return refusal(id, err)
 			}
 		}
 		return nil
@@ -75,7 +112,8 @@ func AuthorizeAll(as ...Authorizer) Authorizer {
 }
 
 // AuthorizeAny accepts a peer when at least one authorizer does. With no
-// authorizers it refuses everyone.
+// authorizers it refuses everyone. Its refusal wraps [ErrUnauthorized] and
+// every authorizer's refusal.
 func AuthorizeAny(as ...Authorizer) Authorizer {
 	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
 		errs := []error{&UnauthorizedError{ID: id.String(), Reason: "no authorizer accepted"}}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/mtls"
@@ -31,6 +32,14 @@ func TestAuthorizerCombinators(t *testing.T) {
 		{name: "any of none", a: mtls.AuthorizeAny(), id: build},
 		{name: "matcher", a: mtls.AuthorizeMatcher(identity.MatchSPIFFEID(spiffeid.MatchMemberOf(td))), id: build, want: true},
 		{name: "matcher refuses", a: mtls.AuthorizeMatcher(identity.MatchClaim("repository", "x")), id: build},
+		{name: "id", a: mtls.AuthorizeID(build), id: build, want: true},
+		{name: "id refuses another", a: mtls.AuthorizeID(build), id: other},
+		{name: "id refuses zero", a: mtls.AuthorizeID(build), id: spiffeid.ID{}},
+		{name: "member", a: mtls.AuthorizeMemberOf(td), id: build, want: true},
+		{name: "member refuses another domain", a: mtls.AuthorizeMemberOf(td), id: other},
+		{name: "member refuses zero", a: mtls.AuthorizeMemberOf(td), id: spiffeid.ID{}},
+		{name: "all wraps a foreign refusal", a: mtls.AuthorizeAll(tlsconfig.AuthorizeID(other)), id: build},
+		{name: "any wraps foreign refusals", a: mtls.AuthorizeAny(tlsconfig.AuthorizeID(other), nil), id: build},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,7 +48,14 @@ func TestAuthorizerCombinators(t *testing.T) {
 			if (err == nil) != tc.want {
 				t.Fatalf("err = %v, want accepted=%v", err, tc.want)
 			}
+			if err != nil && !errors.Is(err, mtls.ErrUnauthorized) {
+				t.Fatalf("refusal %v does not wrap ErrUnauthorized", err)
+			}
 		})
+	}
+	var ue *mtls.UnauthorizedError
+	if err := mtls.AuthorizeID(build)(other, nil); !errors.As(err, &ue) || ue.ID != other.String() {
+		t.Errorf("AuthorizeID refusal = %v, want an UnauthorizedError naming %s", err, other)
 	}
 	if err := mtls.AuthorizeAny()(build, nil); !errors.Is(err, mtls.ErrUnauthorized) {
 		t.Errorf("AuthorizeAny() err = %v, want ErrUnauthorized", err)
