@@ -6,11 +6,16 @@
 //	http.Handle("/deploy", a.Middleware(handler)) // handler: identity.FromContext(r.Context())
 //	// serve with mtls.ServerConfigClientOptional(svid, bundle, authz) so both kinds of caller connect
 //
-//	client := &http.Client{Transport: httpauth.RoundTripper(nil, tokens)}
+//	rt, _ := httpauth.RoundTripper("https://deployer.example.com", tokens, nil)
+//	client := &http.Client{Transport: rt} // the token goes to that origin only
 //
 // Security contract: deny by default (401 without calling the handler); a
 // presented client certificate is verified against the bundle here even if
 // the TLS layer already did, and a bad one is never overridden by a token;
 // only the "Bearer" scheme is read; failure details are logged, never sent
-// to the caller; tokens never appear in logs or errors.
+// to the caller; tokens never appear in logs or errors. The client
+// transport sends the token to the one origin (scheme, host, port) it was
+// configured for, over https (plain http only to loopback), and refuses any
+// other request, so that a redirect to another host or a downgrade to
+// plain HTTP never carries it.
 package httpauth

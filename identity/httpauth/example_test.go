@@ -24,9 +24,10 @@ func Example() {
 	defer srv.Close()
 
 	tok, _ := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "artifact-store")
-	client := &http.Client{Transport: httpauth.RoundTripper(nil, httpauth.TokenSourceFunc(func(context.Context) (string, error) {
+	rt, _ := httpauth.RoundTripper(srv.URL, httpauth.TokenSourceFunc(func(context.Context) (string, error) {
 		return tok.Reveal(), nil
-	}))}
+	}), nil)
+	client := &http.Client{Transport: rt}
 	resp, _ := client.Get(srv.URL)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
@@ -14,6 +15,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/identity"
+	originpkg "github.com/ztci/ztci/identity/internal/origin"
 )
 
 // Errors.
@@ -22,6 +24,10 @@ var (
 	ErrConfig = errors.New("httpauth: invalid configuration")
 	// ErrUnauthenticated: the request carried no acceptable credential.
 	ErrUnauthenticated = errors.New("httpauth: unauthenticated")
+	// ErrOrigin: the token transport refused a request for another origin
+	// than the token's (a redirect to another host, port or to plain HTTP,
+	// or a misdirected request). Nothing was sent.
+	ErrOrigin = errors.New("httpauth: request outside the token's origin")
 )
 
 // TokenVerifier verifies a bearer token into an identity; any error is a
@@ -154,26 +160,66 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// RoundTripper returns a transport that adds "Authorization: Bearer <token>"
-// from src to every request (a clone: the caller's request is not
-// modified) and sends it through base (http.DefaultTransport when nil). For
-// mTLS, give base an *http.Transport whose TLSClientConfig comes from
-// mtls.ClientConfig instead.
-func RoundTripper(base http.RoundTripper, src TokenSource) http.RoundTripper {
+// RoundTripper returns a transport that adds "Authorization: Bearer
+// <token>" from src to requests for origin, and refuses every other
+// request before it is sent, with an error wrapping [ErrOrigin].
+//
+// origin is "https://host[:port]" (nothing after the authority); plain
+// "http://" is accepted only for a loopback host (127.0.0.0/8, ::1,
+// localhost), whose traffic never leaves the machine. Because a request is
+// compared by scheme, host and port, a redirect that an http.Client follows
+// to another host, another port or to plain HTTP is refused instead of
+// carrying the token there (Go's client strips Authorization on a
+// cross-host redirect, but a transport that adds the token would put it
+// back); a redirect within origin, such as a path canonicalization, is
+// followed and carries the token again. The caller's request is cloned,
+// never modified. base is http.DefaultTransport when nil; for mTLS, give an
+// *http.Transport whose TLSClientConfig comes from mtls.ClientConfig.
+func RoundTripper(origin string, src TokenSource, base http.RoundTripper) (http.RoundTripper, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%w: nil token source", ErrConfig)
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("%w: token origin %q is not scheme://host[:port]", ErrConfig, origin)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && originpkg.Loopback(u):
+	default:
+		return nil, fmt.Errorf("%w: token origin %q must use https (plain http only to a loopback host)", ErrConfig, origin)
+	}
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return roundTripper{base: base, src: src}
+	return roundTripper{base: base, src: src, origin: originpkg.Of(u)}, nil
 }
 
+// OriginError reports a request that the token transport refused to send
+// because its origin is not the token's. It holds origins only (scheme,
+// host, port), never a path, query or token.
+type OriginError struct {
+	Want, Got string
+}
+
+func (e *OriginError) Error() string {
+	return fmt.Sprintf("%v: token is for %s, request is for %s", ErrOrigin, e.Want, e.Got)
+}
+
+func (e *OriginError) Unwrap() error { return ErrOrigin }
+
 type roundTripper struct {
-	base http.RoundTripper
-	src  TokenSource
+	base   http.RoundTripper
+	src    TokenSource
+	origin string
 }
 
 func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
-	if t.src == nil {
-		return nil, fmt.Errorf("%w: nil token source", ErrConfig)
+	if got := originpkg.Of(r.URL); got != t.origin {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, &OriginError{Want: t.origin, Got: got}
 	}
 	tok, err := t.src.Token(r.Context())
 	if err != nil {

@@ -95,7 +95,11 @@ func TestMiddlewareMTLSAndBearer(t *testing.T) {
 	}
 	bearerClient := func(raw string) *http.Client {
 		base := &http.Transport{TLSClientConfig: serverOnly}
-		return &http.Client{Transport: httpauth.RoundTripper(base, httpauth.TokenSourceFunc(func(context.Context) (string, error) { return raw, nil }))}
+		rt, err := httpauth.RoundTripper(url, httpauth.TokenSourceFunc(func(context.Context) (string, error) { return raw, nil }), base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Transport: rt}
 	}
 	tests := []struct {
 		name   string
