@@ -212,3 +212,48 @@ func BenchmarkVerify1M(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n*b.N), "cpu-ns/event")
 }
+
+// BenchmarkLogLookup finds an event by id in a 100k-entry log and proves
+// it against the latest checkpoint (one file read, one leaf hash, one
+// inclusion proof).
+func BenchmarkLogLookup(b *testing.B) {
+	const n = 100_000
+	l, err := Open(context.Background(), filepath.Join(b.TempDir(), "l.log"), testOrigin, testKey(1), WithoutSyncUnsafe())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	appendN(b, l, n)
+	if _, err := l.Checkpoint(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		id := testEvent(i % n).ID
+		if _, err := l.Prove(context.Background(), id); err != nil {
+			b.Fatal(err)
+		}
+		i += 7919
+	}
+}
+
+// appendN appends testEvent(0..n-1) from 64 concurrent writers.
+func appendN(b *testing.B, l *Log, n int) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 64 {
+		wg.Go(func() {
+			for i := range next {
+				if _, err := l.Append(context.Background(), testEvent(i)); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}

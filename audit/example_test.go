@@ -70,6 +70,36 @@ func Example_proofVerifiedOffline() {
 	// append-only since size 3: true
 }
 
+// A component that knows only an event's id (e.g. from a gate's response)
+// gets the event's entry and inclusion proof from the log without reading
+// the file; a third party checks the proof with the public key.
+func ExampleLog_Prove() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "audit-example")
+	defer os.RemoveAll(dir)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
+	const origin = "example.com/ztci/audit/prod"
+	log, _ := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	defer log.Close()
+	for _, id := range []string{"e1", "deploy-7f3a", "e3"} {
+		_ = log.Write(ctx, exampleEvent(id))
+	}
+
+	p, err := log.Prove(ctx, "deploy-7f3a") // signs a checkpoint if needed
+	if err != nil {
+		panic(err)
+	}
+	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	e, err := v.VerifyEvent(p, "deploy-7f3a")
+	fmt.Println("entry", p.Index, "of", p.Checkpoint.Size, e.ID, e.Outcome, err)
+
+	_, err = log.Lookup(ctx, "never-written")
+	fmt.Println(errors.Is(err, audit.ErrEventNotFound))
+	// Output:
+	// entry 1 of 3 deploy-7f3a allow <nil>
+	// true
+}
+
 // Verifier.Log walks a log and reports the first bad line; it returns nil
 // only when a checkpoint signed by the log's key covers every entry.
 func ExampleVerifier_Log() {

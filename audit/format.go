@@ -163,42 +163,11 @@ func (s *scanner) handle(b []byte) error {
 
 func (s *scanner) entry(b []byte) error {
 	want := s.report.Entries
-	sp := bytes.IndexByte(b, ' ')
-	if sp <= 0 || sp > 20 || (sp > 1 && b[0] == '0') {
-		return s.fail(want, fmt.Errorf("%w: bad index field", ErrCorruptEntry))
+	index, start, err := parseEntry(b)
+	if err != nil {
+		return s.fail(want, err)
 	}
-	var index uint64
-	for _, c := range b[:sp] {
-		if c < '0' || c > '9' {
-			return s.fail(want, fmt.Errorf("%w: bad index field", ErrCorruptEntry))
-		}
-		d := uint64(c - '0')
-		if index > (^uint64(0)-d)/10 {
-			return s.fail(want, fmt.Errorf("%w: index overflows", ErrCorruptEntry))
-		}
-		index = index*10 + d
-	}
-	b = b[sp+1:]
-	if len(b) < 9 || b[8] != ' ' {
-		return s.fail(want, fmt.Errorf("%w: bad checksum field", ErrCorruptEntry))
-	}
-	var crc uint32
-	for _, c := range b[:8] {
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		default:
-			return s.fail(want, fmt.Errorf("%w: bad checksum field", ErrCorruptEntry))
-		}
-		crc = crc<<4 | uint32(d)
-	}
-	event := b[9:] // b[8] is the space before it: scratch for the leaf prefix
-	if got := crc32.Checksum(event, castagnoli); got != crc {
-		return s.fail(want, &MismatchError{Kind: ErrCorruptEntry, What: "crc32c", Want: fmt.Sprintf("%08x", crc), Got: fmt.Sprintf("%08x", got)})
-	}
+	event := b[start:] // b[start-1] is the space before it: scratch for the leaf prefix
 	if index != want {
 		return s.fail(want, &MismatchError{Kind: ErrSequence, What: "entry index", Want: strconv.FormatUint(want, 10), Got: strconv.FormatUint(index, 10)})
 	}
@@ -210,7 +179,7 @@ func (s *scanner) entry(b []byte) error {
 			return s.fail(want, err)
 		}
 	}
-	if err := s.rng.Append(s.h.leafPrefixed(b[8:]), s.visit); err != nil {
+	if err := s.rng.Append(s.h.leafPrefixed(b[start-1:]), s.visit); err != nil {
 		return s.fail(want, fmt.Errorf("%w: %w", ErrInvalidLog, err))
 	}
 	s.report.Entries++
@@ -221,6 +190,49 @@ func (s *scanner) entry(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// parseEntry parses an entry line after its "e " and without its newline:
+// "<index> <crc32c> <event JSON>". It checks the framing and the checksum
+// and returns the index and where the event JSON starts (the byte before
+// it is a space).
+func parseEntry(b []byte) (index uint64, start int, err error) {
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 || sp > 20 || (sp > 1 && b[0] == '0') {
+		return 0, 0, fmt.Errorf("%w: bad index field", ErrCorruptEntry)
+	}
+	for _, c := range b[:sp] {
+		if c < '0' || c > '9' {
+			return 0, 0, fmt.Errorf("%w: bad index field", ErrCorruptEntry)
+		}
+		d := uint64(c - '0')
+		if index > (^uint64(0)-d)/10 {
+			return 0, 0, fmt.Errorf("%w: index overflows", ErrCorruptEntry)
+		}
+		index = index*10 + d
+	}
+	f := b[sp+1:]
+	if len(f) < 9 || f[8] != ' ' {
+		return 0, 0, fmt.Errorf("%w: bad checksum field", ErrCorruptEntry)
+	}
+	var crc uint32
+	for _, c := range f[:8] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return 0, 0, fmt.Errorf("%w: bad checksum field", ErrCorruptEntry)
+		}
+		crc = crc<<4 | uint32(d)
+	}
+	start = sp + 1 + 9
+	if got := crc32.Checksum(b[start:], castagnoli); got != crc {
+		return 0, 0, &MismatchError{Kind: ErrCorruptEntry, What: "crc32c", Want: fmt.Sprintf("%08x", crc), Got: fmt.Sprintf("%08x", got)}
+	}
+	return index, start, nil
 }
 
 func (s *scanner) matchRoot(index uint64, want []byte) error {

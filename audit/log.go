@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,7 +27,8 @@ import (
 // one write and one fsync, and each returns only when its batch is durable.
 //
 // A Log keeps the tree's nodes in memory (64 bytes per entry) to serve
-// proofs. One process at a time may open a log file (an exclusive lock is
+// proofs, and an index of event ids (about 20–40 bytes per entry; see
+// [Log.Lookup]) to find an event's entry without reading the file. One process at a time may open a log file (an exclusive lock is
 // taken where the platform supports it).
 type Log struct {
 	f      *os.File
@@ -40,13 +42,15 @@ type Log struct {
 	mu       sync.Mutex // guards the fields below
 	pend     []byte     // framed entries not yet written
 	leaves   [][]byte   // their leaf hashes, in order
-	batch    *batch     // the batch new appends join
-	next     uint64     // index of the next entry
+	pendIDs  []pendingID
+	batch    *batch // the batch new appends join
+	next     uint64 // index of the next entry
 	cpWanted bool
 	closed   bool
 	err      error // sticky: once a write failed, the log refuses appends
 	spare    []byte
 	spareL   [][]byte
+	spareI   []pendingID
 
 	wake chan struct{}
 	stop chan struct{}
@@ -57,6 +61,16 @@ type Log struct {
 	levels []nodeStore // levels[k] holds the hashes of complete level-k nodes
 	size   uint64      // durable entries
 	cp     Checkpoint
+	ids    idIndex // event id → entry offset, for Lookup
+	end    int64   // file offset after the last durable line
+}
+
+// pendingID locates a pending entry for the id index: its id hash and the
+// offset of its line within the pending buffer.
+type pendingID struct {
+	hash uint64
+	rel  int
+	ok   bool // false: the id could not be indexed
 }
 
 type batch struct {
@@ -99,8 +113,8 @@ func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts
 	}
 	l := &Log{
 		signer: signer, v: v, every: o.checkpointEvery, each: o.checkpointEach, noSync: o.noSync, logger: o.logger,
-		batch: &batch{done: make(chan struct{})},
-		wake:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		batch: &batch{done: make(chan struct{})}, ids: newIDIndex(),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if err := l.openFile(ctx, path); err != nil {
 		return nil, err
@@ -124,6 +138,10 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	}
 	s := newScanner(f, l.v)
 	s.visit = l.store
+	s.onEntry = func(_ uint64, event []byte) error {
+		l.ids.add(event, s.off)
+		return nil
+	}
 	serr := s.run(ctx)
 	var le *LogError
 	switch {
@@ -139,10 +157,13 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	if _, err := f.Seek(s.good, 0); err != nil {
 		return fmt.Errorf("audit: open log: %w", err)
 	}
+	l.end = s.good
 	if s.good == 0 {
-		if _, err := f.Write([]byte(headerPrefix + l.signer.name + "\n")); err != nil {
+		header := headerPrefix + l.signer.name + "\n"
+		if _, err := f.Write([]byte(header)); err != nil {
 			return fmt.Errorf("audit: write log header: %w", err)
 		}
+		l.end = int64(len(header))
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("audit: sync log: %w", err)
@@ -219,6 +240,10 @@ func (l *Log) Append(ctx context.Context, e Event) (Receipt, error) {
 		return Receipt{}, err
 	}
 	leaf, line := hashLeafPrefixed(p), p[1:]
+	var pid pendingID
+	if tok, ok := idToken(line); ok {
+		pid.hash, pid.ok = maphash.Bytes(l.ids.seed, tok), true
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -231,6 +256,8 @@ func (l *Log) Append(ctx context.Context, e Event) (Receipt, error) {
 	}
 	index := l.next
 	l.next++
+	pid.rel = len(l.pend)
+	l.pendIDs = append(l.pendIDs, pid)
 	l.pend = appendEntryLine(l.pend, index, line)
 	l.leaves = append(l.leaves, leaf)
 	b := l.batch
@@ -337,15 +364,15 @@ func (l *Log) flush(final bool) {
 		l.mu.Unlock()
 		return
 	}
-	buf, leaves, b, cpWanted := l.pend, l.leaves, l.batch, l.cpWanted || final
-	l.pend, l.leaves, l.cpWanted = l.spare[:0], l.spareL[:0], false
+	buf, leaves, pids, b, cpWanted := l.pend, l.leaves, l.pendIDs, l.batch, l.cpWanted || final
+	l.pend, l.leaves, l.pendIDs, l.cpWanted = l.spare[:0], l.spareL[:0], l.spareI[:0], false
 	l.batch = &batch{done: make(chan struct{})}
 	failed := l.err
 	l.mu.Unlock()
 
 	err := failed
 	if err == nil {
-		buf, err = l.commit(buf, leaves, cpWanted)
+		buf, err = l.commit(buf, leaves, pids, cpWanted)
 	}
 	b.err = err
 	close(b.done)
@@ -356,11 +383,11 @@ func (l *Log) flush(final bool) {
 		l.logger.Error("audit log: write failed; refusing further appends", "error", err)
 	}
 	clear(leaves)
-	l.spare, l.spareL = buf[:0], leaves[:0]
+	l.spare, l.spareL, l.spareI = buf[:0], leaves[:0], pids[:0]
 	l.mu.Unlock()
 }
 
-func (l *Log) commit(buf []byte, leaves [][]byte, cpWanted bool) ([]byte, error) {
+func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted bool) ([]byte, error) {
 	l.tmu.Lock()
 	for _, h := range leaves {
 		if err := l.rng.Append(h, l.store); err != nil {
@@ -397,6 +424,12 @@ func (l *Log) commit(buf []byte, leaves [][]byte, cpWanted bool) ([]byte, error)
 	if sign {
 		l.cp = cp
 	}
+	for _, p := range pids {
+		if p.ok {
+			l.ids.addHash(p.hash, l.end+int64(p.rel))
+		}
+	}
+	l.end += int64(len(buf))
 	l.tmu.Unlock()
 	return buf, nil
 }
