@@ -54,6 +54,10 @@ var (
 
 	// ErrKeySet: discovery or the JWKS could not be fetched or parsed.
 	ErrKeySet = errors.New("oidc: key set unavailable")
+	// ErrRedirect: a discovery or JWKS response redirected to another
+	// origin (scheme, host, port) than the URL requested, to plain HTTP, or
+	// more than three times; the redirect was not followed.
+	ErrRedirect = fmt.Errorf("%w: redirect refused", ErrKeySet)
 	// ErrReplayCacheFull: the single-use cache is full of live entries; the
 	// token is refused rather than risk a replay.
 	ErrReplayCacheFull = errors.New("oidc: replay cache full")

@@ -143,7 +143,8 @@ func WithMasker(m identity.Masker) Option {
 }
 
 // WithHTTPClient sets the client used for discovery and JWKS (default: a
-// client with a 10s timeout). Verifier only.
+// client with a 10s timeout). The verifier uses a copy whose redirect policy
+// also refuses redirects to another origin ([ErrRedirect]). Verifier only.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *config) error {
 		only(c, forVerifier, "WithHTTPClient")

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ztci/ztci/identity/internal/origin"
 )
 
 // maxDocument bounds discovery and JWKS responses.
@@ -156,18 +159,46 @@ func (r *remoteKeys) fetchOnce(ctx context.Context) (*KeySet, bool, error) {
 	return ks, false, err
 }
 
-// checkJWKSURI accepts an https JWKS URI, or an http one only when the
-// issuer itself is plain http (a loopback test issuer).
+// checkJWKSURI accepts an https JWKS URI, or an http one only on a
+// loopback host when the issuer itself is plain http (a loopback test
+// issuer).
 func checkJWKSURI(issuer, jwksURI string) error {
 	u, err := url.Parse(jwksURI)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%w: bad jwks_uri %q", ErrKeySet, jwksURI)
 	}
 	iu, _ := url.Parse(issuer)
-	if u.Scheme == "https" || (u.Scheme == "http" && iu.Scheme == "http") {
+	if u.Scheme == "https" || (u.Scheme == "http" && iu.Scheme == "http" && origin.Loopback(u)) {
 		return nil
 	}
 	return fmt.Errorf("%w: jwks_uri %q must use https", ErrKeySet, jwksURI)
+}
+
+// maxRedirects bounds the redirects one discovery or JWKS fetch follows.
+const maxRedirects = 3
+
+// sameOriginClient returns a copy of c that follows at most maxRedirects
+// redirects, each within the origin (scheme, host, port) of the URL first
+// requested, and refuses the rest with [ErrRedirect]: keys come from where
+// the issuer's https discovery document said, never from wherever a
+// response points, and never over plain HTTP. A redirect c itself would
+// refuse (its CheckRedirect) is still refused.
+func sameOriginClient(c *http.Client) *http.Client {
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !origin.Same(via[0].URL, req.URL) {
+			return fmt.Errorf("%w: %s redirected to another origin, %s", ErrRedirect, origin.Of(via[0].URL), origin.Of(req.URL))
+		}
+		if len(via) > maxRedirects {
+			return fmt.Errorf("%w: more than %d redirects", ErrRedirect, maxRedirects)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &cp
 }
 
 func (r *remoteKeys) get(ctx context.Context, u string) ([]byte, bool, error) {
@@ -177,6 +208,9 @@ func (r *remoteKeys) get(ctx context.Context, u string) ([]byte, bool, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
+	if errors.Is(err, ErrRedirect) {
+		return nil, false, fmt.Errorf("GET %s: %w", u, err)
+	}
 	if err != nil {
 		return nil, ctx.Err() == nil, fmt.Errorf("%w: GET %s: %v", ErrKeySet, u, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/ztci/ztci/audit"
 )
 
@@ -258,5 +260,92 @@ func TestStaleKeySetFailsClosed(t *testing.T) {
 	clock.Add(10 * time.Minute) // beyond 2×TTL
 	if _, err := v.Verify(t.Context(), tok()); !errors.Is(err, ErrKeySet) {
 		t.Fatalf("key set older than 2×TTL: err = %v, want ErrKeySet", err)
+	}
+}
+
+// TestKeyFetchRedirectsStayInOrigin serves discovery and JWKS from a TLS
+// issuer on 127.0.0.1 whose responses redirect to plain HTTP and to another
+// origin holding an attacker's keys: the verifier must refuse with
+// ErrRedirect and never fetch the attacker's keys, while a redirect within
+// the origin is followed.
+func TestKeyFetchRedirectsStayInOrigin(t *testing.T) {
+	t.Parallel()
+	ec, _, evil := testKeys(t)
+	evilJWKS := mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: evil.Public(), KeyID: "ec1", Algorithm: "ES256", Use: "sig"}}})
+	goodJWKS := mustJSON(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: ec.Public(), KeyID: "ec1", Algorithm: "ES256", Use: "sig"}}})
+	var attackerHits atomic.Int32
+	attacker := func(w http.ResponseWriter, r *http.Request) {
+		attackerHits.Add(1)
+		if r.URL.Path == DiscoveryPath {
+			w.Write([]byte(`{"issuer":"x","jwks_uri":"x"}`))
+			return
+		}
+		w.Write(evilJWKS)
+	}
+	plain := httptest.NewServer(http.HandlerFunc(attacker))
+	defer plain.Close()
+	otherTLS := httptest.NewTLSServer(http.HandlerFunc(attacker))
+	defer otherTLS.Close()
+	tests := []struct {
+		name            string
+		discovery, jwks string // redirect targets; "" serves the document
+		wantErr         error
+	}{
+		{name: "JWKS to plain HTTP", jwks: plain.URL + "/jwks", wantErr: ErrRedirect},
+		{name: "JWKS to another TLS origin", jwks: otherTLS.URL + "/jwks", wantErr: ErrRedirect},
+		{name: "discovery to plain HTTP", discovery: plain.URL + DiscoveryPath, wantErr: ErrRedirect},
+		{name: "discovery to another TLS origin", discovery: otherTLS.URL + DiscoveryPath, wantErr: ErrRedirect},
+		{name: "JWKS within the origin", jwks: "/moved-jwks"},
+		{name: "redirect loop within the origin", jwks: "/jwks", wantErr: ErrRedirect},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var srv *httptest.Server
+			srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == DiscoveryPath && tc.discovery != "":
+					http.Redirect(w, r, tc.discovery, http.StatusFound)
+				case r.URL.Path == DiscoveryPath:
+					w.Write([]byte(`{"issuer":"` + srv.URL + `","jwks_uri":"` + srv.URL + `/jwks"}`))
+				case r.URL.Path == "/jwks" && tc.jwks != "":
+					http.Redirect(w, r, tc.jwks, http.StatusMovedPermanently)
+				default:
+					w.Write(goodJWKS)
+				}
+			}))
+			defer srv.Close()
+			v, err := NewVerifier(srv.URL, "vault", WithHTTPClient(srv.Client()), WithClock(func() time.Time { return testNow }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := signES256(t, ec, []byte(`{"alg":"ES256","kid":"ec1"}`), mustJSON(t, with(goodClaims(), "iss", srv.URL)))
+			_, err = v.Verify(t.Context(), tok)
+			if tc.wantErr == nil && err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if tc.wantErr != nil && (!errors.Is(err, tc.wantErr) || !errors.Is(err, ErrKeySet)) {
+				t.Fatalf("Verify = %v, want %v inside ErrKeySet", err, tc.wantErr)
+			}
+		})
+	}
+	if n := attackerHits.Load(); n != 0 {
+		t.Fatalf("attacker origins were fetched %d times", n)
+	}
+}
+
+func TestPlainHTTPIssuerOnlyOnLoopback(t *testing.T) {
+	t.Parallel()
+	if _, err := NewVerifier("http://ci.example.com", "aud"); !errors.Is(err, ErrConfig) {
+		t.Fatalf("remote plain-http issuer: %v, want ErrConfig", err)
+	}
+	if _, err := NewVerifier("http://127.0.0.1:8080", "aud"); err != nil {
+		t.Fatalf("loopback plain-http issuer: %v", err)
+	}
+	if _, err := NewVerifier("http://ci.example.com", "aud", WithKeySet(testKeySet(t))); err != nil {
+		t.Fatalf("pinned keys, plain-http issuer name: %v", err)
+	}
+	if err := checkJWKSURI("http://127.0.0.1:8080", "http://jwks.example.com/keys"); !errors.Is(err, ErrKeySet) {
+		t.Fatalf("plain-http jwks_uri off loopback: %v, want ErrKeySet", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/claims"
+	"github.com/ztci/ztci/identity/internal/origin"
 )
 
 // Defaults of the verifier.
@@ -54,7 +55,10 @@ type Verified struct {
 // NewVerifier returns a verifier that accepts only tokens whose iss equals
 // issuer exactly and whose aud contains audience. Both are required. Keys
 // come from the issuer's discovery document and JWKS (fetched lazily on the
-// first Verify), or from [WithKeySet].
+// first Verify, over https; plain http only from a loopback issuer), or
+// from [WithKeySet]. A fetch follows redirects only within the origin of
+// the URL requested, at most three, and never to plain HTTP
+// ([ErrRedirect]).
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	if issuer == "" || audience == "" {
 		return nil, fmt.Errorf("%w: issuer and audience are required", ErrConfig)
@@ -80,11 +84,14 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	if cfg.keySet != nil {
 		v.keys = staticKeys{cfg.keySet}
 	} else {
+		if u.Scheme == "http" && !origin.Loopback(u) {
+			return nil, fmt.Errorf("%w: issuer %q: keys are fetched over https only (plain http only from a loopback issuer)", ErrConfig, issuer)
+		}
 		client := cfg.client
 		if client == nil {
 			client = &http.Client{Timeout: 10 * time.Second}
 		}
-		v.keys = &remoteKeys{issuer: issuer, client: client, now: cfg.now, ttl: cfg.cacheTTL, minRefresh: cfg.refreshInterval}
+		v.keys = &remoteKeys{issuer: issuer, client: sameOriginClient(client), now: cfg.now, ttl: cfg.cacheTTL, minRefresh: cfg.refreshInterval}
 	}
 	return v, nil
 }

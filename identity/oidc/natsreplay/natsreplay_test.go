@@ -150,7 +150,9 @@ func (o *outcome) counts() (once, twice, never int) {
 }
 
 func TestThousandTokensThreeReplicas(t *testing.T) {
-	_, caches := replicas(t)
+	// A generous timeout: this test is about uniqueness on a loaded
+	// 2-core machine; the failure tests below use short ones.
+	_, caches := replicas(t, natsreplay.WithTimeout(15*time.Second))
 	toks, vs := mint(t, 1000, caches[0], caches[1], caches[2])
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
