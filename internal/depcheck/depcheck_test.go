@@ -43,6 +43,7 @@ var rules = map[string]rule{
 	"audit/natsink":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"identity":                 {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"identity/oidc/natsreplay": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"identity/oidc/pgreplay":   {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
 	"secrets":                  {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"secrets/postgres":         {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
 	"secrets/vault":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx}},

@@ -22,7 +22,12 @@ const PostgresPassword = "admin-password-for-tests"
 // Postgres is a private PostgreSQL server started by [StartPostgres].
 type Postgres struct {
 	Port int
+	p    *Process
 }
+
+// Kill sends SIGKILL to the postmaster and waits for it to exit; its
+// backends notice and exit on their own, so connections fail from then on.
+func (s *Postgres) Kill() { s.p.Kill() }
 
 // DSN returns a connection string for user on the server's postgres
 // database, without TLS (loopback only).
@@ -77,18 +82,18 @@ func StartPostgres(t testing.TB, maxConns int) *Postgres {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	s := &Postgres{Port: FreePort(t)}
-	p := Start(t, asPG(exec.Command(filepath.Join(bin, "postgres"), "-D", data,
+	s.p = Start(t, asPG(exec.Command(filepath.Join(bin, "postgres"), "-D", data,
 		"-c", "listen_addresses=127.0.0.1", "-c", "port="+strconv.Itoa(s.Port), "-c", "unix_socket_directories="+dir,
 		"-c", "fsync=off", "-c", "max_connections="+strconv.Itoa(maxConns))))
 	// Accepting TCP is not enough: the server refuses logins while it starts
 	// ("the database system is starting up"), so wait for the log line too.
-	p.WaitFor(t, 30*time.Second, func(ctx context.Context) bool {
+	s.p.WaitFor(t, 30*time.Second, func(ctx context.Context) bool {
 		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", Addr(s.Port))
 		if err != nil {
 			return false
 		}
 		c.Close()
-		return containsReady(p.Output())
+		return containsReady(s.p.Output())
 	})
 	return s
 }

@@ -1,0 +1,46 @@
+// Package pgreplay is an [oidc.ReplayCache] on a PostgreSQL table, for
+// vendors who already run PostgreSQL: a single-use job token is accepted once
+// across every verifier replica that shares the database.
+//
+//	pool, _ := pgxpool.New(ctx, dsn)
+//	rc, err := pgreplay.New(ctx, pool)
+//	defer rc.Close()
+//	v, _ := oidc.NewVerifier(issuer, audience, oidc.WithSingleUse(rc))
+//
+// # How a claim works
+//
+// [New] creates the table (key bytea primary key, until timestamptz) if it
+// does not exist. [Cache.Claim] runs one statement,
+//
+//	INSERT INTO t (key, until) VALUES (sha256(issuer, jti), exp+leeway)
+//	ON CONFLICT (key) DO UPDATE SET until = EXCLUDED.until WHERE t.until <= now
+//	RETURNING 1
+//
+// which returns a row only for the one caller that inserted the key (or took
+// over an expired row): the primary key serializes concurrent replicas. A
+// background goroutine deletes expired rows in batches of 10,000 every
+// [WithCleanupInterval]; [Cache.Close] stops it.
+//
+// # Security contract
+//
+//   - A token is accepted only when this call recorded its key; a live row
+//     is a replay ([oidc.ErrReplayed]).
+//   - Fail closed: when PostgreSQL cannot answer within [WithTimeout]
+//     (server down, pool exhausted, query error), Claim returns an
+//     [*UnavailableError] matching [ErrUnavailable] and the verifier refuses
+//     the token. A claim whose commit was acknowledged but whose answer was
+//     lost spends the token; it is never accepted twice.
+//   - A row never lapses before its token: Claim refuses a token that would
+//     outlive [WithMaxTTL] ([ErrLifetime]) instead of recording it for less,
+//     and the table is an ordinary (logged) table, so a crash does not lose
+//     committed claims.
+//   - Expiry is decided with the replicas' clocks ([WithClock]); the
+//     verifier's leeway must exceed the clock skew between replicas.
+//   - The table holds SHA-256 hashes, never token ids; errors and logs never
+//     hold token ids. The table name is checked against a strict pattern and
+//     quoted, never interpolated raw.
+//
+// Access: the role needs CREATE on the schema (or a table created ahead by
+// an administrator), and SELECT, INSERT, UPDATE, DELETE on the table. Whoever
+// can delete rows can re-enable a spent token until it expires.
+package pgreplay
