@@ -12,7 +12,13 @@
 //	signer, _ := attest.NewCASigner(issuer, attest.WithEmbeddedTimestampAuthority(a.Handler()))
 //
 // Security contract: only SHA-256/384/512 imprints of the right length are
-// stamped; queries are bounded (16 KiB); the signing certificate has a
+// stamped; queries are bounded (16 KiB); a query asking for another TSA
+// policy than [PolicyOID] is rejected with RFC 3161's unacceptedPolicy and a
+// query with any extension with unacceptedExtension ([RejectionError], whose
+// DER TimeStampResp the handler returns), never answered with a token the
+// client did not ask for; with [WithAudit] every issued timestamp is
+// audited (serial, imprint; never the token or a key) and none is returned
+// when the sink fails; the signing certificate has a
 // critical timeStamping-only extended key usage (RFC 3161 §2.3); persisted
 // keys are PKCS#8 PEM, mode 0600; Rotate keeps retired chains (not their
 // keys) for verification.

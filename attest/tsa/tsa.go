@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/digitorus/timestamp"
 
+	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -38,12 +40,62 @@ var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
 
 // Errors.
 var (
-	// ErrInvalidQuery: the request is not an acceptable RFC 3161 query.
+	// ErrInvalidQuery: the request is not an acceptable RFC 3161 query. The
+	// concrete error is a [*RejectionError] carrying the RFC 3161 rejection.
 	ErrInvalidQuery = errors.New("tsa: invalid timestamp query")
+	// ErrUnacceptedPolicy: the query asks for a TSA policy other than
+	// [PolicyOID]; no token is issued under another policy than the one
+	// asked for.
+	ErrUnacceptedPolicy = fmt.Errorf("%w: unaccepted policy", ErrInvalidQuery)
+	// ErrUnacceptedExtension: the query carries an extension; this TSA
+	// supports none, and does not ignore what it does not understand.
+	ErrUnacceptedExtension = fmt.Errorf("%w: unaccepted extension", ErrInvalidQuery)
 	// ErrUnavailable: the TSA cannot sign now (outside its certificate's
-	// validity, or a signing failure).
+	// validity, a signing failure, or the audit sink refused the event).
 	ErrUnavailable = errors.New("tsa: cannot timestamp")
+	// ErrConfig: New was given an invalid option.
+	ErrConfig = errors.New("tsa: invalid configuration")
 )
+
+// FailureInfo is an RFC 3161 PKIFailureInfo bit (§2.4.2).
+type FailureInfo int
+
+// The failure infos this TSA answers with.
+const (
+	FailBadAlg              FailureInfo = 0  // unrecognized or unsupported algorithm
+	FailBadRequest          FailureInfo = 2  // transaction not permitted or supported
+	FailBadDataFormat       FailureInfo = 5  // the data submitted has the wrong format
+	FailUnacceptedPolicy    FailureInfo = 15 // the requested TSA policy is not supported
+	FailUnacceptedExtension FailureInfo = 16 // the requested extension is not supported
+)
+
+// RejectionError is a query the TSA rejects. Response is the DER
+// TimeStampResp that RFC 3161 prescribes for it (status rejection with
+// Info as failInfo), which [TSA.Handler] sends to the client.
+type RejectionError struct {
+	Info     FailureInfo
+	Reason   string
+	Response []byte
+	kind     error
+}
+
+func (e *RejectionError) Error() string {
+	return fmt.Sprintf("%v: %s (RFC 3161 failInfo %d)", e.kind, e.Reason, e.Info)
+}
+
+// Unwrap returns the sentinel: [ErrUnacceptedPolicy],
+// [ErrUnacceptedExtension] or [ErrInvalidQuery].
+func (e *RejectionError) Unwrap() error { return e.kind }
+
+func reject(kind error, info FailureInfo, format string, args ...any) error {
+	resp, err := timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.FailureInfo(info))
+	if err != nil {
+		// Marshalling a fixed structure does not fail; if it ever did, the
+		// query is still rejected, without a DER answer.
+		resp = nil
+	}
+	return &RejectionError{Info: info, Reason: fmt.Sprintf(format, args...), Response: resp, kind: kind}
+}
 
 // File names under the WithDir directory.
 const (
@@ -66,6 +118,8 @@ type TSA struct {
 	validity time.Duration
 	dir      string
 	log      *slog.Logger
+	sink     audit.Sink
+	sinkSet  bool
 
 	mu      sync.RWMutex
 	key     crypto.Signer
@@ -89,6 +143,14 @@ func WithDir(dir string) Option { return func(t *TSA) { t.dir = dir } }
 // WithLogger sets a logger for diagnostics (default: silent).
 func WithLogger(l *slog.Logger) Option { return func(t *TSA) { t.log = l } }
 
+// WithAudit records every issued timestamp in sink (action
+// "tsa.timestamp.issue": token serial, hash algorithm and message
+// imprint; never the token or a key). A timestamp whose event the sink
+// refuses is not returned: Timestamp fails with [ErrUnavailable].
+func WithAudit(sink audit.Sink) Option {
+	return func(t *TSA) { t.sink, t.sinkSet = sink, true }
+}
+
 // New creates a TSA: in memory by default, persisted with WithDir.
 func New(opts ...Option) (*TSA, error) {
 	t := &TSA{clock: time.Now, validity: DefaultValidity, log: slog.New(slog.DiscardHandler)}
@@ -96,7 +158,10 @@ func New(opts ...Option) (*TSA, error) {
 		o(t)
 	}
 	if t.validity <= 0 {
-		return nil, errors.New("tsa: validity must be positive")
+		return nil, fmt.Errorf("%w: validity must be positive", ErrConfig)
+	}
+	if t.sinkSet && t.sink == nil {
+		return nil, fmt.Errorf("%w: WithAudit: nil sink", ErrConfig)
 	}
 	if t.dir != "" {
 		loaded, err := t.load()
@@ -277,19 +342,28 @@ func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 		return nil, err
 	}
 	if len(query) > maxQuery {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidQuery, len(query), maxQuery)
+		return nil, reject(ErrInvalidQuery, FailBadRequest, "%d bytes, limit %d", len(query), maxQuery)
 	}
 	req, err := timestamp.ParseRequest(query)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidQuery, err)
+		return nil, reject(ErrInvalidQuery, FailBadDataFormat, "%v", err)
 	}
 	switch req.HashAlgorithm {
 	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
 	default:
-		return nil, fmt.Errorf("%w: hash algorithm %v not accepted", ErrInvalidQuery, req.HashAlgorithm)
+		return nil, reject(ErrInvalidQuery, FailBadAlg, "hash algorithm %v not accepted", req.HashAlgorithm)
 	}
 	if len(req.HashedMessage) != req.HashAlgorithm.Size() {
-		return nil, fmt.Errorf("%w: imprint of %d bytes for %v", ErrInvalidQuery, len(req.HashedMessage), req.HashAlgorithm)
+		return nil, reject(ErrInvalidQuery, FailBadDataFormat, "imprint of %d bytes for %v", len(req.HashedMessage), req.HashAlgorithm)
+	}
+	// RFC 3161 §2.4.1: reqPolicy names the policy the token must be issued
+	// under. Issuing under ours instead would give the client a token it
+	// did not ask for; it gets a rejection it can act on.
+	if len(req.TSAPolicyOID) > 0 && !req.TSAPolicyOID.Equal(PolicyOID) {
+		return nil, reject(ErrUnacceptedPolicy, FailUnacceptedPolicy, "policy %v requested, this TSA issues under %v only", req.TSAPolicyOID, PolicyOID)
+	}
+	if len(req.Extensions) > 0 {
+		return nil, reject(ErrUnacceptedExtension, FailUnacceptedExtension, "extension %v requested, this TSA supports none", req.Extensions[0].Id)
 	}
 	t.mu.RLock()
 	key, leaf := t.key, t.chain[0]
@@ -299,16 +373,13 @@ func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: signing certificate valid %s to %s, now %s", ErrUnavailable,
 			leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339), now.Format(time.RFC3339))
 	}
-	serial, err := x509ca.Serial()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
+	// No SerialNumber: digitorus/timestamp ignores it and draws its own
+	// (160 random bits); the audit event reads it back from the token.
 	ts := &timestamp.Timestamp{
 		HashAlgorithm:     req.HashAlgorithm,
 		HashedMessage:     req.HashedMessage,
 		Time:              now.UTC(),
 		Accuracy:          time.Second,
-		SerialNumber:      serial,
 		Policy:            PolicyOID,
 		Nonce:             cloneInt(req.Nonce),
 		AddTSACertificate: req.Certificates,
@@ -317,7 +388,38 @@ func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	if t.sink != nil {
+		issued, err := timestamp.ParseResponse(resp)
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading back the token: %w", ErrUnavailable, err)
+		}
+		if err := t.sink.Write(ctx, issuedEvent(issued, leaf)); err != nil {
+			return nil, fmt.Errorf("%w: timestamp %x not audited: %w", ErrUnavailable, issued.SerialNumber, err)
+		}
+	}
 	return resp, nil
+}
+
+// issuedEvent describes an issued timestamp by its serial, the imprint it
+// covers and the signing certificate, never by the token itself.
+func issuedEvent(ts *timestamp.Timestamp, leaf *x509.Certificate) audit.Event {
+	serial := fmt.Sprintf("%x", ts.SerialNumber)
+	return audit.Event{
+		ID:       "tsa-timestamp-" + serial,
+		Time:     ts.Time,
+		Source:   "ztci/attest/tsa",
+		Action:   "tsa.timestamp.issue",
+		Outcome:  audit.OutcomeSuccess,
+		Actor:    audit.Actor{ID: "anonymous", Kind: "client"},
+		Resource: "timestamp:" + serial,
+		Attributes: map[string]string{
+			"serial":          serial,
+			"hash_algorithm":  ts.HashAlgorithm.String(),
+			"message_imprint": hex.EncodeToString(ts.HashedMessage),
+			"policy":          ts.Policy.String(),
+			"signer_serial":   fmt.Sprintf("%x", leaf.SerialNumber),
+		},
+	}
 }
 
 func cloneInt(i *big.Int) *big.Int {
@@ -343,7 +445,16 @@ func (t *TSA) Handler() http.Handler {
 			return
 		}
 		resp, err := t.Timestamp(r.Context(), body)
+		var rej *RejectionError
 		switch {
+		case errors.As(err, &rej) && rej.Response != nil:
+			// The RFC 3161 answer: a TimeStampResp with status rejection
+			// and the failInfo, so clients learn why (e.g. unacceptedPolicy).
+			t.log.Info("tsa: rejected query", "error", err)
+			w.Header().Set("Content-Type", "application/timestamp-reply")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write(rej.Response)
+			return
 		case errors.Is(err, ErrInvalidQuery):
 			t.log.Info("tsa: rejected query", "error", err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
