@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 )
 
 var td = spiffeid.RequireTrustDomainFromString("ci.test")
+
+// idPrefix is the SPIFFE ID before the claim in the length cases.
+const idPrefix = "spiffe://ci.test/r/"
 
 func TestTemplate(t *testing.T) {
 	t.Parallel()
@@ -41,6 +45,12 @@ func TestTemplate(t *testing.T) {
 		{name: "bad literal", tmpl: "/c i/{platform}", wantErr: exchange.ErrTemplate},
 		{name: "partial placeholder", tmpl: "/x-{platform}", wantErr: exchange.ErrTemplate},
 		{name: "empty segment", tmpl: "/ci//{platform}", wantErr: exchange.ErrTemplate},
+		{name: "2048 bytes", tmpl: "/r/{repository...}", who: identity.Identity{Claims: identity.Claims{Repository: "a/" + strings.Repeat("b", svid.MaxIDLength-len(idPrefix)-2)}},
+			want: idPrefix + "a/" + strings.Repeat("b", svid.MaxIDLength-len(idPrefix)-2)},
+		{name: "2049 bytes", tmpl: "/r/{repository...}", who: identity.Identity{Claims: identity.Claims{Repository: "a/" + strings.Repeat("b", svid.MaxIDLength-len(idPrefix)-1)}},
+			wantErr: svid.ErrIDTooLong},
+		{name: "2049 bytes is a claim value error", tmpl: "/r/{repository}", who: identity.Identity{Claims: identity.Claims{Repository: strings.Repeat("b", svid.MaxIDLength-len(idPrefix)+1)}},
+			wantErr: exchange.ErrClaimValue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

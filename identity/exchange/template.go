@@ -9,6 +9,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/svid"
 )
 
 // Errors.
@@ -100,7 +101,9 @@ func ParseTemplate(s string) (*Template, error) {
 // String returns the template source.
 func (t *Template) String() string { return t.src }
 
-// ID returns the SPIFFE ID in td for who.
+// ID returns the SPIFFE ID in td for who. An ID longer than the SPIFFE
+// specification's 2048 bytes is refused with an error wrapping both
+// [ErrClaimValue] and svid.ErrIDTooLong.
 func (t *Template) ID(td spiffeid.TrustDomain, who identity.Identity) (spiffeid.ID, error) {
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -128,6 +131,9 @@ func (t *Template) ID(td spiffeid.TrustDomain, who identity.Identity) (spiffeid.
 	id, err := spiffeid.FromPath(td, b.String())
 	if err != nil {
 		return spiffeid.ID{}, fmt.Errorf("%w: %v", ErrClaimValue, err)
+	}
+	if err := svid.CheckIDLength(id); err != nil {
+		return spiffeid.ID{}, fmt.Errorf("%w: %w", ErrClaimValue, err)
 	}
 	return id, nil
 }

@@ -36,6 +36,9 @@ const (
 	DefaultJWTTTL  = 5 * time.Minute
 	DefaultCATTL   = 24 * time.Hour
 	MaxSVIDTTL     = 24 * time.Hour
+	// MaxIDLength is the longest SPIFFE ID, in bytes of its URI form, that
+	// the SPIFFE ID specification (§2.3) allows; longer IDs are not issued.
+	MaxIDLength = 2048
 	// backdate is subtracted from NotBefore to absorb clock skew.
 	backdate = 30 * time.Second
 )
@@ -47,6 +50,9 @@ var (
 	// ErrID: the SPIFFE ID is not in the issuer's trust domain or names the
 	// trust domain itself (an SVID needs a non-root path).
 	ErrID = errors.New("svid: SPIFFE ID not issuable")
+	// ErrIDTooLong: the SPIFFE ID is longer than [MaxIDLength] bytes. It
+	// wraps [ErrID].
+	ErrIDTooLong = fmt.Errorf("%w: longer than %d bytes", ErrID, MaxIDLength)
 	// ErrIssue: signing failed, or the issuance could not be audited.
 	ErrIssue = errors.New("svid: issuance failed")
 )
@@ -255,6 +261,15 @@ func (i *Issuer) GetJWTBundleForTrustDomain(td spiffeid.TrustDomain) (*jwtbundle
 func (i *Issuer) checkID(id spiffeid.ID) error {
 	if id.IsZero() || id.TrustDomain() != i.td || id.Path() == "" {
 		return &IDError{ID: id.String(), TrustDomain: i.td.Name()}
+	}
+	return CheckIDLength(id)
+}
+
+// CheckIDLength returns an error wrapping [ErrIDTooLong] when id is longer
+// than [MaxIDLength] bytes (go-spiffe's spiffeid parses longer IDs).
+func CheckIDLength(id spiffeid.ID) error {
+	if n := len(id.String()); n > MaxIDLength {
+		return fmt.Errorf("%w: %d bytes (%.64s...)", ErrIDTooLong, n, id.String())
 	}
 	return nil
 }

@@ -199,3 +199,26 @@ func TestJWTVerifier(t *testing.T) {
 		t.Fatalf("empty audience accepted: %v", err)
 	}
 }
+
+func TestIDLongerThanSpecNotIssued(t *testing.T) {
+	t.Parallel()
+	iss, err := svid.NewIssuer(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "spiffe://ci.test/"
+	at := spiffeid.RequireFromString(prefix + strings.Repeat("a", svid.MaxIDLength-len(prefix)))
+	over := spiffeid.RequireFromString(prefix + strings.Repeat("a", svid.MaxIDLength-len(prefix)+1))
+	if _, err := iss.X509SVID(t.Context(), at, time.Time{}); err != nil {
+		t.Fatalf("X509SVID of a %d-byte ID: %v", len(at.String()), err)
+	}
+	if _, err := iss.JWTSVID(t.Context(), at, time.Time{}, "aud"); err != nil {
+		t.Fatalf("JWTSVID of a %d-byte ID: %v", len(at.String()), err)
+	}
+	if _, err := iss.X509SVID(t.Context(), over, time.Time{}); !errors.Is(err, svid.ErrIDTooLong) || !errors.Is(err, svid.ErrID) {
+		t.Fatalf("X509SVID of a %d-byte ID: %v, want ErrIDTooLong", len(over.String()), err)
+	}
+	if _, err := iss.JWTSVID(t.Context(), over, time.Time{}, "aud"); !errors.Is(err, svid.ErrIDTooLong) {
+		t.Fatalf("JWTSVID of a %d-byte ID: %v, want ErrIDTooLong", len(over.String()), err)
+	}
+}
