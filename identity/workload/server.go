@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/proto/spiffe/workload"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
-	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -74,6 +74,27 @@ func UID(ids map[int]spiffeid.ID) Attestor {
 // Option configures a [Server].
 type Option func(*Server) error
 
+// DefaultMaxStreams is the default bound on concurrent Workload API
+// streams per [Server] (see [WithMaxStreams]).
+const DefaultMaxStreams = 64
+
+// WithMaxStreams bounds the streams (FetchX509SVID, FetchX509Bundles,
+// FetchJWTBundles) open at once on the server, across all connections,
+// to n (default [DefaultMaxStreams]). Every X.509-SVID stream mints a key
+// and a certificate and re-issues them for as long as it stays open, so an
+// unbounded number would let one caller exhaust CPU and memory; a stream
+// beyond the bound is refused with codes.ResourceExhausted before the
+// caller is attested.
+func WithMaxStreams(n int) Option {
+	return func(s *Server) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithMaxStreams(%d): need at least 1", ErrConfig, n)
+		}
+		s.streams = make(chan struct{}, n)
+		return nil
+	}
+}
+
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) error {
@@ -92,9 +113,10 @@ func WithLogger(l *slog.Logger) Option {
 type Server struct {
 	workload.UnimplementedSpiffeWorkloadAPIServer
 
-	issuer *svid.Issuer
-	attest Attestor
-	logger *slog.Logger
+	issuer  *svid.Issuer
+	attest  Attestor
+	logger  *slog.Logger
+	streams chan struct{} // one token per open stream
 
 	mu     sync.Mutex
 	grpc   *grpc.Server
@@ -114,14 +136,40 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 			return nil, err
 		}
 	}
-	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}))
+	if s.streams == nil {
+		s.streams = make(chan struct{}, DefaultMaxStreams)
+	}
+	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}), grpc.StreamInterceptor(s.limitStreams))
 	workload.RegisterSpiffeWorkloadAPIServer(s.grpc, s)
 	return s, nil
 }
 
+// limitStreams refuses a stream when WithMaxStreams streams are open.
+func (s *Server) limitStreams(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	select {
+	case s.streams <- struct{}{}:
+	default:
+		s.logger.WarnContext(ss.Context(), "workload API stream refused: limit reached", "limit", cap(s.streams))
+		return status.Errorf(codes.ResourceExhausted, "more than %d concurrent Workload API streams", cap(s.streams))
+	}
+	defer func() { <-s.streams }()
+	return handler(srv, ss)
+}
+
 // Listen creates a unix socket at path (removing a stale socket file) that
-// only the current user can connect to unless mode says otherwise.
+// only the current user can connect to unless mode (permission bits only)
+// says otherwise.
+//
+// The socket never exists at path with other permissions than mode: it is
+// bound inside a fresh directory next to path that only the current user
+// can enter (0700), given mode there, and then linked into place (failing
+// if something took path meanwhile), so there is no window in which
+// another user could connect to a socket created under a permissive umask.
+// Closing the listener removes the socket.
 func Listen(path string, mode os.FileMode) (net.Listener, error) {
+	if mode&^os.ModePerm != 0 {
+		return nil, fmt.Errorf("%w: socket mode %v has bits beyond the permissions", ErrConfig, mode)
+	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("%w: %s exists and is not a socket", ErrConfig, path)
@@ -130,15 +178,43 @@ func Listen(path string, mode os.FileMode) (net.Listener, error) {
 			return nil, fmt.Errorf("workload: remove stale socket: %w", err)
 		}
 	}
-	l, err := net.Listen("unix", path)
+	private, err := os.MkdirTemp(filepath.Dir(path), ".wl") // 0700
+	if err != nil {
+		return nil, fmt.Errorf("workload: private directory for the socket: %w", err)
+	}
+	defer os.RemoveAll(private)
+	tmp := filepath.Join(private, "s")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("workload: listen: %w", err)
 	}
-	if err := os.Chmod(path, mode); err != nil {
+	l.SetUnlinkOnClose(false) // the socket moves to path; Close removes it there
+	if err := os.Chmod(tmp, mode); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("workload: chmod socket: %w", err)
 	}
-	return l, nil
+	if err := os.Link(tmp, path); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("workload: place socket: %w", err)
+	}
+	return &unixListener{UnixListener: l, path: path}, nil
+}
+
+// unixListener is a socket listener that was bound under a temporary name
+// and linked to path: it reports path as its address and removes it on
+// Close.
+type unixListener struct {
+	*net.UnixListener
+	path string
+	once sync.Once
+}
+
+func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
+func (l *unixListener) Close() error {
+	err := l.UnixListener.Close()
+	l.once.Do(func() { os.Remove(l.path) })
+	return err
 }
 
 // Serve accepts connections on l until ctx is done or Close is called; it
@@ -319,7 +395,7 @@ func (s *Server) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTS
 	if req.GetAudience() == "" || req.GetSvid() == "" {
 		return nil, status.Error(codes.InvalidArgument, "audience and svid must be specified")
 	}
-	sv, err := jwtsvid.ParseAndValidate(req.GetSvid(), s.issuer, []string{req.GetAudience()})
+	sv, err := svid.ParseAndValidateJWT(req.GetSvid(), s.issuer, []string{req.GetAudience()})
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, "invalid JWT-SVID")
 	}
