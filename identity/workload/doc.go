@@ -18,5 +18,8 @@
 // the attestor refuses get PermissionDenied and nothing else; a caller may
 // request a JWT-SVID only for its own ID; X.509-SVIDs are re-sent at half
 // their lifetime; private keys go only to the attested caller; Close ends
-// every stream and Serve returns.
+// every stream and Serve returns. [Listen] never exposes the socket with
+// wider permissions than asked (it is created in a private directory and
+// linked into place); concurrent streams are bounded ([WithMaxStreams])
+// and refused beyond it with ResourceExhausted.
 package workload
