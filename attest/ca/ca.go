@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/x509ca"
 )
@@ -66,6 +69,11 @@ type CA struct {
 	name         string
 	log          *slog.Logger
 
+	servers map[string]string // issuer → forge URL, see WithServerURL
+	sink    audit.Sink
+	sinkSet bool
+	optErr  error
+
 	mu      sync.RWMutex
 	key     crypto.Signer
 	root    *x509.Certificate
@@ -95,6 +103,14 @@ func WithName(cn string) Option { return func(c *CA) { c.name = cn } }
 // WithLogger sets a logger for diagnostics (default: silent).
 func WithLogger(l *slog.Logger) Option { return func(c *CA) { c.log = l } }
 
+// WithAudit records every issued certificate in sink (action
+// "ca.certificate.issue": the identity as actor, serial, SANs, validity,
+// key id; never a key or token). A certificate whose event the sink refuses
+// is not returned: Issue fails with [ErrUnavailable].
+func WithAudit(sink audit.Sink) Option {
+	return func(c *CA) { c.sink, c.sinkSet = sink, true }
+}
+
 // New creates a CA: in memory by default, persisted with WithDir.
 func New(opts ...Option) (*CA, error) {
 	c := &CA{
@@ -108,7 +124,13 @@ func New(opts ...Option) (*CA, error) {
 		o(c)
 	}
 	if c.certValidity <= 0 || c.rootValidity <= 0 {
-		return nil, fmt.Errorf("ca: validity must be positive")
+		return nil, fmt.Errorf("%w: validity must be positive", ErrConfig)
+	}
+	if c.optErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, c.optErr)
+	}
+	if c.sinkSet && c.sink == nil {
+		return nil, fmt.Errorf("%w: WithAudit: nil sink", ErrConfig)
 	}
 	if c.dir != "" {
 		loaded, err := c.load()
@@ -250,10 +272,17 @@ func (c *CA) Certificate() *x509.Certificate {
 // SAN: the SPIFFE ID when set; otherwise id.Subject, which must be an
 // absolute URI or an email address. Issuer extension: id.Issuer, or for a
 // SPIFFE identity without one, the trust domain ("spiffe://example.org").
-// Claims: WorkflowRef → Build Signer URI (.9), Runner → Runner Environment
-// (.11), Repository → Source Repository URI (.12), Commit → Source
-// Repository Digest (.13), Ref → Source Repository Ref (.14), Event → Build
-// Trigger (.20).
+// Claims: Runner → Runner Environment (.11), Commit → Source Repository
+// Digest (.13), Ref → Source Repository Ref (.14), Event → Build Trigger
+// (.20), and the URI-typed extensions built as Fulcio's ci-provider
+// templates build them on the forge URL (see [WithServerURL]): Build Signer
+// URI (.9, "{url}/{workflow_ref}"; GitLab "https://{ci_config_ref_uri}"),
+// Source Repository URI (.12, "{url}/{repository}"), Source Repository
+// Owner URI (.16) and Run Invocation URI (.21). A URI extension is omitted
+// when a claim it needs is missing, and never written as a non-URI.
+//
+// With [WithAudit], the certificate is returned only once the sink has
+// recorded it.
 func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identity) ([]*x509.Certificate, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -261,7 +290,7 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	if err := x509ca.CheckKey(pub); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	tmpl, err := template(id)
+	tmpl, err := template(id, c.serverURL(id))
 	if err != nil {
 		return nil, err
 	}
@@ -298,11 +327,57 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	if err != nil {
 		return nil, fmt.Errorf("ca: issue: %w", err)
 	}
+	if c.sink != nil {
+		if err := c.sink.Write(ctx, issuedEvent(id, leaf)); err != nil {
+			return nil, fmt.Errorf("%w: certificate %x not audited: %w", ErrUnavailable, leaf.SerialNumber, err)
+		}
+	}
 	c.log.Debug("ca: issued certificate", "serial", leaf.SerialNumber.String(), "identity", id.ID(), "not_after", leaf.NotAfter)
 	return []*x509.Certificate{leaf}, nil
 }
 
-func template(id identity.Identity) (*x509.Certificate, error) {
+// issuedEvent describes an issued certificate: who it names and which one
+// it is, nothing that signs or authenticates.
+func issuedEvent(id identity.Identity, leaf *x509.Certificate) audit.Event {
+	serial := fmt.Sprintf("%x", leaf.SerialNumber)
+	sans := make([]string, 0, len(leaf.URIs)+len(leaf.EmailAddresses))
+	for _, u := range leaf.URIs {
+		sans = append(sans, u.String())
+	}
+	sans = append(sans, leaf.EmailAddresses...)
+	return audit.Event{
+		ID:       "ca-certificate-" + serial,
+		Time:     leaf.NotBefore,
+		Source:   "ztci/attest/ca",
+		Action:   "ca.certificate.issue",
+		Outcome:  audit.OutcomeSuccess,
+		Actor:    id.AuditActor(),
+		Resource: "certificate:" + serial,
+		Attributes: map[string]string{
+			"serial":         serial,
+			"san":            strings.Join(sans, ","),
+			"issuer":         ext(leaf, OIDIssuerV2),
+			"not_before":     leaf.NotBefore.UTC().Format(time.RFC3339),
+			"not_after":      leaf.NotAfter.UTC().Format(time.RFC3339),
+			"subject_key_id": hex.EncodeToString(leaf.SubjectKeyId),
+		},
+	}
+}
+
+// ext returns a UTF8String extension's value, or "".
+func ext(c *x509.Certificate, oid asn1.ObjectIdentifier) string {
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oid) {
+			var s string
+			if _, err := asn1.UnmarshalWithParams(e.Value, &s, "utf8"); err == nil {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+func template(id identity.Identity, server string) (*x509.Certificate, error) {
 	t := &x509.Certificate{}
 	issuer := id.Issuer
 	switch {
@@ -339,18 +414,28 @@ func template(id identity.Identity) (*x509.Certificate, error) {
 		return nil
 	}
 	cl := id.Claims
-	for _, e := range []struct {
+	exts := []struct {
 		oid asn1.ObjectIdentifier
 		v   string
 	}{
 		{OIDIssuerV2, issuer},
-		{OIDBuildSignerURI, cl.WorkflowRef},
 		{OIDRunnerEnvironment, cl.Runner},
-		{OIDSourceRepositoryURI, cl.Repository},
 		{OIDSourceRepositoryDigest, cl.Commit},
 		{OIDSourceRepositoryRef, cl.Ref},
 		{OIDBuildTrigger, cl.Event},
-	} {
+	}
+	for _, e := range uriExtensions(server, cl) {
+		if e.v == "" {
+			continue
+		}
+		// The extension is URI-typed: never write what does not parse as
+		// an absolute URI (the old "acme/app" did not).
+		if u, err := url.Parse(e.v); err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("%w: claim for %v does not make a URI: %q", ErrIdentity, e.oid, truncate(e.v))
+		}
+		exts = append(exts, e)
+	}
+	for _, e := range exts {
 		if err := add(e.oid, e.v); err != nil {
 			return nil, err
 		}

@@ -23,4 +23,13 @@
 // root certificates (not their keys) so old certificates still verify through
 // the exported trusted root. No SCTs are issued: verifiers of this CA's
 // certificates must not require certificate transparency.
+//
+// Fulcio's URI-typed extensions (Build Signer URI, Source Repository URI,
+// Source Repository Owner URI, Run Invocation URI) hold absolute URIs built
+// as Fulcio's ci-provider templates build them, on the forge URL of the
+// token's issuer (https://github.com for GitHub Actions, the issuer URL by
+// default, or [WithServerURL]): "https://github.com/acme/app", never
+// "acme/app". With [WithAudit] every issued certificate is audited
+// (identity, serial, SANs, validity; never a key, token or the certificate
+// itself) and none is returned when the sink fails.
 package ca

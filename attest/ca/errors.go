@@ -33,6 +33,9 @@ var (
 	ErrProofOfPossession = fmt.Errorf("%w: proof of possession does not verify", ErrInvalidRequest)
 	// ErrUnauthenticated: the bearer token was missing or rejected.
 	ErrUnauthenticated = fmt.Errorf("%w: unauthenticated", ErrInvalidRequest)
+
+	// ErrConfig: New was given an invalid option.
+	ErrConfig = errors.New("ca: invalid configuration")
 )
 
 // ValidityError reports a CA used outside its validity window. It matches

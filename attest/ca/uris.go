@@ -1,0 +1,157 @@
+package ca
+
+import (
+	"encoding/asn1"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// More Fulcio extension OIDs (URI-typed, https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md).
+var (
+	OIDSourceRepositoryOwnerURI = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 16}
+	OIDRunInvocationURI         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 21}
+)
+
+// Platforms with Fulcio templates of their own (identity/claims names).
+const (
+	platformGitHubActions = "github-actions"
+	platformGitLabCI      = "gitlab-ci"
+	platformZTCI          = "ztci"
+)
+
+// gitHubActionsIssuer is github.com's token issuer; Fulcio's default "url"
+// for it is https://github.com.
+const gitHubActionsIssuer = "https://token.actions.githubusercontent.com"
+
+// WithServerURL names the source forge (e.g. "https://git.example.com")
+// whose URLs the URI-typed extensions of identities issued by issuer are
+// built on: Fulcio's "url" template value for that issuer's CI provider.
+// Without it: https://github.com for GitHub Actions' issuer, the host of a
+// GitHub Enterprise issuer (https://HOST/_services/token), and otherwise
+// the issuer URL itself (GitLab's issuer is its instance URL). serverURL
+// must be an absolute https URL without trailing slash (http only on
+// loopback). May be given once per issuer.
+func WithServerURL(issuer, serverURL string) Option {
+	return func(c *CA) {
+		if err := checkServerURL(serverURL); err != nil {
+			c.optErr = fmt.Errorf("ca: WithServerURL(%q): %w", issuer, err)
+			return
+		}
+		if c.servers == nil {
+			c.servers = map[string]string{}
+		}
+		if _, dup := c.servers[issuer]; dup {
+			c.optErr = fmt.Errorf("ca: WithServerURL: issuer %q given twice", issuer)
+			return
+		}
+		c.servers[issuer] = serverURL
+	}
+}
+
+func checkServerURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("want an absolute URL without user info, query or fragment, got %q", s)
+	case strings.HasSuffix(s, "/"):
+		return fmt.Errorf("want no trailing slash, got %q", s)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("want https (http only on loopback), got %q", s)
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// serverURL returns the forge URL for id's URI extensions, or "" if there
+// is none (then they are omitted rather than written as non-URIs).
+func (c *CA) serverURL(id identity.Identity) string {
+	if s, ok := c.servers[id.Issuer]; ok {
+		return s
+	}
+	if id.Issuer == gitHubActionsIssuer {
+		return "https://github.com"
+	}
+	if id.Claims.Platform == platformGitHubActions {
+		if host, ok := strings.CutSuffix(id.Issuer, "/_services/token"); ok && checkServerURL(host) == nil {
+			return host
+		}
+	}
+	if checkServerURL(id.Issuer) == nil {
+		return id.Issuer
+	}
+	return ""
+}
+
+// uriExtensions renders the URI-typed Fulcio extensions as Fulcio's
+// ci-provider templates do (config/identity/config.yaml): for GitLab CI
+// the gitlab templates, for everything else the github ones, with base as
+// "url". The run invocation follows github.com for GitHub Actions, GitLab's
+// job URL for GitLab CI, and "{url}/{repository}/runs/{run_id}/attempts/
+// {run_attempt}" for ztci job tokens (the Fulcio ci-provider configuration
+// ztci's identity/oidc issuer is tested against); it is omitted for other
+// platforms, whose URL scheme this CA does not know.
+func uriExtensions(base string, cl identity.Claims) []struct {
+	oid asn1.ObjectIdentifier
+	v   string
+} {
+	type ext = struct {
+		oid asn1.ObjectIdentifier
+		v   string
+	}
+	// join builds a URL from parts, or "" if any part is missing: an
+	// extension is omitted rather than written incomplete.
+	join := func(parts ...string) string {
+		for _, p := range parts {
+			if p == "" {
+				return ""
+			}
+		}
+		return strings.Join(parts, "/")
+	}
+	repo := cl.Repository
+	var repoURI, signer, owner, run string
+	if u, err := url.Parse(repo); err == nil && u.Scheme != "" && u.Host != "" {
+		// Already a URL (e.g. Codefresh's scm_repo_url): Fulcio copies it.
+		repoURI, repo = repo, ""
+	} else {
+		repoURI = join(base, repo)
+	}
+	switch cl.Platform {
+	case platformGitLabCI:
+		// ci_config_ref_uri already names the host: "https://{{ .ci_config_ref_uri }}".
+		if cl.WorkflowRef != "" {
+			signer = "https://" + cl.WorkflowRef
+		}
+		if i := strings.LastIndexByte(repo, '/'); i > 0 {
+			owner = join(base, repo[:i]) // namespace_path: nested groups included
+		}
+		run = join(base, repo, "-", "jobs", cl.Job)
+	default:
+		signer = join(base, cl.WorkflowRef)
+		if o, _, ok := strings.Cut(repo, "/"); ok {
+			owner = join(base, o) // repository_owner
+		}
+		switch cl.Platform {
+		case platformGitHubActions:
+			run = join(base, repo, "actions", "runs", cl.RunID, "attempts", cl.RunAttempt)
+		case platformZTCI:
+			run = join(base, repo, "runs", cl.RunID, "attempts", cl.RunAttempt)
+		}
+	}
+	return []ext{
+		{OIDBuildSignerURI, signer},
+		{OIDSourceRepositoryURI, repoURI},
+		{OIDSourceRepositoryOwnerURI, owner},
+		{OIDRunInvocationURI, run},
+	}
+}
