@@ -8,6 +8,10 @@
 #   Config (data.ztci.config.deploy): signers, attestation_signers,
 #   builders, sources, source_refs, max_critical (0), require_scan (false),
 #   require_protected_ref (true).
+#   Sources are compared as the verify package compares them
+#   (lib.normalize_repo): scheme and "git+" are ignored, host, owner and
+#   name are not. Malformed input (artifacts not a list, an artifact or
+#   attestation not an object, a flag that is not a boolean) is denied.
 package ztci.deploy
 
 import data.ztci.lib
@@ -33,10 +37,19 @@ sources := lib.config("deploy", "sources", [])
 
 artifacts := object.get(input, "artifacts", [])
 
-# trusted_attestations[i] are artifact i's attestations signed by an
-# allowed identity; others are ignored.
+# objs are the artifacts that are objects; the others are reported as
+# deploy.malformed, and per-artifact rules never see them (object.get on
+# a string would abort evaluation instead of denying with a reason).
+objs := [a | is_array(artifacts); some a in artifacts; is_object(a)]
+
+# trusted(a) are artifact a's attestations signed by an allowed identity;
+# others are ignored.
 trusted(a) := [att |
-	some att in object.get(a, "attestations", [])
+	is_object(a)
+	atts := object.get(a, "attestations", [])
+	is_array(atts)
+	some att in atts
+	is_object(att)
 	lib.signer_allowed(att.signer, attestation_signers)
 ]
 
@@ -45,22 +58,66 @@ trusted(a) := [att |
 # bound variables. Each missing field then counts as a violation.
 allowed_signer(x) if lib.signer_allowed(x.signer, signers)
 
-builder_allowed(att) if att.provenance.builder_id in builders
+builder_allowed(att) if {
+	is_string(att.provenance.builder_id)
+	att.provenance.builder_id in builders
+}
 
-source_allowed(att) if att.provenance.source_repository in sources
+source_allowed(att) if {
+	some s in sources
+	lib.same_repo(s, att.provenance.source_repository)
+}
 
-source_ref_allowed(att, refs) if att.provenance.source_ref in refs
+source_ref_allowed(att, refs) if {
+	is_string(att.provenance.source_ref)
+	att.provenance.source_ref in refs
+}
 
-scan_readable(att) if is_number(att.scan.critical)
+verified(a) if lib.is_true(a.verified)
+
+protected_job if lib.is_true(input.job.protected)
+
+scan_readable(att) if {
+	is_object(att.scan)
+	is_number(att.scan.critical)
+}
 
 violations contains v if {
+	is_array(artifacts)
 	count(artifacts) == 0
 	v := {"rule": "deploy.no_artifacts", "message": "a deploy must name the artifacts it deploys", "value": null}
 }
 
 violations contains v if {
-	lib.config("deploy", "require_protected_ref", true)
-	not input.job.protected
+	not is_array(artifacts)
+	v := {"rule": "deploy.malformed", "message": sprintf("input.artifacts must be a list of artifacts, not a %s", [type_name(artifacts)]), "value": null}
+}
+
+violations contains v if {
+	is_array(artifacts)
+	some i, a in artifacts
+	not is_object(a)
+	v := {"rule": "deploy.malformed", "message": sprintf("input.artifacts[%d] is a %s, not an artifact object", [i, type_name(a)]), "value": i}
+}
+
+violations contains v if {
+	some a in objs
+	not lib.array_or_absent(a, "attestations")
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s@%s: attestations must be a list", [lib.show(a, "name"), lib.show(a, "digest")]), "value": object.get(a, "digest", null)}
+}
+
+violations contains v if {
+	some a in objs
+	atts := object.get(a, "attestations", [])
+	is_array(atts)
+	some i, att in atts
+	not is_object(att)
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s@%s: attestations[%d] is a %s, not an attestation object", [lib.show(a, "name"), lib.show(a, "digest"), i, type_name(att)]), "value": i}
+}
+
+violations contains v if {
+	lib.config("deploy", "require_protected_ref", true) != false
+	not protected_job
 	v := {
 		"rule": "deploy.unprotected_ref",
 		"message": sprintf("deploys run only from protected refs; %q is not protected", [lib.show(input, ["job", "ref"])]),
@@ -69,8 +126,8 @@ violations contains v if {
 }
 
 violations contains v if {
-	some a in artifacts
-	not a.verified
+	some a in objs
+	not verified(a)
 	v := {
 		"rule": "deploy.unverified",
 		"message": sprintf("artifact %s@%s did not pass verification", [lib.show(a, "name"), lib.show(a, "digest")]),
@@ -79,7 +136,7 @@ violations contains v if {
 }
 
 violations contains v if {
-	some a in artifacts
+	some a in objs
 	not allowed_signer(a)
 	v := {
 		"rule": "deploy.signer_not_allowed",
@@ -89,7 +146,7 @@ violations contains v if {
 }
 
 violations contains v if {
-	some a in artifacts
+	some a in objs
 	count([p | some att in trusted(a); provenance_types[att.predicate_type]; p := att]) == 0
 	v := {
 		"rule": "deploy.provenance_missing",
@@ -99,7 +156,7 @@ violations contains v if {
 }
 
 violations contains v if {
-	some a in artifacts
+	some a in objs
 	some att in trusted(a)
 	provenance_types[att.predicate_type]
 	not builder_allowed(att)
@@ -111,7 +168,7 @@ violations contains v if {
 }
 
 violations contains v if {
-	some a in artifacts
+	some a in objs
 	some att in trusted(a)
 	provenance_types[att.predicate_type]
 	not source_allowed(att)
@@ -125,7 +182,7 @@ violations contains v if {
 violations contains v if {
 	refs := lib.config("deploy", "source_refs", null)
 	refs != null
-	some a in artifacts
+	some a in objs
 	some att in trusted(a)
 	provenance_types[att.predicate_type]
 	not source_ref_allowed(att, refs)
@@ -140,23 +197,27 @@ violations contains v if {
 # summarized as a scan.
 is_scan(att) if scan_types[att.predicate_type]
 
-is_scan(att) if att.scan
+is_scan(att) if {
+	is_object(att)
+	object.get(att, "scan", null) != null
+}
 
 violations contains v if {
 	max := lib.config("deploy", "max_critical", 0)
-	some a in artifacts
+	some a in objs
 	some att in trusted(a)
 	is_scan(att)
+	is_number(att.scan.critical)
 	att.scan.critical > max
 	v := {
 		"rule": "deploy.critical_findings",
 		"message": sprintf("artifact %s@%s has %d critical findings (at most %d allowed)", [lib.show(a, "name"), lib.show(a, "digest"), att.scan.critical, max]),
-		"value": [f.id | some f in object.get(att.scan, "findings", []); lower(f.severity) == "critical"],
+		"value": [f.id | some f in object.get(att.scan, "findings", []); is_string(f.severity); lower(f.severity) == "critical"],
 	}
 }
 
 violations contains v if {
-	some a in artifacts
+	some a in objs
 	some att in trusted(a)
 	is_scan(att)
 	not scan_readable(att)
@@ -168,8 +229,8 @@ violations contains v if {
 }
 
 violations contains v if {
-	lib.config("deploy", "require_scan", false)
-	some a in artifacts
+	lib.config("deploy", "require_scan", false) != false
+	some a in objs
 	count([s | some att in trusted(a); is_scan(att); s := att]) == 0
 	v := {
 		"rule": "deploy.scan_missing",

@@ -167,3 +167,73 @@ test_empty_input_denied if {
 	not d.allow
 	{v.rule | some v in d.violations} == {"ztci.unknown_action"}
 }
+
+test_malformed_artifacts_denied if {
+	every arts in ["x", 1, true, {"a": artifact}, [null], ["ghcr.io/acme/app"], [[artifact]]] {
+		d := main.decision with input as json.patch(good, [{"op": "replace", "path": "/artifacts", "value": arts}]) with data.ztci.config as config
+		not d.allow
+		"deploy.malformed" in {v.rule | some v in d.violations}
+	}
+	d := main.decision with input as json.patch(good, [{"op": "replace", "path": "/artifacts", "value": null}]) with data.ztci.config as config
+	not d.allow
+}
+
+test_malformed_attestations_denied if {
+	every atts in ["x", {"0": provenance}, [provenance, "scan"], [provenance, null]] {
+		count(rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations", "value": atts}]))) > 0
+	}
+}
+
+# Flags must be the boolean true: any other value reads as false.
+test_flags_must_be_true if {
+	every val in ["true", "false", 1, {}, [], null] {
+		rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/verified", "value": val}])) == {"deploy.unverified"}
+		rules(json.patch(good, [{"op": "replace", "path": "/job/protected", "value": val}])) == {"deploy.unprotected_ref"}
+	}
+}
+
+test_wrong_typed_provenance_denied if {
+	every op in [
+		{"op": "replace", "path": "/artifacts/0/attestations/0/provenance", "value": "x"},
+		{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/builder_id", "value": [builder]},
+		{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": ["git+https://github.com/acme/app"]},
+		{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": null},
+		{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": ""},
+		{"op": "replace", "path": "/artifacts/0/attestations/0/signer", "value": [provenance.signer]},
+		{"op": "replace", "path": "/artifacts/0/signer/san", "value": [release_wf]},
+		{"op": "replace", "path": "/artifacts/0/attestations/1/scan/critical", "value": "0"},
+		{"op": "replace", "path": "/artifacts/0/attestations/1/scan", "value": "clean"},
+		{"op": "replace", "path": "/artifacts/0/attestations/1/scan/critical", "value": null},
+	] {
+		count(rules(json.patch(good, [op]))) > 0
+	}
+}
+
+# Sources are compared as verify compares them: scheme and "git+" do not
+# matter, host, owner and name do.
+test_source_normalized_like_verify if {
+	every cfg_src in ["git+https://github.com/acme/app", "https://github.com/acme/app", "github.com/acme/app", "git+ssh://github.com/acme/app.git"] {
+		every prov_src in [
+			"git+https://github.com/acme/app", "https://github.com/acme/app", "github.com/acme/app",
+			"git+https://github.com/acme/app.git", "https://github.com/acme/app/", "http://github.com/acme/app",
+		] {
+			cfg := json.patch(config, [{"op": "replace", "path": "/deploy/sources", "value": [cfg_src]}])
+			doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": prov_src}])
+			{v.rule | some v in main.violations with input as doc with data.ztci.config as cfg} == set()
+		}
+	}
+}
+
+test_source_other_host_or_owner_never_matches if {
+	every prov_src in [
+		"git+https://gitlab.com/acme/app", "https://github.com.evil.example/acme/app", "github.com/evil/app",
+		"github.com/acme/app2", "github.com/acme/app/extra", "github.com/acme", "https://evil.example/github.com/acme/app",
+		"git+https://github.com/Acme/app", "github.com/acme/app.git.git", "acme/app", "",
+	] {
+		rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": prov_src}])) == {"deploy.source_not_allowed"}
+	}
+	# An empty configured source matches nothing, not an empty provenance field.
+	cfg := json.patch(config, [{"op": "replace", "path": "/deploy/sources", "value": ["", "https://"]}])
+	doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": ""}])
+	{v.rule | some v in main.violations with input as doc with data.ztci.config as cfg} == {"deploy.source_not_allowed"}
+}

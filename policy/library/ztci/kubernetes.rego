@@ -2,52 +2,221 @@
 # title: Kubernetes manifest rules
 # description: |
 #   conftest-style rules on input.manifests: no privileged containers, no
-#   host namespaces, images pinned by digest and allow-listed, containers
-#   that run as non-root.
+#   privilege escalation, no added capabilities beyond the Pod Security
+#   baseline set, no host namespaces, host ports or hostPath volumes, images
+#   pinned by digest and allow-listed, containers that run as non-root
+#   (runAsNonRoot: true and no runAsUser 0, at pod or container level).
+#   Deny by default: an empty or missing manifest list, a manifest that is
+#   not an object, a kind the rules do not know (neither a workload they
+#   judge nor a kind listed as harmless), a workload whose pod template is
+#   missing or malformed, and a security field spelled with different case
+#   (older API servers match JSON keys case-insensitively) are all denied.
+#   Pod specs are judged wherever they appear: at the known path of each
+#   workload kind, inside List items, and anywhere else in any object (an
+#   object with containers, initContainers or ephemeralContainers counts as
+#   a pod spec), so a CRD that embeds a pod template is judged too.
 #   Config (data.ztci.config.kubernetes): allowed_images (prefixes; empty:
-#   any pinned image).
+#   any pinned image), allowed_kinds (kinds added to the harmless list).
 package ztci.kubernetes
 
 import data.ztci.lib
 
-manifests := object.get(input, "manifests", [])
+manifests := object.get(input, "manifests", null)
 
 allowed_images := lib.config("kubernetes", "allowed_images", [])
 
-pod_spec(m) := m.spec if m.kind == "Pod"
+# workloads maps each kind the rules judge to the path of its pod spec.
+workloads := {
+	"Pod": ["spec"],
+	"PodTemplate": ["template", "spec"],
+	"ReplicationController": ["spec", "template", "spec"],
+	"ReplicaSet": ["spec", "template", "spec"],
+	"Deployment": ["spec", "template", "spec"],
+	"StatefulSet": ["spec", "template", "spec"],
+	"DaemonSet": ["spec", "template", "spec"],
+	"Job": ["spec", "template", "spec"],
+	"CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+}
 
-pod_spec(m) := m.spec.template.spec if m.kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+# harmless_kinds carry no pod spec and grant no privilege the rules would
+# have to judge. RBAC, Namespace (its labels set the Pod Security level),
+# PersistentVolume (hostPath), webhooks and CRDs are not on it: list them
+# in allowed_kinds to accept them.
+harmless_kinds := {
+	"ConfigMap", "Secret", "Service", "ServiceAccount", "PersistentVolumeClaim",
+	"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress",
+}
 
-pod_spec(m) := m.spec.jobTemplate.spec.template.spec if m.kind == "CronJob"
+extra_kinds := {k | some k in lib.config("kubernetes", "allowed_kinds", []); is_string(k)}
+
+container_fields := ["containers", "initContainers", "ephemeralContainers"]
+
+# baseline_caps are the capabilities the Pod Security Standards' baseline
+# profile lets a container add; anything else (SYS_ADMIN, NET_ADMIN, ALL...)
+# is denied.
+baseline_caps := {
+	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+}
+
+# checked_keys are the member names the rules read. A manifest member that
+# is one of them in another case ("HostNetwork", "privileged" as
+# "Privileged") is denied: a case-insensitive decoder would honour it and
+# these rules would not see it.
+checked_keys := {
+	"kind", "spec", "template", "jobTemplate", "items", "containers", "initContainers",
+	"ephemeralContainers", "securityContext", "privileged", "allowPrivilegeEscalation",
+	"capabilities", "add", "runAsNonRoot", "runAsUser", "hostNetwork", "hostPID", "hostIPC",
+	"hostPort", "ports", "volumes", "hostPath", "image", "windowsOptions", "hostProcess",
+}
+
+checked_lower := {lower(k): k | some k in checked_keys}
+
+kind_of(m) := object.get(m, "kind", null) if is_object(m)
+
+else := null
+
+is_list_kind(kind) if {
+	is_string(kind)
+	endswith(kind, "List")
+}
+
+# objects are the manifests and the items of List manifests (one level: a
+# List inside a List is an unknown kind).
+objects contains m if {
+	some m in manifests
+	not is_list_kind(kind_of(m))
+}
+
+objects contains item if {
+	some m in manifests
+	is_list_kind(kind_of(m))
+	items := object.get(m, "items", [])
+	is_array(items)
+	some item in items
+	is_object(item)
+}
 
 name(m) := sprintf("%s/%s", [lib.show(m, "kind"), lib.show(m, ["metadata", "name"])])
 
-containers contains [m, spec, c] if {
-	some m in manifests
-	spec := pod_spec(m)
-	some field in ["containers", "initContainers", "ephemeralContainers"]
-	some c in object.get(spec, field, [])
+violations contains v if {
+	not is_array(manifests)
+	manifests != null
+	v := {"rule": "kubernetes.malformed", "message": sprintf("input.manifests must be a list, not a %s", [type_name(manifests)]), "value": null}
+}
+
+violations contains v if {
+	no_manifests
+	v := {"rule": "kubernetes.no_manifests", "message": "a kubernetes.admit decision needs at least one manifest in input.manifests", "value": null}
+}
+
+violations contains v if {
+	is_array(manifests)
+	some i, m in manifests
+	not is_object(m)
+	v := {"rule": "kubernetes.not_an_object", "message": sprintf("manifest %d is a %s, not an object", [i, type_name(m)]), "value": i}
 }
 
 violations contains v if {
 	some m in manifests
-	not is_object(m)
-	v := {"rule": "kubernetes.not_an_object", "message": "a manifest is not an object", "value": m}
+	is_list_kind(kind_of(m))
+	items := object.get(m, "items", null)
+	not list_of_objects(items)
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: items must be a list of objects", [name(m)]), "value": name(m)}
+}
+
+list_of_objects(xs) if {
+	is_array(xs)
+	every x in xs {
+		is_object(x)
+	}
+}
+
+known_kind(kind) if workloads[kind]
+
+known_kind(kind) if kind in harmless_kinds
+
+known_kind(kind) if kind in extra_kinds
+
+violations contains v if {
+	some m in objects
+	is_object(m)
+	kind := kind_of(m)
+	not known_kind(kind)
+	v := {
+		"rule": "kubernetes.unknown_kind",
+		"message": sprintf("%s: kind %v is not one the rules judge (%v) nor one listed as harmless; add it to kubernetes.allowed_kinds if it is", [name(m), kind, sort(object.keys(workloads))]),
+		"value": kind,
+	}
+}
+
+# A workload kind's pod spec must be where the kind puts it.
+violations contains v if {
+	some m in objects
+	path := workloads[m.kind]
+	not is_object(object.get(m, path, null))
+	v := {
+		"rule": "kubernetes.malformed",
+		"message": sprintf("%s has no pod spec at %s", [name(m), concat(".", path)]),
+		"value": name(m),
+	}
+}
+
+# pod_specs are [manifest, spec] for every object inside a manifest (the
+# manifest itself included) that has a container list member.
+pod_specs contains [m, spec] if {
+	some m in objects
+	is_object(m)
+	walk(m, [_, spec])
+	is_object(spec)
+	some f in container_fields
+	f in object.keys(spec)
+}
+
+# Pod specs must hold lists of container objects, and a workload needs at
+# least one container.
+violations contains v if {
+	some [m, spec] in pod_specs
+	some f in container_fields
+	f in object.keys(spec)
+	not list_of_objects(spec[f])
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: %s must be a list of container objects", [name(m), f]), "value": name(m)}
+}
+
+violations contains v if {
+	some m in objects
+	path := workloads[m.kind]
+	spec := object.get(m, path, null)
+	is_object(spec)
+	not non_empty_list(object.get(spec, "containers", null))
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s has no containers", [name(m)]), "value": name(m)}
+}
+
+non_empty_list(xs) if {
+	is_array(xs)
+	count(xs) > 0
+}
+
+containers contains [m, spec, c] if {
+	some [m, spec] in pod_specs
+	some f in container_fields
+	some c in object.get(spec, f, [])
+	is_object(c)
 }
 
 violations contains v if {
 	some [m, _, c] in containers
-	c.securityContext.privileged
+	not lib.absent_or_false(c, ["securityContext", "privileged"])
 	v := {
 		"rule": "kubernetes.privileged",
-		"message": sprintf("container %q in %s runs privileged", [lib.show(c, "name"), name(m)]),
+		"message": sprintf("container %q in %s runs privileged (securityContext.privileged is %v)", [lib.show(c, "name"), name(m), c.securityContext.privileged]),
 		"value": object.get(c, "name", null),
 	}
 }
 
 violations contains v if {
 	some [m, _, c] in containers
-	c.securityContext.allowPrivilegeEscalation
+	not lib.absent_or_false(c, ["securityContext", "allowPrivilegeEscalation"])
 	v := {
 		"rule": "kubernetes.privilege_escalation",
 		"message": sprintf("container %q in %s allows privilege escalation", [lib.show(c, "name"), name(m)]),
@@ -56,10 +225,31 @@ violations contains v if {
 }
 
 violations contains v if {
-	some m in manifests
-	spec := pod_spec(m)
+	some [m, _, c] in containers
+	add := object.get(c, ["securityContext", "capabilities", "add"], [])
+	some cap in cap_list(add)
+	not baseline_cap(cap)
+	v := {
+		"rule": "kubernetes.capabilities",
+		"message": sprintf("container %q in %s adds capability %v, which is not in the baseline set", [lib.show(c, "name"), name(m), cap]),
+		"value": cap,
+	}
+}
+
+# cap_list is add itself when it is a list; anything else is one bad entry.
+cap_list(add) := add if is_array(add)
+
+else := [add]
+
+baseline_cap(cap) if {
+	is_string(cap)
+	trim_prefix(upper(cap), "CAP_") in baseline_caps
+}
+
+violations contains v if {
+	some [m, spec] in pod_specs
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
-	spec[field]
+	not lib.absent_or_false(spec, field)
 	v := {
 		"rule": "kubernetes.host_namespace",
 		"message": sprintf("%s sets %s", [name(m), field]),
@@ -68,11 +258,68 @@ violations contains v if {
 }
 
 violations contains v if {
+	some [m, spec] in pod_specs
+	not lib.absent_or_false(spec, ["securityContext", "windowsOptions", "hostProcess"])
+	v := {
+		"rule": "kubernetes.host_namespace",
+		"message": sprintf("%s runs Windows host processes", [name(m)]),
+		"value": "hostProcess",
+	}
+}
+
+violations contains v if {
+	some [m, _, c] in containers
+	not lib.absent_or_false(c, ["securityContext", "windowsOptions", "hostProcess"])
+	v := {
+		"rule": "kubernetes.host_namespace",
+		"message": sprintf("container %q in %s runs as a Windows host process", [lib.show(c, "name"), name(m)]),
+		"value": "hostProcess",
+	}
+}
+
+violations contains v if {
+	some [m, spec] in pod_specs
+	volumes := object.get(spec, "volumes", [])
+	not list_of_objects(volumes)
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: volumes must be a list of objects", [name(m)]), "value": name(m)}
+}
+
+violations contains v if {
+	some [m, spec] in pod_specs
+	some vol in object.get(spec, "volumes", [])
+	is_object(vol)
+	object.get(vol, "hostPath", null) != null
+	v := {
+		"rule": "kubernetes.host_path",
+		"message": sprintf("%s mounts hostPath volume %q", [name(m), lib.show(vol, "name")]),
+		"value": object.get(vol, "name", null),
+	}
+}
+
+violations contains v if {
+	some [m, _, c] in containers
+	not list_of_objects(object.get(c, "ports", []))
+	v := {"rule": "kubernetes.malformed", "message": sprintf("container %q in %s: ports must be a list of objects", [lib.show(c, "name"), name(m)]), "value": object.get(c, "name", null)}
+}
+
+violations contains v if {
+	some [m, _, c] in containers
+	some p in object.get(c, "ports", [])
+	is_object(p)
+	object.get(p, "hostPort", 0) != 0
+	v := {
+		"rule": "kubernetes.host_port",
+		"message": sprintf("container %q in %s binds host port %v", [lib.show(c, "name"), name(m), p.hostPort]),
+		"value": p.hostPort,
+	}
+}
+
+violations contains v if {
 	some [m, _, c] in containers
 	not lib.pinned_digest(object.get(c, "image", ""))
 	v := {
 		"rule": "kubernetes.image_not_pinned",
-		"message": sprintf("container %q in %s uses image %q, which is not pinned by digest", [lib.show(c, "name"), name(m), object.get(c, "image", "")]),
+		"message": sprintf("container %q in %s uses image %v, which is not pinned by digest", [lib.show(c, "name"), name(m), object.get(c, "image", "<missing>")]),
 		"value": object.get(c, "image", null),
 	}
 }
@@ -83,7 +330,7 @@ violations contains v if {
 	not lib.allowed_prefix(object.get(c, "image", ""), allowed_images)
 	v := {
 		"rule": "kubernetes.image_not_allowed",
-		"message": sprintf("container %q in %s uses image %q, which is not on the allow-list", [lib.show(c, "name"), name(m), object.get(c, "image", "")]),
+		"message": sprintf("container %q in %s uses image %v, which is not on the allow-list", [lib.show(c, "name"), name(m), object.get(c, "image", "<missing>")]),
 		"value": object.get(c, "image", null),
 	}
 }
@@ -93,14 +340,77 @@ violations contains v if {
 	not run_as_non_root(spec, c)
 	v := {
 		"rule": "kubernetes.run_as_root",
-		"message": sprintf("container %q in %s may run as root; set securityContext.runAsNonRoot: true", [lib.show(c, "name"), name(m)]),
+		"message": sprintf("container %q in %s may run as root; set securityContext.runAsNonRoot: true and no runAsUser 0", [lib.show(c, "name"), name(m)]),
 		"value": object.get(c, "name", null),
 	}
 }
 
-run_as_non_root(_, c) if c.securityContext.runAsNonRoot == true
-
+# run_as_non_root: the effective runAsNonRoot (the container's, else the
+# pod's) is true, and the effective runAsUser is absent or a non-zero
+# number. A field that is not an object or has the wrong type is not
+# "non-root".
 run_as_non_root(spec, c) if {
-	spec.securityContext.runAsNonRoot == true
-	object.get(c, ["securityContext", "runAsNonRoot"], true) == true
+	psc := object.get(spec, "securityContext", {})
+	csc := object.get(c, "securityContext", {})
+	is_object(psc)
+	is_object(csc)
+	object.get(csc, "runAsNonRoot", object.get(psc, "runAsNonRoot", false)) == true
+	uid := object.get(csc, "runAsUser", object.get(psc, "runAsUser", null))
+	non_root_uid(uid)
+}
+
+non_root_uid(null)
+
+non_root_uid(uid) if {
+	is_number(uid)
+	uid != 0
+}
+
+# Security contexts must be objects.
+violations contains v if {
+	some [m, spec] in pod_specs
+	not is_object(object.get(spec, "securityContext", {}))
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: securityContext must be an object", [name(m)]), "value": name(m)}
+}
+
+violations contains v if {
+	some [m, _, c] in containers
+	caps := object.get(c, ["securityContext", "capabilities"], {})
+	not is_object(caps)
+	v := {"rule": "kubernetes.malformed", "message": sprintf("container %q in %s: securityContext.capabilities must be an object", [lib.show(c, "name"), name(m)]), "value": object.get(c, "name", null)}
+}
+
+violations contains v if {
+	some [m, _, c] in containers
+	not is_object(object.get(c, "securityContext", {}))
+	v := {"rule": "kubernetes.malformed", "message": sprintf("container %q in %s: securityContext must be an object", [lib.show(c, "name"), name(m)]), "value": object.get(c, "name", null)}
+}
+
+violations contains v if {
+	some m in manifests
+	is_object(m)
+	walk(m, [path, x])
+	is_object(x)
+	not free_form(path)
+	some k, _ in x
+	is_string(k)
+	want := checked_lower[lower(k)]
+	k != want
+	v := {
+		"rule": "kubernetes.case_variant_key",
+		"message": sprintf("%s: member %q at %v is %q in another case; the rules read only %q", [name(m), k, path, want, want]),
+		"value": k,
+	}
+}
+
+# no_manifests: input.manifests is missing, null or an empty list.
+no_manifests if manifests == null
+
+no_manifests if manifests == []
+
+# free_form: the object at path holds user-chosen keys (labels, data,
+# selectors), where a key like "Image" is a name, not a field.
+free_form(path) if {
+	some p in path
+	p in {"metadata", "data", "stringData", "binaryData", "nodeSelector", "selector", "matchLabels"}
 }

@@ -49,3 +49,155 @@ test_image_allow_list if {
 	vs := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [deployment]} with data.ztci.config as {"kubernetes": {"allowed_images": ["registry.internal/"]}}}
 	vs == {"kubernetes.image_not_allowed"}
 }
+
+pod_spec := deployment.spec.template.spec
+
+bad_container := {"name": "evil", "image": pinned, "securityContext": {"privileged": true}}
+
+test_no_manifests_denied if {
+	rules([]) == {"kubernetes.no_manifests"}
+	{v.rule | some v in main.violations with input as {"action": "kubernetes.admit"} with data.ztci.config as {}} == {"kubernetes.no_manifests"}
+	{v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": null} with data.ztci.config as {}} == {"kubernetes.no_manifests"}
+}
+
+test_manifests_wrong_type_denied if {
+	every bad in ["x", 1, true, {"a": deployment}] {
+		d := main.decision with input as {"action": "kubernetes.admit", "manifests": bad} with data.ztci.config as {}
+		not d.allow
+	}
+}
+
+test_non_object_manifest_denied if {
+	every bad in [null, "Deployment", 1, [deployment]] {
+		"kubernetes.not_an_object" in rules([deployment, bad])
+	}
+}
+
+# Every workload kind, privileged pod spec at its own path: denied.
+test_every_workload_kind_judged if {
+	every m in [
+		{"kind": "Pod", "metadata": {"name": "p"}, "spec": object.union(pod_spec, {"containers": [bad_container]})},
+		{"kind": "PodTemplate", "metadata": {"name": "p"}, "template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}},
+		{"kind": "ReplicationController", "metadata": {"name": "p"}, "spec": {"template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}}},
+		{"kind": "ReplicaSet", "metadata": {"name": "p"}, "spec": {"template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}}},
+		{"kind": "StatefulSet", "metadata": {"name": "p"}, "spec": {"template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}}},
+		{"kind": "DaemonSet", "metadata": {"name": "p"}, "spec": {"template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}}},
+		{"kind": "Job", "metadata": {"name": "p"}, "spec": {"template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}}},
+		{"kind": "CronJob", "metadata": {"name": "p"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": object.union(pod_spec, {"containers": [bad_container]})}}}}},
+	] {
+		rules([m]) == {"kubernetes.privileged"}
+	}
+}
+
+test_replication_controller_host_network_root if {
+	rc := {"kind": "ReplicationController", "metadata": {"name": "rc"}, "spec": {"template": {"spec": {
+		"hostNetwork": true,
+		"containers": [{"name": "c", "image": pinned, "securityContext": {"privileged": true, "runAsUser": 0}}],
+	}}}}
+	rules([rc]) == {"kubernetes.host_namespace", "kubernetes.privileged", "kubernetes.run_as_root"}
+}
+
+test_unknown_kind_denied if {
+	rules([{"kind": "Rollout", "apiVersion": "argoproj.io/v1alpha1", "metadata": {"name": "r"}, "spec": {}}]) == {"kubernetes.unknown_kind"}
+	rules([{"metadata": {"name": "nokind"}}]) == {"kubernetes.unknown_kind"}
+	rules([{"kind": ["Deployment"]}]) == {"kubernetes.unknown_kind"}
+	rules([{"kind": "deployment", "spec": deployment.spec}]) == {"kubernetes.unknown_kind"}
+}
+
+test_harmless_kind_allowed if {
+	rules([{"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"Image": "x", "hostNetwork": "true"}}]) == set()
+	rules([{"kind": "ClusterRoleBinding", "metadata": {"name": "x"}}]) == {"kubernetes.unknown_kind"}
+}
+
+# A CRD kind accepted by configuration still has its embedded pod spec judged.
+test_allowed_crd_pod_spec_judged if {
+	rollout := {"kind": "Rollout", "metadata": {"name": "r"}, "spec": {"template": {"spec": object.union(pod_spec, {"hostPID": true})}}}
+	vs := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [rollout]} with data.ztci.config as {"kubernetes": {"allowed_kinds": ["Rollout"]}}}
+	vs == {"kubernetes.host_namespace"}
+}
+
+test_list_items_judged if {
+	bad := json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/hostIPC", "value": true}])
+	rules([{"kind": "List", "items": [bad]}]) == {"kubernetes.host_namespace"}
+	rules([{"kind": "DeploymentList", "items": [deployment]}]) == set()
+	rules([{"kind": "List", "items": [{"kind": "List", "items": [bad]}]}]) == {"kubernetes.unknown_kind", "kubernetes.host_namespace"}
+	rules([{"kind": "List", "items": "x"}]) == {"kubernetes.malformed"}
+	rules([{"kind": "List"}]) == {"kubernetes.malformed"}
+}
+
+test_workload_without_pod_spec_denied if {
+	rules([json.remove(deployment, ["spec/template"])]) == {"kubernetes.malformed"}
+	rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec", "value": "x"}])]) == {"kubernetes.malformed"}
+	rules([json.patch(deployment, [{"op": "remove", "path": "/spec/template/spec/containers"}])]) == {"kubernetes.malformed"}
+	rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers", "value": []}])]) == {"kubernetes.malformed"}
+	rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers", "value": {"app": pod_spec.containers[0]}}])]) == {"kubernetes.malformed"}
+	rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers/0", "value": "app"}])]) == {"kubernetes.malformed"}
+}
+
+test_ephemeral_and_init_containers_judged if {
+	every f in ["initContainers", "ephemeralContainers"] {
+		rules([json.patch(deployment, [{"op": "add", "path": concat("/", ["/spec/template/spec", f]), "value": [bad_container]}])]) == {"kubernetes.privileged"}
+	}
+}
+
+container_patch(sc) := json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext", "value": sc}])
+
+test_flags_of_any_type_but_false_deny if {
+	every val in [true, "true", "false", 1, 0, {}, []] {
+		"kubernetes.privileged" in rules([container_patch({"privileged": val})])
+		"kubernetes.privilege_escalation" in rules([container_patch({"allowPrivilegeEscalation": val})])
+		"kubernetes.host_namespace" in rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/hostNetwork", "value": val}])])
+	}
+	rules([container_patch({"privileged": false, "allowPrivilegeEscalation": false})]) == set()
+	rules([container_patch({"privileged": null})]) == set()
+}
+
+test_run_as_root_variants if {
+	every sc in [
+		{"runAsUser": 0},
+		{"runAsNonRoot": true, "runAsUser": 0},
+		{"runAsNonRoot": "true"},
+		{"runAsNonRoot": false},
+		{"runAsUser": "1000"},
+	] {
+		"kubernetes.run_as_root" in rules([container_patch(sc)])
+	}
+	rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/securityContext", "value": {"runAsNonRoot": true, "runAsUser": 0}}])]) == {"kubernetes.run_as_root"}
+	rules([json.patch(deployment, [{"op": "remove", "path": "/spec/template/spec/securityContext"}])]) == {"kubernetes.run_as_root"}
+	rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/securityContext", "value": "nonroot"}])]) == {"kubernetes.run_as_root", "kubernetes.malformed"}
+	rules([container_patch({"runAsUser": 1000})]) == set()
+}
+
+test_capabilities if {
+	every cap in ["SYS_ADMIN", "ALL", "all", "CAP_SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", 7] {
+		rules([container_patch({"capabilities": {"add": [cap]}})]) == {"kubernetes.capabilities"}
+	}
+	rules([container_patch({"capabilities": {"add": "SYS_ADMIN"}})]) == {"kubernetes.capabilities"}
+	rules([container_patch({"capabilities": "ALL"})]) == {"kubernetes.malformed"}
+	rules([container_patch({"capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}})]) == set()
+}
+
+test_host_path_and_host_port if {
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "root", "hostPath": {"path": "/"}}]}])]) == {"kubernetes.host_path"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": {"name": "root"}}])]) == {"kubernetes.malformed"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "tmp", "emptyDir": {}}]}])]) == set()
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/ports", "value": [{"containerPort": 80, "hostPort": 80}]}])]) == {"kubernetes.host_port"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/ports", "value": [{"containerPort": 80, "hostPort": "80"}]}])]) == {"kubernetes.host_port"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/ports", "value": [{"containerPort": 80}]}])]) == set()
+}
+
+test_windows_host_process if {
+	rules([container_patch({"windowsOptions": {"hostProcess": true}})]) == {"kubernetes.host_namespace"}
+}
+
+test_case_variant_keys_denied if {
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/HostNetwork", "value": true}])]) == {"kubernetes.case_variant_key"}
+	rules([container_patch({"Privileged": true})]) == {"kubernetes.case_variant_key"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/metadata/labels", "value": {"Image": "x"}}])]) == set()
+}
+
+test_image_wrong_type_denied if {
+	every img in [null, 1, ["x"], {"ref": pinned}] {
+		"kubernetes.image_not_pinned" in rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": img}])])
+	}
+}

@@ -5,11 +5,18 @@ package ztci.lib
 # config returns data.ztci.config[section][key], or def when unset.
 config(section, key, def) := object.get(data.ztci.config, [section, key], def)
 
-# pinned_digest: a reference pinned by an OCI digest.
-pinned_digest(ref) if regex.match(`@sha256:[a-f0-9]{64}$`, ref)
+# pinned_digest: a reference pinned by an OCI digest. Anything that is not
+# a string is not pinned (and not a builtin error that aborts evaluation).
+pinned_digest(ref) if {
+	is_string(ref)
+	regex.match(`@sha256:[a-f0-9]{64}$`, ref)
+}
 
 # pinned_commit: an action reference pinned to a full commit SHA.
-pinned_commit(ref) if regex.match(`@[a-f0-9]{40}$`, ref)
+pinned_commit(ref) if {
+	is_string(ref)
+	regex.match(`@[a-f0-9]{40}$`, ref)
+}
 
 # image_name strips a "docker://" scheme and the digest or tag.
 image_name(ref) := name if {
@@ -21,19 +28,61 @@ image_name(ref) := name if {
 	name := concat("/", array.concat(base, [split(last, ":")[0]]))
 }
 
-# allowed_prefix: ref starts with one of the allow-listed prefixes.
+# allowed_prefix: ref is a string that starts with one of the allow-listed
+# prefixes.
 allowed_prefix(ref, prefixes) if {
+	is_string(ref)
 	some p in prefixes
+	is_string(p)
 	startswith(ref, p)
 }
 
-# signer_allowed: the signer's SAN and issuer match an allowed entry exactly.
+# signer_allowed: the signer's SAN and issuer are strings that match an
+# allowed entry exactly.
 signer_allowed(signer, allowed) if {
+	is_string(signer.san)
+	is_string(signer.issuer)
 	some a in allowed
 	signer.san == a.san
 	signer.issuer == a.issuer
 }
 
-# show renders a field for a message even when it is missing: a message
-# must never make its violation undefined (and so silently allowed).
-show(x, path) := object.get(x, path, "<missing>")
+# is_true: x is the boolean true. Rules test flags with it, never as a bare
+# expression: in Rego `x.protected` alone succeeds for any value but false
+# and undefined, so "false", 0 or {} would read as true.
+is_true(x) if x == true
+
+# absent_or_false: the field at path of x is missing, null or false — the
+# only values a "must not be set" flag may have. Anything else (true, a
+# string, a number, an object) counts as set.
+absent_or_false(x, path) if object.get(x, path, false) in {false, null}
+
+# array_or_absent: the field at path of x is missing or an array.
+array_or_absent(x, path) if is_array(object.get(x, path, []))
+
+# normalize_repo compares source repositories the way the verify package
+# does (verify/provenance.go normalizeRepo): drop a leading "git+", then
+# everything up to and including the first "://", then one trailing "/",
+# then one trailing ".git". So "git+https://github.com/acme/app",
+# "https://github.com/acme/app" and "github.com/acme/app" are the same
+# repository; host, owner and name are compared exactly (case-sensitive).
+normalize_repo(s) := trim_suffix(trim_suffix(after_scheme(trim_prefix(s, "git+")), "/"), ".git") if is_string(s)
+
+after_scheme(s) := substring(s, indexof(s, "://") + 3, -1) if indexof(s, "://") >= 0
+
+else := s
+
+# same_repo: a and b name the same repository after normalize_repo, and
+# it is not empty (an empty expectation matches nothing).
+same_repo(a, b) if {
+	n := normalize_repo(a)
+	n != ""
+	n == normalize_repo(b)
+}
+
+# show renders a field for a message even when it is missing or x is not an
+# object: a message must never make its violation undefined (and so
+# silently allowed), nor abort evaluation with a type error.
+show(x, path) := object.get(x, path, "<missing>") if is_object(x)
+
+else := "<missing>"

@@ -9,6 +9,11 @@
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
 #   (prefixes; empty denies all).
+#   Deny by default: a missing or malformed pipeline (not an object, no
+#   jobs, a job that is not an object or has no name, two jobs with one
+#   name, a list field that is not a list of strings, a flag that is not a
+#   boolean) is denied. Environments are compared case-insensitively (CI
+#   platforms treat "Production" and "production" as one environment).
 package ztci.pipeline
 
 import data.ztci.lib
@@ -25,25 +30,130 @@ allowed_actions := lib.config("pipeline", "allowed_actions", [])
 
 allowed_orbs := lib.config("pipeline", "allowed_orbs", [])
 
-jobs := object.get(input, ["pipeline", "jobs"], [])
+pipeline := object.get(input, "pipeline", null)
 
-jobs_by_name := {j.name: j | some j in jobs}
+raw_jobs := object.get(pipeline, "jobs", []) if is_object(pipeline)
 
-requires_graph := {j.name: object.get(j, "requires", []) | some j in jobs}
+else := []
+
+# jobs are the well-formed jobs (objects with a non-empty string name);
+# the others are reported as pipeline.malformed and judged by no rule.
+jobs := [j | is_array(raw_jobs); some j in raw_jobs; named(j)]
+
+named(j) if {
+	is_object(j)
+	is_string(j.name)
+	j.name != ""
+}
+
+duplicate_names := {j.name |
+	some i, j in jobs
+	some k, other in jobs
+	i < k
+	other.name == j.name
+}
+
+jobs_by_name := {j.name: j | some j in jobs; not j.name in duplicate_names}
+
+requires_graph := {j.name: reqs | some j in jobs; not j.name in duplicate_names; reqs := strings_or_empty(j, "requires")}
+
+strings_or_empty(x, key) := xs if {
+	xs := object.get(x, key, [])
+	string_list(xs)
+} else := []
+
+string_list(xs) if {
+	is_array(xs)
+	every x in xs {
+		is_string(x)
+	}
+}
+
+prod_lower := {lower(e) | some e in prod_envs; is_string(e)}
 
 prod_jobs contains j if {
 	some j in jobs
-	j.environment in prod_envs
+	env := object.get(j, "environment", "")
+	is_string(env)
+	lower(env) in prod_lower
 }
 
 violations contains v if {
-	not input.pipeline
+	pipeline == null
 	v := {"rule": "pipeline.missing", "message": "a pipeline.run decision needs input.pipeline", "value": null}
 }
 
 violations contains v if {
+	some why in malformed
+	v := {"rule": "pipeline.malformed", "message": why, "value": null}
+}
+
+malformed contains sprintf("input.pipeline must be an object, not a %s", [type_name(pipeline)]) if {
+	pipeline != null
+	not is_object(pipeline)
+}
+
+malformed contains "input.pipeline.jobs must be a non-empty list of jobs" if {
+	is_object(pipeline)
+	not non_empty_list(raw_jobs)
+}
+
+non_empty_list(xs) if {
+	is_array(xs)
+	count(xs) > 0
+}
+
+malformed contains sprintf("input.pipeline.uses must be a list of strings, not %v", [pipeline.uses]) if {
+	is_object(pipeline)
+	not string_list(object.get(pipeline, "uses", []))
+}
+
+malformed contains sprintf("job %d is not an object with a non-empty string name", [i]) if {
+	is_array(raw_jobs)
+	some i, j in raw_jobs
+	not named(j)
+}
+
+malformed contains sprintf("two jobs are named %q", [n]) if some n in duplicate_names
+
+malformed contains sprintf("job %q: %s must be a string", [j.name, f]) if {
+	some j in jobs
+	some f in ["type", "environment"]
+	not is_string(object.get(j, f, ""))
+}
+
+malformed contains sprintf("job %q: %s must be a list of strings", [j.name, f]) if {
+	some j in jobs
+	some f in ["requires", "branches", "images"]
+	not string_list(object.get(j, f, []))
+}
+
+malformed contains sprintf("job %q: steps must be a list of objects", [j.name]) if {
+	some j in jobs
+	steps := object.get(j, "steps", [])
+	not object_list(steps)
+}
+
+object_list(xs) if {
+	is_array(xs)
+	every x in xs {
+		is_object(x)
+	}
+}
+
+malformed contains sprintf("job %q: step %d: %s must be a string", [j.name, i, f]) if {
+	some j in jobs
+	some i, s in steps_of(j)
+	some f in ["name", "uses", "image"]
+	not is_string(object.get(s, f, ""))
+}
+
+# steps_of(j) are j's steps that are objects.
+steps_of(j) := [s | steps := object.get(j, "steps", []); is_array(steps); some s in steps; is_object(s)]
+
+violations contains v if {
 	some j in prod_jobs
-	count(object.get(j, "branches", [])) == 0
+	count(strings_or_empty(j, "branches")) == 0
 	v := {
 		"rule": "pipeline.prod_unfiltered",
 		"message": sprintf("job %q deploys to %q on every branch; restrict it to protected branches %v", [lib.show(j, "name"), lib.show(j, "environment"), protected_branches]),
@@ -53,7 +163,7 @@ violations contains v if {
 
 violations contains v if {
 	some j in prod_jobs
-	some b in object.get(j, "branches", [])
+	some b in strings_or_empty(j, "branches")
 	not b in protected_branches
 	v := {
 		"rule": "pipeline.prod_unprotected_branch",
@@ -84,17 +194,22 @@ violations contains v if {
 	}
 }
 
+orbs := strings_or_empty(pipeline, "uses") if is_object(pipeline)
+
+else := []
+
 approval_hint := sprintf(" (one of %v)", [approval_names]) if count(approval_names) > 0
 else := ""
 
-images contains [lib.show(j, "name"), img] if {
+images contains [j.name, img] if {
 	some j in jobs
-	some img in object.get(j, "images", [])
+	some img in strings_or_empty(j, "images")
 }
 
-images contains [lib.show(j, "name"), s.image] if {
+images contains [j.name, s.image] if {
 	some j in jobs
-	some s in object.get(j, "steps", [])
+	some s in steps_of(j)
+	is_string(s.image)
 	s.image != ""
 }
 
@@ -118,9 +233,10 @@ violations contains v if {
 	}
 }
 
-actions contains [lib.show(j, "name"), s.uses] if {
+actions contains [j.name, s.uses] if {
 	some j in jobs
-	some s in object.get(j, "steps", [])
+	some s in steps_of(j)
+	is_string(s.uses)
 	s.uses != ""
 	not startswith(s.uses, "./") # local actions are part of the reviewed repository
 	not startswith(s.uses, "docker://")
@@ -147,7 +263,7 @@ violations contains v if {
 }
 
 violations contains v if {
-	some orb in object.get(input, ["pipeline", "uses"], [])
+	some orb in orbs
 	not regex.match(`@[0-9]+\.[0-9]+\.[0-9]+$`, orb)
 	v := {
 		"rule": "pipeline.orb_not_pinned",
@@ -157,7 +273,7 @@ violations contains v if {
 }
 
 violations contains v if {
-	some orb in object.get(input, ["pipeline", "uses"], [])
+	some orb in orbs
 	not lib.allowed_prefix(orb, allowed_orbs)
 	v := {
 		"rule": "pipeline.orb_not_allowed",
@@ -168,7 +284,7 @@ violations contains v if {
 
 violations contains v if {
 	some j in jobs
-	j.privileged
+	not lib.absent_or_false(j, "privileged")
 	v := {
 		"rule": "pipeline.privileged",
 		"message": sprintf("job %q runs privileged", [lib.show(j, "name")]),
@@ -178,8 +294,8 @@ violations contains v if {
 
 violations contains v if {
 	some j in jobs
-	some s in object.get(j, "steps", [])
-	s.privileged
+	some s in steps_of(j)
+	not lib.absent_or_false(s, "privileged")
 	v := {
 		"rule": "pipeline.privileged",
 		"message": sprintf("step %q of job %q runs privileged", [lib.show(s, "name"), lib.show(j, "name")]),

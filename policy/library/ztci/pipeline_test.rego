@@ -103,3 +103,53 @@ test_privileged_job_and_step if {
 test_missing_pipeline if {
 	rules(json.remove(good, ["pipeline"])) == {"pipeline.missing"}
 }
+
+test_malformed_pipeline_denied if {
+	every doc in [
+		json.patch(good, [{"op": "replace", "path": "/pipeline", "value": "x"}]),
+		json.patch(good, [{"op": "replace", "path": "/pipeline", "value": []}]),
+		json.patch(good, [{"op": "replace", "path": "/pipeline", "value": null}]),
+		json.patch(good, [{"op": "replace", "path": "/pipeline", "value": true}]),
+		json.patch(good, [{"op": "remove", "path": "/pipeline/jobs"}]),
+		json.patch(good, [{"op": "replace", "path": "/pipeline/jobs", "value": []}]),
+		json.patch(good, [{"op": "replace", "path": "/pipeline/jobs", "value": {"build": good.pipeline.jobs[0]}}]),
+		json.patch(good, [{"op": "replace", "path": "/pipeline/uses", "value": "circleci/node@volatile"}]),
+		json.patch(good, [{"op": "add", "path": "/pipeline/jobs/-", "value": "deploy"}]),
+		json.patch(good, [{"op": "add", "path": "/pipeline/jobs/-", "value": {"name": 7}}]),
+		json.patch(good, [{"op": "add", "path": "/pipeline/jobs/-", "value": {"name": "hold", "type": ""}}]),
+	] {
+		count(rules(doc)) > 0
+	}
+}
+
+# A production job whose fields have the wrong type must not escape the
+# production rules.
+test_wrong_typed_job_fields_denied if {
+	every op in [
+		{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": ["production"]},
+		{"op": "replace", "path": "/pipeline/jobs/2/branches", "value": "main"},
+		{"op": "replace", "path": "/pipeline/jobs/2/requires", "value": "hold"},
+		{"op": "replace", "path": "/pipeline/jobs/2/images", "value": "cimg/go:1.26"},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps", "value": {"uses": "actions/checkout@v4"}},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps/0", "value": "actions/checkout@v4"},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps/0/uses", "value": ["actions/checkout@v4"]},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps/0/image", "value": 1},
+		{"op": "replace", "path": "/pipeline/jobs/0/privileged", "value": "false"},
+		{"op": "replace", "path": "/pipeline/jobs/0/steps/0/privileged", "value": 1},
+	] {
+		count(patched([op])) > 0
+	}
+}
+
+test_environment_case_insensitive if {
+	patched([
+		{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": "Production"},
+		{"op": "remove", "path": "/pipeline/jobs/2/branches"},
+	]) == {"pipeline.prod_unfiltered"}
+}
+
+test_duplicate_approval_name_does_not_approve if {
+	# a second job named "hold" that is not an approval makes "hold" ambiguous
+	doc := json.patch(good, [{"op": "add", "path": "/pipeline/jobs/-", "value": {"name": "hold", "type": "", "environment": "", "privileged": false}}])
+	rules(doc) == {"pipeline.malformed", "pipeline.approval_missing"}
+}

@@ -6,6 +6,10 @@
 #   {"secret": name or glob, "repositories": [...], "refs": [globs],
 #   "environments": [...] (optional), "protected": bool (default true),
 #   "ids": [...] (optional exact identity ids)}.
+#   Deny by default: a job without a non-empty string id, a request whose
+#   names are not a non-empty list of non-empty strings, and job fields of
+#   the wrong type (a ref that is not a string, protected that is not the
+#   boolean true) never match a grant.
 package ztci.secrets
 
 import data.ztci.lib
@@ -14,18 +18,43 @@ grants := object.get(data.ztci.config, ["secrets", "grants"], [])
 
 names := object.get(input, ["secrets", "names"], [])
 
+identified if {
+	is_string(input.job.id)
+	input.job.id != ""
+}
+
 violations contains v if {
-	object.get(input, ["job", "id"], "") == ""
+	not identified
 	v := {"rule": "secrets.anonymous", "message": "secrets are released only to an identified job", "value": null}
 }
 
 violations contains v if {
+	is_array(names)
 	count(names) == 0
 	v := {"rule": "secrets.empty_request", "message": "the request names no secret", "value": null}
 }
 
 violations contains v if {
+	not is_array(names)
+	v := {"rule": "secrets.malformed", "message": sprintf("input.secrets.names must be a list of secret names, not a %s", [type_name(names)]), "value": null}
+}
+
+violations contains v if {
+	is_array(names)
+	some i, name in names
+	not valid_name(name)
+	v := {"rule": "secrets.malformed", "message": sprintf("input.secrets.names[%d] is not a non-empty string", [i]), "value": i}
+}
+
+valid_name(name) if {
+	is_string(name)
+	name != ""
+}
+
+violations contains v if {
+	is_array(names)
 	some name in names
+	valid_name(name)
 	not granted(name)
 	v := {
 		"rule": "secrets.not_granted",
@@ -35,10 +64,13 @@ violations contains v if {
 }
 
 granted(name) if {
+	is_string(input.job.ref)
 	some g in grants
+	is_string(g.secret)
 	glob.match(g.secret, ["/"], name)
 	input.job.repository in g.repositories
 	some r in g.refs
+	is_string(r)
 	glob.match(r, ["/"], input.job.ref)
 	protected_ok(g)
 	environment_ok(g)
@@ -47,7 +79,7 @@ granted(name) if {
 
 protected_ok(g) if not object.get(g, "protected", true)
 
-protected_ok(_) if input.job.protected
+protected_ok(_) if lib.is_true(input.job.protected)
 
 environment_ok(g) if not "environments" in object.keys(g)
 

@@ -51,3 +51,37 @@ test_anonymous_and_empty if {
 test_no_grants_denies if {
 	{v.rule | some v in main.violations with input as req(job, ["prod/db-password"]) with data.ztci.config as {}} == {"secrets.not_granted"}
 }
+
+test_wrong_typed_request_denied if {
+	every names in ["prod/db-password", {"a": "prod/db-password"}, null, 1, [1], [""], [null], [["prod/db-password"]]] {
+		d := main.decision with input as req(job, names) with data.ztci.config as config
+		not d.allow
+	}
+	every doc in [
+		{"action": "secrets.release", "job": job},
+		{"action": "secrets.release", "job": job, "secrets": "prod/db-password"},
+		{"action": "secrets.release", "job": job, "secrets": null},
+	] {
+		d := main.decision with input as doc with data.ztci.config as config
+		not d.allow
+	}
+}
+
+test_wrong_typed_job_denied if {
+	every patch in [
+		{"id": 1},
+		{"id": null},
+		{"id": ["x"]},
+		{"protected": "true"},
+		{"protected": 1},
+		{"ref": ["refs/heads/main"]},
+		{"ref": null},
+		{"repository": ["acme/app"]},
+		{"environment": ["production"]},
+	] {
+		count(rules(req(object.union(job, patch), ["prod/db-password"]))) > 0
+	}
+	every j in [null, "x", [], {}] {
+		count(rules(req(j, ["prod/db-password"]))) > 0
+	}
+}

@@ -2,50 +2,139 @@
 # title: Terraform plan rules
 # description: |
 #   Rules on input.terraform_plan (`terraform show -json PLAN`): no deletes
-#   of resource types not listed as deletable, no public S3 ACLs, no
-#   security group open to the world.
-#   Config (data.ztci.config.terraform): deletable_types ([]).
+#   of resource types not listed as deletable, no public S3 ACLs or grants,
+#   no ingress open to the world (IPv4 or IPv6, any spelling of /0, and
+#   CIDR lists that together cover the world) on the resource types and
+#   fields that open ingress: aws_security_group (inline ingress),
+#   aws_security_group_rule, aws_vpc_security_group_ingress_rule (cidr_ipv4,
+#   cidr_ipv6), google_compute_firewall (source_ranges, or no source at
+#   all, which GCP reads as 0.0.0.0/0), azurerm_network_security_rule and
+#   azurerm_network_security_group (source_address_prefix(es) "*",
+#   "Internet", "Any" or /0).
+#   Deny by default: a missing, null or malformed plan or resource change, a
+#   resource type the rules do not judge and that is not listed as allowed,
+#   and a judged attribute whose value is unknown until apply are denied.
+#   Changes that apply nothing (actions ["no-op"] or ["read"]) are allowed
+#   for any type.
+#   Config (data.ztci.config.terraform): deletable_types ([]),
+#   allowed_types ([]: resource types the operator declares harmless).
 package ztci.terraform
 
 import data.ztci.lib
 
-changes := object.get(input, ["terraform_plan", "resource_changes"], [])
+plan := object.get(input, "terraform_plan", null)
+
+changes := object.get(plan, "resource_changes", []) if is_object(plan)
+
+else := []
+
+# rcs are the resource changes that are objects with a string type and a
+# change object; the others are reported as terraform.malformed.
+rcs := [rc |
+	is_array(changes)
+	some rc in changes
+	well_formed(rc)
+]
+
+well_formed(rc) if {
+	is_object(rc)
+	is_string(rc.type)
+	is_object(rc.change)
+	is_array(rc.change.actions)
+	every a in rc.change.actions {
+		is_string(a)
+	}
+	after := object.get(rc.change, "after", null)
+	after == null
+}
+
+well_formed(rc) if {
+	is_object(rc)
+	is_string(rc.type)
+	is_object(rc.change)
+	is_array(rc.change.actions)
+	every a in rc.change.actions {
+		is_string(a)
+	}
+	is_object(rc.change.after)
+}
 
 deletable := lib.config("terraform", "deletable_types", [])
 
+allowed_types := {t | some t in lib.config("terraform", "allowed_types", []); is_string(t)}
+
+# judged maps each resource type the rules judge to the attributes they
+# read (an unknown value in one of them is denied).
+judged := {
+	"aws_s3_bucket": {"acl", "grant"},
+	"aws_s3_bucket_acl": {"acl", "access_control_policy"},
+	"aws_security_group": {"ingress"},
+	"aws_security_group_rule": {"type", "cidr_blocks", "ipv6_cidr_blocks"},
+	"aws_vpc_security_group_ingress_rule": {"cidr_ipv4", "cidr_ipv6"},
+	"aws_vpc_security_group_egress_rule": set(),
+	"google_compute_firewall": {"direction", "allow", "source_ranges", "source_tags", "source_service_accounts", "disabled"},
+	"azurerm_network_security_rule": {"direction", "access", "source_address_prefix", "source_address_prefixes"},
+	"azurerm_network_security_group": {"security_rule"},
+}
+
 violations contains v if {
-	not input.terraform_plan
+	plan == null
 	v := {"rule": "terraform.missing_plan", "message": "a terraform.apply decision needs input.terraform_plan", "value": null}
 }
 
 violations contains v if {
-	some rc in changes
+	plan != null
+	not is_object(plan)
+	v := {"rule": "terraform.malformed", "message": sprintf("input.terraform_plan must be an object (terraform show -json), not a %s", [type_name(plan)]), "value": null}
+}
+
+violations contains v if {
+	is_object(plan)
+	not is_string(object.get(plan, "format_version", null))
+	v := {"rule": "terraform.malformed", "message": "input.terraform_plan has no format_version; it is not `terraform show -json` output", "value": null}
+}
+
+violations contains v if {
+	not is_array(changes)
+	v := {"rule": "terraform.malformed", "message": sprintf("terraform_plan.resource_changes must be a list, not a %s", [type_name(changes)]), "value": null}
+}
+
+violations contains v if {
+	is_array(changes)
+	some i, rc in changes
+	not well_formed(rc)
+	v := {
+		"rule": "terraform.malformed",
+		"message": sprintf("resource_changes[%d] (%v) is not a resource change with a type, change.actions (strings) and change.after (object or null)", [i, lib.show(rc, "address")]),
+		"value": i,
+	}
+}
+
+# applies_nothing: a change that creates, updates and deletes nothing.
+applies_nothing(rc) if rc.change.actions in {["no-op"], ["read"]}
+
+only_delete(rc) if rc.change.actions == ["delete"]
+
+violations contains v if {
+	some rc in rcs
+	not judged[rc.type]
+	not rc.type in allowed_types
+	not applies_nothing(rc)
+	not only_delete(rc) # judged by terraform.delete alone
+	v := {
+		"rule": "terraform.unknown_type",
+		"message": sprintf("%s: resource type %q is not one the rules judge (%v) nor listed in terraform.allowed_types", [lib.show(rc, "address"), rc.type, sort(object.keys(judged))]),
+		"value": rc.type,
+	}
+}
+
+violations contains v if {
+	some rc in rcs
 	"delete" in rc.change.actions
 	not deletable_change(rc)
 	v := {
 		"rule": "terraform.delete",
-		"message": sprintf("the plan deletes %s, and %s is not a deletable type", [lib.show(rc, "address"), lib.show(rc, "type")]),
-		"value": object.get(rc, "address", null),
-	}
-}
-
-violations contains v if {
-	some rc in changes
-	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
-	rc.change.after.acl in {"public-read", "public-read-write", "authenticated-read"}
-	v := {
-		"rule": "terraform.public_bucket",
-		"message": sprintf("%s grants the ACL %q", [lib.show(rc, "address"), rc.change.after.acl]),
-		"value": object.get(rc, "address", null),
-	}
-}
-
-violations contains v if {
-	some rc in changes
-	open_ingress(rc)
-	v := {
-		"rule": "terraform.open_ingress",
-		"message": sprintf("%s allows ingress from anywhere (0.0.0.0/0 or ::/0)", [lib.show(rc, "address")]),
+		"message": sprintf("the plan deletes %s, and %s is not a deletable type", [lib.show(rc, "address"), rc.type]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -53,23 +142,209 @@ violations contains v if {
 # deletable_change: negated with a bound argument only (see deploy.rego).
 deletable_change(rc) if rc.type in deletable
 
-world := {"0.0.0.0/0", "::/0"}
+# An attribute the rules judge that is unknown until apply could be
+# anything then, 0.0.0.0/0 included.
+violations contains v if {
+	some rc in rcs
+	fields := judged[rc.type]
+	not applies_nothing(rc)
+	unknown := object.get(rc.change, "after_unknown", {})
+	some f in fields
+	unknown_value(object.get(unknown, f, false))
+	v := {
+		"rule": "terraform.unknown_value",
+		"message": sprintf("%s: %s is unknown until apply, so the rules cannot judge it", [lib.show(rc, "address"), f]),
+		"value": object.get(rc, "address", null),
+	}
+}
 
-open_ingress(rc) if {
+unknown_value(x) if {
+	walk(x, [_, leaf])
+	leaf == true
+}
+
+public_acls := {"public-read", "public-read-write", "authenticated-read"}
+
+public_grantees := {
+	"http://acs.amazonaws.com/groups/global/AllUsers",
+	"http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+}
+
+after(rc) := object.get(rc.change, "after", null)
+
+violations contains v if {
+	some rc in rcs
+	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
+	acl := object.get(after(rc), "acl", null)
+	acl != null
+	not acl_private(acl)
+	v := {
+		"rule": "terraform.public_bucket",
+		"message": sprintf("%s grants the ACL %v", [lib.show(rc, "address"), acl]),
+		"value": object.get(rc, "address", null),
+	}
+}
+
+# acl_private: a string ACL that is not public. A non-string ACL is not
+# one the rules can judge.
+acl_private(acl) if {
+	is_string(acl)
+	not acl in public_acls
+}
+
+violations contains v if {
+	some rc in rcs
+	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
+	is_object(after(rc))
+	walk(after(rc), [_, x])
+	is_string(x)
+	x in public_grantees
+	v := {
+		"rule": "terraform.public_bucket",
+		"message": sprintf("%s grants access to %s", [lib.show(rc, "address"), x]),
+		"value": object.get(rc, "address", null),
+	}
+}
+
+violations contains v if {
+	some rc in rcs
+	some why in open_ingress(rc)
+	v := {
+		"rule": "terraform.open_ingress",
+		"message": sprintf("%s allows ingress from anywhere: %s", [lib.show(rc, "address"), why]),
+		"value": object.get(rc, "address", null),
+	}
+}
+
+# open_cidrs: cidrs is not a list of valid CIDRs (so the rules cannot tell
+# what it opens), or its CIDRs together cover all IPv4 or all IPv6
+# addresses (net.cidr_merge turns 0.0.0.0/1 + 128.0.0.0/1 into 0.0.0.0/0).
+open_cidrs(cidrs) if not valid_cidrs(cidrs)
+
+open_cidrs(cidrs) if {
+	valid_cidrs(cidrs)
+	some m in net.cidr_merge(cidrs)
+	endswith(m, "/0")
+}
+
+valid_cidrs(cidrs) if {
+	is_array(cidrs)
+	every c in cidrs {
+		is_string(c)
+		net.cidr_is_valid(c)
+	}
+}
+
+# field_cidrs is the list at key of x; null or missing is an empty list,
+# and a single string is a one-element list.
+field_cidrs(x, key) := cs if {
+	cs := object.get(x, key, null)
+	is_array(cs)
+} else := [] if {
+	object.get(x, key, null) == null
+} else := [object.get(x, key, null)]
+
+v4v6(x, k4, k6) := array.concat(field_cidrs(x, k4), field_cidrs(x, k6))
+
+open_ingress(rc) := {why |
 	rc.type == "aws_security_group"
-	some rule in object.get(rc.change.after, "ingress", [])
-	some cidr in array.concat(object.get(rule, "cidr_blocks", []), object.get(rule, "ipv6_cidr_blocks", []))
-	cidr in world
+	rules := object.get(after(rc), "ingress", [])
+	some why in sg_inline(rules)
+} if {
+	rc.type == "aws_security_group"
+	is_object(after(rc))
 }
 
-open_ingress(rc) if {
+sg_inline(rules) := {"ingress is not a list of rules"} if not is_array(rules)
+
+else := {sprintf("ingress rule %d: %v", [i, cs]) |
+	some i, r in rules
+	cs := ingress_cidrs(r)
+	open_cidrs(cs)
+}
+
+ingress_cidrs(r) := v4v6(r, "cidr_blocks", "ipv6_cidr_blocks") if is_object(r)
+
+else := null
+
+open_ingress(rc) := {sprintf("%v", [cs]) |
 	rc.type == "aws_security_group_rule"
-	rc.change.after.type == "ingress"
-	some cidr in array.concat(object.get(rc.change.after, "cidr_blocks", []), object.get(rc.change.after, "ipv6_cidr_blocks", []))
-	cidr in world
+	a := after(rc)
+	is_object(a)
+	object.get(a, "type", null) != "egress"
+	cs := v4v6(a, "cidr_blocks", "ipv6_cidr_blocks")
+	open_cidrs(cs)
+} if rc.type == "aws_security_group_rule"
+
+open_ingress(rc) := {sprintf("%v", [cs]) |
+	a := after(rc)
+	is_object(a)
+	cs := v4v6(a, "cidr_ipv4", "cidr_ipv6")
+	open_cidrs(cs)
+} if rc.type == "aws_vpc_security_group_ingress_rule"
+
+# google_compute_firewall: an enabled INGRESS (the default direction) rule
+# that allows traffic from source_ranges covering the world, or from no
+# source at all (GCP then applies it to 0.0.0.0/0).
+open_ingress(rc) := {why |
+	a := after(rc)
+	is_object(a)
+	object.get(a, "direction", null) in {null, "INGRESS"}
+	not lib.is_true(object.get(a, "disabled", false))
+	count(object.get(a, "allow", [])) > 0
+	some why in gcp_sources(a)
+} if rc.type == "google_compute_firewall"
+
+gcp_sources(a) := {sprintf("source_ranges %v", [a.source_ranges])} if {
+	object.get(a, "source_ranges", null) != null
+	open_cidrs(field_cidrs(a, "source_ranges"))
+} else := {"no source_ranges, source_tags or source_service_accounts (GCP reads that as 0.0.0.0/0)"} if {
+	count(field_cidrs(a, "source_ranges")) == 0
+	count(field_cidrs(a, "source_tags")) == 0
+	count(field_cidrs(a, "source_service_accounts")) == 0
+} else := set()
+
+open_ingress(rc) := azure_rule(after(rc)) if rc.type == "azurerm_network_security_rule"
+
+open_ingress(rc) := {why |
+	a := after(rc)
+	is_object(a)
+	rules := object.get(a, "security_rule", [])
+	some why in azure_rules(rules)
+} if rc.type == "azurerm_network_security_group"
+
+azure_rules(rules) := {"security_rule is not a list of rules"} if not is_array(rules)
+
+else := {why | some r in rules; some why in azure_rule(r)}
+
+# azure_rule: an inbound allow rule whose source is the world. A rule
+# that is not an object, or whose prefixes are not strings, is judged open.
+azure_rule(r) := {"the rule is not an object"} if not is_object(r)
+
+else := {sprintf("source %v", [p]) |
+	lower_str(object.get(r, "direction", "")) == "inbound"
+	lower_str(object.get(r, "access", "")) == "allow"
+	some p in array.concat(field_cidrs(r, "source_address_prefix"), field_cidrs(r, "source_address_prefixes"))
+	azure_world(p)
 }
 
-open_ingress(rc) if {
-	rc.type == "aws_vpc_security_group_ingress_rule"
-	rc.change.after.cidr_ipv4 in world
+lower_str(s) := lower(s) if is_string(s)
+
+else := ""
+
+azure_world(p) if not is_string(p)
+
+azure_world(p) if lower(p) in {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
+
+azure_world(p) if {
+	is_string(p)
+	net.cidr_is_valid(p)
+	some m in net.cidr_merge([p])
+	endswith(m, "/0")
+}
+
+# Every other type opens no ingress the rules know of.
+open_ingress(rc) := set() if not rc.type in {
+	"aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule",
+	"google_compute_firewall", "azurerm_network_security_rule", "azurerm_network_security_group",
 }

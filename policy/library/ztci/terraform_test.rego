@@ -20,7 +20,8 @@ test_delete_denied if {
 
 test_replace_counts_as_delete if {
 	rep := {"address": "aws_instance.web", "type": "aws_instance", "change": {"actions": ["delete", "create"], "after": {}}}
-	rules(plan([rep]), {}) == {"terraform.delete"}
+	rules(plan([rep]), {"terraform": {"allowed_types": ["aws_instance"]}}) == {"terraform.delete"}
+	rules(plan([rep]), {}) == {"terraform.delete", "terraform.unknown_type"}
 }
 
 test_public_bucket_acl if {
@@ -40,4 +41,114 @@ test_open_ingress_rule_v6 if {
 
 test_missing_plan if {
 	rules({"action": "terraform.apply"}, {}) == {"terraform.missing_plan"}
+}
+
+rc(type, after) := {"address": concat(".", [type, "x"]), "type": type, "change": {"actions": ["create"], "after": after}}
+
+test_missing_and_malformed_plan if {
+	every doc in [
+		{"action": "terraform.apply", "terraform_plan": null},
+		{"action": "terraform.apply", "terraform_plan": "plan"},
+		{"action": "terraform.apply", "terraform_plan": []},
+		{"action": "terraform.apply", "terraform_plan": {}},
+		{"action": "terraform.apply", "terraform_plan": {"resource_changes": []}},
+		{"action": "terraform.apply", "terraform_plan": {"format_version": "1.2", "resource_changes": {"a": create_bucket}}},
+		{"action": "terraform.apply", "terraform_plan": {"format_version": "1.2", "resource_changes": "x"}},
+	] {
+		count(rules(doc, {})) > 0
+	}
+	rules({"action": "terraform.apply", "terraform_plan": {"format_version": "1.2"}}, {}) == set()
+}
+
+test_malformed_change_denied if {
+	every bad in [
+		null, "x", 1, [create_bucket],
+		json.remove(create_bucket, ["type"]),
+		json.patch(create_bucket, [{"op": "replace", "path": "/type", "value": ["aws_s3_bucket"]}]),
+		json.remove(create_bucket, ["change"]),
+		json.patch(create_bucket, [{"op": "replace", "path": "/change/actions", "value": "create"}]),
+		json.patch(create_bucket, [{"op": "replace", "path": "/change/actions", "value": [1]}]),
+		json.patch(create_bucket, [{"op": "replace", "path": "/change/after", "value": "x"}]),
+	] {
+		"terraform.malformed" in rules(plan([create_bucket, bad]), {})
+	}
+}
+
+test_unknown_type_denied_unless_allowed if {
+	lambda := rc("aws_lambda_function", {"function_name": "f"})
+	rules(plan([lambda]), {}) == {"terraform.unknown_type"}
+	rules(plan([lambda]), {"terraform": {"allowed_types": ["aws_lambda_function"]}}) == set()
+	noop := json.patch(lambda, [{"op": "replace", "path": "/change/actions", "value": ["no-op"]}])
+	rules(plan([noop]), {}) == set()
+	read := {"address": "data.aws_iam_policy_document.x", "mode": "data", "type": "aws_iam_policy_document", "change": {"actions": ["read"], "after": {}}}
+	rules(plan([read]), {}) == set()
+}
+
+test_open_ingress_every_type_and_family if {
+	every r in [
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["0.0.0.0/0"]}]}),
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": [], "ipv6_cidr_blocks": ["::/0"]}]}),
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["0.0.0.0/1", "128.0.0.0/1"]}]}),
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["1.2.3.4/0"]}]}),
+		rc("aws_security_group", {"ingress": [{"ipv6_cidr_blocks": ["0::0/0"]}]}),
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": "0.0.0.0/0"}]}),
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["not a cidr"]}]}),
+		rc("aws_security_group", {"ingress": {"cidr_blocks": ["10.0.0.0/8"]}}),
+		rc("aws_security_group", {"ingress": ["0.0.0.0/0"]}),
+		rc("aws_security_group_rule", {"type": "ingress", "cidr_blocks": ["0.0.0.0/0"]}),
+		rc("aws_security_group_rule", {"type": "ingress", "ipv6_cidr_blocks": ["::/0"]}),
+		rc("aws_security_group_rule", {"type": "INGRESS", "ipv6_cidr_blocks": ["::/0"]}),
+		rc("aws_security_group_rule", {"cidr_blocks": ["0.0.0.0/0"]}),
+		rc("aws_vpc_security_group_ingress_rule", {"cidr_ipv4": "0.0.0.0/0"}),
+		rc("aws_vpc_security_group_ingress_rule", {"cidr_ipv6": "::/0"}),
+		rc("aws_vpc_security_group_ingress_rule", {"cidr_ipv6": 0}),
+		rc("google_compute_firewall", {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["0.0.0.0/0"]}),
+		rc("google_compute_firewall", {"allow": [{"protocol": "tcp"}], "source_ranges": ["::/0"]}),
+		rc("google_compute_firewall", {"allow": [{"protocol": "tcp"}]}),
+		rc("google_compute_firewall", {"allow": [{"protocol": "tcp"}], "source_ranges": [], "disabled": "true"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "*"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "Internet"}),
+		rc("azurerm_network_security_rule", {"direction": "inbound", "access": "allow", "source_address_prefixes": ["10.0.0.0/8", "0.0.0.0/0"]}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefixes": ["::/0"]}),
+		rc("azurerm_network_security_group", {"security_rule": [{"direction": "Inbound", "access": "Allow", "source_address_prefix": "Any"}]}),
+		rc("azurerm_network_security_group", {"security_rule": "x"}),
+	] {
+		rules(plan([r]), {}) == {"terraform.open_ingress"}
+	}
+}
+
+test_closed_ingress_allowed if {
+	every r in [
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["10.0.0.0/8"], "ipv6_cidr_blocks": ["fd00::/8"]}]}),
+		rc("aws_security_group", {"ingress": []}),
+		rc("aws_security_group_rule", {"type": "egress", "cidr_blocks": ["0.0.0.0/0"]}),
+		rc("aws_vpc_security_group_ingress_rule", {"cidr_ipv4": "10.0.0.0/8", "cidr_ipv6": null}),
+		rc("aws_vpc_security_group_egress_rule", {"cidr_ipv4": "0.0.0.0/0"}),
+		rc("google_compute_firewall", {"direction": "EGRESS", "allow": [{"protocol": "tcp"}]}),
+		rc("google_compute_firewall", {"allow": [{"protocol": "tcp"}], "source_tags": ["web"]}),
+		rc("google_compute_firewall", {"deny": [{"protocol": "tcp"}], "source_ranges": ["0.0.0.0/0"]}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Deny", "source_address_prefix": "*"}),
+		rc("azurerm_network_security_rule", {"direction": "Outbound", "access": "Allow", "source_address_prefix": "*"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "VirtualNetwork"}),
+	] {
+		rules(plan([r]), {}) == set()
+	}
+}
+
+test_unknown_value_denied if {
+	r := {"address": "aws_security_group_rule.x", "type": "aws_security_group_rule", "change": {"actions": ["create"], "after": {"type": "ingress"}, "after_unknown": {"cidr_blocks": true}}}
+	rules(plan([r]), {}) == {"terraform.unknown_value"}
+	nested := {"address": "aws_security_group.x", "type": "aws_security_group", "change": {"actions": ["update"], "after": {"ingress": [{"cidr_blocks": ["10.0.0.0/8"]}]}, "after_unknown": {"ingress": [{"cidr_blocks": [true]}]}}}
+	rules(plan([nested]), {}) == {"terraform.unknown_value"}
+}
+
+test_public_bucket_variants if {
+	every r in [
+		rc("aws_s3_bucket", {"acl": "public-read-write"}),
+		rc("aws_s3_bucket", {"acl": ["public-read"]}),
+		rc("aws_s3_bucket_acl", {"access_control_policy": [{"grant": [{"grantee": [{"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}], "permission": "READ"}]}]}),
+	] {
+		rules(plan([r]), {}) == {"terraform.public_bucket"}
+	}
+	rules(plan([rc("aws_s3_bucket_acl", {"acl": "private"})]), {}) == set()
 }
