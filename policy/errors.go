@@ -20,6 +20,13 @@ var (
 	ErrResultShape = fmt.Errorf("%w: decision has the wrong shape", ErrNoDecision)
 	// ErrInvalidInput: the input is not a valid [Input] document.
 	ErrInvalidInput = fmt.Errorf("%w: invalid input", ErrNoDecision)
+	// ErrDuplicateKey: an input object holds the same member name twice;
+	// the error is a [*KeyError].
+	ErrDuplicateKey = fmt.Errorf("%w: duplicate key", ErrInvalidInput)
+	// ErrKeyCase: an input object holds a schema member name in another
+	// case, or two names that differ only in case; the error is a
+	// [*KeyError].
+	ErrKeyCase = fmt.Errorf("%w: key differs only in case", ErrInvalidInput)
 	// ErrEvaluation: OPA failed while evaluating (a builtin error, a
 	// conflict, a cancelled context or an exceeded deadline; errors.Is
 	// also matches context.DeadlineExceeded / context.Canceled then).

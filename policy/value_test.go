@@ -144,13 +144,29 @@ func FuzzDecodeInput(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"a":1,"a":2}`))
 	f.Add([]byte(`{"manifests":[{"n":12345678901234567890123}]}`))
+	f.Add([]byte(`{"ACTION":"deploy","job":{"Protected":true}}`))
+	f.Add([]byte(`{"manifests":[{"kind":"Pod","spec":{"hostNetwork":false,"HostNetwork":true}}]}`))
+	f.Add([]byte(`{"artifacts":[{"attestations":[{"ſcan":{"critical":0}}]}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		in, err := DecodeInput(bytes.NewReader(doc))
 		if err != nil {
 			if !errors.Is(err, ErrInvalidInput) {
 				t.Fatalf("error does not wrap ErrInvalidInput: %v", err)
 			}
+			var ke *KeyError
+			if errors.As(err, &ke) != (errors.Is(err, ErrDuplicateKey) || errors.Is(err, ErrKeyCase)) {
+				t.Fatalf("key errors must be *KeyError: %v", err)
+			}
 			return
+		}
+		// Accepted: re-encoding is a fixed point of DecodeInput (no member
+		// was matched in another case or dropped as a duplicate).
+		again, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeInput(bytes.NewReader(again)); err != nil {
+			t.Fatalf("re-encoded input rejected: %v", err)
 		}
 		got, err := in.toValue()
 		if err != nil {
