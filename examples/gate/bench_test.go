@@ -9,7 +9,7 @@ import (
 	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
-	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/verify/image"
 )
 
 // BenchmarkDecide measures one verified decision in process (no HTTP):
@@ -29,7 +29,7 @@ func BenchmarkDecide(b *testing.B) {
 		aopts []audit.Option
 		req   admission.Request
 	}{
-		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(registry.WithCache(0, 0))}, req: imageReq},
+		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(image.WithCache(0, 0))}, req: imageReq},
 		{name: "image/warm", warm: true, req: imageReq},
 		{name: "bundles/cold", req: bundleReq},
 		{name: "bundles/warm", warm: true, req: bundleReq},

@@ -19,7 +19,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/examples/internal/admission"
-	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/verify/image"
 )
 
 // Load test bounds: per scenario at most 2000 warm requests (a tenth of that
@@ -159,7 +159,7 @@ func TestLoad(t *testing.T) {
 		requests    int
 		conc        int // default loadConcurrency
 	}{
-		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(registry.WithCache(0, 0))},
+		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(image.WithCache(0, 0))},
 			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
 		{name: "image/warm", resultCache: true,
 			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},

@@ -52,7 +52,14 @@ var rules = map[string]rule{
 	"attest/ca":                {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
 	"attest/tsa":               {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
 	"verify":                   {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
-	"registry":                 {forbidden: []string{opa, nats, pgx, vault}},
+	"verify/image":             {forbidden: []string{opa, prometheus, nats, pgx, vault}},
+	"attest/attach":            {forbidden: []string{opa, prometheus, nats, pgx, vault}},
+	// The OCI client of verify/image and attest/attach: ggcr, and nothing of
+	// Sigstore, whose verification its callers bring.
+	"internal/oci": {forbidden: []string{opa, sigstoreGo, prometheus, nats, pgx, vault}},
+	// The composed deploy gate (identity, image verification, policy,
+	// audit) may link everything; "policy" alone links no sigstore-go.
+	"policy/gate": {},
 }
 
 // ruleFor returns the rule of the longest prefix of pkg (relative to the

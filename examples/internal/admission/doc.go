@@ -24,7 +24,7 @@
 //   - Bundles are routed to the verifier of the predicate type they claim;
 //     the claim is unverified and only routes, since that verifier's
 //     expectation requires the type.
-//   - Image references are pinned once (registry.Verifier); Response.Digest is
+//   - Image references are pinned once (image.Verifier); Response.Digest is
 //     what was verified and what must be deployed.
 //   - With WithRegistries, references to other registries are refused before
 //     any network access (no request-driven fetches from arbitrary hosts).

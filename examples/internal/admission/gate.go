@@ -19,8 +19,8 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
-	"github.com/ztci/ztci/registry"
 	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
 )
 
 // Errors. Every error Decide returns wraps one of them.
@@ -75,7 +75,7 @@ type Gate struct {
 	verifiers map[string]*verify.Verifier
 	eval      policy.Evaluator
 	sink      audit.Sink
-	images    *registry.Verifier
+	images    *image.Verifier
 	metrics   *metrics
 }
 
@@ -101,8 +101,8 @@ func New(tokens TokenVerifier, verifiers map[string]*verify.Verifier, eval polic
 	}
 	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink,
 		metrics: newMetrics(cfg.registerer)}
-	ropts := append([]registry.Option{registry.WithLogger(cfg.log)}, cfg.registryOpts...)
-	iv, err := registry.NewVerifier(registry.BundleVerifierFunc(g.verifyBundle), ropts...)
+	ropts := append([]image.Option{image.WithLogger(cfg.log)}, cfg.registryOpts...)
+	iv, err := image.NewVerifier(image.BundleVerifierFunc(g.verifyBundle), ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -326,14 +326,14 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, resp *Response) (p
 	return art, nil
 }
 
-// verifyBundle is the registry.BundleVerifier. It hands back the whole
+// verifyBundle is the image.BundleVerifier. It hands back the whole
 // verification result, so the policy input can carry the statement.
-func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (registry.BundleResult, error) {
+func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (image.BundleResult, error) {
 	vr, err := g.verifyOne(ctx, bundle, artifact)
 	if err != nil {
-		return registry.BundleResult{}, err
+		return image.BundleResult{}, err
 	}
-	return registry.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr), Result: vr}, nil
+	return image.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr), Result: vr}, nil
 }
 
 // verifyOne verifies a bundle with the verifier for the predicate type it
@@ -371,7 +371,7 @@ func (e *UnexpectedPredicateTypeError) Is(target error) bool {
 
 // claimedPredicateType reads the predicate type a DSSE bundle's statement
 // claims, without verifying anything; "" when it has none. Input size is
-// bounded by the caller (request body limit, registry.MaxBundleSize).
+// bounded by the caller (request body limit, image.MaxBundleSize).
 func claimedPredicateType(bundle []byte) string {
 	var b struct {
 		DSSE *struct {

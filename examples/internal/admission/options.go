@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ztci/ztci/registry"
+	"github.com/ztci/ztci/verify/image"
 )
 
 // ErrConfig reports an invalid argument to New or an Option.
@@ -29,7 +29,7 @@ type config struct {
 	log          *slog.Logger
 	now          func() time.Time
 	registries   []string
-	registryOpts []registry.Option
+	registryOpts []image.Option
 	registerer   prometheus.Registerer
 	maxBody      int64
 	maxInFlight  int
@@ -80,9 +80,9 @@ func WithRegistries(hosts ...string) Option {
 	}
 }
 
-// WithRegistryOptions passes options to the registry.Verifier (transport,
+// WithRegistryOptions passes options to the image.Verifier (transport,
 // keychain, verdict cache, threshold).
-func WithRegistryOptions(opts ...registry.Option) Option {
+func WithRegistryOptions(opts ...image.Option) Option {
 	return func(c *config) error {
 		c.registryOpts = append(c.registryOpts, opts...)
 		return nil

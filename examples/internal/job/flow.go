@@ -23,11 +23,11 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
-	"github.com/ztci/ztci/registry"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -340,7 +340,7 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 		if err != nil {
 			return fmt.Errorf("sign: %w", err)
 		}
-		att, err := registry.Attach(ctx, ref, b, registry.WithLogger(e.cfg.Logger))
+		att, err := attach.Bundle(ctx, ref, b, attach.WithLogger(e.cfg.Logger))
 		if err != nil {
 			return fmt.Errorf("attach: %w", err)
 		}

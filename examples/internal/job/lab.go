@@ -5,12 +5,12 @@ import (
 	"fmt"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
-	"github.com/ztci/ztci/registry"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -45,7 +45,7 @@ func (l *Lab) Registry() string { return l.e.regHost }
 
 // Gate returns a new deploy gate over the lab's trust, policy and registry,
 // auditing to sink. resultCache turns verify's result cache on; pass
-// admission.WithRegistryOptions(registry.WithCache(0, 0)) for a gate that
+// admission.WithRegistryOptions(image.WithCache(0, 0)) for a gate that
 // re-discovers and re-verifies every time.
 func (l *Lab) Gate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
 	return l.e.newGate(ctx, resultCache, sink, opts...)
@@ -94,7 +94,7 @@ func (l *Lab) Publish(ctx context.Context, ref string, protected bool, tag strin
 		if err != nil {
 			return nil, err
 		}
-		if _, err := registry.Attach(ctx, tagRef, b); err != nil {
+		if _, err := attach.Bundle(ctx, tagRef, b); err != nil {
 			return nil, err
 		}
 		p.Bundles = append(p.Bundles, b)

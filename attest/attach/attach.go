@@ -1,0 +1,262 @@
+package attach
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ztci/ztci/internal/oci"
+)
+
+// The tag-schema writer's bounds: attempts at merging an entry that a
+// concurrent writer keeps overwriting, and the wait before reading a write
+// back (long enough for a concurrent read-modify-write to land).
+const (
+	tagAttempts = 16
+	tagSettle   = 50 * time.Millisecond
+)
+
+// emptyJSON is the OCI empty descriptor's content, the artifact's config.
+const emptyJSON = "{}"
+
+// Attachment describes an attestation attached by Bundle.
+type Attachment struct {
+	Subject  name.Digest // the image manifest or index the tag resolved to
+	Artifact name.Digest // the artifact manifest holding the bundle
+	Bundle   v1.Hash     // the bundle blob
+	Path     Path        // PathReferrersAPI, or PathReferrersTag when Bundle maintained the tag schema
+}
+
+// Bundle pushes a Sigstore bundle as an OCI 1.1 artifact whose subject is
+// the image ref names, in the layout cosign v3 and GitHub use: artifactType
+// and the single layer's media type are the bundle's media type, the config
+// is the OCI empty descriptor, and the manifest is annotated with
+// dev.sigstore.bundle.content and dev.sigstore.bundle.predicateType.
+//
+// A tag in ref is resolved once. Where the registry serves no referrers API,
+// Bundle adds the artifact to the "sha256-<hex>" referrers tag index
+// (read-modify-write with conditional requests and a read-back; see the
+// package documentation for what a registry lets a client guarantee).
+//
+// Bundle does not verify the bundle: sign with attest, verify with
+// verify/image.
+func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Option) (*Attachment, error) {
+	cfg, err := makeConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	info, err := oci.SniffBundle(bundle)
+	if err != nil {
+		return nil, err
+	}
+	c := oci.NewClient(cfg.Config, true) // one auth handshake, push scope, for everything Bundle does
+	repo := ref.Context()
+	subject, sf, err := c.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+
+	// Blob uploads are go-containerregistry's, over the transport that has
+	// already authenticated (a *transport.Wrapper, which ggcr uses as is).
+	hc, err := c.HTTP(ctx, repo, true)
+	if err != nil {
+		return nil, err
+	}
+	ropts := append([]remote.Option{remote.WithContext(ctx), remote.WithTransport(hc.Transport)}, cfg.RemoteOptions...)
+	bundleDigest := oci.SHA256(bundle)
+	pusher, err := remote.NewPusher(ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: remote options: %v", ErrConfig, err)
+	}
+	for _, blob := range []struct {
+		b  []byte
+		mt string
+	}{{[]byte(emptyJSON), EmptyMediaType}, {bundle, info.MediaType}} {
+		if err := pusher.Upload(ctx, repo, static.NewLayer(blob.b, types.MediaType(blob.mt))); err != nil {
+			return nil, oci.WrapTransport("upload blob", err)
+		}
+	}
+
+	annotations := map[string]string{
+		AnnotationContent:     info.Content,
+		oci.AnnotationCreated: cfg.Now().UTC().Format(time.RFC3339),
+	}
+	if info.PredicateType != "" {
+		annotations[AnnotationPredicateType] = info.PredicateType
+	}
+	m := oci.ArtifactManifest{
+		SchemaVersion: 2,
+		MediaType:     oci.MediaTypeOCIManifest,
+		ArtifactType:  info.MediaType,
+		Config:        oci.Descriptor{MediaType: EmptyMediaType, Digest: oci.SHA256([]byte(emptyJSON)).String(), Size: int64(len(emptyJSON))},
+		Layers: []oci.Descriptor{{
+			MediaType:   info.MediaType,
+			Digest:      bundleDigest.String(),
+			Size:        int64(len(bundle)),
+			Annotations: map[string]string{oci.AnnotationTitle: oci.TagFor(bundleDigest) + ".sigstore.json"},
+		}},
+		Subject:     &oci.Descriptor{MediaType: sf.MediaType, Digest: subject.DigestStr(), Size: int64(len(sf.Body))},
+		Annotations: annotations,
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w: marshal manifest: %v", ErrConfig, err)
+	}
+	artifact := oci.SHA256(raw)
+	resp, err := c.Do(ctx, repo, true, "put artifact manifest", http.MethodPut, c.URL(repo, "manifests", artifact.String()), raw,
+		http.Header{"Content-Type": {oci.MediaTypeOCIManifest}}, http.StatusCreated, http.StatusOK, http.StatusAccepted)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	att := &Attachment{Subject: subject, Artifact: repo.Digest(artifact.String()), Bundle: bundleDigest, Path: PathReferrersAPI}
+	// A registry that indexes subjects says so in OCI-Subject; otherwise
+	// ask the referrers API whether it exists.
+	if resp.Header.Get("OCI-Subject") == subject.DigestStr() {
+		return att, nil
+	}
+	sh, _ := v1.NewHash(subject.DigestStr())
+	_, supported, err := c.ReferrersAPI(ctx, repo, sh)
+	if err != nil {
+		return nil, fmt.Errorf("artifact %s was pushed but cannot be listed: %w", artifact, err)
+	}
+	if supported {
+		return att, nil
+	}
+	att.Path = PathReferrersTag
+	entry := oci.Descriptor{
+		MediaType:    oci.MediaTypeOCIManifest,
+		Digest:       artifact.String(),
+		Size:         int64(len(raw)),
+		ArtifactType: info.MediaType,
+		Annotations:  annotations,
+	}
+	if err := addToTagSchema(ctx, c, repo, sh, entry); err != nil {
+		return nil, fmt.Errorf("artifact %s was pushed but not listed: %w", artifact, err)
+	}
+	return att, nil
+}
+
+// addToTagSchema adds entry to the referrers tag index of subject.
+//
+// The distribution API has no compare-and-swap that every registry honours:
+// a tag PUT is last-writer-wins. So each round reads the index (keeping every
+// entry it does not understand byte for byte), appends, and PUTs with
+// If-Match on the ETag it read (If-None-Match: * when creating), so a
+// registry that implements conditional requests answers 412 instead of
+// losing a concurrent writer's entry. Registries that ignore the headers
+// (distribution 2.8.2, ggcr's registry) are covered by a read-back after a
+// short settle delay: a write lost to a concurrent writer is detected and
+// redone. What no client can guarantee there: a writer whose whole
+// read-modify-write straddles our PUT and read-back can still drop our entry
+// later; the artifact itself remains in the registry.
+func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, subject v1.Hash, entry oci.Descriptor) error {
+	tag := oci.TagFor(subject)
+	url := c.URL(repo, "manifests", tag)
+	for attempt := 0; attempt < tagAttempts; attempt++ {
+		entries, etag, err := readTagIndex(ctx, c, repo, tag)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(entries, func(e rawEntry) bool { return e.digest == entry.Digest }) {
+			return nil // listed already, or our write survived the settle delay
+		}
+		if attempt > 0 {
+			c.Log().DebugContext(ctx, "referrers tag entry lost to a concurrent writer; merging again", "tag", tag, "attempt", attempt)
+		}
+		raws := make([]json.RawMessage, 0, len(entries)+1)
+		for _, e := range entries {
+			if e.digest != entry.Digest {
+				raws = append(raws, e.raw)
+			}
+		}
+		eb, _ := json.Marshal(entry)
+		raws = append(raws, eb)
+		body, err := json.Marshal(struct {
+			SchemaVersion int               `json:"schemaVersion"`
+			MediaType     string            `json:"mediaType"`
+			Manifests     []json.RawMessage `json:"manifests"`
+		}{2, oci.MediaTypeOCIIndex, raws})
+		if err != nil {
+			return fmt.Errorf("%w: marshal referrers index: %v", ErrConfig, err)
+		}
+		hdr := http.Header{"Content-Type": {oci.MediaTypeOCIIndex}}
+		switch {
+		case etag != "":
+			hdr.Set("If-Match", etag)
+		case entries == nil:
+			hdr.Set("If-None-Match", "*")
+		}
+		resp, err := c.Do(ctx, repo, true, "put referrers tag", http.MethodPut, url, body, hdr,
+			http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusPreconditionFailed)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusPreconditionFailed {
+			c.Log().DebugContext(ctx, "referrers tag changed concurrently; retrying", "tag", tag, "attempt", attempt)
+			continue
+		}
+		// Read back after a settle delay; the next round returns when the
+		// entry survived and redoes the merge when it was overwritten.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(tagSettle):
+		}
+	}
+	return fmt.Errorf("%w: %s after %d attempts", ErrTagSchemaConflict, tag, tagAttempts)
+}
+
+type rawEntry struct {
+	digest string
+	raw    json.RawMessage
+}
+
+// readTagIndex reads the referrers tag index, keeping each entry's JSON. A
+// tag that exists but is not an OCI index is an error: overwriting it could
+// destroy someone else's data.
+func readTagIndex(ctx context.Context, c *oci.Client, repo name.Repository, tag string) ([]rawEntry, string, error) {
+	f, err := c.GetManifest(ctx, repo, tag, nil, oci.MediaTypeOCIIndex, "referrers tag "+tag)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if f.MediaType != oci.MediaTypeOCIIndex {
+		return nil, "", fmt.Errorf("%w: referrers tag %s holds %s, want an OCI index", ErrMalformed, tag, f.MediaType)
+	}
+	if _, err := oci.ParseIndex(f.Body, oci.MaxReferrers-1); err != nil {
+		return nil, "", err
+	}
+	var ix struct {
+		Manifests []json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(f.Body, &ix); err != nil {
+		return nil, "", fmt.Errorf("%w: referrers tag: %v", ErrMalformed, err)
+	}
+	out := make([]rawEntry, 0, len(ix.Manifests))
+	for _, r := range ix.Manifests {
+		var d struct {
+			Digest string `json:"digest"`
+		}
+		_ = json.Unmarshal(r, &d) // validated by parseIndex above
+		out = append(out, rawEntry{digest: d.Digest, raw: bytes.Clone(r)})
+	}
+	if out == nil {
+		out = []rawEntry{}
+	}
+	return out, f.ETag, nil
+}

@@ -1,0 +1,62 @@
+// Package attach attaches attestations to container images in any OCI
+// registry: [Bundle] pushes a Sigstore bundle (signed with attest) as an OCI
+// 1.1 artifact whose subject is the image, in the layout cosign v3 and
+// GitHub use, so that verify/image, cosign and GitHub's tooling find it.
+//
+// With verify/image it is the only part of ztci that links
+// go-containerregistry, and it links no OPA.
+//
+// # Use
+//
+//	ref, _ := name.ParseReference("registry.example/app:v1")
+//	bundleJSON, err := attest.Sign(ctx, signer, statement)
+//	att, err := attach.Bundle(ctx, ref, bundleJSON)
+//	// att.Subject is the digest the tag resolved to; att.Path says whether
+//	// the registry lists it by the referrers API or the tag schema.
+//
+// The artifact: artifactType and the single layer's media type are the
+// bundle's ([BundleMediaType]), the config is the OCI empty descriptor
+// ([EmptyMediaType]), the manifest carries [AnnotationContent] and
+// [AnnotationPredicateType], and its subject descriptor is the image
+// manifest or index. A registry with the referrers API lists it from there
+// ([PathReferrersAPI]); for one without, Bundle adds it to the
+// "sha256-<hex>" tag schema index ([PathReferrersTag]).
+//
+// A cold Bundle makes 12 HTTP requests on a registry with the referrers
+// API (ping, image manifest, two blob uploads by go-containerregistry, the
+// artifact manifest, the referrers probe) and 15 with the tag schema (its
+// read, write and read-back). Authentication is go-containerregistry's:
+// pass an authn.Keychain ([WithKeychain]), a base transport
+// ([WithTransport]) and remote.Options for the uploads ([WithRemoteOptions]).
+//
+// # Security contract
+//
+//   - Bundle does not verify anything: it refuses a document that is not a
+//     Sigstore bundle (wrapping [ErrConfig], before any request), and its
+//     annotations are descriptive only. What counts is verification by
+//     verify/image, which never trusts them.
+//   - A tag in the reference is resolved exactly once; the artifact's
+//     subject is the digest it resolved to (Attachment.Subject), so a tag
+//     that moves meanwhile cannot redirect the attestation.
+//   - Every read is bounded and checked against its digest, as in
+//     verify/image; 429 and 5xx answers to reads are retried with bounded
+//     backoff, writes are sent once.
+//   - The tag schema is read-modify-write. Bundle keeps every entry of the
+//     index it does not understand byte for byte, refuses to overwrite a
+//     tag that holds something other than an OCI index ([ErrMalformed]),
+//     sends If-Match / If-None-Match so a registry with conditional
+//     requests rejects a lost update (412, retried), and reads back after a
+//     settle delay so a write lost to a concurrent writer is detected and
+//     redone; it gives up with [ErrTagSchemaConflict]. Registries that
+//     ignore conditional requests (distribution 2.8.2) offer no
+//     compare-and-swap, so no client can rule out a concurrent writer
+//     dropping an entry after the read-back: the image then fails
+//     verification (fail closed) until it is attached again. The referrers
+//     API has no such race.
+//   - Errors wrap [ErrRegistry] or [ErrConfig], or are the context's; an
+//     error after the push says that the artifact was pushed but is not (or
+//     may not be) listed.
+//
+// Bundle holds nothing after it returns: each call makes its own client
+// and auth handshake.
+package attach

@@ -1,0 +1,269 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Client makes the registry requests of verify/image and attest/attach.
+// Authentication (the /v2/ ping, token exchange and refresh) is
+// go-containerregistry's transport; Client adds bounded reads, digest
+// checks, bounded redirects and typed errors. Safe for concurrent use.
+type Client struct {
+	cfg  Config
+	push bool // request push (and pull) scope for every request
+	mu   sync.Mutex
+	// one authenticated client per repository and access scope; the ping
+	// and token exchange happen once per entry.
+	hc map[string]*clientEntry
+}
+
+type clientEntry struct {
+	mu sync.Mutex
+	hc *http.Client
+}
+
+// NewClient returns a client for cfg. With push, every request asks for
+// push (and pull) scope, so a writer does one auth handshake per repository
+// for everything it reads and writes.
+func NewClient(cfg Config, push bool) *Client {
+	return &Client{cfg: cfg, push: push, hc: map[string]*clientEntry{}}
+}
+
+// Log returns the client's diagnostics logger.
+func (c *Client) Log() *slog.Logger { return c.cfg.Log }
+
+// idempotentRetry retries GET and HEAD (ggcr's retry transport, bounded
+// backoff) and sends anything else once: a PUT body cannot be replayed, and
+// the tag-schema writer has its own conditional retry loop.
+type idempotentRetry struct {
+	retry, once http.RoundTripper
+}
+
+func (t idempotentRetry) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return t.retry.RoundTrip(r)
+	}
+	return t.once.RoundTrip(r)
+}
+
+func retryable(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.Temporary()
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// HTTP returns the authenticated client for repo, doing the auth handshake
+// on first use per repository and scope.
+func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*http.Client, error) {
+	scope := repo.Scope(transport.PullScope)
+	if push || c.push {
+		scope = repo.Scope(transport.PushScope)
+	}
+	key := repo.Name() + " " + scope
+	c.mu.Lock()
+	e, ok := c.hc[key]
+	if !ok {
+		e = &clientEntry{}
+		c.hc[key] = e
+	}
+	c.mu.Unlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hc != nil {
+		return e.hc, nil
+	}
+	auth, err := authn.Resolve(ctx, c.cfg.Keychain, repo)
+	if err != nil {
+		return nil, fmt.Errorf("%w: resolve credentials for %s: %w", ErrRegistry, repo.RegistryStr(), err)
+	}
+	base := idempotentRetry{
+		retry: transport.NewRetry(c.cfg.Transport,
+			transport.WithRetryBackoff(c.cfg.Backoff),
+			transport.WithRetryPredicate(retryable),
+			transport.WithRetryStatusCodes(http.StatusTooManyRequests, http.StatusInternalServerError,
+				http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
+		once: c.cfg.Transport,
+	}
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, base, []string{scope})
+	if err != nil {
+		return nil, WrapTransport("connect to "+repo.RegistryStr(), err)
+	}
+	e.hc = &http.Client{
+		Transport: rt,
+		Timeout:   c.cfg.Timeout,
+		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			if len(via) > maxRedirects {
+				return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects)
+			}
+			return nil
+		},
+	}
+	return e.hc, nil
+}
+
+// WrapTransport turns a ggcr transport or network error into ours.
+func WrapTransport(op string, err error) error {
+	if errors.Is(err, ErrRegistry) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return &StatusError{Op: op, URL: "", StatusCode: te.StatusCode}
+	}
+	return fmt.Errorf("%w: %s: %w", ErrRegistry, op, err)
+}
+
+// URL returns the distribution API URL of kind ("manifests", "blobs",
+// "referrers") and id in repo.
+func (c *Client) URL(repo name.Repository, kind, id string) string {
+	return fmt.Sprintf("%s://%s/v2/%s/%s/%s", repo.Scheme(), repo.RegistryStr(), repo.RepositoryStr(), kind, id)
+}
+
+// Do sends req and returns the response when its status is one of ok.
+func (c *Client) Do(ctx context.Context, repo name.Repository, push bool, op, method, url string, body []byte, hdr http.Header, ok ...int) (*http.Response, error) {
+	hc, err := c.HTTP(ctx, repo, push)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrRegistry, op, err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, WrapTransport(op, err)
+	}
+	for _, s := range ok {
+		if resp.StatusCode == s {
+			return resp, nil
+		}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return nil, &StatusError{Op: op, URL: url, StatusCode: resp.StatusCode}
+}
+
+// readBounded reads at most limit bytes of resp's body and fails with
+// *TooLargeError beyond that.
+func readBounded(resp *http.Response, what string, limit int64) ([]byte, error) {
+	defer resp.Body.Close()
+	if resp.ContentLength > limit {
+		return nil, &TooLargeError{What: what, Limit: limit, Got: resp.ContentLength}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, WrapTransport("read "+what, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, &TooLargeError{What: what, Limit: limit, Got: -1}
+	}
+	return b, nil
+}
+
+// SHA256 returns the sha256 digest of b.
+func SHA256(b []byte) v1.Hash {
+	s := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+}
+
+// Fetched is a manifest or index as fetched, with its computed digest.
+type Fetched struct {
+	Body      []byte
+	MediaType string
+	Digest    v1.Hash
+	ETag      string
+}
+
+var acceptManifests = strings.Join([]string{
+	MediaTypeOCIManifest, MediaTypeOCIIndex, mtDockerManifest, mtDockerList,
+}, ", ")
+
+// GetManifest fetches a manifest by tag or digest. By digest, the body must
+// hash to it; by tag, a Docker-Content-Digest header must match the body.
+func (c *Client) GetManifest(ctx context.Context, repo name.Repository, id string, want *v1.Hash, accept, what string) (*Fetched, error) {
+	url := c.URL(repo, "manifests", id)
+	resp, err := c.Do(ctx, repo, false, "get "+what, http.MethodGet, url, nil, http.Header{"Accept": {accept}}, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	hdrDigest := resp.Header.Get("Docker-Content-Digest")
+	ct := resp.Header.Get("Content-Type")
+	etag := resp.Header.Get("ETag")
+	b, err := readBounded(resp, what, MaxManifestSize)
+	if err != nil {
+		return nil, err
+	}
+	got := SHA256(b)
+	if want != nil && got != *want {
+		return nil, &DigestMismatchError{What: what, Want: *want, Got: got}
+	}
+	if hdrDigest != "" {
+		h, err := v1.NewHash(hdrDigest)
+		if err != nil || (h.Algorithm == "sha256" && h != got) {
+			return nil, &DigestMismatchError{What: what + " (Docker-Content-Digest header)", Want: got, Got: h}
+		}
+	}
+	mt, err := manifestMediaType(b, ct)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, what)
+	}
+	return &Fetched{Body: b, MediaType: mt, Digest: got, ETag: etag}, nil
+}
+
+// GetBlob fetches a blob by descriptor: exactly d.Size bytes hashing to d.Digest.
+func (c *Client) GetBlob(ctx context.Context, repo name.Repository, d v1.Descriptor, limit int64, what string) ([]byte, error) {
+	if d.Size < 0 || d.Size > limit {
+		return nil, &TooLargeError{What: what, Limit: limit, Got: d.Size}
+	}
+	if d.Digest.Algorithm != "sha256" {
+		return nil, fmt.Errorf("%w: %s digest algorithm %q is not sha256", ErrMalformed, what, d.Digest.Algorithm)
+	}
+	resp, err := c.Do(ctx, repo, false, "get "+what, http.MethodGet, c.URL(repo, "blobs", d.Digest.String()), nil, nil, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readBounded(resp, what, d.Size)
+	if err != nil {
+		return nil, err
+	}
+	if got := SHA256(b); got != d.Digest || int64(len(b)) != d.Size {
+		return nil, &DigestMismatchError{What: what, Want: d.Digest, Got: got}
+	}
+	return b, nil
+}
+
+// baseMediaType strips parameters and lower-cases a media type.
+func baseMediaType(s string) string {
+	mt, _, err := mime.ParseMediaType(s)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(s))
+	}
+	return mt
+}

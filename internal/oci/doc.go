@@ -1,0 +1,24 @@
+// Package oci is the OCI registry client shared by verify/image (reading and
+// verifying attestations) and attest/attach (writing them): bounded reads,
+// digest checks on everything fetched, bounded redirects and retries, the
+// referrers API with the tag-schema fallback, cosign's legacy tags, parsers
+// for untrusted manifests and indexes, the bounded cache and the typed
+// errors. Authentication is go-containerregistry's transport.
+//
+// It is internal so that its helpers can change with their two callers;
+// those packages re-export what a caller needs (the error sentinels and
+// types as the same values, so errors.Is and errors.As work across them).
+//
+// # Security contract
+//
+//   - Every manifest, index and blob fetched by digest is checked against
+//     it; a manifest fetched by tag is checked against the registry's
+//     Docker-Content-Digest header when it sends one.
+//   - Every read is bounded ([MaxManifestSize], [MaxBundleSize],
+//     [MaxReferrers], a page limit on the referrers API); more is a
+//     *[TooLargeError] or [ErrTooManyReferrers], never a truncated parse.
+//   - Only a 404 from the referrers API moves discovery to the tag schema;
+//     any other failure wraps [ErrReferrersAPI].
+//   - 429 and 5xx answers to GET and HEAD are retried with bounded backoff,
+//     then fail with [ErrUnavailable]; writes are sent once.
+package oci

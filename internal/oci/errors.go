@@ -1,0 +1,107 @@
+package oci
+
+import (
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Sentinel errors. Every error this package returns wraps ErrRegistry (the
+// registry misbehaved or could not be read, so nothing can be decided) or
+// ErrConfig. Finer sentinels wrap ErrRegistry, so errors.Is works at either
+// level. verify/image and attest/attach re-export them (the same values), so
+// a caller matches them through whichever package it imports.
+var (
+	// ErrConfig: an Option or argument is invalid.
+	ErrConfig = errors.New("oci: invalid configuration")
+
+	// ErrRegistry: talking to the registry failed. Callers treat it as deny.
+	ErrRegistry = errors.New("oci: registry error")
+	// ErrNotFound: the registry answered 404 for a manifest or blob that must exist.
+	ErrNotFound = fmt.Errorf("%w: not found", ErrRegistry)
+	// ErrDenied: the registry answered 401 or 403.
+	ErrDenied = fmt.Errorf("%w: access denied", ErrRegistry)
+	// ErrUnavailable: the registry kept answering 429 or 5xx after bounded retries.
+	ErrUnavailable = fmt.Errorf("%w: unavailable", ErrRegistry)
+	// ErrStatus: any other unexpected HTTP status (see *StatusError).
+	ErrStatus = fmt.Errorf("%w: unexpected HTTP status", ErrRegistry)
+	// ErrTooManyRedirects: the registry redirected more than maxRedirects times.
+	ErrTooManyRedirects = fmt.Errorf("%w: too many redirects", ErrRegistry)
+	// ErrTooLarge: a manifest, index or blob exceeds its limit (see *TooLargeError).
+	ErrTooLarge = fmt.Errorf("%w: content too large", ErrRegistry)
+	// ErrDigestMismatch: content does not hash to the digest it was fetched
+	// by, or a registry header names another digest (see *DigestMismatchError).
+	ErrDigestMismatch = fmt.Errorf("%w: digest mismatch", ErrRegistry)
+	// ErrMalformed: a manifest or index is not the JSON shape the OCI specs define.
+	ErrMalformed = fmt.Errorf("%w: malformed content", ErrRegistry)
+	// ErrReferrersAPI: the referrers API answered with something other than
+	// an image index or a 404. It is never read as "no attestations", and the
+	// tag schema is not consulted instead.
+	ErrReferrersAPI = fmt.Errorf("%w: referrers API failed", ErrRegistry)
+	// ErrTooManyReferrers: the listing holds more candidates than the limit.
+	ErrTooManyReferrers = fmt.Errorf("%w: too many referrers", ErrRegistry)
+)
+
+// StatusError is an unexpected HTTP answer. It matches ErrNotFound (404),
+// ErrDenied (401, 403), ErrUnavailable (429, 5xx) or ErrStatus.
+type StatusError struct {
+	Op         string // what was being done, e.g. "get manifest"
+	URL        string
+	StatusCode int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("oci: %s %s: HTTP %d", e.Op, e.URL, e.StatusCode)
+}
+
+// Is maps the status code to a sentinel.
+func (e *StatusError) Is(target error) bool {
+	switch target {
+	case ErrRegistry:
+		return true
+	case ErrNotFound:
+		return e.StatusCode == 404
+	case ErrDenied:
+		return e.StatusCode == 401 || e.StatusCode == 403
+	case ErrUnavailable:
+		return e.StatusCode == 429 || e.StatusCode >= 500
+	case ErrStatus:
+		return e.StatusCode != 404 && e.StatusCode != 401 && e.StatusCode != 403 && e.StatusCode != 429 && e.StatusCode < 500
+	}
+	return false
+}
+
+// TooLargeError reports content over its limit. It matches ErrTooLarge.
+type TooLargeError struct {
+	What  string // "manifest", "referrers index", "bundle blob", ...
+	Limit int64
+	Got   int64 // -1 when only "more than Limit" is known
+}
+
+func (e *TooLargeError) Error() string {
+	if e.Got < 0 {
+		return fmt.Sprintf("oci: %s exceeds the %d-byte limit", e.What, e.Limit)
+	}
+	return fmt.Sprintf("oci: %s is %d bytes, over the %d-byte limit", e.What, e.Got, e.Limit)
+}
+
+// Is matches ErrTooLarge and ErrRegistry.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge || target == ErrRegistry }
+
+// DigestMismatchError reports content whose digest is not the one asked for.
+// It matches ErrDigestMismatch.
+type DigestMismatchError struct {
+	What string
+	Want v1.Hash
+	Got  v1.Hash
+}
+
+func (e *DigestMismatchError) Error() string {
+	return fmt.Sprintf("oci: %s digest is %s, want %s", e.What, e.Got, e.Want)
+}
+
+// Is matches ErrDigestMismatch and ErrRegistry.
+func (e *DigestMismatchError) Is(target error) bool {
+	return target == ErrDigestMismatch || target == ErrRegistry
+}

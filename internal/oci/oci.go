@@ -1,0 +1,211 @@
+package oci
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Media types this package reads and writes.
+const (
+	// BundleMediaType is the media type of a Sigstore bundle v0.3, used as
+	// the artifactType and layer media type of an attached attestation.
+	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	// EmptyMediaType is the OCI empty descriptor's media type (config "{}").
+	EmptyMediaType = "application/vnd.oci.empty.v1+json"
+
+	// MediaTypeOCIManifest is the OCI image manifest, which artifacts use.
+	MediaTypeOCIManifest = "application/vnd.oci.image.manifest.v1+json"
+	// MediaTypeOCIIndex is the OCI image index, which referrers listings use.
+	MediaTypeOCIIndex = "application/vnd.oci.image.index.v1+json"
+
+	mtDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	mtDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+
+	// older Sigstore bundle media types, accepted when reading
+	bundlePrefix = "application/vnd.dev.sigstore.bundle"
+
+	// Annotations on the artifact manifest (cosign v3 / GitHub layout).
+	AnnotationContent       = "dev.sigstore.bundle.content"
+	AnnotationPredicateType = "dev.sigstore.bundle.predicateType"
+	AnnotationCreated       = "org.opencontainers.image.created"
+	AnnotationTitle         = "org.opencontainers.image.title"
+)
+
+// IsIndex reports whether mt is an OCI image index or Docker manifest list.
+func IsIndex(mt string) bool { return mt == MediaTypeOCIIndex || mt == mtDockerList }
+
+// IsManifest reports whether mt is an OCI or Docker image manifest.
+func IsManifest(mt string) bool { return mt == MediaTypeOCIManifest || mt == mtDockerManifest }
+
+// IsBundleType reports whether mt, parameters ignored, is a Sigstore bundle
+// media type of any version.
+func IsBundleType(mt string) bool {
+	return strings.HasPrefix(baseMediaType(mt), bundlePrefix)
+}
+
+// manifestMediaType returns the media type of a fetched manifest: the
+// "mediaType" in the body (which the digest covers) and the Content-Type
+// header must agree when both are present.
+func manifestMediaType(body []byte, contentType string) (string, error) {
+	var probe struct {
+		SchemaVersion int    `json:"schemaVersion"`
+		MediaType     string `json:"mediaType"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return "", fmt.Errorf("%w: manifest is not JSON: %v", ErrMalformed, err)
+	}
+	if probe.SchemaVersion != 2 {
+		return "", fmt.Errorf("%w: schemaVersion %d, want 2", ErrMalformed, probe.SchemaVersion)
+	}
+	hdr := baseMediaType(contentType)
+	mt := probe.MediaType
+	switch {
+	case mt == "" && hdr == "":
+		return "", fmt.Errorf("%w: manifest has no media type", ErrMalformed)
+	case mt == "":
+		mt = hdr
+	case hdr != "" && hdr != mt && hdr != "application/octet-stream" && hdr != "application/json":
+		return "", fmt.Errorf("%w: Content-Type %q disagrees with mediaType %q", ErrMalformed, hdr, mt)
+	}
+	if !IsIndex(mt) && !IsManifest(mt) {
+		return "", fmt.Errorf("%w: unsupported manifest media type %q", ErrMalformed, mt)
+	}
+	return mt, nil
+}
+
+// Descriptor is the subset of an OCI descriptor this package reads.
+type Descriptor struct {
+	MediaType    string            `json:"mediaType"`
+	Digest       string            `json:"digest"`
+	Size         int64             `json:"size"`
+	ArtifactType string            `json:"artifactType,omitempty"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	Platform     *v1.Platform      `json:"platform,omitempty"`
+}
+
+func (d Descriptor) toV1(what string) (v1.Descriptor, error) {
+	h, err := v1.NewHash(d.Digest)
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("%w: %s digest %q: %v", ErrMalformed, what, d.Digest, err)
+	}
+	if h.Algorithm != "sha256" {
+		return v1.Descriptor{}, fmt.Errorf("%w: %s digest algorithm %q is not sha256", ErrMalformed, what, h.Algorithm)
+	}
+	if d.Size < 0 {
+		return v1.Descriptor{}, fmt.Errorf("%w: %s size %d is negative", ErrMalformed, what, d.Size)
+	}
+	return v1.Descriptor{
+		MediaType:    types.MediaType(d.MediaType),
+		Digest:       h,
+		Size:         d.Size,
+		ArtifactType: d.ArtifactType,
+		Annotations:  d.Annotations,
+		Platform:     d.Platform,
+	}, nil
+}
+
+// index is an OCI image index or Docker manifest list.
+type index struct {
+	SchemaVersion int          `json:"schemaVersion"`
+	MediaType     string       `json:"mediaType"`
+	Manifests     []Descriptor `json:"manifests"`
+}
+
+// ParseIndex parses an image index from an untrusted registry. It never
+// returns more than maxEntries descriptors.
+func ParseIndex(b []byte, maxEntries int) ([]v1.Descriptor, error) {
+	var ix index
+	if err := StrictUnmarshal(b, &ix); err != nil {
+		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
+	}
+	if ix.SchemaVersion != 2 {
+		return nil, fmt.Errorf("%w: index schemaVersion %d, want 2", ErrMalformed, ix.SchemaVersion)
+	}
+	if ix.MediaType != "" && !IsIndex(ix.MediaType) {
+		return nil, fmt.Errorf("%w: index mediaType %q", ErrMalformed, ix.MediaType)
+	}
+	if len(ix.Manifests) > maxEntries {
+		return nil, fmt.Errorf("%w: %d entries, limit %d", ErrTooManyReferrers, len(ix.Manifests), maxEntries)
+	}
+	out := make([]v1.Descriptor, 0, len(ix.Manifests))
+	for i, d := range ix.Manifests {
+		vd, err := d.toV1(fmt.Sprintf("index entry %d", i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vd)
+	}
+	return out, nil
+}
+
+// ArtifactManifest is an OCI image manifest used as an artifact.
+type ArtifactManifest struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	MediaType     string            `json:"mediaType"`
+	ArtifactType  string            `json:"artifactType,omitempty"`
+	Config        Descriptor        `json:"config"`
+	Layers        []Descriptor      `json:"layers"`
+	Subject       *Descriptor       `json:"subject,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+// ParsedArtifact is what this package needs from an attestation artifact.
+type ParsedArtifact struct {
+	ArtifactType string
+	Subject      *v1.Hash
+	Layers       []v1.Descriptor
+	Annotations  map[string]string
+}
+
+// ParseArtifact parses an image manifest from an untrusted registry.
+func ParseArtifact(b []byte) (*ParsedArtifact, error) {
+	var m ArtifactManifest
+	if err := StrictUnmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
+	}
+	if m.SchemaVersion != 2 {
+		return nil, fmt.Errorf("%w: manifest schemaVersion %d, want 2", ErrMalformed, m.SchemaVersion)
+	}
+	if m.MediaType != "" && !IsManifest(m.MediaType) {
+		return nil, fmt.Errorf("%w: manifest mediaType %q", ErrMalformed, m.MediaType)
+	}
+	if len(m.Layers) > 64 {
+		return nil, fmt.Errorf("%w: %d layers in an attestation artifact", ErrMalformed, len(m.Layers))
+	}
+	p := &ParsedArtifact{ArtifactType: m.ArtifactType, Annotations: m.Annotations}
+	if p.ArtifactType == "" {
+		p.ArtifactType = m.Config.MediaType
+	}
+	if m.Subject != nil {
+		sd, err := m.Subject.toV1("subject")
+		if err != nil {
+			return nil, err
+		}
+		p.Subject = &sd.Digest
+	}
+	for i, l := range m.Layers {
+		ld, err := l.toV1(fmt.Sprintf("layer %d", i))
+		if err != nil {
+			return nil, err
+		}
+		p.Layers = append(p.Layers, ld)
+	}
+	return p, nil
+}
+
+// StrictUnmarshal decodes exactly one JSON value with no trailing data.
+func StrictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after JSON value")
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+// Package image verifies container images in any OCI registry: the "binary
+// authorization" gate that lets only images with trusted, verified
+// attestations reach production. Its counterpart attest/attach writes those
+// attestations; a vendor who only verifies needs this package alone.
+//
+// With attest/attach it is the only part of ztci that links
+// go-containerregistry (verify and attest stay free of it), and it links no
+// OPA.
+//
+// # Main types
+//
+//   - [Verifier] ([NewVerifier], [Verifier.VerifyImage],
+//     [Verifier.VerifyImages]) pins a reference to a digest, discovers
+//     attestations, verifies each with a [BundleVerifier] and returns a
+//     [Result]: one [Attestation] per candidate — with the full
+//     [verify.Result] (the verified statement, for policy) when it passed —
+//     and an overall verdict with k-of-n ([WithThreshold]: at least k
+//     distinct trusted signers).
+//   - [BundleVerifier] is the seam to bundle verification;
+//     [VerifyBundles] adapts one or more [verify.Verifier] (one per trusted
+//     signer for k-of-n), [BundleVerifierFunc] adapts a function.
+//
+// # Use
+//
+//	ref, _ := name.ParseReference("registry.example/app:v1")
+//	builder, _ := verify.New(trust, verify.Expectation{Signer: builderID, PredicateType: slsa})
+//	reviewer, _ := verify.New(trust, verify.Expectation{Signer: reviewerID, PredicateType: slsa})
+//	bundles, _ := image.VerifyBundles(builder, reviewer)
+//	gate, err := image.NewVerifier(bundles, image.WithThreshold(2))
+//	res, err := gate.VerifyImage(ctx, ref)
+//	if err != nil || !res.Verified { deny() }
+//	deploy(res.Digest) // never the tag
+//
+// # Cost
+//
+// A cold VerifyImage of a tag with one attestation on a registry with the
+// referrers API makes 5 HTTP requests: the /v2/ ping of go-containerregistry's
+// auth handshake (once per Verifier and repository), the manifest by tag,
+// the referrers listing, the artifact manifest (the listing names manifests,
+// and the cosign v3 layout keeps the bundle in a layer) and the bundle blob;
+// 4 for a digest reference, whose manifest is not needed. The tag schema adds
+// the referrers API's 404. A warm call is 0 requests for a digest and 1 for
+// a tag, which is re-resolved because it may have moved.
+//
+// Authentication is go-containerregistry's: pass an authn.Keychain
+// ([WithKeychain]) and a base transport ([WithTransport]); nothing here
+// implements registry auth.
+//
+// # Security contract
+//
+//   - A tag is resolved exactly once per call; the digest it resolved to is
+//     used for everything after and returned in Result.Digest. A tag that
+//     moves during or after verification cannot change what was verified.
+//   - Every manifest, index and blob is fetched by digest (tags only for
+//     the image itself and the tag-schema index) and checked against it;
+//     every read is bounded ([MaxManifestSize], [MaxBundleSize],
+//     [MaxReferrers]); redirects are bounded; 429 and 5xx are retried with
+//     bounded backoff, then fail with [ErrUnavailable].
+//   - Discovery asks the referrers API first. Only a 404 answer moves to the
+//     tag schema, and the Target says which path was used ([Path]). Any
+//     other failure of the referrers API is an error wrapping
+//     [ErrReferrersAPI], never "no attestations".
+//   - A listing of more than [MaxReferrers] artifacts fails with
+//     [ErrTooManyReferrers] rather than being truncated: anyone who can push
+//     to the repository can then deny (never pass) its images.
+//   - An artifact listed for an image whose subject names another image is
+//     rejected ([ErrSubjectMismatch]); artifacts that are not Sigstore
+//     bundles are counted in Target.Ignored and never verified.
+//   - VerifyImage returns an error when it cannot decide (treat as deny);
+//     a deny is a Result with Verified false and Err() wrapping
+//     [ErrNotVerified]. Attestations rejected one by one carry their own
+//     error wrapping [ErrAttestation].
+//   - The tag schema is written by attest/attach with a read-modify-write
+//     that registries without conditional requests cannot make atomic (see
+//     its documentation): an entry dropped there by a concurrent writer
+//     makes an image fail verification, never pass it.
+//
+// Verdicts are cached per Verifier by (image digest, platform selection)
+// with a TTL ([WithCache]); a Verifier holds one set of expectations, so this
+// is the (image digest, expectation) key. Artifacts and bundles are cached by
+// digest, so each is fetched once per Verifier. A Verifier starts no
+// goroutines and holds no resources beyond memory, so it has no Close.
+package image

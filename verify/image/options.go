@@ -1,0 +1,167 @@
+package image
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/internal/oci"
+)
+
+// Limits on what is read from a registry. A registry that sends more gets a
+// *TooLargeError, never a truncated parse.
+const (
+	// MaxManifestSize bounds image manifests, indexes and artifact manifests
+	// (the OCI distribution spec asks registries to accept at least 4 MiB).
+	MaxManifestSize = oci.MaxManifestSize
+	// MaxBundleSize bounds one Sigstore bundle blob.
+	MaxBundleSize = oci.MaxBundleSize
+	// MaxReferrers bounds candidate artifacts per image, over all pages.
+	MaxReferrers = oci.MaxReferrers
+)
+
+// Option configures NewVerifier.
+type Option func(*config) error
+
+type config struct {
+	oci.Config
+
+	threshold    int
+	platform     *v1.Platform
+	allPlatforms bool
+	legacyTags   bool
+	parallelism  int
+	cacheSize    int
+	cacheTTL     time.Duration
+}
+
+func makeConfig(opts []Option) (*config, error) {
+	c := &config{
+		Config:      oci.DefaultConfig(),
+		threshold:   1,
+		parallelism: 4,
+		cacheSize:   1024,
+		cacheTTL:    5 * time.Minute,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.platform != nil && c.allPlatforms {
+		return nil, fmt.Errorf("%w: WithPlatform and WithAllPlatforms conflict", ErrConfig)
+	}
+	return c, nil
+}
+
+// WithKeychain resolves registry credentials with kc (default
+// authn.DefaultKeychain). go-containerregistry performs the auth handshake.
+func WithKeychain(kc authn.Keychain) Option {
+	return func(c *config) error { return c.SetKeychain(kc) }
+}
+
+// WithTransport sets the base HTTP transport (default remote.DefaultTransport).
+// Auth, retries and redirects are layered on top of it, so a counting
+// transport here sees every request that reaches the network.
+func WithTransport(t http.RoundTripper) Option {
+	return func(c *config) error { return c.SetTransport(t) }
+}
+
+// WithRetryBackoff bounds the retries of 429 and 5xx answers
+// (default: 4 attempts, 100 ms growing ×3). A schedule that may wait more
+// than 2 minutes in total is rejected.
+func WithRetryBackoff(b remote.Backoff) Option {
+	return func(c *config) error { return c.SetBackoff(b) }
+}
+
+// WithTimeout bounds each HTTP request, reading its body included
+// (default 30 s); the caller's context bounds the whole call.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error { return c.SetTimeout(d) }
+}
+
+// WithLogger sets the logger for diagnostics (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { return c.SetLogger(l) }
+}
+
+// WithClock sets the clock used for cache expiry (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error { return c.SetClock(now) }
+}
+
+// WithThreshold requires at least k distinct trusted signers per image
+// (default 1).
+func WithThreshold(k int) Option {
+	return func(c *config) error {
+		if k < 1 {
+			return fmt.Errorf("%w: threshold must be at least 1, got %d", ErrConfig, k)
+		}
+		c.threshold = k
+		return nil
+	}
+}
+
+// WithPlatform verifies, for a multi-platform index, only the manifest for p,
+// using attestations attached to that platform manifest. Without it (and
+// without WithAllPlatforms) an index is verified as itself: attestations must
+// be attached to the index digest.
+func WithPlatform(p v1.Platform) Option {
+	return func(c *config) error {
+		if p.OS == "" || p.Architecture == "" {
+			return fmt.Errorf("%w: platform needs os and architecture", ErrConfig)
+		}
+		c.platform = &p
+		return nil
+	}
+}
+
+// WithAllPlatforms verifies, for a multi-platform index, every platform
+// manifest it lists; each must meet the threshold.
+func WithAllPlatforms() Option {
+	return func(c *config) error {
+		c.allPlatforms = true
+		return nil
+	}
+}
+
+// WithLegacyTags also reads cosign's legacy "sha256-<hex>.sig" and
+// "sha256-<hex>.att" tags (two more round trips per image).
+func WithLegacyTags() Option {
+	return func(c *config) error {
+		c.legacyTags = true
+		return nil
+	}
+}
+
+// WithParallelism bounds how many images VerifyImages verifies at once (default 4).
+func WithParallelism(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 256 {
+			return fmt.Errorf("%w: parallelism must be 1..256, got %d", ErrConfig, n)
+		}
+		c.parallelism = n
+		return nil
+	}
+}
+
+// WithCache bounds the verdict cache to size entries kept for ttl (default
+// 1024 entries, 5 minutes); size 0 disables it. Fetched artifacts and bundles
+// are content-addressed and kept in a cache of the same size.
+func WithCache(size int, ttl time.Duration) Option {
+	return func(c *config) error {
+		if size < 0 || ttl < 0 {
+			return fmt.Errorf("%w: cache size and TTL must not be negative", ErrConfig)
+		}
+		c.cacheSize, c.cacheTTL = size, ttl
+		return nil
+	}
+}

@@ -1,0 +1,162 @@
+package image_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/internal/oci/ocitest"
+	"github.com/ztci/ztci/verify/image"
+)
+
+var (
+	amd64   = v1.Platform{OS: "linux", Architecture: "amd64"}
+	arm64   = v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+	windows = v1.Platform{OS: "windows", Architecture: "amd64"}
+)
+
+// pushIndex pushes a two-platform index to ref and returns the digests of
+// the index and of each platform manifest.
+func pushIndex(t testing.TB, ref name.Reference) (idx name.Digest, children map[string]name.Digest) {
+	t.Helper()
+	children = map[string]name.Digest{}
+	var adds []mutate.IndexAddendum
+	for i, p := range []v1.Platform{amd64, arm64} {
+		img, err := random.Image(64, 1, random.WithSource(rngSource(int64(100+i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		children[p.Architecture] = ref.Context().Digest(d.String())
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	ix := mutate.AppendManifests(empty.Index, adds...)
+	if err := remote.WriteIndex(ref, ix); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := ix.Digest()
+	return ref.Context().Digest(d.String()), children
+}
+
+func TestMultiPlatformIndex(t *testing.T) {
+	t.Parallel()
+	alice := ocitest.NewSigner("alice")
+	for _, kind := range ocitest.AllKinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			reg := ocitest.Start(t, kind, nil)
+			tag := reg.Ref(t, "multi:v1")
+			idx, children := pushIndex(t, tag)
+			// The index and the amd64 manifest are attested; arm64 is not.
+			for _, d := range []name.Digest{idx, children["amd64"]} {
+				if _, err := attach.Bundle(t.Context(), d, alice.Bundle(t, d.DigestStr()), attachOpts(nil)...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tests := []struct {
+				name    string
+				opt     image.Option
+				want    bool
+				targets []string
+				wantErr error
+			}{
+				{name: "index itself", want: true, targets: []string{idx.DigestStr()}},
+				{name: "amd64", opt: image.WithPlatform(amd64), want: true, targets: []string{children["amd64"].DigestStr()}},
+				{name: "arm64", opt: image.WithPlatform(v1.Platform{OS: "linux", Architecture: "arm64"}), want: false, targets: []string{children["arm64"].DigestStr()}},
+				{name: "all platforms", opt: image.WithAllPlatforms(), want: false, targets: []string{children["amd64"].DigestStr(), children["arm64"].DigestStr()}},
+				{name: "absent platform", opt: image.WithPlatform(windows), wantErr: image.ErrPlatformNotFound},
+			}
+			for _, tt := range tests {
+				o := opts(nil)
+				if tt.opt != nil {
+					o = append(o, tt.opt)
+				}
+				v, err := image.NewVerifier(newTestVerifier(alice), o...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := v.VerifyImage(t.Context(), tag)
+				if tt.wantErr != nil {
+					if !errors.Is(err, tt.wantErr) {
+						t.Errorf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				if res.Verified != tt.want || res.Digest != idx {
+					t.Errorf("%s: verified=%v digest=%s, want %v %s", tt.name, res.Verified, res.Digest, tt.want, idx)
+				}
+				var got []string
+				for _, tg := range res.Targets {
+					got = append(got, tg.Digest.String())
+					if tt.opt != nil && tg.Platform == nil {
+						t.Errorf("%s: target %s has no platform", tt.name, tg.Digest)
+					}
+				}
+				if len(got) != len(tt.targets) {
+					t.Fatalf("%s: targets %v, want %v", tt.name, got, tt.targets)
+				}
+				for i := range got {
+					if got[i] != tt.targets[i] {
+						t.Errorf("%s: target %d = %s, want %s", tt.name, i, got[i], tt.targets[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestConflictingPlatformOptions(t *testing.T) {
+	t.Parallel()
+	_, err := image.NewVerifier(newTestVerifier(), image.WithPlatform(amd64), image.WithAllPlatforms())
+	if !errors.Is(err, image.ErrConfig) {
+		t.Fatalf("err = %v, want ErrConfig", err)
+	}
+}
+
+func TestAmbiguousPlatform(t *testing.T) {
+	t.Parallel()
+	reg := ocitest.Start(t, ocitest.GGCRReferrers, nil)
+	tag := reg.Ref(t, "arm:v1")
+	var adds []mutate.IndexAddendum
+	for i, variant := range []string{"v7", "v8"} {
+		p := v1.Platform{OS: "linux", Architecture: "arm64", Variant: variant}
+		adds = append(adds, mutate.IndexAddendum{Add: ocitest.RandomImage(t, int64(200+i)), Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	if err := remote.WriteIndex(tag, mutate.AppendManifests(empty.Index, adds...)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		p       v1.Platform
+		wantErr error
+	}{
+		{name: "no variant matches both", p: v1.Platform{OS: "linux", Architecture: "arm64"}, wantErr: image.ErrPlatformAmbiguous},
+		{name: "variant picks one", p: v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, _ := image.NewVerifier(newTestVerifier(), opts(nil, image.WithPlatform(tt.p))...)
+			res, err := v.VerifyImage(t.Context(), tag)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(res.Targets) != 1 || res.Targets[0].Platform.Variant != "v8" {
+				t.Fatalf("VerifyImage = %+v, %v", res, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,61 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/verify"
+)
+
+// VerifyBundles adapts ztci's offline bundle verification to the
+// BundleVerifier seam. A bundle is accepted when one of verifiers accepts it
+// for the image digest; give one verify.Verifier per trusted signer (each
+// with its own verify.Expectation) to require k of those n signers with
+// WithThreshold(k), or one Verifier whose identity regexp admits several.
+//
+// The signer counted for k-of-n is the verified certificate identity (SAN
+// and OIDC issuer) or, for keyed bundles, the index of the verify.Verifier
+// whose key verified it: a bundle's own key hint is not trusted.
+func VerifyBundles(verifiers ...*verify.Verifier) (BundleVerifier, error) {
+	if len(verifiers) == 0 {
+		return nil, fmt.Errorf("%w: VerifyBundles needs at least one verify.Verifier", ErrConfig)
+	}
+	for i, v := range verifiers {
+		if v == nil {
+			return nil, fmt.Errorf("%w: verify.Verifier %d is nil", ErrConfig, i)
+		}
+	}
+	return verifyAdapter(verifiers), nil
+}
+
+type verifyAdapter []*verify.Verifier
+
+func (va verifyAdapter) VerifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (BundleResult, error) {
+	a, err := verify.ArtifactDigest(artifact.Algorithm, artifact.Hex)
+	if err != nil {
+		return BundleResult{}, err
+	}
+	var errs []error
+	for i, v := range va {
+		res, err := v.Verify(ctx, bundle, a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		br := BundleResult{Result: res}
+		if res.Statement != nil {
+			br.PredicateType = res.Statement.PredicateType
+		}
+		switch res.Signer.Kind {
+		case verify.SignerCertificate:
+			br.Signer = res.Signer.Issuer + " " + res.Signer.SAN
+		default:
+			br.Signer = fmt.Sprintf("key #%d", i)
+		}
+		return br, nil
+	}
+	return BundleResult{}, errors.Join(errs...)
+}
