@@ -63,5 +63,5 @@ per_run "opa eval, built-in deploy gate (process)" "$opa" eval --fail \
 
 # HTTP requests reaching the registry for one cold verification of the same
 # attested image (in-process registry with the referrers API).
-ZTCI_COSIGN="$cosign" go test ./registry -run TestCosignPeerRoundTrips -count=1 -v |
+ZTCI_COSIGN="$cosign" go test ./verify/image -run TestCosignPeerRoundTrips -count=1 -v |
   grep -o 'requests reaching the registry: .*'
