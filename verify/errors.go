@@ -19,6 +19,13 @@ var (
 	// ErrMalformedBundle: the bundle is not a well-formed Sigstore bundle
 	// (JSON, base64, unknown media type, missing required parts).
 	ErrMalformedBundle = fmt.Errorf("%w: malformed bundle", ErrVerification)
+	// ErrAmbiguousJSON: the bundle, or the in-toto statement it signs,
+	// repeats a JSON member, holds two member names of one object that
+	// differ only in case, or spells a registered statement or SLSA name in
+	// another case. Readers disagree on such documents (encoding/json folds
+	// case and keeps the last repeat), so what is verified here could differ
+	// from what another tool or a policy reads. It wraps [ErrMalformedBundle].
+	ErrAmbiguousJSON = fmt.Errorf("%w: ambiguous JSON member names", ErrMalformedBundle)
 	// ErrTlog: no transparency-log entry could be verified (inclusion
 	// proof, checkpoint, signed entry timestamp, entry body) or too few were.
 	ErrTlog = fmt.Errorf("%w: transparency log", ErrVerification)

@@ -30,6 +30,12 @@ func addBundleSeeds(f *testing.F) {
 	}
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","MediaType":"x"}`))
+	f.Add([]byte(`{"mediaType":"a","\u006dediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	variants, _ := ambiguousBundles(f)
+	for _, b := range variants {
+		f.Add(b)
+	}
 }
 
 // FuzzValidateBundle: arbitrary bytes never panic and every error is a

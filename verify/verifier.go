@@ -182,6 +182,9 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artif
 		if err != nil {
 			return nil, stageErr(ErrMalformedBundle, "DSSE payload base64", err)
 		}
+		if err := checkMembers(envPayload, statementNames...); err != nil {
+			return nil, stageErr(ErrMalformedBundle, "in-toto statement JSON", err)
+		}
 		if artifact.r != nil {
 			// A stream is hashed once: pick the subjects' algorithm. Bytes
 			// are hashed by sigstore-go as each subject needs.
@@ -428,7 +431,22 @@ func ValidateBundle(b []byte) (mediaType string, err error) {
 	return bun.MediaType, nil
 }
 
+// statementNames are the member names of an in-toto v1 statement and of the
+// SLSA v1 provenance predicate that this package and attest read with
+// encoding/json: a statement spelling one of them in another case is
+// refused rather than read case-insensitively.
+var statementNames = []string{"_type", "subject", "name", "digest", "predicateType", "predicate",
+	"buildDefinition", "buildType", "externalParameters", "internalParameters", "resolvedDependencies",
+	"uri", "runDetails", "builder", "id", "metadata", "byproducts"}
+
 func parseBundle(b []byte) (*bundle.Bundle, error) {
+	// protojson matches names case-sensitively and refuses repeats, but it
+	// accepts a field under its proto name as well as its JSON name; refuse
+	// anything ambiguous before it, so that the document verified is the one
+	// every reader sees.
+	if err := checkMembers(b); err != nil {
+		return nil, stageErr(ErrMalformedBundle, "bundle JSON", err)
+	}
 	pb := new(protobundle.Bundle)
 	if err := protojson.Unmarshal(b, pb); err != nil {
 		return nil, stageErr(ErrMalformedBundle, "parse", err)
