@@ -1,6 +1,7 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,10 +54,15 @@ func Check(b []byte, registered ...string) error {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
-		return errors.New("invalid JSON")
+		return errInvalid
 	}
-	// b is valid JSON from here on, so the walk below only needs to find
-	// where strings end and which of them are member names.
+	return walk(b, registered)
+}
+
+// walk finds the member names of every object in b, which must be valid
+// JSON, and checks them. (It never panics on other input; verify keeps a
+// copy that runs without the json.Valid pass.)
+func walk(b []byte, registered []string) error {
 	var stack []frame
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
@@ -65,20 +71,27 @@ func Check(b []byte, registered ...string) error {
 		case '[':
 			stack = append(stack, frame{})
 		case '}', ']':
+			if len(stack) == 0 {
+				return errInvalid
+			}
 			stack = stack[:len(stack)-1]
 		case ',':
-			if top := len(stack) - 1; stack[top].object {
+			if top := len(stack) - 1; top >= 0 && stack[top].object {
 				stack[top].wantKey = true
 			}
 		case '"':
-			end, plain := stringEnd(b, i)
+			end, ok := stringEnd(b, i)
+			if !ok {
+				return errInvalid
+			}
 			if top := len(stack) - 1; top >= 0 && stack[top].wantKey {
 				stack[top].wantKey = false
-				var name string
-				if plain {
-					name = string(b[i+1 : end])
-				} else if err := json.Unmarshal(b[i:end+1], &name); err != nil {
-					return err
+				raw := b[i+1 : end]
+				name := string(raw)
+				if !plain(raw) {
+					if err := json.Unmarshal(b[i:end+1], &name); err != nil {
+						return err
+					}
 				}
 				if err := stack[top].add(name, registered); err != nil {
 					return err
@@ -90,22 +103,40 @@ func Check(b []byte, registered ...string) error {
 	return nil
 }
 
-// stringEnd returns the index of the quote closing the string that opens
-// at b[i], and whether the string is plain (ASCII, no escapes), so that its
-// bytes are its value.
+// errInvalid reports input that the walk could not follow; only possible
+// for a document that is not JSON.
+var errInvalid = errors.New("invalid JSON")
+
+// stringEnd returns the index of the unescaped quote closing the string
+// that opens at b[i].
 func stringEnd(b []byte, i int) (int, bool) {
-	plain := true
-	for j := i + 1; ; j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return j, plain
-		case c == '\\':
-			plain = false
-			j++ // skip the escaped byte (the rest of \uXXXX is hex)
-		case c >= utf8.RuneSelf:
-			plain = false
+	for j := i + 1; j < len(b); {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		q := j + k
+		backslashes := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q, true
+		}
+		j = q + 1
+	}
+	return 0, false
+}
+
+// plain reports whether a string's raw bytes are its value: ASCII without
+// escapes.
+func plain(raw []byte) bool {
+	for _, c := range raw {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
 		}
 	}
+	return true
 }
 
 func (f *frame) add(name string, registered []string) error {
