@@ -1,0 +1,154 @@
+package gate
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// This file is the one place where verification results become policy
+// input. A vendor who composes its own gate calls these instead of copying
+// field by field, so the rules below hold everywhere:
+//
+//   - an artifact counts as verified only if at least one attestation
+//     verified (and, for images, the signer threshold was met);
+//   - only verified attestations reach policy; rejected ones are reported
+//     to the caller, never to the policy as facts;
+//   - provenance facts are read by verify's own rules (verify.ReadProvenance),
+//     and a predicate that does not read yields no facts (policy denies).
+
+// ImageArtifact returns the policy's view of an image verification: the
+// repository name, the pinned digest, the verified attestations (in the
+// order the registry listed them, per platform target) and Verified, which
+// is true only if the image met its threshold with at least one verified
+// attestation. Rejected attestations are left out; see [AttestationReport].
+func ImageArtifact(res *image.Result) policy.Artifact {
+	var verified []*verify.Result
+	for _, t := range res.Targets {
+		for _, a := range t.Attestations {
+			if a.Err == nil && a.Result != nil {
+				verified = append(verified, a.Result)
+			}
+		}
+	}
+	return Artifact(res.Digest.Context().Name(), res.Digest.DigestStr(), res.Verified, verified...)
+}
+
+// Artifact returns the policy's view of the artifact name@digest given the
+// results of the attestations about it that verified. thresholdMet is the
+// caller's own signer requirement (true when it has none); Verified is
+// thresholdMet with at least one result.
+func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result) policy.Artifact {
+	art := policy.Artifact{Name: name, Digest: digest}
+	for _, r := range verified {
+		if r == nil {
+			continue
+		}
+		att := Attestation(r)
+		if len(art.Attestations) == 0 {
+			art.Signer = att.Signer
+		}
+		art.Attestations = append(art.Attestations, att)
+	}
+	art.Verified = thresholdMet && len(art.Attestations) > 0
+	return art
+}
+
+// Attestation returns the policy's view of one verified attestation: its
+// predicate type, its signer and, for SLSA provenance, the provenance facts.
+func Attestation(r *verify.Result) policy.Attestation {
+	att := policy.Attestation{PredicateType: predicateType(r), Signer: Signer(r.Signer)}
+	if r.Statement != nil && strings.HasPrefix(att.PredicateType, "https://slsa.dev/provenance/") {
+		att.Provenance = Provenance(r.Statement)
+	}
+	return att
+}
+
+// Signer maps a verified signer onto policy's Signer. A keyed signer has no
+// SAN or issuer; its key hint is not an identity and is not passed on.
+func Signer(s verify.SignerInfo) policy.Signer {
+	return policy.Signer{SAN: s.SAN, Issuer: s.Issuer, Claims: Claims(s.Claims)}
+}
+
+// Claims maps the Fulcio certificate claims onto the CI claims identity
+// uses for job tokens, so one policy rule reads both. Fulcio's
+// runnerEnvironment "github-hosted" is identity's "hosted".
+func Claims(c verify.Claims) identity.Claims {
+	runner := c.RunnerEnvironment
+	if runner == "github-hosted" {
+		runner = "hosted"
+	}
+	return identity.Claims{
+		Repository:  c.SourceRepositoryURI,
+		Ref:         c.SourceRepositoryRef,
+		Commit:      c.SourceRepositoryDigest,
+		WorkflowRef: c.BuildSignerURI,
+		Event:       c.BuildTrigger,
+		Runner:      runner,
+	}
+}
+
+// Provenance hands policy the facts verify reads from a verified SLSA v1
+// provenance statement, by the same rules verify's expectations are matched
+// with. A predicate that does not read yields nil, which the built-in policy
+// treats as missing provenance (deny).
+func Provenance(st *attest.Statement) *policy.Provenance {
+	f, err := verify.ReadProvenance(st)
+	if err != nil {
+		return nil
+	}
+	out := &policy.Provenance{BuilderID: f.BuilderID, BuildType: f.BuildType,
+		SourceRepository: f.SourceRepository, SourceRef: f.SourceRef, SourceDigest: f.SourceDigest}
+	if len(f.ExternalParameters) > 0 {
+		out.ExternalParameters = make(map[string]any, len(f.ExternalParameters))
+		for k, raw := range f.ExternalParameters {
+			var v any
+			if json.Unmarshal(raw, &v) != nil {
+				return nil
+			}
+			out.ExternalParameters[k] = v
+		}
+	}
+	return out
+}
+
+// AttestationReport lists every candidate attestation of an image
+// verification and what became of it, for the caller (never for policy).
+func AttestationReport(res *image.Result) []AttestationInfo {
+	var out []AttestationInfo
+	for _, t := range res.Targets {
+		for _, a := range t.Attestations {
+			info := AttestationInfo{PredicateType: a.PredicateType, Signer: a.Signer, Verified: a.Err == nil && a.Result != nil}
+			switch {
+			case a.Err != nil:
+				info.Error = a.Err.Error()
+			case a.Result == nil:
+				// A bundle verifier that reports success without its
+				// result gave policy nothing to read: it does not count.
+				info.Error = "verified without a verification result"
+			}
+			out = append(out, info)
+		}
+	}
+	return out
+}
+
+func predicateType(r *verify.Result) string {
+	if r.Statement == nil {
+		return ""
+	}
+	return r.Statement.PredicateType
+}
+
+// signerName is how a verified signer is shown to a caller.
+func signerName(r *verify.Result) string {
+	if r.Signer.SAN != "" {
+		return r.Signer.SAN + " (" + r.Signer.Issuer + ")"
+	}
+	return r.Signer.KeyHint
+}

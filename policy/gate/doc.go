@@ -1,0 +1,63 @@
+// Package gate is ztci's deploy gate: the composed step that decides whether
+// an artifact may be deployed, as a library a scheduler, a CD system or an
+// admission webhook embeds.
+//
+// One decision ([Gate.Decide]) is, in order:
+//
+//  1. authenticate the deploying job: its OIDC job token is verified by an
+//     [identity.TokenVerifier] (*oidc.Verifier implements it);
+//  2. pin the artifact: an image tag is resolved once and every later step
+//     uses that digest, which the Decision returns (deploy it, never the tag);
+//  3. discover its attestations (OCI referrers, via [image.Verifier]) or take
+//     inline Sigstore bundles, and verify each with the [verify.Verifier]
+//     registered for the predicate type it claims — no other verifier runs;
+//  4. turn the verified results into policy input ([ImageArtifact],
+//     [Artifact], [Attestation], [Signer], [Claims], [Provenance]: the one
+//     place these conversions live);
+//  5. evaluate the deploy policy ([policy.Evaluator], action "deploy");
+//  6. write an audit event ([audit.Sink]) — an allow stands only if the sink
+//     accepted it.
+//
+// [Gate.Handler] serves the same decision as a JSON API, and [NewServer]
+// gives it the per-connection limits a network-facing server needs.
+// Metrics are an [Observer] hook: the gate links no metrics library.
+//
+// # Use
+//
+//	g, err := gate.New(jobTokens, gate.Verifiers{
+//		attest.PredicateSLSAProvenanceV1: provenanceVerifier,
+//	}, evaluator, auditLog, gate.WithRegistries("registry.example"))
+//	d, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(raw), Image: "registry.example/app:v1"})
+//	if err != nil || !d.Allowed {
+//		refuse(d) // d.Violations or d.Error say why
+//	}
+//	deploy(d.Digest)
+//
+// # Security contract
+//
+//   - Fail closed. Decide returns Allowed true only when the token verified,
+//     the artifact was pinned, policy allowed and the audit sink accepted the
+//     event. Any error is a deny and wraps [ErrBadRequest],
+//     [ErrUnauthenticated] or [ErrUndecided].
+//   - An artifact is Verified only when at least one attestation verified
+//     (and, for images, the signer threshold of the image.Verifier was met).
+//     Rejected attestations are reported in Decision.Attestations and never
+//     reach policy as facts.
+//   - A bundle's claimed predicate type only routes it; the verifier it is
+//     routed to requires that type, so a false claim fails verification. A
+//     claim with no registered verifier is rejected without cryptography.
+//   - Every request that reaches Decide is audited — allow, deny, and refusals
+//     (bad token, bad request, undecidable) alike. Tokens never appear in
+//     audit events, errors, logs or Decision: [Token] redacts itself.
+//   - Request JSON is decoded strictly ([DecodeRequest]): exact member names,
+//     no duplicates, no unknown members, no trailing data.
+//   - The HTTP handler checks the content type, then reads the whole body
+//     under a size limit and a read deadline before it takes a decision slot,
+//     so slow or stalled clients hold connections, never slots; [NewServer]
+//     bounds headers, bodies, writes and idle keep-alives per connection.
+//   - Verification results are cached by the image.Verifier (deny verdicts
+//     included, errors never); concurrent requests for one reference share
+//     one fetch and one verification.
+//   - Without [WithRegistries] the gate reads any registry a request names:
+//     set it for a gate that takes requests from a network.
+package gate

@@ -1,0 +1,43 @@
+package gate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors. Every error [Gate.Decide] returns wraps exactly one of
+// ErrBadRequest, ErrUnauthenticated or ErrUndecided; each is a deny.
+var (
+	// ErrConfig: New was given a missing argument or a bad option.
+	ErrConfig = errors.New("gate: invalid configuration")
+	// ErrBadRequest: the request is malformed (no image and no bundles,
+	// both, a bad reference or digest). HTTP 400.
+	ErrBadRequest = errors.New("gate: bad request")
+	// ErrRegistryNotAllowed: the image is in a registry the gate does not
+	// read from (see [WithRegistries]). HTTP 400.
+	ErrRegistryNotAllowed = fmt.Errorf("%w: registry not allowed", ErrBadRequest)
+	// ErrUnauthenticated: the job token is missing or did not verify.
+	// HTTP 401.
+	ErrUnauthenticated = errors.New("gate: job token not verified")
+	// ErrUndecided: verification or policy could not decide, or the
+	// decision could not be audited. HTTP 503. A deny.
+	ErrUndecided = errors.New("gate: could not decide")
+	// ErrUnexpectedPredicateType: a bundle claims a predicate type the gate
+	// has no verifier for. It is an attestation that does not count, not a
+	// request error.
+	ErrUnexpectedPredicateType = errors.New("gate: no verifier for this predicate type")
+)
+
+// UnexpectedPredicateTypeError reports a bundle whose statement claims a
+// predicate type the gate has no verifier for (or none at all). It matches
+// [ErrUnexpectedPredicateType].
+type UnexpectedPredicateTypeError struct{ Got string }
+
+func (e *UnexpectedPredicateTypeError) Error() string {
+	return fmt.Sprintf("%v: %q", ErrUnexpectedPredicateType, e.Got)
+}
+
+// Is makes errors.Is(err, ErrUnexpectedPredicateType) hold.
+func (e *UnexpectedPredicateTypeError) Is(target error) bool {
+	return target == ErrUnexpectedPredicateType
+}

@@ -1,0 +1,349 @@
+package gate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// Outcomes in [Decision.Outcome].
+const (
+	OutcomeAllow = "allow"
+	OutcomeDeny  = "deny"
+	OutcomeError = "error"
+)
+
+// Audit event fields written for every decision.
+const (
+	AuditSource = "ztci/policy/gate"
+	AuditAction = "deploy.admit"
+)
+
+// Verifiers maps each accepted in-toto predicate type to the
+// [verify.Verifier] that checks bundles claiming it. Each verifier's
+// expectation must require that predicate type and the trusted signer.
+type Verifiers map[string]*verify.Verifier
+
+// Gate is the deploy gate: it authenticates the deploying job, pins and
+// verifies the artifact's attestations, asks policy and audits the
+// decision. It is safe for concurrent use. The only goroutines it starts are
+// the shared image verifications of concurrent requests (see [Gate.Decide]),
+// each bounded by the decision timeout.
+type Gate struct {
+	cfg       config
+	tokens    identity.TokenVerifier
+	verifiers Verifiers
+	eval      policy.Evaluator
+	sink      audit.Sink
+	images    *image.Verifier
+	flights   flights
+}
+
+// New returns a Gate. tokens verifies the deploying job; verifiers route
+// each bundle to the verifier for the predicate type it claims; eval decides
+// (action "deploy"); sink records every decision and must accept it for an
+// allow to stand. All four are required.
+func New(tokens identity.TokenVerifier, verifiers Verifiers, eval policy.Evaluator, sink audit.Sink, opts ...Option) (*Gate, error) {
+	if tokens == nil || eval == nil || sink == nil || len(verifiers) == 0 {
+		return nil, fmt.Errorf("%w: a token verifier, at least one bundle verifier, an evaluator and an audit sink are required", ErrConfig)
+	}
+	for pt, v := range verifiers {
+		if pt == "" || v == nil {
+			return nil, fmt.Errorf("%w: each verifier needs a predicate type and a *verify.Verifier", ErrConfig)
+		}
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink}
+	iopts := append([]image.Option{image.WithLogger(cfg.log)}, cfg.imageOpts...)
+	iv, err := image.NewVerifier(image.BundleVerifierFunc(g.verifyBundle), iopts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	g.images = iv
+	return g, nil
+}
+
+// Request asks whether an image (or an artifact with inline bundles) may be
+// deployed by the job whose token is JobToken.
+type Request struct {
+	// JobToken is the deploying job's OIDC token. Required.
+	JobToken Token `json:"job_token"`
+	// Image is an image reference (tag or digest). Exactly one of Image and
+	// Bundles is set.
+	Image string `json:"image,omitempty"`
+	// Bundles are Sigstore bundles (JSON) about the artifact Name@Digest.
+	Bundles []json.RawMessage `json:"bundles,omitempty"`
+	// Name and Digest ("sha256:<hex>") identify the artifact the bundles
+	// are about; both are required with Bundles.
+	Name   string `json:"name,omitempty"`
+	Digest string `json:"digest,omitempty"`
+}
+
+// Decision is the gate's answer. Allowed is the only field a scheduler must
+// read; the rest explains it.
+type Decision struct {
+	Allowed bool `json:"allowed"`
+	// Outcome is OutcomeAllow, OutcomeDeny or OutcomeError.
+	Outcome string `json:"decision"`
+	// Digest is the verified digest: deploy this, never the tag.
+	Digest string `json:"digest,omitempty"`
+	// Job is the verified identity of the deploying job.
+	Job string `json:"job,omitempty"`
+	// Verified reports whether at least one attestation verified (and the
+	// image's signer threshold was met).
+	Verified     bool              `json:"verified"`
+	Attestations []AttestationInfo `json:"attestations,omitempty"`
+	// Violations are the policy's reasons for a deny.
+	Violations     []policy.Violation `json:"violations,omitempty"`
+	PolicyRevision string             `json:"policy_revision,omitempty"`
+	// AuditID is the id of the audit event that recorded this decision.
+	AuditID string `json:"audit_id,omitempty"`
+	// Error says why no decision could be reached (Outcome "error").
+	Error string `json:"error,omitempty"`
+}
+
+// AttestationInfo is one candidate attestation and what became of it.
+type AttestationInfo struct {
+	PredicateType string `json:"predicate_type,omitempty"`
+	Signer        string `json:"signer,omitempty"`
+	Verified      bool   `json:"verified"`
+	Error         string `json:"error,omitempty"`
+}
+
+// Rules returns the rule ids of the violations, in order.
+func (d *Decision) Rules() []string {
+	out := make([]string, 0, len(d.Violations))
+	for _, v := range d.Violations {
+		out = append(out, v.Rule)
+	}
+	return out
+}
+
+// String summarizes d in one line: "allow sha256:… rev=…",
+// "deny sha256:… [rule, rule] rev=…" or "error: <reason>".
+func (d Decision) String() string {
+	switch d.Outcome {
+	case OutcomeAllow:
+		return fmt.Sprintf("allow %s rev=%s", d.Digest, d.PolicyRevision)
+	case OutcomeDeny:
+		return fmt.Sprintf("deny %s %v rev=%s", d.Digest, d.Rules(), d.PolicyRevision)
+	default:
+		return "error: " + d.Error
+	}
+}
+
+// Decide authenticates, verifies, evaluates and audits one request. It
+// always returns a Decision, with Allowed false unless everything succeeded
+// and the audit sink accepted the allow. A non-nil error wraps
+// [ErrBadRequest], [ErrUnauthenticated] or [ErrUndecided] and is summarized
+// in Decision.Error; every request that reaches Decide is audited, including
+// those that could not be decided.
+//
+// Concurrent requests for the same image reference share one fetch and one
+// verification; policy and audit run per request.
+func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
+	start := g.cfg.now()
+	d, err := g.decide(ctx, req)
+	if err != nil {
+		d.Allowed, d.Outcome, d.Error = false, OutcomeError, err.Error()
+	}
+	g.cfg.observer.Observe(Observation{Decision: &d, Err: err, Elapsed: g.cfg.now().Sub(start)})
+	return d, err
+}
+
+func (g *Gate) decide(ctx context.Context, req Request) (Decision, error) {
+	d := Decision{Outcome: OutcomeDeny}
+	id, err := g.authenticate(ctx, req)
+	if err == nil {
+		d.Job = id.ID()
+		err = g.decideFor(ctx, id, req, &d)
+		if err == nil {
+			return d, nil
+		}
+	}
+	// A request that could not be decided is audited too, so a flood of
+	// bad tokens or undecidable images is visible in the log. The event
+	// names the job only when it authenticated.
+	ev := g.event(id, resource(req), audit.OutcomeError, "could not decide: "+errorKind(err))
+	if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrBadRequest) {
+		ev.Outcome, ev.Reason = audit.OutcomeDeny, "refused: "+errorKind(err)
+	}
+	if aerr := g.sink.Write(ctx, ev); aerr != nil {
+		return d, errors.Join(err, fmt.Errorf("%w: audit: %w", ErrUndecided, aerr))
+	}
+	d.AuditID = ev.ID
+	return d, err
+}
+
+func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity, error) {
+	if req.JobToken.IsZero() {
+		return identity.Identity{}, fmt.Errorf("%w: job_token is required", ErrUnauthenticated)
+	}
+	id, err := g.tokens.Verify(ctx, req.JobToken.Reveal())
+	if err != nil {
+		// The verifier's message may quote claims but never the token;
+		// keep only the category for the caller.
+		g.cfg.log.DebugContext(ctx, "job token rejected", "err", err)
+		return identity.Identity{}, ErrUnauthenticated
+	}
+	if id.IsZero() {
+		return identity.Identity{}, fmt.Errorf("%w: the token verifier returned no identity", ErrUnauthenticated)
+	}
+	return id, nil
+}
+
+// decideFor verifies and evaluates for an authenticated job, and audits the
+// decision.
+func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request, d *Decision) error {
+	if (req.Image == "") == (len(req.Bundles) == 0) {
+		return fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
+	}
+	var art policy.Artifact
+	var err error
+	if req.Image != "" {
+		art, err = g.verifyImage(ctx, req.Image, d)
+	} else {
+		art, err = g.verifyInline(ctx, req, d)
+	}
+	if err != nil {
+		return err
+	}
+	d.Digest, d.Verified = art.Digest, art.Verified
+
+	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+	if err != nil {
+		return fmt.Errorf("%w: policy: %w", ErrUndecided, err)
+	}
+	d.Violations, d.PolicyRevision = pd.Violations, pd.Revision
+
+	ev := g.event(id, art.Name+"@"+art.Digest, audit.OutcomeDeny, "denied by policy")
+	ev.PolicyRevision, ev.Violations = pd.Revision, d.Rules()
+	ev.Attributes = map[string]string{"verified": strconv.FormatBool(art.Verified), "attestations": strconv.Itoa(len(art.Attestations))}
+	if pd.Allowed {
+		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
+	}
+	if err := g.sink.Write(ctx, ev); err != nil {
+		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
+	}
+	d.AuditID = ev.ID
+	if pd.Allowed {
+		d.Allowed, d.Outcome = true, OutcomeAllow
+	}
+	return nil
+}
+
+// verifyImage pins and verifies an image through its registry.
+func (g *Gate) verifyImage(ctx context.Context, img string, d *Decision) (policy.Artifact, error) {
+	ref, err := name.ParseReference(img, name.StrictValidation)
+	if err != nil {
+		return policy.Artifact{}, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+	}
+	if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
+		return policy.Artifact{}, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+	}
+	res, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
+	if err != nil {
+		return policy.Artifact{}, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
+	}
+	d.Attestations = AttestationReport(res)
+	return ImageArtifact(res), nil
+}
+
+// verifyInline verifies bundles given in the request for Name@Digest.
+func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (policy.Artifact, error) {
+	if req.Name == "" {
+		return policy.Artifact{}, fmt.Errorf("%w: name is required with bundles", ErrBadRequest)
+	}
+	if len(req.Bundles) > g.cfg.limits.MaxBundles {
+		return policy.Artifact{}, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.limits.MaxBundles)
+	}
+	h, err := v1.NewHash(req.Digest)
+	if err != nil || h.Algorithm != "sha256" {
+		return policy.Artifact{}, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
+	}
+	var verified []*verify.Result
+	for _, b := range req.Bundles {
+		vr, err := g.verifyOne(ctx, b, h)
+		if err != nil {
+			d.Attestations = append(d.Attestations, AttestationInfo{Error: err.Error()})
+			continue
+		}
+		d.Attestations = append(d.Attestations, AttestationInfo{PredicateType: predicateType(vr), Signer: signerName(vr), Verified: true})
+		verified = append(verified, vr)
+	}
+	return Artifact(req.Name, h.String(), true, verified...), nil
+}
+
+func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.cfg.limits.Timeout)
+}
+
+// event returns the audit event of a decision about resource by id (the
+// zero Identity when the caller did not authenticate).
+func (g *Gate) event(id identity.Identity, resource string, outcome audit.Outcome, reason string) audit.Event {
+	ev := audit.Event{ID: newEventID(), Time: g.cfg.now().UTC(), Source: AuditSource, Action: AuditAction,
+		Outcome: outcome, Resource: resource, Reason: reason}
+	if !id.IsZero() {
+		ev.Actor = id.AuditActor()
+		ev.Correlation = audit.Correlation{RunID: id.Claims.RunID}
+	} else {
+		ev.Actor = audit.Actor{ID: "unauthenticated"}
+	}
+	return ev
+}
+
+// resource names what a request is about, for the audit event of a request
+// that was not decided. It is caller input: bounded, never a token.
+func resource(req Request) string {
+	r := req.Image
+	if r == "" {
+		r = req.Name + "@" + req.Digest
+	}
+	const max = 512
+	if len(r) > max {
+		r = r[:max] + "…"
+	}
+	return r
+}
+
+// errorKind is the stable category of a Decide error, for audit reasons and
+// metrics labels.
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, ErrBadRequest):
+		return "bad_request"
+	case errors.Is(err, ErrUnauthenticated):
+		return "unauthenticated"
+	default:
+		return "undecided"
+	}
+}
+
+func newEventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}

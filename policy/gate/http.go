@@ -1,0 +1,203 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Paths served by [Gate.Handler].
+const (
+	PathAdmit   = "/v1/admit"
+	PathHealthz = "/healthz"
+)
+
+// Handler serves the gate:
+//
+//	POST /v1/admit   Request → Decision (200 allow/deny, 400, 401, 408, 413, 415, 503)
+//	GET  /healthz    200 "ok"
+//
+// The order of work is what keeps it available to honest callers when
+// others misbehave: the content type is checked (application/json only,
+// 415), then the whole body is read under a size limit (413) and a read
+// deadline (408), and only then is a decision slot taken (503 with
+// Retry-After when all are busy). A client that stalls mid-body therefore
+// holds a connection, never a slot. Serve it with [NewServer], whose
+// per-connection deadlines bound what a stalled connection can hold.
+func (g *Gate) Handler() http.Handler {
+	slots := make(chan struct{}, g.cfg.limits.MaxInFlight)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+PathAdmit, func(w http.ResponseWriter, r *http.Request) {
+		req, status, reason := g.readRequest(w, r)
+		if status != 0 {
+			g.refuse(w, status, reason)
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			g.refuse(w, http.StatusServiceUnavailable, "overloaded")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.limits.Timeout)
+		defer cancel()
+		d, err := g.Decide(ctx, req)
+		writeJSON(w, statusFor(err), &d)
+	})
+	mux.HandleFunc("GET "+PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// refusalMessages are the bodies of refused requests; reasons are the
+// Observation.Refused values.
+var refusalMessages = map[string]string{
+	"content_type": "content type must be application/json",
+	"too_large":    "request body too large",
+	"slow_body":    "request body not received in time",
+	"bad_request":  "request is not one JSON Request object",
+	"overloaded":   "gate overloaded",
+}
+
+func (g *Gate) refuse(w http.ResponseWriter, status int, reason string) {
+	g.cfg.observer.Observe(Observation{Refused: reason})
+	writeJSON(w, status, &Decision{Outcome: OutcomeError, Error: refusalMessages[reason]})
+}
+
+// readRequest reads and decodes the body, bounded in size and time. It
+// returns a non-zero status and a refusal reason when the request is not
+// one well-formed Request.
+func (g *Gate) readRequest(w http.ResponseWriter, r *http.Request) (Request, int, string) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return Request{}, http.StatusUnsupportedMediaType, "content_type"
+	}
+	rc := http.NewResponseController(w)
+	// Not every ResponseWriter supports deadlines (httptest's recorder does
+	// not); the server's ReadTimeout still bounds those. The deadline is
+	// left in place: the handler reads nothing more, and the server sets
+	// its own before the next request on the connection.
+	_ = rc.SetReadDeadline(time.Now().Add(g.cfg.limits.BodyTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.limits.MaxBody))
+	if err != nil {
+		// Without this the server would try to drain the rest of the body
+		// after the answer, for keep-alive: exactly what a stalled client
+		// wants it to wait for.
+		w.Header().Set("Connection", "close")
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return Request{}, http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return Request{}, http.StatusRequestTimeout, "slow_body"
+	case err != nil:
+		return Request{}, http.StatusBadRequest, "bad_request"
+	}
+	req, err := DecodeRequest(body)
+	if err != nil {
+		return Request{}, http.StatusBadRequest, "bad_request"
+	}
+	return req, 0, ""
+}
+
+// requestFields are the members of a Request object, spelled exactly.
+var requestFields = map[string]bool{"job_token": true, "image": true, "bundles": true, "name": true, "digest": true}
+
+// DecodeRequest parses one JSON Request object, strictly: member names are
+// matched exactly (encoding/json alone would accept "JOB_TOKEN" or "Image"),
+// a member may appear once, unknown members and trailing data are errors.
+// Two parsers that disagree about which "image" counts is how a request
+// says one thing to the gate and another to whoever logs it.
+func DecodeRequest(b []byte) (Request, error) {
+	if err := checkMembers(b); err != nil {
+		return Request{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Request{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Request{}, fmt.Errorf("%w: trailing data after the request", ErrBadRequest)
+	}
+	return req, nil
+}
+
+// checkMembers walks the top-level object and rejects unknown, misspelled
+// and repeated member names.
+func checkMembers(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("request is not a JSON object")
+	}
+	seen := make(map[string]bool, len(requestFields))
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := t.(string)
+		if !requestFields[k] {
+			return fmt.Errorf("unknown member %q", k)
+		}
+		if seen[k] {
+			return fmt.Errorf("member %q appears twice", k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NewServer returns an *http.Server for h with the per-connection limits a
+// gate exposed to a network needs: header and whole-request read deadlines,
+// a write deadline that covers the decision timeout, an idle keep-alive
+// limit and a header size limit. Without them a client that opens
+// connections and sends nothing holds them for ever.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       DefaultBodyTimeout + 5*time.Second,
+		WriteTimeout:      DefaultTimeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+func statusFor(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized
+	default:
+		return http.StatusServiceUnavailable
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,153 @@
+package gate
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ztci/ztci/verify/image"
+)
+
+// Limits bound what one request may cost. Zero fields keep their default.
+type Limits struct {
+	// MaxBody is the largest request body in bytes (default 1 MiB); a
+	// larger body is refused with 413 before any work is done.
+	MaxBody int64
+	// BodyTimeout bounds how long the handler waits for the whole body
+	// (default 2 s). The body is read before a decision slot is taken, so a
+	// client that stalls mid-body holds no slot and times out here.
+	BodyTimeout time.Duration
+	// MaxInFlight is the number of decisions running at once (default 64);
+	// more are refused at once with 503 and Retry-After.
+	MaxInFlight int
+	// Timeout bounds one decision: verification, policy and audit
+	// (default 10 s).
+	Timeout time.Duration
+	// MaxBundles is the most inline bundles one request may carry
+	// (default 16).
+	MaxBundles int
+}
+
+// Defaults for [Limits].
+const (
+	DefaultMaxBody     = 1 << 20
+	DefaultBodyTimeout = 2 * time.Second
+	DefaultMaxInFlight = 64
+	DefaultTimeout     = 10 * time.Second
+	DefaultMaxBundles  = 16
+)
+
+// Option configures [New]. An option given a nil or invalid value makes New
+// fail with an error wrapping [ErrConfig].
+type Option func(*config) error
+
+type config struct {
+	log        *slog.Logger
+	now        func() time.Time
+	registries []string
+	imageOpts  []image.Option
+	observer   Observer
+	limits     Limits
+}
+
+func defaults() config {
+	return config{
+		log: slog.New(slog.DiscardHandler), now: time.Now, observer: ObserverFunc(func(Observation) {}),
+		limits: Limits{MaxBody: DefaultMaxBody, BodyTimeout: DefaultBodyTimeout, MaxInFlight: DefaultMaxInFlight,
+			Timeout: DefaultTimeout, MaxBundles: DefaultMaxBundles},
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: silent). Tokens are never
+// logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock used for audit timestamps and latency.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithRegistries restricts image references to these registry hosts
+// ("host[:port]", as name.Registry.RegistryStr writes them). Without it any
+// registry is read: set it for a gate that takes requests from a network,
+// or a caller can make the gate fetch from any host it can reach.
+func WithRegistries(hosts ...string) Option {
+	return func(c *config) error {
+		if len(hosts) == 0 {
+			return fmt.Errorf("%w: WithRegistries needs at least one host", ErrConfig)
+		}
+		for _, h := range hosts {
+			if h == "" {
+				return fmt.Errorf("%w: empty registry host", ErrConfig)
+			}
+		}
+		c.registries = append(c.registries, hosts...)
+		return nil
+	}
+}
+
+// WithImageOptions passes options to the gate's image.Verifier (transport,
+// keychain, verdict cache, threshold, platforms).
+func WithImageOptions(opts ...image.Option) Option {
+	return func(c *config) error {
+		for _, o := range opts {
+			if o == nil {
+				return fmt.Errorf("%w: nil image option", ErrConfig)
+			}
+		}
+		c.imageOpts = append(c.imageOpts, opts...)
+		return nil
+	}
+}
+
+// WithObserver reports every decision and every refused request to o, for
+// metrics (the example gate feeds Prometheus from it). o is called
+// synchronously on the request path and must be cheap and concurrency-safe.
+func WithObserver(o Observer) Option {
+	return func(c *config) error {
+		if o == nil {
+			return fmt.Errorf("%w: nil observer", ErrConfig)
+		}
+		c.observer = o
+		return nil
+	}
+}
+
+// WithLimits bounds request size, read time, concurrency and decision time.
+func WithLimits(l Limits) Option {
+	return func(c *config) error {
+		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.Timeout < 0 || l.MaxBundles < 0 {
+			return fmt.Errorf("%w: negative limit", ErrConfig)
+		}
+		if l.MaxBody > 0 {
+			c.limits.MaxBody = l.MaxBody
+		}
+		if l.BodyTimeout > 0 {
+			c.limits.BodyTimeout = l.BodyTimeout
+		}
+		if l.MaxInFlight > 0 {
+			c.limits.MaxInFlight = l.MaxInFlight
+		}
+		if l.Timeout > 0 {
+			c.limits.Timeout = l.Timeout
+		}
+		if l.MaxBundles > 0 {
+			c.limits.MaxBundles = l.MaxBundles
+		}
+		return nil
+	}
+}

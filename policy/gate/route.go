@@ -1,0 +1,115 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// verifyOne verifies a bundle with the verifier for the predicate type it
+// claims, and with no other. The claim is unverified and only routes: that
+// verifier's expectation requires the type, so a false claim fails
+// verification. A bundle claiming a type the gate has no verifier for is
+// rejected without any cryptography.
+func (g *Gate) verifyOne(ctx context.Context, bundle []byte, artifact v1.Hash) (*verify.Result, error) {
+	a, err := verify.ArtifactDigest(artifact.Algorithm, artifact.Hex)
+	if err != nil {
+		return nil, err
+	}
+	pt := claimedPredicateType(bundle)
+	v, ok := g.verifiers[pt]
+	if !ok {
+		return nil, &UnexpectedPredicateTypeError{Got: pt}
+	}
+	return v.Verify(ctx, bundle, a)
+}
+
+// verifyBundle is the gate's image.BundleVerifier. It hands back the whole
+// verification result, so the policy input can carry the statement.
+func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (image.BundleResult, error) {
+	vr, err := g.verifyOne(ctx, bundle, artifact)
+	if err != nil {
+		return image.BundleResult{}, err
+	}
+	return image.BundleResult{Signer: signerName(vr), PredicateType: predicateType(vr), Result: vr}, nil
+}
+
+// claimedPredicateType reads the predicate type a DSSE bundle's statement
+// claims, without verifying anything; "" when it has none. Input size is
+// bounded by the caller (request body limit, image.MaxBundleSize).
+func claimedPredicateType(bundle []byte) string {
+	var b struct {
+		DSSE *struct {
+			PayloadType string `json:"payloadType"`
+			Payload     []byte `json:"payload"`
+		} `json:"dsseEnvelope"`
+	}
+	if json.Unmarshal(bundle, &b) != nil || b.DSSE == nil || b.DSSE.PayloadType != "application/vnd.in-toto+json" {
+		return ""
+	}
+	var st struct {
+		PredicateType string `json:"predicateType"`
+	}
+	if json.Unmarshal(b.DSSE.Payload, &st) != nil {
+		return ""
+	}
+	return st.PredicateType
+}
+
+// flights de-duplicates concurrent verifications of one image reference:
+// N requests that arrive while the first is still fetching and verifying
+// share its one fetch and one verification. The result is the same for every
+// caller (verification does not depend on who asks; policy, which does, runs
+// per request), so sharing it is safe. Results are not kept after the flight
+// lands: caching is the image.Verifier's verdict cache.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	res  *image.Result
+	err  error
+}
+
+// verifyImage runs (or joins) the verification of ref. The shared call runs
+// detached from any one caller's cancellation, bounded by timeout, so a
+// caller that gives up does not fail the others; each caller still stops
+// waiting when its own ctx ends.
+func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.Reference, timeout timeoutFunc) (*image.Result, error) {
+	key := ref.String()
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = make(map[string]*flight)
+	}
+	fl, joined := f.m[key]
+	if !joined {
+		fl = &flight{done: make(chan struct{})}
+		f.m[key] = fl
+		go func() {
+			sctx, cancel := timeout(context.WithoutCancel(ctx))
+			defer cancel()
+			fl.res, fl.err = v.VerifyImage(sctx, ref)
+			f.mu.Lock()
+			delete(f.m, key)
+			f.mu.Unlock()
+			close(fl.done)
+		}()
+	}
+	f.mu.Unlock()
+	select {
+	case <-fl.done:
+		return fl.res, fl.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type timeoutFunc func(context.Context) (context.Context, context.CancelFunc)

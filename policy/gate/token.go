@@ -1,0 +1,55 @@
+package gate
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+)
+
+// redacted is what a Token prints instead of its value.
+const redacted = "[REDACTED]"
+
+// Token is the deploying job's bearer token in a [Request]. It decodes from
+// JSON but prints, logs and encodes as "[REDACTED]"; only [Token.Reveal]
+// returns the value, so a Request can be logged or audited whole.
+type Token struct{ raw string }
+
+// NewToken wraps a raw token.
+func NewToken(raw string) Token { return Token{raw: raw} }
+
+// Reveal returns the raw token.
+func (t Token) Reveal() string { return t.raw }
+
+// IsZero reports whether the token is empty.
+func (t Token) IsZero() bool { return t.raw == "" }
+
+// String returns "[REDACTED]".
+func (t Token) String() string { return redacted }
+
+// GoString returns "[REDACTED]".
+func (t Token) GoString() string { return redacted }
+
+// Format writes "[REDACTED]" for every verb.
+func (t Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// LogValue returns "[REDACTED]".
+func (t Token) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON writes "[REDACTED]". Use [EncodeRequest] to send a token.
+func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+
+// UnmarshalJSON reads the raw token.
+func (t *Token) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &t.raw) }
+
+// EncodeRequest returns the JSON body of r with its token included, for
+// clients of [Gate.Handler]. json.Marshal(r) redacts the token.
+func EncodeRequest(r Request) ([]byte, error) {
+	type wire struct {
+		JobToken string            `json:"job_token"`
+		Image    string            `json:"image,omitempty"`
+		Bundles  []json.RawMessage `json:"bundles,omitempty"`
+		Name     string            `json:"name,omitempty"`
+		Digest   string            `json:"digest,omitempty"`
+	}
+	return json.Marshal(wire{JobToken: r.JobToken.Reveal(), Image: r.Image, Bundles: r.Bundles, Name: r.Name, Digest: r.Digest})
+}
