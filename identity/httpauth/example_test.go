@@ -24,7 +24,7 @@ func Example() {
 	defer srv.Close()
 
 	tok, _ := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "artifact-store")
-	rt, _ := httpauth.RoundTripper(srv.URL, httpauth.TokenSourceFunc(func(context.Context) (string, error) {
+	rt, _ := httpauth.RoundTripper(srv.URL, identity.TokenSourceFunc(func(context.Context) (string, error) {
 		return tok.Reveal(), nil
 	}), nil)
 	client := &http.Client{Transport: rt}

@@ -1,7 +1,6 @@
 package httpauth
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -30,24 +29,6 @@ var (
 	ErrOrigin = errors.New("httpauth: request outside the token's origin")
 )
 
-// TokenVerifier verifies a bearer token into an identity; any error is a
-// refusal. *oidc.Verifier implements it.
-type TokenVerifier interface {
-	Verify(ctx context.Context, raw string) (identity.Identity, error)
-}
-
-// TokenSource supplies the bearer token for outgoing requests. The returned
-// string is a secret: implementations must not log it.
-type TokenSource interface {
-	Token(ctx context.Context) (string, error)
-}
-
-// TokenSourceFunc adapts a function to a TokenSource.
-type TokenSourceFunc func(ctx context.Context) (string, error)
-
-// Token calls f(ctx).
-func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
-
 // Option configures an [Authenticator].
 type Option func(*Authenticator) error
 
@@ -66,8 +47,8 @@ func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
 }
 
 // WithBearer authenticates callers by an "Authorization: Bearer" token
-// verified by v (an OIDC job token verifier, or a JWT-SVID verifier).
-func WithBearer(v TokenVerifier) Option {
+// verified by v (an *oidc.Verifier, or an *svid.JWTVerifier).
+func WithBearer(v identity.TokenVerifier) Option {
 	return func(a *Authenticator) error {
 		if v == nil {
 			return fmt.Errorf("%w: nil token verifier", ErrConfig)
@@ -95,7 +76,7 @@ func WithLogger(l *slog.Logger) Option {
 type Authenticator struct {
 	bundle x509bundle.Source
 	authz  tlsconfig.Authorizer
-	bearer TokenVerifier
+	bearer identity.TokenVerifier
 	logger *slog.Logger
 }
 
@@ -175,7 +156,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // followed and carries the token again. The caller's request is cloned,
 // never modified. base is http.DefaultTransport when nil; for mTLS, give an
 // *http.Transport whose TLSClientConfig comes from mtls.ClientConfig.
-func RoundTripper(origin string, src TokenSource, base http.RoundTripper) (http.RoundTripper, error) {
+func RoundTripper(origin string, src identity.TokenSource, base http.RoundTripper) (http.RoundTripper, error) {
 	if src == nil {
 		return nil, fmt.Errorf("%w: nil token source", ErrConfig)
 	}
@@ -210,7 +191,7 @@ func (e *OriginError) Unwrap() error { return ErrOrigin }
 
 type roundTripper struct {
 	base   http.RoundTripper
-	src    TokenSource
+	src    identity.TokenSource
 	origin string
 }
 

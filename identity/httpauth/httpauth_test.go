@@ -95,7 +95,7 @@ func TestMiddlewareMTLSAndBearer(t *testing.T) {
 	}
 	bearerClient := func(raw string) *http.Client {
 		base := &http.Transport{TLSClientConfig: serverOnly}
-		rt, err := httpauth.RoundTripper(url, httpauth.TokenSourceFunc(func(context.Context) (string, error) { return raw, nil }), base)
+		rt, err := httpauth.RoundTripper(url, identity.TokenSourceFunc(func(context.Context) (string, error) { return raw, nil }), base)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestMiddlewareMTLSAndBearer(t *testing.T) {
 
 func TestAuthenticateRejectsOtherSchemes(t *testing.T) {
 	t.Parallel()
-	a, err := httpauth.New(httpauth.WithBearer(verifierFunc(func(context.Context, string) (identity.Identity, error) {
+	a, err := httpauth.New(httpauth.WithBearer(identity.TokenVerifierFunc(func(context.Context, string) (identity.Identity, error) {
 		return identity.Identity{Issuer: "i", Subject: "s"}, nil
 	})))
 	if err != nil {
@@ -147,12 +147,6 @@ func TestAuthenticateRejectsOtherSchemes(t *testing.T) {
 	if _, err := httpauth.New(); err == nil {
 		t.Error("New without credentials accepted")
 	}
-}
-
-type verifierFunc func(context.Context, string) (identity.Identity, error)
-
-func (f verifierFunc) Verify(ctx context.Context, raw string) (identity.Identity, error) {
-	return f(ctx, raw)
 }
 
 // tlsconfigServerAuth authenticates the server's SVID without presenting a

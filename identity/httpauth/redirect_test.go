@@ -9,12 +9,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/httpauth"
 )
 
 const canary = "canary-token-6f1d2e"
 
-var canarySource = httpauth.TokenSourceFunc(func(context.Context) (string, error) { return canary, nil })
+var canarySource = identity.TokenSourceFunc(func(context.Context) (string, error) { return canary, nil })
 
 // sawToken counts requests that carried the canary anywhere in their
 // headers.

@@ -10,6 +10,9 @@ import (
 	"github.com/ztci/ztci/identity"
 )
 
+// The verifier is the identity package's one token-verifier seam.
+var _ identity.TokenVerifier = (*Verifier)(nil)
+
 var testJob = Job{Claims: identity.Claims{
 	Platform: "ztci", Repository: "octo-org/octo-repo", Ref: "refs/heads/main", RefProtected: true,
 	Commit: "0123456789abcdef0123456789abcdef01234567", Workflow: "build", Job: "test", RunID: "42",

@@ -13,8 +13,12 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
 
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/svid"
 )
+
+// JWTVerifier is the identity package's one token-verifier seam.
+var _ identity.TokenVerifier = (*svid.JWTVerifier)(nil)
 
 // TestJWTSVIDAmbiguousMemberNames signs JWT-SVIDs, with a key the bundle
 // trusts, whose header or claims repeat a member or spell a registered name

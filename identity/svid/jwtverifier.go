@@ -15,8 +15,8 @@ import (
 )
 
 // JWTVerifier verifies JWT-SVIDs for one audience against a JWT bundle
-// source (an [Issuer], a workload.Sources, or a static bundle). It has the
-// Verify method identity/httpauth's WithBearer expects.
+// source (an [Issuer], a workload.Sources, or a static bundle). It is an
+// [identity.TokenVerifier], as identity/httpauth's WithBearer takes.
 type JWTVerifier struct {
 	bundles  jwtbundle.Source
 	audience string
