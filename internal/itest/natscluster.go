@@ -2,6 +2,7 @@ package itest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,16 +44,16 @@ func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 	bin := Binary(t, "ZTCI_NATS_SERVER")
 	dir := t.TempDir()
 	c := &NATSCluster{}
-	routePorts := make([]int, n)
-	for i := range n {
-		routePorts[i] = FreePort(t)
-	}
+	// Three ports per node, all distinct: FreePort one at a time may hand
+	// out the same port twice.
+	ports := freePorts(t, 3*n)
+	routePorts := ports[:n]
 	var routes []string
 	for _, p := range routePorts {
 		routes = append(routes, fmt.Sprintf("nats-route://%s", Addr(p)))
 	}
 	for i := range n {
-		node := &NATSNode{Name: fmt.Sprintf("n%d", i+1), Port: FreePort(t), MonitorPort: FreePort(t), bin: bin}
+		node := &NATSNode{Name: fmt.Sprintf("n%d", i+1), Port: ports[n+i], MonitorPort: ports[2*n+i], bin: bin}
 		store := filepath.Join(dir, node.Name)
 		if err := os.MkdirAll(store, 0o700); err != nil {
 			t.Fatal(err)
@@ -124,4 +125,20 @@ func (n *NATSNode) Restart(t testing.TB) {
 func (n *NATSNode) WaitHealthy(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	n.p.WaitFor(t, timeout, httpOK(fmt.Sprintf("http://%s/healthz", Addr(n.MonitorPort))))
+}
+
+// freePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment
+// ago, holding each open until all are chosen.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
 }

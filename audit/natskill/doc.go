@@ -1,0 +1,54 @@
+// Package natskill is a fleet-wide kill switch on a NATS JetStream KV bucket:
+// a mark set on any replica (an operator, or a detector's
+// [audit.ActionCompromiseDetected] event) is persisted in the bucket and
+// reaches every replica's [Switch] through a watch, so that every gate,
+// secrets broker and verifier of the fleet denies the marked identity.
+//
+//	nc, _ := nats.Connect(urls)
+//	js, _ := jetstream.New(nc)
+//	ks, err := natskill.New(ctx, js, auditLog, natskill.WithReplicas(3))
+//	defer ks.Close()
+//	broker, _ := secrets.NewBroker(..., secrets.WithCompromiseChecker(ks))
+//	engine, _ := policy.New(..., policy.WithCompromiseChecker(ks))
+//	keyCheck := ks.For(natskill.KindKey) // for a verifier: refuse marked keys
+//
+// A [Switch] satisfies [audit.CompromiseChecker] for job identities and
+// SPIFFE IDs (the actor IDs that brokers and gates pass), and [Switch.For]
+// gives one for each other kind: signer identity, key id, builder id. Kinds
+// never match each other. Like [audit.KillSwitch] it is an [audit.Sink] for a
+// detector's events and audits every mark and clear.
+//
+// # Security contract
+//
+//   - Checks read memory only (no network on the decision path). A mark is
+//     in force on the replica that set it when [Switch.Mark] returns, and on
+//     the others when their watch delivers it (measured on a loopback
+//     3-node cluster: p99 a few milliseconds).
+//   - Fail closed. The switch keeps proving it is current: every eighth of
+//     [WithStaleAfter] it asks the stream leader for the bucket's last
+//     sequence, and once its watch has delivered that sequence it knows it
+//     held every mark committed before the question. When no such proof is
+//     younger than the bound (NATS unreachable, all nodes lost, no stream
+//     leader, watch stalled), every check denies with [ErrStale]; when the
+//     watch falls behind it is restarted and the view rebuilt from the
+//     bucket. Recovery is automatic when NATS answers again.
+//   - An entry in the bucket that is not a valid mark (bad JSON, unknown
+//     fields, stored under a key that is not its own) makes every check deny
+//     with [ErrCorrupt] until it is removed: the switch never guesses.
+//   - A mark that cannot be written returns [ErrUnavailable] and is not in
+//     force anywhere: the caller retries. Marking is effective before it is
+//     audited (denying is the safe side); clearing is audited first, and an
+//     audit failure keeps the mark.
+//   - Marks do not lapse by age in the bucket ([New] refuses a bucket with a
+//     max age); a mark's own Until ends it on every replica by its clock.
+//     With [WithReplicas](3), losing any one node loses no acknowledged mark.
+//   - Keys are the kind and the SHA-256 of the id; values are bounded
+//     (4 KiB per field). Whoever can write the bucket can deny any identity
+//     or lift any mark: grant write access to the markers only, read access
+//     (watch and stream info) to the replicas.
+//   - After [Switch.Close] every check denies with [ErrClosed]; Close stops
+//     the switch's goroutines and waits for them.
+//
+// A bucket created moments ago on a cluster may take a second or so before
+// its first change reaches watchers; replicas deny meanwhile.
+package natskill

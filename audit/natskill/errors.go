@@ -1,0 +1,55 @@
+package natskill
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors. [Switch.Check] returns nil only when the identity is not marked
+// and the switch is current; every error is a deny.
+var (
+	// ErrCompromised: the identity is marked. See [*MarkedError].
+	ErrCompromised = errors.New("natskill: identity marked compromised")
+	// ErrUndecided is the parent of every "cannot decide" error: the
+	// switch cannot tell whether the identity is marked, so it denies.
+	ErrUndecided = errors.New("natskill: kill switch cannot decide")
+	// ErrStale: the switch has not confirmed it holds every mark in the
+	// bucket for longer than [WithStaleAfter] (NATS unreachable, no stream
+	// leader, watch stalled). See [*StaleError].
+	ErrStale = fmt.Errorf("%w: marks not current", ErrUndecided)
+	// ErrCorrupt: the bucket holds an entry that is not a valid mark; the
+	// switch denies until it is deleted or replaced.
+	ErrCorrupt = fmt.Errorf("%w: bucket holds an invalid mark", ErrUndecided)
+	// ErrClosed: the switch was closed.
+	ErrClosed = fmt.Errorf("%w: closed", ErrUndecided)
+	// ErrUnavailable: a mark or clear could not be written to the bucket.
+	ErrUnavailable = errors.New("natskill: kill-switch bucket unavailable")
+	// ErrConfig: an invalid option or argument.
+	ErrConfig = errors.New("natskill: invalid configuration")
+)
+
+// MarkedError reports the mark that denies an identity.
+type MarkedError struct {
+	Mark Mark
+}
+
+func (e *MarkedError) Error() string {
+	return fmt.Sprintf("natskill: %s %q marked compromised by %q since %s: %s",
+		e.Mark.Kind, e.Mark.ID, e.Mark.By, e.Mark.Since.UTC().Format(time.RFC3339), e.Mark.Reason)
+}
+
+func (e *MarkedError) Unwrap() error { return ErrCompromised }
+
+// StaleError reports how long the switch has not been confirmed current.
+type StaleError struct {
+	// Age is the time since the switch last confirmed it held every mark.
+	Age   time.Duration
+	Bound time.Duration
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("%v: last confirmed %v ago (bound %v)", ErrStale, e.Age.Round(time.Millisecond), e.Bound)
+}
+
+func (e *StaleError) Unwrap() error { return ErrStale }

@@ -1,0 +1,59 @@
+package natskill_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/natskill"
+)
+
+// Each replica follows the fleet's marks and hands the switch to its brokers
+// and gates. This example needs a running NATS cluster, so it has no Output
+// and is compiled, not run; the package tests run the same wiring against a
+// real 3-node cluster.
+func Example() {
+	ctx := context.Background()
+	nc, err := nats.Connect("nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222")
+	if err != nil {
+		panic(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		panic(err)
+	}
+	auditLog, err := audit.NewJSONLines(os.Stdout) // in production: the node's audit.Log
+	if err != nil {
+		panic(err)
+	}
+	ks, err := natskill.New(ctx, js, auditLog, natskill.WithReplicas(3), natskill.WithStaleAfter(time.Second))
+	if err != nil {
+		panic(err)
+	}
+	defer ks.Close()
+	var checker audit.CompromiseChecker = ks // for secrets.WithCompromiseChecker, policy.WithCompromiseChecker
+
+	// On the replica handling the alert:
+	_ = ks.Mark(ctx, natskill.KindJob, "spiffe://example.org/ci/job-42", "runtime alert", "falco", time.Time{})
+	fmt.Println(checker.Compromised("spiffe://example.org/ci/job-42"))
+}
+
+// A deny names its reason: a mark, or a switch that cannot decide.
+func ExampleMarkedError() {
+	for _, err := range []error{
+		&natskill.MarkedError{Mark: natskill.Mark{Kind: natskill.KindKey, Mark: audit.Mark{ID: "kid-1", Reason: "leaked", By: "oncall"}}},
+		&natskill.StaleError{Age: 3 * time.Second, Bound: 2 * time.Second},
+	} {
+		fmt.Println(errors.Is(err, natskill.ErrCompromised), errors.Is(err, natskill.ErrUndecided))
+	}
+	// Output:
+	// true false
+	// false true
+}

@@ -1,0 +1,104 @@
+package natskill
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+)
+
+// Option configures [New].
+type Option func(*config) error
+
+type config struct {
+	bucket     string
+	replicas   int
+	staleAfter time.Duration
+	timeout    time.Duration
+	now        func() time.Time
+	logger     *slog.Logger
+}
+
+func defaults() config {
+	return config{
+		bucket:     "ztci_killswitch",
+		replicas:   1,
+		staleAfter: 2 * time.Second,
+		timeout:    2 * time.Second,
+		now:        time.Now,
+		logger:     slog.New(slog.DiscardHandler),
+	}
+}
+
+var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// WithBucket names the KV bucket (default "ztci_killswitch"). Every replica
+// of the fleet names the same bucket.
+func WithBucket(name string) Option {
+	return func(c *config) error {
+		if !bucketName.MatchString(name) {
+			return fmt.Errorf("%w: bucket name %q (letters, digits, _ and - only)", ErrConfig, name)
+		}
+		c.bucket = name
+		return nil
+	}
+}
+
+// WithReplicas sets how many servers hold the bucket when New creates it
+// (default 1; 3 in a cluster, so that losing one node loses no mark).
+func WithReplicas(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 5 {
+			return fmt.Errorf("%w: %d replicas (JetStream allows 1 to 5)", ErrConfig, n)
+		}
+		c.replicas = n
+		return nil
+	}
+}
+
+// WithStaleAfter bounds how old the switch's view of the bucket may be
+// (default 2s). The switch confirms it is current every eighth of d; past d
+// without a confirmation, every identity is reported compromised.
+func WithStaleAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 80*time.Millisecond {
+			return fmt.Errorf("%w: stale bound %v (at least 80ms)", ErrConfig, d)
+		}
+		c.staleAfter = d
+		return nil
+	}
+}
+
+// WithTimeout bounds each request to NATS (default 2s): a mark, a clear, a
+// freshness probe.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: timeout %v", ErrConfig, d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithClock sets the clock for mark expiry and staleness (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: silent).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.logger = l
+		return nil
+	}
+}

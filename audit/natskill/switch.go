@@ -1,0 +1,400 @@
+package natskill
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// Attributes of detector events read by [Switch.Write], beside
+// [audit.AttrCompromisedID] and [audit.AttrExpires].
+const AttrCompromisedKind = "compromised_kind"
+
+// SourceKillSwitch is the Source of the switch's own audit events.
+const SourceKillSwitch = "ztci/audit/natskill"
+
+// Switch is a fleet-wide kill switch: marks live in a JetStream KV bucket,
+// and every replica's Switch follows the bucket with a watch and answers
+// [Switch.Check] and [Switch.Compromised] from memory. A Switch is an
+// [audit.CompromiseChecker] (for job identities and SPIFFE IDs) and an
+// [audit.Sink] fed by a detector, like the in-memory [audit.KillSwitch].
+//
+// It fails closed: when it cannot confirm, within [WithStaleAfter], that it
+// holds every mark in the bucket, or when the bucket holds an invalid entry,
+// every identity is reported compromised.
+type Switch struct {
+	kv     jetstream.KeyValue
+	stream jetstream.Stream
+	audit  audit.Sink
+	cfg    config
+
+	mu      sync.RWMutex
+	view    *view
+	freshAt time.Time
+	closed  bool
+
+	probes chan probe
+	stop   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+var (
+	_ audit.CompromiseChecker = (*Switch)(nil)
+	_ audit.Sink              = (*Switch)(nil)
+)
+
+// view is what the switch knows of the bucket.
+type view struct {
+	entries map[string]entry // by KV key
+	marks   map[ident]*Mark  // the same marks by kind and id: no hashing on the check path
+	corrupt int              // entries holding an invalid value
+}
+
+type ident struct {
+	kind Kind
+	id   string
+}
+
+func newView() *view { return &view{entries: map[string]entry{}, marks: map[ident]*Mark{}} }
+
+// apply records e under k unless a later revision of k was already applied
+// (a mark applied locally by Mark may arrive after its deletion).
+func (v *view) apply(k string, e entry) {
+	old, ok := v.entries[k]
+	if ok && old.rev >= e.rev {
+		return
+	}
+	if old.corrupt {
+		v.corrupt--
+	}
+	if old.mark != nil {
+		delete(v.marks, ident{old.mark.Kind, old.mark.ID})
+	}
+	if e.corrupt {
+		v.corrupt++
+	}
+	if e.mark != nil {
+		v.marks[ident{e.mark.Kind, e.mark.ID}] = e.mark
+	}
+	v.entries[k] = e
+}
+
+// entry is the last revision of one key that the switch applied: a mark, a
+// deletion (mark nil, corrupt false) or an invalid value.
+type entry struct {
+	rev     uint64
+	mark    *Mark
+	corrupt bool
+}
+
+// probe is the stream's last sequence as the stream leader reported it at
+// a time: once the watch has delivered that sequence, the switch held every
+// mark committed before that time.
+type probe struct {
+	at   time.Time
+	last uint64
+}
+
+// New binds to (creating it if needed) the KV bucket of marks on js, starts
+// following it, and returns once the switch holds every mark and has
+// confirmed it is current, or fails when ctx ends first. Marks and clears
+// are audited to sink. Close the switch to stop its goroutines; the NATS
+// connection belongs to the caller. Options: [WithBucket], [WithReplicas],
+// [WithStaleAfter], [WithTimeout], [WithClock], [WithLogger].
+func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...Option) (*Switch, error) {
+	if js == nil || sink == nil {
+		return nil, fmt.Errorf("%w: nil JetStream or audit sink", ErrConfig)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:       cfg.bucket,
+		Description:  "ztci fleet kill switch: compromised identities",
+		History:      1,
+		Replicas:     cfg.replicas,
+		Storage:      jetstream.FileStorage,
+		MaxValueSize: maxValueLen,
+	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(ctx, cfg.bucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrUnavailable, cfg.bucket, err)
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrUnavailable, cfg.bucket, err)
+	}
+	if st.TTL() != 0 {
+		return nil, fmt.Errorf("%w: bucket %q has a max age of %v; marks must not lapse by age", ErrConfig, cfg.bucket, st.TTL())
+	}
+	stream, err := js.Stream(ctx, "KV_"+cfg.bucket)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrUnavailable, cfg.bucket, err)
+	}
+	life, cancel := context.WithCancel(context.Background())
+	s := &Switch{
+		kv: kv, stream: stream, audit: sink, cfg: cfg,
+		view:   newView(),
+		probes: make(chan probe, 16),
+		stop:   make(chan struct{}),
+		cancel: cancel,
+	}
+	s.wg.Add(2)
+	go s.follow(life)
+	go s.probe(life)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.RLock()
+		ready := !s.freshAt.IsZero()
+		s.mu.RUnlock()
+		if ready {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return nil, fmt.Errorf("%w: bucket %q: marks not loaded: %w", ErrUnavailable, cfg.bucket, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Check reports whether the identity id of the given kind may proceed: nil
+// when it is not marked (or its mark lapsed) and the switch is current; an
+// error matching [ErrCompromised] ([*MarkedError]) when it is marked; an
+// error matching [ErrUndecided] ([ErrStale], [ErrCorrupt], [ErrClosed]) when
+// the switch cannot decide. Every error is a deny. Safe for concurrent use;
+// it reads memory only.
+func (s *Switch) Check(kind Kind, id string) error {
+	return s.check(id, kind)
+}
+
+// Compromised implements [audit.CompromiseChecker] for the identities that
+// secrets brokers and policy gates pass (the job's actor ID): it reports
+// whether id is marked as a [KindJob] or a [KindSPIFFE], and reports true
+// whenever the switch cannot decide.
+func (s *Switch) Compromised(id string) bool {
+	m, err := s.decide(id, KindJob, KindSPIFFE)
+	return m != nil || err != nil
+}
+
+// For returns an [audit.CompromiseChecker] for one kind, e.g. KindKey for a
+// verifier that must refuse artifacts signed with a marked key. It fails
+// closed as [Switch.Compromised] does.
+func (s *Switch) For(kind Kind) audit.CompromiseChecker { return kindChecker{s, kind} }
+
+type kindChecker struct {
+	s    *Switch
+	kind Kind
+}
+
+func (c kindChecker) Compromised(id string) bool {
+	m, err := c.s.decide(id, c.kind)
+	return m != nil || err != nil
+}
+
+func (s *Switch) check(id string, kinds ...Kind) error {
+	m, err := s.decide(id, kinds...)
+	if m != nil {
+		return &MarkedError{Mark: *m}
+	}
+	return err
+}
+
+// decide returns the mark in force on id under one of kinds, or an error
+// when the switch cannot decide; Compromised uses it directly so that the
+// common answers allocate nothing.
+func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
+	now := s.cfg.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.closed:
+		return nil, ErrClosed
+	case s.view.corrupt > 0:
+		return nil, fmt.Errorf("%w: %d entries", ErrCorrupt, s.view.corrupt)
+	}
+	if age := now.Sub(s.freshAt); age > s.cfg.staleAfter {
+		return nil, &StaleError{Age: age, Bound: s.cfg.staleAfter}
+	}
+	for _, k := range kinds {
+		if m := s.view.marks[ident{k, id}]; m != nil && m.live(now) {
+			return m, nil
+		}
+	}
+	return nil, nil
+}
+
+// Marks returns the marks the switch holds, sorted by kind and id; lapsed
+// marks are included until cleared.
+func (s *Switch) Marks() []Mark {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Mark
+	for _, e := range s.view.entries {
+		if e.mark != nil {
+			out = append(out, *e.mark)
+		}
+	}
+	slices.SortFunc(out, func(a, b Mark) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// Mark marks id, of the given kind, compromised for reason until until (zero:
+// no expiry), by actor by, in the bucket. When it returns nil or an audit
+// error, the mark is recorded fleet-wide and already in force on this
+// replica; the others apply it when their watch delivers it. An error
+// matching [ErrUnavailable] means the mark was not recorded: retry.
+func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
+	if err := validArgs(kind, id, reason, by); err != nil {
+		return err
+	}
+	now := s.cfg.now()
+	m := Mark{Kind: kind, Mark: audit.Mark{ID: id, Reason: reason, By: by, Since: now, Until: until}}
+	val, err := encodeMark(m)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	k := key(kind, id)
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	rev, err := s.kv.Put(wctx, k, val)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: mark of %s %q not recorded: %w", ErrUnavailable, kind, id, err)
+	}
+	s.mu.Lock()
+	s.view.apply(k, entry{rev: rev, mark: &m})
+	s.mu.Unlock()
+	s.cfg.logger.WarnContext(ctx, "natskill: identity marked compromised", "kind", kind, "id", id, "by", by)
+	attrs := map[string]string{audit.AttrCompromisedID: id, AttrCompromisedKind: string(kind)}
+	if !until.IsZero() {
+		attrs[audit.AttrExpires] = until.UTC().Format(time.RFC3339Nano)
+	}
+	if err := s.audit.Write(ctx, s.event(now, audit.ActionKillSwitchMark, by, reason, attrs)); err != nil {
+		return fmt.Errorf("natskill: mark of %s %q is in effect but was not audited: %w", kind, id, err)
+	}
+	return nil
+}
+
+// Clear lifts the mark on id of the given kind. It is audited first; if the
+// audit fails, or the bucket cannot be written ([ErrUnavailable]), the mark
+// stays. Replicas, this one included, lift it when their watch delivers the
+// deletion.
+func (s *Switch) Clear(ctx context.Context, kind Kind, id, reason, by string) error {
+	if err := validArgs(kind, id, reason, by); err != nil {
+		return err
+	}
+	attrs := map[string]string{audit.AttrCompromisedID: id, AttrCompromisedKind: string(kind)}
+	if err := s.audit.Write(ctx, s.event(s.cfg.now(), audit.ActionKillSwitchClear, by, reason, attrs)); err != nil {
+		return fmt.Errorf("natskill: mark of %s %q kept, clearing could not be audited: %w", kind, id, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	if err := s.kv.Delete(wctx, key(kind, id)); err != nil {
+		return fmt.Errorf("%w: mark of %s %q kept, clear not recorded: %w", ErrUnavailable, kind, id, err)
+	}
+	return nil
+}
+
+// Write handles a detector event as [audit.KillSwitch.Write] does: an
+// [audit.ActionCompromiseDetected] event marks Attributes[compromised_id], of
+// kind Attributes[compromised_kind] (default [KindJob]), until
+// Attributes[expires] (RFC 3339, optional); other actions are ignored. A
+// malformed detector event is an error and marks nothing.
+func (s *Switch) Write(ctx context.Context, e audit.Event) error {
+	if e.Action != audit.ActionCompromiseDetected {
+		return nil
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	id := e.Attributes[audit.AttrCompromisedID]
+	if id == "" {
+		return &audit.FieldError{Field: "attributes." + audit.AttrCompromisedID, Want: "the compromised identity"}
+	}
+	kind := KindJob
+	if k, ok := e.Attributes[AttrCompromisedKind]; ok {
+		kind = Kind(k)
+		if !kind.valid() {
+			return &audit.FieldError{Field: "attributes." + AttrCompromisedKind, Want: fmt.Sprint(kinds), Got: k}
+		}
+	}
+	var until time.Time
+	if v, ok := e.Attributes[audit.AttrExpires]; ok {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return &audit.FieldError{Field: "attributes." + audit.AttrExpires, Want: "RFC 3339 time", Got: v}
+		}
+		until = t
+	}
+	reason := e.Reason
+	if reason == "" {
+		reason = "detector event " + e.ID
+	}
+	return s.Mark(ctx, kind, id, reason, e.Actor.ID, until)
+}
+
+// Close stops following the bucket and waits for the switch's goroutines to
+// exit. Afterwards every check fails with [ErrClosed]. Close is idempotent.
+func (s *Switch) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.stop)
+		s.cancel()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+func validArgs(kind Kind, id, reason, by string) error {
+	switch {
+	case !kind.valid():
+		return fmt.Errorf("%w: kind %q (want one of %v)", ErrConfig, kind, kinds)
+	case id == "" || reason == "" || by == "":
+		return fmt.Errorf("%w: empty id, reason or by", ErrConfig)
+	case len(id) > maxIDLen || len(reason) > maxIDLen || len(by) > maxIDLen:
+		return fmt.Errorf("%w: id, reason or by longer than %d bytes", ErrConfig, maxIDLen)
+	}
+	return nil
+}
+
+func (s *Switch) event(now time.Time, action, by, reason string, attrs map[string]string) audit.Event {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return audit.Event{
+		ID:         hex.EncodeToString(b[:]),
+		Time:       now.UTC(),
+		Source:     SourceKillSwitch,
+		Action:     action,
+		Outcome:    audit.OutcomeSuccess,
+		Actor:      audit.Actor{ID: by},
+		Resource:   attrs[audit.AttrCompromisedID],
+		Reason:     reason,
+		Attributes: attrs,
+	}
+}
