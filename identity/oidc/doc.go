@@ -41,8 +41,14 @@
 // duplicate kids; a wrong or missing iss; an aud that is missing, empty or
 // lacks the expected audience; exp missing or past, nbf or iat in the
 // future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
-// [WithBoundClaimsGlob]); and, with [WithSingleUse], a jti seen before.
-// Keys are fetched with bounded reads (1 MiB, at most 64 keys), retried with
+// [WithBoundClaimsGlob]); with [WithSingleUse], a jti seen before; and a
+// header, claim set, discovery document or JWKS whose JSON repeats a member
+// or holds member names that differ only in case, or spells a registered
+// name (alg, kid, iss, ...) in another case ([ErrAmbiguousJSON]): JOSE
+// names are case-sensitive, encoding/json is not.
+// Keys are fetched over https (plain http only from a loopback issuer),
+// following redirects only within the requested origin ([ErrRedirect]),
+// with bounded reads (1 MiB, at most 64 keys), retried with
 // backoff, cached for 10 minutes, and an unknown kid triggers at most one
 // refresh per 30 s; while the issuer is unreachable the last good set is used
 // for at most one more TTL, then verification fails closed.

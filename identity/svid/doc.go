@@ -16,7 +16,10 @@
 // X.509-SVIDs carry exactly one URI SAN, digitalSignature only, are never
 // CAs, live 1h by default (at most 24h) and never past the caller's limit or
 // the CA; JWT-SVIDs need a non-empty audience and live 5 minutes by
-// default; IDs outside the trust domain or without a path are refused
-// ([ErrID]); with [WithAudit] every issuance is audited and an audit failure
+// default; IDs outside the trust domain, without a path or longer than the
+// specification's 2048 bytes are refused ([ErrID], [ErrIDTooLong]); a
+// JWT-SVID whose header or claims repeat a member or hold member names that
+// differ only in case is refused before go-spiffe parses it
+// ([ErrAmbiguousJSON]); with [WithAudit] every issuance is audited and an audit failure
 // withholds the SVID.
 package svid
