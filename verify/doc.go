@@ -49,6 +49,11 @@
 //   - Expectations are required: New refuses a missing signer unless
 //     WithAnySignerUnsafe, and an empty PredicateType admits only message
 //     signatures unless WithAnyPredicateTypeUnsafe. Regexps are anchored.
+//   - One reading: a bundle, or the in-toto statement it signs, whose JSON
+//     repeats a member, holds member names that differ only in case, or
+//     spells a registered statement or SLSA name in another case is
+//     refused (ErrAmbiguousJSON, inside ErrMalformedBundle), so that what
+//     is verified here is what every other reader sees.
 //   - No network: verification uses only the trust material given.
 //   - Cryptography is sigstore-go's verifier (transparency log inclusion and
 //     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
