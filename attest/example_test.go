@@ -87,7 +87,7 @@ func Example() {
 	// Output:
 	// predicate: https://slsa.dev/provenance/v1
 	// signed by: https://ci.example/octo-org/app/.ci/build.yml@refs/heads/main
-	// repository: octo-org/app
+	// repository: https://ci.example/octo-org/app
 }
 
 func ExampleParseStatement() {

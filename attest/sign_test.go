@@ -126,7 +126,7 @@ func TestEmbeddedBundleVerifiesAfterCertificateExpiry(t *testing.T) {
 	if na := vc.Certificate().NotAfter; !na.Before(time.Now()) {
 		t.Fatalf("certificate still valid until %v; the test must run after expiry", na)
 	}
-	if got := res.Signature.Certificate.SourceRepositoryURI; got != "octo-org/octo-repo" {
+	if got := res.Signature.Certificate.SourceRepositoryURI; got != "https://issuer.example/octo-org/octo-repo" {
 		t.Errorf("source repository extension = %q", got)
 	}
 	if res.Statement.GetPredicateType() != attest.PredicateSLSAProvenanceV1 {

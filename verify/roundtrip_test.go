@@ -111,7 +111,7 @@ var privateOpts = []verify.Option{verify.WithTlogThreshold(0), verify.WithSCTThr
 func rtExpectation() verify.Expectation {
 	return verify.Expectation{
 		Signer: verify.Identity{SAN: rtSubject, Issuer: rtIssuer, Claims: verify.Claims{
-			SourceRepositoryURI: "octo-org/octo-repo", SourceRepositoryRef: "refs/heads/main", BuildTrigger: "push",
+			SourceRepositoryURI: "https://issuer.example/octo-org/octo-repo", SourceRepositoryRef: "refs/heads/main", BuildTrigger: "push",
 		}},
 		PredicateType: attest.PredicateSLSAProvenanceV1,
 		Provenance:    &verify.Provenance{BuilderID: rtBuilder, BuildType: "https://ztci.dev/build/v1", ExternalParameters: map[string]any{"ref": "main"}},
@@ -136,7 +136,7 @@ func TestRoundTripEmbeddedCAAfterExpiry(t *testing.T) {
 	if len(res.Times) != 1 || res.Times[0].By != verify.TimeByTSA || time.Since(res.Times[0].Time) < time.Hour {
 		t.Errorf("times = %+v, want one TSA time two hours ago", res.Times)
 	}
-	if res.Signer.SAN != rtSubject || res.Signer.Issuer != rtIssuer || res.Signer.Claims.SourceRepositoryURI != "octo-org/octo-repo" {
+	if res.Signer.SAN != rtSubject || res.Signer.Issuer != rtIssuer || res.Signer.Claims.SourceRepositoryURI != "https://issuer.example/octo-org/octo-repo" {
 		t.Errorf("signer = %+v", res.Signer)
 	}
 	if res.Statement == nil || res.Statement.Subject[0].Name != "app.tar" {

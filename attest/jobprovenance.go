@@ -1,0 +1,109 @@
+package attest
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// ErrJobProvenance: [JobProvenance] was given an identity or build context
+// it cannot state provenance for.
+var ErrJobProvenance = errors.New("attest: cannot build provenance for this job")
+
+// Build is what a runner knows about a build that the job's identity does
+// not say: which build platform ran it, how, from which source location and
+// when. The facts a job could lie about (repository, ref, commit, workflow,
+// run) are not here: [JobProvenance] takes them from the verified identity.
+type Build struct {
+	// BuilderID identifies the build platform (the runner fleet and its
+	// trust boundary), e.g. "https://ci.example/runners/hosted@v1". Required.
+	BuilderID string
+	// BuildType is the URI of the build's parameter schema. Required.
+	BuildType string
+	// SourceURI locates the repository, e.g. "git+https://git.example/acme/app".
+	// Required: an identity names a repository ("acme/app"), not its host.
+	SourceURI string
+	// Parameters are further external parameters. They may not use the
+	// keys JobProvenance sets from the identity ("source", "workflow",
+	// "ref", "trigger").
+	Parameters map[string]any
+	// Dependencies are the artifacts the build fetched.
+	Dependencies []ResourceDescriptor
+	// StartedOn and FinishedOn bound the run; zero values are left out.
+	StartedOn, FinishedOn time.Time
+}
+
+// identityParameters are the external parameters JobProvenance fills from
+// the verified identity; a caller's Parameters may not replace them.
+var identityParameters = []string{"source", "workflow", "ref", "trigger"}
+
+// JobProvenance returns the SLSA v1 provenance of a build run by the job
+// whose verified identity is id. The source (SourceURI@ref and its commit),
+// the workflow, the trigger and the invocation id are taken from the
+// identity's claims, so a build step cannot state a source it was not
+// started from; b supplies what only the runner knows. The result is
+// validated.
+func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
+	c := id.Claims
+	switch {
+	case id.IsZero():
+		return nil, fmt.Errorf("%w: no verified identity", ErrJobProvenance)
+	case c.Ref == "" || c.Commit == "":
+		return nil, fmt.Errorf("%w: the identity names no ref or commit", ErrJobProvenance)
+	case b.BuilderID == "" || b.BuildType == "" || b.SourceURI == "":
+		return nil, fmt.Errorf("%w: builder id, build type and source URI are required", ErrJobProvenance)
+	}
+	commit := DigestSet{"gitCommit": c.Commit}
+	if err := commit.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: commit %q: %w", ErrJobProvenance, c.Commit, err)
+	}
+	params := make(map[string]any, len(b.Parameters)+len(identityParameters))
+	for _, k := range identityParameters {
+		if _, ok := b.Parameters[k]; ok {
+			return nil, fmt.Errorf("%w: parameter %q comes from the identity, not the caller", ErrJobProvenance, k)
+		}
+	}
+	maps.Copy(params, b.Parameters)
+	source := b.SourceURI + "@" + c.Ref
+	params["source"] = map[string]any{"uri": source, "digest": map[string]any{"gitCommit": c.Commit}}
+	params["ref"] = c.Ref
+	if c.WorkflowRef != "" {
+		params["workflow"] = c.WorkflowRef
+	} else if c.Workflow != "" {
+		params["workflow"] = c.Workflow
+	}
+	if c.Event != "" {
+		params["trigger"] = c.Event
+	}
+	deps := append([]ResourceDescriptor{{URI: source, Digest: commit}}, b.Dependencies...)
+	p := &Provenance{
+		BuildDefinition: BuildDefinition{BuildType: b.BuildType, ExternalParameters: params, ResolvedDependencies: deps},
+		RunDetails:      RunDetails{Builder: Builder{ID: b.BuilderID}, Metadata: runMetadata(c, b)},
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrJobProvenance, err)
+	}
+	return p, nil
+}
+
+func runMetadata(c identity.Claims, b Build) *BuildMetadata {
+	m := &BuildMetadata{InvocationID: c.RunID}
+	if c.RunID != "" && c.RunAttempt != "" {
+		m.InvocationID = c.RunID + "/" + c.RunAttempt
+	}
+	if !b.StartedOn.IsZero() {
+		t := b.StartedOn
+		m.StartedOn = &t
+	}
+	if !b.FinishedOn.IsZero() {
+		t := b.FinishedOn
+		m.FinishedOn = &t
+	}
+	if *m == (BuildMetadata{}) {
+		return nil
+	}
+	return m
+}
