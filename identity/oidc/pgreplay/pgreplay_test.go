@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -204,6 +205,15 @@ func TestBackgroundCleanupAndClose(t *testing.T) {
 	}
 	if err := rc.Close(); err != nil { // idempotent
 		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
+	if strings.Contains(buf.String(), "oidc/pgreplay.") {
+		t.Errorf("goroutines of the cache left after Close:\n%s", buf.String())
+	}
+	// Claims keep working after Close; only the cleanup stopped.
+	if err := rc.Claim(t.Context(), "after-close", time.Now().Add(time.Minute)); err != nil {
+		t.Errorf("claim after Close: %v", err)
 	}
 }
 
