@@ -100,6 +100,18 @@ violations contains v if {
 	v := {"rule": "deploy.malformed", "message": sprintf("input.artifacts[%d] is a %s, not an artifact object", [i, type_name(a)]), "value": i}
 }
 
+# The digest names what is deployed: it must be "<sha256|sha384|sha512>:<hex>".
+violations contains v if {
+	some a in objs
+	not digest_ok(object.get(a, "digest", null))
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %v has digest %v, which is not <algorithm>:<hex>", [lib.show(a, "name"), lib.show(a, "digest")]), "value": object.get(a, "digest", null)}
+}
+
+digest_ok(d) if {
+	is_string(d)
+	regex.match(`^sha(256:[a-f0-9]{64}|384:[a-f0-9]{96}|512:[a-f0-9]{128})$`, d)
+}
+
 violations contains v if {
 	some a in objs
 	not lib.array_or_absent(a, "attestations")

@@ -237,3 +237,10 @@ test_source_other_host_or_owner_never_matches if {
 	doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": ""}])
 	{v.rule | some v in main.violations with input as doc with data.ztci.config as cfg} == {"deploy.source_not_allowed"}
 }
+
+test_digest_must_be_a_digest if {
+	every d in [null, "", "latest", "sha256:abc", "md5:00000000000000000000000000000000", 1, ["sha256:0000000000000000000000000000000000000000000000000000000000000001"]] {
+		"deploy.malformed" in rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/digest", "value": d}]))
+	}
+	"deploy.malformed" in rules(json.remove(good, ["artifacts/0/digest"]))
+}

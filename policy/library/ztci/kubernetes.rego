@@ -2,7 +2,8 @@
 # title: Kubernetes manifest rules
 # description: |
 #   conftest-style rules on input.manifests: no privileged containers, no
-#   privilege escalation, no added capabilities beyond the Pod Security
+#   privilege escalation (allowPrivilegeEscalation: false on every
+#   container), no added capabilities beyond the Pod Security
 #   baseline set, no host namespaces, host ports or hostPath volumes, images
 #   pinned by digest and allow-listed, containers that run as non-root
 #   (runAsNonRoot: true and no runAsUser 0, at pod or container level).
@@ -214,9 +215,11 @@ violations contains v if {
 	}
 }
 
+# allowPrivilegeEscalation must be false: unset, the kernel's
+# no_new_privs is not set and a setuid binary can escalate.
 violations contains v if {
 	some [m, _, c] in containers
-	not lib.absent_or_false(c, ["securityContext", "allowPrivilegeEscalation"])
+	object.get(c, ["securityContext", "allowPrivilegeEscalation"], null) != false
 	v := {
 		"rule": "kubernetes.privilege_escalation",
 		"message": sprintf("container %q in %s allows privilege escalation", [lib.show(c, "name"), name(m)]),

@@ -10,7 +10,7 @@ deployment := {
 	"metadata": {"name": "app"},
 	"spec": {"template": {"spec": {
 		"securityContext": {"runAsNonRoot": true},
-		"containers": [{"name": "app", "image": pinned}],
+		"containers": [{"name": "app", "image": pinned, "securityContext": {"allowPrivilegeEscalation": false}}],
 	}}},
 }
 
@@ -21,7 +21,7 @@ test_good_deployment if {
 }
 
 test_privileged_container if {
-	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext", "value": {"privileged": true}}])]) == {"kubernetes.privileged"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext/privileged", "value": true}])]) == {"kubernetes.privileged"}
 }
 
 test_host_network if {
@@ -33,16 +33,16 @@ test_unpinned_image if {
 }
 
 test_root_container_in_cronjob if {
-	cj := {"kind": "CronJob", "metadata": {"name": "nightly"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "job", "image": pinned}]}}}}}}
+	cj := {"kind": "CronJob", "metadata": {"name": "nightly"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "job", "image": pinned, "securityContext": {"allowPrivilegeEscalation": false}}]}}}}}}
 	rules([cj]) == {"kubernetes.run_as_root"}
 }
 
 test_container_overrides_pod_non_root if {
-	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext", "value": {"runAsNonRoot": false}}])]) == {"kubernetes.run_as_root"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext/runAsNonRoot", "value": false}])]) == {"kubernetes.run_as_root"}
 }
 
 test_init_container_checked if {
-	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/initContainers", "value": [{"name": "init", "image": "busybox", "securityContext": {"runAsNonRoot": true}}]}])]) == {"kubernetes.image_not_pinned"}
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/initContainers", "value": [{"name": "init", "image": "busybox", "securityContext": {"runAsNonRoot": true, "allowPrivilegeEscalation": false}}]}])]) == {"kubernetes.image_not_pinned"}
 }
 
 test_image_allow_list if {
@@ -52,7 +52,7 @@ test_image_allow_list if {
 
 pod_spec := deployment.spec.template.spec
 
-bad_container := {"name": "evil", "image": pinned, "securityContext": {"privileged": true}}
+bad_container := {"name": "evil", "image": pinned, "securityContext": {"privileged": true, "allowPrivilegeEscalation": false}}
 
 test_no_manifests_denied if {
 	rules([]) == {"kubernetes.no_manifests"}
@@ -92,7 +92,7 @@ test_every_workload_kind_judged if {
 test_replication_controller_host_network_root if {
 	rc := {"kind": "ReplicationController", "metadata": {"name": "rc"}, "spec": {"template": {"spec": {
 		"hostNetwork": true,
-		"containers": [{"name": "c", "image": pinned, "securityContext": {"privileged": true, "runAsUser": 0}}],
+		"containers": [{"name": "c", "image": pinned, "securityContext": {"privileged": true, "runAsUser": 0, "allowPrivilegeEscalation": false}}],
 	}}}}
 	rules([rc]) == {"kubernetes.host_namespace", "kubernetes.privileged", "kubernetes.run_as_root"}
 }
@@ -140,7 +140,7 @@ test_ephemeral_and_init_containers_judged if {
 	}
 }
 
-container_patch(sc) := json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext", "value": sc}])
+container_patch(sc) := json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/securityContext", "value": object.union({"allowPrivilegeEscalation": false}, sc)}])
 
 test_flags_of_any_type_but_false_deny if {
 	every val in [true, "true", "false", 1, 0, {}, []] {
@@ -150,6 +150,9 @@ test_flags_of_any_type_but_false_deny if {
 	}
 	rules([container_patch({"privileged": false, "allowPrivilegeEscalation": false})]) == set()
 	rules([container_patch({"privileged": null})]) == set()
+	every sc in [{"allowPrivilegeEscalation": null}, {}] {
+		rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers/0/securityContext", "value": sc}])]) == {"kubernetes.privilege_escalation"}
+	}
 }
 
 test_run_as_root_variants if {

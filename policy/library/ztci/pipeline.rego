@@ -11,8 +11,9 @@
 #   (prefixes; empty denies all).
 #   Deny by default: a missing or malformed pipeline (not an object, no
 #   jobs, a job that is not an object or has no name, two jobs with one
-#   name, a list field that is not a list of strings, a flag that is not a
-#   boolean) is denied. Environments are compared case-insensitively (CI
+#   name, a job without a string type and environment, a list field that
+#   is not a list of strings, a privileged flag that is not a boolean) is
+#   denied. Environments are compared case-insensitively (CI
 #   platforms treat "Production" and "production" as one environment).
 package ztci.pipeline
 
@@ -119,7 +120,18 @@ malformed contains sprintf("two jobs are named %q", [n]) if some n in duplicate_
 malformed contains sprintf("job %q: %s must be a string", [j.name, f]) if {
 	some j in jobs
 	some f in ["type", "environment"]
-	not is_string(object.get(j, f, ""))
+	not is_string(object.get(j, f, null))
+}
+
+malformed contains sprintf("job %q: privileged must be a boolean", [j.name]) if {
+	some j in jobs
+	not is_boolean(object.get(j, "privileged", null))
+}
+
+malformed contains sprintf("job %q: step %d: privileged must be a boolean", [j.name, i]) if {
+	some j in jobs
+	some i, s in steps_of(j)
+	not is_boolean(object.get(s, "privileged", null))
 }
 
 malformed contains sprintf("job %q: %s must be a list of strings", [j.name, f]) if {

@@ -36,27 +36,32 @@ rcs := [rc |
 	well_formed(rc)
 ]
 
+# well_formed: an object with a string type and a change whose actions
+# are a non-empty list of Terraform's action names, and whose after is an
+# object — or null when nothing is created or updated.
 well_formed(rc) if {
 	is_object(rc)
 	is_string(rc.type)
 	is_object(rc.change)
-	is_array(rc.change.actions)
-	every a in rc.change.actions {
-		is_string(a)
-	}
-	after := object.get(rc.change, "after", null)
-	after == null
+	actions_ok(rc.change.actions)
+	after_ok(rc.change.actions, object.get(rc.change, "after", null))
 }
 
-well_formed(rc) if {
-	is_object(rc)
-	is_string(rc.type)
-	is_object(rc.change)
-	is_array(rc.change.actions)
-	every a in rc.change.actions {
-		is_string(a)
+tf_actions := {"no-op", "create", "read", "update", "delete", "forget"}
+
+actions_ok(actions) if {
+	is_array(actions)
+	count(actions) > 0
+	every a in actions {
+		a in tf_actions
 	}
-	is_object(rc.change.after)
+}
+
+after_ok(_, after) if is_object(after)
+
+after_ok(actions, null) if {
+	not "create" in actions
+	not "update" in actions
 }
 
 deletable := lib.config("terraform", "deletable_types", [])
@@ -105,7 +110,7 @@ violations contains v if {
 	not well_formed(rc)
 	v := {
 		"rule": "terraform.malformed",
-		"message": sprintf("resource_changes[%d] (%v) is not a resource change with a type, change.actions (strings) and change.after (object or null)", [i, lib.show(rc, "address")]),
+		"message": sprintf("resource_changes[%d] (%v) is not a resource change with a type, change.actions (Terraform action names) and change.after (an object; null only when nothing is created or updated)", [i, lib.show(rc, "address")]),
 		"value": i,
 	}
 }
@@ -291,9 +296,14 @@ open_ingress(rc) := {why |
 	is_object(a)
 	object.get(a, "direction", null) in {null, "INGRESS"}
 	not lib.is_true(object.get(a, "disabled", false))
-	count(object.get(a, "allow", [])) > 0
+	gcp_allows(a)
 	some why in gcp_sources(a)
 } if rc.type == "google_compute_firewall"
+
+# gcp_allows: the rule allows something. Only a rule with no allow
+# entries (a deny rule) opens nothing; an allow of the wrong type is
+# judged as allowing.
+gcp_allows(a) if not object.get(a, "allow", []) in {[], null}
 
 gcp_sources(a) := {sprintf("source_ranges %v", [a.source_ranges])} if {
 	object.get(a, "source_ranges", null) != null
