@@ -16,12 +16,12 @@ import (
 // not allowed, deployed from an unprotected branch, and says why.
 func Example() {
 	ctx := context.Background()
-	config := map[string]any{"ztci": map[string]any{"config": map[string]any{"deploy": map[string]any{
-		"signers":  []any{map[string]any{"san": "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", "issuer": "https://token.actions.githubusercontent.com"}},
-		"builders": []any{"https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"},
-		"sources":  []any{"git+https://github.com/acme/app"},
-	}}}}
-	eval, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(config)))
+	config := policy.LibraryConfig{Deploy: policy.DeployConfig{
+		Signers:  []policy.AllowedSigner{{SAN: "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", Issuer: "https://token.actions.githubusercontent.com"}},
+		Builders: []string{"https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"},
+		Sources:  []string{"github.com/acme/app"}, // matches git+https://github.com/acme/app, as verify does
+	}}
+	eval, err := policy.New(ctx, policy.BuiltinWith(config))
 	if err != nil {
 		panic(err)
 	}

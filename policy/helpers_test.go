@@ -18,19 +18,30 @@ const (
 	appSource = "git+https://github.com/acme/app"
 )
 
-// libraryConfig configures the built-in library for acme/app.
-func libraryConfig() map[string]any {
-	return map[string]any{"ztci": map[string]any{"config": map[string]any{
-		"deploy": map[string]any{
-			"signers":             []any{map[string]any{"san": releaseWF, "issuer": ghIssuer}},
-			"attestation_signers": []any{map[string]any{"san": slsaWF, "issuer": ghIssuer}},
-			"builders":            []any{builderID},
-			"sources":             []any{appSource},
+// acmeConfig configures the built-in library for acme/app.
+func acmeConfig() policy.LibraryConfig {
+	return policy.LibraryConfig{
+		Deploy: policy.DeployConfig{
+			Signers:            []policy.AllowedSigner{{SAN: releaseWF, Issuer: ghIssuer}},
+			AttestationSigners: []policy.AllowedSigner{{SAN: slsaWF, Issuer: ghIssuer}},
+			Builders:           []string{builderID},
+			Sources:            []string{appSource},
 		},
-		"secrets": map[string]any{"grants": []any{map[string]any{
-			"secret": "prod/*", "repositories": []any{"acme/app"}, "refs": []any{"refs/heads/main"},
-		}}},
-	}}}
+		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{
+			{Secret: "prod/*", Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"}},
+		}},
+	}
+}
+
+// libraryConfig is acmeConfig as a data document (for policy.Data and
+// `opa eval -d`).
+func libraryConfig() map[string]any {
+	cfg := acmeConfig()
+	d, err := cfg.Data()
+	if err != nil {
+		panic(err)
+	}
+	return d
 }
 
 // deployInput is a realistic deploy request: one image with its signature,
@@ -90,12 +101,27 @@ func deployInput() policy.Input {
 // newBuiltin returns an engine over the configured built-in library.
 func newBuiltin(t testing.TB, opts ...policy.Option) *policy.Engine {
 	t.Helper()
-	e, err := policy.New(context.Background(), policy.Merge(policy.Builtin(), policy.Data(libraryConfig())), opts...)
+	return newConfigured(t, acmeConfig(), opts...)
+}
+
+// newConfigured returns an engine over the built-in library configured
+// with cfg.
+func newConfigured(t testing.TB, cfg policy.LibraryConfig, opts ...policy.Option) *policy.Engine {
+	t.Helper()
+	e, err := policy.New(context.Background(), policy.BuiltinWith(cfg), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
+}
+
+// newDeployEngineWithSource returns an engine that accepts only source.
+func newDeployEngineWithSource(t testing.TB, source string) *policy.Engine {
+	t.Helper()
+	cfg := acmeConfig()
+	cfg.Deploy.Sources = []string{source}
+	return newConfigured(t, cfg)
 }
 
 // recorder is an audit sink that keeps events.

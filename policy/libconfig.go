@@ -1,0 +1,305 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// LibraryConfig configures the built-in library. It is the typed form of
+// the data document the library reads as data.ztci.config; [BuiltinWith]
+// validates it and loads it beside the library's modules.
+//
+// The zero value is valid and denies every deploy and every secret release
+// (no signer, builder, source or grant is allowed). A nil list means "use
+// the rule set's default"; where a non-nil empty list would differ from
+// nil, the field says what it means.
+type LibraryConfig struct {
+	Deploy     DeployConfig
+	Pipeline   PipelineConfig
+	Secrets    SecretsConfig
+	Kubernetes KubernetesConfig
+	Terraform  TerraformConfig
+}
+
+// AllowedSigner is a signing identity: a certificate's subject alternative
+// name and OIDC issuer. Both are compared exactly and both are required.
+type AllowedSigner struct {
+	// SAN is the certificate's subject alternative name, e.g.
+	// "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main".
+	SAN string
+	// Issuer is the OIDC issuer, e.g. "https://token.actions.githubusercontent.com".
+	Issuer string
+}
+
+// DeployConfig configures the deploy rule set (action "deploy").
+type DeployConfig struct {
+	// Signers may sign the artifacts. Empty: every deploy is denied.
+	Signers []AllowedSigner
+	// AttestationSigners may sign attestations, in addition to Signers
+	// (for example the SLSA generator's reusable workflow).
+	AttestationSigners []AllowedSigner
+	// Builders are the SLSA builder ids (runDetails.builder.id) accepted,
+	// compared exactly. Empty: every deploy is denied.
+	Builders []string
+	// Sources are the source repositories accepted. They are compared as
+	// the verify package compares them: a leading "git+", the scheme, one
+	// trailing "/" and one trailing ".git" are ignored, host, owner and
+	// name are compared exactly, so "git+https://github.com/acme/app",
+	// "https://github.com/acme/app" and "github.com/acme/app" are one
+	// source. Empty: every deploy is denied.
+	Sources []string
+	// SourceRefs, if not nil, are the only git refs a build may come from
+	// (exact, e.g. "refs/heads/main"); a non-nil empty list accepts none.
+	// Nil: any ref.
+	SourceRefs []string
+	// MaxCritical is the number of critical findings an attached scan may
+	// report (default 0). Negative values are rejected.
+	MaxCritical int
+	// RequireScan denies artifacts without a vulnerability scan signed by
+	// an allowed identity.
+	RequireScan bool
+	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
+	// default denies them.
+	AllowUnprotectedRefUnsafe bool
+}
+
+// PipelineConfig configures the pipeline rule set (action "pipeline.run").
+type PipelineConfig struct {
+	// ProductionEnvironments name the environments whose jobs need branch
+	// filters and an approval (compared case-insensitively). Nil:
+	// ["production"]. A non-nil empty list is rejected: it would exempt
+	// every job.
+	ProductionEnvironments []string
+	// ProtectedBranches are the branches production jobs may run on. Nil:
+	// ["main"].
+	ProtectedBranches []string
+	// ApprovalJobs, if set, are the only approval jobs that count. Empty:
+	// any job of type "approval".
+	ApprovalJobs []string
+	// AllowedImages, AllowedActions and AllowedOrbs are prefixes of the
+	// images, actions and orbs a pipeline may use. Empty: none.
+	AllowedImages  []string
+	AllowedActions []string
+	AllowedOrbs    []string
+}
+
+// SecretsConfig configures the secrets rule set (action "secrets.release").
+type SecretsConfig struct {
+	// Grants say who may receive which secret. A secret is released only
+	// if a grant matches it. Empty: every release is denied.
+	Grants []SecretGrant
+}
+
+// SecretGrant gives secrets to jobs of some repositories on some refs.
+type SecretGrant struct {
+	// Secret is a secret name or glob ("prod/*"); "*" does not cross "/".
+	// Required.
+	Secret string
+	// Repositories are the job repositories ("acme/app"), exact. Required.
+	Repositories []string
+	// Refs are globs of the job's ref ("refs/heads/main", "refs/tags/v*").
+	// Required.
+	Refs []string
+	// Environments, if not nil, are the only job environments the grant
+	// covers; a non-nil empty list covers none. Nil: any environment.
+	Environments []string
+	// IDs, if not nil, are the only job identity ids the grant covers
+	// (exact); a non-nil empty list covers none. Nil: any identity.
+	IDs []string
+	// AllowUnprotected extends the grant to unprotected refs. The default
+	// covers protected refs only.
+	AllowUnprotected bool
+}
+
+// KubernetesConfig configures the Kubernetes rule set (action
+// "kubernetes.admit").
+type KubernetesConfig struct {
+	// AllowedImages are image prefixes containers may use. Empty: any image
+	// pinned by digest.
+	AllowedImages []string
+	// AllowedKinds are kinds accepted in addition to the workloads the
+	// rules judge and the kinds they know to be harmless (ConfigMap,
+	// Secret, Service, ...). Pod specs inside them are still judged.
+	AllowedKinds []string
+}
+
+// TerraformConfig configures the Terraform rule set (action
+// "terraform.apply").
+type TerraformConfig struct {
+	// DeletableTypes are the resource types a plan may delete or replace.
+	DeletableTypes []string
+	// AllowedTypes are resource types, beyond the ones the rules judge,
+	// that a plan may create or update.
+	AllowedTypes []string
+}
+
+// ErrInvalidConfig: a [LibraryConfig] is invalid. It wraps [ErrLoad], so
+// [New] fails with it when given [BuiltinWith] of an invalid config.
+var ErrInvalidConfig = fmt.Errorf("%w: invalid library configuration", ErrLoad)
+
+// Validate reports every problem of c at once; the error wraps
+// [ErrInvalidConfig].
+func (c *LibraryConfig) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	signers := func(field string, ss []AllowedSigner) {
+		for i, s := range ss {
+			if s.SAN == "" || s.Issuer == "" {
+				bad("Deploy.%s[%d] needs both SAN and Issuer", field, i)
+			}
+		}
+	}
+	nonEmpty := func(field string, xs []string) {
+		for i, x := range xs {
+			if x == "" {
+				bad("%s[%d] is empty", field, i)
+			}
+		}
+	}
+	d := &c.Deploy
+	signers("Signers", d.Signers)
+	signers("AttestationSigners", d.AttestationSigners)
+	nonEmpty("Deploy.Builders", d.Builders)
+	nonEmpty("Deploy.SourceRefs", d.SourceRefs)
+	for i, s := range d.Sources {
+		if normalizeRepo(s) == "" {
+			bad("Deploy.Sources[%d] %q names no repository", i, s)
+		}
+	}
+	if d.MaxCritical < 0 {
+		bad("Deploy.MaxCritical is %d; it must not be negative", d.MaxCritical)
+	}
+	p := &c.Pipeline
+	if p.ProductionEnvironments != nil && len(p.ProductionEnvironments) == 0 {
+		bad("Pipeline.ProductionEnvironments is empty, which would exempt every job; leave it nil for the default")
+	}
+	nonEmpty("Pipeline.ProductionEnvironments", p.ProductionEnvironments)
+	nonEmpty("Pipeline.ProtectedBranches", p.ProtectedBranches)
+	nonEmpty("Pipeline.ApprovalJobs", p.ApprovalJobs)
+	// An empty prefix would allow everything.
+	nonEmpty("Pipeline.AllowedImages", p.AllowedImages)
+	nonEmpty("Pipeline.AllowedActions", p.AllowedActions)
+	nonEmpty("Pipeline.AllowedOrbs", p.AllowedOrbs)
+	for i, g := range c.Secrets.Grants {
+		if g.Secret == "" || len(g.Repositories) == 0 || len(g.Refs) == 0 {
+			bad("Secrets.Grants[%d] needs Secret, Repositories and Refs", i)
+		}
+		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Repositories", i), g.Repositories)
+		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Refs", i), g.Refs)
+	}
+	nonEmpty("Kubernetes.AllowedImages", c.Kubernetes.AllowedImages)
+	nonEmpty("Kubernetes.AllowedKinds", c.Kubernetes.AllowedKinds)
+	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
+	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// Data returns the data document for c, {"ztci": {"config": {...}}}, as
+// [Data] and `opa eval -d` take it. It validates c first.
+func (c *LibraryConfig) Data() (map[string]any, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return map[string]any{"ztci": map[string]any{"config": c.document()}}, nil
+}
+
+// BuiltinWith returns the built-in library configured by c: the library's
+// modules and c as data.ztci.config. Load (and so [New]) fails with
+// [ErrInvalidConfig] if c is invalid. c is copied: later changes to the
+// caller's value do not reach the policy.
+//
+// It replaces Merge(Builtin(), Data(map[string]any{"ztci": {"config":
+// ...}})), which keeps working.
+func BuiltinWith(c LibraryConfig) Source {
+	doc, err := c.Data()
+	if err != nil {
+		return SourceFunc(func(context.Context) (*Bundle, error) { return nil, err })
+	}
+	return Merge(Builtin(), Data(doc))
+}
+
+// document is data.ztci.config for c. Keys are the Rego rule sets' own
+// (see library/ztci/*.rego); a field at its default is left out so the
+// rule set's default applies.
+func (c *LibraryConfig) document() map[string]any {
+	strs := func(xs []string) []any {
+		out := make([]any, len(xs))
+		for i, x := range xs {
+			out[i] = x
+		}
+		return out
+	}
+	signers := func(ss []AllowedSigner) []any {
+		out := make([]any, len(ss))
+		for i, s := range ss {
+			out[i] = map[string]any{"san": s.SAN, "issuer": s.Issuer}
+		}
+		return out
+	}
+	d := c.Deploy
+	deploy := map[string]any{
+		"signers":               signers(d.Signers),
+		"attestation_signers":   signers(d.AttestationSigners),
+		"builders":              strs(d.Builders),
+		"sources":               strs(d.Sources),
+		"max_critical":          d.MaxCritical,
+		"require_scan":          d.RequireScan,
+		"require_protected_ref": !d.AllowUnprotectedRefUnsafe,
+	}
+	if d.SourceRefs != nil {
+		deploy["source_refs"] = strs(d.SourceRefs)
+	}
+	p := c.Pipeline
+	pipeline := map[string]any{
+		"approval_jobs":   strs(p.ApprovalJobs),
+		"allowed_images":  strs(p.AllowedImages),
+		"allowed_actions": strs(p.AllowedActions),
+		"allowed_orbs":    strs(p.AllowedOrbs),
+	}
+	if p.ProductionEnvironments != nil {
+		pipeline["production_environments"] = strs(p.ProductionEnvironments)
+	}
+	if p.ProtectedBranches != nil {
+		pipeline["protected_branches"] = strs(p.ProtectedBranches)
+	}
+	grants := make([]any, len(c.Secrets.Grants))
+	for i, g := range c.Secrets.Grants {
+		m := map[string]any{
+			"secret":       g.Secret,
+			"repositories": strs(g.Repositories),
+			"refs":         strs(g.Refs),
+			"protected":    !g.AllowUnprotected,
+		}
+		if g.Environments != nil {
+			m["environments"] = strs(g.Environments)
+		}
+		if g.IDs != nil {
+			m["ids"] = strs(g.IDs)
+		}
+		grants[i] = m
+	}
+	return map[string]any{
+		"deploy":     deploy,
+		"pipeline":   pipeline,
+		"secrets":    map[string]any{"grants": grants},
+		"kubernetes": map[string]any{"allowed_images": strs(c.Kubernetes.AllowedImages), "allowed_kinds": strs(c.Kubernetes.AllowedKinds)},
+		"terraform":  map[string]any{"deletable_types": strs(c.Terraform.DeletableTypes), "allowed_types": strs(c.Terraform.AllowedTypes)},
+	}
+}
+
+// normalizeRepo is the source-repository normalisation of the verify
+// package (verify/provenance.go), which lib.normalize_repo in the Rego
+// library copies: drop a leading "git+", everything up to and including
+// the first "://", one trailing "/", then one trailing ".git".
+func normalizeRepo(s string) string {
+	s = strings.TrimPrefix(s, "git+")
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+}
