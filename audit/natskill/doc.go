@@ -31,7 +31,11 @@
 //     younger than the bound (NATS unreachable, all nodes lost, no stream
 //     leader, watch stalled), every check denies with [ErrStale]; when the
 //     watch falls behind it is restarted and the view rebuilt from the
-//     bucket. Recovery is automatic when NATS answers again.
+//     bucket. Recovery is automatic when NATS answers again. So a mark
+//     acknowledged at time A is in force on every replica by A plus the
+//     bound, or that replica denies everything (as long as the stream leader
+//     that answers is the current one: a partitioned former leader steps
+//     down within its RAFT election timeout).
 //   - An entry in the bucket that is not a valid mark (bad JSON, unknown
 //     fields, stored under a key that is not its own) makes every check deny
 //     with [ErrCorrupt] until it is removed: the switch never guesses.

@@ -82,6 +82,14 @@ func (s *Switch) follow(life context.Context) {
 			case e == nil: // initial values delivered
 				if next != nil {
 					s.mu.Lock()
+					// Revisions the new watch has not delivered yet (a
+					// mark Mark applied locally a moment ago) carry over;
+					// the watch will deliver them again, or a later one.
+					for k, e := range s.view.entries {
+						if e.rev > seen {
+							next.apply(k, e)
+						}
+					}
 					s.view = next
 					s.mu.Unlock()
 					next = nil
