@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/audittest"
+	"github.com/ztci/ztci/audit/natskill"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/oidc/natsreplay"
 	"github.com/ztci/ztci/internal/itest"
@@ -60,4 +63,61 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	at := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkGateDecision is what the fleet adds to one gate decision: the
+// replay claim of the job token plus the kill-switch check of its identity,
+// in memory (one process) and on loopback NATS (the replay bucket and the
+// kill-switch bucket on the same servers).
+func BenchmarkGateDecision(b *testing.B) {
+	ctx := context.Background()
+	b.Run("memory", func(b *testing.B) {
+		ks, err := audit.NewKillSwitch(audittest.NewRecorder())
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDecision(b, oidc.NewMemoryReplayCache(1<<30, nil), ks)
+	})
+	b.Run("nats-R1", func(b *testing.B) {
+		c := itest.StartNATSCluster(b, 1)
+		js := connect(b, c.URLs())
+		rc, err := natsreplay.New(ctx, js)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ks, err := natskill.New(ctx, js, audittest.NewRecorder())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ks.Close()
+		benchDecision(b, rc, ks)
+	})
+	b.Run("nats-R3-cluster", func(b *testing.B) {
+		c, caches := replicas(b)
+		ks, err := natskill.New(ctx, connect(b, c.URLsFrom(0)), audittest.NewRecorder(), natskill.WithReplicas(3))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ks.Close()
+		benchDecision(b, caches[0], ks)
+	})
+}
+
+func benchDecision(b *testing.B, rc oidc.ReplayCache, ks audit.CompromiseChecker) {
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour)
+	prefix := "https://ci.example.com\x00" + rand.Text()
+	lat := make([]time.Duration, 0, 1<<16)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		t0 := time.Now()
+		if err := rc.Claim(ctx, prefix+strconv.Itoa(i), until); err != nil {
+			b.Fatal(err)
+		}
+		if ks.Compromised("spiffe://example.org/ci/job") {
+			b.Fatal("unmarked identity reported compromised")
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	reportLatency(b, lat)
 }
