@@ -119,3 +119,11 @@ func AllowNames(names ...string) Authorizer {
 type Masker interface {
 	AddMask(value string)
 }
+
+// NamedMasker is a [Masker] that also learns the secret's name, so that it
+// can say which secret it masked (see [NewTokenRedactor]). The broker
+// registers values with AddNamedMask when its masker implements it.
+type NamedMasker interface {
+	Masker
+	AddNamedMask(name, value string)
+}

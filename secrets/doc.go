@@ -16,9 +16,10 @@
 // vendor's own (cloud STS); the subpackages postgres (per-lease database
 // roles) and vault (Vault/OpenBao through the official client).
 //
-// A [Redactor] masks registered values — raw and encoded (base64 at each
-// offset, percent-encoding, JSON/Go escaping, shell quoting), split across
-// writes or spread over lines — in a stream, through [RedactWriter].
+// A [Redactor] masks registered values — raw and encoded, split across
+// writes or spread over lines — in a stream, through [RedactWriter]; a
+// token redactor ([NewTokenRedactor]) writes "[secret:NAME:TAG]" instead of
+// "***" and reports each occurrence, so a log says which secret appeared.
 //
 //	red := secrets.NewRedactor()
 //	broker, _ := secrets.New(authz, backend,
@@ -49,4 +50,53 @@
 //     and kept in the record; they are never dropped.
 //   - Revoked, expired and already-read single-use leases do not yield their
 //     value.
+//
+// # What the redactor masks
+//
+// A registered value (at least [MinMaskLen] bytes) is masked wherever it
+// appears in the stream, in each of these forms:
+//
+//   - raw; for a multi-line value also with CRLF line endings and each line
+//     of at least MinMaskLen bytes on its own;
+//   - percent-encoded by any encoder, whatever it leaves raw
+//     (encodeURIComponent, encodeURI, Python quote and quote_plus, Go
+//     QueryEscape and PathEscape, PHP urlencode and rawurlencode, Java
+//     URLEncoder, Ruby CGI.escape and URI.encode_www_form_component), with
+//     upper-, lower- or mixed-case hex, space as %20 or +;
+//   - backslash-escaped by any encoder, whatever it escapes: every JSON
+//     escape (\uXXXX of any character in either hex case, surrogate pairs,
+//     \/, Python's \u00e4 for non-ASCII, Go's \u003c and \u0026), Go,
+//     Python, JavaScript (\u{…}) and C string literals (\xHH, octal,
+//     \UXXXXXXXX), shell double quotes, bash $'…' and printf %q;
+//   - shell single-quoted, each quote of the value closing the quoting,
+//     escaped and reopening it (as sh writes it, or as Python's shlex.quote
+//     does, with the quote in double quotes);
+//   - hex of the whole value, all lower or all upper case;
+//   - base64, standard and URL alphabets, padded or not, starting at any of
+//     the three byte offsets inside a longer base64 string (so
+//     "user:VALUE" in a Basic auth header is masked);
+//   - base64 that was then percent-encoded (a token in a query string).
+//
+// It does not mask (the list is pinned by TestRedactNotMasked):
+//
+//   - a value that was transformed rather than encoded: Unicode
+//     normalisation (NFD vs NFC), case changes, truncation, a value split
+//     by inserted characters;
+//   - chains of encodings other than the one above: a value percent-encoded
+//     twice, base64 of an escaped form, hex or base64 of a part of the value,
+//     mixed-case hex of the whole value, HTML entities, JavaScript's
+//     escape() (Latin-1 %E4), gzip, and anything encrypted;
+//   - an escaped form longer than six bytes per byte of the value (which no
+//     encoder above writes), or one whose first byte is itself escaped by a
+//     backslash the writer already wrote out more than a hold-back earlier;
+//   - a value shorter than MinMaskLen (refused and reported instead), and a
+//     value added with AddMask after part of it was already written out.
+//
+// The redactor is a guard against accidental disclosure. A job that means
+// to leak a value it can read can always encode it some other way; stopping
+// that is the job of egress control and of not giving the job the value.
+//
+// Memory is bounded by a hold-back of about six times the longest value
+// plus the largest single write, and time is linear in the input for every
+// input, including a value repeated back to back.
 package secrets

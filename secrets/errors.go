@@ -52,6 +52,8 @@ var (
 	// ErrTooShort: a value given to [Redactor.AddMaskChecked] is shorter
 	// than [MinMaskLen].
 	ErrTooShort = errors.New("secrets: value too short to mask")
+	// ErrConfig: a constructor or option was given an unusable argument.
+	ErrConfig = errors.New("secrets: bad configuration")
 	// ErrClosed: the redactor was closed.
 	ErrClosed = errors.New("secrets: redactor closed")
 )

@@ -124,7 +124,11 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 			_ = l.Revoke(context.WithoutCancel(ctx))
 			return nil, j.deny(ctx, name, "value too short to mask", ErrUnmaskable)
 		}
-		b.masker.AddMask(g.Value.Reveal())
+		if nm, ok := b.masker.(NamedMasker); ok {
+			nm.AddNamedMask(name, g.Value.Reveal())
+		} else {
+			b.masker.AddMask(g.Value.Reveal())
+		}
 	}
 	if err := b.auditActor(ctx, ActionIssue, audit.OutcomeSuccess, j.actor, j.spec.ID, name, l.id, dec.Reason); err != nil {
 		return nil, errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))

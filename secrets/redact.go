@@ -3,13 +3,14 @@ package secrets
 import (
 	"bytes"
 	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,106 +30,252 @@ import (
 // It also lets the matcher skip ahead in the stream (see [RedactWriter]).
 const MinMaskLen = 8
 
-// Mask is what a [RedactWriter] writes in place of a secret.
+// Mask is what a [RedactWriter] writes in place of a secret, unless the
+// redactor writes tokens ([NewTokenRedactor]).
 const Mask = "***"
 
 // Redactor is a registry of secret values to mask, shared by the writers it
-// makes. Every value is masked in its raw form and its usual encodings:
-// base64 (standard and URL alphabets, at each of the three byte offsets it
-// can start at inside a longer encoded string), URL percent-encoding (query
-// and path, either hex case), JSON and Go string escaping, and shell quoting
-// (inside '…' and "…"); a multi-line value is also masked line by line and
-// with CRLF line endings.
+// makes. What it masks, and what it does not, is listed in the package
+// documentation ("What the redactor masks").
 //
 // A Redactor is safe for concurrent use; values can be added at any time
 // (the CI "add-mask" command) and take effect on the next write.
 type Redactor struct {
+	key  []byte // non-nil: write tokens, not Mask
+	job  string
+	hook func(Occurrence)
+
 	mu      sync.Mutex
-	values  map[string]bool
-	pats    map[string]bool
+	values  map[string]int32 // value -> secret index
+	names   []string         // by secret index; "" for unnamed values
+	repl    []string         // by secret index: what replaces the secret
+	pats    map[string]int32 // pattern -> secret index
+	hexPats map[string]int32 // hex form -> secret index
+	maxRaw  int
 	refused atomic.Int64
 	m       atomic.Pointer[matcher]
 }
 
-// NewRedactor returns an empty Redactor.
+// Occurrence reports one place where a [RedactWriter] replaced a secret. It
+// never holds the value.
+type Occurrence struct {
+	// Name is the secret's name ("" for a value registered without one).
+	Name string
+	// Token is what the writer wrote in its place.
+	Token string
+	// Offset is where the secret started in the stream written to the
+	// writer, in bytes.
+	Offset int64
+}
+
+// RedactOption configures a token-writing [Redactor].
+type RedactOption func(*Redactor) error
+
+// WithOccurrenceHook calls f for every secret a writer replaces (several
+// overlapping or adjacent secrets replaced as one count once, under the
+// first), so the caller can audit where secrets appeared. f runs
+// synchronously inside Write, Flush and Close, with the writer locked: it
+// must be quick and must not write to the same writer.
+func WithOccurrenceHook(f func(Occurrence)) RedactOption {
+	return func(r *Redactor) error {
+		if f == nil {
+			return fmt.Errorf("%w: WithOccurrenceHook: nil hook", ErrConfig)
+		}
+		r.hook = f
+		return nil
+	}
+}
+
+// NewRedactor returns an empty Redactor that writes [Mask] in place of
+// every secret.
 func NewRedactor() *Redactor {
-	r := &Redactor{values: map[string]bool{}, pats: map[string]bool{}}
-	r.m.Store(newMatcher(nil))
+	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, hexPats: map[string]int32{}}
+	r.m.Store(newMatcher(nil, nil, newWideMatcher(nil, nil), 0))
 	return r
+}
+
+// MinTokenKeyLen is the shortest key [NewTokenRedactor] accepts.
+const MinTokenKeyLen = 16
+
+// NewTokenRedactor returns an empty Redactor that writes a token naming the
+// secret in place of each one: "[secret:NAME:TAG]", where TAG is the first 8
+// hex digits of HMAC-SHA256(key, job, NAME). The token is the same for every
+// occurrence of a secret within the job, differs between jobs, and says
+// nothing about the value (it is computed from the name, never the value),
+// so an operator learns which secret appeared, and where, without learning
+// it. A value registered without a name ([Redactor.AddMask]) is written as
+// "[secret:TAG]" with TAG computed from an empty name.
+//
+// key must be at least [MinTokenKeyLen] bytes and kept from the job: whoever
+// holds it can tell which job a token came from. job is the job's id.
+func NewTokenRedactor(key []byte, job string, opts ...RedactOption) (*Redactor, error) {
+	if len(key) < MinTokenKeyLen {
+		return nil, fmt.Errorf("%w: NewTokenRedactor: key of %d bytes, need at least %d", ErrConfig, len(key), MinTokenKeyLen)
+	}
+	if job == "" {
+		return nil, fmt.Errorf("%w: NewTokenRedactor: empty job id", ErrConfig)
+	}
+	r := NewRedactor()
+	r.key, r.job = bytes.Clone(key), job
+	for _, o := range opts {
+		if err := o(r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Token returns what r writes in place of the secret called name: the
+// token described at [NewTokenRedactor], or [Mask] for a Redactor made by
+// [NewRedactor]. name is normalised as [Redactor.AddSecret] does.
+func (r *Redactor) Token(name string) string {
+	if r.key == nil {
+		return Mask
+	}
+	name = cleanName(name)
+	mac := hmac.New(sha256.New, r.key)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(r.job)))
+	mac.Write(n[:])
+	mac.Write([]byte(r.job))
+	mac.Write([]byte(name))
+	tag := hex.EncodeToString(mac.Sum(nil)[:4])
+	if name == "" {
+		return "[secret:" + tag + "]"
+	}
+	return "[secret:" + name + ":" + tag + "]"
+}
+
+// maxNameLen bounds a secret's name in tokens.
+const maxNameLen = 64
+
+// cleanName keeps a name printable inside a token: bytes other than ASCII
+// letters, digits and ._/- become '_', and it is cut to maxNameLen bytes.
+func cleanName(name string) string {
+	b := []byte(name[:min(len(name), maxNameLen)])
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '/' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // AddMask registers value for masking. It implements [Masker]. A value
 // shorter than [MinMaskLen] is refused: it is counted in [Redactor.Refused]
 // and writers report [ErrTooShort] on Flush and Close.
-func (r *Redactor) AddMask(value string) { _ = r.AddMaskChecked(value) }
+func (r *Redactor) AddMask(value string) { _ = r.AddSecret("", value) }
+
+// AddNamedMask registers value for masking under name. It implements
+// [NamedMasker]; refusals are handled as by [Redactor.AddMask].
+func (r *Redactor) AddNamedMask(name, value string) { _ = r.AddSecret(name, value) }
 
 // AddMaskChecked registers value for masking, or returns [ErrTooShort].
-func (r *Redactor) AddMaskChecked(value string) error {
+func (r *Redactor) AddMaskChecked(value string) error { return r.AddSecret("", value) }
+
+// AddSecret registers value for masking under name (used in tokens and
+// [Occurrence]s; bytes other than ASCII letters, digits and ._/- are
+// replaced by '_', and it is cut to 64 bytes), or returns [ErrTooShort]. A
+// value registered again keeps its first name, unless it had none.
+func (r *Redactor) AddSecret(name, value string) error {
 	if len(value) < MinMaskLen {
 		r.refused.Add(1)
 		return fmt.Errorf("%w: %d bytes, minimum %d", ErrTooShort, len(value), MinMaskLen)
 	}
+	name = cleanName(name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.values[value] {
-		return nil
+	if i, ok := r.values[value]; ok {
+		if r.names[i] != "" || name == "" {
+			return nil
+		}
+		r.names[i], r.repl[i] = name, r.Token(name)
+	} else {
+		i = int32(len(r.names))
+		r.values[value] = i
+		r.names = append(r.names, name)
+		r.repl = append(r.repl, r.Token(name))
+		fs := forms(value)
+		for _, f := range fs {
+			r.maxRaw = max(r.maxRaw, len(f))
+			h := hex.EncodeToString([]byte(f))
+			for _, p := range []string{h, strings.ToUpper(h)} {
+				if _, ok := r.hexPats[p]; !ok {
+					r.hexPats[p] = i
+				}
+			}
+		}
+		for _, p := range variants(fs) {
+			if _, ok := r.pats[p]; !ok {
+				r.pats[p] = i
+			}
+		}
 	}
-	r.values[value] = true
-	for _, p := range variants(value) {
-		r.pats[p] = true
+	pats, owner := flatten(r.pats)
+	m := newMatcher(pats, owner, newWideMatcher(flatten(r.hexPats)), r.maxRaw)
+	m.names = slices.Clone(r.names)
+	for _, t := range r.repl {
+		m.repl = append(m.repl, []byte(t))
 	}
-	list := make([]string, 0, len(r.pats))
-	for p := range r.pats {
-		list = append(list, p)
-	}
-	r.m.Store(newMatcher(list))
+	r.m.Store(m)
 	return nil
+}
+
+// flatten lists the patterns of a pattern -> secret map and their secrets.
+func flatten(pats map[string]int32) ([]string, []int32) {
+	list := make([]string, 0, len(pats))
+	owner := make([]int32, 0, len(pats))
+	for p, i := range pats {
+		list = append(list, p)
+		owner = append(owner, i)
+	}
+	return list, owner
 }
 
 // Refused returns how many values were refused as too short to mask.
 func (r *Redactor) Refused() int { return int(r.refused.Load()) }
 
-// Patterns returns how many byte strings (values and their encodings) are
-// being matched.
+// Patterns returns how many byte strings (values and their encodings that
+// are matched as they are, not decoded) are being matched.
 func (r *Redactor) Patterns() int { return len(r.m.Load().pats) }
 
-// variants returns value and its encodings worth matching (each at least
-// MinMaskLen bytes).
-func variants(v string) []string {
+// forms returns the forms of v that are masked wherever they appear: v,
+// and for a multi-line value, v with CRLF line endings and each line.
+func forms(v string) []string {
+	out := []string{v}
+	if strings.Contains(v, "\n") {
+		out = append(out, strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\n", "\r\n"))
+		for line := range strings.SplitSeq(v, "\n") {
+			out = append(out, strings.TrimSuffix(line, "\r"))
+		}
+	}
+	return slices.DeleteFunc(out, func(f string) bool { return len(f) < MinMaskLen })
+}
+
+// variants returns the byte strings matched as they are for forms: each
+// form, its base64 (standard and URL alphabets, at each of the three byte
+// offsets it can start at inside a longer encoded string), its HTML-form
+// encoding when spaces are the only bytes that change, and its shell
+// single-quoted spellings. Escaped forms (percent, JSON, string literals,
+// shell) are found by decoding the stream instead (see decode.go), and hex
+// forms by a matcher of their own (see wideMatcher).
+func variants(forms []string) []string {
 	set := map[string]bool{}
 	add := func(s string) {
 		if len(s) >= MinMaskLen {
 			set[s] = true
 		}
 	}
-	forms := []string{v}
-	if strings.Contains(v, "\n") {
-		forms = append(forms, strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\n", "\r\n"))
-		for line := range strings.SplitSeq(v, "\n") {
-			forms = append(forms, strings.TrimSuffix(line, "\r"))
-		}
-	}
 	for _, f := range forms {
-		if len(f) < MinMaskLen {
-			continue
-		}
 		add(f)
 		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 			for off := range 3 {
 				add(base64Fragment(enc, f, off))
 			}
 		}
-		for _, e := range []string{url.QueryEscape(f), url.PathEscape(f)} {
-			add(e)
-			add(lowerHexEscapes(e))
-		}
-		add(jsonInner(f, true))
-		add(jsonInner(f, false))
-		q := strconv.Quote(f)
-		add(q[1 : len(q)-1])
+		add(strings.ReplaceAll(f, " ", "+"))
 		add(strings.ReplaceAll(f, "'", `'\''`))
 		add(strings.ReplaceAll(f, "'", `'"'"'`))
-		add(strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(f))
 	}
 	out := make([]string, 0, len(set))
 	for s := range set {
@@ -152,56 +299,38 @@ func base64Fragment(enc *base64.Encoding, v string, off int) string {
 	return s[start:end]
 }
 
-func lowerHexEscapes(s string) string {
-	b := []byte(s)
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == '%' {
-			b[i+1] = lowerHex(b[i+1])
-			b[i+2] = lowerHex(b[i+2])
-		}
-	}
-	return string(b)
-}
-
-func lowerHex(c byte) byte {
-	if c >= 'A' && c <= 'F' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func jsonInner(s string, escapeHTML bool) string {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(escapeHTML)
-	_ = e.Encode(s)
-	out := strings.TrimSuffix(b.String(), "\n")
-	return out[1 : len(out)-1]
-}
-
 // RedactWriter masks every value registered with its [Redactor] in what is
 // written through it, however the writes split the stream.
 //
-// To catch a value split across writes it holds back the last (longest
-// pattern − 1) bytes of the stream until more arrives; [RedactWriter.Flush]
-// writes them out (masking complete values; a value only partly written by
-// then cannot be recognised later) and [RedactWriter.Close] flushes and
-// refuses further writes. It does not close the underlying writer.
+// To catch a value split across writes it holds back the end of the stream
+// (the longest form it can recognise, about six times the longest value)
+// until more arrives; [RedactWriter.Flush] writes it out (masking complete
+// values; a value only partly written by then cannot be recognised later)
+// and [RedactWriter.Close] flushes and refuses further writes. It does not
+// close the underlying writer. Memory is bounded by that hold-back plus the
+// largest single write, and time is linear in the input whatever it holds:
+// a secret repeated back to back is masked and written out as it comes, not
+// held.
 //
 // Matching is one pass for all patterns: every pattern is at least
 // MinMaskLen bytes long, so sampling a 4-byte window every (shortest pattern
 // − 3) bytes is certain to land inside any occurrence; a 128 KiB bitset
-// filters those windows and only hits are checked exactly.
+// filters those windows and only hits are checked exactly. Escaped forms are
+// matched by decoding only the regions around escape characters.
 //
 // A RedactWriter is safe for concurrent use.
 type RedactWriter struct {
 	r      *Redactor
 	w      io.Writer
 	mu     sync.Mutex
-	buf    []byte
+	buf    []byte // buf[:done] is written out, kept as context; the rest pending
+	done   int
+	masked bool  // the last byte written out was part of a masked secret
+	off    int64 // offset of buf[0] in the stream
 	err    error
 	closed bool
 	ivs    []interval
+	dec    decoded
 }
 
 // NewWriter returns a writer that masks r's values and writes to w.
@@ -223,6 +352,11 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 	}
 	m := rw.r.m.Load()
 	rw.buf = append(rw.buf, p...)
+	// Settle at least a hold-back's worth at a time, so that small writes
+	// do not each rescan the held-back tail.
+	if len(m.pats) > 0 && len(rw.buf)-rw.done <= 2*m.hold {
+		return len(p), nil
+	}
 	if err := rw.emit(m, false); err != nil {
 		return 0, err
 	}
@@ -260,50 +394,111 @@ func (rw *RedactWriter) Close() error {
 	}
 	err := rw.flush()
 	rw.closed = true
+	rw.buf = nil
 	return err
 }
 
-// emit writes the prefix of buf that is settled, or all of it when final.
+// emit writes out the pending bytes that are settled (all of them when
+// final), masking secrets, and keeps the last hold bytes written as context:
+// a secret that starts there and runs on into what is pending is still
+// recognised, and its rest masked.
 func (rw *RedactWriter) emit(m *matcher, final bool) error {
 	n := len(rw.buf)
 	if len(m.pats) == 0 {
-		err := rw.write(rw.buf)
-		rw.buf = rw.buf[:0]
+		err := rw.write(rw.buf[rw.done:])
+		rw.off += int64(n)
+		rw.buf, rw.done, rw.masked = rw.buf[:0], 0, false
 		return err
 	}
-	end := n
+	settle := n
 	if !final {
-		end = max(n-(m.maxLen-1), 0)
+		settle = n - m.hold
 	}
-	rw.ivs = m.find(rw.buf, rw.ivs[:0])
-	ivs := mergeIntervals(rw.ivs)
-	// An occurrence that crosses end is held back whole.
-	keep := ivs[:0]
-	for _, iv := range ivs {
-		if iv.start >= end {
+	if settle <= rw.done {
+		return nil
+	}
+	pos, masked := rw.done, rw.masked
+	for _, iv := range rw.find(m) {
+		if iv.end <= rw.done {
+			continue // in the context, dealt with before
+		}
+		if iv.start >= settle {
 			break
 		}
-		if iv.end > end {
-			end = iv.start
-			break
+		if iv.start > pos {
+			if err := rw.write(rw.buf[pos:iv.start]); err != nil {
+				return err
+			}
+			masked = false
 		}
-		keep = append(keep, iv)
+		// A secret that continues a mask already written (it began in the
+		// context, or touches the previous one) adds nothing to the output.
+		if !masked || iv.start > pos {
+			if err := rw.write(m.repl[iv.sec]); err != nil {
+				return err
+			}
+			if rw.r.hook != nil {
+				rw.r.hook(Occurrence{Name: m.names[iv.sec], Token: string(m.repl[iv.sec]), Offset: rw.off + int64(iv.start)})
+			}
+		}
+		pos, masked = max(pos, iv.end), true
+		// A secret that runs past settle is complete in buf: write it out
+		// whole rather than holding it back, so that a run of secrets is
+		// never held.
+		settle = max(settle, iv.end)
 	}
-	pos := 0
-	for _, iv := range keep {
-		if err := rw.write(rw.buf[pos:iv.start]); err != nil {
+	if pos < settle {
+		if err := rw.write(rw.buf[pos:settle]); err != nil {
 			return err
 		}
-		if err := rw.write([]byte(Mask)); err != nil {
-			return err
-		}
-		pos = iv.end
+		masked = false
 	}
-	if err := rw.write(rw.buf[pos:end]); err != nil {
-		return err
+	rw.masked = masked
+	keep := max(settle-m.hold, 0)
+	rw.off += int64(keep)
+	rw.buf = rw.buf[:copy(rw.buf, rw.buf[keep:])]
+	rw.done = settle - keep
+	// Do not pin the memory of one large write for the writer's lifetime.
+	if cap(rw.buf) > 1<<20 && len(rw.buf) < cap(rw.buf)/4 {
+		rw.buf = slices.Clone(rw.buf)
 	}
-	rw.buf = rw.buf[:copy(rw.buf, rw.buf[end:])]
 	return nil
+}
+
+// find returns the merged intervals of every secret in buf: forms matched as
+// they are, then forms found by decoding the regions around escapes.
+func (rw *RedactWriter) find(m *matcher) []interval {
+	b := rw.buf
+	ivs := m.find(b, rw.ivs[:0])
+	ivs = m.hex.find(b, ivs)
+	w := m.hold + 1
+	regions(b, '%', w, func(s, e int) {
+		decodePercent(&rw.dec, b[s:e], false)
+		ivs = rw.findDecoded(m, ivs, s)
+		if bytes.IndexByte(b[s:e], '+') >= 0 {
+			decodePercent(&rw.dec, b[s:e], true)
+			ivs = rw.findDecoded(m, ivs, s)
+		}
+	})
+	regions(b, '\\', w, func(s, e int) {
+		decodeBackslash(&rw.dec, b[s:e])
+		ivs = rw.findDecoded(m, ivs, s)
+	})
+	rw.ivs = ivs
+	return mergeIntervals(ivs)
+}
+
+// findDecoded appends the occurrences in rw.dec, a decoded region that
+// starts at base in buf, as intervals of buf.
+func (rw *RedactWriter) findDecoded(m *matcher, ivs []interval, base int) []interval {
+	d := &rw.dec
+	k := len(ivs)
+	ivs = m.find(d.b, ivs)
+	for i := k; i < len(ivs); i++ {
+		iv := &ivs[i]
+		iv.start, iv.end = base+int(d.from[iv.start]), base+int(d.to[iv.end-1])
+	}
+	return ivs
 }
 
 func (rw *RedactWriter) write(b []byte) error {
@@ -317,8 +512,14 @@ func (rw *RedactWriter) write(b []byte) error {
 	return nil
 }
 
-type interval struct{ start, end int }
+// interval is an occurrence of a form of secret sec at buf[start:end].
+type interval struct {
+	start, end int
+	sec        int32
+}
 
+// mergeIntervals sorts ivs and merges those that overlap or touch; a merged
+// interval keeps the secret of its first part.
 func mergeIntervals(ivs []interval) []interval {
 	if len(ivs) < 2 {
 		return ivs

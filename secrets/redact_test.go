@@ -39,7 +39,7 @@ func redactAll(t testing.TB, r *secrets.Redactor, chunks ...[]byte) string {
 
 func bytewise(s string) [][]byte {
 	out := make([][]byte, len(s))
-	for i := range s {
+	for i := 0; i < len(s); i++ { // bytes, not runes
 		out[i] = []byte{s[i]}
 	}
 	return out

@@ -1,0 +1,252 @@
+package secrets_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/ztci/ztci/secrets"
+)
+
+// encCanary holds the characters encoders disagree about: the ones
+// encodeURIComponent leaves raw (!'()*), the one Python's quote leaves raw
+// (/), space (%20 or +), the query delimiters (+&=), a non-ASCII letter
+// (UTF-8, \u00e4) and ~ (escaped by PHP's urlencode and Java).
+const encCanary = "Zq9-CANARY s3cr3t!'()*/+&=ä~"
+
+// encoded lists what common encoders actually write for encCanary. The
+// JavaScript, Python, Java and bash lines were produced by node 18,
+// Python 3, Java 17 and bash 5; PHP's and Ruby's follow their documented
+// safe sets (PHP urlencode: alnum and -_. raw, space as +; rawurlencode:
+// RFC 3986; Ruby CGI.escape: alnum and -_.~ raw, space as +;
+// URI.encode_www_form_component: alnum and *-._ raw, space as +).
+func encoded() []struct{ encoder, out string } {
+	jsonGo, _ := json.Marshal(encCanary)
+	goq := strconv.Quote(encCanary)
+	return []struct{ encoder, out string }{
+		{"raw", encCanary},
+		{"JS encodeURIComponent", `Zq9-CANARY%20s3cr3t!'()*%2F%2B%26%3D%C3%A4~`},
+		{"JS encodeURI", `Zq9-CANARY%20s3cr3t!'()*/+&=%C3%A4~`},
+		{"Python quote", `Zq9-CANARY%20s3cr3t%21%27%28%29%2A/%2B%26%3D%C3%A4~`},
+		{"Python quote_plus", `Zq9-CANARY+s3cr3t%21%27%28%29%2A%2F%2B%26%3D%C3%A4~`},
+		{"Python quote, lower-case hex", `Zq9-CANARY%20s3cr3t%21%27%28%29%2a/%2b%26%3d%c3%a4~`},
+		{"mixed-case hex", `Zq9-CANARY%20s3cr3t%21%27%28%29%2a/%2B%26%3d%C3%a4~`},
+		{"Go url.QueryEscape", url.QueryEscape(encCanary)},
+		{"Go url.PathEscape", url.PathEscape(encCanary)},
+		{"Java URLEncoder", `Zq9-CANARY+s3cr3t%21%27%28%29*%2F%2B%26%3D%C3%A4%7E`},
+		{"PHP urlencode", `Zq9-CANARY+s3cr3t%21%27%28%29%2A%2F%2B%26%3D%C3%A4%7E`},
+		{"PHP rawurlencode", `Zq9-CANARY%20s3cr3t%21%27%28%29%2A%2F%2B%26%3D%C3%A4~`},
+		{"Ruby CGI.escape", `Zq9-CANARY+s3cr3t%21%27%28%29%2A%2F%2B%26%3D%C3%A4~`},
+		{"Ruby URI.encode_www_form_component", `Zq9-CANARY+s3cr3t%21%27%28%29*%2F%2B%26%3D%C3%A4%7E`},
+		{"Python json.dumps", `"Zq9-CANARY s3cr3t!'()*/+&=\u00e4~"`},
+		{"JSON, every char escaped, upper hex, \\/", `"\u005A\u0071\u0039\u002D\u0043\u0041\u004E\u0041\u0052\u0059\u0020\u0073\u0033\u0063\u0072\u0033\u0074\u0021\u0027\u0028\u0029\u002A\/\u002B\u0026\u003D\u00E4~"`},
+		{"JSON, some ASCII escaped", `"Zq9-CANARY s3cr3t\u0021'()*\/+\u0026\u003d\u00e4~"`},
+		{"Go json.Marshal", string(jsonGo)},
+		{"Go strconv.Quote", goq},
+		{"Go strconv.QuoteToASCII", strconv.QuoteToASCII(encCanary)},
+		{"shell '\\'' splice", `'Zq9-CANARY s3cr3t!'\''()*/+&=ä~'`},
+		{"shell '\"'\"' splice (Python shlex.quote)", `'Zq9-CANARY s3cr3t!'"'"'()*/+&=ä~'`},
+		{"shell double quotes", `"Zq9-CANARY s3cr3t\!'()*/+&=ä~"`},
+		{"bash printf %q", `Zq9-CANARY\ s3cr3t\!\'\(\)\*/+\&=ä~`},
+		{"bash $'…' hex", `$'Zq9-CANARY s3cr3t!\'()*/+&=\xc3\xa4~'`},
+		{"bash $'…' octal", `$'Zq9-CANARY s3cr3t!\'()*/+&=\303\244~'`},
+		{"hex", hex.EncodeToString([]byte(encCanary))},
+		{"HEX", strings.ToUpper(hex.EncodeToString([]byte(encCanary)))},
+		{"base64 std", base64.StdEncoding.EncodeToString([]byte(encCanary))},
+		{"base64 std, offset 1", base64.StdEncoding.EncodeToString([]byte("u" + encCanary))},
+		{"base64 url unpadded, offset 2", base64.RawURLEncoding.EncodeToString([]byte("u:" + encCanary))},
+		{"percent-encoded base64 (token in a query)", url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(encCanary)))},
+	}
+}
+
+// TestRedactEncoders writes each encoder's output between other text, in
+// one write, at every split point in two writes, and byte by byte, and
+// checks neither the raw value nor the encoded form survives.
+func TestRedactEncoders(t *testing.T) {
+	t.Parallel()
+	r := secrets.NewRedactor()
+	if err := r.AddMaskChecked(encCanary); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range encoded() {
+		t.Run(tt.encoder, func(t *testing.T) {
+			t.Parallel()
+			in := `{"level":"info","msg":"calling ` + tt.out + ` now"}`
+			check := func(how, out string) {
+				t.Helper()
+				if strings.Contains(out, encCanary) || strings.Contains(out, tt.out) || !strings.Contains(out, secrets.Mask) {
+					t.Fatalf("%s: %s survived: %q", how, tt.encoder, out)
+				}
+			}
+			check("one write", redactAll(t, r, []byte(in)))
+			check("byte by byte", redactAll(t, r, bytewise(in)...))
+			for i := 1; i < len(in); i++ {
+				check(fmt.Sprintf("split at %d", i), redactAll(t, r, []byte(in[:i]), []byte(in[i:])))
+			}
+		})
+	}
+}
+
+func TestRedactSurrogatePairs(t *testing.T) {
+	t.Parallel()
+	secret := "CANARY-\U0001F600-s3cr3t"
+	r := secrets.NewRedactor()
+	r.AddMask(secret)
+	for _, in := range []string{
+		strconv.QuoteToASCII(secret), // \U0001f600
+		`"CANARY-\ud83d\ude00-s3cr3t"`,
+		`"CANARY-\uD83D\uDE00-s3cr3t"`,
+		`"CANARY-\u{1F600}-s3cr3t"`,
+	} {
+		if out := redactAll(t, r, []byte(in)); strings.Contains(out, "s3cr3t") {
+			t.Errorf("%s survived: %q", in, out)
+		}
+	}
+}
+
+// TestRedactNotMasked pins down forms the package documentation lists as
+// not masked, so that the list stays true.
+func TestRedactNotMasked(t *testing.T) {
+	t.Parallel()
+	secret := "CANARY-é-s3cr3t"
+	r := secrets.NewRedactor()
+	r.AddMask(secret)
+	for _, in := range []string{
+		"CANARY-e\u0301-s3cr3t",                  // NFD
+		url.QueryEscape(url.QueryEscape(secret)), // encoded twice
+		"canary-é-s3cr3t",                        // case changed
+		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)), // base64 of an escaped form
+	} {
+		if out := redactAll(t, r, []byte(in)); strings.Contains(out, secrets.Mask) {
+			t.Errorf("%q is masked (%q); update the documented list", in, out)
+		}
+	}
+}
+
+// TestRedactWriterRepeatsNotHeld writes a secret back to back and checks
+// the masked output comes out as it is written, not at Close.
+func TestRedactWriterRepeatsNotHeld(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{canary, url.QueryEscape(encCanary), strings.Repeat("a", 9)} {
+		r := secrets.NewRedactor()
+		r.AddMask(strings.Repeat("a", 8))
+		r.AddMask(canary)
+		r.AddMask(encCanary)
+		var out bytes.Buffer
+		w := r.NewWriter(&out)
+		chunk := []byte(strings.Repeat(in, 4096))
+		for range 64 {
+			if _, err := w.Write(chunk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out.Len() == 0 {
+			t.Fatalf("%q repeated: nothing written before Close; the writer holds the run", in[:8])
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Trim(out.String(), "*") != "" {
+			t.Fatalf("%q repeated: output is not masks only: %q…", in[:8], out.String()[:64])
+		}
+	}
+}
+
+var pctEscape = regexp.MustCompile(`%[0-9A-F]{2}`)
+
+// FuzzRedactEncodings checks the property for every documented encoding:
+// whatever the secret and the text around it, however the stream is split,
+// neither the secret nor its encoded forms survive.
+func FuzzRedactEncodings(f *testing.F) {
+	f.Add("Zq9-CANARY s3cr3t!'()*/+&=ä~", []byte("log: "), []byte{3, 7, 1})
+	f.Add("pa55word\\\"%41", []byte("\\\\"), []byte{1})
+	f.Add("multi\nline\nsecret", []byte("%2"), []byte{5, 2})
+	f.Fuzz(func(t *testing.T, secret string, around []byte, splits []byte) {
+		if len(secret) < secrets.MinMaskLen || len(secret) > 256 || strings.Contains(secret, "*") {
+			return
+		}
+		r := secrets.NewRedactor()
+		if err := r.AddMaskChecked(secret); err != nil {
+			t.Fatal(err)
+		}
+		forms := []string{
+			secret,
+			url.QueryEscape(secret),
+			url.PathEscape(secret),
+			pctEscape.ReplaceAllStringFunc(url.PathEscape(secret), strings.ToLower),
+			strconv.Quote(secret),
+			hex.EncodeToString([]byte(secret)),
+			base64.StdEncoding.EncodeToString([]byte(secret)),
+		}
+		if utf8.ValidString(secret) {
+			j, _ := json.Marshal(secret)
+			forms = append(forms, string(j), strconv.QuoteToASCII(secret))
+		}
+		sep := " "
+		if len(around) > 0 && around[len(around)-1] == '\\' {
+			// A backslash right before a form would escape its first byte:
+			// that is another string, not the form.
+			sep = "  "
+		}
+		stream := string(around) + sep + strings.Join(forms, " ") + " " + string(around)
+		var chunks [][]byte
+		rest := []byte(stream)
+		for i := 0; len(rest) > 0; i++ {
+			n := len(rest)
+			if len(splits) > 0 {
+				n = min(int(splits[i%len(splits)])+1, len(rest))
+			}
+			chunks = append(chunks, rest[:n])
+			rest = rest[n:]
+		}
+		out := redactAll(t, r, chunks...)
+		for _, form := range forms {
+			if strings.Contains(out, form) {
+				t.Fatalf("form %q of secret %q survived in %q", form, secret, out)
+			}
+		}
+	})
+}
+
+// BenchmarkRedactRepeats writes a secret back to back, raw and escaped, at
+// 1 MiB and 16 MiB: time per byte must not grow with the input.
+func BenchmarkRedactRepeats(b *testing.B) {
+	for _, form := range []struct{ name, s string }{
+		{"raw", canary},
+		{"percent", url.QueryEscape(encCanary)},
+		{"json", strconv.QuoteToASCII(encCanary)},
+		{"overlapping", strings.Repeat("a", 9)},
+	} {
+		for _, size := range []int{1 << 20, 16 << 20} {
+			data := bytes.Repeat([]byte(form.s), size/len(form.s)+1)[:size]
+			b.Run(fmt.Sprintf("%s/%dMiB", form.name, size>>20), func(b *testing.B) {
+				r := secrets.NewRedactor()
+				r.AddMask(canary)
+				r.AddMask(encCanary)
+				r.AddMask(strings.Repeat("a", 8))
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					w := r.NewWriter(io.Discard)
+					for off := 0; off < len(data); off += 32 << 10 {
+						if _, err := w.Write(data[off:min(off+32<<10, len(data))]); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := w.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
