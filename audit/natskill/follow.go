@@ -30,9 +30,9 @@ func (s *Switch) follow(life context.Context) {
 	)
 	// The client ends a watch's subscription when the context it was
 	// created with ends, so each watch gets a context of its own, cancelled
-	// when it is replaced. Creating it has no timeout of its own: while NATS
-	// is unreachable it waits for the reconnection (freshness, not this
-	// goroutine, is what makes the switch deny meanwhile), and Close ends it.
+	// when the watch is replaced; creating it is bounded by the request
+	// timeout separately (past it the context is cancelled, which aborts the
+	// request, and the next tick tries again).
 	var stopCtx context.CancelFunc = func() {}
 	watch := func() {
 		s.stopWatch(w, updates)
@@ -40,12 +40,32 @@ func (s *Switch) follow(life context.Context) {
 		w, updates, next, seen, restarted = nil, nil, newView(), 0, s.cfg.now()
 		var ctx context.Context
 		ctx, stopCtx = context.WithCancel(life)
-		nw, err := s.kv.WatchAll(ctx)
-		if err != nil {
-			s.cfg.logger.WarnContext(life, "natskill: watch failed", "bucket", s.cfg.bucket, "error", err)
+		type result struct {
+			w   jetstream.KeyWatcher
+			err error
+		}
+		created := make(chan result, 1)
+		go func() {
+			nw, err := s.kv.WatchAll(ctx)
+			created <- result{nw, err}
+		}()
+		timeout := time.NewTimer(s.cfg.timeout)
+		defer timeout.Stop()
+		var r result
+		select {
+		case r = <-created:
+		case <-timeout.C:
+			stopCtx()
+			if r = <-created; r.err == nil {
+				s.stopWatch(r.w, r.w.Updates())
+			}
+			r.err = context.DeadlineExceeded
+		}
+		if r.err != nil {
+			s.cfg.logger.WarnContext(life, "natskill: watch failed", "bucket", s.cfg.bucket, "error", r.err)
 			return
 		}
-		w, updates = nw, nw.Updates()
+		w, updates = r.w, r.w.Updates()
 	}
 	settle := func() {
 		if next != nil {
