@@ -5,10 +5,10 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify/image"
 )
 
@@ -20,16 +20,16 @@ import (
 // the job token verification alone.
 func BenchmarkDecide(b *testing.B) {
 	f := newFixture(b)
-	imageReq := admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}
-	bundleReq := admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}
+	imageReq := gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}
+	bundleReq := gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}
 	for _, bc := range []struct {
 		name  string
 		warm  bool
-		opts  []admission.Option
+		opts  []gate.Option
 		aopts []audit.Option
-		req   admission.Request
+		req   gate.Request
 	}{
-		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(image.WithCache(0, 0))}, req: imageReq},
+		{name: "image/cold", opts: []gate.Option{gate.WithImageOptions(image.WithCache(0, 0))}, req: imageReq},
 		{name: "image/warm", warm: true, req: imageReq},
 		{name: "bundles/cold", req: bundleReq},
 		{name: "bundles/warm", warm: true, req: bundleReq},

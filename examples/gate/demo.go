@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/examples/internal/job"
+	"github.com/ztci/ztci/policy/gate"
 )
 
 // serveDemo serves the gate over the runner's embedded environment: an
@@ -39,7 +39,8 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		return err
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	g, err := lab.Gate(ctx, true, lg, admission.WithLimits(o.maxBody, o.maxInFlight, o.timeout))
+	m := newMetrics()
+	g, err := lab.Gate(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}), gate.WithObserver(m))
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		if err != nil {
 			return err
 		}
-		b, err := admission.EncodeRequest(admission.Request{JobToken: admission.NewToken(tok.Reveal()), Image: pub.Image})
+		b, err := gate.EncodeRequest(gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: pub.Image})
 		if err != nil {
 			return err
 		}
@@ -74,13 +75,13 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		}
 		fmt.Fprintf(stderr, "gate demo on http://%s (job tokens valid 10 minutes; Ctrl-C stops)\n", addr)
 		for _, f := range []string{"allow.json", "deny.json"} {
-			fmt.Fprintf(stderr, "  curl -s --data @%s http://%s%s\n", filepath.Join(dir, f), addr, admission.PathAdmit)
+			fmt.Fprintf(stderr, "  curl -s --data @%s http://%s%s\n", filepath.Join(dir, f), addr, gate.PathAdmit)
 		}
-		fmt.Fprintf(stderr, "  curl -s http://%s%s\n", addr, admission.PathMetrics)
+		fmt.Fprintf(stderr, "  curl -s http://%s%s\n", addr, pathMetrics)
 		if ready != nil {
 			ready <- addr
 		}
 	}()
 	defer close(addrc)
-	return listenAndServe(ctx, o.addr, g.Handler(), o.timeout, addrc)
+	return listenAndServe(ctx, o.addr, handler(g, m), o.timeout, addrc)
 }

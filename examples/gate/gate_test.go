@@ -18,10 +18,10 @@ import (
 	"testing"
 
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -77,23 +77,23 @@ func newAuditLog(t testing.TB, opts ...audit.Option) *audit.Log {
 	return lg
 }
 
-func body(t testing.TB, r admission.Request) []byte {
+func body(t testing.TB, r gate.Request) []byte {
 	t.Helper()
-	b, err := admission.EncodeRequest(r)
+	b, err := gate.EncodeRequest(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func post(t testing.TB, url string, b []byte) (int, *admission.Response) {
+func post(t testing.TB, url string, b []byte) (int, *gate.Decision) {
 	t.Helper()
-	resp, err := http.Post(url+admission.PathAdmit, "application/json", bytes.NewReader(b))
+	resp, err := http.Post(url+gate.PathAdmit, "application/json", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out admission.Response
+	var out gate.Decision
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func post(t testing.TB, url string, b []byte) (int, *admission.Response) {
 func TestHandler(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t), admission.WithLimits(64<<10, 0, 0))
+	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t), gate.WithLimits(gate.Limits{MaxBody: 64 << 10}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,22 +117,22 @@ func TestHandler(t *testing.T) {
 		wantAllow  bool
 		wantRules  []string
 	}{
-		{name: "release image allowed", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}),
+		{name: "release image allowed", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}),
 			wantStatus: http.StatusOK, wantAllow: true},
-		{name: "inline bundles allowed", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}),
+		{name: "inline bundles allowed", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}),
 			wantStatus: http.StatusOK, wantAllow: true},
-		{name: "unprotected branch denied", body: body(t, admission.Request{JobToken: admission.NewToken(f.branchTk), Image: f.feature.Image}),
+		{name: "unprotected branch denied", body: body(t, gate.Request{JobToken: gate.NewToken(f.branchTk), Image: f.feature.Image}),
 			wantStatus: http.StatusOK, wantRules: []string{"deploy.source_ref_not_allowed", "deploy.unprotected_ref"}},
-		{name: "branch image deployed by main job denied", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.feature.Image}),
+		{name: "branch image deployed by main job denied", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.feature.Image}),
 			wantStatus: http.StatusOK, wantRules: []string{"deploy.source_ref_not_allowed"}},
-		{name: "bundles for another digest denied", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.feature.Digest}),
+		{name: "bundles for another digest denied", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.feature.Digest}),
 			wantStatus: http.StatusOK, wantRules: []string{"deploy.provenance_missing", "deploy.signer_not_allowed", "deploy.unverified"}},
-		{name: "forged token", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok[:len(f.mainTok)-4] + "AAAA"), Image: f.release.Image}),
+		{name: "forged token", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok[:len(f.mainTok)-4] + "AAAA"), Image: f.release.Image}),
 			wantStatus: http.StatusUnauthorized},
 		{name: "no token", body: []byte(`{"image":"` + f.release.Image + `"}`), wantStatus: http.StatusUnauthorized},
-		{name: "image and bundles", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image, Bundles: asRaw(f.release.Bundles), Name: "x", Digest: f.release.Digest}),
+		{name: "image and bundles", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image, Bundles: asRaw(f.release.Bundles), Name: "x", Digest: f.release.Digest}),
 			wantStatus: http.StatusBadRequest},
-		{name: "registry not allowed", body: body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: "registry.evil.example/acme/app:v1"}),
+		{name: "registry not allowed", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: "registry.evil.example/acme/app:v1"}),
 			wantStatus: http.StatusBadRequest},
 		{name: "unknown field", body: []byte(`{"job_token":"x","image":"a","admin":true}`), wantStatus: http.StatusBadRequest},
 		{name: "trailing data", body: []byte(`{"job_token":"x","image":"a"} {}`), wantStatus: http.StatusBadRequest},
@@ -161,10 +161,10 @@ func TestHandler(t *testing.T) {
 	}
 }
 
-func asRaw(bs [][]byte) []admission.Bundle {
-	out := make([]admission.Bundle, 0, len(bs))
+func asRaw(bs [][]byte) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, admission.Bundle(b))
+		out = append(out, json.RawMessage(b))
 	}
 	return out
 }
@@ -182,7 +182,7 @@ func TestOverloaded(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	entered, release := make(chan struct{}), make(chan struct{})
-	block := admission.TokenVerifierFunc(func(ctx context.Context, _ string) (identity.Identity, error) {
+	block := identity.TokenVerifierFunc(func(ctx context.Context, _ string) (identity.Identity, error) {
 		entered <- struct{}{}
 		<-release
 		return identity.Identity{}, errors.New("refused")
@@ -190,13 +190,13 @@ func TestOverloaded(t *testing.T) {
 	eval := policy.EvaluatorFunc(func(context.Context, policy.Input) (policy.Decision, error) {
 		return policy.Decision{}, errors.New("unreachable")
 	})
-	g, err := admission.New(block, mustVerifiers(t, f), eval, newAuditLog(t), admission.WithLimits(0, 1, 0))
+	g, err := gate.New(block, mustVerifiers(t, f), eval, newAuditLog(t), gate.WithLimits(gate.Limits{MaxInFlight: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(g.Handler())
 	t.Cleanup(srv.Close)
-	b := body(t, admission.Request{JobToken: admission.NewToken("t"), Image: f.release.Image})
+	b := body(t, gate.Request{JobToken: gate.NewToken("t"), Image: f.release.Image})
 	done := make(chan int)
 	go func() {
 		s, _ := post(t, srv.URL, b)
@@ -224,17 +224,18 @@ func mustVerifiers(t *testing.T, f *fixture) map[string]*verify.Verifier {
 func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t))
+	m := newMetrics()
+	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t), gate.WithObserver(m))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(g.Handler())
+	srv := httptest.NewServer(handler(g, m))
 	t.Cleanup(srv.Close)
-	post(t, srv.URL, body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}))
-	post(t, srv.URL, body(t, admission.Request{JobToken: admission.NewToken(f.branchTk), Image: f.feature.Image}))
+	post(t, srv.URL, body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}))
+	post(t, srv.URL, body(t, gate.Request{JobToken: gate.NewToken(f.branchTk), Image: f.feature.Image}))
 	for path, want := range map[string][]string{
-		admission.PathHealthz: {"ok"},
-		admission.PathMetrics: {
+		gate.PathHealthz: {"ok"},
+		pathMetrics: {
 			`ztci_gate_decisions_total{decision="allow"} 1`,
 			`ztci_gate_decisions_total{decision="deny"} 1`,
 			`ztci_gate_denials_total{rule="deploy.unprotected_ref"} 1`,
@@ -287,7 +288,7 @@ func TestServe(t *testing.T) {
 	case err := <-errc:
 		t.Fatal(err)
 	}
-	status, resp := post(t, "http://"+addr, body(t, admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}))
+	status, resp := post(t, "http://"+addr, body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}))
 	if status != http.StatusOK || !resp.Allowed {
 		t.Fatalf("%d %+v", status, resp)
 	}
@@ -382,10 +383,10 @@ func (s *safeBuffer) String() string {
 	return s.b.String()
 }
 
-// TestAuditsEveryAuthenticatedDecision: allow, deny and "could not decide"
-// are each audited once for an authenticated job; an unauthenticated
-// request is not (anyone could fill the log with them).
-func TestAuditsEveryAuthenticatedDecision(t *testing.T) {
+// TestAuditsEveryDecision: allow, deny and refusals (a registry the gate
+// does not read, a token that does not verify) are each audited once; a
+// refusal of an unauthenticated caller names no job.
+func TestAuditsEveryDecision(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	var (
@@ -402,22 +403,25 @@ func TestAuditsEveryAuthenticatedDecision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []admission.Request{
-		{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image},
-		{JobToken: admission.NewToken(f.branchTk), Image: f.feature.Image},
-		{JobToken: admission.NewToken(f.mainTok), Image: "registry.evil.example/acme/app:v1"},
-		{JobToken: admission.NewToken("not-a-token"), Image: f.release.Image},
+	for _, r := range []gate.Request{
+		{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image},
+		{JobToken: gate.NewToken(f.branchTk), Image: f.feature.Image},
+		{JobToken: gate.NewToken(f.mainTok), Image: "registry.evil.example/acme/app:v1"},
+		{JobToken: gate.NewToken("not-a-token"), Image: f.release.Image},
 	} {
 		_, _ = g.Decide(t.Context(), r)
 	}
 	var got []audit.Outcome
 	for _, e := range events {
 		got = append(got, e.Outcome)
-		if e.Action != admission.AuditAction || e.Actor.ID == "" {
+		if e.Action != gate.AuditAction || e.Actor.ID == "" {
 			t.Errorf("event %+v", e)
 		}
 	}
-	if want := []audit.Outcome{audit.OutcomeAllow, audit.OutcomeDeny, audit.OutcomeError}; !slices.Equal(got, want) {
+	if want := []audit.Outcome{audit.OutcomeAllow, audit.OutcomeDeny, audit.OutcomeDeny, audit.OutcomeDeny}; !slices.Equal(got, want) {
 		t.Errorf("audited %v, want %v", got, want)
+	}
+	if len(events) == 4 && (events[2].Actor.ID == "unauthenticated" || events[3].Actor.ID != "unauthenticated") {
+		t.Errorf("actors %q, %q: want the job, then unauthenticated", events[2].Actor.ID, events[3].Actor.ID)
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify/image"
 )
 
@@ -153,33 +153,33 @@ func TestLoad(t *testing.T) {
 	scenarios := []struct {
 		name        string
 		resultCache bool
-		opts        []admission.Option
+		opts        []gate.Option
 		auditOpts   []audit.Option
-		req         admission.Request
+		req         gate.Request
 		requests    int
 		conc        int // default loadConcurrency
 	}{
-		{name: "image/cold", opts: []admission.Option{admission.WithRegistryOptions(image.WithCache(0, 0))},
-			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
+		{name: "image/cold", opts: []gate.Option{gate.WithImageOptions(image.WithCache(0, 0))},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
 		{name: "image/warm", resultCache: true,
-			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
 		{name: "bundles/cold",
-			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, true)},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, true)},
 		{name: "bundles/warm", resultCache: true,
-			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, false)},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, false)},
 		// One client: the latency of a decision without queueing behind 15
 		// others on two cores.
 		{name: "image/warm/1-client", resultCache: true, conc: 1,
-			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
 		// Peer in the same run: the warm image path with an audit log that
 		// skips fsync, to show what durability costs per decision.
 		{name: "image/warm/audit-no-fsync-peer", resultCache: true, auditOpts: []audit.Option{audit.WithoutSyncUnsafe()},
-			req: admission.Request{JobToken: admission.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			lg := newAuditLog(t, sc.auditOpts...)
-			opts := append([]admission.Option{admission.WithLimits(1<<20, 2*loadConcurrency, 10*time.Second)}, sc.opts...)
+			opts := append([]gate.Option{gate.WithLimits(gate.Limits{MaxBody: 1 << 20, MaxInFlight: 2 * loadConcurrency, Timeout: 10 * time.Second})}, sc.opts...)
 			g, err := f.lab.Gate(t.Context(), sc.resultCache, lg, opts...)
 			if err != nil {
 				t.Fatal(err)
@@ -196,7 +196,7 @@ func TestLoad(t *testing.T) {
 			if conc == 0 {
 				conc = loadConcurrency
 			}
-			r := runLoad(t.Context(), srv.URL+admission.PathAdmit, b, true, sc.requests, conc, loadMaxTime())
+			r := runLoad(t.Context(), srv.URL+gate.PathAdmit, b, true, sc.requests, conc, loadMaxTime())
 			t.Logf("%s: %v", sc.name, r)
 			if r.errors != 0 {
 				t.Errorf("%d errors, first: %s", r.errors, r.firstErr)

@@ -17,8 +17,9 @@
 // over the runner's embedded issuer, CA, TSA and registry with two attested
 // images, and prints curl commands for an allowed and a denied request.
 //
-// The decision logic is examples/internal/admission; this file is flags,
-// the server and graceful shutdown (SIGINT, SIGTERM).
+// The decision logic is the public package policy/gate; this command is
+// flags, Prometheus metrics fed by the gate's Observer hook, the server and
+// graceful shutdown (SIGINT, SIGTERM).
 package main
 
 import (
@@ -43,9 +44,9 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -99,9 +100,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.IntVar(&o.tlogs, "tlog-threshold", 1, "transparency log entries each bundle needs (0 for a private CA + TSA without a log)")
 	fs.IntVar(&o.scts, "sct-threshold", 1, "signed certificate timestamps each certificate needs (0 for a private CA)")
 	fs.IntVar(&o.signedTimestamps, "signed-timestamp-threshold", 0, "RFC 3161 timestamps each bundle needs")
-	fs.Int64Var(&o.maxBody, "max-body", admission.DefaultMaxBody, "largest request body in bytes")
-	fs.IntVar(&o.maxInFlight, "max-in-flight", admission.DefaultMaxInFlight, "concurrent decisions (more get 503)")
-	fs.DurationVar(&o.timeout, "timeout", admission.DefaultTimeout, "deadline of one decision")
+	fs.Int64Var(&o.maxBody, "max-body", gate.DefaultMaxBody, "largest request body in bytes")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", gate.DefaultMaxInFlight, "concurrent decisions (more get 503)")
+	fs.DurationVar(&o.timeout, "timeout", gate.DefaultTimeout, "deadline of one decision")
 	fs.BoolVar(&o.demo, "demo", false, "serve a self-contained demo: the runner's embedded issuer, CA, TSA and registry, with an attested image and request files to try")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -168,13 +169,15 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	g, err := admission.New(tokens, map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, engine, lg,
-		admission.WithRegistries(o.registries...), admission.WithLimits(o.maxBody, o.maxInFlight, o.timeout),
-		admission.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	m := newMetrics()
+	g, err := gate.New(tokens, map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, engine, lg,
+		gate.WithRegistries(o.registries...), gate.WithObserver(m),
+		gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}),
+		gate.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	if err != nil {
 		return err
 	}
-	return listenAndServe(ctx, o.addr, g.Handler(), o.timeout, ready)
+	return listenAndServe(ctx, o.addr, handler(g, m), o.timeout, ready)
 }
 
 // listenAndServe serves h until ctx ends, then stops accepting and waits
@@ -184,15 +187,12 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, timeout ti
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       timeout + 5*time.Second,
-		WriteTimeout:      timeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	// gate.NewServer's per-connection limits, with the decision timeout
+	// this command was given.
+	srv := gate.NewServer(addr, h)
+	srv.ReadTimeout = gate.DefaultBodyTimeout + 5*time.Second
+	srv.WriteTimeout = timeout + 10*time.Second
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	if ready != nil {

@@ -45,7 +45,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("allowed job allowed", func(t *testing.T) {
 		t.Parallel()
 		rel := sum.Jobs[0]
-		if rel.Name != "release" || rel.Gate == nil || !rel.Gate.Allowed || rel.Gate.Decision != "allow" {
+		if rel.Name != "release" || rel.Gate == nil || !rel.Gate.Allowed || rel.Gate.Outcome != "allow" {
 			t.Fatalf("release job: %+v", rel.Gate)
 		}
 		if len(rel.Secrets) != 1 || !rel.Secrets[0].Granted || rel.Secrets[0].Expires == "" {
@@ -73,7 +73,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("tampered job denied for the right reason", func(t *testing.T) {
 		t.Parallel()
 		tam := sum.Jobs[1]
-		if tam.Gate == nil || tam.Gate.Allowed || tam.Gate.Decision != "deny" {
+		if tam.Gate == nil || tam.Gate.Allowed || tam.Gate.Outcome != "deny" {
 			t.Fatalf("tampered job: %+v", tam.Gate)
 		}
 		rules := tam.Gate.Rules()

@@ -25,11 +25,11 @@ import (
 	"github.com/ztci/ztci/attest/ca"
 	"github.com/ztci/ztci/attest/tsa"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
 	"github.com/ztci/ztci/identity/workload"
 	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/secrets"
 	"github.com/ztci/ztci/secrets/vault"
 	"github.com/ztci/ztci/verify"
@@ -135,7 +135,7 @@ type env struct {
 
 	engine *policy.Engine
 	broker *secrets.Broker
-	gate   *admission.Gate
+	gate   *gate.Gate
 
 	closers []func() error
 }
@@ -294,25 +294,6 @@ func (e *env) startPolicy(ctx context.Context) error {
 	return nil
 }
 
-// policyAuthorizer lets the policy decide which secrets a job may have.
-func policyAuthorizer(eval policy.Evaluator) secrets.Authorizer {
-	return secrets.AuthorizerFunc(func(ctx context.Context, req secrets.Request) (secrets.Decision, error) {
-		d, err := eval.Evaluate(ctx, policy.SecretsInput(req.Identity, req.Name))
-		if err != nil {
-			return secrets.Decision{}, err
-		}
-		reason := "allowed by policy"
-		if !d.Allowed {
-			rules := make([]string, 0, len(d.Violations))
-			for _, v := range d.Violations {
-				rules = append(rules, v.Rule)
-			}
-			reason = "denied by policy: " + strings.Join(rules, ", ")
-		}
-		return secrets.Decision{Allow: d.Allowed, Reason: reason, PolicyRevision: d.Revision}, nil
-	})
-}
-
 func (e *env) startSecrets() error {
 	journal := filepath.Join(e.dir, "leases")
 	if err := os.Mkdir(journal, 0o700); err != nil {
@@ -326,7 +307,7 @@ func (e *env) startSecrets() error {
 		}
 		backend = vb
 	}
-	b, err := secrets.New(policyAuthorizer(e.engine), backend,
+	b, err := secrets.New(policy.SecretsAuthorizer(e.engine), backend,
 		secrets.WithMasker(e.redactor), secrets.WithAudit(e.auditLog), secrets.WithJournal(journal),
 		secrets.WithTTL(10*time.Minute), secrets.WithLogger(e.cfg.Logger))
 	if err != nil {
@@ -407,7 +388,7 @@ func (e *env) gatePolicy(ctx context.Context) (*policy.Engine, error) {
 
 // newGate returns a deploy gate over the environment's trust, policy and
 // registry, auditing to sink.
-func (e *env) newGate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
+func (e *env) newGate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...gate.Option) (*gate.Gate, error) {
 	vs, err := e.verifiers(resultCache)
 	if err != nil {
 		return nil, err
@@ -420,8 +401,8 @@ func (e *env) newGate(ctx context.Context, resultCache bool, sink audit.Sink, op
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]admission.Option{admission.WithRegistries(e.regHost), admission.WithLogger(e.cfg.Logger)}, opts...)
-	return admission.New(gateTokens, vs, eng, sink, opts...)
+	opts = append([]gate.Option{gate.WithRegistries(e.regHost), gate.WithLogger(e.cfg.Logger)}, opts...)
+	return gate.New(gateTokens, vs, eng, sink, opts...)
 }
 
 // newSigner returns the job's signer: a short-lived certificate for its

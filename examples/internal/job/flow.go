@@ -25,9 +25,9 @@ import (
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -60,16 +60,16 @@ type Summary struct {
 
 // JobSummary is one job's outcome.
 type JobSummary struct {
-	Name      string              `json:"name"`
-	Ref       string              `json:"ref"`
-	Protected bool                `json:"protected"`
-	Identity  string              `json:"identity"`
-	SPIFFEID  string              `json:"spiffe_id,omitempty"`
-	Secrets   []SecretOutcome     `json:"secrets"`
-	Image     string              `json:"image"`
-	Digest    string              `json:"digest"`
-	Signed    []string            `json:"attestations"`
-	Gate      *admission.Response `json:"gate"`
+	Name      string          `json:"name"`
+	Ref       string          `json:"ref"`
+	Protected bool            `json:"protected"`
+	Identity  string          `json:"identity"`
+	SPIFFEID  string          `json:"spiffe_id,omitempty"`
+	Secrets   []SecretOutcome `json:"secrets"`
+	Image     string          `json:"image"`
+	Digest    string          `json:"digest"`
+	Signed    []string        `json:"attestations"`
+	Gate      *gate.Decision  `json:"gate"`
 	// LeasesRevoked reports that every lease was revoked when the job ended
 	// and that reading it afterwards fails.
 	LeasesRevoked bool `json:"leases_revoked"`
@@ -86,8 +86,8 @@ type SecretOutcome struct {
 
 // GateCheck is a gate decision outside a job (the modified-image check).
 type GateCheck struct {
-	Image    string              `json:"image"`
-	Response *admission.Response `json:"gate"`
+	Image    string         `json:"image"`
+	Response *gate.Decision `json:"gate"`
 }
 
 // AuditSummary is the audit log's verification.
@@ -366,16 +366,16 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 }
 
 // admit asks the gate, with a token minted for the gate's audience.
-func (e *env) admit(ctx context.Context, j *jobRun, image string) (*admission.Response, error) {
+func (e *env) admit(ctx context.Context, j *jobRun, image string) (*gate.Decision, error) {
 	tok, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: j.claims}, audienceGate)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := e.gate.Decide(ctx, admission.Request{JobToken: admission.NewToken(tok.Reveal()), Image: image})
+	d, err := e.gate.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: image})
 	if err != nil {
 		return nil, fmt.Errorf("gate could not decide: %w", err)
 	}
-	return resp, nil
+	return &d, nil
 }
 
 func mustReveal(l *secrets.Lease) string {
@@ -526,7 +526,7 @@ func (e *env) verifyAudit(ctx context.Context, p *progress) (AuditSummary, error
 
 	var found *audit.Entry
 	err = audit.ReadEntries(ctx, bytes.NewReader(raw), func(en audit.Entry) error {
-		if found == nil && en.Event.Action == admission.AuditAction && en.Event.Outcome == audit.OutcomeAllow {
+		if found == nil && en.Event.Action == gate.AuditAction && en.Event.Outcome == audit.OutcomeAllow {
 			c := en
 			found = &c
 		}

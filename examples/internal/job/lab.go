@@ -7,10 +7,10 @@ import (
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/admission"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -45,9 +45,9 @@ func (l *Lab) Registry() string { return l.e.regHost }
 
 // Gate returns a new deploy gate over the lab's trust, policy and registry,
 // auditing to sink. resultCache turns verify's result cache on; pass
-// admission.WithRegistryOptions(image.WithCache(0, 0)) for a gate that
+// gate.WithImageOptions(image.WithCache(0, 0)) for a gate that
 // re-discovers and re-verifies every time.
-func (l *Lab) Gate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...admission.Option) (*admission.Gate, error) {
+func (l *Lab) Gate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...gate.Option) (*gate.Gate, error) {
 	return l.e.newGate(ctx, resultCache, sink, opts...)
 }
 

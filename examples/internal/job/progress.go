@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ztci/ztci/examples/internal/admission"
+	"github.com/ztci/ztci/policy/gate"
 )
 
 // progress prints the step-by-step account for the person at the terminal.
@@ -50,7 +50,7 @@ func (p *progress) denyf(format string, args ...any) {
 	p.printf("      ✗ %s\n", fmt.Sprintf(format, args...))
 }
 
-func (p *progress) gate(r *admission.Response) {
+func (p *progress) gate(r *gate.Decision) {
 	for _, a := range r.Attestations {
 		if a.Verified {
 			p.okf("verified %s by %s", a.PredicateType, a.Signer)
