@@ -153,6 +153,7 @@ func TestConcurrentTagSchemaWriters(t *testing.T) {
 					// Each writer is its own client, as separate CI jobs would be.
 					atts[i], errs[i] = attach.Bundle(t.Context(), img, s.Bundle(t, img.DigestStr()),
 						opts(nil, attach.WithTransport(rt), attach.WithLogger(log))...)
+					rt.done()
 				})
 			}
 			wg.Wait()
@@ -208,7 +209,8 @@ func TestAttachRefusesForeignReferrersTag(t *testing.T) {
 }
 
 // raceWriter holds a writer's first PUT of the referrers tag until every
-// writer has read it once.
+// writer has read it once (or finished: a writer that failed before reading,
+// e.g. on a blob upload, must not hang the others).
 type raceWriter struct {
 	base    http.RoundTripper
 	path    string
@@ -218,7 +220,7 @@ type raceWriter struct {
 
 func (r *raceWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Path == r.path && req.Method == http.MethodPut {
-		r.didRead.Do(func() {}) // a writer that never read does not block the others
+		r.didRead.Do(r.read.Done) // a writer that never read does not block the others
 		r.read.Wait()
 	}
 	resp, err := r.base.RoundTrip(req)
@@ -227,6 +229,9 @@ func (r *raceWriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// done marks the writer as finished.
+func (r *raceWriter) done() { r.didRead.Do(r.read.Done) }
 
 // countHandler counts log records whose message contains msg.
 type countHandler struct {
@@ -296,6 +301,7 @@ func TestConditionalTagSchemaWrites(t *testing.T) {
 			rt := &raceWriter{base: http.DefaultTransport, path: tagPath, read: &read}
 			_, errs[i] = attach.Bundle(t.Context(), img, ocitest.NewSigner(fmt.Sprint("w", i)).Bundle(t, img.DigestStr()),
 				opts(nil, attach.WithTransport(rt))...)
+			rt.done()
 		})
 	}
 	wg.Wait()
