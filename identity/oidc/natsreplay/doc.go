@@ -28,9 +28,9 @@
 //     and the verifier refuses the token. A claim whose acknowledgement was
 //     lost may have been recorded; the token is then spent, never accepted
 //     twice.
-//   - A key never lives shorter than its token: [New] refuses (ErrConfig) an
-//     existing bucket with a bucket-wide max age or without per-key TTL
-//     (nats-server older than 2.11 cannot give one), and Claim refuses a
+//   - A key never lives shorter than its token: [New] refuses (ErrConfig) a
+//     server without per-key TTL (older than 2.11) and an existing bucket
+//     with a bucket-wide max age or without per-key TTL, and Claim refuses a
 //     token that would outlive [WithMaxTTL] ([ErrLifetime]) instead of
 //     recording it for less.
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node cluster

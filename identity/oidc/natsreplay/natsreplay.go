@@ -91,6 +91,9 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Cache, e
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, cfg.bucket)
 	}
+	if errors.Is(err, jetstream.ErrLimitMarkerTTLNotSupported) {
+		return nil, fmt.Errorf("%w: the server has no per-key TTL (needs nats-server 2.11 or later): %w", ErrConfig, err)
+	}
 	if err != nil {
 		return nil, &UnavailableError{Bucket: cfg.bucket, Err: err}
 	}
