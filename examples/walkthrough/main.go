@@ -1,0 +1,280 @@
+// Command walkthrough is one zero-trust job and one deploy decision wired
+// from ztci's public packages only — what a CI vendor writes to compose
+// identity, policy-gated secrets, attestations, the deploy gate and the
+// audit log. Everything runs in process on 127.0.0.1:
+//
+//	go run ./examples/walkthrough
+//
+// The part above "glue" in run is setup (services a vendor already runs:
+// an OIDC issuer, a CA and TSA, a registry, a key for the audit log); the
+// glue below it is the whole job. examples/runner tells the same story with
+// narration and options for real services.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/secrets"
+	"github.com/ztci/ztci/verify"
+)
+
+const (
+	signerSAN = "https://git.example/acme/app/.ztci/release.yml"
+	builderID = "https://ci.example/runners/hosted@v1"
+	buildType = "https://ci.example/build/v1"
+	sourceURI = "git+https://git.example/acme/app"
+	secret    = "deploy-token"
+	canary    = "s3cr3t-canary-value"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdout, ""); err != nil {
+		fmt.Fprintln(os.Stderr, "walkthrough:", err)
+		os.Exit(1)
+	}
+}
+
+// run does the walkthrough, writing what happened to out; dir holds the
+// audit log ("" for a temporary directory).
+func run(ctx context.Context, out io.Writer, dir string) error {
+	// ---- setup: the services a vendor already runs ----
+	if dir == "" {
+		d, err := os.MkdirTemp("", "ztci-walkthrough-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	reg := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(true)))
+	defer reg.Close()
+	issuerSrv := httptest.NewUnstartedServer(nil)
+	issuerURL := "http://" + issuerSrv.Listener.Addr().String()
+	redactor := secrets.NewRedactor()
+	issuer, err := oidc.NewIssuer(issuerURL, oidc.WithMasker(redactor))
+	if err != nil {
+		return err
+	}
+	issuerSrv.Config.Handler = issuer.Handler()
+	issuerSrv.Start()
+	defer issuerSrv.Close()
+	certs, err := ca.New()
+	if err != nil {
+		return err
+	}
+	stamps, err := tsa.New()
+	if err != nil {
+		return err
+	}
+	_, auditKey, _ := ed25519.GenerateKey(rand.Reader)
+	auditLog, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), "ci.example/audit", auditKey)
+	if err != nil {
+		return err
+	}
+	defer auditLog.Close()
+	engine, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(issuerURL))))
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+
+	tokens, err := oidc.NewVerifier(issuerURL, "ztci")
+	if err != nil {
+		return err
+	}
+	// The deploy gate trusts the CA and TSA, and the release workflow as
+	// signer of provenance from our builder and source.
+	trustJSON, err := attest.NewTrustedRoot().AddEmbeddedCA("https://ca.example", certs).AddEmbeddedTSA("https://tsa.example", stamps).MarshalJSON()
+	if err != nil {
+		return err
+	}
+	trust, err := verify.ParseTrustedRoot(trustJSON)
+	if err != nil {
+		return err
+	}
+	vopts := []verify.Option{verify.WithTlogThreshold(0), verify.WithSCTThreshold(0), verify.WithSignedTimestampThreshold(1)}
+	signerID := verify.Identity{SAN: signerSAN, Issuer: issuerURL}
+	provV, err := verify.New(trust, verify.Expectation{Signer: signerID, PredicateType: attest.PredicateSLSAProvenanceV1,
+		Provenance: &verify.Provenance{BuilderID: builderID, SourceRepository: sourceURI}}, vopts...)
+	if err != nil {
+		return err
+	}
+	sbomV, err := verify.New(trust, verify.Expectation{Signer: signerID, PredicateType: attest.PredicateCycloneDX}, vopts...)
+	if err != nil {
+		return err
+	}
+	g, err := gate.New(tokens, gate.Verifiers{attest.PredicateSLSAProvenanceV1: provV, attest.PredicateCycloneDX: sbomV},
+		engine, auditLog, gate.WithRegistries(reg.Listener.Addr().String()))
+	if err != nil {
+		return err
+	}
+
+	// ---- glue: one job, one deploy decision ----
+	// 1. Identity: the job's token, verified like any relying party would.
+	claims := identity.Claims{Repository: "acme/app", Ref: "refs/heads/main", RefProtected: true,
+		Commit: "0123456789abcdef0123456789abcdef01234567", WorkflowRef: "acme/app/.ztci/release.yml@refs/heads/main", RunID: "7", Event: "push"}
+	tok, err := issuer.Mint(ctx, oidc.Job{Subject: signerSAN, Claims: claims}, "ztci")
+	if err != nil {
+		return err
+	}
+	job, err := tokens.Verify(ctx, tok.Reveal())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "job:", job.ID())
+
+	// 2. A secret, released by policy, masked in the job's log.
+	broker, err := secrets.New(policy.SecretsAuthorizer(engine), secrets.Static(map[string]string{secret: canary}),
+		secrets.WithMasker(redactor), secrets.WithAudit(auditLog))
+	if err != nil {
+		return err
+	}
+	var jobLog bytes.Buffer
+	err = broker.Run(ctx, secrets.JobSpec{ID: "job-7", Identity: job}, func(ctx context.Context, sj *secrets.Job) error {
+		lease, err := sj.Lease(ctx, secret)
+		if err != nil {
+			return err
+		}
+		v, err := lease.Value()
+		if err != nil {
+			return err
+		}
+		w := redactor.NewWriter(&jobLog)
+		fmt.Fprintf(w, "login --token=%s\n", v.Reveal())
+		return w.Close()
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "job log: ", jobLog.String())
+
+	// 3. Build, attest (SLSA provenance from the verified identity + SBOM),
+	// attach to the image.
+	img, err := random.Image(256, 1)
+	if err != nil {
+		return err
+	}
+	ref, err := name.NewTag(reg.Listener.Addr().String() + "/acme/app:v1")
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(ref, img); err != nil {
+		return err
+	}
+	subject, err := imageSubject(ref, img)
+	if err != nil {
+		return err
+	}
+	prov, err := attest.JobProvenance(job, attest.Build{BuilderID: builderID, BuildType: buildType, SourceURI: sourceURI})
+	if err != nil {
+		return err
+	}
+	signer, err := attest.NewCASigner(certs.IssuerFor(job), attest.WithEmbeddedTimestampAuthority(stamps.Handler()))
+	if err != nil {
+		return err
+	}
+	sbom := attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}`))
+	for _, pred := range []attest.Predicate{prov, sbom} {
+		st, err := attest.NewStatement([]attest.ResourceDescriptor{subject}, pred)
+		if err != nil {
+			return err
+		}
+		b, err := attest.Sign(ctx, signer, st)
+		if err != nil {
+			return err
+		}
+		if _, err := attach.Bundle(ctx, ref, b); err != nil {
+			return err
+		}
+	}
+
+	// 4. The gate decides on the image by tag; it pins the digest.
+	allowed, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: ref.String()})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "gate, signed image:", allowed.Outcome, len(allowed.Attestations), "attestations verified")
+
+	// The tag re-pushed with other content: nothing attests it.
+	other, _ := random.Image(256, 1)
+	if err := remote.Write(ref, other); err != nil {
+		return err
+	}
+	denied, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: ref.String()})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "gate, re-pushed tag:", denied.Outcome, denied.Rules())
+
+	// 5. Audit: the allow decision, proven in the signed log with only its
+	// public key.
+	proof, err := auditLog.Prove(ctx, allowed.AuditID)
+	if err != nil {
+		return err
+	}
+	v, err := audit.NewVerifier("ci.example/audit", auditKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		return err
+	}
+	ev, err := v.VerifyEvent(proof, allowed.AuditID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "audit: decision", ev.Outcome, "proven at entry", proof.Index)
+	return nil
+}
+
+// imageSubject is the in-toto subject for an image: its repository and
+// manifest descriptor.
+func imageSubject(ref name.Tag, img v1.Image) (attest.ResourceDescriptor, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return attest.ResourceDescriptor{}, err
+	}
+	size, err := img.Size()
+	if err != nil {
+		return attest.ResourceDescriptor{}, err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return attest.ResourceDescriptor{}, err
+	}
+	return attest.SubjectFromOCI(ref.Context().Name(), attest.OCIDescriptor{MediaType: string(mt), Digest: d.String(), Size: size})
+}
+
+// policyConfig configures the built-in library: who may sign releases, from
+// which builder and source; who may have the deploy secret.
+func policyConfig(issuer string) map[string]any {
+	var cfg map[string]any
+	_ = json.Unmarshal(fmt.Appendf(nil, `{"ztci":{"config":{
+		"deploy":{"signers":[{"san":%q,"issuer":%q}],"builders":[%q],"sources":[%q],
+			"source_refs":["refs/heads/main"],"require_protected_ref":true},
+		"secrets":{"grants":[{"secret":%q,"repositories":["acme/app"],"refs":["refs/heads/main"],"protected":true}]}}}}`,
+		signerSAN, issuer, builderID, sourceURI, secret), &cfg)
+	return cfg
+}
