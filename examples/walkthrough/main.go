@@ -107,6 +107,7 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
+	// README:begin (the README's "Composed" section shows this region)
 	// The deploy gate trusts the CA and TSA, and the release workflow as
 	// signer of provenance from our builder and source.
 	trustJSON, err := attest.NewTrustedRoot().AddEmbeddedCA("https://ca.example", certs).AddEmbeddedTSA("https://tsa.example", stamps).MarshalJSON()
@@ -133,6 +134,7 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
+	// README:end
 
 	// ---- glue: one job, one deploy decision ----
 	// 1. Identity: the job's token, verified like any relying party would.
@@ -213,11 +215,13 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 		}
 	}
 
+	// README:begin
 	// 4. The gate decides on the image by tag; it pins the digest.
 	allowed, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: ref.String()})
 	if err != nil {
 		return err
 	}
+	// README:end
 	fmt.Fprintln(out, "gate, signed image:", allowed.Outcome, len(allowed.Attestations), "attestations verified")
 
 	// The tag re-pushed with other content: nothing attests it.

@@ -49,3 +49,39 @@ func TestImportsOnlyPublicPackages(t *testing.T) {
 		}
 	}
 }
+
+// The README's "Composed" section is an excerpt of this program: every
+// region between README:begin and README:end markers appears in it verbatim
+// (one tab of indentation removed), so the snippet compiles and runs.
+func TestREADMEExcerpt(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regions []string
+	var cur []string
+	in := false
+	for _, l := range strings.Split(string(src), "\n") {
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(l), "// README:begin"):
+			in, cur = true, nil
+		case strings.TrimSpace(l) == "// README:end":
+			in = false
+			regions = append(regions, strings.Join(cur, "\n"))
+		case in:
+			cur = append(cur, strings.TrimPrefix(l, "\t"))
+		}
+	}
+	if len(regions) == 0 {
+		t.Fatal("no README regions in main.go")
+	}
+	for _, r := range regions {
+		if !strings.Contains(string(readme), r) {
+			t.Errorf("README.md lacks this excerpt of main.go:\n%s", r)
+		}
+	}
+}
