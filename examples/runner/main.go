@@ -35,13 +35,19 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "runner:", err)
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -h and --help are a request, not a mistake.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "runner:", err)
 		os.Exit(2)
 	}
 }
+
+// defaultIssuerAddr is a fixed port: the issuer's URL is part of the
+// policy's data (the trusted signer's issuer), so a random port would give
+// every run another policy revision for the same policy.
+const defaultIssuerAddr = "127.0.0.1:8747"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
@@ -60,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Services.Vault, "vault", "", "Vault/OpenBao address: the job logs in with its OIDC token (JWT auth) and reads its secret there; broker token from VAULT_TOKEN")
 	fs.StringVar(&cfg.Services.VaultRole, "vault-role", "ci", "Vault JWT auth role (bound_audiences must include ztci-runner)")
 	fs.StringVar(&cfg.Services.VaultKV, "vault-kv", "secret/ci/deploy#token", "Vault KV v2 location of the deploy secret: mount/path#field")
-	fs.StringVar(&cfg.Services.IssuerAddr, "issuer-addr", "127.0.0.1:0", "loopback address of the embedded OIDC issuer")
+	fs.StringVar(&cfg.Services.IssuerAddr, "issuer-addr", defaultIssuerAddr, "loopback address of the embedded OIDC issuer (127.0.0.1:0 for any free port)")
 	fs.StringVar(&cfg.Dir, "dir", "", "keep the audit log and lease journal in this directory (default: a temporary one, removed)")
 	if err := fs.Parse(args); err != nil {
 		return err

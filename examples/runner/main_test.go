@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/examples/internal/job"
@@ -15,7 +17,7 @@ import (
 func TestJSON(t *testing.T) {
 	t.Parallel()
 	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"--json", "--dir", t.TempDir()}, &stdout, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"--json", "--dir", t.TempDir(), "--issuer-addr", "127.0.0.1:0"}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var sum job.Summary
@@ -26,6 +28,13 @@ func TestJSON(t *testing.T) {
 	}
 	if len(sum.Jobs) != 2 || !sum.Jobs[0].Gate.Allowed || sum.Jobs[1].Gate.Allowed || sum.ImageCheck.Response.Allowed || !sum.Audit.InclusionVerified {
 		t.Errorf("summary: %+v", sum)
+	}
+	rel := sum.Jobs[0]
+	if strings.ContainsAny(rel.SPIFFEID, " ()") || !strings.HasPrefix(rel.SPIFFEID, "spiffe://") || rel.SVIDExpires == "" {
+		t.Errorf("spiffe_id %q, svid_expires %q: want a bare SPIFFE ID and its expiry apart", rel.SPIFFEID, rel.SVIDExpires)
+	}
+	if _, err := os.Stat(sum.Audit.Path); err != nil {
+		t.Errorf("audit.path %q does not exist after the run: %v", sum.Audit.Path, err)
 	}
 }
 

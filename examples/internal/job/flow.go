@@ -60,16 +60,19 @@ type Summary struct {
 
 // JobSummary is one job's outcome.
 type JobSummary struct {
-	Name      string          `json:"name"`
-	Ref       string          `json:"ref"`
-	Protected bool            `json:"protected"`
-	Identity  string          `json:"identity"`
-	SPIFFEID  string          `json:"spiffe_id,omitempty"`
-	Secrets   []SecretOutcome `json:"secrets"`
-	Image     string          `json:"image"`
-	Digest    string          `json:"digest"`
-	Signed    []string        `json:"attestations"`
-	Gate      *gate.Decision  `json:"gate"`
+	Name      string `json:"name"`
+	Ref       string `json:"ref"`
+	Protected bool   `json:"protected"`
+	Identity  string `json:"identity"`
+	SPIFFEID  string `json:"spiffe_id,omitempty"`
+	// SVIDExpires is when the job's X.509-SVID expires (RFC 3339), when
+	// the runner minted it.
+	SVIDExpires string          `json:"svid_expires,omitempty"`
+	Secrets     []SecretOutcome `json:"secrets"`
+	Image       string          `json:"image"`
+	Digest      string          `json:"digest"`
+	Signed      []string        `json:"attestations"`
+	Gate        *gate.Decision  `json:"gate"`
 	// LeasesRevoked reports that every lease was revoked when the job ended
 	// and that reading it afterwards fails.
 	LeasesRevoked bool `json:"leases_revoked"`
@@ -92,7 +95,9 @@ type GateCheck struct {
 
 // AuditSummary is the audit log's verification.
 type AuditSummary struct {
-	Path              string `json:"path"`
+	// Path is the audit log file, when it outlives the run (Config.Dir
+	// or KeepDir).
+	Path              string `json:"path,omitempty"`
 	Entries           uint64 `json:"entries"`
 	Checkpoints       int    `json:"checkpoints"`
 	Verified          bool   `json:"verified"`
@@ -228,11 +233,16 @@ func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummar
 	j.identity = id
 	j.sum.Identity = id.ID()
 	p.okf("job token %s (jti %s) verified → %s, ref %s", tok, tok.ID(), id.ID(), id.Claims.Ref)
-	if sid, err := e.svid(ctx, j); err != nil {
+	sid, expires, err := e.svid(ctx, j)
+	if err != nil {
 		return nil, fmt.Errorf("svid: %w", err)
-	} else {
-		j.sum.SPIFFEID = sid
+	}
+	j.sum.SPIFFEID = sid
+	if expires.IsZero() {
 		p.okf("X.509-SVID %s", sid)
+	} else {
+		j.sum.SVIDExpires = expires.UTC().Format(time.RFC3339)
+		p.okf("X.509-SVID %s (valid until %s UTC)", sid, expires.UTC().Format(time.TimeOnly))
 	}
 
 	// The job's own output goes through the redactor to the terminal.
@@ -266,24 +276,24 @@ func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummar
 }
 
 // svid returns the job's SPIFFE ID, from the Workload API or the embedded
-// issuer.
-func (e *env) svid(ctx context.Context, j *jobRun) (string, error) {
+// issuer, and when the SVID expires (zero when the Workload API serves it).
+func (e *env) svid(ctx context.Context, j *jobRun) (string, time.Time, error) {
 	if e.sources != nil {
 		s, err := e.sources.GetX509SVID()
 		if err != nil {
-			return "", err
+			return "", time.Time{}, err
 		}
-		return s.ID.String(), nil
+		return s.ID.String(), time.Time{}, nil
 	}
 	id, err := spiffeid.FromSegments(e.svids.TrustDomain(), append([]string{"ci"}, append(strings.Split(Repository, "/"), j.spec.name)...)...)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	s, err := e.svids.X509SVID(ctx, id, time.Time{})
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	return s.ID.String() + " (valid until " + s.Certificates[0].NotAfter.UTC().Format(time.TimeOnly) + " UTC)", nil
+	return s.ID.String(), s.Certificates[0].NotAfter, nil
 }
 
 // lease asks for the deploy secret; a policy deny is reported, not fatal.
@@ -503,7 +513,12 @@ func (e *env) modifiedImage(ctx context.Context, p *progress) (*GateCheck, error
 // log's public key, and checks an inclusion proof for the release job's
 // deploy decision.
 func (e *env) verifyAudit(ctx context.Context, p *progress) (AuditSummary, error) {
-	s := AuditSummary{Path: e.auditPath}
+	s := AuditSummary{}
+	if !e.ownDir || e.cfg.KeepDir {
+		// A temporary directory is removed when Run returns: naming a
+		// file that will not exist would mislead.
+		s.Path = e.auditPath
+	}
 	cp, err := e.auditLog.Checkpoint(ctx)
 	if err != nil {
 		return s, err
