@@ -13,7 +13,8 @@
 //     form (no JSON round trip) and is safe for concurrent use.
 //   - [Source]: where a policy comes from — [FS] (embed.FS), [Dir], [BundleFile]
 //     / [ReadBundle] (an `opa build` tarball), [Data] (data documents), [Merge],
-//     and [Builtin] (the embedded library, also as files via [Library]).
+//     and [Builtin] (the embedded library, also as files via [Library]);
+//     [BuiltinWith] adds its typed configuration, a [LibraryConfig].
 //   - Modes: [Enforce], [Warn] (allow, report violations), [DryRun] (allow,
 //     record; evaluation errors do not block).
 //   - policytest (subpackage): run *_test.rego files from a Go test.
@@ -21,7 +22,7 @@
 // # Composed
 //
 //	eval, err := policy.New(ctx,
-//		policy.Merge(policy.Builtin(), policy.Data(config)),
+//		policy.BuiltinWith(config), // a policy.LibraryConfig
 //		policy.WithAuditSink(sink),
 //		policy.WithCompromiseChecker(killSwitch),
 //		policy.WithReloadInterval(time.Minute))
@@ -107,7 +108,10 @@
 // # Built-in library
 //
 // [Builtin] dispatches data.ztci.main.decision on input.action and denies an
-// unknown action. Configuration lives in data.ztci.config:
+// unknown action. Configure it with a [LibraryConfig] and load both with
+// [BuiltinWith]; the struct's fields document each setting, and it becomes
+// data.ztci.config (Merge(Builtin(), Data(map)) with the same document
+// still works):
 //
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),
@@ -117,9 +121,73 @@
 //	            allowed_orbs (prefixes; empty denies all)
 //	secrets:    grants [{secret (glob), repositories, refs (globs),
 //	            environments, protected (true), ids}]
-//	kubernetes: allowed_images (prefixes; empty: any pinned image)
-//	terraform:  deletable_types
+//	kubernetes: allowed_images (prefixes; empty: any pinned image),
+//	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
+//	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)
 //
 // With no configuration every deploy and secret release is denied. Each
 // rule set has Rego tests (library/ztci/*_test.rego) that go test runs.
+//
+// Every rule set denies by default, with a violation that says why: an
+// empty, missing or null section, a field of the wrong type (a flag counts
+// as set only if it is the boolean true where true allows, and as unset
+// only if it is absent, null or false where true denies; a list must be a
+// list), and a shape the rules do not know are all denied
+// ("<set>.malformed", "kubernetes.unknown_kind", "terraform.unknown_type").
+// In particular:
+//
+//   - deploy: artifacts must be a non-empty list of objects with a
+//     "<sha256|sha384|sha512>:<hex>" digest; verified and job.protected must
+//     be true. Source repositories match as the verify package matches them
+//     (verify.Provenance.SourceRepository): a leading "git+", the scheme
+//     (everything up to the first "://"), one trailing "/" and one trailing
+//     ".git" are ignored; host, owner and name are compared exactly and
+//     case-sensitively. So "git+https://github.com/acme/app",
+//     "https://github.com/acme/app" and "github.com/acme/app" are one
+//     source, and "gitlab.com/acme/app" or "github.com/evil/app" never
+//     match it.
+//   - kubernetes: at least one manifest. Pod specs are judged for Pod,
+//     PodTemplate, ReplicationController, ReplicaSet, Deployment,
+//     StatefulSet, DaemonSet, Job and CronJob, inside List items, and in
+//     any object that has containers, initContainers or ephemeralContainers
+//     (CRDs). Every container (init and ephemeral too) must set
+//     allowPrivilegeEscalation: false, not be privileged, add no capability
+//     beyond the Pod Security baseline set, bind no hostPort, use an image
+//     pinned by digest (and allow-listed), and run as non-root
+//     (runAsNonRoot true and no runAsUser 0, container over pod). Pods must
+//     not use hostNetwork, hostPID, hostIPC, Windows hostProcess or hostPath
+//     volumes. Kinds that are neither judged nor harmless (ConfigMap,
+//     Secret, Service, ServiceAccount, PersistentVolumeClaim,
+//     HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, Ingress)
+//     nor in allowed_kinds are denied; so is a checked member spelled in
+//     another case ("HostNetwork"). Not judged: seccomp and AppArmor
+//     profiles, SELinux options, sysctls, RBAC contents.
+//   - terraform: the plan must be `terraform show -json` output (a
+//     format_version, well-formed resource_changes). Ingress open to the
+//     world is denied for IPv4 and IPv6, any spelling of /0 and CIDR lists
+//     that merge to /0, across aws_security_group (inline ingress),
+//     aws_security_group_rule (any type but "egress"),
+//     aws_vpc_security_group_ingress_rule (cidr_ipv4, cidr_ipv6),
+//     google_compute_firewall (source_ranges, or no source at all) and
+//     azurerm_network_security_rule / _group (source prefixes "*",
+//     "Internet", "Any", /0). A judged attribute unknown until apply is
+//     denied. Public S3 ACLs and AllUsers/AuthenticatedUsers grants are
+//     denied. Other resource types are denied unless in allowed_types,
+//     except changes that apply nothing (["no-op"], ["read"]) and deletes
+//     of deletable_types. CIDRs that only together with another
+//     resource's CIDRs cover the world are not detected.
+//   - pipeline: a pipeline object with at least one uniquely named job;
+//     environments compare case-insensitively.
+//   - secrets: a job with a non-empty string id, a non-empty list of
+//     non-empty secret names.
+//
+// # Decoding input
+//
+// [DecodeInput] rejects what two JSON readers could read differently: a
+// duplicate member name ([ErrDuplicateKey]), a schema member name in
+// another case, which encoding/json alone would accept ("ACTION",
+// "Protected"), and two names differing only in case in one object of a
+// free-form section ("hostNetwork" and "HostNetwork", which a
+// case-insensitive reader would merge) ([ErrKeyCase]). Both are
+// [*KeyError]s naming the object's JSON pointer and the two spellings.
 package policy

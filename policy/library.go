@@ -21,6 +21,8 @@ func Library() fs.FS {
 	return sub
 }
 
-// Builtin returns a Source of the built-in library. Combine it with the
-// library's configuration: Merge(Builtin(), Data(config)).
+// Builtin returns a Source of the built-in library, unconfigured: every
+// deploy and secret release is denied. Use [BuiltinWith] to configure it
+// (Merge(Builtin(), Data(config)) with a data.ztci.config document also
+// works).
 func Builtin() Source { return FS(Library()) }

@@ -63,10 +63,15 @@ builder_allowed(att) if {
 	att.provenance.builder_id in builders
 }
 
-source_allowed(att) if {
+# norm_sources are the allowed sources normalized once per decision (see
+# lib.normalize_repo); an entry that normalizes to "" matches nothing.
+norm_sources := {n |
 	some s in sources
-	lib.same_repo(s, att.provenance.source_repository)
+	n := lib.normalize_repo(s)
+	n != ""
 }
+
+source_allowed(att) if lib.normalize_repo(att.provenance.source_repository) in norm_sources
 
 source_ref_allowed(att, refs) if {
 	is_string(att.provenance.source_ref)
