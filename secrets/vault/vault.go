@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -27,7 +29,33 @@ var (
 	ErrUnwrap = errors.New("vault: unwrap failed")
 	// ErrField: the secret has no such field, or it is not a string.
 	ErrField = fmt.Errorf("%w: vault secret has no such string field", secrets.ErrNotFound)
+	// ErrLeaseDuration: Vault answered with a lease or wrapping TTL that is
+	// negative or too large to be a time.Duration (see [*DurationError]).
+	ErrLeaseDuration = fmt.Errorf("%w: vault: unusable lease duration", secrets.ErrBackend)
 )
+
+// DurationError reports a TTL from Vault that cannot be used. The lease it
+// came with has been revoked (Issue) or left as it was (Renew).
+type DurationError struct {
+	Field   string // e.g. "lease_duration"
+	Seconds int
+}
+
+func (e *DurationError) Error() string {
+	return fmt.Sprintf("vault: %s of %d seconds is out of range", e.Field, e.Seconds)
+}
+
+// Unwrap returns ErrLeaseDuration.
+func (e *DurationError) Unwrap() error { return ErrLeaseDuration }
+
+// seconds converts a TTL in seconds from Vault, refusing what would
+// overflow time.Duration or is negative.
+func seconds(field string, n int) (time.Duration, error) {
+	if n < 0 || int64(n) > math.MaxInt64/int64(time.Second) {
+		return 0, &DurationError{Field: field, Seconds: n}
+	}
+	return time.Duration(n) * time.Second, nil
+}
 
 type kind int
 
@@ -88,6 +116,33 @@ type Backend struct {
 	auth    JWTAuth
 	sources map[string]Source
 	log     *slog.Logger
+
+	// owned records what each lease id this backend handed out stands for.
+	// Which ids need no Vault call is decided here, never by the id's
+	// form: Vault derives lease ids from mount paths, which an operator
+	// names, so any prefix of ours can also begin a real lease id.
+	mu    sync.Mutex
+	owned map[string]owned
+}
+
+// owned is what a lease id handed out by Issue stands for.
+type owned struct {
+	kind     ownedKind
+	accessor string // ownedWrap: the wrapping token's accessor
+}
+
+type ownedKind int
+
+const (
+	ownedNone  ownedKind = iota // KV read: no Vault lease
+	ownedLease                  // a Vault lease
+	ownedWrap                   // an unused wrapping token, by accessor
+)
+
+func (b *Backend) own(id string, o owned) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.owned[id] = o
 }
 
 // Option configures a [Backend].
@@ -125,7 +180,7 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 			return nil, fmt.Errorf("vault: New: source %q: mount, path and field are required", name)
 		}
 	}
-	b := &Backend{client: client, auth: auth, sources: sources, log: slog.New(slog.DiscardHandler)}
+	b := &Backend{client: client, auth: auth, sources: sources, log: slog.New(slog.DiscardHandler), owned: map[string]owned{}}
 	for _, o := range opts {
 		if err := o(b); err != nil {
 			return nil, err
@@ -134,7 +189,8 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 	return b, nil
 }
 
-// wrapPrefix marks a lease id that is a wrapping token's accessor.
+// wrapPrefix begins the lease id of a wrapping token: the id names the
+// accessor, so that Recover in a later process can still revoke it.
 const wrapPrefix = "wrap-accessor:"
 
 // Issue logs in as the job and reads the secret called req.Name.
@@ -143,6 +199,10 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if !ok {
 		return secrets.Grant{}, fmt.Errorf("%w: %q", secrets.ErrNotFound, req.Name)
 	}
+	// The id the broker reserved never names anything in Vault (Vault picks
+	// its own lease ids); it is what the broker revokes if no other id is
+	// granted.
+	b.own(req.LeaseID, owned{kind: ownedNone})
 	c, err := b.login(ctx, req.Token)
 	if err != nil {
 		return secrets.Grant{}, err
@@ -166,24 +226,37 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		if s.WrapInfo == nil || s.WrapInfo.Token == "" {
 			return secrets.Grant{}, fmt.Errorf("%w: vault: asked for a wrapped response from %s, got none", secrets.ErrBackend, path)
 		}
-		return secrets.Grant{
-			LeaseID:   wrapPrefix + s.WrapInfo.Accessor,
-			Value:     secrets.NewValue(s.WrapInfo.Token),
-			TTL:       time.Duration(s.WrapInfo.TTL) * time.Second,
-			SingleUse: true,
-		}, nil
+		id := wrapPrefix + s.WrapInfo.Accessor
+		b.own(id, owned{kind: ownedWrap, accessor: s.WrapInfo.Accessor})
+		ttl, err := seconds("wrap_info.ttl", s.WrapInfo.TTL)
+		if err != nil {
+			return secrets.Grant{}, errors.Join(err, b.Revoke(context.WithoutCancel(ctx), id))
+		}
+		return secrets.Grant{LeaseID: id, Value: secrets.NewValue(s.WrapInfo.Token), TTL: ttl, SingleUse: true}, nil
+	}
+	if s.LeaseID != "" {
+		b.own(s.LeaseID, owned{kind: ownedLease})
+	}
+	// Anything Vault created is revoked before an error is returned: the
+	// broker only knows the id it reserved, not Vault's.
+	fail := func(err error) (secrets.Grant, error) {
+		if s.LeaseID != "" {
+			err = errors.Join(err, b.Revoke(context.WithoutCancel(ctx), s.LeaseID))
+		}
+		return secrets.Grant{}, err
 	}
 	v, err := field(s, src.kind == kindKV, src.field)
 	if err != nil {
-		return secrets.Grant{}, fmt.Errorf("%s: %w", path, err)
+		return fail(fmt.Errorf("%s: %w", path, err))
 	}
-	g := secrets.Grant{Value: v}
-	if s.LeaseID != "" {
-		g.LeaseID = s.LeaseID
-		g.TTL = time.Duration(s.LeaseDuration) * time.Second
-		g.Renewable = s.Renewable
+	if s.LeaseID == "" {
+		return secrets.Grant{Value: v}, nil
 	}
-	return g, nil
+	ttl, err := seconds("lease_duration", s.LeaseDuration)
+	if err != nil {
+		return fail(err)
+	}
+	return secrets.Grant{LeaseID: s.LeaseID, Value: v, TTL: ttl, Renewable: s.Renewable}, nil
 }
 
 // login exchanges the job's token for a Vault token on a clone of the
@@ -248,24 +321,53 @@ func field(s *api.Secret, kv bool, name string) (secrets.Value, error) {
 }
 
 // Revoke revokes a Vault lease (or an unused wrapping token) with the
-// broker's token. Ids the broker reserved for KV reads have no Vault lease.
+// broker's token. What an id stands for is what this backend recorded when
+// it handed the id out (a KV read needs no Vault call). An id it did not
+// hand out — Recover after a crash — is revoked as a Vault lease (Vault
+// answers success for an id it does not know) and, if it has the form of a
+// wrapping token's id, its accessor is revoked too: nothing is skipped
+// because of what an id looks like.
 func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
+	b.mu.Lock()
+	o, known := b.owned[leaseID]
+	b.mu.Unlock()
+	var err error
 	switch {
-	case strings.HasPrefix(leaseID, "ztci_"):
-		return nil
-	case strings.HasPrefix(leaseID, wrapPrefix):
-		err := b.client.Auth().Token().RevokeAccessorWithContext(ctx, strings.TrimPrefix(leaseID, wrapPrefix))
-		var re *api.ResponseError
-		if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
-			return nil // unwrapped or expired already: nothing left to revoke
+	case known && o.kind == ownedNone:
+	case known && o.kind == ownedWrap:
+		err = b.revokeAccessor(ctx, o.accessor)
+	case known:
+		err = b.revokeLease(ctx, leaseID)
+	default:
+		err = b.revokeLease(ctx, leaseID)
+		if acc, ok := strings.CutPrefix(leaseID, wrapPrefix); ok && err == nil {
+			err = b.revokeAccessor(ctx, acc)
 		}
-		if err != nil {
-			return classify("revoke wrapping token", err)
-		}
-		return nil
 	}
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	delete(b.owned, leaseID)
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Backend) revokeLease(ctx context.Context, leaseID string) error {
 	if err := b.client.Sys().RevokeWithContext(ctx, leaseID); err != nil {
 		return classify("revoke lease", err)
+	}
+	return nil
+}
+
+func (b *Backend) revokeAccessor(ctx context.Context, accessor string) error {
+	err := b.client.Auth().Token().RevokeAccessorWithContext(ctx, accessor)
+	var re *api.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
+		return nil // unwrapped or expired already: nothing left to revoke
+	}
+	if err != nil {
+		return classify("revoke wrapping token", err)
 	}
 	return nil
 }
@@ -279,7 +381,7 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 	if s == nil {
 		return 0, fmt.Errorf("%w: vault: empty renew response", secrets.ErrBackend)
 	}
-	return time.Duration(s.LeaseDuration) * time.Second, nil
+	return seconds("lease_duration", s.LeaseDuration)
 }
 
 // Unwrap is the job's side of wrapped delivery: it unwraps the wrapping

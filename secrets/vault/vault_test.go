@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -124,11 +125,17 @@ func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "/v1/secret/data/ci/deploy" && r.Method == http.MethodGet:
 		resp = map[string]any{"data": map[string]any{"data": map[string]any{"token": kvValue}, "metadata": map[string]any{"version": 3}}}
-	case path == "/v1/database/creds/ci" && r.Method == http.MethodGet:
+	case strings.HasSuffix(path, "/creds/ci") && r.Method == http.MethodGet:
+		// Vault derives a lease id from the mount path: a mount named
+		// "ztci_db" or "wrap-accessor:db" yields ids that begin so.
 		f.n++
-		id := fmt.Sprintf("database/creds/ci/lease%d", f.n)
+		id := fmt.Sprintf("%s/lease%d", strings.TrimPrefix(path, "/v1/"), f.n)
 		f.leases[id] = true
-		resp = map[string]any{"lease_id": id, "lease_duration": 3600, "renewable": true,
+		ttl := 3600
+		if strings.HasPrefix(path, "/v1/huge/") {
+			ttl = math.MaxInt64 / 1000 // seconds: overflows time.Duration
+		}
+		resp = map[string]any{"lease_id": id, "lease_duration": ttl, "renewable": true,
 			"data": map[string]any{"username": fmt.Sprintf("v-ci-%d", f.n), "password": fmt.Sprintf("dyn-password-%d-abcdefgh", f.n)}}
 	case path == "/v1/sys/leases/renew":
 		id, _ := body["lease_id"].(string)
@@ -440,5 +447,69 @@ func TestConformance(t *testing.T) {
 			}
 			secretstest.TestBackend(t, be, secrets.Request{Name: name, Token: secrets.NewValue(tok.Reveal())})
 		})
+	}
+}
+
+// TestLeaseOwnershipNotFromID checks that leases of mounts whose names begin
+// like the broker's own ids are revoked: which ids need no Vault call is
+// recorded when they are handed out, never read off the id.
+func TestLeaseOwnershipNotFromID(t *testing.T) {
+	t.Parallel()
+	for _, mount := range []string{"ztci_db", "wrap-accessor:db"} {
+		t.Run(mount, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			be, err := vault.New(f.client, vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"db": vault.Dynamic(mount+"/creds/ci", "password")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.broker, _ = secrets.New(secrets.AllowNames("db"), be)
+			j := f.job(t, "owned", good, audience)
+			l, err := j.Lease(t.Context(), "db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(l.ID(), mount) || f.fake.liveLeases() != 1 {
+				t.Fatalf("lease %s, live %d", l.ID(), f.fake.liveLeases())
+			}
+			if err := j.End(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if n := f.fake.liveLeases(); n != 0 {
+				t.Fatalf("lease of mount %q not revoked (%d live) while revocation reported success", mount, n)
+			}
+		})
+	}
+	t.Run("recovered id revoked at Vault", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		j := f.job(t, "recover", good, audience)
+		l, err := j.Lease(t.Context(), "db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A backend in a new process knows nothing of the id.
+		fresh, _ := vault.New(f.client, vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"db": vault.Dynamic("database/creds/ci", "password")})
+		if err := fresh.Revoke(t.Context(), l.ID()); err != nil || f.fake.liveLeases() != 0 {
+			t.Fatalf("Revoke in a fresh backend = %v, live %d", err, f.fake.liveLeases())
+		}
+	})
+}
+
+// TestHugeLeaseDuration checks a lease_duration that overflows
+// time.Duration is refused with a typed error and the lease revoked.
+func TestHugeLeaseDuration(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	be, _ := vault.New(f.client, vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"db": vault.Dynamic("huge/creds/ci", "password")})
+	f.broker, _ = secrets.New(secrets.AllowNames("db"), be)
+	j := f.job(t, "huge", good, audience)
+	_, err := j.Lease(t.Context(), "db")
+	var de *vault.DurationError
+	if !errors.Is(err, vault.ErrLeaseDuration) || !errors.Is(err, secrets.ErrBackend) || !errors.As(err, &de) || de.Field != "lease_duration" {
+		t.Fatalf("got %v, want a *DurationError for lease_duration", err)
+	}
+	if n := f.fake.liveLeases(); n != 0 {
+		t.Fatalf("refused lease left live in Vault (%d)", n)
 	}
 }
