@@ -350,6 +350,12 @@ func (v *Verifier) checkPredicate(st *attest.Statement) error {
 func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, prep prepared, verr error) error {
 	tl, err := sv.VerifyTransparencyLogInclusion(b)
 	if err != nil {
+		if entries, _ := b.TlogEntries(); len(entries) == 0 && v.cfg.tlog > 0 {
+			// The common cause: a private CA + TSA (attest/ca, attest/tsa)
+			// that logs nowhere. Say how to accept that on purpose.
+			return stageErr(ErrTlog, fmt.Sprintf("the bundle has no transparency-log entry and %d is required; "+
+				"for a private CA and TSA without a log, verify with WithTlogThreshold(0) and WithSignedTimestampThreshold(1)", v.cfg.tlog), err)
+		}
 		return stageErr(ErrTlog, "transparency log entry", err)
 	}
 	ts, err := sv.VerifyObserverTimestamps(b, tl)
@@ -378,6 +384,10 @@ func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc s
 		}
 		if v.cfg.sct > 0 {
 			if err := sgverify.VerifySignedCertificateTimestamp(chains, v.cfg.sct, v.trust); err != nil {
+				if !hasSCTList(c) {
+					return stageErr(ErrCertificateTransparency, fmt.Sprintf("the certificate carries no SCT and %d is required; "+
+						"for a private CA without a CT log (attest/ca), verify with WithSCTThreshold(0)", v.cfg.sct), err)
+				}
 				return stageErr(ErrCertificateTransparency, "embedded SCT", err)
 			}
 		}
@@ -522,3 +532,15 @@ func subjectDigests(payload []byte) []string {
 }
 
 type asnOID = asn1.ObjectIdentifier
+
+// oidSCTList is the X.509 extension holding embedded SCTs (RFC 6962 §3.3).
+var oidSCTList = asnOID{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
+
+func hasSCTList(c *x509.Certificate) bool {
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oidSCTList) {
+			return true
+		}
+	}
+	return false
+}
