@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ztci/ztci/identity/internal/strictjson"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // decodeClaims decodes a token payload into the map the claim checks,

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/ztci/ztci/identity/internal/strictjson"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // claimsSeeds are payloads inside and just outside the fast path's plain

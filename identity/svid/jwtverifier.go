@@ -11,7 +11,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 
 	"github.com/ztci/ztci/identity"
-	"github.com/ztci/ztci/identity/internal/strictjson"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // JWTVerifier verifies JWT-SVIDs for one audience against a JWT bundle

@@ -88,3 +88,55 @@ func BenchmarkCheckHeader(b *testing.B) {
 		}
 	}
 }
+
+func TestCheckUnvalidated(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want error // nil, ErrAmbiguous, or errSyntax for a walk that cannot follow
+	}{
+		{"plain", `{"a":{"b":[1,{"c":null}]},"d":"A"}`, nil},
+		{"sibling objects reuse names", `{"a":{"x":1},"b":{"x":2}}`, nil},
+		{"repeat", `{"a":1,"a":2}`, ErrAmbiguous},
+		{"case pair", `{"mediaType":1,"MEDIATYPE":2}`, ErrAmbiguous},
+		{"escaped repeat", `{"a":1,"\u0061":2}`, ErrAmbiguous},
+		{"kelvin sign", "{\"k\":1,\"\u212a\":2}", ErrAmbiguous},
+		{"registered in another case", `{"PredicateType":"x"}`, ErrAmbiguous},
+		{"deep repeat", `{"a":[[{"x":1,"x":2}]]}`, ErrAmbiguous},
+		{"string holding braces and quotes", `{"a":"}\"{","a2":"\\"}`, nil},
+		{"unbalanced", `}`, errSyntax},
+		{"unterminated string", `{"a`, errSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := CheckUnvalidated([]byte(tt.in), "predicateType")
+			switch {
+			case tt.want == nil && err != nil, tt.want == ErrAmbiguous && !errors.Is(err, ErrAmbiguous),
+				tt.want == errSyntax && (err == nil || errors.Is(err, ErrAmbiguous)):
+				t.Fatalf("CheckUnvalidated(%s) = %v, want %v", tt.in, err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzCheckUnvalidated: CheckUnvalidated never panics on any input (it runs
+// before a parser has seen the bytes), and on valid JSON says exactly what
+// Check says.
+func FuzzCheckUnvalidated(f *testing.F) {
+	for _, s := range []string{`{"a":1,"A":2}`, `{"a":"\\\"","b":[{"c":"}"}]}`, `}}`, `{"a`, `"\\`, `[{"x":1},{"x":1}]`,
+		"{\"\u212a\":1,\"k\":2}", `{"\u0061":1,"a":2}`, `{"predicateType":1}`, `{"PredicateType":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := CheckUnvalidated(b, "predicateType")
+		if !json.Valid(b) {
+			return
+		}
+		want := Check(b, "predicateType")
+		if (err == nil) != (want == nil) || errors.Is(err, ErrAmbiguous) != errors.Is(want, ErrAmbiguous) {
+			t.Fatalf("on valid JSON %q: CheckUnvalidated = %v, Check = %v", b, err, want)
+		}
+	})
+}

@@ -16,6 +16,8 @@ var ErrAmbiguous = errors.New("ambiguous JSON member name")
 
 // MemberError names the member that was refused and the name it collides
 // with (an earlier member of the same object, or the registered spelling).
+// Its message names only the two members: every caller wraps it in its own
+// package's sentinel, which says what was ambiguous.
 type MemberError struct {
 	Name  string
 	Other string
@@ -23,9 +25,9 @@ type MemberError struct {
 
 func (e *MemberError) Error() string {
 	if e.Name == e.Other {
-		return fmt.Sprintf("%v: %q repeated", ErrAmbiguous, e.Name)
+		return fmt.Sprintf("%q repeated", e.Name)
 	}
-	return fmt.Sprintf("%v: %q collides with %q (member names are case-sensitive)", ErrAmbiguous, e.Name, e.Other)
+	return fmt.Sprintf("%q collides with %q (member names are case-sensitive)", e.Name, e.Other)
 }
 
 func (e *MemberError) Unwrap() error { return ErrAmbiguous }
@@ -59,9 +61,18 @@ func Check(b []byte, registered ...string) error {
 	return walk(b, registered)
 }
 
-// walk finds the member names of every object in b, which must be valid
-// JSON, and checks them. (It never panics on other input; verify keeps a
-// copy that runs without the json.Valid pass.)
+// CheckUnvalidated is [Check] without the validity pass: on valid JSON it
+// returns what Check returns; on anything else its verdict means nothing
+// (it may return nil), though it never panics. Use it only when b is parsed
+// strictly afterwards and refused if it does not parse, as a bundle or a
+// request is: a document a strict parser accepts is valid JSON, so the
+// verdict holds for it.
+func CheckUnvalidated(b []byte, registered ...string) error {
+	return walk(b, registered)
+}
+
+// walk finds the member names of every object in b and checks them. It
+// never panics, whatever b holds.
 func walk(b []byte, registered []string) error {
 	var stack []frame
 	for i := 0; i < len(b); i++ {

@@ -1,0 +1,21 @@
+// Package strictjson refuses JSON whose member names a case-insensitive
+// decoder could read differently from a case-sensitive one. It is the one
+// implementation of that check in the module: identity (JOSE headers, JWT
+// claims, JWKS), verify (Sigstore bundles and in-toto statements) and
+// policy/gate (deploy requests) all call it.
+//
+// encoding/json matches member names to struct fields case-insensitively
+// (Unicode simple folding, so "ALG", "Alg" and "\u0061lg" all fill Alg) and
+// keeps the last of repeated members, while JOSE (RFC 7515 §4), JWKS,
+// protobuf JSON and the in-toto and SLSA specifications name members
+// case-sensitively and other implementations keep the first. A document
+// that means one thing to a ztci verifier and another to a peer is refused
+// before it is decoded: [Check] rejects every object, at any depth, holding
+// two members whose names are equal under Unicode case folding (exact
+// repeats included), and every member spelt like a registered name in
+// another case.
+//
+// [Check] validates the document first. [CheckUnvalidated] skips that pass
+// (it would double the cost on a large bundle) for callers that parse the
+// same bytes strictly right afterwards and refuse what does not parse.
+package strictjson
