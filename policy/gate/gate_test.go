@@ -263,6 +263,11 @@ func TestDecodeRequestStrict(t *testing.T) {
 		`[{"job_token":"x"}]`,
 		`null`,
 		``,
+		// Ambiguity at every depth, not only in the top-level object.
+		`{"job_token":"x","\u0069mage":"r/a:b","image":"evil/a:b"}`,
+		`{"job_token":"x","bundles":[{"mediaType":"m","mediaType":"n"}],"name":"r/a","digest":"sha256:00"}`,
+		`{"job_token":"x","bundles":[{"mediaType":"m","MediaType":"n"}],"name":"r/a","digest":"sha256:00"}`,
+		`{"job_token":"x","bundles":[{"messageSignature":{"messageDigest":{"Digest":"x"}}}],"name":"r/a","digest":"sha256:00"}`,
 	}
 	for _, b := range bad {
 		if _, err := gate.DecodeRequest([]byte(b)); !errors.Is(err, gate.ErrBadRequest) {
@@ -272,6 +277,11 @@ func TestDecodeRequestStrict(t *testing.T) {
 	req, err := gate.DecodeRequest([]byte(`{"job_token":"x","image":"r/a:b"}`))
 	if err != nil || req.JobToken.Reveal() != "x" || req.Image != "r/a:b" {
 		t.Fatalf("DecodeRequest = %+v, %v", req, err)
+	}
+	// A bundle's own "digest" member, spelt exactly, is not a case variant.
+	withBundle := `{"job_token":"x","bundles":[{"mediaType":"m","messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"x"}}}],"name":"r/a","digest":"sha256:00"}`
+	if req, err := gate.DecodeRequest([]byte(withBundle)); err != nil || len(req.Bundles) != 1 || req.Name != "r/a" {
+		t.Fatalf("DecodeRequest(bundle) = %+v, %v", req, err)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // Paths served by [Gate.Handler].
@@ -113,15 +115,24 @@ func (g *Gate) readRequest(w http.ResponseWriter, r *http.Request) (Request, int
 }
 
 // requestFields are the members of a Request object, spelled exactly.
-var requestFields = map[string]bool{"job_token": true, "image": true, "bundles": true, "name": true, "digest": true}
+var requestFields = [...]string{"job_token", "image", "bundles", "name", "digest"}
 
-// DecodeRequest parses one JSON Request object, strictly: member names are
-// matched exactly (encoding/json alone would accept "JOB_TOKEN" or "Image"),
-// a member may appear once, unknown members and trailing data are errors.
-// Two parsers that disagree about which "image" counts is how a request
-// says one thing to the gate and another to whoever logs it.
+// DecodeRequest parses one JSON Request object, strictly: no object at any
+// depth (the bundles included) may hold two members whose names are equal
+// ignoring case (exact repeats included), no member anywhere may be a
+// Request member name in another case ("JOB_TOKEN", "Image"; encoding/json
+// alone would take them as the real ones), unknown members and trailing
+// data are errors. Two parsers that disagree about which "image" counts is
+// how a request says one thing to the gate and another to whoever logs it.
+// A Sigstore bundle's members are lowerCamel protobuf JSON names, which a
+// legitimate bundle never spells like a Request member in another case.
 func DecodeRequest(b []byte) (Request, error) {
-	if err := checkMembers(b); err != nil {
+	// The decoder below refuses what is not valid JSON, so the cheaper
+	// unvalidated walk is enough: its verdict holds for whatever decodes.
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return Request{}, fmt.Errorf("%w: request is not a JSON object", ErrBadRequest)
+	}
+	if err := strictjson.CheckUnvalidated(b, requestFields[:]...); err != nil {
 		return Request{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	var req Request
@@ -134,35 +145,6 @@ func DecodeRequest(b []byte) (Request, error) {
 		return Request{}, fmt.Errorf("%w: trailing data after the request", ErrBadRequest)
 	}
 	return req, nil
-}
-
-// checkMembers walks the top-level object and rejects unknown, misspelled
-// and repeated member names.
-func checkMembers(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("request is not a JSON object")
-	}
-	seen := make(map[string]bool, len(requestFields))
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		k, _ := t.(string)
-		if !requestFields[k] {
-			return fmt.Errorf("unknown member %q", k)
-		}
-		if seen[k] {
-			return fmt.Errorf("member %q appears twice", k)
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // NewServer returns an *http.Server for h with the per-connection limits a
