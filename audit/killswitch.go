@@ -2,14 +2,14 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Actions of the kill switch.
@@ -174,7 +174,7 @@ func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 
 func (k *KillSwitch) event(now time.Time, action, by, reason string, attrs map[string]string) Event {
 	return Event{
-		ID:         newID(),
+		ID:         randid.New(),
 		Time:       now.UTC(),
 		Source:     SourceKillSwitch,
 		Action:     action,
@@ -184,11 +184,4 @@ func (k *KillSwitch) event(now time.Time, action, by, reason string, attrs map[s
 		Reason:     reason,
 		Attributes: attrs,
 	}
-}
-
-// newID returns a random 128-bit event id.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }

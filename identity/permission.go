@@ -2,8 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Permission is a scoped right on a pipeline resource, written
@@ -224,7 +223,7 @@ func (g *Guard) Check(ctx context.Context, r Request) (Decision, error) {
 			outcome = audit.OutcomeAllow
 		}
 		e := audit.Event{
-			ID: newEventID(), Time: g.cfg.now().UTC(), Source: "ztci/identity", Action: "identity.permission.check",
+			ID: randid.New(), Time: g.cfg.now().UTC(), Source: "ztci/identity", Action: "identity.permission.check",
 			Outcome: outcome, Actor: r.Who.AuditActor(), Resource: string(r.Permission), Reason: d.Reason,
 			Correlation: audit.Correlation{JobID: r.Who.Claims.Job, RunID: r.Who.Claims.RunID},
 		}
@@ -267,10 +266,4 @@ func (g *Guard) decide(ctx context.Context, r Request) Decision {
 	}
 	d.Reason = fmt.Sprintf("no grant gives %s to %s", r.Permission, r.Who.ID())
 	return d
-}
-
-func newEventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

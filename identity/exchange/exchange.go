@@ -2,8 +2,6 @@ package exchange
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Verifier verifies a CI OIDC token. *oidc.Verifier implements it.
@@ -131,7 +130,7 @@ func (e *Exchange) record(ctx context.Context, who identity.Identity, id spiffei
 		return cause
 	}
 	ev := audit.Event{
-		ID: newID(), Time: time.Now().UTC(), Source: "ztci/identity/exchange", Action: "identity.exchange",
+		ID: randid.New(), Time: time.Now().UTC(), Source: "ztci/identity/exchange", Action: "identity.exchange",
 		Outcome: audit.OutcomeAllow, Actor: who.AuditActor(), Resource: "spiffe-id:" + id.String(),
 	}
 	if who.IsZero() {
@@ -147,10 +146,4 @@ func (e *Exchange) record(ctx context.Context, who identity.Identity, id spiffei
 		return fmt.Errorf("exchange: audit: %w", err)
 	}
 	return cause
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

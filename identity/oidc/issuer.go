@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Defaults of the issuer.
@@ -187,7 +187,7 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	c := jobClaims{
 		Issuer: i.url, Subject: sub, Audience: aud,
 		Expiry: exp.Unix(), NotBefore: now.Unix(), IssuedAt: now.Unix(),
-		ID:                newID(),
+		ID:                randid.New(),
 		Platform:          job.Claims.Platform,
 		Repository:        job.Claims.Repository,
 		Ref:               job.Claims.Ref,
@@ -231,7 +231,7 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	if i.cfg.sink != nil {
 		who := identity.Identity{Issuer: i.url, Subject: sub, Claims: job.Claims}
 		err := i.cfg.sink.Write(ctx, audit.Event{
-			ID: newID(), Time: now.UTC(), Source: "ztci/identity/oidc", Action: "identity.token.mint",
+			ID: randid.New(), Time: now.UTC(), Source: "ztci/identity/oidc", Action: "identity.token.mint",
 			Outcome: audit.OutcomeSuccess, Actor: who.AuditActor(), Resource: "job-token:" + c.ID,
 			Correlation: audit.Correlation{JobID: job.Claims.Job, RunID: job.Claims.RunID},
 			Attributes:  map[string]string{"aud": strings.Join(aud, " "), "exp": exp.UTC().Format(time.RFC3339), "kid": k.public.KeyID},
@@ -340,13 +340,6 @@ func (i *Issuer) discovery() []byte {
 	}
 	b, _ := json.Marshal(doc)
 	return b
-}
-
-// newID returns 128 random bits from crypto/rand, hex encoded.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go >= 1.24)
-	return hex.EncodeToString(b[:])
 }
 
 func isRejection(err error) bool { return errors.Is(err, ErrInvalidToken) }

@@ -15,6 +15,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/claims"
 	"github.com/ztci/ztci/identity/internal/origin"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Defaults of the verifier.
@@ -270,7 +271,7 @@ func (v *Verifier) auditFailure(ctx context.Context, err error) error {
 		outcome = audit.OutcomeError
 	}
 	return v.cfg.sink.Write(ctx, audit.Event{
-		ID:       newID(),
+		ID:       randid.New(),
 		Time:     v.cfg.now().UTC(),
 		Source:   "ztci/identity/oidc",
 		Action:   "identity.token.verify",

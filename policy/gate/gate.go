@@ -2,8 +2,6 @@ package gate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/randid"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
@@ -304,7 +303,7 @@ func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.Cancel
 // event returns the audit event of a decision about resource by id (the
 // zero Identity when the caller did not authenticate).
 func (g *Gate) event(id identity.Identity, resource string, outcome audit.Outcome, reason string) audit.Event {
-	ev := audit.Event{ID: newEventID(), Time: g.cfg.now().UTC(), Source: AuditSource, Action: AuditAction,
+	ev := audit.Event{ID: randid.New(), Time: g.cfg.now().UTC(), Source: AuditSource, Action: AuditAction,
 		Outcome: outcome, Resource: resource, Reason: reason}
 	if !id.IsZero() {
 		ev.Actor = id.AuditActor()
@@ -340,10 +339,4 @@ func errorKind(err error) string {
 	default:
 		return "undecided"
 	}
-}
-
-func newEventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
 }
