@@ -169,8 +169,11 @@
 //     aws_security_group_rule (any type but "egress"),
 //     aws_vpc_security_group_ingress_rule (cidr_ipv4, cidr_ipv6),
 //     google_compute_firewall (source_ranges, or no source at all) and
-//     azurerm_network_security_rule / _group (source prefixes "*",
-//     "Internet", "Any", /0). A judged attribute unknown until apply is
+//     azurerm_network_security_rule / _group (any source but a CIDR or
+//     address that is not /0, VirtualNetwork or AzureLoadBalancer: "*",
+//     "Internet", "Any", AzureCloud and unknown tags are open). A
+//     direction, rule type or access the rules cannot read is judged as
+//     an inbound allow. A judged attribute unknown until apply is
 //     denied. Public S3 ACLs and AllUsers/AuthenticatedUsers grants are
 //     denied. Other resource types are denied unless in allowed_types,
 //     except changes that apply nothing (["no-op"], ["read"]) and deletes

@@ -19,8 +19,9 @@ import (
 
 // The property tests below take inputs each built-in rule set allows and
 // corrupt them one place at a time: every object member and list element
-// is removed, replaced by null or by a value of every other JSON type, and
-// wrapped in a list and in a template object. A corrupted input may be
+// is removed, replaced by null, by a value of every other JSON type and by
+// "::/0" and "*" (the world, to an ingress rule), and wrapped in a list, a
+// template object and a Kubernetes List. A corrupted input may be
 // allowed only if the corrupted place is one the rule set explicitly
 // classifies as harmless (a field it does not judge); anything else must
 // be denied with a reason — not allowed, and not an evaluation error.
@@ -39,6 +40,10 @@ type ruleSet struct {
 	seed     string
 	harmless []string
 }
+
+// otherString matches the mutations that put another non-empty string in
+// a field.
+const otherString = `string|string true|any IPv6 address|any Azure source`
 
 const (
 	sha       = "b4ffde65f46336ab88eb53be808477a3936bae11"
@@ -70,7 +75,7 @@ func ruleSets() []ruleSet {
 			harmless: []string{
 				// The job's identity and claims are not what deploy judges;
 				// only job.protected is.
-				`^/job$`, `^/job/(id|repository|ref|environment|name)$`,
+				`^/job/(id|repository|ref|environment|name)$`,
 				// Labels and claims that only appear in messages.
 				`^/artifacts/0/name$`, `^/artifacts/0/(signer|attestations/\d+/signer)/claims(/.*)?$`,
 				`^/artifacts/0/attestations/0/provenance/(build_type|source_ref|source_digest|external_parameters)(/.*)?$`,
@@ -101,8 +106,8 @@ func ruleSets() []ruleSet {
 				// Job names are labels; another environment or type
 				// string names another (not production) environment or
 				// a job that is not an approval.
-				`^/pipeline/jobs/\d+/name (string|string true)$`,
-				`^/pipeline/jobs/\d+/(environment|type) (empty string|string|string true)$`,
+				`^/pipeline/jobs/\d+/name (` + otherString + `)$`,
+				`^/pipeline/jobs/\d+/(environment|type) (empty string|` + otherString + `)$`,
 				// Fewer jobs: dropping the deploy job leaves nothing to judge.
 				`^/pipeline/jobs/2 removed$`,
 				// Removing a step's uses leaves a step that runs nothing.
@@ -120,7 +125,7 @@ func ruleSets() []ruleSet {
 			harmless: []string{
 				`^/job/name$`,
 				// The grant pins no identity: another id is another job.
-				`^/job/id (string|string true)$`,
+				`^/job/id (` + otherString + `)$`,
 				// Asking for fewer secrets is still granted.
 				`^/secrets/names/[01]$`,
 			},
@@ -143,7 +148,11 @@ func ruleSets() []ruleSet {
 				// Fewer volumes, ports, capabilities or harmless objects.
 				`^/manifests/0/spec/template/spec/volumes(/0(/(name|emptyDir)(/.*)?)?)?$`,
 				`^/manifests/0/spec/template/spec/containers/0/(name|ports(/0(/containerPort)?)?)$`,
-				`^/manifests/0/spec/template/spec/containers/0/securityContext/capabilities(/(drop|add)(/0)?)?$`,
+				// Unknown members are dropped by the API server: no capability added.
+				`^/manifests/0/spec/template/spec/containers/0/securityContext/capabilities (removed|null|empty object|wrapped in a template|wrapped in a List)$`,
+				`^/manifests/0/spec/template/spec/containers/0/securityContext/capabilities/drop(/0)?$`,
+				`^/manifests/0/spec/template/spec/containers/0/securityContext/capabilities/add (removed|null|empty list)$`,
+				`^/manifests/0/spec/template/spec/containers/0/securityContext/capabilities/add/0 removed$`,
 				`^/manifests/0/spec/template/spec/containers/0/securityContext/(privileged|allowPrivilegeEscalation) false$`,
 				`^/manifests/1$`, `^/manifests/1/data(/.*)?$`,
 				// Applying fewer objects, or the same ones in a List.
@@ -164,17 +173,30 @@ func ruleSets() []ruleSet {
 				{"address": "aws_s3_bucket_acl.logs", "type": "aws_s3_bucket_acl", "change": {"actions": ["create"], "after": {"acl": "private"}}}
 			]}}`,
 			harmless: []string{
-				`^/terraform_plan/format_version$`, // replaced by another string
-				`^/terraform_plan/resource_changes(/\d+)?$`,
+				`^/terraform_plan/format_version (` + otherString + `)$`,
+				// Fewer changes, or fewer CIDRs, open nothing more.
+				`^/terraform_plan/resource_changes (removed|empty list)$`,
+				`^/terraform_plan/resource_changes/\d+ removed$`,
 				`^/terraform_plan/resource_changes/\d+/address$`,
-				`^/terraform_plan/resource_changes/0/change/after/(name|ingress(/0(/(from_port|cidr_blocks|ipv6_cidr_blocks)(/0)?)?)?)$`,
-				`^/terraform_plan/resource_changes/1/change/after/cidr_blocks(/0)?$`,
-				`^/terraform_plan/resource_changes/2/change/after/cidr_ipv4$`,
+				`^/terraform_plan/resource_changes/0/change/after/name$`,
+				`^/terraform_plan/resource_changes/0/change/after/ingress (removed|null|empty list)$`,
+				// A rule without CIDRs (security groups, prefix lists, or
+				// attributes the provider does not know) opens nothing.
+				`^/terraform_plan/resource_changes/0/change/after/ingress/0 (removed|empty object|wrapped in a template|wrapped in a List)$`,
+				`^/terraform_plan/resource_changes/0/change/after/ingress/0/from_port$`,
+				`^/terraform_plan/resource_changes/[01]/change/after/(ingress/0/)?(cidr_blocks|ipv6_cidr_blocks) (removed|null|empty list)$`,
+				`^/terraform_plan/resource_changes/[01]/change/after/(ingress/0/)?(cidr_blocks|ipv6_cidr_blocks)/0 removed$`,
+				`^/terraform_plan/resource_changes/2/change/after/cidr_ipv4 (removed|null)$`,
 				// The sources are closed, so what the rule allows, and in
 				// which direction, does not open anything.
 				`^/terraform_plan/resource_changes/3/change/after/(allow(/0(/protocol)?)?|direction)$`,
-				`^/terraform_plan/resource_changes/4/change/after/(direction|access|source_address_prefix)$`,
-				`^/terraform_plan/resource_changes/5/change/after(/acl)?$`,
+				// The source is closed, so direction and access do not
+				// matter. An Azure rule needs a source; without one it
+				// admits nothing.
+				`^/terraform_plan/resource_changes/4/change/after/(direction|access)$`,
+				`^/terraform_plan/resource_changes/4/change/after/source_address_prefix (removed|null|empty string)$`,
+				// A private or unknown-string ACL (the provider rejects the latter).
+				`^/terraform_plan/resource_changes/5/change/after/acl (removed|null|empty string|` + otherString + `)$`,
 				// An after without the judged attribute is a resource that
 				// opens nothing (Terraform omits nothing it plans to set).
 				`^/terraform_plan/resource_changes/\d+/change/after (empty object|wrapped in a template|wrapped in a List)$`,
@@ -212,6 +234,8 @@ var corruptions = []struct {
 	{"empty string", func(any) any { return "" }},
 	{"string", func(any) any { return "x" }},
 	{"string true", func(any) any { return "true" }},
+	{"any IPv6 address", func(any) any { return "::/0" }},
+	{"any Azure source", func(any) any { return "*" }},
 	{"zero", func(any) any { return 0 }},
 	{"one", func(any) any { return 1 }},
 	{"true", func(any) any { return true }},

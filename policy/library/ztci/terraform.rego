@@ -9,8 +9,9 @@
 #   aws_security_group_rule, aws_vpc_security_group_ingress_rule (cidr_ipv4,
 #   cidr_ipv6), google_compute_firewall (source_ranges, or no source at
 #   all, which GCP reads as 0.0.0.0/0), azurerm_network_security_rule and
-#   azurerm_network_security_group (source_address_prefix(es) "*",
-#   "Internet", "Any" or /0).
+#   azurerm_network_security_group (any source prefix but a CIDR or address
+#   that is not /0, VirtualNetwork or AzureLoadBalancer).
+#   A direction or type the rules cannot read is judged as ingress.
 #   Deny by default: a missing, null or malformed plan or resource change, a
 #   resource type the rules do not judge and that is not listed as allowed,
 #   and a judged attribute whose value is unknown until apply are denied.
@@ -95,7 +96,7 @@ violations contains v if {
 
 violations contains v if {
 	is_object(plan)
-	not is_string(object.get(plan, "format_version", null))
+	not valid_format_version(object.get(plan, "format_version", null))
 	v := {"rule": "terraform.malformed", "message": "input.terraform_plan has no format_version; it is not `terraform show -json` output", "value": null}
 }
 
@@ -251,6 +252,18 @@ field_cidrs(x, key) := cs if {
 
 v4v6(x, k4, k6) := array.concat(field_cidrs(x, k4), field_cidrs(x, k6))
 
+# scalar_cidr is the one-element list of the string attribute key of x,
+# [] when it is null or missing; a value of another type (a list included)
+# is kept as one entry, which open_cidrs judges open.
+scalar_cidr(x, key) := [] if object.get(x, key, null) == null
+
+else := [object.get(x, key, null)]
+
+valid_format_version(v) if {
+	is_string(v)
+	v != ""
+}
+
 open_ingress(rc) := {why |
 	rc.type == "aws_security_group"
 	rules := object.get(after(rc), "ingress", [])
@@ -284,7 +297,7 @@ open_ingress(rc) := {sprintf("%v", [cs]) |
 open_ingress(rc) := {sprintf("%v", [cs]) |
 	a := after(rc)
 	is_object(a)
-	cs := v4v6(a, "cidr_ipv4", "cidr_ipv6")
+	cs := array.concat(scalar_cidr(a, "cidr_ipv4"), scalar_cidr(a, "cidr_ipv6"))
 	open_cidrs(cs)
 } if rc.type == "aws_vpc_security_group_ingress_rule"
 
@@ -294,7 +307,7 @@ open_ingress(rc) := {sprintf("%v", [cs]) |
 open_ingress(rc) := {why |
 	a := after(rc)
 	is_object(a)
-	object.get(a, "direction", null) in {null, "INGRESS"}
+	object.get(a, "direction", null) != "EGRESS"
 	not lib.is_true(object.get(a, "disabled", false))
 	gcp_allows(a)
 	some why in gcp_sources(a)
@@ -327,30 +340,51 @@ azure_rules(rules) := {"security_rule is not a list of rules"} if not is_array(r
 
 else := {why | some r in rules; some why in azure_rule(r)}
 
-# azure_rule: an inbound allow rule whose source is the world. A rule
-# that is not an object, or whose prefixes are not strings, is judged open.
+# azure_rule: a rule that is not outbound and not deny (anything else,
+# a wrong type included, is judged as an inbound allow rule) with a source
+# the rules cannot show to be closed. A rule that is not an object is
+# judged open.
 azure_rule(r) := {"the rule is not an object"} if not is_object(r)
 
 else := {sprintf("source %v", [p]) |
-	lower_str(object.get(r, "direction", "")) == "inbound"
-	lower_str(object.get(r, "access", "")) == "allow"
-	some p in array.concat(field_cidrs(r, "source_address_prefix"), field_cidrs(r, "source_address_prefixes"))
-	azure_world(p)
+	lower_str(object.get(r, "direction", "")) != "outbound"
+	lower_str(object.get(r, "access", "")) != "deny"
+	some p in azure_sources(r)
+	not azure_closed(p)
+}
+
+# azure_sources are source_address_prefix (unless null or "", which
+# Terraform shows for an unset prefix when the list form is used) and
+# source_address_prefixes.
+azure_sources(r) := array.concat(prefix, field_cidrs(r, "source_address_prefixes")) if {
+	one := object.get(r, "source_address_prefix", null)
+	prefix := [x | x := one; not x in {null, ""}]
 }
 
 lower_str(s) := lower(s) if is_string(s)
 
 else := ""
 
-azure_world(p) if not is_string(p)
+# azure_safe_tags are service tags that do not reach beyond the virtual
+# network or the platform's own probes. Any other tag (Internet, *, Any,
+# AzureCloud, ...) is judged open.
+azure_safe_tags := {"VirtualNetwork", "AzureLoadBalancer"}
 
-azure_world(p) if lower(p) in {"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"}
+azure_closed(p) if p in azure_safe_tags
 
-azure_world(p) if {
+azure_closed(p) if {
 	is_string(p)
 	net.cidr_is_valid(p)
-	some m in net.cidr_merge([p])
-	endswith(m, "/0")
+	not open_cidrs([p])
+}
+
+# A single address (Azure accepts "10.0.0.1") other than the unspecified one.
+azure_closed(p) if {
+	is_string(p)
+	not contains(p, "/")
+	not p in {"0.0.0.0", "::"}
+	some bits in ["/32", "/128"]
+	net.cidr_is_valid(concat("", [p, bits]))
 }
 
 # Every other type opens no ingress the rules know of.

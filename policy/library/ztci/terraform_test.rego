@@ -52,6 +52,7 @@ test_missing_and_malformed_plan if {
 		{"action": "terraform.apply", "terraform_plan": []},
 		{"action": "terraform.apply", "terraform_plan": {}},
 		{"action": "terraform.apply", "terraform_plan": {"resource_changes": []}},
+		{"action": "terraform.apply", "terraform_plan": {"format_version": "", "resource_changes": []}},
 		{"action": "terraform.apply", "terraform_plan": {"format_version": "1.2", "resource_changes": {"a": create_bucket}}},
 		{"action": "terraform.apply", "terraform_plan": {"format_version": "1.2", "resource_changes": "x"}},
 	] {
@@ -112,6 +113,12 @@ test_open_ingress_every_type_and_family if {
 		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefixes": ["::/0"]}),
 		rc("azurerm_network_security_group", {"security_rule": [{"direction": "Inbound", "access": "Allow", "source_address_prefix": "Any"}]}),
 		rc("azurerm_network_security_group", {"security_rule": "x"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "AzureCloud"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "0.0.0.0"}),
+		rc("azurerm_network_security_rule", {"direction": 1, "access": ["Allow"], "source_address_prefix": "*"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": ["10.0.0.0/8"]}),
+		rc("google_compute_firewall", {"direction": ["EGRESS"], "allow": [{"protocol": "tcp"}], "source_ranges": ["0.0.0.0/0"]}),
+		rc("aws_vpc_security_group_ingress_rule", {"cidr_ipv4": ["10.0.0.0/8"]}),
 	] {
 		rules(plan([r]), {}) == {"terraform.open_ingress"}
 	}
@@ -130,6 +137,8 @@ test_closed_ingress_allowed if {
 		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Deny", "source_address_prefix": "*"}),
 		rc("azurerm_network_security_rule", {"direction": "Outbound", "access": "Allow", "source_address_prefix": "*"}),
 		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "VirtualNetwork"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "10.0.0.1"}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "", "source_address_prefixes": ["10.0.0.0/8", "fd00::/8"]}),
 	] {
 		rules(plan([r]), {}) == set()
 	}
