@@ -1,0 +1,149 @@
+package egress
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ztci/ztci/identity"
+)
+
+// Decision is a verdict on one destination for one job.
+type Decision struct {
+	// Allow is the verdict.
+	Allow bool
+	// Rule names the rule that decided: a [Rule]'s Name, [RuleDefaultDeny],
+	// or a rule id of the caller's own Decider. A deny must name one; it is
+	// shown to the job in the 403 body and recorded in the audit event.
+	Rule string
+	// Reason explains the verdict in one sentence, for the job's log and
+	// the audit event. It must not contain secrets.
+	Reason string
+}
+
+// Decider decides whether a job may connect to a destination. The proxy asks
+// once per (job identity, destination) and caches the answer (see
+// Limits.DecisionTTL); the job's identity has been verified and is not
+// marked compromised when Decide is called.
+//
+// Contract: an error means "could not decide" and the proxy denies (rule
+// [RuleUndecided]) without caching. Decide must be safe for concurrent use
+// and should return within the request's context.
+type Decider interface {
+	Decide(ctx context.Context, job identity.Identity, dst Destination) (Decision, error)
+}
+
+// DeciderFunc adapts a function to a [Decider].
+type DeciderFunc func(ctx context.Context, job identity.Identity, dst Destination) (Decision, error)
+
+// Decide calls f(ctx, job, dst).
+func (f DeciderFunc) Decide(ctx context.Context, job identity.Identity, dst Destination) (Decision, error) {
+	return f(ctx, job, dst)
+}
+
+// Rule allows jobs of some repositories (and, optionally, workflows and
+// refs) to reach some hosts on some ports. Globs use [identity.Glob]: '*'
+// matches any run of characters, '/' and '.' included; everything else
+// matches itself. A claim the job does not carry never matches.
+type Rule struct {
+	// Name identifies the rule in 403 bodies and audit events. Required,
+	// unique within an AllowList.
+	Name string
+	// Repositories are globs over the job's repository claim
+	// ("octo-org/*"). Required; "*" is every repository.
+	Repositories []string
+	// Workflows are globs over the workflow claim. Empty: any workflow.
+	Workflows []string
+	// Refs are globs over the full git ref ("refs/heads/main",
+	// "refs/tags/v*"). Empty: any ref.
+	Refs []string
+	// Hosts are globs over the destination host, lower case
+	// ("proxy.golang.org", "*.githubusercontent.com", "10.1.2.3"). A host
+	// is matched as the job names it, before resolution; the addresses it
+	// resolves to must still pass the proxy's address check. Required.
+	Hosts []string
+	// Ports the rule allows. Required.
+	Ports []uint16
+}
+
+func (r Rule) matchesJob(c identity.Claims) bool {
+	return anyGlob(r.Repositories, c.Repository) &&
+		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
+		(len(r.Refs) == 0 || anyGlob(r.Refs, c.Ref))
+}
+
+func (r Rule) matchesDestination(d Destination) bool {
+	return slices.Contains(r.Ports, d.Port) && anyGlob(r.Hosts, d.Host)
+}
+
+func anyGlob(patterns []string, v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, p := range patterns {
+		if identity.Glob(p, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowList is the built-in [Decider]: the first [Rule] that matches both
+// the job and the destination allows it; without one the destination is
+// denied by [RuleDefaultDeny]. It is immutable and safe for concurrent use.
+type AllowList struct {
+	rules []Rule
+}
+
+// NewAllowList validates rules and returns the allow-list. Every rule needs
+// a unique Name, at least one repository, host and port; globs must be
+// non-empty, and host globs lower case in [a-z0-9-_.*:]. Errors wrap
+// [ErrConfig]. An empty list denies everything.
+func NewAllowList(rules ...Rule) (*AllowList, error) {
+	seen := map[string]bool{}
+	out := make([]Rule, 0, len(rules))
+	for i, r := range rules {
+		if r.Name == "" {
+			return nil, fmt.Errorf("%w: rule %d has no name", ErrConfig, i)
+		}
+		if seen[r.Name] {
+			return nil, fmt.Errorf("%w: rule name %q used twice", ErrConfig, r.Name)
+		}
+		seen[r.Name] = true
+		if len(r.Repositories) == 0 || len(r.Hosts) == 0 || len(r.Ports) == 0 {
+			return nil, fmt.Errorf("%w: rule %q needs Repositories, Hosts and Ports (use \"*\" for any repository)", ErrConfig, r.Name)
+		}
+		for _, list := range [][]string{r.Repositories, r.Workflows, r.Refs} {
+			if slices.Contains(list, "") {
+				return nil, fmt.Errorf("%w: rule %q has an empty glob", ErrConfig, r.Name)
+			}
+		}
+		for _, h := range r.Hosts {
+			if h == "" || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz0123456789-_.*:") != "" {
+				return nil, fmt.Errorf("%w: rule %q: host glob %q must be lower case letters, digits, '-', '_', '.', ':' and '*'", ErrConfig, r.Name, h)
+			}
+		}
+		if slices.Contains(r.Ports, 0) {
+			return nil, fmt.Errorf("%w: rule %q allows port 0", ErrConfig, r.Name)
+		}
+		r.Repositories = slices.Clone(r.Repositories)
+		r.Workflows = slices.Clone(r.Workflows)
+		r.Refs = slices.Clone(r.Refs)
+		r.Hosts = slices.Clone(r.Hosts)
+		r.Ports = slices.Clone(r.Ports)
+		out = append(out, r)
+	}
+	return &AllowList{rules: out}, nil
+}
+
+// Decide implements [Decider]. It never returns an error.
+func (a *AllowList) Decide(_ context.Context, job identity.Identity, dst Destination) (Decision, error) {
+	for _, r := range a.rules {
+		if r.matchesJob(job.Claims) && r.matchesDestination(dst) {
+			return Decision{Allow: true, Rule: r.Name, Reason: fmt.Sprintf("rule %q allows %s to reach %s", r.Name, job.Claims.Repository, dst)}, nil
+		}
+	}
+	c := job.Claims
+	return Decision{Rule: RuleDefaultDeny, Reason: fmt.Sprintf("no rule allows repository %q (workflow %q, ref %q) to reach %s", c.Repository, c.Workflow, c.Ref, dst)}, nil
+}

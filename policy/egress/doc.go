@@ -1,0 +1,80 @@
+// Package egress is ztci's per-job egress control: an embeddable forward
+// proxy a runner points its job at (HTTPS_PROXY / HTTP_PROXY), which lets a
+// job reach only the destinations policy allows for its identity, and
+// records every connection.
+//
+// A compromised build step or dependency exfiltrates over the network; this
+// is where that is stopped, or at least seen. The proxy speaks HTTP CONNECT
+// (TLS and any other TCP protocol tunnelled through it) and forwards plain
+// http:// requests (absolute form).
+//
+// One connection is, in order:
+//
+//  1. authenticate: the job token from Proxy-Authorization ("Bearer
+//     <token>", or Basic with the token as password — what curl, git and Go
+//     send for http://job:<token>@proxy:port) is verified by an
+//     [identity.TokenVerifier], and the identity must match the jobs the
+//     proxy serves; otherwise 407;
+//  2. refuse a job whose identity is marked compromised
+//     ([WithCompromiseChecker]) and a job over its connection limit;
+//  3. decide the destination (host, port) for that identity with a
+//     [Decider] — the built-in [AllowList] (rules per repository, workflow
+//     and ref globs → host globs and ports, deny by default) or the caller's
+//     own ([DeciderFunc]); decisions are cached per (job, destination);
+//     a deny is a 403 whose body and [HeaderRule] header name the rule;
+//  4. resolve the name once, keep only public addresses (or those in
+//     [WithInternalPrefixes]), and connect to one of exactly those;
+//  5. audit the open (before dialing), relay, audit the close with bytes
+//     each way and duration.
+//
+// # Use
+//
+//	rules, err := egress.NewAllowList(egress.Rule{
+//		Name: "go-modules", Repositories: []string{"octo-org/*"},
+//		Hosts: []string{"proxy.golang.org", "sum.golang.org"}, Ports: []uint16{443},
+//	})
+//	p, err := egress.New(jobTokens, identity.MatchID(job.ID()), rules, auditLog,
+//		egress.WithCompromiseChecker(killSwitch))
+//	go p.Serve(ln) // a listener the job can reach
+//	defer p.Close()
+//	// the job's environment:
+//	//   HTTPS_PROXY=http://job:<job token>@<ln address>  (and https_proxy, http_proxy)
+//
+// An [audit.Detector] learns each identity's destinations from the audit
+// stream: feed it the [ActionConnect] events (audit.FanOut with a filter)
+// and a destination new to a repository raises a first_seen anomaly.
+// [WithFirstSeen] reports each job's new destinations directly.
+//
+// # Security contract
+//
+//   - Deny by default. Only a Decision with Allow set lets a connection
+//     through; a Decider error is a deny ([RuleUndecided]) and is not cached.
+//     [WithAuditOnlyUnsafe] allows what the Decider denies, recording
+//     "enforced"="false"; authentication, the compromise check, the address
+//     check and limits still apply in that mode.
+//   - The job token is read only from Proxy-Authorization, deleted from the
+//     request before anything else looks at it, and never forwarded, logged,
+//     audited, echoed or put in an error. A missing or bad token, or another
+//     job's valid token, gets 407.
+//   - No DNS rebinding: a host name is resolved once per connection, the
+//     addresses are checked, and the proxy dials those addresses, never the
+//     name. Private, loopback, link-local, CGNAT, multicast, unspecified,
+//     reserved, documentation and benchmarking ranges, and IPv6 forms that
+//     embed them (IPv4-mapped, NAT64, 6to4; Teredo wholesale) are refused
+//     unless a prefix in [WithInternalPrefixes] covers them. Host names that
+//     some resolvers read as IPv4 numbers ("127.1", "0x7f.1") are refused.
+//   - Every decision is audited with the job's identity (refusals of
+//     tokens that did not verify, under actor "unauthenticated"). An
+//     allowed connection is dialed only after the sink accepted its open
+//     event (fail closed); its close event records bytes each way,
+//     duration and why it ended.
+//   - Kill switch: [Proxy.Cut] closes a job identity's open connections at
+//     once; with [WithCompromiseChecker] a marked identity gets no new
+//     connection and its open ones are cut within Limits.CompromiseRecheck.
+//   - Bounded: connections per job, header size, header read, connect and
+//     idle timeouts, copy buffers, decision cache ([Limits]).
+//   - Plain http:// requests get a fresh upstream connection each, with
+//     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
+//     HTTP are not relayed. HTTPS is tunnelled, never intercepted: the
+//     proxy decides on the CONNECT host name, not on the TLS SNI.
+package egress

@@ -1,0 +1,39 @@
+package egress
+
+import "errors"
+
+// Errors. Tests and callers match them with errors.Is.
+var (
+	// ErrConfig: New, NewAllowList or an option was given a missing
+	// argument or an invalid value.
+	ErrConfig = errors.New("egress: invalid configuration")
+	// ErrBadDestination: a request names a destination that is not a valid
+	// host name or IP literal with a port.
+	ErrBadDestination = errors.New("egress: bad destination")
+	// ErrBadCredentials: the Proxy-Authorization header is missing,
+	// repeated or malformed.
+	ErrBadCredentials = errors.New("egress: bad proxy credentials")
+)
+
+// Rules the proxy itself applies before and around the [Decider]. They name
+// the refusal in the 403 body, the X-Ztci-Egress-Rule header and the audit
+// event.
+const (
+	// RuleDefaultDeny: no rule of the [AllowList] allows the destination.
+	RuleDefaultDeny = "egress.default_deny"
+	// RuleInternalAddress: every address the destination resolved to is
+	// private, loopback, link-local or otherwise not public, and none is in
+	// a prefix given to [WithInternalPrefixes].
+	RuleInternalAddress = "egress.internal_address"
+	// RuleCompromised: the job's identity is marked compromised
+	// ([WithCompromiseChecker]).
+	RuleCompromised = "egress.compromised"
+	// RuleWrongJob: the credentials verified, but as an identity this proxy
+	// does not serve (the jobs matcher given to [New]).
+	RuleWrongJob = "egress.wrong_job"
+	// RuleTooManyConnections: the job already has Limits.MaxConnsPerJob
+	// connections open.
+	RuleTooManyConnections = "egress.too_many_connections"
+	// RuleUndecided: the Decider returned an error; a deny.
+	RuleUndecided = "egress.undecided"
+)

@@ -1,0 +1,254 @@
+package egress
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+)
+
+// Limits bound what a job, a connection and the proxy's memory may cost.
+// Zero fields keep their default.
+type Limits struct {
+	// MaxConnsPerJob is the most connections (tunnels and forwarded
+	// requests) one job identity may have open at once (default 64); more
+	// are refused with 429 and [RuleTooManyConnections].
+	MaxConnsPerJob int
+	// MaxHeaderBytes bounds a request's header block (default 32 KiB; a
+	// job token is a few KiB).
+	MaxHeaderBytes int
+	// HeaderTimeout bounds reading a request's headers (default 10 s).
+	HeaderTimeout time.Duration
+	// ConnectTimeout bounds what happens between reading a request and
+	// connecting to its destination: verifying the token, deciding,
+	// resolving and dialing
+	// (default 10 s).
+	ConnectTimeout time.Duration
+	// IdleTimeout closes a tunnel or a forwarded request with no bytes in
+	// either direction for this long, and idle keep-alive connections of
+	// the job to the proxy (default 5 min).
+	IdleTimeout time.Duration
+	// BufferSize is the copy buffer per direction of a tunnel (default
+	// 64 KiB).
+	BufferSize int
+	// DecisionCacheSize bounds the cached (job, destination) decisions
+	// (default 10000); when full, an arbitrary entry is dropped.
+	DecisionCacheSize int
+	// DecisionTTL is how long a decision is reused (default 5 min).
+	DecisionTTL time.Duration
+	// CompromiseRecheck is how often open connections are checked against
+	// the [WithCompromiseChecker] checker (default 1 s).
+	CompromiseRecheck time.Duration
+}
+
+// Defaults for [Limits].
+const (
+	DefaultMaxConnsPerJob    = 64
+	DefaultMaxHeaderBytes    = 32 << 10
+	DefaultHeaderTimeout     = 10 * time.Second
+	DefaultConnectTimeout    = 10 * time.Second
+	DefaultIdleTimeout       = 5 * time.Minute
+	DefaultBufferSize        = 64 << 10
+	DefaultDecisionCacheSize = 10000
+	DefaultDecisionTTL       = 5 * time.Minute
+	DefaultCompromiseRecheck = time.Second
+)
+
+// Option configures [New]. An option given a nil or invalid value makes New
+// fail with an error wrapping [ErrConfig].
+type Option func(*config) error
+
+// DialFunc connects to a resolved address ("ip:port"), like
+// net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// FirstSeenFunc is told about a destination the first time a job asks for
+// it (more precisely: whenever the decision cache has no entry for the
+// pair, so again after an eviction). It runs synchronously on the
+// connection's path and must be cheap and safe for concurrent use.
+type FirstSeenFunc func(ctx context.Context, job identity.Identity, dst Destination, d Decision)
+
+type config struct {
+	log       *slog.Logger
+	now       func() time.Time
+	resolver  Resolver
+	dial      DialFunc
+	internal  []netip.Prefix
+	auditOnly bool
+	checker   audit.CompromiseChecker
+	firstSeen FirstSeenFunc
+	limits    Limits
+}
+
+func defaults() config {
+	return config{
+		log:      slog.New(slog.DiscardHandler),
+		now:      time.Now,
+		resolver: net.DefaultResolver,
+		limits: Limits{
+			MaxConnsPerJob: DefaultMaxConnsPerJob, MaxHeaderBytes: DefaultMaxHeaderBytes,
+			HeaderTimeout: DefaultHeaderTimeout, ConnectTimeout: DefaultConnectTimeout, IdleTimeout: DefaultIdleTimeout,
+			BufferSize: DefaultBufferSize, DecisionCacheSize: DefaultDecisionCacheSize, DecisionTTL: DefaultDecisionTTL,
+			CompromiseRecheck: DefaultCompromiseRecheck,
+		},
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: silent). Tokens are never
+// logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock for audit timestamps, durations and decision
+// expiry.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithResolver sets the resolver for destination host names (default
+// net.DefaultResolver).
+func WithResolver(r Resolver) Option {
+	return func(c *config) error {
+		if r == nil {
+			return fmt.Errorf("%w: nil resolver", ErrConfig)
+		}
+		c.resolver = r
+		return nil
+	}
+}
+
+// WithDialer sets how the proxy connects to a checked, resolved address
+// (default a net.Dialer bounded by Limits.ConnectTimeout), e.g. to bind a source
+// address or a network namespace. The address is always an IP literal and
+// port; d must not resolve or redirect it.
+func WithDialer(d DialFunc) Option {
+	return func(c *config) error {
+		if d == nil {
+			return fmt.Errorf("%w: nil dialer", ErrConfig)
+		}
+		c.dial = d
+		return nil
+	}
+}
+
+// WithInternalPrefixes lets jobs reach addresses in these prefixes although
+// they are not public (an internal registry, a test server on 127.0.0.1).
+// The Decider still decides; this only lifts the address check. A /0 prefix
+// is refused: name the networks.
+func WithInternalPrefixes(prefixes ...netip.Prefix) Option {
+	return func(c *config) error {
+		if len(prefixes) == 0 {
+			return fmt.Errorf("%w: WithInternalPrefixes needs at least one prefix", ErrConfig)
+		}
+		for _, p := range prefixes {
+			if !p.IsValid() || p.Bits() == 0 {
+				return fmt.Errorf("%w: internal prefix %v must be valid and narrower than /0", ErrConfig, p)
+			}
+			a := p.Addr().Unmap()
+			bits := p.Bits()
+			if p.Addr().Is4In6() {
+				bits -= 96
+				if bits <= 0 {
+					return fmt.Errorf("%w: internal prefix %v covers all of IPv4", ErrConfig, p)
+				}
+			}
+			c.internal = append(c.internal, netip.PrefixFrom(a, bits).Masked())
+		}
+		return nil
+	}
+}
+
+// WithAuditOnlyUnsafe turns enforcement off: destinations the Decider
+// denies are allowed, and their audit events say so (attribute
+// "enforced"="false" with the rule that would have denied). For learning
+// which destinations a pipeline needs before enforcing. Authentication, the
+// compromise check, the address check and the limits still apply.
+func WithAuditOnlyUnsafe() Option {
+	return func(c *config) error {
+		c.auditOnly = true
+		return nil
+	}
+}
+
+// WithCompromiseChecker refuses new connections of a job whose identity
+// (its [identity.Identity.ID]) is marked compromised, and cuts its open
+// ones within Limits.CompromiseRecheck. *audit.KillSwitch implements it.
+func WithCompromiseChecker(ch audit.CompromiseChecker) Option {
+	return func(c *config) error {
+		if ch == nil {
+			return fmt.Errorf("%w: nil compromise checker", ErrConfig)
+		}
+		c.checker = ch
+		return nil
+	}
+}
+
+// WithFirstSeen reports each job's new destinations to f (for a per-job
+// anomaly view). The audit stream itself feeds an *audit.Detector: put it
+// in the sink with audit.FanOut.
+func WithFirstSeen(f FirstSeenFunc) Option {
+	return func(c *config) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil first-seen hook", ErrConfig)
+		}
+		c.firstSeen = f
+		return nil
+	}
+}
+
+// WithLimits overrides the default [Limits]; zero fields keep their
+// default, negative ones are refused.
+func WithLimits(l Limits) Option {
+	return func(c *config) error {
+		ints := []struct {
+			v   int
+			dst *int
+		}{
+			{l.MaxConnsPerJob, &c.limits.MaxConnsPerJob}, {l.MaxHeaderBytes, &c.limits.MaxHeaderBytes},
+			{l.BufferSize, &c.limits.BufferSize}, {l.DecisionCacheSize, &c.limits.DecisionCacheSize},
+		}
+		for _, f := range ints {
+			if f.v < 0 {
+				return fmt.Errorf("%w: negative limit %d", ErrConfig, f.v)
+			}
+			if f.v > 0 {
+				*f.dst = f.v
+			}
+		}
+		durs := []struct {
+			v   time.Duration
+			dst *time.Duration
+		}{
+			{l.HeaderTimeout, &c.limits.HeaderTimeout}, {l.ConnectTimeout, &c.limits.ConnectTimeout},
+			{l.IdleTimeout, &c.limits.IdleTimeout}, {l.DecisionTTL, &c.limits.DecisionTTL},
+			{l.CompromiseRecheck, &c.limits.CompromiseRecheck},
+		}
+		for _, f := range durs {
+			if f.v < 0 {
+				return fmt.Errorf("%w: negative duration %v", ErrConfig, f.v)
+			}
+			if f.v > 0 {
+				*f.dst = f.v
+			}
+		}
+		return nil
+	}
+}

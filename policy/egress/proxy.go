@@ -1,0 +1,657 @@
+package egress
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+)
+
+// Audit vocabulary of the proxy.
+const (
+	// AuditSource is the Source of every event the proxy writes.
+	AuditSource = "ztci/policy/egress"
+	// ActionConnect records a decision on a connection: allow (written
+	// before the proxy dials; if the sink refuses it, the connection is
+	// refused), deny, or error.
+	ActionConnect = "egress.connect"
+	// ActionClose records the end of an allowed connection: bytes each way,
+	// duration, and why it ended.
+	ActionClose = "egress.close"
+	// HeaderRule names the rule that refused a request, on 403, 407, 429
+	// and 503 responses.
+	HeaderRule = "X-Ztci-Egress-Rule"
+)
+
+// Attributes of the proxy's audit events.
+const (
+	AttrRule      = "rule"
+	AttrHost      = "host"
+	AttrPort      = "port"
+	AttrMethod    = "method"
+	AttrConnID    = "conn_id"
+	AttrEnforced  = "enforced"
+	AttrAddress   = "address"
+	AttrBytesUp   = "bytes_up"   // job to destination
+	AttrBytesDown = "bytes_down" // destination to job
+	AttrDuration  = "duration_ms"
+	AttrEnd       = "end" // why a connection ended: "done", "reset", "cut", "compromised", "closed", "error"
+)
+
+// unauthenticated is the audit actor of a request whose token did not
+// verify.
+const unauthenticated = "unauthenticated"
+
+// Proxy is the egress proxy. Serve it with [Proxy.Serve]; it is also an
+// http.Handler for a server of the caller's own, which must then support
+// hijacking and apply the limits Serve applies. Close it when done.
+type Proxy struct {
+	tokens identity.TokenVerifier
+	jobs   identity.Matcher
+	decide Decider
+	sink   audit.Sink
+	cfg    config
+	dial   DialFunc
+
+	mu      sync.Mutex
+	closed  bool
+	open    map[*conn]struct{}
+	perJob  map[identity.Identity]int
+	servers map[*http.Server]struct{}
+	wg      sync.WaitGroup // registered connections and the compromise sweeper
+	stop    chan struct{}
+
+	cacheMu sync.Mutex
+	cache   map[cacheKey]cacheEntry
+}
+
+type cacheKey struct {
+	job identity.Identity
+	dst Destination
+}
+
+type cacheEntry struct {
+	d   Decision
+	exp time.Time
+}
+
+// New returns a proxy that authenticates each request's job token with
+// tokens, serves only identities jobs matches (a per-job proxy passes
+// identity.MatchID and the job's run claims; a shared one an issuer or
+// runner matcher), asks decide about each new destination of a job, and
+// audits every connection to sink. All four are required. Options:
+// [WithLogger], [WithClock], [WithResolver], [WithDialer],
+// [WithInternalPrefixes], [WithAuditOnlyUnsafe], [WithCompromiseChecker],
+// [WithFirstSeen], [WithLimits].
+func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, sink audit.Sink, opts ...Option) (*Proxy, error) {
+	switch {
+	case tokens == nil:
+		return nil, fmt.Errorf("%w: nil token verifier", ErrConfig)
+	case jobs == nil:
+		return nil, fmt.Errorf("%w: nil jobs matcher (it would match no job)", ErrConfig)
+	case decide == nil:
+		return nil, fmt.Errorf("%w: nil decider", ErrConfig)
+	case sink == nil:
+		return nil, fmt.Errorf("%w: nil audit sink", ErrConfig)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	p := &Proxy{
+		tokens: tokens, jobs: jobs, decide: decide, sink: sink, cfg: cfg, dial: cfg.dial,
+		open: map[*conn]struct{}{}, perJob: map[identity.Identity]int{}, servers: map[*http.Server]struct{}{},
+		stop: make(chan struct{}), cache: map[cacheKey]cacheEntry{},
+	}
+	if p.dial == nil {
+		d := &net.Dialer{}
+		p.dial = d.DialContext
+	}
+	if cfg.checker != nil {
+		p.wg.Add(1)
+		go p.sweepCompromised()
+	}
+	return p, nil
+}
+
+// Serve accepts job connections on ln until [Proxy.Close], with the header
+// size and timeout limits of [Limits]. It returns nil after Close, or the
+// listener's error.
+func (p *Proxy) Serve(ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: p.cfg.limits.HeaderTimeout,
+		MaxHeaderBytes:    p.cfg.limits.MaxHeaderBytes,
+		IdleTimeout:       p.cfg.limits.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(p.cfg.log.Handler(), slog.LevelDebug),
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
+	p.servers[srv] = struct{}{}
+	p.mu.Unlock()
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the servers started by Serve, cuts every open connection
+// (each is audited) and waits until they have ended. Later requests get 503.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	servers := make([]*http.Server, 0, len(p.servers))
+	for s := range p.servers {
+		servers = append(servers, s)
+	}
+	conns := p.snapshot(func(*conn) bool { return true })
+	p.mu.Unlock()
+	close(p.stop)
+	var err error
+	for _, s := range servers {
+		err = errors.Join(err, s.Close())
+	}
+	for _, c := range conns {
+		c.cut("closed")
+	}
+	p.wg.Wait()
+	return err
+}
+
+// Cut closes every open connection of the identity whose
+// [identity.Identity.ID] is id, and returns how many it closed. Each is
+// audited with end "cut". It does not refuse new connections: mark the
+// identity in the [WithCompromiseChecker] kill switch for that.
+func (p *Proxy) Cut(id string) int {
+	p.mu.Lock()
+	conns := p.snapshot(func(c *conn) bool { return c.job.ID() == id })
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.cut("cut")
+	}
+	return len(conns)
+}
+
+// snapshot returns the open connections keep selects; p.mu must be held.
+func (p *Proxy) snapshot(keep func(*conn) bool) []*conn {
+	var out []*conn
+	for c := range p.open {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (p *Proxy) sweepCompromised() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.cfg.limits.CompromiseRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			conns := p.snapshot(func(*conn) bool { return true })
+			p.mu.Unlock()
+			for _, c := range conns {
+				if p.cfg.checker.Compromised(c.job.ID()) {
+					c.cut("compromised")
+				}
+			}
+		}
+	}
+}
+
+// conn is one open connection of a job: a tunnel or a forwarded request.
+type conn struct {
+	job identity.Identity
+	id  string
+
+	mu      sync.Mutex
+	why     string // set once the connection is cut
+	closers []io.Closer
+}
+
+// attach makes x part of the connection, closed when it is cut; if it was
+// cut already, x is closed now and attach reports false.
+func (c *conn) attach(x io.Closer) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.why != "" {
+		_ = x.Close()
+		return false
+	}
+	c.closers = append(c.closers, x)
+	return true
+}
+
+func (c *conn) cut(why string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.why != "" {
+		return
+	}
+	c.why = why
+	for _, x := range c.closers {
+		_ = x.Close()
+	}
+}
+
+func (c *conn) cutReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.why
+}
+
+// register counts a new connection of job against its limit.
+func (p *Proxy) register(job identity.Identity) (*conn, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.closed:
+		return nil, http.StatusServiceUnavailable
+	case p.perJob[job] >= p.cfg.limits.MaxConnsPerJob:
+		return nil, http.StatusTooManyRequests
+	}
+	c := &conn{job: job, id: newID()}
+	p.open[c] = struct{}{}
+	p.perJob[job]++
+	p.wg.Add(1)
+	return c, 0
+}
+
+func (p *Proxy) unregister(c *conn) {
+	p.mu.Lock()
+	delete(p.open, c)
+	if p.perJob[c.job]--; p.perJob[c.job] <= 0 {
+		delete(p.perJob, c.job)
+	}
+	p.mu.Unlock()
+	p.wg.Done()
+}
+
+// request is what the proxy knows about one job request while handling it.
+type request struct {
+	method string
+	dst    Destination
+	job    identity.Identity // zero until authenticated
+	connID string
+	start  time.Time
+}
+
+// ServeHTTP handles one proxy request: CONNECT host:port, or an
+// absolute-form http:// request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rq := request{method: r.Method, start: p.cfg.now()}
+	tok, tokErr := proxyToken(r.Header)
+	// The token goes no further than the verifier: not upstream, not into
+	// logs or errors.
+	r.Header.Del("Proxy-Authorization")
+
+	var dstErr error
+	switch {
+	case r.Method == http.MethodConnect:
+		rq.dst, dstErr = ParseDestination(r.Host, 0)
+	case r.URL.IsAbs() && strings.EqualFold(r.URL.Scheme, "http"):
+		rq.dst, dstErr = ParseDestination(r.URL.Host, 80)
+	default:
+		refuse(w, http.StatusBadRequest, "", "this is an egress proxy: send CONNECT host:port or an absolute http:// URL")
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.limits.ConnectTimeout)
+	defer cancel()
+
+	if tokErr != nil {
+		p.cfg.log.DebugContext(ctx, "egress: no usable proxy credentials", "error", tokErr)
+		challenge(w)
+		return
+	}
+	job, err := p.tokens.Verify(ctx, tok)
+	if err != nil || job.IsZero() {
+		p.cfg.log.DebugContext(ctx, "egress: job token did not verify", "error", err)
+		p.audit(ctx, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", "the proxy credentials did not verify"))
+		challenge(w)
+		return
+	}
+	rq.job = job
+	if !p.jobs.Match(job) {
+		p.deny(ctx, w, http.StatusProxyAuthRequired, rq, dstErr == nil, RuleWrongJob,
+			"the job token is valid but not for a job this proxy serves")
+		return
+	}
+	if dstErr != nil {
+		p.deny(ctx, w, http.StatusBadRequest, rq, false, "", dstErr.Error())
+		return
+	}
+	if p.cfg.checker != nil && p.cfg.checker.Compromised(job.ID()) {
+		p.deny(ctx, w, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
+		return
+	}
+	c, status := p.register(job)
+	if c == nil {
+		rule, why := RuleTooManyConnections, fmt.Sprintf("the job has %d connections open", p.cfg.limits.MaxConnsPerJob)
+		if status == http.StatusServiceUnavailable {
+			rule, why = "", "the proxy is closed"
+		}
+		p.deny(ctx, w, status, rq, true, rule, why)
+		return
+	}
+	defer p.unregister(c)
+	rq.connID = c.id
+	p.serve(ctx, w, r, rq, c)
+}
+
+// serve decides, resolves, audits, dials and relays a registered request.
+func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, rq request, c *conn) {
+	d, err := p.decision(ctx, rq.job, rq.dst)
+	if err != nil {
+		p.cfg.log.WarnContext(ctx, "egress: decider failed", "error", err)
+		ev := p.event(ActionConnect, audit.OutcomeError, rq, true, RuleUndecided, "the decider could not decide")
+		p.audit(ctx, ev)
+		refuse(w, http.StatusServiceUnavailable, RuleUndecided, fmt.Sprintf("%s: could not decide", rq.dst))
+		return
+	}
+	enforced := true
+	if !d.Allow {
+		if !p.cfg.auditOnly {
+			p.deny(ctx, w, http.StatusForbidden, rq, true, d.Rule, d.Reason)
+			return
+		}
+		enforced = false
+	}
+	addrs, err := p.resolve(ctx, rq.dst)
+	if errors.Is(err, errInternal) {
+		p.deny(ctx, w, http.StatusForbidden, rq, true, RuleInternalAddress,
+			fmt.Sprintf("%s resolves only to addresses that are not public (%s)", rq.dst.Host, err))
+		return
+	}
+	if err != nil {
+		ev := p.event(ActionConnect, audit.OutcomeError, rq, true, d.Rule, "could not resolve the destination")
+		p.audit(ctx, ev)
+		refuse(w, http.StatusBadGateway, "", fmt.Sprintf("could not resolve %s", rq.dst.Host))
+		return
+	}
+
+	open := p.event(ActionConnect, audit.OutcomeAllow, rq, true, d.Rule, d.Reason)
+	if !enforced {
+		open.Attributes[AttrEnforced] = "false"
+		open.Reason = "audit-only mode allowed what " + d.Rule + " denies: " + d.Reason
+	}
+	if err := p.sink.Write(ctx, open); err != nil {
+		// Fail closed: no connection leaves without its record.
+		p.cfg.log.WarnContext(ctx, "egress: audit sink refused the open event", "error", err)
+		refuse(w, http.StatusServiceUnavailable, "", "the connection could not be audited")
+		return
+	}
+
+	up, addr, err := p.dialAny(ctx, addrs, rq.dst.Port)
+	var res relayResult
+	switch {
+	case err != nil:
+		res.err = err
+		refuse(w, http.StatusBadGateway, "", fmt.Sprintf("could not connect to %s", rq.dst))
+	case !c.attach(up):
+		res.err = errors.New("cut before relaying")
+		refuse(w, http.StatusServiceUnavailable, "", "the connection was cut")
+	case r.Method == http.MethodConnect:
+		res = p.tunnel(w, c, up)
+	default:
+		res = p.forward(w, r, c, up)
+	}
+	p.closeEvent(r.Context(), rq, d, enforced, addr, c, res)
+}
+
+// relayResult is what a relay reports for the close event.
+type relayResult struct {
+	up, down int64
+	err      error
+}
+
+func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced bool, addr netip.Addr, c *conn, res relayResult) {
+	end, outcome := "done", audit.OutcomeSuccess
+	switch why := c.cutReason(); {
+	case why != "":
+		end, outcome = why, audit.OutcomeFailure
+	case errors.Is(res.err, syscall.ECONNRESET) || errors.Is(res.err, syscall.EPIPE):
+		// A peer that closes with unread data resets the connection
+		// (curl does after a TLS session): an end, not a proxy failure.
+		end = "reset"
+	case res.err != nil:
+		end, outcome = "error", audit.OutcomeFailure
+	}
+	ev := p.event(ActionClose, outcome, rq, true, d.Rule, "connection ended: "+end)
+	ev.Attributes[AttrEnd] = end
+	ev.Attributes[AttrBytesUp] = strconv.FormatInt(res.up, 10)
+	ev.Attributes[AttrBytesDown] = strconv.FormatInt(res.down, 10)
+	ev.Attributes[AttrDuration] = strconv.FormatInt(p.cfg.now().Sub(rq.start).Milliseconds(), 10)
+	if addr.IsValid() {
+		ev.Attributes[AttrAddress] = addr.String()
+	}
+	if !enforced {
+		ev.Attributes[AttrEnforced] = "false"
+	}
+	if res.err != nil && end == "error" {
+		ev.Attributes["error"] = res.err.Error()
+	}
+	// The request's context may be done once the client has gone; the close
+	// record is still owed.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.limits.ConnectTimeout)
+	defer cancel()
+	p.audit(actx, ev)
+}
+
+// decision returns the cached or a fresh decision, and whether the pair was
+// not in the cache (first seen).
+func (p *Proxy) decision(ctx context.Context, job identity.Identity, dst Destination) (Decision, error) {
+	now := p.cfg.now()
+	k := cacheKey{job, dst}
+	p.cacheMu.Lock()
+	e, seen := p.cache[k]
+	p.cacheMu.Unlock()
+	if seen && now.Before(e.exp) {
+		return e.d, nil
+	}
+	d, err := p.decide.Decide(ctx, job, dst)
+	if err != nil {
+		return Decision{}, err
+	}
+	if d.Rule == "" {
+		return Decision{}, errors.New("egress: the decider's decision names no rule")
+	}
+	p.cacheMu.Lock()
+	if _, ok := p.cache[k]; !ok && len(p.cache) >= p.cfg.limits.DecisionCacheSize {
+		p.evictLocked(now)
+	}
+	p.cache[k] = cacheEntry{d: d, exp: now.Add(p.cfg.limits.DecisionTTL)}
+	p.cacheMu.Unlock()
+	if !seen && p.cfg.firstSeen != nil {
+		p.cfg.firstSeen(ctx, job, dst, d)
+	}
+	return d, nil
+}
+
+// evictLocked drops expired entries, or one arbitrary entry if none has
+// expired; p.cacheMu must be held.
+func (p *Proxy) evictLocked(now time.Time) {
+	for k, e := range p.cache {
+		if !now.Before(e.exp) {
+			delete(p.cache, k)
+		}
+	}
+	if len(p.cache) < p.cfg.limits.DecisionCacheSize {
+		return
+	}
+	for k := range p.cache {
+		delete(p.cache, k)
+		return
+	}
+}
+
+// errInternal: every address of a destination failed the address check.
+var errInternal = errors.New("not public")
+
+// maxAddrs bounds the addresses tried per destination.
+const maxAddrs = 8
+
+// resolve returns the addresses of dst that pass the address check, in the
+// resolver's order. It resolves once; the caller dials only these.
+func (p *Proxy) resolve(ctx context.Context, dst Destination) ([]netip.Addr, error) {
+	var all []netip.Addr
+	if a, err := netip.ParseAddr(dst.Host); err == nil {
+		all = []netip.Addr{a}
+	} else {
+		all, err = p.cfg.resolver.LookupNetIP(ctx, "ip", dst.Host)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", dst.Host, err)
+		}
+	}
+	var ok, refused []netip.Addr
+	for _, a := range all {
+		a = a.WithZone("").Unmap()
+		if p.permitted(a) {
+			if len(ok) < maxAddrs {
+				ok = append(ok, a)
+			}
+		} else if len(refused) < maxAddrs {
+			refused = append(refused, a)
+		}
+	}
+	if len(ok) == 0 {
+		if len(refused) == 0 {
+			return nil, fmt.Errorf("resolve %s: no addresses", dst.Host)
+		}
+		return nil, fmt.Errorf("%w: %v", errInternal, refused)
+	}
+	return ok, nil
+}
+
+func (p *Proxy) permitted(a netip.Addr) bool {
+	for _, pfx := range p.cfg.internal {
+		if pfx.Contains(a) {
+			return true
+		}
+	}
+	return public(a)
+}
+
+func (p *Proxy) dialAny(ctx context.Context, addrs []netip.Addr, port uint16) (net.Conn, netip.Addr, error) {
+	var errs error
+	for _, a := range addrs {
+		c, err := p.dial(ctx, "tcp", netip.AddrPortFrom(a, port).String())
+		if err == nil {
+			return c, a, nil
+		}
+		errs = errors.Join(errs, err)
+	}
+	return nil, netip.Addr{}, errs
+}
+
+// deny audits a refusal and answers it.
+func (p *Proxy) deny(ctx context.Context, w http.ResponseWriter, status int, rq request, withDst bool, rule, reason string) {
+	p.audit(ctx, p.event(ActionConnect, audit.OutcomeDeny, rq, withDst, rule, reason))
+	if status == http.StatusProxyAuthRequired {
+		challenge(w)
+		return
+	}
+	msg := reason
+	if withDst {
+		msg = fmt.Sprintf("%s denied: %s", rq.dst, reason)
+	}
+	refuse(w, status, rule, msg)
+}
+
+// audit writes a refusal or a close record. The request is refused or over
+// whatever the sink says, so a failure is only logged.
+func (p *Proxy) audit(ctx context.Context, ev audit.Event) {
+	if err := p.sink.Write(ctx, ev); err != nil {
+		p.cfg.log.WarnContext(ctx, "egress: audit sink refused an event", "action", ev.Action, "outcome", ev.Outcome, "error", err)
+	}
+}
+
+func (p *Proxy) event(action string, outcome audit.Outcome, rq request, withDst bool, rule, reason string) audit.Event {
+	ev := audit.Event{
+		ID: newID(), Time: p.cfg.now().UTC(), Source: AuditSource, Action: action, Outcome: outcome,
+		Reason: reason, Attributes: map[string]string{AttrMethod: rq.method},
+	}
+	if rq.job.IsZero() {
+		ev.Actor = audit.Actor{ID: unauthenticated}
+	} else {
+		ev.Actor = rq.job.AuditActor()
+		ev.Correlation = audit.Correlation{JobID: rq.job.Claims.Job, RunID: rq.job.Claims.RunID}
+	}
+	if withDst {
+		ev.Resource = "egress:" + rq.dst.String()
+		ev.Attributes[AttrHost] = rq.dst.Host
+		ev.Attributes[AttrPort] = strconv.FormatUint(uint64(rq.dst.Port), 10)
+	}
+	if rule != "" {
+		ev.Attributes[AttrRule] = rule
+		if outcome == audit.OutcomeDeny || outcome == audit.OutcomeError {
+			ev.Violations = []string{rule}
+		}
+	}
+	if rq.connID != "" {
+		ev.Attributes[AttrConnID] = rq.connID
+	}
+	return ev
+}
+
+// challenge answers 407 with the schemes the proxy accepts. git (libcurl)
+// sends its proxy credentials only after this challenge.
+func challenge(w http.ResponseWriter) {
+	w.Header().Add("Proxy-Authenticate", `Basic realm="ztci-egress"`)
+	w.Header().Add("Proxy-Authenticate", `Bearer realm="ztci-egress"`)
+	refuse(w, http.StatusProxyAuthRequired, "",
+		"proxy authentication required: put the job token in the proxy URL's password, or send Proxy-Authorization: Bearer <token>")
+}
+
+// refuse writes a plain-text refusal naming rule. msg must not hold a secret.
+func refuse(w http.ResponseWriter, status int, rule, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if rule != "" {
+		h.Set(HeaderRule, rule)
+		msg += " (rule " + rule + ")"
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, "ztci egress: "+msg+"\n")
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}

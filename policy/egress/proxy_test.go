@@ -1,0 +1,542 @@
+package egress_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy/egress"
+)
+
+// echoServer accepts on 127.0.0.1, echoes, and counts its connections.
+type echoServer struct {
+	addr     string
+	accepted atomic.Int64
+}
+
+func newEchoServer(t *testing.T) *echoServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &echoServer{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return s
+}
+
+// echo writes msg through c and reads it back.
+func echo(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, b); err != nil || string(b) != msg {
+		t.Fatalf("echo: %q, %v", b, err)
+	}
+}
+
+func TestDNSRebindingConnectsToTheCheckedAddress(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	public := netip.MustParseAddr("93.184.215.14")
+	var lookups atomic.Int64
+	// The name is public when the proxy checks it, loopback afterwards.
+	rebinding := egress.ResolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
+		if lookups.Add(1) == 1 {
+			return []netip.Addr{public}, nil
+		}
+		return []netip.Addr{loopback}, nil
+	})
+	// The public host is played by another server on loopback; the dialer
+	// reaches it only for the public address, and records every address.
+	standIn := newEchoServer(t)
+	want := netip.AddrPortFrom(public, port(t, loop.addr)).String()
+	var dialed []string
+	var mu sync.Mutex
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dialed = append(dialed, addr)
+		mu.Unlock()
+		if addr != want {
+			return nil, errors.New("only the public address is reachable in this test")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, standIn.addr)
+	}
+	rec := &recorder{}
+	// No internal prefixes: loopback is not reachable through this proxy.
+	_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(rebinding), egress.WithDialer(dial))
+	authority := "rebind.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+	// If the proxy resolved again between its check and its dial, it
+	// would dial loopback.
+	resp, body, c := rawConnect(t, paddr, authority, basic(tokenA))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %q", resp.StatusCode, body)
+	}
+	echo(t, c, "to the checked address")
+	mu.Lock()
+	if len(dialed) != 1 || dialed[0] != want {
+		t.Errorf("dialed %v, want only %s", dialed, want)
+	}
+	mu.Unlock()
+	if n := lookups.Load(); n != 1 {
+		t.Errorf("%d lookups for one connection, want 1", n)
+	}
+	// The next connection resolves to loopback: refused, not dialed,
+	// although the decision on the name is cached.
+	resp, _, _ = rawConnect(t, paddr, authority, basic(tokenA))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("status %d, want 403", resp.StatusCode)
+	}
+	mu.Lock()
+	if len(dialed) != 1 {
+		t.Errorf("dialed %v after the rebind", dialed)
+	}
+	mu.Unlock()
+	if n := loop.accepted.Load(); n != 0 || standIn.accepted.Load() != 1 {
+		t.Errorf("the loopback server was reached %d times, the public one %d", n, standIn.accepted.Load())
+	}
+	ev := rec.waitFor(t, egress.ActionConnect, audit.OutcomeDeny, "egress:"+authority, 1)
+	if ev[0].Attributes[egress.AttrRule] != egress.RuleInternalAddress {
+		t.Errorf("deny event: %+v", ev[0])
+	}
+}
+
+func TestPrivateTargetsRefusedByDefault(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	p := port(t, loop.addr)
+	rules, err := egress.NewAllowList(egress.Rule{Name: "anything", Repositories: []string{"*"}, Hosts: []string{"*"}, Ports: []uint16{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := hosts{
+		"localhost":        loopback,
+		"metadata.test":    netip.MustParseAddr("169.254.169.254"),
+		"intranet.test":    netip.MustParseAddr("10.1.2.3"),
+		"cgnat.test":       netip.MustParseAddr("100.64.0.1"),
+		"mapped.test":      netip.MustParseAddr("::ffff:127.0.0.1"),
+		"ula.test":         netip.MustParseAddr("fd00::1"),
+		"nat64-loop.test":  netip.MustParseAddr("64:ff9b::7f00:1"),
+		"unspecified.test": netip.MustParseAddr("0.0.0.0"),
+	}
+	rec := &recorder{}
+	_, paddr := startProxy(t, rules, rec, egress.WithResolver(res))
+	for _, host := range []string{"127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "localhost", "metadata.test", "intranet.test",
+		"cgnat.test", "mapped.test", "ula.test", "nat64-loop.test", "unspecified.test", "169.254.169.254", "224.0.0.1"} {
+		t.Run(host, func(t *testing.T) {
+			resp, body, _ := rawConnect(t, paddr, fmt.Sprintf("%s:%d", host, p), basic(tokenA))
+			if resp.StatusCode != http.StatusForbidden || resp.Header.Get(egress.HeaderRule) != egress.RuleInternalAddress ||
+				!strings.Contains(body, egress.RuleInternalAddress) {
+				t.Errorf("status %d, rule %q, body %q", resp.StatusCode, resp.Header.Get(egress.HeaderRule), body)
+			}
+		})
+	}
+	if n := loop.accepted.Load(); n != 0 {
+		t.Errorf("the loopback server was reached %d times", n)
+	}
+}
+
+func TestConnectRefusals(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	p := fmt.Sprint(port(t, loop.addr))
+	rec := &recorder{}
+	res := hosts{"echo.allowed.test": loopback, "other.test": loopback}
+	_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(res), internalLoopback())
+	tests := []struct {
+		name      string
+		authority string
+		auth      string
+		status    int
+		rule      string
+	}{
+		{"allowed", "echo.allowed.test:" + p, basic(tokenA), http.StatusOK, ""},
+		{"bearer", "echo.allowed.test:" + p, "Bearer " + tokenA, http.StatusOK, ""},
+		{"denied host names the rule", "other.test:" + p, basic(tokenA), http.StatusForbidden, egress.RuleDefaultDeny},
+		{"denied port", "echo.allowed.test:1", basic(tokenA), http.StatusForbidden, egress.RuleDefaultDeny},
+		{"no credentials", "echo.allowed.test:" + p, "", http.StatusProxyAuthRequired, ""},
+		{"unknown token", "echo.allowed.test:" + p, "Bearer CANARY-not-a-token", http.StatusProxyAuthRequired, ""},
+		{"other job's token", "echo.allowed.test:" + p, basic(tokenB), http.StatusProxyAuthRequired, ""},
+		{"token as user name only", "echo.allowed.test:" + p, "Basic " + "Q0FOQVJZLWpvYi1hLXRva2VuLTdmM2U5ZDFjOg==", http.StatusProxyAuthRequired, ""},
+		{"no port", "echo.allowed.test", basic(tokenA), http.StatusBadRequest, ""},
+		{"numeric host", "2130706433:" + p, basic(tokenA), http.StatusBadRequest, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body, c := rawConnect(t, paddr, tt.authority, tt.auth)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d; body %q", resp.StatusCode, tt.status, body)
+			}
+			switch tt.status {
+			case http.StatusOK:
+				echo(t, c, "ping through the tunnel")
+			case http.StatusProxyAuthRequired:
+				if got := resp.Header.Values("Proxy-Authenticate"); len(got) != 2 || !strings.HasPrefix(got[0], "Basic ") {
+					t.Errorf("Proxy-Authenticate: %q", got)
+				}
+			}
+			if tt.rule != "" && (resp.Header.Get(egress.HeaderRule) != tt.rule || !strings.Contains(body, tt.rule)) {
+				t.Errorf("rule header %q, body %q; want rule %s", resp.Header.Get(egress.HeaderRule), body, tt.rule)
+			}
+			if strings.Contains(body, "CANARY") {
+				t.Errorf("body echoes a token: %q", body)
+			}
+		})
+	}
+	if n := len(rec.find(egress.ActionConnect, audit.OutcomeDeny, "")); n < 2 {
+		t.Errorf("refused credentials: %d audit events, want at least 2 (unknown token, bad request)", n)
+	}
+	assertNoCanary(t, rec)
+}
+
+func TestAuditOnlyAllowsAndRecords(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	authority := "anything.test:" + fmt.Sprint(port(t, loop.addr))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, 443), rec, egress.WithResolver(hosts{"anything.test": loopback}),
+		internalLoopback(), egress.WithAuditOnlyUnsafe())
+	resp, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	echo(t, c, "learning")
+	c.Close()
+	open := rec.waitFor(t, egress.ActionConnect, audit.OutcomeAllow, "egress:"+authority, 1)[0]
+	closed := rec.waitFor(t, egress.ActionClose, audit.OutcomeSuccess, "egress:"+authority, 1)[0]
+	for _, e := range []audit.Event{open, closed} {
+		if e.Attributes[egress.AttrEnforced] != "false" || e.Attributes[egress.AttrRule] != egress.RuleDefaultDeny || e.Actor.ID != jobA.ID() {
+			t.Errorf("event: %+v", e)
+		}
+	}
+	if closed.Attributes[egress.AttrBytesUp] != "8" || closed.Attributes[egress.AttrBytesDown] != "8" {
+		t.Errorf("bytes: %+v", closed.Attributes)
+	}
+
+	// Audit-only does not lift the address check.
+	_, paddr2 := startProxy(t, testRules(t, 443), rec, egress.WithResolver(hosts{"anything.test": loopback}), egress.WithAuditOnlyUnsafe())
+	if resp, _, _ := rawConnect(t, paddr2, authority, basic(tokenA)); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("audit-only, loopback not allowed: status %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestAuditFailureFailsClosed(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	rec := &recorder{refuseOpen: true}
+	_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(hosts{"echo.allowed.test": loopback}), internalLoopback())
+	resp, _, _ := rawConnect(t, paddr, "echo.allowed.test:"+fmt.Sprint(port(t, loop.addr)), basic(tokenA))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", resp.StatusCode)
+	}
+	if n := loop.accepted.Load(); n != 0 {
+		t.Errorf("destination reached %d times without an audit record", n)
+	}
+}
+
+func TestCutAndKillSwitch(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	authority := "echo.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+	rec := &recorder{}
+	kill, err := audit.NewKillSwitch(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(hosts{"echo.allowed.test": loopback}),
+		internalLoopback(), egress.WithCompromiseChecker(kill), egress.WithLimits(egress.Limits{CompromiseRecheck: 20 * time.Millisecond}))
+
+	// Cut closes the open tunnels of the identity.
+	_, _, c1 := rawConnect(t, paddr, authority, basic(tokenA))
+	_, _, c2 := rawConnect(t, paddr, authority, basic(tokenA))
+	echo(t, c1, "a")
+	echo(t, c2, "b")
+	if n := p.Cut(jobA.ID()); n != 2 {
+		t.Errorf("Cut closed %d connections, want 2", n)
+	}
+	for _, c := range []net.Conn{c1, c2} {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Error("tunnel still open after Cut")
+		}
+	}
+	for _, e := range rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+authority, 2) {
+		if e.Attributes[egress.AttrEnd] != "cut" {
+			t.Errorf("close event: %+v", e)
+		}
+	}
+
+	// A kill-switch mark cuts the open tunnel and refuses new ones.
+	_, _, c3 := rawConnect(t, paddr, authority, basic(tokenA))
+	echo(t, c3, "c")
+	if err := kill.Mark(t.Context(), jobA.ID(), "exfiltration detected", "test", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = c3.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c3.Read(make([]byte, 1)); err == nil {
+		t.Error("tunnel still open after the kill-switch mark")
+	}
+	resp, body, _ := rawConnect(t, paddr, authority, basic(tokenA))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, egress.RuleCompromised) {
+		t.Errorf("after the mark: status %d, body %q", resp.StatusCode, body)
+	}
+	closes := rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+authority, 3)
+	if end := closes[2].Attributes[egress.AttrEnd]; end != "compromised" {
+		t.Errorf("end %q, want compromised", end)
+	}
+}
+
+func TestConnectionsPerJobAreBounded(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	authority := "echo.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(hosts{"echo.allowed.test": loopback}),
+		internalLoopback(), egress.WithLimits(egress.Limits{MaxConnsPerJob: 1}))
+	_, _, c1 := rawConnect(t, paddr, authority, basic(tokenA))
+	echo(t, c1, "held")
+	resp, body, _ := rawConnect(t, paddr, authority, basic(tokenA))
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, egress.RuleTooManyConnections) {
+		t.Fatalf("second connection: status %d, body %q", resp.StatusCode, body)
+	}
+	c1.Close()
+	rec.waitFor(t, egress.ActionClose, audit.OutcomeSuccess, "egress:"+authority, 1)
+	resp, _, c3 := rawConnect(t, paddr, authority, basic(tokenA))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the first closed: status %d", resp.StatusCode)
+	}
+	echo(t, c3, "again")
+}
+
+func TestDecisionsAreCachedAndFirstSeenReported(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	authority := "echo.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+	var calls atomic.Int64
+	rules := testRules(t, port(t, loop.addr))
+	counting := egress.DeciderFunc(func(ctx context.Context, job identity.Identity, dst egress.Destination) (egress.Decision, error) {
+		calls.Add(1)
+		return rules.Decide(ctx, job, dst)
+	})
+	var mu sync.Mutex
+	var firsts []string
+	rec := &recorder{}
+	anomalies := &recorder{}
+	det, err := audit.NewDetector(anomalies, audit.WithLearning(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The detector learns from the decisions only (close events would
+	// double every first sighting).
+	sink := audit.FanOut(rec, audit.SinkFunc(func(ctx context.Context, e audit.Event) error {
+		if e.Action != egress.ActionConnect {
+			return nil
+		}
+		return det.Write(ctx, e)
+	}))
+	_, paddr := startProxy(t, counting, sink, egress.WithResolver(hosts{"echo.allowed.test": loopback, "new.allowed.test": loopback}),
+		internalLoopback(), egress.WithFirstSeen(func(_ context.Context, job identity.Identity, dst egress.Destination, d egress.Decision) {
+			mu.Lock()
+			firsts = append(firsts, job.ID()+" "+dst.String()+" "+d.Rule)
+			mu.Unlock()
+		}))
+	for range 3 {
+		_, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+		echo(t, c, "x")
+		c.Close()
+	}
+	newAuthority := "new.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+	_, _, c := rawConnect(t, paddr, newAuthority, basic(tokenA))
+	echo(t, c, "y")
+	if n := calls.Load(); n != 2 {
+		t.Errorf("decider called %d times for 2 destinations", n)
+	}
+	mu.Lock()
+	if len(firsts) != 2 || firsts[0] != jobA.ID()+" "+authority+" octo-app-allowed" {
+		t.Errorf("first seen: %q", firsts)
+	}
+	mu.Unlock()
+	got := anomalies.find(audit.ActionAnomalyPrefix+audit.RuleFirstSeen, audit.OutcomeSuccess, "egress:"+newAuthority)
+	if len(got) != 1 || got[0].Actor.ID != jobA.ID() {
+		t.Errorf("first_seen anomalies for the new destination: %+v", anomalies.all())
+	}
+}
+
+func TestUndecidedIsDenied(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	broken := egress.DeciderFunc(func(context.Context, identity.Identity, egress.Destination) (egress.Decision, error) {
+		return egress.Decision{}, errors.New("policy store unreachable")
+	})
+	unnamed := egress.DeciderFunc(func(context.Context, identity.Identity, egress.Destination) (egress.Decision, error) {
+		return egress.Decision{Allow: true}, nil
+	})
+	for _, d := range []egress.Decider{broken, unnamed} {
+		_, paddr := startProxy(t, d, rec, egress.WithResolver(hosts{"x.test": loopback}), internalLoopback())
+		resp, body, _ := rawConnect(t, paddr, "x.test:443", basic(tokenA))
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get(egress.HeaderRule) != egress.RuleUndecided {
+			t.Errorf("status %d, body %q", resp.StatusCode, body)
+		}
+	}
+}
+
+func TestLogsNeverHoldTheToken(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	leaky := identity.TokenVerifierFunc(func(_ context.Context, raw string) (identity.Identity, error) {
+		return identity.Identity{}, errors.New("bad token")
+	})
+	p, err := egress.New(leaky, identity.MatchID(jobA.ID()), testRules(t, 443), &recorder{}, egress.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, auth := range []string{basic(tokenA), "Bearer " + tokenA, "Basic " + tokenA, "Digest " + tokenA} {
+		req, _ := http.NewRequest(http.MethodConnect, "http://x.test:443", nil)
+		req.Host = "x.test:443"
+		req.Header.Set("Proxy-Authorization", auth)
+		w := &recordingWriter{h: http.Header{}}
+		p.ServeHTTP(w, req)
+		if w.status != http.StatusProxyAuthRequired || strings.Contains(w.body.String(), "CANARY") {
+			t.Errorf("%d %q", w.status, w.body.String())
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if logs.Len() == 0 || strings.Contains(logs.String(), "CANARY") {
+		t.Errorf("logs: %q", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+type recordingWriter struct {
+	h      http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *recordingWriter) Header() http.Header         { return w.h }
+func (w *recordingWriter) WriteHeader(s int)           { w.status = s }
+func (w *recordingWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	loop := newEchoServer(t)
+	before := runtime.NumGoroutine()
+	func() {
+		rec := &recorder{}
+		kill, _ := audit.NewKillSwitch(rec)
+		p, err := egress.New(verifier, identity.MatchID(jobA.ID()), testRules(t, port(t, loop.addr)), rec,
+			egress.WithResolver(hosts{"echo.allowed.test": loopback}), internalLoopback(), egress.WithCompromiseChecker(kill))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- p.Serve(ln) }()
+		resp, _, c := rawConnect(t, ln.Addr().String(), "echo.allowed.test:"+fmt.Sprint(port(t, loop.addr)), basic(tokenA))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		echo(t, c, "open while closing")
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		closes := rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:echo.allowed.test:"+fmt.Sprint(port(t, loop.addr)), 1)
+		if closes[0].Attributes[egress.AttrEnd] != "closed" {
+			t.Errorf("close event: %+v", closes[0])
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestNewRejectsMisuse(t *testing.T) {
+	t.Parallel()
+	rules := testRules(t, 443)
+	sink := &recorder{}
+	match := identity.MatchID(jobA.ID())
+	tests := []struct {
+		name string
+		fn   func() (*egress.Proxy, error)
+	}{
+		{"nil verifier", func() (*egress.Proxy, error) { return egress.New(nil, match, rules, sink) }},
+		{"nil matcher", func() (*egress.Proxy, error) { return egress.New(verifier, nil, rules, sink) }},
+		{"nil decider", func() (*egress.Proxy, error) { return egress.New(verifier, match, nil, sink) }},
+		{"nil sink", func() (*egress.Proxy, error) { return egress.New(verifier, match, rules, nil) }},
+		{"nil option", func() (*egress.Proxy, error) { return egress.New(verifier, match, rules, sink, nil) }},
+		{"nil resolver", func() (*egress.Proxy, error) { return egress.New(verifier, match, rules, sink, egress.WithResolver(nil)) }},
+		{"all of IPv4", func() (*egress.Proxy, error) {
+			return egress.New(verifier, match, rules, sink, egress.WithInternalPrefixes(netip.MustParsePrefix("0.0.0.0/0")))
+		}},
+		{"mapped all of IPv4", func() (*egress.Proxy, error) {
+			return egress.New(verifier, match, rules, sink, egress.WithInternalPrefixes(netip.MustParsePrefix("::ffff:0.0.0.0/96")))
+		}},
+		{"negative limit", func() (*egress.Proxy, error) {
+			return egress.New(verifier, match, rules, sink, egress.WithLimits(egress.Limits{MaxConnsPerJob: -1}))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := tt.fn(); !errors.Is(err, egress.ErrConfig) {
+				t.Errorf("err %v, want ErrConfig", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,234 @@
+package egress
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// tunnel answers a CONNECT with 200, then relays bytes both ways until both
+// sides have finished, the connection idles out or it is cut.
+func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn) relayResult {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		_ = up.Close()
+		refuse(w, http.StatusInternalServerError, "", "the server cannot hijack connections (use HTTP/1.1)")
+		return relayResult{err: errors.New("response writer cannot hijack")}
+	}
+	client, brw, err := hj.Hijack()
+	if err != nil {
+		_ = up.Close()
+		return relayResult{err: err}
+	}
+	defer client.Close()
+	defer up.Close()
+	if !c.attach(client) {
+		return relayResult{}
+	}
+	// The server's header deadline must not end the tunnel.
+	_ = client.SetDeadline(time.Time{})
+	if _, err := io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		return relayResult{err: err}
+	}
+
+	var res relayResult
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	// Bytes the client sent right after its CONNECT (a pipelined TLS
+	// ClientHello) are in the server's read buffer.
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		if _, err := up.Write(b); err != nil {
+			return relayResult{err: err}
+		}
+		res.up += int64(n)
+	}
+
+	var (
+		wg       sync.WaitGroup
+		upN      int64
+		upErr    error
+		closeAll sync.Once
+	)
+	abort := func() {
+		closeAll.Do(func() {
+			_ = client.Close()
+			_ = up.Close()
+		})
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, p.cfg.limits.BufferSize)
+		upN, upErr = p.pipe(up, client, buf, &last)
+		if upErr != nil {
+			abort()
+			return
+		}
+		closeWrite(up)
+	}()
+	buf := make([]byte, p.cfg.limits.BufferSize)
+	down, downErr := p.pipe(client, up, buf, &last)
+	if downErr != nil {
+		abort()
+	} else {
+		closeWrite(client)
+	}
+	wg.Wait()
+	res.up += upN
+	res.down = down
+	res.err = errors.Join(upErr, downErr)
+	return res
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+}
+
+// pipe copies src to dst through buf until src's EOF (nil error), an error,
+// or no traffic in either direction (last) for Limits.IdleTimeout.
+func (p *Proxy) pipe(dst, src net.Conn, buf []byte, last *atomic.Int64) (int64, error) {
+	idle := p.cfg.limits.IdleTimeout
+	var total int64
+	// Deadlines are moved forward only when a quarter of the idle time has
+	// passed, not on every read.
+	var rd, wd time.Time
+	for {
+		now := time.Now()
+		if rd.Sub(now) < idle*3/4 {
+			rd = now.Add(idle)
+			_ = src.SetReadDeadline(rd)
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			now = time.Now()
+			last.Store(now.UnixNano())
+			if wd.Sub(now) < idle*3/4 {
+				wd = now.Add(idle)
+				_ = dst.SetWriteDeadline(wd)
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+		}
+		switch {
+		case err == nil:
+		case err == io.EOF:
+			return total, nil
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(time.Unix(0, last.Load())) < idle:
+			// The other direction is busy: the tunnel is not idle.
+			rd = time.Time{}
+		default:
+			return total, err
+		}
+	}
+}
+
+// forward relays one absolute-form http:// request over up, a fresh
+// connection to the checked address, and the response back. The upstream
+// connection is not reused: each request is decided and audited on its own.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.Conn) relayResult {
+	idle := p.cfg.limits.IdleTimeout
+	cc := &countingConn{Conn: up, idle: idle}
+	defer cc.Close()
+	rc := http.NewResponseController(w)
+	var res relayResult
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			u := *r.URL
+			u.User = nil
+			pr.Out.URL = &u
+			pr.Out.Host = r.Host
+			pr.Out.Close = true
+			pr.Out.Header.Del("Proxy-Authorization")
+			pr.Out.Header.Del("Proxy-Connection")
+			if pr.Out.Body != nil && pr.Out.Body != http.NoBody {
+				pr.Out.Body = &idleBody{ReadCloser: pr.Out.Body, rc: rc, idle: idle}
+			}
+		},
+		Transport: oneConn{cc},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			res.err = err
+			if c.cutReason() != "" {
+				refuse(w, http.StatusServiceUnavailable, "", "the connection was cut")
+				return
+			}
+			refuse(w, http.StatusBadGateway, "", "the destination's response could not be relayed")
+		},
+		ErrorLog: slog.NewLogLogger(p.cfg.log.Handler(), slog.LevelDebug),
+	}
+	rp.ServeHTTP(&idleWriter{ResponseWriter: w, rc: rc, idle: idle}, r)
+	res.up, res.down = cc.up.Load(), cc.down.Load()
+	return res
+}
+
+// oneConn is a RoundTripper over a single, already dialed connection.
+type oneConn struct{ c net.Conn }
+
+func (t oneConn) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := req.Write(t.c); err != nil {
+		return nil, err
+	}
+	return http.ReadResponse(bufio.NewReader(t.c), req)
+}
+
+// countingConn counts bytes each way and moves its deadline forward on
+// every read and write, so only an idle connection times out.
+type countingConn struct {
+	net.Conn
+	idle     time.Duration
+	up, down atomic.Int64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	_ = c.SetDeadline(time.Now().Add(c.idle))
+	n, err := c.Conn.Read(b)
+	c.down.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	_ = c.SetDeadline(time.Now().Add(c.idle))
+	n, err := c.Conn.Write(b)
+	c.up.Add(int64(n))
+	return n, err
+}
+
+// idleBody bounds each read of the job's request body by the idle timeout.
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	return b.ReadCloser.Read(p)
+}
+
+// idleWriter bounds each write of the response to the job by the idle
+// timeout.
+type idleWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (w *idleWriter) Write(p []byte) (int, error) {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle))
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer (to flush).
+func (w *idleWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
