@@ -14,6 +14,8 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Checkpoint is a signed statement of a log's size and Merkle root, in the
@@ -166,11 +168,14 @@ func newSigner(origin string, key ed25519.PrivateKey) (*ed25519Signer, *Verifier
 	return s, v, nil
 }
 
-// String, GoString and LogValue keep the private key out of logs and
-// panics.
-func (s *ed25519Signer) String() string       { return "audit.signer{" + s.name + ", key:[REDACTED]}" }
-func (s *ed25519Signer) GoString() string     { return s.String() }
-func (s *ed25519Signer) LogValue() slog.Value { return slog.StringValue(s.String()) }
+// String, GoString, Format and LogValue keep the private key out of logs
+// and panics.
+func (s *ed25519Signer) String() string {
+	return "audit.signer{" + s.name + ", key:" + redact.Marker + "}"
+}
+func (s *ed25519Signer) GoString() string           { return s.String() }
+func (s *ed25519Signer) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
+func (s *ed25519Signer) LogValue() slog.Value       { return slog.StringValue(s.String()) }
 
 func (s *ed25519Signer) Name() string                    { return s.name }
 func (s *ed25519Signer) KeyHash() uint32                 { return s.hash }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
+
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // HMACPrefix marks a value replaced by its keyed hash, as Vault's audit
@@ -30,8 +32,8 @@ const (
 // outputs) without revealing the values. Whoever holds the key can compute
 // [HMAC.Sum] of a candidate value to search for it.
 //
-// The key never leaves the value: String, GoString, LogValue and MarshalJSON
-// print "[REDACTED]".
+// The key never leaves the value: String, GoString, Format, LogValue and
+// MarshalJSON print "[REDACTED]".
 type HMAC struct {
 	key      []byte
 	actorID  bool
@@ -120,13 +122,17 @@ func (h *HMAC) Sink(next Sink) Sink {
 }
 
 // String redacts the key.
-func (h *HMAC) String() string { return "audit.HMAC{key:[REDACTED]}" }
+func (h *HMAC) String() string { return "audit.HMAC{key:" + redact.Marker + "}" }
 
 // GoString redacts the key.
 func (h *HMAC) GoString() string { return h.String() }
 
+// Format writes String for every verb, so that no verb (%x, %q) can reach
+// the key.
+func (h *HMAC) Format(f fmt.State, _ rune) { redact.Format(f, h.String()) }
+
 // LogValue redacts the key.
-func (h *HMAC) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+func (h *HMAC) LogValue() slog.Value { return redact.LogValue() }
 
 // MarshalJSON redacts the key.
-func (h *HMAC) MarshalJSON() ([]byte, error) { return []byte(`"[REDACTED]"`), nil }
+func (h *HMAC) MarshalJSON() ([]byte, error) { return redact.MarshalJSON() }

@@ -21,7 +21,7 @@
 // Issuer: ES256 by default (EdDSA, ES384/512, RS*/PS* with 3072-bit keys on
 // request), a random 128-bit jti per token, TTL at most one hour, the token
 // registered with the [identity.Masker] before it is returned, and a
-// [Token] that prints as REDACTED everywhere except [Token.Reveal]. Claim
+// [Token] that prints as [REDACTED] everywhere except [Token.Reveal]. Claim
 // names follow GitHub Actions (repository, ref, sha, workflow_ref,
 // job_workflow_ref, run_id, run_attempt, event_name, actor,
 // runner_environment, environment, ref_protected), so Fulcio ci-provider

@@ -44,7 +44,7 @@ func Example() {
 	fmt.Println("subject:", who.Subject)
 	fmt.Println("repository:", who.Claims.Repository, "ref:", who.Claims.Ref, "protected:", who.Claims.RefProtected)
 	// Output:
-	// token prints as: oidc.Token(REDACTED)
+	// token prints as: oidc.Token([REDACTED])
 	// registered with the masker: true
 	// subject: repo:octo-org/app:ref:refs/heads/main
 	// repository: octo-org/app ref: refs/heads/main protected: true

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-)
 
-const redacted = "REDACTED"
+	"github.com/ztci/ztci/internal/redact"
+)
 
 // Token is a minted job token. It redacts itself wherever it could be
 // printed, logged or serialized; only [Token.Reveal] returns the JWT.
@@ -27,21 +27,21 @@ func (t Token) ID() string { return t.id }
 func (t Token) Expiry() time.Time { return t.expiresAt }
 
 // String returns a redacted placeholder.
-func (t Token) String() string { return "oidc.Token(" + redacted + ")" }
+func (t Token) String() string { return "oidc.Token(" + redact.Marker + ")" }
 
 // GoString returns a redacted placeholder, so %#v does not leak the token.
 func (t Token) GoString() string { return t.String() }
 
 // Format prints the redacted placeholder for every verb.
-func (t Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String())) }
+func (t Token) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
 
 // LogValue redacts the token in slog output, keeping its jti.
 func (t Token) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("token", redacted), slog.String("jti", t.id))
+	return slog.GroupValue(slog.String("token", redact.Marker), slog.String("jti", t.id))
 }
 
-// MarshalJSON writes "REDACTED".
-func (t Token) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+// MarshalJSON writes "[REDACTED]".
+func (t Token) MarshalJSON() ([]byte, error) { return redact.MarshalJSON() }
 
-// MarshalText writes REDACTED.
-func (t Token) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+// MarshalText writes [REDACTED].
+func (t Token) MarshalText() ([]byte, error) { return redact.MarshalText() }

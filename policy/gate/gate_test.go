@@ -18,6 +18,8 @@ import (
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/redact"
+	"github.com/ztci/ztci/internal/redact/redacttest"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify"
@@ -383,4 +385,15 @@ func TestStalledClientsDoNotStarveTheGate(t *testing.T) {
 	if !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 408")) {
 		t.Fatalf("stalled connection got %q, want a 408", buf[:n])
 	}
+}
+
+// TestTokenRedacts: a Request's job token never reaches text, by any fmt
+// verb, slog handler, json.Marshal or wrapping error, alone or inside the
+// Request.
+func TestTokenRedacts(t *testing.T) {
+	t.Parallel()
+	const canary = "eyJ.canary-7c3e9f.sig"
+	tok := gate.NewToken(canary)
+	redacttest.Check(t, tok, canary, redact.Marker)
+	redacttest.Check(t, gate.Request{JobToken: tok, Image: "r/a:b"}, canary, "")
 }

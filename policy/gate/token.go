@@ -4,10 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-)
 
-// redacted is what a Token prints instead of its value.
-const redacted = "[REDACTED]"
+	"github.com/ztci/ztci/internal/redact"
+)
 
 // Token is the deploying job's bearer token in a [Request]. It decodes from
 // JSON but prints, logs and encodes as "[REDACTED]"; only [Token.Reveal]
@@ -24,19 +23,19 @@ func (t Token) Reveal() string { return t.raw }
 func (t Token) IsZero() bool { return t.raw == "" }
 
 // String returns "[REDACTED]".
-func (t Token) String() string { return redacted }
+func (t Token) String() string { return redact.Marker }
 
 // GoString returns "[REDACTED]".
-func (t Token) GoString() string { return redacted }
+func (t Token) GoString() string { return redact.Marker }
 
 // Format writes "[REDACTED]" for every verb.
-func (t Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+func (t Token) Format(f fmt.State, _ rune) { redact.Format(f, redact.Marker) }
 
 // LogValue returns "[REDACTED]".
-func (t Token) LogValue() slog.Value { return slog.StringValue(redacted) }
+func (t Token) LogValue() slog.Value { return redact.LogValue() }
 
 // MarshalJSON writes "[REDACTED]". Use [EncodeRequest] to send a token.
-func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(redacted) }
+func (t Token) MarshalJSON() ([]byte, error) { return redact.MarshalJSON() }
 
 // UnmarshalJSON reads the raw token.
 func (t *Token) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &t.raw) }

@@ -1,0 +1,17 @@
+// Package redact is the one home of how ztci's secret-holding types
+// (oidc.Token, gate.Token, audit.HMAC, secrets.Value) print themselves:
+// the placeholder [Marker] and the bodies of their String, GoString,
+// Format, LogValue, MarshalJSON and MarshalText methods.
+//
+// Each type keeps its own one-line methods (a method promoted from an
+// embedded helper would be silently shadowed by a type that defines only
+// some of them, and Format is what every fmt verb goes through), so that
+// the set a type implements is visible in its own file; what they write is
+// decided here. internal/redact/redacttest checks a type against every
+// route by which a value reaches text.
+//
+// Security contract: nothing in this package ever sees a secret. A type
+// that redacts itself must implement all of fmt.Formatter, fmt.GoStringer,
+// slog.LogValuer and json.Marshaler (fmt.Stringer alone leaves %x and %q
+// of a struct field, and encoding/json, to reflection over the raw value).
+package redact
