@@ -151,11 +151,11 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 	if err != nil {
 		return err
 	}
-	data, err := policyData(o)
+	src, err := policySource(o)
 	if err != nil {
 		return err
 	}
-	engine, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(data)))
+	engine, err := policy.New(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -212,9 +212,10 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, timeout ti
 	return err
 }
 
-// policyData is the built-in library's configuration: from --policy-data,
-// or built from the expectation flags.
-func policyData(o options) (map[string]any, error) {
+// policySource is the built-in library with its configuration: the JSON
+// data document of --policy-data, or the typed configuration built from the
+// expectation flags.
+func policySource(o options) (policy.Source, error) {
 	if o.policyData != "" {
 		b, err := os.ReadFile(o.policyData)
 		if err != nil {
@@ -224,19 +225,14 @@ func policyData(o options) (map[string]any, error) {
 		if err := json.Unmarshal(b, &d); err != nil {
 			return nil, fmt.Errorf("--policy-data: %w", err)
 		}
-		return d, nil
+		return policy.Merge(policy.Builtin(), policy.Data(d)), nil
 	}
-	refs := make([]any, 0, len(o.refs))
-	for _, r := range o.refs {
-		refs = append(refs, r)
-	}
-	return map[string]any{"ztci": map[string]any{"config": map[string]any{"deploy": map[string]any{
-		"signers":               []any{map[string]any{"san": o.signerSAN, "issuer": o.signerIssuer}},
-		"builders":              []any{o.builder},
-		"sources":               []any{o.source},
-		"source_refs":           refs,
-		"require_protected_ref": true,
-	}}}}, nil
+	return policy.BuiltinWith(policy.LibraryConfig{Deploy: policy.DeployConfig{
+		Signers:    []policy.AllowedSigner{{SAN: o.signerSAN, Issuer: o.signerIssuer}},
+		Builders:   []string{o.builder},
+		Sources:    []string{o.source},
+		SourceRefs: o.refs,
+	}}), nil
 }
 
 // loadOrCreateKey reads a PKCS#8 Ed25519 key, or creates one (0600).

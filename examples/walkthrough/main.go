@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -97,7 +96,7 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 		return err
 	}
 	defer auditLog.Close()
-	engine, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(issuerURL))))
+	engine, err := policy.New(ctx, policy.BuiltinWith(policyConfig(issuerURL)))
 	if err != nil {
 		return err
 	}
@@ -272,13 +271,17 @@ func imageSubject(ref name.Tag, img v1.Image) (attest.ResourceDescriptor, error)
 }
 
 // policyConfig configures the built-in library: who may sign releases, from
-// which builder and source; who may have the deploy secret.
-func policyConfig(issuer string) map[string]any {
-	var cfg map[string]any
-	_ = json.Unmarshal(fmt.Appendf(nil, `{"ztci":{"config":{
-		"deploy":{"signers":[{"san":%q,"issuer":%q}],"builders":[%q],"sources":[%q],
-			"source_refs":["refs/heads/main"],"require_protected_ref":true},
-		"secrets":{"grants":[{"secret":%q,"repositories":["acme/app"],"refs":["refs/heads/main"],"protected":true}]}}}}`,
-		signerSAN, issuer, builderID, sourceURI, secret), &cfg)
-	return cfg
+// which builder and source; which jobs may have the deploy secret.
+func policyConfig(issuer string) policy.LibraryConfig {
+	return policy.LibraryConfig{
+		Deploy: policy.DeployConfig{
+			Signers:    []policy.AllowedSigner{{SAN: signerSAN, Issuer: issuer}},
+			Builders:   []string{builderID},
+			Sources:    []string{sourceURI},
+			SourceRefs: []string{"refs/heads/main"},
+		},
+		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{{
+			Secret: secret, Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"},
+		}}},
+	}
 }

@@ -1,7 +1,9 @@
 package gate
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/ztci/ztci/attest"
@@ -20,7 +22,10 @@ import (
 //   - only verified attestations reach policy; rejected ones are reported
 //     to the caller, never to the policy as facts;
 //   - provenance facts are read by verify's own rules (verify.ReadProvenance),
-//     and a predicate that does not read yields no facts (policy denies).
+//     and a predicate that does not read yields no facts (policy denies);
+//   - attestations are ordered by predicate type and signer, not by the
+//     order a registry happened to list them, so equal inputs give equal
+//     policy input and equal answers.
 
 // ImageArtifact returns the policy's view of an image verification: the
 // repository name, the pinned digest, the verified attestations (in the
@@ -50,10 +55,13 @@ func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result
 			continue
 		}
 		att := Attestation(r)
-		if len(art.Attestations) == 0 {
-			art.Signer = att.Signer
-		}
 		art.Attestations = append(art.Attestations, att)
+	}
+	slices.SortStableFunc(art.Attestations, func(a, b policy.Attestation) int {
+		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer.SAN, b.Signer.SAN))
+	})
+	if len(art.Attestations) > 0 {
+		art.Signer = art.Attestations[0].Signer
 	}
 	art.Verified = thresholdMet && len(art.Attestations) > 0
 	return art
@@ -135,6 +143,9 @@ func AttestationReport(res *image.Result) []AttestationInfo {
 			out = append(out, info)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b AttestationInfo) int {
+		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer, b.Signer), cmp.Compare(a.Error, b.Error))
+	})
 	return out
 }
 

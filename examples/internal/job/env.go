@@ -267,24 +267,22 @@ func (e *env) startAudit(ctx context.Context) error {
 }
 
 // policyConfig is the built-in library's configuration for the demo.
-func policyConfig(issuer string) map[string]any {
-	return map[string]any{"ztci": map[string]any{"config": map[string]any{
-		"deploy": map[string]any{
-			"signers":               []any{map[string]any{"san": SignerSAN, "issuer": issuer}},
-			"builders":              []any{BuilderID},
-			"sources":               []any{SourceURI},
-			"source_refs":           []any{"refs/heads/main"},
-			"require_protected_ref": true,
+func policyConfig(issuer string) policy.LibraryConfig {
+	return policy.LibraryConfig{
+		Deploy: policy.DeployConfig{
+			Signers:    []policy.AllowedSigner{{SAN: SignerSAN, Issuer: issuer}},
+			Builders:   []string{BuilderID},
+			Sources:    []string{SourceURI},
+			SourceRefs: []string{"refs/heads/main"},
 		},
-		"secrets": map[string]any{"grants": []any{map[string]any{
-			"secret": SecretName, "repositories": []any{Repository},
-			"refs": []any{"refs/heads/main"}, "protected": true,
+		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{{
+			Secret: SecretName, Repositories: []string{Repository}, Refs: []string{"refs/heads/main"},
 		}}},
-	}}}
+	}
 }
 
 func (e *env) startPolicy(ctx context.Context) error {
-	eng, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(e.issuer.URL()))),
+	eng, err := policy.New(ctx, policy.BuiltinWith(policyConfig(e.issuer.URL())),
 		policy.WithAuditSink(e.auditLog), policy.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
@@ -378,7 +376,7 @@ func (e *env) startGate(ctx context.Context) (err error) {
 // gatePolicy is the deploy gate's own engine: the gate audits each decision
 // with its context (image, digest, verification), so the engine does not.
 func (e *env) gatePolicy(ctx context.Context) (*policy.Engine, error) {
-	eng, err := policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(e.issuer.URL()))), policy.WithLogger(e.cfg.Logger))
+	eng, err := policy.New(ctx, policy.BuiltinWith(policyConfig(e.issuer.URL())), policy.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return nil, err
 	}

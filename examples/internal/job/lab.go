@@ -54,7 +54,7 @@ func (l *Lab) Gate(ctx context.Context, resultCache bool, sink audit.Sink, opts 
 // Policy returns a new engine with the gate's policy (built-in library and
 // the demo's configuration), without auditing. Close it when done.
 func (l *Lab) Policy(ctx context.Context) (*policy.Engine, error) {
-	return policy.New(ctx, policy.Merge(policy.Builtin(), policy.Data(policyConfig(l.e.issuer.URL()))))
+	return policy.New(ctx, policy.BuiltinWith(policyConfig(l.e.issuer.URL())))
 }
 
 // Published is an image a job built, attested and attached.
