@@ -190,7 +190,7 @@ func BenchmarkSignFulcio(b *testing.B) {
 	defer fulcio.Close()
 	tsaSrv := httptest.NewServer(a.Handler())
 	defer tsaSrv.Close()
-	s, err := attest.NewFulcioSigner(fulcio.URL, attest.TokenSourceFunc(func(context.Context) (string, error) { return token, nil }),
+	s, err := attest.NewFulcioSigner(fulcio.URL, identity.TokenSourceFunc(func(context.Context) (string, error) { return token, nil }),
 		attest.WithTimestampAuthority(tsaSrv.URL+"/api/v1/timestamp"))
 	if err != nil {
 		b.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -100,17 +101,14 @@ type CertificateIssuer interface {
 	IssueCertificate(ctx context.Context, pub crypto.PublicKey) ([]*x509.Certificate, error)
 }
 
-// TokenSource returns a current OIDC identity token for Fulcio. The token is
-// a secret: implementations must not log it. Safe for concurrent use.
-type TokenSource interface {
-	Token(ctx context.Context) (string, error)
-}
+// TokenSource is [identity.TokenSource], the one declaration of that seam:
+// [NewFulcioSigner] takes the same token source as httpauth's client
+// transport and the token exchange. The alias keeps attest.TokenSource
+// working for callers that named it here.
+type TokenSource = identity.TokenSource
 
-// TokenSourceFunc adapts a function to TokenSource.
-type TokenSourceFunc func(ctx context.Context) (string, error)
-
-// Token calls f.
-func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
+// TokenSourceFunc is [identity.TokenSourceFunc], the function adapter.
+type TokenSourceFunc = identity.TokenSourceFunc
 
 // Option configures a signer.
 type Option func(*config)

@@ -334,7 +334,7 @@ func TestFulcioSignerAgainstEmbeddedCAHandler(t *testing.T) {
 		{name: "rejected token", token: canary + "-wrong", ok: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := attest.NewFulcioSigner(srv.URL, attest.TokenSourceFunc(func(context.Context) (string, error) { return tc.token, nil }),
+			s, err := attest.NewFulcioSigner(srv.URL, identity.TokenSourceFunc(func(context.Context) (string, error) { return tc.token, nil }),
 				attest.WithTimestampAuthority(tsaSrv.URL+"/api/v1/timestamp"), attest.WithLogger(log))
 			if err != nil {
 				t.Fatal(err)
