@@ -60,7 +60,8 @@ type Violation struct {
 func (v Violation) String() string { return v.Rule + ": " + v.Message }
 
 // String summarizes d in one line, e.g.
-// "deny (2 violations: a, b) rev=...".
+// "deny mode=enforce rev=r1 violations=[deploy.unverified, deploy.provenance_missing]"
+// or "allow mode=enforce rev=r1".
 func (d Decision) String() string {
 	verdict := "deny"
 	if d.Allowed {

@@ -134,3 +134,14 @@ decision := {"allow": true, "violations": []}`)
 	fmt.Println(errors.Is(err, policy.ErrCompile), d.Allowed)
 	// Output: true true
 }
+
+// A Decision prints its verdict, mode, revision and the rules that fired.
+func ExampleDecision_String() {
+	d := policy.Decision{Mode: policy.Enforce, Revision: "r1", Violations: []policy.Violation{
+		{Rule: "deploy.unverified"}, {Rule: "deploy.provenance_missing"}}}
+	fmt.Println(d)
+	fmt.Println(policy.Decision{Allowed: true, Mode: policy.Enforce, Revision: "r1"})
+	// Output:
+	// deny mode=enforce rev=r1 violations=[deploy.unverified, deploy.provenance_missing]
+	// allow mode=enforce rev=r1
+}

@@ -152,8 +152,11 @@ violations contains v if {
 	}
 }
 
+# An unverified artifact has no signer worth naming (deploy.unverified says
+# why it is denied); a verified one must be signed by an allowed identity.
 violations contains v if {
 	some a in objs
+	verified(a)
 	not allowed_signer(a)
 	v := {
 		"rule": "deploy.signer_not_allowed",
