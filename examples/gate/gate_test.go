@@ -126,7 +126,7 @@ func TestHandler(t *testing.T) {
 		{name: "branch image deployed by main job denied", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.feature.Image}),
 			wantStatus: http.StatusOK, wantRules: []string{"deploy.source_ref_not_allowed"}},
 		{name: "bundles for another digest denied", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.feature.Digest}),
-			wantStatus: http.StatusOK, wantRules: []string{"deploy.provenance_missing", "deploy.signer_not_allowed", "deploy.unverified"}},
+			wantStatus: http.StatusOK, wantRules: []string{"deploy.provenance_missing", "deploy.unverified"}},
 		{name: "forged token", body: body(t, gate.Request{JobToken: gate.NewToken(f.mainTok[:len(f.mainTok)-4] + "AAAA"), Image: f.release.Image}),
 			wantStatus: http.StatusUnauthorized},
 		{name: "no token", body: []byte(`{"image":"` + f.release.Image + `"}`), wantStatus: http.StatusUnauthorized},
