@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -45,7 +46,8 @@ var (
 )
 
 // BundleMediaType is the media type of the bundles this package writes.
-const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+// It is also the artifactType under which attest/attach attaches them.
+const BundleMediaType = mediatype.SigstoreBundle
 
 // Signer signs a DSSE payload into a Sigstore bundle.
 //

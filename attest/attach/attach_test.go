@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 )
@@ -175,7 +176,7 @@ func TestConcurrentTagSchemaWriters(t *testing.T) {
 			listed := map[string]bool{}
 			for _, d := range im.Manifests {
 				listed[d.Digest.String()] = true
-				if d.ArtifactType != attach.BundleMediaType || d.Annotations[attach.AnnotationContent] != "dsse-envelope" {
+				if d.ArtifactType != attest.BundleMediaType || d.Annotations[attach.AnnotationContent] != "dsse-envelope" {
 					t.Errorf("entry %s lacks artifactType or annotations: %+v", d.Digest, d)
 				}
 			}

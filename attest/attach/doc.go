@@ -15,12 +15,12 @@
 //	// the registry lists it by the referrers API or the tag schema.
 //
 // The artifact: artifactType and the single layer's media type are the
-// bundle's ([BundleMediaType]), the config is the OCI empty descriptor
-// ([EmptyMediaType]), the manifest carries [AnnotationContent] and
-// [AnnotationPredicateType], and its subject descriptor is the image
-// manifest or index. A registry with the referrers API lists it from there
-// ([PathReferrersAPI]); for one without, Bundle adds it to the
-// "sha256-<hex>" tag schema index ([PathReferrersTag]).
+// bundle's ([github.com/ztci/ztci/attest.BundleMediaType]), the config is
+// the OCI empty descriptor ([EmptyMediaType]), the manifest carries
+// [AnnotationContent] and [AnnotationPredicateType], and its subject
+// descriptor is the image manifest or index. A registry with the referrers
+// API lists it from there ([PathReferrersAPI]); for one without, Bundle
+// adds it to the "sha256-<hex>" tag schema index ([PathReferrersTag]).
 //
 // A cold Bundle makes 12 HTTP requests on a registry with the referrers
 // API (ping, image manifest, two blob uploads by go-containerregistry, the

@@ -5,9 +5,6 @@ import "github.com/ztci/ztci/internal/oci"
 // The layout Bundle writes (cosign v3 and GitHub's): media types of the
 // artifact and annotations on its manifest.
 const (
-	// BundleMediaType is the media type of a Sigstore bundle v0.3, used as
-	// the artifactType and layer media type of an attached attestation.
-	BundleMediaType = oci.BundleMediaType
 	// EmptyMediaType is the OCI empty descriptor's media type (config "{}").
 	EmptyMediaType = oci.EmptyMediaType
 	// AnnotationContent says what the bundle holds: "dsse-envelope" or

@@ -8,13 +8,12 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ztci/ztci/internal/mediatype"
 )
 
 // Media types this package reads and writes.
 const (
-	// BundleMediaType is the media type of a Sigstore bundle v0.3, used as
-	// the artifactType and layer media type of an attached attestation.
-	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 	// EmptyMediaType is the OCI empty descriptor's media type (config "{}").
 	EmptyMediaType = "application/vnd.oci.empty.v1+json"
 
@@ -25,9 +24,6 @@ const (
 
 	mtDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 	mtDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
-
-	// older Sigstore bundle media types, accepted when reading
-	bundlePrefix = "application/vnd.dev.sigstore.bundle"
 
 	// Annotations on the artifact manifest (cosign v3 / GitHub layout).
 	AnnotationContent       = "dev.sigstore.bundle.content"
@@ -45,7 +41,7 @@ func IsManifest(mt string) bool { return mt == MediaTypeOCIManifest || mt == mtD
 // IsBundleType reports whether mt, parameters ignored, is a Sigstore bundle
 // media type of any version.
 func IsBundleType(mt string) bool {
-	return strings.HasPrefix(baseMediaType(mt), bundlePrefix)
+	return strings.HasPrefix(baseMediaType(mt), mediatype.SigstoreBundlePrefix)
 }
 
 // manifestMediaType returns the media type of a fetched manifest: the

@@ -11,6 +11,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 	"github.com/ztci/ztci/verify"
@@ -59,7 +60,7 @@ func signBundle(vs *ca.VirtualSigstore, san string, digest name.Digest) ([]byte,
 		ts = append(ts, map[string]string{"signedTimestamp": base64.StdEncoding.EncodeToString(b)})
 	}
 	return json.Marshal(map[string]any{
-		"mediaType": attach.BundleMediaType,
+		"mediaType": attest.BundleMediaType,
 		"verificationMaterial": map[string]any{
 			"certificate":               map[string]string{"rawBytes": base64.StdEncoding.EncodeToString(cert.Raw)},
 			"tlogEntries":               []any{},

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 	"github.com/ztci/ztci/verify/image"
@@ -40,7 +41,7 @@ func TestReadsGGCRWrittenArtifacts(t *testing.T) {
 			}
 			bundle := alice.Bundle(t, img.DigestStr())
 			empty := static.NewLayer([]byte("{}"), attach.EmptyMediaType)
-			layer := static.NewLayer(bundle, attach.BundleMediaType)
+			layer := static.NewLayer(bundle, attest.BundleMediaType)
 			for _, l := range []v1.Layer{empty, layer} {
 				if err := remote.WriteLayer(img.Context(), l); err != nil {
 					t.Fatal(err)
@@ -51,9 +52,9 @@ func TestReadsGGCRWrittenArtifacts(t *testing.T) {
 			m, _ := json.Marshal(map[string]any{
 				"schemaVersion": 2,
 				"mediaType":     "application/vnd.oci.image.manifest.v1+json",
-				"artifactType":  attach.BundleMediaType,
+				"artifactType":  attest.BundleMediaType,
 				"config":        map[string]any{"mediaType": attach.EmptyMediaType, "digest": ed.String(), "size": 2},
-				"layers":        []any{map[string]any{"mediaType": attach.BundleMediaType, "digest": ld.String(), "size": len(bundle)}},
+				"layers":        []any{map[string]any{"mediaType": attest.BundleMediaType, "digest": ld.String(), "size": len(bundle)}},
 				"subject":       map[string]any{"mediaType": sub.MediaType, "digest": sub.Digest.String(), "size": sub.Size},
 				"annotations":   map[string]string{attach.AnnotationContent: "dsse-envelope"},
 			})

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 	"github.com/ztci/ztci/verify/image"
@@ -39,7 +40,7 @@ func TestLegacyCosignTags(t *testing.T) {
 			tag := reg.Ref(t, "app:v1")
 			img := ocitest.PushImage(t, tag, 1)
 			att, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1),
-				mutate.Addendum{Layer: static.NewLayer(alice.Bundle(t, img.DigestStr()), attach.BundleMediaType)},
+				mutate.Addendum{Layer: static.NewLayer(alice.Bundle(t, img.DigestStr()), attest.BundleMediaType)},
 				mutate.Addendum{Layer: static.NewLayer([]byte(`{"payloadType":"application/vnd.in-toto+json"}`), "application/vnd.dsse.envelope.v1+json"),
 					Annotations: map[string]string{"dev.sigstore.cosign/certificate": "-----BEGIN CERTIFICATE-----"}})
 			if err != nil {

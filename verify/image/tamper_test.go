@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 	"github.com/ztci/ztci/verify/image"
@@ -200,7 +201,7 @@ func TestReferrersListingUnrelatedArtifacts(t *testing.T) {
 	extra = []byte(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:` + strings.Repeat("ab", 32) +
 		`","size":100,"artifactType":"application/spdx+json"},` +
 		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + otherAtt.Artifact.DigestStr() +
-		`","size":` + itoa(len(otherMF.Manifest)) + `,"artifactType":"` + attach.BundleMediaType + `"}`)
+		`","size":` + itoa(len(otherMF.Manifest)) + `,"artifactType":"` + attest.BundleMediaType + `"}`)
 	mu.Unlock()
 	on.Store(true)
 

@@ -33,6 +33,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ztci/ztci/internal/itest"
+	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/oci"
 )
 
@@ -198,7 +199,7 @@ func (s Signer) Bundle(t testing.TB, digest string) []byte {
 	})
 	sig := ed25519.Sign(s.Key, PAE("application/vnd.in-toto+json", st))
 	b, _ := json.Marshal(map[string]any{
-		"mediaType":            oci.BundleMediaType,
+		"mediaType":            mediatype.SigstoreBundle,
 		"verificationMaterial": map[string]any{"publicKey": map[string]string{"hint": s.ID}},
 		"dsseEnvelope": map[string]any{
 			"payloadType": "application/vnd.in-toto+json",
