@@ -122,7 +122,7 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 
 // testRules allow job A to reach *.allowed.test on any port of ports, and
 // nobody else anything.
-func testRules(t *testing.T, ports ...uint16) *egress.AllowList {
+func testRules(t testing.TB, ports ...uint16) *egress.AllowList {
 	t.Helper()
 	al, err := egress.NewAllowList(egress.Rule{
 		Name: "octo-app-allowed", Repositories: []string{"octo/app"}, Refs: []string{"refs/heads/*"},
@@ -137,7 +137,7 @@ func testRules(t *testing.T, ports ...uint16) *egress.AllowList {
 // startProxy serves a proxy for job A (only) on 127.0.0.1 and returns it
 // with its address. Loopback is reachable through it unless opts say
 // otherwise: the servers of the tests live there.
-func startProxy(t *testing.T, d egress.Decider, sink audit.Sink, opts ...egress.Option) (*egress.Proxy, string) {
+func startProxy(t testing.TB, d egress.Decider, sink audit.Sink, opts ...egress.Option) (*egress.Proxy, string) {
 	t.Helper()
 	p, err := egress.New(verifier, identity.MatchID(jobA.ID()), d, sink, opts...)
 	if err != nil {
@@ -164,7 +164,7 @@ func internalLoopback() egress.Option {
 	return egress.WithInternalPrefixes(netip.MustParsePrefix("127.0.0.0/8"))
 }
 
-func port(t *testing.T, addr string) uint16 {
+func port(t testing.TB, addr string) uint16 {
 	t.Helper()
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
@@ -176,7 +176,7 @@ func port(t *testing.T, addr string) uint16 {
 // rawConnect sends CONNECT authority to the proxy with the given
 // Proxy-Authorization (none if empty) and returns the response with its
 // body read, and the connection (open after a 200).
-func rawConnect(t *testing.T, proxy, authority, auth string) (*http.Response, string, net.Conn) {
+func rawConnect(t testing.TB, proxy, authority, auth string) (*http.Response, string, net.Conn) {
 	t.Helper()
 	c, err := net.Dial("tcp", proxy)
 	if err != nil {

@@ -33,8 +33,9 @@ type Limits struct {
 	// either direction for this long, and idle keep-alive connections of
 	// the job to the proxy (default 5 min).
 	IdleTimeout time.Duration
-	// BufferSize is the copy buffer per direction of a tunnel (default
-	// 64 KiB).
+	// BufferSize is the copy buffer per direction of a tunnel whose
+	// connections the kernel cannot splice (a [WithDialer] connection that
+	// is not a *net.TCPConn) (default 64 KiB). TCP to TCP needs none.
 	BufferSize int
 	// DecisionCacheSize bounds the cached (job, destination) decisions
 	// (default 10000); when full, an arbitrary entry is dropped.

@@ -520,7 +520,9 @@ func TestNewRejectsMisuse(t *testing.T) {
 		{"nil decider", func() (*egress.Proxy, error) { return egress.New(verifier, match, nil, sink) }},
 		{"nil sink", func() (*egress.Proxy, error) { return egress.New(verifier, match, rules, nil) }},
 		{"nil option", func() (*egress.Proxy, error) { return egress.New(verifier, match, rules, sink, nil) }},
-		{"nil resolver", func() (*egress.Proxy, error) { return egress.New(verifier, match, rules, sink, egress.WithResolver(nil)) }},
+		{"nil resolver", func() (*egress.Proxy, error) {
+			return egress.New(verifier, match, rules, sink, egress.WithResolver(nil))
+		}},
 		{"all of IPv4", func() (*egress.Proxy, error) {
 			return egress.New(verifier, match, rules, sink, egress.WithInternalPrefixes(netip.MustParsePrefix("0.0.0.0/0")))
 		}},
@@ -536,6 +538,55 @@ func TestNewRejectsMisuse(t *testing.T) {
 			t.Parallel()
 			if _, err := tt.fn(); !errors.Is(err, egress.ErrConfig) {
 				t.Errorf("err %v, want ErrConfig", err)
+			}
+		})
+	}
+}
+
+// TestTunnelCarriesLargeTransfers sends 10 MiB each way through a tunnel,
+// over the spliced path (TCP to TCP) and the buffered one (a dialer that
+// returns its own net.Conn), and checks the bytes and the audited counts.
+func TestTunnelCarriesLargeTransfers(t *testing.T) {
+	t.Parallel()
+	const size = 10 << 20
+	for _, wrapped := range []bool{false, true} {
+		t.Run(fmt.Sprint("wrapped=", wrapped), func(t *testing.T) {
+			t.Parallel()
+			loop := newEchoServer(t)
+			authority := "echo.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+			dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+				var d net.Dialer
+				c, err := d.DialContext(ctx, network, addr)
+				if err != nil || !wrapped {
+					return c, err
+				}
+				return struct{ net.Conn }{c}, nil
+			}
+			rec := &recorder{}
+			_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(hosts{"echo.allowed.test": loopback}),
+				internalLoopback(), egress.WithDialer(dial))
+			_, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+			want := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := c.Write(want)
+				errc <- err
+			}()
+			got := make([]byte, size)
+			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			if _, err := io.ReadFull(c, got); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatal("the tunnel changed the bytes")
+			}
+			c.Close()
+			e := rec.waitFor(t, egress.ActionClose, audit.OutcomeSuccess, "egress:"+authority, 1)[0]
+			if e.Attributes[egress.AttrBytesUp] != fmt.Sprint(size) || e.Attributes[egress.AttrBytesDown] != fmt.Sprint(size) {
+				t.Errorf("audited bytes: %v", e.Attributes)
 			}
 		})
 	}

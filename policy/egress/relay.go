@@ -67,60 +67,74 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn) relayResult 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		buf := make([]byte, p.cfg.limits.BufferSize)
-		upN, upErr = p.pipe(up, client, buf, &last)
-		if upErr != nil {
+		upN, upErr = p.pipe(up, client, &last)
+		if upErr != nil || !closeWrite(up) {
 			abort()
-			return
 		}
-		closeWrite(up)
 	}()
-	buf := make([]byte, p.cfg.limits.BufferSize)
-	down, downErr := p.pipe(client, up, buf, &last)
-	if downErr != nil {
+	down, downErr := p.pipe(client, up, &last)
+	if downErr != nil || !closeWrite(client) {
 		abort()
-	} else {
-		closeWrite(client)
 	}
 	wg.Wait()
 	res.up += upN
 	res.down = down
-	res.err = errors.Join(upErr, downErr)
+	// A read or write on a connection the proxy closed itself (after the
+	// other direction ended or failed, or a cut, which cutReason reports)
+	// is not a failure of its own.
+	for _, err := range []error{upErr, downErr} {
+		if !errors.Is(err, net.ErrClosed) {
+			res.err = errors.Join(res.err, err)
+		}
+	}
 	return res
 }
 
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
-	}
+// closeWrite passes a finished direction's EOF on (a TCP half-close). A
+// connection that cannot half-close reports false and the tunnel closes
+// whole, or the other side would wait for an EOF until the idle timeout.
+func closeWrite(c net.Conn) bool {
+	cw, ok := c.(interface{ CloseWrite() error })
+	return ok && cw.CloseWrite() == nil
 }
 
-// pipe copies src to dst through buf until src's EOF (nil error), an error,
-// or no traffic in either direction (last) for Limits.IdleTimeout.
-func (p *Proxy) pipe(dst, src net.Conn, buf []byte, last *atomic.Int64) (int64, error) {
+// spliceChunk is how much pipe hands the kernel at once: io.CopyN between
+// two TCP connections splices (no copy through user space) up to this
+// many bytes, then pipe moves the idle deadlines forward.
+const spliceChunk = 4 << 20
+
+// pipe copies src to dst until src's EOF (nil error), an error, or no
+// traffic in either direction (last) for Limits.IdleTimeout. Between TCP
+// connections the kernel splices; otherwise the bytes go through a buffer
+// of Limits.BufferSize.
+func (p *Proxy) pipe(dst, src net.Conn, last *atomic.Int64) (int64, error) {
 	idle := p.cfg.limits.IdleTimeout
 	var total int64
-	// Deadlines are moved forward only when a quarter of the idle time has
-	// passed, not on every read.
-	var rd, wd time.Time
+	_, dstTCP := dst.(*net.TCPConn)
+	_, srcTCP := src.(*net.TCPConn)
+	splice := dstTCP && srcTCP
+	var buf []byte
+	if !splice {
+		buf = make([]byte, p.cfg.limits.BufferSize)
+	}
 	for {
 		now := time.Now()
-		if rd.Sub(now) < idle*3/4 {
-			rd = now.Add(idle)
-			_ = src.SetReadDeadline(rd)
+		_ = src.SetReadDeadline(now.Add(idle))
+		_ = dst.SetWriteDeadline(now.Add(idle))
+		var n int64
+		var err error
+		if splice {
+			n, err = io.CopyN(dst, src, spliceChunk)
+		} else {
+			// Hide dst's ReadFrom so that buf, not a buffer of its own, is used.
+			n, err = io.CopyBuffer(struct{ io.Writer }{dst}, io.LimitReader(src, spliceChunk), buf)
+			if err == nil && n < spliceChunk {
+				err = io.EOF
+			}
 		}
-		n, err := src.Read(buf)
+		total += n
 		if n > 0 {
-			now = time.Now()
-			last.Store(now.UnixNano())
-			if wd.Sub(now) < idle*3/4 {
-				wd = now.Add(idle)
-				_ = dst.SetWriteDeadline(wd)
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return total, werr
-			}
-			total += int64(n)
+			last.Store(time.Now().UnixNano())
 		}
 		switch {
 		case err == nil:
@@ -128,7 +142,6 @@ func (p *Proxy) pipe(dst, src net.Conn, buf []byte, last *atomic.Int64) (int64, 
 			return total, nil
 		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(time.Unix(0, last.Load())) < idle:
 			// The other direction is busy: the tunnel is not idle.
-			rd = time.Time{}
 		default:
 			return total, err
 		}

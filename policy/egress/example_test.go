@@ -1,0 +1,96 @@
+package egress_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy/egress"
+)
+
+// A runner starts a proxy for its job, allowing one internal API, and gives
+// the job the proxy URL with its token. The job's HTTP client (here Go's;
+// curl and git read the same URL from HTTPS_PROXY/http_proxy) reaches the
+// API and is refused elsewhere, and every connection is audited.
+func Example() {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "artifact v1\n")
+	}))
+	defer api.Close()
+	port := api.Listener.Addr().(*net.TCPAddr).Port
+
+	job := identity.Identity{Issuer: "https://ci.example", Subject: "repo:octo/app:ref:refs/heads/main",
+		Claims: identity.Claims{Repository: "octo/app", Ref: "refs/heads/main", RunID: "7"}}
+	// In production: an *oidc.Verifier for the CI's job tokens.
+	tokens := identity.TokenVerifierFunc(func(_ context.Context, raw string) (identity.Identity, error) {
+		if raw != "job-token" {
+			return identity.Identity{}, errors.New("unknown token")
+		}
+		return job, nil
+	})
+	rules, err := egress.NewAllowList(egress.Rule{
+		Name: "internal-api", Repositories: []string{"octo/*"}, Refs: []string{"refs/heads/main"},
+		Hosts: []string{"api.internal.test"}, Ports: []uint16{uint16(port)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	var mu sync.Mutex
+	var events []audit.Event
+	sink := audit.SinkFunc(func(_ context.Context, e audit.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+		return nil
+	})
+	// The internal API lives on loopback here: name it, and let the proxy
+	// reach that one address.
+	internalDNS := egress.ResolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	})
+	p, err := egress.New(tokens, identity.MatchID(job.ID()), rules, sink,
+		egress.WithResolver(internalDNS), egress.WithInternalPrefixes(netip.MustParsePrefix("127.0.0.1/32")))
+	if err != nil {
+		panic(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go func() { _ = p.Serve(ln) }()
+
+	// The job's side: HTTPS_PROXY=http://job:job-token@<proxy>.
+	proxy, _ := url.Parse("http://job:job-token@" + ln.Addr().String())
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+	portStr := fmt.Sprint(port)
+	for _, u := range []string{"http://api.internal.test:" + portStr + "/v1", "http://exfil.example:" + portStr + "/"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			panic(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		fmt.Printf("%d %s", resp.StatusCode, strings.ReplaceAll(string(body), portStr, "PORT"))
+	}
+
+	_ = p.Close() // waits for the connections' close records
+	for _, e := range events {
+		fmt.Println(e.Action, e.Outcome, e.Actor.Claims["repository"], strings.ReplaceAll(e.Resource, portStr, "PORT"), e.Attributes[egress.AttrRule])
+	}
+	// Output:
+	// 200 artifact v1
+	// 403 ztci egress: exfil.example:PORT denied: no rule allows repository "octo/app" (workflow "", ref "refs/heads/main") to reach exfil.example:PORT (rule egress.default_deny)
+	// egress.connect allow octo/app egress:api.internal.test:PORT internal-api
+	// egress.close success octo/app egress:api.internal.test:PORT internal-api
+	// egress.connect deny octo/app egress:exfil.example:PORT egress.default_deny
+}

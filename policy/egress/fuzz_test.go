@@ -1,0 +1,63 @@
+package egress
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzParseProxyAuthorization: the Proxy-Authorization parser never panics,
+// returns a non-empty token or an error wrapping ErrBadCredentials,
+// and never puts the header's value into its error.
+func FuzzParseProxyAuthorization(f *testing.F) {
+	for _, s := range []string{
+		"Bearer eyJhbGciOiJFUzI1NiJ9.e30.sig", "Basic am9iOnRvaw==", "Basic OnRvaw==", "basic am9iOg==",
+		"Bearer", "Bearer  a", "Digest x", "Basic %%%", "", " ", "Basic am9iOnRvaw",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tok, err := parseProxyAuthorization(v)
+		if err != nil {
+			if !errors.Is(err, ErrBadCredentials) {
+				t.Fatalf("error %v does not wrap ErrBadCredentials", err)
+			}
+			if len(v) > 8 && strings.Contains(err.Error(), v) {
+				t.Fatalf("error echoes the header: %v", err)
+			}
+			return
+		}
+		if tok == "" {
+			t.Fatal("empty token without an error")
+		}
+	})
+}
+
+// FuzzParseDestination: the authority parser never panics; what it accepts
+// is canonical (lower case, no trailing dot, a port) and parses back to
+// itself from its String form.
+func FuzzParseDestination(f *testing.F) {
+	for _, s := range []string{
+		"example.com:443", "EXAMPLE.com.:80", "[::1]:443", "[::ffff:127.0.0.1]:1", "127.0.0.1:8080",
+		"2130706433:443", "0x7f.1:443", "[fe80::1%25eth0]:443", "a..b:1", ":443", "example.com",
+	} {
+		f.Add(s, uint16(0))
+		f.Add(s, uint16(80))
+	}
+	f.Fuzz(func(t *testing.T, authority string, def uint16) {
+		d, err := ParseDestination(authority, def)
+		if err != nil {
+			if !errors.Is(err, ErrBadDestination) {
+				t.Fatalf("error %v does not wrap ErrBadDestination", err)
+			}
+			return
+		}
+		if d.Port == 0 || d.Host == "" || d.Host != strings.ToLower(d.Host) || strings.HasSuffix(d.Host, ".") {
+			t.Fatalf("non-canonical destination %+v from %q", d, authority)
+		}
+		again, err := ParseDestination(d.String(), 0)
+		if err != nil || again != d {
+			t.Fatalf("%q → %+v → %q → %+v, %v", authority, d, d.String(), again, err)
+		}
+	})
+}

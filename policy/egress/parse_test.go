@@ -1,0 +1,173 @@
+package egress
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/netip"
+	"testing"
+)
+
+func TestParseDestination(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		authority string
+		def       uint16
+		want      Destination
+		wantErr   bool
+	}{
+		{name: "host and port", authority: "Proxy.Golang.ORG:443", want: Destination{"proxy.golang.org", 443}},
+		{name: "trailing dot", authority: "example.com.:443", want: Destination{"example.com", 443}},
+		{name: "default port", authority: "example.com", def: 80, want: Destination{"example.com", 80}},
+		{name: "ipv4", authority: "93.184.215.14:8443", want: Destination{"93.184.215.14", 8443}},
+		{name: "ipv6", authority: "[2001:4860::8888]:443", want: Destination{"2001:4860::8888", 443}},
+		{name: "ipv4-mapped ipv6 is unmapped", authority: "[::ffff:127.0.0.1]:443", want: Destination{"127.0.0.1", 443}},
+		{name: "underscore label", authority: "_dmarc.example.com:443", want: Destination{"_dmarc.example.com", 443}},
+		{name: "port required for CONNECT", authority: "example.com", wantErr: true},
+		{name: "port zero", authority: "example.com:0", wantErr: true},
+		{name: "port too large", authority: "example.com:65536", wantErr: true},
+		{name: "port with sign", authority: "example.com:+443", wantErr: true},
+		{name: "port padded", authority: "example.com:000443", wantErr: true},
+		{name: "empty port", authority: "example.com:", wantErr: true},
+		{name: "empty host", authority: ":443", wantErr: true},
+		{name: "unbracketed ipv6", authority: "::1:443", wantErr: true},
+		{name: "zone", authority: "[fe80::1%eth0]:443", wantErr: true},
+		{name: "bracketed ipv4", authority: "[127.0.0.1]:443", wantErr: true},
+		{name: "junk after bracket", authority: "[::1]x:443", wantErr: true},
+		{name: "unterminated bracket", authority: "[::1:443", wantErr: true},
+		{name: "decimal ip", authority: "2130706433:443", wantErr: true},
+		{name: "short ip", authority: "127.1:443", wantErr: true},
+		{name: "hex ip", authority: "0x7f.0x1:443", wantErr: true},
+		{name: "octal ip", authority: "0177.0.0.1:443", wantErr: true},
+		{name: "userinfo", authority: "user@example.com:443", wantErr: true},
+		{name: "unicode", authority: "exämple.com:443", wantErr: true},
+		{name: "empty label", authority: "a..b:443", wantErr: true},
+		{name: "space", authority: "a b:443", wantErr: true},
+		{name: "slash", authority: "a/b:443", wantErr: true},
+		{name: "long label", authority: string(make64('a')) + ".com:443", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseDestination(tt.authority, tt.def)
+			if tt.wantErr {
+				if !errors.Is(err, ErrBadDestination) {
+					t.Fatalf("got %v, %v; want ErrBadDestination", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+			again, err := ParseDestination(got.String(), 0)
+			if err != nil || again != got {
+				t.Errorf("String() %q does not parse back: %v, %v", got, again, err)
+			}
+		})
+	}
+}
+
+func make64(c byte) []byte {
+	b := make([]byte, 64)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
+
+func TestParseProxyAuthorization(t *testing.T) {
+	t.Parallel()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name   string
+		header []string
+		want   string
+	}{
+		{name: "bearer", header: []string{"Bearer tok.en-1"}, want: "tok.en-1"},
+		{name: "bearer lower case", header: []string{"bearer tok"}, want: "tok"},
+		{name: "basic password", header: []string{"Basic " + b64("job:tok")}, want: "tok"},
+		{name: "basic empty user", header: []string{"Basic " + b64(":tok")}, want: "tok"},
+		{name: "basic password with colon", header: []string{"Basic " + b64("job:a:b")}, want: "a:b"},
+		{name: "none"},
+		{name: "two headers", header: []string{"Bearer a", "Bearer b"}},
+		{name: "no credentials", header: []string{"Bearer"}},
+		{name: "blank credentials", header: []string{"Bearer  "}},
+		{name: "two words", header: []string{"Bearer a b"}},
+		{name: "basic user only", header: []string{"Basic " + b64("tok")}},
+		{name: "basic empty password", header: []string{"Basic " + b64("job:")}},
+		{name: "basic not base64", header: []string{"Basic !!!"}},
+		{name: "digest", header: []string{"Digest tok"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{"Proxy-Authorization": tt.header}
+			got, err := proxyToken(h)
+			if tt.want == "" {
+				if !errors.Is(err, ErrBadCredentials) {
+					t.Fatalf("got %q, %v; want ErrBadCredentials", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPublic(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"93.184.215.14", true},
+		{"140.82.112.3", true},
+		{"2606:4700::6810:84e5", true},
+		{"64:ff9b::5db8:d70e", true}, // NAT64 of 93.184.215.14
+		{"2002:5db8:d70e::1", true},  // 6to4 of 93.184.215.14
+		{"127.0.0.1", false},
+		{"127.255.255.254", false},
+		{"10.0.0.1", false},
+		{"172.16.0.1", false},
+		{"192.168.1.1", false},
+		{"169.254.169.254", false},
+		{"100.64.0.1", false},
+		{"100.127.255.255", false},
+		{"0.0.0.0", false},
+		{"0.1.2.3", false},
+		{"192.0.0.170", false},
+		{"192.0.2.1", false},
+		{"198.18.0.1", false},
+		{"198.51.100.1", false},
+		{"203.0.113.1", false},
+		{"224.0.0.1", false},
+		{"239.255.255.250", false},
+		{"240.0.0.1", false},
+		{"255.255.255.255", false},
+		{"::", false},
+		{"::1", false},
+		{"::ffff:127.0.0.1", false},
+		{"::ffff:10.0.0.1", false},
+		{"::127.0.0.1", false},
+		{"fe80::1", false},
+		{"fc00::1", false},
+		{"fd12:3456::1", false},
+		{"fec0::1", false},
+		{"ff02::1", false},
+		{"2001:db8::1", false},
+		{"2001::1", false},
+		{"64:ff9b::7f00:1", false}, // NAT64 of 127.0.0.1
+		{"64:ff9b::a9fe:a9fe", false},
+		{"64:ff9b:1::1", false},
+		{"2002:7f00:1::1", false}, // 6to4 of 127.0.0.1
+		{"100::1", false},
+	}
+	for _, tt := range tests {
+		if got := public(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("public(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+}
