@@ -8,15 +8,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/mail"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -160,45 +155,23 @@ func (c *CA) newRoot() error {
 	return nil
 }
 
-type retiredJSON struct {
-	CertPEM string    `json:"cert"`
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
+// store is where WithDir keeps the CA: the root key, the root, and the
+// retired roots.
+func (c *CA) store() x509ca.Store {
+	return x509ca.Store{Dir: c.dir, KeyFile: keyFile, ChainFile: certFile, RetiredFile: retiredFile}
 }
 
 func (c *CA) load() (bool, error) {
-	key, err := x509ca.ReadKey(filepath.Join(c.dir, keyFile))
-	if errors.Is(err, fs.ErrNotExist) {
+	st, found, err := c.store().Load()
+	if err != nil {
+		return false, fmt.Errorf("ca: load: %w", err)
+	}
+	if !found {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("ca: load: %w", err)
-	}
-	certs, err := x509ca.ReadCerts(filepath.Join(c.dir, certFile))
-	if err != nil {
-		return false, fmt.Errorf("ca: load: %w", err)
-	}
-	if !publicKeysEqual(certs[0].PublicKey, key.Public()) {
-		return false, fmt.Errorf("ca: load: %s does not match %s", certFile, keyFile)
-	}
-	c.key, c.root = key, certs[0]
-	b, err := os.ReadFile(filepath.Join(c.dir, retiredFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("ca: load: %w", err)
-	}
-	var rs []retiredJSON
-	if err := json.Unmarshal(b, &rs); err != nil {
-		return false, fmt.Errorf("ca: load %s: %w", retiredFile, err)
-	}
-	for _, r := range rs {
-		cs, err := x509ca.ParseCerts([]byte(r.CertPEM))
-		if err != nil {
-			return false, fmt.Errorf("ca: load %s: %w", retiredFile, err)
-		}
-		c.retired = append(c.retired, Root{Cert: cs[0], Start: r.Start, End: r.End})
+	c.key, c.root = st.Key, st.Chain[0]
+	for _, r := range st.Retired {
+		c.retired = append(c.retired, Root{Cert: r.Chain[0], Start: r.Start, End: r.End})
 	}
 	return true, nil
 }
@@ -208,21 +181,11 @@ func (c *CA) save() error {
 	if c.dir == "" {
 		return nil
 	}
-	if err := x509ca.WriteKey(filepath.Join(c.dir, keyFile), c.key); err != nil {
-		return fmt.Errorf("ca: save: %w", err)
-	}
-	if err := x509ca.WriteCerts(filepath.Join(c.dir, certFile), c.root); err != nil {
-		return fmt.Errorf("ca: save: %w", err)
-	}
-	rs := make([]retiredJSON, 0, len(c.retired))
+	st := x509ca.State{Key: c.key, Chain: []*x509.Certificate{c.root}}
 	for _, r := range c.retired {
-		rs = append(rs, retiredJSON{CertPEM: string(x509ca.EncodeCerts(r.Cert)), Start: r.Start, End: r.End})
+		st.Retired = append(st.Retired, x509ca.Retired{Chain: []*x509.Certificate{r.Cert}, Start: r.Start, End: r.End})
 	}
-	b, err := json.MarshalIndent(rs, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := x509ca.WriteFile(filepath.Join(c.dir, retiredFile), b); err != nil {
+	if err := c.store().Save(st); err != nil {
 		return fmt.Errorf("ca: save: %w", err)
 	}
 	return nil
@@ -441,12 +404,6 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		}
 	}
 	return t, nil
-}
-
-func publicKeysEqual(a, b crypto.PublicKey) bool {
-	type equaler interface{ Equal(crypto.PublicKey) bool }
-	e, ok := a.(equaler)
-	return ok && e.Equal(b)
 }
 
 func truncate(s string) string {

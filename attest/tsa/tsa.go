@@ -8,15 +8,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math/big"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -226,75 +223,43 @@ func (t *TSA) newChain() error {
 	return nil
 }
 
-type retiredJSON struct {
-	ChainPEM string    `json:"chain"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
+// store is where WithDir keeps the TSA: the signing key, its chain (leaf,
+// root) and the retired chains.
+func (t *TSA) store() x509ca.Store {
+	return x509ca.Store{Dir: t.dir, KeyFile: keyFile, ChainFile: chainFile, RetiredFile: retiredFile}
 }
 
 func (t *TSA) load() (bool, error) {
-	key, err := x509ca.ReadKey(filepath.Join(t.dir, keyFile))
-	if errors.Is(err, fs.ErrNotExist) {
+	st, found, err := t.store().Load()
+	if err != nil {
+		return false, fmt.Errorf("tsa: load: %w", err)
+	}
+	if !found {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("tsa: load: %w", err)
+	if len(st.Chain) != 2 {
+		return false, fmt.Errorf("tsa: load: %s holds %d certificates, want leaf and root", chainFile, len(st.Chain))
 	}
-	chain, err := x509ca.ReadCerts(filepath.Join(t.dir, chainFile))
-	if err != nil {
-		return false, fmt.Errorf("tsa: load: %w", err)
+	t.key, t.chain = st.Key, st.Chain
+	for _, r := range st.Retired {
+		t.retired = append(t.retired, Authority{Chain: r.Chain, Start: r.Start, End: r.End})
 	}
-	if len(chain) != 2 {
-		return false, fmt.Errorf("tsa: load: %s holds %d certificates, want leaf and root", chainFile, len(chain))
-	}
-	t.key, t.chain = key, chain
-	rs, err := readRetired(filepath.Join(t.dir, retiredFile))
-	if err != nil {
-		return false, err
-	}
-	t.retired = rs
 	return true, nil
 }
 
-func readRetired(path string) ([]Authority, error) {
-	b, err := x509ca.ReadFileIfExists(path)
-	if err != nil || b == nil {
-		return nil, err
-	}
-	var rs []retiredJSON
-	if err := json.Unmarshal(b, &rs); err != nil {
-		return nil, fmt.Errorf("tsa: load %s: %w", path, err)
-	}
-	var out []Authority
-	for _, r := range rs {
-		chain, err := x509ca.ParseCerts([]byte(r.ChainPEM))
-		if err != nil {
-			return nil, fmt.Errorf("tsa: load %s: %w", path, err)
-		}
-		out = append(out, Authority{Chain: chain, Start: r.Start, End: r.End})
-	}
-	return out, nil
-}
-
+// save writes the TSA's state; callers hold mu or own t exclusively.
 func (t *TSA) save() error {
 	if t.dir == "" {
 		return nil
 	}
-	if err := x509ca.WriteKey(filepath.Join(t.dir, keyFile), t.key); err != nil {
-		return fmt.Errorf("tsa: save: %w", err)
-	}
-	if err := x509ca.WriteCerts(filepath.Join(t.dir, chainFile), t.chain...); err != nil {
-		return fmt.Errorf("tsa: save: %w", err)
-	}
-	rs := make([]retiredJSON, 0, len(t.retired))
+	st := x509ca.State{Key: t.key, Chain: t.chain}
 	for _, r := range t.retired {
-		rs = append(rs, retiredJSON{ChainPEM: string(x509ca.EncodeCerts(r.Chain...)), Start: r.Start, End: r.End})
+		st.Retired = append(st.Retired, x509ca.Retired{Chain: r.Chain, Start: r.Start, End: r.End})
 	}
-	b, err := json.MarshalIndent(rs, "", "  ")
-	if err != nil {
-		return err
+	if err := t.store().Save(st); err != nil {
+		return fmt.Errorf("tsa: save: %w", err)
 	}
-	return x509ca.WriteFile(filepath.Join(t.dir, retiredFile), b)
+	return nil
 }
 
 // Rotate replaces the signing key and chain, keeping the old chain (not its

@@ -19,6 +19,7 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/internal/x509ca"
 )
 
 func query(t testing.TB, msg string, certs bool, nonce int64) []byte {
@@ -150,6 +151,30 @@ func TestPersistRotate(t *testing.T) {
 	auths := b.Authorities()
 	if len(auths) != 2 || auths[0].Chain[0].Equal(first) || !auths[1].Chain[0].Equal(first) || auths[1].End.IsZero() {
 		t.Fatalf("authorities after rotate+reload: %+v", auths)
+	}
+}
+
+// TestLoadRefusesMismatchedKey: a directory whose chain does not certify
+// its key (files mixed from two TSAs) is refused, not loaded to sign with
+// a key no chain vouches for. The TSA did not check this before it shared
+// the CA's store.
+func TestLoadRefusesMismatchedKey(t *testing.T) {
+	t.Parallel()
+	dir, other := t.TempDir(), t.TempDir()
+	for _, d := range []string{dir, other} {
+		if _, err := tsa.New(tsa.WithDir(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chain, err := os.ReadFile(filepath.Join(other, "tsa-chain.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tsa-chain.pem"), chain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tsa.New(tsa.WithDir(dir)); !errors.Is(err, x509ca.ErrKeyMismatch) {
+		t.Fatalf("New over a mismatched key and chain = %v, want ErrKeyMismatch", err)
 	}
 }
 

@@ -1,0 +1,136 @@
+package x509ca
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"time"
+)
+
+// ErrKeyMismatch: a persisted certificate does not certify the persisted
+// key (the files were mixed from two authorities, or one was replaced).
+var ErrKeyMismatch = errors.New("certificate does not match the key")
+
+// State is what an embedded authority persists: its signing key, the chain
+// that certifies it (leaf first; a root CA's chain is its root alone) and
+// the chains it signed with before a rotation, whose keys are gone.
+type State struct {
+	Key     crypto.Signer
+	Chain   []*x509.Certificate
+	Retired []Retired
+}
+
+// Retired is a chain an authority signed with from Start to End.
+type Retired struct {
+	Chain      []*x509.Certificate
+	Start, End time.Time
+}
+
+// Store persists one authority's [State] in Dir: the key (PKCS#8 PEM,
+// 0600, refused if group or others can read it), the chain (PEM) and the
+// retired chains (JSON), under the three file names given. It is the one
+// place where attest/ca and attest/tsa keep their keys.
+type Store struct {
+	Dir                             string
+	KeyFile, ChainFile, RetiredFile string
+}
+
+// retiredJSON is one retired chain on disk. attest/ca wrote its retired
+// roots under "cert" before the CA and the TSA shared this store; both are
+// read, "chain" is written.
+type retiredJSON struct {
+	Chain string    `json:"chain,omitempty"`
+	Cert  string    `json:"cert,omitempty"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Load reads the state. found is false, with no error, only when the key
+// file does not exist (a new authority); a key without its chain, a chain
+// that does not certify the key ([ErrKeyMismatch]) or a malformed file is
+// an error, never a reason to start afresh and overwrite the key.
+func (s Store) Load() (st State, found bool, err error) {
+	key, err := ReadKey(s.path(s.KeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{}, false, nil
+	}
+	if err != nil {
+		return State{}, false, err
+	}
+	chain, err := ReadCerts(s.path(s.ChainFile))
+	if err != nil {
+		return State{}, false, err
+	}
+	if !publicKeysEqual(chain[0].PublicKey, key.Public()) {
+		return State{}, false, fmt.Errorf("%w: %s does not certify %s", ErrKeyMismatch, s.ChainFile, s.KeyFile)
+	}
+	retired, err := s.readRetired()
+	if err != nil {
+		return State{}, false, err
+	}
+	return State{Key: key, Chain: chain, Retired: retired}, true, nil
+}
+
+func (s Store) readRetired() ([]Retired, error) {
+	b, err := ReadFileIfExists(s.path(s.RetiredFile))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var rs []retiredJSON
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadPEM, s.RetiredFile, err)
+	}
+	out := make([]Retired, 0, len(rs))
+	for _, r := range rs {
+		if (r.Chain == "") == (r.Cert == "") {
+			return nil, fmt.Errorf("%w: %s: an entry needs exactly one of chain and cert", ErrBadPEM, s.RetiredFile)
+		}
+		chain, err := ParseCerts([]byte(r.Chain + r.Cert))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.RetiredFile, err)
+		}
+		out = append(out, Retired{Chain: chain, Start: r.Start, End: r.End})
+	}
+	return out, nil
+}
+
+// Save writes the state, each file atomically (see [WriteFile]), the key
+// last: a crash before it leaves either no key (a first Save; the next Load
+// starts afresh, nothing was issued) or the previous key beside a chain
+// that does not certify it, which Load refuses ([ErrKeyMismatch]) rather
+// than silently replacing.
+func (s Store) Save(st State) error {
+	if st.Key == nil || len(st.Chain) == 0 {
+		return errors.New("x509ca: save: no key or no chain")
+	}
+	if !publicKeysEqual(st.Chain[0].PublicKey, st.Key.Public()) {
+		return fmt.Errorf("x509ca: save: %w", ErrKeyMismatch)
+	}
+	rs := make([]retiredJSON, 0, len(st.Retired))
+	for _, r := range st.Retired {
+		rs = append(rs, retiredJSON{Chain: string(EncodeCerts(r.Chain...)), Start: r.Start, End: r.End})
+	}
+	b, err := json.MarshalIndent(rs, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteFile(s.path(s.RetiredFile), b); err != nil {
+		return err
+	}
+	if err := WriteCerts(s.path(s.ChainFile), st.Chain...); err != nil {
+		return err
+	}
+	return WriteKey(s.path(s.KeyFile), st.Key)
+}
+
+func (s Store) path(name string) string { return filepath.Join(s.Dir, name) }
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := a.(equaler)
+	return ok && e.Equal(b)
+}
