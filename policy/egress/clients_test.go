@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
+
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/policy/egress"
 )
@@ -233,5 +236,70 @@ func TestGitCloneThroughProxy(t *testing.T) {
 		t.Fatalf("clone of a denied host: want a 403 failure, got %v: %s", err, out)
 	}
 	rec.waitFor(t, egress.ActionConnect, audit.OutcomeDeny, "egress:git.denied.test:"+p, 1)
+	assertNoCanary(t, rec)
+}
+
+// TestGoModuleDownloadThroughProxy has the Go command download a module
+// from a module proxy (GOPROXY protocol over HTTPS with the test CA)
+// through the egress proxy, as a job's `go build` does.
+func TestGoModuleDownloadThroughProxy(t *testing.T) {
+	// go test puts its own GOROOT/bin first in PATH.
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go command not found: %v", err)
+	}
+	const modPath, version = "example.test/hello", "v1.0.0"
+	src := t.TempDir()
+	for name, body := range map[string]string{
+		"go.mod":   "module " + modPath + "\n\ngo 1.22\n",
+		"hello.go": "package hello\n\n// Hello greets.\nfunc Hello() string { return \"hello\" }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var zipped bytes.Buffer
+	if err := modzip.CreateFromDir(&zipped, module.Version{Path: modPath, Version: version}, src); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"/" + modPath + "/@v/list":                 []byte(version + "\n"),
+		"/" + modPath + "/@v/" + version + ".info": []byte(`{"Version":"` + version + `","Time":"2026-01-01T00:00:00Z"}`),
+		"/" + modPath + "/@v/" + version + ".mod":  []byte("module " + modPath + "\n\ngo 1.22\n"),
+		"/" + modPath + "/@v/" + version + ".zip":  zipped.Bytes(),
+	}
+	ca := newTestCA(t, "mods.allowed.test")
+	modAddr := ca.serveTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(b)
+	}))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, modAddr)), rec, egress.WithResolver(hosts{"mods.allowed.test": loopback}), internalLoopback())
+
+	home := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), goBin, "mod", "download", "-json", modPath+"@"+version)
+	cmd.Dir = home
+	cmd.Env = append(jobEnv(t, proxyURL(paddr, tokenA)),
+		"HOME="+home, "GOPATH="+filepath.Join(home, "go"), "GOMODCACHE="+filepath.Join(home, "modcache"),
+		"GOCACHE="+filepath.Join(home, "cache"), "GOENV=off", "GOTOOLCHAIN=local", "GOFLAGS=-modcacherw",
+		"GOPROXY=https://mods.allowed.test:"+fmt.Sprint(port(t, modAddr)), "GOSUMDB=off", "GONOSUMDB=", "GOPRIVATE=",
+		"SSL_CERT_FILE="+ca.pemPath)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go mod download: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"Version": "v1.0.0"`) || strings.Contains(string(out), `"Error"`) {
+		t.Fatalf("go mod download output:\n%s", out)
+	}
+	res := "egress:mods.allowed.test:" + fmt.Sprint(port(t, modAddr))
+	for _, e := range rec.waitFor(t, egress.ActionClose, audit.OutcomeSuccess, res, 1) {
+		if e.Actor.ID != jobA.ID() || e.Attributes[egress.AttrMethod] != http.MethodConnect {
+			t.Errorf("close event: %+v", e)
+		}
+	}
 	assertNoCanary(t, rec)
 }
