@@ -6,10 +6,10 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/gatetest"
 	"github.com/ztci/ztci/verify/image"
 )
 
@@ -38,7 +38,7 @@ func BenchmarkDecide(b *testing.B) {
 		{name: "image/warm/audit-no-fsync", warm: true, aopts: []audit.Option{audit.WithoutSyncUnsafe()}, req: imageReq},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			g, err := f.lab.Gate(b.Context(), bc.warm, newAuditLog(b, bc.aopts...), bc.opts...)
+			g, err := f.lab.GateWith(b.Context(), bc.warm, newAuditLog(b, bc.aopts...), bc.opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -52,7 +52,7 @@ func BenchmarkDecide(b *testing.B) {
 		})
 	}
 	b.Run("peer/policy-only", func(b *testing.B) {
-		g, err := f.lab.Gate(b.Context(), true, newAuditLog(b))
+		g, err := f.lab.GateWith(b.Context(), true, newAuditLog(b))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -69,12 +69,12 @@ func BenchmarkDecide(b *testing.B) {
 			b.Fatal(err)
 		}
 		// The input the gate builds for this decision, by hand.
-		signer := policy.Signer{SAN: job.SignerSAN, Issuer: f.lab.IssuerURL()}
+		signer := policy.Signer{SAN: gatetest.SignerSAN, Issuer: f.lab.IssuerURL()}
 		in := policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(who), Artifacts: []policy.Artifact{{
 			Name: f.release.Name, Digest: resp.Digest, Verified: true, Signer: signer,
 			Attestations: []policy.Attestation{
 				{PredicateType: attest.PredicateSLSAProvenanceV1, Signer: signer, Provenance: &policy.Provenance{
-					BuilderID: job.BuilderID, BuildType: job.BuildType, SourceRepository: job.SourceURI, SourceRef: "refs/heads/main"}},
+					BuilderID: gatetest.BuilderID, BuildType: gatetest.BuildType, SourceRepository: gatetest.SourceURI, SourceRef: "refs/heads/main"}},
 				{PredicateType: attest.PredicateCycloneDX, Signer: signer},
 			},
 		}}}

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/gatetest"
 )
 
-// serveDemo serves the gate over the runner's embedded environment: an
+// serveDemo serves the gate over a gatetest.Lab (embedded issuer, CA, TSA,
+// registry and policy): an
 // image released from main and one from an unprotected branch, both
 // attested, and request bodies for each written to a private directory
 // (they hold job tokens, so they are files, not terminal output).
@@ -25,7 +26,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		return err
 	}
 	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
-	lab, err := job.StartLab(ctx, job.Config{Dir: dir})
+	lab, err := gatetest.Start(ctx)
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
 	m := newMetrics()
-	g, err := lab.Gate(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}), gate.WithObserver(m))
+	g, err := lab.GateWith(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}), gate.WithObserver(m))
 	if err != nil {
 		return err
 	}
@@ -51,11 +52,11 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		{file: "allow.json", ref: "refs/heads/main", tag: "v1", protected: true},
 		{file: "deny.json", ref: "refs/heads/feature/unreviewed", tag: "feature-unreviewed"},
 	} {
-		pub, err := lab.Publish(ctx, r.ref, r.protected, r.tag)
+		pub, err := lab.Publish(ctx, gatetest.Job{Ref: r.ref, Protected: r.protected}, r.tag)
 		if err != nil {
 			return err
 		}
-		tok, err := lab.GateToken(ctx, r.ref, r.protected)
+		tok, err := lab.Token(ctx, gatetest.Job{Ref: r.ref, Protected: r.protected})
 		if err != nil {
 			return err
 		}
@@ -75,7 +76,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		}
 		fmt.Fprintf(stderr, "gate demo on http://%s (job tokens valid 10 minutes; Ctrl-C stops)\n", addr)
 		for _, f := range []string{"allow.json", "deny.json"} {
-			fmt.Fprintf(stderr, "  curl -s --data @%s http://%s%s\n", filepath.Join(dir, f), addr, gate.PathAdmit)
+			fmt.Fprintf(stderr, "  curl -s -H 'Content-Type: application/json' --data @%s http://%s%s\n", filepath.Join(dir, f), addr, gate.PathAdmit)
 		}
 		fmt.Fprintf(stderr, "  curl -s http://%s%s\n", addr, pathMetrics)
 		if ready != nil {

@@ -18,19 +18,19 @@ import (
 	"testing"
 
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/gatetest"
 	"github.com/ztci/ztci/verify"
 )
 
 // fixture is a lab with a released image (main, protected) and an image
 // from an unprotected branch, both attested.
 type fixture struct {
-	lab      *job.Lab
-	release  *job.Published
-	feature  *job.Published
+	lab      *gatetest.Lab
+	release  *gatetest.Published
+	feature  *gatetest.Published
 	mainTok  string // gate token of a job on refs/heads/main (protected)
 	branchTk string // gate token of a job on an unprotected branch
 }
@@ -38,24 +38,24 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	lab, err := job.StartLab(ctx, job.Config{Dir: t.TempDir()})
+	lab, err := gatetest.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = lab.Close() })
 	f := &fixture{lab: lab}
-	if f.release, err = lab.Publish(ctx, "refs/heads/main", true, "v1"); err != nil {
+	if f.release, err = lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1"); err != nil {
 		t.Fatal(err)
 	}
-	if f.feature, err = lab.Publish(ctx, "refs/heads/feature/x", false, "feature-x"); err != nil {
+	if f.feature, err = lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/feature/x", Protected: false}, "feature-x"); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := lab.GateToken(ctx, "refs/heads/main", true)
+	tok, err := lab.Token(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.mainTok = tok.Reveal()
-	if tok, err = lab.GateToken(ctx, "refs/heads/feature/x", false); err != nil {
+	if tok, err = lab.Token(ctx, gatetest.Job{Ref: "refs/heads/feature/x", Protected: false}); err != nil {
 		t.Fatal(err)
 	}
 	f.branchTk = tok.Reveal()
@@ -103,7 +103,7 @@ func post(t testing.TB, url string, b []byte) (int, *gate.Decision) {
 func TestHandler(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t), gate.WithLimits(gate.Limits{MaxBody: 64 << 10}))
+	g, err := f.lab.GateWith(t.Context(), true, newAuditLog(t), gate.WithLimits(gate.Limits{MaxBody: 64 << 10}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	m := newMetrics()
-	g, err := f.lab.Gate(t.Context(), true, newAuditLog(t), gate.WithObserver(m))
+	g, err := f.lab.GateWith(t.Context(), true, newAuditLog(t), gate.WithObserver(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestServe(t *testing.T) {
 	ready, errc := make(chan string, 1), make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"--addr", "127.0.0.1:0", "--issuer", f.lab.IssuerURL(), "--trusted-root", trPath,
-			"--signer-san", job.SignerSAN, "--builder", job.BuilderID, "--source", job.SourceURI,
+			"--signer-san", gatetest.SignerSAN, "--builder", gatetest.BuilderID, "--source", gatetest.SourceURI,
 			"--allow-registry", f.lab.Registry(), "--tlog-threshold", "0", "--sct-threshold", "0",
 			"--signed-timestamp-threshold", "1", "--audit-log", filepath.Join(dir, "audit.log"),
 			"--audit-key", filepath.Join(dir, "audit.key")}, io.Discard, ready)
@@ -399,7 +399,7 @@ func TestAuditsEveryDecision(t *testing.T) {
 		events = append(events, e)
 		return nil
 	})
-	g, err := f.lab.Gate(t.Context(), true, sink)
+	g, err := f.lab.GateWith(t.Context(), true, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

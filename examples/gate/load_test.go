@@ -180,7 +180,7 @@ func TestLoad(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			lg := newAuditLog(t, sc.auditOpts...)
 			opts := append([]gate.Option{gate.WithLimits(gate.Limits{MaxBody: 1 << 20, MaxInFlight: 2 * loadConcurrency, Timeout: 10 * time.Second})}, sc.opts...)
-			g, err := f.lab.Gate(t.Context(), sc.resultCache, lg, opts...)
+			g, err := f.lab.GateWith(t.Context(), sc.resultCache, lg, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,8 +13,10 @@
 // is verified offline with an inclusion proof.
 //
 // Flags point pieces at real services; --json prints a machine-readable
-// summary instead of the progress. The flow itself lives in
-// examples/internal/job, which the end-to-end test runs too.
+// summary instead of the progress. env.go starts the embedded services (or
+// connects to real ones), flow.go runs the jobs over the SDK's public
+// packages, progress.go prints; examples/walkthrough is the same path
+// without the narration and the options, in 100 lines of glue.
 package main
 
 import (
@@ -27,8 +29,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/ztci/ztci/examples/internal/job"
 )
 
 func main() {
@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("runner", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		cfg    job.Config
+		cfg    Config
 		asJSON bool
 	)
 	fs.BoolVar(&asJSON, "json", false, "print a machine-readable JSON summary instead of the progress")
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !asJSON {
 		cfg.Out = stdout
 	}
-	sum, err := job.Run(ctx, cfg)
+	sum, err := Run(ctx, cfg)
 	if err != nil {
 		return err
 	}

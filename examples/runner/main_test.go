@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/ztci/ztci/examples/internal/job"
 )
 
 // TestJSON runs the command as `runner --json` and reads its summary.
@@ -20,7 +18,7 @@ func TestJSON(t *testing.T) {
 	if err := run(t.Context(), []string{"--json", "--dir", t.TempDir(), "--issuer-addr", "127.0.0.1:0"}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	var sum job.Summary
+	var sum Summary
 	dec := json.NewDecoder(&stdout)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&sum); err != nil {
@@ -45,8 +43,8 @@ func TestFlags(t *testing.T) {
 		args []string
 		want error
 	}{
-		{name: "vault without broker token", args: []string{"--vault", "https://vault.example"}, want: job.ErrConfig},
-		{name: "tsa without trusted root", args: []string{"--tsa", "https://tsa.example/api/v1/timestamp"}, want: job.ErrConfig},
+		{name: "vault without broker token", args: []string{"--vault", "https://vault.example"}, want: ErrConfig},
+		{name: "tsa without trusted root", args: []string{"--tsa", "https://tsa.example/api/v1/timestamp"}, want: ErrConfig},
 		{name: "help", args: []string{"-h"}, want: flag.ErrHelp},
 	}
 	for _, tt := range tests {

@@ -1,4 +1,4 @@
-package job_test
+package main
 
 import (
 	"fmt"
@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ztci/ztci/examples/internal/job"
 	"github.com/ztci/ztci/internal/itest"
 )
 
@@ -31,8 +30,8 @@ func TestRealRegistry(t *testing.T) {
 	p := itest.Start(t, exec.Command(bin, "serve", cfg))
 	p.WaitHTTP(t, "http://"+addr+"/v2/", 10*time.Second)
 
-	sum, err := job.Run(t.Context(), job.Config{Dir: t.TempDir(), SecretValue: canary,
-		Services: job.Services{Registry: addr + "/acme/app"}})
+	sum, err := Run(t.Context(), Config{Dir: t.TempDir(), SecretValue: canary,
+		Services: Services{Registry: addr + "/acme/app"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package job
+package main
 
 import (
 	"archive/tar"
@@ -583,3 +583,12 @@ func short(s string) string {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// jobClaims are the CI claims of a run of spec.
+func jobClaims(spec jobSpec, runID, commit string) identity.Claims {
+	return identity.Claims{
+		Platform: "ztci", Repository: Repository, Ref: spec.ref, RefProtected: spec.protected,
+		Commit: commit, Workflow: Workflow, WorkflowRef: Repository + "/" + Workflow + "@" + spec.ref,
+		Job: spec.name, RunID: runID, RunAttempt: "1", Event: "push", Actor: "dev-alice", Runner: "hosted",
+	}
+}

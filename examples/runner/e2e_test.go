@@ -1,4 +1,4 @@
-package job_test
+package main
 
 import (
 	"bytes"
@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/ztci/ztci/examples/internal/job"
 )
 
 // canary is the secret value the release job leases. It must never appear
@@ -25,7 +23,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	var out, diag bytes.Buffer
-	sum, err := job.Run(t.Context(), job.Config{
+	sum, err := Run(t.Context(), Config{
 		Out:         &out,
 		SecretValue: canary,
 		Dir:         dir,
@@ -155,15 +153,15 @@ func TestServicesValidate(t *testing.T) {
 	t.Setenv("VAULT_TOKEN", "broker-token-for-validation")
 	tests := []struct {
 		name string
-		s    job.Services
+		s    Services
 		want error
 	}{
-		{name: "embedded", s: job.Services{}},
-		{name: "vault bad kv", s: job.Services{Vault: "https://vault.example", VaultKV: "secret"}, want: job.ErrConfig},
-		{name: "fulcio without trusted root", s: job.Services{Fulcio: "https://fulcio.example"}, want: job.ErrConfig},
-		{name: "tsa without trusted root", s: job.Services{TSA: "https://tsa.example/api/v1/timestamp"}, want: job.ErrConfig},
-		{name: "registry without repository", s: job.Services{Registry: "registry.example"}, want: job.ErrConfig},
-		{name: "fulcio with trusted root", s: job.Services{Fulcio: "https://fulcio.example", TrustedRoot: "tr.json"}},
+		{name: "embedded", s: Services{}},
+		{name: "vault bad kv", s: Services{Vault: "https://vault.example", VaultKV: "secret"}, want: ErrConfig},
+		{name: "fulcio without trusted root", s: Services{Fulcio: "https://fulcio.example"}, want: ErrConfig},
+		{name: "tsa without trusted root", s: Services{TSA: "https://tsa.example/api/v1/timestamp"}, want: ErrConfig},
+		{name: "registry without repository", s: Services{Registry: "registry.example"}, want: ErrConfig},
+		{name: "fulcio with trusted root", s: Services{Fulcio: "https://fulcio.example", TrustedRoot: "tr.json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
