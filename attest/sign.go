@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
@@ -33,6 +34,9 @@ var (
 	ErrSign = errors.New("attest: signing failed")
 	// ErrSigner: a signer could not be constructed from its inputs.
 	ErrSigner = errors.New("attest: invalid signer")
+	// ErrConfig: a signer constructor was given an unusable Option, a nil
+	// one, or one that does not apply to it.
+	ErrConfig = fmt.Errorf("%w: invalid option", ErrSigner)
 	// ErrWeakKey: a key is too weak (RSA < 2048 bits, ECDSA below P-256).
 	// The same value as ca.ErrWeakKey.
 	ErrWeakKey = x509ca.ErrWeakKey
@@ -112,8 +116,11 @@ type TokenSource = identity.TokenSource
 // TokenSourceFunc is [identity.TokenSourceFunc], the function adapter.
 type TokenSourceFunc = identity.TokenSourceFunc
 
-// Option configures a signer.
-type Option func(*config)
+// Option configures a signer. An option given an unusable value (a nil
+// handler, logger or transport, an empty or relative URL, a timeout that is
+// not positive), a nil Option, or one that does not apply to the
+// constructor it is passed to makes the constructor fail with [ErrConfig].
+type Option func(*config) error
 
 type config struct {
 	tsaURLs      []string
@@ -133,39 +140,95 @@ type rekorConfig struct {
 // WithTimestampAuthority adds an RFC 3161 timestamp authority reached over
 // HTTP at url (the full endpoint, e.g. https://tsa.example/api/v1/timestamp).
 func WithTimestampAuthority(url string) Option {
-	return func(c *config) { c.tsaURLs = append(c.tsaURLs, url) }
+	return func(c *config) error {
+		if err := httpURL("WithTimestampAuthority", url); err != nil {
+			return err
+		}
+		c.tsaURLs = append(c.tsaURLs, url)
+		return nil
+	}
 }
 
 // WithEmbeddedTimestampAuthority adds a timestamp authority served in process
 // by h (typically tsa.(*TSA).Handler()): sigstore-go's own client talks to it
 // through an in-memory transport; nothing touches the network.
 func WithEmbeddedTimestampAuthority(h http.Handler) Option {
-	return func(c *config) { c.embeddedTSAs = append(c.embeddedTSAs, h) }
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("WithEmbeddedTimestampAuthority: nil handler")
+		}
+		c.embeddedTSAs = append(c.embeddedTSAs, h)
+		return nil
+	}
 }
 
 // WithRekor uploads each signature to the Rekor log at url (API version 1 or
 // 2) and puts the entry in the bundle. Rekor v2 gives no integrated time, so
 // certificate signers still need a timestamp authority with it.
 func WithRekor(url string, version uint32) Option {
-	return func(c *config) { c.rekors = append(c.rekors, rekorConfig{url: url, version: version}) }
+	return func(c *config) error {
+		if version != 1 && version != 2 {
+			return fmt.Errorf("WithRekor: API version %d, want 1 or 2", version)
+		}
+		if err := httpURL("WithRekor", url); err != nil {
+			return err
+		}
+		c.rekors = append(c.rekors, rekorConfig{url: url, version: version})
+		return nil
+	}
 }
 
 // WithTransport sets the HTTP transport for Fulcio and timestamp authorities
 // reached by URL (default http.DefaultTransport).
-func WithTransport(rt http.RoundTripper) Option { return func(c *config) { c.transport = rt } }
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *config) error {
+		if rt == nil {
+			return errors.New("WithTransport: nil transport")
+		}
+		c.transport = rt
+		return nil
+	}
+}
 
 // WithTimeout bounds each network request (default 30 s).
-func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithTimeout: %v, want a positive duration", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
 
 // WithLogger sets a logger for diagnostics (default: silent). Tokens and keys
 // are never logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		c.log = l
+		return nil
+	}
+}
 
-// WithoutTimestampsUnsafe allows a certificate signer without a timestamp
-// authority or transparency log. Its bundles verify only while the
-// certificate is valid (minutes) and only by a verifier that accepts the
-// current time as evidence.
-func WithoutTimestampsUnsafe() Option { return func(c *config) { c.noTimeUnsafe = true } }
+// WithoutTimestampsUnsafe allows a certificate signer ([NewCASigner],
+// [NewFulcioSigner]) without a timestamp authority or transparency log. Its
+// bundles verify only while the certificate is valid (minutes) and only by
+// a verifier that accepts the current time as evidence. [NewKeySigner]
+// refuses it: a key signer has no certificate to outlive.
+func WithoutTimestampsUnsafe() Option {
+	return func(c *config) error { c.noTimeUnsafe = true; return nil }
+}
+
+func httpURL(option, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%s: %q is not an absolute http(s) URL", option, s)
+	}
+	return nil
+}
 
 // BundleSigner signs into Sigstore bundles through sigstore-go's sign
 // package. Make one with NewKeySigner, NewCASigner or NewFulcioSigner.
@@ -180,18 +243,19 @@ type BundleSigner struct {
 
 var _ Signer = (*BundleSigner)(nil)
 
-func newConfig(opts []Option) (*config, error) {
+// newConfig applies opts for the constructor named ctor.
+func newConfig(ctor string, opts []Option) (*config, error) {
 	c := &config{timeout: 30 * time.Second, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
-		o(c)
+		if o == nil {
+			return nil, fmt.Errorf("%w: %s: nil Option", ErrConfig, ctor)
+		}
+		if err := o(c); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrConfig, ctor, err)
+		}
 	}
-	for _, r := range c.rekors {
-		if r.version != 1 && r.version != 2 {
-			return nil, fmt.Errorf("%w: Rekor API version %d, want 1 or 2", ErrSigner, r.version)
-		}
-		if r.url == "" {
-			return nil, fmt.Errorf("%w: empty Rekor URL", ErrSigner)
-		}
+	if c.noTimeUnsafe && ctor == "NewKeySigner" {
+		return nil, fmt.Errorf("%w: NewKeySigner: WithoutTimestampsUnsafe applies to certificate signers only", ErrConfig)
 	}
 	return c, nil
 }
@@ -240,7 +304,7 @@ func NewKeySigner(key crypto.Signer, opts ...Option) (*BundleSigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := newConfig(opts)
+	c, err := newConfig("NewKeySigner", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +324,7 @@ func NewCASigner(issuer CertificateIssuer, opts ...Option) (*BundleSigner, error
 	if issuer == nil {
 		return nil, fmt.Errorf("%w: nil certificate issuer", ErrSigner)
 	}
-	c, err := newConfig(opts)
+	c, err := newConfig("NewCASigner", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +348,7 @@ func NewFulcioSigner(fulcioURL string, tokens TokenSource, opts ...Option) (*Bun
 	if fulcioURL == "" || tokens == nil {
 		return nil, fmt.Errorf("%w: Fulcio URL and token source are required", ErrSigner)
 	}
-	c, err := newConfig(opts)
+	c, err := newConfig("NewFulcioSigner", opts)
 	if err != nil {
 		return nil, err
 	}
