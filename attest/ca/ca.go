@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -57,17 +58,7 @@ type Root struct {
 // code-signing certificates in Fulcio's format. It is safe for concurrent
 // use.
 type CA struct {
-	clock        func() time.Time
-	certValidity time.Duration
-	rootValidity time.Duration
-	dir          string
-	name         string
-	log          *slog.Logger
-
-	servers map[string]string // issuer → forge URL, see WithServerURL
-	sink    audit.Sink
-	sinkSet bool
-	optErr  error
+	config // fixed at New
 
 	mu      sync.RWMutex
 	key     crypto.Signer
@@ -75,57 +66,120 @@ type CA struct {
 	retired []Root
 }
 
-// Option configures New.
-type Option func(*CA)
+// config is what the options set.
+type config struct {
+	clock        func() time.Time
+	certValidity time.Duration
+	rootValidity time.Duration
+	dir          string
+	name         string
+	log          *slog.Logger
+	servers      map[string]string // issuer → forge URL, see WithServerURL
+	sink         audit.Sink
+}
+
+// Option configures New. An option given an unusable value, or a nil
+// Option, makes New fail with [ErrConfig].
+type Option func(*config) error
 
 // WithClock sets the time source (default time.Now).
-func WithClock(now func() time.Time) Option { return func(c *CA) { c.clock = now } }
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("WithClock: nil clock")
+		}
+		c.clock = now
+		return nil
+	}
+}
 
 // WithCertValidity sets the lifetime of issued certificates (default 10 min).
-func WithCertValidity(d time.Duration) Option { return func(c *CA) { c.certValidity = d } }
+func WithCertValidity(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithCertValidity: %v, want a positive duration", d)
+		}
+		c.certValidity = d
+		return nil
+	}
+}
 
 // WithRootValidity sets the lifetime of a new root (default one year).
-func WithRootValidity(d time.Duration) Option { return func(c *CA) { c.rootValidity = d } }
+func WithRootValidity(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithRootValidity: %v, want a positive duration", d)
+		}
+		c.rootValidity = d
+		return nil
+	}
+}
 
 // WithDir persists the CA in dir (created 0700): ca.key (PKCS#8 PEM, 0600),
 // ca.pem and ca-retired.json (roots kept after rotation). An existing CA
 // there is loaded; otherwise a new one is created and written.
-func WithDir(dir string) Option { return func(c *CA) { c.dir = dir } }
+func WithDir(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return errors.New("WithDir: empty directory")
+		}
+		c.dir = dir
+		return nil
+	}
+}
 
 // WithName sets the root's common name (default "ztci embedded CA").
-func WithName(cn string) Option { return func(c *CA) { c.name = cn } }
+func WithName(cn string) Option {
+	return func(c *config) error {
+		if cn == "" {
+			return errors.New("WithName: empty common name")
+		}
+		c.name = cn
+		return nil
+	}
+}
 
 // WithLogger sets a logger for diagnostics (default: silent).
-func WithLogger(l *slog.Logger) Option { return func(c *CA) { c.log = l } }
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		c.log = l
+		return nil
+	}
+}
 
 // WithAudit records every issued certificate in sink (action
 // "ca.certificate.issue": the identity as actor, serial, SANs, validity,
 // key id; never a key or token). A certificate whose event the sink refuses
 // is not returned: Issue fails with [ErrUnavailable].
 func WithAudit(sink audit.Sink) Option {
-	return func(c *CA) { c.sink, c.sinkSet = sink, true }
+	return func(c *config) error {
+		if sink == nil {
+			return errors.New("WithAudit: nil sink")
+		}
+		c.sink = sink
+		return nil
+	}
 }
 
 // New creates a CA: in memory by default, persisted with WithDir.
 func New(opts ...Option) (*CA, error) {
-	c := &CA{
+	c := &CA{config: config{
 		clock:        time.Now,
 		certValidity: DefaultCertValidity,
 		rootValidity: DefaultRootValidity,
 		name:         "ztci embedded CA",
 		log:          slog.New(slog.DiscardHandler),
-	}
+	}}
 	for _, o := range opts {
-		o(c)
-	}
-	if c.certValidity <= 0 || c.rootValidity <= 0 {
-		return nil, fmt.Errorf("%w: validity must be positive", ErrConfig)
-	}
-	if c.optErr != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, c.optErr)
-	}
-	if c.sinkSet && c.sink == nil {
-		return nil, fmt.Errorf("%w: WithAudit: nil sink", ErrConfig)
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&c.config); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	if c.dir != "" {
 		loaded, err := c.load()

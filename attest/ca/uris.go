@@ -36,19 +36,18 @@ const gitHubActionsIssuer = "https://token.actions.githubusercontent.com"
 // must be an absolute https URL without trailing slash (http only on
 // loopback). May be given once per issuer.
 func WithServerURL(issuer, serverURL string) Option {
-	return func(c *CA) {
+	return func(c *config) error {
 		if err := checkServerURL(serverURL); err != nil {
-			c.optErr = fmt.Errorf("ca: WithServerURL(%q): %w", issuer, err)
-			return
+			return fmt.Errorf("WithServerURL(%q): %w", issuer, err)
 		}
 		if c.servers == nil {
 			c.servers = map[string]string{}
 		}
 		if _, dup := c.servers[issuer]; dup {
-			c.optErr = fmt.Errorf("ca: WithServerURL: issuer %q given twice", issuer)
-			return
+			return fmt.Errorf("WithServerURL: issuer %q given twice", issuer)
 		}
 		c.servers[issuer] = serverURL
+		return nil
 	}
 }
 

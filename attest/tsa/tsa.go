@@ -111,12 +111,7 @@ type Authority struct {
 // TSA is an embedded RFC 3161 timestamp authority. It is safe for
 // concurrent use.
 type TSA struct {
-	clock    func() time.Time
-	validity time.Duration
-	dir      string
-	log      *slog.Logger
-	sink     audit.Sink
-	sinkSet  bool
+	config // fixed at New
 
 	mu      sync.RWMutex
 	key     crypto.Signer
@@ -124,46 +119,96 @@ type TSA struct {
 	retired []Authority
 }
 
-// Option configures New.
-type Option func(*TSA)
+// config is what the options set.
+type config struct {
+	clock    func() time.Time
+	validity time.Duration
+	dir      string
+	log      *slog.Logger
+	sink     audit.Sink
+}
+
+// Option configures New. An option given an unusable value, or a nil
+// Option, makes New fail with [ErrConfig].
+type Option func(*config) error
 
 // WithClock sets the time source (default time.Now); timestamps carry its time.
-func WithClock(now func() time.Time) Option { return func(t *TSA) { t.clock = now } }
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("WithClock: nil clock")
+		}
+		c.clock = now
+		return nil
+	}
+}
 
 // WithValidity sets the lifetime of a new signing chain (default five years).
-func WithValidity(d time.Duration) Option { return func(t *TSA) { t.validity = d } }
+func WithValidity(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithValidity: %v, want a positive duration", d)
+		}
+		c.validity = d
+		return nil
+	}
+}
 
 // WithDir persists the TSA in dir (created 0700): tsa.key (PKCS#8 PEM,
 // 0600), tsa-chain.pem and tsa-retired.json. An existing TSA there is loaded.
-func WithDir(dir string) Option { return func(t *TSA) { t.dir = dir } }
+func WithDir(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return errors.New("WithDir: empty directory")
+		}
+		c.dir = dir
+		return nil
+	}
+}
 
 // WithLogger sets a logger for diagnostics (default: silent).
-func WithLogger(l *slog.Logger) Option { return func(t *TSA) { t.log = l } }
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		c.log = l
+		return nil
+	}
+}
 
 // WithAudit records every issued timestamp in sink (action
 // "tsa.timestamp.issue": token serial, hash algorithm and message
 // imprint; never the token or a key). A timestamp whose event the sink
 // refuses is not returned: Timestamp fails with [ErrUnavailable].
 func WithAudit(sink audit.Sink) Option {
-	return func(t *TSA) { t.sink, t.sinkSet = sink, true }
+	return func(c *config) error {
+		if sink == nil {
+			return errors.New("WithAudit: nil sink")
+		}
+		c.sink = sink
+		return nil
+	}
 }
 
 // New creates a TSA: in memory by default, persisted with WithDir.
 func New(opts ...Option) (*TSA, error) {
-	t := &TSA{clock: time.Now, validity: DefaultValidity, log: slog.New(slog.DiscardHandler)}
+	t := &TSA{config: config{clock: time.Now, validity: DefaultValidity, log: slog.New(slog.DiscardHandler)}}
 	for _, o := range opts {
-		o(t)
-	}
-	if t.validity <= 0 {
-		return nil, fmt.Errorf("%w: validity must be positive", ErrConfig)
-	}
-	if t.sinkSet && t.sink == nil {
-		return nil, fmt.Errorf("%w: WithAudit: nil sink", ErrConfig)
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&t.config); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	if t.dir != "" {
 		loaded, err := t.load()
-		if err != nil || loaded {
-			return t, err
+		if err != nil {
+			return nil, err
+		}
+		if loaded {
+			return t, nil
 		}
 	}
 	if err := t.newChain(); err != nil {
