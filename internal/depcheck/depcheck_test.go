@@ -23,6 +23,14 @@ const (
 	prometheus = "github.com/prometheus"
 )
 
+// kubeAPI are the Kubernetes API types and their machinery. Only the
+// admission front (kubeFront and below) links them; every other package of
+// the module, examples included, is checked for them. (k8s.io/klog, which
+// sigstore-go links, is not part of them.)
+var kubeAPI = []string{"k8s.io/api", "k8s.io/apimachinery"}
+
+const kubeFront = "policy/gate/k8s"
+
 // sigstoreGoLinks is the one piece of go-containerregistry that sigstore-go
 // itself links (pkg/sign and pkg/verify → sigstore/pkg/signature/payload →
 // ggcr/pkg/name, an image-reference parser with no further ggcr imports), so
@@ -61,6 +69,9 @@ var rules = map[string]rule{
 	// The composed deploy gate (identity, image verification, policy,
 	// audit) may link everything; "policy" alone links no sigstore-go.
 	"policy/gate": {},
+	// The gate's Kubernetes admission front: the gate plus the Kubernetes
+	// API types, which nothing else links (see kubeAPI).
+	kubeFront: {},
 }
 
 // ruleFor returns the rule of the longest prefix of pkg (relative to the
@@ -93,9 +104,13 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 	for _, pkg := range pkgs {
-		r, ok := ruleFor(strings.TrimPrefix(pkg, module+"/"))
+		rel := strings.TrimPrefix(pkg, module+"/")
+		r, ok := ruleFor(rel)
+		if rel != kubeFront && !strings.HasPrefix(rel, kubeFront+"/") {
+			r.forbidden, ok = append(slices.Clone(r.forbidden), kubeAPI...), true
+		}
 		if !ok {
-			continue // examples and internal helpers compose freely
+			continue // the admission front composes freely
 		}
 		t.Run(pkg, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,113 @@
+// Package k8s is the deploy gate's Kubernetes front: a validating admission
+// webhook (admission.k8s.io/v1 AdmissionReview) that asks a [gate.Gate]
+// about every image an object would run and denies the object unless the
+// gate allows them all. It is the only ztci package that links the
+// Kubernetes API types (k8s.io/api); the rest of the SDK does not.
+//
+// # What is gated
+//
+// Pods and the workload kinds that carry a Pod template — PodTemplate,
+// ReplicationController (core/v1), Deployment, ReplicaSet, StatefulSet,
+// DaemonSet (apps/v1), Job, CronJob (batch/v1) — on CREATE and UPDATE,
+// including the pods/ephemeralcontainers subresource (kubectl debug). The
+// images are those of containers, initContainers, ephemeralContainers and
+// image volumes ([Images]). Each distinct reference is decided once per
+// review, however many containers share it (8 containers of one image are
+// one gate decision), several at a time up to [WithParallelism].
+//
+// Register the webhook for the Pod resource as well as the workload kinds:
+// a Deployment that is admitted still creates Pods, and the Pod is what a
+// kubelet runs. Gating the workloads too gives the deploying user the deny
+// at once instead of a ReplicaSet that cannot create Pods.
+//
+//	apiVersion: admissionregistration.k8s.io/v1
+//	kind: ValidatingWebhookConfiguration
+//	webhooks:
+//	- name: images.ztci.example
+//	  admissionReviewVersions: ["v1"]
+//	  sideEffects: None        # see "dryRun" below
+//	  failurePolicy: Fail      # an unreachable webhook is a deny
+//	  timeoutSeconds: 10       # the handler answers 2 s before this
+//	  rules:
+//	  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE],
+//	     resources: [pods, pods/ephemeralcontainers, podtemplates, replicationcontrollers]}
+//	  - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE],
+//	     resources: [deployments, replicasets, statefulsets, daemonsets]}
+//	  - {apiGroups: [batch], apiVersions: [v1], operations: [CREATE, UPDATE],
+//	     resources: [jobs, cronjobs]}
+//
+// # Who the gate sees
+//
+// The gate authenticates its caller by a job token ([identity.TokenVerifier]).
+// In Kubernetes the deploying identity is the AdmissionReview's userInfo — a
+// user, or a controller's service account when a ReplicaSet creates a Pod —
+// and it has no CI job token. The webhook therefore calls the gate as
+// itself: [New] takes an [identity.TokenSource] for the webhook's own
+// workload token (a projected service account token or a JWT-SVID with the
+// gate's audience), and the gate's policy sees the webhook as the job. The
+// alternative, a CI job token carried in an annotation on the object, is
+// refused by design: anyone who can write the object (or read one that
+// carries it) can copy the token onto another object, so it would prove
+// nothing about who deploys.
+//
+// The Kubernetes user is recorded by the webhook itself: one [audit.Event]
+// per review ([AuditSource], [AuditAction]) whose actor is userInfo.username
+// (kind "service" for service accounts) with its groups, whose resource is
+// "<apiVersion Kind> <namespace>/<name>", and whose attributes carry the
+// admission uid, the operation, dryRun, each image's outcome and digest, the
+// gate's own audit event ids and the caller identity the gate verified. The
+// gate's events name only the webhook; join them to the user through
+// gate_audit_ids. The API server's audit log gets the decision, the reason
+// code, the verified digests and this event's id as audit annotations.
+//
+// # Digests
+//
+// The response reports the digest the gate verified for each allowed image
+// (audit annotation [AnnotationImages]) and warns the user about every image
+// referenced by tag. This webhook validates, it does not mutate: a tag
+// allowed now may point to other content when a kubelet pulls it, minutes or
+// months later. Reference images by digest (image@sha256:…), or have a
+// policy deny tags; rewriting tags to digests needs a mutating webhook,
+// which this package does not provide.
+//
+// # dryRun
+//
+// A dry-run request (kubectl --dry-run=server) is decided exactly as the
+// real request would be, so the dry run predicts the answer. Its only side
+// effects are audit records — the gate's event per image and the webhook's
+// event, marked dry_run=true — which the API server also writes for dry
+// runs; nothing else is created, cached beyond the gate's verification
+// cache, or changed. Register the webhook with sideEffects: None.
+//
+// # Security contract
+//
+//   - Fail closed. A review is allowed only when every image was allowed by
+//     the gate and the webhook's audit event was accepted. Any other ending —
+//     a gate deny or error, a decision not finished by the deadline, an
+//     object that does not decode, a kind the webhook cannot read, more than
+//     [WithMaxImages] images, no token, an audit failure — is a deny with
+//     status.message naming each image and its rule ids or error.
+//   - Only DELETE and CONNECT (which start no image), objects without
+//     images, UPDATEs of objects already being deleted, and — only with
+//     [WithUngatedKindsAllowedUnsafe] — kinds the webhook cannot read are
+//     allowed without asking the gate.
+//   - Deadline. Decisions end at [WithTimeout] (default 7 s) or 2 s before the
+//     API server's own timeout (its "timeout" query parameter), whichever is
+//     sooner, and the review is then denied; the audit write that follows has
+//     at most one more second. The API server thus gets an explicit deny
+//     instead of timing out into its failurePolicy.
+//   - Parsing. The body is bounded ([WithMaxBody], default 4 MiB) and read
+//     under the deadline. The AdmissionReview and the object are decoded as
+//     the API server decodes them (sigs.k8s.io/json): member names are
+//     case-sensitive; repeated members, unknown members and trailing data
+//     are refused. An object field unknown to this package's Kubernetes API
+//     version is refused too, because it could hold an image this code would
+//     not see: keep k8s.io/api at least as new as the cluster.
+//   - The object must name the kind the request names; two readings of one
+//     object must agree.
+//   - The webhook's token goes only to the gate, wrapped in [gate.Token],
+//     and appears in no response, audit event, log or error.
+//   - Serving TLS is the caller's job (the API server calls webhooks over
+//     HTTPS only); serve the handler with per-connection limits, e.g.
+//     [gate.NewServer].
+package k8s

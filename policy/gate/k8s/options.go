@@ -1,0 +1,140 @@
+package k8s
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults.
+const (
+	// DefaultTimeout bounds one review's decisions. The API server's
+	// timeoutSeconds defaults to 10 s; the webhook answers (a deny, if the
+	// gate has not finished) well before it gives up.
+	DefaultTimeout = 7 * time.Second
+	// DefaultMaxBody is the largest AdmissionReview accepted: an object and
+	// its old version of up to 1.5 MiB each (etcd's default request limit)
+	// plus the envelope.
+	DefaultMaxBody = 4 << 20
+	// DefaultMaxImages is the most distinct images one object may name.
+	DefaultMaxImages = 64
+	// DefaultParallelism is the number of gate decisions running at once,
+	// across all reviews.
+	DefaultParallelism = 8
+)
+
+// auditGrace bounds the audit write that follows the decisions, which runs
+// even when the decision deadline has passed so that a timeout deny is
+// recorded too.
+const auditGrace = time.Second
+
+// serverMargin is how much earlier than the API server's own timeout (the
+// "timeout" query parameter it sends) the handler stops deciding: the audit
+// write and the response must still reach the API server in time.
+const serverMargin = 2 * time.Second
+
+// Option configures [New]. An option given an invalid value makes New fail
+// with an error wrapping [ErrConfig].
+type Option func(*config) error
+
+type config struct {
+	log         *slog.Logger
+	now         func() time.Time
+	timeout     time.Duration
+	maxBody     int64
+	maxImages   int
+	parallelism int
+	passUngated bool
+}
+
+func defaults() config {
+	return config{log: slog.New(slog.DiscardHandler), now: time.Now, timeout: DefaultTimeout,
+		maxBody: DefaultMaxBody, maxImages: DefaultMaxImages, parallelism: DefaultParallelism}
+}
+
+// WithLogger sets the diagnostics logger (default: silent). Tokens are never
+// logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock used for audit timestamps.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithTimeout bounds the decisions of one review (default 7 s). Set it at
+// least 2 s below the webhook's timeoutSeconds: when it passes, the review
+// is denied and the deny is audited (bounded by a further second), so the
+// API server receives an explicit deny instead of timing out and applying
+// its failurePolicy. The handler shortens it further when the API server's
+// "timeout" query parameter asks for less.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: timeout must be positive", ErrConfig)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithMaxBody sets the largest request body in bytes (default 4 MiB).
+func WithMaxBody(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max body must be positive", ErrConfig)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithMaxImages sets the most distinct images one object may name (default
+// 64); an object naming more is denied.
+func WithMaxImages(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max images must be positive", ErrConfig)
+		}
+		c.maxImages = n
+		return nil
+	}
+}
+
+// WithParallelism sets how many gate decisions run at once across all
+// reviews (default 8). A decision waiting for a slot past the review's
+// deadline is a deny.
+func WithParallelism(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: parallelism must be positive", ErrConfig)
+		}
+		c.parallelism = n
+		return nil
+	}
+}
+
+// WithUngatedKindsAllowedUnsafe admits objects of kinds the webhook cannot
+// read images from (custom resources, Scale, Binding…) without asking the
+// gate, instead of denying them. It is safe only when the webhook is also
+// registered for Pods, so that whatever such an object makes a controller
+// run is admitted as a Pod.
+func WithUngatedKindsAllowedUnsafe() Option {
+	return func(c *config) error {
+		c.passUngated = true
+		return nil
+	}
+}

@@ -1,0 +1,214 @@
+package k8s
+
+import (
+	"fmt"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "sigs.k8s.io/json"
+)
+
+// The AdmissionReview version this webhook speaks. Register the webhook
+// with admissionReviewVersions: ["v1"].
+const (
+	ReviewAPIVersion = "admission.k8s.io/v1"
+	ReviewKind       = "AdmissionReview"
+)
+
+// maxUID bounds the request uid echoed back: the API server sends a UUID.
+const maxUID = 128
+
+// DecodeReview parses one AdmissionReview request as the API server sends
+// it, as strictly as the API server itself parses: member names match
+// exactly (encoding/json alone would accept "UID" for "uid"), a member may
+// appear once, unknown members and trailing data are errors. apiVersion must
+// be admission.k8s.io/v1 and kind AdmissionReview; request and its uid are
+// required and response must be absent. Every error wraps [ErrBadReview].
+//
+// The object inside is kept raw; [Images] decodes it, as strictly, once the
+// request's kind is known.
+func DecodeReview(b []byte) (*admissionv1.AdmissionReview, error) {
+	var r admissionv1.AdmissionReview
+	strict, err := kjson.UnmarshalStrict(b, &r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadReview, err)
+	}
+	if len(strict) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrBadReview, strict[0])
+	}
+	switch {
+	case r.APIVersion != ReviewAPIVersion || r.Kind != ReviewKind:
+		return nil, fmt.Errorf("%w: got apiVersion %q kind %q, want %s %s", ErrBadReview, r.APIVersion, r.Kind, ReviewAPIVersion, ReviewKind)
+	case r.Request == nil:
+		return nil, fmt.Errorf("%w: no request", ErrBadReview)
+	case r.Response != nil:
+		return nil, fmt.Errorf("%w: a request must not carry a response", ErrBadReview)
+	case r.Request.UID == "" || len(r.Request.UID) > maxUID:
+		return nil, fmt.Errorf("%w: request uid missing or longer than %d bytes", ErrBadReview, maxUID)
+	}
+	return &r, nil
+}
+
+// Image is one distinct image reference an object names, and where.
+type Image struct {
+	// Ref is the reference exactly as the object spells it.
+	Ref string
+	// Uses names every place that references Ref, e.g.
+	// "initContainers[setup]", "ephemeralContainers[debug]",
+	// "volumes[models]" (an image volume).
+	Uses []string
+}
+
+// Kinds this webhook reads images from: Pods and the workload kinds that
+// carry a Pod template.
+var (
+	KindPod                   = metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
+	KindPodTemplate           = metav1.GroupVersionKind{Version: "v1", Kind: "PodTemplate"}
+	KindReplicationController = metav1.GroupVersionKind{Version: "v1", Kind: "ReplicationController"}
+	KindDeployment            = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	KindReplicaSet            = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "ReplicaSet"}
+	KindStatefulSet           = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"}
+	KindDaemonSet             = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}
+	KindJob                   = metav1.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"}
+	KindCronJob               = metav1.GroupVersionKind{Group: "batch", Version: "v1", Kind: "CronJob"}
+)
+
+// object is what every gated kind's Go type provides: its own TypeMeta and
+// ObjectMeta (pointer methods), and the Pod specs it would run.
+type object interface {
+	GroupVersionKind() schema.GroupVersionKind
+	GetDeletionTimestamp() *metav1.Time
+	GetGenerateName() string
+}
+
+// Images decodes req.Object as the kind req.Kind names and returns every
+// distinct image of its containers, init containers, ephemeral containers
+// and image volumes, in the order they first appear. The object is decoded
+// strictly (exact member names, no duplicates, no members this version of
+// the Kubernetes API does not know: a field added by a newer cluster could
+// hold an image this code would not see) and must name req.Kind itself.
+//
+// A kind not listed above returns an error wrapping [ErrUnsupportedKind]; an
+// object that does not decode, or a container with no image, one wrapping
+// [ErrBadObject]. A request without an object (DELETE, CONNECT) has no
+// images.
+func Images(req *admissionv1.AdmissionRequest) ([]Image, error) {
+	specs, _, err := decodeObject(req)
+	if err != nil {
+		return nil, err
+	}
+	return imagesOf(specs)
+}
+
+// decodeObject returns the pod specs of req.Object and its metadata.
+func decodeObject(req *admissionv1.AdmissionRequest) ([]*corev1.PodSpec, object, error) {
+	if len(req.Object.Raw) == 0 {
+		return nil, nil, nil
+	}
+	switch req.Kind {
+	case KindPod:
+		return decodeAs(req, func(o *corev1.Pod) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec} })
+	case KindPodTemplate:
+		return decodeAs(req, func(o *corev1.PodTemplate) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Template.Spec} })
+	case KindReplicationController:
+		return decodeAs(req, func(o *corev1.ReplicationController) []*corev1.PodSpec {
+			if o.Spec.Template == nil {
+				return nil
+			}
+			return []*corev1.PodSpec{&o.Spec.Template.Spec}
+		})
+	case KindDeployment:
+		return decodeAs(req, func(o *appsv1.Deployment) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+	case KindReplicaSet:
+		return decodeAs(req, func(o *appsv1.ReplicaSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+	case KindStatefulSet:
+		return decodeAs(req, func(o *appsv1.StatefulSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+	case KindDaemonSet:
+		return decodeAs(req, func(o *appsv1.DaemonSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+	case KindJob:
+		return decodeAs(req, func(o *batchv1.Job) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+	case KindCronJob:
+		return decodeAs(req, func(o *batchv1.CronJob) []*corev1.PodSpec {
+			return []*corev1.PodSpec{&o.Spec.JobTemplate.Spec.Template.Spec}
+		})
+	}
+	return nil, nil, fmt.Errorf("%w: %s", ErrUnsupportedKind, gvkString(req.Kind))
+}
+
+// decodeAs decodes req.Object strictly into a T and checks that the object
+// names the kind the request does: two readings of one object must agree.
+func decodeAs[T any, PT interface {
+	*T
+	object
+}](req *admissionv1.AdmissionRequest, specs func(PT) []*corev1.PodSpec) ([]*corev1.PodSpec, object, error) {
+	o := PT(new(T))
+	strict, err := kjson.UnmarshalStrict(req.Object.Raw, o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrBadObject, req.Kind.Kind, err)
+	}
+	if len(strict) > 0 {
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrBadObject, req.Kind.Kind, strict[0])
+	}
+	got := o.GroupVersionKind()
+	if got.Group != req.Kind.Group || got.Version != req.Kind.Version || got.Kind != req.Kind.Kind {
+		return nil, nil, fmt.Errorf("%w: request kind %s but object says %s", ErrBadObject, gvkString(req.Kind),
+			gvkString(metav1.GroupVersionKind{Group: got.Group, Version: got.Version, Kind: got.Kind}))
+	}
+	return specs(o), o, nil
+}
+
+// imagesOf collects the distinct images of specs, in first-seen order.
+func imagesOf(specs []*corev1.PodSpec) ([]Image, error) {
+	var out []Image
+	index := map[string]int{}
+	add := func(ref, use string) error {
+		if ref == "" {
+			return fmt.Errorf("%w: %s has no image", ErrBadObject, use)
+		}
+		if i, ok := index[ref]; ok {
+			out[i].Uses = append(out[i].Uses, use)
+			return nil
+		}
+		index[ref] = len(out)
+		out = append(out, Image{Ref: ref, Uses: []string{use}})
+		return nil
+	}
+	for _, s := range specs {
+		for _, c := range s.InitContainers {
+			if err := add(c.Image, "initContainers["+c.Name+"]"); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range s.Containers {
+			if err := add(c.Image, "containers["+c.Name+"]"); err != nil {
+				return nil, err
+			}
+		}
+		for _, c := range s.EphemeralContainers {
+			if err := add(c.Image, "ephemeralContainers["+c.Name+"]"); err != nil {
+				return nil, err
+			}
+		}
+		// An image volume mounts an OCI artifact's files into the Pod:
+		// content from a registry, gated like a container image.
+		for _, v := range s.Volumes {
+			if v.Image != nil {
+				if err := add(v.Image.Reference, "volumes["+v.Name+"]"); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func gvkString(k metav1.GroupVersionKind) string {
+	if k.Group == "" {
+		return k.Version + " " + k.Kind
+	}
+	return k.Group + "/" + k.Version + " " + k.Kind
+}

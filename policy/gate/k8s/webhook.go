@@ -1,0 +1,464 @@
+package k8s
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy/gate"
+)
+
+// Decider decides whether one image may be deployed. *gate.Gate implements
+// it; tests and vendors wrap it (to count, cache or trace decisions).
+//
+// Contract: as [gate.Gate.Decide]. Decide must return when ctx is done and
+// be safe for concurrent use; Allowed false or a non-nil error is a deny.
+type Decider interface {
+	Decide(ctx context.Context, req gate.Request) (gate.Decision, error)
+}
+
+// DeciderFunc adapts a function to a [Decider].
+type DeciderFunc func(ctx context.Context, req gate.Request) (gate.Decision, error)
+
+// Decide calls f(ctx, req).
+func (f DeciderFunc) Decide(ctx context.Context, req gate.Request) (gate.Decision, error) {
+	return f(ctx, req)
+}
+
+// Audit event fields of the webhook's own event, one per review.
+const (
+	AuditSource = "ztci/policy/gate/k8s"
+	AuditAction = "k8s.admit"
+)
+
+// Audit annotation keys of every response. The API server prefixes them
+// with the webhook's name and writes them into its audit log.
+const (
+	// AnnotationDecision is "allow" or "deny".
+	AnnotationDecision = "decision"
+	// AnnotationReason is one of the Reason constants.
+	AnnotationReason = "reason"
+	// AnnotationImages is a JSON object mapping each image reference the
+	// gate allowed to the digest it verified.
+	AnnotationImages = "verified-images"
+	// AnnotationAuditID is the id of the webhook's audit event, which
+	// names the Kubernetes user and the gate's own audit event ids.
+	AnnotationAuditID = "audit-id"
+)
+
+// Reasons in [AnnotationReason]: a stable code for each way a review ends.
+const (
+	// ReasonVerified: the gate allowed every image.
+	ReasonVerified = "verified"
+	// ReasonNothingToVerify: the request deploys no image (DELETE,
+	// CONNECT, or an object without containers).
+	ReasonNothingToVerify = "nothing-to-verify"
+	// ReasonBeingDeleted: an UPDATE of an object already being deleted
+	// (it starts nothing new; denying it would only keep finalizers from
+	// being removed).
+	ReasonBeingDeleted = "being-deleted"
+	// ReasonUngatedKind: a kind the webhook does not read, admitted
+	// because of [WithUngatedKindsAllowedUnsafe].
+	ReasonUngatedKind = "ungated-kind"
+
+	// ReasonDenied: the gate denied at least one image.
+	ReasonDenied = "denied"
+	// ReasonUndecided: the gate could not decide at least one image.
+	ReasonUndecided = "undecided"
+	// ReasonTimeout: at least one decision did not finish within the
+	// review's deadline.
+	ReasonTimeout = "timeout"
+	// ReasonUnsupportedKind: see [ErrUnsupportedKind].
+	ReasonUnsupportedKind = "unsupported-kind"
+	// ReasonBadObject: see [ErrBadObject].
+	ReasonBadObject = "bad-object"
+	// ReasonUnsupportedOperation: an operation other than CREATE, UPDATE,
+	// DELETE or CONNECT.
+	ReasonUnsupportedOperation = "unsupported-operation"
+	// ReasonTooManyImages: more distinct images than [WithMaxImages].
+	ReasonTooManyImages = "too-many-images"
+	// ReasonNoToken: the webhook's own token source failed.
+	ReasonNoToken = "no-token"
+	// ReasonAuditFailed: the webhook's audit event was not accepted.
+	ReasonAuditFailed = "audit-failed"
+)
+
+// Webhook is a Kubernetes validating admission webhook in front of the
+// deploy gate. It is an [http.Handler] (see [Webhook.ServeHTTP]) and safe
+// for concurrent use; it holds no goroutine between reviews.
+type Webhook struct {
+	cfg    config
+	gate   Decider
+	tokens identity.TokenSource
+	sink   audit.Sink
+	slots  chan struct{}
+}
+
+// New returns a Webhook. d decides each image (a *gate.Gate); tokens
+// supplies the webhook's own workload token, which the gate verifies like a
+// CI job's (see the package documentation for why it is not the deploying
+// user's); sink records one event per review, naming the Kubernetes user,
+// and must accept it for an allow to stand. All three are required.
+func New(d Decider, tokens identity.TokenSource, sink audit.Sink, opts ...Option) (*Webhook, error) {
+	if d == nil || tokens == nil || sink == nil {
+		return nil, fmt.Errorf("%w: a decider, a token source and an audit sink are required", ErrConfig)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	return &Webhook{cfg: cfg, gate: d, tokens: tokens, sink: sink, slots: make(chan struct{}, cfg.parallelism)}, nil
+}
+
+// verdict is what became of one image.
+type verdict struct {
+	img      Image
+	decision gate.Decision
+	err      error
+	timedOut bool
+}
+
+func (v *verdict) allowed() bool { return v.err == nil && !v.timedOut && v.decision.Allowed }
+
+// Review decides one admission request and returns its response, which
+// always echoes req.UID and is a deny unless every image of the object was
+// allowed by the gate and the webhook's audit event was written. It never
+// returns nil. The decisions are bounded by [WithTimeout] (and by ctx).
+func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.timeout)
+	defer cancel()
+	r := w.review(ctx, req)
+	ev := w.event(req, r)
+	// The audit write runs even after the decision deadline, so that a
+	// timeout deny is recorded too, under its own short bound.
+	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), auditGrace)
+	defer acancel()
+	if err := w.sink.Write(actx, ev); err != nil {
+		w.cfg.log.WarnContext(ctx, "admission audit failed", "uid", string(req.UID), "err", err)
+		if r.allowed {
+			r = result{reason: ReasonAuditFailed, message: "the decision could not be audited", verdicts: r.verdicts}
+		}
+	}
+	w.cfg.log.InfoContext(ctx, "admission review", "uid", string(req.UID), "user", req.UserInfo.Username,
+		"namespace", req.Namespace, "kind", gvkString(req.Kind), "name", objectName(req, nil),
+		"dry_run", dryRun(req), "allowed", r.allowed, "reason", r.reason)
+	return w.response(req, r, ev.ID)
+}
+
+// result is a review's outcome before it is written as a response.
+type result struct {
+	allowed  bool
+	reason   string
+	message  string // why, for a deny
+	name     string // the object's name, or generateName followed by "*"
+	verdicts []verdict
+}
+
+func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest) result {
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+	case admissionv1.Delete, admissionv1.Connect:
+		return result{allowed: true, reason: ReasonNothingToVerify, name: objectName(req, nil)}
+	default:
+		return result{reason: ReasonUnsupportedOperation, message: fmt.Sprintf("operation %q is not gated", req.Operation)}
+	}
+	specs, obj, err := decodeObject(req)
+	name := objectName(req, obj)
+	switch {
+	case errors.Is(err, ErrUnsupportedKind) && w.cfg.passUngated:
+		return result{allowed: true, reason: ReasonUngatedKind, name: name}
+	case errors.Is(err, ErrUnsupportedKind):
+		return result{reason: ReasonUnsupportedKind, name: name,
+			message: fmt.Sprintf("kind %s is not gated by this webhook (fail closed)", gvkString(req.Kind))}
+	case err != nil:
+		return result{reason: ReasonBadObject, message: err.Error(), name: name}
+	case req.Operation == admissionv1.Update && obj != nil && obj.GetDeletionTimestamp() != nil:
+		return result{allowed: true, reason: ReasonBeingDeleted, name: name}
+	}
+	images, err := imagesOf(specs)
+	switch {
+	case err != nil:
+		return result{reason: ReasonBadObject, message: err.Error(), name: name}
+	case len(images) == 0:
+		return result{allowed: true, reason: ReasonNothingToVerify, name: name}
+	case len(images) > w.cfg.maxImages:
+		return result{reason: ReasonTooManyImages, name: name,
+			message: fmt.Sprintf("%d distinct images, at most %d are verified per object", len(images), w.cfg.maxImages)}
+	}
+	raw, err := w.tokens.Token(ctx)
+	if err != nil || raw == "" {
+		// The source's error may describe the token; keep only the fact.
+		w.cfg.log.DebugContext(ctx, "webhook token unavailable", "err", err)
+		return result{reason: ReasonNoToken, message: "the webhook has no token to call the gate with", name: name}
+	}
+	r := result{name: name, verdicts: w.decideAll(ctx, gate.NewToken(raw), images)}
+	r.allowed, r.reason, r.message = summarize(r.verdicts)
+	return r
+}
+
+// decideAll asks the gate about each distinct image once, at most
+// parallelism decisions at a time across all reviews, and stops waiting
+// when ctx is done: an image whose decision has not arrived is denied.
+// Decisions still running then end with ctx, as Decider requires.
+func (w *Webhook) decideAll(ctx context.Context, tok gate.Token, images []Image) []verdict {
+	out := make([]verdict, len(images))
+	done := make(chan int, len(images)) // buffered: a late decision never blocks
+	for i, img := range images {
+		out[i].img = img
+		go func() {
+			select {
+			case w.slots <- struct{}{}:
+			case <-ctx.Done():
+				out[i].timedOut = true
+				done <- i
+				return
+			}
+			defer func() { <-w.slots }()
+			d, err := w.gate.Decide(ctx, gate.Request{JobToken: tok, Image: img.Ref})
+			out[i].decision, out[i].err = d, err
+			if err != nil && ctx.Err() != nil {
+				out[i].timedOut = true
+			}
+			done <- i
+		}()
+	}
+	res := make([]verdict, len(images))
+	arrived := make([]bool, len(images))
+	for range images {
+		select {
+		case i := <-done:
+			res[i], arrived[i] = out[i], true
+		case <-ctx.Done():
+			for i := range res {
+				if !arrived[i] {
+					res[i] = verdict{img: images[i], timedOut: true}
+				}
+			}
+			return res
+		}
+	}
+	return res
+}
+
+// summarize turns verdicts into the review's outcome. The message lists
+// every image not allowed with its reason: the policy rule ids of a deny,
+// or why there was no decision.
+func summarize(vs []verdict) (allowed bool, reason, message string) {
+	var denied, undecided, timedOut bool
+	var parts []string
+	for i := range vs {
+		v := &vs[i]
+		switch {
+		case v.allowed():
+			continue
+		case v.timedOut:
+			timedOut = true
+			parts = append(parts, fmt.Sprintf("%q: no decision before the webhook's deadline", v.img.Ref))
+		case v.err != nil:
+			undecided = true
+			parts = append(parts, fmt.Sprintf("%q: %s", v.img.Ref, bound(v.err.Error(), 200)))
+		default:
+			denied = true
+			rules := v.decision.Rules()
+			if len(rules) == 0 {
+				rules = []string{"(no rule id)"}
+			}
+			parts = append(parts, fmt.Sprintf("%q %s: %s", v.img.Ref, v.decision.Digest, strings.Join(rules, ", ")))
+		}
+	}
+	switch {
+	case denied:
+		reason = ReasonDenied
+	case timedOut:
+		reason = ReasonTimeout
+	case undecided:
+		reason = ReasonUndecided
+	default:
+		return true, ReasonVerified, ""
+	}
+	return false, reason, "images not allowed: " + strings.Join(parts, "; ")
+}
+
+// maxMessage bounds status.message; the audit event has the full list.
+const maxMessage = 2048
+
+// response writes r as an AdmissionResponse for req.
+func (w *Webhook) response(req *admissionv1.AdmissionRequest, r result, auditID string) *admissionv1.AdmissionResponse {
+	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: r.allowed, AuditAnnotations: map[string]string{
+		AnnotationDecision: "deny", AnnotationReason: r.reason, AnnotationAuditID: auditID,
+	}}
+	if digests := verifiedDigests(r.verdicts); len(digests) > 0 {
+		b, _ := json.Marshal(digests) // a map of strings always marshals
+		resp.AuditAnnotations[AnnotationImages] = string(b)
+	}
+	if r.allowed {
+		resp.AuditAnnotations[AnnotationDecision] = "allow"
+		resp.Warnings = tagWarnings(r.verdicts)
+		return resp
+	}
+	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: 403, Reason: metav1.StatusReasonForbidden,
+		Message: bound("ztci deploy gate: "+r.message, maxMessage)}
+	return resp
+}
+
+func verifiedDigests(vs []verdict) map[string]string {
+	m := map[string]string{}
+	for i := range vs {
+		if vs[i].allowed() {
+			m[vs[i].img.Ref] = vs[i].decision.Digest
+		}
+	}
+	return m
+}
+
+// maxWarnings bounds the warnings of one response: the API server may drop
+// the rest, and kubectl prints each on its own line.
+const maxWarnings = 8
+
+// tagWarnings tells the deploying user which images were allowed by tag: a
+// tag may be moved to other content after this review, and only the digest
+// the gate verified is what it verified.
+func tagWarnings(vs []verdict) []string {
+	var out []string
+	for i := range vs {
+		v := &vs[i]
+		if !v.allowed() || strings.Contains(v.img.Ref, "@") {
+			continue
+		}
+		if len(out) == maxWarnings {
+			out = append(out, "more images referenced by tag; see the verified-images audit annotation")
+			break
+		}
+		out = append(out, bound(fmt.Sprintf("%s verified as %s; a tag can move: deploy by digest", v.img.Ref, v.decision.Digest), 256))
+	}
+	return out
+}
+
+// event is the webhook's audit record of one review: the Kubernetes user
+// who asked, what for, and the gate's event for each image.
+func (w *Webhook) event(req *admissionv1.AdmissionRequest, r result) audit.Event {
+	ev := audit.Event{ID: newEventID(), Time: w.cfg.now().UTC(), Source: AuditSource, Action: AuditAction,
+		Outcome: audit.OutcomeDeny, Actor: actor(req), Resource: resourceName(req, r.name), Reason: r.reason}
+	if r.allowed {
+		ev.Outcome = audit.OutcomeAllow
+	}
+	ev.Attributes = map[string]string{
+		"admission_uid": string(req.UID),
+		"operation":     string(req.Operation),
+		"dry_run":       strconv.FormatBool(dryRun(req)),
+	}
+	if r.message != "" {
+		ev.Attributes["message"] = r.message
+	}
+	var images, gateIDs []string
+	for i := range r.verdicts {
+		v := &r.verdicts[i]
+		images = append(images, v.img.Ref+"="+verdictSummary(v))
+		if v.decision.AuditID != "" {
+			gateIDs = append(gateIDs, v.decision.AuditID)
+		}
+		if v.decision.Job != "" {
+			ev.Attributes["gate_caller"] = v.decision.Job
+		}
+		if !v.allowed() {
+			for _, rule := range v.decision.Rules() {
+				ev.Violations = append(ev.Violations, v.img.Ref+": "+rule)
+			}
+		}
+	}
+	if len(images) > 0 {
+		ev.Attributes["images"] = strings.Join(images, " ")
+	}
+	if len(gateIDs) > 0 {
+		ev.Attributes["gate_audit_ids"] = strings.Join(gateIDs, " ")
+	}
+	return ev
+}
+
+func verdictSummary(v *verdict) string {
+	switch {
+	case v.timedOut:
+		return "timeout"
+	case v.err != nil:
+		return "error"
+	case v.allowed():
+		return v.decision.Digest
+	default:
+		return "deny:" + v.decision.Digest
+	}
+}
+
+// actor is the Kubernetes user the API server authenticated. It is the
+// API server's word, carried over its authenticated connection to the
+// webhook; the gate itself only ever sees the webhook's own identity.
+func actor(req *admissionv1.AdmissionRequest) audit.Actor {
+	u := req.UserInfo
+	a := audit.Actor{ID: u.Username, Kind: "user"}
+	if strings.HasPrefix(u.Username, "system:serviceaccount:") {
+		a.Kind = "service"
+	}
+	if a.ID == "" {
+		a.ID = "unknown"
+	}
+	a.Claims = map[string]string{}
+	if u.UID != "" {
+		a.Claims["uid"] = u.UID
+	}
+	if len(u.Groups) > 0 {
+		a.Claims["groups"] = bound(strings.Join(slices.Sorted(slices.Values(u.Groups)), ","), 512)
+	}
+	return a
+}
+
+// resourceName is "<group/version Kind> <namespace>/<name>".
+func resourceName(req *admissionv1.AdmissionRequest, name string) string {
+	ns := req.Namespace
+	if ns == "" {
+		ns = "-"
+	}
+	return bound(gvkString(req.Kind)+" "+ns+"/"+name, 512)
+}
+
+// objectName is the request's name, or the object's generateName followed
+// by "*" for a create whose name the API server has not chosen yet.
+func objectName(req *admissionv1.AdmissionRequest, obj object) string {
+	switch {
+	case req.Name != "":
+		return req.Name
+	case obj != nil && obj.GetGenerateName() != "":
+		return obj.GetGenerateName() + "*"
+	}
+	return ""
+}
+
+func dryRun(req *admissionv1.AdmissionRequest) bool { return req.DryRun != nil && *req.DryRun }
+
+// bound cuts s to at most n bytes, marking the cut.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n-len("…")], "") + "…"
+}
+
+func newEventID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
