@@ -27,7 +27,7 @@
 //		Name:        "app-release",
 //		To:          identity.All(identity.MatchClaim("repository", "octo-org/app"), identity.MatchClaim("ref_protected", "true")),
 //		Permissions: []string{"deploy:production"},
-//	}}, identity.WithAuditSink(sink))
+//	}}, identity.WithAudit(sink))
 //	d, err := g.Check(ctx, identity.Request{Who: who, Permission: identity.Deploy("production")})
 //	if err != nil || !d.Allowed { /* deny */ }
 //

@@ -124,7 +124,7 @@ func TestGuard(t *testing.T) {
 		{Name: "alice-approves", To: identity.MatchID(human.ID()), Permissions: []string{"approve:*"}},
 	}
 	rec := &recorder{}
-	g, err := identity.NewGuard(grants, identity.WithAuditSink(rec), identity.WithRequirement("approve:*", identity.RequireAMR("mfa")))
+	g, err := identity.NewGuard(grants, identity.WithAudit(rec), identity.WithRequirement("approve:*", identity.RequireAMR("mfa")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestGuardFailsClosed(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("sink down")
 	g, err := identity.NewGuard([]identity.Grant{{Name: "all", To: identity.MatchID(job.ID()), Permissions: []string{"deploy:*"}}},
-		identity.WithAuditSink(audit.SinkFunc(func(context.Context, audit.Event) error { return boom })))
+		identity.WithAudit(audit.SinkFunc(func(context.Context, audit.Event) error { return boom })))
 	if err != nil {
 		t.Fatal(err)
 	}

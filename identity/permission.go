@@ -124,10 +124,10 @@ type requirement struct {
 	req     Requirement
 }
 
-// WithAuditSink writes every decision to sink as an audit event (action
+// WithAudit writes every decision to sink as an audit event (action
 // "identity.permission.check"); when the sink fails, Check returns an error
 // wrapping [ErrAudit] and the request must be denied.
-func WithAuditSink(sink audit.Sink) Option {
+func WithAudit(sink audit.Sink) Option {
 	return func(c *guardConfig) error {
 		if sink == nil {
 			return fmt.Errorf("%w: nil audit sink", ErrConfig)
@@ -152,8 +152,8 @@ func WithRequirement(pattern string, req Requirement) Option {
 	}
 }
 
-// WithGuardLogger sets the diagnostics logger (default: discard).
-func WithGuardLogger(l *slog.Logger) Option {
+// WithLogger sets the diagnostics logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
 	return func(c *guardConfig) error {
 		if l == nil {
 			return fmt.Errorf("%w: nil logger", ErrConfig)
@@ -163,8 +163,8 @@ func WithGuardLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithGuardClock sets the clock used for audit event times.
-func WithGuardClock(now func() time.Time) Option {
+// WithClock sets the clock used for audit event times.
+func WithClock(now func() time.Time) Option {
 	return func(c *guardConfig) error {
 		if now == nil {
 			return fmt.Errorf("%w: nil clock", ErrConfig)
@@ -187,6 +187,9 @@ type Guard struct {
 func NewGuard(grants []Grant, opts ...Option) (*Guard, error) {
 	cfg := guardConfig{logger: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}

@@ -67,6 +67,9 @@ func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchang
 	}
 	e := &Exchange{verifier: v, issuer: iss, tmpl: tmpl}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		if err := o(e); err != nil {
 			return nil, err
 		}

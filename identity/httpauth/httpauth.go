@@ -85,6 +85,9 @@ type Authenticator struct {
 func New(opts ...Option) (*Authenticator, error) {
 	a := &Authenticator{logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		if err := o(a); err != nil {
 			return nil, err
 		}

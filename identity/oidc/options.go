@@ -51,6 +51,9 @@ type config struct {
 
 func (c *config) apply(t target, opts []Option) error {
 	for _, o := range opts {
+		if o == nil {
+			return fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		c.used = forIssuer | forVerifier
 		if err := o(c); err != nil {
 			return err

@@ -188,6 +188,9 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 	}
 	cfg := config{now: time.Now, x509TTL: DefaultX509TTL, jwtTTL: DefaultJWTTTL, caTTL: DefaultCATTL, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}

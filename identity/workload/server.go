@@ -132,6 +132,9 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	}
 	s := &Server{issuer: iss, attest: attest, logger: slog.New(slog.DiscardHandler), done: make(chan struct{})}
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		if err := o(s); err != nil {
 			return nil, err
 		}
