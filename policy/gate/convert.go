@@ -33,15 +33,56 @@ import (
 // is true only if the image met its threshold with at least one verified
 // attestation. Rejected attestations are left out; see [AttestationReport].
 func ImageArtifact(res *image.Result) policy.Artifact {
+	art, _ := screenImage(res, nil)
+	return art
+}
+
+// screenImage is ImageArtifact and AttestationReport in one pass. reject,
+// when not nil, may refuse a verified attestation after the fact (a revoked
+// signer, key or builder); a refused attestation is reported with its error,
+// left out of the artifact, and no longer counts towards the image's signer
+// threshold.
+func screenImage(res *image.Result, reject func(*verify.Result) error) (policy.Artifact, []AttestationInfo) {
 	var verified []*verify.Result
+	var report []AttestationInfo
+	thresholdMet := res.Verified
 	for _, t := range res.Targets {
+		signers := map[string]bool{}
 		for _, a := range t.Attestations {
-			if a.Err == nil && a.Result != nil {
+			info := AttestationInfo{PredicateType: a.PredicateType, Signer: a.Signer}
+			switch {
+			case a.Err != nil:
+				info.Error = a.Err.Error()
+			case a.Result == nil:
+				// A bundle verifier that reports success without its
+				// result gave policy nothing to read: it does not count.
+				info.Error = "verified without a verification result"
+			default:
+				if err := rejectWith(reject, a.Result); err != nil {
+					info.Error = err.Error()
+					break
+				}
+				info.Verified = true
+				signers[a.Signer] = true
 				verified = append(verified, a.Result)
 			}
+			report = append(report, info)
+		}
+		if len(signers) < res.Threshold {
+			thresholdMet = false
 		}
 	}
-	return Artifact(res.Digest.Context().Name(), res.Digest.DigestStr(), res.Verified, verified...)
+	slices.SortStableFunc(report, func(a, b AttestationInfo) int {
+		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer, b.Signer), cmp.Compare(a.Error, b.Error))
+	})
+	return Artifact(res.Digest.Context().Name(), res.Digest.DigestStr(), thresholdMet, verified...), report
+}
+
+func rejectWith(reject func(*verify.Result) error, r *verify.Result) error {
+	if reject == nil {
+		return nil
+	}
+	return reject(r)
 }
 
 // Artifact returns the policy's view of the artifact name@digest given the
@@ -128,25 +169,8 @@ func Provenance(st *attest.Statement) *policy.Provenance {
 // AttestationReport lists every candidate attestation of an image
 // verification and what became of it, for the caller (never for policy).
 func AttestationReport(res *image.Result) []AttestationInfo {
-	var out []AttestationInfo
-	for _, t := range res.Targets {
-		for _, a := range t.Attestations {
-			info := AttestationInfo{PredicateType: a.PredicateType, Signer: a.Signer, Verified: a.Err == nil && a.Result != nil}
-			switch {
-			case a.Err != nil:
-				info.Error = a.Err.Error()
-			case a.Result == nil:
-				// A bundle verifier that reports success without its
-				// result gave policy nothing to read: it does not count.
-				info.Error = "verified without a verification result"
-			}
-			out = append(out, info)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b AttestationInfo) int {
-		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer, b.Signer), cmp.Compare(a.Error, b.Error))
-	})
-	return out
+	_, report := screenImage(res, nil)
+	return report
 }
 
 func predicateType(r *verify.Result) string {

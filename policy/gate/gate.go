@@ -220,6 +220,9 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	if (req.Image == "") == (len(req.Bundles) == 0) {
 		return fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
 	}
+	if err := g.cfg.revocations.checkJob(id); err != nil {
+		return g.denyRevokedJob(ctx, id, req, d, err)
+	}
 	var art policy.Artifact
 	var err error
 	if req.Image != "" {
@@ -267,8 +270,11 @@ func (g *Gate) verifyImage(ctx context.Context, img string, d *Decision) (policy
 	if err != nil {
 		return policy.Artifact{}, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
 	}
-	d.Attestations = AttestationReport(res)
-	return ImageArtifact(res), nil
+	// Revocations are checked here, per decision, not inside verification:
+	// a verdict cached before a mark must not outlive it.
+	art, report := screenImage(res, g.cfg.revocations.check)
+	d.Attestations = report
+	return art, nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.
@@ -286,6 +292,9 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 	var verified []*verify.Result
 	for _, b := range req.Bundles {
 		vr, err := g.verifyOne(ctx, b, h)
+		if err == nil {
+			err = g.cfg.revocations.check(vr)
+		}
 		if err != nil {
 			d.Attestations = append(d.Attestations, AttestationInfo{Error: err.Error()})
 			continue

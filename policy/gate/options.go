@@ -42,12 +42,13 @@ const (
 type Option func(*config) error
 
 type config struct {
-	log        *slog.Logger
-	now        func() time.Time
-	registries []string
-	imageOpts  []image.Option
-	observer   Observer
-	limits     Limits
+	log         *slog.Logger
+	now         func() time.Time
+	registries  []string
+	imageOpts   []image.Option
+	observer    Observer
+	limits      Limits
+	revocations Revocations
 }
 
 func defaults() config {

@@ -1,0 +1,97 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+)
+
+// ErrRevoked: an identity, signer, key or builder the gate relied on is
+// marked compromised or revoked. The error is a [*RevokedError].
+var ErrRevoked = errors.New("gate: revoked")
+
+// RuleJobRevoked is the rule id of the deny of a job whose identity is
+// revoked; the gate decides it before any verification or policy.
+const RuleJobRevoked = "gate.job_revoked"
+
+// RevokedError names what was revoked: Kind is "job", "signer", "key" or
+// "builder", ID the identity, SAN, key hint or builder id.
+type RevokedError struct {
+	Kind, ID string
+}
+
+func (e *RevokedError) Error() string { return fmt.Sprintf("%v: %s %q", ErrRevoked, e.Kind, e.ID) }
+
+// Is makes errors.Is(err, ErrRevoked) hold.
+func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
+
+// Revocations are the deny-lists the gate consults on every decision, after
+// verification and whatever any cache holds, so a mark takes effect on the
+// next decision: a job identity (its stable ID: SPIFFE ID or issuer#subject),
+// an attestation's signer (the certificate SAN), its signing key (the
+// bundle's key hint) or the SLSA builder its provenance names. A nil checker
+// checks nothing. audit.KillSwitch and audit/natskill's Switch (with For per
+// kind) implement audit.CompromiseChecker; a checker that cannot decide must
+// report true (revoked), as those do.
+type Revocations struct {
+	Jobs, Signers, Keys, Builders audit.CompromiseChecker
+}
+
+// WithRevocations makes the gate deny revoked jobs and disregard
+// attestations from revoked signers, keys and builders.
+func WithRevocations(r Revocations) Option {
+	return func(c *config) error {
+		if r.Jobs == nil && r.Signers == nil && r.Keys == nil && r.Builders == nil {
+			return fmt.Errorf("%w: WithRevocations needs at least one checker", ErrConfig)
+		}
+		c.revocations = r
+		return nil
+	}
+}
+
+func (r Revocations) checkJob(id identity.Identity) error {
+	if r.Jobs != nil && r.Jobs.Compromised(id.ID()) {
+		return &RevokedError{Kind: "job", ID: id.ID()}
+	}
+	return nil
+}
+
+// check refuses a verified attestation whose signer, key or builder is
+// revoked.
+func (r Revocations) check(vr *verify.Result) error {
+	s := vr.Signer
+	switch {
+	case r.Signers != nil && s.SAN != "" && r.Signers.Compromised(s.SAN):
+		return &RevokedError{Kind: "signer", ID: s.SAN}
+	case r.Keys != nil && s.KeyHint != "" && r.Keys.Compromised(s.KeyHint):
+		return &RevokedError{Kind: "key", ID: s.KeyHint}
+	}
+	if r.Builders != nil && vr.Statement != nil && strings.HasPrefix(vr.Statement.PredicateType, "https://slsa.dev/provenance/") {
+		f, err := verify.ReadProvenance(vr.Statement)
+		if err != nil {
+			return fmt.Errorf("%w: provenance does not read, so its builder cannot be checked: %w", ErrRevoked, err)
+		}
+		if r.Builders.Compromised(f.BuilderID) {
+			return &RevokedError{Kind: "builder", ID: f.BuilderID}
+		}
+	}
+	return nil
+}
+
+// denyRevokedJob decides and audits the deny of a revoked job.
+func (g *Gate) denyRevokedJob(ctx context.Context, id identity.Identity, req Request, d *Decision, cause error) error {
+	d.Violations = []policy.Violation{{Rule: RuleJobRevoked, Message: cause.Error(), Value: id.ID()}}
+	ev := g.event(id, resource(req), audit.OutcomeDeny, "job identity revoked")
+	ev.Violations = d.Rules()
+	if err := g.sink.Write(ctx, ev); err != nil {
+		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
+	}
+	d.AuditID = ev.ID
+	return nil
+}
