@@ -1,11 +1,49 @@
 package egress
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/ztci/ztci/identity"
 )
+
+// errUnverified: the credential did not verify (the verifier's error is
+// wrapped; it never holds the token).
+var errUnverified = errors.New("egress: credential did not verify")
+
+// authenticate returns the job behind r: its client X.509-SVID when it
+// presented one, else the token read from Proxy-Authorization (tok, or
+// tokErr when there was none). An error wrapping [ErrBadCredentials] means
+// no credential was offered; errUnverified that one was and failed.
+func (p *Proxy) authenticate(ctx context.Context, r *http.Request, tok string, tokErr error) (identity.Identity, error) {
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		if p.cfg.svids == nil {
+			return identity.Identity{}, fmt.Errorf("%w: client certificates are not accepted here", errUnverified)
+		}
+		id, _, err := x509svid.Verify(r.TLS.PeerCertificates, p.cfg.svids)
+		if err != nil {
+			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", errUnverified, err)
+		}
+		return identity.Identity{SPIFFEID: id}, nil
+	}
+	if tokErr != nil {
+		return identity.Identity{}, tokErr
+	}
+	job, err := p.tokens.Verify(ctx, tok)
+	if err != nil {
+		return identity.Identity{}, fmt.Errorf("%w: %w", errUnverified, err)
+	}
+	if job.IsZero() {
+		return identity.Identity{}, fmt.Errorf("%w: the verifier returned no identity", errUnverified)
+	}
+	return job, nil
+}
 
 // proxyToken returns the job token from a request's Proxy-Authorization
 // header: "Bearer <token>", or "Basic base64(user:token)" — the form curl,

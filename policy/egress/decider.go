@@ -43,16 +43,23 @@ func (f DeciderFunc) Decide(ctx context.Context, job identity.Identity, dst Dest
 }
 
 // Rule allows jobs of some repositories (and, optionally, workflows and
-// refs) to reach some hosts on some ports. Globs use [identity.Glob]: '*'
-// matches any run of characters, '/' and '.' included; everything else
-// matches itself. A claim the job does not carry never matches.
+// refs), or workloads with some SPIFFE IDs, to reach some hosts on some
+// ports. Globs use [identity.Glob]: '*' matches any run of characters, '/'
+// and '.' included; everything else matches itself. A claim the job does
+// not carry never matches.
 type Rule struct {
 	// Name identifies the rule in 403 bodies and audit events. Required,
 	// unique within an AllowList.
 	Name string
 	// Repositories are globs over the job's repository claim
-	// ("octo-org/*"). Required; "*" is every repository.
+	// ("octo-org/*"); "*" is every repository. Repositories or SPIFFEIDs
+	// is required.
 	Repositories []string
+	// SPIFFEIDs are globs over the SPIFFE ID of a job that authenticated
+	// with an X.509-SVID ([WithClientSVIDs]), e.g.
+	// "spiffe://ci.example/repo/octo-org/*". Such a job carries no CI
+	// claims, so Repositories, Workflows and Refs never match it.
+	SPIFFEIDs []string
 	// Workflows are globs over the workflow claim. Empty: any workflow.
 	Workflows []string
 	// Refs are globs over the full git ref ("refs/heads/main",
@@ -67,7 +74,11 @@ type Rule struct {
 	Ports []uint16
 }
 
-func (r Rule) matchesJob(c identity.Claims) bool {
+func (r Rule) matchesJob(job identity.Identity) bool {
+	if !job.SPIFFEID.IsZero() && anyGlob(r.SPIFFEIDs, job.SPIFFEID.String()) {
+		return true
+	}
+	c := job.Claims
 	return anyGlob(r.Repositories, c.Repository) &&
 		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
 		(len(r.Refs) == 0 || anyGlob(r.Refs, c.Ref))
@@ -111,10 +122,10 @@ func NewAllowList(rules ...Rule) (*AllowList, error) {
 			return nil, fmt.Errorf("%w: rule name %q used twice", ErrConfig, r.Name)
 		}
 		seen[r.Name] = true
-		if len(r.Repositories) == 0 || len(r.Hosts) == 0 || len(r.Ports) == 0 {
-			return nil, fmt.Errorf("%w: rule %q needs Repositories, Hosts and Ports (use \"*\" for any repository)", ErrConfig, r.Name)
+		if len(r.Repositories)+len(r.SPIFFEIDs) == 0 || len(r.Hosts) == 0 || len(r.Ports) == 0 {
+			return nil, fmt.Errorf("%w: rule %q needs Repositories or SPIFFEIDs, Hosts and Ports (use \"*\" for any repository)", ErrConfig, r.Name)
 		}
-		for _, list := range [][]string{r.Repositories, r.Workflows, r.Refs} {
+		for _, list := range [][]string{r.Repositories, r.SPIFFEIDs, r.Workflows, r.Refs} {
 			if slices.Contains(list, "") {
 				return nil, fmt.Errorf("%w: rule %q has an empty glob", ErrConfig, r.Name)
 			}
@@ -128,6 +139,7 @@ func NewAllowList(rules ...Rule) (*AllowList, error) {
 			return nil, fmt.Errorf("%w: rule %q allows port 0", ErrConfig, r.Name)
 		}
 		r.Repositories = slices.Clone(r.Repositories)
+		r.SPIFFEIDs = slices.Clone(r.SPIFFEIDs)
 		r.Workflows = slices.Clone(r.Workflows)
 		r.Refs = slices.Clone(r.Refs)
 		r.Hosts = slices.Clone(r.Hosts)
@@ -140,10 +152,21 @@ func NewAllowList(rules ...Rule) (*AllowList, error) {
 // Decide implements [Decider]. It never returns an error.
 func (a *AllowList) Decide(_ context.Context, job identity.Identity, dst Destination) (Decision, error) {
 	for _, r := range a.rules {
-		if r.matchesJob(job.Claims) && r.matchesDestination(dst) {
-			return Decision{Allow: true, Rule: r.Name, Reason: fmt.Sprintf("rule %q allows %s to reach %s", r.Name, job.Claims.Repository, dst)}, nil
+		if r.matchesJob(job) && r.matchesDestination(dst) {
+			return Decision{Allow: true, Rule: r.Name, Reason: fmt.Sprintf("rule %q allows %s to reach %s", r.Name, who(job), dst)}, nil
 		}
+	}
+	if !job.SPIFFEID.IsZero() {
+		return Decision{Rule: RuleDefaultDeny, Reason: fmt.Sprintf("no rule allows %s to reach %s", job.SPIFFEID, dst)}, nil
 	}
 	c := job.Claims
 	return Decision{Rule: RuleDefaultDeny, Reason: fmt.Sprintf("no rule allows repository %q (workflow %q, ref %q) to reach %s", c.Repository, c.Workflow, c.Ref, dst)}, nil
+}
+
+// who names a job in a reason: its SPIFFE ID or its repository.
+func who(job identity.Identity) string {
+	if !job.SPIFFEID.IsZero() {
+		return job.SPIFFEID.String()
+	}
+	return job.Claims.Repository
 }

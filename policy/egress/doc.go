@@ -13,8 +13,9 @@
 //  1. authenticate: the job token from Proxy-Authorization ("Bearer
 //     <token>", or Basic with the token as password — what curl, git and Go
 //     send for http://job:<token>@proxy:port) is verified by an
-//     [identity.TokenVerifier], and the identity must match the jobs the
-//     proxy serves; otherwise 407;
+//     [identity.TokenVerifier], or, on a TLS listener, the job's client
+//     X.509-SVID is verified against [WithClientSVIDs]; the identity must
+//     match the jobs the proxy serves; otherwise 407;
 //  2. refuse a job whose identity is marked compromised
 //     ([WithCompromiseChecker]) and a job over its connection limit;
 //  3. decide the destination (host, port) for that identity with a
@@ -55,7 +56,10 @@
 //   - The job token is read only from Proxy-Authorization, deleted from the
 //     request before anything else looks at it, and never forwarded, logged,
 //     audited, echoed or put in an error. A missing or bad token, or another
-//     job's valid token, gets 407.
+//     job's valid token, gets 407. A client certificate is accepted only
+//     with [WithClientSVIDs], and its chain is verified by the proxy itself
+//     whatever the TLS configuration checked; it then takes precedence over
+//     a token.
 //   - No DNS rebinding: a host name is resolved once per connection, the
 //     addresses are checked, and the proxy dials those addresses, never the
 //     name. Private, loopback, link-local, CGNAT, multicast, unspecified,

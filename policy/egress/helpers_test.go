@@ -182,6 +182,13 @@ func rawConnect(t testing.TB, proxy, authority, auth string) (*http.Response, st
 	if err != nil {
 		t.Fatal(err)
 	}
+	return connectOn(t, c, authority, auth)
+}
+
+// connectOn sends the CONNECT of rawConnect on an open connection to the
+// proxy.
+func connectOn(t testing.TB, c net.Conn, authority, auth string) (*http.Response, string, net.Conn) {
+	t.Helper()
 	t.Cleanup(func() { c.Close() })
 	req := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n"
 	if auth != "" {

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 )
@@ -83,6 +85,7 @@ type config struct {
 	auditOnly bool
 	checker   audit.CompromiseChecker
 	firstSeen FirstSeenFunc
+	svids     x509bundle.Source
 	limits    Limits
 }
 
@@ -211,6 +214,24 @@ func WithFirstSeen(f FirstSeenFunc) Option {
 			return fmt.Errorf("%w: nil first-seen hook", ErrConfig)
 		}
 		c.firstSeen = f
+		return nil
+	}
+}
+
+// WithClientSVIDs lets jobs authenticate with their X.509-SVID as a TLS
+// client certificate, verified against bundles, instead of a token. Serve
+// the proxy on a TLS listener that requests client certificates (e.g.
+// identity/mtls.ServerConfigClientOptional, so token callers still work);
+// the chain is verified again here, whatever the TLS configuration did.
+// The identity is the SVID's SPIFFE ID, with no CI claims: allow it with
+// [Rule].SPIFFEIDs and admit it with identity.MatchSPIFFEID. Without this
+// option a client certificate is refused.
+func WithClientSVIDs(bundles x509bundle.Source) Option {
+	return func(c *config) error {
+		if bundles == nil {
+			return fmt.Errorf("%w: nil SVID bundle source", ErrConfig)
+		}
+		c.svids = bundles
 		return nil
 	}
 }

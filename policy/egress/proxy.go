@@ -332,14 +332,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.limits.ConnectTimeout)
 	defer cancel()
 
-	if tokErr != nil {
-		p.cfg.log.DebugContext(ctx, "egress: no usable proxy credentials", "error", tokErr)
+	job, err := p.authenticate(ctx, r, tok, tokErr)
+	if errors.Is(err, ErrBadCredentials) {
+		// The usual first request of a client that answers challenges.
+		p.cfg.log.DebugContext(ctx, "egress: no usable proxy credentials", "error", err)
 		challenge(w)
 		return
 	}
-	job, err := p.tokens.Verify(ctx, tok)
-	if err != nil || job.IsZero() {
-		p.cfg.log.DebugContext(ctx, "egress: job token did not verify", "error", err)
+	if err != nil {
+		p.cfg.log.DebugContext(ctx, "egress: proxy credentials did not verify", "error", err)
 		p.audit(ctx, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", "the proxy credentials did not verify"))
 		challenge(w)
 		return
