@@ -1,0 +1,279 @@
+package tuf
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	sgtuf "github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	tufconfig "github.com/theupdateframework/go-tuf/v2/metadata/config"
+	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
+
+	"github.com/ztci/ztci/verify"
+)
+
+// maxRootSize bounds the cached root.json read at each refresh (go-tuf's
+// own bound for a downloaded root).
+const maxRootSize = 512000
+
+// PublicGoodMirror is the Sigstore public-good TUF repository.
+const PublicGoodMirror = sgtuf.DefaultMirror
+
+// PublicGoodRoot returns the TUF root.json that sigstore-go embeds for the
+// public-good repository: the trust anchor to pass to Open with
+// PublicGoodMirror.
+func PublicGoodRoot() []byte { return sgtuf.DefaultRoot() }
+
+// Root is one trusted root established through TUF.
+type Root struct {
+	// Material is the trusted root target parsed by verify.ParseTrustedRoot
+	// and wrapped by verify.NewTrust; it is the same value for as long as the
+	// Revision stays the same, so verify's memos survive refreshes.
+	Material root.TrustedMaterial
+	// Revision is "sha256:" and the hex SHA-256 of the trusted root target:
+	// it changes exactly when the trusted root does.
+	Revision string
+	// Expires is the earliest expiry of the TUF root, timestamp, snapshot
+	// and targets metadata that vouched for the target. From that instant
+	// the root is refused (ErrExpired) until a refresh succeeds.
+	Expires time.Time
+	// Version is the version of the TUF root metadata (root.json).
+	Version int64
+}
+
+// Client keeps the trusted root of one TUF repository. Open establishes the
+// first root (from the cache when it is complete and unexpired, otherwise
+// from the repository); Refresh updates it; Root returns it without I/O.
+// A Client is safe for concurrent use and starts no goroutines (see Live for
+// a refresher).
+type Client struct {
+	mirror        string
+	origin        *url.URL
+	anchor        []byte
+	anchorVersion int64
+	dir           string
+	cfg           config
+	hc            *http.Client
+
+	mu  sync.Mutex // one update at a time: go-tuf's updater and the cache files are not safe for concurrent use
+	cur atomic.Pointer[Root]
+}
+
+// Open returns a Client for the TUF repository at mirror, trusting tufRoot
+// (a TUF root.json obtained out of band, such as PublicGoodRoot) and keeping
+// its metadata and targets under cacheDir (created 0700; the cache is
+// trusted storage, see the package documentation).
+//
+// Open is offline first: when the cache holds complete metadata that
+// verifies and has not expired, and the target it lists, the root comes
+// from there and the network is not used. Otherwise Open runs a full TUF
+// update, bounded by ctx and WithFetchTimeout, and fails (ErrTUF) if it does
+// not succeed: there is no root to fall back on.
+func Open(ctx context.Context, mirror string, tufRoot []byte, cacheDir string, opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	origin, err := url.Parse(mirror)
+	if err != nil {
+		return nil, fmt.Errorf("%w: repository URL: %v", ErrConfig, err)
+	}
+	if err := checkOrigin(origin); err != nil {
+		return nil, fmt.Errorf("%w: repository URL: %v", ErrConfig, err)
+	}
+	anchor, err := parseSelfSignedRoot(tufRoot)
+	if err != nil {
+		return nil, fmt.Errorf("%w: TUF root: %v", ErrConfig, err)
+	}
+	if cacheDir == "" {
+		return nil, fmt.Errorf("%w: no cache directory", ErrConfig)
+	}
+	c := &Client{
+		mirror:        mirror,
+		origin:        origin,
+		anchor:        append([]byte(nil), tufRoot...),
+		anchorVersion: anchor.Signed.Version,
+		dir:           filepath.Join(cacheDir, sgtuf.URLToPath(mirror)),
+		cfg:           cfg,
+		hc:            newHTTPClient(cfg.client, origin),
+	}
+	r, err := c.update(ctx, true)
+	if err == nil {
+		c.cfg.logger.DebugContext(ctx, "tuf: trusted root from cache", "repository", mirror, "revision", r.Revision, "expires", r.Expires)
+		return c, nil
+	}
+	c.cfg.logger.DebugContext(ctx, "tuf: cache unusable, updating from the repository", "repository", mirror, "reason", err)
+	cacheErr := err
+	r, err = c.update(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w (and the cache was not usable: %w)", err, cacheErr)
+	}
+	c.cfg.logger.InfoContext(ctx, "tuf: trusted root updated", "repository", mirror, "revision", r.Revision, "version", r.Version, "expires", r.Expires)
+	return c, nil
+}
+
+// Root returns the current root, without I/O. Past the root's Expires it
+// returns ErrExpired instead: a refresh must succeed first.
+func (c *Client) Root() (*Root, error) {
+	r := c.cur.Load()
+	if !time.Now().Before(r.Expires) {
+		return nil, fmt.Errorf("%w: the TUF metadata behind trusted root %s expired at %s; refresh from %s", ErrExpired, r.Revision, r.Expires.UTC().Format(time.RFC3339), c.mirror)
+	}
+	return r, nil
+}
+
+// Refresh runs a full TUF update against the repository (bounded by ctx and
+// WithFetchTimeout) and makes its result the current root. On failure the
+// current root is kept, still only until its Expires, and the error says
+// why (ErrExpired for a frozen repository, ErrRollback, ErrSignature,
+// ErrHashMismatch, ErrFetch, ErrTrustedRoot).
+func (c *Client) Refresh(ctx context.Context) (*Root, error) {
+	return c.update(ctx, false)
+}
+
+// RefreshInterval is the interval configured with WithRefreshInterval.
+func (c *Client) RefreshInterval() time.Duration { return c.cfg.interval }
+
+// update runs go-tuf's client workflow once: from the cache only (offline)
+// or against the repository.
+func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	defer cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	stage := "update from " + c.mirror
+	if offline {
+		stage = "load cache " + c.dir
+	}
+	ucfg, err := tufconfig.New(c.mirror, c.trustedTUFRoot(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	ucfg.LocalMetadataDir = c.dir
+	ucfg.LocalTargetsDir = filepath.Join(c.dir, "targets")
+	ucfg.Fetcher = &ctxFetcher{ctx: ctx, client: c.hc, origin: c.origin, offline: offline}
+	ucfg.UnsafeLocalMode = offline
+	up, err := updater.New(ucfg)
+	if err != nil {
+		return nil, classify(stage, err)
+	}
+	if err := up.Refresh(); err != nil {
+		return nil, classify(stage, err)
+	}
+	ti, err := up.GetTargetInfo(c.cfg.target)
+	if err != nil {
+		return nil, classify(stage, err)
+	}
+	if ti.Length > maxTargetSize {
+		return nil, fmt.Errorf("%w: target %s is %d bytes, more than %d", ErrTrustedRoot, c.cfg.target, ti.Length, maxTargetSize)
+	}
+	// FindCachedTarget checks the cached file's length and hashes against
+	// the signed metadata and ignores a file that differs.
+	_, data, err := up.FindCachedTarget(ti, "")
+	if err != nil {
+		return nil, classify(stage, err)
+	}
+	if data == nil {
+		if offline {
+			return nil, fmt.Errorf("%w: target %s is not in the cache", ErrOffline, c.cfg.target)
+		}
+		if _, data, err = up.DownloadTarget(ti, "", ""); err != nil {
+			return nil, classify(stage+": target "+c.cfg.target, err)
+		}
+	}
+	tm := up.GetTrustedMetadataSet()
+	expires := tm.Root.Signed.Expires
+	for _, e := range []time.Time{tm.Timestamp.Signed.Expires, tm.Snapshot.Signed.Expires, tm.Targets[metadata.TARGETS].Signed.Expires} {
+		if e.Before(expires) {
+			expires = e
+		}
+	}
+	// go-tuf checked expiry when the update began; a slow update may cross it.
+	if !time.Now().Before(expires) {
+		return nil, fmt.Errorf("%w: %s: metadata expired at %s during the update", ErrExpired, stage, expires.UTC().Format(time.RFC3339))
+	}
+	sum := sha256.Sum256(data)
+	r := &Root{Revision: "sha256:" + hex.EncodeToString(sum[:]), Expires: expires, Version: tm.Root.Signed.Version}
+	if prev := c.cur.Load(); prev != nil && prev.Revision == r.Revision {
+		r.Material = prev.Material
+	} else {
+		tr, err := verify.ParseTrustedRoot(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTrustedRoot, c.cfg.target, err)
+		}
+		if r.Material, err = verify.NewTrust(tr); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTrustedRoot, c.cfg.target, err)
+		}
+	}
+	c.cur.Store(r)
+	return r, nil
+}
+
+// trustedTUFRoot returns the newest root.json this client trusts: the cached
+// one when it verifies against itself and is not older than the anchor
+// given to Open, else the anchor. go-tuf then walks forward from it.
+func (c *Client) trustedTUFRoot(ctx context.Context) []byte {
+	b, err := readBounded(filepath.Join(c.dir, "root.json"), maxRootSize)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			c.cfg.logger.WarnContext(ctx, "tuf: cached root.json unreadable, starting from the anchor", "error", err)
+		}
+		return c.anchor
+	}
+	m, err := parseSelfSignedRoot(b)
+	if err != nil {
+		c.cfg.logger.WarnContext(ctx, "tuf: cached root.json invalid, starting from the anchor", "error", err)
+		return c.anchor
+	}
+	if m.Signed.Version < c.anchorVersion {
+		return c.anchor
+	}
+	return b
+}
+
+// parseSelfSignedRoot parses a TUF root.json and checks that it is signed
+// by the threshold of its own root keys.
+func parseSelfSignedRoot(b []byte) (*metadata.Metadata[metadata.RootType], error) {
+	m, err := metadata.Root().FromBytes(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.VerifyDelegate(metadata.ROOT, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
+}

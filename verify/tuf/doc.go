@@ -1,0 +1,94 @@
+// Package tuf keeps a Sigstore trusted root current through TUF: it runs
+// go-tuf v2's client workflow (the updater that sigstore-go's pkg/tuf wraps)
+// against a repository such as the public-good one, parses the
+// trusted_root.json target with verify.ParseTrustedRoot, and hands the
+// result to the caller, who builds verifiers from it.
+//
+// # Main types
+//
+//   - Open(ctx, mirror, tufRoot, cacheDir, opts...) returns a Client for one
+//     repository: mirror is its URL (PublicGoodMirror), tufRoot the root.json
+//     trusted out of band (PublicGoodRoot, sigstore-go's embedded copy), and
+//     cacheDir where metadata and targets are kept between runs, in
+//     sigstore-go's layout (cacheDir/<host-path>/). Client.Root returns the
+//     current *Root without I/O; Client.Refresh updates it.
+//   - A Root carries the trust material (a *verify.Trust), its Revision (the
+//     SHA-256 of the trusted root target), the TUF root version, and
+//     Expires: the earliest expiry of the root, timestamp, snapshot and
+//     targets metadata that vouched for it.
+//   - NewLive(client, build) holds the value build makes from the current
+//     Root — a *verify.Verifier, or a struct of several — and rebuilds it
+//     only when the Revision changes. Live.Get is the verify hot path: an
+//     atomic load and a clock read. Live.Start runs a refresher; Close stops
+//     it and waits for it.
+//
+// # Example
+//
+//	client, err := tuf.Open(ctx, tuf.PublicGoodMirror, tuf.PublicGoodRoot(), cacheDir)
+//	if err != nil { /* no trusted root: deny */ }
+//	live, err := tuf.NewLive(client, func(r *tuf.Root) (*verify.Verifier, error) {
+//		return verify.New(r.Material, expect)
+//	})
+//	live.Start(ctx)
+//	defer live.Close()
+//	...
+//	v, err := live.Get() // per request
+//	if err != nil { /* metadata expired: deny */ }
+//	res, err := v.Verify(ctx, bundleJSON, artifact)
+//
+// # Refresh interval
+//
+// A started Live refreshes at once, then every DefaultRefreshInterval (24
+// hours; WithRefreshInterval, at least a minute), and sooner when the
+// current metadata would expire first: at half the time left, at least a
+// minute apart. After a failure it retries from a minute, doubling up to
+// the interval. One refresh (all its downloads) is bounded by the caller's
+// context and WithFetchTimeout (a minute). Without Start nothing refreshes
+// unless the caller calls Refresh.
+//
+// # Security contract
+//
+//   - TUF checks are go-tuf's: signature thresholds (a new root signed by
+//     the old and the new root keys), versions never going back (timestamp,
+//     snapshot, targets, and roots one version at a time), lengths and
+//     hashes of every file against the signed metadata, expiry. They surface
+//     as ErrSignature, ErrRollback, ErrHashMismatch and ErrExpired, all
+//     inside ErrTUF; tests run each attack against a repository made with
+//     go-tuf's metadata API.
+//   - Offline: Open uses the cache without a request when the cached
+//     metadata verifies (against the newest cached root.json that is signed
+//     by its own keys and not older than tufRoot) and none of it has
+//     expired, and the cached target matches its signed hash; otherwise it
+//     updates from the repository and fails if that fails. A cached target
+//     that was altered is ignored and downloaded again.
+//   - Expiry: the TUF specification allows no grace period, and neither
+//     does this package. A Root is usable until its Expires and not an
+//     instant longer: from then Client.Root and Live.Get return ErrExpired
+//     until a refresh succeeds, whether the cache is old, the repository is
+//     unreachable or it keeps serving a timestamp that has expired (a freeze
+//     attack). sigstore-go's root.LiveTrustedRoot, by contrast, keeps its
+//     last root after failed refreshes with no limit.
+//   - Refresh failure: the current Root (and a Live's value) is kept until
+//     its Expires; the error is returned (Refresh) or logged (the
+//     refresher). A repository can never replace a root with one that fails
+//     a check: every result is all or nothing.
+//   - The hot path makes no request: Get and Root read memory only; a
+//     benchmark in this package fails if the repository sees a request
+//     while verifying. The Root's Material, and a Live's value, stay the
+//     same object while the Revision does, so verify's memos (chains,
+//     timestamps, results) survive refreshes and are dropped exactly when
+//     the trusted root changes.
+//   - Network: https only, or http on a loopback address (tests, a local
+//     mirror). Redirects are followed only within the repository's origin
+//     (same scheme, host and port: never to another host, never from https
+//     to http), at most 5. Every read is bounded: metadata by go-tuf's
+//     limits (root 512 kB, timestamp 16 kB, snapshot 2 MB, targets 5 MB, or
+//     the signed length), the trusted root target by its signed length and
+//     at most 16 MiB. No credential is sent.
+//   - The cache directory is trusted storage, as TUF assumes of a client's
+//     own metadata: it is created 0700 and whoever can write it can choose
+//     the root. Files are written atomically by go-tuf.
+//   - A Client makes no goroutine; a Live makes one between Start and
+//     Close. A context is used only during the call that received it,
+//     except Start's, which bounds the refresher's life.
+package tuf
