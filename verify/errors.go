@@ -14,6 +14,9 @@ var (
 	// ErrInvalidExpectation: the caller's expectations or options are
 	// missing or inconsistent (refused before looking at any bundle).
 	ErrInvalidExpectation = fmt.Errorf("%w: invalid expectation", ErrVerification)
+	// ErrConfig: New was given an unusable Option or a nil one. It is an
+	// ErrInvalidExpectation, as option errors were before it existed.
+	ErrConfig = fmt.Errorf("%w: invalid option", ErrInvalidExpectation)
 	// ErrTrustMaterial: a trusted root could not be read or parsed.
 	ErrTrustMaterial = fmt.Errorf("%w: invalid trust material", ErrVerification)
 	// ErrMalformedBundle: the bundle is not a well-formed Sigstore bundle

@@ -35,7 +35,7 @@ func defaultConfig() config {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
-			return fmt.Errorf("%w: nil logger", ErrInvalidExpectation)
+			return fmt.Errorf("%w: nil logger", ErrConfig)
 		}
 		c.logger = l
 		return nil
@@ -48,7 +48,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithTlogThreshold(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: tlog threshold %d < 0", ErrInvalidExpectation, n)
+			return fmt.Errorf("%w: tlog threshold %d < 0", ErrConfig, n)
 		}
 		c.tlog = n
 		return nil
@@ -61,7 +61,7 @@ func WithTlogThreshold(n int) Option {
 func WithTimestampThreshold(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: timestamp threshold %d < 1", ErrInvalidExpectation, n)
+			return fmt.Errorf("%w: timestamp threshold %d < 1", ErrConfig, n)
 		}
 		c.observer = n
 		return nil
@@ -73,7 +73,7 @@ func WithTimestampThreshold(n int) Option {
 func WithSignedTimestampThreshold(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: signed timestamp threshold %d < 0", ErrInvalidExpectation, n)
+			return fmt.Errorf("%w: signed timestamp threshold %d < 0", ErrConfig, n)
 		}
 		c.signed = n
 		return nil
@@ -86,7 +86,7 @@ func WithSignedTimestampThreshold(n int) Option {
 func WithSCTThreshold(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: SCT threshold %d < 0", ErrInvalidExpectation, n)
+			return fmt.Errorf("%w: SCT threshold %d < 0", ErrConfig, n)
 		}
 		c.sct = n
 		return nil
@@ -99,7 +99,7 @@ func WithSCTThreshold(n int) Option {
 func WithResultCache(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: result cache size %d <= 0", ErrInvalidExpectation, n)
+			return fmt.Errorf("%w: result cache size %d <= 0", ErrConfig, n)
 		}
 		c.cacheSize = n
 		return nil
@@ -110,7 +110,7 @@ func WithResultCache(n int) Option {
 func WithMaxBundleSize(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max bundle size %d <= 0", ErrInvalidExpectation, n)
+			return fmt.Errorf("%w: max bundle size %d <= 0", ErrConfig, n)
 		}
 		c.maxBundleBytes = n
 		return nil

@@ -340,6 +340,7 @@ func TestExpectationRequired(t *testing.T) {
 		expect verify.Expectation
 		opts   []verify.Option
 		ok     bool
+		config bool // the option, not the expectation, is at fault: ErrConfig
 	}{
 		{name: "no signer", expect: verify.Expectation{PredicateType: attest.PredicateSLSAProvenanceV1}},
 		{name: "no signer, unsafe", expect: verify.Expectation{PredicateType: attest.PredicateSLSAProvenanceV1}, opts: []verify.Option{verify.WithAnySignerUnsafe()}, ok: true},
@@ -349,7 +350,9 @@ func TestExpectationRequired(t *testing.T) {
 		{name: "nil key", expect: verify.Expectation{Signer: verify.PublicKey{}}},
 		{name: "provenance without SLSA predicate type", expect: verify.Expectation{Signer: verify.Identity{SAN: rtSubject, Issuer: rtIssuer}, Provenance: &verify.Provenance{BuilderID: "x"}}},
 		{name: "provenance without builder", expect: verify.Expectation{Signer: verify.Identity{SAN: rtSubject, Issuer: rtIssuer}, PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &verify.Provenance{}}},
-		{name: "negative threshold", expect: rtExpectation(), opts: []verify.Option{verify.WithTlogThreshold(-1)}},
+		{name: "negative threshold", expect: rtExpectation(), opts: []verify.Option{verify.WithTlogThreshold(-1)}, config: true},
+		{name: "nil option", expect: rtExpectation(), opts: []verify.Option{nil}, config: true},
+		{name: "nil logger", expect: rtExpectation(), opts: []verify.Option{verify.WithLogger(nil)}, config: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -360,6 +363,9 @@ func TestExpectationRequired(t *testing.T) {
 			}
 			if err != nil && (!errors.Is(err, verify.ErrInvalidExpectation) || !errors.Is(err, verify.ErrVerification)) {
 				t.Fatalf("want ErrInvalidExpectation, got %v", err)
+			}
+			if errors.Is(err, verify.ErrConfig) != tt.config {
+				t.Fatalf("errors.Is(%v, ErrConfig) = %v, want %v", err, !tt.config, tt.config)
 			}
 		})
 	}

@@ -48,6 +48,9 @@ type Verifier struct {
 func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verifier, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
