@@ -12,9 +12,14 @@ import (
 	"github.com/ztci/ztci/audit"
 )
 
-// ErrInvalidTenant: the tenant of an event is missing or not a single
-// subject token. It wraps [audit.ErrInvalidEvent].
-var ErrInvalidTenant = fmt.Errorf("%w: invalid tenant", audit.ErrInvalidEvent)
+var (
+	// ErrInvalidTenant: the tenant of an event is missing or not a single
+	// subject token. It wraps [audit.ErrInvalidEvent].
+	ErrInvalidTenant = fmt.Errorf("%w: invalid tenant", audit.ErrInvalidEvent)
+	// ErrConfig: New was given a missing argument, an unusable Option or a
+	// nil one. It wraps [audit.ErrConfig].
+	ErrConfig = fmt.Errorf("%w: natsink", audit.ErrConfig)
+)
 
 // Publisher is the part of [jetstream.JetStream] the sink uses; a
 // jetstream.JetStream satisfies it. PublishMsg must return only after the
@@ -31,36 +36,43 @@ func TenantAttribute(key string) TenantFunc {
 	return func(e audit.Event) string { return e.Attributes[key] }
 }
 
-// Option configures [New].
-type Option func(*Sink) error
+// Option configures [New]. An unusable value or a nil Option makes New
+// fail with [ErrConfig].
+type Option func(*config) error
+
+// config is what the options set.
+type config struct {
+	prefix string
+	logger *slog.Logger
+}
 
 // WithSubjectPrefix sets the subject prefix (default "ztci.audit"); it must
 // be one or more dot-separated tokens without wildcards.
 func WithSubjectPrefix(prefix string) Option {
-	return func(s *Sink) error {
+	return func(c *config) error {
 		if prefix == "" || prefix[0] == '.' || prefix[len(prefix)-1] == '.' {
-			return fmt.Errorf("natsink: subject prefix %q: want dot-separated tokens", prefix)
+			return fmt.Errorf("subject prefix %q: want dot-separated tokens", prefix)
 		}
 		for i, tok := 0, 0; i <= len(prefix); i++ {
 			if i == len(prefix) || prefix[i] == '.' {
 				if !validToken(prefix[tok:i]) {
-					return fmt.Errorf("natsink: subject prefix %q: token %q: want letters, digits, '-' or '_'", prefix, prefix[tok:i])
+					return fmt.Errorf("subject prefix %q: token %q: want letters, digits, '-' or '_'", prefix, prefix[tok:i])
 				}
 				tok = i + 1
 			}
 		}
-		s.prefix = prefix
+		c.prefix = prefix
 		return nil
 	}
 }
 
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
-	return func(s *Sink) error {
+	return func(c *config) error {
 		if l == nil {
-			return errors.New("natsink: nil logger")
+			return errors.New("nil logger")
 		}
-		s.logger = l
+		c.logger = l
 		return nil
 	}
 }
@@ -82,15 +94,18 @@ var _ audit.Sink = (*Sink)(nil)
 // each event given by tenant.
 func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink, error) {
 	if js == nil || tenant == nil || stream == "" {
-		return nil, errors.New("natsink: New: publisher, stream and tenant func are required")
+		return nil, fmt.Errorf("%w: publisher, stream and tenant func are required", ErrConfig)
 	}
-	s := &Sink{js: js, stream: stream, tenant: tenant, prefix: "ztci.audit", logger: slog.New(slog.DiscardHandler)}
+	c := config{prefix: "ztci.audit", logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
-		if err := o(s); err != nil {
-			return nil, err
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&c); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	return s, nil
+	return &Sink{js: js, stream: stream, tenant: tenant, prefix: c.prefix, logger: c.logger}, nil
 }
 
 // Subject returns the subject an event of tenant is published to.

@@ -159,12 +159,14 @@ func TestNewValidates(t *testing.T) {
 		{"trailing dot", natsink.WithSubjectPrefix("ztci.")},
 		{"empty prefix", natsink.WithSubjectPrefix("")},
 		{"nil logger", natsink.WithLogger(nil)},
+		{"nil option", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := natsink.New(fakeNone{}, "AUDIT", natsink.TenantAttribute("t"), tt.opt); err == nil {
-				t.Error("accepted")
+			_, err := natsink.New(fakeNone{}, "AUDIT", natsink.TenantAttribute("t"), tt.opt)
+			if !errors.Is(err, natsink.ErrConfig) || !errors.Is(err, audit.ErrConfig) {
+				t.Errorf("New(%s) = %v, want ErrConfig", tt.name, err)
 			}
 		})
 	}
