@@ -23,16 +23,22 @@ type Verifier interface {
 }
 
 // Option configures an [Exchange].
-type Option func(*Exchange) error
+type Option func(*config) error
+
+// config is what the options set.
+type config struct {
+	sink  audit.Sink
+	admit identity.Matcher
+}
 
 // WithAudit writes every exchange, granted or refused, to sink; if the sink
 // fails, no SVID is returned.
 func WithAudit(sink audit.Sink) Option {
-	return func(e *Exchange) error {
+	return func(c *config) error {
 		if sink == nil {
 			return fmt.Errorf("%w: nil audit sink", ErrConfig)
 		}
-		e.sink = sink
+		c.sink = sink
 		return nil
 	}
 }
@@ -40,11 +46,11 @@ func WithAudit(sink audit.Sink) Option {
 // WithMatcher admits only identities that satisfy m (for example
 // identity.MatchClaim("ref_protected", "true")); others are refused.
 func WithMatcher(m identity.Matcher) Option {
-	return func(e *Exchange) error {
+	return func(c *config) error {
 		if m == nil {
 			return fmt.Errorf("%w: nil matcher", ErrConfig)
 		}
-		e.admit = m
+		c.admit = m
 		return nil
 	}
 }
@@ -56,8 +62,7 @@ type Exchange struct {
 	verifier Verifier
 	issuer   *svid.Issuer
 	tmpl     *Template
-	sink     audit.Sink
-	admit    identity.Matcher
+	config
 }
 
 // New returns an exchange. All three arguments are required.
@@ -70,7 +75,7 @@ func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchang
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
 		}
-		if err := o(e); err != nil {
+		if err := o(&e.config); err != nil {
 			return nil, err
 		}
 	}

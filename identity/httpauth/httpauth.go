@@ -30,18 +30,18 @@ var (
 )
 
 // Option configures an [Authenticator].
-type Option func(*Authenticator) error
+type Option func(*config) error
 
 // WithMTLS authenticates callers by their client X.509-SVID, verified
 // against bundle and accepted by authz (see identity/mtls). The chain is
 // verified again here, so the middleware is safe behind any TLS server
 // configuration that requests client certificates.
 func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
-	return func(a *Authenticator) error {
+	return func(c *config) error {
 		if bundle == nil || authz == nil {
 			return fmt.Errorf("%w: WithMTLS needs a bundle and an authorizer", ErrConfig)
 		}
-		a.bundle, a.authz = bundle, authz
+		c.bundle, c.authz = bundle, authz
 		return nil
 	}
 }
@@ -49,22 +49,22 @@ func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
 // WithBearer authenticates callers by an "Authorization: Bearer" token
 // verified by v (an *oidc.Verifier, or an *svid.JWTVerifier).
 func WithBearer(v identity.TokenVerifier) Option {
-	return func(a *Authenticator) error {
+	return func(c *config) error {
 		if v == nil {
 			return fmt.Errorf("%w: nil token verifier", ErrConfig)
 		}
-		a.bearer = v
+		c.bearer = v
 		return nil
 	}
 }
 
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
-	return func(a *Authenticator) error {
+	return func(c *config) error {
 		if l == nil {
 			return fmt.Errorf("%w: nil logger", ErrConfig)
 		}
-		a.logger = l
+		c.logger = l
 		return nil
 	}
 }
@@ -74,6 +74,11 @@ func WithLogger(l *slog.Logger) Option {
 // precedence, and a request that presents a bad certificate is refused even
 // if it also has a good token).
 type Authenticator struct {
+	config // fixed at New
+}
+
+// config is what the options set.
+type config struct {
 	bundle x509bundle.Source
 	authz  tlsconfig.Authorizer
 	bearer identity.TokenVerifier
@@ -83,12 +88,12 @@ type Authenticator struct {
 // New returns an Authenticator; at least one of [WithMTLS] and [WithBearer]
 // is required.
 func New(opts ...Option) (*Authenticator, error) {
-	a := &Authenticator{logger: slog.New(slog.DiscardHandler)}
+	a := &Authenticator{config{logger: slog.New(slog.DiscardHandler)}}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
 		}
-		if err := o(a); err != nil {
+		if err := o(&a.config); err != nil {
 			return nil, err
 		}
 	}

@@ -72,7 +72,13 @@ func UID(ids map[int]spiffeid.ID) Attestor {
 }
 
 // Option configures a [Server].
-type Option func(*Server) error
+type Option func(*config) error
+
+// config is what the options set.
+type config struct {
+	logger  *slog.Logger
+	streams chan struct{} // one token per open stream
+}
 
 // DefaultMaxStreams is the default bound on concurrent Workload API
 // streams per [Server] (see [WithMaxStreams]).
@@ -86,22 +92,22 @@ const DefaultMaxStreams = 64
 // beyond the bound is refused with codes.ResourceExhausted before the
 // caller is attested.
 func WithMaxStreams(n int) Option {
-	return func(s *Server) error {
+	return func(c *config) error {
 		if n < 1 {
 			return fmt.Errorf("%w: WithMaxStreams(%d): need at least 1", ErrConfig, n)
 		}
-		s.streams = make(chan struct{}, n)
+		c.streams = make(chan struct{}, n)
 		return nil
 	}
 }
 
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
-	return func(s *Server) error {
+	return func(c *config) error {
 		if l == nil {
 			return fmt.Errorf("%w: nil logger", ErrConfig)
 		}
-		s.logger = l
+		c.logger = l
 		return nil
 	}
 }
@@ -113,10 +119,9 @@ func WithLogger(l *slog.Logger) Option {
 type Server struct {
 	workload.UnimplementedSpiffeWorkloadAPIServer
 
-	issuer  *svid.Issuer
-	attest  Attestor
-	logger  *slog.Logger
-	streams chan struct{} // one token per open stream
+	issuer *svid.Issuer
+	attest Attestor
+	config
 
 	mu     sync.Mutex
 	grpc   *grpc.Server
@@ -130,12 +135,12 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	if iss == nil || attest == nil {
 		return nil, fmt.Errorf("%w: issuer and attestor are required", ErrConfig)
 	}
-	s := &Server{issuer: iss, attest: attest, logger: slog.New(slog.DiscardHandler), done: make(chan struct{})}
+	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler)}, done: make(chan struct{})}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
 		}
-		if err := o(s); err != nil {
+		if err := o(&s.config); err != nil {
 			return nil, err
 		}
 	}
