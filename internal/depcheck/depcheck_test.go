@@ -62,6 +62,7 @@ var rules = map[string]rule{
 	"attest/tsa":               {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
 	"verify":                   {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
 	"verify/image":             {forbidden: []string{opa, prometheus, nats, pgx, vault}},
+	"verify/tuf":               {forbidden: []string{opa, ggcr, prometheus, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
 	"attest/attach":            {forbidden: []string{opa, prometheus, nats, pgx, vault}},
 	// The OCI client of verify/image and attest/attach: ggcr, and nothing of
 	// Sigstore, whose verification its callers bring.
