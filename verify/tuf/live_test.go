@@ -218,3 +218,68 @@ func TestNewLiveErrors(t *testing.T) {
 		t.Errorf("build error: %v, want it wrapped", err)
 	}
 }
+
+// TestVerifyPathMakesNoRequest: verifications through a Live, concurrent
+// with refreshes that change the root, never reach the repository from the
+// verify side: every request the repository sees is a refresh's.
+func TestVerifyPathMakesNoRequest(t *testing.T) {
+	t.Parallel()
+	repo := newTestRepo(t, time.Now(), verify.PublicGoodJSON())
+	srv := repo.serve(t)
+	c, err := tuf.Open(t.Context(), srv.URL, repo.anchor, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := tuf.NewLive(c, newConformanceVerifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, art := conformanceInputs(t)
+	n := repo.requestCount()
+	for range 20 {
+		v, err := live.Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(t.Context(), b, art); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := repo.requestCount(); got != n {
+		t.Fatalf("20 verifications made %d requests", got-n)
+	}
+
+	// Under the race detector: Get and Verify while the root changes.
+	done := make(chan error)
+	go func() {
+		for i := range 3 {
+			if i%2 == 0 {
+				repo.publishTarget(otherTrustedRoot(t))
+			} else {
+				repo.publishTarget(verify.PublicGoodJSON())
+			}
+			if _, err := live.Refresh(t.Context()); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		default:
+		}
+		v, err := live.Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(t.Context(), b, art); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
