@@ -10,8 +10,9 @@
 //     PublicGoodSnapshot), ParseTrustedRoot / LoadTrustedRoot for any
 //     trusted_root.json, and NewTrust to combine several. Nothing here
 //     fetches a root; a TUF-refreshed root is an explicit choice of the
-//     caller (any root.TrustedMaterial, such as sigstore-go's
-//     root.NewLiveTrustedRoot, can be passed to New).
+//     caller: verify/tuf refreshes one (offline first, fail closed at
+//     metadata expiry) and its Live rebuilds Verifiers only when the root
+//     changes, so the verification path never touches the network.
 //   - Expectation says what must be true: the Signer (Identity: SAN or
 //     regexp, OIDC issuer, Fulcio CI Claims; or PublicKey), the
 //     PredicateType, and optionally Provenance (SLSA builder, build type,
