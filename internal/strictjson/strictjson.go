@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -14,28 +15,46 @@ import (
 // error: a repeated member or a registered name in another case.
 var ErrAmbiguous = errors.New("ambiguous JSON member name")
 
-// MemberError names the member that was refused and the name it collides
-// with (an earlier member of the same object, or the registered spelling).
-// Its message names only the two members: every caller wraps it in its own
-// package's sentinel, which says what was ambiguous.
+// MemberError names the member that was refused, the name it collides
+// with (an earlier member of the same object, or the registered or schema
+// spelling) and where the object holding it is. Its message names only the
+// members and the place: every caller wraps it in its own package's
+// sentinel, which says what was ambiguous.
 type MemberError struct {
+	// Path is the JSON pointer (RFC 6901) of the object holding the
+	// member, "" for the top level.
+	Path string
+	// Name is the member as written (escapes decoded); Other is the name
+	// it collides with. They are equal for an exact repeat.
 	Name  string
 	Other string
 }
 
 func (e *MemberError) Error() string {
-	if e.Name == e.Other {
-		return fmt.Sprintf("%q repeated", e.Name)
+	at := ""
+	if e.Path != "" {
+		at = fmt.Sprintf(" at %q", e.Path)
 	}
-	return fmt.Sprintf("%q collides with %q (member names are case-sensitive)", e.Name, e.Other)
+	if e.Name == e.Other {
+		return fmt.Sprintf("%q repeated%s", e.Name, at)
+	}
+	return fmt.Sprintf("%q collides with %q%s (member names are case-sensitive)", e.Name, e.Other, at)
 }
 
 func (e *MemberError) Unwrap() error { return ErrAmbiguous }
+
+// Repeated reports whether the member repeats an earlier one exactly, as
+// opposed to differing from it, or from a registered or schema name, in
+// case only.
+func (e *MemberError) Repeated() bool { return e.Name == e.Other }
 
 // frame is one open object or array of the document being walked.
 type frame struct {
 	object  bool
 	wantKey bool
+	schema  *Schema           // what is known of this value; nil: free-form
+	key     string            // object: the member whose value is being read
+	index   int               // array: the element being read
 	names   []string          // member names so far (small objects)
 	folded  map[string]string // folded name -> name, once names is long
 }
@@ -48,17 +67,13 @@ const smallObject = 32
 // has two member names equal under case folding and no member name is a
 // case variant of one of registered (which are checked at every depth).
 // Escapes are decoded before comparing, so "\u0061lg" is "alg". A syntax
-// error is returned as encoding/json reports it; a refusal wraps
-// [ErrAmbiguous].
+// error is returned as encoding/json reports it; a refusal is a
+// [*MemberError] wrapping [ErrAmbiguous].
 func Check(b []byte, registered ...string) error {
-	if !json.Valid(b) {
-		var v json.RawMessage
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		return errInvalid
+	if err := valid(b); err != nil {
+		return err
 	}
-	return walk(b, registered)
+	return walk(b, registered, nil)
 }
 
 // CheckUnvalidated is [Check] without the validity pass: on valid JSON it
@@ -68,27 +83,45 @@ func Check(b []byte, registered ...string) error {
 // request is: a document a strict parser accepts is valid JSON, so the
 // verdict holds for it.
 func CheckUnvalidated(b []byte, registered ...string) error {
-	return walk(b, registered)
+	return walk(b, registered, nil)
 }
 
-// walk finds the member names of every object in b and checks them. It
-// never panics, whatever b holds.
-func walk(b []byte, registered []string) error {
+func valid(b []byte) error {
+	if json.Valid(b) {
+		return nil
+	}
+	var v json.RawMessage
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	return errInvalid
+}
+
+// walk finds the member names of every object in b and checks them against
+// each other, against registered and against the schema of the object's
+// position (root is the document's). It never panics, whatever b holds.
+func walk(b []byte, registered []string, root *Schema) error {
 	var stack []frame
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
-		case '{':
-			stack = append(stack, frame{object: true, wantKey: true})
-		case '[':
-			stack = append(stack, frame{})
+		case '{', '[':
+			sch := root
+			if top := len(stack) - 1; top >= 0 {
+				sch = stack[top].child()
+			}
+			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch})
 		case '}', ']':
 			if len(stack) == 0 {
 				return errInvalid
 			}
 			stack = stack[:len(stack)-1]
 		case ',':
-			if top := len(stack) - 1; top >= 0 && stack[top].object {
-				stack[top].wantKey = true
+			if top := len(stack) - 1; top >= 0 {
+				if stack[top].object {
+					stack[top].wantKey = true
+				} else {
+					stack[top].index++
+				}
 			}
 		case '"':
 			end, ok := stringEnd(b, i)
@@ -104,14 +137,45 @@ func walk(b []byte, registered []string) error {
 						return err
 					}
 				}
-				if err := stack[top].add(name, registered); err != nil {
-					return err
+				if other, bad := stack[top].add(name, registered); bad {
+					return &MemberError{Path: pointer(stack[:top]), Name: name, Other: other}
 				}
+				stack[top].key = name
 			}
 			i = end
 		}
 	}
 	return nil
+}
+
+// child returns the schema of the value being read inside f.
+func (f *frame) child() *Schema {
+	switch {
+	case f.schema == nil:
+		return nil
+	case f.object && f.schema.fields != nil:
+		return f.schema.fields[f.key]
+	default:
+		return f.schema.elem
+	}
+}
+
+// pointer returns the JSON pointer of the value the innermost of open
+// frames is reading.
+func pointer(open []frame) string {
+	if len(open) == 0 {
+		return ""
+	}
+	var p strings.Builder
+	for _, f := range open {
+		p.WriteByte('/')
+		if f.object {
+			p.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(f.key))
+		} else {
+			p.WriteString(strconv.Itoa(f.index))
+		}
+	}
+	return p.String()
 }
 
 // errInvalid reports input that the walk could not follow; only possible
@@ -150,21 +214,29 @@ func plain(raw []byte) bool {
 	return true
 }
 
-func (f *frame) add(name string, registered []string) error {
+// add records name in f and reports the name it collides with, if any.
+func (f *frame) add(name string, registered []string) (string, bool) {
 	for _, r := range registered {
 		if name != r && strings.EqualFold(name, r) {
-			return &MemberError{Name: name, Other: r}
+			return r, true
+		}
+	}
+	if f.object && f.schema != nil && f.schema.fields != nil {
+		if _, ok := f.schema.fields[name]; !ok {
+			if want, ok := f.schema.folded[fold(name)]; ok {
+				return want, true
+			}
 		}
 	}
 	if f.folded == nil {
 		for _, prev := range f.names {
 			if strings.EqualFold(name, prev) {
-				return &MemberError{Name: name, Other: prev}
+				return prev, true
 			}
 		}
 		if len(f.names) < smallObject {
 			f.names = append(f.names, name)
-			return nil
+			return "", false
 		}
 		f.folded = make(map[string]string, 2*smallObject)
 		for _, prev := range f.names {
@@ -173,10 +245,10 @@ func (f *frame) add(name string, registered []string) error {
 	}
 	k := fold(name)
 	if prev, dup := f.folded[k]; dup {
-		return &MemberError{Name: name, Other: prev}
+		return prev, true
 	}
 	f.folded[k] = name
-	return nil
+	return "", false
 }
 
 // fold maps s to a canonical form in which two names are equal exactly
