@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/ztci/ztci/internal/strictjson"
@@ -114,25 +116,26 @@ func (g *Gate) readRequest(w http.ResponseWriter, r *http.Request) (Request, int
 	return req, 0, ""
 }
 
-// requestFields are the members of a Request object, spelled exactly.
-var requestFields = [...]string{"job_token", "image", "bundles", "name", "digest"}
+// requestSchema is the Request's member names, from its JSON tags, for the
+// ambiguity check.
+var requestSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson.SchemaOf(reflect.TypeFor[Request]()) })
 
-// DecodeRequest parses one JSON Request object, strictly: no object at any
-// depth (the bundles included) may hold two members whose names are equal
-// ignoring case (exact repeats included), no member anywhere may be a
-// Request member name in another case ("JOB_TOKEN", "Image"; encoding/json
-// alone would take them as the real ones), unknown members and trailing
-// data are errors. Two parsers that disagree about which "image" counts is
-// how a request says one thing to the gate and another to whoever logs it.
-// A Sigstore bundle's members are lowerCamel protobuf JSON names, which a
-// legitimate bundle never spells like a Request member in another case.
+// DecodeRequest parses one JSON Request object, strictly: a Request member
+// name in another case ("JOB_TOKEN", "Image") is refused (encoding/json
+// alone would take it as the real one), no object at any depth (the
+// bundles included) may hold two members whose names are equal ignoring
+// case (exact repeats included), and unknown members and trailing data are
+// errors. Two parsers that disagree about which "image" counts is how a
+// request says one thing to the gate and another to whoever logs it. The
+// bundles are checked against each other's names only, not the Request's:
+// their own schema is verify's to enforce.
 func DecodeRequest(b []byte) (Request, error) {
-	// The decoder below refuses what is not valid JSON, so the cheaper
-	// unvalidated walk is enough: its verdict holds for whatever decodes.
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return Request{}, fmt.Errorf("%w: request is not a JSON object", ErrBadRequest)
 	}
-	if err := strictjson.CheckUnvalidated(b, requestFields[:]...); err != nil {
+	// The decoder below refuses what is not valid JSON, so the cheaper
+	// unvalidated walk is enough: its verdict holds for whatever decodes.
+	if err := requestSchema().CheckUnvalidated(b); err != nil {
 		return Request{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	var req Request
