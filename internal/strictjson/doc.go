@@ -15,7 +15,15 @@
 // repeats included), and every member spelt like a registered name in
 // another case.
 //
+// A [Schema], derived from a Go type by [SchemaOf], replaces the registered
+// names with the type's own member names, refused in another case only at
+// the positions the type gives them: a request's or a policy input's
+// struct members, not the free-form documents nested inside them. Every
+// refusal is a [*MemberError] naming the two members and the JSON pointer
+// of their object.
+//
 // [Check] validates the document first. [CheckUnvalidated] skips that pass
 // (it would double the cost on a large bundle) for callers that parse the
-// same bytes strictly right afterwards and refuse what does not parse.
+// same bytes strictly right afterwards and refuse what does not parse. The
+// walk is iterative: no input depth can overflow the goroutine stack.
 package strictjson
