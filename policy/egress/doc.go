@@ -79,6 +79,12 @@
 //     idle timeouts, copy buffers, decision cache ([Limits]).
 //   - Plain http:// requests get a fresh upstream connection each, with
 //     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
-//     HTTP are not relayed. HTTPS is tunnelled, never intercepted: the
-//     proxy decides on the CONNECT host name, not on the TLS SNI.
+//     HTTP are not relayed.
+//   - HTTPS is tunnelled, never intercepted. The decision is on the CONNECT
+//     host; when the tunnel's first bytes are a TLS ClientHello, its server
+//     name (SNI) must be that host or absent, or the tunnel is cut before a
+//     byte reaches the destination ([RuleSNIMismatch]; a hello that looks
+//     like TLS but cannot be read within 64 KiB is cut too). This stops
+//     fronting by SNI, not by an HTTP Host header inside TLS, which the
+//     proxy cannot see. CONNECT to an IP literal is not checked.
 package egress

@@ -36,4 +36,7 @@ const (
 	RuleTooManyConnections = "egress.too_many_connections"
 	// RuleUndecided: the Decider returned an error; a deny.
 	RuleUndecided = "egress.undecided"
+	// RuleSNIMismatch: the tunnel's TLS ClientHello names another server
+	// than the CONNECT host (see [EndSNIMismatch]).
+	RuleSNIMismatch = "egress.sni_mismatch"
 )

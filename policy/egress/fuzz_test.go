@@ -1,9 +1,13 @@
 package egress
 
 import (
+	"bytes"
+	"crypto/tls"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseProxyAuthorization: the Proxy-Authorization parser never panics,
@@ -58,6 +62,40 @@ func FuzzParseDestination(f *testing.F) {
 		again, err := ParseDestination(d.String(), 0)
 		if err != nil || again != d {
 			t.Fatalf("%q → %+v → %q → %+v, %v", authority, d, d.String(), again, err)
+		}
+	})
+}
+
+// clientHello returns what a Go TLS client sends first for serverName.
+func clientHello(tb testing.TB, serverName string) []byte {
+	tb.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	go func() {
+		defer b.Close()
+		_ = tls.Client(b, &tls.Config{ServerName: serverName}).Handshake()
+	}()
+	buf := make([]byte, 16<<10)
+	_ = a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := a.Read(buf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return buf[:n]
+}
+
+// FuzzPeekServerName: reading a tunnel's first bytes never panics, never
+// consumes more than maxClientHello, and hands back exactly the bytes it
+// consumed, so that forwarding them leaves the stream intact.
+func FuzzPeekServerName(f *testing.F) {
+	f.Add(clientHello(f, "api.github.com"))
+	f.Add([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5})
+	f.Add([]byte{0x16})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		read, _, _ := peekServerName(bytes.NewReader(data))
+		if len(read) > maxClientHello || !bytes.HasPrefix(data, read) {
+			t.Fatalf("read %d bytes that are not a prefix of the input", len(read))
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -170,4 +171,45 @@ func TestPublic(t *testing.T) {
 			t.Errorf("public(%s) = %v, want %v", tt.addr, got, tt.want)
 		}
 	}
+}
+
+func TestPeekServerName(t *testing.T) {
+	t.Parallel()
+	hello := clientHello(t, "api.github.com")
+	tests := []struct {
+		name    string
+		in      []byte
+		want    string
+		wantErr error
+	}{
+		{name: "client hello", in: hello, want: "api.github.com"},
+		{name: "client hello and more", in: append(bytes.Clone(hello), "early"...), want: "api.github.com"},
+		{name: "client hello in two records", in: splitRecord(t, hello), want: "api.github.com"},
+		{name: "not tls", in: []byte("SSH-2.0-OpenSSH_9.2\r\n")},
+		{name: "handshake record that is no hello", in: []byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}, wantErr: errUnreadableHello},
+		{name: "truncated hello", in: hello[:len(hello)/2], wantErr: errUnreadableHello},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			read, name, err := peekServerName(bytes.NewReader(tt.in))
+			if !errors.Is(err, tt.wantErr) || name != tt.want {
+				t.Fatalf("got %q, %v; want %q, %v", name, err, tt.want, tt.wantErr)
+			}
+			if !bytes.HasPrefix(tt.in, read) || (tt.wantErr == nil && tt.want == "" && !bytes.Equal(read, tt.in)) {
+				t.Errorf("read %d of %d bytes, not a prefix or not all", len(read), len(tt.in))
+			}
+		})
+	}
+}
+
+// splitRecord re-frames a one-record ClientHello as two records, as a
+// client fragmenting its hello to hide the server name would.
+func splitRecord(t *testing.T, rec []byte) []byte {
+	t.Helper()
+	body := rec[5:]
+	half := len(body) / 2
+	out := append([]byte{rec[0], rec[1], rec[2], byte(half >> 8), byte(half)}, body[:half]...)
+	rest := len(body) - half
+	return append(append(out, rec[0], rec[1], rec[2], byte(rest>>8), byte(rest)), body[half:]...)
 }

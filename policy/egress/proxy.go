@@ -49,8 +49,16 @@ const (
 	AttrBytesUp   = "bytes_up"   // job to destination
 	AttrBytesDown = "bytes_down" // destination to job
 	AttrDuration  = "duration_ms"
-	AttrEnd       = "end" // why a connection ended: "done", "reset", "cut", "compromised", "closed", "error"
+	AttrEnd       = "end" // why a connection ended: "done", "reset", "cut", "compromised", "closed", [EndSNIMismatch], "error"
+	AttrSNI       = "sni" // the TLS server name of a tunnel cut for EndSNIMismatch
 )
+
+// EndSNIMismatch ends a tunnel whose TLS ClientHello names another server
+// than the CONNECT request did (domain fronting, or a client evading the
+// decision), or that looks like TLS but cannot be read. The tunnel is cut
+// before any byte reaches the destination, and a deny is audited with
+// [RuleSNIMismatch].
+const EndSNIMismatch = "sni_mismatch"
 
 // unauthenticated is the audit actor of a request whose token did not
 // verify.
@@ -426,7 +434,17 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		res.err = errors.New("cut before relaying")
 		refuse(w, http.StatusServiceUnavailable, "", "the connection was cut")
 	case r.Method == http.MethodConnect:
-		res = p.tunnel(w, c, up)
+		sniHost := rq.dst.Host
+		if rq.dst.IsIP() {
+			sniHost = "" // the decision was on the address; any name may be served there
+		}
+		res = p.tunnel(w, c, up, sniHost)
+		if res.sni != "" {
+			ev := p.event(ActionConnect, audit.OutcomeDeny, rq, true, RuleSNIMismatch,
+				fmt.Sprintf("the TLS client hello names %q, not the CONNECT host %s", res.sni, rq.dst.Host))
+			ev.Attributes[AttrSNI] = res.sni
+			p.audit(context.WithoutCancel(ctx), ev)
+		}
 	default:
 		res = p.forward(w, r, c, up)
 	}
@@ -437,6 +455,7 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 type relayResult struct {
 	up, down int64
 	err      error
+	sni      string // the server name of a tunnel cut for EndSNIMismatch
 }
 
 func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced bool, addr netip.Addr, c *conn, res relayResult) {
@@ -461,6 +480,9 @@ func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced
 	}
 	if !enforced {
 		ev.Attributes[AttrEnforced] = "false"
+	}
+	if res.sni != "" {
+		ev.Attributes[AttrSNI] = res.sni
 	}
 	if res.err != nil && end == "error" {
 		ev.Attributes["error"] = res.err.Error()

@@ -3,6 +3,7 @@ package egress_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -590,4 +591,73 @@ func TestTunnelCarriesLargeTransfers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSNIMustNameTheConnectHost: a tunnel to an allowed host whose TLS
+// ClientHello names another server (domain fronting) is cut before a byte
+// reaches the destination, and audited as a deny.
+func TestSNIMustNameTheConnectHost(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	p := fmt.Sprint(port(t, loop.addr))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(hosts{"cdn.allowed.test": loopback}), internalLoopback())
+	authority := "cdn.allowed.test:" + p
+
+	for _, tt := range []struct {
+		name       string
+		serverName string
+		cut        bool
+	}{
+		{"fronted", "evil.example", true},
+		{"same host, other case and trailing dot", "CDN.allowed.test.", false},
+		{"no server name", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			// The echo server is no TLS server: send the ClientHello and
+			// see whether it comes back.
+			hello := captureClientHello(t, tt.serverName)
+			if _, err := c.Write(hello); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got := make([]byte, len(hello))
+			_, err := io.ReadFull(c, got)
+			if tt.cut != (err != nil) {
+				t.Fatalf("read back: %v (want cut: %v)", err, tt.cut)
+			}
+		})
+	}
+	deny := rec.waitFor(t, egress.ActionConnect, audit.OutcomeDeny, "egress:"+authority, 1)
+	if len(deny) != 1 || deny[0].Attributes[egress.AttrRule] != egress.RuleSNIMismatch || deny[0].Attributes[egress.AttrSNI] != "evil.example" {
+		t.Errorf("deny events: %+v", deny)
+	}
+	for _, e := range rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+authority, 1) {
+		if e.Attributes[egress.AttrEnd] != egress.EndSNIMismatch || e.Attributes[egress.AttrBytesUp] != "0" {
+			t.Errorf("close event of the fronted tunnel: %+v", e)
+		}
+	}
+}
+
+// captureClientHello returns the first bytes a Go TLS client sends for
+// serverName.
+func captureClientHello(t *testing.T, serverName string) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	go func() {
+		defer b.Close()
+		_ = tls.Client(b, &tls.Config{ServerName: serverName, InsecureSkipVerify: serverName == ""}).Handshake() //nolint:gosec // no server; only the hello is captured
+	}()
+	buf := make([]byte, 16<<10)
+	_ = a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := a.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf[:n]
 }

@@ -2,6 +2,7 @@ package egress
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,8 +16,11 @@ import (
 )
 
 // tunnel answers a CONNECT with 200, then relays bytes both ways until both
-// sides have finished, the connection idles out or it is cut.
-func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn) relayResult {
+// sides have finished, the connection idles out or it is cut. When sniHost
+// is not empty and the job's first bytes are a TLS ClientHello, its server
+// name must be sniHost (or absent), or the tunnel is cut before a byte
+// reaches the destination.
+func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn, sniHost string) relayResult {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		_ = up.Close()
@@ -44,12 +48,10 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn) relayResult 
 	last.Store(time.Now().UnixNano())
 	// Bytes the client sent right after its CONNECT (a pipelined TLS
 	// ClientHello) are in the server's read buffer.
+	var pre []byte
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
-		if _, err := up.Write(b); err != nil {
-			return relayResult{err: err}
-		}
-		res.up += int64(n)
+		pre = bytes.Clone(b)
 	}
 
 	var (
@@ -67,7 +69,42 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn) relayResult 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		upN, upErr = p.pipe(up, client, &last)
+		var eof bool
+		if sniHost != "" {
+			_ = client.SetReadDeadline(time.Now().Add(p.cfg.limits.IdleTimeout))
+			var name string
+			pre, name, upErr = peekServerName(io.MultiReader(bytes.NewReader(pre), client))
+			switch {
+			case errors.Is(upErr, errUnreadableHello):
+				res.sni, upErr = "(unreadable)", nil
+				c.cut(EndSNIMismatch)
+				return
+			case name != "" && !sameHost(name, sniHost):
+				res.sni = name
+				c.cut(EndSNIMismatch)
+				return
+			}
+			switch {
+			case upErr == io.EOF:
+				eof, upErr = true, nil
+			case upErr != nil:
+				abort()
+				return
+			}
+		}
+		if len(pre) > 0 {
+			if _, err := up.Write(pre); err != nil {
+				upErr = err
+				abort()
+				return
+			}
+			upN += int64(len(pre))
+		}
+		if !eof {
+			var n int64
+			n, upErr = p.pipe(up, client, &last)
+			upN += n
+		}
 		if upErr != nil || !closeWrite(up) {
 			abort()
 		}
@@ -77,7 +114,7 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn) relayResult 
 		abort()
 	}
 	wg.Wait()
-	res.up += upN
+	res.up = upN
 	res.down = down
 	// A read or write on a connection the proxy closed itself (after the
 	// other direction ended or failed, or a cut, which cutReason reports)

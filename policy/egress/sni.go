@@ -1,0 +1,94 @@
+package egress
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// maxClientHello bounds what the proxy reads of a tunnel's first bytes to
+// find the TLS server name. A real ClientHello is a few KiB, post-quantum
+// key shares included.
+const maxClientHello = 64 << 10
+
+// recordTypeHandshake is the first byte of a TLS handshake record.
+const recordTypeHandshake = 0x16
+
+var errGotHello = errors.New("egress: client hello read")
+
+// errUnreadableHello: the tunnel's first bytes look like TLS (a handshake
+// record) but hold no ClientHello the proxy can read within
+// maxClientHello. The tunnel is closed: a server more lenient than Go's
+// parser could otherwise be sent a name the proxy never saw.
+var errUnreadableHello = errors.New("egress: unreadable TLS client hello")
+
+// peekServerName reads the first bytes a job sends into a tunnel and, when
+// they are a TLS ClientHello, returns the server name it asks for (SNI; ""
+// when it names none). read is everything consumed from r, to be forwarded
+// unchanged. Bytes that do not start with a TLS handshake record are
+// returned at once (another protocol: nothing to check). It parses with
+// crypto/tls, on a connection that never writes.
+func peekServerName(r io.Reader) (read []byte, serverName string, err error) {
+	first := make([]byte, 4096)
+	n, err := r.Read(first)
+	first = first[:n]
+	if n == 0 || first[0] != recordTypeHandshake {
+		return first, "", err
+	}
+	var rest bytes.Buffer
+	more := &errReader{r: io.LimitReader(r, maxClientHello-int64(n))}
+	hc := &helloConn{r: io.MultiReader(bytes.NewReader(first), io.TeeReader(more, &rest))}
+	got := false
+	srv := tls.Server(hc, &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		serverName, got = h.ServerName, true
+		return nil, errGotHello
+	}})
+	hsErr := srv.Handshake()
+	read = append(first, rest.Bytes()...)
+	switch {
+	case got:
+		return read, serverName, nil
+	case more.err != nil:
+		return read, "", more.err
+	default:
+		return read, "", errors.Join(errUnreadableHello, hsErr)
+	}
+}
+
+// errReader remembers the first error other than EOF that r returned.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(b []byte) (int, error) {
+	n, err := e.r.Read(b)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// helloConn feeds crypto/tls the tunnel's first bytes and drops whatever it
+// writes (alerts): the job must not see a handshake the proxy is not part
+// of.
+type helloConn struct{ r io.Reader }
+
+func (c *helloConn) Read(b []byte) (int, error)       { return c.r.Read(b) }
+func (c *helloConn) Write(b []byte) (int, error)      { return len(b), nil }
+func (c *helloConn) Close() error                     { return nil }
+func (c *helloConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *helloConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *helloConn) SetDeadline(time.Time) error      { return nil }
+func (c *helloConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *helloConn) SetWriteDeadline(time.Time) error { return nil }
+
+// sameHost reports whether a TLS server name names host (a CONNECT host
+// name, already lower case without a trailing dot).
+func sameHost(serverName, host string) bool {
+	return strings.EqualFold(strings.TrimSuffix(serverName, "."), host)
+}
