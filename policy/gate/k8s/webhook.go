@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -141,6 +142,10 @@ func (v *verdict) allowed() bool { return v.err == nil && !v.timedOut && v.decis
 // allowed by the gate and the webhook's audit event was written. It never
 // returns nil. The decisions are bounded by [WithTimeout] (and by ctx).
 func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+	if req == nil {
+		return &admissionv1.AdmissionResponse{Result: &metav1.Status{Status: metav1.StatusFailure, Code: 400,
+			Reason: metav1.StatusReasonBadRequest, Message: "ztci deploy gate: no admission request"}}
+	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.timeout)
 	defer cancel()
 	r := w.review(ctx, req)
@@ -149,16 +154,18 @@ func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	// timeout deny is recorded too, under its own short bound.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), auditGrace)
 	defer acancel()
+	auditID := ev.ID
 	if err := w.sink.Write(actx, ev); err != nil {
 		w.cfg.log.WarnContext(ctx, "admission audit failed", "uid", string(req.UID), "err", err)
+		auditID = ""
 		if r.allowed {
 			r = result{reason: ReasonAuditFailed, message: "the decision could not be audited", verdicts: r.verdicts}
 		}
 	}
 	w.cfg.log.InfoContext(ctx, "admission review", "uid", string(req.UID), "user", req.UserInfo.Username,
-		"namespace", req.Namespace, "kind", gvkString(req.Kind), "name", objectName(req, nil),
+		"namespace", req.Namespace, "kind", gvkString(req.Kind), "name", r.name,
 		"dry_run", dryRun(req), "allowed", r.allowed, "reason", r.reason)
-	return w.response(req, r, ev.ID)
+	return w.response(req, r, auditID)
 }
 
 // result is a review's outcome before it is written as a response.
@@ -301,8 +308,11 @@ const maxMessage = 2048
 // response writes r as an AdmissionResponse for req.
 func (w *Webhook) response(req *admissionv1.AdmissionRequest, r result, auditID string) *admissionv1.AdmissionResponse {
 	resp := &admissionv1.AdmissionResponse{UID: req.UID, Allowed: r.allowed, AuditAnnotations: map[string]string{
-		AnnotationDecision: "deny", AnnotationReason: r.reason, AnnotationAuditID: auditID,
+		AnnotationDecision: "deny", AnnotationReason: r.reason,
 	}}
+	if auditID != "" {
+		resp.AuditAnnotations[AnnotationAuditID] = auditID
+	}
 	if digests := verifiedDigests(r.verdicts); len(digests) > 0 {
 		b, _ := json.Marshal(digests) // a map of strings always marshals
 		resp.AuditAnnotations[AnnotationImages] = string(b)
@@ -345,7 +355,7 @@ func tagWarnings(vs []verdict) []string {
 			out = append(out, "more images referenced by tag; see the verified-images audit annotation")
 			break
 		}
-		out = append(out, bound(fmt.Sprintf("%s verified as %s; a tag can move: deploy by digest", v.img.Ref, v.decision.Digest), 256))
+		out = append(out, bound(printable(fmt.Sprintf("%s verified as %s; a tag can move: deploy by digest", v.img.Ref, v.decision.Digest)), 256))
 	}
 	return out
 }
@@ -455,6 +465,17 @@ func bound(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n-len("…")], "") + "…"
+}
+
+// printable drops control and other non-printing characters: a warning
+// becomes an HTTP Warning header and a line on the user's terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 func newEventID() string {

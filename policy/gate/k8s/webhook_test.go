@@ -239,8 +239,12 @@ func TestReviewFailsClosed(t *testing.T) {
 	}
 
 	resp = newWebhook(t, &fakeGate{}, &memSink{failing: true}).Review(t.Context(), request(t, "pod-dry-run.json"))
-	if resp.Allowed || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonAuditFailed {
+	if _, ok := resp.AuditAnnotations[k8s.AnnotationAuditID]; resp.Allowed || ok || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonAuditFailed {
 		t.Fatalf("audit down: %+v", resp)
+	}
+
+	if resp := newWebhook(t, &fakeGate{}, &memSink{}).Review(t.Context(), nil); resp == nil || resp.Allowed {
+		t.Fatalf("nil request: %+v", resp)
 	}
 
 	req := request(t, "pod-dry-run.json")

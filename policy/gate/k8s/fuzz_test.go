@@ -1,0 +1,66 @@
+package k8s_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/k8s"
+)
+
+// FuzzReview feeds arbitrary bodies to the decoder and, for those that
+// decode, the image extraction and the whole review. Properties: nothing
+// panics; every error of DecodeReview wraps ErrBadReview; a decoded review
+// is answered with its own uid; a review whose images cannot all be read
+// is never allowed; the gate is asked about each image at most once.
+func FuzzReview(f *testing.F) {
+	seeds, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seeds: %v", err)
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},` +
+		`"resource":{"version":"v1","resource":"pods"},"operation":"CREATE","userInfo":{},"object":{"apiVersion":"v1","kind":"Pod",` +
+		`"metadata":{},"spec":{"containers":[{"name":"a","image":"r/a"}],"volumes":[{"name":"v","image":{"reference":"r/a"}}]}}}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		review, err := k8s.DecodeReview(body)
+		if err != nil {
+			if !errors.Is(err, k8s.ErrBadReview) {
+				t.Fatalf("DecodeReview error does not wrap ErrBadReview: %v", err)
+			}
+			return
+		}
+		imgs, ierr := k8s.Images(review.Request)
+		seen := map[string]int{}
+		d := k8s.DeciderFunc(func(_ context.Context, req gate.Request) (gate.Decision, error) {
+			seen[req.Image]++ // parallelism 1: no lock needed
+			return gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Digest: "sha256:" + req.Image}, nil
+		})
+		resp := newWebhook(t, d, &memSink{}, k8s.WithParallelism(1)).Review(t.Context(), review.Request)
+		if resp == nil || resp.UID != review.Request.UID {
+			t.Fatalf("response %+v does not echo uid %q", resp, review.Request.UID)
+		}
+		if ierr != nil && resp.Allowed && !errors.Is(ierr, k8s.ErrUnsupportedKind) && review.Request.Operation != "DELETE" &&
+			review.Request.Operation != "CONNECT" {
+			t.Fatalf("allowed although its images could not be read: %v", ierr)
+		}
+		for ref, n := range seen {
+			if n != 1 {
+				t.Fatalf("image %q decided %d times", ref, n)
+			}
+		}
+		if ierr == nil && resp.Allowed && (review.Request.Operation == "CREATE" || review.Request.Operation == "UPDATE") &&
+			resp.AuditAnnotations[k8s.AnnotationReason] == k8s.ReasonVerified && len(seen) != len(imgs) {
+			t.Fatalf("allowed after deciding %d of %d images", len(seen), len(imgs))
+		}
+	})
+}
