@@ -92,10 +92,10 @@ type object interface {
 // the Kubernetes API does not know: a field added by a newer cluster could
 // hold an image this code would not see) and must name req.Kind itself.
 //
-// A kind not listed above returns an error wrapping [ErrUnsupportedKind]; an
-// object that does not decode, or a container with no image, one wrapping
-// [ErrBadObject]. A request without an object (DELETE, CONNECT) has no
-// images.
+// A kind other than [KindPod] and the other Kind variables returns an error
+// wrapping [ErrUnsupportedKind]; an object that does not decode, or a
+// container with no image, one wrapping [ErrBadObject]. A request without
+// an object (DELETE, CONNECT) has no images.
 func Images(req *admissionv1.AdmissionRequest) ([]Image, error) {
 	specs, _, err := decodeObject(req)
 	if err != nil {
