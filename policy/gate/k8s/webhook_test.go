@@ -470,3 +470,27 @@ func TestServeHTTPHonoursAPIServerTimeout(t *testing.T) {
 		})
 	}
 }
+
+// status.message stays bounded however many images are denied; the audit
+// event keeps every violation.
+func TestReviewMessageBounded(t *testing.T) {
+	t.Parallel()
+	deny := map[string][]string{}
+	var containers []string
+	for i := range 64 {
+		ref := fmt.Sprintf("registry.example/acme/service-with-a-long-name-%02d:release-2026.11.30", i)
+		deny[ref] = []string{"deploy.not_verified", "deploy.unprotected_ref"}
+		containers = append(containers, fmt.Sprintf(`{"name":"c%d","image":%q}`, i, ref))
+	}
+	obj := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"n"},"spec":{"containers":[` + strings.Join(containers, ",") + `]}}`
+	req := &admissionv1.AdmissionRequest{UID: "u2", Kind: k8s.KindPod, Operation: admissionv1.Create, Name: "p", Namespace: "n",
+		Object: runtime.RawExtension{Raw: []byte(obj)}}
+	sink := &memSink{}
+	resp := newWebhook(t, &fakeGate{deny: deny}, sink).Review(t.Context(), req)
+	if resp.Allowed || len(resp.Result.Message) > 2048 || !strings.HasSuffix(resp.Result.Message, "…") {
+		t.Fatalf("message of %d bytes: %q", len(resp.Result.Message), resp.Result.Message)
+	}
+	if v := sink.all()[0].Violations; len(v) != 128 {
+		t.Fatalf("audit event has %d violations, want 128", len(v))
+	}
+}
