@@ -2,12 +2,12 @@ package policy
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ztci/ztci/internal/randid"
 	"strconv"
 
 	"github.com/ztci/ztci/audit"
@@ -37,12 +37,6 @@ func inputDigest(in *Input) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-func eventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
-}
-
 // auditDecision records a decision, or the failure to reach one (evalErr),
 // if a sink is configured. The event holds the revision, the input digest,
 // the outcome and the ids of the violated rules: never input values,
@@ -52,7 +46,7 @@ func (e *Engine) auditDecision(ctx context.Context, c *compiled, in *Input, dec 
 		return nil
 	}
 	ev := audit.Event{
-		ID:             eventID(),
+		ID:             randid.New(),
 		Time:           e.cfg.now().UTC(),
 		Source:         auditSource,
 		Action:         ActionEvaluate,
@@ -98,7 +92,7 @@ func (e *Engine) auditReload(ctx context.Context, reloadErr error) error {
 		return nil
 	}
 	ev := audit.Event{
-		ID:             eventID(),
+		ID:             randid.New(),
 		Time:           e.cfg.now().UTC(),
 		Source:         auditSource,
 		Action:         ActionReload,

@@ -48,7 +48,7 @@ func BenchmarkDeployGate(b *testing.B) {
 		}
 	})
 	b.Run("ztci_Evaluate_audited", func(b *testing.B) {
-		e := newBuiltin(b, policy.WithAuditSink(&discard{}))
+		e := newBuiltin(b, policy.WithAudit(&discard{}))
 		b.ReportAllocs()
 		defer cpuPerOp(b)()
 		for b.Loop() {

@@ -23,7 +23,7 @@
 //
 //	eval, err := policy.New(ctx,
 //		policy.BuiltinWith(config), // a policy.LibraryConfig
-//		policy.WithAuditSink(sink),
+//		policy.WithAudit(sink),
 //		policy.WithCompromiseChecker(killSwitch),
 //		policy.WithReloadInterval(time.Minute))
 //	if err != nil { ... }

@@ -132,7 +132,7 @@ func TestBadOptions(t *testing.T) {
 		{name: "query with variable", opt: policy.WithQuery("data.x[y]")},
 		{name: "mode", opt: policy.WithMode("audit")},
 		{name: "interval", opt: policy.WithReloadInterval(0)},
-		{name: "nil sink", opt: policy.WithAuditSink(nil)},
+		{name: "nil sink", opt: policy.WithAudit(nil)},
 		{name: "nil checker", opt: policy.WithCompromiseChecker(nil)},
 		{name: "nil logger", opt: policy.WithLogger(nil)},
 		{name: "nil clock", opt: policy.WithClock(nil)},
@@ -247,7 +247,7 @@ func TestModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{}
-			e := newBuiltin(t, policy.WithMode(tc.mode), policy.WithAuditSink(rec))
+			e := newBuiltin(t, policy.WithMode(tc.mode), policy.WithAudit(rec))
 			d, err := e.Evaluate(t.Context(), tc.in)
 			if err != nil {
 				t.Fatal(err)
@@ -270,7 +270,7 @@ func TestDryRunNeverBlocks(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	e, err := policy.New(t.Context(), fsPolicy("package test\ndecision := 1"), policy.WithQuery("data.test.decision"),
-		policy.WithMode(policy.DryRun), policy.WithAuditSink(rec))
+		policy.WithMode(policy.DryRun), policy.WithAudit(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestCompromisedIdentity(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{}
-			e := newBuiltin(t, policy.WithMode(mode), policy.WithAuditSink(rec),
+			e := newBuiltin(t, policy.WithMode(mode), policy.WithAudit(rec),
 				policy.WithCompromiseChecker(compromised{in.Job.ID: true}))
 			d, err := e.Evaluate(t.Context(), in)
 			if err != nil || d.Allowed || !slices.Equal(rules(d), []string{policy.RuleCompromised}) {
@@ -324,7 +324,7 @@ func TestAuditEvent(t *testing.T) {
 	// A policy that echoes input into violation values and messages.
 	e, err := policy.New(t.Context(), fsPolicy(`package test
 decision := {"allow": false, "violations": [{"rule": "echo", "message": sprintf("%v", [input]), "value": input}]}`),
-		policy.WithQuery("data.test.decision"), policy.WithAuditSink(rec), policy.WithClock(func() time.Time { return now }))
+		policy.WithQuery("data.test.decision"), policy.WithAudit(rec), policy.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ decision := {"allow": false, "violations": [{"rule": "echo", "message": sprintf(
 func TestAuditFailureFailsClosed(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{err: errors.New("disk full")}
-	e := newBuiltin(t, policy.WithAuditSink(rec))
+	e := newBuiltin(t, policy.WithAudit(rec))
 	d, err := e.Evaluate(t.Context(), deployInput())
 	if !errors.Is(err, policy.ErrAudit) || !errors.Is(err, policy.ErrNoDecision) || d.Allowed {
 		t.Fatalf("got %v %v", d, err)
@@ -414,7 +414,7 @@ func TestReloadKeepsLastGood(t *testing.T) {
 	t.Parallel()
 	src := &swappable{rego: allowAll}
 	rec := &recorder{}
-	e, err := policy.New(t.Context(), src, policy.WithQuery("data.test.decision"), policy.WithAuditSink(rec))
+	e, err := policy.New(t.Context(), src, policy.WithQuery("data.test.decision"), policy.WithAudit(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +491,7 @@ func TestAuditErrorCarriesNoInputValues(t *testing.T) {
 	const canary = "CANARY-not-a-number-41c9"
 	rec := &recorder{}
 	e, err := policy.New(t.Context(), fsPolicy(`package test
-decision := {"allow": to_number(input.artifacts[0].name) > 0, "violations": []}`), policy.WithQuery("data.test.decision"), policy.WithAuditSink(rec))
+decision := {"allow": to_number(input.artifacts[0].name) > 0, "violations": []}`), policy.WithQuery("data.test.decision"), policy.WithAudit(rec))
 	if err != nil {
 		t.Fatal(err)
 	}

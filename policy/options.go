@@ -65,9 +65,9 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithAuditSink records every decision (and every reload) to s. When s
+// WithAudit records every decision (and every reload) to s. When s
 // fails, Evaluate fails closed with [ErrAudit], except in [DryRun] mode.
-func WithAuditSink(s audit.Sink) Option {
+func WithAudit(s audit.Sink) Option {
 	return func(c *config) error {
 		if s == nil {
 			return fmt.Errorf("%w: nil audit sink", ErrInvalidOption)

@@ -2,12 +2,13 @@ package secrets
 
 import (
 	"fmt"
+	"github.com/ztci/ztci/internal/redact"
 	"log/slog"
 	"sync"
 )
 
 // Redacted is what every self-redacting type prints instead of its value.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Marker
 
 // Value is a secret value that redacts itself wherever it is printed,
 // logged or marshalled: String, GoString, Format (every verb), LogValue,

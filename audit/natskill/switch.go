@@ -3,10 +3,9 @@ package natskill
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ztci/ztci/internal/randid"
 	"slices"
 	"sync"
 	"time"
@@ -384,10 +383,8 @@ func validArgs(kind Kind, id, reason, by string) error {
 }
 
 func (s *Switch) event(now time.Time, action, by, reason string, attrs map[string]string) audit.Event {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return audit.Event{
-		ID:         hex.EncodeToString(b[:]),
+		ID:         randid.New(),
 		Time:       now.UTC(),
 		Source:     SourceKillSwitch,
 		Action:     action,

@@ -283,7 +283,7 @@ func policyConfig(issuer string) policy.LibraryConfig {
 
 func (e *env) startPolicy(ctx context.Context) error {
 	eng, err := policy.New(ctx, policy.BuiltinWith(policyConfig(e.issuer.URL())),
-		policy.WithAuditSink(e.auditLog), policy.WithLogger(e.cfg.Logger))
+		policy.WithAudit(e.auditLog), policy.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ const (
 	AttrBytesUp   = "bytes_up"   // job to destination
 	AttrBytesDown = "bytes_down" // destination to job
 	AttrDuration  = "duration_ms"
-	AttrEnd       = "end" // why a connection ended: "done", "reset", "cut", "compromised", "closed", [EndSNIMismatch], "error"
+	AttrEnd       = "end" // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndSNIMismatch], "error"
 	AttrSNI       = "sni" // the TLS server name of a tunnel cut for EndSNIMismatch
 )
 
@@ -463,6 +464,8 @@ func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced
 	switch why := c.cutReason(); {
 	case why != "":
 		end, outcome = why, audit.OutcomeFailure
+	case errors.Is(res.err, os.ErrDeadlineExceeded):
+		end = "idle" // no bytes either way for Limits.IdleTimeout
 	case errors.Is(res.err, syscall.ECONNRESET) || errors.Is(res.err, syscall.EPIPE):
 		// A peer that closes with unread data resets the connection
 		// (curl does after a TLS session): an end, not a proxy failure.

@@ -661,3 +661,70 @@ func captureClientHello(t *testing.T, serverName string) []byte {
 	}
 	return buf[:n]
 }
+
+func TestTimeouts(t *testing.T) {
+	t.Parallel()
+	// The destination sends a byte every 50 ms for 600 ms, then waits.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for range 12 {
+					if _, err := c.Write([]byte{'.'}); err != nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	authority := "drip.allowed.test:" + fmt.Sprint(port(t, ln.Addr().String()))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, ln.Addr().String())), rec, egress.WithResolver(hosts{"drip.allowed.test": loopback}),
+		internalLoopback(), egress.WithLimits(egress.Limits{IdleTimeout: 250 * time.Millisecond, HeaderTimeout: 200 * time.Millisecond}))
+
+	t.Run("a tunnel busy one way is not idle, then idles out", func(t *testing.T) {
+		resp, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		start := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(c)
+		if len(got) != 12 {
+			t.Errorf("read %d bytes (%v), want all 12: the tunnel was cut while the destination was sending", len(got), err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("idle tunnel closed after %v", d)
+		}
+		e := rec.waitFor(t, egress.ActionClose, audit.OutcomeSuccess, "egress:"+authority, 1)[0]
+		if e.Attributes[egress.AttrEnd] != "idle" {
+			t.Errorf("close event: %+v", e)
+		}
+	})
+
+	t.Run("a client that sends no header is dropped", func(t *testing.T) {
+		c, err := net.Dial("tcp", paddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "CONNECT drip.allowed.test:1 HTTP/1.1\r\n")
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		_, _ = io.ReadAll(c)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("a stalled header held the connection for %v", d)
+		}
+	})
+}

@@ -71,6 +71,16 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn, sniHost stri
 		defer wg.Done()
 		var eof bool
 		if sniHost != "" {
+			if len(pre) == 0 {
+				// Server-first protocols (SSH, SMTP) leave the job silent
+				// while the destination talks: wait as long as the
+				// tunnel is not idle.
+				pre, upErr = p.firstBytes(client, &last)
+				if upErr != nil && upErr != io.EOF {
+					abort()
+					return
+				}
+			}
 			_ = client.SetReadDeadline(time.Now().Add(p.cfg.limits.IdleTimeout))
 			var name string
 			pre, name, upErr = peekServerName(io.MultiReader(bytes.NewReader(pre), client))
@@ -127,6 +137,24 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn, sniHost stri
 	return res
 }
 
+// firstBytes waits for the job's first bytes in a tunnel, for as long as
+// the tunnel is not idle (last, see pipe).
+func (p *Proxy) firstBytes(client net.Conn, last *atomic.Int64) ([]byte, error) {
+	idle := p.cfg.limits.IdleTimeout
+	b := make([]byte, 4096)
+	for {
+		_ = client.SetReadDeadline(time.Now().Add(idle / 2))
+		n, err := client.Read(b)
+		switch {
+		case n > 0:
+			return b[:n], nil
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(time.Unix(0, last.Load())) < idle:
+		case err != nil:
+			return nil, err
+		}
+	}
+}
+
 // closeWrite passes a finished direction's EOF on (a TCP half-close). A
 // connection that cannot half-close reports false and the tunnel closes
 // whole, or the other side would wait for an EOF until the idle timeout.
@@ -137,13 +165,20 @@ func closeWrite(c net.Conn) bool {
 
 // spliceChunk is how much pipe hands the kernel at once: io.CopyN between
 // two TCP connections splices (no copy through user space) up to this
-// many bytes, then pipe moves the idle deadlines forward.
+// many bytes, then pipe moves the deadlines forward. A receiver that takes
+// longer than the idle timeout to accept one chunk is cut.
 const spliceChunk = 4 << 20
 
 // pipe copies src to dst until src's EOF (nil error), an error, or no
 // traffic in either direction (last) for Limits.IdleTimeout. Between TCP
 // connections the kernel splices; otherwise the bytes go through a buffer
 // of Limits.BufferSize.
+//
+// A splice reports progress only when it returns, so reads wake every half
+// idle period to record that bytes moved (last): the other direction,
+// waiting for its own bytes, reads last to tell a busy tunnel from an idle
+// one. A tunnel is closed between one and one and a half idle periods
+// after its last byte.
 func (p *Proxy) pipe(dst, src net.Conn, last *atomic.Int64) (int64, error) {
 	idle := p.cfg.limits.IdleTimeout
 	var total int64
@@ -156,8 +191,9 @@ func (p *Proxy) pipe(dst, src net.Conn, last *atomic.Int64) (int64, error) {
 	}
 	for {
 		now := time.Now()
-		_ = src.SetReadDeadline(now.Add(idle))
-		_ = dst.SetWriteDeadline(now.Add(idle))
+		writeBy := now.Add(idle)
+		_ = src.SetReadDeadline(now.Add(idle / 2))
+		_ = dst.SetWriteDeadline(writeBy)
 		var n int64
 		var err error
 		if splice {
@@ -170,15 +206,17 @@ func (p *Proxy) pipe(dst, src net.Conn, last *atomic.Int64) (int64, error) {
 			}
 		}
 		total += n
+		now = time.Now()
 		if n > 0 {
-			last.Store(time.Now().UnixNano())
+			last.Store(now.UnixNano())
 		}
 		switch {
 		case err == nil:
 		case err == io.EOF:
 			return total, nil
-		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(time.Unix(0, last.Load())) < idle:
-			// The other direction is busy: the tunnel is not idle.
+		case errors.Is(err, os.ErrDeadlineExceeded) && now.Before(writeBy) && now.Sub(time.Unix(0, last.Load())) < idle:
+			// The read woke up (the write deadline is still ahead) and the
+			// tunnel moved bytes within the idle period: carry on.
 		default:
 			return total, err
 		}
