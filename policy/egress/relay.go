@@ -167,7 +167,7 @@ func closeWrite(c net.Conn) bool {
 // two TCP connections splices (no copy through user space) up to this
 // many bytes, then pipe moves the deadlines forward. A receiver that takes
 // longer than the idle timeout to accept one chunk is cut.
-const spliceChunk = 4 << 20
+const spliceChunk = 1 << 20
 
 // pipe copies src to dst until src's EOF (nil error), an error, or no
 // traffic in either direction (last) for Limits.IdleTimeout. Between TCP
