@@ -109,6 +109,37 @@ func TestClientSVIDAuthenticatesTheJob(t *testing.T) {
 			}
 		})
 	}
+	// A proxy without WithClientSVIDs refuses a client certificate, even
+	// one that would verify.
+	plain, err := egress.New(verifier, identity.MatchSPIFFEID(spiffeid.MatchMemberOf(td)), rules, rec,
+		egress.WithResolver(hosts{"echo.allowed.test": loopback}), internalLoopback())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done2 := make(chan error, 1)
+	go func() {
+		done2 <- plain.Serve(tls.NewListener(ln2, &tls.Config{Certificates: []tls.Certificate{keyed}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS13}))
+	}()
+	t.Cleanup(func() {
+		_ = plain.Close()
+		<-done2
+	})
+	cfg, err := mtls.ClientConfig(issue(ca, "/repo/octo/app/job/build"), ca, mtls.AuthorizeID(proxySVID.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := tls.Dial("tcp", ln2.Addr().String(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _, _ := connectOn(t, c2, authority, ""); resp.StatusCode != http.StatusProxyAuthRequired {
+		t.Errorf("client certificate without WithClientSVIDs: status %d, want 407", resp.StatusCode)
+	}
+
 	open := rec.waitFor(t, egress.ActionConnect, audit.OutcomeAllow, "egress:"+authority, 1)[0]
 	if open.Actor.ID != "spiffe://ci.example/repo/octo/app/job/build" || open.Actor.Kind != "workload" ||
 		open.Attributes[egress.AttrRule] != "octo-app-workloads" {
