@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
@@ -109,7 +110,7 @@ func BenchmarkDecide(b *testing.B) {
 			Actor: audit.Actor{ID: "https://ci.example#job"}, Resource: f.release.Image, PolicyRevision: "rev"}
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			ev.ID = fmt.Sprintf("bench-%d", i)
+			ev.ID, ev.Time = fmt.Sprintf("bench-%d", i), time.Now().UTC()
 			if err := lg.Write(b.Context(), ev); err != nil {
 				b.Fatal(err)
 			}
