@@ -68,7 +68,9 @@
 //     unless a prefix in [WithInternalPrefixes] covers them. Host names that
 //     some resolvers read as IPv4 numbers ("127.1", "0x7f.1") are refused.
 //   - Every decision is audited with the job's identity (refusals of
-//     tokens that did not verify, under actor "unauthenticated"). An
+//     credentials that did not verify, under actor "unauthenticated"; a
+//     request with no credentials at all, the challenge round every client
+//     that answers 407 makes first, is only logged). An
 //     allowed connection is dialed only after the sink accepted its open
 //     event (fail closed); its close event records bytes each way,
 //     duration and why it ended.

@@ -357,7 +357,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq.job = job
 	if !p.jobs.Match(job) {
 		p.deny(ctx, w, http.StatusProxyAuthRequired, rq, dstErr == nil, RuleWrongJob,
-			"the job token is valid but not for a job this proxy serves")
+			"the credentials are valid but not for a job this proxy serves")
 		return
 	}
 	if dstErr != nil {
