@@ -2,8 +2,6 @@ package egress
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Audit vocabulary of the proxy.
@@ -292,7 +291,7 @@ func (p *Proxy) register(job identity.Identity) (*conn, int) {
 	case p.perJob[job] >= p.cfg.limits.MaxConnsPerJob:
 		return nil, http.StatusTooManyRequests
 	}
-	c := &conn{job: job, id: newID()}
+	c := &conn{job: job, id: randid.New()}
 	p.open[c] = struct{}{}
 	p.perJob[job]++
 	p.wg.Add(1)
@@ -627,7 +626,7 @@ func (p *Proxy) audit(ctx context.Context, ev audit.Event) {
 
 func (p *Proxy) event(action string, outcome audit.Outcome, rq request, withDst bool, rule, reason string) audit.Event {
 	ev := audit.Event{
-		ID: newID(), Time: p.cfg.now().UTC(), Source: AuditSource, Action: action, Outcome: outcome,
+		ID: randid.New(), Time: p.cfg.now().UTC(), Source: AuditSource, Action: action, Outcome: outcome,
 		Reason: reason, Attributes: map[string]string{AttrMethod: rq.method},
 	}
 	if rq.job.IsZero() {
@@ -674,10 +673,4 @@ func refuse(w http.ResponseWriter, status int, rule, msg string) {
 	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, "ztci egress: "+msg+"\n")
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
 }
