@@ -150,3 +150,27 @@ func BenchmarkConnectLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAllowListDecide decides one destination against 50 rules, the
+// last of which allows it (the proxy caches the result per job and
+// destination, so this is paid once per pair).
+func BenchmarkAllowListDecide(b *testing.B) {
+	rules := make([]egress.Rule, 50)
+	for i := range rules {
+		rules[i] = egress.Rule{Name: "r" + strconv.Itoa(i), Repositories: []string{"org-" + strconv.Itoa(i) + "/*"},
+			Refs: []string{"refs/heads/*"}, Hosts: []string{"*.example-" + strconv.Itoa(i) + ".com"}, Ports: []uint16{443}}
+	}
+	rules[49].Repositories = []string{"octo/*"}
+	al, err := egress.NewAllowList(rules...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := egress.Destination{Host: "api.example-49.com", Port: 443}
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := al.Decide(b.Context(), jobA, dst)
+		if err != nil || !d.Allow {
+			b.Fatal(d, err)
+		}
+	}
+}
