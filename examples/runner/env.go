@@ -42,7 +42,8 @@ const (
 	Repository  = "acme/app"
 	SourceURI   = "git+https://git.example/acme/app"
 	Workflow    = ".ztci/release.yml"
-	SignerSAN   = "https://git.example/acme/app/.ztci/release.yml"
+	Forge       = "https://git.example"
+	SignerSAN   = Forge + "/" + Repository + "/" + Workflow // what oidc.WorkflowSubject makes of the demo's claims
 	BuilderID   = "https://ztci.dev/examples/runner@v1"
 	BuildType   = "https://ztci.dev/examples/runner/build/v1"
 	SecretName  = "deploy-token"
@@ -420,7 +421,7 @@ func (e *env) newSigner(ctx context.Context, job jobRun) (attest.Signer, error) 
 	}
 	if u := e.cfg.Services.Fulcio; u != "" {
 		tokens := attest.TokenSourceFunc(func(ctx context.Context) (string, error) {
-			t, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: job.claims}, audienceFulcio)
+			t, err := e.mint(ctx, job.claims, audienceFulcio)
 			if err != nil {
 				return "", err
 			}

@@ -222,7 +222,7 @@ func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummar
 	j.claims = jobClaims(spec, j.runID, j.commit)
 
 	p.stepf("Job %q on %s (protected: %v): identity", spec.name, spec.ref, spec.protected)
-	tok, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: j.claims}, audienceRunner)
+	tok, err := e.mint(ctx, j.claims, audienceRunner)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +377,7 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 
 // admit asks the gate, with a token minted for the gate's audience.
 func (e *env) admit(ctx context.Context, j *jobRun, image string) (*gate.Decision, error) {
-	tok, err := e.issuer.Mint(ctx, oidc.Job{Subject: SignerSAN, Claims: j.claims}, audienceGate)
+	tok, err := e.mint(ctx, j.claims, audienceGate)
 	if err != nil {
 		return nil, err
 	}
@@ -591,4 +591,17 @@ func jobClaims(spec jobSpec, runID, commit string) identity.Claims {
 		Commit: commit, Workflow: Workflow, WorkflowRef: Repository + "/" + Workflow + "@" + spec.ref,
 		Job: spec.name, RunID: runID, RunAttempt: "1", Event: "push", Actor: "dev-alice", Runner: "hosted",
 	}
+}
+
+// mint issues a job token for claims. Its subject names the release
+// workflow, not the branch (oidc.WorkflowSubject): the certificate SAN is
+// then SignerSAN for every run, and the policy checks the ref through the
+// certificate's claims. The default subject, "repo:acme/app:ref:<ref>",
+// would make every branch a different signer.
+func (e *env) mint(ctx context.Context, c identity.Claims, audience string) (oidc.Token, error) {
+	sub, err := oidc.WorkflowSubject(Forge, c)
+	if err != nil {
+		return oidc.Token{}, err
+	}
+	return e.issuer.Mint(ctx, oidc.Job{Subject: sub, Claims: c}, audience)
 }

@@ -38,7 +38,9 @@ const (
 type Job struct {
 	// Subject is the token's sub. When empty it is derived GitHub-style:
 	// "repo:<repository>:environment:<env>" for a job with an environment,
-	// else "repo:<repository>:ref:<ref>".
+	// else "repo:<repository>:ref:<ref>". A CA writes the subject into the
+	// signing certificate's SAN, so that default makes each branch a
+	// different signer; [WorkflowSubject] names the workflow instead.
 	Subject string
 	// Claims are the job's CI claims, written under GitHub-compatible names
 	// (repository, ref, ref_protected, sha, workflow, workflow_ref,
