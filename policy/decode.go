@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strings"
 	"sync"
-	"unicode"
+
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // MaxInputBytes bounds the JSON document [DecodeInput] reads.
@@ -71,101 +71,60 @@ func (e *KeyError) Error() string {
 // Unwrap returns [ErrDuplicateKey] or [ErrKeyCase].
 func (e *KeyError) Unwrap() error { return e.err }
 
-// shape is what checkJSON knows of a part of the Input schema: the
-// member names of a struct (by exact and by folded spelling), the shape
-// of a list's or map's elements, or nothing (free-form JSON).
-type shape struct {
-	fields map[string]*shape // struct: exact JSON name -> member shape
-	folded map[string]string // struct: fold(name) -> name
-	elem   *shape            // slice, array or map element
-}
+// inputSchema is the Input schema, derived once from its JSON tags so that
+// it cannot drift from the struct: where a schema object sits, a member
+// spelled like one of its fields in another case is refused; everywhere, a
+// repeated member or two names that differ only in case are refused.
+var inputSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson.SchemaOf(reflect.TypeFor[Input]()) })
 
-// free is the shape of JSON the schema does not describe.
-var free = &shape{}
-
-// inputShape is the Input schema, derived once from its JSON tags so that
-// it cannot drift from the struct.
-var inputShape = sync.OnceValue(func() *shape { return shapeOf(reflect.TypeFor[Input]()) })
-
-func shapeOf(t reflect.Type) *shape {
-	switch t.Kind() {
-	case reflect.Pointer:
-		return shapeOf(t.Elem())
-	case reflect.Slice, reflect.Array:
-		return &shape{elem: shapeOf(t.Elem())}
-	case reflect.Map:
-		if e := shapeOf(t.Elem()); e != free {
-			return &shape{elem: e}
-		}
-		return free
-	case reflect.Struct:
-		s := &shape{fields: map[string]*shape{}, folded: map[string]string{}}
-		for f := range t.Fields() {
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			s.fields[name] = shapeOf(f.Type)
-			s.folded[fold(name)] = name
-		}
-		return s
-	}
-	return free
-}
-
-// fold maps a member name to one spelling per case-insensitive class, the
-// classes encoding/json matches field names by (Unicode simple folding:
-// "ſ" folds with "s", "K" (Kelvin) with "k").
-func fold(s string) string {
-	return strings.Map(func(r rune) rune { return unicode.ToUpper(unicode.ToLower(r)) }, s)
-}
-
-// checkJSON walks raw once: a single top-level object, no duplicate keys
-// in any object (encoding/json would silently keep the last one, so two
-// readers of the same document could disagree), no case variants (see
-// DecodeInput), nothing trailing.
+// checkJSON checks raw once: valid JSON, a single top-level object, and no
+// member name two readers could read differently (see DecodeInput). The
+// walk is iterative, so deep nesting costs no stack.
 func checkJSON(raw []byte) error {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	tok, err := d.Token()
-	if err != nil {
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return errors.New("input is not a JSON object")
+	}
+	if err := checkDepth(raw); err != nil {
 		return err
 	}
-	if tok != json.Delim('{') {
-		return fmt.Errorf("input is not a JSON object (starts with %v)", tok)
-	}
-	c := checker{d: d}
-	if err := c.object(1, inputShape()); err != nil {
+	err := inputSchema().Check(raw)
+	var me *strictjson.MemberError
+	if !errors.As(err, &me) {
 		return err
 	}
-	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the input object")
+	ke := &KeyError{Path: me.Path, Key: clip(me.Name), Conflict: clip(me.Other), err: ErrKeyCase}
+	if me.Repeated() {
+		ke.err = ErrDuplicateKey
 	}
-	return nil
+	return ke
 }
 
+// maxDepth bounds the nesting of an input: the evaluator converts input
+// recursively, so a deeply nested document must be refused before it.
 const maxDepth = 128
 
-// checker holds the decoder and the path of member names to the value
-// being checked (for errors only).
-type checker struct {
-	d    *json.Decoder
-	path []string
-}
-
-func (c *checker) keyError(key, conflict string, err error) *KeyError {
-	var p strings.Builder
-	for _, s := range c.path {
-		p.WriteByte('/')
-		p.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
+// checkDepth refuses JSON nested deeper than maxDepth, in one pass over the
+// bytes (strings skipped), before anything recursive sees it.
+func checkDepth(raw []byte) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > maxDepth {
+				return fmt.Errorf("input nested deeper than %d", maxDepth)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
 	}
-	return &KeyError{Path: p.String(), Key: clip(key), Conflict: clip(conflict), err: err}
+	return nil
 }
 
 // clip bounds a name quoted in an error.
@@ -174,83 +133,4 @@ func clip(s string) string {
 		return s[:64] + "…"
 	}
 	return s
-}
-
-// object consumes an object's members after its '{'.
-func (c *checker) object(depth int, sh *shape) error {
-	if depth > maxDepth {
-		return fmt.Errorf("nested deeper than %d", maxDepth)
-	}
-	seen := map[string]bool{}
-	var folded map[string]string // free-form objects: fold(name) -> name
-	for c.d.More() {
-		tok, err := c.d.Token()
-		if err != nil {
-			return err
-		}
-		k, _ := tok.(string)
-		if seen[k] {
-			return c.keyError(k, k, ErrDuplicateKey)
-		}
-		seen[k] = true
-		next := free
-		switch {
-		case sh.fields != nil:
-			if f, ok := sh.fields[k]; ok {
-				next = f
-			} else if want, ok := sh.folded[fold(k)]; ok {
-				return c.keyError(k, want, ErrKeyCase)
-			}
-			// Unknown names are left to DisallowUnknownFields.
-		case sh.elem != nil:
-			next = sh.elem
-		default:
-			if folded == nil {
-				folded = map[string]string{}
-			}
-			fk := fold(k)
-			if prev, ok := folded[fk]; ok {
-				return c.keyError(k, prev, ErrKeyCase)
-			}
-			folded[fk] = k
-		}
-		c.path = append(c.path, k)
-		err = c.value(depth, next)
-		c.path = c.path[:len(c.path)-1]
-		if err != nil {
-			return err
-		}
-	}
-	_, err := c.d.Token() // '}'
-	return err
-}
-
-func (c *checker) value(depth int, sh *shape) error {
-	tok, err := c.d.Token()
-	if err != nil {
-		return err
-	}
-	switch tok {
-	case json.Delim('{'):
-		return c.object(depth+1, sh)
-	case json.Delim('['):
-		if depth+1 > maxDepth {
-			return fmt.Errorf("nested deeper than %d", maxDepth)
-		}
-		el := free
-		if sh.elem != nil {
-			el = sh.elem
-		}
-		for i := 0; c.d.More(); i++ {
-			c.path = append(c.path, fmt.Sprint(i))
-			err := c.value(depth+1, el)
-			c.path = c.path[:len(c.path)-1]
-			if err != nil {
-				return err
-			}
-		}
-		_, err := c.d.Token() // ']'
-		return err
-	}
-	return nil
 }
