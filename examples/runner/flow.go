@@ -453,22 +453,13 @@ func statements(ctx context.Context, j *jobRun, ref name.Tag, img v1.Image, arti
 	if err != nil {
 		return nil, err
 	}
-	started := time.Now().UTC().Add(-2 * time.Second)
+	// Provenance from the job's verified identity (source, ref, commit,
+	// workflow, run); the runner adds only what it knows itself.
 	finished := time.Now().UTC()
-	source := SourceURI + "@" + j.spec.ref
-	prov := &attest.Provenance{
-		BuildDefinition: attest.BuildDefinition{
-			BuildType: BuildType,
-			ExternalParameters: map[string]any{
-				"source":   map[string]any{"uri": source, "digest": map[string]any{"gitCommit": j.commit}},
-				"workflow": Workflow,
-			},
-			ResolvedDependencies: []attest.ResourceDescriptor{{URI: source, Digest: attest.DigestSet{"gitCommit": j.commit}}},
-		},
-		RunDetails: attest.RunDetails{
-			Builder:  attest.Builder{ID: BuilderID},
-			Metadata: &attest.BuildMetadata{InvocationID: j.runID, StartedOn: &started, FinishedOn: &finished},
-		},
+	prov, err := attest.JobProvenance(j.identity, attest.Build{BuilderID: BuilderID, BuildType: BuildType, SourceURI: SourceURI,
+		StartedOn: finished.Add(-2 * time.Second), FinishedOn: finished})
+	if err != nil {
+		return nil, err
 	}
 	pst, err := attest.NewStatement([]attest.ResourceDescriptor{imgSubj, appSubj}, prov)
 	if err != nil {
