@@ -1,0 +1,50 @@
+// Package seal is envelope encryption for records the SDK keeps at rest —
+// the secrets lease journal, audit fields marked sensitive.
+//
+// [Encrypter] is the seam consumers accept: Seal(ctx, plaintext, aad) and
+// Open(ctx, sealed, aad). [*Envelope] implements it: every record gets a
+// fresh random AES-256-GCM data key; the data key is wrapped by a
+// key-encryption key behind the [KeyWrapper] seam, and the KEK's id is
+// written in the record header. [Key] is the local KEK (AES-256-GCM from 32
+// bytes the vendor supplies); a vendor's KMS implements [KeyWrapper] with
+// three methods (KeyID, Wrap, Unwrap) and is used the same way.
+//
+//	current, _ := seal.NewKey("2026-02", materialFromFile)
+//	env, _ := seal.NewLocal(current, previous) // or seal.New(myKMSKey)
+//	sealed, _ := env.Seal(ctx, record, []byte(leaseID))
+//	record, err := env.Open(ctx, sealed, []byte(leaseID))
+//
+// Rotation: build the Envelope with the new KEK first and the old ones after
+// it. New records name the new id; old records still open; once no record
+// names an old id ([KeyIDOf] finds them), drop it.
+//
+// # Record format
+//
+// Version 1, binary: "ZS", version byte, key id (1-byte length), wrapped data
+// key (2-byte length, at most [MaxWrappedLen]), 12-byte nonce, ciphertext
+// with the 16-byte GCM tag. Every length is checked before use.
+//
+// # Security contract
+//
+//   - Confidentiality and integrity of the record rest on the KEK: nothing
+//     in a record is readable or forgeable without it.
+//   - The whole header (version, key id, wrapped key) is authenticated with
+//     the body, and so is the caller's aad, which is not stored: a record
+//     moved to another context (another lease id, another file) is refused,
+//     and a header spliced from another record is refused.
+//   - Open fails closed: it returns the authentic plaintext or an error
+//     wrapping [ErrOpen] and no plaintext — [ErrMalformed] for a damaged or
+//     foreign format, [ErrUnknownKey] for a key id this Envelope does not
+//     hold, [ErrTampered] for any authentication failure (changed bytes,
+//     other key material under the same id, wrong aad), [ErrUnwrap] when a
+//     KMS could not answer. There is no unauthenticated fallback.
+//   - Plaintext, data keys and KEK material never appear in errors; [Key]
+//     redacts itself in String, GoString, LogValue and MarshalJSON. Data keys
+//     are cleared after use (best effort: Go may have copied them).
+//   - Nonces are random per record under a fresh data key per record, so
+//     nonce reuse under one key needs a collision of 256-bit random keys.
+//   - The key id is not secret and is readable without the key.
+//
+// Envelope is safe for concurrent use, keeps no state besides its keys, and
+// starts no goroutines.
+package seal

@@ -1,0 +1,218 @@
+package seal
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+)
+
+// Encrypter seals records at rest and opens them again. It is the seam a
+// component that stores data (the secrets lease journal, audit fields)
+// accepts; [*Envelope] is the implementation.
+//
+// aad (additional authenticated data) is not stored; it binds the record to
+// its context — a file name, a lease id — and Open must be given the same
+// aad, so a record moved to another context is refused.
+//
+// Implementations are safe for concurrent use. Open returns either the
+// authentic plaintext or an error wrapping [ErrOpen]; on error the caller
+// must use nothing of the record (fail closed). Errors never contain the
+// plaintext or key material.
+type Encrypter interface {
+	Seal(ctx context.Context, plaintext, aad []byte) ([]byte, error)
+	Open(ctx context.Context, sealed, aad []byte) ([]byte, error)
+}
+
+// Record format, version 1 (all lengths big-endian):
+//
+//	"ZS" | 0x01 | idLen u8 | keyID | wrappedLen u16 | wrapped DEK | nonce (12) | AES-256-GCM(plaintext) incl. 16-byte tag
+//
+// The body's GCM additional data is the whole header (magic through wrapped
+// DEK) followed by the caller's aad: a changed key id, wrapped key or
+// version fails authentication even where Unwrap would not notice.
+const (
+	magic0, magic1 = 'Z', 'S'
+	version1       = 1
+	// MaxWrappedLen bounds a wrapped data key (KMS ciphertexts carry
+	// metadata and may be a few hundred bytes).
+	MaxWrappedLen = 4096
+	nonceLen      = 12
+	tagLen        = 16
+)
+
+// Envelope is envelope encryption: every record gets a fresh random AES-256
+// data key, the data key is wrapped by the current [KeyWrapper], and the
+// wrapper's key id travels in the record header. Rotation: construct a new
+// Envelope with the new KEK as current and the old ones after it; old
+// records still open, new records use the new id.
+type Envelope struct {
+	current KeyWrapper
+	byID    map[string]KeyWrapper
+}
+
+// New returns an Envelope that seals with current and opens records sealed
+// under current or any of previous. Key ids must be distinct.
+func New(current KeyWrapper, previous ...KeyWrapper) (*Envelope, error) {
+	if current == nil {
+		return nil, fmt.Errorf("%w: nil current key", ErrConfig)
+	}
+	e := &Envelope{current: current, byID: make(map[string]KeyWrapper, 1+len(previous))}
+	for i, w := range append([]KeyWrapper{current}, previous...) {
+		if w == nil {
+			return nil, fmt.Errorf("%w: key %d is nil", ErrConfig, i)
+		}
+		id := w.KeyID()
+		if err := checkKeyID(id); err != nil {
+			return nil, err
+		}
+		if _, dup := e.byID[id]; dup {
+			return nil, fmt.Errorf("%w: key id %q given twice", ErrConfig, id)
+		}
+		e.byID[id] = w
+	}
+	return e, nil
+}
+
+// NewLocal returns an Envelope over local AES-256-GCM KEKs: keys[0] seals,
+// all of them open.
+func NewLocal(keys ...Key) (*Envelope, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: NewLocal needs at least one key", ErrConfig)
+	}
+	ws := make([]KeyWrapper, len(keys))
+	for i, k := range keys {
+		if k.aes == nil {
+			return nil, fmt.Errorf("%w: key %d is the zero Key; use NewKey", ErrConfig, i)
+		}
+		ws[i] = k
+	}
+	return New(ws[0], ws[1:]...)
+}
+
+// CurrentKeyID is the id new records are sealed under.
+func (e *Envelope) CurrentKeyID() string { return e.current.KeyID() }
+
+// Seal encrypts plaintext under a fresh data key bound to aad.
+func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, error) {
+	dek := make([]byte, KeySize)
+	defer clear(dek)
+	if _, err := rand.Read(dek); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSeal, err)
+	}
+	id := e.current.KeyID()
+	wrapped, err := e.current.Wrap(ctx, dek)
+	if err != nil {
+		return nil, fmt.Errorf("%w: wrap with key %q: %w", ErrSeal, id, err)
+	}
+	if len(wrapped) == 0 || len(wrapped) > MaxWrappedLen {
+		return nil, fmt.Errorf("%w: key %q wrapped the data key into %d bytes, want 1..%d", ErrSeal, id, len(wrapped), MaxWrappedLen)
+	}
+	hdrLen := 3 + 1 + len(id) + 2 + len(wrapped)
+	out := make([]byte, 0, hdrLen+nonceLen+len(plaintext)+tagLen)
+	out = append(out, magic0, magic1, version1, byte(len(id)))
+	out = append(out, id...)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(wrapped)))
+	out = append(out, wrapped...)
+	nonce := out[hdrLen : hdrLen+nonceLen]
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSeal, err)
+	}
+	out = out[:hdrLen+nonceLen]
+	gcm, err := newGCM(dek)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSeal, err)
+	}
+	return gcm.Seal(out, nonce, plaintext, bodyAAD(out[:hdrLen], aad)), nil
+}
+
+// Open authenticates and decrypts a record made by [Envelope.Seal] with the
+// same aad. Any failure wraps [ErrOpen] and returns no plaintext.
+func (e *Envelope) Open(ctx context.Context, sealed, aad []byte) ([]byte, error) {
+	h, err := parseHeader(sealed)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := e.byID[h.keyID]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q (this Envelope holds %d keys)", ErrUnknownKey, h.keyID, len(e.byID))
+	}
+	dek, err := w.Unwrap(ctx, h.wrapped)
+	if err != nil {
+		if isOpenErr(err) {
+			return nil, fmt.Errorf("key %q: %w", h.keyID, err)
+		}
+		return nil, fmt.Errorf("%w: key %q: %w", ErrUnwrap, h.keyID, err)
+	}
+	defer clear(dek)
+	if len(dek) != KeySize {
+		return nil, fmt.Errorf("%w: key %q unwrapped a %d-byte data key", ErrTampered, h.keyID, len(dek))
+	}
+	gcm, err := newGCM(dek)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTampered, err)
+	}
+	body := sealed[h.len:]
+	pt, err := gcm.Open(nil, body[:nonceLen], body[nonceLen:], bodyAAD(sealed[:h.len], aad))
+	if err != nil {
+		return nil, fmt.Errorf("%w: record under key %q (changed, wrong key, or wrong context)", ErrTampered, h.keyID)
+	}
+	return pt, nil
+}
+
+// KeyIDOf returns the key id a sealed record names, without opening it — to
+// find records still under a retired key and re-seal them. The id is
+// unauthenticated until [Envelope.Open] succeeds.
+func KeyIDOf(sealed []byte) (string, error) {
+	h, err := parseHeader(sealed)
+	if err != nil {
+		return "", err
+	}
+	return h.keyID, nil
+}
+
+type header struct {
+	keyID   string
+	wrapped []byte
+	len     int // header bytes, up to the nonce
+}
+
+func parseHeader(b []byte) (header, error) {
+	if len(b) < 4 || b[0] != magic0 || b[1] != magic1 {
+		return header{}, fmt.Errorf("%w: not a sealed record", ErrMalformed)
+	}
+	if b[2] != version1 {
+		return header{}, fmt.Errorf("%w: version %d, this build reads %d", ErrMalformed, b[2], version1)
+	}
+	n := 4
+	idLen := int(b[3])
+	if idLen == 0 || len(b) < n+idLen+2 {
+		return header{}, fmt.Errorf("%w: truncated key id", ErrMalformed)
+	}
+	id := string(b[n : n+idLen])
+	n += idLen
+	wLen := int(binary.BigEndian.Uint16(b[n:]))
+	n += 2
+	if wLen == 0 || wLen > MaxWrappedLen {
+		return header{}, fmt.Errorf("%w: wrapped key length %d out of range", ErrMalformed, wLen)
+	}
+	if len(b) < n+wLen+nonceLen+tagLen {
+		return header{}, fmt.Errorf("%w: truncated record", ErrMalformed)
+	}
+	return header{keyID: id, wrapped: b[n : n+wLen], len: n + wLen}, nil
+}
+
+func bodyAAD(hdr, aad []byte) []byte {
+	out := make([]byte, 0, len(hdr)+len(aad))
+	return append(append(out, hdr...), aad...)
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
