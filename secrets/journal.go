@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,9 +15,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/secrets/seal"
 )
 
 // The durable lease record: one file per job, "<sha256(job id)[:32]>.leases",
@@ -23,11 +27,94 @@ import (
 // job id, the actor id, lease ids and secret names. Every line is fsync'd
 // before the broker proceeds, and the lease id is recorded before the backend
 // is asked, so a crash at any point leaves the lease findable.
+//
+// Sealed at rest (journalSealing.enc set), a record's first line is
+// "sealed-v1 " and the base64 of a file key sealed by the vendor's
+// [seal.Encrypter] with the file's name as AAD; every later line is the
+// base64 of the record's JSON sealed under that file key with AAD "name NUL
+// line number". The vendor's Encrypter (perhaps a KMS) is asked once per job
+// and once per recovered file, never under the job's lock; a line moved to
+// another file or another position, or a file renamed to another job's
+// name, is refused. Truncating a file's tail is not detected: it can only
+// drop lines, as deleting the file can.
 const (
 	journalExt     = ".leases"
 	maxJournalSize = 1 << 20
 	maxJournalLine = 4 << 10
+	// maxSealedLine bounds a sealed line: a 4 KiB record, or a file key
+	// wrapped by a KMS (up to [seal.MaxWrappedLen]), in base64.
+	maxSealedLine = 8 << 10
+	sealedPrefix  = "sealed-v1 "
+	fileKeyID     = "journal-file"
 )
+
+// journalSealing says how lease records are protected at rest. The zero
+// value writes and reads plain JSON lines.
+type journalSealing struct {
+	enc seal.Encrypter
+	// readPlainUnsafe lets records written before encryption was enabled
+	// (wholly plain files) be read, for migration. A plain line inside a
+	// sealed file is refused regardless.
+	readPlainUnsafe bool
+}
+
+// lineCodec encodes the lines of one record file. file is nil for a plain
+// file.
+type lineCodec struct {
+	name string
+	file *seal.Envelope
+}
+
+func fileKeyAAD(name string) []byte { return []byte("ztci/secrets lease record key\x00" + name) }
+
+func lineAAD(name string, n int) []byte {
+	return strconv.AppendInt([]byte(name+"\x00"), int64(n), 10)
+}
+
+// newFileEnvelope makes the local envelope that seals one file's lines.
+func newFileEnvelope(key []byte) (*seal.Envelope, error) {
+	k, err := seal.NewKey(fileKeyID, key)
+	if err != nil {
+		return nil, err
+	}
+	return seal.NewLocal(k)
+}
+
+func (c lineCodec) encode(n int, r record) ([]byte, error) {
+	line, err := json.Marshal(r)
+	if err != nil || c.file == nil {
+		return line, err
+	}
+	// The file envelope holds its key in memory: Seal does not block, so
+	// no caller context is needed under the job's lock.
+	sealed, err := c.file.Seal(context.Background(), line, lineAAD(c.name, n))
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.AppendEncode(nil, sealed), nil
+}
+
+func (c lineCodec) decode(n int, line []byte) (record, error) {
+	var rec record
+	if c.file != nil {
+		if len(line) > 0 && line[0] == '{' {
+			return rec, errors.New("plain line in a sealed record")
+		}
+		sealed, err := base64.StdEncoding.AppendDecode(nil, line)
+		if err != nil {
+			return rec, fmt.Errorf("%w: %w", seal.ErrMalformed, err)
+		}
+		if line, err = c.file.Open(context.Background(), sealed, lineAAD(c.name, n)); err != nil {
+			return rec, err
+		}
+	} else if len(line) > maxJournalLine {
+		return rec, fmt.Errorf("line longer than %d bytes", maxJournalLine)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&rec)
+	return rec, err
+}
 
 type record struct {
 	Op      string `json:"op"` // "job", "issue", "bind", "revoke"
@@ -39,8 +126,10 @@ type record struct {
 }
 
 type journalFile struct {
-	f    *os.File
-	path string
+	f     *os.File
+	path  string
+	codec lineCodec
+	lines int // lines written so far; the next is lines+1
 }
 
 func journalPath(dir, jobID string) string {
@@ -48,8 +137,32 @@ func journalPath(dir, jobID string) string {
 	return filepath.Join(dir, hex.EncodeToString(sum[:16])+journalExt)
 }
 
+// createJournal starts a plain record; see createSealedJournal.
 func createJournal(dir, jobID, actor string) (*journalFile, error) {
+	return createSealedJournal(context.Background(), dir, journalSealing{}, jobID, actor)
+}
+
+// createSealedJournal starts the record of a job, sealed when js.enc is set.
+// ctx bounds the one call to js.enc.
+func createSealedJournal(ctx context.Context, dir string, js journalSealing, jobID, actor string) (*journalFile, error) {
 	path := journalPath(dir, jobID)
+	j := &journalFile{path: path, codec: lineCodec{name: filepath.Base(path)}}
+	var keyLine []byte
+	if js.enc != nil {
+		fileKey := make([]byte, seal.KeySize)
+		defer clear(fileKey)
+		if _, err := rand.Read(fileKey); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrJournal, err)
+		}
+		sealedKey, err := js.enc.Seal(ctx, fileKey, fileKeyAAD(j.codec.name))
+		if err != nil {
+			return nil, fmt.Errorf("%w: seal the record key: %w", ErrJournal, err)
+		}
+		if j.codec.file, err = newFileEnvelope(fileKey); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrJournal, err)
+		}
+		keyLine = base64.StdEncoding.AppendEncode([]byte(sealedPrefix), sealedKey)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -57,7 +170,14 @@ func createJournal(dir, jobID, actor string) (*journalFile, error) {
 		}
 		return nil, fmt.Errorf("%w: %w", ErrJournal, err)
 	}
-	j := &journalFile{f: f, path: path}
+	j.f = f
+	if keyLine != nil {
+		if err := j.writeLine(keyLine); err != nil {
+			_ = f.Close()
+			_ = os.Remove(path)
+			return nil, err
+		}
+	}
 	if err := j.append(record{Op: "job", Job: jobID, Actor: actor}); err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
@@ -71,16 +191,21 @@ func createJournal(dir, jobID, actor string) (*journalFile, error) {
 }
 
 func (j *journalFile) append(r record) error {
-	line, err := json.Marshal(r)
+	line, err := j.codec.encode(j.lines+1, r)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrJournal, err)
 	}
+	return j.writeLine(line)
+}
+
+func (j *journalFile) writeLine(line []byte) error {
 	if _, err := j.f.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("%w: write %s: %w", ErrJournal, j.path, err)
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("%w: fsync %s: %w", ErrJournal, j.path, err)
 	}
+	j.lines++
 	return nil
 }
 
@@ -123,12 +248,17 @@ type journalState struct {
 	job         string
 	actor       string
 	outstanding []pendingLease
+	codec       lineCodec // to append to the record in its own format
+	lines       int       // complete lines read
+	size        int64     // bytes up to the end of the last complete line
 }
 
-// parseJournal reads a lease record. A final line without its newline is a
-// write torn by a crash; it was never fsync'd, so the backend was never asked,
-// and it is ignored. Anything else malformed is an error.
-func parseJournal(r io.Reader) (journalState, error) {
+// parseJournal reads the lease record called name (its base name, bound
+// into sealed lines). A final line without its newline is a write torn by a
+// crash; it was never fsync'd, so the backend was never asked, and it is
+// ignored. Anything else malformed, and anything that does not open under
+// js, is an error: a record is never read past a line it cannot trust.
+func parseJournal(ctx context.Context, r io.Reader, name string, js journalSealing) (journalState, error) {
 	var st journalState
 	data, err := io.ReadAll(io.LimitReader(r, maxJournalSize+1))
 	if err != nil {
@@ -140,20 +270,32 @@ func parseJournal(r io.Reader) (journalState, error) {
 	if i := bytes.LastIndexByte(data, '\n'); i != len(data)-1 {
 		data = data[:i+1]
 	}
+	st.size = int64(len(data))
+	st.codec.name = name
 	byID := map[string]*pendingLease{}
 	var order []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 512), maxJournalLine)
+	sc.Buffer(make([]byte, 0, 512), maxSealedLine)
+	first := 1 // line number of the job header
 	for n := 1; sc.Scan(); n++ {
-		var rec record
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&rec); err != nil {
+		st.lines = n
+		if n == 1 {
+			sealed, err := openFileKey(ctx, sc.Bytes(), name, js)
+			if err != nil {
+				return st, fmt.Errorf("%w: line 1: %w", ErrJournal, err)
+			}
+			if sealed != nil {
+				st.codec.file, first = sealed, 2
+				continue
+			}
+		}
+		rec, err := st.codec.decode(n, sc.Bytes())
+		if err != nil {
 			return st, fmt.Errorf("%w: line %d: %w", ErrJournal, n, err)
 		}
-		if n == 1 {
+		if n == first {
 			if rec.Op != "job" || rec.Job == "" {
-				return st, fmt.Errorf("%w: line 1: want a job header, got op %q", ErrJournal, rec.Op)
+				return st, fmt.Errorf("%w: line %d: want a job header, got op %q", ErrJournal, n, rec.Op)
 			}
 			st.job, st.actor = rec.Job, rec.Actor
 			continue
@@ -193,6 +335,33 @@ func parseJournal(r io.Reader) (journalState, error) {
 	return st, nil
 }
 
+// openFileKey reads a record's first line. It returns the file envelope
+// when the record is sealed, nil when it is plain and js allows plain
+// records, and an error otherwise (fail closed both ways: a sealed record
+// without an encrypter, a plain one with an encrypter but no migration
+// opt-in).
+func openFileKey(ctx context.Context, line []byte, name string, js journalSealing) (*seal.Envelope, error) {
+	b64, sealed := bytes.CutPrefix(line, []byte(sealedPrefix))
+	switch {
+	case !sealed && js.enc != nil && !js.readPlainUnsafe:
+		return nil, errors.New("record is not sealed but an encrypter is configured; refusing it (a migration must opt in to reading plain records)")
+	case !sealed:
+		return nil, nil
+	case js.enc == nil:
+		return nil, errors.New("record is sealed but no encrypter is configured")
+	}
+	sealedKey, err := base64.StdEncoding.AppendDecode(nil, b64)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", seal.ErrMalformed, err)
+	}
+	fileKey, err := js.enc.Open(ctx, sealedKey, fileKeyAAD(name))
+	if err != nil {
+		return nil, fmt.Errorf("record key: %w", err)
+	}
+	defer clear(fileKey)
+	return newFileEnvelope(fileKey)
+}
+
 // Recover revokes the leases that a previous process recorded (see
 // [WithJournal]) and never revoked, because it crashed or its revocations
 // kept failing. A record is deleted once everything in it is revoked; what
@@ -213,7 +382,7 @@ func (b *Broker) Recover(ctx context.Context) (int, error) {
 	var errs []error
 	revoked := 0
 	for _, path := range files {
-		n, err := b.recoverFile(ctx, path)
+		n, err := b.recoverFile(ctx, path, journalSealing{})
 		revoked += n
 		if err != nil {
 			errs = append(errs, err)
@@ -222,17 +391,23 @@ func (b *Broker) Recover(ctx context.Context) (int, error) {
 	return revoked, errors.Join(errs...)
 }
 
-func (b *Broker) recoverFile(ctx context.Context, path string) (int, error) {
+func (b *Broker) recoverFile(ctx context.Context, path string, js journalSealing) (int, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrJournal, err)
 	}
-	st, err := parseJournal(f)
+	st, err := parseJournal(ctx, f, filepath.Base(path), js)
 	if err != nil {
 		_ = f.Close()
 		return 0, fmt.Errorf("%s: %w", path, err)
 	}
-	j := &journalFile{f: f, path: path}
+	// Cut a torn last line off before appending, or the next line would
+	// merge with it and make the record unreadable.
+	if fi, err := f.Stat(); err != nil || fi.Size() > st.size && f.Truncate(st.size) != nil {
+		_ = f.Close()
+		return 0, fmt.Errorf("%w: %s: cannot cut off a torn last line", ErrJournal, path)
+	}
+	j := &journalFile{f: f, path: path, codec: st.codec, lines: st.lines}
 	actor := audit.Actor{ID: st.actor, Kind: "job"}
 	var errs []error
 	n := 0

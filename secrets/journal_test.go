@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestParseJournal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, err := parseJournal(strings.NewReader(tt.in))
+			st, err := parseJournal(t.Context(), strings.NewReader(tt.in), "x.leases", journalSealing{})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
@@ -55,7 +56,7 @@ func FuzzParseJournal(f *testing.F) {
 	f.Add([]byte(`{"op":"job","job":"j1"}` + "\n" + `{"op":"issue","lease":"a"}` + "\n" + `{"op":"bind","lease":"a","backend_lease":"b"}` + "\n" + `{"op":"revoke","lease":"a"}` + "\n"))
 	f.Add([]byte("\n\n{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st, err := parseJournal(strings.NewReader(string(data)))
+		st, err := parseJournal(context.Background(), strings.NewReader(string(data)), "x.leases", journalSealing{})
 		if err != nil {
 			if !errors.Is(err, ErrJournal) {
 				t.Fatalf("error %v does not wrap ErrJournal", err)
