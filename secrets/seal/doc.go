@@ -7,7 +7,8 @@
 // key-encryption key behind the [KeyWrapper] seam, and the KEK's id is
 // written in the record header. [Key] is the local KEK (AES-256-GCM from 32
 // bytes the vendor supplies); a vendor's KMS implements [KeyWrapper] with
-// three methods (KeyID, Wrap, Unwrap) and is used the same way.
+// three methods (KeyID, Wrap, Unwrap) and is used the same way; the
+// subpackage sealtest checks such an implementation against the contract.
 //
 //	current, _ := seal.NewKey("2026-02", materialFromFile)
 //	env, _ := seal.NewLocal(current, previous) // or seal.New(myKMSKey)

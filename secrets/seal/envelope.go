@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -103,7 +104,11 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 		return nil, fmt.Errorf("%w: %w", ErrSeal, err)
 	}
 	id := e.current.KeyID()
-	wrapped, err := e.current.Wrap(ctx, dek)
+	// The wrapper gets its own copy: a KMS client may encode or clear the
+	// slice it is given, and dek still has to seal the body.
+	toWrap := bytes.Clone(dek)
+	defer clear(toWrap)
+	wrapped, err := e.current.Wrap(ctx, toWrap)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wrap with key %q: %w", ErrSeal, id, err)
 	}

@@ -22,7 +22,7 @@ import (
 // what it is given: a changed wrapped key must fail (return an error
 // wrapping [ErrTampered] when the failure is an authentication failure),
 // never yield a different key silently. Neither may put key material in
-// an error.
+// an error. Wrap owns the slice it is given (Envelope passes a copy).
 type KeyWrapper interface {
 	KeyID() string
 	Wrap(ctx context.Context, dek []byte) ([]byte, error)
