@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ztci/ztci/audit"
@@ -44,6 +45,11 @@ type Broker struct {
 	attempts int
 	backoff  time.Duration
 	revokeTO time.Duration
+
+	// active holds the jobs begun and not yet ended, by identity ID, so
+	// that RevokeIdentity can end them all.
+	activeMu sync.Mutex
+	active   map[string]map[*Job]struct{}
 }
 
 // Option configures a [Broker].

@@ -51,6 +51,7 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		}
 		j.rec = rec
 	}
+	b.track(j)
 	j.endMu.Lock() // End (perhaps run by the AfterFunc at once) reads stop
 	defer j.endMu.Unlock()
 	j.stop = context.AfterFunc(ctx, func() {
@@ -184,6 +185,7 @@ func (j *Job) End(ctx context.Context) error {
 	j.mu.Lock()
 	j.ended = true
 	j.mu.Unlock()
+	j.b.untrack(j)
 	// Let issuances already under way finish, so that nothing they create
 	// escapes revocation.
 	done := make(chan struct{})
@@ -217,4 +219,49 @@ func (j *Job) End(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+func (b *Broker) track(j *Job) {
+	id := j.spec.Identity.ID()
+	b.activeMu.Lock()
+	defer b.activeMu.Unlock()
+	if b.active == nil {
+		b.active = map[string]map[*Job]struct{}{}
+	}
+	if b.active[id] == nil {
+		b.active[id] = map[*Job]struct{}{}
+	}
+	b.active[id][j] = struct{}{}
+}
+
+func (b *Broker) untrack(j *Job) {
+	id := j.spec.Identity.ID()
+	b.activeMu.Lock()
+	defer b.activeMu.Unlock()
+	delete(b.active[id], j)
+	if len(b.active[id]) == 0 {
+		delete(b.active, id)
+	}
+}
+
+// RevokeIdentity ends every job of this broker whose identity ID is id, as
+// if each had ended: outstanding leases are revoked at the backend and
+// their values wiped, and the jobs refuse new leases. It is what a kill
+// switch calls when it marks an identity compromised (wire the mark's
+// callback to it on every replica); it returns how many jobs it ended and
+// the revocation failures, which the caller must retry or escalate.
+func (b *Broker) RevokeIdentity(ctx context.Context, id string) (int, error) {
+	b.activeMu.Lock()
+	jobs := make([]*Job, 0, len(b.active[id]))
+	for j := range b.active[id] {
+		jobs = append(jobs, j)
+	}
+	b.activeMu.Unlock()
+	var errs []error
+	for _, j := range jobs {
+		if err := j.End(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("job %s: %w", j.spec.ID, err))
+		}
+	}
+	return len(jobs), errors.Join(errs...)
 }
