@@ -41,6 +41,7 @@ type Broker struct {
 	log      *slog.Logger
 	now      func() time.Time
 	journal  string
+	jseal    journalSealing
 	ttl      time.Duration
 	attempts int
 	backoff  time.Duration
@@ -195,6 +196,12 @@ func New(authz Authorizer, backend Backend, opts ...Option) (*Broker, error) {
 		if err := o(b); err != nil {
 			return nil, err
 		}
+	}
+	if b.jseal != (journalSealing{}) && b.journal == "" {
+		return nil, fmt.Errorf("%w: WithJournalEncrypter and WithJournalReadPlainUnsafe need WithJournal", ErrConfig)
+	}
+	if b.jseal.readPlainUnsafe && b.jseal.enc == nil {
+		return nil, fmt.Errorf("%w: WithJournalReadPlainUnsafe needs WithJournalEncrypter", ErrConfig)
 	}
 	return b, nil
 }

@@ -45,7 +45,7 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 	}
 	j := &Job{b: b, spec: spec, actor: spec.Identity.AuditActor(), leases: map[string]*Lease{}}
 	if b.journal != "" {
-		rec, err := createJournal(b.journal, spec.ID, j.actor.ID)
+		rec, err := createJournal(ctx, b.journal, b.jseal, spec.ID, j.actor.ID)
 		if err != nil {
 			return nil, err
 		}

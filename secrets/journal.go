@@ -137,14 +137,9 @@ func journalPath(dir, jobID string) string {
 	return filepath.Join(dir, hex.EncodeToString(sum[:16])+journalExt)
 }
 
-// createJournal starts a plain record; see createSealedJournal.
-func createJournal(dir, jobID, actor string) (*journalFile, error) {
-	return createSealedJournal(context.Background(), dir, journalSealing{}, jobID, actor)
-}
-
-// createSealedJournal starts the record of a job, sealed when js.enc is set.
+// createJournal starts the record of a job, sealed when js.enc is set.
 // ctx bounds the one call to js.enc.
-func createSealedJournal(ctx context.Context, dir string, js journalSealing, jobID, actor string) (*journalFile, error) {
+func createJournal(ctx context.Context, dir string, js journalSealing, jobID, actor string) (*journalFile, error) {
 	path := journalPath(dir, jobID)
 	j := &journalFile{path: path, codec: lineCodec{name: filepath.Base(path)}}
 	var keyLine []byte
@@ -362,6 +357,32 @@ func openFileKey(ctx context.Context, line []byte, name string, js journalSealin
 	return newFileEnvelope(fileKey)
 }
 
+// WithJournalEncrypter seals the lease records of [WithJournal] at rest with
+// enc (see package seal: a local key or a vendor's KMS). enc is asked once
+// per job (Begin) and once per record [Broker.Recover] reads. A record that
+// is not sealed, or does not open (tampered, unknown or wrong key, moved to
+// another job's file), is refused by Recover and kept for inspection.
+func WithJournalEncrypter(enc seal.Encrypter) Option {
+	return func(b *Broker) error {
+		if enc == nil {
+			return fmt.Errorf("%w: WithJournalEncrypter: nil encrypter", ErrConfig)
+		}
+		b.jseal.enc = enc
+		return nil
+	}
+}
+
+// WithJournalReadPlainUnsafe lets [Broker.Recover] read lease records
+// written before [WithJournalEncrypter] was enabled, for one migration
+// start-up. A plain record can be forged by anyone who can write the
+// journal directory; a plain line inside a sealed record is still refused.
+func WithJournalReadPlainUnsafe() Option {
+	return func(b *Broker) error {
+		b.jseal.readPlainUnsafe = true
+		return nil
+	}
+}
+
 // Recover revokes the leases that a previous process recorded (see
 // [WithJournal]) and never revoked, because it crashed or its revocations
 // kept failing. A record is deleted once everything in it is revoked; what
@@ -382,7 +403,7 @@ func (b *Broker) Recover(ctx context.Context) (int, error) {
 	var errs []error
 	revoked := 0
 	for _, path := range files {
-		n, err := b.recoverFile(ctx, path, journalSealing{})
+		n, err := b.recoverFile(ctx, path, b.jseal)
 		revoked += n
 		if err != nil {
 			errs = append(errs, err)

@@ -47,7 +47,7 @@ func sealEnv(t testing.TB, keys ...seal.Key) *seal.Envelope {
 // to canaryBound) and one revoked lease, and returns its path.
 func writeSealed(t *testing.T, dir, job string, js journalSealing) string {
 	t.Helper()
-	j, err := createSealedJournal(t.Context(), dir, js, job, canaryActor)
+	j, err := createJournal(t.Context(), dir, js, job, canaryActor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestSealedJournalRotation(t *testing.T) {
 
 func TestPlainJournalWithEncrypter(t *testing.T) {
 	t.Parallel()
-	j, err := createJournal(t.TempDir(), "plain-job", "a")
+	j, err := createJournal(t.Context(), t.TempDir(), journalSealing{}, "plain-job", "a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestRecoverSealedFile(t *testing.T) {
 func FuzzParseSealedJournal(f *testing.F) {
 	js := journalSealing{enc: sealEnv(f, sealKey(f, "k1", 1))}
 	dir := f.TempDir()
-	j, err := createSealedJournal(context.Background(), dir, js, "fuzz-job", "a")
+	j, err := createJournal(context.Background(), dir, js, "fuzz-job", "a")
 	if err != nil {
 		f.Fatal(err)
 	}
