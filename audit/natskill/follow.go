@@ -133,6 +133,9 @@ func (s *Switch) follow(life context.Context) {
 					s.view.apply(e.Key(), ent)
 					s.mu.Unlock()
 				}
+				if ent.mark != nil && s.cfg.onMark != nil {
+					s.cfg.onMark(*ent.mark)
+				}
 				seen = max(seen, e.Revision())
 			}
 			settle()

@@ -17,6 +17,7 @@ type config struct {
 	timeout    time.Duration
 	now        func() time.Time
 	logger     *slog.Logger
+	onMark     func(Mark)
 }
 
 func defaults() config {
@@ -99,6 +100,23 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("%w: nil logger", ErrConfig)
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithOnMark calls f with every mark the switch learns from the bucket —
+// marks set on any replica, and the marks already there when the switch
+// starts — so a replica can act on a mark as well as deny by it: revoke
+// the marked job's leases (secrets.Broker.RevokeIdentity), cut its egress
+// connections. f runs on the switch's watch and must not block: hand slow
+// work to another goroutine. A mark delivered twice (a rebuilt watch) calls
+// f twice, so f must be idempotent.
+func WithOnMark(f func(Mark)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil mark callback", ErrConfig)
+		}
+		c.onMark = f
 		return nil
 	}
 }
