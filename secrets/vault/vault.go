@@ -180,13 +180,65 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 			return nil, fmt.Errorf("vault: New: source %q: mount, path and field are required", name)
 		}
 	}
-	b := &Backend{client: client, auth: auth, sources: sources, log: slog.New(slog.DiscardHandler), owned: map[string]owned{}}
+	own, err := withoutRedirects(client)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{client: own, auth: auth, sources: sources, log: slog.New(slog.DiscardHandler), owned: map[string]owned{}}
 	for _, o := range opts {
 		if err := o(b); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// withoutRedirects returns a copy of client that never follows a redirect.
+// Vault's client follows one 301/302/307 to any host and sends the token
+// there too; a Vault standby forwards requests to the active node itself,
+// so no redirect is needed, and a redirect answered by anyone on the path
+// would carry the broker's token to another origin. A redirect is then an
+// error the broker fails closed on. The caller's client is left as it is.
+func withoutRedirects(client *api.Client) (*api.Client, error) {
+	cfg := client.CloneConfig()
+	cfg.DisableRedirects = true
+	// With redirects off, Vault's client hands a 3xx back as if it were an
+	// answer, and a revocation answered 307 would count as done: make every
+	// 3xx an error at the transport, on a copy of the caller's http.Client.
+	hc := http.Client{}
+	if cfg.HttpClient != nil {
+		hc = *cfg.HttpClient
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = refuseRedirects{base}
+	cfg.HttpClient = &hc
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("vault: New: %w", err)
+	}
+	c.SetToken(client.Token())
+	c.SetHeaders(client.Headers())
+	c.SetNamespace(client.Namespace())
+	return c, nil
+}
+
+// ErrRedirect: Vault (or something on the path) answered with a redirect,
+// which the backend never follows; the call did not happen.
+var ErrRedirect = errors.New("vault: redirect refused")
+
+// refuseRedirects turns every 3xx answer into ErrRedirect.
+type refuseRedirects struct{ base http.RoundTripper }
+
+func (t refuseRedirects) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return resp, err
+	}
+	_ = resp.Body.Close()
+	return nil, fmt.Errorf("%w: %s %s answered %d", ErrRedirect, r.Method, r.URL.Path, resp.StatusCode)
 }
 
 // wrapPrefix begins the lease id of a wrapping token: the id names the
