@@ -111,14 +111,27 @@ func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*ht
 	e.hc = &http.Client{
 		Transport: rt,
 		Timeout:   c.cfg.Timeout,
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-			if len(via) > maxRedirects {
-				return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects)
-			}
-			return nil
-		},
+		CheckRedirect: checkRedirect,
 	}
 	return e.hc, nil
+}
+
+// checkRedirect bounds redirects and refuses a downgrade from https to plain
+// http. Registries redirect blob reads to storage on other hosts (a CDN),
+// which is why redirects are followed at all; credentials do not follow them
+// (ggcr's transport adds them only for the registry's own host), and what is
+// read is checked against its digest. A write (PUT, POST, PATCH) is never
+// redirected: it would re-send the body somewhere the caller did not choose.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	switch first := via[0]; {
+	case len(via) > maxRedirects:
+		return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects)
+	case first.URL.Scheme == "https" && req.URL.Scheme != "https":
+		return fmt.Errorf("%w: redirect from https to %s refused", ErrRegistry, req.URL.Scheme)
+	case first.Method != http.MethodGet && first.Method != http.MethodHead:
+		return fmt.Errorf("%w: redirect of a %s refused", ErrRegistry, first.Method)
+	}
+	return nil
 }
 
 // WrapTransport turns a ggcr transport or network error into ours.
