@@ -1,0 +1,85 @@
+// Package vuln turns vulnerability scanner output into signed evidence: it
+// reads the JSON reports of Trivy and Grype into one model, writes that
+// model as the in-toto vulnerability predicate, and reads the predicate
+// back.
+//
+// # Model
+//
+// A [Scan] names its [Scanner], the time the report was produced (UTC) and
+// its [Finding]s. A finding is one vulnerability matched in one package: the
+// scanner's primary id (CVE-…, GHSA-…), its aliases, a [Severity]
+// normalised to critical, high, medium, low or unknown (see
+// [ParseSeverity] for the table), the package's name, installed version and
+// package URL, and the versions that fix it. [ParseTrivy] reads
+// `trivy image --format json` (report SchemaVersion 2) and [ParseGrype]
+// reads `grype -o json`; both fill the same fields with the same meaning.
+//
+//	scan, err := vuln.ParseTrivy(report)
+//	...
+//	st, err := attest.NewStatement(
+//		[]attest.ResourceDescriptor{{Name: ref, Digest: attest.DigestSet{"sha256": hex}}},
+//		vuln.Predicate(*scan))
+//	// sign st with an attest.Signer; later, after verification:
+//	scan, err = vuln.ParseScan(verifiedStatementJSON)
+//
+// # Why the in-toto vulnerability predicate
+//
+// [PredicateType] is https://in-toto.io/attestation/vulns/v0.1 (in-toto
+// attestation spec/predicates/vuln.md). It was chosen over an OSV-based
+// document because it is an in-toto predicate type, so a scan rides in the
+// same Statement, DSSE envelope, signature and policy input as the SLSA
+// provenance, SBOM and test-result predicates this module already signs and
+// verifies, bound to the artifact digest as its subject; and because it
+// carries exactly what a gate needs and OSV does not: which scanner, which
+// version, and when the scan ran (the age a gate checks). OSV describes
+// vulnerabilities, not a scan of one artifact. The spec has since published
+// v0.2; v0.1 is the version issue #17 names, and a move is a new
+// PredicateType beside this one, not a change to the model.
+//
+// The spec fixes the scanner, per-result id and severity list, and the scan
+// times; it leaves per-result details to producer annotations. This package
+// writes:
+//
+//   - scanner.uri: a package URL of the scanner's source without version
+//     (pkg:github/aquasecurity/trivy); the scanner name is its last path
+//     segment, since the spec has no name field. scanner.version as
+//     reported. scanner.db is not written: neither report format records
+//     the database state.
+//   - scanner.result[].severity: one entry of method [SeverityMethod]
+//     ("ztci") with the normalised severity as score. When reading, a result
+//     without that method is unknown, never low.
+//   - scanner.result[].annotations: one-key objects with string values:
+//     "alias", "package.name", "package.version", "package.purl",
+//     "fixedVersion"; alias and fixedVersion repeat for lists.
+//   - metadata.scanStartedOn and scanFinishedOn: both the report's time,
+//     because Trivy and Grype record only one.
+//
+// # Decoding
+//
+// All three parsers refuse input larger than [MaxReportSize], anything but
+// one JSON object, duplicate object keys at any depth, and values of the
+// wrong JSON type; they fail with [ErrInvalidReport] (scanner output) or
+// [ErrInvalidScan] (predicate, which wraps attest.ErrInvalidPredicate).
+// Unknown fields are ignored: scanners add fields between releases and a
+// parser that refused them would break on every upgrade; third-party
+// producers of the predicate may add the spec example's "invocation". Key
+// matching follows encoding/json (case-insensitive) for the scanner
+// formats; duplicate keys, the more dangerous ambiguity, are refused.
+// Inputs that would read as "no vulnerabilities" without saying so are
+// refused: a Grype document without "matches", a Trivy report without
+// SchemaVersion 2, a predicate without scanner.result.
+//
+// # Security contract
+//
+// A Scan is evidence about an artifact only when the Statement carrying it
+// was signed by an identity the verifier allows, the signature was verified,
+// and the Statement's subject digest is the artifact's digest. None of the
+// parsers verifies anything: ParseTrivy and ParseGrype read what a scanner
+// wrote, and ParseScan reads a predicate or Statement as given. Feed
+// ParseScan only the payload of a verified envelope. A zero Scan.Time
+// (Grype test snapshots redact the timestamp) cannot be written as a
+// predicate, so no signed scan lacks the time a freshness rule needs;
+// consumers must still deny a scan older than their limit and treat
+// [SeverityUnknown] as at least as severe as their threshold requires.
+// Error messages quote at most 64 bytes of untrusted input.
+package vuln

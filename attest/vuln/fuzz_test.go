@@ -1,0 +1,98 @@
+package vuln_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/vuln"
+)
+
+// roundTrip checks that a Scan a parser accepted survives Predicate and
+// ParseScan unchanged whenever Predicate accepts it.
+func roundTrip(t *testing.T, s *vuln.Scan) {
+	t.Helper()
+	raw, err := vuln.Predicate(*s).PredicateJSON()
+	if err != nil {
+		if !errors.Is(err, vuln.ErrInvalidScan) {
+			t.Fatalf("Predicate error outside ErrInvalidScan: %v", err)
+		}
+		return
+	}
+	got, err := vuln.ParseScan(raw)
+	if err != nil {
+		t.Fatalf("ParseScan(Predicate(scan)): %v\n%s", err, raw)
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Fatalf("round trip changed the scan\n got %#v\nwant %#v", got, s)
+	}
+}
+
+func FuzzParseTrivy(f *testing.F) {
+	f.Add(readFixture(f, "trivy-alpine-39-high-critical.json"))
+	f.Add([]byte(`{"SchemaVersion":2,"CreatedAt":"2026-01-02T03:04:05+01:00","Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","VendorIDs":["DSA-1"],"FixedVersion":"1.0, 2.0","Severity":"high"}]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := vuln.ParseTrivy(b)
+		if err != nil {
+			if !errors.Is(err, vuln.ErrInvalidReport) {
+				t.Fatalf("error outside ErrInvalidReport: %v", err)
+			}
+			return
+		}
+		roundTrip(t, s)
+	})
+}
+
+func FuzzParseGrype(f *testing.F) {
+	f.Add(readFixture(f, "grype-image.json"))
+	f.Add([]byte(`{"matches":[{"vulnerability":{"id":"GHSA-1","severity":"Negligible","fix":{"versions":["1"]}},"relatedVulnerabilities":[{"id":"CVE-1"}],"artifact":{"name":"a","version":"1","purl":"pkg:npm/a@1"}}],"descriptor":{"name":"grype","version":"0.80.0","timestamp":"2026-01-02T03:04:05Z"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := vuln.ParseGrype(b)
+		if err != nil {
+			if !errors.Is(err, vuln.ErrInvalidReport) {
+				t.Fatalf("error outside ErrInvalidReport: %v", err)
+			}
+			return
+		}
+		roundTrip(t, s)
+	})
+}
+
+func FuzzParseScan(f *testing.F) {
+	for _, seed := range []struct {
+		file  string
+		parse func([]byte) (*vuln.Scan, error)
+	}{
+		{"trivy-alpine-39-high-critical.json", vuln.ParseTrivy},
+		{"grype-image.json", vuln.ParseGrype},
+	} {
+		s, err := seed.parse(readFixture(f, seed.file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if s.Time.IsZero() {
+			s.Time = s.Time.AddDate(2026, 0, 0) // Grype's snapshot has none
+		}
+		st, err := attest.NewStatement([]attest.ResourceDescriptor{subject}, vuln.Predicate(*s))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(st.Predicate))
+	}
+	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[{"id":"CVE-1","severity":[{"method":"ztci","score":"high"}],"annotations":[{"alias":"GHSA-1"},{"fixedVersion":"2"}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := vuln.ParseScan(b)
+		if err != nil {
+			if !errors.Is(err, attest.ErrInvalidPredicate) && !errors.Is(err, attest.ErrInvalidStatement) {
+				t.Fatalf("error outside the predicate and statement errors: %v", err)
+			}
+			return
+		}
+		// What ParseScan accepts, Predicate must be able to write.
+		if _, err := vuln.Predicate(*s).PredicateJSON(); err != nil {
+			t.Fatalf("Predicate(ParseScan(b)): %v", err)
+		}
+		roundTrip(t, s)
+	})
+}

@@ -1,0 +1,273 @@
+package vuln
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ztci/ztci/attest"
+)
+
+// PredicateType is the in-toto vulnerability predicate type this package
+// writes and reads.
+const PredicateType = "https://in-toto.io/attestation/vulns/v0.1"
+
+// SeverityMethod is the severity method under which the normalised Severity
+// is written. Other methods a third-party producer adds are ignored when
+// reading.
+const SeverityMethod = "ztci"
+
+// Annotation keys of a result entry. The spec leaves annotations to the
+// producer as a list of key/value pairs; each entry here is an object with
+// one key and a string value, repeated for lists.
+const (
+	annAlias          = "alias"
+	annPackageName    = "package.name"
+	annPackageVersion = "package.version"
+	annPackagePURL    = "package.purl"
+	annFixedVersion   = "fixedVersion"
+)
+
+// The predicate's JSON. Field names are the spec's.
+type predicateJSON struct {
+	Scanner  predScanner  `json:"scanner"`
+	Metadata predMetadata `json:"metadata"`
+}
+
+type predScanner struct {
+	URI     string       `json:"uri"`
+	Version string       `json:"version,omitempty"`
+	Result  []predResult `json:"result"`
+}
+
+type predResult struct {
+	ID          string              `json:"id"`
+	Severity    []predSeverity      `json:"severity"`
+	Annotations []map[string]string `json:"annotations,omitempty"`
+}
+
+type predSeverity struct {
+	Method string `json:"method"`
+	Score  string `json:"score"`
+}
+
+type predMetadata struct {
+	ScanStartedOn  string `json:"scanStartedOn"`
+	ScanFinishedOn string `json:"scanFinishedOn"`
+}
+
+// Predicate returns the in-toto vulnerability predicate (PredicateType) of
+// scan, for attest.NewStatement with the scanned artifact's digest as
+// subject. The scan is copied. PredicateJSON fails with ErrInvalidScan when
+// the scanner URI or name is empty, the time is zero, or a finding has no
+// ID or a Severity other than the five constants.
+//
+// Scanners record one time per report, so scanStartedOn and scanFinishedOn
+// both carry Scan.Time rather than inventing a start.
+func Predicate(scan Scan) attest.Predicate {
+	c := scan
+	c.Findings = make([]Finding, len(scan.Findings))
+	for i, f := range scan.Findings {
+		f.Aliases = append([]string(nil), f.Aliases...)
+		f.FixedVersions = append([]string(nil), f.FixedVersions...)
+		c.Findings[i] = f
+	}
+	return &predicate{scan: c}
+}
+
+type predicate struct{ scan Scan }
+
+func (p *predicate) PredicateType() string { return PredicateType }
+
+func (p *predicate) PredicateJSON() (json.RawMessage, error) {
+	s := p.scan
+	if s.Scanner.URI == "" || s.Scanner.Name == "" {
+		return nil, fmt.Errorf("%w: scanner name and uri are required", ErrInvalidScan)
+	}
+	// The spec has no scanner name field; the name travels as the last
+	// segment of scanner.uri, so a URI naming another scanner is refused
+	// rather than read back as that scanner.
+	if got := scannerName(s.Scanner.URI); got != s.Scanner.Name {
+		return nil, fmt.Errorf("%w: scanner uri %q names %q, not %q", ErrInvalidScan, truncate(s.Scanner.URI), truncate(got), truncate(s.Scanner.Name))
+	}
+	if s.Time.IsZero() {
+		return nil, fmt.Errorf("%w: scan time is required", ErrInvalidScan)
+	}
+	if !writable(s.Time) {
+		return nil, fmt.Errorf("%w: scan time %v is outside years 0000-9999 (UTC)", ErrInvalidScan, s.Time.UTC())
+	}
+	ts := s.Time.UTC().Format(time.RFC3339Nano)
+	out := predicateJSON{
+		Scanner:  predScanner{URI: s.Scanner.URI, Version: s.Scanner.Version, Result: []predResult{}},
+		Metadata: predMetadata{ScanStartedOn: ts, ScanFinishedOn: ts},
+	}
+	for i, f := range s.Findings {
+		if strings.TrimSpace(f.ID) == "" {
+			return nil, fmt.Errorf("%w: finding %d: id is required", ErrInvalidScan, i)
+		}
+		if !f.Severity.valid() {
+			return nil, fmt.Errorf("%w: finding %s: severity %q is not one of critical, high, medium, low, unknown", ErrInvalidScan, truncate(f.ID), truncate(string(f.Severity)))
+		}
+		r := predResult{ID: f.ID, Severity: []predSeverity{{Method: SeverityMethod, Score: string(f.Severity)}}}
+		add := func(k, v string) {
+			if v != "" {
+				r.Annotations = append(r.Annotations, map[string]string{k: v})
+			}
+		}
+		for _, a := range f.Aliases {
+			add(annAlias, a)
+		}
+		add(annPackageName, f.Package.Name)
+		add(annPackageVersion, f.Package.Version)
+		add(annPackagePURL, f.Package.PURL)
+		for _, v := range f.FixedVersions {
+			add(annFixedVersion, v)
+		}
+		out.Scanner.Result = append(out.Scanner.Result, r)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ParseScan reads a vulnerability predicate back into a Scan. b is either a
+// whole in-toto Statement (recognised by its "_type" key, parsed with
+// attest.ParseStatement, predicateType must be PredicateType) or the bare
+// predicate object.
+//
+// It rejects input larger than MaxReportSize, anything but one JSON object
+// without duplicate keys, wrong JSON types, a missing scanner.uri,
+// scanner.result or metadata.scanFinishedOn, a result without id, and an
+// annotation that is not a one-key object with a string value; errors wrap
+// ErrInvalidScan (or attest's Statement errors). Unknown fields, such as
+// the spec example's "invocation", are ignored. A result without a
+// severity of method SeverityMethod reads as SeverityUnknown; the scanner
+// name is the last path segment of scanner.uri.
+//
+// ParseScan does not verify anything: a Scan is evidence about an artifact
+// only when the Statement was signed by an allowed identity and verified,
+// and its subject digest is the artifact's.
+func ParseScan(b []byte) (*Scan, error) {
+	if err := checkStrict(b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
+	}
+	pred := b
+	if _, ok := top["_type"]; ok {
+		st, err := attest.ParseStatement(b)
+		if err != nil {
+			return nil, err
+		}
+		if st.PredicateType != PredicateType {
+			return nil, fmt.Errorf("%w: %q, want %q", ErrPredicateType, truncate(st.PredicateType), PredicateType)
+		}
+		pred = st.Predicate
+	}
+	return parsePredicate(pred)
+}
+
+func parsePredicate(b []byte) (*Scan, error) {
+	var p struct {
+		Scanner struct {
+			URI     string        `json:"uri"`
+			Version string        `json:"version"`
+			Result  *[]predResult `json:"result"`
+		} `json:"scanner"`
+		Metadata struct {
+			ScanFinishedOn string `json:"scanFinishedOn"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
+	}
+	name := scannerName(p.Scanner.URI)
+	if name == "" {
+		return nil, fmt.Errorf("%w: scanner.uri %q names no scanner", ErrInvalidScan, truncate(p.Scanner.URI))
+	}
+	// An absent result is not "no findings": the spec says an empty list
+	// means none were found, so only an explicit list counts.
+	if p.Scanner.Result == nil {
+		return nil, fmt.Errorf("%w: scanner.result is required", ErrInvalidScan)
+	}
+	t, err := time.Parse(time.RFC3339Nano, p.Metadata.ScanFinishedOn)
+	if err != nil || t.IsZero() || !writable(t) {
+		return nil, fmt.Errorf("%w: metadata.scanFinishedOn %q is not an RFC 3339 time", ErrInvalidScan, truncate(p.Metadata.ScanFinishedOn))
+	}
+	s := &Scan{
+		Scanner: Scanner{Name: name, Version: p.Scanner.Version, URI: p.Scanner.URI},
+		Time:    utc(t),
+	}
+	for i, r := range *p.Scanner.Result {
+		if strings.TrimSpace(r.ID) == "" {
+			return nil, fmt.Errorf("%w: scanner.result[%d]: id is required", ErrInvalidScan, i)
+		}
+		f := Finding{ID: r.ID, Severity: SeverityUnknown}
+		for _, sv := range r.Severity {
+			if sv.Method == SeverityMethod {
+				f.Severity = ParseSeverity(sv.Score)
+			}
+		}
+		for j, a := range r.Annotations {
+			if len(a) != 1 {
+				return nil, fmt.Errorf("%w: scanner.result[%d].annotations[%d]: want one key, got %d", ErrInvalidScan, i, j, len(a))
+			}
+			for k, v := range a {
+				if v == "" { // the writer omits empty values; so does the reader
+					continue
+				}
+				var one *string
+				switch k {
+				case annAlias:
+					f.Aliases = append(f.Aliases, v)
+				case annFixedVersion:
+					f.FixedVersions = append(f.FixedVersions, v)
+				case annPackageName:
+					one = &f.Package.Name
+				case annPackageVersion:
+					one = &f.Package.Version
+				case annPackagePURL:
+					one = &f.Package.PURL
+				}
+				if one == nil {
+					continue
+				}
+				// Two values for one package field would let consumers
+				// disagree about which package is affected.
+				if *one != "" {
+					return nil, fmt.Errorf("%w: scanner.result[%d]: annotation %q repeated", ErrInvalidScan, i, k)
+				}
+				*one = v
+			}
+		}
+		s.Findings = append(s.Findings, f)
+	}
+	return s, nil
+}
+
+// scannerName is the last path segment of a scanner URI, without a
+// version: pkg:github/aquasecurity/trivy@v0.50.0 → trivy.
+func scannerName(uri string) string {
+	u, _, _ := strings.Cut(uri, "@")
+	u, _, _ = strings.Cut(u, "?")
+	u = strings.TrimRight(u, "/")
+	if i := strings.LastIndexAny(u, "/:"); i >= 0 {
+		u = u[i+1:]
+	}
+	return u
+}
+
+// writable reports whether t in UTC is a time RFC 3339 can express; an
+// offset can carry a parsed time just outside years 0000-9999.
+func writable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
