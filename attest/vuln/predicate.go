@@ -143,8 +143,9 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 //
 // It rejects input larger than MaxReportSize, anything but one JSON object
 // without duplicate keys, wrong JSON types, a missing scanner.uri,
-// scanner.result or metadata.scanFinishedOn, a result without id, and an
-// annotation that is not a one-key object with a string value; errors wrap
+// scanner.result or metadata.scanFinishedOn, a result without id, an
+// annotation that is not a one-key object with a string value, and a
+// repeated SeverityMethod severity or package annotation; errors wrap
 // ErrInvalidScan (or attest's Statement errors). Unknown fields, such as
 // the spec example's "invocation", are ignored. A result without a
 // severity of method SeverityMethod reads as SeverityUnknown; the scanner
@@ -211,10 +212,18 @@ func parsePredicate(b []byte) (*Scan, error) {
 			return nil, fmt.Errorf("%w: scanner.result[%d]: id is required", ErrInvalidScan, i)
 		}
 		f := Finding{ID: r.ID, Severity: SeverityUnknown}
+		seen := false
 		for _, sv := range r.Severity {
-			if sv.Method == SeverityMethod {
-				f.Severity = ParseSeverity(sv.Score)
+			if sv.Method != SeverityMethod {
+				continue
 			}
+			// Two scores under one method would let consumers disagree
+			// about whether the finding passes a gate.
+			if seen {
+				return nil, fmt.Errorf("%w: scanner.result[%d]: severity method %q repeated", ErrInvalidScan, i, SeverityMethod)
+			}
+			seen = true
+			f.Severity = ParseSeverity(sv.Score)
 		}
 		for j, a := range r.Annotations {
 			if len(a) != 1 {

@@ -328,6 +328,7 @@ func TestParseScanRejects(t *testing.T) {
 		{"severity wrong type", pred(`[{"id":"CVE-1","severity":"high"}]`), vuln.ErrInvalidScan},
 		{"annotation with two keys", pred(`[{"id":"CVE-1","annotations":[{"package.name":"a","package.version":"1"}]}]`), vuln.ErrInvalidScan},
 		{"annotation value not a string", pred(`[{"id":"CVE-1","annotations":[{"package.purl":1}]}]`), vuln.ErrInvalidScan},
+		{"ztci severity twice", pred(`[{"id":"CVE-1","severity":[{"method":"ztci","score":"low"},{"method":"ztci","score":"critical"}]}]`), vuln.ErrInvalidScan},
 		{"package purl twice", pred(`[{"id":"CVE-1","annotations":[{"package.purl":"pkg:deb/a@1"},{"package.purl":"pkg:deb/b@1"}]}]`), vuln.ErrInvalidScan},
 	}
 	for _, tt := range tests {
