@@ -23,6 +23,7 @@ provenance_types := {
 
 scan_types := {
 	"https://cosign.sigstore.dev/attestation/vuln/v1",
+	"https://in-toto.io/attestation/vulns/v0.1",
 	"https://in-toto.io/attestation/vulns/v0.2",
 	"https://in-toto.io/attestation/vulns",
 }
