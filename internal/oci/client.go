@@ -109,8 +109,8 @@ func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*ht
 		return nil, WrapTransport("connect to "+repo.RegistryStr(), err)
 	}
 	e.hc = &http.Client{
-		Transport: rt,
-		Timeout:   c.cfg.Timeout,
+		Transport:     rt,
+		Timeout:       c.cfg.Timeout,
 		CheckRedirect: checkRedirect,
 	}
 	return e.hc, nil
