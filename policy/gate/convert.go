@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/vuln"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
@@ -112,10 +113,44 @@ func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result
 // predicate type, its signer and, for SLSA provenance, the provenance facts.
 func Attestation(r *verify.Result) policy.Attestation {
 	att := policy.Attestation{PredicateType: predicateType(r), Signer: Signer(r.Signer)}
-	if r.Statement != nil && strings.HasPrefix(att.PredicateType, "https://slsa.dev/provenance/") {
+	switch {
+	case r.Statement == nil:
+	case strings.HasPrefix(att.PredicateType, "https://slsa.dev/provenance/"):
 		att.Provenance = Provenance(r.Statement)
+	case att.PredicateType == vuln.PredicateType:
+		att.Scan = Scan(r.Statement)
 	}
 	return att
+}
+
+// Scan hands policy the summary of a verified in-toto vulns v0.1 scan
+// (attest/vuln): scanner, counts by severity and the findings. A predicate
+// that does not read yields nil, which the built-in policy treats as an
+// unreadable scan (deploy.scan_unreadable: deny), never as a clean one.
+func Scan(st *attest.Statement) *policy.Scan {
+	sc, err := vuln.ParseScan(st.Predicate)
+	if err != nil {
+		return nil
+	}
+	out := &policy.Scan{Scanner: strings.TrimSpace(sc.Scanner.Name + " " + sc.Scanner.Version)}
+	for _, f := range sc.Findings {
+		switch f.Severity {
+		case vuln.SeverityCritical:
+			out.Critical++
+		case vuln.SeverityHigh:
+			out.High++
+		case vuln.SeverityMedium:
+			out.Medium++
+		case vuln.SeverityLow:
+			out.Low++
+		}
+		pkg := f.Package.PURL
+		if pkg == "" {
+			pkg = f.Package.Name + "@" + f.Package.Version
+		}
+		out.Findings = append(out.Findings, policy.Finding{ID: f.ID, Severity: string(f.Severity), Package: pkg})
+	}
+	return out
 }
 
 // Signer maps a verified signer onto policy's Signer. A keyed signer has no
