@@ -235,6 +235,10 @@ type Provenance struct {
 type Scan struct {
 	// Scanner names the scanner, e.g. "trivy 0.58".
 	Scanner string `json:"scanner"`
+	// ScannedAt is when the scan was made (RFC 3339, UTC); empty when the
+	// scan does not say. The deploy rules deny a scan older than
+	// DeployConfig.MaxScanAge, or without a time, when that is set.
+	ScannedAt string `json:"scanned_at,omitempty"`
 	// Counts by severity.
 	Critical int `json:"critical"`
 	High     int `json:"high"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // LibraryConfig configures the built-in library. It is the typed form of
@@ -60,6 +61,11 @@ type DeployConfig struct {
 	// RequireScan denies artifacts without a vulnerability scan signed by
 	// an allowed identity.
 	RequireScan bool
+	// MaxScanAge, when positive, denies an artifact whose signed scan is
+	// older than this (rule deploy.scan_too_old), or says nothing of when it
+	// was made: a compliant scan of last year says nothing of this year's
+	// vulnerabilities. Whole seconds; zero turns the rule off.
+	MaxScanAge time.Duration
 	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
 	// default denies them.
 	AllowUnprotectedRefUnsafe bool
@@ -168,6 +174,9 @@ func (c *LibraryConfig) Validate() error {
 			bad("Deploy.Sources[%d] %q names no repository", i, s)
 		}
 	}
+	if d.MaxScanAge < 0 {
+		bad("Deploy.MaxScanAge is %v; it must not be negative", d.MaxScanAge)
+	}
 	if d.MaxCritical < 0 {
 		bad("Deploy.MaxCritical is %d; it must not be negative", d.MaxCritical)
 	}
@@ -249,6 +258,7 @@ func (c *LibraryConfig) document() map[string]any {
 		"sources":               strs(d.Sources),
 		"max_critical":          d.MaxCritical,
 		"require_scan":          d.RequireScan,
+		"max_scan_age_seconds":  int64(d.MaxScanAge / time.Second),
 		"require_protected_ref": !d.AllowUnprotectedRefUnsafe,
 	}
 	if d.SourceRefs != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/policy"
 )
@@ -26,6 +27,7 @@ func TestLibraryConfigValidate(t *testing.T) {
 		{name: "empty builder", edit: func(c *policy.LibraryConfig) { c.Deploy.Builders = []string{""} }},
 		{name: "source naming nothing", edit: func(c *policy.LibraryConfig) { c.Deploy.Sources = []string{"git+https://"} }},
 		{name: "negative max critical", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxCritical = -1 }},
+		{name: "negative max scan age", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxScanAge = -time.Hour }},
 		{name: "empty production environments", edit: func(c *policy.LibraryConfig) { c.Pipeline.ProductionEnvironments = []string{} }},
 		{name: "empty image prefix allows all", edit: func(c *policy.LibraryConfig) { c.Pipeline.AllowedImages = []string{""} }},
 		{name: "grant without refs", edit: func(c *policy.LibraryConfig) {

@@ -26,7 +26,7 @@ var keyTerms = func() map[string]*ast.Term {
 		"name", "names", "package", "path", "pipeline", "platform", "predicate",
 		"predicate_type", "privileged", "protected", "provenance", "raw", "ref",
 		"ref_protected", "repository", "requires", "run_attempt", "run_id",
-		"runner", "san", "scan", "scanner", "secrets", "severity", "signer",
+		"runner", "san", "scan", "scanned_at", "scanner", "secrets", "severity", "signer",
 		"source_digest", "source_ref", "source_repository", "spiffe_id", "steps",
 		"subject", "terraform_plan", "trigger", "type", "uses", "verified",
 		"workflow", "workflow_ref",
@@ -283,8 +283,11 @@ func (a *Attestation) toValue() (ast.Object, error) {
 		o.val("provenance", po.object())
 	}
 	if s := a.Scan; s != nil {
-		so := make(obj, 0, 6)
+		so := make(obj, 0, 7)
 		so.str("scanner", s.Scanner)
+		if s.ScannedAt != "" { // omitempty, as the JSON encoding
+			so.str("scanned_at", s.ScannedAt)
+		}
 		so.num("critical", s.Critical)
 		so.num("high", s.High)
 		so.num("medium", s.Medium)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/vuln"
@@ -133,6 +134,9 @@ func Scan(st *attest.Statement) *policy.Scan {
 		return nil
 	}
 	out := &policy.Scan{Scanner: strings.TrimSpace(sc.Scanner.Name + " " + sc.Scanner.Version)}
+	if !sc.Time.IsZero() {
+		out.ScannedAt = sc.Time.UTC().Format(time.RFC3339)
+	}
 	for _, f := range sc.Findings {
 		switch f.Severity {
 		case vuln.SeverityCritical:

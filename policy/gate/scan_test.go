@@ -71,3 +71,44 @@ func TestScanReachesPolicy(t *testing.T) {
 		t.Fatalf("rules %v, want deploy.scan_unreadable", r)
 	}
 }
+
+// With MaxScanAge set, a signed scan older than it, or without a time, is
+// denied (deploy.scan_too_old); a fresh one is not.
+func TestScanAge(t *testing.T) {
+	t.Parallel()
+	signer := verify.SignerInfo{Kind: verify.SignerCertificate, SAN: "https://git.example/acme/app/.ztci/release.yml", Issuer: "https://ci.example"}
+	eng, err := policy.New(t.Context(), policy.BuiltinWith(policy.LibraryConfig{Deploy: policy.DeployConfig{
+		Signers:    []policy.AllowedSigner{{SAN: signer.SAN, Issuer: signer.Issuer}},
+		MaxScanAge: 24 * time.Hour,
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	digest := "sha256:" + strings.Repeat("d", 64)
+	tooOld := func(scannedAt string) bool {
+		att := policy.Attestation{PredicateType: vuln.PredicateType, Signer: gate.Signer(signer),
+			Scan: &policy.Scan{Scanner: "trivy 0.58.1", ScannedAt: scannedAt}}
+		d, err := eng.Evaluate(t.Context(), policy.Input{Action: policy.ActionDeploy,
+			Artifacts: []policy.Artifact{{Name: "registry.example/acme/app", Digest: digest, Verified: true, Attestations: []policy.Attestation{att}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(d.Violations, func(v policy.Violation) bool { return v.Rule == "deploy.scan_too_old" })
+	}
+	now := time.Now().UTC()
+	for _, tt := range []struct {
+		name      string
+		scannedAt string
+		want      bool
+	}{
+		{"an hour ago", now.Add(-time.Hour).Format(time.RFC3339), false},
+		{"two days ago", now.Add(-48 * time.Hour).Format(time.RFC3339), true},
+		{"no time", "", true},
+		{"not a time", "yesterday", true},
+	} {
+		if got := tooOld(tt.scannedAt); got != tt.want {
+			t.Errorf("%s: scan_too_old = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -237,6 +237,32 @@ violations contains v if {
 	}
 }
 
+# A scan older than max_scan_age_seconds, or that does not say when it was
+# made, proves nothing about today's vulnerabilities.
+violations contains v if {
+	max_age := lib.config("deploy", "max_scan_age_seconds", 0)
+	is_number(max_age)
+	max_age > 0
+	some a in objs
+	some att in trusted(a)
+	is_scan(att)
+	not scan_fresh(att, max_age)
+	v := {
+		"rule": "deploy.scan_too_old",
+		"message": sprintf("artifact %s@%s has a scan made at %q, more than %d seconds ago or at no stated time", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(att, ["scan", "scanned_at"]), max_age]),
+		"value": object.get(att, ["scan", "scanned_at"], null),
+	}
+}
+
+# The pattern check first: a value that is not an RFC 3339 time is a stale
+# scan (a reasoned deny), not a builtin error (an undecided one).
+scan_fresh(att, max_age) if {
+	is_string(att.scan.scanned_at)
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, att.scan.scanned_at)
+	made := time.parse_rfc3339_ns(att.scan.scanned_at)
+	time.now_ns() - made <= max_age * 1000000000
+}
+
 violations contains v if {
 	some a in objs
 	some att in trusted(a)
