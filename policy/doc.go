@@ -115,7 +115,8 @@
 //
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),
-//	            max_critical (0), require_scan (false), require_protected_ref (true)
+//	            max_critical (0), require_scan (false), max_scan_age_seconds (0: off),
+//	            require_protected_ref (true)
 //	pipeline:   production_environments (["production"]), protected_branches
 //	            (["main"]), approval_jobs, allowed_images, allowed_actions,
 //	            allowed_orbs (prefixes; empty denies all)

@@ -7,6 +7,7 @@
 #   scan, and the deploying job runs on a protected ref.
 #   Config (data.ztci.config.deploy): signers, attestation_signers,
 #   builders, sources, source_refs, max_critical (0), require_scan (false),
+#   max_scan_age_seconds (0: off; a scan older, or without a time, denies),
 #   require_protected_ref (true).
 #   Sources are compared as the verify package compares them
 #   (lib.normalize_repo): scheme and "git+" are ignored, host, owner and
