@@ -51,6 +51,23 @@ func replicas(t testing.TB, opts ...natsreplay.Option) (*itest.NATSCluster, []*n
 		}
 		caches = append(caches, rc)
 	}
+	// A bucket just created on three nodes may not take writes for a
+	// moment (its stream's leader is still being elected), and a test with a
+	// short WithTimeout would see that as an outage. The fleet under test is
+	// the steady state: wait until every replica has made one claim.
+	for i, rc := range caches {
+		deadline := time.Now().Add(30 * time.Second)
+		for attempt := 0; ; attempt++ {
+			err := rc.Claim(context.Background(), fmt.Sprintf("warm-up-%d-%d", i, attempt), time.Now().Add(time.Minute))
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d cannot claim 30s after start: %v", i, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	return c, caches
 }
 
