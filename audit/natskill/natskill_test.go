@@ -60,20 +60,30 @@ func fleet(t testing.TB, opts ...natskill.Option) (*itest.NATSCluster, []*natski
 	// test is the steady state, so wait until one mark and its clear have
 	// reached every replica.
 	const warm = "spiffe://example.org/warm-up"
-	if err := sw[0].Mark(context.Background(), natskill.KindJob, warm, "warm-up", "test", time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	// The bucket's stream may not take writes until its leader is elected.
+	waitFor(t, 30*time.Second, func() bool {
+		return retrying(sw[0].Mark(context.Background(), natskill.KindJob, warm, "warm-up", "test", time.Time{}))
+	})
 	for _, s := range sw {
 		waitFor(t, 30*time.Second, func() bool { return errors.Is(s.Check(natskill.KindJob, warm), natskill.ErrCompromised) })
 	}
-	if err := sw[0].Clear(context.Background(), natskill.KindJob, warm, "warm-up", "test"); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, 30*time.Second, func() bool {
+		return retrying(sw[0].Clear(context.Background(), natskill.KindJob, warm, "warm-up", "test"))
+	})
 	for _, s := range sw {
 		waitFor(t, 30*time.Second, func() bool { return s.Check(natskill.KindJob, warm) == nil })
 	}
 	rec.Reset()
 	return c, sw, rec
+}
+
+// retrying reports whether a warm-up write succeeded, pausing before the
+// next attempt when it did not.
+func retrying(err error) bool {
+	if err != nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err == nil
 }
 
 // waitFor polls cond every 100µs until it holds or the timeout passes, and
