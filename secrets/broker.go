@@ -31,7 +31,9 @@ const auditSource = "ztci/secrets"
 // the lease durably, registers the value with the [Masker], audits, and
 // revokes everything a job holds when the job ends.
 //
-// A Broker is safe for concurrent use. It starts no goroutines of its own.
+// A Broker is safe for concurrent use. It starts no goroutines of its own,
+// except one heartbeat while it holds leases registered with
+// [WithLeaseRegistry].
 type Broker struct {
 	authz    Authorizer
 	backend  Backend
@@ -46,6 +48,7 @@ type Broker struct {
 	attempts int
 	backoff  time.Duration
 	revokeTO time.Duration
+	leases   *leaseOwner // nil without WithLeaseRegistry
 
 	// active holds the jobs begun and not yet ended, by identity ID, so
 	// that RevokeIdentity can end them all.
@@ -199,6 +202,12 @@ func New(authz Authorizer, backend Backend, opts ...Option) (*Broker, error) {
 	}
 	if b.jseal != (journalSealing{}) && b.journal == "" {
 		return nil, fmt.Errorf("%w: WithJournalEncrypter and WithJournalReadPlainUnsafe need WithJournal", ErrConfig)
+	}
+	if b.leases != nil {
+		if b.leases.reg == nil {
+			return nil, fmt.Errorf("%w: WithLeaseHeartbeat needs WithLeaseRegistry", ErrConfig)
+		}
+		b.leases.log = b.log
 	}
 	if b.jseal.readPlainUnsafe && b.jseal.enc == nil {
 		return nil, fmt.Errorf("%w: WithJournalReadPlainUnsafe needs WithJournalEncrypter", ErrConfig)

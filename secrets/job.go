@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ztci/ztci/audit"
 )
@@ -94,9 +95,13 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 
 	req.LeaseID = newID("ztci_")
 	l := &Lease{job: j, reserved: req.LeaseID, id: req.LeaseID, name: name}
-	// Record the lease before the backend creates anything.
+	// Record the lease, in the fleet's registry and in the job, before the
+	// backend creates anything.
+	if err := b.leases.register(ctx, j, l.reserved, name, b.now().Add(b.ttl)); err != nil {
+		return nil, joinAudit(err, b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "lease registry could not record the lease"))
+	}
 	if err := j.track(l); err != nil {
-		return nil, err
+		return nil, errors.Join(err, b.leases.release(context.WithoutCancel(ctx), l.reserved))
 	}
 	defer j.inflight.Done()
 	g, err := b.backend.Issue(ctx, req)
@@ -114,6 +119,14 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 				_ = l.Revoke(context.WithoutCancel(ctx))
 				return nil, err
 			}
+		}
+		var exp time.Time
+		if g.TTL > 0 {
+			exp = b.now().Add(g.TTL)
+		}
+		if err := b.leases.bind(ctx, j, l.reserved, g.LeaseID, name, exp); err != nil {
+			_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "lease registry could not record the lease")
+			return nil, errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
 		}
 	}
 	l.value, l.renewable, l.singleUse = g.Value, g.Renewable, g.SingleUse

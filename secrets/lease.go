@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -125,7 +126,7 @@ func (l *Lease) Revoke(ctx context.Context) error {
 	l.value.Wipe()
 	l.value = Value{}
 	l.mu.Unlock()
-	err := j.untrack(l)
+	err := errors.Join(j.untrack(l), b.leases.release(ctx, l.reserved))
 	b.log.DebugContext(ctx, "secrets: lease revoked", "lease_id", l.id, "secret", l.name, "job", j.spec.ID)
 	return joinAudit(err, b.auditActor(ctx, ActionRevoke, audit.OutcomeSuccess, j.actor, j.spec.ID, l.name, l.id, "revoked"))
 }
