@@ -60,9 +60,18 @@ var (
 	ErrSubjectMismatch = fmt.Errorf("%w: subject mismatch", ErrAttestation)
 	// ErrNoBundle: the artifact holds no single Sigstore bundle layer.
 	ErrNoBundle = fmt.Errorf("%w: no Sigstore bundle", ErrAttestation)
-	// ErrLegacyFormat: a cosign legacy .sig/.att layer that is not a Sigstore
-	// bundle; it is reported but never counts towards the verdict.
+	// ErrLegacyFormat: a layer of a cosign legacy .sig/.att tag that is
+	// neither a Sigstore bundle, a simple-signing payload nor a DSSE
+	// envelope; it is reported but never counts towards the verdict.
 	ErrLegacyFormat = fmt.Errorf("%w: cosign legacy format not verifiable", ErrAttestation)
+	// ErrLegacyPayload: a cosign legacy payload names another image, is not
+	// cosign's simple-signing type, or is not strictly the format it claims
+	// (see *LegacyPayloadError, which names the failed check).
+	ErrLegacyPayload = fmt.Errorf("%w: cosign legacy payload rejected", ErrAttestation)
+	// ErrLegacyAnnotation: a cosign legacy layer annotation (signature,
+	// certificate, chain, Rekor bundle, timestamp) is missing or malformed
+	// (see *LegacyAnnotationError, which names it).
+	ErrLegacyAnnotation = fmt.Errorf("%w: cosign legacy annotation rejected", ErrAttestation)
 	// ErrBundleRejected: the BundleVerifier rejected the bundle.
 	ErrBundleRejected = fmt.Errorf("%w: bundle verification failed", ErrAttestation)
 	// ErrArtifactFetch: the artifact or its bundle could not be fetched intact.

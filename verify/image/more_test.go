@@ -29,7 +29,8 @@ import (
 )
 
 // TestLegacyCosignTags reads cosign's "sha256-<hex>.att" tag: a Sigstore
-// bundle layer is verified, a legacy DSSE layer is reported, never counted.
+// bundle layer is verified, a malformed legacy DSSE layer is reported, never
+// counted (legacy_test.go verifies well-formed ones).
 func TestLegacyCosignTags(t *testing.T) {
 	t.Parallel()
 	alice := ocitest.NewSigner("alice")
@@ -60,7 +61,7 @@ func TestLegacyCosignTags(t *testing.T) {
 				t.Fatalf("with WithLegacyTags: %v %+v", err, res)
 			}
 			atts := res.Targets[0].Attestations
-			if len(atts) != 2 || atts[0].Path != image.PathLegacyTag || atts[0].Err != nil || !errors.Is(atts[1].Err, image.ErrLegacyFormat) {
+			if len(atts) != 2 || atts[0].Path != image.PathLegacyTag || atts[0].Err != nil || !errors.Is(atts[1].Err, image.ErrLegacyPayload) {
 				t.Fatalf("attestations = %+v", atts)
 			}
 		})

@@ -22,6 +22,11 @@ import (
 // name the trusted signer (distinct values are counted for k-of-n). Any
 // error rejects that bundle. Implementations must be safe for concurrent use
 // and must not keep bundle after returning.
+//
+// artifact is the image (or platform manifest) digest, except for a bundle
+// converted from a cosign legacy ".sig" layer (ConvertLegacy), which signs
+// its simple-signing payload: artifact is then the payload's sha256, and the
+// payload was checked to name the image before the call.
 type BundleVerifier interface {
 	VerifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash) (BundleResult, error)
 }
@@ -149,9 +154,15 @@ type Target struct {
 
 // Attestation is the outcome for one candidate attestation.
 type Attestation struct {
-	Artifact      v1.Hash // artifact manifest (legacy: the cosign tag's manifest)
-	Bundle        v1.Hash // bundle blob; zero when it could not be fetched
-	Path          Path
+	Artifact v1.Hash // artifact manifest (legacy: the cosign tag's manifest)
+	// Bundle is the bundle blob, or for a cosign legacy layer that layer
+	// (the bundle converted from it is not stored); zero when it could not
+	// be fetched.
+	Bundle v1.Hash
+	Path   Path
+	// Format is the encoding the attestation came in, and so the one that
+	// proved it when Err is nil.
+	Format        Format
 	Signer        string
 	PredicateType string
 	// Result is the BundleVerifier's full result for a verified bundle (see
@@ -303,14 +314,14 @@ func (v *Verifier) verifyTarget(ctx context.Context, repo name.Repository, t *Ta
 			if undecidable(err) {
 				return err
 			}
-			record(Attestation{Artifact: d.Digest, Path: l.Path, Err: fmt.Errorf("%w: %w", ErrArtifactFetch, err)})
+			record(Attestation{Artifact: d.Digest, Path: l.Path, Format: FormatBundle, Err: fmt.Errorf("%w: %w", ErrArtifactFetch, err)})
 			continue
 		}
 		if ac.unrelated {
 			t.Ignored++
 			continue
 		}
-		a := Attestation{Artifact: d.Digest, Bundle: ac.bundleDigest, Path: l.Path}
+		a := Attestation{Artifact: d.Digest, Bundle: ac.bundleDigest, Path: l.Path, Format: FormatBundle}
 		switch {
 		case ac.subject == nil:
 			a.Err = &SubjectMismatchError{Want: t.Digest}
@@ -329,25 +340,52 @@ func (v *Verifier) verifyTarget(ctx context.Context, repo name.Repository, t *Ta
 			return err
 		}
 		for _, ll := range layers {
-			a := Attestation{Artifact: ll.Manifest, Bundle: ll.Layer.Digest, Path: PathLegacyTag}
-			if !oci.IsBundleType(string(ll.Layer.MediaType)) {
-				a.Err = fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, ll.Layer.Digest, ll.Layer.MediaType)
-				record(a)
-				continue
-			}
-			b, err := v.c.GetBlob(ctx, repo, ll.Layer, MaxBundleSize, "bundle blob")
-			if undecidable(err) {
-				return err
-			}
+			a, err := v.verifyLegacyLayer(ctx, repo, ll, t.Digest)
 			if err != nil {
-				a.Err = fmt.Errorf("%w: %w", ErrArtifactFetch, err)
-			} else {
-				v.verifyBundle(ctx, b, t.Digest, &a)
+				return err
 			}
 			record(a)
 		}
 	}
 	return nil
+}
+
+// verifyLegacyLayer verifies one layer of a cosign legacy tag: a Sigstore
+// bundle as it is, a simple-signing or DSSE layer through the bundle
+// ConvertLegacy makes of it, by the same BundleVerifier. The error is for
+// failures that leave the verdict undecidable.
+func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, ll oci.LegacyLayer, img v1.Hash) (Attestation, error) {
+	a := Attestation{Artifact: ll.Manifest, Bundle: ll.Layer.Digest, Path: PathLegacyTag, Format: FormatBundle}
+	isBundle := oci.IsBundleType(string(ll.Layer.MediaType))
+	switch ll.Layer.MediaType {
+	case MediaTypeSimpleSigning:
+		a.Format = FormatCosignLegacySig
+	case MediaTypeDSSE:
+		a.Format = FormatCosignLegacyAtt
+	default:
+		if !isBundle {
+			a.Err = fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, ll.Layer.Digest, ll.Layer.MediaType)
+			return a, nil
+		}
+	}
+	b, err := v.c.GetBlob(ctx, repo, ll.Layer, MaxBundleSize, "cosign legacy layer")
+	if undecidable(err) {
+		return a, err
+	}
+	switch {
+	case err != nil:
+		a.Err = fmt.Errorf("%w: %w", ErrArtifactFetch, err)
+	case isBundle:
+		v.verifyBundle(ctx, b, img, &a)
+	default:
+		lb, err := ConvertLegacy(ll.Layer, b, img)
+		if err != nil {
+			a.Err = err
+			return a, nil
+		}
+		v.verifyBundle(ctx, lb.Bundle, lb.Artifact, &a)
+	}
+	return a, nil
 }
 
 func (v *Verifier) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash, a *Attestation) {

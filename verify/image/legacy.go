@@ -1,0 +1,416 @@
+package image
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/strictjson"
+)
+
+// Format says in which encoding an attestation was presented, and so which
+// encoding proved it when it verified.
+type Format string
+
+// The formats.
+const (
+	// FormatBundle: a Sigstore bundle (referrers API, the referrers tag
+	// schema, or a bundle layer in a cosign legacy tag).
+	FormatBundle Format = "bundle"
+	// FormatCosignLegacySig: a simple-signing layer of a cosign
+	// "sha256-<hex>.sig" tag, converted to a Sigstore bundle (ConvertLegacy).
+	FormatCosignLegacySig Format = "cosign-legacy-sig"
+	// FormatCosignLegacyAtt: a DSSE layer of a cosign "sha256-<hex>.att"
+	// tag, converted to a Sigstore bundle (ConvertLegacy).
+	FormatCosignLegacyAtt Format = "cosign-legacy-att"
+)
+
+// The annotations cosign puts on a legacy layer (cosign
+// pkg/oci/static/signature.go and specs/SIGNATURE_SPEC.md).
+const (
+	// AnnotationSignature: the base64 signature over the simple-signing
+	// payload (".sig"; empty on ".att", whose signature is in the envelope).
+	AnnotationSignature = "dev.cosignproject.cosign/signature"
+	// AnnotationCertificate: the PEM signing certificate (keyless signing).
+	AnnotationCertificate = "dev.sigstore.cosign/certificate"
+	// AnnotationChain: the PEM chain of the certificate. It is carried
+	// into the bundle but never trusted: trust comes from the trusted root.
+	AnnotationChain = "dev.sigstore.cosign/chain"
+	// AnnotationBundle: the Rekor v1 entry with its signed entry timestamp
+	// (SET), {"SignedEntryTimestamp", "Payload": {body, integratedTime,
+	// logIndex, logID}}.
+	AnnotationBundle = "dev.sigstore.cosign/bundle"
+	// AnnotationRFC3161Timestamp: {"SignedRFC3161Timestamp": base64 DER
+	// RFC 3161 response}.
+	AnnotationRFC3161Timestamp = "dev.sigstore.cosign/rfc3161timestamp"
+)
+
+// bundleV01 is the media type of the converted bundles: v0.1 is the bundle
+// version whose log entries are proven by an inclusion promise (the SET),
+// which is what a legacy layer carries; it has no inclusion proof.
+const bundleV01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+
+// maxChain bounds the certificates read from the chain annotation.
+const maxChain = 8
+
+// LegacyBundle is a cosign legacy layer converted to a Sigstore bundle.
+type LegacyBundle struct {
+	Format Format
+	// Bundle is the bundle (protobuf JSON, v0.1), to be verified like any
+	// other: BundleVerifier.VerifyBundle(ctx, Bundle, Artifact).
+	Bundle []byte
+	// Artifact is what the bundle signs: the sha256 of the simple-signing
+	// payload for a ".sig" layer (the payload itself names the image and
+	// was checked against it), the image digest for an ".att" layer.
+	Artifact v1.Hash
+}
+
+// ConvertLegacy turns one layer of a cosign legacy ".sig" or ".att" tag,
+// with its content, into the equivalent Sigstore bundle, after checking that
+// the layer speaks of img:
+//
+//   - ".sig" (MediaTypeSimpleSigning): the simple-signing payload is parsed
+//     strictly; its critical.type must be cosign's and its
+//     critical.image.docker-manifest-digest must be img. The bundle holds a
+//     message signature over the payload's sha256.
+//   - ".att" (MediaTypeDSSE): the DSSE envelope (one signature, payload type
+//     in-toto) is parsed strictly and its statement must name img among its
+//     subjects. The bundle holds the envelope.
+//
+// Both carry the certificate (and chain) or, without one, a public-key
+// placeholder the verifier's key answers; the Rekor entry of the bundle
+// annotation as a transparency-log entry with its inclusion promise (SET)
+// and canonicalized body; the RFC 3161 timestamp when present.
+//
+// Nothing is verified here: the bundle proves something only once a
+// BundleVerifier accepts it for Artifact. content must be the layer's
+// content, already checked against its digest. Errors are a
+// *LegacyPayloadError, a *LegacyAnnotationError, or wrap ErrLegacyFormat.
+func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBundle, error) {
+	if img.Algorithm != "sha256" {
+		return nil, fmt.Errorf("%w: image digest %q is not sha256", ErrConfig, img)
+	}
+	b := &protobundle.Bundle{MediaType: bundleV01, VerificationMaterial: &protobundle.VerificationMaterial{}}
+	lb := &LegacyBundle{}
+	switch layer.MediaType {
+	case MediaTypeSimpleSigning:
+		lb.Format = FormatCosignLegacySig
+		p, err := parseSimpleSigning(content)
+		if err != nil {
+			return nil, err
+		}
+		if p.Digest != img {
+			return nil, &LegacyPayloadError{Check: "critical.image.docker-manifest-digest", Want: img.String(), Got: p.Digest.String()}
+		}
+		sig, err := annotationBase64(layer.Annotations, AnnotationSignature)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(content)
+		b.Content = &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: sum[:]},
+			Signature:     sig,
+		}}
+		lb.Artifact = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+	case MediaTypeDSSE:
+		lb.Format = FormatCosignLegacyAtt
+		env, err := parseEnvelope(content)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSubject(env.Payload, img); err != nil {
+			return nil, err
+		}
+		b.Content = &protobundle.Bundle_DsseEnvelope{DsseEnvelope: env}
+		lb.Artifact = img
+	default:
+		return nil, fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, layer.Digest, layer.MediaType)
+	}
+	if err := verificationMaterial(b.VerificationMaterial, layer.Annotations); err != nil {
+		return nil, err
+	}
+	out, err := protojson.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding the converted bundle: %v", ErrLegacyFormat, err)
+	}
+	lb.Bundle = out
+	return lb, nil
+}
+
+// verificationMaterial fills vm from the certificate, chain, Rekor bundle
+// and timestamp annotations.
+func verificationMaterial(vm *protobundle.VerificationMaterial, ann map[string]string) error {
+	certs, err := annotationCerts(ann, AnnotationCertificate, 1)
+	if err != nil {
+		return err
+	}
+	chain, err := annotationCerts(ann, AnnotationChain, maxChain)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(certs) == 1:
+		all := []*protocommon.X509Certificate{{RawBytes: certs[0]}}
+		for _, c := range chain {
+			all = append(all, &protocommon.X509Certificate{RawBytes: c})
+		}
+		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: all}}
+	case len(chain) > 0:
+		return &LegacyAnnotationError{Annotation: AnnotationChain, Reason: "a chain without a certificate"}
+	default:
+		// Signed with a key: the verifier's expected key answers, whatever
+		// the hint (verify ignores a bundle's key hint).
+		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}
+	}
+	if s, ok := ann[AnnotationBundle]; ok {
+		tle, err := parseRekorBundle(s)
+		if err != nil {
+			return err
+		}
+		vm.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
+	}
+	if s, ok := ann[AnnotationRFC3161Timestamp]; ok {
+		ts, err := parseTimestamp(s)
+		if err != nil {
+			return err
+		}
+		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
+			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: ts}},
+		}
+	}
+	return nil
+}
+
+// annotationBase64 reads a required base64 (standard, padded) annotation.
+func annotationBase64(ann map[string]string, key string) ([]byte, error) {
+	s, ok := ann[key]
+	if !ok || s == "" {
+		return nil, &LegacyAnnotationError{Annotation: key, Reason: "missing"}
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, &LegacyAnnotationError{Annotation: key, Reason: "not base64"}
+	}
+	return b, nil
+}
+
+// annotationCerts reads an optional PEM annotation holding 1 to max
+// CERTIFICATE blocks and nothing else; it returns their DER.
+func annotationCerts(ann map[string]string, key string, max int) ([][]byte, error) {
+	s, ok := ann[key]
+	if !ok || s == "" {
+		return nil, nil
+	}
+	var out [][]byte
+	rest := []byte(s)
+	for len(bytes.TrimSpace(rest)) > 0 {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		switch {
+		case blk == nil:
+			return nil, &LegacyAnnotationError{Annotation: key, Reason: "not PEM"}
+		case blk.Type != "CERTIFICATE" || len(blk.Headers) > 0:
+			return nil, &LegacyAnnotationError{Annotation: key, Reason: fmt.Sprintf("PEM block %q, want CERTIFICATE", blk.Type)}
+		case len(out) == max:
+			return nil, &LegacyAnnotationError{Annotation: key, Reason: fmt.Sprintf("more than %d certificates", max)}
+		}
+		if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
+			return nil, &LegacyAnnotationError{Annotation: key, Reason: "certificate does not parse"}
+		}
+		out = append(out, blk.Bytes)
+	}
+	if len(out) == 0 {
+		return nil, &LegacyAnnotationError{Annotation: key, Reason: "no certificate"}
+	}
+	return out, nil
+}
+
+// rekorBundle is cosign's bundle annotation (cosign pkg/cosign/bundle/rekor.go:
+// RekorBundle and RekorPayload).
+type rekorBundle struct {
+	SignedEntryTimestamp []byte `json:"SignedEntryTimestamp"`
+	Payload              *struct {
+		Body           *string `json:"body"`
+		IntegratedTime *int64  `json:"integratedTime"`
+		LogIndex       *int64  `json:"logIndex"`
+		LogID          *string `json:"logID"`
+	} `json:"Payload"`
+}
+
+var rekorBundleNames = []string{"SignedEntryTimestamp", "Payload", "body", "integratedTime", "logIndex", "logID"}
+
+// parseRekorBundle turns the bundle annotation into a transparency-log entry
+// with an inclusion promise. The SET itself is verified by the verifier,
+// over exactly these body, integratedTime, logIndex and logID.
+func parseRekorBundle(s string) (*protorekor.TransparencyLogEntry, error) {
+	bad := func(reason string) error {
+		return &LegacyAnnotationError{Annotation: AnnotationBundle, Reason: reason}
+	}
+	var rb rekorBundle
+	if err := strictDecode([]byte(s), &rb, rekorBundleNames); err != nil {
+		return nil, bad(err.Error())
+	}
+	p := rb.Payload
+	switch {
+	case len(rb.SignedEntryTimestamp) == 0:
+		return nil, bad("no SignedEntryTimestamp")
+	case p == nil || p.Body == nil || p.IntegratedTime == nil || p.LogIndex == nil || p.LogID == nil:
+		return nil, bad("Payload needs body, integratedTime, logIndex and logID")
+	case *p.LogIndex < 0 || *p.IntegratedTime <= 0:
+		return nil, bad("negative logIndex or integratedTime")
+	}
+	body, err := base64.StdEncoding.Strict().DecodeString(*p.Body)
+	if err != nil {
+		return nil, bad("Payload.body is not base64")
+	}
+	logID, err := hex.DecodeString(*p.LogID)
+	if err != nil || len(logID) != sha256.Size || hex.EncodeToString(logID) != *p.LogID {
+		return nil, bad("Payload.logID is not a lowercase hex SHA-256")
+	}
+	// The kind and version the entry is verified as come from its body; the
+	// verifier checks them against the body again.
+	var kv struct {
+		Kind       string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := strictjson.Check(body, "kind", "apiVersion"); err != nil {
+		return nil, bad("Payload.body: " + err.Error())
+	}
+	if err := json.Unmarshal(body, &kv); err != nil || kv.Kind == "" || kv.APIVersion == "" {
+		return nil, bad("Payload.body is not a Rekor entry (kind, apiVersion)")
+	}
+	return &protorekor.TransparencyLogEntry{
+		LogIndex:          *p.LogIndex,
+		LogId:             &protocommon.LogId{KeyId: logID},
+		KindVersion:       &protorekor.KindVersion{Kind: kv.Kind, Version: kv.APIVersion},
+		IntegratedTime:    *p.IntegratedTime,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
+		CanonicalizedBody: body,
+	}, nil
+}
+
+// parseTimestamp reads cosign's RFC 3161 annotation (cosign
+// pkg/cosign/bundle/tsa.go: RFC3161Timestamp).
+func parseTimestamp(s string) ([]byte, error) {
+	var ts struct {
+		SignedRFC3161Timestamp []byte `json:"SignedRFC3161Timestamp"`
+	}
+	if err := strictDecode([]byte(s), &ts, []string{"SignedRFC3161Timestamp"}); err != nil {
+		return nil, &LegacyAnnotationError{Annotation: AnnotationRFC3161Timestamp, Reason: err.Error()}
+	}
+	if len(ts.SignedRFC3161Timestamp) == 0 {
+		return nil, &LegacyAnnotationError{Annotation: AnnotationRFC3161Timestamp, Reason: "no SignedRFC3161Timestamp"}
+	}
+	return ts.SignedRFC3161Timestamp, nil
+}
+
+// envelope is a DSSE envelope as cosign writes it into an ".att" layer.
+type envelope struct {
+	PayloadType *string `json:"payloadType"`
+	Payload     *string `json:"payload"`
+	Signatures  []struct {
+		KeyID string  `json:"keyid"`
+		Sig   *string `json:"sig"`
+	} `json:"signatures"`
+}
+
+var envelopeNames = []string{"payloadType", "payload", "signatures", "keyid", "sig"}
+
+// parseEnvelope reads an ".att" layer: one DSSE envelope with an in-toto
+// payload and exactly one signature.
+func parseEnvelope(b []byte) (*protodsse.Envelope, error) {
+	var e envelope
+	if err := strictDecode(b, &e, envelopeNames); err != nil {
+		return nil, &LegacyPayloadError{Check: "json", Got: err.Error()}
+	}
+	switch {
+	case e.PayloadType == nil || e.Payload == nil:
+		return nil, &LegacyPayloadError{Check: "envelope", Got: "payloadType or payload missing"}
+	case *e.PayloadType != attest.PayloadType:
+		return nil, &LegacyPayloadError{Check: "payloadType", Want: attest.PayloadType, Got: *e.PayloadType}
+	case len(e.Signatures) != 1 || e.Signatures[0].Sig == nil:
+		return nil, &LegacyPayloadError{Check: "signatures", Want: "1", Got: fmt.Sprint(len(e.Signatures))}
+	}
+	payload, err := base64.StdEncoding.Strict().DecodeString(*e.Payload)
+	if err != nil {
+		return nil, &LegacyPayloadError{Check: "payload", Got: "not base64"}
+	}
+	sig, err := base64.StdEncoding.Strict().DecodeString(*e.Signatures[0].Sig)
+	if err != nil || len(sig) == 0 {
+		return nil, &LegacyPayloadError{Check: "signatures", Got: "signature is not base64"}
+	}
+	return &protodsse.Envelope{
+		Payload:     payload,
+		PayloadType: *e.PayloadType,
+		Signatures:  []*protodsse.Signature{{Sig: sig, Keyid: e.Signatures[0].KeyID}},
+	}, nil
+}
+
+// checkSubject requires the in-toto statement to name img among its subjects.
+func checkSubject(payload []byte, img v1.Hash) error {
+	st, err := attest.ParseStatement(payload)
+	if err != nil {
+		return &LegacyPayloadError{Check: "statement", Got: err.Error()}
+	}
+	var got []string
+	for _, s := range st.Subject {
+		if d, ok := s.Digest["sha256"]; ok {
+			if d == img.Hex {
+				return nil
+			}
+			got = append(got, "sha256:"+d)
+		}
+	}
+	slices.Sort(got)
+	return &LegacyPayloadError{Check: "subject", Want: img.String(), Got: fmt.Sprint(got)}
+}
+
+// strictDecode decodes one JSON object into v: no repeated or case-variant
+// member names (names are registered), no unknown members, nothing after it.
+func strictDecode(b []byte, v any, names []string) error {
+	if err := strictjson.Check(b, names...); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// LegacyAnnotationError reports a cosign legacy layer annotation that is
+// missing or malformed; Annotation names it. It matches ErrLegacyAnnotation
+// and ErrAttestation.
+type LegacyAnnotationError struct {
+	Annotation string
+	Reason     string
+}
+
+func (e *LegacyAnnotationError) Error() string {
+	return fmt.Sprintf("image: cosign legacy annotation %s: %s", e.Annotation, e.Reason)
+}
+
+// Is matches ErrLegacyAnnotation and ErrAttestation.
+func (e *LegacyAnnotationError) Is(target error) bool {
+	return target == ErrLegacyAnnotation || target == ErrAttestation
+}
