@@ -16,6 +16,36 @@
 //	v, _ := oidc.NewVerifier("https://ci.example.com", "https://vault.example.com")
 //	who, err := v.Verify(ctx, raw) // any error: deny
 //
+// # Fleets, KMS keys and rotation
+//
+// [WithSigner] signs with a caller's [crypto.Signer] (a KMS or HSM key):
+// the issuer only calls Public and Sign, the algorithm is pinned to the key
+// (P-256 ES256, P-384 ES384, Ed25519 EdDSA, RSA PS256 or RS256) and a
+// mismatch is refused at construction ([ErrSigner]). [WithKeyStore] makes
+// the issuer a replica of a fleet sharing a [KeyStore] of public keys
+// ([MemoryKeyStore] in one process, package identity/oidc/natskeys on NATS
+// JetStream): every replica publishes its keys there before signing with
+// them and serves the union of the fleet's live keys, so a token minted by
+// any replica verifies against any replica's JWKS, and a restart (same
+// Signer, or a new key while the old one stays published) invalidates no
+// outstanding token. [WithRotation] rotates an in-memory key on a schedule,
+// publishing the next key one interval ahead and keeping the previous one
+// until its last token has expired.
+//
+// How replicas agree: they do not elect a "current" key. Each replica signs
+// with its own active key (or, with a shared KMS key, all sign with the
+// same one under the same kid) and every published key is valid for
+// verification from its publication to its NotAfter. What they agree on is
+// the set, and two rules keep it sound: a key is published before it signs
+// (Mint refuses with [ErrNotPublished] otherwise), and a token is minted
+// only while its expiry plus a minute of grace is before the key's
+// published NotAfter. A replica renews its publication while it mints, a
+// token lifetime ahead, so one that crashes or loses the store leaves keys
+// that lapse on their own once their last token has expired. A key id is
+// bound to one public key and algorithm: republishing it with other
+// material fails ([ErrKeyConflict]), and a record is only ever extended,
+// never shortened.
+//
 // # Security contract
 //
 // Issuer: ES256 by default (EdDSA, ES384/512, RS*/PS* with 3072-bit keys on

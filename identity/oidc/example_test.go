@@ -67,3 +67,31 @@ func ExampleNewVerifier_hardened() {
 	// first use: <nil>
 	// second use rejected: true
 }
+
+// Two issuer replicas share one key set: a token minted by either verifies
+// against the JWKS of the other. In a fleet the store is
+// identity/oidc/natskeys on NATS JetStream; here it is in memory.
+func ExampleWithKeyStore() {
+	ctx := context.Background()
+	store := oidc.NewMemoryKeyStore(nil)
+	a, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithKeyStore(store))
+	b, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithKeyStore(store))
+	for _, replica := range []*oidc.Issuer{a, b} {
+		if err := replica.Publish(ctx); err != nil { // at start-up, before taking traffic
+			panic(err)
+		}
+	}
+	keysOfB, err := oidc.ParseKeySet(b.JWKS())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("keys served by replica b:", keysOfB.Len())
+
+	tok, _ := a.Mint(ctx, oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}, "gate")
+	v, _ := oidc.NewVerifier("https://ci.example.com", "gate", oidc.WithKeySet(keysOfB))
+	who, err := v.Verify(ctx, tok.Reveal())
+	fmt.Println("token of replica a verified with replica b's keys:", err == nil, who.Subject)
+	// Output:
+	// keys served by replica b: 2
+	// token of replica a verified with replica b's keys: true repo:octo-org/app:ref:refs/heads/main
+}

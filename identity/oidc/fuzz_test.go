@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -63,6 +64,48 @@ func FuzzParseKeySet(f *testing.F) {
 			if len(k.algs) == 0 || k.pub == nil {
 				t.Fatal("key set holds a key that can verify nothing")
 			}
+		}
+	})
+}
+
+// FuzzParsePublishedKey feeds arbitrary key-store records to the decoder: it
+// must never panic, and whatever it accepts is a public, verifier-usable
+// key pinned to one fitting algorithm that encodes back to an equal record.
+func FuzzParsePublishedKey(f *testing.F) {
+	ec, _, _ := testKeys(f)
+	nb := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	good, err := PublishedKey{ID: "ec1", Algorithm: ES256, Key: &ec.PublicKey, NotBefore: nb, NotAfter: nb.Add(time.Hour)}.MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"jwk":{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"ed","alg":"EdDSA"},"nbf":"2026-03-01T12:00:00Z","exp":"2026-03-01T13:00:00Z"}`))
+	f.Add([]byte(`{"jwk":{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"ed","alg":"ES256"},"nbf":"2026-03-01T12:00:00Z","exp":"2026-03-01T13:00:00Z"}`))
+	f.Add([]byte(`{"jwk":{"kty":"oct","k":"c2VjcmV0","kid":"h","alg":"HS256"},"nbf":"2026-03-01T12:00:00Z","exp":"2026-03-01T13:00:00Z"}`))
+	f.Add([]byte(`{"jwk":{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","kid":"ed","alg":"EdDSA"},"nbf":"2026-03-01T12:00:00Z","exp":"2026-03-01T13:00:00Z"}`))
+	f.Add([]byte(`{"jwk":{},"jwk":{},"nbf":"2026-03-01T12:00:00Z","exp":"2026-03-01T13:00:00Z"}`))
+	f.Add([]byte(`{"JWK":{"kty":"OKP"},"nbf":"2026-03-01T12:00:00Z","exp":"2026-03-01T11:00:00Z"}`))
+	f.Add([]byte(`{"jwk":null,"nbf":0,"exp":1}`))
+	f.Add(append(good[:len(good)-1:len(good)-1], []byte(`,"extra":1}`)...))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := ParsePublishedKey(b)
+		if err != nil {
+			if !errors.Is(err, ErrKeyRecord) {
+				t.Fatalf("error outside ErrKeyRecord: %v", err)
+			}
+			return
+		}
+		if !isPublicKey(k.Key) || !slices.Contains(algorithmsForKey(k.Key), k.Algorithm) || !k.NotBefore.Before(k.NotAfter) {
+			t.Fatalf("accepted an unusable record: %+v", k)
+		}
+		again, err := k.MarshalJSON()
+		if err != nil {
+			t.Fatalf("accepted record does not encode: %v", err)
+		}
+		k2, err := ParsePublishedKey(again)
+		if err != nil || !k2.sameKey(k) || !k2.NotAfter.Equal(k.NotAfter) || !k2.NotBefore.Equal(k.NotBefore) {
+			t.Fatalf("record changed on a round trip: %v", err)
 		}
 	})
 }

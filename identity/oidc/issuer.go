@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -97,6 +98,11 @@ type signingKey struct {
 	signer      jose.Signer
 	public      jose.JSONWebKey
 	retireUntil time.Time // zero for the active key
+	// notBefore is when the key starts (or started) signing.
+	notBefore time.Time
+	// publishedUntil is the NotAfter the key store last acknowledged for
+	// this key; zero when not published. Guarded by Issuer.mu.
+	publishedUntil time.Time
 }
 
 // Issuer mints short-lived job tokens and publishes the keys that verify
@@ -105,14 +111,23 @@ type Issuer struct {
 	url string
 	cfg config
 
-	mu      sync.RWMutex
-	active  *signingKey
-	retired []*signingKey
+	mu       sync.RWMutex
+	active   *signingKey
+	next     *signingKey // published ahead of rotation; nil without WithRotation
+	rotateAt time.Time   // when next becomes active; zero without WithRotation
+	retired  []*signingKey
+
+	maint sync.Mutex // serializes rotation and publishing (fleet.go)
+
+	validatedOnce sync.Once
+	validated     *validatedKeys // fleet records already checked (fleet.go)
 }
 
 // NewIssuer returns an issuer for issuerURL (the iss claim and the base of
 // the discovery document; https, or http on loopback for tests) with a
-// fresh in-memory signing key.
+// fresh in-memory signing key, or the caller's [crypto.Signer] given with
+// [WithSigner]. With [WithKeyStore] it shares its public keys with the
+// other replicas of a fleet; with [WithRotation] it rotates on a schedule.
 func NewIssuer(issuerURL string, opts ...Option) (*Issuer, error) {
 	u, err := url.Parse(issuerURL)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(issuerURL, "/") {
@@ -121,15 +136,30 @@ func NewIssuer(issuerURL string, opts ...Option) (*Issuer, error) {
 	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
 		return nil, fmt.Errorf("%w: issuer URL %q must use https (http only on loopback)", ErrConfig, issuerURL)
 	}
-	cfg := config{logger: slog.New(slog.DiscardHandler), now: time.Now, alg: ES256, ttl: DefaultTTL}
+	cfg := config{logger: slog.New(slog.DiscardHandler), now: time.Now, ttl: DefaultTTL}
 	if err := cfg.apply(forIssuer, opts); err != nil {
 		return nil, err
 	}
-	k, err := newSigningKey(cfg.alg)
+	if err := cfg.checkFleet(); err != nil {
+		return nil, err
+	}
+	var k *signingKey
+	if cfg.signer != nil {
+		k, err = newSignerKey(cfg.signer, cfg.signerKID, cfg.alg)
+	} else {
+		cfg.alg = cmp.Or(cfg.alg, ES256)
+		k, err = newSigningKey(cfg.alg)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &Issuer{url: issuerURL, cfg: cfg, active: k}, nil
+	cfg.alg = k.alg
+	i := &Issuer{url: issuerURL, cfg: cfg, active: k}
+	k.notBefore = cfg.now()
+	if cfg.rotation > 0 {
+		i.rotateAt = k.notBefore.Add(cfg.rotation)
+	}
+	return i, nil
 }
 
 func isLoopback(host string) bool {
@@ -215,9 +245,10 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	if err != nil {
 		return Token{}, fmt.Errorf("oidc: encode claims: %w", err)
 	}
-	i.mu.RLock()
-	k := i.active
-	i.mu.RUnlock()
+	k, err := i.signingKey(ctx, now, exp)
+	if err != nil {
+		return Token{}, err
+	}
 	sig, err := k.signer.Sign(payload)
 	if err != nil {
 		return Token{}, fmt.Errorf("oidc: sign: %w", err)
@@ -248,10 +279,18 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	return tok, nil
 }
 
-// Rotate makes a fresh key active. The previous key stays in the JWKS until
-// every token it signed has expired (TTL plus a minute of grace), so
-// verifiers never see a token whose key has vanished.
+// Rotate makes a fresh in-memory key active. The previous key stays in the
+// JWKS until every token it signed has expired (TTL plus a minute of
+// grace), so verifiers never see a token whose key has vanished. With
+// [WithKeyStore] the new key signs only once it is published (the next
+// Mint publishes it first). An issuer built [WithSigner] cannot generate
+// its next key: it returns an error wrapping [ErrConfig]; rotate a KMS key
+// by starting the issuer with the new Signer (the old key stays published
+// in the key store until its tokens have expired).
 func (i *Issuer) Rotate() error {
+	if i.cfg.signer != nil {
+		return fmt.Errorf("%w: Rotate: the issuer signs with a caller-supplied crypto.Signer; start it with the next one", ErrConfig)
+	}
 	k, err := newSigningKey(i.cfg.alg)
 	if err != nil {
 		return err
@@ -259,27 +298,20 @@ func (i *Issuer) Rotate() error {
 	now := i.cfg.now()
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	old := i.active
-	old.retireUntil = now.Add(i.cfg.ttl + retireGrace)
-	i.retired = append(i.retired, old)
-	i.active = k
+	i.promote(now, k)
 	return nil
 }
 
-// JWKS returns the current public key set: the active key and every retired
-// key whose tokens may still be valid.
+// JWKS returns the public key set this issuer serves: its active key, its
+// next key when rotating, every retired key whose tokens may still be
+// valid, and, with [WithKeyStore], every live key of the fleet. When the
+// key store cannot answer (see [KeyStore]), JWKS holds only this issuer's
+// own published keys, never more; [Issuer.Handler] answers 503 instead, so
+// that verifiers keep their cached set.
 func (i *Issuer) JWKS() []byte {
-	now := i.cfg.now()
-	i.mu.Lock()
-	i.retired = slices.DeleteFunc(i.retired, func(k *signingKey) bool { return !now.Before(k.retireUntil) })
-	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{i.active.public}}
-	for _, k := range i.retired {
-		set.Keys = append(set.Keys, k.public)
-	}
-	i.mu.Unlock()
-	b, err := json.Marshal(set)
+	b, err := i.jwks(context.Background())
 	if err != nil {
-		panic("oidc: marshal JWKS of our own keys: " + err.Error()) // cannot happen: keys are ours
+		return i.ownJWKS(i.cfg.now())
 	}
 	return b
 }
@@ -317,7 +349,13 @@ func (i *Issuer) Handler() http.Handler {
 		case prefix + DiscoveryPath:
 			body = i.discovery()
 		case prefix + JWKSPath:
-			body = i.JWKS()
+			var err error
+			if body, err = i.jwks(r.Context()); err != nil {
+				i.cfg.logger.WarnContext(r.Context(), "oidc: JWKS not served: fleet key set unavailable", "error", err)
+				w.Header().Set("Retry-After", "5")
+				http.Error(w, "key set unavailable", http.StatusServiceUnavailable)
+				return
+			}
 		default:
 			http.NotFound(w, r)
 			return

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,9 +33,13 @@ type config struct {
 	now    func() time.Time
 
 	// issuer
-	alg    Algorithm
-	ttl    time.Duration
-	masker identity.Masker
+	alg       Algorithm
+	ttl       time.Duration
+	masker    identity.Masker
+	signer    crypto.Signer // WithSigner
+	signerKID string
+	store     KeyStore      // WithKeyStore
+	rotation  time.Duration // WithRotation
 
 	// verifier
 	client          *http.Client
