@@ -48,7 +48,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		for i := range 3 {
 			must(t, reg.Register(ctx, Record(fmt.Sprintf("live-%d", i), "live")))
 		}
-		wantClaims(t, reg, "r1", 0)
+		wantNone(t, reg, "r1")
 	})
 	t.Run("owner never heartbeated is claimable", func(t *testing.T) {
 		reg := newRegistry(t)
@@ -56,7 +56,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		rec := Record("orphan", "gone")
 		rec.Identity = "https://ci.example.com#repo:octo/app:ref:refs/heads/main"
 		must(t, reg.Register(ctx, rec))
-		cs := wantClaims(t, reg, "r1", 1)
+		cs := pollClaims(t, reg, "r1", time.Hour, 1)
 		if got := cs[0].Record; got.LeaseID != rec.LeaseID || got.Backend != rec.Backend || got.Name != rec.Name ||
 			got.JobID != rec.JobID || got.Identity != rec.Identity || got.Owner != rec.Owner || !got.ExpiresAt.Equal(rec.ExpiresAt) {
 			t.Fatalf("claimed record %+v, registered %+v", got, rec)
@@ -65,7 +65,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 			t.Fatalf("claim %+v: want claimer r1 and a token", cs[0])
 		}
 		must(t, reg.Complete(ctx, cs[0]))
-		wantClaims(t, reg, "r1", 0)
+		wantNone(t, reg, "r1")
 	})
 	t.Run("lapsed heartbeat makes leases claimable, live ones stay", func(t *testing.T) {
 		reg := newRegistry(t)
@@ -74,18 +74,18 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		must(t, reg.Heartbeat(ctx, "alive", time.Hour))
 		must(t, reg.Register(ctx, Record("d1", "dying")))
 		must(t, reg.Register(ctx, Record("a1", "alive")))
-		cs := pollClaims(t, reg, "r1", 1)
+		cs := pollClaims(t, reg, "r1", time.Hour, 1)
 		if cs[0].Record.LeaseID != "d1" {
 			t.Fatalf("claimed %s, want d1", cs[0].Record.LeaseID)
 		}
-		wantClaims(t, reg, "r2", 0)
+		wantNone(t, reg, "r2")
 	})
 	t.Run("heartbeat revives an owner", func(t *testing.T) {
 		reg := newRegistry(t)
 		ctx := t.Context()
 		must(t, reg.Register(ctx, Record("x1", "late")))
 		must(t, reg.Heartbeat(ctx, "late", time.Hour))
-		wantClaims(t, reg, "r1", 0)
+		wantNone(t, reg, "r1")
 	})
 	t.Run("released lease is never claimed", func(t *testing.T) {
 		reg := newRegistry(t)
@@ -94,10 +94,10 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		must(t, reg.Release(ctx, "rel"))
 		must(t, reg.Release(ctx, "rel"))
 		must(t, reg.Release(ctx, "never-registered"))
-		wantClaims(t, reg, "r1", 0)
+		wantNone(t, reg, "r1")
 		// A released id may be registered again.
 		must(t, reg.Register(ctx, Record("rel", "gone")))
-		wantClaims(t, reg, "r1", 1)
+		pollClaims(t, reg, "r1", time.Hour, 1)
 	})
 	t.Run("duplicate lease id refused", func(t *testing.T) {
 		reg := newRegistry(t)
@@ -107,7 +107,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		if !errors.Is(err, secrets.ErrLeaseExists) {
 			t.Fatalf("second Register: %v, want ErrLeaseExists", err)
 		}
-		cs := wantClaims(t, reg, "r1", 1)
+		cs := pollClaims(t, reg, "r1", time.Hour, 1)
 		if cs[0].Record.Owner != "o1" {
 			t.Fatalf("record overwritten: owner %s", cs[0].Record.Owner)
 		}
@@ -151,7 +151,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		big.Identity = strings.Repeat("é", secrets.MaxLeaseField/2)
 		big.JobID = strings.Repeat("j", secrets.MaxLeaseField)
 		must(t, reg.Register(ctx, big))
-		cs := wantClaims(t, reg, "r", 1)
+		cs := pollClaims(t, reg, "r", time.Hour, 1)
 		if cs[0].Record.Identity != big.Identity || cs[0].Record.LeaseID != big.LeaseID {
 			t.Fatal("longest record not returned whole")
 		}
@@ -160,13 +160,11 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		reg := newRegistry(t)
 		ctx := t.Context()
 		must(t, reg.Register(ctx, Record("c1", "gone")))
-		first, err := reg.Claim(ctx, "slow-reaper", lapse, 10)
-		must(t, err)
-		if len(first) != 1 {
-			t.Fatalf("first claim: %d leases", len(first))
+		first := pollClaims(t, reg, "slow-reaper", lapse, 1)
+		if cs, err := reg.Claim(ctx, "other", time.Hour, 10); err != nil || len(cs) != 0 {
+			t.Fatalf("claimed a lease another claim holds: %+v %v", cs, err)
 		}
-		wantClaims(t, reg, "other", 0)
-		second := pollClaims(t, reg, "other", 1)
+		second := pollClaims(t, reg, "other", time.Hour, 1)
 		if err := reg.Complete(ctx, first[0]); !errors.Is(err, secrets.ErrClaimLost) {
 			t.Fatalf("Complete of a taken-over claim: %v, want ErrClaimLost", err)
 		}
@@ -174,13 +172,13 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		if err := reg.Complete(ctx, second[0]); !errors.Is(err, secrets.ErrClaimLost) {
 			t.Fatalf("second Complete: %v, want ErrClaimLost", err)
 		}
-		wantClaims(t, reg, "other", 0)
+		wantNone(t, reg, "other")
 	})
 	t.Run("complete after the owner released", func(t *testing.T) {
 		reg := newRegistry(t)
 		ctx := t.Context()
 		must(t, reg.Register(ctx, Record("cr", "partitioned")))
-		cs := wantClaims(t, reg, "r", 1)
+		cs := pollClaims(t, reg, "r", time.Hour, 1)
 		must(t, reg.Release(ctx, "cr"))
 		if err := reg.Complete(ctx, cs[0]); !errors.Is(err, secrets.ErrClaimLost) {
 			t.Fatalf("Complete after Release: %v, want ErrClaimLost", err)
@@ -195,8 +193,10 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		}
 		var mu sync.Mutex
 		got := map[string]int{}
+		total := 0
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
+		deadline := time.Now().Add(wait)
 		for w := range 8 {
 			wg.Go(func() {
 				for {
@@ -205,14 +205,19 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 						errs <- err
 						return
 					}
-					if len(cs) == 0 {
-						return
-					}
 					mu.Lock()
 					for _, c := range cs {
 						got[c.Record.LeaseID]++
 					}
+					total += len(cs)
+					done := total >= n
 					mu.Unlock()
+					if done || time.Now().After(deadline) {
+						return
+					}
+					if len(cs) == 0 {
+						time.Sleep(20 * time.Millisecond)
+					}
 				}
 			})
 		}
@@ -241,28 +246,32 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 		must(t, reg.Register(ctx, Record("keep", "alive")))
 		rv := NewCountingRevoker()
 		var wg sync.WaitGroup
-		reports := make(chan secrets.ReapReport, 8)
+		var mu sync.Mutex
+		revoked := 0
+		deadline := time.Now().Add(wait)
 		for w := range 8 {
 			r, err := secrets.NewReaper(reg, map[string]secrets.Revoker{"pg": rv},
 				secrets.WithReaperID(fmt.Sprintf("reaper-%d", w)), secrets.WithClaim(time.Minute, 2))
 			must(t, err)
 			wg.Go(func() {
-				rep, err := r.Reap(ctx)
-				if err != nil {
-					t.Errorf("reaper %d: %v", w, err)
+				for {
+					rep, err := r.Reap(ctx)
+					if err != nil || rep.Failed != 0 || rep.Lost != 0 {
+						t.Errorf("reaper %d: %+v %v", w, rep, err)
+						return
+					}
+					mu.Lock()
+					revoked += rep.Revoked
+					done := revoked >= n
+					mu.Unlock()
+					if done || time.Now().After(deadline) {
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
 				}
-				reports <- rep
 			})
 		}
 		wg.Wait()
-		close(reports)
-		revoked := 0
-		for rep := range reports {
-			revoked += rep.Revoked
-			if rep.Failed != 0 || rep.Lost != 0 {
-				t.Errorf("report %+v", rep)
-			}
-		}
 		calls := rv.Calls()
 		if revoked != n || len(calls) != n {
 			t.Fatalf("%d reported revoked, %d leases revoked, want %d", revoked, len(calls), n)
@@ -272,7 +281,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) Registry) {
 				t.Errorf("lease %s revoked %d times", id, k)
 			}
 		}
-		wantClaims(t, reg, "after", 0)
+		wantNone(t, reg, "after")
 	})
 }
 
@@ -311,34 +320,63 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// wantClaims claims (for an hour) and checks how many leases it got.
-func wantClaims(t *testing.T, reg Registry, claimer string, n int) []secrets.LeaseClaim {
-	t.Helper()
-	cs, err := reg.Claim(t.Context(), claimer, time.Hour, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != n {
-		t.Fatalf("%s claimed %d leases, want %d: %+v", claimer, len(cs), n, cs)
-	}
-	return cs
-}
+// sentinels numbers the leases wantNone registers.
+var sentinels sync.Map
 
-// pollClaims claims until n leases come back (a ttl must pass first).
-func pollClaims(t *testing.T, reg Registry, claimer string, n int) []secrets.LeaseClaim {
+// wantNone checks that claimer can claim nothing registered so far. A
+// registry's listing may lag a moment behind its writes (JetStream reads a
+// replica), so it registers a sentinel lease of an owner that never
+// heartbeats, claims until the sentinel comes back (the listing has then
+// caught up with everything registered before it), and fails on any other
+// lease claimed meanwhile.
+func wantNone(t *testing.T, reg Registry, claimer string) {
 	t.Helper()
+	n, _ := sentinels.LoadOrStore(t.Name(), new(int))
+	*n.(*int)++
+	id := fmt.Sprintf("sentinel-%d", *n.(*int))
+	must(t, reg.Register(t.Context(), Record(id, "sentinel-owner")))
 	deadline := time.Now().Add(wait)
 	for {
 		cs, err := reg.Claim(t.Context(), claimer, time.Hour, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cs) == n {
-			return cs
+		seen := false
+		for _, c := range cs {
+			if c.Record.LeaseID != id {
+				t.Fatalf("%s claimed %s, want nothing", claimer, c.Record.LeaseID)
+			}
+			seen = true
+			must(t, reg.Complete(t.Context(), c))
 		}
-		if len(cs) > n || time.Now().After(deadline) {
-			t.Fatalf("%s claimed %d leases, want %d", claimer, len(cs), n)
+		if seen {
+			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("sentinel lease %s not claimable after %v", id, wait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pollClaims claims for ttl until n leases came back (a heartbeat or a
+// claim must lapse first, or the listing catch up).
+func pollClaims(t *testing.T, reg Registry, claimer string, ttl time.Duration, n int) []secrets.LeaseClaim {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	var out []secrets.LeaseClaim
+	for {
+		cs, err := reg.Claim(t.Context(), claimer, ttl, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, cs...)
+		if len(out) == n {
+			return out
+		}
+		if len(out) > n || time.Now().After(deadline) {
+			t.Fatalf("%s claimed %d leases, want %d", claimer, len(out), n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,0 +1,298 @@
+package natslease_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/itest"
+	"github.com/ztci/ztci/secrets"
+	"github.com/ztci/ztci/secrets/internal/leasetest"
+	"github.com/ztci/ztci/secrets/natslease"
+	"github.com/ztci/ztci/secrets/postgres"
+)
+
+// connect returns a JetStream client on its own connection to urls.
+func connect(t testing.TB, urls string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(urls, nats.DontRandomize(), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.Timeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+var buckets atomic.Int64
+
+// newRegistry creates a fresh R3 bucket and waits until it takes writes: a
+// bucket just created on three nodes may still be electing its stream's
+// leader.
+func newRegistry(t testing.TB, js jetstream.JetStream, opts ...natslease.Option) (*natslease.Registry, string) {
+	t.Helper()
+	bucket := fmt.Sprintf("leases_%d_%d", os.Getpid(), buckets.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if os.Getenv("ZTCI_NATSLEASE_DEBUG") != "" {
+		opts = append(opts, natslease.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	opts = append([]natslease.Option{natslease.WithBucket(bucket), natslease.WithReplicas(3)}, opts...)
+	// Right after the cluster reports healthy, a bucket creation can go
+	// unanswered while the meta leader settles: retry it.
+	var reg *natslease.Registry
+	for reg == nil {
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		r, err := natslease.New(actx, js, opts...)
+		acancel()
+		switch {
+		case err == nil:
+			reg = r
+		case ctx.Err() != nil:
+			t.Fatalf("bucket %s not created in 60s: %v", bucket, err)
+		}
+	}
+	for {
+		err := reg.Heartbeat(ctx, "warm-up", time.Second)
+		if err == nil {
+			return reg, bucket
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("bucket %s takes no writes 30s after creation: %v", bucket, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestContract(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	js := connect(t, c.URLs())
+	leasetest.Run(t, func(t *testing.T) leasetest.Registry {
+		reg, _ := newRegistry(t, js)
+		return reg
+	})
+}
+
+// The registries of three nodes, each on a connection to a different
+// server, agree: one sees another's heartbeat and claims exclusively.
+func TestAcrossNodes(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	ctx := t.Context()
+	reg0, bucket := newRegistry(t, connect(t, c.URLsFrom(0)))
+	var regs []*natslease.Registry
+	for i := 1; i < 3; i++ {
+		r, err := natslease.New(ctx, connect(t, c.URLsFrom(i)), natslease.WithBucket(bucket))
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs = append(regs, r)
+	}
+	if err := reg0.Heartbeat(ctx, "runner-1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg0.Register(ctx, leasetest.Record("l1", "runner-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg0.Register(ctx, leasetest.Record("l2", "runner-2")); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := regs[0].Claim(ctx, "reaper-1", time.Hour, 10)
+	if err != nil || len(cs) != 1 || cs[0].Record.LeaseID != "l2" {
+		t.Fatalf("node 2 claimed %+v, %v; want only l2", cs, err)
+	}
+	if cs, err := regs[1].Claim(ctx, "reaper-2", time.Hour, 10); err != nil || len(cs) != 0 {
+		t.Fatalf("node 3 claimed %+v, %v; want nothing", cs, err)
+	}
+}
+
+func TestFailsClosed(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	js := connect(t, c.URLs())
+	reg, _ := newRegistry(t, js, natslease.WithTimeout(500*time.Millisecond))
+	be := leasetest.NewCountingRevoker()
+	issued := 0
+	backend := secrets.BackendFunc(func(context.Context, secrets.Request) (secrets.Grant, error) {
+		issued++
+		return secrets.Grant{Value: secrets.NewValue("a-secret-value-0123")}, nil
+	})
+	br, err := secrets.New(secrets.AllowNames("db"), backend, secrets.WithLeaseRegistry(reg, "runner-x", "mem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.Nodes {
+		n.Kill(t)
+	}
+	ctx := t.Context()
+	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app"}
+	j, err := br.Begin(ctx, secrets.JobSpec{ID: "j", Identity: who})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := j.Lease(ctx, "db")
+	if !errors.Is(err, natslease.ErrUnavailable) || !errors.Is(err, secrets.ErrLeaseRegistry) || l != nil || issued != 0 {
+		t.Fatalf("Lease with every NATS node down: %v, %v (issued %d)", l, err, issued)
+	}
+	if err := reg.Register(ctx, leasetest.Record("x", "o")); !errors.Is(err, natslease.ErrUnavailable) {
+		t.Fatalf("Register: %v", err)
+	}
+	if cs, err := reg.Claim(ctx, "r", time.Minute, 10); !errors.Is(err, natslease.ErrUnavailable) || len(cs) != 0 {
+		t.Fatalf("Claim: %+v %v", cs, err)
+	}
+	r, err := secrets.NewReaper(reg, map[string]secrets.Revoker{"mem": be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := r.Reap(ctx); !errors.Is(err, secrets.ErrLeaseRegistry) || rep != (secrets.ReapReport{}) {
+		t.Fatalf("Reap: %+v %v", rep, err)
+	}
+	_ = j.End(ctx)
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	for name, opt := range map[string]natslease.Option{
+		"bucket":   natslease.WithBucket("a.b"),
+		"replicas": natslease.WithReplicas(0),
+		"timeout":  natslease.WithTimeout(0),
+		"logger":   natslease.WithLogger(nil),
+	} {
+		if _, err := natslease.New(t.Context(), nil, opt); !errors.Is(err, natslease.ErrConfig) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// events counts audit events.
+type events struct{ n atomic.Int64 }
+
+func (e *events) Write(context.Context, audit.Event) error { e.n.Add(1); return nil }
+func (e *events) count() int64                             { return e.n.Load() }
+
+var leaseLine = regexp.MustCompile(`LEASE (ztci_[0-9a-f]+)\n`)
+
+// buildRunner builds internal/testrunner into a temporary directory.
+func buildRunner(t *testing.T) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build the runner: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "runner")
+	out, err := exec.Command(gobin, "build", "-o", bin, "./internal/testrunner").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build runner: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func roleExists(t *testing.T, pool *pgxpool.Pool, role string) bool {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM pg_roles WHERE rolname = $1", role).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// Two runner processes hold leases on real PostgreSQL roles; one is killed
+// with SIGKILL. A reaper revokes the dead runner's role within the
+// heartbeat timeout plus a second and leaves the live runner's alone.
+func TestKill9RunnerLeasesReaped(t *testing.T) {
+	const heartbeat = 2 * time.Second
+	c := itest.StartNATSCluster(t, 3)
+	pg := itest.StartPostgres(t, 50)
+	pool, err := pgxpool.New(context.Background(), pg.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(t.Context(), "CREATE TABLE public.builds (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	reg, bucket := newRegistry(t, connect(t, c.URLs()))
+	bin := buildRunner(t)
+
+	start := func(owner string) (*itest.Process, string) {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), "ZTCI_RUNNER_NATS="+c.URLs(), "ZTCI_RUNNER_BUCKET="+bucket,
+			"ZTCI_RUNNER_PG="+pg.AdminDSN(), "ZTCI_RUNNER_OWNER="+owner, "ZTCI_RUNNER_HEARTBEAT="+heartbeat.String())
+		p := itest.Start(t, cmd)
+		var id string
+		p.WaitFor(t, 60*time.Second, func(context.Context) bool {
+			m := leaseLine.FindStringSubmatch(p.Output())
+			if m != nil {
+				id = m[1]
+			}
+			return m != nil
+		})
+		return p, id
+	}
+	dying, dyingRole := start("runner-dying")
+	_, liveRole := start("runner-live")
+	if !roleExists(t, pool, dyingRole) || !roleExists(t, pool, liveRole) {
+		t.Fatal("runners' roles not created")
+	}
+
+	be, err := postgres.New(pool, map[string]postgres.Role{"builds-ro": {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aud := &events{}
+	reaper, err := secrets.NewReaper(reg, map[string]secrets.Revoker{"postgres": be},
+		secrets.WithReaperAudit(aud), secrets.WithClaim(5*time.Second, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- reaper.Run(ctx, 100*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// The reaper runs alongside two live runners: it leaves both alone.
+	time.Sleep(2 * heartbeat)
+	if !roleExists(t, pool, dyingRole) || !roleExists(t, pool, liveRole) {
+		t.Fatal("a live runner's role was dropped")
+	}
+
+	dying.Kill()
+	killed := time.Now()
+	deadline := killed.Add(60 * time.Second)
+	for roleExists(t, pool, dyingRole) {
+		if time.Now().After(deadline) {
+			t.Fatalf("role %s of the killed runner still exists 60s after SIGKILL", dyingRole)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(killed)
+	t.Logf("killed runner's role dropped %v after SIGKILL (heartbeat timeout %v)", took.Round(time.Millisecond), heartbeat)
+	if took > heartbeat+time.Second {
+		t.Errorf("role dropped %v after SIGKILL, more than heartbeat timeout + 1s", took)
+	}
+	if got := aud.count(); got != 1 {
+		t.Errorf("%d audit events, want 1 revocation", got)
+	}
+
+	// The live runner keeps its role through several more heartbeat
+	// timeouts of reaping.
+	time.Sleep(2 * heartbeat)
+	if !roleExists(t, pool, liveRole) {
+		t.Fatal("the live runner's role was dropped")
+	}
+}

@@ -1,0 +1,48 @@
+// Package pglease is the fleet's lease registry
+// ([secrets.LeaseRegistry] and [secrets.LeaseReclaimer]) on PostgreSQL, for
+// vendors who already run it: brokers register their leases and heartbeat,
+// and a [secrets.Reaper] on any node revokes the leases of a runner whose
+// heartbeat lapsed.
+//
+//	pool, _ := pgxpool.New(ctx, dsn)
+//	reg, err := pglease.New(ctx, pool)
+//	broker, _ := secrets.New(authz, backend, secrets.WithLeaseRegistry(reg, ownerID, "postgres"))
+//	reaper, _ := secrets.NewReaper(reg, map[string]secrets.Revoker{"postgres": backend})
+//	go reaper.Run(ctx, time.Second)
+//
+// # Tables
+//
+// ztci_leases holds one row per registered lease (lease id as primary key,
+// backend name, secret name, job id, identity, owner, expiry, and the
+// current claim: claimer, random claim token, claim_until);
+// ztci_leases_owners holds each owner's alive_until. New creates both (IF
+// NOT EXISTS, under an advisory lock).
+//
+// # How a claim works
+//
+// One statement: UPDATE … WHERE lease_id IN (SELECT … WHERE the claim is
+// absent or expired AND the owner has no alive_until in the future … FOR
+// UPDATE SKIP LOCKED LIMIT n) RETURNING …, which stamps each row with a
+// fresh random token and claim_until = now() + ttl. Concurrent reapers skip
+// each other's locked rows, and a row claimed by a claim that committed in
+// between is re-checked and dropped, so each lease goes to one claim at a
+// time; once claim_until passes it can be claimed again. Complete deletes
+// the row only if it still carries the claim's token.
+//
+// # Security contract
+//
+//   - Fail closed: a statement that fails or does not finish within
+//     [WithTimeout] returns an [*UnavailableError] matching
+//     [ErrUnavailable] and [secrets.ErrLeaseRegistry]. A broker then hands
+//     out nothing; a reaper revokes nothing it did not claim.
+//   - Every time is the server's now(): no host's clock is compared with
+//     another's.
+//   - A lease whose owner's alive_until is in the future is never claimed.
+//   - Rows hold no secret value. Claimed rows are validated before use; a
+//     row that fails is logged and left claimed, never revoked on a guess.
+//
+// Access: the fleet's brokers and reapers need SELECT, INSERT, UPDATE and
+// DELETE on both tables (and CREATE once, or create them beforehand).
+// Whoever can write to them can keep a dead runner's leases alive or have a
+// live runner's leases revoked; grant it to no one else.
+package pglease

@@ -1,0 +1,269 @@
+package pglease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ztci/ztci/secrets"
+)
+
+// Errors. Every error but a refused record or a lost claim means
+// PostgreSQL could not answer: the broker hands out nothing, the reaper
+// revokes nothing it did not claim.
+var (
+	// ErrUnavailable: PostgreSQL did not answer (no connection, timeout,
+	// statement error).
+	ErrUnavailable = fmt.Errorf("%w: pglease: database unavailable", secrets.ErrLeaseRegistry)
+	// ErrConfig: an invalid option.
+	ErrConfig = fmt.Errorf("%w: pglease: invalid configuration", secrets.ErrConfig)
+)
+
+// UnavailableError reports a statement PostgreSQL did not carry out. It
+// matches [ErrUnavailable] (and so [secrets.ErrLeaseRegistry]) and the
+// driver's error.
+type UnavailableError struct {
+	Table string
+	Op    string
+	Err   error
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("pglease: table %s: %s: %v", e.Table, e.Op, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// Registry is a [secrets.LeaseRegistry] and [secrets.LeaseReclaimer] on two
+// PostgreSQL tables. It holds no goroutines and needs no Close; the pool
+// belongs to the caller.
+type Registry struct {
+	pool   *pgxpool.Pool
+	cfg    config
+	leases string // quoted identifiers
+	owners string
+
+	heartbeat, register, release, claim, complete, forget string
+}
+
+var (
+	_ secrets.LeaseRegistry  = (*Registry)(nil)
+	_ secrets.LeaseReclaimer = (*Registry)(nil)
+)
+
+// New creates the tables if they do not exist (under an advisory lock, so
+// that replicas starting together do not race). Options: [WithTable],
+// [WithTimeout], [WithLogger].
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, error) {
+	if pool == nil {
+		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	leases, owners := pgx.Identifier{cfg.table}.Sanitize(), pgx.Identifier{cfg.table + "_owners"}.Sanitize()
+	r := &Registry{
+		pool: pool, cfg: cfg, leases: leases, owners: owners,
+		// Every time is the server's now(): no two hosts' clocks are
+		// compared.
+		heartbeat: `INSERT INTO ` + owners + ` (owner, alive_until) VALUES ($1, now() + make_interval(secs => $2))
+			ON CONFLICT (owner) DO UPDATE SET alive_until = EXCLUDED.alive_until`,
+		register: `INSERT INTO ` + leases + ` (lease_id, backend, name, job_id, identity, owner, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		release: `DELETE FROM ` + leases + ` WHERE lease_id = $1`,
+		// The inner SELECT locks the lapsed, unclaimed rows it picks and
+		// skips rows another claim is locking; a row claimed by a claim
+		// that committed meanwhile is re-checked against the new version
+		// and dropped. So each row goes to one claim at a time.
+		claim: `UPDATE ` + leases + ` AS l
+			SET claimed_by = $1, claim_token = gen_random_uuid()::text, claim_until = now() + make_interval(secs => $2)
+			WHERE l.lease_id IN (
+				SELECT c.lease_id FROM ` + leases + ` AS c
+				WHERE (c.claim_until IS NULL OR c.claim_until <= now())
+				  AND NOT EXISTS (SELECT 1 FROM ` + owners + ` AS o WHERE o.owner = c.owner AND o.alive_until > now())
+				ORDER BY c.registered_at, c.lease_id
+				LIMIT $3
+				FOR UPDATE OF c SKIP LOCKED)
+			RETURNING l.lease_id, l.backend, l.name, l.job_id, l.identity, l.owner, l.expires_at, l.claim_token`,
+		complete: `DELETE FROM ` + leases + ` WHERE lease_id = $1 AND claim_token = $2`,
+		// Owners whose heartbeat lapsed a day ago: an absent row means the
+		// same as a lapsed one, so removing them changes nothing.
+		forget: `DELETE FROM ` + owners + ` WHERE alive_until < now() - interval '1 day'`,
+	}
+	if err := r.createTables(ctx); err != nil {
+		return nil, r.unavailable("create tables", err)
+	}
+	return r, nil
+}
+
+func (r *Registry) createTables(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "ztci.pglease."+r.cfg.table); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`CREATE TABLE IF NOT EXISTS ` + r.owners + ` (owner text PRIMARY KEY, alive_until timestamptz NOT NULL)`,
+			`CREATE TABLE IF NOT EXISTS ` + r.leases + ` (
+				lease_id text PRIMARY KEY, backend text NOT NULL, name text NOT NULL, job_id text NOT NULL,
+				identity text NOT NULL, owner text NOT NULL, expires_at timestamptz,
+				registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+				claimed_by text, claim_token text, claim_until timestamptz)`,
+			`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{r.cfg.table + "_owner"}.Sanitize() + ` ON ` + r.leases + ` (owner)`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (r *Registry) unavailable(op string, err error) error {
+	return &UnavailableError{Table: r.leases, Op: op, Err: err}
+}
+
+// Heartbeat implements [secrets.LeaseRegistry]: the owner is alive until
+// the server's now() plus ttl.
+func (r *Registry) Heartbeat(ctx context.Context, owner string, ttl time.Duration) error {
+	if err := secrets.CheckLeaseOwner(owner); err != nil {
+		return err
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("%w: heartbeat ttl %v is not positive", ErrConfig, ttl)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	defer cancel()
+	if _, err := r.pool.Exec(ctx, r.heartbeat, owner, ttl.Seconds()); err != nil {
+		return r.unavailable("heartbeat", err)
+	}
+	return nil
+}
+
+// Register implements [secrets.LeaseRegistry] with an INSERT; a lease id
+// already present is refused by the primary key.
+func (r *Registry) Register(ctx context.Context, rec secrets.LeaseRecord) error {
+	if err := rec.Validate(); err != nil {
+		return err
+	}
+	var exp *time.Time
+	if !rec.ExpiresAt.IsZero() {
+		exp = &rec.ExpiresAt
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	defer cancel()
+	_, err := r.pool.Exec(ctx, r.register, rec.LeaseID, rec.Backend, rec.Name, rec.JobID, rec.Identity, rec.Owner, exp)
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
+		return fmt.Errorf("%w: %s", secrets.ErrLeaseExists, rec.LeaseID)
+	default:
+		return r.unavailable("register "+rec.LeaseID, err)
+	}
+}
+
+// Release implements [secrets.LeaseRegistry].
+func (r *Registry) Release(ctx context.Context, leaseID string) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	defer cancel()
+	if _, err := r.pool.Exec(ctx, r.release, leaseID); err != nil {
+		return r.unavailable("release "+leaseID, err)
+	}
+	return nil
+}
+
+// Claim implements [secrets.LeaseReclaimer] with one UPDATE … WHERE
+// lease_id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, which stamps
+// each claimed row with a fresh random claim token and claim_until = now()
+// + ttl. A claimed row that does not hold a valid record is logged and
+// left claimed: nothing can revoke what it would name.
+func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration, max int) ([]secrets.LeaseClaim, error) {
+	if err := secrets.CheckLeaseOwner(claimer); err != nil {
+		return nil, err
+	}
+	if ttl <= 0 || max < 1 {
+		return nil, fmt.Errorf("%w: claim ttl %v and max %d must be positive", ErrConfig, ttl, max)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	defer cancel()
+	rows, err := r.pool.Query(ctx, r.claim, claimer, ttl.Seconds(), max)
+	if err != nil {
+		return nil, r.unavailable("claim", err)
+	}
+	var out []secrets.LeaseClaim
+	for rows.Next() {
+		var row claimRow
+		if err := rows.Scan(&row.leaseID, &row.backend, &row.name, &row.jobID, &row.identity, &row.owner, &row.expiresAt, &row.token); err != nil {
+			rows.Close()
+			return nil, r.unavailable("claim", err)
+		}
+		c, err := row.claim(claimer)
+		if err != nil {
+			r.cfg.logger.ErrorContext(ctx, "pglease: skipping a lease row that does not hold a valid record", "table", r.leases, "err", err)
+			continue
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		// The statement failed, so its transaction rolled back: nothing
+		// was claimed.
+		return nil, r.unavailable("claim", err)
+	}
+	if _, err := r.pool.Exec(ctx, r.forget); err != nil {
+		r.cfg.logger.DebugContext(ctx, "pglease: could not remove long-lapsed owners", "err", err)
+	}
+	return out, nil
+}
+
+// claimRow is a row the claim statement returned. Whoever can write to the
+// table controls it, so it is checked before use.
+type claimRow struct {
+	leaseID, backend, name, jobID, identity, owner string
+	expiresAt                                      *time.Time
+	token                                          *string
+}
+
+func (row claimRow) claim(claimer string) (secrets.LeaseClaim, error) {
+	rec := secrets.LeaseRecord{LeaseID: row.leaseID, Backend: row.backend, Name: row.name, JobID: row.jobID,
+		Identity: row.identity, Owner: row.owner}
+	if row.expiresAt != nil {
+		rec.ExpiresAt = *row.expiresAt
+	}
+	if err := rec.Validate(); err != nil {
+		return secrets.LeaseClaim{}, err
+	}
+	if row.token == nil || *row.token == "" {
+		return secrets.LeaseClaim{}, fmt.Errorf("%w: lease %s: no claim token", secrets.ErrBadLeaseRecord, rec.LeaseID)
+	}
+	return secrets.LeaseClaim{Record: rec, Claimer: claimer, Token: *row.token}, nil
+}
+
+// Complete implements [secrets.LeaseReclaimer]: it deletes the row if it
+// still carries this claim's token.
+func (r *Registry) Complete(ctx context.Context, c secrets.LeaseClaim) error {
+	if c.Token == "" {
+		return fmt.Errorf("%w: lease %s: empty claim token", secrets.ErrClaimLost, c.Record.LeaseID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	defer cancel()
+	tag, err := r.pool.Exec(ctx, r.complete, c.Record.LeaseID, c.Token)
+	switch {
+	case err != nil:
+		return r.unavailable("complete "+c.Record.LeaseID, err)
+	case tag.RowsAffected() == 0:
+		return fmt.Errorf("%w: lease %s", secrets.ErrClaimLost, c.Record.LeaseID)
+	}
+	return nil
+}
