@@ -1,0 +1,63 @@
+// Package witness checks that the tamper-evident audit logs of a fleet's
+// nodes only ever grow, so that a node that rewrites or rolls back its own
+// [audit.Log] is caught by someone other than itself.
+//
+// Each node submits its signed checkpoints, each with the consistency
+// proof from the checkpoint it submitted before ([Prepare] builds it from
+// an [audit.Log]). The encoding is the request body of the C2SP
+// tlog-witness add-checkpoint call ([Submission], https://c2sp.org/tlog-witness),
+// so the witness needs no access to the node's file. A [Witness] knows
+// each node's origin and public key ([audit.Verifier]), keeps the last
+// checkpoint it accepted per origin in a [Store], and decides each
+// submission with [Witness.Add]:
+//
+//	w, err := witness.New(verifiers, store, auditSink, witness.WithOnFlag(raiseMark))
+//	res, err := w.Add(ctx, origin, body) // body from the node, origin from the transport
+//	switch {
+//	case err == nil:                                // accepted (or a duplicate)
+//	case errors.Is(err, witness.ErrUndecided):      // retry later
+//	case errors.Is(err, witness.ErrMisbehaviour):   // fork, rollback, gap: the node lied
+//	default:                                        // rejected: unknown origin, bad signature, malformed
+//	}
+//
+// This package is transport-free and links no NATS; the JetStream
+// publisher, the consumer that feeds a witness and a replicated [Store]
+// are in [github.com/ztci/ztci/audit/natswitness].
+//
+// # Security contract
+//
+//   - Only configured origins are accepted ([ErrUnknownOrigin]); a
+//     checkpoint must name the origin it was submitted for
+//     ([ErrOriginMismatch]), so a node allowed to publish only under its
+//     own name cannot replay another node's checkpoints; it must be
+//     signed by that origin's key ([ErrBadSignature]); the submission is
+//     bounded ([MaxSubmissionSize], [MaxProofHashes]) and parsed strictly
+//     ([ErrMalformed]).
+//   - Append-only is checked against the accepted checkpoint L with the
+//     RFC 6962 consistency proof: same size and another root, or a proof
+//     that does not verify, is [ErrFork]; a smaller size, or a submission
+//     admitting the log was bigger (old size above its size), is
+//     [ErrRollback]; a proof from another size than L's is [ErrGap], none
+//     at all [ErrMissingProof]. The same checkpoint again is a duplicate,
+//     accepted without change, so at-least-once delivery is safe.
+//   - Every rejection is a [*FlagError], audited through the
+//     [audit.Sink] (one action per kind, Outcome deny, sizes and roots as
+//     attributes, never the submission's bytes) and then passed to the
+//     [WithOnFlag] callback, e.g. to raise a kill-switch mark. A rejection
+//     never changes the state: the witness keeps L, and keeps flagging a
+//     log that does not extend it. When the flag cannot be recorded, Add
+//     returns [ErrUnrecorded] so the transport redelivers.
+//   - Fail closed: when the store cannot answer, Add returns
+//     [ErrUnavailable] and accepts nothing; a stored state that is not a
+//     checkpoint signed by the origin's key is [ErrStateCorrupt]. Save is
+//     compare-and-swap, so two witnesses sharing a store cannot roll each
+//     other back ([ErrConflict]).
+//   - The first checkpoint of a log is trusted on first use: a witness
+//     sees misbehaviour only after it holds a checkpoint, so its state
+//     must be durable (a witness that restarts empty can be rolled back
+//     across the restart). Recovering from a flag (e.g. a real gap after
+//     lost messages) is an operator decision: remove the origin's state
+//     from the store to trust its next checkpoint again.
+//   - The witness does not cosign checkpoints; it records what it accepted
+//     in its store and what it refused in the audit trail.
+package witness

@@ -1,0 +1,78 @@
+package witness_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/audittest"
+	"github.com/ztci/ztci/audit/witness"
+)
+
+// A node publishes its checkpoints with consistency proofs; the witness
+// accepts the honest ones and flags the node once it rewrites its log.
+func Example() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "witness-example")
+	defer os.RemoveAll(dir)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // the node's real signing key
+	const origin = "example.com/ztci/audit/node-1"
+	ev := func(i int, outcome audit.Outcome) audit.Event {
+		return audit.Event{
+			ID: fmt.Sprint("ev-", i), Time: time.Date(2026, 12, 5, 10, 0, i, 0, time.UTC), Source: "ztci/secrets",
+			Action: "secrets.lease.issue", Outcome: outcome, Actor: audit.Actor{ID: "spiffe://example.org/ci/runner"},
+		}
+	}
+
+	// The witness: each node's origin and public key, a store, an audit sink.
+	verifier, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	flags := audittest.NewRecorder()
+	w, err := witness.New([]*audit.Verifier{verifier}, witness.NewMemoryStore(), flags,
+		witness.WithOnFlag(func(_ context.Context, f *witness.FlagError) error {
+			fmt.Println("raise kill-switch mark on", f.Origin)
+			return nil
+		}))
+	if err != nil {
+		panic(err)
+	}
+
+	// The node appends, and submits a checkpoint with a proof from the last one.
+	log, _ := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	var prev audit.Checkpoint
+	for round := range 3 {
+		for i := range 4 {
+			log.Append(ctx, ev(round*4+i, audit.OutcomeAllow))
+		}
+		sub, cp, _ := witness.Prepare(ctx, log, prev)
+		res, err := w.Add(ctx, origin, sub.Marshal())
+		fmt.Printf("size %d: accepted=%t first=%t\n", res.Checkpoint.Size, err == nil, res.First)
+		prev = cp
+	}
+	log.Close()
+
+	// The node rewrites its log: same key, entry 5 now says "deny".
+	os.Remove(filepath.Join(dir, "audit.log"))
+	log, _ = audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	defer log.Close()
+	for i := range 14 {
+		outcome := audit.OutcomeAllow
+		if i == 5 {
+			outcome = audit.OutcomeDeny
+		}
+		log.Append(ctx, ev(i, outcome))
+	}
+	sub, _, _ := witness.Prepare(ctx, log, prev)
+	_, err = w.Add(ctx, origin, sub.Marshal())
+	fmt.Println("fork:", errors.Is(err, witness.ErrFork), "audited:", flags.Actions())
+	// Output:
+	// size 4: accepted=true first=true
+	// size 8: accepted=true first=false
+	// size 12: accepted=true first=false
+	// raise kill-switch mark on example.com/ztci/audit/node-1
+	// fork: true audited: [audit.witness.fork]
+}

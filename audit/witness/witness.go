@@ -1,0 +1,303 @@
+package witness
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/randid"
+)
+
+// Source is the Source of the witness's audit events.
+const Source = "ztci/audit/witness"
+
+// Actions of the witness's audit events, one per kind of flag. Every flag
+// event has Outcome deny, the origin as Resource and as Actor (kind
+// "service": the node whose log it is), and the attributes Attr*.
+const (
+	ActionFork           = "audit.witness.fork"
+	ActionRollback       = "audit.witness.rollback"
+	ActionGap            = "audit.witness.gap" // also a missing proof
+	ActionBadSignature   = "audit.witness.bad_signature"
+	ActionUnknownOrigin  = "audit.witness.unknown_origin"
+	ActionOriginMismatch = "audit.witness.origin_mismatch"
+	ActionMalformed      = "audit.witness.malformed"
+)
+
+// Attributes of flag events. Sizes are decimal, roots base64; the
+// accepted ones are absent when the witness held nothing for the origin,
+// the submitted ones when the submission did not parse and verify.
+const (
+	AttrAcceptedSize = "accepted_size"
+	AttrAcceptedRoot = "accepted_root"
+	AttrSize         = "size"
+	AttrRoot         = "root"
+	AttrOldSize      = "old_size"
+)
+
+// Result describes an accepted checkpoint.
+type Result struct {
+	// Checkpoint is the verified checkpoint, now the witness's state for
+	// its origin.
+	Checkpoint audit.Checkpoint
+	// Previous is the checkpoint accepted before it (zero if First).
+	Previous audit.Checkpoint
+	// First: the witness held nothing for this origin and trusted the
+	// checkpoint on first use (its proof, if any, could not be checked).
+	First bool
+	// Duplicate: the checkpoint is the one already accepted (a redelivered
+	// submission); the state did not change.
+	Duplicate bool
+}
+
+// Witness checks that the logs it knows only ever grow. It is safe for
+// concurrent use; submissions are decided one at a time.
+type Witness struct {
+	logs  map[string]*audit.Verifier
+	store Store
+	sink  audit.Sink
+	cfg   config
+
+	mu    sync.Mutex
+	state map[string]held // cache of the store
+}
+
+type held struct {
+	cp  audit.Checkpoint
+	rev uint64
+}
+
+// New returns a witness for the logs of verifiers (one per origin: the
+// origin and public key of each node's [audit.Log]), keeping its state in
+// store and recording every flag in sink. Checkpoints of any other origin
+// are rejected with [ErrUnknownOrigin].
+//
+// Options: [WithLogger], [WithClock], [WithOnFlag].
+func New(verifiers []*audit.Verifier, store Store, sink audit.Sink, opts ...Option) (*Witness, error) {
+	if len(verifiers) == 0 || store == nil || sink == nil {
+		return nil, fmt.Errorf("%w: at least one verifier, a store and an audit sink are required", ErrConfig)
+	}
+	w := &Witness{
+		logs: make(map[string]*audit.Verifier, len(verifiers)), store: store, sink: sink,
+		cfg:   config{logger: slog.New(slog.DiscardHandler), now: time.Now},
+		state: map[string]held{},
+	}
+	for _, v := range verifiers {
+		if v == nil {
+			return nil, fmt.Errorf("%w: nil verifier", ErrConfig)
+		}
+		if _, dup := w.logs[v.Origin()]; dup {
+			return nil, fmt.Errorf("%w: origin %q configured twice", ErrConfig, v.Origin())
+		}
+		w.logs[v.Origin()] = v
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&w.cfg); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	return w, nil
+}
+
+// Add decides the encoded submission body (see [Submission]) received for
+// origin — the origin the transport attributes it to (the node's subject
+// or connection), which the checkpoint must name.
+//
+// It returns the Result when the checkpoint was accepted (and persisted),
+// a [*FlagError] wrapping [ErrRejected] when it was refused (audited and
+// reported to the [WithOnFlag] callback first), or an error wrapping
+// [ErrUndecided] when it could not decide or could not record the flag;
+// redeliver the submission later in that case.
+//
+// The checks, in order: origin known and named by the checkpoint; framing;
+// signature by the origin's key; then against the accepted checkpoint L
+// (if none, the checkpoint is trusted on first use):
+//
+//   - old size above the checkpoint's size, or size below L's: rollback;
+//   - size equal to L's: the same root is a duplicate (accepted, no
+//     change), another root a fork;
+//   - size above L's: old size 0 is a missing proof, another old size
+//     than L's a gap, a proof that does not verify from L a fork.
+func (w *Witness) Add(ctx context.Context, origin string, body []byte) (Result, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	res, flag, err := w.decide(ctx, origin, body)
+	if err != nil {
+		return Result{}, err
+	}
+	if flag != nil {
+		return Result{}, w.report(ctx, flag)
+	}
+	return res, nil
+}
+
+func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Result, *FlagError, error) {
+	v, ok := w.logs[origin]
+	if !ok {
+		return Result{}, &FlagError{Kind: ErrUnknownOrigin, Origin: printable(origin)}, nil
+	}
+	s, err := ParseSubmission(body)
+	if err != nil {
+		return Result{}, &FlagError{Kind: ErrMalformed, Origin: origin, Err: err}, nil
+	}
+	if got := originOf(s.Checkpoint); got != origin {
+		return Result{}, &FlagError{Kind: ErrOriginMismatch, Origin: origin, Err: fmt.Errorf("checkpoint names origin %q", printable(got))}, nil
+	}
+	cp, err := v.Checkpoint(s.Checkpoint)
+	switch {
+	case errors.Is(err, audit.ErrCheckpointSignature):
+		return Result{}, &FlagError{Kind: ErrBadSignature, Origin: origin, Err: err}, nil
+	case err != nil:
+		return Result{}, &FlagError{Kind: ErrMalformed, Origin: origin, Err: err}, nil
+	}
+	h, err := w.load(ctx, origin, v)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	flag := func(kind, cause error) *FlagError {
+		return &FlagError{Kind: kind, Origin: origin, Accepted: h.cp, Size: cp.Size, Root: cp.Root, OldSize: s.OldSize, Err: cause}
+	}
+	if s.OldSize > cp.Size {
+		return Result{}, flag(ErrRollback, fmt.Errorf("old size %d above checkpoint size %d", s.OldSize, cp.Size)), nil
+	}
+	first := h.cp.Signed == nil
+	switch {
+	case first:
+		w.cfg.logger.WarnContext(ctx, "witness: first checkpoint of log, trusted on first use", "origin", origin, "size", cp.Size)
+	case cp.Size < h.cp.Size:
+		return Result{}, flag(ErrRollback, nil), nil
+	case cp.Size == h.cp.Size:
+		if !bytes.Equal(cp.Root, h.cp.Root) {
+			return Result{}, flag(ErrFork, errors.New("same size, different root")), nil
+		}
+		return Result{Checkpoint: h.cp, Previous: h.cp, Duplicate: true}, nil, nil
+	case s.OldSize == 0:
+		return Result{}, flag(ErrMissingProof, nil), nil
+	case s.OldSize != h.cp.Size:
+		return Result{}, flag(ErrGap, fmt.Errorf("proof from size %d, witness holds size %d", s.OldSize, h.cp.Size)), nil
+	default:
+		// Both checkpoints are verified already: check the proof alone.
+		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, h.cp.Size, cp.Size, s.Proof, h.cp.Root, cp.Root); err != nil {
+			return Result{}, flag(ErrFork, fmt.Errorf("%w: consistency %d -> %d: %w", audit.ErrProof, h.cp.Size, cp.Size, err)), nil
+		}
+	}
+	rev, err := w.store.Save(ctx, origin, cp.Signed, h.rev)
+	if err != nil {
+		delete(w.state, origin) // reload: another writer, or an unknown outcome
+		if errors.Is(err, ErrConflict) {
+			return Result{}, nil, fmt.Errorf("witness: save state of %q: %w", origin, err)
+		}
+		return Result{}, nil, fmt.Errorf("%w: save state of %q: %w", ErrUnavailable, origin, err)
+	}
+	w.state[origin] = held{cp: cp, rev: rev}
+	w.cfg.logger.DebugContext(ctx, "witness: checkpoint accepted", "origin", origin, "size", cp.Size)
+	return Result{Checkpoint: cp, Previous: h.cp, First: first}, nil, nil
+}
+
+// load returns the accepted checkpoint of origin, from the cache or the
+// store, verified against the origin's key.
+func (w *Witness) load(ctx context.Context, origin string, v *audit.Verifier) (held, error) {
+	if h, ok := w.state[origin]; ok {
+		return h, nil
+	}
+	signed, rev, err := w.store.Load(ctx, origin)
+	if err != nil {
+		return held{}, fmt.Errorf("%w: load state of %q: %w", ErrUnavailable, origin, err)
+	}
+	h := held{rev: rev}
+	if signed != nil {
+		if h.cp, err = v.Checkpoint(signed); err != nil {
+			return held{}, fmt.Errorf("%w: origin %q: %w", ErrStateCorrupt, origin, err)
+		}
+	}
+	w.state[origin] = h
+	return h, nil
+}
+
+// report audits f, calls the flag callback and returns f, or an
+// ErrUnrecorded error wrapping f if either failed.
+func (w *Witness) report(ctx context.Context, f *FlagError) error {
+	w.cfg.logger.ErrorContext(ctx, "witness: checkpoint flagged", "origin", f.Origin, "error", f)
+	if err := w.sink.Write(ctx, w.event(f)); err != nil {
+		return fmt.Errorf("%w: audit: %w (flag: %w)", ErrUnrecorded, err, f)
+	}
+	if w.cfg.onFlag != nil {
+		if err := w.cfg.onFlag(ctx, f); err != nil {
+			return fmt.Errorf("%w: flag callback: %w (flag: %w)", ErrUnrecorded, err, f)
+		}
+	}
+	return f
+}
+
+var actions = []struct {
+	kind   error
+	action string
+}{
+	// Most specific first: ErrMissingProof is an ErrGap.
+	{ErrFork, ActionFork}, {ErrRollback, ActionRollback}, {ErrGap, ActionGap},
+	{ErrBadSignature, ActionBadSignature}, {ErrUnknownOrigin, ActionUnknownOrigin},
+	{ErrOriginMismatch, ActionOriginMismatch}, {ErrMalformed, ActionMalformed},
+}
+
+// event is the audit event of a flag. It carries sizes, roots and the
+// origin, never the submission's bytes.
+func (w *Witness) event(f *FlagError) audit.Event {
+	action := ActionMalformed
+	for _, a := range actions {
+		if errors.Is(f.Kind, a.kind) {
+			action = a.action
+			break
+		}
+	}
+	origin := printable(f.Origin)
+	attrs := map[string]string{}
+	if f.Accepted.Signed != nil {
+		attrs[AttrAcceptedSize] = strconv.FormatUint(f.Accepted.Size, 10)
+		attrs[AttrAcceptedRoot] = base64.StdEncoding.EncodeToString(f.Accepted.Root)
+	}
+	if f.Root != nil {
+		attrs[AttrSize] = strconv.FormatUint(f.Size, 10)
+		attrs[AttrRoot] = base64.StdEncoding.EncodeToString(f.Root)
+		attrs[AttrOldSize] = strconv.FormatUint(f.OldSize, 10)
+	}
+	return audit.Event{
+		ID:         randid.New(),
+		Time:       w.cfg.now().UTC(),
+		Source:     Source,
+		Action:     action,
+		Outcome:    audit.OutcomeDeny,
+		Actor:      audit.Actor{ID: origin, Kind: "service"},
+		Resource:   origin,
+		Reason:     f.Error(),
+		Attributes: attrs,
+	}
+}
+
+// originOf returns the first line of a checkpoint note: its origin.
+func originOf(note []byte) string {
+	o, _, _ := bytes.Cut(note, []byte{'\n'})
+	return string(o)
+}
+
+// printable bounds an untrusted origin for messages and events: at most
+// 256 bytes of valid UTF-8, quoted by the caller where needed.
+func printable(s string) string {
+	if len(s) > 256 {
+		s = s[:256]
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
