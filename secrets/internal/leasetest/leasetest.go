@@ -1,6 +1,3 @@
-// Package leasetest is the contract every lease registry of package secrets
-// passes: the in-memory one, natslease on JetStream and pglease on
-// PostgreSQL run the same [Run] against a real engine.
 package leasetest
 
 import (
