@@ -16,6 +16,8 @@
 //     [verify.Result] (the verified statement, for policy) when it passed —
 //     and an overall verdict with k-of-n ([WithThreshold]: at least k
 //     distinct trusted signers).
+//   - [ConvertLegacy] turns a layer of cosign's legacy ".sig"/".att" tags
+//     into the equivalent Sigstore bundle (see below).
 //   - [BundleVerifier] is the seam to bundle verification;
 //     [VerifyBundles] adapts one or more [verify.Verifier] (one per trusted
 //     signer for k-of-n), [BundleVerifierFunc] adapts a function.
@@ -74,6 +76,49 @@
 //     that registries without conditional requests cannot make atomic (see
 //     its documentation): an entry dropped there by a concurrent writer
 //     makes an image fail verification, never pass it.
+//
+// # Cosign legacy signatures and attestations
+//
+// With [WithLegacyTags] a Verifier also reads cosign's "sha256-<hex>.sig"
+// and ".att" tags: what cosign before v3 (and v3 with
+// --new-bundle-format=false) writes, and all that many images carry. Each
+// layer is turned into the equivalent Sigstore bundle ([ConvertLegacy]) and
+// verified by the same [BundleVerifier], with the same expectations, as any
+// bundle; [Attestation].Format says which format proved it
+// ([FormatBundle], [FormatCosignLegacySig], [FormatCosignLegacyAtt]).
+//
+//   - A ".sig" layer counts only when its simple-signing payload, parsed
+//     strictly (no repeated, case-variant or unknown critical members), has
+//     cosign's critical.type and names the pinned digest in
+//     critical.image.docker-manifest-digest: a signature copied from
+//     another image is a [*LegacyPayloadError], never a pass. The bundle
+//     signs the payload, so the BundleVerifier is given the payload's
+//     digest. It is a message signature: a verify.Verifier with an empty
+//     PredicateType accepts it, one that expects a predicate type does not.
+//   - An ".att" layer (a DSSE envelope) counts only when its in-toto
+//     statement names the pinned digest among its subjects; it is then
+//     verified as any DSSE bundle for the image.
+//   - The bundle carries the certificate annotation (its chain is carried
+//     but never trusted: trust comes from the trusted root) or, without
+//     one, lets the verifier's expected key answer; the Rekor v1 entry of
+//     the bundle annotation as a log entry proven by its inclusion promise
+//     (the SET, checked with the trusted root's log key over exactly that
+//     body, time, index and log ID, and the body checked against the
+//     signature and key); the RFC 3161 annotation as a signed timestamp.
+//     A missing or malformed annotation is a [*LegacyAnnotationError]; a
+//     layer of another media type is [ErrLegacyFormat].
+//   - Rekor entries sigstore-go cannot check are refused, not skipped:
+//     cosign v1/v2 attestations logged as "intoto" 0.0.1 entries fail
+//     (hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2 verify). Cosign v2
+//     timestamped an attestation's whole envelope rather than its
+//     signature; such a timestamp does not verify and proves no time.
+//
+// WithLegacyTags stays opt-in. The legacy tags cost two more round trips
+// per image on every cold verification (usually two 404s), and their log
+// evidence is weaker: a promise of inclusion signed by the log, not the
+// inclusion proof against a signed checkpoint that bundles v0.2 and later
+// carry. A gate that does not need legacy signatures should not accept that
+// evidence by default; one that does names it.
 //
 // Verdicts are cached per Verifier by (image digest, platform selection)
 // with a TTL ([WithCache]); a Verifier holds one set of expectations, so this

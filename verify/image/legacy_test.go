@@ -267,3 +267,48 @@ func TestLegacyCosignTamper(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyCosignV2Attestations: what cosign v2 wrote for an attestation
+// that sigstore-go cannot check fails closed (an "intoto" 0.0.1 log entry),
+// and a timestamp over the whole envelope proves no time.
+func TestLegacyCosignV2Attestations(t *testing.T) {
+	t.Parallel()
+	w := newLegacyWorld(t)
+	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
+	for i, tc := range []struct {
+		name  string
+		o     legacyOpts
+		vopts []verify.Option
+		want  error // nil: verifies
+	}{
+		{"intoto 0.0.1 entry", legacyOpts{intotoV001: true}, nil, verify.ErrTlog},
+		{"timestamp over the envelope, with a SET", legacyOpts{timestamp: true, tsOverEnvelope: true}, nil, nil},
+		{"timestamp over the envelope, no SET", legacyOpts{noTlog: true, timestamp: true, tsOverEnvelope: true},
+			[]verify.Option{verify.WithTlogThreshold(0)}, verify.ErrTimestamp},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			img := ocitest.PushImage(t, reg.Ref(t, "v2-"+itoa(i)+":v1"), int64(i))
+			pushLegacy(t, img, "att", w.attLayer(t, w.keyless(t, legacyRelease), statementAbout(t, img, legacyPredicate), tc.o))
+			res, err := w.gate(t, releaseExpectation(legacyPredicate), tc.vopts...).VerifyImage(t.Context(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := res.Targets[0].Attestations[0]
+			if tc.want == nil {
+				if !res.Verified {
+					t.Fatalf("not verified: %v", a.Err)
+				}
+				for _, pt := range a.Result.Times {
+					if pt.By == verify.TimeByTSA {
+						t.Errorf("a timestamp over the envelope proved %v", pt)
+					}
+				}
+				return
+			}
+			if res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, tc.want) {
+				t.Fatalf("verified=%v err=%v, want %v", res.Verified, a.Err, tc.want)
+			}
+		})
+	}
+}

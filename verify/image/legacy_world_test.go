@@ -161,6 +161,10 @@ func pemCerts(certs []*x509.Certificate) []byte {
 type legacyOpts struct {
 	noTlog    bool // no bundle annotation
 	timestamp bool // an rfc3161timestamp annotation
+	// cosign v2 attestations: timestamp over the whole envelope, logged as
+	// an "intoto" 0.0.1 entry.
+	tsOverEnvelope bool
+	intotoV001     bool
 }
 
 // simpleSigningPayload is cosign's payload for img, byte for byte.
@@ -218,7 +222,25 @@ func (w *legacyWorld) attLayer(t testing.TB, s legacySigner, statement []byte, o
 	}
 	envSum, payloadSum := sha256.Sum256(env), sha256.Sum256(statement)
 	ann := map[string]string{"dev.cosignproject.cosign/signature": "", "predicateType": "custom"}
-	w.addCommon(t, ann, s, o, sig, map[string]any{
+	stamped := sig
+	if o.tsOverEnvelope {
+		stamped = env
+	}
+	if o.intotoV001 {
+		w.addCommon(t, ann, s, o, stamped, map[string]any{
+			"apiVersion": "0.0.1",
+			"kind":       "intoto",
+			"spec": map[string]any{
+				"content": map[string]any{
+					"hash":        map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(envSum[:])},
+					"payloadHash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(payloadSum[:])},
+				},
+				"publicKey": base64.StdEncoding.EncodeToString(s.publicPEM(t)),
+			},
+		})
+		return mutate.Addendum{Layer: static.NewLayer(env, image.MediaTypeDSSE), Annotations: ann}
+	}
+	w.addCommon(t, ann, s, o, stamped, map[string]any{
 		"apiVersion": "0.0.1",
 		"kind":       "dsse",
 		"spec": map[string]any{

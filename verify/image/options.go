@@ -134,7 +134,11 @@ func WithAllPlatforms() Option {
 }
 
 // WithLegacyTags also reads cosign's legacy "sha256-<hex>.sig" and
-// "sha256-<hex>.att" tags (two more round trips per image).
+// "sha256-<hex>.att" tags (two more round trips per image): each
+// simple-signing or DSSE layer there is converted to a Sigstore bundle
+// (ConvertLegacy) and verified like any other. Opt-in because their log
+// evidence is an inclusion promise (SET), not an inclusion proof; see the
+// package documentation.
 func WithLegacyTags() Option {
 	return func(c *config) error {
 		c.legacyTags = true
