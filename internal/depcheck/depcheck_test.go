@@ -52,6 +52,7 @@ var rules = map[string]rule{
 	"audit/natskill":           {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"identity":                 {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"identity/oidc/natsreplay": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"identity/oidc/natskeys":   {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"identity/oidc/pgreplay":   {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
 	"secrets":                  {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"secrets/postgres":         {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},

@@ -1,0 +1,73 @@
+// Package natskeys is an [oidc.KeyStore] on a NATS JetStream KV bucket: the
+// public keys of every replica of an OIDC issuer fleet, shared so that each
+// replica's JWKS serves them all and a token minted by any replica verifies
+// at any verifier, whichever replica's JWKS it fetched.
+//
+//	nc, _ := nats.Connect(urls)
+//	js, _ := jetstream.New(nc)
+//	keys, err := natskeys.New(ctx, js, natskeys.WithReplicas(3))
+//	defer keys.Close()
+//	iss, _ := oidc.NewIssuer("https://ci.example.com",
+//		oidc.WithSigner(kmsKey, ""), // or oidc.WithRotation(24*time.Hour) for in-memory keys
+//		oidc.WithKeyStore(keys))
+//	if err := iss.Publish(ctx); err != nil { ... } // then take traffic
+//	http.Handle("/", iss.Handler())
+//
+// # How replicas agree on the keys
+//
+// The bucket holds one record per key id, under the base64url SHA-256 of
+// the kid: {"jwk": {kty, kid, alg, use, public members}, "nbf", "exp"}.
+// Replicas do not elect a current key. Each signs with its own active key
+// (with a shared KMS key they all sign with the same one under the same
+// kid), and every live record is a valid verification key. The rules that
+// make the union sound, enforced by [oidc.Issuer]:
+//
+//   - publish before signing: a key signs only once Publish returned nil
+//     for a record reaching past the token's expiry plus a minute of grace
+//     ([oidc.ErrNotPublished] otherwise); a rotating issuer publishes its
+//     next key one rotation interval before it signs;
+//   - extend, never shorten: Publish creates the record, or extends it with
+//     a compare-and-set update on its revision (retried on a concurrent
+//     writer) to the later not-after and earlier not-before; a kid already
+//     live with another key or algorithm is refused ([oidc.ErrKeyConflict]);
+//   - lapse by time: a replica renews its records a token lifetime ahead
+//     while it mints. A replica that stops, crashes or rotates leaves its
+//     records to lapse once their last token has expired; expired records
+//     are swept by any replica (compare-and-set on the revision, so a
+//     concurrent renewal wins).
+//
+// Propagation: a Store watches the bucket (changes arrive within
+// milliseconds) and re-reads it completely every [WithRefresh] (30s). Keys
+// is served from memory and does no I/O.
+//
+// # Security contract
+//
+//   - Public keys only: a record holding private or symmetric key material
+//     is refused. Private keys stay in each issuer's crypto.Signer.
+//   - Every record is untrusted input. It is decoded strictly
+//     ([oidc.ParsePublishedKey]: at most 16 KiB, the bucket also refuses
+//     larger values; no repeated or case-variant member names; a key type
+//     and size the verifier accepts; the "alg" pinned and fitting the key;
+//     not-before before not-after, not-after at most [oidc.MaxKeyHorizon]
+//     ahead) and must sit under the key its kid hashes to. A record that
+//     fails is logged once per revision and ignored: it never enters the
+//     set, never replaces a good record of another kid, and never crashes
+//     the store. The issuer validates every key again before serving it.
+//   - Bounded: a read stops at 256 records and fails; more than
+//     [oidc.MaxFleetKeys] (64) live keys makes Keys fail rather than choose;
+//     Publish refuses a new kid when 64 are live.
+//   - Fail closed: when full reads stop succeeding, Keys serves the last
+//     good set for [WithMaxStaleness] (2m), then returns an
+//     [*UnavailableError] ([ErrUnavailable], [oidc.ErrKeyStore]); the
+//     issuer's JWKS endpoint then answers 503 (verifiers keep their cached
+//     set), and Mint goes on only while its own key's publication covers
+//     the token — at most one token lifetime after the last renewal.
+//   - Durability is the bucket's: with [WithReplicas](3) on a 3-node cluster
+//     an acknowledged record survives the loss of any one node.
+//
+// Access: whoever can write to the bucket can add a verification key to
+// every replica's JWKS, and so mint tokens the fleet's verifiers accept.
+// Grant publish on $KV.<bucket>.> and the JetStream API for its stream to
+// the issuer replicas only; verifiers need nothing (they read the JWKS over
+// HTTPS).
+package natskeys

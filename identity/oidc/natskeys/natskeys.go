@@ -1,0 +1,472 @@
+package natskeys
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/identity/oidc"
+)
+
+// Errors.
+var (
+	// ErrUnavailable: the bucket did not answer, or the store's last good
+	// key set is older than [WithMaxStaleness], or the store is closed. It
+	// also matches [oidc.ErrKeyStore]: an issuer then serves no fleet key
+	// set and mints only while its own key's publication covers the token.
+	ErrUnavailable = fmt.Errorf("natskeys: key bucket unavailable: %w", oidc.ErrKeyStore)
+	// ErrConfig: an invalid option, or an existing bucket whose values may
+	// be larger than [oidc.MaxPublishedKeySize].
+	ErrConfig = errors.New("natskeys: invalid configuration")
+	// ErrRecord: a record in the bucket is malformed, oversized, stored
+	// under a key that does not match its kid, or holds a key the verifier
+	// would refuse. Such a record is ignored (logged), never served. It
+	// wraps [oidc.ErrKeyRecord].
+	ErrRecord = fmt.Errorf("natskeys: %w", oidc.ErrKeyRecord)
+)
+
+// maxRecords bounds how many records (live, expired or malformed) a
+// snapshot reads: past it the bucket is being flooded and the store fails
+// closed rather than read without bound.
+const maxRecords = 4 * oidc.MaxFleetKeys
+
+// maxPublishAttempts bounds the compare-and-set retries of one Publish.
+const maxPublishAttempts = 5
+
+type entry struct {
+	key oidc.PublishedKey
+	rev uint64
+}
+
+// Store is an [oidc.KeyStore] on a JetStream KV bucket: each issuer replica
+// publishes its public keys there, and every replica's Store watches the
+// bucket and serves the fleet's live keys from memory. It runs one
+// goroutine (the watch and the periodic re-read); Close stops it. The NATS
+// connection belongs to the caller.
+type Store struct {
+	kv     jetstream.KeyValue
+	bucket string
+	cfg    config
+
+	mu      sync.Mutex
+	keys    map[string]entry  // KV key -> valid record
+	synced  time.Time         // when a full read last succeeded (cfg.now)
+	lastErr error             // why the last full read failed, if it did
+	bad     map[string]uint64 // KV key -> revision of a refused record, logged once
+	closed  bool
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+var _ oidc.KeyStore = (*Store)(nil)
+
+var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// New binds to (creating it if needed) the KV bucket holding the fleet's
+// public keys, reads it completely, and starts watching it. The bucket
+// keeps one revision per key and refuses values over
+// [oidc.MaxPublishedKeySize]; an existing bucket without that limit is
+// refused ([ErrConfig]). If the first read fails, New fails. Options:
+// [WithBucket], [WithReplicas], [WithTimeout], [WithRefresh],
+// [WithMaxStaleness], [WithClock], [WithLogger].
+func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, error) {
+	if js == nil {
+		return nil, fmt.Errorf("%w: nil JetStream", ErrConfig)
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.maxStale <= cfg.refresh {
+		return nil, fmt.Errorf("%w: max staleness %v must exceed the refresh interval %v", ErrConfig, cfg.maxStale, cfg.refresh)
+	}
+	cctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	kv, err := js.CreateKeyValue(cctx, jetstream.KeyValueConfig{
+		Bucket:       cfg.bucket,
+		Description:  "ztci OIDC issuer fleet: public verification keys (JWK, not-before, not-after) by SHA-256 of kid",
+		History:      1,
+		Replicas:     cfg.replicas,
+		Storage:      jetstream.FileStorage,
+		MaxValueSize: oidc.MaxPublishedKeySize,
+	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(cctx, cfg.bucket)
+	}
+	if err != nil {
+		return nil, unavailable(cfg.bucket, err)
+	}
+	st, err := kv.Status(cctx)
+	if err != nil {
+		return nil, unavailable(cfg.bucket, err)
+	}
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		if m := bs.StreamInfo().Config.MaxMsgSize; m <= 0 || m > oidc.MaxPublishedKeySize {
+			return nil, fmt.Errorf("%w: bucket %q accepts values of %d bytes; it must refuse values over %d", ErrConfig, cfg.bucket, m, oidc.MaxPublishedKeySize)
+		}
+	}
+	s := &Store{kv: kv, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, done: make(chan struct{})}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = wcancel
+	go s.run(wctx)
+	return s, nil
+}
+
+// UnavailableError reports that the bucket could not answer.
+type UnavailableError struct {
+	Bucket string
+	Err    error
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("natskeys: bucket %q unavailable: %v", e.Bucket, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+func unavailable(bucket string, err error) error { return &UnavailableError{Bucket: bucket, Err: err} }
+
+// Key returns the KV key under which the record of kid lives: the unpadded
+// base64url SHA-256 of kid, so that any kid is a valid KV key and a record
+// copied under another kid's key is refused.
+func Key(kid string) string {
+	sum := sha256.Sum256([]byte(kid))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// decodeRecord decodes the untrusted value stored under key: at most
+// [oidc.MaxPublishedKeySize] bytes, a record [oidc.ParsePublishedKey]
+// accepts, stored under the key its kid hashes to. Times are not checked.
+func decodeRecord(key string, value []byte) (oidc.PublishedKey, error) {
+	if len(value) > oidc.MaxPublishedKeySize {
+		return oidc.PublishedKey{}, fmt.Errorf("%w: %d bytes, more than %d", ErrRecord, len(value), oidc.MaxPublishedKeySize)
+	}
+	k, err := oidc.ParsePublishedKey(value)
+	if err != nil {
+		return oidc.PublishedKey{}, fmt.Errorf("%w: %w", ErrRecord, err)
+	}
+	if Key(k.ID) != key {
+		return oidc.PublishedKey{}, fmt.Errorf("%w: record for kid %q stored under another kid's key", ErrRecord, k.ID)
+	}
+	return k, nil
+}
+
+// beyondHorizon refuses a record published further ahead than
+// [oidc.MaxKeyHorizon] (an expired record is not an error: it lapses).
+func beyondHorizon(k oidc.PublishedKey, now time.Time) error {
+	if k.NotAfter.Sub(now) > oidc.MaxKeyHorizon {
+		return fmt.Errorf("%w: kid %q published until %s, more than %v ahead", ErrRecord, k.ID, k.NotAfter.UTC().Format(time.RFC3339), oidc.MaxKeyHorizon)
+	}
+	return nil
+}
+
+// run watches the bucket and re-reads it every refresh interval until
+// Close.
+func (s *Store) run(ctx context.Context) {
+	defer close(s.done)
+	tick := time.NewTicker(s.cfg.refresh)
+	defer tick.Stop()
+	var w jetstream.KeyWatcher
+	var updates <-chan jetstream.KeyValueEntry
+	watch := func() {
+		var err error
+		if w, err = s.kv.WatchAll(ctx, jetstream.UpdatesOnly()); err != nil {
+			s.cfg.logger.WarnContext(ctx, "natskeys: watch failed; relying on periodic reads", "bucket", s.bucket, "error", err)
+			w, updates = nil, nil
+			return
+		}
+		updates = w.Updates()
+	}
+	watch()
+	defer func() {
+		if w != nil {
+			_ = w.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-updates:
+			if !ok {
+				w, updates = nil, nil
+				continue
+			}
+			if e != nil {
+				s.apply(ctx, e)
+			}
+		case <-tick.C:
+			if err := s.reload(ctx); err != nil {
+				s.cfg.logger.WarnContext(ctx, "natskeys: reading the key bucket failed; serving the last good set until it is stale",
+					"bucket", s.bucket, "error", err)
+			}
+			if w == nil {
+				watch()
+			}
+		}
+	}
+}
+
+// apply folds one watched change into the cache.
+func (s *Store) apply(ctx context.Context, e jetstream.KeyValueEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.keys[e.Key()]; ok && old.rev >= e.Revision() {
+		return
+	}
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(s.keys, e.Key())
+		return
+	}
+	k, err := decodeRecord(e.Key(), e.Value())
+	if err == nil {
+		err = beyondHorizon(k, s.cfg.now())
+	}
+	if err != nil {
+		s.refuseLocked(ctx, e.Key(), e.Revision(), err)
+		delete(s.keys, e.Key())
+		return
+	}
+	s.keys[e.Key()] = entry{key: k, rev: e.Revision()}
+}
+
+// refuseLocked logs a refused record once per revision.
+func (s *Store) refuseLocked(ctx context.Context, key string, rev uint64, err error) {
+	if s.bad[key] == rev {
+		return
+	}
+	if len(s.bad) >= maxRecords {
+		clear(s.bad)
+	}
+	s.bad[key] = rev
+	s.cfg.logger.ErrorContext(ctx, "natskeys: key record ignored", "bucket", s.bucket, "kv_key", key, "revision", rev, "error", err)
+}
+
+// reload reads the whole bucket (a snapshot through an ordered consumer)
+// and replaces the cache, keeping watched entries newer than the snapshot.
+// Expired records are deleted (compare-and-set on their revision, so a
+// record renewed meanwhile stays).
+func (s *Store) reload(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	err := s.snapshot(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.lastErr = err
+		return err
+	}
+	s.synced, s.lastErr = s.cfg.now(), nil
+	return nil
+}
+
+func (s *Store) snapshot(ctx context.Context) error {
+	w, err := s.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return unavailable(s.bucket, err)
+	}
+	defer func() { _ = w.Stop() }()
+	fresh := map[string]entry{}
+	var expired []entry
+	var maxRev uint64
+	now := s.cfg.now()
+	for n := 0; ; n++ {
+		var e jetstream.KeyValueEntry
+		var ok bool
+		select {
+		case e, ok = <-w.Updates():
+		case <-ctx.Done():
+			return unavailable(s.bucket, ctx.Err())
+		}
+		if !ok {
+			return unavailable(s.bucket, errors.New("watch closed during the read"))
+		}
+		if e == nil {
+			break // the initial values are complete
+		}
+		if n >= maxRecords {
+			return unavailable(s.bucket, fmt.Errorf("more than %d records: refusing to read an unbounded key set", maxRecords))
+		}
+		maxRev = max(maxRev, e.Revision())
+		k, err := decodeRecord(e.Key(), e.Value())
+		if err == nil {
+			err = beyondHorizon(k, now)
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.refuseLocked(ctx, e.Key(), e.Revision(), err)
+			s.mu.Unlock()
+			continue
+		}
+		if !k.NotAfter.After(now) {
+			expired = append(expired, entry{key: k, rev: e.Revision()})
+			continue
+		}
+		fresh[e.Key()] = entry{key: k, rev: e.Revision()}
+	}
+	s.mu.Lock()
+	for key, old := range s.keys {
+		if old.rev > maxRev { // watched after the snapshot began
+			if cur, ok := fresh[key]; !ok || cur.rev < old.rev {
+				fresh[key] = old
+			}
+		}
+	}
+	s.keys = fresh
+	s.mu.Unlock()
+	for _, e := range expired {
+		// Any replica may sweep; the revision guard keeps a renewal.
+		if err := s.kv.Delete(ctx, Key(e.key.ID), jetstream.LastRevision(e.rev)); err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			s.cfg.logger.DebugContext(ctx, "natskeys: sweeping an expired key record failed", "bucket", s.bucket, "kid", e.key.ID, "error", err)
+		}
+	}
+	return nil
+}
+
+// Keys implements [oidc.KeyStore]: the live keys of the last good read of
+// the bucket, updated by the watch. Once no full read has succeeded for
+// [WithMaxStaleness] it returns an [*UnavailableError] instead (fail
+// closed), and more than [oidc.MaxFleetKeys] live keys is an error wrapping
+// [oidc.ErrTooManyKeys] (the store does not choose which to serve). It
+// does no I/O.
+func (s *Store) Keys(context.Context) ([]oidc.PublishedKey, error) {
+	now := s.cfg.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, unavailable(s.bucket, errors.New("store closed"))
+	case now.Sub(s.synced) > s.cfg.maxStale:
+		return nil, unavailable(s.bucket, fmt.Errorf("key set last read %v ago, more than %v (last error: %v)",
+			now.Sub(s.synced).Round(time.Second), s.cfg.maxStale, s.lastErr))
+	}
+	out := make([]oidc.PublishedKey, 0, len(s.keys))
+	for _, e := range s.keys {
+		// Shape and horizon were checked when the record was read; the
+		// horizon only recedes, so expiry is all that is left to check.
+		if e.key.NotAfter.After(now) {
+			out = append(out, e.key)
+		}
+	}
+	if len(out) > oidc.MaxFleetKeys {
+		return nil, fmt.Errorf("%w: bucket %q holds %d live keys, at most %d", oidc.ErrTooManyKeys, s.bucket, len(out), oidc.MaxFleetKeys)
+	}
+	oidc.SortPublished(out)
+	return out, nil
+}
+
+// Publish implements [oidc.KeyStore]: it creates the record of k.ID, or
+// extends the existing one with a compare-and-set update on its revision
+// (retried on a concurrent write), merging with [oidc.MergePublished]; a
+// live record of another key under the same kid is a conflict
+// ([oidc.ErrKeyConflict]). A new kid is refused when the last read already
+// holds [oidc.MaxFleetKeys] live keys. A record that already covers k is
+// left untouched (no write).
+func (s *Store) Publish(ctx context.Context, k oidc.PublishedKey) error {
+	now := s.cfg.now()
+	if err := k.Validate(now); err != nil {
+		return err
+	}
+	key := Key(k.ID)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	for range maxPublishAttempts {
+		cur, err := s.kv.Get(ctx, key)
+		var old oidc.PublishedKey
+		var rev uint64
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
+			if n := s.live(now); n >= oidc.MaxFleetKeys {
+				return fmt.Errorf("%w: bucket %q holds %d live keys", oidc.ErrTooManyKeys, s.bucket, n)
+			}
+		case err != nil:
+			return unavailable(s.bucket, err)
+		default:
+			rev = cur.Revision()
+			if old, err = decodeRecord(key, cur.Value()); err != nil {
+				// Our kid's slot holds garbage: it is never served, and the
+				// valid record replaces it.
+				s.cfg.logger.ErrorContext(ctx, "natskeys: replacing an invalid key record", "bucket", s.bucket, "kid", k.ID, "error", err)
+				old = oidc.PublishedKey{}
+			}
+		}
+		merged, err := oidc.MergePublished(old, k, now)
+		if err != nil {
+			return err
+		}
+		if rev != 0 && old.ID != "" && merged.NotAfter.Equal(old.NotAfter) && merged.NotBefore.Equal(old.NotBefore) {
+			s.store(key, merged, rev)
+			return nil
+		}
+		value, err := json.Marshal(merged)
+		if err != nil {
+			return err
+		}
+		var newRev uint64
+		if rev == 0 {
+			newRev, err = s.kv.Create(ctx, key, value)
+		} else {
+			newRev, err = s.kv.Update(ctx, key, value, rev)
+		}
+		switch {
+		case err == nil:
+			s.store(key, merged, newRev)
+			return nil
+		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			continue // another replica wrote first: read again and merge
+		default:
+			return unavailable(s.bucket, err)
+		}
+	}
+	return unavailable(s.bucket, fmt.Errorf("kid %q: %d concurrent updates in a row", k.ID, maxPublishAttempts))
+}
+
+// store puts a record this store wrote (or read) into the cache.
+func (s *Store) store(key string, k oidc.PublishedKey, rev uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.keys[key]; ok && old.rev >= rev {
+		return
+	}
+	s.keys[key] = entry{key: k, rev: rev}
+}
+
+// live counts the cached live records.
+func (s *Store) live(now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, e := range s.keys {
+		if e.key.NotAfter.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// Close stops the watch and waits for its goroutine. Keys then fails.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	<-s.done
+	return nil
+}
