@@ -50,6 +50,7 @@ var rules = map[string]rule{
 	"audit":                    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"audit/natsink":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"audit/natskill":           {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"audit/natswitness":        {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"identity":                 {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"identity/oidc/natsreplay": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"identity/oidc/natskeys":   {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},

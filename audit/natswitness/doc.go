@@ -1,0 +1,56 @@
+// Package natswitness carries audit-log checkpoints from the nodes of a
+// fleet to witnesses over NATS JetStream: a [Publisher] on each node, a
+// [Follower] that feeds a [witness.Witness] from the stream, and a
+// replicated [witness.Store] on a KV bucket ([KVStore]).
+//
+//	// Once, by the operator: the stream (R3 in a cluster).
+//	js.CreateOrUpdateStream(ctx, natswitness.StreamConfig("CHECKPOINTS", natswitness.DefaultSubjectPrefix, 3))
+//
+//	// On each node, beside its audit.Log:
+//	pub, _ := natswitness.NewPublisher(js, "CHECKPOINTS", auditLog)
+//	go pub.Run(ctx, 10*time.Second) // or pub.Publish(ctx) when it suits
+//
+//	// On the witness, anywhere:
+//	store, _ := natswitness.NewKVStore(ctx, js, "ztci_witness", 3)
+//	w, _ := witness.New(nodeVerifiers, store, auditSink, witness.WithOnFlag(markNode))
+//	f, _ := natswitness.Follow(ctx, js, "CHECKPOINTS", w)
+//	defer f.Close()
+//
+// Each node publishes to its own subject, [Subject](prefix, origin), a
+// C2SP add-checkpoint body ([witness.Submission]): its signed checkpoint
+// and the consistency proof from the checkpoint it published before, so a
+// witness never reads the node's file.
+//
+// # Security contract
+//
+//   - A checkpoint counts as published only once the stream acknowledged
+//     storing it (PubAck from the stream named by the publisher). An
+//     unacknowledged submission is published again, unchanged, before
+//     anything newer, and carries its content hash as Nats-Msg-Id: the
+//     stream drops retried copies, and the published checkpoints of a
+//     node form one chain of proofs. With an R3 stream, losing any one
+//     server loses no acknowledged checkpoint (tested with SIGKILL of the
+//     stream leader).
+//   - A restarted publisher reads its last published checkpoint back from
+//     the stream leader and proves from it; if it cannot read it, it does
+//     not publish. It publishes whatever its log holds: a rewritten or
+//     truncated log is not hidden by the node's own code but published for
+//     the witnesses to flag (and logged at Error).
+//   - The witness takes the origin from the subject and requires the
+//     checkpoint to name it, so with NATS permissions granting each node
+//     publish rights on its own subject only, a node cannot submit, replay
+//     or flag checkpoints in another node's name. Messages are bounded
+//     ([witness.MaxSubmissionSize]) by the stream and by the parser.
+//   - The [Follower] decides one submission at a time in stream order
+//     (durable consumer, explicit acks, one pending), acknowledges it once
+//     decided, and lets the stream redeliver it when the witness could not
+//     decide (state store unreachable, flag not recorded): nothing is
+//     skipped, and redelivery is idempotent.
+//   - [KVStore] writes compare-and-swap per origin on a replicated
+//     bucket, refuses a bucket whose values expire, and reports an
+//     unreachable bucket as an error: the witness then decides nothing.
+//   - Deleting the origin's key in the bucket makes the witness trust that
+//     log's next checkpoint on first use: that is the operator's recovery
+//     after a flag has been explained, and must be restricted like any
+//     write to the bucket.
+package natswitness

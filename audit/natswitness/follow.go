@@ -1,0 +1,113 @@
+package natswitness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit/witness"
+)
+
+// retryDelay is how long an undecided submission waits before the stream
+// redelivers it.
+const retryDelay = 500 * time.Millisecond
+
+// Follower feeds a [witness.Witness] from the checkpoint stream through a
+// durable consumer. Submissions are decided one at a time, in stream
+// order; each is acknowledged once decided (accepted or flagged), and
+// redelivered when the witness could not decide ([witness.ErrUndecided]).
+type Follower struct {
+	msgs   jetstream.MessagesContext
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Follow creates (or resumes) the durable consumer of stream and starts
+// feeding w with every checkpoint published under the subject prefix.
+// The origin of each submission is the one its subject names ([Subject]),
+// which the checkpoint must match. ctx bounds the setup only; call
+// [Follower.Close] to stop.
+//
+// Options: [WithSubjectPrefix], [WithConsumer], [WithLogger],
+// [WithTimeout].
+func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witness.Witness, opts ...Option) (*Follower, error) {
+	if js == nil || stream == "" || w == nil {
+		return nil, fmt.Errorf("%w: JetStream, stream name and witness are required", ErrConfig)
+	}
+	c, err := build(forFollow, "Follow", opts)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable:       c.consumer,
+		FilterSubject: c.prefix + ".>",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		// One at a time: a redelivered submission is decided before any
+		// later one of the stream, so each origin's chain stays in order.
+		MaxAckPending: 1,
+		AckWait:       max(30*time.Second, 4*c.timeout),
+		MaxDeliver:    -1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: consumer %s on %s: %w", ErrUnavailable, c.consumer, stream, err)
+	}
+	// Short pulls with heartbeats: after losing the server that held the
+	// pull, the client notices within a few heartbeats and pulls again.
+	expiry := max(c.timeout, 2*time.Second)
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(8), jetstream.PullExpiry(expiry), jetstream.PullHeartbeat(min(expiry/4, 30*time.Second)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: consume %s: %w", ErrUnavailable, stream, err)
+	}
+	life, cancel := context.WithCancel(context.Background())
+	f := &Follower{msgs: msgs, cancel: cancel}
+	f.wg.Add(1)
+	go f.run(life, w, c)
+	return f, nil
+}
+
+func (f *Follower) run(life context.Context, w *witness.Witness, c config) {
+	defer f.wg.Done()
+	for {
+		msg, err := f.msgs.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return
+		}
+		if err != nil {
+			c.logger.WarnContext(life, "natswitness: consumer", "error", err)
+			continue
+		}
+		origin := originOf(c.prefix, msg.Subject())
+		ctx, cancel := context.WithTimeout(life, 4*c.timeout)
+		_, err = w.Add(ctx, origin, msg.Data())
+		switch {
+		case errors.Is(err, witness.ErrUndecided):
+			c.logger.WarnContext(ctx, "natswitness: witness could not decide, redelivering", "subject", msg.Subject(), "error", err)
+			if err := msg.NakWithDelay(retryDelay); err != nil {
+				c.logger.WarnContext(ctx, "natswitness: nak", "error", err)
+			}
+		default: // accepted or flagged (the witness audited the flag)
+			actx, acancel := context.WithTimeout(life, c.timeout)
+			if err := msg.DoubleAck(actx); err != nil {
+				// Redelivered after the ack wait: a duplicate to the witness.
+				c.logger.WarnContext(ctx, "natswitness: ack", "subject", msg.Subject(), "error", err)
+			}
+			acancel()
+		}
+		cancel()
+	}
+}
+
+// Close stops consuming and waits for the submission being decided, if
+// any. The durable consumer stays: a new [Follow] with the same name
+// resumes after the last acknowledged submission.
+func (f *Follower) Close() error {
+	f.msgs.Stop()
+	f.cancel()
+	f.wg.Wait()
+	return nil
+}

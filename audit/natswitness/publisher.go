@@ -1,0 +1,185 @@
+package natswitness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/witness"
+)
+
+// Log is what a [Publisher] needs of a node's log; an [*audit.Log]
+// satisfies it.
+type Log interface {
+	witness.Log
+	// Verifier returns the verifier of the log's origin and public key.
+	Verifier() *audit.Verifier
+}
+
+// Publisher publishes a node's checkpoints, each with the consistency
+// proof from the one it published before, to a JetStream stream. It is
+// safe for concurrent use (publishes are serialized) and holds no
+// resources of its own.
+type Publisher struct {
+	js      jetstream.JetStream
+	stream  string
+	log     Log
+	v       *audit.Verifier
+	subject string
+	cfg     config
+
+	mu      sync.Mutex
+	known   bool             // prev was read back from the stream
+	prev    audit.Checkpoint // the last acknowledged checkpoint
+	pending []byte           // a submission not acknowledged yet
+	pendCP  audit.Checkpoint // its checkpoint
+}
+
+// NewPublisher returns a publisher of log's checkpoints to stream (see
+// [StreamConfig]), under [Subject](prefix, log's origin).
+//
+// Options: [WithSubjectPrefix], [WithLogger], [WithTimeout].
+func NewPublisher(js jetstream.JetStream, stream string, log Log, opts ...Option) (*Publisher, error) {
+	if js == nil || stream == "" || log == nil || log.Verifier() == nil {
+		return nil, fmt.Errorf("%w: JetStream, stream name and log are required", ErrConfig)
+	}
+	c, err := build(forPublisher, "NewPublisher", opts)
+	if err != nil {
+		return nil, err
+	}
+	v := log.Verifier()
+	return &Publisher{js: js, stream: stream, log: log, v: v, subject: Subject(c.prefix, v.Origin()), cfg: c}, nil
+}
+
+// Subject returns the subject the publisher publishes to.
+func (p *Publisher) Subject() string { return p.subject }
+
+// Publish signs a checkpoint of the log (if new entries need one),
+// publishes it with the consistency proof from the last acknowledged one,
+// and returns it once the stream has acknowledged storing it. A checkpoint
+// counts as published only then: on error, the same submission is
+// published again first by the next call (at-least-once; the stream
+// de-duplicates by its content, see [witness.ID]), so the published
+// checkpoints always form one chain of proofs.
+//
+// Before its first publish, the publisher reads its last published
+// checkpoint back from the stream, so a restarted node continues the
+// chain; if that read fails, Publish fails rather than publish a
+// checkpoint without a proof. A log that no longer extends what was
+// published (rewritten or truncated) is still published, as it is — the
+// witness flags it — and logged at Error.
+//
+// Errors wrap [ErrUnavailable] (stream) or the log's error.
+func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending != nil {
+		if err := p.send(ctx, p.pending); err != nil {
+			return audit.Checkpoint{}, err
+		}
+		p.prev, p.pending = p.pendCP, nil
+	}
+	if !p.known {
+		prev, err := p.last(ctx)
+		if err != nil {
+			return audit.Checkpoint{}, err
+		}
+		p.prev, p.known = prev, true
+	}
+	sub, cp, err := witness.Prepare(ctx, p.log, p.prev)
+	if err != nil {
+		return audit.Checkpoint{}, err
+	}
+	if p.prev.Signed != nil && cp.Size == p.prev.Size && bytes.Equal(cp.Root, p.prev.Root) {
+		return p.prev, nil // published already
+	}
+	if p.prev.Signed != nil {
+		if err := p.v.Consistency(p.prev, cp, sub.Proof); err != nil {
+			p.cfg.logger.ErrorContext(ctx, "natswitness: the log does not extend the checkpoint this node published (rewritten or truncated); publishing it for the witnesses to flag",
+				"origin", p.v.Origin(), "published_size", p.prev.Size, "size", cp.Size, "error", err)
+		}
+	}
+	body := sub.Marshal()
+	p.pending, p.pendCP = body, cp
+	if err := p.send(ctx, body); err != nil {
+		return audit.Checkpoint{}, err
+	}
+	p.prev, p.pending = cp, nil
+	return cp, nil
+}
+
+// Run publishes every interval until ctx ends, logging failures (the next
+// tick retries), and returns ctx's error.
+func (p *Publisher) Run(ctx context.Context, every time.Duration) error {
+	if every <= 0 {
+		return fmt.Errorf("%w: interval %v", ErrConfig, every)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := p.Publish(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.logger.WarnContext(ctx, "natswitness: publish failed, retrying", "origin", p.v.Origin(), "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// send publishes body and waits for the stream's acknowledgement.
+func (p *Publisher) send(ctx context.Context, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout)
+	defer cancel()
+	msg := &nats.Msg{Subject: p.subject, Data: body}
+	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(witness.ID(body)), jetstream.WithExpectStream(p.stream))
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: publish to %s: %w", ErrUnavailable, p.subject, err)
+	case ack == nil || ack.Stream != p.stream:
+		return fmt.Errorf("%w: publish to %s: not acknowledged by stream %q", ErrUnavailable, p.subject, p.stream)
+	}
+	if ack.Duplicate {
+		p.cfg.logger.DebugContext(ctx, "natswitness: checkpoint was stored already", "subject", p.subject, "seq", ack.Sequence)
+	}
+	return nil
+}
+
+// last reads the last checkpoint published under the publisher's subject
+// (zero if none). A last message that is not a submission of a checkpoint
+// signed by the log's key is logged and ignored: the next submission then
+// carries no proof, and witnesses flag it.
+func (p *Publisher) last(ctx context.Context) (audit.Checkpoint, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout)
+	defer cancel()
+	s, err := p.js.Stream(ctx, p.stream)
+	if err != nil {
+		return audit.Checkpoint{}, fmt.Errorf("%w: stream %s: %w", ErrUnavailable, p.stream, err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, p.subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return audit.Checkpoint{}, nil
+	}
+	if err != nil {
+		return audit.Checkpoint{}, fmt.Errorf("%w: last checkpoint on %s: %w", ErrUnavailable, p.subject, err)
+	}
+	sub, err := witness.ParseSubmission(m.Data)
+	var cp audit.Checkpoint
+	if err == nil {
+		cp, err = p.v.Checkpoint(sub.Checkpoint)
+	}
+	if err != nil {
+		p.cfg.logger.ErrorContext(ctx, "natswitness: the last message on this node's subject is not its checkpoint; publishing without a proof",
+			"subject", p.subject, "seq", m.Sequence, "error", err)
+		return audit.Checkpoint{}, nil
+	}
+	return cp, nil
+}
