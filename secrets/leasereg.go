@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -83,19 +84,10 @@ func checkLeaseField(name, v string) error {
 		return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrBadLeaseRecord, name, len(v), MaxLeaseField)
 	case !utf8.ValidString(v):
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrBadLeaseRecord, name)
-	case containsFunc(v, unicode.IsControl):
+	case strings.ContainsFunc(v, unicode.IsControl):
 		return fmt.Errorf("%w: %s holds a control character", ErrBadLeaseRecord, name)
 	}
 	return nil
-}
-
-func containsFunc(s string, f func(rune) bool) bool {
-	for _, r := range s {
-		if f(r) {
-			return true
-		}
-	}
-	return false
 }
 
 // CheckLeaseOwner reports whether owner is usable as an owner or claimer
