@@ -12,7 +12,10 @@
 // validity period, which go-spiffe's parser does not.
 //
 // Security contract: keys are generated in memory (P-256) and never
-// exported; the CA has path length 0 and a lifetime of 24h by default;
+// exported, except that the CA key may be a caller's crypto.Signer (a KMS
+// key, [WithCASigner]: ECDSA P-256 or P-384, Ed25519, or RSA-PSS with at
+// least 2048 bits; the issuer only calls Public and Sign, and SVIDs issued
+// before a restart with the same Signer still chain to the CA); the CA has path length 0 and a lifetime of 24h by default;
 // X.509-SVIDs carry exactly one URI SAN, digitalSignature only, are never
 // CAs, live 1h by default (at most 24h) and never past the caller's limit or
 // the CA; JWT-SVIDs need a non-empty audience and live 5 minutes by

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -93,6 +95,7 @@ type config struct {
 	caTTL   time.Duration
 	sink    audit.Sink
 	logger  *slog.Logger
+	ca      crypto.Signer // WithCASigner; nil: a fresh P-256 key
 }
 
 // WithClock sets the time source (default time.Now).
@@ -162,9 +165,53 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithCASigner makes the X.509 CA sign with s (a KMS or HSM key, or any
+// in-process key) instead of a fresh in-memory P-256 key; the issuer calls
+// only s.Public and s.Sign. The certificate signature algorithm follows the
+// key: ECDSA P-256 (ecdsa-with-SHA256), P-384 (ecdsa-with-SHA384), Ed25519,
+// or RSA of at least 2048 bits, signed with RSA-PSS (SHA-256). Any other
+// key, or a Signer whose self-signed CA certificate does not verify under
+// its Public(), is refused with [ErrConfig]. X.509-SVID leaves keep fresh
+// P-256 keys and JWT-SVIDs ES256. Because the CA's subject and key (and so
+// its subject key id) stay the same, X.509-SVIDs issued before a restart
+// with the same Signer chain to the new CA certificate.
+func WithCASigner(s crypto.Signer) Option {
+	return func(c *config) error {
+		if s == nil {
+			return fmt.Errorf("%w: nil CA signer", ErrConfig)
+		}
+		if _, err := caSignatureAlgorithm(s.Public()); err != nil {
+			return err
+		}
+		c.ca = s
+		return nil
+	}
+}
+
+// caSignatureAlgorithm is the certificate signature algorithm for a CA key.
+func caSignatureAlgorithm(pub crypto.PublicKey) (x509.SignatureAlgorithm, error) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return x509.ECDSAWithSHA256, nil
+		case elliptic.P384():
+			return x509.ECDSAWithSHA384, nil
+		}
+	case ed25519.PublicKey:
+		return x509.PureEd25519, nil
+	case *rsa.PublicKey:
+		if k.N.BitLen() >= 2048 {
+			return x509.SHA256WithRSAPSS, nil
+		}
+	}
+	return x509.UnknownSignatureAlgorithm, fmt.Errorf("%w: CA key %T (or its size) unsupported: use ECDSA P-256 or P-384, Ed25519, or RSA of at least 2048 bits", ErrConfig, pub)
+}
+
 // Issuer is an embedded SPIFFE CA for one trust domain: it signs short-lived
 // X.509-SVIDs and JWT-SVIDs for jobs and publishes the matching bundles. Its
-// keys live only in memory. It is safe for concurrent use.
+// keys live only in memory, unless the CA key is a caller's Signer
+// ([WithCASigner]). It is safe for concurrent use.
 //
 // Issuer implements x509bundle.Source and jwtbundle.Source for its own trust
 // domain, so it can be handed directly to go-spiffe's tlsconfig and
@@ -180,8 +227,9 @@ type Issuer struct {
 	jwt       *jwtbundle.Bundle
 }
 
-// NewIssuer creates a CA for td with fresh P-256 keys: a self-signed X.509
-// authority (path length 0: it signs only leaves) and a JWT signing key.
+// NewIssuer creates a CA for td with fresh P-256 keys (or the CA key of
+// [WithCASigner]): a self-signed X.509 authority (path length 0: it signs
+// only leaves) and a JWT signing key.
 func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 	if td.IsZero() {
 		return nil, fmt.Errorf("%w: empty trust domain", ErrConfig)
@@ -195,9 +243,17 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 			return nil, err
 		}
 	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caKey := cfg.ca
+	if caKey == nil {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("%w: CA key: %v", ErrIssue, err)
+		}
+		caKey = k
+	}
+	sigAlg, err := caSignatureAlgorithm(caKey.Public())
 	if err != nil {
-		return nil, fmt.Errorf("%w: CA key: %v", ErrIssue, err)
+		return nil, err
 	}
 	now := cfg.now()
 	tmpl := &x509.Certificate{
@@ -210,8 +266,14 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
+		SignatureAlgorithm:    sigAlg,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, caKey.Public(), caKey)
+	if err != nil && cfg.ca != nil {
+		// crypto/x509 verifies the signature it got: a Signer whose
+		// Public() is not its key fails here.
+		return nil, fmt.Errorf("%w: CA certificate with the caller's signer: %v", ErrConfig, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: CA certificate: %v", ErrIssue, err)
 	}
@@ -313,6 +375,7 @@ func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Tim
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
+		SignatureAlgorithm:    i.caCert.SignatureAlgorithm, // RSA-PSS, not crypto/x509's PKCS #1 v1.5 default
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, i.caCert, key.Public(), i.caKey)
 	if err != nil {
