@@ -296,3 +296,63 @@ func TestKill9RunnerLeasesReaped(t *testing.T) {
 		t.Fatal("the live runner's role was dropped")
 	}
 }
+
+// Lease records acknowledged before a node is killed with SIGKILL survive
+// it, and reapers on the surviving nodes revoke each exactly once, riding
+// out the stream's leader election (their errors meanwhile revoke nothing).
+func TestNodeLossKeepsLeases(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	ctx := t.Context()
+	reg, bucket := newRegistry(t, connect(t, c.URLsFrom(1)))
+	const n = 20
+	for i := range n {
+		if err := reg.Register(ctx, leasetest.Record(fmt.Sprintf("nl-%02d", i), "killed-runner")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rv := leasetest.NewCountingRevoker()
+	var reapers []*secrets.Reaper
+	for w := range 4 {
+		r, err := natslease.New(ctx, connect(t, c.URLsFrom(1+w%2)), natslease.WithBucket(bucket))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reaper, err := secrets.NewReaper(r, map[string]secrets.Revoker{"pg": rv}, secrets.WithClaim(20*time.Second, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reapers = append(reapers, reaper)
+	}
+	c.Nodes[0].Kill(t)
+	var revoked atomic.Int64
+	done := make(chan struct{})
+	for w, reaper := range reapers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			// A claim whose answer was lost in the election holds its
+			// lease until the claim expires (20s).
+			deadline := time.Now().Add(90 * time.Second)
+			for len(rv.Calls()) < n && time.Now().Before(deadline) {
+				rep, err := reaper.Reap(ctx)
+				if err != nil && !errors.Is(err, natslease.ErrUnavailable) {
+					t.Errorf("reaper %d: %v", w, err)
+				}
+				revoked.Add(int64(rep.Revoked))
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	calls := rv.Calls()
+	if len(calls) != n {
+		t.Fatalf("%d leases revoked after losing a node, want %d", len(calls), n)
+	}
+	t.Logf("%d leases revoked, %d also removed from the registry", len(calls), revoked.Load())
+	for id, k := range calls {
+		if k != 1 {
+			t.Errorf("lease %s revoked %d times", id, k)
+		}
+	}
+}
