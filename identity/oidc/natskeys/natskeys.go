@@ -38,6 +38,14 @@ var (
 // closed rather than read without bound.
 const maxRecords = 4 * oidc.MaxFleetKeys
 
+// maxMarkers bounds the delete markers (left by swept records) a snapshot
+// reads; markers older than markerAge are purged by the snapshot that sees
+// them, so only a flood of writes reaches the bound.
+const (
+	maxMarkers = 16 * maxRecords
+	markerAge  = 30 * time.Minute
+)
+
 // maxPublishAttempts bounds the compare-and-set retries of one Publish.
 const maxPublishAttempts = 5
 
@@ -262,7 +270,8 @@ func (s *Store) refuseLocked(ctx context.Context, key string, rev uint64, err er
 // reload reads the whole bucket (a snapshot through an ordered consumer)
 // and replaces the cache, keeping watched entries newer than the snapshot.
 // Expired records are deleted (compare-and-set on their revision, so a
-// record renewed meanwhile stays).
+// record renewed meanwhile stays), and delete markers older than half an
+// hour are purged.
 func (s *Store) reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
@@ -278,7 +287,7 @@ func (s *Store) reload(ctx context.Context) error {
 }
 
 func (s *Store) snapshot(ctx context.Context) error {
-	w, err := s.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	w, err := s.kv.WatchAll(ctx)
 	if err != nil {
 		return unavailable(s.bucket, err)
 	}
@@ -286,8 +295,9 @@ func (s *Store) snapshot(ctx context.Context) error {
 	fresh := map[string]entry{}
 	var expired []entry
 	var maxRev uint64
+	markers, oldMarkers := 0, false
 	now := s.cfg.now()
-	for n := 0; ; n++ {
+	for n := 0; ; {
 		var e jetstream.KeyValueEntry
 		var ok bool
 		select {
@@ -301,10 +311,17 @@ func (s *Store) snapshot(ctx context.Context) error {
 		if e == nil {
 			break // the initial values are complete
 		}
-		if n >= maxRecords {
+		maxRev = max(maxRev, e.Revision())
+		if e.Operation() != jetstream.KeyValuePut {
+			if markers++; markers > maxMarkers {
+				return unavailable(s.bucket, fmt.Errorf("more than %d delete markers: refusing to read an unbounded bucket", maxMarkers))
+			}
+			oldMarkers = oldMarkers || time.Since(e.Created()) > markerAge
+			continue
+		}
+		if n++; n > maxRecords {
 			return unavailable(s.bucket, fmt.Errorf("more than %d records: refusing to read an unbounded key set", maxRecords))
 		}
-		maxRev = max(maxRev, e.Revision())
 		k, err := decodeRecord(e.Key(), e.Value())
 		if err == nil {
 			err = beyondHorizon(k, now)
@@ -335,6 +352,11 @@ func (s *Store) snapshot(ctx context.Context) error {
 		// Any replica may sweep; the revision guard keeps a renewal.
 		if err := s.kv.Delete(ctx, Key(e.key.ID), jetstream.LastRevision(e.rev)); err != nil && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 			s.cfg.logger.DebugContext(ctx, "natskeys: sweeping an expired key record failed", "bucket", s.bucket, "kid", e.key.ID, "error", err)
+		}
+	}
+	if oldMarkers {
+		if err := s.kv.PurgeDeletes(ctx, jetstream.DeleteMarkersOlderThan(markerAge)); err != nil {
+			s.cfg.logger.DebugContext(ctx, "natskeys: purging old delete markers failed", "bucket", s.bucket, "error", err)
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -498,4 +499,126 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestScheduledRotationAcrossReplicas runs two rotating replicas on a
+// 3-node cluster with a shared fake clock for three hours of minting: each
+// token is verified against the other replica's JWKS (after that replica's
+// store has caught up through NATS), none may fail, withdrawn keys lapse
+// from both JWKS and are swept from the bucket.
+func TestScheduledRotationAcrossReplicas(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	clk := &clock{now: time.Now()}
+	const ttl, every = 10 * time.Minute, 30 * time.Minute
+	var rs []replica
+	for i := range 2 {
+		store := newStore(t, connect(t, c.URLsFrom(i)), natskeys.WithReplicas(3), natskeys.WithBucket("rotation"),
+			natskeys.WithClock(clk.Now), natskeys.WithRefresh(100*time.Millisecond), natskeys.WithMaxStaleness(24*time.Hour))
+		iss, err := oidc.NewIssuer(issuerURL, oidc.WithKeyStore(store), oidc.WithClock(clk.Now), oidc.WithTTL(ttl), oidc.WithRotation(every))
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish(t, iss)
+		rs = append(rs, replica{iss: iss, store: store})
+	}
+	type minted struct {
+		raw string
+		exp time.Time
+		by  int
+	}
+	var live []minted
+	kids := map[string]bool{}
+	verified := 0
+	for step := range 3 * 60 {
+		for i, r := range rs {
+			tok, err := r.iss.Mint(t.Context(), job, "gate")
+			if err != nil {
+				t.Fatalf("step %d: replica %d: %v", step, i, err)
+			}
+			live = append(live, minted{raw: tok.Reveal(), exp: tok.Expiry(), by: i})
+		}
+		// Both replicas serve the same set once NATS has delivered.
+		var sets [2]*oidc.KeySet
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			a, b := jwksKids(t, rs[0].iss), jwksKids(t, rs[1].iss)
+			if strings.Join(a, ",") == strings.Join(b, ",") {
+				for _, k := range a {
+					kids[k] = true
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("step %d: replicas disagree: %v vs %v", step, a, b)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		for i, r := range rs {
+			ks, err := oidc.ParseKeySet(r.iss.JWKS())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sets[i] = ks
+		}
+		now := clk.Now()
+		keep := live[:0]
+		for _, m := range live {
+			if !now.Before(m.exp) {
+				continue
+			}
+			keep = append(keep, m)
+			v, err := oidc.NewVerifier(issuerURL, "gate", oidc.WithKeySet(sets[1-m.by]), oidc.WithClock(clk.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(t.Context(), m.raw); err != nil {
+				t.Fatalf("step %d: token of replica %d at the other replica: %v", step, m.by, err)
+			}
+			verified++
+		}
+		live = keep
+		clk.Add(time.Minute)
+	}
+	final := jwksKids(t, rs[0].iss)
+	t.Logf("%d keys over three hours, %d verifications, 0 failed; %d keys served at the end", len(kids), verified, len(final))
+	if len(kids) < 2*(3*60/30) {
+		t.Errorf("only %d keys in three hours with a %v rotation", len(kids), every)
+	}
+	if len(final) > 2*4 {
+		t.Errorf("%d keys still served: withdrawn keys did not lapse", len(final))
+	}
+	// Expired records are swept from the bucket by the replicas' reads.
+	kv, err := connect(t, c.URLs()).KeyValue(t.Context(), "rotation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		stored, err := kv.Keys(t.Context())
+		if err == nil && len(stored) <= len(final) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bucket still holds %d records (%v), %d live", len(stored), err, len(final))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func jwksKids(t testing.TB, iss *oidc.Issuer) []string {
+	t.Helper()
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(iss.JWKS(), &set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	slices.Sort(kids)
+	return kids
 }
