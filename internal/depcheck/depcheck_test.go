@@ -58,6 +58,8 @@ var rules = map[string]rule{
 	"secrets":                  {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"secrets/postgres":         {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
 	"secrets/vault":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx}},
+	"secrets/natslease":        {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"secrets/pglease":          {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault}},
 	"policy":                   {forbidden: []string{sigstoreGo, ggcr, nats, pgx, vault}},
 	"attest":                   {forbidden: []string{opa, ggcr, nats, pgx, vault}, allowed: []string{sigstoreGoLinks}},
 	"attest/ca":                {forbidden: []string{opa, sigstoreGo, ggcr, nats, pgx, vault}},
@@ -75,6 +77,9 @@ var rules = map[string]rule{
 	// The gate's Kubernetes admission front: the gate plus the Kubernetes
 	// API types, which nothing else links (see kubeAPI).
 	kubeFront: {},
+	// The kill -9 test's runner process of secrets/natslease: a broker on
+	// the NATS lease registry issuing PostgreSQL roles.
+	"secrets/natslease/internal/testrunner": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, vault}},
 }
 
 // ruleFor returns the rule of the longest prefix of pkg (relative to the
