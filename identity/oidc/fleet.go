@@ -370,3 +370,24 @@ func (v *validatedKeys) validate(k PublishedKey, now time.Time) error {
 	v.mu.Unlock()
 	return nil
 }
+
+// servedAlgorithms lists the algorithms of the keys a fleet's tokens may be
+// signed with: this issuer's, then every other one in the fleet's key set
+// (a verifier such as go-oidc accepts only the algorithms discovery
+// advertises). When the key store cannot answer, only this issuer's.
+func (i *Issuer) servedAlgorithms(ctx context.Context) []string {
+	algs := []string{string(i.cfg.alg)}
+	if i.cfg.store == nil {
+		return algs
+	}
+	fleet, err := i.cfg.store.Keys(ctx)
+	if err != nil {
+		return algs
+	}
+	for _, k := range fleet {
+		if k.Algorithm.valid() && !slices.Contains(algs, string(k.Algorithm)) {
+			algs = append(algs, string(k.Algorithm))
+		}
+	}
+	return algs
+}

@@ -13,6 +13,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -371,6 +373,22 @@ func TestThreeReplicasInMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		issuers, urls = append(issuers, iss), append(urls, serve(t, iss))
+	}
+	// Discovery advertises every algorithm of the fleet, so a verifier
+	// that accepts only those (go-oidc does) takes every replica's tokens.
+	_, doc := fetch(t, strings.TrimSuffix(urls[0], oidc.JWKSPath)+oidc.DiscoveryPath)
+	var disc struct {
+		Algs []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := json.Unmarshal(doc, &disc); err != nil {
+		t.Fatal(err)
+	}
+	if disc.Algs[0] != "ES256" {
+		t.Errorf("discovery lists %q first, want the replica's own ES256", disc.Algs)
+	}
+	slices.Sort(disc.Algs)
+	if got := strings.Join(disc.Algs, ","); got != "ES256,EdDSA,PS256" {
+		t.Errorf("discovery algorithms %q, want ES256,EdDSA,PS256", got)
 	}
 	for i, iss := range issuers {
 		tok, err := iss.Mint(t.Context(), fleetJob, "gate")

@@ -347,7 +347,7 @@ func (i *Issuer) Handler() http.Handler {
 		var body []byte
 		switch r.URL.Path {
 		case prefix + DiscoveryPath:
-			body = i.discovery()
+			body = i.discovery(i.servedAlgorithms(r.Context()))
 		case prefix + JWKSPath:
 			var err error
 			if body, err = i.jwks(r.Context()); err != nil {
@@ -366,13 +366,13 @@ func (i *Issuer) Handler() http.Handler {
 	})
 }
 
-func (i *Issuer) discovery() []byte {
+func (i *Issuer) discovery(algs []string) []byte {
 	doc := map[string]any{
 		"issuer":                                i.url,
 		"jwks_uri":                              i.url + JWKSPath,
 		"response_types_supported":              []string{"id_token"},
 		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{string(i.cfg.alg)},
+		"id_token_signing_alg_values_supported": algs,
 		"scopes_supported":                      []string{"openid"},
 		"claims_supported": []string{"sub", "aud", "exp", "iat", "nbf", "iss", "jti", "platform", "repository", "ref",
 			"ref_protected", "sha", "workflow", "workflow_ref", "job_workflow_ref", "job", "run_id", "run_attempt",
