@@ -89,6 +89,11 @@ func (c *config) checkFleet() error {
 	return nil
 }
 
+// publishRetry is how long after a failed publish the issuer waits before
+// trying again, so that during a key-store outage Mint does not wait on the
+// store each time while its key's publication still covers the token.
+const publishRetry = 5 * time.Second
+
 // publishAhead is how far beyond the longest-living token a key's
 // publication reaches. It is also how long a replica goes on minting once
 // the key store stops answering: past it, Mint fails with ErrNotPublished.
@@ -233,11 +238,18 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 		}
 	}
 	i.mu.RUnlock()
+	if len(todo) > 0 && !i.pubFailedAt.IsZero() && now.Sub(i.pubFailedAt) < publishRetry && !now.Before(i.pubFailedAt) {
+		// The store failed moments ago: do not make every Mint wait for it.
+		return errors.Join(append(errs, i.pubErr)...)
+	}
+	i.pubFailedAt, i.pubErr = time.Time{}, nil
 	for _, k := range todo {
 		rec := PublishedKey{ID: k.public.KeyID, Algorithm: k.alg, Key: k.public.Key, NotBefore: k.notBefore, NotAfter: i.wantUntil(k, now)}
 		if err := i.cfg.store.Publish(ctx, rec); err != nil {
 			i.cfg.logger.WarnContext(ctx, "oidc: publishing signing key to the fleet key store failed", "kid", rec.ID, "error", err)
-			errs = append(errs, fmt.Errorf("publish kid %q: %w", rec.ID, err))
+			err = fmt.Errorf("publish kid %q: %w", rec.ID, err)
+			errs = append(errs, err)
+			i.pubFailedAt, i.pubErr = now, err
 			continue
 		}
 		i.mu.Lock()

@@ -483,6 +483,7 @@ func TestKeyStoreDownFailsClosed(t *testing.T) {
 			t.Errorf("minted %d tokens then %v, want 10 then ErrNotPublished", minted, last)
 		}
 		store.down.Store(false)
+		clk.Add(10 * time.Second) // the issuer retries a failed store after a few seconds
 		if _, err := iss.Mint(t.Context(), fleetJob, "gate"); err != nil {
 			t.Errorf("Mint after the store came back: %v", err)
 		}
@@ -659,5 +660,40 @@ func TestPublishedKeyRoundTrip(t *testing.T) {
 		if got.ID != rec.ID || got.Algorithm != rec.Algorithm || !got.NotAfter.Equal(rec.NotAfter) || !got.Key.(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) {
 			t.Errorf("%s: round trip changed the record: %+v", kind, got)
 		}
+	}
+}
+
+// countingStore fails every call and counts the publishes.
+type countingStore struct{ publishes atomic.Int64 }
+
+func (c *countingStore) Publish(context.Context, oidc.PublishedKey) error {
+	c.publishes.Add(1)
+	return errors.New("store down")
+}
+
+func (c *countingStore) Keys(context.Context) ([]oidc.PublishedKey, error) {
+	return nil, errors.New("store down")
+}
+
+func TestStoreOutageIsNotRetriedOnEveryMint(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	store := &countingStore{}
+	iss, err := oidc.NewIssuer(fleetURL, oidc.WithKeyStore(store), oidc.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if _, err := iss.Mint(t.Context(), fleetJob, "gate"); !errors.Is(err, oidc.ErrNotPublished) {
+			t.Fatalf("Mint = %v, want ErrNotPublished", err)
+		}
+	}
+	if n := store.publishes.Load(); n != 1 {
+		t.Errorf("%d publish attempts for 100 mints in one instant, want 1", n)
+	}
+	clk.Add(10 * time.Second)
+	_, _ = iss.Mint(t.Context(), fleetJob, "gate")
+	if n := store.publishes.Load(); n != 2 {
+		t.Errorf("%d publish attempts after the retry delay, want 2", n)
 	}
 }

@@ -117,7 +117,9 @@ type Issuer struct {
 	rotateAt time.Time   // when next becomes active; zero without WithRotation
 	retired  []*signingKey
 
-	maint sync.Mutex // serializes rotation and publishing (fleet.go)
+	maint       sync.Mutex // serializes rotation and publishing (fleet.go)
+	pubFailedAt time.Time  // when a publish last failed; guarded by maint
+	pubErr      error      // why; guarded by maint
 
 	validatedOnce sync.Once
 	validated     *validatedKeys // fleet records already checked (fleet.go)

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,8 +32,14 @@ func signerAlgorithm(pub crypto.PublicKey, asked Algorithm) (Algorithm, error) {
 	if len(algs) == 0 {
 		return "", fmt.Errorf("%w: key type %T (or its size) is not one the verifier accepts: use P-256, P-384, P-521, Ed25519 or RSA of at least %d bits", ErrSigner, pub, minRSABits)
 	}
-	if rk, ok := pub.(*rsa.PublicKey); ok && (rk.E < 3 || rk.E%2 == 0) {
-		return "", fmt.Errorf("%w: RSA public exponent %d", ErrSigner, rk.E)
+	// The verifier's own key rules (RSA exponent, ROCA) decide, so the
+	// issuer never mints with a key its verifiers would refuse.
+	raw, err := json.Marshal(jose.JSONWebKey{Key: pub, Use: "sig"})
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrSigner, err)
+	}
+	if _, _, err := parseVerificationKey(raw); err != nil {
+		return "", fmt.Errorf("%w: %s key refused by the verifier's rules: %v", ErrSigner, keyKind(pub), err)
 	}
 	if asked == "" {
 		if slices.Contains(algs, PS256) {
