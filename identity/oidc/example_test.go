@@ -2,6 +2,10 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 
@@ -94,4 +98,27 @@ func ExampleWithKeyStore() {
 	// Output:
 	// keys served by replica b: 2
 	// token of replica a verified with replica b's keys: true repo:octo-org/app:ref:refs/heads/main
+}
+
+// An issuer that signs with a key it never holds: a crypto.Signer such as a
+// KMS client. The algorithm follows the key (here P-384, so ES384), and
+// tokens minted before a restart verify after it, since the key is the same.
+func ExampleWithSigner() {
+	kmsKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // stands for a KMS key handle
+	before, err := oidc.NewIssuer("https://ci.example.com", oidc.WithSigner(kmsKey, "kms-2026-03"))
+	if err != nil {
+		panic(err)
+	}
+	tok, _ := before.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "gate")
+
+	after, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithSigner(kmsKey, "kms-2026-03")) // restarted
+	v, _ := oidc.NewVerifier("https://ci.example.com", "gate", oidc.WithKeySet(after.KeySet()))
+	_, err = v.Verify(context.Background(), tok.Reveal())
+	fmt.Println("token from before the restart verifies:", err == nil)
+
+	_, err = oidc.NewIssuer("https://ci.example.com", oidc.WithSigner(kmsKey, ""), oidc.WithAlgorithm(oidc.ES256))
+	fmt.Println("ES256 with a P-384 key refused:", errors.Is(err, oidc.ErrSigner))
+	// Output:
+	// token from before the restart verifies: true
+	// ES256 with a P-384 key refused: true
 }

@@ -622,3 +622,40 @@ func jwksKids(t testing.TB, iss *oidc.Issuer) []string {
 	slices.Sort(kids)
 	return kids
 }
+
+// TestSharedKMSKeyAcrossReplicas: three replicas sign with one KMS key and
+// publish it at the same time (compare-and-set races on one record); the
+// fleet serves one key, and every replica's token verifies everywhere.
+func TestSharedKMSKeyAcrossReplicas(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	kms := genKey(t, "P-256")
+	rs := make([]replica, 3)
+	var wg sync.WaitGroup
+	for i := range rs {
+		js := connect(t, c.URLsFrom(i))
+		store := newStore(t, js, natskeys.WithReplicas(3), natskeys.WithBucket("shared_kms"))
+		iss, err := oidc.NewIssuer(issuerURL, oidc.WithSigner(kms, "kms-key-1"), oidc.WithKeyStore(store))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(iss.Handler())
+		t.Cleanup(srv.Close)
+		rs[i] = replica{iss: iss, store: store, addr: srv.Listener.Addr().String()}
+	}
+	for _, r := range rs {
+		wg.Go(func() { publish(t, r.iss) })
+	}
+	wg.Wait()
+	waitForKeys(t, rs, 1)
+	for i, r := range rs {
+		tok, err := r.iss.Mint(t.Context(), job, "gate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, other := range rs {
+			if _, err := other.verifierAt(t).Verify(t.Context(), tok.Reveal()); err != nil {
+				t.Errorf("token of replica %d at replica %d: %v", i, j, err)
+			}
+		}
+	}
+}
