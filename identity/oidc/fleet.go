@@ -230,11 +230,16 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 	if i.cfg.store == nil {
 		return errors.Join(errs...)
 	}
-	i.mu.RLock()
-	var todo []*signingKey
+	type publication struct {
+		k   *signingKey
+		rec PublishedKey
+	}
+	i.mu.RLock() // notBefore changes under i.mu (Rotate does not take maint)
+	var todo []publication
 	for _, k := range []*signingKey{i.active, i.next} {
 		if i.needsPublish(k, now) {
-			todo = append(todo, k)
+			todo = append(todo, publication{k, PublishedKey{ID: k.public.KeyID, Algorithm: k.alg, Key: k.public.Key,
+				NotBefore: k.notBefore, NotAfter: i.wantUntil(k, now)}})
 		}
 	}
 	i.mu.RUnlock()
@@ -243,8 +248,8 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 		return errors.Join(append(errs, i.pubErr)...)
 	}
 	i.pubFailedAt, i.pubErr = time.Time{}, nil
-	for _, k := range todo {
-		rec := PublishedKey{ID: k.public.KeyID, Algorithm: k.alg, Key: k.public.Key, NotBefore: k.notBefore, NotAfter: i.wantUntil(k, now)}
+	for _, p := range todo {
+		k, rec := p.k, p.rec
 		if err := i.cfg.store.Publish(ctx, rec); err != nil {
 			i.cfg.logger.WarnContext(ctx, "oidc: publishing signing key to the fleet key store failed", "kid", rec.ID, "error", err)
 			err = fmt.Errorf("publish kid %q: %w", rec.ID, err)
