@@ -10,7 +10,9 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -695,5 +697,85 @@ func TestStoreOutageIsNotRetriedOnEveryMint(t *testing.T) {
 	_, _ = iss.Mint(t.Context(), fleetJob, "gate")
 	if n := store.publishes.Load(); n != 2 {
 		t.Errorf("%d publish attempts after the retry delay, want 2", n)
+	}
+}
+
+// hostileStore returns whatever keys it holds, checked or not, as a
+// vendor's buggy or compromised KeyStore could.
+type hostileStore struct{ keys []oidc.PublishedKey }
+
+func (h *hostileStore) Publish(context.Context, oidc.PublishedKey) error { return nil }
+
+func (h *hostileStore) Keys(context.Context) ([]oidc.PublishedKey, error) { return h.keys, nil }
+
+// errorCount counts error records.
+type errorCount struct{ n atomic.Int64 }
+
+func (e *errorCount) Enabled(context.Context, slog.Level) bool { return true }
+func (e *errorCount) WithAttrs([]slog.Attr) slog.Handler       { return e }
+func (e *errorCount) WithGroup(string) slog.Handler            { return e }
+func (e *errorCount) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		e.n.Add(1)
+	}
+	return nil
+}
+
+// TestIssuerServesOnlyValidFleetKeys: whatever a KeyStore returns, the
+// issuer serves only keys that pass PublishedKey.Validate and do not
+// collide with its own kid.
+func TestIssuerServesOnlyValidFleetKeys(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	ec := genKey(t, "P-256")
+	good := oidc.PublishedKey{ID: "good", Algorithm: oidc.ES256, Key: ec.Public(), NotBefore: now, NotAfter: now.Add(time.Hour)}
+	own := genKey(t, "P-256")
+	store := &hostileStore{}
+	logs := &errorCount{}
+	iss, err := oidc.NewIssuer(fleetURL, oidc.WithSigner(own, "own"), oidc.WithKeyStore(store), oidc.WithLogger(slog.New(logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []oidc.PublishedKey{
+		{ID: "private", Algorithm: oidc.ES256, Key: ec, NotBefore: now, NotAfter: now.Add(time.Hour)},
+		{ID: "misfit", Algorithm: oidc.RS256, Key: ec.Public(), NotBefore: now, NotAfter: now.Add(time.Hour)},
+		{ID: "far", Algorithm: oidc.ES256, Key: ec.Public(), NotBefore: now, NotAfter: now.Add(oidc.MaxKeyHorizon + time.Hour)},
+		{ID: "own", Algorithm: oidc.ES256, Key: ec.Public(), NotBefore: now, NotAfter: now.Add(time.Hour)}, // our kid, another key
+		{ID: "weak", Algorithm: oidc.RS256, Key: genKey(t, "RSA-1024").Public(), NotBefore: now, NotAfter: now.Add(time.Hour)},
+		{ID: "nokey", Algorithm: oidc.ES256, NotBefore: now, NotAfter: now.Add(time.Hour)},
+	}
+	store.keys = append([]oidc.PublishedKey{good}, bad...)
+	if err := iss.Publish(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(iss.JWKS(), &set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.KeyID)
+		if !k.IsPublic() {
+			t.Errorf("kid %s served with private material", k.KeyID)
+		}
+		if k.KeyID == "own" && !k.Key.(*ecdsa.PublicKey).Equal(own.Public()) {
+			t.Error("a fleet key replaced the issuer's own key under its kid")
+		}
+	}
+	if strings.Join(kids, ",") != "own,good" {
+		t.Errorf("served kids %v, want [own good]", kids)
+	}
+	if n := logs.n.Load(); n != int64(len(bad)) {
+		t.Errorf("%d keys refused with an error log, want %d", n, len(bad))
+	}
+	// More live keys than a verifier accepts: no JWKS rather than a choice.
+	store.keys = nil
+	for i := range oidc.MaxFleetKeys {
+		k := good
+		k.ID = fmt.Sprintf("k%d", i)
+		store.keys = append(store.keys, k)
+	}
+	if code, _ := fetch(t, serve(t, iss)); code != http.StatusServiceUnavailable {
+		t.Errorf("JWKS of %d keys: status %d, want 503", oidc.MaxFleetKeys+1, code)
 	}
 }
