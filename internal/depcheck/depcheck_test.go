@@ -21,6 +21,7 @@ const (
 	pgx        = "github.com/jackc/pgx"
 	vault      = "github.com/hashicorp/vault"
 	prometheus = "github.com/prometheus"
+	bbolt      = "go.etcd.io/bbolt"
 )
 
 // kubeAPI are the Kubernetes API types and their machinery. Only the
@@ -77,6 +78,10 @@ var rules = map[string]rule{
 	// The gate's Kubernetes admission front: the gate plus the Kubernetes
 	// API types, which nothing else links (see kubeAPI).
 	kubeFront: {},
+	// The admission index is pure; each store engine is linked only by the
+	// subpackage named after it.
+	"attest/inventory":               {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, bbolt}},
+	"attest/inventory/boltinventory": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	// The kill -9 test's runner process of secrets/natslease: a broker on
 	// the NATS lease registry issuing PostgreSQL roles.
 	"secrets/natslease/internal/testrunner": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, vault}},

@@ -1,0 +1,307 @@
+package boltinventory
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ztci/ztci/attest/inventory"
+)
+
+// ErrConfig: Open was given a bad option.
+var ErrConfig = errors.New("boltinventory: invalid configuration")
+
+// Option configures [Open].
+type Option func(*config) error
+
+type config struct {
+	lockTimeout time.Duration
+	log         *slog.Logger
+}
+
+// WithLockTimeout bounds how long Open waits for the file lock another
+// process holds (default 1s); past it Open fails.
+func WithLockTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: lock timeout %v", ErrConfig, d)
+		}
+		c.lockTimeout = d
+		return nil
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: silent).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+var (
+	bucketMeta    = []byte("admission") // decision id → admission (JSON, no packages)
+	bucketPkgs    = []byte("packages")  // decision id → its entries (binary)
+	bucketByPkg   = []byte("by-package")
+	bucketDigest  = []byte("by-digest")
+	bucketBuilder = []byte("by-builder")
+)
+
+// Store is an [inventory.Store] in one bbolt file. Close it when done.
+type Store struct {
+	db  *bolt.DB
+	log *slog.Logger
+}
+
+var _ inventory.Store = (*Store)(nil)
+
+// Open opens (or creates, mode 0600) the index file at path. One process
+// holds the file at a time: another Open waits up to the lock timeout.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg := config{lockTimeout: time.Second, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.lockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("%w: open %s: %w", inventory.ErrUnavailable, path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketPkgs, bucketByPkg, bucketDigest, bucketBuilder} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: %s: %w", inventory.ErrUnavailable, path, err)
+	}
+	return &Store{db: db, log: cfg.log}, nil
+}
+
+// Close releases the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+type meta struct {
+	Digest         string    `json:"digest"`
+	Image          string    `json:"image,omitempty"`
+	Builder        string    `json:"builder,omitempty"`
+	Job            string    `json:"job,omitempty"`
+	PolicyRevision string    `json:"policy_revision,omitempty"`
+	Time           time.Time `json:"time"`
+}
+
+// index keys: a NUL separates parts; no part may hold one (Normalize
+// refuses control characters).
+func key(parts ...string) []byte {
+	var b []byte
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+// Record implements [inventory.Store]. Concurrent calls are committed
+// together (bbolt's Batch), each entirely or not at all.
+func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
+	}
+	a, entries, err := inventory.Normalize(a)
+	if err != nil {
+		return err
+	}
+	m, err := json.Marshal(meta{Digest: a.Digest, Image: a.Image, Builder: a.Builder, Job: a.Job, PolicyRevision: a.PolicyRevision, Time: a.Time})
+	if err != nil {
+		return fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
+	}
+	id := []byte(a.DecisionID)
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		metaB := tx.Bucket(bucketMeta)
+		if metaB.Get(id) != nil {
+			return fmt.Errorf("%w: %q", inventory.ErrDuplicate, a.DecisionID)
+		}
+		if err := metaB.Put(id, m); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPkgs).Put(id, encodeEntries(entries)); err != nil {
+			return err
+		}
+		byPkg := tx.Bucket(bucketByPkg)
+		for _, e := range entries {
+			if err := byPkg.Put(key(e.Key, a.DecisionID, e.Version), nil); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketDigest).Put(key(a.Digest, a.DecisionID), nil); err != nil {
+			return err
+		}
+		if a.Builder != "" {
+			return tx.Bucket(bucketBuilder).Put(key(a.Builder, a.DecisionID), nil)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, inventory.ErrDuplicate):
+		return err
+	case err != nil:
+		s.log.ErrorContext(ctx, "inventory record failed", "decision", a.DecisionID, "err", err)
+		return fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Query implements [inventory.Store]. A package query scans only the index
+// keys of that package (one prefix of the by-package bucket); the version
+// criteria are applied to them before any admission is read.
+func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return inventory.Result{}, fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
+	}
+	mt, err := inventory.Compile(q)
+	if err != nil {
+		return inventory.Result{}, err
+	}
+	var hits []inventory.Admission
+	err = s.db.View(func(tx *bolt.Tx) error {
+		metaB, pkgsB := tx.Bucket(bucketMeta), tx.Bucket(bucketPkgs)
+		load := func(id []byte) (inventory.Admission, bool, error) {
+			raw := metaB.Get(id)
+			if raw == nil {
+				return inventory.Admission{}, false, fmt.Errorf("index names decision %q that has no admission", id)
+			}
+			var m meta
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return inventory.Admission{}, false, fmt.Errorf("admission %q: %w", id, err)
+			}
+			if mt.Digest != "" && m.Digest != mt.Digest || mt.Builder != "" && m.Builder != mt.Builder {
+				return inventory.Admission{}, false, nil
+			}
+			return inventory.Admission{DecisionID: string(id), Digest: m.Digest, Image: m.Image, Builder: m.Builder,
+				Job: m.Job, PolicyRevision: m.PolicyRevision, Time: m.Time.UTC()}, true, nil
+		}
+		if mt.Key == "" {
+			b, prefix := tx.Bucket(bucketDigest), key(mt.Digest, "")
+			if mt.Digest == "" {
+				b, prefix = tx.Bucket(bucketBuilder), key(mt.Builder, "")
+			}
+			c := b.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				id := k[len(prefix):]
+				a, ok, err := load(id)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				entries, err := decodeEntries(pkgsB.Get(id))
+				if err != nil {
+					return fmt.Errorf("packages of %q: %w", id, err)
+				}
+				hits = append(hits, inventory.WithEntries(a, entries))
+			}
+			return nil
+		}
+		prefix := key(mt.Key, "")
+		c := tx.Bucket(bucketByPkg).Cursor()
+		var last []byte
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id, ver, ok := bytes.Cut(k[len(prefix):], []byte{0})
+			if !ok {
+				return fmt.Errorf("malformed index key %q", k)
+			}
+			p, ok := mt.Match(string(ver))
+			if !ok {
+				continue
+			}
+			if last != nil && bytes.Equal(id, last) {
+				hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, p)
+				continue
+			}
+			a, ok, err := load(id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			a.Packages = []inventory.Package{p}
+			hits = append(hits, a)
+			last = bytes.Clone(id)
+		}
+		return nil
+	})
+	if err != nil {
+		return inventory.Result{}, fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
+	}
+	return mt.Finish(hits), nil
+}
+
+// encodeEntries writes entries as uvarint-length-prefixed key, type and
+// version strings.
+func encodeEntries(es []inventory.Entry) []byte {
+	var b []byte
+	b = binary.AppendUvarint(b, uint64(len(es)))
+	for _, e := range es {
+		for _, s := range []string{e.Key, e.Type, e.Version} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b
+}
+
+func decodeEntries(b []byte) ([]inventory.Entry, error) {
+	errShort := errors.New("truncated package list")
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > inventory.MaxPackages {
+		return nil, errShort
+	}
+	b = b[k:]
+	next := func() (string, error) {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return "", errShort
+		}
+		s := string(b[k : k+int(l)])
+		b = b[k+int(l):]
+		return s, nil
+	}
+	out := make([]inventory.Entry, 0, n)
+	for range n {
+		var e inventory.Entry
+		var err error
+		if e.Key, err = next(); err != nil {
+			return nil, err
+		}
+		if e.Type, err = next(); err != nil {
+			return nil, err
+		}
+		if e.Version, err = next(); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

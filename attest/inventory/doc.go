@@ -1,0 +1,73 @@
+// Package inventory is the index of what a deploy gate admitted: for every
+// allowed decision, the artifact digest, the image reference, the builder
+// and job identities, the policy revision, the decision id, the time, and
+// the packages of the artifact's verified SBOMs. It answers the incident
+// question "where is this vulnerable package deployed?" by package URL and
+// version range, and lists admissions by digest or by builder.
+//
+// # Use
+//
+//	store := inventory.NewMemory() // or boltinventory.Open(path), pginventory.New(ctx, pool)
+//	g, err := gate.New(tokens, verifiers, eval, sink, gate.WithInventory(store))
+//	...
+//	res, err := store.Query(ctx, inventory.Query{
+//		Package: "pkg:golang/golang.org/x/net",
+//		Ranges:  []inventory.Range{{Fixed: "0.33.0"}},
+//	})
+//
+// [Store] is the seam (Record, Query); [Memory] is the in-process store,
+// boltinventory persists the same index in a local bbolt file and
+// pginventory in PostgreSQL for a fleet; inventorytest.Run is the
+// conformance suite every store passes. [Normalize], [Compile] and
+// [Matcher] are the shared validation and filtering, so every store refuses
+// and selects alike.
+//
+// Packages come from SBOMs: [Packages] reads SPDX 2.x JSON (externalRefs of
+// type purl) and CycloneDX 1.4–1.6 JSON (component purl, nested components
+// included) strictly and within bounds. [ParsePURL] is a strict package URL
+// parser: a malformed package URL is a [*PURLError] and refuses the whole
+// SBOM, never a silently dropped package.
+//
+// # Versions and ranges
+//
+// A [Range] is an OSV-style range (introduced inclusive, fixed exclusive or
+// last_affected inclusive): vulnerability databases publish ranges in this
+// shape, so an advisory translates field by field, and a struct needs no
+// parser of its own as a vers: string would. Versions are ordered by their
+// ecosystem's own rules ([CompareVersions]): semantic versioning for
+// golang, npm and cargo, PEP 440 for pypi, Maven's ComparableVersion for
+// maven, dpkg for deb and rpmvercmp for rpm. A range asked of any other
+// type fails with an [*EcosystemError] (exact [Query.Versions] still
+// work): the index never guesses an order. An indexed version that does not
+// parse in its ordering ("(devel)", an empty version) is returned for a
+// range query marked [Package.Unordered] — listed because it may be in the
+// range, never left out silently.
+//
+// # Security contract
+//
+//   - Only verified SBOMs are indexed: the gate records the packages of the
+//     SBOM attestations that verified and were not revoked, for decisions it
+//     allowed; never a rejected attestation, never a denied decision.
+//   - A query result proves that a gate allowed the digest at that time
+//     under that policy revision, for that job, and that a signer the gate
+//     trusted declared these packages in it. It does not prove that the
+//     artifact runs anywhere now (an admission is not a deployment, and
+//     removals are not recorded), nor that the SBOM is complete: a package
+//     the SBOM omits, or lists without a package URL, is not found. An
+//     empty answer therefore means "no admitted artifact declares it", not
+//     "not deployed".
+//   - Where recording fails the gate denies (fail closed): an admission
+//     that cannot be indexed would be invisible to incident response. A
+//     store records an admission entirely or not at all.
+//   - Input is bounded: package URLs ([MaxPURLLen]), versions
+//     ([MaxVersionLen]), fields ([MaxFieldLen]), packages per admission
+//     ([MaxPackages]), SBOM size ([MaxSBOMSize]) and nesting
+//     ([MaxComponentDepth]), query terms ([MaxQueryTerms]) and results
+//     ([MaxLimit], with [Result.Truncated] saying when more matched).
+//   - Qualifiers and subpath are ignored for matching; namespaces and names
+//     are normalized as the purl specification says per type (for example
+//     golang and npm are case-insensitive), so matching errs toward
+//     reporting more, never less.
+//   - An error from a Store means it could not record or answer; callers
+//     that gate on it deny.
+package inventory

@@ -1,0 +1,90 @@
+package inventory_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ztci/ztci/attest/inventory"
+)
+
+func FuzzParsePURL(f *testing.F) {
+	for _, s := range []string{"pkg:golang/golang.org/x/net@v0.33.0", "pkg:npm/@angular/core@16.2.0", "pkg:npm/%40a/b%2Fc",
+		"pkg:pypi/Django_REST@4.1?x=1#a/b", "pkg:deb/debian/openssl@3.0.11-1?epoch=1", "pkg://maven/org.a/b@1", "pkg:npm/a%zz", "pkg:a/b@c@d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := inventory.ParsePURL(s)
+		if err != nil {
+			return
+		}
+		if p.Type == "" || p.Name == "" {
+			t.Fatalf("%q parsed without a type or name: %+v", s, p)
+		}
+		again, err := inventory.ParsePURL(p.String())
+		if err != nil || again != p {
+			t.Fatalf("canonical %q of %q reads back as %+v, %v; want %+v", p.String(), s, again, err, p)
+		}
+	})
+}
+
+func fuzzSBOM(f *testing.F, predicateType string, seeds ...string) {
+	for _, s := range seeds {
+		b, err := os.ReadFile("testdata/" + s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		pkgs, err := inventory.Packages(predicateType, doc)
+		if err != nil {
+			return
+		}
+		for _, p := range pkgs {
+			if _, err := inventory.ParsePURL(p.PURL); err != nil {
+				t.Fatalf("extracted a package URL that does not parse: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzSPDXPackages(f *testing.F) {
+	f.Add([]byte(`{"spdxVersion":"SPDX-2.2","SPDXID":"SPDXRef-DOCUMENT","packages":[{"externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/a@1"}]}]}`))
+	fuzzSBOM(f, inventory.PredicateSPDX, "spdx-2.3-syft.json", "spdx-3-unsupported.json")
+}
+
+func FuzzCycloneDXPackages(f *testing.F) {
+	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.4","components":[{"purl":"pkg:cargo/serde","version":"1.0.0","components":[{"purl":"pkg:npm/x@1"}]}]}`))
+	fuzzSBOM(f, inventory.PredicateCycloneDX, "cyclonedx-1.5-nested.json", "cyclonedx-malformed-purl.json", "cyclonedx-1.7-unsupported.json")
+}
+
+var fuzzTypes = []string{"golang", "npm", "cargo", "pypi", "maven", "deb", "rpm"}
+
+// FuzzCompareVersions checks that every ordering is reflexive and
+// antisymmetric on whatever parses, and never panics.
+func FuzzCompareVersions(f *testing.F) {
+	seeds := [][2]string{{"v1.0.0", "v1.0.0-rc.1"}, {"1.0.dev0", "1!0.1+local.7"}, {"1-alpha-1", "1.0-SP2.x"}, {"2:1.0~rc1-1", "1.0+b1"},
+		{"1.0^git1", "1.0~rc1-3.el9"}, {"1..0--", "-.1"}, {"0a", "0.a1-"}}
+	for i, s := range seeds {
+		f.Add(uint8(i), s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, ti uint8, a, b string) {
+		typ := fuzzTypes[int(ti)%len(fuzzTypes)]
+		ab, errA := inventory.CompareVersions(typ, a, b)
+		ba, errB := inventory.CompareVersions(typ, b, a)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("%s: compare(%q, %q) err %v but reversed err %v", typ, a, b, errA, errB)
+		}
+		if errA != nil {
+			return
+		}
+		if ab != -ba || ab < -1 || ab > 1 {
+			t.Fatalf("%s: compare(%q, %q) = %d but compare(%q, %q) = %d", typ, a, b, ab, b, a, ba)
+		}
+		for _, v := range []string{a, b} {
+			if c, err := inventory.CompareVersions(typ, v, v); err != nil || c != 0 {
+				t.Fatalf("%s: compare(%q, itself) = %d, %v", typ, v, c, err)
+			}
+		}
+	})
+}

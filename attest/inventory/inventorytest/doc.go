@@ -1,0 +1,14 @@
+// Package inventorytest is the conformance suite of [inventory.Store]: a
+// vendor with its own store (another database) runs [Run] against it, as
+// ztci runs it against the in-memory, bbolt and PostgreSQL stores.
+//
+//	func TestMyStore(t *testing.T) {
+//		inventorytest.Run(t, func(t *testing.T) inventory.Store { return newEmptyStore(t) })
+//	}
+//
+// The suite records a fixed set of admissions and checks range and exact
+// version queries across ecosystems, unordered versions, canonical package
+// URLs, digest and builder queries, refusals of malformed admissions
+// (nothing partial stored), duplicate decisions, bad queries, limits and
+// concurrent records.
+package inventorytest

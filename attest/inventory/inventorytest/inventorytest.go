@@ -1,0 +1,258 @@
+package inventorytest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ztci/ztci/attest/inventory"
+)
+
+// Digest returns a well-formed artifact digest derived from s.
+func Digest(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// T0 is the time of the first admission the suite records.
+var T0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+// Run checks a Store against the contract of [inventory.Store]. newStore
+// must return an empty store each time it is called; Run closes nothing
+// (register cleanups in newStore).
+func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
+	t.Run("RangeQueryFindsAdmissionsWithPackageInRange", func(t *testing.T) {
+		s := newStore(t)
+		recordFixture(t, s)
+		res := query(t, s, inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Fixed: "0.33.0"}}})
+		if got := ids(res); !slices.Equal(got, []string{"d-devel", "d-old"}) {
+			t.Fatalf("decisions = %v, want [d-devel d-old] (newest first)", got)
+		}
+		old := res.Admissions[1]
+		want := inventory.Admission{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1",
+			Builder: "https://ci.example/builder@v1", Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1",
+			Time: T0.Truncate(time.Microsecond), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0", Version: "v0.30.0"}}}
+		if !equalAdmission(old, want) {
+			t.Fatalf("admission = %+v\nwant %+v", old, want)
+		}
+		devel := res.Admissions[0].Packages
+		if len(devel) != 1 || !devel[0].Unordered || devel[0].Version != "(devel)" {
+			t.Fatalf("a version that cannot be ordered must be listed as unordered, got %+v", devel)
+		}
+	})
+	t.Run("RangeBoundsAndExactVersions", func(t *testing.T) {
+		s := newStore(t)
+		recordFixture(t, s)
+		cases := []struct {
+			q    inventory.Query
+			want []string
+		}{
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Introduced: "0.30.0", LastAffected: "0.30.0"}}}, []string{"d-devel", "d-old"}},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Introduced: "0.33.0"}}}, []string{"d-devel", "d-new"}},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Versions: []string{"0.35.0"}}, []string{"d-new"}},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.31.0"}}, nil},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net"}, []string{"d-devel", "d-new", "d-old"}},
+			{inventory.Query{Package: "pkg:golang/Golang.org/X/Net?goos=linux#sub"}, []string{"d-devel", "d-new", "d-old"}},
+			{inventory.Query{Package: "pkg:pypi/Django_Rest", Ranges: []inventory.Range{{Introduced: "0", Fixed: "4.2"}}}, []string{"d-old"}},
+			{inventory.Query{Package: "pkg:deb/debian/openssl", Ranges: []inventory.Range{{Fixed: "1:3.0.11-1~deb12u2"}}}, []string{"d-new"}},
+			{inventory.Query{Package: "pkg:maven/org.apache.logging.log4j/log4j-core", Ranges: []inventory.Range{{Introduced: "2.0-beta9", Fixed: "2.15.0"}}}, []string{"d-old"}},
+			{inventory.Query{Package: "pkg:gem/rails", Versions: []string{"7.0.1"}}, []string{"d-new"}},
+			{inventory.Query{Package: "pkg:gem/rails", Versions: []string{"7.0.01"}}, nil},
+			{inventory.Query{Package: "pkg:npm/absent"}, nil},
+			{inventory.Query{Digest: Digest("new"), Package: "pkg:golang/golang.org/x/net"}, []string{"d-new"}},
+			{inventory.Query{Builder: "https://ci.example/builder@v2", Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.30.0"}}, nil},
+		}
+		for _, c := range cases {
+			if got := ids(query(t, s, c.q)); !slices.Equal(got, c.want) {
+				t.Errorf("query %+v = %v, want %v", c.q, got, c.want)
+			}
+		}
+	})
+	t.Run("ByDigestAndBuilderReturnAllPackages", func(t *testing.T) {
+		s := newStore(t)
+		recordFixture(t, s)
+		res := query(t, s, inventory.Query{Digest: Digest("old")})
+		if len(res.Admissions) != 1 {
+			t.Fatalf("got %d admissions", len(res.Admissions))
+		}
+		var purls []string
+		for _, p := range res.Admissions[0].Packages {
+			purls = append(purls, p.PURL)
+		}
+		slices.Sort(purls)
+		want := []string{"pkg:golang/golang.org/x/net@v0.30.0", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:pypi/django-rest@4.1"}
+		if !slices.Equal(purls, want) {
+			t.Fatalf("packages = %v, want %v (canonical, duplicates merged)", purls, want)
+		}
+		if got := ids(query(t, s, inventory.Query{Builder: "https://ci.example/builder@v2"})); !slices.Equal(got, []string{"d-devel", "d-new"}) {
+			t.Fatalf("by builder = %v", got)
+		}
+	})
+	t.Run("RefusesMalformedAdmissionsWhole", func(t *testing.T) {
+		s := newStore(t)
+		base := inventory.Admission{DecisionID: "d-x", Digest: Digest("x"), Time: T0}
+		bad := map[string]func(*inventory.Admission){
+			"no decision id": func(a *inventory.Admission) { a.DecisionID = "" },
+			"bad digest":     func(a *inventory.Admission) { a.Digest = "sha256:abc" },
+			"no time":        func(a *inventory.Admission) { a.Time = time.Time{} },
+			"control in job": func(a *inventory.Admission) { a.Job = "a\nb" },
+			"malformed purl": func(a *inventory.Admission) {
+				a.Packages = []inventory.Package{{PURL: "pkg:npm/ok@1.0.0"}, {PURL: "npm/left-pad@1.0.0"}}
+			},
+			"version conflict": func(a *inventory.Admission) {
+				a.Packages = []inventory.Package{{PURL: "pkg:npm/a@1.0.0", Version: "2.0.0"}}
+			},
+		}
+		for name, mutate := range bad {
+			a := base
+			mutate(&a)
+			if err := s.Record(t.Context(), a); !errors.Is(err, inventory.ErrInvalidAdmission) {
+				t.Errorf("%s: err = %v, want ErrInvalidAdmission", name, err)
+			}
+		}
+		if res := query(t, s, inventory.Query{Digest: base.Digest}); len(res.Admissions) != 0 {
+			t.Fatalf("a refused admission was stored: %+v", res)
+		}
+		if res := query(t, s, inventory.Query{Package: "pkg:npm/ok"}); len(res.Admissions) != 0 {
+			t.Fatalf("part of a refused admission was stored: %+v", res)
+		}
+	})
+	t.Run("DuplicateDecisionIsRefused", func(t *testing.T) {
+		s := newStore(t)
+		a := inventory.Admission{DecisionID: "d-1", Digest: Digest("a"), Time: T0, Packages: []inventory.Package{{PURL: "pkg:npm/a@1.0.0"}}}
+		if err := s.Record(t.Context(), a); err != nil {
+			t.Fatal(err)
+		}
+		a.Digest = Digest("b")
+		if err := s.Record(t.Context(), a); !errors.Is(err, inventory.ErrDuplicate) {
+			t.Fatalf("err = %v, want ErrDuplicate", err)
+		}
+		if res := query(t, s, inventory.Query{Digest: Digest("b")}); len(res.Admissions) != 0 {
+			t.Fatal("the duplicate was stored")
+		}
+	})
+	t.Run("RefusesBadQueries", func(t *testing.T) {
+		s := newStore(t)
+		recordFixture(t, s)
+		bad := []struct {
+			q    inventory.Query
+			want error
+		}{
+			{inventory.Query{}, inventory.ErrInvalidQuery},
+			{inventory.Query{Package: "pkg:gem/rails", Ranges: []inventory.Range{{Fixed: "7.1"}}}, inventory.ErrUnsupportedEcosystem},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net@v0.30.0"}, inventory.ErrInvalidQuery},
+			{inventory.Query{Package: "golang/golang.org/x/net"}, inventory.ErrInvalidPURL},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Fixed: "not-a-version"}}}, inventory.ErrInvalidVersion},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{}}}, inventory.ErrInvalidQuery},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Fixed: "1.0.0", LastAffected: "1.0.0"}}}, inventory.ErrInvalidQuery},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Introduced: "2.0.0", Fixed: "1.0.0"}}}, inventory.ErrInvalidQuery},
+			{inventory.Query{Digest: "sha256:ABC"}, inventory.ErrInvalidQuery},
+			{inventory.Query{Builder: "b", Limit: -1}, inventory.ErrInvalidQuery},
+		}
+		for _, c := range bad {
+			if _, err := s.Query(t.Context(), c.q); !errors.Is(err, c.want) {
+				t.Errorf("query %+v: err = %v, want %v", c.q, err, c.want)
+			}
+		}
+	})
+	t.Run("LimitTruncatesNewestFirst", func(t *testing.T) {
+		s := newStore(t)
+		for i := range 5 {
+			a := inventory.Admission{DecisionID: fmt.Sprintf("d-%d", i), Digest: Digest(fmt.Sprint(i)), Builder: "b",
+				Time: T0.Add(time.Duration(i) * time.Minute), Packages: []inventory.Package{{PURL: "pkg:npm/lodash@4.17." + fmt.Sprint(i)}}}
+			if err := s.Record(t.Context(), a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := query(t, s, inventory.Query{Package: "pkg:npm/lodash", Limit: 2})
+		if got := ids(res); !slices.Equal(got, []string{"d-4", "d-3"}) || !res.Truncated {
+			t.Fatalf("got %v truncated=%v, want [d-4 d-3] truncated", got, res.Truncated)
+		}
+		res = query(t, s, inventory.Query{Builder: "b", Limit: 5})
+		if len(res.Admissions) != 5 || res.Truncated {
+			t.Fatalf("got %d truncated=%v", len(res.Admissions), res.Truncated)
+		}
+	})
+	t.Run("ConcurrentRecords", func(t *testing.T) {
+		s := newStore(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range 10 {
+					a := inventory.Admission{DecisionID: fmt.Sprintf("w%d-%d", w, i), Digest: Digest(fmt.Sprint(w, i)), Time: T0,
+						Packages: []inventory.Package{{PURL: "pkg:cargo/serde@1.0." + fmt.Sprint(i)}, {PURL: "pkg:cargo/tokio@1.38.0"}}}
+					if err := s.Record(context.Background(), a); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		res := query(t, s, inventory.Query{Package: "pkg:cargo/serde", Ranges: []inventory.Range{{Introduced: "1.0.5"}}})
+		if len(res.Admissions) != 20 {
+			t.Fatalf("got %d admissions, want 20", len(res.Admissions))
+		}
+	})
+}
+
+// recordFixture records three admissions of one image: an old build with
+// x/net v0.30.0, a new one with v0.35.0, and a development build whose
+// x/net version is "(devel)".
+func recordFixture(t *testing.T, s inventory.Store) {
+	t.Helper()
+	adms := []inventory.Admission{
+		{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1", Builder: "https://ci.example/builder@v1",
+			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1", Time: T0, Packages: []inventory.Package{
+				{PURL: "pkg:golang/golang.org/x/net@v0.30.0"}, {PURL: "pkg:golang/golang.org/x/net@v0.30.0?type=module"},
+				{PURL: "pkg:pypi/Django_Rest", Version: "4.1"},
+				{PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}}},
+		{DecisionID: "d-new", Digest: Digest("new"), Image: "registry.example/app:v2", Builder: "https://ci.example/builder@v2",
+			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-2", Time: T0.Add(time.Hour), Packages: []inventory.Package{
+				{PURL: "pkg:golang/golang.org/x/net@v0.35.0"}, {PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u1?epoch=1&arch=amd64"},
+				{PURL: "pkg:gem/rails@7.0.1"}}},
+		{DecisionID: "d-devel", Digest: Digest("devel"), Image: "registry.example/app:dev", Builder: "https://ci.example/builder@v2",
+			Time: T0.Add(2 * time.Hour), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@%28devel%29"}}},
+	}
+	for _, a := range adms {
+		if err := s.Record(t.Context(), a); err != nil {
+			t.Fatalf("Record(%s): %v", a.DecisionID, err)
+		}
+	}
+}
+
+func query(t *testing.T, s inventory.Store, q inventory.Query) inventory.Result {
+	t.Helper()
+	res, err := s.Query(t.Context(), q)
+	if err != nil {
+		t.Fatalf("Query(%+v): %v", q, err)
+	}
+	if res.Admissions == nil {
+		t.Fatalf("Query(%+v): nil Admissions, want an empty list", q)
+	}
+	return res
+}
+
+func ids(r inventory.Result) []string {
+	var out []string
+	for _, a := range r.Admissions {
+		out = append(out, a.DecisionID)
+	}
+	return out
+}
+
+func equalAdmission(a, b inventory.Admission) bool {
+	return a.DecisionID == b.DecisionID && a.Digest == b.Digest && a.Image == b.Image && a.Builder == b.Builder &&
+		a.Job == b.Job && a.PolicyRevision == b.PolicyRevision && a.Time.Equal(b.Time) && a.Time.Location() == time.UTC &&
+		slices.Equal(a.Packages, b.Packages)
+}

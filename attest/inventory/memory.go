@@ -1,0 +1,152 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Memory is a [Store] held in this process: an inverted index from package
+// key to (admission, version) postings, and indexes by digest and builder.
+// Versions are interned per package and packages per store, so a posting
+// costs 8 bytes. It is lost when the process exits; boltinventory persists
+// the same index to a file. The zero value is not usable: call [NewMemory].
+type Memory struct {
+	mu        sync.RWMutex
+	adms      []memAdmission
+	byID      map[string]uint32
+	byDigest  map[string][]uint32
+	byBuilder map[string][]uint32
+	keys      []*memKey
+	keyID     map[string]uint32
+}
+
+type memAdmission struct {
+	meta Admission // Packages nil
+	pkgs []memRef
+}
+
+type memRef struct{ key, ver uint32 }
+
+type memKey struct {
+	key      string
+	versions []string
+	verID    map[string]uint32
+	postings []memRef // {admission, version}
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	return &Memory{byID: map[string]uint32{}, byDigest: map[string][]uint32{}, byBuilder: map[string][]uint32{}, keyID: map[string]uint32{}}
+}
+
+// Record implements [Store].
+func (m *Memory) Record(ctx context.Context, a Admission) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	meta, entries, err := Normalize(a)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.byID[meta.DecisionID]; dup {
+		return fmt.Errorf("%w: %q", ErrDuplicate, truncate(meta.DecisionID))
+	}
+	id := uint32(len(m.adms))
+	rec := memAdmission{meta: meta, pkgs: make([]memRef, len(entries))}
+	for i, e := range entries {
+		kid, ok := m.keyID[e.Key]
+		if !ok {
+			kid = uint32(len(m.keys))
+			m.keys = append(m.keys, &memKey{key: e.Key, verID: map[string]uint32{}})
+			m.keyID[e.Key] = kid
+		}
+		k := m.keys[kid]
+		vid, ok := k.verID[e.Version]
+		if !ok {
+			vid = uint32(len(k.versions))
+			k.versions = append(k.versions, e.Version)
+			k.verID[e.Version] = vid
+		}
+		k.postings = append(k.postings, memRef{key: id, ver: vid})
+		rec.pkgs[i] = memRef{key: kid, ver: vid}
+	}
+	m.adms = append(m.adms, rec)
+	m.byID[meta.DecisionID] = id
+	m.byDigest[meta.Digest] = append(m.byDigest[meta.Digest], id)
+	if meta.Builder != "" {
+		m.byBuilder[meta.Builder] = append(m.byBuilder[meta.Builder], id)
+	}
+	return nil
+}
+
+// Query implements [Store]. A package query reads only the postings of
+// that package; digest and builder queries read only their admissions.
+func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	mt, err := Compile(q)
+	if err != nil {
+		return Result{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var hits []Admission
+	if mt.Key == "" {
+		ids := m.byDigest[mt.Digest]
+		if mt.Digest == "" {
+			ids = m.byBuilder[mt.Builder]
+		}
+		for _, id := range ids {
+			a := m.adms[id]
+			if mt.Builder != "" && a.meta.Builder != mt.Builder {
+				continue
+			}
+			out := a.meta
+			out.Packages = make([]Package, len(a.pkgs))
+			for i, r := range a.pkgs {
+				k := m.keys[r.key]
+				v := k.versions[r.ver]
+				out.Packages[i] = Package{PURL: Entry{Key: k.key, Version: v}.PURL(), Version: v}
+			}
+			hits = append(hits, out)
+		}
+		return mt.Finish(hits), nil
+	}
+	kid, ok := m.keyID[mt.Key]
+	if !ok {
+		return mt.Finish(nil), nil
+	}
+	k := m.keys[kid]
+	selected := make([]*Package, len(k.versions))
+	for i, v := range k.versions {
+		if p, ok := mt.Match(v); ok {
+			selected[i] = &p
+		}
+	}
+	last := -1 // postings of one admission are adjacent
+	for _, p := range k.postings {
+		sel := selected[p.ver]
+		if sel == nil {
+			continue
+		}
+		a := &m.adms[p.key]
+		if mt.Digest != "" && a.meta.Digest != mt.Digest || mt.Builder != "" && a.meta.Builder != mt.Builder {
+			continue
+		}
+		if int(p.key) == last {
+			hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, *sel)
+			continue
+		}
+		out := a.meta
+		out.Packages = []Package{*sel}
+		hits = append(hits, out)
+		last = int(p.key)
+	}
+	return mt.Finish(hits), nil
+}

@@ -1,0 +1,269 @@
+package inventory
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxPURLLen is the longest package URL accepted, in bytes.
+const MaxPURLLen = 2048
+
+// PURL is a parsed package URL (https://github.com/package-url/purl-spec)
+// reduced to what the index keys on: type, namespace, name and version.
+// Qualifiers and subpath are checked for well-formedness and dropped: two
+// package URLs that differ only in them name the same package here.
+type PURL struct {
+	// Type is the package type ("golang", "npm", "maven", …), lower case.
+	Type string
+	// Namespace is the decoded namespace ("golang.org/x", "org.apache"),
+	// segments joined by "/"; empty when the type has none.
+	Namespace string
+	// Name is the decoded name.
+	Name string
+	// Version is the decoded version; empty when the URL has none. For
+	// rpm, deb and alpm an "epoch" qualifier is folded in ("epoch:version"),
+	// as their orderings compare the epoch first.
+	Version string
+}
+
+// caseInsensitive are the package types whose namespace and name the purl
+// specification declares case-insensitive (lower-cased when normalized).
+var caseInsensitive = map[string]bool{
+	"alpm": true, "apk": true, "bitbucket": true, "bitnami": true, "composer": true,
+	"deb": true, "github": true, "golang": true, "hex": true, "luarocks": true,
+	"npm": true, "oci": true, "otp": true, "pub": true, "pypi": true,
+}
+
+// ParsePURL parses s strictly: the "pkg:" scheme, a type of ASCII letters,
+// digits, '.', '+' and '-' starting with a letter, a non-empty name, no empty
+// namespace segment, valid percent-encoding, no control characters or
+// unencoded spaces, well-formed qualifiers without duplicate keys, at most
+// [MaxPURLLen] bytes. Namespace and name are normalized as the specification
+// says for the type (lower case for golang, npm, pypi, deb, github, …; '_'
+// to '-' for pypi). A refusal is a [*PURLError].
+func ParsePURL(s string) (PURL, error) {
+	bad := func(reason string) (PURL, error) { return PURL{}, &PURLError{Input: truncate(s), Reason: reason} }
+	if len(s) > MaxPURLLen {
+		return bad("longer than the maximum length")
+	}
+	if !utf8.ValidString(s) {
+		return bad("not UTF-8")
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return bad("control character or unencoded space")
+		}
+	}
+	rest, ok := strings.CutPrefix(s, "pkg:")
+	if !ok {
+		return bad(`scheme is not "pkg:"`)
+	}
+	rest = strings.TrimLeft(rest, "/") // the spec tolerates "pkg://"
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		for seg := range strings.SplitSeq(rest[i+1:], "/") {
+			if _, err := unescape(seg); err != nil {
+				return bad("subpath: " + err.Error())
+			}
+		}
+		rest = rest[:i]
+	}
+	var epoch string
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		var reason string
+		if epoch, reason = checkQualifiers(rest[i+1:]); reason != "" {
+			return bad("qualifiers: " + reason)
+		}
+		rest = rest[:i]
+	}
+	var p PURL
+	if at := strings.LastIndexByte(rest, '@'); at > strings.LastIndexByte(rest, '/') {
+		v, err := unescape(rest[at+1:])
+		if err != nil {
+			return bad("version: " + err.Error())
+		}
+		if v == "" {
+			return bad("empty version after '@'")
+		}
+		p.Version, rest = v, rest[:at]
+	}
+	rest = strings.TrimRight(rest, "/")
+	segs := strings.Split(rest, "/")
+	if len(segs) < 2 {
+		return bad("needs a type and a name")
+	}
+	if !validType(segs[0]) {
+		return bad("type must be ASCII letters, digits, '.', '+' or '-', starting with a letter")
+	}
+	p.Type = strings.ToLower(segs[0])
+	var ns []string
+	for i, seg := range segs[1:] {
+		d, err := unescape(seg)
+		if err != nil {
+			return bad(err.Error())
+		}
+		if d == "" {
+			return bad("empty namespace segment or name")
+		}
+		if i < len(segs)-2 && strings.Contains(d, "/") {
+			return bad("a namespace segment decodes to a '/'")
+		}
+		ns = append(ns, d)
+	}
+	p.Name = ns[len(ns)-1]
+	p.Namespace = strings.Join(ns[:len(ns)-1], "/")
+	if caseInsensitive[p.Type] {
+		p.Namespace, p.Name = strings.ToLower(p.Namespace), strings.ToLower(p.Name)
+	}
+	if p.Type == "pypi" {
+		p.Name = strings.ReplaceAll(p.Name, "_", "-")
+	}
+	if epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
+		if !allDigits(epoch) {
+			return bad("epoch qualifier is not a number")
+		}
+		p.Version = epoch + ":" + p.Version
+	}
+	if p.Type == "maven" && p.Namespace == "" {
+		return bad("a maven package URL needs a namespace (the groupId)")
+	}
+	return p, nil
+}
+
+// Key is the package's identity in the index: "type/namespace/name", each
+// segment percent-encoded, without version, qualifiers or subpath. Two
+// package URLs naming the same package have the same Key.
+func (p PURL) Key() string {
+	var b strings.Builder
+	b.WriteString(p.Type)
+	if p.Namespace != "" {
+		for seg := range strings.SplitSeq(p.Namespace, "/") {
+			b.WriteByte('/')
+			b.WriteString(escape(seg))
+		}
+	}
+	b.WriteByte('/')
+	b.WriteString(escape(p.Name))
+	return b.String()
+}
+
+// String is the canonical package URL: "pkg:" + Key, and "@version" when
+// there is one.
+func (p PURL) String() string {
+	s := "pkg:" + p.Key()
+	if p.Version != "" {
+		s += "@" + escape(p.Version)
+	}
+	return s
+}
+
+func validType(t string) bool {
+	if t == "" || !isLetter(t[0]) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !isLetter(c) && !isDigit(c) && c != '.' && c != '+' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkQualifiers validates the qualifiers and returns the decoded value of
+// "epoch", or why they are malformed.
+func checkQualifiers(q string) (epoch, reason string) {
+	if q == "" {
+		return "", ""
+	}
+	seen := map[string]bool{}
+	for kv := range strings.SplitSeq(q, "&") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return "", "each qualifier is key=value"
+		}
+		k = strings.ToLower(k)
+		for i := 0; i < len(k); i++ {
+			c := k[i]
+			if !isLetter(c) && !isDigit(c) && c != '.' && c != '-' && c != '_' {
+				return "", "a key is ASCII letters, digits, '.', '-' or '_'"
+			}
+		}
+		if seen[k] {
+			return "", "duplicate key " + k
+		}
+		seen[k] = true
+		d, err := unescape(v)
+		if err != nil {
+			return "", err.Error()
+		}
+		if k == "epoch" {
+			epoch = d
+		}
+	}
+	return epoch, ""
+}
+
+type escapeError string
+
+func (e escapeError) Error() string { return string(e) }
+
+// unescape percent-decodes s. It refuses a malformed escape and a decoded
+// value that is not UTF-8 or holds a control character.
+func unescape(s string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return "", escapeError("malformed percent-encoding")
+		}
+		b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+		i += 2
+	}
+	if !utf8.Valid(b) {
+		return "", escapeError("percent-encoding decodes to invalid UTF-8")
+	}
+	for _, r := range string(b) {
+		if r < ' ' || r == 0x7f {
+			return "", escapeError("percent-encoding decodes to a control character")
+		}
+	}
+	return string(b), nil
+}
+
+// escape percent-encodes every byte outside A-Z a-z 0-9 . - _ ~.
+func escape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isLetter(c) || isDigit(c) || c == '.' || c == '-' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+func isHex(c byte) bool    { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case isDigit(c):
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}

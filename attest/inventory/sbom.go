@@ -1,0 +1,187 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// SBOM predicate types, as attest declares them (attest.PredicateSPDX, also
+// with a "/v2.x" suffix, and attest.PredicateCycloneDX); a test keeps them
+// equal. They are repeated here so that the index links no Sigstore code.
+const (
+	PredicateSPDX      = "https://spdx.dev/Document"
+	PredicateCycloneDX = "https://cyclonedx.org/bom"
+)
+
+// Bounds of SBOM extraction.
+const (
+	// MaxSBOMSize is the largest SBOM read, in bytes.
+	MaxSBOMSize = 64 << 20
+	// MaxComponentDepth bounds the nesting of CycloneDX components.
+	MaxComponentDepth = 32
+)
+
+// IsSBOM reports whether predicateType is one [Packages] reads.
+func IsSBOM(predicateType string) bool {
+	return predicateType == PredicateCycloneDX || predicateType == PredicateSPDX ||
+		strings.HasPrefix(predicateType, PredicateSPDX+"/v2.")
+}
+
+// Packages returns the packages an SBOM predicate lists, dispatching on its
+// predicate type (see [IsSBOM]) to [SPDXPackages] or [CycloneDXPackages].
+func Packages(predicateType string, predicate []byte) ([]Package, error) {
+	switch {
+	case predicateType == PredicateCycloneDX:
+		return CycloneDXPackages(predicate)
+	case IsSBOM(predicateType):
+		return SPDXPackages(predicate)
+	}
+	return nil, fmt.Errorf("%w: predicate type %q is not an SBOM this index reads", ErrInvalidSBOM, truncate(predicateType))
+}
+
+type spdxDoc struct {
+	SPDXVersion string `json:"spdxVersion"`
+	SPDXID      string `json:"SPDXID"`
+	Packages    []struct {
+		Name         string `json:"name"`
+		VersionInfo  string `json:"versionInfo"`
+		ExternalRefs []struct {
+			Category string `json:"referenceCategory"`
+			Type     string `json:"referenceType"`
+			Locator  string `json:"referenceLocator"`
+		} `json:"externalRefs"`
+	} `json:"packages"`
+}
+
+// SPDXPackages returns the packages of an SPDX 2.x JSON document: every
+// external reference of type "purl" (category PACKAGE-MANAGER, or
+// PACKAGE_MANAGER as SPDX 2.3 spells it), with the package's versionInfo
+// when the package URL has no version. Packages without a package URL are
+// not indexed. The document must be one JSON object with spdxVersion
+// "SPDX-2.x" and SPDXID "SPDXRef-DOCUMENT", at most [MaxSBOMSize] bytes
+// and [MaxPackages] package URLs; a malformed package URL refuses the whole
+// document (the error wraps [ErrInvalidSBOM] and a [*PURLError]).
+func SPDXPackages(doc []byte) ([]Package, error) {
+	var d spdxDoc
+	if err := decodeSBOM(doc, &d); err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(d.SPDXVersion, "SPDX-2.") || d.SPDXID != "SPDXRef-DOCUMENT" {
+		return nil, fmt.Errorf("%w: not SPDX 2.x JSON (spdxVersion %q)", ErrInvalidSBOM, truncate(d.SPDXVersion))
+	}
+	var out []Package
+	for _, p := range d.Packages {
+		for _, r := range p.ExternalRefs {
+			if r.Type != "purl" {
+				continue
+			}
+			if r.Category != "PACKAGE-MANAGER" && r.Category != "PACKAGE_MANAGER" {
+				return nil, fmt.Errorf("%w: package %q: a purl reference in category %q", ErrInvalidSBOM, truncate(p.Name), truncate(r.Category))
+			}
+			pk, err := sbomPackage(r.Locator, p.VersionInfo)
+			if err != nil {
+				return nil, fmt.Errorf("%w: package %q: %w", ErrInvalidSBOM, truncate(p.Name), err)
+			}
+			if out = append(out, pk); len(out) > MaxPackages {
+				return nil, fmt.Errorf("%w: more than %d package URLs", ErrInvalidSBOM, MaxPackages)
+			}
+		}
+	}
+	return out, nil
+}
+
+type cdxComponent struct {
+	Name       string         `json:"name"`
+	Version    string         `json:"version"`
+	PURL       string         `json:"purl"`
+	Components []cdxComponent `json:"components"`
+}
+
+// CycloneDXPackages returns the packages of a CycloneDX 1.4, 1.5 or 1.6
+// JSON BOM: the purl of every component, nested components included (at
+// most [MaxComponentDepth] deep), with the component's version when the
+// package URL has none. metadata.component (the artifact itself) is not a
+// package of it and is not indexed, nor are components without a package
+// URL. Bounds and refusals are those of [SPDXPackages]; bomFormat must be
+// "CycloneDX".
+func CycloneDXPackages(doc []byte) ([]Package, error) {
+	var d struct {
+		BOMFormat   string         `json:"bomFormat"`
+		SpecVersion string         `json:"specVersion"`
+		Components  []cdxComponent `json:"components"`
+	}
+	if err := decodeSBOM(doc, &d); err != nil {
+		return nil, err
+	}
+	if d.BOMFormat != "CycloneDX" {
+		return nil, fmt.Errorf("%w: bomFormat %q is not CycloneDX", ErrInvalidSBOM, truncate(d.BOMFormat))
+	}
+	switch d.SpecVersion {
+	case "1.4", "1.5", "1.6":
+	default:
+		return nil, fmt.Errorf("%w: CycloneDX specVersion %q (1.4, 1.5 or 1.6 are read)", ErrInvalidSBOM, truncate(d.SpecVersion))
+	}
+	var out []Package
+	var walk func([]cdxComponent, int) error
+	walk = func(cs []cdxComponent, depth int) error {
+		if depth > MaxComponentDepth {
+			return fmt.Errorf("%w: components nested deeper than %d", ErrInvalidSBOM, MaxComponentDepth)
+		}
+		for _, c := range cs {
+			if c.PURL != "" {
+				pk, err := sbomPackage(c.PURL, c.Version)
+				if err != nil {
+					return fmt.Errorf("%w: component %q: %w", ErrInvalidSBOM, truncate(c.Name), err)
+				}
+				if out = append(out, pk); len(out) > MaxPackages {
+					return fmt.Errorf("%w: more than %d package URLs", ErrInvalidSBOM, MaxPackages)
+				}
+			}
+			if err := walk(c.Components, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(d.Components, 1); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func decodeSBOM(doc []byte, v any) error {
+	if len(doc) > MaxSBOMSize {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidSBOM, len(doc), MaxSBOMSize)
+	}
+	doc = bytes.TrimSpace(doc)
+	if len(doc) == 0 || doc[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrInvalidSBOM)
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSBOM, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data after the document", ErrInvalidSBOM)
+	}
+	return nil
+}
+
+// sbomPackage checks a package URL and takes the SBOM's own version when
+// the URL has none.
+func sbomPackage(purl, version string) (Package, error) {
+	u, err := ParsePURL(purl)
+	if err != nil {
+		return Package{}, err
+	}
+	if u.Version != "" {
+		return Package{PURL: purl}, nil
+	}
+	if version == "NOASSERTION" || version == "NONE" {
+		version = ""
+	}
+	return Package{PURL: purl, Version: version}, nil
+}

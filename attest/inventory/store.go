@@ -1,0 +1,211 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Store is the index of what a gate admitted. Implementations: [Memory] (in
+// process, the default), boltinventory (a local file) and pginventory
+// (PostgreSQL, for a fleet); inventorytest.Run checks any implementation
+// against this contract.
+//
+// Both methods are safe for concurrent use. An error means the store could
+// not record or answer (it wraps [ErrInvalid] for refused input,
+// [ErrDuplicate], or [ErrUnavailable]): a caller that gates on the index
+// must treat it as deny.
+type Store interface {
+	// Record adds one admission. It validates a (see [Admission]) and
+	// stores it entirely or not at all. A second admission with the same
+	// DecisionID is refused with [ErrDuplicate]. The store keeps no
+	// reference to a.
+	Record(ctx context.Context, a Admission) error
+	// Query returns the admissions that match every criterion q sets,
+	// newest first (then by DecisionID), at most q.Limit of them.
+	Query(ctx context.Context, q Query) (Result, error)
+}
+
+// Admission is one allowed deploy decision and what the admitted artifact
+// contains according to its verified SBOMs.
+type Admission struct {
+	// DecisionID identifies the decision (the gate's audit event id).
+	// Required, unique.
+	DecisionID string `json:"decision_id"`
+	// Digest is the admitted artifact, "sha256:<64 hex>". Required.
+	Digest string `json:"digest"`
+	// Image is the reference the gate was asked about (a tag or digest
+	// reference, or the artifact name for inline bundles).
+	Image string `json:"image,omitempty"`
+	// Builder is the SLSA builder id of the verified provenance ("" when
+	// the artifact had none).
+	Builder string `json:"builder,omitempty"`
+	// Job is the deploying job's identity (SPIFFE ID or issuer#subject).
+	Job string `json:"job,omitempty"`
+	// PolicyRevision is the revision of the policy that allowed it.
+	PolicyRevision string `json:"policy_revision,omitempty"`
+	// Time is when the decision was taken. Required; stored in UTC with
+	// microsecond precision.
+	Time time.Time `json:"time"`
+	// Packages are the packages of the artifact's verified SBOMs, each
+	// named by package URL, at most [MaxPackages]. Duplicates are merged.
+	// In a query result by package they are only the matching packages.
+	Packages []Package `json:"packages,omitempty"`
+}
+
+// Package is a package named by a package URL.
+type Package struct {
+	// PURL is the package URL. On Record it may carry qualifiers and a
+	// subpath (ignored); in results it is the canonical form
+	// pkg:type/namespace/name@version.
+	PURL string `json:"purl"`
+	// Version is the package's version: the PURL's when it has one
+	// (a different Version is refused), otherwise the SBOM's own version
+	// field, or empty.
+	Version string `json:"version,omitempty"`
+	// Unordered is set in query results for a package matched by name
+	// whose version could not be ordered in its ecosystem (empty, or not
+	// parsing): it is listed because it may lie in the range, never left
+	// out silently.
+	Unordered bool `json:"unordered,omitempty"`
+}
+
+// Query selects admissions. At least one of Package, Digest and Builder is
+// required; the criteria combine with AND.
+type Query struct {
+	// Package is a package URL without version ("pkg:golang/golang.org/x/net");
+	// qualifiers and subpath are ignored. Packages of that type, namespace
+	// and name match, further narrowed by Ranges and Versions.
+	Package string `json:"package,omitempty"`
+	// Ranges narrow Package to versions inside any of them (see [Range]).
+	// They need a type with an ordering ([Ordered]); for any other type
+	// the query fails with an [*EcosystemError].
+	Ranges []Range `json:"ranges,omitempty"`
+	// Versions narrow Package to these exact versions (equal in the
+	// type's ordering, or byte for byte where it has none). With Ranges, a
+	// package matching either is selected.
+	Versions []string `json:"versions,omitempty"`
+	// Digest selects the admissions of one artifact.
+	Digest string `json:"digest,omitempty"`
+	// Builder selects the admissions built by this SLSA builder id.
+	Builder string `json:"builder,omitempty"`
+	// Limit is the most admissions returned (0: [DefaultLimit]; at most
+	// [MaxLimit]). Result.Truncated says when more matched.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Result is the answer to a Query.
+type Result struct {
+	Admissions []Admission `json:"admissions"`
+	// Truncated is set when more admissions matched than Limit: narrow the
+	// query or raise the limit, as the list is incomplete.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Bounds.
+const (
+	// MaxPackages is the most packages one admission may list.
+	MaxPackages = 100_000
+	// MaxFieldLen bounds DecisionID, Image, Builder, Job and PolicyRevision.
+	MaxFieldLen = 1024
+	// DefaultLimit and MaxLimit bound Query results.
+	DefaultLimit = 1000
+	MaxLimit     = 100_000
+	// MaxQueryTerms bounds len(Ranges)+len(Versions).
+	MaxQueryTerms = 256
+)
+
+var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// Entry is a validated package of an admission as stores keep it: the
+// package's index key (see [PURL.Key]), its type, and version. Stores other
+// than Memory use it through [Normalize].
+type Entry struct {
+	Key, Type, Version string
+}
+
+// PURL is the canonical package URL of e.
+func (e Entry) PURL() string {
+	if e.Version == "" {
+		return "pkg:" + e.Key
+	}
+	return "pkg:" + e.Key + "@" + escape(e.Version)
+}
+
+// Normalize validates a as Record must and returns it with Time in UTC
+// truncated to microseconds, and its packages as index entries, duplicates
+// merged, in their first order. Store implementations call it first in
+// Record.
+func Normalize(a Admission) (Admission, []Entry, error) {
+	bad := func(format string, args ...any) (Admission, []Entry, error) {
+		return Admission{}, nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidAdmission}, args...)...)
+	}
+	if a.DecisionID == "" {
+		return bad("decision id is required")
+	}
+	if !digestPattern.MatchString(a.Digest) {
+		return bad("digest must be sha256:<64 lower-case hex>")
+	}
+	if a.Time.IsZero() {
+		return bad("time is required")
+	}
+	for name, v := range map[string]string{"decision id": a.DecisionID, "image": a.Image, "builder": a.Builder,
+		"job": a.Job, "policy revision": a.PolicyRevision} {
+		if err := checkField(v); err != "" {
+			return bad("%s %s", name, err)
+		}
+	}
+	if len(a.Packages) > MaxPackages {
+		return bad("%d packages, at most %d", len(a.Packages), MaxPackages)
+	}
+	a.Time = a.Time.UTC().Truncate(time.Microsecond)
+	entries := make([]Entry, 0, len(a.Packages))
+	seen := make(map[Entry]bool, len(a.Packages))
+	for _, p := range a.Packages {
+		u, err := ParsePURL(p.PURL)
+		if err != nil {
+			return Admission{}, nil, fmt.Errorf("%w: %w", ErrInvalidAdmission, err)
+		}
+		v := u.Version
+		switch {
+		case v == "":
+			v = p.Version
+		case p.Version != "" && p.Version != v:
+			return bad("package %s: version %q differs from the package URL's", truncate(p.PURL), truncate(p.Version))
+		}
+		if len(v) > MaxVersionLen || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
+			return bad("package %s: version too long or not printable UTF-8", truncate(p.PURL))
+		}
+		e := Entry{Key: u.Key(), Type: u.Type, Version: v}
+		if !seen[e] {
+			seen[e] = true
+			entries = append(entries, e)
+		}
+	}
+	a.Packages = nil
+	return a, entries, nil
+}
+
+func checkField(v string) string {
+	switch {
+	case len(v) > MaxFieldLen:
+		return "is too long"
+	case !utf8.ValidString(v) || strings.ContainsFunc(v, isControl):
+		return "is not printable UTF-8"
+	}
+	return ""
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
+
+// WithEntries returns a with Packages set from entries (canonical URLs).
+func WithEntries(a Admission, entries []Entry) Admission {
+	a.Packages = make([]Package, len(entries))
+	for i, e := range entries {
+		a.Packages[i] = Package{PURL: e.PURL(), Version: e.Version}
+	}
+	return a
+}
