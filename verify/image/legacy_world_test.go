@@ -341,3 +341,5 @@ func (w *legacyWorld) gate(t testing.TB, expect verify.Expectation, vopts ...ver
 }
 
 func staticLayer(b []byte, mt types.MediaType) v1.Layer { return static.NewLayer(b, mt) }
+
+func (s legacySigner) public() verify.PublicKey { return verify.PublicKey{Key: &s.key.PublicKey} }
