@@ -91,7 +91,9 @@
 //     strictly (no repeated, case-variant or unknown critical members), has
 //     cosign's critical.type and names the pinned digest in
 //     critical.image.docker-manifest-digest: a signature copied from
-//     another image is a [*LegacyPayloadError], never a pass. The bundle
+//     another image is a [*LegacyPayloadError], never a pass.
+//     critical.identity.docker-reference is not checked (cosign does not
+//     check it either: an image signed by digest may be copied). The bundle
 //     signs the payload, so the BundleVerifier is given the payload's
 //     digest. It is a message signature: a verify.Verifier with an empty
 //     PredicateType accepts it, one that expects a predicate type does not.
