@@ -36,7 +36,8 @@
 // # Security contract
 //
 //   - Fail closed. Decide returns Allowed true only when the token verified,
-//     the artifact was pinned, policy allowed and the audit sink accepted the
+//     the artifact was pinned, policy allowed, the inventory recorded the
+//     admission (with [WithInventory]) and the audit sink accepted the
 //     event. Any error is a deny and wraps [ErrBadRequest],
 //     [ErrUnauthenticated] or [ErrUndecided].
 //   - An artifact is Verified only when at least one attestation verified

@@ -224,11 +224,12 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		return g.denyRevokedJob(ctx, id, req, d, err)
 	}
 	var art policy.Artifact
+	var verified []*verify.Result
 	var err error
 	if req.Image != "" {
-		art, err = g.verifyImage(ctx, req.Image, d)
+		art, verified, err = g.verifyImage(ctx, req.Image, d)
 	} else {
-		art, err = g.verifyInline(ctx, req, d)
+		art, verified, err = g.verifyInline(ctx, req, d)
 	}
 	if err != nil {
 		return err
@@ -245,6 +246,9 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	ev.PolicyRevision, ev.Violations = pd.Revision, d.Rules()
 	ev.Attributes = map[string]string{"verified": strconv.FormatBool(art.Verified), "attestations": strconv.Itoa(len(art.Attestations))}
 	if pd.Allowed {
+		if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
+			return err
+		}
 		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
 	}
 	if err := g.sink.Write(ctx, ev); err != nil {
@@ -257,37 +261,45 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	return nil
 }
 
-// verifyImage pins and verifies an image through its registry.
-func (g *Gate) verifyImage(ctx context.Context, img string, d *Decision) (policy.Artifact, error) {
+// verifyImage pins and verifies an image through its registry. It also
+// returns the verified results that count (those policy sees).
+func (g *Gate) verifyImage(ctx context.Context, img string, d *Decision) (policy.Artifact, []*verify.Result, error) {
 	ref, err := name.ParseReference(img, name.StrictValidation)
 	if err != nil {
-		return policy.Artifact{}, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+		return policy.Artifact{}, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
 	}
 	if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
-		return policy.Artifact{}, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+		return policy.Artifact{}, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 	}
 	res, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
 	if err != nil {
-		return policy.Artifact{}, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
+		return policy.Artifact{}, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
 	}
 	// Revocations are checked here, per decision, not inside verification:
 	// a verdict cached before a mark must not outlive it.
-	art, report := screenImage(res, g.cfg.revocations.check)
+	var verified []*verify.Result
+	art, report := screenImage(res, func(r *verify.Result) error {
+		if err := g.cfg.revocations.check(r); err != nil {
+			return err
+		}
+		verified = append(verified, r)
+		return nil
+	})
 	d.Attestations = report
-	return art, nil
+	return art, verified, nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.
-func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (policy.Artifact, error) {
+func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (policy.Artifact, []*verify.Result, error) {
 	if req.Name == "" {
-		return policy.Artifact{}, fmt.Errorf("%w: name is required with bundles", ErrBadRequest)
+		return policy.Artifact{}, nil, fmt.Errorf("%w: name is required with bundles", ErrBadRequest)
 	}
 	if len(req.Bundles) > g.cfg.limits.MaxBundles {
-		return policy.Artifact{}, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.limits.MaxBundles)
+		return policy.Artifact{}, nil, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.limits.MaxBundles)
 	}
 	h, err := v1.NewHash(req.Digest)
 	if err != nil || h.Algorithm != "sha256" {
-		return policy.Artifact{}, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
+		return policy.Artifact{}, nil, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
 	}
 	var verified []*verify.Result
 	for _, b := range req.Bundles {
@@ -302,7 +314,7 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 		d.Attestations = append(d.Attestations, AttestationInfo{PredicateType: predicateType(vr), Signer: signerName(vr), Verified: true})
 		verified = append(verified, vr)
 	}
-	return Artifact(req.Name, h.String(), true, verified...), nil
+	return Artifact(req.Name, h.String(), true, verified...), verified, nil
 }
 
 func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/verify/image"
 )
 
@@ -49,6 +50,7 @@ type config struct {
 	observer    Observer
 	limits      Limits
 	revocations Revocations
+	inventory   inventory.Store
 }
 
 func defaults() config {

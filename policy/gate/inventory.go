@@ -1,0 +1,90 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+)
+
+// ErrNotIndexed: policy allowed the artifact but its admission could not be
+// recorded in the inventory (see [WithInventory]) — the store failed, or a
+// verified SBOM could not be read. The decision is a deny: an admission
+// that cannot be indexed would be invisible to incident response.
+var ErrNotIndexed = fmt.Errorf("%w: admission not indexed", ErrUndecided)
+
+// WithInventory records every allowed decision in s before it is audited as
+// an allow: the artifact digest, the image reference, the SLSA builder of
+// the verified provenance, the job, the policy revision, the decision id
+// (the audit event id) and the packages of the verified SBOM attestations
+// (SPDX 2.x or CycloneDX 1.4–1.6; never a rejected or revoked attestation).
+// Denied decisions are not recorded.
+//
+// Fail closed: when s refuses the admission, or a verified SBOM does not
+// read (a malformed package URL, an unsupported format version), the
+// decision is a deny with an error wrapping [ErrNotIndexed] (so
+// [ErrUndecided]), audited like every undecidable request. A record that
+// succeeded before the audit sink failed stays in the index, so the index
+// may name a decision that was not allowed, never miss one that was: the
+// audit log is the authority on what was allowed.
+func WithInventory(s inventory.Store) Option {
+	return func(c *config) error {
+		if s == nil {
+			return fmt.Errorf("%w: nil inventory store", ErrConfig)
+		}
+		c.inventory = s
+		return nil
+	}
+}
+
+// recordAdmission records an allowed decision in the inventory, when one
+// is configured.
+func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Request, art policy.Artifact, verified []*verify.Result, revision, decisionID string) error {
+	if g.cfg.inventory == nil {
+		return nil
+	}
+	a, err := Admission(art, verified)
+	if err == nil {
+		a.DecisionID, a.Job, a.PolicyRevision, a.Time = decisionID, id.ID(), revision, g.cfg.now().UTC()
+		if req.Image != "" {
+			a.Image = req.Image
+		}
+		err = g.cfg.inventory.Record(ctx, a)
+	}
+	if err != nil {
+		g.cfg.log.ErrorContext(ctx, "allowed admission could not be indexed; denying", "digest", art.Digest, "err", err)
+		return fmt.Errorf("%w: %w", ErrNotIndexed, err)
+	}
+	return nil
+}
+
+// Admission returns the inventory's view of an admitted artifact: its
+// digest and name, the builder of its first verified SLSA provenance, and
+// the packages of every verified SBOM among verified (the attestations
+// that counted for policy). A verified SBOM that does not read is an error
+// (wrapping [inventory.ErrInvalidSBOM]): indexing it partly would hide
+// packages from incident response. The caller fills in the decision id,
+// job, policy revision and time.
+func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admission, error) {
+	a := inventory.Admission{Digest: art.Digest, Image: art.Name}
+	for _, att := range art.Attestations {
+		if att.Provenance != nil && att.Provenance.BuilderID != "" {
+			a.Builder = att.Provenance.BuilderID
+			break
+		}
+	}
+	for _, r := range verified {
+		if r == nil || r.Statement == nil || !inventory.IsSBOM(r.Statement.PredicateType) {
+			continue
+		}
+		pkgs, err := inventory.Packages(r.Statement.PredicateType, r.Statement.Predicate)
+		if err != nil {
+			return inventory.Admission{}, err
+		}
+		a.Packages = append(a.Packages, pkgs...)
+	}
+	return a, nil
+}

@@ -1,0 +1,139 @@
+package gate_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/gatetest"
+	"github.com/ztci/ztci/verify"
+)
+
+// failingStore refuses every admission, as a store that is down does.
+type failingStore struct{ *inventory.Memory }
+
+func (failingStore) Record(context.Context, inventory.Admission) error {
+	return inventory.ErrUnavailable
+}
+
+// An allowed decision is recorded under its audit event id with the job,
+// builder and policy revision; a denied one is not; a store that cannot
+// record turns the allow into an audited deny.
+func TestInventoryRecordsAllowedDecisions(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	lab, err := gatetest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lab.Close() })
+	main, feature := gatetest.Job{Ref: "refs/heads/main", Protected: true}, gatetest.Job{Ref: "refs/heads/feature/x"}
+	released, err := lab.Publish(ctx, main, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreleased, err := lab.Publish(ctx, feature, "feature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide := func(g *gate.Gate, j gatetest.Job, img *gatetest.Published) (gate.Decision, error) {
+		tok, err := lab.Token(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: img.Image})
+	}
+
+	store := inventory.NewMemory()
+	g, err := lab.Gate(ctx, &memSink{}, gate.WithInventory(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed, err := decide(g, main, released)
+	if err != nil || !allowed.Allowed {
+		t.Fatalf("release: %+v, %v", allowed, err)
+	}
+	denied, err := decide(g, feature, unreleased)
+	if err != nil || denied.Allowed {
+		t.Fatalf("feature branch: %+v, %v; want a policy deny", denied, err)
+	}
+	res, err := store.Query(ctx, inventory.Query{Builder: gatetest.BuilderID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Admissions) != 1 {
+		t.Fatalf("indexed %+v, want only the allowed decision", res.Admissions)
+	}
+	a := res.Admissions[0]
+	if a.DecisionID != allowed.AuditID || a.Digest != allowed.Digest || a.Job != allowed.Job || a.Image != released.Image ||
+		a.PolicyRevision != allowed.PolicyRevision || a.Builder != gatetest.BuilderID || a.Time.IsZero() {
+		t.Fatalf("admission %+v does not match decision %+v", a, allowed)
+	}
+
+	sink := &memSink{}
+	g, err = lab.Gate(ctx, sink, gate.WithInventory(failingStore{inventory.NewMemory()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := decide(g, main, released)
+	if !errors.Is(err, gate.ErrNotIndexed) || !errors.Is(err, gate.ErrUndecided) || d.Allowed || d.Outcome != gate.OutcomeError {
+		t.Fatalf("with a failing store: %+v, %v; want a deny wrapping ErrNotIndexed", d, err)
+	}
+	evs := sink.all()
+	if len(evs) != 1 || evs[0].Outcome != audit.OutcomeError || evs[0].ID != d.AuditID {
+		t.Fatalf("audit events %+v: want one error event and no allow", evs)
+	}
+	// A store that fails never turns a deny into an allow: a denied
+	// decision does not reach it.
+	d, err = decide(g, feature, unreleased)
+	if err != nil || d.Allowed || d.Outcome != gate.OutcomeDeny {
+		t.Fatalf("deny with a failing store: %+v, %v", d, err)
+	}
+}
+
+// Admission indexes the packages of verified SBOMs, SPDX and CycloneDX,
+// and nothing else; a verified SBOM that does not read is an error, not a
+// partial index.
+func TestAdmission(t *testing.T) {
+	t.Parallel()
+	subject := attest.ResourceDescriptor{Name: "registry.example/acme/app", Digest: attest.DigestSet{"sha256": strings.Repeat("d", 64)}}
+	result := func(p attest.Predicate) *verify.Result {
+		st, err := attest.NewStatement([]attest.ResourceDescriptor{subject}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &verify.Result{Statement: st}
+	}
+	spdx := result(attest.SPDX([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"name":"net","versionInfo":"v0.30.0","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:golang/golang.org/x/net@v0.30.0"}]}]}`)))
+	cdx := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"lodash","purl":"pkg:npm/lodash@4.17.21"}]}`)))
+	malformed := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"x","purl":"npm/x@1"}]}`)))
+	art := policy.Artifact{Name: subject.Name, Digest: "sha256:" + strings.Repeat("d", 64),
+		Attestations: []policy.Attestation{{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://ci.example/builder"}}}}
+
+	a, err := gate.Admission(art, []*verify.Result{spdx, nil, {}, cdx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var purls []string
+	for _, p := range a.Packages {
+		purls = append(purls, p.PURL)
+	}
+	if a.Builder != "https://ci.example/builder" || a.Digest != art.Digest || a.Image != art.Name ||
+		!slices.Equal(purls, []string{"pkg:golang/golang.org/x/net@v0.30.0", "pkg:npm/lodash@4.17.21"}) {
+		t.Fatalf("admission %+v", a)
+	}
+	if _, err := gate.Admission(art, []*verify.Result{spdx, malformed}); !errors.Is(err, inventory.ErrInvalidSBOM) || !errors.Is(err, inventory.ErrInvalidPURL) {
+		t.Fatalf("err = %v, want ErrInvalidSBOM with ErrInvalidPURL", err)
+	}
+	if _, err := gate.New(tokens, gate.Verifiers{attest.PredicateSLSAProvenanceV1: provenanceVerifier(t)}, &allowVerified{}, &memSink{},
+		gate.WithInventory(nil)); !errors.Is(err, gate.ErrConfig) {
+		t.Fatalf("WithInventory(nil): err = %v, want ErrConfig", err)
+	}
+}
