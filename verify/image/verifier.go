@@ -161,7 +161,8 @@ type Attestation struct {
 	Bundle v1.Hash
 	Path   Path
 	// Format is the encoding the attestation came in, and so the one that
-	// proved it when Err is nil.
+	// proved it when Err is nil; empty for a legacy layer of a media type
+	// this package does not read (ErrLegacyFormat).
 	Format        Format
 	Signer        string
 	PredicateType string
@@ -355,18 +356,18 @@ func (v *Verifier) verifyTarget(ctx context.Context, repo name.Repository, t *Ta
 // ConvertLegacy makes of it, by the same BundleVerifier. The error is for
 // failures that leave the verdict undecidable.
 func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, ll oci.LegacyLayer, img v1.Hash) (Attestation, error) {
-	a := Attestation{Artifact: ll.Manifest, Bundle: ll.Layer.Digest, Path: PathLegacyTag, Format: FormatBundle}
+	a := Attestation{Artifact: ll.Manifest, Bundle: ll.Layer.Digest, Path: PathLegacyTag}
 	isBundle := oci.IsBundleType(string(ll.Layer.MediaType))
-	switch ll.Layer.MediaType {
-	case MediaTypeSimpleSigning:
+	switch {
+	case isBundle:
+		a.Format = FormatBundle
+	case ll.Layer.MediaType == MediaTypeSimpleSigning:
 		a.Format = FormatCosignLegacySig
-	case MediaTypeDSSE:
+	case ll.Layer.MediaType == MediaTypeDSSE:
 		a.Format = FormatCosignLegacyAtt
-	default:
-		if !isBundle {
-			a.Err = fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, ll.Layer.Digest, ll.Layer.MediaType)
-			return a, nil
-		}
+	default: // no format this package reads
+		a.Err = fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, ll.Layer.Digest, ll.Layer.MediaType)
+		return a, nil
 	}
 	b, err := v.c.GetBlob(ctx, repo, ll.Layer, MaxBundleSize, "cosign legacy layer")
 	if undecidable(err) {
