@@ -82,6 +82,7 @@ var rules = map[string]rule{
 	// subpackage named after it.
 	"attest/inventory":               {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, bbolt}},
 	"attest/inventory/boltinventory": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
+	"attest/inventory/pginventory":   {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault, bbolt}},
 	// The kill -9 test's runner process of secrets/natslease: a broker on
 	// the NATS lease registry issuing PostgreSQL roles.
 	"secrets/natslease/internal/testrunner": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, vault}},

@@ -1,0 +1,264 @@
+package pginventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ztci/ztci/attest/inventory"
+)
+
+// ErrConfig: New was given a nil pool or a bad option.
+var ErrConfig = errors.New("pginventory: invalid configuration")
+
+// Option configures [New].
+type Option func(*config) error
+
+type config struct {
+	prefix  string
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+var prefixPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+
+// WithTablePrefix names the tables (default "ztci_inventory": tables
+// ztci_inventory_admission and ztci_inventory_package; lower-case letters,
+// digits and _). Every gate replica that shares the index names the same
+// prefix in the same database.
+func WithTablePrefix(p string) Option {
+	return func(c *config) error {
+		if !prefixPattern.MatchString(p) {
+			return fmt.Errorf("%w: table prefix %q (lower-case letters, digits and _, at most 41)", ErrConfig, p)
+		}
+		c.prefix = p
+		return nil
+	}
+}
+
+// WithTimeout bounds each Record and Query (default 5s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: timeout %v", ErrConfig, d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithLogger sets the diagnostics logger (default: silent).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// Store is an [inventory.Store] on two PostgreSQL tables. The pool belongs
+// to the caller.
+type Store struct {
+	pool     *pgxpool.Pool
+	cfg      config
+	adm, pkg string // quoted identifiers
+	pkgName  string
+	cols     string
+}
+
+var _ inventory.Store = (*Store)(nil)
+
+// New creates the tables and indexes if they do not exist (under an
+// advisory lock, so replicas starting together do not race).
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	if pool == nil {
+		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
+	}
+	cfg := config{prefix: "ztci_inventory", timeout: 5 * time.Second, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package",
+		adm: pgx.Identifier{cfg.prefix + "_admission"}.Sanitize(), pkg: pgx.Identifier{cfg.prefix + "_package"}.Sanitize(),
+		cols: "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	ix := func(suffix string) string { return pgx.Identifier{cfg.prefix + suffix}.Sanitize() }
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			`SELECT pg_advisory_xact_lock(hashtext('ztci.pginventory.` + cfg.prefix + `'))`,
+			`CREATE TABLE IF NOT EXISTS ` + s.adm + ` (
+				id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+				decision_id text NOT NULL UNIQUE,
+				digest text NOT NULL, image text NOT NULL, builder text NOT NULL, job text NOT NULL,
+				policy_revision text NOT NULL, admitted_at timestamptz NOT NULL)`,
+			`CREATE INDEX IF NOT EXISTS ` + ix("_admission_digest") + ` ON ` + s.adm + ` (digest)`,
+			`CREATE INDEX IF NOT EXISTS ` + ix("_admission_builder") + ` ON ` + s.adm + ` (builder)`,
+			`CREATE TABLE IF NOT EXISTS ` + s.pkg + ` (
+				admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
+				ord int NOT NULL, pkey text NOT NULL, ptype text NOT NULL, version text NOT NULL,
+				PRIMARY KEY (admission, ord))`,
+			`CREATE INDEX IF NOT EXISTS ` + ix("_package_key") + ` ON ` + s.pkg + ` (pkey, version) INCLUDE (admission)`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return s, nil
+}
+
+func unavailable(err error) error {
+	return fmt.Errorf("%w: postgresql: %w", inventory.ErrUnavailable, err)
+}
+
+// Record implements [inventory.Store]: one transaction inserts the
+// admission and copies its packages.
+func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
+	a, entries, err := inventory.Normalize(a)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	dup := false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `INSERT INTO `+s.adm+` (decision_id, digest, image, builder, job, policy_revision, admitted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (decision_id) DO NOTHING RETURNING id`,
+			a.DecisionID, a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision, a.Time).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			dup = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.pkgName}, []string{"admission", "ord", "pkey", "ptype", "version"},
+			pgx.CopyFromSlice(len(entries), func(i int) ([]any, error) {
+				e := entries[i]
+				return []any{id, int32(i), e.Key, e.Type, e.Version}, nil
+			}))
+		return err
+	})
+	switch {
+	case err != nil:
+		s.cfg.log.ErrorContext(ctx, "inventory record failed", "decision", a.DecisionID, "err", err)
+		return unavailable(err)
+	case dup:
+		return fmt.Errorf("%w: %q", inventory.ErrDuplicate, a.DecisionID)
+	}
+	return nil
+}
+
+// Query implements [inventory.Store]. A package query first reads the
+// distinct versions of the package from the (pkey, version) index, applies
+// the version criteria to them, then reads only the rows of the versions
+// selected, joined with their admissions.
+func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result, error) {
+	mt, err := inventory.Compile(q)
+	if err != nil {
+		return inventory.Result{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	var hits []inventory.Admission
+	if mt.Key == "" {
+		hits, err = s.byAdmission(ctx, mt)
+	} else {
+		hits, err = s.byPackage(ctx, mt)
+	}
+	if err != nil {
+		return inventory.Result{}, unavailable(err)
+	}
+	return mt.Finish(hits), nil
+}
+
+func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]inventory.Admission, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT version FROM `+s.pkg+` WHERE pkey = $1`, mt.Key)
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	selected := map[string]inventory.Package{}
+	var want []string
+	for _, v := range versions {
+		if p, ok := mt.Match(v); ok {
+			selected[v] = p
+			want = append(want, v)
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	rows, _ = s.pool.Query(ctx, `SELECT `+s.cols+`, p.version FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
+		WHERE p.pkey = $1 AND p.version = ANY($2) AND ($3 = '' OR a.digest = $3) AND ($4 = '' OR a.builder = $4)
+		ORDER BY a.id`, mt.Key, want, mt.Digest, mt.Builder)
+	var hits []inventory.Admission
+	last := int64(-1)
+	var a inventory.Admission
+	var id int64
+	var v string
+	_, err = pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision, &a.Time, &v}, func() error {
+		if id == last {
+			hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, selected[v])
+			return nil
+		}
+		h := a
+		h.Time = h.Time.UTC()
+		h.Packages = []inventory.Package{selected[v]}
+		hits = append(hits, h)
+		last = id
+		return nil
+	})
+	return hits, err
+}
+
+func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inventory.Admission, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+s.cols+` FROM `+s.adm+` a
+		WHERE ($1 = '' OR a.digest = $1) AND ($2 = '' OR a.builder = $2) ORDER BY a.id`, mt.Digest, mt.Builder)
+	var hits []inventory.Admission
+	var ids []int64
+	index := map[int64]int{}
+	var a inventory.Admission
+	var id int64
+	_, err := pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision, &a.Time}, func() error {
+		h := a
+		h.Time = h.Time.UTC()
+		index[id] = len(hits)
+		hits = append(hits, h)
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil || len(ids) == 0 {
+		return hits, err
+	}
+	entries := make([][]inventory.Entry, len(hits))
+	rows, _ = s.pool.Query(ctx, `SELECT admission, pkey, ptype, version FROM `+s.pkg+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	var e inventory.Entry
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.Type, &e.Version}, func() error {
+		entries[index[id]] = append(entries[index[id]], e)
+		return nil
+	})
+	for i := range hits {
+		hits[i] = inventory.WithEntries(hits[i], entries[i])
+	}
+	return hits, err
+}
