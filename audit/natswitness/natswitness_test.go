@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,13 +117,17 @@ func appendEvents(t testing.TB, l *audit.Log, from, to int, forged ...int) {
 // recordingStore remembers every checkpoint size the witness saved.
 type recordingStore struct {
 	witness.Store
-	mu    sync.Mutex
-	saved map[string][]audit.Checkpoint
-	v     map[string]*audit.Verifier
-	note  chan struct{}
+	failSaves atomic.Int32 // the next saves that fail, as if the bucket were unreachable
+	mu        sync.Mutex
+	saved     map[string][]audit.Checkpoint
+	v         map[string]*audit.Verifier
+	note      chan struct{}
 }
 
 func (s *recordingStore) Save(ctx context.Context, origin string, signed []byte, rev uint64) (uint64, error) {
+	if s.failSaves.Add(-1) >= 0 {
+		return 0, errors.New("bucket unreachable")
+	}
 	r, err := s.Store.Save(ctx, origin, signed, rev)
 	if err == nil {
 		cp, _ := s.v[origin].Checkpoint(signed)
@@ -150,12 +157,13 @@ func (s *recordingStore) latest(origin string) audit.Checkpoint {
 }
 
 type fleet struct {
-	c     *itest.NATSCluster
-	store *recordingStore
-	rec   *audittest.Recorder
-	w     *witness.Witness
-	mu    sync.Mutex
-	marks []*witness.FlagError
+	c        *itest.NATSCluster
+	store    *recordingStore
+	rec      *audittest.Recorder
+	w        *witness.Witness
+	follower *natswitness.Follower
+	mu       sync.Mutex
+	marks    []*witness.FlagError
 }
 
 // startFleet starts a 3-node cluster, an R3 checkpoint stream, a witness
@@ -198,6 +206,7 @@ func startFleet(t testing.TB, n int) *fleet {
 		return natswitness.Follow(ctx, js, stream, w, natswitness.WithTimeout(2*time.Second), natswitness.WithLogger(logger(t, "follower")))
 	})
 	t.Cleanup(func() { fol.Close() })
+	f.follower = fol
 	return f
 }
 
@@ -420,6 +429,36 @@ func TestKillStreamLeaderLosesNoAcknowledgedCheckpoint(t *testing.T) {
 	}
 	if len(f.rec.Events()) != 0 {
 		t.Fatalf("flags: %v", f.rec.Actions())
+	}
+}
+
+// A witness that cannot store its state decides nothing; the stream
+// redelivers until it can, and nothing is skipped. An empty log publishes
+// nothing. A closed follower leaves no goroutine behind.
+func TestUndecidedIsRedelivered(t *testing.T) {
+	f := startFleet(t, 1)
+	l := openLog(t, filepath.Join(t.TempDir(), "node-1.log"), 1, 0, 0)
+	p := f.publisher(t, 1, l)
+	if cp, err := p.Publish(t.Context()); err != nil || cp.Signed != nil {
+		t.Fatalf("empty log: published %+v, %v", cp, err)
+	}
+	f.store.failSaves.Store(3)
+	appendEvents(t, l, 0, 2)
+	first := publish(t, p)
+	appendEvents(t, l, 2, 4)
+	second := publish(t, p)
+	f.waitAccepted(t, originOf(1), second)
+	if got := f.store.accepted(originOf(1)); len(got) != 2 || got[0].Size != first.Size {
+		t.Fatalf("accepted %v", got)
+	}
+	if len(f.rec.Events()) != 0 {
+		t.Fatalf("flags: %v", f.rec.Actions())
+	}
+	f.follower.Close()
+	var b strings.Builder
+	pprof.Lookup("goroutine").WriteTo(&b, 1)
+	if strings.Contains(b.String(), "natswitness.(*Follower).run") {
+		t.Fatalf("follower goroutine still running after Close:\n%s", b.String())
 	}
 }
 

@@ -120,6 +120,8 @@ func ParseSubmission(b []byte) (Submission, error) {
 // Log is what [Prepare] needs of a node's log; an [*audit.Log] satisfies
 // it.
 type Log interface {
+	// Size returns the number of durable entries.
+	Size() uint64
 	// Checkpoint signs (if needed) and returns a checkpoint covering every
 	// durable entry.
 	Checkpoint(ctx context.Context) (audit.Checkpoint, error)
@@ -138,7 +140,13 @@ type Log interface {
 // the proof cannot be computed), the submission carries prev's size and no
 // proof, and a witness flags it. Prepare does not check the proof itself;
 // the caller may, with the log's [audit.Verifier].
+//
+// An empty log has nothing to witness: Prepare returns [ErrEmptyLog]
+// without asking it for a checkpoint.
 func Prepare(ctx context.Context, log Log, prev audit.Checkpoint) (Submission, audit.Checkpoint, error) {
+	if log.Size() == 0 {
+		return Submission{}, audit.Checkpoint{}, ErrEmptyLog
+	}
 	cp, err := log.Checkpoint(ctx)
 	if err != nil {
 		return Submission{}, audit.Checkpoint{}, fmt.Errorf("witness: checkpoint: %w", err)

@@ -185,7 +185,7 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 			return Result{}, flag(ErrFork, errors.New("same size, different root")), nil
 		}
 		return Result{Checkpoint: h.cp, Previous: h.cp, Duplicate: true}, nil, nil
-	case s.OldSize == 0:
+	case s.OldSize == 0 && h.cp.Size > 0:
 		return Result{}, flag(ErrMissingProof, nil), nil
 	case s.OldSize != h.cp.Size:
 		return Result{}, flag(ErrGap, fmt.Errorf("proof from size %d, witness holds size %d", s.OldSize, h.cp.Size)), nil

@@ -115,6 +115,26 @@ func TestHonestAppendsAreNeverFlagged(t *testing.T) {
 	}
 }
 
+// An empty log has nothing to submit; its first submission is of its
+// first entries.
+func TestEmptyLogThenAppends(t *testing.T) {
+	t.Parallel()
+	w, rec := newWitness(t, witness.NewMemoryStore())
+	n := newNode(t, origin, key(1))
+	if _, _, err := witness.Prepare(t.Context(), n.log, audit.Checkpoint{}); !errors.Is(err, witness.ErrEmptyLog) {
+		t.Fatalf("Prepare(empty log) = %v, want ErrEmptyLog", err)
+	}
+	for _, to := range []int{1, 1, 5} {
+		n.append(int(n.log.Size()), to)
+		if res, err := w.Add(t.Context(), origin, n.submit()); err != nil || res.Checkpoint.Size != uint64(to) {
+			t.Fatalf("size %d: %+v, %v", to, res, err)
+		}
+	}
+	if len(rec.Events()) != 0 {
+		t.Fatalf("flags: %v", rec.Actions())
+	}
+}
+
 func TestRedeliveryIsIdempotent(t *testing.T) {
 	t.Parallel()
 	w, rec := newWitness(t, witness.NewMemoryStore())
