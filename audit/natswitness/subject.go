@@ -27,7 +27,8 @@ func originOf(prefix, subject string) string {
 		return ""
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-	if err != nil {
+	// The decoder skips CR and LF: only the canonical token names an origin.
+	if err != nil || base64.RawURLEncoding.EncodeToString(b) != tok {
 		return ""
 	}
 	return string(b)

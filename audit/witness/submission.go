@@ -101,8 +101,9 @@ func ParseSubmission(b []byte) (Submission, error) {
 		if len(s.Proof) == MaxProofHashes {
 			return Submission{}, fmt.Errorf("%w: more than %d proof lines", ErrMalformed, MaxProofHashes)
 		}
+		// Exactly 44 characters: the decoder would skip a CR inside.
 		h, err := base64.StdEncoding.Strict().DecodeString(string(line))
-		if err != nil || len(h) != sha256.Size {
+		if err != nil || len(h) != sha256.Size || len(line) != base64.StdEncoding.EncodedLen(sha256.Size) {
 			return Submission{}, fmt.Errorf("%w: proof line %d is not a base64 SHA-256 hash", ErrMalformed, len(s.Proof)+1)
 		}
 		s.Proof = append(s.Proof, h)
