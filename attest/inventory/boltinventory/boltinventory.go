@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -77,7 +76,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.lockTimeout})
+	// etcd's settings for large files: the freelist is rebuilt on open
+	// rather than written on every commit.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("%w: open %s: %w", inventory.ErrUnavailable, path, err)
 	}
@@ -99,13 +100,35 @@ func Open(path string, opts ...Option) (*Store, error) {
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-type meta struct {
-	Digest         string    `json:"digest"`
-	Image          string    `json:"image,omitempty"`
-	Builder        string    `json:"builder,omitempty"`
-	Job            string    `json:"job,omitempty"`
-	PolicyRevision string    `json:"policy_revision,omitempty"`
-	Time           time.Time `json:"time"`
+// encodeMeta writes an admission without its packages: its time in Unix
+// microseconds (varint), then digest, image, builder, job and policy
+// revision as uvarint-length-prefixed strings.
+func encodeMeta(a inventory.Admission) []byte {
+	b := binary.AppendVarint(nil, a.Time.UnixMicro())
+	for _, s := range []string{a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+func decodeMeta(id string, b []byte) (inventory.Admission, error) {
+	errShort := errors.New("truncated admission")
+	us, k := binary.Varint(b)
+	if k <= 0 {
+		return inventory.Admission{}, errShort
+	}
+	b = b[k:]
+	a := inventory.Admission{DecisionID: id, Time: time.UnixMicro(us).UTC()}
+	for _, f := range []*string{&a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision} {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return inventory.Admission{}, errShort
+		}
+		*f = string(b[k : k+int(l)])
+		b = b[k+int(l):]
+	}
+	return a, nil
 }
 
 // index keys: a NUL separates parts; no part may hold one (Normalize
@@ -131,10 +154,7 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 	if err != nil {
 		return err
 	}
-	m, err := json.Marshal(meta{Digest: a.Digest, Image: a.Image, Builder: a.Builder, Job: a.Job, PolicyRevision: a.PolicyRevision, Time: a.Time})
-	if err != nil {
-		return fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
-	}
+	m := encodeMeta(a)
 	id := []byte(a.DecisionID)
 	err = s.db.Batch(func(tx *bolt.Tx) error {
 		metaB := tx.Bucket(bucketMeta)
@@ -190,15 +210,14 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 			if raw == nil {
 				return inventory.Admission{}, false, fmt.Errorf("index names decision %q that has no admission", id)
 			}
-			var m meta
-			if err := json.Unmarshal(raw, &m); err != nil {
+			a, err := decodeMeta(string(id), raw)
+			if err != nil {
 				return inventory.Admission{}, false, fmt.Errorf("admission %q: %w", id, err)
 			}
-			if mt.Digest != "" && m.Digest != mt.Digest || mt.Builder != "" && m.Builder != mt.Builder {
+			if mt.Digest != "" && a.Digest != mt.Digest || mt.Builder != "" && a.Builder != mt.Builder {
 				return inventory.Admission{}, false, nil
 			}
-			return inventory.Admission{DecisionID: string(id), Digest: m.Digest, Image: m.Image, Builder: m.Builder,
-				Job: m.Job, PolicyRevision: m.PolicyRevision, Time: m.Time.UTC()}, true, nil
+			return a, true, nil
 		}
 		if mt.Key == "" {
 			b, prefix := tx.Bucket(bucketDigest), key(mt.Digest, "")

@@ -8,7 +8,7 @@
 //
 // # Layout
 //
-// Five buckets: admissions by decision id (JSON), their package lists
+// Five buckets: admissions by decision id (binary), their package lists
 // (binary), and three indexes whose keys are NUL-separated and carry no
 // value — by package (key NUL decision NUL version), by digest and by
 // builder. A package query seeks to the package's prefix and reads only its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -208,9 +209,19 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	if len(want) == 0 {
 		return nil, nil
 	}
-	rows, _ = s.pool.Query(ctx, `SELECT `+s.cols+`, p.version FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
-		WHERE p.pkey = $1 AND p.version = ANY($2) AND ($3 = '' OR a.digest = $3) AND ($4 = '' OR a.builder = $4)
-		ORDER BY a.id`, mt.Key, want, mt.Digest, mt.Builder)
+	// Criteria are added only when set, so each shape gets its own plan
+	// (a generic plan for "$3 = '' OR digest = $3" would scan admissions).
+	sql, args := `SELECT `+s.cols+`, p.version FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
+		WHERE p.pkey = $1 AND p.version = ANY($2)`, []any{mt.Key, want}
+	if mt.Digest != "" {
+		args = append(args, mt.Digest)
+		sql += ` AND a.digest = $` + strconv.Itoa(len(args))
+	}
+	if mt.Builder != "" {
+		args = append(args, mt.Builder)
+		sql += ` AND a.builder = $` + strconv.Itoa(len(args))
+	}
+	rows, _ = s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
 	var hits []inventory.Admission
 	last := int64(-1)
 	var a inventory.Admission
@@ -232,8 +243,17 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 }
 
 func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inventory.Admission, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+s.cols+` FROM `+s.adm+` a
-		WHERE ($1 = '' OR a.digest = $1) AND ($2 = '' OR a.builder = $2) ORDER BY a.id`, mt.Digest, mt.Builder)
+	sql, arg := `SELECT `+s.cols+` FROM `+s.adm+` a WHERE a.digest = $1`, mt.Digest
+	if mt.Digest == "" {
+		sql, arg = `SELECT `+s.cols+` FROM `+s.adm+` a WHERE a.builder = $1`, mt.Builder
+	} else if mt.Builder != "" {
+		sql += ` AND a.builder = $2`
+	}
+	args := []any{arg}
+	if mt.Digest != "" && mt.Builder != "" {
+		args = append(args, mt.Builder)
+	}
+	rows, _ := s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
 	var hits []inventory.Admission
 	var ids []int64
 	index := map[int64]int{}
