@@ -50,8 +50,11 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witne
 		// One at a time: a redelivered submission is decided before any
 		// later one of the stream, so each origin's chain stays in order.
 		MaxAckPending: 1,
-		AckWait:       max(30*time.Second, 4*c.timeout),
-		MaxDeliver:    -1,
+		// Long enough to decide (bounded by 4 timeouts) and acknowledge;
+		// short, since an acknowledgement lost with a server stalls the
+		// consumer until the redelivery.
+		AckWait:    5 * c.timeout,
+		MaxDeliver: -1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: consumer %s on %s: %w", ErrUnavailable, c.consumer, stream, err)

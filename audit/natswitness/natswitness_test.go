@@ -114,7 +114,8 @@ func appendEvents(t testing.TB, l *audit.Log, from, to int, forged ...int) {
 	}
 }
 
-// recordingStore remembers every checkpoint size the witness saved.
+// recordingStore remembers every checkpoint the witness saved or found
+// saved.
 type recordingStore struct {
 	witness.Store
 	failSaves atomic.Int32 // the next saves that fail, as if the bucket were unreachable
@@ -140,6 +141,22 @@ func (s *recordingStore) Save(ctx context.Context, origin string, signed []byte,
 		}
 	}
 	return r, err
+}
+
+// Load records what the witness finds stored: a save whose answer was
+// lost with a server may have stored the checkpoint, which the witness
+// then reads back as its state.
+func (s *recordingStore) Load(ctx context.Context, origin string) ([]byte, uint64, error) {
+	signed, rev, err := s.Store.Load(ctx, origin)
+	if err == nil && signed != nil {
+		cp, _ := s.v[origin].Checkpoint(signed)
+		s.mu.Lock()
+		if n := len(s.saved[origin]); n == 0 || s.saved[origin][n-1].Size != cp.Size {
+			s.saved[origin] = append(s.saved[origin], cp)
+		}
+		s.mu.Unlock()
+	}
+	return signed, rev, err
 }
 
 func (s *recordingStore) accepted(origin string) []audit.Checkpoint {
