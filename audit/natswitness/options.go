@@ -92,7 +92,9 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithTimeout bounds each request to NATS (default 5s): a publish and its
 // acknowledgement, a read of the last published checkpoint, a state load
-// or save, an acknowledgement of a consumed message. For all.
+// or save, an acknowledgement of a consumed message. A [Follower]'s
+// consumer redelivers a submission not acknowledged within 5 timeouts.
+// For all.
 func WithTimeout(d time.Duration) Option {
 	return Option{"WithTimeout", forPublisher | forFollow | forStore, func(c *config) error {
 		if d <= 0 {
