@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
 cache=${ZTCI_ITEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ztci-itest/bin}
-out=verify/image/testdata/cosign-legacy/cosign-v3.1.3-keyed-tsa
+out=${ZTCI_VECTORS_OUT:-verify/image/testdata/cosign-legacy}/cosign-v3.1.3-keyed-tsa
 work=$(mktemp -d)
 tsa_pid=
 cleanup() { [[ -n $tsa_pid ]] && kill "$tsa_pid" 2>/dev/null; rm -rf "$work"; }
@@ -41,9 +41,55 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
-(cd "$work" && COSIGN_PASSWORD= "$cosign" generate-key-pair >/dev/null)
-mkdir -p "$out"
-cp "$work/cosign.pub" "$out/cosign.pub"
-go run ./verify/image/testdata/cosign-legacy/gen -cosign "$cosign" -tsa "http://127.0.0.1:$port" -key "$work/cosign.key" -out "$out"
-"$cosign" version 2>/dev/null | grep -E 'GitVersion' >"$out/cosign-version"
-echo "wrote $out" >&2
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# vector DIR TSA_URL [REKOR_URL]: a fresh key pair, then cosign signs and attests.
+vector() {
+  local dir=$1 tsaurl=$2 rekor=${3:-} key
+  key=$(mktemp -d -p "$work")
+  (cd "$key" && COSIGN_PASSWORD= "$cosign" generate-key-pair >/dev/null)
+  mkdir -p "$dir"
+  cp "$key/cosign.pub" "$dir/cosign.pub"
+  go run ./verify/image/testdata/cosign-legacy/gen -cosign "$cosign" -tsa "$tsaurl" \
+    -key "$key/cosign.key" -rekor "$rekor" -out "$dir"
+  "$cosign" version 2>/dev/null | grep -E 'GitVersion' >"$dir/cosign-version"
+  echo "wrote $dir" >&2
+}
+
+vector "$out" "http://127.0.0.1:$port"
+
+# With ZTCI_REKOR_V1=DIR (holding trillian_log_server, trillian_log_signer
+# v1.8.0 and rekor-server v1.5.5, see shared/REALPARTS.md), the same against a
+# real Rekor v1 on Trillian and a private PostgreSQL: the layers then carry
+# Rekor's SET. Rekor's metrics port is :2112 like the TSA's, so the TSA is
+# stopped first and the Rekor vector has no timestamp. (This part had not
+# yet produced a vector when it was written: the builds of Trillian and
+# rekor-server timed out on a loaded machine; see the testdata README.)
+if [[ -n ${ZTCI_REKOR_V1:-} ]]; then
+  kill "$tsa_pid"; wait "$tsa_pid" 2>/dev/null || true; tsa_pid=
+  pg=$work/pg; mkdir -p "$pg"; chown postgres "$pg"
+  pgport=$(freeport)
+  su postgres -c "initdb -A trust -D $pg/data" >/dev/null
+  su postgres -c "postgres -D $pg/data -c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$pg" >"$work/pg.log" 2>&1 &
+  pg_pid=$!
+  for _ in $(seq 50); do psql -h 127.0.0.1 -p "$pgport" -U postgres -c 'select 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'create database trillian'
+  schema=$(go env GOMODCACHE)/github.com/google/trillian@v1.8.0/storage/postgresql/schema/storage.sql
+  [[ -f $schema ]] || GOFLAGS=-mod=mod go mod download github.com/google/trillian@v1.8.0
+  psql -q -h 127.0.0.1 -p "$pgport" -U postgres -d trillian -f "$schema" >/dev/null
+  uri="postgresql:///trillian?host=127.0.0.1&port=$pgport&user=postgres&sslmode=disable"
+  p1=$(freeport) p2=$(freeport) p3=$(freeport) p4=$(freeport) p5=$(freeport)
+  "$ZTCI_REKOR_V1/trillian_log_server" --storage_system=postgresql --quota_system=postgresql --postgresql_uri="$uri" \
+    --rpc_endpoint=127.0.0.1:$p1 --http_endpoint=127.0.0.1:$p2 >"$work/tls.log" 2>&1 &
+  tl_pid=$!
+  "$ZTCI_REKOR_V1/trillian_log_signer" --storage_system=postgresql --quota_system=postgresql --postgresql_uri="$uri" --force_master \
+    --rpc_endpoint=127.0.0.1:$p3 --http_endpoint=127.0.0.1:$p4 --sequencer_interval=100ms --batch_size=100 >"$work/tsig.log" 2>&1 &
+  ts_pid=$!
+  sleep 1
+  "$ZTCI_REKOR_V1/rekor-server" serve --trillian_log_server.address=127.0.0.1 --trillian_log_server.port=$p1 \
+    --rekor_server.address=127.0.0.1 --port=$p5 --enable_retrieve_api=false --rekor_server.signer=memory >"$work/rekor.log" 2>&1 &
+  rk_pid=$!
+  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$p5/api/v1/log/publicKey" >/dev/null 2>&1 && break; sleep 0.2; done
+  vector "${out%-keyed-tsa}-keyed-rekor-v1" "" "http://127.0.0.1:$p5"
+  kill "$rk_pid" "$ts_pid" "$tl_pid" "$pg_pid" 2>/dev/null || true
+fi

@@ -39,12 +39,13 @@ const predicateType = "https://ztci.dev/attestation/test/v1"
 
 func main() {
 	cosign := flag.String("cosign", "", "cosign binary")
-	tsaURL := flag.String("tsa", "", "timestamp-authority base URL (http://127.0.0.1:PORT)")
+	tsaURL := flag.String("tsa", "", "timestamp-authority base URL (http://127.0.0.1:PORT); empty: no timestamp")
 	key := flag.String("key", "", "cosign.key (password empty)")
+	rekorURL := flag.String("rekor", "", "Rekor v1 base URL; empty: --tlog-upload=false")
 	out := flag.String("out", "", "output directory")
 	flag.Parse()
-	if *cosign == "" || *tsaURL == "" || *key == "" || *out == "" {
-		log.Fatal("usage: gen -cosign BIN -tsa URL -key cosign.key -out DIR")
+	if *cosign == "" || *key == "" || *out == "" {
+		log.Fatal("usage: gen -cosign BIN -key cosign.key -out DIR [-tsa URL] [-rekor URL]")
 	}
 	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
@@ -62,28 +63,54 @@ func main() {
 
 	pred := filepath.Join(os.TempDir(), "ztci-predicate.json")
 	check(os.WriteFile(pred, []byte(`{"passed":true}`), 0o600))
-	common := []string{"--key", *key, "--tlog-upload=false", "--new-bundle-format=false", "--use-signing-config=false",
-		"--timestamp-server-url", *tsaURL + "/api/v1/timestamp", "--allow-http-registry", "--yes"}
+	common := []string{"--key", *key, "--new-bundle-format=false", "--use-signing-config=false", "--allow-http-registry", "--yes"}
+	if *tsaURL != "" {
+		common = append(common, "--timestamp-server-url", *tsaURL+"/api/v1/timestamp")
+	}
+	if *rekorURL == "" {
+		common = append(common, "--tlog-upload=false")
+	} else {
+		common = append(common, "--rekor-url", *rekorURL)
+	}
 	run(*cosign, append(append([]string{"sign"}, common...), ref)...)
 	run(*cosign, append(append([]string{"attest", "--type", predicateType, "--predicate", pred}, common...), ref)...)
 
-	// The trusted root: the TSA's chain (the key is checked by the test).
-	resp, err := http.Get(*tsaURL + "/api/v1/timestamp/certchain")
-	check(err)
-	chainPEM, err := io.ReadAll(resp.Body)
-	check(err)
-	resp.Body.Close()
-	var chain []*x509.Certificate
-	for rest := chainPEM; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
+	// The trusted root: the TSA's chain and the log's key (the signing key
+	// is checked by the test).
+	root := attest.NewTrustedRoot()
+	if *tsaURL != "" {
+		resp, err := http.Get(*tsaURL + "/api/v1/timestamp/certchain")
 		check(err)
-		chain = append(chain, c)
+		chainPEM, err := io.ReadAll(resp.Body)
+		check(err)
+		resp.Body.Close()
+		var chain []*x509.Certificate
+		for rest := chainPEM; ; {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				break
+			}
+			c, err := x509.ParseCertificate(b.Bytes)
+			check(err)
+			chain = append(chain, c)
+		}
+		root.AddTimestampAuthority(*tsaURL, chain, chain[0].NotBefore.Add(-time.Minute), time.Time{})
 	}
-	tr, err := json.MarshalIndent(attest.NewTrustedRoot().AddTimestampAuthority(*tsaURL, chain, chain[0].NotBefore.Add(-time.Minute), time.Time{}), "", "  ")
+	if *rekorURL != "" {
+		resp, err := http.Get(*rekorURL + "/api/v1/log/publicKey")
+		check(err)
+		keyPEM, err := io.ReadAll(resp.Body)
+		check(err)
+		resp.Body.Close()
+		b, _ := pem.Decode(keyPEM)
+		if b == nil {
+			log.Fatal("rekor public key is not PEM")
+		}
+		pub, err := x509.ParsePKIXPublicKey(b.Bytes)
+		check(err)
+		root.AddTransparencyLog(*rekorURL, 1, pub, time.Now().Add(-time.Hour))
+	}
+	tr, err := json.MarshalIndent(root, "", "  ")
 	check(err)
 	check(os.MkdirAll(*out, 0o755))
 	check(os.WriteFile(filepath.Join(*out, "trusted_root.json"), append(tr, '\n'), 0o644))
