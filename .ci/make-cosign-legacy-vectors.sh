@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the real-cosign test vectors of verify/image
-# (verify/image/testdata/cosign-legacy/cosign-v3.1.3-keyed-tsa): cosign
+# (verify/image/testdata/cosign-legacy/cosign-v3.1.3-keyed-*): cosign
 # v3.1.3 signs and attests an image in its legacy format
 # (--new-bundle-format=false) with a fresh key pair, no Rekor
 # (--tlog-upload=false: no Rekor v1 server here) and an RFC 3161 timestamp
@@ -62,12 +62,10 @@ vector "$out" "http://127.0.0.1:$port"
 # v1.8.0 and rekor-server v1.5.5, see shared/REALPARTS.md), the same against a
 # real Rekor v1 on Trillian and a private PostgreSQL: the layers then carry
 # Rekor's SET. Rekor's metrics port is :2112 like the TSA's, so the TSA is
-# stopped first and the Rekor vector has no timestamp. (This part had not
-# yet produced a vector when it was written: the builds of Trillian and
-# rekor-server timed out on a loaded machine; see the testdata README.)
+# stopped first and the Rekor vector has no timestamp.
 if [[ -n ${ZTCI_REKOR_V1:-} ]]; then
   kill "$tsa_pid"; wait "$tsa_pid" 2>/dev/null || true; tsa_pid=
-  pg=$work/pg; mkdir -p "$pg"; chown postgres "$pg"
+  chmod 755 "$work"; pg=$work/pg; mkdir -p "$pg"; chown postgres "$pg"
   pgport=$(freeport)
   su postgres -c "initdb -A trust -D $pg/data" >/dev/null
   su postgres -c "postgres -D $pg/data -c listen_addresses=127.0.0.1 -c port=$pgport -c unix_socket_directories=$pg" >"$work/pg.log" 2>&1 &

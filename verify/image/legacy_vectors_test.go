@@ -120,16 +120,31 @@ func TestLegacyCosignPublicGoodVector(t *testing.T) {
 }
 
 // TestLegacyCosignRealVectors replays what cosign v3.1.3 wrote with
-// --new-bundle-format=false, a key pair, no Rekor and a TSA
-// (testdata/cosign-legacy/cosign-v3.1.3-keyed-tsa, made by
-// .ci/make-cosign-legacy-vectors.sh) on every registry, byte for byte. The
-// signature and the attestation verify by tag and by digest with the key
-// and the TSA's time (cosign v3 timestamps the envelope's signature, which
-// is what a bundle's timestamp covers), each only for the gate that expects
-// its kind.
+// --new-bundle-format=false and a key pair (testdata/cosign-legacy, made by
+// .ci/make-cosign-legacy-vectors.sh) on every registry, byte for byte: once
+// with an RFC 3161 timestamp from a timestamp-authority server and no log,
+// once logged in a real Rekor v1 on Trillian (the layers carry Rekor's SET).
+// The signature and the attestation verify by tag and by digest with the
+// key and the proven time, each only for the gate that expects its kind;
+// another key, or an edited SET, does not verify.
 func TestLegacyCosignRealVectors(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("testdata", "cosign-legacy", "cosign-v3.1.3-keyed-tsa")
+	for _, vec := range []struct {
+		dir    string
+		timeBy string
+		vopts  []verify.Option
+	}{
+		{"cosign-v3.1.3-keyed-tsa", verify.TimeByTSA, []verify.Option{verify.WithTlogThreshold(0)}},
+		{"cosign-v3.1.3-keyed-rekor-v1", verify.TimeByTlog, nil},
+	} {
+		t.Run(vec.dir, func(t *testing.T) {
+			t.Parallel()
+			testRealVector(t, filepath.Join("testdata", "cosign-legacy", vec.dir), vec.timeBy, vec.vopts)
+		})
+	}
+}
+
+func testRealVector(t *testing.T, dir, timeBy string, vopts []verify.Option) {
 	tr, err := os.ReadFile(filepath.Join(dir, "trusted_root.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,8 +173,12 @@ func TestLegacyCosignRealVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	digest, err := os.ReadFile(filepath.Join(dir, "image-digest"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	gate := func(t *testing.T, k verify.PublicKey, predicateType string) *image.Verifier {
-		vv, err := verify.New(trust, verify.Expectation{Signer: k, PredicateType: predicateType}, verify.WithTlogThreshold(0))
+		vv, err := verify.New(trust, verify.Expectation{Signer: k, PredicateType: predicateType}, vopts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,48 +203,38 @@ func TestLegacyCosignRealVectors(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			digest, err := os.ReadFile(filepath.Join(dir, "image-digest"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			pinned := repo.Digest(strings.TrimSpace(string(digest)))
-			for _, ref := range []name.Reference{repo.Tag("v1"), pinned} {
-				res, err := gate(t, key, "").VerifyImage(t.Context(), ref)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !res.Verified || res.Digest != pinned {
-					t.Fatalf("by %s: verified=%v %v", ref, res.Verified, res.Err())
-				}
-				for _, a := range res.Targets[0].Attestations {
-					switch a.Format {
-					case image.FormatCosignLegacySig:
-						if a.Err != nil || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
-							t.Errorf("signature: %v %+v", a.Err, a.Result)
+			for _, tc := range []struct {
+				predicateType string
+				format        image.Format
+			}{
+				{"", image.FormatCosignLegacySig},
+				{"https://ztci.dev/attestation/test/v1", image.FormatCosignLegacyAtt},
+			} {
+				for _, ref := range []name.Reference{repo.Tag("v1"), pinned} {
+					res, err := gate(t, key, tc.predicateType).VerifyImage(t.Context(), ref)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !res.Verified || res.Digest != pinned || len(res.Targets[0].Attestations) != 2 {
+						t.Fatalf("%s by %s: verified=%v %v", tc.format, ref, res.Verified, res.Err())
+					}
+					for _, a := range res.Targets[0].Attestations {
+						switch {
+						case a.Format == tc.format:
+							if a.Err != nil || len(a.Result.Times) != 1 || a.Result.Times[0].By != timeBy {
+								t.Errorf("%s: %v %+v", a.Format, a.Err, a.Result)
+							}
+							if tc.format == image.FormatCosignLegacyAtt && (a.Result.Statement == nil || a.Result.Statement.PredicateType != tc.predicateType) {
+								t.Errorf("attestation statement %+v", a.Result.Statement)
+							}
+						case !errors.Is(a.Err, verify.ErrPredicateTypeMismatch):
+							t.Errorf("%s for a %s gate: %v", a.Format, tc.format, a.Err)
 						}
-					case image.FormatCosignLegacyAtt:
-						if !errors.Is(a.Err, verify.ErrPredicateTypeMismatch) {
-							t.Errorf("attestation for a signature gate: %v", a.Err)
-						}
-					default:
-						t.Errorf("format %q", a.Format)
 					}
 				}
 			}
-			res, err := gate(t, key, "https://ztci.dev/attestation/test/v1").VerifyImage(t.Context(), pinned)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !res.Verified {
-				t.Fatalf("attestation: %v", res.Err())
-			}
-			for _, a := range res.Targets[0].Attestations {
-				if a.Format == image.FormatCosignLegacyAtt && (a.Err != nil || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA ||
-					a.Result.Statement == nil || a.Result.Statement.PredicateType != "https://ztci.dev/attestation/test/v1") {
-					t.Errorf("attestation: %v %+v", a.Err, a.Result)
-				}
-			}
-			res, err = gate(t, keyed(t).public(), "").VerifyImage(t.Context(), pinned)
+			res, err := gate(t, keyed(t).public(), "").VerifyImage(t.Context(), pinned)
 			if err != nil || res.Verified {
 				t.Fatalf("another key: err=%v verified=%v", err, res.Verified)
 			}
