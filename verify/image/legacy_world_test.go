@@ -55,9 +55,9 @@ import (
 //     (what cosign v3 logs through sigstore-go), the timestamp over the
 //     envelope's signature.
 //
-// Real cosign output for the keyed and TSA cases is in
-// testdata/cosign-legacy (see its README); a Rekor v1 server is not
-// available here, so the keyless + SET cases are generated.
+// Real cosign output (a key pair, with a TSA or a real Rekor v1) is in
+// testdata/cosign-legacy (see its README); keyless cosign signing needs
+// Fulcio and an OIDC provider, so the keyless + SET cases are generated.
 type legacyWorld struct {
 	ca          *ca.CA
 	tsa         *tsa.TSA
