@@ -236,7 +236,7 @@ func parseEntry(b []byte) (index uint64, start int, err error) {
 }
 
 func (s *scanner) matchRoot(index uint64, want []byte) error {
-	root, err := s.rng.GetRootHash(nil)
+	root, err := rootOf(s.rng)
 	if err != nil {
 		return s.fail(index, fmt.Errorf("%w: %w", ErrInvalidLog, err))
 	}

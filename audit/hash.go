@@ -1,6 +1,10 @@
 package audit
 
-import "crypto/sha256"
+import (
+	"crypto/sha256"
+
+	"github.com/transparency-dev/merkle/compact"
+)
 
 // RFC 6962 hashing with one allocation per node instead of the three of
 // rfc6962.DefaultHasher, which TestHashMatchesRFC6962 checks it equals.
@@ -55,4 +59,16 @@ func hashLeafPrefixed(p []byte) []byte {
 	s := sha256.Sum256(p)
 	p[0] = saved
 	return s[:]
+}
+
+// rootOf is the Merkle tree hash of the range, which must start at 0. The
+// empty tree's is SHA-256 of nothing (RFC 6962 section 2.1), where
+// compact.Range gives no hash: a checkpoint of a log without entries then
+// commits to the same root every RFC 6962 verifier expects.
+func rootOf(r *compact.Range) ([]byte, error) {
+	if r.End() == 0 {
+		empty := sha256.Sum256(nil)
+		return empty[:], nil
+	}
+	return r.GetRootHash(nil)
 }

@@ -399,7 +399,7 @@ func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted boo
 	var cp Checkpoint
 	sign := end > l.cp.Size+uint64(l.every)-1 || (cpWanted && (end != l.cp.Size || l.cp.Signed == nil))
 	if sign {
-		root, err := l.rng.GetRootHash(nil)
+		root, err := rootOf(l.rng)
 		if err == nil {
 			cp, err = l.signer.sign(end, root)
 		}

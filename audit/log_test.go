@@ -13,6 +13,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/transparency-dev/merkle/rfc6962"
 )
 
 func openTest(t *testing.T, path string, opts ...Option) *Log {
@@ -552,5 +554,56 @@ func TestLogFailsClosedAfterWriteError(t *testing.T) {
 	}
 	if err := l.Close(); !errors.Is(err, ErrSink) {
 		t.Errorf("close after a failure: %v", err)
+	}
+}
+
+// An empty log commits to the empty tree: a checkpoint asked for (or signed
+// on Close) before the first entry is the RFC 6962 empty root at size 0,
+// which the log's own Verifier accepts, so an opened-and-closed fresh log
+// reopens and a later checkpoint is provably consistent with it.
+func TestEmptyLogCheckpointReopens(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l := openTest(t, path, WithoutSyncUnsafe())
+	empty, err := l.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatalf("Checkpoint of an empty log: %v", err)
+	}
+	if empty.Size != 0 || !bytes.Equal(empty.Root, rfc6962.DefaultHasher.EmptyRoot()) {
+		t.Fatalf("empty checkpoint = size %d root %x, want size 0 and the empty root", empty.Size, empty.Root)
+	}
+	v := testVerifier(t)
+	if _, err := v.Checkpoint(empty.Signed); err != nil {
+		t.Fatalf("own verifier rejects the empty checkpoint: %v", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	l = openTest(t, path, WithoutSyncUnsafe())
+	if _, err := l.Append(t.Context(), testEvent(0)); err != nil {
+		t.Fatal(err)
+	}
+	later, err := l.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.ConsistencyProof(0, later.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Consistency(empty, later, p); err != nil {
+		t.Errorf("empty -> 1 not consistent: %v", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := v.Log(t.Context(), bytes.NewReader(b))
+	if err != nil || rep.Entries != 1 || rep.Latest.Size != 1 {
+		t.Errorf("Verifier.Log = %+v, %v", rep, err)
 	}
 }

@@ -450,22 +450,23 @@ func TestKillStreamLeaderLosesNoAcknowledgedCheckpoint(t *testing.T) {
 }
 
 // A witness that cannot store its state decides nothing; the stream
-// redelivers until it can, and nothing is skipped. An empty log publishes
-// nothing. A closed follower leaves no goroutine behind.
+// redelivers until it can, and nothing is skipped, from the empty log's
+// size-0 checkpoint on. A closed follower leaves no goroutine behind.
 func TestUndecidedIsRedelivered(t *testing.T) {
 	f := startFleet(t, 1)
 	l := openLog(t, filepath.Join(t.TempDir(), "node-1.log"), 1, 0, 0)
 	p := f.publisher(t, 1, l)
-	if cp, err := p.Publish(t.Context()); err != nil || cp.Signed != nil {
-		t.Fatalf("empty log: published %+v, %v", cp, err)
-	}
 	f.store.failSaves.Store(3)
+	empty := publish(t, p)
+	if empty.Size != 0 {
+		t.Fatalf("empty log: published size %d", empty.Size)
+	}
 	appendEvents(t, l, 0, 2)
 	first := publish(t, p)
 	appendEvents(t, l, 2, 4)
 	second := publish(t, p)
 	f.waitAccepted(t, originOf(1), second)
-	if got := f.store.accepted(originOf(1)); len(got) != 2 || got[0].Size != first.Size {
+	if got := f.store.accepted(originOf(1)); len(got) != 3 || got[0].Size != 0 || got[1].Size != first.Size {
 		t.Fatalf("accepted %v", got)
 	}
 	if len(f.rec.Events()) != 0 {

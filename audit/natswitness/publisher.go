@@ -76,7 +76,8 @@ func (p *Publisher) Subject() string { return p.subject }
 // published (rewritten or truncated) is still published, as it is — the
 // witness flags it — and logged at Error.
 //
-// An empty log is not published: Publish returns a zero checkpoint.
+// An empty log publishes its size-0 checkpoint (the empty tree), which
+// every later checkpoint extends.
 // Errors wrap [ErrUnavailable] (stream) or the log's error.
 func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
 	p.mu.Lock()
@@ -95,9 +96,6 @@ func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
 		p.prev, p.known = prev, true
 	}
 	sub, cp, err := witness.Prepare(ctx, p.log, p.prev)
-	if errors.Is(err, witness.ErrEmptyLog) {
-		return audit.Checkpoint{}, nil // nothing to publish yet
-	}
 	if err != nil {
 		return audit.Checkpoint{}, err
 	}

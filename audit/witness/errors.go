@@ -18,7 +18,7 @@ import (
 //	      (ErrGap) ErrMissingProof
 //	ErrUndecided                the witness could not decide: retry later
 //	  ErrUnavailable, ErrConflict, ErrStateCorrupt, ErrUnrecorded
-//	ErrEmptyLog, ErrConfig
+//	ErrConfig
 //
 // A rejection is final for that submission: the witness's state is
 // unchanged, the flag was audited and reported, and redelivering the
@@ -79,10 +79,6 @@ var (
 	// audited or reported (the audit sink or the flag callback failed).
 	// The error also wraps the [*FlagError].
 	ErrUnrecorded = fmt.Errorf("%w: flag not recorded", ErrUndecided)
-
-	// ErrEmptyLog: [Prepare] was given a log without entries; there is
-	// nothing to submit yet.
-	ErrEmptyLog = errors.New("witness: log is empty, nothing to submit")
 
 	// ErrConfig: [New] was given an invalid argument or option.
 	ErrConfig = errors.New("witness: invalid configuration")

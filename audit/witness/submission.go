@@ -142,12 +142,9 @@ type Log interface {
 // proof, and a witness flags it. Prepare does not check the proof itself;
 // the caller may, with the log's [audit.Verifier].
 //
-// An empty log has nothing to witness: Prepare returns [ErrEmptyLog]
-// without asking it for a checkpoint.
+// An empty log's checkpoint commits to the empty tree at size 0; any later
+// checkpoint extends it without a proof.
 func Prepare(ctx context.Context, log Log, prev audit.Checkpoint) (Submission, audit.Checkpoint, error) {
-	if log.Size() == 0 {
-		return Submission{}, audit.Checkpoint{}, ErrEmptyLog
-	}
 	cp, err := log.Checkpoint(ctx)
 	if err != nil {
 		return Submission{}, audit.Checkpoint{}, fmt.Errorf("witness: checkpoint: %w", err)

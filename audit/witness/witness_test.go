@@ -115,14 +115,14 @@ func TestHonestAppendsAreNeverFlagged(t *testing.T) {
 	}
 }
 
-// An empty log has nothing to submit; its first submission is of its
-// first entries.
+// An empty log is witnessed at size 0 (the empty tree); its entries then
+// extend that checkpoint.
 func TestEmptyLogThenAppends(t *testing.T) {
 	t.Parallel()
 	w, rec := newWitness(t, witness.NewMemoryStore())
 	n := newNode(t, origin, key(1))
-	if _, _, err := witness.Prepare(t.Context(), n.log, audit.Checkpoint{}); !errors.Is(err, witness.ErrEmptyLog) {
-		t.Fatalf("Prepare(empty log) = %v, want ErrEmptyLog", err)
+	if res, err := w.Add(t.Context(), origin, n.submit()); err != nil || res.Checkpoint.Size != 0 || !res.First {
+		t.Fatalf("empty log: %+v, %v", res, err)
 	}
 	for _, to := range []int{1, 1, 5} {
 		n.append(int(n.log.Size()), to)
