@@ -1,0 +1,69 @@
+// Package vsa writes and strictly reads SLSA Verification Summary
+// Attestations v1 (predicate type https://slsa.dev/verification_summary/v1):
+// the statement a verifier signs to say that it verified an artifact, when,
+// against which policy, from which attestations, with what result and at
+// which SLSA levels. A later verifier that trusts the signer can take that
+// decision instead of verifying again; policy/gate emits one after every
+// allow and accepts those of verifiers it is told to trust
+// (gate.WithVSA, gate.WithTrustedVSAs).
+//
+// # Model
+//
+// A [Summary] holds the predicate's fields with the specification's
+// meaning: [Verifier] (id URI, optional component versions), TimeVerified,
+// ResourceURI, Policy and InputAttestations (in-toto ResourceDescriptors),
+// [Result] ([Passed] or [Failed]), VerifiedLevels, DependencyLevels and
+// SLSAVersion. The policy revision that decided, which the specification
+// has no field for, rides in the policy descriptor's
+// [AnnotationPolicyRevision] annotation ([Summary.PolicyRevision]).
+//
+//	st, err := attest.NewStatement(
+//		[]attest.ResourceDescriptor{{Name: repo, Digest: attest.DigestSet{"sha256": hex}}},
+//		vsa.Predicate(vsa.Summary{...}))
+//	bundle, err := attest.Sign(ctx, signer, st)
+//	// later, on the payload of a verified bundle:
+//	s, err := vsa.FromStatement(result.Statement)
+//
+// # Reading untrusted summaries
+//
+// [ParsePredicate] and [FromStatement] read third-party VSAs (slsa-verifier
+// and the BCID verifier write this format; testdata holds a real one) and
+// refuse, with a [*FieldError] wrapping [ErrInvalid]:
+//
+//   - input over [MaxSize], invalid UTF-8, anything but one JSON object,
+//     repeated members or members spelt like the specification's in another
+//     case, at any depth ([ErrMalformed]), wrong JSON types, non-integer
+//     dependency counts;
+//   - a missing verifier.id, timeVerified, resourceUri, policy.uri,
+//     verificationResult or verifiedLevels, or an input attestation without
+//     a digest ([ErrMissingField]) — all required by the specification;
+//   - a result other than PASSED or FAILED, two levels of one SLSA track,
+//     a value starting with "SLSA_" that is no SLSA level, "FAILED" beside
+//     a level or with a PASSED result, a negative count, an slsaVersion
+//     other than 1.<minor>, a URI field that is not an absolute URI
+//     ([ErrBadValue]);
+//   - a member that is neither one of the specification's nor an extension
+//     named by an absolute URI ([ErrUnknownField]).
+//
+// The last rule is stricter than the specification, which asks consumers
+// to ignore unrecognized fields and allows producers URI-named extensions:
+// a summary is a decision a consumer may act on without looking further, so
+// a member it does not understand (a field of a later minor version that
+// narrows what was verified, or a misspelt one) is refused rather than
+// silently dropped. URI-named extensions are accepted and ignored. The
+// policy and inputAttestations entries are in-toto ResourceDescriptors,
+// read by attest's rules (their unknown members are ignored).
+//
+// # Security contract
+//
+// Nothing here verifies a signature or a subject. A Summary is evidence
+// about an artifact only when the Statement carrying it verified as signed
+// by an identity the consumer accepts for that verifier.id (the
+// specification: consumers MUST accept only specific signer-verifier
+// pairs), its subject digest is the artifact's, its result is PASSED, its
+// policy is one the consumer accepts and it is fresh enough; policy/gate
+// checks all of these, and revocation of the signer, before it relies on
+// one. [Predicate] validates what it writes by the same rules, so this
+// package never writes a summary it would refuse to read. Error messages
+// quote at most 64 bytes of untrusted input.
+package vsa

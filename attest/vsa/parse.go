@@ -1,0 +1,191 @@
+package vsa
+
+import (
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/strictjson"
+)
+
+// schema knows the predicate's member names, so a member spelt like one in
+// another case is refused wherever the predicate's own objects have it.
+var schema = strictjson.SchemaOf(reflect.TypeFor[predicateJSON]())
+
+// FromStatement reads the summary of a parsed in-toto Statement (as
+// attest.ParseStatement or a verify.Result gives it). Its predicateType
+// must be PredicateType (ErrPredicateType otherwise).
+//
+// FromStatement does not verify anything and does not look at the
+// Statement's subjects: a summary is evidence about an artifact only when
+// the Statement was verified as signed by the verifier's identity and its
+// subject digest is the artifact's.
+func FromStatement(st *attest.Statement) (*Summary, error) {
+	if st == nil {
+		return nil, fieldErr("predicateType", ErrMissingField, "no statement")
+	}
+	if st.PredicateType != PredicateType {
+		return nil, fieldErr("predicateType", ErrPredicateType, "%q", truncate(st.PredicateType))
+	}
+	return ParsePredicate(st.Predicate)
+}
+
+// ParsePredicate strictly reads one VSA v1 predicate object. It rejects
+// input larger than MaxSize, invalid UTF-8, anything but one JSON object,
+// repeated members and members spelt like the specification's in another
+// case (at any depth), a member that is neither a field of the
+// specification nor an extension named by an absolute URI (ErrUnknownField),
+// values of the wrong JSON type, non-integer counts, and every rule of
+// [Summary.Validate]. Errors are [*FieldError]s wrapping ErrInvalid.
+//
+// The policy and inputAttestations entries are in-toto ResourceDescriptors
+// and are read with attest.ParseResourceDescriptor, whose unknown members
+// are ignored as the in-toto specification requires.
+func ParsePredicate(b []byte) (*Summary, error) {
+	if len(b) > MaxSize {
+		return nil, fieldErr("predicate", ErrTooLarge, "%d bytes, limit %d", len(b), MaxSize)
+	}
+	if !utf8.Valid(b) {
+		return nil, fieldErr("predicate", ErrMalformed, "not valid UTF-8")
+	}
+	if err := schema.Check(b); err != nil {
+		return nil, fieldErr("predicate", ErrMalformed, "%w", err)
+	}
+	top, err := object("predicate", b, "verifier", "timeVerified", "resourceUri", "policy", "inputAttestations",
+		"verificationResult", "verifiedLevels", "dependencyLevels", "slsaVersion")
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{}
+	if raw, ok := top["verifier"]; ok {
+		v, err := object("verifier", raw, "id", "version")
+		if err != nil {
+			return nil, err
+		}
+		if err := decode("verifier.id", v["id"], &s.Verifier.ID); err != nil {
+			return nil, err
+		}
+		if err := decode("verifier.version", v["version"], &s.Verifier.Version); err != nil {
+			return nil, err
+		}
+		if len(s.Verifier.Version) == 0 {
+			s.Verifier.Version = nil // {} and absent mean the same
+		}
+	}
+	var ts string
+	if err := decode("timeVerified", top["timeVerified"], &ts); err != nil {
+		return nil, err
+	}
+	if ts != "" {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return nil, fieldErr("timeVerified", ErrBadValue, "%q is not an RFC 3339 time", truncate(ts))
+		}
+		s.TimeVerified = t.UTC()
+	}
+	if err := decode("resourceUri", top["resourceUri"], &s.ResourceURI); err != nil {
+		return nil, err
+	}
+	if raw, ok := top["policy"]; ok {
+		rd, err := descriptor("policy", raw)
+		if err != nil {
+			return nil, err
+		}
+		s.Policy = rd
+	}
+	var inputs []json.RawMessage
+	if err := decode("inputAttestations", top["inputAttestations"], &inputs); err != nil {
+		return nil, err
+	}
+	for i, raw := range inputs {
+		rd, err := descriptor("inputAttestations["+strconv.Itoa(i)+"]", raw)
+		if err != nil {
+			return nil, err
+		}
+		s.InputAttestations = append(s.InputAttestations, rd)
+	}
+	if err := decode("verificationResult", top["verificationResult"], &s.Result); err != nil {
+		return nil, err
+	}
+	if err := decode("verifiedLevels", top["verifiedLevels"], &s.VerifiedLevels); err != nil {
+		return nil, err
+	}
+	if err := dependencyLevels(top["dependencyLevels"], s); err != nil {
+		return nil, err
+	}
+	if err := decode("slsaVersion", top["slsaVersion"], &s.SLSAVersion); err != nil {
+		return nil, err
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// object decodes one JSON object and refuses a member that is not in known
+// and not an extension named by an absolute URI.
+func object(field string, raw []byte, known ...string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, fieldErr(field, ErrMalformed, "not a JSON object")
+	}
+	for k := range m {
+		if !contains(known, k) && !extension(k) {
+			return nil, fieldErr(field+"."+truncate(k), ErrUnknownField, "")
+		}
+	}
+	return m, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// extension reports whether a member name is a URI, the form the
+// specification allows producers' extension fields to take.
+func extension(k string) bool { return isURI(k) }
+
+// decode reads raw (absent: nil) into dst; a JSON null leaves dst zero.
+func decode(field string, raw json.RawMessage, dst any) error {
+	if raw == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fieldErr(field, ErrMalformed, "wrong JSON type")
+	}
+	return nil
+}
+
+func descriptor(field string, raw json.RawMessage) (attest.ResourceDescriptor, error) {
+	rd, err := attest.ParseResourceDescriptor(raw)
+	if err != nil {
+		return attest.ResourceDescriptor{}, fieldErr(field, ErrBadValue, "%w", err)
+	}
+	return *rd, nil
+}
+
+// dependencyLevels reads the counts as JSON integers: a string, 1.0, 1e3
+// and counts beyond the int range are refused, not converted or rounded.
+func dependencyLevels(raw json.RawMessage, s *Summary) error {
+	var m map[string]json.RawMessage
+	if err := decode("dependencyLevels", raw, &m); err != nil || len(m) == 0 {
+		return err // {} and absent both mean no counts
+	}
+	s.DependencyLevels = make(map[string]int, len(m))
+	for k, n := range m {
+		v, err := strconv.Atoi(string(n))
+		if err != nil {
+			return fieldErr("dependencyLevels."+truncate(k), ErrBadValue, "%s is not an integer count", truncate(string(n)))
+		}
+		s.DependencyLevels[k] = v
+	}
+	return nil
+}
