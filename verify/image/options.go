@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -35,6 +36,7 @@ type config struct {
 	platform     *v1.Platform
 	allPlatforms bool
 	legacyTags   bool
+	onlyTypes    []string
 	parallelism  int
 	cacheSize    int
 	cacheTTL     time.Duration
@@ -142,6 +144,24 @@ func WithAllPlatforms() Option {
 func WithLegacyTags() Option {
 	return func(c *config) error {
 		c.legacyTags = true
+		return nil
+	}
+}
+
+// WithPredicateTypes fetches only the listed artifacts whose descriptor
+// carries the annotation dev.sigstore.bundle.predicateType (attest/attach,
+// cosign v3 and GitHub write it) with one of types; the others are counted
+// in Target.Ignored without a request. The annotation is unsigned: it only
+// selects what to fetch, and a bundle fetched is verified as any other (a
+// false annotation fails the bundle verifier's predicate type). A verifier
+// that looks for one kind of attestation (policy/gate's VSA lookup) so
+// skips the rest. Cosign legacy tags (WithLegacyTags) are not filtered.
+func WithPredicateTypes(types ...string) Option {
+	return func(c *config) error {
+		if len(types) == 0 || slices.Contains(types, "") {
+			return fmt.Errorf("%w: WithPredicateTypes needs non-empty predicate types", ErrConfig)
+		}
+		c.onlyTypes = append(c.onlyTypes, types...)
 		return nil
 	}
 }

@@ -310,6 +310,10 @@ func (v *Verifier) verifyTarget(ctx context.Context, repo name.Repository, t *Ta
 		t.Attestations = append(t.Attestations, a)
 	}
 	for _, d := range l.Candidates {
+		if v.cfg.onlyTypes != nil && !slices.Contains(v.cfg.onlyTypes, d.Annotations[oci.AnnotationPredicateType]) {
+			t.Ignored++
+			continue
+		}
 		ac, err := v.fetchArtifact(ctx, repo, d)
 		if err != nil {
 			if undecidable(err) {
