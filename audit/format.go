@@ -371,13 +371,15 @@ type Entry struct {
 // the same bytes, to know they are authentic),
 // and calls fn for each. It stops at the first problem, returned as a
 // [*LogError], or at the first error from fn. A torn tail is reported as
-// ErrTornTail after all complete entries were passed to fn.
+// ErrTornTail after all complete entries were passed to fn. An entry
+// whose checksum holds but whose event does not decode is ErrCorruptEntry
+// (and ErrInvalidEvent): the log, not only the event, is invalid.
 func ReadEntries(ctx context.Context, r io.Reader, fn func(Entry) error) error {
 	s := newScanner(r, nil)
 	s.onEntry = func(index uint64, raw []byte) error {
 		e, err := Decode(raw)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrCorruptEntry, err)
 		}
 		return fn(Entry{Index: index, Raw: bytes.Clone(raw), Event: e})
 	}
