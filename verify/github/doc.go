@@ -1,0 +1,76 @@
+// Package github verifies GitHub artifact attestations — the Sigstore
+// bundles that actions/attest (and actions/attest-build-provenance) makes
+// and that the attestations API and `gh attestation download` return —
+// with the signer policy `gh attestation verify` offers, offline.
+//
+// # Main types
+//
+//   - Policy is gh's policy flags as fields: Owner (--owner) or Repo
+//     (--repo), SignerRepo (--signer-repo) or SignerWorkflow
+//     (--signer-workflow), SourceRef (--source-ref), SourceDigest
+//     (--source-digest), SignerDigest (--signer-digest), PredicateType
+//     (--predicate-type, default SLSA provenance v1), OIDCIssuer
+//     (--cert-oidc-issuer) and DenySelfHostedRunners
+//     (--deny-self-hosted-runners). Each maps onto a Fulcio certificate
+//     extension (OIDs 1.3.6.1.4.1.57264.1.*) as gh maps it; the Policy
+//     doc lists the mapping and the two places where this package is
+//     stricter than gh.
+//   - New(policy, opts...) builds a Verifier on verify's machinery: one
+//     verify.Verifier per Sigstore instance, with the signer expressed as a
+//     verify.Identity (SAN, issuer, exact Claims) and the case-insensitive
+//     comparisons gh makes done on the verified claims afterwards.
+//   - Verifier.Verify(ctx, bundleJSON, artifact) checks one bundle and
+//     returns a *Result (verify's Result plus the Instance that verified
+//     it); VerifyAll checks several, as gh does, and succeeds when at least
+//     one satisfies the policy.
+//   - ParseBundles reads a bundle, `gh attestation download` JSON Lines or
+//     an attestations API response into bundles for Verify.
+//
+// # Trust roots
+//
+// actions/attest signs attestations of public repositories under
+// Sigstore's public-good instance (Fulcio, Rekor, CT log) and those of
+// private and internal repositories under GitHub's own (Fulcio
+// fulcio.githubapp.com and the TSA timestamp.githubapp.com; no log). Both
+// roots are embedded (verify.PublicGood and GitHubTrustedRoot), and either
+// can be replaced (WithPublicGoodRoot, WithGitHubRoot; for example by roots
+// verify/tuf refreshes) or the public-good one refused (WithoutPublicGood).
+// Each instance has gh's verification policy: a Rekor entry, an SCT and an
+// observer timestamp for public-good; one signed timestamp from GitHub's
+// TSA for GitHub's.
+//
+// # Example
+//
+//	v, err := github.New(github.Policy{Repo: "org/repo", DenySelfHostedRunners: true})
+//	bundles, err := github.ParseBundles(jsonl) // gh attestation download output
+//	results, err := v.VerifyAll(ctx, bundles, verify.ArtifactBytes(artifact))
+//	if err != nil { /* deny */ }
+//
+// # Security contract
+//
+//   - Fail closed: any error means "not verified", and every error matches
+//     verify.ErrVerification and one of verify's category sentinels. A
+//     policy mismatch is a *verify.IdentityMismatchError whose Field names
+//     the check that failed ("san", "issuer", "sourceRepositoryOwnerURI",
+//     "sourceRepositoryURI", "sourceRepositoryRef", "runnerEnvironment",
+//     "sourceRepositoryDigest", "buildSignerDigest"); a wrong predicate type
+//     a *verify.PredicateTypeMismatchError.
+//   - The instance is chosen by cryptography, not by a name: a bundle goes
+//     to the instance one of whose Fulcio CAs verifies its signing
+//     certificate's chain (at the certificate's own notBefore), and is then
+//     verified in full against that instance's root alone, with that
+//     instance's policy. A certificate no trusted CA issued is refused
+//     (ErrUnknownInstance), so a bundle cannot pick the laxer policy (no
+//     log) by naming GitHub as its issuer. gh picks by the issuer's
+//     organisation name.
+//   - Certificates expire after ten minutes; what counts is the proven
+//     signing time (the Rekor entry's integrated time, or GitHub's signed
+//     timestamp), never the wall clock, so old attestations verify for as
+//     long as their root vouches for the CA and TSA of that time.
+//   - The signer policy is required (Owner or Repo); the predicate type
+//     defaults to SLSA provenance v1; bundles v0.1 and bundles signed by a
+//     key are refused, as in gh.
+//   - No network: ParseBundles parses what it is given (bounded:
+//     MaxInputBytes, MaxAttestations) and refuses an entry whose bundle is
+//     only a URL; verification uses only the embedded or given roots.
+package github

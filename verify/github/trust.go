@@ -1,0 +1,119 @@
+package github
+
+import (
+	"crypto/x509"
+	_ "embed" // GitHub's trusted root snapshot
+	"encoding/asn1"
+	"encoding/json"
+	"fmt"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/ztci/ztci/verify"
+)
+
+//go:embed trusted_root_github.json
+var githubRootJSON []byte
+
+// GitHubTrustedRootSnapshot names the embedded copy of GitHub's own trusted
+// root (Fulcio fulcio.githubapp.com and the TSA timestamp.githubapp.com, six
+// generations each from 2023-10-27, no transparency log, no CT log): the
+// trusted_root.json target of GitHub's TUF repository tuf-repo.github.com,
+// as copied by sigstore/sigstore-rust (Apache-2.0). Its newest CA and TSA
+// are valid from 2026-06-12 with no end; bundles signed under a later
+// generation need a newer root (WithGitHubRoot, for example one that
+// verify/tuf keeps current from tuf-repo.github.com).
+const GitHubTrustedRootSnapshot = "sigstore/sigstore-rust@948c317 (2026-08-19), crates/sigstore-trust-root/src/trusted_root_github.json (sha256 484cdfe1a7c65479c5ba2a22193d1be90f0020db1997de696ab207434c62fbb7)"
+
+// GitHubTrustedRoot returns the embedded snapshot of GitHub's trusted root
+// (see GitHubTrustedRootSnapshot). It never touches the network.
+func GitHubTrustedRoot() (root.TrustedMaterial, error) {
+	return verify.ParseTrustedRoot(githubRootJSON)
+}
+
+// Instances: which Sigstore instance's root a bundle was verified against.
+const (
+	// InstancePublicGood is Sigstore's public-good instance
+	// (fulcio.sigstore.dev, rekor.sigstore.dev): actions/attest uses it for
+	// public repositories. Bundles must be in Rekor and carry SCTs.
+	InstancePublicGood = "public-good"
+	// InstanceGitHub is GitHub's own instance (fulcio.githubapp.com,
+	// timestamp.githubapp.com): actions/attest uses it for private and
+	// internal repositories. Bundles carry a signed timestamp and no log
+	// entry.
+	InstanceGitHub = "github"
+)
+
+// signingCert returns the bundle's signing certificate, read without
+// verifying anything (see issues for what it is used for).
+func signingCert(bundleJSON []byte) (*x509.Certificate, error) {
+	var b struct {
+		MediaType            string `json:"mediaType"`
+		VerificationMaterial struct {
+			Certificate *struct {
+				RawBytes []byte `json:"rawBytes"`
+			} `json:"certificate"`
+			X509CertificateChain *struct {
+				Certificates []struct {
+					RawBytes []byte `json:"rawBytes"`
+				} `json:"certificates"`
+			} `json:"x509CertificateChain"`
+		} `json:"verificationMaterial"`
+	}
+	if err := json.Unmarshal(bundleJSON, &b); err != nil {
+		return nil, fmt.Errorf("%w: attestation bundle: %v", verify.ErrMalformedBundle, err)
+	}
+	// gh refuses v0.1 bundles (verification/sigstore.go chooseVerifier):
+	// actions/attest writes v0.2 and v0.3, which carry inclusion proofs.
+	switch b.MediaType {
+	case "application/vnd.dev.sigstore.bundle+json;version=0.2",
+		"application/vnd.dev.sigstore.bundle.v0.3+json",
+		"application/vnd.dev.sigstore.bundle+json;version=0.3":
+	default:
+		return nil, fmt.Errorf("%w: attestation bundle media type %q: want bundle v0.2 or v0.3", verify.ErrMalformedBundle, b.MediaType)
+	}
+	var der []byte
+	vm := b.VerificationMaterial
+	switch {
+	case vm.Certificate != nil:
+		der = vm.Certificate.RawBytes
+	case vm.X509CertificateChain != nil && len(vm.X509CertificateChain.Certificates) > 0:
+		der = vm.X509CertificateChain.Certificates[0].RawBytes
+	}
+	if len(der) == 0 {
+		return nil, fmt.Errorf("%w: attestation bundle carries no signing certificate (GitHub attestations are signed by a Fulcio certificate)", verify.ErrMalformedBundle)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signing certificate: %v", verify.ErrMalformedBundle, err)
+	}
+	// As sigstore-go's VerifyLeafCertificate: a critical SAN holding a name
+	// type crypto/x509 does not parse is Fulcio's to interpret.
+	keep := c.UnhandledCriticalExtensions[:0:0]
+	for _, oid := range c.UnhandledCriticalExtensions {
+		if !oid.Equal(oidSAN) {
+			keep = append(keep, oid)
+		}
+	}
+	c.UnhandledCriticalExtensions = keep
+	return c, nil
+}
+
+var oidSAN = asn1.ObjectIdentifier{2, 5, 29, 17}
+
+// issues reports whether one of tm's Fulcio CAs issued leaf: its chain
+// verifies (signatures, validity, key usage) at the leaf's notBefore, a time
+// the CA itself signed. This chooses the instance, and with it the
+// verification policy (log and SCTs, or a signed timestamp); the full
+// verification then runs against that instance's root alone, at the proven
+// signing time. Unlike gh, which picks by the issuer's organisation name
+// (verification/sigstore.go: "sigstore.dev" or "GitHub, Inc."), nothing
+// here trusts a name the bundle states.
+func issues(tm root.TrustedMaterial, leaf *x509.Certificate) bool {
+	for _, ca := range tm.FulcioCertificateAuthorities() {
+		if _, err := ca.Verify(leaf, leaf.NotBefore); err == nil {
+			return true
+		}
+	}
+	return false
+}
