@@ -6,6 +6,8 @@
 #
 #   bash .ci/fuzz.sh            # 2 minutes per target
 #   FUZZTIME=10m bash .ci/fuzz.sh ./identity/oidc ./verify   # chosen packages
+#   FUZZTIME=10m FUZZONLY='FuzzVerify|FuzzDecodeClaims' bash .ci/fuzz.sh ./identity/oidc
+#   FUZZSKIP='FuzzVerify' bash .ci/fuzz.sh                     # all targets but these
 #
 # Targets that run fewer than 1,000 inputs a minute are flagged: they are
 # end-to-end targets and should be seeded from faster parsing targets.
@@ -32,7 +34,8 @@ case $fuzztime in
 esac
 printf '%-45s %-32s %12s %10s %s\n' package target execs per-min result | tee "$out"
 for pkg in "${pkgs[@]}"; do
-  targets=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true)
+  targets=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' |
+    grep -Ex "${FUZZONLY:-.*}" | grep -Evx "${FUZZSKIP:-^$}" || true)
   for t in $targets; do
     log=$(mktemp)
     result=ok
