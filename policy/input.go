@@ -199,8 +199,8 @@ type Signer struct {
 }
 
 // Attestation is one verified in-toto attestation. At most one of
-// Provenance and Scan is set, according to PredicateType; Predicate may
-// hold the raw predicate for other types.
+// Provenance, Scan and SecretsProvenance is set, according to
+// PredicateType; Predicate may hold the raw predicate for other types.
 type Attestation struct {
 	// PredicateType is the in-toto predicate type URI.
 	PredicateType string `json:"predicate_type"`
@@ -210,6 +210,9 @@ type Attestation struct {
 	Provenance *Provenance `json:"provenance,omitempty"`
 	// Scan is set for vulnerability scan predicates.
 	Scan *Scan `json:"scan,omitempty"`
+	// SecretsProvenance is set for ztci secrets provenance predicates
+	// (https://ztci.dev/secrets-provenance/v1).
+	SecretsProvenance *SecretsProvenance `json:"secrets_provenance,omitempty"`
 	// Predicate is the raw predicate, if the caller passes it on.
 	Predicate map[string]any `json:"predicate,omitempty"`
 }
@@ -253,6 +256,56 @@ type Finding struct {
 	ID       string `json:"id"`       // e.g. "CVE-2024-3094"
 	Severity string `json:"severity"` // "critical", "high", "medium", "low"
 	Package  string `json:"package"`  // e.g. "pkg:deb/debian/xz-utils@5.6.0"
+}
+
+// SecretsProvenance is what a verified secrets provenance says of the
+// build of an artifact: the job that built it and every credential that
+// job received. It holds names, ids and times, never a secret value.
+type SecretsProvenance struct {
+	// Job is the job that built the artifact, from its verified identity.
+	Job BuildJob `json:"job"`
+	// Credentials are the credentials the job received (an empty list:
+	// none).
+	Credentials []Credential `json:"credentials"`
+}
+
+// BuildJob is the job a [SecretsProvenance] speaks for.
+type BuildJob struct {
+	// ID is the runner's job id.
+	ID string `json:"id"`
+	// Identity is the job's verified identity id.
+	Identity string `json:"identity"`
+	// SPIFFEID is the job's workload SPIFFE ID, if it has one.
+	SPIFFEID string `json:"spiffe_id"`
+	// Repository is the source repository, e.g. "acme/app".
+	Repository string `json:"repository"`
+	// Ref is the git ref the job ran on.
+	Ref string `json:"ref"`
+	// RefProtected is the platform's word that Ref is protected.
+	RefProtected bool `json:"ref_protected"`
+	// RunID identifies the run.
+	RunID string `json:"run_id"`
+}
+
+// Credential is one credential a build's job received.
+type Credential struct {
+	// LeaseID is the backend's lease id.
+	LeaseID string `json:"lease_id"`
+	// Backend labels the secrets backend that issued it.
+	Backend string `json:"backend"`
+	// Secret is the secret's name.
+	Secret string `json:"secret"`
+	// DecisionID and PolicyRevision identify the release decision.
+	DecisionID     string `json:"decision_id"`
+	PolicyRevision string `json:"policy_revision"`
+	// IssuedAt and RevokedAt are RFC 3339 times in UTC; RevokedAt is ""
+	// when the provenance was signed while the lease was live.
+	IssuedAt  string `json:"issued_at"`
+	RevokedAt string `json:"revoked_at"`
+	// Compromised reports that the lease is marked compromised: the gate
+	// sets it from its revocation store (gate.Revocations.Leases) on every
+	// decision. The deploy rules deny any value but false.
+	Compromised bool `json:"compromised"`
 }
 
 // SecretsRequest is a request to release secrets to the job in

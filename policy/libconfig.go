@@ -69,6 +69,19 @@ type DeployConfig struct {
 	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
 	// default denies them.
 	AllowUnprotectedRefUnsafe bool
+	// ProductionSecrets are names or globs of production secrets ("prod/*";
+	// "*" does not cross "/"), and ProductionBackends labels of production
+	// secrets backends (exact). A build whose signed secrets provenance
+	// shows it received a credential matching either, from a job whose ref
+	// is not protected, is denied (deploy.production_secret_unprotected_ref).
+	// Empty: no credential counts as production.
+	ProductionSecrets  []string
+	ProductionBackends []string
+	// RequireSecretsProvenance denies an artifact without secrets
+	// provenance signed by an allowed identity
+	// (deploy.secrets_provenance_missing): without one, nothing says which
+	// credentials reached the build.
+	RequireSecretsProvenance bool
 }
 
 // PipelineConfig configures the pipeline rule set (action "pipeline.run").
@@ -174,6 +187,8 @@ func (c *LibraryConfig) Validate() error {
 			bad("Deploy.Sources[%d] %q names no repository", i, s)
 		}
 	}
+	nonEmpty("Deploy.ProductionSecrets", d.ProductionSecrets)
+	nonEmpty("Deploy.ProductionBackends", d.ProductionBackends)
 	if d.MaxScanAge < 0 {
 		bad("Deploy.MaxScanAge is %v; it must not be negative", d.MaxScanAge)
 	}
@@ -252,14 +267,17 @@ func (c *LibraryConfig) document() map[string]any {
 	}
 	d := c.Deploy
 	deploy := map[string]any{
-		"signers":               signers(d.Signers),
-		"attestation_signers":   signers(d.AttestationSigners),
-		"builders":              strs(d.Builders),
-		"sources":               strs(d.Sources),
-		"max_critical":          d.MaxCritical,
-		"require_scan":          d.RequireScan,
-		"max_scan_age_seconds":  int64(d.MaxScanAge / time.Second),
-		"require_protected_ref": !d.AllowUnprotectedRefUnsafe,
+		"signers":                    signers(d.Signers),
+		"attestation_signers":        signers(d.AttestationSigners),
+		"builders":                   strs(d.Builders),
+		"sources":                    strs(d.Sources),
+		"max_critical":               d.MaxCritical,
+		"require_scan":               d.RequireScan,
+		"max_scan_age_seconds":       int64(d.MaxScanAge / time.Second),
+		"require_protected_ref":      !d.AllowUnprotectedRefUnsafe,
+		"production_secrets":         strs(d.ProductionSecrets),
+		"production_backends":        strs(d.ProductionBackends),
+		"require_secrets_provenance": d.RequireSecretsProvenance,
 	}
 	if d.SourceRefs != nil {
 		deploy["source_refs"] = strs(d.SourceRefs)

@@ -1,0 +1,116 @@
+# Deploy rules over secrets provenance (https://ztci.dev/secrets-provenance/v1):
+# which credentials reached the build of an artifact. They extend the
+# deploy rule set (package ztci.deploy) and read only secrets provenance
+# signed by an allowed attestation signer (trusted(a)).
+#
+#   Config (data.ztci.config.deploy): production_secrets (names or globs,
+#   "*" does not cross "/"), production_backends (exact backend labels),
+#   require_secrets_provenance (false).
+#
+#   deploy.production_secret_unprotected_ref: a production credential
+#     reached a build whose job's ref is not protected (ref_protected must
+#     be the boolean true).
+#   deploy.credential_compromised: a credential the build received is
+#     marked compromised (the gate sets "compromised" from its revocation
+#     store on every decision; any value but false denies). The message and
+#     value name the lease id.
+#   deploy.secrets_provenance_unreadable: a signed secrets provenance the
+#     gate could not read (no summary), or one that is malformed.
+#   deploy.secrets_provenance_missing: require_secrets_provenance is set
+#     and the artifact has no signed secrets provenance.
+package ztci.deploy
+
+import data.ztci.lib
+
+secrets_provenance_type := "https://ztci.dev/secrets-provenance/v1"
+
+production_secrets := lib.config("deploy", "production_secrets", [])
+
+production_backends := lib.config("deploy", "production_backends", [])
+
+# secrets_provenances(a) are artifact a's trusted secrets provenance
+# attestations.
+secrets_provenances(a) := [att |
+	some att in trusted(a)
+	att.predicate_type == secrets_provenance_type
+]
+
+# readable: a summary whose credentials are a list of objects. Anything
+# else is reported as unreadable, and no credential rule reads it.
+secrets_readable(att) if {
+	is_object(att.secrets_provenance)
+	is_object(att.secrets_provenance.job)
+	creds := att.secrets_provenance.credentials
+	is_array(creds)
+	every c in creds {
+		is_object(c)
+		is_string(c.lease_id)
+	}
+}
+
+# credentials(a) are the credentials of a's readable trusted secrets
+# provenances, each with its job.
+credentials(a) := [{"cred": c, "job": att.secrets_provenance.job} |
+	some att in secrets_provenances(a)
+	secrets_readable(att)
+	some c in att.secrets_provenance.credentials
+]
+
+production_credential(c) if {
+	is_string(c.secret)
+	some p in production_secrets
+	is_string(p)
+	glob.match(p, ["/"], c.secret)
+}
+
+production_credential(c) if {
+	is_string(c.backend)
+	c.backend in production_backends
+}
+
+protected_build(job) if lib.is_true(job.ref_protected)
+
+violations contains v if {
+	some a in objs
+	some x in credentials(a)
+	production_credential(x.cred)
+	not protected_build(x.job)
+	v := {
+		"rule": "deploy.production_secret_unprotected_ref",
+		"message": sprintf("artifact %s@%s was built on %q, which is not protected, by a job that received production credential %q (lease %q, backend %q)", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(x.job, "ref"), lib.show(x.cred, "secret"), x.cred.lease_id, lib.show(x.cred, "backend")]),
+		"value": x.cred.lease_id,
+	}
+}
+
+violations contains v if {
+	some a in objs
+	some x in credentials(a)
+	object.get(x.cred, "compromised", false) != false
+	v := {
+		"rule": "deploy.credential_compromised",
+		"message": sprintf("artifact %s@%s was built by a job that received credential lease %q (secret %q), which is marked compromised", [lib.show(a, "name"), lib.show(a, "digest"), x.cred.lease_id, lib.show(x.cred, "secret")]),
+		"value": x.cred.lease_id,
+	}
+}
+
+violations contains v if {
+	some a in objs
+	some att in secrets_provenances(a)
+	not secrets_readable(att)
+	v := {
+		"rule": "deploy.secrets_provenance_unreadable",
+		"message": sprintf("artifact %s@%s has a secrets provenance that does not read: which credentials reached its build is unknown", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"value": object.get(a, "digest", null),
+	}
+}
+
+violations contains v if {
+	lib.config("deploy", "require_secrets_provenance", false) != false
+	some a in objs
+	count(secrets_provenances(a)) == 0
+	v := {
+		"rule": "deploy.secrets_provenance_missing",
+		"message": sprintf("artifact %s@%s has no secrets provenance signed by an allowed identity", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"value": object.get(a, "digest", null),
+	}
+}
