@@ -27,6 +27,8 @@ var keyTerms = func() map[string]*ast.Term {
 		"predicate_type", "privileged", "protected", "provenance", "raw", "ref",
 		"ref_protected", "repository", "requires", "run_attempt", "run_id",
 		"runner", "san", "scan", "scanned_at", "scanner", "secrets", "severity", "signer",
+		"secrets_provenance", "credentials", "identity", "lease_id", "backend", "secret",
+		"decision_id", "policy_revision", "issued_at", "revoked_at", "compromised",
 		"source_digest", "source_ref", "source_repository", "spiffe_id", "steps",
 		"subject", "terraform_plan", "trigger", "type", "uses", "verified",
 		"workflow", "workflow_ref",
@@ -305,8 +307,44 @@ func (a *Attestation) toValue() (ast.Object, error) {
 		}
 		o.val("scan", so.object())
 	}
+	if sp := a.SecretsProvenance; sp != nil {
+		o.val("secrets_provenance", sp.toValue())
+	}
 	if err := o.anyMap("predicate", a.Predicate); err != nil {
 		return nil, err
 	}
 	return o.object(), nil
+}
+
+func (sp *SecretsProvenance) toValue() ast.Object {
+	j := &sp.Job
+	jo := make(obj, 0, 7)
+	jo.str("id", j.ID)
+	jo.str("identity", j.Identity)
+	jo.str("spiffe_id", j.SPIFFEID)
+	jo.str("repository", j.Repository)
+	jo.str("ref", j.Ref)
+	jo.boolean("ref_protected", j.RefProtected)
+	jo.str("run_id", j.RunID)
+	o := make(obj, 0, 2)
+	o.val("job", jo.object())
+	if sp.Credentials == nil { // as the JSON encoding of a nil slice
+		o.val("credentials", ast.Null{})
+		return o.object()
+	}
+	ts := make([]*ast.Term, len(sp.Credentials))
+	for i, c := range sp.Credentials {
+		co := make(obj, 0, 8)
+		co.str("lease_id", c.LeaseID)
+		co.str("backend", c.Backend)
+		co.str("secret", c.Secret)
+		co.str("decision_id", c.DecisionID)
+		co.str("policy_revision", c.PolicyRevision)
+		co.str("issued_at", c.IssuedAt)
+		co.str("revoked_at", c.RevokedAt)
+		co.boolean("compromised", c.Compromised)
+		ts[i] = ast.NewTerm(co.object())
+	}
+	o.val("credentials", ast.NewArray(ts...))
+	return o.object()
 }
