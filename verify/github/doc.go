@@ -34,7 +34,10 @@
 // fulcio.githubapp.com and the TSA timestamp.githubapp.com; no log). Both
 // roots are embedded (verify.PublicGood and GitHubTrustedRoot), and either
 // can be replaced (WithPublicGoodRoot, WithGitHubRoot; for example by roots
-// verify/tuf refreshes) or the public-good one refused (WithoutPublicGood).
+// verify/tuf refreshes: GitHubTUFMirror with GitHubTUFRoot for GitHub's)
+// or the public-good one refused (WithoutPublicGood). The embedded GitHub
+// root ends with the CA and TSA generation that began on 2026-06-12: an
+// attestation made under a later one needs the refreshed root.
 // Each instance has gh's verification policy: a Rekor entry, an SCT and an
 // observer timestamp for public-good; one signed timestamp from GitHub's
 // TSA for GitHub's.

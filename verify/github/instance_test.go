@@ -1,10 +1,13 @@
 package github_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/ca"
@@ -209,5 +212,27 @@ func TestRunnerEnvironment(t *testing.T) {
 		if !errors.As(err, &ie) || ie.Field != "runnerEnvironment" || ie.Got != "self-hosted" {
 			t.Errorf("%s: want a runnerEnvironment mismatch, got %v", tc.name, err)
 		}
+	}
+}
+
+// TestGitHubTUFRoot: the embedded root.json of GitHub's TUF repository is
+// TUF root metadata signed by a threshold of its own root keys, as a TUF
+// client requires of the root it starts from.
+func TestGitHubTUFRoot(t *testing.T) {
+	t.Parallel()
+	b := github.GitHubTUFRoot()
+	r, err := metadata.Root().FromBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Signed.Type != metadata.ROOT || r.Signed.Version != 9 {
+		t.Fatalf("type %q version %d", r.Signed.Type, r.Signed.Version)
+	}
+	if err := r.VerifyDelegate(metadata.ROOT, r); err != nil {
+		t.Fatalf("root not signed by its own threshold: %v", err)
+	}
+	b[len(b)/2] ^= 1 // a copy: the embedded bytes are not the caller's
+	if bytes.Equal(b, github.GitHubTUFRoot()) {
+		t.Fatal("GitHubTUFRoot returned the embedded slice")
 	}
 }

@@ -25,6 +25,28 @@ var githubRootJSON []byte
 // verify/tuf keeps current from tuf-repo.github.com).
 const GitHubTrustedRootSnapshot = "sigstore/sigstore-rust@948c317 (2026-08-19), crates/sigstore-trust-root/src/trusted_root_github.json (sha256 484cdfe1a7c65479c5ba2a22193d1be90f0020db1997de696ab207434c62fbb7)"
 
+//go:embed tuf_github_root.json
+var githubTUFRoot []byte
+
+// GitHubTUFMirror is GitHub's TUF repository. Its trusted_root.json target
+// (verify/tuf's default target name) is GitHub's trusted root, so
+//
+//	client, err := tuf.Open(ctx, github.GitHubTUFMirror, github.GitHubTUFRoot(), cacheDir)
+//
+// keeps it current, and a Verifier built from client.Root().Material
+// (WithGitHubRoot) follows GitHub's CA and TSA rotations; gh does the same
+// (cli/cli pkg/cmd/attestation/verification/tuf.go GitHubTUFOptions).
+const GitHubTUFMirror = "https://tuf-repo.github.com"
+
+// GitHubTUFRoot returns a copy of the root.json of GitHubTUFMirror trusted
+// out of band: version 9, expiring 2027-01-28, from
+// sigstore/sigstore-rust@948c317
+// crates/sigstore-trust-root/repository/tuf_github_root.json (Apache-2.0,
+// sha256 eb303461e0109458144b6ebcbfd62aaa6f6d7481e9ca77504b85f17761661462).
+// A TUF client moves from it to newer roots through the repository's
+// signed chain of root versions.
+func GitHubTUFRoot() []byte { return append([]byte(nil), githubTUFRoot...) }
+
 // GitHubTrustedRoot returns the embedded snapshot of GitHub's trusted root
 // (see GitHubTrustedRootSnapshot). It never touches the network.
 func GitHubTrustedRoot() (root.TrustedMaterial, error) {
