@@ -62,6 +62,9 @@ func TestParseBundles(t *testing.T) {
 // TestParseBundlesTooLarge: input beyond MaxInputBytes is refused without
 // reading it all.
 func TestParseBundlesTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads MaxInputBytes")
+	}
 	t.Parallel()
 	r := &countingReader{left: github.MaxInputBytes + 1<<20}
 	if _, err := github.ParseBundles(r); !errors.Is(err, verify.ErrMalformedBundle) {
@@ -78,10 +81,7 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	if r.left == 0 {
 		return 0, nil
 	}
-	n := min(len(p), r.left)
-	for i := range p[:n] {
-		p[i] = ' '
-	}
+	n := min(len(p), r.left) // p's bytes are left as they are: content does not matter
 	r.left -= n
 	r.read += n
 	return n, nil
