@@ -91,6 +91,7 @@ func TestUnsupportedBundles(t *testing.T) {
 		"v0.1":                []byte(v01),
 		"not JSON":            []byte("{"),
 		"empty":               nil,
+		"too large":           append(append([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","x":"`), bytes.Repeat([]byte("a"), 32<<20)...), `"}`...),
 	} {
 		if _, err := v.Verify(t.Context(), b, art); !errors.Is(err, verify.ErrMalformedBundle) {
 			t.Errorf("%s: want ErrMalformedBundle, got %v", name, err)

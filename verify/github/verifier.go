@@ -105,6 +105,10 @@ func (v *Verifier) add(name string, tm root.TrustedMaterial, expect verify.Expec
 	return nil
 }
 
+// maxBundleBytes is verify's default bundle size limit, applied before the
+// bundle is read to choose its instance.
+const maxBundleBytes = 32 << 20
+
 // Verify checks one bundle (protobuf-JSON, v0.2 or v0.3, as the
 // attestations API and `gh attestation download` return them) for
 // artifact. It returns a Result only when the bundle verifies against the
@@ -116,6 +120,9 @@ func (v *Verifier) add(name string, tm root.TrustedMaterial, expect verify.Expec
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact verify.Artifact) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: cancelled: %w", verify.ErrVerification, err)
+	}
+	if len(bundleJSON) > maxBundleBytes {
+		return nil, fmt.Errorf("%w: github: bundle is %d bytes, limit %d", verify.ErrMalformedBundle, len(bundleJSON), maxBundleBytes)
 	}
 	leaf, err := signingCert(bundleJSON)
 	if err != nil {
@@ -131,7 +138,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact verif
 		}
 	}
 	if inst == nil {
-		return nil, fmt.Errorf("%w: issuer %q", ErrUnknownInstance, leaf.Issuer.String())
+		return nil, fmt.Errorf("%w: issuer %.200q", ErrUnknownInstance, leaf.Issuer.String())
 	}
 	res, err := inst.v.Verify(ctx, bundleJSON, artifact)
 	if err != nil {
