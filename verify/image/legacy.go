@@ -1,16 +1,10 @@
 package image
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,7 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/attest"
-	"github.com/ztci/ztci/internal/strictjson"
+	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
 
 // Format says in which encoding an attestation was presented, and so which
@@ -64,7 +58,7 @@ const (
 // bundleV01 is the media type of the converted bundles: v0.1 is the bundle
 // version whose log entries are proven by an inclusion promise (the SET),
 // which is what a legacy layer carries; it has no inclusion proof.
-const bundleV01 = "application/vnd.dev.sigstore.bundle+json;version=0.1"
+const bundleV01 = cosignfmt.BundleV01
 
 // maxChain bounds the certificates read from the chain annotation.
 const maxChain = 8
@@ -106,7 +100,7 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 	if img.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: image digest %q is not sha256", ErrConfig, img)
 	}
-	b := &protobundle.Bundle{MediaType: bundleV01, VerificationMaterial: &protobundle.VerificationMaterial{}}
+	b := &protobundle.Bundle{MediaType: bundleV01}
 	lb := &LegacyBundle{}
 	switch layer.MediaType {
 	case MediaTypeSimpleSigning:
@@ -142,9 +136,11 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 	default:
 		return nil, fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, layer.Digest, layer.MediaType)
 	}
-	if err := verificationMaterial(b.VerificationMaterial, layer.Annotations); err != nil {
+	vm, err := verificationMaterial(layer.Annotations)
+	if err != nil {
 		return nil, err
 	}
+	b.VerificationMaterial = vm
 	out, err := protojson.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding the converted bundle: %v", ErrLegacyFormat, err)
@@ -153,48 +149,38 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 	return lb, nil
 }
 
-// verificationMaterial fills vm from the certificate, chain, Rekor bundle
-// and timestamp annotations.
-func verificationMaterial(vm *protobundle.VerificationMaterial, ann map[string]string) error {
+// verificationMaterial reads the certificate, chain, Rekor bundle and
+// timestamp annotations.
+func verificationMaterial(ann map[string]string) (*protobundle.VerificationMaterial, error) {
 	certs, err := annotationCerts(ann, AnnotationCertificate, 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	chain, err := annotationCerts(ann, AnnotationChain, maxChain)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	switch {
-	case len(certs) == 1:
-		all := []*protocommon.X509Certificate{{RawBytes: certs[0]}}
-		for _, c := range chain {
-			all = append(all, &protocommon.X509Certificate{RawBytes: c})
-		}
-		vm.Content = &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{Certificates: all}}
-	case len(chain) > 0:
-		return &LegacyAnnotationError{Annotation: AnnotationChain, Reason: "a chain without a certificate"}
-	default:
-		// Signed with a key: the verifier's expected key answers, whatever
-		// the hint (verify ignores a bundle's key hint).
-		vm.Content = &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{}}
+	if len(certs) == 0 && len(chain) > 0 {
+		return nil, &LegacyAnnotationError{Annotation: AnnotationChain, Reason: "a chain without a certificate"}
 	}
+	var entries []*protorekor.TransparencyLogEntry
 	if s, ok := ann[AnnotationBundle]; ok {
-		tle, err := parseRekorBundle(s)
+		tle, err := cosignfmt.ParseRekorBundle([]byte(s))
 		if err != nil {
-			return err
+			return nil, &LegacyAnnotationError{Annotation: AnnotationBundle, Reason: err.Error()}
 		}
-		vm.TlogEntries = []*protorekor.TransparencyLogEntry{tle}
+		entries = []*protorekor.TransparencyLogEntry{tle}
 	}
+	var ts []byte
 	if s, ok := ann[AnnotationRFC3161Timestamp]; ok {
-		ts, err := parseTimestamp(s)
-		if err != nil {
-			return err
-		}
-		vm.TimestampVerificationData = &protobundle.TimestampVerificationData{
-			Rfc3161Timestamps: []*protocommon.RFC3161SignedTimestamp{{SignedTimestamp: ts}},
+		if ts, err = parseTimestamp(s); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	if len(certs) > 0 {
+		certs = append(certs, chain...)
+	}
+	return cosignfmt.VerificationMaterial(certs, entries, ts), nil
 }
 
 // annotationBase64 reads a required base64 (standard, padded) annotation.
@@ -217,92 +203,11 @@ func annotationCerts(ann map[string]string, key string, max int) ([][]byte, erro
 	if !ok || s == "" {
 		return nil, nil
 	}
-	var out [][]byte
-	rest := []byte(s)
-	for len(bytes.TrimSpace(rest)) > 0 {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		switch {
-		case blk == nil:
-			return nil, &LegacyAnnotationError{Annotation: key, Reason: "not PEM"}
-		case blk.Type != "CERTIFICATE" || len(blk.Headers) > 0:
-			return nil, &LegacyAnnotationError{Annotation: key, Reason: fmt.Sprintf("PEM block %q, want CERTIFICATE", blk.Type)}
-		case len(out) == max:
-			return nil, &LegacyAnnotationError{Annotation: key, Reason: fmt.Sprintf("more than %d certificates", max)}
-		}
-		if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
-			return nil, &LegacyAnnotationError{Annotation: key, Reason: "certificate does not parse"}
-		}
-		out = append(out, blk.Bytes)
-	}
-	if len(out) == 0 {
-		return nil, &LegacyAnnotationError{Annotation: key, Reason: "no certificate"}
+	out, err := cosignfmt.ParseCertificates([]byte(s), max)
+	if err != nil {
+		return nil, &LegacyAnnotationError{Annotation: key, Reason: err.Error()}
 	}
 	return out, nil
-}
-
-// rekorBundle is cosign's bundle annotation (cosign pkg/cosign/bundle/rekor.go:
-// RekorBundle and RekorPayload).
-type rekorBundle struct {
-	SignedEntryTimestamp []byte `json:"SignedEntryTimestamp"`
-	Payload              *struct {
-		Body           *string `json:"body"`
-		IntegratedTime *int64  `json:"integratedTime"`
-		LogIndex       *int64  `json:"logIndex"`
-		LogID          *string `json:"logID"`
-	} `json:"Payload"`
-}
-
-var rekorBundleNames = []string{"SignedEntryTimestamp", "Payload", "body", "integratedTime", "logIndex", "logID"}
-
-// parseRekorBundle turns the bundle annotation into a transparency-log entry
-// with an inclusion promise. The SET itself is verified by the verifier,
-// over exactly these body, integratedTime, logIndex and logID.
-func parseRekorBundle(s string) (*protorekor.TransparencyLogEntry, error) {
-	bad := func(reason string) error {
-		return &LegacyAnnotationError{Annotation: AnnotationBundle, Reason: reason}
-	}
-	var rb rekorBundle
-	if err := strictDecode([]byte(s), &rb, rekorBundleNames); err != nil {
-		return nil, bad(err.Error())
-	}
-	p := rb.Payload
-	switch {
-	case len(rb.SignedEntryTimestamp) == 0:
-		return nil, bad("no SignedEntryTimestamp")
-	case p == nil || p.Body == nil || p.IntegratedTime == nil || p.LogIndex == nil || p.LogID == nil:
-		return nil, bad("Payload needs body, integratedTime, logIndex and logID")
-	case *p.LogIndex < 0 || *p.IntegratedTime <= 0:
-		return nil, bad("negative logIndex or integratedTime")
-	}
-	body, err := base64.StdEncoding.Strict().DecodeString(*p.Body)
-	if err != nil {
-		return nil, bad("Payload.body is not base64")
-	}
-	logID, err := hex.DecodeString(*p.LogID)
-	if err != nil || len(logID) != sha256.Size || hex.EncodeToString(logID) != *p.LogID {
-		return nil, bad("Payload.logID is not a lowercase hex SHA-256")
-	}
-	// The kind and version the entry is verified as come from its body; the
-	// verifier checks them against the body again.
-	var kv struct {
-		Kind       string `json:"kind"`
-		APIVersion string `json:"apiVersion"`
-	}
-	if err := strictjson.Check(body, "kind", "apiVersion"); err != nil {
-		return nil, bad("Payload.body: " + err.Error())
-	}
-	if err := json.Unmarshal(body, &kv); err != nil || kv.Kind == "" || kv.APIVersion == "" {
-		return nil, bad("Payload.body is not a Rekor entry (kind, apiVersion)")
-	}
-	return &protorekor.TransparencyLogEntry{
-		LogIndex:          *p.LogIndex,
-		LogId:             &protocommon.LogId{KeyId: logID},
-		KindVersion:       &protorekor.KindVersion{Kind: kv.Kind, Version: kv.APIVersion},
-		IntegratedTime:    *p.IntegratedTime,
-		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
-		CanonicalizedBody: body,
-	}, nil
 }
 
 // parseTimestamp reads cosign's RFC 3161 annotation (cosign
@@ -311,7 +216,7 @@ func parseTimestamp(s string) ([]byte, error) {
 	var ts struct {
 		SignedRFC3161Timestamp []byte `json:"SignedRFC3161Timestamp"`
 	}
-	if err := strictDecode([]byte(s), &ts, []string{"SignedRFC3161Timestamp"}); err != nil {
+	if err := cosignfmt.StrictDecode([]byte(s), &ts, []string{"SignedRFC3161Timestamp"}); err != nil {
 		return nil, &LegacyAnnotationError{Annotation: AnnotationRFC3161Timestamp, Reason: err.Error()}
 	}
 	if len(ts.SignedRFC3161Timestamp) == 0 {
@@ -336,7 +241,7 @@ var envelopeNames = []string{"payloadType", "payload", "signatures", "keyid", "s
 // payload and exactly one signature.
 func parseEnvelope(b []byte) (*protodsse.Envelope, error) {
 	var e envelope
-	if err := strictDecode(b, &e, envelopeNames); err != nil {
+	if err := cosignfmt.StrictDecode(b, &e, envelopeNames); err != nil {
 		return nil, &LegacyPayloadError{Check: "json", Got: err.Error()}
 	}
 	switch {
@@ -379,23 +284,6 @@ func checkSubject(payload []byte, img v1.Hash) error {
 	}
 	slices.Sort(got)
 	return &LegacyPayloadError{Check: "subject", Want: img.String(), Got: fmt.Sprint(got)}
-}
-
-// strictDecode decodes one JSON object into v: no repeated or case-variant
-// member names (names are registered), no unknown members, nothing after it.
-func strictDecode(b []byte, v any, names []string) error {
-	if err := strictjson.Check(b, names...); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON object")
-	}
-	return nil
 }
 
 // LegacyAnnotationError reports a cosign legacy layer annotation that is
