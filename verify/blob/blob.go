@@ -1,0 +1,271 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"strings"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/internal/cosignfmt"
+)
+
+// Artifact is the blob a signature is verified for, by its SHA-256 (what
+// cosign sign-blob signs and logs). The zero Artifact is refused.
+type Artifact struct {
+	digest [sha256.Size]byte
+	ok     bool
+}
+
+// Bytes is the artifact b.
+func Bytes(b []byte) Artifact { return Artifact{digest: sha256.Sum256(b), ok: true} }
+
+// Reader hashes the artifact read from r to its end.
+func Reader(r io.Reader) (Artifact, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return Artifact{}, fmt.Errorf("%w: reading the artifact: %w", ErrInvalidInput, err)
+	}
+	a := Artifact{ok: true}
+	h.Sum(a.digest[:0])
+	return a, nil
+}
+
+// Digest is the artifact whose digest is s, "sha256:<64 lowercase hex>".
+func Digest(s string) (Artifact, error) {
+	alg, hx, _ := strings.Cut(s, ":")
+	d, err := hex.DecodeString(hx)
+	if alg != "sha256" || err != nil || len(d) != sha256.Size || hex.EncodeToString(d) != hx {
+		return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex>", s)}
+	}
+	a := Artifact{ok: true}
+	copy(a.digest[:], d)
+	return a, nil
+}
+
+// String is "sha256:<hex>".
+func (a Artifact) String() string { return "sha256:" + hex.EncodeToString(a.digest[:]) }
+
+// Detached is a detached signature with what travels with it.
+type Detached struct {
+	// Signature is the raw signature over the artifact (ParseSignature
+	// decodes a ".sig" file).
+	Signature []byte
+	// Certificate is the DER signing certificate (ParseCertificate reads a
+	// ".cert" file); nil for a signature made with a key, which the
+	// verifier's expected verify.PublicKey then checks.
+	Certificate []byte
+	// Entry is the Rekor v1 entry logging the signature, from cosign's
+	// bundle (ParseCosignBundle) or looked up online (verify/rekorv1);
+	// nil when none travels with the signature.
+	Entry *LogEntry
+}
+
+// LogEntry is a Rekor v1 log entry and the log's evidence for it. Nothing in
+// it is trusted: the SET and the inclusion proof are verified against the
+// trusted root's log keys.
+type LogEntry struct {
+	// Body is the canonicalized entry body (JSON) the log signed.
+	Body           []byte
+	IntegratedTime int64
+	LogIndex       int64
+	// LogID is the SHA-256 of the log's public key (DER).
+	LogID []byte
+	// SET is the signed entry timestamp: the log's signature over body,
+	// integrated time, log index and log ID.
+	SET []byte
+	// Proof is the inclusion proof with its signed checkpoint, when known
+	// (an online lookup has one; cosign's bundle does not).
+	Proof *InclusionProof
+}
+
+// InclusionProof is a Merkle inclusion proof of an entry in the log's tree
+// at TreeSize, and the log's signed checkpoint (a signed note) for that
+// tree.
+type InclusionProof struct {
+	LogIndex   int64
+	TreeSize   int64
+	RootHash   []byte
+	Hashes     [][]byte
+	Checkpoint string
+}
+
+// Bundle converts d into the equivalent Sigstore bundle (protobuf JSON,
+// v0.1) for artifact a: a message signature over a's SHA-256, the
+// certificate or a key placeholder, and the log entry with its inclusion
+// promise and, when d has one, its inclusion proof. The entry's body must
+// first log exactly this signature, certificate and hash (else
+// *EntryMismatchError). Nothing else is verified here: the bundle proves
+// something only once a verify.Verifier accepts it for a.
+func (d *Detached) Bundle(a Artifact) ([]byte, error) {
+	if !a.ok {
+		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
+	}
+	if d == nil || len(d.Signature) == 0 {
+		return nil, &ParseError{Input: "signature", Reason: "empty"}
+	}
+	var entries []*protorekor.TransparencyLogEntry
+	if e := d.Entry; e != nil {
+		if err := d.checkEntry(a); err != nil {
+			return nil, err
+		}
+		tle, err := cosignfmt.NewEntry(e.Body, e.IntegratedTime, e.LogIndex, e.LogID, e.SET)
+		if err != nil {
+			return nil, &ParseError{Input: "log entry", Reason: err.Error()}
+		}
+		if p := e.Proof; p != nil {
+			tle.InclusionProof = &protorekor.InclusionProof{
+				LogIndex: p.LogIndex, RootHash: p.RootHash, TreeSize: p.TreeSize, Hashes: p.Hashes,
+				Checkpoint: &protorekor.Checkpoint{Envelope: p.Checkpoint},
+			}
+		}
+		entries = []*protorekor.TransparencyLogEntry{tle}
+	}
+	var certs [][]byte
+	if d.Certificate != nil {
+		certs = [][]byte{d.Certificate}
+	}
+	b := &protobundle.Bundle{
+		MediaType:            cosignfmt.BundleV01,
+		VerificationMaterial: cosignfmt.VerificationMaterial(certs, entries, nil),
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: a.digest[:]},
+			Signature:     d.Signature,
+		}},
+	}
+	out, err := protojson.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding the bundle: %v", ErrMalformed, err)
+	}
+	return out, nil
+}
+
+// hashedRekord is the body of a Rekor "hashedrekord" 0.0.1 entry (rekor
+// pkg/generated/models: HashedrekordV001Schema).
+type hashedRekord struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Spec       struct {
+		Data struct {
+			Hash struct {
+				Algorithm string `json:"algorithm"`
+				Value     string `json:"value"`
+			} `json:"hash"`
+		} `json:"data"`
+		Signature struct {
+			Content   []byte `json:"content"`
+			PublicKey struct {
+				Content []byte `json:"content"`
+			} `json:"publicKey"`
+		} `json:"signature"`
+	} `json:"spec"`
+}
+
+var hashedRekordNames = []string{"kind", "apiVersion", "spec", "data", "hash", "algorithm", "value", "signature", "content", "publicKey"}
+
+// checkEntry requires d.Entry's body to be a hashedrekord 0.0.1 entry
+// logging d's signature, d's certificate (or a public key when d has none)
+// and a's SHA-256.
+func (d *Detached) checkEntry(a Artifact) error {
+	var hr hashedRekord
+	if err := cosignfmt.StrictDecode(d.Entry.Body, &hr, hashedRekordNames); err != nil {
+		if kind, version, kerr := cosignfmt.KindVersion(d.Entry.Body); kerr == nil {
+			return &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: kind + " " + version}
+		}
+		return &ParseError{Input: "log entry", Reason: "body: " + err.Error()}
+	}
+	if hr.Kind != "hashedrekord" || hr.APIVersion != "0.0.1" {
+		return &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: hr.Kind + " " + hr.APIVersion}
+	}
+	if got := hr.Spec.Data.Hash.Algorithm + ":" + hr.Spec.Data.Hash.Value; got != a.String() {
+		return &EntryMismatchError{Field: "data.hash", Want: a.String(), Got: got}
+	}
+	if !bytes.Equal(hr.Spec.Signature.Content, d.Signature) {
+		return &EntryMismatchError{Field: "signature.content",
+			Want: base64.StdEncoding.EncodeToString(d.Signature), Got: base64.StdEncoding.EncodeToString(hr.Spec.Signature.Content)}
+	}
+	blk, rest := pem.Decode(hr.Spec.Signature.PublicKey.Content)
+	switch {
+	case blk == nil || len(bytes.TrimSpace(rest)) > 0:
+		return &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "not one PEM block"}
+	case d.Certificate == nil && blk.Type != "PUBLIC KEY":
+		return &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "PEM " + blk.Type}
+	case d.Certificate != nil && (blk.Type != "CERTIFICATE" || !bytes.Equal(blk.Bytes, d.Certificate)):
+		got := "PEM " + blk.Type
+		if blk.Type == "CERTIFICATE" {
+			got = "certificate " + fingerprint(blk.Bytes)
+		}
+		return &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: got}
+	}
+	return nil
+}
+
+func want(d *Detached) string {
+	if d.Certificate == nil {
+		return "a public key"
+	}
+	return "certificate " + fingerprint(d.Certificate)
+}
+
+// fingerprint names a certificate by the SHA-256 of its DER.
+func fingerprint(der []byte) string {
+	s := sha256.Sum256(der)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// Verifier verifies detached signatures by converting them to Sigstore
+// bundles and handing them to one verify.Verifier: the same verification,
+// with the same expectations, as any bundle. It is safe for concurrent use
+// and makes no network calls.
+type Verifier struct {
+	v *verify.Verifier
+}
+
+// NewVerifier wraps v, which holds the trust material and the expected
+// signer (a verify.Identity for ".cert" signatures, a verify.PublicKey for
+// signatures made with a key). A detached signature is a message
+// signature: v's Expectation has an empty PredicateType.
+func NewVerifier(v *verify.Verifier) (*Verifier, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: nil verify.Verifier", ErrInvalidInput)
+	}
+	return &Verifier{v: v}, nil
+}
+
+// Verify checks d for artifact a: the log entry binds d's signature,
+// certificate and a's hash (*EntryMismatchError), then the converted bundle
+// passes the verify.Verifier (the SET and inclusion proof against the
+// trusted root's log keys, the certificate chain at the logged time, the
+// signature over a, the signer's identity). A nil error and a Result mean
+// verified; any error means deny.
+func (v *Verifier) Verify(ctx context.Context, d *Detached, a Artifact) (*verify.Result, error) {
+	b, err := d.Bundle(a)
+	if err != nil {
+		return nil, err
+	}
+	return v.VerifyBundle(ctx, b, a)
+}
+
+// VerifyBundle checks a Sigstore bundle (protobuf JSON, v0.1 to v0.3, such
+// as cosign sign-blob --new-bundle-format --bundle writes) for artifact a
+// with the same verify.Verifier.
+func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifact) (*verify.Result, error) {
+	if !a.ok {
+		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
+	}
+	art, err := verify.ArtifactDigest("sha256", hex.EncodeToString(a.digest[:]))
+	if err != nil {
+		return nil, err
+	}
+	return v.v.Verify(ctx, bundleJSON, art)
+}

@@ -1,0 +1,64 @@
+// Package blob verifies detached blob signatures as cosign writes them —
+// what Kubernetes ships beside its binaries and checks with cosign
+// verify-blob --signature --certificate: a ".sig" file (the base64
+// signature), a ".cert" file (the signing certificate, PEM or base64 of
+// PEM) and, when present, the "--bundle" file (cosign's legacy JSON with
+// the Rekor v1 entry and its SET), or a Sigstore bundle (cosign
+// --new-bundle-format).
+//
+// It verifies offline. The detached files are converted into the equivalent
+// Sigstore bundle and verified by one verify.Verifier — the same
+// verification, with the same expectations, as any bundle. When no Rekor
+// entry travels with the signature, verify/rekorv1 is the explicit, opt-in
+// online step that looks it up; its answer is then verified here, offline,
+// like an entry read from a file.
+//
+// # Main types
+//
+//   - ParseSignature, ParseCertificate and ParseCosignBundle read the files
+//     into a Detached (signature, certificate, Rekor LogEntry).
+//   - Bytes, Reader and Digest name the artifact by its SHA-256.
+//   - NewVerifier wraps a verify.Verifier; Verifier.Verify checks a
+//     Detached for an artifact and returns the *verify.Result;
+//     Verifier.VerifyBundle checks a new-format Sigstore bundle.
+//   - Detached.Bundle is the conversion alone.
+//
+// # Use
+//
+//	vv, _ := verify.New(trust, verify.Expectation{Signer: verify.Identity{
+//		SAN: "krel-staging@k8s-releng-prod.iam.gserviceaccount.com", Issuer: "https://accounts.google.com"}})
+//	v, _ := blob.NewVerifier(vv)
+//	d, err := blob.ParseCosignBundle(bundleFile) // or ParseSignature + ParseCertificate + rekorv1
+//	res, err := v.Verify(ctx, d, blob.Bytes(kubectl))
+//	if err != nil { deny() }
+//
+// # Security contract
+//
+//   - No network: nothing here makes a call. Trust comes only from the
+//     verify.Verifier's trust material: the certificate must chain to a
+//     trusted CA at the time the log proves, the SET (and an inclusion
+//     proof, when the entry has one) must verify with a trusted log key,
+//     the signature must verify over the artifact's SHA-256 with the
+//     certificate's key (or the expected key), and the signer must be the
+//     expected identity.
+//   - The Rekor entry must bind this signature: its body must be a
+//     hashedrekord 0.0.1 entry logging exactly this artifact hash, this
+//     signature and this certificate (or a public key when the signature
+//     was made with one). Anything else is an *EntryMismatchError naming
+//     the field, before any other check; the verifier checks the same
+//     binding again.
+//   - A signature without a log entry does not verify with the default
+//     verify.Verifier (one entry required): look it up with verify/rekorv1.
+//   - Fail closed: every error matches verify.ErrVerification and a
+//     category: ErrMalformed (a file does not parse: *ParseError naming it),
+//     ErrEntryMismatch (*EntryMismatchError; another artifact also matches
+//     verify.ErrArtifactMismatch), ErrInvalidInput, or the verify
+//     sentinels (verify.ErrTlog for an edited SET, verify.ErrIdentityMismatch
+//     for another signer, …).
+//   - Parsers are strict and bounded (MaxSignatureSize, MaxCertificateSize,
+//     MaxBundleSize): canonical base64 only (no line breaks inside), exactly
+//     one certificate, JSON without repeated, case-variant or unknown
+//     members. The ".cert" file's chain, if any, is not read: trust comes
+//     from the trusted root.
+//   - Only SHA-256 artifacts: what cosign sign-blob signs and logs.
+package blob

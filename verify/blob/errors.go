@@ -1,0 +1,62 @@
+package blob
+
+import (
+	"fmt"
+
+	"github.com/ztci/ztci/verify"
+)
+
+// Sentinels. Every error of this package matches verify.ErrVerification:
+// whatever went wrong, the caller must deny.
+var (
+	// ErrMalformed: a ".sig", ".cert" or cosign bundle file does not parse
+	// (see *ParseError). It is a verify.ErrMalformedBundle.
+	ErrMalformed = fmt.Errorf("%w: detached signature", verify.ErrMalformedBundle)
+	// ErrEntryMismatch: the Rekor entry that travels with the signature
+	// does not log this signature, this certificate (or key) and this
+	// artifact's hash (see *EntryMismatchError). It is a verify.ErrTlog.
+	ErrEntryMismatch = fmt.Errorf("%w: the Rekor entry does not bind this signature", verify.ErrTlog)
+	// ErrInvalidInput: the caller passed an unusable argument (nil
+	// verifier, an artifact without a digest, an unsupported digest
+	// algorithm). It is a verify.ErrInvalidExpectation.
+	ErrInvalidInput = fmt.Errorf("%w: blob", verify.ErrInvalidExpectation)
+)
+
+// ParseError says which input did not parse and why. Input is "signature",
+// "certificate", "bundle" or "artifact digest". It matches ErrMalformed.
+type ParseError struct {
+	Input  string
+	Reason string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("blob: %s: %s", e.Input, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrMalformed) hold.
+func (e *ParseError) Unwrap() error { return ErrMalformed }
+
+// EntryMismatchError says which part of the Rekor entry's body differs from
+// the detached signature being verified. Field is "kind" (not a
+// hashedrekord 0.0.1 entry), "data.hash" (another artifact: the error also
+// matches verify.ErrArtifactMismatch), "signature.content" (another
+// signature) or "signature.publicKey" (another certificate or key). Want is
+// what the detached signature holds, Got what the entry logs.
+type EntryMismatchError struct {
+	Field string
+	Want  string
+	Got   string
+}
+
+func (e *EntryMismatchError) Error() string {
+	return fmt.Sprintf("blob: Rekor entry %s: want %s, entry logs %s", e.Field, e.Want, e.Got)
+}
+
+// Unwrap makes errors.Is(err, ErrEntryMismatch) hold, and
+// errors.Is(err, verify.ErrArtifactMismatch) for Field "data.hash".
+func (e *EntryMismatchError) Unwrap() []error {
+	if e.Field == "data.hash" {
+		return []error{ErrEntryMismatch, verify.ErrArtifactMismatch}
+	}
+	return []error{ErrEntryMismatch}
+}
