@@ -87,6 +87,31 @@ var vectors = []vector{
 	},
 }
 
+// staticRoots returns options giving New the embedded roots as
+// verify.Trusts built once: New verifies each root's static CA and TSA
+// chains (tens of milliseconds), which tests building a Verifier per case
+// need not repeat. Verifiers may share a Trust.
+func staticRoots(t testing.TB) []github.Option {
+	t.Helper()
+	pg, err := verify.PublicGood()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := github.GitHubTrustedRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgTrust, err := verify.NewTrust(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghTrust, err := verify.NewTrust(gh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []github.Option{github.WithPublicGoodRoot(pgTrust), github.WithGitHubRoot(ghTrust)}
+}
+
 func read(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -186,6 +211,7 @@ func TestPolicyMutations(t *testing.T) {
 		{"issuer", func(p *github.Policy) { p.OIDCIssuer = "https://token.actions.githubusercontent.com/other" }, "issuer"},
 		{"predicate-type", func(p *github.Policy) { p.PredicateType = "https://spdx.dev/Document/v2.3" }, ""},
 	}
+	roots := staticRoots(t)
 	for _, vc := range vectors {
 		for _, m := range append(sanFirst, common...) {
 			t.Run(vc.name+"/"+m.name, func(t *testing.T) {
@@ -195,7 +221,7 @@ func TestPolicyMutations(t *testing.T) {
 					p.SignerWorkflow = signerWorkflowOf(t, &p)
 				}
 				m.mutate(&p)
-				v, err := github.New(p)
+				v, err := github.New(p, roots...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -249,6 +275,7 @@ func repoName(repo string) string {
 func TestSignerWorkflowPrefix(t *testing.T) {
 	t.Parallel()
 	b, art := vectors[0].load(t)
+	roots := staticRoots(t)
 	for _, w := range []string{
 		"sigstore/sigstore-js/.github/workflows/release",
 		"sigstore/sigstore-js/.github/workflows/release.y",
@@ -257,7 +284,7 @@ func TestSignerWorkflowPrefix(t *testing.T) {
 		"github.com/sigstore/sigstore-js/.github/workflows/RELEASE.yml",
 		"sigstore/sigstore-js/.github/workflows/*",
 	} {
-		v, err := github.New(github.Policy{Repo: "sigstore/sigstore-js", SignerWorkflow: w})
+		v, err := github.New(github.Policy{Repo: "sigstore/sigstore-js", SignerWorkflow: w}, roots...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,6 +350,7 @@ func TestBundleTampering(t *testing.T) {
 			e["integratedTime"] = "1700000000"
 		}, []error{verify.ErrTimestamp, verify.ErrTlog}},
 	}
+	roots := staticRoots(t)
 	for _, vc := range vectors {
 		for _, tc := range tampers {
 			t.Run(vc.name+"/"+tc.name, func(t *testing.T) {
@@ -337,7 +365,7 @@ func TestBundleTampering(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				v, err := github.New(vc.policy)
+				v, err := github.New(vc.policy, roots...)
 				if err != nil {
 					t.Fatal(err)
 				}

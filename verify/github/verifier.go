@@ -44,6 +44,11 @@ type Result struct {
 // public repositories and GitHub's (GitHubTrustedRoot) for private ones.
 // An invalid policy is refused with an error matching
 // verify.ErrInvalidExpectation.
+//
+// New verifies the static CA and TSA chains of both roots once (tens of
+// milliseconds): build a Verifier per policy and keep it, and give
+// Verifiers built for many policies the same roots as *verify.Trust
+// (WithPublicGoodRoot, WithGitHubRoot), which they share safely.
 func New(policy Policy, opts ...Option) (*Verifier, error) {
 	cfg := config{logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
