@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/attest/vuln"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
@@ -111,7 +112,8 @@ func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result
 }
 
 // Attestation returns the policy's view of one verified attestation: its
-// predicate type, its signer and, for SLSA provenance, the provenance facts.
+// predicate type, its signer and, for SLSA provenance, vulnerability scans
+// and secrets provenance, the facts policy decides on.
 func Attestation(r *verify.Result) policy.Attestation {
 	att := policy.Attestation{PredicateType: predicateType(r), Signer: Signer(r.Signer)}
 	switch {
@@ -120,6 +122,8 @@ func Attestation(r *verify.Result) policy.Attestation {
 		att.Provenance = Provenance(r.Statement)
 	case att.PredicateType == vuln.PredicateType:
 		att.Scan = Scan(r.Statement)
+	case att.PredicateType == secretsprov.PredicateType:
+		att.SecretsProvenance = SecretsProvenance(r.Statement)
 	}
 	return att
 }

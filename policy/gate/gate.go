@@ -235,6 +235,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		return err
 	}
 	d.Digest, d.Verified = art.Digest, art.Verified
+	g.cfg.revocations.markLeases(&art)
 
 	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
 	if err != nil {

@@ -39,15 +39,21 @@ func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
 // checks nothing. audit.KillSwitch and audit/natskill's Switch (with For per
 // kind) implement audit.CompromiseChecker; a checker that cannot decide must
 // report true (revoked), as those do.
+//
+// Leases are secrets lease ids marked compromised: a credential of a
+// verified secrets provenance whose lease is marked reaches policy as
+// compromised, and the built-in deploy rules deny the build naming the
+// lease (deploy.credential_compromised).
 type Revocations struct {
-	Jobs, Signers, Keys, Builders audit.CompromiseChecker
+	Jobs, Signers, Keys, Builders, Leases audit.CompromiseChecker
 }
 
-// WithRevocations makes the gate deny revoked jobs and disregard
-// attestations from revoked signers, keys and builders.
+// WithRevocations makes the gate deny revoked jobs, disregard
+// attestations from revoked signers, keys and builders, and mark
+// compromised leases for policy.
 func WithRevocations(r Revocations) Option {
 	return func(c *config) error {
-		if r.Jobs == nil && r.Signers == nil && r.Keys == nil && r.Builders == nil {
+		if r.Jobs == nil && r.Signers == nil && r.Keys == nil && r.Builders == nil && r.Leases == nil {
 			return fmt.Errorf("%w: WithRevocations needs at least one checker", ErrConfig)
 		}
 		c.revocations = r
