@@ -58,3 +58,27 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNew: building a Verifier from the embedded roots (each New
+// verifies their static chains) against one given roots already made into
+// verify.Trusts, in the same run.
+func BenchmarkNew(b *testing.B) {
+	p := github.Policy{Repo: "sigstore/sigstore-js"}
+	b.Run("embedded-roots", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := github.New(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	roots := staticRoots(b)
+	b.Run("shared-trust", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := github.New(p, roots...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
