@@ -55,7 +55,7 @@ func TestEndToEnd(t *testing.T) {
 		if rel.Gate.Digest != rel.Digest {
 			t.Errorf("gate verified %s, job pushed %s", rel.Gate.Digest, rel.Digest)
 		}
-		want := []string{"https://cyclonedx.org/bom", "https://slsa.dev/provenance/v1"}
+		want := []string{"https://cyclonedx.org/bom", "https://slsa.dev/provenance/v1", "https://ztci.dev/secrets-provenance/v1"}
 		var got []string
 		for _, a := range rel.Gate.Attestations {
 			if a.Verified {
@@ -65,6 +65,38 @@ func TestEndToEnd(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("verified attestations %v, want %v", got, want)
+		}
+	})
+
+	t.Run("secrets provenance names the release job's lease", func(t *testing.T) {
+		t.Parallel()
+		rel, tam := sum.Jobs[0], sum.Jobs[1]
+		if len(rel.Credentials) != 1 || len(rel.Secrets) != 1 {
+			t.Fatalf("release job credentials %+v, secrets %+v", rel.Credentials, rel.Secrets)
+		}
+		c := rel.Credentials[0]
+		if c.LeaseID != rel.Secrets[0].LeaseID || c.Secret != SecretName || c.Backend != "demo" || c.DecisionID == "" || c.PolicyRevision == "" {
+			t.Errorf("release job's credential %+v, want its lease %s", c, rel.Secrets[0].LeaseID)
+		}
+		if tam.Credentials == nil || len(tam.Credentials) != 0 {
+			t.Errorf("tampered job (denied its secret) states credentials %+v, want an empty list", tam.Credentials)
+		}
+	})
+
+	t.Run("build with a compromised lease denied naming the lease", func(t *testing.T) {
+		t.Parallel()
+		chk := sum.CompromiseCheck
+		if chk == nil || chk.Response == nil || chk.Response.Allowed || chk.LeaseID != sum.Jobs[0].Secrets[0].LeaseID {
+			t.Fatalf("compromise check: %+v", chk)
+		}
+		if rules := chk.Response.Rules(); !slices.Equal(rules, []string{"deploy.credential_compromised"}) {
+			t.Fatalf("denied by %v, want deploy.credential_compromised only", rules)
+		}
+		if v := chk.Response.Violations[0]; v.Value != chk.LeaseID || !strings.Contains(v.Message, chk.LeaseID) {
+			t.Errorf("violation %+v does not name lease %s", v, chk.LeaseID)
+		}
+		if chk.Response.Digest != sum.Jobs[0].Digest {
+			t.Errorf("asked about %s, the release build is %s", chk.Response.Digest, sum.Jobs[0].Digest)
 		}
 	})
 

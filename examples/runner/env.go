@@ -23,6 +23,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/attest/tsa"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity/oidc"
@@ -137,6 +138,10 @@ type env struct {
 	engine *policy.Engine
 	broker *secrets.Broker
 	gate   *gate.Gate
+	// ledger records which leases each job received, for its secrets
+	// provenance; compromised is the gate's deny-list of lease ids.
+	ledger      *secrets.LeaseLedger
+	compromised *audit.KillSwitch
 
 	closers []func() error
 }
@@ -275,6 +280,11 @@ func policyConfig(issuer string) policy.LibraryConfig {
 			Builders:   []string{BuilderID},
 			Sources:    []string{SourceURI},
 			SourceRefs: []string{"refs/heads/main"},
+			// The deploy secret is a production credential: a build that
+			// received it must come from a protected ref, and every build
+			// must say which credentials it received.
+			ProductionSecrets:        []string{SecretName},
+			RequireSecretsProvenance: true,
 		},
 		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{{
 			Secret: SecretName, Repositories: []string{Repository}, Refs: []string{"refs/heads/main"},
@@ -299,15 +309,23 @@ func (e *env) startSecrets() error {
 		return err
 	}
 	var backend secrets.Backend = demoBackend{SecretName: e.cfg.SecretValue}
+	label := "demo"
 	if addr := e.cfg.Services.Vault; addr != "" {
 		vb, err := e.vaultBackend(addr)
 		if err != nil {
 			return fmt.Errorf("vault: %w", err)
 		}
-		backend = vb
+		backend, label = vb, "vault"
 	}
-	b, err := secrets.New(policy.SecretsAuthorizer(e.engine), backend,
-		secrets.WithMasker(e.redactor), secrets.WithAudit(e.auditLog), secrets.WithJournal(journal),
+	ledger, err := secrets.NewLeaseLedger(label)
+	if err != nil {
+		return err
+	}
+	e.ledger = ledger
+	// The ledger sees every release decision and every issue and revoke
+	// event before the audit log does; a lease it cannot record is refused.
+	b, err := secrets.New(ledger.Authorizer(policy.SecretsAuthorizer(e.engine)), backend,
+		secrets.WithMasker(e.redactor), secrets.WithAudit(ledger.Sink(e.auditLog)), secrets.WithJournal(journal),
 		secrets.WithTTL(10*time.Minute), secrets.WithLogger(e.cfg.Logger))
 	if err != nil {
 		return err
@@ -341,7 +359,8 @@ func (e *env) trust() (root.TrustedMaterial, error) {
 }
 
 // verifiers returns the gate's bundle verifiers: SLSA provenance from the
-// release workflow, built by our builder from our source; and the SBOM.
+// release workflow, built by our builder from our source; the SBOM; and
+// the secrets provenance.
 func (e *env) verifiers(resultCache bool) (map[string]*verify.Verifier, error) {
 	trust, err := e.trust()
 	if err != nil {
@@ -368,11 +387,18 @@ func (e *env) verifiers(resultCache bool) (map[string]*verify.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, nil
+	sp, err := verify.New(trust, verify.Expectation{Signer: signer, PredicateType: secretsprov.PredicateType}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom, secretsprov.PredicateType: sp}, nil
 }
 
 func (e *env) startGate(ctx context.Context) (err error) {
-	e.gate, err = e.newGate(ctx, true, e.auditLog)
+	if e.compromised, err = audit.NewKillSwitch(e.auditLog, audit.WithLogger(e.cfg.Logger)); err != nil {
+		return err
+	}
+	e.gate, err = e.newGate(ctx, true, e.auditLog, gate.WithRevocations(gate.Revocations{Leases: e.compromised}))
 	return err
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
@@ -51,11 +52,14 @@ type Config struct {
 
 // Summary is the machine-readable outcome of Run (the runner's --json).
 type Summary struct {
-	Jobs       []JobSummary      `json:"jobs"`
-	ImageCheck *GateCheck        `json:"modified_image_check,omitempty"`
-	Audit      AuditSummary      `json:"audit"`
-	Services   map[string]string `json:"services"`
-	DurationMS int64             `json:"duration_ms"`
+	Jobs []JobSummary `json:"jobs"`
+	// CompromiseCheck is the release build asked again after its lease
+	// was marked compromised.
+	CompromiseCheck *CompromiseCheck  `json:"compromised_lease_check,omitempty"`
+	ImageCheck      *GateCheck        `json:"modified_image_check,omitempty"`
+	Audit           AuditSummary      `json:"audit"`
+	Services        map[string]string `json:"services"`
+	DurationMS      int64             `json:"duration_ms"`
 }
 
 // JobSummary is one job's outcome.
@@ -72,7 +76,10 @@ type JobSummary struct {
 	Image       string          `json:"image"`
 	Digest      string          `json:"digest"`
 	Signed      []string        `json:"attestations"`
-	Gate        *gate.Decision  `json:"gate"`
+	// Credentials are the credentials the job's secrets provenance states
+	// it received (lease ids, never values).
+	Credentials []secretsprov.Credential `json:"credentials"`
+	Gate        *gate.Decision           `json:"gate"`
 	// LeasesRevoked reports that every lease was revoked when the job ended
 	// and that reading it afterwards fails.
 	LeasesRevoked bool `json:"leases_revoked"`
@@ -85,6 +92,14 @@ type SecretOutcome struct {
 	LeaseID string `json:"lease_id,omitempty"`
 	Expires string `json:"expires,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+}
+
+// CompromiseCheck is the deploy of a build asked again after a credential
+// the build received was marked compromised.
+type CompromiseCheck struct {
+	LeaseID  string         `json:"lease_id"`
+	Image    string         `json:"image"`
+	Response *gate.Decision `json:"gate"`
 }
 
 // GateCheck is a gate decision outside a job (the modified-image check).
@@ -125,6 +140,7 @@ type jobSpec struct {
 // jobRun is a job in flight.
 type jobRun struct {
 	spec     jobSpec
+	jobID    string // the secrets broker's job id
 	runID    string
 	commit   string
 	claims   identity.Claims
@@ -173,6 +189,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		sum.Jobs = append(sum.Jobs, *js)
 	}
 
+	p.step("Compromised credential: the release job's lease is marked compromised after the fact")
+	if sum.CompromiseCheck, err = e.compromisedLease(ctx, p, sum.Jobs[0]); err != nil {
+		return nil, p.fail(err)
+	}
+
 	p.step("Modified image: someone re-pushes tag v1 with other content")
 	chk, err := e.modifiedImage(ctx, p)
 	if err != nil {
@@ -218,6 +239,7 @@ func (e *env) services() map[string]string {
 
 func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummary, error) {
 	j := &jobRun{spec: spec, runID: randomHex(4), commit: randomHex(20)}
+	j.jobID = spec.name + "-" + j.runID
 	j.sum = &JobSummary{Name: spec.name, Ref: spec.ref, Protected: spec.protected}
 	j.claims = jobClaims(spec, j.runID, j.commit)
 
@@ -248,7 +270,8 @@ func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummar
 	// The job's own output goes through the redactor to the terminal.
 	j.log = e.redactor.NewWriter(&prefixWriter{w: p.w, prefix: "      │ "})
 	var held *secrets.Lease
-	err = e.broker.Run(ctx, secrets.JobSpec{ID: spec.name + "-" + j.runID, Identity: id, Token: secrets.NewValue(tok.Reveal())},
+	defer e.ledger.Forget(j.jobID)
+	err = e.broker.Run(ctx, secrets.JobSpec{ID: j.jobID, Identity: id, Token: secrets.NewValue(tok.Reveal())},
 		func(ctx context.Context, sj *secrets.Job) error {
 			lease, err := e.lease(ctx, p, j, sj)
 			if err != nil {
@@ -336,12 +359,27 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 	j.sum.Image, j.sum.Digest = ref.String(), digest.String()
 	p.okf("artifact app (%d bytes), image %s@%s", len(artifact), ref, short(digest.String()))
 
-	p.step("  attest: SLSA provenance + CycloneDX SBOM, short-lived certificate + RFC 3161 timestamp")
+	p.step("  attest: SLSA provenance + CycloneDX SBOM + secrets provenance, short-lived certificate + RFC 3161 timestamp")
 	signer, err := e.newSigner(ctx, *j)
 	if err != nil {
 		return fmt.Errorf("signer: %w", err)
 	}
-	stmts, err := statements(ctx, j, ref, img, artifact)
+	// Secrets provenance: every lease the broker's ledger saw this job
+	// receive (ids, names, decisions, times; never a value), signed while
+	// the leases are live, beside the SLSA provenance.
+	sp, err := secretsprov.New(j.identity, secretsprov.Run{JobID: j.jobID, SPIFFEID: j.sum.SPIFFEID},
+		secretsprov.Credentials(e.ledger.Job(j.jobID)))
+	if err != nil {
+		return fmt.Errorf("secrets provenance: %w", err)
+	}
+	j.sum.Credentials = sp.Credentials
+	for _, c := range sp.Credentials {
+		p.okf("secrets provenance: lease %s of %q from %s, released by %s (policy %s)", c.LeaseID, c.Secret, c.Backend, c.DecisionID, short(c.PolicyRevision))
+	}
+	if len(sp.Credentials) == 0 {
+		p.okf("secrets provenance: the job received no credential")
+	}
+	stmts, err := statements(ctx, j, ref, img, artifact, sp)
 	if err != nil {
 		return fmt.Errorf("statements: %w", err)
 	}
@@ -431,8 +469,9 @@ func imageWith(artifact []byte) (v1.Image, error) {
 	return mutate.AppendLayers(base, static.NewLayer(buf.Bytes(), types.OCILayer))
 }
 
-// statements are what the job signs about the image (and the artifact in it).
-func statements(ctx context.Context, j *jobRun, ref name.Tag, img v1.Image, artifact []byte) ([]*attest.Statement, error) {
+// statements are what the job signs about the image (and the artifact in
+// it): SLSA provenance, an SBOM and the secrets provenance sp.
+func statements(ctx context.Context, j *jobRun, ref name.Tag, img v1.Image, artifact []byte, sp *secretsprov.Provenance) ([]*attest.Statement, error) {
 	digest, err := img.Digest()
 	if err != nil {
 		return nil, err
@@ -471,7 +510,34 @@ func statements(ctx context.Context, j *jobRun, ref name.Tag, img v1.Image, arti
 	if err != nil {
 		return nil, err
 	}
-	return []*attest.Statement{pst, sst}, nil
+	spst, err := attest.NewStatement([]attest.ResourceDescriptor{imgSubj}, sp)
+	if err != nil {
+		return nil, err
+	}
+	return []*attest.Statement{pst, sst, spst}, nil
+}
+
+// compromisedLease marks the release job's lease compromised in the gate's
+// deny-list, as an operator would on learning it leaked, and asks the gate
+// again, as a deploy job would, to deploy the same build: the secrets
+// provenance names the lease, so the deploy is denied naming it.
+func (e *env) compromisedLease(ctx context.Context, p *progress, rel JobSummary) (*CompromiseCheck, error) {
+	if len(rel.Secrets) == 0 || rel.Secrets[0].LeaseID == "" {
+		return nil, errors.New("the release job received no lease to mark")
+	}
+	leaseID := rel.Secrets[0].LeaseID
+	if err := e.compromised.Mark(ctx, leaseID, "deploy token seen in a public paste", "security-oncall", time.Time{}); err != nil {
+		return nil, err
+	}
+	p.okf("lease %s marked compromised in the gate's deny-list", leaseID)
+	j := &jobRun{spec: releaseJob, runID: randomHex(4), commit: randomHex(20)}
+	j.claims = jobClaims(jobSpec{name: "deploy", ref: releaseJob.ref, protected: true}, j.runID, j.commit)
+	resp, err := e.admit(ctx, j, rel.Image)
+	if err != nil {
+		return nil, err
+	}
+	p.gate(resp)
+	return &CompromiseCheck{LeaseID: leaseID, Image: rel.Image, Response: resp}, nil
 }
 
 // modifiedImage re-pushes the release tag with different content and asks

@@ -6,11 +6,13 @@
 // The job gets a verified identity (OIDC job token, X.509-SVID), a policy
 // decides which secrets it may lease (the value is masked in its log), it
 // builds an image into an in-process OCI registry, attests it (SLSA
-// provenance and a CycloneDX SBOM, short-lived certificate, RFC 3161
-// timestamp), and a deploy gate verifies and evaluates it before its leases
-// are revoked. A job from an unprotected branch and a re-pushed (modified)
-// image are then denied with their reasons, and the tamper-evident audit log
-// is verified offline with an inclusion proof.
+// provenance, a CycloneDX SBOM and secrets provenance — which leases the job
+// received, never their values — with a short-lived certificate and an RFC
+// 3161 timestamp), and a deploy gate verifies and evaluates it before its
+// leases are revoked. A job from an unprotected branch, the release build
+// once its lease is marked compromised, and a re-pushed (modified) image are
+// then denied with their reasons, and the tamper-evident audit log is
+// verified offline with an inclusion proof.
 //
 // Flags point pieces at real services; --json prints a machine-readable
 // summary instead of the progress. env.go starts the embedded services (or

@@ -24,7 +24,8 @@ func TestJSON(t *testing.T) {
 	if err := dec.Decode(&sum); err != nil {
 		t.Fatalf("--json output: %v", err)
 	}
-	if len(sum.Jobs) != 2 || !sum.Jobs[0].Gate.Allowed || sum.Jobs[1].Gate.Allowed || sum.ImageCheck.Response.Allowed || !sum.Audit.InclusionVerified {
+	if len(sum.Jobs) != 2 || !sum.Jobs[0].Gate.Allowed || sum.Jobs[1].Gate.Allowed || sum.CompromiseCheck.Response.Allowed ||
+		sum.ImageCheck.Response.Allowed || !sum.Audit.InclusionVerified {
 		t.Errorf("summary: %+v", sum)
 	}
 	rel := sum.Jobs[0]

@@ -82,6 +82,9 @@ func (p *progress) done(s *Summary) {
 			denied++
 		}
 	}
+	if s.CompromiseCheck != nil && !s.CompromiseCheck.Response.Allowed {
+		denied++
+	}
 	if s.ImageCheck != nil && !s.ImageCheck.Response.Allowed {
 		denied++
 	}
