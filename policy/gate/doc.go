@@ -18,6 +18,12 @@
 //  6. write an audit event ([audit.Sink]) — an allow stands only if the sink
 //     accepted it.
 //
+// With [WithVSA] an allowed image also gets a signed SLSA Verification
+// Summary (attest/vsa) attached, naming the pinned digest, the policy
+// revision and the bundles relied on; a gate configured with
+// [WithTrustedVSAs] to trust that verifier decides from such a summary
+// instead of steps 3–5, and Decision.TrustedVSA says so.
+//
 // [Gate.Handler] serves the same decision as a JSON API, and [NewServer]
 // gives it the per-connection limits a network-facing server needs.
 // Metrics are an [Observer] hook: the gate links no metrics library.
@@ -61,4 +67,16 @@
 //     one fetch and one verification.
 //   - Without [WithRegistries] the gate reads any registry a request names:
 //     set it for a gate that takes requests from a network.
+//   - [WithVSA] fails closed: an allow whose summary cannot be signed or
+//     attached is a deny ([ErrVSANotIssued]).
+//   - [WithTrustedVSAs] relies on a summary only when it verifies with the
+//     verifier configured for the verifier.id it names (signature, signer
+//     identity, subject = the pinned digest), says PASSED, names an accepted
+//     policy revision, is within the freshness window and its signer is not
+//     revoked — checked per decision, whatever is cached. Any other summary
+//     is ignored and the attestations are verified: a summary can save work,
+//     never change the answer full verification gives. A decision from a
+//     summary delegates the artifact and policy decision to the trusted
+//     verifier: the job is authenticated and revocation-checked, this gate's
+//     policy is not evaluated.
 package gate

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/randid"
@@ -51,6 +52,9 @@ type Gate struct {
 	sink      audit.Sink
 	images    *image.Verifier
 	flights   flights
+	// vsaImages looks for trusted verification summaries (WithTrustedVSAs).
+	vsaImages  *image.Verifier
+	vsaFlights flights
 }
 
 // New returns a Gate. tokens verifies the deploying job; verifiers route
@@ -82,6 +86,9 @@ func New(tokens identity.TokenVerifier, verifiers Verifiers, eval policy.Evaluat
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	g.images = iv
+	if err := g.setupVSA(iopts); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -120,6 +127,12 @@ type Decision struct {
 	PolicyRevision string             `json:"policy_revision,omitempty"`
 	// AuditID is the id of the audit event that recorded this decision.
 	AuditID string `json:"audit_id,omitempty"`
+	// TrustedVSA names the verification summary the allow was decided
+	// from, without verifying the attestations (see [WithTrustedVSAs]).
+	TrustedVSA *VSAInfo `json:"trusted_vsa,omitempty"`
+	// IssuedVSA names the verification summary this allow issued and
+	// attached to the image (see [WithVSA]).
+	IssuedVSA *VSAInfo `json:"issued_vsa,omitempty"`
 	// Error says why no decision could be reached (Outcome "error").
 	Error string `json:"error,omitempty"`
 }
@@ -225,9 +238,17 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	}
 	var art policy.Artifact
 	var verified []*verify.Result
+	var inputs []attest.ResourceDescriptor
 	var err error
 	if req.Image != "" {
-		art, verified, err = g.verifyImage(ctx, req.Image, d)
+		var ref name.Reference
+		if g.vsaImages != nil {
+			var decided bool
+			if ref, decided, err = g.decideByVSA(ctx, id, req, d); decided || err != nil {
+				return err
+			}
+		}
+		art, verified, inputs, err = g.verifyImage(ctx, req.Image, ref, d)
 	} else {
 		art, verified, err = g.verifyInline(ctx, req, d)
 	}
@@ -250,6 +271,9 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
 			return err
 		}
+		if err := g.issueVSA(ctx, req, art, inputs, pd.Revision, d, &ev); err != nil {
+			return err
+		}
 		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
 	}
 	if err := g.sink.Write(ctx, ev); err != nil {
@@ -263,18 +287,23 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 }
 
 // verifyImage pins and verifies an image through its registry. It also
-// returns the verified results that count (those policy sees).
-func (g *Gate) verifyImage(ctx context.Context, img string, d *Decision) (policy.Artifact, []*verify.Result, error) {
-	ref, err := name.ParseReference(img, name.StrictValidation)
-	if err != nil {
-		return policy.Artifact{}, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
-	}
-	if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
-		return policy.Artifact{}, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+// returns the verified results that count (those policy sees) and the
+// bundles that hold them (for a VSA). pinned, when not nil, is the image
+// already parsed, checked and pinned by the VSA lookup.
+func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []*verify.Result, []attest.ResourceDescriptor, error) {
+	ref := pinned
+	if ref == nil {
+		var err error
+		if ref, err = name.ParseReference(img, name.StrictValidation); err != nil {
+			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+		}
+		if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
+			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+		}
 	}
 	res, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
 	if err != nil {
-		return policy.Artifact{}, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
+		return policy.Artifact{}, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
 	}
 	// Revocations are checked here, per decision, not inside verification:
 	// a verdict cached before a mark must not outlive it.
@@ -287,7 +316,7 @@ func (g *Gate) verifyImage(ctx context.Context, img string, d *Decision) (policy
 		return nil
 	})
 	d.Attestations = report
-	return art, verified, nil
+	return art, verified, vsaInputs(res, verified), nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.

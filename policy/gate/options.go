@@ -51,6 +51,8 @@ type config struct {
 	limits      Limits
 	revocations Revocations
 	inventory   inventory.Store
+	vsaIssuer   *VSAIssuer          // WithVSA
+	vsaTrust    map[string]VSATrust // WithTrustedVSAs, by verifier id
 }
 
 func defaults() config {

@@ -1,0 +1,351 @@
+package gate_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/attest/vsa"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/gatetest"
+	"github.com/ztci/ztci/verify"
+)
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// summaryOf reads the statement and summary out of a VSA bundle.
+func summaryOf(t *testing.T, bundle []byte) (*attest.Statement, *vsa.Summary) {
+	t.Helper()
+	var b struct {
+		DSSE struct {
+			Payload []byte `json:"payload"`
+		} `json:"dsseEnvelope"`
+	}
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	st, err := attest.ParseStatement(b.DSSE.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := vsa.FromStatement(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, s
+}
+
+// Gate A verifies everything, allows, and attaches a signed VSA naming the
+// pinned digest, its policy revision and the bundles it relied on. Gate B,
+// trusting A, decides from that VSA alone: no attestation verified, no
+// policy evaluated, and the decision names the VSA.
+func TestVSAIssuedThenTrusted(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attached attachments
+	sinkA := &memSink{}
+	a, polA := w.gate(t, sinkA, gate.WithVSA(w.issuer(&attached)))
+	dA, err := a.Decide(ctx, w.request(t, img.Image))
+	if err != nil || !dA.Allowed || dA.IssuedVSA == nil || dA.TrustedVSA != nil || polA.n.Load() != 1 {
+		t.Fatalf("gate A: %+v, %v", dA, err)
+	}
+	bundles := attached.all()
+	if len(bundles) != 1 || sha(bundles[0]) != dA.IssuedVSA.Bundle {
+		t.Fatalf("attached %d bundles; issued %+v", len(bundles), dA.IssuedVSA)
+	}
+	if evs := sinkA.all(); len(evs) != 1 || evs[0].Attributes["vsa_issued"] != dA.IssuedVSA.Bundle {
+		t.Fatalf("gate A audit: %+v", evs)
+	}
+	st, s := summaryOf(t, bundles[0])
+	if st.Subject[0].Digest["sha256"] != strings.TrimPrefix(img.Digest, "sha256:") || st.Subject[0].Name != img.Name {
+		t.Fatalf("VSA subject %+v, want %s@%s", st.Subject, img.Name, img.Digest)
+	}
+	var inputs []string
+	for _, in := range s.InputAttestations {
+		inputs = append(inputs, "sha256:"+in.Digest["sha256"])
+	}
+	var published []string
+	for _, b := range img.Bundles {
+		published = append(published, sha(b))
+	}
+	slices.Sort(inputs)
+	slices.Sort(published)
+	if !slices.Equal(inputs, published) {
+		t.Fatalf("input attestations %v, want the published bundles %v", inputs, published)
+	}
+	if s.Verifier.ID != gateA || s.Result != vsa.Passed || s.PolicyRevision() != dA.PolicyRevision || s.Policy.URI != policyURI ||
+		!slices.Equal(s.VerifiedLevels, []string{buildLevel3}) || !strings.HasPrefix(s.ResourceURI, "pkg:oci/app@sha256%3A") {
+		t.Fatalf("summary %+v", s)
+	}
+
+	sinkB := &memSink{}
+	b, polB := w.gate(t, sinkB, gate.WithTrustedVSAs(w.trustA(t, dA.PolicyRevision)))
+	dB, err := b.Decide(ctx, w.request(t, img.Image))
+	if err != nil || !dB.Allowed || dB.TrustedVSA == nil || dB.Digest != img.Digest || !dB.Verified {
+		t.Fatalf("gate B: %+v, %v", dB, err)
+	}
+	if dB.TrustedVSA.Bundle != dA.IssuedVSA.Bundle || dB.TrustedVSA.Verifier != gateA || dB.PolicyRevision != dA.PolicyRevision {
+		t.Fatalf("gate B used %+v, want A's %+v", dB.TrustedVSA, dA.IssuedVSA)
+	}
+	if polB.n.Load() != 0 {
+		t.Fatalf("gate B evaluated policy %d times; the VSA decides", polB.n.Load())
+	}
+	if evs := sinkB.all(); len(evs) != 1 || evs[0].Outcome != audit.OutcomeAllow || evs[0].Attributes["vsa"] != dA.IssuedVSA.Bundle || evs[0].ID != dB.AuditID {
+		t.Fatalf("gate B audit: %+v", evs)
+	}
+}
+
+// A VSA the trusting gate must not rely on is ignored: the gate verifies
+// the attestations instead, so the answer is the one full verification
+// gives — an allow for a good image, a deny for a bad one — never one the
+// VSA would have given.
+func TestVSAIgnored(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	main := gatetest.Job{Ref: "refs/heads/main", Protected: true}
+	good, err := w.lab.Publish(ctx, main, "good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := w.lab.Publish(ctx, main, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feature, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/feature/x"}, "feature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := w.lab.Publish(ctx, main, "failed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attached attachments
+	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
+	dA, err := a.Decide(ctx, w.request(t, good.Image))
+	if err != nil || !dA.Allowed {
+		t.Fatal(dA, err)
+	}
+	rev := dA.PolicyRevision
+	vsaGood := attached.all()[0]
+	// A's genuine VSA of the good image, copied onto another image.
+	attach(t, other, vsaGood)
+	// A PASSED VSA naming gate A for the feature build (which policy
+	// denies), signed by a key gate B does not trust for A.
+	attacker := newKey(t)
+	forged := w.sign(t, attacker, feature, vsa.Passed, rev)
+	attach(t, feature, forged)
+	// A FAILED VSA by gate A's own key.
+	attach(t, failed, w.sign(t, w.key, failed, vsa.Failed, rev))
+
+	revokedKey := &marks{}
+	revokedKey.mark(keyHint(t, w.key))
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	earlier := func() time.Time { return time.Now().Add(-10 * time.Minute) }
+	tests := []struct {
+		name  string
+		img   *gatetest.Published
+		trust gate.VSATrust
+		opts  []gate.Option
+		allow bool
+		why   error // why the gate logs it ignored the VSA
+	}{
+		{name: "untrusted verifier id", img: good, trust: gate.VSATrust{VerifierID: "https://gates.example/other", Verifier: w.vsaVerifier(t, w.key), Revisions: []string{rev}, MaxAge: time.Hour}, allow: true, why: gate.ErrVSAUntrusted},
+		{name: "other signer for the verifier", img: good, trust: gate.VSATrust{VerifierID: gateA, Verifier: w.vsaVerifier(t, attacker), Revisions: []string{rev}, MaxAge: time.Hour}, allow: true, why: verify.ErrSignature},
+		{name: "forged VSA on a denied build", img: feature, trust: w.trustA(t, rev), allow: false, why: verify.ErrSignature},
+		{name: "VSA of another digest", img: other, trust: w.trustA(t, rev), allow: true, why: verify.ErrArtifactMismatch},
+		{name: "stale", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithClock(later)}, allow: true, why: gate.ErrVSAStale},
+		{name: "from the future", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithClock(earlier)}, allow: true, why: gate.ErrVSAStale},
+		{name: "revision not accepted", img: good, trust: w.trustA(t, "some-other-revision"), allow: true, why: gate.ErrVSARevision},
+		{name: "verifier key revoked", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithRevocations(gate.Revocations{Keys: revokedKey})}, allow: true, why: gate.ErrRevoked},
+		{name: "FAILED result", img: failed, trust: w.trustA(t, rev), allow: true, why: gate.ErrVSANotPassed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			logs := &reasons{}
+			b, pol := w.gate(t, discard(), append(tt.opts, gate.WithTrustedVSAs(tt.trust), gate.WithLogger(slog.New(logs)))...)
+			d, err := b.Decide(ctx, w.request(t, tt.img.Image))
+			if !logs.contain(tt.why) {
+				t.Fatalf("no VSA ignored for %v; reasons: %v", tt.why, logs.all())
+			}
+			if err != nil || d.Allowed != tt.allow || d.TrustedVSA != nil || d.Digest != tt.img.Digest {
+				t.Fatalf("Decide = %+v, %v; want allowed=%v by full verification", d, err, tt.allow)
+			}
+			if pol.n.Load() != 1 {
+				t.Fatalf("policy evaluated %d times, want once (full verification)", pol.n.Load())
+			}
+		})
+	}
+}
+
+// sign makes a VSA about img with result r, as gate A writes one, signed
+// by key and timestamped by the world's TSA.
+func (w *vsaWorld) sign(t *testing.T, key *ecdsa.PrivateKey, img *gatetest.Published, r vsa.Result, rev string) []byte {
+	t.Helper()
+	s, err := attest.NewKeySigner(key, attest.WithEmbeddedTimestampAuthority(w.tsa.Handler()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := []string{buildLevel3}
+	if r == vsa.Failed {
+		levels = []string{"FAILED"}
+	}
+	st, err := attest.NewStatement([]attest.ResourceDescriptor{{Name: img.Name, Digest: attest.DigestSet{"sha256": strings.TrimPrefix(img.Digest, "sha256:")}}},
+		vsa.Predicate(vsa.Summary{Verifier: vsa.Verifier{ID: gateA}, TimeVerified: time.Now(), ResourceURI: "pkg:oci/app",
+			Policy: attest.ResourceDescriptor{URI: policyURI, Annotations: map[string]any{vsa.AnnotationPolicyRevision: rev}},
+			Result: r, VerifiedLevels: levels}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := attest.Sign(t.Context(), s, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// attach attaches bundle to img's digest.
+func attach(t *testing.T, img *gatetest.Published, bundle []byte) {
+	t.Helper()
+	d, err := name.NewDigest(img.Name+"@"+img.Digest, name.StrictValidation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gate.RegistryAttacher().Attach(t.Context(), d, bundle); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WithVSA fails closed: a summary that cannot be signed or attached turns
+// the allow into an audited deny.
+func TestVSAIssueFailsClosed(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := errors.New("registry refused the push")
+	brokenSigner := attest.SignerFunc(func(context.Context, string, []byte) ([]byte, error) { return nil, errors.New("KMS down") })
+	tests := []struct {
+		name string
+		iss  gate.VSAIssuer
+	}{
+		{"attach fails", gate.VSAIssuer{VerifierID: gateA, Signer: w.signer, PolicyURI: policyURI,
+			Attacher: gate.AttacherFunc(func(context.Context, name.Digest, []byte) error { return down })}},
+		{"sign fails", gate.VSAIssuer{VerifierID: gateA, Signer: brokenSigner, PolicyURI: policyURI, Attacher: gate.RegistryAttacher()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sink := &memSink{}
+			g, _ := w.gate(t, sink, gate.WithVSA(tt.iss))
+			d, err := g.Decide(ctx, w.request(t, img.Image))
+			if !errors.Is(err, gate.ErrVSANotIssued) || !errors.Is(err, gate.ErrUndecided) || d.Allowed || d.IssuedVSA != nil {
+				t.Fatalf("Decide = %+v, %v; want a deny wrapping ErrVSANotIssued", d, err)
+			}
+			if evs := sink.all(); len(evs) != 1 || evs[0].Outcome != audit.OutcomeError || evs[0].ID != d.AuditID {
+				t.Fatalf("audit %+v", evs)
+			}
+		})
+	}
+}
+
+func TestVSAOptions(t *testing.T) {
+	t.Parallel()
+	w := newVSAWorld(t)
+	v := w.vsaVerifier(t, w.key)
+	good := gate.VSAIssuer{VerifierID: gateA, Signer: w.signer, Attacher: gate.RegistryAttacher(), PolicyURI: policyURI}
+	withIss := func(f func(*gate.VSAIssuer)) gate.Option { iss := good; f(&iss); return gate.WithVSA(iss) }
+	trust := gate.VSATrust{VerifierID: gateA, Verifier: v, Revisions: []string{"r"}, MaxAge: time.Hour}
+	withTrust := func(f func(*gate.VSATrust)) gate.Option { tr := trust; f(&tr); return gate.WithTrustedVSAs(tr) }
+	tests := []struct {
+		name string
+		opts []gate.Option
+	}{
+		{"no signer", []gate.Option{withIss(func(i *gate.VSAIssuer) { i.Signer = nil })}},
+		{"no attacher", []gate.Option{withIss(func(i *gate.VSAIssuer) { i.Attacher = nil })}},
+		{"verifier id not a URI", []gate.Option{withIss(func(i *gate.VSAIssuer) { i.VerifierID = "staging" })}},
+		{"no policy URI", []gate.Option{withIss(func(i *gate.VSAIssuer) { i.PolicyURI = "" })}},
+		{"two build levels", []gate.Option{withIss(func(i *gate.VSAIssuer) { i.VerifiedLevels = []string{"SLSA_BUILD_LEVEL_3", "SLSA_BUILD_LEVEL_2"} })}},
+		{"no trusted verifier", []gate.Option{gate.WithTrustedVSAs()}},
+		{"no verifier", []gate.Option{withTrust(func(t *gate.VSATrust) { t.Verifier = nil })}},
+		{"no revisions", []gate.Option{withTrust(func(t *gate.VSATrust) { t.Revisions = nil })}},
+		{"no freshness window", []gate.Option{withTrust(func(t *gate.VSATrust) { t.MaxAge = 0 })}},
+		{"verifier trusted twice", []gate.Option{gate.WithTrustedVSAs(trust, trust)}},
+		{"with an inventory", []gate.Option{gate.WithTrustedVSAs(trust), gate.WithInventory(inventory.NewMemory())}},
+	}
+	vs, err := w.lab.Verifiers(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := gate.New(w.tokens, vs, &allowVerified{}, discard(), tt.opts...); !errors.Is(err, gate.ErrConfig) {
+				t.Fatalf("New = %v, want ErrConfig", err)
+			}
+		})
+	}
+}
+
+// reasons collects the errors of the gate's "verification summary
+// ignored" diagnostics.
+type reasons struct {
+	mu   sync.Mutex
+	list []error
+}
+
+func (r *reasons) Enabled(context.Context, slog.Level) bool { return true }
+func (r *reasons) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *reasons) WithGroup(string) slog.Handler            { return r }
+func (r *reasons) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Message != "verification summary ignored" {
+		return nil
+	}
+	rec.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
+			r.mu.Lock()
+			r.list = append(r.list, err)
+			r.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (r *reasons) all() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.list)
+}
+
+// contain reports whether a VSA was ignored for target, an error wrapped
+// under ErrVSAIgnored.
+func (r *reasons) contain(target error) bool {
+	return slices.ContainsFunc(r.all(), func(err error) bool { return errors.Is(err, gate.ErrVSAIgnored) && errors.Is(err, target) })
+}
