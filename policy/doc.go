@@ -100,6 +100,11 @@
 //	                                source_ref, source_digest, external_parameters},
 //	                    scan {scanner, critical, high, medium, low,
 //	                          findings [{id, severity, package}]},
+//	                    secrets_provenance {job {id, identity, spiffe_id,
+//	                                repository, ref, ref_protected, run_id},
+//	                          credentials [{lease_id, backend, secret,
+//	                                decision_id, policy_revision, issued_at,
+//	                                revoked_at, compromised}]},
 //	                    predicate}]
 //	secrets         {names [string]}          secrets requested ([SecretsInput])
 //	manifests       [object] Kubernetes objects
@@ -116,7 +121,8 @@
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),
 //	            max_critical (0), require_scan (false), max_scan_age_seconds (0: off),
-//	            require_protected_ref (true)
+//	            require_protected_ref (true), production_secrets [glob],
+//	            production_backends [label], require_secrets_provenance (false)
 //	pipeline:   production_environments (["production"]), protected_branches
 //	            (["main"]), approval_jobs, allowed_images, allowed_actions,
 //	            allowed_orbs (prefixes; empty denies all)
