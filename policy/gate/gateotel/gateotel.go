@@ -1,0 +1,265 @@
+package gateotel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ztci/ztci/policy/gate"
+)
+
+// ScopeName is the instrumentation scope of the meter and tracer the
+// Observer obtains from its providers.
+const ScopeName = "github.com/ztci/ztci/policy/gate/gateotel"
+
+// Instrument names. The Prometheus exporter of the OTel SDK exposes them as
+// ztci_gate_decisions_total, ztci_gate_denials_total,
+// ztci_gate_decision_duration_seconds and ztci_gate_rejected_total.
+const (
+	MetricDecisions = "ztci.gate.decisions"
+	MetricDenials   = "ztci.gate.denials"
+	MetricDuration  = "ztci.gate.decision.duration"
+	MetricRejected  = "ztci.gate.rejected"
+	// SpanName names the span recorded for each decision.
+	SpanName = "ztci.gate.decide"
+)
+
+// Attribute keys. Every value is drawn from a bounded set: the three
+// outcomes, the policy's rule ids, the gate's error kinds and its refusal
+// reasons.
+const (
+	// AttrDecision is "allow", "deny" or "error".
+	AttrDecision = attribute.Key("ztci.gate.decision")
+	// AttrRule is a policy rule id (one denial per violation) or, for a
+	// decision that ended in an error, its kind (see [ErrorKind]).
+	AttrRule = attribute.Key("ztci.gate.rule")
+	// AttrReason is why a request was refused before any decision:
+	// "overloaded", "too_large", "slow_body", "bad_request", "content_type".
+	AttrReason = attribute.Key("ztci.gate.reason")
+	// AttrDigest is the pinned artifact digest (spans only).
+	AttrDigest = attribute.Key("ztci.gate.digest")
+	// AttrPolicyRevision is the revision of the policy that decided (spans
+	// only).
+	AttrPolicyRevision = attribute.Key("ztci.gate.policy_revision")
+	// AttrVerified reports whether an attestation verified (spans only).
+	AttrVerified = attribute.Key("ztci.gate.verified")
+	// AttrRules lists the rule ids of a deny (spans only).
+	AttrRules = attribute.Key("ztci.gate.rules")
+)
+
+// Error kinds, the [AttrRule] value of a decision that ended in an error.
+const (
+	KindBadRequest      = "gate.bad_request"
+	KindUnauthenticated = "gate.unauthenticated"
+	KindUndecided       = "gate.undecided"
+)
+
+// DefaultBuckets are the boundaries, in seconds, of the decision duration
+// histogram: 100 µs to 10 s, where a cached verdict and a cold registry
+// fetch both fall.
+var defaultBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// ErrConfig: New was given a nil provider or a bad Option.
+var ErrConfig = errors.New("gateotel: invalid configuration")
+
+// Option configures [New]. A nil Option or an unusable value makes New fail
+// with [ErrConfig].
+type Option func(*config) error
+
+type config struct {
+	tp      trace.TracerProvider
+	buckets []float64
+	now     func() time.Time
+}
+
+// WithTracerProvider records a span per decision (not per refusal) through
+// tp. Without it the Observer records metrics only.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) error {
+		if tp == nil {
+			return errors.New("nil TracerProvider")
+		}
+		c.tp = tp
+		return nil
+	}
+}
+
+// WithBuckets sets the decision duration histogram's boundaries, in
+// seconds, strictly increasing.
+func WithBuckets(bounds ...float64) Option {
+	return func(c *config) error {
+		if len(bounds) == 0 {
+			return errors.New("no bucket boundaries")
+		}
+		for i := range bounds {
+			if bounds[i] < 0 || (i > 0 && bounds[i] <= bounds[i-1]) {
+				return fmt.Errorf("bucket boundaries %v: want non-negative and strictly increasing", bounds)
+			}
+		}
+		c.buckets = append([]float64(nil), bounds...)
+		return nil
+	}
+}
+
+// WithClock sets the clock that dates the end of a decision's span
+// (default time.Now); its start is the end less Observation.Elapsed.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// Observer is a [gate.Observer] that records the gate's decisions and
+// refusals as OpenTelemetry metrics and, with [WithTracerProvider], spans.
+// It is safe for concurrent use and holds no resources: the providers'
+// owner flushes and shuts them down.
+type Observer struct {
+	decisions metric.Int64Counter
+	denials   metric.Int64Counter
+	duration  metric.Float64Histogram
+	rejected  metric.Int64Counter
+	tracer    trace.Tracer // nil: no spans
+	now       func() time.Time
+
+	// Attribute sets of the three outcomes, built once.
+	outcome map[string]metric.MeasurementOption
+}
+
+var _ gate.Observer = (*Observer)(nil)
+
+// New returns an Observer whose instruments come from mp. mp is required:
+// pass a no-op provider (go.opentelemetry.io/otel/metric/noop) to disable
+// metrics explicitly.
+func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
+	if mp == nil {
+		return nil, fmt.Errorf("%w: nil MeterProvider", ErrConfig)
+	}
+	c := config{buckets: defaultBuckets, now: time.Now}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&c); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	m := mp.Meter(ScopeName)
+	o := &Observer{now: c.now, outcome: map[string]metric.MeasurementOption{}}
+	var err error
+	if o.decisions, err = m.Int64Counter(MetricDecisions,
+		metric.WithDescription("Admission decisions by outcome (allow, deny, error)."),
+		metric.WithUnit("{decision}")); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricDecisions, err)
+	}
+	if o.denials, err = m.Int64Counter(MetricDenials,
+		metric.WithDescription("Denials by policy rule id (one per violation) or error kind."),
+		metric.WithUnit("{denial}")); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricDenials, err)
+	}
+	if o.duration, err = m.Float64Histogram(MetricDuration,
+		metric.WithDescription("Time to decide one request (verify, policy, audit)."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(c.buckets...)); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricDuration, err)
+	}
+	if o.rejected, err = m.Int64Counter(MetricRejected,
+		metric.WithDescription("Requests refused before a decision (overloaded, too_large, slow_body, bad_request, content_type)."),
+		metric.WithUnit("{request}")); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricRejected, err)
+	}
+	for _, v := range []string{gate.OutcomeAllow, gate.OutcomeDeny, gate.OutcomeError} {
+		o.outcome[v] = metric.WithAttributeSet(attribute.NewSet(AttrDecision.String(v)))
+	}
+	if c.tp != nil {
+		o.tracer = c.tp.Tracer(ScopeName)
+	}
+	return o, nil
+}
+
+// Observe records obs. A refusal counts in ztci.gate.rejected; a decision
+// counts in ztci.gate.decisions and the duration histogram, and a deny
+// counts once per violated rule (or once under its error kind) in
+// ztci.gate.denials.
+//
+// The gate calls Observe without a context, so a span has no parent: it
+// starts a trace of its own.
+func (o *Observer) Observe(obs gate.Observation) {
+	ctx := context.Background()
+	if obs.Decision == nil {
+		o.rejected.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrReason.String(obs.Refused))))
+		return
+	}
+	d := obs.Decision
+	outcome, ok := o.outcome[d.Outcome]
+	if !ok {
+		// Not one of the gate's outcomes: count it as an error rather than
+		// give an unknown string its own time series.
+		outcome = o.outcome[gate.OutcomeError]
+	}
+	o.decisions.Add(ctx, 1, outcome)
+	o.duration.Record(ctx, obs.Elapsed.Seconds(), outcome)
+	switch {
+	case obs.Err != nil:
+		o.denials.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrRule.String(ErrorKind(obs.Err)))))
+	case !d.Allowed:
+		for _, v := range d.Violations {
+			o.denials.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrRule.String(v.Rule))))
+		}
+	}
+	if o.tracer != nil {
+		o.span(ctx, obs)
+	}
+}
+
+// span records one decision as a span dated from its end less Elapsed.
+func (o *Observer) span(ctx context.Context, obs gate.Observation) {
+	d := obs.Decision
+	end := o.now()
+	attrs := []attribute.KeyValue{
+		AttrDecision.String(d.Outcome),
+		AttrVerified.Bool(d.Verified),
+	}
+	if d.Digest != "" {
+		attrs = append(attrs, AttrDigest.String(d.Digest))
+	}
+	if d.PolicyRevision != "" {
+		attrs = append(attrs, AttrPolicyRevision.String(d.PolicyRevision))
+	}
+	if len(d.Violations) > 0 {
+		attrs = append(attrs, AttrRules.StringSlice(d.Rules()))
+	}
+	_, s := o.tracer.Start(ctx, SpanName,
+		trace.WithTimestamp(end.Add(-obs.Elapsed)),
+		trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attrs...))
+	if obs.Err != nil {
+		// The kind, not the message: the span goes wherever the vendor's
+		// exporter sends it, and the kind is all a dashboard needs.
+		s.SetStatus(codes.Error, ErrorKind(obs.Err))
+	}
+	s.End(trace.WithTimestamp(end))
+}
+
+// ErrorKind names the class of an error [gate.Gate.Decide] returned:
+// [KindBadRequest], [KindUnauthenticated] or [KindUndecided] (for every
+// other error too, which the gate treats as a deny).
+func ErrorKind(err error) string {
+	switch {
+	case errors.Is(err, gate.ErrBadRequest):
+		return KindBadRequest
+	case errors.Is(err, gate.ErrUnauthenticated):
+		return KindUnauthenticated
+	default:
+		return KindUndecided
+	}
+}
