@@ -1,0 +1,70 @@
+// Package otelsink is an [audit.Sink] that emits audit events as
+// OpenTelemetry log records, so that they reach whatever log pipeline a
+// vendor runs (an OpenTelemetry Collector, a SIEM behind it).
+//
+// It links the OpenTelemetry logs API only (go.opentelemetry.io/otel/log):
+// the SDK, its processors and exporters are the vendor's choice, made by the
+// [log.LoggerProvider] passed to [New]. It reads no global provider. Package
+// audit links no OpenTelemetry; only this subpackage does.
+//
+//	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter)))
+//	sink, err := otelsink.New(lp, otelsink.WithHMAC(h))
+//	g, err := gate.New(jobTokens, verifiers, evaluator, audit.FanOut(auditLog, sink))
+//
+// # Record mapping
+//
+// One event is one log record:
+//
+//	Timestamp          event time (UTC)
+//	ObservedTimestamp  when Write ran
+//	EventName          action, e.g. "gate.decide"
+//	Severity           allow, success → INFO (9); deny, failure → WARN (13);
+//	                   error → ERROR (17); SeverityText "INFO", "WARN", "ERROR"
+//	Body               the event's stable JSON (audit.Encode), a string: the
+//	                   same bytes package audit logs and hashes
+//
+// and attributes, each present only when the field is set:
+//
+//	ztci.audit.id, .source, .action, .outcome       strings
+//	ztci.audit.actor.id, .actor.kind                strings
+//	ztci.audit.actor.claims                         map of strings
+//	ztci.audit.resource, .reason, .policy_revision  strings
+//	ztci.audit.violations                           string slice
+//	ztci.audit.job_id, .run_id, .trace_id           strings (correlation)
+//	ztci.audit.attributes                           map of strings
+//
+// and the event's OCSF class (package audit, "Mapping onto OCSF"), so that a
+// SIEM can file the record without parsing the body:
+//
+//	ocsf.class_uid 6003 (API Activity), ocsf.category_uid 6 (Application
+//	Activity), ocsf.activity_id 99 (Other), ocsf.type_uid 600399,
+//	ocsf.status_id 1 (Success: allow, success) or 2 (Failure: deny,
+//	failure, error), ocsf.disposition_id 1 (Allowed) or 2 (Blocked) for
+//	allow and deny only.
+//
+// The trace a record belongs to is the span in the context given to Write,
+// as the SDK reads it; Correlation.TraceID is carried as an attribute.
+//
+// # Security contract
+//
+//   - Events carry no secrets by contract (package audit). Fields that
+//     identify people or hold sensitive values are hidden with [WithHMAC]:
+//     the sink hashes them before it builds the record, so neither the body
+//     nor any attribute carries their values, and records stay joinable.
+//     A log pipeline is usually read by more people than the audit log:
+//     hash at least what the audit log itself hashes.
+//   - An event that [audit.Encode] rejects (missing fields, over
+//     [audit.MaxEventSize]) is refused with [audit.ErrInvalidEvent] and
+//     emits nothing; so each record is bounded.
+//   - The OpenTelemetry logs API has no acknowledgement: Logger.Emit returns
+//     nothing, and the SDK drops records when its queue is full or its
+//     provider is shut down. Without [WithFlush], a nil error from Write
+//     means only that the record was handed to the logger. With WithFlush,
+//     Write fails with [audit.ErrSink] when the provider's flush reports an
+//     export error (a collector that is down or refuses the records); but
+//     a batch the SDK exported earlier on its own schedule reports its error
+//     to the SDK's error handler, not to Write, and a shut-down provider
+//     still flushes "successfully". This sink is
+//     therefore a feed for observability, never the system of record:
+//     compose it with a durable sink ([audit.Log]) in [audit.FanOut].
+package otelsink
