@@ -54,3 +54,18 @@ echo "export ZTCI_DOCKER_REGISTRY=$(command -v docker-registry)"
 echo "export ZTCI_NATS_SERVER=$(build_go github.com/nats-io/nats-server/v2 v2.15.3 . nats-server)"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 echo "export ZTCI_POSTGRES_BIN=$pgbin"
+# OpenTelemetry Collector (OTLP receiver, batch processor, debug and file
+# exporters) for itest.StartOtelCol, made by the collector builder from
+# internal/itest/otelcol-builder.yaml; the cache key includes the manifest's
+# hash, so editing it rebuilds. ~16 min cold on a busy 2-core machine.
+otelcol_manifest=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/internal/itest/otelcol-builder.yaml
+otelcol=$cache/otelcol-ztci-v0.161.0-$(sha256sum "$otelcol_manifest" | cut -c1-12)
+if [[ ! -x $otelcol ]]; then
+  ocb=$(build_go go.opentelemetry.io/collector/cmd/builder v0.161.0 . otelcol-builder)
+  odir=$(mktemp -d)
+  log "building otelcol-ztci v0.161.0 (cold builds take minutes)"
+  (cd "$odir" && GOFLAGS=-mod=mod timeout 2400 "$ocb" --config="$otelcol_manifest" >&2) &&
+    mv "$odir/build/otelcol-ztci" "$otelcol" || log "otelcol-ztci build failed"
+  rm -rf "$odir"
+fi
+echo "export ZTCI_OTELCOL=$otelcol"
