@@ -25,6 +25,17 @@ const MaxSize = 1 << 20
 // consumer can accept named revisions; see [Summary.PolicyRevision].
 const AnnotationPolicyRevision = "ztci.dev/policy-revision"
 
+// Annotations ztci writes on each inputAttestations entry, so that a
+// consumer can apply its own revocations to what the verifier relied on:
+// the certificate identity (SAN) or key hint that signed the bundle and,
+// for SLSA provenance, the builder id. Values are strings; absent when
+// unknown. Third-party summaries do not carry them.
+const (
+	AnnotationSigner  = "ztci.dev/signer"
+	AnnotationKeyHint = "ztci.dev/key-hint"
+	AnnotationBuilder = "ztci.dev/builder"
+)
+
 // Result is the verification result: [Passed] or [Failed].
 type Result string
 

@@ -111,7 +111,10 @@ type VSAIssuer struct {
 // is the pinned digest; it names iss.VerifierID, the time, the policy
 // (iss.PolicyURI and the revision that decided), the digests of the
 // Sigstore bundles the decision relied on (verified and not revoked) and
-// iss.VerifiedLevels, with result PASSED. Decision.IssuedVSA names it and
+// iss.VerifiedLevels, with result PASSED. Each input names its signer, key
+// hint and builder (vsa.AnnotationSigner, AnnotationKeyHint,
+// AnnotationBuilder), so a gate trusting the summary applies its own
+// revocations to them. Decision.IssuedVSA names it and
 // the allow's audit event carries its bundle digest ("vsa_issued").
 //
 // Fail closed: a summary that cannot be signed or attached turns the allow
@@ -165,9 +168,11 @@ type VSATrust struct {
 // verifies with that verifier's [verify.Verifier] for the pinned digest
 // (signature, signer identity, subject), names the verifier's VerifierID,
 // says PASSED, names an accepted policy revision, was made within MaxAge
-// (and at most [MaxVSASkew] ahead of the gate's clock), and whose signer,
-// key or certificate identity is not revoked ([WithRevocations], checked on
-// every decision). The newest such summary is used; Decision.TrustedVSA
+// (and at most [MaxVSASkew] ahead of the gate's clock), and whose signer
+// is not revoked, nor the signers, keys and builders of the attestations it
+// names as inputs ([WithRevocations], checked on every decision; a gate's
+// own summaries name them, a third party's may not, and then only its
+// signer is checked). The newest such summary is used; Decision.TrustedVSA
 // names it and the allow's audit event carries its bundle digest ("vsa").
 //
 // A summary that fails any check — untrusted verifier, another digest,
@@ -276,9 +281,9 @@ func (g *Gate) verifyVSABundle(ctx context.Context, bundle []byte, artifact v1.H
 	return image.BundleResult{Signer: signerName(vr), PredicateType: vsa.PredicateType, Result: vr}, nil
 }
 
-// claimedVSA reads, without verifying anything, the predicate type and the
-// verifier.id a DSSE bundle's statement claims. Size is bounded by
-// image.MaxBundleSize.
+// claimedVSA reads, without verifying anything, the predicate type and,
+// for a VSA, the verifier.id a DSSE bundle's statement claims. Size is
+// bounded by image.MaxBundleSize.
 func claimedVSA(bundle []byte) (predicateType, verifierID string) {
 	var b struct {
 		DSSE *struct {
@@ -299,6 +304,9 @@ func claimedVSA(bundle []byte) (predicateType, verifierID string) {
 	}
 	if json.Unmarshal(b.DSSE.Payload, &st) != nil {
 		return "", ""
+	}
+	if st.PredicateType != vsa.PredicateType {
+		return st.PredicateType, ""
 	}
 	return st.PredicateType, st.Predicate.Verifier.ID
 }
@@ -377,6 +385,9 @@ func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a imag
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrVSAIgnored, err)
 	}
+	if err := g.cfg.revocations.checkInputs(s); err != nil {
+		return nil, fmt.Errorf("%w: an input attestation: %w", ErrVSAIgnored, err)
+	}
 	tr, ok := g.cfg.vsaTrust[s.Verifier.ID]
 	switch {
 	case !ok:
@@ -395,7 +406,8 @@ func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a imag
 
 // vsaInputs are the bundles an image decision relied on: the verified,
 // unrevoked attestations (verified), by the digest of their bundle and the
-// artifact that holds it.
+// artifact that holds it, annotated with what revocations match (signer,
+// key hint, builder) so a gate trusting the summary can apply its own.
 func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDescriptor {
 	var out []attest.ResourceDescriptor
 	for _, t := range res.Targets {
@@ -403,13 +415,47 @@ func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDe
 			if a.Result == nil || !slices.Contains(verified, a.Result) || a.Bundle.Hex == "" {
 				continue
 			}
+			ann := map[string]any{}
+			if san := a.Result.Signer.SAN; san != "" {
+				ann[vsa.AnnotationSigner] = san
+			}
+			if hint := a.Result.Signer.KeyHint; hint != "" {
+				ann[vsa.AnnotationKeyHint] = hint
+			}
+			if st := a.Result.Statement; st != nil && strings.HasPrefix(st.PredicateType, "https://slsa.dev/provenance/") {
+				if f, err := verify.ReadProvenance(st); err == nil && f.BuilderID != "" {
+					ann[vsa.AnnotationBuilder] = f.BuilderID
+				}
+			}
+			if len(ann) == 0 {
+				ann = nil
+			}
 			out = append(out, attest.ResourceDescriptor{
-				URI:    "oci://" + res.Digest.Context().Name() + "@" + a.Artifact.String(),
-				Digest: attest.DigestSet{a.Bundle.Algorithm: a.Bundle.Hex},
+				URI:         "oci://" + res.Digest.Context().Name() + "@" + a.Artifact.String(),
+				Digest:      attest.DigestSet{a.Bundle.Algorithm: a.Bundle.Hex},
+				Annotations: ann,
 			})
 		}
 	}
 	return out
+}
+
+// checkInputs applies the gate's revocations to the attestations a summary
+// says it relied on, as far as it names their signers and builders.
+func (r Revocations) checkInputs(s *vsa.Summary) error {
+	for _, in := range s.InputAttestations {
+		str := func(k string) string { v, _ := in.Annotations[k].(string); return v }
+		san, hint, builder := str(vsa.AnnotationSigner), str(vsa.AnnotationKeyHint), str(vsa.AnnotationBuilder)
+		switch {
+		case r.Signers != nil && san != "" && r.Signers.Compromised(san):
+			return &RevokedError{Kind: "signer", ID: san}
+		case r.Keys != nil && hint != "" && r.Keys.Compromised(hint):
+			return &RevokedError{Kind: "key", ID: hint}
+		case r.Builders != nil && builder != "" && r.Builders.Compromised(builder):
+			return &RevokedError{Kind: "builder", ID: builder}
+		}
+	}
+	return nil
 }
 
 // issueVSA signs and attaches the summary of an allowed image decision

@@ -83,8 +83,18 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 		t.Fatalf("VSA subject %+v, want %s@%s", st.Subject, img.Name, img.Digest)
 	}
 	var inputs []string
+	builders := 0
 	for _, in := range s.InputAttestations {
 		inputs = append(inputs, "sha256:"+in.Digest["sha256"])
+		if in.Annotations[vsa.AnnotationSigner] != gatetest.SignerSAN {
+			t.Fatalf("input %+v does not name its signer", in)
+		}
+		if in.Annotations[vsa.AnnotationBuilder] == gatetest.BuilderID {
+			builders++
+		}
+	}
+	if builders != 1 {
+		t.Fatalf("%d inputs name the builder, want the provenance's", builders)
 	}
 	var published []string
 	for _, b := range img.Bundles {
@@ -162,6 +172,11 @@ func TestVSAIgnored(t *testing.T) {
 
 	revokedKey := &marks{}
 	revokedKey.mark(keyHint(t, w.key))
+	// Marks on what gate A relied on reach gate B through the VSA's
+	// inputs: B ignores the VSA, and full verification then denies.
+	revokedSigner, revokedBuilder := &marks{}, &marks{}
+	revokedSigner.mark(gatetest.SignerSAN)
+	revokedBuilder.mark(gatetest.BuilderID)
 	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
 	earlier := func() time.Time { return time.Now().Add(-10 * time.Minute) }
 	tests := []struct {
@@ -180,6 +195,8 @@ func TestVSAIgnored(t *testing.T) {
 		{name: "from the future", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithClock(earlier)}, allow: true, why: gate.ErrVSAStale},
 		{name: "revision not accepted", img: good, trust: w.trustA(t, "some-other-revision"), allow: true, why: gate.ErrVSARevision},
 		{name: "verifier key revoked", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithRevocations(gate.Revocations{Keys: revokedKey})}, allow: true, why: gate.ErrRevoked},
+		{name: "provenance signer revoked", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithRevocations(gate.Revocations{Signers: revokedSigner})}, allow: false, why: gate.ErrRevoked},
+		{name: "builder revoked", img: good, trust: w.trustA(t, rev), opts: []gate.Option{gate.WithRevocations(gate.Revocations{Builders: revokedBuilder})}, allow: false, why: gate.ErrRevoked},
 		{name: "FAILED result", img: failed, trust: w.trustA(t, rev), allow: true, why: gate.ErrVSANotPassed},
 	}
 	for _, tt := range tests {
