@@ -155,7 +155,9 @@ type VSATrust struct {
 	Verifier *verify.Verifier
 	// Revisions are the policy revisions accepted (vsa.Summary
 	// PolicyRevision: the revision annotation the gate writes, or
-	// "sha256:<hex>" of a third party's policy digest). At least one.
+	// "sha256:<hex>" of a third party's policy digest). At least one. A
+	// summary whose policy has neither (only a URI, whose content may
+	// change) is never accepted.
 	Revisions []string
 	// MaxAge is the freshness window: a summary whose timeVerified is
 	// older is ignored. Required.
@@ -190,7 +192,9 @@ type VSATrust struct {
 // what this gate would require.
 //
 // Only summaries annotated with their predicate type (as attest/attach,
-// cosign v3 and GitHub annotate them) are fetched. WithTrustedVSAs and
+// cosign v3 and GitHub annotate them) are fetched. The lookup is bounded by
+// Limits.Timeout, and so is the verification that follows when no summary
+// is accepted: such a decision may take up to twice the timeout. WithTrustedVSAs and
 // [WithInventory] conflict: a summary carries no SBOM, so the admission
 // could not be indexed.
 func WithTrustedVSAs(trust ...VSATrust) Option {
