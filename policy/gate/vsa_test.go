@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/policy/gate/gatetest"
 	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
 )
 
 func sha(b []byte) string {
@@ -111,7 +114,14 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 	}
 
 	sinkB := &memSink{}
-	b, polB := w.gate(t, sinkB, gate.WithTrustedVSAs(w.trustA(t, dA.PolicyRevision)))
+	var blobs atomic.Int64 // blob reads by gate B: bundles fetched
+	b, polB := w.gate(t, sinkB, gate.WithTrustedVSAs(w.trustA(t, dA.PolicyRevision)), gate.WithImageOptions(image.WithTransport(
+		roundTripper(func(r *http.Request) (*http.Response, error) {
+			if strings.Contains(r.URL.Path, "/blobs/") {
+				blobs.Add(1)
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		}))))
 	dB, err := b.Decide(ctx, w.request(t, img.Image))
 	if err != nil || !dB.Allowed || dB.TrustedVSA == nil || dB.Digest != img.Digest || !dB.Verified {
 		t.Fatalf("gate B: %+v, %v", dB, err)
@@ -119,8 +129,8 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 	if dB.TrustedVSA.Bundle != dA.IssuedVSA.Bundle || dB.TrustedVSA.Verifier != gateA || dB.PolicyRevision != dA.PolicyRevision {
 		t.Fatalf("gate B used %+v, want A's %+v", dB.TrustedVSA, dA.IssuedVSA)
 	}
-	if polB.n.Load() != 0 {
-		t.Fatalf("gate B evaluated policy %d times; the VSA decides", polB.n.Load())
+	if polB.n.Load() != 0 || blobs.Load() != 1 {
+		t.Fatalf("gate B evaluated policy %d times and read %d bundles; the VSA alone decides", polB.n.Load(), blobs.Load())
 	}
 	if evs := sinkB.all(); len(evs) != 1 || evs[0].Outcome != audit.OutcomeAllow || evs[0].Attributes["vsa"] != dA.IssuedVSA.Bundle || evs[0].ID != dB.AuditID {
 		t.Fatalf("gate B audit: %+v", evs)
@@ -366,3 +376,7 @@ func (r *reasons) all() []error {
 func (r *reasons) contain(target error) bool {
 	return slices.ContainsFunc(r.all(), func(err error) bool { return errors.Is(err, gate.ErrVSAIgnored) && errors.Is(err, target) })
 }
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
