@@ -204,3 +204,48 @@ func ExampleLeaseLedger() {
 	// deploy-token static run-42 true true
 	// 0
 }
+
+// BenchmarkLeaseLedger: one lease issued and revoked through a broker,
+// without and with the ledger in front of its authorizer and audit sink
+// (same run, same backend and sink).
+func BenchmarkLeaseLedger(b *testing.B) {
+	who := identity.Identity{Issuer: "https://ci.example", Subject: "s"}
+	sink := audit.SinkFunc(func(context.Context, audit.Event) error { return nil })
+	for _, withLedger := range []bool{false, true} {
+		name := "without"
+		authz, s := secrets.AllowNames("x"), audit.Sink(sink)
+		var ledger *secrets.LeaseLedger
+		if withLedger {
+			name = "with"
+			ledger, _ = secrets.NewLeaseLedger("static")
+			authz, s = ledger.Authorizer(authz), ledger.Sink(sink)
+		}
+		broker, err := secrets.New(authz, secrets.Static{"x": "value-0123456789"}, secrets.WithAudit(s))
+		if err != nil {
+			b.Fatal(err)
+		}
+		job, err := broker.Begin(b.Context(), secrets.JobSpec{ID: "job", Identity: who})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				l, err := job.Lease(b.Context(), "x")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Revoke(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+				if ledger != nil {
+					_ = ledger.Job("job") // what the runner reads
+					ledger.Forget("job")
+				}
+			}
+		})
+		if err := job.End(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
