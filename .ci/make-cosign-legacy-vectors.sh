@@ -9,6 +9,7 @@
 # minutes on 2 cores. Commit what it writes.
 #
 #   bash .ci/make-cosign-legacy-vectors.sh
+#   bash .ci/make-cosign-legacy-vectors.sh blob    # verify/blob's vectors only
 #   ZTCI_COSIGN=/path/to/cosign ZTCI_TSA=/path/to/timestamp-server bash .ci/make-cosign-legacy-vectors.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,19 @@ if [[ ! -x $cosign ]]; then
   GOBIN=$work/bin timeout 2400 go install github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
   mv "$work/bin/cosign" "$cosign"
 fi
+# `bash .ci/make-cosign-legacy-vectors.sh blob` makes only the detached
+# blob-signature vectors of verify/blob (verify/blob/testdata/cosign-v3.1.3-*,
+# see its README): cosign sign-blob keyless against a real Fulcio, an OIDC
+# issuer made in the test and a real Rekor v1 on Trillian + PostgreSQL
+# (itest.StartRekorV1), driven by verify/blob's TestMakeCosignVectors.
+if [[ ${1:-} == blob ]]; then
+  eval "$(bash .ci/install-servers.sh)"
+  ZTCI_COSIGN=$cosign ZTCI_MAKE_BLOB_VECTORS=$PWD/verify/blob/testdata \
+    go test ./verify/blob/ -run '^TestMakeCosignVectors$' -count=1 -v
+  "$cosign" version 2>/dev/null | grep -E 'GitVersion' >verify/blob/testdata/cosign-version
+  exit 0
+fi
+
 tsa=${ZTCI_TSA:-}
 if [[ -z $tsa ]]; then
   eval "$(bash .ci/install-servers.sh)"
