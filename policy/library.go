@@ -10,7 +10,8 @@ var library embed.FS
 
 // Library returns the built-in Rego library as a file system laid out like
 // an OPA bundle: ztci/main.rego (the decision entrypoint, data.ztci.main),
-// ztci/deploy.rego, pipeline.rego, secrets.rego, kubernetes.rego,
+// ztci/deploy.rego (with deploy_secrets.rego, its rules over secrets
+// provenance), pipeline.rego, secrets.rego, kubernetes.rego,
 // terraform.rego, and their *_test.rego tests. See the package
 // documentation for the configuration each rule set reads.
 func Library() fs.FS {
