@@ -22,6 +22,12 @@ const (
 	vault      = "github.com/hashicorp/vault"
 	prometheus = "github.com/prometheus"
 	bbolt      = "go.etcd.io/bbolt"
+	// OpenTelemetry: the API (otel/...) only in the OTel adapters, the SDK
+	// and exporters in none of the library's packages (the vendor picks
+	// them).
+	otel       = "go.opentelemetry.io/otel"
+	otelSDK    = "go.opentelemetry.io/otel/sdk"
+	otelExport = "go.opentelemetry.io/otel/exporters"
 )
 
 // kubeAPI are the Kubernetes API types and their machinery. Only the
@@ -48,7 +54,8 @@ type rule struct {
 // every package below it. Backends (NATS, PostgreSQL, Vault) are linked only by
 // the subpackage named after them.
 var rules = map[string]rule{
-	"audit":                    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
+	"audit":                    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, otel}},
+	"audit/otelsink":           {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, otelSDK, otelExport}},
 	"audit/natsink":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"audit/natskill":           {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"audit/natswitness":        {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
@@ -75,6 +82,8 @@ var rules = map[string]rule{
 	// The composed deploy gate (identity, image verification, policy,
 	// audit) may link everything; "policy" alone links no sigstore-go.
 	"policy/gate": {},
+	// The gate's OpenTelemetry adapter: the OTel API, never its SDK.
+	"policy/gate/gateotel": {forbidden: []string{otelSDK, otelExport}},
 	// The gate's Kubernetes admission front: the gate plus the Kubernetes
 	// API types, which nothing else links (see kubeAPI).
 	kubeFront: {},
