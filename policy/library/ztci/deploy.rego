@@ -13,6 +13,9 @@
 #   (lib.normalize_repo): scheme and "git+" are ignored, host, owner and
 #   name are not. Malformed input (artifacts not a list, an artifact or
 #   attestation not an object, a flag that is not a boolean) is denied.
+#   The rules over secrets provenance (production_secrets,
+#   production_backends, require_secrets_provenance, compromised leases)
+#   are in deploy_secrets.rego.
 package ztci.deploy
 
 import data.ztci.lib
