@@ -1,0 +1,46 @@
+// Package rekorv1 is the explicit, opt-in online step of detached-signature
+// verification: it looks up, in a Rekor v1 transparency log (the public-good
+// https://rekor.sigstore.dev or a private one), the entry that logs a
+// detached signature, and hands it to verify/blob, which verifies it
+// offline. Nothing in verify or verify/blob touches the network; a caller
+// who wants a lookup builds a Client and calls it.
+//
+// # Use
+//
+//	c, _ := rekorv1.New("https://rekor.sigstore.dev")
+//	d := &blob.Detached{Signature: sig, Certificate: cert} // from the .sig and .cert files
+//	art := blob.Bytes(kubectl)
+//	e, err := c.FindEntry(ctx, d, art)
+//	if err != nil { deny() } // not logged, log unavailable, or a bad answer
+//	d.Entry = e
+//	res, err := verifier.Verify(ctx, d, art) // blob.Verifier: offline
+//
+// FindEntry asks the search index for the entries of the artifact's
+// SHA-256 (POST /api/v1/index/retrieve), fetches each
+// (GET /api/v1/log/entries/{uuid}) and returns the first whose body logs
+// this signature and certificate (or key) for this hash, with its signed
+// entry timestamp and inclusion proof.
+//
+// # Security contract
+//
+//   - Nothing the log returns is trusted: the entry is evidence that
+//     blob.Verifier.Verify checks offline (the SET and the inclusion proof
+//     against the trusted root's log keys, the body against the signature,
+//     certificate and hash). A lying or compromised log can make the lookup
+//     fail (deny), never make a signature verify.
+//   - The answer must be the entry asked for: its UUID must be the RFC 6962
+//     leaf hash of the body returned, UUIDs from the search must be hex
+//     (nothing else reaches a URL path), and a proof's hashes are bounded.
+//   - Bounded: every answer is read up to MaxResponseSize (larger is
+//     ErrResponse), each request has a timeout (WithTimeout, 30 s), at most
+//     WithMaxCandidates entries are fetched (default DefaultMaxCandidates);
+//     an entry past the bound is not found, never trusted.
+//   - Redirects are followed only within the log's origin (scheme and
+//     host), at most 3; plain http is accepted only for loopback logs.
+//   - Fail closed: every error matches ErrLookup, which is a verify.ErrTlog
+//     (so a caller that treats verify errors as deny needs nothing new):
+//     ErrNotFound, ErrUnavailable, ErrResponse, ErrConfig.
+//   - Privacy: the lookup tells the log which artifact is being verified,
+//     and when. Carry the entry with the signature (cosign's --bundle) to
+//     verify without asking anyone.
+package rekorv1
