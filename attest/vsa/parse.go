@@ -1,6 +1,7 @@
 package vsa
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -41,9 +42,9 @@ func FromStatement(st *attest.Statement) (*Summary, error) {
 // values of the wrong JSON type, non-integer counts, and every rule of
 // [Summary.Validate]. Errors are [*FieldError]s wrapping ErrInvalid.
 //
-// The policy and inputAttestations entries are in-toto ResourceDescriptors
-// and are read with attest.ParseResourceDescriptor, whose unknown members
-// are ignored as the in-toto specification requires.
+// The policy and inputAttestations entries are in-toto ResourceDescriptors,
+// validated by attest's rules; their unknown members are ignored as the
+// in-toto specification requires.
 func ParsePredicate(b []byte) (*Summary, error) {
 	if len(b) > MaxSize {
 		return nil, fieldErr("predicate", ErrTooLarge, "%d bytes, limit %d", len(b), MaxSize)
@@ -164,12 +165,22 @@ func decode(field string, raw json.RawMessage, dst any) error {
 	return nil
 }
 
+// descriptor decodes one ResourceDescriptor. The whole predicate has passed
+// the schema check, which refuses repeated members and the descriptor's
+// member names in another case, so encoding/json's case-insensitive
+// matching cannot misread it here; Validate applies attest's rules.
 func descriptor(field string, raw json.RawMessage) (attest.ResourceDescriptor, error) {
-	rd, err := attest.ParseResourceDescriptor(raw)
-	if err != nil {
+	var rd attest.ResourceDescriptor
+	if err := json.Unmarshal(raw, &rd); err != nil {
+		return attest.ResourceDescriptor{}, fieldErr(field, ErrMalformed, "not a resource descriptor")
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return attest.ResourceDescriptor{}, fieldErr(field, ErrMalformed, "not a resource descriptor")
+	}
+	if err := rd.Validate(); err != nil {
 		return attest.ResourceDescriptor{}, fieldErr(field, ErrBadValue, "%w", err)
 	}
-	return *rd, nil
+	return rd, nil
 }
 
 // dependencyLevels reads the counts as JSON integers: a string, 1.0, 1e3

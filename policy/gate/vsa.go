@@ -256,8 +256,8 @@ func (g *Gate) setupVSA(iopts []image.Option) error {
 
 // verifyVSABundle verifies a summary bundle with the verifier trusted for
 // the verifier.id it claims, and with no other, as verifyOne routes by
-// predicate type: the claim only routes, the verified statement is checked
-// to make the same claim.
+// predicate type: the claim only routes, and checkVSA requires the strictly
+// parsed summary of the verified statement to name the same verifier.
 func (g *Gate) verifyVSABundle(ctx context.Context, bundle []byte, artifact v1.Hash) (image.BundleResult, error) {
 	pt, id := claimedVSA(bundle)
 	if pt != vsa.PredicateType {
@@ -274,13 +274,6 @@ func (g *Gate) verifyVSABundle(ctx context.Context, bundle []byte, artifact v1.H
 	vr, err := t.Verifier.Verify(ctx, bundle, a)
 	if err != nil {
 		return image.BundleResult{}, err
-	}
-	s, err := vsa.FromStatement(vr.Statement)
-	if err != nil {
-		return image.BundleResult{}, err
-	}
-	if s.Verifier.ID != id {
-		return image.BundleResult{}, fmt.Errorf("%w: verified summary names %q", ErrVSAUntrusted, truncate(s.Verifier.ID))
 	}
 	return image.BundleResult{Signer: signerName(vr), PredicateType: vsa.PredicateType, Result: vr}, nil
 }
@@ -313,6 +306,20 @@ func claimedVSA(bundle []byte) (predicateType, verifierID string) {
 		return st.PredicateType, ""
 	}
 	return st.PredicateType, st.Predicate.Verifier.ID
+}
+
+// claimedVerifier is the verifier.id of a predicate read as claimedVSA
+// reads it.
+func claimedVerifier(predicate []byte) string {
+	var p struct {
+		Verifier struct {
+			ID string `json:"id"`
+		} `json:"verifier"`
+	}
+	if json.Unmarshal(predicate, &p) != nil {
+		return ""
+	}
+	return p.Verifier.ID
 }
 
 // decideByVSA looks for a trusted summary of req.Image and, when one is
@@ -394,7 +401,10 @@ func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a imag
 	}
 	tr, ok := g.cfg.vsaTrust[s.Verifier.ID]
 	switch {
-	case !ok:
+	// The bundle was verified with the verifier trusted for the id its
+	// statement claims, read leniently to route it; the summary relied on
+	// is the strict reading, which must name that same verifier.
+	case !ok || claimedVerifier(a.Result.Statement.Predicate) != s.Verifier.ID:
 		return nil, fmt.Errorf("%w: %q", ErrVSAUntrusted, truncate(s.Verifier.ID))
 	case s.Result != vsa.Passed:
 		return nil, fmt.Errorf("%w: %s", ErrVSANotPassed, s.Result)
