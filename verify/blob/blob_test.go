@@ -1,6 +1,7 @@
 package blob_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,13 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := v.Verify(t.Context(), d, dg); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := blob.Reader(bytes.NewReader(artifact))
+	if err != nil || rd != dg {
+		t.Fatalf("Reader: %v, %v; want %v", rd, err, dg)
+	}
+	if _, err := v.Verify(t.Context(), d, rd); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package blob
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -96,7 +97,11 @@ func ParseCosignBundle(b []byte) (*Detached, error) {
 	}
 	if cb.Cert != "" {
 		if d.Certificate, err = ParseCertificate([]byte(cb.Cert)); err != nil {
-			return nil, bad("cert: " + err.(*ParseError).Reason)
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				return nil, bad("cert: " + pe.Reason)
+			}
+			return nil, err
 		}
 	}
 	if cb.RekorBundle != nil {
