@@ -194,7 +194,9 @@ type VSATrust struct {
 // Only summaries annotated with their predicate type (as attest/attach,
 // cosign v3 and GitHub annotate them) are fetched. The lookup is bounded by
 // Limits.Timeout, and so is the verification that follows when no summary
-// is accepted: such a decision may take up to twice the timeout. WithTrustedVSAs and
+// is accepted: such a decision may take up to twice the timeout, and costs
+// the lookup's requests (manifest, referrers list, each summary) on top of
+// full verification. WithTrustedVSAs and
 // [WithInventory] conflict: a summary carries no SBOM, so the admission
 // could not be indexed.
 func WithTrustedVSAs(trust ...VSATrust) Option {
