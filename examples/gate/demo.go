@@ -40,7 +40,10 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		return err
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	m := newMetrics()
+	m, err := newMetrics()
+	if err != nil {
+		return err
+	}
 	g, err := lab.GateWith(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}), gate.WithObserver(m))
 	if err != nil {
 		return err

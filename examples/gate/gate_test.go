@@ -224,7 +224,10 @@ func mustVerifiers(t *testing.T, f *fixture) map[string]*verify.Verifier {
 func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	m := newMetrics()
+	m, err := newMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
 	g, err := f.lab.GateWith(t.Context(), true, newAuditLog(t), gate.WithObserver(m))
 	if err != nil {
 		t.Fatal(err)
@@ -236,10 +239,10 @@ func TestHealthAndMetrics(t *testing.T) {
 	for path, want := range map[string][]string{
 		gate.PathHealthz: {"ok"},
 		pathMetrics: {
-			`ztci_gate_decisions_total{decision="allow"} 1`,
-			`ztci_gate_decisions_total{decision="deny"} 1`,
-			`ztci_gate_denials_total{rule="deploy.unprotected_ref"} 1`,
-			`ztci_gate_decision_duration_seconds_count{decision="allow"} 1`,
+			`ztci_gate_decisions_total{ztci_gate_decision="allow"} 1`,
+			`ztci_gate_decisions_total{ztci_gate_decision="deny"} 1`,
+			`ztci_gate_denials_total{ztci_gate_rule="deploy.unprotected_ref"} 1`,
+			`ztci_gate_decision_duration_seconds_count{ztci_gate_decision="allow"} 1`,
 		},
 	} {
 		resp, err := http.Get(srv.URL + path)

@@ -18,8 +18,9 @@
 // images, and prints curl commands for an allowed and a denied request.
 //
 // The decision logic is the public package policy/gate; this command is
-// flags, Prometheus metrics fed by the gate's Observer hook, the server and
-// graceful shutdown (SIGINT, SIGTERM).
+// flags, Prometheus metrics fed by the gate's Observer hook through its
+// OpenTelemetry seam (policy/gate/gateotel with the OTel SDK's Prometheus
+// exporter), the server and graceful shutdown (SIGINT, SIGTERM).
 package main
 
 import (
@@ -169,7 +170,10 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	defer func() { err = errors.Join(err, lg.Close()) }()
-	m := newMetrics()
+	m, err := newMetrics()
+	if err != nil {
+		return err
+	}
 	g, err := gate.New(tokens, map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, engine, lg,
 		gate.WithRegistries(o.registries...), gate.WithObserver(m),
 		gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}),

@@ -1,82 +1,45 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/ztci/ztci/policy/gate"
+	"github.com/ztci/ztci/policy/gate/gateotel"
 )
 
 // pathMetrics serves the gate's Prometheus metrics beside gate.PathAdmit.
 const pathMetrics = "/metrics"
 
-// metrics feeds Prometheus from the gate's Observer hook. Labels are
-// bounded: outcomes, policy rule ids (a fixed set per policy), error kinds
-// and refusal reasons.
+// metrics is the gate's OpenTelemetry seam (gateotel) with the vendor's
+// choice made here: the OTel SDK and its Prometheus exporter, serving
+// ztci_gate_decisions_total{ztci_gate_decision}, ztci_gate_denials_total
+// {ztci_gate_rule}, ztci_gate_decision_duration_seconds and
+// ztci_gate_rejected_total{ztci_gate_reason}. Labels are bounded: outcomes,
+// policy rule ids (a fixed set per policy), error kinds and refusal reasons.
 type metrics struct {
-	reg       *prometheus.Registry
-	decisions *prometheus.CounterVec
-	denials   *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	refused   *prometheus.CounterVec
+	*gateotel.Observer
+	reg *prometheus.Registry
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "ztci", Subsystem: "gate", Name: "decisions_total",
-			Help: "Admission decisions by outcome (allow, deny, error).",
-		}, []string{"decision"}),
-		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "ztci", Subsystem: "gate", Name: "denials_total",
-			Help: "Denials by policy rule id (one per violation) or error kind.",
-		}, []string{"rule"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "ztci", Subsystem: "gate", Name: "decision_duration_seconds",
-			Help:    "Time to decide one request (verify, policy, audit).",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
-		}, []string{"decision"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "ztci", Subsystem: "gate", Name: "rejected_total",
-			Help: "Requests refused before a decision (overloaded, too_large, slow_body, bad_request, content_type).",
-		}, []string{"reason"}),
-	}
-	m.reg.MustRegister(m.decisions, m.denials, m.latency, m.refused)
-	return m
-}
+var _ gate.Observer = (*metrics)(nil)
 
-// Observe implements gate.Observer.
-func (m *metrics) Observe(o gate.Observation) {
-	if o.Decision == nil {
-		m.refused.WithLabelValues(o.Refused).Inc()
-		return
+func newMetrics() (*metrics, error) {
+	reg := prometheus.NewRegistry()
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
+	if err != nil {
+		return nil, fmt.Errorf("metrics: prometheus exporter: %w", err)
 	}
-	d := o.Decision
-	m.decisions.WithLabelValues(d.Outcome).Inc()
-	m.latency.WithLabelValues(d.Outcome).Observe(o.Elapsed.Seconds())
-	switch {
-	case o.Err != nil:
-		m.denials.WithLabelValues(errorKind(o.Err)).Inc()
-	case !d.Allowed:
-		for _, v := range d.Violations {
-			m.denials.WithLabelValues(v.Rule).Inc()
-		}
+	obs, err := gateotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp)))
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
-}
-
-func errorKind(err error) string {
-	switch {
-	case errors.Is(err, gate.ErrBadRequest):
-		return "gate.bad_request"
-	case errors.Is(err, gate.ErrUnauthenticated):
-		return "gate.unauthenticated"
-	default:
-		return "gate.undecided"
-	}
+	return &metrics{Observer: obs, reg: reg}, nil
 }
 
 // handler serves the gate's API and its metrics.
