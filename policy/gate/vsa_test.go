@@ -380,3 +380,57 @@ func (r *reasons) contain(target error) bool {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The trusted path keeps the gate's other guarantees: a revoked job is
+// denied before any VSA is looked at, an allow that cannot be audited is no
+// allow, and a decision about inline bundles issues no VSA (there is no
+// image to attach it to) but is decided as before.
+func TestVSAKeepsTheGateContract(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attached attachments
+	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
+	dA, err := a.Decide(ctx, w.request(t, img.Image))
+	if err != nil || !dA.Allowed {
+		t.Fatal(dA, err)
+	}
+	trust := gate.WithTrustedVSAs(w.trustA(t, dA.PolicyRevision))
+
+	t.Run("revoked job", func(t *testing.T) {
+		t.Parallel()
+		jobs := &marks{}
+		jobs.mark(w.lab.IssuerURL() + "#" + gatetest.SignerSAN)
+		g, pol := w.gate(t, discard(), trust, gate.WithRevocations(gate.Revocations{Jobs: jobs}))
+		d, err := g.Decide(ctx, w.request(t, img.Image))
+		if err != nil || d.Allowed || d.TrustedVSA != nil || !slices.Equal(d.Rules(), []string{gate.RuleJobRevoked}) || pol.n.Load() != 0 {
+			t.Fatalf("Decide = %+v, %v; want the revoked job denied", d, err)
+		}
+	})
+	t.Run("audit down", func(t *testing.T) {
+		t.Parallel()
+		g, _ := w.gate(t, &memSink{failing: true}, trust)
+		d, err := g.Decide(ctx, w.request(t, img.Image))
+		if !errors.Is(err, gate.ErrUndecided) || d.Allowed {
+			t.Fatalf("Decide = %+v, %v; want undecided", d, err)
+		}
+	})
+	t.Run("inline bundles", func(t *testing.T) {
+		t.Parallel()
+		var none attachments
+		g, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&none)), trust)
+		req := w.request(t, "")
+		req.Name, req.Digest = img.Name, img.Digest
+		for _, b := range img.Bundles {
+			req.Bundles = append(req.Bundles, b)
+		}
+		d, err := g.Decide(ctx, req)
+		if err != nil || !d.Allowed || d.IssuedVSA != nil || d.TrustedVSA != nil || len(none.all()) != 0 {
+			t.Fatalf("Decide = %+v, %v; want an allow by verification, no VSA", d, err)
+		}
+	})
+}
