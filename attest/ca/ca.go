@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +77,9 @@ type config struct {
 	log          *slog.Logger
 	servers      map[string]string // issuer → forge URL, see WithServerURL
 	sink         audit.Sink
+	signer       crypto.Signer // WithSigner: the external key and its root
+	signerRoot   *x509.Certificate
+	retiredRoots []Root // WithRetiredRoots
 }
 
 // Option configures New. An option given an unusable value, or a nil
@@ -164,6 +168,68 @@ func WithAudit(sink audit.Sink) Option {
 	}
 }
 
+// WithSigner makes the CA sign with s, a key the caller holds (a KMS or
+// HSM key, or any crypto.Signer), under root, the CA certificate for that
+// key. The CA calls only s.Public and s.Sign; the private key never passes
+// through it. Replicas given the same signer and root issue certificates
+// that chain to the same root, so one exported trusted root verifies what
+// any of them issued, and a restart invalidates nothing. Create root once,
+// with [NewRootCertificate], and distribute it with the replicas'
+// configuration (it is public), as Fulcio's KMS CA takes its chain file.
+//
+// root must be a self-signed CA certificate for s.Public(), and s must
+// produce a signature that verifies under it now (New signs a challenge):
+// otherwise New fails with [ErrConfig]. ECDSA P-256/P-384/P-521, Ed25519
+// and RSA of at least 2048 bits are accepted. A CA with a signer has no
+// key to persist (WithDir is refused with it) and cannot rotate its own
+// key ([CA.Rotate] returns [ErrExternalKey]): rotate in the KMS, restart
+// with the new signer and root, and pass the old root to [WithRetiredRoots].
+func WithSigner(s crypto.Signer, root *x509.Certificate) Option {
+	return func(c *config) error {
+		if s == nil || root == nil {
+			return errors.New("WithSigner: nil signer or root")
+		}
+		if !root.IsCA || !root.BasicConstraintsValid || root.KeyUsage&x509.KeyUsageCertSign == 0 {
+			return errors.New("WithSigner: root is not a CA certificate (basic constraints CA, key usage certSign)")
+		}
+		if err := root.CheckSignatureFrom(root); err != nil {
+			return fmt.Errorf("WithSigner: root is not self-signed: %w", err)
+		}
+		c.signer, c.signerRoot = s, root
+		return nil
+	}
+}
+
+// WithRetiredRoots adds roots the CA issued under before (newest first,
+// each with the period it issued in) to [CA.Roots] and so to the exported
+// trusted root: certificates issued under them keep verifying after a
+// rotation done outside the CA (see [WithSigner]).
+func WithRetiredRoots(roots ...Root) Option {
+	return func(c *config) error {
+		for _, r := range roots {
+			if r.Cert == nil || !r.Cert.IsCA || r.End.IsZero() || r.End.Before(r.Start) {
+				return errors.New("WithRetiredRoots: each root needs a CA certificate and an End not before its Start")
+			}
+		}
+		c.retiredRoots = append(c.retiredRoots, roots...)
+		return nil
+	}
+}
+
+// NewRootCertificate makes the self-signed root certificate for a CA key
+// held by s, valid from notBefore for validity, named cn: the certificate
+// that [WithSigner] takes, made once and shared by every replica.
+func NewRootCertificate(s crypto.Signer, cn string, notBefore time.Time, validity time.Duration) (*x509.Certificate, error) {
+	if s == nil || cn == "" || validity <= 0 {
+		return nil, fmt.Errorf("%w: NewRootCertificate needs a signer, a name and a positive validity", ErrConfig)
+	}
+	root, err := x509ca.NewRoot(s, pkix.Name{CommonName: cn, Organization: []string{"ztci"}}, notBefore, validity, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return root, nil
+}
+
 // New creates a CA: in memory by default, persisted with WithDir.
 func New(opts ...Option) (*CA, error) {
 	c := &CA{config: config{
@@ -180,6 +246,19 @@ func New(opts ...Option) (*CA, error) {
 		if err := o(&c.config); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
+	}
+	if c.signer == nil && len(c.retiredRoots) > 0 {
+		return nil, fmt.Errorf("%w: WithRetiredRoots is for a CA with WithSigner (WithDir keeps its own retired roots)", ErrConfig)
+	}
+	if c.signer != nil {
+		if c.dir != "" {
+			return nil, fmt.Errorf("%w: WithDir persists a key the CA generates; with WithSigner the key stays in the signer", ErrConfig)
+		}
+		if err := x509ca.CheckSigner(c.signer, c.signerRoot); err != nil {
+			return nil, fmt.Errorf("%w: WithSigner: %w", ErrConfig, err)
+		}
+		c.key, c.root, c.retired = c.signer, c.signerRoot, slices.Clone(c.retiredRoots)
+		return c, nil
 	}
 	if c.dir != "" {
 		loaded, err := c.load()
@@ -250,6 +329,9 @@ func (c *CA) save() error {
 // so certificates it issued still verify through Roots and the exported
 // trusted root.
 func (c *CA) Rotate() error {
+	if c.signer != nil {
+		return ErrExternalKey
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old, oldKey := c.root, c.key

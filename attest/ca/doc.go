@@ -32,4 +32,10 @@
 // "acme/app". With [WithAudit] every issued certificate is audited
 // (identity, serial, SANs, validity; never a key, token or the certificate
 // itself) and none is returned when the sink fails.
+//
+// A fleet of CA replicas shares one key through [WithSigner] (a
+// crypto.Signer, typically a KMS key: only Public and Sign are called) and
+// one root certificate made once with [NewRootCertificate]; New refuses a
+// signer that cannot sign for that root. Such a CA persists nothing and
+// rotates in the KMS, keeping old roots with [WithRetiredRoots].
 package ca

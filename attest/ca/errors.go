@@ -34,6 +34,9 @@ var (
 	// ErrUnauthenticated: the bearer token was missing or rejected.
 	ErrUnauthenticated = fmt.Errorf("%w: unauthenticated", ErrInvalidRequest)
 
+	// ErrExternalKey: the CA signs with a caller's key ([WithSigner]) and
+	// cannot rotate it itself.
+	ErrExternalKey = errors.New("ca: the key is held by an external signer; rotate it there")
 	// ErrConfig: New was given an invalid option.
 	ErrConfig = errors.New("ca: invalid configuration")
 )

@@ -54,3 +54,40 @@ func ExampleCA_Issue() {
 	// source ref extension present
 	// chains to the CA root: true
 }
+
+// Replicas of the CA share a KMS key (any crypto.Signer) and the root
+// certificate made for it once; what one replica issues chains to the root
+// every replica publishes.
+func ExampleWithSigner() {
+	kmsKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // stands for a KMS key handle
+	if err != nil {
+		panic(err)
+	}
+	root, err := ca.NewRootCertificate(kmsKey, "acme CI CA", time.Now().Add(-time.Minute), 365*24*time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	replicaA, err := ca.New(ca.WithSigner(kmsKey, root))
+	if err != nil {
+		panic(err)
+	}
+	replicaB, err := ca.New(ca.WithSigner(kmsKey, root))
+	if err != nil {
+		panic(err)
+	}
+	jobKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	chain, err := replicaA.Issue(context.Background(), jobKey.Public(), identity.Identity{
+		Issuer: "https://ci.example.com", Subject: "https://git.example.com/acme/app/.ci/release.yml@refs/heads/main",
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("issued by A, certified by B's root:", chain[0].CheckSignatureFrom(replicaB.Certificate()) == nil)
+	fmt.Println("rotation is the KMS's:", replicaA.Rotate())
+	// Output:
+	// issued by A, certified by B's root: true
+	// rotation is the KMS's: ca: the key is held by an external signer; rotate it there
+}

@@ -22,4 +22,11 @@
 // critical timeStamping-only extended key usage (RFC 3161 §2.3); persisted
 // keys are PKCS#8 PEM, mode 0600; Rotate keeps retired chains (not their
 // keys) for verification.
+//
+// A fleet of TSA replicas shares one key through [WithSigner] (a
+// crypto.Signer, typically a KMS key) and one chain made once with
+// [NewCertificateChain] or the vendor's PKI; New refuses a chain that is not
+// a critical timeStamping-only chain for that key, in order, or a signer
+// that cannot sign for it. Old chains stay trusted with
+// [WithRetiredAuthorities].
 package tsa

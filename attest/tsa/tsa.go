@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,7 +34,10 @@ const (
 // PolicyOID is the TSA policy written into every token.
 var PolicyOID = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 2}
 
-var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
+var (
+	oidExtKeyUsage  = asn1.ObjectIdentifier{2, 5, 29, 37}
+	oidTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+)
 
 // Errors.
 var (
@@ -52,6 +56,9 @@ var (
 	ErrUnavailable = errors.New("tsa: cannot timestamp")
 	// ErrConfig: New was given an invalid option.
 	ErrConfig = errors.New("tsa: invalid configuration")
+	// ErrExternalKey: the TSA signs with a caller's key ([WithSigner]) and
+	// cannot rotate it itself.
+	ErrExternalKey = errors.New("tsa: the key is held by an external signer; rotate it there")
 )
 
 // FailureInfo is an RFC 3161 PKIFailureInfo bit (§2.4.2).
@@ -121,11 +128,14 @@ type TSA struct {
 
 // config is what the options set.
 type config struct {
-	clock    func() time.Time
-	validity time.Duration
-	dir      string
-	log      *slog.Logger
-	sink     audit.Sink
+	clock         func() time.Time
+	validity      time.Duration
+	dir           string
+	log           *slog.Logger
+	sink          audit.Sink
+	signer        crypto.Signer // WithSigner: the external key and its chain
+	signerChain   []*x509.Certificate
+	retiredChains []Authority // WithRetiredAuthorities
 }
 
 // Option configures New. An option given an unusable value, or a nil
@@ -166,6 +176,52 @@ func WithDir(dir string) Option {
 	}
 }
 
+// WithSigner makes the TSA sign with s, a key the caller holds (a KMS or
+// HSM key, or any crypto.Signer), under chain (signing certificate first,
+// root last). The TSA calls only s.Public and s.Sign. Replicas given the
+// same signer and chain issue timestamps under the same authority, so one
+// exported trusted root verifies them all and a restart invalidates
+// nothing; make the chain once with [NewCertificateChain] (or your PKI) and
+// distribute it with the configuration, as timestamp-authority's KMS
+// signer takes its chain file.
+//
+// The signing certificate must be a leaf for s.Public() whose only
+// extended key usage is a critical timeStamping (RFC 3161 §2.3), certified
+// by the chain, and s must produce a signature that verifies under it now
+// (New signs a challenge); otherwise New fails with [ErrConfig]. A TSA with
+// a signer persists nothing (WithDir is refused with it) and cannot rotate
+// its key ([TSA.Rotate] returns [ErrExternalKey]): rotate in the KMS,
+// restart with the new signer and chain, and pass the old chain to
+// [WithRetiredAuthorities].
+func WithSigner(s crypto.Signer, chain []*x509.Certificate) Option {
+	return func(c *config) error {
+		if s == nil || slices.Contains(chain, nil) {
+			return errors.New("WithSigner: nil signer or certificate")
+		}
+		if err := checkChain(chain); err != nil {
+			return fmt.Errorf("WithSigner: %w", err)
+		}
+		c.signer, c.signerChain = s, slices.Clone(chain)
+		return nil
+	}
+}
+
+// WithRetiredAuthorities adds chains the TSA signed under before (newest
+// first, each with the period it signed in) to [TSA.Authorities] and so to
+// the exported trusted root, for a rotation done outside the TSA (see
+// [WithSigner]).
+func WithRetiredAuthorities(as ...Authority) Option {
+	return func(c *config) error {
+		for _, a := range as {
+			if len(a.Chain) == 0 || slices.Contains(a.Chain, nil) || a.End.IsZero() || a.End.Before(a.Start) {
+				return errors.New("WithRetiredAuthorities: each authority needs a chain and an End not before its Start")
+			}
+		}
+		c.retiredChains = append(c.retiredChains, as...)
+		return nil
+	}
+}
+
 // WithLogger sets a logger for diagnostics (default: silent).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -202,6 +258,19 @@ func New(opts ...Option) (*TSA, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
+	if t.signer == nil && len(t.retiredChains) > 0 {
+		return nil, fmt.Errorf("%w: WithRetiredAuthorities is for a TSA with WithSigner (WithDir keeps its own retired chains)", ErrConfig)
+	}
+	if t.signer != nil {
+		if t.dir != "" {
+			return nil, fmt.Errorf("%w: WithDir persists a key the TSA generates; with WithSigner the key stays in the signer", ErrConfig)
+		}
+		if err := x509ca.CheckSigner(t.signer, t.signerChain[0]); err != nil {
+			return nil, fmt.Errorf("%w: WithSigner: %w", ErrConfig, err)
+		}
+		t.key, t.chain, t.retired = t.signer, t.signerChain, slices.Clone(t.retiredChains)
+		return t, nil
+	}
 	if t.dir != "" {
 		loaded, err := t.load()
 		if err != nil {
@@ -217,15 +286,10 @@ func New(opts ...Option) (*TSA, error) {
 	return t, t.save()
 }
 
-// newChain makes a root and a leaf with a critical timeStamping-only
-// extended key usage, as RFC 3161 §2.3 requires.
+// newChain makes fresh root and signing keys and their chain; the root key
+// is not kept: a rotation makes a new chain.
 func (t *TSA) newChain() error {
-	now := t.clock()
 	rootKey, err := x509ca.NewKey()
-	if err != nil {
-		return err
-	}
-	root, err := x509ca.NewRoot(rootKey, pkix.Name{CommonName: "ztci embedded TSA root", Organization: []string{"ztci"}}, now, t.validity, 0)
 	if err != nil {
 		return err
 	}
@@ -233,21 +297,54 @@ func (t *TSA) newChain() error {
 	if err != nil {
 		return err
 	}
-	serial, err := x509ca.Serial()
+	chain, err := newChain(key, rootKey, "ztci embedded TSA", t.clock(), t.validity)
 	if err != nil {
 		return err
 	}
-	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	t.key, t.chain = key, chain
+	return nil
+}
+
+// NewCertificateChain makes the chain (leaf, root) for a TSA signing key
+// held by s: a root named "<cn> root" self-signed by rootSigner, and a leaf
+// for s.Public() with the critical timeStamping-only extended key usage RFC
+// 3161 §2.3 requires, both valid from notBefore for validity. It is what
+// [WithSigner] takes, made once and shared by every replica; rootSigner can
+// be set aside (or destroyed) afterwards.
+func NewCertificateChain(s, rootSigner crypto.Signer, cn string, notBefore time.Time, validity time.Duration) ([]*x509.Certificate, error) {
+	if s == nil || rootSigner == nil || cn == "" || validity <= 0 {
+		return nil, fmt.Errorf("%w: NewCertificateChain needs two signers, a name and a positive validity", ErrConfig)
+	}
+	chain, err := newChain(s, rootSigner, cn, notBefore, validity)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return chain, nil
+}
+
+func newChain(key, rootKey crypto.Signer, cn string, notBefore time.Time, validity time.Duration) ([]*x509.Certificate, error) {
+	if err := x509ca.CheckKey(key.Public()); err != nil {
+		return nil, err
+	}
+	root, err := x509ca.NewRoot(rootKey, pkix.Name{CommonName: cn + " root", Organization: []string{"ztci"}}, notBefore, validity, 0)
+	if err != nil {
+		return nil, err
+	}
+	serial, err := x509ca.Serial()
+	if err != nil {
+		return nil, err
+	}
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{oidTimeStamping})
+	if err != nil {
+		return nil, err
 	}
 	skid, err := x509ca.KeyID(key.Public())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "ztci embedded TSA", Organization: []string{"ztci"}},
+		Subject:               pkix.Name{CommonName: cn, Organization: []string{"ztci"}},
 		NotBefore:             root.NotBefore,
 		NotAfter:              root.NotAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
@@ -257,14 +354,56 @@ func (t *TSA) newChain() error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// The root key is not needed again: a rotation makes a new chain.
-	t.key, t.chain = key, []*x509.Certificate{leaf, root}
+	return []*x509.Certificate{leaf, root}, nil
+}
+
+// checkChain accepts a chain a TSA can sign under: a leaf (not a CA) for
+// digital signatures whose only extended key usage is a critical
+// timeStamping, certified by the rest of the chain up to a self-signed root.
+func checkChain(chain []*x509.Certificate) error {
+	if len(chain) < 2 {
+		return errors.New("the chain needs the signing certificate and at least its root")
+	}
+	leaf, root := chain[0], chain[len(chain)-1]
+	if leaf.IsCA || leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return errors.New("the signing certificate must be a leaf with key usage digitalSignature")
+	}
+	critical := false
+	for _, e := range leaf.Extensions {
+		if e.Id.Equal(oidExtKeyUsage) {
+			critical = e.Critical
+		}
+	}
+	if !critical || len(leaf.ExtKeyUsage) != 1 || leaf.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping || len(leaf.UnknownExtKeyUsage) != 0 {
+		return errors.New("the signing certificate's extended key usage must be timeStamping only, critical (RFC 3161 §2.3)")
+	}
+	if err := root.CheckSignatureFrom(root); err != nil {
+		return fmt.Errorf("the last certificate is not a self-signed root: %w", err)
+	}
+	// In order, each certified by the next: the chain is published as it
+	// is, in the trusted root, so a certificate that is not on the path
+	// is refused rather than skipped.
+	for i := range len(chain) - 1 {
+		if err := chain[i].CheckSignatureFrom(chain[i+1]); err != nil {
+			return fmt.Errorf("certificate %d is not certified by certificate %d: %w", i, i+1, err)
+		}
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(root)
+	for _, c := range chain[1 : len(chain)-1] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: leaf.NotBefore,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}})
+	if err != nil {
+		return fmt.Errorf("the chain does not certify the signing certificate: %w", err)
+	}
 	return nil
 }
 
@@ -310,6 +449,9 @@ func (t *TSA) save() error {
 // Rotate replaces the signing key and chain, keeping the old chain (not its
 // key) with End set to now so earlier timestamps still verify.
 func (t *TSA) Rotate() error {
+	if t.signer != nil {
+		return ErrExternalKey
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old, oldKey, oldRetired := t.chain, t.key, t.retired
