@@ -3,6 +3,7 @@ package otelsink_test
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -378,19 +379,32 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
+// BenchmarkWrite: one event through the sink into the OTel SDK (exporter
+// discarding), beside audit's own JSON Lines sink writing to io.Discard.
 func BenchmarkWrite(b *testing.B) {
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(&discard{})))
-	s, err := otelsink.New(lp)
+	otel, err := otelsink.New(lp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jsonl, err := audit.NewJSONLines(io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
 	e := fullEvent()
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.Write(ctx, e); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name string
+		sink audit.Sink
+	}{{"otelsink", otel}, {"jsonlines", jsonl}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.sink.Write(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

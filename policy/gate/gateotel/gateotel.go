@@ -60,7 +60,7 @@ const (
 	KindUndecided       = "gate.undecided"
 )
 
-// DefaultBuckets are the boundaries, in seconds, of the decision duration
+// defaultBuckets are the boundaries, in seconds, of the decision duration
 // histogram: 100 µs to 10 s, where a cached verdict and a cold registry
 // fetch both fall.
 var defaultBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}

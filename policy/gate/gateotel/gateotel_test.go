@@ -11,6 +11,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -239,14 +241,29 @@ func TestBuckets(t *testing.T) {
 	t.Fatal("no histogram")
 }
 
+// BenchmarkObserve: the cost per decision of the OTel SDK behind the seam,
+// beside the OTel no-op provider (what the seam itself costs).
 func BenchmarkObserve(b *testing.B) {
-	obs, err := gateotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())))
-	if err != nil {
-		b.Fatal(err)
-	}
-	allow := gate.Observation{Decision: &gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow}, Elapsed: time.Millisecond}
-	b.ReportAllocs()
-	for b.Loop() {
-		obs.Observe(allow)
+	deny := gate.Observation{Decision: deny("deploy.unprotected_ref", "deploy.source_ref_not_allowed"), Elapsed: time.Millisecond}
+	tp := sdktrace.NewTracerProvider() // spans sampled and ended, exported nowhere
+	for _, bc := range []struct {
+		name string
+		mp   metric.MeterProvider
+		opts []gateotel.Option
+	}{
+		{"noop", metricnoop.NewMeterProvider(), nil},
+		{"sdk", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), nil},
+		{"sdk+spans", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), []gateotel.Option{gateotel.WithTracerProvider(tp)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			obs, err := gateotel.New(bc.mp, bc.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				obs.Observe(deny)
+			}
+		})
 	}
 }
