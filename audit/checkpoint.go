@@ -5,22 +5,19 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
-
-	"github.com/ztci/ztci/internal/redact"
 )
 
 // Checkpoint is a signed statement of a log's size and Merkle root, in the
 // C2SP tlog-checkpoint format (https://c2sp.org/tlog-checkpoint) signed as a
-// C2SP signed note with Ed25519:
+// C2SP signed note (Ed25519 for [Open]; ECDSA or a signer of your own with
+// [OpenWithSigner]):
 //
 //	<origin>
 //	<size>
@@ -40,7 +37,10 @@ type Checkpoint struct {
 }
 
 // Verifier checks checkpoints, proofs and whole logs offline, holding only
-// a log's origin and Ed25519 public key.
+// a log's origin and public key: Ed25519 ([NewVerifier]), ECDSA
+// ([NewCheckpointSigner]) or any signed-note verifier ([NewNoteVerifier]).
+// The algorithm is pinned by the key: a checkpoint signed under the same
+// origin with another algorithm or key is refused.
 type Verifier struct {
 	origin string
 	nv     note.Verifier
@@ -144,47 +144,20 @@ func (v *Verifier) Consistency(older, newer Checkpoint, p [][]byte) error {
 	return nil
 }
 
-// ed25519Signer is a note.Signer over an Ed25519 key.
-type ed25519Signer struct {
-	name string
-	hash uint32
-	key  ed25519.PrivateKey
-}
-
-func newSigner(origin string, key ed25519.PrivateKey) (*ed25519Signer, *Verifier, error) {
+// newSigner is the checkpoint signer for an in-process Ed25519 key.
+func newSigner(origin string, key ed25519.PrivateKey) (note.Signer, *Verifier, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, nil, fmt.Errorf("audit: signing key: want %d-byte Ed25519 private key, got %d bytes", ed25519.PrivateKeySize, len(key))
 	}
-	pub := key.Public().(ed25519.PublicKey)
-	v, err := NewVerifier(origin, pub)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Same key hash as the note package: SHA-256(name "\n" alg || pub)[:4].
-	h := sha256.New()
-	h.Write([]byte(origin + "\n"))
-	h.Write(append([]byte{1}, pub...))
-	s := &ed25519Signer{name: origin, hash: binary.BigEndian.Uint32(h.Sum(nil)), key: key}
-	return s, v, nil
+	return NewCheckpointSigner(origin, key)
 }
 
-// String, GoString, Format and LogValue keep the private key out of logs
-// and panics.
-func (s *ed25519Signer) String() string {
-	return "audit.signer{" + s.name + ", key:" + redact.Marker + "}"
-}
-func (s *ed25519Signer) GoString() string           { return s.String() }
-func (s *ed25519Signer) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
-func (s *ed25519Signer) LogValue() slog.Value       { return slog.StringValue(s.String()) }
-
-func (s *ed25519Signer) Name() string                    { return s.name }
-func (s *ed25519Signer) KeyHash() uint32                 { return s.hash }
-func (s *ed25519Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
-
-func (s *ed25519Signer) sign(size uint64, root []byte) (Checkpoint, error) {
-	signed, err := note.Sign(&note.Note{Text: checkpointBody(s.name, size, root)}, s)
+// signCheckpoint signs the checkpoint of the tree of size with root as the
+// log s names.
+func signCheckpoint(s note.Signer, size uint64, root []byte) (Checkpoint, error) {
+	signed, err := note.Sign(&note.Note{Text: checkpointBody(s.Name(), size, root)}, s)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
 	}
-	return Checkpoint{Origin: s.name, Size: size, Root: bytes.Clone(root), Signed: signed}, nil
+	return Checkpoint{Origin: s.Name(), Size: size, Root: bytes.Clone(root), Signed: signed}, nil
 }

@@ -45,7 +45,7 @@ func TestCheckpointInteropWithSignedNote(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := bytes.Repeat([]byte{7}, 32)
-	cp, err := ours.sign(42, root)
+	cp, err := signCheckpoint(ours, 42, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +65,11 @@ func TestCheckpointInteropWithSignedNote(t *testing.T) {
 func TestCheckpointRejects(t *testing.T) {
 	t.Parallel()
 	s, v, _ := newSigner(testOrigin, testKey(1))
-	good, _ := s.sign(3, bytes.Repeat([]byte{1}, 32))
+	good, _ := signCheckpoint(s, 3, bytes.Repeat([]byte{1}, 32))
 	other, _, _ := newSigner(testOrigin, testKey(2))
-	wrongKey, _ := other.sign(3, bytes.Repeat([]byte{1}, 32))
+	wrongKey, _ := signCheckpoint(other, 3, bytes.Repeat([]byte{1}, 32))
 	foreign, _, _ := newSigner("example.com/other", testKey(1))
-	foreignCP, _ := foreign.sign(3, bytes.Repeat([]byte{1}, 32))
+	foreignCP, _ := signCheckpoint(foreign, 3, bytes.Repeat([]byte{1}, 32))
 	badBody, _ := note.Sign(&note.Note{Text: testOrigin + "\nthree\nAAAA\n"}, s)
 	tests := []struct {
 		name   string

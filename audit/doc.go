@@ -44,6 +44,14 @@
 // before, which detects truncation. [VerifyIntegrityOnlyUnsafe] checks
 // framing only, for tooling: anyone can write a file that passes it.
 //
+// Checkpoint keys are agile: [OpenWithSigner] takes any signed-note signer
+// with its [Verifier] — [NewCheckpointSigner] makes one from a crypto.Signer
+// (a KMS key: Ed25519, or ECDSA P-256/P-384/P-521 as signed-note type 0x02),
+// and a scheme the package does not know (a post-quantum one, say) plugs in
+// as a note.Signer and note.Verifier ([NewNoteVerifier]). The key hash names
+// the algorithm, so a verifier never accepts another algorithm or key under
+// the same origin.
+//
 //	log, err := audit.Open(ctx, "/var/lib/ztci/audit.log", "example.com/ztci/audit/prod", key)
 //	if err != nil { ... }
 //	defer log.Close()

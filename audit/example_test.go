@@ -3,7 +3,10 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -223,4 +226,37 @@ func ExampleNewDetector() {
 	_ = d.Write(ctx, odd)
 	// Output:
 	// audit.anomaly.first_seen: spiffe://example.org/ci/runner used action "secrets.lease.issue" on resource "secret:prod-signing-key" for the first time in 3 events
+}
+
+// A log whose checkpoints a KMS key signs: an ECDSA P-384 crypto.Signer
+// here. Anyone holding the Verifier (or its signed-note verifier key)
+// checks the file offline; a checkpoint signed under the same origin with
+// another key or algorithm is refused.
+func ExampleOpenWithSigner() {
+	ctx := context.Background()
+	kmsKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // stands for a KMS key handle
+	if err != nil {
+		panic(err)
+	}
+	signer, verifier, err := audit.NewCheckpointSigner("example.com/ztci/audit/prod", kmsKey)
+	if err != nil {
+		panic(err)
+	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("ztci-example-%d.log", time.Now().UnixNano()))
+	defer os.Remove(path)
+	l, err := audit.OpenWithSigner(ctx, path, signer, verifier)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := l.Append(ctx, exampleEvent("evt-1")); err != nil {
+		panic(err)
+	}
+	if err := l.Close(); err != nil {
+		panic(err)
+	}
+	b, _ := os.ReadFile(path)
+	rep, err := verifier.Log(ctx, bytes.NewReader(b))
+	fmt.Println(rep.Entries, "entry, checkpoint size", rep.Latest.Size, err)
+	// Output:
+	// 1 entry, checkpoint size 1 <nil>
 }

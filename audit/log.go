@@ -15,6 +15,7 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Log is a durable, tamper-evident, append-only audit log in one file. It is
@@ -32,7 +33,7 @@ import (
 // taken where the platform supports it).
 type Log struct {
 	f      *os.File
-	signer *ed25519Signer
+	signer note.Signer
 	v      *Verifier
 	every  int
 	each   time.Duration
@@ -103,11 +104,38 @@ type Receipt struct {
 // Options: [WithCheckpointEvery], [WithCheckpointInterval],
 // [WithoutSyncUnsafe], [WithLogger].
 func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts ...Option) (*Log, error) {
-	o, err := build(forLog, opts)
+	signer, v, err := newSigner(origin, key)
 	if err != nil {
 		return nil, err
 	}
-	signer, v, err := newSigner(origin, key)
+	return open(ctx, path, signer, v, opts)
+}
+
+// OpenWithSigner is [Open] with checkpoints signed by s and verified by v:
+// a key held elsewhere ([NewCheckpointSigner] for an Ed25519 or ECDSA
+// crypto.Signer), or a signed-note signer of your own — a post-quantum one,
+// for example — with its verifier ([NewNoteVerifier]). s must sign as v's
+// origin under v's key: Open signs a test note and fails with [ErrConfig]
+// if v does not accept it.
+func OpenWithSigner(ctx context.Context, path string, s note.Signer, v *Verifier, opts ...Option) (*Log, error) {
+	if s == nil || v == nil {
+		return nil, fmt.Errorf("%w: nil checkpoint signer or verifier", ErrConfig)
+	}
+	probe, err := note.Sign(&note.Note{Text: "ztci audit checkpoint signer check\n"}, s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: checkpoint signer: %w", ErrConfig, err)
+	}
+	if s.Name() != v.Origin() {
+		return nil, fmt.Errorf("%w: signer named %q, verifier for %q", ErrConfig, s.Name(), v.Origin())
+	}
+	if _, err := note.Open(probe, note.VerifierList(v.nv)); err != nil {
+		return nil, fmt.Errorf("%w: the verifier does not accept the signer's signature: %w", ErrConfig, err)
+	}
+	return open(ctx, path, s, v, opts)
+}
+
+func open(ctx context.Context, path string, signer note.Signer, v *Verifier, opts []Option) (*Log, error) {
+	o, err := build(forLog, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +187,7 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	}
 	l.end = s.good
 	if s.good == 0 {
-		header := headerPrefix + l.signer.name + "\n"
+		header := headerPrefix + l.signer.Name() + "\n"
 		if _, err := f.Write([]byte(header)); err != nil {
 			return fmt.Errorf("audit: write log header: %w", err)
 		}
@@ -319,7 +347,7 @@ func (l *Log) Size() uint64 {
 }
 
 // String describes the log without its key.
-func (l *Log) String() string { return "audit.Log{" + l.signer.name + "}" }
+func (l *Log) String() string { return "audit.Log{" + l.signer.Name() + "}" }
 
 // GoString describes the log without its key.
 func (l *Log) GoString() string { return l.String() }
@@ -401,7 +429,7 @@ func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted boo
 	if sign {
 		root, err := rootOf(l.rng)
 		if err == nil {
-			cp, err = l.signer.sign(end, root)
+			cp, err = signCheckpoint(l.signer, end, root)
 		}
 		if err != nil {
 			l.tmu.Unlock()
