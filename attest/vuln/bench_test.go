@@ -44,3 +44,14 @@ func BenchmarkPredicateRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseOSVScanner(b *testing.B) {
+	in := readFixture(b, "osv-scanner-filter-some.json")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := vuln.ParseOSVScanner(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

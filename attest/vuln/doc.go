@@ -1,5 +1,5 @@
 // Package vuln turns vulnerability scanner output into signed evidence: it
-// reads the JSON reports of Trivy and Grype into one model, writes that
+// reads the JSON reports of Trivy, Grype and OSV-Scanner into one model, writes that
 // model as the in-toto vulnerability predicate, and reads the predicate
 // back.
 //
@@ -11,8 +11,18 @@
 // normalised to critical, high, medium, low or unknown (see
 // [ParseSeverity] for the table), the package's name, installed version and
 // package URL, and the versions that fix it. [ParseTrivy] reads
-// `trivy image --format json` (report SchemaVersion 2) and [ParseGrype]
-// reads `grype -o json`; both fill the same fields with the same meaning.
+// `trivy image --format json` (report SchemaVersion 2), [ParseGrype]
+// reads `grype -o json` and [ParseOSVScanner] reads `osv-scanner --format
+// json`; all three fill the same fields with the same meaning.
+//
+// OSV-Scanner differs in three ways, each documented on ParseOSVScanner:
+// one finding is one alias group of OSV records (GHSA-…, GO-…, CVE-…) in
+// one package; severity is osv-scanner's own max_severity (the highest
+// CVSS base score of the group's records) rated with the CVSS v3.0 table as
+// osv-scanner rates it, else the GitHub advisory label in
+// database_specific.severity, else unknown; and the report has no time, no
+// scanner version and no versioned package URL, so the caller sets
+// Scan.Time and Package.PURL names the package without a version.
 //
 //	scan, err := vuln.ParseTrivy(report)
 //	...
@@ -56,7 +66,7 @@
 //
 // # Decoding
 //
-// All three parsers refuse input larger than [MaxReportSize], anything but
+// All four parsers refuse input larger than [MaxReportSize], anything but
 // one JSON object, duplicate object keys at any depth, and values of the
 // wrong JSON type; they fail with [ErrInvalidReport] (scanner output) or
 // [ErrInvalidScan] (predicate, which wraps attest.ErrInvalidPredicate).
@@ -67,18 +77,19 @@
 // formats; duplicate keys, the more dangerous ambiguity, are refused.
 // Inputs that would read as "no vulnerabilities" without saying so are
 // refused: a Grype document without "matches", a Trivy report without
-// SchemaVersion 2, a predicate without scanner.result.
+// SchemaVersion 2, an osv-scanner report without "results", a predicate
+// without scanner.result.
 //
 // # Security contract
 //
 // A Scan is evidence about an artifact only when the Statement carrying it
 // was signed by an identity the verifier allows, the signature was verified,
 // and the Statement's subject digest is the artifact's digest. None of the
-// parsers verifies anything: ParseTrivy and ParseGrype read what a scanner
-// wrote, and ParseScan reads a predicate or Statement as given. Feed
-// ParseScan only the payload of a verified envelope. A zero Scan.Time
-// (Grype test snapshots redact the timestamp) cannot be written as a
-// predicate, so no signed scan lacks the time a freshness rule needs;
+// parsers verifies anything: ParseTrivy, ParseGrype and ParseOSVScanner
+// read what a scanner wrote, and ParseScan reads a predicate or Statement
+// as given. Feed ParseScan only the payload of a verified envelope. A zero
+// Scan.Time (Grype test snapshots redact the timestamp; osv-scanner records
+// none) cannot be written as a predicate, so no signed scan lacks the time a freshness rule needs;
 // consumers must still deny a scan older than their limit and treat
 // [SeverityUnknown] as at least as severe as their threshold requires.
 // Error messages quote at most 64 bytes of untrusted input.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/vuln"
@@ -62,4 +63,28 @@ func ExampleParseSeverity() {
 	// Negligible → low
 	// UNKNOWN → unknown
 	// None → unknown
+}
+
+// osv-scanner's report has no time: set the time the scanner ran before
+// writing the predicate.
+func ExampleParseOSVScanner() {
+	report, err := os.ReadFile("testdata/osv-scanner-filter-some.json")
+	if err != nil {
+		panic(err)
+	}
+	scan, err := vuln.ParseOSVScanner(report)
+	if err != nil {
+		panic(err)
+	}
+	scan.Time = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC) // when the job ran osv-scanner
+	if _, err := vuln.Predicate(*scan).PredicateJSON(); err != nil {
+		panic(err)
+	}
+	for _, f := range scan.Findings[4:7] {
+		fmt.Println(f.ID, f.Aliases, f.Severity, f.Package.PURL, f.Package.Version)
+	}
+	// Output:
+	// GHSA-fxg5-wq6x-vr4w [CVE-2022-41721 GO-2023-1495] high pkg:golang/golang.org/x/net 0.1.0
+	// GO-2022-1144 [CVE-2022-41717 GHSA-xrjj-mj9h-534m] unknown pkg:golang/golang.org/x/net 0.1.0
+	// GHSA-vvpx-j8f3-3w6h [CVE-2022-41723 GO-2023-1571] high pkg:golang/golang.org/x/net 0.1.0
 }

@@ -3,6 +3,7 @@ package vuln_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/attest"
@@ -93,6 +94,31 @@ func FuzzParseScan(f *testing.F) {
 		if _, err := vuln.Predicate(*s).PredicateJSON(); err != nil {
 			t.Fatalf("Predicate(ParseScan(b)): %v", err)
 		}
+		roundTrip(t, s)
+	})
+}
+
+func FuzzParseOSVScanner(f *testing.F) {
+	f.Add(readFixture(f, "osv-scanner-filter-some.json"))
+	f.Add(readFixture(f, "osv-scanner-max-severity.json"))
+	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a","version":"1","ecosystem":"npm"},"vulnerabilities":[{"id":"GHSA-1","aliases":["CVE-1"],"affected":[{"package":{"name":"a","ecosystem":"npm","purl":"pkg:npm/a"},"ranges":[{"events":[{"fixed":"2"}]}]}],"database_specific":{"severity":"HIGH"}},{"id":"X-2"}],"groups":[{"ids":["GHSA-1"],"max_severity":"9.8"}]}]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := vuln.ParseOSVScanner(b)
+		if err != nil {
+			if !errors.Is(err, vuln.ErrInvalidReport) {
+				t.Fatalf("error outside ErrInvalidReport: %v", err)
+			}
+			return
+		}
+		if !s.Time.IsZero() {
+			t.Fatalf("osv-scanner reports no time, got %v", s.Time)
+		}
+		for _, f := range s.Findings {
+			if strings.TrimSpace(f.ID) == "" {
+				t.Fatalf("finding without id: %+v", f)
+			}
+		}
+		s.Time = s.Time.AddDate(2026, 0, 0)
 		roundTrip(t, s)
 	})
 }
