@@ -114,11 +114,10 @@ func AllowNames(names ...string) Authorizer {
 	})
 }
 
-// Masker registers values that must be masked in log output. [*Redactor]
-// implements it; so can a CI system's own log masker.
-type Masker interface {
-	AddMask(value string)
-}
+// Masker registers values that must be masked in log output: the one
+// declaration of this seam, [identity.Masker], which [*Redactor] implements;
+// so can a CI system's own log masker.
+type Masker = identity.Masker
 
 // NamedMasker is a [Masker] that also learns the secret's name, so that it
 // can say which secret it masked (see [NewTokenRedactor]). The broker

@@ -18,6 +18,10 @@ import (
 )
 
 // Verifier verifies a CI OIDC token. *oidc.Verifier implements it.
+//
+// It is not [identity.TokenVerifier] because the exchange needs the token's
+// expiry as well as the identity it proves: an SVID never outlives the
+// token it was exchanged for.
 type Verifier interface {
 	VerifyToken(ctx context.Context, raw string) (*oidc.Verified, error)
 }
