@@ -35,8 +35,19 @@ const auditSource = "ztci/secrets"
 // except one heartbeat while it holds leases registered with
 // [WithLeaseRegistry].
 type Broker struct {
-	authz    Authorizer
-	backend  Backend
+	authz   Authorizer
+	backend Backend
+	config              // fixed at New
+	leases  *leaseOwner // nil without WithLeaseRegistry
+
+	// active holds the jobs begun and not yet ended, by identity ID, so
+	// that RevokeIdentity can end them all.
+	activeMu sync.Mutex
+	active   map[string]map[*Job]struct{}
+}
+
+// config is what the options set.
+type config struct {
 	sink     audit.Sink
 	checker  audit.CompromiseChecker
 	masker   Masker
@@ -48,37 +59,33 @@ type Broker struct {
 	attempts int
 	backoff  time.Duration
 	revokeTO time.Duration
-	leases   *leaseOwner // nil without WithLeaseRegistry
-
-	// active holds the jobs begun and not yet ended, by identity ID, so
-	// that RevokeIdentity can end them all.
-	activeMu sync.Mutex
-	active   map[string]map[*Job]struct{}
+	registry leaseRegistryConfig // WithLeaseRegistry, WithLeaseHeartbeat
 }
 
-// Option configures a [Broker].
-type Option func(*Broker) error
+// Option configures a [Broker]. An option given an unusable value, or a
+// nil Option, makes [New] fail with [ErrConfig].
+type Option func(*config) error
 
 // WithAudit sends issue, renew, revoke and deny events to sink. When the sink
 // fails to record an issuance, the lease is revoked and the request fails.
 func WithAudit(sink audit.Sink) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if sink == nil {
 			return errors.New("secrets: WithAudit: nil sink")
 		}
-		b.sink = sink
+		c.sink = sink
 		return nil
 	}
 }
 
 // WithCompromiseChecker denies every request from an identity the checker
 // reports as compromised.
-func WithCompromiseChecker(c audit.CompromiseChecker) Option {
-	return func(b *Broker) error {
-		if c == nil {
+func WithCompromiseChecker(checker audit.CompromiseChecker) Option {
+	return func(c *config) error {
+		if checker == nil {
 			return errors.New("secrets: WithCompromiseChecker: nil checker")
 		}
-		b.checker = c
+		c.checker = checker
 		return nil
 	}
 }
@@ -87,11 +94,11 @@ func WithCompromiseChecker(c audit.CompromiseChecker) Option {
 // [*Redactor]) before the value is returned. While a masker is wired in, the
 // broker refuses values shorter than [MinMaskLen] with [ErrUnmaskable].
 func WithMasker(m Masker) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if m == nil {
 			return errors.New("secrets: WithMasker: nil masker")
 		}
-		b.masker = m
+		c.masker = m
 		return nil
 	}
 }
@@ -99,22 +106,22 @@ func WithMasker(m Masker) Option {
 // WithLogger sets the logger for diagnostics (never secret values). The
 // default discards.
 func WithLogger(l *slog.Logger) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if l == nil {
 			return errors.New("secrets: WithLogger: nil logger")
 		}
-		b.log = l
+		c.log = l
 		return nil
 	}
 }
 
 // WithClock sets the clock used for lease expiry (default time.Now).
 func WithClock(now func() time.Time) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if now == nil {
 			return errors.New("secrets: WithClock: nil clock")
 		}
-		b.now = now
+		c.now = now
 		return nil
 	}
 }
@@ -124,7 +131,7 @@ func WithClock(now func() time.Time) Option {
 // never values), so that [Broker.Recover] can revoke what a crashed process
 // left behind. dir must exist and be private to the broker.
 func WithJournal(dir string) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		fi, err := os.Stat(dir)
 		if err != nil {
 			return fmt.Errorf("secrets: WithJournal: %w", err)
@@ -135,7 +142,7 @@ func WithJournal(dir string) Option {
 		if fi.Mode().Perm()&0o002 != 0 {
 			return fmt.Errorf("secrets: WithJournal: %s is world-writable; others could forge or delete lease records", dir)
 		}
-		b.journal = dir
+		c.journal = dir
 		return nil
 	}
 }
@@ -143,11 +150,11 @@ func WithJournal(dir string) Option {
 // WithTTL sets the lease lifetime the broker asks backends for (default 15
 // minutes).
 func WithTTL(d time.Duration) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("secrets: WithTTL: %v is not positive", d)
 		}
-		b.ttl = d
+		c.ttl = d
 		return nil
 	}
 }
@@ -155,11 +162,11 @@ func WithTTL(d time.Duration) Option {
 // WithRevokeRetry sets how often a failed revocation is attempted (default
 // 5) and the first backoff (default 200ms, doubling, capped at 10s).
 func WithRevokeRetry(attempts int, backoff time.Duration) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if attempts < 1 || backoff <= 0 {
 			return fmt.Errorf("secrets: WithRevokeRetry: need attempts >= 1 and backoff > 0, got %d, %v", attempts, backoff)
 		}
-		b.attempts, b.backoff = attempts, backoff
+		c.attempts, c.backoff = attempts, backoff
 		return nil
 	}
 }
@@ -167,11 +174,11 @@ func WithRevokeRetry(attempts int, backoff time.Duration) Option {
 // WithRevokeTimeout bounds the revocations a job runs when its context ends
 // (default 1 minute).
 func WithRevokeTimeout(d time.Duration) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("secrets: WithRevokeTimeout: %v is not positive", d)
 		}
-		b.revokeTO = d
+		c.revokeTO = d
 		return nil
 	}
 }
@@ -180,34 +187,40 @@ func WithRevokeTimeout(d time.Duration) Option {
 // secrets from backend.
 func New(authz Authorizer, backend Backend, opts ...Option) (*Broker, error) {
 	if authz == nil {
-		return nil, errors.New("secrets: New: nil authorizer")
+		return nil, fmt.Errorf("%w: New: nil authorizer", ErrConfig)
 	}
 	if backend == nil {
-		return nil, errors.New("secrets: New: nil backend")
+		return nil, fmt.Errorf("%w: New: nil backend", ErrConfig)
 	}
-	b := &Broker{
-		authz:    authz,
-		backend:  backend,
+	b := &Broker{authz: authz, backend: backend, config: config{
 		log:      slog.New(slog.DiscardHandler),
 		now:      time.Now,
 		ttl:      15 * time.Minute,
 		attempts: 5,
 		backoff:  200 * time.Millisecond,
 		revokeTO: time.Minute,
-	}
+		registry: leaseRegistryConfig{ttl: DefaultLeaseHeartbeat},
+	}}
 	for _, o := range opts {
-		if err := o(b); err != nil {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&b.config); err != nil {
+			if !errors.Is(err, ErrConfig) {
+				err = fmt.Errorf("%w: %w", ErrConfig, err)
+			}
 			return nil, err
 		}
 	}
 	if b.jseal != (journalSealing{}) && b.journal == "" {
 		return nil, fmt.Errorf("%w: WithJournalEncrypter and WithJournalReadPlainUnsafe need WithJournal", ErrConfig)
 	}
-	if b.leases != nil {
-		if b.leases.reg == nil {
-			return nil, fmt.Errorf("%w: WithLeaseHeartbeat needs WithLeaseRegistry", ErrConfig)
-		}
-		b.leases.log = b.log
+	if b.registry.heartbeatSet && b.registry.reg == nil {
+		return nil, fmt.Errorf("%w: WithLeaseHeartbeat needs WithLeaseRegistry", ErrConfig)
+	}
+	if b.registry.reg != nil {
+		r := b.registry
+		b.leases = &leaseOwner{reg: r.reg, owner: r.owner, backend: r.backend, ttl: r.ttl, log: b.log, held: map[string][]string{}}
 	}
 	if b.jseal.readPlainUnsafe && b.jseal.enc == nil {
 		return nil, fmt.Errorf("%w: WithJournalReadPlainUnsafe needs WithJournalEncrypter", ErrConfig)

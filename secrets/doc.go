@@ -12,6 +12,15 @@
 // cancellation or deadline of the job's context, or, after a crash,
 // [Broker.Recover] from the durable record ([WithJournal]).
 //
+// In a fleet, [WithLeaseRegistry] records every lease in a shared
+// [LeaseRegistry] under the runner that holds it, with a heartbeat
+// ([WithLeaseHeartbeat]); a [Reaper] on any node claims and revokes the
+// leases of a runner whose heartbeat stopped, exactly once however many
+// reapers run, and never a live runner's (subpackages natslease and
+// pglease hold the registry in NATS JetStream KV or PostgreSQL). A
+// [LeaseLedger] records which leases each job received, without values, for
+// the build's secrets provenance (attest/secretsprov).
+//
 // Backends: [Static], [Env] and [Dir] for development; [BackendFunc] for a
 // vendor's own (cloud STS); the subpackages postgres (per-lease database
 // roles) and vault (Vault/OpenBao through the official client).

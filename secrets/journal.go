@@ -363,11 +363,11 @@ func openFileKey(ctx context.Context, line []byte, name string, js journalSealin
 // is not sealed, or does not open (tampered, unknown or wrong key, moved to
 // another job's file), is refused by Recover and kept for inspection.
 func WithJournalEncrypter(enc seal.Encrypter) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if enc == nil {
 			return fmt.Errorf("%w: WithJournalEncrypter: nil encrypter", ErrConfig)
 		}
-		b.jseal.enc = enc
+		c.jseal.enc = enc
 		return nil
 	}
 }
@@ -377,8 +377,8 @@ func WithJournalEncrypter(enc seal.Encrypter) Option {
 // start-up. A plain record can be forged by anyone who can write the
 // journal directory; a plain line inside a sealed record is still refused.
 func WithJournalReadPlainUnsafe() Option {
-	return func(b *Broker) error {
-		b.jseal.readPlainUnsafe = true
+	return func(c *config) error {
+		c.jseal.readPlainUnsafe = true
 		return nil
 	}
 }

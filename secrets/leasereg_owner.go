@@ -32,7 +32,7 @@ const DefaultLeaseHeartbeat = 30 * time.Second
 // the registry), the fleet may revoke its leases while its jobs still run:
 // losing a credential is the safe side.
 func WithLeaseRegistry(reg LeaseRegistry, owner, backend string) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if reg == nil {
 			return fmt.Errorf("%w: WithLeaseRegistry: nil registry", ErrConfig)
 		}
@@ -42,8 +42,7 @@ func WithLeaseRegistry(reg LeaseRegistry, owner, backend string) Option {
 		if err := checkLeaseField("backend", backend); err != nil {
 			return fmt.Errorf("%w: WithLeaseRegistry: %w", ErrConfig, err)
 		}
-		o := b.leaseOwnerConfig()
-		o.reg, o.owner, o.backend = reg, owner, backend
+		c.registry.reg, c.registry.owner, c.registry.backend = reg, owner, backend
 		return nil
 	}
 }
@@ -53,20 +52,22 @@ func WithLeaseRegistry(reg LeaseRegistry, owner, backend string) Option {
 // revokes them once this long has passed without a heartbeat. The broker
 // heartbeats every third of it. It needs [WithLeaseRegistry].
 func WithLeaseHeartbeat(ttl time.Duration) Option {
-	return func(b *Broker) error {
+	return func(c *config) error {
 		if ttl < 3*time.Millisecond {
 			return fmt.Errorf("%w: WithLeaseHeartbeat: ttl %v is too short", ErrConfig, ttl)
 		}
-		b.leaseOwnerConfig().ttl = ttl
+		c.registry.ttl, c.registry.heartbeatSet = ttl, true
 		return nil
 	}
 }
 
-func (b *Broker) leaseOwnerConfig() *leaseOwner {
-	if b.leases == nil {
-		b.leases = &leaseOwner{ttl: DefaultLeaseHeartbeat, held: map[string][]string{}}
-	}
-	return b.leases
+// leaseRegistryConfig is what WithLeaseRegistry and WithLeaseHeartbeat set;
+// New makes the broker's leaseOwner from it.
+type leaseRegistryConfig struct {
+	reg            LeaseRegistry
+	owner, backend string
+	ttl            time.Duration
+	heartbeatSet   bool
 }
 
 // leaseOwner registers a broker's leases and heartbeats for them. Its
