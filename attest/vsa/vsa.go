@@ -26,14 +26,28 @@ const MaxSize = 1 << 20
 const AnnotationPolicyRevision = "ztci.dev/policy-revision"
 
 // Annotations ztci writes on each inputAttestations entry, so that a
-// consumer can apply its own revocations to what the verifier relied on:
-// the certificate identity (SAN) or key hint that signed the bundle and,
-// for SLSA provenance, the builder id. Values are strings; absent when
-// unknown. Third-party summaries do not carry them.
+// consumer can apply its own revocations and its own policy to what the
+// verifier relied on. Third-party summaries do not carry them.
+//
+//   - AnnotationPredicateType: the attestation's predicate type (a string).
+//   - AnnotationSigner, AnnotationKeyHint: the certificate identity (SAN)
+//     or key hint that signed the bundle (strings; absent when unknown).
+//   - AnnotationBuilder: for SLSA provenance, the builder id (a string).
+//   - AnnotationLeases: for secrets provenance, the lease id of every
+//     credential the build received (an array of strings; empty when it
+//     received none). A consumer that checks leases must not rely on a
+//     secrets provenance input without it.
+//   - AnnotationPolicyInput: the attestation as the verifier's policy read
+//     it (a JSON object: the encoding of a policy.Attestation, without the
+//     raw predicate), so that a consumer can evaluate its own rules on the
+//     same facts.
 const (
-	AnnotationSigner  = "ztci.dev/signer"
-	AnnotationKeyHint = "ztci.dev/key-hint"
-	AnnotationBuilder = "ztci.dev/builder"
+	AnnotationPredicateType = "ztci.dev/predicate-type"
+	AnnotationSigner        = "ztci.dev/signer"
+	AnnotationKeyHint       = "ztci.dev/key-hint"
+	AnnotationBuilder       = "ztci.dev/builder"
+	AnnotationLeases        = "ztci.dev/leases"
+	AnnotationPolicyInput   = "ztci.dev/policy-input"
 )
 
 // Result is the verification result: [Passed] or [Failed].
