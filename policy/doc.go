@@ -106,6 +106,11 @@
 //	                                decision_id, policy_revision, issued_at,
 //	                                revoked_at, compromised}]},
 //	                    predicate}]
+//	  vsa             {verifier, signer, policy_revision, time_verified,
+//	                   verified_levels [string], inputs [{digest,
+//	                   predicate_type, signer, builder}]}   set when a trusted
+//	                   verification summary stood in for verification; the
+//	                   attestations are then the facts it carries
 //	secrets         {names [string]}          secrets requested ([SecretsInput])
 //	manifests       [object] Kubernetes objects
 //	terraform_plan  object   `terraform show -json` output

@@ -183,8 +183,49 @@ type Artifact struct {
 	Verified bool `json:"verified"`
 	// Signer is who signed the artifact, as established by verification.
 	Signer Signer `json:"signer"`
-	// Attestations are the verified attestations about the artifact.
+	// Attestations are the verified attestations about the artifact. When
+	// VSA is set they are the facts the summary carries, not attestations
+	// this verifier verified.
 	Attestations []Attestation `json:"attestations,omitempty"`
+	// VSA is set when the artifact's verification was taken from a trusted
+	// SLSA verification summary instead of verifying its attestations
+	// (policy/gate's WithTrustedVSAs).
+	VSA *VerificationSummary `json:"vsa,omitempty"`
+}
+
+// VerificationSummary says that an artifact was verified by a trusted
+// verifier, which signed a SLSA verification summary (VSA) of it. The
+// artifact's Attestations are then the facts that summary carries about
+// the attestations it relied on (ztci's own summaries carry them; a third
+// party's carry none), never more: a rule that needs predicate contents
+// the summary does not carry sees them absent.
+type VerificationSummary struct {
+	// Verifier is the summary's verifier.id.
+	Verifier string `json:"verifier"`
+	// Signer is who signed the summary, as established by verification.
+	Signer string `json:"signer"`
+	// PolicyRevision is the revision of the verifier's policy that passed
+	// the artifact.
+	PolicyRevision string `json:"policy_revision"`
+	// TimeVerified is when it verified (RFC 3339, UTC).
+	TimeVerified string `json:"time_verified"`
+	// VerifiedLevels are the SLSA levels it says it verified.
+	VerifiedLevels []string `json:"verified_levels,omitempty"`
+	// Inputs are the attestations it says it relied on.
+	Inputs []SummaryInput `json:"inputs,omitempty"`
+}
+
+// SummaryInput is one attestation a [VerificationSummary] relied on, as
+// far as the summary names it (empty strings when it does not).
+type SummaryInput struct {
+	// Digest is the digest of the attestation's bundle ("sha256:<hex>").
+	Digest string `json:"digest"`
+	// PredicateType is its predicate type.
+	PredicateType string `json:"predicate_type"`
+	// Signer is the certificate identity (SAN) that signed it.
+	Signer string `json:"signer"`
+	// Builder is the builder id of a SLSA provenance.
+	Builder string `json:"builder"`
 }
 
 // Signer is a verified signing identity: the certificate's subject

@@ -31,7 +31,8 @@ var keyTerms = func() map[string]*ast.Term {
 		"decision_id", "policy_revision", "issued_at", "revoked_at", "compromised",
 		"source_digest", "source_ref", "source_repository", "spiffe_id", "steps",
 		"subject", "terraform_plan", "trigger", "type", "uses", "verified",
-		"workflow", "workflow_ref",
+		"workflow", "workflow_ref", "vsa", "verifier", "time_verified", "verified_levels",
+		"inputs", "builder",
 	} {
 		m[k] = ast.StringTerm(k)
 	}
@@ -217,7 +218,7 @@ func (j *PipelineJob) toValue() ast.Object {
 }
 
 func (a *Artifact) toValue() (ast.Object, error) {
-	o := make(obj, 0, 5)
+	o := make(obj, 0, 6)
 	o.str("name", a.Name)
 	o.str("digest", a.Digest)
 	o.boolean("verified", a.Verified)
@@ -233,7 +234,32 @@ func (a *Artifact) toValue() (ast.Object, error) {
 		}
 		o.val("attestations", ast.NewArray(ts...))
 	}
+	if s := a.VSA; s != nil {
+		o.val("vsa", s.toValue())
+	}
 	return o.object(), nil
+}
+
+func (s *VerificationSummary) toValue() ast.Object {
+	o := make(obj, 0, 7)
+	o.str("verifier", s.Verifier)
+	o.str("signer", s.Signer)
+	o.str("policy_revision", s.PolicyRevision)
+	o.str("time_verified", s.TimeVerified)
+	o.strs("verified_levels", s.VerifiedLevels)
+	if len(s.Inputs) > 0 {
+		ts := make([]*ast.Term, len(s.Inputs))
+		for i, in := range s.Inputs {
+			io := make(obj, 0, 4)
+			io.str("digest", in.Digest)
+			io.str("predicate_type", in.PredicateType)
+			io.str("signer", in.Signer)
+			io.str("builder", in.Builder)
+			ts[i] = ast.NewTerm(io.object())
+		}
+		o.val("inputs", ast.NewArray(ts...))
+	}
+	return o.object()
 }
 
 func (s *Signer) toValue() ast.Object {
