@@ -20,9 +20,10 @@
 //
 // With [WithVSA] an allowed image also gets a signed SLSA Verification
 // Summary (attest/vsa) attached, naming the pinned digest, the policy
-// revision and the bundles relied on; a gate configured with
-// [WithTrustedVSAs] to trust that verifier decides from such a summary
-// instead of steps 3–5, and Decision.TrustedVSA says so.
+// revision and the bundles relied on with the facts policy read from them;
+// a gate configured with [WithTrustedVSAs] to trust that verifier takes
+// such a summary instead of steps 3–4 and evaluates its own policy on it
+// (step 5), and Decision.TrustedVSA says so.
 //
 // [Gate.Handler] serves the same decision as a JSON API, and [NewServer]
 // gives it the per-connection limits a network-facing server needs.
@@ -72,11 +73,17 @@
 //   - [WithTrustedVSAs] relies on a summary only when it verifies with the
 //     verifier configured for the verifier.id it names (signature, signer
 //     identity, subject = the pinned digest), says PASSED, names an accepted
-//     policy revision, is within the freshness window and its signer is not
-//     revoked — checked per decision, whatever is cached. Any other summary
-//     is ignored and the attestations are verified: a summary can save work,
-//     never change the answer full verification gives. A decision from a
-//     summary delegates the artifact and policy decision to the trusted
-//     verifier: the job is authenticated and revocation-checked, this gate's
-//     policy is not evaluated.
+//     policy revision, is within the freshness window, and neither its
+//     signer nor the signers, keys, builders and leases of the inputs it
+//     names are revoked — checked per decision, whatever is cached; with a
+//     lease checker, a summary that does not list its build's leases is not
+//     relied on. This gate's deploy policy is evaluated on the summary: the
+//     job it authenticated, the artifact Verified with the facts the summary
+//     carries (attestations) and the summary itself (Artifact.VSA), so
+//     rules about the caller hold on both paths and a rule needing facts the
+//     summary lacks denies. Any summary not relied on, or on which policy
+//     denies, is ignored and the attestations are verified: a summary can
+//     save work, never change the answer full verification gives. What is
+//     delegated is the trusted verifier's word that the attestations it
+//     names verified and say what it reports.
 package gate

@@ -20,8 +20,11 @@ var ErrRevoked = errors.New("gate: revoked")
 // revoked; the gate decides it before any verification or policy.
 const RuleJobRevoked = "gate.job_revoked"
 
-// RevokedError names what was revoked: Kind is "job", "signer", "key" or
-// "builder", ID the identity, SAN, key hint or builder id.
+// RevokedError names what was revoked: Kind is "job", "signer", "key",
+// "builder" or "lease", ID the identity, SAN, key hint, builder id or lease
+// id. ("lease" is reported for a verification summary whose build received
+// a compromised credential; on full verification a compromised lease
+// reaches policy instead, see [Revocations].)
 type RevokedError struct {
 	Kind, ID string
 }

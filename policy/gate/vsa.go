@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -17,9 +22,11 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/attest/vsa"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
@@ -51,6 +58,17 @@ var (
 	// ErrVSAOtherManifest: it is about a platform manifest, not the pinned
 	// digest.
 	ErrVSAOtherManifest = fmt.Errorf("%w: not about the pinned digest", ErrVSAIgnored)
+	// ErrVSALeasesUnknown: the gate checks leases ([Revocations].Leases)
+	// and the summary does not say which credentials reached the build
+	// (an input without its predicate type, a secrets provenance input
+	// without its leases, or no inputs at all).
+	ErrVSALeasesUnknown = fmt.Errorf("%w: the build's leases are unknown", ErrVSAIgnored)
+	// ErrVSAPolicyInput: the facts it carries for policy
+	// (vsa.AnnotationPolicyInput) do not read.
+	ErrVSAPolicyInput = fmt.Errorf("%w: policy input does not read", ErrVSAIgnored)
+	// ErrVSAPolicyDenied: this gate's policy, evaluated on what the
+	// summary carries, denies; the attestations are verified and decide.
+	ErrVSAPolicyDenied = fmt.Errorf("%w: this gate's policy denies on it", ErrVSAIgnored)
 )
 
 // MaxVSASkew is how far in the future a trusted VSA's timeVerified may lie
@@ -111,10 +129,11 @@ type VSAIssuer struct {
 // is the pinned digest; it names iss.VerifierID, the time, the policy
 // (iss.PolicyURI and the revision that decided), the digests of the
 // Sigstore bundles the decision relied on (verified and not revoked) and
-// iss.VerifiedLevels, with result PASSED. Each input names its signer, key
-// hint and builder (vsa.AnnotationSigner, AnnotationKeyHint,
-// AnnotationBuilder), so a gate trusting the summary applies its own
-// revocations to them. Decision.IssuedVSA names it and
+// iss.VerifiedLevels, with result PASSED. Each input names its predicate
+// type, signer, key hint and builder, the lease ids of a secrets provenance
+// and the facts this gate's policy read from it (vsa.Annotation*), so a
+// gate trusting the summary applies its own revocations and its own policy
+// to them. Decision.IssuedVSA names it and
 // the allow's audit event carries its bundle digest ("vsa_issued").
 //
 // Fail closed: a summary that cannot be signed or attached turns the allow
@@ -166,39 +185,55 @@ type VSATrust struct {
 
 // WithTrustedVSAs makes the gate look, before verifying an image's
 // attestations, for a verification summary attached to the pinned digest
-// by one of trust, and decide from it alone when it finds one that:
+// by one of trust, and decide from it instead when it finds one that:
 // verifies with that verifier's [verify.Verifier] for the pinned digest
 // (signature, signer identity, subject), names the verifier's VerifierID,
 // says PASSED, names an accepted policy revision, was made within MaxAge
-// (and at most [MaxVSASkew] ahead of the gate's clock), and whose signer
-// is not revoked, nor the signers, keys and builders of the attestations it
-// names as inputs ([WithRevocations], checked on every decision; a gate's
-// own summaries name them, a third party's may not, and then only its
-// signer is checked). The newest such summary is used; Decision.TrustedVSA
-// names it and the allow's audit event carries its bundle digest ("vsa").
+// (and at most [MaxVSASkew] ahead of the gate's clock), whose signer is not
+// revoked, nor the signers, keys and builders of the attestations it names
+// as inputs, and whose build received no compromised credential
+// ([WithRevocations], checked on every decision). A gate's own summaries
+// name all of these; a third party's may not, and then only its signer is
+// checked — except leases: with a Leases checker, a summary that does not
+// say which leases reached the build (an input without its predicate type,
+// a secrets provenance input without its lease ids, no inputs) is not
+// relied on ([ErrVSALeasesUnknown]). The newest such summary is used.
+//
+// The gate's own deploy policy then decides, on the deploying job and the
+// artifact as the summary describes it: Verified, the facts the summary
+// carries about its inputs as the artifact's attestations (those a gate's
+// own summaries carry, none for a third party's), marked with its leases
+// as on full verification, and [policy.VerificationSummary] in
+// Artifact.VSA (verifier, signer, policy revision, time, levels, inputs).
+// Rules about the job apply as on full verification; a rule that needs a
+// fact the summary does not carry sees it absent, which the built-in rules
+// treat as a deny. When that policy allows, the decision is an allow with
+// Decision.TrustedVSA naming the summary and Decision.PolicyRevision this
+// gate's revision; the allow's audit event carries the summary's bundle
+// digest ("vsa") and revision ("vsa_policy_revision").
 //
 // A summary that fails any check — untrusted verifier, another digest,
-// stale, revoked, FAILED, an unaccepted revision, unreadable — is ignored
-// and the gate verifies the attestations as it would without this option:
-// a summary can save work, never turn a deny into an allow nor an allow into
-// a deny. So does a lookup that fails.
+// stale, revoked, FAILED, an unaccepted revision, unreadable, or this
+// gate's policy denies on it — is ignored and the gate verifies the
+// attestations as it would without this option, so a deny's reasons are
+// always those of full verification: a summary can save work, never turn
+// a deny into an allow nor an allow into a deny. So does a lookup that
+// fails. A policy that cannot answer is an undecided request.
 //
-// What is delegated: an allow from a summary takes the verifier's word for
-// the artifact and its policy decision. The deploying job is still
-// authenticated and checked against job revocations, but this gate's deploy
-// policy is not evaluated: rules about the deploying job (a protected ref)
-// hold only as far as the trusted verifier's policy checked the job that
-// asked it. Trust summaries only from gates whose policy revision covers
-// what this gate would require.
+// What is still delegated: the trusted verifier's word that the
+// attestations it names verified, and the facts it reports from them. A
+// custom policy that reads more of a predicate than the facts hold (the
+// raw predicate is never carried) must deny when it is absent, or test
+// Artifact.VSA.
 //
 // Only summaries annotated with their predicate type (as attest/attach,
 // cosign v3 and GitHub annotate them) are fetched. The lookup is bounded by
 // Limits.Timeout, and so is the verification that follows when no summary
 // is accepted: such a decision may take up to twice the timeout, and costs
-// the lookup's requests (manifest, referrers list, each summary) on top of
-// full verification. WithTrustedVSAs and
-// [WithInventory] conflict: a summary carries no SBOM, so the admission
-// could not be indexed.
+// the lookup's requests (manifest, referrers list, each summary) and, when
+// the policy denied on the summary, one more evaluation, on top of full
+// verification. WithTrustedVSAs and [WithInventory] conflict: a summary
+// carries no SBOM, so the admission could not be indexed.
 func WithTrustedVSAs(trust ...VSATrust) Option {
 	return func(c *config) error {
 		if len(trust) == 0 {
@@ -325,9 +360,11 @@ func claimedVerifier(predicate []byte) string {
 }
 
 // decideByVSA looks for a trusted summary of req.Image and, when one is
-// acceptable, decides and audits the allow. Otherwise it returns the
-// reference to verify in full: the pinned digest when the lookup pinned
-// one, so both steps see the same artifact.
+// acceptable and this gate's policy allows the job to deploy what it says,
+// decides and audits the allow. Otherwise it returns the reference to
+// verify in full: the pinned digest when the lookup pinned one, so both
+// steps see the same artifact. A policy that cannot answer is an undecided
+// request, as on full verification.
 func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Request, d *Decision) (ref name.Reference, decided bool, err error) {
 	ref, err = name.ParseReference(req.Image, name.StrictValidation)
 	if err != nil {
@@ -345,12 +382,27 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	if use == nil {
 		return res.Digest, false, nil
 	}
-	d.Digest, d.Verified, d.TrustedVSA, d.PolicyRevision = res.Digest.DigestStr(), true, use, use.PolicyRevision
-	d.Attestations = []AttestationInfo{{PredicateType: vsa.PredicateType, Signer: use.Signer, Verified: true}}
-	ev := g.event(id, res.Digest.Context().Name()+"@"+d.Digest, audit.OutcomeAllow, "allowed by a trusted verification summary")
-	ev.PolicyRevision = use.PolicyRevision
-	ev.Attributes = map[string]string{"verified": "true", "vsa": use.Bundle, "vsa_verifier": use.Verifier,
-		"vsa_time": use.TimeVerified.Format(time.RFC3339Nano)}
+	art := vsaArtifact(res.Digest, use)
+	g.cfg.revocations.markLeases(&art)
+	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: policy: %w", ErrUndecided, err)
+	}
+	if !pd.Allowed {
+		// What the summary carries does not satisfy this gate's policy
+		// (a rule about the job, or one that needs facts the summary does
+		// not hold): the attestations decide, and their deny says why.
+		g.cfg.log.DebugContext(ctx, "verification summary ignored", "artifact", use.info.Bundle,
+			"err", fmt.Errorf("%w: %s", ErrVSAPolicyDenied, pd))
+		return res.Digest, false, nil
+	}
+	d.Digest, d.Verified, d.TrustedVSA, d.PolicyRevision = res.Digest.DigestStr(), true, &use.info, pd.Revision
+	d.Attestations = []AttestationInfo{{PredicateType: vsa.PredicateType, Signer: use.info.Signer, Verified: true}}
+	ev := g.event(id, res.Digest.Context().Name()+"@"+d.Digest, audit.OutcomeAllow, "allowed by policy on a trusted verification summary")
+	ev.PolicyRevision = pd.Revision
+	ev.Attributes = map[string]string{"verified": "true", "attestations": strconv.Itoa(len(art.Attestations)),
+		"vsa": use.info.Bundle, "vsa_verifier": use.info.Verifier, "vsa_policy_revision": use.info.PolicyRevision,
+		"vsa_time": use.info.TimeVerified.Format(time.RFC3339Nano)}
 	if err := g.sink.Write(ctx, ev); err != nil {
 		return nil, true, fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}
@@ -359,47 +411,56 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	return res.Digest, true, nil
 }
 
+// trustedVSA is a summary that passed checkVSA, with the facts it carries
+// for policy.
+type trustedVSA struct {
+	info    VSAInfo
+	summary *vsa.Summary
+	atts    []policy.Attestation
+}
+
 // pickVSA returns the newest acceptable summary of the pinned digest, or
 // nil. Revocation, result, revision and freshness are checked here, per
 // decision, never inside the (cached) verification.
-func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *VSAInfo {
+func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 	now := g.cfg.now()
-	var best *VSAInfo
+	var best *trustedVSA
 	for _, t := range res.Targets {
 		for _, a := range t.Attestations {
-			s, why := g.checkVSA(now, res, t.Digest, a)
+			s, atts, why := g.checkVSA(now, res, t.Digest, a)
 			if why != nil {
 				g.cfg.log.DebugContext(ctx, "verification summary ignored", "artifact", a.Artifact.String(), "err", why)
 				continue
 			}
-			if best == nil || s.TimeVerified.After(best.TimeVerified) {
-				best = &VSAInfo{Verifier: s.Verifier.ID, Bundle: a.Bundle.String(), Signer: a.Signer,
-					TimeVerified: s.TimeVerified, PolicyRevision: s.PolicyRevision()}
+			if best == nil || s.TimeVerified.After(best.summary.TimeVerified) {
+				best = &trustedVSA{summary: s, atts: atts, info: VSAInfo{Verifier: s.Verifier.ID, Bundle: a.Bundle.String(),
+					Signer: a.Signer, TimeVerified: s.TimeVerified, PolicyRevision: s.PolicyRevision()}}
 			}
 		}
 	}
 	return best
 }
 
-// checkVSA returns the summary of a, or why it cannot be relied on.
-func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a image.Attestation) (*vsa.Summary, error) {
+// checkVSA returns the summary of a and the facts it carries for policy,
+// or why it cannot be relied on.
+func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a image.Attestation) (*vsa.Summary, []policy.Attestation, error) {
 	switch {
 	case a.Err != nil:
-		return nil, fmt.Errorf("%w: %w", ErrVSAIgnored, a.Err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, a.Err)
 	case a.Result == nil:
-		return nil, fmt.Errorf("%w: verified without a result", ErrVSAIgnored)
+		return nil, nil, fmt.Errorf("%w: verified without a result", ErrVSAIgnored)
 	case target.String() != res.Digest.DigestStr():
-		return nil, ErrVSAOtherManifest
+		return nil, nil, ErrVSAOtherManifest
 	}
 	if err := g.cfg.revocations.check(a.Result); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrVSAIgnored, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, err)
 	}
 	s, err := vsa.FromStatement(a.Result.Statement)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrVSAIgnored, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, err)
 	}
 	if err := g.cfg.revocations.checkInputs(s); err != nil {
-		return nil, fmt.Errorf("%w: an input attestation: %w", ErrVSAIgnored, err)
+		return nil, nil, fmt.Errorf("%w: an input attestation: %w", ErrVSAIgnored, err)
 	}
 	tr, ok := g.cfg.vsaTrust[s.Verifier.ID]
 	switch {
@@ -407,23 +468,96 @@ func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a imag
 	// statement claims, read leniently to route it; the summary relied on
 	// is the strict reading, which must name that same verifier.
 	case !ok || claimedVerifier(a.Result.Statement.Predicate) != s.Verifier.ID:
-		return nil, fmt.Errorf("%w: %q", ErrVSAUntrusted, truncate(s.Verifier.ID))
+		return nil, nil, fmt.Errorf("%w: %q", ErrVSAUntrusted, truncate(s.Verifier.ID))
 	case s.Result != vsa.Passed:
-		return nil, fmt.Errorf("%w: %s", ErrVSANotPassed, s.Result)
+		return nil, nil, fmt.Errorf("%w: %s", ErrVSANotPassed, s.Result)
 	case !slices.Contains(tr.Revisions, s.PolicyRevision()):
-		return nil, fmt.Errorf("%w: %q", ErrVSARevision, truncate(s.PolicyRevision()))
+		return nil, nil, fmt.Errorf("%w: %q", ErrVSARevision, truncate(s.PolicyRevision()))
 	case now.Sub(s.TimeVerified) > tr.MaxAge:
-		return nil, fmt.Errorf("%w: made %s, older than %s", ErrVSAStale, s.TimeVerified.Format(time.RFC3339), tr.MaxAge)
+		return nil, nil, fmt.Errorf("%w: made %s, older than %s", ErrVSAStale, s.TimeVerified.Format(time.RFC3339), tr.MaxAge)
 	case s.TimeVerified.After(now.Add(MaxVSASkew)):
-		return nil, fmt.Errorf("%w: made %s, in the future", ErrVSAStale, s.TimeVerified.Format(time.RFC3339))
+		return nil, nil, fmt.Errorf("%w: made %s, in the future", ErrVSAStale, s.TimeVerified.Format(time.RFC3339))
 	}
-	return s, nil
+	atts, err := summaryFacts(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, atts, nil
+}
+
+// attestationSchema is the policy input form of one attestation, for the
+// strict reading of the facts a summary carries.
+var attestationSchema = sync.OnceValue(func() *strictjson.Schema {
+	return strictjson.SchemaOf(reflect.TypeFor[policy.Attestation]())
+})
+
+// summaryFacts reads, strictly, the facts a summary carries for policy
+// (vsa.AnnotationPolicyInput) on each input that has them. Each must be one
+// attestation in the policy input form, of the predicate type the input
+// names; an input without facts contributes none.
+func summaryFacts(s *vsa.Summary) ([]policy.Attestation, error) {
+	var out []policy.Attestation
+	for i, in := range s.InputAttestations {
+		v, ok := in.Annotations[vsa.AnnotationPolicyInput]
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err == nil && (len(b) == 0 || b[0] != '{') {
+			err = errors.New("not a JSON object")
+		}
+		if err == nil {
+			err = attestationSchema().CheckUnvalidated(b)
+		}
+		var att policy.Attestation
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			err = dec.Decode(&att)
+		}
+		if pt, _ := in.Annotations[vsa.AnnotationPredicateType].(string); err == nil && att.PredicateType != pt {
+			err = fmt.Errorf("predicate type %q, the input names %q", truncate(att.PredicateType), truncate(pt))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: inputAttestations[%d]: %w", ErrVSAPolicyInput, i, err)
+		}
+		out = append(out, att)
+	}
+	return out, nil
+}
+
+// vsaArtifact is the policy's view of the pinned image verified by the
+// trusted summary t: verified, the facts t carries as its attestations
+// (ordered as [Artifact] orders them), and the summary itself.
+func vsaArtifact(pinned name.Digest, t *trustedVSA) policy.Artifact {
+	s := t.summary
+	art := policy.Artifact{Name: pinned.Context().Name(), Digest: pinned.DigestStr(), Verified: true, Attestations: t.atts,
+		VSA: &policy.VerificationSummary{Verifier: s.Verifier.ID, Signer: t.info.Signer, PolicyRevision: s.PolicyRevision(),
+			TimeVerified: s.TimeVerified.UTC().Format(time.RFC3339Nano), VerifiedLevels: s.VerifiedLevels}}
+	slices.SortStableFunc(art.Attestations, func(a, b policy.Attestation) int {
+		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer.SAN, b.Signer.SAN))
+	})
+	if len(art.Attestations) > 0 {
+		art.Signer = art.Attestations[0].Signer
+	}
+	for _, in := range s.InputAttestations {
+		str := func(k string) string { v, _ := in.Annotations[k].(string); return v }
+		var digest string
+		if h := in.Digest[attest.AlgSHA256]; h != "" {
+			digest = attest.AlgSHA256 + ":" + h
+		}
+		art.VSA.Inputs = append(art.VSA.Inputs, policy.SummaryInput{Digest: digest, PredicateType: str(vsa.AnnotationPredicateType),
+			Signer: str(vsa.AnnotationSigner), Builder: str(vsa.AnnotationBuilder)})
+	}
+	return art
 }
 
 // vsaInputs are the bundles an image decision relied on: the verified,
 // unrevoked attestations (verified), by the digest of their bundle and the
-// artifact that holds it, annotated with what revocations match (signer,
-// key hint, builder) so a gate trusting the summary can apply its own.
+// artifact that holds it, annotated with their predicate type, with what
+// revocations match (signer, key hint, builder, the leases of a secrets
+// provenance) and with the facts policy read from them, so a gate trusting
+// the summary can apply its own revocations and its own policy.
 func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDescriptor {
 	var out []attest.ResourceDescriptor
 	for _, t := range res.Targets {
@@ -431,34 +565,61 @@ func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDe
 			if a.Result == nil || !slices.Contains(verified, a.Result) || a.Bundle.Hex == "" {
 				continue
 			}
-			ann := map[string]any{}
-			if san := a.Result.Signer.SAN; san != "" {
-				ann[vsa.AnnotationSigner] = san
-			}
-			if hint := a.Result.Signer.KeyHint; hint != "" {
-				ann[vsa.AnnotationKeyHint] = hint
-			}
-			if st := a.Result.Statement; st != nil && strings.HasPrefix(st.PredicateType, "https://slsa.dev/provenance/") {
-				if f, err := verify.ReadProvenance(st); err == nil && f.BuilderID != "" {
-					ann[vsa.AnnotationBuilder] = f.BuilderID
-				}
-			}
-			if len(ann) == 0 {
-				ann = nil
-			}
 			out = append(out, attest.ResourceDescriptor{
 				URI:         "oci://" + res.Digest.Context().Name() + "@" + a.Artifact.String(),
 				Digest:      attest.DigestSet{a.Bundle.Algorithm: a.Bundle.Hex},
-				Annotations: ann,
+				Annotations: inputAnnotations(a.Result),
 			})
 		}
 	}
 	return out
 }
 
+// inputAnnotations are the vsa.Annotation* values of one verified input.
+func inputAnnotations(r *verify.Result) map[string]any {
+	ann := map[string]any{}
+	att := Attestation(r)
+	if att.PredicateType != "" {
+		ann[vsa.AnnotationPredicateType] = att.PredicateType
+	}
+	if san := r.Signer.SAN; san != "" {
+		ann[vsa.AnnotationSigner] = san
+	}
+	if hint := r.Signer.KeyHint; hint != "" {
+		ann[vsa.AnnotationKeyHint] = hint
+	}
+	if p := att.Provenance; p != nil && p.BuilderID != "" {
+		ann[vsa.AnnotationBuilder] = p.BuilderID
+	}
+	if sp := att.SecretsProvenance; sp != nil {
+		leases := make([]any, len(sp.Credentials))
+		for i, c := range sp.Credentials {
+			leases[i] = c.LeaseID
+		}
+		ann[vsa.AnnotationLeases] = leases
+	}
+	// The facts go as a JSON object; a value that does not round-trip
+	// (it cannot: it was read from JSON) is left out, and a trusting
+	// gate's policy then sees no facts for this input and denies.
+	att.Predicate = nil
+	if b, err := json.Marshal(att); err == nil {
+		var facts map[string]any
+		if json.Unmarshal(b, &facts) == nil {
+			ann[vsa.AnnotationPolicyInput] = facts
+		}
+	}
+	return ann
+}
+
 // checkInputs applies the gate's revocations to the attestations a summary
-// says it relied on, as far as it names their signers and builders.
+// says it relied on, as far as it names their signers, keys, builders and
+// leases. With a Leases checker, a summary must account for the leases of
+// its build: every input names its predicate type and every secrets
+// provenance input its leases, or the summary is not relied on.
 func (r Revocations) checkInputs(s *vsa.Summary) error {
+	if r.Leases != nil && len(s.InputAttestations) == 0 {
+		return fmt.Errorf("%w: it names no input attestations", ErrVSALeasesUnknown)
+	}
 	for _, in := range s.InputAttestations {
 		str := func(k string) string { v, _ := in.Annotations[k].(string); return v }
 		san, hint, builder := str(vsa.AnnotationSigner), str(vsa.AnnotationKeyHint), str(vsa.AnnotationBuilder)
@@ -470,8 +631,41 @@ func (r Revocations) checkInputs(s *vsa.Summary) error {
 		case r.Builders != nil && builder != "" && r.Builders.Compromised(builder):
 			return &RevokedError{Kind: "builder", ID: builder}
 		}
+		if r.Leases == nil {
+			continue
+		}
+		switch pt := str(vsa.AnnotationPredicateType); pt {
+		case "":
+			return fmt.Errorf("%w: an input does not name its predicate type", ErrVSALeasesUnknown)
+		case secretsprov.PredicateType:
+			leases, ok := stringList(in.Annotations[vsa.AnnotationLeases])
+			if !ok {
+				return fmt.Errorf("%w: a secrets provenance input does not list its leases", ErrVSALeasesUnknown)
+			}
+			for _, l := range leases {
+				if r.Leases.Compromised(l) {
+					return &RevokedError{Kind: "lease", ID: l}
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// stringList reads an annotation that must be an array of strings (as
+// encoding/json decodes one).
+func stringList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		if out[i], ok = x.(string); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // issueVSA signs and attaches the summary of an allowed image decision

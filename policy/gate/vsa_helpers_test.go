@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,15 +114,28 @@ func (w *vsaWorld) trustA(t testing.TB, rev string) gate.VSATrust {
 	return gate.VSATrust{VerifierID: gateA, Verifier: w.vsaVerifier(t, w.key), Revisions: []string{rev}, MaxAge: time.Hour}
 }
 
-// countingPolicy counts the evaluations of the Lab's policy.
+// countingPolicy counts the evaluations of the Lab's policy and keeps the
+// inputs it was asked about.
 type countingPolicy struct {
-	eng *policy.Engine
-	n   atomic.Int64
+	eng    *policy.Engine
+	n      atomic.Int64
+	mu     sync.Mutex
+	inputs []policy.Input
 }
 
 func (p *countingPolicy) Evaluate(ctx context.Context, in policy.Input) (policy.Decision, error) {
 	p.n.Add(1)
+	p.mu.Lock()
+	p.inputs = append(p.inputs, in)
+	p.mu.Unlock()
 	return p.eng.Evaluate(ctx, in)
+}
+
+// seen returns the inputs evaluated so far.
+func (p *countingPolicy) seen() []policy.Input {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.inputs)
 }
 
 // gate is a deploy gate over the Lab, without any verification cache (so
@@ -132,7 +146,24 @@ func (w *vsaWorld) gate(t testing.TB, sink audit.Sink, opts ...gate.Option) (*ga
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := w.lab.Policy(t.Context())
+	return w.gateWith(t, vs, w.lab.PolicyConfig(), sink, opts...)
+}
+
+// releaseGate is gate for images of Lab.PublishRelease: it verifies all
+// five predicate types and decides with cfg.
+func (w *vsaWorld) releaseGate(t testing.TB, cfg policy.LibraryConfig, sink audit.Sink, opts ...gate.Option) (*gate.Gate, *countingPolicy) {
+	t.Helper()
+	vs, err := w.lab.ReleaseVerifiers(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.gateWith(t, vs, cfg, sink, opts...)
+}
+
+// gateWith is gate with the verifiers vs and the policy configuration cfg.
+func (w *vsaWorld) gateWith(t testing.TB, vs gate.Verifiers, cfg policy.LibraryConfig, sink audit.Sink, opts ...gate.Option) (*gate.Gate, *countingPolicy) {
+	t.Helper()
+	eng, err := policy.New(t.Context(), policy.BuiltinWith(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,9 +56,11 @@ func summaryOf(t *testing.T, bundle []byte) (*attest.Statement, *vsa.Summary) {
 }
 
 // Gate A verifies everything, allows, and attaches a signed VSA naming the
-// pinned digest, its policy revision and the bundles it relied on. Gate B,
-// trusting A, decides from that VSA alone: no attestation verified, no
-// policy evaluated, and the decision names the VSA.
+// pinned digest, its policy revision and the bundles it relied on, each
+// with its predicate type, signer, builder and the facts A's policy read.
+// Gate B, trusting A, decides from that VSA alone: no attestation verified,
+// its own policy evaluated once on what the VSA carries and the deploying
+// job, and the decision names the VSA.
 func TestVSAIssuedThenTrusted(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -95,6 +97,11 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 		if in.Annotations[vsa.AnnotationBuilder] == gatetest.BuilderID {
 			builders++
 		}
+		pt, _ := in.Annotations[vsa.AnnotationPredicateType].(string)
+		facts, _ := in.Annotations[vsa.AnnotationPolicyInput].(map[string]any)
+		if pt == "" || facts["predicate_type"] != pt {
+			t.Fatalf("input %+v does not name its predicate type and carry its policy input", in)
+		}
 	}
 	if builders != 1 {
 		t.Fatalf("%d inputs name the builder, want the provenance's", builders)
@@ -129,8 +136,28 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 	if dB.TrustedVSA.Bundle != dA.IssuedVSA.Bundle || dB.TrustedVSA.Verifier != gateA || dB.PolicyRevision != dA.PolicyRevision {
 		t.Fatalf("gate B used %+v, want A's %+v", dB.TrustedVSA, dA.IssuedVSA)
 	}
-	if polB.n.Load() != 0 || blobs.Load() != 1 {
-		t.Fatalf("gate B evaluated policy %d times and read %d bundles; the VSA alone decides", polB.n.Load(), blobs.Load())
+	if polB.n.Load() != 1 || blobs.Load() != 1 {
+		t.Fatalf("gate B evaluated policy %d times and read %d bundles; want its policy once on the VSA alone", polB.n.Load(), blobs.Load())
+	}
+	// B's policy saw the artifact as verified by the summary, with the
+	// facts A's policy read from the attestations, and the deploying job.
+	in := polB.seen()[0]
+	art := in.Artifacts[0]
+	if in.Job.Ref != "refs/heads/main" || !in.Job.Protected || !art.Verified || art.Digest != img.Digest || art.VSA == nil {
+		t.Fatalf("gate B policy input %+v", in)
+	}
+	if v := art.VSA; v.Verifier != gateA || v.PolicyRevision != dA.PolicyRevision || !slices.Equal(v.VerifiedLevels, []string{buildLevel3}) ||
+		v.TimeVerified != dA.IssuedVSA.TimeVerified.UTC().Format(time.RFC3339Nano) || len(v.Inputs) != len(img.Bundles) {
+		t.Fatalf("gate B policy input VSA %+v, want A's summary %+v", v, dA.IssuedVSA)
+	}
+	provenances := 0
+	for _, a := range art.Attestations {
+		if p := a.Provenance; p != nil && p.BuilderID == gatetest.BuilderID && p.SourceRepository == gatetest.SourceURI && p.SourceRef == "refs/heads/main" {
+			provenances++
+		}
+	}
+	if len(art.Attestations) != len(img.Bundles) || provenances != 1 || art.Signer.SAN != gatetest.SignerSAN {
+		t.Fatalf("gate B policy input attestations %+v", art.Attestations)
 	}
 	if evs := sinkB.all(); len(evs) != 1 || evs[0].Outcome != audit.OutcomeAllow || evs[0].Attributes["vsa"] != dA.IssuedVSA.Bundle || evs[0].ID != dB.AuditID {
 		t.Fatalf("gate B audit: %+v", evs)
