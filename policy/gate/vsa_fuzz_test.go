@@ -1,8 +1,11 @@
 package gate
 
 import (
+	"encoding/json"
+	"errors"
 	"testing"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/vsa"
 )
 
@@ -21,6 +24,44 @@ func FuzzClaimedVSA(f *testing.F) {
 		}
 		if pt != vsa.PredicateType && id != "" {
 			t.Fatalf("a verifier id %q claimed for predicate type %q", id, pt)
+		}
+	})
+}
+
+// summaryFacts reads the policy input a summary carries for each input: it
+// must not panic, must refuse what encoding/json would read differently
+// from its exact spelling (a member in another case, an unknown member),
+// and what it accepts is of the predicate type the input names.
+func FuzzSummaryFacts(f *testing.F) {
+	const pt = "https://slsa.dev/provenance/v1"
+	const caseVariant = `{"predicate_type":"https://slsa.dev/provenance/v1","Signer":{"san":"s"}}`
+	const unknown = `{"predicate_type":"https://slsa.dev/provenance/v1","unknown":1}`
+	f.Add(`{"predicate_type":"https://slsa.dev/provenance/v1","signer":{"san":"s","issuer":"i","claims":{}},"provenance":{"builder_id":"b","build_type":"t","source_repository":"r","source_ref":"refs/heads/main","source_digest":"d"}}`)
+	f.Add(`{"predicate_type":"https://slsa.dev/provenance/v1","signer":{"san":"s","issuer":"i","claims":{}},"secrets_provenance":{"job":{},"credentials":[{"lease_id":"l","compromised":false}]}}`)
+	f.Add(caseVariant)
+	f.Add(unknown)
+	f.Add(`{"predicate_type":"https://in-toto.io/attestation/vulns/v0.1"}`)
+	f.Add(`["predicate_type"]`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, facts string) {
+		var v any
+		if json.Unmarshal([]byte(facts), &v) != nil {
+			return
+		}
+		s := &vsa.Summary{InputAttestations: []attest.ResourceDescriptor{{Digest: attest.DigestSet{"sha256": "00"},
+			Annotations: map[string]any{vsa.AnnotationPredicateType: pt, vsa.AnnotationPolicyInput: v}}}}
+		atts, err := summaryFacts(s)
+		if err != nil {
+			if !errors.Is(err, ErrVSAPolicyInput) {
+				t.Fatalf("error %v does not wrap ErrVSAPolicyInput", err)
+			}
+			return
+		}
+		if len(atts) != 1 || atts[0].PredicateType != pt {
+			t.Fatalf("accepted %+v for an input of type %s", atts, pt)
+		}
+		if facts == caseVariant || facts == unknown {
+			t.Fatalf("accepted %s", facts)
 		}
 	})
 }
