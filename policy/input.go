@@ -240,7 +240,7 @@ type Signer struct {
 }
 
 // Attestation is one verified in-toto attestation. At most one of
-// Provenance, Scan and SecretsProvenance is set, according to
+// Provenance, Scan, SecretsProvenance and VEX is set, according to
 // PredicateType; Predicate may hold the raw predicate for other types.
 type Attestation struct {
 	// PredicateType is the in-toto predicate type URI.
@@ -254,6 +254,9 @@ type Attestation struct {
 	// SecretsProvenance is set for ztci secrets provenance predicates
 	// (https://ztci.dev/secrets-provenance/v1).
 	SecretsProvenance *SecretsProvenance `json:"secrets_provenance,omitempty"`
+	// VEX is set for OpenVEX predicates (https://openvex.dev/ns/v0.2.0):
+	// the statements of the document that name this artifact.
+	VEX *VEX `json:"vex,omitempty"`
 	// Predicate is the raw predicate, if the caller passes it on.
 	Predicate map[string]any `json:"predicate,omitempty"`
 }
@@ -294,9 +297,47 @@ type Scan struct {
 
 // Finding is one vulnerability finding.
 type Finding struct {
-	ID       string `json:"id"`       // e.g. "CVE-2024-3094"
-	Severity string `json:"severity"` // "critical", "high", "medium", "low"
-	Package  string `json:"package"`  // e.g. "pkg:deb/debian/xz-utils@5.6.0"
+	ID string `json:"id"` // e.g. "CVE-2024-3094"
+	// Aliases are the vulnerability's other ids (GHSA-…, GO-…), which VEX
+	// statements may name instead of ID.
+	Aliases []string `json:"aliases,omitempty"`
+	// Severity is "critical", "high", "medium", "low" or "unknown"; the
+	// deploy rules read anything else as above every threshold.
+	Severity string `json:"severity"`
+	Package  string `json:"package"` // e.g. "pkg:deb/debian/xz-utils@5.6.0"
+}
+
+// VEX is what a verified OpenVEX document says about one artifact.
+type VEX struct {
+	// Statements are the document's statements that name the artifact as
+	// a product, in document order (an empty list: none does).
+	Statements []VEXStatement `json:"statements"`
+}
+
+// VEXStatement is one OpenVEX statement about an artifact. The deploy rules
+// let a statement whose signer is in DeployConfig.VEXSigners lift a
+// finding's deny when its status is "fixed", or "not_affected" with a
+// justification, and no statement about the same finding at least as
+// recent says otherwise.
+type VEXStatement struct {
+	// Vulnerability is the statement's vulnerability name, Aliases its
+	// other ids; a finding is covered when its id or an alias is one of
+	// them.
+	Vulnerability string   `json:"vulnerability"`
+	Aliases       []string `json:"aliases,omitempty"`
+	// Status is "not_affected", "affected", "fixed" or
+	// "under_investigation".
+	Status string `json:"status"`
+	// Justification is one of the five OpenVEX justifications, or "".
+	Justification string `json:"justification"`
+	// Timestamp is when the statement was made (RFC 3339, UTC).
+	Timestamp string `json:"timestamp"`
+	// Subcomponents are the parts of the artifact the statement is about,
+	// as package URLs (or, for a part named otherwise, its identifier,
+	// which matches no finding); empty: the artifact as a whole. A finding
+	// is covered when its package matches one of them as OpenVEX matches
+	// package URLs (no version: any version; given qualifiers must match).
+	Subcomponents []string `json:"subcomponents,omitempty"`
 }
 
 // SecretsProvenance is what a verified secrets provenance says of the

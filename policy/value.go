@@ -31,7 +31,8 @@ var keyTerms = func() map[string]*ast.Term {
 		"decision_id", "policy_revision", "issued_at", "revoked_at", "compromised",
 		"source_digest", "source_ref", "source_repository", "spiffe_id", "steps",
 		"subject", "terraform_plan", "trigger", "type", "uses", "verified",
-		"workflow", "workflow_ref", "vsa", "verifier", "time_verified", "verified_levels",
+		"workflow", "workflow_ref",
+		"aliases", "vex", "statements", "vulnerability", "status", "justification", "timestamp", "subcomponents", "vsa", "verifier", "time_verified", "verified_levels",
 		"inputs", "builder",
 	} {
 		m[k] = ast.StringTerm(k)
@@ -323,8 +324,9 @@ func (a *Attestation) toValue() (ast.Object, error) {
 		if len(s.Findings) > 0 {
 			ts := make([]*ast.Term, len(s.Findings))
 			for i, f := range s.Findings {
-				fo := make(obj, 0, 3)
+				fo := make(obj, 0, 4)
 				fo.str("id", f.ID)
+				fo.strs("aliases", f.Aliases)
 				fo.str("severity", f.Severity)
 				fo.str("package", f.Package)
 				ts[i] = ast.NewTerm(fo.object())
@@ -335,6 +337,9 @@ func (a *Attestation) toValue() (ast.Object, error) {
 	}
 	if sp := a.SecretsProvenance; sp != nil {
 		o.val("secrets_provenance", sp.toValue())
+	}
+	if x := a.VEX; x != nil {
+		o.val("vex", x.toValue())
 	}
 	if err := o.anyMap("predicate", a.Predicate); err != nil {
 		return nil, err
@@ -372,5 +377,26 @@ func (sp *SecretsProvenance) toValue() ast.Object {
 		ts[i] = ast.NewTerm(co.object())
 	}
 	o.val("credentials", ast.NewArray(ts...))
+	return o.object()
+}
+
+func (x *VEX) toValue() ast.Object {
+	o := make(obj, 0, 1)
+	if x.Statements == nil { // as the JSON encoding of a nil slice
+		o.val("statements", ast.Null{})
+		return o.object()
+	}
+	ts := make([]*ast.Term, len(x.Statements))
+	for i, s := range x.Statements {
+		so := make(obj, 0, 6)
+		so.str("vulnerability", s.Vulnerability)
+		so.strs("aliases", s.Aliases)
+		so.str("status", s.Status)
+		so.str("justification", s.Justification)
+		so.str("timestamp", s.Timestamp)
+		so.strs("subcomponents", s.Subcomponents)
+		ts[i] = ast.NewTerm(so.object())
+	}
+	o.val("statements", ast.NewArray(ts...))
 	return o.object()
 }
