@@ -127,7 +127,10 @@
 //	            builders [id], sources [uri], source_refs [ref] (optional),
 //	            max_critical (0), require_scan (false), max_scan_age_seconds (0: off),
 //	            require_protected_ref (true), production_secrets [glob],
-//	            production_backends [label], require_secrets_provenance (false)
+//	            production_backends [label], require_secrets_provenance (false),
+//	            deny_severity ("critical"|"high"|"medium"|"low"; absent: off),
+//	            vex_signers [{san, issuer}] (OpenVEX signers whose not_affected
+//	            with justification, or fixed, lifts a finding; empty: none)
 //	pipeline:   production_environments (["production"]), protected_branches
 //	            (["main"]), approval_jobs, allowed_images, allowed_actions,
 //	            allowed_orbs (prefixes; empty denies all)

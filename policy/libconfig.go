@@ -66,6 +66,21 @@ type DeployConfig struct {
 	// was made: a compliant scan of last year says nothing of this year's
 	// vulnerabilities. Whole seconds; zero turns the rule off.
 	MaxScanAge time.Duration
+	// DenySeverity, when set, denies every finding of a signed scan at or
+	// above it (rule deploy.vulnerability): "critical", "high", "medium" or
+	// "low". A finding of unknown severity is at or above every threshold.
+	// A finding is lifted only by a VEX statement signed by one of
+	// VEXSigners. Empty: off (MaxCritical still applies).
+	DenySeverity string
+	// VEXSigners may sign OpenVEX attestations that lift a finding's deny
+	// (deploy.vulnerability and the count of MaxCritical): a statement
+	// naming the finding's vulnerability (id or alias) and this artifact
+	// (and, if it names subcomponents, the finding's package) with status
+	// "fixed", or "not_affected" with a justification, unless a statement
+	// at least as recent says "affected" or "under_investigation". They are
+	// not added to AttestationSigners: the build that is gated should not
+	// vouch for its own exceptions. Empty: no VEX statement counts.
+	VEXSigners []AllowedSigner
 	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
 	// default denies them.
 	AllowUnprotectedRefUnsafe bool
@@ -180,6 +195,12 @@ func (c *LibraryConfig) Validate() error {
 	d := &c.Deploy
 	signers("Signers", d.Signers)
 	signers("AttestationSigners", d.AttestationSigners)
+	signers("VEXSigners", d.VEXSigners)
+	switch d.DenySeverity {
+	case "", "critical", "high", "medium", "low":
+	default:
+		bad("Deploy.DenySeverity is %q; want critical, high, medium, low or empty", d.DenySeverity)
+	}
 	nonEmpty("Deploy.Builders", d.Builders)
 	nonEmpty("Deploy.SourceRefs", d.SourceRefs)
 	for i, s := range d.Sources {
@@ -278,6 +299,10 @@ func (c *LibraryConfig) document() map[string]any {
 		"production_secrets":         strs(d.ProductionSecrets),
 		"production_backends":        strs(d.ProductionBackends),
 		"require_secrets_provenance": d.RequireSecretsProvenance,
+		"vex_signers":                signers(d.VEXSigners),
+	}
+	if d.DenySeverity != "" {
+		deploy["deny_severity"] = d.DenySeverity
 	}
 	if d.SourceRefs != nil {
 		deploy["source_refs"] = strs(d.SourceRefs)

@@ -28,6 +28,8 @@ func TestLibraryConfigValidate(t *testing.T) {
 		{name: "source naming nothing", edit: func(c *policy.LibraryConfig) { c.Deploy.Sources = []string{"git+https://"} }},
 		{name: "negative max critical", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxCritical = -1 }},
 		{name: "negative max scan age", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxScanAge = -time.Hour }},
+		{name: "deny severity not a level", edit: func(c *policy.LibraryConfig) { c.Deploy.DenySeverity = "HIGH" }},
+		{name: "vex signer without issuer", edit: func(c *policy.LibraryConfig) { c.Deploy.VEXSigners = []policy.AllowedSigner{{SAN: "x"}} }},
 		{name: "empty production environments", edit: func(c *policy.LibraryConfig) { c.Pipeline.ProductionEnvironments = []string{} }},
 		{name: "empty image prefix allows all", edit: func(c *policy.LibraryConfig) { c.Pipeline.AllowedImages = []string{""} }},
 		{name: "grant without refs", edit: func(c *policy.LibraryConfig) {

@@ -8,6 +8,8 @@
 #   Config (data.ztci.config.deploy): signers, attestation_signers,
 #   builders, sources, source_refs, max_critical (0), require_scan (false),
 #   max_scan_age_seconds (0: off; a scan older, or without a time, denies),
+#   deny_severity and vex_signers (see deploy_vuln.rego; critical findings
+#   a counted VEX statement lifts do not count towards max_critical),
 #   require_protected_ref (true).
 #   Sources are compared as the verify package compares them
 #   (lib.normalize_repo): scheme and "git+" are ignored, host, owner and
@@ -233,11 +235,12 @@ violations contains v if {
 	some att in trusted(a)
 	is_scan(att)
 	is_number(att.scan.critical)
-	att.scan.critical > max
+	n := att.scan.critical - lifted_criticals(a, att)
+	n > max
 	v := {
 		"rule": "deploy.critical_findings",
-		"message": sprintf("artifact %s@%s has %d critical findings (at most %d allowed)", [lib.show(a, "name"), lib.show(a, "digest"), att.scan.critical, max]),
-		"value": [f.id | some f in object.get(att.scan, "findings", []); is_string(f.severity); lower(f.severity) == "critical"],
+		"message": sprintf("artifact %s@%s has %d critical findings (at most %d allowed) that no VEX statement from an allowed signer lifts", [lib.show(a, "name"), lib.show(a, "digest"), n, max]),
+		"value": [f.id | some f in findings(att); finding_rank(f) == 4; not lifted(a, f)],
 	}
 }
 

@@ -1,0 +1,243 @@
+# Deploy rules over vulnerability findings and OpenVEX statements. They
+# extend the deploy rule set (package ztci.deploy): findings come from
+# scans signed by an allowed attestation signer (trusted(a)); VEX
+# statements count only when signed by an identity in vex_signers, which
+# is not added to the attestation signers.
+#
+#   Config (data.ztci.config.deploy): deny_severity ("critical", "high",
+#   "medium", "low"; absent: off), vex_signers ([] : no VEX counts).
+#
+#   deploy.vulnerability: a finding at or above deny_severity that no
+#     counted VEX statement lifts. A severity other than critical, high,
+#     medium, low (unknown, missing, misspelt) is above every threshold. A
+#     scan that lists no findings but counts some at or above the threshold
+#     denies too: nothing could lift them.
+#
+# A VEX statement (attestation.vex.statements, the statements that name
+# the artifact) lifts finding f when
+#   - its signer is in vex_signers;
+#   - its status is "fixed", or "not_affected" with one of the five OpenVEX
+#     justifications (an impact statement alone does not count), and its
+#     timestamp is an RFC 3339 time;
+#   - its vulnerability or one of its aliases is f's id or one of f's
+#     aliases (compared without case);
+#   - it names no subcomponents, or one of them matches f's package as
+#     OpenVEX matches package URLs (purl_match);
+#   - no counted-signer statement that covers f the same way, with another
+#     status ("affected", "under_investigation", anything unknown), is as
+#     recent or more recent, or has no readable time.
+# A statement with an unknown status or without justification never lifts
+# anything. The same lifting discounts critical findings from max_critical
+# (deploy.critical_findings, in deploy.rego).
+package ztci.deploy
+
+import data.ztci.lib
+
+vex_type := "https://openvex.dev/ns/v0.2.0"
+
+vex_signers := lib.config("deploy", "vex_signers", [])
+
+severity_rank := {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+vex_justifications := {
+	"component_not_present",
+	"vulnerable_code_not_present",
+	"vulnerable_code_not_in_execute_path",
+	"vulnerable_code_cannot_be_controlled_by_adversary",
+	"inline_mitigations_already_exist",
+}
+
+# finding_rank: the finding's severity rank; anything unrecognised ranks
+# above critical.
+finding_rank(f) := severity_rank[lower(f.severity)] if {
+	is_string(f.severity)
+	severity_rank[lower(f.severity)]
+}
+
+else := 5
+
+# findings(att) are the finding objects of a scan attestation.
+findings(att) := [f |
+	fs := object.get(att, ["scan", "findings"], [])
+	is_array(fs)
+	some f in fs
+	is_object(f)
+]
+
+# vex_statements(a) are the statement objects of a's VEX attestations
+# signed by an allowed VEX signer.
+vex_statements(a) := [s |
+	is_object(a)
+	atts := object.get(a, "attestations", [])
+	is_array(atts)
+	some att in atts
+	is_object(att)
+	att.predicate_type == vex_type
+	lib.signer_allowed(att.signer, vex_signers)
+	ss := object.get(att, ["vex", "statements"], [])
+	is_array(ss)
+	some s in ss
+	is_object(s)
+]
+
+ids(x, key) := {upper(i) | some i in array.concat([object.get(x, key, null)], aliases(x)); is_string(i); i != ""}
+
+aliases(x) := xs if {
+	xs := object.get(x, "aliases", [])
+	is_array(xs)
+} else := []
+
+vex_time(s) := time.parse_rfc3339_ns(s.timestamp) if {
+	is_string(s.timestamp)
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, s.timestamp)
+}
+
+lifting(s) if {
+	s.status == "fixed"
+	vex_time(s)
+}
+
+lifting(s) if {
+	s.status == "not_affected"
+	is_string(s.justification)
+	vex_justifications[s.justification]
+	vex_time(s)
+}
+
+# contrary: a status that does not say the finding is harmless. A
+# not_affected statement without justification is neither lifting nor
+# contrary.
+contrary(s) if not s.status in {"fixed", "not_affected"}
+
+# covers: statement s is about finding f.
+covers(s, f) if {
+	count(ids(s, "vulnerability") & ids(f, "id")) > 0
+	subcomponent_covers(s, f)
+}
+
+subcomponent_covers(s, _) if {
+	subs := object.get(s, "subcomponents", [])
+	is_array(subs)
+	count(subs) == 0
+}
+
+subcomponent_covers(s, f) if {
+	subs := object.get(s, "subcomponents", [])
+	is_array(subs)
+	some p in subs
+	purl_match(p, f["package"])
+}
+
+# lifted: some counted statement lifts f and none as recent contradicts it.
+lifted(a, f) if {
+	some s in vex_statements(a)
+	lifting(s)
+	covers(s, f)
+	not contradicted(a, f, s)
+}
+
+contradicted(a, f, s) if {
+	some t in vex_statements(a)
+	contrary(t)
+	covers(t, f)
+	not older(t, s)
+}
+
+older(t, s) if vex_time(t) < vex_time(s)
+
+violations contains v if {
+	threshold := severity_rank[lib.config("deploy", "deny_severity", "")]
+	some a in objs
+	some att in trusted(a)
+	is_scan(att)
+	some f in findings(att)
+	finding_rank(f) >= threshold
+	not lifted(a, f)
+	v := {
+		"rule": "deploy.vulnerability",
+		"message": sprintf("artifact %s@%s has %s (severity %s) in %s, at or above %q, and no VEX statement from an allowed signer says it is fixed or not affected", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(f, "id"), lib.show(f, "severity"), lib.show(f, "package"), lib.config("deploy", "deny_severity", "")]),
+		"value": object.get(f, "id", null),
+	}
+}
+
+# A scan that counts findings at or above the threshold without listing
+# them: no statement can lift what is not named.
+violations contains v if {
+	threshold := severity_rank[lib.config("deploy", "deny_severity", "")]
+	some a in objs
+	some att in trusted(a)
+	is_scan(att)
+	count(findings(att)) == 0
+	n := sum([c |
+		some sev, rank in severity_rank
+		rank >= threshold
+		c := object.get(att, ["scan", sev], 0)
+		is_number(c)
+	])
+	n > 0
+	v := {
+		"rule": "deploy.vulnerability",
+		"message": sprintf("artifact %s@%s has a scan counting %d findings at or above %q without listing them", [lib.show(a, "name"), lib.show(a, "digest"), n, lib.config("deploy", "deny_severity", "")]),
+		"value": n,
+	}
+}
+
+# lifted_criticals(a, att) is the number of att's critical findings a
+# counted VEX statement lifts; deploy.critical_findings discounts them.
+lifted_criticals(a, att) := count([f |
+	some f in findings(att)
+	finding_rank(f) == 4
+	lifted(a, f)
+])
+
+# purl_parts parses a package URL as attest/vex.ParsePURL does (type lower
+# case; namespace and name, version, qualifier values percent-decoded; the
+# version after the last "@").
+purl_parts(p) := parts if {
+	is_string(p)
+	m := regex.find_all_string_submatch_n(`^pkg:/*([A-Za-z][A-Za-z0-9.+-]*)/+([^?#]+?)(?:@([^?#@]+))?(?:\?([^#]*))?(?:#(.*))?$`, p, 1)
+	count(m) == 1
+	g := m[0]
+	every x in [g[2], g[3], g[4]] {
+		decodable(x)
+	}
+	segs := [urlquery.decode(x) | some x in split(trim(g[2], "/"), "/")]
+	parts := {
+		"type": lower(g[1]),
+		"path": concat("/", segs),
+		"version": urlquery.decode(g[3]),
+		"qualifiers": {lower(k): urlquery.decode(val) |
+			g[4] != ""
+			some kv in split(g[4], "&")
+			k := split(kv, "=")[0]
+			val := trim_prefix(trim_prefix(kv, k), "=")
+		},
+		"subpath": g[5],
+	}
+}
+
+# decodable: every "%" starts a percent-escape, so urlquery.decode cannot
+# fail (a builtin error would leave the decision undecided).
+decodable(x) if regex.match(`^([^%]|%[0-9A-Fa-f]{2})*$`, x)
+
+# purl_match: pattern names purl — same type, namespace and name; the same
+# version when pattern has one; every qualifier of pattern in purl with
+# the same value; the same subpath when pattern has one.
+purl_match(pattern, purl) if {
+	p := purl_parts(pattern)
+	u := purl_parts(purl)
+	p.type == u.type
+	p.path == u.path
+	version_ok(p.version, u.version)
+	version_ok(p.subpath, u.subpath)
+	every k, val in p.qualifiers {
+		u.qualifiers[k] == val
+	}
+}
+
+version_ok("", _)
+
+version_ok(want, got) if {
+	want != ""
+	want == got
+}

@@ -1,0 +1,206 @@
+package ztci.deploy_vuln_test
+
+import data.ztci.deploy
+import data.ztci.main
+
+ci := "https://token.actions.githubusercontent.com"
+
+release_wf := "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"
+
+psirt_wf := "https://github.com/acme/psirt/.github/workflows/vex.yml@refs/heads/main"
+
+builder := "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml@refs/tags/v2.1.0"
+
+config := {"deploy": {
+	"signers": [{"san": release_wf, "issuer": ci}],
+	"builders": [builder],
+	"sources": ["git+https://github.com/acme/app"],
+	"deny_severity": "high",
+	"vex_signers": [{"san": psirt_wf, "issuer": ci}],
+}}
+
+provenance := {
+	"predicate_type": "https://slsa.dev/provenance/v1",
+	"signer": {"san": release_wf, "issuer": ci, "claims": {}},
+	"provenance": {"builder_id": builder, "source_repository": "git+https://github.com/acme/app"},
+}
+
+xz := {"id": "CVE-2024-3094", "aliases": ["GHSA-rxwq-x6h5-x525"], "severity": "critical", "package": "pkg:deb/debian/xz-utils@5.6.0?arch=amd64"}
+
+zlib := {"id": "CVE-2023-0002", "severity": "medium", "package": "pkg:deb/debian/zlib@1.2.13"}
+
+scan(findings) := {
+	"predicate_type": "https://in-toto.io/attestation/vulns/v0.1",
+	"signer": {"san": release_wf, "issuer": ci, "claims": {}},
+	"scan": {
+		"scanner": "trivy 0.58.1",
+		"critical": count([f | some f in findings; f.severity == "critical"]),
+		"high": count([f | some f in findings; f.severity == "high"]),
+		"medium": count([f | some f in findings; f.severity == "medium"]),
+		"low": 0,
+		"findings": findings,
+	},
+}
+
+statement(status, extra) := object.union(
+	{"vulnerability": "CVE-2024-3094", "status": status, "justification": "", "timestamp": "2026-12-01T00:00:00Z"},
+	extra,
+)
+
+not_affected := statement("not_affected", {"justification": "vulnerable_code_not_in_execute_path"})
+
+vex(statements) := vex_by(psirt_wf, statements)
+
+vex_by(san, statements) := {
+	"predicate_type": "https://openvex.dev/ns/v0.2.0",
+	"signer": {"san": san, "issuer": ci, "claims": {}},
+	"vex": {"statements": statements},
+}
+
+deploy_of(atts) := {
+	"action": "deploy",
+	"job": {"id": "j", "ref": "refs/heads/main", "protected": true},
+	"artifacts": [{
+		"name": "ghcr.io/acme/app",
+		"digest": "sha256:0000000000000000000000000000000000000000000000000000000000000001",
+		"verified": true,
+		"signer": {"san": release_wf, "issuer": ci, "claims": {}},
+		"attestations": array.concat([provenance], atts),
+	}],
+}
+
+rules(atts) := {v.rule | some v in main.violations with input as deploy_of(atts) with data.ztci.config as config}
+
+vuln_values(atts) := {v.value | some v in main.violations with input as deploy_of(atts) with data.ztci.config as config; v.rule == "deploy.vulnerability"}
+
+test_clean_scan_allowed if {
+	rules([scan([zlib])]) == set()
+}
+
+test_finding_at_threshold_denied if {
+	rules([scan([xz, zlib])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	vuln_values([scan([xz, zlib])]) == {"CVE-2024-3094"}
+}
+
+test_high_finding_denied_medium_not if {
+	vuln_values([scan([object.union(zlib, {"severity": "high"})])]) == {"CVE-2023-0002"}
+	rules([scan([zlib])]) == set()
+}
+
+test_unknown_or_odd_severity_is_above_every_threshold if {
+	every sev in ["unknown", "", "CRITICALISH", 4] {
+		vuln_values([scan([object.union(zlib, {"severity": sev})])]) == {"CVE-2023-0002"}
+	}
+	vuln_values([scan([object.remove(zlib, ["severity"])])]) == {"CVE-2023-0002"}
+}
+
+test_off_without_deny_severity if {
+	cfg := json.remove(config, ["deploy/deny_severity"])
+	rs := {v.rule | some v in main.violations with input as deploy_of([scan([object.union(zlib, {"severity": "high"})])]) with data.ztci.config as cfg}
+	rs == set()
+}
+
+test_not_affected_with_justification_lifts if {
+	rules([scan([xz, zlib]), vex([not_affected])]) == set()
+}
+
+test_fixed_lifts if {
+	rules([scan([xz]), vex([statement("fixed", {})])]) == set()
+}
+
+test_alias_matches_either_way if {
+	rules([scan([xz]), vex([object.union(not_affected, {"vulnerability": "GHSA-rxwq-x6h5-x525"})])]) == set()
+	by_alias := object.union(not_affected, {"vulnerability": "CVE-0000-0000", "aliases": ["cve-2024-3094"]})
+	rules([scan([xz]), vex([by_alias])]) == set()
+}
+
+test_other_vulnerability_does_not_lift if {
+	rules([scan([xz]), vex([object.union(not_affected, {"vulnerability": "CVE-2024-9999"})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+}
+
+test_not_affected_without_justification_does_not_lift if {
+	rules([scan([xz]), vex([statement("not_affected", {})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	rules([scan([xz]), vex([statement("not_affected", {"justification": "trust_me"})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+}
+
+test_unknown_status_does_not_lift if {
+	every st in ["resolved", "FIXED", "affected", "under_investigation"] {
+		rules([scan([xz]), vex([statement(st, {})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	}
+}
+
+test_vex_from_other_signer_does_not_lift if {
+	rules([scan([xz]), vex_by(release_wf, [not_affected])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	cfg := json.remove(config, ["deploy/vex_signers"])
+	rs := {v.rule | some v in main.violations with input as deploy_of([scan([xz]), vex([not_affected])]) with data.ztci.config as cfg}
+	rs == {"deploy.vulnerability", "deploy.critical_findings"}
+}
+
+test_later_affected_wins if {
+	later := statement("affected", {"timestamp": "2026-12-02T00:00:00Z"})
+	rules([scan([xz]), vex([not_affected, later])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	same_time := statement("under_investigation", {})
+	rules([scan([xz]), vex([not_affected, same_time])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	no_time := statement("affected", {"timestamp": "soon"})
+	rules([scan([xz]), vex([not_affected, no_time])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+}
+
+test_earlier_affected_is_superseded if {
+	earlier := statement("affected", {"timestamp": "2026-11-01T00:00:00Z"})
+	rules([scan([xz]), vex([earlier, not_affected])]) == set()
+}
+
+test_lifting_needs_a_time if {
+	rules([scan([xz]), vex([object.union(not_affected, {"timestamp": ""})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+}
+
+test_subcomponents_must_match_the_package if {
+	musl := object.union(not_affected, {"subcomponents": ["pkg:deb/debian/musl"]})
+	rules([scan([xz]), vex([musl])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	every sub in ["pkg:deb/debian/xz-utils", "pkg:deb/debian/xz-utils@5.6.0", "pkg:deb/debian/xz-utils?arch=amd64", "pkg:DEB/debian/xz-utils"] {
+		rules([scan([xz]), vex([object.union(not_affected, {"subcomponents": ["pkg:deb/debian/musl", sub]})])]) == set()
+	}
+	every sub in ["pkg:deb/debian/xz-utils@5.6.1", "pkg:deb/debian/xz-utils?arch=arm64", "cpe:2.3:a:tukaani:xz:5.6.0", "pkg:deb/debian/xz-utils@5.6%zz"] {
+		rules([scan([xz]), vex([object.union(not_affected, {"subcomponents": [sub]})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	}
+}
+
+test_counts_without_findings_deny if {
+	s := {
+		"predicate_type": "https://in-toto.io/attestation/vulns/v0.1",
+		"signer": {"san": release_wf, "issuer": ci, "claims": {}},
+		"scan": {"scanner": "x", "critical": 0, "high": 2, "medium": 0, "low": 0},
+	}
+	vuln_values([s]) == {2}
+}
+
+test_lifted_criticals_do_not_count_towards_max_critical if {
+	cfg := json.remove(config, ["deploy/deny_severity"])
+	rs := {v.rule | some v in main.violations with input as deploy_of([scan([xz]), vex([not_affected])]) with data.ztci.config as cfg}
+	rs == set()
+	rs2 := {v.rule | some v in main.violations with input as deploy_of([scan([xz])]) with data.ztci.config as cfg}
+	rs2 == {"deploy.critical_findings"}
+}
+
+test_malformed_vex_is_ignored_not_an_error if {
+	every bad in [{"statements": "x"}, {"statements": [1, null]}, "x", {}] {
+		att := object.union(vex([]), {"vex": bad})
+		rules([scan([xz]), att]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	}
+}
+
+test_purl_match if {
+	deploy.purl_match("pkg:apk/alpine/musl", "pkg:apk/alpine/musl@1.1.20-r4?arch=x86_64&distro=3.9.4")
+	deploy.purl_match("pkg:apk/alpine/musl@1.1.20-r4", "pkg:apk/alpine/musl@1.1.20-r4?arch=x86_64")
+	not deploy.purl_match("pkg:apk/alpine/musl@1.1.20-r5", "pkg:apk/alpine/musl@1.1.20-r4")
+	not deploy.purl_match("pkg:apk/alpine/musl@1.1.20-r4", "pkg:apk/alpine/musl")
+	deploy.purl_match("pkg:apk/alpine/musl?arch=x86_64", "pkg:apk/alpine/musl@1?arch=x86_64&distro=3.9")
+	not deploy.purl_match("pkg:apk/alpine/musl?arch=armv7", "pkg:apk/alpine/musl@1?arch=x86_64")
+	not deploy.purl_match("pkg:apk/alpine/musl", "pkg:apk/alpine/musl-utils@1")
+	not deploy.purl_match("pkg:apk/wolfi/musl", "pkg:apk/alpine/musl@1")
+	deploy.purl_match("pkg:npm/%40angular/core@1.0.0", "pkg:npm/%40angular/core@1.0.0")
+	deploy.purl_match("pkg:golang/golang.org/x/net@v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0#http2")
+	not deploy.purl_match("pkg:golang/golang.org/x/net#http2", "pkg:golang/golang.org/x/net@v0.1.0")
+	not deploy.purl_match("not a purl", "not a purl")
+	not deploy.purl_match(7, "pkg:a/b")
+}
