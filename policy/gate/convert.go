@@ -9,6 +9,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/secretsprov"
+	"github.com/ztci/ztci/attest/vex"
 	"github.com/ztci/ztci/attest/vuln"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
@@ -99,6 +100,9 @@ func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result
 			continue
 		}
 		att := Attestation(r)
+		if att.PredicateType == vex.PredicateType && r.Statement != nil {
+			att.VEX = VEX(r.Statement, name, digest)
+		}
 		art.Attestations = append(art.Attestations, att)
 	}
 	slices.SortStableFunc(art.Attestations, func(a, b policy.Attestation) int {
@@ -113,7 +117,10 @@ func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result
 
 // Attestation returns the policy's view of one verified attestation: its
 // predicate type, its signer and, for SLSA provenance, vulnerability scans
-// and secrets provenance, the facts policy decides on.
+// and secrets provenance, the facts policy decides on. An OpenVEX
+// attestation is about products, so its statements need the artifact:
+// [Artifact] fills them with [VEX]; Attestation alone leaves them out,
+// which lifts nothing.
 func Attestation(r *verify.Result) policy.Attestation {
 	att := policy.Attestation{PredicateType: predicateType(r), Signer: Signer(r.Signer)}
 	switch {
@@ -156,9 +163,55 @@ func Scan(st *attest.Statement) *policy.Scan {
 		if pkg == "" {
 			pkg = f.Package.Name + "@" + f.Package.Version
 		}
-		out.Findings = append(out.Findings, policy.Finding{ID: f.ID, Severity: string(f.Severity), Package: pkg})
+		out.Findings = append(out.Findings, policy.Finding{ID: f.ID, Aliases: f.Aliases, Severity: string(f.Severity), Package: pkg})
 	}
 	return out
+}
+
+// VEX hands policy the statements of a verified OpenVEX v0.2.0 attestation
+// (attest/vex) that name the artifact name@digest as a product — by hash,
+// by a pkg:oci package URL whose version is the digest, or by matching the
+// artifact's package URL pkg:oci/<last segment of name>@<digest>?repository_url=<name>
+// — each with its subcomponents' package URLs (a subcomponent named
+// otherwise is passed as its identifier, which matches no finding). A
+// statement the document does not make about this artifact does not reach
+// policy. A predicate that does not read yields nil: nothing is lifted.
+func VEX(st *attest.Statement, name, digest string) *policy.VEX {
+	doc, err := vex.FromStatement(st)
+	if err != nil {
+		return nil
+	}
+	d, err := attest.ParseDigest(digest)
+	if err != nil {
+		return nil
+	}
+	art := vex.Artifact{Digest: d, PURL: ociPURL(name, d)}
+	out := &policy.VEX{Statements: []policy.VEXStatement{}}
+	for _, a := range doc.For(art) {
+		s := a.Statement
+		ps := policy.VEXStatement{
+			Vulnerability: s.Vulnerability.Name, Aliases: s.Vulnerability.Aliases, Status: string(s.Status),
+			Justification: string(s.Justification), Timestamp: s.Timestamp.UTC().Format(time.RFC3339Nano),
+		}
+		for _, c := range a.Subcomponents {
+			ids := c.PURLs()
+			if len(ids) == 0 {
+				ids = []string{cmp.Or(c.ID, c.Identifiers["cpe23"], c.Identifiers["cpe22"])}
+			}
+			ps.Subcomponents = append(ps.Subcomponents, ids...)
+		}
+		out.Statements = append(out.Statements, ps)
+	}
+	return out
+}
+
+// ociPURL is the package URL of the image name@d; "" when name is empty.
+func ociPURL(name string, d attest.Digest) string {
+	if name == "" {
+		return ""
+	}
+	last := name[strings.LastIndex(name, "/")+1:]
+	return "pkg:oci/" + strings.ToLower(last) + "@" + d.Algorithm + "%3A" + d.Value + "?repository_url=" + name
 }
 
 // Signer maps a verified signer onto policy's Signer. A keyed signer has no
