@@ -231,16 +231,16 @@ is_scan(att) if {
 
 violations contains v if {
 	max := lib.config("deploy", "max_critical", 0)
-	some a in objs
+	some i, a in objs
 	some att in trusted(a)
 	is_scan(att)
 	is_number(att.scan.critical)
-	n := att.scan.critical - lifted_criticals(a, att)
+	n := att.scan.critical - lifted_criticals(i, att)
 	n > max
 	v := {
 		"rule": "deploy.critical_findings",
 		"message": sprintf("artifact %s@%s has %d critical findings (at most %d allowed) that no VEX statement from an allowed signer lifts", [lib.show(a, "name"), lib.show(a, "digest"), n, max]),
-		"value": [f.id | some f in findings(att); finding_rank(f) == 4; not lifted(a, f)],
+		"value": [f.id | some f in findings(att); finding_rank(f) == 4; not lifted(i, f)],
 	}
 }
 

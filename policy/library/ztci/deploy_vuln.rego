@@ -109,12 +109,6 @@ lifting(s) if {
 # contrary.
 contrary(s) if not s.status in {"fixed", "not_affected"}
 
-# covers: statement s is about finding f.
-covers(s, f) if {
-	count(ids(s, "vulnerability") & ids(f, "id")) > 0
-	subcomponent_covers(s, f)
-}
-
 subcomponent_covers(s, _) if {
 	subs := object.get(s, "subcomponents", [])
 	is_array(subs)
@@ -128,18 +122,37 @@ subcomponent_covers(s, f) if {
 	purl_match(p, f["package"])
 }
 
-# lifted: some counted statement lifts f and none as recent contradicts it.
-lifted(a, f) if {
+# vex_index[i][ID] are the counted statements about artifact objs[i] that
+# name vulnerability ID (upper case) by name or alias. Rules read it whole
+# (idx := vex_index), which OPA evaluates once per decision and caches, so
+# a finding looks up only the statements naming it instead of scanning all.
+vex_index[i][id] contains s if {
+	some i, a in objs
 	some s in vex_statements(a)
-	lifting(s)
-	covers(s, f)
-	not contradicted(a, f, s)
+	some id in ids(s, "vulnerability")
 }
 
-contradicted(a, f, s) if {
-	some t in vex_statements(a)
+# candidates(i, f) are the counted statements about objs[i] that name one
+# of f's ids.
+candidates(i, f) := {s |
+	idx := vex_index
+	some id in ids(f, "id")
+	some s in object.get(idx, [i, id], set())
+}
+
+# lifted: some counted statement lifts f and none as recent contradicts it.
+lifted(i, f) if {
+	cands := candidates(i, f)
+	some s in cands
+	lifting(s)
+	subcomponent_covers(s, f)
+	not contradicted(cands, f, s)
+}
+
+contradicted(cands, f, s) if {
+	some t in cands
 	contrary(t)
-	covers(t, f)
+	subcomponent_covers(t, f)
 	not older(t, s)
 }
 
@@ -147,12 +160,12 @@ older(t, s) if vex_time(t) < vex_time(s)
 
 violations contains v if {
 	threshold := severity_rank[lib.config("deploy", "deny_severity", "")]
-	some a in objs
+	some i, a in objs
 	some att in trusted(a)
 	is_scan(att)
 	some f in findings(att)
 	finding_rank(f) >= threshold
-	not lifted(a, f)
+	not lifted(i, f)
 	v := {
 		"rule": "deploy.vulnerability",
 		"message": sprintf("artifact %s@%s has %s (severity %s) in %s, at or above %q, and no VEX statement from an allowed signer says it is fixed or not affected", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(f, "id"), lib.show(f, "severity"), lib.show(f, "package"), lib.config("deploy", "deny_severity", "")]),
@@ -182,12 +195,13 @@ violations contains v if {
 	}
 }
 
-# lifted_criticals(a, att) is the number of att's critical findings a
-# counted VEX statement lifts; deploy.critical_findings discounts them.
-lifted_criticals(a, att) := count([f |
+# lifted_criticals(i, att) is the number of att's critical findings a
+# counted VEX statement about objs[i] lifts; deploy.critical_findings
+# discounts them.
+lifted_criticals(i, att) := count([f |
 	some f in findings(att)
 	finding_rank(f) == 4
-	lifted(a, f)
+	lifted(i, f)
 ])
 
 # purl_parts parses a package URL as attest/vex.ParsePURL does (type lower
@@ -224,6 +238,36 @@ decodable(x) if regex.match(`^([^%]|%[0-9A-Fa-f]{2})*$`, x)
 # version when pattern has one; every qualifier of pattern in purl with
 # the same value; the same subpath when pattern has one.
 purl_match(pattern, purl) if {
+	purl_prefix_match(pattern, purl)
+} else := full_purl_match(pattern, purl)
+
+# purl_prefix_match: the common case without parsing — a pattern with no
+# qualifiers, subpath or escapes that purl spells out, followed by nothing,
+# by qualifiers or a subpath, or (pattern without version) by a version.
+# It says true only where full_purl_match would.
+purl_prefix_match(pattern, purl) if {
+	is_string(pattern)
+	is_string(purl)
+	startswith(pattern, "pkg:")
+	not regex.match(`[%?#]`, pattern)
+	decodable(purl)
+	rest := trim_prefix(purl, pattern)
+	rest != purl
+	prefix_rest_ok(pattern, rest)
+}
+
+prefix_rest_ok(_, "")
+
+prefix_rest_ok(_, rest) if substring(rest, 0, 1) in {"?", "#"}
+
+prefix_rest_ok(pattern, rest) if {
+	not contains(trim_prefix(pattern, "pkg:"), "@")
+	startswith(rest, "@")
+	not regex.match(`[@/]`, substring(rest, 1, -1))
+	count(rest) > 1
+}
+
+full_purl_match(pattern, purl) if {
 	p := purl_parts(pattern)
 	u := purl_parts(purl)
 	p.type == u.type

@@ -204,3 +204,31 @@ test_purl_match if {
 	not deploy.purl_match("not a purl", "not a purl")
 	not deploy.purl_match(7, "pkg:a/b")
 }
+
+# The unparsed fast path says true only where the full parse does (it may
+# leave a match to the full parse, as for a version holding "/").
+test_prefix_match_is_sound if {
+	pairs := [
+		["pkg:deb/debian/xz-utils", "pkg:deb/debian/xz-utils@5.6.0?arch=amd64"],
+		["pkg:deb/debian/xz-utils@5.6.0", "pkg:deb/debian/xz-utils@5.6.0?arch=amd64"],
+		["pkg:deb/debian/xz-utils@5.6.0", "pkg:deb/debian/xz-utils@5.6.0"],
+		["pkg:deb/debian/xz-utils@5", "pkg:deb/debian/xz-utils@5.6.0"],
+		["pkg:deb/debian/xz", "pkg:deb/debian/xz-utils@5.6.0"],
+		["pkg:golang/golang.org/x/net", "pkg:golang/golang.org/x/net/http2@v1"],
+		["pkg:npm/a", "pkg:npm/a@1@2"],
+		["pkg:npm/a", "pkg:npm/a@1/b"],
+		["pkg:npm/a", "pkg:npm/a@"],
+		["pkg:npm/a", "pkg:npm/a@1?x=%zz"],
+		["pkg:golang/golang.org/x/net", "pkg:golang/golang.org/x/net#http2"],
+	]
+	every pair in pairs {
+		fast := [true | deploy.purl_prefix_match(pair[0], pair[1])]
+		full := [true | deploy.full_purl_match(pair[0], pair[1])]
+		count(fast) <= count(full) # fast implies full
+	}
+	deploy.purl_prefix_match(pairs[0][0], pairs[0][1])
+	not deploy.purl_prefix_match(pairs[3][0], pairs[3][1])
+	not deploy.purl_prefix_match(pairs[6][0], pairs[6][1])
+	not deploy.purl_prefix_match(pairs[7][0], pairs[7][1])
+	deploy.full_purl_match(pairs[7][0], pairs[7][1])
+}
