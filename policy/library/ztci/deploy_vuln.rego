@@ -124,24 +124,30 @@ subcomponent_covers(s, f) if {
 
 # vex_index[i][ID] are the counted statements about artifact objs[i] that
 # name vulnerability ID (upper case) by name or alias. Rules read it whole
-# (idx := vex_index), which OPA evaluates once per decision and caches, so
-# a finding looks up only the statements naming it instead of scanning all.
+# (object.get(vex_index, ...)), which OPA evaluates once per decision and
+# caches, so a finding looks up only the statements naming it instead of
+# scanning all.
 vex_index[i][id] contains s if {
 	some i, a in objs
 	some s in vex_statements(a)
 	some id in ids(s, "vulnerability")
 }
 
+# has_vex(i): objs[i] has counted statements. vex_index is read whole, so
+# the lookup does not evaluate the rule again for key i.
+has_vex(i) if object.get(vex_index, i, null) != null
+
 # candidates(i, f) are the counted statements about objs[i] that name one
 # of f's ids.
-candidates(i, f) := {s |
-	idx := vex_index
+candidates(i, f) := [s |
 	some id in ids(f, "id")
-	some s in object.get(idx, [i, id], set())
-}
+	some s in object.get(vex_index, [i, id], set())
+]
 
 # lifted: some counted statement lifts f and none as recent contradicts it.
+# An artifact without counted statements is settled before any lookup.
 lifted(i, f) if {
+	has_vex(i)
 	cands := candidates(i, f)
 	some s in cands
 	lifting(s)
@@ -199,6 +205,7 @@ violations contains v if {
 # counted VEX statement about objs[i] lifts; deploy.critical_findings
 # discounts them.
 lifted_criticals(i, att) := count([f |
+	has_vex(i)
 	some f in findings(att)
 	finding_rank(f) == 4
 	lifted(i, f)
