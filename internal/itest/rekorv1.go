@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,4 +108,44 @@ func StartRekorV1(t testing.TB) *RekorV1 {
 	}
 	r.PublicKey = key
 	return r
+}
+
+// WaitIndexed waits until the search index lists at least n entries for the
+// artifact whose SHA-256 is sum, and fails t after 30 s. rekor-server
+// answers an upload before it writes the entry's index keys (it does so in a
+// goroutine), so a search right after an upload may miss the entry: a test
+// that looks an entry up by hash waits here first, as a client that looks
+// up a fresh entry would retry.
+func (r *RekorV1) WaitIndexed(t testing.TB, sum [32]byte, n int) {
+	t.Helper()
+	q := fmt.Sprintf(`{"hash":"sha256:%x"}`, sum)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		found, err := r.searchHash(t.Context(), q)
+		if err == nil && found >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rekor search index: %d entries for sha256:%x after 30s, want %d (last error: %v)", found, sum, n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (r *RekorV1) searchHash(ctx context.Context, query string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL+"/api/v1/index/retrieve", strings.NewReader(query))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var uuids []string
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&uuids); err != nil {
+		return 0, fmt.Errorf("%s: %w", resp.Status, err)
+	}
+	return len(uuids), nil
 }

@@ -71,6 +71,7 @@ func TestStartRekorV1(t *testing.T) {
 		}
 	}
 
+	r.WaitIndexed(t, sum, 1)
 	q, _ := json.Marshal(map[string]string{"hash": "sha256:" + hex.EncodeToString(sum[:])})
 	resp, err = http.Post(r.URL+"/api/v1/index/retrieve", "application/json", bytes.NewReader(q))
 	if err != nil {

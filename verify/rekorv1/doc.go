@@ -19,7 +19,10 @@
 // SHA-256 (POST /api/v1/index/retrieve), fetches each
 // (GET /api/v1/log/entries/{uuid}) and returns the first whose body logs
 // this signature and certificate (or key) for this hash, with its signed
-// entry timestamp and inclusion proof.
+// entry timestamp and inclusion proof. rekor-server writes an entry's
+// index keys after it has answered the upload, so an entry uploaded a
+// moment ago may not be found yet (ErrNotFound): a caller that has just
+// signed retries, it does not treat the miss as proof of anything.
 //
 // # Security contract
 //

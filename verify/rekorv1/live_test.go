@@ -129,6 +129,7 @@ func testRoundTrip(t *testing.T, w *liveWorld) {
 	sigFile, certFile := w.signBlob(t, release, artifact)
 	// Another signature of the same artifact: the search finds both.
 	otherSig, otherCert := w.signBlob(t, release, artifact)
+	w.rekor.WaitIndexed(t, sha256.Sum256(artifact), 2)
 
 	c, err := rekorv1.New(w.rekor.URL)
 	if err != nil {
