@@ -45,23 +45,31 @@ type Role struct {
 // roles grant). Passwords travel to the server inside CREATE ROLE on the
 // admin connection: use TLS to a remote server and keep log_statement off.
 type Backend struct {
-	pool  *pgxpool.Pool
-	roles map[string]Role
-	log   *slog.Logger
-	now   func() time.Time
-	ttl   time.Duration
+	pool   *pgxpool.Pool
+	roles  map[string]Role
+	config // fixed at New
 }
 
+// config is what the options set.
+type config struct {
+	log *slog.Logger
+	now func() time.Time
+	ttl time.Duration
+}
+
+// ErrConfig: New was given an unusable argument or option.
+var ErrConfig = errors.New("postgres: invalid configuration")
+
 // Option configures a [Backend].
-type Option func(*Backend) error
+type Option func(*config) error
 
 // WithLogger sets the logger (never passwords). The default discards.
 func WithLogger(l *slog.Logger) Option {
-	return func(b *Backend) error {
+	return func(c *config) error {
 		if l == nil {
 			return errors.New("postgres: WithLogger: nil logger")
 		}
-		b.log = l
+		c.log = l
 		return nil
 	}
 }
@@ -69,11 +77,11 @@ func WithLogger(l *slog.Logger) Option {
 // WithClock sets the clock from which VALID UNTIL is computed (default
 // time.Now).
 func WithClock(now func() time.Time) Option {
-	return func(b *Backend) error {
+	return func(c *config) error {
 		if now == nil {
 			return errors.New("postgres: WithClock: nil clock")
 		}
-		b.now = now
+		c.now = now
 		return nil
 	}
 }
@@ -81,11 +89,11 @@ func WithClock(now func() time.Time) Option {
 // WithMaxTTL caps the lifetime of a role (default 1 hour); the lease asks
 // for its own TTL up to this cap.
 func WithMaxTTL(d time.Duration) Option {
-	return func(b *Backend) error {
+	return func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("postgres: WithMaxTTL: %v is not positive", d)
 		}
-		b.ttl = d
+		c.ttl = d
 		return nil
 	}
 }
@@ -94,16 +102,16 @@ func WithMaxTTL(d time.Duration) Option {
 // maps secret names to what their credentials may do.
 func New(pool *pgxpool.Pool, roles map[string]Role, opts ...Option) (*Backend, error) {
 	if pool == nil {
-		return nil, errors.New("postgres: New: nil pool")
+		return nil, fmt.Errorf("%w: New: nil pool", ErrConfig)
 	}
 	if len(roles) == 0 {
-		return nil, errors.New("postgres: New: no roles")
+		return nil, fmt.Errorf("%w: New: no roles", ErrConfig)
 	}
-	b := &Backend{pool: pool, roles: map[string]Role{}, log: slog.New(slog.DiscardHandler), now: time.Now, ttl: time.Hour}
+	b := &Backend{pool: pool, roles: map[string]Role{}, config: config{log: slog.New(slog.DiscardHandler), now: time.Now, ttl: time.Hour}}
 	for name, r := range roles {
 		for _, g := range r.Grants {
 			if !strings.Contains(g, RolePlaceholder) {
-				return nil, fmt.Errorf("postgres: New: role %q: grant %q does not name %s", name, g, RolePlaceholder)
+				return nil, fmt.Errorf("%w: New: role %q: grant %q does not name %s", ErrConfig, name, g, RolePlaceholder)
 			}
 		}
 		if r.ConnLimit <= 0 {
@@ -112,8 +120,11 @@ func New(pool *pgxpool.Pool, roles map[string]Role, opts ...Option) (*Backend, e
 		b.roles[name] = r
 	}
 	for _, o := range opts {
-		if err := o(b); err != nil {
-			return nil, err
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&b.config); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
 	return b, nil

@@ -115,7 +115,7 @@ type Backend struct {
 	client  *api.Client
 	auth    JWTAuth
 	sources map[string]Source
-	log     *slog.Logger
+	config  // fixed at New
 
 	// owned records what each lease id this backend handed out stands for.
 	// Which ids need no Vault call is decided here, never by the id's
@@ -124,6 +124,14 @@ type Backend struct {
 	mu    sync.Mutex
 	owned map[string]owned
 }
+
+// config is what the options set.
+type config struct {
+	log *slog.Logger
+}
+
+// ErrConfig: New was given an unusable argument or option.
+var ErrConfig = errors.New("vault: invalid configuration")
 
 // owned is what a lease id handed out by Issue stands for.
 type owned struct {
@@ -146,15 +154,15 @@ func (b *Backend) own(id string, o owned) {
 }
 
 // Option configures a [Backend].
-type Option func(*Backend) error
+type Option func(*config) error
 
 // WithLogger sets the logger (never values or tokens). The default discards.
 func WithLogger(l *slog.Logger) Option {
-	return func(b *Backend) error {
+	return func(c *config) error {
 		if l == nil {
 			return errors.New("vault: WithLogger: nil logger")
 		}
-		b.log = l
+		c.log = l
 		return nil
 	}
 }
@@ -164,30 +172,33 @@ func WithLogger(l *slog.Logger) Option {
 // revokes and renews leases. sources maps secret names to where they are.
 func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Option) (*Backend, error) {
 	if client == nil {
-		return nil, errors.New("vault: New: nil client")
+		return nil, fmt.Errorf("%w: New: nil client", ErrConfig)
 	}
 	if auth.Role == "" {
-		return nil, errors.New("vault: New: JWTAuth.Role is required")
+		return nil, fmt.Errorf("%w: New: JWTAuth.Role is required", ErrConfig)
 	}
 	if auth.Mount == "" {
 		auth.Mount = "jwt"
 	}
 	if len(sources) == 0 {
-		return nil, errors.New("vault: New: no sources")
+		return nil, fmt.Errorf("%w: New: no sources", ErrConfig)
 	}
 	for name, s := range sources {
 		if s.path == "" || s.field == "" || (s.kind == kindKV && s.mount == "") {
-			return nil, fmt.Errorf("vault: New: source %q: mount, path and field are required", name)
+			return nil, fmt.Errorf("%w: New: source %q: mount, path and field are required", ErrConfig, name)
 		}
 	}
 	own, err := withoutRedirects(client)
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{client: own, auth: auth, sources: sources, log: slog.New(slog.DiscardHandler), owned: map[string]owned{}}
+	b := &Backend{client: own, auth: auth, sources: sources, config: config{log: slog.New(slog.DiscardHandler)}, owned: map[string]owned{}}
 	for _, o := range opts {
-		if err := o(b); err != nil {
-			return nil, err
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		if err := o(&b.config); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
 	return b, nil
