@@ -1,9 +1,13 @@
 // Package itest starts the real servers that ztci's integration tests run
-// against (Fulcio, Rekor, the TSA, registries, NATS, PostgreSQL) on 127.0.0.1.
+// against (Fulcio, Rekor v1 and v2, the TSA, registries, NATS, PostgreSQL,
+// the OpenTelemetry Collector) on 127.0.0.1.
 //
-// .ci/run builds or installs each server and exports its path in an
-// environment variable (ZTCI_FULCIO, ZTCI_REKOR, ZTCI_TSA,
-// ZTCI_DOCKER_REGISTRY, ZTCI_NATS_SERVER, ZTCI_POSTGRES_BIN). A test that
+// .ci/run builds or installs each server (.ci/install-servers.sh) and
+// exports its path in an environment variable: ZTCI_FULCIO, ZTCI_REKOR (v2),
+// ZTCI_TSA, ZTCI_DOCKER_REGISTRY, ZTCI_NATS_SERVER, ZTCI_POSTGRES_BIN,
+// ZTCI_OTELCOL, and for Rekor v1 ZTCI_REKOR_V1_SERVER,
+// ZTCI_TRILLIAN_LOG_SERVER, ZTCI_TRILLIAN_LOG_SIGNER, ZTCI_TRILLIAN_PG_SCHEMA
+// and ZTCI_REDIS_SERVER. A test that
 // needs a server skips with a clear message when the variable is unset, unless
 // ZTCI_REQUIRE_SERVERS=1, as in CI, where a missing server fails the test.
 package itest
