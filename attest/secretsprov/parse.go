@@ -90,8 +90,8 @@ func Parse(b []byte) (*Provenance, error) {
 	if err := wireSchema.Check(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if err := rejectNulls(b); err != nil {
-		return nil, err
+	if strictjson.HasNull(b) {
+		return nil, fmt.Errorf("%w: null is not a value of any field (leave an optional field out)", ErrMalformed)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -103,27 +103,6 @@ func Parse(b []byte) (*Provenance, error) {
 		return nil, fmt.Errorf("%w: data after the object", ErrMalformed)
 	}
 	return w.provenance()
-}
-
-// rejectNulls refuses a null anywhere: encoding/json would read it as
-// "absent" into a pointer and as "zero" elsewhere, and the schema allows
-// it nowhere. b is valid JSON (strictjson checked it), so outside strings
-// an 'n' can only start the literal null.
-func rejectNulls(b []byte) error {
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case !inString && c == 'n':
-			return fmt.Errorf("%w: null is not a value of any field (leave an optional field out)", ErrMalformed)
-		}
-	}
-	return nil
 }
 
 func decodeError(err error) error {

@@ -142,8 +142,8 @@ func parseDocument(b []byte, subjects []attest.ResourceDescriptor) (*Document, e
 	if err := wireSchema.Check(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if err := rejectNulls(b); err != nil {
-		return nil, err
+	if strictjson.HasNull(b) {
+		return nil, fmt.Errorf("%w: null is not a value of any field (leave an optional field out)", ErrMalformed)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -155,26 +155,6 @@ func parseDocument(b []byte, subjects []attest.ResourceDescriptor) (*Document, e
 		return nil, fmt.Errorf("%w: data after the object", ErrMalformed)
 	}
 	return w.document(inherited(subjects))
-}
-
-// rejectNulls refuses a null anywhere: the schema allows it nowhere, and
-// encoding/json would read it as "absent". b is valid JSON, so outside
-// strings an 'n' can only start the literal null.
-func rejectNulls(b []byte) error {
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case !inString && c == 'n':
-			return fmt.Errorf("%w: null is not a value of any field (leave an optional field out)", ErrMalformed)
-		}
-	}
-	return nil
 }
 
 func decodeError(err error) error {
