@@ -38,13 +38,24 @@ type Reaper struct {
 	batch    int
 }
 
-// ReaperOption configures a [Reaper].
-type ReaperOption func(*Reaper) error
+// ReaperOption configures a [Reaper]. A nil ReaperOption, or one given an
+// unusable value, makes [NewReaper] fail with [ErrConfig].
+type ReaperOption func(*reaperConfig) error
+
+// reaperConfig is what the options set; [NewReaper] copies it into the
+// Reaper, so an option cannot reach the Reaper's other state.
+type reaperConfig struct {
+	id       string
+	sink     audit.Sink
+	log      *slog.Logger
+	claimTTL time.Duration
+	batch    int
+}
 
 // WithReaperID names the reaper in claims and audit events (default a
 // random "reaper-…" id).
 func WithReaperID(id string) ReaperOption {
-	return func(r *Reaper) error {
+	return func(r *reaperConfig) error {
 		if err := CheckLeaseOwner(id); err != nil {
 			return fmt.Errorf("%w: WithReaperID: %w", ErrConfig, err)
 		}
@@ -58,7 +69,7 @@ func WithReaperID(id string) ReaperOption {
 // record, so that a later pass revokes it again (idempotently) and audits
 // it.
 func WithReaperAudit(sink audit.Sink) ReaperOption {
-	return func(r *Reaper) error {
+	return func(r *reaperConfig) error {
 		if sink == nil {
 			return fmt.Errorf("%w: WithReaperAudit: nil sink", ErrConfig)
 		}
@@ -69,7 +80,7 @@ func WithReaperAudit(sink audit.Sink) ReaperOption {
 
 // WithReaperLogger sets the logger for diagnostics. The default discards.
 func WithReaperLogger(l *slog.Logger) ReaperOption {
-	return func(r *Reaper) error {
+	return func(r *reaperConfig) error {
 		if l == nil {
 			return fmt.Errorf("%w: WithReaperLogger: nil logger", ErrConfig)
 		}
@@ -82,7 +93,7 @@ func WithReaperLogger(l *slog.Logger) ReaperOption {
 // leases one claim takes (default 16). Each revocation must finish within
 // three quarters of ttl from the claim, or it is abandoned to a later pass.
 func WithClaim(ttl time.Duration, batch int) ReaperOption {
-	return func(r *Reaper) error {
+	return func(r *reaperConfig) error {
 		if ttl < time.Second || batch < 1 {
 			return fmt.Errorf("%w: WithClaim: need ttl >= 1s and batch >= 1, got %v, %d", ErrConfig, ttl, batch)
 		}
@@ -100,21 +111,22 @@ func NewReaper(reg LeaseReclaimer, revokers map[string]Revoker, opts ...ReaperOp
 	if len(revokers) == 0 {
 		return nil, fmt.Errorf("%w: NewReaper: no revokers", ErrConfig)
 	}
-	r := &Reaper{reg: reg, revokers: make(map[string]Revoker, len(revokers)), id: newID("reaper-"),
-		log: slog.New(slog.DiscardHandler), claimTTL: 30 * time.Second, batch: 16}
+	c := reaperConfig{id: newID("reaper-"), log: slog.New(slog.DiscardHandler), claimTTL: 30 * time.Second, batch: 16}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: NewReaper: nil option", ErrConfig)
+		}
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	r := &Reaper{reg: reg, revokers: make(map[string]Revoker, len(revokers)), id: c.id,
+		sink: c.sink, log: c.log, claimTTL: c.claimTTL, batch: c.batch}
 	for name, rv := range revokers {
 		if rv == nil {
 			return nil, fmt.Errorf("%w: NewReaper: nil revoker for backend %q", ErrConfig, name)
 		}
 		r.revokers[name] = rv
-	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: NewReaper: nil option", ErrConfig)
-		}
-		if err := o(r); err != nil {
-			return nil, err
-		}
 	}
 	return r, nil
 }

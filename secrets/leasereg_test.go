@@ -369,6 +369,18 @@ func TestReaperFailures(t *testing.T) {
 				_, err := secrets.NewReaper(mem, map[string]secrets.Revoker{"m": &failingRevoker{}}, secrets.WithClaim(time.Millisecond, 1))
 				return err
 			},
+			"nil option": func() error {
+				_, err := secrets.NewReaper(mem, map[string]secrets.Revoker{"m": &failingRevoker{}}, nil)
+				return err
+			},
+			"nil audit sink": func() error {
+				_, err := secrets.NewReaper(mem, map[string]secrets.Revoker{"m": &failingRevoker{}}, secrets.WithReaperAudit(nil))
+				return err
+			},
+			"bad reaper id": func() error {
+				_, err := secrets.NewReaper(mem, map[string]secrets.Revoker{"m": &failingRevoker{}}, secrets.WithReaperID(""))
+				return err
+			},
 		} {
 			if err := f(); !errors.Is(err, secrets.ErrConfig) {
 				t.Errorf("%s: %v", name, err)

@@ -68,8 +68,15 @@ type Occurrence struct {
 	Offset int64
 }
 
-// RedactOption configures a token-writing [Redactor].
-type RedactOption func(*Redactor) error
+// RedactOption configures a token-writing [Redactor]. A nil RedactOption,
+// or one given an unusable value, makes [NewTokenRedactor] fail with
+// [ErrConfig].
+type RedactOption func(*redactConfig) error
+
+// redactConfig is what the options set.
+type redactConfig struct {
+	hook func(Occurrence)
+}
 
 // WithOccurrenceHook calls f for every secret a writer replaces (several
 // overlapping or adjacent secrets replaced as one count once, under the
@@ -77,11 +84,11 @@ type RedactOption func(*Redactor) error
 // synchronously inside Write, Flush and Close, with the writer locked: it
 // must be quick and must not write to the same writer.
 func WithOccurrenceHook(f func(Occurrence)) RedactOption {
-	return func(r *Redactor) error {
+	return func(c *redactConfig) error {
 		if f == nil {
 			return fmt.Errorf("%w: WithOccurrenceHook: nil hook", ErrConfig)
 		}
-		r.hook = f
+		c.hook = f
 		return nil
 	}
 }
@@ -115,13 +122,17 @@ func NewTokenRedactor(key []byte, job string, opts ...RedactOption) (*Redactor, 
 	if job == "" {
 		return nil, fmt.Errorf("%w: NewTokenRedactor: empty job id", ErrConfig)
 	}
-	r := NewRedactor()
-	r.key, r.job = bytes.Clone(key), job
+	var c redactConfig
 	for _, o := range opts {
-		if err := o(r); err != nil {
+		if o == nil {
+			return nil, fmt.Errorf("%w: NewTokenRedactor: nil option", ErrConfig)
+		}
+		if err := o(&c); err != nil {
 			return nil, err
 		}
 	}
+	r := NewRedactor()
+	r.key, r.job, r.hook = bytes.Clone(key), job, c.hook
 	return r, nil
 }
 

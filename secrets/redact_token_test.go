@@ -72,6 +72,7 @@ func TestTokenRedactorConfig(t *testing.T) {
 		{name: "short key", key: []byte("short"), job: "j"},
 		{name: "no job", key: tokenKey},
 		{name: "nil hook", key: tokenKey, job: "j", opts: []secrets.RedactOption{secrets.WithOccurrenceHook(nil)}},
+		{name: "nil option", key: tokenKey, job: "j", opts: []secrets.RedactOption{nil}},
 	} {
 		if _, err := secrets.NewTokenRedactor(tt.key, tt.job, tt.opts...); !errors.Is(err, secrets.ErrConfig) {
 			t.Errorf("%s: got %v, want ErrConfig", tt.name, err)

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -39,8 +40,10 @@ import (
 // almost always means the wrong directory was given.
 var ErrNoTests = errors.New("policytest: no test rules found")
 
-// Option configures [Run] and [Results].
-type Option func(*config)
+// Option configures [Run] and [Results]. A nil Option, or one given an
+// unusable value, makes them fail with an error wrapping
+// [policy.ErrInvalidOption] before any test runs.
+type Option func(*config) error
 
 type config struct {
 	extra   []policy.Source
@@ -51,14 +54,39 @@ type config struct {
 // With adds modules and data the tests need, for example [policy.Builtin]
 // when the policy imports the built-in library, or [policy.Data] for
 // configuration. Their own *_test.rego files are not run.
-func With(src policy.Source) Option { return func(c *config) { c.extra = append(c.extra, src) } }
+func With(src policy.Source) Option {
+	return func(c *config) error {
+		if src == nil {
+			return fmt.Errorf("%w: policytest.With: nil source", policy.ErrInvalidOption)
+		}
+		c.extra = append(c.extra, src)
+		return nil
+	}
+}
 
 // Filter runs only tests whose "package.name" matches the regular
-// expression re (as `opa test --run`).
-func Filter(re string) Option { return func(c *config) { c.filter = re } }
+// expression re (as `opa test --run`). A pattern that does not compile is
+// refused rather than matching nothing, which would look like a pass.
+func Filter(re string) Option {
+	return func(c *config) error {
+		if _, err := regexp.Compile(re); err != nil {
+			return fmt.Errorf("%w: policytest.Filter: %w", policy.ErrInvalidOption, err)
+		}
+		c.filter = re
+		return nil
+	}
+}
 
-// Timeout bounds each test rule (default 10s).
-func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+// Timeout bounds each test rule (default 10s); d must be positive.
+func Timeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: policytest.Timeout: %v is not positive", policy.ErrInvalidOption, d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
 
 // Result is the outcome of one test rule.
 type Result struct {
@@ -124,7 +152,12 @@ func Run(t *testing.T, fsys fs.FS, opts ...Option) {
 func Results(ctx context.Context, fsys fs.FS, opts ...Option) ([]Result, error) {
 	c := config{timeout: 10 * time.Second}
 	for _, o := range opts {
-		o(&c)
+		if o == nil {
+			return nil, fmt.Errorf("%w: policytest: nil Option", policy.ErrInvalidOption)
+		}
+		if err := o(&c); err != nil {
+			return nil, err
+		}
 	}
 	srcs := []policy.Source{policy.FS(fsys)}
 	for _, x := range c.extra {

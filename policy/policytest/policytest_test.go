@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/policytest"
@@ -71,6 +72,22 @@ func TestResultsErrors(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{"p_test.rego": {Data: []byte("package p\ntest_ok if 1 + 1 == 2")}}
+	for name, opt := range map[string]policytest.Option{
+		"nil option":     nil,
+		"nil source":     policytest.With(nil),
+		"bad filter":     policytest.Filter("("),
+		"zero timeout":   policytest.Timeout(0),
+		"negative limit": policytest.Timeout(-time.Second),
+	} {
+		if _, err := policytest.Results(t.Context(), fsys, opt); !errors.Is(err, policy.ErrInvalidOption) {
+			t.Errorf("%s: got %v, want ErrInvalidOption", name, err)
+		}
 	}
 }
 
