@@ -17,7 +17,15 @@
 // [Decode] parses untrusted JSON strictly. [ToCloudEvent] wraps an event in a
 // CloudEvents 1.0 envelope. [HMAC] replaces sensitive fields with keyed
 // hashes, as Vault's audit devices do, so events stay joinable without
-// revealing values.
+// revealing values. [Sealer] encrypts sensitive fields instead, through the
+// [github.com/ztci/ztci/secrets/seal.Encrypter] seam (local keys or a KMS,
+// rotation by key id), so the key holder reads them back with [Unseal];
+// [Protect] applies both, each to its own fields.
+//
+//	env, _ := seal.NewLocal(kek)                      // or seal.New(kmsWrapper)
+//	sealer, _ := audit.NewSealer(env, audit.FieldAttributes+"client_ip")
+//	sink := sealer.Sink(log)                          // seal first, then the log
+//	e, err := audit.Unseal(ctx, env, logged)          // operators, with the key
 //
 // # Sinks
 //
@@ -26,7 +34,7 @@
 // [JSONLines] (any io.Writer, optionally as CloudEvents), [Log] (durable
 // file), [Webhook] (HTTP, batched, retried, bounded buffer with a
 // [BackPressure] policy), [SlogSink] (development), [FanOut], [HMAC.Sink],
-// [KillSwitch] and [Detector] (stream processors).
+// [Sealer.Sink], [Protect], [KillSwitch] and [Detector] (stream processors).
 //
 // # Tamper-evident log
 //
@@ -94,6 +102,28 @@
 //     rejects options meant for another constructor.
 //   - Events carry no secrets by contract; [HMAC] hides identifying values.
 //     The HMAC key never appears in String, GoString, LogValue or JSON.
+//   - [Sealer] replaces each configured field with "sealed:v1:" and the
+//     unpadded base64url of a seal record (AES-256-GCM under a fresh data
+//     key wrapped by the KEK, key id in the record), authenticated with
+//     event id + NUL + field name: a sealed value moved to another event or
+//     field does not open. Sealed values are randomised, so unlike HMAC'd
+//     ones they cannot be joined. Events without an ID (or with a NUL in
+//     it) are refused. A field is hashed or sealed, never both: [Protect]
+//     refuses such a configuration with [ErrConfig] (chaining HMAC.Sink and
+//     Sealer.Sink by hand does not check).
+//   - Sealing fails closed: when the Encrypter fails (a KMS is down) the
+//     sealing sink writes nothing and returns an error wrapping [ErrSeal]
+//     (an [ErrSink]); the event is never written with the plaintext. Place
+//     the sealing sink before the [Log] and every sink that must not see
+//     the values: the Merkle leaves and checkpoints then cover the sealed
+//     form only, and the log verifies without the sealing key.
+//   - [Unseal] fails closed: any value carrying the prefix that does not
+//     open (damaged, foreign key, wrong key material, moved, not sealed at
+//     all) makes it return the zero Event and an error wrapping [ErrUnseal]
+//     and seal's ErrOpen class (ErrMalformed, ErrUnknownKey, ErrTampered,
+//     ErrUnwrap) — never part of the event. Only the canonical spelling of
+//     a record is accepted. Plaintext never appears in errors; the error
+//     names the field.
 //   - The log detects corruption, reordering, duplication, removal, torn
 //     tails, truncation below a trusted checkpoint, checkpoints signed by another key and logs of another
 //     instance (origin), each with its line and entry index. Accidental

@@ -11,12 +11,13 @@ import (
 //	ErrConfig
 //	ErrInvalidEvent
 //	ErrSink
-//	  ErrBufferFull, ErrClosed, ErrDelivery
+//	  ErrBufferFull, ErrClosed, ErrDelivery, ErrSeal
 //	    ErrRedirect
 //	ErrInvalidLog
 //	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrTruncated, ErrForeignLog,
 //	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch, ErrUnanchored
 //	ErrProof
+//	ErrUnseal
 var (
 	// ErrInvalidEvent: an event is missing a required field or cannot be
 	// decoded.
@@ -36,6 +37,9 @@ var (
 	// ErrRedirect: a remote endpoint answered with a redirect, which is
 	// never followed nor counted as delivery (see [RedirectError]).
 	ErrRedirect = fmt.Errorf("%w: redirect refused", ErrDelivery)
+	// ErrSeal: a [Sealer] could not seal an event's fields (the Encrypter
+	// failed, or the event has no usable ID); nothing was written.
+	ErrSeal = fmt.Errorf("%w: fields cannot be sealed", ErrSink)
 
 	// ErrConfig: a constructor was given an invalid or unsafe argument or
 	// option.
@@ -78,6 +82,13 @@ var (
 
 	// ErrProof: an inclusion or consistency proof does not verify.
 	ErrProof = errors.New("audit: proof does not verify")
+
+	// ErrUnseal: a sealed field of an event could not be opened ([Unseal]).
+	// The error also wraps the class of
+	// [github.com/ztci/ztci/secrets/seal.ErrOpen] that says why
+	// (ErrMalformed, ErrUnknownKey, ErrTampered, ErrUnwrap); nothing of the
+	// event may be used.
+	ErrUnseal = errors.New("audit: sealed field cannot be opened")
 )
 
 // FieldError reports a missing or invalid event field.

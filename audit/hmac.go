@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"maps"
-	"strings"
 
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -17,8 +15,8 @@ import (
 // devices do.
 const HMACPrefix = "hmac-sha256:"
 
-// Field names accepted by [NewHMAC]. Map fields take a key after the dot:
-// "actor.claims.email", "attributes.client_ip".
+// Field names accepted by [NewHMAC] and [NewSealer]. Map fields take a key
+// after the dot: "actor.claims.email", "attributes.client_ip".
 const (
 	FieldActorID     = "actor.id"
 	FieldResource    = "resource"
@@ -35,44 +33,25 @@ const (
 // The key never leaves the value: String, GoString, Format, LogValue and
 // MarshalJSON print "[REDACTED]".
 type HMAC struct {
-	key      []byte
-	actorID  bool
-	resource bool
-	reason   bool
-	claims   map[string]bool
-	attrs    map[string]bool
+	key    []byte
+	fields fieldSet
 }
 
 // MinHMACKeySize is the minimum key length accepted by [NewHMAC].
 const MinHMACKeySize = 32
 
 // NewHMAC returns an HMAC over the named fields (see the Field constants).
-// It copies key, which must be at least [MinHMACKeySize] bytes.
+// It copies key, which must be at least [MinHMACKeySize] bytes. Errors wrap
+// [ErrConfig].
 func NewHMAC(key []byte, fields ...string) (*HMAC, error) {
 	if len(key) < MinHMACKeySize {
-		return nil, fmt.Errorf("audit: hmac key: want at least %d bytes, got %d", MinHMACKeySize, len(key))
+		return nil, fmt.Errorf("%w: hmac key: want at least %d bytes, got %d", ErrConfig, MinHMACKeySize, len(key))
 	}
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("audit: hmac: no fields named")
+	fs, err := parseFields("hmac", fields)
+	if err != nil {
+		return nil, err
 	}
-	h := &HMAC{key: append([]byte(nil), key...), claims: map[string]bool{}, attrs: map[string]bool{}}
-	for _, f := range fields {
-		switch {
-		case f == FieldActorID:
-			h.actorID = true
-		case f == FieldResource:
-			h.resource = true
-		case f == FieldReason:
-			h.reason = true
-		case strings.HasPrefix(f, FieldActorClaims) && len(f) > len(FieldActorClaims):
-			h.claims[f[len(FieldActorClaims):]] = true
-		case strings.HasPrefix(f, FieldAttributes) && len(f) > len(FieldAttributes):
-			h.attrs[f[len(FieldAttributes):]] = true
-		default:
-			return nil, fmt.Errorf("audit: hmac: unknown field %q (want actor.id, resource, reason, actor.claims.<key> or attributes.<key>)", f)
-		}
-	}
-	return h, nil
+	return &HMAC{key: append([]byte(nil), key...), fields: fs}, nil
 }
 
 // Sum returns HMACPrefix followed by the hex HMAC-SHA256 of value. The empty
@@ -89,30 +68,8 @@ func (h *HMAC) Sum(value string) string {
 // Apply returns a copy of e with the configured fields hashed. e's maps are
 // not modified.
 func (h *HMAC) Apply(e Event) Event {
-	if h.actorID {
-		e.Actor.ID = h.Sum(e.Actor.ID)
-	}
-	if h.resource {
-		e.Resource = h.Sum(e.Resource)
-	}
-	if h.reason {
-		e.Reason = h.Sum(e.Reason)
-	}
-	e.Actor.Claims = h.hashMap(e.Actor.Claims, h.claims)
-	e.Attributes = h.hashMap(e.Attributes, h.attrs)
-	return e
-}
-
-func (h *HMAC) hashMap(m map[string]string, keys map[string]bool) map[string]string {
-	if len(keys) == 0 || len(m) == 0 {
-		return m
-	}
-	out := maps.Clone(m)
-	for k := range keys {
-		if v, ok := out[k]; ok {
-			out[k] = h.Sum(v)
-		}
-	}
+	// Hashing cannot fail, so rewrite returns no error here.
+	out, _ := h.fields.rewrite(e, false, func(_, _, v string) (string, error) { return h.Sum(v), nil })
 	return out
 }
 

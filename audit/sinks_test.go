@@ -158,8 +158,8 @@ func TestHMAC(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := NewHMAC(tt.key, tt.fields...)
-			if err == nil {
-				t.Fatal("accepted")
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
 			}
 			if strings.Contains(err.Error(), "CANARY") {
 				t.Error("key in error")

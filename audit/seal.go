@@ -1,0 +1,194 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/ztci/ztci/internal/redact"
+	"github.com/ztci/ztci/secrets/seal"
+)
+
+// SealedPrefix marks a value replaced by [Sealer]: "sealed:v1:" followed by
+// the unpadded base64url of a [seal] record.
+const SealedPrefix = "sealed:v1:"
+
+// Sealer replaces sensitive event fields with their encryption under a
+// [seal.Encrypter], so that whoever holds the key can read them again
+// ([Unseal]) and nobody else can — unlike [HMAC], which is one-way but
+// joinable. Each field is sealed with the additional data
+// event id + "\x00" + field name (e.g. "evt-1\x00attributes.client_ip"), so a
+// sealed value copied into another event or another field does not open.
+//
+// Sealed values are random (a fresh data key per value): equal inputs give
+// different outputs, so sealed fields cannot be joined or searched. Use
+// [HMAC] for a field that must be, never both on one field ([Protect]).
+type Sealer struct {
+	enc    seal.Encrypter
+	fields fieldSet
+}
+
+// NewSealer returns a Sealer over the named fields (the Field constants, as
+// for [NewHMAC]) that seals with enc — a [seal.Envelope] over local keys or
+// a KMS. Errors wrap [ErrConfig].
+func NewSealer(enc seal.Encrypter, fields ...string) (*Sealer, error) {
+	if enc == nil {
+		return nil, fmt.Errorf("%w: sealer: nil Encrypter", ErrConfig)
+	}
+	fs, err := parseFields("sealer", fields)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		// The additional data is id NUL field; a NUL in a field name would
+		// make two (id, field) pairs share it.
+		if strings.ContainsRune(f, 0) {
+			return nil, fmt.Errorf("%w: sealer: field %q contains NUL", ErrConfig, f)
+		}
+	}
+	return &Sealer{enc: enc, fields: fs}, nil
+}
+
+// Apply returns a copy of e with the configured fields sealed; e's maps are
+// not modified, and empty values stay empty (absence is not hidden). It
+// fails, returning the zero Event and an error wrapping [ErrSeal], when e's
+// ID is empty or contains NUL (with a [*FieldError]: the sealed values are
+// bound to it) or when the Encrypter fails (with its error, e.g.
+// [seal.ErrSeal]). The error names the field, never its value.
+func (s *Sealer) Apply(ctx context.Context, e Event) (Event, error) {
+	if e.ID == "" || strings.ContainsRune(e.ID, 0) {
+		return Event{}, fmt.Errorf("%w: %w", ErrSeal, &FieldError{Field: "id", Want: "non-empty, without NUL (sealed fields are bound to it)", Got: e.ID})
+	}
+	return s.fields.rewrite(e, false, func(prefix, key, v string) (string, error) {
+		rec, err := s.enc.Seal(ctx, []byte(v), sealAAD(e.ID, prefix, key))
+		if err != nil {
+			return "", fmt.Errorf("%w: field %q: %w", ErrSeal, prefix+key, err)
+		}
+		return SealedPrefix + base64.RawURLEncoding.EncodeToString(rec), nil
+	})
+}
+
+// Sink returns a Sink that writes [Sealer.Apply] of each event to next.
+// When sealing fails (the KMS is down, the event has no ID) it writes
+// nothing and returns the error of Apply, which wraps [ErrSeal] and so
+// [ErrSink]: the event is never written with the plaintext, and the audited
+// action fails as for any sink error. Put it before the [Log] (and any
+// other sink that must not see the values): the Merkle tree and its
+// checkpoints then hash the sealed form.
+func (s *Sealer) Sink(next Sink) Sink {
+	return SinkFunc(func(ctx context.Context, e Event) error {
+		sealed, err := s.Apply(ctx, e)
+		if err != nil {
+			return err
+		}
+		return next.Write(ctx, sealed)
+	})
+}
+
+// Unseal returns a copy of e with every sealed value opened: each actor.id,
+// resource, reason, claim and attribute that begins with [SealedPrefix].
+// Other fields and other values are returned as they are. It fails closed:
+// if any sealed value does not open — damaged, under a key enc does not
+// hold, under other key material, moved from another event or field, or
+// beginning with SealedPrefix without being sealed for this event and
+// field — it returns the zero Event (no value of e, opened or not) and an
+// error wrapping [ErrUnseal] and the [seal.ErrOpen] class that says why.
+// Decoded events come from [Decode], [Log.Lookup] or [Verifier.VerifyEvent].
+func Unseal(ctx context.Context, enc seal.Encrypter, e Event) (Event, error) {
+	if enc == nil {
+		return Event{}, fmt.Errorf("%w: unseal: nil Encrypter", ErrConfig)
+	}
+	return fieldSet{}.rewrite(e, true, func(prefix, key, v string) (string, error) {
+		if !strings.HasPrefix(v, SealedPrefix) {
+			return v, nil
+		}
+		rec, err := decodeSealed(v[len(SealedPrefix):])
+		if err != nil {
+			return "", fmt.Errorf("%w: field %q: %w", ErrUnseal, prefix+key, err)
+		}
+		pt, err := enc.Open(ctx, rec, sealAAD(e.ID, prefix, key))
+		if err != nil {
+			if !errors.Is(err, seal.ErrOpen) {
+				// An Encrypter outside package seal that does not classify
+				// its failure still fails as "cannot be opened".
+				err = fmt.Errorf("%w: %w", seal.ErrOpen, err)
+			}
+			return "", fmt.Errorf("%w: field %q: %w", ErrUnseal, prefix+key, err)
+		}
+		return string(pt), nil
+	})
+}
+
+// decodeSealed reads the base64url part of a sealed value. Only the
+// canonical form is accepted: no padding, no non-zero trailing bits, no line
+// breaks (which encoding/base64 would otherwise skip), so one record has one
+// spelling.
+func decodeSealed(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, fmt.Errorf("%w: line break in sealed value", seal.ErrMalformed)
+	}
+	rec, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sealed value is not unpadded base64url", seal.ErrMalformed)
+	}
+	return rec, nil
+}
+
+// sealAAD is the additional data binding a sealed value to its event and
+// field: id NUL prefix key. Neither id nor a configured field name contains
+// NUL ([NewSealer], [Sealer.Apply]), so the pair is unambiguous.
+func sealAAD(id, prefix, key string) []byte {
+	b := make([]byte, 0, len(id)+1+len(prefix)+len(key))
+	b = append(b, id...)
+	b = append(b, 0)
+	b = append(b, prefix...)
+	return append(b, key...)
+}
+
+// Protect returns a Sink that hashes h's fields and seals s's fields of each
+// event, then writes it to next. Either h or s may be nil (not both). It is
+// where the rule "a field is hashed or sealed, never both" is enforced: a
+// field named by both fails with [ErrConfig]. (Chaining [HMAC.Sink] and
+// [Sealer.Sink] by hand skips that check: hashing a sealed value destroys
+// it, and sealing a hashed one protects nothing.) Sealing failures fail the
+// write as for [Sealer.Sink].
+func Protect(next Sink, h *HMAC, s *Sealer) (Sink, error) {
+	switch {
+	case next == nil:
+		return nil, fmt.Errorf("%w: protect: nil next sink", ErrConfig)
+	case h == nil && s == nil:
+		return nil, fmt.Errorf("%w: protect: neither an HMAC nor a Sealer", ErrConfig)
+	case s == nil:
+		return h.Sink(next), nil
+	case h == nil:
+		return s.Sink(next), nil
+	}
+	if both := h.fields.overlap(s.fields); len(both) > 0 {
+		return nil, fmt.Errorf("%w: protect: %s both hashed and sealed; a field is either joinable (HMAC) or reversible (Sealer)", ErrConfig, strings.Join(both, ", "))
+	}
+	sealed := s.Sink(next)
+	return SinkFunc(func(ctx context.Context, e Event) error { return sealed.Write(ctx, h.Apply(e)) }), nil
+}
+
+// String names the sealed fields; the Encrypter (which may hold keys) is
+// never printed.
+func (s *Sealer) String() string {
+	return "audit.Sealer{fields:[" + strings.Join(s.fields.names(), " ") + "]}"
+}
+
+// GoString is String.
+func (s *Sealer) GoString() string { return s.String() }
+
+// Format writes String for every verb, so that no verb reaches the
+// Encrypter by reflection.
+func (s *Sealer) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
+
+// LogValue is String.
+func (s *Sealer) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (s *Sealer) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
