@@ -1,0 +1,54 @@
+// Package compliance says which controls of NIST SSDF (SP 800-218), the
+// SLSA v1.0 build track and PCI DSS v4.0 requirement 6 the built-in policy
+// library enforces, and turns policy decisions into a compliance report
+// per release or per artifact: every control with pass, fail or not
+// assessed, and its evidence (decision ids, attestation digests), as OSCAL
+// 1.1 assessment-results JSON and as text.
+//
+// # The control catalog
+//
+// [Catalog] maps every rule id the library emits ("deploy.signer_not_allowed")
+// to the controls it enforces ("SSDF-PS.2.1",
+// "SLSA-BUILD-L2.provenance-authentic"), with the action whose decisions
+// evaluate it, the evidence it needs to judge anything and one line saying
+// why. [Builtin] reads it from the library itself: policy.Library()'s
+// ztci/controls.json ([BuiltinPath]).
+//
+// The mapping is one JSON document rather than METADATA annotations on the
+// Rego rules because a rule id is emitted by many rule bodies (ten for
+// kubernetes.malformed) and in several files, so per-body annotations
+// would repeat each mapping and could disagree; one document is read by any
+// tool without a Rego parser; and OPA's bundle loader reads only .rego,
+// data.json and data.yaml files, so the catalog changes neither a decision
+// nor the policy revision. The tests keep the two from drifting: every
+// rule id a violation object of the library names (found by parsing the
+// modules) has an entry whose action is the one of the package emitting
+// it, every entry is emitted, every control is enforced by some rule, and
+// the evidence kinds are the predicate types the Rego rules look for.
+// [ParseCatalog] reads a vendor's catalog of the same form for its own
+// rules.
+//
+// Control ids are OSCAL tokens, so they are the report's control-ids:
+// "SSDF-<task>" for SSDF tasks, "SLSA-BUILD-L<n>.<requirement>" for SLSA
+// build-level requirements ("SLSA-VERIFY.expectations" for the
+// verification step the SLSA specification asks of consumers), and
+// "PCI-DSS-<requirement>" for PCI DSS. Input-validation rules
+// (deploy.malformed, ztci.unknown_action, ...) map to no control: they
+// refuse input the other rules cannot judge.
+//
+// # Security contract
+//
+// A report is only as good as its decisions: Assess trusts the decisions
+// and evidence it is given (take them from a gate's decisions and its
+// verified attestations, never from the artifact's producer). A control
+// passes only when a decision of an action whose rules enforce it ran
+// those rules to the end — a decision denied by input validation or by a
+// rule the catalog does not map is no evidence for any control — and, for
+// rules that judge an attestation (scans, secrets provenance), only when
+// the decision read such an attestation. A rule that the deploy
+// configuration turns off (max_scan_age_seconds 0, require_scan false)
+// still counts as judged when its evidence is present: the report names
+// the policy revision, which identifies the configuration, for the
+// assessor to check. Parsers refuse rather than guess (see [ParseCatalog]);
+// errors wrap [ErrCatalog], [ErrDecision] or [ErrOSCAL].
+package compliance
