@@ -1,0 +1,240 @@
+package compliance
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ztci/ztci/policy"
+)
+
+// Decision is one policy decision, as evidence for a report: what the
+// gate (or any evaluator of the library) decided, about which artifact,
+// under which policy revision, and from which attestations. Fill it from a
+// policy.Decision or a gate decision: ID is the decision id (the gate's
+// audit event id), Violations and PolicyRevision are the decision's.
+type Decision struct {
+	// ID identifies the decision (required, unique in a report).
+	ID string
+	// Action is the input.action decided: "deploy", "pipeline.run",
+	// "secrets.release", "kubernetes.admit" or "terraform.apply"
+	// (required).
+	Action string
+	// Subject is what was decided about: an artifact digest
+	// ("sha256:…"), a pipeline, a job. Name optionally says it for people
+	// (an image reference).
+	Subject string
+	Name    string
+	// Allowed is the effective verdict. A report does not read it for the
+	// controls: in the Warn and DryRun modes an allow still carries the
+	// violations that fail them.
+	Allowed bool
+	// Violations are the decision's violations, in any order.
+	Violations []policy.Violation
+	// PolicyRevision is the revision of the policy that decided.
+	PolicyRevision string
+	// Time is when the decision was made.
+	Time time.Time
+	// Evidence are the verified attestations the decision read.
+	Evidence []Evidence
+}
+
+// Evidence is one verified attestation a decision read.
+type Evidence struct {
+	// PredicateType is the attestation's predicate type URI (required).
+	PredicateType string
+	// Digest identifies the attestation: "sha256:<hex>" of its bundle or
+	// of the OCI artifact that carries it.
+	Digest string
+	// Signer is the identity that signed it.
+	Signer string
+}
+
+// Status is a control's outcome in a report.
+type Status string
+
+// Statuses.
+const (
+	// Pass: at least one decision judged the control and none failed it.
+	Pass Status = "pass"
+	// Fail: a decision carries a violation of a rule that enforces the
+	// control.
+	Fail Status = "fail"
+	// NotAssessed: no decision judged the control — no decision of an
+	// action whose rules enforce it, none with the evidence its rules
+	// need, or every such decision was denied by input validation or by a
+	// rule the catalog does not map.
+	NotAssessed Status = "not-assessed"
+)
+
+// Report is the compliance of a release or an artifact: every control of
+// the catalog with its status and evidence. It is built by [Assess] and
+// is not modified afterwards.
+type Report struct {
+	// Title names what the report is about ("release v1.2.0",
+	// "registry.example/app@sha256:…").
+	Title string
+	// Generated is when the report was made.
+	Generated time.Time
+	// Frameworks are the catalog's frameworks.
+	Frameworks []Framework
+	// Controls are every control of the catalog, in catalog order.
+	Controls []ControlResult
+	// Decisions are the decisions assessed, in the order given.
+	Decisions []Decision
+	// Unmapped are violations of rules the catalog does not know; each
+	// makes its decision inconclusive for every control.
+	Unmapped []Failure
+}
+
+// ControlResult is one control's outcome and its evidence.
+type ControlResult struct {
+	Control Control
+	Status  Status
+	// Decisions are the ids of the decisions that judged the control
+	// (passed or failed it), in report order.
+	Decisions []string
+	// Evidence are the attestations those decisions read (deduplicated by
+	// digest, in report order).
+	Evidence []Evidence
+	// Failures are the violations that fail the control.
+	Failures []Failure
+	// Rules are the catalog rules that enforce the control.
+	Rules []string
+}
+
+// Failure is one violation in a report.
+type Failure struct {
+	Decision string
+	Rule     string
+	Message  string
+}
+
+// Count returns how many controls have each status.
+func (r *Report) Count() (pass, fail, notAssessed int) {
+	for _, c := range r.Controls {
+		switch c.Status {
+		case Pass:
+			pass++
+		case Fail:
+			fail++
+		default:
+			notAssessed++
+		}
+	}
+	return pass, fail, notAssessed
+}
+
+// Assess builds the report titled title of the decisions, against cat, at
+// time at. Decisions must have distinct non-empty ids and an action; the
+// evidence a predicate type. Errors wrap ErrDecision.
+//
+// For each decision and control: a violation of a rule that enforces the
+// control fails it; otherwise, if the decision carries no violation of an
+// input-validation rule or of a rule cat does not know, and a rule of the
+// decision's action enforces the control and has the evidence it needs
+// (Rule.Needs), the decision passes it. Across decisions one fail fails
+// the control, else one pass passes it, else it is not assessed.
+func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*Report, error) {
+	if cat == nil {
+		return nil, fmt.Errorf("%w: no catalog", ErrDecision)
+	}
+	if title == "" {
+		return nil, fmt.Errorf("%w: the report needs a title", ErrDecision)
+	}
+	seen := map[string]bool{}
+	for i, d := range decisions {
+		switch {
+		case d.ID == "":
+			return nil, fmt.Errorf("%w: decision %d has no id", ErrDecision, i)
+		case seen[d.ID]:
+			return nil, fmt.Errorf("%w: decision id %q given twice", ErrDecision, truncate(d.ID))
+		case d.Action == "":
+			return nil, fmt.Errorf("%w: decision %q has no action", ErrDecision, truncate(d.ID))
+		}
+		seen[d.ID] = true
+		for _, e := range d.Evidence {
+			if e.PredicateType == "" {
+				return nil, fmt.Errorf("%w: decision %q: evidence without a predicate type", ErrDecision, truncate(d.ID))
+			}
+		}
+	}
+	r := &Report{Title: title, Generated: at.UTC(), Frameworks: cat.Frameworks(), Decisions: cloneDecisions(decisions)}
+	results := make([]ControlResult, len(cat.controls))
+	for i, ctl := range cat.controls {
+		results[i] = ControlResult{Control: ctl, Status: NotAssessed}
+	}
+	for _, id := range cat.Rules() {
+		for _, ctl := range cat.rules[id].Controls {
+			cr := &results[cat.byID[ctl]]
+			cr.Rules = append(cr.Rules, id)
+		}
+	}
+	for _, d := range r.Decisions {
+		judged := map[int]Status{}
+		inconclusive := false
+		for _, v := range d.Violations {
+			rule, ok := cat.rules[v.Rule]
+			if !ok {
+				r.Unmapped = append(r.Unmapped, Failure{Decision: d.ID, Rule: v.Rule, Message: v.Message})
+				inconclusive = true
+				continue
+			}
+			if len(rule.Controls) == 0 {
+				inconclusive = true
+			}
+			for _, ctl := range rule.Controls {
+				i := cat.byID[ctl]
+				judged[i] = Fail
+				results[i].Failures = append(results[i].Failures, Failure{Decision: d.ID, Rule: v.Rule, Message: v.Message})
+			}
+		}
+		if !inconclusive {
+			for _, rule := range cat.rules {
+				if rule.Action != d.Action || !cat.has(d.Evidence, rule.Needs) {
+					continue
+				}
+				for _, ctl := range rule.Controls {
+					if i := cat.byID[ctl]; judged[i] != Fail {
+						judged[i] = Pass
+					}
+				}
+			}
+		}
+		for i, st := range judged {
+			cr := &results[i]
+			if st == Fail || cr.Status == NotAssessed {
+				cr.Status = st
+			}
+			cr.Decisions = append(cr.Decisions, d.ID)
+			for _, e := range d.Evidence {
+				if !slices.ContainsFunc(cr.Evidence, func(x Evidence) bool { return x == e }) {
+					cr.Evidence = append(cr.Evidence, e)
+				}
+			}
+		}
+	}
+	r.Controls = results
+	return r, nil
+}
+
+// has reports whether evidence holds an attestation of kind (always, for
+// the empty kind).
+func (c *Catalog) has(evidence []Evidence, kind string) bool {
+	if kind == "" {
+		return true
+	}
+	types := c.evidence[kind]
+	return slices.ContainsFunc(evidence, func(e Evidence) bool { return slices.Contains(types, e.PredicateType) })
+}
+
+func cloneDecisions(ds []Decision) []Decision {
+	out := make([]Decision, len(ds))
+	for i, d := range ds {
+		d.Violations = slices.Clone(d.Violations)
+		d.Evidence = slices.Clone(d.Evidence)
+		d.Time = d.Time.UTC()
+		out[i] = d
+	}
+	return out
+}
