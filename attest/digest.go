@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Digest algorithm names as the in-toto DigestSet specification spells them.
@@ -65,7 +67,7 @@ func validateDigest(alg, value string) error {
 		return nil
 	}
 	if !isLowerHex(value) {
-		return fmt.Errorf("%w: %s value %q", ErrDigestEncoding, alg, truncate(value))
+		return fmt.Errorf("%w: %s value %q", ErrDigestEncoding, alg, clip.String(value, 80))
 	}
 	if fixed && !slices.Contains(lengths, len(value)) {
 		return &DigestLengthError{Algorithm: alg, Want: slices.Clone(lengths), Got: len(value)}
@@ -102,10 +104,10 @@ type Digest struct {
 func ParseDigest(s string) (Digest, error) {
 	alg, value, ok := strings.Cut(s, ":")
 	if !ok || alg == "" {
-		return Digest{}, fmt.Errorf("%w: %q is not <algorithm>:<hex>", ErrUnknownAlgorithm, truncate(s))
+		return Digest{}, fmt.Errorf("%w: %q is not <algorithm>:<hex>", ErrUnknownAlgorithm, clip.String(s, 80))
 	}
 	if _, known := hexLengths[alg]; !known {
-		return Digest{}, fmt.Errorf("%w: %q", ErrUnknownAlgorithm, truncate(alg))
+		return Digest{}, fmt.Errorf("%w: %q", ErrUnknownAlgorithm, clip.String(alg, 80))
 	}
 	if err := validateDigest(alg, value); err != nil {
 		return Digest{}, err
@@ -127,13 +129,4 @@ func isLowerHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// truncate keeps untrusted input short in error messages.
-func truncate(s string) string {
-	const max = 80
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // ErrSBOMFormat: the document is JSON but not the SBOM format it is passed as.
@@ -57,10 +59,10 @@ func (s *sbom) PredicateJSON() (json.RawMessage, error) {
 	if s.spdx {
 		v := str("spdxVersion")
 		if !strings.HasPrefix(v, "SPDX-2.") || str("SPDXID") != "SPDXRef-DOCUMENT" {
-			return nil, fmt.Errorf("%w: SPDX needs spdxVersion \"SPDX-2.x\" and SPDXID \"SPDXRef-DOCUMENT\", got spdxVersion %q", ErrSBOMFormat, truncate(v))
+			return nil, fmt.Errorf("%w: SPDX needs spdxVersion \"SPDX-2.x\" and SPDXID \"SPDXRef-DOCUMENT\", got spdxVersion %q", ErrSBOMFormat, clip.String(v, 80))
 		}
 	} else if str("bomFormat") != "CycloneDX" || str("specVersion") == "" {
-		return nil, fmt.Errorf("%w: CycloneDX needs bomFormat \"CycloneDX\" and a specVersion, got bomFormat %q", ErrSBOMFormat, truncate(str("bomFormat")))
+		return nil, fmt.Errorf("%w: CycloneDX needs bomFormat \"CycloneDX\" and a specVersion, got bomFormat %q", ErrSBOMFormat, clip.String(str("bomFormat"), 80))
 	}
 	return append(json.RawMessage(nil), s.doc...), nil
 }

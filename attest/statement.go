@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Statement type and predicate type URIs.
@@ -80,7 +82,7 @@ func (s *Statement) Validate() error {
 		return ErrSubjectRequired
 	}
 	if s.Type != StatementTypeV1 && s.Type != StatementTypeV01 {
-		return fmt.Errorf("%w: got %q, want %q", ErrStatementType, truncate(s.Type), StatementTypeV1)
+		return fmt.Errorf("%w: got %q, want %q", ErrStatementType, clip.String(s.Type, 80), StatementTypeV1)
 	}
 	if len(s.Subject) == 0 {
 		return ErrSubjectRequired
@@ -255,7 +257,7 @@ func checkStrictJSON(b []byte) error {
 		case string:
 			if top != nil && top.object && top.expect {
 				if _, dup := top.keys[t]; dup {
-					return fmt.Errorf("%w: duplicate key %q", ErrMalformedJSON, truncate(t))
+					return fmt.Errorf("%w: duplicate key %q", ErrMalformedJSON, clip.String(t, 80))
 				}
 				top.keys[t] = struct{}{}
 				top.expect = false

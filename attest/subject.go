@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // subjectHashes are the algorithms SubjectFromReader can compute.
@@ -38,7 +40,7 @@ func SubjectFromReader(ctx context.Context, name string, r io.Reader, algs ...st
 	for _, a := range algs {
 		mk, ok := subjectHashes[a]
 		if !ok {
-			return ResourceDescriptor{}, fmt.Errorf("%w: %q (want one of sha256, sha384, sha512)", ErrUnknownAlgorithm, truncate(a))
+			return ResourceDescriptor{}, fmt.Errorf("%w: %q (want one of sha256, sha384, sha512)", ErrUnknownAlgorithm, clip.String(a, 80))
 		}
 		h := mk()
 		hs = append(hs, h)
@@ -51,7 +53,7 @@ func SubjectFromReader(ctx context.Context, name string, r io.Reader, algs ...st
 	buf := make([]byte, chunkSize)
 	for {
 		if err := ctx.Err(); err != nil {
-			return ResourceDescriptor{}, fmt.Errorf("attest: digest %s: %w", truncate(name), err)
+			return ResourceDescriptor{}, fmt.Errorf("attest: digest %s: %w", clip.String(name, 80), err)
 		}
 		n, err := r.Read(buf)
 		if n > 0 {
@@ -61,7 +63,7 @@ func SubjectFromReader(ctx context.Context, name string, r io.Reader, algs ...st
 			break
 		}
 		if err != nil {
-			return ResourceDescriptor{}, fmt.Errorf("attest: digest %s: %w", truncate(name), err)
+			return ResourceDescriptor{}, fmt.Errorf("attest: digest %s: %w", clip.String(name, 80), err)
 		}
 	}
 	d := make(DigestSet, len(algs))

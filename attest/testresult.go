@@ -3,6 +3,8 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Test results as in the in-toto test-result predicate v0.1.
@@ -37,7 +39,7 @@ func (r *TestResult) PredicateJSON() (json.RawMessage, error) {
 	switch r.Result {
 	case TestPassed, TestWarned, TestFailed:
 	default:
-		return nil, fmt.Errorf("%w: got %q", ErrTestResult, truncate(r.Result))
+		return nil, fmt.Errorf("%w: got %q", ErrTestResult, clip.String(r.Result, 80))
 	}
 	for i := range r.Configuration {
 		if err := r.Configuration[i].Validate(); err != nil {

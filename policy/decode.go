@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -92,7 +93,7 @@ func checkJSON(raw []byte) error {
 	if !errors.As(err, &me) {
 		return err
 	}
-	ke := &KeyError{Path: me.Path, Key: clip(me.Name), Conflict: clip(me.Other), err: ErrKeyCase}
+	ke := &KeyError{Path: me.Path, Key: clip.String(me.Name, 64), Conflict: clip.String(me.Other, 64), err: ErrKeyCase}
 	if me.Repeated() {
 		ke.err = ErrDuplicateKey
 	}
@@ -125,12 +126,4 @@ func checkDepth(raw []byte) error {
 		}
 	}
 	return nil
-}
-
-// clip bounds a name quoted in an error.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -492,7 +493,7 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		} else if a, err := mail.ParseAddress(id.Subject); err == nil && a.Address == id.Subject {
 			t.EmailAddresses = []string{id.Subject}
 		} else {
-			return nil, fmt.Errorf("%w: subject %q is neither an absolute URI nor an email address", ErrIdentity, truncate(id.Subject))
+			return nil, fmt.Errorf("%w: subject %q is neither an absolute URI nor an email address", ErrIdentity, clip.String(id.Subject, 80))
 		}
 	default:
 		return nil, fmt.Errorf("%w: no SPIFFE ID or subject", ErrIdentity)
@@ -530,7 +531,7 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		// The extension is URI-typed: never write what does not parse as
 		// an absolute URI (the old "acme/app" did not).
 		if u, err := url.Parse(e.v); err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("%w: claim for %v does not make a URI: %q", ErrIdentity, e.oid, truncate(e.v))
+			return nil, fmt.Errorf("%w: claim for %v does not make a URI: %q", ErrIdentity, e.oid, clip.String(e.v, 80))
 		}
 		exts = append(exts, e)
 	}
@@ -540,13 +541,6 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		}
 	}
 	return t, nil
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 // Issuer issues certificates for one identity. It satisfies

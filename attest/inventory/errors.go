@@ -3,6 +3,8 @@ package inventory
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors. Every error a [Store] returns means "could not answer": a caller
@@ -58,7 +60,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("%v: %s version %q: %s", ErrInvalidVersion, e.Type, truncate(e.Version), e.Reason)
+	return fmt.Sprintf("%v: %s version %q: %s", ErrInvalidVersion, e.Type, clip.String(e.Version, 200), e.Reason)
 }
 
 // Is makes errors.Is(err, ErrInvalidVersion) hold.
@@ -77,12 +79,4 @@ func (e *EcosystemError) Error() string {
 // Is makes errors.Is(err, ErrUnsupportedEcosystem) hold.
 func (e *EcosystemError) Is(target error) bool {
 	return target == ErrUnsupportedEcosystem || target == ErrInvalid
-}
-
-func truncate(s string) string {
-	const max = 200
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Memory is a [Store] held in this process: an inverted index from package
@@ -54,7 +56,7 @@ func (m *Memory) Record(ctx context.Context, a Admission) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, dup := m.byID[meta.DecisionID]; dup {
-		return fmt.Errorf("%w: %q", ErrDuplicate, truncate(meta.DecisionID))
+		return fmt.Errorf("%w: %q", ErrDuplicate, clip.String(meta.DecisionID, 200))
 	}
 	id := uint32(len(m.adms))
 	rec := memAdmission{meta: meta, pkgs: make([]memRef, len(entries))}

@@ -3,6 +3,8 @@ package inventory
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // MaxPURLLen is the longest package URL accepted, in bytes.
@@ -42,7 +44,9 @@ var caseInsensitive = map[string]bool{
 // says for the type (lower case for golang, npm, pypi, deb, github, …; '_'
 // to '-' for pypi). A refusal is a [*PURLError].
 func ParsePURL(s string) (PURL, error) {
-	bad := func(reason string) (PURL, error) { return PURL{}, &PURLError{Input: truncate(s), Reason: reason} }
+	bad := func(reason string) (PURL, error) {
+		return PURL{}, &PURLError{Input: clip.String(s, 200), Reason: reason}
+	}
 	if len(s) > MaxPURLLen {
 		return bad("longer than the maximum length")
 	}

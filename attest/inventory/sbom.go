@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // SBOM predicate types, as attest declares them (attest.PredicateSPDX, also
@@ -39,7 +41,7 @@ func Packages(predicateType string, predicate []byte) ([]Package, error) {
 	case IsSBOM(predicateType):
 		return SPDXPackages(predicate)
 	}
-	return nil, fmt.Errorf("%w: predicate type %q is not an SBOM this index reads", ErrInvalidSBOM, truncate(predicateType))
+	return nil, fmt.Errorf("%w: predicate type %q is not an SBOM this index reads", ErrInvalidSBOM, clip.String(predicateType, 200))
 }
 
 type spdxDoc struct {
@@ -70,7 +72,7 @@ func SPDXPackages(doc []byte) ([]Package, error) {
 		return nil, err
 	}
 	if !strings.HasPrefix(d.SPDXVersion, "SPDX-2.") || d.SPDXID != "SPDXRef-DOCUMENT" {
-		return nil, fmt.Errorf("%w: not SPDX 2.x JSON (spdxVersion %q)", ErrInvalidSBOM, truncate(d.SPDXVersion))
+		return nil, fmt.Errorf("%w: not SPDX 2.x JSON (spdxVersion %q)", ErrInvalidSBOM, clip.String(d.SPDXVersion, 200))
 	}
 	var out []Package
 	for _, p := range d.Packages {
@@ -79,11 +81,11 @@ func SPDXPackages(doc []byte) ([]Package, error) {
 				continue
 			}
 			if r.Category != "PACKAGE-MANAGER" && r.Category != "PACKAGE_MANAGER" {
-				return nil, fmt.Errorf("%w: package %q: a purl reference in category %q", ErrInvalidSBOM, truncate(p.Name), truncate(r.Category))
+				return nil, fmt.Errorf("%w: package %q: a purl reference in category %q", ErrInvalidSBOM, clip.String(p.Name, 200), clip.String(r.Category, 200))
 			}
 			pk, err := sbomPackage(r.Locator, p.VersionInfo)
 			if err != nil {
-				return nil, fmt.Errorf("%w: package %q: %w", ErrInvalidSBOM, truncate(p.Name), err)
+				return nil, fmt.Errorf("%w: package %q: %w", ErrInvalidSBOM, clip.String(p.Name, 200), err)
 			}
 			if out = append(out, pk); len(out) > MaxPackages {
 				return nil, fmt.Errorf("%w: more than %d package URLs", ErrInvalidSBOM, MaxPackages)
@@ -117,12 +119,12 @@ func CycloneDXPackages(doc []byte) ([]Package, error) {
 		return nil, err
 	}
 	if d.BOMFormat != "CycloneDX" {
-		return nil, fmt.Errorf("%w: bomFormat %q is not CycloneDX", ErrInvalidSBOM, truncate(d.BOMFormat))
+		return nil, fmt.Errorf("%w: bomFormat %q is not CycloneDX", ErrInvalidSBOM, clip.String(d.BOMFormat, 200))
 	}
 	switch d.SpecVersion {
 	case "1.4", "1.5", "1.6":
 	default:
-		return nil, fmt.Errorf("%w: CycloneDX specVersion %q (1.4, 1.5 or 1.6 are read)", ErrInvalidSBOM, truncate(d.SpecVersion))
+		return nil, fmt.Errorf("%w: CycloneDX specVersion %q (1.4, 1.5 or 1.6 are read)", ErrInvalidSBOM, clip.String(d.SpecVersion, 200))
 	}
 	var out []Package
 	var walk func([]cdxComponent, int) error
@@ -134,7 +136,7 @@ func CycloneDXPackages(doc []byte) ([]Package, error) {
 			if c.PURL != "" {
 				pk, err := sbomPackage(c.PURL, c.Version)
 				if err != nil {
-					return fmt.Errorf("%w: component %q: %w", ErrInvalidSBOM, truncate(c.Name), err)
+					return fmt.Errorf("%w: component %q: %w", ErrInvalidSBOM, clip.String(c.Name, 200), err)
 				}
 				if out = append(out, pk); len(out) > MaxPackages {
 					return fmt.Errorf("%w: more than %d package URLs", ErrInvalidSBOM, MaxPackages)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Store is the index of what a gate admitted. Implementations: [Memory] (in
@@ -174,10 +176,10 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 		case v == "":
 			v = p.Version
 		case p.Version != "" && p.Version != v:
-			return bad("package %s: version %q differs from the package URL's", truncate(p.PURL), truncate(p.Version))
+			return bad("package %s: version %q differs from the package URL's", clip.String(p.PURL, 200), clip.String(p.Version, 200))
 		}
 		if len(v) > MaxVersionLen || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
-			return bad("package %s: version too long or not printable UTF-8", truncate(p.PURL))
+			return bad("package %s: version too long or not printable UTF-8", clip.String(p.PURL, 200))
 		}
 		e := Entry{Key: u.Key(), Type: u.Type, Version: v}
 		if !seen[e] {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -112,7 +113,7 @@ func decodeError(err error) error {
 	}
 	// encoding/json reports an unknown member only by this message.
 	if msg := err.Error(); len(msg) > len("json: unknown field ") && msg[:len("json: unknown field ")] == "json: unknown field " {
-		return fmt.Errorf("%w: %s", ErrUnknownField, truncate(msg[len("json: unknown field "):]))
+		return fmt.Errorf("%w: %s", ErrUnknownField, clip.String(msg[len("json: unknown field "):], 64))
 	}
 	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // PredicateType is the in-toto predicate type of secrets provenance.
@@ -107,7 +108,7 @@ func New(id identity.Identity, run Run, creds []Credential) (*Provenance, error)
 	sid := run.SPIFFEID
 	if !id.SPIFFEID.IsZero() {
 		if sid != "" && sid != id.SPIFFEID.String() {
-			return nil, fmt.Errorf("%w: SPIFFE ID %q is not the identity's %q", ErrInvalid, truncate(sid), id.SPIFFEID)
+			return nil, fmt.Errorf("%w: SPIFFE ID %q is not the identity's %q", ErrInvalid, clip.String(sid, 64), id.SPIFFEID)
 		}
 		sid = id.SPIFFEID.String()
 	}
@@ -179,7 +180,7 @@ func (p *Provenance) Validate() error {
 	}
 	if j.SPIFFEID != "" {
 		if _, err := spiffeid.FromString(j.SPIFFEID); err != nil {
-			return fmt.Errorf("%w: job.spiffeId %q: %w", ErrInvalid, truncate(j.SPIFFEID), err)
+			return fmt.Errorf("%w: job.spiffeId %q: %w", ErrInvalid, clip.String(j.SPIFFEID, 64), err)
 		}
 	}
 	if p.Credentials == nil {
@@ -195,7 +196,7 @@ func (p *Provenance) Validate() error {
 		}
 		id := p.Credentials[i].LeaseID
 		if seen[id] {
-			return fmt.Errorf("%w: credentials[%d]: lease id %q listed twice", ErrInvalid, i, truncate(id))
+			return fmt.Errorf("%w: credentials[%d]: lease id %q listed twice", ErrInvalid, i, clip.String(id, 64))
 		}
 		seen[id] = true
 	}
@@ -260,12 +261,4 @@ func validAt(v string, i int) bool {
 func writable(t time.Time) bool {
 	y := t.UTC().Year()
 	return y >= 1 && y <= 9999
-}
-
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }

@@ -52,12 +52,3 @@ func fieldErr(field string, sentinel error, format string, args ...any) error {
 	}
 	return &FieldError{Field: field, Err: fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)}
 }
-
-// truncate bounds untrusted text quoted in errors to 64 bytes.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}

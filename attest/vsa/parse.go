@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -29,7 +30,7 @@ func FromStatement(st *attest.Statement) (*Summary, error) {
 		return nil, fieldErr("predicateType", ErrMissingField, "no statement")
 	}
 	if st.PredicateType != PredicateType {
-		return nil, fieldErr("predicateType", ErrPredicateType, "%q", truncate(st.PredicateType))
+		return nil, fieldErr("predicateType", ErrPredicateType, "%q", clip.String(st.PredicateType, 64))
 	}
 	return ParsePredicate(st.Predicate)
 }
@@ -83,7 +84,7 @@ func ParsePredicate(b []byte) (*Summary, error) {
 	if ts != "" {
 		t, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {
-			return nil, fieldErr("timeVerified", ErrBadValue, "%q is not an RFC 3339 time", truncate(ts))
+			return nil, fieldErr("timeVerified", ErrBadValue, "%q is not an RFC 3339 time", clip.String(ts, 64))
 		}
 		s.TimeVerified = t.UTC()
 	}
@@ -135,7 +136,7 @@ func object(field string, raw []byte, known ...string) (map[string]json.RawMessa
 	}
 	for k := range m {
 		if !contains(known, k) && !extension(k) {
-			return nil, fieldErr(field+"."+truncate(k), ErrUnknownField, "")
+			return nil, fieldErr(field+"."+clip.String(k, 64), ErrUnknownField, "")
 		}
 	}
 	return m, nil
@@ -194,7 +195,7 @@ func dependencyLevels(raw json.RawMessage, s *Summary) error {
 	for k, n := range m {
 		v, err := strconv.Atoi(string(n))
 		if err != nil {
-			return fieldErr("dependencyLevels."+truncate(k), ErrBadValue, "%s is not an integer count", truncate(string(n)))
+			return fieldErr("dependencyLevels."+clip.String(k, 64), ErrBadValue, "%s is not an integer count", clip.String(string(n), 64))
 		}
 		s.DependencyLevels[k] = v
 	}

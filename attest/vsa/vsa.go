@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // PredicateType is the SLSA Verification Summary Attestation v1 predicate
@@ -163,13 +164,13 @@ func (s *Summary) Validate() error {
 	case "":
 		return fieldErr("verificationResult", ErrMissingField, "")
 	default:
-		return fieldErr("verificationResult", ErrBadValue, "%q is neither PASSED nor FAILED", truncate(string(s.Result)))
+		return fieldErr("verificationResult", ErrBadValue, "%q is neither PASSED nor FAILED", clip.String(string(s.Result), 64))
 	}
 	if err := checkLevels(s.Result, s.VerifiedLevels); err != nil {
 		return err
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.DependencyLevels)) {
-		f := "dependencyLevels." + truncate(k)
+		f := "dependencyLevels." + clip.String(k, 64)
 		if k == "" || (len(k) > 5 && k[:5] == "SLSA_" && !slsaLevel.MatchString(k)) {
 			return fieldErr(f, ErrBadValue, "not a level name")
 		}
@@ -178,7 +179,7 @@ func (s *Summary) Validate() error {
 		}
 	}
 	if s.SLSAVersion != "" && !slsaVersion.MatchString(s.SLSAVersion) {
-		return fieldErr("slsaVersion", ErrBadValue, "%q is not 1.<minor>", truncate(s.SLSAVersion))
+		return fieldErr("slsaVersion", ErrBadValue, "%q is not 1.<minor>", clip.String(s.SLSAVersion, 64))
 	}
 	return nil
 }
@@ -212,7 +213,7 @@ func checkLevels(r Result, levels []string) error {
 			}
 			tracks[m[1]] = true
 		case len(l) >= 5 && l[:5] == "SLSA_":
-			return fieldErr(f, ErrBadValue, "%q starts with SLSA_ but is no SLSA level", truncate(l))
+			return fieldErr(f, ErrBadValue, "%q starts with SLSA_ but is no SLSA level", clip.String(l, 64))
 		}
 	}
 	if failed && (r != Failed || len(tracks) > 0) {
@@ -230,7 +231,7 @@ func checkURI(field, s string) error {
 		return fieldErr(field, ErrMissingField, "")
 	}
 	if !isURI(s) {
-		return fieldErr(field, ErrBadValue, "%q is not an absolute URI", truncate(s))
+		return fieldErr(field, ErrBadValue, "%q is not an absolute URI", clip.String(s, 64))
 	}
 	return nil
 }

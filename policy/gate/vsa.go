@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/ztci/ztci/attest/vsa"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
@@ -302,7 +302,7 @@ func (g *Gate) verifyVSABundle(ctx context.Context, bundle []byte, artifact v1.H
 	}
 	t, ok := g.cfg.vsaTrust[id]
 	if !ok {
-		return image.BundleResult{}, fmt.Errorf("%w: %q", ErrVSAUntrusted, truncate(id))
+		return image.BundleResult{}, fmt.Errorf("%w: %q", ErrVSAUntrusted, clip.String(id, 128))
 	}
 	a, err := verify.ArtifactDigest(artifact.Algorithm, artifact.Hex)
 	if err != nil {
@@ -468,11 +468,11 @@ func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a imag
 	// statement claims, read leniently to route it; the summary relied on
 	// is the strict reading, which must name that same verifier.
 	case !ok || claimedVerifier(a.Result.Statement.Predicate) != s.Verifier.ID:
-		return nil, nil, fmt.Errorf("%w: %q", ErrVSAUntrusted, truncate(s.Verifier.ID))
+		return nil, nil, fmt.Errorf("%w: %q", ErrVSAUntrusted, clip.String(s.Verifier.ID, 128))
 	case s.Result != vsa.Passed:
 		return nil, nil, fmt.Errorf("%w: %s", ErrVSANotPassed, s.Result)
 	case !slices.Contains(tr.Revisions, s.PolicyRevision()):
-		return nil, nil, fmt.Errorf("%w: %q", ErrVSARevision, truncate(s.PolicyRevision()))
+		return nil, nil, fmt.Errorf("%w: %q", ErrVSARevision, clip.String(s.PolicyRevision(), 128))
 	case now.Sub(s.TimeVerified) > tr.MaxAge:
 		return nil, nil, fmt.Errorf("%w: made %s, older than %s", ErrVSAStale, s.TimeVerified.Format(time.RFC3339), tr.MaxAge)
 	case s.TimeVerified.After(now.Add(MaxVSASkew)):
@@ -516,7 +516,7 @@ func summaryFacts(s *vsa.Summary) ([]policy.Attestation, error) {
 			err = dec.Decode(&att)
 		}
 		if pt, _ := in.Annotations[vsa.AnnotationPredicateType].(string); err == nil && att.PredicateType != pt {
-			err = fmt.Errorf("predicate type %q, the input names %q", truncate(att.PredicateType), truncate(pt))
+			err = fmt.Errorf("predicate type %q, the input names %q", clip.String(att.PredicateType, 128), clip.String(pt, 128))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: inputAttestations[%d]: %w", ErrVSAPolicyInput, i, err)
@@ -711,13 +711,4 @@ func (g *Gate) issueVSA(ctx context.Context, req Request, art policy.Artifact, i
 	}
 	g.cfg.log.ErrorContext(ctx, "allowed image's verification summary not issued; denying", "digest", art.Digest, "err", err)
 	return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
-}
-
-// truncate bounds caller-controlled text quoted in errors and logs.
-func truncate(s string) string {
-	const max = 128
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return strings.ToValidUTF8(s, "�")
 }

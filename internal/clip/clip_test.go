@@ -1,0 +1,45 @@
+package clip_test
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
+)
+
+func TestString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijkl", 4, "abcd…"},
+		{"aäb", 2, "a…"}, // ä is two bytes: never split
+		{"äää", 1, "…"},
+		{"", 0, ""},
+	} {
+		if got := clip.String(tc.in, tc.n); got != tc.want {
+			t.Errorf("String(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("aäb€c", 3)
+	f.Add("plain", 2)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if n < 0 || n > 1<<16 {
+			return
+		}
+		got := clip.String(s, n)
+		if utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("String(%q, %d) = %q: invalid UTF-8", s, n, got)
+		}
+		if len(s) > n && len(got) > n+len("…") {
+			t.Fatalf("String(%q, %d) = %q: too long", s, n, got)
+		}
+	})
+}
