@@ -18,6 +18,7 @@ type config struct {
 	anySigner      bool
 	anyPredicate   bool
 	maxBundleBytes int
+	audit          *auditConfig
 }
 
 func defaultConfig() config {

@@ -55,6 +55,9 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 			return nil, err
 		}
 	}
+	if err := cfg.checkAudit(); err != nil {
+		return nil, err
+	}
 	if trust == nil {
 		return nil, fmt.Errorf("%w: nil trust material", ErrInvalidExpectation)
 	}
@@ -150,22 +153,55 @@ func (k *keyTrust) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, erro
 // verification itself is CPU-bound and makes no calls out). With
 // WithResultCache, a Result may be shared between calls: treat it as
 // read-only.
+//
+// With WithAudit, every call is audited, success or failure, and a call
+// whose event the sink does not accept fails with ErrAudit, whatever the
+// bundle: a verification that leaves no trail does not count.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artifact) (*Result, error) {
+	if v.cfg.audit == nil {
+		out, err := v.verifyBundle(ctx, bundleJSON, artifact)
+		return out.res, err
+	}
+	start := time.Now()
+	out, err := v.verifyBundle(ctx, bundleJSON, artifact)
+	if aerr := v.cfg.audit.sink.Write(ctx, v.auditEvent(start, out, err)); aerr != nil {
+		return nil, stageErr(ErrAudit, "verification of "+out.artifact, aerr)
+	}
+	return out.res, err
+}
+
+// outcome is what verifyBundle established, for the caller and its audit
+// event.
+type outcome struct {
+	res      *Result
+	artifact string // the digest checked against; "" if it could not be hashed
+	cached   bool   // res came from the result cache
+}
+
+// verifyBundle is Verify without the audit.
+func (v *Verifier) verifyBundle(ctx context.Context, bundleJSON []byte, artifact Artifact) (outcome, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, stageErr(ErrVerification, "cancelled", err)
+		return outcome{}, stageErr(ErrVerification, "cancelled", err)
 	}
 	if len(bundleJSON) > v.cfg.maxBundleBytes {
-		return nil, stageErr(ErrMalformedBundle, fmt.Sprintf("bundle is %d bytes, limit %d", len(bundleJSON), v.cfg.maxBundleBytes), nil)
+		return outcome{}, stageErr(ErrMalformedBundle, fmt.Sprintf("bundle is %d bytes, limit %d", len(bundleJSON), v.cfg.maxBundleBytes), nil)
 	}
 	prep, err := artifact.prepare()
 	if err != nil {
-		return nil, err
+		return outcome{}, err
 	}
+	out := outcome{artifact: prep.primary.String()}
 	if v.cache != nil {
 		if r, ok := v.cache.get(prep.primary, bundleJSON); ok {
-			return r, nil
+			out.res, out.cached = r, true
+			return out, nil
 		}
 	}
+	out.res, err = v.verifyUncached(ctx, bundleJSON, artifact, prep)
+	return out, err
+}
+
+func (v *Verifier) verifyUncached(ctx context.Context, bundleJSON []byte, artifact Artifact, prep prepared) (*Result, error) {
 	b, err := parseBundle(bundleJSON)
 	if err != nil {
 		return nil, err

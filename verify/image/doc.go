@@ -72,6 +72,10 @@
 //     a deny is a Result with Verified false and Err() wrapping
 //     [ErrNotVerified]. Attestations rejected one by one carry their own
 //     error wrapping [ErrAttestation].
+//   - With [WithAudit], every VerifyImage leaves one event (reference,
+//     pinned digest, verdict or the error that prevented one, signers,
+//     cache hit), with no attestation content; a call whose event the sink
+//     refuses returns no Result and an error wrapping [ErrUnaudited].
 //   - The tag schema is written by attest/attach with a read-modify-write
 //     that registries without conditional requests cannot make atomic (see
 //     its documentation): an entry dropped there by a concurrent writer

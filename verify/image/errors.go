@@ -12,7 +12,8 @@ import (
 // Sentinel errors. Every error this package returns wraps ErrRegistry (the
 // registry misbehaved or could not be read, so nothing can be decided) or
 // ErrAttestation (one attestation failed; the image may still pass on the
-// others), or is a configuration error wrapping ErrConfig. Finer sentinels
+// others), or is a configuration error wrapping ErrConfig, or wraps
+// ErrUnaudited (the verdict could not be audited). Finer sentinels
 // wrap these, so errors.Is works at either level.
 //
 // The registry errors are the values attest/attach returns too (both use

@@ -40,6 +40,7 @@ type config struct {
 	parallelism  int
 	cacheSize    int
 	cacheTTL     time.Duration
+	audit        *auditConfig
 }
 
 func makeConfig(opts []Option) (*config, error) {

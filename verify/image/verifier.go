@@ -176,7 +176,23 @@ type Attestation struct {
 // VerifyImage verifies the image ref names. A non-nil error means no
 // decision could be made (the registry failed or misbehaved) and must be
 // treated as deny; a Result with Verified false is a decision.
+//
+// With WithAudit, every call is audited — a verdict, cached or not, and a
+// call that could not decide — and a call whose event the sink refuses
+// fails with ErrUnaudited instead of returning its verdict.
 func (v *Verifier) VerifyImage(ctx context.Context, ref name.Reference) (*Result, error) {
+	if v.cfg.audit == nil {
+		return v.verifyImage(ctx, ref)
+	}
+	start := v.cfg.Now()
+	res, err := v.verifyImage(ctx, ref)
+	if aerr := v.cfg.audit.sink.Write(ctx, v.auditEvent(start, ref, res, err)); aerr != nil {
+		return nil, fmt.Errorf("%w: verification of %s: %w", ErrUnaudited, ref, aerr)
+	}
+	return res, err
+}
+
+func (v *Verifier) verifyImage(ctx context.Context, ref name.Reference) (*Result, error) {
 	sel := v.selection()
 	if d, ok := ref.(name.Digest); ok {
 		if r, ok := v.verdicts.Get(cacheKey(d, sel)); ok {
