@@ -1,0 +1,66 @@
+// Package svr writes and strictly reads in-toto Simple Verification
+// Results v0.1 (predicate type https://in-toto.io/attestation/svr/v0.1):
+// the statement a verifier signs to say that an artifact passed a set of
+// named properties at a point in time. It is the lighter sibling of the
+// SLSA VSA (attest/vsa): no input attestations and no levels, only who,
+// when and which properties passed.
+//
+// # Model
+//
+// A [Result] holds the predicate's fields: [Verifier] (id URI and,
+// optionally, the policy descriptor the specification suggests as an
+// extension, with the policy revision in its [AnnotationPolicyRevision]
+// annotation), TimeCreated and Properties. [FromDecision] builds one from
+// a policy decision: [PropertyAllowed] ("ZTCI_POLICY_ALLOWED") when the
+// policy allowed with no violation, followed by the properties the caller
+// established, such as the ids of the controls a policy/compliance report
+// shows as passed ("SSDF-PS.2.1"). A denied decision yields no passing
+// property of the policy: an SVR lists what passed, never what failed.
+//
+//	r, err := svr.FromDecision("https://gate.example/prod", svr.Decision{
+//		Allowed: d.Allowed, Rules: d.Rules(), PolicyRevision: d.PolicyRevision, Time: now,
+//		Passed: passedControls})
+//	st, err := attest.NewStatement([]attest.ResourceDescriptor{image}, svr.Predicate(r))
+//	bundle, err := attest.Sign(ctx, signer, st)
+//	// later, on the payload of a verified bundle:
+//	r, err := svr.FromStatement(result.Statement)
+//
+// # Why not the generated type
+//
+// The in-toto attestation Go module ships a generated type for this
+// predicate (predicates/svr/v01). It is a protobuf message: encoding/json
+// misnames its fields, and protojson, the only correct codec, reads the
+// verifier's policy as a google.protobuf.Any that must carry an "@type"
+// member, which the specification's own policy example does not have, and
+// refuses every other extension member. The package therefore keeps its
+// own type, as attest/vsa does, and its tests check that protojson with the
+// generated type reads what this package writes to the same values.
+//
+// # Reading untrusted results
+//
+// [ParsePredicate] and [FromStatement] refuse, with a [*FieldError]
+// wrapping [ErrInvalid]: input over [MaxSize], invalid UTF-8, anything but
+// one JSON object, repeated members or members spelt like the
+// specification's in another case, null anywhere, wrong JSON types
+// ([ErrMalformed]); a missing verifier.id, timeCreated or properties
+// ([ErrMissingField]); a verifier.id that is not an absolute URI, a time
+// that is not RFC 3339, a policy descriptor attest refuses, a property that
+// is empty, longer than 256 bytes, holds white space or control characters
+// or is listed twice ([ErrBadValue]); and a member of the predicate or the
+// verifier that is neither the specification's nor an extension named by
+// an absolute URI ([ErrUnknownField]). That is stricter than the in-toto
+// parsing rules, which ask consumers to ignore unknown fields: a result is
+// a decision a consumer acts on without looking further, so a misspelt or
+// later-version member that could narrow it is refused, not dropped.
+//
+// # Security contract
+//
+// Nothing here verifies a signature or a subject. A Result is evidence
+// about an artifact only when the Statement carrying it verified as signed
+// by an identity the consumer accepts for that verifier.id, its subject
+// digest is the artifact's, and it is fresh enough for the properties the
+// consumer relies on (the specification leaves expiry to property naming
+// and timeCreated). [Predicate] validates what it writes by the same rules,
+// so this package never writes a result it would refuse to read. Error
+// messages quote at most 64 bytes of untrusted input.
+package svr
