@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ztci/ztci/policy/compliance"
 )
 
 // canary is the secret value the release job leases. It must never appear
@@ -97,6 +99,42 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if chk.Response.Digest != sum.Jobs[0].Digest {
 			t.Errorf("asked about %s, the release build is %s", chk.Response.Digest, sum.Jobs[0].Digest)
+		}
+	})
+
+	t.Run("admitted job's compliance report", func(t *testing.T) {
+		t.Parallel()
+		c := sum.Jobs[0].Compliance
+		if c == nil {
+			t.Fatal("no compliance report for the admitted job")
+		}
+		for _, want := range []string{"SSDF-PS.2.1", "SSDF-PS.3.2", "SLSA-BUILD-L1.provenance-exists", "SLSA-BUILD-L2.provenance-authentic", "SSDF-PO.5.1", "PCI-DSS-6.5.4"} {
+			if !slices.Contains(c.Passed, want) {
+				t.Errorf("control %s not passed: %+v", want, c)
+			}
+		}
+		// The job attaches no vulnerability scan: the scan controls are
+		// not assessed, not passed.
+		if len(c.Failed) != 0 || slices.Contains(c.Passed, "SSDF-RV.1.1") || c.NotAssessed == 0 {
+			t.Errorf("compliance %+v", c)
+		}
+		if sum.Jobs[1].Compliance != nil {
+			t.Error("a denied job has a compliance report")
+		}
+		raw, err := os.ReadFile(c.OSCALPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := compliance.ParseOSCAL(raw)
+		if err != nil {
+			t.Fatalf("the OSCAL assessment results do not read: %v", err)
+		}
+		res := doc.AssessmentResults.Results[0]
+		if len(res.Observations) != 1 || len(res.Observations[0].RelevantEvidence) != 3 {
+			t.Errorf("observations %+v", res.Observations)
+		}
+		if !strings.Contains(out.String(), "compliance (NIST SSDF, SLSA build track, PCI DSS 6): "+c.Summary) {
+			t.Error("the progress does not show the compliance summary")
 		}
 	})
 

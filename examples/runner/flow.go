@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/policy/compliance"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/secrets"
 )
@@ -80,9 +82,24 @@ type JobSummary struct {
 	// it received (lease ids, never values).
 	Credentials []secretsprov.Credential `json:"credentials"`
 	Gate        *gate.Decision           `json:"gate"`
+	// Compliance is the job's deploy decision as a compliance report,
+	// when the gate allowed it.
+	Compliance *ComplianceSummary `json:"compliance,omitempty"`
 	// LeasesRevoked reports that every lease was revoked when the job ended
 	// and that reading it afterwards fails.
 	LeasesRevoked bool `json:"leases_revoked"`
+}
+
+// ComplianceSummary is the compliance report of an admitted deploy: the
+// controls of NIST SSDF, the SLSA build track and PCI DSS requirement 6
+// the decision passed and failed, and where its OSCAL assessment results
+// are (when they outlive the run).
+type ComplianceSummary struct {
+	Summary     string   `json:"summary"`
+	Passed      []string `json:"passed"`
+	Failed      []string `json:"failed"`
+	NotAssessed int      `json:"not_assessed"`
+	OSCALPath   string   `json:"oscal_path,omitempty"`
 }
 
 // SecretOutcome is what happened to one secret request.
@@ -383,6 +400,7 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 	if err != nil {
 		return fmt.Errorf("statements: %w", err)
 	}
+	var attached []compliance.Evidence
 	for _, st := range stmts {
 		b, err := attest.Sign(ctx, signer, st)
 		if err != nil {
@@ -393,6 +411,7 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 			return fmt.Errorf("attach: %w", err)
 		}
 		j.sum.Signed = append(j.sum.Signed, st.PredicateType)
+		attached = append(attached, compliance.Evidence{PredicateType: st.PredicateType, Digest: att.Artifact.DigestStr(), Signer: SignerSAN})
 		p.okf("%s signed as %s, attached as %s (%s)", st.PredicateType, SignerSAN, short(att.Artifact.DigestStr()), att.Path)
 	}
 
@@ -403,6 +422,12 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 	}
 	j.sum.Gate = resp
 	p.gate(resp)
+	if resp.Allowed {
+		if j.sum.Compliance, err = e.complianceReport(j, ref.String(), resp, attached); err != nil {
+			return fmt.Errorf("compliance report: %w", err)
+		}
+		p.compliance(j.sum.Compliance)
+	}
 	if lease != nil && resp.Allowed {
 		fmt.Fprintf(j.log, "+ deploy-cli rollout %s@%s\n", ref.Context(), resp.Digest)
 		fmt.Fprintf(j.log, "rolled out with token %s\n", mustReveal(lease))
@@ -411,6 +436,56 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 		}
 	}
 	return nil
+}
+
+// complianceReport assesses the gate's decision against the built-in
+// library's control catalog. Its evidence is what the job attached and the
+// gate verified (matched by predicate type: the job attaches one of each).
+// The OSCAL assessment results are written beside the audit log.
+func (e *env) complianceReport(j *jobRun, image string, d *gate.Decision, attached []compliance.Evidence) (*ComplianceSummary, error) {
+	cat, err := compliance.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	var evidence []compliance.Evidence
+	for _, a := range d.Attestations {
+		for _, ev := range attached {
+			if a.Verified && ev.PredicateType == a.PredicateType {
+				evidence = append(evidence, ev)
+			}
+		}
+	}
+	now := time.Now().UTC()
+	rep, err := compliance.Assess(cat, image+" ("+j.spec.name+" job)", now, compliance.Decision{
+		ID: d.AuditID, Action: "deploy", Subject: d.Digest, Name: image, Allowed: d.Allowed,
+		Violations: d.Violations, PolicyRevision: d.PolicyRevision, Time: now, Evidence: evidence,
+	})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := rep.OSCAL()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(e.dir, "compliance-"+j.spec.name+".oscal.json")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		return nil, err
+	}
+	s := &ComplianceSummary{Summary: rep.Summary(), Passed: []string{}, Failed: []string{}}
+	if !e.ownDir || e.cfg.KeepDir {
+		s.OSCALPath = path // a temporary directory is removed when Run returns
+	}
+	for _, c := range rep.Controls {
+		switch c.Status {
+		case compliance.Pass:
+			s.Passed = append(s.Passed, c.Control.ID)
+		case compliance.Fail:
+			s.Failed = append(s.Failed, c.Control.ID)
+		default:
+			s.NotAssessed++
+		}
+	}
+	return s, nil
 }
 
 // admit asks the gate, with a token minted for the gate's audience.

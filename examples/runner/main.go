@@ -9,7 +9,10 @@
 // provenance, a CycloneDX SBOM and secrets provenance — which leases the job
 // received, never their values — with a short-lived certificate and an RFC
 // 3161 timestamp), and a deploy gate verifies and evaluates it before its
-// leases are revoked. A job from an unprotected branch, the release build
+// leases are revoked; the admitted deploy's compliance report (the NIST
+// SSDF, SLSA build and PCI DSS 6 controls it passed, from
+// policy/compliance) is summarized and written as OSCAL assessment results
+// beside the audit log. A job from an unprotected branch, the release build
 // once its lease is marked compromised, and a re-pushed (modified) image are
 // then denied with their reasons, and the tamper-evident audit log is
 // verified offline with an inclusion proof.

@@ -68,6 +68,15 @@ func (p *progress) gate(r *gate.Decision) {
 	}
 }
 
+// compliance prints the admitted deploy's compliance in two lines.
+func (p *progress) compliance(c *ComplianceSummary) {
+	p.okf("compliance (NIST SSDF, SLSA build track, PCI DSS 6): %s", c.Summary)
+	p.printf("          passed: %s\n", strings.Join(c.Passed, ", "))
+	if len(c.Failed) > 0 {
+		p.printf("          failed: %s\n", strings.Join(c.Failed, ", "))
+	}
+}
+
 func (p *progress) fail(err error) error {
 	p.printf("      ✗ failed: %v\n", err)
 	return err
