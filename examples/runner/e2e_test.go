@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ztci/ztci/policy/compliance"
+	"github.com/ztci/ztci/policy/compliance/compliancetest"
 )
 
 // canary is the secret value the release job leases. It must never appear
@@ -124,6 +125,9 @@ func TestEndToEnd(t *testing.T) {
 		raw, err := os.ReadFile(c.OSCALPath)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if err := compliancetest.ValidateOSCAL(raw); err != nil {
+			t.Errorf("the OSCAL assessment results do not validate against NIST's schema: %v", err)
 		}
 		doc, err := compliance.ParseOSCAL(raw)
 		if err != nil {

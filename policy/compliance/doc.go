@@ -36,6 +36,32 @@
 // (deploy.malformed, ztci.unknown_action, ...) map to no control: they
 // refuse input the other rules cannot judge.
 //
+// # Reports
+//
+// [Assess] takes the decisions of a release (or of one artifact), each a
+// [Decision] with its id, action, subject, violations, policy revision and
+// the [Evidence] it read (attestation predicate type, digest, signer), and
+// returns a [Report] naming every control of the catalog with its
+// [Status] ([Pass], [Fail] or [NotAssessed]), the decisions that judged it,
+// their evidence and the violations that failed it:
+//
+//	cat, err := compliance.Builtin()
+//	report, err := compliance.Assess(cat, "app v1.2.0", time.Now(), compliance.Decision{
+//		ID: d.AuditID, Action: "deploy", Subject: d.Digest, Allowed: d.Allowed,
+//		Violations: d.Violations, PolicyRevision: d.PolicyRevision, Time: t, Evidence: verified})
+//	oscal, err := report.OSCAL()   // OSCAL 1.1.3 assessment-results JSON
+//	err = report.WriteText(os.Stdout)
+//
+// [Report.OSCAL] writes one OSCAL result: the reviewed controls, one
+// observation per decision and one finding per control (see its
+// documentation for the mapping); it is built from this package's own
+// minimal structs, because no maintained OSCAL Go library could be fetched
+// here (defenseunicorns/go-oscal is not served by the module proxy this
+// project uses). Subpackage compliancetest validates documents against
+// NIST's official OSCAL 1.1.3 JSON schema, and the tests of this package
+// and of examples/runner do so for every report shape. [ParseOSCAL] reads
+// a report back strictly.
+//
 // # Security contract
 //
 // A report is only as good as its decisions: Assess trusts the decisions
