@@ -3,6 +3,8 @@ package compliance
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors. Each refusal wraps one of these; match them with errors.Is.
@@ -25,13 +27,7 @@ var (
 const MaxSize = 8 << 20
 
 // truncate bounds untrusted text quoted in errors to 64 bytes.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+func truncate(s string) string { return clip.String(s, 64) }
 
 func catalogErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCatalog}, args...)...)
