@@ -75,8 +75,6 @@ type catalogJSON struct {
 var catalogSchema = strictjson.SchemaOf(reflect.TypeFor[catalogJSON]())
 
 var (
-	// token is OSCAL's TokenDatatype: control ids become OSCAL control-ids.
-	token  = regexp.MustCompile(`^(\p{L}|_)(\p{L}|\p{N}|[.\-_])*$`)
 	ruleID = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 	uri    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f]+$`)
 )
@@ -132,14 +130,14 @@ func newCatalog(doc catalogJSON) (*Catalog, error) {
 	c := &Catalog{byID: map[string]int{}, rules: map[string]Rule{}, evidence: map[string][]string{}}
 	fws := map[string]bool{}
 	for _, f := range doc.Frameworks {
-		if !token.MatchString(f.ID) || f.Title == "" || !uri.MatchString(f.Href) || fws[f.ID] {
+		if !isToken(f.ID) || f.Title == "" || !uri.MatchString(f.Href) || fws[f.ID] {
 			return nil, catalogErr("framework %q: needs a unique token id, a title and an absolute href", truncate(f.ID))
 		}
 		fws[f.ID] = true
 		c.frameworks = append(c.frameworks, f)
 	}
 	for kind, types := range doc.Evidence {
-		if !token.MatchString(kind) || len(types) == 0 {
+		if !isToken(kind) || len(types) == 0 {
 			return nil, catalogErr("evidence kind %q: needs a token name and at least one predicate type", truncate(kind))
 		}
 		for _, t := range types {
@@ -152,7 +150,7 @@ func newCatalog(doc catalogJSON) (*Catalog, error) {
 	for i, ctl := range doc.Controls {
 		_, dup := c.byID[ctl.ID]
 		switch {
-		case !token.MatchString(ctl.ID):
+		case !isToken(ctl.ID):
 			return nil, catalogErr("control id %q is not an OSCAL token", truncate(ctl.ID))
 		case dup:
 			return nil, catalogErr("control %q defined twice", truncate(ctl.ID))

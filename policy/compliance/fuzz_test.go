@@ -9,6 +9,7 @@ import (
 
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/compliance"
+	"github.com/ztci/ztci/policy/compliance/compliancetest"
 )
 
 func FuzzParseCatalog(f *testing.F) {
@@ -32,8 +33,12 @@ func FuzzParseCatalog(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.OSCAL(); err != nil {
+		raw, err := r.OSCAL()
+		if err != nil {
 			t.Fatalf("OSCAL of an accepted catalog: %v", err)
+		}
+		if err := compliancetest.ValidateOSCAL(raw); err != nil {
+			t.Fatalf("OSCAL of an accepted catalog does not validate: %v", err)
 		}
 	})
 }
@@ -57,7 +62,11 @@ func FuzzParseOSCAL(f *testing.F) {
 			}
 			return
 		}
-		// What it accepts, written again, reads back the same.
+		// What it accepts is valid OSCAL, and written again reads back the
+		// same.
+		if err := compliancetest.ValidateOSCAL(b); err != nil {
+			t.Fatalf("accepted what NIST's schema refuses: %v", err)
+		}
 		out, err := json.Marshal(doc)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/strictjson"
@@ -151,8 +152,8 @@ const (
 	PropLabel          = "control-label"
 )
 
-// OSCAL returns the report as an OSCAL 1.1 assessment-results JSON
-// document: one result whose reviewed controls are every control of the
+// OSCAL returns the report as an OSCAL 1.1 assessment-results document,
+// compact JSON: one result whose reviewed controls are every control of the
 // catalog, one observation per decision (its props name the decision, the
 // subject, the outcome and the policy revision; its relevant evidence the
 // attestations by predicate type, digest and signer) and one finding per
@@ -171,7 +172,6 @@ func (r *Report) OSCAL() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOSCAL, err)
 	}
@@ -379,9 +379,40 @@ func appendProp(ps []Property, name, value string) []Property {
 	return append(ps, Property{Name: name, Value: value, NS: PropNS})
 }
 
-// oneLine collapses whitespace runs to one space and trims, which makes
+// oneLine collapses white-space runs to one space and trims, which makes
 // any string an OSCAL StringDatatype (or empty).
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func oneLine(s string) string { return strings.Join(strings.FieldsFunc(s, isSpace), " ") }
+
+// isSpace is white space for Go or for ECMAScript's \s (which adds
+// U+FEFF), so that what oneLine leaves passes the schema's \S.
+func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }
+
+// isOSCALString is OSCAL's StringDatatype, ^\S(.*\S)?$ in ECMAScript: not
+// empty, no white space at either end, no line terminator inside.
+func isOSCALString(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if isSpace(first) || isSpace(last) {
+		return false
+	}
+	return !strings.ContainsAny(s, "\n\r\u2028\u2029")
+}
+
+// isToken is OSCAL's TokenDatatype, ^(\p{L}|_)(\p{L}|\p{N}|[.\-_])*$.
+func isToken(s string) bool {
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r) || r == '_':
+		case i > 0 && (unicode.IsNumber(r) || r == '.' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return s != "" && utf8.ValidString(s)
+}
 
 // urnSafe keeps a policy revision readable in a URN: characters outside
 // RFC 3986's unreserved set and ":" are percent-encoded.
@@ -417,9 +448,6 @@ func uuid5(name string) string {
 
 var (
 	uuidForm = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$`)
-	// oscalString is OSCAL's StringDatatype (no newline inside, as in the
-	// schema's ECMAScript pattern).
-	oscalString = regexp.MustCompile(`^\S([^\n\r\x{2028}\x{2029}]*\S)?$`)
 	// uriRef is a loose check of OSCAL's URIReferenceDatatype: no spaces
 	// or control characters.
 	uriRef = regexp.MustCompile(`^[^\x00-\x20\x7f]+$`)
@@ -518,13 +546,13 @@ func (v *validator) uuid(field, s string) {
 }
 
 func (v *validator) str(field, s string) {
-	if !oscalString.MatchString(s) {
+	if !isOSCALString(s) {
 		v.fail(field, "%q is empty, spans lines or has surrounding space", truncate(s))
 	}
 }
 
 func (v *validator) tok(field, s string) {
-	if !token.MatchString(s) {
+	if !isToken(s) {
 		v.fail(field, "%q is not a token", truncate(s))
 	}
 }

@@ -315,23 +315,26 @@ func TestParseOSCALRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	first := func(key string) string { // the first `"key": "value"` of the document
-		i := strings.Index(doc, `"`+key+`": "`)
-		j := strings.Index(doc[i+len(key)+5:], `"`)
-		return doc[i : i+len(key)+5+j+1]
+	first := func(key string) string { // the first `"key":"value"` of the document
+		i := strings.Index(doc, `"`+key+`":"`)
+		if i < 0 {
+			t.Fatalf("no %s in %s", key, doc)
+		}
+		j := strings.Index(doc[i+len(key)+4:], `"`)
+		return doc[i : i+len(key)+4+j+1]
 	}
 	tests := []struct{ name, old, new string }{
-		{"unknown member", `"version": `, `"colour": "red", "version": `},
+		{"unknown member", `"version":`, `"colour":"red","version":`},
 		{"case variant", `"oscal-version"`, `"OSCAL-version"`},
-		{"null", first("title"), `"title": null`},
-		{"bad uuid", first("uuid"), `"uuid": "not-a-uuid"`},
-		{"empty title", first("title"), `"title": ""`},
-		{"bad time", first("last-modified"), `"last-modified": "yesterday"`},
-		{"bad state", `"state": "satisfied"`, `"state": "fine"`},
-		{"bad control id", first("control-id"), `"control-id": "1 bad"`},
-		{"value with a line break", first("value"), `"value": "a\nb"`},
-		{"dangling observation", first("observation-uuid"), `"observation-uuid": "00000000-0000-4000-8000-000000000000"`},
-		{"no results", `"results": [`, `"results": [], "x": [`},
+		{"null", first("title"), `"title":null`},
+		{"bad uuid", first("uuid"), `"uuid":"not-a-uuid"`},
+		{"empty title", first("title"), `"title":""`},
+		{"bad time", first("last-modified"), `"last-modified":"yesterday"`},
+		{"bad state", `"state":"satisfied"`, `"state":"fine"`},
+		{"bad control id", first("control-id"), `"control-id":"1 bad"`},
+		{"value with a line break", first("value"), `"value":"a\nb"`},
+		{"dangling observation", first("observation-uuid"), `"observation-uuid":"00000000-0000-4000-8000-000000000000"`},
+		{"no results", `"results":[`, `"results":[],"x":[`},
 		{"trailing data", "}\n", "}{}"},
 	}
 	for _, tc := range tests {
