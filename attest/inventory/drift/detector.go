@@ -1,0 +1,449 @@
+package drift
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/audit"
+)
+
+// Audit vocabulary of drift events.
+const (
+	// Source is the audit Source of every drift event.
+	Source = "ztci/attest/inventory/drift"
+	// ActionAdvisory: an admitted artifact is affected by a vulnerability
+	// advisory.
+	ActionAdvisory = "inventory.drift.advisory"
+	// ActionBuilderRevoked: an admitted artifact was built by a builder
+	// that has since been revoked.
+	ActionBuilderRevoked = "inventory.drift.builder_revoked"
+)
+
+// DefaultSeenLimit is the default bound of the seen-set (see
+// [WithSeenLimit]).
+const DefaultSeenLimit = 1 << 16
+
+// maxListed bounds the packages, aliases and decision ids one event lists
+// (the event says how many there are), keeping events far below
+// audit.MaxEventSize.
+const maxListed = 16
+
+// Option configures [New].
+type Option func(*config) error
+
+type config struct {
+	log       *slog.Logger
+	observe   func(Change)
+	now       func() time.Time
+	seenLimit int
+}
+
+// WithLogger sets the diagnostics logger (default: silent). Skips and
+// incomplete answers are logged at warn level; they are also in the
+// [Report].
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrConfig)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// WithObserver calls f with every change once its audit event was
+// written: the hook for a metric (a counter of drifted artifacts, a
+// histogram of [Change.Latency], the MTTD). f runs synchronously in the
+// detecting goroutine and must not block.
+func WithObserver(f func(Change)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return fmt.Errorf("%w: nil observer", ErrConfig)
+		}
+		c.observe = f
+		return nil
+	}
+}
+
+// WithClock sets the clock that stamps events (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrConfig)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithSeenLimit bounds the seen-set: the (artifact, cause) pairs already
+// reported, remembered so that a record delivered again emits nothing
+// (default [DefaultSeenLimit]). When full, the oldest pair is forgotten; a
+// forgotten pair reported again carries the same event id, so a sink that
+// de-duplicates by id still records it once.
+func WithSeenLimit(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: seen limit %d, want at least 1", ErrConfig, n)
+		}
+		c.seenLimit = n
+		return nil
+	}
+}
+
+// Detector finds the admitted artifacts a new advisory or revocation makes
+// non-compliant and emits one audit event per artifact. It is safe for
+// concurrent use.
+type Detector struct {
+	store inventory.Store
+	sink  audit.Sink
+	cfg   config
+
+	mu      sync.Mutex
+	seen    map[string]struct{}
+	order   []string // ring of seen keys, oldest at head
+	head    int
+	pending map[string]struct{}
+}
+
+// New returns a Detector reading store and writing drift events to sink.
+// Both are required.
+func New(store inventory.Store, sink audit.Sink, opts ...Option) (*Detector, error) {
+	if store == nil || sink == nil {
+		return nil, fmt.Errorf("%w: a store and a sink are required", ErrConfig)
+	}
+	cfg := config{log: slog.New(slog.DiscardHandler), now: time.Now, seenLimit: DefaultSeenLimit}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	return &Detector{store: store, sink: sink, cfg: cfg, seen: map[string]struct{}{}, pending: map[string]struct{}{}}, nil
+}
+
+// Change is one admitted artifact that became non-compliant, as reported
+// in an audit event.
+type Change struct {
+	// EventID is the audit event's id, derived from (action, digest,
+	// cause): the same change always has the same id.
+	EventID string
+	// Action is [ActionAdvisory] or [ActionBuilderRevoked].
+	Action string
+	// Cause is the advisory id, or the revoked builder id.
+	Cause string
+	// Digest is the artifact.
+	Digest string
+	// Admissions are the artifact's matching admissions, newest first;
+	// Admissions[0] is the decision the event names first.
+	Admissions []inventory.Admission
+	// Packages are the artifact's packages the advisory affects (none for
+	// a revocation). A package with Unordered set may be affected: its
+	// version could not be ordered.
+	Packages []inventory.Package
+	// Arrived is when the record arrived, Detected the event's time;
+	// Latency = Detected − Arrived, the time to detection.
+	Arrived, Detected time.Time
+	Latency           time.Duration
+}
+
+// Report is the outcome of one detection.
+type Report struct {
+	// Cause is the advisory id, or the revoked builder id.
+	Cause string
+	// Withdrawn is set for a withdrawn advisory: nothing was queried.
+	Withdrawn bool
+	// Changes are the artifacts reported now, one audit event each.
+	Changes []Change
+	// Already counts affected artifacts reported before for this cause
+	// (in the seen-set, or being reported concurrently): no event now.
+	Already int
+	// Skipped are the parts of the advisory no query covered.
+	Skipped []Skip
+}
+
+// Advisory detects the admitted artifacts advisory a affects and emits one
+// [ActionAdvisory] event per artifact not reported before for a.ID.
+// arrived is when the record reached the caller (zero: now); each change's
+// Latency is measured from it.
+//
+// All queries run before any event is written: an inventory error returns
+// [ErrStore] and emits nothing. A sink error returns [ErrAudit] with the
+// report of the changes emitted before it; calling again emits the rest.
+// An inventory answer cut at [inventory.MaxLimit] returns [ErrIncomplete]
+// after emitting the changes it found. Skips are not errors: they are in
+// the report and the log.
+func (d *Detector) Advisory(ctx context.Context, a *Advisory, arrived time.Time) (Report, error) {
+	if a == nil {
+		return Report{}, fmt.Errorf("%w: nil advisory", ErrInvalidInput)
+	}
+	if arrived.IsZero() {
+		arrived = d.cfg.now()
+	}
+	rep := Report{Cause: a.ID}
+	if !a.Withdrawn.IsZero() {
+		rep.Withdrawn = true
+		d.cfg.log.InfoContext(ctx, "drift: advisory withdrawn, nothing to detect", "advisory", a.ID)
+		return rep, nil
+	}
+	qs, skips := a.Queries()
+	rep.Skipped = skips
+	for _, s := range skips {
+		d.cfg.log.WarnContext(ctx, "drift: part of an advisory not matched", "advisory", a.ID, "skip", s.String())
+	}
+	hits := newHits()
+	truncated := false
+	for _, q := range qs {
+		res, err := d.store.Query(ctx, q)
+		if err != nil {
+			return Report{Cause: a.ID, Skipped: skips}, fmt.Errorf("%w: advisory %s: %w", ErrStore, a.ID, err)
+		}
+		truncated = truncated || res.Truncated
+		for _, adm := range res.Admissions {
+			hits.add(adm)
+		}
+	}
+	err := d.emit(ctx, &rep, ActionAdvisory, a.ID, hits, arrived, func(c Change) audit.Event { return advisoryEvent(a, c) })
+	if err != nil {
+		return rep, err
+	}
+	if truncated {
+		d.cfg.log.WarnContext(ctx, "drift: inventory answer truncated", "advisory", a.ID)
+		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, a.ID)
+	}
+	return rep, nil
+}
+
+// Revocation says a builder may no longer be trusted.
+type Revocation struct {
+	// Builder is the SLSA builder id as the gate recorded it. Required.
+	Builder string
+	// Since limits the revocation to admissions at or after it (zero:
+	// every admission). An artifact admitted before Since was built
+	// before Since, so a revocation effective from a known compromise
+	// time leaves it out.
+	Since time.Time
+	// Reason is a non-secret sentence for the audit event.
+	Reason string
+}
+
+// RevokedBuilder detects the admitted artifacts built by r.Builder and
+// emits one [ActionBuilderRevoked] event per artifact not reported before
+// for that builder, under the same error contract as [Detector.Advisory].
+func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived time.Time) (Report, error) {
+	q := inventory.Query{Builder: r.Builder, Limit: inventory.MaxLimit}
+	if _, err := inventory.Compile(q); r.Builder == "" || err != nil {
+		return Report{}, fmt.Errorf("%w: a revocation needs a builder id (printable, at most %d bytes)", ErrInvalidInput, inventory.MaxFieldLen)
+	}
+	if !printable(r.Reason, inventory.MaxFieldLen) {
+		return Report{}, fmt.Errorf("%w: revocation reason not printable or longer than %d bytes", ErrInvalidInput, inventory.MaxFieldLen)
+	}
+	if arrived.IsZero() {
+		arrived = d.cfg.now()
+	}
+	rep := Report{Cause: r.Builder}
+	res, err := d.store.Query(ctx, q)
+	if err != nil {
+		return Report{Cause: r.Builder}, fmt.Errorf("%w: builder %q: %w", ErrStore, clip(r.Builder), err)
+	}
+	hits := newHits()
+	for _, adm := range res.Admissions {
+		if adm.Time.Before(r.Since) {
+			continue
+		}
+		adm.Packages = nil // a revocation concerns the build, not the contents
+		hits.add(adm)
+	}
+	err = d.emit(ctx, &rep, ActionBuilderRevoked, r.Builder, hits, arrived, func(c Change) audit.Event { return revocationEvent(r, c) })
+	if err != nil {
+		return rep, err
+	}
+	if res.Truncated {
+		return rep, fmt.Errorf("%w: builder %q", ErrIncomplete, clip(r.Builder))
+	}
+	return rep, nil
+}
+
+// hits groups matching admissions by artifact, in first-seen order.
+type hits struct {
+	order []string
+	by    map[string]*Change
+}
+
+func newHits() *hits { return &hits{by: map[string]*Change{}} }
+
+func (h *hits) add(a inventory.Admission) {
+	c, ok := h.by[a.Digest]
+	if !ok {
+		c = &Change{Digest: a.Digest}
+		h.by[a.Digest] = c
+		h.order = append(h.order, a.Digest)
+	}
+	if !slices.ContainsFunc(c.Admissions, func(b inventory.Admission) bool { return b.DecisionID == a.DecisionID }) {
+		c.Admissions = append(c.Admissions, a)
+	}
+	for _, p := range a.Packages {
+		if !slices.Contains(c.Packages, p) {
+			c.Packages = append(c.Packages, p)
+		}
+	}
+}
+
+// emit writes one event per artifact of h not yet reported for cause.
+func (d *Detector) emit(ctx context.Context, rep *Report, action, cause string, h *hits, arrived time.Time, event func(Change) audit.Event) error {
+	for _, digest := range h.order {
+		c := *h.by[digest]
+		slices.SortStableFunc(c.Admissions, func(a, b inventory.Admission) int {
+			if n := b.Time.Compare(a.Time); n != 0 {
+				return n
+			}
+			return strings.Compare(a.DecisionID, b.DecisionID)
+		})
+		c.Action, c.Cause, c.Arrived = action, cause, arrived
+		c.EventID = eventID(action, digest, cause)
+		if !d.reserve(c.EventID) {
+			rep.Already++
+			continue
+		}
+		c.Detected = d.cfg.now().UTC()
+		c.Latency = c.Detected.Sub(arrived)
+		ev := event(c)
+		if err := d.sink.Write(ctx, ev); err != nil {
+			d.release(c.EventID, false)
+			return fmt.Errorf("%w: %s %s: %w", ErrAudit, action, digest, err)
+		}
+		d.release(c.EventID, true)
+		rep.Changes = append(rep.Changes, c)
+		if d.cfg.observe != nil {
+			d.cfg.observe(c)
+		}
+	}
+	return nil
+}
+
+// reserve claims key for reporting; false when it was reported before or
+// is being reported now.
+func (d *Detector) reserve(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.seen[key]; ok {
+		return false
+	}
+	if _, ok := d.pending[key]; ok {
+		return false
+	}
+	d.pending[key] = struct{}{}
+	return true
+}
+
+// release ends a reservation; reported keys enter the bounded seen-set.
+func (d *Detector) release(key string, reported bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.pending, key)
+	if !reported {
+		return
+	}
+	if len(d.order) < d.cfg.seenLimit {
+		d.order = append(d.order, key)
+	} else {
+		delete(d.seen, d.order[d.head])
+		d.order[d.head] = key
+		d.head = (d.head + 1) % len(d.order)
+	}
+	d.seen[key] = struct{}{}
+}
+
+// eventID is the deterministic id of a change, so every replica and every
+// retry names the same change alike.
+func eventID(action, digest, cause string) string {
+	h := sha256.Sum256([]byte(action + "\x00" + digest + "\x00" + cause))
+	return "drift-" + hex.EncodeToString(h[:16])
+}
+
+func baseEvent(action string, c Change) audit.Event {
+	a := c.Admissions[0]
+	attrs := map[string]string{
+		"decision_id": a.DecisionID,
+		"admitted_at": a.Time.Format(time.RFC3339Nano),
+		"arrived_at":  c.Arrived.UTC().Format(time.RFC3339Nano),
+		"mttd_ns":     strconv.FormatInt(c.Latency.Nanoseconds(), 10),
+	}
+	for k, v := range map[string]string{"image": a.Image, "builder": a.Builder, "job": a.Job} {
+		if v != "" {
+			attrs[k] = v
+		}
+	}
+	if len(c.Admissions) > 1 {
+		ids := make([]string, 0, min(len(c.Admissions), maxListed))
+		for _, b := range c.Admissions[:min(len(c.Admissions), maxListed)] {
+			ids = append(ids, b.DecisionID)
+		}
+		attrs["decision_ids"] = strings.Join(ids, " ")
+		attrs["decisions"] = strconv.Itoa(len(c.Admissions))
+	}
+	return audit.Event{
+		ID: c.EventID, Time: c.Detected, Source: Source, Action: action, Outcome: audit.OutcomeFailure,
+		Actor:    audit.Actor{ID: Source, Kind: "service"},
+		Resource: c.Digest, PolicyRevision: a.PolicyRevision, Violations: []string{c.Cause},
+		Attributes: attrs,
+	}
+}
+
+func advisoryEvent(adv *Advisory, c Change) audit.Event {
+	e := baseEvent(ActionAdvisory, c)
+	e.Attributes["advisory_id"] = adv.ID
+	e.Attributes["advisory_modified"] = adv.Modified.Format(time.RFC3339Nano)
+	if len(adv.Aliases) > 0 {
+		e.Attributes["advisory_aliases"] = strings.Join(adv.Aliases[:min(len(adv.Aliases), maxListed)], " ")
+	}
+	if adv.DatabaseSeverity != "" {
+		e.Attributes["severity"] = adv.DatabaseSeverity
+	}
+	if len(adv.Severity) > 0 {
+		e.Attributes["severity_"+strings.ToLower(adv.Severity[0].Type)] = adv.Severity[0].Score
+	}
+	purls := make([]string, 0, min(len(c.Packages), maxListed))
+	unordered := false
+	for i, p := range c.Packages {
+		unordered = unordered || p.Unordered
+		if i < maxListed {
+			purls = append(purls, p.PURL)
+		}
+	}
+	e.Attributes["packages"] = strings.Join(purls, " ")
+	if len(c.Packages) > maxListed {
+		e.Attributes["packages_total"] = strconv.Itoa(len(c.Packages))
+	}
+	if unordered {
+		e.Attributes["unordered_version"] = "true"
+	}
+	e.Reason = fmt.Sprintf("admitted by decision %s; affected by advisory %s", c.Admissions[0].DecisionID, adv.ID)
+	if len(purls) > 0 {
+		e.Reason += " (" + purls[0] + ")"
+	}
+	return e
+}
+
+func revocationEvent(r Revocation, c Change) audit.Event {
+	e := baseEvent(ActionBuilderRevoked, c)
+	if !r.Since.IsZero() {
+		e.Attributes["revoked_since"] = r.Since.UTC().Format(time.RFC3339Nano)
+	}
+	e.Reason = fmt.Sprintf("admitted by decision %s; built by revoked builder %s", c.Admissions[0].DecisionID, r.Builder)
+	if r.Reason != "" {
+		e.Reason += ": " + r.Reason
+	}
+	return e
+}

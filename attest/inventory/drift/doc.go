@@ -1,0 +1,85 @@
+// Package drift detects compliance drift in what a deploy gate admitted:
+// when a vulnerability advisory or a builder revocation arrives, it asks
+// the admission index ([inventory.Store]) which admitted artifacts it
+// concerns, and emits one audit event per artifact that was compliant when
+// admitted and is not now, naming the artifact digest, the image
+// reference, the gate decision that admitted it, the cause and the time
+// from the record's arrival to the event (the mean time to detection, MTTD,
+// is the mean of these).
+//
+// # Use
+//
+//	d, err := drift.New(store, sink, drift.WithObserver(func(c drift.Change) {
+//		mttd.Observe(c.Latency.Seconds()) // a metric per drifted artifact
+//	}))
+//	...
+//	arrived := time.Now()
+//	adv, err := drift.ParseOSV(record) // an OSV record from osv.dev, GitHub, Go vulndb
+//	if err != nil { ... }
+//	rep, err := d.Advisory(ctx, adv, arrived)
+//	if err != nil { ... } // detection did not (fully) run: retry, alert
+//	for _, s := range rep.Skipped { ... } // parts no query could match
+//
+// [ParseOSV] reads an OSV 1.x record strictly; [Advisory.Queries] turns
+// its affected packages into inventory queries (package URL, OSV ranges as
+// [inventory.Range], enumerated versions). [Detector.Advisory] runs them
+// and emits [ActionAdvisory] events; [Detector.RevokedBuilder] asks the
+// index by builder and emits [ActionBuilderRevoked] events.
+//
+// # What is covered, and what is not
+//
+// Covered: a new or updated vulnerability record (any artifact whose
+// verified SBOM lists an affected package version), and a revoked builder
+// (any artifact admitted with that SLSA builder id, optionally from a
+// time on). Not covered, because the index does not keep what they need:
+//
+//   - A policy revision: re-evaluating an admission under a new policy
+//     needs the policy input the gate evaluated (the verified attestations,
+//     the request), which the index does not keep. The detector does not
+//     approximate it.
+//   - A revoked signer: the index records the builder and job of an
+//     admission, not the identities that signed its attestations.
+//   - A VEX statement: a new not_affected statement would make an artifact
+//     compliant again, and a new affected statement is an advisory scoped
+//     to products; neither is read here.
+//   - Severity thresholds: every advisory fed in counts. The caller feeds
+//     only the records its gate policy would deny (by severity, say).
+//   - GIT ranges name commits, not versions: they are reported as a
+//     [Skip] with [ErrGitRange]; the record's enumerated versions, when it
+//     has them, are still matched.
+//   - Reachability: Go records list affected symbols; the detector matches
+//     modules, so it reports artifacts that may not call the vulnerable
+//     code (it errs toward reporting).
+//
+// # Security contract
+//
+//   - Fail closed: an inventory error returns [ErrStore] before any event
+//     is written; an audit sink error returns [ErrAudit]; an answer larger
+//     than [inventory.MaxLimit] returns [ErrIncomplete]. A non-nil error
+//     means detection did not fully run, never "nothing drifted". A
+//     malformed record is refused whole ([ErrInvalidRecord]).
+//   - Nothing is dropped silently: every affected entry or range that no
+//     query covers (GIT ranges, ecosystems without a package URL mapping or
+//     a version ordering, bounds that do not parse) is listed in
+//     [Report.Skipped] and logged. A package whose indexed version cannot
+//     be ordered is reported as possibly affected (unordered_version).
+//   - Withdrawn records produce no drift.
+//   - One event per (artifact, cause): a record delivered again emits
+//     nothing for artifacts already reported. The seen-set is per Detector
+//     and bounded ([WithSeenLimit]); across restarts and replicas the event
+//     id is derived from (action, digest, cause), so a sink that
+//     de-duplicates by id (as [audit.Event] asks sinks to) records each
+//     change once. An artifact admitted by several decisions is one
+//     artifact: its event names the newest decision and lists the others.
+//   - A changed (modified) record with the same id reports only artifacts
+//     not reported for that id before; a record's ranges shrinking emits
+//     nothing (no "compliant again" event).
+//   - Input is bounded: record size ([MaxRecordSize]), ids, aliases,
+//     affected entries, ranges, events and versions; events list at most
+//     16 packages, aliases and decisions and say how many there are.
+//   - Events carry digests, references, decision ids, builder and job
+//     identities and advisory ids, never secrets.
+//   - An advisory is not verified here: OSV records are unsigned. Feed
+//     records from a source you trust over an authenticated channel; a
+//     forged record can raise false drift events, not suppress any.
+package drift

@@ -1,0 +1,43 @@
+package drift
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors. Parse errors wrap [ErrInvalidRecord]; detection errors wrap
+// [ErrStore], [ErrAudit] or [ErrIncomplete], and each means detection did
+// not fully run: the caller must not take the report as "nothing drifted".
+var (
+	// ErrInvalidRecord: an OSV record was refused (malformed JSON, a
+	// repeated member, a value of the wrong type, a missing required
+	// field, a field out of bounds, a construct the OSV schema forbids).
+	ErrInvalidRecord = errors.New("drift: invalid OSV record")
+	// ErrUnsupportedSchema: the record's schema_version is not 1.x.
+	ErrUnsupportedSchema = fmt.Errorf("%w: schema_version is not 1.x", ErrInvalidRecord)
+	// ErrGitRange: a range of type GIT names commits, which cannot be
+	// compared with the versions the inventory holds. Such ranges are
+	// reported as a [Skip], never silently dropped.
+	ErrGitRange = errors.New("drift: GIT range: commits cannot be compared with package versions")
+	// ErrNoPackageURL: an affected entry names no package URL and its
+	// ecosystem has no mapping to one here, so no inventory query can name
+	// it. Reported as a [Skip].
+	ErrNoPackageURL = errors.New("drift: no package URL for the affected package")
+	// ErrNothingToMatch: an affected entry lists neither ranges nor
+	// versions. Reported as a [Skip].
+	ErrNothingToMatch = errors.New("drift: affected package lists neither ranges nor versions")
+	// ErrStore: the inventory could not answer; detection did not run (no
+	// event was emitted for this cause).
+	ErrStore = errors.New("drift: inventory unavailable")
+	// ErrAudit: the audit sink refused a drift event; the report lists the
+	// changes emitted before it, and a retry emits the rest.
+	ErrAudit = errors.New("drift: audit sink failed")
+	// ErrIncomplete: more admissions matched than one inventory answer
+	// holds ([inventory.MaxLimit]); events were emitted for those
+	// returned, the rest are unknown.
+	ErrIncomplete = errors.New("drift: inventory answer truncated, detection incomplete")
+	// ErrConfig: New was given a nil store or sink or a bad option.
+	ErrConfig = errors.New("drift: invalid configuration")
+	// ErrInvalidInput: a nil advisory or an unusable revocation was passed.
+	ErrInvalidInput = errors.New("drift: invalid input")
+)

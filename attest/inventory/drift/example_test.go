@@ -1,0 +1,86 @@
+package drift_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/attest/inventory/drift"
+	"github.com/ztci/ztci/attest/inventory/inventorytest"
+	"github.com/ztci/ztci/audit/audittest"
+)
+
+// Two admitted artifacts; a GitHub advisory for golang.org/x/net below
+// 0.33.0 arrives; the one holding v0.30.0 drifts, and the audit event names
+// the decision that admitted it.
+func Example() {
+	ctx := context.Background()
+	store := inventory.NewMemory()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, v := range []string{"v0.30.0", "v0.35.0"} {
+		if err := store.Record(ctx, inventory.Admission{
+			DecisionID: fmt.Sprintf("decision-%d", i+1), Digest: inventorytest.Digest(v),
+			Image: "registry.example/app:" + v, PolicyRevision: "rev-7", Time: t0,
+			Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@" + v}},
+		}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	sink := audittest.NewRecorder() // an audit.Log, a webhook… in production
+	d, err := drift.New(store, sink, drift.WithObserver(func(c drift.Change) {
+		_ = c.Latency // feed the MTTD histogram here
+	}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	record, err := os.ReadFile("testdata/GHSA-w32m-9786-jp63.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	arrived := time.Now()
+	adv, err := drift.ParseOSV(record)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := d.Advisory(ctx, adv, arrived)
+	if err != nil {
+		fmt.Println("detection did not run:", err)
+		return
+	}
+	fmt.Println(len(rep.Changes), "artifact drifted,", len(rep.Skipped), "parts skipped")
+	for _, e := range sink.Events() {
+		fmt.Println(e.Action, e.Attributes["image"], e.Attributes["decision_id"], e.Attributes["advisory_id"], e.Attributes["packages"])
+	}
+	// Output:
+	// 1 artifact drifted, 0 parts skipped
+	// inventory.drift.advisory registry.example/app:v0.30.0 decision-1 GHSA-w32m-9786-jp63 pkg:golang/golang.org/x/net@v0.30.0
+}
+
+// A GIT range names commits: it is reported as skipped, never dropped.
+func ExampleAdvisory_Queries() {
+	adv, err := drift.ParseOSV([]byte(`{"id":"EX-1","modified":"2026-01-01T00:00:00Z","affected":[
+		{"package":{"ecosystem":"PyPI","name":"Django"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"4.2"},{"fixed":"4.2.8"}]}]},
+		{"package":{"ecosystem":"OSS-Fuzz","name":"lib","purl":"pkg:generic/lib"},
+		 "ranges":[{"type":"GIT","repo":"https://example.org/lib.git","events":[{"introduced":"0"},{"fixed":"9f0c1e2"}]}]}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	qs, skips := adv.Queries()
+	for _, q := range qs {
+		fmt.Printf("%s %+v\n", q.Package, q.Ranges)
+	}
+	for _, s := range skips {
+		fmt.Println("skipped:", s)
+	}
+	// Output:
+	// pkg:pypi/django [{Introduced:4.2 Fixed:4.2.8 LastAffected:}]
+	// skipped: affected[1] pkg:generic/lib ranges[0]: drift: GIT range: commits cannot be compared with package versions
+}
