@@ -82,6 +82,9 @@ var rules = map[string]rule{
 	// The composed deploy gate (identity, image verification, policy,
 	// audit) may link everything; "policy" alone links no sigstore-go.
 	"policy/gate": {},
+	// Signed OPA bundles from OCI registries: verify/image on top of
+	// policy, so ggcr and sigstore-go, and no backend.
+	"policy/ocibundle": {forbidden: []string{prometheus, nats, pgx, vault}},
 	// The gate's OpenTelemetry adapter: the OTel API, never its SDK.
 	"policy/gate/gateotel": {forbidden: []string{otelSDK, otelExport}},
 	// The gate's Kubernetes admission front: the gate plus the Kubernetes
