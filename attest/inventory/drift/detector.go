@@ -277,11 +277,12 @@ func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived tim
 
 // hits groups matching admissions by artifact, in first-seen order.
 type hits struct {
-	order []string
-	by    map[string]*Change
+	order     []string
+	by        map[string]*Change
+	decisions map[string]bool // decision ids added
 }
 
-func newHits() *hits { return &hits{by: map[string]*Change{}} }
+func newHits() *hits { return &hits{by: map[string]*Change{}, decisions: map[string]bool{}} }
 
 func (h *hits) add(a inventory.Admission) {
 	c, ok := h.by[a.Digest]
@@ -290,7 +291,10 @@ func (h *hits) add(a inventory.Admission) {
 		h.by[a.Digest] = c
 		h.order = append(h.order, a.Digest)
 	}
-	if !slices.ContainsFunc(c.Admissions, func(b inventory.Admission) bool { return b.DecisionID == a.DecisionID }) {
+	// Queries of one advisory may return the same admission twice (two
+	// chunks of its versions); decision ids are unique in the index.
+	if !h.decisions[a.DecisionID] {
+		h.decisions[a.DecisionID] = true
 		c.Admissions = append(c.Admissions, a)
 	}
 	for _, p := range a.Packages {

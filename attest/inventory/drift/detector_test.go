@@ -321,3 +321,47 @@ func TestNewRejectsMisuse(t *testing.T) {
 		t.Errorf("nil advisory: %v", err)
 	}
 }
+
+func TestUnorderedVersionIsReportedAsPossiblyAffected(t *testing.T) {
+	t.Parallel()
+	s := inventory.NewMemory()
+	// A module built from a checkout lists version "(devel)": it cannot be
+	// ordered, so it may lie in the range and is reported, marked.
+	if err := s.Record(t.Context(), inventory.Admission{DecisionID: "devel", Digest: inventorytest.Digest("devel"), Time: inventorytest.T0,
+		Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net", Version: "(devel)"}}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := audittest.NewRecorder()
+	d, err := drift.New(s, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.Advisory(t.Context(), parse(t, "GHSA-w32m-9786-jp63.json"), time.Time{})
+	if err != nil || len(rep.Changes) != 1 || !rep.Changes[0].Packages[0].Unordered || rec.Events()[0].Attributes["unordered_version"] != "true" {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+}
+
+func TestTruncatedAnswerIsIncomplete(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("records 100,001 admissions")
+	}
+	s := inventory.NewMemory()
+	for i := range inventory.MaxLimit + 1 {
+		if err := s.Record(t.Context(), inventory.Admission{DecisionID: strconv.Itoa(i), Digest: inventorytest.Digest(strconv.Itoa(i)),
+			Time: inventorytest.T0, Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	var mu sync.Mutex
+	d, err := drift.New(s, audit.SinkFunc(func(context.Context, audit.Event) error { mu.Lock(); n++; mu.Unlock(); return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := d.Advisory(t.Context(), parse(t, "GHSA-w32m-9786-jp63.json"), time.Time{})
+	if !errors.Is(err, drift.ErrIncomplete) || len(rep.Changes) != inventory.MaxLimit || n != inventory.MaxLimit {
+		t.Fatalf("err = %v, %d changes, %d events; want ErrIncomplete after %d", err, len(rep.Changes), n, inventory.MaxLimit)
+	}
+}
