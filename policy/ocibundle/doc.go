@@ -1,0 +1,78 @@
+// Package ocibundle loads OPA policy bundles for a fleet from an OCI
+// registry, and only bundles signed by the publisher the vendor names.
+//
+// A [Source] is a [policy.Source]: give it to [policy.New] with
+// [policy.WithReloadInterval] on every replica, and each replica follows a
+// tag (or stays on a digest), activating a new bundle only once its
+// signature verified, and keeping the last good policy otherwise.
+//
+// # Layout
+//
+// A bundle is stored as OPA itself stores it in a registry (see
+// open-policy-agent/opa v1/download): an OCI image manifest
+// ([MediaTypeManifest]) whose config is an image config ([MediaTypeConfig],
+// or the OCI empty descriptor) and whose one layer ([MediaTypeLayer]) is
+// the .tar.gz that `opa build` writes, pushed for example with
+//
+//	oras push registry.example/policies:v42 \
+//	  --config config.json:application/vnd.oci.image.config.v1+json \
+//	  bundle.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip
+//
+// Its signature is a Sigstore bundle attached to the manifest digest as an
+// OCI referrer (the referrers API, or the "sha256-<hex>" tag schema on
+// registries without it), as attest/attach and cosign v3 write it: an
+// in-toto statement about the manifest digest with the predicate type the
+// vendor chooses, or a message signature over the manifest.
+//
+// # Use
+//
+//	ref, _ := name.ParseReference("registry.example/policies:prod")
+//	src, err := ocibundle.New(ref, trust, verify.Expectation{
+//		Signer:        verify.Identity{SAN: publishWorkflow, Issuer: "https://token.actions.githubusercontent.com"},
+//		PredicateType: "https://example.com/policy-bundle/v1",
+//	})
+//	eval, err := policy.New(ctx, src, policy.WithReloadInterval(30*time.Second), policy.WithAudit(sink))
+//	d, err := eval.Evaluate(ctx, in) // d.Revision: "v42@sha256:…", the manifest that decided
+//
+// # Security contract
+//
+//   - The expected signer is required: [New] fails with [ErrConfig] without
+//     expect.Signer (a certificate identity or a public key), and the
+//     verify options given cannot lift it. Trust comes only from the trust
+//     material given to New (verify.New's rules: offline, fail closed).
+//   - Each Load resolves the reference once and uses the manifest digest it
+//     resolved to for everything after: the Sigstore bundles attached to
+//     that digest are verified first, and only then is the layer the
+//     manifest names fetched, by its digest, and read. A tag moved during a
+//     Load cannot change what is loaded.
+//   - Nothing unverified is returned. No signature from the expected signer
+//     ([*UnverifiedError], [ErrUnverified]; the rejections it holds match
+//     verify's sentinels, e.g. verify.ErrIdentityMismatch), a manifest that
+//     is not exactly OPA's layout with one bundle layer ([ErrFormat]), a
+//     layer that does not hash to its digest ([ErrDigestMismatch]), over
+//     the limit ([ErrTooLarge]), a registry that cannot be read
+//     ([ErrRegistry]) or a bundle that does not load or compile: every
+//     error wraps [policy.ErrLoad], so an Engine keeps its last good policy
+//     (never an empty one, never "allow"), returns, logs and audits the
+//     error and keeps it in Engine.LastReloadError; policy.New fails.
+//   - Reads are bounded: the manifest by the OCI client's 4 MiB limit, the
+//     layer by [policy.MaxBundleBytes] (or [WithMaxBundleBytes]), refused
+//     on its declared size before it is fetched, and then by
+//     [policy.ReadBundle]'s limits on the tarball and each file. Retries of
+//     429 and 5xx are bounded.
+//   - The active revision is in every Decision: Bundle.Revision is the
+//     manifest digest, after the bundle's own .manifest revision and "@"
+//     when it declares one ("v42@sha256:<hex>"). The digest is what the
+//     signature covers; the revision is for people.
+//   - A reference that still resolves to the digest that verified last is
+//     not verified again (one request per Load): its content is fixed by
+//     the digest and the trust and expectation by New. Any other digest is
+//     verified on every Load, including one refused before.
+//   - OPA's own bundle signatures (.signatures.json) are neither required
+//     nor checked: the Sigstore signature covers the manifest, which names
+//     the layer by digest, so it covers every byte of the tarball,
+//     .signatures.json included. Checking OPA's JWT signatures as well
+//     would need OPA's key configuration for no further guarantee.
+//   - Indexes (multi-platform) are refused: sign and reference the bundle
+//     manifest itself.
+package ocibundle

@@ -1,0 +1,63 @@
+package ocibundle
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// Sentinel errors. Every error Load returns wraps [policy.ErrLoad], so an
+// Engine keeps its last good policy; the finer sentinels say why. Registry
+// failures are verify/image's values (the same client), so
+// errors.Is(err, image.ErrNotFound) works as well as errors.Is(err, ErrNotFound).
+var (
+	// ErrConfig: New was given an invalid argument or Option.
+	ErrConfig = errors.New("ocibundle: invalid configuration")
+
+	// ErrUnverified: no Sigstore bundle attached to the pinned manifest
+	// verified for the expected signer; the error is an *[UnverifiedError].
+	ErrUnverified = fmt.Errorf("%w: ocibundle: policy bundle not signed by the expected signer", policy.ErrLoad)
+	// ErrFormat: the pinned manifest is not an OPA bundle artifact (an OCI
+	// image manifest with one application/vnd.oci.image.layer.v1.tar+gzip
+	// layer).
+	ErrFormat = fmt.Errorf("%w: ocibundle: not an OPA bundle artifact", policy.ErrLoad)
+
+	// ErrRegistry: the registry could not be read or misbehaved.
+	ErrRegistry = image.ErrRegistry
+	// ErrNotFound: the reference, or a blob it names, does not exist.
+	ErrNotFound = image.ErrNotFound
+	// ErrTooLarge: the manifest or the bundle layer is over its limit.
+	ErrTooLarge = image.ErrTooLarge
+	// ErrDigestMismatch: the registry served content that does not hash to
+	// the digest it was asked for (a tampered blob).
+	ErrDigestMismatch = image.ErrDigestMismatch
+)
+
+// UnverifiedError reports a pinned bundle without a valid signature from
+// the expected signer. It matches [ErrUnverified] (and so
+// [policy.ErrLoad]) and every error in Rejected, e.g.
+// verify.ErrIdentityMismatch for a bundle signed by someone else.
+type UnverifiedError struct {
+	// Digest is the manifest digest the reference was pinned to.
+	Digest string
+	// Rejected holds why each attached Sigstore bundle was refused; it is
+	// empty when none is attached.
+	Rejected []error
+}
+
+func (e *UnverifiedError) Error() string {
+	if len(e.Rejected) == 0 {
+		return fmt.Sprintf("%s: %s has no Sigstore bundle attached", ErrUnverified, e.Digest)
+	}
+	why := make([]string, len(e.Rejected))
+	for i, r := range e.Rejected {
+		why[i] = r.Error()
+	}
+	return fmt.Sprintf("%s: %s: %d attached bundle(s) refused: %s", ErrUnverified, e.Digest, len(e.Rejected), strings.Join(why, "; "))
+}
+
+// Unwrap returns ErrUnverified and the rejections.
+func (e *UnverifiedError) Unwrap() []error { return append([]error{ErrUnverified}, e.Rejected...) }

@@ -1,0 +1,97 @@
+package ocibundle
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/internal/oci"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+)
+
+// Option configures [New]. A nil Option, or one given an unusable value,
+// makes New fail with [ErrConfig].
+type Option func(*config) error
+
+type config struct {
+	oci.Config
+	verifyOpts []verify.Option
+	maxBundle  int64
+}
+
+func makeConfig(opts []Option) (*config, error) {
+	c := &config{Config: oci.DefaultConfig(), maxBundle: policy.MaxBundleBytes}
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: Option %d is nil", ErrConfig, i)
+		}
+		if err := o(c); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	return c, nil
+}
+
+// WithKeychain resolves registry credentials with kc (default
+// authn.DefaultKeychain); go-containerregistry does the auth handshake.
+func WithKeychain(kc authn.Keychain) Option {
+	return func(c *config) error { return c.SetKeychain(kc) }
+}
+
+// WithTransport sets the base HTTP transport (default
+// remote.DefaultTransport); auth, retries and redirects are layered on it.
+func WithTransport(t http.RoundTripper) Option {
+	return func(c *config) error { return c.SetTransport(t) }
+}
+
+// WithRetryBackoff bounds the retries of 429 and 5xx answers (default 4
+// attempts, 100 ms growing ×3); a schedule that may wait more than 2
+// minutes in total is refused.
+func WithRetryBackoff(b remote.Backoff) Option {
+	return func(c *config) error { return c.SetBackoff(b) }
+}
+
+// WithTimeout bounds each HTTP request, its body included (default 30 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error { return c.SetTimeout(d) }
+}
+
+// WithLogger receives a line for each bundle verified and each refused
+// (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { return c.SetLogger(l) }
+}
+
+// WithVerifyOptions passes opts to verify.New, e.g.
+// verify.WithTlogThreshold(0) and verify.WithSCTThreshold(0) for a private
+// Sigstore without a transparency log. The expected signer stays required
+// whatever they say.
+func WithVerifyOptions(opts ...verify.Option) Option {
+	return func(c *config) error {
+		for i, o := range opts {
+			if o == nil {
+				return fmt.Errorf("verify option %d is nil", i)
+			}
+		}
+		c.verifyOpts = append(c.verifyOpts, opts...)
+		return nil
+	}
+}
+
+// WithMaxBundleBytes lowers the limit on the bundle layer's compressed size
+// from [policy.MaxBundleBytes] (which also bounds it uncompressed) to n.
+// A layer declared larger is refused before it is fetched.
+func WithMaxBundleBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 || n > policy.MaxBundleBytes {
+			return fmt.Errorf("bundle limit %d is not in 1..%d", n, policy.MaxBundleBytes)
+		}
+		c.maxBundle = n
+		return nil
+	}
+}

@@ -1,0 +1,198 @@
+package ocibundle
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/ztci/ztci/internal/oci"
+	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// Source is a [policy.Source] that pulls an OPA bundle from an OCI
+// registry and returns it only once a Sigstore bundle attached to its
+// manifest has verified for the expected signer. Create it with [New]. It
+// is safe for concurrent use, starts no goroutines and holds only memory,
+// so it has no Close.
+type Source struct {
+	ref    name.Reference
+	cfg    *config
+	client *oci.Client
+	images *image.Verifier
+
+	mu   sync.Mutex
+	last *verified // the last bundle that verified, by manifest digest
+}
+
+// verified is a bundle whose manifest digest verified; it is never handed
+// out, only copies of it.
+type verified struct {
+	digest v1.Hash
+	bundle *policy.Bundle
+}
+
+var _ policy.Source = (*Source)(nil)
+
+// New returns a Source for the bundle ref names (a tag, followed on every
+// Load, or a digest). trust and expect are what verify.New takes: the
+// trusted root of the Sigstore that certifies the publisher, and who must
+// have signed. expect.Signer is required (a verify.Identity for
+// certificate bundles, a verify.PublicKey for keyed ones): without it New
+// fails with [ErrConfig], as it does for any argument verify.New refuses.
+// expect.PredicateType is the predicate type the publisher's in-toto
+// statement about the manifest carries, or empty for a message signature
+// over the manifest.
+func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectation, opts ...Option) (*Source, error) {
+	if ref == nil {
+		return nil, fmt.Errorf("%w: nil reference", ErrConfig)
+	}
+	if expect.Signer == nil {
+		return nil, fmt.Errorf("%w: no expected signer: a policy bundle is loaded only when its publisher's identity or key is named", ErrConfig)
+	}
+	cfg, err := makeConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	v, err := verify.New(trust, expect, cfg.verifyOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	bv, err := image.VerifyBundles(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	// No verdict cache: Source remembers the one digest that verified
+	// and verifies any other afresh on every Load.
+	images, err := image.NewVerifier(bv,
+		image.WithKeychain(cfg.Keychain), image.WithTransport(cfg.Transport),
+		image.WithRetryBackoff(cfg.Backoff), image.WithTimeout(cfg.Timeout),
+		image.WithLogger(cfg.Log), image.WithCache(0, 0))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return &Source{ref: ref, cfg: cfg, client: oci.NewClient(cfg.Config, false), images: images}, nil
+}
+
+// Load resolves the reference to a manifest digest once, verifies the
+// Sigstore bundles attached to that digest, then fetches the bundle layer
+// by the digest the manifest names and reads it with [policy.ReadBundle].
+// The returned Bundle's Revision is the manifest digest ("sha256:<hex>"),
+// prefixed with the bundle's own .manifest revision and "@" when it has one
+// ("v42@sha256:<hex>"); an Engine puts it in every Decision.
+//
+// When the reference still resolves to the digest of the last bundle that
+// verified, Load returns a copy of that bundle after one request: the
+// content is fixed by the digest, and the trust material and expectation by
+// New, so verifying it again could not change the answer. Every other
+// digest is verified afresh on every Load. Every error wraps
+// [policy.ErrLoad].
+func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
+	pinned, f, err := s.client.Resolve(ctx, s.ref)
+	if err != nil {
+		return nil, s.refuse(ctx, "", fmt.Errorf("%w: resolve %s: %w", policy.ErrLoad, s.ref, err))
+	}
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	if last != nil && last.digest == f.Digest {
+		return clone(last.bundle), nil
+	}
+	b, signer, err := s.fetch(ctx, pinned, f)
+	if err != nil {
+		return nil, s.refuse(ctx, f.Digest.String(), err)
+	}
+	s.mu.Lock()
+	s.last = &verified{digest: f.Digest, bundle: b}
+	s.mu.Unlock()
+	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy bundle verified",
+		slog.String("reference", s.ref.String()), slog.String("revision", b.Revision), slog.String("signer", signer))
+	return clone(b), nil
+}
+
+func (s *Source) refuse(ctx context.Context, digest string, err error) error {
+	s.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy bundle refused",
+		slog.String("reference", s.ref.String()), slog.String("digest", digest), slog.Any("error", err))
+	return err
+}
+
+// fetch verifies the signature on the pinned manifest, then reads the
+// bundle it names. Nothing of the layer is read before the signature
+// verified.
+func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) (*policy.Bundle, string, error) {
+	res, err := s.images.VerifyImage(ctx, pinned)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: verify %s: %w", policy.ErrLoad, pinned.DigestStr(), err)
+	}
+	if !res.Verified || len(res.Targets) != 1 || len(res.Targets[0].Signers) == 0 {
+		ue := &UnverifiedError{Digest: pinned.DigestStr()}
+		for _, t := range res.Targets {
+			for _, a := range t.Attestations {
+				if a.Err != nil {
+					ue.Rejected = append(ue.Rejected, a.Err)
+				}
+			}
+		}
+		return nil, "", ue
+	}
+	signer := res.Targets[0].Signers[0]
+	layer, err := parseManifest(f.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", pinned.DigestStr(), err)
+	}
+	raw, err := s.client.GetBlob(ctx, pinned.Context(), layer, s.cfg.maxBundle, "policy bundle layer")
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %w", policy.ErrLoad, pinned.DigestStr(), err)
+	}
+	b, err := policy.ReadBundle(bytes.NewReader(raw))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", pinned.DigestStr(), err)
+	}
+	b.Revision = revision(b.Revision, f.Digest)
+	return b, signer, nil
+}
+
+// revision names a verified bundle: its manifest digest, after the
+// bundle's own revision when it declares one. The digest comes last so
+// that it is found after the last "@" whatever the revision holds.
+func revision(manifestRev string, d v1.Hash) string {
+	if manifestRev == "" {
+		return d.String()
+	}
+	return manifestRev + "@" + d.String()
+}
+
+// clone copies b deeply, so that no caller shares the remembered bundle.
+func clone(b *policy.Bundle) *policy.Bundle {
+	data, _ := cloneValue(b.Data).(map[string]any)
+	return &policy.Bundle{Modules: maps.Clone(b.Modules), Data: data, Revision: b.Revision}
+}
+
+// cloneValue copies the containers of a JSON-shaped value; the leaves
+// (strings, json.Number, booleans, nil) are immutable.
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = cloneValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneValue(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
