@@ -52,8 +52,10 @@
 //   - Loading is bounded ([MaxPolicyFileBytes], [MaxBundleBytes],
 //     [MaxInputBytes]). A reload that fails keeps the last good policy
 //     (never an empty one); the error is returned, logged, audited and kept
-//     in [Engine.LastReloadError]. OPA bundle signatures are not checked:
-//     establish a bundle's provenance before loading it.
+//     in [Engine.LastReloadError]. OPA's own bundle signatures
+//     (.signatures.json) are not checked here: establish a bundle's
+//     provenance before loading it — policy/ocibundle does, verifying the
+//     Sigstore signature on an OCI bundle's manifest before reading it.
 //   - Audit events (action "policy.evaluate") carry the policy revision, a
 //     SHA-256 digest of the input, the outcome, the mode and the violated
 //     rule ids, with the job's identity claims as the actor and the action
