@@ -28,6 +28,23 @@ const (
 	OutcomeError = "error"
 )
 
+// Where a decision's verification verdict came from (Decision.VerdictSource).
+const (
+	// VerdictVerified: this request's image verification fetched and
+	// verified the attestations.
+	VerdictVerified = "verified"
+	// VerdictCached: the image verifier's verdict cache answered.
+	VerdictCached = "cached"
+	// VerdictShared: the request joined a verification another request
+	// had in flight for the same reference.
+	VerdictShared = "shared"
+	// VerdictInline: the bundles came in the request and were verified.
+	VerdictInline = "inline"
+	// VerdictVSA: a trusted verification summary answered
+	// ([WithTrustedVSAs]).
+	VerdictVSA = "vsa"
+)
+
 // Audit event fields written for every decision.
 const (
 	AuditSource = "ztci/policy/gate"
@@ -130,6 +147,11 @@ type Decision struct {
 	// TrustedVSA names the verification summary the allow was decided
 	// from, without verifying the attestations (see [WithTrustedVSAs]).
 	TrustedVSA *VSAInfo `json:"trusted_vsa,omitempty"`
+	// VerdictSource says where the verification verdict came from:
+	// VerdictVerified, VerdictCached, VerdictShared, VerdictInline or
+	// VerdictVSA; empty when no verdict was reached. It is for operators
+	// and metrics (cache hit rates); every source is equally binding.
+	VerdictSource string `json:"verdict_source,omitempty"`
 	// IssuedVSA names the verification summary this allow issued and
 	// attached to the image (see [WithVSA]).
 	IssuedVSA *VSAInfo `json:"issued_vsa,omitempty"`
@@ -301,9 +323,17 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 		}
 	}
-	res, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
+	res, joined, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
 	if err != nil {
 		return policy.Artifact{}, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
+	}
+	switch {
+	case res.Cached:
+		d.VerdictSource = VerdictCached
+	case joined:
+		d.VerdictSource = VerdictShared
+	default:
+		d.VerdictSource = VerdictVerified
 	}
 	// Revocations are checked here, per decision, not inside verification:
 	// a verdict cached before a mark must not outlive it.
@@ -344,6 +374,7 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 		d.Attestations = append(d.Attestations, AttestationInfo{PredicateType: predicateType(vr), Signer: signerName(vr), Verified: true})
 		verified = append(verified, vr)
 	}
+	d.VerdictSource = VerdictInline
 	return Artifact(req.Name, h.String(), true, verified...), verified, nil
 }
 

@@ -79,11 +79,12 @@ type flight struct {
 	err  error
 }
 
-// verifyImage runs (or joins) the verification of ref. The shared call runs
+// verifyImage runs (or joins) the verification of ref; joined reports
+// whether this caller shared another's flight. The shared call runs
 // detached from any one caller's cancellation, bounded by timeout, so a
 // caller that gives up does not fail the others; each caller still stops
 // waiting when its own ctx ends.
-func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.Reference, timeout timeoutFunc) (*image.Result, error) {
+func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.Reference, timeout timeoutFunc) (res *image.Result, joined bool, err error) {
 	key := ref.String()
 	f.mu.Lock()
 	if f.m == nil {
@@ -106,9 +107,9 @@ func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.R
 	f.mu.Unlock()
 	select {
 	case <-fl.done:
-		return fl.res, fl.err
+		return fl.res, joined, fl.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, joined, ctx.Err()
 	}
 }
 

@@ -373,7 +373,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
 		return nil, false, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 	}
-	res, err := g.vsaFlights.verifyImage(ctx, g.vsaImages, ref, g.withTimeout)
+	res, _, err := g.vsaFlights.verifyImage(ctx, g.vsaImages, ref, g.withTimeout)
 	if err != nil {
 		g.cfg.log.DebugContext(ctx, "VSA lookup failed; verifying the attestations", "image", ref.String(), "err", err)
 		return ref, false, nil
@@ -397,6 +397,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 		return res.Digest, false, nil
 	}
 	d.Digest, d.Verified, d.TrustedVSA, d.PolicyRevision = res.Digest.DigestStr(), true, &use.info, pd.Revision
+	d.VerdictSource = VerdictVSA
 	d.Attestations = []AttestationInfo{{PredicateType: vsa.PredicateType, Signer: use.info.Signer, Verified: true}}
 	ev := g.event(id, res.Digest.Context().Name()+"@"+d.Digest, audit.OutcomeAllow, "allowed by policy on a trusted verification summary")
 	ev.PolicyRevision = pd.Revision

@@ -130,7 +130,7 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 			return http.DefaultTransport.RoundTrip(r)
 		}))))
 	dB, err := b.Decide(ctx, w.request(t, img.Image))
-	if err != nil || !dB.Allowed || dB.TrustedVSA == nil || dB.Digest != img.Digest || !dB.Verified {
+	if err != nil || !dB.Allowed || dB.TrustedVSA == nil || dB.VerdictSource != gate.VerdictVSA || dB.Digest != img.Digest || !dB.Verified {
 		t.Fatalf("gate B: %+v, %v", dB, err)
 	}
 	if dB.TrustedVSA.Bundle != dA.IssuedVSA.Bundle || dB.TrustedVSA.Verifier != gateA || dB.PolicyRevision != dA.PolicyRevision {

@@ -83,4 +83,5 @@ func Example() {
 	// ztci.gate.decisions ztci.gate.decision=deny 1
 	// ztci.gate.denials ztci.gate.rule=deploy.source_ref_not_allowed 1
 	// ztci.gate.denials ztci.gate.rule=deploy.unprotected_ref 1
+	// ztci.gate.verdicts ztci.gate.verdict_source=verified 2
 }

@@ -20,12 +20,17 @@ const ScopeName = "github.com/ztci/ztci/policy/gate/gateotel"
 
 // Instrument names. The Prometheus exporter of the OTel SDK exposes them as
 // ztci_gate_decisions_total, ztci_gate_denials_total,
-// ztci_gate_decision_duration_seconds and ztci_gate_rejected_total.
+// ztci_gate_decision_duration_seconds, ztci_gate_rejected_total and
+// ztci_gate_verdicts_total.
 const (
 	MetricDecisions = "ztci.gate.decisions"
 	MetricDenials   = "ztci.gate.denials"
 	MetricDuration  = "ztci.gate.decision.duration"
 	MetricRejected  = "ztci.gate.rejected"
+	// MetricVerdicts counts decisions by where their verification verdict
+	// came from (gate.Decision.VerdictSource): the cache-hit rate is
+	// cached / all.
+	MetricVerdicts = "ztci.gate.verdicts"
 	// SpanName names the span recorded for each decision.
 	SpanName = "ztci.gate.decide"
 )
@@ -42,6 +47,9 @@ const (
 	// AttrReason is why a request was refused before any decision:
 	// "overloaded", "too_large", "slow_body", "bad_request", "content_type".
 	AttrReason = attribute.Key("ztci.gate.reason")
+	// AttrVerdictSource is where a decision's verdict came from:
+	// "verified", "cached", "shared", "inline" or "vsa".
+	AttrVerdictSource = attribute.Key("ztci.gate.verdict_source")
 	// AttrDigest is the pinned artifact digest (spans only).
 	AttrDigest = attribute.Key("ztci.gate.digest")
 	// AttrPolicyRevision is the revision of the policy that decided (spans
@@ -128,11 +136,14 @@ type Observer struct {
 	denials   metric.Int64Counter
 	duration  metric.Float64Histogram
 	rejected  metric.Int64Counter
+	verdicts  metric.Int64Counter
 	tracer    trace.Tracer // nil: no spans
 	now       func() time.Time
 
 	// Attribute sets of the three outcomes, built once.
 	outcome map[string]metric.MeasurementOption
+	// Attribute sets of the verdict sources, built once.
+	source map[string]metric.MeasurementOption
 }
 
 var _ gate.Observer = (*Observer)(nil)
@@ -154,7 +165,7 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 		}
 	}
 	m := mp.Meter(ScopeName)
-	o := &Observer{now: c.now, outcome: map[string]metric.MeasurementOption{}}
+	o := &Observer{now: c.now, outcome: map[string]metric.MeasurementOption{}, source: map[string]metric.MeasurementOption{}}
 	var err error
 	if o.decisions, err = m.Int64Counter(MetricDecisions,
 		metric.WithDescription("Admission decisions by outcome (allow, deny, error)."),
@@ -177,6 +188,14 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 		metric.WithUnit("{request}")); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricRejected, err)
 	}
+	if o.verdicts, err = m.Int64Counter(MetricVerdicts,
+		metric.WithDescription("Decisions by the source of their verification verdict (verified, cached, shared, inline, vsa)."),
+		metric.WithUnit("{decision}")); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricVerdicts, err)
+	}
+	for _, v := range []string{gate.VerdictVerified, gate.VerdictCached, gate.VerdictShared, gate.VerdictInline, gate.VerdictVSA} {
+		o.source[v] = metric.WithAttributeSet(attribute.NewSet(AttrVerdictSource.String(v)))
+	}
 	for _, v := range []string{gate.OutcomeAllow, gate.OutcomeDeny, gate.OutcomeError} {
 		o.outcome[v] = metric.WithAttributeSet(attribute.NewSet(AttrDecision.String(v)))
 	}
@@ -189,7 +208,8 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 // Observe records obs. A refusal counts in ztci.gate.rejected; a decision
 // counts in ztci.gate.decisions and the duration histogram, and a deny
 // counts once per violated rule (or once under its error kind) in
-// ztci.gate.denials.
+// ztci.gate.denials; a decision that reached a verdict counts in
+// ztci.gate.verdicts under its source.
 //
 // The gate calls Observe without a context, so a span has no parent: it
 // starts a trace of its own.
@@ -208,6 +228,10 @@ func (o *Observer) Observe(obs gate.Observation) {
 	}
 	o.decisions.Add(ctx, 1, outcome)
 	o.duration.Record(ctx, obs.Elapsed.Seconds(), outcome)
+	// An unknown source is not counted: it would be a series of its own.
+	if src, ok := o.source[d.VerdictSource]; ok {
+		o.verdicts.Add(ctx, 1, src)
+	}
 	switch {
 	case obs.Err != nil:
 		o.denials.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrRule.String(ErrorKind(obs.Err)))))

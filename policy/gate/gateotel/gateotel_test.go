@@ -84,10 +84,11 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allow := &gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Verified: true}
+	allow := &gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Verified: true, VerdictSource: gate.VerdictVerified}
+	cached := &gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Verified: true, VerdictSource: gate.VerdictCached}
 	for _, o := range []gate.Observation{
 		{Decision: allow, Elapsed: 2 * time.Millisecond},
-		{Decision: allow, Elapsed: 4 * time.Millisecond},
+		{Decision: cached, Elapsed: 4 * time.Millisecond},
 		{Decision: deny("deploy.unprotected_ref", "deploy.source_ref_not_allowed"), Elapsed: time.Millisecond},
 		{Decision: deny("deploy.unprotected_ref"), Elapsed: time.Millisecond},
 		{Decision: &gate.Decision{Outcome: gate.OutcomeError}, Err: fmt.Errorf("%w: token expired", gate.ErrUnauthenticated), Elapsed: time.Millisecond},
@@ -120,6 +121,8 @@ func TestMetrics(t *testing.T) {
 		"ztci.gate.denials{ztci.gate.rule=gate.undecided}":                1,
 		"ztci.gate.rejected{ztci.gate.reason=overloaded}":                 2,
 		"ztci.gate.rejected{ztci.gate.reason=too_large}":                  1,
+		"ztci.gate.verdicts{ztci.gate.verdict_source=verified}":           1,
+		"ztci.gate.verdicts{ztci.gate.verdict_source=cached}":             1,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g < v-1e-9 || g > v+1e-9 {
