@@ -1,6 +1,6 @@
 // Package itest starts the real servers that ztci's integration tests run
 // against (Fulcio, Rekor v1 and v2, the TSA, registries, NATS, PostgreSQL,
-// the OpenTelemetry Collector) on 127.0.0.1.
+// the OpenTelemetry Collector, SPIRE) on 127.0.0.1.
 //
 // .ci/run builds or installs each server (.ci/install-servers.sh) and
 // exports its path in an environment variable: ZTCI_FULCIO, ZTCI_REKOR (v2),
@@ -10,6 +10,13 @@
 // and ZTCI_REDIS_SERVER. A test that
 // needs a server skips with a clear message when the variable is unset, unless
 // ZTCI_REQUIRE_SERVERS=1, as in CI, where a missing server fails the test.
+//
+// SPIRE ([StartSPIRE]: ZTCI_SPIRE_SERVER, ZTCI_SPIRE_AGENT) is the
+// exception: its two builds take ~15 minutes cold, more than .ci/run's
+// budget, so .ci/spire builds them into the same cache and runs the SPIRE
+// tests with ZTCI_REQUIRE_SPIRE=1. .ci/install-servers.sh exports the two
+// variables only when the binaries are already cached, and a missing SPIRE
+// skips even under ZTCI_REQUIRE_SERVERS.
 package itest
 
 import (
