@@ -70,10 +70,22 @@ func newRegistry(t testing.TB, js jetstream.JetStream, opts ...natslease.Option)
 			t.Fatalf("bucket %s not created in 60s: %v", bucket, err)
 		}
 	}
+	waitWrites(t, reg, bucket)
+	return reg, bucket
+}
+
+// waitWrites waits until reg's connection can write to the bucket: a
+// server whose routes to the stream's leader are still forming answers a
+// first write with "no response from stream", which the registry rightly
+// reports as an error (fail closed) but which is not what a test asserts.
+func waitWrites(t testing.TB, reg *natslease.Registry, bucket string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	for {
 		err := reg.Heartbeat(ctx, "warm-up", time.Second)
 		if err == nil {
-			return reg, bucket
+			return
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("bucket %s takes no writes 30s after creation: %v", bucket, err)
@@ -103,6 +115,7 @@ func TestAcrossNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		waitWrites(t, r, bucket)
 		regs = append(regs, r)
 	}
 	if err := reg0.Heartbeat(ctx, "runner-1", time.Hour); err != nil {
