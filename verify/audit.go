@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -127,7 +127,7 @@ func (v *Verifier) auditEvent(start time.Time, out outcome, verr error) audit.Ev
 	}
 	if verr != nil {
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = truncate(verr.Error(), maxReasonLen)
+		ev.Reason = clip.String(verr.Error(), maxReasonLen)
 		ev.Attributes["category"] = category(verr)
 		return ev
 	}
@@ -138,15 +138,4 @@ func (v *Verifier) auditEvent(start time.Time, out outcome, verr error) audit.Ev
 		ev.Attributes["predicate_type"] = out.res.Statement.PredicateType
 	}
 	return ev
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // hashName maps in-toto digest algorithms to OpenVEX hash names.
@@ -123,7 +124,7 @@ func ParsePURL(s string) (PURL, error) {
 	var p PURL
 	rest, ok := strings.CutPrefix(s, "pkg:")
 	if !ok {
-		return p, fmt.Errorf("%w: %q lacks the pkg scheme", ErrPURL, truncate(s))
+		return p, fmt.Errorf("%w: %q lacks the pkg scheme", ErrPURL, clip.String(s, 64))
 	}
 	rest = strings.TrimLeft(rest, "/")
 	rest, p.Subpath, _ = strings.Cut(rest, "#")
@@ -135,10 +136,10 @@ func ParsePURL(s string) (PURL, error) {
 			k = strings.ToLower(k)
 			dv, err := url.PathUnescape(v)
 			if k == "" || err != nil {
-				return p, fmt.Errorf("%w: %q: bad qualifier", ErrPURL, truncate(s))
+				return p, fmt.Errorf("%w: %q: bad qualifier", ErrPURL, clip.String(s, 64))
 			}
 			if _, dup := p.Qualifiers[k]; dup {
-				return p, fmt.Errorf("%w: %q: qualifier %q repeated", ErrPURL, truncate(s), truncate(k))
+				return p, fmt.Errorf("%w: %q: qualifier %q repeated", ErrPURL, clip.String(s, 64), clip.String(k, 64))
 			}
 			p.Qualifiers[k] = dv
 		}
@@ -148,22 +149,22 @@ func ParsePURL(s string) (PURL, error) {
 	if i := strings.LastIndex(rest, "@"); i >= 0 {
 		v, err := url.PathUnescape(rest[i+1:])
 		if err != nil || v == "" {
-			return p, fmt.Errorf("%w: %q: bad version", ErrPURL, truncate(s))
+			return p, fmt.Errorf("%w: %q: bad version", ErrPURL, clip.String(s, 64))
 		}
 		p.Version, rest = v, rest[:i]
 	}
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
 	if len(segs) < 2 {
-		return p, fmt.Errorf("%w: %q: want pkg:type/name", ErrPURL, truncate(s))
+		return p, fmt.Errorf("%w: %q: want pkg:type/name", ErrPURL, clip.String(s, 64))
 	}
 	p.Type = strings.ToLower(segs[0])
 	if !validType(p.Type) {
-		return p, fmt.Errorf("%w: %q: bad type", ErrPURL, truncate(s))
+		return p, fmt.Errorf("%w: %q: bad type", ErrPURL, clip.String(s, 64))
 	}
 	for i, seg := range segs[1:] {
 		d, err := url.PathUnescape(seg)
 		if err != nil || d == "" {
-			return p, fmt.Errorf("%w: %q: bad path segment", ErrPURL, truncate(s))
+			return p, fmt.Errorf("%w: %q: bad path segment", ErrPURL, clip.String(s, 64))
 		}
 		segs[i+1] = d
 	}

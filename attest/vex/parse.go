@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -127,7 +128,7 @@ func FromStatement(st *attest.Statement) (*Document, error) {
 		return nil, fmt.Errorf("%w: no statement", ErrMissingField)
 	}
 	if st.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%w: predicateType %q, want %q", ErrContext, truncate(st.PredicateType), PredicateType)
+		return nil, fmt.Errorf("%w: predicateType %q, want %q", ErrContext, clip.String(st.PredicateType, 64), PredicateType)
 	}
 	if len(st.Predicate) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(st.Predicate), MaxSize)
@@ -164,7 +165,7 @@ func decodeError(err error) error {
 	}
 	const unknown = "json: unknown field "
 	if msg := err.Error(); strings.HasPrefix(msg, unknown) {
-		return fmt.Errorf("%w: %s", ErrUnknownField, truncate(msg[len(unknown):]))
+		return fmt.Errorf("%w: %s", ErrUnknownField, clip.String(msg[len(unknown):], 64))
 	}
 	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
@@ -193,7 +194,7 @@ func (w *wireDocument) document(inherit []Product) (*Document, error) {
 	case w.Context == nil:
 		return nil, fmt.Errorf("%w: @context is required", ErrMissingField)
 	case *w.Context != PredicateType:
-		return nil, fmt.Errorf("%w: @context %q, want %q", ErrContext, truncate(*w.Context), PredicateType)
+		return nil, fmt.Errorf("%w: @context %q, want %q", ErrContext, clip.String(*w.Context, 64), PredicateType)
 	case w.ID == nil || strings.TrimSpace(*w.ID) == "":
 		return nil, fmt.Errorf("%w: @id is required", ErrMissingField)
 	case w.Author == nil || strings.TrimSpace(*w.Author) == "":
@@ -267,10 +268,10 @@ func (w *wireStatement) statement(docTime time.Time, inherit []Product) (Stateme
 		s.Timestamp = w.Timestamp.UTC()
 	}
 	if !s.Status.valid() {
-		return s, fmt.Errorf("%w: status %q is not one of not_affected, affected, fixed, under_investigation", ErrInvalidValue, truncate(*w.Status))
+		return s, fmt.Errorf("%w: status %q is not one of not_affected, affected, fixed, under_investigation", ErrInvalidValue, clip.String(*w.Status, 64))
 	}
 	if w.Justification != nil && !s.Justification.valid() {
-		return s, fmt.Errorf("%w: justification %q is not one of the VEX status justifications", ErrInvalidValue, truncate(*w.Justification))
+		return s, fmt.Errorf("%w: justification %q is not one of the VEX status justifications", ErrInvalidValue, clip.String(*w.Justification, 64))
 	}
 	switch {
 	case s.Status == StatusNotAffected && w.Justification == nil && strings.TrimSpace(s.ImpactStatement) == "":
@@ -323,13 +324,13 @@ func (w *wireComponent) component() (Component, error) {
 				return c, fmt.Errorf("%w: identifiers.%s is empty", ErrInvalidValue, k)
 			}
 		default:
-			return c, fmt.Errorf("%w: identifier type %q (want purl, cpe22 or cpe23)", ErrUnknownField, truncate(k))
+			return c, fmt.Errorf("%w: identifier type %q (want purl, cpe22 or cpe23)", ErrUnknownField, clip.String(k, 64))
 		}
 	}
 	for k, v := range w.Hashes {
 		n, ok := hashLen[k]
 		if !ok {
-			return c, fmt.Errorf("%w: hash name %q is not in the OpenVEX hash table", ErrUnknownField, truncate(k))
+			return c, fmt.Errorf("%w: hash name %q is not in the OpenVEX hash table", ErrUnknownField, clip.String(k, 64))
 		}
 		if _, err := hex.DecodeString(v); err != nil || len(v) != n {
 			return c, fmt.Errorf("%w: hashes.%s is not %d hex digits", ErrInvalidValue, k, n)
@@ -372,13 +373,4 @@ func utc(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
-}
-
-// truncate bounds untrusted text quoted in an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }

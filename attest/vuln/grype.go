@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // grypeReport is the part of `grype -o json` this package reads. Field names
@@ -57,7 +59,7 @@ func ParseGrype(b []byte) (*Scan, error) {
 		return nil, fmt.Errorf("%w: grype: no \"matches\" array", ErrInvalidReport)
 	}
 	if r.Descriptor.Name != "grype" {
-		return nil, fmt.Errorf("%w: grype: descriptor.name %q, want \"grype\"", ErrInvalidReport, truncate(r.Descriptor.Name))
+		return nil, fmt.Errorf("%w: grype: descriptor.name %q, want \"grype\"", ErrInvalidReport, clip.String(r.Descriptor.Name, 64))
 	}
 	s := &Scan{
 		Scanner: Scanner{Name: "grype", Version: r.Descriptor.Version, URI: grypeURI},
@@ -99,17 +101,8 @@ func (r *rfc3339) UnmarshalJSON(b []byte) error {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return fmt.Errorf("time %q: not RFC 3339", truncate(s))
+		return fmt.Errorf("time %q: not RFC 3339", clip.String(s, 64))
 	}
 	r.t = t
 	return nil
-}
-
-// truncate bounds untrusted text quoted in an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }

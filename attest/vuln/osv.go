@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // osvReport is the part of `osv-scanner --format json` this package reads.
@@ -129,7 +131,7 @@ func ParseOSVScanner(b []byte) (*Scan, error) {
 				}
 				for _, id := range ids {
 					if byID[id] == nil {
-						return nil, fmt.Errorf("%w: osv-scanner: %s.groups[%d]: id %q is not among the package's vulnerabilities", ErrInvalidReport, where, k, truncate(id))
+						return nil, fmt.Errorf("%w: osv-scanner: %s.groups[%d]: id %q is not among the package's vulnerabilities", ErrInvalidReport, where, k, clip.String(id, 64))
 					}
 					grouped[id] = true
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // PredicateType is the in-toto vulnerability predicate type this package
@@ -90,7 +91,7 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 	// segment of scanner.uri, so a URI naming another scanner is refused
 	// rather than read back as that scanner.
 	if got := scannerName(s.Scanner.URI); got != s.Scanner.Name {
-		return nil, fmt.Errorf("%w: scanner uri %q names %q, not %q", ErrInvalidScan, truncate(s.Scanner.URI), truncate(got), truncate(s.Scanner.Name))
+		return nil, fmt.Errorf("%w: scanner uri %q names %q, not %q", ErrInvalidScan, clip.String(s.Scanner.URI, 64), clip.String(got, 64), clip.String(s.Scanner.Name, 64))
 	}
 	if s.Time.IsZero() {
 		return nil, fmt.Errorf("%w: scan time is required", ErrInvalidScan)
@@ -108,7 +109,7 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 			return nil, fmt.Errorf("%w: finding %d: id is required", ErrInvalidScan, i)
 		}
 		if !f.Severity.valid() {
-			return nil, fmt.Errorf("%w: finding %s: severity %q is not one of critical, high, medium, low, unknown", ErrInvalidScan, truncate(f.ID), truncate(string(f.Severity)))
+			return nil, fmt.Errorf("%w: finding %s: severity %q is not one of critical, high, medium, low, unknown", ErrInvalidScan, clip.String(f.ID, 64), clip.String(string(f.Severity), 64))
 		}
 		r := predResult{ID: f.ID, Severity: []predSeverity{{Method: SeverityMethod, Score: string(f.Severity)}}}
 		add := func(k, v string) {
@@ -169,7 +170,7 @@ func ParseScan(b []byte) (*Scan, error) {
 			return nil, err
 		}
 		if st.PredicateType != PredicateType {
-			return nil, fmt.Errorf("%w: %q, want %q", ErrPredicateType, truncate(st.PredicateType), PredicateType)
+			return nil, fmt.Errorf("%w: %q, want %q", ErrPredicateType, clip.String(st.PredicateType, 64), PredicateType)
 		}
 		pred = st.Predicate
 	}
@@ -192,7 +193,7 @@ func parsePredicate(b []byte) (*Scan, error) {
 	}
 	name := scannerName(p.Scanner.URI)
 	if name == "" {
-		return nil, fmt.Errorf("%w: scanner.uri %q names no scanner", ErrInvalidScan, truncate(p.Scanner.URI))
+		return nil, fmt.Errorf("%w: scanner.uri %q names no scanner", ErrInvalidScan, clip.String(p.Scanner.URI, 64))
 	}
 	// An absent result is not "no findings": the spec says an empty list
 	// means none were found, so only an explicit list counts.
@@ -201,7 +202,7 @@ func parsePredicate(b []byte) (*Scan, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, p.Metadata.ScanFinishedOn)
 	if err != nil || t.IsZero() || !writable(t) {
-		return nil, fmt.Errorf("%w: metadata.scanFinishedOn %q is not an RFC 3339 time", ErrInvalidScan, truncate(p.Metadata.ScanFinishedOn))
+		return nil, fmt.Errorf("%w: metadata.scanFinishedOn %q is not an RFC 3339 time", ErrInvalidScan, clip.String(p.Metadata.ScanFinishedOn, 64))
 	}
 	s := &Scan{
 		Scanner: Scanner{Name: name, Version: p.Scanner.Version, URI: p.Scanner.URI},

@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -61,14 +61,14 @@ func (v *Verifier) auditEvent(start time.Time, ref name.Reference, res *Result, 
 	}
 	if verr != nil {
 		ev.Outcome = audit.OutcomeError
-		ev.Reason = truncate(verr.Error(), maxReasonLen)
+		ev.Reason = clip.String(verr.Error(), maxReasonLen)
 		return ev
 	}
 	ev.Resource = res.Digest.String()
 	ev.Outcome = audit.OutcomeSuccess
 	if !res.Verified {
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = truncate(res.Err().Error(), maxReasonLen)
+		ev.Reason = clip.String(res.Err().Error(), maxReasonLen)
 	}
 	ev.Attributes["threshold"] = strconv.Itoa(res.Threshold)
 	ev.Attributes["cached"] = strconv.FormatBool(res.Cached)
@@ -77,15 +77,4 @@ func (v *Verifier) auditEvent(start time.Time, ref name.Reference, res *Result, 
 		ev.Attributes[fmt.Sprintf("target.%d.signers", i)] = strings.Join(t.Signers, ",")
 	}
 	return ev
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

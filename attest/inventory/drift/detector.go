@@ -14,6 +14,7 @@ import (
 
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Audit vocabulary of drift events.
@@ -255,7 +256,7 @@ func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived tim
 	rep := Report{Cause: r.Builder}
 	res, err := d.store.Query(ctx, q)
 	if err != nil {
-		return Report{Cause: r.Builder}, fmt.Errorf("%w: builder %q: %w", ErrStore, clip(r.Builder), err)
+		return Report{Cause: r.Builder}, fmt.Errorf("%w: builder %q: %w", ErrStore, clip.String(r.Builder, 64), err)
 	}
 	hits := newHits()
 	for _, adm := range res.Admissions {
@@ -270,7 +271,7 @@ func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived tim
 		return rep, err
 	}
 	if res.Truncated {
-		return rep, fmt.Errorf("%w: builder %q", ErrIncomplete, clip(r.Builder))
+		return rep, fmt.Errorf("%w: builder %q", ErrIncomplete, clip.String(r.Builder, 64))
 	}
 	return rep, nil
 }

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -217,7 +218,7 @@ func (w *wireRecord) advisory() (*Advisory, error) {
 	a := &Advisory{}
 	if w.SchemaVersion != nil {
 		if !schemaPattern.MatchString(*w.SchemaVersion) {
-			return nil, fmt.Errorf("%w: %q", ErrUnsupportedSchema, clip(*w.SchemaVersion))
+			return nil, fmt.Errorf("%w: %q", ErrUnsupportedSchema, clip.String(*w.SchemaVersion, 64))
 		}
 		a.SchemaVersion = *w.SchemaVersion
 	}
@@ -225,7 +226,7 @@ func (w *wireRecord) advisory() (*Advisory, error) {
 		return bad("id is required")
 	}
 	if !validID(*w.ID) {
-		return bad("id %q: printable ASCII, at most %d bytes", clip(*w.ID), MaxIDLen)
+		return bad("id %q: printable ASCII, at most %d bytes", clip.String(*w.ID, 64), MaxIDLen)
 	}
 	a.ID = *w.ID
 	if w.Modified == nil {
@@ -256,7 +257,7 @@ func (w *wireRecord) advisory() (*Advisory, error) {
 	}
 	for _, al := range w.Aliases {
 		if !validID(al) {
-			return bad("%s: alias %q: printable ASCII, at most %d bytes", a.ID, clip(al), MaxIDLen)
+			return bad("%s: alias %q: printable ASCII, at most %d bytes", a.ID, clip.String(al, 64), MaxIDLen)
 		}
 	}
 	a.Aliases = w.Aliases
@@ -304,7 +305,7 @@ func (wa *wireAffected) affected() (Affected, error) {
 				return af, err
 			}
 			if u.Version != "" {
-				return af, fmt.Errorf("purl %q carries a version", clip(p.PURL))
+				return af, fmt.Errorf("purl %q carries a version", clip.String(p.PURL, 64))
 			}
 			af.PURL = u.String()
 		} else {
@@ -342,7 +343,7 @@ func (wr *wireRange) rangeOf() (Range, error) {
 			return r, errors.New("a GIT range needs repo")
 		}
 	default:
-		return r, fmt.Errorf("type %q: want SEMVER, ECOSYSTEM or GIT", clip(wr.Type))
+		return r, fmt.Errorf("type %q: want SEMVER, ECOSYSTEM or GIT", clip.String(wr.Type, 64))
 	}
 	if !printable(wr.Repo, inventory.MaxFieldLen) {
 		return r, errors.New("repo too long or not printable")
@@ -366,7 +367,7 @@ func (wr *wireRange) rangeOf() (Range, error) {
 				last = true
 			case Limit:
 			default:
-				return r, fmt.Errorf("events[%d]: unknown event %q", k, clip(kind))
+				return r, fmt.Errorf("events[%d]: unknown event %q", k, clip.String(kind, 64))
 			}
 			if err := checkVersion(v); err != nil {
 				return r, fmt.Errorf("events[%d]: %w", k, err)
@@ -385,7 +386,7 @@ func (wr *wireRange) rangeOf() (Range, error) {
 
 func checkVersion(v string) error {
 	if v == "" || !printable(v, inventory.MaxVersionLen) {
-		return fmt.Errorf("version %q empty, longer than %d bytes or not printable", clip(v), inventory.MaxVersionLen)
+		return fmt.Errorf("version %q empty, longer than %d bytes or not printable", clip.String(v, 64), inventory.MaxVersionLen)
 	}
 	return nil
 }
@@ -393,7 +394,7 @@ func checkVersion(v string) error {
 func timestamp(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not RFC 3339", clip(s))
+		return time.Time{}, fmt.Errorf("%q is not RFC 3339", clip.String(s, 64))
 	}
 	return t.UTC(), nil
 }
@@ -403,13 +404,4 @@ func validID(s string) bool { return len(s) <= MaxIDLen && idPattern.MatchString
 // printable: valid UTF-8 without control characters, at most max bytes.
 func printable(s string, max int) bool {
 	return len(s) <= max && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
-}
-
-// clip bounds untrusted text quoted in an error.
-func clip(s string) string {
-	const max = 64
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
 }
