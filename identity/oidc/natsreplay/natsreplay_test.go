@@ -240,9 +240,7 @@ func TestAllNodesDownFailsClosedAndRecovers(t *testing.T) {
 	c, caches := replicas(t, natsreplay.WithTimeout(300*time.Millisecond))
 	ctx := t.Context()
 	until := time.Now().Add(time.Minute)
-	if err := caches[0].Claim(ctx, "before", until); err != nil {
-		t.Fatal(err)
-	}
+	claimBeforeOutage(t, caches[0], until)
 	for _, n := range c.Nodes {
 		n.Kill(t)
 	}
@@ -277,6 +275,27 @@ func TestAllNodesDownFailsClosedAndRecovers(t *testing.T) {
 		if err := rc.Claim(ctx, "before", until); !errors.Is(err, oidc.ErrReplayed) {
 			t.Errorf("replica %d: claim made before the outage: %v, want ErrReplayed", i, err)
 		}
+	}
+}
+
+// claimBeforeOutage records "before" while the cluster is healthy. With a
+// 300 ms timeout on a loaded 2-core CI machine one write can time out (a
+// correct fail-closed ErrUnavailable); the write may still have landed, so a
+// retry that then answers ErrReplayed means the claim is recorded.
+func claimBeforeOutage(t *testing.T, rc *natsreplay.Cache, until time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	timedOut := false
+	for {
+		err := rc.Claim(t.Context(), "before", until)
+		switch {
+		case err == nil, timedOut && errors.Is(err, oidc.ErrReplayed):
+			return
+		case !errors.Is(err, natsreplay.ErrUnavailable) || time.Now().After(deadline):
+			t.Fatal(err)
+		}
+		timedOut = true
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
