@@ -96,6 +96,7 @@ type config struct {
 	sink    audit.Sink
 	logger  *slog.Logger
 	ca      crypto.Signer // WithCASigner; nil: a fresh P-256 key
+	pathLen int           // WithCAPathLen; 0: the CA signs only leaves
 }
 
 // WithClock sets the time source (default time.Now).
@@ -229,7 +230,7 @@ type Issuer struct {
 
 // NewIssuer creates a CA for td with fresh P-256 keys (or the CA key of
 // [WithCASigner]): a self-signed X.509 authority (path length 0: it signs
-// only leaves) and a JWT signing key.
+// only leaves, unless [WithCAPathLen]) and a JWT signing key.
 func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 	if td.IsZero() {
 		return nil, fmt.Errorf("%w: empty trust domain", ErrConfig)
@@ -265,7 +266,8 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		MaxPathLenZero:        true,
+		MaxPathLen:            cfg.pathLen,
+		MaxPathLenZero:        cfg.pathLen == 0,
 		SignatureAlgorithm:    sigAlg,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, caKey.Public(), caKey)

@@ -55,6 +55,21 @@ func spireBinary(t testing.TB, env string) string {
 	return ""
 }
 
+// SPIREOption configures [StartSPIRE] and [SPIREServerFails].
+type SPIREOption func(*spireConfig)
+
+type spireConfig struct {
+	upstreamCert, upstreamKey []byte // PEM; nil: SPIRE is its own root
+}
+
+// WithUpstreamDisk configures the server's "disk" UpstreamAuthority with a
+// self-signed CA certificate and its private key (PEM; written to the
+// test's private directory, mode 0600): the server's X.509 CA is then
+// signed by that CA and its bundle is that CA's certificate.
+func WithUpstreamDisk(certPEM, keyPEM []byte) SPIREOption {
+	return func(c *spireConfig) { c.upstreamCert, c.upstreamKey = certPEM, keyPEM }
+}
+
 // StartSPIRE starts a SPIRE v1.15.3 server ($ZTCI_SPIRE_SERVER) and agent
 // ($ZTCI_SPIRE_AGENT) for trustDomain as separate processes in a private
 // temporary directory: the server binds 127.0.0.1 on a free port, keeps its
@@ -64,7 +79,7 @@ func spireBinary(t testing.TB, env string) string {
 // attested and serves its Workload API. Both are killed and the directory
 // removed when the test ends. t is skipped when a binary is missing, unless
 // ZTCI_REQUIRE_SPIRE=1 (see .ci/spire).
-func StartSPIRE(t testing.TB, trustDomain string) *SPIRE {
+func StartSPIRE(t testing.TB, trustDomain string, opts ...SPIREOption) *SPIRE {
 	t.Helper()
 	s := &SPIRE{
 		TrustDomain:  trustDomain,
@@ -72,44 +87,12 @@ func StartSPIRE(t testing.TB, trustDomain string) *SPIRE {
 		agent:        spireBinary(t, "ZTCI_SPIRE_AGENT"),
 		fetchTimeout: 60 * time.Second,
 	}
-	// Unix socket paths are limited to 108 bytes: t.TempDir's may be longer.
-	dir, err := os.MkdirTemp("", "spire")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s.dir = dir
-	s.serverSocket = filepath.Join(dir, "server.sock")
-	s.SocketPath = filepath.Join(dir, "agent.sock")
-
-	port := FreePort(t)
-	writeFile(t, filepath.Join(dir, "server.conf"), fmt.Appendf(nil, `server {
-  bind_address = "127.0.0.1"
-  bind_port = "%d"
-  socket_path = %q
-  trust_domain = %q
-  data_dir = %q
-  log_level = "DEBUG"
-}
-plugins {
-  DataStore "sql" {
-    plugin_data {
-      database_type = "sqlite3"
-      connection_string = %q
-    }
-  }
-  KeyManager "memory" {
-    plugin_data {}
-  }
-  NodeAttestor "join_token" {
-    plugin_data {}
-  }
-}
-`, port, s.serverSocket, trustDomain, filepath.Join(dir, "server"), filepath.Join(dir, "datastore.sqlite3")))
-	s.serverProcess = Start(t, exec.Command(s.server, "run", "-config", filepath.Join(dir, "server.conf")))
+	port := s.configureServer(t, opts)
+	s.serverProcess = Start(t, exec.Command(s.server, "run", "-config", filepath.Join(s.dir, "server.conf")))
 	s.serverProcess.WaitFor(t, 60*time.Second, func(ctx context.Context) bool {
 		return exec.CommandContext(ctx, s.server, "healthcheck", "-socketPath", s.serverSocket).Run() == nil
 	})
+	dir := s.dir
 
 	out := s.run(t, s.server, "token", "generate", "-socketPath", s.serverSocket, "-ttl", "600")
 	// The token is on a line of its own: a warning (no SPIFFE ID asked
@@ -159,6 +142,83 @@ plugins {
 		return exec.CommandContext(ctx, s.agent, "healthcheck", "-socketPath", s.SocketPath).Run() == nil
 	})
 	return s
+}
+
+// configureServer makes the test's private directory and writes the
+// server's configuration there; it returns the server's port.
+func (s *SPIRE) configureServer(t testing.TB, opts []SPIREOption) int {
+	t.Helper()
+	var cfg spireConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	// Unix socket paths are limited to 108 bytes: t.TempDir's may be longer.
+	dir, err := os.MkdirTemp("", "spire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	s.dir = dir
+	s.serverSocket = filepath.Join(dir, "server.sock")
+	s.SocketPath = filepath.Join(dir, "agent.sock")
+
+	upstream := ""
+	if cfg.upstreamCert != nil {
+		certPath, keyPath := filepath.Join(dir, "upstream-ca.pem"), filepath.Join(dir, "upstream-ca.key")
+		writeFile(t, certPath, cfg.upstreamCert)
+		writeFile(t, keyPath, cfg.upstreamKey)
+		upstream = fmt.Sprintf(`  UpstreamAuthority "disk" {
+    plugin_data {
+      cert_file_path = %q
+      key_file_path = %q
+    }
+  }
+`, certPath, keyPath)
+	}
+	port := FreePort(t)
+	writeFile(t, filepath.Join(dir, "server.conf"), fmt.Appendf(nil, `server {
+  bind_address = "127.0.0.1"
+  bind_port = "%d"
+  socket_path = %q
+  trust_domain = %q
+  data_dir = %q
+  log_level = "DEBUG"
+}
+plugins {
+  DataStore "sql" {
+    plugin_data {
+      database_type = "sqlite3"
+      connection_string = %q
+    }
+  }
+  KeyManager "memory" {
+    plugin_data {}
+  }
+  NodeAttestor "join_token" {
+    plugin_data {}
+  }
+%s}
+`, port, s.serverSocket, s.TrustDomain, filepath.Join(dir, "server"), filepath.Join(dir, "datastore.sqlite3"), upstream))
+	return port
+}
+
+// SPIREServerFails runs a SPIRE server configured as [StartSPIRE] would
+// (no agent), expects it to exit with an error within a minute, and
+// returns its output. It fails t if the server becomes healthy instead.
+func SPIREServerFails(t testing.TB, trustDomain string, opts ...SPIREOption) string {
+	t.Helper()
+	s := &SPIRE{TrustDomain: trustDomain, server: spireBinary(t, "ZTCI_SPIRE_SERVER")}
+	s.configureServer(t, opts)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, s.server, "run", "-config", filepath.Join(s.dir, "server.conf")).CombinedOutput()
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("spire-server kept running for a minute; expected it to refuse its configuration:\n%s", out)
+	case err == nil:
+		t.Fatalf("spire-server exited without an error; expected it to refuse its configuration:\n%s", out)
+	}
+	return string(out)
 }
 
 // Entry is a registration entry for [SPIRE.CreateEntry].
