@@ -54,6 +54,30 @@
 // policy and inputAttestations entries are in-toto ResourceDescriptors,
 // read by attest's rules (their unknown members are ignored).
 //
+// # Third-party summaries
+//
+// [VerifyThirdParty] is slsa-verifier verify-vsa in a function: it takes a
+// raw DSSE envelope (not a Sigstore bundle) signed by a verifier's public
+// key (ECDSA, RSA or Ed25519, its key id pinned or derived as
+// slsa-verifier derives it, [KeyFingerprint]) and checks, in
+// slsa-verifier's order, the signature, the in-toto Statement v1, the
+// predicate type, that every expected subject digest is in a subject, the
+// verifier.id, the resourceUri, a PASSED result and that the expected
+// levels are covered (SLSA_<TRACK>_LEVEL_n by a level of that track at
+// least n, any other value by itself), and, when asked
+// ([ThirdPartyExpectations.MaxAge]), freshness. Each failed check is a
+// sentinel under [ErrUnverified], a comparison a [*CheckError] with the
+// wanted and found values. It is stricter than slsa-verifier: unknown,
+// repeated or case-varied envelope members, a legacy Statement v0.1 and
+// every predicate ParsePredicate refuses are refused; the envelope is
+// bounded by [MaxEnvelopeSize].
+//
+//	v, err := vsa.VerifyThirdParty(ctx, envelope, vsa.ThirdPartyExpectations{
+//		Key: pub, KeyID: "keystore://…", SubjectDigests: attest.DigestSet{"sha256": hex},
+//		VerifierID: "https://verifier.example/v1", ResourceURI: uri,
+//		VerifiedLevels: []string{"SLSA_BUILD_LEVEL_2"}, MaxAge: 24 * time.Hour,
+//	})
+//
 // # Security contract
 //
 // Nothing here verifies a signature or a subject. A Summary is evidence
@@ -63,7 +87,11 @@
 // pairs), its subject digest is the artifact's, its result is PASSED, its
 // policy is one the consumer accepts and it is fresh enough; policy/gate
 // checks all of these, and revocation of the signer, before it relies on
-// one. [Predicate] validates what it writes by the same rules, so this
+// one. [VerifyThirdParty] is the exception that checks everything the
+// consumer pins (key, key id, subjects, verifier, resource, result,
+// levels, age) and nothing else: the policy a third party verified
+// against is its own, named only by policy.uri, and a key is trusted for
+// exactly the verifier.id it is pinned beside. [Predicate] validates what it writes by the same rules, so this
 // package never writes a summary it would refuse to read. Error messages
 // quote at most 64 bytes of untrusted input.
 package vsa

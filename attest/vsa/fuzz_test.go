@@ -71,3 +71,28 @@ func FuzzFromStatement(f *testing.F) {
 		stable(t, s)
 	})
 }
+
+// FuzzVerifyThirdParty: whatever the envelope, VerifyThirdParty fails with
+// ErrUnverified or accepts exactly the statement Google's key signed (no
+// other payload carries a signature by that key).
+func FuzzVerifyThirdParty(f *testing.F) {
+	vector := readFixture(f, "slsa-verifier-gce-vsa.intoto.jsonl")
+	f.Add(vector)
+	f.Add(bytes.Replace(vector, []byte(`"keyid":"keystore`), []byte(`"keyid":"","x":"keystore`), 1))
+	f.Add(bytes.Replace(vector, []byte(`"payloadType"`), []byte(`"PayloadType"`), 1))
+	f.Add([]byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]}`))
+	signed := gceStatement(f)
+	want := gceExpect(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := vsa.VerifyThirdParty(t.Context(), b, want)
+		if err != nil {
+			if !errors.Is(err, vsa.ErrUnverified) {
+				t.Fatalf("error outside ErrUnverified: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(got.Payload, signed) {
+			t.Fatalf("accepted a payload the key never signed:\n%s", got.Payload)
+		}
+	})
+}
