@@ -1,9 +1,12 @@
 // Package inventory is the index of what a deploy gate admitted: for every
 // allowed decision, the artifact digest, the image reference, the builder
-// and job identities, the policy revision, the decision id, the time, and
-// the packages of the artifact's verified SBOMs. It answers the incident
-// question "where is this vulnerable package deployed?" by package URL and
-// version range, and lists admissions by digest or by builder.
+// and job identities, the policy revision, the decision id, the time, the
+// packages of the artifact's verified SBOMs, the identities that signed
+// the attestations the decision relied on, and the policy input it was
+// evaluated on. It answers the incident question "where is this vulnerable
+// package deployed?" by package URL and version range, and lists
+// admissions by digest, builder, signer SAN, key id or policy revision (the
+// questions of a revocation or a policy change, see package drift).
 //
 // # Use
 //
@@ -59,9 +62,16 @@
 //   - Where recording fails the gate denies (fail closed): an admission
 //     that cannot be indexed would be invisible to incident response. A
 //     store records an admission entirely or not at all.
+//   - The policy input is kept so that a new policy revision can be re-run
+//     on what was admitted. It holds no secret values (policy.Input
+//     carries secret names, digests and claims, never a secret), but it
+//     does hold the job's claims and the verified attestations' facts:
+//     give the index the protection of the audit log. It is refused when
+//     larger than [MaxPolicyInput] or not one JSON object.
 //   - Input is bounded: package URLs ([MaxPURLLen]), versions
 //     ([MaxVersionLen]), fields ([MaxFieldLen]), packages per admission
-//     ([MaxPackages]), SBOM size ([MaxSBOMSize]) and nesting
+//     ([MaxPackages]), signers ([MaxSigners]), policy input
+//     ([MaxPolicyInput]), SBOM size ([MaxSBOMSize]) and nesting
 //     ([MaxComponentDepth]), query terms ([MaxQueryTerms]) and results
 //     ([MaxLimit], with [Result.Truncated] saying when more matched).
 //   - Qualifiers and subpath are ignored for matching; namespaces and names

@@ -1,15 +1,18 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/ztci/ztci/internal/clip"
 )
 
 // Memory is a [Store] held in this process: an inverted index from package
-// key to (admission, version) postings, and indexes by digest and builder.
+// key to (admission, version) postings, and indexes by digest, builder,
+// signer SAN, key id and policy revision.
 // Versions are interned per package and packages per store, so a posting
 // costs 8 bytes. It is lost when the process exits; boltinventory persists
 // the same index to a file. The zero value is not usable: call [NewMemory].
@@ -19,6 +22,9 @@ type Memory struct {
 	byID      map[string]uint32
 	byDigest  map[string][]uint32
 	byBuilder map[string][]uint32
+	bySigner  map[string][]uint32
+	byKey     map[string][]uint32
+	byPolicy  map[string][]uint32
 	keys      []*memKey
 	keyID     map[string]uint32
 }
@@ -41,7 +47,8 @@ var _ Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{byID: map[string]uint32{}, byDigest: map[string][]uint32{}, byBuilder: map[string][]uint32{}, keyID: map[string]uint32{}}
+	return &Memory{byID: map[string]uint32{}, byDigest: map[string][]uint32{}, byBuilder: map[string][]uint32{},
+		bySigner: map[string][]uint32{}, byKey: map[string][]uint32{}, byPolicy: map[string][]uint32{}, keyID: map[string]uint32{}}
 }
 
 // Record implements [Store].
@@ -83,11 +90,23 @@ func (m *Memory) Record(ctx context.Context, a Admission) error {
 	if meta.Builder != "" {
 		m.byBuilder[meta.Builder] = append(m.byBuilder[meta.Builder], id)
 	}
+	if meta.PolicyRevision != "" {
+		m.byPolicy[meta.PolicyRevision] = append(m.byPolicy[meta.PolicyRevision], id)
+	}
+	for i, sg := range meta.Signers { // each admission once per SAN and key
+		if sg.SAN != "" && !slices.ContainsFunc(meta.Signers[:i], func(o Signer) bool { return o.SAN == sg.SAN }) {
+			m.bySigner[sg.SAN] = append(m.bySigner[sg.SAN], id)
+		}
+		if sg.KeyID != "" && !slices.ContainsFunc(meta.Signers[:i], func(o Signer) bool { return o.KeyID == sg.KeyID }) {
+			m.byKey[sg.KeyID] = append(m.byKey[sg.KeyID], id)
+		}
+	}
 	return nil
 }
 
 // Query implements [Store]. A package query reads only the postings of
-// that package; digest and builder queries read only their admissions.
+// that package; other queries read only the admissions of the shortest
+// index list among their criteria.
 func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -100,16 +119,22 @@ func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 	defer m.mu.RUnlock()
 	var hits []Admission
 	if mt.Key == "" {
-		ids := m.byDigest[mt.Digest]
-		if mt.Digest == "" {
-			ids = m.byBuilder[mt.Builder]
+		var ids []uint32
+		first := true
+		for _, c := range []struct {
+			v   string
+			idx map[string][]uint32
+		}{{mt.Digest, m.byDigest}, {mt.Builder, m.byBuilder}, {mt.Signer, m.bySigner}, {mt.KeyID, m.byKey}, {mt.PolicyRevision, m.byPolicy}} {
+			if c.v != "" && (first || len(c.idx[c.v]) < len(ids)) {
+				ids, first = c.idx[c.v], false
+			}
 		}
 		for _, id := range ids {
 			a := m.adms[id]
-			if mt.Builder != "" && a.meta.Builder != mt.Builder {
+			if !mt.Admits(&a.meta) {
 				continue
 			}
-			out := a.meta
+			out := m.result(a.meta, mt)
 			out.Packages = make([]Package, len(a.pkgs))
 			for i, r := range a.pkgs {
 				k := m.keys[r.key]
@@ -138,17 +163,29 @@ func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 			continue
 		}
 		a := &m.adms[p.key]
-		if mt.Digest != "" && a.meta.Digest != mt.Digest || mt.Builder != "" && a.meta.Builder != mt.Builder {
+		if !mt.Admits(&a.meta) {
 			continue
 		}
 		if int(p.key) == last {
 			hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, *sel)
 			continue
 		}
-		out := a.meta
+		out := m.result(a.meta, mt)
 		out.Packages = []Package{*sel}
 		hits = append(hits, out)
 		last = int(p.key)
 	}
 	return mt.Finish(hits), nil
+}
+
+// result is a copy of meta for a query result: it shares nothing with the
+// store, and carries the policy input only when the query asks for it.
+func (m *Memory) result(meta Admission, mt *Matcher) Admission {
+	meta.Signers = slices.Clone(meta.Signers)
+	if mt.WithPolicyInput {
+		meta.PolicyInput = bytes.Clone(meta.PolicyInput)
+	} else {
+		meta.PolicyInput = nil
+	}
+	return meta
 }

@@ -26,8 +26,11 @@ type Matcher struct {
 	// Key, Type are the index key and type of Query.Package ("" when the
 	// query has none).
 	Key, Type string
-	// Digest and Builder are the query's other criteria.
-	Digest, Builder string
+	// Digest, Builder, Signer, KeyID and PolicyRevision are the query's
+	// other criteria; Admits applies them.
+	Digest, Builder, Signer, KeyID, PolicyRevision string
+	// WithPolicyInput is the query's.
+	WithPolicyInput bool
 	// Limit is the effective limit.
 	Limit int
 
@@ -51,8 +54,8 @@ func Compile(q Query) (*Matcher, error) {
 	bad := func(format string, args ...any) (*Matcher, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidQuery}, args...)...)
 	}
-	if q.Package == "" && q.Digest == "" && q.Builder == "" {
-		return bad("give a package, a digest or a builder")
+	if q.Package == "" && q.Digest == "" && q.Builder == "" && q.Signer == "" && q.KeyID == "" && q.PolicyRevision == "" {
+		return bad("give a package, a digest, a builder, a signer, a key or a policy revision")
 	}
 	if q.Limit < 0 || q.Limit > MaxLimit {
 		return bad("limit %d outside 0..%d", q.Limit, MaxLimit)
@@ -60,12 +63,15 @@ func Compile(q Query) (*Matcher, error) {
 	if len(q.Ranges)+len(q.Versions) > MaxQueryTerms {
 		return bad("more than %d ranges and versions", MaxQueryTerms)
 	}
-	m := &Matcher{Digest: q.Digest, Builder: q.Builder, Limit: cmp.Or(q.Limit, DefaultLimit), verdicts: map[string]verdict{}}
+	m := &Matcher{Digest: q.Digest, Builder: q.Builder, Signer: q.Signer, KeyID: q.KeyID, PolicyRevision: q.PolicyRevision,
+		WithPolicyInput: q.WithPolicyInput, Limit: cmp.Or(q.Limit, DefaultLimit), verdicts: map[string]verdict{}}
 	if q.Digest != "" && !digestPattern.MatchString(q.Digest) {
 		return bad("digest must be sha256:<64 lower-case hex>")
 	}
-	if e := checkField(q.Builder); e != "" {
-		return bad("builder %s", e)
+	for _, f := range []struct{ name, v string }{{"builder", q.Builder}, {"signer", q.Signer}, {"key id", q.KeyID}, {"policy revision", q.PolicyRevision}} {
+		if e := checkField(f.v); e != "" {
+			return bad("%s %s", f.name, e)
+		}
 	}
 	if q.Package == "" {
 		if len(q.Ranges)+len(q.Versions) > 0 {
@@ -129,6 +135,20 @@ func Compile(q Query) (*Matcher, error) {
 		}
 	}
 	return m, nil
+}
+
+// Admits reports whether admission a (its metadata and signers) meets
+// the query's criteria other than the package: digest, builder, signer,
+// key and policy revision.
+func (m *Matcher) Admits(a *Admission) bool {
+	if m.Digest != "" && a.Digest != m.Digest || m.Builder != "" && a.Builder != m.Builder ||
+		m.PolicyRevision != "" && a.PolicyRevision != m.PolicyRevision {
+		return false
+	}
+	if m.Signer != "" && !slices.ContainsFunc(a.Signers, func(s Signer) bool { return s.SAN == m.Signer }) {
+		return false
+	}
+	return m.KeyID == "" || slices.ContainsFunc(a.Signers, func(s Signer) bool { return s.KeyID == m.KeyID })
 }
 
 // Match reports whether a package of m.Key at version v is selected, and

@@ -1,9 +1,12 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,6 +59,27 @@ type Admission struct {
 	// named by package URL, at most [MaxPackages]. Duplicates are merged.
 	// In a query result by package they are only the matching packages.
 	Packages []Package `json:"packages,omitempty"`
+	// Signers are the identities that signed the verified attestations
+	// the decision relied on, at most [MaxSigners]; duplicates are merged,
+	// first order kept. They let a signer or key revocation find what it
+	// signed ([Query.Signer], [Query.KeyID]).
+	Signers []Signer `json:"signers,omitempty"`
+	// PolicyInput is the policy input document the gate evaluated (JSON,
+	// one object, at most [MaxPolicyInput] bytes), kept so that a policy
+	// revision can be re-run on the admission. It holds no secret values
+	// (policy.Input carries names, digests and claims only). Empty when the
+	// gate did not keep it (too large). Query results carry it only when
+	// [Query.WithPolicyInput] is set.
+	PolicyInput json.RawMessage `json:"policy_input,omitempty"`
+}
+
+// Signer is a verified signing identity of an attestation: the OIDC
+// issuer and subject alternative name of a certificate, or the key id
+// (the bundle's key hint) of a keyed signature. SAN or KeyID is set.
+type Signer struct {
+	Issuer string `json:"issuer,omitempty"`
+	SAN    string `json:"san,omitempty"`
+	KeyID  string `json:"key_id,omitempty"`
 }
 
 // Package is a package named by a package URL.
@@ -75,8 +99,9 @@ type Package struct {
 	Unordered bool `json:"unordered,omitempty"`
 }
 
-// Query selects admissions. At least one of Package, Digest and Builder is
-// required; the criteria combine with AND.
+// Query selects admissions. At least one of Package, Digest, Builder,
+// Signer, KeyID and PolicyRevision is required; the criteria combine with
+// AND.
 type Query struct {
 	// Package is a package URL without version ("pkg:golang/golang.org/x/net");
 	// qualifiers and subpath are ignored. Packages of that type, namespace
@@ -94,6 +119,20 @@ type Query struct {
 	Digest string `json:"digest,omitempty"`
 	// Builder selects the admissions built by this SLSA builder id.
 	Builder string `json:"builder,omitempty"`
+	// Signer selects the admissions that relied on an attestation signed
+	// by a certificate with this subject alternative name, whatever its
+	// issuer: the match the gate's signer revocation makes.
+	Signer string `json:"signer,omitempty"`
+	// KeyID selects the admissions that relied on an attestation signed
+	// by this key id (key hint): the match the gate's key revocation
+	// makes.
+	KeyID string `json:"key_id,omitempty"`
+	// PolicyRevision selects the admissions allowed under this policy
+	// revision.
+	PolicyRevision string `json:"policy_revision,omitempty"`
+	// WithPolicyInput returns each admission's PolicyInput (left out
+	// otherwise: it can be large).
+	WithPolicyInput bool `json:"with_policy_input,omitempty"`
 	// Limit is the most admissions returned (0: [DefaultLimit]; at most
 	// [MaxLimit]). Result.Truncated says when more matched.
 	Limit int `json:"limit,omitempty"`
@@ -118,6 +157,10 @@ const (
 	MaxLimit     = 100_000
 	// MaxQueryTerms bounds len(Ranges)+len(Versions).
 	MaxQueryTerms = 256
+	// MaxSigners is the most signers one admission may list.
+	MaxSigners = 64
+	// MaxPolicyInput bounds an admission's PolicyInput in bytes.
+	MaxPolicyInput = 256 << 10
 )
 
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -162,6 +205,35 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 	}
 	if len(a.Packages) > MaxPackages {
 		return bad("%d packages, at most %d", len(a.Packages), MaxPackages)
+	}
+	if len(a.Signers) > MaxSigners {
+		return bad("%d signers, at most %d", len(a.Signers), MaxSigners)
+	}
+	var signers []Signer
+	for _, sg := range a.Signers {
+		if sg.SAN == "" && sg.KeyID == "" {
+			return bad("a signer needs a SAN or a key id")
+		}
+		for name, v := range map[string]string{"issuer": sg.Issuer, "SAN": sg.SAN, "key id": sg.KeyID} {
+			if err := checkField(v); err != "" {
+				return bad("signer %s %s", name, err)
+			}
+		}
+		if !slices.Contains(signers, sg) {
+			signers = append(signers, sg)
+		}
+	}
+	a.Signers = signers
+	if len(a.PolicyInput) > MaxPolicyInput {
+		return bad("policy input of %d bytes, at most %d", len(a.PolicyInput), MaxPolicyInput)
+	}
+	if len(a.PolicyInput) > 0 {
+		if t := bytes.TrimLeft(a.PolicyInput, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(a.PolicyInput) {
+			return bad("policy input is not one JSON object")
+		}
+		a.PolicyInput = bytes.Clone(a.PolicyInput)
+	} else {
+		a.PolicyInput = nil
 	}
 	a.Time = a.Time.UTC().Truncate(time.Microsecond)
 	entries := make([]Entry, 0, len(a.Packages))

@@ -2,7 +2,9 @@ package gate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/identity"
@@ -19,9 +21,15 @@ var ErrNotIndexed = fmt.Errorf("%w: admission not indexed", ErrUndecided)
 // WithInventory records every allowed decision in s before it is audited as
 // an allow: the artifact digest, the image reference, the SLSA builder of
 // the verified provenance, the job, the policy revision, the decision id
-// (the audit event id) and the packages of the verified SBOM attestations
-// (SPDX 2.x or CycloneDX 1.4–1.6; never a rejected or revoked attestation).
-// Denied decisions are not recorded.
+// (the audit event id), the packages of the verified SBOM attestations
+// (SPDX 2.x or CycloneDX 1.4–1.6; never a rejected or revoked attestation),
+// the signers of the verified attestations the decision relied on (issuer
+// and SAN, or key hint), and the policy input the decision was evaluated
+// on, so that a signer revocation or a policy revision can find and
+// re-evaluate it (package drift). An input larger than
+// [inventory.MaxPolicyInput] is not kept (logged; the admission is still
+// recorded, and a policy revision reports it as not re-evaluable). Denied
+// decisions are not recorded.
 //
 // Fail closed: when s refuses the admission, or a verified SBOM does not
 // read (a malformed package URL, an unsupported format version), the
@@ -52,7 +60,17 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Re
 		if req.Image != "" {
 			a.Image = req.Image
 		}
-		err = g.cfg.inventory.Record(ctx, a)
+		// The document decideFor evaluated (same constructor, same
+		// artifact after markLeases). policy.Input holds no secret values.
+		a.PolicyInput, err = json.Marshal(policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+		if len(a.PolicyInput) > inventory.MaxPolicyInput {
+			g.cfg.log.WarnContext(ctx, "policy input too large to keep in the inventory; a policy revision cannot re-evaluate this admission",
+				"digest", art.Digest, "bytes", len(a.PolicyInput), "max", inventory.MaxPolicyInput)
+			a.PolicyInput = nil
+		}
+		if err == nil {
+			err = g.cfg.inventory.Record(ctx, a)
+		}
 	}
 	if err != nil {
 		g.cfg.log.ErrorContext(ctx, "allowed admission could not be indexed; denying", "digest", art.Digest, "err", err)
@@ -62,12 +80,14 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Re
 }
 
 // Admission returns the inventory's view of an admitted artifact: its
-// digest and name, the builder of its first verified SLSA provenance, and
-// the packages of every verified SBOM among verified (the attestations
-// that counted for policy). A verified SBOM that does not read is an error
-// (wrapping [inventory.ErrInvalidSBOM]): indexing it partly would hide
-// packages from incident response. The caller fills in the decision id,
-// job, policy revision and time.
+// digest and name, the builder of its first verified SLSA provenance, the
+// packages of every verified SBOM among verified (the attestations that
+// counted for policy) and the signers of verified (issuer and SAN of a
+// certificate, key hint of a keyed signature; duplicates merged). A
+// verified SBOM that does not read is an error (wrapping
+// [inventory.ErrInvalidSBOM]): indexing it partly would hide packages from
+// incident response. The caller fills in the decision id, job, policy
+// revision, policy input and time.
 func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admission, error) {
 	a := inventory.Admission{Digest: art.Digest, Image: art.Name}
 	for _, att := range art.Attestations {
@@ -77,7 +97,13 @@ func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admiss
 		}
 	}
 	for _, r := range verified {
-		if r == nil || r.Statement == nil || !inventory.IsSBOM(r.Statement.PredicateType) {
+		if r == nil {
+			continue
+		}
+		if sg := (inventory.Signer{Issuer: r.Signer.Issuer, SAN: r.Signer.SAN, KeyID: r.Signer.KeyHint}); (sg.SAN != "" || sg.KeyID != "") && !slices.Contains(a.Signers, sg) {
+			a.Signers = append(a.Signers, sg)
+		}
+		if r.Statement == nil || !inventory.IsSBOM(r.Statement.PredicateType) {
 			continue
 		}
 		pkgs, err := inventory.Packages(r.Statement.PredicateType, r.Statement.Predicate)

@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -76,6 +77,32 @@ func TestInventoryRecordsAllowedDecisions(t *testing.T) {
 		a.PolicyRevision != allowed.PolicyRevision || a.Builder != gatetest.BuilderID || a.Time.IsZero() {
 		t.Fatalf("admission %+v does not match decision %+v", a, allowed)
 	}
+	// The signers of the attestations it relied on, for a signer
+	// revocation to find it.
+	if want := []inventory.Signer{{Issuer: lab.IssuerURL(), SAN: gatetest.SignerSAN}}; !slices.Equal(a.Signers, want) {
+		t.Fatalf("signers %+v, want %+v", a.Signers, want)
+	}
+	// The policy input it was evaluated on, for a policy revision to
+	// re-run: it decodes strictly and the same policy allows it again.
+	res, err = store.Query(ctx, inventory.Query{Digest: a.Digest, WithPolicyInput: true})
+	if err != nil || len(res.Admissions) != 1 {
+		t.Fatalf("with policy input: %+v, %v", res, err)
+	}
+	in, err := policy.DecodeInput(bytes.NewReader(res.Admissions[0].PolicyInput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Action != policy.ActionDeploy || in.Job.ID != allowed.Job || len(in.Artifacts) != 1 || in.Artifacts[0].Digest != allowed.Digest {
+		t.Fatalf("kept policy input %+v does not match decision %+v", in, allowed)
+	}
+	eng, err := lab.Policy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	if pd, err := eng.Evaluate(ctx, in); err != nil || !pd.Allowed || pd.Revision != allowed.PolicyRevision {
+		t.Fatalf("re-evaluating the kept input: %+v, %v", pd, err)
+	}
 
 	sink := &memSink{}
 	g, err = lab.Gate(ctx, sink, gate.WithInventory(failingStore{inventory.NewMemory()}))
@@ -117,16 +144,21 @@ func TestAdmission(t *testing.T) {
 	art := policy.Artifact{Name: subject.Name, Digest: "sha256:" + strings.Repeat("d", 64),
 		Attestations: []policy.Attestation{{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://ci.example/builder"}}}}
 
-	a, err := gate.Admission(art, []*verify.Result{spdx, nil, {}, cdx})
+	spdx.Signer = verify.SignerInfo{Kind: verify.SignerKey, KeyHint: "sbom-key"}
+	cdx.Signer = verify.SignerInfo{Kind: verify.SignerCertificate, SAN: "https://ci.example/release", Issuer: "https://issuer.example"}
+	a, err := gate.Admission(art, []*verify.Result{spdx, nil, {}, cdx, spdx})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []inventory.Signer{{KeyID: "sbom-key"}, {Issuer: "https://issuer.example", SAN: "https://ci.example/release"}}; !slices.Equal(a.Signers, want) {
+		t.Fatalf("signers %+v, want %+v (a result without signer adds none, duplicates merged)", a.Signers, want)
 	}
 	var purls []string
 	for _, p := range a.Packages {
 		purls = append(purls, p.PURL)
 	}
 	if a.Builder != "https://ci.example/builder" || a.Digest != art.Digest || a.Image != art.Name ||
-		!slices.Equal(purls, []string{"pkg:golang/golang.org/x/net@v0.30.0", "pkg:npm/lodash@4.17.21"}) {
+		!slices.Equal(purls, []string{"pkg:golang/golang.org/x/net@v0.30.0", "pkg:npm/lodash@4.17.21", "pkg:golang/golang.org/x/net@v0.30.0"}) {
 		t.Fatalf("admission %+v", a)
 	}
 	if _, err := gate.Admission(art, []*verify.Result{spdx, malformed}); !errors.Is(err, inventory.ErrInvalidSBOM) || !errors.Is(err, inventory.ErrInvalidPURL) {

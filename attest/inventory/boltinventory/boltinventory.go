@@ -54,6 +54,10 @@ var (
 	bucketByPkg   = []byte("by-package")
 	bucketDigest  = []byte("by-digest")
 	bucketBuilder = []byte("by-builder")
+	bucketSigner  = []byte("by-signer")    // SAN, decision id
+	bucketKey     = []byte("by-key")       // key id, decision id
+	bucketPolicy  = []byte("by-policy")    // policy revision, decision id
+	bucketInput   = []byte("policy-input") // decision id → policy input JSON
 )
 
 // Store is an [inventory.Store] in one bbolt file. Close it when done.
@@ -83,12 +87,29 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("%w: open %s: %w", inventory.ErrUnavailable, path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketPkgs, bucketByPkg, bucketDigest, bucketBuilder} {
+		// A file written before the policy revision index existed gets it
+		// built from its admissions, so a revision query misses none.
+		// (Admissions recorded then list no signers: nothing to backfill.)
+		backfill := tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketPolicy) == nil
+		for _, b := range [][]byte{bucketMeta, bucketPkgs, bucketByPkg, bucketDigest, bucketBuilder, bucketSigner, bucketKey, bucketPolicy, bucketInput} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		if !backfill {
+			return nil
+		}
+		byPolicy := tx.Bucket(bucketPolicy)
+		return tx.Bucket(bucketMeta).ForEach(func(id, raw []byte) error {
+			a, err := decodeMeta(string(id), raw)
+			if err != nil {
+				return fmt.Errorf("admission %q: %w", id, err)
+			}
+			if a.PolicyRevision == "" {
+				return nil
+			}
+			return byPolicy.Put(key(a.PolicyRevision, a.DecisionID), nil)
+		})
 	})
 	if err != nil {
 		db.Close()
@@ -100,14 +121,26 @@ func Open(path string, opts ...Option) (*Store, error) {
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// encodeMeta writes an admission without its packages: its time in Unix
-// microseconds (varint), then digest, image, builder, job and policy
-// revision as uvarint-length-prefixed strings.
+// encodeMeta writes an admission without its packages and policy input:
+// its time in Unix microseconds (varint), then digest, image, builder, job
+// and policy revision as uvarint-length-prefixed strings, then the number
+// of signers (uvarint) and each signer's issuer, SAN and key id. Files
+// written before signers were recorded end after the policy revision:
+// decodeMeta reads them as admissions without signers.
 func encodeMeta(a inventory.Admission) []byte {
 	b := binary.AppendVarint(nil, a.Time.UnixMicro())
-	for _, s := range []string{a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision} {
+	put := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
+	}
+	for _, s := range []string{a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision} {
+		put(s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.Signers)))
+	for _, sg := range a.Signers {
+		put(sg.Issuer)
+		put(sg.SAN)
+		put(sg.KeyID)
 	}
 	return b
 }
@@ -120,13 +153,39 @@ func decodeMeta(id string, b []byte) (inventory.Admission, error) {
 	}
 	b = b[k:]
 	a := inventory.Admission{DecisionID: id, Time: time.UnixMicro(us).UTC()}
-	for _, f := range []*string{&a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision} {
+	read := func(f *string) error {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < l {
-			return inventory.Admission{}, errShort
+			return errShort
 		}
 		*f = string(b[k : k+int(l)])
 		b = b[k+int(l):]
+		return nil
+	}
+	for _, f := range []*string{&a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision} {
+		if err := read(f); err != nil {
+			return inventory.Admission{}, err
+		}
+	}
+	if len(b) == 0 {
+		return a, nil // written before signers were recorded
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > inventory.MaxSigners {
+		return inventory.Admission{}, errShort
+	}
+	b = b[k:]
+	a.Signers = make([]inventory.Signer, n)
+	for i := range a.Signers {
+		sg := &a.Signers[i]
+		for _, f := range []*string{&sg.Issuer, &sg.SAN, &sg.KeyID} {
+			if err := read(f); err != nil {
+				return inventory.Admission{}, err
+			}
+		}
+	}
+	if len(a.Signers) == 0 {
+		a.Signers = nil
 	}
 	return a, nil
 }
@@ -177,7 +236,31 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 			return err
 		}
 		if a.Builder != "" {
-			return tx.Bucket(bucketBuilder).Put(key(a.Builder, a.DecisionID), nil)
+			if err := tx.Bucket(bucketBuilder).Put(key(a.Builder, a.DecisionID), nil); err != nil {
+				return err
+			}
+		}
+		if a.PolicyRevision != "" {
+			if err := tx.Bucket(bucketPolicy).Put(key(a.PolicyRevision, a.DecisionID), nil); err != nil {
+				return err
+			}
+		}
+		if len(a.PolicyInput) > 0 {
+			if err := tx.Bucket(bucketInput).Put(id, a.PolicyInput); err != nil {
+				return err
+			}
+		}
+		for _, sg := range a.Signers {
+			if sg.SAN != "" {
+				if err := tx.Bucket(bucketSigner).Put(key(sg.SAN, a.DecisionID), nil); err != nil {
+					return err
+				}
+			}
+			if sg.KeyID != "" {
+				if err := tx.Bucket(bucketKey).Put(key(sg.KeyID, a.DecisionID), nil); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -193,7 +276,9 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 
 // Query implements [inventory.Store]. A package query scans only the index
 // keys of that package (one prefix of the by-package bucket); the version
-// criteria are applied to them before any admission is read.
+// criteria are applied to them before any admission is read. Any other
+// query scans one prefix of the index of its first criterion among
+// digest, builder, signer, key id and policy revision.
 func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return inventory.Result{}, fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
@@ -204,7 +289,7 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 	}
 	var hits []inventory.Admission
 	err = s.db.View(func(tx *bolt.Tx) error {
-		metaB, pkgsB := tx.Bucket(bucketMeta), tx.Bucket(bucketPkgs)
+		metaB, pkgsB, inputB := tx.Bucket(bucketMeta), tx.Bucket(bucketPkgs), tx.Bucket(bucketInput)
 		load := func(id []byte) (inventory.Admission, bool, error) {
 			raw := metaB.Get(id)
 			if raw == nil {
@@ -214,15 +299,24 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 			if err != nil {
 				return inventory.Admission{}, false, fmt.Errorf("admission %q: %w", id, err)
 			}
-			if mt.Digest != "" && a.Digest != mt.Digest || mt.Builder != "" && a.Builder != mt.Builder {
+			if !mt.Admits(&a) {
 				return inventory.Admission{}, false, nil
+			}
+			if mt.WithPolicyInput {
+				a.PolicyInput = bytes.Clone(inputB.Get(id)) // nil when not kept
 			}
 			return a, true, nil
 		}
 		if mt.Key == "" {
-			b, prefix := tx.Bucket(bucketDigest), key(mt.Digest, "")
-			if mt.Digest == "" {
-				b, prefix = tx.Bucket(bucketBuilder), key(mt.Builder, "")
+			var b *bolt.Bucket
+			var prefix []byte
+			for _, c := range []struct {
+				v      string
+				bucket []byte
+			}{{mt.PolicyRevision, bucketPolicy}, {mt.KeyID, bucketKey}, {mt.Signer, bucketSigner}, {mt.Builder, bucketBuilder}, {mt.Digest, bucketDigest}} {
+				if c.v != "" { // the last set wins: digest is the most selective
+					b, prefix = tx.Bucket(c.bucket), key(c.v, "")
+				}
 			}
 			c := b.Cursor()
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {

@@ -1,10 +1,13 @@
 package boltinventory_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/attest/inventory/boltinventory"
@@ -69,5 +72,53 @@ func TestOptionsRejectMisuse(t *testing.T) {
 		if _, err := boltinventory.Open(path, o); !errors.Is(err, boltinventory.ErrConfig) {
 			t.Errorf("err = %v, want ErrConfig", err)
 		}
+	}
+}
+
+// A file written before signers, policy inputs and the revision index
+// existed (its admission records end after the policy revision, and it has
+// no by-policy bucket) opens: the admission reads without signers and the
+// revision index is built from it.
+func TestOpensFirstFormat(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := inventorytest.Digest("old")
+	meta := binary.AppendVarint(nil, inventorytest.T0.UnixMicro())
+	for _, s := range []string{digest, "app:v1", "b", "j", "rev-1"} {
+		meta = binary.AppendUvarint(meta, uint64(len(s)))
+		meta = append(meta, s...)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		put := func(bucket, k, v string) error {
+			b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte(k), []byte(v))
+		}
+		for _, kv := range [][3]string{{"admission", "d-old", string(meta)}, {"packages", "d-old", "\x00"},
+			{"by-digest", digest + "\x00d-old", ""}, {"by-builder", "b\x00d-old", ""}} {
+			if err := put(kv[0], kv[1], kv[2]); err != nil {
+				return err
+			}
+		}
+		_, err := tx.CreateBucketIfNotExists([]byte("by-package"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := open(t, path)
+	res, err := s.Query(t.Context(), inventory.Query{PolicyRevision: "rev-1", WithPolicyInput: true})
+	if err != nil || len(res.Admissions) != 1 {
+		t.Fatalf("old admission by revision: %+v, %v", res, err)
+	}
+	if a := res.Admissions[0]; a.DecisionID != "d-old" || a.Digest != digest || a.Signers != nil || a.PolicyInput != nil {
+		t.Fatalf("old admission = %+v", a)
 	}
 }

@@ -8,10 +8,13 @@
 //
 // # Layout
 //
-// Five buckets: admissions by decision id (binary), their package lists
-// (binary), and three indexes whose keys are NUL-separated and carry no
-// value — by package (key NUL decision NUL version), by digest and by
-// builder. A package query seeks to the package's prefix and reads only its
+// Nine buckets: admissions by decision id (binary, with their signers),
+// their package lists (binary), their policy inputs (JSON), and six
+// indexes whose keys are NUL-separated and carry no value — by package
+// (key NUL decision NUL version), by digest, by builder, by signer SAN, by
+// key id and by policy revision. A file of the earlier format (no signers,
+// no policy inputs) opens as is; its revision index is built on the first
+// Open. A package query seeks to the package's prefix and reads only its
 // keys; the version criteria ([inventory.Matcher]) are applied to each
 // distinct version once, before any admission is read.
 //

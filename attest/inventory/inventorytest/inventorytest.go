@@ -1,12 +1,14 @@
 package inventorytest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +39,8 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 		old := res.Admissions[1]
 		want := inventory.Admission{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1",
 			Builder: "https://ci.example/builder@v1", Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1",
-			Time: T0.Truncate(time.Microsecond), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0", Version: "v0.30.0"}}}
+			Time: T0.Truncate(time.Microsecond), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0", Version: "v0.30.0"}},
+			Signers: []inventory.Signer{releaseSigner, {KeyID: "sbom-key-1"}}}
 		if !equalAdmission(old, want) {
 			t.Fatalf("admission = %+v\nwant %+v", old, want)
 		}
@@ -94,6 +97,48 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			t.Fatalf("by builder = %v", got)
 		}
 	})
+	t.Run("BySignerKeyAndPolicyRevision", func(t *testing.T) {
+		s := newStore(t)
+		recordFixture(t, s)
+		cases := []struct {
+			q    inventory.Query
+			want []string
+		}{
+			// A SAN matches whatever its issuer, as the gate's signer
+			// revocation does.
+			{inventory.Query{Signer: releaseSigner.SAN}, []string{"d-new", "d-old"}},
+			{inventory.Query{Signer: "https://github.com/org/repo/.github/workflows/release.yml"}, nil},
+			{inventory.Query{KeyID: "sbom-key-1"}, []string{"d-old"}},
+			{inventory.Query{KeyID: releaseSigner.SAN}, nil},
+			{inventory.Query{Signer: releaseSigner.SAN, Builder: "https://ci.example/builder@v2"}, []string{"d-new"}},
+			{inventory.Query{Signer: releaseSigner.SAN, Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.30.0"}}, []string{"d-old"}},
+			{inventory.Query{KeyID: "sbom-key-1", Digest: Digest("new")}, nil},
+			{inventory.Query{PolicyRevision: "rev-2"}, []string{"d-new"}},
+			{inventory.Query{PolicyRevision: "rev-2", Package: "pkg:gem/rails"}, []string{"d-new"}},
+			{inventory.Query{PolicyRevision: "rev-9"}, nil},
+		}
+		for _, c := range cases {
+			if got := ids(query(t, s, c.q)); !slices.Equal(got, c.want) {
+				t.Errorf("query %+v = %v, want %v", c.q, got, c.want)
+			}
+		}
+		res := query(t, s, inventory.Query{Signer: releaseSigner.SAN})
+		if got := res.Admissions[0].Signers; !slices.Equal(got, []inventory.Signer{{Issuer: "https://other.example", SAN: releaseSigner.SAN}, releaseSigner}) {
+			t.Fatalf("signers of d-new = %+v (first order, duplicates merged)", got)
+		}
+		if res.Admissions[1].PolicyInput != nil {
+			t.Fatal("a query without WithPolicyInput returned a policy input")
+		}
+		res = query(t, s, inventory.Query{Digest: Digest("old"), WithPolicyInput: true})
+		if got := string(res.Admissions[0].PolicyInput); got != fixtureInput {
+			t.Fatalf("policy input = %q, want %q byte for byte", got, fixtureInput)
+		}
+		res = query(t, s, inventory.Query{Package: "pkg:golang/golang.org/x/net", WithPolicyInput: true})
+		if got := ids(res); !slices.Equal(got, []string{"d-devel", "d-new", "d-old"}) || res.Admissions[0].PolicyInput != nil ||
+			string(res.Admissions[2].PolicyInput) != fixtureInput || len(res.Admissions[0].Signers) != 0 {
+			t.Fatalf("by package with inputs: %+v", res.Admissions)
+		}
+	})
 	t.Run("RefusesMalformedAdmissionsWhole", func(t *testing.T) {
 		s := newStore(t)
 		base := inventory.Admission{DecisionID: "d-x", Digest: Digest("x"), Time: T0}
@@ -107,6 +152,18 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			},
 			"version conflict": func(a *inventory.Admission) {
 				a.Packages = []inventory.Package{{PURL: "pkg:npm/a@1.0.0", Version: "2.0.0"}}
+			},
+			"signer without SAN or key": func(a *inventory.Admission) { a.Signers = []inventory.Signer{{Issuer: "https://issuer.example"}} },
+			"control in signer":         func(a *inventory.Admission) { a.Signers = []inventory.Signer{{SAN: "a\x00b"}} },
+			"too many signers": func(a *inventory.Admission) {
+				for i := range inventory.MaxSigners + 1 {
+					a.Signers = append(a.Signers, inventory.Signer{KeyID: fmt.Sprint("k", i)})
+				}
+			},
+			"policy input not an object": func(a *inventory.Admission) { a.PolicyInput = []byte(`["deploy"]`) },
+			"policy input not JSON":      func(a *inventory.Admission) { a.PolicyInput = []byte(`{"action":`) },
+			"policy input too large": func(a *inventory.Admission) {
+				a.PolicyInput = []byte(`{"x":"` + strings.Repeat("a", inventory.MaxPolicyInput) + `"}`)
 			},
 		}
 		for name, mutate := range bad {
@@ -154,6 +211,9 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Introduced: "2.0.0", Fixed: "1.0.0"}}}, inventory.ErrInvalidQuery},
 			{inventory.Query{Digest: "sha256:ABC"}, inventory.ErrInvalidQuery},
 			{inventory.Query{Builder: "b", Limit: -1}, inventory.ErrInvalidQuery},
+			{inventory.Query{Signer: "a\nb"}, inventory.ErrInvalidQuery},
+			{inventory.Query{KeyID: strings.Repeat("k", inventory.MaxFieldLen+1)}, inventory.ErrInvalidQuery},
+			{inventory.Query{WithPolicyInput: true}, inventory.ErrInvalidQuery},
 		}
 		for _, c := range bad {
 			if _, err := s.Query(t.Context(), c.q); !errors.Is(err, c.want) {
@@ -206,6 +266,14 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 	})
 }
 
+// releaseSigner signed attestations of d-old and d-new; d-new has another
+// signer with the same SAN from another issuer.
+var releaseSigner = inventory.Signer{Issuer: "https://token.actions.githubusercontent.com",
+	SAN: "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"}
+
+// fixtureInput is d-old's policy input, kept byte for byte.
+const fixtureInput = `{"action":"deploy", "job":{"id":"spiffe://example.org/job/deploy"}}`
+
 // recordFixture records three admissions of one image: an old build with
 // x/net v0.30.0, a new one with v0.35.0, and a development build whose
 // x/net version is "(devel)".
@@ -213,12 +281,16 @@ func recordFixture(t *testing.T, s inventory.Store) {
 	t.Helper()
 	adms := []inventory.Admission{
 		{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1", Builder: "https://ci.example/builder@v1",
-			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1", Time: T0, Packages: []inventory.Package{
+			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1", Time: T0,
+			Signers:     []inventory.Signer{releaseSigner, {KeyID: "sbom-key-1"}},
+			PolicyInput: []byte(fixtureInput), Packages: []inventory.Package{
 				{PURL: "pkg:golang/golang.org/x/net@v0.30.0"}, {PURL: "pkg:golang/golang.org/x/net@v0.30.0?type=module"},
 				{PURL: "pkg:pypi/Django_Rest", Version: "4.1"},
 				{PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}}},
 		{DecisionID: "d-new", Digest: Digest("new"), Image: "registry.example/app:v2", Builder: "https://ci.example/builder@v2",
-			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-2", Time: T0.Add(time.Hour), Packages: []inventory.Package{
+			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-2", Time: T0.Add(time.Hour),
+			Signers: []inventory.Signer{{Issuer: "https://other.example", SAN: releaseSigner.SAN}, releaseSigner, releaseSigner},
+			Packages: []inventory.Package{
 				{PURL: "pkg:golang/golang.org/x/net@v0.35.0"}, {PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u1?epoch=1&arch=amd64"},
 				{PURL: "pkg:gem/rails@7.0.1"}}},
 		{DecisionID: "d-devel", Digest: Digest("devel"), Image: "registry.example/app:dev", Builder: "https://ci.example/builder@v2",
@@ -254,5 +326,5 @@ func ids(r inventory.Result) []string {
 func equalAdmission(a, b inventory.Admission) bool {
 	return a.DecisionID == b.DecisionID && a.Digest == b.Digest && a.Image == b.Image && a.Builder == b.Builder &&
 		a.Job == b.Job && a.PolicyRevision == b.PolicyRevision && a.Time.Equal(b.Time) && a.Time.Location() == time.UTC &&
-		slices.Equal(a.Packages, b.Packages)
+		slices.Equal(a.Packages, b.Packages) && slices.Equal(a.Signers, b.Signers) && bytes.Equal(a.PolicyInput, b.PolicyInput)
 }

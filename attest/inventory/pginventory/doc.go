@@ -9,10 +9,16 @@
 //
 // [New] creates, if absent, PREFIX_admission (one row per decision:
 // decision_id unique, digest, image, builder, job, policy_revision,
-// admitted_at; indexes on digest and builder) and PREFIX_package (one row
-// per package of an admission: pkey = the package URL's type/namespace/name
-// key, ptype, version; primary key (admission, ord) and an index on
-// (pkey, version) INCLUDE (admission)). A package query reads the package's
+// admitted_at, policy_input (bytea, NULL when not kept); indexes on digest,
+// builder and policy_revision), PREFIX_package (one row per package of an
+// admission: pkey = the package URL's type/namespace/name key, ptype,
+// version; primary key (admission, ord) and an index on (pkey, version)
+// INCLUDE (admission)) and PREFIX_signer (one row per signer of an
+// admission: issuer, san, key_id; partial indexes on san and on key_id). A
+// table of an earlier schema is migrated in place by the same statements
+// (ADD COLUMN IF NOT EXISTS of a nullable column, CREATE ... IF NOT
+// EXISTS): its admissions keep no policy input and list no signers. A
+// signer or key query is a semi-join on its partial index. A package query reads the package's
 // distinct versions from that index, applies the version ordering in Go
 // ([inventory.Matcher], the same code as every other store — PostgreSQL
 // has no PEP 440 or Maven collation), then fetches the rows of the selected

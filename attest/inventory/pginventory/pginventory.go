@@ -71,7 +71,9 @@ type Store struct {
 	pool     *pgxpool.Pool
 	cfg      config
 	adm, pkg string // quoted identifiers
+	signer   string
 	pkgName  string
+	sgName   string
 	cols     string
 }
 
@@ -92,9 +94,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 			return nil, err
 		}
 	}
-	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package",
+	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package", sgName: cfg.prefix + "_signer",
 		adm: pgx.Identifier{cfg.prefix + "_admission"}.Sanitize(), pkg: pgx.Identifier{cfg.prefix + "_package"}.Sanitize(),
-		cols: "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
+		signer: pgx.Identifier{cfg.prefix + "_signer"}.Sanitize(),
+		cols:   "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	ix := func(suffix string) string { return pgx.Identifier{cfg.prefix + suffix}.Sanitize() }
@@ -113,6 +116,19 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 				ord int NOT NULL, pkey text NOT NULL, ptype text NOT NULL, version text NOT NULL,
 				PRIMARY KEY (admission, ord))`,
 			`CREATE INDEX IF NOT EXISTS ` + ix("_package_key") + ` ON ` + s.pkg + ` (pkey, version) INCLUDE (admission)`,
+			// Added later; each statement is safe on a table of the first
+			// schema: a nullable column without default is a catalogue
+			// change, existing admissions keep no policy input and list no
+			// signers. Building the revision index scans the table once
+			// (holding off writes meanwhile).
+			`ALTER TABLE ` + s.adm + ` ADD COLUMN IF NOT EXISTS policy_input bytea`,
+			`CREATE INDEX IF NOT EXISTS ` + ix("_admission_policy") + ` ON ` + s.adm + ` (policy_revision)`,
+			`CREATE TABLE IF NOT EXISTS ` + s.signer + ` (
+				admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
+				ord int NOT NULL, issuer text NOT NULL, san text NOT NULL, key_id text NOT NULL,
+				PRIMARY KEY (admission, ord))`,
+			`CREATE INDEX IF NOT EXISTS ` + ix("_signer_san") + ` ON ` + s.signer + ` (san) WHERE san <> ''`,
+			`CREATE INDEX IF NOT EXISTS ` + ix("_signer_key") + ` ON ` + s.signer + ` (key_id) WHERE key_id <> ''`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
@@ -142,9 +158,13 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 	dup := false
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO `+s.adm+` (decision_id, digest, image, builder, job, policy_revision, admitted_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (decision_id) DO NOTHING RETURNING id`,
-			a.DecisionID, a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision, a.Time).Scan(&id)
+		var input []byte // NULL when not kept
+		if len(a.PolicyInput) > 0 {
+			input = a.PolicyInput
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO `+s.adm+` (decision_id, digest, image, builder, job, policy_revision, admitted_at, policy_input)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (decision_id) DO NOTHING RETURNING id`,
+			a.DecisionID, a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision, a.Time, input).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			dup = true
 			return nil
@@ -156,6 +176,14 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 			pgx.CopyFromSlice(len(entries), func(i int) ([]any, error) {
 				e := entries[i]
 				return []any{id, int32(i), e.Key, e.Type, e.Version}, nil
+			}))
+		if err != nil || len(a.Signers) == 0 {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.sgName}, []string{"admission", "ord", "issuer", "san", "key_id"},
+			pgx.CopyFromSlice(len(a.Signers), func(i int) ([]any, error) {
+				sg := a.Signers[i]
+				return []any{id, int32(i), sg.Issuer, sg.SAN, sg.KeyID}, nil
 			}))
 		return err
 	})
@@ -213,16 +241,10 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	// (a generic plan for "$3 = '' OR digest = $3" would scan admissions).
 	sql, args := `SELECT `+s.cols+`, p.version FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
 		WHERE p.pkey = $1 AND p.version = ANY($2)`, []any{mt.Key, want}
-	if mt.Digest != "" {
-		args = append(args, mt.Digest)
-		sql += ` AND a.digest = $` + strconv.Itoa(len(args))
-	}
-	if mt.Builder != "" {
-		args = append(args, mt.Builder)
-		sql += ` AND a.builder = $` + strconv.Itoa(len(args))
-	}
+	sql, args = s.where(mt, sql, args)
 	rows, _ = s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
 	var hits []inventory.Admission
+	var ids []int64
 	last := int64(-1)
 	var a inventory.Admission
 	var id int64
@@ -236,23 +258,66 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 		h.Time = h.Time.UTC()
 		h.Packages = []inventory.Package{selected[v]}
 		hits = append(hits, h)
+		ids = append(ids, id)
 		last = id
 		return nil
 	})
-	return hits, err
+	if err != nil {
+		return nil, err
+	}
+	return hits, s.attach(ctx, mt, ids, hits)
+}
+
+// where appends the criteria mt sets other than the package to sql (which
+// has a WHERE clause on admission alias a) and args. Criteria are added
+// only when set, so each shape gets its own plan (a generic plan for
+// "$3 = ” OR digest = $3" would scan admissions); a signer or key is a
+// semi-join on the signer table's partial index.
+func (s *Store) where(mt *inventory.Matcher, sql string, args []any) (string, []any) {
+	for _, c := range []struct{ v, cond, end string }{
+		{mt.Digest, `a.digest = $`, ``}, {mt.Builder, `a.builder = $`, ``}, {mt.PolicyRevision, `a.policy_revision = $`, ``},
+		{mt.Signer, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE san <> '' AND san = $`, `)`},
+		{mt.KeyID, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE key_id <> '' AND key_id = $`, `)`},
+	} {
+		if c.v != "" {
+			args = append(args, c.v)
+			sql += ` AND ` + c.cond + strconv.Itoa(len(args)) + c.end
+		}
+	}
+	return sql, args
+}
+
+// attach reads the signers (and, when asked, the policy inputs) of the
+// admissions ids, hits[i] being ids[i].
+func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, hits []inventory.Admission) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	index := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT admission, issuer, san, key_id FROM `+s.signer+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	var id int64
+	var sg inventory.Signer
+	_, err := pgx.ForEachRow(rows, []any{&id, &sg.Issuer, &sg.SAN, &sg.KeyID}, func() error {
+		hits[index[id]].Signers = append(hits[index[id]].Signers, sg)
+		return nil
+	})
+	if err != nil || !mt.WithPolicyInput {
+		return err
+	}
+	rows, _ = s.pool.Query(ctx, `SELECT id, policy_input FROM `+s.adm+` WHERE id = ANY($1) AND policy_input IS NOT NULL`, ids)
+	var input []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &input}, func() error {
+		hits[index[id]].PolicyInput = input
+		return nil
+	})
+	return err
 }
 
 func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inventory.Admission, error) {
-	sql, arg := `SELECT `+s.cols+` FROM `+s.adm+` a WHERE a.digest = $1`, mt.Digest
-	if mt.Digest == "" {
-		sql, arg = `SELECT `+s.cols+` FROM `+s.adm+` a WHERE a.builder = $1`, mt.Builder
-	} else if mt.Builder != "" {
-		sql += ` AND a.builder = $2`
-	}
-	args := []any{arg}
-	if mt.Digest != "" && mt.Builder != "" {
-		args = append(args, mt.Builder)
-	}
+	sql, args := s.where(mt, `SELECT `+s.cols+` FROM `+s.adm+` a WHERE true`, nil)
 	rows, _ := s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
 	var hits []inventory.Admission
 	var ids []int64
@@ -277,8 +342,11 @@ func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inven
 		entries[index[id]] = append(entries[index[id]], e)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for i := range hits {
 		hits[i] = inventory.WithEntries(hits[i], entries[i])
 	}
-	return hits, err
+	return hits, s.attach(ctx, mt, ids, hits)
 }

@@ -71,3 +71,46 @@ func TestOptionsRejectMisuse(t *testing.T) {
 		}
 	}
 }
+
+// A table of the first schema (no policy input column, no signer table,
+// no revision index), with an admission in it, is migrated in place by
+// New: the old admission stays readable, lists no signers and is found by
+// its policy revision; new admissions record signers and inputs.
+func TestMigratesFirstSchema(t *testing.T) {
+	t.Parallel()
+	p := pool(t, itest.StartPostgres(t, 20))
+	for _, q := range []string{
+		`CREATE TABLE old_admission (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, decision_id text NOT NULL UNIQUE,
+			digest text NOT NULL, image text NOT NULL, builder text NOT NULL, job text NOT NULL,
+			policy_revision text NOT NULL, admitted_at timestamptz NOT NULL)`,
+		`CREATE TABLE old_package (admission bigint NOT NULL REFERENCES old_admission (id) ON DELETE CASCADE,
+			ord int NOT NULL, pkey text NOT NULL, ptype text NOT NULL, version text NOT NULL, PRIMARY KEY (admission, ord))`,
+		`INSERT INTO old_admission (decision_id, digest, image, builder, job, policy_revision, admitted_at)
+			VALUES ('d-old', '` + inventorytest.Digest("old") + `', 'app:v1', 'b', 'j', 'rev-1', now())`,
+		`INSERT INTO old_package SELECT id, 0, 'npm/left-pad', 'npm', '1.3.0' FROM old_admission`,
+	} {
+		if _, err := p.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := pginventory.New(t.Context(), p, pginventory.WithTablePrefix("old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(t.Context(), inventory.Query{PolicyRevision: "rev-1", WithPolicyInput: true})
+	if err != nil || len(res.Admissions) != 1 {
+		t.Fatalf("old admission by revision: %+v, %v", res, err)
+	}
+	if a := res.Admissions[0]; a.DecisionID != "d-old" || len(a.Packages) != 1 || a.Signers != nil || a.PolicyInput != nil {
+		t.Fatalf("old admission = %+v", a)
+	}
+	a := inventory.Admission{DecisionID: "d-new", Digest: inventorytest.Digest("new"), Time: inventorytest.T0,
+		Signers: []inventory.Signer{{SAN: "san"}}, PolicyInput: []byte(`{"action":"deploy"}`)}
+	if err := s.Record(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Query(t.Context(), inventory.Query{Signer: "san", WithPolicyInput: true})
+	if err != nil || len(res.Admissions) != 1 || string(res.Admissions[0].PolicyInput) != `{"action":"deploy"}` {
+		t.Fatalf("new admission by signer: %+v, %v", res, err)
+	}
+}
