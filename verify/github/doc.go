@@ -5,7 +5,8 @@
 //
 // # Main types
 //
-//   - Policy is gh's policy flags as fields: Owner (--owner) or Repo
+//   - Policy is gh's policy flags as fields: Host (--hostname: github.com
+//     or a GitHub Enterprise Cloud tenant, <tenant>.ghe.com), Owner (--owner) or Repo
 //     (--repo), SignerRepo (--signer-repo) or SignerWorkflow
 //     (--signer-workflow), SourceRef (--source-ref), SourceDigest
 //     (--source-digest), SignerDigest (--signer-digest), PredicateType
@@ -42,6 +43,23 @@
 // observer timestamp for public-good; one signed timestamp from GitHub's
 // TSA for GitHub's.
 //
+// # GitHub Enterprise Cloud with data residency (ghe.com)
+//
+// A Policy whose Host is "<tenant>.ghe.com" is about that tenant, as
+// `gh attestation verify --hostname <tenant>.ghe.com` is: the owner,
+// repository and workflow URIs it derives are on https://<tenant>.ghe.com
+// and the default issuer is https://token.actions.<tenant>.ghe.com
+// (TenantOIDCIssuer). Each tenant has its own Fulcio and TSA under its own
+// trust domain, so its trusted root is required (WithGitHubRoot), never
+// guessed: gh reads it from GitHub's TUF repository (GitHubTUFMirror) as
+// the target "<trust domain>.trusted_root.json", the trust domain coming
+// from the tenant's API, and `gh attestation trusted-root --hostname
+// <tenant>.ghe.com` prints it. The public-good instance is not trusted for
+// a tenant: its repositories cannot be public, and actions/attest uses
+// public-good only for public ones. A github.com attestation does not
+// satisfy a tenant policy, nor the reverse: the SAN, the URIs and the
+// issuer all name the host.
+//
 // # Example
 //
 //	v, err := github.New(github.Policy{Repo: "org/repo", DenySelfHostedRunners: true})
@@ -66,6 +84,9 @@
 //     (ErrUnknownInstance), so a bundle cannot pick the laxer policy (no
 //     log) by naming GitHub as its issuer. gh picks by the issuer's
 //     organisation name.
+//   - A tenant host is one DNS label before ".ghe.com" (letters, digits,
+//     inner hyphens); anything else, and any host other than github.com,
+//     is refused before a URL or regexp is built from it.
 //   - Certificates expire after ten minutes; what counts is the proven
 //     signing time (the Rekor entry's integrated time, or GitHub's signed
 //     timestamp), never the wall clock, so old attestations verify for as

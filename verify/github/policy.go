@@ -19,17 +19,42 @@ const GitHubOIDCIssuer = "https://token.actions.githubusercontent.com"
 const GitHubHostedRunner = "github-hosted"
 
 // defaultHost is the GitHub host the owner, repositories and workflows of a
-// Policy live on. GitHub Enterprise Cloud with data residency (*.ghe.com)
-// is not supported: it has its own issuer and trust domain.
+// Policy live on unless Policy.Host names a GitHub Enterprise Cloud tenant.
 const defaultHost = "github.com"
+
+// tenancyDomain is the domain of GitHub Enterprise Cloud with data
+// residency: a tenant's host is <tenant>.ghe.com (cli/cli
+// internal/ghinstance: tenancyHost).
+const tenancyDomain = "ghe.com"
+
+// TenantOIDCIssuer returns the OIDC issuer of GitHub Actions tokens on the
+// GitHub Enterprise Cloud tenant of that name (host <tenant>.ghe.com):
+// https://token.actions.<tenant>.ghe.com, the default of Policy.OIDCIssuer
+// when Policy.Host names the tenant (cli/cli
+// pkg/cmd/attestation/verification: GitHubTenantOIDCIssuer). It does not
+// check the name; Policy does.
+func TenantOIDCIssuer(tenant string) string {
+	return "https://token.actions." + tenant + "." + tenancyDomain
+}
 
 // Policy is what `gh attestation verify` checks about who made an
 // attestation, one field per flag. Owner or Repo is required; everything
 // else narrows the policy further. Each field maps onto the Fulcio
 // certificate the bundle carries, as gh maps it (cli/cli
 // pkg/cmd/attestation/verify/policy.go newEnforcementCriteria and
-// pkg/cmd/attestation/verification/extensions.go verifyCertExtensions):
+// pkg/cmd/attestation/verification/extensions.go verifyCertExtensions).
+// Every "https://github.com/" below is "https://<tenant>.ghe.com/" when Host
+// names a tenant:
 //
+//   - Host (--hostname): "" or "github.com", or a GitHub Enterprise Cloud
+//     tenant with data residency, "<tenant>.ghe.com" (tenant: a DNS label,
+//     letters, digits and inner hyphens; ASCII case is folded). For a
+//     tenant, the default OIDCIssuer is TenantOIDCIssuer(tenant)
+//     (https://token.actions.<tenant>.ghe.com), the tenant's trusted root
+//     is required (WithGitHubRoot: tenants have their own Fulcio and TSA,
+//     under their own trust domain) and the public-good instance is not
+//     trusted (New). GitHub Enterprise Server hosts are refused, as gh
+//     refuses them.
 //   - Owner (--owner): SourceRepositoryOwnerURI (1.3.6.1.4.1.57264.1.16)
 //     must be https://github.com/<owner>, ASCII case-insensitively.
 //   - Repo (--repo, "owner/name"): SourceRepositoryURI (…1.12) must be
@@ -53,21 +78,26 @@ const defaultHost = "github.com"
 //   - DenySelfHostedRunners (--deny-self-hosted-runners): RunnerEnvironment
 //     (…1.11) must be exactly "github-hosted".
 //   - OIDCIssuer (--cert-oidc-issuer): the Issuer extension (…1.8) must
-//     equal it, ASCII case-insensitively; default GitHubOIDCIssuer. An
-//     enterprise with a custom issuer sets its own
-//     ("https://token.actions.githubusercontent.com/<enterprise>").
+//     equal it, ASCII case-insensitively; default GitHubOIDCIssuer, or
+//     TenantOIDCIssuer for a tenant Host. An enterprise with a custom
+//     issuer sets its own
+//     ("https://token.actions.githubusercontent.com/<enterprise>"). With a
+//     tenant Host, GitHubOIDCIssuer itself is refused as a contradiction
+//     (gh silently replaces it by the tenant's issuer, because its flag
+//     cannot tell that value from its default).
 //   - PredicateType (--predicate-type): the signed in-toto statement's
 //     predicate type, exactly; default SLSA provenance v1.
 //
-// Two deliberate differences from gh, both stricter: gh compares with
-// strings.EqualFold and (?i) regexps, which fold Unicode (the Kelvin sign
-// matches "k"); here only ASCII letters fold, and a certificate value that
-// is not ASCII never matches a folded comparison. And gh compares the source
-// ref case-insensitively, although git refs are case-sensitive and
-// "refs/heads/Main" is another branch than "refs/heads/main" (one that a
-// branch protection rule on main does not cover): here the ref must match
-// exactly.
+// Besides the OIDCIssuer case above, two deliberate differences from gh,
+// both stricter: gh compares with strings.EqualFold and (?i) regexps, which
+// fold Unicode (the Kelvin sign matches "k"); here only ASCII letters fold,
+// and a certificate value that is not ASCII never matches a folded
+// comparison. And gh compares the source ref case-insensitively, although
+// git refs are case-sensitive and "refs/heads/Main" is another branch than
+// "refs/heads/main" (one that a branch protection rule on main does not
+// cover): here the ref must match exactly.
 type Policy struct {
+	Host                  string
 	Owner                 string
 	Repo                  string
 	SignerRepo            string
@@ -87,7 +117,7 @@ type Policy struct {
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // hostPattern is gh's hostRegex: a --signer-workflow value that starts like
-// "host.tld" names its host; otherwise the default host is prepended.
+// "host.tld" names its host; otherwise the policy's host is prepended.
 var hostPattern = regexp.MustCompile(`^[a-zA-Z0-9-]+\.[a-zA-Z0-9-]+.*$`)
 
 // signerWorkflowRefPattern is gh's: the "@<ref>" ending a workflow SAN is
@@ -97,11 +127,44 @@ const signerWorkflowRefPattern = `@(refs/.*|[0-9a-fA-F]+)`
 
 var signerWorkflowHasRef = regexp.MustCompile(signerWorkflowRefPattern + `$`)
 
+// tenantPattern is a ghe.com tenant name: one DNS label (RFC 1123: letters,
+// digits and hyphens, no hyphen at either end, at most 63 characters). The
+// name is spliced into URLs and regexps, so anything else (a dot, which
+// would name another domain, a '/', '@' or ':', a regexp metacharacter,
+// non-ASCII that could fold into ASCII) is refused rather than quoted.
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
 // compiled is a Policy turned into verify's expectation plus the checks
 // verify's exact Claims cannot express (ASCII case-insensitive ones).
 type compiled struct {
 	expect verify.Expectation
 	folded []foldCheck // checked on the verified certificate, in order
+	tenant string      // the ghe.com tenant, "" for github.com
+}
+
+// host returns the policy's host (lowercase) and, for a ghe.com tenant,
+// the tenant name; ok is false for anything else.
+func (p Policy) host() (host, tenant string, ok bool) {
+	if p.Host == "" || asciiEqualFold(p.Host, defaultHost) {
+		return defaultHost, "", true
+	}
+	// Lowercase only once the name is known to be ASCII letters, digits,
+	// hyphens and the one suffix: no Unicode case mapping is involved.
+	name, found := cutSuffixFold(p.Host, "."+tenancyDomain)
+	if !found || !tenantPattern.MatchString(name) {
+		return "", "", false
+	}
+	tenant = strings.ToLower(name)
+	return tenant + "." + tenancyDomain, tenant, true
+}
+
+// cutSuffixFold is strings.CutSuffix with the suffix matched ASCII
+// case-insensitively.
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) < len(suffix) || !asciiEqualFold(s[len(s)-len(suffix):], suffix) {
+		return s, false
+	}
+	return s[:len(s)-len(suffix)], true
 }
 
 // foldCheck is one ASCII case-insensitive comparison of a Claims field.
@@ -114,6 +177,10 @@ type foldCheck struct {
 func (p Policy) compile() (compiled, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: github policy: "+format, append([]any{verify.ErrInvalidExpectation}, a...)...)
+	}
+	host, tenant, ok := p.host()
+	if !ok {
+		return compiled{}, bad("Host %q: want github.com or a GitHub Enterprise Cloud tenant <tenant>.ghe.com, the tenant a DNS label (letters, digits, inner hyphens)", p.Host)
 	}
 	if (p.Owner == "") == (p.Repo == "") {
 		return compiled{}, bad("exactly one of Owner and Repo is required (gh: --owner or --repo)")
@@ -137,7 +204,7 @@ func (p Policy) compile() (compiled, error) {
 		}
 	}
 
-	base := "https://" + defaultHost + "/"
+	base := "https://" + host + "/"
 	var san string
 	switch {
 	case p.SignerRepo != "":
@@ -146,15 +213,20 @@ func (p Policy) compile() (compiled, error) {
 		}
 		san = foldPrefix(base + p.SignerRepo + "/")
 	case p.SignerWorkflow != "":
-		san = signerWorkflowSAN(p.SignerWorkflow)
+		san = signerWorkflowSAN(p.SignerWorkflow, host)
 	case p.Repo != "":
 		san = foldPrefix(base + p.Repo + "/")
 	default:
 		san = foldPrefix(base + owner + "/")
 	}
 	issuer := p.OIDCIssuer
-	if issuer == "" {
+	switch {
+	case issuer == "" && tenant != "":
+		issuer = TenantOIDCIssuer(tenant)
+	case issuer == "":
 		issuer = GitHubOIDCIssuer
+	case tenant != "" && asciiEqualFold(issuer, GitHubOIDCIssuer):
+		return compiled{}, bad("OIDCIssuer %q is github.com's, but Host %q is a ghe.com tenant, whose tokens come from %q: leave OIDCIssuer empty for the tenant's", issuer, p.Host, TenantOIDCIssuer(tenant))
 	}
 	id := verify.Identity{
 		SANRegexp: san,
@@ -170,7 +242,7 @@ func (p Policy) compile() (compiled, error) {
 	if pt == "" {
 		pt = attest.PredicateSLSAProvenanceV1
 	}
-	c := compiled{expect: verify.Expectation{Signer: id, PredicateType: pt}}
+	c := compiled{expect: verify.Expectation{Signer: id, PredicateType: pt}, tenant: tenant}
 	c.folded = append(c.folded, foldCheck{"sourceRepositoryOwnerURI", base + owner,
 		func(c *verify.Claims) string { return c.SourceRepositoryOwnerURI }})
 	if p.Repo != "" {
@@ -206,14 +278,14 @@ func foldPrefix(prefix string) string {
 }
 
 // signerWorkflowSAN is gh's validateSignerWorkflow + signerWorkflowSANPattern:
-// the host is prepended unless the value names one, and the SAN must be the
+// the policy's host is prepended unless the value names one, and the SAN must be the
 // workflow URL followed by an optional "@ref", or exactly the URL when the
 // value already pins a ref (so that a branch named "main@refs/heads/x"
 // cannot follow a pinned ref). Case-sensitive, as in gh.
-func signerWorkflowSAN(workflow string) string {
+func signerWorkflowSAN(workflow, host string) string {
 	u := "https://" + workflow
 	if !hostPattern.MatchString(workflow) {
-		u = "https://" + defaultHost + "/" + workflow
+		u = "https://" + host + "/" + workflow
 	}
 	pattern := regexp.QuoteMeta(u)
 	if signerWorkflowHasRef.MatchString(u) {

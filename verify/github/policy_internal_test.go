@@ -31,7 +31,7 @@ func TestSignerWorkflowSAN(t *testing.T) {
 		{"ghes.example.com/org/repo/.github/workflows/r.yml", "https://ghes.example.com/org/repo/.github/workflows/r.yml@refs/heads/main", true},
 	}
 	for _, tc := range tests {
-		re := regexp.MustCompile("^(?:" + signerWorkflowSAN(tc.flag) + ")$") // as verify anchors it
+		re := regexp.MustCompile("^(?:" + signerWorkflowSAN(tc.flag, "github.com") + ")$") // as verify anchors it
 		if got := re.MatchString(tc.san); got != tc.match {
 			t.Errorf("--signer-workflow %s vs %s: match %v, want %v", tc.flag, tc.san, got, tc.match)
 		}

@@ -42,6 +42,12 @@ type Result struct {
 // New builds a Verifier for policy. By default bundles from both instances
 // count: the public-good one (verify.PublicGood, the embedded snapshot) for
 // public repositories and GitHub's (GitHubTrustedRoot) for private ones.
+// For a policy on a GitHub Enterprise Cloud tenant (Policy.Host
+// "<tenant>.ghe.com"), GitHub's instance is the tenant's and its root must
+// be given (WithGitHubRoot), or New fails with verify.ErrConfig; the
+// public-good instance is not trusted (the tenant cannot have public
+// repositories, the only ones actions/attest signs there), and
+// WithPublicGoodRoot is refused with verify.ErrConfig.
 // An invalid policy is refused with an error matching
 // verify.ErrInvalidExpectation.
 //
@@ -64,7 +70,13 @@ func New(policy Policy, opts ...Option) (*Verifier, error) {
 		return nil, err
 	}
 	v := &Verifier{policy: policy, folded: c.folded, logger: cfg.logger}
-	if !cfg.noPublicGood {
+	if c.tenant != "" && cfg.publicGood != nil {
+		return nil, fmt.Errorf("%w: github: WithPublicGoodRoot with Host %q: a GitHub Enterprise Cloud tenant has no public repositories, so none of its attestations is made on the public-good instance", verify.ErrConfig, policy.Host)
+	}
+	// actions/attest uses public-good only for public repositories, which a
+	// ghe.com tenant (Enterprise Managed Users) cannot have: its bundles all
+	// come from its own Fulcio and TSA, so public-good is not trusted for it.
+	if !cfg.noPublicGood && c.tenant == "" {
 		tm := cfg.publicGood
 		if tm == nil {
 			if tm, err = verify.PublicGood(); err != nil {
@@ -78,7 +90,13 @@ func New(policy Policy, opts ...Option) (*Verifier, error) {
 		}
 	}
 	tm := cfg.github
-	if tm == nil {
+	switch {
+	case tm == nil && c.tenant != "":
+		// The embedded root is github.com's trust domain; a tenant's Fulcio
+		// and TSA are its own, and guessing them would trust the wrong CAs.
+		return nil, fmt.Errorf("%w: github: Host %q is a GitHub Enterprise Cloud tenant: give its trusted root with WithGitHubRoot (gh attestation trusted-root --hostname %s, or the %q target of %s)",
+			verify.ErrConfig, policy.Host, policy.Host, "<trust domain>.trusted_root.json", GitHubTUFMirror)
+	case tm == nil:
 		if tm, err = GitHubTrustedRoot(); err != nil {
 			return nil, err
 		}
