@@ -27,6 +27,10 @@ const (
 	// ActionBuilderRevoked: an admitted artifact was built by a builder
 	// that has since been revoked.
 	ActionBuilderRevoked = "inventory.drift.builder_revoked"
+	// ActionSignerRevoked: an admitted artifact's decision relied on an
+	// attestation signed by a certificate SAN or a key that has since been
+	// revoked.
+	ActionSignerRevoked = "inventory.drift.signer_revoked"
 )
 
 // DefaultSeenLimit is the default bound of the seen-set (see
@@ -140,9 +144,11 @@ type Change struct {
 	// EventID is the audit event's id, derived from (action, digest,
 	// cause): the same change always has the same id.
 	EventID string
-	// Action is [ActionAdvisory] or [ActionBuilderRevoked].
+	// Action is [ActionAdvisory], [ActionBuilderRevoked] or
+	// [ActionSignerRevoked].
 	Action string
-	// Cause is the advisory id, or the revoked builder id.
+	// Cause is the advisory id, the revoked builder id, or "san:<SAN>" /
+	// "key:<key id>" for a revoked signer.
 	Cause string
 	// Digest is the artifact.
 	Digest string
@@ -161,7 +167,7 @@ type Change struct {
 
 // Report is the outcome of one detection.
 type Report struct {
-	// Cause is the advisory id, or the revoked builder id.
+	// Cause is the change's cause (see [Change.Cause]).
 	Cause string
 	// Withdrawn is set for a withdrawn advisory: nothing was queried.
 	Withdrawn bool
@@ -250,28 +256,83 @@ func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived tim
 	if !printable(r.Reason, inventory.MaxFieldLen) {
 		return Report{}, fmt.Errorf("%w: revocation reason not printable or longer than %d bytes", ErrInvalidInput, inventory.MaxFieldLen)
 	}
+	return d.revoked(ctx, q, r.Since, ActionBuilderRevoked, r.Builder, "builder "+strconv.Quote(clip.String(r.Builder, 64)), arrived,
+		func(c Change) audit.Event { return revocationEvent(r, c) })
+}
+
+// SignerRevocation says a signing identity may no longer be trusted.
+// Exactly one of SAN and KeyID is set, matched as the gate's revocation
+// lists match (gate.Revocations Signers and Keys): a certificate's subject
+// alternative name whatever its issuer, or a keyed signature's key hint,
+// byte for byte.
+type SignerRevocation struct {
+	// SAN is the revoked certificate identity.
+	SAN string
+	// KeyID is the revoked key's id (key hint).
+	KeyID string
+	// Since limits the revocation to admissions at or after it (zero:
+	// every admission): an attestation a decision relied on was signed
+	// before the decision.
+	Since time.Time
+	// Reason is a non-secret sentence for the audit event.
+	Reason string
+}
+
+// cause is the revocation's cause: "san:<SAN>" or "key:<key id>", so a SAN
+// and a key id with the same text are different causes.
+func (r SignerRevocation) cause() string {
+	if r.SAN != "" {
+		return "san:" + r.SAN
+	}
+	return "key:" + r.KeyID
+}
+
+// RevokedSigner detects the admitted artifacts whose decision relied on an
+// attestation signed by r's SAN or key (as the index recorded the
+// decision's signers, inventory.Admission.Signers) and emits one
+// [ActionSignerRevoked] event per artifact not reported before for that
+// signer, under the same error contract as [Detector.Advisory]. Report.Cause
+// is "san:<SAN>" or "key:<key id>". Admissions recorded before the index
+// kept signers list none and are not found: the report cannot say they
+// are unaffected.
+func (d *Detector) RevokedSigner(ctx context.Context, r SignerRevocation, arrived time.Time) (Report, error) {
+	q := inventory.Query{Signer: r.SAN, KeyID: r.KeyID, Limit: inventory.MaxLimit}
+	if _, err := inventory.Compile(q); (r.SAN == "") == (r.KeyID == "") || err != nil {
+		return Report{}, fmt.Errorf("%w: a signer revocation needs exactly one of a SAN and a key id (printable, at most %d bytes)", ErrInvalidInput, inventory.MaxFieldLen)
+	}
+	if !printable(r.Reason, inventory.MaxFieldLen) {
+		return Report{}, fmt.Errorf("%w: revocation reason not printable or longer than %d bytes", ErrInvalidInput, inventory.MaxFieldLen)
+	}
+	cause := r.cause()
+	return d.revoked(ctx, q, r.Since, ActionSignerRevoked, cause, "signer "+strconv.Quote(clip.String(cause, 64)), arrived,
+		func(c Change) audit.Event { return signerRevocationEvent(r, c) })
+}
+
+// revoked runs the query of a revocation and emits one event per artifact
+// admitted at or after since.
+func (d *Detector) revoked(ctx context.Context, q inventory.Query, since time.Time, action, cause, what string, arrived time.Time, event func(Change) audit.Event) (Report, error) {
 	if arrived.IsZero() {
 		arrived = d.cfg.now()
 	}
-	rep := Report{Cause: r.Builder}
+	rep := Report{Cause: cause}
 	res, err := d.store.Query(ctx, q)
 	if err != nil {
-		return Report{Cause: r.Builder}, fmt.Errorf("%w: builder %q: %w", ErrStore, clip.String(r.Builder, 64), err)
+		return Report{Cause: cause}, fmt.Errorf("%w: %s: %w", ErrStore, what, err)
 	}
 	hits := newHits()
 	for _, adm := range res.Admissions {
-		if adm.Time.Before(r.Since) {
+		if adm.Time.Before(since) {
 			continue
 		}
-		adm.Packages = nil // a revocation concerns the build, not the contents
+		adm.Packages = nil // a revocation concerns the build or signature, not the contents
 		hits.add(adm)
 	}
-	err = d.emit(ctx, &rep, ActionBuilderRevoked, r.Builder, hits, arrived, func(c Change) audit.Event { return revocationEvent(r, c) })
-	if err != nil {
+	if err := d.emit(ctx, &rep, action, cause, hits, arrived, event); err != nil {
 		return rep, err
 	}
 	if res.Truncated {
-		return rep, fmt.Errorf("%w: builder %q", ErrIncomplete, clip.String(r.Builder, 64))
+		d.cfg.log.WarnContext(ctx, "drift: inventory answer truncated", "cause", cause)
+		return rep, fmt.Errorf("%w: %s", ErrIncomplete, what)
 	}
 	return rep, nil
 }
@@ -447,6 +508,36 @@ func revocationEvent(r Revocation, c Change) audit.Event {
 		e.Attributes["revoked_since"] = r.Since.UTC().Format(time.RFC3339Nano)
 	}
 	e.Reason = fmt.Sprintf("admitted by decision %s; built by revoked builder %s", c.Admissions[0].DecisionID, r.Builder)
+	if r.Reason != "" {
+		e.Reason += ": " + r.Reason
+	}
+	return e
+}
+
+func signerRevocationEvent(r SignerRevocation, c Change) audit.Event {
+	e := baseEvent(ActionSignerRevoked, c)
+	if !r.Since.IsZero() {
+		e.Attributes["revoked_since"] = r.Since.UTC().Format(time.RFC3339Nano)
+	}
+	what := "key " + r.KeyID
+	if r.SAN != "" {
+		e.Attributes["revoked_san"] = r.SAN
+		what = "signer " + r.SAN
+		// The issuers that vouched for the SAN in this admission: the
+		// revocation matches the SAN whatever its issuer, as the gate's.
+		var issuers []string
+		for _, sg := range c.Admissions[0].Signers {
+			if sg.SAN == r.SAN && sg.Issuer != "" && !slices.Contains(issuers, sg.Issuer) && len(issuers) < maxListed {
+				issuers = append(issuers, sg.Issuer)
+			}
+		}
+		if len(issuers) > 0 {
+			e.Attributes["signer_issuers"] = strings.Join(issuers, " ")
+		}
+	} else {
+		e.Attributes["revoked_key_id"] = r.KeyID
+	}
+	e.Reason = fmt.Sprintf("admitted by decision %s; relied on an attestation signed by revoked %s", c.Admissions[0].DecisionID, what)
 	if r.Reason != "" {
 		e.Reason += ": " + r.Reason
 	}

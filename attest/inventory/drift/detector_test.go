@@ -299,6 +299,68 @@ func TestRevokedBuilder(t *testing.T) {
 	}
 }
 
+// A revoked signer SAN (whatever its issuer) or key finds exactly the
+// artifacts whose decisions relied on it, on every store.
+func TestRevokedSignerOnEveryStore(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores() {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := st.open(t)
+			seedFleet(t, s, fleetSize)
+			rec := audittest.NewRecorder()
+			d, err := drift.New(s, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// SAN release@v3 signed for admissions 3, 8, 13, …; revoked
+			// from admission 500's time on: 503 … 998 → 100 artifacts.
+			r := drift.SignerRevocation{SAN: "https://ci.example/release@v3", Since: fleetAdmission(500).Time, Reason: "workflow compromised"}
+			rep, err := d.RevokedSigner(t.Context(), r, time.Time{})
+			if err != nil || len(rep.Changes) != 100 || rep.Cause != "san:"+r.SAN {
+				t.Fatalf("%d changes, cause %q, %v", len(rep.Changes), rep.Cause, err)
+			}
+			for _, e := range rec.Events() {
+				n, _ := strconv.Atoi(e.Attributes["decision_id"][len("decision-"):])
+				if e.Action != drift.ActionSignerRevoked || n < 500 || n%5 != 3 || e.Attributes["revoked_san"] != r.SAN ||
+					e.Attributes["signer_issuers"] != "https://issuer"+strconv.Itoa(n%2)+".example" || e.Outcome != audit.OutcomeFailure {
+					t.Fatalf("event %+v", e)
+				}
+			}
+			if rep, err := d.RevokedSigner(t.Context(), r, time.Time{}); err != nil || rep.Already != 100 || len(rep.Changes) != 0 {
+				t.Fatalf("replay: %+v, %v", rep, err)
+			}
+			// A key: sbom-key-2 signed for i%7 == 2, 143 of 1,000.
+			rep, err = d.RevokedSigner(t.Context(), drift.SignerRevocation{KeyID: "sbom-key-2"}, time.Time{})
+			if err != nil || len(rep.Changes) != 143 || rep.Changes[0].Action != drift.ActionSignerRevoked {
+				t.Fatalf("key: %d changes, %v", len(rep.Changes), err)
+			}
+			// A key id equal to a SAN is another cause and matches no SAN.
+			if rep, err := d.RevokedSigner(t.Context(), drift.SignerRevocation{KeyID: r.SAN}, time.Time{}); err != nil || len(rep.Changes) != 0 {
+				t.Fatalf("key named like a SAN: %+v, %v", rep, err)
+			}
+		})
+	}
+}
+
+func TestRevokedSignerRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	d, err := drift.New(inventory.NewMemory(), audittest.NewRecorder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []drift.SignerRevocation{{}, {SAN: "a", KeyID: "b"}, {SAN: "a\nb"}, {KeyID: "k", Reason: "x\x00"}} {
+		if _, err := d.RevokedSigner(t.Context(), r, time.Time{}); !errors.Is(err, drift.ErrInvalidInput) {
+			t.Errorf("%+v: err = %v, want ErrInvalidInput", r, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := d.RevokedSigner(ctx, drift.SignerRevocation{SAN: "a"}, time.Time{}); !errors.Is(err, drift.ErrStore) {
+		t.Errorf("store down: err = %v, want ErrStore", err)
+	}
+}
+
 func TestNewRejectsMisuse(t *testing.T) {
 	t.Parallel()
 	s, sink := inventory.NewMemory(), audittest.NewRecorder()

@@ -24,21 +24,26 @@
 // its affected packages into inventory queries (package URL, OSV ranges as
 // [inventory.Range], enumerated versions). [Detector.Advisory] runs them
 // and emits [ActionAdvisory] events; [Detector.RevokedBuilder] asks the
-// index by builder and emits [ActionBuilderRevoked] events.
+// index by builder and emits [ActionBuilderRevoked] events;
+// [Detector.RevokedSigner] asks it by the signer SAN or key id of the
+// attestations decisions relied on and emits [ActionSignerRevoked] events.
 //
 // # What is covered, and what is not
 //
 // Covered: a new or updated vulnerability record (any artifact whose
-// verified SBOM lists an affected package version), and a revoked builder
+// verified SBOM lists an affected package version), a revoked builder
 // (any artifact admitted with that SLSA builder id, optionally from a
-// time on). Not covered, because the index does not keep what they need:
+// time on), and a revoked signer or key (any artifact whose decision
+// relied on an attestation signed by that certificate SAN, whatever its
+// issuer, or that key id — the match the gate's revocation lists make —
+// optionally from a time on; admissions indexed before the index recorded
+// signers list none and are not found). Not covered, because the index
+// does not keep what they need:
 //
 //   - A policy revision: re-evaluating an admission under a new policy
 //     needs the policy input the gate evaluated (the verified attestations,
 //     the request), which the index does not keep. The detector does not
 //     approximate it.
-//   - A revoked signer: the index records the builder and job of an
-//     admission, not the identities that signed its attestations.
 //   - A VEX statement: a new not_affected statement would make an artifact
 //     compliant again, and a new affected statement is an advisory scoped
 //     to products; neither is read here.

@@ -63,7 +63,10 @@ func pgPool(t testing.TB, pg *itest.Postgres) *pgxpool.Pool {
 	return p
 }
 
-// The fleet: fleetSize admissions of fleetPackages golang modules each.
+// The fleet: fleetSize admissions of fleetPackages golang modules each,
+// signed by SAN https://ci.example/release@v<i%5> (from one of two
+// issuers) and key sbom-key-<i%7>, each with a policy input whose scan
+// counts one high finding for i%10 == 7.
 // Admissions 0..vulnerable-1... are chosen by affectedAdmission: exactly
 // three hold golang.org/x/net below 0.33.0 (the GHSA-w32m-9786-jp63 range),
 // about a third hold it at or above 0.33.0, the rest not at all.
@@ -83,7 +86,11 @@ func fleetAdmission(i int) inventory.Admission {
 	r := rand.New(rand.NewPCG(uint64(i), 11))
 	a := inventory.Admission{DecisionID: decisionID(i), Digest: inventorytest.Digest("artifact " + strconv.Itoa(i)),
 		Image: fmt.Sprintf("registry.example/app%d:v%d", i%40, i), Builder: fmt.Sprintf("https://ci.example/builder@v%d", i%4),
-		Job: "spiffe://example.org/ci/deploy", PolicyRevision: "rev-3", Time: inventorytest.T0.Add(time.Duration(i) * time.Minute)}
+		Job: "spiffe://example.org/ci/deploy", PolicyRevision: "rev-3", Time: inventorytest.T0.Add(time.Duration(i) * time.Minute),
+		Signers: []inventory.Signer{{Issuer: fmt.Sprintf("https://issuer%d.example", i%2), SAN: fmt.Sprintf("https://ci.example/release@v%d", i%5)},
+			{KeyID: fmt.Sprintf("sbom-key-%d", i%7)}},
+		PolicyInput: fmt.Appendf(nil, `{"action":"deploy","artifacts":[{"digest":%q,"scan":{"high":%d}}]}`,
+			inventorytest.Digest("artifact "+strconv.Itoa(i)), boolRank(i%10 == 7))}
 	for _, m := range r.Perm(fleetUniverse)[:fleetPackages] {
 		a.Packages = append(a.Packages, inventory.Package{PURL: fmt.Sprintf("pkg:golang/example.com/mod%d@v1.%d.0", m, r.IntN(10))})
 	}
@@ -96,6 +103,13 @@ func fleetAdmission(i int) inventory.Admission {
 		a.Packages = append(a.Packages, inventory.Package{PURL: "pkg:golang/golang.org/x/netx@v0.1.0"})
 	}
 	return a
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // seedFleet records the fleet in s with a few writers.
