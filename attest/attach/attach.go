@@ -51,40 +51,57 @@ type Attachment struct {
 //
 // Bundle does not verify the bundle: sign with attest, verify with
 // verify/image.
+//
+// With [WithAudit], every call whose options are valid is audited, success
+// or failure, and a call whose event the sink refuses fails with
+// [ErrUnaudited].
 func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Option) (*Attachment, error) {
 	cfg, err := makeConfig(opts)
 	if err != nil {
 		return nil, err
 	}
+	start := cfg.Now()
 	info, err := oci.SniffBundle(bundle)
 	if err != nil {
+		return nil, cfg.audited(ctx, start, ref, nil, nil, err)
+	}
+	att, err := push(ctx, cfg, ref, bundle, info)
+	if err := cfg.audited(ctx, start, ref, info, att, err); err != nil {
 		return nil, err
 	}
+	return att, nil
+}
+
+// push does Bundle's work. On error the Attachment it returns holds what
+// was done (Subject once resolved, Artifact and Bundle once pushed), for
+// the audit event; it is nil when nothing was resolved.
+func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, info *oci.BundleInfo) (*Attachment, error) {
 	c := oci.NewClient(cfg.Config, true) // one auth handshake, push scope, for everything Bundle does
 	repo := ref.Context()
 	subject, sf, err := c.Resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
+	att := &Attachment{Subject: subject}
 
 	// Blob uploads are go-containerregistry's, over the transport that has
 	// already authenticated (a *transport.Wrapper, which ggcr uses as is).
 	hc, err := c.HTTP(ctx, repo, true)
 	if err != nil {
-		return nil, err
+		return att, err
 	}
 	ropts := append([]remote.Option{remote.WithContext(ctx), remote.WithTransport(hc.Transport)}, cfg.RemoteOptions...)
 	bundleDigest := oci.SHA256(bundle)
 	pusher, err := remote.NewPusher(ropts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: remote options: %v", ErrConfig, err)
+		return att, fmt.Errorf("%w: remote options: %v", ErrConfig, err)
 	}
 	for _, blob := range []struct {
 		b  []byte
 		mt string
 	}{{[]byte(emptyJSON), EmptyMediaType}, {bundle, info.MediaType}} {
 		if err := pusher.Upload(ctx, repo, static.NewLayer(blob.b, types.MediaType(blob.mt))); err != nil {
-			return nil, oci.WrapTransport("upload blob", err)
+			return att, oci.WrapTransport("upload blob", err)
 		}
 	}
 
@@ -111,16 +128,16 @@ func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Opti
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("%w: marshal manifest: %v", ErrConfig, err)
+		return att, fmt.Errorf("%w: marshal manifest: %v", ErrConfig, err)
 	}
 	artifact := oci.SHA256(raw)
 	resp, err := c.Do(ctx, repo, true, "put artifact manifest", http.MethodPut, c.URL(repo, "manifests", artifact.String()), raw,
 		http.Header{"Content-Type": {oci.MediaTypeOCIManifest}}, http.StatusCreated, http.StatusOK, http.StatusAccepted)
 	if err != nil {
-		return nil, err
+		return att, err
 	}
 	resp.Body.Close()
-	att := &Attachment{Subject: subject, Artifact: repo.Digest(artifact.String()), Bundle: bundleDigest, Path: PathReferrersAPI}
+	att.Artifact, att.Bundle, att.Path = repo.Digest(artifact.String()), bundleDigest, PathReferrersAPI
 	// A registry that indexes subjects says so in OCI-Subject; otherwise
 	// ask the referrers API whether it exists.
 	if resp.Header.Get("OCI-Subject") == subject.DigestStr() {
@@ -129,7 +146,7 @@ func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Opti
 	sh, _ := v1.NewHash(subject.DigestStr())
 	_, supported, err := c.ReferrersAPI(ctx, repo, sh)
 	if err != nil {
-		return nil, fmt.Errorf("artifact %s was pushed but cannot be listed: %w", artifact, err)
+		return att, fmt.Errorf("artifact %s was pushed but cannot be listed: %w", artifact, err)
 	}
 	if supported {
 		return att, nil
@@ -143,7 +160,7 @@ func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Opti
 		Annotations:  annotations,
 	}
 	if err := addToTagSchema(ctx, c, repo, sh, entry); err != nil {
-		return nil, fmt.Errorf("artifact %s was pushed but not listed: %w", artifact, err)
+		return att, fmt.Errorf("artifact %s was pushed but not listed: %w", artifact, err)
 	}
 	return att, nil
 }

@@ -53,9 +53,19 @@
 //     dropping an entry after the read-back: the image then fails
 //     verification (fail closed) until it is attached again. The referrers
 //     API has no such race.
-//   - Errors wrap [ErrRegistry] or [ErrConfig], or are the context's; an
-//     error after the push says that the artifact was pushed but is not (or
-//     may not be) listed.
+//   - Errors wrap [ErrRegistry], [ErrConfig] or [ErrUnaudited], or are the
+//     context's; an error after the push says that the artifact was pushed
+//     but is not (or may not be) listed.
+//   - With [WithAudit], every call whose options are valid emits one
+//     audit event ("attest.attach"): success or failure with its reason,
+//     the reference, the subject digest it resolved to, the artifact
+//     manifest and bundle digests once pushed, the bundle's media type
+//     and claimed predicate type, and the listing path (with the
+//     referrers tag on the tag schema). Events carry references and
+//     digests, never bundle content or registry credentials (a canary
+//     test checks). Audit fails closed: when the sink refuses the event,
+//     Bundle returns [ErrUnaudited] and no Attachment, even if the
+//     artifact was pushed and listed (the error says so).
 //
 // Bundle holds nothing after it returns: each call makes its own client
 // and auth handshake.

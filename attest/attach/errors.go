@@ -8,7 +8,8 @@ import (
 
 // Sentinel errors. Every error Bundle returns wraps ErrRegistry (the
 // registry failed, refused or misbehaved; the attestation may not be
-// listed) or ErrConfig (the options or the bundle are unusable). Finer
+// listed), ErrConfig (the options or the bundle are unusable) or
+// ErrUnaudited (WithAudit's sink refused the event; audit.go). Finer
 // sentinels wrap ErrRegistry, so errors.Is works at either level. They are
 // the values verify/image returns too (both use one registry client).
 var (

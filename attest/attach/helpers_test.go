@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/audit/audittest"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 )
 
@@ -41,6 +42,8 @@ func TestOptionValidation(t *testing.T) {
 		{name: "zero timeout", opt: attach.WithTimeout(0)},
 		{name: "nil remote option", opt: attach.WithRemoteOptions(nil)},
 		{name: "unbounded backoff", opt: attach.WithRetryBackoff(remote.Backoff{Duration: time.Minute, Factor: 10, Steps: 10})},
+		{name: "nil audit sink", opt: attach.WithAudit(nil, "attacher")},
+		{name: "no audit actor", opt: attach.WithAudit(audittest.NewRecorder(), "")},
 		{name: "no steps", opt: attach.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond})},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,7 @@ type Option func(*config) error
 
 type config struct {
 	oci.Config
+	audit *auditConfig // WithAudit; nil: no events
 }
 
 func makeConfig(opts []Option) (*config, error) {
