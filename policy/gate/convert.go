@@ -37,7 +37,7 @@ import (
 // is true only if the image met its threshold with at least one verified
 // attestation. Rejected attestations are left out; see [AttestationReport].
 func ImageArtifact(res *image.Result) policy.Artifact {
-	art, _ := screenImage(res, nil)
+	art, _ := screenImage(res, nil, Attestation)
 	return art
 }
 
@@ -45,8 +45,8 @@ func ImageArtifact(res *image.Result) policy.Artifact {
 // when not nil, may refuse a verified attestation after the fact (a revoked
 // signer, key or builder); a refused attestation is reported with its error,
 // left out of the artifact, and no longer counts towards the image's signer
-// threshold.
-func screenImage(res *image.Result, reject func(*verify.Result) error) (policy.Artifact, []AttestationInfo) {
+// threshold. convert is [Attestation] or a memo of it.
+func screenImage(res *image.Result, reject func(*verify.Result) error, convert func(*verify.Result) policy.Attestation) (policy.Artifact, []AttestationInfo) {
 	var verified []*verify.Result
 	var report []AttestationInfo
 	thresholdMet := res.Verified
@@ -79,7 +79,7 @@ func screenImage(res *image.Result, reject func(*verify.Result) error) (policy.A
 	slices.SortStableFunc(report, func(a, b AttestationInfo) int {
 		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer, b.Signer), cmp.Compare(a.Error, b.Error))
 	})
-	return Artifact(res.Digest.Context().Name(), res.Digest.DigestStr(), thresholdMet, verified...), report
+	return artifact(convert, res.Digest.Context().Name(), res.Digest.DigestStr(), thresholdMet, verified), report
 }
 
 func rejectWith(reject func(*verify.Result) error, r *verify.Result) error {
@@ -94,12 +94,18 @@ func rejectWith(reject func(*verify.Result) error, r *verify.Result) error {
 // caller's own signer requirement (true when it has none); Verified is
 // thresholdMet with at least one result.
 func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result) policy.Artifact {
+	return artifact(Attestation, name, digest, thresholdMet, verified)
+}
+
+// artifact is Artifact with the conversion of each result given: [Attestation]
+// or a memo of it.
+func artifact(convert func(*verify.Result) policy.Attestation, name, digest string, thresholdMet bool, verified []*verify.Result) policy.Artifact {
 	art := policy.Artifact{Name: name, Digest: digest}
 	for _, r := range verified {
 		if r == nil {
 			continue
 		}
-		att := Attestation(r)
+		att := convert(r)
 		if att.PredicateType == vex.PredicateType && r.Statement != nil {
 			att.VEX = VEX(r.Statement, name, digest)
 		}
@@ -265,7 +271,7 @@ func Provenance(st *attest.Statement) *policy.Provenance {
 // AttestationReport lists every candidate attestation of an image
 // verification and what became of it, for the caller (never for policy).
 func AttestationReport(res *image.Result) []AttestationInfo {
-	_, report := screenImage(res, nil)
+	_, report := screenImage(res, nil, Attestation)
 	return report
 }
 

@@ -72,6 +72,8 @@ type Gate struct {
 	// vsaImages looks for trusted verification summaries (WithTrustedVSAs).
 	vsaImages  *image.Verifier
 	vsaFlights flights
+	// facts converts verified results to policy input once per result.
+	facts *factsMemo
 }
 
 // New returns a Gate. tokens verifies the deploying job; verifiers route
@@ -96,7 +98,7 @@ func New(tokens identity.TokenVerifier, verifiers Verifiers, eval policy.Evaluat
 			return nil, err
 		}
 	}
-	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink}
+	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink, facts: newFactsMemo()}
 	iopts := append([]image.Option{image.WithLogger(cfg.log)}, cfg.imageOpts...)
 	iv, err := image.NewVerifier(image.BundleVerifierFunc(g.verifyBundle), iopts...)
 	if err != nil {
@@ -344,9 +346,12 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 		}
 		verified = append(verified, r)
 		return nil
-	})
+	}, g.facts.attestation)
 	d.Attestations = report
-	return art, verified, vsaInputs(res, verified), nil
+	if g.cfg.vsaIssuer == nil {
+		return art, verified, nil, nil // no VSA to name its inputs in
+	}
+	return art, verified, vsaInputs(res, verified, g.facts.attestation), nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.
@@ -375,7 +380,7 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 		verified = append(verified, vr)
 	}
 	d.VerdictSource = VerdictInline
-	return Artifact(req.Name, h.String(), true, verified...), verified, nil
+	return artifact(g.facts.attestation, req.Name, h.String(), true, verified), verified, nil
 }
 
 func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ztci/ztci/attest"
@@ -51,10 +52,22 @@ func (r Revocations) markLeases(art *policy.Artifact) {
 		if sp == nil {
 			continue
 		}
-		for j := range sp.Credentials {
-			if r.Leases.Compromised(sp.Credentials[j].LeaseID) {
-				sp.Credentials[j].Compromised = true
+		// The facts are shared with other decisions (factsMemo): mark a
+		// copy, so a mark reaches this decision's input and nothing else.
+		var marked *policy.SecretsProvenance
+		for j, c := range sp.Credentials {
+			if !r.Leases.Compromised(c.LeaseID) {
+				continue
 			}
+			if marked == nil {
+				cp := *sp
+				cp.Credentials = slices.Clone(sp.Credentials)
+				marked = &cp
+			}
+			marked.Credentials[j].Compromised = true
+		}
+		if marked != nil {
+			art.Attestations[i].SecretsProvenance = marked
 		}
 	}
 }

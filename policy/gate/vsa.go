@@ -559,7 +559,7 @@ func vsaArtifact(pinned name.Digest, t *trustedVSA) policy.Artifact {
 // revocations match (signer, key hint, builder, the leases of a secrets
 // provenance) and with the facts policy read from them, so a gate trusting
 // the summary can apply its own revocations and its own policy.
-func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDescriptor {
+func vsaInputs(res *image.Result, verified []*verify.Result, convert func(*verify.Result) policy.Attestation) []attest.ResourceDescriptor {
 	var out []attest.ResourceDescriptor
 	for _, t := range res.Targets {
 		for _, a := range t.Attestations {
@@ -569,7 +569,7 @@ func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDe
 			out = append(out, attest.ResourceDescriptor{
 				URI:         "oci://" + res.Digest.Context().Name() + "@" + a.Artifact.String(),
 				Digest:      attest.DigestSet{a.Bundle.Algorithm: a.Bundle.Hex},
-				Annotations: inputAnnotations(a.Result),
+				Annotations: inputAnnotations(a.Result, convert(a.Result)),
 			})
 		}
 	}
@@ -577,9 +577,9 @@ func vsaInputs(res *image.Result, verified []*verify.Result) []attest.ResourceDe
 }
 
 // inputAnnotations are the vsa.Annotation* values of one verified input.
-func inputAnnotations(r *verify.Result) map[string]any {
+// att is the policy view of r ([Attestation]).
+func inputAnnotations(r *verify.Result, att policy.Attestation) map[string]any {
 	ann := map[string]any{}
-	att := Attestation(r)
 	if att.PredicateType != "" {
 		ann[vsa.AnnotationPredicateType] = att.PredicateType
 	}
