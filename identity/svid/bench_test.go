@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"golang.org/x/sys/unix"
 
+	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
 )
 
@@ -111,4 +113,82 @@ func BenchmarkX509SVIDVsFloor(b *testing.B) {
 	b.ReportMetric(float64(floor.Nanoseconds())/float64(b.N), "floor-cpu-ns/op")
 	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N), "ours-cpu-ns/op")
 	b.ReportMetric(float64(floor)/float64(ours), "throughput-ratio")
+}
+
+// BenchmarkJWTSVIDVerify verifies one JWT-SVID per iteration against: a
+// static go-spiffe bundle holding the key (the peer: what the issuer
+// returned before it had a key store), the issuer without a key store, and
+// a replica of a 3-issuer fleet sharing an in-memory key store, whose
+// bundle is rebuilt from the store for each verification.
+func BenchmarkJWTSVIDVerify(b *testing.B) {
+	ctx := context.Background()
+	id := spiffeid.RequireFromPath(td, "/job/bench")
+	single, err := svid.NewIssuer(td)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := oidc.NewMemoryKeyStore(nil)
+	var fleet []*svid.Issuer
+	for range 3 {
+		iss, err := svid.NewIssuer(td, svid.WithJWTKeyStore(store))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := iss.PublishJWTKey(ctx); err != nil {
+			b.Fatal(err)
+		}
+		fleet = append(fleet, iss)
+	}
+	for _, bc := range []struct {
+		name    string
+		signer  *svid.Issuer
+		bundles jwtbundle.Source
+	}{
+		{name: "static-bundle", signer: single, bundles: single.JWTBundle()},
+		{name: "issuer", signer: single, bundles: single},
+		{name: "fleet-of-3", signer: fleet[0], bundles: fleet[1]},
+	} {
+		s, err := bc.signer.JWTSVID(ctx, id, time.Time{}, "aud")
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw := s.Marshal()
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := svid.ParseAndValidateJWT(raw, bc.bundles, []string{"aud"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkJWTSVIDIssue issues a JWT-SVID without a key store and as a
+// replica of a fleet (the key's publication is checked, and renewed only
+// every half TTL).
+func BenchmarkJWTSVIDIssue(b *testing.B) {
+	ctx := context.Background()
+	id := spiffeid.RequireFromPath(td, "/job/bench")
+	single, err := svid.NewIssuer(td)
+	if err != nil {
+		b.Fatal(err)
+	}
+	replica, err := svid.NewIssuer(td, svid.WithJWTKeyStore(oidc.NewMemoryKeyStore(nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		iss  *svid.Issuer
+	}{{"single", single}, {"fleet-replica", replica}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.iss.JWTSVID(ctx, id, time.Time{}, "aud"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

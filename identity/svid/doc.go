@@ -21,6 +21,25 @@
 // CA at start-up ("x509: too many intermediates for path length
 // constraint"), and ExportCA refuses too.
 //
+// # Replicas sharing JWT-SVID keys
+//
+// Replicas of one issuer share their JWT-SVID verification keys through the
+// key-store seam of identity/oidc ([oidc.KeyStore]; identity/oidc/natskeys
+// on a bucket of its own across processes):
+//
+//	keys, _ := natskeys.New(ctx, js, natskeys.WithBucket("ztci_svid_jwt_keys"), natskeys.WithReplicas(3))
+//	iss, _ := svid.NewIssuer(td, svid.WithJWTSigner(kmsKey, ""), // or a fresh key per replica
+//		svid.WithJWTKeyStore(keys))
+//	if err := iss.PublishJWTKey(ctx); err != nil { ... } // then take traffic
+//
+// Each replica publishes its signing key's public half before it signs
+// with it and renews the record while it signs; its JWT bundle holds its
+// own keys and every live key of the store, so a JWT-SVID from any replica
+// verifies with any replica's bundle. [Issuer.RotateJWTKey] publishes the
+// next key before it signs, and the previous key stays in every bundle
+// until its last JWT-SVID has expired plus go-jose's minute of leeway (in
+// the store its record lapses at most one JWT-SVID lifetime after that).
+//
 // # Security contract
 //
 // Keys are generated in memory (P-256) and never exported, except that the
@@ -32,7 +51,20 @@
 // ([WithCAPathLen] of 1 or more) and the key is a software key in this
 // process; a KMS or HSM Signer is refused with an [*ExportError]
 // ([ErrNotExportable]), and an issuer without WithCAPathLen never exports
-// its key.
+// its key. The JWT-SVID key may be a caller's crypto.Signer too
+// ([WithJWTSigner]: ECDSA P-256, P-384 or P-521, or RSA of at least 2048
+// bits with PS256; no EdDSA, which JWT-SVIDs do not allow), checked with a
+// self-test signature. The key store receives public keys only. With
+// [WithJWTKeyStore] no JWT-SVID is issued unless the signing key is
+// published in the store past the SVID's expiry plus the leeway
+// ([*NotPublishedError], matching [oidc.ErrNotPublished]): during a store
+// outage a replica signs for at most one more JWT-SVID lifetime. Store
+// records are validated again ([oidc.PublishedKey.Validate], a JWT-SVID
+// algorithm, no other key under one of this issuer's key ids) before they
+// enter a bundle; when the store cannot answer, [Issuer.JWTBundle] holds
+// this issuer's own keys only (fail closed) and [Issuer.FleetJWTBundle]
+// returns the error. Whoever can write to the store can add a key every
+// replica's bundle trusts: grant write access to the issuer replicas only.
 // The CA has path length 0 (it signs only leaves: least privilege) and a
 // lifetime of 24h by default;
 // X.509-SVIDs carry exactly one URI SAN, digitalSignature only, are never

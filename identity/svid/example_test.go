@@ -10,6 +10,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
+	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
 )
 
@@ -36,4 +37,33 @@ func ExampleIssuer_ExportCA() {
 	// Output:
 	// <nil> true true
 	// true
+}
+
+// Two replicas of one issuer share their JWT-SVID keys through a key store
+// (in memory here; identity/oidc/natskeys across processes): a JWT-SVID
+// from one verifies with the other's bundle, also after a rotation.
+func ExampleWithJWTKeyStore() {
+	ctx := context.Background()
+	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
+	keys := oidc.NewMemoryKeyStore(nil)
+	a, _ := svid.NewIssuer(td, svid.WithJWTKeyStore(keys))
+	b, _ := svid.NewIssuer(td, svid.WithJWTKeyStore(keys))
+	fmt.Println(a.PublishJWTKey(ctx), b.PublishJWTKey(ctx)) // at start-up, before taking traffic
+
+	job := spiffeid.RequireFromPath(td, "/job/42")
+	old, _ := a.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
+	_ = a.RotateJWTKey(ctx, nil, "") // a fresh key; or the next KMS key
+	current, _ := a.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
+
+	verifyAtB, _ := svid.NewJWTVerifier(b, "https://vault.example.com")
+	for _, s := range []string{old.Marshal(), current.Marshal()} {
+		who, err := verifyAtB.Verify(ctx, s)
+		fmt.Println(who.SPIFFEID, err)
+	}
+	fmt.Println(len(b.JWTBundle().JWTAuthorities()), "keys in B's bundle")
+	// Output:
+	// <nil> <nil>
+	// spiffe://ci.example.com/job/42 <nil>
+	// spiffe://ci.example.com/job/42 <nil>
+	// 3 keys in B's bundle
 }

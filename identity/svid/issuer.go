@@ -8,10 +8,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,17 +17,17 @@ import (
 	"math/big"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
-	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity/oidc"
 )
 
 // Defaults and limits of the issuer.
@@ -97,6 +95,10 @@ type config struct {
 	logger  *slog.Logger
 	ca      crypto.Signer // WithCASigner; nil: a fresh P-256 key
 	pathLen int           // WithCAPathLen; 0: the CA signs only leaves
+
+	jwtSigner crypto.Signer // WithJWTSigner; nil: a fresh P-256 key
+	jwtKID    string        // WithJWTSigner
+	store     oidc.KeyStore // WithJWTKeyStore; nil: one replica
 }
 
 // WithClock sets the time source (default time.Now).
@@ -211,21 +213,31 @@ func caSignatureAlgorithm(pub crypto.PublicKey) (x509.SignatureAlgorithm, error)
 
 // Issuer is an embedded SPIFFE CA for one trust domain: it signs short-lived
 // X.509-SVIDs and JWT-SVIDs for jobs and publishes the matching bundles. Its
-// keys live only in memory, unless the CA key is a caller's Signer
-// ([WithCASigner]). It is safe for concurrent use.
+// keys live only in memory, unless the CA or JWT key is a caller's Signer
+// ([WithCASigner], [WithJWTSigner]) or the CA is exported for a downstream
+// SPIFFE server ([Issuer.ExportCA]). With [WithJWTKeyStore] its replicas
+// share their JWT-SVID keys. It is safe for concurrent use and starts no
+// goroutine.
 //
 // Issuer implements x509bundle.Source and jwtbundle.Source for its own trust
 // domain, so it can be handed directly to go-spiffe's tlsconfig and
 // jwtsvid.ParseAndValidate.
 type Issuer struct {
-	td        spiffeid.TrustDomain
-	cfg       config
-	caKey     crypto.Signer
-	caCert    *x509.Certificate
-	jwtSigner jose.Signer
-	jwtKID    string
-	x509      *x509bundle.Bundle
-	jwt       *jwtbundle.Bundle
+	td     spiffeid.TrustDomain
+	cfg    config
+	caKey  crypto.Signer
+	caCert *x509.Certificate
+	x509   *x509bundle.Bundle
+
+	jmu        sync.RWMutex
+	jwtActive  *jwtKey   // signs JWT-SVIDs
+	jwtRetired []*jwtKey // rotated out, kept in the bundle until retireUntil
+
+	jmaint      sync.Mutex // serializes publishing and rotation (jwtkeys.go)
+	pubFailedAt time.Time  // when a publish last failed; guarded by jmaint
+	pubErr      error      // why; guarded by jmaint
+
+	fleetKeys validatedKeys // fleet records already checked (jwtkeys.go)
 }
 
 // NewIssuer creates a CA for td with fresh P-256 keys (or the CA key of
@@ -283,25 +295,15 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 	if err != nil {
 		return nil, &URIError{ID: td.IDString(), Err: err}
 	}
-	jwtKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jk, err := newJWTKey(cfg.jwtSigner, cfg.jwtKID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: JWT key: %v", ErrIssue, err)
+		return nil, err
 	}
-	pkix, err := x509.MarshalPKIXPublicKey(jwtKey.Public())
-	if err != nil {
-		return nil, fmt.Errorf("%w: JWT key: %v", ErrIssue, err)
-	}
-	sum := sha256.Sum256(pkix)
-	kid := base64.RawURLEncoding.EncodeToString(sum[:])
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: jwtKey, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: JWT signer: %v", ErrIssue, err)
-	}
+	jk.notBefore = now
 	return &Issuer{
-		td: td, cfg: cfg, caKey: caKey, caCert: caCert, jwtSigner: signer, jwtKID: kid,
-		x509: x509bundle.FromX509Authorities(td, []*x509.Certificate{caCert}),
-		jwt:  jwtbundle.FromJWTAuthorities(td, map[string]crypto.PublicKey{kid: jwtKey.Public()}),
+		td: td, cfg: cfg, caKey: caKey, caCert: caCert, jwtActive: jk,
+		x509:      x509bundle.FromX509Authorities(td, []*x509.Certificate{caCert}),
+		fleetKeys: validatedKeys{seen: map[string]oidc.PublishedKey{}},
 	}, nil
 }
 
@@ -312,17 +314,9 @@ func (i *Issuer) TrustDomain() spiffeid.TrustDomain { return i.td }
 // not modify it.
 func (i *Issuer) X509Bundle() *x509bundle.Bundle { return i.x509 }
 
-// JWTBundle returns the JWT bundle (the JWT-SVID verification key).
-func (i *Issuer) JWTBundle() *jwtbundle.Bundle { return i.jwt }
-
 // GetX509BundleForTrustDomain implements x509bundle.Source.
 func (i *Issuer) GetX509BundleForTrustDomain(td spiffeid.TrustDomain) (*x509bundle.Bundle, error) {
 	return i.x509.GetX509BundleForTrustDomain(td)
-}
-
-// GetJWTBundleForTrustDomain implements jwtbundle.Source.
-func (i *Issuer) GetJWTBundleForTrustDomain(td spiffeid.TrustDomain) (*jwtbundle.Bundle, error) {
-	return i.jwt.GetJWTBundleForTrustDomain(td)
 }
 
 func (i *Issuer) checkID(id spiffeid.ID) error {
@@ -398,7 +392,9 @@ func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Tim
 // non-zero. The token is a bearer credential: hand it only to id's workload.
 // The result comes from go-spiffe's parser, which checks the token's times
 // against the wall clock, so an issuer with a [WithClock] far from it cannot
-// issue JWT-SVIDs.
+// issue JWT-SVIDs. With [WithJWTKeyStore] the signing key is published (or
+// its record renewed) first when due, and no SVID is issued unless the
+// record covers its expiry ([*NotPublishedError]).
 func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time, audience string, more ...string) (*jwtsvid.SVID, error) {
 	if err := i.checkID(id); err != nil {
 		return nil, err
@@ -412,8 +408,12 @@ func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time
 	if !na.After(now) {
 		return nil, fmt.Errorf("%w: SVID would already be expired", ErrIssue)
 	}
+	k, err := i.jwtSigningKey(ctx, now, na)
+	if err != nil {
+		return nil, err
+	}
 	jti := hex.EncodeToString(randomSerial().Bytes())
-	tok, err := jwt.Signed(i.jwtSigner).Claims(jwt.Claims{
+	tok, err := jwt.Signed(k.signer).Claims(jwt.Claims{
 		Subject: id.String(), Audience: aud, Expiry: jwt.NewNumericDate(na), IssuedAt: jwt.NewNumericDate(now), ID: jti,
 	}).Serialize()
 	if err != nil {

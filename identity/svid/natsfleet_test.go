@@ -1,0 +1,193 @@
+package svid_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
+
+	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/identity/oidc/natskeys"
+	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/itest"
+)
+
+// The JWT-SVID keys live in a bucket of their own, apart from the OIDC
+// issuer's.
+const svidBucket = "ztci_svid_jwt_keys"
+
+// connectJS opens a NATS connection preferring the first of urls.
+func connectJS(t testing.TB, urls string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(urls, nats.DontRandomize(), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}),
+		nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), nats.Timeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// natsReplica is one SVID issuer replica on its own NATS connection.
+func natsReplica(t testing.TB, js jetstream.JetStream, opts ...svid.Option) (*svid.Issuer, *natskeys.Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var store *natskeys.Store
+	for {
+		// Retried while a bucket just created on the cluster elects its
+		// stream's leader.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, err := natskeys.New(ctx, js, natskeys.WithBucket(svidBucket), natskeys.WithReplicas(3),
+			natskeys.WithRefresh(200*time.Millisecond), natskeys.WithMaxStaleness(time.Second))
+		cancel()
+		if err == nil {
+			store = s
+			t.Cleanup(func() { _ = s.Close() })
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("natskeys.New: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	iss, err := svid.NewIssuer(td, append([]svid.Option{svid.WithJWTKeyStore(store)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		err := iss.PublishJWTKey(t.Context())
+		if err == nil {
+			return iss, store
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PublishJWTKey: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// verifiesWithin polls until s verifies with bundles, which learn of
+// another replica's key through the bucket's watch.
+func verifiesWithin(t testing.TB, s *jwtsvid.SVID, bundles *svid.Issuer, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		_, err := svid.ParseAndValidateJWT(s.Marshal(), bundles, []string{"aud"})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("JWT-SVID does not verify with the other replica's bundle after %v: %v", d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestJWTSVIDKeysSharedOverNATS (issue #13 item 2): two SVID issuer
+// replicas on separate connections to a 3-node NATS cluster, each signing
+// with its own in-memory key, publish their keys in one natskeys bucket. A
+// JWT-SVID from replica A verifies with replica B's bundle; after A
+// rotates, A's earlier SVID still verifies with B's bundle until it
+// expires; once the cluster is gone, A stops issuing when its publication
+// no longer covers an SVID, and B's bundle falls back to B's own key.
+func TestJWTSVIDKeysSharedOverNATS(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	const ttl = 3 * time.Second
+	a, _ := natsReplica(t, connectJS(t, c.URLsFrom(0)), svid.WithJWTTTL(ttl))
+	b, _ := natsReplica(t, connectJS(t, c.URLsFrom(1)), svid.WithJWTTTL(ttl))
+	ctx := t.Context()
+
+	first, err := a.JWTSVID(ctx, jobID, time.Time{}, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifiesWithin(t, first, b, 5*time.Second)
+	fromB, err := b.JWTSVID(ctx, jobID, time.Time{}, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifiesWithin(t, fromB, a, 5*time.Second)
+	if n := len(b.JWTBundle().JWTAuthorities()); n != 2 {
+		t.Fatalf("B's bundle holds %d keys, want A's and B's", n)
+	}
+
+	if err := a.RotateJWTKey(ctx, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.JWTSVID(ctx, jobID, time.Time{}, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1, _ := headerKID(t, first); func() bool { k2, _ := headerKID(t, second); return k1 == k2 }() {
+		t.Fatal("rotation did not change A's signing key")
+	}
+	verifiesWithin(t, second, b, 5*time.Second)
+	if _, err := svid.ParseAndValidateJWT(first.Marshal(), b, []string{"aud"}); err != nil {
+		t.Fatalf("A's SVID from before the rotation, with B's bundle: %v", err)
+	}
+	if n := len(b.JWTBundle().JWTAuthorities()); n != 3 {
+		t.Fatalf("B's bundle holds %d keys, want A's old and new keys and B's", n)
+	}
+	// Right up to its expiry (go-jose then allows a minute of leeway,
+	// which the key's grace covers).
+	time.Sleep(time.Until(first.Expiry) - 200*time.Millisecond)
+	for name, bundles := range map[string]*svid.Issuer{"A": a, "B": b} {
+		if _, err := svid.ParseAndValidateJWT(first.Marshal(), bundles, []string{"aud"}); err != nil {
+			t.Fatalf("A's SVID from before the rotation, at its expiry, with %s's bundle: %v", name, err)
+		}
+	}
+
+	// The cluster goes away: B's store goes stale after a second, and A
+	// issues only while its last publication covers the SVID (one SVID
+	// lifetime after its last renewal).
+	for _, n := range c.Nodes {
+		n.Kill(t)
+	}
+	deadline := time.Now().Add(3*ttl + 5*time.Second)
+	for {
+		_, err := a.JWTSVID(ctx, jobID, time.Time{}, "aud")
+		if errors.Is(err, oidc.ErrNotPublished) && errors.Is(err, svid.ErrIssue) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("JWTSVID during the outage: %v, want nil or ErrNotPublished", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("A went on issuing JWT-SVIDs long after the key store stopped answering")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := b.FleetJWTBundle(ctx); !errors.Is(err, oidc.ErrKeyStore) {
+		t.Fatalf("FleetJWTBundle with the store stale = %v, want ErrKeyStore", err)
+	}
+	if n := len(b.JWTBundle().JWTAuthorities()); n != 1 {
+		t.Fatalf("B's fallback bundle holds %d keys, want B's own only", n)
+	}
+}
+
+// TestJWTSVIDSharedKMSKeyOverNATS: replicas that share one KMS key publish
+// one record under one kid, and each one's bundle holds that single key.
+func TestJWTSVIDSharedKMSKeyOverNATS(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	key := kms{caKey(t, "P-256")}
+	a, _ := natsReplica(t, connectJS(t, c.URLsFrom(0)), svid.WithJWTSigner(key, ""))
+	b, _ := natsReplica(t, connectJS(t, c.URLsFrom(2)), svid.WithJWTSigner(key, ""))
+	s, err := a.JWTSVID(t.Context(), jobID, time.Time{}, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifiesWithin(t, s, b, 5*time.Second)
+	for name, iss := range map[string]*svid.Issuer{"A": a, "B": b} {
+		if n := len(iss.JWTBundle().JWTAuthorities()); n != 1 {
+			t.Fatalf("%s's bundle holds %d keys, want the one shared key", name, n)
+		}
+	}
+}
