@@ -75,6 +75,14 @@ func BenchmarkDetectAdvisory(b *testing.B) {
 	}
 }
 
+// detectCase is one kind of record a benchmark feeds: detect runs it on
+// a new Detector, which must emit events changes.
+type detectCase struct {
+	name   string
+	events int
+	detect func(context.Context, *drift.Detector, time.Time) (drift.Report, error)
+}
+
 // BenchmarkDetectRevocation measures the time from a revocation's arrival
 // to its last drift event, on the in-memory, bbolt and PostgreSQL stores
 // of the same fleet as BenchmarkDetectAdvisory: a revoked signer SAN
@@ -84,11 +92,7 @@ func BenchmarkDetectAdvisory(b *testing.B) {
 // Each iteration uses a new Detector, so every iteration emits its events;
 // first-event-us is the median latency of the first event.
 func BenchmarkDetectRevocation(b *testing.B) {
-	cases := []struct {
-		name   string
-		events int
-		detect func(context.Context, *drift.Detector, time.Time) (drift.Report, error)
-	}{
+	benchDetect(b, []detectCase{
 		{"signer", 200, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
 			return d.RevokedSigner(ctx, drift.SignerRevocation{SAN: "https://ci.example/release@v3"}, at)
 		}},
@@ -98,7 +102,28 @@ func BenchmarkDetectRevocation(b *testing.B) {
 		{"builder", 250, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
 			return d.RevokedBuilder(ctx, drift.Revocation{Builder: "https://ci.example/builder@v1"}, at)
 		}},
-	}
+	})
+}
+
+// BenchmarkDetectPolicyRevision measures the time from a new policy
+// revision's arrival to its last drift event: read the 1,000 admissions
+// of the previous revision with their kept policy inputs, re-run the new
+// policy on each (denyHigh, a JSON decode and a comparison: the cost of
+// the index and the detector, not of a policy engine, which the caller
+// brings) and emit the 100 events. The peer is the revoked-builder
+// detection of the same fleet in the same run.
+func BenchmarkDetectPolicyRevision(b *testing.B) {
+	benchDetect(b, []detectCase{
+		{"policy", 100, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
+			return d.PolicyRevision(ctx, denyHigh, drift.PolicyChange{Revision: "rev-4", Previous: []string{"rev-3"}}, at)
+		}},
+		{"builder", 250, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
+			return d.RevokedBuilder(ctx, drift.Revocation{Builder: "https://ci.example/builder@v1"}, at)
+		}},
+	})
+}
+
+func benchDetect(b *testing.B, cases []detectCase) {
 	for _, st := range stores() {
 		b.Run(st.name, func(b *testing.B) {
 			s := st.open(b)

@@ -178,6 +178,10 @@ type Report struct {
 	Already int
 	// Skipped are the parts of the advisory no query covered.
 	Skipped []Skip
+	// Unevaluated are the decision ids of admissions a policy revision
+	// could not be re-run on, because the index did not keep their policy
+	// input (see [Detector.PolicyRevision]).
+	Unevaluated []string
 }
 
 // Advisory detects the admitted artifacts advisory a affects and emits one

@@ -1,11 +1,11 @@
 // Package drift detects compliance drift in what a deploy gate admitted:
-// when a vulnerability advisory or a builder revocation arrives, it asks
-// the admission index ([inventory.Store]) which admitted artifacts it
-// concerns, and emits one audit event per artifact that was compliant when
-// admitted and is not now, naming the artifact digest, the image
-// reference, the gate decision that admitted it, the cause and the time
-// from the record's arrival to the event (the mean time to detection, MTTD,
-// is the mean of these).
+// when a vulnerability advisory, a builder, signer or key revocation, or a
+// policy revision arrives, it asks the admission index ([inventory.Store])
+// which admitted artifacts it concerns, and emits one audit event per
+// artifact that was compliant when admitted and is not now, naming the
+// artifact digest, the image reference, the gate decision that admitted
+// it, the cause and the time from the record's arrival to the event (the
+// mean time to detection, MTTD, is the mean of these).
 //
 // # Use
 //
@@ -26,7 +26,11 @@
 // and emits [ActionAdvisory] events; [Detector.RevokedBuilder] asks the
 // index by builder and emits [ActionBuilderRevoked] events;
 // [Detector.RevokedSigner] asks it by the signer SAN or key id of the
-// attestations decisions relied on and emits [ActionSignerRevoked] events.
+// attestations decisions relied on and emits [ActionSignerRevoked] events;
+// [Detector.PolicyRevision] re-runs a new policy revision, through a
+// caller's [Evaluator], on the policy input the gate kept for each
+// admission of the previous revisions and emits [ActionPolicyRevision]
+// events for the artifacts it now denies.
 //
 // # What is covered, and what is not
 //
@@ -37,13 +41,20 @@
 // relied on an attestation signed by that certificate SAN, whatever its
 // issuer, or that key id — the match the gate's revocation lists make —
 // optionally from a time on; admissions indexed before the index recorded
-// signers list none and are not found). Not covered, because the index
-// does not keep what they need:
+// signers list none and are not found), and a policy revision (allow →
+// deny of any admission allowed under a revision the caller names, re-run
+// on the exact policy input the gate evaluated, which the index keeps up
+// to inventory.MaxPolicyInput bytes). Not covered:
 //
-//   - A policy revision: re-evaluating an admission under a new policy
-//     needs the policy input the gate evaluated (the verified attestations,
-//     the request), which the index does not keep. The detector does not
-//     approximate it.
+//   - Admissions whose policy input was not kept (larger than the bound,
+//     or indexed before inputs were kept) cannot be re-evaluated: they are
+//     listed in [Report.Unevaluated], never counted as allowed. Admissions
+//     of a revision not named in [PolicyChange.Previous] are not read: the
+//     index is searched by revision, not scanned whole. A re-run sees the
+//     input as it was at admission: verification is not repeated (a
+//     revocation since is the revocation detectors' job), and a rule that
+//     reads the clock (a scan's maximum age) judges it at the re-run, so
+//     it may report drift that is only age.
 //   - A VEX statement: a new not_affected statement would make an artifact
 //     compliant again, and a new affected statement is an advisory scoped
 //     to products; neither is read here.
@@ -82,8 +93,9 @@
 //   - Input is bounded: record size ([MaxRecordSize]), ids, aliases,
 //     affected entries, ranges, events and versions; events list at most
 //     16 packages, aliases and decisions and say how many there are.
-//   - Events carry digests, references, decision ids, builder and job
-//     identities and advisory ids, never secrets.
+//   - Events carry digests, references, decision ids, builder, job and
+//     signer identities, advisory ids and an evaluator's deny reasons
+//     (clipped, at most 16), never secrets and never a policy input.
 //   - An advisory is not verified here: OSV records are unsigned. Feed
 //     records from a source you trust over an authenticated channel; a
 //     forged record can raise false drift events, not suppress any.

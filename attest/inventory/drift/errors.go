@@ -6,8 +6,9 @@ import (
 )
 
 // Errors. Parse errors wrap [ErrInvalidRecord]; detection errors wrap
-// [ErrStore], [ErrAudit] or [ErrIncomplete], and each means detection did
-// not fully run: the caller must not take the report as "nothing drifted".
+// [ErrStore], [ErrAudit], [ErrIncomplete] or [ErrEvaluation], and each
+// means detection did not fully run: the caller must not take the report
+// as "nothing drifted".
 var (
 	// ErrInvalidRecord: an OSV record was refused (malformed JSON, a
 	// repeated member, a value of the wrong type, a missing required
@@ -36,6 +37,10 @@ var (
 	// holds ([inventory.MaxLimit]); events were emitted for those
 	// returned, the rest are unknown.
 	ErrIncomplete = errors.New("drift: inventory answer truncated, detection incomplete")
+	// ErrEvaluation: an [Evaluator] could not decide on some admissions
+	// (or ctx ended during re-evaluation); the denials it did decide were
+	// reported, the others are unknown.
+	ErrEvaluation = errors.New("drift: policy re-evaluation incomplete")
 	// ErrConfig: New was given a nil store or sink or a bad option.
 	ErrConfig = errors.New("drift: invalid configuration")
 	// ErrInvalidInput: a nil advisory or an unusable revocation was passed.

@@ -2,6 +2,7 @@ package drift_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -83,4 +84,87 @@ func ExampleAdvisory_Queries() {
 	// Output:
 	// pkg:pypi/django [{Introduced:4.2 Fixed:4.2.8 LastAffected:}]
 	// skipped: affected[1] pkg:generic/lib ranges[0]: drift: GIT range: commits cannot be compared with package versions
+}
+
+// A release workflow's signing identity is revoked: the artifact whose
+// admission relied on an attestation it signed drifts, whatever OIDC issuer
+// vouched for it.
+func ExampleDetector_RevokedSigner() {
+	ctx := context.Background()
+	store := inventory.NewMemory()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, san := range []string{"https://ci.example/release.yml", "https://ci.example/nightly.yml"} {
+		if err := store.Record(ctx, inventory.Admission{
+			DecisionID: fmt.Sprintf("decision-%d", i+1), Digest: inventorytest.Digest(san), Image: fmt.Sprintf("registry.example/app:%d", i+1),
+			Time: t0, Signers: []inventory.Signer{{Issuer: "https://issuer.example", SAN: san}},
+		}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	sink := audittest.NewRecorder()
+	d, err := drift.New(store, sink)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := d.RevokedSigner(ctx, drift.SignerRevocation{SAN: "https://ci.example/nightly.yml", Reason: "workflow compromised"}, time.Now())
+	if err != nil {
+		fmt.Println("detection did not run:", err)
+		return
+	}
+	fmt.Println(rep.Cause, len(rep.Changes))
+	for _, e := range sink.Events() {
+		fmt.Println(e.Action, e.Attributes["image"], e.Attributes["decision_id"], e.Attributes["signer_issuers"])
+	}
+	// Output:
+	// san:https://ci.example/nightly.yml 1
+	// inventory.drift.signer_revoked registry.example/app:2 decision-2 https://issuer.example
+}
+
+// A new policy revision denies unprotected refs; it is re-run on the policy
+// input the gate kept for each admission of the previous revision. In
+// production the evaluator decodes the input with policy.DecodeInput and
+// evaluates it with the new policy.Engine.
+func ExampleDetector_PolicyRevision() {
+	ctx := context.Background()
+	store := inventory.NewMemory()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, protected := range []bool{true, false} {
+		if err := store.Record(ctx, inventory.Admission{
+			DecisionID: fmt.Sprintf("decision-%d", i+1), Digest: inventorytest.Digest(fmt.Sprint(i)), Image: fmt.Sprintf("registry.example/app:%d", i+1),
+			PolicyRevision: "rev-7", Time: t0, PolicyInput: fmt.Appendf(nil, `{"action":"deploy","job":{"protected":%t}}`, protected),
+		}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	sink := audittest.NewRecorder()
+	d, err := drift.New(store, sink)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rev8 := drift.EvaluatorFunc(func(_ context.Context, input []byte) (bool, []string, error) {
+		var in struct{ Job struct{ Protected bool } }
+		if err := json.Unmarshal(input, &in); err != nil {
+			return false, nil, err
+		}
+		if !in.Job.Protected {
+			return false, []string{"deploy.unprotected_ref"}, nil
+		}
+		return true, nil, nil
+	})
+	rep, err := d.PolicyRevision(ctx, rev8, drift.PolicyChange{Revision: "rev-8", Previous: []string{"rev-7"}}, time.Now())
+	if err != nil {
+		fmt.Println("detection did not fully run:", err)
+		return
+	}
+	fmt.Println(rep.Cause, len(rep.Changes), "unevaluated:", len(rep.Unevaluated))
+	for _, e := range sink.Events() {
+		fmt.Println(e.Action, e.Attributes["decision_id"], e.Attributes["admitted_policy_revision"], "->", e.PolicyRevision, e.Violations)
+	}
+	// Output:
+	// policy:rev-8 1 unevaluated: 0
+	// inventory.drift.policy_revision decision-2 rev-7 -> rev-8 [deploy.unprotected_ref]
 }
