@@ -96,8 +96,10 @@ func verifiesWithin(t testing.TB, s *jwtsvid.SVID, bundles *svid.Issuer, d time.
 // with its own in-memory key, publish their keys in one natskeys bucket. A
 // JWT-SVID from replica A verifies with replica B's bundle; after A
 // rotates, A's earlier SVID still verifies with B's bundle until it
-// expires; once the cluster is gone, A stops issuing when its publication
-// no longer covers an SVID, and B's bundle falls back to B's own key.
+// expires; once the cluster is gone, a rotation that cannot publish is
+// refused (the current key goes on signing), A stops issuing when its
+// publication no longer covers an SVID, and B's bundle falls back to B's
+// own key.
 func TestJWTSVIDKeysSharedOverNATS(t *testing.T) {
 	c := itest.StartNATSCluster(t, 3)
 	const ttl = 3 * time.Second
@@ -151,14 +153,23 @@ func TestJWTSVIDKeysSharedOverNATS(t *testing.T) {
 	for _, n := range c.Nodes {
 		n.Kill(t)
 	}
+	// A rotation cannot publish its key: it is refused and the current key
+	// goes on signing.
+	if err := a.RotateJWTKey(ctx, nil, ""); !errors.Is(err, oidc.ErrNotPublished) {
+		t.Fatalf("RotateJWTKey during the outage = %v, want ErrNotPublished", err)
+	}
+	secondKID, _ := headerKID(t, second)
 	deadline := time.Now().Add(3*ttl + 5*time.Second)
 	for {
-		_, err := a.JWTSVID(ctx, jobID, time.Time{}, "aud")
+		s, err := a.JWTSVID(ctx, jobID, time.Time{}, "aud")
 		if errors.Is(err, oidc.ErrNotPublished) && errors.Is(err, svid.ErrIssue) {
 			break
 		}
 		if err != nil {
 			t.Fatalf("JWTSVID during the outage: %v, want nil or ErrNotPublished", err)
+		}
+		if kid, _ := headerKID(t, s); kid != secondKID {
+			t.Fatalf("A signs with %q after a failed rotation, want the current key %q", kid, secondKID)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("A went on issuing JWT-SVIDs long after the key store stopped answering")
