@@ -214,6 +214,29 @@ func TestLoad(t *testing.T) {
 			}
 		})
 	}
+	// Peer in the same run: the same clients posting the same body to a
+	// handler that reads it and answers a fixed allow, with the gate's
+	// server limits. What this costs per request (client, loopback TCP,
+	// net/http on both sides) is spent before the gate decides anything; the
+	// decision floors (BenchmarkDecide's peers) come on top.
+	t.Run("peer/http-only", func(t *testing.T) {
+		b := body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image})
+		allow := []byte(`{"allowed":true,"outcome":"allow"}`)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 1<<20)); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(allow)
+		}))
+		defer srv.Close()
+		r := runLoad(t.Context(), srv.URL, b, true, loadRequests(t, false), loadConcurrency, loadMaxTime())
+		t.Logf("peer/http-only: %v", r)
+		if r.errors != 0 {
+			t.Errorf("%d errors, first: %s", r.errors, r.firstErr)
+		}
+	})
 }
 
 // cpuTime is the process's user+system CPU time: unlike latency on a shared
