@@ -98,9 +98,22 @@
 //     another image is a [*LegacyPayloadError], never a pass.
 //     critical.identity.docker-reference is not checked (cosign does not
 //     check it either: an image signed by digest may be copied). The bundle
-//     signs the payload, so the BundleVerifier is given the payload's
-//     digest. It is a message signature: a verify.Verifier with an empty
-//     PredicateType accepts it, one that expects a predicate type does not.
+//     signs the payload, so the BundleVerifier is given the payload itself
+//     when it is a [LegacyPayloadVerifier] ([VerifyBundles] is), and the
+//     payload's digest otherwise. It is a message signature: a
+//     verify.Verifier with an empty PredicateType accepts it, one that
+//     expects a predicate type does not.
+//   - Key algorithms (verify.PublicKey), as `cosign verify --key` checks
+//     them: ECDSA (P-256 with SHA-256), RSA PKCS #1 v1.5 with SHA-256
+//     (2048, 3072 and 4096 bits) and pure Ed25519 over the payload, which
+//     needs the payload's bytes: through a BundleVerifier that only takes a
+//     digest an Ed25519 ".sig" is refused, never accepted. An Ed25519ph
+//     ".sig" (what `cosign sign --key` makes with an Ed25519 key since
+//     cosign v2.6) is refused, as `cosign verify --key` refuses it. On an
+//     ".att" the DSSE signature is checked over the envelope as signed, so
+//     pure Ed25519 verifies there too (cosign v3's `attest --key`), and
+//     Ed25519ph does not. A signature verifies only against the key pinned,
+//     never one of another algorithm.
 //   - An ".att" layer (a DSSE envelope) counts only when its in-toto
 //     statement names the pinned digest among its subjects; it is then
 //     verified as any DSSE bundle for the image.

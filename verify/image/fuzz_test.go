@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -87,11 +88,11 @@ func FuzzConvertLegacy(f *testing.F) {
 		case FormatCosignLegacySig:
 			sum := sha256.Sum256(content)
 			p, err := parseSimpleSigning(content)
-			if err != nil || p.Digest != img || lb.Artifact.Hex != hex.EncodeToString(sum[:]) || b.GetMessageSignature() == nil {
+			if err != nil || p.Digest != img || lb.Artifact.Hex != hex.EncodeToString(sum[:]) || b.GetMessageSignature() == nil || !bytes.Equal(lb.Payload, content) {
 				t.Fatalf("accepted a signature layer that does not name the image: %v %+v", err, lb)
 			}
 		case FormatCosignLegacyAtt:
-			if lb.Artifact != img || b.GetDsseEnvelope() == nil {
+			if lb.Artifact != img || b.GetDsseEnvelope() == nil || lb.Payload != nil {
 				t.Fatalf("accepted attestation %+v", lb)
 			}
 		default:

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
 
@@ -73,6 +75,49 @@ type LegacyBundle struct {
 	// payload for a ".sig" layer (the payload itself names the image and
 	// was checked against it), the image digest for an ".att" layer.
 	Artifact v1.Hash
+	// Payload is the simple-signing payload of a ".sig" layer (whose
+	// sha256 is Artifact), for a LegacyPayloadVerifier: ConvertLegacy's
+	// content itself, not a copy. Nil for ".att".
+	Payload []byte
+}
+
+// LegacyPayloadVerifier is a BundleVerifier that can also verify a bundle
+// converted from a cosign ".sig" layer against the simple-signing payload
+// itself rather than its sha256. A pure Ed25519 signature signs the
+// payload, and no digest of it can verify one: that is how cosign signs
+// with an Ed25519 key up to v2.5 (and with KMS or PKCS #11 Ed25519 keys),
+// and how `cosign verify --key` checks an Ed25519 ".sig" in every version.
+// When a Verifier's BundleVerifier implements it (VerifyBundles' does),
+// ".sig" layers go through VerifyLegacyPayload; otherwise through
+// VerifyBundle with the payload's sha256, which verifies ECDSA and RSA
+// signatures and refuses every Ed25519 one.
+//
+// VerifyLegacyPayload has VerifyBundle's contract, with payload (the
+// layer's content, checked to name the image, whose sha256 the bundle's
+// message digest states) in place of that digest. It must not keep bundle
+// or payload after returning.
+type LegacyPayloadVerifier interface {
+	BundleVerifier
+	VerifyLegacyPayload(ctx context.Context, bundle, payload []byte) (BundleResult, error)
+}
+
+// verifyLegacy verifies a converted legacy layer: a ".sig" against its
+// payload when the BundleVerifier can, otherwise against Artifact.
+func (v *Verifier) verifyLegacy(ctx context.Context, lb *LegacyBundle, a *Attestation) {
+	if pv, ok := v.bv.(LegacyPayloadVerifier); ok && lb.Payload != nil {
+		br, err := pv.VerifyLegacyPayload(ctx, lb.Bundle, lb.Payload)
+		settle(br, err, a)
+		return
+	}
+	v.verifyBundle(ctx, lb.Bundle, lb.Artifact, a)
+}
+
+// VerifyLegacyPayload verifies bundle against payload given as bytes
+// (verify.ArtifactBytes): the message signature is checked over the
+// payload itself (pure Ed25519, or hashed by the key's own algorithm), and
+// the bundle's message digest must be the payload's sha256.
+func (va verifyAdapter) VerifyLegacyPayload(ctx context.Context, bundle, payload []byte) (BundleResult, error) {
+	return va.verify(ctx, bundle, verify.ArtifactBytes(payload))
 }
 
 // ConvertLegacy turns one layer of a cosign legacy ".sig" or ".att" tag,
@@ -122,6 +167,7 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 			Signature:     sig,
 		}}
 		lb.Artifact = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+		lb.Payload = content
 	case MediaTypeDSSE:
 		lb.Format = FormatCosignLegacyAtt
 		env, err := parseEnvelope(content)

@@ -111,12 +111,12 @@ func TestLegacyCosignKeyed(t *testing.T) {
 	s := keyed(t)
 	pushLegacy(t, img, "sig", w.sigLayer(t, s, simpleSigningPayload(img, "cosign container image signature"), legacyOpts{}))
 
-	res, err := w.gate(t, verify.Expectation{Signer: verify.PublicKey{Key: &s.key.PublicKey}}).VerifyImage(t.Context(), img)
+	res, err := w.gate(t, verify.Expectation{Signer: s.public()}).VerifyImage(t.Context(), img)
 	if err != nil || !res.Verified || res.Targets[0].Attestations[0].Format != image.FormatCosignLegacySig {
 		t.Fatalf("keyed: err=%v %+v", err, res)
 	}
 	other := keyed(t)
-	res, err = w.gate(t, verify.Expectation{Signer: verify.PublicKey{Key: &other.key.PublicKey}}).VerifyImage(t.Context(), img)
+	res, err = w.gate(t, verify.Expectation{Signer: other.public()}).VerifyImage(t.Context(), img)
 	if err != nil || res.Verified {
 		t.Fatalf("unexpected key: err=%v %+v", err, res)
 	}

@@ -98,7 +98,12 @@ func newLegacyWorld(t testing.TB) *legacyWorld {
 // legacySigner is who signs: a key, with the certificate chain the CA
 // issued for it (keyless) or none (a cosign key pair).
 type legacySigner struct {
-	key   *ecdsa.PrivateKey
+	key crypto.Signer
+	// opts is how key signs, as cosign's signature.SignerVerifier for it
+	// does: crypto.SHA256 (ECDSA, or RSA PKCS #1 v1.5) signs the message's
+	// SHA-256; crypto.Hash(0) is pure Ed25519 over the message itself;
+	// &ed25519.Options{Hash: crypto.SHA512} is Ed25519ph over its SHA-512.
+	opts  crypto.SignerOpts
 	chain []*x509.Certificate // leaf first; nil for a bare key
 }
 
@@ -115,7 +120,7 @@ func (w *legacyWorld) keyless(t testing.TB, id identity.Identity) legacySigner {
 	if len(chain) == 1 { // cosign's chain annotation holds Fulcio's chain up to its root
 		chain = append(chain, w.ca.Certificate())
 	}
-	return legacySigner{key: k, chain: chain}
+	return legacySigner{key: k, opts: crypto.SHA256, chain: chain}
 }
 
 func keyed(t testing.TB) legacySigner {
@@ -124,7 +129,7 @@ func keyed(t testing.TB) legacySigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return legacySigner{key: k}
+	return legacySigner{key: k, opts: crypto.SHA256}
 }
 
 // publicPEM is the PEM cosign puts in the Rekor entry: the certificate, or
@@ -133,7 +138,7 @@ func (s legacySigner) publicPEM(t testing.TB) []byte {
 	if len(s.chain) > 0 {
 		return pemCerts(s.chain[:1])
 	}
-	der, err := x509.MarshalPKIXPublicKey(&s.key.PublicKey)
+	der, err := x509.MarshalPKIXPublicKey(s.key.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +146,12 @@ func (s legacySigner) publicPEM(t testing.TB) []byte {
 }
 
 func (s legacySigner) sign(t testing.TB, msg []byte) []byte {
-	sum := sha256.Sum256(msg)
-	sig, err := ecdsa.SignASN1(rand.Reader, s.key, sum[:])
+	if h := s.opts.HashFunc(); h != 0 {
+		d := h.New()
+		d.Write(msg)
+		msg = d.Sum(nil)
+	}
+	sig, err := s.key.Sign(rand.Reader, msg, s.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,4 +351,4 @@ func (w *legacyWorld) gate(t testing.TB, expect verify.Expectation, vopts ...ver
 
 func staticLayer(b []byte, mt types.MediaType) v1.Layer { return static.NewLayer(b, mt) }
 
-func (s legacySigner) public() verify.PublicKey { return verify.PublicKey{Key: &s.key.PublicKey} }
+func (s legacySigner) public() verify.PublicKey { return verify.PublicKey{Key: s.key.Public()} }

@@ -404,13 +404,18 @@ func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, 
 			a.Err = err
 			return a, nil
 		}
-		v.verifyBundle(ctx, lb.Bundle, lb.Artifact, &a)
+		v.verifyLegacy(ctx, lb, &a)
 	}
 	return a, nil
 }
 
 func (v *Verifier) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash, a *Attestation) {
 	br, err := v.bv.VerifyBundle(ctx, bundle, artifact)
+	settle(br, err, a)
+}
+
+// settle records a BundleVerifier's verdict on a.
+func settle(br BundleResult, err error, a *Attestation) {
 	switch {
 	case err != nil:
 		a.Err = fmt.Errorf("%w: %w", ErrBundleRejected, err)

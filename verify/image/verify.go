@@ -38,6 +38,10 @@ func (va verifyAdapter) VerifyBundle(ctx context.Context, bundle []byte, artifac
 	if err != nil {
 		return BundleResult{}, err
 	}
+	return va.verify(ctx, bundle, a)
+}
+
+func (va verifyAdapter) verify(ctx context.Context, bundle []byte, a verify.Artifact) (BundleResult, error) {
 	var errs []error
 	for i, v := range va {
 		res, err := v.Verify(ctx, bundle, a)

@@ -1,0 +1,272 @@
+package image_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/ztci/ztci/internal/oci/ocitest"
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// Key signers made as cosign makes them for `cosign sign --key` and
+// `cosign attest --key` with an imported key (cosign import-key-pair; KMS
+// and PKCS #11 keys sign the same way): cosign pkg/cosign/keys.go
+// LoadPrivateKey, which up to v2.5 loaded RSA as PKCS #1 v1.5 over SHA-256
+// and Ed25519 as pure Ed25519 (sigstore/sigstore pkg/signature
+// LoadRSAPKCS1v15SignerVerifier, LoadED25519SignerVerifier), and since
+// v2.6 loads the algorithm registry's default (RSA PKCS #1 v1.5 SHA-256
+// for 2048/3072/4096-bit keys; Ed25519ph for Ed25519 image signatures,
+// GetDefaultLoadOptions). `cosign verify --key` checks an Ed25519 ".sig"
+// with pure Ed25519 in every version (pkg/signature/keys.go LoadPublicKeyRaw
+// → signature.LoadVerifier, which loads Ed25519ph only when asked), and so
+// does this package: an Ed25519ph ".sig" is refused, as cosign refuses it.
+
+func rsaSigner(t testing.TB, bits int) legacySigner {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return legacySigner{key: k, opts: crypto.SHA256}
+}
+
+func ed25519Signer(t testing.TB, prehash bool) legacySigner {
+	t.Helper()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := legacySigner{key: k, opts: crypto.Hash(0)}
+	if prehash {
+		s.opts = &ed25519.Options{Hash: crypto.SHA512}
+	}
+	return s
+}
+
+// TestLegacyKeyAlgorithms: a cosign ".sig" and ".att" signed by an
+// ECDSA P-256, RSA (2048, 3072, 4096) or Ed25519 key verify against that key
+// (pinned as verify.PublicKey), each in the mode cosign verifies it; an
+// Ed25519ph signature does not (cosign verify --key refuses it too); and no
+// signature verifies against a key of another algorithm, or another key of
+// the same one.
+func TestLegacyKeyAlgorithms(t *testing.T) {
+	t.Parallel()
+	w := newLegacyWorld(t)
+	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
+	signers := []struct {
+		name string
+		s    legacySigner
+		ok   bool
+	}{
+		{"ecdsa-p256", keyed(t), true},
+		{"rsa-2048", rsaSigner(t, 2048), true},
+		{"rsa-3072", rsaSigner(t, 3072), true},
+		{"rsa-4096", rsaSigner(t, 4096), true},
+		{"ed25519", ed25519Signer(t, false), true},
+		{"ed25519ph", ed25519Signer(t, true), false},
+	}
+	others := []legacySigner{keyed(t), rsaSigner(t, 2048), ed25519Signer(t, false)}
+	for _, sg := range signers {
+		t.Run(sg.name, func(t *testing.T) {
+			t.Parallel()
+			img := ocitest.PushImage(t, reg.Ref(t, sg.name+":v1"), 1)
+			o := legacyOpts{noTlog: true, timestamp: true}
+			pushLegacy(t, img, "sig", w.sigLayer(t, sg.s, simpleSigningPayload(img, "cosign container image signature"), o))
+			pushLegacy(t, img, "att", w.attLayer(t, sg.s, statementAbout(t, img, legacyPredicate), o))
+			for _, tc := range []struct {
+				predicateType string
+				format        image.Format
+			}{
+				{"", image.FormatCosignLegacySig},
+				{legacyPredicate, image.FormatCosignLegacyAtt},
+			} {
+				expect := verify.Expectation{Signer: sg.s.public(), PredicateType: tc.predicateType}
+				res, err := w.gate(t, expect, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := attestationOf(t, res, tc.format)
+				if !sg.ok {
+					if res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, verify.ErrSignature) {
+						t.Errorf("%s: verified=%v err=%v, want a rejected signature", tc.format, res.Verified, a.Err)
+					}
+					continue
+				}
+				if !res.Verified || a.Err != nil || a.Signer != "key #0" || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
+					t.Errorf("%s: verified=%v err=%v", tc.format, res.Verified, a.Err)
+				}
+				for i, other := range others {
+					expect.Signer = other.public()
+					res, err := w.gate(t, expect, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if a := attestationOf(t, res, tc.format); res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) {
+						t.Errorf("%s against other key %d (%T): verified=%v err=%v", tc.format, i, other.key, res.Verified, a.Err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// attestationOf returns the one attestation of res in format f.
+func attestationOf(t *testing.T, res *image.Result, f image.Format) image.Attestation {
+	t.Helper()
+	var found []image.Attestation
+	for _, a := range res.Targets[0].Attestations {
+		if a.Format == f {
+			found = append(found, a)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d attestations in format %s: %+v", len(found), f, res.Targets[0].Attestations)
+	}
+	return found[0]
+}
+
+// TestLegacyEd25519Tamper: an Ed25519 ".sig" verifies only as signed: a
+// payload edited after signing, a flipped signature bit, a signature over
+// the payload's digest instead of the payload, or a payload naming another
+// image are each refused.
+func TestLegacyEd25519Tamper(t *testing.T) {
+	t.Parallel()
+	w := newLegacyWorld(t)
+	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
+	s := ed25519Signer(t, false)
+	const sigType = "cosign container image signature"
+	o := legacyOpts{noTlog: true, timestamp: true}
+	badSignature := func(t *testing.T, a image.Attestation) {
+		if !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, verify.ErrSignature) {
+			t.Errorf("err = %v, want a rejected signature", a.Err)
+		}
+	}
+	for i, tc := range []struct {
+		name  string
+		layer func(t *testing.T, img, other name.Digest) mutate.Addendum
+		check func(t *testing.T, a image.Attestation)
+	}{
+		{"as signed", func(t *testing.T, img, _ name.Digest) mutate.Addendum {
+			return w.sigLayer(t, s, simpleSigningPayload(img, sigType), o)
+		}, func(t *testing.T, a image.Attestation) {
+			if a.Err != nil {
+				t.Errorf("err = %v", a.Err)
+			}
+		}},
+		{"payload edited after signing", func(t *testing.T, img, _ name.Digest) mutate.Addendum {
+			l := w.sigLayer(t, s, simpleSigningPayload(img, sigType), o)
+			edited := bytes.Replace(simpleSigningPayload(img, sigType), []byte(`"docker-reference":"`), []byte(`"docker-reference":"x`), 1)
+			l.Layer = staticLayer(edited, image.MediaTypeSimpleSigning)
+			return l
+		}, badSignature},
+		{"signature bit flipped", func(t *testing.T, img, _ name.Digest) mutate.Addendum {
+			l := w.sigLayer(t, s, simpleSigningPayload(img, sigType), legacyOpts{noTlog: true})
+			sig, _ := base64.StdEncoding.DecodeString(l.Annotations[image.AnnotationSignature])
+			sig[len(sig)-1] ^= 1
+			l.Annotations[image.AnnotationSignature] = base64.StdEncoding.EncodeToString(sig)
+			// Timestamp the flipped signature, so that only the signature
+			// check can refuse it.
+			w.addCommon(t, l.Annotations, s, o, sig, nil)
+			return l
+		}, badSignature},
+		{"signature over the payload's sha256", func(t *testing.T, img, _ name.Digest) mutate.Addendum {
+			payload := simpleSigningPayload(img, sigType)
+			sum := sha256.Sum256(payload)
+			sig := ed25519.Sign(s.key.(ed25519.PrivateKey), sum[:])
+			l := w.sigLayer(t, s, payload, legacyOpts{noTlog: true})
+			l.Annotations[image.AnnotationSignature] = base64.StdEncoding.EncodeToString(sig)
+			w.addCommon(t, l.Annotations, s, o, sig, nil)
+			return l
+		}, badSignature},
+		{"payload names another image", func(t *testing.T, _, other name.Digest) mutate.Addendum {
+			return w.sigLayer(t, s, simpleSigningPayload(other, sigType), o)
+		}, func(t *testing.T, a image.Attestation) {
+			var pe *image.LegacyPayloadError
+			if !errors.As(a.Err, &pe) || pe.Check != "critical.image.docker-manifest-digest" {
+				t.Errorf("err = %v, want a *LegacyPayloadError", a.Err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			img := ocitest.PushImage(t, reg.Ref(t, "tamper"+itoa(i)+":v1"), int64(i+1))
+			other := ocitest.PushImage(t, reg.Ref(t, "other"+itoa(i)+":v1"), int64(i+100))
+			pushLegacy(t, img, "sig", tc.layer(t, img, other))
+			res, err := w.gate(t, verify.Expectation{Signer: s.public()}, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := attestationOf(t, res, image.FormatCosignLegacySig)
+			if res.Verified != (a.Err == nil) {
+				t.Errorf("verified=%v with attestation error %v", res.Verified, a.Err)
+			}
+			tc.check(t, a)
+		})
+	}
+}
+
+// TestLegacyPayloadFallback: a BundleVerifier that is not a
+// LegacyPayloadVerifier gets the payload's sha256, which verifies an ECDSA
+// ".sig" and refuses an Ed25519 one (no digest can verify pure Ed25519):
+// the fallback fails closed.
+func TestLegacyPayloadFallback(t *testing.T) {
+	t.Parallel()
+	w := newLegacyWorld(t)
+	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
+	trust, err := verify.ParseTrustedRoot(w.trustedRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		s    legacySigner
+		ok   bool
+	}{
+		{"ecdsa-p256", keyed(t), true},
+		{"ed25519", ed25519Signer(t, false), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			img := ocitest.PushImage(t, reg.Ref(t, "fallback-"+tc.name+":v1"), 1)
+			pushLegacy(t, img, "sig", w.sigLayer(t, tc.s, simpleSigningPayload(img, "cosign container image signature"), legacyOpts{noTlog: true, timestamp: true}))
+			vv, err := verify.New(trust, verify.Expectation{Signer: tc.s.public()}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bv, err := image.VerifyBundles(vv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := bv.(image.LegacyPayloadVerifier); !ok {
+				t.Fatal("VerifyBundles is not a LegacyPayloadVerifier")
+			}
+			digestOnly := image.BundleVerifierFunc(bv.VerifyBundle)
+			v, err := image.NewVerifier(digestOnly, opts(nil, image.WithLegacyTags())...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.VerifyImage(t.Context(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := attestationOf(t, res, image.FormatCosignLegacySig)
+			if res.Verified != tc.ok || (tc.ok != (a.Err == nil)) {
+				t.Errorf("verified=%v err=%v, want verified=%v", res.Verified, a.Err, tc.ok)
+			}
+			if !tc.ok && !errors.Is(a.Err, image.ErrBundleRejected) {
+				t.Errorf("err = %v, want ErrBundleRejected", a.Err)
+			}
+		})
+	}
+}
