@@ -281,6 +281,15 @@ type sigVerifier struct {
 	check func(msg, sig []byte) bool
 }
 
+// Validate reports unusable expectations (see [ErrExpectations]) without
+// reading anything; VerifyThirdParty applies it first. A consumer that
+// pins a verifier ahead of the artifacts can call it at configuration
+// time with placeholder subject digests and resource URI.
+func (want ThirdPartyExpectations) Validate() error {
+	_, err := want.verifier()
+	return err
+}
+
 // verifier validates the expectations and builds the key's check.
 func (want *ThirdPartyExpectations) verifier() (*sigVerifier, error) {
 	switch {

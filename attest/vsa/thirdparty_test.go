@@ -407,6 +407,9 @@ func TestVerifyThirdPartyExpectations(t *testing.T) {
 			if _, err := vsa.VerifyThirdParty(t.Context(), nil, want); !errors.Is(err, vsa.ErrExpectations) {
 				t.Fatalf("err = %v, want ErrExpectations", err)
 			}
+			if err := want.Validate(); !errors.Is(err, vsa.ErrExpectations) {
+				t.Fatalf("Validate: err = %v, want ErrExpectations", err)
+			}
 		})
 	}
 }
@@ -414,6 +417,9 @@ func TestVerifyThirdPartyExpectations(t *testing.T) {
 func TestVerifyThirdPartyFresh(t *testing.T) {
 	t.Parallel()
 	want := gceExpect(t)
+	if err := want.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	want.MaxAge, want.Now = time.Hour, gceTime.Add(time.Hour)
 	if _, err := vsa.VerifyThirdParty(t.Context(), readFixture(t, "slsa-verifier-gce-vsa.intoto.jsonl"), want); err != nil {
 		t.Fatal(err)
