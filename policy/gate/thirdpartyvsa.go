@@ -1,0 +1,220 @@
+package gate
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/vsa"
+	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/policy"
+)
+
+// MaxThirdPartyVSAs bounds the envelopes [ThirdPartyVSAs.Check] looks at
+// for one artifact; the rest are rejected with ErrThirdPartyVSALimit.
+const MaxThirdPartyVSAs = 16
+
+// Why [ThirdPartyVSAs.Check] rejected an envelope. A rejection is reported
+// ([ThirdPartyVSAReport]), never an error of the decision: a rejected
+// summary is simply absent from the policy input.
+var (
+	// ErrThirdPartyVSA: the third-party summary is not in the policy
+	// input. Verification errors (vsa.ErrUnverified and its finer
+	// sentinels) are wrapped under it.
+	ErrThirdPartyVSA = errors.New("gate: third-party verification summary rejected")
+	// ErrThirdPartyVSAUntrusted: the verifier.id it claims is not one the
+	// gate pins a key for; nothing was verified.
+	ErrThirdPartyVSAUntrusted = fmt.Errorf("%w: untrusted verifier", ErrThirdPartyVSA)
+	// ErrThirdPartyVSALimit: more than MaxThirdPartyVSAs envelopes.
+	ErrThirdPartyVSALimit = fmt.Errorf("%w: too many envelopes", ErrThirdPartyVSA)
+)
+
+// ThirdPartyVSATrust pins one third-party verifier, as slsa-verifier
+// verify-vsa takes it: summaries whose verifier.id is VerifierID count only
+// when signed by Key (see vsa.ThirdPartyExpectations for Key, KeyID and
+// Hash), about the artifact's digest, naming ResourceURI(artifact), with
+// result PASSED, covering VerifiedLevels and at most MaxAge old.
+type ThirdPartyVSATrust struct {
+	VerifierID string
+	Key        crypto.PublicKey
+	KeyID      string
+	Hash       crypto.Hash
+	// ResourceURI returns the resourceUri this verifier writes for the
+	// artifact name and digest ("<alg>:<value>") the gate decides on; each
+	// verifier has its own convention (a package URL, "gce_image://…").
+	// Required.
+	ResourceURI func(name, digest string) string
+	// VerifiedLevels the summary must cover ("SLSA_BUILD_LEVEL_2" is
+	// covered by level 2 or higher of the build track). Policy can demand
+	// more; this is the floor below which a summary does not reach it.
+	VerifiedLevels []string
+	// MaxAge is how old a summary may be. Required: a gate never relies on
+	// a verification of unbounded age.
+	MaxAge time.Duration
+}
+
+// ThirdPartyVSAReport is what became of one envelope: the caller's view
+// (AttestationInfo, as a Decision lists attestations) and, for a rejected
+// one, Err wrapping ErrThirdPartyVSA (nil when verified).
+type ThirdPartyVSAReport struct {
+	AttestationInfo
+	Err error
+}
+
+// ThirdPartyVSAs verifies third-party SLSA verification summaries (raw
+// DSSE envelopes signed by a pinned key, slsa-verifier's format) about an
+// artifact and turns the verified ones into policy input. It holds no
+// state beyond its configuration and is safe for concurrent use.
+type ThirdPartyVSAs struct {
+	byVerifier map[string][]ThirdPartyVSATrust
+}
+
+// NewThirdPartyVSAs checks every pin (a verifier id, a usable key and
+// hash, a ResourceURI function, levels, a positive MaxAge) and fails with
+// ErrConfig otherwise. A verifier id may be pinned more than once (key
+// rotation): a summary counts when one of its pins verifies it.
+func NewThirdPartyVSAs(trust ...ThirdPartyVSATrust) (*ThirdPartyVSAs, error) {
+	if len(trust) == 0 {
+		return nil, fmt.Errorf("%w: NewThirdPartyVSAs needs at least one verifier", ErrConfig)
+	}
+	t := &ThirdPartyVSAs{byVerifier: make(map[string][]ThirdPartyVSATrust, len(trust))}
+	for _, tr := range trust {
+		if tr.ResourceURI == nil || tr.MaxAge <= 0 {
+			return nil, fmt.Errorf("%w: third-party verifier %q needs a ResourceURI function and a positive MaxAge", ErrConfig, tr.VerifierID)
+		}
+		// The per-artifact fields are placeholders here: what is checked
+		// now is what is pinned.
+		want := tr.expectations("urn:ztci:placeholder", attest.DigestSet{"sha256": strings.Repeat("0", 64)}, time.Time{})
+		if err := want.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: third-party verifier %q: %w", ErrConfig, tr.VerifierID, err)
+		}
+		tr.VerifiedLevels = append([]string(nil), tr.VerifiedLevels...)
+		t.byVerifier[tr.VerifierID] = append(t.byVerifier[tr.VerifierID], tr)
+	}
+	return t, nil
+}
+
+func (tr *ThirdPartyVSATrust) expectations(resource string, digests attest.DigestSet, now time.Time) vsa.ThirdPartyExpectations {
+	return vsa.ThirdPartyExpectations{Key: tr.Key, KeyID: tr.KeyID, Hash: tr.Hash, SubjectDigests: digests,
+		VerifierID: tr.VerifierID, ResourceURI: resource, VerifiedLevels: tr.VerifiedLevels, MaxAge: tr.MaxAge, Now: now}
+}
+
+// Check verifies each envelope about art (its Name and Digest,
+// "<alg>:<value>") at time now. Each verified summary becomes one
+// policy.Attestation with PredicateType vsa.PredicateType and Predicate
+// the summary's predicate as verified (verifier.id, timeVerified in UTC,
+// resourceUri, policy, verificationResult, verifiedLevels, …; URI-named
+// extensions dropped), so a deploy rule can require a verifier and a level:
+//
+//	some a in input.artifacts[_].attestations
+//	a.predicate_type == "https://slsa.dev/verification_summary/v1"
+//	a.predicate.verifier.id == "https://verifier.example"
+//	"SLSA_BUILD_LEVEL_3" in a.predicate.verifiedLevels
+//
+// Its Signer is empty: the summary is key-signed, and the key is pinned to
+// verifier.id, which is the identity policy reads. The report lists every
+// envelope in order, verified or rejected with its reason; a rejected one
+// never reaches policy. The only error is ctx's.
+func (t *ThirdPartyVSAs) Check(ctx context.Context, now time.Time, art policy.Artifact, envelopes [][]byte) ([]policy.Attestation, []ThirdPartyVSAReport, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var atts []policy.Attestation
+	report := make([]ThirdPartyVSAReport, 0, len(envelopes))
+	for i, env := range envelopes {
+		err := ErrThirdPartyVSALimit
+		var a policy.Attestation
+		var info AttestationInfo
+		if i < MaxThirdPartyVSAs {
+			a, info, err = t.checkOne(ctx, now, art, env)
+		}
+		if err != nil {
+			report = append(report, ThirdPartyVSAReport{AttestationInfo{PredicateType: vsa.PredicateType, Error: err.Error()}, err})
+			continue
+		}
+		atts = append(atts, a)
+		report = append(report, ThirdPartyVSAReport{AttestationInfo: info})
+	}
+	return atts, report, nil
+}
+
+func (t *ThirdPartyVSAs) checkOne(ctx context.Context, now time.Time, art policy.Artifact, env []byte) (policy.Attestation, AttestationInfo, error) {
+	claimed := claimedThirdPartyVerifier(env)
+	pins := t.byVerifier[claimed]
+	if len(pins) == 0 {
+		return policy.Attestation{}, AttestationInfo{}, fmt.Errorf("%w: %q", ErrThirdPartyVSAUntrusted, clip.String(claimed, 64))
+	}
+	alg, value, ok := strings.Cut(art.Digest, ":")
+	if !ok || alg == "" || value == "" {
+		return policy.Attestation{}, AttestationInfo{}, fmt.Errorf("%w: artifact digest %q is not <alg>:<value>", ErrThirdPartyVSA, clip.String(art.Digest, 80))
+	}
+	var err error
+	for _, tr := range pins {
+		var v *vsa.ThirdPartySummary
+		v, err = vsa.VerifyThirdParty(ctx, env, tr.expectations(tr.ResourceURI(art.Name, art.Digest), attest.DigestSet{alg: value}, now))
+		if err != nil {
+			continue
+		}
+		pred, err := summaryPredicate(v.Summary)
+		if err != nil {
+			return policy.Attestation{}, AttestationInfo{}, err
+		}
+		return policy.Attestation{PredicateType: vsa.PredicateType, Predicate: pred},
+			AttestationInfo{PredicateType: vsa.PredicateType, Signer: tr.VerifierID + " (key " + v.KeyID + ")", Verified: true}, nil
+	}
+	return policy.Attestation{}, AttestationInfo{}, fmt.Errorf("%w: %w", ErrThirdPartyVSA, err)
+}
+
+// summaryPredicate is the verified summary as policy reads it: the
+// predicate vsa writes for it, so times are UTC and only the
+// specification's fields appear.
+func summaryPredicate(s *vsa.Summary) (map[string]any, error) {
+	raw, err := vsa.Predicate(*s).PredicateJSON()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrThirdPartyVSA, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrThirdPartyVSA, err)
+	}
+	return m, nil
+}
+
+// claimedThirdPartyVerifier reads the verifier.id an envelope's payload
+// claims, without verifying anything, to pick the pins to verify it with;
+// "" when it has none. The claim only routes: the pin's expectations
+// require that verifier.id, so a false claim fails verification.
+func claimedThirdPartyVerifier(env []byte) string {
+	if len(env) > vsa.MaxEnvelopeSize {
+		return ""
+	}
+	var e struct {
+		Payload string `json:"payload"`
+	}
+	if json.Unmarshal(env, &e) != nil {
+		return ""
+	}
+	payload, err := base64.StdEncoding.DecodeString(e.Payload)
+	if err != nil {
+		if payload, err = base64.URLEncoding.DecodeString(e.Payload); err != nil {
+			return ""
+		}
+	}
+	var st struct {
+		Predicate struct {
+			Verifier struct {
+				ID string `json:"id"`
+			} `json:"verifier"`
+		} `json:"predicate"`
+	}
+	if json.Unmarshal(payload, &st) != nil {
+		return ""
+	}
+	return st.Predicate.Verifier.ID
+}
