@@ -125,6 +125,9 @@ type Request struct {
 	// are about; both are required with Bundles.
 	Name   string `json:"name,omitempty"`
 	Digest string `json:"digest,omitempty"`
+	// ThirdPartyVSAs are SLSA verification summaries of the artifact by
+	// third-party verifiers, as DSSE envelopes ([WithThirdPartyVSAs]).
+	ThirdPartyVSAs []json.RawMessage `json:"third_party_vsas,omitempty"`
 }
 
 // Decision is the gate's answer. Allowed is the only field a scheduler must
@@ -281,6 +284,10 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	}
 	d.Digest, d.Verified = art.Digest, art.Verified
 	g.cfg.revocations.markLeases(&art)
+	tally, err := g.addThirdPartyVSAs(ctx, req, &art, d)
+	if err != nil {
+		return err
+	}
 
 	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
 	if err != nil {
@@ -291,6 +298,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	ev := g.event(id, art.Name+"@"+art.Digest, audit.OutcomeDeny, "denied by policy")
 	ev.PolicyRevision, ev.Violations = pd.Revision, d.Rules()
 	ev.Attributes = map[string]string{"verified": strconv.FormatBool(art.Verified), "attestations": strconv.Itoa(len(art.Attestations))}
+	tally.audit(ev.Attributes)
 	if pd.Allowed {
 		if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
 			return err

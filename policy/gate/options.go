@@ -53,6 +53,7 @@ type config struct {
 	inventory   inventory.Store
 	vsaIssuer   *VSAIssuer          // WithVSA
 	vsaTrust    map[string]VSATrust // WithTrustedVSAs, by verifier id
+	thirdParty  *ThirdPartyVSAs     // WithThirdPartyVSAs
 }
 
 func defaults() config {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -217,4 +219,78 @@ func claimedThirdPartyVerifier(env []byte) string {
 		return ""
 	}
 	return st.Predicate.Verifier.ID
+}
+
+// WithThirdPartyVSAs makes the gate verify the third-party verification
+// summaries a request carries (Request.ThirdPartyVSAs: DSSE envelopes in
+// slsa-verifier's format) with t, for the artifact it pinned, and add the
+// verified ones to that artifact's attestations in the policy input (see
+// [ThirdPartyVSAs.Check] for their shape), so a deploy rule can require
+// one. Every envelope is listed in Decision.Attestations, a rejected one
+// with its reason, and the decision's audit event counts both
+// ("third_party_vsas_verified", "third_party_vsas_rejected"); a rejected
+// one never reaches policy. A request carrying more than
+// MaxThirdPartyVSAs, or carrying any to a gate without this option, is a
+// bad request.
+//
+// A decision taken from a trusted ztci VSA ([WithTrustedVSAs]) evaluates
+// policy on that summary's facts alone; a policy that requires a
+// third-party summary denies there, and the gate falls back to verifying
+// the attestations, where the third-party summaries are added.
+func WithThirdPartyVSAs(t *ThirdPartyVSAs) Option {
+	return func(c *config) error {
+		if t == nil {
+			return fmt.Errorf("%w: nil ThirdPartyVSAs", ErrConfig)
+		}
+		c.thirdParty = t
+		return nil
+	}
+}
+
+// thirdPartyTally counts a request's third-party summaries for its audit
+// event.
+type thirdPartyTally struct{ verified, rejected int }
+
+// addThirdPartyVSAs verifies the request's third-party summaries for art
+// and adds the verified ones to its attestations. art.Attestations may be
+// shared with other decisions (the facts memo), so it is replaced, never
+// appended to in place.
+func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.Artifact, d *Decision) (thirdPartyTally, error) {
+	if len(req.ThirdPartyVSAs) == 0 {
+		return thirdPartyTally{}, nil
+	}
+	tp := g.cfg.thirdParty
+	switch {
+	case tp == nil:
+		return thirdPartyTally{}, fmt.Errorf("%w: third_party_vsas given, but this gate trusts no third-party verifier", ErrBadRequest)
+	case len(req.ThirdPartyVSAs) > MaxThirdPartyVSAs:
+		return thirdPartyTally{}, fmt.Errorf("%w: at most %d third_party_vsas", ErrBadRequest, MaxThirdPartyVSAs)
+	}
+	envs := make([][]byte, len(req.ThirdPartyVSAs))
+	for i, e := range req.ThirdPartyVSAs {
+		envs[i] = e
+	}
+	atts, report, err := tp.Check(ctx, g.cfg.now(), *art, envs)
+	if err != nil {
+		return thirdPartyTally{}, fmt.Errorf("%w: third-party VSAs: %w", ErrUndecided, err)
+	}
+	art.Attestations = slices.Concat(art.Attestations, atts)
+	t := thirdPartyTally{verified: len(atts), rejected: len(report) - len(atts)}
+	for _, r := range report {
+		if r.Err != nil {
+			g.cfg.log.DebugContext(ctx, "third-party VSA rejected", "err", r.Err)
+		}
+		d.Attestations = append(d.Attestations, r.AttestationInfo)
+	}
+	return t, nil
+}
+
+// audit adds the tally to a decision's audit attributes, when the request
+// carried third-party summaries.
+func (t thirdPartyTally) audit(attrs map[string]string) {
+	if t.verified+t.rejected == 0 {
+		return
+	}
+	attrs["third_party_vsas_verified"] = strconv.Itoa(t.verified)
+	attrs["third_party_vsas_rejected"] = strconv.Itoa(t.rejected)
 }
