@@ -22,6 +22,7 @@ import (
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/attest/ca"
 	"github.com/ztci/ztci/attest/tsa"
+	"github.com/ztci/ztci/audit/audittest"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
@@ -157,4 +158,34 @@ func ExampleBundle_tagSchema() {
 	// attached via referrers-tag
 	// verified: false via referrers-tag
 	// rejected as identity mismatch: true
+}
+
+// Every attach is audited: what was attached, to which digest, as which
+// artifact, listed how. A sink that refuses the event fails the attach.
+func ExampleWithAudit() {
+	ctx := context.Background()
+	tag, stop := exampleRegistry(true)
+	defer stop()
+	ps := newPrivateSigstore()
+	d, _ := remote.Head(tag)
+	img := tag.Context().Digest(d.Digest.String())
+
+	rec := audittest.NewRecorder()
+	att, err := attach.Bundle(ctx, tag, ps.sign(ctx, "https://ci.example/release", img),
+		attach.WithKeychain(authn.NewMultiKeychain()), attach.WithAudit(rec, "spiffe://ci.example/attacher"))
+	if err != nil {
+		panic(err)
+	}
+	ev := rec.Events()[0]
+	fmt.Println(ev.Action, ev.Outcome, ev.Actor.ID)
+	fmt.Println("subject:", ev.Attributes["subject"] == img.DigestStr(), "artifact:", ev.Attributes["artifact"] == att.Artifact.DigestStr(), "path:", ev.Attributes["path"])
+
+	rec.Fail(errors.New("audit log unreachable"))
+	_, err = attach.Bundle(ctx, tag, ps.sign(ctx, "https://ci.example/release", img),
+		attach.WithKeychain(authn.NewMultiKeychain()), attach.WithAudit(rec, "spiffe://ci.example/attacher"))
+	fmt.Println("unaudited:", errors.Is(err, attach.ErrUnaudited))
+	// Output:
+	// attest.attach success spiffe://ci.example/attacher
+	// subject: true artifact: true path: referrers-api
+	// unaudited: true
 }
