@@ -156,7 +156,8 @@ type ThirdPartySummary struct {
 //  2. one signature verifies over the DSSE PAE with want.Key, tried only
 //     when its keyid is empty or the pinned one (see
 //     [ThirdPartyExpectations.KeyID]); ECDSA signatures are ASN.1 DER or
-//     IEEE P1363 (r||s), as slsa-verifier accepts both;
+//     IEEE P1363 (r||s, each of the curve's size), as slsa-verifier
+//     accepts both; RSA is PKCS #1 v1.5, as slsa-verifier loads it;
 //  3. the payload is an in-toto Statement v1 (attest.ParseStatement) with
 //     predicateType PredicateType, its predicate read by [ParsePredicate];
 //  4. every expected subject digest, verifier.id, resourceUri,
