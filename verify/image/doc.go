@@ -107,13 +107,14 @@
 //     them: ECDSA (P-256 with SHA-256), RSA PKCS #1 v1.5 with SHA-256
 //     (2048, 3072 and 4096 bits) and pure Ed25519 over the payload, which
 //     needs the payload's bytes: through a BundleVerifier that only takes a
-//     digest an Ed25519 ".sig" is refused, never accepted. An Ed25519ph
-//     ".sig" (what `cosign sign --key` makes with an Ed25519 key since
-//     cosign v2.6) is refused, as `cosign verify --key` refuses it. On an
-//     ".att" the DSSE signature is checked over the envelope as signed, so
-//     pure Ed25519 verifies there too (cosign v3's `attest --key`), and
-//     Ed25519ph does not. A signature verifies only against the key pinned,
-//     never one of another algorithm.
+//     digest an Ed25519 ".sig" is refused, never accepted. On an ".att"
+//     the DSSE signature is checked the same way, pure Ed25519 over the
+//     envelope's PAE. Ed25519ph, what `cosign sign --key` and `cosign
+//     attest --key` make with an Ed25519 key since cosign v2.6 (v3.1.3
+//     included: testdata/cosign-legacy), is refused on both, as `cosign
+//     verify --key` refuses such a ".sig"; pure Ed25519 is what cosign made
+//     up to v2.5. A signature verifies only against the key pinned, never
+//     one of another algorithm.
 //   - An ".att" layer (a DSSE envelope) counts only when its in-toto
 //     statement names the pinned digest among its subjects; it is then
 //     verified as any DSSE bundle for the image.

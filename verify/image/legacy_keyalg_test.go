@@ -7,12 +7,20 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ztci/ztci/internal/oci/ocitest"
 	"github.com/ztci/ztci/verify"
@@ -26,11 +34,13 @@ import (
 // and Ed25519 as pure Ed25519 (sigstore/sigstore pkg/signature
 // LoadRSAPKCS1v15SignerVerifier, LoadED25519SignerVerifier), and since
 // v2.6 loads the algorithm registry's default (RSA PKCS #1 v1.5 SHA-256
-// for 2048/3072/4096-bit keys; Ed25519ph for Ed25519 image signatures,
-// GetDefaultLoadOptions). `cosign verify --key` checks an Ed25519 ".sig"
-// with pure Ed25519 in every version (pkg/signature/keys.go LoadPublicKeyRaw
-// → signature.LoadVerifier, which loads Ed25519ph only when asked), and so
-// does this package: an Ed25519ph ".sig" is refused, as cosign refuses it.
+// for 2048/3072/4096-bit keys; Ed25519ph for Ed25519 keys,
+// GetDefaultLoadOptions: cosign v3.1.3 signs both the ".sig" payload and the
+// ".att" envelope with it, see TestLegacyCosignEd25519Vector). `cosign
+// verify --key` checks an Ed25519 ".sig" with pure Ed25519 in every version
+// (pkg/signature/keys.go LoadPublicKeyRaw → signature.LoadVerifier, which
+// loads Ed25519ph only when asked), and so does this package: an Ed25519ph
+// ".sig" is refused, as cosign refuses it.
 
 func rsaSigner(t testing.TB, bits int) legacySigner {
 	t.Helper()
@@ -269,4 +279,110 @@ func TestLegacyPayloadFallback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLegacyCosignEd25519Vector: what cosign v3.1.3 writes with an
+// imported Ed25519 key (testdata/cosign-legacy/cosign-v3.1.3-ed25519-tsa):
+// both the ".sig" payload and the ".att" envelope are signed with
+// Ed25519ph, which `cosign verify --key` refuses for the ".sig" (it checks
+// pure Ed25519), and which this package refuses for both, with a signature
+// error rather than any acceptance.
+func TestLegacyCosignEd25519Vector(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "cosign-legacy", "cosign-v3.1.3-ed25519-tsa")
+	read := func(f string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	key, err := verify.ParsePublicKeyPEM(read("cosign.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, ok := key.Key.(ed25519.PublicKey)
+	if !ok {
+		t.Fatalf("cosign.pub is a %T", key.Key)
+	}
+	trust, err := verify.ParseTrustedRoot(read("trusted_root.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := layout.FromPath(filepath.Join(dir, "oci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := lp.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
+	repo := reg.Ref(t, "app").Context()
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag := d.Annotations["org.opencontainers.image.ref.name"]
+		if strings.HasSuffix(tag, ".sig") {
+			// The vector is what it claims: Ed25519ph over the payload, not
+			// pure Ed25519.
+			m, _ := img.Manifest()
+			layers, _ := img.Layers()
+			payload := layerBytes(t, layers[0])
+			sig, _ := base64.StdEncoding.DecodeString(m.Layers[0].Annotations[image.AnnotationSignature])
+			h := sha512.Sum512(payload)
+			if ed25519.Verify(pub, payload, sig) || ed25519.VerifyWithOptions(pub, h[:], sig, &ed25519.Options{Hash: crypto.SHA512}) != nil {
+				t.Fatal("the .sig of the vector is not an Ed25519ph signature")
+			}
+		}
+		if err := remote.Write(repo.Tag(tag), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pinned := repo.Digest(strings.TrimSpace(string(read("image-digest"))))
+	for _, tc := range []struct {
+		predicateType string
+		format        image.Format
+	}{
+		{"", image.FormatCosignLegacySig},
+		{legacyPredicate, image.FormatCosignLegacyAtt},
+	} {
+		vv, err := verify.New(trust, verify.Expectation{Signer: key, PredicateType: tc.predicateType}, verify.WithTlogThreshold(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bv, _ := image.VerifyBundles(vv)
+		v, err := image.NewVerifier(bv, opts(nil, image.WithLegacyTags())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.VerifyImage(t.Context(), pinned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := attestationOf(t, res, tc.format)
+		if res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, verify.ErrSignature) {
+			t.Errorf("%s: verified=%v err=%v, want a rejected signature", tc.format, res.Verified, a.Err)
+		}
+	}
+}
+
+func layerBytes(t *testing.T, l v1.Layer) []byte {
+	t.Helper()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -123,7 +123,8 @@ func TestLegacyCosignPublicGoodVector(t *testing.T) {
 // --new-bundle-format=false and a key pair (testdata/cosign-legacy, made by
 // .ci/make-cosign-legacy-vectors.sh) on every registry, byte for byte: once
 // with an RFC 3161 timestamp from a timestamp-authority server and no log,
-// once logged in a real Rekor v1 on Trillian (the layers carry Rekor's SET).
+// once logged in a real Rekor v1 on Trillian (the layers carry Rekor's SET),
+// once with an imported RSA key and a timestamp.
 // The signature and the attestation verify by tag and by digest with the
 // key and the proven time, each only for the gate that expects its kind;
 // another key, or an edited SET, does not verify.
@@ -136,6 +137,8 @@ func TestLegacyCosignRealVectors(t *testing.T) {
 	}{
 		{"cosign-v3.1.3-keyed-tsa", verify.TimeByTSA, []verify.Option{verify.WithTlogThreshold(0)}},
 		{"cosign-v3.1.3-keyed-rekor-v1", verify.TimeByTlog, nil},
+		// An imported RSA 2048 key: PKCS #1 v1.5 over SHA-256.
+		{"cosign-v3.1.3-rsa2048-tsa", verify.TimeByTSA, []verify.Option{verify.WithTlogThreshold(0)}},
 	} {
 		t.Run(vec.dir, func(t *testing.T) {
 			t.Parallel()
