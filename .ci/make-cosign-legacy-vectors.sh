@@ -57,11 +57,19 @@ done
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# vector DIR TSA_URL [REKOR_URL]: a fresh key pair, then cosign signs and attests.
+# vector DIR TSA_URL [REKOR_URL [GENPKEY_ARGS]]: a fresh key pair (cosign's
+# ECDSA P-256, or one openssl genpkey makes, imported), then cosign signs and
+# attests.
 vector() {
-  local dir=$1 tsaurl=$2 rekor=${3:-} key
+  local dir=$1 tsaurl=$2 rekor=${3:-} genpkey=${4:-} key
   key=$(mktemp -d -p "$work")
-  (cd "$key" && COSIGN_PASSWORD= "$cosign" generate-key-pair >/dev/null)
+  if [[ -n $genpkey ]]; then
+    # shellcheck disable=SC2086 # GENPKEY_ARGS is a list of options
+    openssl genpkey $genpkey -out "$key/imported.pem" 2>/dev/null
+    (cd "$key" && COSIGN_PASSWORD= "$cosign" import-key-pair --key imported.pem --output-key-prefix cosign -y >/dev/null)
+  else
+    (cd "$key" && COSIGN_PASSWORD= "$cosign" generate-key-pair >/dev/null)
+  fi
   mkdir -p "$dir"
   cp "$key/cosign.pub" "$dir/cosign.pub"
   go run ./verify/image/testdata/cosign-legacy/gen -cosign "$cosign" -tsa "$tsaurl" \
@@ -71,6 +79,9 @@ vector() {
 }
 
 vector "$out" "http://127.0.0.1:$port"
+# Imported keys: cosign generate-key-pair makes ECDSA only.
+vector "${out%-keyed-tsa}-ed25519-tsa" "http://127.0.0.1:$port" "" "-algorithm ed25519"
+vector "${out%-keyed-tsa}-rsa2048-tsa" "http://127.0.0.1:$port" "" "-algorithm RSA -pkeyopt rsa_keygen_bits:2048"
 
 # With ZTCI_REKOR_V1=DIR (holding trillian_log_server, trillian_log_signer
 # v1.8.0 and rekor-server v1.5.5, see shared/REALPARTS.md), the same against a
