@@ -95,6 +95,10 @@ var rules = map[string]rule{
 	"attest/inventory":               {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, bbolt}},
 	"attest/inventory/boltinventory": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
 	"attest/inventory/pginventory":   {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, vault, bbolt}},
+	// Drift reads verified VEX statements in the attest/vex model, which
+	// links sigstore-go through attest; a policy engine stays out (a policy
+	// revision is re-run through drift.Evaluator, which the caller brings).
+	"attest/inventory/drift": {forbidden: []string{opa, ggcr, prometheus, nats, pgx, vault, bbolt}, allowed: []string{sigstoreGoLinks}},
 	// The kill -9 test's runner process of secrets/natslease: a broker on
 	// the NATS lease registry issuing PostgreSQL roles.
 	"secrets/natslease/internal/testrunner": {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, vault}},
