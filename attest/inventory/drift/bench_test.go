@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/attest/inventory/drift"
+	"github.com/ztci/ztci/attest/vex"
 	"github.com/ztci/ztci/audit"
 )
 
@@ -161,4 +162,36 @@ func benchDetect(b *testing.B, cases []detectCase) {
 			}
 		})
 	}
+}
+
+// BenchmarkDetectVEX measures the time from a verified VEX statement's
+// arrival to its last event on the fleet of BenchmarkDetectAdvisory: a
+// fixed statement for golang.org/x/net (a package product, no version)
+// that makes the 3 artifacts GHSA-w32m-9786-jp63 affects compliant again
+// (the advisory's queries re-run, then each artifact matched against the
+// statement), and an affected statement for x/net v0.32.0 (1 artifact).
+// The peer is the advisory itself, parsed beforehand, in the same run.
+func BenchmarkDetectVEX(b *testing.B) {
+	adv, err := drift.ParseOSV(fixture(b, "GHSA-w32m-9786-jp63.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := vex.Parse([]byte(`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://vex.example/bench","author":"bench",
+		"timestamp":"2026-03-02T00:00:00Z","version":1,"statements":[
+		{"vulnerability":{"name":"CVE-2024-45338"},"status":"fixed","products":[{"@id":"pkg:golang/golang.org/x/net"}]},
+		{"vulnerability":{"name":"CVE-2024-45338"},"status":"affected","action_statement":"upgrade","products":[{"@id":"pkg:golang/golang.org/x/net@v0.32.0"}]}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDetect(b, []detectCase{
+		{"compliant_again", 3, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
+			return d.VEX(ctx, doc.Statements[0], "https://ci.example/vex.yml", adv, at)
+		}},
+		{"affected", 1, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
+			return d.VEX(ctx, doc.Statements[1], "https://ci.example/vex.yml", nil, at)
+		}},
+		{"advisory", 3, func(ctx context.Context, d *drift.Detector, at time.Time) (drift.Report, error) {
+			return d.Advisory(ctx, adv, at)
+		}},
+	})
 }

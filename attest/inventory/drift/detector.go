@@ -208,24 +208,12 @@ func (d *Detector) Advisory(ctx context.Context, a *Advisory, arrived time.Time)
 		d.cfg.log.InfoContext(ctx, "drift: advisory withdrawn, nothing to detect", "advisory", a.ID)
 		return rep, nil
 	}
-	qs, skips := a.Queries()
+	hits, skips, truncated, err := d.advisoryHits(ctx, a)
 	rep.Skipped = skips
-	for _, s := range skips {
-		d.cfg.log.WarnContext(ctx, "drift: part of an advisory not matched", "advisory", a.ID, "skip", s.String())
+	if err != nil {
+		return rep, err
 	}
-	hits := newHits()
-	truncated := false
-	for _, q := range qs {
-		res, err := d.store.Query(ctx, q)
-		if err != nil {
-			return Report{Cause: a.ID, Skipped: skips}, fmt.Errorf("%w: advisory %s: %w", ErrStore, a.ID, err)
-		}
-		truncated = truncated || res.Truncated
-		for _, adm := range res.Admissions {
-			hits.add(adm)
-		}
-	}
-	err := d.emit(ctx, &rep, ActionAdvisory, a.ID, hits, arrived, func(c Change) audit.Event { return advisoryEvent(a, c) })
+	err = d.emit(ctx, &rep, ActionAdvisory, a.ID, hits, arrived, func(c Change) audit.Event { return advisoryEvent(a, c) })
 	if err != nil {
 		return rep, err
 	}
@@ -234,6 +222,28 @@ func (d *Detector) Advisory(ctx context.Context, a *Advisory, arrived time.Time)
 		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, a.ID)
 	}
 	return rep, nil
+}
+
+// advisoryHits runs the queries of advisory a and groups the admissions
+// they find by artifact; skips are logged. An inventory error is [ErrStore].
+func (d *Detector) advisoryHits(ctx context.Context, a *Advisory) (*hits, []Skip, bool, error) {
+	qs, skips := a.Queries()
+	for _, s := range skips {
+		d.cfg.log.WarnContext(ctx, "drift: part of an advisory not matched", "advisory", a.ID, "skip", s.String())
+	}
+	h := newHits()
+	truncated := false
+	for _, q := range qs {
+		res, err := d.store.Query(ctx, q)
+		if err != nil {
+			return nil, skips, false, fmt.Errorf("%w: advisory %s: %w", ErrStore, a.ID, err)
+		}
+		truncated = truncated || res.Truncated
+		for _, adm := range res.Admissions {
+			h.add(adm)
+		}
+	}
+	return h, skips, truncated, nil
 }
 
 // Revocation says a builder may no longer be trusted.
@@ -433,6 +443,14 @@ func (d *Detector) release(key string, reported bool) {
 		d.head = (d.head + 1) % len(d.order)
 	}
 	d.seen[key] = struct{}{}
+}
+
+// markSeen enters key into the seen-set unless it is there or being
+// reported now.
+func (d *Detector) markSeen(key string) {
+	if d.reserve(key) {
+		d.release(key, true)
+	}
 }
 
 // eventID is the deterministic id of a change, so every replica and every

@@ -30,7 +30,11 @@
 // [Detector.PolicyRevision] re-runs a new policy revision, through a
 // caller's [Evaluator], on the policy input the gate kept for each
 // admission of the previous revisions and emits [ActionPolicyRevision]
-// events for the artifacts it now denies.
+// events for the artifacts it now denies; [Detector.VEX] applies one
+// statement of a verified OpenVEX document (attest/vex): not_affected or
+// fixed emits [ActionCompliantAgain] for the artifacts an advisory made
+// non-compliant that it covers, affected emits [ActionVEXAffected] for the
+// artifacts its products name.
 //
 // # What is covered, and what is not
 //
@@ -44,7 +48,11 @@
 // signers list none and are not found), and a policy revision (allow →
 // deny of any admission allowed under a revision the caller names, re-run
 // on the exact policy input the gate evaluated, which the index keeps up
-// to inventory.MaxPolicyInput bytes). Not covered:
+// to inventory.MaxPolicyInput bytes), and a VEX statement (not_affected
+// with a justification or fixed: "compliant again" once per artifact the
+// advisory it names affects and the statement covers, whole or in every
+// affected package; affected: drift of the artifacts its products name by
+// digest or by package URL). Not covered:
 //
 //   - Admissions whose policy input was not kept (larger than the bound,
 //     or indexed before inputs were kept) cannot be re-evaluated: they are
@@ -55,9 +63,20 @@
 //     revocation since is the revocation detectors' job), and a rule that
 //     reads the clock (a scan's maximum age) judges it at the re-run, so
 //     it may report drift that is only age.
-//   - A VEX statement: a new not_affected statement would make an artifact
-//     compliant again, and a new affected statement is an advisory scoped
-//     to products; neither is read here.
+//   - VEX signatures: [Detector.VEX] takes a statement the caller read
+//     from an attestation it verified, and the identity that signed it,
+//     which it records; it verifies nothing. Only statements from signers
+//     the deploy policy trusts for VEX may be fed: a forged not_affected
+//     statement makes an affected artifact read compliant.
+//   - A VEX statement is applied when it arrives, to the artifacts the
+//     advisory affects then; the Detector remembers what it resolved only
+//     in its bounded seen-set, so a later delivery of the advisory reports
+//     nothing for them in this process, but after a restart (or on another
+//     replica) it reports them again (under the same event id as before,
+//     which a de-duplicating sink drops). Feed a statement after its
+//     advisory: fed first, its "compliant again" event precedes the drift.
+//     A VEX product naming an image without a digest, or by CPE, cannot be
+//     searched in the index: it is a [Skip] ([ErrUnresolvableProduct]).
 //   - Severity thresholds: every advisory fed in counts. The caller feeds
 //     only the records its gate policy would deny (by severity, say).
 //   - GIT ranges name commits, not versions: they are reported as a

@@ -27,6 +27,10 @@ var (
 	// ErrNothingToMatch: an affected entry lists neither ranges nor
 	// versions. Reported as a [Skip].
 	ErrNothingToMatch = errors.New("drift: affected package lists neither ranges nor versions")
+	// ErrUnresolvableProduct: a VEX product names an artifact neither by
+	// digest nor by package URL (an image without a digest, a CPE), so no
+	// inventory query can find it. Reported as a [Skip].
+	ErrUnresolvableProduct = errors.New("drift: VEX product names no digest or package URL the index can search")
 	// ErrStore: the inventory could not answer; detection did not run (no
 	// event was emitted for this cause).
 	ErrStore = errors.New("drift: inventory unavailable")

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/attest/inventory/drift"
 	"github.com/ztci/ztci/attest/inventory/inventorytest"
+	"github.com/ztci/ztci/attest/vex"
 	"github.com/ztci/ztci/audit/audittest"
 )
 
@@ -167,4 +169,61 @@ func ExampleDetector_PolicyRevision() {
 	// Output:
 	// policy:rev-8 1 unevaluated: 0
 	// inventory.drift.policy_revision decision-2 rev-7 -> rev-8 [deploy.unprotected_ref]
+}
+
+// A signed VEX statement says the service is not affected by the advisory
+// that drifted it: the artifact is compliant again, once.
+func ExampleDetector_VEX() {
+	ctx := context.Background()
+	store := inventory.NewMemory()
+	digest := inventorytest.Digest("app v1")
+	if err := store.Record(ctx, inventory.Admission{
+		DecisionID: "decision-1", Digest: digest, Image: "registry.example/app:v1",
+		Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0"}},
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	sink := audittest.NewRecorder()
+	d, err := drift.New(store, sink)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	record, err := os.ReadFile("testdata/GHSA-w32m-9786-jp63.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	adv, err := drift.ParseOSV(record)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := d.Advisory(ctx, adv, time.Now()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// In production: verify the VEX attestation, check its signer is
+	// trusted for VEX, then vex.FromStatement(verified.Statement).
+	doc, err := vex.Parse([]byte(`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://vex.example/1","author":"Example Security",
+		"timestamp":"2026-03-02T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-2024-45338"},
+		"products":[{"@id":"pkg:oci/app@sha256%3A` + strings.TrimPrefix(digest, "sha256:") + `?repository_url=registry.example/app"}],
+		"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, st := range doc.Statements {
+		if _, err := d.VEX(ctx, st, "https://ci.example/vex.yml", adv, time.Now()); err != nil {
+			fmt.Println("not applied:", err)
+			return
+		}
+	}
+	for _, e := range sink.Events() {
+		fmt.Println(e.Action, e.Outcome, e.Attributes["decision_id"], e.Attributes["image"])
+	}
+	// Output:
+	// inventory.drift.advisory failure decision-1 registry.example/app:v1
+	// inventory.drift.compliant_again success decision-1 registry.example/app:v1
 }

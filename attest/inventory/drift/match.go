@@ -54,17 +54,18 @@ func ecosystemPURL(ecosystem, name string) string {
 // needs them must match them by other means (a GIT range against source
 // commits, say).
 type Skip struct {
-	// Affected is the index in Advisory.Affected; Range the index in its
-	// Ranges, or -1 when the whole entry is skipped.
+	// Affected is the index in Advisory.Affected (for a VEX statement, in
+	// its Products); Range the index in its Ranges, or -1 when the whole
+	// entry is skipped.
 	Affected, Range int
 	// Package is the entry's package URL, or ecosystem/name when it has
 	// none.
 	Package string
 	// Err says why: [ErrGitRange], [ErrNoPackageURL], [ErrNothingToMatch],
-	// an [*inventory.EcosystemError] (ranges of a type without a version
-	// ordering here; the entry's exact versions are still queried) or an
-	// [*inventory.VersionError] (a bound that does not parse in the
-	// type's ordering).
+	// [ErrUnresolvableProduct], an [*inventory.EcosystemError] (ranges of
+	// a type without a version ordering here; the entry's exact versions
+	// are still queried) or an [*inventory.VersionError] (a bound that
+	// does not parse in the type's ordering).
 	Err error
 }
 

@@ -1,0 +1,357 @@
+package drift
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/attest/vex"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
+)
+
+// Audit vocabulary of VEX events.
+const (
+	// ActionVEXAffected: a signed VEX statement says an admitted artifact
+	// is affected by a vulnerability (an advisory scoped to the products it
+	// names).
+	ActionVEXAffected = "inventory.drift.vex_affected"
+	// ActionCompliantAgain: a signed VEX statement (not_affected with a
+	// justification, or fixed) resolves an advisory for an admitted
+	// artifact the advisory made non-compliant. Its outcome is success.
+	ActionCompliantAgain = "inventory.drift.compliant_again"
+)
+
+// VEX applies one statement of a verified OpenVEX document (attest/vex;
+// read it with vex.FromStatement from the verified attestation, so a
+// statement without products inherits the attestation's subjects).
+//
+// The caller verifies the document's signature and decides that signer
+// (the certificate SAN or key id that signed it, recorded in the event) may
+// speak for these products, as the deploy policy's VEX signers do: VEX
+// does not verify anything, and a statement from an untrusted signer can
+// make an artifact read compliant. signer is required.
+//
+// By status:
+//
+//   - not_affected (with a justification; an impact statement alone does
+//     not lift a finding, as in the deploy rules) and fixed: adv is the
+//     advisory the statement resolves (its id or an alias must be the
+//     statement's vulnerability or an alias). Its queries are run again,
+//     and each artifact it affects that the statement covers gets one
+//     [ActionCompliantAgain] event (cause adv.ID); this Detector then
+//     reports no [ActionAdvisory] drift of that artifact for adv, as if
+//     already reported (the seen-set). The statement covers an
+//     artifact when one of its products names the artifact as a whole
+//     ([vex.Document.For] on the digest and the image's pkg:oci package URL,
+//     as the gate matches), or when every affected package of the artifact
+//     matches ([vex.MatchPURL]) a subcomponent of a product naming it or a
+//     product that is itself a package URL. An artifact only partly
+//     covered stays non-compliant: no event.
+//   - affected: an advisory scoped to the statement's products. A product
+//     naming an artifact by digest (a sha-256 hash, or a pkg:oci package
+//     URL whose version is the digest) selects that artifact; a product
+//     that is another package URL selects the artifacts whose SBOMs list
+//     it (at its version, when it has one). Each gets one
+//     [ActionVEXAffected] event (cause the vulnerability name). A product
+//     naming an image without a digest cannot be searched in the index: it
+//     is listed in [Report.Skipped] with [ErrUnresolvableProduct]. adv may
+//     be nil.
+//   - under_investigation changes nothing: an empty report.
+//
+// The error contract is that of [Detector.Advisory]. A statement that
+// cannot be applied (no signer, not_affected without justification, adv
+// missing or about another vulnerability) returns [ErrInvalidInput].
+func (d *Detector) VEX(ctx context.Context, st vex.Statement, signer string, adv *Advisory, arrived time.Time) (Report, error) {
+	if signer == "" || !printable(signer, inventory.MaxFieldLen) {
+		return Report{}, fmt.Errorf("%w: a VEX statement needs the identity that signed it (printable, at most %d bytes)", ErrInvalidInput, inventory.MaxFieldLen)
+	}
+	if arrived.IsZero() {
+		arrived = d.cfg.now()
+	}
+	switch st.Status {
+	case vex.StatusAffected:
+		return d.vexAffected(ctx, st, signer, arrived)
+	case vex.StatusNotAffected, vex.StatusFixed:
+		return d.vexResolved(ctx, st, signer, adv, arrived)
+	case vex.StatusUnderInvestigation:
+		d.cfg.log.InfoContext(ctx, "drift: VEX statement under investigation, nothing to detect", "vulnerability", st.Vulnerability.Name)
+		return Report{Cause: st.Vulnerability.Name}, nil
+	}
+	return Report{}, fmt.Errorf("%w: VEX status %q", ErrInvalidInput, clip.String(string(st.Status), 64))
+}
+
+func (d *Detector) vexResolved(ctx context.Context, st vex.Statement, signer string, adv *Advisory, arrived time.Time) (Report, error) {
+	if adv == nil {
+		return Report{}, fmt.Errorf("%w: a %s statement needs the advisory it resolves", ErrInvalidInput, st.Status)
+	}
+	if st.Status == vex.StatusNotAffected && st.Justification == "" {
+		return Report{}, fmt.Errorf("%w: not_affected without a justification does not lift a finding (an impact statement alone is not enough)", ErrInvalidInput)
+	}
+	ids := append([]string{adv.ID}, adv.Aliases...)
+	if !slices.ContainsFunc(st.Vulnerability.IDs(), func(v string) bool { return v != "" && slices.Contains(ids, v) }) {
+		return Report{}, fmt.Errorf("%w: VEX statement about %q, advisory %s is about none of its names", ErrInvalidInput, clip.String(st.Vulnerability.Name, 64), adv.ID)
+	}
+	if !adv.Withdrawn.IsZero() {
+		return Report{Cause: adv.ID, Withdrawn: true}, nil // a withdrawn advisory drifted nothing
+	}
+	h, skips, truncated, err := d.advisoryHits(ctx, adv)
+	rep := Report{Cause: adv.ID, Skipped: skips}
+	if err != nil {
+		return rep, err
+	}
+	doc := &vex.Document{Statements: []vex.Statement{st}}
+	covered := newHits()
+	for _, digest := range h.order {
+		c := h.by[digest]
+		if covers(doc, c) {
+			for _, a := range c.Admissions {
+				a.Packages = c.Packages // the affected packages, listed in the event
+				covered.add(a)
+			}
+		}
+	}
+	err = d.emit(ctx, &rep, ActionCompliantAgain, adv.ID, covered, arrived, func(c Change) audit.Event {
+		return compliantAgainEvent(adv, st, signer, c)
+	})
+	// The advisory no longer counts for what the statement resolved: this
+	// Detector reports no drift for it when the advisory comes (again).
+	resolved := covered.order
+	if err != nil {
+		resolved = resolved[:0:0]
+		for _, c := range rep.Changes {
+			resolved = append(resolved, c.Digest)
+		}
+	}
+	for _, digest := range resolved {
+		d.markSeen(eventID(ActionAdvisory, digest, adv.ID))
+	}
+	if err != nil {
+		return rep, err
+	}
+	if truncated {
+		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, adv.ID)
+	}
+	return rep, nil
+}
+
+// covers reports whether the statement of doc lifts advisory change c.
+func covers(doc *vex.Document, c *Change) bool {
+	var patterns []string // package URLs an affected package may match
+	for _, a := range c.Admissions {
+		for _, app := range doc.For(artifactOf(a)) {
+			if app.Subcomponents == nil {
+				return true // about the artifact as a whole
+			}
+			for _, sc := range app.Subcomponents {
+				patterns = append(patterns, sc.PURLs()...)
+			}
+		}
+	}
+	for _, p := range doc.Statements[0].Products {
+		for _, id := range p.PURLs() {
+			if u, err := vex.ParsePURL(id); err == nil && u.Type != "oci" {
+				patterns = append(patterns, id)
+			}
+		}
+	}
+	if len(c.Packages) == 0 || len(patterns) == 0 {
+		return false
+	}
+	for _, pkg := range c.Packages {
+		if !slices.ContainsFunc(patterns, func(pat string) bool { return vex.MatchPURL(pat, pkg.PURL) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// artifactOf is the admitted artifact as a VEX product is matched against
+// it: its digest, and the pkg:oci package URL of its image as policy/gate's
+// VEX conversion builds it (pkg:oci/<last path segment>@<digest>?repository_url=<repository>).
+func artifactOf(a inventory.Admission) vex.Artifact {
+	d, err := attest.ParseDigest(a.Digest)
+	if err != nil { // the index holds sha256:<hex> only
+		return vex.Artifact{}
+	}
+	art := vex.Artifact{Digest: d}
+	if repo := repository(a.Image); repo != "" {
+		last := repo[strings.LastIndex(repo, "/")+1:]
+		art.PURL = "pkg:oci/" + strings.ToLower(last) + "@" + d.Algorithm + "%3A" + d.Value + "?repository_url=" + repo
+	}
+	return art
+}
+
+// repository strips a tag or digest from an image reference.
+func repository(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer string, arrived time.Time) (Report, error) {
+	cause := clip.String(st.Vulnerability.Name, 256) // the signed document's text: bounded for the event
+	rep := Report{Cause: cause}
+	type query struct {
+		q    inventory.Query
+		subs []string // subcomponent package URLs of a digest product
+	}
+	var qs []query
+	for i, p := range st.Products {
+		q, ok := productQuery(p)
+		if !ok {
+			rep.Skipped = append(rep.Skipped, Skip{Affected: i, Range: -1, Package: clip.String(productName(p), 200), Err: ErrUnresolvableProduct})
+			continue
+		}
+		var subs []string
+		for _, sc := range p.Subcomponents {
+			subs = append(subs, sc.PURLs()...)
+		}
+		qs = append(qs, query{q, subs})
+	}
+	for _, s := range rep.Skipped {
+		d.cfg.log.WarnContext(ctx, "drift: VEX product not searchable in the index", "vulnerability", cause, "skip", s.String())
+	}
+	h := newHits()
+	truncated := false
+	doc := &vex.Document{Statements: []vex.Statement{st}}
+	for _, q := range qs {
+		res, err := d.store.Query(ctx, q.q)
+		if err != nil {
+			return Report{Cause: cause, Skipped: rep.Skipped}, fmt.Errorf("%w: VEX %s: %w", ErrStore, clip.String(cause, 64), err)
+		}
+		truncated = truncated || res.Truncated
+		for _, a := range res.Admissions {
+			if q.q.Digest != "" {
+				if len(doc.For(artifactOf(a))) == 0 {
+					continue // the product names the digest by a hash algorithm the index does not hold
+				}
+				// A digest query returns every package: keep those the
+				// statement names as affected subcomponents.
+				a.Packages = slices.DeleteFunc(a.Packages, func(p inventory.Package) bool {
+					return !slices.ContainsFunc(q.subs, func(pat string) bool { return vex.MatchPURL(pat, p.PURL) })
+				})
+			}
+			h.add(a)
+		}
+	}
+	err := d.emit(ctx, &rep, ActionVEXAffected, cause, h, arrived, func(c Change) audit.Event { return vexAffectedEvent(st, signer, c) })
+	if err != nil {
+		return rep, err
+	}
+	if truncated {
+		return rep, fmt.Errorf("%w: VEX %s", ErrIncomplete, clip.String(cause, 64))
+	}
+	return rep, nil
+}
+
+// productQuery is the inventory query of the artifacts a product of an
+// affected statement names: by digest (a sha-256 hash, a pkg:oci package
+// URL whose version is a sha256 digest), or by package URL (another type;
+// at its version when it has one). false when it names neither.
+func productQuery(p vex.Product) (inventory.Query, bool) {
+	if h := strings.ToLower(p.Hashes["sha-256"]); h != "" {
+		return inventory.Query{Digest: "sha256:" + h, Limit: inventory.MaxLimit}, true
+	}
+	for _, id := range p.PURLs() {
+		u, err := vex.ParsePURL(id)
+		if err != nil {
+			continue
+		}
+		if u.Type == "oci" {
+			if d, err := attest.ParseDigest(u.Version); err == nil && d.Algorithm == "sha256" {
+				return inventory.Query{Digest: "sha256:" + strings.ToLower(d.Value), Limit: inventory.MaxLimit}, true
+			}
+			continue
+		}
+		ip, err := inventory.ParsePURL(id)
+		if err != nil {
+			continue
+		}
+		q := inventory.Query{Package: "pkg:" + ip.Key(), Limit: inventory.MaxLimit}
+		if ip.Version != "" {
+			q.Versions = []string{ip.Version}
+		}
+		if _, err := inventory.Compile(q); err == nil {
+			return q, true
+		}
+	}
+	return inventory.Query{}, false
+}
+
+func productName(p vex.Product) string {
+	if ids := p.PURLs(); len(ids) > 0 {
+		return ids[0]
+	}
+	if p.ID != "" {
+		return p.ID
+	}
+	for _, k := range []string{"cpe23", "cpe22"} {
+		if v := p.Identifiers[k]; v != "" {
+			return v
+		}
+	}
+	return "(unnamed product)"
+}
+
+// vexAttrs are the attributes of the statement common to VEX events.
+func vexAttrs(e *audit.Event, st vex.Statement, signer string) {
+	e.Attributes["vulnerability"] = clip.String(st.Vulnerability.Name, 256)
+	if len(st.Vulnerability.Aliases) > 0 {
+		aliases := make([]string, 0, min(len(st.Vulnerability.Aliases), maxListed))
+		for _, a := range st.Vulnerability.Aliases[:cap(aliases)] {
+			aliases = append(aliases, clip.String(a, 256))
+		}
+		e.Attributes["vulnerability_aliases"] = strings.Join(aliases, " ")
+	}
+	e.Attributes["vex_status"] = string(st.Status)
+	e.Attributes["vex_signer"] = signer
+	e.Attributes["vex_timestamp"] = st.Timestamp.UTC().Format(time.RFC3339Nano)
+	if st.ID != "" {
+		e.Attributes["vex_statement_id"] = clip.String(st.ID, 256)
+	}
+	if st.Justification != "" {
+		e.Attributes["vex_justification"] = string(st.Justification)
+	}
+}
+
+func packagesAttr(e *audit.Event, pkgs []inventory.Package) {
+	purls := make([]string, 0, min(len(pkgs), maxListed))
+	for _, p := range pkgs[:min(len(pkgs), maxListed)] {
+		purls = append(purls, p.PURL)
+	}
+	if len(purls) > 0 {
+		e.Attributes["packages"] = strings.Join(purls, " ")
+	}
+	if len(pkgs) > maxListed {
+		e.Attributes["packages_total"] = fmt.Sprint(len(pkgs))
+	}
+}
+
+func compliantAgainEvent(adv *Advisory, st vex.Statement, signer string, c Change) audit.Event {
+	e := baseEvent(ActionCompliantAgain, c)
+	e.Outcome, e.Violations = audit.OutcomeSuccess, nil
+	vexAttrs(&e, st, signer)
+	e.Attributes["advisory_id"] = adv.ID
+	// The drift event this one answers has this id (derived alike).
+	e.Attributes["resolves_event_id"] = eventID(ActionAdvisory, c.Digest, adv.ID)
+	packagesAttr(&e, c.Packages)
+	e.Reason = fmt.Sprintf("admitted by decision %s; advisory %s resolved by a VEX statement (%s) signed by %s",
+		c.Admissions[0].DecisionID, adv.ID, st.Status, signer)
+	return e
+}
+
+func vexAffectedEvent(st vex.Statement, signer string, c Change) audit.Event {
+	e := baseEvent(ActionVEXAffected, c)
+	vexAttrs(&e, st, signer)
+	packagesAttr(&e, c.Packages)
+	e.Reason = fmt.Sprintf("admitted by decision %s; affected by %s according to a VEX statement signed by %s",
+		c.Admissions[0].DecisionID, clip.String(st.Vulnerability.Name, 200), signer)
+	return e
+}

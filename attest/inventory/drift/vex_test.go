@@ -1,0 +1,194 @@
+package drift_test
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/attest/inventory/drift"
+	"github.com/ztci/ztci/attest/inventory/inventorytest"
+	"github.com/ztci/ztci/attest/vex"
+	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/audittest"
+)
+
+// hexOf is the hex of fleet admission i's digest.
+func hexOf(i int) string {
+	return strings.TrimPrefix(inventorytest.Digest("artifact "+strconv.Itoa(i)), "sha256:")
+}
+
+// vexDoc parses an OpenVEX v0.2.0 document with the given statements
+// (JSON objects) with the real parser.
+func vexDoc(t *testing.T, statements ...string) *vex.Document {
+	t.Helper()
+	doc, err := vex.Parse([]byte(`{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://vex.example/doc-1",
+		"author":"Example Security","timestamp":"2026-03-02T00:00:00Z","version":1,"statements":[` + strings.Join(statements, ",") + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+const vexSigner = "https://ci.example/vex.yml"
+
+// A not_affected or fixed statement makes the artifacts the advisory made
+// non-compliant compliant again — those it covers whole or in every
+// affected package — once each; an affected statement is an advisory
+// scoped to its products; on every store.
+func TestVEXOnEveryStore(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores() {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := st.open(t)
+			seedFleet(t, s, fleetSize)
+			rec := audittest.NewRecorder()
+			d, err := drift.New(s, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			adv := parse(t, "GHSA-w32m-9786-jp63.json")
+			if rep, err := d.Advisory(t.Context(), adv, time.Time{}); err != nil || len(rep.Changes) != 3 {
+				t.Fatalf("advisory: %+v, %v", rep, err)
+			}
+			doc := vexDoc(t,
+				// 17 as a whole, by its image's package URL.
+				`{"vulnerability":{"name":"CVE-2024-45338"},"status":"not_affected","justification":"vulnerable_code_not_in_execute_path",
+				  "products":[{"@id":"pkg:oci/app17@sha256%3A`+hexOf(17)+`?repository_url=registry.example/app17"}]}`,
+				// 512 in its only affected package.
+				`{"vulnerability":{"name":"GHSA-w32m-9786-jp63"},"status":"fixed",
+				  "products":[{"@id":"pkg:oci/app32@sha256%3A`+hexOf(512)+`","subcomponents":[{"@id":"pkg:golang/golang.org/x/net"}]}]}`,
+				// 998 in another package: still affected.
+				`{"vulnerability":{"name":"CVE-2024-45338"},"status":"not_affected","justification":"component_not_present",
+				  "products":[{"@id":"urn:example:app998","hashes":{"sha-256":"`+hexOf(998)+`"},"subcomponents":[{"@id":"pkg:golang/example.com/other"}]}]}`)
+			var again []string
+			for _, stmt := range doc.Statements {
+				rep, err := d.VEX(t.Context(), stmt, vexSigner, adv, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range rep.Changes {
+					again = append(again, c.Admissions[0].DecisionID)
+				}
+			}
+			if fmt.Sprint(again) != "[decision-0017 decision-0512]" {
+				t.Fatalf("compliant again: %v, want decisions 17 and 512", again)
+			}
+			evs := rec.Events()[3:]
+			for _, e := range evs {
+				if e.Action != drift.ActionCompliantAgain || e.Outcome != audit.OutcomeSuccess || e.Attributes["vex_signer"] != vexSigner ||
+					e.Attributes["advisory_id"] != adv.ID || len(e.Violations) != 0 || !strings.HasPrefix(e.Attributes["resolves_event_id"], "drift-") ||
+					!strings.HasPrefix(e.Attributes["packages"], "pkg:golang/golang.org/x/net@") {
+					t.Fatalf("event %+v", e)
+				}
+			}
+			if evs[0].Attributes["resolves_event_id"] != rec.Events()[0].ID && evs[0].Attributes["resolves_event_id"] != rec.Events()[1].ID &&
+				evs[0].Attributes["resolves_event_id"] != rec.Events()[2].ID {
+				t.Fatalf("compliant-again event names no drift event: %+v", evs[0])
+			}
+			// The same statement again, or another one covering 17: once.
+			rep, err := d.VEX(t.Context(), doc.Statements[0], vexSigner, adv, time.Time{})
+			if err != nil || len(rep.Changes) != 0 || rep.Already != 1 {
+				t.Fatalf("replay: %+v, %v", rep, err)
+			}
+			// A product that is a package URL covers the artifacts whose
+			// affected packages it names.
+			byPkg := vexDoc(t, `{"vulnerability":{"name":"CVE-2024-45338"},"status":"fixed","products":[{"@id":"pkg:golang/golang.org/x/net@v0.30.0"}]}`)
+			d2, err := drift.New(s, audittest.NewRecorder())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err = d2.VEX(t.Context(), byPkg.Statements[0], vexSigner, adv, time.Time{})
+			if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Admissions[0].DecisionID != "decision-0017" {
+				t.Fatalf("package product: %+v, %v", rep, err)
+			}
+
+			// affected: 4 by digest (its x/netx subcomponent), 512 by the
+			// package it lists; an image without digest cannot be searched.
+			aff := vexDoc(t, `{"vulnerability":{"name":"CVE-2026-0001","aliases":["GHSA-xxxx-yyyy-zzzz"]},"status":"affected","action_statement":"upgrade",
+			  "products":[{"@id":"urn:example:app4","hashes":{"sha-256":"`+hexOf(4)+`"},"subcomponents":[{"@id":"pkg:golang/golang.org/x/netx@v0.1.0"}]},
+			    {"@id":"pkg:oci/app?repository_url=registry.example/app"},{"@id":"pkg:golang/golang.org/x/net@v0.32.0"}]}`)
+			n := len(rec.Events())
+			rep, err = d.VEX(t.Context(), aff.Statements[0], vexSigner, nil, time.Time{})
+			if err != nil || len(rep.Changes) != 2 || len(rep.Skipped) != 1 || !errors.Is(rep.Skipped[0].Err, drift.ErrUnresolvableProduct) || rep.Skipped[0].Affected != 1 {
+				t.Fatalf("affected: %+v, %v", rep, err)
+			}
+			got := map[string]string{}
+			for _, e := range rec.Events()[n:] {
+				if e.Action != drift.ActionVEXAffected || e.Outcome != audit.OutcomeFailure || e.Violations[0] != "CVE-2026-0001" ||
+					e.Attributes["vulnerability_aliases"] != "GHSA-xxxx-yyyy-zzzz" || e.Attributes["vex_status"] != "affected" {
+					t.Fatalf("event %+v", e)
+				}
+				got[e.Attributes["decision_id"]] = e.Attributes["packages"]
+			}
+			if got["decision-0004"] != "pkg:golang/golang.org/x/netx@v0.1.0" || got["decision-0512"] != "pkg:golang/golang.org/x/net@v0.32.0" {
+				t.Fatalf("affected events by decision: %v", got)
+			}
+		})
+	}
+}
+
+// A statement fed before its advisory resolves what it covers: the
+// advisory then reports only the artifact the statement does not cover.
+func TestVEXBeforeAdvisory(t *testing.T) {
+	t.Parallel()
+	s := inventory.NewMemory()
+	seedFleet(t, s, fleetSize)
+	rec := audittest.NewRecorder()
+	d, err := drift.New(s, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv := parse(t, "GHSA-w32m-9786-jp63.json")
+	doc := vexDoc(t, `{"vulnerability":{"name":"CVE-2024-45338"},"status":"fixed","products":[{"@id":"pkg:golang/golang.org/x/net@v0.30.0"},{"@id":"pkg:golang/golang.org/x/net@v0.32.0"}]}`)
+	if rep, err := d.VEX(t.Context(), doc.Statements[0], vexSigner, adv, time.Time{}); err != nil || len(rep.Changes) != 2 {
+		t.Fatalf("VEX: %+v, %v", rep, err)
+	}
+	rep, err := d.Advisory(t.Context(), adv, time.Time{})
+	if err != nil || len(rep.Changes) != 1 || rep.Already != 2 || rep.Changes[0].Admissions[0].DecisionID != "decision-0998" {
+		t.Fatalf("advisory after VEX: %+v, %v", rep, err)
+	}
+}
+
+// Statements that cannot be applied are refused, never half-applied.
+func TestVEXRefusesWhatItCannotApply(t *testing.T) {
+	t.Parallel()
+	s := inventory.NewMemory()
+	seedFleet(t, s, 100)
+	rec := audittest.NewRecorder()
+	d, err := drift.New(s, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adv := parse(t, "GHSA-w32m-9786-jp63.json")
+	other, err := drift.ParseOSV([]byte(`{"id":"EX-1","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"},"versions":["1.0.0"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := vexDoc(t,
+		`{"vulnerability":{"name":"CVE-2024-45338"},"status":"fixed","products":[{"@id":"pkg:golang/golang.org/x/net@v0.30.0"}]}`,
+		`{"vulnerability":{"name":"CVE-2024-45338"},"status":"not_affected","impact_statement":"we think so","products":[{"@id":"pkg:golang/golang.org/x/net@v0.30.0"}]}`,
+		`{"vulnerability":{"name":"CVE-2024-45338"},"status":"under_investigation","products":[{"@id":"pkg:golang/golang.org/x/net@v0.30.0"}]}`)
+	fixed, impactOnly, investigating := doc.Statements[0], doc.Statements[1], doc.Statements[2]
+	for name, call := range map[string]func() error{
+		"no signer":             func() error { _, err := d.VEX(t.Context(), fixed, "", adv, time.Time{}); return err },
+		"control in signer":     func() error { _, err := d.VEX(t.Context(), fixed, "a\nb", adv, time.Time{}); return err },
+		"no advisory":           func() error { _, err := d.VEX(t.Context(), fixed, vexSigner, nil, time.Time{}); return err },
+		"another advisory":      func() error { _, err := d.VEX(t.Context(), fixed, vexSigner, other, time.Time{}); return err },
+		"impact statement only": func() error { _, err := d.VEX(t.Context(), impactOnly, vexSigner, adv, time.Time{}); return err },
+	} {
+		if err := call(); !errors.Is(err, drift.ErrInvalidInput) {
+			t.Errorf("%s: err = %v, want ErrInvalidInput", name, err)
+		}
+	}
+	if rep, err := d.VEX(t.Context(), investigating, vexSigner, adv, time.Time{}); err != nil || len(rep.Changes) != 0 {
+		t.Errorf("under investigation: %+v, %v", rep, err)
+	}
+	if n := len(rec.Events()); n != 0 {
+		t.Fatalf("%d events", n)
+	}
+}
