@@ -7,10 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/attest/inventory/drift"
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/audittest"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/policy/gate/gatetest"
@@ -102,6 +105,40 @@ func TestInventoryRecordsAllowedDecisions(t *testing.T) {
 	t.Cleanup(func() { _ = eng.Close() })
 	if pd, err := eng.Evaluate(ctx, in); err != nil || !pd.Allowed || pd.Revision != allowed.PolicyRevision {
 		t.Fatalf("re-evaluating the kept input: %+v, %v", pd, err)
+	}
+	// A new revision that trusts another builder, re-run by drift on the
+	// kept input through the real policy engine: the admission drifts.
+	cfg := lab.PolicyConfig()
+	cfg.Deploy.Builders = []string{"https://ci.example/other-builder"}
+	next, err := policy.New(ctx, policy.BuiltinWith(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = next.Close() })
+	eval := drift.EvaluatorFunc(func(ctx context.Context, input []byte) (bool, []string, error) {
+		in, err := policy.DecodeInput(bytes.NewReader(input))
+		if err != nil {
+			return false, nil, err
+		}
+		pd, err := next.Evaluate(ctx, in)
+		if err != nil {
+			return false, nil, err
+		}
+		var rules []string
+		for _, v := range pd.Violations {
+			rules = append(rules, v.Rule)
+		}
+		return pd.Allowed, rules, nil
+	})
+	rec := audittest.NewRecorder()
+	det, err := drift.New(store, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := det.PolicyRevision(ctx, eval, drift.PolicyChange{Revision: "next", Previous: []string{allowed.PolicyRevision}}, time.Time{})
+	if err != nil || len(rep.Changes) != 1 || rep.Changes[0].Admissions[0].DecisionID != allowed.AuditID ||
+		!slices.ContainsFunc(rec.Events()[0].Violations, func(v string) bool { return strings.Contains(v, "builder") }) {
+		t.Fatalf("policy revision drift: %+v, %v, events %+v", rep, err, rec.Events())
 	}
 
 	sink := &memSink{}
