@@ -1,0 +1,53 @@
+// Package natsanomaly runs audit's anomaly detector over the whole fleet's
+// audit events: a [Feeder] consumes the JetStream stream that every replica
+// publishes to (audit/natsink) into an [audit.Detector], so one baseline
+// covers every replica's events, and a restarted feeder rebuilds it by
+// replaying the stream.
+//
+//	js, _ := jetstream.New(nc)
+//	f, _ := natsanomaly.New(js, "AUDIT", alerts,
+//		natsanomaly.WithDetector(audit.WithLearning(20)))
+//	go f.Run(ctx)             // until ctx is done
+//	err := f.Check(ctx)       // nil: every event stored so far was examined
+//
+// # The stream is the persistence
+//
+// The feeder keeps no state of its own. Run reads the stream with an ordered
+// consumer from its first event (or [WithStartTime]); the detector is
+// deterministic for a given sequence of events (it uses the events' own
+// times), so replaying the stream rebuilds exactly the baseline the previous
+// feeder had: there is no new learning window after a restart. Anomalies of
+// events that were already stored when Run started are not written again
+// (they are counted in [Stats].Replayed); [WithReplayAnomalies] writes them
+// too, for a feeder that died between reading an event and writing its
+// anomaly (anomaly ids derive from the trigger event, so a de-duplicating
+// sink keeps one). The baseline covers what the stream retains: size the
+// stream's retention for the history the detector should learn from.
+//
+// # Security contract
+//
+//   - Fail closed, never "no anomalies" by silence: Run returns an error
+//     wrapping [ErrUnavailable] when the stream cannot be reached at start,
+//     and the output sink's error when an anomaly cannot be written (the
+//     feeder stops rather than drop it). [Feeder.Check] returns nil only when
+//     the server confirms that every event the stream held at the moment of
+//     the question has been examined; otherwise [ErrBehind],
+//     [ErrUnavailable] or [ErrNotRunning]. A report of "no anomalies" for a
+//     period must rest on a nil Check after it.
+//   - A node loss or reconnect is absorbed by the ordered consumer, which
+//     resumes after the last message delivered: with a 3-replica stream,
+//     losing one node loses no event (tested with kill -9).
+//   - Bounded input: each message is decoded with [audit.Decode], which
+//     rejects more than [audit.MaxEventSize] bytes before parsing, unknown
+//     fields and invalid events. An undecodable message does not stop
+//     detection: it is skipped, counted ([Stats].Undecodable and
+//     LastUndecodable, its stream sequence) and logged at error level with
+//     its sequence, subject and size, never its content.
+//   - Anomalies raised by a detector ([audit.SourceDetector]) that land in
+//     the same stream are ignored, so a feeder may write to the stream it
+//     reads.
+//   - Whoever can publish to the stream shapes the baseline: grant publish
+//     rights to the fleet's audit sinks only.
+//
+// This package links nats.go; package audit does not.
+package natsanomaly
