@@ -57,6 +57,7 @@ var rules = map[string]rule{
 	"audit":                    {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, otel}},
 	"audit/otelsink":           {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault, otelSDK, otelExport}},
 	"audit/natsink":            {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
+	"audit/natsanomaly":        {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"audit/natskill":           {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"audit/natswitness":        {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, pgx, vault}},
 	"identity":                 {forbidden: []string{opa, sigstoreGo, ggcr, prometheus, nats, pgx, vault}},
