@@ -17,7 +17,11 @@
 // Security contract: the Workload API security header is required; callers
 // the attestor refuses get PermissionDenied and nothing else; a caller may
 // request a JWT-SVID only for its own ID; X.509-SVIDs are re-sent at half
-// their lifetime; private keys go only to the attested caller; Close ends
+// their lifetime; the JWT bundle is sent again on an open stream whenever
+// its keys change (a rotation, a key another replica published to the fleet
+// key store; checked every [WithBundleRefresh]), and when the fleet key
+// store cannot answer a stream keeps the last bundle it sent rather than a
+// partial one; private keys go only to the attested caller; Close ends
 // every stream and Serve returns. [Listen] never exposes the socket with
 // wider permissions than asked (it is created in a private directory and
 // linked into place); concurrent streams are bounded ([WithMaxStreams])

@@ -76,8 +76,28 @@ type Option func(*config) error
 
 // config is what the options set.
 type config struct {
-	logger  *slog.Logger
-	streams chan struct{} // one token per open stream
+	logger        *slog.Logger
+	streams       chan struct{} // one token per open stream
+	bundleRefresh time.Duration
+}
+
+// DefaultBundleRefresh is how often a JWT bundle stream re-reads the
+// issuer's bundle by default (see [WithBundleRefresh]).
+const DefaultBundleRefresh = 5 * time.Second
+
+// WithBundleRefresh sets how often each FetchJWTBundles stream re-reads the
+// issuer's JWT bundle (default [DefaultBundleRefresh]) and sends it again
+// when its keys changed: a rotated key, or a key another replica published
+// to the fleet key store, reaches streaming clients within d without a
+// reconnect. Each read may ask the issuer's key store.
+func WithBundleRefresh(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 10*time.Millisecond {
+			return fmt.Errorf("%w: WithBundleRefresh(%v): need at least 10ms", ErrConfig, d)
+		}
+		c.bundleRefresh = d
+		return nil
+	}
 }
 
 // DefaultMaxStreams is the default bound on concurrent Workload API
@@ -135,7 +155,7 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	if iss == nil || attest == nil {
 		return nil, fmt.Errorf("%w: issuer and attestor are required", ErrConfig)
 	}
-	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler)}, done: make(chan struct{})}
+	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler), bundleRefresh: DefaultBundleRefresh}, done: make(chan struct{})}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -345,21 +365,52 @@ func (s *Server) FetchX509Bundles(_ *workload.X509BundlesRequest, stream grpc.Se
 	return s.idle(ctx)
 }
 
-// FetchJWTBundles streams the JWT bundle.
+// FetchJWTBundles streams the JWT bundle, and sends it again whenever its
+// keys change (checked every [WithBundleRefresh]). The bundle is the
+// issuer's [svid.Issuer.FleetJWTBundle]; when the fleet key store cannot
+// answer, the stream keeps the last bundle it sent (the first one falls back
+// to [svid.Issuer.JWTBundle], this replica's own keys) and the failure is
+// logged: a client never receives a partial bundle that drops fleet keys.
 func (s *Server) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.ServerStreamingServer[workload.JWTBundlesResponse]) error {
 	ctx := stream.Context()
 	if _, err := s.caller(ctx); err != nil {
 		return err
 	}
-	b := s.issuer.JWTBundle()
-	jwks, err := b.Marshal()
+	b, err := s.issuer.FleetJWTBundle(ctx)
 	if err != nil {
-		return status.Error(codes.Internal, "could not encode JWT bundle")
+		s.logger.WarnContext(ctx, "JWT bundle stream: fleet keys unavailable, sending this replica's keys", "error", err)
+		b = s.issuer.JWTBundle()
 	}
-	if err := stream.Send(&workload.JWTBundlesResponse{Bundles: map[string][]byte{b.TrustDomain().IDString(): jwks}}); err != nil {
-		return err
+	tick := time.NewTicker(s.bundleRefresh)
+	defer tick.Stop()
+	for {
+		jwks, err := b.Marshal()
+		if err != nil {
+			return status.Error(codes.Internal, "could not encode JWT bundle")
+		}
+		if err := stream.Send(&workload.JWTBundlesResponse{Bundles: map[string][]byte{b.TrustDomain().IDString(): jwks}}); err != nil {
+			return err
+		}
+		// Wait for a bundle with other keys than the one sent.
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.done:
+				return nil
+			case <-tick.C:
+			}
+			n, err := s.issuer.FleetJWTBundle(ctx)
+			if err != nil {
+				s.logger.WarnContext(ctx, "JWT bundle stream: keeping the last bundle sent", "error", err)
+				continue
+			}
+			if !n.Equal(b) {
+				b = n
+				break
+			}
+		}
 	}
-	return s.idle(ctx)
 }
 
 func (s *Server) idle(ctx context.Context) error {
