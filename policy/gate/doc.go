@@ -19,7 +19,8 @@
 //     accepted it.
 //
 // With [WithVSA] an allowed image also gets a signed SLSA Verification
-// Summary (attest/vsa) attached, naming the pinned digest, the policy
+// Summary (attest/vsa) attached, naming the manifests it verified (the
+// pinned digest, or the platform manifests of an index), the policy
 // revision and the bundles relied on with the facts policy read from them;
 // a gate configured with [WithTrustedVSAs] to trust that verifier takes
 // such a summary instead of steps 3–4 and evaluates its own policy on it

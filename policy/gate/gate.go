@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/randid"
@@ -265,7 +264,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	}
 	var art policy.Artifact
 	var verified []*verify.Result
-	var inputs []attest.ResourceDescriptor
+	var basis *vsaBasis
 	var err error
 	if req.Image != "" {
 		var ref name.Reference
@@ -275,7 +274,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 				return err
 			}
 		}
-		art, verified, inputs, err = g.verifyImage(ctx, req.Image, ref, d)
+		art, verified, basis, err = g.verifyImage(ctx, req.Image, ref, d)
 	} else {
 		art, verified, err = g.verifyInline(ctx, req, d)
 	}
@@ -303,7 +302,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
 			return err
 		}
-		if err := g.issueVSA(ctx, req, art, inputs, pd.Revision, d, &ev); err != nil {
+		if err := g.issueVSA(ctx, art, basis, pd.Revision, d, &ev); err != nil {
 			return err
 		}
 		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
@@ -319,10 +318,10 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 }
 
 // verifyImage pins and verifies an image through its registry. It also
-// returns the verified results that count (those policy sees) and the
-// bundles that hold them (for a VSA). pinned, when not nil, is the image
+// returns the verified results that count (those policy sees) and, when the
+// gate issues VSAs, what a summary of this verification states. pinned, when not nil, is the image
 // already parsed, checked and pinned by the VSA lookup.
-func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []*verify.Result, []attest.ResourceDescriptor, error) {
+func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []*verify.Result, *vsaBasis, error) {
 	ref := pinned
 	if ref == nil {
 		var err error
@@ -357,9 +356,9 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 	}, g.facts.attestation)
 	d.Attestations = report
 	if g.cfg.vsaIssuer == nil {
-		return art, verified, nil, nil // no VSA to name its inputs in
+		return art, verified, nil, nil // no VSA to issue
 	}
-	return art, verified, vsaInputs(res, verified, g.facts.attestation), nil
+	return art, verified, &vsaBasis{inputs: vsaInputs(res, verified, g.facts.attestation), targets: targetDigests(res)}, nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.

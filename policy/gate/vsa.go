@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
 	"slices"
@@ -55,8 +56,9 @@ var (
 	// ErrVSAStale: it was made before the freshness window, or after
 	// MaxVSASkew ahead of the gate's clock.
 	ErrVSAStale = fmt.Errorf("%w: outside the freshness window", ErrVSAIgnored)
-	// ErrVSAOtherManifest: it is about a platform manifest, not the pinned
-	// digest.
+	// ErrVSAOtherManifest: it does not cover every manifest the gate
+	// verifies (the pinned digest itself, or each platform manifest its
+	// platform options select).
 	ErrVSAOtherManifest = fmt.Errorf("%w: not about the pinned digest", ErrVSAIgnored)
 	// ErrVSALeasesUnknown: the gate checks leases ([Revocations].Leases)
 	// and the summary does not say which credentials reached the build
@@ -125,8 +127,11 @@ type VSAIssuer struct {
 }
 
 // WithVSA makes the gate sign a SLSA Verification Summary v1 after every
-// allowed image decision and attach it to the image. The summary's subject
-// is the pinned digest; it names iss.VerifierID, the time, the policy
+// allowed image decision and attach it to the image. Its subjects are the
+// manifests the gate verified, and it is attached to each: the pinned
+// digest itself, or, for a multi-platform index verified with
+// image.WithPlatform or image.WithAllPlatforms, the platform manifests
+// (a gate that verified amd64 vouches for nothing else). It names iss.VerifierID, the time, the policy
 // (iss.PolicyURI and the revision that decided), the digests of the
 // Sigstore bundles the decision relied on (verified and not revoked) and
 // iss.VerifiedLevels, with result PASSED. Each input names its predicate
@@ -184,10 +189,12 @@ type VSATrust struct {
 }
 
 // WithTrustedVSAs makes the gate look, before verifying an image's
-// attestations, for a verification summary attached to the pinned digest
-// by one of trust, and decide from it instead when it finds one that:
-// verifies with that verifier's [verify.Verifier] for the pinned digest
-// (signature, signer identity, subject), names the verifier's VerifierID,
+// attestations, for a verification summary by one of trust attached to
+// every manifest this gate verifies (the pinned digest itself, or each
+// platform manifest its platform options select: one summary must cover
+// them all), and decide from it instead when it finds one that:
+// verifies with that verifier's [verify.Verifier] for each of those
+// manifests (signature, signer identity, subject), names the verifier's VerifierID,
 // says PASSED, names an accepted policy revision, was made within MaxAge
 // (and at most [MaxVSASkew] ahead of the gate's clock), whose signer is not
 // revoked, nor the signers, keys and builders of the attestations it names
@@ -420,23 +427,48 @@ type trustedVSA struct {
 	atts    []policy.Attestation
 }
 
-// pickVSA returns the newest acceptable summary of the pinned digest, or
-// nil. Revocation, result, revision and freshness are checked here, per
+// pickVSA returns the newest acceptable summary that covers every manifest
+// this gate verifies (the pinned digest itself, or each platform manifest
+// its platform options select), or nil. The image verifier verified each
+// summary for the manifest it is attached to, so a summary found and
+// accepted on every target vouches for all of them; one that covers only
+// some (issued by a gate that verified other platforms) is ignored.
+// Revocation, result, revision and freshness are checked here, per
 // decision, never inside the (cached) verification.
 func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 	now := g.cfg.now()
-	var best *trustedVSA
+	found := map[string]*trustedVSA{} // by bundle digest
+	covers := map[string]int{}        // targets each bundle was accepted for
 	for _, t := range res.Targets {
+		onTarget := map[string]bool{}
 		for _, a := range t.Attestations {
-			s, atts, why := g.checkVSA(now, res, t.Digest, a)
+			s, atts, why := g.checkVSA(now, a)
 			if why != nil {
 				g.cfg.log.DebugContext(ctx, "verification summary ignored", "artifact", a.Artifact.String(), "err", why)
 				continue
 			}
-			if best == nil || s.TimeVerified.After(best.summary.TimeVerified) {
-				best = &trustedVSA{summary: s, atts: atts, info: VSAInfo{Verifier: s.Verifier.ID, Bundle: a.Bundle.String(),
+			k := a.Bundle.String()
+			if onTarget[k] {
+				continue
+			}
+			onTarget[k] = true
+			covers[k]++
+			if found[k] == nil {
+				found[k] = &trustedVSA{summary: s, atts: atts, info: VSAInfo{Verifier: s.Verifier.ID, Bundle: k,
 					Signer: a.Signer, TimeVerified: s.TimeVerified, PolicyRevision: s.PolicyRevision()}}
 			}
+		}
+	}
+	var best *trustedVSA
+	for _, k := range slices.Sorted(maps.Keys(found)) {
+		c := found[k]
+		if covers[k] != len(res.Targets) {
+			g.cfg.log.DebugContext(ctx, "verification summary ignored", "bundle", k,
+				"err", fmt.Errorf("%w: it covers %d of %d manifests", ErrVSAOtherManifest, covers[k], len(res.Targets)))
+			continue
+		}
+		if best == nil || c.summary.TimeVerified.After(best.summary.TimeVerified) {
+			best = c
 		}
 	}
 	return best
@@ -444,14 +476,12 @@ func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 
 // checkVSA returns the summary of a and the facts it carries for policy,
 // or why it cannot be relied on.
-func (g *Gate) checkVSA(now time.Time, res *image.Result, target v1.Hash, a image.Attestation) (*vsa.Summary, []policy.Attestation, error) {
+func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []policy.Attestation, error) {
 	switch {
 	case a.Err != nil:
 		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, a.Err)
 	case a.Result == nil:
 		return nil, nil, fmt.Errorf("%w: verified without a result", ErrVSAIgnored)
-	case target.String() != res.Digest.DigestStr():
-		return nil, nil, ErrVSAOtherManifest
 	}
 	if err := g.cfg.revocations.check(a.Result); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, err)
@@ -669,11 +699,34 @@ func stringList(v any) ([]string, bool) {
 	return out, true
 }
 
-// issueVSA signs and attaches the summary of an allowed image decision
-// (WithVSA); a no-op without it or for inline bundles.
-func (g *Gate) issueVSA(ctx context.Context, req Request, art policy.Artifact, inputs []attest.ResourceDescriptor, revision string, d *Decision, ev *audit.Event) error {
+// vsaBasis is what a summary of one image verification states: the
+// attestations relied on (inputs) and the manifests verified (targets: the
+// pinned digest itself, or each platform manifest the gate's platform
+// options selected).
+type vsaBasis struct {
+	inputs  []attest.ResourceDescriptor
+	targets []v1.Hash
+}
+
+// targetDigests are the manifests an image verification verified.
+func targetDigests(res *image.Result) []v1.Hash {
+	out := make([]v1.Hash, 0, len(res.Targets))
+	for _, t := range res.Targets {
+		out = append(out, t.Digest)
+	}
+	return out
+}
+
+// issueVSA signs a summary of an allowed image decision (WithVSA) and
+// attaches it to every manifest it is about. Its subjects are the manifests the gate
+// verified, not always the pinned digest: a gate verifying one platform of
+// an index (image.WithPlatform) vouches for that platform's manifest only,
+// so a gate that verifies the index itself, or another platform, never
+// finds the summary where it looks. basis is nil for inline bundles and
+// when the gate issues no summaries.
+func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *vsaBasis, revision string, d *Decision, ev *audit.Event) error {
 	iss := g.cfg.vsaIssuer
-	if iss == nil || req.Image == "" {
+	if iss == nil || basis == nil {
 		return nil
 	}
 	img, err := name.NewDigest(art.Name+"@"+art.Digest, name.StrictValidation)
@@ -684,24 +737,31 @@ func (g *Gate) issueVSA(ctx context.Context, req Request, art policy.Artifact, i
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
 	}
+	if len(basis.targets) == 0 {
+		return fmt.Errorf("%w: no manifest was verified", ErrVSANotIssued)
+	}
 	repo := img.Context()
 	s := vsa.Summary{
 		Verifier:          vsa.Verifier{ID: iss.VerifierID},
 		TimeVerified:      g.cfg.now().UTC(),
 		ResourceURI:       "pkg:oci/" + path.Base(repo.RepositoryStr()) + "@" + h.Algorithm + "%3A" + h.Hex + "?repository_url=" + repo.Name(),
 		Policy:            attest.ResourceDescriptor{URI: iss.PolicyURI, Annotations: map[string]any{vsa.AnnotationPolicyRevision: revision}},
-		InputAttestations: inputs,
+		InputAttestations: basis.inputs,
 		Result:            vsa.Passed,
 		VerifiedLevels:    iss.VerifiedLevels,
 	}
 	if revision == "" {
 		s.Policy.Annotations = nil
 	}
-	st, err := attest.NewStatement([]attest.ResourceDescriptor{{Name: repo.Name(), Digest: attest.DigestSet{h.Algorithm: h.Hex}}}, vsa.Predicate(s))
+	subjects := make([]attest.ResourceDescriptor, len(basis.targets))
+	for i, t := range basis.targets {
+		subjects[i] = attest.ResourceDescriptor{Name: repo.Name(), Digest: attest.DigestSet{t.Algorithm: t.Hex}}
+	}
+	st, err := attest.NewStatement(subjects, vsa.Predicate(s))
 	if err == nil {
 		var bundle []byte
 		if bundle, err = attest.Sign(ctx, iss.Signer, st); err == nil {
-			if err = iss.Attacher.Attach(ctx, img, bundle); err == nil {
+			if err = attachAll(ctx, iss.Attacher, repo, basis.targets, bundle); err == nil {
 				sum := sha256.Sum256(bundle)
 				d.IssuedVSA = &VSAInfo{Verifier: iss.VerifierID, Bundle: "sha256:" + hex.EncodeToString(sum[:]),
 					TimeVerified: s.TimeVerified, PolicyRevision: revision}
@@ -712,4 +772,14 @@ func (g *Gate) issueVSA(ctx context.Context, req Request, art policy.Artifact, i
 	}
 	g.cfg.log.ErrorContext(ctx, "allowed image's verification summary not issued; denying", "digest", art.Digest, "err", err)
 	return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
+}
+
+// attachAll attaches bundle to each target manifest of repo.
+func attachAll(ctx context.Context, a Attacher, repo name.Repository, targets []v1.Hash, bundle []byte) error {
+	for _, t := range targets {
+		if err := a.Attach(ctx, repo.Digest(t.String()), bundle); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -281,6 +281,20 @@ func (l *Lab) Publish(ctx context.Context, j Job, tag string) (*Published, error
 	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
 		return nil, err
 	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	p := &Published{Image: ref.String(), Name: ref.Context().Name(), Digest: d.String()}
+	if p.Bundles, err = l.attestImage(ctx, id, ref, img); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// attestImage signs, as the job id, SLSA provenance and a CycloneDX SBOM
+// about img (pushed to ref's repository) and attaches both to img's digest.
+func (l *Lab) attestImage(ctx context.Context, id identity.Identity, ref name.Tag, img v1.Image) ([][]byte, error) {
 	stmts, err := statements(id, ref, img)
 	if err != nil {
 		return nil, err
@@ -293,18 +307,18 @@ func (l *Lab) Publish(ctx context.Context, j Job, tag string) (*Published, error
 	if err != nil {
 		return nil, err
 	}
-	p := &Published{Image: ref.String(), Name: ref.Context().Name(), Digest: d.String()}
+	var bundles [][]byte
 	for _, st := range stmts {
 		b, err := attest.Sign(ctx, signer, st)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := attach.Bundle(ctx, ref, b, attach.WithLogger(l.log)); err != nil {
+		if _, err := attach.Bundle(ctx, ref.Context().Digest(d.String()), b, attach.WithLogger(l.log)); err != nil {
 			return nil, err
 		}
-		p.Bundles = append(p.Bundles, b)
+		bundles = append(bundles, b)
 	}
-	return p, nil
+	return bundles, nil
 }
 
 // statements are what the job signs about the image.
