@@ -56,6 +56,12 @@
 //     refused (ErrAmbiguousJSON, inside ErrMalformedBundle), so that what
 //     is verified here is what every other reader sees.
 //   - No network: verification uses only the trust material given.
+//   - No algorithm confusion: a PublicKey verifies with the one signature
+//     algorithm pinned with it, never one the bundle names. For an Ed25519
+//     key that is pure Ed25519 unless PublicKey.Ed25519ph pins Ed25519ph
+//     (what cosign v2.6 and later sign with an Ed25519 key); each refuses
+//     the other, and Ed25519ph on another key type is a *KeyAlgorithmError
+//     from New.
 //   - Cryptography is sigstore-go's verifier (transparency log inclusion and
 //     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
 //     proven time, SCTs, signature, artifact). Two speed-ups never turn a

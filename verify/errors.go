@@ -133,6 +133,23 @@ func (e *ProvenanceMismatchError) Is(target error) bool {
 	return target == ErrProvenanceMismatch || target == ErrVerification
 }
 
+// KeyAlgorithmError reports a PublicKey whose algorithm pin does not fit
+// its key: Ed25519ph set on a key that is not Ed25519. New returns it
+// rather than verify with an algorithm the caller did not ask for.
+type KeyAlgorithmError struct {
+	Algorithm string // the pinned algorithm, "Ed25519ph"
+	Key       string // the key's Go type, for example "*ecdsa.PublicKey"
+}
+
+func (e *KeyAlgorithmError) Error() string {
+	return fmt.Sprintf("verify: %s needs an Ed25519 key, got %s", e.Algorithm, e.Key)
+}
+
+// Is makes errors.Is(err, ErrInvalidExpectation) hold.
+func (e *KeyAlgorithmError) Is(target error) bool {
+	return target == ErrInvalidExpectation || target == ErrVerification
+}
+
 // stageError wraps an underlying (sigstore-go) error under one of our
 // sentinels, keeping both reachable through errors.Is/As.
 type stageError struct {

@@ -189,3 +189,31 @@ func ExampleResult_json() {
 	fmt.Println(m["signer"]["kind"], m["signer"]["claims"].(map[string]any)["sourceRepositoryRef"])
 	// Output: certificate refs/heads/main
 }
+
+// An Ed25519 key that signs Ed25519ph, as cosign v2.6 and later do with
+// `cosign sign --key`, `cosign attest --key` and `cosign sign-blob --key`,
+// is pinned so: it then verifies Ed25519ph signatures only. The option
+// means nothing for another key type, so New refuses it there.
+func ExamplePublicKey_ed25519ph() {
+	trust, _ := verify.PublicGood()
+	key, _ := verify.ParsePublicKeyPEM([]byte(`-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAw00JTR3Yq2Nyu+hzfq885uXuAiKTX3nxGfkX4/16log=
+-----END PUBLIC KEY-----`))
+	key.Ed25519ph = true
+	_, err := verify.New(trust, verify.Expectation{Signer: key})
+	fmt.Println("Ed25519 key pinned Ed25519ph:", err)
+
+	ecKey, _ := verify.ParsePublicKeyPEM([]byte(`-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEcN9ez8H9gGXSaVfq4ffXmGTDtziz
+uXNa94VaNIsRVLgvSkF04VGFsxPv8hTchgu9bdDOsrw9rWXuL1dX/T9PKA==
+-----END PUBLIC KEY-----`))
+	ecKey.Ed25519ph = true
+	_, err = verify.New(trust, verify.Expectation{Signer: ecKey})
+	var ke *verify.KeyAlgorithmError
+	fmt.Println("ECDSA key pinned Ed25519ph:", errors.As(err, &ke), errors.Is(err, verify.ErrInvalidExpectation))
+	fmt.Println(err)
+	// Output:
+	// Ed25519 key pinned Ed25519ph: <nil>
+	// ECDSA key pinned Ed25519ph: true true
+	// verify: Ed25519ph needs an Ed25519 key, got *ecdsa.PublicKey
+}

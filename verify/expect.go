@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"crypto"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
@@ -13,6 +14,9 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/options"
 )
 
 // Expectation is what must be true of a bundle besides its cryptography. It
@@ -59,8 +63,27 @@ type Identity struct {
 
 // PublicKey expects a bundle signed by this key (a "managed key"), for
 // example from ParsePublicKeyPEM. Certificate bundles are refused.
+//
+// The signature algorithm is pinned with the key, never read from the
+// bundle: ECDSA with the hash its curve implies (SHA-256 for P-256), RSA
+// PKCS #1 v1.5 with SHA-256, and for an Ed25519 key pure Ed25519 unless
+// Ed25519ph is set. The two Ed25519 schemes are distinct algorithms over
+// the same key (RFC 8032 §5.1), and a key verifies exactly one of them.
 type PublicKey struct {
 	Key crypto.PublicKey
+	// Ed25519ph pins an Ed25519 Key to Ed25519ph (Ed25519 over the SHA-512
+	// of the message, RFC 8032 §5.1) instead of pure Ed25519: then only
+	// Ed25519ph signatures verify, and pure ones are refused. Set it for
+	// what cosign v2.6 and later sign with an Ed25519 key: `cosign sign
+	// --key` and `cosign attest --key` (".sig" and ".att" tags and
+	// new-format bundles), and `cosign sign-blob --key` when the signature
+	// is logged (the default). Leave it unset for pure Ed25519 (cosign up
+	// to v2.5, KMS and PKCS #11 Ed25519 keys, sign-blob with
+	// --tlog-upload=false). It is a choice, not a fallback: the signer's
+	// tooling fixes the scheme, and a verifier that tried both would check
+	// one key's signatures under two algorithms. On a key that is not
+	// Ed25519 it is a *KeyAlgorithmError from New, never ignored.
+	Ed25519ph bool
 }
 
 // Claims are the Fulcio certificate extensions
@@ -131,7 +154,22 @@ func (k PublicKey) validate() error {
 	if _, err := x509.MarshalPKIXPublicKey(k.Key); err != nil {
 		return fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
 	}
+	if _, ok := k.Key.(ed25519.PublicKey); k.Ed25519ph && !ok {
+		return &KeyAlgorithmError{Algorithm: "Ed25519ph", Key: fmt.Sprintf("%T", k.Key)}
+	}
 	return nil
+}
+
+// verifier loads the key with its pinned algorithm: the registry's default
+// for the key (ECDSA with its curve's hash, RSA PKCS #1 v1.5 with SHA-256,
+// pure Ed25519), or Ed25519ph when asked. sigstore's WithED25519ph alone
+// would be silently ignored for another key type; validate has refused
+// that combination already.
+func (k PublicKey) verifier() (signature.Verifier, error) {
+	if k.Ed25519ph {
+		return signature.LoadDefaultVerifier(k.Key, options.WithED25519ph())
+	}
+	return signature.LoadDefaultVerifier(k.Key)
 }
 
 // ParsePublicKeyPEM parses a PEM "PUBLIC KEY" (PKIX) block, as written by

@@ -20,7 +20,6 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/attest"
@@ -92,7 +91,7 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 		if err := s.validate(); err != nil {
 			return nil, err
 		}
-		sv, err := signature.LoadDefaultVerifier(s.Key)
+		sv, err := s.verifier()
 		if err != nil {
 			return nil, fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
 		}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -20,41 +22,85 @@ import (
 	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
 
-// Artifact is the blob a signature is verified for, by its SHA-256 (what
-// cosign sign-blob signs and logs). The zero Artifact is refused.
+// Artifact is the blob a signature is verified for, by its digests:
+// SHA-256 (what cosign sign-blob signs and logs with an ECDSA or RSA key or
+// keylessly) and SHA-512 (what it signs and logs with an Ed25519 key since
+// cosign v2.6: Ed25519ph, see verify.PublicKey.Ed25519ph). Bytes and Reader
+// compute both; Digest names one. The zero Artifact is refused.
 type Artifact struct {
-	digest [sha256.Size]byte
-	ok     bool
+	sha256 [sha256.Size]byte
+	sha512 [sha512.Size]byte
+	has256 bool
+	has512 bool
 }
 
 // Bytes is the artifact b.
-func Bytes(b []byte) Artifact { return Artifact{digest: sha256.Sum256(b), ok: true} }
+func Bytes(b []byte) Artifact {
+	return Artifact{sha256: sha256.Sum256(b), sha512: sha512.Sum512(b), has256: true, has512: true}
+}
 
-// Reader hashes the artifact read from r to its end.
+// Reader hashes the artifact read from r to its end, once, with SHA-256
+// and SHA-512 together.
 func Reader(r io.Reader) (Artifact, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
+	h256, h512 := sha256.New(), sha512.New()
+	if _, err := io.Copy(io.MultiWriter(h256, h512), r); err != nil {
 		return Artifact{}, fmt.Errorf("%w: reading the artifact: %w", ErrInvalidInput, err)
 	}
-	a := Artifact{ok: true}
-	h.Sum(a.digest[:0])
+	a := Artifact{has256: true, has512: true}
+	h256.Sum(a.sha256[:0])
+	h512.Sum(a.sha512[:0])
 	return a, nil
 }
 
-// Digest is the artifact whose digest is s, "sha256:<64 lowercase hex>".
+// Digest is the artifact whose digest is s, "sha256:<64 lowercase hex>" or
+// "sha512:<128 lowercase hex>". An artifact known by one digest verifies
+// only a signature over that one: an Ed25519ph signature needs the SHA-512.
 func Digest(s string) (Artifact, error) {
 	alg, hx, _ := strings.Cut(s, ":")
 	d, err := hex.DecodeString(hx)
-	if alg != "sha256" || err != nil || len(d) != sha256.Size || hex.EncodeToString(d) != hx {
-		return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex>", s)}
+	var a Artifact
+	switch {
+	case err != nil || hex.EncodeToString(d) != hx:
+	case alg == "sha256" && len(d) == sha256.Size:
+		a.has256 = true
+		copy(a.sha256[:], d)
+		return a, nil
+	case alg == "sha512" && len(d) == sha512.Size:
+		a.has512 = true
+		copy(a.sha512[:], d)
+		return a, nil
 	}
-	a := Artifact{ok: true}
-	copy(a.digest[:], d)
-	return a, nil
+	return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>", s)}
 }
 
-// String is "sha256:<hex>".
-func (a Artifact) String() string { return "sha256:" + hex.EncodeToString(a.digest[:]) }
+// String is "sha256:<hex>", or "sha512:<hex>" for an artifact known only
+// by its SHA-512.
+func (a Artifact) String() string {
+	if !a.has256 && a.has512 {
+		return "sha512:" + hex.EncodeToString(a.sha512[:])
+	}
+	return "sha256:" + hex.EncodeToString(a.sha256[:])
+}
+
+// digest returns a's digest in alg ("sha256" or "sha512"), if known.
+func (a Artifact) digest(alg string) ([]byte, bool) {
+	switch {
+	case alg == "sha256" && a.has256:
+		return a.sha256[:], true
+	case alg == "sha512" && a.has512:
+		return a.sha512[:], true
+	}
+	return nil, false
+}
+
+// defaultAlg is the digest a signature without a log entry is checked
+// over: SHA-256 when known.
+func (a Artifact) defaultAlg() string {
+	if a.has256 {
+		return "sha256"
+	}
+	return "sha512"
+}
 
 // Detached is a detached signature with what travels with it.
 type Detached struct {
@@ -101,22 +147,27 @@ type InclusionProof struct {
 }
 
 // Bundle converts d into the equivalent Sigstore bundle (protobuf JSON,
-// v0.1) for artifact a: a message signature over a's SHA-256, the
+// v0.1) for artifact a: a message signature over a's digest, the
 // certificate or a key placeholder, and the log entry with its inclusion
 // promise and, when d has one, its inclusion proof. The entry's body must
 // first log exactly this signature, certificate and hash (else
-// *EntryMismatchError). Nothing else is verified here: the bundle proves
-// something only once a verify.Verifier accepts it for a.
+// *EntryMismatchError); the digest is the one it logs, SHA-256 or SHA-512
+// (cosign logs an Ed25519ph signature's SHA-512), and SHA-256 without an
+// entry unless a is known only by its SHA-512. Nothing else is verified
+// here: the bundle proves something only once a verify.Verifier accepts it
+// for a.
 func (d *Detached) Bundle(a Artifact) ([]byte, error) {
-	if !a.ok {
+	if !a.has256 && !a.has512 {
 		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
 	}
 	if d == nil || len(d.Signature) == 0 {
 		return nil, &ParseError{Input: "signature", Reason: "empty"}
 	}
+	alg := a.defaultAlg()
 	var entries []*protorekor.TransparencyLogEntry
 	if e := d.Entry; e != nil {
-		if err := d.checkEntry(a); err != nil {
+		var err error
+		if alg, err = d.checkEntry(a); err != nil {
 			return nil, err
 		}
 		tle, err := cosignfmt.NewEntry(e.Body, e.IntegratedTime, e.LogIndex, e.LogID, e.SET)
@@ -135,11 +186,12 @@ func (d *Detached) Bundle(a Artifact) ([]byte, error) {
 	if d.Certificate != nil {
 		certs = [][]byte{d.Certificate}
 	}
+	digest, _ := a.digest(alg)
 	b := &protobundle.Bundle{
 		MediaType:            cosignfmt.BundleV01,
 		VerificationMaterial: cosignfmt.VerificationMaterial(certs, entries, nil),
 		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
-			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: a.digest[:]},
+			MessageDigest: &protocommon.HashOutput{Algorithm: protoHash[alg], Digest: digest},
 			Signature:     d.Signature,
 		}},
 	}
@@ -148,6 +200,12 @@ func (d *Detached) Bundle(a Artifact) ([]byte, error) {
 		return nil, fmt.Errorf("%w: encoding the bundle: %v", ErrMalformed, err)
 	}
 	return out, nil
+}
+
+// protoHash names the digest algorithms in a bundle.
+var protoHash = map[string]protocommon.HashAlgorithm{
+	"sha256": protocommon.HashAlgorithm_SHA2_256,
+	"sha512": protocommon.HashAlgorithm_SHA2_512,
 }
 
 // hashedRekord is the body of a Rekor "hashedrekord" 0.0.1 entry (rekor
@@ -175,39 +233,45 @@ var hashedRekordNames = []string{"kind", "apiVersion", "spec", "data", "hash", "
 
 // checkEntry requires d.Entry's body to be a hashedrekord 0.0.1 entry
 // logging d's signature, d's certificate (or a public key when d has none)
-// and a's SHA-256.
-func (d *Detached) checkEntry(a Artifact) error {
+// and a's SHA-256 or SHA-512; it returns which.
+func (d *Detached) checkEntry(a Artifact) (string, error) {
 	var hr hashedRekord
 	if err := cosignfmt.StrictDecode(d.Entry.Body, &hr, hashedRekordNames); err != nil {
 		if kind, version, kerr := cosignfmt.KindVersion(d.Entry.Body); kerr == nil {
-			return &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: kind + " " + version}
+			return "", &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: kind + " " + version}
 		}
-		return &ParseError{Input: "log entry", Reason: "body: " + err.Error()}
+		return "", &ParseError{Input: "log entry", Reason: "body: " + err.Error()}
 	}
 	if hr.Kind != "hashedrekord" || hr.APIVersion != "0.0.1" {
-		return &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: hr.Kind + " " + hr.APIVersion}
+		return "", &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: hr.Kind + " " + hr.APIVersion}
 	}
-	if got := hr.Spec.Data.Hash.Algorithm + ":" + hr.Spec.Data.Hash.Value; got != a.String() {
-		return &EntryMismatchError{Field: "data.hash", Want: a.String(), Got: got}
+	alg := hr.Spec.Data.Hash.Algorithm
+	got := alg + ":" + hr.Spec.Data.Hash.Value
+	dig, ok := a.digest(alg)
+	if !ok {
+		return "", &EntryMismatchError{Field: "data.hash", Want: a.String(), Got: got}
+	}
+	if want := alg + ":" + hex.EncodeToString(dig); got != want {
+		return "", &EntryMismatchError{Field: "data.hash", Want: want, Got: got}
 	}
 	if !bytes.Equal(hr.Spec.Signature.Content, d.Signature) {
-		return &EntryMismatchError{Field: "signature.content",
+		return "", &EntryMismatchError{Field: "signature.content",
 			Want: base64.StdEncoding.EncodeToString(d.Signature), Got: base64.StdEncoding.EncodeToString(hr.Spec.Signature.Content)}
 	}
 	blk, rest := pem.Decode(hr.Spec.Signature.PublicKey.Content)
 	switch {
 	case blk == nil || len(bytes.TrimSpace(rest)) > 0:
-		return &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "not one PEM block"}
+		return "", &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "not one PEM block"}
 	case d.Certificate == nil && blk.Type != "PUBLIC KEY":
-		return &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "PEM " + blk.Type}
+		return "", &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "PEM " + blk.Type}
 	case d.Certificate != nil && (blk.Type != "CERTIFICATE" || !bytes.Equal(blk.Bytes, d.Certificate)):
 		got := "PEM " + blk.Type
 		if blk.Type == "CERTIFICATE" {
 			got = "certificate " + fingerprint(blk.Bytes)
 		}
-		return &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: got}
+		return "", &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: got}
 	}
-	return nil
+	return alg, nil
 }
 
 func want(d *Detached) string {
@@ -258,14 +322,40 @@ func (v *Verifier) Verify(ctx context.Context, d *Detached, a Artifact) (*verify
 
 // VerifyBundle checks a Sigstore bundle (protobuf JSON, v0.1 to v0.3, such
 // as cosign sign-blob --new-bundle-format --bundle writes) for artifact a
-// with the same verify.Verifier.
+// with the same verify.Verifier. The bundle's message digest algorithm,
+// unverified, only chooses which of a's digests is given: SHA-512 for
+// SHA2_512 (an Ed25519ph signature), SHA-256 otherwise.
 func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifact) (*verify.Result, error) {
-	if !a.ok {
+	if !a.has256 && !a.has512 {
 		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
 	}
-	art, err := verify.ArtifactDigest("sha256", hex.EncodeToString(a.digest[:]))
+	alg := messageDigestAlg(bundleJSON)
+	d, ok := a.digest(alg)
+	if !ok {
+		return nil, &verify.ArtifactMismatchError{Want: a.String(), Got: "a " + alg + " digest"}
+	}
+	art, err := verify.ArtifactDigest(alg, hex.EncodeToString(d))
 	if err != nil {
 		return nil, err
 	}
 	return v.v.Verify(ctx, bundleJSON, art)
+}
+
+// messageDigestAlg is "sha512" when bundleJSON's message signature says
+// its digest is SHA2_512, "sha256" otherwise (including anything that does
+// not parse: verify.Verifier then refuses it, strictly parsed). Choosing
+// the wrong one can only fail: the verifier binds the digest given to the
+// bundle's and to the signature.
+func messageDigestAlg(bundleJSON []byte) string {
+	var b struct {
+		MessageSignature struct {
+			MessageDigest struct {
+				Algorithm string `json:"algorithm"`
+			} `json:"messageDigest"`
+		} `json:"messageSignature"`
+	}
+	if json.Unmarshal(bundleJSON, &b) == nil && b.MessageSignature.MessageDigest.Algorithm == protocommon.HashAlgorithm_SHA2_512.String() {
+		return "sha512"
+	}
+	return "sha256"
 }

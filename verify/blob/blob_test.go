@@ -66,7 +66,7 @@ func TestVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd, err := blob.Reader(bytes.NewReader(artifact))
-	if err != nil || rd != dg {
+	if err != nil || rd != blob.Bytes(artifact) || rd.String() != dg.String() {
 		t.Fatalf("Reader: %v, %v; want %v", rd, err, dg)
 	}
 	if _, err := v.Verify(t.Context(), d, rd); err != nil {

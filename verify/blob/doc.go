@@ -17,7 +17,8 @@
 //
 //   - ParseSignature, ParseCertificate and ParseCosignBundle read the files
 //     into a Detached (signature, certificate, Rekor LogEntry).
-//   - Bytes, Reader and Digest name the artifact by its SHA-256.
+//   - Bytes, Reader and Digest name the artifact by its SHA-256 (and its
+//     SHA-512, for Ed25519ph signatures).
 //   - NewVerifier wraps a verify.Verifier; Verifier.Verify checks a
 //     Detached for an artifact and returns the *verify.Result;
 //     Verifier.VerifyBundle checks a new-format Sigstore bundle.
@@ -38,8 +39,9 @@
 //     verify.Verifier's trust material: the certificate must chain to a
 //     trusted CA at the time the log proves, the SET (and an inclusion
 //     proof, when the entry has one) must verify with a trusted log key,
-//     the signature must verify over the artifact's SHA-256 with the
-//     certificate's key (or the expected key), and the signer must be the
+//     the signature must verify over the artifact's SHA-256 (SHA-512 for
+//     Ed25519ph) with the certificate's key (or the expected key, with the
+//     algorithm pinned with it), and the signer must be the
 //     expected identity.
 //   - The Rekor entry must bind this signature: its body must be a
 //     hashedrekord 0.0.1 entry logging exactly this artifact hash, this
@@ -60,5 +62,18 @@
 //     one certificate, JSON without repeated, case-variant or unknown
 //     members. The ".cert" file's chain, if any, is not read: trust comes
 //     from the trusted root.
-//   - Only SHA-256 artifacts: what cosign sign-blob signs and logs.
+//   - SHA-256 artifacts, and SHA-512 for Ed25519ph: `cosign sign-blob --key`
+//     with an Ed25519 key signs Ed25519ph and logs the artifact's SHA-512
+//     since cosign v2.6 whenever the signature is logged, the default
+//     (cosign v3.1.2 pkg/cosign/keys.go:302-309 GetDefaultLoadOptions
+//     loads options.WithED25519ph(); cmd/cosign/cli/sign/sign_blob.go:78-83
+//     falls back to pure Ed25519 only when the signature is not logged).
+//     Such a signature verifies
+//     only against a key pinned verify.PublicKey{Key: k, Ed25519ph: true},
+//     and only for an Artifact that knows the SHA-512 (Bytes and Reader
+//     compute both digests; Digest names one). The digest a converted
+//     bundle signs is the one its log entry logs, and the entry must bind
+//     it exactly as for SHA-256. verify/rekorv1 looks entries up by
+//     Artifact.String, the SHA-256 when known: to look up an Ed25519ph
+//     signature's entry, name the artifact by Digest("sha512:<hex>").
 package blob

@@ -123,14 +123,27 @@ func (w *world) signBlob(t testing.TB, s signer, artifact []byte, edit func(body
 	if err != nil {
 		t.Fatal(err)
 	}
+	var cert []byte
+	if s.cert != nil {
+		cert = s.publicPEM(t)
+	}
+	return w.logged(t, sig, s.publicPEM(t), cert, "sha256", sum[:], edit)
+}
+
+// logged logs sig, made by the key or certificate in publicPEM over the
+// artifact whose alg digest is digest, as a hashedrekord (edited by edit),
+// and returns the files cosign writes; cert is the ".cert" PEM, nil for a
+// key.
+func (w *world) logged(t testing.TB, sig, publicPEM, cert []byte, alg string, digest []byte, edit func(body map[string]any)) files {
+	t.Helper()
 	body := map[string]any{
 		"apiVersion": "0.0.1",
 		"kind":       "hashedrekord",
 		"spec": map[string]any{
-			"data": map[string]any{"hash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(sum[:])}},
+			"data": map[string]any{"hash": map[string]any{"algorithm": alg, "value": hex.EncodeToString(digest)}},
 			"signature": map[string]any{
 				"content":   base64.StdEncoding.EncodeToString(sig),
-				"publicKey": map[string]any{"content": base64.StdEncoding.EncodeToString(s.publicPEM(t))},
+				"publicKey": map[string]any{"content": base64.StdEncoding.EncodeToString(publicPEM)},
 			},
 		},
 	}
@@ -161,8 +174,8 @@ func (w *world) signBlob(t testing.TB, s signer, artifact []byte, edit func(body
 		"base64Signature": string(f.sig),
 		"rekorBundle":     map[string]any{"SignedEntryTimestamp": set, "Payload": payload},
 	}
-	if s.cert != nil {
-		f.cert = []byte(base64.StdEncoding.EncodeToString(s.publicPEM(t)))
+	if cert != nil {
+		f.cert = []byte(base64.StdEncoding.EncodeToString(cert))
 		lsp["cert"] = string(f.cert)
 	}
 	if f.bundle, err = json.Marshal(lsp); err != nil {

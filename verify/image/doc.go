@@ -103,18 +103,22 @@
 //     payload's digest otherwise. It is a message signature: a
 //     verify.Verifier with an empty PredicateType accepts it, one that
 //     expects a predicate type does not.
-//   - Key algorithms (verify.PublicKey), as `cosign verify --key` checks
-//     them: ECDSA (P-256 with SHA-256), RSA PKCS #1 v1.5 with SHA-256
-//     (2048, 3072 and 4096 bits) and pure Ed25519 over the payload, which
+//   - Key algorithms (verify.PublicKey), pinned with the key, never read
+//     from the layer: ECDSA (P-256 with SHA-256), RSA PKCS #1 v1.5 with
+//     SHA-256 (2048, 3072 and 4096 bits) and, for an Ed25519 key, exactly
+//     one of two schemes. By default pure Ed25519 over the payload, as
+//     `cosign verify --key` checks it and as cosign signed up to v2.5; it
 //     needs the payload's bytes: through a BundleVerifier that only takes a
-//     digest an Ed25519 ".sig" is refused, never accepted. On an ".att"
-//     the DSSE signature is checked the same way, pure Ed25519 over the
-//     envelope's PAE. Ed25519ph, what `cosign sign --key` and `cosign
-//     attest --key` make with an Ed25519 key since cosign v2.6 (v3.1.3
-//     included: testdata/cosign-legacy), is refused on both, as `cosign
-//     verify --key` refuses such a ".sig"; pure Ed25519 is what cosign made
-//     up to v2.5. A signature verifies only against the key pinned, never
-//     one of another algorithm.
+//     digest an Ed25519 ".sig" is refused, never accepted. With
+//     verify.PublicKey.Ed25519ph, Ed25519ph (Ed25519 over the payload's
+//     SHA-512, RFC 8032 §5.1): what `cosign sign --key` and `cosign attest
+//     --key` make with an Ed25519 key since cosign v2.6 (v3.1.3 included:
+//     testdata/cosign-legacy), which `cosign verify --key` itself refuses
+//     (sigstore/cosign#5074). A key pinned either way refuses the other
+//     scheme. On an ".att" the DSSE signature is checked the same way, over
+//     the envelope's PAE. The payload binding is the same whatever the
+//     scheme. A signature verifies only against the key pinned, never one
+//     of another algorithm.
 //   - An ".att" layer (a DSSE envelope) counts only when its in-toto
 //     statement names the pinned digest among its subjects; it is then
 //     verified as any DSSE bundle for the image.

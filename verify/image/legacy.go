@@ -83,14 +83,16 @@ type LegacyBundle struct {
 
 // LegacyPayloadVerifier is a BundleVerifier that can also verify a bundle
 // converted from a cosign ".sig" layer against the simple-signing payload
-// itself rather than its sha256. A pure Ed25519 signature signs the
-// payload, and no digest of it can verify one: that is how cosign signs
-// with an Ed25519 key up to v2.5 (and with KMS or PKCS #11 Ed25519 keys),
-// and how `cosign verify --key` checks an Ed25519 ".sig" in every version.
-// When a Verifier's BundleVerifier implements it (VerifyBundles' does),
-// ".sig" layers go through VerifyLegacyPayload; otherwise through
-// VerifyBundle with the payload's sha256, which verifies ECDSA and RSA
-// signatures and refuses every Ed25519 one.
+// itself rather than its sha256. An Ed25519 signature needs the payload: a
+// pure Ed25519 one signs the payload itself, and no digest of it can verify
+// one (how cosign signs with an Ed25519 key up to v2.5, and with KMS or
+// PKCS #11 Ed25519 keys, and how `cosign verify --key` checks an Ed25519
+// ".sig" in every version); an Ed25519ph one (cosign v2.6 and later, for a
+// key pinned with verify.PublicKey.Ed25519ph) signs its SHA-512, which the
+// sha256 does not give. When a Verifier's BundleVerifier implements it
+// (VerifyBundles' does), ".sig" layers go through VerifyLegacyPayload;
+// otherwise through VerifyBundle with the payload's sha256, which verifies
+// ECDSA and RSA signatures and refuses every Ed25519 one.
 //
 // VerifyLegacyPayload has VerifyBundle's contract, with payload (the
 // layer's content, checked to name the image, whose sha256 the bundle's
@@ -114,8 +116,9 @@ func (v *Verifier) verifyLegacy(ctx context.Context, lb *LegacyBundle, a *Attest
 
 // VerifyLegacyPayload verifies bundle against payload given as bytes
 // (verify.ArtifactBytes): the message signature is checked over the
-// payload itself (pure Ed25519, or hashed by the key's own algorithm), and
-// the bundle's message digest must be the payload's sha256.
+// payload itself (pure Ed25519, or hashed by the key's pinned algorithm:
+// SHA-512 for Ed25519ph), and the bundle's message digest must be the
+// payload's sha256.
 func (va verifyAdapter) VerifyLegacyPayload(ctx context.Context, bundle, payload []byte) (BundleResult, error) {
 	return va.verify(ctx, bundle, verify.ArtifactBytes(payload))
 }

@@ -39,8 +39,10 @@ import (
 // ".att" envelope with it, see TestLegacyCosignEd25519Vector). `cosign
 // verify --key` checks an Ed25519 ".sig" with pure Ed25519 in every version
 // (pkg/signature/keys.go LoadPublicKeyRaw → signature.LoadVerifier, which
-// loads Ed25519ph only when asked), and so does this package: an Ed25519ph
-// ".sig" is refused, as cosign refuses it.
+// loads Ed25519ph only when asked), and so does this package by default: an
+// Ed25519ph ".sig" is refused against a key pinned as pure Ed25519, and
+// verifies only against one pinned with verify.PublicKey.Ed25519ph, which
+// in turn refuses pure Ed25519.
 
 func rsaSigner(t testing.TB, bits int) legacySigner {
 	t.Helper()
@@ -67,9 +69,10 @@ func ed25519Signer(t testing.TB, prehash bool) legacySigner {
 // TestLegacyKeyAlgorithms: a cosign ".sig" and ".att" signed by an
 // ECDSA P-256, RSA (2048, 3072, 4096) or Ed25519 key verify against that key
 // (pinned as verify.PublicKey), each in the mode cosign verifies it; an
-// Ed25519ph signature does not (cosign verify --key refuses it too); and no
-// signature verifies against a key of another algorithm, or another key of
-// the same one.
+// Ed25519 key verifies exactly the scheme it is pinned to: Ed25519ph only
+// with PublicKey.Ed25519ph (cosign verify --key refuses it), pure Ed25519
+// only without; and no signature verifies against a key of another
+// algorithm, or another key of the same one.
 func TestLegacyKeyAlgorithms(t *testing.T) {
 	t.Parallel()
 	w := newLegacyWorld(t)
@@ -77,16 +80,20 @@ func TestLegacyKeyAlgorithms(t *testing.T) {
 	signers := []struct {
 		name string
 		s    legacySigner
+		ph   bool // pin the key as Ed25519ph
 		ok   bool
 	}{
-		{"ecdsa-p256", keyed(t), true},
-		{"rsa-2048", rsaSigner(t, 2048), true},
-		{"rsa-3072", rsaSigner(t, 3072), true},
-		{"rsa-4096", rsaSigner(t, 4096), true},
-		{"ed25519", ed25519Signer(t, false), true},
-		{"ed25519ph", ed25519Signer(t, true), false},
+		{"ecdsa-p256", keyed(t), false, true},
+		{"rsa-2048", rsaSigner(t, 2048), false, true},
+		{"rsa-3072", rsaSigner(t, 3072), false, true},
+		{"rsa-4096", rsaSigner(t, 4096), false, true},
+		{"ed25519", ed25519Signer(t, false), false, true},
+		{"ed25519ph-pinned-pure", ed25519Signer(t, true), false, false},
+		{"ed25519ph-pinned-ph", ed25519Signer(t, true), true, true},
+		{"ed25519-pinned-ph", ed25519Signer(t, false), true, false},
 	}
-	others := []legacySigner{keyed(t), rsaSigner(t, 2048), ed25519Signer(t, false)}
+	otherEd := ed25519Signer(t, true)
+	others := []verify.PublicKey{keyed(t).public(), rsaSigner(t, 2048).public(), ed25519Signer(t, false).public(), otherEd.pinned()}
 	for _, sg := range signers {
 		t.Run(sg.name, func(t *testing.T) {
 			t.Parallel()
@@ -101,7 +108,8 @@ func TestLegacyKeyAlgorithms(t *testing.T) {
 				{"", image.FormatCosignLegacySig},
 				{legacyPredicate, image.FormatCosignLegacyAtt},
 			} {
-				expect := verify.Expectation{Signer: sg.s.public(), PredicateType: tc.predicateType}
+				pin := verify.PublicKey{Key: sg.s.key.Public(), Ed25519ph: sg.ph}
+				expect := verify.Expectation{Signer: pin, PredicateType: tc.predicateType}
 				res, err := w.gate(t, expect, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
 				if err != nil {
 					t.Fatal(err)
@@ -117,13 +125,13 @@ func TestLegacyKeyAlgorithms(t *testing.T) {
 					t.Errorf("%s: verified=%v err=%v", tc.format, res.Verified, a.Err)
 				}
 				for i, other := range others {
-					expect.Signer = other.public()
+					expect.Signer = other
 					res, err := w.gate(t, expect, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if a := attestationOf(t, res, tc.format); res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) {
-						t.Errorf("%s against other key %d (%T): verified=%v err=%v", tc.format, i, other.key, res.Verified, a.Err)
+						t.Errorf("%s against other key %d (%T): verified=%v err=%v", tc.format, i, other.Key, res.Verified, a.Err)
 					}
 				}
 			}
@@ -146,15 +154,24 @@ func attestationOf(t *testing.T, res *image.Result, f image.Format) image.Attest
 	return found[0]
 }
 
-// TestLegacyEd25519Tamper: an Ed25519 ".sig" verifies only as signed: a
-// payload edited after signing, a flipped signature bit, a signature over
-// the payload's digest instead of the payload, or a payload naming another
-// image are each refused.
+// TestLegacyEd25519Tamper: an Ed25519 ".sig", pure or Ed25519ph against
+// a key pinned so, verifies only as signed: a payload edited after
+// signing, a flipped signature bit, a signature over the payload's digest
+// instead of the payload, or a payload naming another image are each
+// refused.
 func TestLegacyEd25519Tamper(t *testing.T) {
 	t.Parallel()
+	for _, ph := range []bool{false, true} {
+		t.Run(map[bool]string{false: "pure", true: "ph"}[ph], func(t *testing.T) {
+			t.Parallel()
+			testLegacyEd25519Tamper(t, ed25519Signer(t, ph))
+		})
+	}
+}
+
+func testLegacyEd25519Tamper(t *testing.T, s legacySigner) {
 	w := newLegacyWorld(t)
 	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
-	s := ed25519Signer(t, false)
 	const sigType = "cosign container image signature"
 	o := legacyOpts{noTlog: true, timestamp: true}
 	badSignature := func(t *testing.T, a image.Attestation) {
@@ -193,7 +210,7 @@ func TestLegacyEd25519Tamper(t *testing.T) {
 		{"signature over the payload's sha256", func(t *testing.T, img, _ name.Digest) mutate.Addendum {
 			payload := simpleSigningPayload(img, sigType)
 			sum := sha256.Sum256(payload)
-			sig := ed25519.Sign(s.key.(ed25519.PrivateKey), sum[:])
+			sig := s.sign(t, sum[:])
 			l := w.sigLayer(t, s, payload, legacyOpts{noTlog: true})
 			l.Annotations[image.AnnotationSignature] = base64.StdEncoding.EncodeToString(sig)
 			w.addCommon(t, l.Annotations, s, o, sig, nil)
@@ -213,7 +230,7 @@ func TestLegacyEd25519Tamper(t *testing.T) {
 			img := ocitest.PushImage(t, reg.Ref(t, "tamper"+itoa(i)+":v1"), int64(i+1))
 			other := ocitest.PushImage(t, reg.Ref(t, "other"+itoa(i)+":v1"), int64(i+100))
 			pushLegacy(t, img, "sig", tc.layer(t, img, other))
-			res, err := w.gate(t, verify.Expectation{Signer: s.public()}, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
+			res, err := w.gate(t, verify.Expectation{Signer: s.pinned()}, verify.WithTlogThreshold(0)).VerifyImage(t.Context(), img)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,8 +245,9 @@ func TestLegacyEd25519Tamper(t *testing.T) {
 
 // TestLegacyPayloadFallback: a BundleVerifier that is not a
 // LegacyPayloadVerifier gets the payload's sha256, which verifies an ECDSA
-// ".sig" and refuses an Ed25519 one (no digest can verify pure Ed25519):
-// the fallback fails closed.
+// ".sig" and refuses an Ed25519 one, pure or Ed25519ph (no digest can
+// verify pure Ed25519, and Ed25519ph signs the payload's SHA-512, not its
+// SHA-256): the fallback fails closed.
 func TestLegacyPayloadFallback(t *testing.T) {
 	t.Parallel()
 	w := newLegacyWorld(t)
@@ -245,12 +263,13 @@ func TestLegacyPayloadFallback(t *testing.T) {
 	}{
 		{"ecdsa-p256", keyed(t), true},
 		{"ed25519", ed25519Signer(t, false), false},
+		{"ed25519ph", ed25519Signer(t, true), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			img := ocitest.PushImage(t, reg.Ref(t, "fallback-"+tc.name+":v1"), 1)
 			pushLegacy(t, img, "sig", w.sigLayer(t, tc.s, simpleSigningPayload(img, "cosign container image signature"), legacyOpts{noTlog: true, timestamp: true}))
-			vv, err := verify.New(trust, verify.Expectation{Signer: tc.s.public()}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+			vv, err := verify.New(trust, verify.Expectation{Signer: tc.s.pinned()}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,8 +304,10 @@ func TestLegacyPayloadFallback(t *testing.T) {
 // imported Ed25519 key (testdata/cosign-legacy/cosign-v3.1.3-ed25519-tsa):
 // both the ".sig" payload and the ".att" envelope are signed with
 // Ed25519ph, which `cosign verify --key` refuses for the ".sig" (it checks
-// pure Ed25519), and which this package refuses for both, with a signature
-// error rather than any acceptance.
+// pure Ed25519). This package refuses both, with a signature error, against
+// the key pinned as pure Ed25519 (the default), and verifies both against
+// the key pinned with PublicKey.Ed25519ph; an edited ".sig" payload is
+// refused even so.
 func TestLegacyCosignEd25519Vector(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join("testdata", "cosign-legacy", "cosign-v3.1.3-ed25519-tsa")
@@ -346,14 +367,8 @@ func TestLegacyCosignEd25519Vector(t *testing.T) {
 		}
 	}
 	pinned := repo.Digest(strings.TrimSpace(string(read("image-digest"))))
-	for _, tc := range []struct {
-		predicateType string
-		format        image.Format
-	}{
-		{"", image.FormatCosignLegacySig},
-		{legacyPredicate, image.FormatCosignLegacyAtt},
-	} {
-		vv, err := verify.New(trust, verify.Expectation{Signer: key, PredicateType: tc.predicateType}, verify.WithTlogThreshold(0))
+	gate := func(t *testing.T, key verify.PublicKey, predicateType string) *image.Verifier {
+		vv, err := verify.New(trust, verify.Expectation{Signer: key, PredicateType: predicateType}, verify.WithTlogThreshold(0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,14 +377,64 @@ func TestLegacyCosignEd25519Vector(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := v.VerifyImage(t.Context(), pinned)
+		return v
+	}
+	ph := verify.PublicKey{Key: key.Key, Ed25519ph: true}
+	for _, tc := range []struct {
+		predicateType string
+		format        image.Format
+	}{
+		{"", image.FormatCosignLegacySig},
+		{legacyPredicate, image.FormatCosignLegacyAtt},
+	} {
+		res, err := gate(t, key, tc.predicateType).VerifyImage(t.Context(), pinned)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a := attestationOf(t, res, tc.format)
 		if res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, verify.ErrSignature) {
-			t.Errorf("%s: verified=%v err=%v, want a rejected signature", tc.format, res.Verified, a.Err)
+			t.Errorf("%s, pinned pure: verified=%v err=%v, want a rejected signature", tc.format, res.Verified, a.Err)
 		}
+		res, err = gate(t, ph, tc.predicateType).VerifyImage(t.Context(), pinned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = attestationOf(t, res, tc.format)
+		if !res.Verified || a.Err != nil || a.Signer != "key #0" || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
+			t.Errorf("%s, pinned Ed25519ph: verified=%v err=%v", tc.format, res.Verified, a.Err)
+		}
+	}
+
+	// The same signature over an edited payload (still naming the pinned
+	// image, so that only the signature can refuse it), in another
+	// repository: refused against the Ed25519ph pin.
+	sigTag := "sha256-" + pinned.DigestStr()[len("sha256:"):] + ".sig"
+	sigImg, err := remote.Image(repo.Tag(sigTag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := sigImg.Manifest()
+	layers, _ := sigImg.Layers()
+	payload := layerBytes(t, layers[0])
+	edited := bytes.Replace(payload, []byte(`"docker-reference":"`), []byte(`"docker-reference":"x`), 1)
+	if bytes.Equal(edited, payload) {
+		t.Fatal("the vector's payload has no docker-reference to edit")
+	}
+	other := reg.Ref(t, "edited").Context()
+	src, err := remote.Image(pinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(other.Tag("v1"), src); err != nil {
+		t.Fatal(err)
+	}
+	pushLegacy(t, other.Digest(pinned.DigestStr()), "sig", mutate.Addendum{Layer: staticLayer(edited, image.MediaTypeSimpleSigning), Annotations: m.Layers[0].Annotations})
+	res, err := gate(t, ph, "").VerifyImage(t.Context(), other.Digest(pinned.DigestStr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := attestationOf(t, res, image.FormatCosignLegacySig); res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, verify.ErrSignature) {
+		t.Errorf("edited payload, pinned Ed25519ph: verified=%v err=%v, want a rejected signature", res.Verified, a.Err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -352,3 +353,10 @@ func (w *legacyWorld) gate(t testing.TB, expect verify.Expectation, vopts ...ver
 func staticLayer(b []byte, mt types.MediaType) v1.Layer { return static.NewLayer(b, mt) }
 
 func (s legacySigner) public() verify.PublicKey { return verify.PublicKey{Key: s.key.Public()} }
+
+// pinned is s's key pinned to the algorithm s signs with: Ed25519ph when s
+// prehashes an Ed25519 signature, the key's default otherwise.
+func (s legacySigner) pinned() verify.PublicKey {
+	o, ph := s.opts.(*ed25519.Options)
+	return verify.PublicKey{Key: s.key.Public(), Ed25519ph: ph && o.Hash == crypto.SHA512}
+}
