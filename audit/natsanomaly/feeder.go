@@ -2,9 +2,11 @@ package natsanomaly
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +43,7 @@ type config struct {
 	start     time.Time
 	detector  []audit.Option
 	replayAll bool
+	stall     time.Duration
 	logger    *slog.Logger
 }
 
@@ -96,6 +99,19 @@ func WithReplayAnomalies() Option {
 	}
 }
 
+// WithStallTimeout sets how long the feeder waits without progress, while
+// the stream holds events it has not examined, before it replaces its
+// consumer (default 5s). It also bounds each consumer creation.
+func WithStallTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("WithStallTimeout: not positive")
+		}
+		c.stall = d
+		return nil
+	}
+}
+
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -116,6 +132,7 @@ type Stats struct {
 	Anomalies       uint64 // anomalies written to the output sink
 	Replayed        uint64 // anomalies of events stored before Run, not re-written
 	Seq             uint64 // stream sequence of the last message examined
+	Restarts        uint64 // consumers replaced after a stall
 }
 
 // Feeder consumes a JetStream stream of audit events (as published by
@@ -123,14 +140,14 @@ type Stats struct {
 // every replica's events and are rebuilt after a restart by replaying the
 // stream. See the package documentation for its contract.
 type Feeder struct {
-	js     jetstream.JetStream
-	stream string
-	det    *audit.Detector
-	cfg    config
+	js   jetstream.JetStream
+	name string
+	det  *audit.Detector
+	cfg  config
 
-	ran  atomic.Bool
-	mu   sync.Mutex
-	cons jetstream.Consumer // set while Run consumes
+	ran    atomic.Bool
+	mu     sync.Mutex
+	stream jetstream.Stream // set while Run consumes
 
 	seq       atomic.Uint64 // last stream sequence examined
 	replayEnd uint64        // stream's last sequence when Run started (Run's goroutine only)
@@ -138,6 +155,7 @@ type Feeder struct {
 	lastBad   atomic.Uint64
 	anomalies atomic.Uint64
 	replayed  atomic.Uint64
+	restarts  atomic.Uint64
 }
 
 // New returns a feeder of the events in stream into a fresh
@@ -147,7 +165,7 @@ func New(js jetstream.JetStream, stream string, out audit.Sink, opts ...Option) 
 	if js == nil || stream == "" || out == nil {
 		return nil, fmt.Errorf("%w: JetStream, stream name and output sink are required", ErrConfig)
 	}
-	c := config{logger: slog.New(slog.DiscardHandler)}
+	c := config{stall: 5 * time.Second, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -156,7 +174,7 @@ func New(js jetstream.JetStream, stream string, out audit.Sink, opts ...Option) 
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	f := &Feeder{js: js, stream: stream, cfg: c}
+	f := &Feeder{js: js, name: stream, cfg: c}
 	det, err := audit.NewDetector(gate{f, out}, c.detector...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -188,64 +206,161 @@ func (g gate) Write(ctx context.Context, e audit.Event) error {
 // ctx is done, then returns nil. It returns an error wrapping
 // [ErrUnavailable] when the stream cannot be reached at start, and the
 // output sink's error (wrapping [audit.ErrSink]) when an anomaly cannot be
-// written: an anomaly is never dropped silently. A node loss or reconnect
-// during the run is absorbed by the ordered consumer, which resumes after
-// the last message delivered. A Feeder runs once ([ErrUsed]).
+// written: an anomaly is never dropped silently. A Feeder runs once
+// ([ErrUsed]).
+//
+// A node loss or reconnect during the run is absorbed: the ordered consumer
+// resumes after the last message delivered, and when the feeder stops
+// making progress while the stream leader holds events it has not examined
+// (for [WithStallTimeout]) it abandons its consumer and reads on from the
+// next sequence with a new one. That second guard exists because a
+// consumer re-created at the moment a node dies can be placed on the dead
+// node, where it never answers, and the client library retries it forever.
 func (f *Feeder) Run(ctx context.Context) error {
 	if f.ran.Swap(true) {
 		return ErrUsed
 	}
-	st, err := f.js.Stream(ctx, f.stream)
+	st, err := f.js.Stream(ctx, f.name)
 	if err != nil {
-		return fmt.Errorf("%w: stream %q: %w", ErrUnavailable, f.stream, err)
+		return fmt.Errorf("%w: stream %q: %w", ErrUnavailable, f.name, err)
 	}
 	info, err := st.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: stream %q info: %w", ErrUnavailable, f.stream, err)
+		return fmt.Errorf("%w: stream %q info: %w", ErrUnavailable, f.name, err)
 	}
 	f.replayEnd = info.State.LastSeq
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: f.cfg.subjects}
-	if !f.cfg.start.IsZero() {
-		t := f.cfg.start
-		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
-	}
-	cons, err := st.OrderedConsumer(ctx, occ)
-	if err != nil {
-		return fmt.Errorf("%w: ordered consumer on %q: %w", ErrUnavailable, f.stream, err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("%w: consume %q: %w", ErrUnavailable, f.stream, err)
-	}
-	defer it.Stop()
 	f.mu.Lock()
-	f.cons = cons
+	f.stream = st
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
-		f.cons = nil
+		f.stream = nil
 		f.mu.Unlock()
 	}()
-	f.cfg.logger.InfoContext(ctx, "natsanomaly: feeding", "stream", f.stream, "replay_until_seq", f.replayEnd)
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return fmt.Errorf("%w: consume %q: %w", ErrUnavailable, f.stream, err)
-			}
-			// The ordered consumer resets itself on gaps and lost
-			// consumers; what reaches here is transient (timeouts while
-			// the cluster elects a leader): keep going.
-			f.cfg.logger.WarnContext(ctx, "natsanomaly: waiting for the stream", "stream", f.stream, "error", err)
-			continue
+	f.cfg.logger.InfoContext(ctx, "natsanomaly: feeding", "stream", f.name, "replay_until_seq", f.replayEnd)
+	for first := true; ; first = false {
+		err := f.session(ctx, st, first)
+		if ctx.Err() != nil {
+			return nil
 		}
-		if err := f.handle(ctx, msg); err != nil {
+		if !errors.Is(err, errStalled) {
 			return err
 		}
+		f.restarts.Add(1)
+		f.cfg.logger.WarnContext(ctx, "natsanomaly: consumer stalled, reading on with a new one", "stream", f.name, "after_seq", f.seq.Load())
+		select { // a cluster that answers nothing is not asked in a loop
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
 	}
+}
+
+// errStalled ends a session whose consumer delivers nothing while the
+// stream holds events the feeder has not examined.
+var errStalled = errors.New("natsanomaly: consumer stalled")
+
+// delivery is what a session's reader hands to Run's goroutine.
+type delivery struct {
+	msg jetstream.Msg
+	err error
+}
+
+// session reads the stream with one ordered consumer, from the feeder's
+// start (first) or after the last sequence examined, until ctx is done, an
+// error, or a stall. Messages are handled on the caller's goroutine, so
+// the sequence and the detector have one writer.
+func (f *Feeder) session(ctx context.Context, st jetstream.Stream, first bool) error {
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: f.cfg.subjects}
+	switch {
+	case !first || f.seq.Load() > 0:
+		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, f.seq.Load()+1
+	case !f.cfg.start.IsZero():
+		t := f.cfg.start
+		occ.DeliverPolicy, occ.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	}
+	cctx, cancel := context.WithTimeout(ctx, f.cfg.stall)
+	cons, err := st.OrderedConsumer(cctx, occ)
+	cancel()
+	if err != nil {
+		if first {
+			return fmt.Errorf("%w: ordered consumer on %q: %w", ErrUnavailable, f.name, err)
+		}
+		return errStalled // the cluster may still be electing: try again
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("%w: consume %q: %w", ErrUnavailable, f.name, err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	// Stopping the iterator can wait for the library's retry loop: never on
+	// this goroutine. The reader exits once its Next returns.
+	defer func() { stop(); go it.Stop() }()
+	out := make(chan delivery)
+	go read(sctx, it, out)
+
+	tick := time.NewTicker(f.cfg.stall)
+	defer tick.Stop()
+	seen := f.seq.Load()
+	for {
+		select {
+		case <-sctx.Done():
+			return nil
+		case d := <-out:
+			if d.err != nil {
+				return fmt.Errorf("%w: consume %q: %w", ErrUnavailable, f.name, d.err)
+			}
+			if err := f.handle(ctx, d.msg); err != nil {
+				return err
+			}
+		case <-tick.C:
+			now := f.seq.Load()
+			if now != seen {
+				seen = now
+				continue
+			}
+			if f.behind(ctx, st) {
+				return errStalled
+			}
+		}
+	}
+}
+
+// read forwards the iterator's messages until ctx is done. Transient
+// errors (timeouts while the cluster elects a leader) are skipped; a closed
+// iterator is reported.
+func read(ctx context.Context, it jetstream.MessagesContext, out chan<- delivery) {
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case out <- delivery{msg: msg, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// behind reports whether the stream leader holds an event the feeder has
+// not examined; an unanswered question is not a stall.
+func (f *Feeder) behind(ctx context.Context, st jetstream.Stream) bool {
+	qctx, cancel := context.WithTimeout(ctx, f.cfg.stall)
+	defer cancel()
+	last, err := f.lastSeq(qctx, st)
+	return err == nil && f.seq.Load() < last
 }
 
 func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
@@ -256,6 +371,9 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 		f.cfg.logger.ErrorContext(ctx, "natsanomaly: message without JetStream metadata", "subject", msg.Subject(), "error", err)
 		return nil
 	}
+	if md.Sequence.Stream <= f.seq.Load() {
+		return nil // examined already, under a previous consumer
+	}
 	// audit.Decode rejects data over audit.MaxEventSize before parsing it.
 	e, err := audit.Decode(msg.Data())
 	if err != nil {
@@ -264,7 +382,7 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 		f.lastBad.Store(md.Sequence.Stream)
 		// The content is not logged: it may be anything a publisher wrote.
 		f.cfg.logger.ErrorContext(ctx, "natsanomaly: undecodable audit event skipped",
-			"stream", f.stream, "seq", md.Sequence.Stream, "subject", msg.Subject(), "bytes", len(msg.Data()), "error", err)
+			"stream", f.name, "seq", md.Sequence.Stream, "subject", msg.Subject(), "bytes", len(msg.Data()), "error", err)
 		return nil
 	}
 	// seq is stored before the detector runs, so gate sees this event's
@@ -284,31 +402,113 @@ func (f *Feeder) Stats() Stats {
 	return Stats{
 		Fed: f.fed.Load(), Undecodable: f.bad.Load(), LastUndecodable: f.lastBad.Load(),
 		Anomalies: f.anomalies.Load(), Replayed: f.replayed.Load(), Seq: f.seq.Load(),
+		Restarts: f.restarts.Load(),
 	}
 }
 
-// Check asks the server whether the feeder has examined every event the
-// stream held at the moment of the question: nil only then. Otherwise it
-// returns an error wrapping [ErrBehind] (events not yet examined),
-// [ErrUnavailable] (the server could not answer) or [ErrNotRunning]. A
-// caller reporting "no anomalies" must have a nil Check after the period it
-// reports on.
+// Check asks the stream's leader whether the feeder has examined every
+// event the stream held at the moment of the question: nil only then.
+// Otherwise it returns an error wrapping [ErrBehind] (events not yet
+// examined), [ErrUnavailable] (the server could not answer) or
+// [ErrNotRunning]. A caller reporting "no anomalies" must have a nil Check
+// after the period it reports on.
+//
+// The answer comes from the stream leader, not from the feeder's consumer:
+// the ordered consumer is a single replica that may sit on a lagging
+// follower (it would report nothing pending while the leader holds more),
+// and while it re-creates itself after a node loss it answers nothing.
 func (f *Feeder) Check(ctx context.Context) error {
 	f.mu.Lock()
-	cons := f.cons
+	st := f.stream
 	f.mu.Unlock()
-	if cons == nil {
+	if st == nil {
 		return ErrNotRunning
 	}
-	info, err := cons.Info(ctx)
+	last, err := f.lastSeq(ctx, st)
 	if err != nil {
-		return fmt.Errorf("%w: consumer info: %w", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if info.NumPending > 0 {
-		return fmt.Errorf("%w: %d events not delivered yet", ErrBehind, info.NumPending)
-	}
-	if got := f.seq.Load(); got < info.Delivered.Stream {
-		return fmt.Errorf("%w: examined up to seq %d, delivered %d", ErrBehind, got, info.Delivered.Stream)
+	if got := f.seq.Load(); got < last {
+		return fmt.Errorf("%w: examined up to seq %d, the stream holds %d", ErrBehind, got, last)
 	}
 	return nil
+}
+
+// lastSeq is the stream sequence of the last event the feeder must examine:
+// the stream's last sequence, or with WithSubjects the last of the
+// sequences of the newest message under each filter.
+func (f *Feeder) lastSeq(ctx context.Context, st jetstream.Stream) (uint64, error) {
+	if len(f.cfg.subjects) == 0 {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("stream %q info: %w", f.name, err)
+		}
+		return info.State.LastSeq, nil
+	}
+	var last uint64
+	for _, subj := range f.cfg.subjects {
+		seq, err := f.lastSeqFor(ctx, subj)
+		if err != nil {
+			return 0, err
+		}
+		last = max(last, seq)
+	}
+	return last, nil
+}
+
+// msgGetReply is the part of the JetStream API's STREAM.MSG.GET answer that
+// lastSeqFor reads.
+type msgGetReply struct {
+	Error *struct {
+		Code        int    `json:"code"`
+		ErrCode     int    `json:"err_code"`
+		Description string `json:"description"`
+	} `json:"error"`
+	Message *struct {
+		Seq uint64 `json:"seq"`
+	} `json:"message"`
+}
+
+// lastSeqFor asks the stream leader for the newest message under subject (a
+// filter, wildcards allowed) and returns its sequence, 0 when there is none.
+// It sends the request itself rather than calling GetLastMsgForSubject,
+// which a stream with AllowDirect lets any replica answer, lagging ones
+// included.
+func (f *Feeder) lastSeqFor(ctx context.Context, subject string) (uint64, error) {
+	req, err := json.Marshal(map[string]string{"last_by_subj": subject})
+	if err != nil {
+		return 0, err
+	}
+	msg, err := f.js.Conn().RequestWithContext(ctx, apiPrefix(f.js.Options())+"STREAM.MSG.GET."+f.name, req)
+	if err != nil {
+		return 0, fmt.Errorf("last message under %q: %w", subject, err)
+	}
+	var r msgGetReply
+	if err := json.Unmarshal(msg.Data, &r); err != nil {
+		return 0, fmt.Errorf("last message under %q: undecodable reply: %w", subject, err)
+	}
+	switch {
+	case r.Error != nil && r.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound):
+		return 0, nil
+	case r.Error != nil:
+		return 0, fmt.Errorf("last message under %q: %s (%d)", subject, r.Error.Description, r.Error.ErrCode)
+	case r.Message == nil:
+		return 0, fmt.Errorf("last message under %q: reply without a message", subject)
+	}
+	return r.Message.Seq, nil
+}
+
+// apiPrefix is the JetStream API subject prefix js sends its requests to,
+// as jetstream.New, NewWithAPIPrefix and NewWithDomain set it.
+func apiPrefix(o jetstream.JetStreamOptions) string {
+	switch {
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API."
+	case o.APIPrefix == "":
+		return jetstream.DefaultAPIPrefix
+	case strings.HasSuffix(o.APIPrefix, "."):
+		return o.APIPrefix
+	default:
+		return o.APIPrefix + "."
+	}
 }

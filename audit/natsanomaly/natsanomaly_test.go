@@ -159,7 +159,9 @@ func TestFleetBaselineOnCluster(t *testing.T) {
 	stop1 := run(t, f1)
 	caughtUp(t, f1, 30*time.Second)
 	// A garbage message in the stream is counted and skipped, not fatal.
-	if _, err := pubB.Publish(ctx, "ztci.audit.acme", []byte("not an audit event")); err != nil {
+	pctx, pcancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer pcancel()
+	if _, err := pubB.Publish(pctx, "ztci.audit.acme", []byte("not an audit event")); err != nil {
 		t.Fatal(err)
 	}
 	// After learning, replica B sees the job deploy: normal for the fleet
@@ -254,6 +256,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"empty subjects": {natsanomaly.WithSubjects()},
 		"zero start":     {natsanomaly.WithStartTime(time.Time{})},
 		"nil logger":     {natsanomaly.WithLogger(nil)},
+		"zero stall":     {natsanomaly.WithStallTimeout(0)},
 		"bad detector":   {natsanomaly.WithDetector(audit.WithLearning(-1))},
 	} {
 		t.Run(name, func(t *testing.T) {
