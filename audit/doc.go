@@ -1,6 +1,7 @@
 // Package audit records who did what: structured events, sinks that return
 // errors (audit is not logging), a tamper-evident crash-safe log, a
-// UEBA-lite anomaly detector and a kill switch.
+// UEBA-lite anomaly detector, a kill switch, and an escalator that lets the
+// detector's anomalies quarantine identities in the kill switch.
 //
 // Every other ztci package emits an [Event] through a [Sink] it is given.
 // audit links no heavy dependency, so every package may import it; the NATS
@@ -34,7 +35,21 @@
 // [JSONLines] (any io.Writer, optionally as CloudEvents), [Log] (durable
 // file), [Webhook] (HTTP, batched, retried, bounded buffer with a
 // [BackPressure] policy), [SlogSink] (development), [FanOut], [HMAC.Sink],
-// [Sealer.Sink], [Protect], [KillSwitch] and [Detector] (stream processors).
+// [Sealer.Sink], [Protect], [KillSwitch], [Detector] and [Escalator]
+// (stream processors).
+//
+// # Anomalies, escalation and the kill switch
+//
+// A [Detector] writes explainable anomaly events (first_seen, burst,
+// off_hours) to its output; an [Escalator] there turns those of a
+// configured [Severity] into [ActionCompromiseDetected] events for a
+// [KillSwitch] (or the fleet-wide
+// [github.com/ztci/ztci/audit/natskill.Switch]), which then denies the
+// identity to every secrets broker and policy gate that consults it:
+//
+//	ks, _ := audit.NewKillSwitch(log)                 // or natskill.New(ctx, js, log)
+//	x, _ := audit.NewEscalator(ks)                    // burst and unknown rules, 1 h
+//	d, _ := audit.NewDetector(audit.FanOut(alerts, x))
 //
 // # Tamper-evident log
 //
@@ -139,4 +154,20 @@
 //     cannot verify; after a write or fsync error the log refuses appends.
 //   - [KillSwitch] marks take effect before they are audited; clearing a mark
 //     takes effect only once audited.
+//   - Automatic marks are bounded quarantines. An [Escalator] marks an
+//     anomaly's Actor.ID only when the anomaly's rule is ranked at or above
+//     its threshold (defaults: burst high, first_seen medium, off_hours low,
+//     any rule it does not know critical, so a new detection is never
+//     silently ignored; threshold high), and every mark it writes expires
+//     after [WithQuarantine] (default one hour, at most [MaxQuarantine],
+//     never unbounded), counted from the anomaly's time and capped by the
+//     escalator's clock: a false positive, or an attacker shaping the audit
+//     stream, denies one identity for a bounded time, and a lasting mark is
+//     an operator's decision. The mark's id derives from the anomaly's, so
+//     a replayed anomaly writes the same mark; an anomaly whose quarantine
+//     has lapsed marks nothing. A malformed anomaly is an error and marks
+//     nothing; a mark the kill switch did not take is an error wrapping
+//     [ErrSink], never dropped. Whoever can write anomaly events to the
+//     escalator can quarantine any identity: feed it a detector's output
+//     only.
 package audit

@@ -24,10 +24,11 @@ const (
 	forJSONLines
 	forKillSwitch
 	forDetector
-	forAll = forLog | forWebhook | forJSONLines | forKillSwitch | forDetector
+	forEscalator
+	forAll = forLog | forWebhook | forJSONLines | forKillSwitch | forDetector | forEscalator
 )
 
-var kindNames = map[kind]string{forLog: "Open", forWebhook: "NewWebhook", forJSONLines: "NewJSONLines", forKillSwitch: "NewKillSwitch", forDetector: "NewDetector"}
+var kindNames = map[kind]string{forLog: "Open", forWebhook: "NewWebhook", forJSONLines: "NewJSONLines", forKillSwitch: "NewKillSwitch", forDetector: "NewDetector", forEscalator: "NewEscalator"}
 
 type options struct {
 	logger *slog.Logger
@@ -62,6 +63,9 @@ type options struct {
 	location      *time.Location
 	maxIdentities int
 	maxPairs      int
+
+	// Escalator.
+	escalation escalation
 }
 
 func defaults() options {
@@ -87,6 +91,7 @@ func defaults() options {
 		location:        time.UTC,
 		maxIdentities:   100_000,
 		maxPairs:        1_000,
+		escalation:      defaultEscalation(),
 	}
 }
 
@@ -119,9 +124,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithClock sets the clock used for mark expiry; for tests. Accepted by
-// NewKillSwitch.
+// NewKillSwitch and NewEscalator.
 func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", forKillSwitch, func(o *options) error {
+	return Option{"WithClock", forKillSwitch | forEscalator, func(o *options) error {
 		if now == nil {
 			return fmt.Errorf("nil clock")
 		}

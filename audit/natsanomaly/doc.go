@@ -4,6 +4,11 @@
 // covers every replica's events, and a restarted feeder rebuilds it by
 // replaying the stream.
 //
+// To act on what it finds, give the feeder an [audit.Escalator] (beside the
+// sink that keeps the anomalies) writing to a fleet kill switch
+// (audit/natskill): one anomaly of a high enough severity on the fleet's
+// stream then quarantines the identity on every replica.
+//
 //	js, _ := jetstream.New(nc)
 //	f, _ := natsanomaly.New(js, "AUDIT", alerts,
 //		natsanomaly.WithDetector(audit.WithLearning(20)))

@@ -1,0 +1,272 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Severity ranks anomaly rules for [Escalator]: an anomaly whose rule is at
+// or above the escalator's threshold marks its identity compromised. The
+// zero value is not a severity, so a forgotten setting is an error rather
+// than the lowest rank.
+type Severity int
+
+// Severities, lowest first.
+const (
+	SeverityLow Severity = iota + 1
+	SeverityMedium
+	SeverityHigh
+	SeverityCritical
+)
+
+func (s Severity) String() string {
+	switch s {
+	case SeverityLow:
+		return "low"
+	case SeverityMedium:
+		return "medium"
+	case SeverityHigh:
+		return "high"
+	case SeverityCritical:
+		return "critical"
+	}
+	return fmt.Sprintf("Severity(%d)", int(s))
+}
+
+func (s Severity) valid() bool { return s >= SeverityLow && s <= SeverityCritical }
+
+// Attributes and source of the compromise events an [Escalator] writes,
+// beside [AttrCompromisedID], [AttrExpires], [AttrRule] and
+// [AttrTriggerEvent].
+const (
+	// SourceEscalator is the Source, and the Actor ID, of the compromise
+	// events an Escalator writes: the kill switch records it as the mark's
+	// By, so an operator tells automatic marks from manual ones.
+	SourceEscalator = "ztci/audit/escalator"
+	// AttrSeverity is the severity the anomaly's rule was ranked at.
+	AttrSeverity = "severity"
+	// AttrAnomalyEvent is the id of the anomaly event that was escalated.
+	AttrAnomalyEvent = "anomaly_event_id"
+)
+
+// MaxQuarantine bounds [WithQuarantine]: an automatic mark longer than a
+// week is a permanent mark in practice, and a permanent mark is an
+// operator's decision ([KillSwitch.Mark]), not a detector's.
+const MaxQuarantine = 7 * 24 * time.Hour
+
+// escalation is NewEscalator's share of the package's options.
+type escalation struct {
+	threshold  Severity
+	quarantine time.Duration
+	severities map[string]Severity // per-rule overrides; nil: none
+}
+
+func defaultEscalation() escalation {
+	// Out of the box only burst anomalies, and rules the escalator does
+	// not know, mark an identity, for an hour.
+	return escalation{threshold: SeverityHigh, quarantine: time.Hour}
+}
+
+// DefaultSeverity returns the severity [NewEscalator] gives rule unless
+// [WithRuleSeverity] overrides it:
+//
+//   - burst: high. A sudden volume far above the identity's usual rate is
+//     what a stolen credential driven by a script looks like, the harm
+//     (secrets read, artifacts pushed) grows with every minute, and the
+//     threshold is an absolute rate, so busy but normal identities are
+//     tuned out with [WithBurst] rather than by ranking the rule down.
+//   - first_seen: medium. A new (action, resource) pair is also what every
+//     legitimate change looks like (a new deploy target, a new secret), so
+//     marking on it alone would quarantine ordinary work.
+//   - off_hours: low. Releases, on-call fixes and time zones make it the
+//     noisiest rule; it is context for a human, not grounds for a denial.
+//   - any other rule: critical. A rule the escalator does not know comes
+//     from a newer or custom detector; ranking it low would turn a new
+//     detection into silence. It marks at every threshold unless
+//     [WithRuleSeverity] ranks it — fail closed, and the mark is a bounded,
+//     audited quarantine, so the cost of a false positive is an hour's
+//     denial of one identity or an operator's Clear.
+func DefaultSeverity(rule string) Severity {
+	switch rule {
+	case RuleBurst:
+		return SeverityHigh
+	case RuleFirstSeen:
+		return SeverityMedium
+	case RuleOffHours:
+		return SeverityLow
+	}
+	return SeverityCritical
+}
+
+// WithRuleSeverity ranks the anomaly rule at s for [NewEscalator],
+// overriding [DefaultSeverity]; rule may also be one of a custom detector.
+// Ranking the same rule twice is an error: which one was meant?
+func WithRuleSeverity(rule string, s Severity) Option {
+	return Option{"WithRuleSeverity", forEscalator, func(o *options) error {
+		if rule == "" || !s.valid() {
+			return fmt.Errorf("want a rule and a severity from low to critical, got %q, %v", rule, s)
+		}
+		if _, dup := o.escalation.severities[rule]; dup {
+			return fmt.Errorf("rule %q ranked twice", rule)
+		}
+		if o.escalation.severities == nil {
+			o.escalation.severities = map[string]Severity{}
+		}
+		o.escalation.severities[rule] = s
+		return nil
+	}}
+}
+
+// WithEscalationThreshold sets the lowest severity at which [NewEscalator]
+// marks an identity (default high: burst anomalies and unknown rules, see
+// [DefaultSeverity]).
+func WithEscalationThreshold(s Severity) Option {
+	return Option{"WithEscalationThreshold", forEscalator, func(o *options) error {
+		if !s.valid() {
+			return fmt.Errorf("want a severity from low to critical, got %v", s)
+		}
+		o.escalation.threshold = s
+		return nil
+	}}
+}
+
+// WithQuarantine sets how long an automatic mark of [NewEscalator] lasts
+// (default one hour; at most [MaxQuarantine]). It cannot be zero: an
+// automatic mark always lapses.
+func WithQuarantine(d time.Duration) Option {
+	return Option{"WithQuarantine", forEscalator, func(o *options) error {
+		if d <= 0 || d > MaxQuarantine {
+			return fmt.Errorf("want 0 < d <= %v, got %v", MaxQuarantine, d)
+		}
+		o.escalation.quarantine = d
+		return nil
+	}}
+}
+
+// Escalator turns anomalies into kill-switch marks: it is a [Sink] for a
+// [Detector]'s output that, for each anomaly event (Action
+// [ActionAnomalyPrefix]+rule) whose rule is ranked at or above its
+// threshold, writes one [ActionCompromiseDetected] event naming the
+// anomaly's Actor.ID to out — a [KillSwitch], a fleet-wide
+// github.com/ztci/ztci/audit/natskill Switch, or a [FanOut] of one with a
+// log. Other events, and anomalies below the threshold, are ignored: the
+// escalator forwards nothing else, so wire it beside the sink that keeps
+// the anomalies, e.g. NewDetector(FanOut(alerts, escalator)).
+//
+// An automatic mark is a bounded quarantine, not a verdict. It lapses
+// after [WithQuarantine] (default one hour) unless an operator confirms it
+// with a mark of their own: a detector's false positive then costs one
+// identity an hour of denials, and an attacker who can shape the audit
+// stream cannot deny an identity for good. The quarantine runs from the
+// anomaly's Time (the trigger event's), so that replaying a stream writes
+// the same mark with the same expiry; the escalator's clock only caps it,
+// so a trigger dated in the future cannot stretch a mark beyond
+// [WithQuarantine] from now. An anomaly whose quarantine has already
+// lapsed (an old one, replayed) marks nothing: its mark would be inert, and
+// writing it could replace a live mark of the same identity.
+//
+// The event names no kind of identity, so natskill marks it as a job
+// identity, which is what its Compromised consults for an Actor ID. Both
+// switches hold one mark per identity and a new mark replaces the old one:
+// an automatic mark of an identity an operator already marked replaces the
+// operator's mark, so re-mark by hand after an escalation if it must last.
+//
+// The compromise event's ID is the anomaly's ID plus "/escalated", so a
+// replayed anomaly yields the same event, which a de-duplicating sink
+// (natsink) stores once, and the same mark. Its Reason names the rule, the
+// severity and the trigger event; its Attributes carry them, the anomaly
+// id and the expiry. It carries no value from the trigger event beyond ids.
+//
+// Like the kill switch, the escalator trusts what it is given: whoever can
+// write an anomaly event to it can quarantine any identity. Source is not
+// authentication; feed it only a detector's output.
+type Escalator struct {
+	out    Sink
+	esc    escalation
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+var _ Sink = (*Escalator)(nil)
+
+// NewEscalator returns an escalator writing compromise events to out.
+// Options: [WithEscalationThreshold], [WithRuleSeverity], [WithQuarantine],
+// [WithClock], [WithLogger].
+func NewEscalator(out Sink, opts ...Option) (*Escalator, error) {
+	if out == nil {
+		return nil, fmt.Errorf("%w: NewEscalator: nil output sink", ErrConfig)
+	}
+	o, err := build(forEscalator, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Escalator{out: out, esc: o.escalation, now: o.now, logger: o.logger}, nil
+}
+
+// Write escalates e if it is an anomaly ranked at or above the threshold,
+// and returns nil for every other event. An anomaly that fails
+// [Event.Validate] (no Actor.ID: no one to mark) is a [*FieldError] and
+// marks nothing. An error of out is returned wrapping [ErrSink] and out's
+// error: the escalation may not have been recorded, and a caller (the
+// detector, a feeder) must not drop it silently.
+func (x *Escalator) Write(ctx context.Context, e Event) error {
+	rule, ok := strings.CutPrefix(e.Action, ActionAnomalyPrefix)
+	if !ok {
+		return nil
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	sev, ok := x.esc.severities[rule]
+	if !ok {
+		sev = DefaultSeverity(rule)
+	}
+	if sev < x.esc.threshold {
+		x.logger.DebugContext(ctx, "audit escalator: anomaly below threshold", "anomaly", e.ID, "rule", rule, "severity", sev.String(), "threshold", x.esc.threshold.String())
+		return nil
+	}
+	now := x.now()
+	at := e.Time
+	if at.After(now) {
+		at = now
+	}
+	until := at.Add(x.esc.quarantine)
+	if !until.After(now) {
+		x.logger.InfoContext(ctx, "audit escalator: anomaly's quarantine already lapsed, not marking", "anomaly", e.ID, "rule", rule, "id", e.Actor.ID)
+		return nil
+	}
+	trigger := e.Attributes[AttrTriggerEvent]
+	if trigger == "" {
+		trigger = e.ID
+	}
+	c := Event{
+		ID:      e.ID + "/escalated",
+		Time:    at.UTC(),
+		Source:  SourceEscalator,
+		Action:  ActionCompromiseDetected,
+		Outcome: OutcomeSuccess,
+		Actor:   Actor{ID: SourceEscalator, Kind: "service"},
+		// Reason is bounded: natskill refuses reasons over 4 KiB, and the
+		// attributes carry the full ids.
+		Reason: fmt.Sprintf("automatic quarantine: %.128q anomaly (severity %s) raised by event %.256q",
+			rule, sev, trigger),
+		Resource:    e.Actor.ID,
+		Correlation: e.Correlation,
+		Attributes: map[string]string{
+			AttrCompromisedID: e.Actor.ID,
+			AttrExpires:       until.UTC().Format(time.RFC3339Nano),
+			AttrRule:          rule,
+			AttrSeverity:      sev.String(),
+			AttrTriggerEvent:  trigger,
+			AttrAnomalyEvent:  e.ID,
+		},
+	}
+	if err := x.out.Write(ctx, c); err != nil {
+		return fmt.Errorf("%w: escalator: mark of %q for anomaly %q not written: %w", ErrSink, e.Actor.ID, e.ID, err)
+	}
+	x.logger.WarnContext(ctx, "audit escalator: identity quarantined", "id", e.Actor.ID, "rule", rule, "severity", sev.String(), "anomaly", e.ID, "until", until)
+	return nil
+}
