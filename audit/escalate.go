@@ -165,14 +165,13 @@ func WithQuarantine(d time.Duration) Option {
 // the same mark with the same expiry; the escalator's clock only caps it,
 // so a trigger dated in the future cannot stretch a mark beyond
 // [WithQuarantine] from now. An anomaly whose quarantine has already
-// lapsed (an old one, replayed) marks nothing: its mark would be inert, and
-// writing it could replace a live mark of the same identity.
+// lapsed (an old one, replayed) marks nothing: its mark would be inert.
 //
 // The event names no kind of identity, so natskill marks it as a job
 // identity, which is what its Compromised consults for an Actor ID. Both
-// switches hold one mark per identity and a new mark replaces the old one:
-// an automatic mark of an identity an operator already marked replaces the
-// operator's mark, so re-mark by hand after an escalation if it must last.
+// switches hold one mark per identity and never shorten a live one
+// ([KillSwitch.Mark]): an automatic mark of an identity an operator already
+// marked for longer leaves the operator's mark as it is.
 //
 // The compromise event's ID is the anomaly's ID plus "/escalated", so a
 // replayed anomaly yields the same event, which a de-duplicating sink

@@ -102,6 +102,12 @@ func (k *KillSwitch) Marks() []Mark {
 // Mark marks id compromised for reason until until (zero: no expiry), by
 // actor by. The mark is effective when Mark returns, even with an error: the
 // error reports that the change could not be audited.
+//
+// Mark never shortens a mark in force: a live mark that lasts at least as
+// long (or has no expiry) is kept as it is, and the audit event names its
+// expiry. Only [KillSwitch.Clear] lifts a mark, so an automatic, bounded
+// quarantine ([Escalator]) cannot turn an operator's permanent mark into a
+// temporary one.
 func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time.Time) error {
 	if id == "" || reason == "" || by == "" {
 		return &FieldError{Field: "mark", Want: "non-empty id, reason and by", Got: id}
@@ -114,12 +120,15 @@ func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time
 			delete(k.marks, other)
 		}
 	}
+	if old, ok := k.marks[id]; ok && (old.Until.IsZero() || (!until.IsZero() && !old.Until.Before(until))) {
+		m = old // live (lapsed ones were dropped above) and lasts at least as long
+	}
 	k.marks[id] = m
 	k.mu.Unlock()
 	k.logger.WarnContext(ctx, "audit kill switch: identity marked compromised", "id", id, "by", by)
 	attrs := map[string]string{AttrCompromisedID: id}
-	if !until.IsZero() {
-		attrs[AttrExpires] = until.UTC().Format(time.RFC3339Nano)
+	if !m.Until.IsZero() {
+		attrs[AttrExpires] = m.Until.UTC().Format(time.RFC3339Nano)
 	}
 	if err := k.audit.Write(ctx, k.event(now, ActionKillSwitchMark, by, reason, attrs)); err != nil {
 		return fmt.Errorf("audit: kill switch: mark of %q is in effect but was not audited: %w", id, err)

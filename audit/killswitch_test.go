@@ -129,3 +129,48 @@ func TestKillSwitchRejectsMalformed(t *testing.T) {
 		t.Error("webhook option accepted")
 	}
 }
+
+// TestKillSwitchNeverShortensALiveMark: a mark that lasts longer (or for
+// ever) survives a later, shorter one — only Clear lifts a mark — while a
+// longer mark extends a shorter one, and a lapsed mark is replaced.
+func TestKillSwitchNeverShortensALiveMark(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	clk := &clock{t: testT0}
+	ks, err := NewKillSwitch(rec, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	const id = "spiffe://example.org/ci/runner"
+	must := func(until time.Time, by string) {
+		t.Helper()
+		if err := ks.Mark(ctx, id, "test", by, until); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(time.Time{}, "oncall") // permanent
+	must(testT0.Add(time.Hour), SourceEscalator)
+	clk.add(2 * time.Hour)
+	if !ks.Compromised(id) {
+		t.Fatal("a permanent mark was shortened to one hour by a later mark")
+	}
+	if got := rec.events[len(rec.events)-1].Attributes[AttrExpires]; got != "" {
+		t.Errorf("audit of the kept mark names expiry %q, want none", got)
+	}
+	if err := ks.Clear(ctx, id, "false positive", "oncall"); err != nil {
+		t.Fatal(err)
+	}
+
+	now := clk.now()
+	must(now.Add(3*time.Hour), "oncall")
+	must(now.Add(time.Hour), SourceEscalator)
+	if got := ks.Marks()[0].Until; !got.Equal(now.Add(3 * time.Hour)) {
+		t.Errorf("until %v after a shorter mark, want the longer %v", got, now.Add(3*time.Hour))
+	}
+	must(time.Time{}, "oncall") // a longer mark extends
+	clk.add(4 * time.Hour)
+	if !ks.Compromised(id) {
+		t.Fatal("a permanent mark did not replace a shorter one")
+	}
+}

@@ -112,10 +112,19 @@ func TestFleetBaselineOnCluster(t *testing.T) {
 	feedJS := connect(t, c.URLsFrom(2))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	if _, err := pubA.CreateStream(ctx, jetstream.StreamConfig{
-		Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, Duplicates: 10 * time.Minute, Replicas: 3, Storage: jetstream.FileStorage,
-	}); err != nil {
-		t.Fatal(err)
+	// A cluster started moments ago may still be electing its meta
+	// leader: retry the creation until the context's deadline.
+	for {
+		_, err := pubA.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, Duplicates: 10 * time.Minute, Replicas: 3, Storage: jetstream.FileStorage,
+		})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("create stream: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	sinkA, err := natsink.New(pubA, "AUDIT", natsink.TenantAttribute("tenant"))
 	if err != nil {

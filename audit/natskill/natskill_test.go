@@ -386,3 +386,55 @@ func TestOptionsRejectMisuse(t *testing.T) {
 		t.Errorf("nil sink: %v", err)
 	}
 }
+
+// TestMarkNeverShortensALiveMark: an operator's permanent mark survives a
+// later, bounded mark written on another replica (an automatic quarantine),
+// and concurrent marks on every replica leave the longest in force.
+func TestMarkNeverShortensALiveMark(t *testing.T) {
+	_, sw, _ := fleet(t)
+	ctx := t.Context()
+	const id = "spiffe://example.org/ci/stolen"
+	if err := sw[0].Mark(ctx, natskill.KindJob, id, "confirmed compromise", "oncall", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw[1].Mark(ctx, natskill.KindJob, id, "automatic quarantine", "ztci/audit/escalator", time.Now().Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	for i, s := range sw {
+		if !s.Compromised(id) {
+			t.Fatalf("replica %d: the permanent mark was shortened by a bounded one", i)
+		}
+	}
+
+	const other = "spiffe://example.org/ci/raced"
+	longest := time.Now().Add(time.Hour).Truncate(time.Second)
+	errs := make(chan error, 3*5)
+	for i, s := range sw {
+		for j := range 5 {
+			go func() {
+				until := longest.Add(-time.Duration(i*5+j) * time.Minute)
+				errs <- s.Mark(ctx, natskill.KindJob, other, "race", "oncall", until)
+			}()
+		}
+	}
+	for range 3 * 5 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		for _, s := range sw {
+			var got time.Time
+			for _, m := range s.Marks() {
+				if m.ID == other {
+					got = m.Until
+				}
+			}
+			if !got.Equal(longest) {
+				return false
+			}
+		}
+		return true
+	})
+}

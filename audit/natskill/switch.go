@@ -267,6 +267,14 @@ func (s *Switch) Marks() []Mark {
 // error, the mark is recorded fleet-wide and already in force on this
 // replica; the others apply it when their watch delivers it. An error
 // matching [ErrUnavailable] means the mark was not recorded: retry.
+//
+// Mark never shortens a mark in force: when the bucket holds one that lasts
+// at least as long (or has no expiry), it is kept as it is and the audit
+// event names its expiry. Only [Switch.Clear] lifts or shortens a mark, so
+// an automatic, bounded quarantine (audit.Escalator) cannot turn an
+// operator's permanent mark into a temporary one. The read and the write
+// are one compare-and-set on the key's revision, so concurrent marks on
+// different replicas cannot shorten each other either.
 func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
 	if err := validArgs(kind, id, reason, by); err != nil {
 		return err
@@ -279,23 +287,84 @@ func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, unt
 	}
 	k := key(kind, id)
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
-	rev, err := s.kv.Put(wctx, k, val)
+	kept, err := s.put(wctx, k, m, val, now)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("%w: mark of %s %q not recorded: %w", ErrUnavailable, kind, id, err)
 	}
-	s.mu.Lock()
-	s.view.apply(k, entry{rev: rev, mark: &m})
-	s.mu.Unlock()
 	s.cfg.logger.WarnContext(ctx, "natskill: identity marked compromised", "kind", kind, "id", id, "by", by)
 	attrs := map[string]string{audit.AttrCompromisedID: id, AttrCompromisedKind: string(kind)}
-	if !until.IsZero() {
-		attrs[audit.AttrExpires] = until.UTC().Format(time.RFC3339Nano)
+	if !kept.Until.IsZero() {
+		attrs[audit.AttrExpires] = kept.Until.UTC().Format(time.RFC3339Nano)
 	}
 	if err := s.audit.Write(ctx, s.event(now, audit.ActionKillSwitchMark, by, reason, attrs)); err != nil {
 		return fmt.Errorf("natskill: mark of %s %q is in effect but was not audited: %w", kind, id, err)
 	}
 	return nil
+}
+
+// maxMarkAttempts bounds Mark's compare-and-set retries under contention.
+const maxMarkAttempts = 8
+
+// put writes m under k unless the bucket holds a live mark that outlasts
+// it, and returns the mark in force afterwards. It writes only over the
+// revision it read (or creates the key), retrying on a concurrent change.
+func (s *Switch) put(ctx context.Context, k string, m Mark, val []byte, now time.Time) (Mark, error) {
+	for range maxMarkAttempts {
+		var rev uint64
+		cur, err := s.kv.Get(ctx, k)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+		case err != nil:
+			return Mark{}, err
+		default:
+			rev = cur.Revision()
+			// A stored value that does not decode is replaced: the mark
+			// being written is well formed and fails closed too.
+			if old, derr := decodeMark(k, cur.Value()); derr == nil && outlasts(old, m, now) {
+				s.mu.Lock()
+				s.view.apply(k, entry{rev: rev, mark: &old})
+				s.mu.Unlock()
+				return old, nil
+			}
+		}
+		var wrote uint64
+		if rev == 0 {
+			wrote, err = s.kv.Create(ctx, k, val)
+		} else {
+			wrote, err = s.kv.Update(ctx, k, val, rev)
+		}
+		if err == nil {
+			s.mu.Lock()
+			s.view.apply(k, entry{rev: wrote, mark: &m})
+			s.mu.Unlock()
+			return m, nil
+		}
+		if !lostRace(err) {
+			return Mark{}, err
+		}
+	}
+	return Mark{}, errors.New("the mark kept changing under concurrent writers")
+}
+
+// outlasts reports whether old, in force at now, lasts at least as long as m.
+func outlasts(old, m Mark, now time.Time) bool {
+	if !old.live(now) {
+		return false
+	}
+	return old.Until.IsZero() || (!m.Until.IsZero() && !old.Until.Before(m.Until))
+}
+
+// lostRace reports whether a create or update failed because another writer
+// changed the key first.
+func lostRace(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return true
+	}
+	// A create that loses on a replicated bucket reports the R>1 code.
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // Clear lifts the mark on id of the given kind. It is audited first; if the
