@@ -24,7 +24,10 @@
 // revision and the bundles relied on with the facts policy read from them;
 // a gate configured with [WithTrustedVSAs] to trust that verifier takes
 // such a summary instead of steps 3–4 and evaluates its own policy on it
-// (step 5), and Decision.TrustedVSA says so.
+// (step 5), and Decision.TrustedVSA says so. With [WithThirdPartyVSAs]
+// the summaries of other verifiers a request carries (slsa-verifier's
+// format) are verified and given to policy as facts, never in place of
+// verification.
 //
 // [Gate.Handler] serves the same decision as a JSON API, and [NewServer]
 // gives it the per-connection limits a network-facing server needs.
@@ -73,7 +76,9 @@
 //     attached is a deny ([ErrVSANotIssued]).
 //   - [WithTrustedVSAs] relies on a summary only when it verifies with the
 //     verifier configured for the verifier.id it names (signature, signer
-//     identity, subject = the pinned digest), says PASSED, names an accepted
+//     identity, subjects covering every manifest this gate would verify:
+//     the pinned digest, or each platform manifest of an index verified
+//     per platform), says PASSED, names an accepted
 //     policy revision, is within the freshness window, and neither its
 //     signer nor the signers, keys, builders and leases of the inputs it
 //     names are revoked — checked per decision, whatever is cached; with a
