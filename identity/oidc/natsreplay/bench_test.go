@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/audit/audittest"
 	"github.com/ztci/ztci/audit/natskill"
@@ -35,6 +37,30 @@ func BenchmarkClaim(b *testing.B) {
 	b.Run("nats-R3-cluster", func(b *testing.B) {
 		_, caches := replicas(b)
 		benchClaim(b, caches[0])
+	})
+	// The peer: a bare create-only KV write with a per-key TTL on an R3
+	// bucket of the same cluster shape, what a claim is made of; the
+	// difference to nats-R3-cluster is natsreplay's own cost.
+	b.Run("nats-R3-cluster/bare-kv-create-peer", func(b *testing.B) {
+		c, _ := replicas(b)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		kv, err := connect(b, c.URLsFrom(0)).CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: "peer", History: 1, Replicas: 3, Storage: jetstream.FileStorage, LimitMarkerTTL: time.Minute,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat := make([]time.Duration, 0, 1<<16)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			t0 := time.Now()
+			if _, err := kv.Create(context.Background(), "k"+strconv.Itoa(i), nil, jetstream.KeyTTL(time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		reportLatency(b, lat)
 	})
 }
 
