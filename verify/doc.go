@@ -57,7 +57,10 @@
 //     is verified here is what every other reader sees.
 //   - No network: verification uses only the trust material given.
 //   - No algorithm confusion: a PublicKey verifies with the one signature
-//     algorithm pinned with it, never one the bundle names. For an Ed25519
+//     algorithm pinned with it, never one the bundle names. For an ECDSA
+//     key that is its curve's hash (SHA-256 for P-256, SHA-384 for P-384,
+//     SHA-512 for P-521), as cosign v2.6 and later sign: a P-384 or P-521
+//     signature over SHA-256 is refused. For an Ed25519
 //     key that is pure Ed25519 unless PublicKey.Ed25519ph pins Ed25519ph
 //     (what cosign v2.6 and later sign with an Ed25519 key); each refuses
 //     the other, and Ed25519ph on another key type is a *KeyAlgorithmError

@@ -65,9 +65,12 @@ type Identity struct {
 // example from ParsePublicKeyPEM. Certificate bundles are refused.
 //
 // The signature algorithm is pinned with the key, never read from the
-// bundle: ECDSA with the hash its curve implies (SHA-256 for P-256), RSA
-// PKCS #1 v1.5 with SHA-256, and for an Ed25519 key pure Ed25519 unless
-// Ed25519ph is set. The two Ed25519 schemes are distinct algorithms over
+// bundle: ECDSA with the hash its curve implies (SHA-256 for P-256, SHA-384
+// for P-384, SHA-512 for P-521: what cosign v2.6 and later sign with,
+// sigstore's signature.LoadDefaultSignerVerifier), RSA PKCS #1 v1.5 with
+// SHA-256, and for an Ed25519 key pure Ed25519 unless Ed25519ph is set. An
+// ECDSA key has one scheme: a P-384 or P-521 signature over SHA-256 (cosign
+// up to v2.5) is refused, as sigstore-go refuses it for a trusted key. The two Ed25519 schemes are distinct algorithms over
 // the same key (RFC 8032 §5.1), and a key verifies exactly one of them.
 type PublicKey struct {
 	Key crypto.PublicKey

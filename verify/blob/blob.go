@@ -23,38 +23,43 @@ import (
 )
 
 // Artifact is the blob a signature is verified for, by its digests:
-// SHA-256 (what cosign sign-blob signs and logs with an ECDSA or RSA key or
-// keylessly) and SHA-512 (what it signs and logs with an Ed25519 key since
-// cosign v2.6: Ed25519ph, see verify.PublicKey.Ed25519ph). Bytes and Reader
-// compute both; Digest names one. The zero Artifact is refused.
+// SHA-256 (what cosign sign-blob signs and logs with an ECDSA P-256 or RSA
+// key or keylessly), SHA-384 (with a P-384 key since cosign v2.6) and
+// SHA-512 (with a P-521 key, and with an Ed25519 key: Ed25519ph, see
+// verify.PublicKey.Ed25519ph, since cosign v2.6). Bytes and Reader compute
+// all three; Digest names one. The zero Artifact is refused.
 type Artifact struct {
 	sha256 [sha256.Size]byte
+	sha384 [sha512.Size384]byte
 	sha512 [sha512.Size]byte
 	has256 bool
+	has384 bool
 	has512 bool
 }
 
 // Bytes is the artifact b.
 func Bytes(b []byte) Artifact {
-	return Artifact{sha256: sha256.Sum256(b), sha512: sha512.Sum512(b), has256: true, has512: true}
+	return Artifact{sha256: sha256.Sum256(b), sha384: sha512.Sum384(b), sha512: sha512.Sum512(b), has256: true, has384: true, has512: true}
 }
 
-// Reader hashes the artifact read from r to its end, once, with SHA-256
-// and SHA-512 together.
+// Reader hashes the artifact read from r to its end, once, with SHA-256,
+// SHA-384 and SHA-512 together.
 func Reader(r io.Reader) (Artifact, error) {
-	h256, h512 := sha256.New(), sha512.New()
-	if _, err := io.Copy(io.MultiWriter(h256, h512), r); err != nil {
+	h256, h384, h512 := sha256.New(), sha512.New384(), sha512.New()
+	if _, err := io.Copy(io.MultiWriter(h256, h384, h512), r); err != nil {
 		return Artifact{}, fmt.Errorf("%w: reading the artifact: %w", ErrInvalidInput, err)
 	}
-	a := Artifact{has256: true, has512: true}
+	a := Artifact{has256: true, has384: true, has512: true}
 	h256.Sum(a.sha256[:0])
+	h384.Sum(a.sha384[:0])
 	h512.Sum(a.sha512[:0])
 	return a, nil
 }
 
-// Digest is the artifact whose digest is s, "sha256:<64 lowercase hex>" or
-// "sha512:<128 lowercase hex>". An artifact known by one digest verifies
-// only a signature over that one: an Ed25519ph signature needs the SHA-512.
+// Digest is the artifact whose digest is s, "sha256:<64 lowercase hex>",
+// "sha384:<96 lowercase hex>" or "sha512:<128 lowercase hex>". An artifact
+// known by one digest verifies only a signature over that one: a P-384
+// signature needs the SHA-384, a P-521 or Ed25519ph one the SHA-512.
 func Digest(s string) (Artifact, error) {
 	alg, hx, _ := strings.Cut(s, ":")
 	d, err := hex.DecodeString(hx)
@@ -65,28 +70,34 @@ func Digest(s string) (Artifact, error) {
 		a.has256 = true
 		copy(a.sha256[:], d)
 		return a, nil
+	case alg == "sha384" && len(d) == sha512.Size384:
+		a.has384 = true
+		copy(a.sha384[:], d)
+		return a, nil
 	case alg == "sha512" && len(d) == sha512.Size:
 		a.has512 = true
 		copy(a.sha512[:], d)
 		return a, nil
 	}
-	return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>", s)}
+	return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex>, sha384:<96 lowercase hex> or sha512:<128 lowercase hex>", s)}
 }
 
-// String is "sha256:<hex>", or "sha512:<hex>" for an artifact known only
-// by its SHA-512.
+// String is "sha256:<hex>" when a's SHA-256 is known, otherwise
+// "sha384:<hex>" or "sha512:<hex>" for the one digest it is known by.
 func (a Artifact) String() string {
-	if !a.has256 && a.has512 {
-		return "sha512:" + hex.EncodeToString(a.sha512[:])
-	}
-	return "sha256:" + hex.EncodeToString(a.sha256[:])
+	alg := a.defaultAlg()
+	d, _ := a.digest(alg)
+	return alg + ":" + hex.EncodeToString(d)
 }
 
-// digest returns a's digest in alg ("sha256" or "sha512"), if known.
+// digest returns a's digest in alg ("sha256", "sha384" or "sha512"), if
+// known.
 func (a Artifact) digest(alg string) ([]byte, bool) {
 	switch {
 	case alg == "sha256" && a.has256:
 		return a.sha256[:], true
+	case alg == "sha384" && a.has384:
+		return a.sha384[:], true
 	case alg == "sha512" && a.has512:
 		return a.sha512[:], true
 	}
@@ -94,10 +105,13 @@ func (a Artifact) digest(alg string) ([]byte, bool) {
 }
 
 // defaultAlg is the digest a signature without a log entry is checked
-// over: SHA-256 when known.
+// over: SHA-256 when known, otherwise the one digest a is known by.
 func (a Artifact) defaultAlg() string {
-	if a.has256 {
+	switch {
+	case a.has256:
 		return "sha256"
+	case a.has384:
+		return "sha384"
 	}
 	return "sha512"
 }
@@ -151,13 +165,14 @@ type InclusionProof struct {
 // certificate or a key placeholder, and the log entry with its inclusion
 // promise and, when d has one, its inclusion proof. The entry's body must
 // first log exactly this signature, certificate and hash (else
-// *EntryMismatchError); the digest is the one it logs, SHA-256 or SHA-512
-// (cosign logs an Ed25519ph signature's SHA-512), and SHA-256 without an
-// entry unless a is known only by its SHA-512. Nothing else is verified
+// *EntryMismatchError); the digest is the one it logs, SHA-256, SHA-384 or
+// SHA-512 (cosign logs the digest its key signs: SHA-384 for P-384, SHA-512
+// for P-521 and Ed25519ph), and SHA-256 without an entry unless a is known
+// only by another digest. Nothing else is verified
 // here: the bundle proves something only once a verify.Verifier accepts it
 // for a.
 func (d *Detached) Bundle(a Artifact) ([]byte, error) {
-	if !a.has256 && !a.has512 {
+	if !a.has256 && !a.has384 && !a.has512 {
 		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
 	}
 	if d == nil || len(d.Signature) == 0 {
@@ -205,6 +220,7 @@ func (d *Detached) Bundle(a Artifact) ([]byte, error) {
 // protoHash names the digest algorithms in a bundle.
 var protoHash = map[string]protocommon.HashAlgorithm{
 	"sha256": protocommon.HashAlgorithm_SHA2_256,
+	"sha384": protocommon.HashAlgorithm_SHA2_384,
 	"sha512": protocommon.HashAlgorithm_SHA2_512,
 }
 
@@ -233,7 +249,7 @@ var hashedRekordNames = []string{"kind", "apiVersion", "spec", "data", "hash", "
 
 // checkEntry requires d.Entry's body to be a hashedrekord 0.0.1 entry
 // logging d's signature, d's certificate (or a public key when d has none)
-// and a's SHA-256 or SHA-512; it returns which.
+// and a's SHA-256, SHA-384 or SHA-512; it returns which.
 func (d *Detached) checkEntry(a Artifact) (string, error) {
 	var hr hashedRekord
 	if err := cosignfmt.StrictDecode(d.Entry.Body, &hr, hashedRekordNames); err != nil {
@@ -323,10 +339,11 @@ func (v *Verifier) Verify(ctx context.Context, d *Detached, a Artifact) (*verify
 // VerifyBundle checks a Sigstore bundle (protobuf JSON, v0.1 to v0.3, such
 // as cosign sign-blob --new-bundle-format --bundle writes) for artifact a
 // with the same verify.Verifier. The bundle's message digest algorithm,
-// unverified, only chooses which of a's digests is given: SHA-512 for
-// SHA2_512 (an Ed25519ph signature), SHA-256 otherwise.
+// unverified, only chooses which of a's digests is given: SHA-384 for
+// SHA2_384 (a P-384 signature), SHA-512 for SHA2_512 (a P-521 or
+// Ed25519ph signature), SHA-256 otherwise.
 func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifact) (*verify.Result, error) {
-	if !a.has256 && !a.has512 {
+	if !a.has256 && !a.has384 && !a.has512 {
 		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
 	}
 	alg := messageDigestAlg(bundleJSON)
@@ -341,8 +358,8 @@ func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifa
 	return v.v.Verify(ctx, bundleJSON, art)
 }
 
-// messageDigestAlg is "sha512" when bundleJSON's message signature says
-// its digest is SHA2_512, "sha256" otherwise (including anything that does
+// messageDigestAlg is "sha384" or "sha512" when bundleJSON's message
+// signature says its digest is SHA2_384 or SHA2_512, "sha256" otherwise (including anything that does
 // not parse: verify.Verifier then refuses it, strictly parsed). Choosing
 // the wrong one can only fail: the verifier binds the digest given to the
 // bundle's and to the signature.
@@ -354,8 +371,13 @@ func messageDigestAlg(bundleJSON []byte) string {
 			} `json:"messageDigest"`
 		} `json:"messageSignature"`
 	}
-	if json.Unmarshal(bundleJSON, &b) == nil && b.MessageSignature.MessageDigest.Algorithm == protocommon.HashAlgorithm_SHA2_512.String() {
-		return "sha512"
+	if json.Unmarshal(bundleJSON, &b) == nil {
+		switch b.MessageSignature.MessageDigest.Algorithm {
+		case protocommon.HashAlgorithm_SHA2_384.String():
+			return "sha384"
+		case protocommon.HashAlgorithm_SHA2_512.String():
+			return "sha512"
+		}
 	}
 	return "sha256"
 }

@@ -18,7 +18,7 @@
 //   - ParseSignature, ParseCertificate and ParseCosignBundle read the files
 //     into a Detached (signature, certificate, Rekor LogEntry).
 //   - Bytes, Reader and Digest name the artifact by its SHA-256 (and its
-//     SHA-512, for Ed25519ph signatures).
+//     SHA-384 or SHA-512, for P-384, P-521 and Ed25519ph signatures).
 //   - NewVerifier wraps a verify.Verifier; Verifier.Verify checks a
 //     Detached for an artifact and returns the *verify.Result;
 //     Verifier.VerifyBundle checks a new-format Sigstore bundle.
@@ -39,10 +39,10 @@
 //     verify.Verifier's trust material: the certificate must chain to a
 //     trusted CA at the time the log proves, the SET (and an inclusion
 //     proof, when the entry has one) must verify with a trusted log key,
-//     the signature must verify over the artifact's SHA-256 (SHA-512 for
-//     Ed25519ph) with the certificate's key (or the expected key, with the
-//     algorithm pinned with it), and the signer must be the
-//     expected identity.
+//     the signature must verify over the artifact's SHA-256 (SHA-384 for a
+//     P-384 key, SHA-512 for P-521 and Ed25519ph) with the certificate's
+//     key (or the expected key, with the algorithm pinned with it), and the
+//     signer must be the expected identity.
 //   - The Rekor entry must bind this signature: its body must be a
 //     hashedrekord 0.0.1 entry logging exactly this artifact hash, this
 //     signature and this certificate (or a public key when the signature
@@ -62,7 +62,13 @@
 //     one certificate, JSON without repeated, case-variant or unknown
 //     members. The ".cert" file's chain, if any, is not read: trust comes
 //     from the trusted root.
-//   - SHA-256 artifacts, and SHA-512 for Ed25519ph: `cosign sign-blob --key`
+//   - SHA-256 artifacts, SHA-384 and SHA-512 for P-384 and P-521 keys:
+//     `cosign sign-blob --key` signs and logs with the key's curve hash
+//     since cosign v2.6 (pkg/cosign/keys.go LoadPrivateKey →
+//     signature.LoadDefaultSignerVerifier); a pinned P-384 or P-521 key
+//     verifies only that hash, so a signature over SHA-256 (cosign up to
+//     v2.5) is refused.
+//   - SHA-512 for Ed25519ph: `cosign sign-blob --key`
 //     with an Ed25519 key signs Ed25519ph and logs the artifact's SHA-512
 //     since cosign v2.6 whenever the signature is logged, the default
 //     (cosign v3.1.2 pkg/cosign/keys.go:302-309 GetDefaultLoadOptions

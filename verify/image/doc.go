@@ -104,7 +104,11 @@
 //     verify.Verifier with an empty PredicateType accepts it, one that
 //     expects a predicate type does not.
 //   - Key algorithms (verify.PublicKey), pinned with the key, never read
-//     from the layer: ECDSA (P-256 with SHA-256), RSA PKCS #1 v1.5 with
+//     from the layer: ECDSA with its curve's hash and no other (P-256 with
+//     SHA-256, P-384 with SHA-384, P-521 with SHA-512: what cosign signs
+//     with since v2.6, sigstore's signature.LoadDefaultSignerVerifier; a
+//     P-384 or P-521 signature over SHA-256, as cosign up to v2.5 made, is
+//     refused), RSA PKCS #1 v1.5 with
 //     SHA-256 (2048, 3072 and 4096 bits) and, for an Ed25519 key, exactly
 //     one of two schemes. By default pure Ed25519 over the payload, as
 //     `cosign verify --key` checks it and as cosign signed up to v2.5; it
@@ -118,7 +122,13 @@
 //     scheme. On an ".att" the DSSE signature is checked the same way, over
 //     the envelope's PAE. The payload binding is the same whatever the
 //     scheme. A signature verifies only against the key pinned, never one
-//     of another algorithm.
+//     of another algorithm or curve. A logged ".sig" states the payload
+//     digest its hashedrekord entry logs (SHA-384 for P-384, SHA-512 for
+//     P-521 and Ed25519ph, as cosign logs them), which is then the
+//     converted bundle's Artifact; without a log entry it is the
+//     payload's sha256, which a BundleVerifier that only takes a digest
+//     cannot verify a P-384 or P-521 signature with: refused, never
+//     accepted.
 //   - An ".att" layer (a DSSE envelope) counts only when its in-toto
 //     statement names the pinned digest among its subjects; it is then
 //     verified as any DSSE bundle for the image.

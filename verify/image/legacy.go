@@ -3,8 +3,10 @@ package image
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -71,31 +73,36 @@ type LegacyBundle struct {
 	// Bundle is the bundle (protobuf JSON, v0.1), to be verified like any
 	// other: BundleVerifier.VerifyBundle(ctx, Bundle, Artifact).
 	Bundle []byte
-	// Artifact is what the bundle signs: the sha256 of the simple-signing
+	// Artifact is what the bundle signs: the digest of the simple-signing
 	// payload for a ".sig" layer (the payload itself names the image and
-	// was checked against it), the image digest for an ".att" layer.
+	// was checked against it), the image digest for an ".att" layer. The
+	// payload digest is the one its hashedrekord entry logs (sha384 or
+	// sha512 for a P-384, P-521 or Ed25519ph key since cosign v2.6),
+	// sha256 otherwise.
 	Artifact v1.Hash
 	// Payload is the simple-signing payload of a ".sig" layer (whose
-	// sha256 is Artifact), for a LegacyPayloadVerifier: ConvertLegacy's
+	// digest is Artifact), for a LegacyPayloadVerifier: ConvertLegacy's
 	// content itself, not a copy. Nil for ".att".
 	Payload []byte
 }
 
 // LegacyPayloadVerifier is a BundleVerifier that can also verify a bundle
 // converted from a cosign ".sig" layer against the simple-signing payload
-// itself rather than its sha256. An Ed25519 signature needs the payload: a
+// itself rather than its digest (Artifact). An Ed25519 signature needs the payload: a
 // pure Ed25519 one signs the payload itself, and no digest of it can verify
 // one (how cosign signs with an Ed25519 key up to v2.5, and with KMS or
 // PKCS #11 Ed25519 keys, and how `cosign verify --key` checks an Ed25519
 // ".sig" in every version); an Ed25519ph one (cosign v2.6 and later, for a
 // key pinned with verify.PublicKey.Ed25519ph) signs its SHA-512, which the
-// sha256 does not give. When a Verifier's BundleVerifier implements it
-// (VerifyBundles' does), ".sig" layers go through VerifyLegacyPayload;
-// otherwise through VerifyBundle with the payload's sha256, which verifies
-// ECDSA and RSA signatures and refuses every Ed25519 one.
+// sha256 does not give; a P-384 or P-521 one signs its SHA-384 or SHA-512.
+// When a Verifier's BundleVerifier implements it (VerifyBundles' does),
+// ".sig" layers go through VerifyLegacyPayload; otherwise through
+// VerifyBundle with Artifact, which verifies ECDSA and RSA signatures
+// whose hash is the digest the entry logs (a P-384 or P-521 ".sig"
+// without a log entry is refused) and refuses every Ed25519 one.
 //
 // VerifyLegacyPayload has VerifyBundle's contract, with payload (the
-// layer's content, checked to name the image, whose sha256 the bundle's
+// layer's content, checked to name the image, whose digest the bundle's
 // message digest states) in place of that digest. It must not keep bundle
 // or payload after returning.
 type LegacyPayloadVerifier interface {
@@ -117,8 +124,8 @@ func (v *Verifier) verifyLegacy(ctx context.Context, lb *LegacyBundle, a *Attest
 // VerifyLegacyPayload verifies bundle against payload given as bytes
 // (verify.ArtifactBytes): the message signature is checked over the
 // payload itself (pure Ed25519, or hashed by the key's pinned algorithm:
-// SHA-512 for Ed25519ph), and the bundle's message digest must be the
-// payload's sha256.
+// SHA-384 for P-384, SHA-512 for P-521 and Ed25519ph), and the bundle's
+// message digest must be the payload's.
 func (va verifyAdapter) VerifyLegacyPayload(ctx context.Context, bundle, payload []byte) (BundleResult, error) {
 	return va.verify(ctx, bundle, verify.ArtifactBytes(payload))
 }
@@ -130,7 +137,8 @@ func (va verifyAdapter) VerifyLegacyPayload(ctx context.Context, bundle, payload
 //   - ".sig" (MediaTypeSimpleSigning): the simple-signing payload is parsed
 //     strictly; its critical.type must be cosign's and its
 //     critical.image.docker-manifest-digest must be img. The bundle holds a
-//     message signature over the payload's sha256.
+//     message signature whose digest is the payload's, in the algorithm
+//     its hashedrekord entry logs (sha256 without one).
 //   - ".att" (MediaTypeDSSE): the DSSE envelope (one signature, payload type
 //     in-toto) is parsed strictly and its statement must name img among its
 //     subjects. The bundle holds the envelope.
@@ -164,12 +172,7 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(content)
-		b.Content = &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
-			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: sum[:]},
-			Signature:     sig,
-		}}
-		lb.Artifact = v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+		b.Content = &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{Signature: sig}}
 		lb.Payload = content
 	case MediaTypeDSSE:
 		lb.Format = FormatCosignLegacyAtt
@@ -190,12 +193,51 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 		return nil, err
 	}
 	b.VerificationMaterial = vm
+	if ms := b.GetMessageSignature(); ms != nil {
+		alg, proto, sum := payloadDigest(vm.GetTlogEntries(), content)
+		ms.MessageDigest = &protocommon.HashOutput{Algorithm: proto, Digest: sum}
+		lb.Artifact = v1.Hash{Algorithm: alg, Hex: hex.EncodeToString(sum)}
+	}
 	out, err := protojson.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding the converted bundle: %v", ErrLegacyFormat, err)
 	}
 	lb.Bundle = out
 	return lb, nil
+}
+
+// payloadDigest is the digest of a ".sig" payload the converted bundle
+// states: the one its hashedrekord entry logs, SHA-384 or SHA-512 when it
+// says so, SHA-256 otherwise. cosign v2.6 and later log the digest their
+// key signs (sigstore-go sign.Bundle with the key's default algorithm:
+// SHA-384 for P-384, SHA-512 for P-521 and Ed25519ph), and the verifier
+// requires the bundle's digest to be the logged one, algorithm included.
+// The body is unverified here: it only picks the algorithm, the digest is
+// computed from the payload, and the verifier checks the entry against it
+// and the signature with the algorithm pinned with the key, whatever the
+// entry says.
+func payloadDigest(entries []*protorekor.TransparencyLogEntry, payload []byte) (string, protocommon.HashAlgorithm, []byte) {
+	var body struct {
+		Spec struct {
+			Data struct {
+				Hash struct {
+					Algorithm string `json:"algorithm"`
+				} `json:"hash"`
+			} `json:"data"`
+		} `json:"spec"`
+	}
+	if len(entries) == 1 && entries[0].GetKindVersion().GetKind() == "hashedrekord" && json.Unmarshal(entries[0].GetCanonicalizedBody(), &body) == nil {
+		switch body.Spec.Data.Hash.Algorithm {
+		case "sha384":
+			sum := sha512.Sum384(payload)
+			return "sha384", protocommon.HashAlgorithm_SHA2_384, sum[:]
+		case "sha512":
+			sum := sha512.Sum512(payload)
+			return "sha512", protocommon.HashAlgorithm_SHA2_512, sum[:]
+		}
+	}
+	sum := sha256.Sum256(payload)
+	return "sha256", protocommon.HashAlgorithm_SHA2_256, sum[:]
 }
 
 // verificationMaterial reads the certificate, chain, Rekor bundle and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -67,12 +68,15 @@ func ed25519Signer(t testing.TB, prehash bool) legacySigner {
 }
 
 // TestLegacyKeyAlgorithms: a cosign ".sig" and ".att" signed by an
-// ECDSA P-256, RSA (2048, 3072, 4096) or Ed25519 key verify against that key
-// (pinned as verify.PublicKey), each in the mode cosign verifies it; an
-// Ed25519 key verifies exactly the scheme it is pinned to: Ed25519ph only
-// with PublicKey.Ed25519ph (cosign verify --key refuses it), pure Ed25519
-// only without; and no signature verifies against a key of another
-// algorithm, or another key of the same one.
+// ECDSA (P-256, P-384, P-521), RSA (2048, 3072, 4096) or Ed25519 key verify
+// against that key (pinned as verify.PublicKey), each in the mode cosign
+// signs it; an ECDSA key verifies only with its curve's hash (SHA-256,
+// SHA-384, SHA-512), so a P-384 or P-521 signature over SHA-256 (cosign up
+// to v2.5) is refused; an Ed25519 key verifies exactly the scheme it is
+// pinned to: Ed25519ph only with PublicKey.Ed25519ph (cosign verify --key
+// refuses it), pure Ed25519 only without; and no signature verifies
+// against a key of another algorithm or curve, or another key of the same
+// one.
 func TestLegacyKeyAlgorithms(t *testing.T) {
 	t.Parallel()
 	w := newLegacyWorld(t)
@@ -84,6 +88,10 @@ func TestLegacyKeyAlgorithms(t *testing.T) {
 		ok   bool
 	}{
 		{"ecdsa-p256", keyed(t), false, true},
+		{"ecdsa-p384", ecdsaSigner(t, elliptic.P384(), crypto.SHA384), false, true},
+		{"ecdsa-p521", ecdsaSigner(t, elliptic.P521(), crypto.SHA512), false, true},
+		{"ecdsa-p384-sha256", ecdsaSigner(t, elliptic.P384(), crypto.SHA256), false, false},
+		{"ecdsa-p521-sha256", ecdsaSigner(t, elliptic.P521(), crypto.SHA256), false, false},
 		{"rsa-2048", rsaSigner(t, 2048), false, true},
 		{"rsa-3072", rsaSigner(t, 3072), false, true},
 		{"rsa-4096", rsaSigner(t, 4096), false, true},
@@ -93,7 +101,7 @@ func TestLegacyKeyAlgorithms(t *testing.T) {
 		{"ed25519-pinned-ph", ed25519Signer(t, false), true, false},
 	}
 	otherEd := ed25519Signer(t, true)
-	others := []verify.PublicKey{keyed(t).public(), rsaSigner(t, 2048).public(), ed25519Signer(t, false).public(), otherEd.pinned()}
+	others := []verify.PublicKey{keyed(t).public(), ecdsaSigner(t, elliptic.P384(), crypto.SHA384).public(), ecdsaSigner(t, elliptic.P521(), crypto.SHA512).public(), rsaSigner(t, 2048).public(), ed25519Signer(t, false).public(), otherEd.pinned()}
 	for _, sg := range signers {
 		t.Run(sg.name, func(t *testing.T) {
 			t.Parallel()
@@ -244,10 +252,11 @@ func testLegacyEd25519Tamper(t *testing.T, s legacySigner) {
 }
 
 // TestLegacyPayloadFallback: a BundleVerifier that is not a
-// LegacyPayloadVerifier gets the payload's sha256, which verifies an ECDSA
-// ".sig" and refuses an Ed25519 one, pure or Ed25519ph (no digest can
-// verify pure Ed25519, and Ed25519ph signs the payload's SHA-512, not its
-// SHA-256): the fallback fails closed.
+// LegacyPayloadVerifier gets the payload's sha256 (for a ".sig" without a
+// log entry), which verifies an ECDSA P-256 ".sig" and refuses a P-384 or
+// P-521 one (they sign the payload's SHA-384 or SHA-512) and an Ed25519
+// one, pure or Ed25519ph (no digest can verify pure Ed25519, and Ed25519ph
+// signs the payload's SHA-512, not its SHA-256): the fallback fails closed.
 func TestLegacyPayloadFallback(t *testing.T) {
 	t.Parallel()
 	w := newLegacyWorld(t)
@@ -262,6 +271,8 @@ func TestLegacyPayloadFallback(t *testing.T) {
 		ok   bool
 	}{
 		{"ecdsa-p256", keyed(t), true},
+		{"ecdsa-p384", ecdsaSigner(t, elliptic.P384(), crypto.SHA384), false},
+		{"ecdsa-p521", ecdsaSigner(t, elliptic.P521(), crypto.SHA512), false},
 		{"ed25519", ed25519Signer(t, false), false},
 		{"ed25519ph", ed25519Signer(t, true), false},
 	} {
@@ -450,4 +461,94 @@ func layerBytes(t *testing.T, l v1.Layer) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestLegacyECDSACurvesLogged: a ".sig" and an ".att" made with a P-384 or
+// P-521 key as cosign v2.6 and later make them with the signature logged
+// (the default): the ".sig" hashedrekord entry logs the payload's SHA-384
+// or SHA-512, the digest the key signs, and the ".att" a dsse entry. Both
+// verify against the key through its SET, through the payload and, for
+// the ".sig", through a BundleVerifier that only takes a digest (the
+// converted bundle's Artifact is the digest the entry logs). The same key
+// signing SHA-256, logged so, is refused.
+func TestLegacyECDSACurvesLogged(t *testing.T) {
+	t.Parallel()
+	w := newLegacyWorld(t)
+	reg := ocitest.Start(t, ocitest.GGCRNoReferrers, nil)
+	trust, err := verify.ParseTrustedRoot(w.trustedRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		s    legacySigner
+		alg  string // what the .sig entry logs
+		ok   bool
+	}{
+		{"p384", ecdsaSigner(t, elliptic.P384(), crypto.SHA384), "sha384", true},
+		{"p521", ecdsaSigner(t, elliptic.P521(), crypto.SHA512), "sha512", true},
+		{"p384-sha256", ecdsaSigner(t, elliptic.P384(), crypto.SHA256), "sha256", false},
+		{"p521-sha256", ecdsaSigner(t, elliptic.P521(), crypto.SHA256), "sha256", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			img := ocitest.PushImage(t, reg.Ref(t, "logged-"+tc.name+":v1"), 1)
+			sig := w.sigLayer(t, tc.s, simpleSigningPayload(img, "cosign container image signature"), legacyOpts{})
+			pushLegacy(t, img, "sig", sig)
+			pushLegacy(t, img, "att", w.attLayer(t, tc.s, statementAbout(t, img, legacyPredicate), legacyOpts{}))
+
+			lb, err := image.ConvertLegacy(v1.Descriptor{MediaType: image.MediaTypeSimpleSigning, Annotations: sig.Annotations}, simpleSigningPayload(img, "cosign container image signature"), v1.Hash{Algorithm: "sha256", Hex: ocitest.HexOf(img)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lb.Artifact.Algorithm != tc.alg {
+				t.Errorf("converted Artifact %s, want a %s digest", lb.Artifact, tc.alg)
+			}
+
+			for _, tc2 := range []struct {
+				predicateType string
+				format        image.Format
+			}{
+				{"", image.FormatCosignLegacySig},
+				{legacyPredicate, image.FormatCosignLegacyAtt},
+			} {
+				expect := verify.Expectation{Signer: tc.s.public(), PredicateType: tc2.predicateType}
+				res, err := w.gate(t, expect).VerifyImage(t.Context(), img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := attestationOf(t, res, tc2.format)
+				if !tc.ok {
+					if res.Verified || !errors.Is(a.Err, image.ErrBundleRejected) || !errors.Is(a.Err, verify.ErrSignature) {
+						t.Errorf("%s: verified=%v err=%v, want a rejected signature", tc2.format, res.Verified, a.Err)
+					}
+					continue
+				}
+				if !res.Verified || a.Err != nil || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTlog {
+					t.Errorf("%s: verified=%v err=%v", tc2.format, res.Verified, a.Err)
+				}
+			}
+
+			// Through a BundleVerifier that only takes a digest.
+			vv, err := verify.New(trust, verify.Expectation{Signer: tc.s.public()}, verify.WithSCTThreshold(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bv, err := image.VerifyBundles(vv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := image.NewVerifier(image.BundleVerifierFunc(bv.VerifyBundle), opts(nil, image.WithLegacyTags())...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.VerifyImage(t.Context(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := attestationOf(t, res, image.FormatCosignLegacySig); res.Verified != tc.ok || tc.ok != (a.Err == nil) {
+				t.Errorf("digest only: verified=%v err=%v, want verified=%v", res.Verified, a.Err, tc.ok)
+			}
+		})
+	}
 }

@@ -102,7 +102,8 @@ type legacySigner struct {
 	key crypto.Signer
 	// opts is how key signs, as cosign's signature.SignerVerifier for it
 	// does: crypto.SHA256 (ECDSA, or RSA PKCS #1 v1.5) signs the message's
-	// SHA-256; crypto.Hash(0) is pure Ed25519 over the message itself;
+	// SHA-256, crypto.SHA384 and crypto.SHA512 (ECDSA) its SHA-384 and
+	// SHA-512; crypto.Hash(0) is pure Ed25519 over the message itself;
 	// &ed25519.Options{Hash: crypto.SHA512} is Ed25519ph over its SHA-512.
 	opts  crypto.SignerOpts
 	chain []*x509.Certificate // leaf first; nil for a bare key
@@ -124,13 +125,19 @@ func (w *legacyWorld) keyless(t testing.TB, id identity.Identity) legacySigner {
 	return legacySigner{key: k, opts: crypto.SHA256, chain: chain}
 }
 
-func keyed(t testing.TB) legacySigner {
+func keyed(t testing.TB) legacySigner { return ecdsaSigner(t, elliptic.P256(), crypto.SHA256) }
+
+// ecdsaSigner is an ECDSA key on curve signing the message's digest by h:
+// cosign signs with its curve's hash (SHA-256 for P-256, SHA-384 for
+// P-384, SHA-512 for P-521) since v2.6, and with SHA-256 whatever the curve
+// up to v2.5.
+func ecdsaSigner(t testing.TB, curve elliptic.Curve, h crypto.Hash) legacySigner {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := ecdsa.GenerateKey(curve, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return legacySigner{key: k, opts: crypto.SHA256}
+	return legacySigner{key: k, opts: h}
 }
 
 // publicPEM is the PEM cosign puts in the Rekor entry: the certificate, or
@@ -187,13 +194,24 @@ func simpleSigningPayload(img name.Digest, typ string) []byte {
 func (w *legacyWorld) sigLayer(t testing.TB, s legacySigner, payload []byte, o legacyOpts) mutate.Addendum {
 	t.Helper()
 	sig := s.sign(t, payload)
-	sum := sha256.Sum256(payload)
+	// cosign logs the digest its key signs (sigstore-go sign.Bundle with
+	// the key's default algorithm): SHA-384 for P-384, SHA-512 for P-521
+	// and Ed25519ph, SHA-256 otherwise.
+	alg, h := "sha256", crypto.SHA256
+	switch s.opts.HashFunc() {
+	case crypto.SHA384:
+		alg, h = "sha384", crypto.SHA384
+	case crypto.SHA512:
+		alg, h = "sha512", crypto.SHA512
+	}
+	d := h.New()
+	d.Write(payload)
 	ann := map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)}
 	w.addCommon(t, ann, s, o, sig, map[string]any{
 		"apiVersion": "0.0.1",
 		"kind":       "hashedrekord",
 		"spec": map[string]any{
-			"data": map[string]any{"hash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(sum[:])}},
+			"data": map[string]any{"hash": map[string]any{"algorithm": alg, "value": hex.EncodeToString(d.Sum(nil))}},
 			"signature": map[string]any{
 				"content":   base64.StdEncoding.EncodeToString(sig),
 				"publicKey": map[string]any{"content": base64.StdEncoding.EncodeToString(s.publicPEM(t))},
