@@ -27,7 +27,11 @@
 // (step 5), and Decision.TrustedVSA says so. With [WithThirdPartyVSAs]
 // the summaries of other verifiers a request carries (slsa-verifier's
 // format) are verified and given to policy as facts, never in place of
-// verification.
+// verification. With [WithSVR] every policy decision about an image, allow
+// or deny, gets a signed in-toto Simple Verification Result (attest/svr)
+// attached to the same manifests: the policy revision, ZTCI_POLICY_ALLOWED
+// for an allow without violations and the compliance controls the decision
+// passed; Decision.IssuedSVR names it.
 //
 // [Gate.Handler] serves the same decision as a JSON API, and [NewServer]
 // gives it the per-connection limits a network-facing server needs.
@@ -74,6 +78,10 @@
 //     set it for a gate that takes requests from a network.
 //   - [WithVSA] fails closed: an allow whose summary cannot be signed or
 //     attached is a deny ([ErrVSANotIssued]).
+//   - [WithSVR] fails closed the same way: an allow whose result cannot be
+//     signed or attached is a deny ([ErrSVRNotIssued]). A deny stays a deny
+//     (no error) when its result cannot be issued; its audit event says so
+//     ("svr_error"). A deny's result never lists ZTCI_POLICY_ALLOWED.
 //   - [WithTrustedVSAs] relies on a summary only when it verifies with the
 //     verifier configured for the verifier.id it names (signature, signer
 //     identity, subjects covering every manifest this gate would verify:

@@ -159,6 +159,9 @@ type Decision struct {
 	// IssuedVSA names the verification summary this allow issued and
 	// attached to the image (see [WithVSA]).
 	IssuedVSA *VSAInfo `json:"issued_vsa,omitempty"`
+	// IssuedSVR names the Simple Verification Result this decision issued
+	// and attached to the image, allow or deny (see [WithSVR]).
+	IssuedSVR *SVRInfo `json:"issued_svr,omitempty"`
 	// Error says why no decision could be reached (Outcome "error").
 	Error string `json:"error,omitempty"`
 }
@@ -264,7 +267,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	}
 	var art policy.Artifact
 	var verified []*verify.Result
-	var basis *vsaBasis
+	var basis *imageBasis
 	var err error
 	if req.Image != "" {
 		var ref name.Reference
@@ -307,6 +310,9 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		}
 		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
 	}
+	if err := g.issueSVR(ctx, art, basis, pd, d, &ev); err != nil {
+		return err
+	}
 	if err := g.sink.Write(ctx, ev); err != nil {
 		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}
@@ -319,9 +325,10 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 
 // verifyImage pins and verifies an image through its registry. It also
 // returns the verified results that count (those policy sees) and, when the
-// gate issues VSAs, what a summary of this verification states. pinned, when not nil, is the image
-// already parsed, checked and pinned by the VSA lookup.
-func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []*verify.Result, *vsaBasis, error) {
+// gate issues VSAs or SVRs, what they state of this verification. pinned,
+// when not nil, is the image already parsed, checked and pinned by the VSA
+// lookup.
+func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []*verify.Result, *imageBasis, error) {
 	ref := pinned
 	if ref == nil {
 		var err error
@@ -355,10 +362,14 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 		return nil
 	}, g.facts.attestation)
 	d.Attestations = report
-	if g.cfg.vsaIssuer == nil {
-		return art, verified, nil, nil // no VSA to issue
+	if g.cfg.vsaIssuer == nil && g.cfg.svrIssuer == nil {
+		return art, verified, nil, nil // nothing to issue
 	}
-	return art, verified, &vsaBasis{inputs: vsaInputs(res, verified, g.facts.attestation), targets: targetDigests(res)}, nil
+	basis := &imageBasis{targets: targetDigests(res)}
+	if g.cfg.vsaIssuer != nil {
+		basis.inputs = vsaInputs(res, verified, g.facts.attestation)
+	}
+	return art, verified, basis, nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.

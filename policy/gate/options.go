@@ -52,6 +52,7 @@ type config struct {
 	revocations Revocations
 	inventory   inventory.Store
 	vsaIssuer   *VSAIssuer          // WithVSA
+	svrIssuer   *SVRIssuer          // WithSVR
 	vsaTrust    map[string]VSATrust // WithTrustedVSAs, by verifier id
 	thirdParty  *ThirdPartyVSAs     // WithThirdPartyVSAs
 }

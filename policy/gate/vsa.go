@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -699,11 +697,12 @@ func stringList(v any) ([]string, bool) {
 	return out, true
 }
 
-// vsaBasis is what a summary of one image verification states: the
-// attestations relied on (inputs) and the manifests verified (targets: the
+// imageBasis is what an attestation the gate issues about one image
+// verification states: the attestations relied on (inputs, for a summary;
+// nil when the gate issues none) and the manifests verified (targets: the
 // pinned digest itself, or each platform manifest the gate's platform
-// options selected).
-type vsaBasis struct {
+// options selected), which are its subjects.
+type imageBasis struct {
 	inputs  []attest.ResourceDescriptor
 	targets []v1.Hash
 }
@@ -723,8 +722,8 @@ func targetDigests(res *image.Result) []v1.Hash {
 // an index (image.WithPlatform) vouches for that platform's manifest only,
 // so a gate that verifies the index itself, or another platform, never
 // finds the summary where it looks. basis is nil for inline bundles and
-// when the gate issues no summaries.
-func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *vsaBasis, revision string, d *Decision, ev *audit.Event) error {
+// when the gate issues no attestations.
+func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *imageBasis, revision string, d *Decision, ev *audit.Event) error {
 	iss := g.cfg.vsaIssuer
 	if iss == nil || basis == nil {
 		return nil
@@ -736,9 +735,6 @@ func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *vsaBasi
 	h, err := v1.NewHash(art.Digest)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
-	}
-	if len(basis.targets) == 0 {
-		return fmt.Errorf("%w: no manifest was verified", ErrVSANotIssued)
 	}
 	repo := img.Context()
 	s := vsa.Summary{
@@ -753,33 +749,12 @@ func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *vsaBasi
 	if revision == "" {
 		s.Policy.Annotations = nil
 	}
-	subjects := make([]attest.ResourceDescriptor, len(basis.targets))
-	for i, t := range basis.targets {
-		subjects[i] = attest.ResourceDescriptor{Name: repo.Name(), Digest: attest.DigestSet{t.Algorithm: t.Hex}}
+	bundle, err := attestManifests(ctx, iss.Signer, iss.Attacher, repo, basis.targets, vsa.Predicate(s))
+	if err != nil {
+		g.cfg.log.ErrorContext(ctx, "allowed image's verification summary not issued; denying", "digest", art.Digest, "err", err)
+		return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
 	}
-	st, err := attest.NewStatement(subjects, vsa.Predicate(s))
-	if err == nil {
-		var bundle []byte
-		if bundle, err = attest.Sign(ctx, iss.Signer, st); err == nil {
-			if err = attachAll(ctx, iss.Attacher, repo, basis.targets, bundle); err == nil {
-				sum := sha256.Sum256(bundle)
-				d.IssuedVSA = &VSAInfo{Verifier: iss.VerifierID, Bundle: "sha256:" + hex.EncodeToString(sum[:]),
-					TimeVerified: s.TimeVerified, PolicyRevision: revision}
-				ev.Attributes["vsa_issued"] = d.IssuedVSA.Bundle
-				return nil
-			}
-		}
-	}
-	g.cfg.log.ErrorContext(ctx, "allowed image's verification summary not issued; denying", "digest", art.Digest, "err", err)
-	return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
-}
-
-// attachAll attaches bundle to each target manifest of repo.
-func attachAll(ctx context.Context, a Attacher, repo name.Repository, targets []v1.Hash, bundle []byte) error {
-	for _, t := range targets {
-		if err := a.Attach(ctx, repo.Digest(t.String()), bundle); err != nil {
-			return err
-		}
-	}
+	d.IssuedVSA = &VSAInfo{Verifier: iss.VerifierID, Bundle: bundle, TimeVerified: s.TimeVerified, PolicyRevision: revision}
+	ev.Attributes["vsa_issued"] = bundle
 	return nil
 }
