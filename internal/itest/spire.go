@@ -36,9 +36,9 @@ type SPIRE struct {
 // workloadapi.WithAddr.
 func (s *SPIRE) Addr() string { return "unix://" + s.SocketPath }
 
-// spireBinary is [Binary] for the SPIRE binaries, which .ci/run does not
-// build (they take ~15 minutes cold; .ci/spire builds them): a missing one
-// fails t only under ZTCI_REQUIRE_SPIRE=1, never under ZTCI_REQUIRE_SERVERS.
+// spireBinary is [Binary] for the SPIRE binaries (built by .ci/spire, which
+// .ci/run calls): a missing one fails t only under ZTCI_REQUIRE_SPIRE=1,
+// never under ZTCI_REQUIRE_SERVERS alone.
 func spireBinary(t testing.TB, env string) string {
 	t.Helper()
 	path := os.Getenv(env)
