@@ -142,6 +142,28 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("admission index answers where the vulnerable module is deployed", func(t *testing.T) {
+		t.Parallel()
+		rel := sum.Jobs[0]
+		ix := rel.Index
+		if ix == nil || len(ix.Admissions) != 1 {
+			t.Fatalf("index answer %+v, want the one admitted build", ix)
+		}
+		a := ix.Admissions[0]
+		if a.Digest != rel.Digest || a.DecisionID != rel.Gate.AuditID || a.Builder != BuilderID || a.PolicyRevision == "" {
+			t.Errorf("admission %+v, want digest %s and decision %s", a, rel.Digest, rel.Gate.AuditID)
+		}
+		if len(a.Packages) != 1 || a.Packages[0].PURL != "pkg:golang/golang.org/x/net@v0.30.0" {
+			t.Errorf("matching packages %+v, want x/net v0.30.0 only", a.Packages)
+		}
+		if sum.Jobs[1].Index != nil {
+			t.Error("a denied job has an index answer")
+		}
+		if !strings.Contains(out.String(), "admission index: where is "+ix.Query+" deployed? 1 admitted artifact(s)") {
+			t.Error("the progress does not show the index answer")
+		}
+	})
+
 	t.Run("tampered job denied for the right reason", func(t *testing.T) {
 		t.Parallel()
 		tam := sum.Jobs[1]

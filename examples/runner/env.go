@@ -23,6 +23,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/ca"
+	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/attest/tsa"
 	"github.com/ztci/ztci/audit"
@@ -142,6 +143,8 @@ type env struct {
 	// provenance; compromised is the gate's deny-list of lease ids.
 	ledger      *secrets.LeaseLedger
 	compromised *audit.KillSwitch
+	// admitted is the gate's index of what it allowed (gate.WithInventory).
+	admitted *inventory.Memory
 
 	closers []func() error
 }
@@ -398,7 +401,8 @@ func (e *env) startGate(ctx context.Context) (err error) {
 	if e.compromised, err = audit.NewKillSwitch(e.auditLog, audit.WithLogger(e.cfg.Logger)); err != nil {
 		return err
 	}
-	e.gate, err = e.newGate(ctx, true, e.auditLog, gate.WithRevocations(gate.Revocations{Leases: e.compromised}))
+	e.admitted = inventory.NewMemory()
+	e.gate, err = e.newGate(ctx, true, e.auditLog, gate.WithRevocations(gate.Revocations{Leases: e.compromised}), gate.WithInventory(e.admitted))
 	return err
 }
 

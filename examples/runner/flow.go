@@ -25,6 +25,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
@@ -85,6 +86,9 @@ type JobSummary struct {
 	// Compliance is the job's deploy decision as a compliance report,
 	// when the gate allowed it.
 	Compliance *ComplianceSummary `json:"compliance,omitempty"`
+	// Index is what the gate's admission index answers about the admitted
+	// deploy, when the gate allowed it.
+	Index *IndexSummary `json:"index,omitempty"`
 	// LeasesRevoked reports that every lease was revoked when the job ended
 	// and that reading it afterwards fails.
 	LeasesRevoked bool `json:"leases_revoked"`
@@ -100,6 +104,16 @@ type ComplianceSummary struct {
 	Failed      []string `json:"failed"`
 	NotAssessed int      `json:"not_assessed"`
 	OSCALPath   string   `json:"oscal_path,omitempty"`
+}
+
+// IndexSummary is the incident question asked of the gate's admission index
+// after an allowed deploy: which admitted artifacts contain the vulnerable
+// package range, and the admission that answered it.
+type IndexSummary struct {
+	// Query names the package and range asked, e.g.
+	// "pkg:golang/golang.org/x/net < 0.33.0".
+	Query      string                `json:"query"`
+	Admissions []inventory.Admission `json:"admissions"`
 }
 
 // SecretOutcome is what happened to one secret request.
@@ -427,6 +441,10 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 			return fmt.Errorf("compliance report: %w", err)
 		}
 		p.compliance(j.sum.Compliance)
+		if j.sum.Index, err = e.whereDeployed(ctx); err != nil {
+			return fmt.Errorf("admission index: %w", err)
+		}
+		p.index(j.sum.Index)
 	}
 	if lease != nil && resp.Allowed {
 		fmt.Fprintf(j.log, "+ deploy-cli rollout %s@%s\n", ref.Context(), resp.Digest)
@@ -436,6 +454,27 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 		}
 	}
 	return nil
+}
+
+// vulnerableModule and vulnerableFixed are the incident the runner asks its
+// admission index about: the build's SBOM lists the module below the fixed
+// version, so an allowed deploy is found.
+const (
+	vulnerableModule = "pkg:golang/golang.org/x/net"
+	vulnerableFixed  = "0.33.0"
+)
+
+// whereDeployed asks the gate's admission index the incident question:
+// which admitted artifacts contain vulnerableModule below vulnerableFixed.
+func (e *env) whereDeployed(ctx context.Context) (*IndexSummary, error) {
+	res, err := e.admitted.Query(ctx, inventory.Query{Package: vulnerableModule, Ranges: []inventory.Range{{Fixed: vulnerableFixed}}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.Admissions {
+		res.Admissions[i].PolicyInput = nil // the summary names the admission, not its input
+	}
+	return &IndexSummary{Query: vulnerableModule + " < " + vulnerableFixed, Admissions: res.Admissions}, nil
 }
 
 // complianceReport assesses the gate's decision against the built-in
@@ -579,8 +618,10 @@ func statements(ctx context.Context, j *jobRun, ref name.Tag, img v1.Image, arti
 	if err != nil {
 		return nil, err
 	}
-	bom := fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app","version":"%s"}},"components":[{"type":"file","name":"app","hashes":[{"alg":"SHA-256","content":"%s"}]}]}`,
-		j.commit[:12], appSubj.Digest[attest.AlgSHA256])
+	// The SBOM names the binary and the modules it was built from, by
+	// package URL: what the gate's admission index records.
+	bom := fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app","version":"%s"}},"components":[{"type":"file","name":"app","hashes":[{"alg":"SHA-256","content":"%s"}]},{"type":"library","name":"golang.org/x/net","version":"v0.30.0","purl":"%s@v0.30.0"},{"type":"library","name":"golang.org/x/text","version":"v0.21.0","purl":"pkg:golang/golang.org/x/text@v0.21.0"}]}`,
+		j.commit[:12], appSubj.Digest[attest.AlgSHA256], vulnerableModule)
 	sst, err := attest.NewStatement([]attest.ResourceDescriptor{imgSubj}, attest.CycloneDX(bom))
 	if err != nil {
 		return nil, err

@@ -12,7 +12,9 @@
 // leases are revoked; the admitted deploy's compliance report (the NIST
 // SSDF, SLSA build and PCI DSS 6 controls it passed, from
 // policy/compliance) is summarized and written as OSCAL assessment results
-// beside the audit log. A job from an unprotected branch, the release build
+// beside the audit log, and the gate's admission index (attest/inventory)
+// answers where a module below its fixed version is deployed. A job from an
+// unprotected branch, the release build
 // once its lease is marked compromised, and a re-pushed (modified) image are
 // then denied with their reasons, and the tamper-evident audit log is
 // verified offline with an inclusion proof.

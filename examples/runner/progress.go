@@ -77,6 +77,18 @@ func (p *progress) compliance(c *ComplianceSummary) {
 	}
 }
 
+func (p *progress) index(ix *IndexSummary) {
+	p.okf("admission index: where is %s deployed? %d admitted artifact(s)", ix.Query, len(ix.Admissions))
+	for _, a := range ix.Admissions {
+		var pkgs []string
+		for _, pk := range a.Packages {
+			pkgs = append(pkgs, pk.PURL)
+		}
+		p.printf("          %s (%s), decision %s, job %s, builder %s: %s\n",
+			short(a.Digest), a.Image, a.DecisionID, a.Job, a.Builder, strings.Join(pkgs, ", "))
+	}
+}
+
 func (p *progress) fail(err error) error {
 	p.printf("      ✗ failed: %v\n", err)
 	return err
