@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -29,15 +28,7 @@ func (l *Lab) PublishIndex(ctx context.Context, j Job, tag string, platforms ...
 	if len(platforms) == 0 {
 		return nil, fmt.Errorf("gatetest: PublishIndex needs at least one platform")
 	}
-	tok, err := l.Token(ctx, j)
-	if err != nil {
-		return nil, err
-	}
-	id, err := l.tokens.Verify(ctx, tok.Reveal())
-	if err != nil {
-		return nil, fmt.Errorf("gatetest: verify the job token: %w", err)
-	}
-	ref, err := name.NewTag(l.regHost + "/" + Repository + ":" + tag)
+	id, ref, err := l.releaseJob(ctx, j, tag)
 	if err != nil {
 		return nil, err
 	}

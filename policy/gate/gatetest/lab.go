@@ -262,15 +262,7 @@ type Published struct {
 // small artifact, pushes it under tag, signs SLSA provenance (from the job's
 // verified identity) and a CycloneDX SBOM, and attaches both.
 func (l *Lab) Publish(ctx context.Context, j Job, tag string) (*Published, error) {
-	tok, err := l.Token(ctx, j)
-	if err != nil {
-		return nil, err
-	}
-	id, err := l.tokens.Verify(ctx, tok.Reveal())
-	if err != nil {
-		return nil, fmt.Errorf("gatetest: verify the job token: %w", err)
-	}
-	ref, err := name.NewTag(l.regHost + "/" + Repository + ":" + tag)
+	id, ref, err := l.releaseJob(ctx, j, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +282,21 @@ func (l *Lab) Publish(ctx context.Context, j Job, tag string) (*Published, error
 		return nil, err
 	}
 	return p, nil
+}
+
+// releaseJob is what a release job on j starts with: its verified
+// identity (from a token the lab's issuer mints) and the tag it pushes.
+func (l *Lab) releaseJob(ctx context.Context, j Job, tag string) (identity.Identity, name.Tag, error) {
+	tok, err := l.Token(ctx, j)
+	if err != nil {
+		return identity.Identity{}, name.Tag{}, err
+	}
+	id, err := l.tokens.Verify(ctx, tok.Reveal())
+	if err != nil {
+		return identity.Identity{}, name.Tag{}, fmt.Errorf("gatetest: verify the job token: %w", err)
+	}
+	ref, err := name.NewTag(l.regHost + "/" + Repository + ":" + tag)
+	return id, ref, err
 }
 
 // attestImage signs, as the job id, SLSA provenance and a CycloneDX SBOM
