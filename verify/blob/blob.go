@@ -90,6 +90,21 @@ func (a Artifact) String() string {
 	return alg + ":" + hex.EncodeToString(d)
 }
 
+// Digests lists the digests a is known by, "sha256:<hex>", "sha384:<hex>"
+// and "sha512:<hex>" in that order: all three for Bytes and Reader, one for
+// Digest. verify/rekorv1 searches the log by them, since cosign logs a
+// signature under the digest its key signs, which the artifact alone does
+// not tell.
+func (a Artifact) Digests() []string {
+	var out []string
+	for _, alg := range []string{"sha256", "sha384", "sha512"} {
+		if d, ok := a.digest(alg); ok {
+			out = append(out, alg+":"+hex.EncodeToString(d))
+		}
+	}
+	return out
+}
+
 // digest returns a's digest in alg ("sha256", "sha384" or "sha512"), if
 // known.
 func (a Artifact) digest(alg string) ([]byte, bool) {

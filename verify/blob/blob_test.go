@@ -2,9 +2,13 @@ package blob_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/ztci/ztci/verify"
@@ -280,5 +284,36 @@ func TestInvalidInput(t *testing.T) {
 	}
 	if _, err := v.Verify(t.Context(), nil, blob.Bytes(artifact)); !errors.Is(err, blob.ErrMalformed) {
 		t.Errorf("nil detached: %v", err)
+	}
+}
+
+// TestDigests: Bytes and Reader carry the SHA-256, SHA-384 and SHA-512 (in
+// that order), Digest the one it names, the zero Artifact none.
+func TestDigests(t *testing.T) {
+	want := []string{
+		fmt.Sprintf("sha256:%x", sha256.Sum256(artifact)),
+		fmt.Sprintf("sha384:%x", sha512.Sum384(artifact)),
+		fmt.Sprintf("sha512:%x", sha512.Sum512(artifact)),
+	}
+	r, err := blob.Reader(bytes.NewReader(artifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []blob.Artifact{blob.Bytes(artifact), r} {
+		if got := a.Digests(); !slices.Equal(got, want) {
+			t.Errorf("Digests %q, want %q", got, want)
+		}
+	}
+	for _, s := range want {
+		a, err := blob.Digest(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Digests(); !slices.Equal(got, []string{s}) {
+			t.Errorf("Digest(%q).Digests() = %q", s, got)
+		}
+	}
+	if got := (blob.Artifact{}).Digests(); got != nil {
+		t.Errorf("zero Artifact: %q", got)
 	}
 }

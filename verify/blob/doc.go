@@ -18,7 +18,8 @@
 //   - ParseSignature, ParseCertificate and ParseCosignBundle read the files
 //     into a Detached (signature, certificate, Rekor LogEntry).
 //   - Bytes, Reader and Digest name the artifact by its SHA-256 (and its
-//     SHA-384 or SHA-512, for P-384, P-521 and Ed25519ph signatures).
+//     SHA-384 or SHA-512, for P-384, P-521 and Ed25519ph signatures);
+//     Artifact.Digests lists them (what verify/rekorv1 searches the log by).
 //   - NewVerifier wraps a verify.Verifier; Verifier.Verify checks a
 //     Detached for an artifact and returns the *verify.Result;
 //     Verifier.VerifyBundle checks a new-format Sigstore bundle.
@@ -79,7 +80,8 @@
 //     and only for an Artifact that knows the SHA-512 (Bytes and Reader
 //     compute both digests; Digest names one). The digest a converted
 //     bundle signs is the one its log entry logs, and the entry must bind
-//     it exactly as for SHA-256. verify/rekorv1 looks entries up by
-//     Artifact.String, the SHA-256 when known: to look up an Ed25519ph
-//     signature's entry, name the artifact by Digest("sha512:<hex>").
+//     it exactly as for SHA-256. verify/rekorv1's FindEntry looks entries
+//     up by each digest the artifact carries (Artifact.Digests), so the
+//     Artifact from Bytes or Reader finds an Ed25519ph, P-384 or P-521
+//     signature's entry as it finds a SHA-256 one; nothing to name by hand.
 package blob

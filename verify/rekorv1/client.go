@@ -3,16 +3,23 @@ package rekorv1
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +30,9 @@ import (
 const (
 	// MaxResponseSize bounds each answer's body.
 	MaxResponseSize = 1 << 20
-	// DefaultMaxCandidates is how many entries logging the artifact's hash
-	// are fetched at most (see WithMaxCandidates).
+	// DefaultMaxCandidates is how many entries listed by FindEntry's
+	// searches are fetched at most, all searches together (see
+	// WithMaxCandidates).
 	DefaultMaxCandidates = 16
 )
 
@@ -76,51 +84,168 @@ func isLoopback(host string) bool {
 }
 
 // FindEntry searches the log for the entry that logs d's signature and
-// certificate (or key) for artifact a: it asks the search index for the
-// entries of a's SHA-256 (POST /api/v1/index/retrieve), fetches each
-// (GET /api/v1/log/entries/{uuid}, at most WithMaxCandidates of them),
-// checks that the answer is the entry asked for (its UUID is the hash of
-// its body), and returns the first whose body binds d and a, with its SET
-// and inclusion proof.
+// certificate (or key) for artifact a, and returns it with its SET and
+// inclusion proof.
+//
+// cosign logs a signature under the digest its key signs: SHA-256 for
+// ECDSA P-256, RSA and keyless P-256 certificates, SHA-384 for P-384,
+// SHA-512 for P-521 and Ed25519ph (cosign ≥ v2.6). The caller need not know
+// which: FindEntry searches by each digest a carries (Artifact.Digests),
+// the signing key's first when d tells it (see searches), then SHA-256,
+// SHA-512 and SHA-384, and stops at the first entry found. Each search is
+// one POST /api/v1/index/retrieve; each entry listed is fetched
+// (GET /api/v1/log/entries/{uuid}), checked to be the entry asked for (its
+// UUID is the hash of its body) and kept only if its body binds d and a
+// (blob.Detached.Bundle: this signature, this certificate or key, one of
+// a's digests).
+//
+// Requests: at most one search per digest a carries (3 for Bytes and
+// Reader, 1 for blob.Digest) plus at most WithMaxCandidates entry fetches
+// in all searches together; an entry listed by two searches is fetched
+// once, and no search is sent once the bound is reached. When d tells the
+// key's digest (a certificate, or an Ed25519 signature) and the log holds
+// the entry, that is 1 search and, unless other signatures of the artifact
+// are listed first, 1 fetch; a key-signed SHA-256 signature also costs 1
+// and 1, as SHA-256 is searched first when nothing tells.
+//
+// Rekor v1's search index refuses SHA-384 hashes (its SearchIndex hash
+// pattern allows SHA-1, SHA-256 and SHA-512 only), so the SHA-384 search
+// asks instead for the entries logged with d's certificate; a P-384
+// signature made with a key and no certificate cannot be looked up
+// (ErrNotFound): carry its entry (cosign --bundle).
 //
 // Nothing the log returns is trusted here: the entry is evidence for
 // blob.Verifier.Verify, which checks its SET and inclusion proof against
-// the trusted root's log keys, offline. Errors match ErrLookup.
+// the trusted root's log keys, offline. Errors match ErrLookup; a search
+// or fetch that fails fails the lookup (it is not skipped).
 func (c *Client) FindEntry(ctx context.Context, d *blob.Detached, a blob.Artifact) (*blob.LogEntry, error) {
 	if d == nil || len(d.Signature) == 0 {
 		return nil, fmt.Errorf("%w: no signature to look up", ErrConfig)
 	}
-	q, err := json.Marshal(map[string]string{"hash": a.String()})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	qs := searches(d, a)
+	if len(qs) == 0 {
+		return nil, fmt.Errorf("%w: no digest of the artifact the log can be searched by (%v)", ErrNotFound, a.Digests())
 	}
-	var uuids []string
-	if err := c.do(ctx, http.MethodPost, "/api/v1/index/retrieve", q, &uuids); err != nil {
-		return nil, err
-	}
-	c.cfg.log.DebugContext(ctx, "rekorv1: search", slog.String("artifact", a.String()), slog.Int("entries", len(uuids)))
-	if len(uuids) > c.cfg.maxCandidates {
-		uuids = uuids[:c.cfg.maxCandidates]
-	}
+	budget := c.cfg.maxCandidates
+	seen := map[string]bool{} // fetched: at most budget UUIDs
+	listed := 0
+	var searched []string
 	var mismatch error
-	for _, id := range uuids {
-		e, err := c.entry(ctx, id)
+	for _, s := range qs {
+		if budget == 0 {
+			break // the bound is reached: further searches could not be fetched
+		}
+		q, err := json.Marshal(s.query)
 		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		var uuids []string
+		if err := c.do(ctx, http.MethodPost, "/api/v1/index/retrieve", q, &uuids); err != nil {
 			return nil, err
 		}
-		cand := *d
-		cand.Entry = e
-		if _, err := cand.Bundle(a); err != nil {
-			mismatch = err // another signer's entry for the same artifact
-			continue
+		searched = append(searched, s.by)
+		listed += len(uuids)
+		c.cfg.log.DebugContext(ctx, "rekorv1: search", slog.String("by", s.by), slog.Int("entries", len(uuids)))
+		for _, id := range uuids {
+			if seen[id] {
+				continue // already fetched and refused
+			}
+			if budget == 0 {
+				break
+			}
+			seen[id] = true
+			budget--
+			e, err := c.entry(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			cand := *d
+			cand.Entry = e
+			if _, err := cand.Bundle(a); err != nil {
+				mismatch = err // an entry of another signature, key or artifact
+				continue
+			}
+			c.cfg.log.DebugContext(ctx, "rekorv1: entry found", slog.String("uuid", id), slog.Int64("logIndex", e.LogIndex))
+			return e, nil
 		}
-		c.cfg.log.DebugContext(ctx, "rekorv1: entry found", slog.String("uuid", id), slog.Int64("logIndex", e.LogIndex))
-		return e, nil
 	}
 	if mismatch != nil {
-		return nil, fmt.Errorf("%w: %d entries log %s, none this signature (last: %w)", ErrNotFound, len(uuids), a, mismatch)
+		return nil, fmt.Errorf("%w: %d entries listed by %s, none logs this signature for %s (last: %w)",
+			ErrNotFound, listed, strings.Join(searched, ", "), a, mismatch)
 	}
-	return nil, fmt.Errorf("%w: the log has no entry for %s", ErrNotFound, a)
+	return nil, fmt.Errorf("%w: the log lists no entry by %s", ErrNotFound, strings.Join(searched, ", "))
+}
+
+// search is one question to the search index.
+type search struct {
+	by    string // what is searched by, for errors and logs
+	query any    // the SearchIndex body (rekor pkg/generated/models)
+}
+
+// searches are the searches for d's entry for a, in order: by the digest
+// the signing key signs first when d tells it (keyScheme), then SHA-256,
+// SHA-512 and SHA-384, each only if a carries it. SHA-384 is searched by d's
+// certificate, as Rekor v1 refuses SHA-384 hashes (rekor
+// pkg/generated/models/search_index.go: hash pattern sha512, sha256, sha1),
+// and not at all without one. The order only saves requests: every entry
+// found is checked against d and a the same way.
+func searches(d *blob.Detached, a blob.Artifact) []search {
+	digests := map[string]string{}
+	for _, s := range a.Digests() {
+		alg, _, _ := strings.Cut(s, ":")
+		digests[alg] = s
+	}
+	order := []string{"sha256", "sha512", "sha384"}
+	if first := keyScheme(d); first != "" {
+		order = append([]string{first}, slices.DeleteFunc(order, func(alg string) bool { return alg == first })...)
+	}
+	var out []search
+	for _, alg := range order {
+		s, ok := digests[alg]
+		switch {
+		case !ok:
+		case alg != "sha384":
+			out = append(out, search{by: alg, query: map[string]string{"hash": s}})
+		case d.Certificate != nil:
+			out = append(out, search{by: "certificate (sha384)", query: map[string]any{"publicKey": map[string]any{
+				"format": "x509", "content": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.Certificate})}}})
+		}
+	}
+	return out
+}
+
+// keyScheme is the digest d's signing key signs as cosign ≥ v2.6 logs it,
+// when d tells it: from the certificate's key (P-384 "sha384", P-521 and
+// Ed25519 "sha512", P-256 and RSA "sha256"), or, without a certificate,
+// "sha512" for a 64-byte signature (Ed25519ph; a DER ECDSA signature of a
+// P-256 or larger key is longer, an RSA one too). "" when unknown. It only
+// orders the searches: a wrong guess costs a request, never a check.
+func keyScheme(d *blob.Detached) string {
+	if d.Certificate == nil {
+		if len(d.Signature) == ed25519.SignatureSize {
+			return "sha512"
+		}
+		return ""
+	}
+	cert, err := x509.ParseCertificate(d.Certificate)
+	if err != nil {
+		return ""
+	}
+	switch k := cert.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P384():
+			return "sha384"
+		case elliptic.P521():
+			return "sha512"
+		}
+		return "sha256"
+	case ed25519.PublicKey:
+		return "sha512"
+	case *rsa.PublicKey:
+		return "sha256"
+	}
+	return ""
 }
 
 // logEntry is one entry as Rekor v1 serves it (rekor pkg/generated/models:

@@ -15,11 +15,21 @@
 //	d.Entry = e
 //	res, err := verifier.Verify(ctx, d, art) // blob.Verifier: offline
 //
-// FindEntry asks the search index for the entries of the artifact's
-// SHA-256 (POST /api/v1/index/retrieve), fetches each
+// FindEntry asks the search index (POST /api/v1/index/retrieve) for the
+// entries of each digest the artifact carries, fetches them
 // (GET /api/v1/log/entries/{uuid}) and returns the first whose body logs
-// this signature and certificate (or key) for this hash, with its signed
-// entry timestamp and inclusion proof. rekor-server writes an entry's
+// this signature and certificate (or key) for one of those digests, with
+// its signed entry timestamp and inclusion proof. The caller names no
+// digest: cosign ≥ v2.6 logs a signature under the digest its key signs
+// (SHA-256 for P-256 and RSA keys, SHA-384 for P-384, SHA-512 for P-521 and
+// Ed25519ph), so FindEntry searches the signing key's digest first when the
+// certificate's key (or a 64-byte, Ed25519, signature) tells it, then
+// SHA-256, SHA-512 and SHA-384, and stops at the first entry found: usually
+// one search and one fetch; at most one search per digest (3) and
+// WithMaxCandidates fetches in all. Rekor v1's index refuses SHA-384
+// hashes, so the SHA-384 search is by the certificate (the entries logged
+// with it); a P-384 signature made with a bare key cannot be looked up —
+// carry its entry (cosign --bundle). rekor-server writes an entry's
 // index keys after it has answered the upload, so an entry uploaded a
 // moment ago may not be found yet (ErrNotFound): a caller that has just
 // signed retries, it does not treat the miss as proof of anything.
@@ -36,8 +46,9 @@
 //     (nothing else reaches a URL path), and a proof's hashes are bounded.
 //   - Bounded: every answer is read up to MaxResponseSize (larger is
 //     ErrResponse), each request has a timeout (WithTimeout, 30 s), at most
-//     WithMaxCandidates entries are fetched (default DefaultMaxCandidates);
-//     an entry past the bound is not found, never trusted.
+//     WithMaxCandidates entries are fetched in all (default
+//     DefaultMaxCandidates), and at most 3 searches sent; an entry past the
+//     bound is not found, never trusted.
 //   - Redirects are followed only within the log's origin (scheme and
 //     host), at most 3; plain http is accepted only for loopback logs.
 //   - Fail closed: every error matches ErrLookup, which is a verify.ErrTlog

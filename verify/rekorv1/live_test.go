@@ -117,6 +117,8 @@ func TestLive(t *testing.T) {
 	w := newLiveWorld(t)
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, w) })
 	t.Run("AttestWithRekorV1", func(t *testing.T) { testAttestWithRekorV1(t, w) })
+	t.Run("Ed25519phSHA512", func(t *testing.T) { testEd25519phSHA512(t, w) })
+	t.Run("P384SHA384", func(t *testing.T) { testP384SHA384(t, w) })
 }
 
 // testRoundTrip: a detached ".sig" + ".cert" whose entry is only in the

@@ -40,9 +40,10 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithMaxCandidates bounds how many of the entries logging the artifact's
-// hash are fetched (default DefaultMaxCandidates). The search index lists
-// every signature of an artifact; an entry past the bound is not found
+// WithMaxCandidates bounds how many of the entries FindEntry's searches
+// list are fetched, all searches together (default DefaultMaxCandidates).
+// The search index lists every signature of an artifact (and, searched by a
+// certificate, every entry it signed); an entry past the bound is not found
 // (ErrNotFound), never trusted.
 func WithMaxCandidates(n int) Option {
 	return func(c *config) error {
