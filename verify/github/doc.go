@@ -54,7 +54,9 @@
 // guessed: gh reads it from GitHub's TUF repository (GitHubTUFMirror) as
 // the target "<trust domain>.trusted_root.json", the trust domain coming
 // from the tenant's API, and `gh attestation trusted-root --hostname
-// <tenant>.ghe.com` prints it. The public-good instance is not trusted for
+// <tenant>.ghe.com` prints it. TenantTrustedRootTarget names that target
+// from a trust domain the caller gives (checked: DNS labels only), for
+// verify/tuf's WithTarget to keep the tenant's root current. The public-good instance is not trusted for
 // a tenant: its repositories cannot be public, and actions/attest uses
 // public-good only for public ones. A github.com attestation does not
 // satisfy a tenant policy, nor the reverse: the SAN, the URIs and the

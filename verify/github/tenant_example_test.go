@@ -84,3 +84,18 @@ func ExampleVerifier_Verify_ghe() {
 	// time by:  tsa
 	// github.com policy: denied, san is "https://octo.ghe.com/octo-org/octo-repo/.github/workflows/build.yml@refs/heads/main"
 }
+
+// The GitHub TUF target holding a tenant's trusted root, from the trust
+// domain the tenant's API reports (gh: GET /meta,
+// domains.artifact_attestations.trust_domain); a name that could reach
+// another target is refused. Open it with
+// tuf.Open(ctx, github.GitHubTUFMirror, github.GitHubTUFRoot(), cacheDir, tuf.WithTarget(target)).
+func ExampleTenantTrustedRootTarget() {
+	target, err := github.TenantTrustedRootTarget("octo")
+	fmt.Println(target, err)
+	_, err = github.TenantTrustedRootTarget("../octo")
+	fmt.Println(errors.Is(err, verify.ErrConfig))
+	// Output:
+	// octo.trusted_root.json <nil>
+	// true
+}

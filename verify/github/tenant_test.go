@@ -278,3 +278,30 @@ func TestTenantOIDCIssuer(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestTenantTrustedRootTarget: a trust domain of DNS labels names its
+// target as gh does; anything that could name another target or a path
+// (a '/', "..", an empty label, non-ASCII, a name too long) is refused
+// with verify.ErrConfig.
+func TestTenantTrustedRootTarget(t *testing.T) {
+	t.Parallel()
+	for td, want := range map[string]string{
+		"octo":                  "octo.trusted_root.json",
+		"Octo-Corp":             "Octo-Corp.trusted_root.json",
+		"octo.example":          "octo.example.trusted_root.json",
+		"a1.b-2.c3":             "a1.b-2.c3.trusted_root.json",
+		strings.Repeat("a", 63): strings.Repeat("a", 63) + ".trusted_root.json",
+	} {
+		got, err := github.TenantTrustedRootTarget(td)
+		if err != nil || got != want {
+			t.Errorf("%q: %q, %v; want %q", td, got, err, want)
+		}
+	}
+	long := strings.Repeat(strings.Repeat("a", 63)+".", 4)[:254]
+	for _, td := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/octo", "octo.", ".octo", "a..b", "-octo", "octo-",
+		"oc to", "octo_corp", "octo:1", "octo\x00", "ｏｃｔｏ", "octo\n", strings.Repeat("a", 64), long} {
+		if got, err := github.TenantTrustedRootTarget(td); !errors.Is(err, verify.ErrConfig) || got != "" {
+			t.Errorf("%q: %q, %v; want verify.ErrConfig", td, got, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
@@ -37,6 +38,37 @@ var githubTUFRoot []byte
 // (WithGitHubRoot) follows GitHub's CA and TSA rotations; gh does the same
 // (cli/cli pkg/cmd/attestation/verification/tuf.go GitHubTUFOptions).
 const GitHubTUFMirror = "https://tuf-repo.github.com"
+
+// TenantTrustedRootTarget names the target of GitHubTUFMirror that holds
+// the trusted root of the GitHub Enterprise Cloud tenant whose trust domain
+// is trustDomain: "<trust domain>.trusted_root.json", the name gh reads
+// (cli/cli pkg/cmd/attestation/verification/sigstore.go newGitHubVerifier,
+// and pkg/cmd/attestation/trustedroot/trustedroot.go for gh attestation
+// trusted-root). Give it to verify/tuf with the GitHub repository:
+//
+//	target, err := github.TenantTrustedRootTarget(trustDomain)
+//	client, err := tuf.Open(ctx, github.GitHubTUFMirror, github.GitHubTUFRoot(), cacheDir, tuf.WithTarget(target))
+//
+// and build the tenant's Verifier from client.Root().Material
+// (WithGitHubRoot). The trust domain is the caller's to obtain: gh asks the
+// tenant's REST API (GET /meta, domains.artifact_attestations.trust_domain:
+// cli/cli pkg/cmd/attestation/api/client.go GetTrustDomain), and this
+// package makes no request. It is the name the tenant's root is fetched
+// by, so it is checked rather than trusted: one or more DNS labels (as
+// for a tenant name: ASCII letters, digits, inner hyphens) joined by dots,
+// at most 253 characters — never a '/', "..", or anything else that could
+// name another target or file. Anything else is a verify.ErrConfig.
+func TenantTrustedRootTarget(trustDomain string) (string, error) {
+	labels := strings.Split(trustDomain, ".")
+	ok := len(trustDomain) <= 253
+	for _, l := range labels {
+		ok = ok && tenantPattern.MatchString(l)
+	}
+	if !ok {
+		return "", fmt.Errorf("%w: github: trust domain %q is not DNS labels joined by dots", verify.ErrConfig, trustDomain)
+	}
+	return trustDomain + ".trusted_root.json", nil
+}
 
 // GitHubTUFRoot returns a copy of the root.json of GitHubTUFMirror trusted
 // out of band: version 9, expiring 2027-01-28, from

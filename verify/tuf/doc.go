@@ -11,7 +11,9 @@
 //     trusted out of band (PublicGoodRoot, sigstore-go's embedded copy), and
 //     cacheDir where metadata and targets are kept between runs, in
 //     sigstore-go's layout (cacheDir/<host-path>/). Client.Root returns the
-//     current *Root without I/O; Client.Refresh updates it.
+//     current *Root without I/O; Client.Refresh updates it. The target is
+//     trusted_root.json unless WithTarget names another (a GitHub
+//     Enterprise Cloud tenant's: verify/github.TenantTrustedRootTarget).
 //   - A Root carries the trust material (a *verify.Trust), its Revision (the
 //     SHA-256 of the trusted root target), the TUF root version, and
 //     Expires: the earliest expiry of the root, timestamp, snapshot and

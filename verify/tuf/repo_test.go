@@ -131,14 +131,18 @@ func (r *testRepo) signRoot(signers ...signature.Signer) {
 
 // putTarget lists b as the trusted root target and publishes its bytes at
 // the hash-prefixed path of consistent snapshots.
-func (r *testRepo) putTarget(b []byte) {
-	tf, err := metadata.TargetFile().FromBytes(targetName, b, "sha256")
+func (r *testRepo) putTarget(b []byte) { r.putTargetAs(targetName, b) }
+
+// putTargetAs is putTarget for the target name (as GitHub's repository
+// holds a "<trust domain>.trusted_root.json" per tenant beside its own).
+func (r *testRepo) putTargetAs(name string, b []byte) {
+	tf, err := metadata.TargetFile().FromBytes(name, b, "sha256")
 	if err != nil {
 		r.tb.Fatal(err)
 	}
-	r.targets.Signed.Targets[targetName] = tf
+	r.targets.Signed.Targets[name] = tf
 	sum := sha256.Sum256(b)
-	r.put("targets/"+hex.EncodeToString(sum[:])+"."+targetName, b)
+	r.put("targets/"+hex.EncodeToString(sum[:])+"."+name, b)
 }
 
 func (r *testRepo) signTargets() {
