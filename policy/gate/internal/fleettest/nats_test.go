@@ -96,9 +96,9 @@ func natsFleet(t *testing.T) (*itest.NATSCluster, *fleet, *natskill.Switch) {
 // TestNATSFleet runs three gate replica processes on a 3-node JetStream
 // cluster through, in order: 1,000 tokens each presented to every replica
 // at once; kill-switch marks propagating to every replica; a node of the
-// cluster killed (SIGKILL) under load; a replica killed under load and a
-// replacement started. The phases share one fleet, as production would:
-// each starts from what the previous one left.
+// cluster killed (SIGKILL) under load, then healed; a replica killed under
+// load and a replacement started. The phases share one fleet, as
+// production would: each starts from what the previous one left.
 func TestNATSFleet(t *testing.T) {
 	c, f, ks := natsFleet(t)
 	t.Run("ThousandTokens", func(t *testing.T) { thousandTokens(t, f, "NATS") })
@@ -177,7 +177,8 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 // decide (the replay store unavailable while the streams elect new
 // leaders, or the kill switch unsure it is current): a claim whose answer
 // was lost spends its token, and denying is the safe side. Then each
-// replica must admit again on the two remaining nodes.
+// replica must admit again on the two remaining nodes, and again once the
+// node is restarted and has caught up (the heal).
 func killNATSNode(t *testing.T, c *itest.NATSCluster, f *fleet) {
 	const n, killAt = 1000, 300
 	toks := f.mintN(t, n)
@@ -212,6 +213,18 @@ func killNATSNode(t *testing.T, c *itest.NATSCluster, f *fleet) {
 		f.waitAdmits(t, r, 30*time.Second)
 	}
 	t.Logf("every replica admits again %v after the last answer", time.Since(recovered).Round(time.Millisecond))
+
+	// Heal: the node comes back with its store and catches up; the fleet
+	// goes on deciding meanwhile, and the next phase starts whole (a
+	// replica started with a node down could have its watches placed on
+	// the dead node until the cluster notices).
+	healed := time.Now()
+	leader.Restart(t)
+	leader.WaitHealthy(t, time.Minute)
+	for _, r := range f.replicas {
+		f.waitAdmits(t, r, 30*time.Second)
+	}
+	t.Logf("node %s healthy again and every replica admitting %v after its restart", leader.Name, time.Since(healed).Round(time.Millisecond))
 }
 
 // replayLeader is the node that leads the replay bucket's stream.

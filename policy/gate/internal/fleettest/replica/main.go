@@ -43,6 +43,12 @@ func main() {
 	}
 }
 
+// step reports setup progress on stderr, which the test prints when a
+// replica does not become ready: a setup that hangs says where.
+func step(what string) {
+	fmt.Fprintf(os.Stderr, "replica: %s %s\n", time.Now().Format("15:04:05.000"), what)
+}
+
 func run() error {
 	// Setup is bounded; serving is not. What setup opens (connections, the
 	// switch's goroutines, the policy engine) lives as long as the process.
@@ -72,6 +78,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
+		step("connected to NATS at " + nc.ConnectedUrl())
 		if js, err = jetstream.New(nc); err != nil {
 			return err
 		}
@@ -79,6 +86,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
+		step("kill switch ready")
 		opts = append(opts, gate.WithRevocations(gate.Revocations{Jobs: ks}))
 	}
 
@@ -102,6 +110,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	step("replay cache ready")
 	tokens, err := oidc.NewVerifier(os.Getenv(fleettest.EnvIssuer), gatetest.Audience, oidc.WithSingleUse(rc))
 	if err != nil {
 		return err
