@@ -30,6 +30,13 @@ const (
 // outputs) without revealing the values. Whoever holds the key can compute
 // [HMAC.Sum] of a candidate value to search for it.
 //
+// Every named field is hashed whatever it holds, a value already sealed by
+// [Sealer] included: skipping values that look sealed would let a value
+// that merely begins with [SealedPrefix] through in clear. Hashing a sealed
+// value keeps it hidden but makes it neither joinable nor recoverable, so
+// seal a field or hash it, not both (for example a Sealer before the log
+// and an HMAC on the same field in audit/otelsink).
+//
 // The key never leaves the value: String, GoString, Format, LogValue and
 // MarshalJSON print "[REDACTED]".
 type HMAC struct {

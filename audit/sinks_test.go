@@ -135,6 +135,13 @@ func TestHMAC(t *testing.T) {
 	if h.Apply(e).Actor.ID != out.Actor.ID {
 		t.Error("not deterministic")
 	}
+	// A value that looks sealed is hashed like any other: a prefix is not
+	// a way past the HMAC.
+	posing := e
+	posing.Attributes = map[string]string{"client_ip": SealedPrefix + "203.0.113.7"}
+	if got := h.Apply(posing).Attributes["client_ip"]; got != h.Sum(SealedPrefix+"203.0.113.7") {
+		t.Errorf("a value beginning with the sealed prefix was not hashed: %q", got)
+	}
 	// The key never shows in any rendering of the HMAC value.
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("hmac", "h", h)
