@@ -194,7 +194,10 @@ type entry struct {
 // expires it), then rewrites the lease record naming the claimer with the
 // revision it read (compare-and-swap, so a record released or reaped since
 // it was read is left alone). Records that fail to decode are logged and
-// skipped: nothing can revoke what they would name.
+// skipped: nothing can revoke what they would name. The ordered consumer
+// is one replica, which may lag the leader by a moment: a lease registered
+// just now on another node may be listed only by a later Claim (a
+// reaper's next round), never claimed from a stale record.
 func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration, max int) ([]secrets.LeaseClaim, error) {
 	if err := secrets.CheckLeaseOwner(claimer); err != nil {
 		return nil, err

@@ -127,9 +127,21 @@ func TestAcrossNodes(t *testing.T) {
 	if err := reg0.Register(ctx, leasetest.Record("l2", "runner-2")); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := regs[0].Claim(ctx, "reaper-1", time.Hour, 10)
-	if err != nil || len(cs) != 1 || cs[0].Record.LeaseID != "l2" {
-		t.Fatalf("node 2 claimed %+v, %v; want only l2", cs, err)
+	// Node 2's listing may lag node 1's writes by a moment (a reaper's
+	// next round sees them): claim until l2 is listed, and never l1.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cs, err := regs[0].Claim(ctx, "reaper-1", time.Hour, 10)
+		if err != nil || len(cs) > 1 || (len(cs) == 1 && cs[0].Record.LeaseID != "l2") {
+			t.Fatalf("node 2 claimed %+v, %v; want only l2", cs, err)
+		}
+		if len(cs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node 2 never claimed l2, whose owner has no heartbeat")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if cs, err := regs[1].Claim(ctx, "reaper-2", time.Hour, 10); err != nil || len(cs) != 0 {
 		t.Fatalf("node 3 claimed %+v, %v; want nothing", cs, err)
