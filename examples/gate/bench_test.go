@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
@@ -20,7 +24,8 @@ import (
 // evaluation and an fsync'd audit append. Peers in the same run: the policy
 // evaluation alone (what an OPA sidecar would do, without its HTTP hop), the
 // job token verification alone and one fsync'd audit append alone: the
-// warm decision's floor is the sum of the three.
+// warm decision's floor is the sum of the three; the image path adds one
+// tag re-resolve (peer/tag-resolve).
 func BenchmarkDecide(b *testing.B) {
 	f := newFixture(b)
 	imageReq := gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}
@@ -104,6 +109,37 @@ func BenchmarkDecide(b *testing.B) {
 		for b.Loop() {
 			if _, err := v.Verify(b.Context(), f.mainTok); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	// The image path also re-resolves the tag on every decision (one
+	// manifest GET); in this process the registry's server side runs too,
+	// so its CPU counts here as it would not against a remote registry.
+	b.Run("peer/tag-resolve", func(b *testing.B) {
+		ref, err := name.ParseReference(f.release.Image)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// One manifest GET by tag on a kept-alive connection: the request
+		// the gate's warm image path makes, without ggcr's per-call ping.
+		u := "http://" + ref.Context().RegistryStr() + "/v2/" + ref.Context().RepositoryStr() + "/manifests/" + ref.Identifier()
+		client := &http.Client{}
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for b.Loop() {
+			req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, u, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Fatalf("%v %s", err, resp.Status)
 			}
 		}
 	})
