@@ -1,8 +1,12 @@
 package itest
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,7 +82,73 @@ jetstream { store_dir: %q }
 	for _, node := range c.Nodes {
 		node.WaitHealthy(t, 60*time.Second)
 	}
+	if n > 1 {
+		c.waitMetaLeader(t, 60*time.Second)
+	}
 	return c
+}
+
+// jsz is the part of a node's /jsz monitoring answer waitMetaLeader reads.
+type jsz struct {
+	Meta *struct {
+		Leader   string `json:"leader"`
+		Replicas []struct {
+			Name    string `json:"name"`
+			Current bool   `json:"current"`
+		} `json:"replicas"`
+	} `json:"meta_cluster"`
+}
+
+// waitMetaLeader waits until every node names the same JetStream meta
+// leader and that leader sees every other node as current. A cluster whose
+// nodes each report healthy can still be settling its meta group, and a
+// stream or bucket created in that moment may go unanswered.
+func (c *NATSCluster) waitMetaLeader(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	c.Nodes[0].p.WaitFor(t, timeout, func(ctx context.Context) bool {
+		var leader string
+		for _, node := range c.Nodes {
+			j, ok := node.jsz(ctx)
+			if !ok || j.Meta == nil || j.Meta.Leader == "" || (leader != "" && j.Meta.Leader != leader) {
+				return false
+			}
+			leader = j.Meta.Leader
+		}
+		for _, node := range c.Nodes {
+			if node.Name != leader {
+				continue
+			}
+			j, ok := node.jsz(ctx)
+			if !ok || j.Meta == nil || len(j.Meta.Replicas) != len(c.Nodes)-1 {
+				return false
+			}
+			for _, r := range j.Meta.Replicas {
+				if !r.Current {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	})
+}
+
+// jsz reads the node's /jsz monitoring endpoint.
+func (n *NATSNode) jsz(ctx context.Context) (jsz, bool) {
+	var j jsz
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/jsz", Addr(n.MonitorPort)), nil)
+	if err != nil {
+		return j, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return j, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&j) != nil {
+		return j, false
+	}
+	return j, true
 }
 
 // URLsFrom returns every node's client URL starting with node i, for a

@@ -43,13 +43,23 @@ func replicas(t testing.TB, opts ...natsreplay.Option) (*itest.NATSCluster, []*n
 	c := itest.StartNATSCluster(t, 3)
 	var caches []*natsreplay.Cache
 	for i := range c.Nodes {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		rc, err := natsreplay.New(ctx, connect(t, c.URLsFrom(i)), append([]natsreplay.Option{natsreplay.WithReplicas(3)}, opts...)...)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
+		js := connect(t, c.URLsFrom(i))
+		// A bucket creation on a cluster that has just elected its meta
+		// leader can go unanswered: each attempt is bounded, and retried.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			rc, err := natsreplay.New(ctx, js, append([]natsreplay.Option{natsreplay.WithReplicas(3)}, opts...)...)
+			cancel()
+			if err == nil {
+				caches = append(caches, rc)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		caches = append(caches, rc)
 	}
 	// A bucket just created on three nodes may not take writes for a
 	// moment (its stream's leader is still being elected), and a test with a
