@@ -44,15 +44,25 @@ func fleet(t testing.TB, opts ...natskill.Option) (*itest.NATSCluster, []*natski
 	rec := audittest.NewRecorder()
 	var sw []*natskill.Switch
 	for i := range c.Nodes {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("replica", i+1)
-		s, err := natskill.New(ctx, connect(t, c.URLsFrom(i)), rec, append([]natskill.Option{natskill.WithReplicas(3), natskill.WithLogger(logger)}, opts...)...)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
+		js := connect(t, c.URLsFrom(i))
+		// A bucket creation on a cluster that has just elected its meta
+		// leader can go unanswered: each attempt is bounded, and retried.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			s, err := natskill.New(ctx, js, rec, append([]natskill.Option{natskill.WithReplicas(3), natskill.WithLogger(logger)}, opts...)...)
+			cancel()
+			if err == nil {
+				t.Cleanup(func() { s.Close() })
+				sw = append(sw, s)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		t.Cleanup(func() { s.Close() })
-		sw = append(sw, s)
 	}
 	// A stream just created on three nodes takes up to a second or so
 	// before its first message reaches the watchers (the switches deny
