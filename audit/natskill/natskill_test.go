@@ -46,23 +46,11 @@ func fleet(t testing.TB, opts ...natskill.Option) (*itest.NATSCluster, []*natski
 	for i := range c.Nodes {
 		logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("replica", i+1)
 		js := connect(t, c.URLsFrom(i))
-		// A bucket creation on a cluster that has just elected its meta
-		// leader can go unanswered: each attempt is bounded, and retried.
-		deadline := time.Now().Add(time.Minute)
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			s, err := natskill.New(ctx, js, rec, append([]natskill.Option{natskill.WithReplicas(3), natskill.WithLogger(logger)}, opts...)...)
-			cancel()
-			if err == nil {
-				t.Cleanup(func() { s.Close() })
-				sw = append(sw, s)
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		s := itest.Create(t, "kill-switch bucket", func(ctx context.Context) (*natskill.Switch, error) {
+			return natskill.New(ctx, js, rec, append([]natskill.Option{natskill.WithReplicas(3), natskill.WithLogger(logger)}, opts...)...)
+		})
+		t.Cleanup(func() { s.Close() })
+		sw = append(sw, s)
 	}
 	// A stream just created on three nodes takes up to a second or so
 	// before its first message reaches the watchers (the switches deny

@@ -212,3 +212,25 @@ func freePorts(t testing.TB, n int) []int {
 	}
 	return ports
 }
+
+// Create calls create until it succeeds and returns what it made, each
+// attempt bounded to 10 s, for at most a minute, then fails t naming what.
+// Right after a cluster has elected its meta leader, a stream or bucket
+// creation can go unanswered: a fleet under test starts from the steady
+// state, so its setup retries instead of failing on the first silence.
+func Create[T any](t testing.TB, what string, create func(context.Context) (T, error)) T {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		v, err := create(ctx)
+		cancel()
+		if err == nil {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -44,22 +44,9 @@ func replicas(t testing.TB, opts ...natsreplay.Option) (*itest.NATSCluster, []*n
 	var caches []*natsreplay.Cache
 	for i := range c.Nodes {
 		js := connect(t, c.URLsFrom(i))
-		// A bucket creation on a cluster that has just elected its meta
-		// leader can go unanswered: each attempt is bounded, and retried.
-		deadline := time.Now().Add(time.Minute)
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			rc, err := natsreplay.New(ctx, js, append([]natsreplay.Option{natsreplay.WithReplicas(3)}, opts...)...)
-			cancel()
-			if err == nil {
-				caches = append(caches, rc)
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		caches = append(caches, itest.Create(t, "replay bucket", func(ctx context.Context) (*natsreplay.Cache, error) {
+			return natsreplay.New(ctx, js, append([]natsreplay.Option{natsreplay.WithReplicas(3)}, opts...)...)
+		}))
 	}
 	// A bucket just created on three nodes may not take writes for a
 	// moment (its stream's leader is still being elected), and a test with a

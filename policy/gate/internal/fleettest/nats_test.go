@@ -39,26 +39,6 @@ func connect(t testing.TB, urls string) jetstream.JetStream {
 	return js
 }
 
-// retry runs create until it succeeds, each attempt bounded: right after a
-// cluster reports healthy, a bucket creation can go unanswered while the
-// meta leader settles.
-func retry(t *testing.T, what string, create func(context.Context) error) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err := create(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // natsFleet starts a 3-node JetStream cluster and three replicas, replica
 // i preferring node i. This process creates the two R3 buckets first, so
 // that three replicas starting together do not race to create them, and
@@ -77,15 +57,12 @@ func natsFleet(t *testing.T) (*itest.NATSCluster, *fleet, *natskill.Switch) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ks *natskill.Switch
-	retry(t, "kill-switch bucket", func(ctx context.Context) (err error) {
-		ks, err = natskill.New(ctx, js, sink, natskill.WithBucket(fleettest.KillBucket), natskill.WithReplicas(fleettest.BucketReplicas))
-		return err
+	ks := itest.Create(t, "kill-switch bucket", func(ctx context.Context) (*natskill.Switch, error) {
+		return natskill.New(ctx, js, sink, natskill.WithBucket(fleettest.KillBucket), natskill.WithReplicas(fleettest.BucketReplicas))
 	})
 	t.Cleanup(func() { ks.Close() })
-	retry(t, "replay bucket", func(ctx context.Context) error {
-		_, err := natsreplay.New(ctx, js, natsreplay.WithBucket(fleettest.ReplayBucket), natsreplay.WithReplicas(fleettest.BucketReplicas))
-		return err
+	itest.Create(t, "replay bucket", func(ctx context.Context) (*natsreplay.Cache, error) {
+		return natsreplay.New(ctx, js, natsreplay.WithBucket(fleettest.ReplayBucket), natsreplay.WithReplicas(fleettest.BucketReplicas))
 	})
 	f := startFleet(t, []string{fleettest.EnvReplay + "=nats"}, func(i int) []string {
 		return []string{fleettest.EnvNATS + "=" + c.URLsFrom(i)}
