@@ -392,12 +392,14 @@ func TestMarkNeverShortensALiveMark(t *testing.T) {
 	_, sw, _ := fleet(t)
 	ctx := t.Context()
 	const id = "spiffe://example.org/ci/stolen"
-	if err := sw[0].Mark(ctx, natskill.KindJob, id, "confirmed compromise", "oncall", time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sw[1].Mark(ctx, natskill.KindJob, id, "automatic quarantine", "ztci/audit/escalator", time.Now().Add(300*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
+	// A mark that could not be recorded (ErrUnavailable while a fresh
+	// cluster routes the bucket) is retried, as its doc says.
+	waitFor(t, 30*time.Second, func() bool {
+		return retrying(sw[0].Mark(ctx, natskill.KindJob, id, "confirmed compromise", "oncall", time.Time{}))
+	})
+	waitFor(t, 30*time.Second, func() bool {
+		return retrying(sw[1].Mark(ctx, natskill.KindJob, id, "automatic quarantine", "ztci/audit/escalator", time.Now().Add(300*time.Millisecond)))
+	})
 	time.Sleep(600 * time.Millisecond)
 	for i, s := range sw {
 		if !s.Compromised(id) {
@@ -412,7 +414,14 @@ func TestMarkNeverShortensALiveMark(t *testing.T) {
 		for j := range 5 {
 			go func() {
 				until := longest.Add(-time.Duration(i*5+j) * time.Minute)
-				errs <- s.Mark(ctx, natskill.KindJob, other, "race", "oncall", until)
+				var err error
+				for range 100 {
+					if err = s.Mark(ctx, natskill.KindJob, other, "race", "oncall", until); !errors.Is(err, natskill.ErrUnavailable) {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				errs <- err
 			}()
 		}
 	}
