@@ -2,11 +2,9 @@ package natsanomaly
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/jsleader"
 )
 
 // Errors. Every error of [Feeder.Check] means "cannot say the fleet's events
@@ -456,59 +455,14 @@ func (f *Feeder) lastSeq(ctx context.Context, st jetstream.Stream) (uint64, erro
 	return last, nil
 }
 
-// msgGetReply is the part of the JetStream API's STREAM.MSG.GET answer that
-// lastSeqFor reads.
-type msgGetReply struct {
-	Error *struct {
-		Code        int    `json:"code"`
-		ErrCode     int    `json:"err_code"`
-		Description string `json:"description"`
-	} `json:"error"`
-	Message *struct {
-		Seq uint64 `json:"seq"`
-	} `json:"message"`
-}
-
 // lastSeqFor asks the stream leader for the newest message under subject (a
-// filter, wildcards allowed) and returns its sequence, 0 when there is none.
-// It sends the request itself rather than calling GetLastMsgForSubject,
-// which a stream with AllowDirect lets any replica answer, lagging ones
-// included.
+// filter, wildcards allowed) and returns its sequence, 0 when there is none
+// (jsleader.LastMsg: GetLastMsgForSubject would let a lagging replica
+// answer when the stream allows direct gets).
 func (f *Feeder) lastSeqFor(ctx context.Context, subject string) (uint64, error) {
-	req, err := json.Marshal(map[string]string{"last_by_subj": subject})
-	if err != nil {
+	m, found, err := jsleader.LastMsg(ctx, f.js, f.name, subject)
+	if err != nil || !found {
 		return 0, err
 	}
-	msg, err := f.js.Conn().RequestWithContext(ctx, apiPrefix(f.js.Options())+"STREAM.MSG.GET."+f.name, req)
-	if err != nil {
-		return 0, fmt.Errorf("last message under %q: %w", subject, err)
-	}
-	var r msgGetReply
-	if err := json.Unmarshal(msg.Data, &r); err != nil {
-		return 0, fmt.Errorf("last message under %q: undecodable reply: %w", subject, err)
-	}
-	switch {
-	case r.Error != nil && r.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound):
-		return 0, nil
-	case r.Error != nil:
-		return 0, fmt.Errorf("last message under %q: %s (%d)", subject, r.Error.Description, r.Error.ErrCode)
-	case r.Message == nil:
-		return 0, fmt.Errorf("last message under %q: reply without a message", subject)
-	}
-	return r.Message.Seq, nil
-}
-
-// apiPrefix is the JetStream API subject prefix js sends its requests to,
-// as jetstream.New, NewWithAPIPrefix and NewWithDomain set it.
-func apiPrefix(o jetstream.JetStreamOptions) string {
-	switch {
-	case o.Domain != "":
-		return "$JS." + o.Domain + ".API."
-	case o.APIPrefix == "":
-		return jetstream.DefaultAPIPrefix
-	case strings.HasSuffix(o.APIPrefix, "."):
-		return o.APIPrefix
-	default:
-		return o.APIPrefix + "."
-	}
+	return m.Seq, nil
 }

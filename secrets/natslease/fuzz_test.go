@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ztci/ztci/internal/jsleader"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -68,9 +69,13 @@ func FuzzDecodeHeartbeat(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`x`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		alive, err := decodeHeartbeat(data, subj)
-		if err != nil && alive {
-			t.Fatal("alive with an error")
+		m, found, err := jsleader.Decode(data)
+		if err != nil {
+			return
+		}
+		alive, err := heartbeat(m, found, subj)
+		if alive && (err != nil || m.Subject != subj || len(m.Data) == 0) {
+			t.Fatalf("alive from %q: %+v %v", data, m, err)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ztci/ztci/internal/jsleader"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -271,19 +272,6 @@ func (r *Registry) list(ctx context.Context) ([]entry, error) {
 	}
 }
 
-// msgGetResponse is the JetStream API's answer to STREAM.MSG.GET.
-type msgGetResponse struct {
-	Error *struct {
-		Code        int    `json:"code"`
-		ErrCode     int    `json:"err_code"`
-		Description string `json:"description"`
-	} `json:"error"`
-	Message *struct {
-		Subject string `json:"subject"`
-		Data    []byte `json:"data"`
-	} `json:"message"`
-}
-
 // ownerAlive asks the stream leader for the last message of the owner's
 // heartbeat key. The leader answers STREAM.MSG.GET, whereas a KV Get may be
 // served by a replica that lags behind. A heartbeat message has data; a
@@ -292,41 +280,27 @@ func (r *Registry) ownerAlive(ctx context.Context, owner string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
 	defer cancel()
 	subject := "$KV." + r.cfg.bucket + "." + hashKey(ownerPrefix, owner)
-	req, _ := json.Marshal(struct {
-		LastBySubject string `json:"last_by_subj"`
-	}{subject})
-	m, err := r.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+r.stream, req)
+	m, found, err := jsleader.LastMsg(ctx, r.js, r.stream, subject)
 	if err != nil {
 		return false, r.unavailable("read heartbeat of "+owner, err)
 	}
-	alive, err := decodeHeartbeat(m.Data, subject)
+	alive, err := heartbeat(m, found, subject)
 	if err != nil {
 		return false, r.unavailable("read heartbeat of "+owner, err)
 	}
 	return alive, nil
 }
 
-// jsErrNoMessage is JetStream's "no message found" error code.
-const jsErrNoMessage = 10037
-
-// decodeHeartbeat interprets a STREAM.MSG.GET answer for subject.
-func decodeHeartbeat(data []byte, subject string) (bool, error) {
-	if len(data) > 1<<20 {
-		return false, fmt.Errorf("answer of %d bytes", len(data))
-	}
-	var resp msgGetResponse
-	if err := json.Unmarshal(data, &resp); err != nil {
-		return false, fmt.Errorf("undecodable answer: %w", err)
-	}
+// heartbeat interprets the leader's last message under the heartbeat
+// subject: alive only for a message of that subject with data.
+func heartbeat(m jsleader.Msg, found bool, subject string) (bool, error) {
 	switch {
-	case resp.Error != nil && resp.Error.ErrCode == jsErrNoMessage:
+	case !found:
 		return false, nil
-	case resp.Error != nil:
-		return false, fmt.Errorf("JetStream error %d (%d): %s", resp.Error.Code, resp.Error.ErrCode, resp.Error.Description)
-	case resp.Message == nil || resp.Message.Subject != subject:
-		return false, errors.New("answer holds no message for the heartbeat key")
+	case m.Subject != subject:
+		return false, fmt.Errorf("answer holds a message for %q, not the heartbeat key", m.Subject)
 	}
-	return len(resp.Message.Data) > 0, nil
+	return len(m.Data) > 0, nil
 }
 
 func (r *Registry) claim(ctx context.Context, e entry, claimer string, ttl time.Duration) (secrets.LeaseClaim, bool, error) {
