@@ -39,39 +39,19 @@ func connectJS(t testing.TB, urls string) jetstream.JetStream {
 // natsReplica is one SVID issuer replica on its own NATS connection.
 func natsReplica(t testing.TB, js jetstream.JetStream, opts ...svid.Option) (*svid.Issuer, *natskeys.Store) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var store *natskeys.Store
-	for {
-		// Retried while a bucket just created on the cluster elects its
-		// stream's leader.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		s, err := natskeys.New(ctx, js, natskeys.WithBucket(svidBucket), natskeys.WithReplicas(3),
+	// Retried while a bucket just created on the cluster elects its
+	// stream's leader.
+	store := itest.Create(t, "natskeys.New", func(ctx context.Context) (*natskeys.Store, error) {
+		return natskeys.New(ctx, js, natskeys.WithBucket(svidBucket), natskeys.WithReplicas(3),
 			natskeys.WithRefresh(200*time.Millisecond), natskeys.WithMaxStaleness(time.Second))
-		cancel()
-		if err == nil {
-			store = s
-			t.Cleanup(func() { _ = s.Close() })
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("natskeys.New: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	})
+	t.Cleanup(func() { _ = store.Close() })
 	iss, err := svid.NewIssuer(td, append([]svid.Option{svid.WithJWTKeyStore(store)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		err := iss.PublishJWTKey(t.Context())
-		if err == nil {
-			return iss, store
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("PublishJWTKey: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	itest.Create(t, "PublishJWTKey", func(ctx context.Context) (struct{}, error) { return struct{}{}, iss.PublishJWTKey(ctx) })
+	return iss, store
 }
 
 // verifiesWithin polls until s verifies with bundles, which learn of

@@ -50,26 +50,13 @@ var buckets atomic.Int64
 func newRegistry(t testing.TB, js jetstream.JetStream, opts ...natslease.Option) (*natslease.Registry, string) {
 	t.Helper()
 	bucket := fmt.Sprintf("leases_%d_%d", os.Getpid(), buckets.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	if os.Getenv("ZTCI_NATSLEASE_DEBUG") != "" {
 		opts = append(opts, natslease.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	opts = append([]natslease.Option{natslease.WithBucket(bucket), natslease.WithReplicas(3)}, opts...)
-	// Right after the cluster reports healthy, a bucket creation can go
-	// unanswered while the meta leader settles: retry it.
-	var reg *natslease.Registry
-	for reg == nil {
-		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
-		r, err := natslease.New(actx, js, opts...)
-		acancel()
-		switch {
-		case err == nil:
-			reg = r
-		case ctx.Err() != nil:
-			t.Fatalf("bucket %s not created in 60s: %v", bucket, err)
-		}
-	}
+	reg := itest.Create(t, "bucket "+bucket, func(ctx context.Context) (*natslease.Registry, error) {
+		return natslease.New(ctx, js, opts...)
+	})
 	waitWrites(t, reg, bucket)
 	return reg, bucket
 }
@@ -80,18 +67,9 @@ func newRegistry(t testing.TB, js jetstream.JetStream, opts ...natslease.Option)
 // reports as an error (fail closed) but which is not what a test asserts.
 func waitWrites(t testing.TB, reg *natslease.Registry, bucket string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		err := reg.Heartbeat(ctx, "warm-up", time.Second)
-		if err == nil {
-			return
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("bucket %s takes no writes 30s after creation: %v", bucket, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	itest.Create(t, "a first write to bucket "+bucket, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, reg.Heartbeat(ctx, "warm-up", time.Second)
+	})
 }
 
 func TestContract(t *testing.T) {

@@ -58,37 +58,16 @@ func connect(t testing.TB, urls string) jetstream.JetStream {
 // cluster elects its stream's leader.
 func newStore(t testing.TB, js jetstream.JetStream, opts ...natskeys.Option) *natskeys.Store {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		s, err := natskeys.New(ctx, js, opts...)
-		cancel()
-		if err == nil {
-			t.Cleanup(func() { _ = s.Close() })
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("natskeys.New: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s := itest.Create(t, "natskeys.New", func(ctx context.Context) (*natskeys.Store, error) { return natskeys.New(ctx, js, opts...) })
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // publish calls iss.Publish until it succeeds (the bucket's stream may still
 // be electing a leader right after creation).
 func publish(t testing.TB, iss *oidc.Issuer) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := iss.Publish(context.Background())
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Publish: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	itest.Create(t, "Publish", func(ctx context.Context) (struct{}, error) { return struct{}{}, iss.Publish(ctx) })
 }
 
 func genKey(t testing.TB, kind string) crypto.Signer {
