@@ -24,11 +24,13 @@ import (
 // evaluation and an fsync'd audit append. Peers in the same run: the policy
 // evaluation alone (what an OPA sidecar would do, without its HTTP hop), the
 // job token verification alone and one fsync'd audit append alone: the
-// warm decision's floor is the sum of the three; the image path adds one
-// tag re-resolve (peer/tag-resolve).
+// warm decision's floor is the sum of the three; the image path by tag adds
+// one tag re-resolve (peer/tag-resolve), by digest it asks the registry
+// nothing once warm.
 func BenchmarkDecide(b *testing.B) {
 	f := newFixture(b)
 	imageReq := gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}
+	pinnedReq := gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}
 	bundleReq := gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}
 	for _, bc := range []struct {
 		name  string
@@ -39,6 +41,7 @@ func BenchmarkDecide(b *testing.B) {
 	}{
 		{name: "image/cold", opts: []gate.Option{gate.WithImageOptions(image.WithCache(0, 0))}, req: imageReq},
 		{name: "image/warm", warm: true, req: imageReq},
+		{name: "image-by-digest/warm", warm: true, req: pinnedReq},
 		{name: "bundles/cold", req: bundleReq},
 		{name: "bundles/warm", warm: true, req: bundleReq},
 		{name: "image/warm/audit-no-fsync", warm: true, aopts: []audit.Option{audit.WithoutSyncUnsafe()}, req: imageReq},

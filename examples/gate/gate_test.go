@@ -62,6 +62,11 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// pinned is the release image's reference by digest: the form a scheduler
+// that pins images sends, which the gate decides on without asking the
+// registry what a tag points at.
+func (f *fixture) pinned() string { return f.release.Name + "@" + f.release.Digest }
+
 // newAuditLog opens a fresh fsync'd audit log in a temporary directory.
 func newAuditLog(t testing.TB, opts ...audit.Option) *audit.Log {
 	t.Helper()

@@ -163,6 +163,8 @@ func TestLoad(t *testing.T) {
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
 		{name: "image/warm", resultCache: true,
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, false)},
+		{name: "image-by-digest/warm", resultCache: true,
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, false)},
 		{name: "bundles/cold",
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Bundles: asRaw(f.release.Bundles), Name: f.release.Name, Digest: f.release.Digest}, requests: loadRequests(t, true)},
 		{name: "bundles/warm", resultCache: true,
@@ -171,6 +173,8 @@ func TestLoad(t *testing.T) {
 		// others on two cores.
 		{name: "image/warm/1-client", resultCache: true, conc: 1,
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
+		{name: "image-by-digest/warm/1-client", resultCache: true, conc: 1,
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, true)},
 		// Peer in the same run: the warm image path with an audit log that
 		// skips fsync, to show what durability costs per decision.
 		{name: "image/warm/audit-no-fsync-peer", resultCache: true, auditOpts: []audit.Option{audit.WithoutSyncUnsafe()},
