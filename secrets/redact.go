@@ -362,16 +362,47 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 		return 0, rw.err
 	}
 	m := rw.r.m.Load()
+	if len(m.pats) > 0 && len(p) > 4*m.hold {
+		if err := rw.writeLarge(m, p); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
 	rw.buf = append(rw.buf, p...)
 	// Settle at least a hold-back's worth at a time, so that small writes
 	// do not each rescan the held-back tail.
 	if len(m.pats) > 0 && len(rw.buf)-rw.done <= 2*m.hold {
 		return len(p), nil
 	}
-	if err := rw.emit(m, false); err != nil {
+	if err := rw.emitBuf(m, false); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// writeLarge settles a write of more than 4*hold bytes, scanning it where it
+// is rather than copying it into buf: the matcher looks at one window every
+// few bytes, so a copy of every byte was a sixth of the writer's time.
+//
+// The bytes held from earlier writes are settled first, with the first
+// 2*hold bytes of p appended, which complete any secret that starts in
+// them. What buf holds after that, the context and the pending bytes, is at
+// most hold bytes of each, so it is the end of those 2*hold bytes of p: the
+// rest of p is settled from there, in place, and only its own tail copied
+// into buf.
+func (rw *RedactWriter) writeLarge(m *matcher, p []byte) error {
+	head := 2 * m.hold
+	rw.buf = append(rw.buf, p[:head]...)
+	if err := rw.emitBuf(m, false); err != nil {
+		return err
+	}
+	b := p[head-len(rw.buf):]
+	keep, err := rw.emit(m, b, false)
+	if err != nil {
+		return err
+	}
+	rw.buf = append(rw.buf[:0], b[keep:]...)
+	return nil
 }
 
 // Flush writes out the held-back bytes, masking the values complete in them.
@@ -387,7 +418,7 @@ func (rw *RedactWriter) flush() error {
 	if rw.err != nil {
 		return rw.err
 	}
-	if err := rw.emit(rw.r.m.Load(), true); err != nil {
+	if err := rw.emitBuf(rw.r.m.Load(), true); err != nil {
 		return err
 	}
 	if n := rw.r.Refused(); n > 0 {
@@ -409,66 +440,13 @@ func (rw *RedactWriter) Close() error {
 	return err
 }
 
-// emit writes out the pending bytes that are settled (all of them when
-// final), masking secrets, and keeps the last hold bytes written as context:
-// a secret that starts there and runs on into what is pending is still
-// recognised, and its rest masked.
-func (rw *RedactWriter) emit(m *matcher, final bool) error {
-	n := len(rw.buf)
-	if len(m.pats) == 0 {
-		err := rw.write(rw.buf[rw.done:])
-		rw.off += int64(n)
-		rw.buf, rw.done, rw.masked = rw.buf[:0], 0, false
+// emitBuf emits what buf holds and drops what no longer needs holding.
+func (rw *RedactWriter) emitBuf(m *matcher, final bool) error {
+	keep, err := rw.emit(m, rw.buf, final)
+	if err != nil {
 		return err
 	}
-	settle := n
-	if !final {
-		settle = n - m.hold
-	}
-	if settle <= rw.done {
-		return nil
-	}
-	pos, masked := rw.done, rw.masked
-	for _, iv := range rw.find(m) {
-		if iv.end <= rw.done {
-			continue // in the context, dealt with before
-		}
-		if iv.start >= settle {
-			break
-		}
-		if iv.start > pos {
-			if err := rw.write(rw.buf[pos:iv.start]); err != nil {
-				return err
-			}
-			masked = false
-		}
-		// A secret that continues a mask already written (it began in the
-		// context, or touches the previous one) adds nothing to the output.
-		if !masked || iv.start > pos {
-			if err := rw.write(m.repl[iv.sec]); err != nil {
-				return err
-			}
-			if rw.r.hook != nil {
-				rw.r.hook(Occurrence{Name: m.names[iv.sec], Token: string(m.repl[iv.sec]), Offset: rw.off + int64(iv.start)})
-			}
-		}
-		pos, masked = max(pos, iv.end), true
-		// A secret that runs past settle is complete in buf: write it out
-		// whole rather than holding it back, so that a run of secrets is
-		// never held.
-		settle = max(settle, iv.end)
-	}
-	if pos < settle {
-		if err := rw.write(rw.buf[pos:settle]); err != nil {
-			return err
-		}
-		masked = false
-	}
-	rw.masked = masked
-	keep := max(settle-m.hold, 0)
-	rw.off += int64(keep)
 	rw.buf = rw.buf[:copy(rw.buf, rw.buf[keep:])]
-	rw.done = settle - keep
 	// Do not pin the memory of one large write for the writer's lifetime.
 	if cap(rw.buf) > 1<<20 && len(rw.buf) < cap(rw.buf)/4 {
 		rw.buf = slices.Clone(rw.buf)
@@ -476,10 +454,74 @@ func (rw *RedactWriter) emit(m *matcher, final bool) error {
 	return nil
 }
 
-// find returns the merged intervals of every secret in buf: forms matched as
+// emit writes out the pending bytes of b that are settled (all of them when
+// final), masking secrets. b[:rw.done] is context, written out before, and
+// b[0] is at stream offset rw.off. It returns keep: the writer must go on
+// holding b[keep:], which is the last hold bytes written, kept as context (a
+// secret that starts there and runs on into what is pending is still
+// recognised, and its rest masked), and what is pending; rw.done and rw.off
+// are updated to match.
+func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
+	n := len(b)
+	if len(m.pats) == 0 {
+		err := rw.write(b[rw.done:])
+		rw.off += int64(n)
+		rw.done, rw.masked = 0, false
+		return n, err
+	}
+	settle := n
+	if !final {
+		settle = n - m.hold
+	}
+	if settle <= rw.done {
+		return 0, nil
+	}
+	pos, masked := rw.done, rw.masked
+	for _, iv := range rw.find(m, b) {
+		if iv.end <= rw.done {
+			continue // in the context, dealt with before
+		}
+		if iv.start >= settle {
+			break
+		}
+		if iv.start > pos {
+			if err := rw.write(b[pos:iv.start]); err != nil {
+				return 0, err
+			}
+			masked = false
+		}
+		// A secret that continues a mask already written (it began in the
+		// context, or touches the previous one) adds nothing to the output.
+		if !masked || iv.start > pos {
+			if err := rw.write(m.repl[iv.sec]); err != nil {
+				return 0, err
+			}
+			if rw.r.hook != nil {
+				rw.r.hook(Occurrence{Name: m.names[iv.sec], Token: string(m.repl[iv.sec]), Offset: rw.off + int64(iv.start)})
+			}
+		}
+		pos, masked = max(pos, iv.end), true
+		// A secret that runs past settle is complete in b: write it out
+		// whole rather than holding it back, so that a run of secrets is
+		// never held.
+		settle = max(settle, iv.end)
+	}
+	if pos < settle {
+		if err := rw.write(b[pos:settle]); err != nil {
+			return 0, err
+		}
+		masked = false
+	}
+	rw.masked = masked
+	keep := max(settle-m.hold, 0)
+	rw.off += int64(keep)
+	rw.done = settle - keep
+	return keep, nil
+}
+
+// find returns the merged intervals of every secret in b: forms matched as
 // they are, then forms found by decoding the regions around escapes.
-func (rw *RedactWriter) find(m *matcher) []interval {
-	b := rw.buf
+func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 	ivs := m.find(b, rw.ivs[:0])
 	ivs = m.hex.find(b, ivs)
 	w := m.hold + 1
@@ -500,7 +542,7 @@ func (rw *RedactWriter) find(m *matcher) []interval {
 }
 
 // findDecoded appends the occurrences in rw.dec, a decoded region that
-// starts at base in buf, as intervals of buf.
+// starts at base in the bytes being searched, as intervals of those bytes.
 func (rw *RedactWriter) findDecoded(m *matcher, ivs []interval, base int) []interval {
 	d := &rw.dec
 	k := len(ivs)
