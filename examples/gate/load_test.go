@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -54,15 +55,16 @@ type loadResult struct {
 	elapsed          time.Duration
 	p50, p99, max    time.Duration
 	heapGrowth       int64         // live heap after, minus before (bytes)
+	heap             uint64        // live heap after (bytes)
 	cpu              time.Duration // process CPU time (user+system), clients included
 	firstErr         string
 }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("%d req in %v = %.0f req/s, p50 %v, p99 %v, max %v, CPU %v/req (server+client), errors %d, live heap growth %+.1f MiB",
+	return fmt.Sprintf("%d req in %v = %.0f req/s, p50 %v, p99 %v, max %v, CPU %v/req (server+client), errors %d, live heap %.1f MiB (growth %+.1f MiB)",
 		r.requests, r.elapsed.Round(time.Millisecond), float64(r.requests)/r.elapsed.Seconds(),
 		r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.max.Round(time.Microsecond),
-		(r.cpu / time.Duration(max(r.requests, 1))).Round(time.Microsecond), r.errors, float64(r.heapGrowth)/(1<<20))
+		(r.cpu / time.Duration(max(r.requests, 1))).Round(time.Microsecond), r.errors, float64(r.heap)/(1<<20), float64(r.heapGrowth)/(1<<20))
 }
 
 func liveHeap() uint64 {
@@ -133,7 +135,8 @@ func runLoad(ctx context.Context, url string, body []byte, wantAllowed bool, n, 
 	if len(lat) > 0 {
 		r.p50, r.p99, r.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	}
-	r.heapGrowth = int64(liveHeap()) - int64(before)
+	r.heap = liveHeap()
+	r.heapGrowth = int64(r.heap) - int64(before)
 	if s, ok := firstErr.Load().(string); ok {
 		r.firstErr = s
 	}
@@ -158,6 +161,7 @@ func TestLoad(t *testing.T) {
 		req         gate.Request
 		requests    int
 		conc        int // default loadConcurrency
+		gcPercent   int // 0: the process's GOGC
 	}{
 		{name: "image/cold", opts: []gate.Option{gate.WithImageOptions(image.WithCache(0, 0))},
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
@@ -173,6 +177,10 @@ func TestLoad(t *testing.T) {
 		// others on two cores.
 		{name: "image/warm/1-client", resultCache: true, conc: 1,
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}, requests: loadRequests(t, true)},
+		// The same with the collector's target the gate command sets
+		// (defaultGCPercent), when GOGC does not say otherwise.
+		{name: "image-by-digest/warm/gogc-400", resultCache: true, gcPercent: defaultGCPercent,
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, false)},
 		{name: "image-by-digest/warm/1-client", resultCache: true, conc: 1,
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, true)},
 		// Peer in the same run: the warm image path with an audit log that
@@ -199,6 +207,9 @@ func TestLoad(t *testing.T) {
 			conc := sc.conc
 			if conc == 0 {
 				conc = loadConcurrency
+			}
+			if sc.gcPercent != 0 && os.Getenv("GOGC") == "" {
+				defer debug.SetGCPercent(debug.SetGCPercent(sc.gcPercent))
 			}
 			r := runLoad(t.Context(), srv.URL+gate.PathAdmit, b, true, sc.requests, conc, loadMaxTime())
 			t.Logf("%s: %v", sc.name, r)
