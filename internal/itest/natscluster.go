@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,19 +200,48 @@ func (n *NATSNode) WaitHealthy(t testing.TB, timeout time.Duration) {
 }
 
 // freePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment
-// ago, holding each open until all are chosen.
+// ago, holding each open until all are chosen. They are taken below the
+// kernel's ephemeral port range: a node that is killed and restarted binds
+// its ports again, and in between a port from that range can become the
+// local port of any outgoing connection on the machine (a restart failed
+// in CI with "address already in use" on its route port).
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	ports := make([]int, n)
-	for i := range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	low := ephemeralLow()
+	span := min(low-1024, 16384)
+	start := rand.IntN(span)
+	ports := make([]int, 0, n)
+	for i := 0; i < span && len(ports) < n; i++ {
+		port := low - span + (start+i)%span
+		l, err := net.Listen("tcp", Addr(port))
 		if err != nil {
-			t.Fatalf("free port: %v", err)
+			continue // in use
 		}
 		defer l.Close()
-		ports[i] = l.Addr().(*net.TCPAddr).Port
+		ports = append(ports, port)
+	}
+	if len(ports) < n {
+		t.Fatalf("free ports: %d of %d below %d", len(ports), n, low)
 	}
 	return ports
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 32768
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil || low < 2048 {
+		return 32768
+	}
+	return low
 }
 
 // Create calls create until it succeeds and returns what it made, each
