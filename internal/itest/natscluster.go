@@ -108,30 +108,25 @@ type jsz struct {
 func (c *NATSCluster) waitMetaLeader(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	c.Nodes[0].p.WaitFor(t, timeout, func(ctx context.Context) bool {
+		byName := map[string]jsz{}
 		var leader string
 		for _, node := range c.Nodes {
 			j, ok := node.jsz(ctx)
 			if !ok || j.Meta == nil || j.Meta.Leader == "" || (leader != "" && j.Meta.Leader != leader) {
 				return false
 			}
-			leader = j.Meta.Leader
+			leader, byName[node.Name] = j.Meta.Leader, j
 		}
-		for _, node := range c.Nodes {
-			if node.Name != leader {
-				continue
-			}
-			j, ok := node.jsz(ctx)
-			if !ok || j.Meta == nil || len(j.Meta.Replicas) != len(c.Nodes)-1 {
+		lj, ok := byName[leader]
+		if !ok || len(lj.Meta.Replicas) != len(c.Nodes)-1 {
+			return false
+		}
+		for _, r := range lj.Meta.Replicas {
+			if !r.Current {
 				return false
 			}
-			for _, r := range j.Meta.Replicas {
-				if !r.Current {
-					return false
-				}
-			}
-			return true
 		}
-		return false
+		return true
 	})
 }
 
