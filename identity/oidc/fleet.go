@@ -151,10 +151,14 @@ func (i *Issuer) signingKey(ctx context.Context, now, exp time.Time) (*signingKe
 	if !due {
 		return k, nil // the common case: no lock beyond the read lock
 	}
+	// Hold maint from publishing to reading the active key, so that a
+	// concurrent Rotate cannot make an unpublished key active in between.
+	i.maint.Lock()
 	perr := i.maintain(ctx, now)
 	i.mu.RLock()
 	k, until := i.active, i.active.publishedUntil
 	i.mu.RUnlock()
+	i.maint.Unlock()
 	if i.cfg.store != nil && exp.Add(retireGrace).After(until) {
 		return nil, fmt.Errorf("%w: kid %q is published until %s, the token would need %s (last publish error: %v)",
 			ErrNotPublished, k.public.KeyID, until.UTC().Format(time.RFC3339), exp.Add(retireGrace).UTC().Format(time.RFC3339), perr)
@@ -170,13 +174,15 @@ func (i *Issuer) signingKey(ctx context.Context, now, exp time.Time) (*signingKe
 // is optional.
 func (i *Issuer) Publish(ctx context.Context) error {
 	now := i.cfg.now()
+	i.maint.Lock()
 	err := i.maintain(ctx, now)
-	if i.cfg.store == nil {
-		return err
-	}
 	i.mu.RLock()
 	kid, until := i.active.public.KeyID, i.active.publishedUntil
 	i.mu.RUnlock()
+	i.maint.Unlock()
+	if i.cfg.store == nil {
+		return err
+	}
 	if need := now.Add(i.cfg.ttl + retireGrace); need.After(until) {
 		return fmt.Errorf("%w: kid %q: %w", ErrNotPublished, kid, err)
 	}
@@ -185,10 +191,8 @@ func (i *Issuer) Publish(ctx context.Context) error {
 
 // maintain rotates when due and publishes what needs it. Failures are
 // logged and returned joined; the caller decides whether the active key is
-// still usable.
+// still usable. Called with i.maint held.
 func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
-	i.maint.Lock()
-	defer i.maint.Unlock()
 	var errs []error
 	if i.cfg.rotation > 0 {
 		i.mu.Lock()
@@ -234,7 +238,7 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 		k   *signingKey
 		rec PublishedKey
 	}
-	i.mu.RLock() // notBefore changes under i.mu (Rotate does not take maint)
+	i.mu.RLock()
 	var todo []publication
 	for _, k := range []*signingKey{i.active, i.next} {
 		if i.needsPublish(k, now) {

@@ -117,7 +117,7 @@ type Issuer struct {
 	rotateAt time.Time   // when next becomes active; zero without WithRotation
 	retired  []*signingKey
 
-	maint       sync.Mutex // serializes rotation and publishing (fleet.go)
+	maint       sync.Mutex // serializes rotation and publishing (fleet.go); taken before mu
 	pubFailedAt time.Time  // when a publish last failed; guarded by maint
 	pubErr      error      // why; guarded by maint
 
@@ -285,7 +285,7 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 // JWKS until every token it signed has expired (TTL plus a minute of
 // grace), so verifiers never see a token whose key has vanished. With
 // [WithKeyStore] the new key signs only once it is published (the next
-// Mint publishes it first). An issuer built [WithSigner] cannot generate
+// Mint publishes it first), and Rotate waits for a publish in progress. An issuer built [WithSigner] cannot generate
 // its next key: it returns an error wrapping [ErrConfig]; rotate a KMS key
 // by starting the issuer with the new Signer (the old key stays published
 // in the key store until its tokens have expired).
@@ -298,6 +298,8 @@ func (i *Issuer) Rotate() error {
 		return err
 	}
 	now := i.cfg.now()
+	i.maint.Lock() // not between a Mint's publishing and its reading the active key
+	defer i.maint.Unlock()
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.promote(now, k)
