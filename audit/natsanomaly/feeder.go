@@ -148,7 +148,8 @@ type Feeder struct {
 	mu     sync.Mutex
 	stream jetstream.Stream // set while Run consumes
 
-	seq       atomic.Uint64 // last stream sequence examined
+	seq       atomic.Uint64 // last stream sequence examined: the detector is done with it
+	examining atomic.Uint64 // stream sequence of the event the detector is given
 	replayEnd uint64        // stream's last sequence when Run started (Run's goroutine only)
 	fed, bad  atomic.Uint64
 	lastBad   atomic.Uint64
@@ -190,7 +191,7 @@ type gate struct {
 }
 
 func (g gate) Write(ctx context.Context, e audit.Event) error {
-	if !g.f.cfg.replayAll && g.f.seq.Load() <= g.f.replayEnd {
+	if !g.f.cfg.replayAll && g.f.examining.Load() <= g.f.replayEnd {
 		g.f.replayed.Add(1)
 		return nil
 	}
@@ -384,15 +385,17 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 			"stream", f.name, "seq", md.Sequence.Stream, "subject", msg.Subject(), "bytes", len(msg.Data()), "error", err)
 		return nil
 	}
-	// seq is stored before the detector runs, so gate sees this event's
-	// sequence when it decides whether the anomaly is a replay.
-	f.seq.Store(md.Sequence.Stream)
+	// gate reads examining to decide whether an anomaly is a replay; seq
+	// moves only once the detector is done, so a nil Check means every
+	// anomaly of the events it covers has been written.
+	f.examining.Store(md.Sequence.Stream)
 	if err := f.det.Write(ctx, e); err != nil {
 		return fmt.Errorf("natsanomaly: event at seq %d: %w", md.Sequence.Stream, err)
 	}
 	if e.Source != audit.SourceDetector {
 		f.fed.Add(1)
 	}
+	f.seq.Store(md.Sequence.Stream)
 	return nil
 }
 
