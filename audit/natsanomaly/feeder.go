@@ -377,9 +377,9 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 	// audit.Decode rejects data over audit.MaxEventSize before parsing it.
 	e, err := audit.Decode(msg.Data())
 	if err != nil {
-		f.seq.Store(md.Sequence.Stream)
 		f.bad.Add(1)
 		f.lastBad.Store(md.Sequence.Stream)
+		f.seq.Store(md.Sequence.Stream) // last, as for a decoded event: Stats never shows it examined but not counted
 		// The content is not logged: it may be anything a publisher wrote.
 		f.cfg.logger.ErrorContext(ctx, "natsanomaly: undecodable audit event skipped",
 			"stream", f.name, "seq", md.Sequence.Stream, "subject", msg.Subject(), "bytes", len(msg.Data()), "error", err)
