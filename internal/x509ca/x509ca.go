@@ -4,6 +4,7 @@
 package x509ca
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -174,9 +175,12 @@ func ReadCerts(path string) ([]*x509.Certificate, error) {
 	return ParseCerts(b)
 }
 
-// ParseCerts parses concatenated CERTIFICATE PEM blocks; anything else is an
-// error.
+// ParseCerts parses concatenated CERTIFICATE PEM blocks. A block of another
+// type, one that does not parse (pem.Decode would skip it silently) or an
+// unterminated one is an error; text between blocks, as openssl writes it,
+// is not.
 func ParseCerts(b []byte) ([]*x509.Certificate, error) {
+	begun := bytes.Count(b, pemBegin)
 	var certs []*x509.Certificate
 	for {
 		var blk *pem.Block
@@ -196,8 +200,13 @@ func ParseCerts(b []byte) ([]*x509.Certificate, error) {
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("%w: no certificate", ErrBadPEM)
 	}
+	if begun != len(certs) {
+		return nil, fmt.Errorf("%w: %d PEM blocks begin, %d parse", ErrBadPEM, begun, len(certs))
+	}
 	return certs, nil
 }
+
+var pemBegin = []byte("-----BEGIN")
 
 // EncodeCerts returns certs as concatenated CERTIFICATE PEM blocks.
 func EncodeCerts(certs ...*x509.Certificate) []byte {

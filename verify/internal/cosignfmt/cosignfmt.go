@@ -41,8 +41,10 @@ const BundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 // ParseCertificates reads PEM holding 1 to max CERTIFICATE blocks (without
 // headers) and nothing else, each a parseable X.509 certificate, and returns
-// their DER.
+// their DER. A malformed block, which pem.Decode would skip silently, is an
+// error.
 func ParseCertificates(b []byte, max int) ([][]byte, error) {
+	begun := bytes.Count(b, []byte("-----BEGIN"))
 	var out [][]byte
 	rest := b
 	for len(bytes.TrimSpace(rest)) > 0 {
@@ -63,6 +65,9 @@ func ParseCertificates(b []byte, max int) ([][]byte, error) {
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no certificate")
+	}
+	if begun != len(out) {
+		return nil, fmt.Errorf("%d PEM blocks begin, %d parse", begun, len(out))
 	}
 	return out, nil
 }
