@@ -3,27 +3,13 @@ package attest
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 )
 
 // addValidateCases seeds f with the in-toto validation vectors of one kind.
 func addValidateCases(f *testing.F, kind string) {
 	f.Helper()
-	b, err := os.ReadFile("testdata/in-toto/attestation_validate_cases.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	var file struct {
-		Cases []struct {
-			Type string `json:"type"`
-			JSON string `json:"json"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		f.Fatal(err)
-	}
-	for _, c := range file.Cases {
+	for _, c := range inTotoCases(f) {
 		if c.Type == kind {
 			f.Add([]byte(c.JSON))
 		}

@@ -3,7 +3,6 @@ package attest
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 )
 
@@ -11,17 +10,8 @@ func FuzzParseStatement(f *testing.F) {
 	f.Add([]byte(validStatement))
 	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"x","predicate":{}}`))
 	f.Add([]byte(`{"_type":"x","_type":"y"}`))
-	if b, err := os.ReadFile("testdata/in-toto/attestation_validate_cases.json"); err == nil {
-		var file struct {
-			Cases []struct {
-				JSON string `json:"json"`
-			} `json:"cases"`
-		}
-		if json.Unmarshal(b, &file) == nil {
-			for _, c := range file.Cases {
-				f.Add([]byte(c.JSON))
-			}
-		}
+	for _, c := range inTotoCases(f) {
+		f.Add([]byte(c.JSON))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseStatement(b)

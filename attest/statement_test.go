@@ -8,6 +8,30 @@ import (
 	"testing"
 )
 
+// inTotoCase is one upstream in-toto validation case (testdata/in-toto).
+type inTotoCase struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	JSON  string `json:"json"`
+	Valid bool   `json:"valid"`
+	Error string `json:"error"`
+}
+
+func inTotoCases(t testing.TB) []inTotoCase {
+	t.Helper()
+	b, err := os.ReadFile("testdata/in-toto/attestation_validate_cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Cases []inTotoCase `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	return file.Cases
+}
+
 // TestInTotoVectors runs the 22 upstream in-toto validation cases
 // (testdata/in-toto, see its README). Each upstream sentinel maps to ours.
 //
@@ -19,24 +43,9 @@ import (
 // are valid here too.
 func TestInTotoVectors(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("testdata/in-toto/attestation_validate_cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Cases []struct {
-			Type  string `json:"type"`
-			Name  string `json:"name"`
-			JSON  string `json:"json"`
-			Valid bool   `json:"valid"`
-			Error string `json:"error"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatal(err)
-	}
-	if len(file.Cases) != 22 {
-		t.Fatalf("got %d cases, want 22", len(file.Cases))
+	cases := inTotoCases(t)
+	if len(cases) != 22 {
+		t.Fatalf("got %d cases, want 22", len(cases))
 	}
 	sentinels := map[string]error{
 		"ErrSubjectRequired":         ErrSubjectRequired,
@@ -54,7 +63,7 @@ func TestInTotoVectors(t *testing.T) {
 		"ErrBuilderRequired":         ErrBuilderRequired,
 		"ErrBuilderIdRequired":       ErrBuilderIDRequired,
 	}
-	for _, c := range file.Cases {
+	for _, c := range cases {
 		t.Run(c.Type+"/"+c.Name, func(t *testing.T) {
 			t.Parallel()
 			var err error
