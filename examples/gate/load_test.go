@@ -183,6 +183,10 @@ func TestLoad(t *testing.T) {
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, false)},
 		{name: "image-by-digest/warm/1-client", resultCache: true, conc: 1,
 			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, true)},
+		// Its peer: the same without fsync, so the latency the disk's
+		// flush adds to one decision shows next to it.
+		{name: "image-by-digest/warm/1-client/audit-no-fsync-peer", resultCache: true, conc: 1, auditOpts: []audit.Option{audit.WithoutSyncUnsafe()},
+			req: gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.pinned()}, requests: loadRequests(t, true)},
 		// Peer in the same run: the warm image path with an audit log that
 		// skips fsync, to show what durability costs per decision.
 		{name: "image/warm/audit-no-fsync-peer", resultCache: true, auditOpts: []audit.Option{audit.WithoutSyncUnsafe()},
