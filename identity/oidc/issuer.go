@@ -285,10 +285,11 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 // JWKS until every token it signed has expired (TTL plus a minute of
 // grace), so verifiers never see a token whose key has vanished. With
 // [WithKeyStore] the new key signs only once it is published (the next
-// Mint publishes it first), and Rotate waits for a publish in progress. An issuer built [WithSigner] cannot generate
-// its next key: it returns an error wrapping [ErrConfig]; rotate a KMS key
-// by starting the issuer with the new Signer (the old key stays published
-// in the key store until its tokens have expired).
+// Mint publishes it first), and Rotate waits for a publish in progress. An
+// issuer built [WithSigner] cannot generate its next key: it returns an
+// error wrapping [ErrConfig]; rotate a KMS key by starting the issuer with
+// the new Signer (the old key stays published in the key store until its
+// tokens have expired).
 func (i *Issuer) Rotate() error {
 	if i.cfg.signer != nil {
 		return fmt.Errorf("%w: Rotate: the issuer signs with a caller-supplied crypto.Signer; start it with the next one", ErrConfig)
