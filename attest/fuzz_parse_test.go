@@ -3,6 +3,7 @@ package attest
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -16,9 +17,36 @@ func addValidateCases(f *testing.F, kind string) {
 	}
 }
 
-// inHierarchy reports whether err wraps one of the parse sentinels.
-func inHierarchy(err error) bool {
-	return errors.Is(err, ErrInvalidStatement) || errors.Is(err, ErrInvalidDigest) || errors.Is(err, ErrInvalidPredicate)
+// parseProperty is what every parse target of the package checks: a
+// refusal returns nil and an error under one of sentinels, and what
+// is accepted validates and is accepted again once re-encoded. It returns
+// both parses (nil, nil for a refusal) for the target's own comparisons.
+func parseProperty[T any, P interface {
+	*T
+	Validate() error
+}](t *testing.T, b []byte, parse func([]byte) (P, error), sentinels ...error) (first, again P) {
+	t.Helper()
+	first, err := parse(b)
+	if err != nil {
+		if first != nil {
+			t.Fatalf("%T returned with an error", first)
+		}
+		if !slices.ContainsFunc(sentinels, func(s error) bool { return errors.Is(err, s) }) {
+			t.Fatalf("error outside %v: %v", sentinels, err)
+		}
+		return nil, nil
+	}
+	if err := first.Validate(); err != nil {
+		t.Fatalf("parsed %T does not validate: %v", first, err)
+	}
+	out, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err = parse(out); err != nil {
+		t.Fatalf("re-encoded %T rejected: %v\n%s", first, err, out)
+	}
+	return first, again
 }
 
 func FuzzParseProvenance(f *testing.F) {
@@ -26,25 +54,9 @@ func FuzzParseProvenance(f *testing.F) {
 	f.Add([]byte(`{"buildDefinition":{"buildType":"x","externalParameters":{}},"runDetails":{"builder":{"id":"x"},"metadata":{"startedOn":"2026-01-02T00:00:00Z","finishedOn":"2026-01-01T00:00:00Z"}}}`))
 	f.Add([]byte(`{"buildDefinition":{},"buildDefinition":{}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParseProvenance(b)
-		if err != nil {
-			if p != nil {
-				t.Fatal("provenance returned with an error")
-			}
-			if !inHierarchy(err) {
-				t.Fatalf("error outside the hierarchy: %v", err)
-			}
-			return
-		}
-		if err := p.Validate(); err != nil {
-			t.Fatalf("parsed provenance does not validate: %v", err)
-		}
-		out, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := ParseProvenance(out); err != nil {
-			t.Fatalf("re-encoded provenance rejected: %v\n%s", err, out)
+		p, again := parseProperty(t, b, ParseProvenance, ErrInvalidPredicate, ErrInvalidStatement, ErrInvalidDigest)
+		if p != nil && again.BuildDefinition.BuildType != p.BuildDefinition.BuildType {
+			t.Fatal("round trip changed the provenance")
 		}
 	})
 }
@@ -55,28 +67,8 @@ func FuzzParseResourceDescriptor(f *testing.F) {
 	f.Add([]byte(`{"uri":"https://example.com","digest":{"sha256":"E3B0"}}`))
 	f.Add([]byte(`{"name":"a","Name":"b"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rd, err := ParseResourceDescriptor(b)
-		if err != nil {
-			if rd != nil {
-				t.Fatal("descriptor returned with an error")
-			}
-			if !inHierarchy(err) {
-				t.Fatalf("error outside the hierarchy: %v", err)
-			}
-			return
-		}
-		if err := rd.Validate(); err != nil {
-			t.Fatalf("parsed descriptor does not validate: %v", err)
-		}
-		out, err := json.Marshal(rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd2, err := ParseResourceDescriptor(out)
-		if err != nil {
-			t.Fatalf("re-encoded descriptor rejected: %v\n%s", err, out)
-		}
-		if rd2.Name != rd.Name || rd2.URI != rd.URI || len(rd2.Digest) != len(rd.Digest) {
+		rd, again := parseProperty(t, b, ParseResourceDescriptor, ErrInvalidStatement, ErrInvalidDigest)
+		if rd != nil && (again.Name != rd.Name || again.URI != rd.URI || len(again.Digest) != len(rd.Digest)) {
 			t.Fatal("round trip changed the descriptor")
 		}
 	})
