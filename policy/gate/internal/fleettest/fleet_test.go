@@ -281,7 +281,7 @@ const inFlight = 48
 type tally struct {
 	verdicts   [][]verdict // [token][replica]
 	mu         sync.Mutex
-	firstOther string
+	firstOther string // the detail of the first other or unreachable answer
 }
 
 // present hands every token to every replica of rs at the same time (one
@@ -304,7 +304,7 @@ func (f *fleet) present(ctx context.Context, toks []string, rs []*replica, betwe
 				defer inner.Done()
 				v, detail := f.admit(ctx, r, tok)
 				o.verdicts[i][j] = v
-				if v == other {
+				if v == other || v == unreachable {
 					o.mu.Lock()
 					if o.firstOther == "" {
 						o.firstOther = fmt.Sprintf("token %d at %s: %s", i, r.name, detail)

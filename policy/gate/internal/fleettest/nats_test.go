@@ -177,7 +177,7 @@ func killNATSNode(t *testing.T, c *itest.NATSCluster, f *fleet) {
 		t.Fatalf("%d tokens accepted more than once", twice)
 	}
 	if by[other] != 0 || by[unreachable] != 0 {
-		t.Errorf("want only accepted, replayed, undecided or revoked answers; first other: %s", o.firstOther)
+		t.Errorf("want only accepted, replayed, undecided or revoked answers; first other or unreachable: %s", o.firstOther)
 	}
 	for i, vs := range o.verdicts {
 		if o.accepts(i) == 0 && !slices.ContainsFunc(vs, func(v verdict) bool { return v == undecided || v == revoked }) {
