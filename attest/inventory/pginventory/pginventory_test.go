@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -46,7 +47,9 @@ func TestContract(t *testing.T) {
 func TestServerDownFailsClosed(t *testing.T) {
 	t.Parallel()
 	pg := itest.StartPostgres(t, 20)
-	s, err := pginventory.New(t.Context(), pool(t, pg), pginventory.WithTimeout(2e9))
+	// A generous bound: New's schema set-up took over 2 s in a -race run on
+	// a loaded 2-core machine, and with the server down calls fail at once.
+	s, err := pginventory.New(t.Context(), pool(t, pg), pginventory.WithTimeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
