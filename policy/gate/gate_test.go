@@ -115,6 +115,20 @@ func newGate(t testing.TB, eval policy.Evaluator, sink audit.Sink, opts ...gate.
 	return g
 }
 
+// serveGate serves g's handler behind gate.NewServer on 127.0.0.1 until
+// the test ends and returns its address.
+func serveGate(t testing.TB, g *gate.Gate) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gate.NewServer("", g.Handler())
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
 func TestDecideInline(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -347,18 +361,12 @@ func TestStalledClientsDoNotStarveTheGate(t *testing.T) {
 	t.Parallel()
 	const stalled = 96
 	g := newGate(t, &allowVerified{}, &memSink{}, gate.WithLimits(gate.Limits{MaxInFlight: 4, BodyTimeout: 2 * time.Second}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := gate.NewServer("", g.Handler())
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	url := "http://" + ln.Addr().String()
+	addr := serveGate(t, g)
+	url := "http://" + addr
 
 	conns := make([]net.Conn, 0, stalled)
 	for range stalled {
-		c, err := net.Dial("tcp", ln.Addr().String())
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package gate_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -38,16 +37,10 @@ func TestDecisionOutlivesTheBodyDeadline(t *testing.T) {
 	t.Parallel()
 	const bodyTimeout = 100 * time.Millisecond
 	g := newGate(t, &slowPolicy{d: 3 * bodyTimeout}, &memSink{}, gate.WithLimits(gate.Limits{BodyTimeout: bodyTimeout}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := gate.NewServer("", g.Handler())
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	url := "http://" + serveGate(t, g)
 	good, _ := gate.EncodeRequest(gate.Request{JobToken: gate.NewToken(goodToken), Bundles: []json.RawMessage{bundle(t)}, Name: "a.txt", Digest: artifactDigest})
 	for i := range 2 { // the second on the same keep-alive connection
-		if code, d := post(t, "http://"+ln.Addr().String(), "application/json", good); code != http.StatusOK || !d.Allowed {
+		if code, d := post(t, url, "application/json", good); code != http.StatusOK || !d.Allowed {
 			t.Fatalf("request %d, decided in %v with a body deadline of %v: %d %+v", i, 3*bodyTimeout, bodyTimeout, code, d)
 		}
 	}
