@@ -162,16 +162,22 @@
 //     case-sensitively. So "git+https://github.com/acme/app",
 //     "https://github.com/acme/app" and "github.com/acme/app" are one
 //     source, and "gitlab.com/acme/app" or "github.com/evil/app" never
-//     match it.
-//   - kubernetes: at least one manifest. Pod specs are judged for Pod,
+//     match it. A scan's counts must be non-negative numbers; a scan
+//     that counts fewer criticals than it lists counts the listed ones,
+//     and (with deny_severity) one that counts more findings of a severity
+//     than it lists is denied. Every credential of a secrets provenance
+//     needs string lease_id, secret and backend.
+//   - kubernetes: at least one manifest (a list of empty Lists is none). Pod specs are judged for Pod,
 //     PodTemplate, ReplicationController, ReplicaSet, Deployment,
 //     StatefulSet, DaemonSet, Job and CronJob, inside List items, and in
 //     any object that has containers, initContainers or ephemeralContainers
 //     (CRDs). Every container (init and ephemeral too) must set
 //     allowPrivilegeEscalation: false, not be privileged, add no capability
 //     beyond the Pod Security baseline set, bind no hostPort, use an image
-//     pinned by digest (and allow-listed), and run as non-root
-//     (runAsNonRoot true and no runAsUser 0, container over pod). Pods must
+//     pinned by digest (and allow-listed), set no procMount but Default,
+//     and run as non-root (runAsNonRoot true and no runAsUser but an
+//     integer ≥ 1, container over pod). A kind ending in "List" is
+//     unwrapped only if it is List or a known kind's list. Pods must
 //     not use hostNetwork, hostPID, hostIPC, Windows hostProcess or hostPath
 //     volumes. Kinds that are neither judged nor harmless (ConfigMap,
 //     Secret, Service, ServiceAccount, PersistentVolumeClaim,
@@ -182,24 +188,31 @@
 //   - terraform: the plan must be `terraform show -json` output (a
 //     format_version, well-formed resource_changes). Ingress open to the
 //     world is denied for IPv4 and IPv6, any spelling of /0 and CIDR lists
-//     that merge to /0, across aws_security_group (inline ingress),
+//     that merge to /0 (each address family merged on its own, and across
+//     the rules of one resource), across aws_security_group (inline ingress),
 //     aws_security_group_rule (any type but "egress"),
 //     aws_vpc_security_group_ingress_rule (cidr_ipv4, cidr_ipv6),
 //     google_compute_firewall (source_ranges, or no source at all) and
 //     azurerm_network_security_rule / _group (any source but a CIDR or
 //     address that is not /0, VirtualNetwork or AzureLoadBalancer: "*",
-//     "Internet", "Any", AzureCloud and unknown tags are open). A
+//     "Internet", "Any", AzureCloud and unknown tags are open, as is an
+//     inbound allow rule with no source at all). A
 //     direction, rule type or access the rules cannot read is judged as
 //     an inbound allow. A judged attribute unknown until apply is
-//     denied. Public S3 ACLs and AllUsers/AuthenticatedUsers grants are
-//     denied. Other resource types are denied unless in allowed_types,
+//     denied. Public S3 ACLs and AllUsers/AuthenticatedUsers grants (any
+//     scheme or case) are denied. Other resource types are denied unless in allowed_types,
 //     except changes that apply nothing (["no-op"], ["read"]) and deletes
 //     of deletable_types. CIDRs that only together with another
 //     resource's CIDRs cover the world are not detected.
 //   - pipeline: a pipeline object with at least one uniquely named job;
-//     environments compare case-insensitively.
-//   - secrets: a job with a non-empty string id, a non-empty list of
-//     non-empty secret names.
+//     environments compare case-insensitively and without surrounding
+//     whitespace; a "docker://" step is judged as an image; an action with
+//     a "." or ".." path segment or a backslash matches no allow-list
+//     entry, and a local "./" one with such a segment is judged as remote.
+//   - secrets: a job with a non-empty string id and a well-formed git ref
+//     (as git check-ref-format allows), a non-empty list of literal secret
+//     names (no empty, "." or ".." segment, no whitespace, control, "%",
+//     "\" or glob character).
 //
 // # Decoding input
 //

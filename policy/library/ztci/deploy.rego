@@ -89,9 +89,12 @@ verified(a) if lib.is_true(a.verified)
 
 protected_job if lib.is_true(input.job.protected)
 
+# scan_readable: a scan summary with a critical count that is a number
+# and not negative (a negative count would offset the others).
 scan_readable(att) if {
 	is_object(att.scan)
 	is_number(att.scan.critical)
+	att.scan.critical >= 0
 }
 
 violations contains v if {
@@ -234,8 +237,8 @@ violations contains v if {
 	some i, a in objs
 	some att in trusted(a)
 	is_scan(att)
-	is_number(att.scan.critical)
-	n := att.scan.critical - lifted_criticals(i, att)
+	scan_readable(att)
+	n := critical_count(att) - lifted_criticals(i, att)
 	n > max
 	v := {
 		"rule": "deploy.critical_findings",
@@ -243,6 +246,11 @@ violations contains v if {
 		"value": [f.id | some f in findings(att); finding_rank(f) == 4; not lifted(i, f)],
 	}
 }
+
+# critical_count: the scan's critical count, or the number of critical
+# findings it lists if that is more: a summary that counts 0 but lists a
+# critical finding does not hide it.
+critical_count(att) := max([att.scan.critical, count([f | some f in findings(att); finding_rank(f) == 4])])
 
 # A scan older than max_scan_age_seconds, or that does not say when it was
 # made, proves nothing about today's vulnerabilities.

@@ -35,8 +35,10 @@ secrets_provenances(a) := [att |
 	att.predicate_type == secrets_provenance_type
 ]
 
-# readable: a summary whose credentials are a list of objects. Anything
-# else is reported as unreadable, and no credential rule reads it.
+# readable: a summary whose credentials are a list of objects with a
+# string lease_id, secret and backend (a secret or backend of another type
+# would match no production glob or label, and so pass as harmless).
+# Anything else is reported as unreadable, and no credential rule reads it.
 secrets_readable(att) if {
 	is_object(att.secrets_provenance)
 	is_object(att.secrets_provenance.job)
@@ -45,6 +47,8 @@ secrets_readable(att) if {
 	every c in creds {
 		is_object(c)
 		is_string(c.lease_id)
+		is_string(c.secret)
+		is_string(c.backend)
 	}
 }
 

@@ -97,3 +97,12 @@ test_required_secrets_provenance_missing_denied if {
 	rules(deploy_test.good, cfg) == {"deploy.secrets_provenance_missing"}
 	rules(with_att(secrets_att(true, [])), cfg) == set()
 }
+
+# A credential whose secret or backend is not a string would match no
+# production glob or label: the provenance is unreadable, not harmless.
+test_wrong_typed_credential_unreadable if {
+	every patch in [{"secret": 1}, {"secret": null}, {"secret": ["prod/deploy"]}, {"backend": {"name": "vault-prod"}}] {
+		c := object.union(credential("l1", "prod/deploy", "vault"), patch)
+		rules(with_att(secrets_att(false, [c])), sp_config) == {"deploy.secrets_provenance_unreadable"}
+	}
+}

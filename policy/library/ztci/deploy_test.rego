@@ -244,3 +244,26 @@ test_digest_must_be_a_digest if {
 	}
 	"deploy.malformed" in rules(json.remove(good, ["artifacts/0/digest"]))
 }
+
+# The critical count of a scan is not below what it lists: a summary that
+# counts 0 (or a negative number) next to a listed critical finding used
+# to pass max_critical 0.
+test_critical_count_not_below_listed_findings if {
+	listed := {"id": "CVE-2024-3094", "severity": "critical", "package": "xz-utils"}
+	zero := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1/scan", "value": {"scanner": "t", "critical": 0, "high": 0, "medium": 0, "low": 0, "findings": [listed]}}])
+	rules(zero) == {"deploy.critical_findings"}
+	every c in [-1, -0.5] {
+		neg := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1/scan/critical", "value": c}])
+		rules(neg) == {"deploy.scan_unreadable"}
+	}
+}
+
+# Raw `opa eval` input that is not an object is denied with a reason, not
+# an evaluation error.
+test_non_object_input_denied if {
+	every doc in [[], "deploy", 1, null, true] {
+		d := main.decision with input as doc with data.ztci.config as config
+		not d.allow
+		{v.rule | some v in d.violations} == {"ztci.unknown_action"}
+	}
+}

@@ -179,26 +179,48 @@ violations contains v if {
 	}
 }
 
-# A scan that counts findings at or above the threshold without listing
-# them: no statement can lift what is not named.
+# A scan that counts more findings of a severity at or above the
+# threshold than it lists: no statement can lift what is not named. Each
+# severity is compared on its own (a list of one low finding does not
+# stand for ten high ones), and a count that is not a non-negative number
+# is unreadable (a negative one would offset the others).
 violations contains v if {
 	threshold := severity_rank[lib.config("deploy", "deny_severity", "")]
 	some a in objs
 	some att in trusted(a)
 	is_scan(att)
-	count(findings(att)) == 0
-	n := sum([c |
-		some sev, rank in severity_rank
-		rank >= threshold
-		c := object.get(att, ["scan", sev], 0)
-		is_number(c)
-	])
+	some sev, rank in severity_rank
+	rank >= threshold
+	c := object.get(att, ["scan", sev], 0)
+	is_number(c)
+	n := c - count([f | some f in findings(att); is_string(f.severity); lower(f.severity) == sev])
 	n > 0
 	v := {
 		"rule": "deploy.vulnerability",
-		"message": sprintf("artifact %s@%s has a scan counting %d findings at or above %q without listing them", [lib.show(a, "name"), lib.show(a, "digest"), n, lib.config("deploy", "deny_severity", "")]),
+		"message": sprintf("artifact %s@%s has a scan counting %d %s findings (at or above %q) that it does not list", [lib.show(a, "name"), lib.show(a, "digest"), n, sev, lib.config("deploy", "deny_severity", "")]),
 		"value": n,
 	}
+}
+
+violations contains v if {
+	threshold := severity_rank[lib.config("deploy", "deny_severity", "")]
+	some a in objs
+	some att in trusted(a)
+	is_scan(att)
+	some sev, rank in severity_rank
+	rank >= threshold
+	c := object.get(att, ["scan", sev], 0)
+	not non_negative_number(c)
+	v := {
+		"rule": "deploy.scan_unreadable",
+		"message": sprintf("artifact %s@%s has a scan whose %s count is %v, not a non-negative number", [lib.show(a, "name"), lib.show(a, "digest"), sev, c]),
+		"value": sev,
+	}
+}
+
+non_negative_number(x) if {
+	is_number(x)
+	x >= 0
 }
 
 # lifted_criticals(i, att) is the number of att's critical findings a

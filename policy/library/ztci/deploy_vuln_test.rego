@@ -232,3 +232,22 @@ test_prefix_match_is_sound if {
 	not deploy.purl_prefix_match(pairs[7][0], pairs[7][1])
 	deploy.full_purl_match(pairs[7][0], pairs[7][1])
 }
+
+# Counts are compared per severity with the findings listed: one listed low
+# finding does not stand for ten unlisted high ones, and a negative count
+# does not offset another (critical -5 + high 5 used to sum to 0).
+test_unlisted_counts_per_severity_deny if {
+	low := {"id": "CVE-2023-0003", "severity": "low", "package": "pkg:deb/debian/zlib@1.2.13"}
+	base := {
+		"predicate_type": "https://in-toto.io/attestation/vulns/v0.1",
+		"signer": {"san": release_wf, "issuer": ci, "claims": {}},
+	}
+	rules([object.union(base, {"scan": {"scanner": "x", "critical": 0, "high": 10, "medium": 0, "low": 1, "findings": [low]}})]) == {"deploy.vulnerability"}
+	vuln_values([object.union(base, {"scan": {"scanner": "x", "critical": 0, "high": 10, "medium": 0, "low": 1, "findings": [low]}})]) == {10}
+	"deploy.vulnerability" in rules([object.union(base, {"scan": {"scanner": "x", "critical": -5, "high": 5, "medium": 0, "low": 0}})])
+	rules([object.union(base, {"scan": {"scanner": "x", "critical": 0, "high": -1, "medium": 0, "low": 0}})]) == {"deploy.scan_unreadable"}
+	rules([object.union(base, {"scan": {"scanner": "x", "critical": 0, "high": "2", "medium": 0, "low": 0}})]) == {"deploy.scan_unreadable"}
+
+	# Below the threshold, counts need not be listed.
+	rules([object.union(base, {"scan": {"scanner": "x", "critical": 0, "high": 0, "medium": 3, "low": 0, "findings": [low]}})]) == set()
+}

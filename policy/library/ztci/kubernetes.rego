@@ -6,8 +6,10 @@
 #   container), no added capabilities beyond the Pod Security
 #   baseline set, no host namespaces, host ports or hostPath volumes, images
 #   pinned by digest and allow-listed, containers that run as non-root
-#   (runAsNonRoot: true and no runAsUser 0, at pod or container level).
-#   Deny by default: an empty or missing manifest list, a manifest that is
+#   (runAsNonRoot: true and no runAsUser 0, at pod or container level), no
+#   procMount but Default.
+#   Deny by default: an empty or missing manifest list (or one of empty
+#   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
 #   judge nor a kind listed as harmless), a workload whose pod template is
 #   missing or malformed, and a security field spelled with different case
@@ -69,6 +71,7 @@ checked_keys := {
 	"ephemeralContainers", "securityContext", "privileged", "allowPrivilegeEscalation",
 	"capabilities", "add", "runAsNonRoot", "runAsUser", "hostNetwork", "hostPID", "hostIPC",
 	"hostPort", "ports", "volumes", "hostPath", "image", "windowsOptions", "hostProcess",
+	"procMount",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -77,9 +80,16 @@ kind_of(m) := object.get(m, "kind", null) if is_object(m)
 
 else := null
 
+# is_list_kind: "List", or "<kind>List" for a kind the rules know. Any
+# other kind ending in "List" ("EvilList", a CRD) is an object like any
+# other, so an unknown one is denied rather than unwrapped into nothing.
+is_list_kind("List")
+
 is_list_kind(kind) if {
 	is_string(kind)
+	kind != "List"
 	endswith(kind, "List")
+	known_kind(trim_suffix(kind, "List"))
 }
 
 # objects are the manifests and the items of List manifests (one level: a
@@ -249,6 +259,18 @@ baseline_cap(cap) if {
 	trim_prefix(upper(cap), "CAP_") in baseline_caps
 }
 
+# procMount must be absent, null or "Default": "Unmasked" exposes the
+# host's /proc to the container (Pod Security baseline forbids it).
+violations contains v if {
+	some [m, _, c] in containers
+	not object.get(c, ["securityContext", "procMount"], null) in {null, "Default"}
+	v := {
+		"rule": "kubernetes.proc_mount",
+		"message": sprintf("container %q in %s sets securityContext.procMount %v; only Default is allowed", [lib.show(c, "name"), name(m), c.securityContext.procMount]),
+		"value": object.get(c, "name", null),
+	}
+}
+
 violations contains v if {
 	some [m, spec] in pod_specs
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
@@ -364,9 +386,12 @@ run_as_non_root(spec, c) if {
 
 non_root_uid(null)
 
+# A uid is an integer; one that is not (0.5, 1e-9: a decoder may truncate
+# it to 0) or is negative is not a non-root uid.
 non_root_uid(uid) if {
 	is_number(uid)
-	uid != 0
+	uid >= 1
+	floor(uid) == uid
 }
 
 # Security contexts must be objects.
@@ -406,10 +431,20 @@ violations contains v if {
 	}
 }
 
-# no_manifests: input.manifests is missing, null or an empty list.
+# no_manifests: input.manifests is missing, null or an empty list, or a
+# list of empty Lists only (which admits nothing, like no manifest).
 no_manifests if manifests == null
 
 no_manifests if manifests == []
+
+no_manifests if {
+	is_array(manifests)
+	count(manifests) > 0
+	every m in manifests {
+		is_list_kind(kind_of(m))
+		object.get(m, "items", null) == []
+	}
+}
 
 # free_form: the object at path holds user-chosen keys (labels, data,
 # selectors), where a key like "Image" is a name, not a field.

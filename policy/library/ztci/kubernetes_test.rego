@@ -162,6 +162,9 @@ test_run_as_root_variants if {
 		{"runAsNonRoot": "true"},
 		{"runAsNonRoot": false},
 		{"runAsUser": "1000"},
+		{"runAsNonRoot": true, "runAsUser": 1.0e-9},
+		{"runAsNonRoot": true, "runAsUser": 0.5},
+		{"runAsNonRoot": true, "runAsUser": -1},
 	] {
 		"kubernetes.run_as_root" in rules([container_patch(sc)])
 	}
@@ -203,4 +206,28 @@ test_image_wrong_type_denied if {
 	every img in [null, 1, ["x"], {"ref": pinned}] {
 		"kubernetes.image_not_pinned" in rules([json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": img}])])
 	}
+}
+
+# procMount other than Default exposes the host's /proc (Pod Security
+# baseline); a case variant of the key is denied too.
+test_proc_mount if {
+	every pm in ["Unmasked", "unmasked", 1, true, {}] {
+		rules([container_patch({"procMount": pm})]) == {"kubernetes.proc_mount"}
+	}
+	rules([container_patch({"procMount": "Default"})]) == set()
+	rules([container_patch({"procMount": null})]) == set()
+	rules([container_patch({"ProcMount": "Unmasked"})]) == {"kubernetes.case_variant_key"}
+	rules([{"kind": "List", "items": [{"kind": "Pod", "metadata": {"name": "p"}, "spec": object.union(pod_spec, {"ephemeralContainers": [{"name": "e", "image": pinned, "securityContext": {"allowPrivilegeEscalation": false, "procMount": "Unmasked"}}]})}]}]) == {"kubernetes.proc_mount"}
+}
+
+# Only empty Lists admit nothing, as no manifest does; a kind ending in
+# "List" is unwrapped only for "List" and "<known kind>List".
+test_empty_lists_and_unknown_list_kinds if {
+	rules([{"kind": "List", "apiVersion": "v1", "items": []}]) == {"kubernetes.no_manifests"}
+	rules([{"kind": "List", "items": []}, {"kind": "PodList", "items": []}]) == {"kubernetes.no_manifests"}
+	rules([{"kind": "EvilList", "items": []}]) == {"kubernetes.unknown_kind"}
+	rules([{"kind": "EvilList", "items": [deployment]}]) == {"kubernetes.unknown_kind"}
+	rules([{"kind": "List", "items": []}, deployment]) == set()
+	vs := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [{"kind": "RolloutList", "items": [{"kind": "Rollout", "metadata": {"name": "r"}, "spec": {}}]}]} with data.ztci.config as {"kubernetes": {"allowed_kinds": ["Rollout"]}}}
+	vs == set()
 }

@@ -51,8 +51,15 @@ violations contains v if {
 	v := {
 		"rule": "ztci.unknown_action",
 		"message": sprintf("action %q is not one the policy decides; use one of %v", [lib.show(input, "action"), sort(object.keys(actions))]),
-		"value": object.get(input, "action", null),
+		"value": action_value,
 	}
 }
+
+# action_value is input.action for the violation's value; an input that is
+# not an object (raw `opa eval` input) has none, and must be denied with a
+# reason, not abort evaluation in object.get.
+action_value := object.get(input, "action", null) if is_object(input)
+
+else := null
 
 decision := {"allow": count(violations) == 0, "violations": violations}

@@ -3,8 +3,10 @@
 # description: |
 #   Rules on the pipeline configuration being run (input.pipeline):
 #   production deploys only from protected refs, an approval job before
-#   every production deploy, only pinned and allow-listed images, actions
-#   and orbs, and no privileged jobs or steps.
+#   every production deploy, only pinned and allow-listed images (a step's
+#   "docker://" uses included), actions and orbs (no "." or ".." path
+#   segment; a local "./" action may not leave the repository), and no
+#   privileged jobs or steps.
 #   Config (data.ztci.config.pipeline): production_environments
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
@@ -13,8 +15,9 @@
 #   jobs, a job that is not an object or has no name, two jobs with one
 #   name, a job without a string type and environment, a list field that
 #   is not a list of strings, a privileged flag that is not a boolean) is
-#   denied. Environments are compared case-insensitively (CI
-#   platforms treat "Production" and "production" as one environment).
+#   denied. Environments are compared case-insensitively and without
+#   surrounding whitespace (CI platforms treat "Production" and
+#   "production" as one environment).
 package ztci.pipeline
 
 import data.ztci.lib
@@ -70,13 +73,15 @@ string_list(xs) if {
 	}
 }
 
-prod_lower := {lower(e) | some e in prod_envs; is_string(e)}
+# Environments compare without case and surrounding whitespace:
+# "production " must not escape the rules "production" gets.
+prod_lower := {lower(trim_space(e)) | some e in prod_envs; is_string(e)}
 
 prod_jobs contains j if {
 	some j in jobs
 	env := object.get(j, "environment", "")
 	is_string(env)
-	lower(env) in prod_lower
+	lower(trim_space(env)) in prod_lower
 }
 
 violations contains v if {
@@ -225,6 +230,15 @@ images contains [j.name, s.image] if {
 	s.image != ""
 }
 
+# A step that uses "docker://<image>" runs that image: it is judged as an
+# image (pinned, allow-listed), not let through as neither image nor action.
+images contains [j.name, s.uses] if {
+	some j in jobs
+	some s in steps_of(j)
+	is_string(s.uses)
+	startswith(s.uses, "docker://")
+}
+
 violations contains v if {
 	some [job, img] in images
 	not lib.pinned_digest(img)
@@ -250,9 +264,26 @@ actions contains [j.name, s.uses] if {
 	some s in steps_of(j)
 	is_string(s.uses)
 	s.uses != ""
-	not startswith(s.uses, "./") # local actions are part of the reviewed repository
+	not local_action(s.uses) # local actions are part of the reviewed repository
 	not startswith(s.uses, "docker://")
 }
+
+# local_action: "./path" inside the repository. A ".." segment can leave
+# it ("./../other"), so such a reference is judged as a remote action.
+local_action(uses) if {
+	startswith(uses, "./")
+	not dot_segment(uses)
+}
+
+# dot_segment: a "." or ".." path segment after the first one, or a
+# backslash (a separator on Windows runners).
+dot_segment(ref) if {
+	segs := split(split(ref, "@")[0], "/")
+	some seg in array.slice(segs, 1, count(segs))
+	seg in {".", ".."}
+}
+
+dot_segment(ref) if contains(ref, `\`)
 
 violations contains v if {
 	some [job, uses] in actions
@@ -264,14 +295,21 @@ violations contains v if {
 	}
 }
 
+# An allow-listed prefix covers what lies under it, not what a ".."
+# segment climbs out to ("actions/checkout/../../evil/x@<sha>").
 violations contains v if {
 	some [job, uses] in actions
-	not lib.allowed_prefix(uses, allowed_actions)
+	not allowed_action(uses)
 	v := {
 		"rule": "pipeline.action_not_allowed",
 		"message": sprintf("job %q uses %q, which is not on the allow-list", [job, uses]),
 		"value": uses,
 	}
+}
+
+allowed_action(uses) if {
+	lib.allowed_prefix(uses, allowed_actions)
+	not dot_segment(uses)
 }
 
 violations contains v if {

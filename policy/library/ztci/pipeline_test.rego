@@ -153,3 +153,31 @@ test_duplicate_approval_name_does_not_approve if {
 	doc := json.patch(good, [{"op": "add", "path": "/pipeline/jobs/-", "value": {"name": "hold", "type": "", "environment": "", "privileged": false}}])
 	rules(doc) == {"pipeline.malformed", "pipeline.approval_missing"}
 }
+
+step(uses) := {"name": "s", "uses": uses, "image": "", "privileged": false}
+
+# A step that uses docker://<image> runs an image: pinned and allow-listed
+# like one (it used to be neither an image nor an action, and so unjudged).
+test_docker_uses_judged_as_image if {
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step("docker://evil/img:latest")}]) == {"pipeline.image_not_pinned", "pipeline.image_not_allowed"}
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(concat("", ["docker://evil/img@sha256:", substring(img, count(img) - 64, 64)]))}]) == {"pipeline.image_not_allowed"}
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(concat("", ["docker://", img]))}]) == set()
+}
+
+# ".." leaves the repository (a local action) or the allow-listed prefix.
+test_dot_segments_in_actions if {
+	"pipeline.action_not_allowed" in patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step("./../../evil")}])
+	"pipeline.action_not_allowed" in patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step("./a/../../evil")}])
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(concat("@", ["actions/checkout/../../evil/x", sha]))}]) == {"pipeline.action_not_allowed"}
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step("./.github/actions/build")}]) == set()
+}
+
+# Surrounding whitespace does not make another environment.
+test_environment_whitespace_is_production if {
+	every env in ["production ", " Production", "production\t"] {
+		patched([
+			{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": env},
+			{"op": "remove", "path": "/pipeline/jobs/2/branches"},
+		]) == {"pipeline.prod_unfiltered"}
+	}
+}

@@ -7,9 +7,10 @@
 #   "environments": [...] (optional), "protected": bool (default true),
 #   "ids": [...] (optional exact identity ids)}.
 #   Deny by default: a job without a non-empty string id, a request whose
-#   names are not a non-empty list of non-empty strings, and job fields of
-#   the wrong type (a ref that is not a string, protected that is not the
-#   boolean true) never match a grant.
+#   names are not a non-empty list of literal names (no empty, "." or ".."
+#   segment, no whitespace, control, "%", "\" or glob character), and job
+#   fields of the wrong type (a ref that is not a well-formed git ref,
+#   protected that is not the boolean true) never match a grant.
 package ztci.secrets
 
 import data.ztci.lib
@@ -46,9 +47,18 @@ violations contains v if {
 	v := {"rule": "secrets.malformed", "message": sprintf("input.secrets.names[%d] is not a non-empty string", [i]), "value": i}
 }
 
+# valid_name: a non-empty literal name. A grant's glob ("prod/*") must
+# not match what a backend could read as another secret: an empty, "."
+# or ".." segment ("prod/..", "prod/", "/prod/db"), a percent-escape or
+# backslash (decoded or read as a separator downstream), whitespace or a
+# control character, or glob characters (a name is not a pattern).
 valid_name(name) if {
 	is_string(name)
 	name != ""
+	not regex.match(`[\s\x00-\x1f\x7f%\\*?\[\]{}]`, name)
+	every seg in split(name, "/") {
+		not seg in {"", ".", ".."}
+	}
 }
 
 violations contains v if {
@@ -64,7 +74,7 @@ violations contains v if {
 }
 
 granted(name) if {
-	is_string(input.job.ref)
+	well_formed_ref(input.job.ref)
 	some g in grants
 	is_string(g.secret)
 	glob.match(g.secret, ["/"], name)
@@ -75,6 +85,15 @@ granted(name) if {
 	protected_ok(g)
 	environment_ok(g)
 	id_ok(g)
+}
+
+# well_formed_ref: a git ref as git itself allows one (git check-ref-format):
+# no empty, "." or ".." segment, no whitespace, control or glob characters.
+# A grant's ref glob ("refs/heads/*") must not match "refs/heads/" or
+# "refs/heads/..".
+well_formed_ref(ref) if {
+	is_string(ref)
+	not regex.match(`[\s\x00-\x1f\x7f~^:?*\[\\]|\.\.|@\{|//|/$|^/|\.lock$|/\.|^\.|\.$`, ref)
 }
 
 protected_ok(g) if not object.get(g, "protected", true)

@@ -85,3 +85,16 @@ test_wrong_typed_job_denied if {
 		count(rules(req(j, ["prod/db-password"]))) > 0
 	}
 }
+
+# A grant's glob must not match a name a backend could read as another
+# secret, nor a job ref git would not allow.
+test_malformed_names_and_refs_never_granted if {
+	every name in ["prod/..", "prod/.", "prod/", "/prod/db", "prod//db", "prod/*", "prod/db%2F..%2Fadmin", "prod\\..\\admin", "prod/db ", "prod/db\n", "prod/[a]"] {
+		rules(req(job, [name])) == {"secrets.malformed"}
+	}
+	dev := {"secrets": {"grants": [{"secret": "dev/*", "repositories": ["acme/app"], "refs": ["refs/heads/*", "refs/heads/**"], "protected": false}]}}
+	every ref in ["refs/heads/", "refs/heads/..", "refs/heads/main/../x", "refs/heads/ main", "refs/heads/main.lock", "refs/heads/.x"] {
+		{v.rule | some v in main.violations with input as req(object.union(job, {"ref": ref}), ["dev/x"]) with data.ztci.config as dev} == {"secrets.not_granted"}
+	}
+	{v.rule | some v in main.violations with input as req(object.union(job, {"ref": "refs/heads/feature/x-1.2"}), ["dev/x"]) with data.ztci.config as dev} == set()
+}

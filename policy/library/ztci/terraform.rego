@@ -38,14 +38,17 @@ rcs := [rc |
 ]
 
 # well_formed: an object with a string type and a change whose actions
-# are a non-empty list of Terraform's action names, and whose after is an
-# object — or null when nothing is created or updated.
+# are a non-empty list of Terraform's action names, whose after is an
+# object — or null when nothing is created or updated — and whose
+# after_unknown, if present, is an object (Terraform always writes one;
+# anything else would make the unknown-value rule unable to read it).
 well_formed(rc) if {
 	is_object(rc)
 	is_string(rc.type)
 	is_object(rc.change)
 	actions_ok(rc.change.actions)
 	after_ok(rc.change.actions, object.get(rc.change, "after", null))
+	is_object(object.get(rc.change, "after_unknown", {}))
 }
 
 tf_actions := {"no-op", "create", "read", "update", "delete", "forget"}
@@ -171,9 +174,12 @@ unknown_value(x) if {
 
 public_acls := {"public-read", "public-read-write", "authenticated-read"}
 
-public_grantees := {
-	"http://acs.amazonaws.com/groups/global/AllUsers",
-	"http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+# public_grantee: the AllUsers or AuthenticatedUsers group, in any scheme
+# or case ("https://acs.amazonaws.com/groups/global/allusers" too).
+public_grantee(x) if {
+	is_string(x)
+	some g in ["acs.amazonaws.com/groups/global/allusers", "acs.amazonaws.com/groups/global/authenticatedusers"]
+	endswith(trim_suffix(lower(x), "/"), g)
 }
 
 after(rc) := object.get(rc.change, "after", null)
@@ -203,8 +209,7 @@ violations contains v if {
 	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
 	is_object(after(rc))
 	walk(after(rc), [_, x])
-	is_string(x)
-	x in public_grantees
+	public_grantee(x)
 	v := {
 		"rule": "terraform.public_bucket",
 		"message": sprintf("%s grants access to %s", [lib.show(rc, "address"), x]),
@@ -225,12 +230,29 @@ violations contains v if {
 # open_cidrs: cidrs is not a list of valid CIDRs (so the rules cannot tell
 # what it opens), or its CIDRs together cover all IPv4 or all IPv6
 # addresses (net.cidr_merge turns 0.0.0.0/1 + 128.0.0.0/1 into 0.0.0.0/0).
+# Each address family is merged on its own: net.cidr_merge holds IPv4 as
+# IPv4-mapped IPv6, so a wide IPv6 CIDR (::/1, ::/8) swallows 0.0.0.0/0
+# and the merge of ["0.0.0.0/0", "::/1"] is just ["::/1"].
 open_cidrs(cidrs) if not valid_cidrs(cidrs)
 
 open_cidrs(cidrs) if {
 	valid_cidrs(cidrs)
-	some m in net.cidr_merge(cidrs)
+	some family in [
+		[c | some c in cidrs; ipv4_space(c)],
+		[c | some c in cidrs; not ipv4_space(c)],
+	]
+	some m in net.cidr_merge(family)
 	endswith(m, "/0")
+}
+
+# ipv4_space: an IPv4 CIDR, or an IPv6 one inside the IPv4-mapped range
+# ::ffff:0:0/96 (which net.cidr_merge reads as IPv4: ::ffff:0.0.0.0/96
+# merges to 0.0.0.0/0).
+ipv4_space(c) if not contains(c, ":")
+
+ipv4_space(c) if {
+	contains(c, ":")
+	net.cidr_contains("::ffff:0.0.0.0/96", c)
 }
 
 valid_cidrs(cidrs) if {
@@ -278,6 +300,13 @@ sg_inline(rules) := {"ingress is not a list of rules"} if not is_array(rules)
 else := {sprintf("ingress rule %d: %v", [i, cs]) |
 	some i, r in rules
 	cs := ingress_cidrs(r)
+	open_cidrs(cs)
+} | together_open("ingress rules", [cs | some r in rules; cs := ingress_cidrs(r)])
+
+# together_open: the valid CIDRs of several rules of one resource cover
+# the world between them (0.0.0.0/1 in one rule, 128.0.0.0/1 in another).
+together_open(what, lists) := {sprintf("%s together: %v", [what, cs]) |
+	cs := [c | some l in lists; is_array(l); some c in l; is_string(c); net.cidr_is_valid(c)]
 	open_cidrs(cs)
 }
 
@@ -327,7 +356,12 @@ gcp_sources(a) := {sprintf("source_ranges %v", [a.source_ranges])} if {
 	count(field_cidrs(a, "source_service_accounts")) == 0
 } else := set()
 
-open_ingress(rc) := azure_rule(after(rc)) if rc.type == "azurerm_network_security_rule"
+# A delete (after null) opens nothing; well_formed guarantees after is an
+# object whenever something is created or updated.
+open_ingress(rc) := azure_rule(after(rc)) if {
+	rc.type == "azurerm_network_security_rule"
+	after(rc) != null
+}
 
 open_ingress(rc) := {why |
 	a := after(rc)
@@ -338,20 +372,35 @@ open_ingress(rc) := {why |
 
 azure_rules(rules) := {"security_rule is not a list of rules"} if not is_array(rules)
 
-else := {why | some r in rules; some why in azure_rule(r)}
+else := {why | some r in rules; some why in azure_rule(r)} | together_open("inbound allow rules", [azure_sources(r) | some r in rules; azure_inbound_allow(r)])
 
 # azure_rule: a rule that is not outbound and not deny (anything else,
 # a wrong type included, is judged as an inbound allow rule) with a source
-# the rules cannot show to be closed. A rule that is not an object is
+# the rules cannot show to be closed, with sources that together cover
+# the world, or with no source at all. A rule that is not an object is
 # judged open.
 azure_rule(r) := {"the rule is not an object"} if not is_object(r)
 
-else := {sprintf("source %v", [p]) |
-	lower_str(object.get(r, "direction", "")) != "outbound"
-	lower_str(object.get(r, "access", "")) != "deny"
+else := ({sprintf("source %v", [p]) |
+	azure_inbound_allow(r)
 	some p in azure_sources(r)
 	not azure_closed(p)
+} | together_open("sources", [azure_sources(r) | azure_inbound_allow(r)])) | azure_no_source(r)
+
+azure_inbound_allow(r) if {
+	is_object(r)
+	lower_str(object.get(r, "direction", "")) != "outbound"
+	lower_str(object.get(r, "access", "")) != "deny"
 }
+
+# azure_no_source: an inbound allow rule with neither a source prefix nor
+# a source application security group is a shape the rules cannot read:
+# judged open.
+azure_no_source(r) := {"no source_address_prefix(es) or source application security group"} if {
+	azure_inbound_allow(r)
+	count(azure_sources(r)) == 0
+	count(field_cidrs(r, "source_application_security_group_ids")) == 0
+} else := set()
 
 # azure_sources are source_address_prefix (unless null or "", which
 # Terraform shows for an unset prefix when the list form is used) and
@@ -376,15 +425,24 @@ azure_closed(p) if {
 	is_string(p)
 	net.cidr_is_valid(p)
 	not open_cidrs([p])
+	not unspecified(p)
 }
 
 # A single address (Azure accepts "10.0.0.1") other than the unspecified one.
 azure_closed(p) if {
 	is_string(p)
 	not contains(p, "/")
-	not p in {"0.0.0.0", "::"}
 	some bits in ["/32", "/128"]
 	net.cidr_is_valid(concat("", [p, bits]))
+	not unspecified(p)
+}
+
+# unspecified: p (a valid address or CIDR) is the unspecified address in
+# any spelling: "0.0.0.0", "::", "0::", "::0", "0:0:0:0:0:0:0:0",
+# "::ffff:0.0.0.0", "0.0.0.0/32", "::/128".
+unspecified(p) if {
+	some u in ["0.0.0.0/32", "::/128"]
+	net.cidr_contains(u, p)
 }
 
 # Every other type opens no ingress the rules know of.

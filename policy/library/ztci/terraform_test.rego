@@ -161,3 +161,76 @@ test_public_bucket_variants if {
 	}
 	rules(plan([rc("aws_s3_bucket_acl", {"acl": "private"})]), {}) == set()
 }
+
+# net.cidr_merge holds IPv4 as IPv4-mapped IPv6: a wide IPv6 CIDR next to
+# 0.0.0.0/0 swallowed it ([0.0.0.0/0, ::/1] merged to [::/1]) and the
+# world-open IPv4 rule was allowed. Each family is merged on its own.
+test_open_ipv4_not_hidden_by_wide_ipv6 if {
+	every r in [
+		rc("aws_security_group_rule", {"type": "ingress", "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": ["::/1"]}),
+		rc("aws_security_group_rule", {"type": "ingress", "cidr_blocks": ["0.0.0.0/1", "128.0.0.0/1"], "ipv6_cidr_blocks": ["::/8"]}),
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": ["::/1"]}]}),
+		rc("aws_vpc_security_group_ingress_rule", {"cidr_ipv4": "0.0.0.0/0", "cidr_ipv6": "::/1"}),
+		rc("google_compute_firewall", {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["0.0.0.0/0", "::/1"]}),
+		rc("aws_security_group_rule", {"type": "ingress", "ipv6_cidr_blocks": ["::ffff:0.0.0.0/96", "::/1"]}),
+	] {
+		rules(plan([r]), {}) == {"terraform.open_ingress"}
+	}
+	rules(plan([rc("aws_security_group_rule", {"type": "ingress", "cidr_blocks": ["10.0.0.0/8"], "ipv6_cidr_blocks": ["2001:db8::/32"]})]), {}) == set()
+}
+
+# CIDRs of several rules of one resource that together cover the world,
+# and Azure prefix lists that merge to /0.
+test_open_ingress_across_rules_of_one_resource if {
+	every r in [
+		rc("aws_security_group", {"ingress": [{"cidr_blocks": ["0.0.0.0/1"]}, {"cidr_blocks": ["128.0.0.0/1"]}]}),
+		rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "", "source_address_prefixes": ["0.0.0.0/1", "128.0.0.0/1"]}),
+		rc("azurerm_network_security_group", {"security_rule": [
+			{"direction": "Inbound", "access": "Allow", "source_address_prefix": "0.0.0.0/1"},
+			{"direction": "Inbound", "access": "Allow", "source_address_prefix": "128.0.0.0/1"},
+		]}),
+	] {
+		rules(plan([r]), {}) == {"terraform.open_ingress"}
+	}
+
+	# An outbound or deny rule does not add to what inbound allows.
+	rules(
+		plan([rc("azurerm_network_security_group", {"security_rule": [
+			{"direction": "Inbound", "access": "Allow", "source_address_prefix": "0.0.0.0/1"},
+			{"direction": "Inbound", "access": "Deny", "source_address_prefix": "128.0.0.0/1"},
+		]})]),
+		{},
+	) == set()
+}
+
+# The unspecified address in every spelling, and a rule with no source.
+test_azure_unspecified_and_missing_source_open if {
+	every p in ["0::", "::0", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "0.0.0.0/32", "::/128"] {
+		rules(plan([rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": p})]), {}) == {"terraform.open_ingress"}
+	}
+	every r in [
+		{"direction": "Inbound", "access": "Allow"},
+		{"direction": "Inbound", "access": "Allow", "source_address_prefix": "", "source_address_prefixes": []},
+	] {
+		rules(plan([rc("azurerm_network_security_rule", r)]), {}) == {"terraform.open_ingress"}
+	}
+	rules(plan([rc("azurerm_network_security_rule", {"direction": "Inbound", "access": "Allow", "source_address_prefix": "", "source_application_security_group_ids": ["asg"]})]), {}) == set()
+	rules(plan([rc("azurerm_network_security_group", {"security_rule": ["x"]})]), {}) == {"terraform.open_ingress"}
+}
+
+# after_unknown that is not an object is malformed (it used to abort
+# evaluation with a type error); deleting a security rule opens nothing.
+test_after_unknown_shape_and_delete if {
+	every u in [true, [true], "x"] {
+		r := {"address": "aws_security_group_rule.x", "type": "aws_security_group_rule", "change": {"actions": ["create"], "after": {"type": "ingress"}, "after_unknown": u}}
+		rules(plan([r]), {}) == {"terraform.malformed"}
+	}
+	del := {"address": "azurerm_network_security_rule.x", "type": "azurerm_network_security_rule", "change": {"actions": ["delete"], "after": null}}
+	rules(plan([del]), {"terraform": {"deletable_types": ["azurerm_network_security_rule"]}}) == set()
+}
+
+test_public_grantee_any_spelling if {
+	every uri in ["https://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/allusers/", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"] {
+		rules(plan([rc("aws_s3_bucket_acl", {"access_control_policy": [{"grant": [{"grantee": [{"type": "Group", "uri": uri}], "permission": "READ"}]}]})]), {}) == {"terraform.public_bucket"}
+	}
+}
