@@ -14,11 +14,14 @@ import (
 // the number of such characters; decoding is linear.
 //
 // Only the parts of the stream near an escape are decoded: an encoded
-// occurrence that differs from the raw value contains at least one escape
-// introducer ('%' followed by two hex digits, or '\'), and is at most
-// maxExpand times longer than the value, so it lies within that distance of
-// the introducer. Nearby introducers share one region, so every byte is
-// decoded at most once per decoder.
+// occurrence that differs from the raw value (other than by shell quote
+// splices alone, which are matched as they are, see variants) contains at
+// least one escape introducer ('%' followed by two hex digits or by u and
+// four, or '\'), and is at most maxExpand times longer than the value, so
+// it lies within that distance of the introducer. Nearby introducers share
+// one region, so every byte is decoded at most once per decoder mode, and a
+// region is decoded only in the modes its escapes call for (see
+// percentModes and backslashModes): at most four.
 
 // maxExpand bounds how many stream bytes an escaped form may spend on one
 // byte of a value: six covers \u00XX for every byte (JSON's longest spelling
@@ -50,8 +53,33 @@ func (d *decoded) addRune(r rune, from, to int) {
 	}
 }
 
+// Decoder modes. A region is decoded once per mode that applies to it
+// (see RedactWriter.find); each mode is one encoder family, or one chain of
+// encoders that real code writes.
+const (
+	// decPercent decodes %XX, either hex case.
+	decPercent = 1 << iota
+	// decPlus decodes '+' as a space (HTML form encoding).
+	decPlus
+	// decBackslash decodes backslash escapes (see escape).
+	decBackslash
+	// decLatin1 reads \xHH and %HH above 0x7F as the character U+00HH, not
+	// the byte, and decodes %uXXXX: Python's str repr, ascii() and
+	// unicode_escape and JavaScript's string literals write "ä" as \xe4,
+	// and JavaScript's escape() writes it as %E4 (and "€" as %u20AC),
+	// where Go, C and the shell mean the byte 0xE4.
+	decLatin1
+	// decSplice decodes the shell's quote splices inside backslash-escaped
+	// text: '\'' and '"'"' as a quote, and a newline between quotes (as
+	// Ruby's Shellwords.escape writes one) as a newline. Plain decoding
+	// reads '\'' as three quotes, which misses a JSON string of a value
+	// with a quote that the shell then quoted (bash's set -x).
+	decSplice
+)
+
 // regions calls fn for each region of b within w bytes of an escape
-// introducer of the given kind, merging regions that overlap.
+// introducer of the given kind, merging regions that overlap. For '%' the
+// introducer is %XX or %uXXXX (JavaScript's escape()).
 func regions(b []byte, intro byte, w int, fn func(start, end int)) {
 	start, end := -1, -1
 	for i := 0; i < len(b); {
@@ -61,7 +89,7 @@ func regions(b []byte, intro byte, w int, fn func(start, end int)) {
 		}
 		t := i + k
 		i = t + 1
-		if intro == '%' && (t+2 >= len(b) || !isHex(b[t+1]) || !isHex(b[t+2])) {
+		if intro == '%' && !isPercentEscape(b[t:]) && !isPercentU(b[t:]) {
 			continue
 		}
 		lo, hi := max(t-w, 0), min(t+w+1, len(b))
@@ -79,64 +107,217 @@ func regions(b []byte, intro byte, w int, fn func(start, end int)) {
 	}
 }
 
-// decodePercent decodes %XX escapes (either hex case) in src into d; with
-// plusSpace it also decodes '+' as a space (HTML form encoding).
-func decodePercent(d *decoded, src []byte, plusSpace bool) {
-	d.reset()
-	for i := 0; i < len(src); {
-		c := src[i]
-		switch {
-		case c == '%' && i+2 < len(src) && isHex(src[i+1]) && isHex(src[i+2]):
-			d.add(unhex(src[i+1])<<4|unhex(src[i+2]), i, i+3)
-			i += 3
-		case c == '+' && plusSpace:
-			d.add(' ', i, i+1)
-			i++
-		default:
-			d.add(c, i, i+1)
-			i++
-		}
-	}
+// isPercentEscape reports whether b starts with %XX.
+func isPercentEscape(b []byte) bool {
+	return len(b) >= 3 && b[0] == '%' && isHex(b[1]) && isHex(b[2])
 }
 
-// decodeBackslash decodes the backslash escapes of JSON, Go, Python,
-// JavaScript, Java, Ruby, PHP and the shell (inside "…" and $'…', and
-// printf %q) in src into d: \uXXXX (either hex case, surrogate pairs
-// joined), \u{X…}, \UXXXXXXXX, \xH[H], octal \N[N[N]], the single-letter
-// control escapes, and a backslash before any other byte standing for that
-// byte (\" \\ \/ \' \$ \` \! and so on). A malformed escape leaves the
-// backslash as it is.
-func decodeBackslash(d *decoded, src []byte) {
+// isPercentU reports whether b starts with %uXXXX.
+func isPercentU(b []byte) bool {
+	if len(b) < 6 || b[0] != '%' || b[1] != 'u' {
+		return false
+	}
+	_, n := hexRun(b[2:6], 4, 4)
+	return n == 4
+}
+
+// percentModes appends to modes the modes, besides decPercent alone, that
+// a region with percent escapes needs: decPlus if it holds a '+',
+// decLatin1 if it holds %uXXXX or %XX above 0x7F that do not spell UTF-8.
+func percentModes(src []byte, modes []int) []int {
+	if bytes.IndexByte(src, '+') >= 0 {
+		modes = append(modes, decPercent|decPlus)
+	}
+	if hasLatin1(src, '%') {
+		modes = append(modes, decPercent|decLatin1)
+	}
+	return modes
+}
+
+// backslashModes appends to modes the modes, besides decBackslash alone,
+// that a region with backslashes needs: decLatin1 if it holds \xHH above
+// 0x7F that do not spell UTF-8; decPercent if it also holds %XX (a
+// percent-encoded value in a JSON or shell string: Go's json.Marshal writes
+// the '&' that PathEscape left raw as \u0026, PHP's json_encode the '/'
+// that Python's quote left raw as \/, printf %q the !'()* that
+// encodeURIComponent left raw as \! and so on); decSplice if it holds a
+// quote splice.
+func backslashModes(src []byte, modes []int) []int {
+	if hasLatin1(src, '\\') {
+		modes = append(modes, decBackslash|decLatin1)
+	}
+	for i := indexFrom(src, 0, '%'); i >= 0; i = indexFrom(src, i+1, '%') {
+		if isPercentEscape(src[i:]) {
+			modes = append(modes, decBackslash|decPercent)
+			break
+		}
+	}
+	if bytes.Contains(src, []byte(`'\''`)) || bytes.Contains(src, []byte(`'"'"'`)) || bytes.Contains(src, []byte("'\n'")) {
+		modes = append(modes, decBackslash|decSplice)
+	}
+	return modes
+}
+
+// hasLatin1 reports whether src holds escapes (%XX, or \xHH for intro
+// '\\') of bytes above 0x7F that do not spell UTF-8, which an encoder that
+// writes characters up to U+00FF as one escape wrote (or, for '%', a
+// %uXXXX). Escapes that do spell UTF-8 are read as bytes only: reading
+// them as Latin-1 as well would cost a decoding pass of every region with
+// a percent-encoded non-ASCII character, for a value holding a Latin-1
+// letter from Â to ô followed by a character from U+0080 to U+00BF.
+func hasLatin1(src []byte, intro byte) bool {
+	for i := indexFrom(src, 0, intro); i >= 0; {
+		if intro == '%' && isPercentU(src[i:]) {
+			return true
+		}
+		var seq [utf8.UTFMax]byte
+		k, j := 0, i
+		for k < len(seq) {
+			v, n := escapedByte(src, j, intro)
+			if n == 0 || v < 0x80 {
+				break
+			}
+			seq[k], k, j = v, k+1, j+n
+			if utf8.FullRune(seq[:k]) {
+				break
+			}
+		}
+		if k == 0 {
+			j = i + 1
+		} else if _, size := utf8.DecodeRune(seq[:k]); size != k || !utf8.Valid(seq[:k]) {
+			return true
+		}
+		i = indexFrom(src, j, intro)
+	}
+	return false
+}
+
+// escapedByte returns the byte that the escape at src[i] stands for, %XX
+// for intro '%' or \xHH for intro '\\', and the escape's length, or n == 0
+// if there is no such escape at src[i].
+func escapedByte(src []byte, i int, intro byte) (v byte, n int) {
+	if intro == '%' {
+		if isPercentEscape(src[i:]) {
+			return unhex(src[i+1])<<4 | unhex(src[i+2]), 3
+		}
+		return 0, 0
+	}
+	if i+3 < len(src) && src[i] == '\\' && src[i+1] == 'x' && isHex(src[i+2]) && isHex(src[i+3]) {
+		return unhex(src[i+2])<<4 | unhex(src[i+3]), 4
+	}
+	return 0, 0
+}
+
+// indexFrom returns the index of the first c in b at or after i, or -1.
+func indexFrom(b []byte, i int, c byte) int {
+	if k := bytes.IndexByte(b[i:], c); k >= 0 {
+		return i + k
+	}
+	return -1
+}
+
+// decode decodes src into d in the given mode: decPercent, decBackslash or
+// both, with the modifiers decPlus, decLatin1 and decSplice. Anything that
+// is not a well-formed escape of the mode stands for itself.
+func decode(d *decoded, src []byte, mode int) {
 	d.reset()
 	for i := 0; i < len(src); {
-		if src[i] != '\\' || i+1 >= len(src) {
-			d.add(src[i], i, i+1)
-			i++
-			continue
+		n := 0
+		switch c := src[i]; {
+		case c == '%' && mode&decPercent != 0:
+			n = percent(d, src, i, mode&decLatin1 != 0)
+		case c == '\\' && mode&decBackslash != 0 && i+1 < len(src):
+			n = escape(d, src, i, mode&decLatin1 != 0)
+		case c == '\'' && mode&decSplice != 0:
+			n = splice(d, src, i)
+		case c == '+' && mode&decPlus != 0:
+			d.add(' ', i, i+1)
+			n = 1
 		}
-		n := escape(d, src, i)
 		if n == 0 {
-			d.add('\\', i, i+1)
-			i++
-			continue
+			d.add(src[i], i, i+1)
+			n = 1
 		}
 		i += n
 	}
 }
 
-// escape decodes the escape at src[i] (a backslash followed by at least one
-// byte) into d and returns its length, or 0 if it is malformed.
-func escape(d *decoded, src []byte, i int) int {
+// percent decodes the percent escape at src[i] into d and returns its
+// length, or 0 if there is none. With latin1, %XX above 0x7F is the
+// character U+00XX and %uXXXX (surrogate pairs joined) is decoded, as
+// JavaScript's escape() writes them.
+func percent(d *decoded, src []byte, i int, latin1 bool) int {
+	if isPercentEscape(src[i:]) {
+		v := unhex(src[i+1])<<4 | unhex(src[i+2])
+		if latin1 && v >= 0x80 {
+			d.addRune(rune(v), i, i+3)
+		} else {
+			d.add(v, i, i+3)
+		}
+		return 3
+	}
+	if !latin1 || !isPercentU(src[i:]) {
+		return 0
+	}
+	r, _ := hexRun(src[i+2:i+6], 4, 4)
+	if r >= 0xD800 && r < 0xDC00 && isPercentU(src[i+6:]) {
+		if lo, _ := hexRun(src[i+8:i+12], 4, 4); lo >= 0xDC00 && lo < 0xE000 {
+			d.addRune(rune(0x10000+(r-0xD800)<<10+(lo-0xDC00)), i, i+12)
+			return 12
+		}
+	}
+	d.addRune(rune(r), i, i+6)
+	return 6
+}
+
+// splice decodes the shell quote splice at src[i] (a single quote) into d
+// and returns its length, or 0 if there is none.
+func splice(d *decoded, src []byte, i int) int {
+	switch s := src[i:]; {
+	case bytes.HasPrefix(s, []byte(`'\''`)):
+		d.add('\'', i, i+4)
+		return 4
+	case bytes.HasPrefix(s, []byte(`'"'"'`)):
+		d.add('\'', i, i+5)
+		return 5
+	case bytes.HasPrefix(s, []byte("'\n'")):
+		d.add('\n', i, i+3)
+		return 3
+	}
+	return 0
+}
+
+// escape decodes the backslash escape at src[i] (a backslash followed by at
+// least one byte) into d and returns its length, or 0 if it is malformed.
+// It reads the escapes of JSON, Go, Python, JavaScript, Java, Ruby, PHP,
+// Perl and the shell (inside "…" and $'…', and printf %q): \uXXXX (either
+// hex case, surrogate pairs joined), \u{X…} and Perl's \x{X…}, \UXXXXXXXX,
+// \xH[H] (a byte; with latin1, above 0x7F the character U+00HH), octal
+// \N[N[N]], the single-letter control escapes, and a backslash before any
+// other byte standing for that byte (\" \\ \/ \' \$ \` \! and so on).
+func escape(d *decoded, src []byte, i int, latin1 bool) int {
 	c := src[i+1]
 	switch c {
-	case 'u':
+	case 'u', 'x':
 		if i+2 < len(src) && src[i+2] == '{' {
 			r, n := hexRun(src[i+3:], 1, 6)
-			if n == 0 || i+3+n >= len(src) || src[i+3+n] != '}' {
+			if n == 0 || i+3+n >= len(src) || src[i+3+n] != '}' || r > utf8.MaxRune {
 				return 0
 			}
 			d.addRune(rune(r), i, i+4+n)
 			return 4 + n
+		}
+		if c == 'x' {
+			v, n := hexRun(src[i+2:], 1, 2)
+			if n == 0 {
+				return 0
+			}
+			if latin1 && v >= 0x80 {
+				d.addRune(rune(v), i, i+2+n)
+			} else {
+				d.add(byte(v), i, i+2+n)
+			}
+			return 2 + n
 		}
 		r, n := hexRun(src[i+2:], 4, 4)
 		if n == 0 {
@@ -157,13 +338,6 @@ func escape(d *decoded, src []byte, i int) int {
 		}
 		d.addRune(rune(r), i, i+10)
 		return 10
-	case 'x':
-		v, n := hexRun(src[i+2:], 1, 2)
-		if n == 0 {
-			return 0
-		}
-		d.add(byte(v), i, i+2+n)
-		return 2 + n
 	case '0', '1', '2', '3', '4', '5', '6', '7':
 		v, n := 0, 0
 		for n < 3 && i+1+n < len(src) && src[i+1+n] >= '0' && src[i+1+n] <= '7' && v*8+int(src[i+1+n]-'0') <= 0xFF {

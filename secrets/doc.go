@@ -68,36 +68,56 @@
 //   - raw; for a multi-line value also with CRLF line endings and each line
 //     of at least MinMaskLen bytes on its own;
 //   - percent-encoded by any encoder, whatever it leaves raw
-//     (encodeURIComponent, encodeURI, Python quote and quote_plus, Go
-//     QueryEscape and PathEscape, PHP urlencode and rawurlencode, Java
-//     URLEncoder, Ruby CGI.escape and URI.encode_www_form_component), with
-//     upper-, lower- or mixed-case hex, space as %20 or +;
+//     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
+//     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
+//     urlencode and rawurlencode, Java URLEncoder, Ruby CGI.escape,
+//     URI.encode_www_form_component and ERB::Util.url_encode), with
+//     upper-, lower- or mixed-case hex, space as %20 or +; and as
+//     JavaScript's escape() writes it (Latin-1 %E4, %u20AC);
 //   - backslash-escaped by any encoder, whatever it escapes: every JSON
 //     escape (\uXXXX of any character in either hex case, surrogate pairs,
 //     \/, Python's \u00e4 for non-ASCII, Go's \u003c and \u0026), Go,
-//     Python, JavaScript (\u{…}) and C string literals (\xHH, octal,
-//     \UXXXXXXXX), shell double quotes, bash $'…' and printf %q;
+//     Python (repr, ascii(), unicode_escape: \xe4 is "ä"), JavaScript
+//     (\u{…}), Perl (\x{…}, quotemeta, Data::Dumper), Ruby, Java
+//     Properties and C string literals (\xHH, octal, \UXXXXXXXX), shell
+//     double quotes, bash $'…' and printf %q;
 //   - shell single-quoted, each quote of the value closing the quoting,
-//     escaped and reopening it (as sh writes it, or as Python's shlex.quote
-//     does, with the quote in double quotes);
+//     escaped and reopening it (as sh, bash's ${v@Q} and set -x, and PHP's
+//     escapeshellarg write it, or as Python's shlex.quote does, with the
+//     quote in double quotes), and each newline quoted as Ruby's
+//     Shellwords.escape writes it;
 //   - hex of the whole value, all lower or all upper case;
 //   - base64, standard and URL alphabets, padded or not, starting at any of
 //     the three byte offsets inside a longer base64 string (so
 //     "user:VALUE" in a Basic auth header is masked);
-//   - base64 that was then percent-encoded (a token in a query string).
+//   - these chains: base64 that was then percent-encoded (a token in a
+//     query string); a percent-encoded value in a JSON or backslash-escaped
+//     shell string (Go's json.Marshal of a URL built with PathEscape
+//     writes its '&' as \u0026; printf %q of encodeURIComponent); a JSON or
+//     backslash-escaped string that was then shell single-quoted.
 //
 // It does not mask (the list is pinned by TestRedactNotMasked):
 //
 //   - a value that was transformed rather than encoded: Unicode
 //     normalisation (NFD vs NFC), case changes, truncation, a value split
-//     by inserted characters;
-//   - chains of encodings other than the one above: a value percent-encoded
-//     twice, base64 of an escaped form, hex or base64 of a part of the value,
-//     mixed-case hex of the whole value, HTML entities, JavaScript's
-//     escape() (Latin-1 %E4), gzip, and anything encrypted;
+//     by inserted characters (node's util.inspect of a long multi-line
+//     string), characters dropped or replaced (the WHATWG URL parser drops
+//     tabs and newlines and turns \ into /; Python's backslashreplace
+//     leaves the value's own backslashes unescaped);
+//   - chains of encodings other than those above: a value percent-encoded
+//     twice or backslash-escaped twice (a JSON document in a JSON string),
+//     base64 of an escaped form, hex or base64 of a part of the value,
+//     mixed-case hex of the whole value, hex with separators (Go's "% x",
+//     hex.Dump, xxd), decimal bytes (Go's %v of a []byte), HTML entities,
+//     gzip, and anything encrypted;
+//   - characters up to U+00FF written as one escape each (\xe4, %E4) when
+//     those escapes also spell UTF-8 (a letter from Â to ô followed by
+//     characters from U+0080 to U+00BF): they are read as UTF-8 only;
 //   - an escaped form longer than six bytes per byte of the value (which no
 //     encoder above writes), or one whose first byte is itself escaped by a
 //     backslash the writer already wrote out more than a hold-back earlier;
+//   - a line of a multi-line value shorter than MinMaskLen, where the
+//     value is not complete around it;
 //   - a value shorter than MinMaskLen (refused and reported instead), and a
 //     value added with AddMask after part of it was already written out.
 //

@@ -267,9 +267,10 @@ func forms(v string) []string {
 // form, its base64 (standard and URL alphabets, at each of the three byte
 // offsets it can start at inside a longer encoded string), its HTML-form
 // encoding when spaces are the only bytes that change, and its shell
-// single-quoted spellings. Escaped forms (percent, JSON, string literals,
-// shell) are found by decoding the stream instead (see decode.go), and hex
-// forms by a matcher of their own (see wideMatcher).
+// single-quoted spellings (and Ruby's Shellwords spelling of newlines).
+// Escaped forms (percent, JSON, string literals, shell) are found by
+// decoding the stream instead (see decode.go), and hex forms by a matcher
+// of their own (see wideMatcher).
 func variants(forms []string) []string {
 	set := map[string]bool{}
 	add := func(s string) {
@@ -287,6 +288,9 @@ func variants(forms []string) []string {
 		add(strings.ReplaceAll(f, " ", "+"))
 		add(strings.ReplaceAll(f, "'", `'\''`))
 		add(strings.ReplaceAll(f, "'", `'"'"'`))
+		// Ruby's Shellwords.escape writes a newline as '<LF>'; with other
+		// characters escaped it is decoded instead (decSplice).
+		add(strings.ReplaceAll(f, "\n", "'\n'"))
 	}
 	out := make([]string, 0, len(set))
 	for s := range set {
@@ -342,6 +346,7 @@ type RedactWriter struct {
 	closed bool
 	ivs    []interval
 	dec    decoded
+	modes  []int // scratch for find
 }
 
 // NewWriter returns a writer that masks r's values and writes to w.
@@ -525,18 +530,25 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 	ivs := m.find(b, rw.ivs[:0])
 	ivs = m.hex.find(b, ivs)
 	w := m.hold + 1
-	regions(b, '%', w, func(s, e int) {
-		decodePercent(&rw.dec, b[s:e], false)
-		ivs = rw.findDecoded(m, ivs, s)
-		if bytes.IndexByte(b[s:e], '+') >= 0 {
-			decodePercent(&rw.dec, b[s:e], true)
-			ivs = rw.findDecoded(m, ivs, s)
-		}
-	})
-	regions(b, '\\', w, func(s, e int) {
-		decodeBackslash(&rw.dec, b[s:e])
-		ivs = rw.findDecoded(m, ivs, s)
-	})
+	// Each region is decoded in its encoder family's plain mode, and in
+	// the variants and chains its escapes call for (see decode.go): only
+	// regions that hold the escapes a mode reads pay for it.
+	for _, intro := range []byte{'%', '\\'} {
+		regions(b, intro, w, func(s, e int) {
+			src := b[s:e]
+			var modes []int
+			if intro == '%' {
+				modes = percentModes(src, append(rw.modes[:0], decPercent))
+			} else {
+				modes = backslashModes(src, append(rw.modes[:0], decBackslash))
+			}
+			for _, mode := range modes {
+				decode(&rw.dec, src, mode)
+				ivs = rw.findDecoded(m, ivs, s)
+			}
+			rw.modes = modes
+		})
+	}
 	rw.ivs = ivs
 	return mergeIntervals(ivs)
 }

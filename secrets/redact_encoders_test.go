@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/secrets"
@@ -65,7 +66,97 @@ func encoded() []struct{ encoder, out string } {
 		{"base64 std, offset 1", base64.StdEncoding.EncodeToString([]byte("u" + encCanary))},
 		{"base64 url unpadded, offset 2", base64.RawURLEncoding.EncodeToString([]byte("u:" + encCanary))},
 		{"percent-encoded base64 (token in a query)", url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(encCanary)))},
+		// \xHH is U+00HH, not a byte, in Python's str repr, ascii() and
+		// unicode_escape and in JavaScript (Python 3.11, node 20).
+		{"Python ascii", `"Zq9-CANARY s3cr3t!'()*/+&=\xe4~"`},
+		{"Python unicode_escape", `Zq9-CANARY s3cr3t!'()*/+&=\xe4~`},
+		{"Python ascii, reproduced", pyASCII(encCanary)},
+		{"JS escape() (Latin-1 %E4)", `Zq9-CANARY%20s3cr3t%21%27%28%29*/+%26%3D%E4%7E`},
+		{"JS escape(), reproduced", jsEscape(encCanary)},
+		{"Perl Data::Dumper of a character string", `"Zq9-CANARY s3cr3t!'()*/+&=\x{e4}~"`},
+		// A percent-encoded value in a JSON or shell string: the JSON or
+		// shell encoder escapes what the URL encoder left raw.
+		{"Go json.Marshal of a PathEscape URL", goJSON(map[string]string{"url": "https://x/" + url.PathEscape(encCanary)})},
+		{"PHP json_encode of a Python quote URL", `{"url":"https:\/\/x\/?t=Zq9-CANARY%20s3cr3t%21%27%28%29%2A\/%2B%26%3D%C3%A4~"}`},
+		{"bash printf %q of encodeURIComponent", `Zq9-CANARY%20s3cr3t\!\'\(\)\*%2F%2B%26%3D%C3%A4~`},
+		// A JSON string shell-quoted with '\'' (bash 5 set -x, PHP
+		// escapeshellarg).
+		{"bash set -x of json.dumps", `+ : '"Zq9-CANARY s3cr3t!'\''()*/+&=\u00e4~"'`},
+		{"Ruby Shellwords.escape", shellwordsEscape(encCanary)},
 	}
+}
+
+// pyASCII reproduces Python's ascii() of a str (valid UTF-8): \xHH,
+// \uHHHH and \UHHHHHHHH for code points outside printable ASCII.
+func pyASCII(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == '\'':
+			b.WriteString(`\` + string(r))
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// jsEscape reproduces JavaScript's escape() of a string (valid UTF-8):
+// A-Za-z0-9@*_+-./ raw, other UTF-16 code units below 0x100 as %XX, the
+// rest as %uXXXX.
+func jsEscape(s string) string {
+	var b strings.Builder
+	for _, u := range utf16.Encode([]rune(s)) {
+		switch {
+		case u < 0x80 && (u >= 'a' && u <= 'z' || u >= 'A' && u <= 'Z' || u >= '0' && u <= '9' || strings.ContainsRune("@*_+-./", rune(u))):
+			b.WriteByte(byte(u))
+		case u < 0x100:
+			fmt.Fprintf(&b, "%%%02X", u)
+		default:
+			fmt.Fprintf(&b, "%%u%04X", u)
+		}
+	}
+	return b.String()
+}
+
+// shellwordsEscape reproduces Ruby's Shellwords.escape: a backslash before
+// every byte but A-Za-z0-9_-.,:+/@ and newline, and a newline as '<LF>'.
+func shellwordsEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString("'\n'")
+		case r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:+/@", r)):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func goJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // TestRedactEncoders writes each encoder's output between other text, in
@@ -113,6 +204,24 @@ func TestRedactSurrogatePairs(t *testing.T) {
 	}
 }
 
+// TestRedactShellwordsNewline checks a multi-line value as Ruby's
+// Shellwords.escape writes it, with each newline as '<LF>': the lines are
+// masked on their own, but a line shorter than MinMaskLen is not, so the
+// value is also matched whole.
+func TestRedactShellwordsNewline(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"Ab3x\nYz7w", "line1-abcdefgh\nl2\nline3-xyz12345", "a b\r\nc'd\ne"} {
+		r := secrets.NewRedactor()
+		r.AddMask(secret)
+		in := "run " + shellwordsEscape(secret) + " now"
+		for _, out := range []string{redactAll(t, r, []byte(in)), redactAll(t, r, bytewise(in)...)} {
+			if out != "run "+secrets.Mask+" now" {
+				t.Errorf("%q written as %q: %q", secret, in, out)
+			}
+		}
+	}
+}
+
 // TestRedactNotMasked pins down forms the package documentation lists as
 // not masked, so that the list stays true.
 func TestRedactNotMasked(t *testing.T) {
@@ -125,6 +234,9 @@ func TestRedactNotMasked(t *testing.T) {
 		url.QueryEscape(url.QueryEscape(secret)), // encoded twice
 		"canary-é-s3cr3t",                        // case changed
 		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)), // base64 of an escaped form
+		goJSON(strconv.QuoteToASCII(secret)),                                                // escaped twice (\\u00e9: a JSON document in a JSON string)
+		fmt.Sprintf("% x", secret),                                                          // hex with separators
+		fmt.Sprintf("%v", []byte(secret)),                                                   // decimal bytes
 	} {
 		if out := redactAll(t, r, []byte(in)); strings.Contains(out, secrets.Mask) {
 			t.Errorf("%q is masked (%q); update the documented list", in, out)
@@ -189,7 +301,9 @@ func FuzzRedactEncodings(f *testing.F) {
 		}
 		if utf8.ValidString(secret) {
 			j, _ := json.Marshal(secret)
-			forms = append(forms, string(j), strconv.QuoteToASCII(secret))
+			forms = append(forms, string(j), strconv.QuoteToASCII(secret),
+				pyASCII(secret), jsEscape(secret), shellwordsEscape(secret),
+				goJSON("https://x/"+url.PathEscape(secret)))
 		}
 		sep := " "
 		if len(around) > 0 && around[len(around)-1] == '\\' {
