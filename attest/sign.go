@@ -24,6 +24,7 @@ import (
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/mediatype"
+	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -344,9 +345,19 @@ func NewCASigner(issuer CertificateIssuer, opts ...Option) (*BundleSigner, error
 // certified by the Fulcio at fulcioURL (its base URL) for the OIDC token from
 // tokens, through sigstore-go's Fulcio client. A timestamp authority (or
 // Rekor v1) is required (ErrNoTimestamp).
+//
+// The token is sent to fulcioURL's origin only: fulcioURL must be https
+// (plain http only to a loopback host) without user info, query or
+// fragment ([ErrConfig]), and a redirect is never followed (Go's client
+// would re-send the token to the same host name on another port or scheme,
+// or to a subdomain), so signing fails instead.
 func NewFulcioSigner(fulcioURL string, tokens TokenSource, opts ...Option) (*BundleSigner, error) {
 	if fulcioURL == "" || tokens == nil {
 		return nil, fmt.Errorf("%w: Fulcio URL and token source are required", ErrSigner)
+	}
+	fu, err := url.Parse(fulcioURL)
+	if err != nil || !origin.Secure(fu) || fu.User != nil || fu.RawQuery != "" || fu.ForceQuery || fu.Fragment != "" {
+		return nil, fmt.Errorf("%w: NewFulcioSigner: Fulcio URL must be https://host[:port][/path] (plain http only to a loopback host), without user info, query or fragment", ErrConfig)
 	}
 	c, err := newConfig("NewFulcioSigner", opts)
 	if err != nil {
@@ -357,7 +368,7 @@ func NewFulcioSigner(fulcioURL string, tokens TokenSource, opts ...Option) (*Bun
 	}
 	return &BundleSigner{
 		keypair: ephemeral,
-		certs:   sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioURL, Timeout: c.timeout, Retries: 1, Transport: c.transport}),
+		certs:   sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioURL, Timeout: c.timeout, Retries: 1, Transport: origin.Pin(fu, c.transport)}),
 		tokens:  tokens,
 		opts:    c.bundleOptions(),
 		log:     c.log,

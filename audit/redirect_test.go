@@ -2,6 +2,7 @@ package audit
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -131,5 +132,32 @@ func TestNewWebhookSchemes(t *testing.T) {
 				t.Errorf("error echoes the password: %v", err)
 			}
 		})
+	}
+}
+
+// TestWebhookErrorsOmitQueryCredential: a delivery that fails at the
+// network names the endpoint in its error and log line without its query,
+// which may carry a credential (?token=...).
+func TestWebhookErrorsOmitQueryCredential(t *testing.T) {
+	t.Parallel()
+	const secret = "canary-query-token-91c2"
+	srv := httptest.NewServer(http.NotFoundHandler())
+	endpoint := srv.URL + "/events?token=" + secret
+	srv.Close() // connection refused from now on
+	var logs strings.Builder
+	w, err := NewWebhook(endpoint, WithRetry(2, time.Millisecond, time.Millisecond), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	err = w.Write(t.Context(), testEvent(1))
+	if !errors.Is(err, ErrDelivery) {
+		t.Fatalf("Write to a closed endpoint: %v, want ErrDelivery", err)
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
+		t.Fatalf("the query credential reached the error or log:\n%v\n%s", err, logs.String())
+	}
+	if !strings.Contains(err.Error(), "/events") {
+		t.Errorf("the error no longer names the endpoint: %v", err)
 	}
 }

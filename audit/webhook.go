@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -290,6 +291,11 @@ func (w *Webhook) attempt(body []byte) error {
 	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
 	resp, err := w.o.httpClient.Do(req)
 	if err != nil {
+		// Go's client names the URL in its error; its query may carry a
+		// credential (?token=...), and this error is logged and returned.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			ue.URL = redactURL(ue.URL)
+		}
 		return err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, w.o.maxRespBody))

@@ -41,6 +41,15 @@
 //   - Every read is bounded and checked against its digest, as in
 //     verify/image; 429 and 5xx answers to reads are retried with bounded
 //     backoff, writes are sent once.
+//   - A redirected write is a failure, never success, whichever client
+//     sends it (go-containerregistry's blob uploads included): a write
+//     answered 3xx is not followed, not even within the registry, and a
+//     POST turned into a GET by a 301/302/303 is not sent. Redirected
+//     reads are bounded (5) and credentials go only to the registry's own
+//     host (go-containerregistry's auth transport); a registry reached
+//     over https is never sent a plain-http request, and with credentials
+//     plain http is used only for a loopback registry (go-containerregistry
+//     would use it for a private address too, in clear): [ErrRegistry].
 //   - The tag schema is read-modify-write. Bundle keeps every entry of the
 //     index it does not understand byte for byte, refuses to overwrite a
 //     tag that holds something other than an OCI index ([ErrMalformed]),

@@ -14,7 +14,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/identity"
-	originpkg "github.com/ztci/ztci/identity/internal/origin"
+	originpkg "github.com/ztci/ztci/internal/origin"
 )
 
 // Errors.

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ztci/ztci/identity/internal/origin"
+	"github.com/ztci/ztci/internal/origin"
 )
 
 // maxDocument bounds discovery and JWKS responses.

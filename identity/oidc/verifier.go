@@ -14,7 +14,7 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/claims"
-	"github.com/ztci/ztci/identity/internal/origin"
+	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/randid"
 )
 

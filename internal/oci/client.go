@@ -19,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/ztci/ztci/internal/origin"
 )
 
 // Client makes the registry requests of verify/image and attest/attach.
@@ -96,13 +98,14 @@ func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*ht
 	if err != nil {
 		return nil, fmt.Errorf("%w: resolve credentials for %s: %w", ErrRegistry, repo.RegistryStr(), err)
 	}
+	guarded := guard{base: c.cfg.Transport, https: repo.Scheme() == "https", credentialed: auth != authn.Anonymous}
 	base := idempotentRetry{
-		retry: transport.NewRetry(c.cfg.Transport,
+		retry: transport.NewRetry(guarded,
 			transport.WithRetryBackoff(c.cfg.Backoff),
 			transport.WithRetryPredicate(retryable),
 			transport.WithRetryStatusCodes(http.StatusTooManyRequests, http.StatusInternalServerError,
 				http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
-		once: c.cfg.Transport,
+		once: guarded,
 	}
 	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, base, []string{scope})
 	if err != nil {
@@ -133,6 +136,56 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// guard is the transport under go-containerregistry's auth transport, so
+// it sees every request made with the registry's credentials: ours, and
+// those of go-containerregistry's own clients (blob uploads, the token
+// exchange), whose redirect policy we do not set and which follow a
+// redirected write, re-send a token-exchange POST (with its refresh token)
+// to where a 307 points, and follow redirects without a bound. Whatever
+// client made the request, guard refuses any request a redirect of a write
+// (anything but GET and HEAD) created, a chain of more than maxRedirects
+// redirects, and, for a registry reached over https, any request over
+// plain http. With credentials, it also refuses plain http to any host
+// but a loopback one: go-containerregistry reaches a registry on a private
+// (RFC 1918) address, or one named insecure, over http, and would send the
+// credentials (or the token exchange's form) in clear, also through an
+// HTTP_PROXY. Nothing refused is sent.
+type guard struct {
+	base         http.RoundTripper
+	https        bool
+	credentialed bool
+}
+
+func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
+	var err error
+	// Walk back the redirects that led here: Go turns a POST answered 301,
+	// 302 or 303 into a GET, so the method that counts is the first one's.
+	first, hops := r, 0
+	for first.Response != nil && first.Response.Request != nil && hops <= maxRedirects {
+		first = first.Response.Request
+		hops++
+	}
+	switch {
+	case r.Response != nil && (!readOnly(r.Method) || !readOnly(first.Method)):
+		err = fmt.Errorf("%w: redirect of a %s refused", ErrRegistry, first.Method)
+	case hops > maxRedirects:
+		err = fmt.Errorf("%w: more than %d", ErrTooManyRedirects, maxRedirects)
+	case g.https && r.URL.Scheme != "https":
+		err = fmt.Errorf("%w: plain %s request refused for a registry reached over https", ErrRegistry, r.URL.Scheme)
+	case g.credentialed && r.URL.Scheme != "https" && !origin.Loopback(r.URL):
+		err = fmt.Errorf("%w: credentials are not sent over plain %s to %s (only to a loopback registry); serve the registry over https", ErrRegistry, r.URL.Scheme, r.URL.Host)
+	}
+	if err != nil {
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return nil, err
+	}
+	return g.base.RoundTrip(r)
+}
+
+func readOnly(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
 // WrapTransport turns a ggcr transport or network error into ours.
 func WrapTransport(op string, err error) error {

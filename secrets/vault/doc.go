@@ -24,4 +24,10 @@
 // anything else is a [secrets.ErrBackend]; the broker grants nothing then.
 // Revocation uses the broker's own client token, so leases can be revoked
 // after the job's token expired, including after a crash.
+//
+// Tokens stay at the configured Vault: [New] and [Unwrap] use a copy of
+// the given client that never follows a redirect (a 3xx is [ErrRedirect],
+// never success), refuse an address that would carry tokens over plain
+// HTTP to another machine (https, or http only to a loopback host or unix
+// socket), and read at most [MaxResponseSize] of a response.
 package vault

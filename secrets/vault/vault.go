@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -210,7 +213,14 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 // so no redirect is needed, and a redirect answered by anyone on the path
 // would carry the broker's token to another origin. A redirect is then an
 // error the broker fails closed on. The caller's client is left as it is.
+//
+// It also refuses a client whose address would carry tokens over plain
+// HTTP to another machine (https, or http only to a loopback host or a
+// unix socket), and bounds every response body to [MaxResponseSize].
 func withoutRedirects(client *api.Client) (*api.Client, error) {
+	if u, err := url.Parse(client.Address()); err != nil || !origin.Secure(u) {
+		return nil, fmt.Errorf("%w: vault address %q: tokens are sent over https only (plain http only to a loopback host)", ErrConfig, redactedAddr(client.Address()))
+	}
 	cfg := client.CloneConfig()
 	cfg.DisableRedirects = true
 	// With redirects off, Vault's client hands a 3xx back as if it were an
@@ -245,11 +255,57 @@ type refuseRedirects struct{ base http.RoundTripper }
 
 func (t refuseRedirects) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
-	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
+	if err != nil {
 		return resp, err
+	}
+	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+		resp.Body = &boundedBody{rc: resp.Body, left: MaxResponseSize}
+		return resp, nil
 	}
 	_ = resp.Body.Close()
 	return nil, fmt.Errorf("%w: %s %s answered %d", ErrRedirect, r.Method, r.URL.Path, resp.StatusCode)
+}
+
+// MaxResponseSize bounds what is read of one Vault response (Vault's own
+// default limit on a request, so on a stored value, is 32 MiB). A longer
+// body is an error, never a truncated secret.
+const MaxResponseSize = 32 << 20
+
+// errResponseTooLarge: a Vault response was longer than [MaxResponseSize].
+var errResponseTooLarge = fmt.Errorf("%w: vault: response larger than %d bytes", secrets.ErrBackend, MaxResponseSize)
+
+// boundedBody fails a read once more than left bytes were read.
+type boundedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errResponseTooLarge
+	}
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.rc.Close() }
+
+// redactedAddr drops user info, query and fragment from a Vault address
+// for an error message.
+func redactedAddr(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable address)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+	return u.String()
 }
 
 // wrapPrefix begins the lease id of a wrapping token: the id names the
@@ -451,8 +507,16 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 // token (the lease's value) with client and returns the named field. A
 // wrapping token works once; a second unwrap fails with [ErrUnwrap], which
 // means someone else unwrapped it first.
+//
+// As in [New], a copy of client that never follows a redirect is used: the
+// wrapping token (sent as the request's Vault token) does not leave client's
+// address, and a redirect fails with an error matching both [ErrUnwrap] and
+// [ErrRedirect]. The caller's client is left as it is.
 func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, name string) (secrets.Value, error) {
-	c, err := client.Clone()
+	if client == nil {
+		return secrets.Value{}, fmt.Errorf("%w: nil client", ErrUnwrap)
+	}
+	c, err := withoutRedirects(client)
 	if err != nil {
 		return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
 	}

@@ -56,7 +56,9 @@
 //   - Every manifest, index and blob is fetched by digest (tags only for
 //     the image itself and the tag-schema index) and checked against it;
 //     every read is bounded ([MaxManifestSize], [MaxBundleSize],
-//     [MaxReferrers]); redirects are bounded; 429 and 5xx are retried with
+//     [MaxReferrers]); redirects are bounded and never downgrade https to
+//     http; registry credentials go to the registry's host only, and over
+//     plain http only to a loopback registry; 429 and 5xx are retried with
 //     bounded backoff, then fail with [ErrUnavailable].
 //   - Discovery asks the referrers API first. Only a 404 answer moves to the
 //     tag schema, and the Target says which path was used ([Path]). Any

@@ -1,0 +1,118 @@
+// Package origin compares URL origins (RFC 6454: scheme, host, port) for
+// the module's outbound HTTP clients, so that a credential configured for
+// one origin never follows a redirect to another or to plain HTTP. It is
+// the one copy of these checks.
+package origin
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Of returns u's origin as "scheme://host:port", lower-cased, with the
+// scheme's default port made explicit; "" for a URL without scheme or host.
+func Of(u *url.URL) string {
+	if u == nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// Same reports whether a and b have the same, non-empty origin.
+func Same(a, b *url.URL) bool {
+	o := Of(a)
+	return o != "" && o == Of(b)
+}
+
+// Loopback reports whether u's host is a loopback IP literal or
+// "localhost": the only hosts plain HTTP may carry a credential to, since
+// the bytes never leave the machine.
+func Loopback(u *url.URL) bool {
+	h := strings.ToLower(u.Hostname())
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Secure reports whether a credential may be sent to u at all: https, or
+// plain http to a loopback host.
+func Secure(u *url.URL) bool {
+	if u == nil || u.Host == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		return Loopback(u)
+	}
+	return false
+}
+
+// ErrRefused: a [Pin] transport refused a request it was not configured
+// for. Nothing was sent.
+var ErrRefused = errors.New("request refused: outside the credential's origin")
+
+// Error is the refusal of a [Pin] transport. It holds origins only
+// (scheme, host, port), never a path, query or credential.
+type Error struct {
+	Want, Got string
+	// Redirect is set when the request was created by following a redirect.
+	Redirect bool
+}
+
+func (e *Error) Error() string {
+	if e.Redirect && e.Want == e.Got {
+		return fmt.Sprintf("%v: redirect within %s refused", ErrRefused, e.Want)
+	}
+	return fmt.Sprintf("%v: configured for %s, request is for %s", ErrRefused, e.Want, e.Got)
+}
+
+// Unwrap returns [ErrRefused].
+func (e *Error) Unwrap() error { return ErrRefused }
+
+// Pin returns a transport that sends only requests for u's origin through
+// base, and refuses every other request, and every request an
+// http.Client created by following a redirect, with an *[Error]. It is for
+// a client that puts a credential in requests it does not control the
+// redirect policy of (a library's own http.Client): the credential cannot
+// leave the origin, or be re-sent after a redirect, whatever that client's
+// CheckRedirect does. A nil base is http.DefaultTransport.
+func Pin(u *url.URL, base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return pinned{origin: Of(u), base: base}
+}
+
+type pinned struct {
+	origin string
+	base   http.RoundTripper
+}
+
+func (p pinned) RoundTrip(r *http.Request) (*http.Response, error) {
+	got := Of(r.URL)
+	if got != p.origin || got == "" || r.Response != nil {
+		if r.Body != nil {
+			_ = r.Body.Close()
+		}
+		return nil, &Error{Want: p.origin, Got: got, Redirect: r.Response != nil}
+	}
+	return p.base.RoundTrip(r)
+}
