@@ -65,6 +65,9 @@
 //   - Every request that reaches Decide is audited — allow, deny, and refusals
 //     (bad token, bad request, undecidable) alike. Tokens never appear in
 //     audit events, errors, logs or Decision: [Token] redacts itself.
+//   - A dry run (Request.DryRun) is decided as the real request and
+//     changes nothing but the audit log (its event is marked "dry_run"):
+//     no inventory record, no summary or result attached to the image.
 //   - Request JSON is decoded strictly ([DecodeRequest]): exact member names,
 //     no duplicates, no unknown members, no trailing data.
 //   - The HTTP handler checks the content type, then reads the whole body

@@ -11,7 +11,8 @@ var (
 	// ErrConfig: New was given a missing argument or a bad option.
 	ErrConfig = errors.New("gate: invalid configuration")
 	// ErrBadRequest: the request is malformed (no image and no bundles,
-	// both, a bad reference or digest). HTTP 400.
+	// both, a name or digest beside an image, a bad reference or digest,
+	// third-party summaries the gate does not take). HTTP 400.
 	ErrBadRequest = errors.New("gate: bad request")
 	// ErrRegistryNotAllowed: the image is in a registry the gate does not
 	// read from (see [WithRegistries]). HTTP 400.

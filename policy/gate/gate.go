@@ -121,12 +121,19 @@ type Request struct {
 	// Bundles are Sigstore bundles (JSON) about the artifact Name@Digest.
 	Bundles []json.RawMessage `json:"bundles,omitempty"`
 	// Name and Digest ("sha256:<hex>") identify the artifact the bundles
-	// are about; both are required with Bundles.
+	// are about; both are required with Bundles, and a request with Image
+	// must leave both empty (the image names its own artifact).
 	Name   string `json:"name,omitempty"`
 	Digest string `json:"digest,omitempty"`
 	// ThirdPartyVSAs are SLSA verification summaries of the artifact by
 	// third-party verifiers, as DSSE envelopes ([WithThirdPartyVSAs]).
 	ThirdPartyVSAs []json.RawMessage `json:"third_party_vsas,omitempty"`
+	// DryRun asks for the decision the request would get, with no side
+	// effect but its audit event (marked "dry_run"): no inventory record
+	// ([WithInventory]), no summary or result attached to the image
+	// ([WithVSA], [WithSVR]). An admission webhook sets it for the API
+	// server's dry runs, which must change nothing.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Decision is the gate's answer. Allowed is the only field a scheduler must
@@ -232,6 +239,7 @@ func (g *Gate) decide(ctx context.Context, req Request) (Decision, error) {
 	if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrBadRequest) {
 		ev.Outcome, ev.Reason = audit.OutcomeDeny, "refused: "+errorKind(err)
 	}
+	markDryRun(req, &ev)
 	if aerr := g.sink.Write(ctx, ev); aerr != nil {
 		return d, errors.Join(err, fmt.Errorf("%w: audit: %w", ErrUndecided, aerr))
 	}
@@ -261,6 +269,18 @@ func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity
 func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request, d *Decision) error {
 	if (req.Image == "") == (len(req.Bundles) == 0) {
 		return fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
+	}
+	// Name and Digest belong to bundles. Beside an image they would name a
+	// second artifact the gate does not decide on, which a caller (or a
+	// log) could take for the one allowed: refuse the request instead of
+	// ignoring them.
+	if req.Image != "" && (req.Name != "" || req.Digest != "") {
+		return fmt.Errorf("%w: name and digest go with bundles, not with an image (the decision's digest is the one to deploy)", ErrBadRequest)
+	}
+	// Checked before any path decides, so that a request the full
+	// verification refuses is refused on the trusted VSA path too.
+	if err := g.checkThirdPartyRequest(req); err != nil {
+		return err
 	}
 	if err := g.cfg.revocations.checkJob(id); err != nil {
 		return g.denyRevokedJob(ctx, id, req, d, err)
@@ -301,9 +321,19 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	ev.PolicyRevision, ev.Violations = pd.Revision, d.Rules()
 	ev.Attributes = map[string]string{"verified": strconv.FormatBool(art.Verified), "attestations": strconv.Itoa(len(art.Attestations))}
 	tally.audit(ev.Attributes)
+	markDryRun(req, &ev)
+	// A dry run changes nothing but the audit log: what an allow records
+	// (inventory) and attaches to the image (VSA, SVR) is for real
+	// admissions only. A dry-run allow is not a deploy, so skipping what
+	// would fail closed on a real one cannot let anything run.
+	if req.DryRun {
+		basis = nil
+	}
 	if pd.Allowed {
-		if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
-			return err
+		if !req.DryRun {
+			if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
+				return err
+			}
 		}
 		if err := g.issueVSA(ctx, art, basis, pd.Revision, d, &ev); err != nil {
 			return err
@@ -417,6 +447,17 @@ func (g *Gate) event(id identity.Identity, resource string, outcome audit.Outcom
 		ev.Actor = audit.Actor{ID: "unauthenticated"}
 	}
 	return ev
+}
+
+// markDryRun marks the audit event of a dry-run request.
+func markDryRun(req Request, ev *audit.Event) {
+	if !req.DryRun {
+		return
+	}
+	if ev.Attributes == nil {
+		ev.Attributes = map[string]string{}
+	}
+	ev.Attributes["dry_run"] = "true"
 }
 
 // resource names what a request is about, for the audit event of a request

@@ -98,6 +98,7 @@ func (g *Gate) denyRevokedJob(ctx context.Context, id identity.Identity, req Req
 	d.Violations = []policy.Violation{{Rule: RuleJobRevoked, Message: cause.Error(), Value: id.ID()}}
 	ev := g.event(id, resource(req), audit.OutcomeDeny, "job identity revoked")
 	ev.Violations = d.Rules()
+	markDryRun(req, &ev)
 	if err := g.sink.Write(ctx, ev); err != nil {
 		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -95,13 +96,26 @@ func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.R
 		fl = &flight{done: make(chan struct{})}
 		f.m[key] = fl
 		go func() {
+			// The flight always lands, even when verification panics: this
+			// goroutine is the gate's own, so no http.Server recovers it, and
+			// a panic on registry input (a bundle, a manifest) would
+			// otherwise end the whole process, every decision in flight with
+			// it, and leave the joined callers waiting. The panic becomes
+			// the flight's error: an undecided request, a deny. Its value is
+			// not quoted: the error reaches the caller and the audit log,
+			// and a panic value can hold whatever the panicking code held.
+			defer func() {
+				if recover() != nil {
+					fl.res, fl.err = nil, errVerificationPanicked
+				}
+				f.mu.Lock()
+				delete(f.m, key)
+				f.mu.Unlock()
+				close(fl.done)
+			}()
 			sctx, cancel := timeout(context.WithoutCancel(ctx))
 			defer cancel()
 			fl.res, fl.err = v.VerifyImage(sctx, ref)
-			f.mu.Lock()
-			delete(f.m, key)
-			f.mu.Unlock()
-			close(fl.done)
 		}()
 	}
 	f.mu.Unlock()
@@ -112,5 +126,9 @@ func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.R
 		return nil, joined, ctx.Err()
 	}
 }
+
+// errVerificationPanicked: an image verification panicked; the request
+// is undecided.
+var errVerificationPanicked = errors.New("image verification panicked")
 
 type timeoutFunc func(context.Context) (context.Context, context.CancelFunc)

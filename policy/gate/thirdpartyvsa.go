@@ -259,13 +259,10 @@ func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.A
 	if len(req.ThirdPartyVSAs) == 0 {
 		return thirdPartyTally{}, nil
 	}
-	tp := g.cfg.thirdParty
-	switch {
-	case tp == nil:
-		return thirdPartyTally{}, fmt.Errorf("%w: third_party_vsas given, but this gate trusts no third-party verifier", ErrBadRequest)
-	case len(req.ThirdPartyVSAs) > MaxThirdPartyVSAs:
-		return thirdPartyTally{}, fmt.Errorf("%w: at most %d third_party_vsas", ErrBadRequest, MaxThirdPartyVSAs)
+	if err := g.checkThirdPartyRequest(req); err != nil {
+		return thirdPartyTally{}, err
 	}
+	tp := g.cfg.thirdParty
 	envs := make([][]byte, len(req.ThirdPartyVSAs))
 	for i, e := range req.ThirdPartyVSAs {
 		envs[i] = e
@@ -283,6 +280,23 @@ func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.A
 		d.Attestations = append(d.Attestations, r.AttestationInfo)
 	}
 	return t, nil
+}
+
+// checkThirdPartyRequest refuses a request whose third-party summaries
+// this gate cannot take: some given to a gate without WithThirdPartyVSAs,
+// or more than MaxThirdPartyVSAs. decideFor calls it before any path
+// decides: a trusted VSA decides without looking at them, and must not
+// allow a request that full verification refuses.
+func (g *Gate) checkThirdPartyRequest(req Request) error {
+	switch {
+	case len(req.ThirdPartyVSAs) == 0:
+		return nil
+	case g.cfg.thirdParty == nil:
+		return fmt.Errorf("%w: third_party_vsas given, but this gate trusts no third-party verifier", ErrBadRequest)
+	case len(req.ThirdPartyVSAs) > MaxThirdPartyVSAs:
+		return fmt.Errorf("%w: at most %d third_party_vsas", ErrBadRequest, MaxThirdPartyVSAs)
+	}
+	return nil
 }
 
 // audit adds the tally to a decision's audit attributes, when the request

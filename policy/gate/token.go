@@ -43,12 +43,17 @@ func (t *Token) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &t.raw)
 // EncodeRequest returns the JSON body of r with its token included, for
 // clients of [Gate.Handler]. json.Marshal(r) redacts the token.
 func EncodeRequest(r Request) ([]byte, error) {
+	// Every member of Request: one left out here would be silently dropped
+	// on the way to the gate (third_party_vsas was).
 	type wire struct {
-		JobToken string            `json:"job_token"`
-		Image    string            `json:"image,omitempty"`
-		Bundles  []json.RawMessage `json:"bundles,omitempty"`
-		Name     string            `json:"name,omitempty"`
-		Digest   string            `json:"digest,omitempty"`
+		JobToken       string            `json:"job_token"`
+		Image          string            `json:"image,omitempty"`
+		Bundles        []json.RawMessage `json:"bundles,omitempty"`
+		Name           string            `json:"name,omitempty"`
+		Digest         string            `json:"digest,omitempty"`
+		ThirdPartyVSAs []json.RawMessage `json:"third_party_vsas,omitempty"`
+		DryRun         bool              `json:"dry_run,omitempty"`
 	}
-	return json.Marshal(wire{JobToken: r.JobToken.Reveal(), Image: r.Image, Bundles: r.Bundles, Name: r.Name, Digest: r.Digest})
+	return json.Marshal(wire{JobToken: r.JobToken.Reveal(), Image: r.Image, Bundles: r.Bundles, Name: r.Name, Digest: r.Digest,
+		ThirdPartyVSAs: r.ThirdPartyVSAs, DryRun: r.DryRun})
 }

@@ -409,6 +409,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	ev.Attributes = map[string]string{"verified": "true", "attestations": strconv.Itoa(len(art.Attestations)),
 		"vsa": use.info.Bundle, "vsa_verifier": use.info.Verifier, "vsa_policy_revision": use.info.PolicyRevision,
 		"vsa_time": use.info.TimeVerified.Format(time.RFC3339Nano)}
+	markDryRun(req, &ev)
 	if err := g.sink.Write(ctx, ev); err != nil {
 		return nil, true, fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}

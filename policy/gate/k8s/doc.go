@@ -77,7 +77,11 @@
 // effects are audit records — the gate's event per image and the webhook's
 // event, marked dry_run=true — which the API server also writes for dry
 // runs; nothing else is created, cached beyond the gate's verification
-// cache, or changed. Register the webhook with sideEffects: None.
+// cache, or changed: the webhook asks the gate with [gate.Request].DryRun,
+// so a gate configured to record admissions (gate.WithInventory) or to
+// attach summaries and results to images (gate.WithVSA, gate.WithSVR)
+// does none of that for a dry run. Register the webhook with
+// sideEffects: None.
 //
 // # Security contract
 //

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,6 +186,13 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	default:
 		return result{reason: ReasonUnsupportedOperation, message: fmt.Sprintf("operation %q is not gated", req.Operation)}
 	}
+	// A CREATE or UPDATE always carries the object it would store; one
+	// without (absent, or JSON null) has nothing this webhook can read the
+	// images of, which is a bad object, never "no images" (an allow).
+	if len(req.Object.Raw) == 0 {
+		return result{reason: ReasonBadObject, name: objectName(req, nil),
+			message: fmt.Sprintf("%s request without an object", req.Operation)}
+	}
 	specs, obj, err := decodeObject(req)
 	name := objectName(req, obj)
 	switch {
@@ -214,16 +222,17 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		w.cfg.log.DebugContext(ctx, "webhook token unavailable", "err", err)
 		return result{reason: ReasonNoToken, message: "the webhook has no token to call the gate with", name: name}
 	}
-	r := result{name: name, verdicts: w.decideAll(ctx, gate.NewToken(raw), images)}
+	r := result{name: name, verdicts: w.decideAll(ctx, gate.Request{JobToken: gate.NewToken(raw), DryRun: dryRun(req)}, images)}
 	r.allowed, r.reason, r.message = summarize(r.verdicts)
 	return r
 }
 
-// decideAll asks the gate about each distinct image once, at most
-// parallelism decisions at a time across all reviews, and stops waiting
-// when ctx is done: an image whose decision has not arrived is denied.
+// decideAll asks the gate about each distinct image once (base with its
+// Image set), at most parallelism decisions at a time across all reviews,
+// and stops waiting when ctx is done: an image whose decision has not
+// arrived is denied.
 // Decisions still running then end with ctx, as Decider requires.
-func (w *Webhook) decideAll(ctx context.Context, tok gate.Token, images []Image) []verdict {
+func (w *Webhook) decideAll(ctx context.Context, base gate.Request, images []Image) []verdict {
 	out := make([]verdict, len(images))
 	done := make(chan int, len(images)) // buffered: a late decision never blocks
 	for i, img := range images {
@@ -236,13 +245,30 @@ func (w *Webhook) decideAll(ctx context.Context, tok gate.Token, images []Image)
 				done <- i
 				return
 			}
-			defer func() { <-w.slots }()
-			d, err := w.gate.Decide(ctx, gate.Request{JobToken: tok, Image: img.Ref})
+			// The decision always arrives, and a panicking Decider is a
+			// deny of its image: this goroutine is the webhook's own, so no
+			// http.Server recovers it, and a panic would end the process
+			// (every review in flight with it) instead of denying one image.
+			defer func() {
+				// The panic's value is not quoted (it can hold whatever the
+				// panicking code held); the stack says where it happened.
+				if recover() != nil {
+					out[i] = verdict{img: img, err: fmt.Errorf("%w: the decision panicked", gate.ErrUndecided)}
+					w.cfg.log.ErrorContext(ctx, "gate decision panicked", "image", img.Ref, "stack", string(debug.Stack()))
+				}
+				<-w.slots
+				done <- i
+			}()
+			// A dry run reaches the gate as one: decided the same, it
+			// records and attaches nothing (the API server's dry runs
+			// must have no side effects; sideEffects: None).
+			req := base
+			req.Image = img.Ref
+			d, err := w.gate.Decide(ctx, req)
 			out[i].decision, out[i].err = d, err
 			if err != nil && ctx.Err() != nil {
 				out[i].timedOut = true
 			}
-			done <- i
 		}()
 	}
 	res := make([]verdict, len(images))
