@@ -11,7 +11,10 @@ import (
 // a name that resolves differently a moment later (DNS rebinding) cannot
 // redirect the connection.
 //
-// Contract: network is "ip"; an error or no address fails the connection.
+// Contract: network is "ip" and host a rooted name, with a trailing dot
+// ("proxy.golang.org."), so that a system resolver resolves that name only
+// and never tries it under resolv.conf's search domains; an implementation
+// must not expand it either. An error or no address fails the connection.
 // Implementations must be safe for concurrent use.
 type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
@@ -28,8 +31,9 @@ func (f ResolverFunc) LookupNetIP(ctx context.Context, network, host string) ([]
 // nonPublic lists the IPv4 and IPv6 ranges a job may not reach unless
 // allowed explicitly, beyond what netip.Addr's predicates cover (private,
 // loopback, link-local, multicast, unspecified). IPv4-mapped addresses are
-// unmapped before the check, and the IPv4 address inside NAT64 and 6to4
-// addresses is checked too.
+// unmapped before the check, the IPv4 address inside NAT64 and 6to4
+// addresses is checked too, and other IPv6 addresses must be global
+// unicast (2000::/3).
 var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),          // "this network"
 	netip.MustParsePrefix("100.64.0.0/10"),      // CGNAT, shared address space
@@ -50,11 +54,19 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("3fff::/20"),          // documentation (RFC 9637)
 	netip.MustParsePrefix("2001:2::/48"),        // benchmarking
 	netip.MustParsePrefix("255.255.255.255/32"), // limited broadcast
+	// Azure's platform endpoint (WireServer, host agent): a public address
+	// every Azure VM reaches on the host, serving VM configuration and
+	// extension settings, like the metadata service at 169.254.169.254.
+	netip.MustParsePrefix("168.63.129.16/32"),
 }
 
 var (
 	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
+	// globalUnicast6 is the only IPv6 space allocated for global unicast;
+	// the rest is reserved, or special-purpose forms such as the
+	// IPv4-translated ::ffff:0:a.b.c.d (SIIT) that embed an IPv4 address.
+	globalUnicast6 = netip.MustParsePrefix("2000::/3")
 )
 
 // public reports whether a is a globally routable unicast address.
@@ -76,6 +88,8 @@ func public(a netip.Addr) bool {
 			return public(netip.AddrFrom4([4]byte(b[12:16])))
 		case sixToFour.Contains(a):
 			return public(netip.AddrFrom4([4]byte(b[2:6])))
+		case !globalUnicast6.Contains(a):
+			return false
 		}
 	}
 	return true

@@ -164,7 +164,8 @@ func normalizeHost(h string) (string, error) {
 // or hexadecimal with 0x), which inet_aton-style resolvers turn into an
 // address. No top-level domain is numeric.
 func numericLabel(l []byte) bool {
-	if len(l) > 2 && l[0] == '0' && l[1] == 'x' {
+	// "0x" alone counts: inet_aton reads it as 0.
+	if len(l) >= 2 && l[0] == '0' && l[1] == 'x' {
 		l = l[2:]
 		for _, c := range l {
 			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {

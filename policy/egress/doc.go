@@ -23,7 +23,8 @@
 //     and ref globs → host globs and ports, deny by default) or the caller's
 //     own ([DeciderFunc]); decisions are cached per (job, destination);
 //     a deny is a 403 whose body and [HeaderRule] header name the rule;
-//  4. resolve the name once, keep only public addresses (or those in
+//  4. resolve the name once, rooted (so no resolv.conf search domain is
+//     tried), keep only public addresses (or those in
 //     [WithInternalPrefixes]), and connect to one of exactly those;
 //  5. audit the open (before dialing), relay, audit the close with bytes
 //     each way and duration.
@@ -60,13 +61,16 @@
 //     with [WithClientSVIDs], and its chain is verified by the proxy itself
 //     whatever the TLS configuration checked; it then takes precedence over
 //     a token.
-//   - No DNS rebinding: a host name is resolved once per connection, the
-//     addresses are checked, and the proxy dials those addresses, never the
-//     name. Private, loopback, link-local, CGNAT, multicast, unspecified,
-//     reserved, documentation and benchmarking ranges, and IPv6 forms that
-//     embed them (IPv4-mapped, NAT64, 6to4; Teredo wholesale) are refused
-//     unless a prefix in [WithInternalPrefixes] covers them. Host names that
-//     some resolvers read as IPv4 numbers ("127.1", "0x7f.1") are refused.
+//   - No DNS rebinding: a host name is resolved once per connection, as a
+//     rooted name (never under a search domain), the addresses are
+//     checked, and the proxy dials those addresses, never the name.
+//     Private, loopback, link-local, CGNAT, multicast, unspecified,
+//     reserved, documentation and benchmarking ranges, Azure's platform
+//     address 168.63.129.16, IPv6 outside global unicast (2000::/3), and
+//     IPv6 forms that embed IPv4 (IPv4-mapped, NAT64 and 6to4 of such
+//     addresses; Teredo wholesale) are refused unless a prefix in
+//     [WithInternalPrefixes] covers them. Host names that some resolvers
+//     read as IPv4 numbers ("127.1", "0x7f.1", "0x") are refused.
 //   - Every decision is audited with the job's identity (refusals of
 //     credentials that did not verify, under actor "unauthenticated"; a
 //     request with no credentials at all, the challenge round every client
@@ -78,7 +82,12 @@
 //     once; with [WithCompromiseChecker] a marked identity gets no new
 //     connection and its open ones are cut within Limits.CompromiseRecheck.
 //   - Bounded: connections per job, header size, header read, connect and
-//     idle timeouts, copy buffers, decision cache ([Limits]).
+//     idle timeouts, copy buffers, decision cache ([Limits]); the header of
+//     a forwarded response to 1 MiB. Not bounded per job: the job's own
+//     connections to the proxy before they carry a request (the header
+//     timeout) and between requests (the idle timeout); put the proxy
+//     where only the job's network reaches it, one proxy per job or a
+//     connection limit in front of the listener.
 //   - Plain http:// requests get a fresh upstream connection each, with
 //     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
 //     HTTP are not relayed.
@@ -88,5 +97,10 @@
 //     byte reaches the destination ([RuleSNIMismatch]; a hello that looks
 //     like TLS but cannot be read within 64 KiB is cut too). This stops
 //     fronting by SNI, not by an HTTP Host header inside TLS, which the
-//     proxy cannot see. CONNECT to an IP literal is not checked.
+//     proxy cannot see, nor by the inner server name of Encrypted Client
+//     Hello (only the outer, public name is visible, and checked), nor TLS
+//     started after cleartext (STARTTLS, PostgreSQL's SSLRequest).
+//     CONNECT to an IP literal is not checked. Pass an allowed host only
+//     when whoever serves it will not serve another name on the same
+//     connection (a CDN front may).
 package egress

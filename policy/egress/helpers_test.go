@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,11 +109,14 @@ func (r *recorder) waitFor(t *testing.T, action string, outcome audit.Outcome, r
 	}
 }
 
-// hosts is a test resolver: every name in it resolves to its address.
+// hosts is a test resolver: every name in it resolves to its address. The
+// proxy asks for rooted names ("x.test."); a name without the trailing dot
+// is not found, as a resolver that never expands names would not.
 type hosts map[string]netip.Addr
 
 func (h hosts) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	if a, ok := h[host]; ok {
+	name, rooted := strings.CutSuffix(host, ".")
+	if a, ok := h[name]; ok && rooted {
 		return []netip.Addr{a}, nil
 	}
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}

@@ -41,6 +41,9 @@ func TestParseDestination(t *testing.T) {
 		{name: "short ip", authority: "127.1:443", wantErr: true},
 		{name: "hex ip", authority: "0x7f.0x1:443", wantErr: true},
 		{name: "octal ip", authority: "0177.0.0.1:443", wantErr: true},
+		{name: "empty hex label", authority: "0x:443", wantErr: true},        // inet_aton: 0.0.0.0
+		{name: "empty hex last label", authority: "1.0x:443", wantErr: true}, // inet_aton: 1.0.0.0
+		{name: "hex-looking label that is no number", authority: "a.0xg:443", want: Destination{"a.0xg", 443}},
 		{name: "userinfo", authority: "user@example.com:443", wantErr: true},
 		{name: "unicode", authority: "exämple.com:443", wantErr: true},
 		{name: "empty label", authority: "a..b:443", wantErr: true},
@@ -165,6 +168,12 @@ func TestPublic(t *testing.T) {
 		{"64:ff9b:1::1", false},
 		{"2002:7f00:1::1", false}, // 6to4 of 127.0.0.1
 		{"100::1", false},
+		{"::ffff:0:7f00:1", false}, // IPv4-translated (SIIT) 127.0.0.1
+		{"::ffff:0:a9fe:a9fe", false},
+		{"1::1", false},          // reserved, not global unicast
+		{"4000::1", false},       // unallocated
+		{"168.63.129.16", false}, // Azure WireServer
+		{"168.63.129.17", true},
 	}
 	for _, tt := range tests {
 		if got := public(netip.MustParseAddr(tt.addr)); got != tt.want {
@@ -212,4 +221,26 @@ func splitRecord(t *testing.T, rec []byte) []byte {
 	out := append([]byte{rec[0], rec[1], rec[2], byte(half >> 8), byte(half)}, body[:half]...)
 	rest := len(body) - half
 	return append(append(out, rec[0], rec[1], rec[2], byte(rest>>8), byte(rest)), body[half:]...)
+}
+
+func TestAuditServerName(t *testing.T) {
+	t.Parallel()
+	long := string(bytes.Repeat([]byte("a"), 300))
+	tests := []struct{ in, want string }{
+		{"api.github.com", "api.github.com"},
+		{"API.GitHub.com", "API.GitHub.com"},
+		{"evil\n.example", `"evil\n.example"`},
+		{"\x00\x01", `"\x00\x01"`},
+		{"exämple.com", `"ex\u00e4mple.com"`},
+		{long, `"` + long[:maxHostLen] + `"...`},
+	}
+	for _, tt := range tests {
+		if got := auditServerName(tt.in); got != tt.want {
+			t.Errorf("auditServerName(%.40q) = %.60q, want %.60q", tt.in, got, tt.want)
+		}
+	}
+	// However hostile the name, what is audited stays small.
+	if got := auditServerName(string(bytes.Repeat([]byte{1}, 60000))); len(got) > 4*maxHostLen+5 {
+		t.Errorf("%d bytes audited", len(got))
+	}
 }

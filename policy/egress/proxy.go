@@ -50,7 +50,7 @@ const (
 	AttrBytesDown = "bytes_down" // destination to job
 	AttrDuration  = "duration_ms"
 	AttrEnd       = "end" // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndSNIMismatch], "error"
-	AttrSNI       = "sni" // the TLS server name of a tunnel cut for EndSNIMismatch
+	AttrSNI       = "sni" // the TLS server name of a tunnel cut for EndSNIMismatch; quoted and cut to 253 bytes unless a plain host name
 )
 
 // EndSNIMismatch ends a tunnel whose TLS ClientHello names another server
@@ -441,7 +441,7 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		res = p.tunnel(w, c, up, sniHost)
 		if res.sni != "" {
 			ev := p.event(ActionConnect, audit.OutcomeDeny, rq, true, RuleSNIMismatch,
-				fmt.Sprintf("the TLS client hello names %q, not the CONNECT host %s", res.sni, rq.dst.Host))
+				fmt.Sprintf("the TLS client hello names %s, not the CONNECT host %s", res.sni, rq.dst.Host))
 			ev.Attributes[AttrSNI] = res.sni
 			p.audit(context.WithoutCancel(ctx), ev)
 		}
@@ -449,13 +449,19 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		res = p.forward(w, r, c, up)
 	}
 	p.closeEvent(r.Context(), rq, d, enforced, addr, c, res)
+	if res.abort != nil {
+		// Only now, with the close record written: the server drops the
+		// job's connection, so a truncated response is not taken as whole.
+		panic(res.abort)
+	}
 }
 
 // relayResult is what a relay reports for the close event.
 type relayResult struct {
 	up, down int64
 	err      error
-	sni      string // the server name of a tunnel cut for EndSNIMismatch
+	sni      string // the server name of a tunnel cut for EndSNIMismatch, as auditServerName writes it
+	abort    any    // a forwarded response aborted after its header was sent: re-panicked after the close event
 }
 
 func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced bool, addr netip.Addr, c *conn, res relayResult) {
@@ -556,7 +562,11 @@ func (p *Proxy) resolve(ctx context.Context, dst Destination) ([]netip.Addr, err
 	if a, err := netip.ParseAddr(dst.Host); err == nil {
 		all = []netip.Addr{a}
 	} else {
-		all, err = p.cfg.resolver.LookupNetIP(ctx, "ip", dst.Host)
+		// Rooted (trailing dot): a system resolver must resolve exactly the
+		// name policy decided on, never try it under the search domains of
+		// resolv.conf ("x.allowed.test.corp.internal"), which would connect
+		// the job to a host no rule names.
+		all, err = p.cfg.resolver.LookupNetIP(ctx, "ip", dst.Host+".")
 		if err != nil {
 			return nil, fmt.Errorf("resolve %s: %w", dst.Host, err)
 		}

@@ -1,6 +1,7 @@
 package egress_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -730,4 +732,320 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("a stalled header held the connection for %v", d)
 		}
 	})
+}
+
+// encodingSink is a recorder that refuses what audit.Encode refuses, as a
+// real audit log does.
+type encodingSink struct{ recorder }
+
+func (s *encodingSink) Write(ctx context.Context, e audit.Event) error {
+	if _, err := audit.Encode(e); err != nil {
+		return err
+	}
+	return s.recorder.Write(ctx, e)
+}
+
+// plainRequest writes req on c and reads its response (after any 1xx) and
+// the response's body.
+func plainRequest(t *testing.T, c net.Conn, br *bufio.Reader, req string) (*http.Response, string) {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode < 200 {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+}
+
+// TestSNIAuditIsBounded: the server name of a fronting attempt is the job's
+// choice, any bytes up to 64 KiB. Written raw it made the deny and close
+// records too large for the audit log, which refused them: the attempt
+// left no trace but an allow. Both records must be written, with the name
+// bounded and escaped.
+func TestSNIAuditIsBounded(t *testing.T) {
+	t.Parallel()
+	loop := newEchoServer(t)
+	authority := "cdn.allowed.test:" + fmt.Sprint(port(t, loop.addr))
+	for _, tt := range []struct{ name, sni string }{
+		{"newline", "evil\n.example"},
+		{"control bytes", strings.Repeat("\x01", 20000)},
+		{"long", strings.Repeat("a", 40000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &encodingSink{}
+			_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), rec, egress.WithResolver(hosts{"cdn.allowed.test": loopback}), internalLoopback())
+			resp, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if _, err := c.Write(clientHelloFor(t, tt.sni)); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if got, _ := io.ReadAll(c); len(got) != 0 {
+				t.Fatalf("the hello came back: the tunnel was not cut")
+			}
+			deny := rec.waitFor(t, egress.ActionConnect, audit.OutcomeDeny, "egress:"+authority, 1)[0]
+			closed := rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+authority, 1)[0]
+			for _, e := range []audit.Event{deny, closed} {
+				sni := e.Attributes[egress.AttrSNI]
+				if sni == "" || len(sni) > 1100 || strings.ContainsAny(sni, "\n\x01") || strings.ContainsAny(e.Reason, "\n\x01") {
+					t.Errorf("%s event: sni %d bytes %.40q, reason %.80q", e.Action, len(sni), sni, e.Reason)
+				}
+			}
+		})
+	}
+}
+
+// clientHelloFor returns the whole ClientHello a Go TLS client sends for
+// serverName, however many records and reads it takes.
+func clientHelloFor(t *testing.T, serverName string) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	go func() {
+		defer b.Close()
+		_ = tls.Client(b, &tls.Config{ServerName: serverName, InsecureSkipVerify: true}).Handshake() //nolint:gosec // no server; only the hello is captured
+	}()
+	var out []byte
+	buf := make([]byte, 64<<10)
+	_ = a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		n, err := a.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			break
+		}
+		// The client waits for the server after its hello: stop at the
+		// first pause.
+		_ = a.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	}
+	if len(out) == 0 {
+		t.Fatal("no client hello")
+	}
+	return out
+}
+
+// TestResolverIsAskedTheRootedName: the proxy resolves exactly the name
+// policy decided on. Unrooted, a system resolver also tries it under
+// resolv.conf's search domains ("x.allowed.test.corp.internal", first of
+// all with ndots:5 as in Kubernetes pods), and the job reaches a host no
+// rule names.
+func TestResolverIsAskedTheRootedName(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var asked []string
+	res := egress.ResolverFunc(func(_ context.Context, _, host string) ([]netip.Addr, error) {
+		mu.Lock()
+		asked = append(asked, host)
+		mu.Unlock()
+		return []netip.Addr{loopback}, nil
+	})
+	loop := newEchoServer(t)
+	_, paddr := startProxy(t, testRules(t, port(t, loop.addr)), &recorder{}, egress.WithResolver(res), internalLoopback())
+	for _, authority := range []string{"x.allowed.test", "X.Allowed.Test."} {
+		resp, _, c := rawConnect(t, paddr, authority+":"+fmt.Sprint(port(t, loop.addr)), basic(tokenA))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", authority, resp.StatusCode)
+		}
+		echo(t, c, "rooted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(asked, []string{"x.allowed.test.", "x.allowed.test."}) {
+		t.Errorf("the resolver was asked %q, want the rooted name", asked)
+	}
+}
+
+// TestForwardedResponseBrokenOffIsAudited: ReverseProxy aborts a response
+// that fails after its header was sent with a panic, which skipped the
+// close record: a plain-HTTP exchange that moved data, or one the kill
+// switch cut, ended unaudited.
+func TestForwardedResponseBrokenOffIsAudited(t *testing.T) {
+	t.Parallel()
+	// The destination promises 100 bytes, sends 10 and closes.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = http.ReadRequest(bufio.NewReader(c))
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+			}()
+		}
+	}()
+	short := "short.allowed.test:" + fmt.Sprint(port(t, ln.Addr().String()))
+	// This one sends part of its body and waits: the kill switch cuts it.
+	sent := make(chan struct{}, 1)
+	slow := servePlain(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		_, _ = w.Write([]byte("partial"))
+		w.(http.Flusher).Flush()
+		sent <- struct{}{}
+		<-r.Context().Done()
+	}))
+	held := "slow.allowed.test:" + fmt.Sprint(port(t, slow))
+	rec := &recorder{}
+	p, paddr := startProxy(t, testRules(t, port(t, ln.Addr().String()), port(t, slow)), rec,
+		egress.WithResolver(hosts{"short.allowed.test": loopback, "slow.allowed.test": loopback}), internalLoopback())
+
+	get := func(authority string) net.Conn {
+		c, err := net.Dial("tcp", paddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: %s\r\n\r\n", authority, authority, basic(tokenA))
+		return c
+	}
+	c := get(short)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.ReadAll(c)
+	e := rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+short, 1)[0]
+	if e.Attributes[egress.AttrEnd] != "error" || e.Attributes[egress.AttrBytesDown] == "0" {
+		t.Errorf("close event of the broken-off response: %+v", e)
+	}
+
+	c = get(held)
+	<-sent
+	time.Sleep(50 * time.Millisecond) // the header is relayed
+	if n := p.Cut(jobA.ID()); n != 1 {
+		t.Fatalf("Cut closed %d connections, want 1", n)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, _ := io.ReadAll(c); len(b) >= 1000000 {
+		t.Error("the whole response arrived after the cut")
+	}
+	e = rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+held, 1)[0]
+	if e.Attributes[egress.AttrEnd] != "cut" {
+		t.Errorf("close event of the cut exchange: %+v", e)
+	}
+}
+
+// TestForwardedResponseHeaderIsBounded: http.ReadResponse reads a header
+// block of any size; a destination sending headers without end made the
+// proxy buffer all of them (50 MB in the probe, then more).
+func TestForwardedResponseHeaderIsBounded(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var sent atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = http.ReadRequest(bufio.NewReader(c))
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+				line := "X-Bomb: " + strings.Repeat("a", 1000) + "\r\n"
+				for range 50000 {
+					n, err := io.WriteString(c, line)
+					sent.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+				_, _ = io.WriteString(c, "\r\n")
+			}()
+		}
+	}()
+	authority := "bomb.allowed.test:" + fmt.Sprint(port(t, ln.Addr().String()))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, ln.Addr().String())), rec, egress.WithResolver(hosts{"bomb.allowed.test": loopback}), internalLoopback())
+	c, err := net.Dial("tcp", paddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, _ := plainRequest(t, c, bufio.NewReader(c),
+		"GET http://"+authority+"/ HTTP/1.1\r\nHost: x\r\nProxy-Authorization: "+basic(tokenA)+"\r\n\r\n")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("status %d, want 502", resp.StatusCode)
+	}
+	rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+authority, 1)
+	if n := sent.Load(); n > 8<<20 {
+		t.Errorf("the proxy read %d MB of response header", n>>20)
+	}
+}
+
+// TestForwardingDecidesOnTheRequestURL: plain-HTTP forwarding decides on
+// the host of the absolute URL and sends exactly that host; a Host header
+// or userinfo naming another changes nothing; every request on a kept-alive
+// connection is authenticated and decided on its own; no proxy credential
+// reaches the destination, in a header or a trailer; interim responses
+// (100 Continue) are not taken for the response.
+func TestForwardingDecidesOnTheRequestURL(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string
+	up := servePlain(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s %s %q %q", r.Host, r.RequestURI, r.Header.Values("Proxy-Authorization"), r.Trailer.Values("Proxy-Authorization")))
+		mu.Unlock()
+		_, _ = fmt.Fprintf(w, "got %d bytes", len(b))
+	}))
+	p := fmt.Sprint(port(t, up))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, up)), rec,
+		egress.WithResolver(hosts{"up.allowed.test": loopback, "other.test": loopback}), internalLoopback())
+	c, err := net.Dial("tcp", paddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	auth := "Proxy-Authorization: " + basic(tokenA) + "\r\n"
+	for _, tt := range []struct {
+		req    string
+		status int
+		body   string
+	}{
+		{"GET http://up.allowed.test:" + p + "/a HTTP/1.1\r\nHost: other.test\r\n" + auth + "\r\n", http.StatusOK, "got 0 bytes"},
+		{"GET http://up.allowed.test:" + p + "/b HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusProxyAuthRequired, ""},
+		{"GET http://other.test:" + p + "/c HTTP/1.1\r\nHost: up.allowed.test\r\n" + auth + "\r\n", http.StatusForbidden, ""},
+		{"GET http://up.allowed.test@other.test:" + p + "/d HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n", http.StatusForbidden, ""},
+		{"POST http://up.allowed.test:" + p + "/e HTTP/1.1\r\nHost: x\r\n" + auth + "Transfer-Encoding: chunked\r\nTrailer: Proxy-Authorization\r\n\r\n" +
+			"3\r\nabc\r\n0\r\n" + auth + "\r\n", http.StatusOK, "got 3 bytes"},
+		{"POST http://up.allowed.test:" + p + "/f HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello", http.StatusOK, "got 5 bytes"},
+	} {
+		resp, body := plainRequest(t, c, br, tt.req)
+		if resp.StatusCode != tt.status || (tt.body != "" && body != tt.body) {
+			t.Errorf("%.50q: %d %q, want %d %q", tt.req, resp.StatusCode, body, tt.status, tt.body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"up.allowed.test:" + p + " /a [] []",
+		"up.allowed.test:" + p + " /e [] []",
+		"up.allowed.test:" + p + " /f [] []",
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("the destination saw\n%q\nwant\n%q", seen, want)
+	}
 }

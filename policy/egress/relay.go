@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -90,7 +91,7 @@ func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn, sniHost stri
 				c.cut(EndSNIMismatch)
 				return
 			case name != "" && !sameHost(name, sniHost):
-				res.sni = name
+				res.sni = auditServerName(name)
 				c.cut(EndSNIMismatch)
 				return
 			}
@@ -226,12 +227,25 @@ func (p *Proxy) pipe(dst, src net.Conn, last *atomic.Int64) (int64, error) {
 // forward relays one absolute-form http:// request over up, a fresh
 // connection to the checked address, and the response back. The upstream
 // connection is not reused: each request is decided and audited on its own.
-func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.Conn) relayResult {
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.Conn) (res relayResult) {
 	idle := p.cfg.limits.IdleTimeout
 	cc := &countingConn{Conn: up, idle: idle}
 	defer cc.Close()
+	defer func() {
+		res.up, res.down = cc.up.Load(), cc.down.Load()
+		// ReverseProxy panics (http.ErrAbortHandler) when the response fails
+		// after its header went to the job: the destination or the job broke
+		// off, or the connection was cut. Unrecovered, the panic would skip
+		// the close record (bytes, end) of a connection that moved data; the
+		// caller writes it, then panics again.
+		if v := recover(); v != nil {
+			res.abort = v
+			if res.err == nil {
+				res.err = errors.New("the response broke off after its header was relayed")
+			}
+		}
+	}()
 	rc := http.NewResponseController(w)
-	var res relayResult
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			u := *r.URL
@@ -257,9 +271,18 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.
 		ErrorLog: slog.NewLogLogger(p.cfg.log.Handler(), slog.LevelDebug),
 	}
 	rp.ServeHTTP(&idleWriter{ResponseWriter: w, rc: rc, idle: idle}, r)
-	res.up, res.down = cc.up.Load(), cc.down.Load()
 	return res
 }
+
+// maxResponseHeaderBytes bounds the header block of a destination's
+// response to a forwarded request (http.ReadResponse has no bound of its
+// own: a destination could otherwise make the proxy buffer headers until
+// it runs out of memory).
+const maxResponseHeaderBytes = 1 << 20
+
+// errResponseHeaderTooLarge: a destination's response header block is over
+// maxResponseHeaderBytes.
+var errResponseHeaderTooLarge = errors.New("egress: the destination's response header is too large")
 
 // oneConn is a RoundTripper over a single, already dialed connection.
 type oneConn struct{ c net.Conn }
@@ -268,7 +291,27 @@ func (t oneConn) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Write(t.c); err != nil {
 		return nil, err
 	}
-	return http.ReadResponse(bufio.NewReader(t.c), req)
+	// The limit covers the status line and header; the body is read
+	// through the same reader once it is lifted.
+	lr := &io.LimitedReader{R: t.c, N: maxResponseHeaderBytes}
+	br := bufio.NewReader(lr)
+	for {
+		resp, err := http.ReadResponse(br, req)
+		switch {
+		case err != nil && lr.N <= 0:
+			return nil, errResponseHeaderTooLarge
+		case err != nil:
+			return nil, err
+		case resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols:
+			// An interim response (100 Continue to the job's Expect, 103
+			// Early Hints) precedes the real one, as http.Transport
+			// skips it; relayed as the response, it would end the
+			// exchange with an empty 200. The header limit counts them.
+			continue
+		}
+		lr.N = math.MaxInt64
+		return resp, nil
+	}
 }
 
 // countingConn counts bytes each way and moves its deadline forward on

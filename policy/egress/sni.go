@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,6 +87,25 @@ func (c *helloConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
 func (c *helloConn) SetDeadline(time.Time) error      { return nil }
 func (c *helloConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *helloConn) SetWriteDeadline(time.Time) error { return nil }
+
+// auditServerName returns a TLS server name as audit events and the
+// proxy's messages carry it. The name is the job's choice and crypto/tls
+// takes any bytes up to 64 KiB: written raw, one name could make the deny
+// and close records of a fronting attempt too large for the audit log
+// (which then refuses them) or forge lines in a log that does not escape.
+// A host name (letters, digits, '-', '_', '.', at most 253 bytes) is kept
+// as it is; anything else is cut to 253 bytes and quoted in ASCII.
+func auditServerName(name string) string {
+	plain := len(name) <= maxHostLen && strings.Trim(name,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == ""
+	if plain {
+		return name
+	}
+	if len(name) > maxHostLen {
+		return strconv.QuoteToASCII(name[:maxHostLen]) + "..."
+	}
+	return strconv.QuoteToASCII(name)
+}
 
 // sameHost reports whether a TLS server name names host (a CONNECT host
 // name, already lower case without a trailing dot).
