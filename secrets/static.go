@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -58,10 +60,19 @@ const maxFileSecret = 64 << 10
 
 // Dir returns a [Backend] reading secret name from the file of that name
 // under dir (e.g. a mounted Kubernetes secret volume). Names cannot escape
-// dir (the lookup goes through [os.Root]); files larger than 64 KiB are
-// refused; one trailing newline is trimmed.
+// dir (the lookup goes through [os.Root]), and a name must be the file's
+// one spelling: a clean relative path with '/' separators, without "." or
+// ".." elements, empty elements, a trailing slash or a backslash
+// (otherwise [ErrNotFound]); files larger than
+// 64 KiB are refused; one trailing newline is trimmed.
 func Dir(dir string) Backend {
 	return BackendFunc(func(_ context.Context, req Request) (Grant, error) {
+		// The authorizer decided on the name as written: a name that
+		// resolves to another file ("db/../prod" under a grant for "db/*",
+		// "db//ro" for "db/ro") would hand out a secret nobody granted.
+		if !filepath.IsLocal(req.Name) || path.Clean(req.Name) != req.Name || strings.Contains(req.Name, "\\") {
+			return Grant{}, fmt.Errorf("%w: %q is not a clean relative file name", ErrNotFound, req.Name)
+		}
 		root, err := os.OpenRoot(dir)
 		if err != nil {
 			return Grant{}, fmt.Errorf("%w: %w", ErrBackend, err)

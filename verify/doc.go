@@ -54,7 +54,12 @@
 //     repeats a member, holds member names that differ only in case, or
 //     spells a registered statement or SLSA name in another case is
 //     refused (ErrAmbiguousJSON, inside ErrMalformedBundle), so that what
-//     is verified here is what every other reader sees.
+//     is verified here is what every other reader sees. The same holds for
+//     the signing certificate: one with more than one subject alternative
+//     name, or with a deprecated Fulcio extension (issuer .1; GitHub's
+//     trigger .2, commit .3, repository .5, ref .6) that contradicts its
+//     replacement, names two signers and is refused
+//     (*IdentityMismatchError), whatever the expectation.
 //   - No network: verification uses only the trust material given.
 //   - No algorithm confusion: a PublicKey verifies with the one signature
 //     algorithm pinned with it, never one the bundle names. For an ECDSA

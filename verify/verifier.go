@@ -289,6 +289,14 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		}
 	}
 	if raw.Signature != nil && raw.Signature.Certificate != nil {
+		// The certificate must name one signer, however it is read: one
+		// SAN, and deprecated Fulcio extensions that agree with their
+		// replacements (see checkOneReading).
+		if leaf := vc.Certificate(); leaf == nil {
+			return nil, stageErr(ErrMalformedBundle, "certificate summary without a certificate", nil)
+		} else if err := checkOneReading(leaf); err != nil {
+			return nil, err
+		}
 		res.Checks = append(res.Checks, CheckChain)
 		if v.cfg.sct > 0 {
 			res.Checks = append(res.Checks, CheckSCT)

@@ -477,6 +477,13 @@ func ext(c *x509.Certificate, oid asn1.ObjectIdentifier) string {
 	return ""
 }
 
+// MaxIdentityValue is the longest subject, issuer or claim value, in bytes,
+// that Issue writes into a certificate (the SAN and each Fulcio extension):
+// a SPIFFE ID's limit, far above any CI workflow URI. Longer values are
+// refused with ErrIdentity rather than certified into a certificate of
+// unbounded size.
+const MaxIdentityValue = 2048
+
 func template(id identity.Identity, server string) (*x509.Certificate, error) {
 	t := &x509.Certificate{}
 	issuer := id.Issuer
@@ -487,8 +494,19 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		if issuer == "" {
 			issuer = id.SPIFFEID.TrustDomain().IDString()
 		}
+	case len(id.Subject) > MaxIdentityValue:
+		return nil, fmt.Errorf("%w: subject is %d bytes, more than %d", ErrIdentity, len(id.Subject), MaxIdentityValue)
 	case id.Subject != "":
 		if u, err := url.Parse(id.Subject); err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "") {
+			// The SAN is written as u.String(), which folds the scheme's
+			// case and escapes what the subject left raw ("HTTPS://…",
+			// a space, non-ASCII): the certificate would name another
+			// identity than the token's subject, perhaps one a verifier
+			// expects from someone else. Only a subject that is its own
+			// URI form is certified.
+			if u.String() != id.Subject {
+				return nil, fmt.Errorf("%w: subject %q would be certified as the URI %q; only a subject in its own URI form is certified", ErrIdentity, clip.String(id.Subject, 80), clip.String(u.String(), 80))
+			}
 			t.URIs = []*url.URL{u}
 		} else if a, err := mail.ParseAddress(id.Subject); err == nil && a.Address == id.Subject {
 			t.EmailAddresses = []string{id.Subject}
@@ -500,6 +518,9 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 	}
 	if issuer == "" {
 		return nil, fmt.Errorf("%w: no issuer", ErrIdentity)
+	}
+	if len(issuer) > MaxIdentityValue {
+		return nil, fmt.Errorf("%w: issuer is %d bytes, more than %d", ErrIdentity, len(issuer), MaxIdentityValue)
 	}
 	t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDIssuer, Value: []byte(issuer)})
 	add := func(oid asn1.ObjectIdentifier, v string) error {
@@ -536,6 +557,9 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		exts = append(exts, e)
 	}
 	for _, e := range exts {
+		if len(e.v) > MaxIdentityValue {
+			return nil, fmt.Errorf("%w: claim for %v is %d bytes, more than %d", ErrIdentity, e.oid, len(e.v), MaxIdentityValue)
+		}
 		if err := add(e.oid, e.v); err != nil {
 			return nil, err
 		}

@@ -3,7 +3,10 @@
 // certificates to ephemeral keys, bound to a workload's identity.
 //
 // A certificate names the identity in its SAN (the SPIFFE ID, or the
-// identity's URI or email subject) and carries the OIDC issuer and CI claims
+// identity's URI or email subject, byte for byte: a subject the URI
+// encoder would rewrite, such as "HTTPS://…" or one with a space, is
+// refused with ErrIdentity, as is a subject, issuer or claim longer than
+// MaxIdentityValue) and carries the OIDC issuer and CI claims
 // in Fulcio's extensions (OIDs 1.3.6.1.4.1.57264.1.*), so any Sigstore
 // verifier can apply identity policy to it. The CA plugs into attest as a
 // certificate issuer, and serves Fulcio's HTTP API (POST /api/v2/signingCert)
