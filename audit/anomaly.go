@@ -3,6 +3,8 @@ package audit
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"sync"
@@ -41,7 +43,9 @@ const (
 // carry the rule, the triggering event id and the evidence in Attributes and
 // a one-sentence Reason; their ID is derived from the trigger and the rule,
 // so replays de-duplicate. Memory is bounded: at most WithMaxIdentities
-// profiles (least recently seen evicted) of at most WithMaxPairs pairs.
+// profiles (least recently seen evicted) of at most WithMaxPairs pairs,
+// each identity and pair remembered as a fixed-size digest, whatever the
+// length of the ids, actions and resources.
 type Detector struct {
 	out       Sink
 	learn     int
@@ -54,18 +58,40 @@ type Detector struct {
 	maxPairs  int
 
 	mu  sync.Mutex
-	ids map[string]*list.Element // of *profile
+	ids map[digest]*list.Element // of *profile, keyed by the digest of Actor.ID
 	lru *list.List
 }
 
-type pair struct{ action, resource string }
+// digest stands for an identity or an (action, resource) pair in the
+// detector's memory. Keeping the strings themselves would let the size of
+// the events, not their number, decide the detector's memory: an identity
+// that requests a thousand distinct 64 KiB resources pinned 64 MiB, and
+// WithMaxIdentities such identities that many times over. A 128-bit prefix
+// of SHA-256 is fixed-size and collision-resistant, so no event can make
+// two different pairs (or identities) share a profile entry.
+type digest [16]byte
+
+// digestOf hashes its parts length-prefixed, so that ("ab", "c") and
+// ("a", "bc") differ.
+func digestOf(parts ...string) digest {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	var d digest
+	copy(d[:], h.Sum(nil))
+	return d
+}
 
 type profile struct {
-	id       string
+	id       digest
 	seen     int
 	offHours int
-	pairs    map[pair]struct{}
-	recent   []time.Time // timestamps within the burst window, oldest first
+	pairs    map[digest]struct{} // of (action, resource)
+	recent   []time.Time         // timestamps within the burst window, oldest first
 	inBurst  bool
 }
 
@@ -83,7 +109,7 @@ func NewDetector(out Sink, opts ...Option) (*Detector, error) {
 	return &Detector{
 		out: out, learn: o.learnEvents, burstN: o.burstCount, burstWin: o.burstWindow,
 		workStart: o.workStart, workEnd: o.workEnd, loc: o.location, maxIDs: o.maxIdentities, maxPairs: o.maxPairs,
-		ids: map[string]*list.Element{}, lru: list.New(),
+		ids: map[digest]*list.Element{}, lru: list.New(),
 	}, nil
 }
 
@@ -176,7 +202,7 @@ func (d *Detector) observe(e Event) []Event {
 	detail := map[string]string{}
 
 	// first_seen
-	k := pair{e.Action, e.Resource}
+	k := digestOf(e.Action, e.Resource)
 	if _, ok := p.pairs[k]; !ok {
 		if learned {
 			out = append(out, d.anomaly(e, RuleFirstSeen,
@@ -227,7 +253,8 @@ func (d *Detector) observe(e Event) []Event {
 	return out
 }
 
-func (d *Detector) profile(id string) *profile {
+func (d *Detector) profile(actor string) *profile {
+	id := digestOf(actor)
 	if el, ok := d.ids[id]; ok {
 		d.lru.MoveToFront(el)
 		return el.Value.(*profile)
@@ -237,7 +264,7 @@ func (d *Detector) profile(id string) *profile {
 		d.lru.Remove(old)
 		delete(d.ids, old.Value.(*profile).id)
 	}
-	p := &profile{id: id, pairs: map[pair]struct{}{}}
+	p := &profile{id: id, pairs: map[digest]struct{}{}}
 	d.ids[id] = d.lru.PushFront(p)
 	return p
 }

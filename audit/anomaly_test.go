@@ -3,8 +3,11 @@ package audit
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,7 +140,7 @@ func TestDetectorBounds(t *testing.T) {
 		e.Resource = fmt.Sprintf("r%d", i)
 		_ = d.Write(t.Context(), e)
 	}
-	if p := d.ids[testEvent(0).Actor.ID].Value.(*profile); len(p.pairs) != 1 {
+	if p := d.ids[digestOf(testEvent(0).Actor.ID)].Value.(*profile); len(p.pairs) != 1 {
 		t.Errorf("%d pairs kept, want 1", len(p.pairs))
 	}
 	tests := []struct {
@@ -156,5 +159,39 @@ func TestDetectorBounds(t *testing.T) {
 				t.Error("accepted")
 			}
 		})
+	}
+}
+
+// TestDetectorMemoryIndependentOfEventSize: the detector remembers
+// identities and (action, resource) pairs as fixed-size digests, so an
+// identity that uses many distinct large resources costs what small ones
+// do. Keeping the strings pinned every resource (here 200 × 64 KiB, about
+// 13 MiB; with the default bounds, up to 1000 pairs for each of 100000
+// identities).
+func TestDetectorMemoryIndependentOfEventSize(t *testing.T) {
+	d, err := NewDetector(&recorder{}, WithLearning(1<<30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("r", 64<<10)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 200 {
+		e := testEvent(i)
+		e.Actor.ID = "spiffe://example.org/ci/" + big[:1<<10]
+		e.Resource = big + strconv.Itoa(i)
+		if err := d.Write(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(d)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 2<<20 {
+		t.Errorf("heap grew %d KiB for 200 pairs of one identity; the detector keeps event strings", grew>>10)
+	}
+	if n := len(d.lru.Front().Value.(*profile).pairs); n != 200 {
+		t.Errorf("%d pairs remembered, want 200", n)
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/randid"
 )
@@ -107,8 +110,21 @@ func (k *KillSwitch) Marks() []Mark {
 // long (or has no expiry) is kept as it is, and the audit event names its
 // expiry. Only [KillSwitch.Clear] lifts a mark, so an automatic, bounded
 // quarantine ([Escalator]) cannot turn an operator's permanent mark into a
-// temporary one.
+// temporary one. An id that no check could match ([CheckMarkID]: whitespace
+// around it, an uppercase SPIFFE trust domain, ...) is refused: ids are
+// compared byte for byte, and such a mark would deny nobody.
 func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time.Time) error {
+	if err := CheckMarkID(id); err != nil {
+		return err
+	}
+	return k.mark(ctx, id, reason, by, until)
+}
+
+// mark is Mark without [CheckMarkID]: [KillSwitch.Write] marks the id a
+// detector saw in the audit stream, which is the id as checkers see it
+// however odd it looks, and refusing it would let an identity with an odd
+// id escape quarantine.
+func (k *KillSwitch) mark(ctx context.Context, id, reason, by string, until time.Time) error {
 	if id == "" || reason == "" || by == "" {
 		return &FieldError{Field: "mark", Want: "non-empty id, reason and by", Got: id}
 	}
@@ -168,9 +184,9 @@ func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 	}
 	var until time.Time
 	if s, ok := e.Attributes[AttrExpires]; ok {
-		t, err := time.Parse(time.RFC3339Nano, s)
+		t, err := ParseExpires(s)
 		if err != nil {
-			return &FieldError{Field: "attributes." + AttrExpires, Want: "RFC 3339 time", Got: s}
+			return err
 		}
 		until = t
 	}
@@ -178,7 +194,55 @@ func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 	if reason == "" {
 		reason = "detector event " + e.ID
 	}
-	return k.Mark(ctx, id, reason, e.Actor.ID, until)
+	return k.mark(ctx, id, reason, e.Actor.ID, until)
+}
+
+// CheckMarkID refuses an identity that a kill switch could mark but no
+// check would ever match, so that a mark that protects nothing is an error
+// rather than a success: ids are compared byte for byte, and the ids that
+// gates and brokers ask about (SPIFFE IDs, "<issuer>#<subject>", key ids)
+// never carry leading or trailing whitespace, control or invisible
+// (format) characters, or invalid UTF-8, and a SPIFFE ID's scheme and
+// trust domain are always lowercase. A mark for "spiffe://Example.org/x"
+// or "spiffe://example.org/x " would be audited as in force while
+// spiffe://example.org/x went on being allowed. [KillSwitch.Mark] and
+// natskill's Switch.Mark (the operator's entry points) apply it; their
+// Write methods do not, since a detector's event names an id exactly as
+// it appeared in the audit stream, and refusing an odd one would let that
+// identity escape quarantine.
+func CheckMarkID(id string) error {
+	bad := func(why string) error {
+		return &FieldError{Field: "mark id", Want: "an identity as checkers see it (" + why + ")", Got: id}
+	}
+	switch {
+	case id == "":
+		return bad("non-empty")
+	case !utf8.ValidString(id):
+		return bad("valid UTF-8")
+	case strings.TrimFunc(id, unicode.IsSpace) != id:
+		return bad("no leading or trailing whitespace")
+	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }):
+		return bad("no control or invisible characters")
+	}
+	if len(id) >= len("spiffe://") && strings.EqualFold(id[:len("spiffe://")], "spiffe://") {
+		td, _, _ := strings.Cut(id[len("spiffe://"):], "/")
+		if id[:len("spiffe://")] != "spiffe://" || td != strings.ToLower(td) {
+			return bad("a SPIFFE ID's scheme and trust domain in lowercase")
+		}
+	}
+	return nil
+}
+
+// ParseExpires parses the [AttrExpires] attribute of a compromise event:
+// an RFC 3339 time. The zero time (0001-01-01T00:00:00Z) is refused: a
+// mark's zero Until means "never lapses", so accepting it would turn the
+// earliest possible expiry into a permanent mark.
+func ParseExpires(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.IsZero() {
+		return time.Time{}, &FieldError{Field: "attributes." + AttrExpires, Want: "RFC 3339 time after year 1", Got: s}
+	}
+	return t, nil
 }
 
 func (k *KillSwitch) event(now time.Time, action, by, reason string, attrs map[string]string) Event {

@@ -174,3 +174,59 @@ func TestKillSwitchNeverShortensALiveMark(t *testing.T) {
 		t.Fatal("a permanent mark did not replace a shorter one")
 	}
 }
+
+// TestKillSwitchRefusesUnmatchableMarks: ids are compared byte for byte, so
+// a mark for an id that no checker ever asks about (whitespace around it,
+// an uppercase SPIFFE scheme or trust domain, control or invisible
+// characters, invalid UTF-8) is an error from Mark, not a mark audited as
+// in force that denies nobody (a detector's Write still marks the id it
+// saw, exactly). And an expires attribute of the zero time, which a
+// Mark's Until reads as "never", is refused rather than turned into a
+// permanent mark.
+func TestKillSwitchRefusesUnmatchableMarks(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	clk := &clock{t: testT0}
+	ks, err := NewKillSwitch(rec, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{
+		"spiffe://example.org/ci/job ", "\tspiffe://example.org/ci/job", "spiffe://Example.org/ci/job",
+		"Spiffe://example.org/ci/job", "spiffe://example.org/ci/job\u200b", "spiffe://example.org/ci/job\u00a0",
+		"https://issuer#repo:a/b\x00", "job\xff",
+	} {
+		if err := ks.Mark(t.Context(), id, "r", "oncall", time.Time{}); err == nil {
+			t.Errorf("Mark(%q) accepted", id)
+		}
+	}
+	if n := len(ks.Marks()); n != 0 || len(rec.events) != 0 {
+		t.Fatalf("%d marks, %d audit events after refusals", n, len(rec.events))
+	}
+	// A detector's event names the id as it appeared in the audit stream:
+	// marked exactly, however odd, so that no identity escapes quarantine
+	// by its spelling.
+	const odd = "https://issuer.example#sub "
+	if err := ks.Write(t.Context(), detectorEvent("d", map[string]string{AttrCompromisedID: odd})); err != nil || !ks.Compromised(odd) {
+		t.Fatalf("Write naming %q: %v, compromised %v", odd, err, ks.Compromised(odd))
+	}
+	if err := ks.Clear(t.Context(), odd, "test", "oncall"); err != nil {
+		t.Fatal(err)
+	}
+	// Case in a SPIFFE path, and other ids, are the checker's business.
+	for _, id := range []string{"spiffe://example.org/CI/Job", "https://token.actions.githubusercontent.com#repo:Octo/App:ref:refs/heads/main", "kid-1"} {
+		if err := ks.Mark(t.Context(), id, "r", "oncall", time.Time{}); err != nil || !ks.Compromised(id) {
+			t.Errorf("Mark(%q) = %v, compromised %v", id, err, ks.Compromised(id))
+		}
+	}
+
+	const victim = "spiffe://example.org/ci/zero"
+	err = ks.Write(t.Context(), detectorEvent("z", map[string]string{AttrCompromisedID: victim, AttrExpires: "0001-01-01T00:00:00Z"}))
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "attributes."+AttrExpires {
+		t.Fatalf("Write with a zero expiry = %v, want a FieldError on %s", err, AttrExpires)
+	}
+	if ks.Compromised(victim) {
+		t.Fatal("a zero expiry marked the identity (for good)")
+	}
+}

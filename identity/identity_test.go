@@ -294,3 +294,34 @@ func TestSPIFFEIDVectors(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardRefusesInvisiblePermissions: permissions are matched byte for
+// byte and often built from caller input (identity.Deploy(env)). A request with a
+// Unicode space, an invisible (format) character or invalid UTF-8 would
+// match a "deploy:*" grant while escaping the requirement registered for
+// "deploy:production"; such requests, and such grant patterns, are
+// malformed.
+func TestGuardRefusesInvisiblePermissions(t *testing.T) {
+	t.Parallel()
+	g, err := identity.NewGuard([]identity.Grant{{Name: "deployers", To: identity.MatchIssuer("https://ci.example"), Permissions: []string{"deploy:*"}}},
+		identity.WithRequirement("deploy:production", identity.RequireAMR("mfa")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := identity.Identity{Issuer: "https://ci.example", Subject: "repo:acme/app"}
+	if d, err := g.Check(t.Context(), identity.Request{Who: who, Permission: identity.Deploy("production")}); err != nil || d.Allowed {
+		t.Fatalf("control: %+v, %v; want a deny by the requirement", d, err)
+	}
+	for _, env := range []string{"production\u200b", "production\u00a0", "production\u3000", "prod\u202euction", "production\u2028", "production\xff", "production\ufeff"} {
+		d, err := g.Check(t.Context(), identity.Request{Who: who, Permission: identity.Deploy(env)})
+		if !errors.Is(err, identity.ErrInvalidPermission) || d.Allowed {
+			t.Errorf("identity.Deploy(%q) = %+v, %v; want identity.ErrInvalidPermission", env, d, err)
+		}
+	}
+	if _, err := identity.NewGuard([]identity.Grant{{Name: "g", To: identity.MatchIssuer("x"), Permissions: []string{"deploy:prod\u200b*"}}}); !errors.Is(err, identity.ErrInvalidPermission) {
+		t.Errorf("grant pattern with an invisible character: %v", err)
+	}
+	if d, err := g.Check(t.Context(), identity.Request{Who: who, Permission: identity.Deploy("staging-é")}); err != nil || !d.Allowed {
+		t.Errorf("non-ASCII letters are still allowed: %+v, %v", d, err)
+	}
+}

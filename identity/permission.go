@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/internal/randid"
@@ -34,7 +36,8 @@ func Approve(environment string) Permission { return Permission("approve:" + env
 // Errors of the permission model.
 var (
 	// ErrInvalidPermission: a requested permission or grant pattern is
-	// malformed (empty segment, '*' in a request, whitespace).
+	// malformed (empty segment, '*' in a request, whitespace, control or
+	// invisible characters, invalid UTF-8).
 	ErrInvalidPermission = errors.New("identity: invalid permission")
 	// ErrConfig: NewGuard was given an invalid grant or option.
 	ErrConfig = errors.New("identity: invalid configuration")
@@ -42,8 +45,18 @@ var (
 	ErrAudit = errors.New("identity: audit failed")
 )
 
+// oddRune reports characters a permission may not hold: ASCII space and
+// controls, and every Unicode space, control or invisible (format)
+// character. Permissions are matched byte for byte, and requests are often
+// built from caller input (Deploy(env)); "deploy:production\u200b" or
+// "deploy:production\u00a0" would match a "deploy:*" grant while escaping a
+// requirement registered for "deploy:production".
+func oddRune(r rune) bool {
+	return r <= ' ' || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
 func validPermission(p string, pattern bool) error {
-	if p == "" || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+	if p == "" || !utf8.ValidString(p) || strings.ContainsFunc(p, oddRune) {
 		return fmt.Errorf("%w: %q", ErrInvalidPermission, p)
 	}
 	if !pattern && strings.Contains(p, "*") {

@@ -275,7 +275,20 @@ func (s *Switch) Marks() []Mark {
 // operator's permanent mark into a temporary one. The read and the write
 // are one compare-and-set on the key's revision, so concurrent marks on
 // different replicas cannot shorten each other either.
+//
+// An id that no check could match ([audit.CheckMarkID]: whitespace around
+// it, an uppercase SPIFFE trust domain, ...) is refused with [ErrConfig]:
+// ids are compared byte for byte, and such a mark would deny nobody.
+// [Switch.Write] does not apply that check (see audit.CheckMarkID).
 func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
+	if err := audit.CheckMarkID(id); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return s.mark(ctx, kind, id, reason, by, until)
+}
+
+// mark is Mark for an id as a detector saw it in the audit stream.
+func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
 	if err := validArgs(kind, id, reason, by); err != nil {
 		return err
 	}
@@ -412,9 +425,9 @@ func (s *Switch) Write(ctx context.Context, e audit.Event) error {
 	}
 	var until time.Time
 	if v, ok := e.Attributes[audit.AttrExpires]; ok {
-		t, err := time.Parse(time.RFC3339Nano, v)
+		t, err := audit.ParseExpires(v) // refuses the zero time, which would mean "never"
 		if err != nil {
-			return &audit.FieldError{Field: "attributes." + audit.AttrExpires, Want: "RFC 3339 time", Got: v}
+			return err
 		}
 		until = t
 	}
@@ -422,7 +435,7 @@ func (s *Switch) Write(ctx context.Context, e audit.Event) error {
 	if reason == "" {
 		reason = "detector event " + e.ID
 	}
-	return s.Mark(ctx, kind, id, reason, e.Actor.ID, until)
+	return s.mark(ctx, kind, id, reason, e.Actor.ID, until)
 }
 
 // Close stops following the bucket and waits for the switch's goroutines to

@@ -71,7 +71,8 @@
 // CAs, live 1h by default (at most 24h) and never past the caller's limit or
 // the CA; JWT-SVIDs need a non-empty audience and live 5 minutes by
 // default; IDs outside the trust domain, without a path or longer than the
-// specification's 2048 bytes are refused ([ErrID], [ErrIDTooLong]); a
+// specification's 2048 bytes are refused ([ErrID], [ErrIDTooLong]), and
+// [JWTVerifier] refuses a JWT-SVID whose sub is longer; a
 // JWT-SVID whose header or claims repeat a member or hold member names that
 // differ only in case is refused before go-spiffe parses it
 // ([ErrAmbiguousJSON]); with [WithAudit] every issuance is audited and an audit failure

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,50 @@ func TestJWTSVIDAmbiguousMemberNames(t *testing.T) {
 				t.Fatalf("Verify = %v, want ErrAmbiguousJSON inside ErrInvalidSVID", err)
 			}
 		})
+	}
+}
+
+// TestJWTSVIDIDTooLong: a JWT-SVID signed by a trusted key whose sub is a
+// SPIFFE ID over the specification's 2048 bytes is refused with
+// ErrIDTooLong (go-spiffe alone accepts it); exactly 2048 bytes verifies.
+func TestJWTSVIDIDTooLong(t *testing.T) {
+	t.Parallel()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := jwtbundle.New(td)
+	if err := bundle.AddJWTAuthority("k1", key.Public()); err != nil {
+		t.Fatal(err)
+	}
+	sign := func(claims string) string {
+		in := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"k1","typ":"JWT"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(claims))
+		d := sha256.Sum256([]byte(in))
+		r, s, err := ecdsa.Sign(rand.Reader, key, d[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	v, err := svid.NewJWTVerifier(bundle, "deployer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "spiffe://" + td.Name() + "/job/"
+	for _, n := range []int{svid.MaxIDLength, svid.MaxIDLength + 1, 8000} {
+		id := prefix + strings.Repeat("a", n-len(prefix))
+		_, err := v.Verify(t.Context(), sign(`{"sub":"`+id+`","aud":["deployer"],"exp":`+exp+`}`))
+		if n <= svid.MaxIDLength {
+			if err != nil {
+				t.Fatalf("%d-byte ID: %v", n, err)
+			}
+			continue
+		}
+		if !errors.Is(err, svid.ErrIDTooLong) || !errors.Is(err, svid.ErrInvalidSVID) {
+			t.Fatalf("%d-byte ID: Verify = %v, want ErrIDTooLong inside ErrInvalidSVID", n, err)
+		}
 	}
 }
 

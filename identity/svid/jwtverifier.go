@@ -83,5 +83,11 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWT-SVID: %w", ErrInvalidSVID, err)
 	}
+	// go-spiffe parses IDs of any length; the SPIFFE specification bounds
+	// them at 2048 bytes, and this package never issues a longer one, so a
+	// longer sub did not come from a conforming issuer.
+	if err := CheckIDLength(s.ID); err != nil {
+		return nil, fmt.Errorf("%w: JWT-SVID: %w", ErrInvalidSVID, err)
+	}
 	return s, nil
 }
