@@ -18,31 +18,16 @@ const benchBuf = 256 << 10
 // sourceServer writes size bytes to every connection, then closes it.
 func sourceServer(b *testing.B, size int64) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
 	chunk := make([]byte, benchBuf)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return serveTCP(b, func(c net.Conn) {
+		for left := size; left > 0; {
+			n := min(left, int64(len(chunk)))
+			if _, err := c.Write(chunk[:n]); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for left := size; left > 0; {
-					n := min(left, int64(len(chunk)))
-					if _, err := c.Write(chunk[:n]); err != nil {
-						return
-					}
-					left -= n
-				}
-			}()
+			left -= n
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 func benchProxy(b *testing.B, dstPort uint16) string {
@@ -77,30 +62,15 @@ func dialVia(b *testing.B, proxy, dst string) net.Conn {
 // limit; the proxy is judged against it.
 func bareRelay(b *testing.B, dst string) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				up, err := net.Dial("tcp", dst)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go func() { _, _ = io.Copy(up, c) }()
-				_, _ = io.Copy(c, up)
-			}()
+	return serveTCP(b, func(c net.Conn) {
+		up, err := net.Dial("tcp", dst)
+		if err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		defer up.Close()
+		go func() { _, _ = io.Copy(up, c) }()
+		_, _ = io.Copy(c, up)
+	})
 }
 
 // BenchmarkConnectThroughput downloads 1 GiB over loopback, directly,
@@ -149,24 +119,10 @@ func BenchmarkConnectThroughput(b *testing.B) {
 // decision, resolution, two audit events); the difference of the two
 // ns/op is what the proxy adds per connection.
 func BenchmarkConnectLatency(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	dst := ln.Addr().String()
+	laddr := serveTCP(b, func(c net.Conn) {
+		_, _ = io.Copy(c, c)
+	})
+	dst := laddr
 	for _, mode := range []string{"direct", "proxy"} {
 		b.Run(mode, func(b *testing.B) {
 			proxy := ""

@@ -296,3 +296,28 @@ func servePlain(t *testing.T, h http.Handler) string {
 	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
 }
+
+// serveTCP accepts connections on a loopback listener until the test ends,
+// hands each to handle on a goroutine of its own (closing it when handle
+// returns), and returns the listener's address.
+func serveTCP(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}

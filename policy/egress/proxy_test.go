@@ -667,32 +667,18 @@ func captureClientHello(t *testing.T, serverName string) []byte {
 func TestTimeouts(t *testing.T) {
 	t.Parallel()
 	// The destination sends a byte every 50 ms for 600 ms, then waits.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	laddr := serveTCP(t, func(c net.Conn) {
+		for range 12 {
+			if _, err := c.Write([]byte{'.'}); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				for range 12 {
-					if _, err := c.Write([]byte{'.'}); err != nil {
-						return
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-				_, _ = io.Copy(io.Discard, c)
-			}()
+			time.Sleep(50 * time.Millisecond)
 		}
-	}()
-	authority := "drip.allowed.test:" + fmt.Sprint(port(t, ln.Addr().String()))
+		_, _ = io.Copy(io.Discard, c)
+	})
+	authority := "drip.allowed.test:" + fmt.Sprint(port(t, laddr))
 	rec := &recorder{}
-	_, paddr := startProxy(t, testRules(t, port(t, ln.Addr().String())), rec, egress.WithResolver(hosts{"drip.allowed.test": loopback}),
+	_, paddr := startProxy(t, testRules(t, port(t, laddr)), rec, egress.WithResolver(hosts{"drip.allowed.test": loopback}),
 		internalLoopback(), egress.WithLimits(egress.Limits{IdleTimeout: time.Second, HeaderTimeout: 200 * time.Millisecond}))
 
 	t.Run("a tunnel busy one way is not idle, then idles out", func(t *testing.T) {
@@ -874,25 +860,11 @@ func TestResolverIsAskedTheRootedName(t *testing.T) {
 func TestForwardedResponseBrokenOffIsAudited(t *testing.T) {
 	t.Parallel()
 	// The destination promises 100 bytes, sends 10 and closes.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = http.ReadRequest(bufio.NewReader(c))
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
-			}()
-		}
-	}()
-	short := "short.allowed.test:" + fmt.Sprint(port(t, ln.Addr().String()))
+	laddr := serveTCP(t, func(c net.Conn) {
+		_, _ = http.ReadRequest(bufio.NewReader(c))
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+	})
+	short := "short.allowed.test:" + fmt.Sprint(port(t, laddr))
 	// This one sends part of its body and waits: the kill switch cuts it.
 	sent := make(chan struct{}, 1)
 	slow := servePlain(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -904,7 +876,7 @@ func TestForwardedResponseBrokenOffIsAudited(t *testing.T) {
 	}))
 	held := "slow.allowed.test:" + fmt.Sprint(port(t, slow))
 	rec := &recorder{}
-	p, paddr := startProxy(t, testRules(t, port(t, ln.Addr().String()), port(t, slow)), rec,
+	p, paddr := startProxy(t, testRules(t, port(t, laddr), port(t, slow)), rec,
 		egress.WithResolver(hosts{"short.allowed.test": loopback, "slow.allowed.test": loopback}), internalLoopback())
 
 	get := func(authority string) net.Conn {
@@ -945,37 +917,23 @@ func TestForwardedResponseBrokenOffIsAudited(t *testing.T) {
 // proxy buffer all of them (50 MB in the probe, then more).
 func TestForwardedResponseHeaderIsBounded(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var sent atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
+	laddr := serveTCP(t, func(c net.Conn) {
+		_, _ = http.ReadRequest(bufio.NewReader(c))
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Bomb: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 50000 {
+			n, err := io.WriteString(c, line)
+			sent.Add(int64(n))
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				_, _ = http.ReadRequest(bufio.NewReader(c))
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
-				line := "X-Bomb: " + strings.Repeat("a", 1000) + "\r\n"
-				for range 50000 {
-					n, err := io.WriteString(c, line)
-					sent.Add(int64(n))
-					if err != nil {
-						return
-					}
-				}
-				_, _ = io.WriteString(c, "\r\n")
-			}()
 		}
-	}()
-	authority := "bomb.allowed.test:" + fmt.Sprint(port(t, ln.Addr().String()))
+		_, _ = io.WriteString(c, "\r\n")
+	})
+	authority := "bomb.allowed.test:" + fmt.Sprint(port(t, laddr))
 	rec := &recorder{}
-	_, paddr := startProxy(t, testRules(t, port(t, ln.Addr().String())), rec, egress.WithResolver(hosts{"bomb.allowed.test": loopback}), internalLoopback())
+	_, paddr := startProxy(t, testRules(t, port(t, laddr)), rec, egress.WithResolver(hosts{"bomb.allowed.test": loopback}), internalLoopback())
 	c, err := net.Dial("tcp", paddr)
 	if err != nil {
 		t.Fatal(err)
