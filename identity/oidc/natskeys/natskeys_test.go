@@ -518,6 +518,7 @@ func TestScheduledRotationAcrossReplicas(t *testing.T) {
 		}
 		// Both replicas serve the same set once NATS has delivered.
 		var sets [2]*oidc.KeySet
+		var agreed []string // the kids both replicas served when they agreed
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			a, b := jwksKids(t, rs[0].iss), jwksKids(t, rs[1].iss)
@@ -525,6 +526,7 @@ func TestScheduledRotationAcrossReplicas(t *testing.T) {
 				for _, k := range a {
 					kids[k] = true
 				}
+				agreed = a
 				break
 			}
 			if time.Now().After(deadline) {
@@ -551,7 +553,8 @@ func TestScheduledRotationAcrossReplicas(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := v.Verify(t.Context(), m.raw); err != nil {
-				t.Fatalf("step %d: token of replica %d at the other replica: %v", step, m.by, err)
+				t.Fatalf("step %d: token of replica %d at the other replica: %v (both served %v; now replica 0 serves %v, replica 1 %v)",
+					step, m.by, err, agreed, jwksKids(t, rs[0].iss), jwksKids(t, rs[1].iss))
 			}
 			verified++
 		}
