@@ -53,7 +53,11 @@ func newRegistry(t testing.TB, js jetstream.JetStream, opts ...natslease.Option)
 	if os.Getenv("ZTCI_NATSLEASE_DEBUG") != "" {
 		opts = append(opts, natslease.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
-	opts = append([]natslease.Option{natslease.WithBucket(bucket), natslease.WithReplicas(3)}, opts...)
+	// Ten seconds, not the 2 s default, for each call: on a loaded 2-core
+	// CI machine running three NATS servers, listing a new R3 bucket (an
+	// ordered consumer to create) once took longer than 2 s. A test that
+	// times calls out passes its own WithTimeout, which comes later.
+	opts = append([]natslease.Option{natslease.WithBucket(bucket), natslease.WithReplicas(3), natslease.WithTimeout(10 * time.Second)}, opts...)
 	reg := itest.Create(t, "bucket "+bucket, func(ctx context.Context) (*natslease.Registry, error) {
 		return natslease.New(ctx, js, opts...)
 	})
@@ -89,7 +93,7 @@ func TestAcrossNodes(t *testing.T) {
 	reg0, bucket := newRegistry(t, connect(t, c.URLsFrom(0)))
 	var regs []*natslease.Registry
 	for i := 1; i < 3; i++ {
-		r, err := natslease.New(ctx, connect(t, c.URLsFrom(i)), natslease.WithBucket(bucket))
+		r, err := natslease.New(ctx, connect(t, c.URLsFrom(i)), natslease.WithBucket(bucket), natslease.WithTimeout(10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,7 +320,7 @@ func TestNodeLossKeepsLeases(t *testing.T) {
 	rv := leasetest.NewCountingRevoker()
 	var reapers []*secrets.Reaper
 	for w := range 4 {
-		r, err := natslease.New(ctx, connect(t, c.URLsFrom(1+w%2)), natslease.WithBucket(bucket))
+		r, err := natslease.New(ctx, connect(t, c.URLsFrom(1+w%2)), natslease.WithBucket(bucket), natslease.WithTimeout(10*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
