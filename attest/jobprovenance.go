@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ztci/ztci/identity"
@@ -25,6 +27,9 @@ type Build struct {
 	BuildType string
 	// SourceURI locates the repository, e.g. "git+https://git.example/acme/app".
 	// Required: an identity names a repository ("acme/app"), not its host.
+	// Its path must end with the identity's repository (a ".git" suffix
+	// allowed), and it may carry no user information (an ssh user name
+	// aside), query or fragment: it is published in the signed provenance.
 	SourceURI string
 	// Parameters are further external parameters. They may not use the
 	// keys JobProvenance sets from the identity ("source", "workflow",
@@ -44,17 +49,29 @@ var identityParameters = []string{"source", "workflow", "ref", "trigger"}
 // whose verified identity is id. The source (SourceURI@ref and its commit),
 // the workflow, the trigger and the invocation id are taken from the
 // identity's claims, so a build step cannot state a source it was not
-// started from; b supplies what only the runner knows. The result is
-// validated.
+// started from; b supplies what only the runner knows. The identity must
+// name its repository, which b.SourceURI must locate, and a ref without
+// '@' (a verifier reads the source "<uri>@<ref>" back by its last '@').
+// The result is validated.
 func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	c := id.Claims
 	switch {
 	case id.IsZero():
 		return nil, fmt.Errorf("%w: no verified identity", ErrJobProvenance)
-	case c.Ref == "" || c.Commit == "":
-		return nil, fmt.Errorf("%w: the identity names no ref or commit", ErrJobProvenance)
+	case c.Repository == "" || c.Ref == "" || c.Commit == "":
+		return nil, fmt.Errorf("%w: the identity names no repository, ref or commit", ErrJobProvenance)
 	case b.BuilderID == "" || b.BuildType == "" || b.SourceURI == "":
 		return nil, fmt.Errorf("%w: builder id, build type and source URI are required", ErrJobProvenance)
+	}
+	// The source is written "<uri>@<ref>" and verifiers split it at the
+	// last '@' (verify reads source.uri so): a ref holding '@' (a legal
+	// branch name, "evil@refs/heads/main") would be read back as another
+	// ref. Refuse it rather than state a source a verifier misreads.
+	if strings.ContainsAny(c.Ref, "@ ") || strings.ContainsFunc(c.Ref, isControl) {
+		return nil, fmt.Errorf("%w: ref %q cannot be stated unambiguously in a source URI (it holds '@', a space or a control character)", ErrJobProvenance, c.Ref)
+	}
+	if err := checkSourceURI(b.SourceURI, c.Repository); err != nil {
+		return nil, err
 	}
 	commit := DigestSet{"gitCommit": c.Commit}
 	if err := commit.Validate(); err != nil {
@@ -88,6 +105,33 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	}
 	return p, nil
 }
+
+// checkSourceURI checks that uri locates the identity's repository: the
+// repository a job ran in is a fact of its verified identity, so the
+// runner's source location may add the host but not name another
+// repository. It also keeps credentials, queries and fragments out of the
+// signed provenance.
+func checkSourceURI(uri, repository string) error {
+	// Errors do not quote uri: a mistaken one may hold a credential.
+	u, err := url.Parse(strings.TrimPrefix(uri, "git+"))
+	switch {
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return fmt.Errorf("%w: the source URI is not an absolute URL with a host", ErrJobProvenance)
+	case u.User != nil && (u.Scheme != "ssh" || func() bool { _, ok := u.User.Password(); return ok }()):
+		// https://TOKEN@host/… is how tokens ride in clone URLs; only an
+		// ssh user name ("git@") is not a credential.
+		return fmt.Errorf("%w: the source URI carries user information (a credential?)", ErrJobProvenance)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(uri, "?#"):
+		return fmt.Errorf("%w: the source URI has a query or fragment", ErrJobProvenance)
+	}
+	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git")
+	if !strings.HasSuffix(path, "/"+strings.Trim(repository, "/")) {
+		return fmt.Errorf("%w: source URI path %q does not end with the identity's repository %q", ErrJobProvenance, u.Path, repository)
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 func runMetadata(c identity.Claims, b Build) *BuildMetadata {
 	m := &BuildMetadata{InvocationID: c.RunID}

@@ -173,8 +173,9 @@ type Decision struct {
 // properties are [PropertyAllowed] when d allowed with no violation, then
 // d.Passed in order; a denied decision yields an SVR with no passing
 // property of the policy (an SVR lists only what passed). The policy, when
-// d names one, is the verifier's policy descriptor. The Result is
-// validated; errors are [*FieldError]s wrapping ErrInvalid.
+// d names one, is the verifier's policy descriptor. d.Passed may not hold
+// PropertyAllowed. The Result is validated; errors are [*FieldError]s
+// wrapping ErrInvalid.
 func FromDecision(verifierID string, d Decision) (Result, error) {
 	r := Result{Verifier: Verifier{ID: verifierID}, TimeCreated: d.Time.UTC(), Properties: []string{}}
 	if d.PolicyURI != "" || d.PolicyRevision != "" {
@@ -186,6 +187,14 @@ func FromDecision(verifierID string, d Decision) (Result, error) {
 			p.Annotations = map[string]any{AnnotationPolicyRevision: d.PolicyRevision}
 		}
 		r.Verifier.Policy = p
+	}
+	// PropertyAllowed is FromDecision's to write: a Passed entry spelling
+	// it (a control id from a custom catalog, say) would make a denied
+	// decision's SVR read as allowed.
+	for i, p := range d.Passed {
+		if p == PropertyAllowed {
+			return Result{}, fieldErr("passed["+strconv.Itoa(i)+"]", ErrBadValue, "%q is reserved for an allow without violations", PropertyAllowed)
+		}
 	}
 	if d.Allowed && len(d.Rules) == 0 {
 		r.Properties = append(r.Properties, PropertyAllowed)

@@ -133,6 +133,10 @@ func TestFromDecision(t *testing.T) {
 		{Allowed: true}, // no time
 		{Allowed: true, Time: t0, Passed: []string{"a b"}},               // white space
 		{Allowed: true, Time: t0, Passed: []string{svr.PropertyAllowed}}, // twice
+		// A denied (or warn-mode) decision whose passed controls spell
+		// the allow property would read as allowed.
+		{Allowed: false, Rules: []string{"deploy.unverified"}, Time: t0, Passed: []string{svr.PropertyAllowed}},
+		{Allowed: true, Rules: []string{"deploy.scan_missing"}, Time: t0, Passed: []string{"SSDF-PS.2.1", svr.PropertyAllowed}},
 	} {
 		if _, err := svr.FromDecision("https://gate.example/prod", bad); !errors.Is(err, svr.ErrInvalid) {
 			t.Errorf("FromDecision(%+v) = %v, want ErrInvalid", bad, err)

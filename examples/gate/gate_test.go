@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -431,5 +432,37 @@ func TestAuditsEveryDecision(t *testing.T) {
 	}
 	if len(events) == 4 && (events[2].Actor.ID == "unauthenticated" || events[3].Actor.ID != "unauthenticated") {
 		t.Errorf("actors %q, %q: want the job, then unauthenticated", events[2].Actor.ID, events[3].Actor.ID)
+	}
+}
+
+// TestAuditKeyPermissions: the audit key is stored unencrypted, so one that
+// group or others may read is refused (as attest/ca refuses its key); the
+// key the gate creates is 0600 and loads again.
+func TestAuditKeyPermissions(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX permissions")
+	}
+	path := filepath.Join(t.TempDir(), "audit.key")
+	created, err := loadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("created with %v, want 0600", fi.Mode().Perm())
+	}
+	loaded, err := loadOrCreateKey(path)
+	if err != nil || !loaded.Equal(created) {
+		t.Fatalf("reload: %v", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOrCreateKey(path); err == nil || !strings.Contains(err.Error(), "permissions") {
+		t.Fatalf("loaded a world-readable key: %v", err)
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -109,7 +110,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.Var(&o.registries, "allow-registry", "registry host the gate may read images from (repeatable; required)")
 	fs.StringVar(&o.policyData, "policy-data", "", "JSON data document for the built-in policy library (replaces the one built from the flags above)")
 	fs.StringVar(&o.auditLog, "audit-log", "gate-audit.log", "tamper-evident audit log file")
-	fs.StringVar(&o.auditKey, "audit-key", "gate-audit.key", "Ed25519 key (PKCS#8 PEM) signing the audit log's checkpoints; created if missing")
+	fs.StringVar(&o.auditKey, "audit-key", "gate-audit.key", "Ed25519 key (unencrypted PKCS#8 PEM, mode 0600) signing the audit log's checkpoints; created if missing")
 	fs.StringVar(&o.origin, "audit-origin", "ztci.example/gate/audit", "audit log identity")
 	fs.IntVar(&o.tlogs, "tlog-threshold", 1, "transparency log entries each bundle needs (0 for a private CA + TSA without a log)")
 	fs.IntVar(&o.scts, "sct-threshold", 1, "signed certificate timestamps each certificate needs (0 for a private CA)")
@@ -252,9 +253,13 @@ func policySource(o options) (policy.Source, error) {
 	}}), nil
 }
 
-// loadOrCreateKey reads a PKCS#8 Ed25519 key, or creates one (0600).
+// loadOrCreateKey reads a PKCS#8 Ed25519 key, or creates one (0600). The
+// key is stored unencrypted: whoever reads the file can sign checkpoints
+// of the audit log, so a file that group or others may read is refused, as
+// attest/ca refuses its key (keep it in a secrets manager or a KMS for
+// production, and pass it through a 0600 file).
 func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -273,6 +278,18 @@ func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 		}
 		return key, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s: permissions %v, want 0600 (the key is unencrypted)", path, fi.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return nil, err
 	}

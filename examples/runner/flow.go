@@ -184,7 +184,7 @@ type jobRun struct {
 // unprotected branch that is denied, and a modified image that is denied;
 // then it verifies the audit log. An error means the demo itself failed
 // (a deny is not an error).
-func Run(ctx context.Context, cfg Config) (*Summary, error) {
+func Run(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	start := time.Now()
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
@@ -205,7 +205,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, p.fail(err)
 	}
-	defer e.close()
+	// Closing flushes and closes the audit log: its error (a record that
+	// could not be made durable) fails the run instead of being dropped.
+	defer func() {
+		if cerr := e.close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close: %w", cerr))
+		}
+	}()
 	p.okf("OIDC issuer %s (discovery + JWKS over HTTP)", e.issuer.URL())
 	p.okf("code-signing CA %q (10-minute certificates), RFC 3161 TSA, SPIFFE issuer %s", e.ca.Certificate().Subject.CommonName, e.spiffeSource())
 	p.okf("OCI registry %s (referrers API), audit log %s", e.regHost, e.auditPath)

@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -60,7 +61,7 @@ func main() {
 
 // run does the walkthrough, writing what happened to out; dir holds the
 // audit log ("" for a temporary directory).
-func run(ctx context.Context, out io.Writer, dir string) error {
+func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	// ---- setup: the services a vendor already runs ----
 	if dir == "" {
 		d, err := os.MkdirTemp("", "ztci-walkthrough-")
@@ -90,12 +91,17 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	_, auditKey, _ := ed25519.GenerateKey(rand.Reader)
+	_, auditKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
 	auditLog, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), "ci.example/audit", auditKey)
 	if err != nil {
 		return err
 	}
-	defer auditLog.Close()
+	// Close reports a write the log could not make durable: an audit
+	// record lost must fail the run, not vanish in a deferred call.
+	defer func() { err = errors.Join(err, auditLog.Close()) }()
 	engine, err := policy.New(ctx, policy.BuiltinWith(policyConfig(issuerURL)))
 	if err != nil {
 		return err
