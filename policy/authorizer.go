@@ -13,6 +13,12 @@ import (
 // verified identity and the secret's name (action "secrets.release"). A
 // deny carries the policy's rule ids in its reason and the policy revision;
 // an evaluation error is "could not decide", and the broker denies.
+//
+// The release follows Decision.Allowed, the verdict after the mode: in
+// [Warn] and [DryRun] modes a secret the policy would deny is released, and
+// the reason says so. A decision that claims Allowed with violations in any
+// other mode (an Evaluator that is not an [Engine] and breaks the Decision
+// contract) is a deny.
 func SecretsAuthorizer(e Evaluator) secrets.Authorizer {
 	return secrets.AuthorizerFunc(func(ctx context.Context, req secrets.Request) (secrets.Decision, error) {
 		if e == nil {
@@ -22,14 +28,23 @@ func SecretsAuthorizer(e Evaluator) secrets.Authorizer {
 		if err != nil {
 			return secrets.Decision{}, err
 		}
-		reason := "allowed by policy"
-		if !d.Allowed {
-			rules := make([]string, 0, len(d.Violations))
-			for _, v := range d.Violations {
-				rules = append(rules, v.Rule)
-			}
-			reason = "denied by policy: " + strings.Join(rules, ", ")
+		rules := make([]string, 0, len(d.Violations))
+		for _, v := range d.Violations {
+			rules = append(rules, v.Rule)
 		}
-		return secrets.Decision{Allow: d.Allowed, Reason: reason, PolicyRevision: d.Revision}, nil
+		allow := d.Allowed && (len(d.Violations) == 0 || d.Mode == Warn || d.Mode == DryRun)
+		reason := "allowed by policy"
+		switch {
+		case !allow:
+			reason = "denied by policy: " + strings.Join(rules, ", ")
+		case len(rules) > 0 || (!d.PolicyAllowed && (d.Mode == Warn || d.Mode == DryRun)):
+			// Warn or dry-run: released, but the audit must not read as
+			// if the policy had allowed it.
+			reason = fmt.Sprintf("allowed in %s mode; the policy would deny", d.Mode)
+			if len(rules) > 0 {
+				reason += ": " + strings.Join(rules, ", ")
+			}
+		}
+		return secrets.Decision{Allow: allow, Reason: reason, PolicyRevision: d.Revision}, nil
 	})
 }

@@ -70,13 +70,18 @@
 //
 //	{"allow": <boolean>, "violations": [{"rule": <string>, "message": <string>, "value": <any>}, ...]}
 //
-// where violations may be an array or a set. Anything else is an error.
+// where violations may be an array or a set. Anything else is an error,
+// a member beside allow and violations included.
 //
 // # Input schema
 //
 // The document Rego sees as `input` is the JSON encoding of [Input]. Scalar
 // fields are always present (a comparison is never silently undefined);
-// lists, maps and optional sections are absent when empty.
+// lists, maps and optional sections are absent when empty. A free-form
+// section (manifests, terraform_plan, raw, predicate, external_parameters)
+// holding what that encoding refuses or alters (a NaN or infinite float,
+// a json.Number that is not a JSON number, a string or name that is not
+// UTF-8, a cycle or nesting deeper than 128) is invalid input.
 //
 //	action          string   "deploy" | "pipeline.run" | "secrets.release" | "kubernetes.admit" | "terraform.apply"
 //	job             object   who asks ([Job], from [JobFromIdentity])

@@ -263,6 +263,9 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (Decision, error) {
 		return Decision{}, ErrClosed
 	}
 	c := e.cur.Load()
+	if c == nil { // a zero Engine, not made by New: no policy, no decision
+		return Decision{}, fmt.Errorf("%w: engine has no policy (create it with New)", ErrNoDecision)
+	}
 	dec, err := e.decide(ctx, c, &in)
 	if e.cfg.mode == DryRun && err != nil && !errors.Is(err, errCompromised) {
 		// Dry-run never blocks: record the failure, allow.
@@ -321,7 +324,7 @@ func (e *Engine) decide(ctx context.Context, c *compiled, in *Input) (Decision, 
 	if err != nil {
 		return Decision{}, err
 	}
-	rs, err := c.pq.Eval(ctx, rego.EvalParsedInput(v))
+	rs, err := evalQuery(ctx, c, v)
 	if err != nil {
 		return Decision{}, evalError(ctx, err)
 	}
@@ -337,6 +340,19 @@ func (e *Engine) decide(ctx context.Context, c *compiled, in *Input) (Decision, 
 	}
 	dec.Allowed = dec.PolicyAllowed || e.cfg.mode != Enforce
 	return dec, nil
+}
+
+// evalQuery runs the prepared query on v. A panic inside OPA (an input
+// value it cannot compare, a builtin bug) is an evaluation error, a deny,
+// instead of a crash of the caller's process. The panic's value is not
+// quoted: it can hold input values, and the error reaches callers.
+func evalQuery(ctx context.Context, c *compiled, v ast.Value) (rs rego.ResultSet, err error) {
+	defer func() {
+		if recover() != nil {
+			rs, err = nil, errors.New("opa panicked during evaluation")
+		}
+	}()
+	return c.pq.Eval(ctx, rego.EvalParsedInput(v))
 }
 
 func evalError(ctx context.Context, err error) error {

@@ -168,6 +168,8 @@ decision := {"violations": []}`, want: policy.ErrResultShape, path: "decision.al
 decision := {"allow": "yes", "violations": []}`, want: policy.ErrResultShape, path: "decision.allow"},
 		{name: "violations missing", rego: `package test
 decision := {"allow": true, "violation": []}`, want: policy.ErrResultShape, path: "decision.violations"},
+		{name: "member beside allow and violations", rego: `package test
+decision := {"allow": true, "violations": [], "deny": true}`, want: policy.ErrResultShape, path: "decision.deny"},
 		{name: "violation not object", rego: `package test
 decision := {"allow": false, "violations": ["no"]}`, want: policy.ErrResultShape, path: "decision.violations[0]"},
 		{name: "rule missing", rego: `package test
@@ -503,5 +505,16 @@ decision := {"allow": to_number(input.artifacts[0].name) > 0, "violations": []}`
 	raw, _ := json.Marshal(ev)
 	if len(ev) != 1 || ev[0].Outcome != audit.OutcomeError || strings.Contains(string(raw), canary) {
 		t.Fatalf("audit: %s", raw)
+	}
+}
+
+// TestZeroEngineDenies: an Engine not made by New has no policy; Evaluate
+// is an error (a deny), not a nil-pointer panic.
+func TestZeroEngineDenies(t *testing.T) {
+	t.Parallel()
+	var e policy.Engine
+	d, err := e.Evaluate(t.Context(), deployInput())
+	if !errors.Is(err, policy.ErrNoDecision) || d.Allowed {
+		t.Fatalf("got %v, %v", d, err)
 	}
 }

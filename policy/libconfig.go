@@ -64,7 +64,8 @@ type DeployConfig struct {
 	// MaxScanAge, when positive, denies an artifact whose signed scan is
 	// older than this (rule deploy.scan_too_old), or says nothing of when it
 	// was made: a compliant scan of last year says nothing of this year's
-	// vulnerabilities. Whole seconds; zero turns the rule off.
+	// vulnerabilities. Whole seconds (a fraction is dropped; Validate
+	// refuses a positive age under one second); zero turns the rule off.
 	MaxScanAge time.Duration
 	// DenySeverity, when set, denies every finding of a signed scan at or
 	// above it (rule deploy.vulnerability): "critical", "high", "medium" or
@@ -212,6 +213,11 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Deploy.ProductionBackends", d.ProductionBackends)
 	if d.MaxScanAge < 0 {
 		bad("Deploy.MaxScanAge is %v; it must not be negative", d.MaxScanAge)
+	}
+	// The library reads whole seconds: a positive age under one second
+	// would become 0, which turns the rule off instead of making it strict.
+	if d.MaxScanAge > 0 && d.MaxScanAge < time.Second {
+		bad("Deploy.MaxScanAge is %v; it is counted in whole seconds, and under one second would turn the rule off", d.MaxScanAge)
 	}
 	if d.MaxCritical < 0 {
 		bad("Deploy.MaxCritical is %d; it must not be negative", d.MaxCritical)

@@ -28,6 +28,9 @@ func TestLibraryConfigValidate(t *testing.T) {
 		{name: "source naming nothing", edit: func(c *policy.LibraryConfig) { c.Deploy.Sources = []string{"git+https://"} }},
 		{name: "negative max critical", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxCritical = -1 }},
 		{name: "negative max scan age", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxScanAge = -time.Hour }},
+		// 500ms would be written as 0 whole seconds: the rule off.
+		{name: "max scan age under a second", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxScanAge = 500 * time.Millisecond }},
+		{name: "max scan age of a second", edit: func(c *policy.LibraryConfig) { c.Deploy.MaxScanAge = time.Second }, ok: true},
 		{name: "deny severity not a level", edit: func(c *policy.LibraryConfig) { c.Deploy.DenySeverity = "HIGH" }},
 		{name: "vex signer without issuer", edit: func(c *policy.LibraryConfig) { c.Deploy.VEXSigners = []policy.AllowedSigner{{SAN: "x"}} }},
 		{name: "empty production environments", edit: func(c *policy.LibraryConfig) { c.Pipeline.ProductionEnvironments = []string{} }},

@@ -30,7 +30,8 @@ type config struct {
 // WithQuery sets the Rego reference to the decision rule, e.g.
 // "data.acme.deploy.decision". The rule must produce an object
 // {"allow": boolean, "violations": [{"rule": string, "message": string,
-// "value": any}, ...]} (violations may be an array or a set).
+// "value": any}, ...]} (violations may be an array or a set) and no other
+// member.
 func WithQuery(ref string) Option {
 	return func(c *config) error {
 		r, err := ast.ParseRef(ref)

@@ -3,13 +3,18 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // parseResult checks the decision's shape: exactly one result, an object
-// with a boolean "allow" and a "violations" array (or set) of objects with
-// string "rule" and "message" and an optional "value".
+// with a boolean "allow", a "violations" array (or set) and no other
+// member; the violations are objects with string "rule" and "message" and
+// an optional "value".
 func parseResult(rs rego.ResultSet) (bool, []Violation, error) {
 	switch {
 	case len(rs) == 0:
@@ -20,6 +25,16 @@ func parseResult(rs rego.ResultSet) (bool, []Violation, error) {
 	obj, ok := rs[0].Expressions[0].Value.(map[string]any)
 	if !ok {
 		return false, nil, &ShapeError{Path: "decision", Want: "object", Got: typeName(rs[0].Expressions[0].Value)}
+	}
+	// Exactly the two members: a decision that says more ("deny": true,
+	// "errors": [...]) says something the engine would ignore, so it is
+	// refused rather than read as its "allow" alone.
+	if len(obj) > 2 {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if k != "allow" && k != "violations" {
+				return false, nil, &ShapeError{Path: "decision." + clip.String(k, 64), Want: "no member but allow and violations", Got: typeName(obj[k])}
+			}
+		}
 	}
 	allow, ok := obj["allow"].(bool)
 	if !ok {

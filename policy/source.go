@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
@@ -179,7 +180,15 @@ func readBundle(r *bundle.Reader) (*Bundle, error) {
 		Revision: b.Manifest.Revision,
 	}
 	for _, m := range b.Modules {
-		out.Modules[strings.TrimPrefix(m.Path, "/")] = string(m.Raw)
+		// A tarball may hold one path twice ("p.rego" and "p.rego", or
+		// "./p.rego"): keeping either copy would load a module other tools
+		// (tar, a reviewer, OPA itself) may not read as the bundle's, so
+		// such a bundle is refused.
+		p := path.Clean(strings.TrimPrefix(m.Path, "/"))
+		if _, dup := out.Modules[p]; dup {
+			return nil, fmt.Errorf("%w: module %q appears twice in the bundle", ErrLoad, p)
+		}
+		out.Modules[p] = string(m.Raw)
 	}
 	if out.Data == nil {
 		out.Data = map[string]any{}

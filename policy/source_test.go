@@ -174,3 +174,39 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestBundleDuplicateModule: a tarball that holds one module path twice
+// (as two entries, or as "p.rego" and "./p.rego") is refused; the loader
+// kept whichever came last, which other tools may not read as the bundle's
+// policy.
+func TestBundleDuplicateModule(t *testing.T) {
+	t.Parallel()
+	deny := "package test\ndecision := {\"allow\": false, \"violations\": []}"
+	allow := "package test\ndecision := {\"allow\": true, \"violations\": []}"
+	for name, paths := range map[string][2]string{
+		"same name":    {"p.rego", "p.rego"},
+		"leading ./":   {"/p.rego", "./p.rego"},
+		"in directory": {"x/p.rego", "x/./p.rego"},
+	} {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		for i, body := range []string{deny, allow} {
+			if err := tw.WriteHeader(&tar.Header{Name: paths[i], Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tw.Write([]byte(body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := policy.ReadBundle(bytes.NewReader(buf.Bytes())); !errors.Is(err, policy.ErrLoad) {
+			t.Errorf("%s: got %v, %v; want ErrLoad", name, b, err)
+		}
+	}
+}

@@ -1,7 +1,11 @@
 package policy
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -82,18 +86,99 @@ func (o *obj) strs(k string, v []string) {
 
 func (o *obj) object() ast.Object { return ast.NewObject(*o...) }
 
-// anyMap adds a map[string]any field (omitempty) converted by OPA.
+// anyMap adds a map[string]any field (omitempty), converted by freeValue.
 func (o *obj) anyMap(k string, m map[string]any) error {
 	if len(m) == 0 {
 		return nil
 	}
-	v, err := ast.InterfaceToValue(m)
+	v, err := freeValue(m, 0)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidInput, k, err)
 	}
 	o.val(k, v)
 	return nil
 }
+
+// freeValue converts a value of a free-form section (manifests,
+// terraform_plan, raw, predicate, external_parameters), which Go callers
+// fill from decoded JSON or YAML, to what OPA would build from its JSON
+// encoding, and refuses what that encoding would refuse or change instead
+// of converting it as ast.InterfaceToValue does:
+//   - a NaN or infinite float, which OPA turns into a Number that makes
+//     its comparisons panic (YAML decodes .nan and .inf to such floats);
+//   - a cycle (a map holding itself), on which a recursive conversion
+//     exhausts the stack and kills the process, and nesting deeper than
+//     maxDepth, the bound DecodeInput sets;
+//   - a string or member name that is not valid UTF-8, which the JSON
+//     encoding (and so any JSON reader downstream of the policy) replaces
+//     with U+FFFD, so that two distinct names could become one.
+//
+// Other types (typed slices, structs) go to ast.InterfaceToValue, which
+// converts them through a JSON round trip, where such values fail.
+func freeValue(x any, depth int) (ast.Value, error) {
+	if depth > maxDepth {
+		return nil, errDeep
+	}
+	switch x := x.(type) {
+	case map[string]any:
+		items := make([][2]*ast.Term, 0, len(x))
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return nil, errUTF8
+			}
+			v, err := freeValue(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, ast.Item(ast.StringTerm(k), ast.NewTerm(v)))
+		}
+		return ast.NewObject(items...), nil
+	case []any:
+		ts := make([]*ast.Term, len(x))
+		for i, e := range x {
+			v, err := freeValue(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			ts[i] = ast.NewTerm(v)
+		}
+		return ast.NewArray(ts...), nil
+	case string:
+		if !utf8.ValidString(x) {
+			return nil, errUTF8
+		}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, errNonFinite
+		}
+	case float32:
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, errNonFinite
+		}
+	case json.Number:
+		// OPA checks only the exponent of a json.Number: "NaN", "abc" or
+		// " 3" would become Numbers that panic when compared, "0x10" or
+		// "+5" ones that JSON cannot encode.
+		if !validNumber(string(x)) {
+			return nil, errNumber
+		}
+	}
+	return ast.InterfaceToValue(x)
+}
+
+// validNumber reports whether s is a JSON number, as encoding/json
+// requires of a json.Number it encodes.
+func validNumber(s string) bool {
+	return s != "" && (s[0] == '-' || '0' <= s[0] && s[0] <= '9') &&
+		'0' <= s[len(s)-1] && s[len(s)-1] <= '9' && json.Valid([]byte(s))
+}
+
+var (
+	errNumber    = errors.New("a json.Number is not a JSON number")
+	errDeep      = fmt.Errorf("nested deeper than %d (or cyclic)", maxDepth)
+	errUTF8      = errors.New("a string or member name is not valid UTF-8")
+	errNonFinite = errors.New("a number is NaN or infinite, which JSON cannot encode")
+)
 
 // toValue returns in as an OPA object.
 func (in *Input) toValue() (ast.Value, error) {
@@ -130,7 +215,7 @@ func (in *Input) toValue() (ast.Value, error) {
 				ts[i] = ast.NullTerm()
 				continue
 			}
-			v, err := ast.InterfaceToValue(m)
+			v, err := freeValue(m, 0)
 			if err != nil {
 				return nil, fmt.Errorf("%w: manifests[%d]: %w", ErrInvalidInput, i, err)
 			}

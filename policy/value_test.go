@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -202,4 +204,85 @@ func BenchmarkInputToValue(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestFreeFormValuesJSONCannotEncode: a Go caller's free-form sections
+// (manifests decoded from YAML, a plan, a raw predicate) may hold values
+// JSON cannot encode. OPA's own conversion turned NaN and "NaN" into
+// Numbers whose comparison panicked inside Evaluate, and recursed forever
+// on a map that holds itself; each is now invalid input, a deny.
+func TestFreeFormValuesJSONCannotEncode(t *testing.T) {
+	t.Parallel()
+	e, err := New(t.Context(), FS(fstest.MapFS{"p.rego": {Data: []byte(`package test
+decision := {"allow": true, "violations": []} if {
+	walk(input, [_, x])
+	is_number(x)
+	x >= 1
+}`)}}), WithQuery("data.test.decision"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cycle := map[string]any{}
+	cycle["self"] = cycle
+	deep := map[string]any{}
+	for cur, i := deep, 0; i <= maxDepth; i++ {
+		next := map[string]any{}
+		cur["a"] = next
+		cur = next
+	}
+	for name, v := range map[string]any{
+		"NaN":                    math.NaN(),
+		"+Inf":                   math.Inf(1),
+		"float32 -Inf":           float32(math.Inf(-1)),
+		"json.Number NaN":        json.Number("NaN"),
+		"json.Number Infinity":   json.Number("Infinity"),
+		"json.Number hex":        json.Number("0x10"),
+		"json.Number space":      json.Number(" 3"),
+		"json.Number empty":      json.Number(""),
+		"NaN in a typed slice":   []map[string]any{{"x": math.NaN()}},
+		"NaN in a list":          []any{1, math.NaN()},
+		"cycle":                  cycle,
+		"nested beyond maxDepth": deep,
+		"invalid UTF-8 string":   "a\xffb",
+		"invalid UTF-8 name":     map[string]any{"host\xffNetwork": true},
+	} {
+		for section, in := range map[string]Input{
+			"terraform_plan": {TerraformPlan: map[string]any{"x": v}},
+			"manifests":      {Manifests: []map[string]any{{"kind": "Pod", "x": v}}},
+			"pipeline.raw":   {Pipeline: &Pipeline{Raw: map[string]any{"x": v}}},
+			"predicate":      {Artifacts: []Artifact{{Attestations: []Attestation{{Predicate: map[string]any{"x": v}}}}}},
+			"external_parameters": {Artifacts: []Artifact{{Attestations: []Attestation{{
+				Provenance: &Provenance{ExternalParameters: map[string]any{"x": v}}}}}}},
+		} {
+			d, err := e.Evaluate(t.Context(), in)
+			if !errors.Is(err, ErrInvalidInput) || d.Allowed {
+				t.Errorf("%s in %s: got %v, %v; want ErrInvalidInput", name, section, d, err)
+			}
+		}
+	}
+	// What JSON encodes still converts as its encoding does.
+	ok := Input{TerraformPlan: map[string]any{"f": 1.5, "n": json.Number("-1e3"), "big": json.Number("1e400"), "s": "é", "l": []any{int64(2), nil, true}}}
+	got, err := ok.toValue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := viaJSON(t, &ok); got.Compare(want) != 0 {
+		t.Fatalf("direct conversion differs from JSON:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestEvaluatePanicIsADeny: a panic inside OPA (here the comparison of a
+// NaN Number, which input conversion no longer produces) is an evaluation
+// error, not a crash of the caller.
+func TestEvaluatePanicIsADeny(t *testing.T) {
+	t.Parallel()
+	e, err := New(t.Context(), FS(fstest.MapFS{"p.rego": {Data: []byte(`package test
+decision := {"allow": input.x >= 1, "violations": []}`)}}), WithQuery("data.test.decision"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := ast.NewObject(ast.Item(ast.StringTerm("x"), ast.NumberTerm("NaN")))
+	if _, err := evalQuery(t.Context(), e.cur.Load(), in); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("got %v", err)
+	}
 }
