@@ -66,8 +66,9 @@
 //
 // A report is only as good as its decisions: Assess trusts the decisions
 // and evidence it is given (take them from a gate's decisions and its
-// verified attestations, never from the artifact's producer). A control
-// passes only when a decision of an action whose rules enforce it ran
+// verified attestations, never from the artifact's producer). A deny
+// without violations (a gate Decision with Outcome "error": a request the
+// policy did not decide) passes no control. A control passes only when a decision of an action whose rules enforce it ran
 // those rules to the end — a decision denied by input validation or by a
 // rule the catalog does not map is no evidence for any control — and, for
 // rules that judge an attestation (scans, secrets provenance), only when

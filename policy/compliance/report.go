@@ -25,7 +25,9 @@ type Decision struct {
 	// (an image reference).
 	Subject string
 	Name    string
-	// Allowed is the effective verdict. A report does not read it for the
+	// Allowed is the effective verdict. A report reads it for one thing
+	// only: a deny without violations is a request the policy did not
+	// decide, which passes no control. Otherwise the violations judge the
 	// controls: in the Warn and DryRun modes an allow still carries the
 	// violations that fail them.
 	Allowed bool
@@ -130,7 +132,8 @@ func (r *Report) Count() (pass, fail, notAssessed int) {
 // evidence a predicate type. Errors wrap ErrDecision.
 //
 // For each decision and control: a violation of a rule that enforces the
-// control fails it; otherwise, if the decision carries no violation of an
+// control fails it; otherwise, if the decision is not a deny without
+// violations (a request the policy did not decide) and carries no violation of an
 // input-validation rule or of a rule cat does not know, and a rule of the
 // decision's action enforces the control and has the evidence it needs
 // (Rule.Needs), the decision passes it. Across decisions one fail fails
@@ -172,7 +175,10 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 	}
 	for _, d := range r.Decisions {
 		judged := map[int]Status{}
-		inconclusive := false
+		// A deny without a violation is a request the policy never
+		// decided (a refused token, a registry error, an engine that
+		// could not answer): no rule ran, so it passes no control.
+		inconclusive := !d.Allowed && len(d.Violations) == 0
 		for _, v := range d.Violations {
 			rule, ok := cat.rules[v.Rule]
 			if !ok {

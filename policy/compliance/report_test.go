@@ -3,6 +3,7 @@ package compliance_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -374,5 +375,31 @@ func TestWriteText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestUndecidedPassesNothing: a deny without violations is a request the
+// policy did not decide (an undecided gate request still lists the
+// evidence it verified); it must pass no control.
+func TestUndecidedPassesNothing(t *testing.T) {
+	t.Parallel()
+	cat, err := compliance.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := deployDecision("undecided", []string{provType, scanType, spType})
+	d.Allowed = false
+	rep, err := compliance.Assess(cat, "t", t0, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rep.Controls {
+		if c.Status == compliance.Pass {
+			t.Errorf("control %s passed on an undecided request", c.Control.ID)
+		}
+	}
+	d.Allowed = true
+	if rep, err = compliance.Assess(cat, "t", t0, d); err != nil || !slices.ContainsFunc(rep.Controls, func(c compliance.ControlResult) bool { return c.Status == compliance.Pass }) {
+		t.Fatalf("the same decision allowed passes nothing: %v", err)
 	}
 }

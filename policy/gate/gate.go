@@ -335,8 +335,15 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 				return err
 			}
 		}
-		if err := g.issueVSA(ctx, art, basis, pd.Revision, d, &ev); err != nil {
-			return err
+		// A summary says the policy passed. An evaluator in a mode that
+		// admits what its policy denies (policy.Warn, policy.DryRun) lets
+		// the image through, but no "passed" summary is signed for it: a
+		// gate trusting the summary would skip verifying what this policy
+		// denied.
+		if pd.PolicyAllowed {
+			if err := g.issueVSA(ctx, art, basis, pd.Revision, d, &ev); err != nil {
+				return err
+			}
 		}
 		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
 	}

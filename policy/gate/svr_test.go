@@ -129,7 +129,7 @@ func wantProperties(t testing.TB, d gate.Decision, auditID string) []string {
 		}
 	}
 	rep, err := compliance.Assess(builtinCatalog(t), "t", d.IssuedSVR.TimeCreated, compliance.Decision{ID: auditID,
-		Action: policy.ActionDeploy, Subject: d.Digest, Violations: d.Violations, Evidence: ev})
+		Action: policy.ActionDeploy, Subject: d.Digest, Allowed: d.Allowed, Violations: d.Violations, Evidence: ev})
 	if err != nil {
 		t.Fatal(err)
 	}

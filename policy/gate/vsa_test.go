@@ -22,6 +22,7 @@ import (
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/attest/vsa"
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/policy/gate/gatetest"
 	"github.com/ztci/ztci/verify"
@@ -460,4 +461,41 @@ func TestVSAKeepsTheGateContract(t *testing.T) {
 			t.Fatalf("Decide = %+v, %v; want an allow by verification, no VSA", d, err)
 		}
 	})
+}
+
+// TestVSANotIssuedForAWarnModeAllow: an engine in Warn mode admits an
+// image its policy denies; the gate must not sign a "passed" summary of
+// it, which a trusting gate would take in place of verification.
+func TestVSANotIssuedForAWarnModeAllow(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := w.lab.Verifiers(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.lab.PolicyConfig()
+	cfg.Deploy.Builders = []string{"https://builder.example/not-this-one"} // the policy denies the image
+	eng, err := policy.New(ctx, policy.BuiltinWith(cfg), policy.WithMode(policy.Warn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	var attached attachments
+	g, err := gate.New(w.tokens, vs, eng, discard(), gate.WithRegistries(w.lab.Registry()),
+		gate.WithImageOptions(image.WithCache(0, 0)), gate.WithVSA(w.issuer(&attached)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := g.Decide(ctx, w.request(t, img.Image))
+	if err != nil || !d.Allowed || !slices.Contains(d.Rules(), "deploy.builder_not_allowed") {
+		t.Fatalf("warn-mode decision: %+v, %v; want allowed with the builder violation", d, err)
+	}
+	if d.IssuedVSA != nil || len(attached.all()) != 0 {
+		t.Fatalf("a passed summary was issued for an image the policy denied: %+v", d.IssuedVSA)
+	}
 }
