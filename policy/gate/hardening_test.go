@@ -11,7 +11,6 @@ import (
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/policy/gate"
-	"github.com/ztci/ztci/policy/gate/gatetest"
 	"github.com/ztci/ztci/verify/image"
 )
 
@@ -47,10 +46,7 @@ func TestThirdPartyVSAsRefusedOnTheTrustedVSAPath(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	var attached attachments
 	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
 	dA, err := a.Decide(ctx, w.request(t, img.Image))
@@ -102,10 +98,7 @@ func TestVerificationPanicIsUndecided(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	rt := roundTripper(func(r *http.Request) (*http.Response, error) {
 		if strings.Contains(r.URL.Path, "/manifests/") {
 			panic("registry client bug")
@@ -167,10 +160,7 @@ func TestDryRunChangesNothingButTheAuditLog(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	var attached attachments
 	store := inventory.NewMemory()
 	sink := &memSink{}

@@ -155,10 +155,7 @@ func TestSVRIssuedOnAllow(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	var attached attachments
 	sink := &memSink{}
 	g, _ := w.gate(t, sink, gate.WithSVR(w.svrIssuer(t, &attached)))
@@ -293,10 +290,7 @@ func TestSVRIssueFailsClosed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	down := errors.New("registry refused the push")
 	brokenSigner := attest.SignerFunc(func(context.Context, string, []byte) ([]byte, error) { return nil, errors.New("KMS down") })
 	tests := []struct {
@@ -332,10 +326,7 @@ func TestSVRWithVSA(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	var vsas, svrs attachments
 	sink := &memSink{}
 	a, _ := w.gate(t, sink, gate.WithVSA(w.issuer(&vsas)), gate.WithSVR(w.svrIssuer(t, &svrs)))

@@ -220,3 +220,14 @@ func (w *vsaWorld) request(t testing.TB, img string) gate.Request {
 func discard() audit.Sink {
 	return audit.SinkFunc(func(context.Context, audit.Event) error { return nil })
 }
+
+// publishMain publishes the Lab's image "v1" as a protected main-branch
+// job's build.
+func (w *vsaWorld) publishMain(t testing.TB) *gatetest.Published {
+	t.Helper()
+	img, err := w.lab.Publish(t.Context(), gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

@@ -66,10 +66,7 @@ func TestVSAIssuedThenTrusted(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	var attached attachments
 	sinkA := &memSink{}
 	a, polA := w.gate(t, sinkA, gate.WithVSA(w.issuer(&attached)))
@@ -300,10 +297,7 @@ func TestVSAIssueFailsClosed(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	down := errors.New("registry refused the push")
 	brokenSigner := attest.SignerFunc(func(context.Context, string, []byte) ([]byte, error) { return nil, errors.New("KMS down") })
 	tests := []struct {
@@ -417,10 +411,7 @@ func TestVSAKeepsTheGateContract(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	var attached attachments
 	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
 	dA, err := a.Decide(ctx, w.request(t, img.Image))
@@ -470,10 +461,7 @@ func TestVSANotIssuedForAWarnModeAllow(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img, err := w.lab.Publish(ctx, gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := w.publishMain(t)
 	vs, err := w.lab.Verifiers(false)
 	if err != nil {
 		t.Fatal(err)
