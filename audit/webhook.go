@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/ztci/ztci/internal/origin"
 )
 
 // BackPressure is what [Webhook.Write] does when the buffer is full.
@@ -71,7 +72,7 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return nil, fmt.Errorf("%w: webhook: want an https URL without user info, got %q", ErrConfig, redactURL(endpoint))
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !origin.Loopback(u) {
 		return nil, fmt.Errorf("%w: webhook: %s: plain http is allowed only to a loopback host; use https", ErrConfig, u.Redacted())
 	}
 	client := *o.httpClient // a copy: the caller's client keeps its own redirect policy
@@ -334,16 +335,6 @@ func (e *RedirectError) Error() string {
 
 // Unwrap returns [ErrRedirect].
 func (e *RedirectError) Unwrap() error { return ErrRedirect }
-
-// isLoopback reports whether host (without port) is a loopback name or
-// address.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // redactURL drops user info and query from a URL for error messages: both
 // may carry credentials.

@@ -3,11 +3,11 @@ package ca
 import (
 	"encoding/asn1"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/origin"
 )
 
 // More Fulcio extension OIDs (URI-typed, https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md).
@@ -60,15 +60,10 @@ func checkServerURL(s string) error {
 		return fmt.Errorf("want no trailing slash, got %q", s)
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && origin.Loopback(u):
 		return nil
 	}
 	return fmt.Errorf("want https (http only on loopback), got %q", s)
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // serverURL returns the forge URL for id's URI extensions, or "" if there

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -135,7 +136,7 @@ func NewIssuer(issuerURL string, opts ...Option) (*Issuer, error) {
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(issuerURL, "/") {
 		return nil, fmt.Errorf("%w: issuer URL %q must be absolute, without query, fragment or trailing slash", ErrConfig, issuerURL)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && origin.Loopback(u)) {
 		return nil, fmt.Errorf("%w: issuer URL %q must use https (http only on loopback)", ErrConfig, issuerURL)
 	}
 	cfg := config{logger: slog.New(slog.DiscardHandler), now: time.Now, ttl: DefaultTTL}
@@ -162,10 +163,6 @@ func NewIssuer(issuerURL string, opts ...Option) (*Issuer, error) {
 		i.rotateAt = k.notBefore.Add(cfg.rotation)
 	}
 	return i, nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 func newSigningKey(alg Algorithm) (*signingKey, error) {

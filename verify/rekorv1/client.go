@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/verify/blob"
 )
 
@@ -59,7 +60,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
-		u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		u.Scheme != "https" && !(u.Scheme == "http" && origin.Loopback(u)) {
 		return nil, fmt.Errorf("%w: base URL %q: want https://host[/path] (http only on loopback), no user, query or fragment", ErrConfig, baseURL)
 	}
 	c := &Client{base: u, cfg: cfg}
@@ -77,10 +78,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		},
 	}
 	return c, nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }
 
 // FindEntry searches the log for the entry that logs d's signature and
