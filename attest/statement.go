@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // Statement type and predicate type URIs.
@@ -209,68 +208,20 @@ func field(m map[string]json.RawMessage, name string, dst any) error {
 	return nil
 }
 
-// checkStrictJSON accepts exactly one JSON value with no duplicate object
-// keys and nothing but whitespace after it.
+// checkStrictJSON accepts exactly one JSON value, valid UTF-8, with no
+// object repeating a member name (escapes decoded) and nothing but
+// whitespace after it. Statements are read by exact member name, so names
+// that differ only in case are two members, as in-toto means them.
 func checkStrictJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: not valid UTF-8", ErrMalformedJSON)
 	}
-	if !json.Valid(b) {
+	var dup *strictjson.MemberError
+	switch err := strictjson.CheckRepeats(b); {
+	case errors.As(err, &dup):
+		return fmt.Errorf("%w: duplicate key %q", ErrMalformedJSON, clip.String(dup.Name, 80))
+	case err != nil:
 		return fmt.Errorf("%w: not valid JSON", ErrMalformedJSON)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	type frame struct {
-		object bool
-		keys   map[string]struct{}
-		expect bool // next string token in an object is a key
-	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %s", ErrMalformedJSON, strconv.Quote(err.Error()))
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				if top != nil && top.object {
-					top.expect = true
-				}
-				stack = append(stack, &frame{object: true, keys: map[string]struct{}{}, expect: true})
-			case '[':
-				if top != nil && top.object {
-					top.expect = true
-				}
-				stack = append(stack, &frame{})
-			default:
-				stack = stack[:len(stack)-1]
-			}
-		case string:
-			if top != nil && top.object && top.expect {
-				if _, dup := top.keys[t]; dup {
-					return fmt.Errorf("%w: duplicate key %q", ErrMalformedJSON, clip.String(t, 80))
-				}
-				top.keys[t] = struct{}{}
-				top.expect = false
-				continue
-			}
-			if top != nil && top.object {
-				top.expect = true
-			}
-		default:
-			if top != nil && top.object {
-				top.expect = true
-			}
-		}
 	}
 	return nil
 }

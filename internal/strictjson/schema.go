@@ -99,9 +99,9 @@ func (s *Schema) Check(b []byte) error {
 	if err := valid(b); err != nil {
 		return err
 	}
-	return walk(b, nil, s)
+	return walk(b, nil, s, false)
 }
 
 // CheckUnvalidated is [Schema.Check] without the validity pass, under the
 // conditions of the package-level [CheckUnvalidated].
-func (s *Schema) CheckUnvalidated(b []byte) error { return walk(b, nil, s) }
+func (s *Schema) CheckUnvalidated(b []byte) error { return walk(b, nil, s, false) }

@@ -56,7 +56,7 @@ type frame struct {
 	key     string            // object: the member whose value is being read
 	index   int               // array: the element being read
 	names   []string          // member names so far (small objects)
-	folded  map[string]string // folded name -> name, once names is long
+	folded  map[string]string // compared form -> name, once names is long
 }
 
 // smallObject is the member count up to which names are compared pairwise
@@ -73,7 +73,7 @@ func Check(b []byte, registered ...string) error {
 	if err := valid(b); err != nil {
 		return err
 	}
-	return walk(b, registered, nil)
+	return walk(b, registered, nil, false)
 }
 
 // CheckUnvalidated is [Check] without the validity pass: on valid JSON it
@@ -83,7 +83,20 @@ func Check(b []byte, registered ...string) error {
 // request is: a document a strict parser accepts is valid JSON, so the
 // verdict holds for it.
 func CheckUnvalidated(b []byte, registered ...string) error {
-	return walk(b, registered, nil)
+	return walk(b, registered, nil, false)
+}
+
+// CheckRepeats reports whether b is one well-formed JSON value in which no
+// object, at any depth, repeats a member name exactly (escapes decoded, so
+// "\u0061" repeats "a"). Names that differ only in case are accepted: it is
+// for documents whose every reader matches names exactly, as in-toto
+// statements read into maps are. A refusal is a [*MemberError] whose
+// Repeated is true.
+func CheckRepeats(b []byte) error {
+	if err := valid(b); err != nil {
+		return err
+	}
+	return walk(b, nil, nil, true)
 }
 
 func valid(b []byte) error {
@@ -99,8 +112,9 @@ func valid(b []byte) error {
 
 // walk finds the member names of every object in b and checks them against
 // each other, against registered and against the schema of the object's
-// position (root is the document's). It never panics, whatever b holds.
-func walk(b []byte, registered []string, root *Schema) error {
+// position (root is the document's): equal under case folding is a
+// collision, or, when exact, only equal. It never panics, whatever b holds.
+func walk(b []byte, registered []string, root *Schema, exact bool) error {
 	var stack []frame
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
@@ -137,7 +151,7 @@ func walk(b []byte, registered []string, root *Schema) error {
 						return err
 					}
 				}
-				if other, bad := stack[top].add(name, registered); bad {
+				if other, bad := stack[top].add(name, registered, exact); bad {
 					return &MemberError{Path: pointer(stack[:top]), Name: name, Other: other}
 				}
 				stack[top].key = name
@@ -214,8 +228,13 @@ func plain(raw []byte) bool {
 	return true
 }
 
-// add records name in f and reports the name it collides with, if any.
-func (f *frame) add(name string, registered []string) (string, bool) {
+// add records name in f and reports the name it collides with, if any:
+// one equal to it under case folding, or, when exact, one equal to it.
+func (f *frame) add(name string, registered []string, exact bool) (string, bool) {
+	same, key := strings.EqualFold, fold
+	if exact {
+		same, key = func(a, b string) bool { return a == b }, func(s string) string { return s }
+	}
 	for _, r := range registered {
 		if name != r && strings.EqualFold(name, r) {
 			return r, true
@@ -230,7 +249,7 @@ func (f *frame) add(name string, registered []string) (string, bool) {
 	}
 	if f.folded == nil {
 		for _, prev := range f.names {
-			if strings.EqualFold(name, prev) {
+			if same(name, prev) {
 				return prev, true
 			}
 		}
@@ -240,10 +259,10 @@ func (f *frame) add(name string, registered []string) (string, bool) {
 		}
 		f.folded = make(map[string]string, 2*smallObject)
 		for _, prev := range f.names {
-			f.folded[fold(prev)] = prev
+			f.folded[key(prev)] = prev
 		}
 	}
-	k := fold(name)
+	k := key(name)
 	if prev, dup := f.folded[k]; dup {
 		return prev, true
 	}
