@@ -47,10 +47,10 @@ type vsaWorld struct {
 	tsa    *tsa.TSA
 }
 
-func newVSAWorld(t testing.TB) *vsaWorld {
+func newVSAWorld(t testing.TB, opts ...gatetest.Option) *vsaWorld {
 	t.Helper()
 	ctx := t.Context()
-	lab, err := gatetest.Start(ctx)
+	lab, err := gatetest.Start(ctx, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,13 +68,15 @@ type Lab struct {
 	tsa     *tsa.TSA
 	regHost string
 	servers []*http.Server
+	sbom    []byte // nil: the minimal SBOM statements writes
 }
 
 // Option configures Start.
 type Option func(*config) error
 
 type config struct {
-	log *slog.Logger
+	log  *slog.Logger
+	sbom []byte
 }
 
 // WithLogger sets the diagnostics logger of the Lab and what it starts
@@ -84,6 +87,24 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("%w: nil logger", ErrConfig)
 		}
 		c.log = l
+		return nil
+	}
+}
+
+// WithSBOM sets the CycloneDX document the Lab's jobs sign as the SBOM of
+// each image they publish (default: a minimal one naming only the
+// application and its commit), for example a real one to measure what
+// verifying evidence of a realistic size costs. doc must be a JSON object
+// whose bomFormat is "CycloneDX"; the Lab keeps a copy.
+func WithSBOM(doc []byte) Option {
+	return func(c *config) error {
+		var h struct {
+			BOMFormat string `json:"bomFormat"`
+		}
+		if err := json.Unmarshal(doc, &h); err != nil || h.BOMFormat != "CycloneDX" {
+			return fmt.Errorf("%w: SBOM is not a CycloneDX JSON document", ErrConfig)
+		}
+		c.sbom = bytes.Clone(doc)
 		return nil
 	}
 }
@@ -99,7 +120,7 @@ func Start(ctx context.Context, opts ...Option) (_ *Lab, err error) {
 			return nil, err
 		}
 	}
-	l := &Lab{log: cfg.log}
+	l := &Lab{log: cfg.log, sbom: cfg.sbom}
 	defer func() {
 		if err != nil {
 			_ = l.Close()
@@ -302,7 +323,7 @@ func (l *Lab) releaseJob(ctx context.Context, j Job, tag string) (identity.Ident
 // attestImage signs, as the job id, SLSA provenance and a CycloneDX SBOM
 // about img (pushed to ref's repository) and attaches both to img's digest.
 func (l *Lab) attestImage(ctx context.Context, id identity.Identity, ref name.Tag, img v1.Image) ([][]byte, error) {
-	stmts, err := statements(id, ref, img)
+	stmts, err := statements(id, ref, img, l.sbom)
 	if err != nil {
 		return nil, err
 	}
@@ -328,8 +349,9 @@ func (l *Lab) attestImage(ctx context.Context, id identity.Identity, ref name.Ta
 	return bundles, nil
 }
 
-// statements are what the job signs about the image.
-func statements(id identity.Identity, ref name.Tag, img v1.Image) ([]*attest.Statement, error) {
+// statements are what the job signs about the image: SLSA provenance and
+// bom as its SBOM, or a minimal SBOM when bom is nil.
+func statements(id identity.Identity, ref name.Tag, img v1.Image, bom []byte) ([]*attest.Statement, error) {
 	d, err := img.Digest()
 	if err != nil {
 		return nil, err
@@ -356,7 +378,9 @@ func statements(id identity.Identity, ref name.Tag, img v1.Image) ([]*attest.Sta
 	if err != nil {
 		return nil, err
 	}
-	bom := fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app","version":"%s"}}}`, id.Claims.Commit[:12])
+	if bom == nil {
+		bom = fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app","version":"%s"}}}`, id.Claims.Commit[:12])
+	}
 	sst, err := attest.NewStatement([]attest.ResourceDescriptor{subj}, attest.CycloneDX(bom))
 	if err != nil {
 		return nil, err
