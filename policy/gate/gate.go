@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -372,7 +371,7 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 		if ref, err = name.ParseReference(img, name.StrictValidation); err != nil {
 			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
 		}
-		if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
+		if !g.cfg.registryAllowed(ref) {
 			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 		}
 	}

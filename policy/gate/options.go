@@ -3,9 +3,14 @@ package gate
 import (
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify/image"
 )
 
@@ -91,20 +96,32 @@ func WithClock(now func() time.Time) Option {
 // WithRegistries restricts image references to these registry hosts
 // ("host[:port]", as name.Registry.RegistryStr writes them). Without it any
 // registry is read: set it for a gate that takes requests from a network,
-// or a caller can make the gate fetch from any host it can reach.
+// or a caller can make the gate fetch from any host it can reach. Hosts are
+// compared case-insensitively, after go-containerregistry's defaults:
+// "docker.io" names Docker Hub as "index.docker.io" does, the registry an
+// image reference like "docker.io/library/nginx" resolves to. A host that
+// is not a URI authority ("https://ghcr.io", "ghcr.io/org") is refused
+// with ErrConfig instead of silently matching nothing.
 func WithRegistries(hosts ...string) Option {
 	return func(c *config) error {
 		if len(hosts) == 0 {
 			return fmt.Errorf("%w: WithRegistries needs at least one host", ErrConfig)
 		}
 		for _, h := range hosts {
-			if h == "" {
-				return fmt.Errorf("%w: empty registry host", ErrConfig)
+			r, err := name.NewRegistry(h, name.StrictValidation)
+			if err != nil || h == "" {
+				return fmt.Errorf("%w: registry %q is not a host[:port]", ErrConfig, clip.String(h, 128))
 			}
+			c.registries = append(c.registries, strings.ToLower(r.RegistryStr()))
 		}
-		c.registries = append(c.registries, hosts...)
 		return nil
 	}
+}
+
+// registryAllowed reports whether ref names a registry WithRegistries
+// allows (any, without it).
+func (c *config) registryAllowed(ref name.Reference) bool {
+	return len(c.registries) == 0 || slices.Contains(c.registries, strings.ToLower(ref.Context().RegistryStr()))
 }
 
 // WithImageOptions passes options to the gate's image.Verifier (transport,

@@ -375,7 +375,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
 	}
-	if len(g.cfg.registries) > 0 && !slices.Contains(g.cfg.registries, ref.Context().RegistryStr()) {
+	if !g.cfg.registryAllowed(ref) {
 		return nil, false, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 	}
 	res, _, err := g.vsaFlights.verifyImage(ctx, g.vsaImages, ref, g.withTimeout)
