@@ -147,6 +147,14 @@
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)
 //
+// An allow-listed prefix covers a reference only at a boundary of its
+// parts: the reference is the prefix, the prefix ends with "/", ":" or
+// "@", or the reference continues it with one of them. "ghcr.io/acme"
+// covers "ghcr.io/acme/app@sha256:…" but not "ghcr.io/acme-evil/app";
+// "registry.example:5000" does not cover "registry.example:50001/app".
+// References are compared as written: a short name ("nginx") is not
+// expanded to "docker.io/library/nginx".
+//
 // With no configuration every deploy and secret release is denied. Each
 // rule set has Rego tests (library/ztci/*_test.rego) that go test runs.
 //

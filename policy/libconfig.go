@@ -114,7 +114,10 @@ type PipelineConfig struct {
 	// any job of type "approval".
 	ApprovalJobs []string
 	// AllowedImages, AllowedActions and AllowedOrbs are prefixes of the
-	// images, actions and orbs a pipeline may use. Empty: none.
+	// images, actions and orbs a pipeline may use, matched at a boundary
+	// ("actions/checkout" covers "actions/checkout@<sha>", not
+	// "actions/checkout-evil@<sha>"; see the package documentation).
+	// Empty: none.
 	AllowedImages  []string
 	AllowedActions []string
 	AllowedOrbs    []string
@@ -151,8 +154,10 @@ type SecretGrant struct {
 // KubernetesConfig configures the Kubernetes rule set (action
 // "kubernetes.admit").
 type KubernetesConfig struct {
-	// AllowedImages are image prefixes containers may use. Empty: any image
-	// pinned by digest.
+	// AllowedImages are image prefixes containers may use, matched at a
+	// boundary ("ghcr.io/acme" covers "ghcr.io/acme/app", not
+	// "ghcr.io/acme-evil/app"; see the package documentation). Empty: any
+	// image pinned by digest.
 	AllowedImages []string
 	// AllowedKinds are kinds accepted in addition to the workloads the
 	// rules judge and the kinds they know to be harmless (ConfigMap,

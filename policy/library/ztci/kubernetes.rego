@@ -18,8 +18,9 @@
 #   workload kind, inside List items, and anywhere else in any object (an
 #   object with containers, initContainers or ephemeralContainers counts as
 #   a pod spec), so a CRD that embeds a pod template is judged too.
-#   Config (data.ztci.config.kubernetes): allowed_images (prefixes; empty:
-#   any pinned image), allowed_kinds (kinds added to the harmless list).
+#   Config (data.ztci.config.kubernetes): allowed_images (prefixes, matched
+#   at a "/", ":" or "@" boundary: lib.allowed_prefix; empty: any pinned
+#   image), allowed_kinds (kinds added to the harmless list).
 package ztci.kubernetes
 
 import data.ztci.lib

@@ -231,3 +231,31 @@ test_empty_lists_and_unknown_list_kinds if {
 	vs := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [{"kind": "RolloutList", "items": [{"kind": "Rollout", "metadata": {"name": "r"}, "spec": {}}]}]} with data.ztci.config as {"kubernetes": {"allowed_kinds": ["Rollout"]}}}
 	vs == set()
 }
+
+# An allow-listed prefix covers an image only at a boundary of the
+# reference's parts: not another organisation whose name it begins, not a
+# host whose name it begins, not another port.
+test_image_allow_list_boundaries if {
+	digest := "@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	cases := [
+		["ghcr.io/acme", "ghcr.io/acme/app", true],
+		["ghcr.io/acme", "ghcr.io/acme-evil/app", false],
+		["ghcr.io/acme", "ghcr.io/acmecorp/app", false],
+		["ghcr.io/acme/app", "ghcr.io/acme/app:v1", true],
+		["ghcr.io/acme/app", "ghcr.io/acme/app-debug", false],
+		["ghcr.io", "ghcr.io/acme/app", true],
+		["ghcr.io", "ghcr.io.evil.example/acme/app", false],
+		["registry.example:5000", "registry.example:5000/app", true],
+		["registry.example:5000", "registry.example:50001/app", false],
+		["registry.example/", "registry.example/app", true],
+		["registry.example/", "registry.example.evil/app", false],
+	]
+	allowed := {[c[0], c[1]] | some c in cases; image_allowed_by(c[0], concat("", [c[1], digest]))}
+	allowed == {[c[0], c[1]] | some c in cases; c[2]}
+}
+
+image_allowed_by(prefix, image) if {
+	doc := json.patch(deployment, [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": image}])
+	vs := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [doc]} with data.ztci.config as {"kubernetes": {"allowed_images": [prefix]}}}
+	not "kubernetes.image_not_allowed" in vs
+}

@@ -29,13 +29,30 @@ image_name(ref) := name if {
 }
 
 # allowed_prefix: ref is a string that starts with one of the allow-listed
-# prefixes.
+# prefixes at a boundary of its parts: ref is the prefix, the prefix ends
+# with "/", ":" or "@", or the character after it in ref is one of them.
+# So "ghcr.io/acme" covers "ghcr.io/acme/app@sha256:…" and
+# "ghcr.io/acme:v1" but not "ghcr.io/acme-evil/app" or
+# "ghcr.io/acmecorp/app"; "ghcr.io" does not cover
+# "ghcr.io.evil.example/app"; "registry.example:5000" does not cover
+# "registry.example:50001/app"; "actions/checkout" does not cover
+# "actions/checkout-evil@…".
 allowed_prefix(ref, prefixes) if {
 	is_string(ref)
 	some p in prefixes
 	is_string(p)
+	p != ""
 	startswith(ref, p)
+	prefix_boundary(ref, p)
 }
+
+prefix_separators := {"/", ":", "@"}
+
+prefix_boundary(ref, p) if ref == p
+
+prefix_boundary(_, p) if substring(p, count(p) - 1, 1) in prefix_separators
+
+prefix_boundary(ref, p) if substring(ref, count(p), 1) in prefix_separators
 
 # signer_allowed: the signer's SAN and issuer are strings that match an
 # allowed entry exactly.

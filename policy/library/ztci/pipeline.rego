@@ -10,7 +10,8 @@
 #   Config (data.ztci.config.pipeline): production_environments
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
-#   (prefixes; empty denies all).
+#   (prefixes, matched at a "/", ":" or "@" boundary: lib.allowed_prefix;
+#   empty denies all).
 #   Deny by default: a missing or malformed pipeline (not an object, no
 #   jobs, a job that is not an object or has no name, two jobs with one
 #   name, a job without a string type and environment, a list field that

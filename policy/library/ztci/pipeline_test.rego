@@ -181,3 +181,17 @@ test_environment_whitespace_is_production if {
 		]) == {"pipeline.prod_unfiltered"}
 	}
 }
+
+# Allow-listed action, orb and image prefixes cover what continues them at
+# a boundary ("/", ":", "@"), not a name they begin.
+test_allow_list_boundaries if {
+	narrow_rules(good) == set()
+	narrow_rules(json.patch(good, [{"op": "replace", "path": "/pipeline/jobs/0/steps/0/uses", "value": concat("@", ["actions/checkout-evil", sha])}])) == {"pipeline.action_not_allowed"}
+	narrow_rules(json.patch(good, [{"op": "replace", "path": "/pipeline/uses", "value": ["circleci/nodejs-evil@1.0.0"]}])) == {"pipeline.orb_not_allowed"}
+	evil_img := "cimg/golang-evil@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	narrow_rules(json.patch(good, [{"op": "replace", "path": "/pipeline/jobs/0/images/0", "value": evil_img}])) == {"pipeline.image_not_allowed"}
+}
+
+narrow_config := {"pipeline": {"allowed_images": ["cimg/go"], "allowed_actions": ["actions/checkout"], "allowed_orbs": ["circleci/node"]}}
+
+narrow_rules(doc) := {v.rule | some v in main.violations with input as doc with data.ztci.config as narrow_config}
