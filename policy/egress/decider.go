@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,7 +67,10 @@ type Rule struct {
 	// "refs/tags/v*"). Empty: any ref.
 	Refs []string
 	// Hosts are globs over the destination host, lower case
-	// ("proxy.golang.org", "*.githubusercontent.com", "10.1.2.3"). A host
+	// ("proxy.golang.org", "*.githubusercontent.com", "10.1.2.3"). A '*'
+	// must end a label ("*.example.com", "s3-*.example.com") or be the
+	// whole glob ("*": any host); "*example.com" or "example.*" would
+	// cover hosts anyone can register, and is ErrConfig. A host
 	// is matched as the job names it, before resolution; the addresses it
 	// resolves to must still pass the proxy's address check. Required.
 	Hosts []string
@@ -131,8 +135,8 @@ func NewAllowList(rules ...Rule) (*AllowList, error) {
 			}
 		}
 		for _, h := range r.Hosts {
-			if h == "" || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz0123456789-_.*:") != "" {
-				return nil, fmt.Errorf("%w: rule %q: host glob %q must be lower case letters, digits, '-', '_', '.', ':' and '*'", ErrConfig, r.Name, h)
+			if err := checkHostGlob(h); err != nil {
+				return nil, fmt.Errorf("%w: rule %q: host glob %q %w", ErrConfig, r.Name, h, err)
 			}
 		}
 		if slices.Contains(r.Ports, 0) {
@@ -147,6 +151,27 @@ func NewAllowList(rules ...Rule) (*AllowList, error) {
 		out = append(out, r)
 	}
 	return &AllowList{rules: out}, nil
+}
+
+// checkHostGlob refuses a host glob that is not lower case letters,
+// digits, '-', '_', '.', ':' and '*', or whose '*' does not end a label:
+// every '*' but a lone one must be followed by '.', so "*.github.com" and
+// "s3-*.amazonaws.com" stay under the domain they name, while
+// "*github.com" (evilgithub.com), "github.*" (github.evil.example) and
+// "git*hub.com" would reach hosts of anyone's choosing.
+func checkHostGlob(h string) error {
+	if h == "" || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz0123456789-_.*:") != "" {
+		return errors.New("must be lower case letters, digits, '-', '_', '.', ':' and '*'")
+	}
+	if h == "*" {
+		return nil
+	}
+	for i := range len(h) {
+		if h[i] == '*' && (i+1 == len(h) || h[i+1] != '.') {
+			return errors.New("has a '*' that does not end a label (only \"*\" or \"*.\" before the rest of a name)")
+		}
+	}
+	return nil
 }
 
 // Decide implements [Decider]. It never returns an error.

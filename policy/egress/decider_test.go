@@ -74,6 +74,12 @@ func TestNewAllowListRejectsMisuse(t *testing.T) {
 		{"empty ref glob", with(func(r *egress.Rule) { r.Refs = []string{""} })},
 		{"upper case host", with(func(r *egress.Rule) { r.Hosts = []string{"X.example"} })},
 		{"host with path", with(func(r *egress.Rule) { r.Hosts = []string{"x.example/path"} })},
+		// A '*' that does not end a label covers hosts anyone can register.
+		{"star inside a label", with(func(r *egress.Rule) { r.Hosts = []string{"*github.com"} })},
+		{"star as the last label", with(func(r *egress.Rule) { r.Hosts = []string{"github.*"} })},
+		{"star mid label", with(func(r *egress.Rule) { r.Hosts = []string{"git*hub.com"} })},
+		{"trailing star", with(func(r *egress.Rule) { r.Hosts = []string{"*.github.com*"} })},
+		{"double star", with(func(r *egress.Rule) { r.Hosts = []string{"**.github.com"} })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,5 +88,9 @@ func TestNewAllowListRejectsMisuse(t *testing.T) {
 				t.Errorf("err %v, want ErrConfig", err)
 			}
 		})
+	}
+	good := with(func(r *egress.Rule) { r.Hosts = []string{"*", "*.github.com", "s3-*.amazonaws.com", "a.*.example.com", "::1"} })
+	if _, err := egress.NewAllowList(good...); err != nil {
+		t.Errorf("label-ending globs refused: %v", err)
 	}
 }
