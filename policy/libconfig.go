@@ -22,6 +22,16 @@ type LibraryConfig struct {
 	Secrets    SecretsConfig
 	Kubernetes KubernetesConfig
 	Terraform  TerraformConfig
+	// UntrustedTriggers are run triggers (the job's event claim, the
+	// policy input's job.trigger, and the trigger ztci's job provenance
+	// records) whose jobs never count as running on a protected ref, for
+	// deploys, secret releases and the builds deploys rely on. GitHub runs
+	// a pull_request_target workflow with the base branch's ref,
+	// ref_protected true and the repository's secrets for a pull request
+	// from anyone, so a workflow that checks out the pull request runs
+	// code nobody reviewed under the protected ref's name. Nil:
+	// ["pull_request_target"]; a non-nil empty list trusts every trigger.
+	UntrustedTriggers []string
 }
 
 // AllowedSigner is a signing identity: a certificate's subject alternative
@@ -249,6 +259,7 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Kubernetes.AllowedKinds", c.Kubernetes.AllowedKinds)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
+	nonEmpty("UntrustedTriggers", c.UntrustedTriggers)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -347,13 +358,17 @@ func (c *LibraryConfig) document() map[string]any {
 		}
 		grants[i] = m
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"deploy":     deploy,
 		"pipeline":   pipeline,
 		"secrets":    map[string]any{"grants": grants},
 		"kubernetes": map[string]any{"allowed_images": strs(c.Kubernetes.AllowedImages), "allowed_kinds": strs(c.Kubernetes.AllowedKinds)},
 		"terraform":  map[string]any{"deletable_types": strs(c.Terraform.DeletableTypes), "allowed_types": strs(c.Terraform.AllowedTypes)},
 	}
+	if c.UntrustedTriggers != nil {
+		doc["untrusted_triggers"] = strs(c.UntrustedTriggers)
+	}
+	return doc
 }
 
 // normalizeRepo is the source-repository normalisation of the verify

@@ -40,6 +40,7 @@ func TestLibraryConfigValidate(t *testing.T) {
 		}},
 		{name: "empty allowed kind", edit: func(c *policy.LibraryConfig) { c.Kubernetes.AllowedKinds = []string{""} }},
 		{name: "empty allowed type", edit: func(c *policy.LibraryConfig) { c.Terraform.AllowedTypes = []string{""} }},
+		{name: "empty untrusted trigger", edit: func(c *policy.LibraryConfig) { c.UntrustedTriggers = []string{""} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -152,5 +153,15 @@ func TestLibraryConfigDefaults(t *testing.T) {
 	}
 	if !reflect.DeepEqual(grants, want) {
 		t.Errorf("grants:\n got %v\nwant %v", grants, want)
+	}
+	if _, ok := cfg["untrusted_triggers"]; ok {
+		t.Error("nil UntrustedTriggers must leave the default (pull_request_target) in force")
+	}
+	c.UntrustedTriggers = []string{}
+	if d, err = c.Data(); err != nil {
+		t.Fatal(err)
+	}
+	if got := d["ztci"].(map[string]any)["config"].(map[string]any)["untrusted_triggers"]; !reflect.DeepEqual(got, []any{}) {
+		t.Errorf("empty UntrustedTriggers wrote %v, want [] (every trigger trusted)", got)
 	}
 }

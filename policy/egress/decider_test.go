@@ -89,7 +89,9 @@ func TestNewAllowListRejectsMisuse(t *testing.T) {
 			}
 		})
 	}
-	good := with(func(r *egress.Rule) { r.Hosts = []string{"*", "*.github.com", "s3-*.amazonaws.com", "a.*.example.com", "::1"} })
+	good := with(func(r *egress.Rule) {
+		r.Hosts = []string{"*", "*.github.com", "s3-*.amazonaws.com", "a.*.example.com", "::1"}
+	})
 	if _, err := egress.NewAllowList(good...); err != nil {
 		t.Errorf("label-ending globs refused: %v", err)
 	}

@@ -4,7 +4,10 @@
 #   Artifacts may be deployed only if each is verified, signed by an allowed
 #   identity, has SLSA provenance signed by an allowed identity from an
 #   allowed builder and source, carries no critical findings in an attached
-#   scan, and the deploying job runs on a protected ref.
+#   scan, and the deploying job runs on a protected ref. A job, or a build
+#   recorded in provenance (externalParameters.trigger), started by an
+#   untrusted trigger (data.ztci.config.untrusted_triggers, default
+#   ["pull_request_target"]) does not count as protected.
 #   Config (data.ztci.config.deploy): signers, attestation_signers,
 #   builders, sources, source_refs, max_critical (0), require_scan (false),
 #   max_scan_age_seconds (0: off; a scan older, or without a time, denies),
@@ -87,8 +90,6 @@ source_ref_allowed(att, refs) if {
 
 verified(a) if lib.is_true(a.verified)
 
-protected_job if lib.is_true(input.job.protected)
-
 # scan_readable: a scan summary with a critical count that is a number
 # and not negative (a negative count would offset the others).
 scan_readable(att) if {
@@ -144,11 +145,38 @@ violations contains v if {
 
 violations contains v if {
 	lib.config("deploy", "require_protected_ref", true) != false
-	not protected_job
+	not lib.is_true(object.get(input, ["job", "protected"], false))
 	v := {
 		"rule": "deploy.unprotected_ref",
 		"message": sprintf("deploys run only from protected refs; %q is not protected", [lib.show(input, ["job", "ref"])]),
 		"value": object.get(input, ["job", "ref"], null),
+	}
+}
+
+violations contains v if {
+	lib.config("deploy", "require_protected_ref", true) != false
+	lib.untrusted_trigger(object.get(input, "job", {}))
+	v := {
+		"rule": "deploy.untrusted_trigger",
+		"message": sprintf("deploys run only from protected refs; a job started by %q runs on the base branch's ref for changes nobody reviewed, so %q does not count as protected", [lib.show(input, ["job", "trigger"]), lib.show(input, ["job", "ref"])]),
+		"value": object.get(input, ["job", "trigger"], null),
+	}
+}
+
+# A build started by an untrusted trigger (ztci's job provenance records
+# the trigger as externalParameters.trigger) ran on the base branch's ref
+# for changes nobody reviewed: its source_ref says nothing.
+violations contains v if {
+	lib.config("deploy", "require_protected_ref", true) != false
+	some a in objs
+	some att in trusted(a)
+	provenance_types[att.predicate_type]
+	trigger := object.get(att, ["provenance", "external_parameters", "trigger"], "")
+	trigger in lib.untrusted_triggers
+	v := {
+		"rule": "deploy.untrusted_build_trigger",
+		"message": sprintf("artifact %s@%s was built by a job started by %q, which runs on the base branch's ref for changes nobody reviewed", [lib.show(a, "name"), lib.show(a, "digest"), trigger]),
+		"value": trigger,
 	}
 }
 

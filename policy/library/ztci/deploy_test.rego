@@ -267,3 +267,18 @@ test_non_object_input_denied if {
 		{v.rule | some v in d.violations} == {"ztci.unknown_action"}
 	}
 }
+
+# A deploying job, or a build its provenance records, started by
+# pull_request_target ran on the base branch's ref for changes nobody
+# reviewed: neither counts as protected, unless the operator trusts the
+# trigger (untrusted_triggers []) or turns the protected-ref rule off.
+test_pull_request_target_is_not_protected if {
+	rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": "pull_request_target"}])) == {"deploy.untrusted_trigger"}
+	rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": "push"}])) == set()
+	built := json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/0/provenance/external_parameters", "value": {"trigger": "pull_request_target"}}])
+	rules(built) == {"deploy.untrusted_build_trigger"}
+	trusting := object.union(config, {"untrusted_triggers": []})
+	{v.rule | some v in main.violations with input as built with data.ztci.config as trusting} == set()
+	off := json.patch(config, [{"op": "add", "path": "/deploy/require_protected_ref", "value": false}])
+	{v.rule | some v in main.violations with input as built with data.ztci.config as off} == set()
+}

@@ -5,6 +5,27 @@ package ztci.lib
 # config returns data.ztci.config[section][key], or def when unset.
 config(section, key, def) := object.get(data.ztci.config, [section, key], def)
 
+# untrusted_triggers: run triggers whose jobs never count as running on a
+# protected ref (data.ztci.config.untrusted_triggers). GitHub runs a
+# pull_request_target workflow with the base branch's ref, ref_protected
+# true and the repository's secrets for a pull request from anyone, so a
+# workflow that checks out the pull request runs unreviewed code under the
+# protected ref's name.
+untrusted_triggers := object.get(data.ztci.config, "untrusted_triggers", ["pull_request_target"])
+
+# protected_job: the job runs on a protected ref (its protected flag is the
+# boolean true) and was not started by an untrusted trigger.
+protected_job(job) if {
+	is_true(job.protected)
+	not untrusted_trigger(job)
+}
+
+# untrusted_trigger: the job's trigger is one of untrusted_triggers.
+untrusted_trigger(job) if {
+	is_object(job)
+	object.get(job, "trigger", "") in untrusted_triggers
+}
+
 # pinned_digest: a reference pinned by an OCI digest. Anything that is not
 # a string is not pinned (and not a builtin error that aborts evaluation).
 pinned_digest(ref) if {

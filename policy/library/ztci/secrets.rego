@@ -10,7 +10,9 @@
 #   names are not a non-empty list of literal names (no empty, "." or ".."
 #   segment, no whitespace, control, "%", "\" or glob character), and job
 #   fields of the wrong type (a ref that is not a well-formed git ref,
-#   protected that is not the boolean true) never match a grant.
+#   protected that is not the boolean true) never match a grant. A job
+#   started by an untrusted trigger (config untrusted_triggers, default
+#   ["pull_request_target"]) is not protected, whatever its ref.
 package ztci.secrets
 
 import data.ztci.lib
@@ -68,7 +70,7 @@ violations contains v if {
 	not granted(name)
 	v := {
 		"rule": "secrets.not_granted",
-		"message": sprintf("no grant gives secret %q to %s on %s (protected: %v)", [name, lib.show(input, ["job", "repository"]), lib.show(input, ["job", "ref"]), object.get(input, ["job", "protected"], false)]),
+		"message": sprintf("no grant gives secret %q to %s on %s (protected: %v, trigger: %v)", [name, lib.show(input, ["job", "repository"]), lib.show(input, ["job", "ref"]), object.get(input, ["job", "protected"], false), lib.show(input, ["job", "trigger"])]),
 		"value": name,
 	}
 }
@@ -98,7 +100,7 @@ well_formed_ref(ref) if {
 
 protected_ok(g) if not object.get(g, "protected", true)
 
-protected_ok(_) if lib.is_true(input.job.protected)
+protected_ok(_) if lib.protected_job(input.job)
 
 environment_ok(g) if not "environments" in object.keys(g)
 

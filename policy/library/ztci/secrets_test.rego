@@ -98,3 +98,18 @@ test_malformed_names_and_refs_never_granted if {
 	}
 	{v.rule | some v in main.violations with input as req(object.union(job, {"ref": "refs/heads/feature/x-1.2"}), ["dev/x"]) with data.ztci.config as dev} == set()
 }
+
+# GitHub gives a pull_request_target job the base branch's ref, protected,
+# for a pull request from anyone: it gets no grant that requires a
+# protected ref, and still gets one that does not; an operator who trusts
+# the trigger says so with untrusted_triggers [].
+test_pull_request_target_is_not_protected if {
+	prt := object.union(job, {"trigger": "pull_request_target"})
+	rules(req(prt, ["prod/db-password"])) == {"secrets.not_granted"}
+	rules(req(object.union(prt, {"environment": ""}), ["ci/npm-token"])) == set()
+	rules(req(object.union(job, {"trigger": "push"}), ["prod/db-password"])) == set()
+	trusting := object.union(config, {"untrusted_triggers": []})
+	{v.rule | some v in main.violations with input as req(prt, ["prod/db-password"]) with data.ztci.config as trusting} == set()
+	also_dispatch := object.union(config, {"untrusted_triggers": ["pull_request_target", "workflow_run"]})
+	{v.rule | some v in main.violations with input as req(object.union(job, {"trigger": "workflow_run"}), ["prod/db-password"]) with data.ztci.config as also_dispatch} == {"secrets.not_granted"}
+}
