@@ -602,6 +602,14 @@ func TestDevBackends(t *testing.T) {
 	}{
 		{name: "env", backend: secrets.Env("ZTCI_TEST_"), secret: "db/password", want: "env-value-12345678"},
 		{name: "env unset", backend: secrets.Env("ZTCI_TEST_"), secret: "nope", wantErr: secrets.ErrNotFound},
+		// Each spelling that would read ZTCI_TEST_DB_PASSWORD too, so a
+		// grant of "db_password" or "db.*" would release db/password's value.
+		{name: "env underscore alias", backend: secrets.Env("ZTCI_TEST_"), secret: "db_password", wantErr: secrets.ErrNotFound},
+		{name: "env upper-case alias", backend: secrets.Env("ZTCI_TEST_"), secret: "DB/password", wantErr: secrets.ErrNotFound},
+		{name: "env dash alias", backend: secrets.Env("ZTCI_TEST_"), secret: "db-password", wantErr: secrets.ErrNotFound},
+		{name: "env dot alias", backend: secrets.Env("ZTCI_TEST_"), secret: "db.password", wantErr: secrets.ErrNotFound},
+		{name: "env empty segment", backend: secrets.Env("ZTCI_TEST_"), secret: "db//password", wantErr: secrets.ErrNotFound},
+		{name: "env non-ASCII alias", backend: secrets.Env("ZTCI_TEST_"), secret: "db/passwörd", wantErr: secrets.ErrNotFound},
 		{name: "dir", backend: secrets.Dir(dir), secret: "api", want: "file-value-12345678"},
 		{name: "dir traversal", backend: secrets.Dir(dir), secret: "../outside-secret", wantErr: secrets.ErrNotFound},
 		{name: "static missing", backend: secrets.Static{}, secret: "x", wantErr: secrets.ErrNotFound},

@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Static is a [Backend] serving fixed values by name, for development and
@@ -28,12 +30,19 @@ func (s Static) Issue(_ context.Context, req Request) (Grant, error) {
 func (Static) Revoke(context.Context, string) error { return nil }
 
 // Env returns a [Backend] reading secret name from the environment variable
-// prefix+NAME, where NAME is name upper-cased with every byte outside
-// [A-Z0-9_] replaced by '_' (so "db/password" reads PREFIX_DB_PASSWORD).
-// An unset or empty variable is [ErrNotFound].
+// prefix+NAME, where NAME is name upper-cased with each '/' replaced by '_'
+// (so "db/password" reads PREFIX_DB_PASSWORD). Only names of lower-case
+// letters and digits in '/'-separated, non-empty segments are read: any
+// other ("db_password", "DB/password", "db-password", "db.password") would
+// address the same variable as one of them, and a policy that grants one
+// name must not release another's value. Such a name, or an unset or empty
+// variable, is [ErrNotFound].
 func Env(prefix string) Backend {
 	return BackendFunc(func(_ context.Context, req Request) (Grant, error) {
-		key := prefix + envName(req.Name)
+		if !envAddressable(req.Name) {
+			return Grant{}, fmt.Errorf("%w: %q is not a name the environment backend reads (lower-case letters and digits in '/'-separated segments)", ErrNotFound, clip.String(req.Name, 128))
+		}
+		key := prefix + strings.ToUpper(strings.ReplaceAll(req.Name, "/", "_"))
 		v := os.Getenv(key)
 		if v == "" {
 			return Grant{}, fmt.Errorf("%w: environment variable %s", ErrNotFound, key)
@@ -42,17 +51,15 @@ func Env(prefix string) Backend {
 	})
 }
 
-func envName(name string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
-		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
-			return r
-		default:
-			return '_'
+// envAddressable reports whether name maps to its environment variable
+// one to one: segments of [a-z0-9]+ joined by '/'.
+func envAddressable(name string) bool {
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "" || strings.Trim(seg, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			return false
 		}
-	}, name)
+	}
+	return true
 }
 
 // maxFileSecret bounds a secret read by [Dir].
