@@ -76,8 +76,16 @@
 //     ([MaxLimit], with [Result.Truncated] saying when more matched).
 //   - Qualifiers and subpath are ignored for matching; namespaces and names
 //     are normalized as the purl specification says per type (for example
-//     golang and npm are case-insensitive), so matching errs toward
-//     reporting more, never less.
+//     golang and npm are case-insensitive), and pypi names as PyPI
+//     compares them (PEP 503: lower case, every run of '-', '_' and '.'
+//     one '-', so pkg:pypi/zope.interface and pkg:pypi/Zope_Interface are
+//     one package, keyed and printed as pkg:pypi/zope-interface), so
+//     matching errs toward reporting more, never less. The normalization
+//     has one home, [ParsePURL]: index keys, queries and package drift's
+//     advisory and VEX matching all go through it. A change to it changes
+//     index keys, so the persistent stores record a format version and
+//     migrate older data when they open it ([CanonicalKey]), and refuse
+//     data of a newer format ([*FormatError]).
 //   - An error from a Store means it could not record or answer; callers
 //     that gate on it deny.
 package inventory

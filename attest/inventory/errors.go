@@ -36,6 +36,10 @@ var (
 	// ErrUnavailable: the store could not answer (closed, I/O or engine
 	// error). Implementations wrap it and the cause.
 	ErrUnavailable = errors.New("inventory: store unavailable")
+	// ErrFormat: a persistent store holds data in a format newer than this
+	// build reads. It wraps [ErrUnavailable]; the error is a
+	// [*FormatError].
+	ErrFormat = fmt.Errorf("%w: data format newer than this build", ErrUnavailable)
 )
 
 // PURLError reports a malformed package URL: Input is the offending text
@@ -80,3 +84,22 @@ func (e *EcosystemError) Error() string {
 func (e *EcosystemError) Is(target error) bool {
 	return target == ErrUnsupportedEcosystem || target == ErrInvalid
 }
+
+// FormatError reports a persistent store (Store: a file path, a table
+// prefix) in format Found, newer than Supported, the newest this build
+// reads: a newer version of ztci wrote or migrated it. Opening it is
+// refused: this build would write keys under an older normalization,
+// which that version's queries would miss. It matches [ErrFormat] and
+// [ErrUnavailable].
+type FormatError struct {
+	Store            string
+	Found, Supported int
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("%v: %s is format %d, this build reads up to %d: run the version that wrote it", ErrFormat, e.Store, e.Found, e.Supported)
+}
+
+// Is makes errors.Is(err, ErrFormat) and errors.Is(err, ErrUnavailable)
+// hold.
+func (e *FormatError) Is(target error) bool { return target == ErrFormat || target == ErrUnavailable }

@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/attest/inventory"
@@ -9,7 +10,8 @@ import (
 
 func FuzzParsePURL(f *testing.F) {
 	for _, s := range []string{"pkg:golang/golang.org/x/net@v0.33.0", "pkg:npm/@angular/core@16.2.0", "pkg:npm/%40a/b%2Fc",
-		"pkg:pypi/Django_REST@4.1?x=1#a/b", "pkg:deb/debian/openssl@3.0.11-1?epoch=1", "pkg://maven/org.a/b@1", "pkg:npm/a%zz", "pkg:a/b@c@d"} {
+		"pkg:pypi/Django_REST@4.1?x=1#a/b", "pkg:deb/debian/openssl@3.0.11-1?epoch=1", "pkg://maven/org.a/b@1", "pkg:npm/a%zz", "pkg:a/b@c@d",
+		"pkg:pypi/Zope._-Interface@5.5", "pkg:pypi/...", "pkg:pypi/a%2E%5F-b", "pkg:PyPI/ns.x/A__b", "pkg:npm/a..b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -23,6 +25,12 @@ func FuzzParsePURL(f *testing.F) {
 		again, err := inventory.ParsePURL(p.String())
 		if err != nil || again != p {
 			t.Fatalf("canonical %q of %q reads back as %+v, %v; want %+v", p.String(), s, again, err, p)
+		}
+		if p.Type == "pypi" && (strings.ContainsAny(p.Name, "._") || strings.Contains(p.Name, "--") || p.Name != strings.ToLower(p.Name)) {
+			t.Fatalf("pypi name %q of %q is not PEP 503 normalized", p.Name, s)
+		}
+		if k, err := inventory.CanonicalKey(p.Key()); err != nil || k != p.Key() {
+			t.Fatalf("CanonicalKey(%q) = %q, %v: a current key must be its own canonical key", p.Key(), k, err)
 		}
 	})
 }

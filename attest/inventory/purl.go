@@ -20,7 +20,8 @@ type PURL struct {
 	// Namespace is the decoded namespace ("golang.org/x", "org.apache"),
 	// segments joined by "/"; empty when the type has none.
 	Namespace string
-	// Name is the decoded name.
+	// Name is the decoded name. Namespace and name are normalized for
+	// the type (see [ParsePURL]).
 	Name string
 	// Version is the decoded version; empty when the URL has none. For
 	// rpm, deb and alpm an "epoch" qualifier is folded in ("epoch:version"),
@@ -30,6 +31,9 @@ type PURL struct {
 
 // caseInsensitive are the package types whose namespace and name the purl
 // specification declares case-insensitive (lower-cased when normalized).
+// Where a later revision of the specification is stricter (npm names,
+// golang paths), lower-casing is kept: it can merge two packages into one
+// answer, never split one package into two.
 var caseInsensitive = map[string]bool{
 	"alpm": true, "apk": true, "bitbucket": true, "bitnami": true, "composer": true,
 	"deb": true, "github": true, "golang": true, "hex": true, "luarocks": true,
@@ -40,9 +44,12 @@ var caseInsensitive = map[string]bool{
 // digits, '.', '+' and '-' starting with a letter, a non-empty name, no empty
 // namespace segment, valid percent-encoding, no control characters or
 // unencoded spaces, well-formed qualifiers without duplicate keys, at most
-// [MaxPURLLen] bytes. Namespace and name are normalized as the specification
-// says for the type (lower case for golang, npm, pypi, deb, github, …; '_'
-// to '-' for pypi). A refusal is a [*PURLError].
+// [MaxPURLLen] bytes in the input and in the canonical form ([PURL.String]),
+// so that every canonical form parses again. Namespace and name are
+// normalized for the type: lower case where the specification declares
+// them case-insensitive (golang, npm, pypi, deb, github, …), and a pypi
+// name as PyPI compares names (PEP 503: every run of '-', '_' and '.' is
+// one '-'). A refusal is a [*PURLError].
 func ParsePURL(s string) (PURL, error) {
 	bad := func(reason string) (PURL, error) {
 		return PURL{}, &PURLError{Input: clip.String(s, 200), Reason: reason}
@@ -113,14 +120,7 @@ func ParsePURL(s string) (PURL, error) {
 		}
 		ns = append(ns, d)
 	}
-	p.Name = ns[len(ns)-1]
-	p.Namespace = strings.Join(ns[:len(ns)-1], "/")
-	if caseInsensitive[p.Type] {
-		p.Namespace, p.Name = strings.ToLower(p.Namespace), strings.ToLower(p.Name)
-	}
-	if p.Type == "pypi" {
-		p.Name = strings.ReplaceAll(p.Name, "_", "-")
-	}
+	p.Namespace, p.Name = normalize(p.Type, strings.Join(ns[:len(ns)-1], "/"), ns[len(ns)-1])
 	if epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
 		if !allDigits(epoch) {
 			return bad("epoch qualifier is not a number")
@@ -130,7 +130,50 @@ func ParsePURL(s string) (PURL, error) {
 	if p.Type == "maven" && p.Namespace == "" {
 		return bad("a maven package URL needs a namespace (the groupId)")
 	}
+	if len(p.String()) > MaxPURLLen { // escaping and case folding can lengthen it
+		return bad("canonical form longer than the maximum length")
+	}
 	return p, nil
+}
+
+// normalize is the one place a package's identity is normalized: every
+// index key, query and advisory match goes through ParsePURL, and the
+// stores re-derive keys written under an earlier rule with [CanonicalKey].
+// A change here changes keys: the persistent stores then need a format
+// version and a migration (see boltinventory and pginventory).
+func normalize(typ, namespace, name string) (string, string) {
+	if caseInsensitive[typ] {
+		namespace, name = strings.ToLower(namespace), strings.ToLower(name)
+	}
+	if typ == "pypi" {
+		name = pep503Name(name)
+	}
+	return namespace, name
+}
+
+// pep503Name replaces every run of '-', '_' and '.' in name with one '-'
+// (PEP 503's normalization, packaging's canonicalize_name; name is
+// already lower case). PyPI treats names equal under it as one project:
+// "zope.interface", "zope_interface" and "zope--interface" install the
+// same thing. The purl specification replaces only '_', which would keep
+// an SBOM's "zope.interface" apart from an advisory's "zope-interface"; a
+// missed match there is a deployment incident response does not find.
+func pep503Name(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	inRun := false
+	for i := 0; i < len(name); i++ { // bytewise: no byte of a multi-byte UTF-8 character is ASCII
+		c := name[i]
+		sep := c == '-' || c == '_' || c == '.'
+		switch {
+		case !sep:
+			b.WriteByte(c)
+		case !inRun:
+			b.WriteByte('-')
+		}
+		inRun = sep
+	}
+	return b.String()
 }
 
 // Key is the package's identity in the index: "type/namespace/name", each
@@ -148,6 +191,22 @@ func (p PURL) Key() string {
 	b.WriteByte('/')
 	b.WriteString(escape(p.Name))
 	return b.String()
+}
+
+// CanonicalKey returns the Key that ParsePURL derives today from key, an
+// index key a store wrote under an earlier normalization (see
+// [PURL.Key]). Persistent stores call it to migrate their keys when the
+// normalization changes. A key that does not parse as one is a
+// [*PURLError]: a migration stops rather than keep a key no query finds.
+func CanonicalKey(key string) (string, error) {
+	u, err := ParsePURL("pkg:" + key)
+	if err != nil {
+		return "", err
+	}
+	if u.Version != "" {
+		return "", &PURLError{Input: clip.String(key, 200), Reason: "an index key carries no version"}
+	}
+	return u.Key(), nil
 }
 
 // String is the canonical package URL: "pkg:" + Key, and "@version" when

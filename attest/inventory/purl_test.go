@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,6 +71,7 @@ func TestParsePURLRefuses(t *testing.T) {
 		{name: "maven without groupId", in: "pkg:maven/log4j@1.0"},
 		{name: "deb non-numeric epoch", in: "pkg:deb/debian/a@1.0?epoch=x"},
 		{name: "too long", in: "pkg:npm/" + strings.Repeat("a", inventory.MaxPURLLen)},
+		{name: "canonical form too long", in: "pkg:npm/" + strings.Repeat("$", inventory.MaxPURLLen-20)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,5 +82,93 @@ func TestParsePURLRefuses(t *testing.T) {
 				t.Fatalf("ParsePURL(%q) err = %v, want a *PURLError", tc.in, err)
 			}
 		})
+	}
+}
+
+// PyPI names compare as PEP 503 says (lower case, every run of '-', '_'
+// and '.' one '-'); other types keep their separators, and only the
+// case-insensitive ones are lower-cased.
+func TestParsePURLNormalizesNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, wantKey string }{
+		{"pkg:pypi/zope.interface@5.5", "pypi/zope-interface"},
+		{"pkg:pypi/zope_interface", "pypi/zope-interface"},
+		{"pkg:pypi/Zope-Interface", "pypi/zope-interface"},
+		{"pkg:pypi/zope--interface", "pypi/zope-interface"},
+		{"pkg:pypi/Zope._-Interface", "pypi/zope-interface"},
+		{"pkg:pypi/zope%2Einterface", "pypi/zope-interface"},
+		{"pkg:pypi/ruamel.yaml.clib", "pypi/ruamel-yaml-clib"},
+		{"pkg:pypi/_private.", "pypi/-private-"},
+		{"pkg:pypi/...", "pypi/-"},
+		{"pkg:pypi/Jinja2", "pypi/jinja2"},
+		{"pkg:pypi/caf%C3%A9.Pkg", "pypi/caf%C3%A9-pkg"},
+		{"pkg:npm/lodash.merge", "npm/lodash.merge"},
+		{"pkg:npm/Left_Pad", "npm/left_pad"},
+		{"pkg:golang/gopkg.in/yaml.v3", "golang/gopkg.in/yaml.v3"},
+		{"pkg:cargo/serde_json", "cargo/serde_json"},
+		{"pkg:gem/Foo__Bar.baz", "gem/Foo__Bar.baz"},
+		{"pkg:maven/org.apache.commons/Commons_Lang3", "maven/org.apache.commons/Commons_Lang3"},
+		{"pkg:nuget/Newtonsoft.Json", "nuget/Newtonsoft.Json"},
+		{"pkg:deb/debian/python3-zope.interface", "deb/debian/python3-zope.interface"},
+		{"pkg:conda/zope.interface", "conda/zope.interface"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := inventory.ParsePURL(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Key() != tc.wantKey {
+				t.Fatalf("ParsePURL(%q).Key() = %q, want %q", tc.in, got.Key(), tc.wantKey)
+			}
+			again, err := inventory.ParsePURL(got.String())
+			if err != nil || again != got {
+				t.Fatalf("canonical form %q does not read back: %+v, %v", got.String(), again, err)
+			}
+		})
+	}
+}
+
+// Keys written under the earlier pypi rule (lower case, '_' to '-') are
+// re-derived as ParsePURL derives them now; others are unchanged.
+func TestCanonicalKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ stored, want string }{
+		{"pypi/zope.interface", "pypi/zope-interface"},
+		{"pypi/zope--interface", "pypi/zope-interface"},
+		{"pypi/zope-interface", "pypi/zope-interface"},
+		{"npm/%40angular/core", "npm/%40angular/core"},
+		{"maven/org.Apache/Log4j", "maven/org.Apache/Log4j"},
+		{"golang/golang.org/x/net", "golang/golang.org/x/net"},
+	}
+	for _, tc := range tests {
+		if got, err := inventory.CanonicalKey(tc.stored); err != nil || got != tc.want {
+			t.Errorf("CanonicalKey(%q) = %q, %v; want %q", tc.stored, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"pypi/a%zz", "pypi", "npm/a@1.0", "maven/log4j"} {
+		var pe *inventory.PURLError
+		if _, err := inventory.CanonicalKey(bad); !errors.As(err, &pe) {
+			t.Errorf("CanonicalKey(%q) err = %v, want a *PURLError", bad, err)
+		}
+	}
+}
+
+func TestCanonicalEntriesMergesWhatMigrationJoins(t *testing.T) {
+	t.Parallel()
+	got, err := inventory.CanonicalEntries([]inventory.Entry{
+		{Key: "pypi/zope.interface", Type: "pypi", Version: "5.5"},
+		{Key: "npm/left-pad", Type: "npm", Version: "1.3.0"},
+		{Key: "pypi/zope-interface", Type: "pypi", Version: "5.5"},
+		{Key: "pypi/zope-interface", Type: "pypi", Version: "6.0"},
+	})
+	want := []inventory.Entry{{Key: "pypi/zope-interface", Type: "pypi", Version: "5.5"},
+		{Key: "npm/left-pad", Type: "npm", Version: "1.3.0"}, {Key: "pypi/zope-interface", Type: "pypi", Version: "6.0"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("CanonicalEntries = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := inventory.CanonicalEntries([]inventory.Entry{{Key: "pypi/a%zz", Type: "pypi"}}); !errors.Is(err, inventory.ErrInvalidPURL) {
+		t.Fatalf("a malformed key: err = %v, want ErrInvalidPURL", err)
 	}
 }

@@ -275,6 +275,27 @@ func checkField(v string) string {
 
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
+// CanonicalEntries returns entries with their keys re-derived by
+// [CanonicalKey] and the duplicates this makes merged, first order kept,
+// as [Normalize] merges them: the package list a store keeps for an
+// admission after it migrates its keys.
+func CanonicalEntries(entries []Entry) ([]Entry, error) {
+	out := make([]Entry, 0, len(entries))
+	seen := make(map[Entry]bool, len(entries))
+	for _, e := range entries {
+		k, err := CanonicalKey(e.Key)
+		if err != nil {
+			return nil, err
+		}
+		e.Key = k
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // WithEntries returns a with Packages set from entries (canonical URLs).
 func WithEntries(a Admission, entries []Entry) Admission {
 	a.Packages = make([]Package, len(entries))

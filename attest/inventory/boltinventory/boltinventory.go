@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -58,7 +59,15 @@ var (
 	bucketKey     = []byte("by-key")       // key id, decision id
 	bucketPolicy  = []byte("by-policy")    // policy revision, decision id
 	bucketInput   = []byte("policy-input") // decision id → policy input JSON
+	bucketFormat  = []byte("format")       // "version" → the format version, decimal
+	keyVersion    = []byte("version")
 )
+
+// formatVersion is the file format this build writes. 1 is every file
+// written before the version was recorded (with or without signers,
+// policy inputs and the revision index); 2 keys pypi packages by their
+// PEP 503 name ([inventory.ParsePURL]).
+const formatVersion = 2
 
 // Store is an [inventory.Store] in one bbolt file. Close it when done.
 type Store struct {
@@ -69,7 +78,10 @@ type Store struct {
 var _ inventory.Store = (*Store)(nil)
 
 // Open opens (or creates, mode 0600) the index file at path. One process
-// holds the file at a time: another Open waits up to the lock timeout.
+// holds the file at a time: another Open waits up to the lock timeout. A
+// file of an earlier format is migrated before Open returns (see the
+// package documentation); one of a newer format is refused with an
+// [*inventory.FormatError].
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := config{lockTimeout: time.Second, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
@@ -86,36 +98,130 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: open %s: %w", inventory.ErrUnavailable, path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		// A file written before the policy revision index existed gets it
-		// built from its admissions, so a revision query misses none.
-		// (Admissions recorded then list no signers: nothing to backfill.)
-		backfill := tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketPolicy) == nil
-		for _, b := range [][]byte{bucketMeta, bucketPkgs, bucketByPkg, bucketDigest, bucketBuilder, bucketSigner, bucketKey, bucketPolicy, bucketInput} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		if !backfill {
-			return nil
-		}
-		byPolicy := tx.Bucket(bucketPolicy)
-		return tx.Bucket(bucketMeta).ForEach(func(id, raw []byte) error {
-			a, err := decodeMeta(string(id), raw)
-			if err != nil {
-				return fmt.Errorf("admission %q: %w", id, err)
-			}
-			if a.PolicyRevision == "" {
-				return nil
-			}
-			return byPolicy.Put(key(a.PolicyRevision, a.DecisionID), nil)
-		})
-	})
-	if err != nil {
+	err = db.Update(upgrade)
+	var fe *inventory.FormatError
+	switch {
+	case errors.As(err, &fe):
+		db.Close()
+		return nil, err
+	case err != nil:
 		db.Close()
 		return nil, fmt.Errorf("%w: %s: %w", inventory.ErrUnavailable, path, err)
 	}
 	return &Store{db: db, log: cfg.log}, nil
+}
+
+// upgrade brings a file of any earlier format (or a new, empty one) to
+// formatVersion in Open's one transaction: a crash or an error leaves the
+// file as it was, and the next Open starts over. A newer format is a
+// [*inventory.FormatError].
+func upgrade(tx *bolt.Tx) error {
+	found, err := readVersion(tx)
+	if err != nil {
+		return err
+	}
+	if found > formatVersion {
+		return &inventory.FormatError{Store: tx.DB().Path(), Found: found, Supported: formatVersion}
+	}
+	// A file written before the policy revision index existed gets it
+	// built from its admissions, so a revision query misses none.
+	// (Admissions recorded then list no signers: nothing to backfill.)
+	backfill := tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketPolicy) == nil
+	for _, b := range [][]byte{bucketMeta, bucketPkgs, bucketByPkg, bucketDigest, bucketBuilder, bucketSigner, bucketKey, bucketPolicy, bucketInput, bucketFormat} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	if backfill {
+		if err := backfillPolicy(tx); err != nil {
+			return err
+		}
+	}
+	if found == formatVersion {
+		return nil
+	}
+	if err := rekey(tx, "pypi"); err != nil { // format 2: PEP 503 names
+		return fmt.Errorf("format 1 to 2: %w", err)
+	}
+	return tx.Bucket(bucketFormat).Put(keyVersion, []byte(strconv.Itoa(formatVersion)))
+}
+
+// readVersion returns the file's format version: 1 when it records none.
+func readVersion(tx *bolt.Tx) (int, error) {
+	b := tx.Bucket(bucketFormat)
+	if b == nil || b.Get(keyVersion) == nil {
+		return 1, nil
+	}
+	v, err := strconv.Atoi(string(b.Get(keyVersion)))
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("malformed format version %q", b.Get(keyVersion))
+	}
+	return v, nil
+}
+
+func backfillPolicy(tx *bolt.Tx) error {
+	byPolicy := tx.Bucket(bucketPolicy)
+	return tx.Bucket(bucketMeta).ForEach(func(id, raw []byte) error {
+		a, err := decodeMeta(string(id), raw)
+		if err != nil {
+			return fmt.Errorf("admission %q: %w", id, err)
+		}
+		if a.PolicyRevision == "" {
+			return nil
+		}
+		return byPolicy.Put(key(a.PolicyRevision, a.DecisionID), nil)
+	})
+}
+
+// rekey re-derives the keys of the packages of type typ
+// ([inventory.CanonicalKey]) after the normalization of that type
+// changed: in the by-package index, and in the package lists of the
+// admissions that hold a changed key (duplicates this makes are merged,
+// as Record merges them). The stored key is enough to derive the new one:
+// no admission needs its SBOM again.
+func rekey(tx *bolt.Tx, typ string) error {
+	byPkg, pkgs := tx.Bucket(bucketByPkg), tx.Bucket(bucketPkgs)
+	type move struct{ from, to []byte }
+	var moves []move
+	ids := map[string]bool{}
+	prefix := []byte(typ + "/")
+	c := byPkg.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		old, rest, ok := bytes.Cut(k, []byte{0})
+		id, _, ok2 := bytes.Cut(rest, []byte{0})
+		if !ok || !ok2 {
+			return fmt.Errorf("malformed index key %q", k)
+		}
+		canon, err := inventory.CanonicalKey(string(old))
+		if err != nil {
+			return fmt.Errorf("index key %q: %w", old, err)
+		}
+		if canon != string(old) {
+			moves = append(moves, move{bytes.Clone(k), append([]byte(canon+"\x00"), rest...)})
+			ids[string(id)] = true
+		}
+	}
+	for _, m := range moves { // not while the cursor walks the bucket
+		if err := byPkg.Delete(m.from); err != nil {
+			return err
+		}
+		if err := byPkg.Put(m.to, nil); err != nil {
+			return err
+		}
+	}
+	for id := range ids {
+		entries, err := decodeEntries(pkgs.Get([]byte(id)))
+		if err != nil {
+			return fmt.Errorf("packages of %q: %w", id, err)
+		}
+		if entries, err = inventory.CanonicalEntries(entries); err != nil {
+			return fmt.Errorf("packages of %q: %w", id, err)
+		}
+		if err := pkgs.Put([]byte(id), encodeEntries(entries)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close releases the file.

@@ -8,15 +8,48 @@
 //
 // # Layout
 //
-// Nine buckets: admissions by decision id (binary, with their signers),
-// their package lists (binary), their policy inputs (JSON), and six
-// indexes whose keys are NUL-separated and carry no value — by package
-// (key NUL decision NUL version), by digest, by builder, by signer SAN, by
-// key id and by policy revision. A file of the earlier format (no signers,
-// no policy inputs) opens as is; its revision index is built on the first
-// Open. A package query seeks to the package's prefix and reads only its
-// keys; the version criteria ([inventory.Matcher]) are applied to each
-// distinct version once, before any admission is read.
+// Ten buckets: admissions by decision id (binary, with their signers),
+// their package lists (binary), their policy inputs (JSON), six indexes
+// whose keys are NUL-separated and carry no value — by package
+// ([inventory.PURL.Key] NUL decision NUL version), by digest, by builder,
+// by signer SAN, by key id and by policy revision — and the file's format
+// version. A package query seeks to the package's prefix and reads only
+// its keys; the version criteria ([inventory.Matcher]) are applied to
+// each distinct version once, before any admission is read.
+//
+// # Format versions
+//
+// Open upgrades a file of an earlier format before it returns, in one
+// bbolt transaction: a crash or an error part-way leaves the file as it
+// was (and Open fails), and the next Open starts over. Running it again
+// on an upgraded file changes nothing.
+//
+//   - 1: every file written before the version was recorded. Files of
+//     before signers and policy inputs open as they are (their admissions
+//     list none); the revision index is built if absent.
+//   - 2: pypi packages keyed by their PEP 503 name. Keys of format 1
+//     ("zope.interface", lower case, '_' already '-') are re-derived with
+//     [inventory.CanonicalKey], in the by-package index and in the package
+//     lists of the admissions that hold them (an admission that listed
+//     both spellings keeps one). Without it, a query for
+//     pkg:pypi/zope-interface would miss every admission recorded before
+//     the upgrade whose SBOM wrote zope.interface.
+//
+// A file of a newer format (written by a newer version) is refused with
+// an [*inventory.FormatError] rather than written under older rules.
+//
+// Migrating, rather than refusing an old file and asking for a re-index,
+// because the index cannot be rebuilt: it is the only record of which
+// SBOM packages each admission declared (the gate keeps no SBOMs), and
+// the old key is all the new one needs (PEP 503 applied to the old
+// normalized name gives the same result as applied to the SBOM's), so
+// the migration loses nothing. Its cost is one pass over the pypi keys of
+// the by-package index and the package lists of the admissions they
+// name, in one transaction held in memory until it commits.
+//
+// Opening an upgraded file with an older build is not detected (older
+// builds do not read the version): that build would record pypi keys
+// that this one's queries miss. Do not downgrade an index file.
 //
 // # Security contract
 //

@@ -49,8 +49,9 @@ const (
 //     artifact when one of its products names the artifact as a whole
 //     ([vex.Document.For] on the digest and the image's pkg:oci package URL,
 //     as the gate matches), or when every affected package of the artifact
-//     matches ([vex.MatchPURL]) a subcomponent of a product naming it or a
-//     product that is itself a package URL. An artifact only partly
+//     matches ([vex.MatchPURL], on type, namespace and name normalized as
+//     the index normalizes them) a subcomponent of a product naming it or
+//     a product that is itself a package URL. An artifact only partly
 //     covered stays non-compliant: no event.
 //   - affected: an advisory scoped to the statement's products. A product
 //     naming an artifact by digest (a sha-256 hash, or a pkg:oci package
@@ -163,11 +164,30 @@ func covers(doc *vex.Document, c *Change) bool {
 		return false
 	}
 	for _, pkg := range c.Packages {
-		if !slices.ContainsFunc(patterns, func(pat string) bool { return vex.MatchPURL(pat, pkg.PURL) }) {
+		if !slices.ContainsFunc(patterns, func(pat string) bool { return matchPURL(pat, pkg.PURL) }) {
 			return false
 		}
 	}
 	return true
+}
+
+// matchPURL reports whether the package URL pattern of a VEX statement
+// names purl, a package URL of an index result, as [vex.MatchPURL] does
+// but with both identities normalized by [inventory.ParsePURL], as the
+// index normalized purl: a statement about pkg:pypi/zope.interface covers
+// the indexed pkg:pypi/zope-interface. purl carries no qualifiers and no
+// subpath, so a pattern that names some matches nothing, as with
+// vex.MatchPURL.
+func matchPURL(pattern, purl string) bool {
+	if pv, err := vex.ParsePURL(pattern); err != nil || len(pv.Qualifiers) > 0 || pv.Subpath != "" {
+		return false
+	}
+	p, err := inventory.ParsePURL(pattern)
+	if err != nil {
+		return false
+	}
+	u, err := inventory.ParsePURL(purl)
+	return err == nil && p.Key() == u.Key() && (p.Version == "" || p.Version == u.Version)
 }
 
 // artifactOf is the admitted artifact as a VEX product is matched against
@@ -235,7 +255,7 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 				// A digest query returns every package: keep those the
 				// statement names as affected subcomponents.
 				a.Packages = slices.DeleteFunc(a.Packages, func(p inventory.Package) bool {
-					return !slices.ContainsFunc(q.subs, func(pat string) bool { return vex.MatchPURL(pat, p.PURL) })
+					return !slices.ContainsFunc(q.subs, func(pat string) bool { return matchPURL(pat, p.PURL) })
 				})
 			}
 			h.add(a)

@@ -8,7 +8,9 @@
 //
 // The suite records a fixed set of admissions and checks range and exact
 // version queries across ecosystems, unordered versions, canonical package
-// URLs, digest and builder queries, refusals of malformed admissions
+// URLs, pypi names matched as PyPI compares them (PEP 503), digest and
+// builder queries, refusals of malformed admissions
 // (nothing partial stored), duplicate decisions, bad queries, limits and
-// concurrent records.
+// concurrent records. [Digest], [T0] and [Admission] build well-formed
+// admissions for a store's own tests.
 package inventorytest

@@ -25,6 +25,16 @@ func Digest(s string) string {
 // T0 is the time of the first admission the suite records.
 var T0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 
+// Admission returns a well-formed admission: decision id, the digest
+// derived from artifact, time T0, and the packages purls.
+func Admission(id, artifact string, purls ...string) inventory.Admission {
+	a := inventory.Admission{DecisionID: id, Digest: Digest(artifact), Time: T0}
+	for _, p := range purls {
+		a.Packages = append(a.Packages, inventory.Package{PURL: p})
+	}
+	return a
+}
+
 // Run checks a Store against the contract of [inventory.Store]. newStore
 // must return an empty store each time it is called; Run closes nothing
 // (register cleanups in newStore).
@@ -75,6 +85,28 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			if got := ids(query(t, s, c.q)); !slices.Equal(got, c.want) {
 				t.Errorf("query %+v = %v, want %v", c.q, got, c.want)
 			}
+		}
+	})
+	t.Run("PyPINamesMatchAsPyPICompares", func(t *testing.T) {
+		s := newStore(t)
+		a := Admission("d-py", "py", "pkg:pypi/zope.interface@5.5", "pkg:pypi/Zope_Interface@5.5", "pkg:pypi/ruamel.yaml@0.17.21")
+		if err := s.Record(t.Context(), a); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"pkg:pypi/zope-interface", "pkg:pypi/zope.interface", "pkg:pypi/ZOPE__Interface", "pkg:pypi/zope-.interface"} {
+			res := query(t, s, inventory.Query{Package: name, Ranges: []inventory.Range{{Fixed: "6.0"}}})
+			if got := ids(res); !slices.Equal(got, []string{"d-py"}) {
+				t.Fatalf("query %s = %v, want [d-py]", name, got)
+			}
+			if p := res.Admissions[0].Packages; len(p) != 1 || p[0].PURL != "pkg:pypi/zope-interface@5.5" {
+				t.Fatalf("query %s: packages %+v, want one pkg:pypi/zope-interface@5.5 (spellings merged)", name, p)
+			}
+		}
+		if got := ids(query(t, s, inventory.Query{Package: "pkg:pypi/ruamel_yaml", Versions: []string{"0.17.21"}})); !slices.Equal(got, []string{"d-py"}) {
+			t.Fatalf("ruamel_yaml = %v, want [d-py]", got)
+		}
+		if got := ids(query(t, s, inventory.Query{Package: "pkg:pypi/zopeinterface"})); got != nil {
+			t.Fatalf("a name without the separator is another project, got %v", got)
 		}
 	})
 	t.Run("ByDigestAndBuilderReturnAllPackages", func(t *testing.T) {

@@ -13,16 +13,52 @@
 // builder and policy_revision), PREFIX_package (one row per package of an
 // admission: pkey = the package URL's type/namespace/name key, ptype,
 // version; primary key (admission, ord) and an index on (pkey, version)
-// INCLUDE (admission)) and PREFIX_signer (one row per signer of an
-// admission: issuer, san, key_id; partial indexes on san and on key_id). A
-// table of an earlier schema is migrated in place by the same statements
-// (ADD COLUMN IF NOT EXISTS of a nullable column, CREATE ... IF NOT
-// EXISTS): its admissions keep no policy input and list no signers. A
-// signer or key query is a semi-join on its partial index. A package query reads the package's
+// INCLUDE (admission)), PREFIX_signer (one row per signer of an
+// admission: issuer, san, key_id; partial indexes on san and on key_id)
+// and PREFIX_schema (one row: the schema version). A signer or key query
+// is a semi-join on its partial index. A package query reads the package's
 // distinct versions from that index, applies the version ordering in Go
 // ([inventory.Matcher], the same code as every other store — PostgreSQL
 // has no PEP 440 or Maven collation), then fetches the rows of the selected
 // versions only.
+//
+// # Schema versions
+//
+// New upgrades tables of an earlier schema version in the transaction
+// that creates what is missing, under the advisory lock: a crash, an
+// error or the timeout ([WithTimeout]) rolls the whole upgrade back, and
+// replicas starting together upgrade once. Running it again on upgraded
+// tables changes nothing.
+//
+//   - 1: every schema of before the version table. Tables of before
+//     signers and policy inputs get them by ADD COLUMN IF NOT EXISTS of a
+//     nullable column and CREATE ... IF NOT EXISTS; their admissions keep
+//     no policy input and list no signers.
+//   - 2: pypi packages keyed by their PEP 503 name. Keys of version 1
+//     ("zope.interface", lower case, '_' already '-') are re-derived with
+//     [inventory.CanonicalKey] (one UPDATE of the rows of the keys that
+//     change; an admission that listed both spellings keeps its first
+//     row), and a CHECK constraint, PREFIX_package_pypi_pep503, refuses a
+//     pypi key whose name holds '.', '_' or "--". Without the migration a
+//     query for pkg:pypi/zope-interface would miss every admission
+//     recorded before the upgrade whose SBOM wrote zope.interface; without
+//     the constraint, a replica of an older build still running during a
+//     rolling upgrade would go on recording such keys. With it, that
+//     replica's Record fails and its gate denies until it is upgraded.
+//
+// Tables of a newer version (upgraded by a newer version) are refused
+// with an [*inventory.FormatError] rather than written under older rules.
+//
+// Migrating, rather than refusing old tables and asking for a re-index,
+// because the index cannot be rebuilt: it is the only record of which
+// SBOM packages each admission declared (the gate keeps no SBOMs), and
+// the old key is all the new one needs (PEP 503 applied to the old
+// normalized name gives the same result as applied to the SBOM's), so
+// the migration loses nothing. Its cost: the package table is scanned for
+// its pypi keys, and again to validate the constraint, within the one
+// New; on a large index, give the first New after the upgrade a longer
+// [WithTimeout]. It needs no right New did not need before: the tables'
+// owner's (see Access below).
 //
 // # Security contract
 //
@@ -34,8 +70,11 @@
 //     (the gate denies).
 //   - Table names are checked against a strict pattern and quoted; every
 //     value is a bound parameter.
-//   - Access: the role needs CREATE (or tables created ahead), INSERT and
-//     SELECT. Whoever can UPDATE or DELETE rows can hide admissions from
-//     incident response: grant the gate's role no more than INSERT and
-//     SELECT.
+//   - Access: Record and Query need INSERT and SELECT; New needs the
+//     rights of the tables' owner (CREATE on the schema, and ownership:
+//     PostgreSQL checks it for ALTER TABLE even when there is nothing to
+//     change), as it creates, alters and migrates them. Whoever can UPDATE
+//     or DELETE rows can hide admissions from incident response: the
+//     owner can, so keep the owning role's credentials away from what
+//     only queries the index.
 package pginventory

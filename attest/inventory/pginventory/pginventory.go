@@ -43,7 +43,9 @@ func WithTablePrefix(p string) Option {
 	}
 }
 
-// WithTimeout bounds each Record and Query (default 5s).
+// WithTimeout bounds each Record and Query, and New (default 5s). The
+// first New after an upgrade migrates the package table within it: on a
+// large index, give that New a longer timeout.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -72,6 +74,7 @@ type Store struct {
 	cfg      config
 	adm, pkg string // quoted identifiers
 	signer   string
+	schema   string // the schema version table
 	pkgName  string
 	sgName   string
 	cols     string
@@ -79,8 +82,11 @@ type Store struct {
 
 var _ inventory.Store = (*Store)(nil)
 
-// New creates the tables and indexes if they do not exist (under an
-// advisory lock, so replicas starting together do not race).
+// New creates the tables and indexes if they do not exist, and migrates
+// tables of an earlier schema version, in one transaction under an
+// advisory lock, so replicas starting together do not race (see the
+// package documentation). Tables of a newer schema version are refused
+// with an [*inventory.FormatError].
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
@@ -96,50 +102,146 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 	}
 	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package", sgName: cfg.prefix + "_signer",
 		adm: pgx.Identifier{cfg.prefix + "_admission"}.Sanitize(), pkg: pgx.Identifier{cfg.prefix + "_package"}.Sanitize(),
-		signer: pgx.Identifier{cfg.prefix + "_signer"}.Sanitize(),
-		cols:   "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
+		signer: pgx.Identifier{cfg.prefix + "_signer"}.Sanitize(), schema: pgx.Identifier{cfg.prefix + "_schema"}.Sanitize(),
+		cols: "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	ix := func(suffix string) string { return pgx.Identifier{cfg.prefix + suffix}.Sanitize() }
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for _, q := range []string{
-			`SELECT pg_advisory_xact_lock(hashtext('ztci.pginventory.` + cfg.prefix + `'))`,
-			`CREATE TABLE IF NOT EXISTS ` + s.adm + ` (
-				id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-				decision_id text NOT NULL UNIQUE,
-				digest text NOT NULL, image text NOT NULL, builder text NOT NULL, job text NOT NULL,
-				policy_revision text NOT NULL, admitted_at timestamptz NOT NULL)`,
-			`CREATE INDEX IF NOT EXISTS ` + ix("_admission_digest") + ` ON ` + s.adm + ` (digest)`,
-			`CREATE INDEX IF NOT EXISTS ` + ix("_admission_builder") + ` ON ` + s.adm + ` (builder)`,
-			`CREATE TABLE IF NOT EXISTS ` + s.pkg + ` (
-				admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
-				ord int NOT NULL, pkey text NOT NULL, ptype text NOT NULL, version text NOT NULL,
-				PRIMARY KEY (admission, ord))`,
-			`CREATE INDEX IF NOT EXISTS ` + ix("_package_key") + ` ON ` + s.pkg + ` (pkey, version) INCLUDE (admission)`,
-			// Added later; each statement is safe on a table of the first
-			// schema: a nullable column without default is a catalogue
-			// change, existing admissions keep no policy input and list no
-			// signers. Building the revision index scans the table once
-			// (holding off writes meanwhile).
-			`ALTER TABLE ` + s.adm + ` ADD COLUMN IF NOT EXISTS policy_input bytea`,
-			`CREATE INDEX IF NOT EXISTS ` + ix("_admission_policy") + ` ON ` + s.adm + ` (policy_revision)`,
-			`CREATE TABLE IF NOT EXISTS ` + s.signer + ` (
-				admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
-				ord int NOT NULL, issuer text NOT NULL, san text NOT NULL, key_id text NOT NULL,
-				PRIMARY KEY (admission, ord))`,
-			`CREATE INDEX IF NOT EXISTS ` + ix("_signer_san") + ` ON ` + s.signer + ` (san) WHERE san <> ''`,
-			`CREATE INDEX IF NOT EXISTS ` + ix("_signer_key") + ` ON ` + s.signer + ` (key_id) WHERE key_id <> ''`,
-		} {
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return s.setUp(ctx, tx) })
+	var fe *inventory.FormatError
+	switch {
+	case errors.As(err, &fe):
+		return nil, err
+	case err != nil:
 		return nil, unavailable(err)
 	}
 	return s, nil
+}
+
+// schemaVersion is the schema this build writes. 1 is every schema of
+// before the version table (with or without signers and policy inputs);
+// 2 keys pypi packages by their PEP 503 name ([inventory.ParsePURL]) and
+// refuses any other pypi key.
+const schemaVersion = 2
+
+// setUp creates what is missing and brings tables of an earlier schema
+// version (or new, empty ones) to schemaVersion, all in New's one
+// transaction under an advisory lock: a crash, an error or the timeout
+// rolls all of it back, and replicas starting together set up once. A
+// newer version is a [*inventory.FormatError], found before any other
+// statement runs, since that schema may differ from this one.
+func (s *Store) setUp(ctx context.Context, tx pgx.Tx) error {
+	for _, q := range []string{
+		`SELECT pg_advisory_xact_lock(hashtext('ztci.pginventory.` + s.cfg.prefix + `'))`,
+		`CREATE TABLE IF NOT EXISTS ` + s.schema + ` (one boolean PRIMARY KEY DEFAULT true CHECK (one), version int NOT NULL)`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	found := 1 // no row: tables of before the version table, or none yet
+	if err := tx.QueryRow(ctx, `SELECT version FROM `+s.schema).Scan(&found); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if found > schemaVersion {
+		return &inventory.FormatError{Store: "PostgreSQL tables " + s.cfg.prefix + "_*", Found: found, Supported: schemaVersion}
+	}
+	if err := s.createTables(ctx, tx); err != nil {
+		return err
+	}
+	if found == schemaVersion {
+		return nil
+	}
+	if err := s.pep503Keys(ctx, tx); err != nil {
+		return fmt.Errorf("schema 1 to 2: %w", err)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO `+s.schema+` (version) VALUES ($1) ON CONFLICT (one) DO UPDATE SET version = excluded.version`, schemaVersion)
+	return err
+}
+
+// pep503Keys is the migration to schema 2: pypi keys re-derived under
+// PEP 503, and a constraint that refuses any other. A replica of an older
+// build still running (a rolling upgrade) would go on writing pypi keys
+// under the old rule, which no query of this build finds: the constraint
+// makes its Record fail instead, so its gate denies. "[._]|--" is what
+// PEP 503 leaves out of a name (the last segment of the key).
+func (s *Store) pep503Keys(ctx context.Context, tx pgx.Tx) error {
+	if err := s.rekey(ctx, tx, "pypi"); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.pkgName + "_pypi_pep503"}.Sanitize()+
+		` CHECK (ptype <> 'pypi' OR substring(pkey from '[^/]*$') !~ '[._]|--')`)
+	return err
+}
+
+// createTables creates the tables and indexes that do not exist.
+func (s *Store) createTables(ctx context.Context, tx pgx.Tx) error {
+	ix := func(suffix string) string { return pgx.Identifier{s.cfg.prefix + suffix}.Sanitize() }
+	for _, q := range []string{
+		`CREATE TABLE IF NOT EXISTS ` + s.adm + ` (
+			id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+			decision_id text NOT NULL UNIQUE,
+			digest text NOT NULL, image text NOT NULL, builder text NOT NULL, job text NOT NULL,
+			policy_revision text NOT NULL, admitted_at timestamptz NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_admission_digest") + ` ON ` + s.adm + ` (digest)`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_admission_builder") + ` ON ` + s.adm + ` (builder)`,
+		`CREATE TABLE IF NOT EXISTS ` + s.pkg + ` (
+			admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
+			ord int NOT NULL, pkey text NOT NULL, ptype text NOT NULL, version text NOT NULL,
+			PRIMARY KEY (admission, ord))`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_package_key") + ` ON ` + s.pkg + ` (pkey, version) INCLUDE (admission)`,
+		// Added later; each statement is safe on a table of the first
+		// schema: a nullable column without default is a catalogue
+		// change, existing admissions keep no policy input and list no
+		// signers. Building the revision index scans the table once
+		// (holding off writes meanwhile).
+		`ALTER TABLE ` + s.adm + ` ADD COLUMN IF NOT EXISTS policy_input bytea`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_admission_policy") + ` ON ` + s.adm + ` (policy_revision)`,
+		`CREATE TABLE IF NOT EXISTS ` + s.signer + ` (
+			admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
+			ord int NOT NULL, issuer text NOT NULL, san text NOT NULL, key_id text NOT NULL,
+			PRIMARY KEY (admission, ord))`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_signer_san") + ` ON ` + s.signer + ` (san) WHERE san <> ''`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_signer_key") + ` ON ` + s.signer + ` (key_id) WHERE key_id <> ''`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rekey re-derives the keys of the packages of type typ
+// ([inventory.CanonicalKey]) after the normalization of that type
+// changed, and deletes the rows this makes duplicates of another row of
+// the same admission (the first kept, as Record merges them). The stored
+// key is enough to derive the new one: no admission needs its SBOM again.
+func (s *Store) rekey(ctx context.Context, tx pgx.Tx, typ string) error {
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT pkey FROM `+s.pkg+` WHERE ptype = $1`, typ)
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	var from, to []string
+	for _, k := range keys {
+		canon, err := inventory.CanonicalKey(k)
+		if err != nil {
+			return fmt.Errorf("index key %q: %w", k, err)
+		}
+		if canon != k {
+			from, to = append(from, k), append(to, canon)
+		}
+	}
+	if len(from) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE `+s.pkg+` p SET pkey = m.canon FROM unnest($1::text[], $2::text[]) AS m(old, canon)
+		WHERE p.pkey = m.old`, from, to)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM `+s.pkg+` d USING `+s.pkg+` k WHERE d.pkey = ANY($1) AND k.admission = d.admission
+		AND k.pkey = d.pkey AND k.ptype = d.ptype AND k.version = d.version AND k.ord < d.ord`, to)
+	return err
 }
 
 func unavailable(err error) error {

@@ -1,0 +1,227 @@
+package boltinventory_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/attest/inventory/boltinventory"
+	"github.com/ztci/ztci/attest/inventory/inventorytest"
+)
+
+// format1 is an admission as a format 1 file holds it: its record, its
+// package list and its index keys, written as that format wrote them.
+type format1 struct {
+	id, artifact string
+	entries      [][3]string // key, type, version
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// writeFormat1 writes a file of format 1 (no format version, pypi names
+// keyed lower case with '_' as '-' only) holding adms, without this
+// package's code.
+func writeFormat1(t *testing.T, path string, adms ...format1) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range []string{"admission", "packages", "by-package", "by-digest", "by-builder", "by-signer", "by-key", "by-policy", "policy-input"} {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return err
+			}
+		}
+		for _, a := range adms {
+			meta := binary.AppendVarint(nil, inventorytest.T0.UnixMicro())
+			for _, s := range []string{inventorytest.Digest(a.artifact), "", "", "", ""} {
+				meta = appendString(meta, s)
+			}
+			meta = binary.AppendUvarint(meta, 0) // no signers
+			pkgs := binary.AppendUvarint(nil, uint64(len(a.entries)))
+			for _, e := range a.entries {
+				pkgs = appendString(appendString(appendString(pkgs, e[0]), e[1]), e[2])
+			}
+			puts := []struct{ bucket, k, v string }{{"admission", a.id, string(meta)}, {"packages", a.id, string(pkgs)},
+				{"by-digest", inventorytest.Digest(a.artifact) + "\x00" + a.id, ""}}
+			for _, e := range a.entries {
+				puts = append(puts, struct{ bucket, k, v string }{"by-package", e[0] + "\x00" + a.id + "\x00" + e[2], ""})
+			}
+			for _, p := range puts {
+				if err := tx.Bucket([]byte(p.bucket)).Put([]byte(p.k), []byte(p.v)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dump returns the by-package keys and the format version of the file at
+// path, read without this package's code.
+func dump(t *testing.T, path string) (keys []string, version string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte("format")); b != nil {
+			version = string(b.Get([]byte("version")))
+		}
+		return tx.Bucket([]byte("by-package")).ForEach(func(k, _ []byte) error {
+			keys = append(keys, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys, version
+}
+
+func setVersion(t *testing.T, path, v string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("format")).Put([]byte("version"), []byte(v)) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func packageURLs(a inventory.Admission) []string {
+	var out []string
+	for _, p := range a.Packages {
+		out = append(out, p.PURL)
+	}
+	return out
+}
+
+// A format 1 file is migrated on Open: its pypi keys become PEP 503 names
+// in the index and in the admissions' package lists, spellings an
+// admission listed twice are merged, other keys are untouched, and the
+// file records format 2. A second Open changes nothing.
+func TestMigratesFormat1PyPIKeys(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	writeFormat1(t, path,
+		format1{"d-old", "old", [][3]string{{"pypi/zope.interface", "pypi", "5.5"}, {"npm/left-pad", "npm", "1.3.0"},
+			{"pypi/zope-interface", "pypi", "5.5"}, {"pypi/ruamel.yaml.clib", "pypi", "0.2.7"}}},
+		format1{"d-other", "other", [][3]string{{"pypi/zope-interface", "pypi", "6.0"}, {"pypi/zope--interface", "pypi", "4.0"}}})
+	s := open(t, path)
+	check := func() {
+		t.Helper()
+		res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:pypi/zope.interface", Ranges: []inventory.Range{{Fixed: "5.6"}}})
+		if err != nil || len(res.Admissions) != 2 {
+			t.Fatalf("zope.interface < 5.6: %+v, %v; want d-old and d-other", res, err)
+		}
+		for _, a := range res.Admissions {
+			want := map[string][]string{"d-old": {"pkg:pypi/zope-interface@5.5"}, "d-other": {"pkg:pypi/zope-interface@4.0"}}[a.DecisionID]
+			if got := packageURLs(a); !slices.Equal(got, want) {
+				t.Fatalf("%s: packages %v, want %v", a.DecisionID, got, want)
+			}
+		}
+		res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
+		want := []string{"pkg:pypi/zope-interface@5.5", "pkg:npm/left-pad@1.3.0", "pkg:pypi/ruamel-yaml-clib@0.2.7"}
+		if err != nil || len(res.Admissions) != 1 || !slices.Equal(packageURLs(res.Admissions[0]), want) {
+			t.Fatalf("d-old by digest: %+v, %v; want packages %v", res, err, want)
+		}
+	}
+	check()
+	s.Close()
+	keys, version := dump(t, path)
+	wantKeys := []string{"npm/left-pad\x00d-old\x001.3.0", "pypi/ruamel-yaml-clib\x00d-old\x000.2.7", "pypi/zope-interface\x00d-old\x005.5",
+		"pypi/zope-interface\x00d-other\x004.0", "pypi/zope-interface\x00d-other\x006.0"}
+	if version != "2" || !slices.Equal(keys, wantKeys) {
+		t.Fatalf("after Open: version %q, keys %q; want 2, %q", version, keys, wantKeys)
+	}
+	s = open(t, path)
+	check()
+	s.Close()
+	if again, _ := dump(t, path); !slices.Equal(again, keys) {
+		t.Fatalf("a second Open changed the index: %q, was %q", again, keys)
+	}
+}
+
+// A migration that fails part-way (an admission's package list is
+// corrupt, found after index keys were moved) leaves the file as it was:
+// the migration is one transaction.
+func TestFailedMigrationLeavesFileUnchanged(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	writeFormat1(t, path, format1{"d-old", "old", [][3]string{{"pypi/zope.interface", "pypi", "5.5"}}})
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("packages")).Put([]byte("d-old"), []byte{5}) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := dump(t, path)
+	if _, err := boltinventory.Open(path); !errors.Is(err, inventory.ErrUnavailable) {
+		t.Fatalf("Open of a corrupt format 1 file: err = %v, want ErrUnavailable", err)
+	}
+	after, version := dump(t, path)
+	if version != "" || !slices.Equal(after, before) {
+		t.Fatalf("after a failed migration: version %q, keys %q; want none, %q", version, after, before)
+	}
+}
+
+// A file of a newer format is refused, typed, and left as it is.
+func TestRefusesNewerFormat(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	open(t, path).Close()
+	setVersion(t, path, "3")
+	_, err := boltinventory.Open(path)
+	var fe *inventory.FormatError
+	if !errors.As(err, &fe) || fe.Found != 3 || fe.Supported != 2 || fe.Store != path ||
+		!errors.Is(err, inventory.ErrFormat) || !errors.Is(err, inventory.ErrUnavailable) {
+		t.Fatalf("Open of a format 3 file: err = %v, want a *FormatError (3, 2) matching ErrFormat and ErrUnavailable", err)
+	}
+	if _, version := dump(t, path); version != "3" {
+		t.Fatalf("version = %q after the refusal, want 3", version)
+	}
+	setVersion(t, path, "two")
+	if _, err := boltinventory.Open(path); !errors.Is(err, inventory.ErrUnavailable) || errors.Is(err, inventory.ErrFormat) {
+		t.Fatalf("Open with a malformed version: err = %v, want ErrUnavailable only", err)
+	}
+}
+
+// A new file is written in the current format, and records keep PEP 503
+// keys across a reopen.
+func TestNewFileRoundTrip(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	s := open(t, path)
+	if err := s.Record(t.Context(), inventorytest.Admission("d-1", "a", "pkg:pypi/Zope.Interface@5.5")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if keys, version := dump(t, path); version != "2" || !slices.Equal(keys, []string{"pypi/zope-interface\x00d-1\x005.5"}) {
+		t.Fatalf("version %q, keys %q", version, keys)
+	}
+	s = open(t, path)
+	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:pypi/zope_interface"})
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(packageURLs(res.Admissions[0]), []string{"pkg:pypi/zope-interface@5.5"}) {
+		t.Fatalf("after reopen: %+v, %v", res, err)
+	}
+}
