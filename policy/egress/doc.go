@@ -77,17 +77,43 @@
 //     that answers 407 makes first, is only logged). An
 //     allowed connection is dialed only after the sink accepted its open
 //     event (fail closed); its close event records bytes each way,
-//     duration and why it ended.
+//     duration and why it ended. Every allowed connection has its own
+//     events, always.
+//   - Refusals are audited within a budget, so that a job cannot bury the
+//     evidence, or fill the audit log's disk, under thousands of refused
+//     requests a second. Each job identity, and before authentication
+//     each client network (an IPv4 address, an IPv6 /64), has a token
+//     bucket: Limits.RefusalBurst refusals (default 20) are audited one by
+//     one, then one more per Limits.RefusalRefill (default 10 s). The
+//     refusals beyond it are refused all the same, never allowed, and
+//     counted: every Limits.RefusalSummaryInterval (default 30 s), and at
+//     [Proxy.Close], one [ActionRefusalsSuppressed] event per source says
+//     how many there were, since when, and of which destinations and
+//     rules. At most Limits.MaxRefusalSources sources (default 4096) have
+//     a bucket of their own; the rest share one, summarised with the proxy
+//     as actor. A consumer that counts deny events must add the
+//     [AttrSuppressed] counts of the summaries. The deny that cuts a
+//     tunnel for [RuleSNIMismatch] follows an allowed connection and is
+//     always audited.
 //   - Kill switch: [Proxy.Cut] closes a job identity's open connections at
 //     once; with [WithCompromiseChecker] a marked identity gets no new
 //     connection and its open ones are cut within Limits.CompromiseRecheck.
 //   - Bounded: connections per job, header size, header read, connect and
 //     idle timeouts, copy buffers, decision cache ([Limits]); the header of
-//     a forwarded response to 1 MiB. Not bounded per job: the job's own
-//     connections to the proxy before they carry a request (the header
-//     timeout) and between requests (the idle timeout); put the proxy
-//     where only the job's network reaches it, one proxy per job or a
-//     connection limit in front of the listener.
+//     a forwarded response to 1 MiB. Every connection to the proxy is
+//     bounded by one limit at any time: while it carries an admitted
+//     request (authenticated, not refused before the destination is
+//     decided) by its job's Limits.MaxConnsPerJob; otherwise (accepted,
+//     in its TLS handshake, reading a header, being refused, idle between
+//     requests) it is pending, and Limits.MaxPendingConnsPerClient
+//     (default 64 per client network) and Limits.MaxPendingConns (default
+//     1024 in all) bound those: a connection beyond them is closed as it
+//     is accepted, and counted in the client's [ActionRefusalsSuppressed]
+//     event ([RuleTooManyPending]). The header timeout (default 10 s) also
+//     bounds a TLS listener's handshake. A refusal never waits for a
+//     request body the job announced: it is answered at once and the
+//     connection closed. [Proxy.Serve] applies these; a server of the
+//     caller's own must apply its own.
 //   - Plain http:// requests get a fresh upstream connection each, with
 //     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
 //     HTTP are not relayed.

@@ -34,6 +34,11 @@ const (
 	// RuleTooManyConnections: the job already has Limits.MaxConnsPerJob
 	// connections open.
 	RuleTooManyConnections = "egress.too_many_connections"
+	// RuleTooManyPending: a connection to the proxy was closed as it was
+	// accepted, because Limits.MaxPendingConns or MaxPendingConnsPerClient
+	// connections carried no admitted request. Only counted, in the
+	// client's [ActionRefusalsSuppressed] event: no request was read.
+	RuleTooManyPending = "egress.too_many_pending_connections"
 	// RuleUndecided: the Decider returned an error; a deny.
 	RuleUndecided = "egress.undecided"
 	// RuleSNIMismatch: the tunnel's TLS ClientHello names another server

@@ -143,12 +143,19 @@ func testRules(t testing.TB, ports ...uint16) *egress.AllowList {
 // otherwise: the servers of the tests live there.
 func startProxy(t testing.TB, d egress.Decider, sink audit.Sink, opts ...egress.Option) (*egress.Proxy, string) {
 	t.Helper()
-	p, err := egress.New(verifier, identity.MatchID(jobA.ID()), d, sink, opts...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startProxyOn(t, ln, d, sink, opts...), ln.Addr().String()
+}
+
+// startProxyOn is startProxy on a listener of the caller's (a TLS one).
+func startProxyOn(t testing.TB, ln net.Listener, d egress.Decider, sink audit.Sink, opts ...egress.Option) *egress.Proxy {
+	t.Helper()
+	p, err := egress.New(verifier, identity.MatchID(jobA.ID()), d, sink, opts...)
 	if err != nil {
+		_ = ln.Close()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -161,7 +168,7 @@ func startProxy(t testing.TB, d egress.Decider, sink audit.Sink, opts ...egress.
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return p, ln.Addr().String()
+	return p
 }
 
 func internalLoopback() egress.Option {

@@ -24,7 +24,8 @@ type Limits struct {
 	// MaxHeaderBytes bounds a request's header block (default 32 KiB; a
 	// job token is a few KiB).
 	MaxHeaderBytes int
-	// HeaderTimeout bounds reading a request's headers (default 10 s).
+	// HeaderTimeout bounds reading a request's headers and, on a TLS
+	// listener, the handshake before them (default 10 s).
 	HeaderTimeout time.Duration
 	// ConnectTimeout bounds what happens between reading a request and
 	// connecting to its destination: verifying the token, deciding,
@@ -47,6 +48,39 @@ type Limits struct {
 	// CompromiseRecheck is how often open connections are checked against
 	// the [WithCompromiseChecker] checker (default 1 s).
 	CompromiseRecheck time.Duration
+
+	// MaxPendingConns is the most connections to the proxy that may carry
+	// no admitted request at once (default 1024): connections being
+	// accepted (their TLS handshake included) or reading a request's
+	// header, requests being authenticated or refused, and connections
+	// idle between requests. A request is admitted once its job is
+	// authenticated and counted against MaxConnsPerJob. A connection
+	// accepted beyond the limit is closed before anything is read from it.
+	MaxPendingConns int
+	// MaxPendingConnsPerClient is the same bound per client network: one
+	// IPv4 address, or one IPv6 /64 (default 64), so that one job cannot
+	// take every pending slot of a proxy shared by several.
+	MaxPendingConnsPerClient int
+
+	// RefusalBurst is how many refusals of one source are audited one by
+	// one before the source's budget runs dry (default 20). A source is a
+	// job identity or, for refusals before authentication, a client
+	// network (see MaxPendingConnsPerClient). Refusals beyond the budget
+	// are refused all the same, but counted and written as one
+	// [ActionRefusalsSuppressed] event per source and
+	// RefusalSummaryInterval. Allowed connections are never held back.
+	RefusalBurst int
+	// RefusalRefill is how often a source's budget gains one more
+	// refusal audited on its own, up to RefusalBurst (default 10 s).
+	RefusalRefill time.Duration
+	// RefusalSummaryInterval is how often the refusals held back are
+	// written as [ActionRefusalsSuppressed] events (default 30 s); the
+	// last ones are written by [Proxy.Close].
+	RefusalSummaryInterval time.Duration
+	// MaxRefusalSources bounds the sources with a budget of their own
+	// (default 4096); refusals of further sources share one budget,
+	// summarised with the proxy as actor.
+	MaxRefusalSources int
 }
 
 // Defaults for [Limits].
@@ -60,6 +94,13 @@ const (
 	DefaultDecisionCacheSize = 10000
 	DefaultDecisionTTL       = 5 * time.Minute
 	DefaultCompromiseRecheck = time.Second
+
+	DefaultMaxPendingConns          = 1024
+	DefaultMaxPendingConnsPerClient = 64
+	DefaultRefusalBurst             = 20
+	DefaultRefusalRefill            = 10 * time.Second
+	DefaultRefusalSummaryInterval   = 30 * time.Second
+	DefaultMaxRefusalSources        = 4096
 )
 
 // Option configures [New]. An option given a nil or invalid value makes New
@@ -99,6 +140,9 @@ func defaults() config {
 			HeaderTimeout: DefaultHeaderTimeout, ConnectTimeout: DefaultConnectTimeout, IdleTimeout: DefaultIdleTimeout,
 			BufferSize: DefaultBufferSize, DecisionCacheSize: DefaultDecisionCacheSize, DecisionTTL: DefaultDecisionTTL,
 			CompromiseRecheck: DefaultCompromiseRecheck,
+			MaxPendingConns:   DefaultMaxPendingConns, MaxPendingConnsPerClient: DefaultMaxPendingConnsPerClient,
+			RefusalBurst: DefaultRefusalBurst, RefusalRefill: DefaultRefusalRefill,
+			RefusalSummaryInterval: DefaultRefusalSummaryInterval, MaxRefusalSources: DefaultMaxRefusalSources,
 		},
 	}
 }
@@ -115,8 +159,8 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithClock sets the clock for audit timestamps, durations and decision
-// expiry.
+// WithClock sets the clock for audit timestamps, durations, decision
+// expiry and the refill of refusal budgets (Limits.RefusalRefill).
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
@@ -246,6 +290,8 @@ func WithLimits(l Limits) Option {
 		}{
 			{l.MaxConnsPerJob, &c.limits.MaxConnsPerJob}, {l.MaxHeaderBytes, &c.limits.MaxHeaderBytes},
 			{l.BufferSize, &c.limits.BufferSize}, {l.DecisionCacheSize, &c.limits.DecisionCacheSize},
+			{l.MaxPendingConns, &c.limits.MaxPendingConns}, {l.MaxPendingConnsPerClient, &c.limits.MaxPendingConnsPerClient},
+			{l.RefusalBurst, &c.limits.RefusalBurst}, {l.MaxRefusalSources, &c.limits.MaxRefusalSources},
 		}
 		for _, f := range ints {
 			if f.v < 0 {
@@ -262,6 +308,7 @@ func WithLimits(l Limits) Option {
 			{l.HeaderTimeout, &c.limits.HeaderTimeout}, {l.ConnectTimeout, &c.limits.ConnectTimeout},
 			{l.IdleTimeout, &c.limits.IdleTimeout}, {l.DecisionTTL, &c.limits.DecisionTTL},
 			{l.CompromiseRecheck, &c.limits.CompromiseRecheck},
+			{l.RefusalRefill, &c.limits.RefusalRefill}, {l.RefusalSummaryInterval, &c.limits.RefusalSummaryInterval},
 		}
 		for _, f := range durs {
 			if f.v < 0 {

@@ -32,6 +32,16 @@ const (
 	// ActionClose records the end of an allowed connection: bytes each way,
 	// duration, and why it ended.
 	ActionClose = "egress.close"
+	// ActionRefusalsSuppressed records, once per
+	// Limits.RefusalSummaryInterval, the refusals of one job (or, before
+	// authentication, one client network) that were refused but not
+	// audited one by one because they exceeded its refusal budget
+	// (Limits.RefusalBurst): how many ([AttrSuppressed]), since when
+	// ([AttrSince]) and of which destinations and rules ([AttrRefused]).
+	// The outcome is deny; the actor is the job, "unauthenticated" (with
+	// [AttrClient]), or the proxy itself for the refusals of sources
+	// beyond Limits.MaxRefusalSources.
+	ActionRefusalsSuppressed = "egress.refusals_suppressed"
 	// HeaderRule names the rule that refused a request, on 403, 407, 429
 	// and 503 responses.
 	HeaderRule = "X-Ztci-Egress-Rule"
@@ -49,8 +59,14 @@ const (
 	AttrBytesUp   = "bytes_up"   // job to destination
 	AttrBytesDown = "bytes_down" // destination to job
 	AttrDuration  = "duration_ms"
-	AttrEnd       = "end" // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndSNIMismatch], "error"
-	AttrSNI       = "sni" // the TLS server name of a tunnel cut for EndSNIMismatch; quoted and cut to 253 bytes unless a plain host name
+	AttrEnd       = "end"    // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndSNIMismatch], "error"
+	AttrSNI       = "sni"    // the TLS server name of a tunnel cut for EndSNIMismatch; quoted and cut to 253 bytes unless a plain host name
+	AttrClient    = "client" // the IP address the job connected to the proxy from; in an ActionRefusalsSuppressed event, the client network
+
+	// Attributes of ActionRefusalsSuppressed events.
+	AttrSuppressed = "suppressed" // how many refusals were not audited one by one
+	AttrSince      = "since"      // when the first of them was refused, RFC 3339
+	AttrRefused    = "refused"    // "<destination> <rule or reason> (<count>)" for the most frequent kinds, "; "-separated
 )
 
 // EndSNIMismatch ends a tunnel whose TLS ClientHello names another server
@@ -66,7 +82,9 @@ const unauthenticated = "unauthenticated"
 
 // Proxy is the egress proxy. Serve it with [Proxy.Serve]; it is also an
 // http.Handler for a server of the caller's own, which must then support
-// hijacking and apply the limits Serve applies. Close it when done.
+// hijacking and apply the limits Serve applies (header size and timeout,
+// idle timeout, and the pending connection limits, which only Serve's
+// servers track). Close it when done.
 type Proxy struct {
 	tokens identity.TokenVerifier
 	jobs   identity.Matcher
@@ -80,8 +98,11 @@ type Proxy struct {
 	open    map[*conn]struct{}
 	perJob  map[identity.Identity]int
 	servers map[*http.Server]struct{}
-	wg      sync.WaitGroup // registered connections and the compromise sweeper
+	wg      sync.WaitGroup // registered connections, the compromise sweeper and the refusal summariser
 	stop    chan struct{}
+
+	pending  *pendingConns
+	refusals *refusalBudget
 
 	cacheMu sync.Mutex
 	cache   map[cacheKey]cacheEntry
@@ -101,10 +122,11 @@ type cacheEntry struct {
 // tokens, serves only identities jobs matches (a per-job proxy passes
 // identity.MatchID and the job's run claims; a shared one an issuer or
 // runner matcher), asks decide about each new destination of a job, and
-// audits every connection to sink. All four are required. Options:
+// audits every connection to sink (refusals within a budget, see
+// [ActionRefusalsSuppressed]). All four are required. Options:
 // [WithLogger], [WithClock], [WithResolver], [WithDialer],
 // [WithInternalPrefixes], [WithAuditOnlyUnsafe], [WithCompromiseChecker],
-// [WithFirstSeen], [WithLimits].
+// [WithFirstSeen], [WithClientSVIDs], [WithLimits].
 func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, sink audit.Sink, opts ...Option) (*Proxy, error) {
 	switch {
 	case tokens == nil:
@@ -129,6 +151,7 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 		tokens: tokens, jobs: jobs, decide: decide, sink: sink, cfg: cfg, dial: cfg.dial,
 		open: map[*conn]struct{}{}, perJob: map[identity.Identity]int{}, servers: map[*http.Server]struct{}{},
 		stop: make(chan struct{}), cache: map[cacheKey]cacheEntry{},
+		pending: newPendingConns(cfg.limits), refusals: newRefusalBudget(cfg.limits),
 	}
 	if p.dial == nil {
 		d := &net.Dialer{}
@@ -138,18 +161,23 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 		p.wg.Add(1)
 		go p.sweepCompromised()
 	}
+	p.wg.Add(1)
+	go p.summariseRefusals()
 	return p, nil
 }
 
 // Serve accepts job connections on ln until [Proxy.Close], with the header
-// size and timeout limits of [Limits]. It returns nil after Close, or the
-// listener's error.
+// size, header timeout (which bounds a TLS listener's handshake too), idle
+// timeout and pending connection limits of [Limits]. It returns nil after
+// Close, or the listener's error.
 func (p *Proxy) Serve(ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           p,
 		ReadHeaderTimeout: p.cfg.limits.HeaderTimeout,
 		MaxHeaderBytes:    p.cfg.limits.MaxHeaderBytes,
 		IdleTimeout:       p.cfg.limits.IdleTimeout,
+		ConnContext:       p.connContext,
+		ConnState:         p.connState,
 		ErrorLog:          slog.NewLogLogger(p.cfg.log.Handler(), slog.LevelDebug),
 	}
 	p.mu.Lock()
@@ -168,7 +196,9 @@ func (p *Proxy) Serve(ln net.Listener) error {
 }
 
 // Close stops the servers started by Serve, cuts every open connection
-// (each is audited) and waits until they have ended. Later requests get 503.
+// (each is audited), waits until they have ended, and writes the last
+// [ActionRefusalsSuppressed] events. Later requests get 503, and their
+// refusals are audited one by one.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -191,6 +221,9 @@ func (p *Proxy) Close() error {
 		c.cut("closed")
 	}
 	p.wg.Wait()
+	// Only now: the servers accept no more, and the refusals of the
+	// connections just ended have been counted.
+	p.writeSummaries(true)
 	return err
 }
 
@@ -313,6 +346,7 @@ type request struct {
 	method string
 	dst    Destination
 	job    identity.Identity // zero until authenticated
+	client netip.Addr        // where the job connected from; zero if not an IP address
 	connID string
 	start  time.Time
 }
@@ -320,7 +354,7 @@ type request struct {
 // ServeHTTP handles one proxy request: CONNECT host:port, or an
 // absolute-form http:// request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rq := request{method: r.Method, start: p.cfg.now()}
+	rq := request{method: r.Method, client: addrOf(r.RemoteAddr), start: p.cfg.now()}
 	tok, tokErr := proxyToken(r.Header)
 	// The token goes no further than the verifier: not upstream, not into
 	// logs or errors.
@@ -333,7 +367,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.IsAbs() && strings.EqualFold(r.URL.Scheme, "http"):
 		rq.dst, dstErr = ParseDestination(r.URL.Host, 80)
 	default:
-		refuse(w, http.StatusBadRequest, "", "this is an egress proxy: send CONNECT host:port or an absolute http:// URL")
+		refuse(w, r, http.StatusBadRequest, "", "this is an egress proxy: send CONNECT host:port or an absolute http:// URL")
 		return
 	}
 
@@ -344,27 +378,27 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrBadCredentials) {
 		// The usual first request of a client that answers challenges.
 		p.cfg.log.DebugContext(ctx, "egress: no usable proxy credentials", "error", err)
-		challenge(w)
+		challenge(w, r)
 		return
 	}
 	if err != nil {
 		p.cfg.log.DebugContext(ctx, "egress: proxy credentials did not verify", "error", err)
-		p.audit(ctx, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", "the proxy credentials did not verify"))
-		challenge(w)
+		p.auditRefusal(ctx, rq, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", "the proxy credentials did not verify"))
+		challenge(w, r)
 		return
 	}
 	rq.job = job
 	if !p.jobs.Match(job) {
-		p.deny(ctx, w, http.StatusProxyAuthRequired, rq, dstErr == nil, RuleWrongJob,
+		p.deny(ctx, w, r, http.StatusProxyAuthRequired, rq, dstErr == nil, RuleWrongJob,
 			"the credentials are valid but not for a job this proxy serves")
 		return
 	}
 	if dstErr != nil {
-		p.deny(ctx, w, http.StatusBadRequest, rq, false, "", dstErr.Error())
+		p.deny(ctx, w, r, http.StatusBadRequest, rq, false, "", dstErr.Error())
 		return
 	}
 	if p.cfg.checker != nil && p.cfg.checker.Compromised(job.ID()) {
-		p.deny(ctx, w, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
+		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
 		return
 	}
 	c, status := p.register(job)
@@ -373,9 +407,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusServiceUnavailable {
 			rule, why = "", "the proxy is closed"
 		}
-		p.deny(ctx, w, status, rq, true, rule, why)
+		p.deny(ctx, w, r, status, rq, true, rule, why)
 		return
 	}
+	// From here the job's connection limit bounds the connection, not the
+	// pending limits.
+	cc := clientConnOf(r.Context())
+	p.pending.admitted(cc)
+	defer p.pending.finished(cc)
 	defer p.unregister(c)
 	rq.connID = c.id
 	p.serve(ctx, w, r, rq, c)
@@ -387,28 +426,28 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		p.cfg.log.WarnContext(ctx, "egress: decider failed", "error", err)
 		ev := p.event(ActionConnect, audit.OutcomeError, rq, true, RuleUndecided, "the decider could not decide")
-		p.audit(ctx, ev)
-		refuse(w, http.StatusServiceUnavailable, RuleUndecided, fmt.Sprintf("%s: could not decide", rq.dst))
+		p.auditRefusal(ctx, rq, ev)
+		refuse(w, r, http.StatusServiceUnavailable, RuleUndecided, fmt.Sprintf("%s: could not decide", rq.dst))
 		return
 	}
 	enforced := true
 	if !d.Allow {
 		if !p.cfg.auditOnly {
-			p.deny(ctx, w, http.StatusForbidden, rq, true, d.Rule, d.Reason)
+			p.deny(ctx, w, r, http.StatusForbidden, rq, true, d.Rule, d.Reason)
 			return
 		}
 		enforced = false
 	}
 	addrs, err := p.resolve(ctx, rq.dst)
 	if errors.Is(err, errInternal) {
-		p.deny(ctx, w, http.StatusForbidden, rq, true, RuleInternalAddress,
+		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleInternalAddress,
 			fmt.Sprintf("%s resolves only to addresses that are not public (%s)", rq.dst.Host, err))
 		return
 	}
 	if err != nil {
 		ev := p.event(ActionConnect, audit.OutcomeError, rq, true, d.Rule, "could not resolve the destination")
-		p.audit(ctx, ev)
-		refuse(w, http.StatusBadGateway, "", fmt.Sprintf("could not resolve %s", rq.dst.Host))
+		p.auditRefusal(ctx, rq, ev)
+		refuse(w, r, http.StatusBadGateway, "", fmt.Sprintf("could not resolve %s", rq.dst.Host))
 		return
 	}
 
@@ -420,7 +459,7 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if err := p.sink.Write(ctx, open); err != nil {
 		// Fail closed: no connection leaves without its record.
 		p.cfg.log.WarnContext(ctx, "egress: audit sink refused the open event", "error", err)
-		refuse(w, http.StatusServiceUnavailable, "", "the connection could not be audited")
+		refuse(w, r, http.StatusServiceUnavailable, "", "the connection could not be audited")
 		return
 	}
 
@@ -429,16 +468,16 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	switch {
 	case err != nil:
 		res.err = err
-		refuse(w, http.StatusBadGateway, "", fmt.Sprintf("could not connect to %s", rq.dst))
+		refuse(w, r, http.StatusBadGateway, "", fmt.Sprintf("could not connect to %s", rq.dst))
 	case !c.attach(up):
 		res.err = errors.New("cut before relaying")
-		refuse(w, http.StatusServiceUnavailable, "", "the connection was cut")
+		refuse(w, r, http.StatusServiceUnavailable, "", "the connection was cut")
 	case r.Method == http.MethodConnect:
 		sniHost := rq.dst.Host
 		if rq.dst.IsIP() {
 			sniHost = "" // the decision was on the address; any name may be served there
 		}
-		res = p.tunnel(w, c, up, sniHost)
+		res = p.tunnel(w, r, c, up, sniHost)
 		if res.sni != "" {
 			ev := p.event(ActionConnect, audit.OutcomeDeny, rq, true, RuleSNIMismatch,
 				fmt.Sprintf("the TLS client hello names %s, not the CONNECT host %s", res.sni, rq.dst.Host))
@@ -612,22 +651,22 @@ func (p *Proxy) dialAny(ctx context.Context, addrs []netip.Addr, port uint16) (n
 	return nil, netip.Addr{}, errs
 }
 
-// deny audits a refusal and answers it.
-func (p *Proxy) deny(ctx context.Context, w http.ResponseWriter, status int, rq request, withDst bool, rule, reason string) {
-	p.audit(ctx, p.event(ActionConnect, audit.OutcomeDeny, rq, withDst, rule, reason))
+// deny audits a refusal (within the refusal budget) and answers it.
+func (p *Proxy) deny(ctx context.Context, w http.ResponseWriter, r *http.Request, status int, rq request, withDst bool, rule, reason string) {
+	p.auditRefusal(ctx, rq, p.event(ActionConnect, audit.OutcomeDeny, rq, withDst, rule, reason))
 	if status == http.StatusProxyAuthRequired {
-		challenge(w)
+		challenge(w, r)
 		return
 	}
 	msg := reason
 	if withDst {
 		msg = fmt.Sprintf("%s denied: %s", rq.dst, reason)
 	}
-	refuse(w, status, rule, msg)
+	refuse(w, r, status, rule, msg)
 }
 
-// audit writes a refusal or a close record. The request is refused or over
-// whatever the sink says, so a failure is only logged.
+// audit writes a refusal, a close record or a summary. The request is
+// refused or over whatever the sink says, so a failure is only logged.
 func (p *Proxy) audit(ctx context.Context, ev audit.Event) {
 	if err := p.sink.Write(ctx, ev); err != nil {
 		p.cfg.log.WarnContext(ctx, "egress: audit sink refused an event", "action", ev.Action, "outcome", ev.Outcome, "error", err)
@@ -639,11 +678,9 @@ func (p *Proxy) event(action string, outcome audit.Outcome, rq request, withDst 
 		ID: randid.New(), Time: p.cfg.now().UTC(), Source: AuditSource, Action: action, Outcome: outcome,
 		Reason: reason, Attributes: map[string]string{AttrMethod: rq.method},
 	}
-	if rq.job.IsZero() {
-		ev.Actor = audit.Actor{ID: unauthenticated}
-	} else {
-		ev.Actor = rq.job.AuditActor()
-		ev.Correlation = audit.Correlation{JobID: rq.job.Claims.Job, RunID: rq.job.Claims.RunID}
+	setActor(&ev, rq.job)
+	if rq.client.IsValid() {
+		ev.Attributes[AttrClient] = rq.client.String()
 	}
 	if withDst {
 		ev.Resource = "egress:" + rq.dst.String()
@@ -662,18 +699,44 @@ func (p *Proxy) event(action string, outcome audit.Outcome, rq request, withDst 
 	return ev
 }
 
-// challenge answers 407 with the schemes the proxy accepts. git (libcurl)
-// sends its proxy credentials only after this challenge.
-func challenge(w http.ResponseWriter) {
+// setActor makes job, or "unauthenticated" if job is zero, the actor of ev.
+func setActor(ev *audit.Event, job identity.Identity) {
+	if job.IsZero() {
+		ev.Actor = audit.Actor{ID: unauthenticated}
+		return
+	}
+	ev.Actor = job.AuditActor()
+	ev.Correlation = audit.Correlation{JobID: job.Claims.Job, RunID: job.Claims.RunID}
+}
+
+// challenge answers r with 407 and the schemes the proxy accepts. git
+// (libcurl) sends its proxy credentials only after this challenge.
+func challenge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Proxy-Authenticate", `Basic realm="ztci-egress"`)
 	w.Header().Add("Proxy-Authenticate", `Bearer realm="ztci-egress"`)
-	refuse(w, http.StatusProxyAuthRequired, "",
+	refuse(w, r, http.StatusProxyAuthRequired, "",
 		"proxy authentication required: put the job token in the proxy URL's password, or send Proxy-Authorization: Bearer <token>")
 }
 
-// refuse writes a plain-text refusal naming rule. msg must not hold a secret.
-func refuse(w http.ResponseWriter, status int, rule, msg string) {
+// pastDeadline is a read deadline that has passed.
+var pastDeadline = time.Unix(1, 0)
+
+// refuse answers r with a plain-text refusal naming rule. msg must not hold
+// a secret.
+//
+// A refusal never waits for the rest of a request body: net/http would
+// read what is left of it, with no deadline, before sending the answer or
+// after, so a client that announced a body and sent none held the
+// connection and its goroutine for good, authenticated or not. With a past
+// read deadline those reads fail at once, and the connection is closed
+// after the answer (what is left of the body must not be read as the next
+// request).
+func refuse(w http.ResponseWriter, r *http.Request, status int, rule, msg string) {
 	h := w.Header()
+	if r.Body != nil && r.Body != http.NoBody {
+		h.Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(pastDeadline)
+	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")

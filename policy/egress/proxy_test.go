@@ -535,6 +535,12 @@ func TestNewRejectsMisuse(t *testing.T) {
 		{"negative limit", func() (*egress.Proxy, error) {
 			return egress.New(verifier, match, rules, sink, egress.WithLimits(egress.Limits{MaxConnsPerJob: -1}))
 		}},
+		{"negative pending limit", func() (*egress.Proxy, error) {
+			return egress.New(verifier, match, rules, sink, egress.WithLimits(egress.Limits{MaxPendingConnsPerClient: -1}))
+		}},
+		{"negative refusal refill", func() (*egress.Proxy, error) {
+			return egress.New(verifier, match, rules, sink, egress.WithLimits(egress.Limits{RefusalRefill: -time.Second}))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

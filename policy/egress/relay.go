@@ -21,11 +21,11 @@ import (
 // is not empty and the job's first bytes are a TLS ClientHello, its server
 // name must be sniHost (or absent), or the tunnel is cut before a byte
 // reaches the destination.
-func (p *Proxy) tunnel(w http.ResponseWriter, c *conn, up net.Conn, sniHost string) relayResult {
+func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, c *conn, up net.Conn, sniHost string) relayResult {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		_ = up.Close()
-		refuse(w, http.StatusInternalServerError, "", "the server cannot hijack connections (use HTTP/1.1)")
+		refuse(w, r, http.StatusInternalServerError, "", "the server cannot hijack connections (use HTTP/1.1)")
 		return relayResult{err: errors.New("response writer cannot hijack")}
 	}
 	client, brw, err := hj.Hijack()
@@ -263,10 +263,10 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			res.err = err
 			if c.cutReason() != "" {
-				refuse(w, http.StatusServiceUnavailable, "", "the connection was cut")
+				refuse(w, r, http.StatusServiceUnavailable, "", "the connection was cut")
 				return
 			}
-			refuse(w, http.StatusBadGateway, "", "the destination's response could not be relayed")
+			refuse(w, r, http.StatusBadGateway, "", "the destination's response could not be relayed")
 		},
 		ErrorLog: slog.NewLogLogger(p.cfg.log.Handler(), slog.LevelDebug),
 	}
