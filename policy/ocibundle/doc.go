@@ -64,6 +64,35 @@
 //     manifest digest, after the bundle's own .manifest revision and "@"
 //     when it declares one ("v42@sha256:<hex>"). The digest is what the
 //     signature covers; the revision is for people.
+//   - No rollback: a bundle signed before the one the Source returned last
+//     is refused ([ErrRollback]), so whoever can move the tag (or replay an
+//     old registry answer) cannot bring back an older bundle the same
+//     publisher signed, such as one with a rule fixed since. A bundle's
+//     signing time is the latest time a trusted timestamp authority or
+//     transparency log proves for a verified signature of its manifest,
+//     never a time the signer claims. The floor is the signing time of the
+//     newest bundle returned: an earlier time is refused, an equal one
+//     admitted (two bundles proven at the same instant cannot be ordered,
+//     and a restarted replica must reload the bundle that set its floor),
+//     and a refused bundle leaves the floor where it was, so a newer one
+//     still loads after it. To roll back on purpose, sign the older
+//     manifest again: the new signature makes it the newest. A verified
+//     signature with no proven time cannot be ordered, so a bundle without
+//     one is refused ([ErrUnverified] wrapping verify.ErrTimestamp); verify
+//     requires at least one, so this is a guard, not a mode. There is no
+//     option to turn the check off.
+//   - The floor lives as long as the Source: a restarted replica accepts
+//     the first signed bundle the reference names, however old, unless
+//     [WithFloorStore] keeps the floor, which is then read before and
+//     recorded before a bundle is returned; a store that fails refuses the
+//     bundle ([ErrFloorStore]). A proven time shows that the signature
+//     existed then, not that it was made then. For a certificate signer
+//     verify checks the chain at every proven time, which bounds the gap by
+//     the certificate's lifetime (minutes for Fulcio and ztci's CA). For a
+//     keyed publisher nothing bounds it: anyone holding an old signed
+//     bundle can have its signature timestamped anew by a timestamp
+//     authority the trusted root names, so the protection is only as strong
+//     as those authorities are closed to others.
 //   - A reference that still resolves to the digest that verified last is
 //     not verified again (one request per Load): its content is fixed by
 //     the digest and the trust and expectation by New. Any other digest is

@@ -18,8 +18,18 @@ var (
 	ErrConfig = errors.New("ocibundle: invalid configuration")
 
 	// ErrUnverified: no Sigstore bundle attached to the pinned manifest
-	// verified for the expected signer; the error is an *[UnverifiedError].
+	// verified for the expected signer with a proven signing time; the
+	// error is an *[UnverifiedError].
 	ErrUnverified = fmt.Errorf("%w: ocibundle: policy bundle not signed by the expected signer", policy.ErrLoad)
+	// ErrRollback: the pinned bundle's proven signing time is earlier than
+	// the rollback floor, the signing time of the newest bundle the Source
+	// (or, with [WithFloorStore], its store) activated: the reference was
+	// moved back to an older bundle of the same publisher.
+	ErrRollback = fmt.Errorf("%w: ocibundle: policy bundle signed before the one already activated (rollback)", policy.ErrLoad)
+	// ErrFloorStore: the [FloorStore] given to [WithFloorStore] failed to
+	// read or to record the rollback floor, so no bundle could be checked
+	// against it.
+	ErrFloorStore = fmt.Errorf("%w: ocibundle: rollback floor store failed", policy.ErrLoad)
 	// ErrFormat: the pinned manifest is not an OPA bundle artifact (an OCI
 	// image manifest with one application/vnd.oci.image.layer.v1.tar+gzip
 	// layer).

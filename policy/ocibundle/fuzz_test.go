@@ -2,6 +2,8 @@ package ocibundle
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -81,4 +83,30 @@ func TestParseManifestSeeds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFileFloorStore: the floor file is read back after a restart; whatever
+// it holds, ReadFloor never panics and never returns the zero floor (which
+// would lift the rollback check) for a file that exists.
+func FuzzFileFloorStore(f *testing.F) {
+	for _, s := range []string{
+		`{"signedAt":"2026-12-06T10:00:00Z","digest":"sha256:aa"}`,
+		`{"signedAt":"0001-01-01T00:00:00Z"}`, `{}`, ``, `null`, `{"signedAt":"2026-12-06T10:00:00Z"} `,
+	} {
+		f.Add([]byte(s))
+	}
+	path := filepath.Join(f.TempDir(), "floor.json")
+	s, err := NewFileFloorStore(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fl, err := s.ReadFloor(t.Context())
+		if err == nil && fl.SignedAt.IsZero() {
+			t.Fatalf("%q read as no floor", b)
+		}
+	})
 }

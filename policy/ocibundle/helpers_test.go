@@ -50,13 +50,13 @@ type sigstore struct {
 	trust root.TrustedMaterial
 }
 
-func newSigstore(t testing.TB) *sigstore {
+func newSigstore(t testing.TB, tsaOpts ...tsa.Option) *sigstore {
 	t.Helper()
 	c, err := ca.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := tsa.New()
+	a, err := tsa.New(tsaOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}

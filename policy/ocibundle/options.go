@@ -1,6 +1,7 @@
 package ocibundle
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ type config struct {
 	oci.Config
 	verifyOpts []verify.Option
 	maxBundle  int64
+	floorStore FloorStore // nil: the floor lives as long as the Source
 }
 
 func makeConfig(opts []Option) (*config, error) {
@@ -92,6 +94,28 @@ func WithMaxBundleBytes(n int64) Option {
 			return fmt.Errorf("bundle limit %d is not in 1..%d", n, policy.MaxBundleBytes)
 		}
 		c.maxBundle = n
+		return nil
+	}
+}
+
+// WithFloorStore keeps the rollback floor in fs as well as in memory, so
+// that it outlives the Source. Without it a Source refuses to roll back
+// for as long as it lives, but a new one (a replica that restarted)
+// accepts whatever signed bundle the reference names first, however old.
+//
+// With it, Load reads the floor from fs before it admits a bundle it has
+// not returned before, and records the bundle's signing time in fs before
+// returning it; if fs fails either way, the bundle is refused with
+// [ErrFloorStore] (fail closed: a floor that cannot be read cannot be
+// enforced, and one that cannot be recorded would be lost by a restart).
+// fs may be shared by the replicas following the same reference, so that
+// none activates a bundle older than one any of them activated.
+func WithFloorStore(fs FloorStore) Option {
+	return func(c *config) error {
+		if fs == nil {
+			return errors.New("nil FloorStore")
+		}
+		c.floorStore = fs
 		return nil
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,9 +21,10 @@ import (
 
 // Source is a [policy.Source] that pulls an OPA bundle from an OCI
 // registry and returns it only once a Sigstore bundle attached to its
-// manifest has verified for the expected signer. Create it with [New]. It
-// is safe for concurrent use, starts no goroutines and holds only memory,
-// so it has no Close.
+// manifest has verified for the expected signer, and only when it was not
+// signed before the bundle it returned last (see [ErrRollback]). Create it
+// with [New]. It is safe for concurrent use, starts no goroutines and holds
+// only memory (and what [WithFloorStore] stores), so it has no Close.
 type Source struct {
 	ref    name.Reference
 	cfg    *config
@@ -31,13 +33,19 @@ type Source struct {
 
 	mu   sync.Mutex
 	last *verified // the last bundle that verified, by manifest digest
+
+	// floorMu serializes admit, store calls included, so that two Loads
+	// cannot both compare against a floor the other is about to raise.
+	floorMu sync.Mutex
+	floor   Floor // the newest bundle returned; zero before the first
 }
 
 // verified is a bundle whose manifest digest verified; it is never handed
 // out, only copies of it.
 type verified struct {
-	digest v1.Hash
-	bundle *policy.Bundle
+	digest   v1.Hash
+	signedAt time.Time // see signingTime
+	bundle   *policy.Bundle
 }
 
 var _ policy.Source = (*Source)(nil)
@@ -89,12 +97,17 @@ func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectati
 // prefixed with the bundle's own .manifest revision and "@" when it has one
 // ("v42@sha256:<hex>"); an Engine puts it in every Decision.
 //
+// A bundle whose proven signing time is earlier than the rollback floor
+// (the signing time of the newest bundle returned before, or the floor in
+// the [WithFloorStore] store) is refused with [ErrRollback]; otherwise it
+// raises the floor before it is returned.
+//
 // When the reference still resolves to the digest of the last bundle that
 // verified, Load returns a copy of that bundle after one request: the
 // content is fixed by the digest, and the trust material and expectation by
-// New, so verifying it again could not change the answer. Every other
-// digest is verified afresh on every Load. Every error wraps
-// [policy.ErrLoad].
+// New, so verifying it again could not change the answer, and it was
+// checked against the floor when first returned. Every other digest is
+// verified afresh on every Load. Every error wraps [policy.ErrLoad].
 func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	pinned, f, err := s.client.Resolve(ctx, s.ref)
 	if err != nil {
@@ -106,16 +119,20 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	if last != nil && last.digest == f.Digest {
 		return clone(last.bundle), nil
 	}
-	b, signer, err := s.fetch(ctx, pinned, f)
+	v, signer, err := s.fetch(ctx, pinned, f)
 	if err != nil {
 		return nil, s.refuse(ctx, f.Digest.String(), err)
 	}
+	if err := s.admit(ctx, v); err != nil {
+		return nil, s.refuse(ctx, f.Digest.String(), err)
+	}
 	s.mu.Lock()
-	s.last = &verified{digest: f.Digest, bundle: b}
+	s.last = v
 	s.mu.Unlock()
 	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy bundle verified",
-		slog.String("reference", s.ref.String()), slog.String("revision", b.Revision), slog.String("signer", signer))
-	return clone(b), nil
+		slog.String("reference", s.ref.String()), slog.String("revision", v.bundle.Revision),
+		slog.String("signer", signer), slog.Time("signed_at", v.signedAt))
+	return clone(v.bundle), nil
 }
 
 func (s *Source) refuse(ctx context.Context, digest string, err error) error {
@@ -124,10 +141,10 @@ func (s *Source) refuse(ctx context.Context, digest string, err error) error {
 	return err
 }
 
-// fetch verifies the signature on the pinned manifest, then reads the
-// bundle it names. Nothing of the layer is read before the signature
-// verified.
-func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) (*policy.Bundle, string, error) {
+// fetch verifies the signature on the pinned manifest and proves its
+// signing time, then reads the bundle it names. Nothing of the layer is
+// read before the signature verified.
+func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) (*verified, string, error) {
 	res, err := s.images.VerifyImage(ctx, pinned)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: verify %s: %w", policy.ErrLoad, pinned.DigestStr(), err)
@@ -144,6 +161,10 @@ func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) 
 		return nil, "", ue
 	}
 	signer := res.Targets[0].Signers[0]
+	signedAt, err := signingTime(pinned.DigestStr(), res.Targets[0])
+	if err != nil {
+		return nil, "", err
+	}
 	layer, err := parseManifest(f.Body)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", pinned.DigestStr(), err)
@@ -157,7 +178,7 @@ func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) 
 		return nil, "", fmt.Errorf("%s: %w", pinned.DigestStr(), err)
 	}
 	b.Revision = revision(b.Revision, f.Digest)
-	return b, signer, nil
+	return &verified{digest: f.Digest, signedAt: signedAt, bundle: b}, signer, nil
 }
 
 // revision names a verified bundle: its manifest digest, after the

@@ -1,0 +1,212 @@
+package ocibundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ztci/ztci/internal/x509ca"
+	"github.com/ztci/ztci/verify"
+	"github.com/ztci/ztci/verify/image"
+)
+
+// Floor is a rollback floor: the proven signing time of the newest bundle
+// a Source activated, and that bundle's manifest digest. A Source refuses
+// any bundle signed before SignedAt with [ErrRollback].
+type Floor struct {
+	// SignedAt is the bundle's signing time as Load proved it; the zero
+	// time means no floor.
+	SignedAt time.Time `json:"signedAt"`
+	// Digest is the bundle's manifest digest, "sha256:<hex>"; it only
+	// names the bundle in errors and logs.
+	Digest string `json:"digest"`
+}
+
+// String names the floor in errors and logs.
+func (f Floor) String() string {
+	at := f.SignedAt.UTC().Format(time.RFC3339Nano)
+	if f.Digest == "" {
+		return "a bundle signed at " + at
+	}
+	return f.Digest + " signed at " + at
+}
+
+// FloorStore keeps a Source's rollback floor where a restart does not lose
+// it (see [WithFloorStore]). Its methods are called from Load, one call at
+// a time per Source; a store shared by several Sources (the replicas of a
+// fleet following the same reference) must be safe for concurrent use.
+type FloorStore interface {
+	// ReadFloor returns the floor stored, or the zero Floor when none is
+	// stored yet. An error refuses the bundle being loaded.
+	ReadFloor(ctx context.Context) (Floor, error)
+	// RaiseFloor records f unless the floor stored is later than
+	// f.SignedAt; it must keep the later one, so that Sources sharing the
+	// store never lower it. It is called before Load returns the bundle f
+	// names, and an error refuses that bundle.
+	RaiseFloor(ctx context.Context, f Floor) error
+}
+
+// signingTime returns the latest time a trusted timestamp authority or
+// transparency log proves for a signature of the target by the expected
+// signer: the times verify proved, never a time the signer claims.
+//
+// The latest, not the earliest: a signature the publisher adds later to an
+// older manifest is a new endorsement of it (the way to roll back on
+// purpose), and an attacker who can only delete attachments can only make
+// the time earlier, which is refused, not accepted.
+//
+// A verified signature without a proven time cannot be ordered; verify
+// never returns one (it requires at least one observer timestamp), so
+// a target with no proven time at all is refused as unverified rather than
+// activated unordered.
+func signingTime(digest string, t image.Target) (time.Time, error) {
+	var latest time.Time
+	var untimed []error
+	for _, a := range t.Attestations {
+		if a.Err != nil {
+			continue
+		}
+		if a.Result == nil || len(a.Result.Times) == 0 {
+			untimed = append(untimed, fmt.Errorf("%w: attached bundle %s verified without a proven signing time", verify.ErrTimestamp, a.Bundle))
+			continue
+		}
+		for _, pt := range a.Result.Times {
+			if pt.Time.After(latest) {
+				latest = pt.Time
+			}
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}, &UnverifiedError{Digest: digest, Rejected: untimed}
+	}
+	return latest.UTC(), nil
+}
+
+// admit refuses v when it was signed before the rollback floor, and
+// otherwise raises the floor to v: in the store first, when there is one,
+// so that a bundle is never returned with a floor a restart would forget.
+// Equal times are admitted: a restarted Source must reload the bundle that
+// set its stored floor, and two bundles proven at the same instant cannot
+// be ordered.
+func (s *Source) admit(ctx context.Context, v *verified) error {
+	s.floorMu.Lock()
+	defer s.floorMu.Unlock()
+	floor, err := s.currentFloor(ctx)
+	if err != nil {
+		return err
+	}
+	next := Floor{SignedAt: v.signedAt, Digest: v.digest.String()}
+	if next.SignedAt.Before(floor.SignedAt) {
+		return fmt.Errorf("%w: %s is older than %s", ErrRollback, next, floor)
+	}
+	if s.cfg.floorStore != nil {
+		if err := s.cfg.floorStore.RaiseFloor(ctx, next); err != nil {
+			return fmt.Errorf("%w: raise to %s: %w", ErrFloorStore, next, err)
+		}
+	}
+	s.floor = next
+	return nil
+}
+
+// currentFloor is the later of the floor this Source set and the one in
+// its store: the store may have been raised by another replica, and a
+// store that lost its floor must not lower this Source's.
+func (s *Source) currentFloor(ctx context.Context) (Floor, error) {
+	if s.cfg.floorStore == nil {
+		return s.floor, nil
+	}
+	stored, err := s.cfg.floorStore.ReadFloor(ctx)
+	if err != nil {
+		return Floor{}, fmt.Errorf("%w: read: %w", ErrFloorStore, err)
+	}
+	if stored.SignedAt.After(s.floor.SignedAt) {
+		return stored, nil
+	}
+	return s.floor, nil
+}
+
+// maxFloorFile bounds what FileFloorStore reads: a floor is a time and a
+// digest, well under 200 bytes.
+const maxFloorFile = 4 << 10
+
+// FileFloorStore is a [FloorStore] in one local file, for a single
+// process that must keep its floor across restarts. The file holds the
+// floor as JSON and is replaced atomically (temporary file, fsync,
+// rename), mode 0600. It is safe for concurrent use within one process;
+// processes must not share a file (give replicas on several hosts a
+// shared store of your own). Whoever can delete or rewrite the file can
+// lower the floor, so keep it where the job cannot write.
+type FileFloorStore struct {
+	path string
+	mu   sync.Mutex
+}
+
+var _ FloorStore = (*FileFloorStore)(nil)
+
+// NewFileFloorStore returns a store in the file at path, which need not
+// exist yet.
+func NewFileFloorStore(path string) (*FileFloorStore, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty floor file path", ErrConfig)
+	}
+	return &FileFloorStore{path: path}, nil
+}
+
+// ReadFloor returns the floor in the file, the zero Floor when the file
+// does not exist. A file that cannot be read or does not hold one floor is
+// an error: a floor that cannot be read is not taken for none.
+func (s *FileFloorStore) ReadFloor(context.Context) (Floor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.read()
+}
+
+// RaiseFloor writes f unless the file holds a later floor.
+func (s *FileFloorStore) RaiseFloor(_ context.Context, f Floor) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, err := s.read()
+	if err != nil {
+		return err
+	}
+	if cur.SignedAt.After(f.SignedAt) {
+		return nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return x509ca.WriteFile(s.path, b)
+}
+
+func (s *FileFloorStore) read() (Floor, error) {
+	file, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Floor{}, nil
+	}
+	if err != nil {
+		return Floor{}, err
+	}
+	defer file.Close()
+	b, err := io.ReadAll(io.LimitReader(file, maxFloorFile+1))
+	if err != nil {
+		return Floor{}, fmt.Errorf("%s: %w", s.path, err)
+	}
+	if len(b) > maxFloorFile {
+		return Floor{}, fmt.Errorf("%s: larger than a floor", s.path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f Floor
+	if err := dec.Decode(&f); err != nil || dec.More() || f.SignedAt.IsZero() {
+		return Floor{}, fmt.Errorf("%s: not a rollback floor", s.path)
+	}
+	return f, nil
+}
