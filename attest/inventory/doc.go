@@ -76,7 +76,9 @@
 //     ([MaxLimit], with [Result.Truncated] saying when more matched).
 //   - Qualifiers and subpath are ignored for matching; namespaces and names
 //     are normalized as the purl specification says per type (for example
-//     golang and npm are case-insensitive), and pypi names as PyPI
+//     golang and npm are case-insensitive), nuget ids as NuGet compares
+//     them (case-insensitively: pkg:nuget/Newtonsoft.Json is keyed and
+//     printed as pkg:nuget/newtonsoft.json), and pypi names as PyPI
 //     compares them (PEP 503: lower case, every run of '-', '_' and '.'
 //     one '-', so pkg:pypi/zope.interface and pkg:pypi/Zope_Interface are
 //     one package, keyed and printed as pkg:pypi/zope-interface), so

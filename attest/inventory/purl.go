@@ -29,15 +29,20 @@ type PURL struct {
 	Version string
 }
 
-// caseInsensitive are the package types whose namespace and name the purl
-// specification declares case-insensitive (lower-cased when normalized).
-// Where a later revision of the specification is stricter (npm names,
-// golang paths), lower-casing is kept: it can merge two packages into one
-// answer, never split one package into two.
+// caseInsensitive are the package types whose namespace and name are
+// lower-cased when normalized: those the purl specification declares
+// case-insensitive, and nuget, whose ids the specification calls
+// case-preserving while NuGet itself compares them case-insensitively (one
+// package per id in any case; its API lower-cases ids), so that an SBOM
+// written from a project file's "newtonsoft.json" and an advisory's
+// "Newtonsoft.Json" are one package (purl-spec issue 226). Where a later
+// revision of the specification is stricter (npm names, golang paths),
+// lower-casing is kept: it can merge two packages into one answer, never
+// split one package into two.
 var caseInsensitive = map[string]bool{
 	"alpm": true, "apk": true, "bitbucket": true, "bitnami": true, "composer": true,
 	"deb": true, "github": true, "golang": true, "hex": true, "luarocks": true,
-	"npm": true, "oci": true, "otp": true, "pub": true, "pypi": true,
+	"npm": true, "nuget": true, "oci": true, "otp": true, "pub": true, "pypi": true,
 }
 
 // ParsePURL parses s strictly: the "pkg:" scheme, a type of ASCII letters,
@@ -47,7 +52,8 @@ var caseInsensitive = map[string]bool{
 // [MaxPURLLen] bytes in the input and in the canonical form ([PURL.String]),
 // so that every canonical form parses again. Namespace and name are
 // normalized for the type: lower case where the specification declares
-// them case-insensitive (golang, npm, pypi, deb, github, …), and a pypi
+// them case-insensitive (golang, npm, pypi, deb, github, …) and for nuget,
+// whose ids NuGet compares case-insensitively, and a pypi
 // name as PyPI compares names (PEP 503: every run of '-', '_' and '.' is
 // one '-'). A refusal is a [*PURLError].
 func ParsePURL(s string) (PURL, error) {

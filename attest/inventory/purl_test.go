@@ -87,7 +87,8 @@ func TestParsePURLRefuses(t *testing.T) {
 
 // PyPI names compare as PEP 503 says (lower case, every run of '-', '_'
 // and '.' one '-'); other types keep their separators, and only the
-// case-insensitive ones are lower-cased.
+// case-insensitive ones (nuget among them, as NuGet compares ids) are
+// lower-cased.
 func TestParsePURLNormalizesNames(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, wantKey string }{
@@ -108,7 +109,9 @@ func TestParsePURLNormalizesNames(t *testing.T) {
 		{"pkg:cargo/serde_json", "cargo/serde_json"},
 		{"pkg:gem/Foo__Bar.baz", "gem/Foo__Bar.baz"},
 		{"pkg:maven/org.apache.commons/Commons_Lang3", "maven/org.apache.commons/Commons_Lang3"},
-		{"pkg:nuget/Newtonsoft.Json", "nuget/Newtonsoft.Json"},
+		{"pkg:nuget/Newtonsoft.Json", "nuget/newtonsoft.json"},
+		{"pkg:nuget/newtonsoft.json@13.0.1", "nuget/newtonsoft.json"},
+		{"pkg:nuget/System.Text.Json", "nuget/system.text.json"},
 		{"pkg:deb/debian/python3-zope.interface", "deb/debian/python3-zope.interface"},
 		{"pkg:conda/zope.interface", "conda/zope.interface"},
 	}
@@ -130,11 +133,13 @@ func TestParsePURLNormalizesNames(t *testing.T) {
 	}
 }
 
-// Keys written under the earlier pypi rule (lower case, '_' to '-') are
-// re-derived as ParsePURL derives them now; others are unchanged.
+// Keys written under the earlier pypi rule (lower case, '_' to '-') and
+// nuget keys written in the id's own case are re-derived as ParsePURL
+// derives them now; others are unchanged.
 func TestCanonicalKey(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ stored, want string }{
+		{"nuget/Newtonsoft.Json", "nuget/newtonsoft.json"},
 		{"pypi/zope.interface", "pypi/zope-interface"},
 		{"pypi/zope--interface", "pypi/zope-interface"},
 		{"pypi/zope-interface", "pypi/zope-interface"},

@@ -66,8 +66,9 @@ var (
 // formatVersion is the file format this build writes. 1 is every file
 // written before the version was recorded (with or without signers,
 // policy inputs and the revision index); 2 keys pypi packages by their
-// PEP 503 name ([inventory.ParsePURL]).
-const formatVersion = 2
+// PEP 503 name; 3 keys nuget packages by their lower-case id
+// ([inventory.ParsePURL]).
+const formatVersion = 3
 
 // Store is an [inventory.Store] in one bbolt file. Close it when done.
 type Store struct {
@@ -137,11 +138,21 @@ func upgrade(tx *bolt.Tx) error {
 			return err
 		}
 	}
+	// Each step re-derives the keys of the type whose normalization
+	// changed in that format.
+	for _, step := range []struct {
+		to  int
+		typ string
+	}{{2, "pypi"}, {3, "nuget"}} {
+		if found >= step.to {
+			continue
+		}
+		if err := rekey(tx, step.typ); err != nil {
+			return fmt.Errorf("format %d to %d: %w", step.to-1, step.to, err)
+		}
+	}
 	if found == formatVersion {
 		return nil
-	}
-	if err := rekey(tx, "pypi"); err != nil { // format 2: PEP 503 names
-		return fmt.Errorf("format 1 to 2: %w", err)
 	}
 	return tx.Bucket(bucketFormat).Put(keyVersion, []byte(strconv.Itoa(formatVersion)))
 }

@@ -34,6 +34,10 @@
 //     both spellings keeps one). Without it, a query for
 //     pkg:pypi/zope-interface would miss every admission recorded before
 //     the upgrade whose SBOM wrote zope.interface.
+//   - 3: nuget packages keyed by their id in lower case (NuGet compares
+//     ids case-insensitively), re-derived the same way. Without it, a
+//     query for pkg:nuget/Newtonsoft.Json would miss every admission
+//     whose SBOM wrote newtonsoft.json, and the other way round.
 //
 // A file of a newer format (written by a newer version) is refused with
 // an [*inventory.FormatError] rather than written under older rules.
@@ -41,15 +45,16 @@
 // Migrating, rather than refusing an old file and asking for a re-index,
 // because the index cannot be rebuilt: it is the only record of which
 // SBOM packages each admission declared (the gate keeps no SBOMs), and
-// the old key is all the new one needs (PEP 503 applied to the old
-// normalized name gives the same result as applied to the SBOM's), so
-// the migration loses nothing. Its cost is one pass over the pypi keys of
-// the by-package index and the package lists of the admissions they
+// the old key is all the new one needs (PEP 503 or lower case applied to
+// the old normalized name gives the same result as applied to the SBOM's),
+// so the migration loses nothing. Its cost is one pass over the pypi and
+// nuget keys of the by-package index and the package lists of the admissions they
 // name, in one transaction held in memory until it commits.
 //
-// Opening an upgraded file with an older build is not detected (older
-// builds do not read the version): that build would record pypi keys
-// that this one's queries miss. Do not downgrade an index file.
+// Opening an upgraded file with a build older than format 2 is not
+// detected (those builds do not read the version): such a build would
+// record keys that this one's queries miss. Builds of format 2 and later
+// refuse it. Do not downgrade an index file.
 //
 // # Security contract
 //

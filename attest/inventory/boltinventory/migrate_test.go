@@ -117,7 +117,7 @@ func packageURLs(a inventory.Admission) []string {
 // A format 1 file is migrated on Open: its pypi keys become PEP 503 names
 // in the index and in the admissions' package lists, spellings an
 // admission listed twice are merged, other keys are untouched, and the
-// file records format 2. A second Open changes nothing.
+// file records the current format. A second Open changes nothing.
 func TestMigratesFormat1PyPIKeys(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "inv.db")
@@ -149,14 +149,57 @@ func TestMigratesFormat1PyPIKeys(t *testing.T) {
 	keys, version := dump(t, path)
 	wantKeys := []string{"npm/left-pad\x00d-old\x001.3.0", "pypi/ruamel-yaml-clib\x00d-old\x000.2.7", "pypi/zope-interface\x00d-old\x005.5",
 		"pypi/zope-interface\x00d-other\x004.0", "pypi/zope-interface\x00d-other\x006.0"}
-	if version != "2" || !slices.Equal(keys, wantKeys) {
-		t.Fatalf("after Open: version %q, keys %q; want 2, %q", version, keys, wantKeys)
+	if version != "3" || !slices.Equal(keys, wantKeys) {
+		t.Fatalf("after Open: version %q, keys %q; want 3, %q", version, keys, wantKeys)
 	}
 	s = open(t, path)
 	check()
 	s.Close()
 	if again, _ := dump(t, path); !slices.Equal(again, keys) {
 		t.Fatalf("a second Open changed the index: %q, was %q", again, keys)
+	}
+}
+
+// A format 2 file is migrated on Open: its nuget keys (in the case the
+// SBOM wrote) become lower case, spellings an admission listed twice are
+// merged, and its pypi keys, already PEP 503 names, are untouched.
+func TestMigratesFormat2NuGetKeys(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	writeFormat1(t, path,
+		format1{"d-old", "old", [][3]string{{"nuget/Newtonsoft.Json", "nuget", "12.0.1"}, {"pypi/zope-interface", "pypi", "5.5"},
+			{"nuget/newtonsoft.json", "nuget", "12.0.1"}}},
+		format1{"d-other", "other", [][3]string{{"nuget/NEWTONSOFT.JSON", "nuget", "13.0.1"}}})
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("format"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("version"), []byte("2"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path)
+	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:nuget/Newtonsoft.Json"})
+	if err != nil || len(res.Admissions) != 2 {
+		t.Fatalf("Newtonsoft.Json: %+v, %v; want d-old and d-other", res, err)
+	}
+	res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
+	want := []string{"pkg:nuget/newtonsoft.json@12.0.1", "pkg:pypi/zope-interface@5.5"}
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(packageURLs(res.Admissions[0]), want) {
+		t.Fatalf("d-old by digest: %+v, %v; want packages %v", res, err, want)
+	}
+	s.Close()
+	keys, version := dump(t, path)
+	wantKeys := []string{"nuget/newtonsoft.json\x00d-old\x0012.0.1", "nuget/newtonsoft.json\x00d-other\x0013.0.1", "pypi/zope-interface\x00d-old\x005.5"}
+	if version != "3" || !slices.Equal(keys, wantKeys) {
+		t.Fatalf("after Open: version %q, keys %q; want 3, %q", version, keys, wantKeys)
 	}
 }
 
@@ -190,15 +233,15 @@ func TestRefusesNewerFormat(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "inv.db")
 	open(t, path).Close()
-	setVersion(t, path, "3")
+	setVersion(t, path, "4")
 	_, err := boltinventory.Open(path)
 	var fe *inventory.FormatError
-	if !errors.As(err, &fe) || fe.Found != 3 || fe.Supported != 2 || fe.Store != path ||
+	if !errors.As(err, &fe) || fe.Found != 4 || fe.Supported != 3 || fe.Store != path ||
 		!errors.Is(err, inventory.ErrFormat) || !errors.Is(err, inventory.ErrUnavailable) {
-		t.Fatalf("Open of a format 3 file: err = %v, want a *FormatError (3, 2) matching ErrFormat and ErrUnavailable", err)
+		t.Fatalf("Open of a format 4 file: err = %v, want a *FormatError (4, 3) matching ErrFormat and ErrUnavailable", err)
 	}
-	if _, version := dump(t, path); version != "3" {
-		t.Fatalf("version = %q after the refusal, want 3", version)
+	if _, version := dump(t, path); version != "4" {
+		t.Fatalf("version = %q after the refusal, want 4", version)
 	}
 	setVersion(t, path, "two")
 	if _, err := boltinventory.Open(path); !errors.Is(err, inventory.ErrUnavailable) || errors.Is(err, inventory.ErrFormat) {
@@ -216,7 +259,7 @@ func TestNewFileRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if keys, version := dump(t, path); version != "2" || !slices.Equal(keys, []string{"pypi/zope-interface\x00d-1\x005.5"}) {
+	if keys, version := dump(t, path); version != "3" || !slices.Equal(keys, []string{"pypi/zope-interface\x00d-1\x005.5"}) {
 		t.Fatalf("version %q, keys %q", version, keys)
 	}
 	s = open(t, path)

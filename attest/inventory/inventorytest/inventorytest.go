@@ -109,6 +109,21 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			t.Fatalf("a name without the separator is another project, got %v", got)
 		}
 	})
+	t.Run("NuGetIDsMatchCaseInsensitively", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Record(t.Context(), Admission("d-nu", "nu", "pkg:nuget/newtonsoft.json@12.0.1", "pkg:nuget/Newtonsoft.Json@12.0.1")); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"pkg:nuget/Newtonsoft.Json", "pkg:nuget/newtonsoft.json", "pkg:nuget/NEWTONSOFT.JSON"} {
+			res := query(t, s, inventory.Query{Package: name, Versions: []string{"12.0.1"}})
+			if got := ids(res); !slices.Equal(got, []string{"d-nu"}) {
+				t.Fatalf("query %s = %v, want [d-nu]", name, got)
+			}
+			if p := res.Admissions[0].Packages; len(p) != 1 || p[0].PURL != "pkg:nuget/newtonsoft.json@12.0.1" {
+				t.Fatalf("query %s: packages %+v, want one pkg:nuget/newtonsoft.json@12.0.1 (spellings merged)", name, p)
+			}
+		}
+	})
 	t.Run("ByDigestAndBuilderReturnAllPackages", func(t *testing.T) {
 		s := newStore(t)
 		recordFixture(t, s)

@@ -45,6 +45,12 @@
 //     the constraint, a replica of an older build still running during a
 //     rolling upgrade would go on recording such keys. With it, that
 //     replica's Record fails and its gate denies until it is upgraded.
+//   - 3: nuget packages keyed by their id in lower case (NuGet compares
+//     ids case-insensitively), re-derived the same way, with a CHECK
+//     constraint, PREFIX_package_nuget_lower, that refuses a nuget key
+//     holding an upper-case letter outside a percent-escape. Without it,
+//     a query for pkg:nuget/Newtonsoft.Json would miss every admission
+//     whose SBOM wrote newtonsoft.json, and the other way round.
 //
 // Tables of a newer version (upgraded by a newer version) are refused
 // with an [*inventory.FormatError] rather than written under older rules.
@@ -52,10 +58,11 @@
 // Migrating, rather than refusing old tables and asking for a re-index,
 // because the index cannot be rebuilt: it is the only record of which
 // SBOM packages each admission declared (the gate keeps no SBOMs), and
-// the old key is all the new one needs (PEP 503 applied to the old
-// normalized name gives the same result as applied to the SBOM's), so
-// the migration loses nothing. Its cost: the package table is scanned for
-// its pypi keys, and again to validate the constraint, within the one
+// the old key is all the new one needs (PEP 503 or lower case applied to
+// the old normalized name gives the same result as applied to the SBOM's),
+// so the migration loses nothing. Its cost: the package table is scanned
+// for its pypi and nuget keys, and again to validate each constraint,
+// within the one
 // New; on a large index, give the first New after the upgrade a longer
 // [WithTimeout]. It needs no right New did not need before: the tables'
 // owner's (see Access below).

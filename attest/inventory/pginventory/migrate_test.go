@@ -83,7 +83,8 @@ func TestSchemaVersions(t *testing.T) {
 	t.Parallel()
 	p := pool(t, itest.StartPostgres(t, 20))
 	for name, f := range map[string]func(*testing.T, *pgxpool.Pool){"MigratesSchema1PyPIKeys": migratesSchema1PyPIKeys,
-		"FailedMigrationRollsBack": failedMigrationRollsBack, "RefusesNewerSchema": refusesNewerSchema} {
+		"FailedMigrationRollsBack": failedMigrationRollsBack,
+		"MigratesSchema2NuGetKeys": migratesSchema2NuGetKeys, "RefusesNewerSchema": refusesNewerSchema} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f(t, p)
@@ -93,7 +94,7 @@ func TestSchemaVersions(t *testing.T) {
 
 // Tables of schema 1 are migrated by New: pypi keys become PEP 503 names,
 // a spelling an admission listed twice is merged (the first row kept),
-// other keys are untouched, and the schema records version 2. A replica
+// other keys are untouched, and the schema records the current version. A replica
 // of the older build still running can no longer record an old-rule key
 // (the constraint): it fails, so its gate denies. A second New changes
 // nothing.
@@ -121,8 +122,8 @@ func migratesSchema1PyPIKeys(t *testing.T, p *pgxpool.Pool) {
 	after := rows(t, p, "v1")
 	wantRows := []string{"d-old pypi/zope-interface 5.5", "d-old npm/left-pad 1.3.0", "d-old pypi/ruamel-yaml-clib 0.2.7",
 		"d-other pypi/zope-interface 6.0", "d-other pypi/zope-interface 4.0", "d-other npm/lodash.merge 4.6.2"}
-	if !slices.Equal(after, wantRows) || schemaVersion(t, p, "v1") != 2 {
-		t.Fatalf("package rows %q, version %d; want %q, 2", after, schemaVersion(t, p, "v1"), wantRows)
+	if !slices.Equal(after, wantRows) || schemaVersion(t, p, "v1") != 3 {
+		t.Fatalf("package rows %q, version %d; want %q, 3", after, schemaVersion(t, p, "v1"), wantRows)
 	}
 	_, err = p.Exec(t.Context(), `INSERT INTO v1_package SELECT id, 99, 'pypi/zope.interface', 'pypi', '5.6' FROM v1_admission WHERE decision_id = 'd-old'`)
 	if err == nil || !strings.Contains(err.Error(), "v1_package_pypi_pep503") {
@@ -135,6 +136,51 @@ func migratesSchema1PyPIKeys(t *testing.T, p *pgxpool.Pool) {
 		t.Fatalf("a second New changed the rows: %q, were %q", again, after)
 	}
 	if err := s.Record(t.Context(), inventorytest.Admission("d-new", "new", "pkg:pypi/Zope_Interface@6.1")); err != nil {
+		t.Fatalf("a record after the migration: %v", err)
+	}
+}
+
+// Tables of schema 2 (pypi keys already PEP 503 names, their constraint in
+// place) are migrated by New: nuget keys in the case the SBOM wrote become
+// lower case, a spelling an admission listed twice is merged, the pypi
+// step is not run again, and a constraint then refuses an upper-case nuget
+// key while it admits the upper-case hex digits of a percent-escape.
+func migratesSchema2NuGetKeys(t *testing.T, p *pgxpool.Pool) {
+	createSchema1(t, p, "v2",
+		[4]string{"d-old", "nuget/Newtonsoft.Json", "nuget", "12.0.1"}, [4]string{"d-old", "pypi/zope-interface", "pypi", "5.5"},
+		[4]string{"d-old", "nuget/newtonsoft.json", "nuget", "12.0.1"}, [4]string{"d-other", "nuget/NEWTONSOFT.JSON", "nuget", "13.0.1"})
+	for _, q := range []string{
+		`CREATE TABLE v2_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one), version int NOT NULL)`,
+		`INSERT INTO v2_schema (version) VALUES (2)`,
+		`ALTER TABLE v2_package ADD CONSTRAINT v2_package_pypi_pep503 CHECK (ptype <> 'pypi' OR substring(pkey from '[^/]*$') !~ '[._]|--')`,
+	} {
+		if _, err := p.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := pginventory.New(t.Context(), p, pginventory.WithTablePrefix("v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:nuget/Newtonsoft.Json"})
+	if err != nil || len(res.Admissions) != 2 {
+		t.Fatalf("Newtonsoft.Json: %+v, %v; want d-old and d-other", res, err)
+	}
+	wantRows := []string{"d-old nuget/newtonsoft.json 12.0.1", "d-old pypi/zope-interface 5.5", "d-other nuget/newtonsoft.json 13.0.1"}
+	if got := rows(t, p, "v2"); !slices.Equal(got, wantRows) || schemaVersion(t, p, "v2") != 3 {
+		t.Fatalf("package rows %q, version %d; want %q, 3", got, schemaVersion(t, p, "v2"), wantRows)
+	}
+	insert := func(key string) error {
+		_, err := p.Exec(t.Context(), `INSERT INTO v2_package SELECT id, 99, $1, 'nuget', '1.0' FROM v2_admission WHERE decision_id = 'd-other'`, key)
+		return err
+	}
+	if err := insert("nuget/Newtonsoft.Json"); err == nil || !strings.Contains(err.Error(), "v2_package_nuget_lower") {
+		t.Fatalf("an upper-case nuget key was stored after the migration: err = %v", err)
+	}
+	if err := insert("nuget/caf%C3%A9.json"); err != nil {
+		t.Fatalf("a lower-case nuget key with a percent-escape was refused: %v", err)
+	}
+	if err := s.Record(t.Context(), inventorytest.Admission("d-new", "new", "pkg:nuget/System.Text.Json@8.0.0")); err != nil {
 		t.Fatalf("a record after the migration: %v", err)
 	}
 }
@@ -163,15 +209,15 @@ func refusesNewerSchema(t *testing.T, p *pgxpool.Pool) {
 	if _, err := pginventory.New(t.Context(), p, pginventory.WithTablePrefix("next")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Exec(t.Context(), `UPDATE next_schema SET version = 3`); err != nil {
+	if _, err := p.Exec(t.Context(), `UPDATE next_schema SET version = 4`); err != nil {
 		t.Fatal(err)
 	}
 	_, err := pginventory.New(t.Context(), p, pginventory.WithTablePrefix("next"))
 	var fe *inventory.FormatError
-	if !errors.As(err, &fe) || fe.Found != 3 || fe.Supported != 2 || !errors.Is(err, inventory.ErrFormat) || !errors.Is(err, inventory.ErrUnavailable) {
-		t.Fatalf("New on schema 3: err = %v, want a *FormatError (3, 2) matching ErrFormat and ErrUnavailable", err)
+	if !errors.As(err, &fe) || fe.Found != 4 || fe.Supported != 3 || !errors.Is(err, inventory.ErrFormat) || !errors.Is(err, inventory.ErrUnavailable) {
+		t.Fatalf("New on schema 4: err = %v, want a *FormatError (4, 3) matching ErrFormat and ErrUnavailable", err)
 	}
-	if v := schemaVersion(t, p, "next"); v != 3 {
-		t.Fatalf("version = %d after the refusal, want 3", v)
+	if v := schemaVersion(t, p, "next"); v != 4 {
+		t.Fatalf("version = %d after the refusal, want 4", v)
 	}
 }

@@ -119,9 +119,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 
 // schemaVersion is the schema this build writes. 1 is every schema of
 // before the version table (with or without signers and policy inputs);
-// 2 keys pypi packages by their PEP 503 name ([inventory.ParsePURL]) and
-// refuses any other pypi key.
-const schemaVersion = 2
+// 2 keys pypi packages by their PEP 503 name and refuses any other pypi
+// key; 3 keys nuget packages by their lower-case id and refuses any other
+// nuget key ([inventory.ParsePURL]).
+const schemaVersion = 3
 
 // setUp creates what is missing and brings tables of an earlier schema
 // version (or new, empty ones) to schemaVersion, all in New's one
@@ -151,8 +152,16 @@ func (s *Store) setUp(ctx context.Context, tx pgx.Tx) error {
 	if found == schemaVersion {
 		return nil
 	}
-	if err := s.pep503Keys(ctx, tx); err != nil {
-		return fmt.Errorf("schema 1 to 2: %w", err)
+	for _, step := range []struct {
+		to      int
+		migrate func(context.Context, pgx.Tx) error
+	}{{2, s.pep503Keys}, {3, s.nugetKeys}} {
+		if found >= step.to {
+			continue
+		}
+		if err := step.migrate(ctx, tx); err != nil {
+			return fmt.Errorf("schema %d to %d: %w", step.to-1, step.to, err)
+		}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO `+s.schema+` (version) VALUES ($1) ON CONFLICT (one) DO UPDATE SET version = excluded.version`, schemaVersion)
 	return err
@@ -170,6 +179,20 @@ func (s *Store) pep503Keys(ctx context.Context, tx pgx.Tx) error {
 	}
 	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.pkgName + "_pypi_pep503"}.Sanitize()+
 		` CHECK (ptype <> 'pypi' OR substring(pkey from '[^/]*$') !~ '[._]|--')`)
+	return err
+}
+
+// nugetKeys is the migration to schema 3: nuget keys re-derived in lower
+// case, and a constraint that refuses any other, for the reason
+// pep503Keys gives. Key percent-encodes with upper-case hex digits, so the
+// constraint refuses an upper-case letter that is not part of a
+// percent-escape ("%2F", "%C3").
+func (s *Store) nugetKeys(ctx context.Context, tx pgx.Tx) error {
+	if err := s.rekey(ctx, tx, "nuget"); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.pkgName + "_nuget_lower"}.Sanitize()+
+		` CHECK (ptype <> 'nuget' OR pkey !~ '(?<!%)(?<!%[0-9A-F])[A-Z]')`)
 	return err
 }
 
