@@ -146,8 +146,9 @@
 //	kubernetes: allowed_images (prefixes; empty: any pinned image),
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)
-//	untrusted_triggers (["pull_request_target"]): job triggers that never
-//	            count as a protected ref (deploys, secret releases, builds)
+//	untrusted_triggers (["pull_request_target", "workflow_run"]): job
+//	            triggers that never count as a protected ref (deploys,
+//	            secret releases, builds)
 //
 // An allow-listed prefix covers a reference only at a boundary of its
 // parts: the reference is the prefix, the prefix ends with "/", ":" or

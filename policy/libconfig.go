@@ -29,8 +29,11 @@ type LibraryConfig struct {
 	// a pull_request_target workflow with the base branch's ref,
 	// ref_protected true and the repository's secrets for a pull request
 	// from anyone, so a workflow that checks out the pull request runs
-	// code nobody reviewed under the protected ref's name. Nil:
-	// ["pull_request_target"]; a non-nil empty list trusts every trigger.
+	// code nobody reviewed under the protected ref's name; it runs a
+	// workflow_run workflow the same way after a workflow a pull request
+	// from anyone started, commonly taking that run's artifacts. Nil:
+	// ["pull_request_target", "workflow_run"]; a non-nil empty list
+	// trusts every trigger.
 	UntrustedTriggers []string
 }
 

@@ -7,7 +7,7 @@
 #   scan, and the deploying job runs on a protected ref. A job, or a build
 #   recorded in provenance (externalParameters.trigger), started by an
 #   untrusted trigger (data.ztci.config.untrusted_triggers, default
-#   ["pull_request_target"]) does not count as protected.
+#   ["pull_request_target", "workflow_run"]) does not count as protected.
 #   Config (data.ztci.config.deploy): signers, attestation_signers,
 #   builders, sources, source_refs, max_critical (0), require_scan (false),
 #   max_scan_age_seconds (0: off; a scan older, or without a time, denies),

@@ -274,6 +274,7 @@ test_non_object_input_denied if {
 # trigger (untrusted_triggers []) or turns the protected-ref rule off.
 test_pull_request_target_is_not_protected if {
 	rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": "pull_request_target"}])) == {"deploy.untrusted_trigger"}
+	rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": "workflow_run"}])) == {"deploy.untrusted_trigger"}
 	rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": "push"}])) == set()
 	built := json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/0/provenance/external_parameters", "value": {"trigger": "pull_request_target"}}])
 	rules(built) == {"deploy.untrusted_build_trigger"}

@@ -10,8 +10,11 @@ config(section, key, def) := object.get(data.ztci.config, [section, key], def)
 # pull_request_target workflow with the base branch's ref, ref_protected
 # true and the repository's secrets for a pull request from anyone, so a
 # workflow that checks out the pull request runs unreviewed code under the
-# protected ref's name.
-untrusted_triggers := object.get(data.ztci.config, "untrusted_triggers", ["pull_request_target"])
+# protected ref's name. A workflow_run workflow runs the same way after a
+# workflow a pull request from anyone started, and commonly takes that
+# run's artifacts or code: the two "pwn request" triggers of GitHub
+# Security Lab's advisory.
+untrusted_triggers := object.get(data.ztci.config, "untrusted_triggers", ["pull_request_target", "workflow_run"])
 
 # protected_job: the job runs on a protected ref (its protected flag is the
 # boolean true) and was not started by an untrusted trigger.

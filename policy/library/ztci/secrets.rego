@@ -12,7 +12,8 @@
 #   fields of the wrong type (a ref that is not a well-formed git ref,
 #   protected that is not the boolean true) never match a grant. A job
 #   started by an untrusted trigger (config untrusted_triggers, default
-#   ["pull_request_target"]) is not protected, whatever its ref.
+#   ["pull_request_target", "workflow_run"]) is not protected, whatever
+#   its ref.
 package ztci.secrets
 
 import data.ztci.lib
