@@ -119,7 +119,9 @@ var ErrPURL = errors.New("vex: not a package URL")
 
 // ParsePURL parses s as a package URL: "pkg:" type "/" [namespace "/"]
 // name ["@" version] ["?" qualifiers] ["#" subpath], each part
-// percent-decoded. It checks the syntax, not a type's own rules.
+// percent-decoded; a namespace segment or name that holds '/' once
+// decoded is refused, as the purl specification says. It checks the
+// syntax, not a type's own rules.
 func ParsePURL(s string) (PURL, error) {
 	var p PURL
 	rest, ok := strings.CutPrefix(s, "pkg:")
@@ -162,8 +164,10 @@ func ParsePURL(s string) (PURL, error) {
 		return p, fmt.Errorf("%w: %q: bad type", ErrPURL, clip.String(s, 64))
 	}
 	for i, seg := range segs[1:] {
+		// A decoded segment holds no '/' (the purl specification's
+		// rule): "a%2Fb" and "a/b" would be one path in two shapes.
 		d, err := url.PathUnescape(seg)
-		if err != nil || d == "" {
+		if err != nil || d == "" || strings.Contains(d, "/") {
 			return p, fmt.Errorf("%w: %q: bad path segment", ErrPURL, clip.String(s, 64))
 		}
 		segs[i+1] = d
@@ -171,6 +175,37 @@ func ParsePURL(s string) (PURL, error) {
 	p.Name = segs[len(segs)-1]
 	p.Namespace = strings.Join(segs[1:len(segs)-1], "/")
 	return p, nil
+}
+
+// registryName is a namespace or name as the type's registry compares it
+// (see MatchPURL). The policy library's purl_match (deploy_vuln.rego)
+// applies the same rule.
+func registryName(typ, s string) string {
+	switch typ {
+	case "pypi":
+		return foldSeparators(strings.ToLower(s))
+	case "nuget":
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// foldSeparators replaces every run of '-', '_' and '.' in s with one '-'
+// (PEP 503).
+func foldSeparators(s string) string {
+	var b strings.Builder
+	inRun := false
+	for i := 0; i < len(s); i++ { // bytewise: no byte of a multi-byte character is ASCII
+		sep := s[i] == '-' || s[i] == '_' || s[i] == '.'
+		switch {
+		case !sep:
+			b.WriteByte(s[i])
+		case !inRun:
+			b.WriteByte('-')
+		}
+		inRun = sep
+	}
+	return b.String()
 }
 
 func validType(t string) bool {
@@ -187,10 +222,17 @@ func validType(t string) bool {
 
 // MatchPURL reports whether the package URL pattern names purl, as OpenVEX
 // matches products (go-vex PurlMatches): type, namespace and name are
-// equal; the version is equal when pattern has one (none: any version);
-// every qualifier of pattern is in purl with the same value (purl may have
-// more); the subpath is equal when pattern has one. Either failing to parse
-// is no match.
+// equal (as the type's registry compares names, see below); the version is
+// equal when pattern has one (none: any version); every qualifier of
+// pattern is in purl with the same value (purl may have more); the subpath
+// is equal when pattern has one. Either failing to parse is no match.
+//
+// Names are compared exactly, except where the registry itself holds every
+// spelling to be one package: PyPI (PEP 503: case-insensitive, every run
+// of '-', '_' and '.' alike, so a statement about zope.interface covers a
+// scanner's zope-interface) and NuGet (ids case-insensitive). Nothing
+// wider: npm and Go treat names differing in case as different packages,
+// and a statement must not cover a package it does not name.
 func MatchPURL(pattern, purl string) bool {
 	p, err := ParsePURL(pattern)
 	if err != nil {
@@ -200,7 +242,8 @@ func MatchPURL(pattern, purl string) bool {
 	if err != nil {
 		return false
 	}
-	if p.Type != u.Type || p.Namespace != u.Namespace || p.Name != u.Name {
+	if p.Type != u.Type || registryName(p.Type, p.Namespace) != registryName(u.Type, u.Namespace) ||
+		registryName(p.Type, p.Name) != registryName(u.Type, u.Name) {
 		return false
 	}
 	if p.Version != "" && p.Version != u.Version {

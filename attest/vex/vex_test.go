@@ -212,6 +212,20 @@ func TestMatchPURL(t *testing.T) {
 		{"pkg:golang/golang.org/x/net@v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0#http2", true},
 		{"pkg:golang/golang.org/x/net#http2", "pkg:golang/golang.org/x/net@v0.1.0", false},
 		{"not a purl", "not a purl", false},
+		// PyPI and NuGet hold every spelling of a name to be one package;
+		// npm and Go do not, and a statement covers no package it does not
+		// name.
+		{"pkg:pypi/zope.interface", "pkg:pypi/zope-interface@5.5", true},
+		{"pkg:pypi/Zope_Interface@5.5", "pkg:pypi/zope--interface@5.5", true},
+		{"pkg:pypi/zopeinterface", "pkg:pypi/zope-interface@5.5", false},
+		{"pkg:nuget/Newtonsoft.Json", "pkg:nuget/newtonsoft.json@13.0.1", true},
+		{"pkg:nuget/Newtonsoft_Json", "pkg:nuget/newtonsoft.json@13.0.1", false},
+		{"pkg:npm/JSONStream", "pkg:npm/jsonstream@1.3.5", false},
+		{"pkg:golang/github.com/Sirupsen/logrus", "pkg:golang/github.com/sirupsen/logrus@v1.9.0", false},
+		{"pkg:maven/org.Apache/log4j", "pkg:maven/org.apache/log4j@1", false},
+		{"pkg:generic/c/a%2Fb", "pkg:generic/c/a/b@1", false},
+		{"pkg:generic/a%2Fb/c", "pkg:generic/a/b/c@1", false},
+		{"pkg:generic/a%2Fb/c", "pkg:generic/a%2Fb/c@1", false}, // not a package URL
 	}
 	for _, tt := range tests {
 		if got := vex.MatchPURL(tt.pattern, tt.purl); got != tt.want {

@@ -234,8 +234,9 @@ lifted_criticals(i, att) := count([f |
 ])
 
 # purl_parts parses a package URL as attest/vex.ParsePURL does (type lower
-# case; namespace and name, version, qualifier values percent-decoded; the
-# version after the last "@").
+# case; namespace and name segments percent-decoded, none holding "/";
+# version and qualifier values percent-decoded; the version after the
+# last "@").
 purl_parts(p) := parts if {
 	is_string(p)
 	m := regex.find_all_string_submatch_n(`^pkg:/*([A-Za-z][A-Za-z0-9.+-]*)/+([^?#]+?)(?:@([^?#@]+))?(?:\?([^#]*))?(?:#(.*))?$`, p, 1)
@@ -245,9 +246,12 @@ purl_parts(p) := parts if {
 		decodable(x)
 	}
 	segs := [urlquery.decode(x) | some x in split(trim(g[2], "/"), "/")]
+	every x in segs {
+		not contains(x, "/") # as attest/vex.ParsePURL: "a%2Fb" is not "a/b"
+	}
 	parts := {
 		"type": lower(g[1]),
-		"path": concat("/", segs),
+		"path": segs,
 		"version": urlquery.decode(g[3]),
 		"qualifiers": {lower(k): urlquery.decode(val) |
 			g[4] != ""
@@ -263,9 +267,11 @@ purl_parts(p) := parts if {
 # fail (a builtin error would leave the decision undecided).
 decodable(x) if regex.match(`^([^%]|%[0-9A-Fa-f]{2})*$`, x)
 
-# purl_match: pattern names purl — same type, namespace and name; the same
-# version when pattern has one; every qualifier of pattern in purl with
-# the same value; the same subpath when pattern has one.
+# purl_match: pattern names purl — same type, namespace and name (as the
+# type's registry compares names, registry_name); the same version when
+# pattern has one; every qualifier of pattern in purl with the same value;
+# the same subpath when pattern has one. attest/vex.MatchPURL is the same
+# rule.
 purl_match(pattern, purl) if {
 	purl_prefix_match(pattern, purl)
 } else := full_purl_match(pattern, purl)
@@ -300,13 +306,26 @@ full_purl_match(pattern, purl) if {
 	p := purl_parts(pattern)
 	u := purl_parts(purl)
 	p.type == u.type
-	p.path == u.path
+	[registry_name(p.type, s) | some s in p.path] == [registry_name(u.type, s) | some s in u.path]
 	version_ok(p.version, u.version)
 	version_ok(p.subpath, u.subpath)
 	every k, val in p.qualifiers {
 		u.qualifiers[k] == val
 	}
 }
+
+# registry_name: a namespace segment or name as the type's registry
+# compares it. PyPI and NuGet hold every spelling of a name to be one
+# package (PEP 503: case-insensitive, every run of "-", "_" and "." alike;
+# NuGet ids case-insensitive), so a statement about zope.interface covers a
+# scanner's zope-interface. Every other type compares exactly: npm and Go
+# treat names differing in case as different packages, and a statement
+# must not lift a finding about a package it does not name.
+registry_name("pypi", s) := regex.replace(lower(s), `[-_.]+`, "-")
+
+registry_name("nuget", s) := lower(s)
+
+registry_name(t, s) := s if not t in {"pypi", "nuget"}
 
 version_ok("", _)
 

@@ -202,6 +202,16 @@ test_purl_match if {
 	deploy.purl_match("pkg:golang/golang.org/x/net@v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0#http2")
 	not deploy.purl_match("pkg:golang/golang.org/x/net#http2", "pkg:golang/golang.org/x/net@v0.1.0")
 	not deploy.purl_match("not a purl", "not a purl")
+	deploy.purl_match("pkg:pypi/zope.interface", "pkg:pypi/zope-interface@5.5")
+	deploy.purl_match("pkg:pypi/Zope_Interface@5.5", "pkg:pypi/zope--interface@5.5")
+	not deploy.purl_match("pkg:pypi/zopeinterface", "pkg:pypi/zope-interface@5.5")
+	deploy.purl_match("pkg:nuget/Newtonsoft.Json", "pkg:nuget/newtonsoft.json@13.0.1")
+	not deploy.purl_match("pkg:nuget/Newtonsoft_Json", "pkg:nuget/newtonsoft.json@13.0.1")
+	not deploy.purl_match("pkg:npm/JSONStream", "pkg:npm/jsonstream@1.3.5")
+	not deploy.purl_match("pkg:golang/github.com/Sirupsen/logrus", "pkg:golang/github.com/sirupsen/logrus@v1.9.0")
+	not deploy.purl_match("pkg:generic/c/a%2Fb", "pkg:generic/c/a/b@1")
+	not deploy.purl_match("pkg:generic/a%2Fb/c", "pkg:generic/a/b/c@1")
+	not deploy.purl_match("pkg:generic/a%2Fb/c", "pkg:generic/a%2Fb/c@1")
 	not deploy.purl_match(7, "pkg:a/b")
 }
 
