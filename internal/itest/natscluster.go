@@ -85,9 +85,76 @@ jetstream { store_dir: %q }
 		node.WaitHealthy(t, 60*time.Second)
 	}
 	if n > 1 {
+		c.waitMesh(t, 60*time.Second)
 		c.waitMetaLeader(t, 60*time.Second)
 	}
 	return c
+}
+
+// waitMesh waits until the routes have settled into a full mesh: every
+// node holds the same number of route connections (the route pool) to
+// each other node, both ends of every pair agree, and nothing has changed
+// for meshSettle. A node that could not open a route at startup (its peer
+// was not listening yet) retries a second later, after the peer has
+// connected to it, and one of the two connections is pruned as a
+// duplicate; in CI a bucket created while that happened went unanswered
+// ("no responders") for a minute on a client of one node. A fleet under
+// test starts from a formed cluster.
+func (c *NATSCluster) waitMesh(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	var last string
+	var since time.Time
+	c.Nodes[0].p.WaitFor(t, timeout, func(ctx context.Context) bool {
+		mesh, ok := c.routes(ctx)
+		switch {
+		case !ok:
+			last = ""
+			return false
+		case mesh != last:
+			last, since = mesh, time.Now()
+			return false
+		}
+		return time.Since(since) >= meshSettle
+	})
+}
+
+// meshSettle outlasts nats-server's route reconnect delay (one second):
+// a mesh unchanged that long has no startup retry left to come.
+const meshSettle = 1500 * time.Millisecond
+
+// routes describes the route connections of every node as "a>b:k" terms
+// (node a holds k connections to node b), when they form a full mesh with
+// one pool size; ok is false otherwise.
+func (c *NATSCluster) routes(ctx context.Context) (mesh string, ok bool) {
+	count := map[[2]string]int{}
+	for _, node := range c.Nodes {
+		var r struct {
+			Routes []struct {
+				RemoteName string `json:"remote_name"`
+			} `json:"routes"`
+		}
+		if !node.monitor(ctx, "routez", &r) {
+			return "", false
+		}
+		for _, rt := range r.Routes {
+			count[[2]string{node.Name, rt.RemoteName}]++
+		}
+	}
+	pool := count[[2]string{c.Nodes[0].Name, c.Nodes[1].Name}]
+	var terms []string
+	for _, a := range c.Nodes {
+		for _, b := range c.Nodes {
+			if a == b {
+				continue
+			}
+			k := count[[2]string{a.Name, b.Name}]
+			if k == 0 || k != pool || k != count[[2]string{b.Name, a.Name}] {
+				return "", false
+			}
+			terms = append(terms, fmt.Sprintf("%s>%s:%d", a.Name, b.Name, k))
+		}
+	}
+	return strings.Join(terms, ","), true
 }
 
 // jsz is the part of a node's /jsz monitoring answer waitMetaLeader reads.
@@ -133,19 +200,22 @@ func (c *NATSCluster) waitMetaLeader(t testing.TB, timeout time.Duration) {
 // jsz reads the node's /jsz monitoring endpoint.
 func (n *NATSNode) jsz(ctx context.Context) (jsz, bool) {
 	var j jsz
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/jsz", Addr(n.MonitorPort)), nil)
+	ok := n.monitor(ctx, "jsz", &j)
+	return j, ok
+}
+
+// monitor decodes the node's /<endpoint> monitoring answer into v.
+func (n *NATSNode) monitor(ctx context.Context, endpoint string, v any) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/%s", Addr(n.MonitorPort), endpoint), nil)
 	if err != nil {
-		return j, false
+		return false
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return j, false
+		return false
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&j) != nil {
-		return j, false
-	}
-	return j, true
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v) == nil
 }
 
 // URLsFrom returns every node's client URL starting with node i, for a
