@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/pep503"
 )
 
 // MaxPURLLen is the longest package URL accepted, in bytes.
@@ -152,34 +153,13 @@ func normalize(typ, namespace, name string) (string, string) {
 		namespace, name = strings.ToLower(namespace), strings.ToLower(name)
 	}
 	if typ == "pypi" {
-		name = pep503Name(name)
+		// The purl specification replaces only '_', which would keep an
+		// SBOM's "zope.interface" apart from an advisory's
+		// "zope-interface": a missed match there is a deployment incident
+		// response does not find.
+		name = pep503.Name(name)
 	}
 	return namespace, name
-}
-
-// pep503Name replaces every run of '-', '_' and '.' in name with one '-'
-// (PEP 503's normalization, packaging's canonicalize_name; name is
-// already lower case). PyPI treats names equal under it as one project:
-// "zope.interface", "zope_interface" and "zope--interface" install the
-// same thing. The purl specification replaces only '_', which would keep
-// an SBOM's "zope.interface" apart from an advisory's "zope-interface"; a
-// missed match there is a deployment incident response does not find.
-func pep503Name(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	inRun := false
-	for i := 0; i < len(name); i++ { // bytewise: no byte of a multi-byte UTF-8 character is ASCII
-		c := name[i]
-		sep := c == '-' || c == '_' || c == '.'
-		switch {
-		case !sep:
-			b.WriteByte(c)
-		case !inRun:
-			b.WriteByte('-')
-		}
-		inRun = sep
-	}
-	return b.String()
 }
 
 // Key is the package's identity in the index: "type/namespace/name", each

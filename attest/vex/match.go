@@ -8,6 +8,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/pep503"
 )
 
 // hashName maps in-toto digest algorithms to OpenVEX hash names.
@@ -183,29 +184,11 @@ func ParsePURL(s string) (PURL, error) {
 func registryName(typ, s string) string {
 	switch typ {
 	case "pypi":
-		return foldSeparators(strings.ToLower(s))
+		return pep503.Name(s)
 	case "nuget":
 		return strings.ToLower(s)
 	}
 	return s
-}
-
-// foldSeparators replaces every run of '-', '_' and '.' in s with one '-'
-// (PEP 503).
-func foldSeparators(s string) string {
-	var b strings.Builder
-	inRun := false
-	for i := 0; i < len(s); i++ { // bytewise: no byte of a multi-byte character is ASCII
-		sep := s[i] == '-' || s[i] == '_' || s[i] == '.'
-		switch {
-		case !sep:
-			b.WriteByte(s[i])
-		case !inRun:
-			b.WriteByte('-')
-		}
-		inRun = sep
-	}
-	return b.String()
 }
 
 func validType(t string) bool {

@@ -159,10 +159,10 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 	}
 	if cfg.checker != nil {
 		p.wg.Add(1)
-		go p.sweepCompromised()
+		go p.every(cfg.limits.CompromiseRecheck, p.sweepCompromised)
 	}
 	p.wg.Add(1)
-	go p.summariseRefusals()
+	go p.every(cfg.limits.RefusalSummaryInterval, func() { p.writeSummaries(false) })
 	return p, nil
 }
 
@@ -252,23 +252,31 @@ func (p *Proxy) snapshot(keep func(*conn) bool) []*conn {
 	return out
 }
 
-func (p *Proxy) sweepCompromised() {
+// every calls f every interval until the proxy closes; it is started as
+// one of p.wg's goroutines.
+func (p *Proxy) every(interval time.Duration, f func()) {
 	defer p.wg.Done()
-	t := time.NewTicker(p.cfg.limits.CompromiseRecheck)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
-			p.mu.Lock()
-			conns := p.snapshot(func(*conn) bool { return true })
-			p.mu.Unlock()
-			for _, c := range conns {
-				if p.cfg.checker.Compromised(c.job.ID()) {
-					c.cut("compromised")
-				}
-			}
+			f()
+		}
+	}
+}
+
+// sweepCompromised cuts the open connections of jobs the checker marks
+// compromised.
+func (p *Proxy) sweepCompromised() {
+	p.mu.Lock()
+	conns := p.snapshot(func(*conn) bool { return true })
+	p.mu.Unlock()
+	for _, c := range conns {
+		if p.cfg.checker.Compromised(c.job.ID()) {
+			c.cut("compromised")
 		}
 	}
 }

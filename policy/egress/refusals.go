@@ -223,22 +223,6 @@ func (p *Proxy) auditRefusal(ctx context.Context, rq request, ev audit.Event) {
 	}
 }
 
-// summariseRefusals writes the held refusals every
-// Limits.RefusalSummaryInterval until the proxy closes.
-func (p *Proxy) summariseRefusals() {
-	defer p.wg.Done()
-	t := time.NewTicker(p.cfg.limits.RefusalSummaryInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			p.writeSummaries(false)
-		}
-	}
-}
-
 // writeSummaries audits the refusals held since the last summaries, one
 // [ActionRefusalsSuppressed] event per source; last: see
 // refusalBudget.drain.

@@ -138,6 +138,9 @@ func upgrade(tx *bolt.Tx) error {
 			return err
 		}
 	}
+	if found == formatVersion {
+		return nil
+	}
 	// Each step re-derives the keys of the type whose normalization
 	// changed in that format.
 	for _, step := range []struct {
@@ -150,9 +153,6 @@ func upgrade(tx *bolt.Tx) error {
 		if err := rekey(tx, step.typ); err != nil {
 			return fmt.Errorf("format %d to %d: %w", step.to-1, step.to, err)
 		}
-	}
-	if found == formatVersion {
-		return nil
 	}
 	return tx.Bucket(bucketFormat).Put(keyVersion, []byte(strconv.Itoa(formatVersion)))
 }
