@@ -11,6 +11,8 @@ import (
 	"io"
 	"log"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -55,8 +57,9 @@ func publishExample(tag name.Reference, module, revision string) name.Digest {
 
 // The fleet's policy lives in a registry: the publishing workflow pushes a
 // bundle and attaches its signature; every gate replica loads it only once
-// the signature verified for that workflow, and keeps it when an unsigned
-// bundle takes the tag.
+// the signature verified for that workflow (and was not made before the
+// bundle it loaded last), and keeps it when an unsigned bundle takes the
+// tag.
 func Example() {
 	ctx := context.Background()
 	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
@@ -87,11 +90,17 @@ decision := {"allow": true, "violations": []}`, "v1")
 	// A gate replica: trust the private Sigstore, require the workflow.
 	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", authority).AddEmbeddedTSA("https://tsa.ci.example", timestamps))
 	trust, _ := verify.ParseTrustedRoot(rootJSON)
+	// The rollback floor (the signing time of the newest bundle loaded)
+	// survives the replica's restarts in a file the jobs cannot write.
+	stateDir, _ := os.MkdirTemp("", "gate-state")
+	defer os.RemoveAll(stateDir)
+	floors, _ := ocibundle.NewFileFloorStore(filepath.Join(stateDir, "policy-floor.json"))
 	src, err := ocibundle.New(tag, trust, verify.Expectation{
 		Signer:        verify.Identity{SAN: workflow.Subject, Issuer: workflow.Issuer},
 		PredicateType: predicateType,
 	},
 		ocibundle.WithKeychain(authn.NewMultiKeychain()),
+		ocibundle.WithFloorStore(floors),
 		ocibundle.WithVerifyOptions(verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))) // private Sigstore: no Rekor, no CT log
 	if err != nil {
 		panic(err)
