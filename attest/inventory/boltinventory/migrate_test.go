@@ -106,14 +106,6 @@ func setVersion(t *testing.T, path, v string) {
 	}
 }
 
-func packageURLs(a inventory.Admission) []string {
-	var out []string
-	for _, p := range a.Packages {
-		out = append(out, p.PURL)
-	}
-	return out
-}
-
 // A format 1 file is migrated on Open: its pypi keys become PEP 503 names
 // in the index and in the admissions' package lists, spellings an
 // admission listed twice are merged, other keys are untouched, and the
@@ -134,13 +126,13 @@ func TestMigratesFormat1PyPIKeys(t *testing.T) {
 		}
 		for _, a := range res.Admissions {
 			want := map[string][]string{"d-old": {"pkg:pypi/zope-interface@5.5"}, "d-other": {"pkg:pypi/zope-interface@4.0"}}[a.DecisionID]
-			if got := packageURLs(a); !slices.Equal(got, want) {
+			if got := inventorytest.PURLs(a); !slices.Equal(got, want) {
 				t.Fatalf("%s: packages %v, want %v", a.DecisionID, got, want)
 			}
 		}
 		res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
 		want := []string{"pkg:pypi/zope-interface@5.5", "pkg:npm/left-pad@1.3.0", "pkg:pypi/ruamel-yaml-clib@0.2.7"}
-		if err != nil || len(res.Admissions) != 1 || !slices.Equal(packageURLs(res.Admissions[0]), want) {
+		if err != nil || len(res.Admissions) != 1 || !slices.Equal(inventorytest.PURLs(res.Admissions[0]), want) {
 			t.Fatalf("d-old by digest: %+v, %v; want packages %v", res, err, want)
 		}
 	}
@@ -192,7 +184,7 @@ func TestMigratesFormat2NuGetKeys(t *testing.T) {
 	}
 	res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
 	want := []string{"pkg:nuget/newtonsoft.json@12.0.1", "pkg:pypi/zope-interface@5.5"}
-	if err != nil || len(res.Admissions) != 1 || !slices.Equal(packageURLs(res.Admissions[0]), want) {
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(inventorytest.PURLs(res.Admissions[0]), want) {
 		t.Fatalf("d-old by digest: %+v, %v; want packages %v", res, err, want)
 	}
 	s.Close()
@@ -264,7 +256,7 @@ func TestNewFileRoundTrip(t *testing.T) {
 	}
 	s = open(t, path)
 	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:pypi/zope_interface"})
-	if err != nil || len(res.Admissions) != 1 || !slices.Equal(packageURLs(res.Admissions[0]), []string{"pkg:pypi/zope-interface@5.5"}) {
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(inventorytest.PURLs(res.Admissions[0]), []string{"pkg:pypi/zope-interface@5.5"}) {
 		t.Fatalf("after reopen: %+v, %v", res, err)
 	}
 }

@@ -131,10 +131,7 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 		if len(res.Admissions) != 1 {
 			t.Fatalf("got %d admissions", len(res.Admissions))
 		}
-		var purls []string
-		for _, p := range res.Admissions[0].Packages {
-			purls = append(purls, p.PURL)
-		}
+		purls := PURLs(res.Admissions[0])
 		slices.Sort(purls)
 		want := []string{"pkg:golang/golang.org/x/net@v0.30.0", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:pypi/django-rest@4.1"}
 		if !slices.Equal(purls, want) {
@@ -360,6 +357,15 @@ func query(t *testing.T, s inventory.Store, q inventory.Query) inventory.Result 
 		t.Fatalf("Query(%+v): nil Admissions, want an empty list", q)
 	}
 	return res
+}
+
+// PURLs returns the package URLs of a's packages, in order.
+func PURLs(a inventory.Admission) []string {
+	var out []string
+	for _, p := range a.Packages {
+		out = append(out, p.PURL)
+	}
+	return out
 }
 
 func ids(r inventory.Result) []string {

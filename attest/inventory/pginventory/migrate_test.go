@@ -69,14 +69,6 @@ func schemaVersion(t *testing.T, p *pgxpool.Pool, prefix string) int {
 	return v
 }
 
-func purls(a inventory.Admission) []string {
-	var out []string
-	for _, p := range a.Packages {
-		out = append(out, p.PURL)
-	}
-	return out
-}
-
 // TestSchemaVersions runs the schema version cases on one server, each
 // under its own table prefix.
 func TestSchemaVersions(t *testing.T) {
@@ -110,13 +102,13 @@ func migratesSchema1PyPIKeys(t *testing.T, p *pgxpool.Pool) {
 	}
 	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:pypi/zope.interface", Ranges: []inventory.Range{{Fixed: "5.6"}}})
 	if err != nil || len(res.Admissions) != 2 ||
-		!slices.Equal(purls(res.Admissions[0]), []string{"pkg:pypi/zope-interface@5.5"}) ||
-		!slices.Equal(purls(res.Admissions[1]), []string{"pkg:pypi/zope-interface@4.0"}) {
+		!slices.Equal(inventorytest.PURLs(res.Admissions[0]), []string{"pkg:pypi/zope-interface@5.5"}) ||
+		!slices.Equal(inventorytest.PURLs(res.Admissions[1]), []string{"pkg:pypi/zope-interface@4.0"}) {
 		t.Fatalf("zope.interface < 5.6: %+v, %v; want d-old at 5.5, d-other at 4.0", res, err)
 	}
 	res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
 	want := []string{"pkg:pypi/zope-interface@5.5", "pkg:npm/left-pad@1.3.0", "pkg:pypi/ruamel-yaml-clib@0.2.7"}
-	if err != nil || len(res.Admissions) != 1 || !slices.Equal(purls(res.Admissions[0]), want) {
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(inventorytest.PURLs(res.Admissions[0]), want) {
 		t.Fatalf("d-old by digest: %+v, %v; want packages %v", res, err, want)
 	}
 	after := rows(t, p, "v1")
