@@ -52,15 +52,17 @@ func (e *MemberError) Repeated() bool { return e.Name == e.Other }
 type frame struct {
 	object  bool
 	wantKey bool
-	schema  *Schema           // what is known of this value; nil: free-form
-	key     string            // object: the member whose value is being read
-	index   int               // array: the element being read
-	names   []string          // member names so far (small objects)
-	folded  map[string]string // compared form -> name, once names is long
+	schema  *Schema // what is known of this value; nil: free-form
+	key     []byte  // object: the member whose value is being read
+	index   int     // array: the element being read
+	// names[start:] of the walk are this object's member names so far
+	// while it has at most smallObject of them; then folded holds them.
+	start  int
+	folded map[string]string // compared form -> name
 }
 
 // smallObject is the member count up to which names are compared pairwise
-// with strings.EqualFold (no allocation); larger objects use a map.
+// (no allocation); larger objects use a map.
 const smallObject = 32
 
 // Check reports whether b is one well-formed JSON value in which no object
@@ -114,8 +116,18 @@ func valid(b []byte) error {
 // each other, against registered and against the schema of the object's
 // position (root is the document's): equal under case folding is a
 // collision, or, when exact, only equal. It never panics, whatever b holds.
+//
+// A name without escapes is a sub-slice of b, and the open objects' names
+// share one stack (an object's names are done with when it closes, before
+// its parent reads another), so a walk allocates only for escaped names,
+// objects of more than smallObject members and a refusal.
 func walk(b []byte, registered []string, root *Schema, exact bool) error {
-	var stack []frame
+	var (
+		frames    [16]frame
+		stack     = frames[:0]
+		nameSlots [64][]byte
+		names     = nameSlots[:0]
+	)
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '{', '[':
@@ -123,11 +135,12 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 			if top := len(stack) - 1; top >= 0 {
 				sch = stack[top].child()
 			}
-			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch})
+			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch, start: len(names)})
 		case '}', ']':
 			if len(stack) == 0 {
 				return errInvalid
 			}
+			names = names[:stack[len(stack)-1].start]
 			stack = stack[:len(stack)-1]
 		case ',':
 			if top := len(stack) - 1; top >= 0 {
@@ -144,17 +157,23 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 			}
 			if top := len(stack) - 1; top >= 0 && stack[top].wantKey {
 				stack[top].wantKey = false
-				raw := b[i+1 : end]
-				name := string(raw)
-				if !plain(raw) {
-					if err := json.Unmarshal(b[i:end+1], &name); err != nil {
+				name := b[i+1 : end]
+				if !plain(name) {
+					var s string
+					if err := json.Unmarshal(b[i:end+1], &s); err != nil {
 						return err
 					}
+					name = []byte(s)
 				}
-				if other, bad := stack[top].add(name, registered, exact); bad {
-					return &MemberError{Path: pointer(stack[:top]), Name: name, Other: other}
+				f := &stack[top]
+				other, bad := f.add(name, names[f.start:], registered, exact)
+				if bad {
+					return &MemberError{Path: pointer(stack[:top]), Name: string(name), Other: other}
 				}
-				stack[top].key = name
+				if f.folded == nil {
+					names = append(names, name)
+				}
+				f.key = name
 			}
 			i = end
 		}
@@ -168,7 +187,7 @@ func (f *frame) child() *Schema {
 	case f.schema == nil:
 		return nil
 	case f.object && f.schema.fields != nil:
-		return f.schema.fields[f.key]
+		return f.schema.fields[string(f.key)]
 	default:
 		return f.schema.elem
 	}
@@ -184,7 +203,7 @@ func pointer(open []frame) string {
 	for _, f := range open {
 		p.WriteByte('/')
 		if f.object {
-			p.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(f.key))
+			p.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(string(f.key)))
 		} else {
 			p.WriteString(strconv.Itoa(f.index))
 		}
@@ -228,45 +247,47 @@ func plain(raw []byte) bool {
 	return true
 }
 
-// add records name in f and reports the name it collides with, if any:
-// one equal to it under case folding, or, when exact, one equal to it.
-func (f *frame) add(name string, registered []string, exact bool) (string, bool) {
-	same, key := strings.EqualFold, fold
+// add checks name against registered, f's schema and prev, f's member
+// names so far (while f has no map), and reports the name it collides with,
+// if any: one equal to it under case folding, or, when exact, one equal to
+// it. Once f holds smallObject names it moves them to its map, which then
+// records name too; until then the caller records name after prev.
+func (f *frame) add(name []byte, prev [][]byte, registered []string, exact bool) (string, bool) {
+	same, key := bytes.EqualFold, fold
 	if exact {
-		same, key = func(a, b string) bool { return a == b }, func(s string) string { return s }
+		same, key = bytes.Equal, func(s string) string { return s }
 	}
 	for _, r := range registered {
-		if name != r && strings.EqualFold(name, r) {
+		if string(name) != r && strings.EqualFold(string(name), r) {
 			return r, true
 		}
 	}
 	if f.object && f.schema != nil && f.schema.fields != nil {
-		if _, ok := f.schema.fields[name]; !ok {
-			if want, ok := f.schema.folded[fold(name)]; ok {
+		if _, ok := f.schema.fields[string(name)]; !ok {
+			if want, ok := f.schema.folded[fold(string(name))]; ok {
 				return want, true
 			}
 		}
 	}
 	if f.folded == nil {
-		for _, prev := range f.names {
-			if same(name, prev) {
-				return prev, true
+		for _, p := range prev {
+			if same(name, p) {
+				return string(p), true
 			}
 		}
-		if len(f.names) < smallObject {
-			f.names = append(f.names, name)
+		if len(prev) < smallObject {
 			return "", false
 		}
 		f.folded = make(map[string]string, 2*smallObject)
-		for _, prev := range f.names {
-			f.folded[key(prev)] = prev
+		for _, p := range prev {
+			f.folded[key(string(p))] = string(p)
 		}
 	}
-	k := key(name)
-	if prev, dup := f.folded[k]; dup {
-		return prev, true
+	k := key(string(name))
+	if p, dup := f.folded[k]; dup {
+		return p, true
 	}
-	f.folded[k] = name
+	f.folded[k] = string(name)
 	return "", false
 }
 

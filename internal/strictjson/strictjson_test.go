@@ -140,3 +140,22 @@ func FuzzCheckUnvalidated(f *testing.F) {
 		}
 	})
 }
+
+// A document whose member names have no escapes, nested no deeper than the
+// walk's preallocated frames, is checked without allocating: the check runs
+// on every token, bundle and statement a verifier reads.
+func TestCheckDoesNotAllocate(t *testing.T) {
+	doc := []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"app","digest":{"sha256":"ab"}}],` +
+		`"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"externalParameters":{"a":{"b":[1,{"c":null}]}}}}}`)
+	allocs := testing.AllocsPerRun(50, func() {
+		if err := Check(doc, "_type"); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckRepeats(doc); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per check, want 0", allocs)
+	}
+}
