@@ -27,7 +27,7 @@ func SniffBundle(b []byte) (*BundleInfo, error) {
 		DSSEEnvelope     json.RawMessage `json:"dsseEnvelope"`
 		MessageSignature json.RawMessage `json:"messageSignature"`
 	}
-	if err := StrictUnmarshal(b, &raw); err != nil {
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("%w: bundle is not one JSON object: %v", ErrConfig, err)
 	}
 	if !IsBundleType(raw.MediaType) {

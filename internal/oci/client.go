@@ -243,7 +243,7 @@ func readBounded(resp *http.Response, what string, limit int64) ([]byte, error) 
 	if resp.ContentLength > limit {
 		return nil, &TooLargeError{What: what, Limit: limit, Got: resp.ContentLength}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readAll(io.LimitReader(resp.Body, limit+1), min(limit, resp.ContentLength, maxSizeHint))
 	if err != nil {
 		return nil, WrapTransport("read "+what, err)
 	}
@@ -251,6 +251,30 @@ func readBounded(resp *http.Response, what string, limit int64) ([]byte, error) 
 		return nil, &TooLargeError{What: what, Limit: limit, Got: -1}
 	}
 	return b, nil
+}
+
+// maxSizeHint bounds what readAll allocates before the bytes arrive, so a
+// Content-Length the server does not honour costs at most this much.
+const maxSizeHint = 1 << 20
+
+// readAll is io.ReadAll starting from room for hint bytes and one more
+// (to see EOF without growing), so a body whose length the response
+// declares is read into one allocation instead of about a dozen.
+func readAll(r io.Reader, hint int64) ([]byte, error) {
+	b := make([]byte, 0, max(hint, 0)+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the next capacity
+		}
+	}
 }
 
 // SHA256 returns the sha256 digest of b.

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -116,7 +115,7 @@ type index struct {
 // returns more than maxEntries descriptors.
 func ParseIndex(b []byte, maxEntries int) ([]v1.Descriptor, error) {
 	var ix index
-	if err := StrictUnmarshal(b, &ix); err != nil {
+	if err := json.Unmarshal(b, &ix); err != nil {
 		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
 	}
 	if ix.SchemaVersion != 2 {
@@ -161,7 +160,7 @@ type ParsedArtifact struct {
 // ParseArtifact parses an image manifest from an untrusted registry.
 func ParseArtifact(b []byte) (*ParsedArtifact, error) {
 	var m ArtifactManifest
-	if err := StrictUnmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
 	}
 	if m.SchemaVersion != 2 {
@@ -194,14 +193,3 @@ func ParseArtifact(b []byte) (*ParsedArtifact, error) {
 	return p, nil
 }
 
-// StrictUnmarshal decodes exactly one JSON value with no trailing data.
-func StrictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after JSON value")
-	}
-	return nil
-}

@@ -1,6 +1,7 @@
 package ocibundle
 
 import (
+	"encoding/json"
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -31,7 +32,7 @@ const (
 // loaded is never a choice among several candidates.
 func parseManifest(body []byte) (v1.Descriptor, error) {
 	var m oci.ArtifactManifest
-	if err := oci.StrictUnmarshal(body, &m); err != nil {
+	if err := json.Unmarshal(body, &m); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("%w: manifest is not JSON: %v", ErrFormat, err)
 	}
 	switch {
