@@ -98,17 +98,11 @@ func ParsePredicate(b []byte) (*Summary, error) {
 		}
 		s.Policy = rd
 	}
-	var inputs []json.RawMessage
-	if err := decode("inputAttestations", top["inputAttestations"], &inputs); err != nil {
+	inputs, err := descriptors("inputAttestations", top["inputAttestations"])
+	if err != nil {
 		return nil, err
 	}
-	for i, raw := range inputs {
-		rd, err := descriptor("inputAttestations["+strconv.Itoa(i)+"]", raw)
-		if err != nil {
-			return nil, err
-		}
-		s.InputAttestations = append(s.InputAttestations, rd)
-	}
+	s.InputAttestations = inputs
 	if err := decode("verificationResult", top["verificationResult"], &s.Result); err != nil {
 		return nil, err
 	}
@@ -182,6 +176,47 @@ func descriptor(field string, raw json.RawMessage) (attest.ResourceDescriptor, e
 		return attest.ResourceDescriptor{}, fieldErr(field, ErrBadValue, "%w", err)
 	}
 	return rd, nil
+}
+
+// descriptors decodes an array of ResourceDescriptors (absent or null:
+// none) in one pass, the bulk of a summary, and validates each. When that
+// pass fails, the array is read again element by element only to name the
+// one at fault: what is accepted is what the one pass accepts.
+func descriptors(field string, raw json.RawMessage) ([]attest.ResourceDescriptor, error) {
+	var rds []*attest.ResourceDescriptor
+	if err := decode(field, raw, &rds); err != nil {
+		return nil, elementErr(field, raw, err)
+	}
+	var out []attest.ResourceDescriptor // nil when there are none
+	if len(rds) > 0 {
+		out = make([]attest.ResourceDescriptor, 0, len(rds))
+	}
+	for i, rd := range rds {
+		at := field + "[" + strconv.Itoa(i) + "]"
+		if rd == nil {
+			return nil, fieldErr(at, ErrMalformed, "not a resource descriptor")
+		}
+		if err := rd.Validate(); err != nil {
+			return nil, fieldErr(at, ErrBadValue, "%w", err)
+		}
+		out = append(out, *rd)
+	}
+	return out, nil
+}
+
+// elementErr is err of a failed descriptors pass, naming the element that
+// does not decode when one can be found.
+func elementErr(field string, raw json.RawMessage, err error) error {
+	var elems []json.RawMessage
+	if json.Unmarshal(raw, &elems) != nil {
+		return err
+	}
+	for i, e := range elems {
+		if _, eerr := descriptor(field+"["+strconv.Itoa(i)+"]", e); eerr != nil {
+			return eerr
+		}
+	}
+	return err
 }
 
 // dependencyLevels reads the counts as JSON integers: a string, 1.0, 1e3
