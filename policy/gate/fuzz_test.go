@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
 )
@@ -26,9 +28,47 @@ func FuzzClaimedPredicateType(f *testing.F) {
 	f.Add(dsse(`{"predicateType":1}`))
 	f.Add([]byte(`{"dsseEnvelope":{"payloadType":"text/plain","payload":"e30="}}`))
 	f.Add([]byte(`{"messageSignature":{}}`))
+	f.Add([]byte(`{"dsseEnvelope":{"payloadType":"application/vnd.in-toto+json","payload":"eyJwcmVkaWNhdGVUeXBlIjoiaHR0cHM6XC9cL2EifQ=="}}`))
+	f.Add([]byte(`{"dsseEnvelope":{"payload":"eyJwcmVkaWNhdGVUeXBlIjoieCJ9","payloadType":"application/vnd.in-toto+json"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = claimedPredicateType(b) // must not panic; any answer only routes
+		got := claimedPredicateType(b) // must not panic; any answer only routes
+		// On a bundle a strict verifier could accept, it reads what
+		// encoding/json reads.
+		if !json.Valid(b) || strictjson.Check(b) != nil {
+			return
+		}
+		if st := decodedStatement(b); st != nil && (!json.Valid(st) || strictjson.Check(st) != nil) {
+			return
+		}
+		if want := decodedPredicateType(b); got != want {
+			t.Fatalf("claimedPredicateType(%s) = %q, encoding/json reads %q", b, got, want)
+		}
 	})
+}
+
+// decodedStatement and decodedPredicateType are claimedStatement and
+// claimedPredicateType by encoding/json.
+func decodedStatement(bundle []byte) []byte {
+	var b struct {
+		DSSE *struct {
+			PayloadType string `json:"payloadType"`
+			Payload     []byte `json:"payload"`
+		} `json:"dsseEnvelope"`
+	}
+	if json.Unmarshal(bundle, &b) != nil || b.DSSE == nil || b.DSSE.PayloadType != attest.PayloadType {
+		return nil
+	}
+	return b.DSSE.Payload
+}
+
+func decodedPredicateType(bundle []byte) string {
+	var st struct {
+		PredicateType string `json:"predicateType"`
+	}
+	if json.Unmarshal(decodedStatement(bundle), &st) != nil {
+		return ""
+	}
+	return st.PredicateType
 }
 
 func FuzzDecodeRequest(f *testing.F) {

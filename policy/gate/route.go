@@ -1,7 +1,9 @@
 package gate
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -9,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
 )
@@ -45,22 +49,49 @@ func (g *Gate) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash
 // claims, without verifying anything; "" when it has none. Input size is
 // bounded by the caller (request body limit, image.MaxBundleSize).
 func claimedPredicateType(bundle []byte) string {
-	var b struct {
-		DSSE *struct {
-			PayloadType string `json:"payloadType"`
-			Payload     []byte `json:"payload"`
-		} `json:"dsseEnvelope"`
+	pt, _ := claimedString(claimedStatement(bundle), "predicateType")
+	return pt
+}
+
+// claimedStatement is the in-toto statement a DSSE bundle carries, read
+// without verifying or validating anything (strictjson.Lookup: a bundle's
+// payload is most of its bytes, and encoding/json would scan them twice
+// before the verifier parses them strictly); nil when it has none. What it
+// reads only routes: the verifier it picks checks the same bytes strictly.
+func claimedStatement(bundle []byte) []byte {
+	env, ok := strictjson.Lookup(bundle, "dsseEnvelope")
+	if !ok {
+		return nil
 	}
-	if json.Unmarshal(bundle, &b) != nil || b.DSSE == nil || b.DSSE.PayloadType != "application/vnd.in-toto+json" {
-		return ""
+	if pt, _ := claimedString(env, "payloadType"); pt != attest.PayloadType {
+		return nil
 	}
-	var st struct {
-		PredicateType string `json:"predicateType"`
+	raw, ok := strictjson.Lookup(env, "payload")
+	if !ok || len(raw) < 2 || raw[0] != '"' {
+		return nil
 	}
-	if json.Unmarshal(b.DSSE.Payload, &st) != nil {
-		return ""
+	if bytes.IndexByte(raw, '\\') >= 0 { // a producer that escapes '/'
+		var payload []byte
+		if json.Unmarshal(raw, &payload) != nil {
+			return nil
+		}
+		return payload
 	}
-	return st.PredicateType
+	b64 := raw[1 : len(raw)-1]
+	payload := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+	n, err := base64.StdEncoding.Decode(payload, b64)
+	if err != nil {
+		return nil
+	}
+	return payload[:n]
+}
+
+// claimedString is the string at path in the unverified document b, read
+// as claimedStatement reads; false when there is none.
+func claimedString(b []byte, path ...string) (string, bool) {
+	raw, ok := strictjson.Lookup(b, path...)
+	var s string
+	return s, ok && json.Unmarshal(raw, &s) == nil
 }
 
 // flights de-duplicates concurrent verifications of one image reference:

@@ -321,47 +321,23 @@ func (g *Gate) verifyVSABundle(ctx context.Context, bundle []byte, artifact v1.H
 }
 
 // claimedVSA reads, without verifying anything, the predicate type and,
-// for a VSA, the verifier.id a DSSE bundle's statement claims. Size is
-// bounded by image.MaxBundleSize.
+// for a VSA, the verifier.id a DSSE bundle's statement claims (see
+// claimedStatement). Size is bounded by image.MaxBundleSize.
 func claimedVSA(bundle []byte) (predicateType, verifierID string) {
-	var b struct {
-		DSSE *struct {
-			PayloadType string `json:"payloadType"`
-			Payload     []byte `json:"payload"`
-		} `json:"dsseEnvelope"`
+	st := claimedStatement(bundle)
+	pt, _ := claimedString(st, "predicateType")
+	if pt != vsa.PredicateType {
+		return pt, ""
 	}
-	if json.Unmarshal(bundle, &b) != nil || b.DSSE == nil || b.DSSE.PayloadType != attest.PayloadType {
-		return "", ""
-	}
-	var st struct {
-		PredicateType string `json:"predicateType"`
-		Predicate     struct {
-			Verifier struct {
-				ID string `json:"id"`
-			} `json:"verifier"`
-		} `json:"predicate"`
-	}
-	if json.Unmarshal(b.DSSE.Payload, &st) != nil {
-		return "", ""
-	}
-	if st.PredicateType != vsa.PredicateType {
-		return st.PredicateType, ""
-	}
-	return st.PredicateType, st.Predicate.Verifier.ID
+	id, _ := claimedString(st, "predicate", "verifier", "id")
+	return pt, id
 }
 
 // claimedVerifier is the verifier.id of a predicate read as claimedVSA
 // reads it.
 func claimedVerifier(predicate []byte) string {
-	var p struct {
-		Verifier struct {
-			ID string `json:"id"`
-		} `json:"verifier"`
-	}
-	if json.Unmarshal(predicate, &p) != nil {
-		return ""
-	}
-	return p.Verifier.ID
+	id, _ := claimedString(predicate, "verifier", "id")
+	return id
 }
 
 // decideByVSA looks for a trusted summary of req.Image and, when one is
