@@ -192,4 +192,3 @@ func ParseArtifact(b []byte) (*ParsedArtifact, error) {
 	}
 	return p, nil
 }
-
