@@ -84,10 +84,19 @@
 //     one package, keyed and printed as pkg:pypi/zope-interface), so
 //     matching errs toward reporting more, never less. The normalization
 //     has one home, [ParsePURL]: index keys, queries and package drift's
-//     advisory and VEX matching all go through it. A change to it changes
-//     index keys, so the persistent stores record a format version and
-//     migrate older data when they open it ([CanonicalKey]), and refuse
-//     data of a newer format ([*FormatError]).
+//     advisory matching all go through it. A change to it changes index
+//     keys, so the persistent stores record a format version and migrate
+//     older data when they open it ([CanonicalKey]), and refuse data of a
+//     newer format ([*FormatError]).
+//   - Reporting more is safe for finding packages, not for lifting a
+//     finding: pkg:golang/github.com/Foo/bar and github.com/foo/bar are two
+//     Go modules with one index key. So stores keep each package's
+//     spelling beside its key, without changing any key, and return it
+//     ([Package.Spelled]); drift lifts a finding by a VEX statement only
+//     for the packages it names in that spelling, as the registry
+//     compares names. A package recorded by an older build, which kept no
+//     spelling, reads as before, and its spelling is unknown: drift does
+//     not lift its finding where its key may stand for another package.
 //   - An error from a Store means it could not record or answer; callers
 //     that gate on it deny.
 package inventory

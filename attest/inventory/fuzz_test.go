@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/attest/inventory"
 )
@@ -11,7 +12,8 @@ import (
 func FuzzParsePURL(f *testing.F) {
 	for _, s := range []string{"pkg:golang/golang.org/x/net@v0.33.0", "pkg:npm/@angular/core@16.2.0", "pkg:npm/%40a/b%2Fc",
 		"pkg:pypi/Django_REST@4.1?x=1#a/b", "pkg:deb/debian/openssl@3.0.11-1?epoch=1", "pkg://maven/org.a/b@1", "pkg:npm/a%zz", "pkg:a/b@c@d",
-		"pkg:pypi/Zope._-Interface@5.5", "pkg:pypi/...", "pkg:pypi/a%2E%5F-b", "pkg:PyPI/ns.x/A__b", "pkg:npm/a..b"} {
+		"pkg:pypi/Zope._-Interface@5.5", "pkg:pypi/...", "pkg:pypi/a%2E%5F-b", "pkg:PyPI/ns.x/A__b", "pkg:npm/a..b",
+		"pkg:golang/github.com/Foo/Bar@v1.0.0", "pkg:npm/%40Scope/%E2%84%AA", "pkg:maven/Org.A/B@1?type=jar", "pkg:nuget/%C4%B0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -32,7 +34,28 @@ func FuzzParsePURL(f *testing.F) {
 		if k, err := inventory.CanonicalKey(p.Key()); err != nil || k != p.Key() {
 			t.Fatalf("CanonicalKey(%q) = %q, %v: a current key must be its own canonical key", p.Key(), k, err)
 		}
+		checkSpelling(t, s, p)
 	})
+}
+
+// checkSpelling checks the spelling Normalize keeps of package URL s, p
+// parsed: it parses again to the same package, and where the type's keys
+// keep case it is the key itself (drift relies on that for packages whose
+// spelling is unknown).
+func checkSpelling(t *testing.T, s string, p inventory.PURL) {
+	_, es, err := inventory.Normalize(inventory.Admission{DecisionID: "d", Digest: "sha256:" + strings.Repeat("0", 64),
+		Time: time.Unix(1, 0), Packages: []inventory.Package{{PURL: s}}})
+	if err != nil {
+		return // the version is out of bounds
+	}
+	spelled := es[0].Package().Spelled
+	again, err := inventory.ParsePURL(spelled)
+	if err != nil || again != p {
+		t.Fatalf("spelling %q of %q reads back as %+v, %v; want %+v", spelled, s, again, err, p)
+	}
+	if !inventory.FoldsCase(p.Type) && es[0].Spelled != es[0].Key {
+		t.Fatalf("%q: spelling %q differs from key %q, of a type whose keys keep case", s, es[0].Spelled, es[0].Key)
+	}
 }
 
 func fuzzSBOM(f *testing.F, predicateType string, seeds ...string) {

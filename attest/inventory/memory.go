@@ -13,9 +13,10 @@ import (
 // Memory is a [Store] held in this process: an inverted index from package
 // key to (admission, version) postings, and indexes by digest, builder,
 // signer SAN, key id and policy revision.
-// Versions are interned per package and packages per store, so a posting
-// costs 8 bytes. It is lost when the process exits; boltinventory persists
-// the same index to a file. The zero value is not usable: call [NewMemory].
+// Versions (with their spelling) are interned per package and packages per
+// store, so a posting costs 8 bytes. It is lost when the process exits;
+// boltinventory persists the same index to a file. The zero value is not
+// usable: call [NewMemory].
 type Memory struct {
 	mu        sync.RWMutex
 	adms      []memAdmission
@@ -38,10 +39,13 @@ type memRef struct{ key, ver uint32 }
 
 type memKey struct {
 	key      string
-	versions []string
-	verID    map[string]uint32
-	postings []memRef // {admission, version}
+	variants []memVariant
+	varID    map[memVariant]uint32
+	postings []memRef // {admission, variant}
 }
+
+// memVariant is a version of a package and its spelling ([Entry.Spelled]).
+type memVariant struct{ version, spelled string }
 
 var _ Store = (*Memory)(nil)
 
@@ -71,15 +75,16 @@ func (m *Memory) Record(ctx context.Context, a Admission) error {
 		kid, ok := m.keyID[e.Key]
 		if !ok {
 			kid = uint32(len(m.keys))
-			m.keys = append(m.keys, &memKey{key: e.Key, verID: map[string]uint32{}})
+			m.keys = append(m.keys, &memKey{key: e.Key, varID: map[memVariant]uint32{}})
 			m.keyID[e.Key] = kid
 		}
 		k := m.keys[kid]
-		vid, ok := k.verID[e.Version]
+		v := memVariant{e.Version, e.Spelled}
+		vid, ok := k.varID[v]
 		if !ok {
-			vid = uint32(len(k.versions))
-			k.versions = append(k.versions, e.Version)
-			k.verID[e.Version] = vid
+			vid = uint32(len(k.variants))
+			k.variants = append(k.variants, v)
+			k.varID[v] = vid
 		}
 		k.postings = append(k.postings, memRef{key: id, ver: vid})
 		rec.pkgs[i] = memRef{key: kid, ver: vid}
@@ -138,8 +143,8 @@ func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 			out.Packages = make([]Package, len(a.pkgs))
 			for i, r := range a.pkgs {
 				k := m.keys[r.key]
-				v := k.versions[r.ver]
-				out.Packages[i] = Package{PURL: Entry{Key: k.key, Version: v}.PURL(), Version: v}
+				v := k.variants[r.ver]
+				out.Packages[i] = Entry{Key: k.key, Version: v.version, Spelled: v.spelled}.Package()
 			}
 			hits = append(hits, out)
 		}
@@ -150,9 +155,9 @@ func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 		return mt.Finish(nil), nil
 	}
 	k := m.keys[kid]
-	selected := make([]*Package, len(k.versions))
-	for i, v := range k.versions {
-		if p, ok := mt.Match(v); ok {
+	selected := make([]*Package, len(k.variants))
+	for i, v := range k.variants {
+		if p, ok := mt.Match(v.version, v.spelled); ok {
 			selected[i] = &p
 		}
 	}

@@ -39,27 +39,43 @@ type PURL struct {
 // "Newtonsoft.Json" are one package (purl-spec issue 226). Where a later
 // revision of the specification is stricter (npm names, golang paths),
 // lower-casing is kept: it can merge two packages into one answer, never
-// split one package into two.
+// split one package into two. That is safe for finding packages, not for
+// lifting a finding: a VEX statement names a package by its spelling
+// ([Package.Spelled]), which stores keep beside the key.
 var caseInsensitive = map[string]bool{
 	"alpm": true, "apk": true, "bitbucket": true, "bitnami": true, "composer": true,
 	"deb": true, "github": true, "golang": true, "hex": true, "luarocks": true,
 	"npm": true, "nuget": true, "oci": true, "otp": true, "pub": true, "pypi": true,
 }
 
+// FoldsCase reports whether index keys of package type typ are lower-cased
+// (see [ParsePURL]), so that one key may stand for packages whose names
+// differ only in case.
+func FoldsCase(typ string) bool { return caseInsensitive[typ] }
+
 // ParsePURL parses s strictly: the "pkg:" scheme, a type of ASCII letters,
 // digits, '.', '+' and '-' starting with a letter, a non-empty name, no empty
 // namespace segment, valid percent-encoding, no control characters or
 // unencoded spaces, well-formed qualifiers without duplicate keys, at most
-// [MaxPURLLen] bytes in the input and in the canonical form ([PURL.String]),
-// so that every canonical form parses again. Namespace and name are
+// [MaxPURLLen] bytes in the input, in the canonical form ([PURL.String])
+// and in the form that keeps the input's spelling ([Package.Spelled]), so
+// that both parse again. Namespace and name are
 // normalized for the type: lower case where the specification declares
 // them case-insensitive (golang, npm, pypi, deb, github, …) and for nuget,
 // whose ids NuGet compares case-insensitively, and a pypi
 // name as PyPI compares names (PEP 503: every run of '-', '_' and '.' is
 // one '-'). A refusal is a [*PURLError].
 func ParsePURL(s string) (PURL, error) {
-	bad := func(reason string) (PURL, error) {
-		return PURL{}, &PURLError{Input: clip.String(s, 200), Reason: reason}
+	p, _, err := parse(s)
+	return p, err
+}
+
+// parse is [ParsePURL], returning also the package URL as s spelled it:
+// the same PURL with namespace and name not normalized. Its String must
+// parse again too, as a store keeps it and returns it ([Package.Spelled]).
+func parse(s string) (p, spelled PURL, err error) {
+	bad := func(reason string) (PURL, PURL, error) {
+		return PURL{}, PURL{}, &PURLError{Input: clip.String(s, 200), Reason: reason}
 	}
 	if len(s) > MaxPURLLen {
 		return bad("longer than the maximum length")
@@ -93,7 +109,6 @@ func ParsePURL(s string) (PURL, error) {
 		}
 		rest = rest[:i]
 	}
-	var p PURL
 	if at := strings.LastIndexByte(rest, '@'); at > strings.LastIndexByte(rest, '/') {
 		v, err := unescape(rest[at+1:])
 		if err != nil {
@@ -127,7 +142,7 @@ func ParsePURL(s string) (PURL, error) {
 		}
 		ns = append(ns, d)
 	}
-	p.Namespace, p.Name = normalize(p.Type, strings.Join(ns[:len(ns)-1], "/"), ns[len(ns)-1])
+	p.Namespace, p.Name = strings.Join(ns[:len(ns)-1], "/"), ns[len(ns)-1]
 	if epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
 		if !allDigits(epoch) {
 			return bad("epoch qualifier is not a number")
@@ -137,10 +152,14 @@ func ParsePURL(s string) (PURL, error) {
 	if p.Type == "maven" && p.Namespace == "" {
 		return bad("a maven package URL needs a namespace (the groupId)")
 	}
-	if len(p.String()) > MaxPURLLen { // escaping and case folding can lengthen it
-		return bad("canonical form longer than the maximum length")
+	spelled = p
+	p.Namespace, p.Name = normalize(p.Type, p.Namespace, p.Name)
+	// Escaping can lengthen either form, and case folding one more than
+	// the other.
+	if len(p.String()) > MaxPURLLen || len(spelled.String()) > MaxPURLLen {
+		return bad("canonical or spelled form longer than the maximum length")
 	}
-	return p, nil
+	return p, spelled, nil
 }
 
 // normalize is the one place a package's identity is normalized: every

@@ -152,9 +152,10 @@ func (m *Matcher) Admits(a *Admission) bool {
 }
 
 // Match reports whether a package of m.Key at version v is selected, and
-// returns it as a result Package (Unordered set when v could not be
-// ordered but a range asked for it).
-func (m *Matcher) Match(v string) (Package, bool) {
+// returns it as a result Package, spelled as spelled ([Entry.Spelled]; ""
+// when unknown), Unordered set when v could not be ordered but a range
+// asked for it.
+func (m *Matcher) Match(v, spelled string) (Package, bool) {
 	vd, ok := m.verdicts[v]
 	if !ok {
 		vd = m.decide(v)
@@ -165,7 +166,9 @@ func (m *Matcher) Match(v string) (Package, bool) {
 	if !vd.ok {
 		return Package{}, false
 	}
-	return Package{PURL: Entry{Key: m.Key, Version: v}.PURL(), Version: v, Unordered: vd.unordered}, true
+	p := Entry{Key: m.Key, Version: v, Spelled: spelled}.Package()
+	p.Unordered = vd.unordered
+	return p, true
 }
 
 func (m *Matcher) decide(v string) verdict {

@@ -56,8 +56,9 @@ type Admission struct {
 	// microsecond precision.
 	Time time.Time `json:"time"`
 	// Packages are the packages of the artifact's verified SBOMs, each
-	// named by package URL, at most [MaxPackages]. Duplicates are merged.
-	// In a query result by package they are only the matching packages.
+	// named by package URL, at most [MaxPackages]. Packages of one index
+	// key and version are merged into one (see [Package.Spelled]). In a
+	// query result by package they are only the matching packages.
 	Packages []Package `json:"packages,omitempty"`
 	// Signers are the identities that signed the verified attestations
 	// the decision relied on, at most [MaxSigners]; duplicates are merged,
@@ -86,8 +87,19 @@ type Signer struct {
 type Package struct {
 	// PURL is the package URL. On Record it may carry qualifiers and a
 	// subpath (ignored); in results it is the canonical form
-	// pkg:type/namespace/name@version.
+	// pkg:type/namespace/name@version, namespace and name normalized for
+	// the type ([ParsePURL]): the package's identity in the index, which
+	// may stand for packages a registry tells apart (golang
+	// github.com/Foo/bar and github.com/foo/bar are two Go modules).
 	PURL string `json:"purl"`
+	// Spelled is, in results, the package URL as the SBOM spelled it: the
+	// canonical form but with namespace and name as written (case kept,
+	// no PEP 503), so that a VEX statement lifts a finding only for the
+	// package it names (drift), not for every package the index merged
+	// with it. Empty when the spelling is unknown: the package was
+	// recorded by a build that kept only the index key, or the admission
+	// listed it at this version in several spellings. Ignored on Record.
+	Spelled string `json:"spelled,omitempty"`
 	// Version is the package's version: the PURL's when it has one
 	// (a different Version is refused), otherwise the SBOM's own version
 	// field, or empty.
@@ -166,24 +178,60 @@ const (
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // Entry is a validated package of an admission as stores keep it: the
-// package's index key (see [PURL.Key]), its type, and version. Stores other
-// than Memory use it through [Normalize].
+// package's index key (see [PURL.Key]), its type, version, and Spelled,
+// the key with namespace and name as the SBOM spelled them ("" when
+// unknown, see [Package.Spelled]). Stores look packages up by Key only;
+// Spelled is kept beside it, so that no key changes. Stores other than
+// Memory use it through [Normalize].
 type Entry struct {
-	Key, Type, Version string
+	Key, Type, Version, Spelled string
 }
 
-// PURL is the canonical package URL of e.
-func (e Entry) PURL() string {
-	if e.Version == "" {
-		return "pkg:" + e.Key
+// Package is e as query results list it.
+func (e Entry) Package() Package {
+	return Package{PURL: purlOf(e.Key, e.Version), Version: e.Version, Spelled: purlOf(e.Spelled, e.Version)}
+}
+
+// purlOf is the package URL of index key key ("" for "") at version.
+func purlOf(key, version string) string {
+	switch {
+	case key == "":
+		return ""
+	case version == "":
+		return "pkg:" + key
 	}
-	return "pkg:" + e.Key + "@" + escape(e.Version)
+	return "pkg:" + key + "@" + escape(version)
+}
+
+// entrySet is an admission's entries, those of one key and version merged
+// into the first, as the index holds one package per key and version.
+// When they were spelled differently, the merged entry's spelling is
+// unknown: a VEX statement naming one spelling must not lift the package
+// the SBOM also listed in another.
+type entrySet struct {
+	list []Entry
+	at   map[[2]string]int // key, version → index in list
+}
+
+func newEntrySet(n int) *entrySet {
+	return &entrySet{list: make([]Entry, 0, n), at: make(map[[2]string]int, n)}
+}
+
+func (s *entrySet) add(e Entry) {
+	i, dup := s.at[[2]string{e.Key, e.Version}]
+	switch {
+	case !dup:
+		s.at[[2]string{e.Key, e.Version}] = len(s.list)
+		s.list = append(s.list, e)
+	case s.list[i].Spelled != e.Spelled:
+		s.list[i].Spelled = ""
+	}
 }
 
 // Normalize validates a as Record must and returns it with Time in UTC
-// truncated to microseconds, and its packages as index entries, duplicates
-// merged, in their first order. Store implementations call it first in
-// Record.
+// truncated to microseconds, and its packages as index entries, those of
+// one key and version merged, in their first order. Store implementations
+// call it first in Record.
 func Normalize(a Admission) (Admission, []Entry, error) {
 	bad := func(format string, args ...any) (Admission, []Entry, error) {
 		return Admission{}, nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidAdmission}, args...)...)
@@ -236,10 +284,9 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 		a.PolicyInput = nil
 	}
 	a.Time = a.Time.UTC().Truncate(time.Microsecond)
-	entries := make([]Entry, 0, len(a.Packages))
-	seen := make(map[Entry]bool, len(a.Packages))
+	entries := newEntrySet(len(a.Packages))
 	for _, p := range a.Packages {
-		u, err := ParsePURL(p.PURL)
+		u, spelled, err := parse(p.PURL)
 		if err != nil {
 			return Admission{}, nil, fmt.Errorf("%w: %w", ErrInvalidAdmission, err)
 		}
@@ -253,14 +300,10 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 		if len(v) > MaxVersionLen || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
 			return bad("package %s: version too long or not printable UTF-8", clip.String(p.PURL, 200))
 		}
-		e := Entry{Key: u.Key(), Type: u.Type, Version: v}
-		if !seen[e] {
-			seen[e] = true
-			entries = append(entries, e)
-		}
+		entries.add(Entry{Key: u.Key(), Type: u.Type, Version: v, Spelled: spelled.Key()})
 	}
 	a.Packages = nil
-	return a, entries, nil
+	return a, entries.list, nil
 }
 
 func checkField(v string) string {
@@ -280,27 +323,23 @@ func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 // as [Normalize] merges them: the package list a store keeps for an
 // admission after it migrates its keys.
 func CanonicalEntries(entries []Entry) ([]Entry, error) {
-	out := make([]Entry, 0, len(entries))
-	seen := make(map[Entry]bool, len(entries))
+	out := newEntrySet(len(entries))
 	for _, e := range entries {
 		k, err := CanonicalKey(e.Key)
 		if err != nil {
 			return nil, err
 		}
 		e.Key = k
-		if !seen[e] {
-			seen[e] = true
-			out = append(out, e)
-		}
+		out.add(e)
 	}
-	return out, nil
+	return out.list, nil
 }
 
-// WithEntries returns a with Packages set from entries (canonical URLs).
+// WithEntries returns a with Packages set from entries.
 func WithEntries(a Admission, entries []Entry) Admission {
 	a.Packages = make([]Package, len(entries))
 	for i, e := range entries {
-		a.Packages[i] = Package{PURL: e.PURL(), Version: e.Version}
+		a.Packages[i] = e.Package()
 	}
 	return a
 }

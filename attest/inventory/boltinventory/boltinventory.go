@@ -50,9 +50,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 var (
-	bucketMeta    = []byte("admission") // decision id → admission (JSON, no packages)
-	bucketPkgs    = []byte("packages")  // decision id → its entries (binary)
-	bucketByPkg   = []byte("by-package")
+	bucketMeta    = []byte("admission")  // decision id → admission (JSON, no packages)
+	bucketPkgs    = []byte("packages")   // decision id → its entries (binary)
+	bucketByPkg   = []byte("by-package") // key, decision id, version → spelling
 	bucketDigest  = []byte("by-digest")
 	bucketBuilder = []byte("by-builder")
 	bucketSigner  = []byte("by-signer")    // SAN, decision id
@@ -67,7 +67,10 @@ var (
 // written before the version was recorded (with or without signers,
 // policy inputs and the revision index); 2 keys pypi packages by their
 // PEP 503 name; 3 keys nuget packages by their lower-case id
-// ([inventory.ParsePURL]).
+// ([inventory.ParsePURL]). Spellings ([inventory.Entry.Spelled]) came
+// later in format 3 without a new version, as signers did in format 1:
+// they change no key, and what an older build writes or reads without
+// them is read as "spelling unknown".
 const formatVersion = 3
 
 // Store is an [inventory.Store] in one bbolt file. Close it when done.
@@ -189,7 +192,8 @@ func backfillPolicy(tx *bolt.Tx) error {
 // changed: in the by-package index, and in the package lists of the
 // admissions that hold a changed key (duplicates this makes are merged,
 // as Record merges them). The stored key is enough to derive the new one:
-// no admission needs its SBOM again.
+// no admission needs its SBOM again. Moved index keys keep no value: steps
+// run only on files of before format 3, which hold no spellings.
 func rekey(tx *bolt.Tx, typ string) error {
 	byPkg, pkgs := tx.Bucket(bucketByPkg), tx.Bucket(bucketPkgs)
 	type move struct{ from, to []byte }
@@ -345,7 +349,7 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 		}
 		byPkg := tx.Bucket(bucketByPkg)
 		for _, e := range entries {
-			if err := byPkg.Put(key(e.Key, a.DecisionID, e.Version), nil); err != nil {
+			if err := byPkg.Put(key(e.Key, a.DecisionID, e.Version), []byte(e.Spelled)); err != nil {
 				return err
 			}
 		}
@@ -456,12 +460,12 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 		prefix := key(mt.Key, "")
 		c := tx.Bucket(bucketByPkg).Cursor()
 		var last []byte
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		for k, spelled := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, spelled = c.Next() {
 			id, ver, ok := bytes.Cut(k[len(prefix):], []byte{0})
 			if !ok {
 				return fmt.Errorf("malformed index key %q", k)
 			}
-			p, ok := mt.Match(string(ver))
+			p, ok := mt.Match(string(ver), string(spelled))
 			if !ok {
 				continue
 			}
@@ -489,15 +493,23 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 }
 
 // encodeEntries writes entries as uvarint-length-prefixed key, type and
-// version strings.
+// version strings, then their spellings. Package lists written before
+// spellings were kept end after the versions: decodeEntries reads them as
+// entries of unknown spelling, and builds of then ignore the spellings.
 func encodeEntries(es []inventory.Entry) []byte {
 	var b []byte
+	put := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(es)))
 	for _, e := range es {
-		for _, s := range []string{e.Key, e.Type, e.Version} {
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
-		}
+		put(e.Key)
+		put(e.Type)
+		put(e.Version)
+	}
+	for _, e := range es {
+		put(e.Spelled)
 	}
 	return b
 }
@@ -518,20 +530,23 @@ func decodeEntries(b []byte) ([]inventory.Entry, error) {
 		b = b[k+int(l):]
 		return s, nil
 	}
-	out := make([]inventory.Entry, 0, n)
-	for range n {
-		var e inventory.Entry
+	out := make([]inventory.Entry, n)
+	for i := range out {
+		for _, f := range []*string{&out[i].Key, &out[i].Type, &out[i].Version} {
+			var err error
+			if *f, err = next(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == 0 {
+		return out, nil // written before spellings were kept
+	}
+	for i := range out {
 		var err error
-		if e.Key, err = next(); err != nil {
+		if out[i].Spelled, err = next(); err != nil {
 			return nil, err
 		}
-		if e.Type, err = next(); err != nil {
-			return nil, err
-		}
-		if e.Version, err = next(); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
 	}
 	return out, nil
 }

@@ -9,11 +9,12 @@
 // # Layout
 //
 // Ten buckets: admissions by decision id (binary, with their signers),
-// their package lists (binary), their policy inputs (JSON), six indexes
-// whose keys are NUL-separated and carry no value — by package
-// ([inventory.PURL.Key] NUL decision NUL version), by digest, by builder,
-// by signer SAN, by key id and by policy revision — and the file's format
-// version. A package query seeks to the package's prefix and reads only
+// their package lists (binary, with each package's spelling), their
+// policy inputs (JSON), six indexes whose keys are NUL-separated — by
+// package ([inventory.PURL.Key] NUL decision NUL version, whose value is
+// the package's spelling, [inventory.Entry.Spelled]), by digest, by
+// builder, by signer SAN, by key id and by policy revision, which carry
+// no value — and the file's format version. A package query seeks to the package's prefix and reads only
 // its keys; the version criteria ([inventory.Matcher]) are applied to
 // each distinct version once, before any admission is read.
 //
@@ -37,7 +38,11 @@
 //   - 3: nuget packages keyed by their id in lower case (NuGet compares
 //     ids case-insensitively), re-derived the same way. Without it, a
 //     query for pkg:nuget/Newtonsoft.Json would miss every admission
-//     whose SBOM wrote newtonsoft.json, and the other way round.
+//     whose SBOM wrote newtonsoft.json, and the other way round. Spellings
+//     were added later within format 3, with no migration: they change no
+//     key, and package lists and index values of an older build (which
+//     has none, and ignores them) read as "spelling unknown", for which
+//     drift lifts no finding it cannot prove a VEX statement names.
 //
 // A file of a newer format (written by a newer version) is refused with
 // an [*inventory.FormatError] rather than written under older rules.

@@ -101,7 +101,14 @@ func setVersion(t *testing.T, path, v string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("format")).Put([]byte("version"), []byte(v)) }); err != nil {
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("format"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("version"), []byte(v))
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -258,5 +265,40 @@ func TestNewFileRoundTrip(t *testing.T) {
 	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:pypi/zope_interface"})
 	if err != nil || len(res.Admissions) != 1 || !slices.Equal(inventorytest.PURLs(res.Admissions[0]), []string{"pkg:pypi/zope-interface@5.5"}) {
 		t.Fatalf("after reopen: %+v, %v", res, err)
+	}
+}
+
+// A format 3 file of a build that kept no spellings opens without a
+// migration: its packages read and match as before, with spelling
+// unknown, beside records that keep theirs, and no key changes.
+func TestFormat3WithoutSpellings(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	writeFormat1(t, path, format1{"d-old", "old", [][3]string{{"golang/github.com/foo/bar", "golang", "v1.0.0"}, {"npm/left-pad", "npm", "1.3.0"}}})
+	setVersion(t, path, "3")
+	s := open(t, path)
+	if err := s.Record(t.Context(), inventorytest.Admission("d-new", "new", "pkg:golang/github.com/Foo/bar@v1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:golang/github.com/foo/bar"})
+	if err != nil || len(res.Admissions) != 2 {
+		t.Fatalf("github.com/foo/bar: %+v, %v; want d-new and d-old", res, err)
+	}
+	for _, a := range res.Admissions {
+		want := map[string]string{"d-new": "pkg:golang/github.com/Foo/bar@v1.0.0", "d-old": ""}[a.DecisionID]
+		if p := a.Packages; len(p) != 1 || p[0].PURL != "pkg:golang/github.com/foo/bar@v1.0.0" || p[0].Spelled != want {
+			t.Fatalf("%s: packages %+v, want pkg:golang/github.com/foo/bar@v1.0.0 spelled %q", a.DecisionID, p, want)
+		}
+	}
+	res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
+	want := []inventory.Package{{PURL: "pkg:golang/github.com/foo/bar@v1.0.0", Version: "v1.0.0"}, {PURL: "pkg:npm/left-pad@1.3.0", Version: "1.3.0"}}
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(res.Admissions[0].Packages, want) {
+		t.Fatalf("d-old by digest: %+v, %v; want packages %+v", res, err, want)
+	}
+	s.Close()
+	keys, version := dump(t, path)
+	wantKeys := []string{"golang/github.com/foo/bar\x00d-new\x00v1.0.0", "golang/github.com/foo/bar\x00d-old\x00v1.0.0", "npm/left-pad\x00d-old\x001.3.0"}
+	if version != "3" || !slices.Equal(keys, wantKeys) {
+		t.Fatalf("version %q, keys %q; want 3, %q", version, keys, wantKeys)
 	}
 }

@@ -52,10 +52,15 @@
 // with a justification or fixed: "compliant again" once per artifact the
 // advisory it names affects and the statement covers, whole or in every
 // affected package; affected: drift of the artifacts its products name by
-// digest or by package URL). The package URLs of advisories and VEX
-// statements are compared with the index's as [inventory.ParsePURL]
-// normalizes them (a PyPI advisory for zope.interface finds an SBOM's
-// Zope_Interface, as PEP 503 says). Not covered:
+// digest or by package URL). The package URLs of advisories and of
+// affected statements are compared with the index's as
+// [inventory.ParsePURL] normalizes them (a PyPI advisory for
+// zope.interface finds an SBOM's Zope_Interface, as PEP 503 says; a Go
+// advisory for github.com/foo/bar also finds github.com/Foo/bar), which
+// errs toward reporting. A not_affected or fixed statement lifts a finding
+// only for the packages it names as their registry compares names
+// ([vex.MatchPURL] on [inventory.Package.Spelled]: Go and npm names
+// exactly), never for a package it does not name. Not covered:
 //
 //   - Admissions whose policy input was not kept (larger than the bound,
 //     or indexed before inputs were kept) cannot be re-evaluated: they are

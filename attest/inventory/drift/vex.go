@@ -49,10 +49,18 @@ const (
 //     artifact when one of its products names the artifact as a whole
 //     ([vex.Document.For] on the digest and the image's pkg:oci package URL,
 //     as the gate matches), or when every affected package of the artifact
-//     matches ([vex.MatchPURL], on type, namespace and name normalized as
-//     the index normalizes them) a subcomponent of a product naming it or
-//     a product that is itself a package URL. An artifact only partly
-//     covered stays non-compliant: no event.
+//     is named by a subcomponent of a product naming it or by a product
+//     that is itself a package URL. Named is [vex.MatchPURL] on the
+//     package as the SBOM spelled it ([inventory.Package.Spelled]), not on
+//     the index's normalized key: names compare as the type's registry
+//     compares them (PyPI by PEP 503, NuGet without case, every other type
+//     exactly), so a statement about pkg:golang/github.com/foo/bar does not
+//     lift github.com/Foo/bar, another Go module the index keys alike. A
+//     package whose spelling the index does not know (recorded by an
+//     older build, or listed in two spellings) is named only where its
+//     key loses nothing the registry tells apart (see [inventory.FoldsCase]);
+//     otherwise it stays affected. An artifact only partly covered stays
+//     non-compliant: no event.
 //   - affected: an advisory scoped to the statement's products. A product
 //     naming an artifact by digest (a sha-256 hash, or a pkg:oci package
 //     URL whose version is the digest) selects that artifact; a product
@@ -164,20 +172,49 @@ func covers(doc *vex.Document, c *Change) bool {
 		return false
 	}
 	for _, pkg := range c.Packages {
-		if !slices.ContainsFunc(patterns, func(pat string) bool { return matchPURL(pat, pkg.PURL) }) {
+		if !slices.ContainsFunc(patterns, func(pat string) bool { return names(pat, pkg) }) {
 			return false
 		}
 	}
 	return true
 }
 
-// matchPURL reports whether the package URL pattern of a VEX statement
-// names purl, a package URL of an index result, as [vex.MatchPURL] does
-// but with both identities normalized by [inventory.ParsePURL], as the
-// index normalized purl: a statement about pkg:pypi/zope.interface covers
-// the indexed pkg:pypi/zope-interface. purl carries no qualifiers and no
-// subpath, so a pattern that names some matches nothing, as with
-// vex.MatchPURL.
+// names reports whether the package URL pattern of a VEX statement names
+// pkg, an affected package of an index result, for lifting its finding:
+// [vex.MatchPURL] on the package as the SBOM spelled it, as the gate
+// matches VEX products. Its spelling carries no qualifiers and no
+// subpath, so a pattern that names some matches nothing.
+//
+// When the spelling is unknown, the index key is all there is: it stands
+// for every spelling it was derived from, and may name the package only
+// where all of them are one package to the registry — the index keeps
+// the type's case, or the registry ignores case too (its other
+// normalization, PyPI's PEP 503, the index applies alike). Otherwise a
+// statement cannot prove it names the package: not covered.
+func names(pattern string, pkg inventory.Package) bool {
+	if pkg.Spelled != "" {
+		return vex.MatchPURL(pattern, pkg.Spelled)
+	}
+	u, err := inventory.ParsePURL(pkg.PURL)
+	return err == nil && (!inventory.FoldsCase(u.Type) || registryFoldsCase(u.Type)) && vex.MatchPURL(pattern, pkg.PURL)
+}
+
+// registryFoldsCase reports whether names of package type typ that differ
+// only in case are one package as [vex.MatchPURL] compares them (PyPI and
+// NuGet): asked of vex, so that the rule has one home.
+func registryFoldsCase(typ string) bool {
+	return vex.MatchPURL("pkg:"+typ+"/A", "pkg:"+typ+"/a")
+}
+
+// matchPURL reports whether the package URL pattern of an affected
+// statement's subcomponent names purl, a package URL of an index result,
+// as [vex.MatchPURL] does but with both identities normalized by
+// [inventory.ParsePURL], as the index normalized purl: it may name more
+// packages than the statement does (github.com/Foo/bar for
+// github.com/foo/bar), which for an affected statement lists more, never
+// fewer (a not_affected or fixed statement lifts findings by [names]
+// instead). purl carries no qualifiers and no subpath, so a pattern that
+// names some matches nothing, as with vex.MatchPURL.
 func matchPURL(pattern, purl string) bool {
 	if pv, err := vex.ParsePURL(pattern); err != nil || len(pv.Qualifiers) > 0 || pv.Subpath != "" {
 		return false

@@ -3,6 +3,7 @@ package drift_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,4 +192,88 @@ func TestVEXRefusesWhatItCannotApply(t *testing.T) {
 	if n := len(rec.Events()); n != 0 {
 		t.Fatalf("%d events", n)
 	}
+}
+
+// A not_affected or fixed statement lifts a finding only for the packages
+// it names as their registry compares names: exactly for Go and npm (an
+// advisory for github.com/foo/bar finds github.com/Foo/bar, another module
+// the index keys alike, but a statement about foo/bar does not lift it),
+// without case for NuGet and by PEP 503 for PyPI. A package an admission
+// listed in two spellings at one version has no known spelling: lifted
+// only where the registry holds both to be one package. On every store.
+func TestVEXLiftsOnlyThePackagesItNames(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores() {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := st.open(t)
+			for _, a := range []inventory.Admission{
+				inventorytest.Admission("d-go", "go", "pkg:golang/github.com/Foo/bar@v1.0.0"),
+				inventorytest.Admission("d-go-both", "go-both", "pkg:golang/github.com/Foo/bar@v1.1.0", "pkg:golang/github.com/foo/bar@v1.1.0"),
+				inventorytest.Admission("d-npm", "npm", "pkg:npm/Left-Pad@1.3.0"),
+				inventorytest.Admission("d-pypi", "pypi", "pkg:pypi/zope.interface@5.4"),
+				inventorytest.Admission("d-pypi-both", "pypi-both", "pkg:pypi/Zope_Interface@5.3", "pkg:pypi/zope.interface@5.3"),
+				inventorytest.Admission("d-nuget", "nuget", "pkg:nuget/Newtonsoft.Json@12.0.1"),
+				inventorytest.Admission("d-nuget-both", "nuget-both", "pkg:nuget/Newtonsoft.Json@13.0.1", "pkg:nuget/newtonsoft.json@13.0.1"),
+			} {
+				if err := s.Record(t.Context(), a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			subcomponent := func(artifact, purl string) string {
+				return `{"@id":"urn:example:app","hashes":{"sha-256":"` + inventorytest.Digest(artifact)[len("sha256:"):] +
+					`"},"subcomponents":[{"@id":"` + purl + `"}]}`
+			}
+			cases := []struct {
+				ecosystem, name string
+				found           string // what the advisory finds
+				products        string // of the statement
+				lifted          string
+			}{
+				{"Go", "github.com/foo/bar", "[d-go d-go-both]", `{"@id":"pkg:golang/github.com/foo/bar"}`, "[]"},
+				{"Go", "github.com/foo/bar", "[d-go d-go-both]", subcomponent("go", "pkg:golang/github.com/foo/bar"), "[]"},
+				{"Go", "github.com/foo/bar", "[d-go d-go-both]", `{"@id":"pkg:golang/github.com/Foo/bar"}`, "[d-go]"},
+				{"Go", "github.com/foo/bar", "[d-go d-go-both]", subcomponent("go", "pkg:golang/github.com/Foo/bar@v1.0.0"), "[d-go]"},
+				{"Go", "github.com/foo/bar", "[d-go d-go-both]", `{"@id":"pkg:golang/github.com/Foo/bar"},{"@id":"pkg:golang/github.com/foo/bar"}`, "[d-go]"},
+				{"npm", "left-pad", "[d-npm]", `{"@id":"pkg:npm/left-pad"}`, "[]"},
+				{"npm", "left-pad", "[d-npm]", `{"@id":"pkg:npm/Left-Pad@1.3.0"}`, "[d-npm]"},
+				{"PyPI", "zope-interface", "[d-pypi d-pypi-both]", `{"@id":"pkg:pypi/zope-interface"}`, "[d-pypi d-pypi-both]"},
+				{"NuGet", "Newtonsoft.Json", "[d-nuget d-nuget-both]", `{"@id":"pkg:nuget/newtonsoft.json"}`, "[d-nuget d-nuget-both]"},
+			}
+			for _, c := range cases {
+				versions := `"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]`
+				if c.ecosystem == "NuGet" { // no ordering: listed versions
+					versions = `"versions":["12.0.1","13.0.1"]`
+				}
+				adv, err := drift.ParseOSV(record(`{"package":{"ecosystem":"` + c.ecosystem + `","name":"` + c.name + `"},` + versions + `}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := drift.New(s, audittest.NewRecorder())
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := d.Advisory(t.Context(), adv, time.Time{})
+				if got := decisions(rep); err != nil || got != c.found {
+					t.Fatalf("advisory for %s %s: %s, %v; want %s", c.ecosystem, c.name, got, err, c.found)
+				}
+				doc := vexDoc(t, `{"vulnerability":{"name":"TEST-1"},"status":"not_affected","justification":"vulnerable_code_not_present",
+				  "products":[`+c.products+`]}`)
+				rep, err = d.VEX(t.Context(), doc.Statements[0], vexSigner, adv, time.Time{})
+				if got := decisions(rep); err != nil || got != c.lifted {
+					t.Errorf("not_affected for %s: lifted %s, %v; want %s", c.products, got, err, c.lifted)
+				}
+			}
+		})
+	}
+}
+
+// decisions lists the decision ids of a report's changes, sorted.
+func decisions(rep drift.Report) string {
+	ids := []string{}
+	for _, c := range rep.Changes {
+		ids = append(ids, c.Admissions[0].DecisionID)
+	}
+	slices.Sort(ids)
+	return fmt.Sprint(ids)
 }

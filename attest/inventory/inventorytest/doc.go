@@ -8,7 +8,9 @@
 //
 // The suite records a fixed set of admissions and checks range and exact
 // version queries across ecosystems, unordered versions, canonical package
-// URLs, pypi names matched as PyPI compares them (PEP 503), digest and
+// URLs, pypi names matched as PyPI compares them (PEP 503), each
+// package's spelling kept beside its case-folded key (unknown when an
+// admission listed two spellings), digest and
 // builder queries, refusals of malformed admissions
 // (nothing partial stored), duplicate decisions, bad queries, limits and
 // concurrent records. [Digest], [T0] and [Admission] build well-formed

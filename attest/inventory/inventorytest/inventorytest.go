@@ -49,7 +49,8 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 		old := res.Admissions[1]
 		want := inventory.Admission{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1",
 			Builder: "https://ci.example/builder@v1", Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1",
-			Time: T0.Truncate(time.Microsecond), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0", Version: "v0.30.0"}},
+			Time: T0.Truncate(time.Microsecond), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0",
+				Spelled: "pkg:golang/golang.org/x/net@v0.30.0", Version: "v0.30.0"}},
 			Signers: []inventory.Signer{releaseSigner, {KeyID: "sbom-key-1"}}}
 		if !equalAdmission(old, want) {
 			t.Fatalf("admission = %+v\nwant %+v", old, want)
@@ -122,6 +123,36 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			if p := res.Admissions[0].Packages; len(p) != 1 || p[0].PURL != "pkg:nuget/newtonsoft.json@12.0.1" {
 				t.Fatalf("query %s: packages %+v, want one pkg:nuget/newtonsoft.json@12.0.1 (spellings merged)", name, p)
 			}
+		}
+	})
+	t.Run("SpellingKeptBesideTheKey", func(t *testing.T) {
+		s := newStore(t)
+		recordSpellings(t, s)
+		// A query matches across case, as the index key folds it.
+		for _, name := range []string{"pkg:golang/github.com/foo/bar", "pkg:golang/github.com/FOO/Bar"} {
+			res := query(t, s, inventory.Query{Package: name, Versions: []string{"v1.0.0"}})
+			if got := ids(res); !slices.Equal(got, []string{"d-upper", "d-lower", "d-both"}) {
+				t.Fatalf("query %s = %v, want [d-upper d-lower d-both] (newest first)", name, got)
+			}
+			for i, want := range []string{"pkg:golang/github.com/Foo/bar@v1.0.0", "pkg:golang/github.com/foo/bar@v1.0.0", ""} {
+				p := res.Admissions[i].Packages
+				if len(p) != 1 || p[0].PURL != "pkg:golang/github.com/foo/bar@v1.0.0" || p[0].Spelled != want {
+					t.Fatalf("query %s, %s: packages %+v, want one pkg:golang/github.com/foo/bar@v1.0.0 spelled %q",
+						name, res.Admissions[i].DecisionID, p, want)
+				}
+			}
+		}
+		res := query(t, s, inventory.Query{Digest: Digest("upper")})
+		want := []inventory.Package{
+			{PURL: "pkg:golang/github.com/foo/bar@v1.0.0", Spelled: "pkg:golang/github.com/Foo/bar@v1.0.0", Version: "v1.0.0"},
+			{PURL: "pkg:npm/%40scope/left-pad@1.3.0", Spelled: "pkg:npm/%40Scope/Left-Pad@1.3.0", Version: "1.3.0"},
+			{PURL: "pkg:pypi/zope-interface@5.4", Spelled: "pkg:pypi/Zope_Interface@5.4", Version: "5.4"}}
+		if len(res.Admissions) != 1 || !slices.Equal(res.Admissions[0].Packages, want) {
+			t.Fatalf("d-upper by digest: %+v, want packages %+v", res.Admissions, want)
+		}
+		res = query(t, s, inventory.Query{Package: "pkg:npm/%40SCOPE/left-pad"})
+		if got := ids(res); !slices.Equal(got, []string{"d-upper"}) || res.Admissions[0].Packages[0].Spelled != "pkg:npm/%40Scope/Left-Pad@1.3.0" {
+			t.Fatalf("npm across case: %+v", res.Admissions)
 		}
 	})
 	t.Run("ByDigestAndBuilderReturnAllPackages", func(t *testing.T) {
@@ -341,6 +372,27 @@ func recordFixture(t *testing.T, s inventory.Store) {
 			Time: T0.Add(2 * time.Hour), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@%28devel%29"}}},
 	}
 	for _, a := range adms {
+		if err := s.Record(t.Context(), a); err != nil {
+			t.Fatalf("Record(%s): %v", a.DecisionID, err)
+		}
+	}
+}
+
+// recordSpellings records one Go module (and an npm and a pypi package)
+// in the spellings of three admissions: d-upper as github.com/Foo/bar, a
+// Go module other than d-lower's github.com/foo/bar though the index keys
+// them alike, and d-both in both spellings at one version (its spelling
+// is then unknown).
+func recordSpellings(t *testing.T, s inventory.Store) {
+	t.Helper()
+	adms := []inventory.Admission{
+		Admission("d-upper", "upper", "pkg:golang/github.com/Foo/bar@v1.0.0", "pkg:npm/%40Scope/Left-Pad@1.3.0?arch=x",
+			"pkg:pypi/Zope_Interface@5.4"),
+		Admission("d-lower", "lower", "pkg:golang/github.com/foo/bar@v1.0.0?type=module", "pkg:golang/github.com/foo/bar@v1.0.0"),
+		Admission("d-both", "both", "pkg:golang/github.com/Foo/bar@v1.0.0", "pkg:golang/github.com/foo/bar@v1.0.0"),
+	}
+	for i, a := range adms {
+		a.Time = T0.Add(time.Duration(-i) * time.Minute)
 		if err := s.Record(t.Context(), a); err != nil {
 			t.Fatalf("Record(%s): %v", a.DecisionID, err)
 		}

@@ -12,7 +12,9 @@
 // admitted_at, policy_input (bytea, NULL when not kept); indexes on digest,
 // builder and policy_revision), PREFIX_package (one row per package of an
 // admission: pkey = the package URL's type/namespace/name key, ptype,
-// version; primary key (admission, ord) and an index on (pkey, version)
+// version, spelling = the key as the SBOM spelled it
+// ([inventory.Entry.Spelled], NULL when unknown); primary key (admission,
+// ord) and an index on (pkey, version)
 // INCLUDE (admission)), PREFIX_signer (one row per signer of an
 // admission: issuer, san, key_id; partial indexes on san and on key_id)
 // and PREFIX_schema (one row: the schema version). A signer or key query
@@ -50,7 +52,12 @@
 //     constraint, PREFIX_package_nuget_lower, that refuses a nuget key
 //     holding an upper-case letter outside a percent-escape. Without it,
 //     a query for pkg:nuget/Newtonsoft.Json would miss every admission
-//     whose SBOM wrote newtonsoft.json, and the other way round.
+//     whose SBOM wrote newtonsoft.json, and the other way round. The
+//     spelling column was added later within schema 3 (ADD COLUMN IF NOT
+//     EXISTS, nullable): it changes no key, and rows of before it, or of
+//     an older replica still running, hold NULL, read as "spelling
+//     unknown", for which drift lifts no finding it cannot prove a VEX
+//     statement names.
 //
 // Tables of a newer version (upgraded by a newer version) are refused
 // with an [*inventory.FormatError] rather than written under older rules.

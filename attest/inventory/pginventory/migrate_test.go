@@ -76,7 +76,8 @@ func TestSchemaVersions(t *testing.T) {
 	p := pool(t, itest.StartPostgres(t, 20))
 	for name, f := range map[string]func(*testing.T, *pgxpool.Pool){"MigratesSchema1PyPIKeys": migratesSchema1PyPIKeys,
 		"FailedMigrationRollsBack": failedMigrationRollsBack,
-		"MigratesSchema2NuGetKeys": migratesSchema2NuGetKeys, "RefusesNewerSchema": refusesNewerSchema} {
+		"MigratesSchema2NuGetKeys": migratesSchema2NuGetKeys, "RefusesNewerSchema": refusesNewerSchema,
+		"RowsWithoutSpelling": rowsWithoutSpelling} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f(t, p)
@@ -211,5 +212,43 @@ func refusesNewerSchema(t *testing.T, p *pgxpool.Pool) {
 	}
 	if v := schemaVersion(t, p, "next"); v != 4 {
 		t.Fatalf("version = %d after the refusal, want 4", v)
+	}
+}
+
+// Rows of before the spelling column, and rows an older replica still
+// running writes without it, read and match as before, with spelling
+// unknown, beside records that keep theirs; no key changes.
+func rowsWithoutSpelling(t *testing.T, p *pgxpool.Pool) {
+	createSchema1(t, p, "sp", [4]string{"d-old", "golang/github.com/foo/bar", "golang", "v1.0.0"})
+	s, err := pginventory.New(t.Context(), p, pginventory.WithTablePrefix("sp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Exec(t.Context(), `INSERT INTO sp_package (admission, ord, pkey, ptype, version)
+		SELECT id, 0, 'golang/github.com/foo/bar', 'golang', 'v1.0.0' FROM sp_admission WHERE decision_id = 'd-other'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(t.Context(), inventorytest.Admission("d-new", "new", "pkg:golang/github.com/Foo/bar@v1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:golang/github.com/foo/bar"})
+	if err != nil || len(res.Admissions) != 3 {
+		t.Fatalf("github.com/foo/bar: %+v, %v; want d-new, d-old and d-other", res, err)
+	}
+	for _, a := range res.Admissions {
+		want := map[string]string{"d-new": "pkg:golang/github.com/Foo/bar@v1.0.0"}[a.DecisionID]
+		if p := a.Packages; len(p) != 1 || p[0].PURL != "pkg:golang/github.com/foo/bar@v1.0.0" || p[0].Spelled != want {
+			t.Fatalf("%s: packages %+v, want pkg:golang/github.com/foo/bar@v1.0.0 spelled %q", a.DecisionID, p, want)
+		}
+	}
+	res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("old")})
+	want := []inventory.Package{{PURL: "pkg:golang/github.com/foo/bar@v1.0.0", Version: "v1.0.0"}}
+	if err != nil || len(res.Admissions) != 1 || !slices.Equal(res.Admissions[0].Packages, want) {
+		t.Fatalf("d-old by digest: %+v, %v; want packages %+v", res, err, want)
+	}
+	wantRows := []string{"d-old golang/github.com/foo/bar v1.0.0", "d-other golang/github.com/foo/bar v1.0.0", "d-new golang/github.com/foo/bar v1.0.0"}
+	if got := rows(t, p, "sp"); !slices.Equal(got, wantRows) {
+		t.Fatalf("package rows %q, want %q", got, wantRows)
 	}
 }

@@ -121,7 +121,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 // before the version table (with or without signers and policy inputs);
 // 2 keys pypi packages by their PEP 503 name and refuses any other pypi
 // key; 3 keys nuget packages by their lower-case id and refuses any other
-// nuget key ([inventory.ParsePURL]).
+// nuget key ([inventory.ParsePURL]). The spelling column came later in
+// schema 3 without a new version, as the signer table did in schema 1: it
+// changes no key, and rows an older build writes leave it NULL, read as
+// "spelling unknown" ([inventory.Entry.Spelled]).
 const schemaVersion = 3
 
 // setUp creates what is missing and brings tables of an earlier schema
@@ -218,6 +221,7 @@ func (s *Store) createTables(ctx context.Context, tx pgx.Tx) error {
 		// signers. Building the revision index scans the table once
 		// (holding off writes meanwhile).
 		`ALTER TABLE ` + s.adm + ` ADD COLUMN IF NOT EXISTS policy_input bytea`,
+		`ALTER TABLE ` + s.pkg + ` ADD COLUMN IF NOT EXISTS spelling text`,
 		`CREATE INDEX IF NOT EXISTS ` + ix("_admission_policy") + ` ON ` + s.adm + ` (policy_revision)`,
 		`CREATE TABLE IF NOT EXISTS ` + s.signer + ` (
 			admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
@@ -238,6 +242,8 @@ func (s *Store) createTables(ctx context.Context, tx pgx.Tx) error {
 // changed, and deletes the rows this makes duplicates of another row of
 // the same admission (the first kept, as Record merges them). The stored
 // key is enough to derive the new one: no admission needs its SBOM again.
+// Merged rows lose no spelling: steps run only on tables of before schema
+// 3, whose spelling column is NULL.
 func (s *Store) rekey(ctx context.Context, tx pgx.Tx, typ string) error {
 	rows, _ := tx.Query(ctx, `SELECT DISTINCT pkey FROM `+s.pkg+` WHERE ptype = $1`, typ)
 	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
@@ -265,6 +271,14 @@ func (s *Store) rekey(ctx context.Context, tx pgx.Tx, typ string) error {
 	_, err = tx.Exec(ctx, `DELETE FROM `+s.pkg+` d USING `+s.pkg+` k WHERE d.pkey = ANY($1) AND k.admission = d.admission
 		AND k.pkey = d.pkey AND k.ptype = d.ptype AND k.version = d.version AND k.ord < d.ord`, to)
 	return err
+}
+
+// spelling is e.Spelled as the spelling column holds it: NULL when unknown.
+func spelling(e inventory.Entry) *string {
+	if e.Spelled == "" {
+		return nil
+	}
+	return &e.Spelled
 }
 
 func unavailable(err error) error {
@@ -297,10 +311,10 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.pkgName}, []string{"admission", "ord", "pkey", "ptype", "version"},
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.pkgName}, []string{"admission", "ord", "pkey", "ptype", "version", "spelling"},
 			pgx.CopyFromSlice(len(entries), func(i int) ([]any, error) {
 				e := entries[i]
-				return []any{id, int32(i), e.Key, e.Type, e.Version}, nil
+				return []any{id, int32(i), e.Key, e.Type, e.Version, spelling(e)}, nil
 			}))
 		if err != nil || len(a.Signers) == 0 {
 			return err
@@ -351,11 +365,9 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	if err != nil {
 		return nil, err
 	}
-	selected := map[string]inventory.Package{}
 	var want []string
 	for _, v := range versions {
-		if p, ok := mt.Match(v); ok {
-			selected[v] = p
+		if _, ok := mt.Match(v, ""); ok {
 			want = append(want, v)
 		}
 	}
@@ -364,7 +376,7 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	}
 	// Criteria are added only when set, so each shape gets its own plan
 	// (a generic plan for "$3 = '' OR digest = $3" would scan admissions).
-	sql, args := `SELECT `+s.cols+`, p.version FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
+	sql, args := `SELECT `+s.cols+`, p.version, coalesce(p.spelling, '') FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
 		WHERE p.pkey = $1 AND p.version = ANY($2)`, []any{mt.Key, want}
 	sql, args = s.where(mt, sql, args)
 	rows, _ = s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
@@ -373,15 +385,16 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	last := int64(-1)
 	var a inventory.Admission
 	var id int64
-	var v string
-	_, err = pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision, &a.Time, &v}, func() error {
+	var v, spelled string
+	_, err = pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision, &a.Time, &v, &spelled}, func() error {
+		p, _ := mt.Match(v, spelled) // v is one of want: the verdict is cached
 		if id == last {
-			hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, selected[v])
+			hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, p)
 			return nil
 		}
 		h := a
 		h.Time = h.Time.UTC()
-		h.Packages = []inventory.Package{selected[v]}
+		h.Packages = []inventory.Package{p}
 		hits = append(hits, h)
 		ids = append(ids, id)
 		last = id
@@ -461,9 +474,10 @@ func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inven
 		return hits, err
 	}
 	entries := make([][]inventory.Entry, len(hits))
-	rows, _ = s.pool.Query(ctx, `SELECT admission, pkey, ptype, version FROM `+s.pkg+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	rows, _ = s.pool.Query(ctx, `SELECT admission, pkey, ptype, version, coalesce(spelling, '') FROM `+s.pkg+`
+		WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
 	var e inventory.Entry
-	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.Type, &e.Version}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.Type, &e.Version, &e.Spelled}, func() error {
 		entries[index[id]] = append(entries[index[id]], e)
 		return nil
 	})
