@@ -23,13 +23,16 @@ type LibraryConfig struct {
 	Kubernetes KubernetesConfig
 	Terraform  TerraformConfig
 	// UntrustedTriggers are run triggers (the job's event claim, the
-	// policy input's job.trigger, and the trigger ztci's job provenance
-	// records) whose jobs never count as running on a protected ref, for
-	// deploys, secret releases and the builds deploys rely on. GitHub runs
-	// a pull_request_target workflow with the base branch's ref,
-	// ref_protected true and the repository's secrets for a pull request
-	// from anyone, so a workflow that checks out the pull request runs
-	// code nobody reviewed under the protected ref's name; it runs a
+	// policy input's job.trigger, the trigger ztci's job provenance
+	// records, and the build trigger a signing certificate names,
+	// signer.claims.event, for the artifact's signature and each
+	// attestation the deploy rules read) whose jobs never count as running
+	// on a protected ref, for deploys, secret releases and the builds and
+	// signatures deploys rely on. GitHub runs a pull_request_target
+	// workflow with the base branch's ref, ref_protected true and the
+	// repository's secrets for a pull request from anyone, so a workflow
+	// that checks out the pull request runs code nobody reviewed under the
+	// protected ref's name; it runs a
 	// workflow_run workflow the same way after a workflow a pull request
 	// from anyone started, commonly taking that run's artifacts. Nil:
 	// ["pull_request_target", "workflow_run"]; a non-nil empty list
@@ -76,9 +79,11 @@ type DeployConfig struct {
 	RequireScan bool
 	// MaxScanAge, when positive, denies an artifact whose signed scan is
 	// older than this (rule deploy.scan_too_old), or says nothing of when it
-	// was made: a compliant scan of last year says nothing of this year's
-	// vulnerabilities. Whole seconds (a fraction is dropped; Validate
-	// refuses a positive age under one second); zero turns the rule off.
+	// was made (no RFC 3339 time of a day that exists, or a time more than
+	// five minutes in the future, which would never age): a compliant scan
+	// of last year says nothing of this year's vulnerabilities. Whole
+	// seconds (a fraction is dropped; Validate refuses a positive age under
+	// one second); zero turns the rule off.
 	MaxScanAge time.Duration
 	// DenySeverity, when set, denies every finding of a signed scan at or
 	// above it (rule deploy.vulnerability): "critical", "high", "medium" or
@@ -90,10 +95,12 @@ type DeployConfig struct {
 	// (deploy.vulnerability and the count of MaxCritical): a statement
 	// naming the finding's vulnerability (id or alias) and this artifact
 	// (and, if it names subcomponents, the finding's package) with status
-	// "fixed", or "not_affected" with a justification, unless a statement
-	// at least as recent says "affected" or "under_investigation". They are
-	// not added to AttestationSigners: the build that is gated should not
-	// vouch for its own exceptions. Empty: no VEX statement counts.
+	// "fixed", or "not_affected" with a justification, and a time that is
+	// not in the future, unless a statement at least as recent (or without
+	// a readable time) about that vulnerability, by any of its names, says
+	// "affected" or "under_investigation". They are not added to
+	// AttestationSigners: the build that is gated should not vouch for its
+	// own exceptions. Empty: no VEX statement counts.
 	VEXSigners []AllowedSigner
 	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
 	// default denies them.
@@ -154,10 +161,13 @@ type SecretGrant struct {
 	// Required.
 	Refs []string
 	// Environments, if not nil, are the only job environments the grant
-	// covers; a non-nil empty list covers none. Nil: any environment.
+	// covers (exact; an empty entry is rejected: a job that names no
+	// environment is in none); a non-nil empty list covers none. Nil: any
+	// environment.
 	Environments []string
 	// IDs, if not nil, are the only job identity ids the grant covers
-	// (exact); a non-nil empty list covers none. Nil: any identity.
+	// (exact, none empty); a non-nil empty list covers none. Nil: any
+	// identity.
 	IDs []string
 	// AllowUnprotected extends the grant to unprotected refs. The default
 	// covers protected refs only.
@@ -257,6 +267,9 @@ func (c *LibraryConfig) Validate() error {
 		}
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Repositories", i), g.Repositories)
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Refs", i), g.Refs)
+		// An empty environment would cover every job that names none.
+		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Environments", i), g.Environments)
+		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].IDs", i), g.IDs)
 	}
 	nonEmpty("Kubernetes.AllowedImages", c.Kubernetes.AllowedImages)
 	nonEmpty("Kubernetes.AllowedKinds", c.Kubernetes.AllowedKinds)

@@ -38,6 +38,14 @@ func TestLibraryConfigValidate(t *testing.T) {
 		{name: "grant without refs", edit: func(c *policy.LibraryConfig) {
 			c.Secrets.Grants = []policy.SecretGrant{{Secret: "x", Repositories: []string{"acme/app"}}}
 		}},
+		// An environment left empty (an unset variable) would extend the
+		// grant to every job that names no environment.
+		{name: "grant for an empty environment", edit: func(c *policy.LibraryConfig) {
+			c.Secrets.Grants = []policy.SecretGrant{{Secret: "x", Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"}, Environments: []string{""}}}
+		}},
+		{name: "grant for an empty identity id", edit: func(c *policy.LibraryConfig) {
+			c.Secrets.Grants = []policy.SecretGrant{{Secret: "x", Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"}, IDs: []string{""}}}
+		}},
 		{name: "empty allowed kind", edit: func(c *policy.LibraryConfig) { c.Kubernetes.AllowedKinds = []string{""} }},
 		{name: "empty allowed type", edit: func(c *policy.LibraryConfig) { c.Terraform.AllowedTypes = []string{""} }},
 		{name: "empty untrusted trigger", edit: func(c *policy.LibraryConfig) { c.UntrustedTriggers = []string{""} }},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/policy"
 )
@@ -63,6 +64,7 @@ func TestLibraryReviewRegressions(t *testing.T) {
 		{"after_unknown not an object", plan(map[string]any{"address": "x", "type": "aws_security_group_rule", "change": map[string]any{"actions": []any{"create"}, "after": map[string]any{"type": "ingress"}, "after_unknown": true}}), "terraform.malformed"},
 		{"procMount Unmasked", pod(map[string]any{"procMount": "Unmasked"}), "kubernetes.proc_mount"},
 		{"only an empty List", policy.Input{Action: policy.ActionKubernetesAdmit, Manifests: []map[string]any{{"kind": "List", "items": []any{}}}}, "kubernetes.no_manifests"},
+		{"harmless kind's name in another API group", policy.Input{Action: policy.ActionKubernetesAdmit, Manifests: []map[string]any{{"apiVersion": "evil.example/v1", "kind": "Secret", "metadata": map[string]any{"name": "s"}}}}, "kubernetes.unknown_kind"},
 		{"unknown kind ending in List", policy.Input{Action: policy.ActionKubernetesAdmit, Manifests: []map[string]any{{"kind": "EvilList", "items": []any{}}}}, "kubernetes.unknown_kind"},
 		{"docker:// step with an unpinned image", pipeline("docker://evil/img:latest", ""), "pipeline.image_not_pinned"},
 		{"local action leaving the repository", pipeline("./../../evil", ""), "pipeline.action_not_allowed"},
@@ -88,6 +90,7 @@ func TestLibraryReviewRegressions(t *testing.T) {
 	for _, in := range []policy.Input{
 		plan(rc("aws_security_group_rule", map[string]any{"type": "ingress", "cidr_blocks": []any{"10.0.0.0/8"}, "ipv6_cidr_blocks": []any{"2001:db8::/32"}})),
 		pod(map[string]any{"procMount": "Default"}),
+		{Action: policy.ActionKubernetesAdmit, Manifests: []map[string]any{{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": map[string]any{"name": "i"}}}},
 		pipeline("./.github/actions/build", ""),
 		pipeline("docker://cimg/go@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ""),
 		release("refs/heads/main", "prod/db-password"),
@@ -95,5 +98,130 @@ func TestLibraryReviewRegressions(t *testing.T) {
 		if d, err := e.Evaluate(context.Background(), in); err != nil || !d.Allowed {
 			t.Errorf("%s: denied (%v, %v), want allowed", in.Action, rules(d), err)
 		}
+	}
+}
+
+// TestLibraryReviewRegressionsSignedEvidence feeds the inputs a second
+// review found allowed, or left undecided, through the real entry point:
+// facts of signed evidence the rules read only in part (the trigger a
+// signing certificate names, provenance under a predicate type the rules
+// did not list, the name a VEX statement gives its vulnerability) and
+// times a signer states (in the future, or on a day that does not exist).
+// Each must now be denied with the named rule, not allowed and not an
+// evaluation error.
+func TestLibraryReviewRegressionsSignedEvidence(t *testing.T) {
+	t.Parallel()
+	cfg := acmeConfig()
+	cfg.Deploy.MaxScanAge = 24 * time.Hour
+	cfg.Deploy.DenySeverity = "high"
+	cfg.Deploy.VEXSigners = []policy.AllowedSigner{{SAN: psirtWF, Issuer: ghIssuer}}
+	e := newConfigured(t, cfg)
+
+	recent := time.Now().UTC().Add(-time.Hour)
+	// deploy is deployInput with a scan made an hour ago, its high finding
+	// lifted by a not_affected statement from psirt made two hours ago.
+	deploy := func(edit func(*policy.Artifact)) policy.Input {
+		in := deployInput()
+		art := &in.Artifacts[0]
+		art.Attestations[1].Scan.ScannedAt = recent.Format(time.RFC3339)
+		art.Attestations = append(art.Attestations, policy.Attestation{
+			PredicateType: "https://openvex.dev/ns/v0.2.0",
+			Signer:        policy.Signer{SAN: psirtWF, Issuer: ghIssuer},
+			VEX: &policy.VEX{Statements: []policy.VEXStatement{{
+				Vulnerability: "CVE-2025-0001", Status: "not_affected", Justification: "vulnerable_code_not_in_execute_path",
+				Timestamp: recent.Add(-time.Hour).Format(time.RFC3339),
+			}}},
+		})
+		if edit != nil {
+			edit(art)
+		}
+		return in
+	}
+	const provenance, vexType = 0, 2
+	statement := func(a *policy.Artifact) *policy.VEXStatement { return &a.Attestations[vexType].VEX.Statements[0] }
+	otherProvenance := func(predicateType string) func(*policy.Artifact) {
+		return func(a *policy.Artifact) {
+			p := *a.Attestations[provenance].Provenance
+			p.BuilderID = "https://evil.example/builder"
+			a.Attestations = append(a.Attestations, policy.Attestation{PredicateType: predicateType, Signer: a.Attestations[provenance].Signer, Provenance: &p})
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		in   policy.Input
+		rule string
+	}{
+		// The signing certificate names the trigger of the job that signed
+		// (Fulcio's build trigger): a release workflow that a workflow_run
+		// or pull_request_target started signs as the protected ref's
+		// workflow, for changes nobody reviewed.
+		{"artifact signed by a job pull_request_target started", deploy(func(a *policy.Artifact) { a.Signer.Claims.Event = "pull_request_target" }), "deploy.untrusted_build_trigger"},
+		{"provenance signed by a job workflow_run started", deploy(func(a *policy.Artifact) { a.Attestations[provenance].Signer.Claims.Event = "workflow_run" }), "deploy.untrusted_build_trigger"},
+		{"scan signed by a job workflow_run started", deploy(func(a *policy.Artifact) { a.Attestations[1].Signer.Claims.Event = "workflow_run" }), "deploy.untrusted_build_trigger"},
+		{"VEX signed by a job pull_request_target started", deploy(func(a *policy.Artifact) { a.Attestations[vexType].Signer.Claims.Event = "pull_request_target" }), "deploy.untrusted_build_trigger"},
+		// A second provenance from an unlisted builder, beside a good one,
+		// under a SLSA type the rules did not list or any other type.
+		{"provenance of another SLSA type from an unlisted builder", deploy(otherProvenance("https://slsa.dev/provenance/v1.1")), "deploy.builder_not_allowed"},
+		{"provenance summary under another predicate type", deploy(otherProvenance("https://example.com/provenance")), "deploy.builder_not_allowed"},
+		// A time in the future never goes stale, and outranks every later
+		// statement; a day that does not exist used to abort evaluation.
+		{"scan dated in the future", deploy(func(a *policy.Artifact) { a.Attestations[1].Scan.ScannedAt = "2099-01-01T00:00:00Z" }), "deploy.scan_too_old"},
+		{"scan dated on a day that does not exist", deploy(func(a *policy.Artifact) { a.Attestations[1].Scan.ScannedAt = "2026-02-30T00:00:00Z" }), "deploy.scan_too_old"},
+		{"scan dated past what nanoseconds hold", deploy(func(a *policy.Artifact) { a.Attestations[1].Scan.ScannedAt = "2300-01-01T00:00:00Z" }), "deploy.scan_too_old"},
+		{"future not_affected outranking a later affected", deploy(func(a *policy.Artifact) {
+			statement(a).Timestamp = "2099-01-01T00:00:00Z"
+			a.Attestations[vexType].VEX.Statements = append(a.Attestations[vexType].VEX.Statements,
+				policy.VEXStatement{Vulnerability: "CVE-2025-0001", Status: "affected", Timestamp: recent.Format(time.RFC3339)})
+		}), "deploy.vulnerability"},
+		// A statement naming the finding by an alias is superseded by a
+		// later one about its own name alone: one vulnerability.
+		{"later affected under the lifting statement's own name", deploy(func(a *policy.Artifact) {
+			*statement(a) = policy.VEXStatement{Vulnerability: "GHSA-4v7x-pqxf-cx7m", Aliases: []string{"CVE-2025-0001"}, Status: "not_affected",
+				Justification: "vulnerable_code_not_in_execute_path", Timestamp: statement(a).Timestamp}
+			a.Attestations[vexType].VEX.Statements = append(a.Attestations[vexType].VEX.Statements,
+				policy.VEXStatement{Vulnerability: "GHSA-4v7x-pqxf-cx7m", Status: "affected", Timestamp: recent.Format(time.RFC3339)})
+		}), "deploy.vulnerability"},
+		{"not_affected dated on a day that does not exist", deploy(func(a *policy.Artifact) { statement(a).Timestamp = "2026-04-31T00:00:00Z" }), "deploy.vulnerability"},
+		{"not_affected dated at hour 24", deploy(func(a *policy.Artifact) { statement(a).Timestamp = "2026-12-01T24:00:00Z" }), "deploy.vulnerability"},
+	} {
+		d, err := e.Evaluate(context.Background(), tc.in)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if d.Allowed || !slices.Contains(rules(d), tc.rule) {
+			t.Errorf("%s: allowed %v, violations %v; want a deny with %s", tc.name, d.Allowed, rules(d), tc.rule)
+		}
+	}
+
+	// The fixes leave the ordinary cases alone: a trusted trigger, times in
+	// the past (in any offset) and within the clock skew allowed, a leap day.
+	for name, in := range map[string]policy.Input{
+		"as seeded": deploy(nil),
+		"signed by a push job": deploy(func(a *policy.Artifact) {
+			a.Signer.Claims.Event = "push"
+			a.Attestations[provenance].Signer.Claims.Event = "push"
+		}),
+		"scan a minute ahead of this clock": deploy(func(a *policy.Artifact) {
+			a.Attestations[1].Scan.ScannedAt = time.Now().UTC().Add(time.Minute).Format(time.RFC3339)
+		}),
+		"statement in another offset": deploy(func(a *policy.Artifact) {
+			statement(a).Timestamp = recent.In(time.FixedZone("", -(9*60+30)*60)).Format(time.RFC3339Nano)
+		}),
+		"statement on a leap day": deploy(func(a *policy.Artifact) { statement(a).Timestamp = "2024-02-29T12:00:00.5+01:00" }),
+	} {
+		if d, err := e.Evaluate(context.Background(), in); err != nil || !d.Allowed {
+			t.Errorf("%s: denied (%v, %v), want allowed", name, rules(d), err)
+		}
+	}
+
+	// Operators who trust a trigger say so; the certificate's trigger then
+	// no longer denies.
+	trusting := cfg
+	trusting.UntrustedTriggers = []string{}
+	in := deploy(func(a *policy.Artifact) { a.Signer.Claims.Event = "workflow_run" })
+	if d, err := newConfigured(t, trusting).Evaluate(context.Background(), in); err != nil || !d.Allowed {
+		t.Errorf("workflow_run trusted: denied (%v, %v), want allowed", rules(d), err)
 	}
 }

@@ -4,10 +4,18 @@
 #   Artifacts may be deployed only if each is verified, signed by an allowed
 #   identity, has SLSA provenance signed by an allowed identity from an
 #   allowed builder and source, carries no critical findings in an attached
-#   scan, and the deploying job runs on a protected ref. A job, or a build
-#   recorded in provenance (externalParameters.trigger), started by an
-#   untrusted trigger (data.ztci.config.untrusted_triggers, default
+#   scan, and the deploying job runs on a protected ref. A job, a build
+#   recorded in provenance (externalParameters.trigger), or a job that
+#   signed the artifact or an attestation the rules read (the build trigger
+#   its certificate names, signer.claims.event) started by an untrusted
+#   trigger (data.ztci.config.untrusted_triggers, default
 #   ["pull_request_target", "workflow_run"]) does not count as protected.
+#   Every attestation of a SLSA provenance type, or carrying a provenance
+#   summary, is judged as provenance (builder, source, source ref); only
+#   provenance_types count as the provenance an artifact needs. Times a
+#   signer states (a scan's, a VEX statement's) are read by
+#   lib.signed_time_ns: not RFC 3339, a day that does not exist, or in the
+#   future beyond five minutes of clock skew reads as no time.
 #   Config (data.ztci.config.deploy): signers, attestation_signers,
 #   builders, sources, source_refs, max_critical (0), require_scan (false),
 #   max_scan_age_seconds (0: off; a scan older, or without a time, denies),
@@ -65,11 +73,13 @@ trusted(a) := [att |
 
 # Helpers that dereference inside the rule body: in Rego, `not f(x.y)` with
 # x.y undefined is undefined (not true), so negations below only ever take
-# bound variables. Each missing field then counts as a violation.
+# bound variables. Each missing field then counts as a violation. An empty
+# value matches no configured entry, an empty one included.
 allowed_signer(x) if lib.signer_allowed(x.signer, signers)
 
 builder_allowed(att) if {
 	is_string(att.provenance.builder_id)
+	att.provenance.builder_id != ""
 	att.provenance.builder_id in builders
 }
 
@@ -85,6 +95,7 @@ source_allowed(att) if lib.normalize_repo(att.provenance.source_repository) in n
 
 source_ref_allowed(att, refs) if {
 	is_string(att.provenance.source_ref)
+	att.provenance.source_ref != ""
 	att.provenance.source_ref in refs
 }
 
@@ -170,7 +181,7 @@ violations contains v if {
 	lib.config("deploy", "require_protected_ref", true) != false
 	some a in objs
 	some att in trusted(a)
-	provenance_types[att.predicate_type]
+	is_provenance(att)
 	trigger := object.get(att, ["provenance", "external_parameters", "trigger"], "")
 	trigger in lib.untrusted_triggers
 	v := {
@@ -178,6 +189,38 @@ violations contains v if {
 		"message": sprintf("artifact %s@%s was built by a job started by %q, which runs on the base branch's ref for changes nobody reviewed", [lib.show(a, "name"), lib.show(a, "digest"), trigger]),
 		"value": trigger,
 	}
+}
+
+# The certificate that signed the artifact, or an attestation the rules
+# read (trusted(a), and VEX attestations from vex_signers), names the
+# trigger of the job that signed it (Fulcio's build trigger,
+# signer.claims.event). A job an untrusted trigger started signs as the
+# protected ref's workflow ("release.yml@refs/heads/main": the identity
+# does not name the trigger) what a pull request from anyone supplied,
+# whatever provenance the build has.
+violations contains v if {
+	lib.config("deploy", "require_protected_ref", true) != false
+	some a in objs
+	trigger := lib.signer_trigger(a)
+	trigger in lib.untrusted_triggers
+	v := untrusted_signature(a, "its signature", trigger)
+}
+
+violations contains v if {
+	lib.config("deploy", "require_protected_ref", true) != false
+	some a in objs
+	some att in array.concat(trusted(a), vex_attestations(a))
+	trigger := lib.signer_trigger(att)
+	trigger in lib.untrusted_triggers
+	v := untrusted_signature(a, sprintf("its %v attestation", [lib.show(att, "predicate_type")]), trigger)
+}
+
+# untrusted_signature is the violation for what (of artifact a), signed by
+# a job that trigger started.
+untrusted_signature(a, what, trigger) := {
+	"rule": "deploy.untrusted_build_trigger",
+	"message": sprintf("artifact %s@%s: %s was signed by a job started by %q, which runs on the base branch's ref for changes nobody reviewed", [lib.show(a, "name"), lib.show(a, "digest"), what, trigger]),
+	"value": trigger,
 }
 
 violations contains v if {
@@ -203,6 +246,24 @@ violations contains v if {
 	}
 }
 
+# is_provenance: an attestation the provenance rules (builder, source,
+# source ref, build trigger) judge: one of provenance_types, any other
+# SLSA provenance type, or one the caller summarized as provenance. A
+# second provenance from an unlisted builder must not pass beside a good
+# one because its type is not listed. Only provenance_types count as the
+# provenance an artifact needs (deploy.provenance_missing).
+is_provenance(att) if provenance_types[att.predicate_type]
+
+is_provenance(att) if {
+	is_string(att.predicate_type)
+	startswith(att.predicate_type, "https://slsa.dev/provenance/")
+}
+
+is_provenance(att) if {
+	is_object(att)
+	object.get(att, "provenance", null) != null
+}
+
 violations contains v if {
 	some a in objs
 	count([p | some att in trusted(a); provenance_types[att.predicate_type]; p := att]) == 0
@@ -216,7 +277,7 @@ violations contains v if {
 violations contains v if {
 	some a in objs
 	some att in trusted(a)
-	provenance_types[att.predicate_type]
+	is_provenance(att)
 	not builder_allowed(att)
 	v := {
 		"rule": "deploy.builder_not_allowed",
@@ -228,7 +289,7 @@ violations contains v if {
 violations contains v if {
 	some a in objs
 	some att in trusted(a)
-	provenance_types[att.predicate_type]
+	is_provenance(att)
 	not source_allowed(att)
 	v := {
 		"rule": "deploy.source_not_allowed",
@@ -242,7 +303,7 @@ violations contains v if {
 	refs != null
 	some a in objs
 	some att in trusted(a)
-	provenance_types[att.predicate_type]
+	is_provenance(att)
 	not source_ref_allowed(att, refs)
 	v := {
 		"rule": "deploy.source_ref_not_allowed",
@@ -297,12 +358,11 @@ violations contains v if {
 	}
 }
 
-# The pattern check first: a value that is not an RFC 3339 time is a stale
-# scan (a reasoned deny), not a builtin error (an undecided one).
+# A value that is not an RFC 3339 time of a day that exists, or that lies
+# in the future (lib.signed_time_ns), is a stale scan (a reasoned deny),
+# not a builtin error (an undecided one), nor a scan that never ages.
 scan_fresh(att, max_age) if {
-	is_string(att.scan.scanned_at)
-	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, att.scan.scanned_at)
-	made := time.parse_rfc3339_ns(att.scan.scanned_at)
+	made := lib.signed_time_ns(att.scan.scanned_at)
 	time.now_ns() - made <= max_age * 1000000000
 }
 
@@ -313,8 +373,8 @@ violations contains v if {
 	not scan_readable(att)
 	v := {
 		"rule": "deploy.scan_unreadable",
-		"message": sprintf("artifact %s@%s has a %q attestation without a scan summary", [lib.show(a, "name"), lib.show(a, "digest"), att.predicate_type]),
-		"value": att.predicate_type,
+		"message": sprintf("artifact %s@%s has a %q attestation without a scan summary", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(att, "predicate_type")]),
+		"value": object.get(att, "predicate_type", null),
 	}
 }
 

@@ -232,6 +232,7 @@ test_source_other_host_or_owner_never_matches if {
 	] {
 		rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": prov_src}])) == {"deploy.source_not_allowed"}
 	}
+
 	# An empty configured source matches nothing, not an empty provenance field.
 	cfg := json.patch(config, [{"op": "replace", "path": "/deploy/sources", "value": ["", "https://"]}])
 	doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_repository", "value": ""}])
@@ -282,4 +283,74 @@ test_pull_request_target_is_not_protected if {
 	{v.rule | some v in main.violations with input as built with data.ztci.config as trusting} == set()
 	off := json.patch(config, [{"op": "add", "path": "/deploy/require_protected_ref", "value": false}])
 	{v.rule | some v in main.violations with input as built with data.ztci.config as off} == set()
+}
+
+# The certificate that signed the artifact or an attestation names the
+# trigger of the job that signed it (signer.claims.event): a job an
+# untrusted trigger started signs as the protected ref's workflow.
+test_signature_by_untrusted_trigger_denied if {
+	every path in ["/artifacts/0/signer/claims/event", "/artifacts/0/attestations/0/signer/claims/event", "/artifacts/0/attestations/1/signer/claims/event"] {
+		rules(json.patch(good, [{"op": "add", "path": path, "value": "workflow_run"}])) == {"deploy.untrusted_build_trigger"}
+		rules(json.patch(good, [{"op": "add", "path": path, "value": "push"}])) == set()
+	}
+
+	# An attestation the rules do not read (an untrusted signer's) says nothing.
+	ignored := json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/-", "value": object.union(scan(0), {"signer": {"san": "https://evil.example/wf", "issuer": ci, "claims": {"event": "workflow_run"}}})}])
+	rules(ignored) == set()
+	signed := json.patch(good, [{"op": "add", "path": "/artifacts/0/signer/claims/event", "value": "pull_request_target"}])
+	{v.rule | some v in main.violations with input as signed with data.ztci.config as object.union(config, {"untrusted_triggers": []})} == set()
+}
+
+# A provenance the rules judge is one of any SLSA provenance type, or any
+# attestation carrying a provenance summary: a second one from an unlisted
+# builder does not pass beside a good one. It does not count as the
+# provenance an artifact needs.
+test_every_provenance_judged if {
+	every t in ["https://slsa.dev/provenance/v1.1", "https://slsa.dev/provenance/v0.1", "https://example.com/provenance"] {
+		other := json.patch(provenance, [{"op": "replace", "path": "/predicate_type", "value": t}, {"op": "replace", "path": "/provenance/builder_id", "value": "https://evil.example/builder"}])
+		rules(json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/-", "value": other}])) == {"deploy.builder_not_allowed"}
+		alone := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/predicate_type", "value": t}])
+		rules(alone) == {"deploy.provenance_missing"}
+	}
+}
+
+# A scan dated in the future never goes stale, and a time that is not a
+# day that exists used to abort evaluation: both read as no time.
+test_scan_time_in_the_future_or_impossible_is_stale if {
+	cfg := json.patch(config, [{"op": "add", "path": "/deploy/max_scan_age_seconds", "value": 86400}])
+	every t in ["2099-01-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T23:59:60Z", "2300-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "2026-12-01T00:00:00+24:00"] {
+		doc := json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/1/scan/scanned_at", "value": t}])
+		{v.rule | some v in main.violations with input as doc with data.ztci.config as cfg} == {"deploy.scan_too_old"}
+	}
+	every t in [time.format(time.now_ns() - 3600000000000), time.format([time.now_ns() + 60000000000, "UTC", "2006-01-02T15:04:05-07:00"])] {
+		doc := json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/1/scan/scanned_at", "value": t}])
+		{v.rule | some v in main.violations with input as doc with data.ztci.config as cfg} == set()
+	}
+}
+
+# An entry left empty in a data document (LibraryConfig.Validate refuses
+# one) matches no empty value: not a keyed signature (no SAN, no issuer),
+# a provenance without builder or a build without a ref.
+test_empty_config_entries_match_nothing if {
+	cfg := json.patch(config, [
+		{"op": "add", "path": "/deploy/signers/-", "value": {"san": "", "issuer": ""}},
+		{"op": "add", "path": "/deploy/builders/-", "value": ""},
+		{"op": "add", "path": "/deploy/source_refs", "value": ["", "refs/heads/main"]},
+	])
+	keyed := json.patch(good, [{"op": "replace", "path": "/artifacts/0/signer", "value": {"san": "", "issuer": "", "claims": {}}}])
+	{v.rule | some v in main.violations with input as keyed with data.ztci.config as cfg} == {"deploy.signer_not_allowed"}
+	unbuilt := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/builder_id", "value": ""}])
+	{v.rule | some v in main.violations with input as unbuilt with data.ztci.config as cfg} == {"deploy.builder_not_allowed"}
+	no_ref := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/provenance/source_ref", "value": ""}])
+	{v.rule | some v in main.violations with input as no_ref with data.ztci.config as cfg} == {"deploy.source_ref_not_allowed"}
+	{v.rule | some v in main.violations with input as good with data.ztci.config as cfg} == set()
+}
+
+# A message never makes its violation undefined: an unreadable scan (or a
+# signature by an untrusted trigger) on an attestation without a predicate
+# type is still reported.
+test_attestation_without_predicate_type_still_judged if {
+	untyped := json.remove(scan(0), ["predicate_type"])
+	rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1", "value": json.patch(untyped, [{"op": "replace", "path": "/scan/critical", "value": "9"}])}])) == {"deploy.scan_unreadable"}
+	rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1", "value": json.patch(untyped, [{"op": "add", "path": "/signer/claims/event", "value": "workflow_run"}])}])) == {"deploy.untrusted_build_trigger"}
 }

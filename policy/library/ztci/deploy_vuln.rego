@@ -18,14 +18,17 @@
 #   - its signer is in vex_signers;
 #   - its status is "fixed", or "not_affected" with one of the five OpenVEX
 #     justifications (an impact statement alone does not count), and its
-#     timestamp is an RFC 3339 time;
+#     timestamp is an RFC 3339 time of a day that exists, not in the
+#     future (five minutes of clock skew allowed: lib.signed_time_ns);
 #   - its vulnerability or one of its aliases is f's id or one of f's
 #     aliases (compared without case);
 #   - it names no subcomponents, or one of them matches f's package as
 #     OpenVEX matches package URLs (purl_match);
-#   - no counted-signer statement that covers f the same way, with another
-#     status ("affected", "under_investigation", anything unknown), is as
-#     recent or more recent, or has no readable time.
+#   - no counted-signer statement that covers f the same way (names one of
+#     f's ids, or one of the ids the lifting statement names, and f's
+#     package), with another status ("affected", "under_investigation",
+#     anything unknown), is as recent or more recent, or has no readable
+#     time.
 # A statement with an unknown status or without justification never lifts
 # anything. The same lifting discounts critical findings from max_critical
 # (deploy.critical_findings, in deploy.rego).
@@ -64,9 +67,9 @@ findings(att) := [f |
 	is_object(f)
 ]
 
-# vex_statements(a) are the statement objects of a's VEX attestations
-# signed by an allowed VEX signer.
-vex_statements(a) := [s |
+# vex_attestations(a) are a's VEX attestations signed by an allowed VEX
+# signer.
+vex_attestations(a) := [att |
 	is_object(a)
 	atts := object.get(a, "attestations", [])
 	is_array(atts)
@@ -74,6 +77,12 @@ vex_statements(a) := [s |
 	is_object(att)
 	att.predicate_type == vex_type
 	lib.signer_allowed(att.signer, vex_signers)
+]
+
+# vex_statements(a) are the statement objects of a's VEX attestations
+# signed by an allowed VEX signer.
+vex_statements(a) := [s |
+	some att in vex_attestations(a)
 	ss := object.get(att, ["vex", "statements"], [])
 	is_array(ss)
 	some s in ss
@@ -87,10 +96,10 @@ aliases(x) := xs if {
 	is_array(xs)
 } else := []
 
-vex_time(s) := time.parse_rfc3339_ns(s.timestamp) if {
-	is_string(s.timestamp)
-	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`, s.timestamp)
-}
+# vex_time: the statement's time (lib.signed_time_ns); a statement dated
+# in the future, on a day that does not exist or not in RFC 3339 has no
+# readable time.
+vex_time(s) := lib.signed_time_ns(s.timestamp)
 
 lifting(s) if {
 	s.status == "fixed"
@@ -137,22 +146,25 @@ vex_index[i][id] contains s if {
 # the lookup does not evaluate the rule again for key i.
 has_vex(i) if object.get(vex_index, i, null) != null
 
-# candidates(i, f) are the counted statements about objs[i] that name one
-# of f's ids.
-candidates(i, f) := [s |
-	some id in ids(f, "id")
+# naming(i, names) are the counted statements about objs[i] that name one
+# of names (upper case).
+naming(i, names) := [s |
+	some id in names
 	some s in object.get(vex_index, [i, id], set())
 ]
 
-# lifted: some counted statement lifts f and none as recent contradicts it.
-# An artifact without counted statements is settled before any lookup.
+# lifted: some counted statement lifts f and none as recent contradicts it:
+# none naming one of f's ids, nor one of the ids the lifting statement
+# names ("GHSA-x" with alias "CVE-1" lifts finding CVE-1; a later
+# "affected" about GHSA-x alone is about the same vulnerability). An
+# artifact without counted statements is settled before any lookup.
 lifted(i, f) if {
 	has_vex(i)
-	cands := candidates(i, f)
-	some s in cands
+	fids := ids(f, "id")
+	some s in naming(i, fids)
 	lifting(s)
 	subcomponent_covers(s, f)
-	not contradicted(cands, f, s)
+	not contradicted(naming(i, fids | ids(s, "vulnerability")), f, s)
 }
 
 contradicted(cands, f, s) if {

@@ -261,3 +261,33 @@ test_unlisted_counts_per_severity_deny if {
 	# Below the threshold, counts need not be listed.
 	rules([object.union(base, {"scan": {"scanner": "x", "critical": 0, "high": 0, "medium": 3, "low": 0, "findings": [low]}})]) == set()
 }
+
+# A statement dated in the future would outrank every statement made until
+# then, and one dated on a day that does not exist used to abort
+# evaluation: neither has a readable time, so neither lifts, and a
+# contrary one still contradicts.
+test_statement_time_in_the_future_or_impossible if {
+	later := statement("affected", {"timestamp": "2026-12-02T00:00:00Z"})
+	future := object.union(not_affected, {"timestamp": "2099-01-01T00:00:00Z"})
+	rules([scan([xz]), vex([future, later])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	every t in ["2099-01-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-12-01T24:00:00Z", "0001-01-01T00:00:00Z"] {
+		rules([scan([xz]), vex([object.union(not_affected, {"timestamp": t})])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+		rules([scan([xz]), vex([statement("affected", {"timestamp": t}), not_affected])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	}
+	every t in ["2024-02-29T00:00:00Z", "2026-12-01T09:30:00.25+09:30", "2026-11-30T23:00:00-05:00"] {
+		rules([scan([xz]), vex([object.union(not_affected, {"timestamp": t})])]) == set()
+	}
+}
+
+# A statement that names the finding by an alias ("GHSA-x", aliases
+# ["CVE-1"]) is contradicted by a later statement about its own name alone:
+# both are about one vulnerability.
+test_later_affected_under_the_lifting_name_wins if {
+	by_ghsa := object.union(not_affected, {"vulnerability": "GHSA-rxwq-x6h5-x525", "aliases": ["CVE-2024-3094"]})
+	xz_alone := object.remove(xz, ["aliases"])
+	rules([scan([xz_alone]), vex([by_ghsa])]) == set()
+	later := statement("affected", {"vulnerability": "GHSA-rxwq-x6h5-x525", "timestamp": "2026-12-02T00:00:00Z"})
+	rules([scan([xz_alone]), vex([by_ghsa, later])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	earlier := object.union(later, {"timestamp": "2026-11-01T00:00:00Z"})
+	rules([scan([xz_alone]), vex([earlier, by_ghsa])]) == set()
+}

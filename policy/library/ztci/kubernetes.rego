@@ -11,7 +11,8 @@
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
-#   judge nor a kind listed as harmless), a workload whose pod template is
+#   judge nor a kind listed as harmless; a harmless kind's name in another
+#   API group is a custom resource, and unknown), a workload whose pod template is
 #   missing or malformed, and a security field spelled with different case
 #   (older API servers match JSON keys case-insensitively) are all denied.
 #   Pod specs are judged wherever they appear: at the known path of each
@@ -49,6 +50,22 @@ workloads := {
 harmless_kinds := {
 	"ConfigMap", "Secret", "Service", "ServiceAccount", "PersistentVolumeClaim",
 	"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress",
+}
+
+# harmless_groups are the API groups of each harmless kind (the core
+# group is ""). The same kind in another group is a custom resource
+# ("evil.example/v1" Secret) that its controller may turn into anything:
+# neither judged nor harmless, it is an unknown kind.
+harmless_groups := {
+	"ConfigMap": {""},
+	"Secret": {""},
+	"Service": {""},
+	"ServiceAccount": {""},
+	"PersistentVolumeClaim": {""},
+	"HorizontalPodAutoscaler": {"autoscaling"},
+	"PodDisruptionBudget": {"policy"},
+	"NetworkPolicy": {"networking.k8s.io", "extensions"},
+	"Ingress": {"networking.k8s.io", "extensions"},
 }
 
 extra_kinds := {k | some k in lib.config("kubernetes", "allowed_kinds", []); is_string(k)}
@@ -150,14 +167,37 @@ known_kind(kind) if kind in harmless_kinds
 
 known_kind(kind) if kind in extra_kinds
 
+# harmless_in_group: a harmless kind's object names that kind's API group
+# in its apiVersion ("v1", "networking.k8s.io/v1"), or has no apiVersion
+# (which no API server accepts).
+harmless_in_group(m) if not "apiVersion" in object.keys(m)
+
+harmless_in_group(m) if {
+	v := m.apiVersion
+	is_string(v)
+	group := concat("/", array.slice(split(v, "/"), 0, count(split(v, "/")) - 1))
+	group in harmless_groups[m.kind]
+}
+
+# known_object: m's kind is judged, harmless in its own API group, or
+# listed in allowed_kinds (by kind alone).
+known_object(m) if workloads[m.kind]
+
+known_object(m) if {
+	m.kind in harmless_kinds
+	harmless_in_group(m)
+}
+
+known_object(m) if m.kind in extra_kinds
+
 violations contains v if {
 	some m in objects
 	is_object(m)
 	kind := kind_of(m)
-	not known_kind(kind)
+	not known_object(m)
 	v := {
 		"rule": "kubernetes.unknown_kind",
-		"message": sprintf("%s: kind %v is not one the rules judge (%v) nor one listed as harmless; add it to kubernetes.allowed_kinds if it is", [name(m), kind, sort(object.keys(workloads))]),
+		"message": sprintf("%s: kind %v (apiVersion %v) is not one the rules judge (%v) nor one listed as harmless (in its own API group); add it to kubernetes.allowed_kinds if it is", [name(m), kind, lib.show(m, "apiVersion"), sort(object.keys(workloads))]),
 		"value": kind,
 	}
 }

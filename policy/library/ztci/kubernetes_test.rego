@@ -259,3 +259,28 @@ image_allowed_by(prefix, image) if {
 	vs := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [doc]} with data.ztci.config as {"kubernetes": {"allowed_images": [prefix]}}}
 	not "kubernetes.image_not_allowed" in vs
 }
+
+# A harmless kind's name in another API group is a custom resource that
+# its controller may turn into anything: an unknown kind.
+test_harmless_kind_in_another_group_denied if {
+	every m in [
+		{"apiVersion": "evil.example/v1", "kind": "Secret", "metadata": {"name": "s"}, "spec": {"image": "evil", "privileged": true}},
+		{"apiVersion": "serving.example/v1", "kind": "Service", "metadata": {"name": "s"}},
+		{"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+		{"apiVersion": "crd.projectcalico.org/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"}},
+		{"apiVersion": ["v1"], "kind": "ConfigMap", "metadata": {"name": "c"}},
+	] {
+		rules([m]) == {"kubernetes.unknown_kind"}
+	}
+	every m in [
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"}},
+		{"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {"name": "n"}},
+		{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}},
+		{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"}},
+	] {
+		rules([m]) == set()
+	}
+	cfg := {"kubernetes": {"allowed_kinds": ["Secret"]}}
+	{v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [{"apiVersion": "evil.example/v1", "kind": "Secret"}]} with data.ztci.config as cfg} == set()
+}

@@ -29,6 +29,60 @@ untrusted_trigger(job) if {
 	object.get(job, "trigger", "") in untrusted_triggers
 }
 
+# signer_trigger: the run trigger the certificate that signed x (an
+# artifact or an attestation: x.signer) names, Fulcio's build trigger
+# (signer.claims.event); "" when it names none.
+signer_trigger(x) := object.get(x, ["signer", "claims", "event"], "") if is_object(x)
+
+else := ""
+
+# rfc3339_ns is the RFC 3339 time s ("2026-12-05T09:00:00Z",
+# "2026-12-05T10:00:00.5+01:00") in nanoseconds since the epoch, and
+# undefined for anything else: a day that does not exist ("2026-02-30"),
+# hour 24, second 60, an offset beyond 23:59 or a year outside 1678-2261
+# (what nanoseconds since the epoch hold) reads as no time, never as a
+# builtin error that leaves the decision undecided.
+rfc3339_ns(s) := time.parse_rfc3339_ns(s) if {
+	is_string(s)
+	m := regex.find_all_string_submatch_n(`^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$`, s, 1)
+	count(m) == 1
+	year := m[0][1]
+	year >= "1678"
+	year <= "2261"
+	m[0][3] <= days_in_month(to_number(year), m[0][2])
+}
+
+# days_in_month is the last day of month m ("01"-"12") of year y, as two
+# digits.
+days_in_month(_, m) := "30" if m in {"04", "06", "09", "11"}
+
+days_in_month(y, "02") := "29" if leap_year(y)
+
+days_in_month(y, "02") := "28" if not leap_year(y)
+
+days_in_month(_, m) := "31" if not m in {"02", "04", "06", "09", "11"}
+
+leap_year(y) if {
+	y % 4 == 0
+	y % 100 != 0
+}
+
+leap_year(y) if y % 400 == 0
+
+# max_clock_skew_ns is how far ahead of this clock a stated time may lie
+# (five minutes) before it reads as no time.
+max_clock_skew_ns := 300000000000
+
+# signed_time_ns is the time signed evidence states (a scan's or a VEX
+# statement's), rfc3339_ns(s), when it is not in the future beyond the
+# clock skew allowed: a scan dated next year never goes stale, and a VEX
+# statement dated next year would outrank every statement made until
+# then. A time in the future reads as no time.
+signed_time_ns(s) := t if {
+	t := rfc3339_ns(s)
+	t <= time.now_ns() + max_clock_skew_ns
+}
+
 # pinned_digest: a reference pinned by an OCI digest. Anything that is not
 # a string is not pinned (and not a builtin error that aborts evaluation).
 pinned_digest(ref) if {
@@ -78,11 +132,15 @@ prefix_boundary(_, p) if substring(p, count(p) - 1, 1) in prefix_separators
 
 prefix_boundary(ref, p) if substring(ref, count(p), 1) in prefix_separators
 
-# signer_allowed: the signer's SAN and issuer are strings that match an
-# allowed entry exactly.
+# signer_allowed: the signer's SAN and issuer are non-empty strings that
+# match an allowed entry exactly (an entry left empty, in a data document
+# LibraryConfig.Validate did not check, matches no signer: a keyed
+# signature has neither).
 signer_allowed(signer, allowed) if {
 	is_string(signer.san)
 	is_string(signer.issuer)
+	signer.san != ""
+	signer.issuer != ""
 	some a in allowed
 	signer.san == a.san
 	signer.issuer == a.issuer

@@ -217,6 +217,7 @@ orbs := strings_or_empty(pipeline, "uses") if is_object(pipeline)
 else := []
 
 approval_hint := sprintf(" (one of %v)", [approval_names]) if count(approval_names) > 0
+
 else := ""
 
 images contains [j.name, img] if {

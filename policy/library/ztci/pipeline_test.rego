@@ -97,7 +97,8 @@ test_privileged_job_and_step if {
 	count([v | some v in main.violations with input as json.patch(good, [
 		{"op": "replace", "path": "/pipeline/jobs/0/privileged", "value": true},
 		{"op": "replace", "path": "/pipeline/jobs/0/steps/0/privileged", "value": true},
-	]) with data.ztci.config as config]) == 2
+	])
+		with data.ztci.config as config]) == 2
 }
 
 test_missing_pipeline if {

@@ -4,8 +4,9 @@
 #   Which identity on which ref may receive which secret. Each requested
 #   secret must be granted by an entry of data.ztci.config.secrets.grants:
 #   {"secret": name or glob, "repositories": [...], "refs": [globs],
-#   "environments": [...] (optional), "protected": bool (default true),
-#   "ids": [...] (optional exact identity ids)}.
+#   "environments": [...] (optional; a job that names no environment is
+#   in none), "protected": bool (default true), "ids": [...] (optional
+#   exact identity ids)}. An empty repository or ref matches no grant.
 #   Deny by default: a job without a non-empty string id, a request whose
 #   names are not a non-empty list of literal names (no empty, "." or ".."
 #   segment, no whitespace, control, "%", "\" or glob character), and job
@@ -81,6 +82,7 @@ granted(name) if {
 	some g in grants
 	is_string(g.secret)
 	glob.match(g.secret, ["/"], name)
+	input.job.repository != ""
 	input.job.repository in g.repositories
 	some r in g.refs
 	is_string(r)
@@ -91,11 +93,12 @@ granted(name) if {
 }
 
 # well_formed_ref: a git ref as git itself allows one (git check-ref-format):
-# no empty, "." or ".." segment, no whitespace, control or glob characters.
-# A grant's ref glob ("refs/heads/*") must not match "refs/heads/" or
-# "refs/heads/..".
+# not empty, no empty, "." or ".." segment, no whitespace, control or glob
+# characters. A grant's ref glob ("refs/heads/*") must not match
+# "refs/heads/" or "refs/heads/..", nor an empty one a job without a ref.
 well_formed_ref(ref) if {
 	is_string(ref)
+	ref != ""
 	not regex.match(`[\s\x00-\x1f\x7f~^:?*\[\\]|\.\.|@\{|//|/$|^/|\.lock$|/\.|^\.|\.$`, ref)
 }
 
@@ -105,7 +108,13 @@ protected_ok(_) if lib.protected_job(input.job)
 
 environment_ok(g) if not "environments" in object.keys(g)
 
-environment_ok(g) if input.job.environment in g.environments
+# A job that names no environment is in none: an empty entry in a
+# grant's environments (an unset variable) does not extend it to every
+# job without one.
+environment_ok(g) if {
+	input.job.environment != ""
+	input.job.environment in g.environments
+}
 
 id_ok(g) if not "ids" in object.keys(g)
 

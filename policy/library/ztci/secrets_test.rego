@@ -114,3 +114,20 @@ test_pull_request_target_is_not_protected if {
 	only_prt := object.union(config, {"untrusted_triggers": ["pull_request_target"]})
 	{v.rule | some v in main.violations with input as req(object.union(job, {"trigger": "workflow_run"}), ["prod/db-password"]) with data.ztci.config as only_prt} == set()
 }
+
+# An empty entry in a grant's environments (an unset variable) does not
+# cover a job that names no environment.
+test_empty_environment_entry_covers_no_job if {
+	cfg := {"secrets": {"grants": [{"secret": "prod/*", "repositories": ["acme/app"], "refs": ["refs/heads/main"], "environments": ["", "production"]}]}}
+	{v.rule | some v in main.violations with input as req(object.union(job, {"environment": ""}), ["prod/db-password"]) with data.ztci.config as cfg} == {"secrets.not_granted"}
+	{v.rule | some v in main.violations with input as req(job, ["prod/db-password"]) with data.ztci.config as cfg} == set()
+}
+
+# Empty entries in a data document's grant (LibraryConfig.Validate
+# refuses them) cover no job without a repository or a ref.
+test_empty_grant_entries_match_nothing if {
+	cfg := {"secrets": {"grants": [{"secret": "ci/*", "repositories": [""], "refs": [""], "protected": false}]}}
+	{v.rule | some v in main.violations with input as req({"id": "x", "repository": "", "ref": ""}, ["ci/token"]) with data.ztci.config as cfg} == {"secrets.not_granted"}
+	ok := {"secrets": {"grants": [{"secret": "ci/*", "repositories": ["", "acme/app"], "refs": ["", "refs/heads/main"], "protected": false}]}}
+	{v.rule | some v in main.violations with input as req({"id": "x", "repository": "acme/app", "ref": "refs/heads/main"}, ["ci/token"]) with data.ztci.config as ok} == set()
+}
