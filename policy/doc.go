@@ -148,7 +148,8 @@
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)
 //	untrusted_triggers (["pull_request_target", "workflow_run"]): job
 //	            triggers that never count as a protected ref (deploys,
-//	            secret releases, builds)
+//	            secret releases, builds, and the jobs whose certificates
+//	            signed an artifact or an attestation a deploy relies on)
 //
 // An allow-listed prefix covers a reference only at a boundary of its
 // parts: the reference is the prefix, the prefix ends with "/", ":" or
@@ -182,7 +183,13 @@
 //     that counts fewer criticals than it lists counts the listed ones,
 //     and (with deny_severity) one that counts more findings of a severity
 //     than it lists is denied. Every credential of a secrets provenance
-//     needs string lease_id, secret and backend.
+//     needs string lease_id, secret and backend. Every attestation of a
+//     SLSA provenance type, or with a provenance summary, is judged for
+//     builder, source, source ref and trigger, listed type or not. A time
+//     a signer states (a scan's, a VEX statement's) that is not RFC 3339,
+//     names a day that does not exist, or lies more than five minutes in
+//     the future reads as no time: such a scan is stale, such a statement
+//     lifts nothing. An empty string matches no configured entry.
 //   - kubernetes: at least one manifest (a list of empty Lists is none). Pod specs are judged for Pod,
 //     PodTemplate, ReplicationController, ReplicaSet, Deployment,
 //     StatefulSet, DaemonSet, Job and CronJob, inside List items, and in
@@ -197,8 +204,9 @@
 //     not use hostNetwork, hostPID, hostIPC, Windows hostProcess or hostPath
 //     volumes. Kinds that are neither judged nor harmless (ConfigMap,
 //     Secret, Service, ServiceAccount, PersistentVolumeClaim,
-//     HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, Ingress)
-//     nor in allowed_kinds are denied; so is a checked member spelled in
+//     HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, Ingress,
+//     each only in its own API group: a "Secret" of another group is a
+//     custom resource) nor in allowed_kinds are denied; so is a checked member spelled in
 //     another case ("HostNetwork"). Not judged: seccomp and AppArmor
 //     profiles, SELinux options, sysctls, RBAC contents.
 //   - terraform: the plan must be `terraform show -json` output (a
