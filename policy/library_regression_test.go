@@ -76,14 +76,7 @@ func TestLibraryReviewRegressions(t *testing.T) {
 		{"secret name with an empty segment", release("refs/heads/main", "prod/"), "secrets.malformed"},
 		{"ref glob matching an empty branch name", release("refs/heads/", "dev/x"), "secrets.not_granted"},
 	} {
-		d, err := e.Evaluate(context.Background(), tc.in)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		if d.Allowed || !slices.Contains(rules(d), tc.rule) {
-			t.Errorf("%s: allowed %v, violations %v; want a deny with %s", tc.name, d.Allowed, rules(d), tc.rule)
-		}
+		wantDeny(t, e, tc.name, tc.in, tc.rule)
 	}
 
 	// The fixes leave the ordinary cases alone.
@@ -185,14 +178,7 @@ func TestLibraryReviewRegressionsSignedEvidence(t *testing.T) {
 		{"not_affected dated on a day that does not exist", deploy(func(a *policy.Artifact) { statement(a).Timestamp = "2026-04-31T00:00:00Z" }), "deploy.vulnerability"},
 		{"not_affected dated at hour 24", deploy(func(a *policy.Artifact) { statement(a).Timestamp = "2026-12-01T24:00:00Z" }), "deploy.vulnerability"},
 	} {
-		d, err := e.Evaluate(context.Background(), tc.in)
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		if d.Allowed || !slices.Contains(rules(d), tc.rule) {
-			t.Errorf("%s: allowed %v, violations %v; want a deny with %s", tc.name, d.Allowed, rules(d), tc.rule)
-		}
+		wantDeny(t, e, tc.name, tc.in, tc.rule)
 	}
 
 	// The fixes leave the ordinary cases alone: a trusted trigger, times in
@@ -223,5 +209,19 @@ func TestLibraryReviewRegressionsSignedEvidence(t *testing.T) {
 	in := deploy(func(a *policy.Artifact) { a.Signer.Claims.Event = "workflow_run" })
 	if d, err := newConfigured(t, trusting).Evaluate(context.Background(), in); err != nil || !d.Allowed {
 		t.Errorf("workflow_run trusted: denied (%v, %v), want allowed", rules(d), err)
+	}
+}
+
+// wantDeny reports an error unless e denies in with rule among the
+// violations.
+func wantDeny(t *testing.T, e *policy.Engine, name string, in policy.Input, rule string) {
+	t.Helper()
+	d, err := e.Evaluate(context.Background(), in)
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	if d.Allowed || !slices.Contains(rules(d), rule) {
+		t.Errorf("%s: allowed %v, violations %v; want a deny with %s", name, d.Allowed, rules(d), rule)
 	}
 }
