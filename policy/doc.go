@@ -162,6 +162,14 @@
 // With no configuration every deploy and secret release is denied. Each
 // rule set has Rego tests (library/ztci/*_test.rego) that go test runs.
 //
+// A configuration document written by hand rather than by LibraryConfig
+// (an OPA bundle's data.json) is checked against the members above: one
+// the library does not read ("max_criticals", a "SAN" in a signer), or a
+// value of another type (max_critical "0", deny_severity "HIGH", a
+// fractional or negative count), denies every decision with
+// config.malformed, since the rule would otherwise read its default. null
+// reads as unset.
+//
 // Every rule set denies by default, with a violation that says why: an
 // empty, missing or null section, a field of the wrong type (a flag counts
 // as set only if it is the boolean true where true allows, and as unset

@@ -225,3 +225,60 @@ func wantDeny(t *testing.T, e *policy.Engine, name string, in policy.Input, rule
 		t.Errorf("%s: allowed %v, violations %v; want a deny with %s", name, d.Allowed, rules(d), rule)
 	}
 }
+
+// A configuration written by hand (an OPA bundle's data.json) that the
+// rules cannot read as written denies every decision with
+// config.malformed: a mistyped or misspelled value would otherwise read as
+// its default, and a limit the operator set would not hold. null reads as
+// unset, as before.
+func TestLibraryConfigMalformed(t *testing.T) {
+	t.Parallel()
+	edits := map[string]func(cfg map[string]any){
+		"max_critical as a string":    func(c map[string]any) { section(c, "deploy")["max_critical"] = "0" },
+		"negative max_critical":       func(c map[string]any) { section(c, "deploy")["max_critical"] = -1 },
+		"fractional scan age":         func(c map[string]any) { section(c, "deploy")["max_scan_age_seconds"] = 0.5 },
+		"deny_severity in upper case": func(c map[string]any) { section(c, "deploy")["deny_severity"] = "HIGH" },
+		"require_scan as a string":    func(c map[string]any) { section(c, "deploy")["require_scan"] = "true" },
+		"misspelled member":           func(c map[string]any) { section(c, "deploy")["max_criticals"] = 0 },
+		"misspelled section":          func(c map[string]any) { c["deploys"] = map[string]any{} },
+		"section not an object":       func(c map[string]any) { c["kubernetes"] = []any{} },
+		"signer with a case variant": func(c map[string]any) {
+			section(c, "deploy")["signers"] = []any{map[string]any{"SAN": releaseWF, "issuer": ghIssuer}}
+		},
+		"builders not strings":        func(c map[string]any) { section(c, "deploy")["builders"] = []any{1} },
+		"untrusted_triggers a string": func(c map[string]any) { c["untrusted_triggers"] = "workflow_run" },
+		"grant with a misspelled member": func(c map[string]any) {
+			section(c, "secrets")["grants"] = []any{map[string]any{"secret": "prod/*", "repositories": []any{"acme/app"}, "refs": []any{"refs/heads/main"}, "environment": []any{"prod"}}}
+		},
+	}
+	for name, edit := range edits {
+		doc := libraryConfig()
+		edit(doc["ztci"].(map[string]any)["config"].(map[string]any))
+		e, err := policy.New(context.Background(), policy.Merge(policy.Builtin(), policy.Data(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		wantDeny(t, e, name+", deploy", deployInput(), "config.malformed")
+		release := policy.SecretsInput(identityFor("acme/app"), "prod/db-password")
+		release.Job.Ref = "refs/heads/main"
+		wantDeny(t, e, name+", secrets", release, "config.malformed")
+	}
+
+	doc := libraryConfig()
+	cfg := doc["ztci"].(map[string]any)["config"].(map[string]any)
+	section(cfg, "deploy")["max_scan_age_seconds"], cfg["untrusted_triggers"] = nil, nil
+	e, err := policy.New(context.Background(), policy.Merge(policy.Builtin(), policy.Data(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	if d, err := e.Evaluate(context.Background(), deployInput()); err != nil || !d.Allowed {
+		t.Errorf("null members: %v, %v; want an allow", d, err)
+	}
+}
+
+// section is the member name of a configuration document, as an object.
+func section(cfg map[string]any, name string) map[string]any {
+	return cfg[name].(map[string]any)
+}

@@ -1,0 +1,131 @@
+# METADATA
+# title: ztci configuration schema
+# description: |
+#   The members data.ztci.config may hold and the type of each value, and
+#   config_errors: every place a data document departs from them. A
+#   document LibraryConfig writes always conforms; one written by hand (an
+#   OPA bundle's data.json) may not, and a rule reading a value of the
+#   wrong type or a misspelled member would quietly read its default:
+#   max_critical "0" compares above every count, deny_severity "HIGH"
+#   names no severity, "max_criticals" sets nothing. main.rego denies every
+#   decision while the configuration has an error (config.malformed).
+#   null is accepted anywhere a value is, and reads as unset.
+package ztci.lib
+
+config_schema := {
+	"deploy": {
+		"signers": "signers", "attestation_signers": "signers", "vex_signers": "signers",
+		"builders": "strings", "sources": "strings", "source_refs": "strings",
+		"production_secrets": "strings", "production_backends": "strings",
+		"max_critical": "count", "max_scan_age_seconds": "count",
+		"require_scan": "boolean", "require_protected_ref": "boolean",
+		"require_secrets_provenance": "boolean", "deny_severity": "severity",
+	},
+	"pipeline": {
+		"approval_jobs": "strings", "allowed_images": "strings", "allowed_actions": "strings",
+		"allowed_orbs": "strings", "production_environments": "strings", "protected_branches": "strings",
+	},
+	"secrets": {"grants": "grants"},
+	"kubernetes": {"allowed_images": "strings", "allowed_kinds": "strings"},
+	"terraform": {"deletable_types": "strings", "allowed_types": "strings"},
+}
+
+grant_schema := {
+	"secret": "string", "repositories": "strings", "refs": "strings",
+	"environments": "strings", "ids": "strings", "protected": "boolean",
+}
+
+# config_errors are the paths of data.ztci.config ("deploy.max_critical",
+# "secrets.grants[0].refs") that hold a member the schema does not know or
+# a value of another type, each with what was expected.
+config_errors contains "data.ztci.config: not an object" if {
+	data.ztci.config != null
+	not is_object(data.ztci.config)
+}
+
+config_errors contains sprintf("%s: not a member the library reads", [k]) if {
+	some k, _ in object_or_empty(data.ztci.config)
+	not config_schema[k]
+	k != "untrusted_triggers"
+}
+
+config_errors contains "untrusted_triggers: not a list of strings" if {
+	not valid_value("strings", object.get(object_or_empty(data.ztci.config), "untrusted_triggers", null))
+}
+
+config_errors contains sprintf("%s: not an object", [section]) if {
+	some section, v in object_or_empty(data.ztci.config)
+	config_schema[section]
+	v != null
+	not is_object(v)
+}
+
+config_errors contains msg if {
+	some section, members in object_or_empty(data.ztci.config)
+	some key, v in object_or_empty(members)
+	msg := member_error(sprintf("%s.%s", [section, key]), object.get(config_schema, [section, key], null), v)
+}
+
+config_errors contains msg if {
+	grants := object.get(object_or_empty(object.get(object_or_empty(data.ztci.config), "secrets", {})), "grants", [])
+	is_array(grants)
+	some i, g in grants
+	is_object(g)
+	some key, v in g
+	msg := member_error(sprintf("secrets.grants[%d].%s", [i, key]), object.get(grant_schema, key, null), v)
+}
+
+member_error(path, null, _) := sprintf("%s: not a member the library reads", [path])
+
+member_error(path, kind, v) := sprintf("%s: not %s", [path, kind_text[kind]]) if {
+	kind != null
+	not valid_value(kind, v)
+}
+
+kind_text := {
+	"string": "a string", "strings": "a list of strings", "boolean": "a boolean",
+	"count": "a whole number at least 0", "severity": `one of "critical", "high", "medium", "low" or ""`,
+	"signers": `a list of {"san": string, "issuer": string}`, "grants": "a list of grant objects",
+}
+
+object_or_empty(x) := x if is_object(x)
+
+else := {}
+
+valid_value(_, null)
+
+valid_value("string", v) if is_string(v)
+
+valid_value("boolean", v) if is_boolean(v)
+
+valid_value("count", v) if {
+	is_number(v)
+	v >= 0
+	floor(v) == v
+}
+
+valid_value("severity", v) if v in {"", "critical", "high", "medium", "low"}
+
+valid_value("strings", v) if {
+	is_array(v)
+	every x in v {
+		is_string(x)
+	}
+}
+
+valid_value("signers", v) if {
+	is_array(v)
+	every s in v {
+		is_object(s)
+		is_string(object.get(s, "san", null))
+		is_string(object.get(s, "issuer", null))
+		count(object.keys(s) - {"san", "issuer"}) == 0
+	}
+}
+
+valid_value("grants", v) if {
+	is_array(v)
+	every g in v {
+		is_object(g)
+	}
+}
