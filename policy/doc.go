@@ -166,9 +166,11 @@
 // (an OPA bundle's data.json) is checked against the members above: one
 // the library does not read ("max_criticals", a "SAN" in a signer), or a
 // value of another type (max_critical "0", deny_severity "HIGH", a
-// fractional or negative count), denies every decision with
-// config.malformed, since the rule would otherwise read its default. null
-// reads as unset.
+// fractional or negative count), is refused when the Engine loads it
+// ([ConfigError]: New fails, Reload keeps the policy in force), since a
+// rule would otherwise read its default. null reads as unset. The check
+// is data.ztci.lib.config_errors; an OPA of the vendor's own that
+// evaluates the library should query it when it loads the bundle.
 //
 // Every rule set denies by default, with a violation that says why: an
 // empty, missing or null section, a field of the wrong type (a flag counts

@@ -210,10 +210,10 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	// AST values on read: no Go-to-AST conversion of data per evaluation.
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))
 	opts := []func(*rego.Rego){
-		rego.Query(e.cfg.query),
-		// AST values on read: no Go-to-AST conversion of data per evaluation.
-		rego.Store(inmem.NewFromObjectWithOpts(data, inmem.OptReturnASTValuesOnRead(true))),
+		rego.Store(store),
 		rego.Capabilities(caps.Capabilities()),
 		rego.SetRegoVersion(ast.RegoV1),
 		// A builtin error (e.g. a type error) aborts evaluation instead of
@@ -231,15 +231,50 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("%w: the policy has no modules", ErrLoad)
 	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	pq, err := rego.New(append(opts, rego.Query(e.cfg.query))...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, compileError(err)
+	}
+	if err := checkLibraryConfig(ctx, opts); err != nil {
+		return nil, err
 	}
 	rev := b.Revision
 	if rev == "" {
 		rev = d
 	}
 	return &compiled{pq: pq, revision: rev, manifestRev: b.Revision, digest: d}, nil
+}
+
+// configErrorsQuery is the built-in library's check of its configuration
+// (library/ztci/config_schema.rego); undefined in a bundle without the
+// library.
+const configErrorsQuery = "data.ztci.lib.config_errors"
+
+// checkLibraryConfig refuses a bundle holding the built-in library whose
+// configuration the library cannot read as written. It runs once per
+// load, not per decision: the walk over the configuration costs more than
+// a decision does.
+func checkLibraryConfig(ctx context.Context, opts []func(*rego.Rego)) error {
+	rs, err := rego.New(append(opts, rego.Query(configErrorsQuery))...).Eval(ctx)
+	if err != nil {
+		return compileError(err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil // no built-in library in this bundle
+	}
+	found, ok := rs[0].Expressions[0].Value.([]any)
+	if !ok {
+		return &ConfigError{Problems: []string{fmt.Sprintf("%s is a %T, not a set", configErrorsQuery, rs[0].Expressions[0].Value)}}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	ce := &ConfigError{}
+	for _, p := range found {
+		ce.Problems = append(ce.Problems, fmt.Sprint(p))
+	}
+	slices.Sort(ce.Problems)
+	return ce
 }
 
 func compileError(err error) error {

@@ -202,6 +202,25 @@ type TerraformConfig struct {
 // [New] fails with it when given [BuiltinWith] of an invalid config.
 var ErrInvalidConfig = fmt.Errorf("%w: invalid library configuration", ErrLoad)
 
+// ConfigError is the refusal of a bundle holding the built-in library
+// whose data.ztci.config the library cannot read as written: a member it
+// does not read ("max_criticals", a signer's "SAN"), or a value of another
+// type (max_critical "0", deny_severity "HIGH"), which a rule would
+// otherwise read as its default. A configuration written by
+// [LibraryConfig] never has one; a hand-written data document (an OPA
+// bundle's data.json) may. It wraps [ErrInvalidConfig]: [New] fails with
+// it, and [Engine.Reload] keeps the policy in force.
+type ConfigError struct {
+	// Problems name each path and what it should hold, sorted.
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%v: data.ztci.config: %s", ErrInvalidConfig, strings.Join(e.Problems, "; "))
+}
+
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
 // Validate reports every problem of c at once; the error wraps
 // [ErrInvalidConfig].
 func (c *LibraryConfig) Validate() error {

@@ -7,8 +7,11 @@
 #   OPA bundle's data.json) may not, and a rule reading a value of the
 #   wrong type or a misspelled member would quietly read its default:
 #   max_critical "0" compares above every count, deny_severity "HIGH"
-#   names no severity, "max_criticals" sets nothing. main.rego denies every
-#   decision while the configuration has an error (config.malformed).
+#   names no severity, "max_criticals" sets nothing. policy.Engine queries
+#   config_errors once when it loads a bundle and refuses one with errors
+#   (policy.ConfigError); checking it at every decision would cost more
+#   than the decision. A vendor evaluating this library in an OPA of its
+#   own queries data.ztci.lib.config_errors when it loads the bundle.
 #   null is accepted anywhere a value is, and reads as unset.
 package ztci.lib
 
@@ -63,7 +66,9 @@ config_errors contains sprintf("%s: not an object", [section]) if {
 config_errors contains msg if {
 	some section, members in object_or_empty(data.ztci.config)
 	some key, v in object_or_empty(members)
-	msg := member_error(sprintf("%s.%s", [section, key]), object.get(config_schema, [section, key], null), v)
+	kind := object.get(config_schema, [section, key], null)
+	not valid_member(kind, v)
+	msg := sprintf("%s.%s: %s", [section, key, expected(kind)])
 }
 
 config_errors contains msg if {
@@ -72,15 +77,21 @@ config_errors contains msg if {
 	some i, g in grants
 	is_object(g)
 	some key, v in g
-	msg := member_error(sprintf("secrets.grants[%d].%s", [i, key]), object.get(grant_schema, key, null), v)
+	kind := object.get(grant_schema, key, null)
+	not valid_member(kind, v)
+	msg := sprintf("secrets.grants[%d].%s: %s", [i, key, expected(kind)])
 }
 
-member_error(path, null, _) := sprintf("%s: not a member the library reads", [path])
-
-member_error(path, kind, v) := sprintf("%s: not %s", [path, kind_text[kind]]) if {
+# valid_member: a member the schema knows (kind) holding a value of its
+# type. The message is built only for a member that is not.
+valid_member(kind, v) if {
 	kind != null
-	not valid_value(kind, v)
+	valid_value(kind, v)
 }
+
+expected(null) := "not a member the library reads"
+
+expected(kind) := sprintf("not %s", [kind_text[kind]]) if kind != null
 
 kind_text := {
 	"string": "a string", "strings": "a list of strings", "boolean": "a boolean",

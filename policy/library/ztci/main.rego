@@ -41,18 +41,6 @@ violations contains v if {
 	some v in data.ztci.terraform.violations
 }
 
-# A configuration the library cannot read as written denies every
-# decision: a rule would otherwise read the misspelled or mistyped value
-# as its default, which may allow what the configuration meant to deny.
-violations contains v if {
-	some e in lib.config_errors
-	v := {
-		"rule": "config.malformed",
-		"message": sprintf("data.ztci.config cannot be read as written (%s); every decision is denied until it is fixed", [e]),
-		"value": e,
-	}
-}
-
 # known_action is a rule so that an undefined input.action makes it
 # undefined, and its negation true (`not actions[input.action]` would be
 # undefined, and the action silently allowed).
