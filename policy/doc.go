@@ -142,7 +142,8 @@
 //	            (["main"]), approval_jobs, allowed_images, allowed_actions,
 //	            allowed_orbs (prefixes; empty denies all)
 //	secrets:    grants [{secret (glob), repositories, refs (globs),
-//	            environments, protected (true), ids}]
+//	            environments, protected (true), ids, issuers (OIDC issuers
+//	            or SPIFFE trust domains; nil: any)}]
 //	kubernetes: allowed_images (prefixes; empty: any pinned image),
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)

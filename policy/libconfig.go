@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ztci/ztci/internal/origin"
 )
 
 // LibraryConfig configures the built-in library. It is the typed form of
@@ -157,6 +160,16 @@ type SecretGrant struct {
 	Secret string
 	// Repositories are the job repositories ("acme/app"), exact. Required.
 	Repositories []string
+	// Issuers, if not nil, are the only identity authorities whose jobs
+	// the grant covers: OIDC issuer URLs ("https://token.actions.githubusercontent.com"),
+	// exact, or SPIFFE trust domains ("spiffe://ci.example") for jobs that
+	// present an SVID. A repository name means something only to the
+	// platform that issued it: where the gate trusts more than one issuer
+	// or trust domain, "acme/app" on one is not "acme/app" on another
+	// (anyone may own that path on a second platform), so set Issuers. A
+	// non-nil empty list covers none. Nil: any issuer the identity
+	// verifier trusts.
+	Issuers []string
 	// Refs are globs of the job's ref ("refs/heads/main", "refs/tags/v*").
 	// Required.
 	Refs []string
@@ -289,6 +302,11 @@ func (c *LibraryConfig) Validate() error {
 		// An empty environment would cover every job that names none.
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Environments", i), g.Environments)
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].IDs", i), g.IDs)
+		for j, iss := range g.Issuers {
+			if !validAuthority(iss) {
+				bad("Secrets.Grants[%d].Issuers[%d] %q is neither an https issuer URL nor a SPIFFE trust domain (spiffe://<domain>)", i, j, iss)
+			}
+		}
 	}
 	nonEmpty("Kubernetes.AllowedImages", c.Kubernetes.AllowedImages)
 	nonEmpty("Kubernetes.AllowedKinds", c.Kubernetes.AllowedKinds)
@@ -391,6 +409,9 @@ func (c *LibraryConfig) document() map[string]any {
 		if g.IDs != nil {
 			m["ids"] = strs(g.IDs)
 		}
+		if g.Issuers != nil {
+			m["issuers"] = strs(g.Issuers)
+		}
 		grants[i] = m
 	}
 	doc := map[string]any{
@@ -404,6 +425,23 @@ func (c *LibraryConfig) document() map[string]any {
 		doc["untrusted_triggers"] = strs(c.UntrustedTriggers)
 	}
 	return doc
+}
+
+// validAuthority reports whether s names an identity authority as a
+// job's identity carries it: an issuer URL as identity/oidc accepts one
+// (https, or http on loopback), or a bare SPIFFE trust domain.
+func validAuthority(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https", "http":
+		return origin.Secure(u)
+	case "spiffe":
+		return u.Path == "" && u.Port() == "" && strings.ToLower(u.Host) == u.Host
+	}
+	return false
 }
 
 // normalizeRepo is the source-repository normalisation of the verify

@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"time"
 
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
 )
 
@@ -302,4 +305,46 @@ func TestConfigCheckOnlyForTheLibrary(t *testing.T) {
 // section is the member name of a configuration document, as an object.
 func section(cfg map[string]any, name string) map[string]any {
 	return cfg[name].(map[string]any)
+}
+
+// A grant that names issuers covers only jobs one of them vouches for: an
+// OIDC token's issuer or an SVID's trust domain. "acme/app" on a second
+// platform the gate trusts is not the grant's acme/app.
+func TestSecretGrantIssuers(t *testing.T) {
+	t.Parallel()
+	cfg := acmeConfig()
+	cfg.Secrets.Grants[0].Issuers = []string{ghIssuer, "spiffe://ci.example"}
+	e := newConfigured(t, cfg)
+	svid := func(id string) identity.Identity {
+		return identity.Identity{SPIFFEID: spiffeid.RequireFromString(id),
+			Claims: identity.Claims{Repository: "acme/app", Ref: "refs/heads/main", RefProtected: true}}
+	}
+	gitlab := identityFor("acme/app")
+	gitlab.Issuer = "https://gitlab.com"
+	for name, tc := range map[string]struct {
+		id    identity.Identity
+		allow bool
+	}{
+		"listed OIDC issuer":       {identityFor("acme/app"), true},
+		"another OIDC issuer":      {gitlab, false},
+		"listed trust domain":      {svid("spiffe://ci.example/job/acme/app"), true},
+		"another trust domain":     {svid("spiffe://ci.example.evil/job/acme/app"), false},
+		"trust domain as a prefix": {svid("spiffe://ci.examplex/job"), false},
+	} {
+		d, err := e.Evaluate(context.Background(), policy.SecretsInput(tc.id, "prod/db-password"))
+		if err != nil || d.Allowed != tc.allow {
+			t.Errorf("%s: allowed %v, violations %v, %v; want allowed %v", name, d.Allowed, rules(d), err, tc.allow)
+		}
+	}
+
+	cfg.Secrets.Grants[0].Issuers = []string{}
+	if d, err := newConfigured(t, cfg).Evaluate(context.Background(), policy.SecretsInput(identityFor("acme/app"), "prod/db-password")); err != nil || d.Allowed {
+		t.Errorf("empty Issuers: allowed %v, %v; want a deny", d.Allowed, err)
+	}
+	for _, bad := range []string{"", "token.actions.githubusercontent.com", "http://issuer.example", "spiffe://ci.example/job", "spiffe://CI.example", "https://user@issuer.example"} {
+		cfg.Secrets.Grants[0].Issuers = []string{bad}
+		if err := cfg.Validate(); !errors.Is(err, policy.ErrInvalidConfig) {
+			t.Errorf("Issuers %q: Validate = %v; want ErrInvalidConfig", bad, err)
+		}
+	}
 }

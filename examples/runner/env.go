@@ -291,6 +291,7 @@ func policyConfig(issuer string) policy.LibraryConfig {
 		},
 		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{{
 			Secret: SecretName, Repositories: []string{Repository}, Refs: []string{"refs/heads/main"},
+			Issuers: []string{issuer},
 		}}},
 	}
 }

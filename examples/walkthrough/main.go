@@ -288,6 +288,7 @@ func policyConfig(issuer string) policy.LibraryConfig {
 		},
 		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{{
 			Secret: secret, Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"},
+			Issuers: []string{issuer},
 		}}},
 	}
 }

@@ -6,7 +6,8 @@
 #   {"secret": name or glob, "repositories": [...], "refs": [globs],
 #   "environments": [...] (optional; a job that names no environment is
 #   in none), "protected": bool (default true), "ids": [...] (optional
-#   exact identity ids)}. An empty repository or ref matches no grant.
+#   exact identity ids), "issuers": [...] (optional OIDC issuers or SPIFFE
+#   trust domains, exact: the authority that vouches for the job)}. An empty repository or ref matches no grant.
 #   Deny by default: a job without a non-empty string id, a request whose
 #   names are not a non-empty list of literal names (no empty, "." or ".."
 #   segment, no whitespace, control, "%", "\" or glob character), and job
@@ -90,6 +91,7 @@ granted(name) if {
 	protected_ok(g)
 	environment_ok(g)
 	id_ok(g)
+	issuer_ok(g)
 }
 
 # well_formed_ref: a git ref as git itself allows one (git check-ref-format):
@@ -119,3 +121,24 @@ environment_ok(g) if {
 id_ok(g) if not "ids" in object.keys(g)
 
 id_ok(g) if input.job.id in g.ids
+
+# issuer_ok: a grant that names issuers covers only jobs whose identity one
+# of them vouches for (job_authority). A repository name means something
+# only to the platform that issued it.
+issuer_ok(g) if not "issuers" in object.keys(g)
+
+issuer_ok(g) if {
+	job_authority != ""
+	job_authority in g.issuers
+}
+
+# job_authority is what vouches for the job's identity: its OIDC token's
+# issuer, or for an SVID its trust domain ("spiffe://ci.example"); "" when
+# neither is a non-empty string.
+job_authority := input.job.issuer if {
+	is_string(input.job.issuer)
+	input.job.issuer != ""
+} else := td if {
+	is_string(input.job.spiffe_id)
+	td := regex.find_n(`^spiffe://[^/]+`, input.job.spiffe_id, 1)[0]
+} else := ""
