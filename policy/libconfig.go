@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gobwas/glob"
+
 	"github.com/ztci/ztci/internal/origin"
 )
 
@@ -253,6 +255,16 @@ func (c *LibraryConfig) Validate() error {
 			}
 		}
 	}
+	// The library matches these with glob.match and "/" as the separator:
+	// a pattern that does not compile would fail every decision that
+	// reaches it as an evaluation error, not as a configuration error.
+	globs := func(field string, xs []string) {
+		for i, x := range xs {
+			if _, err := glob.Compile(x, '/'); err != nil {
+				bad("%s[%d] %q is not a glob pattern: %v", field, i, x, err)
+			}
+		}
+	}
 	d := &c.Deploy
 	signers("Signers", d.Signers)
 	signers("AttestationSigners", d.AttestationSigners)
@@ -270,6 +282,7 @@ func (c *LibraryConfig) Validate() error {
 		}
 	}
 	nonEmpty("Deploy.ProductionSecrets", d.ProductionSecrets)
+	globs("Deploy.ProductionSecrets", d.ProductionSecrets)
 	nonEmpty("Deploy.ProductionBackends", d.ProductionBackends)
 	if d.MaxScanAge < 0 {
 		bad("Deploy.MaxScanAge is %v; it must not be negative", d.MaxScanAge)
@@ -299,6 +312,8 @@ func (c *LibraryConfig) Validate() error {
 		}
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Repositories", i), g.Repositories)
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Refs", i), g.Refs)
+		globs(fmt.Sprintf("Secrets.Grants[%d].Secret", i), []string{g.Secret})
+		globs(fmt.Sprintf("Secrets.Grants[%d].Refs", i), g.Refs)
 		// An empty environment would cover every job that names none.
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Environments", i), g.Environments)
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].IDs", i), g.IDs)

@@ -46,6 +46,18 @@ func TestLibraryConfigValidate(t *testing.T) {
 		{name: "grant for an empty identity id", edit: func(c *policy.LibraryConfig) {
 			c.Secrets.Grants = []policy.SecretGrant{{Secret: "x", Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"}, IDs: []string{""}}}
 		}},
+		// A glob that does not compile fails every decision reaching it
+		// as an evaluation error; it is a configuration error.
+		{name: "grant secret glob unclosed", edit: func(c *policy.LibraryConfig) {
+			c.Secrets.Grants = []policy.SecretGrant{{Secret: "prod/[", Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/main"}}}
+		}},
+		{name: "grant ref glob unclosed", edit: func(c *policy.LibraryConfig) {
+			c.Secrets.Grants = []policy.SecretGrant{{Secret: "prod/*", Repositories: []string{"acme/app"}, Refs: []string{"refs/heads/{main"}}}
+		}},
+		{name: "grant globs", edit: func(c *policy.LibraryConfig) {
+			c.Secrets.Grants = []policy.SecretGrant{{Secret: "prod/{db,api}-*", Repositories: []string{"acme/app"}, Refs: []string{"refs/tags/v[0-9]*"}}}
+		}, ok: true},
+		{name: "production secret glob unclosed", edit: func(c *policy.LibraryConfig) { c.Deploy.ProductionSecrets = []string{"prod/{a"} }},
 		{name: "empty allowed kind", edit: func(c *policy.LibraryConfig) { c.Kubernetes.AllowedKinds = []string{""} }},
 		{name: "empty allowed type", edit: func(c *policy.LibraryConfig) { c.Terraform.AllowedTypes = []string{""} }},
 		{name: "empty untrusted trigger", edit: func(c *policy.LibraryConfig) { c.UntrustedTriggers = []string{""} }},
