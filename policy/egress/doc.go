@@ -89,9 +89,10 @@
 //     counted: every Limits.RefusalSummaryInterval (default 30 s), and at
 //     [Proxy.Close], one [ActionRefusalsSuppressed] event per source says
 //     how many there were, since when, and of which destinations and
-//     rules. At most Limits.MaxRefusalSources sources (default 4096) have
-//     a bucket of their own; the rest share one, summarised with the proxy
-//     as actor. A consumer that counts deny events must add the
+//     rules: the most frequent kinds, which decoys refused first cannot
+//     push out of the list. At most Limits.MaxRefusalSources sources
+//     (default 4096) have a bucket of their own; the rest share one,
+//     summarised with the proxy as actor. A consumer that counts deny events must add the
 //     [AttrSuppressed] counts of the summaries. The deny that cuts a
 //     tunnel for [RuleSNIMismatch] follows an allowed connection and is
 //     always audited.
@@ -100,7 +101,9 @@
 //     connection and its open ones are cut within Limits.CompromiseRecheck.
 //   - Bounded: connections per job, header size, header read, connect and
 //     idle timeouts, copy buffers, decision cache ([Limits]); the header of
-//     a forwarded response to 1 MiB. Every connection to the proxy is
+//     a forwarded response to 1 MiB; what a request puts in an audit event
+//     (the method to 32 bytes, a TLS server name to 253), so that no
+//     request can make its record too large for the audit log. Every connection to the proxy is
 //     bounded by one limit at any time: while it carries an admitted
 //     request (authenticated, not refused before the destination is
 //     decided) by its job's Limits.MaxConnsPerJob; otherwise (accepted,
@@ -118,10 +121,12 @@
 //     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
 //     HTTP are not relayed.
 //   - HTTPS is tunnelled, never intercepted. The decision is on the CONNECT
-//     host; when the tunnel's first bytes are a TLS ClientHello, its server
-//     name (SNI) must be that host or absent, or the tunnel is cut before a
-//     byte reaches the destination ([RuleSNIMismatch]; a hello that looks
-//     like TLS but cannot be read within 64 KiB is cut too). This stops
+//     host; when the tunnel's first bytes are TLS (a record of any type:
+//     crypto/tls skips warning alerts before the ClientHello, and so does
+//     the proxy), the ClientHello's server name (SNI) must be that host, ASCII
+//     case aside, or absent, or the tunnel is cut before a byte reaches the
+//     destination ([RuleSNIMismatch]; bytes that start like TLS but hold no
+//     hello crypto/tls reads within 64 KiB are cut too). This stops
 //     fronting by SNI, not by an HTTP Host header inside TLS, which the
 //     proxy cannot see, nor by the inner server name of Encrypted Client
 //     Hello (only the outer, public name is visible, and checked), nor TLS

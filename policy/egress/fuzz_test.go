@@ -92,6 +92,8 @@ func FuzzPeekServerName(f *testing.F) {
 	f.Add([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
 	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5})
 	f.Add([]byte{0x16})
+	f.Add(append([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 100}, clientHello(f, "evil.example")...))
+	f.Add([]byte{0x14, 0x03, 0x01, 0x00, 0x01, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read, _, _ := peekServerName(bytes.NewReader(data))
 		if len(read) > maxClientHello || !bytes.HasPrefix(data, read) {

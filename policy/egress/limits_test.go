@@ -161,6 +161,44 @@ func TestRefusalFloodIsBoundedInTheAudit(t *testing.T) {
 	assertNoCanary(t, rec)
 }
 
+// TestRefusalSummaryNamesTheMostFrequent: a summary lists a bounded number
+// of kinds of refusal one by one. It listed the first kinds held: a job
+// that spent its budget, then refused once at each of a few decoys, had
+// every later refusal counted under "other kinds", and whatever it was
+// trying to reach named in no record. The most frequent kinds are listed,
+// each with the refusals counted since it was.
+func TestRefusalSummaryNamesTheMostFrequent(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	proxy, paddr := startProxy(t, testRules(t, 443), rec, egress.WithResolver(hosts{}), egress.WithLimits(refusalLimits(1)))
+	c, br := dialProxy(t, paddr)
+	deny := func(host string, n int) {
+		for range n {
+			if resp, _ := plainRequest(t, c, br, connectReq(host+":443", basic(tokenA))); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	}
+	deny("spent.test", 1) // the budget
+	for i := range 20 {
+		deny(fmt.Sprintf("decoy%d.test", i), 1)
+	}
+	deny("exfil.test", 30)
+	deny("decoy99.test", 1)
+	if err := proxy.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sums, total := summaries(t, rec, jobA.ID())
+	if len(sums) != 1 || total != 51 {
+		t.Fatalf("summaries (want one of 51 refusals): %+v", sums)
+	}
+	refused := sums[0].Attributes[egress.AttrRefused]
+	want := "exfil.test:443 " + egress.RuleDefaultDeny + " (30); "
+	if !strings.HasPrefix(refused, want) || !strings.HasSuffix(refused, "other kinds (14)") {
+		t.Errorf("refused = %q, want it to start with %q and end with other kinds (14)", refused, want)
+	}
+}
+
 // TestRefusalSummariesAreWrittenEachInterval: held refusals are summarised
 // while the proxy runs, not only at Close.
 func TestRefusalSummariesAreWrittenEachInterval(t *testing.T) {

@@ -197,6 +197,14 @@ func TestPeekServerName(t *testing.T) {
 		{name: "not tls", in: []byte("SSH-2.0-OpenSSH_9.2\r\n")},
 		{name: "handshake record that is no hello", in: []byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}, wantErr: errUnreadableHello},
 		{name: "truncated hello", in: hello[:len(hello)/2], wantErr: errUnreadableHello},
+		// A server skips warning alerts before the hello: so does the proxy,
+		// and checks the name behind them.
+		{name: "client hello after a warning alert", in: append([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 100}, hello...), want: "api.github.com"},
+		{name: "fatal alert", in: []byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 40}, wantErr: errUnreadableHello},
+		{name: "change cipher spec first", in: append([]byte{0x14, 0x03, 0x01, 0x00, 0x01, 0x01}, hello...), wantErr: errUnreadableHello},
+		{name: "application data first", in: append([]byte{0x17, 0x03, 0x03, 0x00, 0x01, 0x00}, hello...), wantErr: errUnreadableHello},
+		{name: "heartbeat first", in: append([]byte{0x18, 0x03, 0x01, 0x00, 0x01, 0x01}, hello...), wantErr: errUnreadableHello},
+		{name: "alert byte alone", in: []byte{0x15}, wantErr: errUnreadableHello},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,6 +229,30 @@ func splitRecord(t *testing.T, rec []byte) []byte {
 	out := append([]byte{rec[0], rec[1], rec[2], byte(half >> 8), byte(half)}, body[:half]...)
 	rest := len(body) - half
 	return append(append(out, rec[0], rec[1], rec[2], byte(rest>>8), byte(rest)), body[half:]...)
+}
+
+func TestSameHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		serverName string
+		want       bool
+	}{
+		{"cdn.allowed.test", true},
+		{"CDN.Allowed.TEST.", true},
+		{"cdn.allowed.test..", false},
+		{"cdn.allowed.te\u017ft", false}, // long s: Unicode folds it to 's'
+		{"\u212adn.allowed.test", false}, // Kelvin sign: folds to 'k', not 'c'
+		{"cdn.allowed.test\x00", false},
+		{"cdn.allowed.tes", false},
+		{"evil.example", false},
+	} {
+		if got := sameHost(tt.serverName, "cdn.allowed.test"); got != tt.want {
+			t.Errorf("sameHost(%q) = %v, want %v", tt.serverName, got, tt.want)
+		}
+	}
+	if !sameHost("K.TEST", "k.test") || sameHost("\u212a.test", "k.test") {
+		t.Error("ASCII case folds, the Kelvin sign does not")
+	}
 }
 
 func TestAuditServerName(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -52,7 +53,7 @@ const (
 	AttrRule      = "rule"
 	AttrHost      = "host"
 	AttrPort      = "port"
-	AttrMethod    = "method"
+	AttrMethod    = "method" // the request method, cut to 32 bytes
 	AttrConnID    = "conn_id"
 	AttrEnforced  = "enforced"
 	AttrAddress   = "address"
@@ -349,9 +350,16 @@ func (p *Proxy) unregister(c *conn) {
 	p.wg.Done()
 }
 
+// maxMethodBytes bounds the request method as audit events carry it. The
+// method is the job's choice, as long as the header limit allows: written
+// raw, a long one could make the record of a refusal too large for the
+// audit log, which would refuse it, and the attempt would leave no trace.
+// Real methods are a few bytes.
+const maxMethodBytes = 32
+
 // request is what the proxy knows about one job request while handling it.
 type request struct {
-	method string
+	method string // as audited: cut to maxMethodBytes
 	dst    Destination
 	job    identity.Identity // zero until authenticated
 	client netip.Addr        // where the job connected from; zero if not an IP address
@@ -362,7 +370,7 @@ type request struct {
 // ServeHTTP handles one proxy request: CONNECT host:port, or an
 // absolute-form http:// request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rq := request{method: r.Method, client: addrOf(r.RemoteAddr), start: p.cfg.now()}
+	rq := request{method: clip.String(r.Method, maxMethodBytes), client: addrOf(r.RemoteAddr), start: p.cfg.now()}
 	tok, tokErr := proxyToken(r.Header)
 	// The token goes no further than the verifier: not upstream, not into
 	// logs or errors.

@@ -1013,3 +1013,110 @@ func TestForwardingDecidesOnTheRequestURL(t *testing.T) {
 		t.Errorf("the destination saw\n%q\nwant\n%q", seen, want)
 	}
 }
+
+// prefixConn writes prefix before the first bytes written to it.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Write(b []byte) (int, error) {
+	if c.prefix != nil {
+		p := c.prefix
+		c.prefix = nil
+		if _, err := c.Conn.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return c.Conn.Write(b)
+}
+
+// TestSNIBehindAnotherTLSRecordIsChecked: a TLS server skips warning
+// alerts before the ClientHello (crypto/tls does, up to 16), so a
+// tunnel that opened with one and then sent a hello naming another server
+// was relayed unchecked (its first byte was not a handshake record's) and
+// the front served the other name. Any tunnel that starts with a TLS record
+// must carry a hello the proxy reads and checks.
+func TestSNIBehindAnotherTLSRecordIsChecked(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "cdn.allowed.test", "evil.example")
+	front := ca.serveTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "served "+r.TLS.ServerName)
+	}))
+	authority := "cdn.allowed.test:" + fmt.Sprint(port(t, front))
+	rec := &recorder{}
+	_, paddr := startProxy(t, testRules(t, port(t, front)), rec, egress.WithResolver(hosts{"cdn.allowed.test": loopback}), internalLoopback())
+
+	get := func(t *testing.T, prefix []byte, serverName string) (string, error) {
+		resp, _, c := rawConnect(t, paddr, authority, basic(tokenA))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		tc := tls.Client(&prefixConn{Conn: c, prefix: prefix}, &tls.Config{ServerName: serverName, RootCAs: ca.pool, MinVersion: tls.VersionTLS12})
+		if err := tc.Handshake(); err != nil {
+			return "", err
+		}
+		if _, err := io.WriteString(tc, "GET / HTTP/1.1\r\nHost: "+serverName+"\r\nConnection: close\r\n\r\n"); err != nil {
+			return "", err
+		}
+		r, err := http.ReadResponse(bufio.NewReader(tc), nil)
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(r.Body)
+		return string(b), err
+	}
+
+	warning := []byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 100} // alert record: warning, no_renegotiation
+	if got, err := get(t, warning, "cdn.allowed.test"); err != nil || got != "served cdn.allowed.test" {
+		t.Fatalf("allowed name behind a warning alert: %q, %v", got, err)
+	}
+	for _, tt := range []struct {
+		name   string
+		prefix []byte
+	}{
+		{"warning alert", warning},
+		{"several warning alerts", bytes.Repeat(warning, 3)},
+		{"change cipher spec", []byte{0x14, 0x03, 0x01, 0x00, 0x01, 0x01}},
+		{"application data", []byte{0x17, 0x03, 0x03, 0x00, 0x01, 0x00}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := get(t, tt.prefix, "evil.example"); err == nil {
+				t.Errorf("the front served %q through a tunnel to %s", got, authority)
+			}
+		})
+	}
+	deny := rec.waitFor(t, egress.ActionConnect, audit.OutcomeDeny, "egress:"+authority, 3)
+	for _, e := range deny {
+		if e.Attributes[egress.AttrRule] != egress.RuleSNIMismatch {
+			t.Errorf("deny event: %+v", e)
+		}
+	}
+}
+
+// TestAuditedMethodIsBounded: the request method is the job's choice, any
+// token characters as long as the header limit allows. Written raw into
+// the deny record, a long one made the record too large for the audit log,
+// which refused it: with Limits.MaxHeaderBytes raised for large job tokens,
+// a job could try a denied destination and leave no trace.
+func TestAuditedMethodIsBounded(t *testing.T) {
+	t.Parallel()
+	rec := &encodingSink{}
+	_, paddr := startProxy(t, testRules(t, 80), rec, egress.WithResolver(hosts{}),
+		egress.WithLimits(egress.Limits{MaxHeaderBytes: 256 << 10}))
+	method := strings.Repeat("X", audit.MaxEventSize+1)
+	c, br := dialProxy(t, paddr)
+	for _, auth := range []string{basic(tokenA), basic("not-a-token")} {
+		resp, _ := plainRequest(t, c, br, method+" http://exfil.example/ HTTP/1.1\r\nHost: x\r\nProxy-Authorization: "+auth+"\r\n\r\n")
+		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusProxyAuthRequired {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	deny := rec.waitFor(t, egress.ActionConnect, audit.OutcomeDeny, "egress:exfil.example:80", 2)
+	for _, e := range deny {
+		if m := e.Attributes[egress.AttrMethod]; len(m) > 100 || !strings.HasPrefix(m, "XXX") {
+			t.Errorf("method attribute %d bytes: %.40q", len(m), m)
+		}
+	}
+}

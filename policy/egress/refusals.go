@@ -19,7 +19,8 @@ import (
 )
 
 // maxHeldKinds bounds the kinds of refusal (destination and rule) a summary
-// lists one by one; refusals of further kinds are counted together.
+// lists one by one, the most frequent (see heldKind); refusals of the
+// others are counted together.
 const maxHeldKinds = 8
 
 // maxKindBytes bounds one kind in a summary: the destination is bounded by
@@ -61,8 +62,21 @@ type refusalBucket struct {
 // summary.
 type heldRefusals struct {
 	count int
-	since time.Time      // the first of them
-	kinds map[string]int // refusalKind → count, at most maxHeldKinds keys
+	since time.Time           // the first of them
+	kinds map[string]heldKind // by refusalKind, at most maxHeldKinds keys
+}
+
+// heldKind counts one kind of refusal in a summary. The kinds are kept as
+// the space-saving algorithm keeps the most frequent items of a stream in
+// bounded space: a new kind, when the table is full, takes the place of the
+// least counted one and inherits its count. Ranked by that count, a kind
+// that makes up more than a maxHeldKinds-th of the refusals is always
+// listed, however many decoys the job refused at first; counted exactly
+// (the refusals since it was listed, the rest under "other kinds"), the
+// summary claims nothing it did not see.
+type heldKind struct {
+	rank      int // the refusals of the kind, plus inherited
+	inherited int // the count of the kind it replaced
 }
 
 // refusalSummary is one source's held refusals, to be audited as one event.
@@ -170,26 +184,40 @@ func (bk *refusalBucket) fill(now time.Time, burst float64, refill time.Duration
 
 func (h *heldRefusals) add(kind string, now time.Time) {
 	if h.count == 0 {
-		h.since, h.kinds = now, map[string]int{}
+		h.since, h.kinds = now, map[string]heldKind{}
 	}
 	h.count++
-	if _, ok := h.kinds[kind]; ok || len(h.kinds) < maxHeldKinds {
-		h.kinds[kind]++
+	if k, ok := h.kinds[kind]; ok || len(h.kinds) < maxHeldKinds {
+		k.rank++
+		h.kinds[kind] = k
+		return
 	}
+	least, rank := "", 0
+	for k, v := range h.kinds {
+		if least == "" || v.rank < rank || v.rank == rank && k < least {
+			least, rank = k, v.rank
+		}
+	}
+	delete(h.kinds, least)
+	h.kinds[kind] = heldKind{rank: rank + 1, inherited: rank}
 }
+
+// exact returns the refusals of a kind counted since it was listed.
+func (k heldKind) exact() int { return k.rank - k.inherited }
 
 // describe lists the held refusals by kind, the most frequent first:
 // "exfil.example:443 egress.default_deny (120); other kinds (3)".
 func (h heldRefusals) describe() string {
 	kinds := slices.Collect(maps.Keys(h.kinds))
 	slices.SortFunc(kinds, func(a, b string) int {
-		return cmp.Or(cmp.Compare(h.kinds[b], h.kinds[a]), strings.Compare(a, b))
+		return cmp.Or(cmp.Compare(h.kinds[b].exact(), h.kinds[a].exact()), strings.Compare(a, b))
 	})
 	parts := make([]string, 0, len(kinds)+1)
 	others := h.count
 	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%s (%d)", k, h.kinds[k]))
-		others -= h.kinds[k]
+		n := h.kinds[k].exact()
+		parts = append(parts, fmt.Sprintf("%s (%d)", k, n))
+		others -= n
 	}
 	if others > 0 {
 		parts = append(parts, fmt.Sprintf("other kinds (%d)", others))

@@ -16,28 +16,42 @@ import (
 // key shares included.
 const maxClientHello = 64 << 10
 
-// recordTypeHandshake is the first byte of a TLS handshake record.
-const recordTypeHandshake = 0x16
+// TLS record content types (RFC 8446, 5.1; heartbeat RFC 6520): the first
+// byte of every TLS record.
+const (
+	recordTypeChangeCipherSpec = 0x14
+	recordTypeHeartbeat        = 0x18
+)
+
+// looksLikeTLS reports whether a tunnel's first byte starts a TLS record of
+// any content type. Not only a handshake record: a server may skip records
+// before the ClientHello (crypto/tls drops warning alerts, up to 16), so a
+// tunnel that opened with one and was passed unread could carry a hello
+// naming any server.
+func looksLikeTLS(b byte) bool {
+	return b >= recordTypeChangeCipherSpec && b <= recordTypeHeartbeat
+}
 
 var errGotHello = errors.New("egress: client hello read")
 
-// errUnreadableHello: the tunnel's first bytes look like TLS (a handshake
-// record) but hold no ClientHello the proxy can read within
-// maxClientHello. The tunnel is closed: a server more lenient than Go's
+// errUnreadableHello: the tunnel's first bytes look like TLS (a record of
+// any content type) but hold no ClientHello the proxy can read within
+// maxClientHello, crypto/tls's server skipping what it skips before one
+// (warning alerts). The tunnel is closed: a server more lenient than Go's
 // parser could otherwise be sent a name the proxy never saw.
 var errUnreadableHello = errors.New("egress: unreadable TLS client hello")
 
 // peekServerName reads the first bytes a job sends into a tunnel and, when
 // they are a TLS ClientHello, returns the server name it asks for (SNI; ""
 // when it names none). read is everything consumed from r, to be forwarded
-// unchanged. Bytes that do not start with a TLS handshake record are
-// returned at once (another protocol: nothing to check). It parses with
+// unchanged. Bytes that do not start with a TLS record (see looksLikeTLS)
+// are returned at once (another protocol: nothing to check). It parses with
 // crypto/tls, on a connection that never writes.
 func peekServerName(r io.Reader) (read []byte, serverName string, err error) {
 	first := make([]byte, 4096)
 	n, err := r.Read(first)
 	first = first[:n]
-	if n == 0 || first[0] != recordTypeHandshake {
+	if n == 0 || !looksLikeTLS(first[0]) {
 		return first, "", err
 	}
 	var rest bytes.Buffer
@@ -108,7 +122,23 @@ func auditServerName(name string) string {
 }
 
 // sameHost reports whether a TLS server name names host (a CONNECT host
-// name, already lower case without a trailing dot).
+// name, already lower case without a trailing dot). Case is folded in
+// ASCII only: Unicode folding (strings.EqualFold) took "teſt" (long s) and
+// the Kelvin sign for "test" and "k", names the destination is sent but
+// policy never decided on.
 func sameHost(serverName, host string) bool {
-	return strings.EqualFold(strings.TrimSuffix(serverName, "."), host)
+	serverName = strings.TrimSuffix(serverName, ".")
+	if len(serverName) != len(host) {
+		return false
+	}
+	for i := range len(host) {
+		c := serverName[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != host[i] {
+			return false
+		}
+	}
+	return true
 }
