@@ -65,8 +65,11 @@
 // A registered value (at least [MinMaskLen] bytes) is masked wherever it
 // appears in the stream, in each of these forms:
 //
-//   - raw; for a multi-line value also with CRLF line endings and each line
-//     of at least MinMaskLen bytes on its own;
+//   - raw; also without the whitespace around it, and without the quotes
+//     around that (the shell's unquoted $V, read, YAML, .strip() and
+//     dotenv drop them); for a multi-line value also with LF or CRLF line
+//     endings, and each line of at least MinMaskLen bytes on its own, with
+//     or without its indentation;
 //   - percent-encoded by any encoder, whatever it leaves raw
 //     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
 //     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
@@ -86,10 +89,16 @@
 //     escapeshellarg write it, or as Python's shlex.quote does, with the
 //     quote in double quotes), and each newline quoted as Ruby's
 //     Shellwords.escape writes it;
+//   - with each quote doubled inside quotes of its kind (SQL literals,
+//     YAML single-quoted scalars, PowerShell, CSV);
 //   - hex of the whole value, all lower or all upper case;
 //   - base64, standard and URL alphabets, padded or not, starting at any of
 //     the three byte offsets inside a longer base64 string (so
-//     "user:VALUE" in a Basic auth header is masked);
+//     "user:VALUE" in a Basic auth header is masked); and base64 in the
+//     standard alphabet wrapped into lines of 60, 64 or 76 characters, as
+//     base64, openssl, PEM and MIME encoders and Ruby's encode64 write it,
+//     with LF or CRLF line breaks, indented or not, or with the lines
+//     joined by spaces (echo $(base64 f));
 //   - these chains: base64 that was then percent-encoded (a token in a
 //     query string); a percent-encoded value in a JSON or backslash-escaped
 //     shell string (Go's json.Marshal of a URL built with PathEscape
@@ -107,9 +116,15 @@
 //   - chains of encodings other than those above: a value percent-encoded
 //     twice or backslash-escaped twice (a JSON document in a JSON string),
 //     base64 of an escaped form, hex or base64 of a part of the value,
-//     mixed-case hex of the whole value, hex with separators (Go's "% x",
-//     hex.Dump, xxd), decimal bytes (Go's %v of a []byte), HTML entities,
-//     gzip, and anything encrypted;
+//     mixed-case hex of the whole value, hex with separators or line
+//     breaks (Go's "% x", hex.Dump, xxd, xxd -p), decimal bytes (Go's %v
+//     of a []byte), HTML entities, gzip, and anything encrypted;
+//   - other encodings: base32, ascii85, uuencode, quoted-printable, UTF-16
+//     (PowerShell's -EncodedCommand is base64 of UTF-16);
+//   - base64 wrapped at other widths; and in wrapped base64, a value whose
+//     encoding is split by a single line break that is a CRLF, indented or
+//     a space into two parts each shorter than 48 characters and than the
+//     shortest value (or line of a multi-line value) registered;
 //   - characters up to U+00FF written as one escape each (\xe4, %E4) when
 //     those escapes also spell UTF-8 (a letter from Â to ô followed by
 //     characters from U+0080 to U+00BF): they are read as UTF-8 only;
@@ -119,7 +134,9 @@
 //   - a line of a multi-line value shorter than MinMaskLen, where the
 //     value is not complete around it;
 //   - a value shorter than MinMaskLen (refused and reported instead), and a
-//     value added with AddMask after part of it was already written out.
+//     value part of which was already written out when the rest arrived:
+//     written out by [RedactWriter.Flush], or before the value was added
+//     with AddMask.
 //
 // The redactor is a guard against accidental disclosure. A job that means
 // to leak a value it can read can always encode it some other way; stopping

@@ -8,8 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -51,6 +53,7 @@ type Redactor struct {
 	repl    []string         // by secret index: what replaces the secret
 	pats    map[string]int32 // pattern -> secret index
 	hexPats map[string]int32 // hex form -> secret index
+	frags   map[string]int32 // standard base64 fragment -> secret index (see wrapPatterns)
 	maxRaw  int
 	refused atomic.Int64
 	m       atomic.Pointer[matcher]
@@ -96,7 +99,7 @@ func WithOccurrenceHook(f func(Occurrence)) RedactOption {
 // NewRedactor returns an empty Redactor that writes [Mask] in place of
 // every secret.
 func NewRedactor() *Redactor {
-	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, hexPats: map[string]int32{}}
+	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, hexPats: map[string]int32{}, frags: map[string]int32{}}
 	r.m.Store(newMatcher(nil, nil, newWideMatcher(nil, nil), 0))
 	return r
 }
@@ -221,9 +224,19 @@ func (r *Redactor) AddSecret(name, value string) error {
 				r.pats[p] = i
 			}
 		}
+		for _, f := range fs {
+			for off := range 3 {
+				if p := base64Fragment(base64.RawStdEncoding, f, off); len(p) >= MinMaskLen {
+					if _, ok := r.frags[p]; !ok {
+						r.frags[p] = i
+					}
+				}
+			}
+		}
 	}
-	pats, owner := flatten(r.pats)
+	pats, owner := wrapPatterns(r.frags, r.pats)
 	m := newMatcher(pats, owner, newWideMatcher(flatten(r.hexPats)), r.maxRaw)
+	m.hold = max(m.hold, wrapHold)
 	m.names = slices.Clone(r.names)
 	for _, t := range r.repl {
 		m.repl = append(m.repl, []byte(t))
@@ -243,6 +256,32 @@ func flatten(pats map[string]int32) ([]string, []int32) {
 	return list, owner
 }
 
+// String describes r without what it holds: how many secrets it masks and
+// whether it writes tokens. Printing, logging or marshalling a Redactor
+// never shows its values, their encodings or its token key.
+func (r *Redactor) String() string {
+	if r == nil {
+		return "secrets.Redactor(nil)"
+	}
+	n := 0
+	if m := r.m.Load(); m != nil {
+		n = len(m.names)
+	}
+	return fmt.Sprintf("secrets.Redactor{secrets: %d, tokens: %t}", n, r.key != nil)
+}
+
+// GoString is String.
+func (r *Redactor) GoString() string { return r.String() }
+
+// Format writes String for every verb.
+func (r *Redactor) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// LogValue is String.
+func (r *Redactor) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
+// MarshalJSON encodes String as a JSON string.
+func (r *Redactor) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
+
 // Refused returns how many values were refused as too short to mask.
 func (r *Redactor) Refused() int { return int(r.refused.Load()) }
 
@@ -250,24 +289,36 @@ func (r *Redactor) Refused() int { return int(r.refused.Load()) }
 // are matched as they are, not decoded) are being matched.
 func (r *Redactor) Patterns() int { return len(r.m.Load().pats) }
 
-// forms returns the forms of v that are masked wherever they appear: v,
-// and for a multi-line value, v with CRLF line endings and each line.
+// forms returns the forms of v that are masked wherever they appear: v;
+// v without the whitespace around it, and without the quotes around that
+// (the shell's unquoted $V, read, YAML, .strip() and dotenv drop them); and
+// for a multi-line value, v with LF and with CRLF line endings, and each
+// line, with and without the whitespace around it.
 func forms(v string) []string {
 	out := []string{v}
+	t := strings.TrimSpace(v)
+	out = append(out, t)
+	if len(t) >= 2 && (t[0] == '"' || t[0] == '\'') && t[len(t)-1] == t[0] {
+		out = append(out, t[1:len(t)-1])
+	}
 	if strings.Contains(v, "\n") {
-		out = append(out, strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\n", "\r\n"))
-		for line := range strings.SplitSeq(v, "\n") {
-			out = append(out, strings.TrimSuffix(line, "\r"))
+		lf := strings.ReplaceAll(v, "\r\n", "\n")
+		out = append(out, lf, strings.ReplaceAll(lf, "\n", "\r\n"))
+		for line := range strings.SplitSeq(lf, "\n") {
+			out = append(out, strings.TrimSuffix(line, "\r"), strings.TrimSpace(line))
 		}
 	}
-	return slices.DeleteFunc(out, func(f string) bool { return len(f) < MinMaskLen })
+	out = slices.DeleteFunc(out, func(f string) bool { return len(f) < MinMaskLen })
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // variants returns the byte strings matched as they are for forms: each
 // form, its base64 (standard and URL alphabets, at each of the three byte
 // offsets it can start at inside a longer encoded string), its HTML-form
-// encoding when spaces are the only bytes that change, and its shell
-// single-quoted spellings (and Ruby's Shellwords spelling of newlines).
+// encoding when spaces are the only bytes that change, its shell
+// single-quoted spellings (and Ruby's Shellwords spelling of newlines), and
+// its spellings with quotes doubled.
 // Escaped forms (percent, JSON, string literals, shell) are found by
 // decoding the stream instead (see decode.go), and hex forms by a matcher
 // of their own (see wideMatcher).
@@ -288,6 +339,10 @@ func variants(forms []string) []string {
 		add(strings.ReplaceAll(f, " ", "+"))
 		add(strings.ReplaceAll(f, "'", `'\''`))
 		add(strings.ReplaceAll(f, "'", `'"'"'`))
+		// SQL, YAML's single-quoted scalars and PowerShell double a quote
+		// inside quotes of its kind, as CSV does a double quote.
+		add(strings.ReplaceAll(f, "'", "''"))
+		add(strings.ReplaceAll(f, `"`, `""`))
 		// Ruby's Shellwords.escape writes a newline as '<LF>'; with other
 		// characters escaped it is decoded instead (decSplice).
 		add(strings.ReplaceAll(f, "\n", "'\n'"))
@@ -331,7 +386,9 @@ func base64Fragment(enc *base64.Encoding, v string, off int) string {
 // MinMaskLen bytes long, so sampling a 4-byte window every (shortest pattern
 // − 3) bytes is certain to land inside any occurrence; a 128 KiB bitset
 // filters those windows and only hits are checked exactly. Escaped forms are
-// matched by decoding only the regions around escape characters.
+// matched by decoding only the regions around escape characters, and base64
+// wrapped into lines by joining the lines only around blocks of a value's
+// base64 that the same pass finds.
 //
 // A RedactWriter is safe for concurrent use.
 type RedactWriter struct {
@@ -345,9 +402,32 @@ type RedactWriter struct {
 	err    error
 	closed bool
 	ivs    []interval
+	trig   []interval // scratch for findWrapped
+	found  []interval // scratch for findWrapped
+	seps   []span
 	dec    decoded
 	modes  []int // scratch for find
 }
+
+// rwString is what a RedactWriter prints as: nothing of what it holds back
+// (bytes not yet masked), and no state, so that printing one never waits
+// for its lock (an occurrence hook runs with it held).
+const rwString = "secrets.RedactWriter{...}"
+
+// String describes rw without what it holds back.
+func (rw *RedactWriter) String() string { return rwString }
+
+// GoString is String.
+func (rw *RedactWriter) GoString() string { return rwString }
+
+// Format writes String for every verb.
+func (rw *RedactWriter) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, rwString) }
+
+// LogValue is String.
+func (rw *RedactWriter) LogValue() slog.Value { return slog.StringValue(rwString) }
+
+// MarshalJSON encodes String as a JSON string.
+func (rw *RedactWriter) MarshalJSON() ([]byte, error) { return json.Marshal(rwString) }
 
 // NewWriter returns a writer that masks r's values and writes to w.
 func (r *Redactor) NewWriter(w io.Writer) *RedactWriter {
@@ -529,6 +609,7 @@ func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
 func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 	ivs := m.find(b, rw.ivs[:0])
 	ivs = m.hex.find(b, ivs)
+	ivs = rw.findWrapped(m, b, ivs)
 	w := m.hold + 1
 	// Each region is decoded in its encoder family's plain mode, and in
 	// the variants and chains its escapes call for (see decode.go): only
@@ -549,6 +630,7 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 			rw.modes = modes
 		})
 	}
+	ivs = slices.DeleteFunc(ivs, func(iv interval) bool { return iv.sec < 0 }) // triggers
 	rw.ivs = ivs
 	return mergeIntervals(ivs)
 }
@@ -556,14 +638,236 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 // findDecoded appends the occurrences in rw.dec, a decoded region that
 // starts at base in the bytes being searched, as intervals of those bytes.
 func (rw *RedactWriter) findDecoded(m *matcher, ivs []interval, base int) []interval {
-	d := &rw.dec
 	k := len(ivs)
-	ivs = m.find(d.b, ivs)
+	return rw.dec.mapBack(m.find(rw.dec.b, ivs), k, base)
+}
+
+// mapBack turns ivs[k:], intervals of d.b, into intervals of the bytes d
+// was decoded from, whose region starts at base.
+func (d *decoded) mapBack(ivs []interval, k, base int) []interval {
 	for i := k; i < len(ivs); i++ {
 		iv := &ivs[i]
 		iv.start, iv.end = base+int(d.from[iv.start]), base+int(d.to[iv.end-1])
 	}
 	return ivs
+}
+
+// Wrapped base64. Encoders that write base64 for people or for mail wrap
+// it into lines of a fixed width: 76 (MIME: GNU base64, Python's
+// encodebytes, Java's MIME encoder, Perl's MIME::Base64, PHP's
+// chunk_split), 64 (PEM: openssl base64, certutil) or 60 (Ruby's
+// Base64.encode64). The line breaks fall anywhere in the encoding of a
+// value, so none of its base64 patterns occurs whole.
+//
+// Scanning the stream for such lines would cost a sixth of the writer's
+// time, so the matcher finds them at almost no cost instead. Besides each
+// base64 fragment (standard alphabet) of a form it matches blocks of the
+// fragment, which serve only as triggers: around a trigger the writer finds
+// the line breaks (wrapSep), joins the lines and searches them again. A
+// fragment broken by line breaks at least minWrap apart leaves a block
+// whole, unless it is broken once with both parts shorter than a block;
+// that case is matched as spelled with an LF break at each such place (the
+// spellings add windows to the matcher's filters, which CRLF, indented and
+// space breaks too would multiply; they are left unmasked there and listed
+// in the package documentation). See wrapPatterns.
+const (
+	minWrap       = 60
+	maxWrap       = 76
+	maxWrapIndent = 16
+	// maxWrapBlock bounds the length of a block: blocks start every
+	// minWrap-len+1 bytes, so longer ones would be many.
+	maxWrapBlock = 48
+	// wrapHold is the least hold-back that keeps the line before every
+	// line break in an occurrence, and the byte before that line, in the
+	// writer's buffer, so that breaks are recognised the same way however
+	// the stream is cut into writes.
+	wrapHold = maxWrap + 2
+)
+
+// trigger is the owner of a block pattern of secret sec: a negative number,
+// so that it is never taken for a secret.
+func trigger(sec int32) int32 { return -1 - sec }
+
+// wrapPatterns returns the patterns of real, with their owners, and the
+// patterns that find the base64 fragments frags wrapped into lines: blocks
+// of each fragment, owned by a trigger, and its spellings broken once by an
+// LF where both parts are shorter than a block, owned by its secret.
+//
+// A block is as long as the shortest pattern of real, which sets the
+// matcher's stride, so the stride does not shrink (unless that is longer
+// than maxWrapBlock). Blocks start every minWrap-len+1 bytes and at the end
+// of the fragment: a line of at least minWrap bytes inside the fragment
+// holds one, and a fragment broken once holds one in the part before or
+// after the break unless both are shorter than a block. Blocks are
+// substrings of patterns, so they add no windows to the matcher's filters;
+// the spellings add four each, for fragments shorter than two blocks only.
+func wrapPatterns(frags, real map[string]int32) ([]string, []int32) {
+	pats, owner := flatten(real)
+	if len(pats) == 0 {
+		return pats, owner
+	}
+	blk := maxWrapBlock
+	for _, p := range pats {
+		blk = min(blk, len(p))
+	}
+	step := minWrap - blk + 1
+	seen := map[string]bool{}
+	add := func(p string, o int32) {
+		if _, ok := real[p]; !ok && !seen[p] {
+			seen[p] = true
+			pats, owner = append(pats, p), append(owner, o)
+		}
+	}
+	for f, sec := range frags {
+		n := len(f) // >= blk: f is one of the patterns
+		for p := 0; p+blk <= n; p += step {
+			add(f[p:p+blk], trigger(sec))
+		}
+		add(f[n-blk:], trigger(sec))
+		for a := max(n-blk+1, 1); a < blk; a++ {
+			add(f[:a]+"\n"+f[a:], sec)
+		}
+	}
+	return pats, owner
+}
+
+func isWrapWidth(n int) bool { return n == 60 || n == 64 || n == 76 }
+
+// base64Std marks the bytes of the standard base64 alphabet.
+var base64Std = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+		t[c] = true
+	}
+	return t
+}()
+
+// span is a line break of wrapped lines at b[start:end].
+type span struct{ start, end int }
+
+// wrapSep returns the end of the line break at b[i], or 0 if b[i] does not
+// start one: the line before it is a run of exactly a wrap width of base64
+// characters (which starts after b[0], or at it when atStart says b starts
+// the stream), and it is "\n" or "\r\n" and up to maxWrapIndent spaces or
+// tabs (an indented YAML block), or a single space (lines the shell
+// joined), followed by a base64 character.
+func wrapSep(b []byte, i int, atStart bool) int {
+	n := 0
+	for n <= maxWrap && n < i && base64Std[b[i-n-1]] {
+		n++
+	}
+	if !isWrapWidth(n) || n == i && !atStart {
+		return 0
+	}
+	switch {
+	case b[i] == ' ' || b[i] == '\n':
+		i++
+	case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
+		i += 2
+	default:
+		return 0
+	}
+	if b[i-1] == '\n' {
+		for k := 0; k < maxWrapIndent && i < len(b) && (b[i] == ' ' || b[i] == '\t'); k++ {
+			i++
+		}
+	}
+	if i < len(b) && base64Std[b[i]] {
+		return i
+	}
+	return 0
+}
+
+// findWrapped appends the occurrences in b of base64 forms wrapped into
+// lines, found around the triggers among ivs: the lines near a trigger are
+// joined again and searched, and what is found there is kept if it holds a
+// trigger. (Triggers are dropped from ivs by find.)
+func (rw *RedactWriter) findWrapped(m *matcher, b []byte, ivs []interval) []interval {
+	trig, found := rw.trig[:0], rw.found[:0]
+	for _, iv := range ivs {
+		if iv.sec < 0 {
+			trig = append(trig, iv)
+		} else {
+			found = append(found, iv)
+		}
+	}
+	if len(trig) > 0 {
+		// A trigger inside what was found is a block of a fragment that
+		// occurred whole: there is no line break to look for.
+		found = mergeIntervals(found)
+		trig = slices.DeleteFunc(trig, func(t interval) bool {
+			k, _ := slices.BinarySearchFunc(found, t.start+1, func(f interval, s int) int { return cmp.Compare(f.start, s) })
+			return k > 0 && found[k-1].end >= t.end
+		})
+	}
+	rw.trig, rw.found = trig, found
+	if len(trig) == 0 {
+		return ivs
+	}
+	slices.SortFunc(trig, func(a, b interval) int { return cmp.Compare(a.start, b.start) })
+	// The line breaks of an occurrence that holds a trigger lie within a
+	// hold-back of it, and the line before each break within a line more.
+	seps := rw.seps[:0]
+	for i := 0; i < len(trig); {
+		lo, hi := max(trig[i].start-m.hold-maxWrap-2, 0), min(trig[i].end+m.hold, len(b))
+		j := i + 1
+		for ; j < len(trig) && trig[j].start-m.hold-maxWrap-2 <= hi; j++ {
+			hi = max(hi, min(trig[j].end+m.hold, len(b)))
+		}
+		for p := lo; p < hi; p++ {
+			if c := b[p]; c == '\n' || c == '\r' || c == ' ' {
+				if k := wrapSep(b, p, rw.off == 0); k > 0 {
+					seps = append(seps, span{p, k})
+					p = k - 1
+				}
+			}
+		}
+		i = j
+	}
+	rw.seps = seps
+	w := m.hold + 1
+	for i := 0; i < len(seps); {
+		lo, hi := max(seps[i].start-w, 0), min(seps[i].end+w, len(b))
+		j := i + 1
+		for ; j < len(seps) && seps[j].start-w <= hi; j++ {
+			hi = min(seps[j].end+w, len(b))
+		}
+		d := &rw.dec
+		d.reset()
+		for x, k := lo, i; x < hi; {
+			if k < j && x == seps[k].start {
+				x = seps[k].end
+				k++
+				continue
+			}
+			d.add(b[x], x-lo, x-lo+1)
+			x++
+		}
+		k := len(ivs)
+		ivs = d.mapBack(m.find(d.b, ivs), k, lo)
+		// Keep what holds a trigger: what is found only by joining lines
+		// is then found however the stream is cut into writes.
+		n := k
+		for _, iv := range ivs[k:] {
+			if iv.sec >= 0 && holdsTrigger(trig, iv) {
+				ivs[n] = iv
+				n++
+			}
+		}
+		ivs = ivs[:n]
+		i = j
+	}
+	return ivs
+}
+
+// holdsTrigger reports whether iv contains one of trig, sorted by start.
+func holdsTrigger(trig []interval, iv interval) bool {
+	k, _ := slices.BinarySearchFunc(trig, iv.start, func(t interval, s int) int { return cmp.Compare(t.start, s) })
+	for ; k < len(trig) && trig[k].start < iv.end; k++ {
+		if trig[k].end <= iv.end {
+			return true
+		}
+	}
+	return false
 }
 
 func (rw *RedactWriter) write(b []byte) error {

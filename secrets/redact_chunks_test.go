@@ -15,8 +15,9 @@ import (
 )
 
 // chunkStream returns a stream of a few KiB, several times the writer's
-// hold-back for secs, with secs in it raw, escaped, in hex and base64, back
-// to back, and overlapping, between log text of random lengths.
+// hold-back for secs, with secs in it raw, escaped, in hex and base64 (also
+// wrapped into lines), back to back, and overlapping, between log text of
+// random lengths.
 func chunkStream(secs []string) string {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const text = "INFO step 00001234 build ok time=2026-11-22T11:00:00Z deadbeef "
@@ -24,7 +25,7 @@ func chunkStream(secs []string) string {
 	for i := 0; b.Len() < 6<<10; i++ {
 		b.WriteString(text[:rng.IntN(len(text))])
 		s := secs[i%len(secs)]
-		switch i % 8 {
+		switch i % 10 {
 		case 0:
 			b.WriteString(s)
 		case 1:
@@ -41,6 +42,9 @@ func chunkStream(secs []string) string {
 			b.WriteString(s[:len(s)/2] + s) // overlaps its own start
 		case 7:
 			b.WriteString(strings.ToUpper(hex.EncodeToString([]byte(s))) + s)
+		case 8, 9: // base64 wrapped into lines, the secret at any offset
+			enc := base64.StdEncoding.EncodeToString([]byte(text[:rng.IntN(len(text))] + s + text))
+			b.WriteString(wrapLines(enc, []int{76, 64}[i%2], []string{"\n", "\r\n"}[rng.IntN(2)], "") + "\n")
 		}
 	}
 	return b.String()

@@ -2,6 +2,7 @@ package secrets_test
 
 import (
 	"bytes"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -83,6 +84,9 @@ func encoded() []struct{ encoder, out string } {
 		// escapeshellarg).
 		{"bash set -x of json.dumps", `+ : '"Zq9-CANARY s3cr3t!'\''()*/+&=\u00e4~"'`},
 		{"Ruby Shellwords.escape", shellwordsEscape(encCanary)},
+		// A quote doubled inside quotes of its kind.
+		{"SQL literal, YAML single-quoted, PowerShell '…'", `'Zq9-CANARY s3cr3t!''()*/+&=ä~'`},
+		{"GNU base64, wrapped at 76", wrapLines(base64.StdEncoding.EncodeToString([]byte("user: ci\npassword: "+encCanary+"\nhost: db.internal\n")), 76, "\n", "")},
 	}
 }
 
@@ -237,10 +241,47 @@ func TestRedactNotMasked(t *testing.T) {
 		goJSON(strconv.QuoteToASCII(secret)),                                                // escaped twice (\\u00e9: a JSON document in a JSON string)
 		fmt.Sprintf("% x", secret),                                                          // hex with separators
 		fmt.Sprintf("%v", []byte(secret)),                                                   // decimal bytes
+		base32.StdEncoding.EncodeToString([]byte(secret)),                                   // other encodings
+		string(utf16LE(secret)),
+		wrapLines(hex.EncodeToString([]byte(strings.Repeat("p", 25)+secret)), 60, "\n", ""), // xxd -p, the hex split by a line break
+		// Wrapped base64 split by one CRLF into parts shorter than the value
+		// (9 and 12 characters).
+		wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 50)+secret+"q")), 76, "\r\n", ""),
 	} {
 		if out := redactAll(t, r, []byte(in)); strings.Contains(out, secrets.Mask) {
 			t.Errorf("%q is masked (%q); update the documented list", in, out)
 		}
+	}
+}
+
+// utf16LE returns s (valid UTF-8, no surrogates needed) in UTF-16LE.
+func utf16LE(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+// TestRedactNotMaskedAfterFlush pins the last item of the documented list:
+// what Flush wrote out of a value before the rest of it arrived stays
+// written; the rest is masked.
+func TestRedactNotMaskedAfterFlush(t *testing.T) {
+	t.Parallel()
+	r := secrets.NewRedactor()
+	r.AddMask(canary)
+	var out bytes.Buffer
+	w := r.NewWriter(&out)
+	w.Write([]byte("log " + canary[:10]))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(canary[10:] + " end"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "log "+canary[:10]+secrets.Mask+" end"; got != want {
+		t.Fatalf("got %q, want %q; update the documented list", got, want)
 	}
 }
 
@@ -305,6 +346,10 @@ func FuzzRedactEncodings(f *testing.F) {
 				pyASCII(secret), jsEscape(secret), shellwordsEscape(secret),
 				goJSON("https://x/"+url.PathEscape(secret)))
 		}
+		// base64 wrapped into lines, as GNU base64 and openssl write it,
+		// of the secret alone and at an offset in a file.
+		forms = append(forms, wrapLines(base64.StdEncoding.EncodeToString([]byte(secret)), 76, "\n", ""),
+			wrapLines(base64.StdEncoding.EncodeToString(append(bytes.Clone(around), secret...)), 64, "\n", ""))
 		sep := " "
 		if len(around) > 0 && around[len(around)-1] == '\\' {
 			// A backslash right before a form would escape its first byte:
@@ -339,6 +384,8 @@ func BenchmarkRedactRepeats(b *testing.B) {
 		{"percent", url.QueryEscape(encCanary)},
 		{"json", strconv.QuoteToASCII(encCanary)},
 		{"overlapping", strings.Repeat("a", 9)},
+		{"base64", base64.StdEncoding.EncodeToString([]byte(canary))},
+		{"wrapped base64", wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat(canary, 9))), 76, "\n", "") + "\n"},
 	} {
 		for _, size := range []int{1 << 20, 16 << 20} {
 			data := bytes.Repeat([]byte(form.s), size/len(form.s)+1)[:size]
@@ -361,6 +408,82 @@ func BenchmarkRedactRepeats(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// wrapLines writes s as an encoder that wraps its output does: lines of
+// width bytes, each followed by sep (the last line has none) and, from the
+// second on, preceded by indent.
+func wrapLines(s string, width int, sep, indent string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += width {
+		if i > 0 {
+			b.WriteString(sep + indent)
+		}
+		b.WriteString(s[i:min(i+width, len(s))])
+	}
+	return b.String()
+}
+
+// wrappers are the encoders that wrap base64 into lines, as they write it
+// by default.
+var wrappers = []struct {
+	name        string
+	width       int
+	sep, indent string
+}{
+	{name: "GNU base64, Python encodebytes, Perl MIME::Base64 (76, LF)", width: 76, sep: "\n"},
+	{name: "openssl base64, PEM (64, LF)", width: 64, sep: "\n"},
+	{name: "Ruby Base64.encode64, pack('m') (60, LF)", width: 60, sep: "\n"},
+	{name: "Java MIME encoder, PHP chunk_split (76, CRLF)", width: 76, sep: "\r\n"},
+	{name: "certutil -encode (64, CRLF)", width: 64, sep: "\r\n"},
+	{name: "echo $(base64 f): lines joined by the shell (76, space)", width: 76, sep: " "},
+	{name: "GNU base64 in an indented YAML block (76, LF, indent)", width: 76, sep: "\n", indent: "    "},
+}
+
+// TestRedactWrapped writes a secret, alone and at every offset inside a
+// longer file, through each encoder that wraps its base64 into lines, so
+// that the line breaks fall at every place in the secret's encoding, and
+// checks that exactly the part of the encoding made of the secret's bits is
+// masked, line breaks included. Where the package documentation says a
+// break is not found (a CRLF, indented or space break that is the only one
+// in the encoding, with both parts shorter than the shortest pattern: the
+// secret itself, for these one-line secrets), the case is skipped.
+func TestRedactWrapped(t *testing.T) {
+	t.Parallel()
+	pem := "-----BEGIN PRIVATE KEY-----\n" + wrapLines(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("k3y-material-"), 20)), 64, "\n", "") + "\n-----END PRIVATE KEY-----\n"
+	for _, secret := range []string{"Sh0rt-s3cr3t!", canary, pem} {
+		r := secrets.NewRedactor()
+		if err := r.AddMaskChecked(secret); err != nil {
+			t.Fatal(err)
+		}
+		for _, wr := range wrappers {
+			for pre := range wr.width + 4 {
+				file := strings.Repeat("p", pre) + secret + strings.Repeat("q", 50)
+				enc := base64.StdEncoding.EncodeToString([]byte(file))
+				start, end := (pre*8+5)/6, (pre+len(secret))*8/6 // the secret's part
+				var breaks []int
+				for k := wr.width; k < len(enc); k += wr.width {
+					if start < k && k < end {
+						breaks = append(breaks, k)
+					}
+				}
+				if blk := min(len(secret), 48); wr.sep+wr.indent != "\n" && len(breaks) == 1 && breaks[0]-start < blk && end-breaks[0] < blk {
+					continue // documented as not masked
+				}
+				in := "data: " + wrapLines(enc, wr.width, wr.sep, wr.indent) + "\nnext step\n"
+				strip := strings.NewReplacer("\n", "", "\r", "", " ", "")
+				want := strip.Replace("data: " + enc[:start] + secrets.Mask + enc[end:] + "\nnext step\n")
+				for _, how := range []struct {
+					name   string
+					chunks [][]byte
+				}{{"one write", [][]byte{[]byte(in)}}, {"byte by byte", bytewise(in)}} {
+					if out := redactAll(t, r, how.chunks...); strip.Replace(out) != want {
+						t.Fatalf("%s, secret of %d bytes after %d: %s: got\n%s\nwant (line breaks aside)\n%s", wr.name, len(secret), pre, how.name, out, want)
+					}
+				}
+			}
 		}
 	}
 }

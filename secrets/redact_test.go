@@ -75,6 +75,21 @@ func TestRedactWriterMasks(t *testing.T) {
 		{name: "multi-line whole", secret: multi, input: "key:\n" + multi + "\nend", leak: []string{"MIIEvQIBADANBgkqhkiG9w0B", "AQEFAASCBKcwggSjAgEAAoIB"}},
 		{name: "multi-line one line", secret: multi, input: "line2=MIIEvQIBADANBgkqhkiG9w0B!", leak: []string{"MIIEvQIBADANBgkqhkiG9w0B"}},
 		{name: "multi-line crlf", secret: multi, input: strings.ReplaceAll(multi, "\n", "\r\n"), leak: []string{"MIIEvQIBADANBgkqhkiG9w0B"}},
+		// A value registered with CRLF line endings (a browser submits a
+		// textarea so) is printed with LF by most tools: its short lines too.
+		{name: "crlf value printed with lf", secret: "-----BEGIN KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0B\r\nab\r\n-----END KEY-----", input: "key:\n-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nab\n-----END KEY-----\nend", leak: []string{"\nab\n"}},
+		{name: "crlf value, base64 of lf", secret: "-----BEGIN KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0B\r\nab\r\n-----END KEY-----", input: "k=" + base64.StdEncoding.EncodeToString([]byte("-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nab\n-----END KEY-----")), leak: []string{"YWIK"}},
+		// Values pasted with whitespace or quotes around them lose them in
+		// the shell's unquoted $V, read, YAML, .strip() and dotenv.
+		{name: "surrounding whitespace dropped", secret: "  " + canary + " \t", input: "token=" + canary + "\n", leak: []string{canary[:16], canary[16:]}},
+		{name: "trailing newline dropped", secret: canary + "\n", input: "token=" + canary + "!", leak: []string{canary[:16], canary[16:]}},
+		{name: "surrounding quotes dropped", secret: `"` + canary + `"`, input: "token=" + canary + "\n", leak: []string{canary[:16], canary[16:]}},
+		{name: "whitespace dropped, base64", secret: canary + " ", input: "auth=" + base64.StdEncoding.EncodeToString([]byte("u:"+canary)), leak: []string{canary}},
+		{name: "indented line dedented", secret: "a:\n    line-one-of-it-1234\nb", input: "line-one-of-it-1234", leak: []string{"line-one-of-it-1234"}},
+		// SQL and YAML single-quoted strings, PowerShell and CSV double a
+		// quote of their kind.
+		{name: "sql quote doubled", secret: canary + "'x", input: "CREATE USER ci PASSWORD '" + canary + "''x';", leak: []string{canary[16:] + "''x"}},
+		{name: "csv quote doubled", secret: `pa"ss-` + canary, input: `ci,"pa""ss-` + canary + `",ok`, leak: []string{canary}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ztci/ztci/internal/redact/redacttest"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -144,5 +145,32 @@ func BenchmarkRedactTokens(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestRedactorPrintsNoValues checks that printing, logging or marshalling a
+// Redactor or a RedactWriter shows neither the values registered, nor the
+// token key, nor the bytes a writer holds back (which are not masked yet):
+// fmt's default %v of the structs printed all three.
+func TestRedactorPrintsNoValues(t *testing.T) {
+	t.Parallel()
+	for _, tokens := range []bool{false, true} {
+		r := secrets.NewRedactor()
+		if tokens {
+			r, _ = secrets.NewTokenRedactor(tokenKey, "job")
+		}
+		if err := r.AddSecret("db", canary); err != nil {
+			t.Fatal(err)
+		}
+		redacttest.Check(t, r, canary, "secrets.Redactor")
+		redacttest.Check(t, r, string(tokenKey), "")
+		w := r.NewWriter(io.Discard)
+		w.Write([]byte("log " + canary[:len(canary)-1])) // held back: it may be the start of the secret
+		redacttest.Check(t, w, canary[:len(canary)-1], "secrets.RedactWriter")
+		for _, verb := range redacttest.Verbs {
+			if got := fmt.Sprintf(verb, w); verb != "%T" && strings.Contains(got, "67 65 78") { // "CAN" as %v of []byte
+				t.Errorf("%s of a RedactWriter prints what it holds back: %s", verb, got)
+			}
+		}
 	}
 }
