@@ -3,6 +3,7 @@ package gate
 import (
 	"cmp"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -25,33 +26,61 @@ import (
 //     verified (and, for images, the signer threshold was met);
 //   - only verified attestations reach policy; rejected ones are reported
 //     to the caller, never to the policy as facts;
+//   - an index verified platform by platform reaches policy as one artifact
+//     per platform manifest, each with its own attestations: no manifest
+//     meets a requirement with another's ([ImageArtifacts]);
 //   - provenance facts are read by verify's own rules (verify.ReadProvenance),
 //     and a predicate that does not read yields no facts (policy denies);
 //   - attestations are ordered by predicate type and signer, not by the
 //     order a registry happened to list them, so equal inputs give equal
 //     policy input and equal answers.
 
-// ImageArtifact returns the policy's view of an image verification: the
-// repository name, the pinned digest, the verified attestations (in the
-// order the registry listed them, per platform target) and Verified, which
-// is true only if the image met its threshold with at least one verified
-// attestation. Rejected attestations are left out; see [AttestationReport].
+// ImageArtifact returns the view of an image verification as one artifact:
+// the repository name, the pinned digest, the verified attestations of
+// every manifest verified (in the order the registry listed them, per
+// platform target) and Verified, which is true only if the image met its
+// threshold with at least one verified attestation. Rejected attestations
+// are left out; see [AttestationReport].
+//
+// It is what the decision is about (the digest to deploy), not what policy
+// decides on when platform manifests were verified one by one: the
+// attestations of one platform say nothing about another's content, so a
+// policy requirement must hold for each. Policy takes [ImageArtifacts].
 func ImageArtifact(res *image.Result) policy.Artifact {
-	art, _ := screenImage(res, nil, Attestation)
+	art, _, _ := screenImage(res, nil, Attestation)
 	return art
 }
 
-// screenImage is ImageArtifact and AttestationReport in one pass. reject,
-// when not nil, may refuse a verified attestation after the fact (a revoked
-// signer, key or builder); a refused attestation is reported with its error,
-// left out of the artifact, and no longer counts towards the image's signer
-// threshold. convert is [Attestation] or a memo of it.
-func screenImage(res *image.Result, reject func(*verify.Result) error, convert func(*verify.Result) policy.Attestation) (policy.Artifact, []AttestationInfo) {
-	var verified []*verify.Result
+// ImageArtifacts returns the artifacts policy decides on for an image
+// verification. For an image verified as itself it is [ImageArtifact]. For
+// an index whose platform manifests were verified (image.WithPlatform,
+// image.WithAllPlatforms) it is one artifact per platform manifest: its
+// digest, the attestations verified for that manifest only and Verified
+// for its own signer threshold, so that every rule of the policy holds for
+// every manifest a node may run, and no manifest meets a requirement with
+// the attestations of another. A VEX statement counts for a manifest when
+// it names the manifest or the index.
+func ImageArtifacts(res *image.Result) []policy.Artifact {
+	_, arts, _ := screenImage(res, nil, Attestation)
+	return arts
+}
+
+// screenImage is ImageArtifact, ImageArtifacts and AttestationReport in one
+// pass. reject, when not nil, may refuse a verified attestation after the
+// fact (a revoked signer, key or builder); a refused attestation is
+// reported with its error, left out of the artifacts, and no longer counts
+// towards its manifest's signer threshold. convert is [Attestation] or a
+// memo of it.
+func screenImage(res *image.Result, reject func(*verify.Result) error, convert func(*verify.Result) policy.Attestation) (policy.Artifact, []policy.Artifact, []AttestationInfo) {
+	var all []*verify.Result
 	var report []AttestationInfo
+	var perManifest []policy.Artifact
+	repo, pinned := res.Digest.Context().Name(), res.Digest.DigestStr()
+	byManifest := !verifiedAsItself(res)
 	thresholdMet := res.Verified
 	for _, t := range res.Targets {
 		signers := map[string]bool{}
+		var verified []*verify.Result
 		for _, a := range t.Attestations {
 			info := AttestationInfo{PredicateType: a.PredicateType, Signer: a.Signer}
 			switch {
@@ -72,14 +101,29 @@ func screenImage(res *image.Result, reject func(*verify.Result) error, convert f
 			}
 			report = append(report, info)
 		}
-		if len(signers) < res.Threshold {
+		met := len(signers) >= res.Threshold
+		if !met {
 			thresholdMet = false
+		}
+		all = append(all, verified...)
+		if byManifest {
+			perManifest = append(perManifest, artifact(convert, repo, t.Digest.String(), met, verified, pinned))
 		}
 	}
 	slices.SortStableFunc(report, func(a, b AttestationInfo) int {
 		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer, b.Signer), cmp.Compare(a.Error, b.Error))
 	})
-	return artifact(convert, res.Digest.Context().Name(), res.Digest.DigestStr(), thresholdMet, verified), report
+	art := artifact(convert, repo, pinned, thresholdMet, all)
+	if !byManifest {
+		perManifest = []policy.Artifact{art}
+	}
+	return art, perManifest, report
+}
+
+// verifiedAsItself reports whether res verified the pinned manifest itself
+// (one target, the pinned digest), not the platform manifests of an index.
+func verifiedAsItself(res *image.Result) bool {
+	return len(res.Targets) == 0 || (len(res.Targets) == 1 && res.Targets[0].Digest.String() == res.Digest.DigestStr())
 }
 
 func rejectWith(reject func(*verify.Result) error, r *verify.Result) error {
@@ -98,8 +142,9 @@ func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result
 }
 
 // artifact is Artifact with the conversion of each result given: [Attestation]
-// or a memo of it.
-func artifact(convert func(*verify.Result) policy.Attestation, name, digest string, thresholdMet bool, verified []*verify.Result) policy.Artifact {
+// or a memo of it. container, when set, is the digest of the index the
+// artifact is a platform manifest of: a VEX statement naming it counts too.
+func artifact(convert func(*verify.Result) policy.Attestation, name, digest string, thresholdMet bool, verified []*verify.Result, container ...string) policy.Artifact {
 	art := policy.Artifact{Name: name, Digest: digest}
 	for _, r := range verified {
 		if r == nil {
@@ -108,6 +153,9 @@ func artifact(convert func(*verify.Result) policy.Attestation, name, digest stri
 		att := convert(r)
 		if att.PredicateType == vex.PredicateType && r.Statement != nil {
 			att.VEX = VEX(r.Statement, name, digest)
+			for _, c := range container {
+				att.VEX = mergeVEX(att.VEX, VEX(r.Statement, name, c))
+			}
 		}
 		art.Attestations = append(art.Attestations, att)
 	}
@@ -119,6 +167,22 @@ func artifact(convert func(*verify.Result) policy.Attestation, name, digest stri
 	}
 	art.Verified = thresholdMet && len(art.Attestations) > 0
 	return art
+}
+
+// mergeVEX adds to a the statements of b it does not hold (one document
+// read for a platform manifest and for its index); nil when either does
+// not read.
+func mergeVEX(a, b *policy.VEX) *policy.VEX {
+	if a == nil || b == nil {
+		return nil
+	}
+	out := &policy.VEX{Statements: slices.Clone(a.Statements)}
+	for _, s := range b.Statements {
+		if !slices.ContainsFunc(out.Statements, func(x policy.VEXStatement) bool { return reflect.DeepEqual(x, s) }) {
+			out.Statements = append(out.Statements, s)
+		}
+	}
+	return out
 }
 
 // Attestation returns the policy's view of one verified attestation: its
@@ -271,7 +335,7 @@ func Provenance(st *attest.Statement) *policy.Provenance {
 // AttestationReport lists every candidate attestation of an image
 // verification and what became of it, for the caller (never for policy).
 func AttestationReport(res *image.Result) []AttestationInfo {
-	_, report := screenImage(res, nil, Attestation)
+	_, _, report := screenImage(res, nil, Attestation)
 	return report
 }
 

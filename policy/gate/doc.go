@@ -11,9 +11,10 @@
 //  3. discover its attestations (OCI referrers, via [image.Verifier]) or take
 //     inline Sigstore bundles, and verify each with the [verify.Verifier]
 //     registered for the predicate type it claims — no other verifier runs;
-//  4. turn the verified results into policy input ([ImageArtifact],
+//  4. turn the verified results into policy input ([ImageArtifacts],
 //     [Artifact], [Attestation], [Signer], [Claims], [Provenance]: the one
-//     place these conversions live);
+//     place these conversions live) — the image, or each platform manifest
+//     of an index verified platform by platform;
 //  5. evaluate the deploy policy ([policy.Evaluator], action "deploy");
 //  6. write an audit event ([audit.Sink]) — an allow stands only if the sink
 //     accepted it.
@@ -59,6 +60,14 @@
 //     (and, for images, the signer threshold of the image.Verifier was met).
 //     Rejected attestations are reported in Decision.Attestations and never
 //     reach policy as facts.
+//   - An index whose platform manifests are verified (image.WithPlatform,
+//     image.WithAllPlatforms) is decided on each of them: policy sees every
+//     platform manifest as an artifact of its own, with the attestations
+//     verified for it and nothing else, so a requirement (provenance, a
+//     scan) is met only when every manifest a node may run meets it, never
+//     with another platform's attestations. The same holds on a trusted
+//     summary (its facts stay with the manifest they were verified for,
+//     [VSAAnnotationManifest]) and for the controls a result lists.
 //   - A bundle's claimed predicate type only routes it; the verifier it is
 //     routed to requires that type, so a false claim fails verification. A
 //     claim with no registered verifier is rejected without cryptography.

@@ -252,9 +252,10 @@ func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity
 	}
 	id, err := g.tokens.Verify(ctx, req.JobToken.Reveal())
 	if err != nil {
-		// The verifier's message may quote claims but never the token;
-		// keep only the category for the caller.
-		g.cfg.log.DebugContext(ctx, "job token rejected", "err", err)
+		// Keep only the category for the caller. The verifier is the
+		// vendor's and its message may quote the token it refused: the
+		// log gets the message without it.
+		g.cfg.log.DebugContext(ctx, "job token rejected", "err", withoutToken(err, req.JobToken.Reveal()))
 		return identity.Identity{}, ErrUnauthenticated
 	}
 	if id.IsZero() {
@@ -284,7 +285,11 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	if err := g.cfg.revocations.checkJob(id); err != nil {
 		return g.denyRevokedJob(ctx, id, req, d, err)
 	}
+	// art is what the decision is about (the pinned digest, all it
+	// verified); arts are what policy decides on: art itself, or each
+	// platform manifest verified, with its own attestations.
 	var art policy.Artifact
+	var arts []policy.Artifact
 	var verified []*verify.Result
 	var basis *imageBasis
 	var err error
@@ -296,21 +301,25 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 				return err
 			}
 		}
-		art, verified, basis, err = g.verifyImage(ctx, req.Image, ref, d)
+		art, arts, verified, basis, err = g.verifyImage(ctx, req.Image, ref, d)
 	} else {
 		art, verified, err = g.verifyInline(ctx, req, d)
+		arts = []policy.Artifact{art}
 	}
 	if err != nil {
 		return err
 	}
 	d.Digest, d.Verified = art.Digest, art.Verified
-	g.cfg.revocations.markLeases(&art)
-	tally, err := g.addThirdPartyVSAs(ctx, req, &art, d)
+	for i := range arts {
+		g.cfg.revocations.markLeases(&arts[i])
+	}
+	tally, err := g.addThirdPartyVSAs(ctx, req, &art, arts, d)
 	if err != nil {
 		return err
 	}
 
-	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+	in := policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: arts}
+	pd, err := g.eval.Evaluate(ctx, in)
 	if err != nil {
 		return fmt.Errorf("%w: policy: %w", ErrUndecided, err)
 	}
@@ -330,7 +339,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	}
 	if pd.Allowed {
 		if !req.DryRun {
-			if err := g.recordAdmission(ctx, id, req, art, verified, pd.Revision, ev.ID); err != nil {
+			if err := g.recordAdmission(ctx, id, req, art, in, verified, pd.Revision, ev.ID); err != nil {
 				return err
 			}
 		}
@@ -346,7 +355,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		}
 		ev.Outcome, ev.Reason = audit.OutcomeAllow, "verified and allowed by policy"
 	}
-	if err := g.issueSVR(ctx, art, basis, pd, d, &ev); err != nil {
+	if err := g.issueSVR(ctx, art, arts, basis, pd, d, &ev); err != nil {
 		return err
 	}
 	if err := g.sink.Write(ctx, ev); err != nil {
@@ -359,25 +368,26 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	return nil
 }
 
-// verifyImage pins and verifies an image through its registry. It also
-// returns the verified results that count (those policy sees) and, when the
-// gate issues VSAs or SVRs, what they state of this verification. pinned,
-// when not nil, is the image already parsed, checked and pinned by the VSA
-// lookup.
-func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []*verify.Result, *imageBasis, error) {
+// verifyImage pins and verifies an image through its registry: the image
+// as one artifact (the pinned digest) and the artifacts policy decides on
+// ([ImageArtifacts]). It also returns the verified results that count
+// (those policy sees) and, when the gate issues VSAs or SVRs, what they
+// state of this verification. pinned, when not nil, is the image already
+// parsed, checked and pinned by the VSA lookup.
+func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []policy.Artifact, []*verify.Result, *imageBasis, error) {
 	ref := pinned
 	if ref == nil {
 		var err error
 		if ref, err = name.ParseReference(img, name.StrictValidation); err != nil {
-			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+			return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
 		}
 		if !g.cfg.registryAllowed(ref) {
-			return policy.Artifact{}, nil, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+			return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 		}
 	}
 	res, joined, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
 	if err != nil {
-		return policy.Artifact{}, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
+		return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
 	}
 	switch {
 	case res.Cached:
@@ -390,7 +400,7 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 	// Revocations are checked here, per decision, not inside verification:
 	// a verdict cached before a mark must not outlive it.
 	var verified []*verify.Result
-	art, report := screenImage(res, func(r *verify.Result) error {
+	art, arts, report := screenImage(res, func(r *verify.Result) error {
 		if err := g.cfg.revocations.check(r); err != nil {
 			return err
 		}
@@ -399,13 +409,13 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 	}, g.facts.attestation)
 	d.Attestations = report
 	if g.cfg.vsaIssuer == nil && g.cfg.svrIssuer == nil {
-		return art, verified, nil, nil // nothing to issue
+		return art, arts, verified, nil, nil // nothing to issue
 	}
 	basis := &imageBasis{targets: targetDigests(res)}
 	if g.cfg.vsaIssuer != nil {
 		basis.inputs = vsaInputs(res, verified, g.facts.attestation)
 	}
-	return art, verified, basis, nil
+	return art, arts, verified, basis, nil
 }
 
 // verifyInline verifies bundles given in the request for Name@Digest.

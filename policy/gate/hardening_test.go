@@ -1,15 +1,21 @@
 package gate_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify/image"
 )
@@ -190,5 +196,41 @@ func TestDryRunChangesNothingButTheAuditLog(t *testing.T) {
 	}
 	if evs := sink.all(); len(evs) != 2 || evs[1].Attributes["dry_run"] != "" {
 		t.Fatalf("real-run audit = %+v", evs)
+	}
+}
+
+// The token verifier is the vendor's (identity.TokenVerifierFunc), and its
+// error may quote the token it refused, or a part of it. The gate logs why
+// a token was refused; the log never holds the token, nor any of its
+// dot-separated parts, whatever the verifier's message says.
+func TestRefusedTokenNeverLogged(t *testing.T) {
+	t.Parallel()
+	const header, claims, sig = "eyJhbGciOiJFUzI1NiJ9-canary", "eyJzdWIiOiJjYW5hcnkifQ-canary", "c2lnbmF0dXJlLWNhbmFyeQ-canary"
+	raw := header + "." + claims + "." + sig
+	quoting := identity.TokenVerifierFunc(func(_ context.Context, tok string) (identity.Identity, error) {
+		parts := strings.Split(tok, ".")
+		return identity.Identity{}, fmt.Errorf("token %q refused: header %s, signature %s does not verify", tok, parts[0], parts[len(parts)-1])
+	})
+	var logs bytes.Buffer
+	sink := &memSink{}
+	g, err := gate.New(quoting, gate.Verifiers{attest.PredicateSLSAProvenanceV1: provenanceVerifier(t)}, &allowVerified{}, sink,
+		gate.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := g.Decide(t.Context(), gate.Request{JobToken: gate.NewToken(raw), Image: "r.example/a:b"})
+	if !errors.Is(err, gate.ErrUnauthenticated) || d.Allowed {
+		t.Fatalf("Decide = %+v, %v; want unauthenticated", d, err)
+	}
+	if !strings.Contains(logs.String(), "job token rejected") {
+		t.Fatalf("the refusal was not logged: %s", logs.String())
+	}
+	ev, _ := json.Marshal(sink.all())
+	for _, part := range []string{header, claims, sig} {
+		for where, text := range map[string]string{"log": logs.String(), "error": err.Error() + d.Error, "audit": string(ev)} {
+			if strings.Contains(text, part) {
+				t.Errorf("the %s holds part of the token: %s", where, text)
+			}
+		}
 	}
 }

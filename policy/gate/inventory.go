@@ -48,9 +48,9 @@ func WithInventory(s inventory.Store) Option {
 	}
 }
 
-// recordAdmission records an allowed decision in the inventory, when one
-// is configured.
-func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Request, art policy.Artifact, verified []*verify.Result, revision, decisionID string) error {
+// recordAdmission records an allowed decision about art in the inventory,
+// when one is configured; in is the policy input it was evaluated on.
+func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Request, art policy.Artifact, in policy.Input, verified []*verify.Result, revision, decisionID string) error {
 	if g.cfg.inventory == nil {
 		return nil
 	}
@@ -60,9 +60,10 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Re
 		if req.Image != "" {
 			a.Image = req.Image
 		}
-		// The document decideFor evaluated (same constructor, same
-		// artifact after markLeases). policy.Input holds no secret values.
-		a.PolicyInput, err = json.Marshal(policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+		// The document decideFor evaluated (after markLeases: one
+		// artifact, or one per platform manifest). policy.Input holds no
+		// secret values.
+		a.PolicyInput, err = json.Marshal(in)
 		if len(a.PolicyInput) > inventory.MaxPolicyInput {
 			g.cfg.log.WarnContext(ctx, "policy input too large to keep in the inventory; a policy revision cannot re-evaluate this admission",
 				"digest", art.Digest, "bytes", len(a.PolicyInput), "max", inventory.MaxPolicyInput)

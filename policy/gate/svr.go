@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -118,12 +119,12 @@ func WithSVR(iss SVRIssuer) Option {
 // to every manifest the gate verified. It returns an error only for an
 // allow: a deny whose result is not issued stays a deny. basis is nil for
 // inline bundles and when the gate issues no attestations.
-func (g *Gate) issueSVR(ctx context.Context, art policy.Artifact, basis *imageBasis, pd policy.Decision, d *Decision, ev *audit.Event) error {
+func (g *Gate) issueSVR(ctx context.Context, art policy.Artifact, arts []policy.Artifact, basis *imageBasis, pd policy.Decision, d *Decision, ev *audit.Event) error {
 	iss := g.cfg.svrIssuer
 	if iss == nil || basis == nil {
 		return nil
 	}
-	info, err := g.signSVR(ctx, iss, art, basis, pd, ev.ID)
+	info, err := g.signSVR(ctx, iss, art, arts, basis, pd, ev.ID)
 	if err == nil {
 		d.IssuedSVR = info
 		ev.Attributes["svr_issued"] = info.Bundle
@@ -138,10 +139,10 @@ func (g *Gate) issueSVR(ctx context.Context, art policy.Artifact, basis *imageBa
 	return fmt.Errorf("%w: %w", ErrSVRNotIssued, err)
 }
 
-// signSVR makes, signs and attaches the result of decision pd about art;
-// decisionID is its audit event id, which names it in a compliance
-// assessment.
-func (g *Gate) signSVR(ctx context.Context, iss *SVRIssuer, art policy.Artifact, basis *imageBasis, pd policy.Decision, decisionID string) (*SVRInfo, error) {
+// signSVR makes, signs and attaches the result of decision pd about art,
+// which policy decided on arts; decisionID is its audit event id, which
+// names it in a compliance assessment.
+func (g *Gate) signSVR(ctx context.Context, iss *SVRIssuer, art policy.Artifact, arts []policy.Artifact, basis *imageBasis, pd policy.Decision, decisionID string) (*SVRInfo, error) {
 	img, err := name.NewDigest(art.Name+"@"+art.Digest, name.StrictValidation)
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func (g *Gate) signSVR(ctx context.Context, iss *SVRIssuer, art policy.Artifact,
 	for i, v := range pd.Violations {
 		rules[i] = v.Rule
 	}
-	passed, err := passedControls(iss.Controls, art, pd, decisionID, now)
+	passed, err := passedControls(iss.Controls, art, arts, pd, decisionID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -170,26 +171,33 @@ func (g *Gate) signSVR(ctx context.Context, iss *SVRIssuer, art policy.Artifact,
 
 // passedControls are the controls of cat that decision pd about art passes
 // (none without a catalog): compliance.Assess of this one decision, with
-// the attestations its policy read as evidence.
-func passedControls(cat *compliance.Catalog, art policy.Artifact, pd policy.Decision, decisionID string, at time.Time) ([]string, error) {
+// the attestations its policy read as evidence. Policy decided on arts
+// (art itself, or each platform manifest of an index): a control passes
+// only when it passes on the evidence of each, as the result is about
+// every one of them.
+func passedControls(cat *compliance.Catalog, art policy.Artifact, arts []policy.Artifact, pd policy.Decision, decisionID string, at time.Time) ([]string, error) {
 	if cat == nil {
 		return nil, nil
 	}
-	ev := make([]compliance.Evidence, 0, len(art.Attestations))
-	for _, a := range art.Attestations {
-		ev = append(ev, compliance.Evidence{PredicateType: a.PredicateType, Signer: a.Signer.SAN})
-	}
-	rep, err := compliance.Assess(cat, art.Name+"@"+art.Digest, at, compliance.Decision{ID: decisionID,
-		Action: policy.ActionDeploy, Subject: art.Digest, Name: art.Name, Allowed: pd.Allowed,
-		Violations: pd.Violations, PolicyRevision: pd.Revision, Time: at, Evidence: ev})
-	if err != nil {
-		return nil, err
-	}
 	var out []string
-	for _, c := range rep.Controls {
-		if c.Status == compliance.Pass {
-			out = append(out, c.Control.ID)
+	for i, a := range arts {
+		ev := make([]compliance.Evidence, 0, len(a.Attestations))
+		for _, att := range a.Attestations {
+			ev = append(ev, compliance.Evidence{PredicateType: att.PredicateType, Signer: att.Signer.SAN})
 		}
+		rep, err := compliance.Assess(cat, art.Name+"@"+art.Digest, at, compliance.Decision{ID: decisionID,
+			Action: policy.ActionDeploy, Subject: art.Digest, Name: art.Name, Allowed: pd.Allowed,
+			Violations: pd.Violations, PolicyRevision: pd.Revision, Time: at, Evidence: ev})
+		if err != nil {
+			return nil, err
+		}
+		var passed []string
+		for _, c := range rep.Controls {
+			if c.Status == compliance.Pass && (i == 0 || slices.Contains(out, c.Control.ID)) {
+				passed = append(passed, c.Control.ID)
+			}
+		}
+		out = passed
 	}
 	return out, nil
 }

@@ -224,7 +224,9 @@ func claimedThirdPartyVerifier(env []byte) string {
 // WithThirdPartyVSAs makes the gate verify the third-party verification
 // summaries a request carries (Request.ThirdPartyVSAs: DSSE envelopes in
 // slsa-verifier's format) with t, for the artifact it pinned, and add the
-// verified ones to that artifact's attestations in the policy input (see
+// verified ones to the attestations of each artifact in the policy input
+// (the image, or each platform manifest of an index: a summary of the
+// index covers them) (see
 // [ThirdPartyVSAs.Check] for their shape), so a deploy rule can require
 // one. Every envelope is listed in Decision.Attestations, a rejected one
 // with its reason, and the decision's audit event counts both
@@ -252,10 +254,12 @@ func WithThirdPartyVSAs(t *ThirdPartyVSAs) Option {
 type thirdPartyTally struct{ verified, rejected int }
 
 // addThirdPartyVSAs verifies the request's third-party summaries for art
-// and adds the verified ones to its attestations. art.Attestations may be
-// shared with other decisions (the facts memo), so it is replaced, never
-// appended to in place.
-func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.Artifact, d *Decision) (thirdPartyTally, error) {
+// (the pinned artifact) and adds the verified ones to its attestations and
+// to those of each artifact policy decides on (arts: art itself, or the
+// platform manifests of an index, which a summary of the index covers).
+// Attestations may be shared with other decisions (the facts memo), so
+// they are replaced, never appended to in place.
+func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.Artifact, arts []policy.Artifact, d *Decision) (thirdPartyTally, error) {
 	if len(req.ThirdPartyVSAs) == 0 {
 		return thirdPartyTally{}, nil
 	}
@@ -272,6 +276,9 @@ func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.A
 		return thirdPartyTally{}, fmt.Errorf("%w: third-party VSAs: %w", ErrUndecided, err)
 	}
 	art.Attestations = slices.Concat(art.Attestations, atts)
+	for i := range arts {
+		arts[i].Attestations = slices.Concat(arts[i].Attestations, atts)
+	}
 	t := thirdPartyTally{verified: len(atts), rejected: len(report) - len(atts)}
 	for _, r := range report {
 		if r.Err != nil {

@@ -71,6 +71,16 @@ var (
 	ErrVSAPolicyDenied = fmt.Errorf("%w: this gate's policy denies on it", ErrVSAIgnored)
 )
 
+// VSAAnnotationManifest is the inputAttestations annotation ([WithVSA])
+// naming the manifest ("sha256:<hex>") an input attestation was verified
+// for: the image itself, or one platform manifest of an index. A trusting
+// gate gives the facts of an input to that manifest only, as full
+// verification gives each platform manifest its own attestations
+// ([ImageArtifacts]). An input whose facts do not name their manifest is
+// about the one subject of a summary that has one; in a summary of several
+// manifests it makes the summary one not relied on.
+const VSAAnnotationManifest = "ztci.dev/manifest"
+
 // MaxVSASkew is how far in the future a trusted VSA's timeVerified may lie
 // (clock skew between gates); a VSA further ahead is ignored.
 const MaxVSASkew = time.Minute
@@ -132,11 +142,12 @@ type VSAIssuer struct {
 // (a gate that verified amd64 vouches for nothing else). It names iss.VerifierID, the time, the policy
 // (iss.PolicyURI and the revision that decided), the digests of the
 // Sigstore bundles the decision relied on (verified and not revoked) and
-// iss.VerifiedLevels, with result PASSED. Each input names its predicate
-// type, signer, key hint and builder, the lease ids of a secrets provenance
-// and the facts this gate's policy read from it (vsa.Annotation*), so a
-// gate trusting the summary applies its own revocations and its own policy
-// to them. Decision.IssuedVSA names it and
+// iss.VerifiedLevels, with result PASSED. Each input names the manifest
+// it was verified for ([VSAAnnotationManifest]), its predicate type,
+// signer, key hint and builder, the lease ids of a secrets provenance and
+// the facts this gate's policy read from it (vsa.Annotation*), so a gate
+// trusting the summary applies its own revocations and its own policy to
+// them, manifest by manifest. Decision.IssuedVSA names it and
 // the allow's audit event carries its bundle digest ("vsa_issued").
 //
 // Fail closed: a summary that cannot be signed or attached turns the allow
@@ -205,11 +216,13 @@ type VSATrust struct {
 // relied on ([ErrVSALeasesUnknown]). The newest such summary is used.
 //
 // The gate's own deploy policy then decides, on the deploying job and the
-// artifact as the summary describes it: Verified, the facts the summary
-// carries about its inputs as the artifact's attestations (those a gate's
-// own summaries carry, none for a third party's), marked with its leases
-// as on full verification, and [policy.VerificationSummary] in
-// Artifact.VSA (verifier, signer, policy revision, time, levels, inputs).
+// artifacts as the summary describes them (the image, or each platform
+// manifest this gate verifies, as on full verification): Verified, the
+// facts the summary carries about the inputs verified for that manifest
+// as its attestations (those a gate's own summaries carry, none for a
+// third party's; see [VSAAnnotationManifest]), marked with its leases as
+// on full verification, and [policy.VerificationSummary] in Artifact.VSA
+// (verifier, signer, policy revision, time, levels, inputs).
 // Rules about the job apply as on full verification; a rule that needs a
 // fact the summary does not carry sees it absent, which the built-in rules
 // treat as a deny. When that policy allows, the decision is an allow with
@@ -363,9 +376,13 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	if use == nil {
 		return res.Digest, false, nil
 	}
-	art := vsaArtifact(res.Digest, use)
-	g.cfg.revocations.markLeases(&art)
-	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: []policy.Artifact{art}})
+	arts := vsaArtifacts(res, use)
+	var facts int
+	for i := range arts {
+		g.cfg.revocations.markLeases(&arts[i])
+		facts += len(arts[i].Attestations)
+	}
+	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: arts})
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: policy: %w", ErrUndecided, err)
 	}
@@ -382,7 +399,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	d.Attestations = []AttestationInfo{{PredicateType: vsa.PredicateType, Signer: use.info.Signer, Verified: true}}
 	ev := g.event(id, res.Digest.Context().Name()+"@"+d.Digest, audit.OutcomeAllow, "allowed by policy on a trusted verification summary")
 	ev.PolicyRevision = pd.Revision
-	ev.Attributes = map[string]string{"verified": "true", "attestations": strconv.Itoa(len(art.Attestations)),
+	ev.Attributes = map[string]string{"verified": "true", "attestations": strconv.Itoa(facts),
 		"vsa": use.info.Bundle, "vsa_verifier": use.info.Verifier, "vsa_policy_revision": use.info.PolicyRevision,
 		"vsa_time": use.info.TimeVerified.Format(time.RFC3339Nano)}
 	markDryRun(req, &ev)
@@ -395,11 +412,20 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 }
 
 // trustedVSA is a summary that passed checkVSA, with the facts it carries
-// for policy.
+// for policy and the digests of its subjects.
 type trustedVSA struct {
-	info    VSAInfo
-	summary *vsa.Summary
-	atts    []policy.Attestation
+	info     VSAInfo
+	summary  *vsa.Summary
+	facts    []summaryFact
+	subjects []string
+}
+
+// summaryFact is the policy input a summary carries for one input
+// attestation, and the manifest it names (VSAAnnotationManifest; "" when
+// it names none).
+type summaryFact struct {
+	manifest string
+	att      policy.Attestation
 }
 
 // pickVSA returns the newest acceptable summary that covers every manifest
@@ -417,7 +443,7 @@ func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 	for _, t := range res.Targets {
 		onTarget := map[string]bool{}
 		for _, a := range t.Attestations {
-			s, atts, why := g.checkVSA(now, a)
+			s, facts, why := g.checkVSA(now, a)
 			if why != nil {
 				g.cfg.log.DebugContext(ctx, "verification summary ignored", "artifact", a.Artifact.String(), "err", why)
 				continue
@@ -429,8 +455,8 @@ func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 			onTarget[k] = true
 			covers[k]++
 			if found[k] == nil {
-				found[k] = &trustedVSA{summary: s, atts: atts, info: VSAInfo{Verifier: s.Verifier.ID, Bundle: k,
-					Signer: a.Signer, TimeVerified: s.TimeVerified, PolicyRevision: s.PolicyRevision()}}
+				found[k] = &trustedVSA{summary: s, facts: facts, subjects: subjectDigests(a.Result.Statement), info: VSAInfo{Verifier: s.Verifier.ID,
+					Bundle: k, Signer: a.Signer, TimeVerified: s.TimeVerified, PolicyRevision: s.PolicyRevision()}}
 			}
 		}
 	}
@@ -451,7 +477,7 @@ func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 
 // checkVSA returns the summary of a and the facts it carries for policy,
 // or why it cannot be relied on.
-func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []policy.Attestation, error) {
+func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []summaryFact, error) {
 	switch {
 	case a.Err != nil:
 		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, a.Err)
@@ -484,11 +510,29 @@ func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []pol
 	case s.TimeVerified.After(now.Add(MaxVSASkew)):
 		return nil, nil, fmt.Errorf("%w: made %s, in the future", ErrVSAStale, s.TimeVerified.Format(time.RFC3339))
 	}
-	atts, err := summaryFacts(s)
+	facts, err := summaryFacts(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s, atts, nil
+	if subjects := subjectDigests(a.Result.Statement); len(subjects) != 1 {
+		for _, f := range facts {
+			if f.manifest == "" {
+				return nil, nil, fmt.Errorf("%w: facts of a summary of %d manifests that do not name their manifest", ErrVSAPolicyInput, len(subjects))
+			}
+		}
+	}
+	return s, facts, nil
+}
+
+// subjectDigests are the sha256 digests ("sha256:<hex>") of st's subjects.
+func subjectDigests(st *attest.Statement) []string {
+	var out []string
+	for _, sub := range st.Subject {
+		if h := sub.Digest[attest.AlgSHA256]; h != "" {
+			out = append(out, attest.AlgSHA256+":"+h)
+		}
+	}
+	return out
 }
 
 // attestationSchema is the policy input form of one attestation, for the
@@ -498,11 +542,12 @@ var attestationSchema = sync.OnceValue(func() *strictjson.Schema {
 })
 
 // summaryFacts reads, strictly, the facts a summary carries for policy
-// (vsa.AnnotationPolicyInput) on each input that has them. Each must be one
-// attestation in the policy input form, of the predicate type the input
-// names; an input without facts contributes none.
-func summaryFacts(s *vsa.Summary) ([]policy.Attestation, error) {
-	var out []policy.Attestation
+// (vsa.AnnotationPolicyInput) on each input that has them, with the
+// manifest the input names (VSAAnnotationManifest, a string when present).
+// Each must be one attestation in the policy input form, of the predicate
+// type the input names; an input without facts contributes none.
+func summaryFacts(s *vsa.Summary) ([]summaryFact, error) {
+	var out []summaryFact
 	for i, in := range s.InputAttestations {
 		v, ok := in.Annotations[vsa.AnnotationPolicyInput]
 		if !ok {
@@ -524,20 +569,53 @@ func summaryFacts(s *vsa.Summary) ([]policy.Attestation, error) {
 		if pt, _ := in.Annotations[vsa.AnnotationPredicateType].(string); err == nil && att.PredicateType != pt {
 			err = fmt.Errorf("predicate type %q, the input names %q", clip.String(att.PredicateType, 128), clip.String(pt, 128))
 		}
+		manifest, named := in.Annotations[VSAAnnotationManifest]
+		m, isString := manifest.(string)
+		if err == nil && named && (!isString || m == "") {
+			err = errors.New("the manifest it names is not a digest string")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: inputAttestations[%d]: %w", ErrVSAPolicyInput, i, err)
 		}
-		out = append(out, att)
+		out = append(out, summaryFact{manifest: m, att: att})
 	}
 	return out, nil
 }
 
-// vsaArtifact is the policy's view of the pinned image verified by the
-// trusted summary t: verified, the facts t carries as its attestations
-// (ordered as [Artifact] orders them), and the summary itself.
-func vsaArtifact(pinned name.Digest, t *trustedVSA) policy.Artifact {
+// vsaArtifacts are the artifacts policy decides on for the image res
+// pinned, verified by the trusted summary t, as full verification would
+// give them ([ImageArtifacts]): the pinned image, or each platform manifest
+// this gate verifies. Each is verified, carries the summary itself and the
+// facts t carries about the inputs verified for that manifest (an input
+// that names no manifest is about the summary's one subject: checkVSA
+// refused the others), ordered as [Artifact] orders them.
+func vsaArtifacts(res *image.Result, t *trustedVSA) []policy.Artifact {
+	manifests := []string{res.Digest.DigestStr()}
+	if !verifiedAsItself(res) {
+		manifests = manifests[:0]
+		for _, h := range targetDigests(res) {
+			manifests = append(manifests, h.String())
+		}
+	}
+	arts := make([]policy.Artifact, 0, len(manifests))
+	for _, m := range manifests {
+		var atts []policy.Attestation
+		for _, f := range t.facts {
+			if f.manifest == m || (f.manifest == "" && len(t.subjects) == 1 && t.subjects[0] == m) {
+				atts = append(atts, f.att)
+			}
+		}
+		arts = append(arts, vsaArtifact(res.Digest.Context().Name(), m, t, atts))
+	}
+	return arts
+}
+
+// vsaArtifact is the policy's view of the manifest name@digest verified by
+// the trusted summary t: verified, atts (the facts t carries about it) as
+// its attestations, and the summary itself.
+func vsaArtifact(name, digest string, t *trustedVSA, atts []policy.Attestation) policy.Artifact {
 	s := t.summary
-	art := policy.Artifact{Name: pinned.Context().Name(), Digest: pinned.DigestStr(), Verified: true, Attestations: t.atts,
+	art := policy.Artifact{Name: name, Digest: digest, Verified: true, Attestations: atts,
 		VSA: &policy.VerificationSummary{Verifier: s.Verifier.ID, Signer: t.info.Signer, PolicyRevision: s.PolicyRevision(),
 			TimeVerified: s.TimeVerified.UTC().Format(time.RFC3339Nano), VerifiedLevels: s.VerifiedLevels}}
 	slices.SortStableFunc(art.Attestations, func(a, b policy.Attestation) int {
@@ -560,7 +638,8 @@ func vsaArtifact(pinned name.Digest, t *trustedVSA) policy.Artifact {
 
 // vsaInputs are the bundles an image decision relied on: the verified,
 // unrevoked attestations (verified), by the digest of their bundle and the
-// artifact that holds it, annotated with their predicate type, with what
+// artifact that holds it, annotated with the manifest each was verified
+// for (VSAAnnotationManifest), their predicate type, with what
 // revocations match (signer, key hint, builder, the leases of a secrets
 // provenance) and with the facts policy read from them, so a gate trusting
 // the summary can apply its own revocations and its own policy.
@@ -571,10 +650,12 @@ func vsaInputs(res *image.Result, verified []*verify.Result, convert func(*verif
 			if a.Result == nil || !slices.Contains(verified, a.Result) || a.Bundle.Hex == "" {
 				continue
 			}
+			ann := inputAnnotations(a.Result, convert(a.Result))
+			ann[VSAAnnotationManifest] = t.Digest.String()
 			out = append(out, attest.ResourceDescriptor{
 				URI:         "oci://" + res.Digest.Context().Name() + "@" + a.Artifact.String(),
 				Digest:      attest.DigestSet{a.Bundle.Algorithm: a.Bundle.Hex},
-				Annotations: inputAnnotations(a.Result, convert(a.Result)),
+				Annotations: ann,
 			})
 		}
 	}

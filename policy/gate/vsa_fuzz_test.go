@@ -31,37 +31,52 @@ func FuzzClaimedVSA(f *testing.F) {
 // summaryFacts reads the policy input a summary carries for each input: it
 // must not panic, must refuse what encoding/json would read differently
 // from its exact spelling (a member in another case, an unknown member),
-// and what it accepts is of the predicate type the input names.
+// and what it accepts is of the predicate type the input names, for the
+// manifest the input names (a non-empty string, or no manifest when the
+// annotation is absent).
 func FuzzSummaryFacts(f *testing.F) {
 	const pt = "https://slsa.dev/provenance/v1"
 	const caseVariant = `{"predicate_type":"https://slsa.dev/provenance/v1","Signer":{"san":"s"}}`
 	const unknown = `{"predicate_type":"https://slsa.dev/provenance/v1","unknown":1}`
-	f.Add(`{"predicate_type":"https://slsa.dev/provenance/v1","signer":{"san":"s","issuer":"i","claims":{}},"provenance":{"builder_id":"b","build_type":"t","source_repository":"r","source_ref":"refs/heads/main","source_digest":"d"}}`)
-	f.Add(`{"predicate_type":"https://slsa.dev/provenance/v1","signer":{"san":"s","issuer":"i","claims":{}},"secrets_provenance":{"job":{},"credentials":[{"lease_id":"l","compromised":false}]}}`)
-	f.Add(caseVariant)
-	f.Add(unknown)
-	f.Add(`{"predicate_type":"https://in-toto.io/attestation/vulns/v0.1"}`)
-	f.Add(`["predicate_type"]`)
-	f.Add(`null`)
-	f.Fuzz(func(t *testing.T, facts string) {
-		var v any
+	const good = `{"predicate_type":"https://slsa.dev/provenance/v1"}`
+	f.Add(`{"predicate_type":"https://slsa.dev/provenance/v1","signer":{"san":"s","issuer":"i","claims":{}},"provenance":{"builder_id":"b","build_type":"t","source_repository":"r","source_ref":"refs/heads/main","source_digest":"d"}}`, "")
+	f.Add(`{"predicate_type":"https://slsa.dev/provenance/v1","signer":{"san":"s","issuer":"i","claims":{}},"secrets_provenance":{"job":{},"credentials":[{"lease_id":"l","compromised":false}]}}`, `"sha256:00"`)
+	f.Add(caseVariant, "")
+	f.Add(unknown, "")
+	f.Add(`{"predicate_type":"https://in-toto.io/attestation/vulns/v0.1"}`, "")
+	f.Add(`["predicate_type"]`, "")
+	f.Add(`null`, "")
+	f.Add(good, `["sha256:00"]`)
+	f.Add(good, `""`)
+	f.Add(good, `null`)
+	f.Fuzz(func(t *testing.T, facts, manifest string) {
+		var v, m any
 		if json.Unmarshal([]byte(facts), &v) != nil {
 			return
 		}
-		s := &vsa.Summary{InputAttestations: []attest.ResourceDescriptor{{Digest: attest.DigestSet{"sha256": "00"},
-			Annotations: map[string]any{vsa.AnnotationPredicateType: pt, vsa.AnnotationPolicyInput: v}}}}
-		atts, err := summaryFacts(s)
+		ann := map[string]any{vsa.AnnotationPredicateType: pt, vsa.AnnotationPolicyInput: v}
+		if manifest != "" {
+			if json.Unmarshal([]byte(manifest), &m) != nil {
+				return
+			}
+			ann[VSAAnnotationManifest] = m
+		}
+		s := &vsa.Summary{InputAttestations: []attest.ResourceDescriptor{{Digest: attest.DigestSet{"sha256": "00"}, Annotations: ann}}}
+		got, err := summaryFacts(s)
 		if err != nil {
 			if !errors.Is(err, ErrVSAPolicyInput) {
 				t.Fatalf("error %v does not wrap ErrVSAPolicyInput", err)
 			}
 			return
 		}
-		if len(atts) != 1 || atts[0].PredicateType != pt {
-			t.Fatalf("accepted %+v for an input of type %s", atts, pt)
+		if len(got) != 1 || got[0].att.PredicateType != pt {
+			t.Fatalf("accepted %+v for an input of type %s", got, pt)
 		}
 		if facts == caseVariant || facts == unknown {
 			t.Fatalf("accepted %s", facts)
+		}
+		if ms, _ := m.(string); got[0].manifest != ms || (manifest != "" && ms == "") {
+			t.Fatalf("manifest %q read from the annotation %s", got[0].manifest, manifest)
 		}
 	})
 }
