@@ -1,6 +1,10 @@
 package verify
 
 import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -65,7 +69,10 @@ type SignerInfo struct {
 	CertificateIssuer string `json:"certificateIssuer,omitempty"`
 	// Claims are the certificate's Fulcio CI claims.
 	Claims Claims `json:"claims"`
-	// KeyHint is the bundle's key hint for keyed bundles.
+	// KeyHint names the key of a keyed bundle: for a PublicKey
+	// expectation, the pinned key's [KeyFingerprint], whatever hint the
+	// bundle carries (the hint is not signed); for trust material that
+	// holds keys by hint, the hint that selected the key.
 	KeyHint string `json:"keyHint,omitempty"`
 }
 
@@ -135,4 +142,17 @@ func signerFromSummary(s *certificate.Summary) SignerInfo {
 			SourceRepositoryVisibilityAtSigning: e.SourceRepositoryVisibilityAtSigning,
 		},
 	}
+}
+
+// KeyFingerprint is the key id of pub as Sigstore bundles hint at it and as
+// ztci's attest package writes the hint: the standard base64 of the SHA-256
+// of its PKIX (DER) encoding. It is what [SignerInfo.KeyHint] reports for a
+// PublicKey expectation, and the id to revoke a key by.
+func KeyFingerprint(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(der)
+	return base64.StdEncoding.EncodeToString(sum[:]), nil
 }

@@ -37,6 +37,9 @@ type Verifier struct {
 	issRe   *regexp.Regexp
 	cache   *resultCache // per Verifier: the expectation is fixed
 	keyOnly bool
+	// keyHint is the pinned key's fingerprint (a PublicKey expectation):
+	// the hint a keyed result reports, whatever hint the bundle carries.
+	keyHint string
 }
 
 // New builds a Verifier. trust is the trust material (PublicGood,
@@ -97,6 +100,9 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 		}
 		trust = &keyTrust{TrustedMaterial: trust, key: root.NewExpiringKey(sv, time.Time{}, time.Time{})}
 		v.keyOnly = true
+		if v.keyHint, err = KeyFingerprint(s.Key); err != nil {
+			return nil, fmt.Errorf("%w: public key: %v", ErrInvalidExpectation, err)
+		}
 	default:
 		return nil, fmt.Errorf("%w: unknown signer expectation %T", ErrInvalidExpectation, s)
 	}
@@ -305,8 +311,16 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 	} else {
 		res.Checks = append(res.Checks, CheckKey)
 		res.Signer = SignerInfo{Kind: SignerKey}
-		if hint := vc.PublicKey(); hint != nil {
-			res.Signer.KeyHint = hint.Hint()
+		switch {
+		case v.keyOnly:
+			// The bundle's hint is not signed, and keyTrust verified with
+			// the pinned key whatever it said: the hint names that key,
+			// so that revocation by key id, signer thresholds and records
+			// see the key that signed, not a name the bundle chose.
+			res.Signer.KeyHint = v.keyHint
+		case vc.PublicKey() != nil:
+			// The trust material picked the key by this hint.
+			res.Signer.KeyHint = vc.PublicKey().Hint()
 		}
 	}
 	res.Checks = append(res.Checks, CheckSignature, CheckArtifact)
