@@ -114,7 +114,9 @@ func WithThreshold(k int) Option {
 }
 
 // WithPlatform verifies, for a multi-platform index, only the manifest for p,
-// using attestations attached to that platform manifest. Without it (and
+// using attestations attached to that platform manifest. An index that lists
+// a manifest without a platform is refused with ErrPlatformAmbiguous: a
+// runtime may pick that one for p by its config. Without it (and
 // without WithAllPlatforms) an index is verified as itself: attestations must
 // be attached to the index digest.
 func WithPlatform(p v1.Platform) Option {
@@ -128,7 +130,10 @@ func WithPlatform(p v1.Platform) Option {
 }
 
 // WithAllPlatforms verifies, for a multi-platform index, every platform
-// manifest it lists; each must meet the threshold.
+// manifest it lists; each must meet the threshold. A manifest listed
+// without a platform is verified too (a runtime picks it by its config's
+// platform); BuildKit's attestation manifests ("unknown/unknown") are not
+// platform manifests and are left out.
 func WithAllPlatforms() Option {
 	return func(c *config) error {
 		c.allPlatforms = true

@@ -160,3 +160,50 @@ func TestAmbiguousPlatform(t *testing.T) {
 		})
 	}
 }
+
+// An index entry without a platform is a manifest a runtime picks by its
+// config's platform (containerd does), so it may be what a node runs:
+// WithAllPlatforms verifies it too (here it is unattested: the index is
+// not verified), and WithPlatform cannot tell whether it is the one for
+// its platform (ErrPlatformAmbiguous). BuildKit's attestation manifests,
+// "unknown/unknown", are no runtime's platform and are left out.
+func TestIndexEntriesWithoutPlatform(t *testing.T) {
+	t.Parallel()
+	alice := ocitest.NewSigner("alice")
+	reg := ocitest.Start(t, ocitest.GGCRReferrers, nil)
+	tag := reg.Ref(t, "mixed:v1")
+	amd := ocitest.RandomImage(t, 300)
+	unknown := v1.Platform{OS: "unknown", Architecture: "unknown"}
+	ix := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &amd64}},
+		mutate.IndexAddendum{Add: ocitest.RandomImage(t, 301), Descriptor: v1.Descriptor{Platform: &unknown}})
+	if err := remote.WriteIndex(tag, ix); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := amd.Digest()
+	if _, err := attach.Bundle(t.Context(), tag.Context().Digest(d.String()), alice.Bundle(t, d.String()), attachOpts(nil)...); err != nil {
+		t.Fatal(err)
+	}
+	verifyAll := func(ref name.Reference, o image.Option) (*image.Result, error) {
+		v, err := image.NewVerifier(newTestVerifier(alice), opts(nil, o)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.VerifyImage(t.Context(), ref)
+	}
+	res, err := verifyAll(tag, image.WithAllPlatforms())
+	if err != nil || !res.Verified || len(res.Targets) != 1 {
+		t.Fatalf("attestation manifest beside amd64: %+v, %v; want amd64 alone, verified", res, err)
+	}
+
+	noPlatform := reg.Ref(t, "mixed:v2")
+	if err := remote.WriteIndex(noPlatform, mutate.AppendManifests(ix, mutate.IndexAddendum{Add: ocitest.RandomImage(t, 302)})); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verifyAll(noPlatform, image.WithAllPlatforms()); err != nil || res.Verified || len(res.Targets) != 2 {
+		t.Errorf("all platforms with an unattested manifest without platform: %+v, %v; want it verified too, and the index not", res, err)
+	}
+	if _, err := verifyAll(noPlatform, image.WithPlatform(amd64)); !errors.Is(err, image.ErrPlatformAmbiguous) {
+		t.Errorf("amd64 beside a manifest without platform: %v; want ErrPlatformAmbiguous", err)
+	}
+}

@@ -288,10 +288,15 @@ func (v *Verifier) targets(f *oci.Fetched) ([]Target, error) {
 	}
 	var out []Target
 	for _, c := range children {
-		if !oci.IsManifest(string(c.MediaType)) || c.Platform == nil {
-			continue // attestation manifests and nested indexes carry no platform
-		}
-		if v.cfg.allPlatforms || c.Platform.Satisfies(*v.cfg.platform) {
+		switch {
+		case !oci.IsManifest(string(c.MediaType)) || notRunnable(c.Platform):
+			continue
+		case c.Platform == nil && v.cfg.platform != nil:
+			// A runtime picks such a manifest by its config's platform
+			// (containerd does), so it may be the one a node of this
+			// platform runs; which, only the config says.
+			return nil, fmt.Errorf("%w: manifest %s names no platform in the index", ErrPlatformAmbiguous, c.Digest)
+		case v.cfg.allPlatforms || c.Platform.Satisfies(*v.cfg.platform):
 			out = append(out, Target{Digest: c.Digest, Platform: c.Platform})
 		}
 	}
@@ -306,6 +311,14 @@ func (v *Verifier) targets(f *oci.Fetched) ([]Target, error) {
 		return nil, fmt.Errorf("%w: %s", ErrPlatformNotFound, want)
 	}
 	return out, nil
+}
+
+// notRunnable reports whether an index entry's platform is one no runtime
+// selects: "unknown/unknown", which BuildKit gives the attestation
+// manifests it adds to an index. An entry without a platform is runnable:
+// a runtime reads its platform from its config.
+func notRunnable(p *v1.Platform) bool {
+	return p != nil && p.OS == "unknown" && p.Architecture == "unknown"
 }
 
 // verifyTarget discovers and verifies the attestations of one manifest.
