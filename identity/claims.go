@@ -3,9 +3,9 @@ package identity
 // claimNames lists the names [Claims.Get] accepts, in the order of the
 // [Claims] fields: the JSON names of the fields.
 var claimNames = [...]string{
-	"platform", "repository", "ref", "ref_protected", "commit", "workflow",
-	"workflow_ref", "job", "run_id", "run_attempt", "event", "actor", "runner",
-	"environment",
+	"platform", "repository", "repository_id", "repository_owner_id", "ref",
+	"ref_protected", "commit", "workflow", "workflow_ref", "job", "run_id",
+	"run_attempt", "event", "actor", "runner", "environment",
 }
 
 // ClaimNames returns the names [Claims.Get] accepts.
@@ -20,6 +20,10 @@ func (c Claims) Get(name string) string {
 		return c.Platform
 	case "repository":
 		return c.Repository
+	case "repository_id":
+		return c.RepositoryID
+	case "repository_owner_id":
+		return c.RepositoryOwnerID
 	case "ref":
 		return c.Ref
 	case "ref_protected":

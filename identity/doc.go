@@ -32,7 +32,10 @@
 //	if err != nil || !d.Allowed { /* deny */ }
 //
 // Security contract: the zero Identity matches nothing; empty combinators
-// and empty claim values never match; a Guard denies unless a grant names
+// and empty claim values never match; repository and owner names are not
+// identities (a released name can be registered again and the repository
+// recreated), so the platform's immutable ids are normalized too
+// (repository_id, repository_owner_id) for grants to bind; a Guard denies unless a grant names
 // both the caller and the permission and every requirement holds; a
 // requested permission may not contain wildcards; a decision that cannot be
 // audited is an error (deny). identity links no OPA, sigstore-go or

@@ -28,7 +28,18 @@ type Claims struct {
 	// Platform names the CI system, e.g. "github-actions", "gitlab-ci".
 	Platform string `json:"platform,omitempty"`
 	// Repository is the source repository, e.g. "octo-org/octo-repo".
+	// A name is not an identity: once its owner renames or deletes the
+	// account or repository, anyone may register the name again and
+	// recreate the repository ("repojacking"), and its jobs get tokens with
+	// the same Repository. Bind RepositoryID and RepositoryOwnerID too.
 	Repository string `json:"repository,omitempty"`
+	// RepositoryID and RepositoryOwnerID are the platform's immutable ids of
+	// the repository (GitLab: project, Buildkite: pipeline) and of its owner
+	// (GitHub: user or organization, GitLab: namespace, CircleCI and
+	// Buildkite: organization). A repository keeps them across renames, and
+	// one recreated under a released name gets new ones.
+	RepositoryID      string `json:"repository_id,omitempty"`
+	RepositoryOwnerID string `json:"repository_owner_id,omitempty"`
 	// Ref is the full git ref, e.g. "refs/heads/main".
 	Ref string `json:"ref,omitempty"`
 	// RefProtected reports whether the platform says the ref is protected.
@@ -89,6 +100,8 @@ func (c Claims) Map() map[string]string {
 	}
 	add("platform", c.Platform)
 	add("repository", c.Repository)
+	add("repository_id", c.RepositoryID)
+	add("repository_owner_id", c.RepositoryOwnerID)
 	add("ref", c.Ref)
 	if c.RefProtected {
 		m["ref_protected"] = "true"

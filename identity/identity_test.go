@@ -325,3 +325,35 @@ func TestGuardRefusesInvisiblePermissions(t *testing.T) {
 		t.Errorf("non-ASCII letters are still allowed: %+v, %v", d, err)
 	}
 }
+
+// TestGuardBindsRepositoryIDs: a grant that binds the repository's id
+// refuses a job of a repository recreated under a released name (same
+// repository claim, new ids), which a grant on the name alone admits.
+func TestGuardBindsRepositoryIDs(t *testing.T) {
+	t.Parallel()
+	original := identity.Identity{Issuer: "https://token.actions.githubusercontent.com", Subject: "repo:octo-org/app:ref:refs/heads/main",
+		Claims: identity.Claims{Platform: "github-actions", Repository: "octo-org/app", RepositoryID: "74", RepositoryOwnerID: "65", Ref: "refs/heads/main"}}
+	resurrected := original
+	resurrected.Claims.RepositoryID, resurrected.Claims.RepositoryOwnerID = "9001", "9000"
+	g, err := identity.NewGuard([]identity.Grant{{
+		Name: "app-deploy",
+		To: identity.All(identity.MatchClaim("repository", "octo-org/app"),
+			identity.MatchClaim("repository_owner_id", "65"), identity.MatchClaim("repository_id", "74")),
+		Permissions: []string{"deploy:production"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who  identity.Identity
+		want bool
+	}{{original, true}, {resurrected, false}} {
+		d, err := g.Check(t.Context(), identity.Request{Who: tc.who, Permission: identity.Deploy("production")})
+		if err != nil || d.Allowed != tc.want {
+			t.Fatalf("repository ids %s/%s: allowed = %v (%v), want %v", tc.who.Claims.RepositoryOwnerID, tc.who.Claims.RepositoryID, d.Allowed, err, tc.want)
+		}
+	}
+	if m := original.Claims.Map(); m["repository_id"] != "74" || m["repository_owner_id"] != "65" {
+		t.Fatalf("Map = %v", m)
+	}
+}

@@ -360,9 +360,11 @@ func (s *Signer) toValue() ast.Object {
 // TestClaimsValueMatchesJSON fails if identity.Claims gains a field this
 // function does not know.
 func claimsValue(c *identity.Claims) ast.Object {
-	o := make(obj, 0, 14)
+	o := make(obj, 0, 16)
 	o.strOmit("platform", c.Platform)
 	o.strOmit("repository", c.Repository)
+	o.strOmit("repository_id", c.RepositoryID)
+	o.strOmit("repository_owner_id", c.RepositoryOwnerID)
 	o.strOmit("ref", c.Ref)
 	if c.RefProtected {
 		o.boolean("ref_protected", true)

@@ -165,19 +165,21 @@ func runner(env, hosted string) string {
 func GitHubActions(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	c := identity.Claims{
-		Platform:     PlatformGitHubActions,
-		Repository:   r.require("repository"),
-		Ref:          r.str("ref"),
-		RefProtected: r.boolean("ref_protected"),
-		Commit:       r.require("sha"),
-		Workflow:     r.str("workflow"),
-		WorkflowRef:  r.str("job_workflow_ref"),
-		RunID:        r.str("run_id"),
-		RunAttempt:   r.str("run_attempt"),
-		Event:        r.str("event_name"),
-		Actor:        r.str("actor"),
-		Runner:       runner(r.str("runner_environment"), "github-hosted"),
-		Environment:  r.str("environment"),
+		Platform:          PlatformGitHubActions,
+		Repository:        r.require("repository"),
+		RepositoryID:      r.str("repository_id"),
+		RepositoryOwnerID: r.str("repository_owner_id"),
+		Ref:               r.str("ref"),
+		RefProtected:      r.boolean("ref_protected"),
+		Commit:            r.require("sha"),
+		Workflow:          r.str("workflow"),
+		WorkflowRef:       r.str("job_workflow_ref"),
+		RunID:             r.str("run_id"),
+		RunAttempt:        r.str("run_attempt"),
+		Event:             r.str("event_name"),
+		Actor:             r.str("actor"),
+		Runner:            runner(r.str("runner_environment"), "github-hosted"),
+		Environment:       r.str("environment"),
 	}
 	if c.WorkflowRef == "" {
 		c.WorkflowRef = r.str("workflow_ref")
@@ -191,20 +193,22 @@ func GitHubActions(raw map[string]any) (identity.Claims, error) {
 func ZTCI(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	c := identity.Claims{
-		Platform:     r.str("platform"),
-		Repository:   r.str("repository"),
-		Ref:          r.str("ref"),
-		RefProtected: r.boolean("ref_protected"),
-		Commit:       r.str("sha"),
-		Workflow:     r.str("workflow"),
-		WorkflowRef:  r.str("workflow_ref"),
-		Job:          r.str("job"),
-		RunID:        r.str("run_id"),
-		RunAttempt:   r.str("run_attempt"),
-		Event:        r.str("event_name"),
-		Actor:        r.str("actor"),
-		Runner:       r.str("runner_environment"),
-		Environment:  r.str("environment"),
+		Platform:          r.str("platform"),
+		Repository:        r.str("repository"),
+		RepositoryID:      r.str("repository_id"),
+		RepositoryOwnerID: r.str("repository_owner_id"),
+		Ref:               r.str("ref"),
+		RefProtected:      r.boolean("ref_protected"),
+		Commit:            r.str("sha"),
+		Workflow:          r.str("workflow"),
+		WorkflowRef:       r.str("workflow_ref"),
+		Job:               r.str("job"),
+		RunID:             r.str("run_id"),
+		RunAttempt:        r.str("run_attempt"),
+		Event:             r.str("event_name"),
+		Actor:             r.str("actor"),
+		Runner:            r.str("runner_environment"),
+		Environment:       r.str("environment"),
 	}
 	if c.Platform == "" {
 		c.Platform = PlatformZTCI
@@ -219,19 +223,21 @@ func ZTCI(raw map[string]any) (identity.Claims, error) {
 func GitLabCI(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	c := identity.Claims{
-		Platform:     PlatformGitLabCI,
-		Repository:   r.require("project_path"),
-		Ref:          r.str("ref_path"),
-		RefProtected: r.boolean("ref_protected"),
-		Commit:       r.require("sha"),
-		Workflow:     r.str("ci_config_ref_uri"),
-		WorkflowRef:  r.str("ci_config_ref_uri"),
-		Job:          r.str("job_id"),
-		RunID:        r.str("pipeline_id"),
-		Event:        r.str("pipeline_source"),
-		Actor:        r.str("user_login"),
-		Runner:       runner(r.str("runner_environment"), "gitlab-hosted"),
-		Environment:  r.str("environment"),
+		Platform:          PlatformGitLabCI,
+		Repository:        r.require("project_path"),
+		RepositoryID:      r.str("project_id"),
+		RepositoryOwnerID: r.str("namespace_id"),
+		Ref:               r.str("ref_path"),
+		RefProtected:      r.boolean("ref_protected"),
+		Commit:            r.require("sha"),
+		Workflow:          r.str("ci_config_ref_uri"),
+		WorkflowRef:       r.str("ci_config_ref_uri"),
+		Job:               r.str("job_id"),
+		RunID:             r.str("pipeline_id"),
+		Event:             r.str("pipeline_source"),
+		Actor:             r.str("user_login"),
+		Runner:            runner(r.str("runner_environment"), "gitlab-hosted"),
+		Environment:       r.str("environment"),
 	}
 	if c.Ref == "" {
 		switch ref, typ := r.str("ref"), r.str("ref_type"); {
@@ -256,16 +262,24 @@ const circle = "oidc.circleci.com/"
 // which becomes Repository; project-id is required.
 func CircleCI(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
-	r.require(circle + "project-id")
+	project := r.require(circle + "project-id")
 	c := identity.Claims{
-		Platform:    PlatformCircleCI,
-		Repository:  r.str(circle + "vcs-origin"),
-		Ref:         r.str(circle + "vcs-ref"),
-		Workflow:    r.str(circle + "pipeline-definition-id"),
-		WorkflowRef: r.str(circle + "pipeline-definition-id"),
-		Job:         r.str(circle + "job-id"),
-		RunID:       r.str(circle + "workflow-id"),
-		Actor:       r.str("sub"),
+		Platform:     PlatformCircleCI,
+		Repository:   r.str(circle + "vcs-origin"),
+		RepositoryID: project,
+		Ref:          r.str(circle + "vcs-ref"),
+		Workflow:     r.str(circle + "pipeline-definition-id"),
+		WorkflowRef:  r.str(circle + "pipeline-definition-id"),
+		Job:          r.str(circle + "job-id"),
+		RunID:        r.str(circle + "workflow-id"),
+		Actor:        r.str("sub"),
+	}
+	// sub is "org/<org-id>/project/<project-id>/user/<user-id>"; the
+	// organization is read from it only when it names the same project.
+	if after, ok := strings.CutPrefix(c.Actor, "org/"); ok && project != "" {
+		if org, rest, _ := strings.Cut(after, "/"); org != "" && strings.HasPrefix(rest, "project/"+project+"/") {
+			c.RepositoryOwnerID = org
+		}
 	}
 	if i := strings.LastIndex(c.Actor, "/user/"); i >= 0 {
 		c.Actor = c.Actor[i+len("/user/"):]
@@ -285,14 +299,16 @@ func Buildkite(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	org, pipeline := r.require("organization_slug"), r.require("pipeline_slug")
 	c := identity.Claims{
-		Platform:   PlatformBuildkite,
-		Repository: org + "/" + pipeline,
-		Commit:     r.require("build_commit"),
-		Workflow:   pipeline,
-		Job:        r.str("step_key"),
-		RunID:      r.str("build_number"),
-		Event:      r.str("build_source"),
-		Runner:     runner(r.str("runner_environment"), "buildkite-hosted"),
+		Platform:          PlatformBuildkite,
+		Repository:        org + "/" + pipeline,
+		RepositoryID:      r.str("pipeline_id"),     // optional claim (--claim pipeline_id)
+		RepositoryOwnerID: r.str("organization_id"), // optional claim (--claim organization_id)
+		Commit:            r.require("build_commit"),
+		Workflow:          pipeline,
+		Job:               r.str("step_key"),
+		RunID:             r.str("build_number"),
+		Event:             r.str("build_source"),
+		Runner:            runner(r.str("runner_environment"), "buildkite-hosted"),
 	}
 	if c.Job == "" {
 		c.Job = r.str("job_id")

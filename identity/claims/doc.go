@@ -9,6 +9,13 @@
 //	if err != nil { ... }                // missing repository/sha, or a wrong JSON type
 //	fmt.Println(c.Repository, c.Ref, c.Runner)
 //
+// Besides names, each normalizer fills the platform's immutable ids of the
+// repository and its owner when the token carries them (GitHub
+// repository_id and repository_owner_id, GitLab project_id and
+// namespace_id, CircleCI project-id and the organization of its sub,
+// Buildkite's optional pipeline_id and organization_id): a name can be
+// registered again after a rename or deletion, an id cannot.
+//
 // Security contract: a normalizer never fills a field from a claim of the
 // wrong type (numbers are accepted where platforms disagree on ids, booleans
 // as true/false or "true"/"false"), fails with [ErrInvalidClaims] when a

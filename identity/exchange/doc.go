@@ -8,10 +8,20 @@
 //		exchange.WithMatcher(identity.MatchClaim("ref_protected", "true")))
 //	sv, err := ex.X509SVID(ctx, rawToken) // spiffe://td/ci/github-actions/octo-org/octo-repo
 //
+// Names are not identities: when an owner renames or deletes an account,
+// anyone may register the old name and recreate the repository, and its
+// jobs get tokens with the same repository claim, hence the same ID from
+// [DefaultTemplate]. A template that names the platform's immutable ids,
+// "/ci/{platform}/{repository_owner_id}/{repository_id}", gives such a
+// repository another ID (and keeps the ID across a rename).
+//
 // Security contract: the token is fully verified first (identity/oidc);
 // claim values are placed in the ID only when they are already valid path
 // segments — never escaped or rewritten, so two different claim values can
-// never yield the same SPIFFE ID; a multi-segment placeholder may only be
-// last; an empty claim is refused; with [WithAudit] every grant and refusal
-// is an audit event and an audit failure withholds the SVID.
+// never yield the same SPIFFE ID; a template must name the repository
+// ({repository}, {repository...}, {repository_id} or {sub}), so that
+// repositories never share IDs whose other segments their pipelines
+// choose; a multi-segment placeholder may only be last; an empty claim is
+// refused; with [WithAudit] every grant and refusal is an audit event and
+// an audit failure withholds the SVID.
 package exchange

@@ -36,15 +36,15 @@ func TestTemplate(t *testing.T) {
 		{name: "default", tmpl: exchange.DefaultTemplate, who: who, want: "spiffe://ci.test/ci/github-actions/octo-org/app"},
 		{name: "single segments", tmpl: "/ci/{platform}/{environment}/{repository...}", who: who, want: "spiffe://ci.test/ci/github-actions/prod/octo-org/app"},
 		{name: "slash in single segment", tmpl: "/ci/{repository}", who: who, wantErr: exchange.ErrClaimValue},
-		{name: "invalid character never escaped", tmpl: "/actor/{actor}", who: who, wantErr: exchange.ErrClaimValue},
-		{name: "empty claim", tmpl: "/job/{job}", who: who, wantErr: exchange.ErrClaimValue},
+		{name: "invalid character never escaped", tmpl: "/actor/{actor}/{repository...}", who: who, wantErr: exchange.ErrClaimValue},
+		{name: "empty claim", tmpl: "/job/{job}/{repository...}", who: who, wantErr: exchange.ErrClaimValue},
 		{name: "dot-dot claim", tmpl: "/r/{repository...}", who: identity.Identity{Claims: identity.Claims{Repository: "a/../b"}}, wantErr: exchange.ErrClaimValue},
 		{name: "rest not last", tmpl: "/{repository...}/x", wantErr: exchange.ErrTemplate},
-		{name: "unknown claim", tmpl: "/{secret}", wantErr: exchange.ErrTemplate},
-		{name: "relative", tmpl: "ci/{platform}", wantErr: exchange.ErrTemplate},
-		{name: "bad literal", tmpl: "/c i/{platform}", wantErr: exchange.ErrTemplate},
-		{name: "partial placeholder", tmpl: "/x-{platform}", wantErr: exchange.ErrTemplate},
-		{name: "empty segment", tmpl: "/ci//{platform}", wantErr: exchange.ErrTemplate},
+		{name: "unknown claim", tmpl: "/{secret}/{repository...}", wantErr: exchange.ErrTemplate},
+		{name: "relative", tmpl: "ci/{repository...}", wantErr: exchange.ErrTemplate},
+		{name: "bad literal", tmpl: "/c i/{repository...}", wantErr: exchange.ErrTemplate},
+		{name: "partial placeholder", tmpl: "/x-{platform}/{repository...}", wantErr: exchange.ErrTemplate},
+		{name: "empty segment", tmpl: "/ci//{repository...}", wantErr: exchange.ErrTemplate},
 		{name: "2048 bytes", tmpl: "/r/{repository...}", who: identity.Identity{Claims: identity.Claims{Repository: "a/" + strings.Repeat("b", svid.MaxIDLength-len(idPrefix)-2)}},
 			want: idPrefix + "a/" + strings.Repeat("b", svid.MaxIDLength-len(idPrefix)-2)},
 		{name: "2049 bytes", tmpl: "/r/{repository...}", who: identity.Identity{Claims: identity.Claims{Repository: "a/" + strings.Repeat("b", svid.MaxIDLength-len(idPrefix)-1)}},
@@ -133,11 +133,92 @@ func TestExchange(t *testing.T) {
 	}
 }
 
+// TestTemplateBindsStableIDs: a template that names the repository by its
+// ids gives a repository recreated under a released name (repojacking: same
+// repository claim, new ids) another SPIFFE ID than the original, and keeps
+// the original's ID across a rename. The ids travel from the ztci issuer
+// through the verifier to the template.
+func TestTemplateBindsStableIDs(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	iss, err := oidc.NewIssuer("https://ci.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := oidc.NewVerifier("https://ci.test", "spiffe://ci.test", oidc.WithKeySet(iss.KeySet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := exchange.ParseTemplate("/ci/{platform}/{repository_owner_id}/{repository_id}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := exchange.New(v, ca, tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idOf := func(c identity.Claims) (string, error) {
+		tok, err := iss.Mint(ctx, oidc.Job{Claims: c}, "spiffe://ci.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := ex.X509SVID(ctx, tok.Reveal())
+		if err != nil {
+			return "", err
+		}
+		return x.ID.String(), nil
+	}
+	original := identity.Claims{Platform: "ztci", Repository: "octo-org/app", RepositoryID: "74", RepositoryOwnerID: "65"}
+	renamed, resurrected := original, original
+	renamed.Repository = "octo-corp/app"
+	resurrected.RepositoryID, resurrected.RepositoryOwnerID = "9001", "9000"
+	want := "spiffe://ci.test/ci/ztci/65/74"
+	for _, c := range []identity.Claims{original, renamed} {
+		if got, err := idOf(c); err != nil || got != want {
+			t.Fatalf("%s: SPIFFE ID %q, %v; want %q", c.Repository, got, err, want)
+		}
+	}
+	if got, err := idOf(resurrected); err != nil || got == want {
+		t.Fatalf("recreated repository under the released name: SPIFFE ID %q, %v; want another than %q", got, err, want)
+	}
+	noIDs := original
+	noIDs.RepositoryID, noIDs.RepositoryOwnerID = "", ""
+	if _, err := idOf(noIDs); !errors.Is(err, exchange.ErrClaimValue) {
+		t.Fatalf("token without ids: err = %v, want ErrClaimValue", err)
+	}
+}
+
+// TestTemplateNamesTheRepository: an exchange mints for every repository
+// whose tokens reach it (any GitHub workflow can ask for a token with any
+// audience), so a template that does not name the repository lets every
+// one of them obtain the same IDs, in a namespace whose other segments the
+// token holder chooses ("/ci/{environment}": any repository declaring an
+// environment "production" would get spiffe://td/ci/production). Such
+// templates are refused.
+func TestTemplateNamesTheRepository(t *testing.T) {
+	t.Parallel()
+	for _, tmpl := range []string{"/ci/{environment}", "/ci/{platform}/{ref...}", "/job/{job}", "/ci/{repository_owner_id}/{environment}", "/fixed"} {
+		if _, err := exchange.ParseTemplate(tmpl); !errors.Is(err, exchange.ErrTemplate) {
+			t.Errorf("ParseTemplate(%q) = %v, want ErrTemplate", tmpl, err)
+		}
+	}
+	for _, tmpl := range []string{exchange.DefaultTemplate, "/ci/{environment}/{repository...}", "/ci/{repository_id}/{environment}", "/ci/{sub}"} {
+		if _, err := exchange.ParseTemplate(tmpl); err != nil {
+			t.Errorf("ParseTemplate(%q) = %v", tmpl, err)
+		}
+	}
+}
+
 func FuzzTemplate(f *testing.F) {
 	f.Add("/ci/{platform}/{repository...}", "octo-org/app", "refs/heads/main")
 	f.Add("/{ref}", "a", "..")
 	f.Add("/x/{repository...}", "a//b", "")
 	f.Add("/{sub}/{environment}", "", "")
+	f.Add("/ci/{repository_owner_id}/{repository_id}", "65", "74")
 	f.Fuzz(func(t *testing.T, tmpl, repo, ref string) {
 		tm, err := exchange.ParseTemplate(tmpl)
 		if err != nil {
@@ -146,7 +227,8 @@ func FuzzTemplate(f *testing.F) {
 			}
 			return
 		}
-		who := identity.Identity{Subject: ref, Claims: identity.Claims{Platform: "p", Repository: repo, Ref: ref, Environment: repo}}
+		who := identity.Identity{Subject: ref, Claims: identity.Claims{Platform: "p", Repository: repo, Ref: ref, Environment: repo,
+			RepositoryID: ref, RepositoryOwnerID: repo}}
 		id, err := tm.ID(td, who)
 		if err != nil {
 			if !errors.Is(err, exchange.ErrClaimValue) {

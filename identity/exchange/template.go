@@ -45,9 +45,16 @@ func (e *ClaimValueError) Unwrap() error { return ErrClaimValue }
 //     kept); it may only be the last segment, so the result parses
 //     unambiguously.
 //
+// A template must name the repository ({repository}, {repository...},
+// {repository_id} or {sub}): the exchange mints for every repository whose
+// token its verifier accepts, and without it they would all share one set
+// of IDs whose other segments the pipeline's author chooses.
+//
 // Names are the normalized claim names of [identity.Claims.Get]
-// (platform, repository, ref, environment, ...) and "sub" for the token
-// subject. Example: "/ci/{platform}/{environment}/{repository...}" gives
+// (platform, repository, repository_id, repository_owner_id, ref,
+// environment, ...) and "sub" for the token subject. Names can be
+// re-registered by someone else after a rename; the ids cannot. Example:
+// "/ci/{platform}/{environment}/{repository...}" gives
 // spiffe://td/ci/github-actions/prod/octo-org/octo-repo.
 type Template struct {
 	src   string
@@ -60,7 +67,10 @@ type part struct {
 	rest    bool
 }
 
-// DefaultTemplate names a job by platform and repository.
+// DefaultTemplate names a job by platform and repository name. A
+// repository recreated under a released name gets the same ID; name the
+// ids ("/ci/{platform}/{repository_owner_id}/{repository_id}") where that
+// matters.
 const DefaultTemplate = "/ci/{platform}/{repository...}"
 
 // ParseTemplate parses a template.
@@ -95,8 +105,17 @@ func ParseTemplate(s string) (*Template, error) {
 		}
 		t.parts = append(t.parts, part{literal: seg})
 	}
+	if !slices.ContainsFunc(t.parts, func(p part) bool { return slices.Contains(repositoryClaims, p.claim) }) {
+		return nil, fmt.Errorf("%w: %q names no repository (one of %v): every repository whose tokens reach the exchange would get the same IDs", ErrTemplate, s, repositoryClaims)
+	}
 	return t, nil
 }
+
+// repositoryClaims are the placeholders that tell repositories apart; a
+// template must hold one of them. An exchange mints for whatever repository
+// its verifier accepts a token from, and the other claims (environment,
+// ref, job, ...) are chosen by whoever writes the pipeline.
+var repositoryClaims = []string{"repository", "repository_id", "sub"}
 
 // String returns the template source.
 func (t *Template) String() string { return t.src }

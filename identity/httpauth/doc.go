@@ -11,7 +11,9 @@
 //
 // Security contract: deny by default (401 without calling the handler); a
 // presented client certificate is verified against the bundle here even if
-// the TLS layer already did, and a bad one is never overridden by a token;
+// the TLS layer already did, the authorizer sees the verified chains (SVID
+// to bundle authority, as go-spiffe's tlsconfig gives them), never the
+// certificates as presented, and a bad one is never overridden by a token;
 // only the "Bearer" scheme is read; failure details are logged, never sent
 // to the caller; tokens never appear in logs or errors. The client
 // transport sends the token to the one origin (scheme, host, port) it was

@@ -1,7 +1,6 @@
 package httpauth
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,7 +34,9 @@ type Option func(*config) error
 // WithMTLS authenticates callers by their client X.509-SVID, verified
 // against bundle and accepted by authz (see identity/mtls). The chain is
 // verified again here, so the middleware is safe behind any TLS server
-// configuration that requests client certificates.
+// configuration that requests client certificates, and authz receives the
+// verified chains (SVID to bundle authority), never the certificates as the
+// client presented them.
 func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
 	return func(c *config) error {
 		if bundle == nil || authz == nil {
@@ -109,11 +110,14 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		if a.bundle == nil {
 			return identity.Identity{}, fmt.Errorf("%w: client certificates are not accepted here", ErrUnauthenticated)
 		}
-		id, _, err := x509svid.Verify(r.TLS.PeerCertificates, a.bundle)
+		// The authorizer gets the chains verified against the bundle, as
+		// go-spiffe's tlsconfig gives it, never the presented list: a client
+		// may append any certificate to that.
+		id, chains, err := x509svid.Verify(r.TLS.PeerCertificates, a.bundle)
 		if err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
 		}
-		if err := a.authz(id, [][]*x509.Certificate{r.TLS.PeerCertificates}); err != nil {
+		if err := a.authz(id, chains); err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 		}
 		return identity.Identity{SPIFFEID: id}, nil

@@ -3,6 +3,8 @@ package httpauth_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,4 +155,59 @@ func TestAuthenticateRejectsOtherSchemes(t *testing.T) {
 // client certificate (a bearer-token caller).
 func tlsconfigServerAuth(ca *svid.Issuer, server spiffeid.ID) (*tls.Config, error) {
 	return tlsconfig.TLSClientConfig(ca, tlsconfig.AuthorizeID(server)), nil
+}
+
+// TestAuthorizerSeesVerifiedChains checks that the authorizer of WithMTLS
+// receives what go-spiffe's tlsconfig gives every Authorizer: the chains
+// verified against the bundle, from the SVID to a bundle authority. The
+// certificates a client presents are not a chain: a client can append any
+// certificate it likes (here another trust domain's CA certificate, which is
+// public), and an authorizer that asks "was this SVID issued under CA X"
+// must not be answered by that list.
+func TestAuthorizerSeesVerifiedChains(t *testing.T) {
+	t.Parallel()
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := svid.NewIssuer(spiffeid.RequireTrustDomainFromString("other.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoy := other.X509Bundle().X509Authorities()[0]
+	root := ca.X509Bundle().X509Authorities()[0]
+	job := spiffeid.RequireFromPath(td, "/job/build")
+	s, err := ca.X509SVID(t.Context(), job, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen [][]*x509.Certificate
+	authz := func(_ spiffeid.ID, chains [][]*x509.Certificate) error {
+		seen = chains
+		for _, chain := range chains {
+			for _, c := range chain {
+				if c.Equal(decoy) {
+					return nil // "issued under the other CA": what the decoy claims
+				}
+			}
+		}
+		return errors.New("not issued under the other CA")
+	}
+	a, err := httpauth.New(httpauth.WithMTLS(ca, authz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{s.Certificates[0], decoy}}
+	if id, err := a.Authenticate(r); err == nil {
+		t.Fatalf("an appended certificate reached the authorizer as part of the chain: accepted %s", id.ID())
+	}
+	if len(seen) == 0 {
+		t.Fatal("authorizer not called")
+	}
+	for _, chain := range seen {
+		if len(chain) < 2 || !chain[0].Equal(s.Certificates[0]) || !chain[len(chain)-1].Equal(root) {
+			t.Fatalf("authorizer got a chain of %d certificates, want the SVID up to the bundle's CA", len(chain))
+		}
+	}
 }

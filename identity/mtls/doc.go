@@ -12,6 +12,8 @@
 //
 // Security contract: every argument is required (no configuration without
 // an authorizer); TLS 1.3 only; peer chains are verified against the given
-// bundle before the authorizer runs; empty combinations refuse everyone;
+// bundle before the authorizer runs, on every connection (servers issue no
+// session tickets, and a resumed session, which crypto/tls resumes without
+// VerifyPeerCertificate, is verified and authorized again); empty combinations refuse everyone;
 // refusals wrap [ErrUnauthorized].
 package mtls

@@ -131,6 +131,32 @@ func AuthorizeAny(as ...Authorizer) Authorizer {
 	}
 }
 
+// reverifyResumed returns a VerifyConnection callback that runs verify (the
+// config's SPIFFE VerifyPeerCertificate: chain against the bundle, then
+// the authorizer) again on a resumed session, which crypto/tls resumes
+// without calling VerifyPeerCertificate: a peer refused since its first
+// connection (its CA left the bundle, the authorizer now refuses it) must
+// not get back in with a session ticket. optional admits a resumed session
+// without a peer certificate (a bearer-token caller).
+func reverifyResumed(verify func([][]byte, [][]*x509.Certificate) error, optional bool) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if !cs.DidResume {
+			return nil // a full handshake: VerifyPeerCertificate ran
+		}
+		if len(cs.PeerCertificates) == 0 {
+			if optional {
+				return nil
+			}
+			return fmt.Errorf("%w: resumed session without a peer certificate", ErrUnauthorized)
+		}
+		raw := make([][]byte, len(cs.PeerCertificates))
+		for i, c := range cs.PeerCertificates {
+			raw[i] = c.Raw
+		}
+		return verify(raw, nil)
+	}
+}
+
 func check(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) error {
 	if svid == nil || bundle == nil || authz == nil {
 		return fmt.Errorf("%w: SVID source, bundle source and authorizer are all required", ErrConfig)
@@ -140,13 +166,17 @@ func check(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) err
 
 // ServerConfig returns a TLS 1.3 server configuration that presents the
 // SVID from svid, requires a client SVID that verifies against bundle, and
-// admits the client only if authz accepts its SPIFFE ID.
+// admits the client only if authz accepts its SPIFFE ID, on every
+// connection: it issues no session tickets, and a resumed session is
+// verified and authorized again.
 func ServerConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
 	}
 	c := tlsconfig.MTLSServerConfig(svid, bundle, authz)
 	c.MinVersion = tls.VersionTLS13
+	c.SessionTicketsDisabled = true // every connection is verified and authorized
+	c.VerifyConnection = reverifyResumed(c.VerifyPeerCertificate, false)
 	return c, nil
 }
 
@@ -170,17 +200,22 @@ func ServerConfigClientOptional(svid x509svid.Source, bundle x509bundle.Source, 
 		}
 		return verify(raw, chains)
 	}
+	c.SessionTicketsDisabled = true
+	c.VerifyConnection = reverifyResumed(c.VerifyPeerCertificate, true)
 	return c, nil
 }
 
 // ClientConfig returns a TLS 1.3 client configuration that presents the SVID
 // from svid and accepts the server only if its SVID verifies against bundle
-// and authz accepts its SPIFFE ID.
+// and authz accepts its SPIFFE ID, on every connection: should the caller
+// set a ClientSessionCache, a resumed session is verified and authorized
+// again.
 func ClientConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
 	}
 	c := tlsconfig.MTLSClientConfig(svid, bundle, authz)
 	c.MinVersion = tls.VersionTLS13
+	c.VerifyConnection = reverifyResumed(c.VerifyPeerCertificate, false)
 	return c, nil
 }

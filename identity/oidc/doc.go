@@ -52,10 +52,11 @@
 // request), a random 128-bit jti per token, TTL at most one hour, the token
 // registered with the [identity.Masker] before it is returned, and a
 // [Token] that prints as [REDACTED] everywhere except [Token.Reveal]. Claim
-// names follow GitHub Actions (repository, ref, sha, workflow_ref,
-// job_workflow_ref, run_id, run_attempt, event_name, actor,
-// runner_environment, environment, ref_protected), so Fulcio ci-provider
-// templates and Vault bound_claims written for GitHub apply unchanged.
+// names follow GitHub Actions (repository, repository_id,
+// repository_owner_id, ref, sha, workflow_ref, job_workflow_ref, run_id,
+// run_attempt, event_name, actor, runner_environment, environment,
+// ref_protected), so Fulcio ci-provider templates and Vault bound_claims
+// written for GitHub apply unchanged.
 //
 // Verifier: tokens are parsed by the verifier itself rather than by
 // go-jose's parser, which is too lenient (Wycheproof shows it accepting
@@ -81,7 +82,10 @@
 // with bounded reads (1 MiB, at most 64 keys), retried with
 // backoff, cached for 10 minutes, and an unknown kid triggers at most one
 // refresh per 30 s; while the issuer is unreachable the last good set is used
-// for at most one more TTL, then verification fails closed.
+// for at most one more TTL, then verification fails closed. A failed fetch
+// is not retried for 30 s (3 s without a usable set) however many tokens
+// arrive, and no verification waits for another's fetch beyond its own
+// context (none waits when its kid is in the last good set).
 // Every rejection wraps [ErrInvalidToken]; [ErrKeySet] means "could not
 // decide". Either is a deny.
 package oidc

@@ -45,11 +45,12 @@ type Job struct {
 	// different signer; [WorkflowSubject] names the workflow instead.
 	Subject string
 	// Claims are the job's CI claims, written under GitHub-compatible names
-	// (repository, ref, ref_protected, sha, workflow, workflow_ref,
-	// job_workflow_ref, job, run_id, run_attempt, event_name, actor,
-	// runner_environment, environment) plus platform, so Fulcio's
-	// ci-provider templates, Vault's bound_claims and cloud STS attribute
-	// mappings written for GitHub Actions work unchanged.
+	// (repository, repository_id, repository_owner_id, ref, ref_protected,
+	// sha, workflow, workflow_ref, job_workflow_ref, job, run_id,
+	// run_attempt, event_name, actor, runner_environment, environment) plus
+	// platform, so Fulcio's ci-provider templates, Vault's bound_claims and
+	// cloud STS attribute mappings written for GitHub Actions work
+	// unchanged.
 	Claims identity.Claims
 }
 
@@ -79,6 +80,8 @@ type jobClaims struct {
 
 	Platform          string `json:"platform,omitempty"`
 	Repository        string `json:"repository,omitempty"`
+	RepositoryID      string `json:"repository_id,omitempty"`
+	RepositoryOwnerID string `json:"repository_owner_id,omitempty"`
 	Ref               string `json:"ref,omitempty"`
 	RefProtected      string `json:"ref_protected,omitempty"`
 	SHA               string `json:"sha,omitempty"`
@@ -221,6 +224,8 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 		ID:                randid.New(),
 		Platform:          job.Claims.Platform,
 		Repository:        job.Claims.Repository,
+		RepositoryID:      job.Claims.RepositoryID,
+		RepositoryOwnerID: job.Claims.RepositoryOwnerID,
 		Ref:               job.Claims.Ref,
 		SHA:               job.Claims.Commit,
 		Workflow:          job.Claims.Workflow,
@@ -376,7 +381,7 @@ func (i *Issuer) discovery(algs []string) []byte {
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": algs,
 		"scopes_supported":                      []string{"openid"},
-		"claims_supported": []string{"sub", "aud", "exp", "iat", "nbf", "iss", "jti", "platform", "repository", "ref",
+		"claims_supported": []string{"sub", "aud", "exp", "iat", "nbf", "iss", "jti", "platform", "repository", "repository_id", "repository_owner_id", "ref",
 			"ref_protected", "sha", "workflow", "workflow_ref", "job_workflow_ref", "job", "run_id", "run_attempt",
 			"event_name", "actor", "runner_environment", "environment"},
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +40,13 @@ type cachedSet struct {
 // remoteKeys fetches the issuer's discovery document and JWKS, caches the
 // keys for ttl, and refreshes early (at most once per minRefresh) when a
 // token names a kid it does not know.
+//
+// One caller fetches at a time. A failed fetch is not retried before
+// minRefresh has passed (minRefresh/10 when there is no usable set), however
+// many tokens arrive, stale set or not: a failing or slow issuer must not
+// turn every verification into a fetch. While a fetch is in flight, a
+// caller whose kid is in the last good set (stale, within one extra TTL)
+// uses it without waiting, and the others wait no longer than their context.
 type remoteKeys struct {
 	issuer     string
 	client     *http.Client
@@ -50,8 +56,23 @@ type remoteKeys struct {
 
 	cur atomic.Pointer[cachedSet]
 
-	mu          sync.Mutex // serializes fetches
+	// requestTimeout bounds each request when client has no Timeout of
+	// its own, so a stalled response cannot hold the fetch.
+	requestTimeout time.Duration
+
+	// fetching (capacity 1) is held by the one caller fetching; it guards
+	// lastAttempt.
+	fetching    chan struct{}
 	lastAttempt time.Time
+}
+
+// defaultRequestTimeout bounds one discovery or JWKS request made with a
+// client that has no Timeout.
+const defaultRequestTimeout = 10 * time.Second
+
+func newRemoteKeys(issuer string, client *http.Client, now func() time.Time, ttl, minRefresh time.Duration) *remoteKeys {
+	return &remoteKeys{issuer: issuer, client: client, now: now, ttl: ttl, minRefresh: minRefresh,
+		requestTimeout: defaultRequestTimeout, fetching: make(chan struct{}, 1)}
 }
 
 func (r *remoteKeys) key(ctx context.Context, kid string) (*verificationKey, error) {
@@ -62,7 +83,7 @@ func (r *remoteKeys) key(ctx context.Context, kid string) (*verificationKey, err
 			return k, nil // cache hit: no allocation
 		}
 	}
-	c, err := r.refresh(ctx, c)
+	c, err := r.refresh(ctx, c, kid)
 	if err != nil {
 		return nil, err
 	}
@@ -72,20 +93,47 @@ func (r *remoteKeys) key(ctx context.Context, kid string) (*verificationKey, err
 	return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
 }
 
+// usable reports whether c may still serve at now: for one more TTL after
+// it went stale, so a key the issuer has withdrawn is not trusted forever.
+func (r *remoteKeys) usable(c *cachedSet, now time.Time) bool {
+	return c != nil && now.Sub(c.fetched) < 2*r.ttl
+}
+
 // refresh fetches the key set unless another caller just did, or the last
-// attempt was less than minRefresh ago (then the cached set, if any, stands).
-func (r *remoteKeys) refresh(ctx context.Context, seen *cachedSet) (*cachedSet, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// attempt was less than minRefresh ago (then the cached set, if still
+// usable, stands).
+func (r *remoteKeys) refresh(ctx context.Context, seen *cachedSet, kid string) (*cachedSet, error) {
+	select {
+	case r.fetching <- struct{}{}:
+	default:
+		// Another caller is fetching. A kid the last good set holds needs
+		// no wait; any other caller waits for the fetch, within its context.
+		if r.usable(seen, r.now()) && seen.ks.lookup(kid) != nil {
+			return seen, nil
+		}
+		select {
+		case r.fetching <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for a key fetch: %w", ErrKeySet, ctx.Err())
+		}
+	}
+	defer func() { <-r.fetching }()
 	if c := r.cur.Load(); c != seen && c != nil {
 		return c, nil // another caller refreshed while we waited
 	}
 	now := r.now()
-	stale := seen == nil || now.Sub(seen.fetched) >= r.ttl
-	if !stale && now.Sub(r.lastAttempt) < r.minRefresh {
+	usable := r.usable(seen, now)
+	fresh := usable && now.Sub(seen.fetched) < r.ttl
+	recent := !r.lastAttempt.IsZero() && now.Sub(r.lastAttempt) < r.minRefresh
+	switch {
+	case recent && fresh:
 		return seen, nil // rate limit: unknown kids do not hammer the issuer
-	}
-	if seen == nil && !r.lastAttempt.IsZero() && now.Sub(r.lastAttempt) < r.minRefresh/10 {
+	case recent && usable && r.lastAttempt.After(seen.fetched):
+		// Stale, and the attempt after it failed (a success would have
+		// replaced it): not repeated before minRefresh, however many
+		// tokens arrive.
+		return seen, nil
+	case !usable && !r.lastAttempt.IsZero() && now.Sub(r.lastAttempt) < r.minRefresh/10:
 		return nil, fmt.Errorf("%w: recent fetch failed, retry later", ErrKeySet)
 	}
 	r.lastAttempt = now
@@ -94,7 +142,7 @@ func (r *remoteKeys) refresh(ctx context.Context, seen *cachedSet) (*cachedSet, 
 		// Keep serving the last good set for one more TTL while the issuer is
 		// unreachable; after that fail closed, so a key the issuer has
 		// withdrawn is not trusted forever.
-		if seen != nil && now.Sub(seen.fetched) < 2*r.ttl {
+		if usable {
 			return seen, nil
 		}
 		return nil, err
@@ -202,7 +250,13 @@ func sameOriginClient(c *http.Client) *http.Client {
 }
 
 func (r *remoteKeys) get(ctx context.Context, u string) ([]byte, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	rctx := ctx
+	if r.client.Timeout == 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, r.requestTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrKeySet, err)
 	}

@@ -349,3 +349,212 @@ func TestPlainHTTPIssuerOnlyOnLoopback(t *testing.T) {
 		t.Fatalf("plain-http jwks_uri off loopback: %v, want ErrKeySet", err)
 	}
 }
+
+// TestStaleKeySetDoesNotStormTheIssuer: once the cached key set is past its
+// TTL and the issuer fails, the verifier keeps using the last good set (for
+// one more TTL) without turning every verification into a fetch. Before,
+// each Verify of a stale set fetched again (three attempts with backoff,
+// serialized under the fetch lock), so anyone holding a well-formed token,
+// signed or not, multiplied their request rate against the issuer by three
+// and made every verification wait for the failing fetches.
+func TestStaleKeySetDoesNotStormTheIssuer(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: testNow}
+	srv := httptest.NewServer(nil)
+	defer srv.Close()
+	iss, err := NewIssuer(srv.URL, WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	var hits atomic.Int32
+	h := iss.Handler()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	v, err := NewVerifier(srv.URL, "aud", WithClock(clock.Now), WithCacheTTL(10*time.Minute), WithRefreshInterval(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := func() string {
+		tk, err := iss.Mint(t.Context(), testJob, "aud")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.Reveal()
+	}
+	if _, err := v.Verify(t.Context(), tok()); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)
+	clock.Add(15 * time.Minute) // stale, within one extra TTL
+	hits.Store(0)
+	ec, _, _ := testKeys(t)
+	forged := signES256(t, ec, []byte(`{"alg":"ES256","kid":"nope"}`), mustJSON(t, goodClaims()))
+	for range 20 {
+		if _, err := v.Verify(t.Context(), tok()); err != nil {
+			t.Fatalf("stale key set within grace: %v", err)
+		}
+		if _, err := v.Verify(t.Context(), forged); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("unknown kid: %v", err)
+		}
+	}
+	if n := hits.Load(); n > 3 {
+		t.Fatalf("40 verifications of a stale set made %d requests to the failing issuer, want one fetch (3 attempts)", n)
+	}
+	clock.Add(31 * time.Second) // the refresh interval has passed: one more fetch
+	hits.Store(0)
+	for range 5 {
+		if _, err := v.Verify(t.Context(), tok()); err != nil {
+			t.Fatalf("stale key set within grace: %v", err)
+		}
+	}
+	if n := hits.Load(); n < 1 || n > 3 {
+		t.Fatalf("after the refresh interval: %d requests, want one fetch", n)
+	}
+	down.Store(false) // the issuer is back: the next fetch after the interval succeeds
+	clock.Add(31 * time.Second)
+	if _, err := v.Verify(t.Context(), tok()); err != nil {
+		t.Fatal(err)
+	}
+	hits.Store(0)
+	for range 5 {
+		if _, err := v.Verify(t.Context(), tok()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("fresh set: %d requests", n)
+	}
+
+	// Past 2×TTL without the issuer the verifier fails closed, and still
+	// does not fetch on every call.
+	down.Store(true)
+	clock.Add(21 * time.Minute)
+	hits.Store(0)
+	for range 20 {
+		if _, err := v.Verify(t.Context(), tok()); !errors.Is(err, ErrKeySet) {
+			t.Fatalf("key set older than 2×TTL: err = %v, want ErrKeySet", err)
+		}
+	}
+	if n := hits.Load(); n > 3 {
+		t.Fatalf("20 verifications past 2×TTL made %d requests, want one fetch", n)
+	}
+}
+
+// TestSlowIssuerDoesNotHoldVerifications: while one verification waits for
+// a slow key fetch, the others neither wait past their own context nor, when
+// the cached set is still usable (stale, within the extra TTL), wait at all.
+func TestSlowIssuerDoesNotHoldVerifications(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: testNow}
+	srv := httptest.NewServer(nil)
+	defer srv.Close()
+	iss, err := NewIssuer(srv.URL, WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slow atomic.Bool
+	release := make(chan struct{})
+	h := iss.Handler()
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow.Load() {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+	v, err := NewVerifier(srv.URL, "aud", WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := iss.Mint(t.Context(), testJob, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(t.Context(), tk.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	slow.Store(true)
+	clock.Add(11 * time.Minute) // stale: the next verification fetches
+	if tk, err = iss.Mint(t.Context(), testJob, "aud"); err != nil {
+		t.Fatal(err)
+	}
+	fetching := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), tk.Reveal())
+		fetching <- err
+	}()
+	// Wait until that verification holds the fetch.
+	rk := v.keys.(*remoteKeys)
+	for deadline := time.Now().Add(10 * time.Second); len(rk.fetching) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no fetch started")
+		}
+	}
+	start := time.Now()
+	if _, err := v.Verify(t.Context(), tk.Reveal()); err != nil {
+		t.Fatalf("stale set within grace while a fetch is in flight: %v", err)
+	}
+	ec, _, _ := testKeys(t)
+	forged := signES256(t, ec, []byte(`{"alg":"ES256","kid":"nope"}`), mustJSON(t, with(goodClaims(), "iss", srv.URL)))
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := v.Verify(ctx, forged); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrKeySet) {
+		t.Fatalf("unknown kid while a fetch is in flight: %v, want ErrKeySet at the caller's deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("verifications waited %v for another caller's fetch", d)
+	}
+	close(release)
+	if err := <-fetching; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeyFetchBoundedWithoutClientTimeout: a caller's http.Client without a
+// Timeout (WithHTTPClient) does not let a stalled issuer response hold a key
+// fetch, and every verification queued behind it, for as long as the
+// connection stays open.
+func TestKeyFetchBoundedWithoutClientTimeout(t *testing.T) {
+	t.Parallel()
+	stall := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"issuer":`))
+		w.(http.Flusher).Flush()
+		select { // the rest never comes
+		case <-stall:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(stall) // first: Close waits for the handler
+	v, err := NewVerifier(srv.URL, "aud", WithHTTPClient(&http.Client{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.keys.(*remoteKeys).requestTimeout = 100 * time.Millisecond
+	ec, _, _ := testKeys(t)
+	tok := signES256(t, ec, []byte(`{"alg":"ES256","kid":"ec1"}`), mustJSON(t, with(goodClaims(), "iss", srv.URL)))
+	done := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), tok)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrKeySet) {
+			t.Fatalf("stalled issuer: %v, want ErrKeySet", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stalled key fetch held the verification")
+	}
+}

@@ -92,7 +92,7 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 		if client == nil {
 			client = &http.Client{Timeout: 10 * time.Second}
 		}
-		v.keys = &remoteKeys{issuer: issuer, client: sameOriginClient(client), now: cfg.now, ttl: cfg.cacheTTL, minRefresh: cfg.refreshInterval}
+		v.keys = newRemoteKeys(issuer, sameOriginClient(client), cfg.now, cfg.cacheTTL, cfg.refreshInterval)
 	}
 	return v, nil
 }
