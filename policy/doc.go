@@ -143,7 +143,8 @@
 //	            allowed_orbs (prefixes; empty denies all)
 //	secrets:    grants [{secret (glob), repositories, refs (globs),
 //	            environments, protected (true), ids, issuers (OIDC issuers
-//	            or SPIFFE trust domains; nil: any)}]
+//	            or SPIFFE trust domains; nil: any), repository_ids (the
+//	            platform's immutable ids; nil: any)}]
 //	kubernetes: allowed_images (prefixes; empty: any pinned image),
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)

@@ -58,6 +58,11 @@ type Job struct {
 	Platform string `json:"platform"`
 	// Repository is the source repository, e.g. "octo-org/octo-repo".
 	Repository string `json:"repository"`
+	// RepositoryID and RepositoryOwnerID are the platform's immutable ids
+	// of the repository and its owner (see [identity.Claims]): a name can
+	// be registered again after a rename or deletion, an id cannot.
+	RepositoryID      string `json:"repository_id"`
+	RepositoryOwnerID string `json:"repository_owner_id"`
 	// Ref is the full git ref, e.g. "refs/heads/main".
 	Ref string `json:"ref"`
 	// Protected reports whether the platform says Ref is protected.
@@ -97,22 +102,24 @@ type Approval struct {
 func JobFromIdentity(id identity.Identity) Job {
 	c := id.Claims
 	j := Job{
-		ID:          id.ID(),
-		Issuer:      id.Issuer,
-		Subject:     id.Subject,
-		Platform:    c.Platform,
-		Repository:  c.Repository,
-		Ref:         c.Ref,
-		Protected:   c.RefProtected,
-		Commit:      c.Commit,
-		Workflow:    c.Workflow,
-		WorkflowRef: c.WorkflowRef,
-		Name:        c.Job,
-		RunID:       c.RunID,
-		Trigger:     c.Event,
-		Actor:       c.Actor,
-		Runner:      c.Runner,
-		Environment: c.Environment,
+		ID:                id.ID(),
+		Issuer:            id.Issuer,
+		Subject:           id.Subject,
+		Platform:          c.Platform,
+		Repository:        c.Repository,
+		RepositoryID:      c.RepositoryID,
+		RepositoryOwnerID: c.RepositoryOwnerID,
+		Ref:               c.Ref,
+		Protected:         c.RefProtected,
+		Commit:            c.Commit,
+		Workflow:          c.Workflow,
+		WorkflowRef:       c.WorkflowRef,
+		Name:              c.Job,
+		RunID:             c.RunID,
+		Trigger:           c.Event,
+		Actor:             c.Actor,
+		Runner:            c.Runner,
+		Environment:       c.Environment,
 	}
 	if !id.SPIFFEID.IsZero() {
 		j.SPIFFEID = id.SPIFFEID.String()

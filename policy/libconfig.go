@@ -162,6 +162,14 @@ type SecretGrant struct {
 	Secret string
 	// Repositories are the job repositories ("acme/app"), exact. Required.
 	Repositories []string
+	// RepositoryIDs, if not nil, are the only repository ids (the
+	// platform's immutable id, [identity.Claims].RepositoryID: GitHub's
+	// repository_id, GitLab's project_id) whose jobs the grant covers,
+	// beside Repositories. A name can be registered again once its owner
+	// renames or deletes the account or repository, and the new
+	// repository's jobs carry the same name ("repojacking"); its id is
+	// new. A non-nil empty list covers none. Nil: any id.
+	RepositoryIDs []string
 	// Issuers, if not nil, are the only identity authorities whose jobs
 	// the grant covers: OIDC issuer URLs ("https://token.actions.githubusercontent.com"),
 	// exact, or SPIFFE trust domains ("spiffe://ci.example") for jobs that
@@ -317,6 +325,7 @@ func (c *LibraryConfig) Validate() error {
 		// An empty environment would cover every job that names none.
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].Environments", i), g.Environments)
 		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].IDs", i), g.IDs)
+		nonEmpty(fmt.Sprintf("Secrets.Grants[%d].RepositoryIDs", i), g.RepositoryIDs)
 		for j, iss := range g.Issuers {
 			if !validAuthority(iss) {
 				bad("Secrets.Grants[%d].Issuers[%d] %q is neither an https issuer URL nor a SPIFFE trust domain (spiffe://<domain>)", i, j, iss)
@@ -426,6 +435,9 @@ func (c *LibraryConfig) document() map[string]any {
 		}
 		if g.Issuers != nil {
 			m["issuers"] = strs(g.Issuers)
+		}
+		if g.RepositoryIDs != nil {
+			m["repository_ids"] = strs(g.RepositoryIDs)
 		}
 		grants[i] = m
 	}

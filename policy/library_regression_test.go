@@ -348,3 +348,25 @@ func TestSecretGrantIssuers(t *testing.T) {
 		}
 	}
 }
+
+// A grant that names repository ids covers only jobs of a repository with
+// one of them: a repository recreated under a released name (repojacking)
+// has the name and a new id.
+func TestSecretGrantRepositoryIDs(t *testing.T) {
+	t.Parallel()
+	cfg := acmeConfig()
+	cfg.Secrets.Grants[0].RepositoryIDs = []string{"123456"}
+	e := newConfigured(t, cfg)
+	for id, allow := range map[string]bool{"123456": true, "999999": false, "": false} {
+		who := identityFor("acme/app")
+		who.Claims.RepositoryID = id
+		d, err := e.Evaluate(context.Background(), policy.SecretsInput(who, "prod/db-password"))
+		if err != nil || d.Allowed != allow {
+			t.Errorf("repository id %q: allowed %v, violations %v, %v; want allowed %v", id, d.Allowed, rules(d), err, allow)
+		}
+	}
+	cfg.Secrets.Grants[0].RepositoryIDs = []string{""}
+	if err := cfg.Validate(); !errors.Is(err, policy.ErrInvalidConfig) {
+		t.Errorf("empty repository id: Validate = %v; want ErrInvalidConfig", err)
+	}
+}

@@ -230,13 +230,15 @@ func (in *Input) toValue() (ast.Value, error) {
 }
 
 func (j *Job) toValue() ast.Object {
-	o := make(obj, 0, 19)
+	o := make(obj, 0, 21)
 	o.str("id", j.ID)
 	o.str("spiffe_id", j.SPIFFEID)
 	o.str("issuer", j.Issuer)
 	o.str("subject", j.Subject)
 	o.str("platform", j.Platform)
 	o.str("repository", j.Repository)
+	o.str("repository_id", j.RepositoryID)
+	o.str("repository_owner_id", j.RepositoryOwnerID)
 	o.str("ref", j.Ref)
 	o.boolean("protected", j.Protected)
 	o.str("commit", j.Commit)

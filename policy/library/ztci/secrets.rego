@@ -7,7 +7,8 @@
 #   "environments": [...] (optional; a job that names no environment is
 #   in none), "protected": bool (default true), "ids": [...] (optional
 #   exact identity ids), "issuers": [...] (optional OIDC issuers or SPIFFE
-#   trust domains, exact: the authority that vouches for the job)}. An empty repository or ref matches no grant.
+#   trust domains, exact: the authority that vouches for the job),
+#   "repository_ids": [...] (optional immutable repository ids, exact)}. An empty repository or ref matches no grant.
 #   Deny by default: a job without a non-empty string id, a request whose
 #   names are not a non-empty list of literal names (no empty, "." or ".."
 #   segment, no whitespace, control, "%", "\" or glob character), and job
@@ -92,6 +93,7 @@ granted(name) if {
 	environment_ok(g)
 	id_ok(g)
 	issuer_ok(g)
+	repository_id_ok(g)
 }
 
 # well_formed_ref: a git ref as git itself allows one (git check-ref-format):
@@ -121,6 +123,17 @@ environment_ok(g) if {
 id_ok(g) if not "ids" in object.keys(g)
 
 id_ok(g) if input.job.id in g.ids
+
+# repository_id_ok: a grant that names repository ids covers only jobs
+# whose repository has one of them: a name can be registered again after
+# a rename or deletion (repojacking), the platform's id cannot.
+repository_id_ok(g) if not "repository_ids" in object.keys(g)
+
+repository_id_ok(g) if {
+	is_string(input.job.repository_id)
+	input.job.repository_id != ""
+	input.job.repository_id in g.repository_ids
+}
 
 # issuer_ok: a grant that names issuers covers only jobs whose identity one
 # of them vouches for (job_authority). A repository name means something
