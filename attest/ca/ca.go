@@ -40,6 +40,11 @@ var (
 	OIDSourceRepositoryDigest = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 13}
 	OIDSourceRepositoryRef    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 14}
 	OIDBuildTrigger           = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 20}
+	// The repository's and its owner's immutable ids (identity.Claims
+	// RepositoryID, RepositoryOwnerID): a name can be registered again
+	// after a rename, an id cannot.
+	OIDSourceRepositoryIdentifier      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 15}
+	OIDSourceRepositoryOwnerIdentifier = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 17}
 )
 
 // File names under the WithDir directory.
@@ -544,6 +549,8 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 		{OIDSourceRepositoryDigest, cl.Commit},
 		{OIDSourceRepositoryRef, cl.Ref},
 		{OIDBuildTrigger, cl.Event},
+		{OIDSourceRepositoryIdentifier, cl.RepositoryID},
+		{OIDSourceRepositoryOwnerIdentifier, cl.RepositoryOwnerID},
 	}
 	for _, e := range uriExtensions(server, cl) {
 		if e.v == "" {

@@ -291,20 +291,23 @@ func Signer(s verify.SignerInfo) policy.Signer {
 }
 
 // Claims maps the Fulcio certificate claims onto the CI claims identity
-// uses for job tokens, so one policy rule reads both. Fulcio's
-// runnerEnvironment "github-hosted" is identity's "hosted".
+// uses for job tokens, so one policy rule reads both: the repository's
+// immutable ids (sourceRepositoryIdentifier, sourceRepositoryOwnerIdentifier)
+// included. Fulcio's runnerEnvironment "github-hosted" is identity's "hosted".
 func Claims(c verify.Claims) identity.Claims {
 	runner := c.RunnerEnvironment
 	if runner == "github-hosted" {
 		runner = "hosted"
 	}
 	return identity.Claims{
-		Repository:  c.SourceRepositoryURI,
-		Ref:         c.SourceRepositoryRef,
-		Commit:      c.SourceRepositoryDigest,
-		WorkflowRef: c.BuildSignerURI,
-		Event:       c.BuildTrigger,
-		Runner:      runner,
+		Repository:        c.SourceRepositoryURI,
+		RepositoryID:      c.SourceRepositoryIdentifier,
+		RepositoryOwnerID: c.SourceRepositoryOwnerIdentifier,
+		Ref:               c.SourceRepositoryRef,
+		Commit:            c.SourceRepositoryDigest,
+		WorkflowRef:       c.BuildSignerURI,
+		Event:             c.BuildTrigger,
+		Runner:            runner,
 	}
 }
 
