@@ -41,16 +41,20 @@ import (
 // branch, so a job on another branch holds a genuine certificate from the
 // same workflow: what stops it is policy (protected ref, source ref).
 const (
-	Repository  = "acme/app"
-	SourceURI   = "git+https://git.example/acme/app"
-	Workflow    = ".ztci/release.yml"
-	Forge       = "https://git.example"
-	SignerSAN   = Forge + "/" + Repository + "/" + Workflow // what oidc.WorkflowSubject makes of the demo's claims
-	BuilderID   = "https://ztci.dev/examples/runner@v1"
-	BuildType   = "https://ztci.dev/examples/runner/build/v1"
-	SecretName  = "deploy-token"
-	TrustDomain = "ztci.example"
-	AuditOrigin = "ztci.example/runner/audit"
+	Repository = "acme/app"
+	// RepositoryID is the forge's immutable id of Repository: the secret
+	// grant is bound to it, so a repository recreated under the same name
+	// gets nothing.
+	RepositoryID = "1048576"
+	SourceURI    = "git+https://git.example/acme/app"
+	Workflow     = ".ztci/release.yml"
+	Forge        = "https://git.example"
+	SignerSAN    = Forge + "/" + Repository + "/" + Workflow // what oidc.WorkflowSubject makes of the demo's claims
+	BuilderID    = "https://ztci.dev/examples/runner@v1"
+	BuildType    = "https://ztci.dev/examples/runner/build/v1"
+	SecretName   = "deploy-token"
+	TrustDomain  = "ztci.example"
+	AuditOrigin  = "ztci.example/runner/audit"
 
 	audienceRunner = "ztci-runner"
 	audienceGate   = "ztci-gate"
@@ -291,7 +295,7 @@ func policyConfig(issuer string) policy.LibraryConfig {
 		},
 		Secrets: policy.SecretsConfig{Grants: []policy.SecretGrant{{
 			Secret: SecretName, Repositories: []string{Repository}, Refs: []string{"refs/heads/main"},
-			Issuers: []string{issuer},
+			Issuers: []string{issuer}, RepositoryIDs: []string{RepositoryID},
 		}}},
 	}
 }

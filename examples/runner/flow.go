@@ -766,7 +766,7 @@ func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // jobClaims are the CI claims of a run of spec.
 func jobClaims(spec jobSpec, runID, commit string) identity.Claims {
 	return identity.Claims{
-		Platform: "ztci", Repository: Repository, Ref: spec.ref, RefProtected: spec.protected,
+		Platform: "ztci", Repository: Repository, RepositoryID: RepositoryID, Ref: spec.ref, RefProtected: spec.protected,
 		Commit: commit, Workflow: Workflow, WorkflowRef: Repository + "/" + Workflow + "@" + spec.ref,
 		Job: spec.name, RunID: runID, RunAttempt: "1", Event: "push", Actor: "dev-alice", Runner: "hosted",
 	}
