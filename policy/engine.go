@@ -13,6 +13,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
@@ -231,11 +232,13 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("%w: the policy has no modules", ErrLoad)
 	}
-	pq, err := rego.New(append(opts, rego.Query(e.cfg.query))...).PrepareForEval(ctx)
+	var compiler *ast.Compiler // kept for the configuration check: one compile per load
+	pq, err := rego.New(append(slices.Clip(opts), rego.Query(e.cfg.query),
+		rego.CompilerHook(func(c *ast.Compiler) { compiler = c }))...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, compileError(err)
 	}
-	if err := checkLibraryConfig(ctx, opts); err != nil {
+	if err := checkLibraryConfig(ctx, store, compiler); err != nil {
 		return nil, err
 	}
 	rev := b.Revision
@@ -252,10 +255,14 @@ const configErrorsQuery = "data.ztci.lib.config_errors"
 
 // checkLibraryConfig refuses a bundle holding the built-in library whose
 // configuration the library cannot read as written. It runs once per
-// load, not per decision: the walk over the configuration costs more than
-// a decision does.
-func checkLibraryConfig(ctx context.Context, opts []func(*rego.Rego)) error {
-	rs, err := rego.New(append(opts, rego.Query(configErrorsQuery))...).Eval(ctx)
+// load, not per decision (the walk over the configuration costs more than
+// a decision does), on the modules compiled for the decision query.
+func checkLibraryConfig(ctx context.Context, store storage.Store, compiler *ast.Compiler) error {
+	if compiler == nil { // never: PrepareForEval built one; without it nothing would be checked
+		return fmt.Errorf("%w: no compiler to check the configuration with", ErrLoad)
+	}
+	rs, err := rego.New(rego.Query(configErrorsQuery), rego.Compiler(compiler), rego.Store(store),
+		rego.Capabilities(caps.Capabilities()), rego.SetRegoVersion(ast.RegoV1), rego.StrictBuiltinErrors(true)).Eval(ctx)
 	if err != nil {
 		return compileError(err)
 	}
