@@ -129,7 +129,10 @@ func WithClock(now func() time.Time) Option {
 // WithJournal keeps a durable record of outstanding leases in dir (one small
 // file per job, fsync'd on every change, holding lease ids and secret names,
 // never values), so that [Broker.Recover] can revoke what a crashed process
-// left behind. dir must exist and be private to the broker.
+// left behind. dir must exist and be private to the broker. A record is
+// never written past what Recover reads (lines of 4 KiB, 1 MiB a job): a
+// lease that would not fit is refused with [ErrJournal] before the backend
+// is asked.
 func WithJournal(dir string) Option {
 	return func(c *config) error {
 		fi, err := os.Stat(dir)

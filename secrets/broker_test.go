@@ -487,9 +487,34 @@ func TestCanary(t *testing.T) {
 	}
 	v, _ := l.Value()
 	_, denyErr := j.Lease(t.Context(), "not-allowed")
-	endErr := j.End(t.Context()) // first revocation fails: error path exercised
 	log.Info("lease", "lease", l, "value", v, "spec", tokSpec)
 
+	// Printed while the value is live, then again after End.
+	if v.Reveal() != canary {
+		t.Fatalf("Reveal = %q", v.Reveal())
+	}
+	seen := printed(t, v, l, tokSpec)
+	endErr := j.End(t.Context()) // first revocation fails: error path exercised
+	seen = append(seen, printed(t, v, l, tokSpec)...)
+	seen = append(seen, fmt.Sprint(denyErr), fmt.Sprint(endErr), logs.String())
+	for _, e := range s.events {
+		js, _ := json.Marshal(e)
+		seen = append(seen, string(js))
+	}
+	for _, out := range seen {
+		if strings.Contains(out, canary) || strings.Contains(out, fmt.Sprintf("%x", canary)) {
+			t.Fatalf("canary leaked: %s", out)
+		}
+	}
+	if v.Reveal() != "" {
+		// End failed to revoke: the lease stays recorded for a retry, but
+		// the ended job's value is wiped.
+		t.Fatalf("Reveal after End = %q", v.Reveal())
+	}
+}
+
+func printed(t *testing.T, v secrets.Value, l *secrets.Lease, tokSpec secrets.JobSpec) []string {
+	t.Helper()
 	var seen []string
 	for _, x := range []any{v, l, tokSpec, secrets.Grant{Value: v}, secrets.Request{Token: v}, []any{v, l}} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
@@ -501,20 +526,7 @@ func TestCanary(t *testing.T) {
 		}
 		seen = append(seen, string(js))
 	}
-	seen = append(seen, fmt.Sprint(denyErr), fmt.Sprint(endErr), logs.String())
-	for _, e := range s.events {
-		js, _ := json.Marshal(e)
-		seen = append(seen, string(js))
-	}
-	for _, out := range seen {
-		if strings.Contains(out, canary) || strings.Contains(out, fmt.Sprintf("%x", canary)) {
-			t.Fatalf("canary leaked: %s", out)
-		}
-	}
-	if v.Reveal() != canary {
-		// End failed to revoke, so the value is still the job's.
-		t.Fatalf("Reveal = %q", v.Reveal())
-	}
+	return seen
 }
 
 // TestCanaryPanic re-executes the test binary so that a goroutine panics

@@ -57,8 +57,9 @@
 //     crash at any point leaves nothing Recover cannot find. Revocation
 //     failures are retried with backoff, returned as [*RevokeError], audited
 //     and kept in the record; they are never dropped.
-//   - Revoked, expired and already-read single-use leases do not yield their
-//     value.
+//   - Revoked, expired and already-read single-use leases, and the leases of
+//     a job that has ended (even where the revocation failed), do not yield
+//     their value; an ended job's lease is not renewed.
 //
 // # What the redactor masks
 //

@@ -72,14 +72,12 @@ func (j *Job) ID() string { return j.spec.ID }
 // (an error wrapping [ErrDenied]) when the identity is marked compromised,
 // when the authorizer denies or cannot decide, or when a masker is wired in
 // and the value is too short to mask. Backend failures wrap [ErrBackend] or
-// the backend's error; nothing is granted then.
+// the backend's error; nothing is granted then. A job that ended while
+// the backend was issuing gets [ErrJobEnded], and the lease is revoked.
 func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	b := j.b
 	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: name, TTL: b.ttl, Token: j.spec.Token}
-	j.mu.Lock()
-	ended := j.ended
-	j.mu.Unlock()
-	if ended {
+	if j.isEnded() {
 		return nil, ErrJobEnded
 	}
 	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
@@ -133,6 +131,12 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if g.TTL > 0 {
 		l.expires = b.now().Add(g.TTL)
 	}
+	// End may have stopped waiting for this issuance (its context ran out)
+	// and will not come back for it: an ended job gets nothing.
+	if j.isEnded() {
+		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job ended during issuance")
+		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
+	}
 	if b.masker != nil {
 		if g.Value.Len() < MinMaskLen {
 			_ = l.Revoke(context.WithoutCancel(ctx))
@@ -149,6 +153,12 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	}
 	b.log.DebugContext(ctx, "secrets: lease issued", "lease_id", l.id, "secret", name, "job", j.spec.ID)
 	return l, nil
+}
+
+func (j *Job) isEnded() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ended
 }
 
 func (j *Job) deny(ctx context.Context, name, reason string, err error) error {
@@ -219,7 +229,12 @@ func (j *Job) End(ctx context.Context) error {
 
 	var errs []error
 	for _, l := range out {
-		errs = append(errs, l.Revoke(ctx))
+		if err := l.Revoke(ctx); err != nil {
+			// Kept for a later End or Recover, which need only its id;
+			// the ended job can no longer read or renew it.
+			l.wipe()
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err

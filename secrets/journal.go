@@ -129,7 +129,14 @@ type journalFile struct {
 	f     *os.File
 	path  string
 	codec lineCodec
-	lines int // lines written so far; the next is lines+1
+	lines int   // lines written so far; the next is lines+1
+	size  int64 // bytes in the file
+	// reserved is room kept below maxJournalSize for the revoke line of
+	// every lease recorded as issued and not yet revoked (revokeLen, by
+	// lease id), so that a record the broker wrote always stays readable
+	// by Recover and a revocation can always be recorded.
+	reserved  int64
+	revokeLen map[string]int64
 }
 
 func journalPath(dir, jobID string) string {
@@ -185,12 +192,61 @@ func createJournal(ctx context.Context, dir string, js journalSealing, jobID, ac
 	return j, nil
 }
 
+// append writes r, or fails without writing when the record would no
+// longer be one parseJournal reads back: a line over its bounds, or a file
+// over maxJournalSize once the revoke lines of outstanding leases are
+// counted. Revoke lines always fit (their room was reserved at issue).
 func (j *journalFile) append(r record) error {
 	line, err := j.codec.encode(j.lines+1, r)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrJournal, err)
 	}
-	return j.writeLine(line)
+	if err := j.codec.checkLine(line); err != nil {
+		return fmt.Errorf("%w: %s: %s record of lease %s: %w", ErrJournal, j.path, r.Op, r.Lease, err)
+	}
+	need := int64(len(line)) + 1
+	var reserve int64
+	switch r.Op {
+	case "revoke":
+		reserve = -j.revokeLen[r.Lease]
+		need = 0
+	case "issue":
+		// The revoke line's length does not depend on its line number.
+		rv, err := j.codec.encode(j.lines+2, record{Op: "revoke", Lease: r.Lease})
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrJournal, err)
+		}
+		reserve = int64(len(rv)) + 1
+	}
+	if need > 0 && j.size+j.reserved+need+reserve > maxJournalSize {
+		return fmt.Errorf("%w: %s: the job's lease record is full (%d bytes)", ErrJournal, j.path, maxJournalSize)
+	}
+	if err := j.writeLine(line); err != nil {
+		return err
+	}
+	switch r.Op {
+	case "issue":
+		if j.revokeLen == nil {
+			j.revokeLen = map[string]int64{}
+		}
+		j.reserved += reserve
+		j.revokeLen[r.Lease] = reserve
+	case "revoke":
+		j.reserved += reserve
+		delete(j.revokeLen, r.Lease)
+	}
+	return nil
+}
+
+// checkLine reports a line parseJournal would refuse as too long.
+func (c lineCodec) checkLine(line []byte) error {
+	if c.file == nil && len(line) > maxJournalLine {
+		return fmt.Errorf("line of %d bytes, more than %d", len(line), maxJournalLine)
+	}
+	if len(line) >= maxSealedLine { // the reader's buffer also holds the newline
+		return fmt.Errorf("line of %d bytes, %d or more", len(line), maxSealedLine)
+	}
+	return nil
 }
 
 func (j *journalFile) writeLine(line []byte) error {
@@ -201,6 +257,7 @@ func (j *journalFile) writeLine(line []byte) error {
 		return fmt.Errorf("%w: fsync %s: %w", ErrJournal, j.path, err)
 	}
 	j.lines++
+	j.size += int64(len(line)) + 1
 	return nil
 }
 
@@ -428,7 +485,7 @@ func (b *Broker) recoverFile(ctx context.Context, path string, js journalSealing
 		_ = f.Close()
 		return 0, fmt.Errorf("%w: %s: cannot cut off a torn last line", ErrJournal, path)
 	}
-	j := &journalFile{f: f, path: path, codec: st.codec, lines: st.lines}
+	j := &journalFile{f: f, path: path, codec: st.codec, lines: st.lines, size: st.size}
 	actor := audit.Actor{ID: st.actor, Kind: "job"}
 	var errs []error
 	n := 0

@@ -54,16 +54,20 @@ func (l *Lease) Renewable() bool { return l.renewable }
 // SingleUse reports whether the value can be read only once.
 func (l *Lease) SingleUse() bool { return l.singleUse }
 
-// Value returns the secret. It fails with [ErrRevoked] after revocation, with
-// [ErrExpired] once the TTL has passed, and with [ErrAlreadyRead] on the
-// second read of a single-use lease.
+// Value returns the secret. It fails with [ErrRevoked] after revocation,
+// with [ErrJobEnded] (and [ErrLease]) once the job has ended, even if the
+// revocation failed, with [ErrExpired] once the TTL has passed, and with
+// [ErrAlreadyRead] on the second read of a single-use lease.
 func (l *Lease) Value() (Value, error) {
 	now := l.job.b.now()
+	ended := l.job.isEnded()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.revoked:
 		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
+	case ended:
+		return Value{}, l.endedErr()
 	case !l.expires.IsZero() && !now.Before(l.expires):
 		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
 	case l.singleUse && l.read:
@@ -74,9 +78,14 @@ func (l *Lease) Value() (Value, error) {
 }
 
 // Renew asks the backend to extend the lease by ttl and returns the new
-// expiry.
+// expiry. A lease whose job has ended is not renewed ([ErrJobEnded]).
 func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error) {
 	b := l.job.b
+	// One at a time with Revoke: a renewal never reaches the backend after
+	// the job's End began revoking the lease.
+	l.revokeMu.Lock()
+	defer l.revokeMu.Unlock()
+	ended := l.job.isEnded()
 	l.mu.Lock()
 	revoked, renewable, expires := l.revoked, l.renewable, l.expires
 	l.mu.Unlock()
@@ -84,6 +93,8 @@ func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error)
 	switch {
 	case revoked:
 		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
+	case ended:
+		return time.Time{}, l.endedErr()
 	case !expires.IsZero() && !b.now().Before(expires):
 		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
 	case !renewable || !ok:
@@ -129,6 +140,18 @@ func (l *Lease) Revoke(ctx context.Context) error {
 	err := errors.Join(j.untrack(l), b.leases.release(ctx, l.reserved))
 	b.log.DebugContext(ctx, "secrets: lease revoked", "lease_id", l.id, "secret", l.name, "job", j.spec.ID)
 	return joinAudit(err, b.auditActor(ctx, ActionRevoke, audit.OutcomeSuccess, j.actor, j.spec.ID, l.name, l.id, "revoked"))
+}
+
+func (l *Lease) endedErr() error {
+	return fmt.Errorf("%w: lease %s: %w", ErrLease, l.id, ErrJobEnded)
+}
+
+// wipe empties the value of a lease kept only to be revoked again.
+func (l *Lease) wipe() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.value.Wipe()
+	l.value = Value{}
 }
 
 func joinAudit(err, aerr error) error {
