@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Anomaly rules and the actions of the events [Detector] raises.
@@ -24,6 +25,9 @@ const (
 
 	AttrRule         = "rule"
 	AttrTriggerEvent = "trigger_event_id"
+	// AttrTruncated is "true" on an anomaly whose texts copied from its
+	// trigger were cut to fit [MaxEventSize] (see [Detector]).
+	AttrTruncated = "truncated"
 )
 
 // Detector is a UEBA-lite stream processor: a [Sink] that learns, per
@@ -45,7 +49,12 @@ const (
 // so replays de-duplicate. Memory is bounded: at most WithMaxIdentities
 // profiles (least recently seen evicted) of at most WithMaxPairs pairs,
 // each identity and pair remembered as a fixed-size digest, whatever the
-// length of the ids, actions and resources.
+// length of the ids, actions and resources. An anomaly repeats parts of its
+// trigger (the first_seen reason quotes the action and resource), so one of
+// a large trigger could exceed [MaxEventSize] and no encoding sink would
+// record it: such an anomaly keeps its id, Actor.ID, rule and trigger id,
+// and the other texts it copies are cut to 1 KiB ([AttrTruncated] "true",
+// claims dropped).
 type Detector struct {
 	out       Sink
 	learn     int
@@ -274,7 +283,7 @@ func (d *Detector) anomaly(trigger Event, rule, reason string, attrs map[string]
 	for k, v := range attrs {
 		a[k] = v
 	}
-	return Event{
+	return fitAnomaly(Event{
 		ID:          trigger.ID + "/" + rule,
 		Time:        trigger.Time,
 		Source:      SourceDetector,
@@ -285,5 +294,48 @@ func (d *Detector) anomaly(trigger Event, rule, reason string, attrs map[string]
 		Reason:      reason,
 		Correlation: trigger.Correlation,
 		Attributes:  a,
+	})
+}
+
+// anomalyTextCap bounds each text an oversized anomaly copies from its
+// trigger.
+const anomalyTextCap = 1 << 10
+
+// fitAnomaly returns a, or, when a does not encode within [MaxEventSize],
+// a with the texts it copies from its trigger cut to anomalyTextCap bytes
+// and its claims dropped: what the escalator and an operator need (its id,
+// Actor.ID, rule and trigger id) is kept whole. Encoding escapes a byte to
+// at most 6, so the cut parts add at most a few tens of KiB to the id and
+// Actor.ID the trigger already held within the limit.
+func fitAnomaly(a Event) Event {
+	if _, err := Encode(a); err == nil {
+		return a
 	}
+	a.Reason = capText(a.Reason)
+	a.Resource = capText(a.Resource)
+	a.Actor = Actor{ID: a.Actor.ID, Kind: capText(a.Actor.Kind)}
+	a.Correlation = Correlation{JobID: capText(a.Correlation.JobID), RunID: capText(a.Correlation.RunID), TraceID: capText(a.Correlation.TraceID)}
+	attrs := make(map[string]string, len(a.Attributes)+1)
+	for k, v := range a.Attributes {
+		if k != AttrRule && k != AttrTriggerEvent {
+			v = capText(v)
+		}
+		attrs[k] = v
+	}
+	attrs[AttrTruncated] = "true"
+	a.Attributes = attrs
+	return a
+}
+
+// capText cuts s to at most anomalyTextCap bytes on a rune boundary,
+// marking the cut with an ellipsis.
+func capText(s string) string {
+	if len(s) <= anomalyTextCap {
+		return s
+	}
+	n := anomalyTextCap - len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

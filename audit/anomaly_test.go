@@ -195,3 +195,60 @@ func TestDetectorMemoryIndependentOfEventSize(t *testing.T) {
 		t.Errorf("%d pairs remembered, want 200", n)
 	}
 }
+
+// An event that encodes within MaxEventSize must give anomalies that do
+// too: the first_seen reason repeats the resource, so a trigger with a
+// large resource (or claims, or action) made an anomaly no encoding sink
+// could record, and the detector failed instead of reporting it.
+func TestDetectorAnomalyOfLargeEventFits(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("\x01", 10<<10) // escaped as \u0001: 60 KiB encoded
+	for name, e := range map[string]Event{
+		"resource": {Resource: big},
+		"action":   {Action: big},
+		"claims":   {Actor: Actor{ID: "x", Claims: map[string]string{"k": big}}},
+		"mixed":    {Resource: strings.Repeat("r", 30<<10), Actor: Actor{ID: "x", Claims: map[string]string{"k": strings.Repeat("c", 30<<10)}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e.ID, e.Time, e.Source, e.Outcome = "trigger-1", time.Date(2026, 10, 5, 10, 0, 0, 0, time.UTC), "s", OutcomeAllow
+			if e.Action == "" {
+				e.Action = "a"
+			}
+			if e.Actor.ID == "" {
+				e.Actor.ID = "x"
+			}
+			if _, err := Encode(e); err != nil {
+				t.Fatalf("trigger does not encode: %v", err)
+			}
+			var buf strings.Builder
+			out, err := NewJSONLines(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := NewDetector(out, WithLearning(0), WithBurst(1, time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 { // first_seen, then burst
+				e.ID = fmt.Sprintf("trigger-%d", i)
+				if err := d.Write(t.Context(), e); err != nil {
+					t.Fatalf("Write: %v", err)
+				}
+			}
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("got %d anomalies, want first_seen and burst", len(lines))
+			}
+			for _, l := range lines {
+				a, err := Decode([]byte(l))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.Actor.ID != "x" || a.Attributes[AttrRule] == "" || a.Attributes[AttrTriggerEvent] == "" {
+					t.Errorf("anomaly lost its identity, rule or trigger: %+v", a.Attributes)
+				}
+			}
+		})
+	}
+}

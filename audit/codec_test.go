@@ -100,6 +100,16 @@ func TestDecodeRejects(t *testing.T) {
 		{"missing actor", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"allow","actor":{}}`, "actor.id"},
 		{"bad outcome", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"maybe","actor":{"id":"x"}}`, "outcome"},
 		{"too large", `"` + string(bytes.Repeat([]byte("a"), MaxEventSize)) + `"`, "(event)"},
+		// Duplicate or differently-cased members: another JSON parser
+		// (first wins, or exact names) would read another event.
+		{"duplicate member", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"deny","outcome":"allow","actor":{"id":"x"}}`, ""},
+		{"duplicate escaped member", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"deny","\u006futcome":"allow","actor":{"id":"x"}}`, ""},
+		{"duplicate actor id", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"allow","actor":{"id":"x","id":"y"}}`, ""},
+		{"duplicate attribute", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"allow","actor":{"id":"x"},"attributes":{"k":"a","k":"b"}}`, ""},
+		{"duplicate claim", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"allow","actor":{"id":"x","claims":{"k":"a","k":"b"}}}`, ""},
+		{"member in other case", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","Outcome":"allow","actor":{"id":"x"}}`, ""},
+		{"actor member in other case", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"allow","actor":{"ID":"x"}}`, ""},
+		{"correlation member in other case", `{"id":"i","time":"2026-01-01T00:00:00Z","source":"s","action":"a","outcome":"allow","actor":{"id":"x"},"correlation":{"Job_ID":"j"}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

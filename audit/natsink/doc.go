@@ -4,9 +4,12 @@
 // Each event is published, as its stable JSON ([audit.Encode]), to the
 // subject "<prefix>.<tenant>" (default prefix "ztci.audit"), so a stream or
 // consumer can be scoped per tenant. The publish carries the event id as
-// Nats-Msg-Id, so JetStream drops duplicates within the stream's
-// de-duplication window, and Write returns only once the server has
-// acknowledged that the stream stored the message (or already had it).
+// Nats-Msg-Id (an id a header cannot carry exactly — over 128 bytes, or
+// with spaces, control or non-ASCII bytes — as "sha256:" and its hex
+// SHA-256, so that distinct ids never share one), so JetStream drops
+// duplicates within the stream's de-duplication window, and Write returns
+// only once the server has acknowledged that the stream stored the message
+// (or already had it).
 //
 // The tenant comes from a required [TenantFunc]: events are never published
 // under a guessed tenant. Tenant names must be single subject tokens

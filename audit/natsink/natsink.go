@@ -2,9 +2,12 @@ package natsink
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -126,7 +129,7 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	}
 	msg := &nats.Msg{Subject: s.Subject(tenant), Data: data, Header: nats.Header{}}
 	msg.Header.Set("Content-Type", "application/json")
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(s.stream))
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID(e.ID)), jetstream.WithExpectStream(s.stream))
 	if err != nil {
 		return fmt.Errorf("%w: jetstream publish to %s: %w", audit.ErrSink, msg.Subject, err)
 	}
@@ -142,6 +145,35 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 		s.logger.DebugContext(ctx, "natsink: duplicate event dropped by the stream", "id", e.ID, "seq", ack.Sequence)
 	}
 	return nil
+}
+
+// msgIDHashPrefix starts the Nats-Msg-Id of an event id that cannot be
+// carried as it is.
+const msgIDHashPrefix = "sha256:"
+
+// msgID returns the Nats-Msg-Id [Sink.Write] publishes the event with id
+// under: the id itself when it is at most 128 bytes of printable ASCII
+// without spaces (not starting with "sha256:"), otherwise "sha256:" and the
+// hex SHA-256 of the id. A NATS header value loses leading and trailing
+// whitespace and has CR and LF replaced, so carrying any id as it is would
+// let two distinct events share one Nats-Msg-Id, and the stream would drop
+// the second as a duplicate while acknowledging it; distinct ids always
+// give distinct Nats-Msg-Ids.
+func msgID(id string) string {
+	if len(id) <= 128 && !strings.HasPrefix(id, msgIDHashPrefix) {
+		plain := true
+		for _, c := range []byte(id) {
+			if c <= ' ' || c >= 0x7f {
+				plain = false
+				break
+			}
+		}
+		if plain && id != "" {
+			return id
+		}
+	}
+	sum := sha256.Sum256([]byte(id))
+	return msgIDHashPrefix + hex.EncodeToString(sum[:])
 }
 
 func validToken(t string) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,42 @@ func TestSinkAgainstRealJetStream(t *testing.T) {
 	}
 	if m.Header.Get(jetstream.MsgIDHeader) != "globex-4" {
 		t.Errorf("Nats-Msg-Id = %q", m.Header.Get(jetstream.MsgIDHeader))
+	}
+}
+
+// Distinct event ids are never taken for one: a NATS header value loses
+// leading and trailing whitespace and has CR and LF turned into spaces, so
+// " z" and "z" were one Nats-Msg-Id and the second event was acknowledged
+// as a duplicate — Write returned nil for an event the stream never stored.
+func TestSinkDistinctIDsNeverDeduplicated(t *testing.T) {
+	js, st, _ := startNATS(t)
+	sink, err := natsink.New(js, "AUDIT", natsink.TenantAttribute("tenant"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	long := strings.Repeat("l", 300)
+	ids := []string{" z", "z", "v ", "v", "x\r\nA", "x  A", "y\tB", "y B", "w\x00a", "w\x00b", long, long + "!",
+		"sha256:" + strings.Repeat("0", 64), "\u00e9", "\u00e9\u00e9"}
+	for _, id := range ids {
+		if err := sink.Write(ctx, event(id, "acme")); err != nil {
+			t.Fatalf("Write(%q): %v", id, err)
+		}
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != uint64(len(ids)) {
+		t.Errorf("stream holds %d messages, want %d: distinct events were dropped as duplicates", info.State.Msgs, len(ids))
+	}
+	// A true retry of any of them is still a duplicate.
+	if err := sink.Write(ctx, event(" z", "acme")); err != nil {
+		t.Fatal(err)
+	}
+	if info, err = st.Info(ctx); err != nil || info.State.Msgs != uint64(len(ids)) {
+		t.Errorf("after a retry: %d messages, %v; want %d", info.State.Msgs, err, len(ids))
 	}
 }
 
