@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // MaxEventSize bounds the encoded size of one event. [Decode] and the log
@@ -85,7 +88,7 @@ func Decode(data []byte) (Event, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Event{}, fmt.Errorf("%w: trailing data after event", ErrInvalidEvent)
 	}
-	if err := checkMembers(data); err != nil {
+	if err := eventSchema.CheckRepeats(data); err != nil {
 		return Event{}, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	if err := e.Validate(); err != nil {
@@ -94,82 +97,9 @@ func Decode(data []byte) (Event, error) {
 	return e, nil
 }
 
-// Member names of the objects of an event, as the stable form spells them.
-var (
-	eventMembers = map[string]bool{"id": true, "time": true, "source": true, "action": true, "outcome": true,
-		"actor": true, "resource": true, "reason": true, "policy_revision": true, "violations": true,
-		"correlation": true, "attributes": true}
-	actorMembers       = map[string]bool{"id": true, "kind": true, "claims": true}
-	correlationMembers = map[string]bool{"job_id": true, "run_id": true, "trace_id": true}
-)
-
-// checkMembers walks data, which encoding/json has already decoded as an
-// event, and refuses a member name that appears twice in one object, or a
-// name of the event, actor or correlation object not spelled exactly as
-// the stable form spells it.
-func checkMembers(data []byte) error {
-	type frame struct {
-		object  bool
-		names   map[string]bool // object: the names seen so far
-		allowed map[string]bool // struct object: its member names; nil for a map
-		event   bool            // the event object itself
-		key     string          // object: the name of the value being read
-		wantKey bool
-	}
-	var stack []*frame
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.wantKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:len(stack)-1]
-				if len(stack) > 0 {
-					stack[len(stack)-1].wantKey = true
-				}
-				continue
-			}
-			k, _ := tok.(string)
-			if top.names[k] {
-				return fmt.Errorf("member %q appears twice", k)
-			}
-			if top.allowed != nil && !top.allowed[k] {
-				return fmt.Errorf("member %q is not spelled as the stable form spells it", k)
-			}
-			top.names[k], top.key, top.wantKey = true, k, false
-			continue
-		}
-		d, isDelim := tok.(json.Delim)
-		switch {
-		case isDelim && (d == '{' || d == '['):
-			f := &frame{object: d == '{', names: map[string]bool{}, wantKey: true}
-			if f.object {
-				switch {
-				case top == nil:
-					f.allowed, f.event = eventMembers, true
-				case top.event && top.key == "actor":
-					f.allowed = actorMembers
-				case top.event && top.key == "correlation":
-					f.allowed = correlationMembers
-				}
-			}
-			stack = append(stack, f)
-		case isDelim: // ']' (a '}' is read where a key is wanted)
-			stack = stack[:len(stack)-1]
-			if len(stack) > 0 {
-				stack[len(stack)-1].wantKey = true
-			}
-		case top != nil && top.object:
-			top.wantKey = true
-		}
-	}
-}
+// eventSchema knows the member names of the event, actor and correlation
+// objects as the stable form spells them: one spelled in another case is
+// refused, as is a member repeated in any object (claims and attributes
+// included). Keys of claims and attributes that differ only in case are
+// two keys, as the encoder writes them.
+var eventSchema = strictjson.SchemaOf(reflect.TypeFor[Event]())

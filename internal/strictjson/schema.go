@@ -102,6 +102,19 @@ func (s *Schema) Check(b []byte) error {
 	return walk(b, nil, s, false)
 }
 
+// CheckRepeats is the package-level [CheckRepeats] with this schema: b
+// must be one well-formed JSON value, no object may repeat a member name
+// exactly, and no member at a struct position may be one of the struct's
+// names in another case. Names of free-form objects (maps) that differ only
+// in case are accepted, as for documents whose readers match names exactly
+// there.
+func (s *Schema) CheckRepeats(b []byte) error {
+	if err := valid(b); err != nil {
+		return err
+	}
+	return walk(b, nil, s, true)
+}
+
 // CheckUnvalidated is [Schema.Check] without the validity pass, under the
 // conditions of the package-level [CheckUnvalidated].
 func (s *Schema) CheckUnvalidated(b []byte) error { return walk(b, nil, s, false) }

@@ -116,3 +116,23 @@ func BenchmarkSchemaCheck(b *testing.B) {
 		}
 	}
 }
+
+// Schema.CheckRepeats refuses exact repeats anywhere and struct members in
+// another case, and leaves keys of maps that differ only in case alone.
+func TestSchemaCheckRepeats(t *testing.T) {
+	t.Parallel()
+	s := SchemaOf(reflect.TypeFor[doc]())
+	for in, refused := range map[string]bool{
+		`{"action":"a","items":[{"kind":"k","labels":{"A":"1","a":"2"}}]}`: false,
+		`{"action":"a","action":"b"}`:                                      true,
+		`{"items":[{"labels":{"x":"1","x":"2"}}]}`:                         true,
+		`{"Action":"a"}`:                                  true,
+		`{"items":[{"KIND":"k"}]}`:                        true,
+		`{"by_name":{"K":{"kind":"k"},"k":{"kind":"k"}}}`: false,
+		`{"action":"a"`:                                   true,
+	} {
+		if err := s.CheckRepeats([]byte(in)); (err != nil) != refused {
+			t.Errorf("CheckRepeats(%s) = %v, want refused %v", in, err, refused)
+		}
+	}
+}
