@@ -76,22 +76,7 @@ func TestTemplate(t *testing.T) {
 func TestExchange(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	iss, err := oidc.NewIssuer("https://ci.test", oidc.WithTTL(5*time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := oidc.NewVerifier("https://ci.test", "spiffe://ci.test", oidc.WithKeySet(iss.KeySet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := svid.NewIssuer(td)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := exchange.ParseTemplate("/ci/{platform}/{repository...}")
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, v, ca, tm := exchangeParts(t, "/ci/{platform}/{repository...}", oidc.WithTTL(5*time.Minute))
 	var events []audit.Event
 	ex, err := exchange.New(v, ca, tm, exchange.WithMatcher(identity.MatchClaim("ref_protected", "true")),
 		exchange.WithAudit(audit.SinkFunc(func(_ context.Context, e audit.Event) error { events = append(events, e); return nil })))
@@ -141,22 +126,7 @@ func TestExchange(t *testing.T) {
 func TestTemplateBindsStableIDs(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	iss, err := oidc.NewIssuer("https://ci.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := oidc.NewVerifier("https://ci.test", "spiffe://ci.test", oidc.WithKeySet(iss.KeySet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := svid.NewIssuer(td)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := exchange.ParseTemplate("/ci/{platform}/{repository_owner_id}/{repository_id}")
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, v, ca, tm := exchangeParts(t, "/ci/{platform}/{repository_owner_id}/{repository_id}")
 	ex, err := exchange.New(v, ca, tm)
 	if err != nil {
 		t.Fatal(err)
@@ -243,4 +213,28 @@ func FuzzTemplate(f *testing.F) {
 			t.Fatalf("template produced %q (%v)", id, err)
 		}
 	})
+}
+
+// exchangeParts returns what an exchange is made of: a token issuer for
+// https://ci.test (with opts), a verifier of its tokens for the audience
+// spiffe://ci.test, an SVID CA for td and the template src.
+func exchangeParts(t *testing.T, src string, opts ...oidc.Option) (*oidc.Issuer, *oidc.Verifier, *svid.Issuer, *exchange.Template) {
+	t.Helper()
+	iss, err := oidc.NewIssuer("https://ci.test", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := oidc.NewVerifier("https://ci.test", "spiffe://ci.test", oidc.WithKeySet(iss.KeySet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := exchange.ParseTemplate(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss, v, ca, tm
 }

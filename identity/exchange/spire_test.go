@@ -16,7 +16,6 @@ import (
 	"github.com/ztci/ztci/identity/exchange"
 	"github.com/ztci/ztci/identity/mtls"
 	"github.com/ztci/ztci/identity/oidc"
-	"github.com/ztci/ztci/identity/svid"
 	"github.com/ztci/ztci/identity/workload"
 	"github.com/ztci/ztci/internal/itest"
 )
@@ -28,22 +27,7 @@ import (
 // authorizer refuses an exchange SVID for another repository.
 func TestExchangeSVIDFederatesWithSPIRE(t *testing.T) {
 	ctx := t.Context()
-	tokens, err := oidc.NewIssuer("https://ci.test", oidc.WithTTL(5*time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := oidc.NewVerifier("https://ci.test", "spiffe://ci.test", oidc.WithKeySet(tokens.KeySet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := svid.NewIssuer(td)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := exchange.ParseTemplate("/ci/{platform}/{repository...}")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens, v, ca, tm := exchangeParts(t, "/ci/{platform}/{repository...}", oidc.WithTTL(5*time.Minute))
 	ex, err := exchange.New(v, ca, tm)
 	if err != nil {
 		t.Fatal(err)
