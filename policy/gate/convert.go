@@ -152,10 +152,7 @@ func artifact(convert func(*verify.Result) policy.Attestation, name, digest stri
 		}
 		att := convert(r)
 		if att.PredicateType == vex.PredicateType && r.Statement != nil {
-			att.VEX = VEX(r.Statement, name, digest)
-			for _, c := range container {
-				att.VEX = mergeVEX(att.VEX, VEX(r.Statement, name, c))
-			}
+			att.VEX = vexFor(r.Statement, name, append([]string{digest}, container...))
 		}
 		art.Attestations = append(art.Attestations, att)
 	}
@@ -167,22 +164,6 @@ func artifact(convert func(*verify.Result) policy.Attestation, name, digest stri
 	}
 	art.Verified = thresholdMet && len(art.Attestations) > 0
 	return art
-}
-
-// mergeVEX adds to a the statements of b it does not hold (one document
-// read for a platform manifest and for its index); nil when either does
-// not read.
-func mergeVEX(a, b *policy.VEX) *policy.VEX {
-	if a == nil || b == nil {
-		return nil
-	}
-	out := &policy.VEX{Statements: slices.Clone(a.Statements)}
-	for _, s := range b.Statements {
-		if !slices.ContainsFunc(out.Statements, func(x policy.VEXStatement) bool { return reflect.DeepEqual(x, s) }) {
-			out.Statements = append(out.Statements, s)
-		}
-	}
-	return out
 }
 
 // Attestation returns the policy's view of one verified attestation: its
@@ -247,32 +228,50 @@ func Scan(st *attest.Statement) *policy.Scan {
 // statement the document does not make about this artifact does not reach
 // policy. A predicate that does not read yields nil: nothing is lifted.
 func VEX(st *attest.Statement, name, digest string) *policy.VEX {
+	return vexFor(st, name, []string{digest})
+}
+
+// vexFor is VEX for an artifact known by several digests (a platform
+// manifest and the index that lists it): the document is read once, and a
+// statement that applies alike through two of them is handed on once.
+func vexFor(st *attest.Statement, name string, digests []string) *policy.VEX {
 	doc, err := vex.FromStatement(st)
 	if err != nil {
 		return nil
 	}
-	d, err := attest.ParseDigest(digest)
-	if err != nil {
-		return nil
-	}
-	art := vex.Artifact{Digest: d, PURL: ociPURL(name, d)}
 	out := &policy.VEX{Statements: []policy.VEXStatement{}}
-	for _, a := range doc.For(art) {
-		s := a.Statement
-		ps := policy.VEXStatement{
-			Vulnerability: s.Vulnerability.Name, Aliases: s.Vulnerability.Aliases, Status: string(s.Status),
-			Justification: string(s.Justification), Timestamp: s.Timestamp.UTC().Format(time.RFC3339Nano),
+	for _, digest := range digests {
+		d, err := attest.ParseDigest(digest)
+		if err != nil {
+			return nil
 		}
-		for _, c := range a.Subcomponents {
-			ids := c.PURLs()
-			if len(ids) == 0 {
-				ids = []string{cmp.Or(c.ID, c.Identifiers["cpe23"], c.Identifiers["cpe22"])}
+		earlier := out.Statements // those that applied through an earlier digest
+		for _, a := range doc.For(vex.Artifact{Digest: d, PURL: ociPURL(name, d)}) {
+			ps := vexStatement(a)
+			if !slices.ContainsFunc(earlier, func(x policy.VEXStatement) bool { return reflect.DeepEqual(x, ps) }) {
+				out.Statements = append(out.Statements, ps)
 			}
-			ps.Subcomponents = append(ps.Subcomponents, ids...)
 		}
-		out.Statements = append(out.Statements, ps)
 	}
 	return out
+}
+
+// vexStatement is the policy's view of one statement as it applies to an
+// artifact.
+func vexStatement(a vex.Applicable) policy.VEXStatement {
+	s := a.Statement
+	ps := policy.VEXStatement{
+		Vulnerability: s.Vulnerability.Name, Aliases: s.Vulnerability.Aliases, Status: string(s.Status),
+		Justification: string(s.Justification), Timestamp: s.Timestamp.UTC().Format(time.RFC3339Nano),
+	}
+	for _, c := range a.Subcomponents {
+		ids := c.PURLs()
+		if len(ids) == 0 {
+			ids = []string{cmp.Or(c.ID, c.Identifiers["cpe23"], c.Identifiers["cpe22"])}
+		}
+		ps.Subcomponents = append(ps.Subcomponents, ids...)
+	}
+	return ps
 }
 
 // ociPURL is the package URL of the image name@d; "" when name is empty.
