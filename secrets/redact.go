@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // MinMaskLen is the shortest value a [Redactor] masks: 8 bytes.
@@ -274,7 +276,7 @@ func (r *Redactor) String() string {
 func (r *Redactor) GoString() string { return r.String() }
 
 // Format writes String for every verb.
-func (r *Redactor) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+func (r *Redactor) Format(f fmt.State, _ rune) { redact.Format(f, r.String()) }
 
 // LogValue is String.
 func (r *Redactor) LogValue() slog.Value { return slog.StringValue(r.String()) }
@@ -421,7 +423,7 @@ func (rw *RedactWriter) String() string { return rwString }
 func (rw *RedactWriter) GoString() string { return rwString }
 
 // Format writes String for every verb.
-func (rw *RedactWriter) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, rwString) }
+func (rw *RedactWriter) Format(f fmt.State, _ rune) { redact.Format(f, rwString) }
 
 // LogValue is String.
 func (rw *RedactWriter) LogValue() slog.Value { return slog.StringValue(rwString) }
