@@ -9,7 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Anomaly rules and the actions of the events [Detector] raises.
@@ -333,9 +334,5 @@ func capText(s string) string {
 	if len(s) <= anomalyTextCap {
 		return s
 	}
-	n := anomalyTextCap - len("…")
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return clip.String(s, anomalyTextCap-len("…"))
 }
