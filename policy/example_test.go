@@ -145,3 +145,24 @@ func ExampleDecision_String() {
 	// deny mode=enforce rev=r1 violations=[deploy.unverified, deploy.provenance_missing]
 	// allow mode=enforce rev=r1
 }
+
+// A configuration written by hand, as an OPA bundle's data.json, that the
+// built-in library cannot read as written is refused when the engine
+// loads it: the rules would otherwise read their defaults in its place.
+func ExampleConfigError() {
+	doc := map[string]any{"ztci": map[string]any{"config": map[string]any{
+		"deploy": map[string]any{"max_critical": "0", "max_criticals": 0},
+	}}}
+	_, err := policy.New(context.Background(), policy.Merge(policy.Builtin(), policy.Data(doc)))
+	var ce *policy.ConfigError
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Println(p)
+		}
+	}
+	fmt.Println(errors.Is(err, policy.ErrInvalidConfig))
+	// Output:
+	// deploy.max_critical: not a whole number at least 0
+	// deploy.max_criticals: not a member the library reads
+	// true
+}

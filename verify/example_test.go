@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,4 +217,17 @@ uXNa94VaNIsRVLgvSkF04VGFsxPv8hTchgu9bdDOsrw9rWXuL1dX/T9PKA==
 	// Ed25519 key pinned Ed25519ph: <nil>
 	// ECDSA key pinned Ed25519ph: true true
 	// verify: Ed25519ph needs an Ed25519 key, got *ecdsa.PublicKey
+}
+
+// KeyFingerprint is the key id a keyed bundle's signer is reported by (and
+// revoked by): the base64 SHA-256 of the public key's PKIX encoding.
+func ExampleKeyFingerprint() {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	id, err := verify.KeyFingerprint(key.Public())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(id)
+	// Output: M54v+RdjBQe2pCO1zghOKF0fpl2Ts+J6YZXTu+vJriM=
 }
