@@ -219,8 +219,15 @@
 //     HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, Ingress,
 //     each only in its own API group: a "Secret" of another group is a
 //     custom resource) nor in allowed_kinds are denied; so is a checked member spelled in
-//     another case ("HostNetwork"). Not judged: seccomp and AppArmor
-//     profiles, SELinux options, sysctls, RBAC contents.
+//     another case ("HostNetwork"). The rest of the Pod Security
+//     baseline is judged too: seccomp and AppArmor profiles (field or
+//     legacy annotation) must be RuntimeDefault or Localhost, SELinux
+//     options may set only a level and a container type, sysctls must be
+//     on the baseline's safe list. A harmless kind in a harmful shape is
+//     an unknown kind (a Service of a type other than ClusterIP or with
+//     externalIPs, a service-account-token Secret), and an object of a
+//     kind the rules accept that carries items is malformed (kubectl
+//     would apply the items as a List). Not judged: RBAC contents.
 //   - terraform: the plan must be `terraform show -json` output (a
 //     format_version, well-formed resource_changes). Ingress open to the
 //     world is denied for IPv4 and IPv6, any spelling of /0 and CIDR lists
@@ -235,8 +242,12 @@
 //     inbound allow rule with no source at all). A
 //     direction, rule type or access the rules cannot read is judged as
 //     an inbound allow. A judged attribute unknown until apply is
-//     denied. Public S3 ACLs and AllUsers/AuthenticatedUsers grants (any
-//     scheme or case) are denied. Other resource types are denied unless in allowed_types,
+//     denied. Public S3 ACLs (any case) and AllUsers/AuthenticatedUsers
+//     grants (any scheme or case) are denied, as is an aws_s3_bucket whose
+//     own policy lets in a wildcard principal or NotPrincipal without a
+//     condition that restricts it to an account, organization, VPC,
+//     endpoint, ARN or source CIDRs short of the world (a policy the rules
+//     cannot read counts as public). Other resource types are denied unless in allowed_types,
 //     except changes that apply nothing (["no-op"], ["read"]) and deletes
 //     of deletable_types. CIDRs that only together with another
 //     resource's CIDRs cover the world are not detected.

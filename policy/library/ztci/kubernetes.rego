@@ -89,7 +89,8 @@ checked_keys := {
 	"ephemeralContainers", "securityContext", "privileged", "allowPrivilegeEscalation",
 	"capabilities", "add", "runAsNonRoot", "runAsUser", "hostNetwork", "hostPID", "hostIPC",
 	"hostPort", "ports", "volumes", "hostPath", "image", "windowsOptions", "hostProcess",
-	"procMount",
+	"procMount", "seccompProfile", "appArmorProfile", "seLinuxOptions", "sysctls",
+	"externalIPs",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -154,6 +155,24 @@ violations contains v if {
 	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: items must be a list of objects", [name(m)]), "value": name(m)}
 }
 
+# kubectl decodes any object with an items member as a List, whatever its
+# kind, and applies its items instead of the object (apimachinery's
+# unstructured decoder; nested Lists are flattened too). An object of any
+# other kind with items would hide objects the kind rules never see (a
+# ConfigMap whose items hold a ClusterRoleBinding): an object of a kind the
+# rules accept is malformed with one (an unknown kind is denied anyway).
+violations contains v if {
+	some m in objects
+	is_object(m)
+	"items" in object.keys(m)
+	known_object(m)
+	v := {
+		"rule": "kubernetes.malformed",
+		"message": sprintf("%s has an items member; kubectl would apply its items as a List instead of the object (only List and <kind>List hold items)", [name(m)]),
+		"value": name(m),
+	}
+}
+
 list_of_objects(xs) if {
 	is_array(xs)
 	every x in xs {
@@ -199,6 +218,53 @@ violations contains v if {
 		"rule": "kubernetes.unknown_kind",
 		"message": sprintf("%s: kind %v (apiVersion %v) is not one the rules judge (%v) nor one listed as harmless (in its own API group); add it to kubernetes.allowed_kinds if it is", [name(m), kind, lib.show(m, "apiVersion"), sort(object.keys(workloads))]),
 		"value": kind,
+	}
+}
+
+# harmful_shape are [object, why] for objects of a harmless kind that are
+# not harmless after all: a Service that opens ingress from outside the
+# cluster (LoadBalancer, NodePort), points elsewhere (ExternalName: an
+# ingress controller then proxies to any host) or claims external
+# addresses (externalIPs: it intercepts every pod's traffic to them,
+# CVE-2020-8554), and a Secret that mints a token for a service account
+# (kubernetes.io/service-account-token). A type the rules cannot read is
+# not harmless. List the kind in allowed_kinds to accept these shapes.
+harmful_shape contains [m, sprintf("a Service of type %v", [t])] if {
+	some m in objects
+	m.kind == "Service"
+	some t in member_ci(object.get(m, "spec", {}), "type")
+	not t in {null, "ClusterIP"}
+}
+
+harmful_shape contains [m, sprintf("a Service with externalIPs %v", [ips])] if {
+	some m in objects
+	m.kind == "Service"
+	ips := object.get(m, ["spec", "externalIPs"], null)
+	not ips in {null, []}
+}
+
+harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
+	some m in objects
+	m.kind == "Secret"
+	some t in member_ci(m, "type")
+	t == "kubernetes.io/service-account-token"
+}
+
+# member_ci are the values of x's members named key in any case ("type",
+# "Type": a case-insensitive decoder reads either); a spec that is not an
+# object yields a value that is not harmless.
+member_ci(x, key) := {val | some k, val in x; lower(k) == key} if is_object(x)
+
+else := {x}
+
+violations contains v if {
+	some [m, why] in harmful_shape
+	harmless_in_group(m)
+	not m.kind in extra_kinds
+	v := {
+		"rule": "kubernetes.unknown_kind",
+		"message": sprintf("%s: %s is not a harmless %s; add %s to kubernetes.allowed_kinds to accept it", [name(m), why, m.kind, m.kind]),
+		"value": m.kind,
 	}
 }
 
@@ -310,6 +376,136 @@ violations contains v if {
 		"message": sprintf("container %q in %s sets securityContext.procMount %v; only Default is allowed", [lib.show(c, "name"), name(m), c.securityContext.procMount]),
 		"value": object.get(c, "name", null),
 	}
+}
+
+# The rest of the Pod Security baseline's confinement: a seccomp or
+# AppArmor profile must be RuntimeDefault or Localhost (Unconfined lifts
+# the syscall and LSM filters a container escape relies on), and SELinux
+# options may set no user or role and only a container type (spc_t runs
+# unconfined). A profile of another shape, with a member the rules do not
+# know ("Type"), is not confined.
+security_contexts contains [m, sprintf("pod %s", [name(m)]), sc] if {
+	some [m, spec] in pod_specs
+	sc := object.get(spec, "securityContext", {})
+	is_object(sc)
+}
+
+security_contexts contains [m, sprintf("container %q in %s", [lib.show(c, "name"), name(m)]), sc] if {
+	some [m, _, c] in containers
+	sc := object.get(c, "securityContext", {})
+	is_object(sc)
+}
+
+violations contains v if {
+	some [m, where, sc] in security_contexts
+	some field in ["seccompProfile", "appArmorProfile", "seLinuxOptions"]
+	field in object.keys(sc)
+	sc[field] != null
+	not confined(field, sc[field])
+	v := {
+		"rule": "kubernetes.privileged",
+		"message": sprintf("%s sets securityContext.%s %v, which the Pod Security baseline forbids", [where, field, sc[field]]),
+		"value": field,
+	}
+}
+
+confined(field, p) if {
+	field in {"seccompProfile", "appArmorProfile"}
+	is_object(p)
+	every k in object.keys(p) {
+		k in {"type", "localhostProfile"}
+	}
+	object.get(p, "type", null) in {"RuntimeDefault", "Localhost"}
+}
+
+confined("seLinuxOptions", o) if {
+	is_object(o)
+	every k, x in o {
+		selinux_member_ok(k, x)
+	}
+}
+
+selinux_member_ok("level", _)
+
+selinux_member_ok("type", t) if t in {null, "", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+
+selinux_member_ok(k, x) if {
+	k in {"user", "role"}
+	x in {null, ""}
+}
+
+# The annotations older clusters read the profiles from (seccomp's
+# alpha annotations, AppArmor's beta ones) are judged the same way,
+# wherever object metadata holds them (a pod template's included).
+violations contains v if {
+	some m in objects
+	is_object(m)
+	walk(m, [path, annotations])
+	count(path) >= 2
+	array.slice(path, count(path) - 2, count(path)) == ["metadata", "annotations"]
+	is_object(annotations)
+	some k, val in annotations
+	confinement_annotation(k)
+	not confined_annotation(k, val)
+	v := {
+		"rule": "kubernetes.privileged",
+		"message": sprintf("%s: annotation %q is %v; only runtime/default or a localhost/ profile confines the container", [name(m), k, val]),
+		"value": k,
+	}
+}
+
+confinement_annotation(k) if k == "seccomp.security.alpha.kubernetes.io/pod"
+
+confinement_annotation(k) if startswith(k, "container.seccomp.security.alpha.kubernetes.io/")
+
+confinement_annotation(k) if startswith(k, "container.apparmor.security.beta.kubernetes.io/")
+
+confined_annotation(_, val) if val == "runtime/default"
+
+confined_annotation(_, val) if {
+	is_string(val)
+	startswith(val, "localhost/")
+}
+
+confined_annotation(k, "docker/default") if not startswith(k, "container.apparmor.")
+
+# safe_sysctls are the sysctls the Pod Security baseline allows: namespaced
+# and isolated from the node and the node's other pods. Any other
+# (kernel.core_pattern runs a program on the host) is denied.
+safe_sysctls := {
+	"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+	"net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
+}
+
+violations contains v if {
+	some [m, spec] in pod_specs
+	sysctls := object.get(spec, ["securityContext", "sysctls"], [])
+	not list_of_objects(sysctls)
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: securityContext.sysctls must be a list of objects", [name(m)]), "value": name(m)}
+}
+
+violations contains v if {
+	some [m, spec] in pod_specs
+	some s in object.get(spec, ["securityContext", "sysctls"], [])
+	is_object(s)
+	not safe_sysctl(object.get(s, "name", null))
+	v := {
+		"rule": "kubernetes.host_namespace",
+		"message": sprintf("%s sets sysctl %v, which is not one the Pod Security baseline calls safe", [name(m), lib.show(s, "name")]),
+		"value": object.get(s, "name", null),
+	}
+}
+
+# safe_sysctl: a safe sysctl's name, with "." or (as the kubelet also
+# reads it) "/" separators.
+safe_sysctl(n) if n in safe_sysctls
+
+safe_sysctl(n) if {
+	is_string(n)
+	not contains(n, ".")
+	replace(n, "/", ".") in safe_sysctls
 }
 
 violations contains v if {

@@ -284,3 +284,134 @@ test_harmless_kind_in_another_group_denied if {
 	cfg := {"kubernetes": {"allowed_kinds": ["Secret"]}}
 	{v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [{"apiVersion": "evil.example/v1", "kind": "Secret"}]} with data.ztci.config as cfg} == set()
 }
+
+# kubectl reads any object with an items member as a List (whatever its
+# kind) and applies the items, not the object: a ConfigMap or a Deployment
+# with items would smuggle a ClusterRoleBinding past the kind rules.
+test_items_on_a_non_list_object_denied if {
+	crb := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "pwn"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}}
+	every m in [
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "items": [crb]},
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "items": []},
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "items": null},
+		object.union(deployment, {"items": [crb]}),
+	] {
+		rules([m]) == {"kubernetes.malformed"}
+		rules([{"kind": "List", "items": [m]}]) == {"kubernetes.malformed"}
+	}
+}
+
+# The rest of the Pod Security baseline: seccomp and AppArmor profiles
+# only RuntimeDefault or Localhost, SELinux options only a container type
+# and a level, at pod and at container level.
+test_confinement_profiles if {
+	every sc in [
+		{"seccompProfile": {"type": "Unconfined"}},
+		{"seccompProfile": {"type": "unconfined"}},
+		{"seccompProfile": {"type": 1}},
+		{"seccompProfile": {}},
+		{"seccompProfile": "Unconfined"},
+		{"seccompProfile": {"Type": "Unconfined"}},
+		{"appArmorProfile": {"type": "Unconfined"}},
+		{"appArmorProfile": {"type": "RuntimeDefault", "Type": "Unconfined"}},
+		{"seLinuxOptions": {"type": "spc_t"}},
+		{"seLinuxOptions": {"type": "unconfined_t"}},
+		{"seLinuxOptions": {"user": "system_u"}},
+		{"seLinuxOptions": {"role": "system_r"}},
+		{"seLinuxOptions": {"Type": "spc_t"}},
+		{"seLinuxOptions": "spc_t"},
+	] {
+		rules([container_patch(sc)]) == {"kubernetes.privileged"}
+		rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/securityContext", "value": object.union({"runAsNonRoot": true}, sc)}])]) == {"kubernetes.privileged"}
+	}
+	every sc in [
+		{"seccompProfile": {"type": "RuntimeDefault"}},
+		{"seccompProfile": {"type": "Localhost", "localhostProfile": "profiles/app.json"}},
+		{"appArmorProfile": {"type": "RuntimeDefault"}},
+		{"appArmorProfile": {"type": "Localhost", "localhostProfile": "k8s-app"}},
+		{"seLinuxOptions": {"type": "container_t", "level": "s0:c123,c456"}},
+		{"seLinuxOptions": {"level": "s0:c1,c2", "user": "", "role": null}},
+	] {
+		rules([container_patch(sc)]) == set()
+	}
+	rules([container_patch({"SeccompProfile": {"type": "Unconfined"}})]) == {"kubernetes.case_variant_key"}
+}
+
+# The profiles older clusters read from annotations (seccomp before 1.19
+# fields, AppArmor before 1.30) are judged the same way.
+test_confinement_annotations if {
+	every ann in [
+		{"seccomp.security.alpha.kubernetes.io/pod": "unconfined"},
+		{"container.seccomp.security.alpha.kubernetes.io/app": "unconfined"},
+		{"container.apparmor.security.beta.kubernetes.io/app": "unconfined"},
+		{"container.apparmor.security.beta.kubernetes.io/app": 1},
+	] {
+		rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/metadata", "value": {"annotations": ann}}])]) == {"kubernetes.privileged"}
+	}
+	every ann in [
+		{"seccomp.security.alpha.kubernetes.io/pod": "runtime/default"},
+		{"container.seccomp.security.alpha.kubernetes.io/app": "localhost/profiles/app.json"},
+		{"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"},
+		{"container.apparmor.security.beta.kubernetes.io/app": "localhost/k8s-app"},
+		{"example.com/unconfined": "unconfined"},
+	] {
+		rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/metadata", "value": {"annotations": ann}}])]) == set()
+	}
+}
+
+# Only the sysctls the Pod Security baseline calls safe (namespaced, and
+# isolated from the node and other pods) may be set, in either spelling.
+test_sysctls if {
+	every s in [
+		[{"name": "kernel.core_pattern", "value": "|/tmp/x"}],
+		[{"name": "net.ipv4.ip_forward", "value": "1"}],
+		[{"name": "kernel/msgmax", "value": "1"}],
+		[{"name": "net.ipv4.ip_local_port_range.", "value": "1"}],
+		[{"name": 1}],
+		[{"value": "1"}],
+	] {
+		rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/securityContext/sysctls", "value": s}])]) == {"kubernetes.host_namespace"}
+	}
+	every s in ["kernel.core_pattern", {"name": "kernel.core_pattern"}, ["kernel.core_pattern"]] {
+		rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/securityContext/sysctls", "value": s}])]) == {"kubernetes.malformed"}
+	}
+	safe := [
+		{"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"},
+		{"name": "net/ipv4/tcp_syncookies", "value": "1"},
+		{"name": "kernel.shm_rmid_forced", "value": "1"},
+	]
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/securityContext/sysctls", "value": safe}])]) == set()
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/securityContext/Sysctls", "value": safe}])]) == {"kubernetes.case_variant_key"}
+}
+
+# A Service or Secret is harmless only in its harmless shapes: a Service
+# that opens ingress from outside the cluster (LoadBalancer, NodePort) or
+# takes over other addresses' traffic (externalIPs: CVE-2020-8554,
+# ExternalName), or a Secret that mints a service account's token, is
+# denied unless its kind is listed in allowed_kinds.
+test_harmless_kinds_in_harmful_shapes if {
+	every m in [
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"externalIPs": ["203.0.113.7"], "ports": [{"port": 443}]}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"externalIPs": "203.0.113.7"}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 22}]}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "NodePort", "ports": [{"port": 22, "nodePort": 30022}]}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "ExternalName", "externalName": "kubernetes.default.svc"}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": 1}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": "LoadBalancer"},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"Type": "LoadBalancer"}},
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "annotations": {"kubernetes.io/service-account.name": "admin"}}, "type": "kubernetes.io/service-account-token"},
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "Type": "kubernetes.io/service-account-token"},
+	] {
+		rules([m]) == {"kubernetes.unknown_kind"}
+		{v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [m]} with data.ztci.config as {"kubernetes": {"allowed_kinds": ["Service", "Secret"]}}} == set()
+	}
+	every m in [
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 443}]}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "ClusterIP", "externalIPs": []}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"type": "ClusterIP", "clusterIP": "None"}},
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "type": "Opaque"},
+		{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t"}, "type": "kubernetes.io/tls"},
+	] {
+		rules([m]) == set()
+	}
+}

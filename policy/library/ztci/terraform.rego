@@ -75,7 +75,7 @@ allowed_types := {t | some t in lib.config("terraform", "allowed_types", []); is
 # judged maps each resource type the rules judge to the attributes they
 # read (an unknown value in one of them is denied).
 judged := {
-	"aws_s3_bucket": {"acl", "grant"},
+	"aws_s3_bucket": {"acl", "grant", "policy"},
 	"aws_s3_bucket_acl": {"acl", "access_control_policy"},
 	"aws_security_group": {"ingress"},
 	"aws_security_group_rule": {"type", "cidr_blocks", "ipv6_cidr_blocks"},
@@ -184,10 +184,17 @@ public_grantee(x) if {
 
 after(rc) := object.get(rc.change, "after", null)
 
+# after_object is after(rc), or {} for a delete (after null), so that the
+# rules can read its attributes without a builtin error.
+after_object(rc) := a if {
+	a := after(rc)
+	is_object(a)
+} else := {}
+
 violations contains v if {
 	some rc in rcs
 	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
-	acl := object.get(after(rc), "acl", null)
+	acl := object.get(after_object(rc), "acl", null)
 	acl != null
 	not acl_private(acl)
 	v := {
@@ -197,12 +204,122 @@ violations contains v if {
 	}
 }
 
-# acl_private: a string ACL that is not public. A non-string ACL is not
-# one the rules can judge.
+# acl_private: a string ACL that is not public, in any case or
+# surrounding whitespace. A non-string ACL is not one the rules can judge.
 acl_private(acl) if {
 	is_string(acl)
-	not acl in public_acls
+	not lower(trim_space(acl)) in public_acls
 }
+
+# aws_s3_bucket's own policy argument (deprecated, still applied) is a
+# bucket policy like aws_s3_bucket_policy's: one that lets anyone in makes
+# the bucket public.
+violations contains v if {
+	some rc in rcs
+	rc.type == "aws_s3_bucket"
+	pol := object.get(after_object(rc), "policy", null)
+	not pol in {null, ""}
+	some why in public_policy(pol)
+	v := {
+		"rule": "terraform.public_bucket",
+		"message": sprintf("%s has a bucket policy that %s", [lib.show(rc, "address"), why]),
+		"value": object.get(rc, "address", null),
+	}
+}
+
+# public_policy are the reasons the policy document pol (a JSON string, as
+# Terraform shows it) is public: a statement that is not a Deny and lets
+# in a wildcard principal ("*", {"AWS": "*"}, any principal holding "*")
+# or everyone but NotPrincipal, unless a condition restricts it as AWS's
+# own public-policy check counts (restricting_keys). A document the rules
+# cannot read is judged public.
+public_policy(pol) := {"is not a JSON policy document"} if not policy_statements(pol)
+
+else := {sprintf("allows %v without a restricting condition", [object.get(st, "Principal", object.get(st, "NotPrincipal", null))]) |
+	some st in policy_statements(pol)
+	is_object(st)
+	object.get(st, "Effect", null) != "Deny"
+	wildcard_principal(st)
+	not restricted(object.get(st, "Condition", null))
+} | {"has a statement that is not an object" | some st in policy_statements(pol); not is_object(st)}
+
+# policy_statements are the statements of a policy document: its
+# Statement, a list or one object.
+policy_statements(pol) := sts if {
+	is_string(pol)
+	json.is_valid(pol)
+	doc := json.unmarshal(pol)
+	is_object(doc)
+	sts := statement_list(object.get(doc, "Statement", null))
+}
+
+statement_list(st) := st if is_array(st)
+
+statement_list(st) := [st] if is_object(st)
+
+wildcard_principal(st) if "NotPrincipal" in object.keys(st)
+
+wildcard_principal(st) if {
+	walk(object.get(st, "Principal", null), [_, p])
+	is_string(p)
+	contains(p, "*")
+}
+
+# wildcard_principal: a Principal that is neither a string nor an object
+# (a number, a list) is one the rules cannot read.
+wildcard_principal(st) if not principal_shape(object.get(st, "Principal", null))
+
+principal_shape(p) if is_string(p)
+
+principal_shape(p) if is_object(p)
+
+# restricting_keys are the condition keys that, with a value that names
+# something specific (no wildcard), make a wildcard principal not public
+# in AWS's own check (S3 Block Public Access). aws:SourceIp restricts only
+# with CIDRs that do not cover the world.
+restricting_keys := {
+	"aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount", "aws:sourceowner",
+	"aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
+	"aws:userid", "s3:dataaccesspointaccount", "s3:dataaccesspointarn",
+}
+
+# restricted: a condition that holds only for what a restricting key
+# names. Only operators that require the key to be present and to match
+# restrict: not a negated one (StringNotEquals admits every other
+# endpoint), an IfExists one or ForAllValues (both true when the key is
+# absent), or Null.
+restricted(cond) if {
+	is_object(cond)
+	some op, keys in cond
+	is_string(op)
+	trim_prefix(lower(op), "foranyvalue:") in restricting_operators
+	is_object(keys)
+	some k, val in keys
+	is_string(k)
+	restricting(lower(k), field_values(val))
+}
+
+restricting_operators := {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
+
+restricting(k, vals) if {
+	k in restricting_keys
+	count(vals) > 0
+	every x in vals {
+		is_string(x)
+		x != ""
+		not contains(x, "*")
+		not contains(x, "?")
+	}
+}
+
+restricting("aws:sourceip", vals) if {
+	count(vals) > 0
+	not open_cidrs(vals)
+}
+
+field_values(x) := x if is_array(x)
+
+else := [x]
 
 violations contains v if {
 	some rc in rcs

@@ -234,3 +234,73 @@ test_public_grantee_any_spelling if {
 		rules(plan([rc("aws_s3_bucket_acl", {"access_control_policy": [{"grant": [{"grantee": [{"type": "Group", "uri": uri}], "permission": "READ"}]}]})]), {}) == {"terraform.public_bucket"}
 	}
 }
+
+bucket_policy(statement) := json.marshal({"Version": "2012-10-17", "Statement": statement})
+
+# aws_s3_bucket's own policy argument is a bucket policy: one that allows a
+# wildcard principal (or all but a few, NotPrincipal) without a condition
+# that restricts it to known accounts, networks or endpoints makes the
+# bucket public. A policy the rules cannot read is judged public.
+test_public_bucket_policy if {
+	get := {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+	every st in [
+		object.union(get, {"Principal": "*"}),
+		object.union(get, {"Principal": {"AWS": "*"}}),
+		object.union(get, {"Principal": {"AWS": ["arn:aws:iam::111122223333:root", "*"]}}),
+		object.union(get, {"Principal": {"AWS": "arn:aws:iam::*:root"}}),
+		{"Principal": "*", "Action": "s3:GetObject"},
+		{"Effect": "allow", "Principal": "*", "Action": "s3:GetObject"},
+		object.union(get, {"NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}}),
+		object.union(get, {"Principal": "*", "Condition": {"StringLike": {"aws:Referer": "https://example.com/*"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}}),
+		object.union(get, {"Principal": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "*"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"StringLike": {"aws:PrincipalOrgID": "o-*"}}}),
+		object.union(get, {"Principal": "*", "Condition": "x"}),
+		object.union(get, {"Principal": "*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"ForAllValues:StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"Null": {"aws:SourceVpce": "false"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}),
+		object.union(get, {"Principal": ["*"]}),
+	] {
+		rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": bucket_policy([st])})]), {}) == {"terraform.public_bucket"}
+		rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": bucket_policy(st)})]), {}) == {"terraform.public_bucket"}
+	}
+	every pol in ["not json", "[]", json.marshal({"Statement": "x"}), json.marshal({"Statement": ["x"]}), {"Statement": []}, 1] {
+		rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": pol})]), {}) == {"terraform.public_bucket"}
+	}
+	every st in [
+		{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+		object.union(get, {"Principal": {"AWS": "arn:aws:iam::111122223333:root"}}),
+		object.union(get, {"Principal": {"Service": "logging.s3.amazonaws.com"}}),
+		object.union(get, {"Principal": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}),
+		object.union(get, {"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-abc123"]}}}),
+		object.union(get, {"Principal": "*", "Condition": {"ForAnyValue:StringLike": {"aws:SourceArn": "arn:aws:cloudfront::111122223333:distribution/E1"}}}),
+	] {
+		rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": bucket_policy([st])})]), {}) == set()
+	}
+	every pol in [null, ""] {
+		rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": pol})]), {}) == set()
+	}
+	unknown := {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "change": {"actions": ["create"], "after": {"bucket": "b"}, "after_unknown": {"policy": true}}}
+	rules(plan([unknown]), {}) == {"terraform.unknown_value"}
+}
+
+# A canned ACL is public in any case or surrounding whitespace.
+test_public_acl_any_case if {
+	every acl in ["PUBLIC-READ", "Public-Read-Write", " authenticated-read"] {
+		rules(plan([rc("aws_s3_bucket_acl", {"acl": acl})]), {}) == {"terraform.public_bucket"}
+	}
+}
+
+# Deleting a bucket of a deletable type is judged by terraform.delete
+# alone: its null after is no ACL (and no builtin error that leaves the
+# decision undecided).
+test_delete_of_deletable_bucket_allowed if {
+	every type in ["aws_s3_bucket", "aws_s3_bucket_acl"] {
+		del := {"address": concat(".", [type, "x"]), "type": type, "change": {"actions": ["delete"], "after": null}}
+		rules(plan([del]), {"terraform": {"deletable_types": [type]}}) == set()
+		rules(plan([del]), {}) == {"terraform.delete"}
+	}
+}
