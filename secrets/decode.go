@@ -21,7 +21,7 @@ import (
 // it lies within that distance of the introducer. Nearby introducers share
 // one region, so every byte is decoded at most once per decoder mode, and a
 // region is decoded only in the modes its escapes call for (see
-// percentModes and backslashModes): at most four.
+// percentModes and backslashModes): at most six.
 
 // maxExpand bounds how many stream bytes an escaped form may spend on one
 // byte of a value: six covers \u00XX for every byte (JSON's longest spelling
@@ -75,6 +75,20 @@ const (
 	// reads '\'' as three quotes, which misses a JSON string of a value
 	// with a quote that the shell then quoted (bash's set -x).
 	decSplice
+	// decShell decodes a shell word as the shell reads it: text in '…'
+	// stands for itself, backslash escapes are decoded outside quotes and
+	// in $'…', and the quotes stand for nothing. GNU coreutils' shell-escape
+	// quoting (printf %q as /usr/bin/printf or env printf, ls, and the file
+	// names in the diagnostics of rm, cp, mv, stat …) writes a value with
+	// characters it cannot print as '…' and $'…' runs side by side:
+	// 'Gr'$'\303\274''e' for "Grüe" in the C locale, and zsh's ${(q)v}
+	// writes a\ b$'\n'c. With decQuoted the region is read as starting
+	// inside '…' (of the two readings, one is in step where the value's
+	// word starts unless quotes before it in the region were in $'…'), and
+	// either way '$'\ (closing '…' and opening $'…') puts the reader back
+	// in step.
+	decShell
+	decQuoted
 )
 
 // regions calls fn for each region of b within w bytes of an escape
@@ -155,6 +169,12 @@ func backslashModes(src []byte, modes []int) []int {
 	if bytes.Contains(src, []byte(`'\''`)) || bytes.Contains(src, []byte(`'"'"'`)) || bytes.Contains(src, []byte("'\n'")) {
 		modes = append(modes, decBackslash|decSplice)
 	}
+	if k := bytes.Index(src, []byte("$'")); k >= 0 {
+		modes = append(modes, decShell)
+		if bytes.Contains(src[max(k-1, 0):], []byte(`'$'`)) {
+			modes = append(modes, decShell|decQuoted)
+		}
+	}
 	return modes
 }
 
@@ -221,6 +241,10 @@ func indexFrom(b []byte, i int, c byte) int {
 // is not a well-formed escape of the mode stands for itself.
 func decode(d *decoded, src []byte, mode int) {
 	d.reset()
+	if mode&decShell != 0 {
+		decodeShell(d, src, mode&decQuoted != 0)
+		return
+	}
 	for i := 0; i < len(src); {
 		n := 0
 		switch c := src[i]; {
@@ -239,6 +263,62 @@ func decode(d *decoded, src []byte, mode int) {
 			n = 1
 		}
 		i += n
+	}
+}
+
+// decodeShell decodes src into d as a shell word (see decShell), starting
+// inside '…' if quoted.
+func decodeShell(d *decoded, src []byte, quoted bool) {
+	const (
+		plain = iota
+		single
+		ansiC
+	)
+	st := plain
+	if quoted {
+		st = single
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '\'' && i+3 < len(src) && src[i+1] == '$' && src[i+2] == '\'' && src[i+3] == '\\':
+			// '$'\ closes '…' and opens $'…' with an escape, whatever
+			// the state was taken to be: coreutils writes no backslash
+			// outside quotes, so it never means '$' and then \.
+			st, i = ansiC, i+3
+			continue
+		case st == single:
+			if c == '\'' {
+				st, i = plain, i+1
+				continue
+			}
+		case c == '\'':
+			if st == ansiC {
+				st = plain
+			} else {
+				st = single
+			}
+			i++
+			continue
+		case c == '$' && st == plain && i+1 < len(src) && src[i+1] == '\'':
+			st, i = ansiC, i+2
+			continue
+		case c == '\\' && i+1 < len(src):
+			// Outside quotes a backslash quotes the byte after it; in
+			// $'…' it starts an escape.
+			n := 0
+			if st == ansiC {
+				n = escape(d, src, i, false)
+			}
+			if n == 0 {
+				d.add(src[i+1], i, i+2)
+				n = 2
+			}
+			i += n
+			continue
+		}
+		d.add(c, i, i+1)
+		i++
 	}
 }
 
@@ -347,8 +427,30 @@ func escape(d *decoded, src []byte, i int, latin1 bool) int {
 		d.add(byte(v), i, i+1+n)
 		return 1 + n
 	}
+	if r, ok := yamlEscape(c); ok {
+		d.addRune(r, i, i+2)
+		return 2
+	}
 	d.add(control(c), i, i+2)
 	return 2
+}
+
+// yamlEscape returns the character that YAML's escapes \N, \_, \L and \P
+// stand for in a double-quoted scalar (PyYAML and Ruby's Psych write U+0085,
+// U+00A0, U+2028 and U+2029 so). No other encoder above writes a backslash
+// before those letters.
+func yamlEscape(c byte) (rune, bool) {
+	switch c {
+	case 'N':
+		return 0x85, true
+	case '_':
+		return 0xA0, true
+	case 'L':
+		return 0x2028, true
+	case 'P':
+		return 0x2029, true
+	}
+	return 0, false
 }
 
 // control returns the byte a single-letter escape \c stands for: a control

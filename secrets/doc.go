@@ -83,8 +83,13 @@
 //     \/, Python's \u00e4 for non-ASCII, Go's \u003c and \u0026), Go,
 //     Python (repr, ascii(), unicode_escape: \xe4 is "ä"), JavaScript
 //     (\u{…}), Perl (\x{…}, quotemeta, Data::Dumper), Ruby, Java
-//     Properties and C string literals (\xHH, octal, \UXXXXXXXX), shell
-//     double quotes, bash $'…' and printf %q;
+//     Properties and C string literals (\xHH, octal, \UXXXXXXXX), YAML
+//     double-quoted scalars (\N, \_, \L, \P), shell double quotes, bash
+//     $'…' and printf %q;
+//   - shell-quoted as GNU coreutils writes it (its printf %q, ls, and the
+//     file names in the diagnostics of rm, cp, mv, stat), in '…' and $'…'
+//     runs side by side ('Gr'$'\303\274'…), and as zsh's ${(q)v} writes
+//     it (a\ b$'\n'c);
 //   - shell single-quoted, each quote of the value closing the quoting,
 //     escaped and reopening it (as sh, bash's ${v@Q} and set -x, and PHP's
 //     escapeshellarg write it, or as Python's shlex.quote does, with the
@@ -111,15 +116,21 @@
 //   - a value that was transformed rather than encoded: Unicode
 //     normalisation (NFD vs NFC), case changes, truncation, a value split
 //     by inserted characters (node's util.inspect of a long multi-line
-//     string), characters dropped or replaced (the WHATWG URL parser drops
+//     string, YAML's folding of a long line or at U+2028), characters
+//     dropped or replaced (the WHATWG URL parser drops
 //     tabs and newlines and turns \ into /; Python's backslashreplace
 //     leaves the value's own backslashes unescaped);
 //   - chains of encodings other than those above: a value percent-encoded
 //     twice or backslash-escaped twice (a JSON document in a JSON string),
 //     base64 of an escaped form, hex or base64 of a part of the value,
 //     mixed-case hex of the whole value, hex with separators or line
-//     breaks (Go's "% x", hex.Dump, xxd, xxd -p), decimal bytes (Go's %v
-//     of a []byte), HTML entities, gzip, and anything encrypted;
+//     breaks (Go's "% x", hex.Dump, Python's bytes.hex(":"), Java's
+//     HexFormat.ofDelimiter, od -tx1, hexdump, xxd, and xxd -p for a value
+//     longer than 29 bytes), decimal bytes (Go's %v of a []byte), HTML
+//     entities, gzip, and anything encrypted (separated hex would take
+//     three more patterns a case, each half again as long as the hex: the
+//     matcher's filters, filled four times as full, would pass most
+//     samples on to the exact comparison and cut the throughput by half);
 //   - other encodings: base32, ascii85, uuencode, quoted-printable, UTF-16
 //     (PowerShell's -EncodedCommand is base64 of UTF-16);
 //   - base64 wrapped at other widths; and in wrapped base64, a value whose
