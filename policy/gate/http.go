@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/strictjson"
 )
@@ -29,12 +31,13 @@ const (
 //	GET  /healthz    200 "ok"
 //
 // The order of work is what keeps it available to honest callers when
-// others misbehave: the content type is checked (application/json only,
-// 415), then the whole body is read under a size limit (413) and a read
-// deadline (408), and only then is a decision slot taken (503 with
-// Retry-After when all are busy). A client that stalls mid-body therefore
-// holds a connection, never a slot. Serve it with [NewServer], whose
-// per-connection deadlines bound what a stalled connection can hold.
+// others misbehave: the content type is checked ([CheckJSONContent], 415),
+// then the whole body is read under a size limit (413, at once for a
+// declared Content-Length over it) and a read deadline (408), and only
+// then is a decision slot taken (503 with Retry-After when all are busy).
+// A client that stalls mid-body therefore holds a connection, never a
+// slot. Serve it with [NewServer], whose per-connection deadlines bound
+// what a stalled connection can hold.
 func (g *Gate) Handler() http.Handler {
 	slots := make(chan struct{}, g.cfg.limits.MaxInFlight)
 	mux := http.NewServeMux()
@@ -83,9 +86,16 @@ func (g *Gate) refuse(w http.ResponseWriter, status int, reason string) {
 // returns a non-zero status and a refusal reason when the request is not
 // one well-formed Request.
 func (g *Gate) readRequest(w http.ResponseWriter, r *http.Request) (Request, int, string) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
+	if CheckJSONContent(r.Header) != nil {
+		// The body is not read: closing saves the server draining it.
+		w.Header().Set("Connection", "close")
 		return Request{}, http.StatusUnsupportedMediaType, "content_type"
+	}
+	if r.ContentLength > g.cfg.limits.MaxBody {
+		// Refused on its declared length, before a byte of it is read
+		// (or a 100-continue sent).
+		w.Header().Set("Connection", "close")
+		return Request{}, http.StatusRequestEntityTooLarge, "too_large"
 	}
 	rc := http.NewResponseController(w)
 	// Not every ResponseWriter supports deadlines (httptest's recorder does
@@ -116,6 +126,44 @@ func (g *Gate) readRequest(w http.ResponseWriter, r *http.Request) (Request, int
 	return req, 0, ""
 }
 
+// ErrUnsupportedContent: the request's headers do not declare its body as
+// JSON text as sent (see [CheckJSONContent]). HTTP 415.
+var ErrUnsupportedContent = errors.New("gate: request body must be application/json, UTF-8, without content coding")
+
+// CheckJSONContent checks that the headers h declare a body this package
+// reads as it is declared: exactly one Content-Type, application/json (any
+// case), with no parameter but charset=utf-8, and no Content-Encoding but
+// identity. Anything else is an error wrapping [ErrUnsupportedContent].
+// [Gate.Handler] and the Kubernetes webhook (policy/gate/k8s) call it
+// before reading a body.
+//
+// A proxy, a log or a WAF in front of the gate reads a body by its headers;
+// the gate reads UTF-8 JSON, uncompressed. A second Content-Type (net/http
+// reads the first, others the last), a charset=utf-16 or a gzip coding the
+// gate ignores is a request that means one thing to them and another to
+// the gate, so it is refused rather than guessed at.
+func CheckJSONContent(h http.Header) error {
+	cts := h.Values("Content-Type")
+	if len(cts) != 1 {
+		return fmt.Errorf("%w: %d Content-Type headers", ErrUnsupportedContent, len(cts))
+	}
+	mt, params, err := mime.ParseMediaType(cts[0])
+	if err != nil || mt != "application/json" {
+		return fmt.Errorf("%w: content type %q", ErrUnsupportedContent, cts[0])
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return fmt.Errorf("%w: content type parameter %s=%q", ErrUnsupportedContent, k, v)
+		}
+	}
+	for _, ce := range h.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return fmt.Errorf("%w: content encoding %q", ErrUnsupportedContent, ce)
+		}
+	}
+	return nil
+}
+
 // requestSchema is the Request's member names, from its JSON tags, for the
 // ambiguity check.
 var requestSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson.SchemaOf(reflect.TypeFor[Request]()) })
@@ -128,10 +176,15 @@ var requestSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson
 // errors. Two parsers that disagree about which "image" counts is how a
 // request says one thing to the gate and another to whoever logs it. The
 // bundles are checked against each other's names only, not the Request's:
-// their own schema is verify's to enforce.
+// their own schema is verify's to enforce. The body must be UTF-8 (RFC
+// 8259): encoding/json would silently turn each invalid byte of a string
+// into U+FFFD, so the gate would decide on a name no other reader sees.
 func DecodeRequest(b []byte) (Request, error) {
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return Request{}, fmt.Errorf("%w: request is not a JSON object", ErrBadRequest)
+	}
+	if !utf8.Valid(b) {
+		return Request{}, fmt.Errorf("%w: request is not UTF-8", ErrBadRequest)
 	}
 	// The decoder below refuses what is not valid JSON, so the cheaper
 	// unvalidated walk is enough: its verdict holds for whatever decodes.

@@ -98,15 +98,22 @@
 //   - Deadline. Decisions end at [WithTimeout] (default 7 s) or 2 s before the
 //     API server's own timeout (its "timeout" query parameter), whichever is
 //     sooner, and the review is then denied; the audit write that follows has
-//     at most one more second. The API server thus gets an explicit deny
-//     instead of timing out into its failurePolicy.
-//   - Parsing. The body is bounded ([WithMaxBody], default 4 MiB) and read
-//     under the deadline. The AdmissionReview and the object are decoded as
-//     the API server decodes them (sigs.k8s.io/json): member names are
-//     case-sensitive; repeated members, unknown members and trailing data
-//     are refused. An object field unknown to this package's Kubernetes API
-//     version is refused too, because it could hold an image this code would
-//     not see: keep k8s.io/api at least as new as the cluster.
+//     at most one more second. A token source or audit sink that ignores its
+//     context is not waited for past these bounds (a deny). The API server
+//     thus gets an explicit deny instead of timing out into its
+//     failurePolicy.
+//   - Parsing. The body must be declared as plain JSON (one Content-Type,
+//     application/json, UTF-8, no content coding: [gate.CheckJSONContent]),
+//     is bounded ([WithMaxBody], default 4 MiB) and read under the
+//     deadline. The AdmissionReview and the object are decoded as the API
+//     server decodes them (sigs.k8s.io/json): member names are
+//     case-sensitive; repeated members, unknown members, trailing data and
+//     bytes that are not UTF-8 are refused. A refused review whose uid is
+//     readable is answered with an audited deny for that uid
+//     ([ReasonBadReview]), whatever the failurePolicy. An object field
+//     unknown to this package's Kubernetes API version is refused too,
+//     because it could hold an image this code would not see: keep
+//     k8s.io/api at least as new as the cluster.
 //   - The object must name the kind the request names; two readings of one
 //     object must agree.
 //   - The webhook's token goes only to the gate, wrapped in [gate.Token],

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ztci/ztci/internal/strictjson"
+	"github.com/ztci/ztci/policy/gate"
 )
 
 // ServeHTTP serves the webhook: POST an AdmissionReview (application/json),
@@ -18,10 +22,14 @@ import (
 // serve it with per-connection limits, e.g. [gate.NewServer].
 //
 // A decision — allow or deny — is always HTTP 200 with a valid
-// AdmissionReview. A body that is not one well-formed AdmissionReview v1
-// request gets 400 (413 if too large, 415 for another content type, 405 for
-// another method) and no review: the API server then applies the webhook's
-// failurePolicy, which must be Fail.
+// AdmissionReview. So is the refusal of a body that is valid JSON naming a
+// request uid but is not one well-formed AdmissionReview v1 request (a
+// member this webhook does not know, say): a deny with reason
+// [ReasonBadReview] echoing that uid, which the API server takes as a deny
+// whatever the webhook's failurePolicy. A body with no readable uid gets
+// 400 (413 if too large, 415 for a body not declared as plain JSON — see
+// [gate.CheckJSONContent] — and 405 for another method) and no review: the
+// API server then applies the webhook's failurePolicy, which must be Fail.
 //
 // The API server tells the webhook how long it will wait (the "timeout"
 // query parameter, from timeoutSeconds); the decisions end 2 s before that
@@ -33,8 +41,15 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		http.Error(rw, "content type must be application/json", http.StatusUnsupportedMediaType)
+	if err := gate.CheckJSONContent(r.Header); err != nil {
+		// The body is not read: closing saves the server draining it.
+		rw.Header().Set("Connection", "close")
+		http.Error(rw, err.Error(), http.StatusUnsupportedMediaType)
+		return
+	}
+	if r.ContentLength > w.cfg.maxBody {
+		rw.Header().Set("Connection", "close")
+		http.Error(rw, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), w.deadline(r))
@@ -57,15 +72,40 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	review, err := DecodeReview(body)
 	if err != nil {
 		w.cfg.log.DebugContext(ctx, "admission review refused", "err", err)
-		http.Error(rw, "not an admission.k8s.io/v1 AdmissionReview request", http.StatusBadRequest)
+		uid, ok := readableUID(body)
+		if !ok {
+			http.Error(rw, "not an admission.k8s.io/v1 AdmissionReview request", http.StatusBadRequest)
+			return
+		}
+		bad := result{reason: ReasonBadReview, message: "not a well-formed admission.k8s.io/v1 AdmissionReview request"}
+		writeReview(rw, w.audited(ctx, &admissionv1.AdmissionRequest{UID: uid}, bad))
 		return
 	}
-	resp := w.Review(ctx, review.Request)
+	writeReview(rw, w.Review(ctx, review.Request))
+}
+
+func writeReview(rw http.ResponseWriter, resp *admissionv1.AdmissionResponse) {
 	out := admissionv1.AdmissionReview{Response: resp}
 	out.APIVersion, out.Kind = ReviewAPIVersion, ReviewKind
 	rw.Header().Set("Content-Type", "application/json")
 	rw.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(rw).Encode(&out)
+}
+
+// readableUID is request.uid of a body DecodeReview refused, when the body
+// is one valid UTF-8 JSON document naming one (exact member names, the
+// first if repeated). It is only ever echoed in a deny: a uid that is not
+// the API server's makes it discard the answer, which fails closed too.
+func readableUID(body []byte) (types.UID, bool) {
+	if !utf8.Valid(body) || !json.Valid(body) {
+		return "", false
+	}
+	raw, ok := strictjson.Lookup(body, "request", "uid")
+	var uid string
+	if !ok || json.Unmarshal(raw, &uid) != nil || uid == "" || len(uid) > maxUID {
+		return "", false
+	}
+	return types.UID(uid), true
 }
 
 // deadline is the decision time of one HTTP review: the configured timeout,

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -25,13 +26,20 @@ const maxUID = 128
 // DecodeReview parses one AdmissionReview request as the API server sends
 // it, as strictly as the API server itself parses: member names match
 // exactly (encoding/json alone would accept "UID" for "uid"), a member may
-// appear once, unknown members and trailing data are errors. apiVersion must
-// be admission.k8s.io/v1 and kind AdmissionReview; request and its uid are
-// required and response must be absent. Every error wraps [ErrBadReview].
+// appear once, unknown members, trailing data and bytes that are not UTF-8
+// are errors. apiVersion must be admission.k8s.io/v1 and kind
+// AdmissionReview; request and its uid are required and response must be
+// absent. Every error wraps [ErrBadReview].
 //
 // The object inside is kept raw; [Images] decodes it, as strictly, once the
 // request's kind is known.
 func DecodeReview(b []byte) (*admissionv1.AdmissionReview, error) {
+	// The API server writes UTF-8 (RFC 8259); the decoder would turn each
+	// invalid byte of a string (an image) into U+FFFD, a name that no
+	// other reader of the object sees.
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("%w: not UTF-8", ErrBadReview)
+	}
 	var r admissionv1.AdmissionReview
 	strict, err := kjson.UnmarshalStrict(b, &r)
 	if err != nil {

@@ -92,6 +92,10 @@ const (
 	ReasonTooManyImages = "too-many-images"
 	// ReasonNoToken: the webhook's own token source failed.
 	ReasonNoToken = "no-token"
+	// ReasonBadReview: the body was valid JSON naming a request uid but
+	// not one well-formed AdmissionReview v1 request (see
+	// [Webhook.ServeHTTP]). No gate decision; the deny is audited.
+	ReasonBadReview = "bad-review"
 	// ReasonAuditFailed: the webhook's audit event was not accepted.
 	ReasonAuditFailed = "audit-failed"
 )
@@ -149,14 +153,19 @@ func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.timeout)
 	defer cancel()
-	r := w.review(ctx, req)
+	return w.audited(ctx, req, w.review(ctx, req))
+}
+
+// audited writes the audit event of r, the outcome of req, and returns the
+// response: a deny when the event was not accepted.
+func (w *Webhook) audited(ctx context.Context, req *admissionv1.AdmissionRequest, r result) *admissionv1.AdmissionResponse {
 	ev := w.event(req, r)
 	// The audit write runs even after the decision deadline, so that a
 	// timeout deny is recorded too, under its own short bound.
 	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), auditGrace)
 	defer acancel()
 	auditID := ev.ID
-	if err := w.sink.Write(actx, ev); err != nil {
+	if _, err := within(actx, func(ctx context.Context) (struct{}, error) { return struct{}{}, w.sink.Write(ctx, ev) }); err != nil {
 		w.cfg.log.WarnContext(ctx, "admission audit failed", "uid", string(req.UID), "err", err)
 		auditID = ""
 		if r.allowed {
@@ -168,6 +177,41 @@ func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		"dry_run", dryRun(req), "allowed", r.allowed, "reason", r.reason)
 	return w.response(req, r, auditID)
 }
+
+// within returns f(ctx), or ctx's error as soon as ctx ends first. The
+// token source and the audit sink are the vendor's; one that ignores its
+// context (a token exchange or a log shipper stuck on the network) must not
+// hold the review past the deadline the API server is promised a deny by,
+// into its failurePolicy. f runs on until it returns; a late result is
+// dropped, and a panic is an error like any other.
+func within[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	type outcome struct {
+		v   T
+		err error
+	}
+	done := make(chan outcome, 1) // buffered: a late f never blocks
+	go func() {
+		var o outcome
+		defer func() {
+			if recover() != nil {
+				o = outcome{err: errPanicked}
+			}
+			done <- o
+		}()
+		o.v, o.err = f(ctx)
+	}()
+	select {
+	case o := <-done:
+		return o.v, o.err
+	case <-ctx.Done():
+		var zero T
+		return zero, context.Cause(ctx)
+	}
+}
+
+// errPanicked: a token source or audit sink panicked. Its value is not
+// quoted: it may hold whatever the panicking code held (a token).
+var errPanicked = errors.New("k8s: call panicked")
 
 // result is a review's outcome before it is written as a response.
 type result struct {
@@ -216,7 +260,7 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		return result{reason: ReasonTooManyImages, name: name,
 			message: fmt.Sprintf("%d distinct images, at most %d are verified per object", len(images), w.cfg.maxImages)}
 	}
-	raw, err := w.tokens.Token(ctx)
+	raw, err := within(ctx, w.tokens.Token)
 	if err != nil || raw == "" {
 		// The source's error may describe the token; keep only the fact.
 		w.cfg.log.DebugContext(ctx, "webhook token unavailable", "err", err)
@@ -405,7 +449,7 @@ func (w *Webhook) event(req *admissionv1.AdmissionRequest, r result) audit.Event
 	var images, gateIDs []string
 	for i := range r.verdicts {
 		v := &r.verdicts[i]
-		images = append(images, v.img.Ref+"="+verdictSummary(v))
+		images = append(images, auditRef(v.img.Ref)+"="+verdictSummary(v))
 		if v.decision.AuditID != "" {
 			gateIDs = append(gateIDs, v.decision.AuditID)
 		}
@@ -414,7 +458,7 @@ func (w *Webhook) event(req *admissionv1.AdmissionRequest, r result) audit.Event
 		}
 		if !v.allowed() {
 			for _, rule := range v.decision.Rules() {
-				ev.Violations = append(ev.Violations, v.img.Ref+": "+rule)
+				ev.Violations = append(ev.Violations, auditRef(v.img.Ref)+": "+rule)
 			}
 		}
 	}
@@ -425,6 +469,22 @@ func (w *Webhook) event(req *admissionv1.AdmissionRequest, r result) audit.Event
 		ev.Attributes["gate_audit_ids"] = strings.Join(gateIDs, " ")
 	}
 	return ev
+}
+
+// auditRef is ref as the audit event lists it: as spelt when it holds only
+// characters a reference can (letters, digits, "._-:/@"), else quoted. The
+// API server refuses no space or "=" inside an image, so an image such as
+// "a:v1=sha256:… b:v2" would otherwise read, in the space-separated
+// "ref=outcome" list, as an allowed image and its digest. A quoted ref
+// starts with '"', which no plain one can.
+func auditRef(ref string) string {
+	odd := func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-:/@", c))
+	}
+	if strings.ContainsFunc(ref, odd) {
+		return strconv.Quote(ref)
+	}
+	return ref
 }
 
 func verdictSummary(v *verdict) string {

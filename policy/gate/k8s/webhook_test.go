@@ -405,16 +405,25 @@ func TestServeHTTPRefusals(t *testing.T) {
 	t.Parallel()
 	g := &fakeGate{}
 	w := newWebhook(t, g, &memSink{}, k8s.WithMaxBody(64<<10))
+	var last *httptest.ResponseRecorder
 	post := func(ct string, body []byte) int {
-		rec := httptest.NewRecorder()
+		last = httptest.NewRecorder()
 		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/validate", bytes.NewReader(body))
 		req.Header.Set("Content-Type", ct)
-		w.ServeHTTP(rec, req)
-		return rec.Code
+		w.ServeHTTP(last, req)
+		return last.Code
 	}
+	// A malformed review is a 400, or, when its uid is readable, a deny
+	// the API server takes whatever its failurePolicy.
 	for _, name := range malformedFixtures(t) {
-		if code := post("application/json", fixture(t, name)); code != http.StatusBadRequest {
-			t.Errorf("%s: status %d, want 400", name, code)
+		code := post("application/json", fixture(t, name))
+		if code == http.StatusBadRequest {
+			continue
+		}
+		var out admissionv1.AdmissionReview
+		if code != http.StatusOK || json.Unmarshal(last.Body.Bytes(), &out) != nil || out.Response == nil ||
+			out.Response.Allowed || out.Response.UID == "" || out.Response.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonBadReview {
+			t.Errorf("%s: status %d %s, want 400 or a bad-review deny", name, code, last.Body.String())
 		}
 	}
 	if code := post("application/yaml", fixture(t, "pod-dry-run.json")); code != http.StatusUnsupportedMediaType {
