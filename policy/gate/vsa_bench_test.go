@@ -40,8 +40,10 @@ func cpuTime(b *testing.B) time.Duration {
 // minimal one (SLSA provenance and an SBOM naming only the application), a
 // full release (provenance, SBOM, vulnerability scan, test result and
 // secrets provenance: five attestations) with leases checked, and the same
-// release whose SBOM is a real one (testdata/sbom: cyclonedx-gomod's SBOM
-// of a Go application, 187 KB, 150 components). Both gates run without
+// release whose SBOM is a real one, twice (testdata/sbom): cyclonedx-gomod's
+// SBOM of a Go application (187 KB, 150 components) and the CycloneDX Maven
+// plugin's SBOM of a Java service shipped as a container image (Keycloak
+// 10.0.2: 2.2 MB, 903 components). Both gates run without
 // verdict or result caches, so every decision reads the registry and
 // verifies again, as for an image a gate has not seen. Besides wall time it
 // reports registry requests per decision and the CPU time of the whole
@@ -53,7 +55,11 @@ func BenchmarkVSA(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, wReal := newVSAWorld(b), newVSAWorld(b, gatetest.WithSBOM(realSBOM))
+	serviceSBOM, err := os.ReadFile(filepath.Join("testdata", "sbom", "keycloak-10.0.2.bom.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, wReal, wService := newVSAWorld(b), newVSAWorld(b, gatetest.WithSBOM(realSBOM)), newVSAWorld(b, gatetest.WithSBOM(serviceSBOM))
 	main := gatetest.Job{Ref: "refs/heads/main", Protected: true}
 	creds := []secretsprov.Credential{lease("ztci_db", "db/ro"), lease("ztci_deploy", "prod/deploy")}
 	minimal, err := w.lab.Publish(ctx, main, "v1")
@@ -65,6 +71,10 @@ func BenchmarkVSA(b *testing.B) {
 		b.Fatal(err)
 	}
 	realRelease, err := wReal.lab.PublishRelease(ctx, main, "release", creds...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	serviceRelease, err := wService.lab.PublishRelease(ctx, main, "release", creds...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,6 +97,7 @@ func BenchmarkVSA(b *testing.B) {
 		{"2-attestations", w, minimal, func(opts ...gate.Option) *gate.Gate { g, _ := w.gate(b, discard(), opts...); return g }},
 		{"5-attestations", w, release, releaseGate(w)},
 		{"5-attestations-real-sbom", wReal, realRelease, releaseGate(wReal)},
+		{"5-attestations-service-sbom", wService, serviceRelease, releaseGate(wService)},
 	} {
 		benchmarkVSA(b, im.name, im.w, im.img, im.gate)
 	}
