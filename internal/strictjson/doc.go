@@ -20,7 +20,10 @@
 // the positions the type gives them: a request's or a policy input's
 // struct members, not the free-form documents nested inside them. Every
 // refusal is a [*MemberError] naming the two members and the JSON pointer
-// of their object.
+// of their object. Every check also refuses text that is not Unicode
+// ([ErrNotUnicode]: bytes that are not UTF-8, an escaped lone surrogate),
+// which readers otherwise turn into U+FFFD, refuse or keep, each its own
+// way.
 //
 // [Check] validates the document first. [CheckUnvalidated] skips that pass
 // (it would double the cost on a large bundle) for callers that parse the

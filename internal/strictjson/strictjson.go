@@ -11,8 +11,9 @@ import (
 	"unicode/utf8"
 )
 
-// ErrAmbiguous is wrapped by every refusal of [Check] that is not a syntax
-// error: a repeated member or a registered name in another case.
+// ErrAmbiguous is wrapped by every refusal of [Check] that is neither a
+// syntax error nor [ErrNotUnicode]: a repeated member or a registered name
+// in another case.
 var ErrAmbiguous = errors.New("ambiguous JSON member name")
 
 // MemberError names the member that was refused, the name it collides
@@ -69,7 +70,8 @@ const smallObject = 32
 // has two member names equal under case folding and no member name is a
 // case variant of one of registered (which are checked at every depth).
 // Escapes are decoded before comparing, so "\u0061lg" is "alg". A syntax
-// error is returned as encoding/json reports it; a refusal is a
+// error is returned as encoding/json reports it; text that is not Unicode
+// is an error wrapping [ErrNotUnicode]; a refusal of a name is a
 // [*MemberError] wrapping [ErrAmbiguous].
 func Check(b []byte, registered ...string) error {
 	if err := valid(b); err != nil {
@@ -122,6 +124,9 @@ func valid(b []byte) error {
 // its parent reads another), so a walk allocates only for escaped names,
 // objects of more than smallObject members and a refusal.
 func walk(b []byte, registered []string, root *Schema, exact bool) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%w: invalid UTF-8", ErrNotUnicode)
+	}
 	var (
 		frames    [16]frame
 		stack     = frames[:0]
@@ -154,6 +159,9 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 			end, ok := stringEnd(b, i)
 			if !ok {
 				return errInvalid
+			}
+			if loneSurrogate(b[i+1 : end]) {
+				return fmt.Errorf("%w: a string escapes a lone surrogate (at byte %d)", ErrNotUnicode, i)
 			}
 			if top := len(stack) - 1; top >= 0 && stack[top].wantKey {
 				stack[top].wantKey = false
@@ -209,6 +217,51 @@ func pointer(open []frame) string {
 		}
 	}
 	return p.String()
+}
+
+// ErrNotUnicode is returned for a document whose text is not Unicode:
+// bytes that are not UTF-8, or a \uD800-\uDFFF escape that is not half of
+// a surrogate pair. JSON must be UTF-8 (RFC 8259 §8.1) and its strings
+// Unicode (RFC 7493 §2.1), and readers disagree about what else means:
+// encoding/json reads each as U+FFFD, others refuse it or keep the bytes,
+// so a name or a value would be one string to the verifier and another to
+// its peers and logs.
+var ErrNotUnicode = errors.New("strictjson: text is not Unicode")
+
+// loneSurrogate reports whether the raw string s (between its quotes)
+// escapes half of a surrogate pair without the other half.
+func loneSurrogate(s []byte) bool {
+	for i := 0; ; {
+		k := bytes.IndexByte(s[i:], '\\')
+		if k < 0 || i+k+1 >= len(s) {
+			return false
+		}
+		i += k
+		switch {
+		case s[i+1] != 'u':
+			i += 2 // a two-byte escape, \\ included
+		case i+6 > len(s):
+			return false // not JSON: the syntax check refuses it
+		case low(s[i+2 : i+6]):
+			return true
+		case !high(s[i+2 : i+6]):
+			i += 6
+		case i+12 > len(s) || s[i+6] != '\\' || s[i+7] != 'u' || !low(s[i+8:i+12]):
+			return true
+		default:
+			i += 12
+		}
+	}
+}
+
+// high and low report whether four hex digits are a high (D800-DBFF) or a
+// low (DC00-DFFF) surrogate.
+func high(h []byte) bool {
+	return (h[0] == 'd' || h[0] == 'D') && strings.IndexByte("89abAB", h[1]) >= 0
+}
+
+func low(h []byte) bool {
+	return (h[0] == 'd' || h[0] == 'D') && strings.IndexByte("cdefCDEF", h[1]) >= 0
 }
 
 // errInvalid reports input that the walk could not follow; only possible
