@@ -346,6 +346,7 @@ func FuzzRedactEncodings(f *testing.F) {
 				pyASCII(secret), jsEscape(secret), shellwordsEscape(secret),
 				goJSON("https://x/"+url.PathEscape(secret)))
 		}
+		forms = append(forms, coreutilsQuote(secret))
 		// base64 wrapped into lines, as GNU base64 and openssl write it,
 		// of the secret alone and at an offset in a file.
 		forms = append(forms, wrapLines(base64.StdEncoding.EncodeToString([]byte(secret)), 76, "\n", ""),
@@ -486,4 +487,36 @@ func TestRedactWrapped(t *testing.T) {
 			}
 		}
 	}
+}
+
+// coreutilsQuote quotes s as GNU coreutils' shell-escape style does in the C
+// locale (printf %q, ls, rm's diagnostics): printable ASCII in '…', a quote
+// as \' between two quoted runs, every other byte as an octal escape in a
+// $'…' run (\t as \011). It may end with an empty pair of quotes
+// where coreutils writes none.
+func coreutilsQuote(s string) string {
+	var b strings.Builder
+	ansiC := false
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'':
+			b.WriteString(`'\''`)
+			ansiC = false
+		case c >= 0x20 && c < 0x7f:
+			if ansiC {
+				b.WriteString("''")
+				ansiC = false
+			}
+			b.WriteByte(c)
+		default:
+			if !ansiC {
+				b.WriteString("'$'")
+				ansiC = true
+			}
+			fmt.Fprintf(&b, `\%03o`, c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
