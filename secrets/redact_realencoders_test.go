@@ -47,31 +47,43 @@ func TestRedactRealEncoders(t *testing.T) {
 		}
 		t.Run(v.Encoder, func(t *testing.T) {
 			t.Parallel()
-			r := secrets.NewRedactor()
-			if err := r.AddMaskChecked(v.Secret); err != nil {
-				t.Fatal(err)
-			}
-			pre, post := "log: "+v.Pre, v.Post+" end"
-			in := pre + v.Form + post
-			check := func(how, out string) {
-				t.Helper()
-				mid, ok := strings.CutPrefix(out, pre)
-				if ok {
-					mid, ok = strings.CutSuffix(mid, post)
-				}
-				// What may remain is the encoders' quoting: "…", '…', $'…',
-				// b'…' (Python bytes), '"…"' (JSON, then shell-quoted).
-				left := strings.ReplaceAll(mid, secrets.Mask, "")
-				if !ok || !strings.Contains(mid, secrets.Mask) || len(strings.Trim(left, `"'$b`)) > 0 || len(left) > 4 {
-					t.Fatalf("%s: secret %q, %s wrote %q: output %q", how, v.Secret, v.Encoder, v.Form, out)
-				}
-			}
-			check("one write", redactAll(t, r, []byte(in)))
-			check("byte by byte", redactAll(t, r, bytewise(in)...))
-			step := max(1, len(in)/64)
-			for i := 1; i < len(in); i += step {
-				check(fmt.Sprintf("split at %d", i), redactAll(t, r, []byte(in[:i]), []byte(in[i:])))
-			}
+			// What may remain is the encoders' quoting: "…", '…', $'…',
+			// b'…' (Python bytes), '"…"' (JSON, then shell-quoted).
+			checkForm(t, form{secret: v.Secret, encoder: v.Encoder, pre: v.Pre, form: v.Form, post: v.Post}, `"'$b`, 4, max(1, len(v.Form)/64))
 		})
+	}
+}
+
+// form is a secret as an encoder wrote it, with the text the encoder wrote
+// right before and after it.
+type form struct{ secret, encoder, pre, form, post string }
+
+// checkForm writes f, between other text, to a redactor of f.secret in one
+// write, byte by byte and split every step bytes, and fails unless all
+// that comes out of the form is masks and at most maxLeft bytes of the
+// encoder's quoting (bytes of quotes).
+func checkForm(t *testing.T, f form, quotes string, maxLeft, step int) {
+	t.Helper()
+	r := secrets.NewRedactor()
+	if err := r.AddMaskChecked(f.secret); err != nil {
+		t.Fatal(err)
+	}
+	pre, post := "log: "+f.pre, f.post+" end"
+	in := pre + f.form + post
+	check := func(how, out string) {
+		t.Helper()
+		mid, ok := strings.CutPrefix(out, pre)
+		if ok {
+			mid, ok = strings.CutSuffix(mid, post)
+		}
+		left := strings.ReplaceAll(mid, secrets.Mask, "")
+		if !ok || !strings.Contains(mid, secrets.Mask) || strings.Trim(left, quotes) != "" || len(left) > maxLeft {
+			t.Fatalf("%s: secret %q, %s wrote %q: output %q", how, f.secret, f.encoder, f.form, out)
+		}
+	}
+	check("one write", redactAll(t, r, []byte(in)))
+	check("byte by byte", redactAll(t, r, bytewise(in)...))
+	for i := 1; i < len(in); i += step {
+		check(fmt.Sprintf("split at %d", i), redactAll(t, r, []byte(in[:i]), []byte(in[i:])))
 	}
 }

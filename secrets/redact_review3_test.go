@@ -107,28 +107,7 @@ func TestRedactReview3Forms(t *testing.T) {
 	for _, f := range review3Forms {
 		t.Run(f.encoder, func(t *testing.T) {
 			t.Parallel()
-			r := secrets.NewRedactor()
-			if err := r.AddMaskChecked(f.secret); err != nil {
-				t.Fatal(err)
-			}
-			pre, post := "log: "+f.pre, f.post+" end"
-			in := pre + f.form + post
-			check := func(how, out string) {
-				t.Helper()
-				mid, ok := strings.CutPrefix(out, pre)
-				if ok {
-					mid, ok = strings.CutSuffix(mid, post)
-				}
-				left := strings.ReplaceAll(mid, secrets.Mask, "")
-				if !ok || !strings.Contains(mid, secrets.Mask) || strings.Trim(left, `'$`) != "" || len(left) > 6 {
-					t.Fatalf("%s: secret %q, %s wrote %q: output %q", how, f.secret, f.encoder, f.form, out)
-				}
-			}
-			check("one write", redactAll(t, r, []byte(in)))
-			check("byte by byte", redactAll(t, r, bytewise(in)...))
-			for i := 1; i < len(in); i++ {
-				check(fmt.Sprintf("split at %d", i), redactAll(t, r, []byte(in[:i]), []byte(in[i:])))
-			}
+			checkForm(t, form{secret: f.secret, encoder: f.encoder, pre: f.pre, form: f.form, post: f.post}, `'$`, 6, 1)
 		})
 	}
 }
