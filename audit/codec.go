@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/strictjson"
 )
@@ -42,7 +43,11 @@ func (e Event) Validate() error {
 // fields in the order of the [Event] declaration, map keys sorted, time in
 // UTC RFC 3339 with nanoseconds. The form is pinned by a golden test; new
 // fields are only ever added, never renamed. Encode rejects events that fail
-// [Event.Validate].
+// [Event.Validate] and events holding a string (a map key included) that
+// is not valid UTF-8, which the form could only record altered: a
+// [*FieldError] naming the field. So every sink that encodes (the [Log],
+// [JSONLines], [Webhook], natsink, otelsink) refuses such an event, and
+// whatever Encode returns, [Decode] reads back.
 func Encode(e Event) ([]byte, error) {
 	p, err := encodePrefixed(e)
 	if err != nil {
@@ -57,6 +62,9 @@ func encodePrefixed(e Event) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkText(&e); err != nil {
+		return nil, err
+	}
 	e.Time = e.Time.UTC()
 	b, err := appendEvent(make([]byte, 1, 512), &e)
 	if err != nil {
@@ -66,6 +74,51 @@ func encodePrefixed(e Event) ([]byte, error) {
 		return nil, &FieldError{Field: "(event)", Want: fmt.Sprintf("at most %d bytes encoded", MaxEventSize), Got: fmt.Sprintf("%d bytes", len(b)-1)}
 	}
 	return b, nil
+}
+
+// checkText refuses an event holding a string that is not valid UTF-8.
+// The stable form would replace each invalid byte with U+FFFD, as
+// encoding/json does, so it would record another event than the one
+// written: two identities, or two claim or attribute keys, that differ in
+// those bytes only would be written alike — the keys as one member named
+// twice, which [Decode] (and so [ReadEntries], [Verifier.VerifyEvent] and
+// every strict reader) refuses, and which other readers resolve each
+// their own way. The error names the field, never its value.
+func checkText(e *Event) error {
+	bad := func(field string) error {
+		return &FieldError{Field: field, Want: "valid UTF-8 (the stable form cannot carry other bytes)", Got: "invalid UTF-8"}
+	}
+	for _, f := range [...]struct{ name, v string }{
+		{"id", e.ID}, {"source", e.Source}, {"action", e.Action}, {"actor.id", e.Actor.ID},
+		{"actor.kind", e.Actor.Kind}, {"resource", e.Resource}, {"reason", e.Reason},
+		{"policy_revision", e.PolicyRevision}, {"correlation.job_id", e.Correlation.JobID},
+		{"correlation.run_id", e.Correlation.RunID}, {"correlation.trace_id", e.Correlation.TraceID},
+	} {
+		if !utf8.ValidString(f.v) {
+			return bad(f.name)
+		}
+	}
+	for _, v := range e.Violations {
+		if !utf8.ValidString(v) {
+			return bad("violations")
+		}
+	}
+	if !validMap(e.Actor.Claims) {
+		return bad("actor.claims")
+	}
+	if !validMap(e.Attributes) {
+		return bad("attributes")
+	}
+	return nil
+}
+
+func validMap(m map[string]string) bool {
+	for k, v := range m {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Decode parses the JSON form of an event from untrusted input. It rejects

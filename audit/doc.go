@@ -14,9 +14,10 @@
 // [Event] says who ([Actor]) did what (Action, Resource), with which
 // [Outcome], why (Reason, PolicyRevision, Violations), when, and how it
 // correlates with jobs, runs and traces ([Correlation]). [Encode] gives its
-// stable JSON form (pinned by a golden test; fields are only ever added) and
-// [Decode] parses untrusted JSON strictly. [ToCloudEvent] wraps an event in a
-// CloudEvents 1.0 envelope. [HMAC] replaces sensitive fields with keyed
+// stable JSON form (pinned by a golden test; fields are only ever added),
+// refusing text that is not UTF-8, which that form could only record
+// altered, and [Decode] parses untrusted JSON strictly. [ToCloudEvent]
+// wraps an event in a CloudEvents 1.0 envelope. [HMAC] replaces sensitive fields with keyed
 // hashes, as Vault's audit devices do, so events stay joinable without
 // revealing values. [Sealer] encrypts sensitive fields instead, through the
 // [github.com/ztci/ztci/secrets/seal.Encrypter] seam (local keys or a KMS,

@@ -56,8 +56,14 @@ func (s *JSONLines) Write(ctx context.Context, e Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = append(append(s.buf[:0], line...), '\n')
-	if _, err := s.w.Write(s.buf); err != nil {
+	n, err := s.w.Write(s.buf)
+	if err != nil {
 		return fmt.Errorf("%w: jsonl write: %w", ErrSink, err)
+	}
+	if n != len(s.buf) {
+		// io.Writer promises an error with a short write; a writer that
+		// breaks that promise has still not recorded the whole line.
+		return fmt.Errorf("%w: jsonl write: %w (%d of %d bytes)", ErrSink, io.ErrShortWrite, n, len(s.buf))
 	}
 	return nil
 }

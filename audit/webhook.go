@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/internal/origin"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // BackPressure is what [Webhook.Write] does when the buffer is full.
@@ -86,6 +88,20 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 	go w.run()
 	return w, nil
 }
+
+// String names the endpoint without its user info and query, which may
+// carry a credential (?token=...), as the webhook's errors do.
+func (w *Webhook) String() string { return "audit.Webhook{" + redactURL(w.url) + "}" }
+
+// GoString is String.
+func (w *Webhook) GoString() string { return w.String() }
+
+// Format writes String for every verb, so that no verb (%+v, %#v) prints
+// the endpoint's query or the client's transport by reflection.
+func (w *Webhook) Format(f fmt.State, _ rune) { redact.Format(f, w.String()) }
+
+// LogValue is String.
+func (w *Webhook) LogValue() slog.Value { return slog.StringValue(w.String()) }
 
 // WithHTTPClient sets the client used by [NewWebhook] (for TLS settings and
 // authentication transports). Default: a client with a 10 s timeout. The

@@ -1,14 +1,16 @@
 package natskill
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"reflect"
 	"time"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // Kind is what a mark names. Marks of different kinds never match each
@@ -81,6 +83,10 @@ func encodeMark(m Mark) ([]byte, error) {
 	return json.Marshal(wire{Kind: m.Kind, ID: m.ID, Reason: m.Reason, By: m.By, Since: m.Since.UTC(), Until: m.Until.UTC()})
 }
 
+// markSchema holds the member names of a stored mark as encodeMark spells
+// them.
+var markSchema = strictjson.SchemaOf(reflect.TypeFor[wire]())
+
 // decodeMark parses the value stored under k. Whoever can write the bucket
 // is trusted to mark, but a value that does not parse, is too large, or does
 // not belong under its key is refused: the switch then cannot decide for
@@ -89,14 +95,19 @@ func decodeMark(k string, v []byte) (Mark, error) {
 	if len(v) > maxValueLen {
 		return Mark{}, fmt.Errorf("%w: value of %d bytes", ErrCorrupt, len(v))
 	}
+	// One JSON value (dec.More does not see a stray '}' or ']' after it),
+	// no member twice and none in another case: encoding/json keeps the
+	// last of two "until" members and reads "UNTIL" as "until", so another
+	// reader of the bucket (a CLI, a replica of another version) would
+	// hold another expiry, or another id, than this switch.
+	if err := markSchema.Check(v); err != nil {
+		return Mark{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
 	var w wire
-	dec := json.NewDecoder(strings.NewReader(string(v)))
+	dec := json.NewDecoder(bytes.NewReader(v))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
 		return Mark{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if dec.More() {
-		return Mark{}, fmt.Errorf("%w: trailing data", ErrCorrupt)
 	}
 	if !w.Kind.valid() || w.ID == "" || w.Reason == "" || w.By == "" ||
 		len(w.ID) > maxIDLen || len(w.Reason) > maxIDLen || len(w.By) > maxIDLen {

@@ -348,8 +348,12 @@ func TestCloseStopsEverything(t *testing.T) {
 	t.Logf("Close took %v", time.Since(start))
 	var buf bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
-	if strings.Contains(buf.String(), "audit/natskill.") {
-		t.Errorf("goroutines of the switch left after Close:\n%s", buf.String())
+	// A goroutine of the switch runs code of the package; the package's
+	// own tests waiting to run in parallel are not the switch's.
+	for _, g := range strings.Split(buf.String(), "\n\n") {
+		if strings.Contains(g, "audit/natskill.") && !strings.Contains(g, "audit/natskill.Test") {
+			t.Errorf("goroutine of the switch left after Close:\n%s", g)
+		}
 	}
 	if !errors.Is(s.Check(natskill.KindJob, "x"), natskill.ErrClosed) || !s.Compromised("x") {
 		t.Error("a closed switch must deny")

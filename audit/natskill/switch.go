@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -291,6 +292,15 @@ func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, unt
 func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
 	if err := validArgs(kind, id, reason, by); err != nil {
 		return err
+	}
+	if !utf8.ValidString(id) {
+		// The bucket holds marks as JSON, which would store U+FFFD for the
+		// invalid bytes under the key of the id as given: every replica
+		// would read a mark stored under another key and deny every
+		// identity (ErrCorrupt), and the mark would name another id. No
+		// audit event can name such an identity either (audit.Encode
+		// refuses it), so it cannot act where it is audited.
+		return fmt.Errorf("%w: id is not valid UTF-8", ErrConfig)
 	}
 	now := s.cfg.now()
 	m := Mark{Kind: kind, Mark: audit.Mark{ID: id, Reason: reason, By: by, Since: now, Until: until}}
