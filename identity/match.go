@@ -20,9 +20,10 @@ func MatchID(id string) Matcher {
 }
 
 // MatchSPIFFEID matches identities whose SPIFFE ID satisfies m (for example
-// spiffeid.MatchMemberOf(td)). OIDC identities never match.
+// spiffeid.MatchMemberOf(td)). OIDC identities never match, and a nil m
+// matches nothing (rather than panicking inside a TLS handshake).
 func MatchSPIFFEID(m spiffeid.Matcher) Matcher {
-	return func(x Identity) bool { return !x.SPIFFEID.IsZero() && m(x.SPIFFEID) == nil }
+	return func(x Identity) bool { return m != nil && !x.SPIFFEID.IsZero() && m(x.SPIFFEID) == nil }
 }
 
 // MatchIssuer matches OIDC identities from the given issuer.
@@ -36,11 +37,13 @@ func MatchClaim(name, value string) Matcher {
 	return func(x Identity) bool { return value != "" && x.Claims.Get(name) == value }
 }
 
-// MatchClaimPrefix matches when the claim is non-empty and starts with prefix.
+// MatchClaimPrefix matches when the claim is non-empty and starts with
+// prefix. An empty prefix never matches: like an empty value for
+// [MatchClaim], it is a condition left unset, not a wildcard.
 func MatchClaimPrefix(name, prefix string) Matcher {
 	return func(x Identity) bool {
 		v := x.Claims.Get(name)
-		return v != "" && strings.HasPrefix(v, prefix)
+		return prefix != "" && v != "" && strings.HasPrefix(v, prefix)
 	}
 }
 

@@ -13,7 +13,8 @@
 // presented client certificate is verified against the bundle here even if
 // the TLS layer already did, the authorizer sees the verified chains (SVID
 // to bundle authority, as go-spiffe's tlsconfig gives them), never the
-// certificates as presented, and a bad one is never overridden by a token;
+// certificates as presented, and a bad one (or one whose SPIFFE ID is
+// longer than the specification's 2048 bytes) is never overridden by a token;
 // only the "Bearer" scheme is read; failure details are logged, never sent
 // to the caller; tokens never appear in logs or errors. The client
 // transport sends the token to the one origin (scheme, host, port) it was

@@ -13,6 +13,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/svid"
 	originpkg "github.com/ztci/ztci/internal/origin"
 )
 
@@ -115,6 +116,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		// may append any certificate to that.
 		id, chains, err := x509svid.Verify(r.TLS.PeerCertificates, a.bundle)
 		if err != nil {
+			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
+		}
+		// go-spiffe parses IDs of any length; the specification bounds them
+		// at 2048 bytes and no conforming issuer signs a longer one.
+		if err := svid.CheckIDLength(id); err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
 		}
 		if err := a.authz(id, chains); err != nil {

@@ -15,5 +15,8 @@
 // bundle before the authorizer runs, on every connection (servers issue no
 // session tickets, and a resumed session, which crypto/tls resumes without
 // VerifyPeerCertificate, is verified and authorized again); empty combinations refuse everyone;
-// refusals wrap [ErrUnauthorized].
+// a peer SPIFFE ID longer than the specification's 2048 bytes is refused
+// before any authorizer sees it; refusals, a chain that does not verify
+// against the bundle of the ID's trust domain included, wrap
+// [ErrUnauthorized].
 package mtls

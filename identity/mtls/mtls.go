@@ -12,6 +12,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/svid"
 )
 
 // Errors.
@@ -69,10 +70,13 @@ func AuthorizeID(id spiffeid.ID) Authorizer {
 	}
 }
 
-// AuthorizeMemberOf accepts any ID in td; its refusals wrap
-// [ErrUnauthorized].
+// AuthorizeMemberOf accepts any ID in td of at most the specification's
+// 2048 bytes; its refusals wrap [ErrUnauthorized].
 func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer {
 	return func(got spiffeid.ID, _ [][]*x509.Certificate) error {
+		if err := tooLong(got); err != nil {
+			return err
+		}
 		if got.IsZero() || !got.MemberOf(td) {
 			return &UnauthorizedError{ID: got.String(), Reason: fmt.Sprintf("not a member of trust domain %q", td.String())}
 		}
@@ -81,9 +85,13 @@ func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer {
 }
 
 // AuthorizeMatcher accepts peers whose identity (SPIFFE ID only: mTLS peers
-// carry no CI claims) satisfies m.
+// carry no CI claims) satisfies m, and whose ID is at most the
+// specification's 2048 bytes.
 func AuthorizeMatcher(m identity.Matcher) Authorizer {
 	return func(id spiffeid.ID, _ [][]*x509.Certificate) error {
+		if err := tooLong(id); err != nil {
+			return err
+		}
 		if !m.Match(identity.Identity{SPIFFEID: id}) {
 			return &UnauthorizedError{ID: id.String(), Reason: "matcher refused"}
 		}
@@ -157,11 +165,50 @@ func reverifyResumed(verify func([][]byte, [][]*x509.Certificate) error, optiona
 	}
 }
 
-func check(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) error {
-	if svid == nil || bundle == nil || authz == nil {
+func check(source x509svid.Source, bundle x509bundle.Source, authz Authorizer) error {
+	if source == nil || bundle == nil || authz == nil {
 		return fmt.Errorf("%w: SVID source, bundle source and authorizer are all required", ErrConfig)
 	}
 	return nil
+}
+
+// bounded runs authz only for a peer whose SPIFFE ID is at most the
+// specification's 2048 bytes: go-spiffe parses longer IDs from a
+// certificate, no conforming issuer signs one (identity/svid refuses to), and
+// an authorizer that matches prefixes or trust domains would admit it. Any
+// refusal wraps [ErrUnauthorized].
+func bounded(authz Authorizer) Authorizer {
+	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
+		if err := tooLong(id); err != nil {
+			return err
+		}
+		return refusal(id, authz(id, chains))
+	}
+}
+
+// tooLong refuses an ID longer than the SPIFFE specification's 2048 bytes
+// (go-spiffe parses such IDs from certificates; no conforming issuer signs
+// one), naming only its first 64 bytes.
+func tooLong(id spiffeid.ID) error {
+	err := svid.CheckIDLength(id)
+	if err == nil {
+		return nil
+	}
+	return &UnauthorizedError{ID: id.String()[:64] + "...", Reason: "SPIFFE ID too long", Err: err}
+}
+
+// refusing makes every error of verify (go-spiffe's chain check against the
+// bundle, then the authorizer) wrap [ErrUnauthorized]: a peer whose chain
+// does not lead to the bundle of its ID's trust domain is refused like one
+// the authorizer refuses.
+func refusing(verify func([][]byte, [][]*x509.Certificate) error) func([][]byte, [][]*x509.Certificate) error {
+	return func(raw [][]byte, chains [][]*x509.Certificate) error {
+		err := verify(raw, chains)
+		if err == nil || errors.Is(err, ErrUnauthorized) {
+			return err
+		}
+		return fmt.Errorf("%w: peer certificate: %w", ErrUnauthorized, err)
+	}
 }
 
 // ServerConfig returns a TLS 1.3 server configuration that presents the
@@ -173,8 +220,9 @@ func ServerConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authoriz
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
 	}
-	c := tlsconfig.MTLSServerConfig(svid, bundle, authz)
+	c := tlsconfig.MTLSServerConfig(svid, bundle, bounded(authz))
 	c.MinVersion = tls.VersionTLS13
+	c.VerifyPeerCertificate = refusing(c.VerifyPeerCertificate)
 	c.SessionTicketsDisabled = true // every connection is verified and authorized
 	c.VerifyConnection = reverifyResumed(c.VerifyPeerCertificate, false)
 	return c, nil
@@ -193,7 +241,7 @@ func ServerConfigClientOptional(svid x509svid.Source, bundle x509bundle.Source, 
 	c := tlsconfig.TLSServerConfig(svid)
 	c.MinVersion = tls.VersionTLS13
 	c.ClientAuth = tls.RequestClientCert
-	verify := tlsconfig.VerifyPeerCertificate(bundle, authz)
+	verify := refusing(tlsconfig.VerifyPeerCertificate(bundle, bounded(authz)))
 	c.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
 		if len(raw) == 0 {
 			return nil
@@ -214,8 +262,9 @@ func ClientConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authoriz
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
 	}
-	c := tlsconfig.MTLSClientConfig(svid, bundle, authz)
+	c := tlsconfig.MTLSClientConfig(svid, bundle, bounded(authz))
 	c.MinVersion = tls.VersionTLS13
+	c.VerifyPeerCertificate = refusing(c.VerifyPeerCertificate)
 	c.VerifyConnection = reverifyResumed(c.VerifyPeerCertificate, false)
 	return c, nil
 }

@@ -41,10 +41,10 @@ func decodeClaims(payload []byte) (map[string]any, error) {
 // another case is refused, whatever else it holds.
 var registeredClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "amr"}
 
-// registeredHeader are the JOSE header parameter names of RFC 7515 §4.1
-// and RFC 7797 (b64); a header holding one of them spelt in another case is
-// refused, whether or not the verifier reads it.
-var registeredHeader = [...]string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "b64"}
+// registeredHeader are the JOSE header parameter names of RFC 7515 §4.1,
+// RFC 7797 (b64) and RFC 7516 §4.1 (zip, enc); a header holding one of them
+// spelt in another case is refused, whether or not the verifier reads it.
+var registeredHeader = [...]string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "b64", "zip", "enc"}
 
 // strict runs strictjson.Check, wrapping its refusals in [ErrAmbiguousJSON].
 func strict(b []byte, registered ...string) error {
@@ -120,7 +120,7 @@ func decodeHeader(b []byte, h *header) error {
 			dst = &fast.Kid
 		case "typ":
 			dst = &fast.Typ
-		case "jwk", "jku", "x5u", "x5c", "crit", "b64":
+		case "jwk", "jku", "x5u", "x5c", "crit", "b64", "cty", "zip", "enc":
 			return false // refused after the checked path decodes it
 		default:
 			return true // a member the header type does not have: ignored

@@ -65,9 +65,10 @@
 // anything but strict unpadded base64url; tokens over 16 KiB; alg none, any
 // HMAC, or any algorithm not allowed for the selected key (a key's type and
 // its JWKS "alg", "use" and "key_ops" pin it); jwk, jku, x5u, x5c, crit and
-// b64 headers (keys come only from the issuer's JWKS), and a typ other than
-// JWT or JOSE; ES* signatures not exactly r||s of the
-// curve size; PS* signatures whose salt is not the hash length; RSA keys
+// b64 headers (keys come only from the issuer's JWKS), cty, zip and enc
+// headers (a nested JWT, a compressed or encrypted payload: not the claim
+// set as signed), and a typ other than JWT or JOSE; ES* signatures not
+// exactly r||s of the curve size; PS* signatures whose salt is not the hash length; RSA keys
 // under 2048 bits, with a bad exponent or ROCA-vulnerable; JWKS with
 // duplicate kids; a wrong or missing iss; an aud that is missing, empty or
 // lacks the expected audience; exp missing or past, nbf or iat in the

@@ -19,7 +19,9 @@ var (
 	// ErrAlgorithm: alg is none, HMAC, unknown, or not allowed for the key.
 	ErrAlgorithm = fmt.Errorf("%w: algorithm not allowed", ErrInvalidToken)
 	// ErrForbiddenHeader: the header carries jwk, jku, x5u, x5c, crit or b64,
-	// which the verifier never trusts, or a typ other than JWT or JOSE.
+	// which the verifier never trusts, cty, zip or enc, which say the
+	// payload is not the claim set as signed, or a typ other than JWT or
+	// JOSE.
 	ErrForbiddenHeader = fmt.Errorf("%w: forbidden header", ErrInvalidToken)
 	// ErrUnknownKey: no key in the issuer's key set has the token's kid.
 	ErrUnknownKey = fmt.Errorf("%w: unknown key", ErrInvalidToken)

@@ -11,6 +11,14 @@ import (
 // carry or point to keys (jwk, jku, x5u, x5c), crit and b64 are captured only
 // to be refused, and a typ other than JWT/JOSE marks another kind of token. The x5t thumbprints are ignored: they are hints, not keys,
 // and GitHub Actions tokens carry one.
+//
+// cty, zip and enc are refused too: each says the payload is not the claim
+// set as signed. cty (RFC 7519 §5.2) names a nested JWT or other content
+// that a peer unwraps before it reads claims; zip compresses a JWE
+// plaintext, and a library that honours it in a JWS inflates the payload
+// into other claims; enc is what makes a JOSE object a JWE (RFC 7516 §9).
+// The verifier reads the payload as the claim set, so a header that says
+// otherwise means one token to it and another to such a peer.
 type header struct {
 	Alg string `json:"alg"`
 	Kid string `json:"kid"`
@@ -22,6 +30,9 @@ type header struct {
 	X5C  json.RawMessage `json:"x5c"`
 	Crit json.RawMessage `json:"crit"`
 	B64  json.RawMessage `json:"b64"`
+	Cty  json.RawMessage `json:"cty"`
+	Zip  json.RawMessage `json:"zip"`
+	Enc  json.RawMessage `json:"enc"`
 }
 
 // forbidden names the first header member the verifier refuses, or "".
@@ -39,13 +50,18 @@ func (h *header) forbidden() string {
 		return "crit"
 	case h.B64 != nil:
 		return "b64"
+	case h.Cty != nil:
+		return "cty"
+	case h.Zip != nil:
+		return "zip"
+	case h.Enc != nil:
+		return "enc"
 	}
 	switch strings.ToLower(h.Typ) {
 	case "", "jwt", "application/jwt", "jose":
 		return ""
 	}
 	return "typ " + h.Typ // another kind of token (e.g. "at+jwt") is not a job token
-
 }
 
 // jws is a compact JWS whose structure, header and encoding were checked

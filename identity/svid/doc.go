@@ -75,6 +75,8 @@
 // [JWTVerifier] refuses a JWT-SVID whose sub is longer; a
 // JWT-SVID whose header or claims repeat a member or hold member names that
 // differ only in case is refused before go-spiffe parses it
-// ([ErrAmbiguousJSON]); with [WithAudit] every issuance is audited and an audit failure
-// withholds the SVID.
+// ([ErrAmbiguousJSON]), and so is one whose header holds cty, zip or enc
+// ([ErrJWTHeader]: the payload would not be the claims as signed), or that
+// is longer than 16 KiB ([ErrJWTTooLarge]); with [WithAudit] every
+// issuance is audited and an audit failure withholds the SVID.
 package svid

@@ -3,6 +3,7 @@ package svid
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,19 +50,44 @@ func (v *JWTVerifier) Verify(_ context.Context, raw string) (identity.Identity, 
 // together with [ErrInvalidSVID].
 var ErrAmbiguousJSON = errors.New("svid: ambiguous JSON member names")
 
+// ErrJWTHeader: a JWT-SVID's header says its payload is not the claim set
+// as signed (cty: a nested JWT or other content; zip: a compressed
+// payload; enc: a JWE, RFC 7516 §9). go-spiffe reads the payload as the
+// claims whatever these say, and a peer that honours them would read
+// others. It comes wrapped together with [ErrInvalidSVID].
+var ErrJWTHeader = errors.New("svid: JWT-SVID header member not allowed")
+
+// MaxJWTSize is the largest JWT-SVID [ParseAndValidateJWT] reads, in
+// bytes: room for a 2048-byte SPIFFE ID, several audiences and an RSA-4096
+// signature, as the OIDC job-token verifier's default.
+const MaxJWTSize = 16 << 10
+
+// ErrJWTTooLarge: a JWT-SVID is longer than [MaxJWTSize]. It comes wrapped
+// together with [ErrInvalidSVID].
+var ErrJWTTooLarge = errors.New("svid: JWT-SVID too large")
+
+// payloadHeaders are the header members refused with [ErrJWTHeader].
+var payloadHeaders = []string{"cty", "zip", "enc"}
+
 // jwtHeaderNames and jwtClaimNames are the registered JOSE header (RFC
-// 7515 §4.1, RFC 7797) and JWT claim (RFC 7519 §4.1) names.
+// 7515 §4.1, RFC 7797, RFC 7516 §4.1) and JWT claim (RFC 7519 §4.1) names.
 var (
-	jwtHeaderNames = []string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "b64"}
+	jwtHeaderNames = []string{"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "b64", "zip", "enc"}
 	jwtClaimNames  = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 )
 
 // ParseAndValidateJWT is go-spiffe's jwtsvid.ParseAndValidate after a
-// check that the token's header and claims are unambiguous JSON
-// ([ErrAmbiguousJSON]): no repeated member, no two member names equal but
-// for case, no registered name in another case. Any error wraps
-// [ErrInvalidSVID].
+// check that the token is at most [MaxJWTSize] bytes ([ErrJWTTooLarge]),
+// that its header and claims are unambiguous JSON ([ErrAmbiguousJSON]): no
+// repeated member, no two member names equal but for case, no registered
+// name in another case, and that its header holds no cty, zip or enc
+// ([ErrJWTHeader]). Any error wraps [ErrInvalidSVID].
 func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string) (*jwtsvid.SVID, error) {
+	// Bounded before any decoding: go-spiffe and go-jose read a token of any
+	// size, and whoever presents it chooses that size.
+	if len(raw) > MaxJWTSize {
+		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrInvalidSVID, ErrJWTTooLarge, len(raw), MaxJWTSize)
+	}
 	h, rest, _ := strings.Cut(raw, ".")
 	p, _, _ := strings.Cut(rest, ".")
 	for _, seg := range []struct {
@@ -78,6 +104,11 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 			}
 			return nil, fmt.Errorf("%w: JWT-SVID %s: %v", ErrInvalidSVID, seg.name, err)
 		}
+		if seg.name == "header" {
+			if err := checkPayloadHeaders(b); err != nil {
+				return nil, err
+			}
+		}
 	}
 	s, err := jwtsvid.ParseAndValidate(raw, bundles, audience)
 	if err != nil {
@@ -90,4 +121,19 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 		return nil, fmt.Errorf("%w: JWT-SVID: %w", ErrInvalidSVID, err)
 	}
 	return s, nil
+}
+
+// checkPayloadHeaders refuses a header (already checked by strictjson, so
+// its names are exact) holding one of payloadHeaders.
+func checkPayloadHeaders(header []byte) error {
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal(header, &h); err != nil {
+		return fmt.Errorf("%w: JWT-SVID header: %v", ErrInvalidSVID, err)
+	}
+	for _, name := range payloadHeaders {
+		if _, ok := h[name]; ok {
+			return fmt.Errorf("%w: %w: %q", ErrInvalidSVID, ErrJWTHeader, name)
+		}
+	}
+	return nil
 }
