@@ -179,8 +179,9 @@ func WithRekor(url string, version uint32) Option {
 	}
 }
 
-// WithTransport sets the HTTP transport for Fulcio and timestamp authorities
-// reached by URL (default http.DefaultTransport).
+// WithTransport sets the HTTP transport for Fulcio, timestamp authorities
+// and Rekor logs reached by URL (default http.DefaultTransport). Each is
+// reached at its configured origin only; a redirect is never followed.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(c *config) error {
 		if rt == nil {
@@ -264,8 +265,12 @@ func newConfig(ctor string, opts []Option) (*config, error) {
 func (c *config) bundleOptions() sign.BundleOptions {
 	var o sign.BundleOptions
 	for _, u := range c.tsaURLs {
+		// The request is sent to u's origin only and a redirect is never
+		// followed: sigstore-go's client re-sends a POST answered 307 or
+		// 308 and takes whatever answers there as the timestamp.
+		pu, _ := url.Parse(u) // checked by WithTimestampAuthority
 		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
-			URL: u, Timeout: c.timeout, Retries: 1, Transport: c.transport,
+			URL: u, Timeout: c.timeout, Retries: 1, Transport: origin.Pin(pu, c.transport),
 		}))
 	}
 	for _, h := range c.embeddedTSAs {
@@ -274,9 +279,7 @@ func (c *config) bundleOptions() sign.BundleOptions {
 		}))
 	}
 	for _, r := range c.rekors {
-		o.TransparencyLogs = append(o.TransparencyLogs, sign.NewRekor(&sign.RekorOptions{
-			BaseURL: r.url, Timeout: c.timeout, Retries: 1, Version: r.version,
-		}))
+		o.TransparencyLogs = append(o.TransparencyLogs, c.newRekor(r))
 	}
 	return o
 }
@@ -368,7 +371,7 @@ func NewFulcioSigner(fulcioURL string, tokens TokenSource, opts ...Option) (*Bun
 	}
 	return &BundleSigner{
 		keypair: ephemeral,
-		certs:   sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioURL, Timeout: c.timeout, Retries: 1, Transport: origin.Pin(fu, c.transport)}),
+		certs:   fulcioProvider{sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioURL, Timeout: c.timeout, Retries: 1, Transport: origin.Pin(fu, c.transport)})},
 		tokens:  tokens,
 		opts:    c.bundleOptions(),
 		log:     c.log,

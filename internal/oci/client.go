@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -98,7 +99,8 @@ func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*ht
 	if err != nil {
 		return nil, fmt.Errorf("%w: resolve credentials for %s: %w", ErrRegistry, repo.RegistryStr(), err)
 	}
-	guarded := guard{base: c.cfg.Transport, https: repo.Scheme() == "https", credentialed: auth != authn.Anonymous}
+	guarded := guard{base: c.cfg.Transport, https: repo.Scheme() == "https", credentialed: auth != authn.Anonymous,
+		registry: repo.Registry, realms: c.cfg.TokenRealms}
 	base := idempotentRetry{
 		retry: transport.NewRetry(guarded,
 			transport.WithRetryBackoff(c.cfg.Backoff),
@@ -150,11 +152,18 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // but a loopback one: go-containerregistry reaches a registry on a private
 // (RFC 1918) address, or one named insecure, over http, and would send the
 // credentials (or the token exchange's form) in clear, also through an
-// HTTP_PROXY. Nothing refused is sent.
+// HTTP_PROXY. With credentials, it also refuses a request that carries them
+// (see carriesCredentials) to an origin other than the registry's, unless
+// that origin is a token service fixed in code for the registry or
+// configured (mayCarryCredentials): go-containerregistry sends the
+// keychain's credentials to whatever realm the registry's WWW-Authenticate
+// names, and that header is the server's to write. Nothing refused is sent.
 type guard struct {
 	base         http.RoundTripper
 	https        bool
 	credentialed bool
+	registry     name.Registry
+	realms       []string // origins configured as token services (Config.TokenRealms)
 }
 
 func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -175,6 +184,9 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 		err = fmt.Errorf("%w: plain %s request refused for a registry reached over https", ErrRegistry, r.URL.Scheme)
 	case g.credentialed && r.URL.Scheme != "https" && !origin.Loopback(r.URL):
 		err = fmt.Errorf("%w: credentials are not sent over plain %s to %s (only to a loopback registry); serve the registry over https", ErrRegistry, r.URL.Scheme, r.URL.Host)
+	case g.credentialed && carriesCredentials(r) && !g.mayCarryCredentials(r.URL):
+		err = &origin.Error{Want: g.registryOrigin(r.URL.Scheme), Got: origin.Of(r.URL), Redirect: r.Response != nil}
+		err = fmt.Errorf("%w: %w (a token service on another origin must be configured: TokenRealms)", ErrRegistry, err)
 	}
 	if err != nil {
 		if r.Body != nil {
@@ -187,6 +199,49 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func readOnly(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
+// carriesCredentials reports whether r may hold the keychain's credentials:
+// an Authorization header (go-containerregistry's Basic token exchange), or
+// a form body (its OAuth token exchange, whose form holds the refresh token
+// or password). A blob read or upload sent elsewhere carries neither.
+func carriesCredentials(r *http.Request) bool {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return r.Header.Get("Authorization") != "" ||
+		strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded")
+}
+
+// knownTokenRealms are the token services of registries whose realm is on
+// another origin, by registry host. They are fixed here, not read from the
+// registry's answer.
+var knownTokenRealms = map[string]string{
+	name.DefaultRegistry:  "https://auth.docker.io",
+	"registry.gitlab.com": "https://gitlab.com",
+}
+
+// mayCarryCredentials reports whether credentials may be sent to u: the
+// registry's own origin (in the scheme of the request, whose downgrade the
+// other checks refuse), or, over https, a token service in
+// knownTokenRealms or configured.
+func (g guard) mayCarryCredentials(u *url.URL) bool {
+	got := origin.Of(u)
+	if got == g.registryOrigin(u.Scheme) {
+		return true
+	}
+	if u.Scheme != "https" {
+		return false
+	}
+	for _, realm := range append([]string{knownTokenRealms[g.registry.RegistryStr()]}, g.realms...) {
+		if ru, err := url.Parse(realm); err == nil && realm != "" && origin.Of(ru) == got {
+			return true
+		}
+	}
+	return false
+}
+
+// registryOrigin is the registry's origin for a request in scheme.
+func (g guard) registryOrigin(scheme string) string {
+	return origin.Of(&url.URL{Scheme: scheme, Host: g.registry.RegistryStr()})
+}
+
 // WrapTransport turns a ggcr transport or network error into ours.
 func WrapTransport(op string, err error) error {
 	if errors.Is(err, ErrRegistry) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -195,6 +250,15 @@ func WrapTransport(op string, err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) {
 		return &StatusError{Op: op, URL: "", StatusCode: te.StatusCode}
+	}
+	// go-containerregistry quotes a response body after a line break (a
+	// token answer without a token: "no token in bearer response:\n<body>").
+	// The body is the server's, may echo the credentials sent or carry a
+	// refresh token, and is dropped with the error it came in: only the
+	// first line is kept, and nothing is wrapped that would still hold it.
+	if msg := err.Error(); strings.Contains(msg, "\n") {
+		first, _, _ := strings.Cut(msg, "\n")
+		return fmt.Errorf("%w: %s: %s (response withheld)", ErrRegistry, op, strings.TrimSuffix(first, ":"))
 	}
 	return fmt.Errorf("%w: %s: %w", ErrRegistry, op, err)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -38,6 +39,11 @@ type Config struct {
 	Timeout       time.Duration
 	Log           *slog.Logger
 	Now           func() time.Time
+	// TokenRealms are origins ("https://host[:port]") trusted with the
+	// keychain's credentials as a registry's token service, besides the
+	// registry's own origin and the few fixed in code (Docker Hub's,
+	// GitLab's). A realm the registry names elsewhere gets nothing.
+	TokenRealms []string
 }
 
 // DefaultConfig returns the defaults: the default keychain and transport,
@@ -125,5 +131,18 @@ func (c *Config) SetClock(now func() time.Time) error {
 		return fmt.Errorf("%w: nil clock", ErrConfig)
 	}
 	c.Now = now
+	return nil
+}
+
+// AddTokenRealm trusts the token service at origin ("https://host[:port]",
+// nothing else) with the keychain's credentials, for a registry whose
+// WWW-Authenticate realm is on another origin.
+func (c *Config) AddTokenRealm(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("%w: token realm: want https://host[:port], no user, path, query or fragment", ErrConfig)
+	}
+	c.TokenRealms = append(c.TokenRealms, o)
 	return nil
 }

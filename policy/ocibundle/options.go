@@ -51,6 +51,16 @@ func WithTransport(t http.RoundTripper) Option {
 	return func(c *config) error { return c.SetTransport(t) }
 }
 
+// WithTokenRealm trusts the token service at origin ("https://host[:port]")
+// with the keychain's credentials, for a registry whose WWW-Authenticate
+// realm is on another origin. Without it the credentials go only to the
+// registry's own origin (and to Docker Hub's and GitLab's token services
+// for their registries): the realm is the registry's answer, so a realm
+// elsewhere fails the handshake instead of receiving them.
+func WithTokenRealm(origin string) Option {
+	return func(c *config) error { return c.AddTokenRealm(origin) }
+}
+
 // WithRetryBackoff bounds the retries of 429 and 5xx answers (default 4
 // attempts, 100 ms growing ×3); a schedule that may wait more than 2
 // minutes in total is refused.

@@ -223,6 +223,13 @@ func withoutRedirects(client *api.Client) (*api.Client, error) {
 	}
 	cfg := client.CloneConfig()
 	cfg.DisableRedirects = true
+	// A client whose Timeout is not positive (SetClientTimeout(-1) is
+	// Vault's "none") has no bound at all: a server that trickles its
+	// answer would hold a login, or a revocation run under
+	// context.WithoutCancel, forever.
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
 	// With redirects off, Vault's client hands a 3xx back as if it were an
 	// answer, and a revocation answered 307 would count as done: make every
 	// 3xx an error at the transport, on a copy of the caller's http.Client.
@@ -245,6 +252,11 @@ func withoutRedirects(client *api.Client) (*api.Client, error) {
 	c.SetNamespace(client.Namespace())
 	return c, nil
 }
+
+// DefaultTimeout bounds each Vault request, reading its answer included,
+// when the client given has no timeout of its own (api.DefaultConfig's is
+// also 60 s).
+const DefaultTimeout = 60 * time.Second
 
 // ErrRedirect: Vault (or something on the path) answered with a redirect,
 // which the backend never follows; the call did not happen.
