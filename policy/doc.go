@@ -225,7 +225,9 @@
 //     options may set only a level and a container type, sysctls must be
 //     on the baseline's safe list. A harmless kind in a harmful shape is
 //     an unknown kind (a Service of a type other than ClusterIP or with
-//     externalIPs, a service-account-token Secret), and an object of a
+//     externalIPs, a service-account-token Secret, an Ingress with a
+//     configuration snippet annotation, a NetworkPolicy rule that admits
+//     every address: no peers, or an ipBlock of a /0), and an object of a
 //     kind the rules accept that carries items is malformed (kubectl
 //     would apply the items as a List). Not judged: RBAC contents.
 //   - terraform: the plan must be `terraform show -json` output (a

@@ -250,6 +250,70 @@ harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
 	t == "kubernetes.io/service-account-token"
 }
 
+# An Ingress whose annotations carry a configuration snippet
+# (nginx.ingress.kubernetes.io/server-snippet, configuration-snippet,
+# auth-snippet, and the like of other controllers) writes raw proxy
+# configuration into the controller, which holds every Secret the
+# controller can read (CVE-2021-25742, CVE-2023-5044).
+harmful_shape contains [m, sprintf("an Ingress with the configuration snippet annotation %q", [k])] if {
+	some m in objects
+	m.kind == "Ingress"
+	annotations := object.get(m, ["metadata", "annotations"], {})
+	is_object(annotations)
+	some k, _ in annotations
+	contains(lower(k), "snippet")
+}
+
+harmful_shape contains [m, "an Ingress whose annotations are not an object"] if {
+	some m in objects
+	m.kind == "Ingress"
+	not is_object(object.get(m, ["metadata", "annotations"], {}))
+}
+
+# A NetworkPolicy only ever adds to what reaches the pods it selects: a
+# rule with no peers (no from or to, or an empty list) admits every
+# address, inside the cluster and out, as does an ipBlock of a /0 (or
+# one the rules cannot read), so it lifts whatever isolation other
+# policies give those pods. Rules that name pods, namespaces or narrower
+# address blocks are harmless.
+harmful_shape contains [m, why] if {
+	some m in objects
+	m.kind == "NetworkPolicy"
+	some dir, key in {"ingress": "from", "egress": "to"}
+	some why in open_policy_rules(m, dir, key)
+}
+
+open_policy_rules(m, dir, key) := {sprintf("a NetworkPolicy whose %s is not a list", [dir])} if {
+	not is_array(object.get(m, ["spec", dir], []))
+} else := {sprintf("a NetworkPolicy whose %s rule %d admits every address", [dir, i]) |
+	some i, rule in object.get(m, ["spec", dir], [])
+	not narrow_rule(rule, key)
+}
+
+narrow_rule(rule, key) if {
+	is_object(rule)
+	peers := object.get(rule, key, [])
+	is_array(peers)
+	count(peers) > 0
+	every p in peers {
+		narrow_peer(p)
+	}
+}
+
+narrow_peer(p) if {
+	is_object(p)
+	count(p) > 0
+	not "ipBlock" in object.keys(p)
+}
+
+narrow_peer(p) if {
+	is_object(p)
+	cidr := object.get(p, ["ipBlock", "cidr"], null)
+	is_string(cidr)
+	net.cidr_is_valid(cidr)
+	to_number(split(cidr, "/")[1]) > 0
+}
+
 # member_ci are the values of x's members named key in any case ("type",
 # "Type": a case-insensitive decoder reads either); a spec that is not an
 # object yields a value that is not harmless.

@@ -415,3 +415,34 @@ test_harmless_kinds_in_harmful_shapes if {
 		rules([m]) == set()
 	}
 }
+
+test_ingress_snippets_and_open_network_policies if {
+	np := {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "n"}}
+	every m in [
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/server-snippet": "location /x { return 200; }"}}},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"NGINX.ingress.kubernetes.io/Configuration-Snippet": "more_set_headers x"}}},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": ["x"]}},
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 22}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": []}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}, {"ipBlock": {"cidr": "::/0"}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/00"}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "not-a-cidr"}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "egress": {"to": []}}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": ["x"]}}),
+	] {
+		rules([m]) == {"kubernetes.unknown_kind"}
+		{v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [m]} with data.ztci.config as {"kubernetes": {"allowed_kinds": ["Ingress", "NetworkPolicy"]}}} == set()
+	}
+	every m in [
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/"}}},
+		object.union(np, {"spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}, {"ipBlock": {"cidr": "2001:db8::/32"}}]}]}}),
+	] {
+		rules([m]) == set()
+	}
+}
