@@ -60,6 +60,13 @@
 //     trigger .2, commit .3, repository .5, ref .6) that contradicts its
 //     replacement, names two signers and is refused
 //     (*IdentityMismatchError), whatever the expectation.
+//   - One artifact per subject: a statement verifies for an artifact only
+//     when one of its subjects names it and no subject naming it also names
+//     another artifact by a second digest (sha256, sha384 or sha512) that
+//     can be computed here: all three for ArtifactBytes and ArtifactReader,
+//     the one given for ArtifactDigest. Otherwise *ArtifactMismatchError,
+//     whichever digest sigstore-go compared. A DSSE envelope whose
+//     payloadType is not in-toto's is ErrMalformedBundle.
 //   - No network: verification uses only the trust material given.
 //   - No algorithm confusion: a PublicKey verifies with the one signature
 //     algorithm pinned with it, never one the bundle names. For an ECDSA

@@ -300,6 +300,19 @@ func (a Artifact) prepare() (prepared, error) {
 	return prepared{}, fmt.Errorf("%w: no artifact given (ArtifactBytes, ArtifactReader or ArtifactDigest)", ErrInvalidExpectation)
 }
 
+// cacheKey is what a result for the artifact is cached under: its primary
+// digest, marked when every digest of the artifact could be computed (bytes
+// or a stream) rather than only the one given. The checks differ
+// (checkSubjects compares every digest it can compute), so a result for a
+// digest alone never answers for the artifact's bytes.
+func (p prepared) cacheKey() resolved {
+	k := resolved{alg: p.primary.alg, digest: p.primary.digest}
+	if p.data != nil || p.set != nil {
+		k.alg = "all:" + k.alg
+	}
+	return k
+}
+
 // in returns the artifact's digest in alg. ok is false when the artifact was
 // given as a digest in another algorithm (then the primary is returned).
 func (p prepared) in(alg string) (resolved, bool) {

@@ -95,8 +95,10 @@ func WithSCTThreshold(n int) Option {
 }
 
 // WithResultCache remembers up to n successful results, keyed by (artifact
-// digest, bundle digest, expectation). Failures are never cached. n must be
-// positive.
+// digest, bundle digest, expectation) and by whether the artifact was given
+// whole (bytes or a stream) or as a digest: a result for a digest, whose
+// other subject digests could not be checked, never answers for the bytes.
+// Failures are never cached. n must be positive.
 func WithResultCache(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {

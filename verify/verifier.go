@@ -7,11 +7,11 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -197,7 +197,7 @@ func (v *Verifier) verifyBundle(ctx context.Context, bundleJSON []byte, artifact
 	}
 	out := outcome{artifact: prep.primary.String()}
 	if v.cache != nil {
-		if r, ok := v.cache.get(prep.primary, bundleJSON); ok {
+		if r, ok := v.cache.get(prep.cacheKey(), bundleJSON); ok {
 			out.res, out.cached = r, true
 			return out, nil
 		}
@@ -222,6 +222,11 @@ func (v *Verifier) verifyUncached(ctx context.Context, bundleJSON []byte, artifa
 	if msg := sc.MessageSignatureContent(); msg != nil {
 		alg = hashName(msg.DigestAlgorithm())
 	} else if env := sc.EnvelopeContent(); env != nil {
+		// Only an in-toto statement is read here; say so rather than let
+		// sigstore-go's refusal pass for a bad signature.
+		if pt := env.RawEnvelope().PayloadType; pt != attest.PayloadType {
+			return nil, stageErr(ErrMalformedBundle, fmt.Sprintf("DSSE payloadType %.100q, want %q", pt, attest.PayloadType), nil)
+		}
 		envPayload, err = env.RawEnvelope().DecodeB64Payload()
 		if err != nil {
 			return nil, stageErr(ErrMalformedBundle, "DSSE payload base64", err)
@@ -245,7 +250,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, bundleJSON []byte, artifa
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(prep.primary, bundleJSON, res)
+		v.cache.put(prep.cacheKey(), bundleJSON, res)
 	}
 	v.cfg.logger.DebugContext(ctx, "verify: bundle verified", slog.String("artifact", art.String()), slog.String("signer", res.Signer.String()))
 	return res, nil
@@ -334,6 +339,9 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		st, err := attest.ParseStatement(envPayload)
 		if err != nil {
 			return nil, stageErr(ErrMalformedBundle, "in-toto statement", err)
+		}
+		if err := checkSubjects(statementSubjects(st), art.String(), prep); err != nil {
+			return nil, err
 		}
 		res.Statement = st
 	}
@@ -464,16 +472,12 @@ func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc s
 			return &ArtifactMismatchError{Want: art.String(), Got: alg + ":" + hex.EncodeToString(msg.Digest()), Err: verr}
 		}
 	} else if envPayload != nil {
-		subjects := subjectDigests(envPayload)
-		found := false
-		for _, s := range subjects {
-			alg, _, _ := strings.Cut(s, ":")
-			if a, ok := prep.in(alg); ok && s == a.String() {
-				found = true
+		if err := checkSubjects(payloadSubjects(envPayload), art.String(), prep); err != nil {
+			var am *ArtifactMismatchError
+			if errors.As(err, &am) {
+				am.Err = verr
 			}
-		}
-		if !found {
-			return &ArtifactMismatchError{Want: art.String(), Got: strings.Join(subjects, ","), Err: verr}
+			return err
 		}
 	}
 	return stageErr(ErrSignature, "signature does not verify with the signer's key", verr)
@@ -573,22 +577,6 @@ func subjectAlg(payload []byte) string {
 		return "sha256"
 	}
 	return best
-}
-
-func subjectDigests(payload []byte) []string {
-	var st struct {
-		Subject []struct {
-			Digest map[string]string `json:"digest"`
-		} `json:"subject"`
-	}
-	_ = json.Unmarshal(payload, &st) // best effort: only for the error message
-	var out []string
-	for _, s := range st.Subject {
-		for a, d := range s.Digest {
-			out = append(out, a+":"+d)
-		}
-	}
-	return out
 }
 
 type asnOID = asn1.ObjectIdentifier
