@@ -3,12 +3,14 @@ package oci
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ztci/ztci/internal/mediatype"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // Media types this package reads and writes.
@@ -104,6 +106,18 @@ func (d Descriptor) toV1(what string) (v1.Descriptor, error) {
 	}, nil
 }
 
+// indexSchema and artifactSchema know the member names of an index and of
+// an artifact manifest: one that repeats a member, or spells one in
+// another case, is refused. encoding/json reads the last "subject" of two
+// and "Subject" for "subject", where other registry clients read the
+// first or neither, so the manifest would name one subject (or one list
+// of layers) to this client and another to them. The decoder after the
+// walk refuses what is not JSON, so the walk need not validate.
+var (
+	indexSchema    = strictjson.SchemaOf(reflect.TypeFor[index]())
+	artifactSchema = strictjson.SchemaOf(reflect.TypeFor[ArtifactManifest]())
+)
+
 // index is an OCI image index or Docker manifest list.
 type index struct {
 	SchemaVersion int          `json:"schemaVersion"`
@@ -114,6 +128,9 @@ type index struct {
 // ParseIndex parses an image index from an untrusted registry. It never
 // returns more than maxEntries descriptors.
 func ParseIndex(b []byte, maxEntries int) ([]v1.Descriptor, error) {
+	if err := indexSchema.CheckUnvalidated(b); err != nil {
+		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
+	}
 	var ix index
 	if err := json.Unmarshal(b, &ix); err != nil {
 		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
@@ -159,6 +176,9 @@ type ParsedArtifact struct {
 
 // ParseArtifact parses an image manifest from an untrusted registry.
 func ParseArtifact(b []byte) (*ParsedArtifact, error) {
+	if err := artifactSchema.CheckUnvalidated(b); err != nil {
+		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
+	}
 	var m ArtifactManifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
