@@ -101,14 +101,19 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if err := j.track(l); err != nil {
 		return nil, errors.Join(err, b.leases.release(context.WithoutCancel(ctx), l.reserved))
 	}
-	defer j.inflight.Done()
+	defer j.issued(l)
 	g, err := b.backend.Issue(ctx, req)
 	if err != nil {
 		// The backend may have created something before failing; the
 		// reserved lease stays tracked and is revoked (idempotently) when the
-		// job ends.
+		// job ends, or now if it has ended: its End may have stopped waiting
+		// for this issuance and will not come back for it.
 		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "backend failed")
-		return nil, fmt.Errorf("secrets: issue %q: %w", name, err)
+		err = fmt.Errorf("secrets: issue %q: %w", name, err)
+		if j.isEnded() {
+			err = errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
+		}
+		return nil, err
 	}
 	if g.LeaseID != "" && g.LeaseID != l.reserved {
 		l.id = g.LeaseID
@@ -136,6 +141,13 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if j.isEnded() {
 		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job ended during issuance")
 		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
+	}
+	// The kill switch may have fired while the backend was issuing: a
+	// compromised identity gets nothing, whether or not its jobs were
+	// ended for it (Broker.RevokeIdentity).
+	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+		rerr := l.Revoke(context.WithoutCancel(ctx))
+		return nil, errors.Join(j.deny(ctx, name, "identity marked compromised during issuance", ErrCompromised), rerr)
 	}
 	if b.masker != nil {
 		if g.Value.Len() < MinMaskLen {
@@ -181,8 +193,17 @@ func (j *Job) track(l *Lease) error {
 	}
 	j.leases[l.reserved] = l
 	j.order = append(j.order, l.reserved)
+	l.issuing = true
 	j.inflight.Add(1)
 	return nil
+}
+
+// issued records that l's issuance is over, successful or not.
+func (j *Job) issued(l *Lease) {
+	j.mu.Lock()
+	l.issuing = false
+	j.mu.Unlock()
+	j.inflight.Done()
 }
 
 // untrack records that l is revoked.
@@ -209,33 +230,23 @@ func (j *Job) End(ctx context.Context) error {
 	j.ended = true
 	j.mu.Unlock()
 	j.b.untrack(j)
+	// Revoke what the job holds first, then wait for issuances under way:
+	// one that hangs at the backend must not use up the time (ctx) meant
+	// for the leases the job already has.
+	tried := map[*Lease]bool{}
+	errs := j.revokeIssued(ctx, tried)
 	// Let issuances already under way finish, so that nothing they create
-	// escapes revocation.
+	// escapes revocation. One that outlasts ctx finds the job ended and
+	// revokes what it created itself.
 	done := make(chan struct{})
 	go func() { j.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return fmt.Errorf("secrets: end job %s: waiting for issuances in progress: %w", j.spec.ID, ctx.Err())
+		errs = append(errs, fmt.Errorf("secrets: end job %s: waiting for issuances in progress: %w", j.spec.ID, ctx.Err()))
+		return errors.Join(errs...)
 	}
-	j.mu.Lock()
-	var out []*Lease
-	for _, id := range j.order {
-		if l, ok := j.leases[id]; ok {
-			out = append(out, l)
-		}
-	}
-	j.mu.Unlock()
-
-	var errs []error
-	for _, l := range out {
-		if err := l.Revoke(ctx); err != nil {
-			// Kept for a later End or Recover, which need only its id;
-			// the ended job can no longer read or renew it.
-			l.wipe()
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, j.revokeIssued(ctx, tried)...)
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -247,6 +258,30 @@ func (j *Job) End(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// revokeIssued revokes the outstanding leases whose issuance is over and
+// that are not in tried, and adds them to tried. The failures are
+// returned; those leases are kept for a later End or Recover, which need
+// only their id, and the ended job can no longer read or renew them.
+func (j *Job) revokeIssued(ctx context.Context, tried map[*Lease]bool) []error {
+	j.mu.Lock()
+	var out []*Lease
+	for _, id := range j.order {
+		if l, ok := j.leases[id]; ok && !l.issuing && !tried[l] {
+			tried[l] = true
+			out = append(out, l)
+		}
+	}
+	j.mu.Unlock()
+	var errs []error
+	for _, l := range out {
+		if err := l.Revoke(ctx); err != nil {
+			l.wipe()
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 func (b *Broker) track(j *Job) {

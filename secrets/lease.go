@@ -32,6 +32,8 @@ type Lease struct {
 	singleUse bool
 	read      bool
 	revoked   bool
+
+	issuing bool // the backend is being asked for it; guarded by job.mu
 }
 
 // ID returns the lease id (the backend's, not secret).
@@ -78,7 +80,9 @@ func (l *Lease) Value() (Value, error) {
 }
 
 // Renew asks the backend to extend the lease by ttl and returns the new
-// expiry. A lease whose job has ended is not renewed ([ErrJobEnded]).
+// expiry. A lease whose job has ended is not renewed ([ErrJobEnded]), nor
+// one whose identity the [WithCompromiseChecker] checker marks
+// ([ErrCompromised]).
 func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error) {
 	b := l.job.b
 	// One at a time with Revoke: a renewal never reaches the backend after
@@ -99,6 +103,10 @@ func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error)
 		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
 	case !renewable || !ok:
 		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrNotRenewable)
+	case b.checker != nil && b.checker.Compromised(l.job.actor.ID):
+		// A renewal is a request too: a compromised identity's credential
+		// must not outlive the TTL it already has.
+		return time.Time{}, l.job.deny(ctx, l.name, "identity marked compromised", fmt.Errorf("lease %s: %w", l.id, ErrCompromised))
 	}
 	got, err := r.Renew(ctx, l.id, ttl)
 	if err != nil {

@@ -66,12 +66,17 @@ type LeaseLedger struct {
 	backend string
 
 	mu      sync.Mutex
-	jobs    map[string][]*LeaseFact // by job id, in issue order
-	leases  map[string]*LeaseFact   // by lease id
-	pending map[ledgerKey][]string  // revisions of allows not yet issued
-	size    int                     // leases + pending revisions
+	jobs    map[string][]*LeaseFact  // by job id, in issue order
+	leases  map[ledgerKey]*LeaseFact // by job id and lease id
+	pending map[ledgerKey][]string   // revisions of allows not yet issued
+	size    int                      // leases + pending revisions
 }
 
+// ledgerKey is a job id and a secret name (pending revisions) or a lease
+// id (leases). Leases are known per job: a lease id is the backend's
+// string, which two jobs' leases may share (an STS backend naming the role
+// it assumed), so the revocation of one job's lease must not be taken for
+// another's.
 type ledgerKey struct{ job, name string }
 
 // NewLeaseLedger returns an empty ledger whose facts name backend (a
@@ -80,7 +85,7 @@ func NewLeaseLedger(backend string) (*LeaseLedger, error) {
 	if strings.TrimSpace(backend) == "" {
 		return nil, fmt.Errorf("%w: lease ledger needs a backend label", ErrConfig)
 	}
-	return &LeaseLedger{backend: backend, jobs: map[string][]*LeaseFact{}, leases: map[string]*LeaseFact{},
+	return &LeaseLedger{backend: backend, jobs: map[string][]*LeaseFact{}, leases: map[ledgerKey]*LeaseFact{},
 		pending: map[ledgerKey][]string{}}, nil
 }
 
@@ -152,7 +157,8 @@ func (l *LeaseLedger) record(e audit.Event) error {
 		if id == "" {
 			return errors.New("secrets: lease ledger: issue event without a lease id")
 		}
-		if _, dup := l.leases[id]; dup {
+		lk := ledgerKey{k.job, id}
+		if _, dup := l.leases[lk]; dup {
 			return fmt.Errorf("secrets: lease ledger: lease %s issued twice", id)
 		}
 		if !ok && l.size >= MaxLedgerLeases {
@@ -160,11 +166,11 @@ func (l *LeaseLedger) record(e audit.Event) error {
 		}
 		f := &LeaseFact{LeaseID: id, Secret: k.name, Backend: l.backend, JobID: k.job, Identity: e.Actor.ID,
 			DecisionID: e.ID, PolicyRevision: rev, IssuedAt: e.Time.UTC()}
-		l.leases[id] = f
+		l.leases[lk] = f
 		l.jobs[k.job] = append(l.jobs[k.job], f)
 		l.size++
 	case e.Action == ActionRevoke && e.Outcome == audit.OutcomeSuccess:
-		if f, ok := l.leases[id]; ok && f.RevokedAt.IsZero() {
+		if f, ok := l.leases[ledgerKey{e.Correlation.JobID, id}]; ok && f.RevokedAt.IsZero() {
 			f.RevokedAt = e.Time.UTC()
 		}
 	}
@@ -209,7 +215,7 @@ func (l *LeaseLedger) Forget(jobID string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range l.jobs[jobID] {
-		delete(l.leases, f.LeaseID)
+		delete(l.leases, ledgerKey{jobID, f.LeaseID})
 		l.size--
 	}
 	delete(l.jobs, jobID)

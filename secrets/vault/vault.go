@@ -357,12 +357,19 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		if s.WrapInfo == nil || s.WrapInfo.Token == "" {
 			return secrets.Grant{}, fmt.Errorf("%w: vault: asked for a wrapped response from %s, got none", secrets.ErrBackend, path)
 		}
+		if s.WrapInfo.Accessor == "" {
+			// The accessor is the only way to revoke the token: without it
+			// revocation would "succeed" (Vault refuses an empty accessor
+			// with 400, read as already gone) and leave the token live.
+			return secrets.Grant{}, fmt.Errorf("%w: vault: wrapped response from %s has no accessor to revoke it by", secrets.ErrBackend, path)
+		}
 		id := wrapPrefix + s.WrapInfo.Accessor
 		b.own(id, owned{kind: ownedWrap, accessor: s.WrapInfo.Accessor})
 		ttl, err := seconds("wrap_info.ttl", s.WrapInfo.TTL)
 		if err != nil {
 			return secrets.Grant{}, errors.Join(err, b.Revoke(context.WithoutCancel(ctx), id))
 		}
+		b.granted(req.LeaseID, id)
 		return secrets.Grant{LeaseID: id, Value: secrets.NewValue(s.WrapInfo.Token), TTL: ttl, SingleUse: true}, nil
 	}
 	if s.LeaseID != "" {
@@ -387,7 +394,24 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if err != nil {
 		return fail(err)
 	}
+	b.granted(req.LeaseID, s.LeaseID)
 	return secrets.Grant{LeaseID: s.LeaseID, Value: v, TTL: ttl, Renewable: s.Renewable}, nil
+}
+
+// granted forgets the reserved id of a lease granted under another id:
+// the broker revokes such a lease by the granted id only, so the reserved
+// one would otherwise be remembered for the life of the process, one entry
+// per lease ever issued. A reserved id revoked later all the same (Recover)
+// is unknown, and revoked as a Vault lease, which Vault accepts.
+func (b *Backend) granted(reserved, id string) {
+	if id == reserved {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if o, ok := b.owned[reserved]; ok && o.kind == ownedNone {
+		delete(b.owned, reserved)
+	}
 }
 
 // login exchanges the job's token for a Vault token on a clone of the
