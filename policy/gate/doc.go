@@ -98,18 +98,22 @@
 //     verifier configured for the verifier.id it names (signature, signer
 //     identity, subjects covering every manifest this gate would verify:
 //     the pinned digest, or each platform manifest of an index verified
-//     per platform), says PASSED, names an accepted
-//     policy revision, is within the freshness window, and neither its
-//     signer nor the signers, keys, builders and leases of the inputs it
-//     names are revoked — checked per decision, whatever is cached; with a
-//     lease checker, a summary that does not list its build's leases is not
-//     relied on. This gate's deploy policy is evaluated on the summary: the
-//     job it authenticated, the artifact Verified with the facts the summary
-//     carries (attestations) and the summary itself (Artifact.VSA), so
-//     rules about the caller hold on both paths and a rule needing facts the
-//     summary lacks denies. Any summary not relied on, or on which policy
-//     denies, is ignored and the attestations are verified: a summary can
-//     save work, never change the answer full verification gives. What is
+//     per platform), names this repository when its resourceUri is an OCI
+//     package URL, says PASSED, names an accepted policy revision, is
+//     within the freshness window, and neither its signer nor the
+//     signers, keys, builders and leases of the inputs it names are
+//     revoked — checked per decision, whatever is cached; with a lease
+//     checker, a summary that does not list its build's leases is not
+//     relied on, nor, with a signer threshold above one, one that does not
+//     name that many distinct signers for each manifest. This gate's
+//     deploy policy is evaluated on the summary: the job it authenticated,
+//     the artifact Verified with the facts the summary carries
+//     (attestations) and the summary itself (Artifact.VSA), so rules about
+//     the caller hold on both paths and a rule needing facts the summary
+//     lacks denies. Any summary not relied on, or on which policy denies
+//     (its own verdict, even when a Warn or DryRun mode admits it), is
+//     ignored and the attestations are verified: a summary can save work,
+//     never change the answer full verification gives. What is
 //     delegated is the trusted verifier's word that the attestations it
 //     names verified and say what it reports.
 package gate

@@ -38,10 +38,13 @@ func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
 // verification and whatever any cache holds, so a mark takes effect on the
 // next decision: a job identity (its stable ID: SPIFFE ID or issuer#subject),
 // an attestation's signer (the certificate SAN), its signing key (the
-// bundle's key hint) or the SLSA builder its provenance names. A nil checker
-// checks nothing. audit.KillSwitch and audit/natskill's Switch (with For per
-// kind) implement audit.CompromiseChecker; a checker that cannot decide must
-// report true (revoked), as those do.
+// bundle's key hint, verify.KeyFingerprint; also the pinned key of a
+// third-party summary, [WithThirdPartyVSAs]) or the SLSA builder its
+// provenance names (a mark on a builder id without "@" also revokes that
+// id with any "@<ref>", as a verify.Provenance expectation matches it). A
+// nil checker checks nothing. audit.KillSwitch and audit/natskill's Switch
+// (with For per kind) implement audit.CompromiseChecker; a checker that
+// cannot decide must report true (revoked), as those do.
 //
 // Leases are secrets lease ids marked compromised: a credential of a
 // verified secrets provenance whose lease is marked reaches policy as
@@ -86,11 +89,27 @@ func (r Revocations) check(vr *verify.Result) error {
 		if err != nil {
 			return fmt.Errorf("%w: provenance does not read, so its builder cannot be checked: %w", ErrRevoked, err)
 		}
-		if r.Builders.Compromised(f.BuilderID) {
-			return &RevokedError{Kind: "builder", ID: f.BuilderID}
+		if id, revoked := builderRevoked(r.Builders, f.BuilderID); revoked {
+			return &RevokedError{Kind: "builder", ID: id}
 		}
 	}
 	return nil
+}
+
+// builderRevoked reports whether the builder id names a revoked builder,
+// and by which mark. A builder is matched as verify matches a
+// verify.Provenance expectation: an id with "@<ref>" is also the builder
+// before the "@" (slsa-github-generator style), so a mark on the builder
+// an expectation names revokes it at every ref, as the expectation
+// accepts it at every ref.
+func builderRevoked(c audit.CompromiseChecker, id string) (string, bool) {
+	if c.Compromised(id) {
+		return id, true
+	}
+	if base, _, ok := strings.Cut(id, "@"); ok && c.Compromised(base) {
+		return base, true
+	}
+	return "", false
 }
 
 // denyRevokedJob decides and audits the deny of a revoked job.

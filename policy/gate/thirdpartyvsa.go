@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"encoding/base64"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/vsa"
+	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/policy"
+	"github.com/ztci/ztci/verify"
 )
 
 // MaxThirdPartyVSAs bounds the envelopes [ThirdPartyVSAs.Check] looks at
@@ -74,7 +77,14 @@ type ThirdPartyVSAReport struct {
 // artifact and turns the verified ones into policy input. It holds no
 // state beyond its configuration and is safe for concurrent use.
 type ThirdPartyVSAs struct {
-	byVerifier map[string][]ThirdPartyVSATrust
+	byVerifier map[string][]thirdPartyPin
+}
+
+// thirdPartyPin is one pin and the id its key is revoked by
+// (verify.KeyFingerprint, as [Revocations].Keys names keys).
+type thirdPartyPin struct {
+	ThirdPartyVSATrust
+	keyID string
 }
 
 // NewThirdPartyVSAs checks every pin (a verifier id, a usable key and
@@ -85,7 +95,7 @@ func NewThirdPartyVSAs(trust ...ThirdPartyVSATrust) (*ThirdPartyVSAs, error) {
 	if len(trust) == 0 {
 		return nil, fmt.Errorf("%w: NewThirdPartyVSAs needs at least one verifier", ErrConfig)
 	}
-	t := &ThirdPartyVSAs{byVerifier: make(map[string][]ThirdPartyVSATrust, len(trust))}
+	t := &ThirdPartyVSAs{byVerifier: make(map[string][]thirdPartyPin, len(trust))}
 	for _, tr := range trust {
 		if tr.ResourceURI == nil || tr.MaxAge <= 0 {
 			return nil, fmt.Errorf("%w: third-party verifier %q needs a ResourceURI function and a positive MaxAge", ErrConfig, tr.VerifierID)
@@ -97,7 +107,11 @@ func NewThirdPartyVSAs(trust ...ThirdPartyVSATrust) (*ThirdPartyVSAs, error) {
 			return nil, fmt.Errorf("%w: third-party verifier %q: %w", ErrConfig, tr.VerifierID, err)
 		}
 		tr.VerifiedLevels = append([]string(nil), tr.VerifiedLevels...)
-		t.byVerifier[tr.VerifierID] = append(t.byVerifier[tr.VerifierID], tr)
+		fp, err := verify.KeyFingerprint(tr.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: third-party verifier %q: %w", ErrConfig, tr.VerifierID, err)
+		}
+		t.byVerifier[tr.VerifierID] = append(t.byVerifier[tr.VerifierID], thirdPartyPin{tr, fp})
 	}
 	return t, nil
 }
@@ -124,6 +138,13 @@ func (tr *ThirdPartyVSATrust) expectations(resource string, digests attest.Diges
 // envelope in order, verified or rejected with its reason; a rejected one
 // never reaches policy. The only error is ctx's.
 func (t *ThirdPartyVSAs) Check(ctx context.Context, now time.Time, art policy.Artifact, envelopes [][]byte) ([]policy.Attestation, []ThirdPartyVSAReport, error) {
+	return t.check(ctx, now, art, envelopes, nil)
+}
+
+// check is Check with the gate's key revocations (nil: none): a summary
+// verified only by a pin whose key keys reports compromised is rejected
+// with a [*RevokedError], as an attestation signed by a revoked key is.
+func (t *ThirdPartyVSAs) check(ctx context.Context, now time.Time, art policy.Artifact, envelopes [][]byte, keys audit.CompromiseChecker) ([]policy.Attestation, []ThirdPartyVSAReport, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -134,7 +155,7 @@ func (t *ThirdPartyVSAs) Check(ctx context.Context, now time.Time, art policy.Ar
 		var a policy.Attestation
 		var info AttestationInfo
 		if i < MaxThirdPartyVSAs {
-			a, info, err = t.checkOne(ctx, now, art, env)
+			a, info, err = t.checkOne(ctx, now, art, env, keys)
 		}
 		if err != nil {
 			report = append(report, ThirdPartyVSAReport{AttestationInfo{PredicateType: vsa.PredicateType, Error: err.Error()}, err})
@@ -146,7 +167,7 @@ func (t *ThirdPartyVSAs) Check(ctx context.Context, now time.Time, art policy.Ar
 	return atts, report, nil
 }
 
-func (t *ThirdPartyVSAs) checkOne(ctx context.Context, now time.Time, art policy.Artifact, env []byte) (policy.Attestation, AttestationInfo, error) {
+func (t *ThirdPartyVSAs) checkOne(ctx context.Context, now time.Time, art policy.Artifact, env []byte, keys audit.CompromiseChecker) (policy.Attestation, AttestationInfo, error) {
 	claimed := claimedThirdPartyVerifier(env)
 	pins := t.byVerifier[claimed]
 	if len(pins) == 0 {
@@ -156,11 +177,17 @@ func (t *ThirdPartyVSAs) checkOne(ctx context.Context, now time.Time, art policy
 	if !ok || alg == "" || value == "" {
 		return policy.Attestation{}, AttestationInfo{}, fmt.Errorf("%w: artifact digest %q is not <alg>:<value>", ErrThirdPartyVSA, clip.String(art.Digest, 80))
 	}
-	var err error
+	var err, revoked error
 	for _, tr := range pins {
 		var v *vsa.ThirdPartySummary
 		v, err = vsa.VerifyThirdParty(ctx, env, tr.expectations(tr.ResourceURI(art.Name, art.Digest), attest.DigestSet{alg: value}, now))
 		if err != nil {
+			continue
+		}
+		// Checked per decision, after verification: another pin (key
+		// rotation) may still verify an envelope signed twice.
+		if keys != nil && keys.Compromised(tr.keyID) {
+			revoked = &RevokedError{Kind: "key", ID: tr.keyID}
 			continue
 		}
 		pred, err := summaryPredicate(v.Summary)
@@ -170,7 +197,7 @@ func (t *ThirdPartyVSAs) checkOne(ctx context.Context, now time.Time, art policy
 		return policy.Attestation{PredicateType: vsa.PredicateType, Predicate: pred},
 			AttestationInfo{PredicateType: vsa.PredicateType, Signer: tr.VerifierID + " (key " + v.KeyID + ")", Verified: true}, nil
 	}
-	return policy.Attestation{}, AttestationInfo{}, fmt.Errorf("%w: %w", ErrThirdPartyVSA, err)
+	return policy.Attestation{}, AttestationInfo{}, fmt.Errorf("%w: %w", ErrThirdPartyVSA, cmp.Or(revoked, err))
 }
 
 // summaryPredicate is the verified summary as policy reads it: the
@@ -231,7 +258,9 @@ func claimedThirdPartyVerifier(env []byte) string {
 // one. Every envelope is listed in Decision.Attestations, a rejected one
 // with its reason, and the decision's audit event counts both
 // ("third_party_vsas_verified", "third_party_vsas_rejected"); a rejected
-// one never reaches policy. A request carrying more than
+// one never reaches policy. With [WithRevocations], a summary verified
+// only by a pin whose key Revocations.Keys marks (by verify.KeyFingerprint)
+// is rejected as revoked, on every decision. A request carrying more than
 // MaxThirdPartyVSAs, or carrying any to a gate without this option, is a
 // bad request.
 //
@@ -271,7 +300,7 @@ func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.A
 	for i, e := range req.ThirdPartyVSAs {
 		envs[i] = e
 	}
-	atts, report, err := tp.Check(ctx, g.cfg.now(), *art, envs)
+	atts, report, err := tp.check(ctx, g.cfg.now(), *art, envs, g.cfg.revocations.Keys)
 	if err != nil {
 		return thirdPartyTally{}, fmt.Errorf("%w: third-party VSAs: %w", ErrUndecided, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
 	"github.com/ztci/ztci/attest/secretsprov"
+	"github.com/ztci/ztci/attest/vex"
 	"github.com/ztci/ztci/attest/vsa"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
@@ -58,6 +60,14 @@ var (
 	// verifies (the pinned digest itself, or each platform manifest its
 	// platform options select).
 	ErrVSAOtherManifest = fmt.Errorf("%w: not about the pinned digest", ErrVSAIgnored)
+	// ErrVSAOtherRepository: its resourceUri, an OCI package URL, names
+	// another repository than the image's (a summary of the same manifest
+	// verified, with the attestations held, in another repository).
+	ErrVSAOtherRepository = fmt.Errorf("%w: about another repository", ErrVSAIgnored)
+	// ErrVSASigners: the gate requires several distinct signers per
+	// manifest (image.WithThreshold) and the summary does not name as
+	// many among the inputs verified for one of them.
+	ErrVSASigners = fmt.Errorf("%w: fewer distinct signers than the threshold", ErrVSAIgnored)
 	// ErrVSALeasesUnknown: the gate checks leases ([Revocations].Leases)
 	// and the summary does not say which credentials reached the build
 	// (an input without its predicate type, a secrets provenance input
@@ -208,7 +218,11 @@ type VSATrust struct {
 // (and at most [MaxVSASkew] ahead of the gate's clock), whose signer is not
 // revoked, nor the signers, keys and builders of the attestations it names
 // as inputs, and whose build received no compromised credential
-// ([WithRevocations], checked on every decision). A gate's own summaries
+// ([WithRevocations], checked on every decision); whose resourceUri, when
+// it is an OCI package URL (as [WithVSA] writes it), names the image's
+// repository ([ErrVSAOtherRepository]); and which, when the gate requires
+// several distinct signers (image.WithThreshold), names that many among
+// the inputs of each manifest ([ErrVSASigners]). A gate's own summaries
 // name all of these; a third party's may not, and then only its signer is
 // checked — except leases: with a Leases checker, a summary that does not
 // say which leases reached the build (an input without its predicate type,
@@ -230,9 +244,11 @@ type VSATrust struct {
 // gate's revision; the allow's audit event carries the summary's bundle
 // digest ("vsa") and revision ("vsa_policy_revision").
 //
-// A summary that fails any check — untrusted verifier, another digest,
-// stale, revoked, FAILED, an unaccepted revision, unreadable, or this
-// gate's policy denies on it — is ignored and the gate verifies the
+// A summary that fails any check — untrusted verifier, another digest or
+// repository, stale, revoked, FAILED, an unaccepted revision, too few
+// signers, unreadable, or this gate's policy denies on it (its own
+// verdict: an evaluator in Warn or DryRun mode that admits a deny does not
+// make the summary one to rely on) — is ignored and the gate verifies the
 // attestations as it would without this option, so a deny's reasons are
 // always those of full verification: a summary can save work, never turn
 // a deny into an allow nor an allow into a deny. So does a lookup that
@@ -386,10 +402,14 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: policy: %w", ErrUndecided, err)
 	}
-	if !pd.Allowed {
+	if !pd.Allowed || !pd.PolicyAllowed || len(pd.Violations) > 0 {
 		// What the summary carries does not satisfy this gate's policy
 		// (a rule about the job, or one that needs facts the summary does
 		// not hold): the attestations decide, and their deny says why.
+		// So when an evaluator in Warn or DryRun mode admits what its
+		// policy denies: the violations it reports are full
+		// verification's, never those of the facts a summary happened to
+		// carry, nor none at all.
 		g.cfg.log.DebugContext(ctx, "verification summary ignored", "artifact", use.info.Bundle,
 			"err", fmt.Errorf("%w: %s", ErrVSAPolicyDenied, pd))
 		return res.Digest, false, nil
@@ -437,13 +457,16 @@ type summaryFact struct {
 // Revocation, result, revision and freshness are checked here, per
 // decision, never inside the (cached) verification.
 func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
-	now := g.cfg.now()
+	now, repo := g.cfg.now(), res.Digest.Context()
 	found := map[string]*trustedVSA{} // by bundle digest
 	covers := map[string]int{}        // targets each bundle was accepted for
 	for _, t := range res.Targets {
 		onTarget := map[string]bool{}
 		for _, a := range t.Attestations {
-			s, facts, why := g.checkVSA(now, a)
+			s, facts, why := g.checkVSA(now, repo, a)
+			if why == nil {
+				why = meetsThreshold(s, subjectDigests(a.Result.Statement), t.Digest.String(), res.Threshold)
+			}
 			if why != nil {
 				g.cfg.log.DebugContext(ctx, "verification summary ignored", "artifact", a.Artifact.String(), "err", why)
 				continue
@@ -475,9 +498,9 @@ func (g *Gate) pickVSA(ctx context.Context, res *image.Result) *trustedVSA {
 	return best
 }
 
-// checkVSA returns the summary of a and the facts it carries for policy,
-// or why it cannot be relied on.
-func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []summaryFact, error) {
+// checkVSA returns the summary of a, found in repo, and the facts it
+// carries for policy, or why it cannot be relied on.
+func (g *Gate) checkVSA(now time.Time, repo name.Repository, a image.Attestation) (*vsa.Summary, []summaryFact, error) {
 	switch {
 	case a.Err != nil:
 		return nil, nil, fmt.Errorf("%w: %w", ErrVSAIgnored, a.Err)
@@ -510,6 +533,9 @@ func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []sum
 	case s.TimeVerified.After(now.Add(MaxVSASkew)):
 		return nil, nil, fmt.Errorf("%w: made %s, in the future", ErrVSAStale, s.TimeVerified.Format(time.RFC3339))
 	}
+	if err := aboutRepository(s.ResourceURI, repo); err != nil {
+		return nil, nil, err
+	}
 	facts, err := summaryFacts(s)
 	if err != nil {
 		return nil, nil, err
@@ -522,6 +548,66 @@ func (g *Gate) checkVSA(now time.Time, a image.Attestation) (*vsa.Summary, []sum
 		}
 	}
 	return s, facts, nil
+}
+
+// meetsThreshold refuses a summary that names fewer distinct signers
+// (certificate SAN, or key hint) among the inputs verified for manifest
+// than the gate's signer threshold: full verification would find the
+// manifest unverified, and a summary by a verifier with a lower
+// threshold must not lower this gate's. An input that names no manifest
+// is about the summary's one subject. At the default threshold of one the
+// trusted verifier's word stands, as it does for a third party's summary
+// that names no signers.
+func meetsThreshold(s *vsa.Summary, subjects []string, manifest string, threshold int) error {
+	if threshold <= 1 {
+		return nil
+	}
+	signers := map[string]bool{}
+	for _, in := range s.InputAttestations {
+		str := func(k string) string { v, _ := in.Annotations[k].(string); return v }
+		m := str(VSAAnnotationManifest)
+		if m != manifest && (m != "" || len(subjects) != 1 || subjects[0] != manifest) {
+			continue
+		}
+		switch san, hint := str(vsa.AnnotationSigner), str(vsa.AnnotationKeyHint); {
+		case san != "":
+			signers["san "+san] = true
+		case hint != "":
+			signers["key "+hint] = true
+		}
+	}
+	if len(signers) < threshold {
+		return fmt.Errorf("%w: %d of %d for %s", ErrVSASigners, len(signers), threshold, manifest)
+	}
+	return nil
+}
+
+// aboutRepository refuses a summary whose resourceUri is an OCI package
+// URL naming another repository than repo: by its name (the repository's
+// last path segment, as [WithVSA] writes it) or its repository_url
+// qualifier. Subjects name digests only, and referrers can be copied with
+// a manifest: without this, a summary of acme/app@D, whose attestations
+// were verified in acme/app, would stand for acme/copy@D, where none may
+// be. A resourceUri of another form (a third party's convention) is not
+// read; its subjects alone bind it.
+func aboutRepository(uri string, repo name.Repository) error {
+	if !strings.HasPrefix(uri, "pkg:oci/") {
+		return nil
+	}
+	p, err := vex.ParsePURL(uri)
+	if err != nil {
+		return fmt.Errorf("%w: resourceUri: %w", ErrVSAOtherRepository, err)
+	}
+	if !strings.EqualFold(p.Name, path.Base(repo.RepositoryStr())) {
+		return fmt.Errorf("%w: resourceUri names %q, not %s", ErrVSAOtherRepository, clip.String(p.Name, 128), repo.Name())
+	}
+	if u, ok := p.Qualifiers["repository_url"]; ok {
+		r, err := name.NewRepository(u, name.StrictValidation)
+		if err != nil || r.Name() != repo.Name() {
+			return fmt.Errorf("%w: resourceUri names %q, not %s", ErrVSAOtherRepository, clip.String(u, 128), repo.Name())
+		}
+	}
+	return nil
 }
 
 // subjectDigests are the sha256 digests ("sha256:<hex>") of st's subjects.
@@ -715,8 +801,10 @@ func (r Revocations) checkInputs(s *vsa.Summary) error {
 			return &RevokedError{Kind: "signer", ID: san}
 		case r.Keys != nil && hint != "" && r.Keys.Compromised(hint):
 			return &RevokedError{Kind: "key", ID: hint}
-		case r.Builders != nil && builder != "" && r.Builders.Compromised(builder):
-			return &RevokedError{Kind: "builder", ID: builder}
+		case r.Builders != nil && builder != "":
+			if id, revoked := builderRevoked(r.Builders, builder); revoked {
+				return &RevokedError{Kind: "builder", ID: id}
+			}
 		}
 		if r.Leases == nil {
 			continue
