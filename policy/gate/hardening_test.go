@@ -52,13 +52,7 @@ func TestThirdPartyVSAsRefusedOnTheTrustedVSAPath(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img := w.publishMain(t)
-	var attached attachments
-	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
-	dA, err := a.Decide(ctx, w.request(t, img.Image))
-	if err != nil || !dA.Allowed {
-		t.Fatal(dA, err)
-	}
+	img, dA, _ := w.summarisedMain(t)
 	tp, err := gate.NewThirdPartyVSAs(gate.ThirdPartyVSATrust{VerifierID: thirdPartyVerifier, Key: newKey(t).Public(),
 		ResourceURI: thirdPartyResource, MaxAge: 1 << 40})
 	if err != nil {

@@ -19,13 +19,7 @@ func TestReview5VSAOfAnotherRepositoryIgnored(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img := w.publishMain(t)
-	var attached attachments
-	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
-	dA, err := a.Decide(ctx, w.request(t, img.Image))
-	if err != nil || !dA.Allowed || len(attached.all()) != 1 {
-		t.Fatalf("gate A: %s, %v", dA, err)
-	}
+	img, dA, attached := w.summarisedMain(t)
 
 	src, err := name.NewDigest(img.Name+"@"+img.Digest, name.StrictValidation)
 	if err != nil {

@@ -18,13 +18,7 @@ func TestReview5VSADoesNotLowerTheSignerThreshold(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img := w.publishMain(t)
-	var attached attachments
-	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
-	dA, err := a.Decide(ctx, w.request(t, img.Image))
-	if err != nil || !dA.Allowed || dA.IssuedVSA == nil {
-		t.Fatalf("gate A: %s, %v", dA, err)
-	}
+	img, dA, _ := w.summarisedMain(t)
 
 	b, _ := w.gate(t, discard(), gate.WithTrustedVSAs(w.trustA(t, dA.PolicyRevision)), gate.WithImageOptions(image.WithThreshold(2)))
 	d, err := b.Decide(ctx, w.request(t, img.Image))

@@ -21,13 +21,7 @@ func TestReview5WarnModePolicyDenyOnVSANotRelied(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img := w.publishMain(t)
-	var attached attachments
-	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
-	dA, err := a.Decide(ctx, w.request(t, img.Image))
-	if err != nil || !dA.Allowed || dA.IssuedVSA == nil {
-		t.Fatalf("gate A: %s, %v", dA, err)
-	}
+	img, dA, _ := w.summarisedMain(t)
 
 	cfg := w.lab.PolicyConfig()
 	cfg.Deploy.Builders = []string{"https://builder.example/not-this-one"}

@@ -223,6 +223,21 @@ func discard() audit.Sink {
 
 // publishMain publishes the Lab's image "v1" as a protected main-branch
 // job's build.
+// summarisedMain publishes the Lab's main image and has a gate that issues
+// summaries allow it: the image, that gate's decision and the summaries it
+// attached.
+func (w *vsaWorld) summarisedMain(t testing.TB) (*gatetest.Published, gate.Decision, *attachments) {
+	t.Helper()
+	img := w.publishMain(t)
+	attached := &attachments{}
+	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(attached)))
+	dA, err := a.Decide(t.Context(), w.request(t, img.Image))
+	if err != nil || !dA.Allowed || dA.IssuedVSA == nil {
+		t.Fatalf("summarising gate: %s, %v", dA, err)
+	}
+	return img, dA, attached
+}
+
 func (w *vsaWorld) publishMain(t testing.TB) *gatetest.Published {
 	t.Helper()
 	img, err := w.lab.Publish(t.Context(), gatetest.Job{Ref: "refs/heads/main", Protected: true}, "v1")

@@ -411,13 +411,7 @@ func TestVSAKeepsTheGateContract(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	w := newVSAWorld(t)
-	img := w.publishMain(t)
-	var attached attachments
-	a, _ := w.gate(t, discard(), gate.WithVSA(w.issuer(&attached)))
-	dA, err := a.Decide(ctx, w.request(t, img.Image))
-	if err != nil || !dA.Allowed {
-		t.Fatal(dA, err)
-	}
+	img, dA, _ := w.summarisedMain(t)
 	trust := gate.WithTrustedVSAs(w.trustA(t, dA.PolicyRevision))
 
 	t.Run("revoked job", func(t *testing.T) {
