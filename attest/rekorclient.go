@@ -23,6 +23,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ztci/ztci/internal/bounded"
 	"github.com/ztci/ztci/internal/origin"
 )
 
@@ -48,32 +49,10 @@ type boundedBodies struct{ base http.RoundTripper }
 func (t boundedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
 	if err == nil {
-		resp.Body = &boundedBody{rc: resp.Body, left: maxLogResponse}
+		resp.Body = bounded.Body(resp.Body, maxLogResponse, errLogResponseTooLarge)
 	}
 	return resp, err
 }
-
-type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.left < 0 {
-		return 0, errLogResponseTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return 0, errLogResponseTooLarge
-	}
-	return n, err
-}
-
-func (b *boundedBody) Close() error { return b.rc.Close() }
 
 // newRekor returns sigstore-go's Rekor uploader for r with clients of our
 // own: sigstore-go's (rekor's and rekor-tiles') follow redirects of the

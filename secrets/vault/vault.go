@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/ztci/ztci/internal/bounded"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/secrets"
 )
@@ -271,7 +271,7 @@ func (t refuseRedirects) RoundTrip(r *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if resp.StatusCode < 300 || resp.StatusCode > 399 {
-		resp.Body = &boundedBody{rc: resp.Body, left: MaxResponseSize}
+		resp.Body = bounded.Body(resp.Body, MaxResponseSize, errResponseTooLarge)
 		return resp, nil
 	}
 	_ = resp.Body.Close()
@@ -285,29 +285,6 @@ const MaxResponseSize = 32 << 20
 
 // errResponseTooLarge: a Vault response was longer than [MaxResponseSize].
 var errResponseTooLarge = fmt.Errorf("%w: vault: response larger than %d bytes", secrets.ErrBackend, MaxResponseSize)
-
-// boundedBody fails a read once more than left bytes were read.
-type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.left < 0 {
-		return 0, errResponseTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return 0, errResponseTooLarge
-	}
-	return n, err
-}
-
-func (b *boundedBody) Close() error { return b.rc.Close() }
 
 // redactedAddr drops user info, query and fragment from a Vault address
 // for an error message.
