@@ -44,7 +44,11 @@ func Example_proofVerifiedOffline() {
 	if err != nil {
 		panic(err)
 	}
-	defer log.Close()
+	defer func() {
+		if err := log.Close(); err != nil { // a record not made durable
+			panic(err)
+		}
+	}()
 	var receipts []audit.Receipt
 	for _, id := range []string{"e1", "e2", "e3"} {
 		r, err := log.Append(ctx, exampleEvent(id))
@@ -53,15 +57,33 @@ func Example_proofVerifiedOffline() {
 		}
 		receipts = append(receipts, r)
 	}
-	old, _ := log.Checkpoint(ctx)
-	r4, _ := log.Append(ctx, exampleEvent("e4"))
-	cp, _ := log.Checkpoint(ctx)
-	incl, _ := log.InclusionProof(receipts[1].Index, cp.Size)
-	cons, _ := log.ConsistencyProof(old.Size, cp.Size)
+	old, err := log.Checkpoint(ctx)
+	if err != nil {
+		panic(err)
+	}
+	r4, err := log.Append(ctx, exampleEvent("e4"))
+	if err != nil {
+		panic(err)
+	}
+	cp, err := log.Checkpoint(ctx)
+	if err != nil {
+		panic(err)
+	}
+	incl, err := log.InclusionProof(receipts[1].Index, cp.Size)
+	if err != nil {
+		panic(err)
+	}
+	cons, err := log.ConsistencyProof(old.Size, cp.Size)
+	if err != nil {
+		panic(err)
+	}
 
 	// Offline, with the public key only: what travels is the signed
 	// checkpoint, the entry bytes, its index and the proof hashes.
-	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	v, err := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println("checkpoint size:", cp.Size)
 	fmt.Println("e2 included:", v.Inclusion(cp, receipts[1].Index, receipts[1].Entry, incl) == nil)
 	fmt.Println("e4 at index 1:", v.Inclusion(cp, 1, r4.Entry, incl) == nil)
@@ -82,17 +104,29 @@ func ExampleLog_Prove() {
 	defer os.RemoveAll(dir)
 	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
 	const origin = "example.com/ztci/audit/prod"
-	log, _ := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
-	defer log.Close()
+	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	if err != nil {
+		panic(err)
+	}
+	defer func() {
+		if err := log.Close(); err != nil {
+			panic(err)
+		}
+	}()
 	for _, id := range []string{"e1", "deploy-7f3a", "e3"} {
-		_ = log.Write(ctx, exampleEvent(id))
+		if err := log.Write(ctx, exampleEvent(id)); err != nil {
+			panic(err) // an action whose record failed must not proceed
+		}
 	}
 
 	p, err := log.Prove(ctx, "deploy-7f3a") // signs a checkpoint if needed
 	if err != nil {
 		panic(err)
 	}
-	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	v, err := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err)
+	}
 	e, err := v.VerifyEvent(p, "deploy-7f3a")
 	fmt.Println("entry", p.Index, "of", p.Checkpoint.Size, e.ID, e.Outcome, err)
 
@@ -112,20 +146,36 @@ func ExampleVerifier_Log() {
 	key := ed25519.NewKeyFromSeed(make([]byte, 32))
 	const origin = "example.com/ztci/audit/prod"
 	path := filepath.Join(dir, "audit.log")
-	log, _ := audit.Open(ctx, path, origin, key)
-	for _, id := range []string{"e1", "e2", "e3"} {
-		_ = log.Write(ctx, exampleEvent(id))
+	log, err := audit.Open(ctx, path, origin, key)
+	if err != nil {
+		panic(err)
 	}
-	_ = log.Close() // signs a final checkpoint
+	for _, id := range []string{"e1", "e2", "e3"} {
+		if err := log.Write(ctx, exampleEvent(id)); err != nil {
+			panic(err)
+		}
+	}
+	if err := log.Close(); err != nil { // signs a final checkpoint
+		panic(err)
+	}
 
-	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
-	f, _ := os.Open(path)
+	v, err := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		panic(err)
+	}
 	rep, err := v.Log(ctx, f)
 	f.Close()
 	fmt.Println(rep.Entries, rep.Checkpoints, rep.Unsigned, err)
 
 	// Tamper: rename the second event in the file.
-	b, _ := os.ReadFile(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
 	_, err = v.Log(ctx, bytes.NewReader(bytes.Replace(b, []byte(`"id":"e2"`), []byte(`"id":"eX"`), 1)))
 	var le *audit.LogError
 	if errors.As(err, &le) {
@@ -155,8 +205,13 @@ func ExampleNewHMAC() {
 }
 
 func ExampleNewJSONLines() {
-	s, _ := audit.NewJSONLines(os.Stdout)
-	_ = s.Write(context.Background(), exampleEvent("e1"))
+	s, err := audit.NewJSONLines(os.Stdout)
+	if err != nil {
+		panic(err)
+	}
+	if err := s.Write(context.Background(), exampleEvent("e1")); err != nil {
+		panic(err)
+	}
 	// Output:
 	// {"id":"e1","time":"2026-11-22T10:00:00Z","source":"ztci/secrets","action":"secrets.lease.issue","outcome":"allow","actor":{"id":"spiffe://example.org/ci/runner","kind":"workload"},"resource":"secret:db-password"}
 }
@@ -193,17 +248,27 @@ func ExampleNewWebhook() {
 
 func ExampleNewKillSwitch() {
 	ctx := context.Background()
-	auditLog, _ := audit.NewJSONLines(io.Discard)
-	ks, _ := audit.NewKillSwitch(auditLog)
+	auditLog, err := audit.NewJSONLines(io.Discard) // in production: the node's audit.Log
+	if err != nil {
+		panic(err)
+	}
+	ks, err := audit.NewKillSwitch(auditLog)
+	if err != nil {
+		panic(err)
+	}
 	var checker audit.CompromiseChecker = ks // give this to secrets and policy gates
 
-	// A runtime-security detector reports a compromised runner.
-	_ = ks.Write(ctx, audit.Event{
+	// A runtime-security detector reports a compromised runner. A mark that
+	// was not recorded is an error: raise it again, or page someone.
+	err = ks.Write(ctx, audit.Event{
 		ID: "falco-1", Time: time.Now(), Source: "falco", Action: audit.ActionCompromiseDetected,
 		Outcome: audit.OutcomeSuccess, Actor: audit.Actor{ID: "falco/runtime"},
 		Reason:     "shell spawned in build container",
 		Attributes: map[string]string{audit.AttrCompromisedID: "spiffe://example.org/ci/runner"},
 	})
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(checker.Compromised("spiffe://example.org/ci/runner"))
 	fmt.Println(checker.Compromised("spiffe://example.org/ci/other"))
 	// Output:
@@ -217,13 +282,17 @@ func ExampleNewDetector() {
 		fmt.Println(a.Action+":", a.Reason)
 		return nil
 	})
-	d, _ := audit.NewDetector(out, audit.WithLearning(3), audit.WithWorkingHours(8, 18, time.UTC))
-	for i := range 3 {
-		_ = d.Write(ctx, exampleEvent(fmt.Sprint("e", i)))
+	d, err := audit.NewDetector(out, audit.WithLearning(3), audit.WithWorkingHours(8, 18, time.UTC))
+	if err != nil {
+		panic(err)
 	}
 	odd := exampleEvent("e9")
 	odd.Resource = "secret:prod-signing-key"
-	_ = d.Write(ctx, odd)
+	for _, e := range []audit.Event{exampleEvent("e0"), exampleEvent("e1"), exampleEvent("e2"), odd} {
+		if err := d.Write(ctx, e); err != nil {
+			panic(err)
+		}
+	}
 	// Output:
 	// audit.anomaly.first_seen: spiffe://example.org/ci/runner used action "secrets.lease.issue" on resource "secret:prod-signing-key" for the first time in 3 events
 }
@@ -254,7 +323,10 @@ func ExampleOpenWithSigner() {
 	if err := l.Close(); err != nil {
 		panic(err)
 	}
-	b, _ := os.ReadFile(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
 	rep, err := verifier.Log(ctx, bytes.NewReader(b))
 	fmt.Println(rep.Entries, "entry, checkpoint size", rep.Latest.Size, err)
 	// Output:

@@ -35,8 +35,8 @@ func ExampleGuard() {
 		{Who: alice, Permission: identity.Approve("production"), AMR: []string{"pwd"}},
 		{Who: alice, Permission: identity.Approve("production"), AMR: []string{"pwd", "mfa"}},
 	} {
-		d, _ := g.Check(ctx, r)
-		fmt.Println(r.Permission, d.Allowed)
+		d, err := g.Check(ctx, r)
+		fmt.Println(r.Permission, err == nil && d.Allowed) // an error is a deny
 	}
 	// Output:
 	// deploy:production true

@@ -74,12 +74,19 @@ decision := {"allow": count(violations) == 0, "violations": violations}`)},
 		panic(err)
 	}
 	defer eval.Close()
-	d, _ := eval.Evaluate(context.Background(), policy.Input{Job: policy.Job{Repository: "evil/app"}})
+	d, err := eval.Evaluate(context.Background(), policy.Input{Job: policy.Job{Repository: "evil/app"}})
+	if err != nil {
+		fmt.Println("could not decide, deny:", err)
+		return
+	}
 	fmt.Println(d.Allowed, d.Violations[0])
 	// Output: false acme.repo: repository "evil/app" may not deploy
 }
 
-// Warn mode allows but reports what enforce mode would deny.
+// Warn mode allows but reports what enforce mode would deny: for rolling
+// out a new deploy rule while watching what it would refuse. Warn and
+// DryRun release what they report, so an engine in either mode must never
+// authorize secrets (policy.SecretsAuthorizer) or stand as the only gate.
 func ExampleWithMode() {
 	eval, err := policy.New(context.Background(),
 		policy.Merge(policy.Builtin(), policy.Data(map[string]any{})),
@@ -88,9 +95,17 @@ func ExampleWithMode() {
 		panic(err)
 	}
 	defer eval.Close()
-	d, _ := eval.Evaluate(context.Background(), policy.SecretsInput(identityFor("acme/app"), "prod/db-password"))
+	d, err := eval.Evaluate(context.Background(), policy.Input{
+		Action:    policy.ActionDeploy,
+		Job:       policy.Job{Repository: "acme/app", Ref: "refs/heads/main", Protected: true},
+		Artifacts: []policy.Artifact{{Name: "ghcr.io/acme/app", Digest: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+	})
+	if err != nil {
+		fmt.Println("could not decide, deny:", err)
+		return
+	}
 	fmt.Println(d.Allowed, d.PolicyAllowed, d.Violations[0].Rule)
-	// Output: true false secrets.not_granted
+	// Output: true false deploy.unverified
 }
 
 // A policy that does not compile is an error, never an empty policy.
@@ -116,9 +131,16 @@ func ExampleDecodeInput() {
 // A broken update is reported and the last good policy stays in force.
 func ExampleEngine_Reload() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "policy")
+	dir, err := os.MkdirTemp("", "policy")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
-	write := func(rego string) { _ = os.WriteFile(filepath.Join(dir, "gate.rego"), []byte(rego), 0o600) }
+	write := func(rego string) {
+		if err := os.WriteFile(filepath.Join(dir, "gate.rego"), []byte(rego), 0o600); err != nil {
+			panic(err)
+		}
+	}
 
 	write(`package gate
 decision := {"allow": true, "violations": []}`)
@@ -130,9 +152,9 @@ decision := {"allow": true, "violations": []}`)
 
 	write("package gate\ndecision := {") // a broken update
 	err = eval.Reload(ctx)
-	d, _ := eval.Evaluate(ctx, policy.Input{})
-	fmt.Println(errors.Is(err, policy.ErrCompile), d.Allowed)
-	// Output: true true
+	d, evalErr := eval.Evaluate(ctx, policy.Input{})
+	fmt.Println(errors.Is(err, policy.ErrCompile), d.Allowed, evalErr)
+	// Output: true true <nil>
 }
 
 // A Decision prints its verdict, mode, revision and the rules that fired.

@@ -17,6 +17,10 @@ import (
 func Example() {
 	ctx := context.Background()
 	red := secrets.NewRedactor()
+	// For the example only: AllowNames gives deploy-token to any job, and
+	// Static values never expire. In production, authorize on the job's
+	// claims (policy.SecretsAuthorizer) and use a backend that issues
+	// short-lived credentials (secrets/vault, secrets/postgres).
 	backend := secrets.Static{"deploy-token": "tok-7f3a9c1e5b2d"}
 	broker, err := secrets.New(secrets.AllowNames("deploy-token"), backend, secrets.WithMasker(red))
 	if err != nil {
@@ -87,9 +91,12 @@ func ExampleBackendFunc() {
 		// exchange req.Token for a short-lived cloud credential here
 		return secrets.Grant{Value: secrets.NewValue("sts-credential-for-" + req.JobID), TTL: 15 * time.Minute}, nil
 	})
-	broker, _ := secrets.New(secrets.AllowNames("cloud"), sts)
+	broker, err := secrets.New(secrets.AllowNames("cloud"), sts) // AllowNames: any job; put policy in front in production
+	if err != nil {
+		panic(err)
+	}
 	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app"}
-	_ = broker.Run(context.Background(), secrets.JobSpec{ID: "run-7", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
+	err = broker.Run(context.Background(), secrets.JobSpec{ID: "run-7", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
 		l, err := job.Lease(ctx, "cloud")
 		if err != nil {
 			return err
@@ -97,6 +104,9 @@ func ExampleBackendFunc() {
 		fmt.Println(l.Name(), !l.ExpiresAt().IsZero())
 		return nil
 	})
+	if err != nil { // the job failed, or its leases could not all be revoked
+		panic(err)
+	}
 	// Output: cloud true
 }
 
@@ -108,29 +118,49 @@ func ExampleAuthorizerFunc() {
 		}
 		return secrets.Decision{Allow: true}, nil
 	})
-	broker, _ := secrets.New(mainOnly, secrets.Static{"prod": "prod-value-123456"})
+	broker, err := secrets.New(mainOnly, secrets.Static{"prod": "prod-value-123456"})
+	if err != nil {
+		panic(err)
+	}
 	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "pr", Claims: identity.Claims{Ref: "refs/pull/1/merge"}}
-	job, _ := broker.Begin(context.Background(), secrets.JobSpec{ID: "pr-1", Identity: who})
-	defer job.End(context.Background())
-	_, err := job.Lease(context.Background(), "prod")
+	err = broker.Run(context.Background(), secrets.JobSpec{ID: "pr-1", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
+		_, err := job.Lease(ctx, "prod")
+		return err
+	})
 	var denied *secrets.DeniedError
-	fmt.Println(errors.As(err, &denied), denied.Reason)
-	// Output: true production secrets only for main
+	if errors.As(err, &denied) {
+		fmt.Println("denied:", denied.Reason)
+	}
+	// Output: denied: production secrets only for main
 }
 
 // Recover revokes what a crashed process left in the lease record.
 func ExampleBroker_Recover() {
-	dir, _ := os.MkdirTemp("", "leases")
+	dir, err := os.MkdirTemp("", "leases")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
 	backend := secrets.Static{"db": "db-password-123456"}
 	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app"}
 
-	crashed, _ := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
-	job, _ := crashed.Begin(context.Background(), secrets.JobSpec{ID: "run-9", Identity: who})
-	_, _ = job.Lease(context.Background(), "db")
+	crashed, err := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
+	if err != nil {
+		panic(err)
+	}
+	job, err := crashed.Begin(context.Background(), secrets.JobSpec{ID: "run-9", Identity: who})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := job.Lease(context.Background(), "db"); err != nil {
+		panic(err)
+	}
 	// ... the process dies without ending the job ...
 
-	restarted, _ := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
+	restarted, err := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
+	if err != nil {
+		panic(err)
+	}
 	n, err := restarted.Recover(context.Background())
 	fmt.Println(n, err)
 	// Output: 1 <nil>

@@ -18,17 +18,24 @@ func ExampleReaper() {
 
 	// A lease registered by a runner that died before revoking it: its
 	// owner never heartbeats again.
-	_ = reg.Heartbeat(ctx, "runner-7", 50*time.Millisecond)
-	_ = reg.Register(ctx, secrets.LeaseRecord{
-		LeaseID: "ztci_4f1c", Backend: "postgres", Name: "db/ci-readonly", JobID: "run-42",
-		Identity: "spiffe://ci.example.com/runner", Owner: "runner-7",
-	})
-	// A lease of a runner that is alive.
-	_ = reg.Heartbeat(ctx, "runner-8", time.Hour)
-	_ = reg.Register(ctx, secrets.LeaseRecord{
-		LeaseID: "ztci_9a0b", Backend: "postgres", Name: "db/ci-readonly", JobID: "run-43",
-		Identity: "spiffe://ci.example.com/runner", Owner: "runner-8",
-	})
+	// (A broker refuses to issue a lease it cannot register.)
+	for _, err := range []error{
+		reg.Heartbeat(ctx, "runner-7", 50*time.Millisecond),
+		reg.Register(ctx, secrets.LeaseRecord{
+			LeaseID: "ztci_4f1c", Backend: "postgres", Name: "db/ci-readonly", JobID: "run-42",
+			Identity: "spiffe://ci.example.com/runner", Owner: "runner-7",
+		}),
+		// A lease of a runner that is alive.
+		reg.Heartbeat(ctx, "runner-8", time.Hour),
+		reg.Register(ctx, secrets.LeaseRecord{
+			LeaseID: "ztci_9a0b", Backend: "postgres", Name: "db/ci-readonly", JobID: "run-43",
+			Identity: "spiffe://ci.example.com/runner", Owner: "runner-8",
+		}),
+	} {
+		if err != nil {
+			panic(err)
+		}
+	}
 
 	backend := secrets.RevokerFunc(func(_ context.Context, leaseID string) error {
 		fmt.Println("revoked at the backend:", leaseID)

@@ -41,7 +41,10 @@ func Example() {
 	var checker audit.CompromiseChecker = ks // for secrets.WithCompromiseChecker, policy.WithCompromiseChecker
 
 	// On the replica handling the alert:
-	_ = ks.Mark(ctx, natskill.KindJob, "spiffe://example.org/ci/job-42", "runtime alert", "falco", time.Time{})
+	// A mark that was not written is an error: retry it, or page someone.
+	if err := ks.Mark(ctx, natskill.KindJob, "spiffe://example.org/ci/job-42", "runtime alert", "falco", time.Time{}); err != nil {
+		panic(err)
+	}
 	fmt.Println(checker.Compromised("spiffe://example.org/ci/job-42"))
 }
 

@@ -30,7 +30,10 @@ func Example() {
 	}
 
 	// The witness: each node's origin and public key, a store, an audit sink.
-	verifier, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	verifier, err := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err)
+	}
 	flags := audittest.NewRecorder()
 	w, err := witness.New([]*audit.Verifier{verifier}, witness.NewMemoryStore(), flags,
 		witness.WithOnFlag(func(_ context.Context, f *witness.FlagError) error {
@@ -42,31 +45,49 @@ func Example() {
 	}
 
 	// The node appends, and submits a checkpoint with a proof from the last one.
-	log, _ := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	if err != nil {
+		panic(err)
+	}
 	var prev audit.Checkpoint
 	for round := range 3 {
 		for i := range 4 {
-			log.Append(ctx, ev(round*4+i, audit.OutcomeAllow))
+			if _, err := log.Append(ctx, ev(round*4+i, audit.OutcomeAllow)); err != nil {
+				panic(err)
+			}
 		}
-		sub, cp, _ := witness.Prepare(ctx, log, prev)
+		sub, cp, err := witness.Prepare(ctx, log, prev)
+		if err != nil {
+			panic(err)
+		}
 		res, err := w.Add(ctx, origin, sub.Marshal())
 		fmt.Printf("size %d: accepted=%t first=%t\n", res.Checkpoint.Size, err == nil, res.First)
 		prev = cp
 	}
-	log.Close()
+	if err := log.Close(); err != nil {
+		panic(err)
+	}
 
 	// The node rewrites its log: same key, entry 5 now says "deny".
 	os.Remove(filepath.Join(dir, "audit.log"))
-	log, _ = audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	log, err = audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	if err != nil {
+		panic(err)
+	}
 	defer log.Close()
 	for i := range 14 {
 		outcome := audit.OutcomeAllow
 		if i == 5 {
 			outcome = audit.OutcomeDeny
 		}
-		log.Append(ctx, ev(i, outcome))
+		if _, err := log.Append(ctx, ev(i, outcome)); err != nil {
+			panic(err)
+		}
 	}
-	sub, _, _ := witness.Prepare(ctx, log, prev)
+	sub, _, err := witness.Prepare(ctx, log, prev)
+	if err != nil {
+		panic(err)
+	}
 	_, err = w.Add(ctx, origin, sub.Marshal())
 	fmt.Println("fork:", errors.Is(err, witness.ErrFork), "audited:", flags.Actions())
 	// Output:

@@ -77,15 +77,16 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		if !ok {
 			return
 		}
-		fmt.Fprintf(stderr, "gate demo on http://%s (job tokens valid 10 minutes; Ctrl-C stops)\n", addr)
+		base := o.scheme() + "://" + addr
+		fmt.Fprintf(stderr, "gate demo on %s (job tokens valid 10 minutes; Ctrl-C stops)\n", base)
 		for _, f := range []string{"allow.json", "deny.json"} {
-			fmt.Fprintf(stderr, "  curl -s -H 'Content-Type: application/json' --data @%s http://%s%s\n", filepath.Join(dir, f), addr, gate.PathAdmit)
+			fmt.Fprintf(stderr, "  curl -s -H 'Content-Type: application/json' --data @%s %s%s\n", filepath.Join(dir, f), base, gate.PathAdmit)
 		}
-		fmt.Fprintf(stderr, "  curl -s http://%s%s\n", addr, pathMetrics)
+		fmt.Fprintf(stderr, "  curl -s %s%s\n", base, pathMetrics)
 		if ready != nil {
 			ready <- addr
 		}
 	}()
 	defer close(addrc)
-	return listenAndServe(ctx, o.addr, handler(g, m), o.timeout, addrc)
+	return listenAndServe(ctx, o, handler(g, m), addrc)
 }

@@ -7,11 +7,15 @@
 //	go run ./examples/gate --issuer https://ci.example --trusted-root trusted_root.json \
 //	    --signer-san https://git.example/acme/app/.ztci/release.yml \
 //	    --builder https://ztci.dev/examples/runner@v1 --source git+https://git.example/acme/app \
-//	    --allow-registry registry.example
+//	    --allow-registry registry.example --addr :8443 --tls-cert gate.crt --tls-key gate.key
 //
 //	POST /v1/admit  {"job_token": "...", "image": "registry.example/acme/app:v1"}
 //	             →  {"allowed": true, "decision": "allow", "digest": "sha256:…", …}
 //	GET  /healthz, GET /metrics (Prometheus)
+//
+// Requests carry job tokens, so the gate serves plain HTTP only on a
+// loopback address (a TLS-terminating proxy on the same host, or tests);
+// any other --addr needs --tls-cert and --tls-key.
 //
 // `go run ./examples/gate --demo` needs no configuration: it serves the gate
 // over the runner's embedded issuer, CA, TSA and registry with two attested
@@ -82,6 +86,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
 	addr, issuer, audience, trustedRoot      string
+	tlsCert, tlsKey                          string
 	signerSAN, signerIssuer, builder, source string
 	refs, registries                         listFlag
 	policyData, auditLog, auditKey, origin   string
@@ -98,7 +103,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	var o options
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (not loopback: needs --tls-cert and --tls-key)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.issuer, "issuer", "", "OIDC issuer URL of the deploying jobs' tokens (required)")
 	fs.StringVar(&o.audience, "audience", "ztci-gate", "audience the job tokens must carry")
 	fs.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json: CAs, TSAs, logs to trust (required)")
@@ -124,6 +131,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if err := checkTransport(o); err != nil {
+		return err
 	}
 	if o.demo {
 		return serveDemo(ctx, o, stderr, ready)
@@ -195,24 +205,59 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 	if err != nil {
 		return err
 	}
-	return listenAndServe(ctx, o.addr, handler(g, m), o.timeout, ready)
+	return listenAndServe(ctx, o, handler(g, m), ready)
 }
 
-// listenAndServe serves h until ctx ends, then stops accepting and waits
-// (bounded) for requests in flight.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, timeout time.Duration, ready chan<- string) error {
-	l, err := net.Listen("tcp", addr)
+// checkTransport refuses to send job tokens in the clear over a network:
+// plain HTTP only on a loopback address, and a certificate needs its key.
+func checkTransport(o options) error {
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if o.tlsCert != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--addr %q is not a loopback address: requests carry job tokens, so serve them over TLS (--tls-cert, --tls-key)", o.addr)
+	}
+	return nil
+}
+
+// scheme is the URL scheme the gate serves.
+func (o options) scheme() string {
+	if o.tlsCert != "" {
+		return "https"
+	}
+	return "http"
+}
+
+// listenAndServe serves h on o.addr (over TLS with o's certificate) until
+// ctx ends, then stops accepting and waits (bounded) for requests in flight.
+// run checked the transport (checkTransport) before anything was built.
+func listenAndServe(ctx context.Context, o options, h http.Handler, ready chan<- string) error {
+	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	// gate.NewServer's per-connection limits, with the decision timeout
 	// this command was given.
-	srv := gate.NewServer(addr, h)
+	timeout := o.timeout
+	srv := gate.NewServer(o.addr, h)
 	srv.ReadTimeout = gate.DefaultBodyTimeout + 5*time.Second
 	srv.WriteTimeout = timeout + 10*time.Second
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	go func() {
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(l, o.tlsCert, o.tlsKey)
+			return
+		}
+		errc <- srv.Serve(l)
+	}()
 	if ready != nil {
 		ready <- l.Addr().String()
 	}

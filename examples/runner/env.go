@@ -110,6 +110,9 @@ func (s Services) Validate() error {
 	if (s.Fulcio != "" || s.Rekor != "" || s.TSA != "") && s.TrustedRoot == "" {
 		return fmt.Errorf("%w: --fulcio, --rekor and --tsa need --trusted-root (their keys, for verification)", ErrConfig)
 	}
+	if s.IssuerAddr != "" && !isLoopback(s.IssuerAddr) {
+		return fmt.Errorf("%w: --issuer-addr %q: the embedded issuer serves plain HTTP, so it listens on a loopback address only", ErrConfig, s.IssuerAddr)
+	}
 	if s.Registry != "" && strings.Count(s.Registry, "/") < 1 {
 		return fmt.Errorf("%w: --registry must be host[:port]/repository, got %q", ErrConfig, s.Registry)
 	}
@@ -191,9 +194,21 @@ func newEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 	return e, nil
 }
 
+// isLoopback reports whether addr (host:port) is a loopback IP address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
+}
+
+// listenLoopback listens on addr, which must be a loopback address: the
+// embedded services speak plain HTTP.
 func listenLoopback(addr string) (net.Listener, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
+	}
+	if !isLoopback(addr) {
+		return nil, fmt.Errorf("%w: %q is not a loopback address", ErrConfig, addr)
 	}
 	return net.Listen("tcp", addr)
 }

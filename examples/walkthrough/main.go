@@ -108,7 +108,13 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	}
 	defer engine.Close()
 
-	tokens, err := oidc.NewVerifier(issuerURL, "ztci")
+	// Each relying party accepts only tokens minted for its own audience: a
+	// token the job hands to one service is useless at another.
+	jobTokens, err := oidc.NewVerifier(issuerURL, "ztci-runner")
+	if err != nil {
+		return err
+	}
+	tokens, err := oidc.NewVerifier(issuerURL, "ztci-gate")
 	if err != nil {
 		return err
 	}
@@ -145,11 +151,11 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	// 1. Identity: the job's token, verified like any relying party would.
 	claims := identity.Claims{Repository: "acme/app", Ref: "refs/heads/main", RefProtected: true,
 		Commit: "0123456789abcdef0123456789abcdef01234567", WorkflowRef: "acme/app/.ztci/release.yml@refs/heads/main", RunID: "7", Event: "push"}
-	tok, err := issuer.Mint(ctx, oidc.Job{Subject: signerSAN, Claims: claims}, "ztci")
+	jobTok, err := issuer.Mint(ctx, oidc.Job{Subject: signerSAN, Claims: claims}, "ztci-runner")
 	if err != nil {
 		return err
 	}
-	job, err := tokens.Verify(ctx, tok.Reveal())
+	job, err := jobTokens.Verify(ctx, jobTok.Reveal())
 	if err != nil {
 		return err
 	}
@@ -220,6 +226,11 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 		}
 	}
 
+	// The deploy step gets its own token, for the gate's audience only.
+	tok, err := issuer.Mint(ctx, oidc.Job{Subject: signerSAN, Claims: claims}, "ztci-gate")
+	if err != nil {
+		return err
+	}
 	// README:begin
 	// 4. The gate decides on the image by tag; it pins the digest.
 	allowed, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: ref.String()})
@@ -230,7 +241,10 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	fmt.Fprintln(out, "gate, signed image:", allowed.Outcome, len(allowed.Attestations), "attestations verified")
 
 	// The tag re-pushed with other content: nothing attests it.
-	other, _ := random.Image(256, 1)
+	other, err := random.Image(256, 1)
+	if err != nil {
+		return err
+	}
 	if err := remote.Write(ref, other); err != nil {
 		return err
 	}
@@ -239,6 +253,9 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 	fmt.Fprintln(out, "gate, re-pushed tag:", denied.Outcome, denied.Rules())
+	// The job's own token, minted for the runner, is no deploy credential.
+	_, err = g.Decide(ctx, gate.Request{JobToken: gate.NewToken(jobTok.Reveal()), Image: ref.String()})
+	fmt.Fprintln(out, "gate, the runner's token refused:", errors.Is(err, gate.ErrUnauthenticated))
 
 	// 5. Audit: the allow decision, proven in the signed log with only its
 	// public key.

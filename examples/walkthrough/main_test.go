@@ -11,7 +11,7 @@ import (
 
 // TestWalkthrough runs the program and checks its story: the job's secret
 // masked, the signed image allowed with both attestations, the re-pushed tag
-// denied, the allow proven in the audit log, and the secret nowhere.
+// denied, the job's runner-audience token refused by the gate, the allow proven in the audit log, and the secret nowhere.
 func TestWalkthrough(t *testing.T) {
 	var out bytes.Buffer
 	dir := t.TempDir()
@@ -22,6 +22,7 @@ func TestWalkthrough(t *testing.T) {
 		"job log: login --token=***",
 		"gate, signed image: allow 2 attestations verified",
 		"gate, re-pushed tag: deny [deploy.unverified",
+		"gate, the runner's token refused: true",
 		"audit: decision allow proven at entry",
 	} {
 		if !strings.Contains(out.String(), want) {

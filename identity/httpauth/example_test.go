@@ -14,26 +14,56 @@ import (
 
 // A service authenticates jobs by their bearer job token.
 func Example() {
-	iss, _ := oidc.NewIssuer("https://ci.example.com")
-	v, _ := oidc.NewVerifier("https://ci.example.com", "artifact-store", oidc.WithKeySet(iss.KeySet()))
-	a, _ := httpauth.New(httpauth.WithBearer(v))
+	iss, err := oidc.NewIssuer("https://ci.example.com")
+	if err != nil {
+		panic(err)
+	}
+	v, err := oidc.NewVerifier("https://ci.example.com", "artifact-store", oidc.WithKeySet(iss.KeySet()))
+	if err != nil {
+		panic(err)
+	}
+	a, err := httpauth.New(httpauth.WithBearer(v))
+	if err != nil {
+		panic(err)
+	}
+	// httptest serves plain HTTP on 127.0.0.1; the round tripper sends the
+	// token over plain HTTP only to loopback. In production: https.
 	srv := httptest.NewServer(a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, _ := identity.FromContext(r.Context())
+		who, ok := identity.FromContext(r.Context())
+		if !ok { // not behind the middleware: refuse, never serve anonymously
+			http.Error(w, "unauthenticated", http.StatusUnauthorized)
+			return
+		}
 		fmt.Fprint(w, "hello ", who.Claims.Repository)
 	})))
 	defer srv.Close()
 
-	tok, _ := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "artifact-store")
-	rt, _ := httpauth.RoundTripper(srv.URL, identity.TokenSourceFunc(func(context.Context) (string, error) {
+	tok, err := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "artifact-store")
+	if err != nil {
+		panic(err)
+	}
+	rt, err := httpauth.RoundTripper(srv.URL, identity.TokenSourceFunc(func(context.Context) (string, error) {
 		return tok.Reveal(), nil
 	}), nil)
+	if err != nil {
+		panic(err)
+	}
 	client := &http.Client{Transport: rt}
-	resp, _ := client.Get(srv.URL)
-	b, _ := io.ReadAll(resp.Body)
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(resp.StatusCode, string(b))
 
-	resp, _ = http.Get(srv.URL) // no token
+	resp, err = http.Get(srv.URL) // no token
+	if err != nil {
+		panic(err)
+	}
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode)
 	// Output:

@@ -56,14 +56,23 @@ func Example() {
 
 // Single-use tokens and bound claims, as Vault's JWT auth would configure them.
 func ExampleNewVerifier_hardened() {
-	iss, _ := oidc.NewIssuer("https://ci.example.com")
-	v, _ := oidc.NewVerifier("https://ci.example.com", "vault",
+	iss, err := oidc.NewIssuer("https://ci.example.com")
+	if err != nil {
+		panic(err)
+	}
+	v, err := oidc.NewVerifier("https://ci.example.com", "vault",
 		oidc.WithKeySet(iss.KeySet()),
 		oidc.WithSingleUse(oidc.NewMemoryReplayCache(10000, nil)),
 		oidc.WithBoundClaimsGlob(map[string][]string{"repository": {"octo-org/*"}, "ref": {"refs/heads/main"}}),
 	)
-	tok, _ := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}, "vault")
-	_, err := v.Verify(context.Background(), tok.Reveal())
+	if err != nil {
+		panic(err)
+	}
+	tok, err := iss.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}, "vault")
+	if err != nil {
+		panic(err)
+	}
+	_, err = v.Verify(context.Background(), tok.Reveal())
 	fmt.Println("first use:", err)
 	_, err = v.Verify(context.Background(), tok.Reveal())
 	fmt.Println("second use rejected:", err != nil)

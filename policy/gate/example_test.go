@@ -20,14 +20,20 @@ import (
 // for any other, and refused for a job whose token does not verify.
 func ExampleGate_Decide() {
 	ctx := context.Background()
-	trust, _ := verify.PublicGood()
-	provenance, _ := verify.New(trust, verify.Expectation{
+	trust, err := verify.PublicGood()
+	if err != nil {
+		panic(err)
+	}
+	provenance, err := verify.New(trust, verify.Expectation{
 		Signer: verify.Identity{
 			SAN:    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
 			Issuer: "https://token.actions.githubusercontent.com",
 		},
 		PredicateType: attest.PredicateSLSAProvenanceV1,
 	})
+	if err != nil {
+		panic(err)
+	}
 	jobs := identity.TokenVerifierFunc(func(_ context.Context, raw string) (identity.Identity, error) {
 		if raw != "job-token" { // an *oidc.Verifier in production
 			return identity.Identity{}, errors.New("bad token")
@@ -35,7 +41,7 @@ func ExampleGate_Decide() {
 		return identity.Identity{Issuer: "https://ci.example", Subject: "deployer"}, nil
 	})
 	// A policy that allows verified artifacts; production uses
-	// policy.NewEngine with the built-in library.
+	// policy.New with the built-in library, which also checks the job.
 	pol := policy.EvaluatorFunc(func(_ context.Context, in policy.Input) (policy.Decision, error) {
 		if in.Artifacts[0].Verified {
 			return policy.Decision{Allowed: true, Revision: "r1"}, nil
@@ -49,7 +55,10 @@ func ExampleGate_Decide() {
 	if err != nil {
 		panic(err)
 	}
-	b, _ := os.ReadFile("testdata/provenance-conformance.sigstore.json")
+	b, err := os.ReadFile("testdata/provenance-conformance.sigstore.json")
+	if err != nil {
+		panic(err)
+	}
 	for _, req := range []gate.Request{
 		{JobToken: gate.NewToken("job-token"), Bundles: []json.RawMessage{b}, Name: "a.txt",
 			Digest: "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf"},
@@ -57,7 +66,7 @@ func ExampleGate_Decide() {
 			Digest: "sha256:0000000000000000000000000000000000000000000000000000000000000000"},
 		{JobToken: gate.NewToken("stolen"), Image: "registry.example/app:v1"},
 	} {
-		d, err := g.Decide(ctx, req)
+		d, err := g.Decide(ctx, req) // any error is a deny: d.Allowed is false
 		fmt.Println(d.Allowed, d, errors.Is(err, gate.ErrUnauthenticated))
 	}
 	fmt.Println("audit events:", events)

@@ -110,7 +110,10 @@ decision := {"allow": true, "violations": []}`, "v1")
 		panic(err)
 	}
 	defer gate.Close()
-	d, _ := gate.Evaluate(ctx, policy.Input{})
+	d, err := gate.Evaluate(ctx, policy.Input{})
+	if err != nil {
+		panic(err) // could not decide: deny
+	}
 	fmt.Println("allowed:", d.Allowed, "revision is v1@digest:", d.Revision == "v1@"+v1.DigestStr())
 
 	// Someone pushes an unsigned bundle to the tag: refused, v1 stays.
@@ -118,7 +121,9 @@ decision := {"allow": true, "violations": []}`, "v1")
 decision := {"allow": false, "violations": []}`, "v2")
 	err = gate.Reload(ctx)
 	fmt.Println("reload refused:", errors.Is(err, ocibundle.ErrUnverified))
-	d, _ = gate.Evaluate(ctx, policy.Input{})
+	if d, err = gate.Evaluate(ctx, policy.Input{}); err != nil {
+		panic(err)
+	}
 	fmt.Println("allowed:", d.Allowed, "still v1:", d.Revision == "v1@"+v1.DigestStr())
 	// Output:
 	// allowed: true revision is v1@digest: true
