@@ -16,9 +16,9 @@ import (
 //
 // The release follows Decision.Allowed, the verdict after the mode: in
 // [Warn] and [DryRun] modes a secret the policy would deny is released, and
-// the reason says so. A decision that claims Allowed with violations in any
-// other mode (an Evaluator that is not an [Engine] and breaks the Decision
-// contract) is a deny.
+// the reason says so. A decision that claims Allowed with violations, or
+// with PolicyAllowed false, in any other mode (an Evaluator that is not an
+// [Engine] and breaks the Decision contract) is a deny.
 func SecretsAuthorizer(e Evaluator) secrets.Authorizer {
 	return secrets.AuthorizerFunc(func(ctx context.Context, req secrets.Request) (secrets.Decision, error) {
 		if e == nil {
@@ -32,12 +32,18 @@ func SecretsAuthorizer(e Evaluator) secrets.Authorizer {
 		for _, v := range d.Violations {
 			rules = append(rules, v.Rule)
 		}
-		allow := d.Allowed && (len(d.Violations) == 0 || d.Mode == Warn || d.Mode == DryRun)
+		// Outside Warn and DryRun, Allowed must be what the policy itself
+		// decided: an allow the policy did not give (PolicyAllowed false,
+		// or violations) comes from an Evaluator breaking the Decision
+		// contract, in Enforce mode, no mode or one that is not a Mode,
+		// and the broker must not act on it.
+		rollout := d.Mode == Warn || d.Mode == DryRun
+		allow := d.Allowed && (rollout || (d.PolicyAllowed && len(d.Violations) == 0))
 		reason := "allowed by policy"
 		switch {
 		case !allow:
 			reason = "denied by policy: " + strings.Join(rules, ", ")
-		case len(rules) > 0 || (!d.PolicyAllowed && (d.Mode == Warn || d.Mode == DryRun)):
+		case len(rules) > 0 || !d.PolicyAllowed:
 			// Warn or dry-run: released, but the audit must not read as
 			// if the policy had allowed it.
 			reason = fmt.Sprintf("allowed in %s mode; the policy would deny", d.Mode)

@@ -133,7 +133,9 @@
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),
 //	            max_critical (0), require_scan (false), max_scan_age_seconds (0: off),
-//	            require_protected_ref (true), production_secrets [glob],
+//	            require_protected_ref (true), production_secrets [glob]
+//	            (matched without case; once one is set, a credential whose
+//	            secret is not a literal name counts as production),
 //	            production_backends [label], require_secrets_provenance (false),
 //	            deny_severity ("critical"|"high"|"medium"|"low"; absent: off),
 //	            vex_signers [{san, issuer}] (OpenVEX signers whose not_affected
@@ -151,7 +153,9 @@
 //	untrusted_triggers (["pull_request_target", "workflow_run"]): job
 //	            triggers that never count as a protected ref (deploys,
 //	            secret releases, builds, and the jobs whose certificates
-//	            signed an artifact or an attestation a deploy relies on)
+//	            signed an artifact or an attestation a deploy relies on);
+//	            matched without case and surrounding whitespace, and a
+//	            trigger in the input that is not a string is untrusted
 //
 // An allow-listed prefix covers a reference only at a boundary of its
 // parts: the reference is the prefix, the prefix ends with "/", ":" or
@@ -253,9 +257,15 @@
 //     except changes that apply nothing (["no-op"], ["read"]) and deletes
 //     of deletable_types. CIDRs that only together with another
 //     resource's CIDRs cover the world are not detected.
-//   - pipeline: a pipeline object with at least one uniquely named job;
-//     environments compare case-insensitively and without surrounding
-//     whitespace; a "docker://" step is judged as an image; an action with
+//   - pipeline: a pipeline object with at least one uniquely named job,
+//     whose pipeline, jobs and steps hold only the members of [Pipeline],
+//     [PipelineJob] and [Step] (a job-level "uses", a "container" or a
+//     step's "run" the rules would not judge, or "Environment" beside
+//     "environment", is malformed); environments compare
+//     case-insensitively and without surrounding whitespace, and one
+//     named by an expression or a variable ("${{ inputs.env }}",
+//     "$ENV", "<< pipeline.parameters.env >>") is judged as production;
+//     a "docker://" step is judged as an image; an action with
 //     a "." or ".." path segment or a backslash matches no allow-list
 //     entry, and a local "./" one with such a segment is judged as remote.
 //   - secrets: a job with a non-empty string id and a well-formed git ref

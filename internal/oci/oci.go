@@ -118,6 +118,12 @@ var (
 	artifactSchema = strictjson.SchemaOf(reflect.TypeFor[ArtifactManifest]())
 )
 
+// CheckArtifactJSON refuses an artifact manifest that repeats a member,
+// spells one in another case or holds text that is not Unicode
+// (strictjson.Check with the manifest's member names), for a caller that
+// decodes an [ArtifactManifest] itself.
+func CheckArtifactJSON(b []byte) error { return artifactSchema.Check(b) }
+
 // index is an OCI image index or Docker manifest list.
 type index struct {
 	SchemaVersion int          `json:"schemaVersion"`

