@@ -8,8 +8,10 @@
 // Statement, ResourceDescriptor and DigestSet are plain Go types whose
 // encoding/json form is exactly the in-toto v1 JSON (_type, predicateType);
 // the upstream protobuf type is deliberately not part of this API.
-// ParseStatement is strict: one JSON object, no duplicate keys, exact field
-// names (no case folding), the in-toto validation rules. Errors wrap
+// ParseStatement is strict: one JSON object, no duplicate keys (nor two
+// keys equal under case folding, which case-insensitive readers such as
+// slsa-verifier take the last of), exact field names (no case folding), the
+// in-toto validation rules. Errors wrap
 // ErrInvalidStatement and a finer sentinel (ErrSubjectRequired,
 // ErrDigestLength, ...), so callers use errors.Is.
 //

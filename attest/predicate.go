@@ -45,7 +45,8 @@ func NewStatement(subjects []ResourceDescriptor, pred Predicate) (*Statement, er
 }
 
 // Custom returns a Predicate of any type from a JSON object. The JSON is
-// checked to be one object without duplicate keys and copied.
+// checked to be one object without duplicate keys (nor keys equal under
+// case folding, which ParseStatement refuses) and copied.
 func Custom(predicateType string, predicate []byte) Predicate {
 	return &customPredicate{typ: predicateType, raw: bytes.Clone(predicate)}
 }

@@ -110,10 +110,12 @@ func (s *Statement) Validate() error {
 
 // ParseStatement strictly parses and validates one in-toto v1 Statement.
 // Beyond Validate it rejects input larger than MaxStatementSize, invalid
-// UTF-8 or JSON, duplicate object keys at any depth, trailing data, and keys
-// that differ from the spec's only in case (encoding/json would otherwise
-// match "_TYPE" to _type): each field is read by its exact name. Unknown
-// fields are ignored, as the spec requires.
+// UTF-8 or JSON, duplicate object keys at any depth (also keys equal under
+// case folding, "subject" beside "Subject", which case-insensitive readers
+// take the last of), trailing data, and keys that differ from the spec's
+// only in case (encoding/json would otherwise match "_TYPE" to _type): each
+// field is read by its exact name. Unknown fields are ignored, as the spec
+// requires.
 func ParseStatement(b []byte) (*Statement, error) {
 	if len(b) > MaxStatementSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxStatementSize)
@@ -208,18 +210,26 @@ func field(m map[string]json.RawMessage, name string, dst any) error {
 	return nil
 }
 
-// checkStrictJSON accepts exactly one JSON value, valid UTF-8, with no
-// object repeating a member name (escapes decoded) and nothing but
-// whitespace after it. Statements are read by exact member name, so names
-// that differ only in case are two members, as in-toto means them.
+// checkStrictJSON accepts exactly one JSON value, valid Unicode, with no
+// object holding two member names equal under case folding (escapes
+// decoded; exact repeats included) and nothing but whitespace after it.
+// Statements are read by exact member name, but slsa-verifier and other
+// encoding/json readers match names case-insensitively and keep the last:
+// "subject" beside "Subject" would name other artifacts to them, so such a
+// pair is refused at any depth, as verify refuses it in a bundle's payload.
+// A lone variant ("_TYPE") is an unknown member, ignored.
 func checkStrictJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: not valid UTF-8", ErrMalformedJSON)
 	}
 	var dup *strictjson.MemberError
-	switch err := strictjson.CheckRepeats(b); {
-	case errors.As(err, &dup):
+	switch err := strictjson.Check(b); {
+	case errors.As(err, &dup) && dup.Repeated():
 		return fmt.Errorf("%w: duplicate key %q", ErrMalformedJSON, clip.String(dup.Name, 80))
+	case errors.As(err, &dup):
+		return fmt.Errorf("%w: keys %q and %q differ only in case", ErrMalformedJSON, clip.String(dup.Other, 80), clip.String(dup.Name, 80))
+	case errors.Is(err, strictjson.ErrNotUnicode):
+		return fmt.Errorf("%w: not Unicode text", ErrMalformedJSON)
 	case err != nil:
 		return fmt.Errorf("%w: not valid JSON", ErrMalformedJSON)
 	}

@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -113,6 +115,11 @@ type signingCertRequest struct {
 	CertificateSigningRequest string `json:"certificateSigningRequest"`
 }
 
+// requestSchema refuses a request that two JSON readers would read as two
+// requests: repeated members, members equal under case folding, the
+// request's names in another case, text that is not Unicode.
+var requestSchema = strictjson.SchemaOf(reflect.TypeFor[signingCertRequest]())
+
 func (c *CA) signingCert(r *http.Request, auth Authenticator) ([]*x509.Certificate, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
 	if err != nil {
@@ -120,6 +127,13 @@ func (c *CA) signingCert(r *http.Request, auth Authenticator) ([]*x509.Certifica
 	}
 	if len(body) > maxRequest {
 		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidRequest, maxRequest)
+	}
+	// Refused before decoding: encoding/json keeps the last of
+	// "oidcIdentityToken" and "OIDCIdentityToken" (or of a repeated
+	// member), where Fulcio's protojson reads names exactly. The message
+	// quotes nothing of the body, which holds the token.
+	if err := requestSchema.Check(body); err != nil {
+		return nil, fmt.Errorf("%w: body is not a signing-certificate request (repeated or case-varied members, or not JSON)", ErrInvalidRequest)
 	}
 	var req signingCertRequest
 	if err := json.Unmarshal(body, &req); err != nil {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // SBOM predicate types, as attest declares them (attest.PredicateSPDX, also
@@ -68,7 +70,7 @@ type spdxDoc struct {
 // document (the error wraps [ErrInvalidSBOM] and a [*PURLError]).
 func SPDXPackages(doc []byte) ([]Package, error) {
 	var d spdxDoc
-	if err := decodeSBOM(doc, &d); err != nil {
+	if err := decodeSBOM(doc, spdxSchema, &d); err != nil {
 		return nil, err
 	}
 	if !strings.HasPrefix(d.SPDXVersion, "SPDX-2.") || d.SPDXID != "SPDXRef-DOCUMENT" {
@@ -102,6 +104,23 @@ type cdxComponent struct {
 	Components []cdxComponent `json:"components"`
 }
 
+type cdxDoc struct {
+	BOMFormat   string         `json:"bomFormat"`
+	SpecVersion string         `json:"specVersion"`
+	Components  []cdxComponent `json:"components"`
+}
+
+// The schemas of what the index reads. SBOM formats name members
+// case-sensitively and their tools read them so; encoding/json keeps the
+// last of "components" and "Components", or of a repeated "purl", and
+// reads "PURL" as purl. Such a document lists other packages to the index
+// than to every other reader of the signed SBOM (a vulnerable package could
+// hide from an incident query), so it is refused.
+var (
+	spdxSchema = strictjson.SchemaOf(reflect.TypeFor[spdxDoc]())
+	cdxSchema  = strictjson.SchemaOf(reflect.TypeFor[cdxDoc]())
+)
+
 // CycloneDXPackages returns the packages of a CycloneDX 1.4, 1.5 or 1.6
 // JSON BOM: the purl of every component, nested components included (at
 // most [MaxComponentDepth] deep), with the component's version when the
@@ -110,12 +129,8 @@ type cdxComponent struct {
 // URL. Bounds and refusals are those of [SPDXPackages]; bomFormat must be
 // "CycloneDX".
 func CycloneDXPackages(doc []byte) ([]Package, error) {
-	var d struct {
-		BOMFormat   string         `json:"bomFormat"`
-		SpecVersion string         `json:"specVersion"`
-		Components  []cdxComponent `json:"components"`
-	}
-	if err := decodeSBOM(doc, &d); err != nil {
+	var d cdxDoc
+	if err := decodeSBOM(doc, cdxSchema, &d); err != nil {
 		return nil, err
 	}
 	if d.BOMFormat != "CycloneDX" {
@@ -154,13 +169,19 @@ func CycloneDXPackages(doc []byte) ([]Package, error) {
 	return out, nil
 }
 
-func decodeSBOM(doc []byte, v any) error {
+// decodeSBOM decodes doc into v after schema's check: one JSON value,
+// Unicode text, no two members of an object equal under case folding, none
+// of v's member names in another case.
+func decodeSBOM(doc []byte, schema *strictjson.Schema, v any) error {
 	if len(doc) > MaxSBOMSize {
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidSBOM, len(doc), MaxSBOMSize)
 	}
 	doc = bytes.TrimSpace(doc)
 	if len(doc) == 0 || doc[0] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrInvalidSBOM)
+	}
+	if err := schema.Check(doc); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSBOM, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	if err := dec.Decode(v); err != nil {

@@ -14,7 +14,8 @@
 // Security contract: only SHA-256/384/512 imprints of the right length are
 // stamped; queries are bounded (16 KiB); a query asking for another TSA
 // policy than [PolicyOID] is rejected with RFC 3161's unacceptedPolicy and a
-// query with any extension with unacceptedExtension ([RejectionError], whose
+// query with any extension with unacceptedExtension, and a query of another
+// version than v1 with badRequest ([RejectionError], whose
 // DER TimeStampResp the handler returns), never answered with a token the
 // client did not ask for; with [WithAudit] every issued timestamp is
 // audited (serial, imprint; never the token or a key) and none is returned

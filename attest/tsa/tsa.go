@@ -500,6 +500,11 @@ func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 	if err != nil {
 		return nil, reject(ErrInvalidQuery, FailBadDataFormat, "%v", err)
 	}
+	// digitorus/timestamp discards the version; RFC 3161 defines only v1,
+	// and a query of another version may mean what this TSA does not do.
+	if v, ok := queryVersion(query); !ok || v != 1 {
+		return nil, reject(ErrInvalidQuery, FailBadRequest, "TimeStampReq version %d, only v1 (1) is defined", v)
+	}
 	switch req.HashAlgorithm {
 	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
 	default:
@@ -572,6 +577,20 @@ func issuedEvent(ts *timestamp.Timestamp, leaf *x509.Certificate) audit.Event {
 			"signer_serial":   fmt.Sprintf("%x", leaf.SerialNumber),
 		},
 	}
+}
+
+// queryVersion reads the version, the first member of a TimeStampReq
+// that timestamp.ParseRequest has accepted.
+func queryVersion(der []byte) (int, bool) {
+	var seq asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &seq); err != nil || seq.Class != asn1.ClassUniversal || seq.Tag != asn1.TagSequence {
+		return 0, false
+	}
+	var v int
+	if _, err := asn1.Unmarshal(seq.Bytes, &v); err != nil {
+		return 0, false
+	}
+	return v, true
 }
 
 func cloneInt(i *big.Int) *big.Int {

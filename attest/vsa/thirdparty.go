@@ -165,8 +165,10 @@ type ThirdPartySummary struct {
 //  5. with MaxAge, timeVerified is fresh.
 //
 // It is stricter than slsa-verifier where that one is lenient: it refuses
-// unknown or repeated envelope members, a legacy Statement v0.1 and every
-// predicate ParsePredicate refuses. Errors wrap ErrUnverified (see the
+// unknown or repeated envelope members, a payload holding two members
+// equal under case folding ("subject" and "Subject", which slsa-verifier's
+// encoding/json reads as one), a legacy Statement v0.1 and every predicate
+// ParsePredicate refuses. Errors wrap ErrUnverified (see the
 // sentinels); callers treat any error as "no evidence". ctx is checked
 // before any work.
 func VerifyThirdParty(ctx context.Context, envelope []byte, want ThirdPartyExpectations) (*ThirdPartySummary, error) {

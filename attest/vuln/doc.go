@@ -67,14 +67,17 @@
 // # Decoding
 //
 // All four parsers refuse input larger than [MaxReportSize], anything but
-// one JSON object, duplicate object keys at any depth, and values of the
-// wrong JSON type; they fail with [ErrInvalidReport] (scanner output) or
+// one JSON object, duplicate object keys at any depth (two keys equal under
+// case folding are duplicates: encoding/json keeps the last, other readers
+// the exact one), text that is not Unicode, and values of the wrong JSON
+// type; they fail with [ErrInvalidReport] (scanner output) or
 // [ErrInvalidScan] (predicate, which wraps attest.ErrInvalidPredicate).
 // Unknown fields are ignored: scanners add fields between releases and a
 // parser that refused them would break on every upgrade; third-party
 // producers of the predicate may add the spec example's "invocation". Key
 // matching follows encoding/json (case-insensitive) for the scanner
-// formats; duplicate keys, the more dangerous ambiguity, are refused.
+// formats; the predicate's names are the spec's, case-sensitive, and one
+// spelt in another case ("Result") is refused.
 // Inputs that would read as "no vulnerabilities" without saying so are
 // refused: a Grype document without "matches", a Trivy report without
 // SchemaVersion 2, an osv-scanner report without "results", a predicate

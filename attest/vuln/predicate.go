@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // PredicateType is the in-toto vulnerability predicate type this package
@@ -58,6 +60,11 @@ type predMetadata struct {
 	ScanStartedOn  string `json:"scanStartedOn"`
 	ScanFinishedOn string `json:"scanFinishedOn"`
 }
+
+// predSchema refuses the spec's member names in another case where the
+// spec puts them: encoding/json would read "Result" as result, which no
+// case-sensitive reader of the predicate does.
+var predSchema = strictjson.SchemaOf(reflect.TypeFor[predicateJSON]())
 
 // Predicate returns the in-toto vulnerability predicate (PredicateType) of
 // scan, for attest.NewStatement with the scanned artifact's digest as
@@ -143,7 +150,9 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 // predicate object.
 //
 // It rejects input larger than MaxReportSize, anything but one JSON object
-// without duplicate keys, wrong JSON types, a missing scanner.uri,
+// without duplicate keys (keys equal under case folding included), a
+// predicate member the spec names spelt in another case ("Result"), wrong
+// JSON types, a missing scanner.uri,
 // scanner.result or metadata.scanFinishedOn, a result without id, an
 // annotation that is not a one-key object with a string value, and a
 // repeated SeverityMethod severity or package annotation; errors wrap
@@ -178,6 +187,9 @@ func ParseScan(b []byte) (*Scan, error) {
 }
 
 func parsePredicate(b []byte) (*Scan, error) {
+	if err := predSchema.Check(b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
+	}
 	var p struct {
 		Scanner struct {
 			URI     string        `json:"uri"`

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // ErrAmbiguous is wrapped by every refusal of [Check] that is neither a
@@ -31,16 +33,24 @@ type MemberError struct {
 	Other string
 }
 
+// Error quotes at most maxQuote bytes of each name and of the path: they
+// are the input's, as long as it made them, and a message must not carry
+// megabytes of a document into logs.
 func (e *MemberError) Error() string {
 	at := ""
 	if e.Path != "" {
-		at = fmt.Sprintf(" at %q", e.Path)
+		at = fmt.Sprintf(" at %q", clip.String(e.Path, maxQuote))
 	}
+	name := clip.String(e.Name, maxQuote)
 	if e.Name == e.Other {
-		return fmt.Sprintf("%q repeated%s", e.Name, at)
+		return fmt.Sprintf("%q repeated%s", name, at)
 	}
-	return fmt.Sprintf("%q collides with %q%s (member names are case-sensitive)", e.Name, e.Other, at)
+	return fmt.Sprintf("%q collides with %q%s (member names are case-sensitive)", name, clip.String(e.Other, maxQuote), at)
 }
+
+// maxQuote is the most bytes of a name or a path a MemberError's message
+// quotes.
+const maxQuote = 64
 
 func (e *MemberError) Unwrap() error { return ErrAmbiguous }
 
