@@ -387,6 +387,9 @@ func BenchmarkRedactRepeats(b *testing.B) {
 		{"overlapping", strings.Repeat("a", 9)},
 		{"base64", base64.StdEncoding.EncodeToString([]byte(canary))},
 		{"wrapped base64", wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat(canary, 9))), 76, "\n", "") + "\n"},
+		{"coreutils", coreutilsQuote(encCanary)},
+		{"quote runs", `'$'\`},
+		{"ansi-c runs", `$'\'`},
 	} {
 		for _, size := range []int{1 << 20, 16 << 20} {
 			data := bytes.Repeat([]byte(form.s), size/len(form.s)+1)[:size]
