@@ -44,6 +44,11 @@
 //     are cleared after use (best effort: Go may have copied them).
 //   - Nonces are random per record under a fresh data key per record, so
 //     nonce reuse under one key needs a collision of 256-bit random keys.
+//     [Key] wraps each data key under its own key derived from the KEK and
+//     a 192-bit random nonce (XAES-256-GCM), so a KEK may wrap any number
+//     of data keys; 96-bit random nonces under the KEK itself would repeat
+//     with real probability after 2^32 wraps (days for a busy audit
+//     sealer), giving away its GCM authentication key.
 //   - The key id is not secret and is readable without the key.
 //
 // Envelope is safe for concurrent use, keeps no state besides its keys, and

@@ -98,6 +98,9 @@ func (e *Envelope) CurrentKeyID() string { return e.current.KeyID() }
 
 // Seal encrypts plaintext under a fresh data key bound to aad.
 func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, error) {
+	if e == nil || e.current == nil {
+		return nil, fmt.Errorf("%w: Envelope not made by New or NewLocal", ErrSeal)
+	}
 	dek := make([]byte, KeySize)
 	defer clear(dek)
 	if _, err := rand.Read(dek); err != nil {
@@ -136,6 +139,9 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 // Open authenticates and decrypts a record made by [Envelope.Seal] with the
 // same aad. Any failure wraps [ErrOpen] and returns no plaintext.
 func (e *Envelope) Open(ctx context.Context, sealed, aad []byte) ([]byte, error) {
+	if e == nil {
+		return nil, fmt.Errorf("%w: nil Envelope", ErrUnknownKey)
+	}
 	h, err := parseHeader(sealed)
 	if err != nil {
 		return nil, err

@@ -190,7 +190,7 @@ func TestRecordSwap(t *testing.T) {
 	// The wrapped data key of one record spliced into another is refused too.
 	ha, _ := e.Seal(ctx, []byte("x"), nil)
 	hb, _ := e.Seal(ctx, []byte("y"), nil)
-	const hdr = 3 + 1 + 2 + 2 + 12 + 32 + 16 // local wrapped key: nonce+dek+tag
+	const hdr = 3 + 1 + 2 + 2 + 1 + 24 + 32 + 16 // local wrapped key: version+nonce+dek+tag
 	spliced := append(bytes.Clone(hb[:hdr]), ha[hdr:]...)
 	if _, err := e.Open(ctx, spliced, nil); !errors.Is(err, seal.ErrTampered) {
 		t.Fatalf("spliced header: %v", err)
