@@ -81,7 +81,10 @@
 //     printed as pkg:nuget/newtonsoft.json), and pypi names as PyPI
 //     compares them (PEP 503: lower case, every run of '-', '_' and '.'
 //     one '-', so pkg:pypi/zope.interface and pkg:pypi/Zope_Interface are
-//     one package, keyed and printed as pkg:pypi/zope-interface), so
+//     one package, keyed and printed as pkg:pypi/zope-interface), a '/'
+//     percent-encoded in a name as a path separator (pkg:npm/%40a%2Fb is
+//     pkg:npm/%40a/b) and a golang path's module-proxy case-encoding as
+//     the letter it encodes (github.com/!azure is github.com/Azure), so
 //     matching errs toward reporting more, never less. The normalization
 //     has one home, [ParsePURL]: index keys, queries and package drift's
 //     advisory matching all go through it. A change to it changes index

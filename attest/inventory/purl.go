@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -64,7 +65,11 @@ func FoldsCase(typ string) bool { return caseInsensitive[typ] }
 // them case-insensitive (golang, npm, pypi, deb, github, …) and for nuget,
 // whose ids NuGet compares case-insensitively, and a pypi
 // name as PyPI compares names (PEP 503: every run of '-', '_' and '.' is
-// one '-'). A refusal is a [*PURLError].
+// one '-'). A '/' percent-encoded in the name separates path segments as
+// a raw one does ("pkg:npm/%40angular%2Fcore" is "pkg:npm/%40angular/core"),
+// and a golang path's module-proxy case-encoding is decoded ("!azure" is
+// "Azure"), so that every spelling of one path is one key. A refusal is a
+// [*PURLError].
 func ParsePURL(s string) (PURL, error) {
 	p, _, err := parse(s)
 	return p, err
@@ -141,6 +146,25 @@ func parse(s string) (p, spelled PURL, err error) {
 			return bad("a namespace segment decodes to a '/'")
 		}
 		ns = append(ns, d)
+	}
+	// A '/' encoded in the name is a path separator all the same: purl
+	// libraries given a whole Go module path or npm "@scope/name" as the
+	// name write "%2F", and keying that apart from the raw '/' an advisory
+	// writes would hide the package from the incident query. (Keys that
+	// builds of before wrote for such names, and for golang's "!", are
+	// not re-derived by the persistent stores: that needs a format
+	// version and a migration, see normalize.)
+	if last := ns[len(ns)-1]; strings.Contains(last, "/") {
+		parts := strings.Split(last, "/")
+		if slices.Contains(parts, "") {
+			return bad("the name decodes to an empty path segment")
+		}
+		ns = append(ns[:len(ns)-1], parts...)
+	}
+	if p.Type == "golang" {
+		for i := range ns {
+			ns[i] = goUnescape(ns[i])
+		}
 	}
 	p.Namespace, p.Name = strings.Join(ns[:len(ns)-1], "/"), ns[len(ns)-1]
 	if epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
@@ -222,6 +246,32 @@ func (p PURL) String() string {
 		s += "@" + escape(p.Version)
 	}
 	return s
+}
+
+// goUnescape decodes the Go module proxy's case-encoding of a path
+// element ("!a" for "A"; golang.org/x/mod/module.EscapePath), which module
+// cache directories and proxy URLs carry and some SBOM tools copy: '!' is
+// not a character of Go module paths, so "!azure" can only mean "Azure".
+// An element with a '!' not before a letter is kept whole; "!A" is read
+// as "!a" (it is once the key lower-cases it), so that a decoded element
+// holds no '!' and parsing the canonical form again changes nothing.
+func goUnescape(s string) string {
+	if !strings.Contains(s, "!") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '!' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 == len(s) || !isLetter(s[i+1]) {
+			return s
+		}
+		b.WriteByte(s[i+1] &^ 0x20) // upper case
+		i++
+	}
+	return b.String()
 }
 
 func validType(t string) bool {
