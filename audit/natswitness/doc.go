@@ -32,7 +32,8 @@
 //     server loses no acknowledged checkpoint (tested with SIGKILL of the
 //     stream leader).
 //   - A restarted publisher reads its last published checkpoint back from
-//     the stream leader and proves from it; if it cannot read it, it does
+//     the stream leader (STREAM.MSG.GET, even when the stream allows
+//     direct gets) and proves from it; if it cannot read it, it does
 //     not publish. It publishes whatever its log holds: a rewritten or
 //     truncated log is not hidden by the node's own code but published for
 //     the witnesses to flag (and logged at Error).
@@ -46,7 +47,9 @@
 //     decided, and lets the stream redeliver it when the witness could not
 //     decide (state store unreachable, flag not recorded): nothing is
 //     skipped, and redelivery is idempotent.
-//   - [KVStore] writes compare-and-swap per origin on a replicated
+//   - [KVStore] reads each origin's state from the bucket's stream leader
+//     (never a direct get a lagging replica could answer with an older
+//     checkpoint), writes compare-and-swap per origin on a replicated
 //     bucket, refuses a bucket whose values expire, and reports an
 //     unreachable bucket as an error: the witness then decides nothing.
 //   - Deleting the origin's key in the bucket makes the witness trust that

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/audit/witness"
+	"github.com/ztci/ztci/internal/jsleader"
 )
 
 // KVStore is a [witness.Store] on a JetStream KV bucket: one key per origin
@@ -17,8 +18,11 @@ import (
 // on any machine — resumes from the state it had, so a node cannot roll
 // its log back across the witness's restart.
 type KVStore struct {
-	kv  jetstream.KeyValue
-	cfg config
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue
+	stream string // the bucket's stream
+	prefix string // the subject prefix of the bucket's keys
+	cfg    config
 }
 
 var _ witness.Store = (*KVStore)(nil)
@@ -57,23 +61,34 @@ func NewKVStore(ctx context.Context, js jetstream.JetStream, bucket string, repl
 	if st.TTL() != 0 {
 		return nil, fmt.Errorf("%w: bucket %s expires values after %v: a witness's state must not expire", ErrConfig, bucket, st.TTL())
 	}
-	return &KVStore{kv: kv, cfg: c}, nil
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return nil, fmt.Errorf("%w: bucket %s: no stream status", ErrUnavailable, bucket)
+	}
+	return &KVStore{js: js, kv: kv, stream: bs.StreamInfo().Config.Name, prefix: "$KV." + bucket + ".", cfg: c}, nil
 }
 
 func key(origin string) string { return base64.RawURLEncoding.EncodeToString([]byte(origin)) }
 
-// Load implements [witness.Store].
+// Load implements [witness.Store]. It asks the bucket's stream leader
+// (STREAM.MSG.GET): a KV Get is a direct get that any replica answers, and
+// one that lags would hand the witness an older checkpoint, against which a
+// rollback to it looks like a duplicate and an honest successor like a gap.
+// A deleted or purged key (no data) reads as no state.
 func (s *KVStore) Load(ctx context.Context, origin string) ([]byte, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
-	e, err := s.kv.Get(ctx, key(origin))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, nil
-	}
-	if err != nil {
+	subject := s.prefix + key(origin)
+	m, found, err := jsleader.LastMsg(ctx, s.js, s.stream, subject)
+	switch {
+	case err != nil:
 		return nil, 0, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case !found || len(m.Data) == 0:
+		return nil, 0, nil
+	case m.Subject != subject:
+		return nil, 0, fmt.Errorf("%w: answer holds a message for %q, not the state of %q", ErrUnavailable, m.Subject, origin)
 	}
-	return e.Value(), e.Revision(), nil
+	return m.Data, m.Seq, nil
 }
 
 // Save implements [witness.Store].

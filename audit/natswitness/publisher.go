@@ -3,7 +3,6 @@ package natswitness
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/audit/witness"
+	"github.com/ztci/ztci/internal/jsleader"
 )
 
 // Log is what a [Publisher] needs of a node's log; an [*audit.Log]
@@ -162,16 +162,17 @@ func (p *Publisher) send(ctx context.Context, body []byte) error {
 func (p *Publisher) last(ctx context.Context) (audit.Checkpoint, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.timeout)
 	defer cancel()
-	s, err := p.js.Stream(ctx, p.stream)
-	if err != nil {
-		return audit.Checkpoint{}, fmt.Errorf("%w: stream %s: %w", ErrUnavailable, p.stream, err)
-	}
-	m, err := s.GetLastMsgForSubject(ctx, p.subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return audit.Checkpoint{}, nil
-	}
-	if err != nil {
+	// From the stream leader: GetLastMsgForSubject is a direct get when the
+	// stream allows them, and a lagging replica would answer with an older
+	// checkpoint, so the next proof would start from the wrong size.
+	m, found, err := jsleader.LastMsg(ctx, p.js, p.stream, p.subject)
+	switch {
+	case err != nil:
 		return audit.Checkpoint{}, fmt.Errorf("%w: last checkpoint on %s: %w", ErrUnavailable, p.subject, err)
+	case !found:
+		return audit.Checkpoint{}, nil
+	case m.Subject != p.subject:
+		return audit.Checkpoint{}, fmt.Errorf("%w: last checkpoint on %s: answer holds a message for %q", ErrUnavailable, p.subject, m.Subject)
 	}
 	sub, err := witness.ParseSubmission(m.Data)
 	var cp audit.Checkpoint
@@ -180,7 +181,7 @@ func (p *Publisher) last(ctx context.Context) (audit.Checkpoint, error) {
 	}
 	if err != nil {
 		p.cfg.logger.ErrorContext(ctx, "natswitness: the last message on this node's subject is not its checkpoint; publishing without a proof",
-			"subject", p.subject, "seq", m.Sequence, "error", err)
+			"subject", p.subject, "seq", m.Seq, "error", err)
 		return audit.Checkpoint{}, nil
 	}
 	return cp, nil

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -34,7 +35,8 @@ type Msg struct {
 // LastMsg asks the leader of stream for the newest message under subject
 // (a filter: wildcards are allowed). found is false when the stream holds
 // none; every other failure, an answer that does not decode included, is an
-// error, so a caller cannot mistake "could not ask" for "nothing there".
+// error, so a caller cannot mistake "could not ask" for "nothing there". A
+// ctx without a deadline is bounded by js's default timeout.
 func LastMsg(ctx context.Context, js jetstream.JetStream, stream, subject string) (m Msg, found bool, err error) {
 	req, err := json.Marshal(struct {
 		LastBySubject string `json:"last_by_subj"`
@@ -42,6 +44,8 @@ func LastMsg(ctx context.Context, js jetstream.JetStream, stream, subject string
 	if err != nil {
 		return Msg{}, false, err
 	}
+	ctx, cancel := bounded(ctx, js.Options())
+	defer cancel()
 	answer, err := js.Conn().RequestWithContext(ctx, APIPrefix(js.Options())+"STREAM.MSG.GET."+stream, req)
 	if err != nil {
 		return Msg{}, false, fmt.Errorf("last message under %q: %w", subject, err)
@@ -51,6 +55,25 @@ func LastMsg(ctx context.Context, js jetstream.JetStream, stream, subject string
 		return Msg{}, false, fmt.Errorf("last message under %q: %w", subject, err)
 	}
 	return m, found, nil
+}
+
+// defaultTimeout bounds a request when neither ctx nor the JetStream
+// context sets a deadline (jetstream's own default).
+const defaultTimeout = 5 * time.Second
+
+// bounded gives ctx the JetStream context's default timeout when it has no
+// deadline, as every jetstream API call does: a request to a hung leader,
+// or to a subject some server listens on while no leader answers, would
+// otherwise wait forever.
+func bounded(ctx context.Context, o jetstream.JetStreamOptions) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	d := o.DefaultTimeout
+	if d <= 0 {
+		d = defaultTimeout
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // Decode interprets a STREAM.MSG.GET answer: a message, "no message found"

@@ -16,7 +16,8 @@
 // succeeds only if the key does not exist: the stream's leader serializes
 // concurrent writers, so of N replicas presenting one token exactly one
 // succeeds. The key carries a per-message TTL reaching the token's expiry plus
-// leeway (rounded up to a whole second), after which the server removes it.
+// leeway plus the fleet's clock skew ([WithClockSkew], rounded up to a whole
+// second), after which the server removes it.
 //
 // # Security contract
 //
@@ -37,9 +38,12 @@
 //     an acknowledged claim survives the loss (kill -9) of any one node.
 //     With one replica, losing that server's disk reopens replays of the
 //     tokens it recorded until they expire.
-//   - TTLs are computed from the verifier's clock and expiries enforced by
-//     the server's; the verifier's leeway (30s by default) must exceed the
-//     clock skew between them.
+//   - TTLs are computed from the claiming verifier's clock. Another
+//     verifier whose clock runs behind still accepts the token until its
+//     own clock reaches expiry plus leeway, so every key is kept
+//     [WithClockSkew] (default 5s) longer: the clocks of the verifiers
+//     sharing a bucket must agree within it. The leeway does not cover
+//     this skew, since every verifier adds it to the same expiry.
 //   - Errors and logs never hold token ids; the bucket holds only hashes.
 //
 // Access: verifiers need publish on $KV.<bucket>.> and the JetStream API for

@@ -63,7 +63,7 @@ var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 // an existing bucket without per-key TTL or with a max age is refused with
 // [ErrConfig], since it could forget a token id before the token expires.
 // Options: [WithBucket], [WithReplicas], [WithTimeout], [WithMaxTTL],
-// [WithClock], [WithLogger].
+// [WithClockSkew], [WithClock], [WithLogger].
 func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Cache, error) {
 	if js == nil {
 		return nil, fmt.Errorf("%w: nil JetStream", ErrConfig)
@@ -111,8 +111,8 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Cache, e
 }
 
 // Claim implements [oidc.ReplayCache]: it creates the key SHA-256(key) in the
-// bucket with a TTL reaching until (rounded up to a whole second, at least
-// one second). It returns nil when this call created the key, an error
+// bucket with a TTL reaching until plus [WithClockSkew] (rounded up to a
+// whole second, at least one second). It returns nil when this call created the key, an error
 // wrapping [oidc.ErrReplayed] when the key already exists, and an error
 // wrapping [ErrUnavailable] or [ErrLifetime] when it cannot decide. A claim
 // whose answer was lost (timeout after the server stored it) is refused and
@@ -122,7 +122,9 @@ func (c *Cache) Claim(ctx context.Context, key string, until time.Time) error {
 	if ttl > c.cfg.maxTTL {
 		return fmt.Errorf("%w: %v > %v", ErrLifetime, ttl.Round(time.Second), c.cfg.maxTTL)
 	}
-	ttl = max(time.Duration(math.Ceil(ttl.Seconds()))*time.Second, time.Second)
+	// The claiming verifier's clock may run ahead of another's: keep the
+	// key until every verifier's clock has passed until.
+	ttl = max(time.Duration(math.Ceil((ttl+c.cfg.skew).Seconds()))*time.Second, time.Second)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	defer cancel()
 	_, err := c.kv.Create(ctx, Key(key), nil, jetstream.KeyTTL(ttl))

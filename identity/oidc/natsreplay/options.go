@@ -14,6 +14,7 @@ type config struct {
 	replicas int
 	timeout  time.Duration
 	maxTTL   time.Duration
+	skew     time.Duration
 	now      func() time.Time
 	logger   *slog.Logger
 }
@@ -24,6 +25,7 @@ func defaults() config {
 		replicas: 1,
 		timeout:  2 * time.Second,
 		maxTTL:   24 * time.Hour,
+		skew:     DefaultClockSkew,
 		now:      time.Now,
 		logger:   slog.New(slog.DiscardHandler),
 	}
@@ -72,6 +74,27 @@ func WithMaxTTL(d time.Duration) Option {
 			return fmt.Errorf("%w: max TTL %v (at least 1s)", ErrConfig, d)
 		}
 		c.maxTTL = d
+		return nil
+	}
+}
+
+// DefaultClockSkew is how far apart the clocks of two verifiers sharing a
+// bucket may be by default (see [WithClockSkew]).
+const DefaultClockSkew = 5 * time.Second
+
+// WithClockSkew sets the largest difference between the clocks of any two
+// verifiers sharing the bucket (default [DefaultClockSkew], at most 1h).
+// Each key is kept this much longer than its token's expiry plus leeway as
+// the claiming verifier's clock sees it: a verifier whose clock runs behind
+// still finds the key for as long as its own clock says the token is valid.
+// The verifier's leeway does not cover this skew: every verifier adds it to
+// the same expiry.
+func WithClockSkew(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > time.Hour {
+			return fmt.Errorf("%w: clock skew %v (0 to 1h)", ErrConfig, d)
+		}
+		c.skew = d
 		return nil
 	}
 }

@@ -18,8 +18,8 @@
 //
 // which returns a row only for the one caller that inserted the key (or took
 // over an expired row): the primary key serializes concurrent replicas. A
-// background goroutine deletes expired rows in batches of 10,000 every
-// [WithCleanupInterval]; [Cache.Close] stops it.
+// background goroutine deletes rows expired for longer than [WithClockSkew]
+// in batches of 10,000 every [WithCleanupInterval]; [Cache.Close] stops it.
 //
 // # Security contract
 //
@@ -34,8 +34,12 @@
 //     outlive [WithMaxTTL] ([ErrLifetime]) instead of recording it for less,
 //     and the table is an ordinary (logged) table, so a crash does not lose
 //     committed claims.
-//   - Expiry is decided with the replicas' clocks ([WithClock]); the
-//     verifier's leeway must exceed the clock skew between replicas.
+//   - Expiry is decided with the replicas' clocks ([WithClock]). A row is
+//     purged only [WithClockSkew] (default 5s) after its expiry, so a
+//     replica whose clock runs behind the purging one's still finds it
+//     while its own clock says the token is valid: the replicas' clocks
+//     must agree within that allowance (the leeway does not cover it), and
+//     every replica must verify with the same leeway.
 //   - The table holds SHA-256 hashes, never token ids; errors and logs never
 //     hold token ids. The table name is checked against a strict pattern and
 //     quoted, never interpolated raw.

@@ -15,6 +15,7 @@ type config struct {
 	timeout time.Duration
 	maxTTL  time.Duration
 	cleanup time.Duration
+	skew    time.Duration
 	now     func() time.Time
 	logger  *slog.Logger
 }
@@ -25,6 +26,7 @@ func defaults() config {
 		timeout: 2 * time.Second,
 		maxTTL:  24 * time.Hour,
 		cleanup: time.Minute,
+		skew:    DefaultClockSkew,
 		now:     time.Now,
 		logger:  slog.New(slog.DiscardHandler),
 	}
@@ -75,6 +77,25 @@ func WithCleanupInterval(d time.Duration) Option {
 			return fmt.Errorf("%w: cleanup interval %v (at least 10ms)", ErrConfig, d)
 		}
 		c.cleanup = d
+		return nil
+	}
+}
+
+// DefaultClockSkew is how far apart the clocks of two replicas sharing the
+// table may be by default (see [WithClockSkew]).
+const DefaultClockSkew = 5 * time.Second
+
+// WithClockSkew sets the largest difference between the clocks of any two
+// replicas sharing the table (default [DefaultClockSkew], at most 1h). A
+// replica purges a row only this long after its expiry by its own clock: a
+// replica whose clock runs behind still finds the row for as long as its
+// clock says the token is valid.
+func WithClockSkew(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > time.Hour {
+			return fmt.Errorf("%w: clock skew %v (0 to 1h)", ErrConfig, d)
+		}
+		c.skew = d
 		return nil
 	}
 }

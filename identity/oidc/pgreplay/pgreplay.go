@@ -61,7 +61,7 @@ var _ oidc.ReplayCache = (*Cache)(nil)
 // New creates the table if it does not exist (under an advisory lock, so that
 // replicas starting together do not race) and starts the expiry cleanup.
 // Options: [WithTable], [WithTimeout], [WithMaxTTL], [WithCleanupInterval],
-// [WithClock].
+// [WithClockSkew], [WithClock].
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Cache, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
@@ -83,7 +83,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Cache, error
 		// A live row makes the insert a no-op (no row returned: replay); an
 		// expired row for the same key is taken over, as in the in-memory
 		// cache. The row's expiry is compared with the caller's clock, the
-		// same clock that computed until.
+		// clock its verifier checked the token with: until is the token's
+		// own exp+leeway, so a replica that takes a row over has already
+		// refused that token as expired, whatever the skew.
 		claim: `INSERT INTO ` + table + ` (key, until) VALUES ($1, $2)
 			ON CONFLICT (key) DO UPDATE SET until = EXCLUDED.until WHERE ` + table + `.until <= $3
 			RETURNING 1`,
@@ -138,13 +140,16 @@ func (c *Cache) Claim(ctx context.Context, key string, until time.Time) error {
 	}
 }
 
-// Purge deletes up to 10,000 expired rows and reports how many it deleted.
+// Purge deletes up to 10,000 rows expired for longer than [WithClockSkew]
+// and reports how many it deleted.
 // The background cleanup calls it every [WithCleanupInterval]; a vendor may
 // also call it from a scheduled job.
 func (c *Cache) Purge(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	defer cancel()
-	tag, err := c.pool.Exec(ctx, c.purge, c.cfg.now())
+	// Another replica's clock may run behind this one's and still accept
+	// the token: purge only rows expired on every replica's clock.
+	tag, err := c.pool.Exec(ctx, c.purge, c.cfg.now().Add(-c.cfg.skew))
 	if err != nil {
 		return 0, &UnavailableError{Table: c.table, Err: err}
 	}
