@@ -124,6 +124,9 @@ func (s *scanner) run(ctx context.Context) error {
 			}
 			return nil
 		case errors.Is(err, io.EOF):
+			if s.line == 1 && !s.tornHeader(b) {
+				return s.fail(0, fmt.Errorf("%w: missing header %q", ErrCorruptEntry, headerPrefix))
+			}
 			return s.fail(s.report.Entries, fmt.Errorf("%w: %d bytes after the last complete line", ErrTornTail, len(b)))
 		case errors.Is(err, bufio.ErrBufferFull):
 			return s.fail(s.report.Entries, fmt.Errorf("%w: line longer than %d bytes", ErrCorruptEntry, maxLine))
@@ -136,6 +139,23 @@ func (s *scanner) run(ctx context.Context) error {
 		s.off += int64(len(b))
 		s.good = s.off
 	}
+}
+
+// tornHeader reports whether b, an incomplete first line, can be what a
+// crash while the log was created left of its header: a prefix of it, or
+// zero bytes (file systems may extend a file before writing its data).
+// Anything else is another file, which [Open] must refuse, not truncate.
+func (s *scanner) tornHeader(b []byte) bool {
+	if len(bytes.Trim(b, "\x00")) == 0 {
+		return true
+	}
+	want := headerPrefix
+	if s.verifier != nil {
+		want += s.verifier.origin
+	} else if bytes.HasPrefix(b, []byte(headerPrefix)) {
+		return true // any origin: framing only
+	}
+	return len(b) <= len(want) && want[:len(b)] == string(b)
 }
 
 func (s *scanner) handle(b []byte) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -96,6 +97,10 @@ type Receipt struct {
 // checkpoint signatures and roots) against origin and key's public half.
 // A torn tail left by a crash during an append (an incomplete last line) is
 // truncated; any other problem fails Open with a [*LogError] (fail closed).
+// A first line is torn only if it is a prefix of the header (or zero
+// bytes): any other file without a newline is refused, not truncated.
+// Open refuses what is not a regular file, and creates a new log with mode
+// 0600 but never through a symbolic link ([ErrInvalidLog]).
 // Entries after the last checkpoint (left by a crash between checkpoints)
 // are accepted, and the next checkpoint signs them: Open is the key
 // holder continuing its own log, not an authenticity check of the file —
@@ -152,15 +157,22 @@ func open(ctx context.Context, path string, signer note.Signer, v *Verifier, opt
 }
 
 func (l *Log) openFile(ctx context.Context, path string) (err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLogFile(path)
 	if err != nil {
-		return fmt.Errorf("audit: open log: %w", err)
+		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 		}
 	}()
+	if fi, err := f.Stat(); err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		// A FIFO would block the scan forever and a device is no log:
+		// neither can be truncated, appended to and fsync'd as one.
+		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrInvalidLog, path, fi.Mode().Type())
+	}
 	if err := lockFile(f); err != nil {
 		return fmt.Errorf("audit: open log %s: %w", path, err)
 	}
@@ -206,6 +218,35 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	l.size = s.report.Entries
 	l.next = s.report.Entries
 	l.cp = s.report.Latest
+	return nil
+}
+
+// openLogFile opens the log at path, creating it if there is none. An
+// existing log may be reached through a symbolic link, but a new one is
+// never created through one: O_EXCL refuses a dangling link, which whoever
+// can write the directory could aim at any file the process may create.
+func openLogFile(path string) (*os.File, error) {
+	for range 2 {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, wrapOpen(err)
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, wrapOpen(err)
+		}
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%w: %s is a dangling symbolic link: refusing to create the log through it", ErrInvalidLog, path)
+		}
+		// Created by someone else between the two opens: open it.
+	}
+	return nil, fmt.Errorf("audit: open log %s: created and removed concurrently", path)
+}
+
+func wrapOpen(err error) error {
+	if err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	}
 	return nil
 }
 
