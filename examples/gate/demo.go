@@ -44,7 +44,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 	if err != nil {
 		return err
 	}
-	g, err := lab.GateWith(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}), gate.WithObserver(m))
+	g, err := lab.GateWith(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, MaxInFlightPerJob: o.maxInFlightPerJob, Timeout: o.timeout}), gate.WithObserver(m))
 	if err != nil {
 		return err
 	}

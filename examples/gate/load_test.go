@@ -195,7 +195,10 @@ func TestLoad(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			lg := newAuditLog(t, sc.auditOpts...)
-			opts := append([]gate.Option{gate.WithLimits(gate.Limits{MaxBody: 1 << 20, MaxInFlight: 2 * loadConcurrency, Timeout: 10 * time.Second})}, sc.opts...)
+			// Every client presents one job's token, so that job may have
+			// as many decisions in flight as the gate.
+			lim := gate.Limits{MaxBody: 1 << 20, MaxInFlight: 2 * loadConcurrency, MaxInFlightPerJob: 2 * loadConcurrency, Timeout: 10 * time.Second}
+			opts := append([]gate.Option{gate.WithLimits(lim)}, sc.opts...)
 			g, err := f.lab.GateWith(t.Context(), sc.resultCache, lg, opts...)
 			if err != nil {
 				t.Fatal(err)

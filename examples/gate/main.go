@@ -92,7 +92,7 @@ type options struct {
 	policyData, auditLog, auditKey, origin   string
 	tlogs, scts, signedTimestamps            int
 	maxBody                                  int64
-	maxInFlight                              int
+	maxInFlight, maxInFlightPerJob           int
 	timeout                                  time.Duration
 	demo                                     bool
 }
@@ -124,6 +124,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.IntVar(&o.signedTimestamps, "signed-timestamp-threshold", 0, "RFC 3161 timestamps each bundle needs")
 	fs.Int64Var(&o.maxBody, "max-body", gate.DefaultMaxBody, "largest request body in bytes")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", gate.DefaultMaxInFlight, "concurrent decisions (more get 503)")
+	fs.IntVar(&o.maxInFlightPerJob, "max-in-flight-per-job", gate.DefaultMaxInFlightPerJob, "concurrent decisions of one job (more get 503)")
 	fs.DurationVar(&o.timeout, "timeout", gate.DefaultTimeout, "deadline of one decision")
 	fs.BoolVar(&o.demo, "demo", false, "serve a self-contained demo: the runner's embedded issuer, CA, TSA and registry, with an attested image and request files to try")
 	if err := fs.Parse(args); err != nil {
@@ -200,7 +201,7 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 	}
 	g, err := gate.New(tokens, map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, engine, lg,
 		gate.WithRegistries(o.registries...), gate.WithObserver(m),
-		gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, Timeout: o.timeout}),
+		gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, MaxInFlightPerJob: o.maxInFlightPerJob, Timeout: o.timeout}),
 		gate.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ var (
 	// ErrUndecided: verification or policy could not decide, or the
 	// decision could not be audited. HTTP 503. A deny.
 	ErrUndecided = errors.New("gate: could not decide")
+	// ErrJobBusy: the job already has [Limits].MaxInFlightPerJob
+	// decisions running. HTTP 503 with Retry-After. A deny.
+	ErrJobBusy = fmt.Errorf("%w: too many decisions of this job in flight", ErrUndecided)
 	// ErrUnexpectedPredicateType: a bundle claims a predicate type the gate
 	// has no verifier for. It is an attestation that does not count, not a
 	// request error.

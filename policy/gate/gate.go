@@ -72,6 +72,8 @@ type Gate struct {
 	vsaFlights flights
 	// facts converts verified results to policy input once per result.
 	facts *factsMemo
+	// jobs counts the decisions in flight per job (Limits.MaxInFlightPerJob).
+	jobs jobSlots
 }
 
 // New returns a Gate. tokens verifies the deploying job; verifiers route
@@ -226,7 +228,11 @@ func (g *Gate) decide(ctx context.Context, req Request) (Decision, error) {
 	id, err := g.authenticate(ctx, req)
 	if err == nil {
 		d.Job = id.ID()
-		err = g.decideFor(ctx, id, req, &d)
+		var release func()
+		if release, err = g.jobs.take(d.Job, g.cfg.limits.MaxInFlightPerJob); err == nil {
+			err = g.decideFor(ctx, id, req, &d)
+			release()
+		}
 		if err == nil {
 			return d, nil
 		}
@@ -494,6 +500,8 @@ func resource(req Request) string {
 // metrics labels.
 func errorKind(err error) string {
 	switch {
+	case errors.Is(err, ErrJobBusy):
+		return "job_busy"
 	case errors.Is(err, ErrBadRequest):
 		return "bad_request"
 	case errors.Is(err, ErrUnauthenticated):

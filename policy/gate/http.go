@@ -58,6 +58,9 @@ func (g *Gate) Handler() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.limits.Timeout)
 		defer cancel()
 		d, err := g.Decide(ctx, req)
+		if errors.Is(err, ErrJobBusy) {
+			w.Header().Set("Retry-After", "1")
+		}
 		writeJSON(w, statusFor(err), &d)
 	})
 	mux.HandleFunc("GET "+PathHealthz, func(w http.ResponseWriter, _ *http.Request) {

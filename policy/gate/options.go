@@ -26,6 +26,14 @@ type Limits struct {
 	// MaxInFlight is the number of decisions running at once (default 64);
 	// more are refused at once with 503 and Retry-After.
 	MaxInFlight int
+	// MaxInFlightPerJob is the number of decisions one job identity may
+	// have running at once (default 8); more are undecided at once
+	// ([ErrJobBusy], HTTP 503 with Retry-After). Without it one job with a
+	// valid token, asking about images on a registry that answers slowly,
+	// would hold every decision slot for a decision timeout at a time and
+	// starve every other job. Raise it for a job that deploys more images
+	// at once.
+	MaxInFlightPerJob int
 	// Timeout bounds one decision: verification, policy and audit
 	// (default 10 s).
 	Timeout time.Duration
@@ -39,8 +47,11 @@ const (
 	DefaultMaxBody     = 1 << 20
 	DefaultBodyTimeout = 2 * time.Second
 	DefaultMaxInFlight = 64
-	DefaultTimeout     = 10 * time.Second
-	DefaultMaxBundles  = 16
+	// DefaultMaxInFlightPerJob is an eighth of DefaultMaxInFlight: eight
+	// jobs at their bound are needed to fill the gate.
+	DefaultMaxInFlightPerJob = DefaultMaxInFlight / 8
+	DefaultTimeout           = 10 * time.Second
+	DefaultMaxBundles        = 16
 )
 
 // Option configures [New]. An option given a nil or invalid value makes New
@@ -66,7 +77,7 @@ func defaults() config {
 	return config{
 		log: slog.New(slog.DiscardHandler), now: time.Now, observer: ObserverFunc(func(Observation) {}),
 		limits: Limits{MaxBody: DefaultMaxBody, BodyTimeout: DefaultBodyTimeout, MaxInFlight: DefaultMaxInFlight,
-			Timeout: DefaultTimeout, MaxBundles: DefaultMaxBundles},
+			MaxInFlightPerJob: DefaultMaxInFlightPerJob, Timeout: DefaultTimeout, MaxBundles: DefaultMaxBundles},
 	}
 }
 
@@ -154,7 +165,7 @@ func WithObserver(o Observer) Option {
 // WithLimits bounds request size, read time, concurrency and decision time.
 func WithLimits(l Limits) Option {
 	return func(c *config) error {
-		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.Timeout < 0 || l.MaxBundles < 0 {
+		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.MaxInFlightPerJob < 0 || l.Timeout < 0 || l.MaxBundles < 0 {
 			return fmt.Errorf("%w: negative limit", ErrConfig)
 		}
 		if l.MaxBody > 0 {
@@ -165,6 +176,9 @@ func WithLimits(l Limits) Option {
 		}
 		if l.MaxInFlight > 0 {
 			c.limits.MaxInFlight = l.MaxInFlight
+		}
+		if l.MaxInFlightPerJob > 0 {
+			c.limits.MaxInFlightPerJob = l.MaxInFlightPerJob
 		}
 		if l.Timeout > 0 {
 			c.limits.Timeout = l.Timeout

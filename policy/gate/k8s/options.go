@@ -116,7 +116,9 @@ func WithMaxImages(n int) Option {
 
 // WithParallelism sets how many gate decisions run at once across all
 // reviews (default 8). A decision waiting for a slot past the review's
-// deadline is a deny.
+// deadline is a deny. Every decision is the webhook's own job to the gate,
+// so above the gate's gate.Limits.MaxInFlightPerJob (default 8) raise that
+// too, or the excess is undecided (gate.ErrJobBusy) and denied.
 func WithParallelism(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {

@@ -124,7 +124,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	opts = append(opts, gate.WithRegistries(os.Getenv(fleettest.EnvRegistry)))
+	// The fleet tests present every token as one job, as many at once as
+	// the gate takes: that job may hold every decision slot.
+	opts = append(opts, gate.WithRegistries(os.Getenv(fleettest.EnvRegistry)),
+		gate.WithLimits(gate.Limits{MaxInFlightPerJob: gate.DefaultMaxInFlight}))
 	g, err := gate.New(checkedTokens{tokens}, verifiers, eng, sink, opts...)
 	if err != nil {
 		return err
