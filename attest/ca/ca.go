@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/redact"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -588,3 +590,20 @@ func (c *CA) IssuerFor(id identity.Identity) *Issuer { return &Issuer{ca: c, id:
 func (i *Issuer) IssueCertificate(ctx context.Context, pub crypto.PublicKey) ([]*x509.Certificate, error) {
 	return i.ca.Issue(ctx, pub, i.id)
 }
+
+// String names the CA; its key (which may be a Signer holding the private
+// key in its own value, an Ed25519 key for one) is never printed.
+func (c *CA) String() string { return "ca.CA{" + c.name + ", key:" + redact.Marker + "}" }
+
+// GoString is String.
+func (c *CA) GoString() string { return c.String() }
+
+// Format writes String for every verb, so that no verb reaches the key by
+// reflection.
+func (c *CA) Format(f fmt.State, _ rune) { redact.Format(f, c.String()) }
+
+// LogValue is String.
+func (c *CA) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (c *CA) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }

@@ -15,7 +15,8 @@
 //
 //	c, _ := ca.New(ca.WithDir("/var/lib/ztci/ca"))
 //	signer, _ := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(t.Handler()))
-//	http.Handle("/", c.Handler(authenticator)) // optional: serve it as Fulcio
+//	srv := ca.NewServer(":8443", c.Handler(authenticator)) // optional: serve it as Fulcio
+//	go srv.ListenAndServeTLS(certFile, keyFile)
 //
 // Security contract: keys below RSA-2048 or P-256 are refused (ErrWeakKey);
 // a CA outside its validity issues nothing (ErrExpired, ErrNotYetValid); a

@@ -14,9 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/strictjson"
@@ -42,6 +45,19 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (iden
 // maxRequest bounds a signing-certificate request body.
 const maxRequest = 64 << 10
 
+// Bounds of [CA.Handler] and [NewServer].
+const (
+	// BodyTimeout bounds reading a signing-certificate request's body,
+	// from when the handler starts reading it. A client that has not sent
+	// the whole body by then gets 408 and its connection is closed.
+	BodyTimeout = 5 * time.Second
+	// RequestTimeout bounds the work on one signing-certificate request
+	// once its body is read: authenticating the token (which may fetch a
+	// key set) and issuing (which may call a KMS signer and the audit
+	// sink). When it passes the request fails with 503.
+	RequestTimeout = 30 * time.Second
+)
+
 // Handler serves Fulcio's HTTP API for this CA, so Fulcio clients
 // (sigstore-go's sign.Fulcio, cosign) can use it as a private Fulcio:
 //
@@ -54,10 +70,28 @@ const maxRequest = 64 << 10
 // Tokens are checked by auth; the proof of possession must verify over the
 // authenticated identity's Subject (or SPIFFE ID). Errors are reported as
 // JSON {"code", "message"} without echoing the token.
+//
+// A signing-certificate request declared as anything but application/json
+// (charset utf-8 at most, no content coding) is refused with 415 unread; a
+// request without a Content-Type is read as JSON, as Fulcio does. The body
+// is read within [BodyTimeout] (408 after it) and 64 KiB (400 beyond, at
+// once for a declared Content-Length over it), and the connection of a body
+// not read to its end is closed, so a client that stalls mid-body holds its
+// connection for BodyTimeout, not for ever; the rest of the work is bounded
+// by [RequestTimeout]. Serve the handler with [NewServer], whose
+// per-connection deadlines bound what a client that sends nothing can hold.
 func (c *CA) Handler(auth Authenticator) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/signingCert", func(w http.ResponseWriter, r *http.Request) {
-		chain, err := c.signingCert(r, auth)
+		body, status, err := readBody(w, r)
+		if err != nil {
+			c.log.Info("ca: signingCert rejected", "status", status, "error", err)
+			writeJSON(w, status, map[string]any{"code": status, "message": err.Error()})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		chain, err := c.signingCert(r.WithContext(ctx), body, auth)
 		if err != nil {
 			status := http.StatusInternalServerError
 			switch {
@@ -69,7 +103,14 @@ func (c *CA) Handler(auth Authenticator) http.Handler {
 				status = http.StatusServiceUnavailable
 			}
 			c.log.Info("ca: signingCert rejected", "status", status, "error", err)
-			writeJSON(w, status, map[string]any{"code": status, "message": publicMessage(status, err)})
+			msg := publicMessage(status, err)
+			if ctx.Err() != nil && status != http.StatusUnauthorized {
+				// The error may say what was being waited for; the client
+				// learns only that it took too long.
+				status, msg = http.StatusServiceUnavailable, "request not completed in time"
+				w.Header().Set("Retry-After", "1")
+			}
+			writeJSON(w, status, map[string]any{"code": status, "message": msg})
 			return
 		}
 		pems := make([]string, 0, len(chain)+1)
@@ -120,14 +161,86 @@ type signingCertRequest struct {
 // request's names in another case, text that is not Unicode.
 var requestSchema = strictjson.SchemaOf(reflect.TypeFor[signingCertRequest]())
 
-func (c *CA) signingCert(r *http.Request, auth Authenticator) ([]*x509.Certificate, error) {
+// readBody reads the body of a signing-certificate request, bounded in
+// size and time, or returns the status and error of its refusal (whose
+// message quotes nothing of the body).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	if err := checkContentType(r.Header); err != nil {
+		// The body is not read: closing saves the server draining it.
+		w.Header().Set("Connection", "close")
+		return nil, http.StatusUnsupportedMediaType, err
+	}
+	if r.ContentLength > maxRequest {
+		w.Header().Set("Connection", "close")
+		return nil, http.StatusBadRequest, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidRequest, maxRequest)
+	}
+	// Not every ResponseWriter supports deadlines (an in-process transport
+	// does not); NewServer's ReadTimeout still bounds a served connection.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: read body: %w", ErrInvalidRequest, err)
+	if err != nil || len(body) > maxRequest {
+		// Without this the server would drain the rest of the body after
+		// the answer, for keep-alive: what a stalled client wants.
+		w.Header().Set("Connection", "close")
 	}
-	if len(body) > maxRequest {
-		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidRequest, maxRequest)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, http.StatusRequestTimeout, fmt.Errorf("%w: body not received within %v", ErrInvalidRequest, BodyTimeout)
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("%w: body not read", ErrInvalidRequest)
+	case len(body) > maxRequest:
+		return nil, http.StatusBadRequest, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidRequest, maxRequest)
 	}
+	return body, 0, nil
+}
+
+// checkContentType refuses a request body declared as anything but JSON
+// as sent: one Content-Type, application/json with at most charset=utf-8,
+// no content coding but identity. No Content-Type at all is taken as JSON.
+func checkContentType(h http.Header) error {
+	switch cts := h.Values("Content-Type"); len(cts) {
+	case 0:
+	case 1:
+		mt, params, err := mime.ParseMediaType(cts[0])
+		if err != nil || mt != "application/json" {
+			return fmt.Errorf("%w: content type must be application/json", ErrInvalidRequest)
+		}
+		for k, v := range params {
+			if k != "charset" || !strings.EqualFold(v, "utf-8") {
+				return fmt.Errorf("%w: content type must be application/json", ErrInvalidRequest)
+			}
+		}
+	default:
+		return fmt.Errorf("%w: more than one Content-Type", ErrInvalidRequest)
+	}
+	for _, ce := range h.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return fmt.Errorf("%w: content coding is not supported", ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
+// NewServer returns an *http.Server for h (a [CA.Handler]) with the
+// per-connection limits a CA exposed to a network needs: header (and TLS
+// handshake) and whole-request read deadlines, a write deadline that covers
+// [RequestTimeout], an idle keep-alive limit and a header size limit.
+// Without them (http.ListenAndServe, a bare http.Server) a client that opens
+// connections and sends nothing, or stalls mid-header, holds each for ever.
+// Set TLSConfig, or call ServeTLS, as usual; HTTP/2 keeps Go's defaults.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       BodyTimeout + 5*time.Second,
+		WriteTimeout:      RequestTimeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+func (c *CA) signingCert(r *http.Request, body []byte, auth Authenticator) ([]*x509.Certificate, error) {
 	// Refused before decoding: encoding/json keeps the last of
 	// "oidcIdentityToken" and "OIDCIdentityToken" (or of a repeated
 	// member), where Fulcio's protojson reads names exactly. The message

@@ -10,6 +10,8 @@
 //
 //	a, _ := tsa.New(tsa.WithDir("/var/lib/ztci/tsa"))
 //	signer, _ := attest.NewCASigner(issuer, attest.WithEmbeddedTimestampAuthority(a.Handler()))
+//	srv := tsa.NewServer(":8443", a.Handler()) // optional: serve it on a network
+//	go srv.ListenAndServeTLS(certFile, keyFile)
 //
 // Security contract: only SHA-256/384/512 imprints of the right length are
 // stamped; queries are bounded (16 KiB); a query asking for another TSA

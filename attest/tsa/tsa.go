@@ -8,9 +8,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -21,6 +21,7 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/redact"
 	"github.com/ztci/ztci/internal/x509ca"
 )
 
@@ -607,15 +608,28 @@ func cloneInt(i *big.Int) *big.Int {
 //	                                  (application/timestamp-query)
 //	                                  → 201, DER TimeStampResp
 //	GET  /api/v1/timestamp/certchain  → PEM chain, leaf first
+//
+// A query declared as another type than application/timestamp-query, or
+// with a content coding, is refused with 415 unread (one without a
+// Content-Type is read). The query is read within [BodyTimeout] (408 after
+// it) and 16 KiB (400 beyond, at once for a declared Content-Length over
+// it), and the connection of a query not read to its end is closed, so a
+// client that stalls mid-body holds its connection for BodyTimeout, not for
+// ever; stamping is bounded by [RequestTimeout]. Serve the handler with
+// [NewServer], whose per-connection deadlines bound what a client that
+// sends nothing can hold.
 func (t *TSA) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/timestamp", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxQuery+1))
-		if err != nil {
-			http.Error(w, "cannot read request", http.StatusBadRequest)
+		body, status, msg := readQuery(w, r)
+		if status != 0 {
+			t.log.Info("tsa: refused request", "status", status, "reason", msg)
+			http.Error(w, msg, status)
 			return
 		}
-		resp, err := t.Timestamp(r.Context(), body)
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		resp, err := t.Timestamp(ctx, body)
 		var rej *RejectionError
 		switch {
 		case errors.As(err, &rej) && rej.Response != nil:
@@ -645,3 +659,20 @@ func (t *TSA) Handler() http.Handler {
 	})
 	return mux
 }
+
+// String redacts the TSA's key (which may be a Signer holding the private
+// key in its own value, an Ed25519 key for one).
+func (t *TSA) String() string { return "tsa.TSA{key:" + redact.Marker + "}" }
+
+// GoString is String.
+func (t *TSA) GoString() string { return t.String() }
+
+// Format writes String for every verb, so that no verb reaches the key by
+// reflection.
+func (t *TSA) Format(f fmt.State, _ rune) { redact.Format(f, t.String()) }
+
+// LogValue is String.
+func (t *TSA) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (t *TSA) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }

@@ -24,6 +24,8 @@
 // partial one; private keys go only to the attested caller; Close ends
 // every stream and Serve returns. [Listen] never exposes the socket with
 // wider permissions than asked (it is created in a private directory and
-// linked into place); concurrent streams are bounded ([WithMaxStreams])
-// and refused beyond it with ResourceExhausted.
+// linked into place); concurrent streams are bounded, in all
+// ([WithMaxStreams]) and per attested ID ([WithMaxStreamsPerID], so that one
+// job on a shared socket cannot hold every stream), and refused beyond
+// either with ResourceExhausted.
 package workload

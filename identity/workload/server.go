@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Errors.
@@ -78,6 +79,7 @@ type Option func(*config) error
 type config struct {
 	logger        *slog.Logger
 	streams       chan struct{} // one token per open stream
+	perID         int           // streams one SPIFFE ID may hold open (WithMaxStreamsPerID)
 	bundleRefresh time.Duration
 }
 
@@ -121,6 +123,29 @@ func WithMaxStreams(n int) Option {
 	}
 }
 
+// DefaultMaxStreamsPerID is the default bound on the concurrent Workload
+// API streams of one attested SPIFFE ID (see [WithMaxStreamsPerID]).
+const DefaultMaxStreamsPerID = DefaultMaxStreams / 4
+
+// WithMaxStreamsPerID bounds the streams one attested SPIFFE ID may hold
+// open at once on the server to n (default [DefaultMaxStreamsPerID]). A
+// stream beyond it is refused with codes.ResourceExhausted after the caller
+// is attested, and nothing is minted for it. Without it, on a socket shared
+// by several jobs (the [UID] attestor), one job that opens [WithMaxStreams]
+// streams and leaves them open would have every other job's streams refused
+// for as long as it liked. Set WithMaxStreams to at least n times the
+// number of IDs that share the socket for each of them to be sure of its
+// streams; go-spiffe's sources use one stream each.
+func WithMaxStreamsPerID(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithMaxStreamsPerID(%d): need at least 1", ErrConfig, n)
+		}
+		c.perID = n
+		return nil
+	}
+}
+
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -147,7 +172,24 @@ type Server struct {
 	grpc   *grpc.Server
 	closed bool
 	done   chan struct{}
+	open   map[spiffeid.ID]int // open streams per attested ID; guarded by mu
 }
+
+// String names the server's trust domain. The issuer is never printed:
+// fmt's %s or %q of the struct would reach the issuer's fields, its CA key
+// among them, by reflection, where the issuer's own Format is not called.
+func (s *Server) String() string {
+	return "workload.Server{" + s.issuer.TrustDomain().String() + ", issuer keys:" + redact.Marker + "}"
+}
+
+// GoString is String.
+func (s *Server) GoString() string { return s.String() }
+
+// Format writes String for every verb.
+func (s *Server) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
+
+// LogValue is String.
+func (s *Server) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // NewServer returns a Workload API server issuing from iss to callers
 // attested by attest.
@@ -155,7 +197,8 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	if iss == nil || attest == nil {
 		return nil, fmt.Errorf("%w: issuer and attestor are required", ErrConfig)
 	}
-	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler), bundleRefresh: DefaultBundleRefresh}, done: make(chan struct{})}
+	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler), perID: DefaultMaxStreamsPerID, bundleRefresh: DefaultBundleRefresh},
+		done: make(chan struct{}), open: map[spiffeid.ID]int{}}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -299,14 +342,38 @@ func (s *Server) caller(ctx context.Context) (spiffeid.ID, error) {
 	return id, nil
 }
 
+// streamCaller attests the caller of a stream and counts the stream against
+// its ID's [WithMaxStreamsPerID] bound; release must be called when the
+// stream ends.
+func (s *Server) streamCaller(ctx context.Context) (id spiffeid.ID, release func(), err error) {
+	if id, err = s.caller(ctx); err != nil {
+		return spiffeid.ID{}, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[id] >= s.perID {
+		s.logger.WarnContext(ctx, "workload API stream refused: per-ID limit reached", "spiffe_id", id.String(), "limit", s.perID)
+		return spiffeid.ID{}, nil, status.Errorf(codes.ResourceExhausted, "more than %d concurrent Workload API streams for this identity", s.perID)
+	}
+	s.open[id]++
+	return id, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.open[id]--; s.open[id] == 0 {
+			delete(s.open, id)
+		}
+	}, nil
+}
+
 // FetchX509SVID streams the caller's X.509-SVID, re-issued at half its
 // lifetime, until the client or the server goes away.
 func (s *Server) FetchX509SVID(_ *workload.X509SVIDRequest, stream grpc.ServerStreamingServer[workload.X509SVIDResponse]) error {
 	ctx := stream.Context()
-	id, err := s.caller(ctx)
+	id, release, err := s.streamCaller(ctx)
 	if err != nil {
 		return err
 	}
+	defer release()
 	bundle := concatDER(s.issuer.X509Bundle().X509Authorities())
 	for {
 		sv, err := s.issuer.X509SVID(ctx, id, time.Time{})
@@ -353,9 +420,11 @@ func (s *Server) waitHalfLife(ctx context.Context, sv *x509svid.SVID) bool {
 // FetchX509Bundles streams the trust bundle.
 func (s *Server) FetchX509Bundles(_ *workload.X509BundlesRequest, stream grpc.ServerStreamingServer[workload.X509BundlesResponse]) error {
 	ctx := stream.Context()
-	if _, err := s.caller(ctx); err != nil {
+	_, release, err := s.streamCaller(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	b := s.issuer.X509Bundle()
 	if err := stream.Send(&workload.X509BundlesResponse{Bundles: map[string][]byte{
 		b.TrustDomain().IDString(): concatDER(b.X509Authorities()),
@@ -373,9 +442,11 @@ func (s *Server) FetchX509Bundles(_ *workload.X509BundlesRequest, stream grpc.Se
 // logged: a client never receives a partial bundle that drops fleet keys.
 func (s *Server) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.ServerStreamingServer[workload.JWTBundlesResponse]) error {
 	ctx := stream.Context()
-	if _, err := s.caller(ctx); err != nil {
+	_, release, err := s.streamCaller(ctx)
+	if err != nil {
 		return err
 	}
+	defer release()
 	b, err := s.issuer.FleetJWTBundle(ctx)
 	if err != nil {
 		s.logger.WarnContext(ctx, "JWT bundle stream: fleet keys unavailable, sending this replica's keys", "error", err)

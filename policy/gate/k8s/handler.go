@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"time"
 	"unicode/utf8"
 
@@ -27,7 +28,8 @@ import (
 // member this webhook does not know, say): a deny with reason
 // [ReasonBadReview] echoing that uid, which the API server takes as a deny
 // whatever the webhook's failurePolicy. A body with no readable uid gets
-// 400 (413 if too large, 415 for a body not declared as plain JSON — see
+// 400 (413 if too large, 408 if not received before the review's deadline,
+// 415 for a body not declared as plain JSON — see
 // [gate.CheckJSONContent] — and 405 for another method) and no review: the
 // API server then applies the webhook's failurePolicy, which must be Fail.
 //
@@ -65,6 +67,8 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		status := http.StatusBadRequest
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			status = http.StatusRequestEntityTooLarge
+		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+			status = http.StatusRequestTimeout
 		}
 		http.Error(rw, "request body not read", status)
 		return
