@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Audit event actions emitted by the broker.
@@ -45,6 +47,22 @@ type Broker struct {
 	activeMu sync.Mutex
 	active   map[string]map[*Job]struct{}
 }
+
+// String never prints the broker's fields: the masker holds every value
+// issued, and fmt's %s or %q of the struct would reach it by reflection.
+func (b *Broker) String() string { return "secrets.Broker{" + Redacted + "}" }
+
+// GoString is String.
+func (b *Broker) GoString() string { return b.String() }
+
+// Format writes String for every verb.
+func (b *Broker) Format(f fmt.State, _ rune) { redact.Format(f, b.String()) }
+
+// LogValue is String.
+func (b *Broker) LogValue() slog.Value { return slog.StringValue(b.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (b *Broker) MarshalJSON() ([]byte, error) { return json.Marshal(b.String()) }
 
 // config is what the options set.
 type config struct {

@@ -2,12 +2,15 @@ package secrets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Job is the set of leases one job holds. Everything it handed out is
@@ -32,6 +35,25 @@ type Job struct {
 
 	endMu sync.Mutex
 }
+
+// String names the job. Its token and its leases' values are never
+// printed: fmt's %s or %q of the struct would reach them by reflection,
+// where [Value]'s own Format is not called.
+func (j *Job) String() string { return "secrets.Job{id=" + j.spec.ID + " token=" + Redacted + "}" }
+
+// GoString is String.
+func (j *Job) GoString() string { return j.String() }
+
+// Format writes String for every verb.
+func (j *Job) Format(f fmt.State, _ rune) { redact.Format(f, j.String()) }
+
+// LogValue is the job id, never its token.
+func (j *Job) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", j.spec.ID), slog.String("token", Redacted))
+}
+
+// MarshalJSON is String as a JSON string.
+func (j *Job) MarshalJSON() ([]byte, error) { return json.Marshal(j.String()) }
 
 // Begin starts a job's lease set. When ctx is cancelled or its deadline
 // passes, the job ends and its leases are revoked (bounded by

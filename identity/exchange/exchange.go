@@ -2,8 +2,10 @@ package exchange
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -15,6 +17,7 @@ import (
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
 	"github.com/ztci/ztci/internal/randid"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Verifier verifies a CI OIDC token. *oidc.Verifier implements it.
@@ -68,6 +71,25 @@ type Exchange struct {
 	tmpl     *Template
 	config
 }
+
+// String names the template. The issuer is never printed: fmt's %s or %q
+// of the struct would reach the issuer's fields, its CA key among them,
+// by reflection, where the issuer's own Format is not called.
+func (e *Exchange) String() string {
+	return "exchange.Exchange{" + e.tmpl.String() + ", issuer keys:" + redact.Marker + "}"
+}
+
+// GoString is String.
+func (e *Exchange) GoString() string { return e.String() }
+
+// Format writes String for every verb.
+func (e *Exchange) Format(f fmt.State, _ rune) { redact.Format(f, e.String()) }
+
+// LogValue is String.
+func (e *Exchange) LogValue() slog.Value { return slog.StringValue(e.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (e *Exchange) MarshalJSON() ([]byte, error) { return json.Marshal(e.String()) }
 
 // New returns an exchange. All three arguments are required.
 func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchange, error) {

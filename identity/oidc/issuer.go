@@ -26,6 +26,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/randid"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Defaults of the issuer.
@@ -390,3 +391,21 @@ func (i *Issuer) discovery(algs []string) []byte {
 }
 
 func isRejection(err error) bool { return errors.Is(err, ErrInvalidToken) }
+
+// String names the issuer; its signing keys (a [WithSigner] Signer may hold
+// the private key in its own value, an Ed25519 key for one) are never
+// printed.
+func (i *Issuer) String() string { return "oidc.Issuer{" + i.url + ", keys:" + redact.Marker + "}" }
+
+// GoString is String.
+func (i *Issuer) GoString() string { return i.String() }
+
+// Format writes String for every verb, so that no verb reaches the keys by
+// reflection.
+func (i *Issuer) Format(f fmt.State, _ rune) { redact.Format(f, i.String()) }
+
+// LogValue is String.
+func (i *Issuer) LogValue() slog.Value { return slog.StringValue(i.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (i *Issuer) MarshalJSON() ([]byte, error) { return json.Marshal(i.String()) }

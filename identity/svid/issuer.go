@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Defaults and limits of the issuer.
@@ -454,3 +456,23 @@ func randomSerial() *big.Int {
 	b[0] |= 0x40 // keep it 16 bytes long and positive
 	return new(big.Int).SetBytes(b[:])
 }
+
+// String names the trust domain; the CA and JWT signing keys (a
+// [WithCASigner] Signer may hold the private key in its own value, an
+// Ed25519 key for one) are never printed.
+func (i *Issuer) String() string {
+	return "svid.Issuer{" + i.td.String() + ", keys:" + redact.Marker + "}"
+}
+
+// GoString is String.
+func (i *Issuer) GoString() string { return i.String() }
+
+// Format writes String for every verb, so that no verb reaches the keys by
+// reflection.
+func (i *Issuer) Format(f fmt.State, _ rune) { redact.Format(f, i.String()) }
+
+// LogValue is String.
+func (i *Issuer) LogValue() slog.Value { return slog.StringValue(i.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (i *Issuer) MarshalJSON() ([]byte, error) { return json.Marshal(i.String()) }

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"time"
+
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // ErrKeyMismatch: a persisted certificate does not certify the persisted
@@ -134,3 +137,21 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)
 }
+
+// String redacts the key: an Ed25519 key is a byte slice that every verb
+// would print, and encoding/json writes an ECDSA or RSA key's private
+// exponent.
+func (s State) String() string { return "x509ca.State{key:" + redact.Marker + "}" }
+
+// GoString is String.
+func (s State) GoString() string { return s.String() }
+
+// Format writes String for every verb, so that no verb reaches the key by
+// reflection.
+func (s State) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
+
+// LogValue is String.
+func (s State) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (s State) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ztci/ztci/internal/bounded"
 	"github.com/ztci/ztci/internal/origin"
+	"github.com/ztci/ztci/internal/redact"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -155,6 +157,25 @@ func (b *Backend) own(id string, o owned) {
 	defer b.mu.Unlock()
 	b.owned[id] = o
 }
+
+// String names the role; the broker's Vault token, held by its client, is
+// never printed.
+func (b *Backend) String() string {
+	return "vault.Backend{role:" + b.auth.Role + ", token:" + redact.Marker + "}"
+}
+
+// GoString is String.
+func (b *Backend) GoString() string { return b.String() }
+
+// Format writes String for every verb: %s or %q of the struct would
+// otherwise print the client, and the token in it, by reflection.
+func (b *Backend) Format(f fmt.State, _ rune) { redact.Format(f, b.String()) }
+
+// LogValue is String.
+func (b *Backend) LogValue() slog.Value { return slog.StringValue(b.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (b *Backend) MarshalJSON() ([]byte, error) { return json.Marshal(b.String()) }
 
 // Option configures a [Backend].
 type Option func(*config) error
