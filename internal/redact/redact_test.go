@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/internal/redact"
@@ -55,5 +56,22 @@ func TestCheckCatchesLeaks(t *testing.T) {
 	redacttest.Check(r, leaky{"canary-9a8b"}, "canary-9a8b", redact.Marker)
 	if !r.failed {
 		t.Fatal("redacttest.Check passed a type that leaks through hex, JSON and slog")
+	}
+}
+
+// TestWithoutToken: a verifier's error that quotes the token, or any of its
+// parts of 8 bytes or more, is logged with each replaced; short parts stay.
+func TestWithoutToken(t *testing.T) {
+	t.Parallel()
+	const raw = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJl"
+	err := fmt.Errorf("token %q refused: payload %s, signature %s, alg part ab.cd", raw, "eyJzdWIiOiJjYW5hcnkifQ", "c2lnbmF0dXJl")
+	got := redact.WithoutToken(err, raw)
+	for _, part := range []string{raw, "eyJhbGciOiJFUzI1NiJ9", "eyJzdWIiOiJjYW5hcnkifQ", "c2lnbmF0dXJl"} {
+		if strings.Contains(got, part) {
+			t.Fatalf("%q left in %q", part, got)
+		}
+	}
+	if !strings.Contains(got, "ab.cd") || redact.WithoutToken(err, "") != err.Error() {
+		t.Fatalf("scrubbed more than the token: %q", got)
 	}
 }

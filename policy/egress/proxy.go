@@ -20,6 +20,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
+	"github.com/ztci/ztci/internal/redact"
 )
 
 // Audit vocabulary of the proxy.
@@ -398,7 +399,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.cfg.log.DebugContext(ctx, "egress: proxy credentials did not verify", "error", err)
+		// The verifier is the vendor's, and its message may quote the
+		// token it refused.
+		p.cfg.log.DebugContext(ctx, "egress: proxy credentials did not verify", "error", redact.WithoutToken(err, tok))
 		p.auditRefusal(ctx, rq, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", "the proxy credentials did not verify"))
 		challenge(w, r)
 		return

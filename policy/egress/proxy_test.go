@@ -426,8 +426,9 @@ func TestLogsNeverHoldTheToken(t *testing.T) {
 		defer mu.Unlock()
 		return logs.Write(b)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// A vendor's verifier that quotes the token it refused, and its parts.
 	leaky := identity.TokenVerifierFunc(func(_ context.Context, raw string) (identity.Identity, error) {
-		return identity.Identity{}, errors.New("bad token")
+		return identity.Identity{}, fmt.Errorf("bad token %q (parts %q)", raw, strings.Split(raw, "."))
 	})
 	p, err := egress.New(leaky, identity.MatchID(jobA.ID()), testRules(t, 443), &recorder{}, egress.WithLogger(logger))
 	if err != nil {

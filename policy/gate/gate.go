@@ -14,6 +14,7 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/randid"
+	"github.com/ztci/ztci/internal/redact"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
@@ -261,7 +262,7 @@ func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity
 		// Keep only the category for the caller. The verifier is the
 		// vendor's and its message may quote the token it refused: the
 		// log gets the message without it.
-		g.cfg.log.DebugContext(ctx, "job token rejected", "err", withoutToken(err, req.JobToken.Reveal()))
+		g.cfg.log.DebugContext(ctx, "job token rejected", "err", redact.WithoutToken(err, req.JobToken.Reveal()))
 		return identity.Identity{}, ErrUnauthenticated
 	}
 	if id.IsZero() {

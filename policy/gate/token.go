@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -57,27 +56,4 @@ func EncodeRequest(r Request) ([]byte, error) {
 	}
 	return json.Marshal(wire{JobToken: r.JobToken.Reveal(), Image: r.Image, Bundles: r.Bundles, Name: r.Name, Digest: r.Digest,
 		ThirdPartyVSAs: r.ThirdPartyVSAs, DryRun: r.DryRun})
-}
-
-// minTokenPart is the shortest dot-separated part of a token withoutToken
-// scrubs on its own; shorter ones (a JWS with an empty payload) would
-// blank common text, and say little.
-const minTokenPart = 8
-
-// withoutToken is err's text with raw, and each dot-separated part of raw
-// at least minTokenPart long (a JWT's header, claims, signature), replaced
-// by the redaction marker: the text of an error a token verifier returned,
-// which may quote the token it refused, for the log.
-func withoutToken(err error, raw string) string {
-	msg := err.Error()
-	if raw == "" {
-		return msg
-	}
-	msg = strings.ReplaceAll(msg, raw, redact.Marker)
-	for part := range strings.SplitSeq(raw, ".") {
-		if len(part) >= minTokenPart {
-			msg = strings.ReplaceAll(msg, part, redact.Marker)
-		}
-	}
-	return msg
 }
