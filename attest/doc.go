@@ -67,6 +67,10 @@
 // Invalid input never yields a bundle: Sign validates the Statement first;
 // weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
 // ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
-// tokens are never logged or put in errors. Bundles from the embedded CA
+// tokens are never logged or put in errors; a Fulcio error answer is
+// reported by its status only ([FulcioStatusError]). Fulcio, timestamp
+// authorities and Rekor logs reached by URL are reached at their
+// configured origin only, never through a redirect, and a log's answer is
+// bounded. Bundles from the embedded CA
 // carry no SCTs; verifiers must not require certificate transparency for it.
 package attest

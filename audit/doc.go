@@ -154,8 +154,8 @@
 //   - [Open] verifies an existing log before appending and refuses a log it
 //     cannot verify; after a write or fsync error the log refuses appends.
 //     It never truncates a file that is not a log (only a torn header or
-//     tail), never opens a FIFO or device, and never creates a log through
-//     a symbolic link.
+//     tail), refuses anything but a regular file (a FIFO, a device), and
+//     never creates a log through a symbolic link.
 //   - [KillSwitch] marks take effect before they are audited; clearing a mark
 //     takes effect only once audited.
 //   - Automatic marks are bounded quarantines. An [Escalator] marks an

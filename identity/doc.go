@@ -31,8 +31,9 @@
 //	d, err := g.Check(ctx, identity.Request{Who: who, Permission: identity.Deploy("production")})
 //	if err != nil || !d.Allowed { /* deny */ }
 //
-// Security contract: the zero Identity matches nothing; empty combinators
-// and empty claim values never match; repository and owner names are not
+// Security contract: the zero Identity matches nothing; empty combinators,
+// empty claim values, an empty claim prefix and a nil SPIFFE ID matcher
+// never match; repository and owner names are not
 // identities (a released name can be registered again and the repository
 // recreated), so the platform's immutable ids are normalized too
 // (repository_id, repository_owner_id) for grants to bind; a Guard denies unless a grant names

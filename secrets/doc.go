@@ -59,7 +59,11 @@
 //     and kept in the record; they are never dropped.
 //   - Revoked, expired and already-read single-use leases, and the leases of
 //     a job that has ended (even where the revocation failed), do not yield
-//     their value; an ended job's lease is not renewed.
+//     their value; an ended job's lease is not renewed. The kill switch is
+//     checked again once the backend has answered and before every
+//     renewal. [Job.End] revokes the leases already issued before it waits
+//     for issuances under way, and an issuance that completes after its job
+//     ended revokes its own lease.
 //
 // # What the redactor masks
 //

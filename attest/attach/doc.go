@@ -46,7 +46,8 @@
 //     answered 3xx is not followed, not even within the registry, and a
 //     POST turned into a GET by a 301/302/303 is not sent. Redirected
 //     reads are bounded (5) and credentials go only to the registry's own
-//     host (go-containerregistry's auth transport); a registry reached
+//     origin, or to a token service fixed in code (Docker Hub's, GitLab's)
+//     or configured ([WithTokenRealm]); a registry reached
 //     over https is never sent a plain-http request, and with credentials
 //     plain http is used only for a loopback registry (go-containerregistry
 //     would use it for a private address too, in clear): [ErrRegistry].

@@ -22,11 +22,16 @@
 // a CA outside its validity issues nothing (ErrExpired, ErrNotYetValid); a
 // certificate never outlives its root. The HTTP handler issues only to a
 // caller whose token the Authenticator accepts and who proves possession of
-// the key; it never echoes the token. Persisted keys are PKCS#8 PEM with mode
-// 0600 and are refused when group- or world-readable. Rotate keeps retired
-// root certificates (not their keys) so old certificates still verify through
-// the exported trusted root. No SCTs are issued: verifiers of this CA's
-// certificates must not require certificate transparency.
+// the key; it never echoes the token. It refuses unread a body declared as
+// anything but application/json (415) or as longer than 64 KiB, reads at
+// most 64 KiB within [BodyTimeout] (408 after it, and the connection
+// closed) and bounds the rest of the work by [RequestTimeout]; [NewServer]
+// adds the per-connection limits. A CA never prints its key. Persisted keys
+// are PKCS#8 PEM with mode 0600 and are refused when group- or
+// world-readable. Rotate keeps retired root certificates (not their keys)
+// so old certificates still verify through the exported trusted root. No
+// SCTs are issued: verifiers of this CA's certificates must not require
+// certificate transparency.
 //
 // Fulcio's URI-typed extensions (Build Signer URI, Source Repository URI,
 // Source Repository Owner URI, Run Invocation URI) hold absolute URIs built

@@ -14,7 +14,10 @@
 //	go srv.ListenAndServeTLS(certFile, keyFile)
 //
 // Security contract: only SHA-256/384/512 imprints of the right length are
-// stamped; queries are bounded (16 KiB); a query asking for another TSA
+// stamped; queries are bounded (16 KiB), refused unread when declared as
+// anything but application/timestamp-query (415) or larger, and read within
+// [BodyTimeout] (408 after it; [NewServer] adds the per-connection limits);
+// a TSA never prints its key; a query asking for another TSA
 // policy than [PolicyOID] is rejected with RFC 3161's unacceptedPolicy and a
 // query with any extension with unacceptedExtension, and a query of another
 // version than v1 with badRequest ([RejectionError], whose

@@ -37,8 +37,10 @@
 //     that answers is the current one: a partitioned former leader steps
 //     down within its RAFT election timeout).
 //   - An entry in the bucket that is not a valid mark (bad JSON, unknown
-//     fields, stored under a key that is not its own) makes every check deny
-//     with [ErrCorrupt] until it is removed: the switch never guesses.
+//     fields, a member repeated or spelt in another case, stored under a
+//     key that is not its own) makes every check deny with [ErrCorrupt]
+//     until it is removed: the switch never guesses. An id that is not
+//     UTF-8 is refused before the bucket ([ErrConfig]).
 //   - A mark that cannot be written returns [ErrUnavailable] and is not in
 //     force anywhere: the caller retries. Marking is effective before it is
 //     audited (denying is the safe side); clearing is audited first, and an

@@ -27,5 +27,5 @@
 // linked into place); concurrent streams are bounded, in all
 // ([WithMaxStreams]) and per attested ID ([WithMaxStreamsPerID], so that one
 // job on a shared socket cannot hold every stream), and refused beyond
-// either with ResourceExhausted.
+// either with ResourceExhausted. A [Server] never prints its issuer's keys.
 package workload

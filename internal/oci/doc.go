@@ -21,4 +21,11 @@
 //     any other failure wraps [ErrReferrersAPI].
 //   - 429 and 5xx answers to GET and HEAD are retried with bounded backoff,
 //     then fail with [ErrUnavailable]; writes are sent once.
+//   - The keychain's credentials go only to the registry's own origin, or
+//     over https to a token service fixed in code (Docker Hub's, GitLab's)
+//     or configured (WithTokenRealm); an error never quotes a token
+//     service's answer.
+//   - An index or artifact manifest that repeats a member or spells one in
+//     another case is [ErrMalformed] ([CheckArtifactJSON] for callers that
+//     decode one themselves).
 package oci

@@ -1,8 +1,9 @@
 // Package strictjson refuses JSON whose member names a case-insensitive
 // decoder could read differently from a case-sensitive one. It is the one
 // implementation of that check in the module: identity (JOSE headers, JWT
-// claims, JWKS), verify (Sigstore bundles and in-toto statements) and
-// policy/gate (deploy requests) all call it.
+// claims, JWKS), verify (Sigstore bundles and in-toto statements), attest
+// (statements, predicates, SBOMs, the CA's requests), internal/oci
+// (manifests), audit, policy and policy/gate (deploy requests) all call it.
 //
 // encoding/json matches member names to struct fields case-insensitively
 // (Unicode simple folding, so "ALG", "Alg" and "\u0061lg" all fill Alg) and
@@ -20,7 +21,7 @@
 // the positions the type gives them: a request's or a policy input's
 // struct members, not the free-form documents nested inside them. Every
 // refusal is a [*MemberError] naming the two members and the JSON pointer
-// of their object. Every check also refuses text that is not Unicode
+// of their object (at most 64 bytes of each quoted). Every check also refuses text that is not Unicode
 // ([ErrNotUnicode]: bytes that are not UTF-8, an escaped lone surrogate),
 // which readers otherwise turn into U+FFFD, refuse or keep, each its own
 // way.

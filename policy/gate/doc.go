@@ -83,6 +83,9 @@
 //     under a size limit and a read deadline before it takes a decision slot,
 //     so slow or stalled clients hold connections, never slots; [NewServer]
 //     bounds headers, bodies, writes and idle keep-alives per connection.
+//     One job holds at most [Limits].MaxInFlightPerJob decisions at once
+//     (default 8): more are [ErrJobBusy] (audited, HTTP 503 with
+//     Retry-After), so one job cannot hold every slot.
 //   - Verification results are cached by the image.Verifier (deny verdicts
 //     included, errors never); concurrent requests for one reference share
 //     one fetch and one verification.

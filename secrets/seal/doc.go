@@ -5,10 +5,12 @@
 // Open(ctx, sealed, aad). [*Envelope] implements it: every record gets a
 // fresh random AES-256-GCM data key; the data key is wrapped by a
 // key-encryption key behind the [KeyWrapper] seam, and the KEK's id is
-// written in the record header. [Key] is the local KEK (AES-256-GCM from 32
-// bytes the vendor supplies); a vendor's KMS implements [KeyWrapper] with
-// three methods (KeyID, Wrap, Unwrap) and is used the same way; the
-// subpackage sealtest checks such an implementation against the contract.
+// written in the record header. [Key] is the local KEK (AES-256 from 32
+// bytes the vendor supplies, wrapping with XAES-256-GCM; data keys that
+// earlier versions wrapped with AES-256-GCM still open; the zero Key is
+// refused); a vendor's KMS implements [KeyWrapper] with three methods
+// (KeyID, Wrap, Unwrap) and is used the same way; the subpackage sealtest
+// checks such an implementation against the contract.
 //
 //	current, _ := seal.NewKey("2026-02", materialFromFile)
 //	env, _ := seal.NewLocal(current, previous) // or seal.New(myKMSKey)
@@ -40,7 +42,7 @@
 //     other key material under the same id, wrong aad), [ErrUnwrap] when a
 //     KMS could not answer. There is no unauthenticated fallback.
 //   - Plaintext, data keys and KEK material never appear in errors; [Key]
-//     redacts itself in String, GoString, LogValue and MarshalJSON. Data keys
+//     redacts itself in String, GoString, Format, LogValue and MarshalJSON. Data keys
 //     are cleared after use (best effort: Go may have copied them).
 //   - Nonces are random per record under a fresh data key per record, so
 //     nonce reuse under one key needs a collision of 256-bit random keys.

@@ -29,5 +29,8 @@
 // the given client that never follows a redirect (a 3xx is [ErrRedirect],
 // never success), refuse an address that would carry tokens over plain
 // HTTP to another machine (https, or http only to a loopback host or unix
-// socket), and read at most [MaxResponseSize] of a response.
+// socket), bound every request ([DefaultTimeout] when the client has no
+// timeout of its own), and read at most [MaxResponseSize] of a response. A
+// wrapped answer without an accessor to revoke it by is refused. The
+// [Backend] never prints its token.
 package vault

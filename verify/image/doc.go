@@ -57,8 +57,9 @@
 //     the image itself and the tag-schema index) and checked against it;
 //     every read is bounded ([MaxManifestSize], [MaxBundleSize],
 //     [MaxReferrers]); redirects are bounded and never downgrade https to
-//     http; registry credentials go to the registry's host only, and over
-//     plain http only to a loopback registry; 429 and 5xx are retried with
+//     http; registry credentials go to the registry's own origin, or to a
+//     token service fixed in code (Docker Hub's, GitLab's) or configured
+//     ([WithTokenRealm]), and over plain http only to a loopback registry; 429 and 5xx are retried with
 //     bounded backoff, then fail with [ErrUnavailable].
 //   - Discovery asks the referrers API first. Only a 404 answer moves to the
 //     tag schema, and the Target says which path was used ([Path]). Any
