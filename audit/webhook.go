@@ -103,6 +103,9 @@ func (w *Webhook) Format(f fmt.State, _ rune) { redact.Format(f, w.String()) }
 // LogValue is String.
 func (w *Webhook) LogValue() slog.Value { return slog.StringValue(w.String()) }
 
+// MarshalJSON is String as a JSON string.
+func (w *Webhook) MarshalJSON() ([]byte, error) { return json.Marshal(w.String()) }
+
 // WithHTTPClient sets the client used by [NewWebhook] (for TLS settings and
 // authentication transports). Default: a client with a 10 s timeout. The
 // webhook uses a copy whose CheckRedirect refuses every redirect, so a

@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -190,6 +191,9 @@ func (s *Server) Format(f fmt.State, _ rune) { redact.Format(f, s.String()) }
 
 // LogValue is String.
 func (s *Server) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON is String as a JSON string.
+func (s *Server) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // NewServer returns a Workload API server issuing from iss to callers
 // attested by attest.
