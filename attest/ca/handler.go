@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/internal/x509ca"
 )
@@ -210,11 +211,14 @@ func checkContentType(h http.Header) error {
 				return fmt.Errorf("%w: content type must be application/json", ErrInvalidRequest)
 			}
 		}
+		if !mediatype.PlainJSON(cts[0]) {
+			return fmt.Errorf("%w: content type must be application/json", ErrInvalidRequest)
+		}
 	default:
 		return fmt.Errorf("%w: more than one Content-Type", ErrInvalidRequest)
 	}
 	for _, ce := range h.Values("Content-Encoding") {
-		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+		if !strings.EqualFold(strings.Trim(ce, " \t"), "identity") {
 			return fmt.Errorf("%w: content coding is not supported", ErrInvalidRequest)
 		}
 	}

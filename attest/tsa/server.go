@@ -64,11 +64,17 @@ func queryContentType(h http.Header) bool {
 		if mt, _, err := mime.ParseMediaType(cts[0]); err != nil || mt != "application/timestamp-query" {
 			return false
 		}
+		// mime trims Unicode spaces ("application/timestamp-query\u00a0"),
+		// which a proxy reading the type as spelt does not: it would take
+		// the body for another type.
+		if mt, _, _ := strings.Cut(cts[0], ";"); !strings.EqualFold(strings.Trim(mt, " \t"), "application/timestamp-query") {
+			return false
+		}
 	default:
 		return false
 	}
 	for _, ce := range h.Values("Content-Encoding") {
-		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+		if !strings.EqualFold(strings.Trim(ce, " \t"), "identity") {
 			return false
 		}
 	}

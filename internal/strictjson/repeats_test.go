@@ -56,8 +56,10 @@ func TestCheckRepeats(t *testing.T) {
 }
 
 // FuzzCheckRepeats: CheckRepeats accepts exactly the documents that
-// encoding/json's tokenizer reads as one value with no object repeating a
-// decoded member name (the check attest used before, kept as the oracle).
+// encoding/json's tokenizer reads as one value of Unicode text with no
+// object repeating a decoded member name (the check attest used before,
+// kept as the oracle, with the refusal of text that is not Unicode that
+// every check makes since).
 func FuzzCheckRepeats(f *testing.F) {
 	for _, s := range []string{`{"a":1,"A":2}`, `{"a":1,"a":2}`, `{"a":"\\\"","b":[{"c":"}"}]}`, `}}`, `{"a`,
 		`[{"x":1},{"x":1}]`, `{"\u0061":1,"a":2}`, "{\"\u212a\":1,\"K\":2}", `{"a":{"a":{"a":1}}}`, `1 2`} {
@@ -71,11 +73,15 @@ func FuzzCheckRepeats(f *testing.F) {
 	})
 }
 
-// repeatsOracle refuses what is not one JSON value, or holds an object
-// repeating a member name, reading b with encoding/json's Decoder.
+// repeatsOracle refuses what is not one JSON value, is not Unicode text or
+// holds an object repeating a member name, reading b with encoding/json's
+// Decoder.
 func repeatsOracle(b []byte) error {
 	if !json.Valid(b) {
 		return errSyntax
+	}
+	if review9Read(b, nil).notUnicode {
+		return ErrNotUnicode
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber() // a number out of float64's range is still JSON

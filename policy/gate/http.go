@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -159,8 +160,11 @@ func CheckJSONContent(h http.Header) error {
 			return fmt.Errorf("%w: content type parameter %s=%q", ErrUnsupportedContent, k, v)
 		}
 	}
+	if !mediatype.PlainJSON(cts[0]) {
+		return fmt.Errorf("%w: content type %q", ErrUnsupportedContent, cts[0])
+	}
 	for _, ce := range h.Values("Content-Encoding") {
-		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+		if !strings.EqualFold(strings.Trim(ce, " \t"), "identity") {
 			return fmt.Errorf("%w: content encoding %q", ErrUnsupportedContent, ce)
 		}
 	}
