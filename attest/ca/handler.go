@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/httpsrv"
 	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/internal/x509ca"
@@ -233,15 +234,7 @@ func checkContentType(h http.Header) error {
 // connections and sends nothing, or stalls mid-header, holds each for ever.
 // Set TLSConfig, or call ServeTLS, as usual; HTTP/2 keeps Go's defaults.
 func NewServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       BodyTimeout + 5*time.Second,
-		WriteTimeout:      RequestTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	return httpsrv.New(addr, h, BodyTimeout, RequestTimeout)
 }
 
 func (c *CA) signingCert(r *http.Request, body []byte, auth Authenticator) ([]*x509.Certificate, error) {

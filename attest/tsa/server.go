@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ztci/ztci/internal/httpsrv"
 )
 
 // Bounds of [TSA.Handler] and [NewServer].
@@ -90,13 +92,5 @@ func queryContentType(h http.Header) bool {
 // mid-header, holds each for ever. Set TLSConfig, or call ServeTLS, as
 // usual; HTTP/2 keeps Go's defaults.
 func NewServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       BodyTimeout + 5*time.Second,
-		WriteTimeout:      RequestTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	return httpsrv.New(addr, h, BodyTimeout, RequestTimeout)
 }

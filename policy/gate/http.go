@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ztci/ztci/internal/httpsrv"
 	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/strictjson"
 )
@@ -216,15 +217,7 @@ func DecodeRequest(b []byte) (Request, error) {
 // limit and a header size limit. Without them a client that opens
 // connections and sends nothing holds them for ever.
 func NewServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       DefaultBodyTimeout + 5*time.Second,
-		WriteTimeout:      DefaultTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	return httpsrv.New(addr, h, DefaultBodyTimeout, DefaultTimeout)
 }
 
 func statusFor(err error) int {
