@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/ztci/ztci/internal/strictjson/strictjsontest"
 )
 
 func TestCheckRepeats(t *testing.T) {
@@ -80,7 +82,7 @@ func repeatsOracle(b []byte) error {
 	if !json.Valid(b) {
 		return errSyntax
 	}
-	if review9Read(b, nil).notUnicode {
+	if strictjsontest.Read(b, nil).NotUnicode {
 		return ErrNotUnicode
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

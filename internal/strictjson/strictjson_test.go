@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ztci/ztci/internal/strictjson/strictjsontest"
 )
 
 func TestCheck(t *testing.T) {
@@ -57,7 +59,7 @@ var errSyntax = errors.New("syntax")
 // FuzzCheck: Check accepts only valid JSON, and every refusal of valid JSON
 // is an ErrAmbiguous naming two names that really fold together, or an
 // ErrNotUnicode of text that is not Unicode (json.Valid accepts bytes that
-// are not UTF-8 and escaped lone surrogates; review9Read finds them).
+// are not UTF-8 and escaped lone surrogates; strictjsontest.Read finds them).
 func FuzzCheck(f *testing.F) {
 	for _, s := range []string{`{"alg":"ES256","kid":"k"}`, `{"ALG":1}`, `{"a":1,"a":2}`, `{"a":{"b":[{"c":1,"C":2}]}}`,
 		"{\"\u212a\":1,\"k\":2}", `{"\u0061":1,"a":2}`, `[1,"a",{"x":null}]`, `{"a":1}}`} {
@@ -71,7 +73,7 @@ func FuzzCheck(f *testing.F) {
 		}
 		var me *MemberError
 		if err != nil && valid && errors.Is(err, ErrNotUnicode) {
-			if !review9Read(b, nil).notUnicode {
+			if !strictjsontest.Read(b, nil).NotUnicode {
 				t.Fatalf("Check refused valid JSON %q, which is Unicode text, with %v", b, err)
 			}
 			return

@@ -6,43 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/policy/gate"
 )
-
-// review9PlainMediaType reads a Content-Type as a plain reader in front of
-// the gate (a proxy, a WAF, a log pipeline) does: a media type, then
-// ";"-separated name=value parameters, optional whitespace (SP, HTAB)
-// around them and double quotes around a value removed, nothing decoded
-// or unescaped. It reports whether that reader sees JSON as the gate reads
-// it: media type application/json and no parameter but charset=utf-8.
-func review9PlainMediaType(ct string) bool {
-	const ows = " \t"
-	parts := strings.Split(ct, ";")
-	if !strings.EqualFold(strings.Trim(parts[0], ows), "application/json") {
-		return false
-	}
-	for _, p := range parts[1:] {
-		p = strings.Trim(p, ows)
-		if p == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(p, "=")
-		v = strings.Trim(v, ows)
-		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-			v = v[1 : len(v)-1]
-		}
-		if !ok || !strings.EqualFold(strings.Trim(k, ows), "charset") || !strings.EqualFold(v, "utf-8") {
-			return false
-		}
-	}
-	return true
-}
 
 // FuzzReview9CheckJSONContent checks gate.CheckJSONContent, which the gate
 // and the Kubernetes webhook call on untrusted request headers:
 //   - it never panics and every refusal wraps ErrUnsupportedContent;
 //   - what it accepts has exactly one Content-Type, and a plain reader of
-//     that header (review9PlainMediaType) sees application/json with no
+//     that header (mediatype.PlainJSON) sees application/json with no
 //     parameter but charset=utf-8, so no reader in front of the gate can
 //     take the body for another type or charset;
 //   - every Content-Encoding of an accepted request is identity;
@@ -90,7 +62,7 @@ func FuzzReview9CheckJSONContent(f *testing.F) {
 		if len(h.Values("Content-Type")) != 1 {
 			t.Fatalf("accepted %d Content-Type headers: %q", len(h.Values("Content-Type")), h)
 		}
-		if !review9PlainMediaType(ct) {
+		if !mediatype.PlainJSON(ct) {
 			t.Fatalf("accepted Content-Type %q, which a plain reader does not read as application/json; charset=utf-8", ct)
 		}
 		if ce != "" && !strings.EqualFold(strings.Trim(ce, " \t"), "identity") {
