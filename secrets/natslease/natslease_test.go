@@ -220,7 +220,9 @@ func roleExists(t *testing.T, pool *pgxpool.Pool, role string) bool {
 
 // Two runner processes hold leases on real PostgreSQL roles; one is killed
 // with SIGKILL. A reaper revokes the dead runner's role within the
-// heartbeat timeout plus a second and leaves the live runner's alone.
+// heartbeat timeout (plus slack for a loaded machine: the bound checks
+// that the reaper acts on an expired heartbeat, not how fast this machine
+// is) and leaves the live runner's alone.
 func TestKill9RunnerLeasesReaped(t *testing.T) {
 	const heartbeat = 2 * time.Second
 	c := itest.StartNATSCluster(t, 3)
@@ -289,8 +291,8 @@ func TestKill9RunnerLeasesReaped(t *testing.T) {
 	}
 	took := time.Since(killed)
 	t.Logf("killed runner's role dropped %v after SIGKILL (heartbeat timeout %v)", took.Round(time.Millisecond), heartbeat)
-	if took > heartbeat+time.Second {
-		t.Errorf("role dropped %v after SIGKILL, more than heartbeat timeout + 1s", took)
+	if took > heartbeat+5*time.Second {
+		t.Errorf("role dropped %v after SIGKILL, more than heartbeat timeout + 5s", took)
 	}
 	if got := aud.count(); got != 1 {
 		t.Errorf("%d audit events, want 1 revocation", got)
