@@ -128,7 +128,11 @@
 // unknown action. Configure it with a [LibraryConfig] and load both with
 // [BuiltinWith]; the struct's fields document each setting, and it becomes
 // data.ztci.config (Merge(Builtin(), Data(map)) with the same document
-// still works):
+// still works). Modules merged beside the library must declare packages of
+// their own: one in a library package, or above one ("package ztci"), is
+// refused with [ErrLibraryPackage], because Rego joins every definition of
+// a rule and such a module could weaken the library ("known_action if
+// true"), not only add to it. Settings:
 //
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),

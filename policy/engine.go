@@ -238,6 +238,9 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if err != nil {
 		return nil, compileError(err)
 	}
+	if err := checkLibraryPackages(ctx, b, compiler); err != nil {
+		return nil, err
+	}
 	if err := checkLibraryConfig(ctx, store, compiler); err != nil {
 		return nil, err
 	}
