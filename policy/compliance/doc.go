@@ -72,7 +72,12 @@
 // those rules to the end — a decision denied by input validation or by a
 // rule the catalog does not map is no evidence for any control — and, for
 // rules that judge an attestation (scans, secrets provenance), only when
-// the decision read such an attestation. A rule that the deploy
+// the decision read such an attestation. A report of several decisions
+// (a release) fails closed per decision: a control passes only if every
+// decision of an action whose rules enforce it judged it, so an artifact
+// the gate never decided, or one without the scan a control needs, leaves
+// that control not assessed for the release however many others passed
+// it ([ControlResult.Unassessed] names such decisions). A rule that the deploy
 // configuration turns off (max_scan_age_seconds 0, require_scan false)
 // still counts as judged when its evidence is present: the report names
 // the policy revision, which identifies the configuration, for the

@@ -361,6 +361,11 @@ func (c *ControlResult) describe() string {
 			fmt.Fprintf(&b, " Decision %s: %s: %s.", f.Decision, f.Rule, strings.TrimSuffix(f.Message, "."))
 		}
 	default:
+		if len(c.Unassessed) > 0 {
+			fmt.Fprintf(&b, "Not assessed: %d decision(s) judged this control, but %s did not (without the evidence its rules need, or denied before they could judge).",
+				len(c.Decisions), strings.Join(c.Unassessed, ", "))
+			break
+		}
 		b.WriteString("Not assessed: no decision judged this control (no decision of an action whose rules enforce it, or without the evidence they need, or denied before its rules could judge).")
 	}
 	if len(c.Rules) > 0 {

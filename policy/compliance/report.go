@@ -57,15 +57,21 @@ type Status string
 
 // Statuses.
 const (
-	// Pass: at least one decision judged the control and none failed it.
+	// Pass: every decision of an action whose rules enforce the control
+	// judged it, and none failed it. In a release of two artifacts, one
+	// passing and one the policy never decided (or that lacked the
+	// evidence the control's rules need), the control is not assessed:
+	// it holds for one artifact, and a release is only as compliant as
+	// its least assessed artifact.
 	Pass Status = "pass"
 	// Fail: a decision carries a violation of a rule that enforces the
 	// control.
 	Fail Status = "fail"
-	// NotAssessed: no decision judged the control — no decision of an
-	// action whose rules enforce it, none with the evidence its rules
-	// need, or every such decision was denied by input validation or by a
-	// rule the catalog does not map.
+	// NotAssessed: no decision failed the control, and some decision of
+	// an action whose rules enforce it did not judge it (or there was
+	// none): it lacked the evidence the rules need, or was denied without
+	// a violation (never decided), by input validation or by a rule the
+	// catalog does not map ([ControlResult.Unassessed] names them).
 	NotAssessed Status = "not-assessed"
 )
 
@@ -96,6 +102,10 @@ type ControlResult struct {
 	// Decisions are the ids of the decisions that judged the control
 	// (passed or failed it), in report order.
 	Decisions []string
+	// Unassessed are the ids of the decisions of an action whose rules
+	// enforce the control that did not judge it, in report order: each
+	// keeps the control from passing.
+	Unassessed []string
 	// Evidence are the attestations those decisions read (deduplicated by
 	// digest, in report order).
 	Evidence []Evidence
@@ -137,7 +147,9 @@ func (r *Report) Count() (pass, fail, notAssessed int) {
 // input-validation rule or of a rule cat does not know, and a rule of the
 // decision's action enforces the control and has the evidence it needs
 // (Rule.Needs), the decision passes it. Across decisions one fail fails
-// the control, else one pass passes it, else it is not assessed.
+// the control; else it passes if at least one decision passed it and every
+// decision of an action with a rule enforcing it passed it; else it is not
+// assessed (fail closed: an artifact nobody assessed is not compliant).
 func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*Report, error) {
 	if cat == nil {
 		return nil, fmt.Errorf("%w: no catalog", ErrDecision)
@@ -207,6 +219,17 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 				}
 			}
 		}
+		// A control the decision's action enforces but the decision did
+		// not judge keeps the control from passing (see [Pass]).
+		unassessed := map[int]bool{}
+		for _, rule := range cat.rules {
+			for _, ctl := range rule.Controls {
+				if i := cat.byID[ctl]; rule.Action == d.Action && judged[i] == "" && !unassessed[i] {
+					unassessed[i] = true
+					results[i].Unassessed = append(results[i].Unassessed, d.ID)
+				}
+			}
+		}
 		for i, st := range judged {
 			cr := &results[i]
 			if st == Fail || cr.Status == NotAssessed {
@@ -218,6 +241,11 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 					cr.Evidence = append(cr.Evidence, e)
 				}
 			}
+		}
+	}
+	for i := range results {
+		if results[i].Status == Pass && len(results[i].Unassessed) > 0 {
+			results[i].Status = NotAssessed
 		}
 	}
 	r.Controls = results

@@ -96,6 +96,33 @@ func TestAssess(t *testing.T) {
 			want: map[string]compliance.Status{"SSDF-PS.2.1": compliance.Fail, "SLSA-BUILD-L1.provenance-exists": compliance.Pass},
 		},
 		{
+			// Fail closed per artifact: a control holds for a release
+			// only if every decision that should judge it did.
+			name: "an artifact never decided keeps the release's controls from passing",
+			decisions: []compliance.Decision{
+				deployDecision("d1", []string{provType, scanType}),
+				{ID: "d2", Action: "deploy", Subject: "sha256:" + strings.Repeat("cd", 32)},
+			},
+			want: map[string]compliance.Status{"SSDF-PS.2.1": compliance.NotAssessed, "SLSA-BUILD-L1.provenance-exists": compliance.NotAssessed,
+				"SSDF-RV.1.1": compliance.NotAssessed, "SSDF-PW.9.2": compliance.NotAssessed},
+		},
+		{
+			name: "an artifact without a scan keeps the scan controls of the release from passing",
+			decisions: []compliance.Decision{
+				deployDecision("d1", []string{provType, scanType}),
+				deployDecision("d2", []string{provType}),
+			},
+			want: map[string]compliance.Status{"SSDF-PS.2.1": compliance.Pass, "SSDF-RV.1.1": compliance.NotAssessed, "PCI-DSS-6.3.3": compliance.NotAssessed},
+		},
+		{
+			name: "a failing artifact fails the control even beside one never decided",
+			decisions: []compliance.Decision{
+				deployDecision("d1", []string{provType, scanType}, "deploy.vulnerability"),
+				{ID: "d2", Action: "deploy", Subject: "sha256:" + strings.Repeat("cd", 32)},
+			},
+			want: map[string]compliance.Status{"SSDF-RV.2.2": compliance.Fail, "SSDF-RV.1.1": compliance.NotAssessed},
+		},
+		{
 			name:      "input validation makes the decision assess nothing but what it fails",
 			decisions: []compliance.Decision{deployDecision("d1", []string{provType}, "deploy.malformed", "deploy.unprotected_ref")},
 			want: map[string]compliance.Status{
@@ -152,8 +179,8 @@ func TestAssess(t *testing.T) {
 				t.Errorf("report names %d controls, catalog has %d", len(r.Controls), len(cat.Controls()))
 			}
 			for _, c := range r.Controls {
-				if (c.Status == compliance.NotAssessed) != (len(c.Decisions) == 0) {
-					t.Errorf("%s: status %s with decisions %v", c.Control.ID, c.Status, c.Decisions)
+				if (c.Status == compliance.NotAssessed) != (len(c.Decisions) == 0 || c.Status != compliance.Fail && len(c.Unassessed) > 0) {
+					t.Errorf("%s: status %s with decisions %v, unassessed by %v", c.Control.ID, c.Status, c.Decisions, c.Unassessed)
 				}
 				if (c.Status == compliance.Fail) != (len(c.Failures) > 0) {
 					t.Errorf("%s: status %s with failures %v", c.Control.ID, c.Status, c.Failures)

@@ -34,6 +34,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			if len(c.Decisions) > 0 {
 				fmt.Fprintf(&b, "        decisions: %s\n", oneLine(strings.Join(c.Decisions, ", ")))
 			}
+			if len(c.Unassessed) > 0 {
+				fmt.Fprintf(&b, "        not assessed by: %s\n", oneLine(strings.Join(c.Unassessed, ", ")))
+			}
 			for _, fl := range c.Failures {
 				fmt.Fprintf(&b, "        - %s %s: %s\n", oneLine(fl.Decision), oneLine(fl.Rule), oneLine(fl.Message))
 			}
