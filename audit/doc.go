@@ -59,7 +59,10 @@
 // Ed25519-signed checkpoints in the C2SP tlog-checkpoint / signed-note format
 // written into the file periodically. Appends are group-committed with fsync
 // and return only once durable; after a crash, Open truncates a torn tail and
-// keeps every acknowledged entry. [Log.InclusionProof] and
+// keeps every acknowledged entry. Entries a crash left after the last
+// checkpoint are adopted, never silently: Open records them in an
+// [ActionUnsignedTailAdopted] entry and signs both, or, with
+// [WithUnsignedTail]([TailRefuse]), refuses to open. [Log.InclusionProof] and
 // [Log.ConsistencyProof] serve proofs that a [Verifier], holding only the
 // log's origin and public key, checks offline; [Verifier.Log] walks a whole
 // log and reports the first bad line as a [*LogError], and returns nil only
@@ -156,6 +159,21 @@
 //     It never truncates a file that is not a log (only a torn header or
 //     tail), refuses anything but a regular file (a FIFO, a device), and
 //     never creates a log through a symbolic link.
+//   - Open signs whatever it keeps, and cannot tell entries a crash left
+//     after the last checkpoint from entries appended to the file by
+//     someone without the key (framing and checksums need none). So it
+//     never adopts such an unsigned tail silently: by default it logs a
+//     warning and appends, before any other entry, an
+//     [ActionUnsignedTailAdopted] event naming the adopted range and its
+//     tree root, then signs a checkpoint; [Verifier.Log] counts the
+//     adopted entries ([Report.Adopted]), so an auditor sees which entries
+//     were signed at a restart rather than when written. Deployments whose
+//     checkpoint key is out of the host's reach ([OpenWithSigner] with a
+//     KMS or HSM key), where that adoption would sign for whoever can
+//     write the file, pass [WithUnsignedTail]([TailRefuse]): Open then
+//     fails with [ErrUnanchored] naming the entries and leaves the file
+//     untouched, and an operator inspects it ([Verifier.Log],
+//     [ReadEntries]) before adopting the tail or cutting it off.
 //   - [KillSwitch] marks take effect before they are audited; clearing a mark
 //     takes effect only once audited.
 //   - Automatic marks are bounded quarantines. An [Escalator] marks an

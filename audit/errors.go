@@ -78,6 +78,8 @@ var (
 	// key and with its checkpoint lines removed looks exactly like this.
 	// The [Report] returned with it says how far the log is covered
 	// (Report.Latest.Size); treat the entries beyond as unverified.
+	// [Open] with [WithUnsignedTail]([TailRefuse]) refuses such a log with
+	// it.
 	ErrUnanchored = fmt.Errorf("%w: not anchored to a signed checkpoint", ErrInvalidLog)
 
 	// ErrProof: an inclusion or consistency proof does not verify.

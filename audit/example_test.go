@@ -332,3 +332,92 @@ func ExampleOpenWithSigner() {
 	// Output:
 	// 1 entry, checkpoint size 1 <nil>
 }
+
+// A log whose checkpoint key is out of the host's reach (a KMS key behind
+// OpenWithSigner; an Ed25519 key here for brevity) refuses to sign entries
+// it finds after its last signed checkpoint: a crash leaves them, but so
+// does whoever can write the file without the key. The operator inspects
+// them, then adopts them, which the signed log records.
+func ExampleWithUnsignedTail() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "audit-example")
+	defer os.RemoveAll(dir)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	const origin = "example.com/ztci/audit/prod"
+	path := filepath.Join(dir, "audit.log")
+	strict := audit.WithUnsignedTail(audit.TailRefuse)
+
+	log, err := audit.Open(ctx, path, origin, key, strict)
+	if err != nil {
+		panic(err)
+	}
+	for _, id := range []string{"e1", "e2"} {
+		if err := log.Write(ctx, exampleEvent(id)); err != nil {
+			panic(err)
+		}
+	}
+	if _, err := log.Checkpoint(ctx); err != nil {
+		panic(err)
+	}
+	if err := log.Write(ctx, exampleEvent("e3")); err != nil { // durable, not yet signed
+		panic(err)
+	}
+	crashed, err := os.ReadFile(path) // what a crash right now would leave
+	if err != nil {
+		panic(err)
+	}
+	log.Close()
+	if err := os.WriteFile(path, crashed, 0o600); err != nil {
+		panic(err)
+	}
+
+	_, err = audit.Open(ctx, path, origin, key, strict)
+	var le *audit.LogError
+	if errors.As(err, &le) {
+		fmt.Println(errors.Is(err, audit.ErrUnanchored), "line", le.Line, "entry", le.Index)
+		fmt.Println(le.Err)
+	}
+	after, _ := os.ReadFile(path)
+	fmt.Println("file unchanged:", bytes.Equal(after, crashed))
+
+	// The operator inspects the tail...
+	v, err := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err)
+	}
+	rep, _ := v.Log(ctx, bytes.NewReader(crashed))
+	_ = audit.ReadEntries(ctx, bytes.NewReader(crashed), func(e audit.Entry) error {
+		if e.Index >= rep.Latest.Size {
+			fmt.Println("unsigned:", e.Index, e.Event.ID)
+		}
+		return nil
+	})
+	// ...and adopts it: Open records the adoption and signs it.
+	log, err = audit.Open(ctx, path, origin, key, audit.WithUnsignedTail(audit.TailAdopt))
+	if err != nil {
+		panic(err)
+	}
+	if err := log.Close(); err != nil {
+		panic(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	rep, err = v.Log(ctx, bytes.NewReader(b))
+	fmt.Println("entries", rep.Entries, "adopted", rep.Adopted, err)
+	_ = audit.ReadEntries(ctx, bytes.NewReader(b), func(e audit.Entry) error {
+		if e.Event.Action == audit.ActionUnsignedTailAdopted {
+			a := e.Event.Attributes
+			fmt.Println(e.Index, e.Event.Action, a[audit.AttrAdoptedFrom], a[audit.AttrAdoptedTo])
+		}
+		return nil
+	})
+	// Output:
+	// true line 5 entry 2
+	// audit: invalid log: not anchored to a signed checkpoint: unsigned tail (entry 2) after the last signed checkpoint (size 2), refused by WithUnsignedTail(TailRefuse)
+	// file unchanged: true
+	// unsigned: 2 e3
+	// entries 4 adopted 1 <nil>
+	// 3 audit.unsigned_tail_adopted 2 3
+}

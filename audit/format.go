@@ -64,6 +64,14 @@ type Report struct {
 	// Unsigned is the number of entries after the last checkpoint: they
 	// are checksummed and sequenced but not yet covered by a signature.
 	Unsigned uint64
+	// Adopted is the number of entries that [Open] found after the last
+	// signed checkpoint when it reopened the log, and signed then rather
+	// than when they were written: left by a crash between checkpoints,
+	// or written into the file by someone else while the log was closed.
+	// An [ActionUnsignedTailAdopted] entry after them records each
+	// adoption (read it with [ReadEntries]); an entry adopted twice counts
+	// once.
+	Adopted uint64
 }
 
 // scanner walks a log, checking framing, sequence, checksums and, when
@@ -86,6 +94,8 @@ type scanner struct {
 	// the anchor), for the error of an unanchored log.
 	tailLine int
 	tailOff  int64
+
+	adoptedEnd uint64 // end of the last adoption counted in report.Adopted
 }
 
 func newScanner(r io.Reader, v *Verifier) *scanner {
@@ -198,6 +208,9 @@ func (s *scanner) entry(b []byte) error {
 		if err := s.onEntry(index, event); err != nil {
 			return s.fail(want, err)
 		}
+	}
+	if s.verifier != nil {
+		s.adoption(index, event)
 	}
 	if err := s.rng.Append(s.h.leafPrefixed(b[start-1:]), s.visit); err != nil {
 		return s.fail(want, fmt.Errorf("%w: %w", ErrInvalidLog, err))
@@ -332,6 +345,10 @@ func (s *scanner) anchored() error {
 // how far the log is signed (Report.Latest.Size, Report.Unsigned), for a
 // caller that deliberately accepts the signed prefix of a live log.
 // [Log.Close] and [Log.Checkpoint] sign everything appended.
+//
+// Entries that [Open] adopted after its last checkpoint when it reopened
+// the log are signed, so they verify; Report.Adopted counts them (see
+// [ActionUnsignedTailAdopted]).
 //
 // Accidental corruption is located at the exact entry. Deliberate rewriting
 // that also fixes checksums is detected at the first checkpoint after the

@@ -40,6 +40,8 @@ type Log struct {
 	each   time.Duration
 	noSync bool
 	logger *slog.Logger
+	now    func() time.Time
+	tail   TailPolicy
 
 	mu       sync.Mutex // guards the fields below
 	pend     []byte     // framed entries not yet written
@@ -101,13 +103,25 @@ type Receipt struct {
 // bytes): any other file without a newline is refused, not truncated.
 // Open refuses what is not a regular file, and creates a new log with mode
 // 0600 but never through a symbolic link ([ErrInvalidLog]).
-// Entries after the last checkpoint (left by a crash between checkpoints)
-// are accepted, and the next checkpoint signs them: Open is the key
-// holder continuing its own log, not an authenticity check of the file —
-// that is [Verifier.Log], whose [ErrUnanchored] flags such entries.
+//
+// Entries after the last signed checkpoint (an unsigned tail) are what a
+// crash between an append and the next checkpoint leaves — and what
+// anyone who can write the file while the log is closed can add, since
+// their framing and checksums need no key. Open cannot tell the two
+// apart, and whatever it keeps, it signs. By default ([TailAdopt]) it
+// keeps them, but never silently: it logs a warning ([WithLogger]) naming
+// the entries, appends an [ActionUnsignedTailAdopted] entry recording
+// their range and tree root, and signs a checkpoint over them and it
+// before it returns, so the signed log shows which entries were signed
+// at a restart rather than when written ([Report.Adopted]). With
+// [WithUnsignedTail]([TailRefuse]) Open instead fails with a [*LogError]
+// wrapping [ErrUnanchored] that names them, and leaves the file as it is;
+// use it when the key is out of the host's reach ([OpenWithSigner] with a
+// KMS or HSM key), where adoption would sign for whoever can write the
+// file. [TailPolicy] says how an operator then recovers.
 //
 // Options: [WithCheckpointEvery], [WithCheckpointInterval],
-// [WithoutSyncUnsafe], [WithLogger].
+// [WithUnsignedTail], [WithoutSyncUnsafe], [WithLogger], [WithClock].
 func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts ...Option) (*Log, error) {
 	signer, v, err := newSigner(origin, key)
 	if err != nil {
@@ -121,7 +135,9 @@ func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts
 // crypto.Signer), or a signed-note signer of your own — a post-quantum one,
 // for example — with its verifier ([NewNoteVerifier]). s must sign as v's
 // origin under v's key: Open signs a test note and fails with [ErrConfig]
-// if v does not accept it.
+// if v does not accept it. With a key out of the host's reach, pass
+// [WithUnsignedTail]([TailRefuse]) unless adopting whatever the file holds
+// after its last checkpoint is acceptable (see [Open]).
 func OpenWithSigner(ctx context.Context, path string, s note.Signer, v *Verifier, opts ...Option) (*Log, error) {
 	if s == nil || v == nil {
 		return nil, fmt.Errorf("%w: nil checkpoint signer or verifier", ErrConfig)
@@ -146,6 +162,7 @@ func open(ctx context.Context, path string, signer note.Signer, v *Verifier, opt
 	}
 	l := &Log{
 		signer: signer, v: v, every: o.checkpointEvery, each: o.checkpointEach, noSync: o.noSync, logger: o.logger,
+		now: o.now, tail: o.tail,
 		batch: &batch{done: make(chan struct{})}, ids: newIDIndex(),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -184,9 +201,15 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	}
 	serr := s.run(ctx)
 	var le *LogError
+	// Entries after the last signed checkpoint: [from, to).
+	from, to := s.report.Latest.Size, s.report.Entries
+	torn := errors.As(serr, &le) && errors.Is(serr, ErrTornTail)
+	if (serr == nil || torn) && to > from && l.tail == TailRefuse {
+		return refuseTail(path, s, from, to) // before a torn line is cut: the file stays as it is
+	}
 	switch {
 	case serr == nil:
-	case errors.As(serr, &le) && errors.Is(serr, ErrTornTail):
+	case torn:
 		l.logger.WarnContext(ctx, "audit log: truncating torn tail", "path", path, "offset", s.good, "error", serr)
 		if err := f.Truncate(s.good); err != nil {
 			return fmt.Errorf("audit: truncate torn tail: %w", err)
@@ -218,6 +241,9 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	l.size = s.report.Entries
 	l.next = s.report.Entries
 	l.cp = s.report.Latest
+	if to > from {
+		return l.adoptTail(ctx, path, from, to)
+	}
 	return nil
 }
 

@@ -38,6 +38,7 @@ type options struct {
 	checkpointEvery int
 	checkpointEach  time.Duration
 	noSync          bool
+	tail            TailPolicy
 
 	// Webhook.
 	httpClient     *http.Client
@@ -73,6 +74,7 @@ func defaults() options {
 		logger:          slog.New(slog.DiscardHandler),
 		now:             time.Now,
 		checkpointEvery: 4096,
+		tail:            TailAdopt,
 		httpClient:      &http.Client{Timeout: 10 * time.Second},
 		batchMax:        256,
 		batchDelay:      50 * time.Millisecond,
@@ -123,10 +125,11 @@ func WithLogger(l *slog.Logger) Option {
 	}}
 }
 
-// WithClock sets the clock used for mark expiry; for tests. Accepted by
-// NewKillSwitch and NewEscalator.
+// WithClock sets the clock used for mark expiry, and for the time of the
+// event recording an adopted unsigned tail ([TailAdopt]); for tests.
+// Accepted by NewKillSwitch, NewEscalator and Open.
 func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", forKillSwitch | forEscalator, func(o *options) error {
+	return Option{"WithClock", forKillSwitch | forEscalator | forLog, func(o *options) error {
 		if now == nil {
 			return fmt.Errorf("nil clock")
 		}
