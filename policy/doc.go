@@ -97,7 +97,8 @@
 //	  jobs            [{name, type ("approval"|""), environment, privileged,
 //	                    requires [string], branches [string], images [string],
 //	                    steps [{name, uses, image, privileged}]}]
-//	  raw             object   the platform's own document, if given
+//	  raw             object   the platform's own document, if given (the
+//	                           built-in library judges none and denies it)
 //	artifacts       [object] ([Artifact]) with verification results
 //	  name, digest    string
 //	  verified        bool     signature, log entry and timestamps verified
@@ -226,16 +227,26 @@
 //     Secret, Service, ServiceAccount, PersistentVolumeClaim,
 //     HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy, Ingress,
 //     each only in its own API group: a "Secret" of another group is a
-//     custom resource) nor in allowed_kinds are denied; so is a checked member spelled in
-//     another case ("HostNetwork"). The rest of the Pod Security
+//     custom resource, as is a "Deployment" or "Pod" of another group than
+//     its own) nor in allowed_kinds are denied; so is a checked member
+//     spelled in another case ("HostNetwork", "ApiVersion", a metadata
+//     "Namespace"). An image volume's reference is judged as an image
+//     (pinned, allow-listed); a gitRepo volume, which the node fills by
+//     running git as root (CVE-2024-10220), is denied
+//     (kubernetes.host_path); so is any object in a "kube-" namespace,
+//     the control plane's (kubernetes.system_namespace). The rest of the Pod Security
 //     baseline is judged too: seccomp and AppArmor profiles (field or
 //     legacy annotation) must be RuntimeDefault or Localhost, SELinux
 //     options may set only a level and a container type, sysctls must be
 //     on the baseline's safe list. A harmless kind in a harmful shape is
 //     an unknown kind (a Service of a type other than ClusterIP or with
-//     externalIPs, a service-account-token Secret, an Ingress with a
-//     configuration snippet annotation, a NetworkPolicy rule that admits
-//     every address: no peers, or an ipBlock of a /0), and an object of a
+//     externalIPs, a service-account-token or bootstrap token Secret, an
+//     Ingress with a configuration snippet annotation or an ingress-nginx
+//     annotation whose value holds nginx syntax (a line break, ";", a
+//     brace, a quote or a backslash: CVE-2023-5044, CVE-2025-24514,
+//     CVE-2025-1097, CVE-2025-1098), a NetworkPolicy rule that admits
+//     every address: no peers, or ipBlocks that cover the world, alone or
+//     with those of the request's other NetworkPolicies), and an object of a
 //     kind the rules accept that carries items is malformed (kubectl
 //     would apply the items as a List). Not judged: RBAC contents.
 //   - terraform: the plan must be `terraform show -json` output (a
@@ -259,8 +270,14 @@
 //     endpoint, ARN or source CIDRs short of the world (a policy the rules
 //     cannot read counts as public). Other resource types are denied unless in allowed_types,
 //     except changes that apply nothing (["no-op"], ["read"]) and deletes
-//     of deletable_types. CIDRs that only together with another
-//     resource's CIDRs cover the world are not detected.
+//     of deletable_types. Ingress CIDRs that cover the world only together
+//     are detected across the plan's resources of one cloud (two halves
+//     of the world on two groups are denied too). A judged type from a
+//     provider other than its own (provider_name not hashicorp/aws,
+//     hashicorp/google(-beta) or hashicorp/azurerm on the Terraform or
+//     OpenTofu registry) is an unknown type, and a configuration that
+//     declares provisioners (local-exec and the like run commands during
+//     the apply) is denied (terraform.provisioner).
 //   - pipeline: a pipeline object with at least one uniquely named job,
 //     whose pipeline, jobs and steps hold only the members of [Pipeline],
 //     [PipelineJob] and [Step] (a job-level "uses", a "container" or a
@@ -272,6 +289,10 @@
 //     a "docker://" step is judged as an image; an action with
 //     a "." or ".." path segment or a backslash matches no allow-list
 //     entry, and a local "./" one with such a segment is judged as remote.
+//     raw, the platform's own document, is not judged: the rules cannot
+//     tell whether the jobs say all it says, so a pipeline carrying a
+//     non-empty raw is denied (pipeline.raw_unjudged; a policy of your own
+//     that judges raw may set that violation aside).
 //   - secrets: a job with a non-empty string id and a well-formed git ref
 //     (as git check-ref-format allows), a non-empty list of literal secret
 //     names (no empty, "." or ".." segment, no whitespace, control, "%",

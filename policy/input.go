@@ -141,7 +141,10 @@ type Pipeline struct {
 	Uses []string `json:"uses,omitempty"`
 	// Jobs are the pipeline's jobs.
 	Jobs []PipelineJob `json:"jobs,omitempty"`
-	// Raw is the platform's configuration document, if the caller has it.
+	// Raw is the platform's configuration document, if the caller has it,
+	// for rules of the caller's own. The built-in library judges only
+	// Jobs and Uses and cannot tell whether they say all Raw says, so it
+	// denies a pipeline whose Raw is not empty (pipeline.raw_unjudged).
 	Raw map[string]any `json:"raw,omitempty"`
 }
 

@@ -7,12 +7,15 @@
 #   baseline set, no host namespaces, host ports or hostPath volumes, images
 #   pinned by digest and allow-listed, containers that run as non-root
 #   (runAsNonRoot: true and no runAsUser 0, at pod or container level), no
-#   procMount but Default.
+#   procMount but Default, image volumes pinned and allow-listed like
+#   container images, no gitRepo volumes, nothing in the control plane's
+#   kube- namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
-#   judge nor a kind listed as harmless; a harmless kind's name in another
-#   API group is a custom resource, and unknown), a workload whose pod template is
+#   judge nor a kind listed as harmless; a workload's or harmless kind's
+#   name in another API group is a custom resource, and unknown), a
+#   workload whose pod template is
 #   missing or malformed, and a security field spelled with different case
 #   (older API servers match JSON keys case-insensitively) are all denied.
 #   Pod specs are judged wherever they appear: at the known path of each
@@ -68,6 +71,24 @@ harmless_groups := {
 	"Ingress": {"networking.k8s.io", "extensions"},
 }
 
+# workload_groups are the API groups of each workload kind (extensions
+# served Deployment, ReplicaSet and DaemonSet before apps). A workload
+# kind's name in another group is a custom resource ("evil.example/v1"
+# Deployment, "batch.volcano.sh" Job) that its controller may turn into
+# anything the pod spec the rules read does not say: like a harmless
+# kind's name in another group, it is an unknown kind.
+workload_groups := {
+	"Pod": {""},
+	"PodTemplate": {""},
+	"ReplicationController": {""},
+	"ReplicaSet": {"apps", "extensions"},
+	"Deployment": {"apps", "extensions"},
+	"StatefulSet": {"apps"},
+	"DaemonSet": {"apps", "extensions"},
+	"Job": {"batch"},
+	"CronJob": {"batch"},
+}
+
 extra_kinds := {k | some k in lib.config("kubernetes", "allowed_kinds", []); is_string(k)}
 
 container_fields := ["containers", "initContainers", "ephemeralContainers"]
@@ -90,7 +111,7 @@ checked_keys := {
 	"capabilities", "add", "runAsNonRoot", "runAsUser", "hostNetwork", "hostPID", "hostIPC",
 	"hostPort", "ports", "volumes", "hostPath", "image", "windowsOptions", "hostProcess",
 	"procMount", "seccompProfile", "appArmorProfile", "seLinuxOptions", "sysctls",
-	"externalIPs",
+	"externalIPs", "gitRepo", "reference", "apiVersion", "metadata", "namespace",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -189,18 +210,21 @@ known_kind(kind) if kind in extra_kinds
 # harmless_in_group: a harmless kind's object names that kind's API group
 # in its apiVersion ("v1", "networking.k8s.io/v1"), or has no apiVersion
 # (which no API server accepts).
-harmless_in_group(m) if not "apiVersion" in object.keys(m)
+harmless_in_group(m) if in_group(m, harmless_groups[m.kind])
 
-harmless_in_group(m) if {
+# in_group: m names one of groups in its apiVersion, or has no apiVersion.
+in_group(m, _) if not "apiVersion" in object.keys(m)
+
+in_group(m, groups) if {
 	v := m.apiVersion
 	is_string(v)
 	group := concat("/", array.slice(split(v, "/"), 0, count(split(v, "/")) - 1))
-	group in harmless_groups[m.kind]
+	group in groups
 }
 
-# known_object: m's kind is judged, harmless in its own API group, or
+# known_object: m's kind is judged or harmless, in its own API group, or
 # listed in allowed_kinds (by kind alone).
-known_object(m) if workloads[m.kind]
+known_object(m) if in_group(m, workload_groups[m.kind])
 
 known_object(m) if {
 	m.kind in harmless_kinds
@@ -250,6 +274,19 @@ harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
 	t == "kubernetes.io/service-account-token"
 }
 
+# A bootstrap token Secret (type bootstrap.kubernetes.io/token, read from
+# kube-system) is a bearer token the API server accepts: it
+# authenticates as system:bootstrappers (plus its auth-extra-groups),
+# which kubeadm lets create node certificate requests that are approved
+# on their own: a node's credentials for whoever wrote the Secret
+# (Kubernetes "Authenticating with Bootstrap Tokens").
+harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
+	some m in objects
+	m.kind == "Secret"
+	some t in member_ci(m, "type")
+	t == "bootstrap.kubernetes.io/token"
+}
+
 # An Ingress whose annotations carry a configuration snippet
 # (nginx.ingress.kubernetes.io/server-snippet, configuration-snippet,
 # auth-snippet, and the like of other controllers) writes raw proxy
@@ -262,6 +299,36 @@ harmful_shape contains [m, sprintf("an Ingress with the configuration snippet an
 	is_object(annotations)
 	some k, _ in annotations
 	contains(lower(k), "snippet")
+}
+
+# ingress-nginx writes many other annotations' values into nginx.conf
+# as they are: one that holds a line break, ";", a brace or a quote
+# ends the directive and adds the writer's own (CVE-2023-5044
+# permanent-redirect, and IngressNightmare: CVE-2025-24514 auth-url,
+# CVE-2025-1097 auth-tls-match-cn, CVE-2025-1098 mirror-target and
+# mirror-host), which runs in the controller with every Secret it can
+# read. These are the characters ingress-nginx's own
+# annotation-value-word-blocklist is advised to refuse (and a backslash,
+# an escape inside nginx's quoted strings); no URL, header list or path
+# an ingress-nginx annotation legitimately takes needs them. It applies
+# to ingress-nginx's annotations (nginx.ingress.kubernetes.io/, in any
+# case); other controllers' annotations (the AWS load balancer
+# controller's JSON actions, nginx.org/rewrites' ";" lists) are not
+# written into its configuration. List Ingress in allowed_kinds to
+# accept them.
+harmful_shape contains [m, sprintf("an Ingress whose ingress-nginx annotation %q holds nginx configuration syntax (a line break, ';', a brace, a quote or a backslash)", [k])] if {
+	some m in objects
+	m.kind == "Ingress"
+	annotations := object.get(m, ["metadata", "annotations"], {})
+	is_object(annotations)
+	some k, val in annotations
+	lower(split(k, "/")[0]) == "nginx.ingress.kubernetes.io"
+	not nginx_plain_value(val)
+}
+
+nginx_plain_value(val) if {
+	is_string(val)
+	not regex.match("[\\r\\n;{}'\"\\\\]", val)
 }
 
 harmful_shape contains [m, "an Ingress whose annotations are not an object"] if {
@@ -306,13 +373,49 @@ narrow_peer(p) if {
 	not "ipBlock" in object.keys(p)
 }
 
+# An ipBlock is narrow when its CIDR is valid and not the world in any
+# spelling (lib.open_cidrs: "::ffff:0.0.0.0/96" is every IPv4 address).
 narrow_peer(p) if {
 	is_object(p)
 	cidr := object.get(p, ["ipBlock", "cidr"], null)
 	is_string(cidr)
 	net.cidr_is_valid(cidr)
 	to_number(split(cidr, "/")[1]) > 0
+	not lib.open_cidrs([cidr])
 }
+
+# Peers and rules add up (a pod admits what any rule of any policy that
+# selects it admits), so narrow ipBlocks that together cover the world
+# (0.0.0.0/1 beside 128.0.0.0/1, in one rule, two rules or two policies)
+# admit every address as one /0 would. Which pods each policy selects
+# is not compared: the ipBlocks of every NetworkPolicy in the request
+# are merged per direction, and each policy contributing one is denied.
+harmful_shape contains [m, sprintf("a NetworkPolicy whose %s ipBlocks, with those of the request's other NetworkPolicies, cover every address: %v", [dir, cidrs])] if {
+	some dir, key in {"ingress": "from", "egress": "to"}
+	blocks := [[np, cidr] |
+		some np in objects
+		np.kind == "NetworkPolicy"
+		some cidr in policy_cidrs(np, dir, key)
+	]
+	cidrs := [cidr | some [_, cidr] in blocks]
+	lib.open_cidrs(cidrs)
+	some [m, _] in blocks
+}
+
+# policy_cidrs are the valid ipBlock CIDRs of m's rules in dir.
+policy_cidrs(m, dir, key) := [cidr |
+	rules := object.get(m, ["spec", dir], [])
+	is_array(rules)
+	some rule in rules
+	is_object(rule)
+	peers := object.get(rule, key, [])
+	is_array(peers)
+	some p in peers
+	is_object(p)
+	cidr := object.get(p, ["ipBlock", "cidr"], null)
+	is_string(cidr)
+	net.cidr_is_valid(cidr)
+]
 
 # member_ci are the values of x's members named key in any case ("type",
 # "Type": a case-insensitive decoder reads either); a spec that is not an
@@ -329,6 +432,29 @@ violations contains v if {
 		"rule": "kubernetes.unknown_kind",
 		"message": sprintf("%s: %s is not a harmless %s; add %s to kubernetes.allowed_kinds to accept it", [name(m), why, m.kind, m.kind]),
 		"value": m.kind,
+	}
+}
+
+# The "kube-" namespaces are the control plane's (Kubernetes reserves the
+# prefix): kube-system's service accounts are its controllers', which a
+# pod there may run as (clusterrole-aggregation-controller can grant
+# itself any permission), its ConfigMaps configure the cluster (EKS's
+# aws-auth maps IAM roles to system:masters, coredns answers every pod's
+# DNS), its Secrets include bootstrap tokens, and kube-public's
+# cluster-info is what joining nodes trust. An object of any kind, however
+# harmless elsewhere, is denied there; the cluster's own components are
+# not deployed through this gate (most need host access the rules deny
+# anyway).
+violations contains v if {
+	some m in objects
+	is_object(m)
+	ns := object.get(m, ["metadata", "namespace"], null)
+	is_string(ns)
+	startswith(ns, "kube-")
+	v := {
+		"rule": "kubernetes.system_namespace",
+		"message": sprintf("%s is in namespace %q, one of the control plane's kube- namespaces, where no object is harmless", [name(m), ns]),
+		"value": ns,
 	}
 }
 
@@ -661,6 +787,60 @@ violations contains v if {
 	}
 }
 
+# An image volume (volumes[].image, KEP-4639: beta from Kubernetes 1.33)
+# pulls and mounts an OCI image's content like a container image: its
+# reference is judged as one (pinned by digest, allow-listed). A volume
+# whose image is not an object with a string reference is not pinned.
+image_volumes contains [m, vol, ref] if {
+	some [m, spec] in pod_specs
+	some vol in object.get(spec, "volumes", [])
+	is_object(vol)
+	object.get(vol, "image", null) != null
+	ref := image_reference(vol.image)
+}
+
+image_reference(img) := object.get(img, "reference", null) if is_object(img)
+
+else := img
+
+violations contains v if {
+	some [m, vol, ref] in image_volumes
+	not lib.pinned_digest(ref)
+	v := {
+		"rule": "kubernetes.image_not_pinned",
+		"message": sprintf("image volume %q in %s uses image %v, which is not pinned by digest", [lib.show(vol, "name"), name(m), ref]),
+		"value": ref,
+	}
+}
+
+violations contains v if {
+	count(allowed_images) > 0
+	some [m, vol, ref] in image_volumes
+	not lib.allowed_prefix(ref, allowed_images)
+	v := {
+		"rule": "kubernetes.image_not_allowed",
+		"message": sprintf("image volume %q in %s uses image %v, which is not on the allow-list", [lib.show(vol, "name"), name(m), ref]),
+		"value": ref,
+	}
+}
+
+# A gitRepo volume has the kubelet run git on the node, as root, over a
+# repository the pod's author names: its hooks and configuration run
+# commands on the host (CVE-2024-10220). The volume type is deprecated
+# and off by default from Kubernetes 1.33; an init container that clones
+# into an emptyDir does the same inside the pod.
+violations contains v if {
+	some [m, spec] in pod_specs
+	some vol in object.get(spec, "volumes", [])
+	is_object(vol)
+	object.get(vol, "gitRepo", null) != null
+	v := {
+		"rule": "kubernetes.host_path",
+		"message": sprintf("%s mounts gitRepo volume %q, which runs git on the node (CVE-2024-10220)", [name(m), lib.show(vol, "name")]),
+		"value": object.get(vol, "name", null),
+	}
+}
+
 violations contains v if {
 	some [m, spec, c] in containers
 	not run_as_non_root(spec, c)
@@ -747,9 +927,12 @@ no_manifests if {
 	}
 }
 
-# free_form: the object at path holds user-chosen keys (labels, data,
-# selectors), where a key like "Image" is a name, not a field.
+# free_form: the object at path holds user-chosen keys (labels,
+# annotations, data, selectors), where a key like "Image" is a name, not
+# a field. Object metadata itself is not: its namespace decides where the
+# object lands (kubernetes.system_namespace), so "Namespace" is a case
+# variant like "HostNetwork".
 free_form(path) if {
 	some p in path
-	p in {"metadata", "data", "stringData", "binaryData", "nodeSelector", "selector", "matchLabels"}
+	p in {"labels", "annotations", "data", "stringData", "binaryData", "nodeSelector", "selector", "matchLabels"}
 }

@@ -432,12 +432,22 @@ test_ingress_snippets_and_open_network_policies if {
 		object.union(np, {"spec": {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}}),
 		object.union(np, {"spec": {"podSelector": {}, "egress": {"to": []}}}),
 		object.union(np, {"spec": {"podSelector": {}, "ingress": ["x"]}}),
+		# ipBlocks that cover the world only together, or the world's
+		# IPv4 half in its IPv4-mapped IPv6 spelling.
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}}, {"ipBlock": {"cidr": "128.0.0.0/1"}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "::/1"}}]}, {"to": [{"ipBlock": {"cidr": "8000::/1"}}]}]}}),
+		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "::ffff:0.0.0.0/96"}}]}]}}),
+		# ingress-nginx annotations whose values write nginx configuration
+		# (CVE-2023-5044, CVE-2025-24514, CVE-2025-1097, CVE-2025-1098).
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/permanent-redirect": "https://x;}location /y {"}}},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/auth-url": "http://x/#\n}"}}},
 	] {
 		rules([m]) == {"kubernetes.unknown_kind"}
 		{v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": [m]} with data.ztci.config as {"kubernetes": {"allowed_kinds": ["Ingress", "NetworkPolicy"]}}} == set()
 	}
 	every m in [
 		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/"}}},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/auth-url": "https://auth.example/oauth2/auth", "nginx.org/rewrites": "serviceName=tea rewrite=/;serviceName=coffee rewrite=/beans/"}}},
 		object.union(np, {"spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}),
 		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]}}),
 		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}]}]}}),

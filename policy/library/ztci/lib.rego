@@ -234,3 +234,39 @@ same_repo(a, b) if {
 show(x, path) := object.get(x, path, "<missing>") if is_object(x)
 
 else := "<missing>"
+
+# open_cidrs: cidrs is not a list of valid CIDRs (so the rules cannot tell
+# what it opens), or its CIDRs together cover all IPv4 or all IPv6
+# addresses (net.cidr_merge turns 0.0.0.0/1 + 128.0.0.0/1 into 0.0.0.0/0).
+# Each address family is merged on its own: net.cidr_merge holds IPv4 as
+# IPv4-mapped IPv6, so a wide IPv6 CIDR (::/1, ::/8) swallows 0.0.0.0/0
+# and the merge of ["0.0.0.0/0", "::/1"] is just ["::/1"].
+open_cidrs(cidrs) if not valid_cidrs(cidrs)
+
+open_cidrs(cidrs) if {
+	valid_cidrs(cidrs)
+	some family in [
+		[c | some c in cidrs; ipv4_space(c)],
+		[c | some c in cidrs; not ipv4_space(c)],
+	]
+	some m in net.cidr_merge(family)
+	endswith(m, "/0")
+}
+
+# ipv4_space: an IPv4 CIDR, or an IPv6 one inside the IPv4-mapped range
+# ::ffff:0:0/96 (which net.cidr_merge reads as IPv4: ::ffff:0.0.0.0/96
+# merges to 0.0.0.0/0).
+ipv4_space(c) if not contains(c, ":")
+
+ipv4_space(c) if {
+	contains(c, ":")
+	net.cidr_contains("::ffff:0.0.0.0/96", c)
+}
+
+valid_cidrs(cidrs) if {
+	is_array(cidrs)
+	every c in cidrs {
+		is_string(c)
+		net.cidr_is_valid(c)
+	}
+}

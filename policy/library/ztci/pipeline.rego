@@ -16,7 +16,9 @@
 #   jobs, a job that is not an object or has no name, two jobs with one
 #   name, a job without a string type and environment, a list field that
 #   is not a list of strings, a privileged flag that is not a boolean, a
-#   member the rules do not read or spelled in another case) is denied.
+#   member the rules do not read or spelled in another case) is denied,
+#   and so is a pipeline carrying the platform's raw document, which
+#   the rules do not judge (pipeline.raw_unjudged).
 #   Environments are compared case-insensitively and without surrounding
 #   whitespace (CI platforms treat "Production" and "production" as one
 #   environment); one named by an expression or a variable is judged as
@@ -151,6 +153,31 @@ malformed contains sprintf("input.pipeline: %q is not a member the rules read (%
 	is_object(pipeline)
 	some k in object.keys(pipeline)
 	not k in pipeline_members
+}
+
+# raw (policy.Pipeline.Raw) is the platform's own configuration
+# document, which the caller may pass beside the normalized jobs for
+# rules of its own. These rules judge only the normalized jobs, and
+# cannot tell whether they say everything raw says: a converter that
+# drops what it does not model (a job-level reusable workflow, a
+# container, a run script interpolating ${{ github.event.* }},
+# permissions: write-all, secrets: inherit, another job) would leave the
+# jobs clean while raw, the document the platform runs, is not. Judging
+# raw would mean reading every platform's format (GitHub Actions,
+# GitLab CI, CircleCI...) as that platform does, and comparing it with
+# the jobs would need the same. So a pipeline that carries a non-empty
+# raw document is denied (pipeline.raw_unjudged), under its own rule id
+# so that a policy of the caller's that does judge raw can set exactly
+# this violation aside; null or {} carries nothing.
+violations contains v if {
+	is_object(pipeline)
+	raw := object.get(pipeline, "raw", null)
+	not raw in {null, {}}
+	v := {
+		"rule": "pipeline.raw_unjudged",
+		"message": "input.pipeline.raw holds the platform's own configuration, which these rules do not judge and cannot compare with the normalized jobs; leave it out, or judge it with a policy of your own",
+		"value": null,
+	}
 }
 
 malformed contains sprintf("job %q: %q is not a member the rules read (%v)", [j.name, k, sort(job_members)]) if {

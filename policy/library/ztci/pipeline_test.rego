@@ -232,7 +232,22 @@ test_unknown_members_denied if {
 	] {
 		"pipeline.malformed" in patched([op])
 	}
-	patched([{"op": "add", "path": "/pipeline/raw", "value": {"on": "push"}}]) == set()
+	patched([{"op": "add", "path": "/pipeline/raw", "value": {}}]) == set()
+}
+
+# raw, the platform's own document, is not judged and may say what the
+# normalized jobs do not: a pipeline carrying one is denied under its own
+# rule id.
+test_raw_denied if {
+	every raw in [
+		{"on": "push"},
+		{"jobs": {"deploy": {"environment": "production", "steps": [{"uses": "evil/x@main"}, {"run": "echo ${{ github.event.pull_request.title }}"}]}}},
+		{"permissions": "write-all"},
+		"on: push",
+		[],
+	] {
+		patched([{"op": "add", "path": "/pipeline/raw", "value": raw}]) == {"pipeline.raw_unjudged"}
+	}
 }
 
 # An environment named by an expression or a variable ("${{ inputs.env }}",

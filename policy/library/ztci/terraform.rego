@@ -4,7 +4,8 @@
 #   Rules on input.terraform_plan (`terraform show -json PLAN`): no deletes
 #   of resource types not listed as deletable, no public S3 ACLs or grants,
 #   no ingress open to the world (IPv4 or IPv6, any spelling of /0, and
-#   CIDR lists that together cover the world) on the resource types and
+#   CIDR lists that together cover the world, in one resource or across
+#   the plan's resources of one cloud) on the resource types and
 #   fields that open ingress: aws_security_group (inline ingress),
 #   aws_security_group_rule, aws_vpc_security_group_ingress_rule (cidr_ipv4,
 #   cidr_ipv6), google_compute_firewall (source_ranges, or no source at
@@ -16,7 +17,9 @@
 #   resource type the rules do not judge and that is not listed as allowed,
 #   and a judged attribute whose value is unknown until apply are denied.
 #   Changes that apply nothing (actions ["no-op"] or ["read"]) are allowed
-#   for any type.
+#   for any type. A judged type's name from another provider than its own
+#   (provider_name) is a type the rules do not know. A configuration that
+#   declares provisioners (commands run by the apply) is denied.
 #   Config (data.ztci.config.terraform): deletable_types ([]),
 #   allowed_types ([]: resource types the operator declares harmless).
 package ztci.terraform
@@ -137,6 +140,58 @@ violations contains v if {
 	}
 }
 
+# A resource type is what its provider makes of it: the type name is
+# chosen by whoever writes the provider, and a configuration may take
+# "aws" from any source (required_providers { aws = { source =
+# "evil/aws" } }). A judged type's name from another provider is not the
+# resource the rules judge (its "acl" or "ingress" may mean anything, and
+# the provider runs with the apply's credentials): like a harmless
+# Kubernetes kind in another API group, it is a type the rules do not
+# know, unless listed in allowed_types. A change that states no provider
+# (provider_name is in every `terraform show -json` since 0.12) is judged
+# by its type.
+violations contains v if {
+	some rc in rcs
+	judged[rc.type]
+	not own_provider(rc)
+	not rc.type in allowed_types
+	not applies_nothing(rc)
+	not only_delete(rc) # judged by terraform.delete alone
+	v := {
+		"rule": "terraform.unknown_type",
+		"message": sprintf("%s: resource type %q comes from provider %v, not from the provider whose type the rules judge (%v); list it in terraform.allowed_types if that provider is trusted", [lib.show(rc, "address"), rc.type, rc.provider_name, sort(type_providers[type_prefix(rc.type)])]),
+		"value": rc.type,
+	}
+}
+
+# type_providers are the provider sources (namespace/type) of the judged
+# types, by the type name's prefix.
+type_providers := {
+	"aws": {"hashicorp/aws"},
+	"google": {"hashicorp/google", "hashicorp/google-beta"},
+	"azurerm": {"hashicorp/azurerm"},
+}
+
+type_prefix(t) := split(t, "_")[0]
+
+# own_provider: rc names no provider, or its type's own provider as
+# Terraform and OpenTofu write it: on their public registries
+# ("registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws"),
+# or in Terraform 0.12's bare form ("aws"). A provider of the same name
+# from another namespace or host is not the type's own.
+own_provider(rc) if object.get(rc, "provider_name", null) == null
+
+own_provider(rc) if {
+	p := rc.provider_name
+	is_string(p)
+	some src in type_providers[type_prefix(rc.type)]
+	lower(p) in {
+		split(src, "/")[1],
+		concat("/", ["registry.terraform.io", src]),
+		concat("/", ["registry.opentofu.org", src]),
+	}
+}
+
 violations contains v if {
 	some rc in rcs
 	"delete" in rc.change.actions
@@ -150,6 +205,31 @@ violations contains v if {
 
 # deletable_change: negated with a bound argument only (see deploy.rego).
 deletable_change(rc) if rc.type in deletable
+
+# Provisioners (local-exec, remote-exec, file) run commands when a
+# resource is created, or destroyed: local-exec on the machine that runs
+# `terraform apply`, with the apply's credentials, whatever the resource
+# and however harmless its attributes. `terraform show -json` lists them
+# only in the configuration (configuration.root_module.resources[] and
+# each module_calls' module), never in resource_changes: a plan whose
+# configuration declares one, on any resource, is denied. Which
+# instance's creation would run it is not worked out.
+violations contains v if {
+	is_object(plan)
+	walk(object.get(plan, "configuration", {}), [path, x])
+	is_object(x)
+	provisioners := object.get(x, "provisioners", null)
+	not provisioners in {null, []}
+	v := {
+		"rule": "terraform.provisioner",
+		"message": sprintf("%v (configuration %v) declares provisioners %v, which run commands when terraform applies the plan", [object.get(x, "address", "<missing>"), path, provisioner_types(provisioners)]),
+		"value": object.get(x, "address", null),
+	}
+}
+
+provisioner_types(ps) := [object.get(p, "type", p) | some p in ps] if is_array(ps)
+
+else := ps
 
 # An attribute the rules judge that is unknown until apply could be
 # anything then, 0.0.0.0/0 included.
@@ -344,41 +424,76 @@ violations contains v if {
 	}
 }
 
-# open_cidrs: cidrs is not a list of valid CIDRs (so the rules cannot tell
-# what it opens), or its CIDRs together cover all IPv4 or all IPv6
-# addresses (net.cidr_merge turns 0.0.0.0/1 + 128.0.0.0/1 into 0.0.0.0/0).
-# Each address family is merged on its own: net.cidr_merge holds IPv4 as
-# IPv4-mapped IPv6, so a wide IPv6 CIDR (::/1, ::/8) swallows 0.0.0.0/0
-# and the merge of ["0.0.0.0/0", "::/1"] is just ["::/1"].
-open_cidrs(cidrs) if not valid_cidrs(cidrs)
-
-open_cidrs(cidrs) if {
-	valid_cidrs(cidrs)
-	some family in [
-		[c | some c in cidrs; ipv4_space(c)],
-		[c | some c in cidrs; not ipv4_space(c)],
+# Ingress rules add up: a security group opens to whatever any of its
+# rules admits, and the rules may come as separate resources
+# (aws_vpc_security_group_ingress_rule 0.0.0.0/1 beside another for
+# 128.0.0.0/1, or one inline and one aws_security_group_rule). Which
+# group or network a rule attaches to is often unknown until apply, so
+# the CIDRs that open ingress are merged across every resource of one
+# cloud in the plan (changed or not: an unchanged rule is still in
+# force; a deleted one, after null, is not): if they cover the world
+# between them, the plan opens it. Two halves of the world on two
+# different groups are denied too; no real plan needs that.
+violations contains v if {
+	some prefix in object.keys(type_providers)
+	sources := [[lib.show(rc, "address"), cs] |
+		some rc in rcs
+		type_prefix(rc.type) == prefix
+		cs := ingress_sources(rc)
+		count(cs) > 0
 	]
-	some m in net.cidr_merge(family)
-	endswith(m, "/0")
-}
-
-# ipv4_space: an IPv4 CIDR, or an IPv6 one inside the IPv4-mapped range
-# ::ffff:0:0/96 (which net.cidr_merge reads as IPv4: ::ffff:0.0.0.0/96
-# merges to 0.0.0.0/0).
-ipv4_space(c) if not contains(c, ":")
-
-ipv4_space(c) if {
-	contains(c, ":")
-	net.cidr_contains("::ffff:0.0.0.0/96", c)
-}
-
-valid_cidrs(cidrs) if {
-	is_array(cidrs)
-	every c in cidrs {
-		is_string(c)
-		net.cidr_is_valid(c)
+	count(sources) > 1
+	open_cidrs([c | some [_, cs] in sources; some c in cs])
+	v := {
+		"rule": "terraform.open_ingress",
+		"message": sprintf("%v allow ingress from anywhere together: their CIDRs %v cover every address", [[a | some [a, _] in sources], [cs | some [_, cs] in sources]]),
+		"value": [a | some [a, _] in sources],
 	}
 }
+
+# ingress_sources are the valid CIDRs from which rc, as it is after the
+# plan, admits inbound traffic (what open_ingress judges one resource by).
+ingress_sources(rc) := [c |
+	a := after(rc)
+	is_object(a)
+	some c in ingress_candidates(rc.type, a)
+	is_string(c)
+	net.cidr_is_valid(c)
+]
+
+ingress_candidates("aws_security_group", a) := [c |
+	rules := object.get(a, "ingress", [])
+	is_array(rules)
+	some r in rules
+	cs := ingress_cidrs(r)
+	is_array(cs)
+	some c in cs
+]
+
+ingress_candidates("aws_security_group_rule", a) := v4v6(a, "cidr_blocks", "ipv6_cidr_blocks") if object.get(a, "type", null) != "egress"
+
+ingress_candidates("aws_vpc_security_group_ingress_rule", a) := array.concat(scalar_cidr(a, "cidr_ipv4"), scalar_cidr(a, "cidr_ipv6"))
+
+ingress_candidates("google_compute_firewall", a) := field_cidrs(a, "source_ranges") if {
+	object.get(a, "direction", null) != "EGRESS"
+	not lib.is_true(object.get(a, "disabled", false))
+	gcp_allows(a)
+}
+
+ingress_candidates("azurerm_network_security_rule", a) := azure_sources(a) if azure_inbound_allow(a)
+
+ingress_candidates("azurerm_network_security_group", a) := [c |
+	rules := object.get(a, "security_rule", [])
+	is_array(rules)
+	some r in rules
+	azure_inbound_allow(r)
+	some c in azure_sources(r)
+]
+
+# open_cidrs: cidrs is not a list of valid CIDRs, or they cover all
+# IPv4 or all IPv6 addresses between them (lib.open_cidrs, which the
+# Kubernetes rules share for NetworkPolicy ipBlocks).
+open_cidrs(cidrs) if lib.open_cidrs(cidrs)
 
 # field_cidrs is the list at key of x; null or missing is an empty list,
 # and a single string is a one-element list.

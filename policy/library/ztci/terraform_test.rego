@@ -304,3 +304,33 @@ test_delete_of_deletable_bucket_allowed if {
 		rules(plan([del]), {}) == {"terraform.delete"}
 	}
 }
+
+# A judged type's name from another provider is not the type the rules
+# judge: unknown unless listed in allowed_types.
+test_judged_type_of_another_provider if {
+	sg := {"address": "aws_security_group.web", "type": "aws_security_group", "change": {"actions": ["create"], "after": {"ingress": []}}}
+	every p in ["registry.terraform.io/evil/aws", "evil.example/hashicorp/aws", "registry.terraform.io/hashicorp/google", 1] {
+		rules(plan([object.union(sg, {"provider_name": p})]), {}) == {"terraform.unknown_type"}
+		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"]}}) == set()
+	}
+	every p in ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws", "aws", null] {
+		rules(plan([object.union(sg, {"provider_name": p})]), {}) == set()
+	}
+}
+
+# Provisioners run commands during the apply, on any resource.
+test_provisioners_denied if {
+	doc := plan([create_bucket])
+	conf := {"root_module": {"resources": [{"address": "aws_s3_bucket.logs", "provisioners": [{"type": "local-exec"}]}]}}
+	rules(json.patch(doc, [{"op": "add", "path": "/terraform_plan/configuration", "value": conf}]), {}) == {"terraform.provisioner"}
+	plain := {"root_module": {"resources": [{"address": "aws_s3_bucket.logs"}]}}
+	rules(json.patch(doc, [{"op": "add", "path": "/terraform_plan/configuration", "value": plain}]), {}) == set()
+}
+
+# Ingress CIDRs add up across the resources of one cloud.
+ingress_rule(addr, cidr) := {"address": addr, "type": "aws_vpc_security_group_ingress_rule", "change": {"actions": ["create"], "after": {"cidr_ipv4": cidr}}}
+
+test_open_ingress_across_resources if {
+	rules(plan([ingress_rule("a", "0.0.0.0/1"), ingress_rule("b", "128.0.0.0/1")]), {}) == {"terraform.open_ingress"}
+	rules(plan([ingress_rule("a", "10.0.0.0/8"), ingress_rule("b", "192.168.0.0/16")]), {}) == set()
+}
