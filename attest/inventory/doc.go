@@ -31,6 +31,39 @@
 // parser: a malformed package URL is a [*PURLError] and refuses the whole
 // SBOM, never a silently dropped package.
 //
+// # Source packages
+//
+// Distributions publish advisories by source package (Debian's and
+// Ubuntu's trackers name openssl, Alpine's secdb the origin package, Red
+// Hat's errata the source RPM), while an image's SBOM lists the binary
+// packages built from it (libssl3, libcrypto3, openssl-libs). An OS
+// package (deb, apk, rpm, alpm) whose package URL names its source in an
+// "upstream" qualifier, as syft writes it (upstream=openssl,
+// upstream=glibc%402.36-9 for a binNMU,
+// upstream=openssl-3.0.7-24.el9.src.rpm), is therefore indexed under its
+// source package too: same type and namespace, the source's name, and the
+// source's version (the qualifier's; a source RPM's version-release with
+// the binary's epoch; otherwise the binary's). [CycloneDXPackages] reads
+// Trivy's source properties (aquasecurity:trivy:SrcName, SrcVersion,
+// SrcRelease, SrcEpoch) into the same qualifier. So the advisory's
+// pkg:deb/debian/openssl and its range find an image that ships only
+// libssl3; results mark such a package [Package.Source] and name the
+// binary package it came from ([Package.From]). This happens in
+// [Normalize], so every store indexes source packages alike, as ordinary
+// package entries (no store format changed); admissions recorded by an
+// earlier build are not re-derived (the stores kept no qualifiers).
+//
+// An upstream qualifier that names no source package (empty, "(none)", a
+// name with other characters than ASCII letters, digits, '.', '_', '+'
+// and '-', an empty version, a source RPM file name that is not
+// name-version-release) is ignored and the binary package indexed: a
+// query by its source misses that image, but a refusal would deny its
+// deployment over a hint, and a signer could drop the hint as well. A
+// malformed package URL (a control character or a bad escape, in any
+// qualifier) still refuses the SBOM. A source version that does not parse
+// in the type's ordering is indexed, and listed [Package.Unordered] by a
+// range query.
+//
 // # Versions and ranges
 //
 // A [Range] is an OSV-style range (introduced inclusive, fixed exclusive or
@@ -100,6 +133,12 @@
 //     compares names. A package recorded by an older build, which kept no
 //     spelling, reads as before, and its spelling is unknown: drift does
 //     not lift its finding where its key may stand for another package.
+//     A source package the index derived is lifted only by a statement
+//     naming the binary package it was derived from ([Package.From]),
+//     never by the source's name: pkg:deb/debian/openssl is also the
+//     binary package openssl, and a statement about it does not cover
+//     libssl3. Derived through several packages, it is lifted only by a
+//     statement about the artifact as a whole.
 //   - An error from a Store means it could not record or answer; callers
 //     that gate on it deny.
 package inventory

@@ -113,7 +113,7 @@ func FuzzReview9SBOMSchema(f *testing.F) {
 		f.Add(false, []byte(s))
 		f.Add(true, []byte(s))
 	}
-	for _, file := range []string{"spdx-2.3-syft.json", "cyclonedx-1.5-nested.json"} {
+	for _, file := range []string{"spdx-2.3-syft.json", "cyclonedx-1.5-nested.json", "cyclonedx-1.5-trivy.json"} {
 		b, err := os.ReadFile("testdata/" + file)
 		if err != nil {
 			f.Fatal(err)

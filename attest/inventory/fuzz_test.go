@@ -13,7 +13,16 @@ func FuzzParsePURL(f *testing.F) {
 	for _, s := range []string{"pkg:golang/golang.org/x/net@v0.33.0", "pkg:npm/@angular/core@16.2.0", "pkg:npm/%40a/b%2Fc",
 		"pkg:pypi/Django_REST@4.1?x=1#a/b", "pkg:deb/debian/openssl@3.0.11-1?epoch=1", "pkg://maven/org.a/b@1", "pkg:npm/a%zz", "pkg:a/b@c@d",
 		"pkg:pypi/Zope._-Interface@5.5", "pkg:pypi/...", "pkg:pypi/a%2E%5F-b", "pkg:PyPI/ns.x/A__b", "pkg:npm/a..b",
-		"pkg:golang/github.com/Foo/Bar@v1.0.0", "pkg:npm/%40Scope/%E2%84%AA", "pkg:maven/Org.A/B@1?type=jar", "pkg:nuget/%C4%B0"} {
+		"pkg:golang/github.com/Foo/Bar@v1.0.0", "pkg:npm/%40Scope/%E2%84%AA", "pkg:maven/Org.A/B@1?type=jar", "pkg:nuget/%C4%B0",
+		// Source packages (upstream qualifiers as syft writes them), and
+		// hints that name none.
+		"pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12",
+		"pkg:deb/debian/libc6@2.36-9%2Bb1?arch=amd64&upstream=glibc%402.36-9", "pkg:deb/debian/bsdutils@1:2.38.1-5+b1?upstream=util-linux%402.38.1-5",
+		"pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&upstream=openssl", "pkg:alpm/arch/gcc-libs@13.2.1-5?upstream=gcc",
+		"pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm",
+		"pkg:rpm/redhat/libgcc@11.4.1-2.1.el9?upstream=gcc-11.4.1-3.el9.nosrc.rpm", "pkg:rpm/redhat/x@1-1?upstream=%28none%29",
+		"pkg:rpm/redhat/x@1-1?upstream=x--1.src.rpm", "pkg:deb/debian/x@1?upstream=%40", "pkg:deb/debian/x?upstream=Y%401%3A",
+		"pkg:deb/debian/OpenSSL@1?upstream=openSSL", "pkg:apk/a/x@1?upstream=y%40%25", "pkg:deb/debian/x@1?upstream=y%40%3A1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -41,7 +50,9 @@ func FuzzParsePURL(f *testing.F) {
 // checkSpelling checks the spelling Normalize keeps of package URL s, p
 // parsed: it parses again to the same package, and where the type's keys
 // keep case it is the key itself (drift relies on that for packages whose
-// spelling is unknown).
+// spelling is unknown). A source package it derives from s is of p's type
+// and namespace, under a key that is its own canonical key, names s as
+// spelled in From, and no other entry.
 func checkSpelling(t *testing.T, s string, p inventory.PURL) {
 	_, es, err := inventory.Normalize(inventory.Admission{DecisionID: "d", Digest: "sha256:" + strings.Repeat("0", 64),
 		Time: time.Unix(1, 0), Packages: []inventory.Package{{PURL: s}}})
@@ -55,6 +66,24 @@ func checkSpelling(t *testing.T, s string, p inventory.PURL) {
 	}
 	if !inventory.FoldsCase(p.Type) && es[0].Spelled != es[0].Key {
 		t.Fatalf("%q: spelling %q differs from key %q, of a type whose keys keep case", s, es[0].Spelled, es[0].Key)
+	}
+	if es[0].Package().Source || len(es) > 2 {
+		t.Fatalf("%q: entries %+v", s, es)
+	}
+	if len(es) == 1 {
+		return
+	}
+	src := es[1].Package()
+	u, err := inventory.ParsePURL(src.PURL)
+	if err != nil || !src.Source || src.Spelled != "" || u.Type != p.Type || u.Namespace != p.Namespace || u.Version != es[1].Version ||
+		(u.Key() == p.Key() && u.Version == p.Version) {
+		t.Fatalf("%q: source package %+v (%+v, %v) of %+v", s, src, u, err, p)
+	}
+	if k, err := inventory.CanonicalKey(es[1].Key); err != nil || k != es[1].Key || k != u.Key() {
+		t.Fatalf("%q: source key %q is not canonical: %q, %v", s, es[1].Key, k, err)
+	}
+	if from, err := inventory.ParsePURL(src.From); err != nil || from != again {
+		t.Fatalf("%q: source package from %q (%+v, %v), want the package as spelled, %+v", s, src.From, from, err, again)
 	}
 }
 
@@ -76,6 +105,12 @@ func fuzzSBOM(f *testing.F, predicateType string, seeds ...string) {
 				t.Fatalf("extracted a package URL that does not parse: %v", err)
 			}
 		}
+		// What an SBOM lists, Record takes: a source hint read from it
+		// never makes the admission fail.
+		a := inventory.Admission{DecisionID: "d", Digest: "sha256:" + strings.Repeat("0", 64), Time: time.Unix(1, 0), Packages: pkgs}
+		if _, _, err := inventory.Normalize(a); err != nil && !strings.Contains(err.Error(), "version") {
+			t.Fatalf("packages of an SBOM do not record: %v", err)
+		}
 	})
 }
 
@@ -86,7 +121,10 @@ func FuzzSPDXPackages(f *testing.F) {
 
 func FuzzCycloneDXPackages(f *testing.F) {
 	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.4","components":[{"purl":"pkg:cargo/serde","version":"1.0.0","components":[{"purl":"pkg:npm/x@1"}]}]}`))
-	fuzzSBOM(f, inventory.PredicateCycloneDX, "cyclonedx-1.5-nested.json", "cyclonedx-malformed-purl.json", "cyclonedx-1.7-unsupported.json")
+	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"purl":"pkg:deb/debian/libssl3@1?upstream=x#s","properties":[{"name":"aquasecurity:trivy:SrcName","value":"openssl"}]},` +
+		`{"purl":"pkg:rpm/r/a?","version":"1-1","properties":[{"name":"aquasecurity:trivy:SrcName","value":"b"},{"name":"aquasecurity:trivy:SrcEpoch","value":"07"},{"name":"aquasecurity:trivy:SrcVersion","value":"2"}]}]}`))
+	fuzzSBOM(f, inventory.PredicateCycloneDX, "cyclonedx-1.5-nested.json", "cyclonedx-malformed-purl.json", "cyclonedx-1.7-unsupported.json",
+		"cyclonedx-1.5-trivy.json")
 }
 
 var fuzzTypes = []string{"golang", "npm", "cargo", "pypi", "maven", "deb", "rpm"}

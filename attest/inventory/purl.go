@@ -15,7 +15,9 @@ const MaxPURLLen = 2048
 // PURL is a parsed package URL (https://github.com/package-url/purl-spec)
 // reduced to what the index keys on: type, namespace, name and version.
 // Qualifiers and subpath are checked for well-formedness and dropped: two
-// package URLs that differ only in them name the same package here.
+// package URLs that differ only in them name the same package here. (One
+// qualifier is read on Record: the "upstream" of an OS package names its
+// source package, which the index keys too, see [Package.Source].)
 type PURL struct {
 	// Type is the package type ("golang", "npm", "maven", …), lower case.
 	Type string
@@ -71,16 +73,27 @@ func FoldsCase(typ string) bool { return caseInsensitive[typ] }
 // "Azure"), so that every spelling of one path is one key. A refusal is a
 // [*PURLError].
 func ParsePURL(s string) (PURL, error) {
-	p, _, err := parse(s)
+	p, _, _, err := parse(s)
 	return p, err
 }
 
+// qualifiers are the decoded qualifiers parse reads.
+type qualifiers struct {
+	// epoch is the "epoch" qualifier ("" when absent).
+	epoch string
+	// upstream is the "upstream" qualifier, hasUpstream whether there is
+	// one (it may be empty).
+	upstream    string
+	hasUpstream bool
+}
+
 // parse is [ParsePURL], returning also the package URL as s spelled it:
-// the same PURL with namespace and name not normalized. Its String must
-// parse again too, as a store keeps it and returns it ([Package.Spelled]).
-func parse(s string) (p, spelled PURL, err error) {
-	bad := func(reason string) (PURL, PURL, error) {
-		return PURL{}, PURL{}, &PURLError{Input: clip.String(s, 200), Reason: reason}
+// the same PURL with namespace and name not normalized (its String must
+// parse again too, as a store keeps it and returns it: [Package.Spelled]),
+// and the qualifiers the index reads.
+func parse(s string) (p, spelled PURL, q qualifiers, err error) {
+	bad := func(reason string) (PURL, PURL, qualifiers, error) {
+		return PURL{}, PURL{}, qualifiers{}, &PURLError{Input: clip.String(s, 200), Reason: reason}
 	}
 	if len(s) > MaxPURLLen {
 		return bad("longer than the maximum length")
@@ -106,10 +119,9 @@ func parse(s string) (p, spelled PURL, err error) {
 		}
 		rest = rest[:i]
 	}
-	var epoch string
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
 		var reason string
-		if epoch, reason = checkQualifiers(rest[i+1:]); reason != "" {
+		if q, reason = checkQualifiers(rest[i+1:]); reason != "" {
 			return bad("qualifiers: " + reason)
 		}
 		rest = rest[:i]
@@ -167,11 +179,11 @@ func parse(s string) (p, spelled PURL, err error) {
 		}
 	}
 	p.Namespace, p.Name = strings.Join(ns[:len(ns)-1], "/"), ns[len(ns)-1]
-	if epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
-		if !allDigits(epoch) {
+	if q.epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
+		if !allDigits(q.epoch) {
 			return bad("epoch qualifier is not a number")
 		}
-		p.Version = epoch + ":" + p.Version
+		p.Version = q.epoch + ":" + p.Version
 	}
 	if p.Type == "maven" && p.Namespace == "" {
 		return bad("a maven package URL needs a namespace (the groupId)")
@@ -183,7 +195,7 @@ func parse(s string) (p, spelled PURL, err error) {
 	if len(p.String()) > MaxPURLLen || len(spelled.String()) > MaxPURLLen {
 		return bad("canonical or spelled form longer than the maximum length")
 	}
-	return p, spelled, nil
+	return p, spelled, q, nil
 }
 
 // normalize is the one place a package's identity is normalized: every
@@ -287,38 +299,41 @@ func validType(t string) bool {
 	return true
 }
 
-// checkQualifiers validates the qualifiers and returns the decoded value of
-// "epoch", or why they are malformed.
-func checkQualifiers(q string) (epoch, reason string) {
-	if q == "" {
-		return "", ""
+// checkQualifiers validates the qualifiers and returns the decoded values
+// of "epoch" and "upstream", or why they are malformed.
+func checkQualifiers(s string) (q qualifiers, reason string) {
+	if s == "" {
+		return q, ""
 	}
 	seen := map[string]bool{}
-	for kv := range strings.SplitSeq(q, "&") {
+	for kv := range strings.SplitSeq(s, "&") {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return "", "each qualifier is key=value"
+			return qualifiers{}, "each qualifier is key=value"
 		}
 		k = strings.ToLower(k)
 		for i := 0; i < len(k); i++ {
 			c := k[i]
 			if !isLetter(c) && !isDigit(c) && c != '.' && c != '-' && c != '_' {
-				return "", "a key is ASCII letters, digits, '.', '-' or '_'"
+				return qualifiers{}, "a key is ASCII letters, digits, '.', '-' or '_'"
 			}
 		}
 		if seen[k] {
-			return "", "duplicate key " + k
+			return qualifiers{}, "duplicate key " + k
 		}
 		seen[k] = true
 		d, err := unescape(v)
 		if err != nil {
-			return "", err.Error()
+			return qualifiers{}, err.Error()
 		}
-		if k == "epoch" {
-			epoch = d
+		switch k {
+		case "epoch":
+			q.epoch = d
+		case "upstream":
+			q.upstream, q.hasUpstream = d, true
 		}
 	}
-	return epoch, ""
+	return q, ""
 }
 
 type escapeError string

@@ -85,7 +85,7 @@ func SPDXPackages(doc []byte) ([]Package, error) {
 			if r.Category != "PACKAGE-MANAGER" && r.Category != "PACKAGE_MANAGER" {
 				return nil, fmt.Errorf("%w: package %q: a purl reference in category %q", ErrInvalidSBOM, clip.String(p.Name, 200), clip.String(r.Category, 200))
 			}
-			pk, err := sbomPackage(r.Locator, p.VersionInfo)
+			pk, err := sbomPackage(r.Locator, p.VersionInfo, nil)
 			if err != nil {
 				return nil, fmt.Errorf("%w: package %q: %w", ErrInvalidSBOM, clip.String(p.Name, 200), err)
 			}
@@ -101,7 +101,13 @@ type cdxComponent struct {
 	Name       string         `json:"name"`
 	Version    string         `json:"version"`
 	PURL       string         `json:"purl"`
+	Properties []cdxProperty  `json:"properties"`
 	Components []cdxComponent `json:"components"`
+}
+
+type cdxProperty struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type cdxDoc struct {
@@ -128,6 +134,17 @@ var (
 // package of it and is not indexed, nor are components without a package
 // URL. Bounds and refusals are those of [SPDXPackages]; bomFormat must be
 // "CycloneDX".
+//
+// An OS package (deb, apk, rpm, alpm) whose component carries Trivy's
+// source properties (aquasecurity:trivy:SrcName, SrcVersion, SrcRelease,
+// SrcEpoch) naming a source package other than itself, and whose package
+// URL has no "upstream" qualifier, is returned with one added as syft
+// writes it (upstream=openssl%401%3A3.0.7-24.el9: name@version), so that
+// Record indexes its source package as for syft's SBOMs
+// ([Package.Source]). A package URL's own qualifier is kept as it is.
+// Source properties that name no source package (one given twice, a
+// release without a version, …) are ignored, as a malformed upstream
+// qualifier is.
 func CycloneDXPackages(doc []byte) ([]Package, error) {
 	var d cdxDoc
 	if err := decodeSBOM(doc, cdxSchema, &d); err != nil {
@@ -149,7 +166,7 @@ func CycloneDXPackages(doc []byte) ([]Package, error) {
 		}
 		for _, c := range cs {
 			if c.PURL != "" {
-				pk, err := sbomPackage(c.PURL, c.Version)
+				pk, err := sbomPackage(c.PURL, c.Version, c.Properties)
 				if err != nil {
 					return fmt.Errorf("%w: component %q: %w", ErrInvalidSBOM, clip.String(c.Name, 200), err)
 				}
@@ -194,17 +211,32 @@ func decodeSBOM(doc []byte, schema *strictjson.Schema, v any) error {
 }
 
 // sbomPackage checks a package URL and takes the SBOM's own version when
-// the URL has none.
-func sbomPackage(purl, version string) (Package, error) {
-	u, err := ParsePURL(purl)
+// the URL has none, and adds the upstream qualifier that Trivy's source
+// properties props name (see [CycloneDXPackages]).
+func sbomPackage(purl, version string, props []cdxProperty) (Package, error) {
+	u, _, q, err := parse(purl)
 	if err != nil {
 		return Package{}, err
 	}
-	if u.Version != "" {
-		return Package{PURL: purl}, nil
+	pk := Package{PURL: purl}
+	if u.Version == "" {
+		if version == "NOASSERTION" || version == "NONE" {
+			version = ""
+		}
+		pk.Version, u.Version = version, version
 	}
-	if version == "NOASSERTION" || version == "NONE" {
-		version = ""
+	if !q.hasUpstream && sourceTypes[u.Type] {
+		if hint, ok := trivySource(props); ok {
+			if _, ok := sourceOf(u, u.Version, qualifiers{upstream: hint, hasUpstream: true}); ok {
+				// Escaping only lengthens it: a package URL too long then
+				// keeps no hint, like a malformed one.
+				if s := withUpstream(purl, hint); len(s) <= MaxPURLLen {
+					if _, _, _, err := parse(s); err == nil {
+						pk.PURL = s
+					}
+				}
+			}
+		}
 	}
-	return Package{PURL: purl, Version: version}, nil
+	return pk, nil
 }

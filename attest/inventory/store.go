@@ -57,8 +57,10 @@ type Admission struct {
 	Time time.Time `json:"time"`
 	// Packages are the packages of the artifact's verified SBOMs, each
 	// named by package URL, at most [MaxPackages]. Packages of one index
-	// key and version are merged into one (see [Package.Spelled]). In a
-	// query result by package they are only the matching packages.
+	// key and version are merged into one (see [Package.Spelled]). In
+	// results they include the source packages the index derived
+	// ([Package.Source]), so up to twice as many; in a query result by
+	// package they are only the matching packages.
 	Packages []Package `json:"packages,omitempty"`
 	// Signers are the identities that signed the verified attestations
 	// the decision relied on, at most [MaxSigners]; duplicates are merged,
@@ -98,7 +100,8 @@ type Package struct {
 	// package it names (drift), not for every package the index merged
 	// with it. Empty when the spelling is unknown: the package was
 	// recorded by a build that kept only the index key, or the admission
-	// listed it at this version in several spellings. Ignored on Record.
+	// listed it at this version in several spellings; and for a source
+	// package the index derived (Source). Ignored on Record.
 	Spelled string `json:"spelled,omitempty"`
 	// Version is the package's version: the PURL's when it has one
 	// (a different Version is refused), otherwise the SBOM's own version
@@ -109,6 +112,26 @@ type Package struct {
 	// parsing): it is listed because it may lie in the range, never left
 	// out silently.
 	Unordered bool `json:"unordered,omitempty"`
+	// Source is set in results for a source package the index derived
+	// from a binary package of the SBOM: an OS package (deb, apk, rpm,
+	// alpm) whose package URL names its source package in an "upstream"
+	// qualifier (syft; [CycloneDXPackages] reads Trivy's source
+	// properties into one) is indexed under the source's name and version
+	// too, in the binary's type and namespace, because distributions
+	// publish advisories by source package: pkg:deb/debian/libssl3 with
+	// upstream=openssl is found by pkg:deb/debian/openssl (see "Source
+	// packages" in the package documentation for how the qualifier is
+	// read, and which values are ignored). Ignored on Record.
+	Source bool `json:"source,omitempty"`
+	// From is, with Source, the package URL of the binary package the
+	// source package was derived from, as the SBOM spelled it, at the
+	// binary's version (pkg:deb/debian/libssl3@3.0.11-1~deb12u2). Empty
+	// when the admission holds the source package at this version
+	// through several packages (libssl3 and libcrypto3 of one openssl, or
+	// the source package listed itself too): then no package-level VEX
+	// statement lifts a finding on it (drift), as one naming a single
+	// package does not cover the others. Ignored on Record.
+	From string `json:"from,omitempty"`
 }
 
 // Query selects admissions. At least one of Package, Digest, Builder,
@@ -183,13 +206,32 @@ var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 // unknown, see [Package.Spelled]). Stores look packages up by Key only;
 // Spelled is kept beside it, so that no key changes. Stores other than
 // Memory use it through [Normalize].
+//
+// A source package the index derived ([Package.Source]) is an entry like
+// any other, under the source's key and version; its Spelled begins with
+// "@" and names the package it was derived from ([Package.From]). Stores
+// keep Spelled as an opaque string, so source packages need no store
+// format of their own.
 type Entry struct {
 	Key, Type, Version, Spelled string
 }
 
 // Package is e as query results list it.
 func (e Entry) Package() Package {
-	return Package{PURL: purlOf(e.Key, e.Version), Version: e.Version, Spelled: purlOf(e.Spelled, e.Version)}
+	p := Package{PURL: purlOf(e.Key, e.Version), Version: e.Version}
+	from, derived := strings.CutPrefix(e.Spelled, derivedMark)
+	if !derived {
+		p.Spelled = purlOf(e.Spelled, e.Version)
+		return p
+	}
+	p.Source = true
+	if key, ver, _ := strings.Cut(from, "@"); key != "" {
+		p.From = "pkg:" + key
+		if ver != "" {
+			p.From += "@" + ver // escaped already
+		}
+	}
+	return p
 }
 
 // purlOf is the package URL of index key key ("" for "") at version.
@@ -207,7 +249,10 @@ func purlOf(key, version string) string {
 // into the first, as the index holds one package per key and version.
 // When they were spelled differently, the merged entry's spelling is
 // unknown: a VEX statement naming one spelling must not lift the package
-// the SBOM also listed in another.
+// the SBOM also listed in another. When one of them is a source package
+// the index derived, the merged entry is a source package derived from
+// several packages ([Package.From] empty): a statement naming one of them
+// must not lift the others.
 type entrySet struct {
 	list []Entry
 	at   map[[2]string]int // key, version → index in list
@@ -223,15 +268,20 @@ func (s *entrySet) add(e Entry) {
 	case !dup:
 		s.at[[2]string{e.Key, e.Version}] = len(s.list)
 		s.list = append(s.list, e)
-	case s.list[i].Spelled != e.Spelled:
+	case s.list[i].Spelled == e.Spelled:
+	case isDerived(s.list[i].Spelled) || isDerived(e.Spelled):
+		s.list[i].Spelled = derivedMark
+	default:
 		s.list[i].Spelled = ""
 	}
 }
 
 // Normalize validates a as Record must and returns it with Time in UTC
 // truncated to microseconds, and its packages as index entries, those of
-// one key and version merged, in their first order. Store implementations
-// call it first in Record.
+// one key and version merged, in their first order, each followed by the
+// source package it names when that is keyed apart from it
+// ([Package.Source]; so at most 2×[MaxPackages] entries). Store
+// implementations call it first in Record.
 func Normalize(a Admission) (Admission, []Entry, error) {
 	bad := func(format string, args ...any) (Admission, []Entry, error) {
 		return Admission{}, nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidAdmission}, args...)...)
@@ -286,7 +336,7 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 	a.Time = a.Time.UTC().Truncate(time.Microsecond)
 	entries := newEntrySet(len(a.Packages))
 	for _, p := range a.Packages {
-		u, spelled, err := parse(p.PURL)
+		u, spelled, q, err := parse(p.PURL)
 		if err != nil {
 			return Admission{}, nil, fmt.Errorf("%w: %w", ErrInvalidAdmission, err)
 		}
@@ -301,6 +351,10 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 			return bad("package %s: version too long or not printable UTF-8", clip.String(p.PURL, 200))
 		}
 		entries.add(Entry{Key: u.Key(), Type: u.Type, Version: v, Spelled: spelled.Key()})
+		if src, ok := sourceOf(u, v, q); ok {
+			entries.add(Entry{Key: src.Key(), Type: src.Type, Version: src.Version,
+				Spelled: derivedMark + spelled.Key() + "@" + escape(v)})
+		}
 	}
 	a.Packages = nil
 	return a, entries.list, nil

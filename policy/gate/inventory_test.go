@@ -206,3 +206,55 @@ func TestAdmission(t *testing.T) {
 		t.Fatalf("WithInventory(nil): err = %v, want ErrConfig", err)
 	}
 }
+
+// The packages of a verified SBOM that name their source package (syft's
+// upstream qualifier, Trivy's source properties) are recorded under the
+// source package too: a Debian advisory's pkg:deb/debian/openssl finds an
+// image that lists only libssl3. A source hint that names no package does
+// not make the admission fail (the gate would deny): the package itself
+// is indexed.
+func TestInventoryIndexesSourcePackages(t *testing.T) {
+	t.Parallel()
+	subject := attest.ResourceDescriptor{Name: "registry.example/acme/app", Digest: attest.DigestSet{"sha256": strings.Repeat("e", 64)}}
+	result := func(p attest.Predicate) *verify.Result {
+		st, err := attest.NewStatement([]attest.ResourceDescriptor{subject}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &verify.Result{Statement: st}
+	}
+	syft := result(attest.SPDX([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[
+		{"name":"libssl3","versionInfo":"3.0.11-1~deb12u2","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl",
+		 "referenceLocator":"pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12"}]},
+		{"name":"libgpg-error0","versionInfo":"1.46-1","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl",
+		 "referenceLocator":"pkg:deb/debian/libgpg-error0@1.46-1?arch=amd64&upstream=%40&distro=debian-12"}]}]}`)))
+	trivy := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"libc6","version":"2.36-9+deb12u4",
+		"purl":"pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12.4","properties":[
+		{"name":"aquasecurity:trivy:SrcName","value":"glibc"},{"name":"aquasecurity:trivy:SrcVersion","value":"2.36"},
+		{"name":"aquasecurity:trivy:SrcRelease","value":"9+deb12u4"}]}]}`)))
+	art := policy.Artifact{Name: subject.Name, Digest: "sha256:" + strings.Repeat("e", 64)}
+	a, err := gate.Admission(art, []*verify.Result{syft, trivy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.DecisionID, a.Time = "d-1", time.Now()
+	store := inventory.NewMemory()
+	if err := store.Record(t.Context(), a); err != nil {
+		t.Fatalf("record: %v (the gate would deny)", err)
+	}
+	for _, q := range []inventory.Query{
+		{Package: "pkg:deb/debian/openssl", Ranges: []inventory.Range{{Fixed: "3.0.13-1~deb12u1"}}},
+		{Package: "pkg:deb/debian/glibc", Ranges: []inventory.Range{{Fixed: "2.36-9+deb12u7"}}},
+		{Package: "pkg:deb/debian/libssl3", Versions: []string{"3.0.11-1~deb12u2"}},
+		{Package: "pkg:deb/debian/libgpg-error0", Versions: []string{"1.46-1"}},
+	} {
+		res, err := store.Query(t.Context(), q)
+		if err != nil || len(res.Admissions) != 1 || len(res.Admissions[0].Packages) != 1 {
+			t.Fatalf("query %+v = %+v, %v; want the admission", q, res, err)
+		}
+		wantSource := strings.HasSuffix(q.Package, "/openssl") || strings.HasSuffix(q.Package, "/glibc")
+		if p := res.Admissions[0].Packages[0]; p.Source != wantSource {
+			t.Fatalf("query %+v: package %+v", q, p)
+		}
+	}
+}

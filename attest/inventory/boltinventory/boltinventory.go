@@ -70,7 +70,9 @@ var (
 // ([inventory.ParsePURL]). Spellings ([inventory.Entry.Spelled]) came
 // later in format 3 without a new version, as signers did in format 1:
 // they change no key, and what an older build writes or reads without
-// them is read as "spelling unknown".
+// them is read as "spelling unknown". So did source packages
+// ([inventory.Package.Source]): ordinary entries, marked in their
+// spelling, which an older build reads as naming no package.
 const formatVersion = 3
 
 // Store is an [inventory.Store] in one bbolt file. Close it when done.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,44 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:npm/left-pad", Ranges: []inventory.Range{{Fixed: "2.0.0"}}})
 	if err != nil || len(res.Admissions) != 1 || res.Admissions[0].DecisionID != "d-1" {
 		t.Fatalf("after reopen: %+v, %v", res, err)
+	}
+}
+
+// A source package the index derived ([inventory.Package.Source]) is kept
+// in the file as any package is, with the package it was derived from:
+// after a reopen an advisory's source package and range still find the
+// image, and the result still tells it from a package the SBOM listed.
+func TestSourcePackagesPersistAcrossReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "inv.db")
+	s := open(t, path)
+	a := inventorytest.Admission("d-1", "a", "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12",
+		"pkg:apk/alpine/libcrypto3@3.1.4-r5?upstream=openssl", "pkg:apk/alpine/libssl3@3.1.4-r5?upstream=openssl")
+	if err := s.Record(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	res, err := s.Query(t.Context(), inventory.Query{Package: "pkg:deb/debian/openssl", Ranges: []inventory.Range{{Fixed: "3.0.13-1~deb12u1"}}})
+	want := inventory.Package{PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u2", Version: "3.0.11-1~deb12u2", Source: true,
+		From: "pkg:deb/debian/libssl3@3.0.11-1~deb12u2"}
+	if err != nil || len(res.Admissions) != 1 || len(res.Admissions[0].Packages) != 1 || res.Admissions[0].Packages[0] != want {
+		t.Fatalf("after reopen: %+v, %v; want d-1 with %+v", res, err, want)
+	}
+	res, err = s.Query(t.Context(), inventory.Query{Digest: inventorytest.Digest("a")})
+	if err != nil || len(res.Admissions) != 1 {
+		t.Fatalf("by digest: %+v, %v", res, err)
+	}
+	var sources []string
+	for _, p := range res.Admissions[0].Packages {
+		if p.Source {
+			sources = append(sources, p.PURL+" from "+p.From)
+		}
+	}
+	if got := strings.Join(sources, ", "); got != "pkg:deb/debian/openssl@3.0.11-1~deb12u2 from pkg:deb/debian/libssl3@3.0.11-1~deb12u2, pkg:apk/alpine/openssl@3.1.4-r5 from " {
+		t.Fatalf("source packages by digest: %s", got)
 	}
 }
 

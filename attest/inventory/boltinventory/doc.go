@@ -43,6 +43,14 @@
 //     key, and package lists and index values of an older build (which
 //     has none, and ignores them) read as "spelling unknown", for which
 //     drift lifts no finding it cannot prove a VEX statement names.
+//     Source packages ([inventory.Package.Source]) came later still
+//     within format 3, with no migration either: they are package entries
+//     like any other, under the source's key, whose spelling value holds
+//     what they were derived from ([inventory.Entry.Spelled]); a build of
+//     before them finds them by the source's key and reads that value as
+//     a spelling that names no package, so its drift lifts no finding by
+//     it. Admissions recorded before are not re-derived: the file kept no
+//     qualifiers, so their source packages are not indexed.
 //
 // A file of a newer format (written by a newer version) is refused with
 // an [*inventory.FormatError] rather than written under older rules.

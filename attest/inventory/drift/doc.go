@@ -60,7 +60,12 @@
 // errs toward reporting. A not_affected or fixed statement lifts a finding
 // only for the packages it names as their registry compares names
 // ([vex.MatchPURL] on [inventory.Package.Spelled]: Go and npm names
-// exactly), never for a package it does not name. Not covered:
+// exactly), never for a package it does not name. A Debian, Ubuntu or
+// Alpine advisory names a source package: it finds the images whose SBOMs
+// list a binary package built from it (the index keys source packages
+// too, [inventory.Package.Source]), and a statement lifts that finding
+// only by naming the binary package, not the source's name (which may be
+// a binary package's too). Not covered:
 //
 //   - Admissions whose policy input was not kept (larger than the bound,
 //     or indexed before inputs were kept) cannot be re-evaluated: they are

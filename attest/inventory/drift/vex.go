@@ -59,7 +59,15 @@ const (
 //     package whose spelling the index does not know (recorded by an
 //     older build, or listed in two spellings) is named only where its
 //     key loses nothing the registry tells apart (see [inventory.FoldsCase]);
-//     otherwise it stays affected. An artifact only partly covered stays
+//     otherwise it stays affected. A source package the index derived
+//     from a binary package ([inventory.Package.Source]: the advisory
+//     names openssl, the SBOM lists libssl3 built from it) is named only
+//     by naming that binary package ([inventory.Package.From]), never by
+//     the source's name: pkg:deb/debian/openssl is also the binary
+//     package openssl, which a statement about it may mean, and which is
+//     not libssl3. When the admission holds the source through several
+//     packages (From empty), only a statement about the artifact as a
+//     whole lifts it. An artifact only partly covered stays
 //     non-compliant: no event.
 //   - affected: an advisory scoped to the statement's products. A product
 //     naming an artifact by digest (a sha-256 hash, or a pkg:oci package
@@ -191,7 +199,17 @@ func covers(doc *vex.Document, c *Change) bool {
 // the type's case, or the registry ignores case too (its other
 // normalization, PyPI's PEP 503, the index applies alike). Otherwise a
 // statement cannot prove it names the package: not covered.
+//
+// A source package the index derived is named only through the binary
+// package it was derived from (pkg.From, as the SBOM spelled it, at its
+// version): a package URL naming the source, say pkg:deb/debian/openssl,
+// names the binary package openssl as well, and a statement about that
+// binary does not cover libssl3, also built from the openssl source. One
+// derived from several packages (From empty) is named by no pattern.
 func names(pattern string, pkg inventory.Package) bool {
+	if pkg.Source {
+		return pkg.From != "" && vex.MatchPURL(pattern, pkg.From)
+	}
 	if pkg.Spelled != "" {
 		return vex.MatchPURL(pattern, pkg.Spelled)
 	}

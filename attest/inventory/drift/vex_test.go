@@ -268,6 +268,160 @@ func TestVEXLiftsOnlyThePackagesItNames(t *testing.T) {
 	}
 }
 
+// A Debian advisory names the source package openssl; the index finds the
+// images whose SBOMs list only binary packages built from it (libssl3,
+// upstream=openssl). A statement lifts such a finding only by naming the
+// binary package, never by the source's name, which is also the binary
+// package openssl's: a statement about that binary (d-cli) does not cover
+// libssl3. Where the admission holds the source through several packages
+// (d-both: the binary openssl and libssl3; d-alpine: libcrypto3 and
+// libssl3), only a statement about the artifact as a whole lifts it. The
+// name of a source RPM does not lift its binary openssl-libs either. On
+// every store.
+func TestVEXLiftsSourcePackagesOnlyByTheirBinaries(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores() {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := st.open(t)
+			for _, a := range []inventory.Admission{
+				inventorytest.Admission("d-cli", "cli", "pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64"),
+				inventorytest.Admission("d-lib", "lib", "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl"),
+				inventorytest.Admission("d-both", "both", "pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64",
+					"pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl"),
+			} {
+				if err := s.Record(t.Context(), a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			artifact := func(name string) string {
+				return `{"@id":"urn:example:app","hashes":{"sha-256":"` + inventorytest.Digest(name)[len("sha256:"):] + `"}}`
+			}
+			cases := []struct{ products, lifted string }{
+				{`{"@id":"pkg:deb/debian/openssl"}`, "[d-cli]"},
+				{`{"@id":"pkg:deb/debian/openssl@3.0.11-1~deb12u2"}`, "[d-cli]"},
+				{`{"@id":"pkg:deb/debian/libssl3"}`, "[d-lib]"},
+				{`{"@id":"pkg:deb/debian/libssl3@3.0.11-1~deb12u2"}`, "[d-lib]"},
+				{`{"@id":"pkg:deb/debian/libssl3@3.0.10-1"}`, "[]"},
+				{`{"@id":"pkg:deb/debian/libssl3?arch=amd64"}`, "[]"},
+				{`{"@id":"pkg:deb/debian/openssl"},{"@id":"pkg:deb/debian/libssl3"}`, "[d-cli d-lib]"},
+				{artifact("both"), "[d-both]"},
+			}
+			for _, c := range cases {
+				adv, err := drift.ParseOSV(record(`{"package":{"ecosystem":"Debian:12","name":"openssl"},` +
+					`"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.13-1~deb12u1"}]}]}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := drift.New(s, audittest.NewRecorder())
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := d.Advisory(t.Context(), adv, time.Time{})
+				if got := decisions(rep); err != nil || got != "[d-both d-cli d-lib]" {
+					t.Fatalf("advisory: %s, %v; want [d-both d-cli d-lib]", got, err)
+				}
+				doc := vexDoc(t, `{"vulnerability":{"name":"TEST-1"},"status":"not_affected","justification":"vulnerable_code_not_present",
+				  "products":[`+c.products+`]}`)
+				rep, err = d.VEX(t.Context(), doc.Statements[0], vexSigner, adv, time.Time{})
+				if got := decisions(rep); err != nil || got != c.lifted {
+					t.Errorf("not_affected for %s: lifted %s, %v; want %s", c.products, got, err, c.lifted)
+				}
+			}
+			// Alpine: two binaries of one origin, each named: the index
+			// merged them into one source package whose binaries it no
+			// longer tells apart, so the finding stays.
+			if err := s.Record(t.Context(), inventorytest.Admission("d-alpine", "alpine",
+				"pkg:apk/alpine/libcrypto3@3.1.4-r5?upstream=openssl", "pkg:apk/alpine/libssl3@3.1.4-r5?upstream=openssl")); err != nil {
+				t.Fatal(err)
+			}
+			adv, err := drift.ParseOSV(record(`{"package":{"ecosystem":"Alpine:v3.19","name":"openssl"},"versions":["3.1.4-r5"]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := drift.New(s, audittest.NewRecorder())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := d.Advisory(t.Context(), adv, time.Time{}); err != nil || decisions(rep) != "[d-alpine]" {
+				t.Fatalf("Alpine advisory: %s, %v", decisions(rep), err)
+			}
+			doc := vexDoc(t, `{"vulnerability":{"name":"TEST-1"},"status":"fixed","products":[{"@id":"pkg:apk/alpine/libcrypto3"},{"@id":"pkg:apk/alpine/libssl3"}]}`)
+			if rep, err := d.VEX(t.Context(), doc.Statements[0], vexSigner, adv, time.Time{}); err != nil || decisions(rep) != "[]" {
+				t.Errorf("fixed for both binaries: lifted %s, %v; want [] (From unknown)", decisions(rep), err)
+			}
+			// RHEL: rpm keys keep case, so a package of unknown spelling
+			// is named by its key; a source package is not a package of
+			// unknown spelling: the source RPM's name does not lift it.
+			if err := s.Record(t.Context(), inventorytest.Admission("d-rhel", "rhel",
+				"pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm")); err != nil {
+				t.Fatal(err)
+			}
+			adv, err = drift.ParseOSV(record(`{"package":{"ecosystem":"Red Hat","name":"openssl","purl":"pkg:rpm/redhat/openssl"},` +
+				`"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-25.el9"}]}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ products, lifted string }{
+				{`{"@id":"pkg:rpm/redhat/openssl"}`, "[]"},
+				{`{"@id":"pkg:rpm/redhat/openssl@1:3.0.7-24.el9"}`, "[]"},
+				{`{"@id":"pkg:rpm/redhat/openssl-libs"}`, "[d-rhel]"},
+			} {
+				d, err := drift.New(s, audittest.NewRecorder())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep, err := d.Advisory(t.Context(), adv, time.Time{}); err != nil || decisions(rep) != "[d-rhel]" {
+					t.Fatalf("RHEL advisory: %s, %v", decisions(rep), err)
+				}
+				doc := vexDoc(t, `{"vulnerability":{"name":"TEST-1"},"status":"not_affected","justification":"vulnerable_code_not_present",
+				  "products":[`+c.products+`]}`)
+				if rep, err := d.VEX(t.Context(), doc.Statements[0], vexSigner, adv, time.Time{}); err != nil || decisions(rep) != c.lifted {
+					t.Errorf("not_affected for %s: lifted %s, %v; want %s", c.products, decisions(rep), err, c.lifted)
+				}
+			}
+		})
+	}
+}
+
+// A build of before source packages, sharing a store with this one (a
+// rolling upgrade of PostgreSQL replicas), reads a source package's entry
+// as a package spelled "pkg:" + Entry.Spelled + "@" + version. That names
+// no package URL, so no VEX statement lifts a finding by it there either.
+func TestOlderBuildsNameNoPackageBySourceEntries(t *testing.T) {
+	t.Parallel()
+	_, es, err := inventory.Normalize(inventorytest.Admission("d", "a", "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?upstream=openssl",
+		"pkg:apk/alpine/libcrypto3@3.1.4-r5?upstream=openssl", "pkg:apk/alpine/libssl3@3.1.4-r5?upstream=openssl",
+		"pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm", "pkg:alpm/arch/gcc-libs?upstream=gcc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range es {
+		p := e.Package()
+		if !p.Source {
+			continue
+		}
+		n++
+		old := "pkg:" + e.Spelled
+		if _, escaped, ok := strings.Cut(p.PURL, "@"); ok {
+			old += "@" + escaped
+		}
+		if _, err := inventory.ParsePURL(old); err == nil {
+			t.Errorf("%s read by an older build parses as a package URL", old)
+		}
+		u, _ := inventory.ParsePURL(p.PURL)
+		for _, pattern := range []string{"pkg:" + u.Key(), p.PURL, p.From, "pkg:deb/debian/libssl3", "pkg:apk/alpine/libssl3", "pkg:rpm/redhat/openssl-libs"} {
+			if pattern != "" && vex.MatchPURL(pattern, old) {
+				t.Errorf("%s read by an older build is named by %s", old, pattern)
+			}
+		}
+	}
+	if n != 4 {
+		t.Fatalf("%d source packages in %+v, want 4", n, es)
+	}
+}
+
 // decisions lists the decision ids of a report's changes, sorted.
 func decisions(rep drift.Report) string {
 	ids := []string{}

@@ -155,6 +155,69 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			t.Fatalf("npm across case: %+v", res.Admissions)
 		}
 	})
+	t.Run("SourcePackagesFoundByTheirName", func(t *testing.T) {
+		s := newStore(t)
+		recordSources(t, s)
+		deb := inventory.Package{PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u2", Version: "3.0.11-1~deb12u2", Source: true,
+			From: "pkg:deb/debian/libssl3@3.0.11-1~deb12u2"}
+		glibc := inventory.Package{PURL: "pkg:deb/debian/glibc@2.36-9", Version: "2.36-9", Source: true, From: "pkg:deb/debian/libc6@2.36-9%2Bb1"}
+		ubuntu := inventory.Package{PURL: "pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.15", Version: "3.0.2-0ubuntu1.15", Source: true,
+			From: "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.15"}
+		alpine := inventory.Package{PURL: "pkg:apk/alpine/openssl@3.1.4-r5", Version: "3.1.4-r5", Source: true} // two binaries: From unknown
+		rhel := inventory.Package{PURL: "pkg:rpm/redhat/openssl@1%3A3.0.7-24.el9", Version: "1:3.0.7-24.el9", Source: true,
+			From: "pkg:rpm/redhat/openssl-libs@1%3A3.0.7-24.el9"}
+		libssl3 := func(v string) inventory.Package {
+			return inventory.Package{PURL: "pkg:deb/debian/libssl3@" + v, Spelled: "pkg:deb/debian/libssl3@" + v, Version: v}
+		}
+		cases := []struct {
+			q    inventory.Query
+			want map[string][]inventory.Package // by decision
+		}{
+			// An advisory's source package and range find the image
+			// that lists only binaries built from it.
+			{inventory.Query{Package: "pkg:deb/debian/openssl", Ranges: []inventory.Range{{Fixed: "3.0.13-1~deb12u1"}}},
+				map[string][]inventory.Package{"d-debian": {deb}}},
+			{inventory.Query{Package: "pkg:deb/debian/openssl", Ranges: []inventory.Range{{Fixed: "3.0.11-1~deb12u2"}}}, nil},
+			// binNMU: the source's version, not the binary's.
+			{inventory.Query{Package: "pkg:deb/debian/glibc", Ranges: []inventory.Range{{Introduced: "2.36-9", Fixed: "2.36-9+deb12u3"}}},
+				map[string][]inventory.Package{"d-debian": {glibc}}},
+			{inventory.Query{Package: "pkg:deb/debian/glibc", Versions: []string{"2.36-9+b1"}}, nil},
+			{inventory.Query{Package: "pkg:deb/ubuntu/openssl", Ranges: []inventory.Range{{Fixed: "3.0.2-0ubuntu1.16"}}},
+				map[string][]inventory.Package{"d-ubuntu": {ubuntu}}},
+			{inventory.Query{Package: "pkg:apk/alpine/openssl", Versions: []string{"3.1.4-r5"}},
+				map[string][]inventory.Package{"d-alpine": {alpine}}},
+			// The source RPM's version-release with the binary's epoch.
+			{inventory.Query{Package: "pkg:rpm/redhat/openssl", Ranges: []inventory.Range{{Fixed: "1:3.0.7-25.el9"}}},
+				map[string][]inventory.Package{"d-rhel": {rhel}}},
+			{inventory.Query{Package: "pkg:rpm/redhat/openssl", Ranges: []inventory.Range{{Fixed: "3.0.7-25.el9"}}}, nil},
+			// The binary package is found by its own name as before,
+			// also where its source hint is malformed (and ignored).
+			{inventory.Query{Package: "pkg:deb/debian/libssl3", Ranges: []inventory.Range{{Fixed: "3.0.13-1~deb12u1"}}},
+				map[string][]inventory.Package{"d-debian": {libssl3("3.0.11-1~deb12u2")}, "d-malformed": {libssl3("3.0.11-1~deb12u1")}}},
+		}
+		for _, c := range cases {
+			res := query(t, s, c.q)
+			got := map[string][]inventory.Package{}
+			for _, a := range res.Admissions {
+				got[a.DecisionID] = a.Packages
+			}
+			if len(got) != len(c.want) {
+				t.Errorf("query %+v = %v, want %v", c.q, ids(res), c.want)
+				continue
+			}
+			for id, want := range c.want {
+				if !slices.Equal(got[id], want) {
+					t.Errorf("query %+v, %s: packages %+v, want %+v", c.q, id, got[id], want)
+				}
+			}
+		}
+		res := query(t, s, inventory.Query{Digest: Digest("debian")})
+		want := []inventory.Package{libssl3("3.0.11-1~deb12u2"), deb,
+			{PURL: "pkg:deb/debian/libc6@2.36-9%2Bb1", Spelled: "pkg:deb/debian/libc6@2.36-9%2Bb1", Version: "2.36-9+b1"}, glibc}
+		if len(res.Admissions) != 1 || !slices.Equal(res.Admissions[0].Packages, want) {
+			t.Fatalf("d-debian by digest: %+v, want packages %+v", res.Admissions, want)
+		}
+	})
 	t.Run("ByDigestAndBuilderReturnAllPackages", func(t *testing.T) {
 		s := newStore(t)
 		recordFixture(t, s)
@@ -393,6 +456,30 @@ func recordSpellings(t *testing.T, s inventory.Store) {
 	}
 	for i, a := range adms {
 		a.Time = T0.Add(time.Duration(-i) * time.Minute)
+		if err := s.Record(t.Context(), a); err != nil {
+			t.Fatalf("Record(%s): %v", a.DecisionID, err)
+		}
+	}
+}
+
+// recordSources records images of Debian (libssl3 of openssl; libc6 of
+// glibc, a binNMU), Ubuntu, Alpine (libcrypto3 and libssl3 of openssl) and
+// RHEL (openssl-libs of the openssl source RPM, epoch 1), their package
+// URLs as syft writes them, and one whose libssl3 has a malformed source
+// hint.
+func recordSources(t *testing.T, s inventory.Store) {
+	t.Helper()
+	adms := []inventory.Admission{
+		Admission("d-debian", "debian", "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12",
+			"pkg:deb/debian/libc6@2.36-9%2Bb1?arch=amd64&upstream=glibc%402.36-9&distro=debian-12"),
+		Admission("d-ubuntu", "ubuntu", "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.15?arch=amd64&upstream=openssl&distro=ubuntu-22.04"),
+		Admission("d-alpine", "alpine", "pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&upstream=openssl&distro=alpine-3.19.1",
+			"pkg:apk/alpine/libssl3@3.1.4-r5?arch=x86_64&upstream=openssl&distro=alpine-3.19.1"),
+		Admission("d-rhel", "rhel", "pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm&distro=rhel-9.3"),
+		Admission("d-malformed", "malformed", "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&upstream=%40"),
+	}
+	for i, a := range adms {
+		a.Time = T0.Add(time.Duration(i) * time.Minute)
 		if err := s.Record(t.Context(), a); err != nil {
 			t.Fatalf("Record(%s): %v", a.DecisionID, err)
 		}

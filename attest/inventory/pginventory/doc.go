@@ -57,7 +57,14 @@
 //     EXISTS, nullable): it changes no key, and rows of before it, or of
 //     an older replica still running, hold NULL, read as "spelling
 //     unknown", for which drift lifts no finding it cannot prove a VEX
-//     statement names.
+//     statement names. Source packages ([inventory.Package.Source]) came
+//     later still within schema 3, with no migration either: they are
+//     ordinary package rows under the source's key, whose spelling holds
+//     what they were derived from ([inventory.Entry.Spelled]); a replica
+//     of before them finds them by the source's key and reads that
+//     spelling as one that names no package, so its drift lifts no
+//     finding by it. Admissions recorded before are not re-derived: the
+//     table kept no qualifiers, so their source packages are not indexed.
 //
 // Tables of a newer version (upgraded by a newer version) are refused
 // with an [*inventory.FormatError] rather than written under older rules.

@@ -124,7 +124,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 // nuget key ([inventory.ParsePURL]). The spelling column came later in
 // schema 3 without a new version, as the signer table did in schema 1: it
 // changes no key, and rows an older build writes leave it NULL, read as
-// "spelling unknown" ([inventory.Entry.Spelled]).
+// "spelling unknown" ([inventory.Entry.Spelled]). So did source packages
+// ([inventory.Package.Source]): ordinary rows, marked in their spelling,
+// which an older build reads as naming no package.
 const schemaVersion = 3
 
 // setUp creates what is missing and brings tables of an earlier schema
