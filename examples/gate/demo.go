@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -44,7 +45,25 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 	if err != nil {
 		return err
 	}
-	g, err := lab.GateWith(ctx, true, lg, gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, MaxInFlightPerJob: o.maxInFlightPerJob, Timeout: o.timeout}), gate.WithObserver(m))
+	// The Lab's gate (Lab.GateWith) verifies tokens with the Lab's own
+	// verifier, which accepts a token any number of times; the demo serves
+	// what the command serves: its trust, policy and registry with the
+	// command's token verifier, single-use unless --single-use=false.
+	tokens, err := tokenVerifier(o, lab.IssuerURL(), gatetest.Audience, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	vs, err := lab.Verifiers(true)
+	if err != nil {
+		return err
+	}
+	engine, err := lab.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	g, err := gate.New(tokens, vs, engine, lg, gate.WithRegistries(lab.Registry()),
+		gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, MaxInFlightPerJob: o.maxInFlightPerJob, Timeout: o.timeout}), gate.WithObserver(m))
 	if err != nil {
 		return err
 	}
@@ -78,7 +97,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 			return
 		}
 		base := o.scheme() + "://" + addr
-		fmt.Fprintf(stderr, "gate demo on %s (job tokens valid 10 minutes; Ctrl-C stops)\n", base)
+		fmt.Fprintf(stderr, "gate demo on %s (job tokens valid 10 minutes, each accepted once: a second curl of a file gets 401; Ctrl-C stops)\n", base)
 		for _, f := range []string{"allow.json", "deny.json"} {
 			fmt.Fprintf(stderr, "  curl -s -H 'Content-Type: application/json' --data @%s %s%s\n", filepath.Join(dir, f), base, gate.PathAdmit)
 		}

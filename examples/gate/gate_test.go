@@ -365,6 +365,10 @@ func TestDemo(t *testing.T) {
 		if status, resp := post(t, "http://"+addr, b); status != http.StatusOK || resp.Allowed != want {
 			t.Errorf("%s: %d %+v", files[i], status, resp)
 		}
+		// The demo's tokens are single-use, like the command's.
+		if status, resp := post(t, "http://"+addr, b); status != http.StatusUnauthorized || resp.Allowed {
+			t.Errorf("%s again: %d %+v, want 401", files[i], status, resp)
+		}
 	}
 	cancel()
 	if err := <-errc; err != nil {

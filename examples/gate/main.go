@@ -17,6 +17,38 @@
 // loopback address (a TLS-terminating proxy on the same host, or tests);
 // any other --addr needs --tls-cert and --tls-key.
 //
+// # Single-use job tokens
+//
+// Each job token is accepted once (oidc.WithSingleUse over the in-process
+// oidc.MemoryReplayCache, --replay-cache-size token ids): a token
+// presented again while it is valid is refused with HTTP 401,
+// {"allowed": false, "decision": "error", "error": "gate: job token not
+// verified"}, and audited as a deny ("refused: unauthenticated"), like
+// every token the gate does not accept; the command also logs a warning.
+// A token is spent by the first request whose signature and claims verify,
+// whatever becomes of it: allowed, denied, or not decided (a registry that
+// does not answer, 503 of a job with too many decisions in flight, a
+// client that hung up). To retry, a job mints a new token. Requests the
+// gate refuses before it reads the token (415, 413, 408, 400 for a body
+// that is not one Request, 503 "overloaded") do not spend it. A token
+// without a jti is refused. When the cache is full of unexpired token ids,
+// new tokens are refused (fail closed) until some expire: size it to the
+// tokens' lifetime times the peak decision rate.
+//
+// The cache is this process's: replicas behind a load balancer would each
+// accept a token once. A fleet shares one replay cache instead, built where
+// this command builds its verifier (see tokenVerifier), with
+// identity/oidc/natsreplay (a NATS JetStream KV bucket) or
+// identity/oidc/pgreplay (a PostgreSQL table), both failing closed:
+//
+//	rc, err := natsreplay.New(ctx, js, natsreplay.WithReplicas(3))
+//	// or: rc, err := pgreplay.New(ctx, pool); defer rc.Close()
+//	tokens, err := oidc.NewVerifier(issuer, audience, oidc.WithSingleUse(rc))
+//
+// This command links neither client. --single-use=false turns the check
+// off, for a deployment where something in front of the gate already
+// enforces it.
+//
 // `go run ./examples/gate --demo` needs no configuration: it serves the gate
 // over the runner's embedded issuer, CA, TSA and registry with two attested
 // images, and prints curl commands for an allowed and a denied request.
@@ -51,7 +83,6 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/audit"
-	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/verify"
@@ -95,6 +126,8 @@ type options struct {
 	maxInFlight, maxInFlightPerJob           int
 	timeout                                  time.Duration
 	demo                                     bool
+	singleUse                                bool
+	replayCacheSize                          int
 }
 
 // run parses args, serves until ctx ends, then shuts down gracefully. ready,
@@ -126,6 +159,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.IntVar(&o.maxInFlight, "max-in-flight", gate.DefaultMaxInFlight, "concurrent decisions (more get 503)")
 	fs.IntVar(&o.maxInFlightPerJob, "max-in-flight-per-job", gate.DefaultMaxInFlightPerJob, "concurrent decisions of one job (more get 503)")
 	fs.DurationVar(&o.timeout, "timeout", gate.DefaultTimeout, "deadline of one decision")
+	fs.BoolVar(&o.singleUse, "single-use", true, "accept each job token once: a replay gets 401 (false only when something in front of the gate enforces it)")
+	fs.IntVar(&o.replayCacheSize, "replay-cache-size", defaultReplayCacheSize, "live token ids the single-use cache holds; when it is full, new tokens are refused until some expire")
 	fs.BoolVar(&o.demo, "demo", false, "serve a self-contained demo: the runner's embedded issuer, CA, TSA and registry, with an attested image and request files to try")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -135,6 +170,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	if err := checkTransport(o); err != nil {
 		return err
+	}
+	if o.singleUse && o.replayCacheSize <= 0 {
+		return fmt.Errorf("--replay-cache-size %d: must be positive", o.replayCacheSize)
 	}
 	if o.demo {
 		return serveDemo(ctx, o, stderr, ready)
@@ -153,14 +191,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if len(o.refs) == 0 {
 		o.refs = listFlag{"refs/heads/main"}
 	}
-	return serve(ctx, o, ready)
+	return serve(ctx, o, stderr, ready)
 }
 
-func serve(ctx context.Context, o options, ready chan<- string) (err error) {
+func serve(ctx context.Context, o options, stderr io.Writer, ready chan<- string) (err error) {
 	trust, err := verify.LoadTrustedRoot(o.trustedRoot)
 	if err != nil {
 		return err
 	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	signer := verify.Identity{SAN: o.signerSAN, Issuer: o.signerIssuer}
 	vopts := []verify.Option{verify.WithTlogThreshold(o.tlogs), verify.WithSCTThreshold(o.scts),
 		verify.WithSignedTimestampThreshold(o.signedTimestamps), verify.WithResultCache(4096)}
@@ -173,7 +212,7 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 	if err != nil {
 		return err
 	}
-	tokens, err := oidc.NewVerifier(o.issuer, o.audience)
+	tokens, err := tokenVerifier(o, o.issuer, o.audience, logger)
 	if err != nil {
 		return err
 	}
@@ -190,7 +229,9 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 	if err != nil {
 		return fmt.Errorf("audit key: %w", err)
 	}
-	lg, err := audit.Open(ctx, o.auditLog, o.origin, key)
+	// The logger shows, among others, entries a crash left unsigned that
+	// the log adopts when it reopens.
+	lg, err := audit.Open(ctx, o.auditLog, o.origin, key, audit.WithLogger(logger))
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
@@ -202,7 +243,7 @@ func serve(ctx context.Context, o options, ready chan<- string) (err error) {
 	g, err := gate.New(tokens, map[string]*verify.Verifier{attest.PredicateSLSAProvenanceV1: prov, attest.PredicateCycloneDX: sbom}, engine, lg,
 		gate.WithRegistries(o.registries...), gate.WithObserver(m),
 		gate.WithLimits(gate.Limits{MaxBody: o.maxBody, MaxInFlight: o.maxInFlight, MaxInFlightPerJob: o.maxInFlightPerJob, Timeout: o.timeout}),
-		gate.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+		gate.WithLogger(logger))
 	if err != nil {
 		return err
 	}

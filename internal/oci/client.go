@@ -258,9 +258,37 @@ func WrapTransport(op string, err error) error {
 	// first line is kept, and nothing is wrapped that would still hold it.
 	if msg := err.Error(); strings.Contains(msg, "\n") {
 		first, _, _ := strings.Cut(msg, "\n")
-		return fmt.Errorf("%w: %s: %s (response withheld)", ErrRegistry, op, strings.TrimSuffix(first, ":"))
+		return fmt.Errorf("%w: %s: %s (response withheld)", ErrRegistry, op, withoutURLSecrets(strings.TrimSuffix(first, ":")))
+	}
+	// net/http quotes the URL of the request that failed, which after a
+	// redirect is the storage's: registries send blob reads to pre-signed
+	// URLs (S3's X-Amz-Credential and X-Amz-Signature, GCS's, a CDN
+	// token) whose query is a credential for the content. The error reaches
+	// logs and callers (a gate's answer), so the query is withheld.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%w: %s: %s %q: %w", ErrRegistry, op, ue.Op, withoutURLSecrets(ue.URL), ue.Err)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrRegistry, op, err)
+}
+
+// withoutURLSecrets returns a URL without its user information, query and
+// fragment ("?…" marks a query withheld), or "(URL withheld)" when it does
+// not parse. A message that is not a URL is returned as it is when it
+// holds no "?"; otherwise everything from the first "?" is withheld.
+func withoutURLSecrets(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		q := u.RawQuery != "" || u.ForceQuery || u.Fragment != ""
+		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+		if q {
+			return u.String() + "?…"
+		}
+		return u.String()
+	}
+	if before, _, found := strings.Cut(s, "?"); found {
+		return before + "?… (withheld)"
+	}
+	return s
 }
 
 // URL returns the distribution API URL of kind ("manifests", "blobs",

@@ -72,8 +72,13 @@
 //     routed to requires that type, so a false claim fails verification. A
 //     claim with no registered verifier is rejected without cryptography.
 //   - Every request that reaches Decide is audited — allow, deny, and refusals
-//     (bad token, bad request, undecidable) alike. Tokens never appear in
-//     audit events, errors, logs or Decision: [Token] redacts itself.
+//     (bad token, bad request, undecidable) alike, a request whose caller
+//     went away or whose deadline passed included: the event is written
+//     under a context the caller's cancellation does not end. A decision
+//     that panics is an undecided deny, audited, and gives its job's slot
+//     back. No allow is recorded for a caller that gave up before it was.
+//     Tokens never appear in audit events, errors, logs or Decision:
+//     [Token] redacts itself.
 //   - A dry run (Request.DryRun) is decided as the real request and
 //     changes nothing but the audit log (its event is marked "dry_run"):
 //     no inventory record, no summary or result attached to the image.
@@ -87,8 +92,14 @@
 //     (default 8): more are [ErrJobBusy] (audited, HTTP 503 with
 //     Retry-After), so one job cannot hold every slot.
 //   - Verification results are cached by the image.Verifier (deny verdicts
-//     included, errors never); concurrent requests for one reference share
-//     one fetch and one verification.
+//     included, errors never; a bundle verification cut short by the
+//     deadline, or that could not be audited, is an error, not a deny);
+//     concurrent requests for one reference share one fetch and one
+//     verification.
+//   - An image reference is read strictly, its digest must be sha256 (as
+//     for inline bundles) and its registry host is written in lower case
+//     before anything sees it: policy, audit, inventory and summaries see
+//     one spelling of a repository.
 //   - Without [WithRegistries] the gate reads any registry a request names:
 //     set it for a gate that takes requests from a network.
 //   - [WithVSA] fails closed: an allow whose summary cannot be signed or

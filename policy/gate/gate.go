@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 	"github.com/ztci/ztci/internal/redact"
 	"github.com/ztci/ztci/policy"
@@ -224,34 +228,107 @@ func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
 	return d, err
 }
 
-func (g *Gate) decide(ctx context.Context, req Request) (Decision, error) {
-	d := Decision{Outcome: OutcomeDeny}
-	id, err := g.authenticate(ctx, req)
+func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) {
+	d = Decision{Outcome: OutcomeDeny}
+	var id identity.Identity
+	// A panic on the request's own goroutine (the vendor's token verifier,
+	// evaluator, inventory, signer or audit sink; the gate's conversion of
+	// what was verified) is an undecided deny, audited like every other
+	// request: left to net/http's recovery (or the admission webhook's), it
+	// answered nothing and audited nothing. An event this request already
+	// wrote stays its one event. The panic's value is not quoted: it can
+	// hold whatever the panicking code held, a token included; the stack
+	// says where it happened.
+	defer func() {
+		if recover() == nil {
+			return
+		}
+		g.cfg.log.ErrorContext(ctx, "decision panicked; denying", "stack", string(debug.Stack()))
+		written := d.AuditID // an event already recorded for this request
+		d, err = Decision{Outcome: OutcomeDeny, Job: d.Job, AuditID: written}, errDecisionPanicked
+		if written == "" {
+			d.AuditID, err = g.auditUndecided(ctx, id, req, err)
+		}
+	}()
+	id, err = g.authenticate(ctx, req)
 	if err == nil {
 		d.Job = id.ID()
-		var release func()
-		if release, err = g.jobs.take(d.Job, g.cfg.limits.MaxInFlightPerJob); err == nil {
-			err = g.decideFor(ctx, id, req, &d)
-			release()
-		}
+		err = g.decideAs(ctx, id, req, &d)
 		if err == nil {
 			return d, nil
 		}
 	}
-	// A request that could not be decided is audited too, so a flood of
-	// bad tokens or undecidable images is visible in the log. The event
-	// names the job only when it authenticated.
+	d.AuditID, err = g.auditUndecided(ctx, id, req, err)
+	return d, err
+}
+
+// errDecisionPanicked: a decision panicked; the request is undecided.
+var errDecisionPanicked = fmt.Errorf("%w: the decision panicked", ErrUndecided)
+
+// decideAs is decideFor within the job's share of the decision slots
+// (Limits.MaxInFlightPerJob). The slot is given back however decideFor
+// ends, a panic included: a slot that stayed taken would count against the
+// job until the process restarts.
+func (g *Gate) decideAs(ctx context.Context, id identity.Identity, req Request, d *Decision) error {
+	release, err := g.jobs.take(d.Job, g.cfg.limits.MaxInFlightPerJob)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return g.decideFor(ctx, id, req, d)
+}
+
+// auditUndecided audits a request that could not be decided (err) and
+// returns the event's id, or "" and err joined with the audit failure.
+// A request that could not be decided is audited too, so a flood of bad
+// tokens or undecidable images is visible in the log. The event names the
+// job only when it authenticated.
+func (g *Gate) auditUndecided(ctx context.Context, id identity.Identity, req Request, err error) (string, error) {
 	ev := g.event(id, resource(req), audit.OutcomeError, "could not decide: "+errorKind(err))
 	if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrBadRequest) {
 		ev.Outcome, ev.Reason = audit.OutcomeDeny, "refused: "+errorKind(err)
 	}
 	markDryRun(req, &ev)
-	if aerr := g.sink.Write(ctx, ev); aerr != nil {
-		return d, errors.Join(err, fmt.Errorf("%w: audit: %w", ErrUndecided, aerr))
+	if aerr := g.audit(ctx, ev); aerr != nil {
+		return "", errors.Join(err, fmt.Errorf("%w: audit: %w", ErrUndecided, aerr))
 	}
-	d.AuditID = ev.ID
-	return d, err
+	return ev.ID, err
 }
+
+// auditGrace is how long an audit write may run past the end of the
+// caller's context.
+const auditGrace = time.Second
+
+// audit writes ev to the audit sink under a context that the caller's
+// cancellation does not end: the record of a decision must not depend on
+// whether its caller is still listening. A client that hung up, or a
+// decision whose deadline passed (a registry that did not answer), is
+// precisely what the log must show, and a sink that honours its context
+// (audit.Log does) would refuse the write. The write is bounded by the
+// caller's deadline or auditGrace from now, whichever is later (Limits.
+// Timeout when the caller set no deadline). A sink that panics has not
+// recorded the event.
+func (g *Gate) audit(ctx context.Context, ev audit.Event) (err error) {
+	now := time.Now()
+	end, ok := ctx.Deadline()
+	switch {
+	case !ok:
+		end = now.Add(g.cfg.limits.Timeout)
+	case end.Before(now.Add(auditGrace)):
+		end = now.Add(auditGrace)
+	}
+	actx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
+	defer cancel()
+	defer func() {
+		if recover() != nil {
+			err = errSinkPanicked
+		}
+	}()
+	return g.sink.Write(actx, ev)
+}
+
+// errSinkPanicked: the audit sink panicked; the event is not recorded.
+var errSinkPanicked = errors.New("audit sink panicked")
 
 func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity, error) {
 	if req.JobToken.IsZero() {
@@ -324,6 +401,12 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	if err != nil {
 		return err
 	}
+	// What was refused because the caller's time ran out (an inline
+	// bundle, a third-party summary) was not judged: the request is
+	// undecided, as on the image path, not denied for it.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: verification: %w", ErrUndecided, context.Cause(ctx))
+	}
 
 	in := policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: arts}
 	pd, err := g.eval.Evaluate(ctx, in)
@@ -365,7 +448,14 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	if err := g.issueSVR(ctx, art, arts, basis, pd, d, &ev); err != nil {
 		return err
 	}
-	if err := g.sink.Write(ctx, ev); err != nil {
+	// An allow is recorded only for a caller still waiting for it: one
+	// that gave up (a client gone, an admission webhook past its deadline,
+	// which has denied already) gets an undecided deny, so the log holds
+	// no allow that nobody received.
+	if pd.Allowed && ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", ErrUndecided, context.Cause(ctx))
+	}
+	if err := g.audit(ctx, ev); err != nil {
 		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}
 	d.AuditID = ev.ID
@@ -385,11 +475,8 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 	ref := pinned
 	if ref == nil {
 		var err error
-		if ref, err = name.ParseReference(img, name.StrictValidation); err != nil {
-			return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
-		}
-		if !g.cfg.registryAllowed(ref) {
-			return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+		if ref, err = g.parseImage(img); err != nil {
+			return policy.Artifact{}, nil, nil, nil, err
 		}
 	}
 	res, joined, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
@@ -454,6 +541,49 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 	return artifact(g.facts.attestation, req.Name, h.String(), true, verified), verified, nil
 }
 
+// parseImage reads a request's image reference and checks it before any
+// registry is asked: a reference the gate reads (strictly), a digest, when
+// it names one, in sha256 (the only algorithm the gate verifies, as for
+// inline bundles: another is the caller's mistake, not an undecidable
+// image), and a registry WithRegistries allows.
+//
+// The registry host is written in lower case. Host names are
+// case-insensitive (DNS, and WithRegistries, compare them so), so
+// REGISTRY.EXAMPLE/acme/app is registry.example/acme/app and is read from
+// the same place; under the caller's spelling it would reach policy, the
+// audit log, the inventory and the summaries the gate issues as another
+// repository, which a rule or a search for registry.example/acme/app does
+// not match.
+func (g *Gate) parseImage(img string) (name.Reference, error) {
+	ref, err := name.ParseReference(img, name.StrictValidation)
+	if err != nil {
+		return nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+	}
+	if d, ok := ref.(name.Digest); ok {
+		if h, err := v1.NewHash(d.DigestStr()); err != nil || h.Algorithm != "sha256" {
+			return nil, fmt.Errorf("%w: image digest must be sha256:<hex>", ErrBadRequest)
+		}
+	}
+	if reg := ref.Context().RegistryStr(); reg != strings.ToLower(reg) {
+		repo := strings.ToLower(reg) + "/" + ref.Context().RepositoryStr()
+		switch r := ref.(type) {
+		case name.Digest:
+			ref, err = name.NewDigest(repo+"@"+r.DigestStr(), name.StrictValidation)
+		case name.Tag:
+			ref, err = name.NewTag(repo+":"+r.TagStr(), name.StrictValidation)
+		default:
+			err = fmt.Errorf("reference of type %T", ref)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+		}
+	}
+	if !g.cfg.registryAllowed(ref) {
+		return nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+	}
+	return ref, nil
+}
+
 func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, g.cfg.limits.Timeout)
 }
@@ -490,11 +620,10 @@ func resource(req Request) string {
 	if r == "" {
 		r = req.Name + "@" + req.Digest
 	}
-	const max = 512
-	if len(r) > max {
-		r = r[:max] + "…"
-	}
-	return r
+	// Clipped at a character boundary: cut inside a multi-byte
+	// character, it is not UTF-8, which the audit log refuses, and the
+	// refusal of a request whose image has one at the cut went unaudited.
+	return clip.String(r, 512)
 }
 
 // errorKind is the stable category of a Decide error, for audit reasons and

@@ -118,7 +118,7 @@ func (g *Gate) denyRevokedJob(ctx context.Context, id identity.Identity, req Req
 	ev := g.event(id, resource(req), audit.OutcomeDeny, "job identity revoked")
 	ev.Violations = d.Rules()
 	markDryRun(req, &ev)
-	if err := g.sink.Write(ctx, ev); err != nil {
+	if err := g.audit(ctx, ev); err != nil {
 		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}
 	d.AuditID = ev.ID

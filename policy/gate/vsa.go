@@ -376,12 +376,8 @@ func claimedVerifier(predicate []byte) string {
 // steps see the same artifact. A policy that cannot answer is an undecided
 // request, as on full verification.
 func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Request, d *Decision) (ref name.Reference, decided bool, err error) {
-	ref, err = name.ParseReference(req.Image, name.StrictValidation)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
-	}
-	if !g.cfg.registryAllowed(ref) {
-		return nil, false, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+	if ref, err = g.parseImage(req.Image); err != nil {
+		return nil, false, err
 	}
 	res, _, err := g.vsaFlights.verifyImage(ctx, g.vsaImages, ref, g.withTimeout)
 	if err != nil {
@@ -423,7 +419,11 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 		"vsa": use.info.Bundle, "vsa_verifier": use.info.Verifier, "vsa_policy_revision": use.info.PolicyRevision,
 		"vsa_time": use.info.TimeVerified.Format(time.RFC3339Nano)}
 	markDryRun(req, &ev)
-	if err := g.sink.Write(ctx, ev); err != nil {
+	// As on full verification: no allow recorded for a caller gone.
+	if ctx.Err() != nil {
+		return nil, true, fmt.Errorf("%w: %w", ErrUndecided, context.Cause(ctx))
+	}
+	if err := g.audit(ctx, ev); err != nil {
 		return nil, true, fmt.Errorf("%w: audit: %w", ErrUndecided, err)
 	}
 	d.AuditID = ev.ID

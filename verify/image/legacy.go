@@ -112,13 +112,18 @@ type LegacyPayloadVerifier interface {
 
 // verifyLegacy verifies a converted legacy layer: a ".sig" against its
 // payload when the BundleVerifier can, otherwise against Artifact.
-func (v *Verifier) verifyLegacy(ctx context.Context, lb *LegacyBundle, a *Attestation) {
+// A verification that did not complete is returned, as verifyBundle
+// returns it.
+func (v *Verifier) verifyLegacy(ctx context.Context, lb *LegacyBundle, a *Attestation) error {
 	if pv, ok := v.bv.(LegacyPayloadVerifier); ok && lb.Payload != nil {
 		br, err := pv.VerifyLegacyPayload(ctx, lb.Bundle, lb.Payload)
+		if err := notCompleted(ctx, err); err != nil {
+			return err
+		}
 		settle(br, err, a)
-		return
+		return nil
 	}
-	v.verifyBundle(ctx, lb.Bundle, lb.Artifact, a)
+	return v.verifyBundle(ctx, lb.Bundle, lb.Artifact, a)
 }
 
 // VerifyLegacyPayload verifies bundle against payload given as bytes

@@ -126,9 +126,10 @@ func WithThreshold(k int) Option {
 // WithPlatform verifies, for a multi-platform index, only the manifest for p,
 // using attestations attached to that platform manifest. An index that lists
 // a manifest without a platform is refused with ErrPlatformAmbiguous: a
-// runtime may pick that one for p by its config. Without it (and
-// without WithAllPlatforms) an index is verified as itself: attestations must
-// be attached to the index digest.
+// runtime may pick that one for p by its config, and so is one that lists
+// another index for p or without a platform (a runtime descends into it).
+// Without it (and without WithAllPlatforms) an index is verified as itself:
+// attestations must be attached to the index digest.
 func WithPlatform(p v1.Platform) Option {
 	return func(c *config) error {
 		if p.OS == "" || p.Architecture == "" {
@@ -143,7 +144,9 @@ func WithPlatform(p v1.Platform) Option {
 // manifest it lists; each must meet the threshold. A manifest listed
 // without a platform is verified too (a runtime picks it by its config's
 // platform); BuildKit's attestation manifests ("unknown/unknown") are not
-// platform manifests and are left out.
+// platform manifests and are left out. An index that lists another index
+// (but for "unknown/unknown") is refused with ErrPlatformAmbiguous: a
+// runtime descends into it, and its manifests are not verified here.
 func WithAllPlatforms() Option {
 	return func(c *config) error {
 		c.allPlatforms = true

@@ -288,7 +288,18 @@ func (v *Verifier) targets(f *oci.Fetched) ([]Target, error) {
 	}
 	var out []Target
 	for _, c := range children {
+		selected := v.cfg.allPlatforms || c.Platform == nil || c.Platform.Satisfies(*v.cfg.platform)
 		switch {
+		case oci.IsIndex(string(c.MediaType)) && !notRunnable(c.Platform) && selected:
+			// A runtime descends into an index an index lists
+			// (containerd walks nested indexes, an entry without a
+			// platform for every platform), so its manifests are as
+			// runnable as this index's own; skipped as "not a
+			// manifest", one nobody attested would run beside, or
+			// instead of, the manifests verified. Which one a node
+			// picks, only the runtime's walk says: ambiguous, as a
+			// manifest listed without a platform is.
+			return nil, fmt.Errorf("%w: the index lists another index, %s, whose manifests a runtime may run", ErrPlatformAmbiguous, c.Digest)
 		case !oci.IsManifest(string(c.MediaType)) || notRunnable(c.Platform):
 			continue
 		case c.Platform == nil && v.cfg.platform != nil:
@@ -296,7 +307,7 @@ func (v *Verifier) targets(f *oci.Fetched) ([]Target, error) {
 			// (containerd does), so it may be the one a node of this
 			// platform runs; which, only the config says.
 			return nil, fmt.Errorf("%w: manifest %s names no platform in the index", ErrPlatformAmbiguous, c.Digest)
-		case v.cfg.allPlatforms || c.Platform.Satisfies(*v.cfg.platform):
+		case selected:
 			out = append(out, Target{Digest: c.Digest, Platform: c.Platform})
 		}
 	}
@@ -364,7 +375,9 @@ func (v *Verifier) verifyTarget(ctx context.Context, repo name.Repository, t *Ta
 		case ac.err != nil:
 			a.Err = ac.err
 		default:
-			v.verifyBundle(ctx, ac.bundle, t.Digest, &a)
+			if err := v.verifyBundle(ctx, ac.bundle, t.Digest, &a); err != nil {
+				return err
+			}
 		}
 		record(a)
 	}
@@ -410,21 +423,46 @@ func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, 
 	case err != nil:
 		a.Err = fmt.Errorf("%w: %w", ErrArtifactFetch, err)
 	case isBundle:
-		v.verifyBundle(ctx, b, img, &a)
+		return a, v.verifyBundle(ctx, b, img, &a)
 	default:
 		lb, err := ConvertLegacy(ll.Layer, b, img)
 		if err != nil {
 			a.Err = err
 			return a, nil
 		}
-		v.verifyLegacy(ctx, lb, &a)
+		return a, v.verifyLegacy(ctx, lb, &a)
 	}
 	return a, nil
 }
 
-func (v *Verifier) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash, a *Attestation) {
+// verifyBundle records the BundleVerifier's verdict on a. A failure that
+// says nothing about the bundle is returned instead, and makes the image
+// undecidable like a registry outage: the call's context ended (the
+// verification was cut short, not refused: with the artifacts already in
+// the content cache, a deadline reached right after discovery made every
+// bundle "rejected"), or the verifier could not audit it
+// (verify.ErrAudit). Recorded as rejections, they would make a verdict of
+// "not verified" that the verdict cache keeps, denying a good image for
+// its lifetime after the outage ended.
+func (v *Verifier) verifyBundle(ctx context.Context, bundle []byte, artifact v1.Hash, a *Attestation) error {
 	br, err := v.bv.VerifyBundle(ctx, bundle, artifact)
+	if err := notCompleted(ctx, err); err != nil {
+		return err
+	}
 	settle(br, err, a)
+	return nil
+}
+
+// notCompleted returns err, wrapped, when a bundle verification that failed
+// with it did not complete (see verifyBundle); nil otherwise.
+func notCompleted(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, verify.ErrAudit) {
+		return fmt.Errorf("bundle verification not completed: %w", errors.Join(err, cerr))
+	}
+	return nil
 }
 
 // settle records a BundleVerifier's verdict on a.

@@ -468,7 +468,43 @@ func (w *Webhook) event(req *admissionv1.AdmissionRequest, r result) audit.Event
 	if len(gateIDs) > 0 {
 		ev.Attributes["gate_audit_ids"] = strings.Join(gateIDs, " ")
 	}
+	fitEvent(&ev)
 	return ev
+}
+
+// fitEvent keeps ev within what an audit event may be (audit.MaxEventSize
+// encoded). What makes one large is the object: up to WithMaxImages image
+// references as spelt in it, of any length, each listed with its outcome
+// and with every rule that denied it. Over the bound, every encoding sink
+// refuses the event, and the review was denied with no record of the
+// webhook's. The message, the image list and the violations are then cut
+// (saying how many violations were left out) until it fits; the gate's own
+// events, one per image (gate_audit_ids), keep each image's outcome.
+func fitEvent(ev *audit.Event) {
+	if _, err := audit.Encode(*ev); err == nil {
+		return
+	}
+	message, images, violations := ev.Attributes["message"], ev.Attributes["images"], ev.Violations
+	for budget := 16 << 10; budget >= 128; budget /= 2 {
+		if message != "" {
+			ev.Attributes["message"] = bound(message, budget)
+		}
+		if images != "" {
+			ev.Attributes["images"] = bound(images, budget)
+		}
+		ev.Violations = nil
+		for i, size := 0, 0; i < len(violations); i++ {
+			v := bound(violations[i], 512)
+			if size += len(v); size > budget {
+				ev.Violations = append(ev.Violations, fmt.Sprintf("… %d more violations (the gate's events name them)", len(violations)-i))
+				break
+			}
+			ev.Violations = append(ev.Violations, v)
+		}
+		if _, err := audit.Encode(*ev); err == nil {
+			return
+		}
+	}
 }
 
 // auditRef is ref as the audit event lists it: as spelt when it holds only
