@@ -137,10 +137,13 @@
 //
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),
-//	            max_critical (0), require_scan (false), max_scan_age_seconds (0: off),
+//	            max_critical (0; a finding of a severity the rules do not
+//	            recognise, "unknown" included, counts as critical),
+//	            require_scan (false), max_scan_age_seconds (0: off),
 //	            require_protected_ref (true), production_secrets [glob]
-//	            (matched without case; once one is set, a credential whose
-//	            secret is not a literal name counts as production),
+//	            (matched without case, "*" crossing "/"; once one is set, a
+//	            credential whose secret is not a literal name counts as
+//	            production),
 //	            production_backends [label], require_secrets_provenance (false),
 //	            deny_severity ("critical"|"high"|"medium"|"low"; absent: off),
 //	            vex_signers [{san, issuer}] (OpenVEX signers whose not_affected
@@ -180,8 +183,11 @@
 // fractional or negative count), is refused when the Engine loads it
 // ([ConfigError]: New fails, Reload keeps the policy in force), since a
 // rule would otherwise read its default. null reads as unset. The check
-// is data.ztci.lib.config_errors; an OPA of the vendor's own that
-// evaluates the library should query it when it loads the bundle.
+// is data.ztci.lib.config_errors, and a glob pattern (a grant's secret
+// or refs, production_secrets) that does not compile is refused the same
+// way (data.ztci.lib.config_globs lists them; glob.match would abort every
+// decision reaching one); an OPA of the vendor's own that evaluates the
+// library should query both when it loads the bundle.
 //
 // Every rule set denies by default, with a violation that says why: an
 // empty, missing or null section, a field of the wrong type (a flag counts
@@ -204,13 +210,29 @@
 //     that counts fewer criticals than it lists counts the listed ones,
 //     and (with deny_severity) one that counts more findings of a severity
 //     than it lists is denied. Every credential of a secrets provenance
-//     needs string lease_id, secret and backend. Every attestation of a
-//     SLSA provenance type, or with a provenance summary, is judged for
-//     builder, source, source ref and trigger, listed type or not. A time
-//     a signer states (a scan's, a VEX statement's) that is not RFC 3339,
-//     names a day that does not exist, or lies more than five minutes in
-//     the future reads as no time: such a scan is stale, such a statement
-//     lifts nothing. An empty string matches no configured entry.
+//     needs string lease_id, secret and backend. Every attestation of a SLSA
+//     provenance type, or with a provenance summary, is judged for builder,
+//     source, source ref and trigger, listed type or not; the repository and
+//     ref the certificate that signed it names (signer.claims.repository and
+//     .ref, established by the verifier, not written by the signer) must
+//     name an allowed source's owner and name (the host is the forge its
+//     issuer serves, which the signer entry pins) and, with source_refs, an
+//     allowed ref too. A finding counts as critical (max_critical) when its
+//     severity, without case or surrounding whitespace, is critical or is
+//     none of critical, high, medium and low ("unknown", a CVSS score, a
+//     misspelling): attest/vuln asks consumers to read unknown as at least
+//     their threshold. A production credential (production_secrets, where
+//     "*" crosses "/": the list says what to deny) reached a build that does
+//     not count as protected when its job's ref_protected is not true or the
+//     build's signed evidence (a provenance's trigger, the certificate of
+//     the artifact's signature or of a trusted attestation) names an
+//     untrusted trigger, require_protected_ref or not. A later "affected"
+//     VEX statement whose subcomponent, or the finding's package, is not a
+//     package URL the rules can compare counts against a lift. A time a
+//     signer states (a scan's, a VEX statement's) that is not RFC 3339,
+//     names a day that does not exist, or lies more than five minutes in the
+//     future reads as no time: such a scan is stale, such a statement lifts
+//     nothing. An empty string matches no configured entry.
 //   - kubernetes: at least one manifest (a list of empty Lists is none). Pod specs are judged for Pod,
 //     PodTemplate, ReplicationController, ReplicaSet, Deployment,
 //     StatefulSet, DaemonSet, Job and CronJob, inside List items, and in

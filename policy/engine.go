@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gobwas/glob"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -253,8 +254,12 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 
 // configErrorsQuery is the built-in library's check of its configuration
 // (library/ztci/config_schema.rego); undefined in a bundle without the
-// library.
-const configErrorsQuery = "data.ztci.lib.config_errors"
+// library. configGlobsQuery lists the configuration's glob patterns, as
+// [path, pattern] pairs, which only Go can compile without failing.
+const (
+	configErrorsQuery = "data.ztci.lib.config_errors"
+	configGlobsQuery  = "data.ztci.lib.config_globs"
+)
 
 // checkLibraryConfig refuses a bundle holding the built-in library whose
 // configuration the library cannot read as written. It runs once per
@@ -276,12 +281,36 @@ func checkLibraryConfig(ctx context.Context, store storage.Store, compiler *ast.
 	if !ok {
 		return &ConfigError{Problems: []string{fmt.Sprintf("%s is a %T, not a set", configErrorsQuery, rs[0].Expressions[0].Value)}}
 	}
-	if len(found) == 0 {
-		return nil
-	}
 	ce := &ConfigError{}
 	for _, p := range found {
 		ce.Problems = append(ce.Problems, fmt.Sprint(p))
+	}
+	// A glob pattern glob.match cannot compile would abort every decision
+	// that reaches it (undecided) instead of refusing the configuration.
+	rs, err = rego.New(rego.Query(configGlobsQuery), rego.Compiler(compiler), rego.Store(store),
+		rego.Capabilities(caps.Capabilities()), rego.SetRegoVersion(ast.RegoV1), rego.StrictBuiltinErrors(true)).Eval(ctx)
+	if err != nil {
+		return compileError(err)
+	}
+	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+		globs, ok := rs[0].Expressions[0].Value.([]any)
+		if !ok {
+			return &ConfigError{Problems: []string{fmt.Sprintf("%s is a %T, not a set", configGlobsQuery, rs[0].Expressions[0].Value)}}
+		}
+		for _, g := range globs {
+			pair, ok := g.([]any)
+			if !ok || len(pair) != 2 {
+				return &ConfigError{Problems: []string{fmt.Sprintf("%s holds %v, not a [path, pattern] pair", configGlobsQuery, g)}}
+			}
+			path, _ := pair[0].(string)
+			pattern, _ := pair[1].(string)
+			if _, err := glob.Compile(pattern); err != nil {
+				ce.Problems = append(ce.Problems, fmt.Sprintf("%s: %q is not a glob pattern: %v", path, pattern, err))
+			}
+		}
+	}
+	if len(ce.Problems) == 0 {
+		return nil
 	}
 	slices.Sort(ce.Problems)
 	return ce

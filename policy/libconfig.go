@@ -70,14 +70,23 @@ type DeployConfig struct {
 	// trailing "/" and one trailing ".git" are ignored, host, owner and
 	// name are compared exactly, so "git+https://github.com/acme/app",
 	// "https://github.com/acme/app" and "github.com/acme/app" are one
-	// source. Empty: every deploy is denied.
+	// source. The certificate that signed a provenance, when it names
+	// the signing job's repository (Fulcio's Source Repository URI), must
+	// name an allowed source's owner and name too: the predicate says what
+	// its signer wrote, the certificate what the verifier established.
+	// Empty: every deploy is denied.
 	Sources []string
 	// SourceRefs, if not nil, are the only git refs a build may come from
-	// (exact, e.g. "refs/heads/main"); a non-nil empty list accepts none.
-	// Nil: any ref.
+	// (exact, e.g. "refs/heads/main"): the provenance's source ref, and
+	// the ref the certificate that signed it names (Fulcio's Source
+	// Repository Ref), if any. A non-nil empty list accepts none. Nil:
+	// any ref.
 	SourceRefs []string
 	// MaxCritical is the number of critical findings an attached scan may
-	// report (default 0). Negative values are rejected.
+	// report (default 0). A finding of a severity the rules do not
+	// recognise ("unknown", a CVSS score, a misspelling) counts as
+	// critical, as attest/vuln asks of its consumers. Negative values are
+	// rejected.
 	MaxCritical int
 	// RequireScan denies artifacts without a vulnerability scan signed by
 	// an allowed identity.
@@ -110,12 +119,16 @@ type DeployConfig struct {
 	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
 	// default denies them.
 	AllowUnprotectedRefUnsafe bool
-	// ProductionSecrets are names or globs of production secrets ("prod/*";
-	// "*" does not cross "/"), and ProductionBackends labels of production
-	// secrets backends (exact). A build whose signed secrets provenance
-	// shows it received a credential matching either, from a job whose ref
-	// is not protected, is denied (deploy.production_secret_unprotected_ref).
-	// Empty: no credential counts as production.
+	// ProductionSecrets are names or globs of production secrets, matched
+	// without case ("prod/*"; as a list of what to deny, "*" crosses "/":
+	// "prod/*" covers "prod/db/password", as a Vault policy path or an
+	// AWS IAM resource "prod/*" does), and ProductionBackends labels of
+	// production secrets backends (exact). A build whose signed secrets
+	// provenance shows it received a credential matching either, from a
+	// job whose ref is not protected or that the build's signed evidence
+	// says an untrusted trigger started (see UntrustedTriggers), is denied
+	// (deploy.production_secret_unprotected_ref). Empty: no credential
+	// counts as production.
 	ProductionSecrets  []string
 	ProductionBackends []string
 	// RequireSecretsProvenance denies an artifact without secrets

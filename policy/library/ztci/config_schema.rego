@@ -83,6 +83,43 @@ config_errors contains msg if {
 	msg := sprintf("secrets.grants[%d].%s: %s", [i, key, expected(kind)])
 }
 
+# config_globs are the glob patterns data.ztci.config holds, each as
+# [path, pattern]: a grant's secret and refs, and production_secrets.
+# glob.match fails on a pattern it cannot compile ("prod/{a", "refs/[",
+# a trailing backslash), and that failure aborts every decision that
+# reaches the pattern: undecided, not denied with a reason. Rego cannot
+# compile a glob without that failure, so policy.Engine compiles each
+# pattern when it loads a bundle and refuses one that does not compile
+# (policy.ConfigError), as LibraryConfig.Validate does for the typed
+# configuration. A vendor evaluating this library in an OPA of its own
+# compiles them when it loads the bundle.
+config_globs contains [sprintf("secrets.grants[%d].secret", [i]), g.secret] if {
+	some i, g in config_grants
+	is_object(g)
+	is_string(g.secret)
+}
+
+config_globs contains [sprintf("secrets.grants[%d].refs[%d]", [i, j]), r] if {
+	some i, g in config_grants
+	is_object(g)
+	refs := object.get(g, "refs", [])
+	is_array(refs)
+	some j, r in refs
+	is_string(r)
+}
+
+config_globs contains [sprintf("deploy.production_secrets[%d]", [j]), p] if {
+	ps := object.get(object_or_empty(object.get(object_or_empty(data.ztci.config), "deploy", {})), "production_secrets", [])
+	is_array(ps)
+	some j, p in ps
+	is_string(p)
+}
+
+config_grants := gs if {
+	gs := object.get(object_or_empty(object.get(object_or_empty(data.ztci.config), "secrets", {})), "grants", [])
+	is_array(gs)
+} else := []
+
 # valid_member: a member the schema knows (kind) holding a value of its
 # type. The message is built only for a member that is not.
 valid_member(kind, v) if {

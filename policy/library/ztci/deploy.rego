@@ -12,7 +12,12 @@
 #   ["pull_request_target", "workflow_run"]) does not count as protected.
 #   Every attestation of a SLSA provenance type, or carrying a provenance
 #   summary, is judged as provenance (builder, source, source ref); only
-#   provenance_types count as the provenance an artifact needs. Times a
+#   provenance_types count as the provenance an artifact needs. The
+#   repository and ref the certificate that signed a provenance names
+#   (signer.claims.repository, .ref) must be an allowed source and (with
+#   source_refs) ref as well: the predicate is what the signer wrote. A
+#   finding whose severity the rules do not recognise counts as critical
+#   for max_critical (deploy_vuln.rego, critical_rank). Times a
 #   signer states (a scan's, a VEX statement's) are read by
 #   lib.signed_time_ns: not RFC 3339, a day that does not exist, or in the
 #   future beyond five minutes of clock skew reads as no time.
@@ -215,6 +220,24 @@ violations contains v if {
 	v := untrusted_signature(a, sprintf("its %v attestation", [lib.show(att, "predicate_type")]), trigger)
 }
 
+# untrusted_trigger_evidence(a): the evidence about artifact a's build
+# names an untrusted trigger: a trusted provenance records one
+# (externalParameters.trigger), or the certificate that signed the
+# artifact or one of its trusted attestations names one
+# (signer.claims.event). The rules above read the same evidence.
+untrusted_trigger_evidence(a) if {
+	some att in trusted(a)
+	is_provenance(att)
+	lib.untrusted_value(object.get(att, ["provenance", "external_parameters", "trigger"], null))
+}
+
+untrusted_trigger_evidence(a) if lib.untrusted_signer(a)
+
+untrusted_trigger_evidence(a) if {
+	some att in trusted(a)
+	lib.untrusted_signer(att)
+}
+
 # untrusted_signature is the violation for what (of artifact a), signed by
 # a job that trigger started.
 untrusted_signature(a, what, trigger) := {
@@ -312,6 +335,93 @@ violations contains v if {
 	}
 }
 
+# The certificate that signed a provenance names the repository and ref of
+# the job that signed it (Fulcio's Source Repository URI and Source
+# Repository Ref, signer.claims.repository and .ref): facts the verifier
+# established, where the provenance's source_repository and source_ref are
+# what the signer wrote in its predicate (externalParameters). A signer
+# that may write any predicate (a reusable workflow any repository or
+# branch can call, whose SAN names the workflow, not its caller) states
+# "github.com/acme/app" at "refs/heads/main" for a build of another
+# repository or branch; the certificate still says which. So a repository
+# the certificate names must be an allowed source (by owner and name,
+# cert_source_allowed), and with source_refs, a ref it names an allowed
+# ref. A certificate that names neither (a platform without these claims)
+# leaves the provenance's word alone.
+violations contains v if {
+	some a in objs
+	some att in trusted(a)
+	is_provenance(att)
+	source_allowed(att) # else the rule above says so
+	repo := signer_claim(att, "repository")
+	repo != ""
+	not cert_source_allowed(repo)
+	v := {
+		"rule": "deploy.source_not_allowed",
+		"message": sprintf("artifact %s@%s has provenance signed by a job of %v (its certificate's source repository), whose owner and name are not an allowed source's", [lib.show(a, "name"), lib.show(a, "digest"), repo]),
+		"value": repo,
+	}
+}
+
+violations contains v if {
+	refs := lib.config("deploy", "source_refs", null)
+	refs != null
+	some a in objs
+	some att in trusted(a)
+	is_provenance(att)
+	source_ref_allowed(att, refs) # else the rule above says so
+	ref := signer_claim(att, "ref")
+	ref != ""
+	not ref_listed(ref, refs)
+	v := {
+		"rule": "deploy.source_ref_not_allowed",
+		"message": sprintf("artifact %s@%s has provenance signed by a job on ref %v (its certificate's source ref), which is not an allowed ref", [lib.show(a, "name"), lib.show(a, "digest"), ref]),
+		"value": ref,
+	}
+}
+
+# signer_claim(att, k) is claim k of the certificate that signed att
+# (signer.claims[k]); "" when it names none.
+signer_claim(att, k) := object.get(att, ["signer", "claims", k], "")
+
+ref_listed(ref, refs) if {
+	is_string(ref)
+	ref in refs
+}
+
+# cert_source_allowed: r, a certificate's source repository, names an
+# allowed source by owner and name: its path (after the host, once
+# normalized as lib.normalize_repo normalizes sources) is the path of an
+# allowed source, or, written without a scheme, it is an allowed source or
+# the path of one ("acme/app", as job claims name repositories). The host
+# is left aside: the certificate builds it on the forge its issuer serves
+# (Fulcio's "url"; ztci's attest/ca uses the issuer URL unless told the
+# forge's), which need not be the host a source is cloned from, and the
+# issuer is pinned already (signer_allowed).
+cert_source_allowed(r) if {
+	is_string(r)
+	contains(r, "://")
+	repo_path(lib.normalize_repo(r)) in norm_source_paths
+}
+
+cert_source_allowed(r) if {
+	is_string(r)
+	not contains(r, "://")
+	n := lib.normalize_repo(r)
+	some m in (norm_sources | norm_source_paths)
+	n == m
+}
+
+# repo_path is the path of a normalized repository ("github.com/acme/app":
+# "acme/app"); undefined without one.
+repo_path(n) := substring(n, indexof(n, "/") + 1, -1) if indexof(n, "/") > 0
+
+norm_source_paths := {p |
+	some n in norm_sources
+	p := repo_path(n)
+	p != ""
+}
+
 # is_scan: an attestation of a scan predicate type, or one the caller
 # summarized as a scan.
 is_scan(att) if scan_types[att.predicate_type]
@@ -331,15 +441,17 @@ violations contains v if {
 	n > max
 	v := {
 		"rule": "deploy.critical_findings",
-		"message": sprintf("artifact %s@%s has %d critical findings (at most %d allowed) that no VEX statement from an allowed signer lifts", [lib.show(a, "name"), lib.show(a, "digest"), n, max]),
-		"value": [f.id | some f in findings(att); finding_rank(f) == 4; not lifted(i, f)],
+		"message": sprintf("artifact %s@%s has %d critical findings, or findings of a severity the rules do not recognise (at most %d allowed), that no VEX statement from an allowed signer lifts", [lib.show(a, "name"), lib.show(a, "digest"), n, max]),
+		"value": [f.id | some f in findings(att); finding_rank(f) >= critical_rank; not lifted(i, f)],
 	}
 }
 
-# critical_count: the scan's critical count, or the number of critical
-# findings it lists if that is more: a summary that counts 0 but lists a
-# critical finding does not hide it.
-critical_count(att) := max([att.scan.critical, count([f | some f in findings(att); finding_rank(f) == 4])])
+# critical_count: the scan's critical count, or the number of findings it
+# lists as critical or of a severity the rules do not recognise
+# (critical_rank, deploy_vuln.rego) if that is more: a summary that counts
+# 0 but lists a critical finding does not hide it, nor does a finding
+# whose severity is "unknown", "Critical " or a bare CVSS score.
+critical_count(att) := max([att.scan.critical, count([f | some f in findings(att); finding_rank(f) >= critical_rank])])
 
 # A scan older than max_scan_age_seconds, or that does not say when it was
 # made, proves nothing about today's vulnerabilities.

@@ -4,7 +4,7 @@
 # signed by an allowed attestation signer (trusted(a)).
 #
 #   Config (data.ztci.config.deploy): production_secrets (names or globs,
-#   "*" does not cross "/", matched without case; once one is set, a
+#   "*" crosses "/", matched without case; once one is set, a
 #   credential whose secret is not a literal name counts as production),
 #   production_backends (exact backend labels),
 #   require_secrets_provenance (false).
@@ -55,8 +55,8 @@ secrets_readable(att) if {
 }
 
 # credentials(a) are the credentials of a's readable trusted secrets
-# provenances, each with its job.
-credentials(a) := [{"cred": c, "job": att.secrets_provenance.job} |
+# provenances, each with its job and the attestation that lists it.
+credentials(a) := [{"cred": c, "job": att.secrets_provenance.job, "att": att} |
 	some att in secrets_provenances(a)
 	secrets_readable(att)
 	some c in att.secrets_provenance.credentials
@@ -64,12 +64,16 @@ credentials(a) := [{"cred": c, "job": att.secrets_provenance.job} |
 
 # production_secrets lists what to deny, so it matches broadly: without
 # case (a backend that folds it, as GitHub's secrets do, reads "PROD/db"
-# as "prod/db").
+# as "prod/db"), and with "*" crossing "/" (null delimiters): "prod/*"
+# covers "prod/db/password", as a Vault policy path "prod/*" and an AWS
+# IAM resource "secret:prod/*" cover every secret nested under prod/. A
+# grant (secrets.rego) still reads "*" within one segment, where the
+# narrow reading is the safe one.
 production_credential(c) if {
 	is_string(c.secret)
 	some p in production_secrets
 	is_string(p)
-	glob.match(lower(p), ["/"], lower(c.secret))
+	glob.match(lower(p), null, lower(c.secret))
 }
 
 # A name that is not a literal secret name (lib.secret_name: "prod//db",
@@ -88,14 +92,33 @@ production_credential(c) if {
 
 protected_build(job) if lib.is_true(job.ref_protected)
 
+# unprotected_build: the build that received credential x did not run on
+# a protected ref as the library reads one (lib.protected_job): its job's
+# ref_protected is not the boolean true, or the signed evidence of the
+# build names an untrusted trigger (untrusted_trigger_evidence). GitHub
+# gives a pull_request_target job the base branch's ref, ref_protected
+# true and the repository's secrets for a pull request from anyone, and a
+# workflow_run job the same after such a run: the secrets provenance
+# (whose schema records no trigger) then says "protected" of a build that
+# ran what nobody reviewed. The untrusted_build_trigger rules say so only
+# while require_protected_ref is on; a production credential in such a
+# build is denied either way.
+unprotected_build(_, x) if not protected_build(x.job)
+
+unprotected_build(_, x) if lib.untrusted_trigger(x.job)
+
+unprotected_build(_, x) if lib.untrusted_signer(x.att)
+
+unprotected_build(a, _) if untrusted_trigger_evidence(a)
+
 violations contains v if {
 	some a in objs
 	some x in credentials(a)
 	production_credential(x.cred)
-	not protected_build(x.job)
+	unprotected_build(a, x)
 	v := {
 		"rule": "deploy.production_secret_unprotected_ref",
-		"message": sprintf("artifact %s@%s was built on %q, which is not protected, by a job that received production credential %q (lease %q, backend %q)", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(x.job, "ref"), lib.show(x.cred, "secret"), x.cred.lease_id, lib.show(x.cred, "backend")]),
+		"message": sprintf("artifact %s@%s was built on %q, which does not count as protected (ref_protected is not true, or the build's signed evidence names an untrusted trigger), by a job that received production credential %q (lease %q, backend %q)", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(x.job, "ref"), lib.show(x.cred, "secret"), x.cred.lease_id, lib.show(x.cred, "backend")]),
 		"value": x.cred.lease_id,
 	}
 }

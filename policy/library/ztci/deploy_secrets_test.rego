@@ -49,9 +49,12 @@ test_non_production_secret_on_unprotected_build_allowed if {
 	rules(with_att(secrets_att(false, [credential("l1", "staging/deploy", "vault"), credential("l2", "prod", "vault")])), sp_config) == set()
 }
 
-# The glob does not cross "/": prod/* is not prod/a/b.
-test_glob_does_not_cross_slash if {
-	rules(with_att(secrets_att(false, [credential("l1", "prod/a/b", "vault")])), sp_config) == set()
+# production_secrets lists what to deny: "*" crosses "/", so prod/*
+# covers prod/a/b (as a Vault policy path or an IAM resource "prod/*"
+# does); it still names nothing outside prod/.
+test_glob_crosses_slash if {
+	rules(with_att(secrets_att(false, [credential("l1", "prod/a/b", "vault")])), sp_config) == {"deploy.production_secret_unprotected_ref"}
+	rules(with_att(secrets_att(false, [credential("l1", "staging/prod/b", "vault")])), sp_config) == set()
 }
 
 # A flag that is not the boolean true is not protected.
@@ -118,4 +121,18 @@ test_production_secret_variants_count_as_production if {
 	}
 	rules(with_att(secrets_att(false, [credential("l1", "staging/./deploy", "vault")])), deploy_test.config) == set()
 	rules(with_att(secrets_att(false, [credential("l1", "staging/deploy", "vault")])), sp_config) == set()
+}
+
+# A pull_request_target or workflow_run build has ref_protected true; the
+# signed evidence of the build names its trigger. A production credential
+# in it is denied, with require_protected_ref off too (which silences
+# deploy.untrusted_build_trigger).
+test_production_secret_in_untrusted_trigger_build_denied if {
+	unsafe := json.patch(sp_config, [{"op": "add", "path": "/deploy/require_protected_ref", "value": false}])
+	prt := json.patch(secrets_att(true, [credential("l1", "prod/deploy", "vault")]), [{"op": "add", "path": "/signer/claims/event", "value": "pull_request_target"}])
+	rules(with_att(prt), unsafe) == {"deploy.production_secret_unprotected_ref"}
+	recorded := json.patch(with_att(secrets_att(true, [credential("l1", "prod/deploy", "vault")])), [{"op": "add", "path": "/artifacts/0/attestations/0/provenance/external_parameters", "value": {"trigger": "workflow_run"}}])
+	rules(recorded, unsafe) == {"deploy.production_secret_unprotected_ref"}
+	staging := json.patch(secrets_att(true, [credential("l1", "staging/deploy", "vault")]), [{"op": "add", "path": "/signer/claims/event", "value": "pull_request_target"}])
+	rules(with_att(staging), unsafe) == set()
 }

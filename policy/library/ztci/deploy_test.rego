@@ -259,6 +259,42 @@ test_critical_count_not_below_listed_findings if {
 	}
 }
 
+# A listed finding of a severity the rules do not recognise counts as
+# critical for max_critical (attest/vuln: unknown is at least as severe as
+# the threshold requires); a recognised lower one does not.
+test_unrecognised_severity_counts_as_critical if {
+	every sev in ["Critical ", "unknown", "9.8", "", null, 4] {
+		listed := {"id": "CVE-2024-3094", "severity": sev, "package": "xz-utils"}
+		doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1/scan", "value": {"scanner": "t", "critical": 0, "high": 0, "medium": 0, "low": 0, "findings": [listed]}}])
+		rules(doc) == {"deploy.critical_findings"}
+	}
+	every sev in ["high", " Medium", "LOW"] {
+		listed := {"id": "CVE-2024-3094", "severity": sev, "package": "xz-utils"}
+		doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/1/scan", "value": {"scanner": "t", "critical": 0, "high": 0, "medium": 0, "low": 0, "findings": [listed]}}])
+		rules(doc) == set()
+	}
+}
+
+# The certificate that signed a provenance names the repository and ref of
+# the signing job; the predicate says what the signer wrote. Both must be
+# allowed.
+claimed(claims) := {v.rule |
+	cfg := json.patch(config, [{"op": "add", "path": "/deploy/source_refs", "value": ["refs/heads/main"]}])
+	doc := json.patch(good, [{"op": "replace", "path": "/artifacts/0/attestations/0/signer/claims", "value": claims}])
+	some v in main.violations with input as doc with data.ztci.config as cfg
+}
+
+test_provenance_certificate_claims_judged if {
+	claimed({"repository": "https://github.com/evil/app"}) == {"deploy.source_not_allowed"}
+	claimed({"repository": "evil/app"}) == {"deploy.source_not_allowed"}
+	claimed({"repository": 1}) == {"deploy.source_not_allowed"}
+	claimed({"ref": "refs/heads/feature"}) == {"deploy.source_ref_not_allowed"}
+	claimed({"ref": ["refs/heads/main"]}) == {"deploy.source_ref_not_allowed"}
+	claimed({"repository": "https://github.com/acme/app", "ref": "refs/heads/main"}) == set()
+	claimed({"repository": "acme/app"}) == set()
+	claimed({}) == set()
+}
+
 # Raw `opa eval` input that is not an object is denied with a reason, not
 # an evaluation error.
 test_non_object_input_denied if {

@@ -26,12 +26,14 @@
 #     OpenVEX matches package URLs (purl_match);
 #   - no counted-signer statement that covers f the same way (names one of
 #     f's ids, or one of the ids the lifting statement names, and f's
-#     package), with another status ("affected", "under_investigation",
-#     anything unknown), is as recent or more recent, or has no readable
-#     time.
+#     package, or a part the rules cannot compare with f's package: a
+#     subcomponent or a package that is not a package URL), with another
+#     status ("affected", "under_investigation", anything unknown), is as
+#     recent or more recent, or has no readable time.
 # A statement with an unknown status or without justification never lifts
-# anything. The same lifting discounts critical findings from max_critical
-# (deploy.critical_findings, in deploy.rego).
+# anything. The same lifting discounts critical findings, and findings of
+# a severity the rules do not recognise, which count as critical, from
+# max_critical (deploy.critical_findings, in deploy.rego).
 package ztci.deploy
 
 import data.ztci.lib
@@ -50,14 +52,27 @@ vex_justifications := {
 	"inline_mitigations_already_exist",
 }
 
-# finding_rank: the finding's severity rank; anything unrecognised ranks
-# above critical.
-finding_rank(f) := severity_rank[lower(f.severity)] if {
-	is_string(f.severity)
-	severity_rank[lower(f.severity)]
-}
+# severity(f): the finding's severity as the rules read it, in lower case
+# and without surrounding whitespace ("CRITICAL", "Critical " and
+# "critical" are one label); "" when it is not a string.
+severity(f) := lower(trim_space(f.severity)) if is_string(f.severity)
+
+else := ""
+
+# finding_rank: the finding's severity rank; anything unrecognised
+# ("unknown", a CVSS score, a misspelling, none) ranks above critical.
+finding_rank(f) := r if r := severity_rank[severity(f)]
 
 else := 5
+
+# critical_rank: a finding at this rank or above counts as critical
+# (max_critical): critical, and every severity the rules do not recognise.
+# attest/vuln's security contract asks consumers to treat
+# SeverityUnknown "as at least as severe as their threshold requires",
+# and Finding.Severity documents anything unrecognised as above every
+# threshold: a scan whose only finding says "unknown", "Critical " or
+# "9.8" must not pass max_critical 0 as clean.
+critical_rank := 4
 
 # findings(att) are the finding objects of a scan attestation.
 findings(att) := [f |
@@ -170,8 +185,33 @@ lifted(i, f) if {
 contradicted(cands, f, s) if {
 	some t in cands
 	contrary(t)
-	subcomponent_covers(t, f)
+	may_cover(t, f)
 	not older(t, s)
+}
+
+# may_cover: contrary statement t may be about f's package. It is unless
+# both sides are package URLs that do not match: a subcomponent named
+# otherwise (a CPE, an identifier), a finding whose package is not a
+# package URL (the gate's "name@version"), or subcomponents that are not a
+# list cannot be placed, and a later "affected" the rules cannot place
+# must not be read as being about something else. (A lifting statement
+# needs a match, subcomponent_covers: what cannot be placed lifts nothing.)
+may_cover(t, f) if subcomponent_covers(t, f)
+
+may_cover(t, _) if not is_array(object.get(t, "subcomponents", []))
+
+may_cover(t, _) if {
+	subs := object.get(t, "subcomponents", [])
+	is_array(subs)
+	some p in subs
+	not purl_parts(p)
+}
+
+may_cover(t, f) if {
+	subs := object.get(t, "subcomponents", [])
+	is_array(subs)
+	count(subs) > 0
+	not purl_parts(object.get(f, "package", null))
 }
 
 older(t, s) if vex_time(t) < vex_time(s)
@@ -205,7 +245,7 @@ violations contains v if {
 	rank >= threshold
 	c := object.get(att, ["scan", sev], 0)
 	is_number(c)
-	n := c - count([f | some f in findings(att); is_string(f.severity); lower(f.severity) == sev])
+	n := c - count([f | some f in findings(att); severity(f) == sev])
 	n > 0
 	v := {
 		"rule": "deploy.vulnerability",
@@ -235,13 +275,13 @@ non_negative_number(x) if {
 	x >= 0
 }
 
-# lifted_criticals(i, att) is the number of att's critical findings a
-# counted VEX statement about objs[i] lifts; deploy.critical_findings
-# discounts them.
+# lifted_criticals(i, att) is the number of att's findings counted as
+# critical (critical_rank) that a counted VEX statement about objs[i]
+# lifts; deploy.critical_findings discounts them.
 lifted_criticals(i, att) := count([f |
 	has_vex(i)
 	some f in findings(att)
-	finding_rank(f) == 4
+	finding_rank(f) >= critical_rank
 	lifted(i, f)
 ])
 

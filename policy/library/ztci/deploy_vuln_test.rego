@@ -145,6 +145,21 @@ test_later_affected_wins if {
 	rules([scan([xz]), vex([not_affected, no_time])]) == {"deploy.vulnerability", "deploy.critical_findings"}
 }
 
+# A later contrary statement counts against a lift unless both sides are
+# package URLs that do not match: one naming the part by a CPE or another
+# identifier, or about a finding whose package is not a package URL, is
+# not read as being about something else.
+later_affected(subs) := statement("affected", {"timestamp": "2026-12-02T00:00:00Z", "subcomponents": subs})
+
+test_later_affected_the_rules_cannot_place_wins if {
+	every subs in [["cpe:2.3:a:tukaani:xz:5.6.0:*:*:*:*:*:*:*"], ["xz-utils"], [1], "pkg:deb/debian/xz-utils"] {
+		rules([scan([xz]), vex([not_affected, later_affected(subs)])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	}
+	named := object.union(xz, {"package": "xz-utils@5.6.0"})
+	rules([scan([named]), vex([not_affected, later_affected(["pkg:deb/debian/xz-utils"])])]) == {"deploy.vulnerability", "deploy.critical_findings"}
+	rules([scan([xz]), vex([not_affected, later_affected(["pkg:deb/debian/musl"])])]) == set()
+}
+
 test_earlier_affected_is_superseded if {
 	earlier := statement("affected", {"timestamp": "2026-11-01T00:00:00Z"})
 	rules([scan([xz]), vex([earlier, not_affected])]) == set()
