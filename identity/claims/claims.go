@@ -3,6 +3,7 @@ package claims
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -31,7 +32,7 @@ var ErrInvalidClaims = errors.New("claims: invalid")
 // ClaimTypeError reports a claim whose JSON type is not the documented one.
 type ClaimTypeError struct {
 	Claim string
-	Want  string // "string", "string or number", "boolean or string"
+	Want  string // "string or integer" (below 2^53), "boolean"
 	Got   string // the JSON type found
 }
 
@@ -81,8 +82,17 @@ type reader struct {
 	err error
 }
 
-// str returns a string claim; numbers are formatted (CI systems disagree on
-// whether ids are strings or numbers); absent or null is "".
+// maxExactInteger bounds the integers a float64 holds exactly: from 2^53
+// on, encoding/json rounds ("9007199254740993" arrives as ...992).
+const maxExactInteger = 1 << 53
+
+// str returns a string claim; integers are formatted (CI systems disagree
+// on whether ids are strings or numbers); absent or null is "". An integer
+// of magnitude 2^53 or more is a type error, not rounded: the raw claims
+// come through encoding/json as float64, so such a number would be
+// normalized to another value than the token states, and two distinct
+// ids (repository_id, repository_owner_id, the immutable ids grants and
+// exchange templates bind) to one.
 func (r *reader) str(name string) string {
 	v, ok := r.raw[name]
 	if !ok || v == nil {
@@ -92,7 +102,7 @@ func (r *reader) str(name string) string {
 	case string:
 		return v
 	case float64:
-		if v == float64(int64(v)) {
+		if v == math.Trunc(v) && math.Abs(v) < maxExactInteger {
 			return strconv.FormatInt(int64(v), 10)
 		}
 	}

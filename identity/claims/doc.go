@@ -17,7 +17,9 @@
 // registered again after a rename or deletion, an id cannot.
 //
 // Security contract: a normalizer never fills a field from a claim of the
-// wrong type (numbers are accepted where platforms disagree on ids, booleans
-// as true/false or "true"/"false"), fails with [ErrInvalidClaims] when a
-// required claim is missing, and never copies unsigned data.
+// wrong type (integers are accepted where platforms disagree on ids, but
+// only below 2^53, where a JSON number read as float64 is still the number
+// the token states; booleans as true/false or "true"/"false"), fails with
+// [ErrInvalidClaims] when a required claim is missing or has the wrong
+// type, and never copies unsigned data.
 package claims

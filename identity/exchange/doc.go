@@ -15,13 +15,16 @@
 // "/ci/{platform}/{repository_owner_id}/{repository_id}", gives such a
 // repository another ID (and keeps the ID across a rename).
 //
-// Security contract: the token is fully verified first (identity/oidc);
-// claim values are placed in the ID only when they are already valid path
-// segments — never escaped or rewritten, so two different claim values can
+// Security contract: the token is fully verified first (identity/oidc),
+// and a verification that reports no expiry is refused ([ErrNoExpiry]), so
+// no SVID outlives its token; claim values are placed in the ID only when
+// they are already valid path segments — never escaped or rewritten, so two different claim values can
 // never yield the same SPIFFE ID; a template must name the repository
 // ({repository}, {repository...}, {repository_id} or {sub}), so that
 // repositories never share IDs whose other segments their pipelines
 // choose; a multi-segment placeholder may only be last; an empty claim is
 // refused; with [WithAudit] every grant and refusal is an audit event and
-// an audit failure withholds the SVID.
+// an audit failure withholds the SVID. A token may be exchanged again
+// within its lifetime (each time for the same ID) unless its verifier is
+// single-use (oidc.WithSingleUse).
 package exchange

@@ -114,12 +114,23 @@ var (
 	ErrNotAdmitted = errors.New("exchange: identity not admitted")
 	// ErrConfig: New was given a nil argument or option.
 	ErrConfig = errors.New("exchange: invalid configuration")
+	// ErrNoExpiry: the Verifier accepted the token but returned no result
+	// or no expiry (Verified.Expiry is zero), so no SVID can be bounded by
+	// the token's lifetime.
+	ErrNoExpiry = errors.New("exchange: verified token has no expiry")
 )
 
 func (e *Exchange) resolve(ctx context.Context, raw string) (*oidc.Verified, spiffeid.ID, error) {
 	v, err := e.verifier.VerifyToken(ctx, raw)
 	if err != nil {
 		return nil, spiffeid.ID{}, e.record(ctx, identity.Identity{}, spiffeid.ID{}, err)
+	}
+	// The SVID's lifetime is capped by v.Expiry, and the issuer reads a
+	// zero limit as none: a Verifier other than *oidc.Verifier (a wrapper,
+	// a test double) that leaves Expiry unset would get an SVID for the
+	// issuer's whole TTL from a token that expires sooner.
+	if v == nil || v.Expiry.IsZero() {
+		return nil, spiffeid.ID{}, e.record(ctx, identity.Identity{}, spiffeid.ID{}, ErrNoExpiry)
 	}
 	if e.admit != nil && !e.admit.Match(v.Identity) {
 		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, ErrNotAdmitted)

@@ -14,9 +14,11 @@
 // the TLS layer already did, the authorizer sees the verified chains (SVID
 // to bundle authority, as go-spiffe's tlsconfig gives them), never the
 // certificates as presented, and a bad one (or one whose SPIFFE ID is
-// longer than the specification's 2048 bytes) is never overridden by a token;
-// only the "Bearer" scheme is read; failure details are logged, never sent
-// to the caller; tokens never appear in logs or errors. The client
+// longer than the specification's 2048 bytes or is a trust domain's own
+// ID) is never overridden by a token; only the "Bearer" scheme is read,
+// from exactly one Authorization field (a request with two is refused: a
+// proxy in front might read the other); failure details are logged, never
+// sent to the caller; tokens never appear in logs or errors. The client
 // transport sends the token to the one origin (scheme, host, port) it was
 // configured for, over https (plain http only to loopback), and refuses any
 // other request, so that a redirect to another host or a downgrade to

@@ -118,9 +118,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		if err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
 		}
-		// go-spiffe parses IDs of any length; the specification bounds them
-		// at 2048 bytes and no conforming issuer signs a longer one.
-		if err := svid.CheckIDLength(id); err != nil {
+		// go-spiffe parses IDs of any length and a trust domain's own ID; the
+		// specification bounds IDs at 2048 bytes and has validators refuse a
+		// leaf without a path (X509-SVID §5.2), and no conforming issuer
+		// signs either.
+		if err := svid.CheckPeerID(id); err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
 		}
 		if err := a.authz(id, chains); err != nil {
@@ -128,7 +130,19 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		}
 		return identity.Identity{SPIFFEID: id}, nil
 	}
-	h := r.Header.Get("Authorization")
+	// Authorization is a singleton field (RFC 9110 §5.3, §11.6.2): with two
+	// of them, a proxy or gateway in front that reads the last one would
+	// authorize another caller than the one this reads (the first), so a
+	// request carrying both of two tokens would pass each layer as a
+	// different identity. Neither is chosen.
+	hs := r.Header.Values("Authorization")
+	if len(hs) > 1 {
+		return identity.Identity{}, fmt.Errorf("%w: %d Authorization header fields", ErrUnauthenticated, len(hs))
+	}
+	var h string
+	if len(hs) == 1 {
+		h = hs[0]
+	}
 	if a.bearer == nil || h == "" {
 		return identity.Identity{}, fmt.Errorf("%w: no credential", ErrUnauthenticated)
 	}

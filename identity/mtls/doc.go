@@ -15,7 +15,9 @@
 // bundle before the authorizer runs, on every connection (servers issue no
 // session tickets, and a resumed session, which crypto/tls resumes without
 // VerifyPeerCertificate, is verified and authorized again); empty combinations refuse everyone;
-// a peer SPIFFE ID longer than the specification's 2048 bytes is refused
+// a peer SPIFFE ID longer than the specification's 2048 bytes, or that is
+// a trust domain's own ID (no path: the X509-SVID specification, §5.2, has
+// validators refuse such a leaf, which go-spiffe does not), is refused
 // before any authorizer sees it; refusals, a chain that does not verify
 // against the bundle of the ID's trust domain included, wrap
 // [ErrUnauthorized].

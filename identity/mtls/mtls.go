@@ -70,11 +70,12 @@ func AuthorizeID(id spiffeid.ID) Authorizer {
 	}
 }
 
-// AuthorizeMemberOf accepts any ID in td of at most the specification's
-// 2048 bytes; its refusals wrap [ErrUnauthorized].
+// AuthorizeMemberOf accepts any workload ID in td (not td's own ID, at
+// most the specification's 2048 bytes); its refusals wrap
+// [ErrUnauthorized].
 func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer {
 	return func(got spiffeid.ID, _ [][]*x509.Certificate) error {
-		if err := tooLong(got); err != nil {
+		if err := notWorkload(got); err != nil {
 			return err
 		}
 		if got.IsZero() || !got.MemberOf(td) {
@@ -85,11 +86,11 @@ func AuthorizeMemberOf(td spiffeid.TrustDomain) Authorizer {
 }
 
 // AuthorizeMatcher accepts peers whose identity (SPIFFE ID only: mTLS peers
-// carry no CI claims) satisfies m, and whose ID is at most the
-// specification's 2048 bytes.
+// carry no CI claims) satisfies m, and whose ID names a workload (not a
+// trust domain's own ID, at most the specification's 2048 bytes).
 func AuthorizeMatcher(m identity.Matcher) Authorizer {
 	return func(id spiffeid.ID, _ [][]*x509.Certificate) error {
-		if err := tooLong(id); err != nil {
+		if err := notWorkload(id); err != nil {
 			return err
 		}
 		if !m.Match(identity.Identity{SPIFFEID: id}) {
@@ -172,29 +173,34 @@ func check(source x509svid.Source, bundle x509bundle.Source, authz Authorizer) e
 	return nil
 }
 
-// bounded runs authz only for a peer whose SPIFFE ID is at most the
-// specification's 2048 bytes: go-spiffe parses longer IDs from a
-// certificate, no conforming issuer signs one (identity/svid refuses to), and
-// an authorizer that matches prefixes or trust domains would admit it. Any
-// refusal wraps [ErrUnauthorized].
+// bounded runs authz only for a peer whose SPIFFE ID names a workload: at
+// most the specification's 2048 bytes, and not a trust domain's own ID
+// (the X509-SVID specification, §5.2, has validators refuse a leaf without
+// a path). go-spiffe's chain check accepts both, no conforming issuer signs
+// either (identity/svid refuses to), and an authorizer that matches
+// prefixes or trust domains would admit them. Any refusal wraps
+// [ErrUnauthorized].
 func bounded(authz Authorizer) Authorizer {
 	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
-		if err := tooLong(id); err != nil {
+		if err := notWorkload(id); err != nil {
 			return err
 		}
 		return refusal(id, authz(id, chains))
 	}
 }
 
-// tooLong refuses an ID longer than the SPIFFE specification's 2048 bytes
-// (go-spiffe parses such IDs from certificates; no conforming issuer signs
-// one), naming only its first 64 bytes.
-func tooLong(id spiffeid.ID) error {
-	err := svid.CheckIDLength(id)
-	if err == nil {
+// notWorkload refuses an ID that svid.CheckPeerID refuses: a trust
+// domain's own ID, or one longer than the SPIFFE specification's 2048
+// bytes (named by its first 64 bytes only).
+func notWorkload(id spiffeid.ID) error {
+	err := svid.CheckPeerID(id)
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, svid.ErrIDTooLong):
+		return &UnauthorizedError{ID: id.String()[:64] + "...", Reason: "SPIFFE ID too long", Err: err}
 	}
-	return &UnauthorizedError{ID: id.String()[:64] + "...", Reason: "SPIFFE ID too long", Err: err}
+	return &UnauthorizedError{ID: id.String(), Reason: "SPIFFE ID names no workload", Err: err}
 }
 
 // refusing makes every error of verify (go-spiffe's chain check against the

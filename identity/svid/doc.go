@@ -72,11 +72,18 @@
 // the CA; JWT-SVIDs need a non-empty audience and live 5 minutes by
 // default; IDs outside the trust domain, without a path or longer than the
 // specification's 2048 bytes are refused ([ErrID], [ErrIDTooLong]), and
-// [JWTVerifier] refuses a JWT-SVID whose sub is longer; a
+// [JWTVerifier] refuses a JWT-SVID whose sub is longer or is a trust
+// domain's own ID ([ErrRootID]; [CheckPeerID] is the same check for
+// identity/mtls and identity/httpauth); a
 // JWT-SVID whose header or claims repeat a member or hold member names that
 // differ only in case is refused before go-spiffe parses it
-// ([ErrAmbiguousJSON]), and so is one whose header holds cty, zip or enc
-// ([ErrJWTHeader]: the payload would not be the claims as signed), or that
-// is longer than 16 KiB ([ErrJWTTooLarge]); with [WithAudit] every
+// ([ErrAmbiguousJSON]), and so is one that is not exactly three segments of
+// strict unpadded base64url ([ErrJWTEncoding]: no CR or LF, no non-zero
+// unused bits, each of which go-jose would accept as another string for the
+// same token), whose header holds a member other than alg, kid and typ
+// ([ErrJWTHeader], as the JWT-SVID specification §2 requires: no jwk, jku,
+// x5u, x5c, crit or b64, and no cty, zip or enc, by which the payload would
+// not be the claims as signed), or that is longer than 16 KiB
+// ([ErrJWTTooLarge]); with [WithAudit] every
 // issuance is audited and an audit failure withholds the SVID.
 package svid

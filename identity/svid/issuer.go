@@ -55,6 +55,9 @@ var (
 	// ErrIDTooLong: the SPIFFE ID is longer than [MaxIDLength] bytes. It
 	// wraps [ErrID].
 	ErrIDTooLong = fmt.Errorf("%w: longer than %d bytes", ErrID, MaxIDLength)
+	// ErrRootID: the SPIFFE ID is a trust domain's own ID (no path), which
+	// names no workload. It wraps [ErrID].
+	ErrRootID = fmt.Errorf("%w: a trust domain ID, not a workload's", ErrID)
 	// ErrIssue: signing failed, or the issuance could not be audited.
 	ErrIssue = errors.New("svid: issuance failed")
 )
@@ -335,6 +338,25 @@ func CheckIDLength(id spiffeid.ID) error {
 		return fmt.Errorf("%w: %d bytes (%.64s...)", ErrIDTooLong, n, id.String())
 	}
 	return nil
+}
+
+// CheckPeerID returns an error wrapping [ErrID] unless id may identify an
+// authenticated workload: it refuses the zero ID, a trust domain's own ID
+// ([ErrRootID]) and an ID longer than [MaxIDLength] bytes
+// ([ErrIDTooLong]). go-spiffe's x509svid.Verify and jwtsvid parse all
+// three, but the X509-SVID specification (§3.1, §5.2) says a leaf's SPIFFE
+// ID MUST have a non-root path and that validators MUST check it, and the
+// JWT-SVID sub names "the workload": an authorizer that admits a trust
+// domain's members (spiffeid.MatchMemberOf) would admit "spiffe://td"
+// itself, an ID no conforming issuer (this one included) signs.
+func CheckPeerID(id spiffeid.ID) error {
+	switch {
+	case id.IsZero():
+		return fmt.Errorf("%w: empty SPIFFE ID", ErrID)
+	case id.Path() == "":
+		return fmt.Errorf("%w: %q", ErrRootID, id.String())
+	}
+	return CheckIDLength(id)
 }
 
 // lifetime caps ttl so an SVID never outlives the CA nor the given limit.

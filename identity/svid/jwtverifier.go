@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
@@ -50,12 +52,26 @@ func (v *JWTVerifier) Verify(_ context.Context, raw string) (identity.Identity, 
 // together with [ErrInvalidSVID].
 var ErrAmbiguousJSON = errors.New("svid: ambiguous JSON member names")
 
-// ErrJWTHeader: a JWT-SVID's header says its payload is not the claim set
+// ErrJWTHeader: a JWT-SVID's header holds a member other than alg, kid and
+// typ. The JWT-SVID specification (§2) says no other header, registered
+// or private, may be included, and go-spiffe does not enforce it. Two
+// kinds matter most: members that carry or point to keys (jwk, jku, x5u,
+// x5c) or change how the token is processed (crit, b64), which a peer
+// library that honours them would verify against an attacker's key or
+// read differently; and members that say the payload is not the claim set
 // as signed (cty: a nested JWT or other content; zip: a compressed
-// payload; enc: a JWE, RFC 7516 §9). go-spiffe reads the payload as the
-// claims whatever these say, and a peer that honours them would read
-// others. It comes wrapped together with [ErrInvalidSVID].
+// payload; enc: a JWE, RFC 7516 §9), which go-spiffe reads as the claims
+// whatever they say. It comes wrapped together with [ErrInvalidSVID].
 var ErrJWTHeader = errors.New("svid: JWT-SVID header member not allowed")
+
+// ErrJWTEncoding: a JWT-SVID is not exactly three segments of strict
+// unpadded base64url: it holds CR or LF (which Go's base64 decoder skips),
+// other bytes outside the alphabet, or a last character with non-zero
+// unused bits. go-jose decodes such segments and verifies the signature
+// over their re-encoding, so every one of them would be another token
+// string for the same signed token. It comes wrapped together with
+// [ErrInvalidSVID].
+var ErrJWTEncoding = errors.New("svid: JWT-SVID not in strict compact serialization")
 
 // MaxJWTSize is the largest JWT-SVID [ParseAndValidateJWT] reads, in
 // bytes: room for a 2048-byte SPIFFE ID, several audiences and an RSA-4096
@@ -66,8 +82,9 @@ const MaxJWTSize = 16 << 10
 // together with [ErrInvalidSVID].
 var ErrJWTTooLarge = errors.New("svid: JWT-SVID too large")
 
-// payloadHeaders are the header members refused with [ErrJWTHeader].
-var payloadHeaders = []string{"cty", "zip", "enc"}
+// allowedHeaders are the only JOSE header members a JWT-SVID may hold
+// (JWT-SVID specification §2); any other is refused with [ErrJWTHeader].
+var allowedHeaders = []string{"alg", "kid", "typ"}
 
 // jwtHeaderNames and jwtClaimNames are the registered JOSE header (RFC
 // 7515 §4.1, RFC 7797, RFC 7516 §4.1) and JWT claim (RFC 7519 §4.1) names.
@@ -76,27 +93,55 @@ var (
 	jwtClaimNames  = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 )
 
+// strictB64 decodes unpadded base64url and refuses non-zero unused bits;
+// CR and LF, which it still skips, are refused before it runs.
+var strictB64 = base64.RawURLEncoding.Strict()
+
+// decodeSegment decodes one segment of a compact JWS strictly: only the
+// base64url alphabet, no padding, no CR or LF, zero unused bits.
+func decodeSegment(name, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return nil, fmt.Errorf("%w: %w: %s: byte %d is not base64url", ErrInvalidSVID, ErrJWTEncoding, name, i)
+		}
+	}
+	b, err := strictB64.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %s: %v", ErrInvalidSVID, ErrJWTEncoding, name, err)
+	}
+	return b, nil
+}
+
 // ParseAndValidateJWT is go-spiffe's jwtsvid.ParseAndValidate after a
 // check that the token is at most [MaxJWTSize] bytes ([ErrJWTTooLarge]),
-// that its header and claims are unambiguous JSON ([ErrAmbiguousJSON]): no
-// repeated member, no two member names equal but for case, no registered
-// name in another case, and that its header holds no cty, zip or enc
-// ([ErrJWTHeader]). Any error wraps [ErrInvalidSVID].
+// that it is exactly three segments of strict unpadded base64url
+// ([ErrJWTEncoding]), that its header and claims are unambiguous JSON
+// ([ErrAmbiguousJSON]): no repeated member, no two member names equal but
+// for case, no registered name in another case, and that its header holds
+// no member but alg, kid and typ ([ErrJWTHeader]); and a check that the
+// SVID's SPIFFE ID names a workload ([CheckPeerID]: not a trust domain's
+// own ID, at most [MaxIDLength] bytes). Any error wraps [ErrInvalidSVID].
 func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string) (*jwtsvid.SVID, error) {
 	// Bounded before any decoding: go-spiffe and go-jose read a token of any
 	// size, and whoever presents it chooses that size.
 	if len(raw) > MaxJWTSize {
 		return nil, fmt.Errorf("%w: %w: %d bytes, limit %d", ErrInvalidSVID, ErrJWTTooLarge, len(raw), MaxJWTSize)
 	}
-	h, rest, _ := strings.Cut(raw, ".")
-	p, _, _ := strings.Cut(rest, ".")
-	for _, seg := range []struct {
-		name, b64 string
-		names     []string
-	}{{"header", h, jwtHeaderNames}, {"claims", p, jwtClaimNames}} {
-		b, err := base64.RawURLEncoding.DecodeString(seg.b64)
+	segs := strings.Split(raw, ".")
+	if len(segs) != 3 {
+		return nil, fmt.Errorf("%w: %w: %d segments, want 3", ErrInvalidSVID, ErrJWTEncoding, len(segs))
+	}
+	if _, err := decodeSegment("signature", segs[2]); err != nil {
+		return nil, err
+	}
+	for i, seg := range []struct {
+		name  string
+		names []string
+	}{{"header", jwtHeaderNames}, {"claims", jwtClaimNames}} {
+		b, err := decodeSegment(seg.name, segs[i])
 		if err != nil {
-			return nil, fmt.Errorf("%w: JWT-SVID %s: %v", ErrInvalidSVID, seg.name, err)
+			return nil, err
 		}
 		if err := strictjson.Check(b, seg.names...); err != nil {
 			if errors.Is(err, strictjson.ErrAmbiguous) {
@@ -105,7 +150,7 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 			return nil, fmt.Errorf("%w: JWT-SVID %s: %v", ErrInvalidSVID, seg.name, err)
 		}
 		if seg.name == "header" {
-			if err := checkPayloadHeaders(b); err != nil {
+			if err := checkHeaderMembers(b); err != nil {
 				return nil, err
 			}
 		}
@@ -114,25 +159,27 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWT-SVID: %w", ErrInvalidSVID, err)
 	}
-	// go-spiffe parses IDs of any length; the SPIFFE specification bounds
-	// them at 2048 bytes, and this package never issues a longer one, so a
-	// longer sub did not come from a conforming issuer.
-	if err := CheckIDLength(s.ID); err != nil {
+	// go-spiffe parses IDs of any length and a trust domain's own ID; the
+	// SPIFFE specification bounds IDs at 2048 bytes, a JWT-SVID names a
+	// workload, and this package never issues either, so such a sub did
+	// not come from a conforming issuer.
+	if err := CheckPeerID(s.ID); err != nil {
 		return nil, fmt.Errorf("%w: JWT-SVID: %w", ErrInvalidSVID, err)
 	}
 	return s, nil
 }
 
-// checkPayloadHeaders refuses a header (already checked by strictjson, so
-// its names are exact) holding one of payloadHeaders.
-func checkPayloadHeaders(header []byte) error {
+// checkHeaderMembers refuses a header (already checked by strictjson, so
+// its names are exact and unrepeated) holding a member other than
+// allowedHeaders.
+func checkHeaderMembers(header []byte) error {
 	var h map[string]json.RawMessage
 	if err := json.Unmarshal(header, &h); err != nil {
 		return fmt.Errorf("%w: JWT-SVID header: %v", ErrInvalidSVID, err)
 	}
-	for _, name := range payloadHeaders {
-		if _, ok := h[name]; ok {
-			return fmt.Errorf("%w: %w: %q", ErrInvalidSVID, ErrJWTHeader, name)
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		if !slices.Contains(allowedHeaders, name) {
+			return fmt.Errorf("%w: %w: %.64q", ErrInvalidSVID, ErrJWTHeader, name)
 		}
 	}
 	return nil
