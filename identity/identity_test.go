@@ -326,6 +326,28 @@ func TestGuardRefusesInvisiblePermissions(t *testing.T) {
 	}
 }
 
+// A requirement on "deploy:production" holds for every spelling of that
+// name in case (GitHub compares environment names without case), while a
+// grant of "deploy:*" admits them all: "deploy:PRODUCTION" must not skip
+// it.
+func TestGuardRequirementsIgnoreCase(t *testing.T) {
+	t.Parallel()
+	g, err := identity.NewGuard([]identity.Grant{{Name: "deployers", To: identity.MatchIssuer("https://ci.example"), Permissions: []string{"deploy:*"}}},
+		identity.WithRequirement("deploy:Production", identity.RequireAMR("mfa")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := identity.Identity{Issuer: "https://ci.example", Subject: "repo:acme/app"}
+	for _, env := range []string{"production", "PRODUCTION", "Production", "pRoDuCtIoN"} {
+		if d, err := g.Check(t.Context(), identity.Request{Who: who, Permission: identity.Deploy(env)}); err != nil || d.Allowed {
+			t.Errorf("deploy:%s = %+v, %v; want a deny by the requirement", env, d, err)
+		}
+	}
+	if d, err := g.Check(t.Context(), identity.Request{Who: who, Permission: identity.Deploy("staging")}); err != nil || !d.Allowed {
+		t.Errorf("deploy:staging = %+v, %v; want an allow", d, err)
+	}
+}
+
 // TestGuardBindsRepositoryIDs: a grant that binds the repository's id
 // refuses a job of a repository recreated under a released name (same
 // repository claim, new ids), which a grant on the name alone admits.

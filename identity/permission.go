@@ -151,7 +151,10 @@ func WithAudit(sink audit.Sink) Option {
 }
 
 // WithRequirement adds req to every request whose permission matches
-// pattern ('*' globs), e.g. WithRequirement("approve:*", RequireAMR("mfa")).
+// pattern ('*' globs) in any case, e.g. WithRequirement("approve:*",
+// RequireAMR("mfa")). Grants match exactly; a requirement matches
+// "deploy:PRODUCTION" as it matches "deploy:production", so a spelling the
+// protected system reads as the same name cannot skip it.
 func WithRequirement(pattern string, req Requirement) Option {
 	return func(c *guardConfig) error {
 		if req == nil {
@@ -260,8 +263,13 @@ func (g *Guard) decide(ctx context.Context, r Request) Decision {
 		d.Reason = "no authenticated identity"
 		return d
 	}
+	// Requirements match without case, grants exactly: a permission's
+	// resource is often a name its system compares without case (GitHub
+	// environments), so "deploy:PRODUCTION" must not skip a requirement
+	// registered for "deploy:production" that a grant of "deploy:*"
+	// would then allow. Matching more requirements can only deny more.
 	for _, q := range g.cfg.reqs {
-		if Glob(q.pattern, string(r.Permission)) {
+		if Glob(strings.ToLower(q.pattern), strings.ToLower(string(r.Permission))) {
 			if err := q.req(ctx, r); err != nil {
 				d.Reason = "requirement for " + q.pattern + " not met: " + err.Error()
 				return d
