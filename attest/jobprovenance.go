@@ -51,7 +51,8 @@ var identityParameters = []string{"source", "workflow", "ref", "trigger"}
 // identity's claims, so a build step cannot state a source it was not
 // started from; b supplies what only the runner knows. The identity must
 // name its repository, which b.SourceURI must locate, and a ref without
-// '@' (a verifier reads the source "<uri>@<ref>" back by its last '@').
+// '@' (verifiers split the source "<uri>@<ref>" at an '@', not all at the
+// same one).
 // The result is validated.
 func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	c := id.Claims
@@ -63,10 +64,11 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	case b.BuilderID == "" || b.BuildType == "" || b.SourceURI == "":
 		return nil, fmt.Errorf("%w: builder id, build type and source URI are required", ErrJobProvenance)
 	}
-	// The source is written "<uri>@<ref>" and verifiers split it at the
-	// last '@' (verify reads source.uri so): a ref holding '@' (a legal
-	// branch name, "evil@refs/heads/main") would be read back as another
-	// ref. Refuse it rather than state a source a verifier misreads.
+	// The source is written "<uri>@<ref>" and verifiers split it at an
+	// '@': verify at the first after the host, others at the last, which
+	// reads a ref holding '@' (a legal branch name, "evil@refs/heads/main")
+	// back as another ref. Refuse it rather than state a source some
+	// verifier misreads.
 	if strings.ContainsAny(c.Ref, "@ ") || strings.ContainsFunc(c.Ref, isControl) {
 		return nil, fmt.Errorf("%w: ref %q cannot be stated unambiguously in a source URI (it holds '@', a space or a control character)", ErrJobProvenance, c.Ref)
 	}

@@ -49,7 +49,9 @@
 //     (*IdentityMismatchError, *ArtifactMismatchError, …) with Want and Got.
 //   - Expectations are required: New refuses a missing signer unless
 //     WithAnySignerUnsafe, and an empty PredicateType admits only message
-//     signatures unless WithAnyPredicateTypeUnsafe. Regexps are anchored.
+//     signatures unless WithAnyPredicateTypeUnsafe. Regexps are anchored,
+//     and must parse on their own, so that no ')' in one can close the
+//     anchoring group and escape it.
 //   - One reading: a bundle, or the in-toto statement it signs, whose JSON
 //     repeats a member, holds member names that differ only in case, or
 //     spells a registered statement or SLSA name in another case is

@@ -50,11 +50,15 @@ type Identity struct {
 	SAN string
 	// SANRegexp is a Go regular expression the SAN must match. It is
 	// anchored for you (^(?:...)$) so that a forgotten anchor does not
-	// admit "https://evil.example/?https://github.com/org/repo/...".
+	// admit "https://evil.example/?https://github.com/org/repo/...". It
+	// must be a regular expression by itself: one that parses only once
+	// wrapped (an unbalanced ')', as in "x)|(.*", would close the
+	// anchoring group and escape it) is refused by New.
 	SANRegexp string
 	// Issuer is the exact OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8).
 	Issuer string
-	// IssuerRegexp is an anchored Go regular expression for the issuer.
+	// IssuerRegexp is an anchored Go regular expression for the issuer,
+	// with SANRegexp's rules.
 	IssuerRegexp string
 	// Claims are further CI claims from Fulcio's extensions (source
 	// repository, ref, workflow, …), each compared exactly when set.
@@ -140,6 +144,15 @@ func (id Identity) validate() error {
 	for _, re := range []string{id.SANRegexp, id.IssuerRegexp} {
 		if re == "" {
 			continue
+		}
+		// The regexp must parse on its own, not only once wrapped: an
+		// unbalanced ')' closes the anchoring group early, and
+		// "https://github.com/org/.*)|(.*" wrapped as ^(?:…)$ is
+		// "^(?:https://github.com/org/.*)" or "(.*)$", which matches
+		// every SAN. Parsed alone first, the regexp is one whole
+		// expression and the wrapper anchors all of it.
+		if _, err := regexp.Compile(re); err != nil {
+			return fmt.Errorf("%w: identity regexp %q: %v", ErrInvalidExpectation, re, err)
 		}
 		if _, err := regexp.Compile(anchor(re)); err != nil {
 			return fmt.Errorf("%w: identity regexp %q: %v", ErrInvalidExpectation, re, err)

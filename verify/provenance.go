@@ -32,7 +32,9 @@ type Provenance struct {
 	// or "refs/tags/v1.2.3". The source URI is taken from, in order,
 	// externalParameters.source.uri, externalParameters.workflow
 	// {repository, ref}, or the first buildDefinition.resolvedDependencies
-	// entry, each of the form git+https://host/path@ref.
+	// entry, each of the form git+https://host/path@ref, the ref being
+	// everything after the first '@' that follows the host (a git ref may
+	// hold '@', a repository path may not).
 	SourceRef string
 	// SourceVersionTag requires a tag ref whose semantic version starts with
 	// this one: "v1" matches v1, v1.0 and v1.4.2; "v1.4" matches v1.4.2 but
@@ -218,10 +220,30 @@ func commitOf(d map[string]string) string {
 	return d["sha1"]
 }
 
-// splitGitURI splits git+https://host/path@ref.
+// splitGitURI splits git+https://host/path@ref at the first '@' after the
+// host: the ref is everything after it. A git ref may itself hold '@'
+// (git check-ref-format refuses only "@{" and a lone "@"), a repository
+// path on the forges builders name (GitHub, GitLab, …) may not, and
+// builders write the ref as it is (slsa-github-generator:
+// "git+https://github.com/" + repository + "@" + ref). Split at the last
+// '@', a branch named "x@refs/tags/v1.2.3" (pushable by anyone who may
+// push a branch) read as the tag refs/tags/v1.2.3, satisfying SourceRef
+// and SourceVersionTag for a build that no tag rule ever covered. Read at
+// the first, the ref is the whole branch name, and a path that did hold
+// '@' only fails the repository comparison. An '@' before the path is
+// user information, not a ref; a URI without a path has no ref.
 func splitGitURI(u string) (repo, ref string) {
-	if i := strings.LastIndex(u, "@"); i > strings.Index(u, "://")+2 && strings.Contains(u, "://") {
-		return u[:i], u[i+1:]
+	scheme := strings.Index(u, "://")
+	if scheme < 0 {
+		return u, ""
+	}
+	slash := strings.IndexByte(u[scheme+3:], '/')
+	if slash < 0 {
+		return u, ""
+	}
+	path := scheme + 3 + slash
+	if at := strings.IndexByte(u[path:], '@'); at >= 0 {
+		return u[:path+at], u[path+at+1:]
 	}
 	return u, ""
 }

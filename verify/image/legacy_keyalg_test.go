@@ -129,8 +129,8 @@ func TestLegacyKeyAlgorithms(t *testing.T) {
 					}
 					continue
 				}
-				if !res.Verified || a.Err != nil || a.Signer != "key #0" || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
-					t.Errorf("%s: verified=%v err=%v", tc.format, res.Verified, a.Err)
+				if fp, _ := verify.KeyFingerprint(pin.Key); !res.Verified || a.Err != nil || a.Signer != "key "+fp || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
+					t.Errorf("%s: verified=%v err=%v signer=%q", tc.format, res.Verified, a.Err, a.Signer)
 				}
 				for i, other := range others {
 					expect.Signer = other
@@ -411,8 +411,8 @@ func TestLegacyCosignEd25519Vector(t *testing.T) {
 			t.Fatal(err)
 		}
 		a = attestationOf(t, res, tc.format)
-		if !res.Verified || a.Err != nil || a.Signer != "key #0" || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
-			t.Errorf("%s, pinned Ed25519ph: verified=%v err=%v", tc.format, res.Verified, a.Err)
+		if fp, _ := verify.KeyFingerprint(ph.Key); !res.Verified || a.Err != nil || a.Signer != "key "+fp || len(a.Result.Times) != 1 || a.Result.Times[0].By != verify.TimeByTSA {
+			t.Errorf("%s, pinned Ed25519ph: verified=%v err=%v signer=%q", tc.format, res.Verified, a.Err, a.Signer)
 		}
 	}
 

@@ -112,7 +112,9 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithThreshold requires at least k distinct trusted signers per image
-// (default 1).
+// (default 1): distinct BundleResult.Signer values. Through VerifyBundles
+// that is a certificate identity, or a pinned key by its fingerprint, each
+// counted once however many of the verify.Verifiers accept its bundles.
 func WithThreshold(k int) Option {
 	return func(c *config) error {
 		if k < 1 {

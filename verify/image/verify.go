@@ -17,8 +17,14 @@ import (
 // WithThreshold(k), or one Verifier whose identity regexp admits several.
 //
 // The signer counted for k-of-n is the verified certificate identity (SAN
-// and OIDC issuer) or, for keyed bundles, the index of the verify.Verifier
-// whose key verified it: a bundle's own key hint is not trusted.
+// and OIDC issuer) or, for keyed bundles, the key: "key " and the
+// verify.KeyFingerprint of the key the accepting verify.Verifier pins
+// (verify.Verifier.PinnedKey), so that one key is one signer however many
+// of the verifiers pin it (with different expectations, say), as one
+// certificate identity is. A bundle's own key hint is not trusted. A keyed
+// bundle accepted through a verify.Verifier that pins no key (its trust
+// material's keys, WithAnySignerUnsafe) counts as "key #<index of that
+// verifier>".
 func VerifyBundles(verifiers ...*verify.Verifier) (BundleVerifier, error) {
 	if len(verifiers) == 0 {
 		return nil, fmt.Errorf("%w: VerifyBundles needs at least one verify.Verifier", ErrConfig)
@@ -57,7 +63,14 @@ func (va verifyAdapter) verify(ctx context.Context, bundle []byte, a verify.Arti
 		case verify.SignerCertificate:
 			br.Signer = res.Signer.Issuer + " " + res.Signer.SAN
 		default:
-			br.Signer = fmt.Sprintf("key #%d", i)
+			// Counted by index, two verifiers pinning one key (one for
+			// provenance, one for a VSA) made its holder two signers of a
+			// k-of-n threshold: the key is the signer, not the verifier.
+			if fp, ok := v.PinnedKey(); ok {
+				br.Signer = "key " + fp
+			} else {
+				br.Signer = fmt.Sprintf("key #%d", i)
+			}
 		}
 		return br, nil
 	}

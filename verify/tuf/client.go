@@ -46,8 +46,9 @@ type Root struct {
 	// it changes exactly when the trusted root does.
 	Revision string
 	// Expires is the earliest expiry of the TUF root, timestamp, snapshot
-	// and targets metadata that vouched for the target. From that instant
-	// the root is refused (ErrExpired) until a refresh succeeds.
+	// and targets metadata that vouched for the target, delegated targets
+	// roles included. From that instant the root is refused (ErrExpired)
+	// until a refresh succeeds.
 	Expires time.Time
 	// Version is the version of the TUF root metadata (root.json).
 	Version int64
@@ -201,8 +202,21 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	}
 	tm := up.GetTrustedMetadataSet()
 	expires := tm.Root.Signed.Expires
-	for _, e := range []time.Time{tm.Timestamp.Signed.Expires, tm.Snapshot.Signed.Expires, tm.Targets[metadata.TARGETS].Signed.Expires} {
+	for _, e := range []time.Time{tm.Timestamp.Signed.Expires, tm.Snapshot.Signed.Expires} {
 		if e.Before(expires) {
+			expires = e
+		}
+	}
+	// Every targets role loaded: the top-level one and each delegated role
+	// GetTargetInfo walked to find the target, the role that lists it
+	// included. With only the top-level targets counted, a target vouched
+	// for by a delegated role (a repository may delegate per-tenant roots)
+	// stayed usable past that role's expiry, for as long as the
+	// top-level metadata lived. Roles walked but not listing the target
+	// count too, conservatively: the next update walks them again, and
+	// go-tuf refuses the walk while one is expired and not renewed.
+	for _, t := range tm.Targets {
+		if e := t.Signed.Expires; e.Before(expires) {
 			expires = e
 		}
 	}

@@ -17,7 +17,8 @@
 //   - A Root carries the trust material (a *verify.Trust), its Revision (the
 //     SHA-256 of the trusted root target), the TUF root version, and
 //     Expires: the earliest expiry of the root, timestamp, snapshot and
-//     targets metadata that vouched for it.
+//     targets metadata that vouched for it (every delegated targets role
+//     walked to find the target included).
 //   - NewLive(client, build) holds the value build makes from the current
 //     Root — a *verify.Verifier, or a struct of several — and rebuilds it
 //     only when the Revision changes. Live.Get is the verify hot path: an
