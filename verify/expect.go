@@ -53,7 +53,12 @@ type Identity struct {
 	// admit "https://evil.example/?https://github.com/org/repo/...". It
 	// must be a regular expression by itself: one that parses only once
 	// wrapped (an unbalanced ')', as in "x)|(.*", would close the
-	// anchoring group and escape it) is refused by New.
+	// anchoring group and escape it) is refused by New. A SAN holding
+	// more than one '@' never matches a regexp, only an exact SAN: a
+	// branch named "x@refs/tags/v1" gives the SAN
+	// ".../release.yml@refs/heads/x@refs/tags/v1", which a pattern for
+	// tag builds of any workflow (".../workflows/.*@refs/tags/v.*")
+	// would match.
 	SANRegexp string
 	// Issuer is the exact OIDC issuer (Fulcio extension 1.3.6.1.4.1.57264.1.8).
 	Issuer string

@@ -182,3 +182,35 @@ func TestReview10RegexpCannotEscapeAnchors(t *testing.T) {
 		t.Errorf("prefix regexp: %v, want ErrIdentityMismatch", err)
 	}
 }
+
+// A branch may be named "x@refs/tags/v1.2.3", and its workflow's SAN then
+// ends "release.yml@refs/heads/x@refs/tags/v1.2.3", which a regexp written
+// for tag builds of any workflow (".../workflows/.*@refs/tags/v.*")
+// matches. A SAN with two '@' matches only an exact SAN.
+func TestSANRegexpRefusesTwoAts(t *testing.T) {
+	t.Parallel()
+	e := newEmbedded(t, time.Now)
+	const san = "https://ci.example/octo-org/app/.github/workflows/release.yml@refs/heads/x@refs/tags/v1.2.3"
+	s, err := attest.NewCASigner(e.ca.IssuerFor(identity.Identity{Issuer: rtIssuer, Subject: san}), attest.WithEmbeddedTimestampAuthority(e.tsa.Handler()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := attest.Sign(t.Context(), s, rtStatement(t, rtArtifact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyAs := func(id verify.Identity) error {
+		v, err := verify.New(e.trust, verify.Expectation{Signer: id, PredicateType: attest.PredicateSLSAProvenanceV1}, privateOpts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(t.Context(), b, verify.ArtifactBytes(rtArtifact))
+		return err
+	}
+	if err := verifyAs(verify.Identity{SANRegexp: `https://ci\.example/octo-org/app/\.github/workflows/.*@refs/tags/v.*`, Issuer: rtIssuer}); !errors.Is(err, verify.ErrIdentityMismatch) {
+		t.Errorf("tag regexp against a branch named like a tag: %v, want ErrIdentityMismatch", err)
+	}
+	if err := verifyAs(verify.Identity{SAN: san, Issuer: rtIssuer}); err != nil {
+		t.Errorf("the exact SAN: %v", err)
+	}
+}

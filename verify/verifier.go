@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -391,6 +392,13 @@ func (v *Verifier) checkIdentity(got *SignerInfo) error {
 		return &IdentityMismatchError{Field: "san", Want: id.SAN, Got: got.SAN}
 	case v.sanRe != nil && !v.sanRe.MatchString(got.SAN):
 		return &IdentityMismatchError{Field: "san", Want: "regexp " + anchor(id.SANRegexp), Got: got.SAN}
+	case v.sanRe != nil && strings.Count(got.SAN, "@") > 1:
+		// A CI SAN is workflow@ref, and a branch may be named
+		// "x@refs/tags/v1": a regexp written for tags
+		// (".../workflows/.*@refs/tags/v.*") matches that branch's
+		// SAN. A pattern cannot tell which '@' the certificate split
+		// at, so a SAN holding two is matched only exactly (SAN).
+		return &IdentityMismatchError{Field: "san", Want: "regexp " + anchor(id.SANRegexp) + " (a SAN with more than one '@' matches only an exact SAN)", Got: got.SAN}
 	case id.Issuer != "" && got.Issuer != id.Issuer:
 		return &IdentityMismatchError{Field: "issuer", Want: id.Issuer, Got: got.Issuer}
 	case v.issRe != nil && !v.issRe.MatchString(got.Issuer):
