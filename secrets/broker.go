@@ -169,7 +169,8 @@ func WithJournal(dir string) Option {
 }
 
 // WithTTL sets the lease lifetime the broker asks backends for (default 15
-// minutes).
+// minutes). It also bounds every renewal ([Lease.Renew]); and no lease is
+// asked for, or renewed, past the deadline of the job's context.
 func WithTTL(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

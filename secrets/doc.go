@@ -64,6 +64,12 @@
 //     renewal. [Job.End] revokes the leases already issued before it waits
 //     for issuances under way, and an issuance that completes after its job
 //     ended revokes its own lease.
+//   - Shortest lifetime: the TTL asked of the backend, at issue and at
+//     every renewal, is at most the broker's ([WithTTL]) whatever ttl the
+//     job passes to [Lease.Renew], and ends no later than the deadline of
+//     the job's context, so a lease whose revocation fails at the job's end
+//     (the backend is down) still dies with the job at a backend that
+//     honours the TTL.
 //
 // # What the redactor masks
 //

@@ -26,6 +26,9 @@ type Job struct {
 	actor audit.Actor
 	rec   *journalFile
 	stop  func() bool
+	// deadline is that of the context given to Begin (zero if none): the
+	// job ends then, so no lease is asked for, or renewed, past it.
+	deadline time.Time
 
 	mu       sync.Mutex
 	ended    bool
@@ -58,7 +61,8 @@ func (j *Job) MarshalJSON() ([]byte, error) { return json.Marshal(j.String()) }
 // Begin starts a job's lease set. When ctx is cancelled or its deadline
 // passes, the job ends and its leases are revoked (bounded by
 // [WithRevokeTimeout]); callers should still call [Job.End] to learn about
-// revocation failures.
+// revocation failures. No lease is asked for, or renewed, past ctx's
+// deadline: give it one no later than the expiry of the job's token.
 func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 	if spec.Identity.IsZero() {
 		return nil, ErrNoIdentity
@@ -67,6 +71,7 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		return nil, errors.New("secrets: Begin: empty job id")
 	}
 	j := &Job{b: b, spec: spec, actor: spec.Identity.AuditActor(), leases: map[string]*Lease{}}
+	j.deadline, _ = ctx.Deadline()
 	if b.journal != "" {
 		rec, err := createJournal(ctx, b.journal, b.jseal, spec.ID, j.actor.ID)
 		if err != nil {
@@ -98,8 +103,8 @@ func (j *Job) ID() string { return j.spec.ID }
 // the backend was issuing gets [ErrJobEnded], and the lease is revoked.
 func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	b := j.b
-	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: name, TTL: b.ttl, Token: j.spec.Token}
-	if j.isEnded() {
+	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: name, TTL: j.leaseTTL(b.ttl), Token: j.spec.Token}
+	if j.isEnded() || req.TTL <= 0 {
 		return nil, ErrJobEnded
 	}
 	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
@@ -117,7 +122,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	l := &Lease{job: j, reserved: req.LeaseID, id: req.LeaseID, name: name}
 	// Record the lease, in the fleet's registry and in the job, before the
 	// backend creates anything.
-	if err := b.leases.register(ctx, j, l.reserved, name, b.now().Add(b.ttl)); err != nil {
+	if err := b.leases.register(ctx, j, l.reserved, name, b.now().Add(req.TTL)); err != nil {
 		return nil, joinAudit(err, b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "lease registry could not record the lease"))
 	}
 	if err := j.track(l); err != nil {
@@ -187,6 +192,23 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	}
 	b.log.DebugContext(ctx, "secrets: lease issued", "lease_id", l.id, "secret", name, "job", j.spec.ID)
 	return l, nil
+}
+
+// leaseTTL bounds the lifetime asked of a backend, for an issue or a
+// renewal: at most the broker's TTL ([WithTTL]; also what a non-positive
+// want means), and no later than the job's deadline. The job's code picks
+// the renewal's ttl, and the broker's TTL is the operator's bound on it;
+// and a lease whose lifetime at the backend ends with the job is dead then
+// even if the revocation at the job's end fails (the backend is down). A
+// result of zero or less means the job's deadline has passed.
+func (j *Job) leaseTTL(want time.Duration) time.Duration {
+	if want <= 0 || want > j.b.ttl {
+		want = j.b.ttl
+	}
+	if !j.deadline.IsZero() {
+		want = min(want, time.Until(j.deadline))
+	}
+	return want
 }
 
 func (j *Job) isEnded() bool {

@@ -80,11 +80,16 @@ func (l *Lease) Value() (Value, error) {
 }
 
 // Renew asks the backend to extend the lease by ttl and returns the new
-// expiry. A lease whose job has ended is not renewed ([ErrJobEnded]), nor
-// one whose identity the [WithCompromiseChecker] checker marks
-// ([ErrCompromised]).
+// expiry. ttl is capped at the broker's TTL ([WithTTL]), which a zero or
+// negative ttl also asks for, and at the deadline of the job's context. A
+// lease whose job has ended (or whose deadline has passed) is not renewed
+// ([ErrJobEnded]), nor one whose identity the [WithCompromiseChecker]
+// checker marks ([ErrCompromised]).
 func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error) {
 	b := l.job.b
+	// The job's code chooses ttl: a renewal must not stretch the lease
+	// past the lifetime the operator configured, nor past the job.
+	ttl = l.job.leaseTTL(ttl)
 	// One at a time with Revoke: a renewal never reaches the backend after
 	// the job's End began revoking the lease.
 	l.revokeMu.Lock()
@@ -97,7 +102,7 @@ func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error)
 	switch {
 	case revoked:
 		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
-	case ended:
+	case ended || ttl <= 0:
 		return time.Time{}, l.endedErr()
 	case !expires.IsZero() && !b.now().Before(expires):
 		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)

@@ -20,8 +20,19 @@
 // Role names are chosen by the broker ("ztci_" and 24 hex digits); Revoke
 // refuses any other name ([ErrBadRoleName]), so a tampered lease record
 // cannot make it drop someone else's role. Grant statements come from the
-// operator's configuration and are the only privileges a role gets. Creation
-// is one transaction: a failure leaves no role behind. Revoke is idempotent.
+// operator's configuration and are the only privileges granted to a role;
+// like every role, it also has what PUBLIC has in each database of the
+// cluster (by default CONNECT and TEMPORARY, and before PostgreSQL 15 CREATE
+// on the public schema): revoke those from PUBLIC where jobs must not reach.
+// Creation is one transaction: a failure leaves no role behind. The password
+// never reaches the server or a statement: CREATE ROLE carries its
+// SCRAM-SHA-256 verifier, so neither the server's statement log (which
+// writes a failed statement whole by default) nor pg_stat_activity nor a pgx
+// tracer on the admin pool sees anything that logs in. Revoke is idempotent,
+// and it commits NOLOGIN before anything else: a role it cannot drop (one
+// that left objects or default privileges in another database the role could
+// connect to, which DROP OWNED in the pool's database does not reach) can no
+// longer log in, its sessions are ended, and Revoke reports the failure.
 // Even if every revocation fails, the server refuses the password after
-// VALID UNTIL.
+// VALID UNTIL (sessions already open are not ended by VALID UNTIL).
 package postgres

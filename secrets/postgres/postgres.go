@@ -2,7 +2,11 @@ package postgres
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ztci/ztci/secrets"
@@ -38,12 +43,18 @@ type Role struct {
 // NOBYPASSRLS), a connection limit, and exactly the grants of its [Role].
 //
 // The lease id is the role name (the user to log in as); the lease value is
-// the password. Revoke disables login, terminates the role's sessions, drops
+// the password. Revoke disables login (committed on its own, so that it
+// holds even if the drop fails), terminates the role's sessions, drops
 // what it owns and its privileges (DROP OWNED), and drops the role.
 //
 // The admin pool's user needs CREATEROLE (and to be able to grant what the
-// roles grant). Passwords travel to the server inside CREATE ROLE on the
-// admin connection: use TLS to a remote server and keep log_statement off.
+// roles grant). The password itself never reaches the server: CREATE ROLE
+// carries only its SCRAM-SHA-256 verifier, computed here, so the statement
+// text that PostgreSQL logs (log_statement, or the failing statement at the
+// default log_min_error_statement), shows in pg_stat_activity and passes
+// through a pgx tracer holds nothing that logs in (PostgreSQL 10 or later,
+// which stores SCRAM verifiers given this way under any
+// password_encryption).
 type Backend struct {
 	pool   *pgxpool.Pool
 	roles  map[string]Role
@@ -158,13 +169,22 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		ttl = min(ttl, req.TTL)
 	}
 	pw := password()
+	// The statement carries the password's SCRAM verifier, never the
+	// password: PostgreSQL writes the whole query string to its log when
+	// any statement in it fails (log_min_error_statement is ERROR by
+	// default, so a grant naming a dropped table is enough), on every
+	// CREATE ROLE under log_statement=ddl, and pgx tracers log it too.
+	verifier, err := scramVerifier(pw)
+	if err != nil {
+		return secrets.Grant{}, fmt.Errorf("%w: postgres: %w", secrets.ErrBackend, err)
+	}
 	until := b.now().Add(ttl).UTC().Format(time.RFC3339)
 	// One simple-protocol query: PostgreSQL runs its statements as one
 	// implicit transaction, so a failed grant leaves no role behind, in a
 	// single round trip.
 	stmts := []string{fmt.Sprintf("CREATE ROLE %s WITH LOGIN PASSWORD '%s' VALID UNTIL '%s' "+
 		"NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %d",
-		q, pw, until, role.ConnLimit)}
+		q, verifier, until, role.ConnLimit)}
 	for _, g := range role.Grants {
 		stmts = append(stmts, strings.ReplaceAll(g, RolePlaceholder, q))
 	}
@@ -211,14 +231,27 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	if err != nil || !exists {
 		return err
 	}
-	// One implicit transaction: no new logins, sessions terminated (waiting
-	// up to 5 s for each), privileges and objects dropped, role dropped. The
-	// role name is a checked ztci_<hex> name, safe as a literal.
-	revoke := "ALTER ROLE " + q + " NOLOGIN;\n" +
+	// One round trip, two transactions. NOLOGIN is committed on its own
+	// first: the role can leave objects or default privileges in another
+	// database it may connect to (ALTER DEFAULT PRIVILEGES needs no
+	// privilege at all), which DROP OWNED here cannot remove, and then DROP
+	// ROLE fails. In one transaction with the drop, that failure rolled
+	// NOLOGIN back: the job's password kept working until VALID UNTIL, and
+	// the sessions just terminated could log in again. Then, in the second
+	// (implicit) transaction: sessions terminated (waiting up to 5 s for
+	// each), privileges and objects dropped, role dropped. The role name is
+	// a checked ztci_<hex> name, safe as a literal.
+	revoke := "BEGIN; ALTER ROLE " + q + " NOLOGIN; COMMIT;\n" +
 		"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '" + leaseID + "';\n" +
 		"DROP OWNED BY " + q + ";\n" +
 		"DROP ROLE " + q
 	if _, err := b.pool.Exec(ctx, revoke); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "2BP01" { // dependent_objects_still_exist
+			return fmt.Errorf("%w: postgres: revoke %s: the role can no longer log in and its sessions were ended, "+
+				"but it cannot be dropped: it owns objects or default privileges in another database (%s); "+
+				"run DROP OWNED BY %s there: %w", secrets.ErrBackend, leaseID, pe.Detail, leaseID, err)
+		}
 		return fmt.Errorf("%w: postgres: revoke %s: %w", secrets.ErrBackend, leaseID, err)
 	}
 	b.log.DebugContext(ctx, "postgres: role dropped", "role", leaseID)
@@ -235,3 +268,35 @@ func (b *Backend) exists(ctx context.Context, role string) (bool, error) {
 
 // password returns 26 random base32 characters (130 bits).
 func password() string { return rand.Text() }
+
+// scramIterations is PostgreSQL's default (scram_iterations) iteration
+// count.
+const scramIterations = 4096
+
+// scramVerifier returns the SCRAM-SHA-256 verifier PostgreSQL stores for
+// pw (RFC 5802, RFC 7677), in the form CREATE ROLE … PASSWORD accepts as
+// already encrypted: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>.
+// The verifier does not log in: a client must prove it knows ClientKey,
+// which the verifier only holds hashed. pw is ASCII (base32), so SASLprep
+// leaves it as it is.
+func scramVerifier(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	salted, err := pbkdf2.Key(sha256.New, pw, salt, scramIterations, sha256.Size)
+	if err != nil {
+		return "", err
+	}
+	defer clear(salted)
+	mac := func(msg string) []byte {
+		h := hmac.New(sha256.New, salted)
+		h.Write([]byte(msg))
+		return h.Sum(nil)
+	}
+	clientKey := mac("Client Key")
+	defer clear(clientKey)
+	storedKey := sha256.Sum256(clientKey)
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", scramIterations, b64(salt), b64(storedKey[:]), b64(mac("Server Key"))), nil
+}

@@ -10,7 +10,8 @@
 // earlier versions wrapped with AES-256-GCM still open; the zero Key is
 // refused); a vendor's KMS implements [KeyWrapper] with three methods
 // (KeyID, Wrap, Unwrap) and is used the same way; the subpackage sealtest
-// checks such an implementation against the contract.
+// checks such an implementation against the contract (given a second key of
+// the same KMS, also that Unwrap opens only what its own key wrapped).
 //
 //	current, _ := seal.NewKey("2026-02", materialFromFile)
 //	env, _ := seal.NewLocal(current, previous) // or seal.New(myKMSKey)

@@ -6,7 +6,10 @@
 // bound claims decide), then reads a KV v2 field ([KV]) or a dynamic secret
 // ([Dynamic]) whose Vault lease the broker renews and revokes. A source
 // marked [Source.Wrapped] is delivered response-wrapped: the lease holds a
-// single-use wrapping token that only the job unwraps ([Unwrap]).
+// single-use wrapping token that only the job unwraps ([Unwrap]). Only KV
+// sources can be wrapped ([New] refuses a wrapped Dynamic one): the broker
+// would never see the Vault lease inside the wrapped answer, and could not
+// revoke it when the job ends.
 //
 //	be, _ := vault.New(brokerClient, vault.JWTAuth{Role: "ci"}, map[string]vault.Source{
 //		"deploy-token": vault.KV("secret", "ci/deploy", "token"),
@@ -22,8 +25,11 @@
 // carry HTTP status codes, not response bodies). A refused login is
 // [ErrLoginDenied] (a [secrets.ErrDenied]); a 403 on a read is a deny;
 // anything else is a [secrets.ErrBackend]; the broker grants nothing then.
-// Revocation uses the broker's own client token, so leases can be revoked
-// after the job's token expired, including after a crash.
+// A Vault lease or wrapping token answered with a TTL of 0, negative or
+// overflowing ([ErrLeaseDuration]) is revoked and refused: the broker
+// reads a TTL of 0 as "no expiry". Revocation uses the broker's own
+// client token, so leases can be revoked after the job's token expired,
+// including after a crash.
 //
 // Tokens stay at the configured Vault: [New] and [Unwrap] use a copy of
 // the given client that never follows a redirect (a 3xx is [ErrRedirect],

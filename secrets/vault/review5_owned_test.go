@@ -29,7 +29,7 @@ func TestReview5OwnedBounded(t *testing.T) {
 		switch r.URL.Path {
 		case "/v1/auth/jwt/login":
 			resp = map[string]any{"auth": map[string]any{"client_token": "job-token"}}
-		case "/v1/database/creds/ci":
+		case "/v1/database/creds/ci", "/v1/secret/data/ci":
 			i := n.Add(1)
 			if r.Header.Get("X-Vault-Wrap-TTL") != "" {
 				resp = map[string]any{"wrap_info": map[string]any{"token": fmt.Sprintf("wrapping-token-%d-abcdef", i), "accessor": fmt.Sprintf("acc%d", i), "ttl": 60}}
@@ -53,7 +53,7 @@ func TestReview5OwnedBounded(t *testing.T) {
 	}
 	be, err := New(c, JWTAuth{Role: "ci"}, map[string]Source{
 		"db":      Dynamic("database/creds/ci", "password"),
-		"wrapped": Dynamic("database/creds/ci", "password").Wrapped(time.Minute),
+		"wrapped": KV("secret", "ci", "password").Wrapped(time.Minute),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -35,12 +35,15 @@ var (
 	// ErrField: the secret has no such field, or it is not a string.
 	ErrField = fmt.Errorf("%w: vault secret has no such string field", secrets.ErrNotFound)
 	// ErrLeaseDuration: Vault answered with a lease or wrapping TTL that is
-	// negative or too large to be a time.Duration (see [*DurationError]).
+	// negative, 0, or too large to be a time.Duration (see
+	// [*DurationError]).
 	ErrLeaseDuration = fmt.Errorf("%w: vault: unusable lease duration", secrets.ErrBackend)
 )
 
-// DurationError reports a TTL from Vault that cannot be used. The lease it
-// came with has been revoked (Issue) or left as it was (Renew).
+// DurationError reports a TTL from Vault that cannot be used: negative,
+// too large for a time.Duration, or 0 for a Vault lease or a wrapping
+// token. The lease it came with has been revoked (Issue) or left as it was
+// (Renew).
 type DurationError struct {
 	Field   string // e.g. "lease_duration"
 	Seconds int
@@ -60,6 +63,18 @@ func seconds(field string, n int) (time.Duration, error) {
 		return 0, &DurationError{Field: field, Seconds: n}
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// leaseSeconds is seconds for the TTL of something Vault created for the
+// lease (a Vault lease, a wrapping token), which also refuses 0: the
+// broker reads a Grant's TTL of 0 as "the backend sets no expiry", so a
+// Vault lease answered with lease_duration 0 would have been handed out
+// as one that never expires, and renewed as such.
+func leaseSeconds(field string, n int) (time.Duration, error) {
+	if n == 0 {
+		return 0, &DurationError{Field: field, Seconds: n}
+	}
+	return seconds(field, n)
 }
 
 type kind int
@@ -95,7 +110,10 @@ func Dynamic(path, field string) Source {
 // Wrapped makes the secret arrive response-wrapped: the lease's value is a
 // single-use wrapping token valid for ttl, which only the job unwraps (see
 // [Unwrap]), so the broker never sees the secret. The lease is single-use,
-// and revoking it revokes the wrapping token if still unused.
+// and revoking it revokes the wrapping token if still unused. Only a [KV]
+// source can be wrapped: [New] refuses a wrapped [Dynamic] one, whose
+// Vault lease would be inside the wrapped answer, where the broker cannot
+// see its id to revoke it when the job ends.
 func (s Source) Wrapped(ttl time.Duration) Source {
 	s.wrapTTL = ttl
 	return s
@@ -210,6 +228,14 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 	for name, s := range sources {
 		if s.path == "" || s.field == "" || (s.kind == kindKV && s.mount == "") {
 			return nil, fmt.Errorf("%w: New: source %q: mount, path and field are required", ErrConfig, name)
+		}
+		if s.kind == kindDynamic && s.wrapTTL > 0 {
+			// The wrapped answer holds the dynamic secret's Vault lease id;
+			// the broker only ever learns the wrapping token's accessor, so
+			// once the job unwrapped it, revoking the lease at the job's end
+			// would revoke nothing and the credential would live on until
+			// its Vault TTL (or the login token's) ran out.
+			return nil, fmt.Errorf("%w: New: source %q: a Dynamic source cannot be Wrapped: its Vault lease could not be revoked when the job ends", ErrConfig, name)
 		}
 	}
 	own, err := withoutRedirects(client)
@@ -363,7 +389,7 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		}
 		id := wrapPrefix + s.WrapInfo.Accessor
 		b.own(id, owned{kind: ownedWrap, accessor: s.WrapInfo.Accessor})
-		ttl, err := seconds("wrap_info.ttl", s.WrapInfo.TTL)
+		ttl, err := leaseSeconds("wrap_info.ttl", s.WrapInfo.TTL)
 		if err != nil {
 			return secrets.Grant{}, errors.Join(err, b.Revoke(context.WithoutCancel(ctx), id))
 		}
@@ -388,7 +414,7 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if s.LeaseID == "" {
 		return secrets.Grant{Value: v}, nil
 	}
-	ttl, err := seconds("lease_duration", s.LeaseDuration)
+	ttl, err := leaseSeconds("lease_duration", s.LeaseDuration)
 	if err != nil {
 		return fail(err)
 	}

@@ -11,11 +11,22 @@
 // key silently); the wrapped form and every error are free of the data key;
 // wrapped keys fit [seal.MaxWrappedLen]; concurrent use works; and an
 // [seal.Envelope] over the wrapper round-trips and refuses a changed record.
+//
+// Given other keys of the same KMS (wrappers with other key ids), it also
+// checks that the wrapper uses its own key only: Unwrap refuses a data key
+// another key wrapped, and an Envelope holding both keys refuses a record
+// sealed under another key whose header names this one. A wrapper over a
+// KMS whose ciphertexts name their key (AWS KMS Decrypt without KeyId)
+// fails this unless it pins its key; one key alone cannot show it.
+//
+//	sealtest.Run(t, mykms.NewWrapper(client, keyA), mykms.NewWrapper(client, keyB))
 package sealtest
 
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -29,9 +40,9 @@ import (
 )
 
 // Run reports every failure of [TestKeyWrapper] as a test error.
-func Run(t *testing.T, w seal.KeyWrapper) {
+func Run(t *testing.T, w seal.KeyWrapper, others ...seal.KeyWrapper) {
 	t.Helper()
-	if err := TestKeyWrapper(t.Context(), w); err != nil {
+	if err := TestKeyWrapper(t.Context(), w, others...); err != nil {
 		for _, e := range unjoin(err) {
 			t.Error(e)
 		}
@@ -39,8 +50,10 @@ func Run(t *testing.T, w seal.KeyWrapper) {
 }
 
 // TestKeyWrapper checks w and returns every violation found, joined; nil
-// means w conforms. It calls Wrap and Unwrap a few dozen times.
-func TestKeyWrapper(ctx context.Context, w seal.KeyWrapper) error {
+// means w conforms. It calls Wrap and Unwrap a few dozen times. others are
+// wrappers of other keys of the same KMS, if any: w must refuse what they
+// wrapped (see the package documentation).
+func TestKeyWrapper(ctx context.Context, w seal.KeyWrapper, others ...seal.KeyWrapper) error {
 	if w == nil {
 		return errors.New("sealtest: nil KeyWrapper")
 	}
@@ -115,7 +128,75 @@ func TestKeyWrapper(ctx context.Context, w seal.KeyWrapper) error {
 	wg.Wait()
 
 	errs = append(errs, checkEnvelope(ctx, w)...)
+	for _, o := range others {
+		errs = append(errs, checkOwnKeyOnly(ctx, w, o)...)
+	}
 	return errors.Join(errs...)
+}
+
+// checkOwnKeyOnly checks that w opens nothing other wrapped. The Envelope
+// authenticates its header with the data key, but cannot tell which KEK
+// gave that key back: if w's Unwrap opens a key other wrapped, whoever can
+// wrap under other (encrypt with a key the KMS lets w's credentials
+// decrypt) writes records that open as if sealed under w's key id.
+func checkOwnKeyOnly(ctx context.Context, w, other seal.KeyWrapper) []error {
+	if other == nil {
+		return []error{errors.New("sealtest: nil other KeyWrapper")}
+	}
+	id, oid := w.KeyID(), other.KeyID()
+	if id == oid {
+		return []error{fmt.Errorf("sealtest: the other wrapper has the same key id %q; pass a wrapper of another key", id)}
+	}
+	var errs []error
+	dek := make([]byte, seal.KeySize)
+	if _, err := rand.Read(dek); err != nil {
+		return []error{err}
+	}
+	wrapped, err := other.Wrap(ctx, bytes.Clone(dek))
+	if err != nil {
+		return []error{fmt.Errorf("sealtest: Wrap with other key %q: %w", oid, err)}
+	}
+	if got, err := w.Unwrap(ctx, wrapped); err == nil {
+		errs = append(errs, fmt.Errorf("sealtest: Unwrap with key %q opened a data key wrapped by key %q (%d bytes); it must use its own key only", id, oid, len(got)))
+	}
+	// The same through an Envelope holding both keys: a record sealed
+	// under other, relabelled with w's id and resealed with the same data
+	// key (what whoever can wrap under other can build), must not open.
+	env, err := seal.New(w, other)
+	if err != nil {
+		return append(errs, fmt.Errorf("sealtest: seal.New: %w", err))
+	}
+	forged, err := forge(id, wrapped, dek, []byte("sealtest-forged-record"), []byte("aad"))
+	if err != nil {
+		return append(errs, err)
+	}
+	if _, err := env.Open(ctx, forged, []byte("aad")); !errors.Is(err, seal.ErrOpen) {
+		errs = append(errs, fmt.Errorf("sealtest: an Envelope opened a record naming key %q whose data key key %q wrapped (err %v)", id, oid, err))
+	}
+	return errs
+}
+
+// forge builds a version 1 record naming keyID around a wrapped data key,
+// sealed with dek (see package seal's record format).
+func forge(keyID string, wrapped, dek, plaintext, aad []byte) ([]byte, error) {
+	hdr := []byte{'Z', 'S', 1, byte(len(keyID))}
+	hdr = append(hdr, keyID...)
+	hdr = append(hdr, byte(len(wrapped)>>8), byte(len(wrapped)))
+	hdr = append(hdr, wrapped...)
+	block, err := aes.NewCipher(dek)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out := append(bytes.Clone(hdr), nonce...)
+	return gcm.Seal(out, nonce, plaintext, append(bytes.Clone(hdr), aad...)), nil
 }
 
 func checkEnvelope(ctx context.Context, w seal.KeyWrapper) []error {
