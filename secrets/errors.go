@@ -19,6 +19,11 @@ var (
 	ErrCompromised = fmt.Errorf("%w: identity marked compromised", ErrDenied)
 	// ErrNoIdentity: the request carries the zero identity.
 	ErrNoIdentity = fmt.Errorf("%w: no identity", ErrDenied)
+	// ErrInvalidName: the secret name is empty, longer than [MaxNameLen],
+	// not UTF-8, or holds a control or invisible (format) character. It is
+	// refused before policy sees it: such a name can read one way to the
+	// authorizer and another to a backend, and cannot be audited as given.
+	ErrInvalidName = fmt.Errorf("%w: invalid secret name", ErrDenied)
 	// ErrUnmaskable: the value is too short to be masked reliably in logs
 	// (see [MinMaskLen]), so the broker refuses to hand it out while a
 	// redactor is wired in.

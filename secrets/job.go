@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/redact"
 )
 
@@ -106,6 +110,11 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: name, TTL: j.leaseTTL(b.ttl), Token: j.spec.Token}
 	if j.isEnded() || req.TTL <= 0 {
 		return nil, ErrJobEnded
+	}
+	if err := checkName(name); err != nil {
+		// Audited under a quoted, clipped rendering: the name as given
+		// may not be UTF-8, which the audit log refuses, or be huge.
+		return nil, j.deny(ctx, clip.String(strconv.QuoteToASCII(name), 2*MaxNameLen), err.Error(), err)
 	}
 	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
 		return nil, j.deny(ctx, name, "identity marked compromised", ErrCompromised)
@@ -371,4 +380,26 @@ func (b *Broker) RevokeIdentity(ctx context.Context, id string) (int, error) {
 		}
 	}
 	return len(jobs), errors.Join(errs...)
+}
+
+// MaxNameLen is the longest secret name [Job.Lease] accepts, in bytes.
+const MaxNameLen = 4096
+
+// checkName refuses a secret name that is empty, longer than MaxNameLen,
+// not UTF-8, or holds a control or format character (ErrInvalidName).
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty", ErrInvalidName)
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidName, len(name), MaxNameLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: not UTF-8", ErrInvalidName)
+	}
+	for i, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%w: character %U at byte %d", ErrInvalidName, r, i)
+		}
+	}
+	return nil
 }
