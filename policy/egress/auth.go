@@ -11,6 +11,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/svid"
 )
 
 // errUnverified: the credential did not verify (the verifier's error is
@@ -27,6 +28,12 @@ func (p *Proxy) authenticate(ctx context.Context, r *http.Request, tok string, t
 			return identity.Identity{}, fmt.Errorf("%w: client certificates are not accepted here", errUnverified)
 		}
 		id, _, err := x509svid.Verify(r.TLS.PeerCertificates, p.cfg.svids)
+		if err == nil {
+			// The chain check does not refuse a trust domain's own ID
+			// or an over-long one; a matcher admitting the trust
+			// domain's members would admit them (svid.CheckPeerID).
+			err = svid.CheckPeerID(id)
+		}
 		if err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", errUnverified, err)
 		}

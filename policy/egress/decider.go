@@ -59,13 +59,23 @@ type Rule struct {
 	// SPIFFEIDs are globs over the SPIFFE ID of a job that authenticated
 	// with an X.509-SVID ([WithClientSVIDs]), e.g.
 	// "spiffe://ci.example/repo/octo-org/*". Such a job carries no CI
-	// claims, so Repositories, Workflows and Refs never match it.
+	// claims, so Repositories, Workflows, Refs and Events never match it.
 	SPIFFEIDs []string
 	// Workflows are globs over the workflow claim. Empty: any workflow.
 	Workflows []string
 	// Refs are globs over the full git ref ("refs/heads/main",
-	// "refs/tags/v*"). Empty: any ref.
+	// "refs/tags/v*"). Empty: any ref. A job started by an untrusted
+	// trigger, pull_request_target or workflow_run (its event claim),
+	// matches no Refs glob whatever its ref, unless Events names its
+	// trigger: GitHub gives such a job the base branch's ref for code a
+	// pull request from anyone may control.
 	Refs []string
+	// Events are the run triggers the rule applies to (the job's event
+	// claim: "push", "workflow_run"), compared without case. Empty: any
+	// trigger. Naming pull_request_target or workflow_run here is what
+	// lets Refs match a job it started (a deploy workflow_run after CI on
+	// the main branch, say).
+	Events []string
 	// Hosts are globs over the destination host, lower case
 	// ("proxy.golang.org", "*.githubusercontent.com", "10.1.2.3"). A '*'
 	// must end a label ("*.example.com", "s3-*.example.com") or be the
@@ -83,10 +93,29 @@ func (r Rule) matchesJob(job identity.Identity) bool {
 		return true
 	}
 	c := job.Claims
+	event := normalEvent(c.Event)
+	named := event != "" && slices.Contains(r.Events, event) // NewAllowList normalized r.Events
 	return anyGlob(r.Repositories, c.Repository) &&
 		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
-		(len(r.Refs) == 0 || anyGlob(r.Refs, c.Ref))
+		(len(r.Events) == 0 || named) &&
+		(len(r.Refs) == 0 || (named || !slices.Contains(untrustedTriggers, event)) && anyGlob(r.Refs, c.Ref))
 }
+
+// untrustedTriggers are the run triggers whose jobs match no Rule.Refs
+// glob unless the rule's Events name them: the policy library's default
+// UntrustedTriggers, the two "pwn request" triggers. GitHub runs a
+// pull_request_target workflow with the base branch's ref (ref_protected
+// true, the repository's secrets) for a pull request from anyone, and a
+// workflow_run workflow the same way after a run such a pull request
+// started, commonly on its artifacts. Matched by ref, a workflow that
+// checks out or builds the pull request's code got every allowance of the
+// protected branch ("refs/heads/main"): the hosts a release or deploy step
+// may reach.
+var untrustedTriggers = []string{"pull_request_target", "workflow_run"}
+
+// normalEvent is a run trigger as rules compare it: without case and
+// surrounding space (as the policy library compares them).
+func normalEvent(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 func (r Rule) matchesDestination(d Destination) bool {
 	return slices.Contains(r.Ports, d.Port) && anyGlob(r.Hosts, d.Host)
@@ -112,8 +141,8 @@ type AllowList struct {
 }
 
 // NewAllowList validates rules and returns the allow-list. Every rule needs
-// a unique Name, at least one repository, host and port; globs must be
-// non-empty, and host globs lower case in [a-z0-9-_.*:]. Errors wrap
+// a unique Name, at least one repository, host and port; globs and events
+// must be non-empty, and host globs lower case in [a-z0-9-_.*:]. Errors wrap
 // [ErrConfig]. An empty list denies everything.
 func NewAllowList(rules ...Rule) (*AllowList, error) {
 	seen := map[string]bool{}
@@ -146,6 +175,13 @@ func NewAllowList(rules ...Rule) (*AllowList, error) {
 		r.SPIFFEIDs = slices.Clone(r.SPIFFEIDs)
 		r.Workflows = slices.Clone(r.Workflows)
 		r.Refs = slices.Clone(r.Refs)
+		events := make([]string, len(r.Events))
+		for i, e := range r.Events {
+			if events[i] = normalEvent(e); events[i] == "" {
+				return nil, fmt.Errorf("%w: rule %q has an empty event", ErrConfig, r.Name)
+			}
+		}
+		r.Events = events
 		r.Hosts = slices.Clone(r.Hosts)
 		r.Ports = slices.Clone(r.Ports)
 		out = append(out, r)
@@ -185,7 +221,11 @@ func (a *AllowList) Decide(_ context.Context, job identity.Identity, dst Destina
 		return Decision{Rule: RuleDefaultDeny, Reason: fmt.Sprintf("no rule allows %s to reach %s", job.SPIFFEID, dst)}, nil
 	}
 	c := job.Claims
-	return Decision{Rule: RuleDefaultDeny, Reason: fmt.Sprintf("no rule allows repository %q (workflow %q, ref %q) to reach %s", c.Repository, c.Workflow, c.Ref, dst)}, nil
+	reason := fmt.Sprintf("no rule allows repository %q (workflow %q, ref %q) to reach %s", c.Repository, c.Workflow, c.Ref, dst)
+	if slices.Contains(untrustedTriggers, normalEvent(c.Event)) {
+		reason += fmt.Sprintf("; the job was started by %q, which a rule's Refs match only when its Events name it", c.Event)
+	}
+	return Decision{Rule: RuleDefaultDeny, Reason: reason}, nil
 }
 
 // who names a job in a reason: its SPIFFE ID or its repository.

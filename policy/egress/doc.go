@@ -54,6 +54,11 @@
 //     [WithAuditOnlyUnsafe] allows what the Decider denies, recording
 //     "enforced"="false"; authentication, the compromise check, the address
 //     check and limits still apply in that mode.
+//   - A ref is not trusted on a pull request's behalf: a [Rule]'s Refs
+//     match no job started by pull_request_target or workflow_run (its
+//     event claim), which GitHub runs with the base branch's ref for code
+//     a pull request from anyone may control, unless the rule's Events
+//     name that trigger.
 //   - The job token is read only from Proxy-Authorization, deleted from the
 //     request before anything else looks at it, and never forwarded, logged,
 //     audited, echoed or put in an error. A missing or bad token, or another
@@ -102,8 +107,9 @@
 //   - Bounded: connections per job, header size, header read, connect and
 //     idle timeouts, copy buffers, decision cache ([Limits]); the header of
 //     a forwarded response to 1 MiB; what a request puts in an audit event
-//     (the method to 32 bytes, a TLS server name to 253), so that no
-//     request can make its record too large for the audit log. Every connection to the proxy is
+//     (the method to 32 bytes, a TLS server name to 253, the error that
+//     ended a connection to 512), so that no request, and no destination,
+//     can make its record too large for the audit log. Every connection to the proxy is
 //     bounded by one limit at any time: while it carries an admitted
 //     request (authenticated, not refused before the destination is
 //     decided) by its job's Limits.MaxConnsPerJob; otherwise (accepted,

@@ -358,6 +358,22 @@ func (p *Proxy) unregister(c *conn) {
 // Real methods are a few bytes.
 const maxMethodBytes = 32
 
+// maxErrorBytes bounds the relay error a close record carries (see
+// auditError).
+const maxErrorBytes = 512
+
+// auditError returns a relay's error as a close record carries it: valid
+// UTF-8, cut to maxErrorBytes. net/http's errors quote what they refuse,
+// escaped up to four times as long: a job's Upgrade value (up to the
+// header limit), a destination's malformed header line (up to
+// maxResponseHeaderBytes). Written whole, such an error made the close
+// record of an allowed connection too large for the audit log, which
+// refused it: the connection kept its open event but lost the record of
+// the bytes it moved.
+func auditError(err error) string {
+	return clip.String(strings.ToValidUTF8(err.Error(), "\uFFFD"), maxErrorBytes)
+}
+
 // request is what the proxy knows about one job request while handling it.
 type request struct {
 	method string // as audited: cut to maxMethodBytes
@@ -551,7 +567,7 @@ func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced
 		ev.Attributes[AttrSNI] = res.sni
 	}
 	if res.err != nil && end == "error" {
-		ev.Attributes["error"] = res.err.Error()
+		ev.Attributes["error"] = auditError(res.err)
 	}
 	// The request's context may be done once the client has gone; the close
 	// record is still owed.
