@@ -107,7 +107,13 @@
 //     Shellwords.escape writes it;
 //   - with each quote doubled inside quotes of its kind (SQL literals,
 //     YAML single-quoted scalars, PowerShell, CSV);
-//   - hex of the whole value, all lower or all upper case;
+//   - hex of the whole value, all lower or all upper case: the digits
+//     alone; with ":", " ", "-", "," or ", " between bytes (Go's "% x",
+//     Python's bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1
+//     and xxd -g1 on one line, fingerprints); each byte as 0xHH with "," or
+//     ", " between (xxd -i, C and Java arrays, HexFormat with prefix 0x),
+//     and as Go's %#v of a []byte writes it (0x0 for a zero byte); \xHH
+//     bytes are backslash escapes (above);
 //   - base64, standard and URL alphabets, padded or not, starting at any of
 //     the three byte offsets inside a longer base64 string (so
 //     "user:VALUE" in a Basic auth header is masked); and base64 in the
@@ -115,6 +121,16 @@
 //     base64, openssl, PEM and MIME encoders and Ruby's encode64 write it,
 //     with LF or CRLF line breaks, indented or not, or with the lines
 //     joined by spaces (echo $(base64 f));
+//   - base32, standard and "hex" alphabets (RFC 4648), upper case, padded
+//     or not, starting at any of the five byte offsets inside a longer
+//     base32 string, and wrapped into lines as base64 is (GNU base32 and
+//     basenc wrap at 76);
+//   - UTF-16, little- or big-endian, with or without a BOM (PowerShell,
+//     .NET, Windows tools, iconv; the mask may take the zero byte of an
+//     ASCII character next to the value), and base64 (standard alphabet,
+//     padded or not, at any of the three offsets, wrapped or not) of
+//     UTF-16LE: PowerShell's -EncodedCommand and
+//     [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(…));
 //   - these chains: base64 that was then percent-encoded (a token in a
 //     query string); a percent-encoded value in a JSON or backslash-escaped
 //     shell string (Go's json.Marshal of a URL built with PathEscape
@@ -132,21 +148,23 @@
 //     leaves the value's own backslashes unescaped);
 //   - chains of encodings other than those above: a value percent-encoded
 //     twice or backslash-escaped twice (a JSON document in a JSON string),
-//     base64 of an escaped form, hex or base64 of a part of the value,
-//     mixed-case hex of the whole value, hex with separators or line
-//     breaks (Go's "% x", hex.Dump, Python's bytes.hex(":"), Java's
-//     HexFormat.ofDelimiter, od -tx1, hexdump, xxd, and xxd -p for a value
-//     longer than 29 bytes), decimal bytes (Go's %v of a []byte), HTML
-//     entities, gzip, and anything encrypted (separated hex would take
-//     three more patterns a case, each half again as long as the hex: the
-//     matcher's filters, filled four times as full, would pass most
-//     samples on to the exact comparison and cut the throughput by half);
-//   - other encodings: base32, ascii85, uuencode, quoted-printable, UTF-16
-//     (PowerShell's -EncodedCommand is base64 of UTF-16);
-//   - base64 wrapped at other widths; and in wrapped base64, a value whose
-//     encoding is split by a single line break that is a CRLF, indented or
-//     a space into two parts each shorter than 48 characters and than the
-//     shortest value (or line of a multi-line value) registered;
+//     base64 of an escaped form, hex, base32 or base64 of a part of the
+//     value, UTF-16 encoded again other than as standard base64 of
+//     UTF-16LE (base64 of UTF-16BE, URL-safe base64, hex or base32 of
+//     UTF-16), UTF-16 of a value that is not UTF-8, mixed-case hex of the
+//     whole value, hex broken into lines or groups of bytes (hex.Dump,
+//     hexdump, od and xxd at their default widths, xxd -p for a value
+//     longer than 29 bytes, Python's bytes.hex(":", 2)), hex with other
+//     separators or prefixes (0XDE, Python's list of hex() strings),
+//     decimal bytes (Go's %v of a []byte), HTML entities, gzip, and
+//     anything encrypted;
+//   - other encodings: lower-case base32, ascii85, uuencode,
+//     quoted-printable, UTF-32;
+//   - base64 and base32 wrapped at other widths; and in wrapped base64 or
+//     base32, a value whose encoding is split by a single line break that
+//     is a CRLF, indented or a space into two parts each shorter than 48
+//     characters and than the shortest value (or line of a multi-line
+//     value) registered;
 //   - characters up to U+00FF written as one escape each (\xe4, %E4) when
 //     those escapes also spell UTF-8 (a letter from Â to ô followed by
 //     characters from U+0080 to U+00BF): they are read as UTF-8 only;

@@ -15,6 +15,16 @@ import (
 // another hash, and only on a hit there are the (pattern, offset)
 // candidates for that exact window compared. The cost per input byte is
 // about one load, multiply and bit test per stride bytes.
+//
+// Only the windows that start in a pattern's first stride bytes are
+// entered in the bitsets and the map: the first sample at or after the
+// start of an occurrence starts less than stride bytes into it (and ends
+// inside it, as the pattern is at least minLen long), and the exact
+// comparison of that one window finds the occurrence. Entering the others
+// too would only fill the bitsets, so that more samples of ordinary text
+// pass them: a pattern costs them stride windows however long it is, which
+// is what makes the long encodings (UTF-16, base32, base64 of UTF-16,
+// separated hex) cheap to add.
 type matcher struct {
 	pats  []string
 	owner []int32 // pats[i] is a form of secret owner[i]
@@ -75,7 +85,7 @@ func newMatcher(pats []string, owner []int32, hex *wideMatcher, maxRaw int) *mat
 	m.bits, m.bits2 = new(filter), new(filter2)
 	m.grams = map[uint32][]cand{}
 	for i, p := range pats {
-		for off := 0; off+gramLen <= len(p); off++ {
+		for off := 0; off < m.stride; off++ { // see matcher
 			g := binary.LittleEndian.Uint32([]byte(p[off : off+gramLen]))
 			h, h2 := gramHash(g), gramHash2(g)
 			m.bits[h>>6] |= 1 << (h & 63)
@@ -167,7 +177,7 @@ func newWideMatcher(pats []string, owner []int32) *wideMatcher {
 	w.bits, w.bits2 = new(filter), new(filter2)
 	w.grams = map[uint64][]cand{}
 	for i, p := range pats {
-		for off := 0; off+wideGramLen <= len(p); off++ {
+		for off := 0; off < w.stride; off++ { // see matcher
 			var win [8]byte
 			copy(win[:], p[off:off+wideGramLen])
 			g := binary.LittleEndian.Uint64(win[:])

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -55,7 +58,7 @@ type Redactor struct {
 	repl    []string         // by secret index: what replaces the secret
 	pats    map[string]int32 // pattern -> secret index
 	hexPats map[string]int32 // hex form -> secret index
-	frags   map[string]int32 // standard base64 fragment -> secret index (see wrapPatterns)
+	frags   map[string]int32 // fragment that may be wrapped into lines -> secret index (see wrapPatterns)
 	maxRaw  int
 	refused atomic.Int64
 	m       atomic.Pointer[matcher]
@@ -214,8 +217,7 @@ func (r *Redactor) AddSecret(name, value string) error {
 		fs := forms(value)
 		for _, f := range fs {
 			r.maxRaw = max(r.maxRaw, len(f))
-			h := hex.EncodeToString([]byte(f))
-			for _, p := range []string{h, strings.ToUpper(h)} {
+			for _, p := range hexForms(f) {
 				if _, ok := r.hexPats[p]; !ok {
 					r.hexPats[p] = i
 				}
@@ -227,11 +229,13 @@ func (r *Redactor) AddSecret(name, value string) error {
 			}
 		}
 		for _, f := range fs {
-			for off := range 3 {
-				if p := base64Fragment(base64.RawStdEncoding, f, off); len(p) >= MinMaskLen {
-					if _, ok := r.frags[p]; !ok {
-						r.frags[p] = i
-					}
+			// The fragments that encoders may wrap into lines: standard
+			// base64 of the form and of its UTF-16LE, and base32 (GNU
+			// base32 and basenc wrap at 76, as base64 does).
+			ps := fragments(f, base64.RawStdEncoding, base32Std, base32Hex)
+			for _, p := range append(ps, fragments(utf16Of(f, binary.LittleEndian), base64.RawStdEncoding)...) {
+				if _, ok := r.frags[p]; !ok && len(p) >= MinMaskLen {
+					r.frags[p] = i
 				}
 			}
 		}
@@ -316,16 +320,21 @@ func forms(v string) []string {
 }
 
 // variants returns the byte strings matched as they are for forms: each
-// form, its base64 (standard and URL alphabets, at each of the three byte
-// offsets it can start at inside a longer encoded string), its HTML-form
+// form; its base64 (standard and URL alphabets) and base32 (standard and
+// "hex" alphabets, upper case), each at every byte offset it can start at
+// inside a longer encoded string (see fragment); the form in UTF-16LE and
+// UTF-16BE, and the base64 (standard alphabet, every offset) of its
+// UTF-16LE, as PowerShell and .NET write text; its HTML-form
 // encoding when spaces are the only bytes that change, its shell
 // single-quoted spellings (and Ruby's Shellwords spelling of newlines), and
 // its spellings with quotes doubled.
 // Escaped forms (percent, JSON, string literals, shell) are found by
 // decoding the stream instead (see decode.go), and hex forms by a matcher
-// of their own (see wideMatcher).
+// of their own (see wideMatcher and hexForms).
 func variants(forms []string) []string {
 	set := map[string]bool{}
+	// Every pattern is at least MinMaskLen bytes, fragments included: see
+	// fragment for why a value's fragments always are.
 	add := func(s string) {
 		if len(s) >= MinMaskLen {
 			set[s] = true
@@ -333,9 +342,16 @@ func variants(forms []string) []string {
 	}
 	for _, f := range forms {
 		add(f)
-		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-			for off := range 3 {
-				add(base64Fragment(enc, f, off))
+		for _, p := range fragments(f, base64.RawStdEncoding, base64.RawURLEncoding, base32Std, base32Hex) {
+			add(p)
+		}
+		// UTF-16 of a value that is not UTF-8 is not one thing: tools
+		// refuse it or replace the bad bytes, each its own way.
+		if le := utf16Of(f, binary.LittleEndian); le != "" {
+			add(le)
+			add(utf16Of(f, binary.BigEndian))
+			for _, p := range fragments(le, base64.RawStdEncoding) {
+				add(p)
 			}
 		}
 		add(strings.ReplaceAll(f, " ", "+"))
@@ -356,19 +372,101 @@ func variants(forms []string) []string {
 	return out
 }
 
-// base64Fragment returns the part of the encoding of v that does not depend
-// on the bytes around it when v starts off bytes (0, 1 or 2) into a 3-byte
-// group of a longer encoded string.
-func base64Fragment(enc *base64.Encoding, v string, off int) string {
+// base32Std and base32Hex are the RFC 4648 base32 alphabets, unpadded
+// (padding only ever follows the end of the value's part).
+var (
+	base32Std = base32.StdEncoding.WithPadding(base32.NoPadding)
+	base32Hex = base32.HexEncoding.WithPadding(base32.NoPadding)
+)
+
+// textEncoding is an unpadded base64 or base32 encoding.
+type textEncoding interface{ EncodeToString([]byte) string }
+
+// groupBits returns how many bytes make a group of enc's characters, and
+// how many bits a character holds.
+func groupBits(enc textEncoding) (group, bits int) {
+	if _, ok := enc.(*base32.Encoding); ok {
+		return 5, 5
+	}
+	return 3, 6
+}
+
+// fragments returns the fragments of v in each of encs at every offset.
+func fragments(v string, encs ...textEncoding) []string {
+	var out []string
+	for _, enc := range encs {
+		group, _ := groupBits(enc)
+		for off := range group {
+			out = append(out, fragment(enc, v, off))
+		}
+	}
+	return out
+}
+
+// fragment returns the part of enc's encoding of v that does not depend on
+// the bytes around it when v starts off bytes into a group of a longer
+// encoded string: off is 0, 1 or 2 for base64 (3-byte groups), 0 to 4 for
+// base32 (5-byte groups). Those are all the alignments v can have.
+//
+// The fragment leaves out only the character at each end that also holds
+// bits of the bytes around v, and with them at most four of v's bits at
+// each end: it holds at least 8·(len(v)-1) of v's bits. That is the rule
+// that keeps fragments from masking ordinary text, as for every pattern: a
+// fragment is as unlikely to occur by chance as v less one byte, and for a
+// value of at least MinMaskLen bytes it is at least 10 (base64) or 12
+// (base32) characters, never shorter than MinMaskLen (TestFragmentRule).
+func fragment(enc textEncoding, v string, off int) string {
+	_, bits := groupBits(enc)
 	buf := make([]byte, off+len(v))
 	copy(buf[off:], v)
 	s := enc.EncodeToString(buf)
-	start := (off*8 + 5) / 6      // first char made only of v's bits
-	end := (off + len(v)) * 8 / 6 // chars made only of v's bits (and prefix)
+	start := (off*8 + bits - 1) / bits // first char made only of v's bits
+	end := (off + len(v)) * 8 / bits   // chars made only of v's bits (and prefix)
 	if start >= end || end > len(s) {
 		return ""
 	}
 	return s[start:end]
+}
+
+// utf16Of returns v in UTF-16 in the given byte order (no BOM: one is only
+// ever written before the whole text), or "" if v is not valid UTF-8.
+func utf16Of(v string, order binary.AppendByteOrder) string {
+	if !utf8.ValidString(v) {
+		return ""
+	}
+	b := make([]byte, 0, 2*len(v))
+	for _, u := range utf16.Encode([]rune(v)) {
+		b = order.AppendUint16(b, u)
+	}
+	return string(b)
+}
+
+// hexForms returns the hex spellings of f that the wide matcher looks for,
+// in lower and in upper case: the digits alone; each byte's two digits
+// separated by ":", " ", "-", "," or ", " (Go's "% x", Python's
+// bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1, xxd -g1,
+// fingerprints); each byte as 0xHH separated by "," or ", " (xxd -i, C
+// and Java array literals); and Go's %#v of a []byte, which writes bytes
+// below 0x10 with one digit. \xHH escapes are decoded instead (decode.go).
+// A value of n bytes has hex forms of 2n to 6n-2 bytes: within the
+// hold-back, which is six bytes a byte (maxExpand).
+func hexForms(f string) []string {
+	gov := fmt.Sprintf("%#v", []byte(f))
+	out := []string{gov[len("[]byte{") : len(gov)-1]}
+	for _, h := range []string{hex.EncodeToString([]byte(f)), strings.ToUpper(hex.EncodeToString([]byte(f)))} {
+		out = append(out, h)
+		pairs := make([]string, len(f))
+		for i := range pairs {
+			pairs[i] = h[2*i : 2*i+2]
+		}
+		for _, sep := range []string{":", " ", "-", ",", ", "} {
+			out = append(out, strings.Join(pairs, sep))
+		}
+		for _, sep := range []string{",", ", "} {
+			out = append(out, "0x"+strings.Join(pairs, sep+"0x"))
+		}
+	}
+	return out
 }
 
 // RedactWriter masks every value registered with its [Redactor] in what is
@@ -389,8 +487,8 @@ func base64Fragment(enc *base64.Encoding, v string, off int) string {
 // − 3) bytes is certain to land inside any occurrence; a 128 KiB bitset
 // filters those windows and only hits are checked exactly. Escaped forms are
 // matched by decoding only the regions around escape characters, and base64
-// wrapped into lines by joining the lines only around blocks of a value's
-// base64 that the same pass finds.
+// or base32 wrapped into lines by joining the lines only around blocks of a
+// value's encoding that the same pass finds.
 //
 // A RedactWriter is safe for concurrent use.
 type RedactWriter struct {
@@ -658,12 +756,16 @@ func (d *decoded) mapBack(ivs []interval, k, base int) []interval {
 // it into lines of a fixed width: 76 (MIME: GNU base64, Python's
 // encodebytes, Java's MIME encoder, Perl's MIME::Base64, PHP's
 // chunk_split), 64 (PEM: openssl base64, certutil) or 60 (Ruby's
-// Base64.encode64). The line breaks fall anywhere in the encoding of a
-// value, so none of its base64 patterns occurs whole.
+// Base64.encode64). GNU base32 and basenc wrap base32 at 76 too, and .NET
+// (InsertLineBreaks) base64 of UTF-16LE; base32 characters are base64
+// characters, so wrapSep reads their lines as well. The line breaks fall
+// anywhere in the encoding of a value, so none of its patterns occurs
+// whole.
 //
 // Scanning the stream for such lines would cost a sixth of the writer's
 // time, so the matcher finds them at almost no cost instead. Besides each
-// base64 fragment (standard alphabet) of a form it matches blocks of the
+// fragment that may be wrapped (standard base64 of a form and of its
+// UTF-16LE, base32 of a form) it matches blocks of the
 // fragment, which serve only as triggers: around a trigger the writer finds
 // the line breaks (wrapSep), joins the lines and searches them again. A
 // fragment broken by line breaks at least minWrap apart leaves a block
@@ -691,7 +793,7 @@ const (
 func trigger(sec int32) int32 { return -1 - sec }
 
 // wrapPatterns returns the patterns of real, with their owners, and the
-// patterns that find the base64 fragments frags wrapped into lines: blocks
+// patterns that find the fragments frags wrapped into lines: blocks
 // of each fragment, owned by a trigger, and its spellings broken once by an
 // LF where both parts are shorter than a block, owned by its secret.
 //
@@ -700,9 +802,10 @@ func trigger(sec int32) int32 { return -1 - sec }
 // than maxWrapBlock). Blocks start every minWrap-len+1 bytes and at the end
 // of the fragment: a line of at least minWrap bytes inside the fragment
 // holds one, and a fragment broken once holds one in the part before or
-// after the break unless both are shorter than a block. Blocks are
-// substrings of patterns, so they add no windows to the matcher's filters;
-// the spellings add four each, for fragments shorter than two blocks only.
+// after the break unless both are shorter than a block. A block adds at
+// most a stride of windows to the matcher's filters (see matcher), a
+// fragment has a few; the spellings add four each (their other windows are
+// the fragment's), for fragments shorter than two blocks only.
 func wrapPatterns(frags, real map[string]int32) ([]string, []int32) {
 	pats, owner := flatten(real)
 	if len(pats) == 0 {

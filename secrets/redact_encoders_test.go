@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base32"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -239,10 +240,13 @@ func TestRedactNotMasked(t *testing.T) {
 		"canary-é-s3cr3t",                        // case changed
 		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)), // base64 of an escaped form
 		goJSON(strconv.QuoteToASCII(secret)),                                                // escaped twice (\\u00e9: a JSON document in a JSON string)
-		fmt.Sprintf("% x", secret),                                                          // hex with separators
 		fmt.Sprintf("%v", []byte(secret)),                                                   // decimal bytes
-		base32.StdEncoding.EncodeToString([]byte(secret)),                                   // other encodings
-		string(utf16LE(secret)),
+		strings.ToLower(base32.StdEncoding.EncodeToString([]byte(secret))),                  // lower-case base32
+		hex.Dump([]byte("0123456789" + secret)),                                             // hex broken into lines
+		strings.ReplaceAll(fmt.Sprintf("%#v", []byte(secret)), "0x", "0X"),                  // hex with other prefixes
+		fmt.Sprintf("%x %x", secret[:8], secret[8:]),                                        // hex in groups of bytes
+		base64.StdEncoding.EncodeToString([]byte(utf16Text(secret, binary.BigEndian))),      // base64 of UTF-16BE
+		string(utf32LE(secret)),                                                             // other encodings
 		wrapLines(hex.EncodeToString([]byte(strings.Repeat("p", 25)+secret)), 60, "\n", ""), // xxd -p, the hex split by a line break
 		// Wrapped base64 split by one CRLF into parts shorter than the value
 		// (9 and 12 characters).
@@ -254,11 +258,11 @@ func TestRedactNotMasked(t *testing.T) {
 	}
 }
 
-// utf16LE returns s (valid UTF-8, no surrogates needed) in UTF-16LE.
-func utf16LE(s string) []byte {
+// utf32LE returns s (valid UTF-8) in UTF-32LE.
+func utf32LE(s string) []byte {
 	var b []byte
-	for _, u := range utf16.Encode([]rune(s)) {
-		b = append(b, byte(u), byte(u>>8))
+	for _, r := range s {
+		b = binary.LittleEndian.AppendUint32(b, uint32(r))
 	}
 	return b
 }
@@ -323,6 +327,13 @@ func FuzzRedactEncodings(f *testing.F) {
 	f.Add("Zq9-CANARY s3cr3t!'()*/+&=ä~", []byte("log: "), []byte{3, 7, 1})
 	f.Add("pa55word\\\"%41", []byte("\\\\"), []byte{1})
 	f.Add("multi\nline\nsecret", []byte("%2"), []byte{5, 2})
+	// For the UTF-16, base32 and separated hex forms: the shortest
+	// secret, a surrogate pair in UTF-16, a secret that is not UTF-8 (no
+	// UTF-16), and text before it that puts it at several base32 offsets.
+	f.Add("pa55w0rd", []byte("u:"), []byte{1})
+	f.Add("Ab3x😀Yz7w€-CANARY", []byte("user:"), []byte{4, 1, 9})
+	f.Add("\xde\xad\xbe\xef\x00\x7f\x80\xff-CANARY", []byte("0x"), []byte{2, 3})
+	f.Add("CANARY s3cr3t!'()/+&=ä~", []byte("de:ad:"), []byte{0})
 	f.Fuzz(func(t *testing.T, secret string, around []byte, splits []byte) {
 		if len(secret) < secrets.MinMaskLen || len(secret) > 256 || strings.Contains(secret, "*") {
 			return
@@ -347,6 +358,27 @@ func FuzzRedactEncodings(f *testing.F) {
 				goJSON("https://x/"+url.PathEscape(secret)))
 		}
 		forms = append(forms, coreutilsQuote(secret))
+		// UTF-16, base64 of UTF-16LE (PowerShell's -EncodedCommand) and
+		// base32 of the secret after the text around it (at a
+		// data-dependent offset: the secret's part of the encoding),
+		// separated hex.
+		if utf8.ValidString(secret) && utf8.Valid(around) {
+			forms = append(forms, utf16Text(secret, binary.LittleEndian), utf16Text(secret, binary.BigEndian))
+			u, us := utf16Text(string(around), binary.LittleEndian), utf16Text(secret, binary.LittleEndian)
+			_, frag, _ := splitEncoded(base64.StdEncoding.EncodeToString([]byte(u+us)), 6, len(u), len(us))
+			forms = append(forms, frag)
+		}
+		for _, enc := range []*base32.Encoding{base32.StdEncoding, base32.HexEncoding} {
+			_, frag, _ := splitEncoded(enc.EncodeToString(append(bytes.Clone(around), secret...)), 5, len(around), len(secret))
+			forms = append(forms, frag)
+		}
+		h := hex.EncodeToString([]byte(secret))
+		var pairs []string
+		for i := 0; i < len(h); i += 2 {
+			pairs = append(pairs, h[i:i+2])
+		}
+		forms = append(forms, fmt.Sprintf("% x", secret), fmt.Sprintf("% X", secret), strings.Join(pairs, ":"),
+			strings.ToUpper(strings.Join(pairs, "-")), "0x"+strings.Join(pairs, ", 0x"))
 		// base64 wrapped into lines, as GNU base64 and openssl write it,
 		// of the secret alone and at an offset in a file.
 		forms = append(forms, wrapLines(base64.StdEncoding.EncodeToString([]byte(secret)), 76, "\n", ""),
