@@ -281,10 +281,15 @@ func decodeShell(d *decoded, src []byte, quoted bool) {
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
-		case c == '\'' && i+3 < len(src) && src[i+1] == '$' && src[i+2] == '\'' && src[i+3] == '\\':
+		case c == '\'' && i+3 < len(src) && src[i+1] == '$' && src[i+2] == '\'' && src[i+3] == '\\' &&
+			(i+4 >= len(src) || src[i+4] != '\''):
 			// '$'\ closes '…' and opens $'…' with an escape, whatever
-			// the state was taken to be: coreutils writes no backslash
-			// outside quotes, so it never means '$' and then \.
+			// the state was taken to be: the only backslash coreutils
+			// writes outside quotes is \' (a quote), so '$'\ followed
+			// by anything else never means '$' and then \. '$'\' is
+			// left to the rules below, which read it in either state as
+			// the shell does: '$' then \' after an opening quote ($'\''
+			// is how coreutils writes "$'"), $'\'' after a closing one.
 			st, i = ansiC, i+3
 			continue
 		case st == single:

@@ -555,3 +555,32 @@ func coreutilsQuote(s string) string {
 	b.WriteByte('\'')
 	return b.String()
 }
+
+// GNU coreutils writes a quote after '$' as '$'\” (a single-quoted $ and
+// a backslash-escaped quote), which also begins like the '$'\ that
+// switches from '…' to $'…'. As /usr/bin/printf %q wrote them in the C
+// locale (found by FuzzRedactEncodings).
+func TestRedactCoreutilsQuotedDollarQuote(t *testing.T) {
+	t.Parallel()
+	for secret, quoted := range map[string]string{
+		"000\x01$'00":       `'000'$'\001''$'\''00'`,
+		"CANARY\x01'$x-sec": `'CANARY'$'\001'\''$x-sec'`,
+		"CANARY$'\x01-sec":  `'CANARY$'\'''$'\001''-sec'`,
+	} {
+		r := secrets.NewRedactor()
+		if err := r.AddMaskChecked(secret); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		w := r.NewWriter(&out)
+		if _, err := io.WriteString(w, "rm: cannot remove "+quoted+": denied\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), quoted) || !strings.Contains(out.String(), secrets.Mask) {
+			t.Errorf("%q: %q", quoted, out.String())
+		}
+	}
+}
