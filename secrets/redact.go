@@ -113,8 +113,9 @@ func NewRedactor() *Redactor {
 const MinTokenKeyLen = 16
 
 // NewTokenRedactor returns an empty Redactor that writes a token naming the
-// secret in place of each one: "[secret:NAME:TAG]", where TAG is the first 8
-// hex digits of HMAC-SHA256(key, job, NAME). The token is the same for every
+// secret in place of each one: "[secret:NAME:TAG]", where NAME is the
+// secret's name as [Redactor.AddSecret] normalises it and TAG is the first
+// 8 hex digits of HMAC-SHA256(key, job, name as given). The token is the same for every
 // occurrence of a secret within the job, differs between jobs, and says
 // nothing about the value (it is computed from the name, never the value),
 // so an operator learns which secret appeared, and where, without learning
@@ -146,12 +147,14 @@ func NewTokenRedactor(key []byte, job string, opts ...RedactOption) (*Redactor, 
 
 // Token returns what r writes in place of the secret called name: the
 // token described at [NewTokenRedactor], or [Mask] for a Redactor made by
-// [NewRedactor]. name is normalised as [Redactor.AddSecret] does.
+// [NewRedactor]. The token shows name normalised as [Redactor.AddSecret]
+// does, and its TAG is computed from name as given, so that two secrets
+// whose names normalise alike ("db pass", "db_pass") still get different
+// tokens: the operator can tell which one appeared.
 func (r *Redactor) Token(name string) string {
 	if r.key == nil {
 		return Mask
 	}
-	name = cleanName(name)
 	mac := hmac.New(sha256.New, r.key)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(r.job)))
@@ -159,10 +162,10 @@ func (r *Redactor) Token(name string) string {
 	mac.Write([]byte(r.job))
 	mac.Write([]byte(name))
 	tag := hex.EncodeToString(mac.Sum(nil)[:4])
-	if name == "" {
-		return "[secret:" + tag + "]"
+	if shown := cleanName(name); shown != "" {
+		return "[secret:" + shown + ":" + tag + "]"
 	}
-	return "[secret:" + name + ":" + tag + "]"
+	return "[secret:" + tag + "]"
 }
 
 // maxNameLen bounds a secret's name in tokens.
@@ -201,6 +204,7 @@ func (r *Redactor) AddSecret(name, value string) error {
 		r.refused.Add(1)
 		return fmt.Errorf("%w: %d bytes, minimum %d", ErrTooShort, len(value), MinMaskLen)
 	}
+	token := r.Token(name) // from the name as given (see Token)
 	name = cleanName(name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -208,12 +212,12 @@ func (r *Redactor) AddSecret(name, value string) error {
 		if r.names[i] != "" || name == "" {
 			return nil
 		}
-		r.names[i], r.repl[i] = name, r.Token(name)
+		r.names[i], r.repl[i] = name, token
 	} else {
 		i = int32(len(r.names))
 		r.values[value] = i
 		r.names = append(r.names, name)
-		r.repl = append(r.repl, r.Token(name))
+		r.repl = append(r.repl, token)
 		fs := forms(value)
 		for _, f := range fs {
 			r.maxRaw = max(r.maxRaw, len(f))

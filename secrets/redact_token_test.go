@@ -26,7 +26,7 @@ func TestTokenRedactor(t *testing.T) {
 	if err := r.AddSecret("deploy-token", canary); err != nil {
 		t.Fatal(err)
 	}
-	r.AddNamedMask("db password", encCanary) // name normalised
+	r.AddNamedMask("db password", encCanary) // shown normalised, tagged as given
 	r.AddMask("unnamed-value-123")
 	in := "a " + canary + " b " + canary + " c " + encCanary + " d unnamed-value-123\n"
 	out := redactAll(t, r, bytewise(in)...)
@@ -34,7 +34,7 @@ func TestTokenRedactor(t *testing.T) {
 	if !regexp.MustCompile(`^\[secret:deploy-token:[0-9a-f]{8}\]$`).MatchString(tok) {
 		t.Fatalf("token %q", tok)
 	}
-	want := "a " + tok + " b " + tok + " c " + r.Token("db_password") + " d " + r.Token("") + "\n"
+	want := "a " + tok + " b " + tok + " c " + r.Token("db password") + " d " + r.Token("") + "\n"
 	if out != want {
 		t.Fatalf("got %q, want %q", out, want)
 	}
@@ -44,11 +44,16 @@ func TestTokenRedactor(t *testing.T) {
 	wantOcc := []secrets.Occurrence{
 		{Name: "deploy-token", Token: tok, Offset: 2},
 		{Name: "deploy-token", Token: tok, Offset: int64(2 + len(canary) + 3)},
-		{Name: "db_password", Token: r.Token("db_password"), Offset: int64(2 + 2*len(canary) + 6)},
+		{Name: "db_password", Token: r.Token("db password"), Offset: int64(2 + 2*len(canary) + 6)},
 		{Name: "", Token: r.Token(""), Offset: int64(2 + 2*len(canary) + 9 + len(encCanary))},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(wantOcc) {
 		t.Fatalf("occurrences %v, want %v", got, wantOcc)
+	}
+
+	// Two names that normalise alike are shown alike and tagged apart.
+	if a, b := r.Token("db password"), r.Token("db_password"); a == b || a[:len("[secret:db_password:")] != b[:len("[secret:db_password:")] {
+		t.Errorf("Token(\"db password\") = %s, Token(\"db_password\") = %s: want one shown name, two tags", a, b)
 	}
 
 	other, _ := secrets.NewTokenRedactor(tokenKey, "job-2")
