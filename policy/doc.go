@@ -46,7 +46,9 @@
 //     allow: true AND reports no violation.
 //   - Builtin errors abort evaluation (strict mode) instead of making a rule
 //     silently undefined. Policies cannot call http.send,
-//     net.lookup_ip_addr or opa.runtime (the environment holds CI secrets).
+//     net.lookup_ip_addr or opa.runtime (the environment holds CI secrets),
+//     nor json.match_schema or json.verify_schema, which read a schema
+//     "$ref" to a file:// URL from the host's file system.
 //   - A compromised identity ([WithCompromiseChecker]) is denied in every
 //     mode, before any policy runs (rule [RuleCompromised]).
 //   - Loading is bounded ([MaxPolicyFileBytes], [MaxBundleBytes],
@@ -129,11 +131,15 @@
 // unknown action. Configure it with a [LibraryConfig] and load both with
 // [BuiltinWith]; the struct's fields document each setting, and it becomes
 // data.ztci.config (Merge(Builtin(), Data(map)) with the same document
-// still works). Modules merged beside the library must declare packages of
-// their own: one in a library package, or above one ("package ztci"), is
-// refused with [ErrLibraryPackage], because Rego joins every definition of
-// a rule and such a module could weaken the library ("known_action if
-// true"), not only add to it. Settings:
+// still works). BuiltinWith writes every setting, those at their default
+// as null (unset), so a source merged beside it cannot add one. Modules
+// merged beside the library must declare packages of their own: one in a
+// library package, or above one ("package ztci"), is refused with
+// [ErrLibraryPackage], because Rego joins every definition of a rule and
+// such a module could weaken the library ("known_action if true"), not
+// only add to it; so is one in package ztci.config or inside it, which
+// would define configuration, possibly for some inputs only (the
+// configuration is data). Settings:
 //
 //	deploy:     signers [{san, issuer}] (exact match), attestation_signers,
 //	            builders [id], sources [uri], source_refs [ref] (optional),

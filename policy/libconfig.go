@@ -372,12 +372,41 @@ func (c *LibraryConfig) Data() (map[string]any, error) {
 //
 // It replaces Merge(Builtin(), Data(map[string]any{"ztci": {"config":
 // ...}})), which keeps working.
+//
+// c is the whole configuration: a setting c leaves at its default is
+// written as null (which the library reads as unset), so that another
+// source merged beside it ([Merge]) cannot set it. Left out, it could: a
+// bundle merged for its rules whose data held
+// {"ztci": {"config": {"untrusted_triggers": []}}} trusted every trigger
+// although c said nothing of them; now Load fails, the leaf being
+// defined twice.
 func BuiltinWith(c LibraryConfig) Source {
 	doc, err := c.Data()
 	if err != nil {
 		return SourceFunc(func(context.Context) (*Bundle, error) { return nil, err })
 	}
+	cfg := doc["ztci"].(map[string]any)["config"].(map[string]any)
+	for section, members := range unsetMembers {
+		m := cfg
+		if section != "" {
+			m = cfg[section].(map[string]any)
+		}
+		for _, k := range members {
+			if _, ok := m[k]; !ok {
+				m[k] = nil
+			}
+		}
+	}
 	return Merge(Builtin(), Data(doc))
+}
+
+// unsetMembers are the members of data.ztci.config, by section ("" for
+// the top level), that document leaves out when c leaves them at their
+// default. TestBuiltinWithLeavesNothingUnset fails when one is missing.
+var unsetMembers = map[string][]string{
+	"":         {"untrusted_triggers"},
+	"deploy":   {"deny_severity", "source_refs"},
+	"pipeline": {"production_environments", "protected_branches"},
 }
 
 // document is data.ztci.config for c. Keys are the Rego rule sets' own

@@ -19,7 +19,17 @@ import (
 // The library's own modules are recognised by path and content; a vendor
 // who ships a modified copy of the library owns it, and it is not
 // protected. Rules of your own belong in a package of your own.
+//
+// The library's configuration, data.ztci.config, is protected the same
+// way: a module declaring package ztci.config (or one inside it) could
+// define a setting the configuration leaves unset ("untrusted_triggers
+// := []" trusts every trigger), and, as a rule, one that holds only for
+// some inputs, which the configuration check at load cannot see.
+// Configure the library with data.
 var ErrLibraryPackage = fmt.Errorf("%w: module in a package of the built-in library", ErrLoad)
+
+// configRef is the library's configuration, data.ztci.config: data only.
+var configRef = ast.MustParseRef("data.ztci.config")
 
 // checkLibraryPackages refuses a bundle in which a module that is not the
 // built-in library's declares a package that is, contains or lies inside
@@ -41,6 +51,7 @@ func checkLibraryPackages(ctx context.Context, b *Bundle, compiler *ast.Compiler
 	if len(protected) == 0 {
 		return nil // no built-in library in this bundle
 	}
+	protected = append(protected, configRef)
 	for _, p := range slices.Sorted(maps.Keys(b.Modules)) {
 		if isTest(p) || lib.Modules[p] == b.Modules[p] {
 			continue
@@ -50,10 +61,15 @@ func checkLibraryPackages(ctx context.Context, b *Bundle, compiler *ast.Compiler
 			return fmt.Errorf("%w: module %q was not compiled", ErrLoad, p)
 		}
 		for _, lp := range protected {
-			if m.Package.Path.HasPrefix(lp) || lp.HasPrefix(m.Package.Path) {
-				return fmt.Errorf("%w: module %q declares package %v, which would add to the library's %v; use a package of your own",
+			if !m.Package.Path.HasPrefix(lp) && !lp.HasPrefix(m.Package.Path) {
+				continue
+			}
+			if lp.Equal(configRef) {
+				return fmt.Errorf("%w: module %q declares package %v, which would define the library's configuration %v; configure it with data",
 					ErrLibraryPackage, p, m.Package.Path, lp)
 			}
+			return fmt.Errorf("%w: module %q declares package %v, which would add to the library's %v; use a package of your own",
+				ErrLibraryPackage, p, m.Package.Path, lp)
 		}
 	}
 	return nil

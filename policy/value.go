@@ -113,14 +113,25 @@ func (o *obj) anyMap(k string, m map[string]any) error {
 //     encoding (and so any JSON reader downstream of the policy) replaces
 //     with U+FFFD, so that two distinct names could become one.
 //
+// A nil map or slice is null, as in the JSON encoding: ast.InterfaceToValue
+// makes it an empty object or array, which the rules read differently (a
+// plan whose resource_changes is a nil []any was allowed as one that
+// changes nothing, while its JSON encoding, the document audited and the
+// one a remote caller sends, is denied as malformed).
+//
 // Other types (typed slices, structs) go to ast.InterfaceToValue, which
-// converts them through a JSON round trip, where such values fail.
+// converts them through a JSON round trip, where such values fail, except
+// []string and map[string]string, which it converts itself and which are
+// therefore checked here.
 func freeValue(x any, depth int) (ast.Value, error) {
 	if depth > maxDepth {
 		return nil, errDeep
 	}
 	switch x := x.(type) {
 	case map[string]any:
+		if x == nil {
+			return ast.Null{}, nil
+		}
 		items := make([][2]*ast.Term, 0, len(x))
 		for k, e := range x {
 			if !utf8.ValidString(k) {
@@ -134,6 +145,9 @@ func freeValue(x any, depth int) (ast.Value, error) {
 		}
 		return ast.NewObject(items...), nil
 	case []any:
+		if x == nil {
+			return ast.Null{}, nil
+		}
 		ts := make([]*ast.Term, len(x))
 		for i, e := range x {
 			v, err := freeValue(e, depth+1)
@@ -143,6 +157,24 @@ func freeValue(x any, depth int) (ast.Value, error) {
 			ts[i] = ast.NewTerm(v)
 		}
 		return ast.NewArray(ts...), nil
+	case []string:
+		if x == nil {
+			return ast.Null{}, nil
+		}
+		for _, e := range x {
+			if !utf8.ValidString(e) {
+				return nil, errUTF8
+			}
+		}
+	case map[string]string:
+		if x == nil {
+			return ast.Null{}, nil
+		}
+		for k, e := range x {
+			if !utf8.ValidString(k) || !utf8.ValidString(e) {
+				return nil, errUTF8
+			}
+		}
 	case string:
 		if !utf8.ValidString(x) {
 			return nil, errUTF8

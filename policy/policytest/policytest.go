@@ -11,7 +11,8 @@
 //	}
 //
 // Tests are compiled with the same capabilities as [policy.New] (no
-// network, no opa.runtime) and with builtin errors raised, so a test that
+// network, no opa.runtime, no JSON schema builtins, which read local
+// files) and with builtin errors raised, so a test that
 // passes here exercises the policy as the evaluator will run it.
 package policytest
 

@@ -8,10 +8,15 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// Denied are OPA builtins a policy may not call: they reach the network or
+// Denied are OPA builtins a policy may not call: they reach the network,
 // read the process environment (opa.runtime exposes environment variables,
-// which in CI hold secrets). A policy that uses one does not compile.
-var Denied = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
+// which in CI hold secrets) or read local files. json.match_schema and
+// json.verify_schema resolve a schema's "$ref" to a file:// URL by reading
+// that file from the host (allow_net bounds only their http fetches), so a
+// policy, or a schema taken from input, could read the gate's keys and
+// credentials into a violation message, or block or exhaust memory on
+// /dev/zero or a FIFO. A policy that uses one does not compile.
+var Denied = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "json.match_schema", "json.verify_schema"}
 
 // Capabilities returns OPA's capabilities for this version without the
 // Denied builtins and with no network access.
