@@ -64,7 +64,10 @@
 //
 // # Security contract
 //
-// Invalid input never yields a bundle: Sign validates the Statement first;
+// Invalid input never yields a bundle: Sign validates the Statement first
+// and signs only an encoding that ParseStatement reads back (a predicate
+// map with "source" beside "ſource", which case-insensitive readers
+// take for source, is refused);
 // weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
 // ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
 // tokens are never logged or put in errors; a Fulcio error answer is

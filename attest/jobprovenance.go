@@ -30,10 +30,12 @@ type Build struct {
 	// Its path must end with the identity's repository (a ".git" suffix
 	// allowed), and it may carry no user information (an ssh user name
 	// aside), query or fragment: it is published in the signed provenance.
+	// Its path may not hold '@', where verifiers end the repository.
 	SourceURI string
 	// Parameters are further external parameters. They may not use the
 	// keys JobProvenance sets from the identity ("source", "workflow",
-	// "ref", "trigger").
+	// "ref", "trigger"), in any case ("Source", "ſource"): readers
+	// that match names case-insensitively would take them for those.
 	Parameters map[string]any
 	// Dependencies are the artifacts the build fetched.
 	Dependencies []ResourceDescriptor
@@ -80,9 +82,18 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 		return nil, fmt.Errorf("%w: commit %q: %w", ErrJobProvenance, c.Commit, err)
 	}
 	params := make(map[string]any, len(b.Parameters)+len(identityParameters))
-	for _, k := range identityParameters {
-		if _, ok := b.Parameters[k]; ok {
-			return nil, fmt.Errorf("%w: parameter %q comes from the identity, not the caller", ErrJobProvenance, k)
+	// Equal under case folding, not only exactly: encoding/json readers
+	// (slsa-verifier's among them) match member names case-insensitively,
+	// with Unicode simple folding, and keep the last, and the encoder sorts
+	// "ſource" (long s) after "source" and "worKflow" (Kelvin
+	// sign) after "workflow". Such a reader would take the caller's value
+	// for the identity's; "Workflow" or "Trigger" would stand in for an
+	// identity that has none.
+	for k := range b.Parameters {
+		for _, id := range identityParameters {
+			if strings.EqualFold(k, id) {
+				return nil, fmt.Errorf("%w: parameter %q comes from the identity, not the caller", ErrJobProvenance, id)
+			}
 		}
 	}
 	maps.Copy(params, b.Parameters)
@@ -125,6 +136,14 @@ func checkSourceURI(uri, repository string) error {
 		return fmt.Errorf("%w: the source URI carries user information (a credential?)", ErrJobProvenance)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(uri, "?#"):
 		return fmt.Errorf("%w: the source URI has a query or fragment", ErrJobProvenance)
+	}
+	// The source is stated "<uri>@<ref>", and verifiers split it at an
+	// '@' (verify at the first after the host): an '@' in the path would
+	// end the repository there. "https://git.example/victim/app@x/acme/app"
+	// ends with the identity's acme/app, yet reads back as the repository
+	// victim/app. The decoded path is checked, so "%40" is refused too.
+	if strings.Contains(u.Path, "@") {
+		return fmt.Errorf("%w: the source URI's path holds '@', where verifiers end the repository", ErrJobProvenance)
 	}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git")
 	if !strings.HasSuffix(path, "/"+strings.Trim(repository, "/")) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
@@ -394,7 +397,7 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := x509ca.CheckKey(pub); err != nil {
+	if err := checkLeafKey(pub); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	tmpl, err := template(id, c.serverURL(id))
@@ -484,6 +487,44 @@ func ext(c *x509.Certificate, oid asn1.ObjectIdentifier) string {
 	return ""
 }
 
+// checkLeafKey accepts the public keys a certificate is issued for:
+// x509ca.CheckKey's, with RSA moduli of 2048, 3072 or 4096 bits only, the
+// sizes Fulcio certifies and sigstore-go verifies with. A larger modulus
+// certified nothing any Sigstore verifier reads, yet cost the CA a proof
+// check per request that grows with its square: a 64 KiB request carries
+// a modulus of some 190,000 bits and seconds of CPU, for any token holder.
+// The handler checks it before verifying any signature with the key.
+func checkLeafKey(pub crypto.PublicKey) error {
+	if err := x509ca.CheckKey(pub); err != nil {
+		return err
+	}
+	if k, ok := pub.(*rsa.PublicKey); ok {
+		switch k.Size() * 8 {
+		case 2048, 3072, 4096:
+		default:
+			return fmt.Errorf("%w: RSA-%d, only 2048, 3072 or 4096 bits are certified", ErrUnsupportedKey, k.N.BitLen())
+		}
+	}
+	return nil
+}
+
+// certifiable reports whether v may be written into a certificate: valid
+// UTF-8 without control characters (C0, DEL, C1) or the Unicode line and
+// paragraph separators. A claim holding a newline ("refs/heads/main\n
+// source=...") would be certified as it is and printed by whatever shows
+// the certificate as two lines, the second looking like another field.
+func certifiable(v string) bool {
+	if !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
 // MaxIdentityValue is the longest subject, issuer or claim value, in bytes,
 // that Issue writes into a certificate (the SAN and each Fulcio extension):
 // a SPIFFE ID's limit, far above any CI workflow URI. Longer values are
@@ -529,6 +570,9 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 	if len(issuer) > MaxIdentityValue {
 		return nil, fmt.Errorf("%w: issuer is %d bytes, more than %d", ErrIdentity, len(issuer), MaxIdentityValue)
 	}
+	if !certifiable(issuer) {
+		return nil, fmt.Errorf("%w: issuer %q holds a control character or is not UTF-8", ErrIdentity, clip.String(issuer, 80))
+	}
 	t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDIssuer, Value: []byte(issuer)})
 	add := func(oid asn1.ObjectIdentifier, v string) error {
 		if v == "" {
@@ -568,6 +612,9 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 	for _, e := range exts {
 		if len(e.v) > MaxIdentityValue {
 			return nil, fmt.Errorf("%w: claim for %v is %d bytes, more than %d", ErrIdentity, e.oid, len(e.v), MaxIdentityValue)
+		}
+		if !certifiable(e.v) {
+			return nil, fmt.Errorf("%w: claim for %v %q holds a control character or is not UTF-8", ErrIdentity, e.oid, clip.String(e.v, 80))
 		}
 		if err := add(e.oid, e.v); err != nil {
 			return nil, err

@@ -6,32 +6,34 @@
 // identity's URI or email subject, byte for byte: a subject the URI
 // encoder would rewrite, such as "HTTPS://…" or one with a space, is
 // refused with ErrIdentity, as is a subject, issuer or claim longer than
-// MaxIdentityValue) and carries the OIDC issuer and CI claims
-// in Fulcio's extensions (OIDs 1.3.6.1.4.1.57264.1.*), so any Sigstore
-// verifier can apply identity policy to it. The CA plugs into attest as a
-// certificate issuer, and serves Fulcio's HTTP API (POST /api/v2/signingCert)
-// as an http.Handler so a vendor can run it as the private Fulcio of their
-// jobs:
+// MaxIdentityValue or holding a control character) and carries the OIDC
+// issuer and CI claims in Fulcio's extensions (OIDs
+// 1.3.6.1.4.1.57264.1.*), so any Sigstore verifier can apply identity
+// policy to it. The CA plugs into attest as a certificate issuer, and
+// serves Fulcio's HTTP API (POST /api/v2/signingCert) as an http.Handler
+// so a vendor can run it as the private Fulcio of their jobs:
 //
 //	c, _ := ca.New(ca.WithDir("/var/lib/ztci/ca"))
 //	signer, _ := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(t.Handler()))
 //	srv := ca.NewServer(":8443", c.Handler(authenticator)) // optional: serve it as Fulcio
 //	go srv.ListenAndServeTLS(certFile, keyFile)
 //
-// Security contract: keys below RSA-2048 or P-256 are refused (ErrWeakKey);
-// a CA outside its validity issues nothing (ErrExpired, ErrNotYetValid); a
-// certificate never outlives its root. The HTTP handler issues only to a
-// caller whose token the Authenticator accepts and who proves possession of
-// the key; it never echoes the token. It refuses unread a body declared as
-// anything but application/json (415) or as longer than 64 KiB, reads at
-// most 64 KiB within [BodyTimeout] (408 after it, and the connection
-// closed) and bounds the rest of the work by [RequestTimeout]; [NewServer]
-// adds the per-connection limits. A CA never prints its key. Persisted keys
-// are PKCS#8 PEM with mode 0600 and are refused when group- or
-// world-readable. Rotate keeps retired root certificates (not their keys)
-// so old certificates still verify through the exported trusted root. No
-// SCTs are issued: verifiers of this CA's certificates must not require
-// certificate transparency.
+// Security contract: keys below RSA-2048 or P-256 are refused (ErrWeakKey),
+// and RSA keys of other sizes than 2048, 3072 and 4096 bits, the ones
+// Sigstore verifiers accept (ErrUnsupportedKey, before any signature is
+// checked with them); a CA outside its validity issues nothing
+// (ErrExpired, ErrNotYetValid); a certificate never outlives its root. The
+// HTTP handler issues only to a caller whose token the Authenticator
+// accepts and who proves possession of the key; it never echoes the token.
+// It refuses unread a body declared as anything but application/json (415)
+// or as longer than 64 KiB, reads at most 64 KiB within [BodyTimeout] (408
+// after it, and the connection closed) and bounds the rest of the work by
+// [RequestTimeout]; [NewServer] adds the per-connection limits. A CA never
+// prints its key. Persisted keys are PKCS#8 PEM with mode 0600 and are
+// refused when group- or world-readable. Rotate keeps retired root
+// certificates (not their keys) so old certificates still verify through
+// the exported trusted root. No SCTs are issued: verifiers of this CA's
+// certificates must not require certificate transparency.
 //
 // Fulcio's URI-typed extensions (Build Signer URI, Source Repository URI,
 // Source Repository Owner URI, Run Invocation URI) hold absolute URIs built

@@ -23,7 +23,9 @@ var (
 	// ErrWeakKey: the public key to certify is too weak (RSA < 2048 bits,
 	// small curves). The same value as attest.ErrWeakKey.
 	ErrWeakKey = x509ca.ErrWeakKey
-	// ErrUnsupportedKey: the public key is not ECDSA, Ed25519 or RSA.
+	// ErrUnsupportedKey: the public key is not ECDSA, Ed25519 or RSA, or
+	// (for a key to certify) an RSA key of another size than 2048, 3072 or
+	// 4096 bits.
 	ErrUnsupportedKey = x509ca.ErrUnsupportedKey
 	// ErrIdentity: the identity has nothing a certificate can name (no
 	// SPIFFE ID, no URI or email subject) or no issuer.

@@ -284,6 +284,11 @@ func csrKey(b64 string) (crypto.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: CSR: %w", ErrInvalidRequest, err)
 	}
+	// Before the signature: verifying it costs what the key's size makes
+	// it cost, and Issue would refuse the key anyway.
+	if err := checkLeafKey(csr.PublicKey); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("%w: CSR signature: %w", ErrProofOfPossession, err)
 	}
@@ -299,7 +304,7 @@ func popKey(pemKey, proofB64 string, id identity.Identity) (crypto.PublicKey, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: public key: %w", ErrInvalidRequest, err)
 	}
-	if err := x509ca.CheckKey(pub); err != nil {
+	if err := checkLeafKey(pub); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	proof, err := base64.StdEncoding.DecodeString(proofB64)

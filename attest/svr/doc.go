@@ -60,7 +60,9 @@
 // by an identity the consumer accepts for that verifier.id, its subject
 // digest is the artifact's, and it is fresh enough for the properties the
 // consumer relies on (the specification leaves expiry to property naming
-// and timeCreated). [Predicate] validates what it writes by the same rules,
-// so this package never writes a result it would refuse to read. Error
-// messages quote at most 64 bytes of untrusted input.
+// and timeCreated). [Predicate] validates what it writes by the same rules
+// and reads its encoding back with [ParsePredicate] (a null or two
+// annotation names equal under case folding are seen only there), so this
+// package never writes a result it would refuse to read. Error messages
+// quote at most 64 bytes of untrusted input.
 package svr

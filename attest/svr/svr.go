@@ -144,7 +144,15 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 	if err := enc.Encode(out); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// Validate checks the model, not its encoding: an annotation map of
+	// the policy descriptor with "k" beside "K", or a nil value written
+	// as null, passed it and was written, though ParsePredicate refuses
+	// both. Only what this package reads back is written.
+	if _, err := ParsePredicate(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Decision is what an SVR records of one policy decision (a gate's, or a

@@ -91,7 +91,9 @@
 // consumer pins (key, key id, subjects, verifier, resource, result,
 // levels, age) and nothing else: the policy a third party verified
 // against is its own, named only by policy.uri, and a key is trusted for
-// exactly the verifier.id it is pinned beside. [Predicate] validates what it writes by the same rules, so this
-// package never writes a summary it would refuse to read. Error messages
-// quote at most 64 bytes of untrusted input.
+// exactly the verifier.id it is pinned beside. [Predicate] validates what
+// it writes by the same rules and reads its encoding back with
+// [ParsePredicate] (two annotation names equal under case folding are seen
+// only there), so this package never writes a summary it would refuse to
+// read. Error messages quote at most 64 bytes of untrusted input.
 package vsa

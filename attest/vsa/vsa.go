@@ -273,7 +273,16 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 	if err := enc.Encode(out); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// Validate checks the model, not its encoding: an annotation map of
+	// the policy or an input attestation with "k" beside "K" passed it
+	// and was written, though ParsePredicate refuses it (readers that
+	// fold names take the later one). Only what this package reads back
+	// is written.
+	if _, err := ParsePredicate(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // clone deep-copies the maps and slices of s.
