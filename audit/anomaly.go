@@ -56,6 +56,12 @@ const (
 // record it: such an anomaly keeps its id, Actor.ID, rule and trigger id,
 // and the other texts it copies are cut to 1 KiB ([AttrTruncated] "true",
 // claims dropped).
+//
+// Profiles are keyed by Actor.ID as the events carry it, so feed the
+// detector events whose actor.id neither [HMAC] nor a [Sealer] has
+// replaced: a sealed id differs in every event (no identity is ever
+// learned, no burst ever counted), and a hashed one is what an [Escalator]
+// would mark, which no compromise check asks about.
 type Detector struct {
 	out       Sink
 	learn     int
@@ -241,7 +247,11 @@ func (d *Detector) observe(e Event) []Event {
 		out = append(out, d.anomaly(e, RuleBurst,
 			fmt.Sprintf("%s emitted more than %d events within %v", e.Actor.ID, d.burstN, d.burstWin),
 			map[string]string{"window": d.burstWin.String(), "threshold": strconv.Itoa(d.burstN), "first_in_window": p.recent[0].UTC().Format(time.RFC3339Nano)}))
-	case n <= d.burstN/2:
+	case n <= max(d.burstN/2, 1):
+		// Re-armed once the rate has halved; at least when the event is
+		// alone in its window, or with WithBurst(1, w) (half of one is
+		// zero, and the window always holds the event) an identity that
+		// burst once would never be reported again.
 		p.inBurst = false
 	}
 

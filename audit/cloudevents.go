@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -14,9 +15,10 @@ const CloudEventTypePrefix = "dev.ztci.audit."
 // Mapping: id ← Event.ID (so consumers de-duplicate on the same key),
 // source ← Event.Source, type ← "dev.ztci.audit." + Event.Action,
 // subject ← Event.Resource, time ← Event.Time, datacontenttype
-// "application/json", data ← the event's stable JSON ([Encode]), and the
-// extension attribute ztcioutcome ← Event.Outcome so brokers can route on
-// the outcome without parsing data.
+// "application/json", data ← the event's stable JSON ([Encode]; byte for
+// byte as [JSONLines] and [Webhook] write it, so it is the leaf a [Log]
+// stores), and the extension attribute ztcioutcome ← Event.Outcome so
+// brokers can route on the outcome without parsing data.
 type CloudEvent struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
@@ -46,4 +48,21 @@ func ToCloudEvent(e Event) (CloudEvent, error) {
 		Outcome:         e.Outcome,
 		Data:            data,
 	}, nil
+}
+
+// marshalCloudEvents encodes v, a CloudEvent or a batch of them, as JSON
+// without HTML escaping, so that each data member is byte for byte the
+// event's stable JSON, as [CloudEvent] says. json.Marshal escapes '<', '>'
+// and '&' inside a RawMessage too (\u003c...), and Encode does not: a
+// consumer checking a delivered event against the log's Merkle leaf (the
+// stable JSON as stored) found no match for any event holding one of
+// them, such as a URL with a query.
+func marshalCloudEvents(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }

@@ -21,13 +21,14 @@
 // hashes, as Vault's audit devices do, so events stay joinable without
 // revealing values. [Sealer] encrypts sensitive fields instead, through the
 // [github.com/ztci/ztci/secrets/seal.Encrypter] seam (local keys or a KMS,
-// rotation by key id), so the key holder reads them back with [Unseal];
-// [Protect] applies both, each to its own fields.
+// rotation by key id), so the key holder reads them back with
+// [Sealer.Unseal] (or [Unseal]); [Protect] applies both, each to its own
+// fields.
 //
 //	env, _ := seal.NewLocal(kek)                      // or seal.New(kmsWrapper)
 //	sealer, _ := audit.NewSealer(env, audit.FieldAttributes+"client_ip")
 //	sink := sealer.Sink(log)                          // seal first, then the log
-//	e, err := audit.Unseal(ctx, env, logged)          // operators, with the key
+//	e, err := sealer.Unseal(ctx, logged)              // operators, with the key
 //
 // # Sinks
 //
@@ -142,7 +143,11 @@
 //     and seal's ErrOpen class (ErrMalformed, ErrUnknownKey, ErrTampered,
 //     ErrUnwrap) — never part of the event. Only the canonical spelling of
 //     a record is accepted. Plaintext never appears in errors; the error
-//     names the field.
+//     names the field. Unseal looks at every field, so a text an actor
+//     chose (a resource or workflow name) that begins with the prefix
+//     makes it fail for the event; [Sealer.Unseal] opens only the fields
+//     its sealer seals, whose every value was sealed, and fails closed on
+//     those alone.
 //   - The log detects corruption, reordering, duplication, removal, torn
 //     tails, truncation below a trusted checkpoint, checkpoints signed by another key and logs of another
 //     instance (origin), each with its line and entry index. Accidental

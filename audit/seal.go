@@ -98,11 +98,38 @@ func (s *Sealer) Sink(next Sink) Sink {
 // field — it returns the zero Event (no value of e, opened or not) and an
 // error wrapping [ErrUnseal] and the [seal.ErrOpen] class that says why.
 // Decoded events come from [Decode], [Log.Lookup] or [Verifier.VerifyEvent].
+//
+// Unseal cannot tell which fields were sealed, so a value that an actor
+// chose and no [Sealer] seals (a resource name, a workflow name in the
+// claims) that merely begins with SealedPrefix makes it fail for the whole
+// event: a job can keep the sealed fields of its own events from an
+// operator that way. Open events with [Sealer.Unseal], which knows its
+// fields, where the values of other fields are not trusted.
 func Unseal(ctx context.Context, enc seal.Encrypter, e Event) (Event, error) {
 	if enc == nil {
 		return Event{}, fmt.Errorf("%w: unseal: nil Encrypter", ErrConfig)
 	}
-	return fieldSet{}.rewrite(e, true, func(prefix, key, v string) (string, error) {
+	return unseal(ctx, enc, e, fieldSet{}, true)
+}
+
+// Unseal returns a copy of e with the fields s seals opened, as [Unseal]
+// does and failing closed as it does, and every other field as it is, a
+// value that begins with [SealedPrefix] included. Every non-empty value of
+// a sealed field was sealed by [Sealer.Apply] (a value that already began
+// with the prefix too), so one that does not open was altered or moved
+// after sealing; a value of another field is whatever the event's producer
+// wrote, which an actor may have chosen to look sealed so that [Unseal]
+// fails for the event and its sealed fields stay closed to the operator.
+// s must name the fields the events were sealed with (a Sealer over the
+// same field names and an Encrypter holding the key).
+func (s *Sealer) Unseal(ctx context.Context, e Event) (Event, error) {
+	return unseal(ctx, s.enc, e, s.fields, false)
+}
+
+// unseal opens the sealed values of e in the fields of fs (with all: in
+// every field that can be sealed).
+func unseal(ctx context.Context, enc seal.Encrypter, e Event, fs fieldSet, all bool) (Event, error) {
+	return fs.rewrite(e, all, func(prefix, key, v string) (string, error) {
 		if !strings.HasPrefix(v, SealedPrefix) {
 			return v, nil
 		}

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +44,7 @@ func (s *JSONLines) Write(ctx context.Context, e Event) error {
 	if s.ce {
 		var ce CloudEvent
 		if ce, err = ToCloudEvent(e); err == nil {
-			line, err = json.Marshal(ce)
+			line, err = marshalCloudEvents(ce)
 		}
 	} else {
 		line, err = Encode(e)

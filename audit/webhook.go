@@ -268,7 +268,7 @@ func (w *Webhook) deliver(batch []*whItem) {
 	for i, it := range batch {
 		ces[i] = it.ce
 	}
-	body, err := json.Marshal(ces)
+	body, err := marshalCloudEvents(ces)
 	if err == nil {
 		err = w.post(body)
 	}

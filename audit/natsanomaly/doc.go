@@ -52,7 +52,9 @@
 //     the same stream are ignored, so a feeder may write to the stream it
 //     reads.
 //   - Whoever can publish to the stream shapes the baseline: grant publish
-//     rights to the fleet's audit sinks only.
+//     rights to the fleet's audit sinks only. The detector knows
+//     identities by the events' actor.id: publishers must not hash or seal
+//     it (see [audit.Detector]).
 //
 // This package links nats.go; package audit does not.
 package natsanomaly

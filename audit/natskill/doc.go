@@ -49,7 +49,11 @@
 //     max age); a mark's own Until ends it on every replica by its clock.
 //     With [WithReplicas](3), losing any one node loses no acknowledged mark.
 //   - Keys are the kind and the SHA-256 of the id; values are bounded
-//     (4 KiB per field). Whoever can write the bucket can deny any identity
+//     (4 KiB per field). An id longer than 4 KiB is marked all the same,
+//     under a stand-in ("\x00sha256:" and its hex SHA-256: the Mark.ID
+//     that [Switch.Marks] and [WithOnMark] see), and a detector's longer
+//     reason or name is cut: no identity escapes quarantine by the length
+//     of its id. Whoever can write the bucket can deny any identity
 //     or lift any mark: grant write access to the markers only, read access
 //     (watch and stream info) to the replicas.
 //   - After [Switch.Close] every check denies with [ErrClosed]; Close stops

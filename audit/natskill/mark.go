@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/ztci/ztci/audit"
@@ -54,9 +56,31 @@ type Mark struct {
 // live reports whether the mark is in force at now.
 func (m Mark) live(now time.Time) bool { return m.Until.IsZero() || now.Before(m.Until) }
 
-// maxIDLen bounds every text field of a mark: ids are URIs or SANs, not
-// documents.
+// maxIDLen bounds every text field of a stored mark: ids are URIs or SANs,
+// not documents. A longer id is stored under its stand-in ([storedID]).
 const maxIDLen = 4096
+
+// longIDPrefix starts the stand-in of an id longer than maxIDLen bytes. It
+// begins with NUL, which no id that gates and brokers check carries
+// ([audit.CheckMarkID]).
+const longIDPrefix = "\x00sha256:"
+
+// storedID returns the id a mark of id is stored and looked up under: id
+// itself, or, for an id longer than maxIDLen bytes (or one that begins as
+// a stand-in does), longIDPrefix and the hex SHA-256 of id. Nothing bounds
+// an identity's id but the size of an audit event (an OIDC identity is
+// "<issuer>#<subject>", and a subject can carry a branch name twice), and
+// refusing to mark a long one let that identity escape quarantine: the
+// Escalator's mark of it was an error, which stopped a natsanomaly feeder
+// and with it the fleet's anomaly detection. The mapping is one-to-one:
+// an id kept as it is never begins as a stand-in does.
+func storedID(id string) string {
+	if len(id) <= maxIDLen && !strings.HasPrefix(id, longIDPrefix) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return longIDPrefix + hex.EncodeToString(sum[:])
+}
 
 // maxValueLen bounds a stored mark (and the bucket's max value size).
 const maxValueLen = 5*maxIDLen + 256

@@ -110,7 +110,9 @@ func WithLogger(l *slog.Logger) Option {
 // the marked job's leases (secrets.Broker.RevokeIdentity), cut its egress
 // connections. f runs on the switch's watch and must not block: hand slow
 // work to another goroutine. A mark delivered twice (a rebuilt watch) calls
-// f twice, so f must be idempotent.
+// f twice, so f must be idempotent. The mark of an id longer than 4 KiB
+// carries its stand-in as ID (see the package's security contract); the
+// audit event of the mark names the id in full.
 func WithOnMark(f func(Mark)) Option {
 	return func(c *config) error {
 		if f == nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ztci/ztci/internal/randid"
 	"slices"
 	"sync"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Attributes of detector events read by [Switch.Write], beside
@@ -238,6 +239,7 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 	if age := now.Sub(s.freshAt); age > s.cfg.staleAfter {
 		return nil, &StaleError{Age: age, Bound: s.cfg.staleAfter}
 	}
+	id = storedID(id)
 	for _, k := range kinds {
 		if m := s.view.marks[ident{k, id}]; m != nil && m.live(now) {
 			return m, nil
@@ -247,7 +249,8 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 }
 
 // Marks returns the marks the switch holds, sorted by kind and id; lapsed
-// marks are included until cleared.
+// marks are included until cleared. The mark of an id longer than 4 KiB
+// carries its stand-in as ID.
 func (s *Switch) Marks() []Mark {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -303,12 +306,12 @@ func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, unt
 		return fmt.Errorf("%w: id is not valid UTF-8", ErrConfig)
 	}
 	now := s.cfg.now()
-	m := Mark{Kind: kind, Mark: audit.Mark{ID: id, Reason: reason, By: by, Since: now, Until: until}}
+	m := Mark{Kind: kind, Mark: audit.Mark{ID: storedID(id), Reason: reason, By: by, Since: now, Until: until}}
 	val, err := encodeMark(m)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	k := key(kind, id)
+	k := key(kind, m.ID)
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	kept, err := s.put(wctx, k, m, val, now)
 	cancel()
@@ -404,7 +407,7 @@ func (s *Switch) Clear(ctx context.Context, kind Kind, id, reason, by string) er
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
-	if err := s.kv.Delete(wctx, key(kind, id)); err != nil {
+	if err := s.kv.Delete(wctx, key(kind, storedID(id))); err != nil {
 		return fmt.Errorf("%w: mark of %s %q kept, clear not recorded: %w", ErrUnavailable, kind, id, err)
 	}
 	return nil
@@ -445,7 +448,10 @@ func (s *Switch) Write(ctx context.Context, e audit.Event) error {
 	if reason == "" {
 		reason = "detector event " + e.ID
 	}
-	return s.mark(ctx, kind, id, reason, e.Actor.ID, until)
+	// A detector's long reason or name is cut, never a reason to refuse
+	// the mark: the identity would escape quarantine (the event itself is
+	// audited in full where the detector writes it).
+	return s.mark(ctx, kind, id, clip.String(reason, maxIDLen-len("…")), clip.String(e.Actor.ID, maxIDLen-len("…")), until)
 }
 
 // Close stops following the bucket and waits for the switch's goroutines to
@@ -468,8 +474,8 @@ func validArgs(kind Kind, id, reason, by string) error {
 		return fmt.Errorf("%w: kind %q (want one of %v)", ErrConfig, kind, kinds)
 	case id == "" || reason == "" || by == "":
 		return fmt.Errorf("%w: empty id, reason or by", ErrConfig)
-	case len(id) > maxIDLen || len(reason) > maxIDLen || len(by) > maxIDLen:
-		return fmt.Errorf("%w: id, reason or by longer than %d bytes", ErrConfig, maxIDLen)
+	case len(reason) > maxIDLen || len(by) > maxIDLen: // a long id is stored as its stand-in (storedID)
+		return fmt.Errorf("%w: reason or by longer than %d bytes", ErrConfig, maxIDLen)
 	}
 	return nil
 }

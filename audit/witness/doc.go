@@ -43,15 +43,22 @@
 //   - Every rejection is a [*FlagError], audited through the
 //     [audit.Sink] (one action per kind, Outcome deny, sizes and roots as
 //     attributes, never the submission's bytes) and then passed to the
-//     [WithOnFlag] callback, e.g. to raise a kill-switch mark. A rejection
-//     never changes the state: the witness keeps L, and keeps flagging a
-//     log that does not extend it. When the flag cannot be recorded, Add
-//     returns [ErrUnrecorded] so the transport redelivers.
+//     [WithOnFlag] callback, e.g. to raise a kill-switch mark. An unknown
+//     origin is named as it is when it is printable, otherwise (empty,
+//     not UTF-8, over 256 bytes) by a stand-in with a space in it, so a
+//     flag never lacks an actor and never names a configured origin it
+//     was not submitted for. A rejection never changes the state: the
+//     witness keeps L, and keeps flagging a log that does not extend it.
+//     When the flag cannot be recorded, Add returns [ErrUnrecorded] so the
+//     transport redelivers.
 //   - Fail closed: when the store cannot answer, Add returns
 //     [ErrUnavailable] and accepts nothing; a stored state that is not a
 //     checkpoint signed by the origin's key is [ErrStateCorrupt]. Save is
 //     compare-and-swap, so two witnesses sharing a store cannot roll each
-//     other back ([ErrConflict]).
+//     other back ([ErrConflict]), and a witness flags a checkpoint, or
+//     takes it for a duplicate, only against the state the store holds,
+//     never against the one it last decided itself, which another
+//     witness may have moved on.
 //   - The first checkpoint of a log is trusted on first use: a witness
 //     sees misbehaviour only after it holds a checkpoint, so its state
 //     must be durable (a witness that restarts empty can be rolled back

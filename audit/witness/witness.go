@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -164,36 +166,32 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 	case err != nil:
 		return Result{}, &FlagError{Kind: ErrMalformed, Origin: origin, Err: err}, nil
 	}
-	h, err := w.load(ctx, origin, v)
+	h, cached, err := w.load(ctx, origin, v)
 	if err != nil {
 		return Result{}, nil, err
 	}
-	flag := func(kind, cause error) *FlagError {
-		return &FlagError{Kind: kind, Origin: origin, Accepted: h.cp, Size: cp.Size, Root: cp.Root, OldSize: s.OldSize, Err: cause}
+	res, f := judge(origin, s, cp, h)
+	if cached && (f != nil || res.Duplicate) {
+		// The cache holds what this witness last decided, and another
+		// witness sharing the store (a second follower of the same
+		// consumer) may have accepted newer checkpoints since. An
+		// acceptance is safe against that (Save is compare-and-swap on the
+		// revision), a flag or a duplicate is not: an honest node's next
+		// checkpoint, proved from the one the other witness accepted,
+		// looked like a gap, and a node that had rolled back re-submitting
+		// the checkpoint this witness saw last was a duplicate, accepted.
+		// So neither is decided on a cached state.
+		delete(w.state, origin)
+		if h, _, err = w.load(ctx, origin, v); err != nil {
+			return Result{}, nil, err
+		}
+		res, f = judge(origin, s, cp, h)
 	}
-	if s.OldSize > cp.Size {
-		return Result{}, flag(ErrRollback, fmt.Errorf("old size %d above checkpoint size %d", s.OldSize, cp.Size)), nil
+	if f != nil || res.Duplicate {
+		return res, f, nil
 	}
-	first := h.cp.Signed == nil
-	switch {
-	case first:
+	if res.First {
 		w.cfg.logger.WarnContext(ctx, "witness: first checkpoint of log, trusted on first use", "origin", origin, "size", cp.Size)
-	case cp.Size < h.cp.Size:
-		return Result{}, flag(ErrRollback, nil), nil
-	case cp.Size == h.cp.Size:
-		if !bytes.Equal(cp.Root, h.cp.Root) {
-			return Result{}, flag(ErrFork, errors.New("same size, different root")), nil
-		}
-		return Result{Checkpoint: h.cp, Previous: h.cp, Duplicate: true}, nil, nil
-	case s.OldSize == 0 && h.cp.Size > 0:
-		return Result{}, flag(ErrMissingProof, nil), nil
-	case s.OldSize != h.cp.Size:
-		return Result{}, flag(ErrGap, fmt.Errorf("proof from size %d, witness holds size %d", s.OldSize, h.cp.Size)), nil
-	default:
-		// Both checkpoints are verified already: check the proof alone.
-		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, h.cp.Size, cp.Size, s.Proof, h.cp.Root, cp.Root); err != nil {
-			return Result{}, flag(ErrFork, fmt.Errorf("%w: consistency %d -> %d: %w", audit.ErrProof, h.cp.Size, cp.Size, err)), nil
-		}
 	}
 	rev, err := w.store.Save(ctx, origin, cp.Signed, h.rev)
 	if err != nil {
@@ -205,27 +203,60 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 	}
 	w.state[origin] = held{cp: cp, rev: rev}
 	w.cfg.logger.DebugContext(ctx, "witness: checkpoint accepted", "origin", origin, "size", cp.Size)
-	return Result{Checkpoint: cp, Previous: h.cp, First: first}, nil, nil
+	return res, nil, nil
 }
 
-// load returns the accepted checkpoint of origin, from the cache or the
-// store, verified against the origin's key.
-func (w *Witness) load(ctx context.Context, origin string, v *audit.Verifier) (held, error) {
+// judge decides the verified checkpoint cp of submission s against h, the
+// checkpoint accepted for origin: a flag, a duplicate, or (neither) the
+// Result of accepting it, which the caller saves.
+func judge(origin string, s Submission, cp audit.Checkpoint, h held) (Result, *FlagError) {
+	flag := func(kind, cause error) *FlagError {
+		return &FlagError{Kind: kind, Origin: origin, Accepted: h.cp, Size: cp.Size, Root: cp.Root, OldSize: s.OldSize, Err: cause}
+	}
+	if s.OldSize > cp.Size {
+		return Result{}, flag(ErrRollback, fmt.Errorf("old size %d above checkpoint size %d", s.OldSize, cp.Size))
+	}
+	first := h.cp.Signed == nil
+	switch {
+	case first:
+	case cp.Size < h.cp.Size:
+		return Result{}, flag(ErrRollback, nil)
+	case cp.Size == h.cp.Size:
+		if !bytes.Equal(cp.Root, h.cp.Root) {
+			return Result{}, flag(ErrFork, errors.New("same size, different root"))
+		}
+		return Result{Checkpoint: h.cp, Previous: h.cp, Duplicate: true}, nil
+	case s.OldSize == 0 && h.cp.Size > 0:
+		return Result{}, flag(ErrMissingProof, nil)
+	case s.OldSize != h.cp.Size:
+		return Result{}, flag(ErrGap, fmt.Errorf("proof from size %d, witness holds size %d", s.OldSize, h.cp.Size))
+	default:
+		// Both checkpoints are verified already: check the proof alone.
+		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, h.cp.Size, cp.Size, s.Proof, h.cp.Root, cp.Root); err != nil {
+			return Result{}, flag(ErrFork, fmt.Errorf("%w: consistency %d -> %d: %w", audit.ErrProof, h.cp.Size, cp.Size, err))
+		}
+	}
+	return Result{Checkpoint: cp, Previous: h.cp, First: first}, nil
+}
+
+// load returns the accepted checkpoint of origin, from the cache (cached
+// true) or the store, verified against the origin's key.
+func (w *Witness) load(ctx context.Context, origin string, v *audit.Verifier) (h held, cached bool, err error) {
 	if h, ok := w.state[origin]; ok {
-		return h, nil
+		return h, true, nil
 	}
 	signed, rev, err := w.store.Load(ctx, origin)
 	if err != nil {
-		return held{}, fmt.Errorf("%w: load state of %q: %w", ErrUnavailable, origin, err)
+		return held{}, false, fmt.Errorf("%w: load state of %q: %w", ErrUnavailable, origin, err)
 	}
-	h := held{rev: rev}
+	h = held{rev: rev}
 	if signed != nil {
 		if h.cp, err = v.Checkpoint(signed); err != nil {
-			return held{}, fmt.Errorf("%w: origin %q: %w", ErrStateCorrupt, origin, err)
+			return held{}, false, fmt.Errorf("%w: origin %q: %w", ErrStateCorrupt, origin, err)
 		}
 	}
 	w.state[origin] = h
-	return h, nil
+	return h, false, nil
 }
 
 // report audits f, calls the flag callback and returns f, or an
@@ -263,7 +294,10 @@ func (w *Witness) event(f *FlagError) audit.Event {
 			break
 		}
 	}
-	origin := printable(f.Origin)
+	origin := f.Origin
+	if _, known := w.logs[origin]; !known {
+		origin = printable(origin)
+	}
 	attrs := map[string]string{}
 	if f.Accepted.Signed != nil {
 		attrs[AttrAcceptedSize] = strconv.FormatUint(f.Accepted.Size, 10)
@@ -293,11 +327,23 @@ func originOf(note []byte) string {
 	return string(o)
 }
 
-// printable bounds an untrusted origin for messages and events: at most
-// 256 bytes of valid UTF-8, quoted by the caller where needed.
+// printable bounds an untrusted origin for messages and events: the origin
+// itself when it is non-empty valid UTF-8 of at most 256 bytes, otherwise
+// a stand-in holding a space, which no configured origin (a signed-note key
+// name) contains. The empty origin — natswitness hands the witness "" for
+// a subject that names none — was recorded as an event without an actor,
+// which no sink accepts: Add returned ErrUnrecorded for ever and the
+// follower, one submission at a time, redelivered it for ever and
+// witnessed nothing else. A cut or repaired origin could read as the
+// configured origin it was cut to, and a WithOnFlag callback would act on
+// that node. Quoted by the caller where needed; printable(printable(s)) is
+// printable(s).
 func printable(s string) string {
-	if len(s) > 256 {
-		s = s[:256]
+	switch {
+	case s == "":
+		return "(no origin)"
+	case len(s) <= 256 && utf8.ValidString(s):
+		return s
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return clip.String(strings.ToValidUTF8(s, "\uFFFD"), 240) + " (altered)"
 }
