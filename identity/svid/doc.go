@@ -69,9 +69,11 @@
 // lifetime of 24h by default;
 // X.509-SVIDs carry exactly one URI SAN, digitalSignature only, are never
 // CAs, live 1h by default (at most 24h) and never past the caller's limit or
-// the CA; JWT-SVIDs need a non-empty audience and live 5 minutes by
-// default; IDs outside the trust domain, without a path or longer than the
-// specification's 2048 bytes are refused ([ErrID], [ErrIDTooLong]), and
+// the CA; JWT-SVIDs need a non-empty audience, short enough in all that the
+// token fits [MaxJWTSize] ([ErrJWTTooLarge]: the issuer signs nothing its
+// verifier would refuse), and live 5 minutes by default; IDs outside the
+// trust domain, without a path or longer than the specification's 2048
+// bytes are refused ([ErrID], [ErrIDTooLong]), and
 // [JWTVerifier] refuses a JWT-SVID whose sub is longer or is a trust
 // domain's own ID ([ErrRootID]; [CheckPeerID] is the same check for
 // identity/mtls and identity/httpauth); a

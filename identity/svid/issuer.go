@@ -412,9 +412,10 @@ func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Tim
 }
 
 // JWTSVID issues a JWT-SVID for id and the audiences (at least one, none
-// empty), valid for the configured TTL and never past notAfter when it is
-// non-zero. The token is a bearer credential: hand it only to id's workload.
-// The result comes from go-spiffe's parser, which checks the token's times
+// empty, together short enough for a token of at most [MaxJWTSize] bytes,
+// else [ErrJWTTooLarge] with [ErrConfig]), valid for the configured TTL
+// and never past notAfter when it is non-zero. The token is a bearer
+// credential: hand it only to id's workload. The result comes from go-spiffe's parser, which checks the token's times
 // against the wall clock, so an issuer with a [WithClock] far from it cannot
 // issue JWT-SVIDs. With [WithJWTKeyStore] the signing key is published (or
 // its record renewed) first when due, and no SVID is issued unless the
@@ -426,6 +427,17 @@ func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time
 	aud := append([]string{audience}, more...)
 	if slices.Contains(aud, "") {
 		return nil, fmt.Errorf("%w: empty audience", ErrConfig)
+	}
+	// The audiences are the requester's (a workload's, over the Workload
+	// API): bounded here, before anything is encoded or signed, so that no
+	// JWT-SVID is minted that ParseAndValidateJWT refuses as too large, nor
+	// megabytes of audience signed, audited and sent back on request.
+	size := 0
+	for _, a := range aud {
+		size += len(a)
+	}
+	if size > MaxJWTSize {
+		return nil, fmt.Errorf("%w: %w: audiences of %d bytes, a JWT-SVID holds at most %d", ErrConfig, ErrJWTTooLarge, size, MaxJWTSize)
 	}
 	now := i.cfg.now()
 	na := i.notAfter(now, i.cfg.jwtTTL, notAfter)
@@ -442,6 +454,9 @@ func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time
 	}).Serialize()
 	if err != nil {
 		return nil, fmt.Errorf("%w: sign: %v", ErrIssue, err)
+	}
+	if len(tok) > MaxJWTSize { // the audiences' JSON and base64 encoding
+		return nil, fmt.Errorf("%w: %w: JWT-SVID of %d bytes, at most %d: fewer or shorter audiences", ErrConfig, ErrJWTTooLarge, len(tok), MaxJWTSize)
 	}
 	s, err := jwtsvid.ParseInsecure(tok, aud)
 	if err != nil {

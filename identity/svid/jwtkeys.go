@@ -457,6 +457,18 @@ func (i *Issuer) FleetJWTBundle(ctx context.Context) (*jwtbundle.Bundle, error) 
 	return jwtbundle.FromJWTAuthorities(i.td, keys), nil
 }
 
+// FleetJWTBundleMaxAge is how long after a [Issuer.FleetJWTBundle] read
+// every fleet key in it has lapsed from the key store: two JWT-SVID
+// lifetimes and go-jose's minute of leeway, the furthest ahead a replica
+// with this issuer's JWT-SVID TTL publishes its key (records of replicas
+// with a longer TTL may reach further). Past it, a bundle that was read
+// then holds no key that any unexpired JWT-SVID of another replica needs,
+// so a caller that keeps its last good bundle through a key store outage
+// keeps it for no longer than this.
+func (i *Issuer) FleetJWTBundleMaxAge() time.Duration {
+	return i.cfg.jwtTTL + jwtGrace + i.publishAhead()
+}
+
 // GetJWTBundleForTrustDomain implements jwtbundle.Source: [Issuer.JWTBundle]
 // for the issuer's trust domain, an error for any other.
 func (i *Issuer) GetJWTBundleForTrustDomain(td spiffeid.TrustDomain) (*jwtbundle.Bundle, error) {

@@ -78,8 +78,10 @@ var ErrJWTEncoding = errors.New("svid: JWT-SVID not in strict compact serializat
 // signature, as the OIDC job-token verifier's default.
 const MaxJWTSize = 16 << 10
 
-// ErrJWTTooLarge: a JWT-SVID is longer than [MaxJWTSize]. It comes wrapped
-// together with [ErrInvalidSVID].
+// ErrJWTTooLarge: a JWT-SVID is longer than [MaxJWTSize]. From a verifier
+// it comes wrapped together with [ErrInvalidSVID]; from [Issuer.JWTSVID],
+// whose audiences would make the token that long, together with
+// [ErrConfig].
 var ErrJWTTooLarge = errors.New("svid: JWT-SVID too large")
 
 // allowedHeaders are the only JOSE header members a JWT-SVID may hold

@@ -17,11 +17,17 @@
 // Security contract: the Workload API security header is required; callers
 // the attestor refuses get PermissionDenied and nothing else; a caller may
 // request a JWT-SVID only for its own ID; X.509-SVIDs are re-sent at half
-// their lifetime; the JWT bundle is sent again on an open stream whenever
+// their lifetime, each after attesting the caller again (a stream whose
+// caller the attestor now refuses, or maps to another ID, ends with
+// PermissionDenied); the JWT bundle is sent again on an open stream whenever
 // its keys change (a rotation, a key another replica published to the fleet
 // key store; checked every [WithBundleRefresh]), and when the fleet key
 // store cannot answer a stream keeps the last bundle it sent rather than a
-// partial one; private keys go only to the attested caller; Close ends
+// partial one, for at most [svid.Issuer.FleetJWTBundleMaxAge] after the
+// store's last answer (then this replica's own keys); private keys go only
+// to the attested caller; requests larger than [MaxRequestSize] are refused
+// unread, and a JWT-SVID whose audiences would make it longer than
+// [svid.MaxJWTSize] is refused (InvalidArgument); Close ends
 // every stream and Serve returns. [Listen] never exposes the socket with
 // wider permissions than asked (it is created in a private directory and
 // linked into place); concurrent streams are bounded, in all

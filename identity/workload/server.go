@@ -38,8 +38,13 @@ var (
 )
 
 // Caller is what the server knows about a process calling the Workload
-// API: its credentials from the unix socket (SO_PEERCRED). On other
-// transports HasCredentials is false.
+// API: its credentials from the unix socket (SO_PEERCRED), as the kernel
+// recorded them when the connection was made. On other transports
+// HasCredentials is false. UID and GID cannot be forged by the caller; PID
+// can be stale: the process that connected may have exited (leaving the
+// connection to a child, or to a process it passed it to) and its PID been
+// reused, so an attestor that looks the PID up (in /proc, say) may read
+// another process's attributes. [FixedID] and [UID] do not use it.
 type Caller struct {
 	PID, UID, GID  int
 	HasCredentials bool
@@ -102,6 +107,14 @@ func WithBundleRefresh(d time.Duration) Option {
 		return nil
 	}
 }
+
+// MaxRequestSize is the largest Workload API request message the server
+// reads, in bytes; a larger one is refused with codes.ResourceExhausted
+// before it is read. The largest legitimate request, a ValidateJWTSVID of
+// an [svid.MaxJWTSize] token, is a quarter of it. gRPC's default of 4 MiB
+// let any caller that can reach the socket make the server hold 4 MiB per
+// request, on as many concurrent requests as it opened.
+const MaxRequestSize = 64 << 10
 
 // DefaultMaxStreams is the default bound on concurrent Workload API
 // streams per [Server] (see [WithMaxStreams]).
@@ -169,6 +182,8 @@ type Server struct {
 	attest Attestor
 	config
 
+	now func() time.Time // time.Now; tests set it (export_test.go)
+
 	mu     sync.Mutex
 	grpc   *grpc.Server
 	closed bool
@@ -202,7 +217,7 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 		return nil, fmt.Errorf("%w: issuer and attestor are required", ErrConfig)
 	}
 	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler), perID: DefaultMaxStreamsPerID, bundleRefresh: DefaultBundleRefresh},
-		done: make(chan struct{}), open: map[spiffeid.ID]int{}}
+		now: time.Now, done: make(chan struct{}), open: map[spiffeid.ID]int{}}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -214,7 +229,8 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	if s.streams == nil {
 		s.streams = make(chan struct{}, DefaultMaxStreams)
 	}
-	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}), grpc.StreamInterceptor(s.limitStreams))
+	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}), grpc.StreamInterceptor(s.limitStreams),
+		grpc.MaxRecvMsgSize(MaxRequestSize))
 	workload.RegisterSpiffeWorkloadAPIServer(s.grpc, s)
 	return s, nil
 }
@@ -379,7 +395,23 @@ func (s *Server) FetchX509SVID(_ *workload.X509SVIDRequest, stream grpc.ServerSt
 	}
 	defer release()
 	bundle := concatDER(s.issuer.X509Bundle().X509Authorities())
-	for {
+	for first := true; ; first = false {
+		if !first {
+			// Attest the caller again before every re-issuance: the
+			// attestor's answer at stream open is not an entitlement for
+			// as long as the stream stays open. Without this, a caller the
+			// attestor now refuses (its job ended, its uid unmapped) or
+			// maps to another ID went on receiving fresh private keys for
+			// the old ID every half-life, forever.
+			again, err := s.caller(ctx)
+			if err != nil {
+				return err
+			}
+			if again != id {
+				s.logger.WarnContext(ctx, "X.509-SVID stream ended: caller now attested as another ID", "spiffe_id", id.String(), "now", again.String())
+				return status.Error(codes.PermissionDenied, "caller is no longer entitled to the streamed SPIFFE ID")
+			}
+		}
 		sv, err := s.issuer.X509SVID(ctx, id, time.Time{})
 		if err != nil {
 			s.logger.ErrorContext(ctx, "X.509-SVID issuance failed", "spiffe_id", id.String(), "error", err)
@@ -443,7 +475,10 @@ func (s *Server) FetchX509Bundles(_ *workload.X509BundlesRequest, stream grpc.Se
 // issuer's [svid.Issuer.FleetJWTBundle]; when the fleet key store cannot
 // answer, the stream keeps the last bundle it sent (the first one falls back
 // to [svid.Issuer.JWTBundle], this replica's own keys) and the failure is
-// logged: a client never receives a partial bundle that drops fleet keys.
+// logged: a client does not receive a partial bundle that drops fleet keys
+// while those may still verify a JWT-SVID. Once the store has not answered
+// for [svid.Issuer.FleetJWTBundleMaxAge] since its last good read, every
+// fleet key sent has lapsed, and the stream sends this replica's own keys.
 func (s *Server) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.ServerStreamingServer[workload.JWTBundlesResponse]) error {
 	ctx := stream.Context()
 	_, release, err := s.streamCaller(ctx)
@@ -451,10 +486,15 @@ func (s *Server) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.Serv
 		return err
 	}
 	defer release()
+	// lastGood is when the key store last answered; zero while the stream
+	// has sent only this replica's keys.
+	var lastGood time.Time
 	b, err := s.issuer.FleetJWTBundle(ctx)
 	if err != nil {
 		s.logger.WarnContext(ctx, "JWT bundle stream: fleet keys unavailable, sending this replica's keys", "error", err)
 		b = s.issuer.JWTBundle()
+	} else {
+		lastGood = s.now()
 	}
 	tick := time.NewTicker(s.bundleRefresh)
 	defer tick.Stop()
@@ -476,9 +516,21 @@ func (s *Server) FetchJWTBundles(_ *workload.JWTBundlesRequest, stream grpc.Serv
 			case <-tick.C:
 			}
 			n, err := s.issuer.FleetJWTBundle(ctx)
-			if err != nil {
+			switch {
+			case err == nil:
+				lastGood = s.now()
+			case !lastGood.IsZero() && s.now().Sub(lastGood) <= s.issuer.FleetJWTBundleMaxAge():
 				s.logger.WarnContext(ctx, "JWT bundle stream: keeping the last bundle sent", "error", err)
 				continue
+			default:
+				// The fleet keys of the last bundle sent have all lapsed
+				// from the store by now (their records reach at most
+				// FleetJWTBundleMaxAge past the read): keeping them for as
+				// long as the outage lasted would have clients trust a
+				// retired, perhaps stolen, replica key without end. Fall
+				// back to this replica's own keys, as JWTBundle does.
+				s.logger.WarnContext(ctx, "JWT bundle stream: fleet keys unavailable for too long, sending this replica's keys", "error", err)
+				lastGood, n = time.Time{}, s.issuer.JWTBundle()
 			}
 			if !n.Equal(b) {
 				b = n
