@@ -297,9 +297,16 @@ func (i *Issuer) RotateJWTKey(ctx context.Context, s crypto.Signer, kid string) 
 	k.notBefore = now
 	i.jmu.RLock()
 	same := i.jwtActive.kid == k.kid
+	// A key id still held by a retired key would name two keys in the
+	// bundle, one of which the other overwrites: tokens signed by the
+	// new key would not verify until the old one retires.
+	retained := slices.ContainsFunc(i.jwtRetired, func(r *jwtKey) bool { return r.kid == k.kid && now.Before(r.retireUntil) })
 	i.jmu.RUnlock()
 	if same {
 		return fmt.Errorf("%w: JWT key %q is already the signing key", ErrConfig, k.kid)
+	}
+	if retained {
+		return fmt.Errorf("%w: JWT key id %q is still held by a retired key; choose another", ErrConfig, k.kid)
 	}
 	if i.cfg.store != nil {
 		rec := k.record(i.wantUntil(now))

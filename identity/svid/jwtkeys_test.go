@@ -269,3 +269,26 @@ func TestJWTBundleOtherTrustDomain(t *testing.T) {
 		t.Fatalf("FleetJWTBundle without a store: %v", err)
 	}
 }
+
+// TestRotateJWTKeyRetainedKID: rotating to a key id a retired key still
+// holds in the bundle is refused (the two keys would share one bundle
+// entry, and tokens of the new key would not verify); once the retired
+// key has left the bundle the id is free again.
+func TestRotateJWTKeyRetainedKID(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	iss, err := svid.NewIssuer(td, svid.WithJWTSigner(caKey(t, "P-256"), "k1"), svid.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.RotateJWTKey(t.Context(), caKey(t, "P-256"), "k2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.RotateJWTKey(t.Context(), caKey(t, "P-256"), "k1"); !errors.Is(err, svid.ErrConfig) {
+		t.Fatalf("RotateJWTKey to a retained key id = %v, want ErrConfig", err)
+	}
+	now = now.Add(24 * time.Hour)
+	if err := iss.RotateJWTKey(t.Context(), caKey(t, "P-256"), "k1"); err != nil {
+		t.Fatalf("RotateJWTKey to a key id no longer held: %v", err)
+	}
+}
