@@ -90,7 +90,11 @@
 //     a gate deny or error, a decision not finished by the deadline, an
 //     object that does not decode, a kind the webhook cannot read, more than
 //     [WithMaxImages] images, no token, an audit failure — is a deny with
-//     status.message naming each image and its rule ids or error.
+//     status.message naming each image and its rule ids or error. The
+//     message reaches terminals (kubectl, and the Events controllers record
+//     for the Pods they cannot create), so every character of it that does
+//     not print — a control character or escape sequence an image
+//     reference carried — is written escaped ("\x1b").
 //   - Only DELETE and CONNECT (which start no image), objects without
 //     images, UPDATEs of objects already being deleted, and — only with
 //     [WithUngatedKindsAllowedUnsafe] — kinds the webhook cannot read are
@@ -121,4 +125,16 @@
 //   - Serving TLS is the caller's job (the API server calls webhooks over
 //     HTTPS only); serve the handler with per-connection limits, e.g.
 //     [gate.NewServer].
+//   - The handler does not authenticate who calls it: TLS proves the
+//     webhook to the API server, not the reverse. Whoever can reach it (a
+//     Pod in the cluster) can post a review. Nothing is admitted by that —
+//     only the API server's own call admits — but the review is decided
+//     with the webhook's token, so the gate does what a real review makes
+//     it do (audit events; unless the review says dryRun, the records and
+//     attachments of gate.WithInventory, gate.WithVSA and gate.WithSVR),
+//     and the webhook's audit event names whatever user the review names.
+//     Have the server require the API server's client certificate
+//     (tls.RequireAndVerifyClientCert, with the certificate given to the
+//     API server by its admission configuration's kubeConfigFile), or let
+//     nothing but the API server reach the webhook (a NetworkPolicy).
 package k8s

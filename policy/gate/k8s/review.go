@@ -101,9 +101,10 @@ type object interface {
 // hold an image this code would not see) and must name req.Kind itself.
 //
 // A kind other than [KindPod] and the other Kind variables returns an error
-// wrapping [ErrUnsupportedKind]; an object that does not decode, or a
-// container with no image, one wrapping [ErrBadObject]. A request without
-// an object (DELETE, CONNECT) has no images.
+// wrapping [ErrUnsupportedKind]; an object that does not decode, a
+// container with no image, or a request without an object other than a
+// DELETE or CONNECT, one wrapping [ErrBadObject]. A DELETE or CONNECT
+// without an object has no images.
 func Images(req *admissionv1.AdmissionRequest) ([]Image, error) {
 	specs, _, err := decodeObject(req)
 	if err != nil {
@@ -115,7 +116,14 @@ func Images(req *admissionv1.AdmissionRequest) ([]Image, error) {
 // decodeObject returns the pod specs of req.Object and its metadata.
 func decodeObject(req *admissionv1.AdmissionRequest) ([]*corev1.PodSpec, object, error) {
 	if len(req.Object.Raw) == 0 {
-		return nil, nil, nil
+		// DELETE and CONNECT carry no object and start nothing. Any other
+		// request without one (a CREATE or UPDATE always carries what it
+		// would store) has nothing to read images from: a bad object,
+		// never "no images", which a caller of Images would admit.
+		if req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("%w: %s request without an object", ErrBadObject, req.Operation)
 	}
 	switch req.Kind {
 	case KindPod:

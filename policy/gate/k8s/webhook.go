@@ -393,8 +393,35 @@ func (w *Webhook) response(req *admissionv1.AdmissionRequest, r result, auditID 
 		return resp
 	}
 	resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: 403, Reason: metav1.StatusReasonForbidden,
-		Message: bound("ztci deploy gate: "+r.message, maxMessage)}
+		Message: bound(escaped("ztci deploy gate: "+r.message), maxMessage)}
 	return resp
+}
+
+// escaped writes each character of s that does not print (control
+// characters, ESC, line breaks, bidirectional overrides) as its Go escape
+// ("\x1b", "\n", "\u202e"). status.message reaches terminals: the deploying
+// user's, and an administrator's through the Event a controller records
+// when the Pod it creates is denied (kubectl describe, get events). Part
+// of it is the object's own text: the gate's error about an image it
+// cannot read quotes the reference raw, and the API server refuses no
+// control character inside an image, so an object could otherwise write
+// escape sequences, or a forged line, onto those terminals. The audit
+// event keeps the message as it was.
+func escaped(s string) string {
+	odd := func(r rune) bool { return !unicode.IsPrint(r) }
+	if !strings.ContainsFunc(s, odd) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !odd(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r) // '\x1b'
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }
 
 func verifiedDigests(vs []verdict) map[string]string {
@@ -537,8 +564,10 @@ func verdictSummary(v *verdict) string {
 }
 
 // actor is the Kubernetes user the API server authenticated. It is the
-// API server's word, carried over its authenticated connection to the
-// webhook; the gate itself only ever sees the webhook's own identity.
+// API server's word only when the server the handler runs in requires the
+// API server's client certificate (see the package documentation): TLS
+// alone authenticates the webhook, not its caller. The gate itself only
+// ever sees the webhook's own identity.
 func actor(req *admissionv1.AdmissionRequest) audit.Actor {
 	u := req.UserInfo
 	a := audit.Actor{ID: u.Username, Kind: "user"}
