@@ -589,9 +589,11 @@ func meetsThreshold(s *vsa.Summary, subjects []string, manifest string, threshol
 // a manifest: without this, a summary of acme/app@D, whose attestations
 // were verified in acme/app, would stand for acme/copy@D, where none may
 // be. A resourceUri of another form (a third party's convention) is not
-// read; its subjects alone bind it.
+// read; its subjects alone bind it. The scheme and type of a package URL
+// are case-insensitive, so "pkg:OCI/" is an OCI package URL too, and is
+// checked (or refused, if it does not parse), never passed over.
 func aboutRepository(uri string, repo name.Repository) error {
-	if !strings.HasPrefix(uri, "pkg:oci/") {
+	if !strings.HasPrefix(strings.ToLower(uri), "pkg:oci/") {
 		return nil
 	}
 	p, err := vex.ParsePURL(uri)
