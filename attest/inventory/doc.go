@@ -72,7 +72,9 @@
 // parser of its own as a vers: string would. Versions are ordered by their
 // ecosystem's own rules ([CompareVersions]): semantic versioning for
 // golang, npm and cargo, PEP 440 for pypi, Maven's ComparableVersion for
-// maven, dpkg for deb and rpmvercmp for rpm. A range asked of any other
+// maven, dpkg for deb, rpmvercmp for rpm and apk-tools' for apk (so an
+// Alpine advisory's range, pkg:apk/alpine/openssl fixed in 3.1.4-r6,
+// finds the images shipping an older libssl3). A range asked of any other
 // type fails with an [*EcosystemError] (exact [Query.Versions] still
 // work): the index never guesses an order. An indexed version that does not
 // parse in its ordering ("(devel)", an empty version) is returned for a

@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +128,7 @@ func FuzzCycloneDXPackages(f *testing.F) {
 		"cyclonedx-1.5-trivy.json")
 }
 
-var fuzzTypes = []string{"golang", "npm", "cargo", "pypi", "maven", "deb", "rpm"}
+var fuzzTypes = []string{"golang", "npm", "cargo", "pypi", "maven", "deb", "rpm", "apk"}
 
 // FuzzCompareVersions checks that every ordering is reflexive and
 // antisymmetric on whatever parses, and never panics.
@@ -136,6 +137,10 @@ func FuzzCompareVersions(f *testing.F) {
 		{"1.0^git1", "1.0~rc1-3.el9"}, {"1..0--", "-.1"}, {"0a", "0.a1-"}}
 	for i, s := range seeds {
 		f.Add(uint8(i), s[0], s[1])
+	}
+	for _, s := range [][2]string{{"3.1.4-r5", "3.1.4_rc1-r0"}, {"1.02.07b_p1_alpha2-r3", "1.2.7"}, {"0.1.0_alpha_pre2", "0.1.0_alpha"},
+		{"1.0-r0", "1.0.0_p1"}, {"2_git20240101-r1", "2~abc-r1"}} {
+		f.Add(uint8(slices.Index(fuzzTypes, "apk")), s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, ti uint8, a, b string) {
 		typ := fuzzTypes[int(ti)%len(fuzzTypes)]

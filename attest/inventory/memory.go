@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ztci/ztci/internal/clip"
@@ -94,6 +95,11 @@ func (m *Memory) Record(ctx context.Context, a Admission) error {
 	m.byDigest[meta.Digest] = append(m.byDigest[meta.Digest], id)
 	if meta.Builder != "" {
 		m.byBuilder[meta.Builder] = append(m.byBuilder[meta.Builder], id)
+		// Also under the id before its "@": a query by that id selects
+		// the builder at every ref (BuilderSelects).
+		if base, _, ok := strings.Cut(meta.Builder, "@"); ok && base != "" {
+			m.byBuilder[base] = append(m.byBuilder[base], id)
+		}
 	}
 	if meta.PolicyRevision != "" {
 		m.byPolicy[meta.PolicyRevision] = append(m.byPolicy[meta.PolicyRevision], id)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Range is a version range in the form of an OSV "affected" range: from
@@ -141,7 +142,7 @@ func Compile(q Query) (*Matcher, error) {
 // the query's criteria other than the package: digest, builder, signer,
 // key and policy revision.
 func (m *Matcher) Admits(a *Admission) bool {
-	if m.Digest != "" && a.Digest != m.Digest || m.Builder != "" && a.Builder != m.Builder ||
+	if m.Digest != "" && a.Digest != m.Digest || m.Builder != "" && !BuilderSelects(m.Builder, a.Builder) ||
 		m.PolicyRevision != "" && a.PolicyRevision != m.PolicyRevision {
 		return false
 	}
@@ -149,6 +150,24 @@ func (m *Matcher) Admits(a *Admission) bool {
 		return false
 	}
 	return m.KeyID == "" || slices.ContainsFunc(a.Signers, func(s Signer) bool { return s.KeyID == m.KeyID })
+}
+
+// BuilderSelects reports whether a query by builder id q selects an
+// admission built by builder: the same id, or, when q has no "@", q at
+// any "@<ref>" (builder before its first "@" is q). The gate revokes a
+// builder so (a mark on an id without "@" revokes it at every ref, as a
+// verify.Provenance expectation accepts it at every ref): a revocation's
+// query must find every admission the mark now denies, or drift misses
+// the artifacts a slsa-github-generator builder built at a tag.
+func BuilderSelects(q, builder string) bool {
+	if builder == q {
+		return true
+	}
+	if strings.Contains(q, "@") {
+		return false
+	}
+	base, _, ok := strings.Cut(builder, "@")
+	return ok && base == q
 }
 
 // Match reports whether a package of m.Key at version v is selected, and

@@ -152,7 +152,12 @@ type Query struct {
 	Versions []string `json:"versions,omitempty"`
 	// Digest selects the admissions of one artifact.
 	Digest string `json:"digest,omitempty"`
-	// Builder selects the admissions built by this SLSA builder id.
+	// Builder selects the admissions built by this SLSA builder id, and,
+	// when it has no "@", by that id at any "@<ref>" (a query for
+	// https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml
+	// finds ...slsa3.yml@refs/tags/v2.0.0): the match the gate's builder
+	// revocation makes, as a verify.Provenance expectation accepts the
+	// builder at every ref ([BuilderSelects]).
 	Builder string `json:"builder,omitempty"`
 	// Signer selects the admissions that relied on an attestation signed
 	// by a certificate with this subject alternative name, whatever its

@@ -22,6 +22,9 @@ import (
 //	deb               dpkg: epoch, upstream and revision compared by
 //	                  verrevcmp, '~' sorting before everything
 //	rpm               rpmvercmp with epoch and release
+//	apk               apk-tools (Alpine): numbers, a letter, _alpha < _beta <
+//	                  _pre < _rc < none < _cvs < _svn < _git < _hg < _p
+//	                  suffixes, then the -rN revision
 var orderings = map[string]func(string) (version, error){
 	"golang": parseGoSemver,
 	"npm":    parseSemver,
@@ -30,6 +33,10 @@ var orderings = map[string]func(string) (version, error){
 	"maven":  parseMaven,
 	"deb":    parseDeb,
 	"rpm":    parseRPM,
+	// Without it every Alpine advisory range was a skip (no ordering),
+	// so an Alpine image was found only by the versions a record lists,
+	// which Alpine's secdb records do not.
+	"apk": parseAPK,
 }
 
 // version is a version parsed in one ordering; compare is only called with

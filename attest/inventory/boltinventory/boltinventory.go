@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -431,31 +432,46 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 			return a, true, nil
 		}
 		if mt.Key == "" {
-			var b *bolt.Bucket
-			var prefix []byte
+			var b []byte
+			var prefixes [][]byte
 			for _, c := range []struct {
 				v      string
 				bucket []byte
 			}{{mt.PolicyRevision, bucketPolicy}, {mt.KeyID, bucketKey}, {mt.Signer, bucketSigner}, {mt.Builder, bucketBuilder}, {mt.Digest, bucketDigest}} {
 				if c.v != "" { // the last set wins: digest is the most selective
-					b, prefix = tx.Bucket(c.bucket), key(c.v, "")
+					b, prefixes = c.bucket, [][]byte{key(c.v, "")}
 				}
 			}
-			c := b.Cursor()
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				id := k[len(prefix):]
-				a, ok, err := load(id)
-				if err != nil {
-					return err
+			if bytes.Equal(b, bucketBuilder) && !strings.Contains(mt.Builder, "@") {
+				// The builder at any "@<ref>" too (inventory.BuilderSelects):
+				// its keys are "<id>@<ref>" 0 "<decision>", one prefix.
+				prefixes = append(prefixes, []byte(mt.Builder+"@"))
+			}
+			c := tx.Bucket(b).Cursor()
+			for _, prefix := range prefixes {
+				for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+					id := k[len(prefix):]
+					if prefix[len(prefix)-1] != 0 {
+						// "<id>@<ref>" 0 "<decision>": the ref holds no 0
+						// byte (no control character).
+						var ok bool
+						if _, id, ok = bytes.Cut(id, []byte{0}); !ok {
+							return fmt.Errorf("malformed index key %q", k)
+						}
+					}
+					a, ok, err := load(id)
+					if err != nil {
+						return err
+					}
+					if !ok {
+						continue
+					}
+					entries, err := decodeEntries(pkgsB.Get(id))
+					if err != nil {
+						return fmt.Errorf("packages of %q: %w", id, err)
+					}
+					hits = append(hits, inventory.WithEntries(a, entries))
 				}
-				if !ok {
-					continue
-				}
-				entries, err := decodeEntries(pkgsB.Get(id))
-				if err != nil {
-					return fmt.Errorf("packages of %q: %w", id, err)
-				}
-				hits = append(hits, inventory.WithEntries(a, entries))
 			}
 			return nil
 		}

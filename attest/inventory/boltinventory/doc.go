@@ -16,7 +16,10 @@
 // builder, by signer SAN, by key id and by policy revision, which carry
 // no value — and the file's format version. A package query seeks to the package's prefix and reads only
 // its keys; the version criteria ([inventory.Matcher]) are applied to
-// each distinct version once, before any admission is read.
+// each distinct version once, before any admission is read. A query by a
+// builder id without "@" reads two prefixes of the builder index, the id's
+// and the id's followed by "@" (the builder at every ref,
+// [inventory.BuilderSelects]).
 //
 // # Format versions
 //

@@ -248,7 +248,10 @@ func (d *Detector) advisoryHits(ctx context.Context, a *Advisory) (*hits, []Skip
 
 // Revocation says a builder may no longer be trusted.
 type Revocation struct {
-	// Builder is the SLSA builder id as the gate recorded it. Required.
+	// Builder is the SLSA builder id as the gate recorded it. An id
+	// without "@" also names that builder at every "@<ref>" (a
+	// slsa-github-generator workflow at any tag), as the gate's builder
+	// revocation matches it ([inventory.BuilderSelects]). Required.
 	Builder string
 	// Since limits the revocation to admissions at or after it (zero:
 	// every admission). An artifact admitted before Since was built
@@ -259,7 +262,8 @@ type Revocation struct {
 	Reason string
 }
 
-// RevokedBuilder detects the admitted artifacts built by r.Builder and
+// RevokedBuilder detects the admitted artifacts built by r.Builder (at
+// any "@<ref>" when it names none, as the gate's mark revokes it) and
 // emits one [ActionBuilderRevoked] event per artifact not reported before
 // for that builder, under the same error contract as [Detector.Advisory].
 func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived time.Time) (Report, error) {

@@ -40,15 +40,17 @@
 //
 // Covered: a new or updated vulnerability record (any artifact whose
 // verified SBOM lists an affected package version), a revoked builder
-// (any artifact admitted with that SLSA builder id, optionally from a
-// time on), and a revoked signer or key (any artifact whose decision
-// relied on an attestation signed by that certificate SAN, whatever its
-// issuer, or that key id — the match the gate's revocation lists make —
-// optionally from a time on; admissions indexed before the index recorded
-// signers list none and are not found), and a policy revision (allow →
-// deny of any admission allowed under a revision the caller names, re-run
-// on the exact policy input the gate evaluated, which the index keeps up
-// to inventory.MaxPolicyInput bytes), and a VEX statement (not_affected
+// (any artifact admitted with that SLSA builder id — an id without "@"
+// at any "@<ref>" too, as the gate's revocation marks match it —
+// optionally from a time on), and a revoked signer or key (any artifact
+// whose decision relied on an attestation signed by that certificate
+// SAN, whatever its issuer, or that key id — the match the gate's
+// revocation lists make — optionally from a time on; admissions indexed
+// before the index recorded signers list none and are not found), and a
+// policy revision (allow → deny of any admission allowed under a
+// revision the caller names, re-run on the exact policy input the gate
+// evaluated, which the index keeps up to inventory.MaxPolicyInput
+// bytes), and a VEX statement (not_affected
 // with a justification or fixed: "compliant again" once per artifact the
 // advisory it names affects and the statement covers, whole or in every
 // affected package; affected: drift of the artifacts its products name by
@@ -103,9 +105,11 @@
 //
 //   - Fail closed: an inventory error returns [ErrStore] before any event
 //     is written; an audit sink error returns [ErrAudit]; an answer larger
-//     than [inventory.MaxLimit] returns [ErrIncomplete]. A non-nil error
-//     means detection did not fully run, never "nothing drifted". A
-//     malformed record is refused whole ([ErrInvalidRecord]).
+//     than [inventory.MaxLimit] returns [ErrIncomplete] (after emitting
+//     the drift it found; a VEX statement lifts nothing on such an
+//     answer). A non-nil error means detection did not fully run, never
+//     "nothing drifted". A malformed record is refused whole
+//     ([ErrInvalidRecord]).
 //   - Nothing is dropped silently: every affected entry or range that no
 //     query covers (GIT ranges, ecosystems without a package URL mapping or
 //     a version ordering, bounds that do not parse) is listed in

@@ -29,6 +29,11 @@ func FuzzParseOSV(f *testing.F) {
 	f.Add(record(`{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.11-1~deb12u2"}]}]}`))
 	f.Add(record(`{"package":{"ecosystem":"Go","name":"m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"last_affected":"1.0.0"}]}]}`))
 	f.Add([]byte(`{"id":"A-1","modified":"2026-01-01T00:00:00Z","affected":[{"ranges":[{"type":"GIT","repo":"r","events":[{"introduced":"0"}]}]}]}`))
+	// Review 10: a versioned purl (Ubuntu), a "*" limit beside others, an
+	// Alpine range.
+	f.Add(record(`{"package":{"ecosystem":"Ubuntu:Pro:14.04:LTS","name":"php5","purl":"pkg:deb/ubuntu/php5@5.5.9+dfsg-1ubuntu4.29+esm16?arch=source&distro=esm-infra-legacy/trusty"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"5.5.9+dfsg-1ubuntu4.29+esm16"}]}]}`))
+	f.Add(record(`{"package":{"ecosystem":"Go","name":"m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"limit":"1.2.0"},{"limit":"*"}]}]}`))
+	f.Add(record(`{"package":{"ecosystem":"Alpine:v3.19","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.1.4_rc1-r6"},{"introduced":"3.2.0_alpha1"}]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := drift.ParseOSV(b)
 		if err != nil {

@@ -89,8 +89,8 @@ func (s Skip) String() string {
 // unless one is open, fixed closes it (exclusive), last_affected closes it
 // (inclusive); an interval still open at the end is unbounded. Limit
 // events ("*" is infinity) bound the range: versions at or above the
-// greatest limit are not affected. This is the schema's IsVulnerable
-// pseudocode turned into intervals. Both range types use the package
+// greatest limit are not affected (none is with a "*" limit). This is the
+// schema's IsVulnerable pseudocode turned into intervals. Both range types use the package
 // type's ordering, which for SEMVER ranges of golang, npm and cargo is
 // semantic versioning itself.
 func (a *Advisory) Queries() ([]inventory.Query, []Skip) {
@@ -174,9 +174,14 @@ func intervals(typ string, events []Event) ([]inventory.Range, error) {
 	}
 	var evs []ev
 	var limit string
+	// A version is affected when it is below any limit, and every version
+	// is below "*": with it, the other limits bound nothing. (Skipping
+	// only the "*" event clipped the range to the others, leaving
+	// affected versions out.)
+	unlimited := slices.ContainsFunc(events, func(e Event) bool { return e.Kind == Limit && strings.Contains(e.Version, "*") })
 	for _, e := range events {
 		if e.Kind == Limit {
-			if strings.Contains(e.Version, "*") {
+			if unlimited {
 				continue
 			}
 			if limit != "" {

@@ -93,8 +93,8 @@ type Affected struct {
 	// empty for an entry without package (GIT-only records).
 	Ecosystem, Name string
 	// PURL is the package URL without version the inventory is asked
-	// about: the record's own purl, else one derived from the ecosystem
-	// (see [ParseOSV]), else "".
+	// about: the record's own purl (its version, if it has one, dropped),
+	// else one derived from the ecosystem (see [ParseOSV]), else "".
 	PURL string
 	// Ranges are the affected ranges in record order.
 	Ranges []Range
@@ -166,8 +166,9 @@ var (
 // ([ErrUnsupportedSchema]); a missing id or modified; an id or alias that
 // is not printable ASCII of at most [MaxIDLen] bytes; a timestamp that is
 // not RFC 3339; an affected package without ecosystem or name, or with a
-// purl that does not parse or carries a version (the schema says purl
-// names the package "without the @version component"); a range type other
+// purl that does not parse (a version in it is ignored: the schema says
+// purl names the package "without the @version component", but Ubuntu's
+// records carry the fixed version there); a range type other
 // than SEMVER, ECOSYSTEM and GIT; a GIT range without repo; an event that
 // is not exactly one of introduced, fixed, last_affected and limit with a
 // non-empty version; a range without introduced, or with both fixed and
@@ -304,9 +305,15 @@ func (wa *wireAffected) affected() (Affected, error) {
 			if err != nil {
 				return af, err
 			}
-			if u.Version != "" {
-				return af, fmt.Errorf("purl %q carries a version", clip.String(p.PURL, 64))
-			}
+			// The schema says the purl names the package "without the
+			// @version component", but Ubuntu's records (UBUNTU-CVE-*,
+			// USN-*) write the fixed version there
+			// (pkg:deb/ubuntu/php8.1@8.1.2-1ubuntu2.22?arch=source&distro=jammy).
+			// Refusing them refused every such record whole, so no Ubuntu
+			// image was ever found; the version says nothing about which
+			// versions are affected (ranges and versions do), so it is
+			// dropped and the package asked about.
+			u.Version = ""
 			af.PURL = u.String()
 		} else {
 			af.PURL = ecosystemPURL(p.Ecosystem, p.Name)

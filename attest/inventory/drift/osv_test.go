@@ -204,7 +204,6 @@ func TestParseRefuses(t *testing.T) {
 		{"zero withdrawn", `{"id":"A-1","modified":"2026-01-01T00:00:00Z","withdrawn":"0001-01-01T00:00:00Z"}`, drift.ErrInvalidRecord},
 		{"schema 2", `{"schema_version":"2.0.0","id":"A-1","modified":"2026-01-01T00:00:00Z"}`, drift.ErrUnsupportedSchema},
 		{"wrong type", `{"id":"A-1","modified":"2026-01-01T00:00:00Z","aliases":"CVE-1"}`, drift.ErrInvalidRecord},
-		{"versioned purl", string(record(`{"package":{"ecosystem":"Go","name":"m","purl":"pkg:golang/m@v1.0.0"},"versions":["1.0.0"]}`)), drift.ErrInvalidRecord},
 		{"malformed purl", string(record(`{"package":{"ecosystem":"Go","name":"m","purl":"golang/m"},"versions":["1.0.0"]}`)), inventory.ErrInvalidPURL},
 		{"package without name", string(record(`{"package":{"ecosystem":"Go"},"versions":["1.0.0"]}`)), drift.ErrInvalidRecord},
 		{"unknown range type", string(record(`{` + goPkg + `,"ranges":[{"type":"VERS","events":[{"introduced":"0"}]}]}`)), drift.ErrInvalidRecord},

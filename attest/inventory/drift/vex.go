@@ -80,9 +80,14 @@ const (
 //     be nil.
 //   - under_investigation changes nothing: an empty report.
 //
-// The error contract is that of [Detector.Advisory]. A statement that
-// cannot be applied (no signer, not_affected without justification, adv
-// missing or about another vulnerability) returns [ErrInvalidInput].
+// The error contract is that of [Detector.Advisory], except that a
+// not_affected or fixed statement on an inventory answer cut at
+// [inventory.MaxLimit] returns [ErrIncomplete] before any event is
+// written: an artifact's affected packages read from part of the answer
+// could be lifted by a statement that does not name them all. A
+// statement that cannot be applied (no signer, not_affected without
+// justification, adv missing or about another vulnerability) returns
+// [ErrInvalidInput].
 func (d *Detector) VEX(ctx context.Context, st vex.Statement, signer string, adv *Advisory, arrived time.Time) (Report, error) {
 	if signer == "" || !printable(signer, inventory.MaxFieldLen) {
 		return Report{}, fmt.Errorf("%w: a VEX statement needs the identity that signed it (printable, at most %d bytes)", ErrInvalidInput, inventory.MaxFieldLen)
@@ -121,6 +126,17 @@ func (d *Detector) vexResolved(ctx context.Context, st vex.Statement, signer str
 	if err != nil {
 		return rep, err
 	}
+	if truncated {
+		// An answer cut at the limit may leave an admission out of one
+		// query (one affected package) and not of another: the
+		// artifact's affected packages would be read from part of them,
+		// and a statement naming only those would lift a finding on a
+		// package it does not name. Lifting needs the whole answer, so
+		// nothing is lifted (an advisory reports what it found; a
+		// "compliant again" cannot).
+		d.cfg.log.WarnContext(ctx, "drift: inventory answer truncated, VEX statement not applied", "advisory", adv.ID)
+		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, adv.ID)
+	}
 	doc := &vex.Document{Statements: []vex.Statement{st}}
 	covered := newHits()
 	for _, digest := range h.order {
@@ -149,9 +165,6 @@ func (d *Detector) vexResolved(ctx context.Context, st vex.Statement, signer str
 	}
 	if err != nil {
 		return rep, err
-	}
-	if truncated {
-		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, adv.ID)
 	}
 	return rep, nil
 }

@@ -234,6 +234,23 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 		if got := ids(query(t, s, inventory.Query{Builder: "https://ci.example/builder@v2"})); !slices.Equal(got, []string{"d-devel", "d-new"}) {
 			t.Fatalf("by builder = %v", got)
 		}
+		// A builder id without "@" selects it at every "@<ref>", as the
+		// gate's builder revocation matches it; nothing else.
+		for _, c := range []struct {
+			q    inventory.Query
+			want []string
+		}{
+			{inventory.Query{Builder: "https://ci.example/builder"}, []string{"d-devel", "d-new", "d-old"}},
+			{inventory.Query{Builder: "https://ci.example/builder", Digest: Digest("old")}, []string{"d-old"}},
+			{inventory.Query{Builder: "https://ci.example/builder", PolicyRevision: "rev-2"}, []string{"d-new"}},
+			{inventory.Query{Builder: "https://ci.example/build"}, nil},
+			{inventory.Query{Builder: "https://ci.example/builder@v"}, nil},
+			{inventory.Query{Builder: "https://ci.example/builder@v2@x"}, nil},
+		} {
+			if got := ids(query(t, s, c.q)); !slices.Equal(got, c.want) {
+				t.Errorf("query %+v = %v, want %v", c.q, got, c.want)
+			}
+		}
 	})
 	t.Run("BySignerKeyAndPolicyRevision", func(t *testing.T) {
 		s := newStore(t)

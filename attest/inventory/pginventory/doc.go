@@ -10,7 +10,9 @@
 // [New] creates, if absent, PREFIX_admission (one row per decision:
 // decision_id unique, digest, image, builder, job, policy_revision,
 // admitted_at, policy_input (bytea, NULL when not kept); indexes on digest,
-// builder and policy_revision), PREFIX_package (one row per package of an
+// builder, the builder id before its first "@" (a query by a builder id
+// without "@" selects it at every ref, [inventory.BuilderSelects]) and
+// policy_revision), PREFIX_package (one row per package of an
 // admission: pkey = the package URL's type/namespace/name key, ptype,
 // version, spelling = the key as the SBOM spelled it
 // ([inventory.Entry.Spelled], NULL when unknown); primary key (admission,

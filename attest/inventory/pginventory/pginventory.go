@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -126,7 +127,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 // changes no key, and rows an older build writes leave it NULL, read as
 // "spelling unknown" ([inventory.Entry.Spelled]). So did source packages
 // ([inventory.Package.Source]): ordinary rows, marked in their spelling,
-// which an older build reads as naming no package.
+// which an older build reads as naming no package. So did the index on
+// the builder id before its "@" (inventory.BuilderSelects): an index,
+// created if absent; an older build's query by builder does not use it.
 const schemaVersion = 3
 
 // setUp creates what is missing and brings tables of an earlier schema
@@ -225,6 +228,9 @@ func (s *Store) createTables(ctx context.Context, tx pgx.Tx) error {
 		`ALTER TABLE ` + s.adm + ` ADD COLUMN IF NOT EXISTS policy_input bytea`,
 		`ALTER TABLE ` + s.pkg + ` ADD COLUMN IF NOT EXISTS spelling text`,
 		`CREATE INDEX IF NOT EXISTS ` + ix("_admission_policy") + ` ON ` + s.adm + ` (policy_revision)`,
+		// A query by a builder id without "@" selects it at any "@<ref>"
+		// too (inventory.BuilderSelects): the id before the first "@".
+		`CREATE INDEX IF NOT EXISTS ` + ix("_admission_builder_base") + ` ON ` + s.adm + ` (split_part(builder, '@', 1))`,
 		`CREATE TABLE IF NOT EXISTS ` + s.signer + ` (
 			admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
 			ord int NOT NULL, issuer text NOT NULL, san text NOT NULL, key_id text NOT NULL,
@@ -414,8 +420,14 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 // "$3 = ” OR digest = $3" would scan admissions); a signer or key is a
 // semi-join on the signer table's partial index.
 func (s *Store) where(mt *inventory.Matcher, sql string, args []any) (string, []any) {
+	builder := `a.builder = $`
+	if !strings.Contains(mt.Builder, "@") {
+		// The builder at any "@<ref>" too (inventory.BuilderSelects),
+		// on the expression index PREFIX_admission_builder_base.
+		builder = `split_part(a.builder, '@', 1) = $`
+	}
 	for _, c := range []struct{ v, cond, end string }{
-		{mt.Digest, `a.digest = $`, ``}, {mt.Builder, `a.builder = $`, ``}, {mt.PolicyRevision, `a.policy_revision = $`, ``},
+		{mt.Digest, `a.digest = $`, ``}, {mt.Builder, builder, ``}, {mt.PolicyRevision, `a.policy_revision = $`, ``},
 		{mt.Signer, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE san <> '' AND san = $`, `)`},
 		{mt.KeyID, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE key_id <> '' AND key_id = $`, `)`},
 	} {
