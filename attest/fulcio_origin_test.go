@@ -74,12 +74,12 @@ func TestFulcioURLValidated(t *testing.T) {
 	t.Parallel()
 	tokens := identity.TokenSourceFunc(func(context.Context) (string, error) { return "t", nil })
 	for _, u := range []string{"http://fulcio.example.com", "fulcio.example.com", "ftp://fulcio.example.com",
-		"https://user:pw@fulcio.example.com", "https://fulcio.example.com/?x=1", "https://fulcio.example.com/#f", "https:///x"} {
+		"https://user:pw@fulcio.example.com", "https://fulcio.example.com/?x=1", "https://fulcio.example.com/#f", "https:///x", "http://localhost:5555"} {
 		if _, err := attest.NewFulcioSigner(u, tokens, attest.WithoutTimestampsUnsafe()); !errors.Is(err, attest.ErrConfig) {
 			t.Errorf("NewFulcioSigner(%q): %v, want ErrConfig", u, err)
 		}
 	}
-	for _, u := range []string{"https://fulcio.sigstore.dev", "https://fulcio.example.com:8443/base", "http://127.0.0.1:5555", "http://localhost:5555"} {
+	for _, u := range []string{"https://fulcio.sigstore.dev", "https://fulcio.example.com:8443/base", "http://127.0.0.1:5555", "http://[::1]:5555"} {
 		if _, err := attest.NewFulcioSigner(u, tokens, attest.WithoutTimestampsUnsafe()); err != nil {
 			t.Errorf("NewFulcioSigner(%q): %v", u, err)
 		}

@@ -108,7 +108,7 @@ func TestNewWebhookSchemes(t *testing.T) {
 		{"http loopback v4", "http://127.0.0.1:8080/events", true},
 		{"http loopback v4 range", "http://127.8.0.1:8080/events", true},
 		{"http loopback v6", "http://[::1]:8080/events", true},
-		{"http localhost", "http://localhost:8080/events", true},
+		{"http localhost (a name: resolved, not pinned)", "http://localhost:8080/events", false},
 		{"http remote", "http://audit.example.com/events", false},
 		{"http private address", "http://10.0.0.1/events", false},
 		{"http localhost lookalike", "http://localhost.example.com/events", false},

@@ -56,8 +56,9 @@ type whItem struct {
 }
 
 // NewWebhook returns a webhook sink posting to endpoint, which must be an
-// https URL (plain http only to a loopback host: 127.0.0.0/8, ::1 or
-// localhost, for tests and local collectors). Options: [WithHTTPClient],
+// https URL (plain http only to a loopback IP literal: 127.0.0.0/8 or ::1,
+// for tests and local collectors; not the name localhost, which a resolver
+// may send elsewhere). Options: [WithHTTPClient],
 // [WithBatch], [WithBuffer], [WithRetry], [WithLogger].
 //
 // Redirects are never followed: a 3xx answer is a delivery failure

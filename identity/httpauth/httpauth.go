@@ -178,8 +178,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // request before it is sent, with an error wrapping [ErrOrigin].
 //
 // origin is "https://host[:port]" (nothing after the authority); plain
-// "http://" is accepted only for a loopback host (127.0.0.0/8, ::1,
-// localhost), whose traffic never leaves the machine. Because a request is
+// "http://" is accepted only for a loopback IP literal (127.0.0.0/8, ::1;
+// not the name localhost, which a resolver may send elsewhere), whose
+// traffic never leaves the machine. Because a request is
 // compared by scheme, host and port, a redirect that an http.Client follows
 // to another host, another port or to plain HTTP is refused instead of
 // carrying the token there (Go's client strips Authorization on a

@@ -75,7 +75,7 @@ func retryable(err error) bool {
 }
 
 // HTTP returns the authenticated client for repo, doing the auth handshake
-// on first use per repository and scope.
+// on first use per repository and scope, within one Config.Timeout.
 func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*http.Client, error) {
 	scope := repo.Scope(transport.PullScope)
 	if push || c.push {
@@ -109,7 +109,19 @@ func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*ht
 				http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout)),
 		once: guarded,
 	}
-	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, base, []string{scope})
+	// The handshake (the /v2/ ping, the token exchange) is requests to the
+	// registry like any other, so the per-request timeout bounds it:
+	// go-containerregistry's clients for it set none, and its ping reads
+	// the answer to the end, so a registry that trickled or never ended an
+	// answer held this caller, and every other one waiting on e.mu for the
+	// same repository, as long as ctx allowed (for ever without a
+	// deadline). The transport keeps no context of the handshake.
+	hctx, cancel := ctx, context.CancelFunc(func() {})
+	if c.cfg.Timeout > 0 {
+		hctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
+	}
+	defer cancel()
+	rt, err := transport.NewWithContext(hctx, repo.Registry, auth, base, []string{scope})
 	if err != nil {
 		return nil, WrapTransport("connect to "+repo.RegistryStr(), err)
 	}

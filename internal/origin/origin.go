@@ -38,15 +38,19 @@ func Same(a, b *url.URL) bool {
 	return o != "" && o == Of(b)
 }
 
-// Loopback reports whether u's host is a loopback IP literal or
-// "localhost": the only hosts plain HTTP may carry a credential to, since
-// the bytes never leave the machine.
+// Loopback reports whether u's host is a loopback IP literal (127.0.0.0/8,
+// ::1, an IPv4-mapped 127.x): the only hosts plain HTTP may carry a
+// credential to, or fetch keys from, since the bytes never leave the
+// machine.
+//
+// The name "localhost" is not one of them. Go does not pin it to loopback:
+// its resolver reads it from the hosts file and, where that has no entry
+// (a minimal container, a sandbox), asks DNS, trying the search domains
+// first (localhost.corp.example), so whoever answers that query receives
+// the credential in clear. Only a literal means the same address to this
+// check and to the dial.
 func Loopback(u *url.URL) bool {
-	h := strings.ToLower(u.Hostname())
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
+	ip := net.ParseIP(u.Hostname())
 	return ip != nil && ip.IsLoopback()
 }
 

@@ -45,7 +45,7 @@ func TestSame(t *testing.T) {
 func TestSecure(t *testing.T) {
 	t.Parallel()
 	for s, want := range map[string]bool{
-		"https://a.test": true, "HTTPS://a.test/x": true, "http://127.0.0.1:8080": true, "http://[::1]/": true, "http://localhost": true,
+		"https://a.test": true, "HTTPS://a.test/x": true, "http://127.0.0.1:8080": true, "http://[::1]/": true, "http://localhost": false,
 		"http://a.test": false, "http://10.0.0.1": false, "http://localhost.evil.test": false, "ftp://a.test": false, "https:///x": false,
 	} {
 		if got := origin.Secure(parse(t, s)); got != want {

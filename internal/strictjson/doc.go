@@ -29,5 +29,7 @@
 // [Check] validates the document first. [CheckUnvalidated] skips that pass
 // (it would double the cost on a large bundle) for callers that parse the
 // same bytes strictly right afterwards and refuse what does not parse. The
-// walk is iterative: no input depth can overflow the goroutine stack.
+// walk is iterative: no input depth can overflow the goroutine stack, and
+// it refuses a document nested deeper than encoding/json's limit (10000),
+// so no input costs more than a bounded stack of open objects.
 package strictjson

@@ -146,6 +146,16 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '{', '[':
+			// encoding/json refuses a document nested deeper than
+			// maxDepth, so no verdict on one it reads changes. Without
+			// the bound a document of nothing but '[' costs a 64-byte
+			// frame per input byte, copied as the stack grows:
+			// CheckUnvalidated, which a registry's manifest and a gate
+			// request reach before any parse, allocated 1.5 GiB for a
+			// 4 MiB manifest.
+			if len(stack) == maxDepth {
+				return errTooDeep
+			}
 			sch := root
 			if top := len(stack) - 1; top >= 0 {
 				sch = stack[top].child()
@@ -277,6 +287,14 @@ func low(h []byte) bool {
 // errInvalid reports input that the walk could not follow; only possible
 // for a document that is not JSON.
 var errInvalid = errors.New("invalid JSON")
+
+// maxDepth is encoding/json's nesting limit (its scanner's
+// maxNestingDepth): the walk refuses a deeper document, as every strict
+// parse after it would.
+const maxDepth = 10000
+
+// errTooDeep reports a document nested deeper than maxDepth.
+var errTooDeep = fmt.Errorf("%w: nested deeper than %d", errInvalid, maxDepth)
 
 // stringEnd returns the index of the unescaped quote closing the string
 // that opens at b[i].

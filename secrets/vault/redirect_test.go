@@ -104,7 +104,7 @@ func TestPlainHTTPAddressRefused(t *testing.T) {
 	if _, err := vault.Unwrap(t.Context(), c, secrets.NewValue("w"), "token"); !errors.Is(err, vault.ErrUnwrap) {
 		t.Fatalf("Unwrap over plain http: %v, want ErrUnwrap", err)
 	}
-	for _, ok := range []string{"https://vault.example.com:8200", "http://127.0.0.1:8200", "http://localhost:8200"} {
+	for _, ok := range []string{"https://vault.example.com:8200", "http://127.0.0.1:8200", "http://[::1]:8200"} {
 		if _, err := vault.New(client(t, ok), vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"deploy": vault.KV("secret", "ci/deploy", "token")}); err != nil {
 			t.Errorf("New(%s): %v", ok, err)
 		}

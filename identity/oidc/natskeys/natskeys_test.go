@@ -35,7 +35,7 @@ import (
 
 // The fleet's issuer URL: every replica serves it (a load balancer would
 // route it); each verifier below is pinned to one replica by its dialer.
-const issuerURL = "http://localhost:8443"
+const issuerURL = "http://127.0.0.1:8443"
 
 var job = oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}
 
