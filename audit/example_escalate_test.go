@@ -18,14 +18,33 @@ func ExampleNewEscalator() {
 	now := time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC) // stands for the wall clock
 	clock := func() time.Time { return now }
 
-	auditLog, _ := audit.NewJSONLines(io.Discard)
-	ks, _ := audit.NewKillSwitch(auditLog, audit.WithClock(clock))
-	escalator, _ := audit.NewEscalator(ks, audit.WithClock(clock)) // threshold high, quarantine 1h
+	auditLog, err := audit.NewJSONLines(io.Discard) // in production: the node's audit.Log
+	if err != nil {
+		panic(err)
+	}
+	ks, err := audit.NewKillSwitch(auditLog, audit.WithClock(clock))
+	if err != nil {
+		panic(err)
+	}
+	escalator, err := audit.NewEscalator(ks, audit.WithClock(clock)) // threshold high, quarantine 1h
+	if err != nil {
+		panic(err)
+	}
 	alerts := audit.SinkFunc(func(_ context.Context, a audit.Event) error {
 		fmt.Println("anomaly:", a.Attributes[audit.AttrRule])
 		return nil
 	})
-	d, _ := audit.NewDetector(audit.FanOut(alerts, escalator), audit.WithLearning(3), audit.WithBurst(5, time.Minute))
+	d, err := audit.NewDetector(audit.FanOut(alerts, escalator), audit.WithLearning(3), audit.WithBurst(5, time.Minute))
+	if err != nil {
+		panic(err)
+	}
+	// Write fails when an alert or a quarantine could not be recorded: the
+	// audited action must not proceed, and someone must be told.
+	write := func(e audit.Event) {
+		if err := d.Write(ctx, e); err != nil {
+			panic(err)
+		}
+	}
 
 	event := func(id, actor, resource string, at time.Time) audit.Event {
 		return audit.Event{ID: id, Time: at, Source: "ztci/secrets", Action: "secrets.lease.issue",
@@ -34,11 +53,11 @@ func ExampleNewEscalator() {
 	const runner, deployer = "spiffe://example.org/ci/runner", "spiffe://example.org/ci/deployer"
 	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday morning
 	for i := range 3 {
-		_ = d.Write(ctx, event(fmt.Sprint("d", i), deployer, "secret:deploy", start.Add(time.Duration(i)*time.Minute)))
+		write(event(fmt.Sprint("d", i), deployer, "secret:deploy", start.Add(time.Duration(i)*time.Minute)))
 	}
-	_ = d.Write(ctx, event("d9", deployer, "secret:prod-signing-key", start.Add(time.Hour))) // first_seen
+	write(event("d9", deployer, "secret:prod-signing-key", start.Add(time.Hour))) // first_seen
 	for i := range 6 {
-		_ = d.Write(ctx, event(fmt.Sprint("r", i), runner, "secret:build", now.Add(time.Duration(i-6)*time.Second))) // burst
+		write(event(fmt.Sprint("r", i), runner, "secret:build", now.Add(time.Duration(i-6)*time.Second))) // burst
 	}
 
 	fmt.Println("runner compromised:", ks.Compromised(runner))

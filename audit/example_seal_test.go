@@ -19,16 +19,35 @@ import (
 // values back.
 func ExampleNewSealer() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "audit-example")
+	dir, err := os.MkdirTemp("", "audit-example")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
-	kek, _ := seal.GenerateKey("audit-2026-12") // or seal.New(yourKMSWrapper)
-	env, _ := seal.NewLocal(kek)
-	sealer, _ := audit.NewSealer(env, audit.FieldResource, audit.FieldAttributes+"client_ip")
+	kek, err := seal.GenerateKey("audit-2026-12") // or seal.New(yourKMSWrapper)
+	if err != nil {
+		panic(err)
+	}
+	env, err := seal.NewLocal(kek)
+	if err != nil {
+		panic(err)
+	}
+	sealer, err := audit.NewSealer(env, audit.FieldResource, audit.FieldAttributes+"client_ip")
+	if err != nil {
+		panic(err)
+	}
 
 	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
 	const origin = "example.com/ztci/audit/prod"
-	log, _ := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
-	defer log.Close()
+	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
+	if err != nil {
+		panic(err)
+	}
+	defer func() {
+		if err := log.Close(); err != nil { // a record not made durable
+			panic(err)
+		}
+	}()
 	sink := sealer.Sink(log) // sealing first, then the log
 
 	e := exampleEvent("e1")
@@ -37,8 +56,14 @@ func ExampleNewSealer() {
 		panic(err) // sealing or the log failed: the audited action fails
 	}
 
-	p, _ := log.Prove(ctx, "e1")
-	v, _ := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	p, err := log.Prove(ctx, "e1")
+	if err != nil {
+		panic(err)
+	}
+	v, err := audit.NewVerifier(origin, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		panic(err)
+	}
 	logged, err := v.VerifyEvent(p, "e1")
 	fmt.Println("verified:", err == nil)
 	fmt.Println("logged resource sealed:", strings.HasPrefix(logged.Resource, audit.SealedPrefix))
@@ -47,8 +72,14 @@ func ExampleNewSealer() {
 	opened, err := audit.Unseal(ctx, env, logged) // operators, with the key
 	fmt.Println(opened.Resource, opened.Attributes["client_ip"], err)
 
-	other, _ := seal.GenerateKey("someone-else")
-	otherEnv, _ := seal.NewLocal(other)
+	other, err := seal.GenerateKey("someone-else")
+	if err != nil {
+		panic(err)
+	}
+	otherEnv, err := seal.NewLocal(other)
+	if err != nil {
+		panic(err)
+	}
 	_, err = audit.Unseal(ctx, otherEnv, logged)
 	fmt.Println("without the key:", errors.Is(err, seal.ErrUnknownKey))
 	// Output:

@@ -15,7 +15,11 @@ import (
 // A job gets a secret, uses it (its logs are masked), and loses it when the
 // job ends.
 func Example() {
-	ctx := context.Background()
+	// The job's deadline: its timeout, never past its job token's expiry.
+	// No lease is asked for or renewed past it, and the job's leases are
+	// revoked when it passes, whatever the job is doing.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
 	red := secrets.NewRedactor()
 	// For the example only: AllowNames gives deploy-token to any job, and
 	// Static values never expire. In production, authorize on the job's

@@ -187,14 +187,26 @@ func TestNewLeaseLedgerNeedsBackend(t *testing.T) {
 // lists, per job, every lease it received: for secrets provenance.
 func ExampleLeaseLedger() {
 	ctx := context.Background()
-	ledger, _ := secrets.NewLeaseLedger("static")
-	broker, _ := secrets.New(ledger.Authorizer(secrets.AllowNames("deploy-token")),
+	ledger, err := secrets.NewLeaseLedger("static")
+	if err != nil {
+		panic(err)
+	}
+	// For the example only: AllowNames gives the secret to any job, Static
+	// values never expire, and the ledger passes events to no audit log
+	// (ledger.Sink(auditLog) in production).
+	broker, err := secrets.New(ledger.Authorizer(secrets.AllowNames("deploy-token")),
 		secrets.Static{"deploy-token": "tok-7f3a9c1e5b2d"}, secrets.WithAudit(ledger.Sink(nil)))
+	if err != nil {
+		panic(err)
+	}
 	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app:ref:refs/heads/main"}
-	_ = broker.Run(ctx, secrets.JobSpec{ID: "run-42", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
+	err = broker.Run(ctx, secrets.JobSpec{ID: "run-42", Identity: who}, func(ctx context.Context, job *secrets.Job) error {
 		_, err := job.Lease(ctx, "deploy-token")
 		return err
 	})
+	if err != nil { // the job failed, or a lease could not be revoked
+		panic(err)
+	}
 	for _, f := range ledger.Job("run-42") {
 		fmt.Println(f.Secret, f.Backend, f.JobID, strings.HasPrefix(f.DecisionID, "evt-"), !f.RevokedAt.IsZero())
 	}

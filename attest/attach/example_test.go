@@ -88,7 +88,7 @@ func (p privateSigstore) expect(job string) *verify.Verifier {
 	v, err := verify.New(p.trust, verify.Expectation{
 		Signer:        verify.Identity{SAN: job, Issuer: "https://ci.example"},
 		PredicateType: examplePredicate,
-	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))
+	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0)) // the example's private CA + TSA log nowhere; keep the defaults for Fulcio or public-good
 	if err != nil {
 		panic(err)
 	}

@@ -16,16 +16,30 @@ import (
 // the SLSA provenance of the build.
 func Example() {
 	ctx := context.Background()
-	ledger, _ := secrets.NewLeaseLedger("static")
-	broker, _ := secrets.New(ledger.Authorizer(secrets.AllowNames("prod/deploy-token")),
+	ledger, err := secrets.NewLeaseLedger("static")
+	if err != nil {
+		panic(err)
+	}
+	// For the example only: AllowNames gives the secret to any job, Static
+	// values never expire, and the ledger passes events to no audit log
+	// (policy.SecretsAuthorizer, a short-lived backend and
+	// ledger.Sink(auditLog) in production).
+	broker, err := secrets.New(ledger.Authorizer(secrets.AllowNames("prod/deploy-token")),
 		secrets.Static{"prod/deploy-token": "tok-7f3a9c1e5b2d"}, secrets.WithAudit(ledger.Sink(nil)))
+	if err != nil {
+		panic(err)
+	}
 	id := identity.Identity{Issuer: "https://ci.example", Subject: "repo:acme/app:ref:refs/heads/main",
 		Claims: identity.Claims{Repository: "acme/app", Ref: "refs/heads/main", RefProtected: true}}
 
-	_ = broker.Run(ctx, secrets.JobSpec{ID: "build-42", Identity: id}, func(ctx context.Context, job *secrets.Job) error {
+	err = broker.Run(ctx, secrets.JobSpec{ID: "build-42", Identity: id}, func(ctx context.Context, job *secrets.Job) error {
 		_, err := job.Lease(ctx, "prod/deploy-token")
 		return err // the build runs here; the lease is revoked when the job ends
 	})
+	if err != nil { // the build failed, or a lease could not be revoked: no provenance
+		fmt.Println(err)
+		return
+	}
 
 	p, err := secretsprov.New(id, secretsprov.Run{JobID: "build-42", SPIFFEID: "spiffe://ci.example/ci/acme/app/build"},
 		secretsprov.Credentials(ledger.Job("build-42")))

@@ -20,7 +20,12 @@ import (
 // real 3-node cluster.
 func Example() {
 	ctx := context.Background()
-	nc, err := nats.Connect("nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222")
+	// TLS and the replica's own credentials: whoever can write the bucket
+	// can mark every job (a denial of service) or, by deleting marks, let a
+	// compromised one through. Restrict who may write it to those who mark
+	// (operators, escalators).
+	nc, err := nats.Connect("tls://nats-1:4222,tls://nats-2:4222,tls://nats-3:4222",
+		nats.RootCAs("/etc/ztci/nats-ca.pem"), nats.UserCredentials("/etc/ztci/gate.creds"))
 	if err != nil {
 		panic(err)
 	}

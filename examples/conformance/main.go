@@ -144,11 +144,17 @@ func verifyBundle(ctx context.Context, flags map[string]string, target string) (
 		expect.Signer = verify.Identity{SAN: flags["--certificate-identity"], Issuer: flags["--certificate-oidc-issuer"]}
 	}
 	// The protocol names no predicate type: any statement is accepted, its
-	// subject must still be the artifact.
+	// subject must still be the artifact. NOT FOR A GATE: a verifier that
+	// decides anything names the predicate type it relies on
+	// (Expectation.PredicateType), or an SBOM signed by the release
+	// workflow passes where its provenance is required.
 	opts := []verify.Option{verify.WithAnyPredicateTypeUnsafe()}
 	// A private root without a transparency log or CT log (such as the one
 	// sign-bundle writes) cannot prove log inclusion or SCTs: then a signed
-	// timestamp from one of its TSAs must prove the time instead.
+	// timestamp from one of its TSAs must prove the time instead. The
+	// protocol lets the root decide; a service fixes its thresholds in its
+	// own configuration, so that a root swapped for one without logs
+	// cannot lower them.
 	if len(trust.RekorLogs()) == 0 {
 		opts = append(opts, verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1))
 	}

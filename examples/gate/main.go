@@ -50,8 +50,10 @@
 // enforces it.
 //
 // `go run ./examples/gate --demo` needs no configuration: it serves the gate
-// over the runner's embedded issuer, CA, TSA and registry with two attested
-// images, and prints curl commands for an allowed and a denied request.
+// over an embedded issuer, CA, TSA and registry (policy/gate/gatetest) with
+// two attested images, and prints curl commands for an allowed and a denied
+// request. The demo trusts a private CA and TSA without a transparency log:
+// it is for trying the API, not a configuration to copy.
 //
 // The decision logic is the public package policy/gate; this command is
 // flags, Prometheus metrics fed by the gate's Observer hook through its
@@ -161,7 +163,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.DurationVar(&o.timeout, "timeout", gate.DefaultTimeout, "deadline of one decision")
 	fs.BoolVar(&o.singleUse, "single-use", true, "accept each job token once: a replay gets 401 (false only when something in front of the gate enforces it)")
 	fs.IntVar(&o.replayCacheSize, "replay-cache-size", defaultReplayCacheSize, "live token ids the single-use cache holds; when it is full, new tokens are refused until some expire")
-	fs.BoolVar(&o.demo, "demo", false, "serve a self-contained demo: the runner's embedded issuer, CA, TSA and registry, with an attested image and request files to try")
+	fs.BoolVar(&o.demo, "demo", false, "serve a self-contained demo (not a configuration to copy): an embedded issuer, CA, TSA and registry (policy/gate/gatetest), with attested images and request files to try")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/policy/compliance"
 	"github.com/ztci/ztci/policy/compliance/compliancetest"
+	"github.com/ztci/ztci/policy/gate"
 )
 
 // canary is the secret value the release job leases. It must never appear
@@ -267,5 +269,59 @@ func TestServicesValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestGateTokensSingleUse: the runner's deploy gate accepts each job token
+// once. Presented again, the token is refused before anything is decided,
+// whatever became of its first request (here an image that is not there).
+func TestGateTokensSingleUse(t *testing.T) {
+	t.Parallel()
+	e, err := newEnv(t.Context(), Config{Dir: t.TempDir(), SecretValue: canary, Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.close(); err != nil {
+			t.Error(err)
+		}
+	})
+	tok, err := e.mint(t.Context(), jobClaims(releaseJob, "1", strings.Repeat("0", 40)), audienceGate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: e.repo + ":absent"}
+	if _, err := e.gate.Decide(t.Context(), req); errors.Is(err, gate.ErrUnauthenticated) {
+		t.Fatalf("first presentation refused: %v", err)
+	}
+	if _, err := e.gate.Decide(t.Context(), req); !errors.Is(err, gate.ErrUnauthenticated) {
+		t.Fatalf("second presentation of the token: %v, want %v", err, gate.ErrUnauthenticated)
+	}
+}
+
+// TestJobTimeoutAndTemporaryDir: a job's lease expires no later than the
+// job's deadline (Config.JobTimeout), and the summary of a run in a
+// temporary directory names no audit log path that is gone once Run
+// returns.
+func TestJobTimeoutAndTemporaryDir(t *testing.T) {
+	t.Parallel()
+	sum, err := Run(t.Context(), Config{SecretValue: canary, JobTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now() // the release job started before this
+	rel := sum.Jobs[0]
+	if len(rel.Secrets) != 1 || !rel.Secrets[0].Granted {
+		t.Fatalf("release job secrets: %+v", rel.Secrets)
+	}
+	exp, err := time.Parse(time.RFC3339, rel.Secrets[0].Expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := end.Add(time.Minute).Truncate(time.Second).Add(time.Second); exp.After(limit) {
+		t.Errorf("lease expires %v, after the job's deadline (%v at the latest)", exp, limit)
+	}
+	if p := sum.Services["audit"]; filepath.IsAbs(p) || sum.Audit.Path != "" {
+		t.Errorf("services.audit %q, audit.path %q: a temporary directory is removed when Run returns", p, sum.Audit.Path)
 	}
 }

@@ -437,6 +437,12 @@ func (e *env) gatePolicy(ctx context.Context) (*policy.Engine, error) {
 	return eng, nil
 }
 
+// gateReplayCacheSize is how many live deploy-token ids the gate's
+// single-use cache holds; when it is full, new tokens are refused until
+// some expire (fail closed). Size it to the tokens' lifetime times the
+// peak decision rate.
+const gateReplayCacheSize = 10_000
+
 // newGate returns a deploy gate over the environment's trust, policy and
 // registry, auditing to sink.
 func (e *env) newGate(ctx context.Context, resultCache bool, sink audit.Sink, opts ...gate.Option) (*gate.Gate, error) {
@@ -448,7 +454,13 @@ func (e *env) newGate(ctx context.Context, resultCache bool, sink audit.Sink, op
 	if err != nil {
 		return nil, err
 	}
-	gateTokens, err := oidc.NewVerifier(e.issuer.URL(), audienceGate, oidc.WithLogger(e.cfg.Logger))
+	// Deploy tokens are single-use: one copied from a job's log, a proxy
+	// or a retry queue is refused (and audited) the second time, whatever
+	// became of the first request. The replay cache is this process's;
+	// gate replicas behind a load balancer share identity/oidc/natsreplay
+	// or identity/oidc/pgreplay instead (see examples/gate).
+	gateTokens, err := oidc.NewVerifier(e.issuer.URL(), audienceGate, oidc.WithLogger(e.cfg.Logger),
+		oidc.WithSingleUse(oidc.NewMemoryReplayCache(gateReplayCacheSize, nil)))
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,11 @@ type Config struct {
 	// directory, removed when Run returns unless KeepDir.
 	Dir     string
 	KeepDir bool
+	// JobTimeout bounds each job: its context's deadline is this long after
+	// the job starts, and never later than its job token's expiry. The
+	// secrets broker asks for and renews no lease past it, and revokes the
+	// job's leases when it passes. Zero: the token's expiry.
+	JobTimeout time.Duration
 	// Services points pieces at real services (see Services).
 	Services Services
 	// Logger receives the SDK's diagnostics (default: silent).
@@ -54,6 +59,9 @@ type Config struct {
 }
 
 // Summary is the machine-readable outcome of Run (the runner's --json).
+// Its JSON names are the runner's output contract: fields may be added,
+// existing ones keep their names and meaning. Lease ids and digests
+// appear; secret values and tokens never do.
 type Summary struct {
 	Jobs []JobSummary `json:"jobs"`
 	// CompromiseCheck is the release build asked again after its lease
@@ -270,8 +278,18 @@ func (e *env) services() map[string]string {
 		"registry":    pick(s.Registry, "embedded "+e.regHost),
 		"spiffe":      pick(s.SPIFFESocket, "embedded"),
 		"secrets":     pick(s.Vault, "embedded broker (in-memory backend)"),
-		"audit":       e.auditPath,
+		"audit":       e.auditLocation(),
 	}
+}
+
+// auditLocation is where the audit log outlives the run, or says that it
+// does not: a temporary directory is removed when Run returns, and a path
+// that no longer exists would mislead whoever reads the summary.
+func (e *env) auditLocation() string {
+	if e.ownDir && !e.cfg.KeepDir {
+		return "temporary (removed when the run ends)"
+	}
+	return e.auditPath
 }
 
 func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummary, error) {
@@ -285,6 +303,18 @@ func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummar
 	if err != nil {
 		return nil, err
 	}
+	// The job has a deadline: its timeout, never past its token's expiry.
+	// The broker asks for and renews no lease past it and revokes the
+	// job's leases when it passes, and every call the job makes (registry,
+	// gate, real services) stops there. Without one a lease lives its
+	// whole TTL whatever the job's timeout, and a hung service holds the
+	// job forever.
+	deadline := tok.Expiry()
+	if t := e.cfg.JobTimeout; t > 0 && time.Now().Add(t).Before(deadline) {
+		deadline = time.Now().Add(t)
+	}
+	ctx, endJob := context.WithDeadline(ctx, deadline)
+	defer endJob()
 	id, err := e.tokens.Verify(ctx, tok.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("verify job token: %w", err)
@@ -392,7 +422,10 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	digest, _ := img.Digest()
+	digest, err := img.Digest()
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
 	j.sum.Image, j.sum.Digest = ref.String(), digest.String()
 	p.okf("artifact app (%d bytes), image %s@%s", len(artifact), ref, short(digest.String()))
 
@@ -676,7 +709,10 @@ func (e *env) modifiedImage(ctx context.Context, p *progress) (*GateCheck, error
 	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
 		return nil, err
 	}
-	d, _ := img.Digest()
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
 	p.okf("%s now points at %s (no attestations)", ref, short(d.String()))
 	j := &jobRun{spec: releaseJob, runID: randomHex(4), commit: randomHex(20)}
 	j.claims = jobClaims(jobSpec{name: "deploy", ref: releaseJob.ref, protected: true}, j.runID, j.commit)

@@ -20,10 +20,12 @@
 // verified offline with an inclusion proof.
 //
 // Flags point pieces at real services; --json prints a machine-readable
-// summary instead of the progress. env.go starts the embedded services (or
-// connects to real ones), flow.go runs the jobs over the SDK's public
-// packages, progress.go prints; examples/walkthrough is the same path
-// without the narration and the options, in 100 lines of glue.
+// summary instead of the progress: the JSON form of Summary (flow.go), whose
+// field names are kept stable, with lease ids but never a secret value or a
+// token. env.go starts the embedded services (or connects to real ones),
+// flow.go runs the jobs over the SDK's public packages, progress.go prints;
+// examples/walkthrough is the same path without the narration and the
+// options, in about 130 lines of glue.
 package main
 
 import (
@@ -36,6 +38,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -75,11 +78,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Services.VaultKV, "vault-kv", "secret/ci/deploy#token", "Vault KV v2 location of the deploy secret: mount/path#field")
 	fs.StringVar(&cfg.Services.IssuerAddr, "issuer-addr", defaultIssuerAddr, "loopback address of the embedded OIDC issuer (127.0.0.1:0 for any free port)")
 	fs.StringVar(&cfg.Dir, "dir", "", "keep the audit log and lease journal in this directory (default: a temporary one, removed)")
+	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "each job's deadline (never past its job token's expiry): its leases are revoked then")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.JobTimeout < 0 {
+		return fmt.Errorf("%w: --job-timeout %v is negative", ErrConfig, cfg.JobTimeout)
 	}
 	if cfg.Dir != "" {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {

@@ -48,6 +48,7 @@ func TestFlags(t *testing.T) {
 		{name: "tsa without trusted root", args: []string{"--tsa", "https://tsa.example/api/v1/timestamp"}, want: ErrConfig},
 		{name: "issuer on every interface", args: []string{"--issuer-addr", "0.0.0.0:8747"}, want: ErrConfig},
 		{name: "issuer on a host name", args: []string{"--issuer-addr", "ci.example:8747"}, want: ErrConfig},
+		{name: "negative job timeout", args: []string{"--job-timeout", "-1m"}, want: ErrConfig},
 		{name: "help", args: []string{"-h"}, want: flag.ErrHelp},
 	}
 	for _, tt := range tests {

@@ -22,7 +22,10 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -53,7 +56,15 @@ const (
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout, ""); err != nil {
+	// Every network call below takes ctx: Ctrl-C stops them, and none waits
+	// longer than the whole walkthrough may take. A vendor's job has its
+	// own deadline; a context without one lets a hung registry or issuer
+	// hold the job (and its leases) forever.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Stdout, ""); err != nil {
 		fmt.Fprintln(os.Stderr, "walkthrough:", err)
 		os.Exit(1)
 	}
@@ -114,7 +125,11 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err != nil {
 		return err
 	}
-	tokens, err := oidc.NewVerifier(issuerURL, "ztci-gate")
+	// The gate also accepts each token once: a deploy token copied from a
+	// log or a proxy cannot be presented again. The replay cache is this
+	// process's; replicas behind a load balancer share
+	// identity/oidc/natsreplay or identity/oidc/pgreplay instead.
+	tokens, err := oidc.NewVerifier(issuerURL, "ztci-gate", oidc.WithSingleUse(oidc.NewMemoryReplayCache(100_000, nil)))
 	if err != nil {
 		return err
 	}
@@ -129,6 +144,10 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err != nil {
 		return err
 	}
+	// DEMO ONLY: a private CA and TSA with no transparency or CT log, so no
+	// log entry and no SCT can be required; the TSA's signed timestamp
+	// proves the signing time instead. With a public-good or Fulcio signer,
+	// keep the defaults (one tlog entry, one SCT).
 	vopts := []verify.Option{verify.WithTlogThreshold(0), verify.WithSCTThreshold(0), verify.WithSignedTimestampThreshold(1)}
 	signerID := verify.Identity{SAN: signerSAN, Issuer: issuerURL}
 	provV, err := verify.New(trust, verify.Expectation{Signer: signerID, PredicateType: attest.PredicateSLSAProvenanceV1,
@@ -162,13 +181,20 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	fmt.Fprintln(out, "job:", job.ID())
 
 	// 2. A secret, released by policy, masked in the job's log.
+	// secrets.Static is for development: its leases have no TTL and
+	// revoking one ends nothing at the source. Use a backend that issues
+	// short-lived credentials (secrets/vault, secrets/postgres).
 	broker, err := secrets.New(policy.SecretsAuthorizer(engine), secrets.Static(map[string]string{secret: canary}),
 		secrets.WithMasker(redactor), secrets.WithAudit(auditLog))
 	if err != nil {
 		return err
 	}
+	// The job ends, and its leases are revoked, no later than its token
+	// expires: no lease is asked for or renewed past this deadline.
+	jobCtx, endJob := context.WithDeadline(ctx, jobTok.Expiry())
+	defer endJob()
 	var jobLog bytes.Buffer
-	err = broker.Run(ctx, secrets.JobSpec{ID: "job-7", Identity: job}, func(ctx context.Context, sj *secrets.Job) error {
+	err = broker.Run(jobCtx, secrets.JobSpec{ID: "job-7", Identity: job}, func(ctx context.Context, sj *secrets.Job) error {
 		lease, err := sj.Lease(ctx, secret)
 		if err != nil {
 			return err
@@ -196,7 +222,7 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := remote.Write(ref, img); err != nil {
+	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
 		return err
 	}
 	subject, err := imageSubject(ref, img)
@@ -238,17 +264,29 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 	// README:end
+	// Deploy on Allowed only: a deny, like any error, means do not deploy.
+	if !allowed.Allowed {
+		return fmt.Errorf("the gate denied the release: %v", allowed.Rules())
+	}
 	fmt.Fprintln(out, "gate, signed image:", allowed.Outcome, len(allowed.Attestations), "attestations verified")
+	// The token is spent: presented again, even for the same image, it is
+	// refused before anything is decided.
+	_, err = g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: ref.String()})
+	fmt.Fprintln(out, "gate, the spent token refused:", errors.Is(err, gate.ErrUnauthenticated))
 
 	// The tag re-pushed with other content: nothing attests it.
 	other, err := random.Image(256, 1)
 	if err != nil {
 		return err
 	}
-	if err := remote.Write(ref, other); err != nil {
+	if err := remote.Write(ref, other, remote.WithContext(ctx)); err != nil {
 		return err
 	}
-	denied, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok.Reveal()), Image: ref.String()})
+	tok2, err := issuer.Mint(ctx, oidc.Job{Subject: signerSAN, Claims: claims}, "ztci-gate")
+	if err != nil {
+		return err
+	}
+	denied, err := g.Decide(ctx, gate.Request{JobToken: gate.NewToken(tok2.Reveal()), Image: ref.String()})
 	if err != nil {
 		return err
 	}

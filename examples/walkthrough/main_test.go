@@ -10,8 +10,10 @@ import (
 )
 
 // TestWalkthrough runs the program and checks its story: the job's secret
-// masked, the signed image allowed with both attestations, the re-pushed tag
-// denied, the job's runner-audience token refused by the gate, the allow proven in the audit log, and the secret nowhere.
+// masked, the signed image allowed with both attestations, its deploy token
+// refused when presented again (the gate's tokens are single-use), the
+// re-pushed tag denied, the job's runner-audience token refused by the
+// gate, the allow proven in the audit log, and the secret nowhere.
 func TestWalkthrough(t *testing.T) {
 	var out bytes.Buffer
 	dir := t.TempDir()
@@ -21,6 +23,7 @@ func TestWalkthrough(t *testing.T) {
 	for _, want := range []string{
 		"job log: login --token=***",
 		"gate, signed image: allow 2 attestations verified",
+		"gate, the spent token refused: true",
 		"gate, re-pushed tag: deny [deploy.unverified",
 		"gate, the runner's token refused: true",
 		"audit: decision allow proven at entry",

@@ -46,16 +46,35 @@ func ExampleWithJWTKeyStore() {
 	ctx := context.Background()
 	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
 	keys := oidc.NewMemoryKeyStore(nil)
-	a, _ := svid.NewIssuer(td, svid.WithJWTKeyStore(keys))
-	b, _ := svid.NewIssuer(td, svid.WithJWTKeyStore(keys))
+	a, err := svid.NewIssuer(td, svid.WithJWTKeyStore(keys))
+	if err != nil {
+		panic(err)
+	}
+	b, err := svid.NewIssuer(td, svid.WithJWTKeyStore(keys))
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(a.PublishJWTKey(ctx), b.PublishJWTKey(ctx)) // at start-up, before taking traffic
 
 	job := spiffeid.RequireFromPath(td, "/job/42")
-	old, _ := a.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
-	_ = a.RotateJWTKey(ctx, nil, "") // a fresh key; or the next KMS key
-	current, _ := a.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
+	old, err := a.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
+	if err != nil {
+		panic(err)
+	}
+	// A rotation that failed leaves the old key signing: report it (retry,
+	// page someone), never carry on as if the key had changed.
+	if err := a.RotateJWTKey(ctx, nil, ""); err != nil { // a fresh key; or the next KMS key
+		panic(err)
+	}
+	current, err := a.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
+	if err != nil {
+		panic(err)
+	}
 
-	verifyAtB, _ := svid.NewJWTVerifier(b, "https://vault.example.com")
+	verifyAtB, err := svid.NewJWTVerifier(b, "https://vault.example.com")
+	if err != nil {
+		panic(err)
+	}
 	for _, s := range []string{old.Marshal(), current.Marshal()} {
 		who, err := verifyAtB.Verify(ctx, s)
 		fmt.Println(who.SPIFFEID, err)

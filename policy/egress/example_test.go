@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
@@ -21,7 +22,8 @@ import (
 // A runner starts a proxy for its job, allowing one internal API, and gives
 // the job the proxy URL with its token. The job's HTTP client (here Go's;
 // curl and git read the same URL from HTTPS_PROXY/http_proxy) reaches the
-// API and is refused elsewhere, and every connection is audited.
+// API and is refused elsewhere, and every connection is audited. Once the
+// job is marked compromised in the kill switch, it reaches nothing.
 func Example() {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "artifact v1\n")
@@ -58,7 +60,19 @@ func Example() {
 	internalDNS := egress.ResolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
 		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 	})
+	// The kill switch the runner's detectors and operators mark (an
+	// audit/natskill Switch in a fleet): a marked job's connections are cut
+	// and new ones refused.
+	marks, err := audit.NewJSONLines(io.Discard) // in production: the node's audit log
+	if err != nil {
+		panic(err)
+	}
+	killSwitch, err := audit.NewKillSwitch(marks)
+	if err != nil {
+		panic(err)
+	}
 	p, err := egress.New(tokens, identity.MatchID(job.ID()), rules, sink,
+		egress.WithCompromiseChecker(killSwitch),
 		egress.WithResolver(internalDNS), egress.WithInternalPrefixes(netip.MustParsePrefix("127.0.0.1/32")))
 	if err != nil {
 		panic(err)
@@ -70,27 +84,47 @@ func Example() {
 	go func() { _ = p.Serve(ln) }()
 
 	// The job's side: HTTPS_PROXY=http://job:job-token@<proxy>.
-	proxy, _ := url.Parse("http://job:job-token@" + ln.Addr().String())
+	proxy, err := url.Parse("http://job:job-token@" + ln.Addr().String())
+	if err != nil {
+		panic(err)
+	}
 	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
 	portStr := fmt.Sprint(port)
-	for _, u := range []string{"http://api.internal.test:" + portStr + "/v1", "http://exfil.example:" + portStr + "/"} {
+	get := func(u string) {
 		resp, err := client.Get(u)
 		if err != nil {
 			panic(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			panic(err)
+		}
 		fmt.Printf("%d %s", resp.StatusCode, strings.ReplaceAll(string(body), portStr, "PORT"))
 	}
+	get("http://api.internal.test:" + portStr + "/v1")
+	get("http://exfil.example:" + portStr + "/")
 
-	_ = p.Close() // waits for the connections' close records
+	// A detector reports the job: from now on the allowed API is refused too.
+	if err := killSwitch.Mark(context.Background(), job.ID(), "runtime alert", "falco", time.Time{}); err != nil {
+		panic(err) // a mark not recorded protects nothing: retry, or page someone
+	}
+	get("http://api.internal.test:" + portStr + "/v1")
+
+	// Close waits for the connections' close records; an error means some
+	// were not audited.
+	if err := p.Close(); err != nil {
+		panic(err)
+	}
 	for _, e := range events {
 		fmt.Println(e.Action, e.Outcome, e.Actor.Claims["repository"], strings.ReplaceAll(e.Resource, portStr, "PORT"), e.Attributes[egress.AttrRule])
 	}
 	// Output:
 	// 200 artifact v1
 	// 403 ztci egress: exfil.example:PORT denied: no rule allows repository "octo/app" (workflow "", ref "refs/heads/main") to reach exfil.example:PORT (rule egress.default_deny)
+	// 403 ztci egress: api.internal.test:PORT denied: the job's identity is marked compromised (rule egress.compromised)
 	// egress.connect allow octo/app egress:api.internal.test:PORT internal-api
 	// egress.close success octo/app egress:api.internal.test:PORT internal-api
 	// egress.connect deny octo/app egress:exfil.example:PORT egress.default_deny
+	// egress.connect deny octo/app egress:api.internal.test:PORT egress.compromised
 }

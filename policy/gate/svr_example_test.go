@@ -83,7 +83,7 @@ func ExampleWithSVR() {
 		panic(err)
 	}
 	v, err := verify.New(trust, verify.Expectation{Signer: verify.PublicKey{Key: key.Public()}, PredicateType: svr.PredicateType},
-		verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1))
+		verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1)) // the gate's key logs nowhere: its TSA proves the time
 	if err != nil {
 		panic(err)
 	}

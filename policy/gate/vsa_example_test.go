@@ -77,7 +77,7 @@ func ExampleWithTrustedVSAs() {
 		panic(err)
 	}
 	v, err := verify.New(trust, verify.Expectation{Signer: verify.PublicKey{Key: key.Public()}, PredicateType: vsa.PredicateType},
-		verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1))
+		verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1)) // the gate's key logs nowhere: its TSA proves the time
 	if err != nil {
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/tuf"
 )
@@ -46,12 +47,15 @@ func Example() {
 		fmt.Println("no trusted root:", err)
 		return
 	}
+	// The gate says what it relies on: who signed, and what the statement
+	// is (here SLSA provenance). Without a predicate type any statement by
+	// that signer would pass, an SBOM where provenance is required.
 	expect := verify.Expectation{Signer: verify.Identity{
 		SAN:    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
 		Issuer: "https://token.actions.githubusercontent.com",
-	}}
+	}, PredicateType: attest.PredicateSLSAProvenanceV1}
 	live, err := tuf.NewLive(client, func(r *tuf.Root) (*verify.Verifier, error) {
-		return verify.New(r.Material, expect, verify.WithAnyPredicateTypeUnsafe())
+		return verify.New(r.Material, expect)
 	})
 	if err != nil {
 		panic(err)

@@ -18,7 +18,11 @@ import (
 // wiring against a real 3-node cluster.
 func Example() {
 	ctx := context.Background()
-	nc, err := nats.Connect("nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222")
+	// TLS and the gate's own credentials: whoever can write the bucket can
+	// spend tokens (a denial of service) or, by deleting claims, make a
+	// spent token look fresh. Grant the gates' account alone access to it.
+	nc, err := nats.Connect("tls://nats-1:4222,tls://nats-2:4222,tls://nats-3:4222",
+		nats.RootCAs("/etc/ztci/nats-ca.pem"), nats.UserCredentials("/etc/ztci/gate.creds"))
 	if err != nil {
 		panic(err)
 	}

@@ -17,7 +17,11 @@ import (
 // against a real server.
 func Example() {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, "postgres://gate@db.example.com/ztci")
+	// sslmode=verify-full: pgx's default ("prefer") falls back to plain
+	// text and checks no certificate, so whoever sits on the path could
+	// answer every claim "first use" and replay tokens. The password comes
+	// from PGPASSWORD or ~/.pgpass, never the source.
+	pool, err := pgxpool.New(ctx, "postgres://gate@db.example.com/ztci?sslmode=verify-full&sslrootcert=/etc/ztci/db-ca.pem")
 	if err != nil {
 		panic(err)
 	}
