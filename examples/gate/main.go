@@ -265,7 +265,10 @@ func checkTransport(o options) error {
 	if err != nil {
 		return fmt.Errorf("--addr: %w", err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	// An IP literal only: the name localhost is resolved like any other
+	// (hosts file, then DNS and its search domains) and may not be
+	// loopback on this host.
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("--addr %q is not a loopback address: requests carry job tokens, so serve them over TLS (--tls-cert, --tls-key)", o.addr)
 	}
 	return nil

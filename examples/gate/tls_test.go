@@ -23,7 +23,7 @@ import (
 // other than loopback is refused without TLS, before anything listens.
 func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
 	t.Parallel()
-	for _, addr := range []string{":8080", "0.0.0.0:0", "[::]:0", "192.0.2.1:8080", "gate.example:8080"} {
+	for _, addr := range []string{":8080", "0.0.0.0:0", "[::]:0", "192.0.2.1:8080", "gate.example:8080", "localhost:8080"} {
 		err := run(t.Context(), []string{"--demo", "--addr", addr}, io.Discard, nil)
 		if err == nil || !strings.Contains(err.Error(), "TLS") {
 			t.Errorf("--addr %s without TLS: %v, want a refusal naming TLS", addr, err)
