@@ -148,7 +148,7 @@ func WithQuarantine(d time.Duration) Option {
 
 // Escalator turns anomalies into kill-switch marks: it is a [Sink] for a
 // [Detector]'s output that, for each anomaly event (Action
-// [ActionAnomalyPrefix]+rule) whose rule is ranked at or above its
+// [ActionAnomalyPrefix] + rule) whose rule is ranked at or above its
 // threshold, writes one [ActionCompromiseDetected] event naming the
 // anomaly's Actor.ID to out — a [KillSwitch], a fleet-wide
 // github.com/ztci/ztci/audit/natskill Switch, or a [FanOut] of one with a

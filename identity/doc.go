@@ -8,11 +8,11 @@
 //
 //   - [Matcher] function types ([MatchClaim], [MatchClaimGlob],
 //     [MatchSPIFFEID], ...) combined with [All] and [Any];
-//   - [Guard], a deny-by-default permission model: [Grant]s of scoped
-//     permissions ("secrets:read:<name>", "deploy:<env>",
+//   - [Guard], a deny-by-default permission model: grants ([Grant]) of
+//     scoped permissions ("secrets:read:<name>", "deploy:<env>",
 //     "artifacts:push:<repo>", "approve:<env>") to matchers, with
-//     [Requirement]s such as [RequireAMR] for human approvals, each decision
-//     an audit event;
+//     requirements ([Requirement]) such as [RequireAMR] for human
+//     approvals, each decision an audit event;
 //   - [Masker], the seam through which minted tokens reach the log redactor;
 //   - [NewContext]/[FromContext] for request-scoped identities.
 //
@@ -37,7 +37,10 @@
 // identities (a released name can be registered again and the repository
 // recreated), so the platform's immutable ids are normalized too
 // (repository_id, repository_owner_id) for grants to bind; a Guard denies unless a grant names
-// both the caller and the permission and every requirement holds; a
+// both the caller and the permission and every requirement holds;
+// requirements match the permission without case (grants exactly), so
+// "deploy:PRODUCTION" cannot skip a requirement registered for
+// "deploy:production" that a "deploy:*" grant would then allow; a
 // requested permission may not contain wildcards; a decision that cannot be
 // audited is an error (deny). identity links no OPA, sigstore-go or
 // go-containerregistry (internal/depcheck enforces it).

@@ -25,7 +25,7 @@ const MaxInputBytes = 8 << 20
 // object of a free-form section (manifests, terraform_plan, raw,
 // predicate, external_parameters) may not hold two names that differ only
 // in case ("hostNetwork" and "HostNetwork"), which case-insensitive readers
-// downstream would merge. Those two errors are [*KeyError]s matching
+// downstream would merge. Those two errors are each a [*KeyError], matching
 // [ErrDuplicateKey] or [ErrKeyCase]. Every error wraps [ErrInvalidInput].
 func DecodeInput(r io.Reader) (Input, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))

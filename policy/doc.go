@@ -83,7 +83,9 @@
 // section (manifests, terraform_plan, raw, predicate, external_parameters)
 // holding what that encoding refuses or alters (a NaN or infinite float,
 // a json.Number that is not a JSON number, a string or name that is not
-// UTF-8, a cycle or nesting deeper than 128) is invalid input.
+// UTF-8, a cycle or nesting deeper than 128) is invalid input; a nil map
+// or slice in one is null, as its JSON encoding is (not an empty object
+// or array, which the rules read differently).
 //
 //	action          string   "deploy" | "pipeline.run" | "secrets.release" | "kubernetes.admit" | "terraform.apply"
 //	job             object   who asks ([Job], from [JobFromIdentity])
@@ -333,6 +335,6 @@
 // another case, which encoding/json alone would accept ("ACTION",
 // "Protected"), and two names differing only in case in one object of a
 // free-form section ("hostNetwork" and "HostNetwork", which a
-// case-insensitive reader would merge) ([ErrKeyCase]). Both are
-// [*KeyError]s naming the object's JSON pointer and the two spellings.
+// case-insensitive reader would merge) ([ErrKeyCase]). Both come as a
+// [*KeyError] naming the object's JSON pointer and the two spellings.
 package policy

@@ -312,7 +312,8 @@ type Finding struct {
 	// statements may name instead of ID.
 	Aliases []string `json:"aliases,omitempty"`
 	// Severity is "critical", "high", "medium", "low" or "unknown"; the
-	// deploy rules read anything else as above every threshold.
+	// deploy rules read "unknown", and anything else, as at or above every
+	// threshold, and count it as critical (max_critical).
 	Severity string `json:"severity"`
 	Package  string `json:"package"` // e.g. "pkg:deb/debian/xz-utils@5.6.0"
 }

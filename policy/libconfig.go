@@ -117,7 +117,10 @@ type DeployConfig struct {
 	// own exceptions. Empty: no VEX statement counts.
 	VEXSigners []AllowedSigner
 	// AllowUnprotectedRefUnsafe lets jobs on unprotected refs deploy. The
-	// default denies them.
+	// default denies them. It does not admit a build that received a
+	// production credential (ProductionSecrets, ProductionBackends) on an
+	// unprotected ref or from an untrusted trigger: that is denied either
+	// way.
 	AllowUnprotectedRefUnsafe bool
 	// ProductionSecrets are names or globs of production secrets, matched
 	// without case ("prod/*"; as a list of what to deny, "*" crosses "/":

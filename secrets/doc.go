@@ -1,7 +1,7 @@
 // Package secrets gives CI jobs just-in-time, identity-bound, job-scoped
 // credentials, and masks them in log output.
 //
-// A [Broker] hands out [Lease]s: a job, known by its verified
+// A [Broker] hands out leases ([Lease]): a job, known by its verified
 // [identity.Identity], asks for a named secret; the broker checks the kill
 // switch ([audit.CompromiseChecker]) and an [Authorizer] (the seam where a
 // policy engine plugs in; secrets links none), asks a [Backend] to fetch or
@@ -28,7 +28,10 @@
 // A [Redactor] masks registered values — raw and encoded, split across
 // writes or spread over lines — in a stream, through [RedactWriter]; a
 // token redactor ([NewTokenRedactor]) writes "[secret:NAME:TAG]" instead of
-// "***" and reports each occurrence, so a log says which secret appeared.
+// "***" and reports each occurrence, so a log says which secret appeared
+// (TAG is keyed by the job and the secret's name as given, never the
+// value, so two names that NAME shows alike, "db pass" and "db_pass",
+// still carry different tags).
 //
 //	red := secrets.NewRedactor()
 //	broker, _ := secrets.New(authz, backend,
@@ -50,6 +53,12 @@
 //     failure or timeout, an audit sink that cannot record an issuance, or a
 //     value too short to mask ([MinMaskLen]) while a masker is wired in: no
 //     lease.
+//   - A secret name that is empty, longer than [MaxNameLen], not UTF-8, or
+//     holds a control or invisible (format) character is refused
+//     ([ErrInvalidName]) before the kill switch, the authorizer or a
+//     backend sees it: such a name can read one way to policy and another
+//     to a backend. The refusal is audited under the name quoted and
+//     clipped, which the audit log accepts.
 //   - Values never appear in errors, logs, audit events (lease id and secret
 //     name only), the durable record, or the printed/JSON form of any type;
 //     [Value.Reveal] is the only way to read one. Revocation wipes the bytes.

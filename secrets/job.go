@@ -100,7 +100,10 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 func (j *Job) ID() string { return j.spec.ID }
 
 // Lease asks for the secret called name on behalf of the job. It is denied
-// (an error wrapping [ErrDenied]) when the identity is marked compromised,
+// (an error wrapping [ErrDenied]) when name is not a usable secret name
+// ([ErrInvalidName]: empty, longer than [MaxNameLen], not UTF-8, or holding
+// a control or invisible character; refused before the authorizer sees
+// it), when the identity is marked compromised,
 // when the authorizer denies or cannot decide, or when a masker is wired in
 // and the value is too short to mask. Backend failures wrap [ErrBackend] or
 // the backend's error; nothing is granted then. A job that ended while
@@ -271,10 +274,10 @@ func (j *Job) untrack(l *Lease) error {
 }
 
 // End ends the job: no new leases, and every outstanding lease is revoked,
-// each retried with backoff. The failures are returned as [*RevokeError]s
-// (and audited); those leases stay outstanding, in memory and in the durable
-// record, and a later End or [Broker.Recover] tries again. End may be called
-// more than once and concurrently.
+// each retried with backoff. The failures are returned, each a
+// [*RevokeError] (and audited); those leases stay outstanding, in memory
+// and in the durable record, and a later End or [Broker.Recover] tries
+// again. End may be called more than once and concurrently.
 func (j *Job) End(ctx context.Context) error {
 	j.endMu.Lock()
 	defer j.endMu.Unlock()

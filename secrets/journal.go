@@ -443,8 +443,8 @@ func WithJournalReadPlainUnsafe() Option {
 // Recover revokes the leases that a previous process recorded (see
 // [WithJournal]) and never revoked, because it crashed or its revocations
 // kept failing. A record is deleted once everything in it is revoked; what
-// still fails stays recorded for the next call and is returned as
-// [*RevokeError]s. Call it at start-up, before [Broker.Begin]: it also
+// still fails stays recorded for the next call and is returned, each a
+// [*RevokeError]. Call it at start-up, before [Broker.Begin]: it also
 // revokes the leases of jobs still running in this process.
 //
 // It returns the number of leases revoked.

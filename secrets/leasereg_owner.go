@@ -17,7 +17,8 @@ const DefaultLeaseHeartbeat = 30 * time.Second
 // WithLeaseRegistry records every lease the broker issues in reg, the
 // lease registry the fleet shares, under owner (this broker instance; unique
 // per process, e.g. host name, process id and start time) and backend (the
-// name under which the fleet's [Reaper]s know this broker's backend).
+// name under which the fleet's reapers, each a [Reaper], know this
+// broker's backend).
 //
 // The lease is registered before the backend is asked for it, and again
 // under the backend's id when the backend names the lease itself; if the

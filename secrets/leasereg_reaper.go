@@ -147,8 +147,8 @@ type ReapReport struct {
 
 // Reap claims and revokes lapsed leases until the registry has none left
 // to claim. Failures do not stop it: they are counted, audited, and
-// returned joined (as [*RevokeError]s, or wrapping [ErrLeaseRegistry] when
-// the registry failed); a failed lease is never reported as revoked.
+// returned joined (each a [*RevokeError], or wrapping [ErrLeaseRegistry]
+// when the registry failed); a failed lease is never reported as revoked.
 func (r *Reaper) Reap(ctx context.Context) (ReapReport, error) {
 	var rep ReapReport
 	var errs []error

@@ -195,8 +195,8 @@ func (r *Redactor) AddNamedMask(name, value string) { _ = r.AddSecret(name, valu
 // AddMaskChecked registers value for masking, or returns [ErrTooShort].
 func (r *Redactor) AddMaskChecked(value string) error { return r.AddSecret("", value) }
 
-// AddSecret registers value for masking under name (used in tokens and
-// [Occurrence]s; bytes other than ASCII letters, digits and ._/- are
+// AddSecret registers value for masking under name (used in tokens and in
+// each [Occurrence]; bytes other than ASCII letters, digits and ._/- are
 // replaced by '_', and it is cut to 64 bytes), or returns [ErrTooShort]. A
 // value registered again keeps its first name, unless it had none.
 func (r *Redactor) AddSecret(name, value string) error {

@@ -22,7 +22,9 @@
 //     signature or DSSE) for an Artifact (ArtifactBytes, ArtifactReader,
 //     ArtifactDigest) and returns a *Result: the verified *attest.Statement,
 //     the signer and its claims, the proven times and what proved them, and
-//     the checks passed (JSON and String forms).
+//     the checks passed (JSON and String forms). Verifier.PinnedKey names
+//     the key a PublicKey expectation pins, so that code counting signers
+//     across Verifiers (verify/image's k-of-n) counts a key once.
 //
 // # Example
 //
@@ -51,7 +53,12 @@
 //     WithAnySignerUnsafe, and an empty PredicateType admits only message
 //     signatures unless WithAnyPredicateTypeUnsafe. Regexps are anchored,
 //     and must parse on their own, so that no ')' in one can close the
-//     anchoring group and escape it.
+//     anchoring group and escape it. A SAN holding more than one '@'
+//     matches only an exact SAN, never a SANRegexp: a branch named
+//     "x@refs/tags/v1" would make a workflow's SAN match a pattern for tag
+//     builds. A provenance's source URI splits into repository and ref at
+//     the first '@' after its host, so that branch reads as itself, not as
+//     the tag refs/tags/v1.
 //   - One reading: a bundle, or the in-toto statement it signs, whose JSON
 //     repeats a member, holds member names that differ only in case, or
 //     spells a registered statement or SLSA name in another case is

@@ -285,7 +285,7 @@ func (s *entrySet) add(e Entry) {
 // truncated to microseconds, and its packages as index entries, those of
 // one key and version merged, in their first order, each followed by the
 // source package it names when that is keyed apart from it
-// ([Package.Source]; so at most 2×[MaxPackages] entries). Store
+// ([Package.Source]; so at most twice [MaxPackages] entries). Store
 // implementations call it first in Record.
 func Normalize(a Admission) (Admission, []Entry, error) {
 	bad := func(format string, args ...any) (Admission, []Entry, error) {

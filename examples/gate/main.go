@@ -14,8 +14,9 @@
 //	GET  /healthz, GET /metrics (Prometheus)
 //
 // Requests carry job tokens, so the gate serves plain HTTP only on a
-// loopback address (a TLS-terminating proxy on the same host, or tests);
-// any other --addr needs --tls-cert and --tls-key.
+// loopback IP address (127.0.0.1, ::1; not the name localhost, which is
+// resolved like any other name), for a TLS-terminating proxy on the same
+// host or tests; any other --addr needs --tls-cert and --tls-key.
 //
 // # Single-use job tokens
 //

@@ -189,8 +189,9 @@ type jobRun struct {
 }
 
 // Run runs the demo: a release job that is allowed to deploy, a job from an
-// unprotected branch that is denied, and a modified image that is denied;
-// then it verifies the audit log. An error means the demo itself failed
+// unprotected branch that is denied, the release build denied once its
+// lease is marked compromised, and a modified image that is denied; then it
+// verifies the audit log. An error means the demo itself failed
 // (a deny is not an error).
 func Run(ctx context.Context, cfg Config) (_ *Summary, err error) {
 	start := time.Now()

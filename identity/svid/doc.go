@@ -38,7 +38,11 @@
 // verifies with any replica's bundle. [Issuer.RotateJWTKey] publishes the
 // next key before it signs, and the previous key stays in every bundle
 // until its last JWT-SVID has expired plus go-jose's minute of leeway (in
-// the store its record lapses at most one JWT-SVID lifetime after that).
+// the store its record lapses at most one JWT-SVID lifetime after that);
+// it refuses a key id that such a retired key still holds, under which
+// the bundle would hold two keys. A caller that keeps its last good
+// [Issuer.FleetJWTBundle] through a store outage keeps it for at most
+// [Issuer.FleetJWTBundleMaxAge] (identity/workload does).
 //
 // # Security contract
 //
@@ -76,7 +80,7 @@
 // bytes are refused ([ErrID], [ErrIDTooLong]), and
 // [JWTVerifier] refuses a JWT-SVID whose sub is longer or is a trust
 // domain's own ID ([ErrRootID]; [CheckPeerID] is the same check for
-// identity/mtls and identity/httpauth); a
+// identity/mtls, identity/httpauth and policy/egress); a
 // JWT-SVID whose header or claims repeat a member or hold member names that
 // differ only in case is refused before go-spiffe parses it
 // ([ErrAmbiguousJSON]), and so is one that is not exactly three segments of

@@ -282,7 +282,10 @@ func (i *Issuer) PublishJWTKey(ctx context.Context) error {
 // JWT-SVID it signed has expired, plus go-jose's minute of leeway; in the
 // key store its record stays until that moment at least (and lapses at
 // most one JWT-SVID lifetime later), so every replica's bundle keeps it
-// too. Verifiers that cache a bundle must refresh it to learn the new key.
+// too. A kid that such a retired key still holds is refused ([ErrConfig]):
+// the bundle would name two keys by it, and tokens of the new key would not
+// verify until the old one retired. Verifiers that cache a bundle must
+// refresh it to learn the new key.
 func (i *Issuer) RotateJWTKey(ctx context.Context, s crypto.Signer, kid string) error {
 	if len(kid) > maxJWTKeyID {
 		return fmt.Errorf("%w: JWT key id of %d bytes (at most %d)", ErrConfig, len(kid), maxJWTKeyID)

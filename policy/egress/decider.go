@@ -43,9 +43,9 @@ func (f DeciderFunc) Decide(ctx context.Context, job identity.Identity, dst Dest
 	return f(ctx, job, dst)
 }
 
-// Rule allows jobs of some repositories (and, optionally, workflows and
-// refs), or workloads with some SPIFFE IDs, to reach some hosts on some
-// ports. Globs use [identity.Glob]: '*' matches any run of characters, '/'
+// Rule allows jobs of some repositories (and, optionally, workflows, refs
+// and run triggers), or workloads with some SPIFFE IDs, to reach some
+// hosts on some ports. Globs use [identity.Glob]: '*' matches any run of characters, '/'
 // and '.' included; everything else matches itself. A claim the job does
 // not carry never matches.
 type Rule struct {

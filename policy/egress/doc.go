@@ -20,7 +20,8 @@
 //     ([WithCompromiseChecker]) and a job over its connection limit;
 //  3. decide the destination (host, port) for that identity with a
 //     [Decider] — the built-in [AllowList] (rules per repository, workflow
-//     and ref globs → host globs and ports, deny by default) or the caller's
+//     and ref globs and run trigger → host globs and ports, deny by
+//     default) or the caller's
 //     own ([DeciderFunc]); decisions are cached per (job, destination);
 //     a deny is a 403 whose body and [HeaderRule] header name the rule;
 //  4. resolve the name once, rooted (so no resolv.conf search domain is
@@ -64,8 +65,9 @@
 //     audited, echoed or put in an error. A missing or bad token, or another
 //     job's valid token, gets 407. A client certificate is accepted only
 //     with [WithClientSVIDs], and its chain is verified by the proxy itself
-//     whatever the TLS configuration checked; it then takes precedence over
-//     a token.
+//     whatever the TLS configuration checked (an SVID naming a trust
+//     domain's own ID, or an ID longer than the specification allows, is
+//     refused: [svid.CheckPeerID]); it then takes precedence over a token.
 //   - No DNS rebinding: a host name is resolved once per connection, as a
 //     rooted name (never under a search domain), the addresses are
 //     checked, and the proxy dials those addresses, never the name.

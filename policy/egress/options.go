@@ -266,8 +266,10 @@ func WithFirstSeen(f FirstSeenFunc) Option {
 // client certificate, verified against bundles, instead of a token. Serve
 // the proxy on a TLS listener that requests client certificates (e.g.
 // identity/mtls.ServerConfigClientOptional, so token callers still work);
-// the chain is verified again here, whatever the TLS configuration did.
-// The identity is the SVID's SPIFFE ID, with no CI claims: allow it with
+// the chain is verified again here, whatever the TLS configuration did,
+// and an SVID whose ID is a trust domain's own (no path) or too long is
+// refused ([svid.CheckPeerID]). The identity is the SVID's SPIFFE ID,
+// with no CI claims: allow it with
 // [Rule].SPIFFEIDs and admit it with identity.MatchSPIFFEID. Without this
 // option a client certificate is refused.
 func WithClientSVIDs(bundles x509bundle.Source) Option {

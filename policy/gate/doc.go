@@ -67,7 +67,10 @@
 //     scan) is met only when every manifest a node may run meets it, never
 //     with another platform's attestations. The same holds on a trusted
 //     summary (its facts stay with the manifest they were verified for,
-//     [VSAAnnotationManifest]) and for the controls a result lists.
+//     [VSAAnnotationManifest]) and for the controls a result lists. An
+//     index that lists another index, which a runtime would descend into,
+//     is undecided (image.ErrPlatformAmbiguous), never decided without the
+//     manifests inside it.
 //   - A bundle's claimed predicate type only routes it; the verifier it is
 //     routed to requires that type, so a false claim fails verification. A
 //     claim with no registered verifier is rejected without cryptography.
@@ -101,7 +104,10 @@
 //     before anything sees it: policy, audit, inventory and summaries see
 //     one spelling of a repository.
 //   - Without [WithRegistries] the gate reads any registry a request names:
-//     set it for a gate that takes requests from a network.
+//     set it for a gate that takes requests from a network. A registry
+//     error withholds the query of the URL the request failed at (a
+//     pre-signed storage URL a registry redirected a blob read to is a
+//     credential for the content).
 //   - [WithVSA] fails closed: an allow whose summary cannot be signed or
 //     attached is a deny ([ErrVSANotIssued]).
 //   - [WithSVR] fails closed the same way: an allow whose result cannot be
@@ -113,7 +119,8 @@
 //     identity, subjects covering every manifest this gate would verify:
 //     the pinned digest, or each platform manifest of an index verified
 //     per platform), names this repository when its resourceUri is an OCI
-//     package URL, says PASSED, names an accepted policy revision, is
+//     package URL (its scheme and type in any case: "pkg:OCI/" is one too),
+//     says PASSED, names an accepted policy revision, is
 //     within the freshness window, and neither its signer nor the
 //     signers, keys, builders and leases of the inputs it names are
 //     revoked — checked per decision, whatever is cached; with a lease

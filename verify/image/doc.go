@@ -15,7 +15,9 @@
 //     [Result]: one [Attestation] per candidate — with the full
 //     [verify.Result] (the verified statement, for policy) when it passed —
 //     and an overall verdict with k-of-n ([WithThreshold]: at least k
-//     distinct trusted signers).
+//     distinct trusted signers; a certificate identity, or a pinned key
+//     counted once however many verify.Verifiers pin it,
+//     [verify.Verifier.PinnedKey]).
 //   - [ConvertLegacy] turns a layer of cosign's legacy ".sig"/".att" tags
 //     into the equivalent Sigstore bundle (see below).
 //   - [BundleVerifier] is the seam to bundle verification;
@@ -74,7 +76,15 @@
 //   - VerifyImage returns an error when it cannot decide (treat as deny);
 //     a deny is a Result with Verified false and Err() wrapping
 //     [ErrNotVerified]. Attestations rejected one by one carry their own
-//     error wrapping [ErrAttestation].
+//     error wrapping [ErrAttestation]. A bundle verification that did not
+//     complete (the context ended, or verify could not audit it) is such
+//     an error, never a rejection, so no verdict cached from it denies a
+//     good image after the outage.
+//   - With a platform selection ([WithPlatform], [WithAllPlatforms]) an
+//     index is refused with [ErrPlatformAmbiguous] when which manifests a
+//     runtime may run is not clear from it: several satisfy the platform,
+//     one names no platform (WithPlatform), or it lists another index,
+//     which a runtime would descend into.
 //   - With [WithAudit], every VerifyImage leaves one event (reference,
 //     pinned digest, verdict or the error that prevented one, signers,
 //     cache hit), with no attestation content; a call whose event the sink

@@ -50,8 +50,11 @@ var (
 	ErrTooManyReferrers = oci.ErrTooManyReferrers
 	// ErrPlatformNotFound: the index has no manifest for the requested platform.
 	ErrPlatformNotFound = fmt.Errorf("%w: platform not found in index", ErrRegistry)
-	// ErrPlatformAmbiguous: several manifests in the index satisfy the
-	// requested platform; name it more precisely (e.g. with a variant).
+	// ErrPlatformAmbiguous: the index does not say which manifest a
+	// runtime runs for the requested platform: several satisfy it (name it
+	// more precisely, e.g. with a variant), one names no platform, or the
+	// index lists another index, which a runtime descends into (see
+	// [WithPlatform], [WithAllPlatforms]).
 	ErrPlatformAmbiguous = fmt.Errorf("%w: platform matches several manifests in index", ErrRegistry)
 
 	// ErrAttestation: one candidate attestation was rejected.

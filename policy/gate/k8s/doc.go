@@ -57,8 +57,13 @@
 // admission uid, the operation, dryRun, each image's outcome and digest, the
 // gate's own audit event ids and the caller identity the gate verified. The
 // gate's events name only the webhook; join them to the user through
-// gate_audit_ids. The API server's audit log gets the decision, the reason
-// code, the verified digests and this event's id as audit annotations.
+// gate_audit_ids. An object whose images (up to [WithMaxImages], of any
+// length) and violations would make the event larger than an audit event
+// may be (audit.MaxEventSize) has its message, image list and violations
+// cut until it fits, saying how many violations were left out, rather than
+// lose the webhook's record; the gate's events keep each image's outcome.
+// The API server's audit log gets the decision, the reason code, the
+// verified digests and this event's id as audit annotations.
 //
 // # Digests
 //
