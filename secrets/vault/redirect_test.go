@@ -2,11 +2,14 @@ package vault_test
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ztci/ztci/secrets"
 	"github.com/ztci/ztci/secrets/vault"
@@ -108,6 +111,42 @@ func TestPlainHTTPAddressRefused(t *testing.T) {
 		if _, err := vault.New(client(t, ok), vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"deploy": vault.KV("secret", "ci/deploy", "token")}); err != nil {
 			t.Errorf("New(%s): %v", ok, err)
 		}
+	}
+}
+
+// A client reaching Vault over a unix socket ("unix:///path", which
+// Vault's client turns into the URL host "localhost") is accepted: the
+// token never leaves the host. The name localhost over TCP is not: it is
+// resolved like any name.
+func TestUnixSocketAddressAccepted(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "vault.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revoked atomic.Int32
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/sys/leases/revoke" && r.Header.Get("X-Vault-Token") == rootToken {
+			revoked.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	be, err := vault.New(client(t, "unix://"+sock), vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"db": vault.Dynamic("database/creds/ci", "password")})
+	if err != nil {
+		t.Fatalf("New over a unix socket: %v", err)
+	}
+	if err := be.Revoke(t.Context(), "database/creds/ci/abc"); err != nil {
+		t.Fatalf("Revoke over a unix socket: %v", err)
+	}
+	if revoked.Load() != 1 {
+		t.Fatalf("the socket's server got %d revocations, want 1", revoked.Load())
+	}
+	if _, err := vault.New(client(t, "http://localhost:8200"), vault.JWTAuth{Role: "ci"}, map[string]vault.Source{"db": vault.Dynamic("database/creds/ci", "password")}); !errors.Is(err, vault.ErrConfig) {
+		t.Fatalf("New over plain http to the name localhost: %v, want ErrConfig", err)
 	}
 }
 

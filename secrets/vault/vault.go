@@ -265,10 +265,18 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 // HTTP to another machine (https, or http only to a loopback host or a
 // unix socket), and bounds every response body to [MaxResponseSize].
 func withoutRedirects(client *api.Client) (*api.Client, error) {
-	if u, err := url.Parse(client.Address()); err != nil || !origin.Secure(u) {
-		return nil, fmt.Errorf("%w: vault address %q: tokens are sent over https only (plain http only to a loopback host)", ErrConfig, redactedAddr(client.Address()))
-	}
 	cfg := client.CloneConfig()
+	if overUnixSocket(cfg) {
+		// The transport Vault's client made already dials the socket
+		// (the clone shares it). Keep the URL it named the server by, so
+		// that NewClient below leaves the transport alone: it refuses a
+		// unix address over the wrapped transport built here.
+		cfg.Address = client.Address()
+	} else {
+		if u, err := url.Parse(client.Address()); err != nil || !origin.Secure(u) {
+			return nil, fmt.Errorf("%w: vault address %q: tokens are sent over https only (plain http only to a loopback IP or a unix socket)", ErrConfig, redactedAddr(client.Address()))
+		}
+	}
 	cfg.DisableRedirects = true
 	// A client whose Timeout is not positive (SetClientTimeout(-1) is
 	// Vault's "none") has no bound at all: a server that trickles its
@@ -594,4 +602,14 @@ func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, nam
 	}
 	_, kv := s.Data["data"].(map[string]any)
 	return field(s, kv, name)
+}
+
+// overUnixSocket reports whether cfg reaches Vault through a unix socket
+// (an address "unix:///path"). Vault's client then dials the socket and
+// names the server "http://localhost" in every request URL; the token
+// never leaves the host, whatever that name resolves to, so the address
+// is not held to the rule for network addresses (origin.Secure, which
+// accepts loopback IP literals only).
+func overUnixSocket(cfg *api.Config) bool {
+	return strings.HasPrefix(cfg.Address, "unix://")
 }
