@@ -55,7 +55,7 @@ var (
 	// more precisely, e.g. with a variant), one names no platform, or the
 	// index lists another index, which a runtime descends into (see
 	// [WithPlatform], [WithAllPlatforms]).
-	ErrPlatformAmbiguous = fmt.Errorf("%w: platform matches several manifests in index", ErrRegistry)
+	ErrPlatformAmbiguous = fmt.Errorf("%w: index does not say which manifest runs for the platform", ErrRegistry)
 
 	// ErrAttestation: one candidate attestation was rejected.
 	ErrAttestation = errors.New("image: attestation rejected")
