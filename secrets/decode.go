@@ -2,6 +2,10 @@ package secrets
 
 import (
 	"bytes"
+	"cmp"
+	"html"
+	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -17,16 +21,19 @@ import (
 // occurrence that differs from the raw value (other than by shell quote
 // splices alone, which are matched as they are, see variants) contains at
 // least one escape introducer ('%' followed by two hex digits or by u and
-// four, or '\'), and is at most maxExpand times longer than the value, so
-// it lies within that distance of the introducer. Nearby introducers share
-// one region, so every byte is decoded at most once per decoder mode, and a
-// region is decoded only in the modes its escapes call for (see
-// percentModes and backslashModes): at most six.
+// four, '\', '&' starting an HTML character reference, or ESC starting a
+// terminal control sequence), and is at most maxExpand times longer than
+// the value, so it lies within that distance of the introducer. Nearby
+// introducers share one region, so every byte is decoded at most once per
+// decoder mode, and a region is decoded only in the modes its escapes call
+// for (see percentModes and backslashModes): at most six.
 
 // maxExpand bounds how many stream bytes an escaped form may spend on one
 // byte of a value: six covers \u00XX for every byte (JSON's longest spelling
-// of an ASCII character), and with it %XX, \xHH, octal \NNN, surrogate pairs
-// and \U0001XXXX for the characters real encoders write that way.
+// of an ASCII character), and with it %XX, %25XX, \xHH, octal \NNN,
+// surrogate pairs and \U0001XXXX for the characters real encoders write that
+// way, &quot; and &#126;, decimal bytes ("-128, "), and a five-byte colour
+// sequence (ESC [31m) before every byte.
 const maxExpand = 6
 
 // decoded is a decoded region: b[i] came from the source bytes
@@ -89,7 +96,27 @@ const (
 	// in step.
 	decShell
 	decQuoted
+	// decWords, with decShell, reads every space and line break as the end
+	// of a word, even where the reader takes itself to be in quotes: a
+	// backslash before a quote in the text before the value, which the
+	// shell would not pair as it is written (a Python string 'it\'s'),
+	// puts both other readings out of step, but coreutils writes the value
+	// as a word of its own, after a space or at the start of a line, and
+	// never with a space in $'…'. A value with a space in '…' is left to
+	// the other readings.
+	decWords
+	// decTwice also decodes %25XX as the byte XX: a value percent-encoded
+	// twice. A URL with an encoded password in a query parameter (a
+	// redirect or callback URL) is encoded again, and GitHub Actions writes
+	// '%' as %25 in the messages of its workflow commands (::warning::,
+	// ::error::, ::debug::), so a URL that @actions/core logs so reads
+	// p%2540ss for "p@ss". (A space the first encoder wrote as '+' and
+	// the second as %2B decodes to '+', which variants matches.)
+	decTwice
 )
+
+// esc starts a terminal control sequence.
+const esc = 0x1b
 
 // regions calls fn for each region of b within w bytes of an escape
 // introducer of the given kind, merging regions that overlap. For '%' the
@@ -126,6 +153,11 @@ func isPercentEscape(b []byte) bool {
 	return len(b) >= 3 && b[0] == '%' && isHex(b[1]) && isHex(b[2])
 }
 
+// isTwice reports whether b starts with %25XX, %XX percent-encoded again.
+func isTwice(b []byte) bool {
+	return len(b) >= 5 && b[0] == '%' && b[1] == '2' && b[2] == '5' && isHex(b[3]) && isHex(b[4])
+}
+
 // isPercentU reports whether b starts with %uXXXX.
 func isPercentU(b []byte) bool {
 	if len(b) < 6 || b[0] != '%' || b[1] != 'u' {
@@ -137,8 +169,17 @@ func isPercentU(b []byte) bool {
 
 // percentModes appends to modes the modes, besides decPercent alone, that
 // a region with percent escapes needs: decPlus if it holds a '+',
-// decLatin1 if it holds %uXXXX or %XX above 0x7F that do not spell UTF-8.
+// decLatin1 if it holds %uXXXX or %XX above 0x7F that do not spell UTF-8,
+// decTwice if it holds %25XX.
 func percentModes(src []byte, modes []int) []int {
+	for i, k := 0, 0; k >= 0; i += k + 1 {
+		// bytes.Index rather than a look at every '%': in a region that
+		// is all escapes, that would cost a tenth of its decoding.
+		if k = bytes.Index(src[i:], []byte("%25")); k >= 0 && isTwice(src[i+k:]) {
+			modes = append(modes, decPercent|decTwice)
+			break
+		}
+	}
 	if bytes.IndexByte(src, '+') >= 0 {
 		modes = append(modes, decPercent|decPlus)
 	}
@@ -174,8 +215,26 @@ func backslashModes(src []byte, modes []int) []int {
 		if bytes.Contains(src[max(k-1, 0):], []byte(`'$'`)) {
 			modes = append(modes, decShell|decQuoted)
 		}
+		if strayQuote(src) {
+			modes = append(modes, decShell|decWords)
+		}
 	}
 	return modes
+}
+
+// strayQuote reports whether src holds a backslash before a quote other
+// than in a quote spliced into '…' as the shell and coreutils write one
+// (quote, backslash, quote, quote): text whose quotes the shell would not
+// pair as written (see decWords).
+func strayQuote(src []byte) bool {
+	for i, k := 0, 0; k >= 0; i += k + 1 {
+		if k = bytes.Index(src[i:], []byte(`\'`)); k >= 0 {
+			if j := i + k; j == 0 || src[j-1] != '\'' || j+2 >= len(src) || src[j+2] != '\'' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasLatin1 reports whether src holds escapes (%XX, or \xHH for intro
@@ -242,14 +301,19 @@ func indexFrom(b []byte, i int, c byte) int {
 func decode(d *decoded, src []byte, mode int) {
 	d.reset()
 	if mode&decShell != 0 {
-		decodeShell(d, src, mode&decQuoted != 0)
+		decodeShell(d, src, mode&decQuoted != 0, mode&decWords != 0)
 		return
 	}
 	for i := 0; i < len(src); {
 		n := 0
 		switch c := src[i]; {
 		case c == '%' && mode&decPercent != 0:
-			n = percent(d, src, i, mode&decLatin1 != 0)
+			if mode&decTwice != 0 && isTwice(src[i:]) {
+				d.add(unhex(src[i+3])<<4|unhex(src[i+4]), i, i+5)
+				n = 5
+			} else {
+				n = percent(d, src, i, mode&decLatin1 != 0)
+			}
 		case c == '\\' && mode&decBackslash != 0 && i+1 < len(src):
 			n = escape(d, src, i, mode&decLatin1 != 0)
 		case c == '\'' && mode&decSplice != 0:
@@ -268,7 +332,7 @@ func decode(d *decoded, src []byte, mode int) {
 
 // decodeShell decodes src into d as a shell word (see decShell), starting
 // inside '…' if quoted.
-func decodeShell(d *decoded, src []byte, quoted bool) {
+func decodeShell(d *decoded, src []byte, quoted, words bool) {
 	const (
 		plain = iota
 		single
@@ -280,6 +344,9 @@ func decodeShell(d *decoded, src []byte, quoted bool) {
 	}
 	for i := 0; i < len(src); {
 		c := src[i]
+		if words && (c == ' ' || c == '\n') {
+			st = plain
+		}
 		switch {
 		case c == '\'' && i+3 < len(src) && src[i+1] == '$' && src[i+2] == '\'' && src[i+3] == '\\' &&
 			(i+4 >= len(src) || src[i+4] != '\''):
@@ -507,4 +574,193 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - '0'
+}
+
+// charRef returns what the HTML or XML character reference at the start of
+// b stands for, and its length, or n == 0 if b does not start with one:
+// &#NN; and &#xHH; (either case, a Unicode scalar value), and &name; for
+// each name HTML defines (the five of XML among them). The semicolon is
+// required: without it "&copy" in a query string would be read as ©.
+func charRef(b []byte) (s string, n int) {
+	if len(b) < 4 || b[0] != '&' {
+		return "", 0
+	}
+	if b[1] == '#' {
+		i, base := 2, uint32(10)
+		if b[2] == 'x' || b[2] == 'X' {
+			i, base = 3, 16
+		}
+		var v uint32
+		k := i
+		for ; k < len(b) && k < i+7; k++ {
+			d := uint32(unhex(b[k]))
+			if !isHex(b[k]) || d >= base {
+				break
+			}
+			v = v*base + d
+		}
+		if k == i || k >= len(b) || b[k] != ';' || v > utf8.MaxRune || v >= 0xD800 && v < 0xE000 {
+			return "", 0
+		}
+		return string(rune(v)), k + 1
+	}
+	k := 1
+	for k < len(b) && k <= maxEntityName && (b[k] >= 'a' && b[k] <= 'z' || b[k] >= 'A' && b[k] <= 'Z' || k > 1 && b[k] >= '0' && b[k] <= '9') {
+		k++
+	}
+	if k < 3 || k >= len(b) || b[k] != ';' {
+		return "", 0
+	}
+	switch ref := string(b[:k+1]); ref {
+	case "&amp;":
+		return "&", k + 1
+	case "&lt;":
+		return "<", k + 1
+	case "&gt;":
+		return ">", k + 1
+	case "&quot;":
+		return `"`, k + 1
+	case "&apos;":
+		return "'", k + 1
+	case "&semi;":
+		return ";", k + 1
+	default:
+		// html reads a name it does not know as the longest name it
+		// knows that starts it, and keeps the rest ("&notit;" is "¬it;"),
+		// so anything left of ref means ref is not a name.
+		if s := html.UnescapeString(ref); s != ref && !strings.ContainsAny(s, "&;") {
+			return s, k + 1
+		}
+	}
+	return "", 0
+}
+
+// maxEntityName is the length of the longest name of an HTML character
+// reference (CounterClockwiseContourIntegral).
+const maxEntityName = 31
+
+// controlLen returns the length of the terminal control sequence at the
+// start of b (ECMA-48, as xterm and the CI log viewers that render colour
+// read it), or 0 if b does not start with one: CSI (ESC [, then parameter,
+// intermediate and final bytes: SGR colours, erase in line), a control
+// string (OSC, DCS, SOS, PM, APC: ESC ], P, X, ^ or _ up to BEL or ESC \,
+// as OSC 8 hyperlinks), or ESC with intermediate bytes and a final byte
+// (charset selection, ESC ( B that tput sgr0 writes) or a final byte alone.
+func controlLen(b []byte) int {
+	if len(b) < 2 || b[0] != esc {
+		return 0
+	}
+	i := 2
+	switch c := b[1]; {
+	case c == '[':
+		for i < len(b) && i < maxControl && b[i] >= 0x30 && b[i] <= 0x3F {
+			i++
+		}
+		for i < len(b) && i < maxControl && b[i] >= 0x20 && b[i] <= 0x2F {
+			i++
+		}
+		if i < len(b) && b[i] >= 0x40 && b[i] <= 0x7E {
+			return i + 1
+		}
+		return 0
+	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
+		for ; i < len(b) && i < maxControl; i++ {
+			switch {
+			case b[i] == 0x07:
+				return i + 1
+			case b[i] == esc:
+				if i+1 < len(b) && b[i+1] == '\\' {
+					return i + 2
+				}
+				return 0
+			}
+		}
+		return 0
+	case c >= 0x20 && c <= 0x2F:
+		for i < len(b) && i < maxControl && b[i] >= 0x20 && b[i] <= 0x2F {
+			i++
+		}
+		if i < len(b) && b[i] >= 0x30 && b[i] <= 0x7E {
+			return i + 1
+		}
+		return 0
+	case c >= 0x30 && c <= 0x7E:
+		return 2
+	}
+	return 0
+}
+
+// maxControl bounds the length of a control sequence that is removed: a
+// longer one (an OSC 8 link to a long URL) is left in place.
+const maxControl = 512
+
+// Character references and terminal control sequences are replaced, not
+// decoded byte by byte: each stands for a fixed string (a character, or
+// nothing), so the text with them replaced maps back to the stream
+// piecewise, and building it is a copy. That matters because both are
+// dense where they occur at all: a log where every line is coloured has a
+// control sequence every few words, and an XML report a reference in
+// every line that quotes code.
+//
+// Character references (decoded by charRef): JUnit XML reports (a test's
+// failure message and output), HTML error pages that echo a URL, and
+// Maven, Gradle and Ant XML write a value that holds &<>"' so.
+//
+// Control sequences (controlLen) are removed, as a log viewer that renders
+// colour (GitHub Actions, GitLab, Jenkins' AnsiColor, Buildkite) shows the
+// text: grep --color, syntax highlighters (pygments, rich) and coloured
+// loggers insert SGR sequences inside a value (ghp_\e[m\e[K…), which the
+// viewer draws as the value itself.
+
+// edit is an escape at src[from:to] of a region, which the spliced text
+// holds as its n bytes at b[at:].
+type edit struct{ at, n, from, to int32 }
+
+// spliced is a region with its escapes of one kind replaced.
+type spliced struct {
+	b     []byte
+	edits []edit
+}
+
+// add appends region[prev:from] to s, and rep for the escape at
+// region[from:to].
+func (s *spliced) add(region []byte, prev, from, to int, rep string) {
+	s.b = append(s.b, region[prev:from]...)
+	s.edits = append(s.edits, edit{at: int32(len(s.b)), n: int32(len(rep)), from: int32(from), to: int32(to)})
+	s.b = append(s.b, rep...)
+}
+
+// find appends region[prev:] to s, and the occurrences in s, as intervals
+// of the stream, where the region starts at base.
+func (s *spliced) find(m *matcher, region []byte, prev, base int, ivs []interval) []interval {
+	s.b = append(s.b, region[prev:]...)
+	k := len(ivs)
+	return s.mapBack(m.find(s.b, ivs), k, base)
+}
+
+// source returns the bytes of the region that b[i] came from.
+func (s *spliced) source(i int) (from, to int) {
+	k, _ := slices.BinarySearchFunc(s.edits, i+1, func(e edit, i int) int { return cmp.Compare(int(e.at), i) })
+	if k == 0 {
+		return i, i + 1 // before the first escape
+	}
+	e := s.edits[k-1]
+	if i < int(e.at+e.n) {
+		return int(e.from), int(e.to)
+	}
+	d := int(e.to) + i - int(e.at+e.n)
+	return d, d + 1
+}
+
+// mapBack turns ivs[k:], intervals of s.b, into intervals of the bytes s
+// was built from, whose region starts at base. An interval takes the
+// escapes inside it, not those right before or after it.
+func (s *spliced) mapBack(ivs []interval, k, base int) []interval {
+	for i := k; i < len(ivs); i++ {
+		iv := &ivs[i]
+		from, _ := s.source(iv.start)
+		_, to := s.source(iv.end - 1)
+		iv.start, iv.end = base+from, base+to
+	}
+	return ivs
 }

@@ -28,10 +28,11 @@
 // A [Redactor] masks registered values — raw and encoded, split across
 // writes or spread over lines — in a stream, through [RedactWriter]; a
 // token redactor ([NewTokenRedactor]) writes "[secret:NAME:TAG]" instead of
-// "***" and reports each occurrence, so a log says which secret appeared
-// (TAG is keyed by the job and the secret's name as given, never the
-// value, so two names that NAME shows alike, "db pass" and "db_pass",
-// still carry different tags).
+// "***" (without NAME where that would spell a registered value) and
+// reports each occurrence, so a log says which secret appeared (TAG is
+// keyed by the job and the secret's name as given, never the value, so
+// two names that NAME shows alike, "db pass" and "db_pass", still carry
+// different tags).
 //
 //	red := secrets.NewRedactor()
 //	broker, _ := secrets.New(authz, backend,
@@ -90,13 +91,34 @@
 //     dotenv drop them); for a multi-line value also with LF or CRLF line
 //     endings, and each line of at least MinMaskLen bytes on its own, with
 //     or without its indentation;
+//   - with terminal control sequences inside it, which a log viewer that
+//     renders colour (GitHub Actions, GitLab, Jenkins' AnsiColor,
+//     Buildkite) hides: SGR colours, erase in line, OSC 8 links, ESC ( B,
+//     as grep --color=always writes them around a match inside a token,
+//     syntax highlighters (pygments, rich) between the tokens of a line,
+//     and coloured loggers; in the forms matched as they are (raw, base64,
+//     base32, UTF-16, quotes doubled or spliced), up to five bytes of
+//     sequences a byte of the value. The mask takes the sequences inside
+//     the value with it (a colour reset there is lost);
 //   - percent-encoded by any encoder, whatever it leaves raw
 //     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
 //     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
 //     urlencode and rawurlencode, Java URLEncoder, Ruby CGI.escape,
 //     URI.encode_www_form_component and ERB::Util.url_encode), with
 //     upper-, lower- or mixed-case hex, space as %20 or +; and as
-//     JavaScript's escape() writes it (Latin-1 %E4, %u20AC);
+//     JavaScript's escape() writes it (Latin-1 %E4, %u20AC); and
+//     percent-encoded twice by any two of those (p%2540ss, a space as
+//     %2520 or %2B): a URL with an encoded password inside a query
+//     parameter, or logged by @actions/core in a workflow command
+//     (::warning::, ::error::, ::debug::), which writes % as %25;
+//   - as HTML and XML character references: &amp; &lt; &gt; &quot;
+//     &apos;, every other named HTML reference (&auml;, &euro;), &#NN; and
+//     &#xHH; in either case, for some characters or (for a value that
+//     holds &<>"' or a non-ASCII character) all: JUnit XML reports
+//     and other XML (Python's html.escape, xml.sax.saxutils and
+//     ElementTree, PHP's htmlspecialchars and htmlentities, Ruby's
+//     CGI.escapeHTML, Java's XMLStreamWriter, Go's html and encoding/xml)
+//     and HTML error pages that echo a URL;
 //   - backslash-escaped by any encoder, whatever it escapes: every JSON
 //     escape (\uXXXX of any character in either hex case, surrogate pairs,
 //     \/, Python's \u00e4 for non-ASCII, Go's \u003c and \u0026), Go,
@@ -107,8 +129,9 @@
 //     $'…' and printf %q;
 //   - shell-quoted as GNU coreutils writes it (its printf %q, ls, and the
 //     file names in the diagnostics of rm, cp, mv, stat), in '…' and $'…'
-//     runs side by side ('Gr'$'\303\274'…), and as zsh's ${(q)v} writes
-//     it (a\ b$'\n'c);
+//     runs side by side ('Gr'$'\303\274'…), also after text whose quotes
+//     the shell would not pair as written (Python's 'it\'s'), and as zsh's
+//     ${(q)v} writes it (a\ b$'\n'c);
 //   - shell single-quoted, each quote of the value closing the quoting,
 //     escaped and reopening it (as sh, bash's ${v@Q} and set -x, and PHP's
 //     escapeshellarg write it, or as Python's shlex.quote does, with the
@@ -123,6 +146,12 @@
 //     ", " between (xxd -i, C and Java arrays, HexFormat with prefix 0x),
 //     and as Go's %#v of a []byte writes it (0x0 for a zero byte); \xHH
 //     bytes are backslash escapes (above);
+//   - decimal bytes of the whole value with " ", "," or ", " between (Go's
+//     %v of a []byte, Python's list(b), Ruby's bytes.inspect, Rust's {:?},
+//     Node's JSON of a Buffer and Uint8Array.toString()), and signed as
+//     Java's Arrays.toString(byte[]) and Kotlin's contentToString() write
+//     them, if that spelling is at least 2*MinMaskLen bytes (it is unless
+//     most bytes are below 10);
 //   - base64, standard and URL alphabets, padded or not, starting at any of
 //     the three byte offsets inside a longer base64 string (so
 //     "user:VALUE" in a Basic auth header is masked); and base64 in the
@@ -146,29 +175,39 @@
 //     writes its '&' as \u0026; printf %q of encodeURIComponent); a JSON or
 //     backslash-escaped string that was then shell single-quoted.
 //
-// It does not mask (the list is pinned by TestRedactNotMasked):
+// It does not mask (the list is pinned by TestRedactNotMasked and the
+// tests named after it):
 //
 //   - a value that was transformed rather than encoded: Unicode
-//     normalisation (NFD vs NFC), case changes, truncation, a value split
-//     by inserted characters (node's util.inspect of a long multi-line
-//     string, YAML's folding of a long line or at U+2028), characters
-//     dropped or replaced (the WHATWG URL parser drops
-//     tabs and newlines and turns \ into /; Python's backslashreplace
-//     leaves the value's own backslashes unescaped);
+//     normalisation (NFD vs NFC), case changes, truncation, a value split by
+//     inserted characters (node's util.inspect of a long multi-line string,
+//     YAML's folding of a long line or at U+2028), characters dropped or
+//     replaced (the WHATWG URL parser drops tabs and newlines and turns \
+//     into /; Python's backslashreplace leaves the value's own backslashes
+//     unescaped);
+//   - what only a terminal would draw over: backspaces (nroff's overstruck
+//     bold), carriage returns and cursor movement that overwrite part of a
+//     line (log viewers show the bytes, or the last overwrite only), and a
+//     value that holds ESC itself;
 //   - chains of encodings other than those above: a value percent-encoded
-//     twice or backslash-escaped twice (a JSON document in a JSON string),
-//     base64 of an escaped form, hex, base32 or base64 of a part of the
-//     value, UTF-16 encoded again other than as standard base64 of
-//     UTF-16LE (base64 of UTF-16BE, URL-safe base64, hex or base32 of
-//     UTF-16), UTF-16 of a value that is not UTF-8, mixed-case hex of the
+//     three times or backslash-escaped twice (a JSON document in a JSON
+//     string), character references or control sequences together with
+//     another escape (a JSON string in an XML attribute, colour inside a
+//     percent-encoded URL), base64 of an escaped form, hex, base32 or base64
+//     of a part of the value, UTF-16 encoded again other than as standard
+//     base64 of UTF-16LE (base64 of UTF-16BE, URL-safe base64, hex or base32
+//     of UTF-16), UTF-16 of a value that is not UTF-8, mixed-case hex of the
 //     whole value, hex broken into lines or groups of bytes (hex.Dump,
-//     hexdump, od and xxd at their default widths, xxd -p for a value
-//     longer than 29 bytes, Python's bytes.hex(":", 2)), hex with other
-//     separators or prefixes (0XDE, Python's list of hex() strings),
-//     decimal bytes (Go's %v of a []byte), HTML entities, gzip, and
-//     anything encrypted;
-//   - other encodings: lower-case base32, ascii85, uuencode,
-//     quoted-printable, UTF-32;
+//     hexdump, od and xxd at their default widths, xxd -p for a value longer
+//     than 29 bytes, Python's bytes.hex(":", 2)), hex with other separators
+//     or prefixes (0XDE, Python's list of hex() strings), decimal bytes in
+//     aligned columns (od -An -tu1, Node's console.log of a Uint8Array),
+//     gzip, and anything encrypted;
+//   - other encodings: lower-case base32 (coreutils, Python and Go write
+//     upper case, and its fragments would add over a third to the patterns),
+//     quoted-printable (rare in CI logs; its =XX escape is what key=12 looks
+//     like, so decoding around it would decode most of a log), ascii85,
+//     uuencode, UTF-32;
 //   - base64 and base32 wrapped at other widths; and in wrapped base64 or
 //     base32, a value whose encoding is split by a single line break that
 //     is a CRLF, indented or a space into two parts each shorter than 48
@@ -178,14 +217,23 @@
 //     those escapes also spell UTF-8 (a letter from Â to ô followed by
 //     characters from U+0080 to U+00BF): they are read as UTF-8 only;
 //   - an escaped form longer than six bytes per byte of the value (which no
-//     encoder above writes), or one whose first byte is itself escaped by a
+//     encoder above writes; but control sequences adding up to more than
+//     five bytes a byte, and named references such as &dollar; for an
+//     ASCII character), or one whose first byte is itself escaped by a
 //     backslash the writer already wrote out more than a hold-back earlier;
+//   - a value that holds none of &<>"' and no non-ASCII character, written
+//     with every character as a reference (&#112;&#97;…), which no escaper
+//     does by default: references are looked for only while a registered
+//     value holds a character that escapers escape (looking for '&' in
+//     every log cost a twentieth of the writer's time);
 //   - a line of a multi-line value shorter than MinMaskLen, where the
 //     value is not complete around it;
 //   - a value shorter than MinMaskLen (refused and reported instead), and a
 //     value part of which was already written out when the rest arrived:
 //     written out by [RedactWriter.Flush], or before the value was added
-//     with AddMask.
+//     with AddMask. (A writer flushed at every line break still masks each
+//     line of at least MinMaskLen bytes of a multi-line value, but not
+//     wrapped base64 of it.)
 //
 // The redactor is a guard against accidental disclosure. A job that means
 // to leak a value it can read can always encode it some other way; stopping

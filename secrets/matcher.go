@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"encoding/binary"
+	"strings"
 )
 
 // matcher finds every occurrence of a set of patterns, each at least
@@ -34,13 +35,19 @@ type matcher struct {
 	// stretch of stream an occurrence can span, raw or escaped (see
 	// maxExpand).
 	hold   int
-	hex    *wideMatcher // the hex forms
+	hex    *wideMatcher // the hex and decimal forms (see byteForms)
 	minLen int
 	maxLen int
 	stride int
 	bits   *filter
 	bits2  *filter2
 	grams  map[uint32][]cand
+	// used marks the bytes that occur in pats: an escape next to a byte
+	// that does not cannot be inside an occurrence (see findSpliced).
+	used [256]bool
+	// escaped reports whether pats hold a character that HTML and XML
+	// escapers write as a reference: &<>"' or a non-ASCII one.
+	escaped bool
 }
 
 type cand struct{ pat, off int32 }
@@ -85,6 +92,10 @@ func newMatcher(pats []string, owner []int32, hex *wideMatcher, maxRaw int) *mat
 	m.bits, m.bits2 = new(filter), new(filter2)
 	m.grams = map[uint32][]cand{}
 	for i, p := range pats {
+		for j := range len(p) {
+			m.used[p[j]] = true
+			m.escaped = m.escaped || p[j] >= 0x80 || strings.IndexByte(`&<>"'`, p[j]) >= 0
+		}
 		for off := 0; off < m.stride; off++ { // see matcher
 			g := binary.LittleEndian.Uint32([]byte(p[off : off+gramLen]))
 			h, h2 := gramHash(g), gramHash2(g)
@@ -134,14 +145,16 @@ func (m *matcher) check(b []byte, q int, g uint32, out []interval) []interval {
 	return out
 }
 
-// wideMatcher is a matcher for the hex forms of values, keyed by 6-byte
-// windows. Hex forms are at least 2*MinMaskLen bytes long, so it can sample
-// a longer window than matcher at about twice its stride, and the longer
-// window keeps the digits of ordinary log text (line numbers, timestamps)
-// from reaching the exact comparison: the hex of printable text is all
-// digits often enough that they would match its 4-byte windows all the
-// time. Six bytes rather than eight lengthen the stride, and so cut the
-// samples, by a fifth for the shortest values.
+// wideMatcher is a matcher for the hex and decimal forms of values, keyed
+// by 6-byte windows. Those forms are at least 2*MinMaskLen bytes long (hex
+// always is; a decimal form shorter than that, of a value whose bytes are
+// mostly below 10, is not matched), so it can sample a longer window than
+// matcher at about twice its stride, and the longer window keeps the
+// digits of ordinary log text (line numbers, timestamps) from reaching the
+// exact comparison: the hex of printable text is all digits often enough
+// that they would match its 4-byte windows all the time. Six bytes rather
+// than eight lengthen the stride, and so cut the samples, by a fifth for
+// the shortest values.
 type wideMatcher struct {
 	pats   []string
 	owner  []int32

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,16 +53,18 @@ type Redactor struct {
 	job  string
 	hook func(Occurrence)
 
-	mu      sync.Mutex
-	values  map[string]int32 // value -> secret index
-	names   []string         // by secret index; "" for unnamed values
-	repl    []string         // by secret index: what replaces the secret
-	pats    map[string]int32 // pattern -> secret index
-	hexPats map[string]int32 // hex form -> secret index
-	frags   map[string]int32 // fragment that may be wrapped into lines -> secret index (see wrapPatterns)
-	maxRaw  int
-	refused atomic.Int64
-	m       atomic.Pointer[matcher]
+	mu       sync.Mutex
+	values   map[string]int32 // value -> secret index
+	names    []string         // by secret index; "" for unnamed values
+	repl     []string         // by secret index: what replaces the secret (see replacement)
+	tokens   []string         // by secret index: the secret's token
+	bare     []string         // by secret index: the secret's token without its name
+	pats     map[string]int32 // pattern -> secret index
+	bytePats map[string]int32 // hex or decimal form -> secret index (see byteForms)
+	frags    map[string]int32 // fragment that may be wrapped into lines -> secret index (see wrapPatterns)
+	maxRaw   int
+	refused  atomic.Int64
+	m        atomic.Pointer[matcher]
 }
 
 // Occurrence reports one place where a [RedactWriter] replaced a secret. It
@@ -104,7 +107,7 @@ func WithOccurrenceHook(f func(Occurrence)) RedactOption {
 // NewRedactor returns an empty Redactor that writes [Mask] in place of
 // every secret.
 func NewRedactor() *Redactor {
-	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, hexPats: map[string]int32{}, frags: map[string]int32{}}
+	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, bytePats: map[string]int32{}, frags: map[string]int32{}}
 	r.m.Store(newMatcher(nil, nil, newWideMatcher(nil, nil), 0))
 	return r
 }
@@ -120,7 +123,9 @@ const MinTokenKeyLen = 16
 // nothing about the value (it is computed from the name, never the value),
 // so an operator learns which secret appeared, and where, without learning
 // it. A value registered without a name ([Redactor.AddMask]) is written as
-// "[secret:TAG]" with TAG computed from an empty name.
+// "[secret:TAG]" with TAG computed from an empty name, and so is a secret
+// whose token would hold a registered value (its name spells one): the
+// token is written in the log unsearched.
 //
 // key must be at least [MinTokenKeyLen] bytes and kept from the job: whoever
 // holds it can tell which job a token came from. job is the job's id.
@@ -155,17 +160,47 @@ func (r *Redactor) Token(name string) string {
 	if r.key == nil {
 		return Mask
 	}
+	if shown := cleanName(name); shown != "" {
+		return "[secret:" + shown + ":" + r.tag(name) + "]"
+	}
+	return "[secret:" + r.tag(name) + "]"
+}
+
+// tag returns the TAG of the token for name (see NewTokenRedactor).
+func (r *Redactor) tag(name string) string {
 	mac := hmac.New(sha256.New, r.key)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(r.job)))
 	mac.Write(n[:])
 	mac.Write([]byte(r.job))
 	mac.Write([]byte(name))
-	tag := hex.EncodeToString(mac.Sum(nil)[:4])
-	if shown := cleanName(name); shown != "" {
-		return "[secret:" + shown + ":" + tag + "]"
+	return hex.EncodeToString(mac.Sum(nil)[:4])
+}
+
+// replacement returns what a writer writes in place of secret i: its
+// token, unless that spells a registered value. Whoever registers a secret
+// chooses its name, which can hold another secret's value (a secret named
+// after a password, a value that is another secret's name), and a writer
+// does not search what it writes in place of a secret, so the token would
+// write that value out. Such a token is written without its name, or as
+// Mask if that too holds a value.
+func (r *Redactor) replacement(i int) string {
+	for _, t := range []string{r.tokens[i], r.bare[i]} {
+		if !r.spellsValue(t) {
+			return t
+		}
 	}
-	return "[secret:" + tag + "]"
+	return Mask
+}
+
+// spellsValue reports whether t holds a registered value.
+func (r *Redactor) spellsValue(t string) bool {
+	for v := range r.values {
+		if len(v) <= len(t) && strings.Contains(t, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxNameLen bounds a secret's name in tokens.
@@ -204,7 +239,10 @@ func (r *Redactor) AddSecret(name, value string) error {
 		r.refused.Add(1)
 		return fmt.Errorf("%w: %d bytes, minimum %d", ErrTooShort, len(value), MinMaskLen)
 	}
-	token := r.Token(name) // from the name as given (see Token)
+	token, bare := r.Token(name), Mask // from the name as given (see Token)
+	if r.key != nil {
+		bare = "[secret:" + r.tag(name) + "]"
+	}
 	name = cleanName(name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -212,18 +250,27 @@ func (r *Redactor) AddSecret(name, value string) error {
 		if r.names[i] != "" || name == "" {
 			return nil
 		}
-		r.names[i], r.repl[i] = name, token
+		r.names[i], r.tokens[i], r.bare[i] = name, token, bare
+		r.repl[i] = r.replacement(int(i))
 	} else {
 		i = int32(len(r.names))
 		r.values[value] = i
 		r.names = append(r.names, name)
-		r.repl = append(r.repl, token)
+		r.tokens = append(r.tokens, token)
+		r.bare = append(r.bare, bare)
+		// The new value may be spelled by a token written so far.
+		for j, t := range r.repl {
+			if strings.Contains(t, value) {
+				r.repl[j] = r.replacement(j)
+			}
+		}
+		r.repl = append(r.repl, r.replacement(int(i)))
 		fs := forms(value)
 		for _, f := range fs {
 			r.maxRaw = max(r.maxRaw, len(f))
-			for _, p := range hexForms(f) {
-				if _, ok := r.hexPats[p]; !ok {
-					r.hexPats[p] = i
+			for _, p := range byteForms(f) {
+				if _, ok := r.bytePats[p]; !ok && len(p) >= 2*MinMaskLen { // see wideMatcher
+					r.bytePats[p] = i
 				}
 			}
 		}
@@ -245,7 +292,7 @@ func (r *Redactor) AddSecret(name, value string) error {
 		}
 	}
 	pats, owner := wrapPatterns(r.frags, r.pats)
-	m := newMatcher(pats, owner, newWideMatcher(flatten(r.hexPats)), r.maxRaw)
+	m := newMatcher(pats, owner, newWideMatcher(flatten(r.bytePats)), r.maxRaw)
 	m.hold = max(m.hold, wrapHold)
 	m.names = slices.Clone(r.names)
 	for _, t := range r.repl {
@@ -333,8 +380,8 @@ func forms(v string) []string {
 // single-quoted spellings (and Ruby's Shellwords spelling of newlines), and
 // its spellings with quotes doubled.
 // Escaped forms (percent, JSON, string literals, shell) are found by
-// decoding the stream instead (see decode.go), and hex forms by a matcher
-// of their own (see wideMatcher and hexForms).
+// decoding the stream instead (see decode.go), and hex and decimal forms by
+// a matcher of their own (see wideMatcher and byteForms).
 func variants(forms []string) []string {
 	set := map[string]bool{}
 	// Every pattern is at least MinMaskLen bytes, fragments included: see
@@ -445,16 +492,22 @@ func utf16Of(v string, order binary.AppendByteOrder) string {
 	return string(b)
 }
 
-// hexForms returns the hex spellings of f that the wide matcher looks for,
-// in lower and in upper case: the digits alone; each byte's two digits
-// separated by ":", " ", "-", "," or ", " (Go's "% x", Python's
-// bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1, xxd -g1,
-// fingerprints); each byte as 0xHH separated by "," or ", " (xxd -i, C
-// and Java array literals); and Go's %#v of a []byte, which writes bytes
-// below 0x10 with one digit. \xHH escapes are decoded instead (decode.go).
-// A value of n bytes has hex forms of 2n to 6n-2 bytes: within the
-// hold-back, which is six bytes a byte (maxExpand).
-func hexForms(f string) []string {
+// byteForms returns the spellings of f's bytes as numbers that the wide
+// matcher looks for. In hex, lower and upper case: the digits alone; each
+// byte's two digits separated by ":", " ", "-", "," or ", " (Go's "% x",
+// Python's bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1,
+// xxd -g1, fingerprints); each byte as 0xHH separated by "," or ", " (xxd
+// -i, C and Java array literals); and Go's %#v of a []byte, which writes
+// bytes below 0x10 with one digit. \xHH escapes are decoded instead
+// (decode.go).
+// In decimal, separated by " ", "," or ", ": Go's %v of a []byte ([72 101
+// …]), Python's list(b), Rust's {:?}, Node's JSON of a Buffer
+// ({"type":"Buffer","data":[72,101,…]}) and a Uint8Array's toString; and
+// for a value with a byte above 0x7F, as Java and Kotlin print a byte[]
+// (Arrays.toString, contentToString, Gson), signed: [-61, -92, …]. A value
+// of n bytes has such forms of 2n-1 to 6n-2 bytes: within the hold-back,
+// which is six bytes a byte (maxExpand).
+func byteForms(f string) []string {
 	gov := fmt.Sprintf("%#v", []byte(f))
 	out := []string{gov[len("[]byte{") : len(gov)-1]}
 	for _, h := range []string{hex.EncodeToString([]byte(f)), strings.ToUpper(hex.EncodeToString([]byte(f)))} {
@@ -468,6 +521,16 @@ func hexForms(f string) []string {
 		}
 		for _, sep := range []string{",", ", "} {
 			out = append(out, "0x"+strings.Join(pairs, sep+"0x"))
+		}
+	}
+	dec, signed := make([]string, len(f)), make([]string, len(f))
+	for i := range len(f) {
+		dec[i], signed[i] = strconv.Itoa(int(f[i])), strconv.Itoa(int(int8(f[i])))
+	}
+	for _, sep := range []string{" ", ",", ", "} {
+		out = append(out, strings.Join(dec, sep))
+		if s := strings.Join(signed, sep); sep != " " && s != strings.Join(dec, sep) {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -490,11 +553,16 @@ func hexForms(f string) []string {
 // MinMaskLen bytes long, so sampling a 4-byte window every (shortest pattern
 // − 3) bytes is certain to land inside any occurrence; a 128 KiB bitset
 // filters those windows and only hits are checked exactly. Escaped forms are
-// matched by decoding only the regions around escape characters, and base64
-// or base32 wrapped into lines by joining the lines only around blocks of a
-// value's encoding that the same pass finds.
+// matched by decoding only the regions around escape characters (character
+// references and terminal control sequences are replaced, not decoded, and
+// only where they can be inside a value), and base64 or base32 wrapped into
+// lines by joining the lines only around blocks of a value's encoding that
+// the same pass finds.
 //
-// A RedactWriter is safe for concurrent use.
+// A RedactWriter is safe for concurrent use: writes from several goroutines
+// are serialised and each write's bytes stay together in the stream (a
+// secret one goroutine writes in two writes may get another's write in
+// between, and is then no longer in the stream as a secret).
 type RedactWriter struct {
 	r      *Redactor
 	w      io.Writer
@@ -510,6 +578,7 @@ type RedactWriter struct {
 	found  []interval // scratch for findWrapped
 	seps   []span
 	dec    decoded
+	spl    spliced
 	modes  []int // scratch for find
 }
 
@@ -734,9 +803,85 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 			rw.modes = modes
 		})
 	}
+	// Character references are looked for only if a secret holds a
+	// character that escapers write as one: otherwise every escaper
+	// writes the secret as it is, and the scan for '&' would be a
+	// twentieth of the writer's time.
+	if m.escaped {
+		ivs = rw.findSpliced(m, b, '&', w, ivs)
+	}
+	ivs = rw.findSpliced(m, b, esc, w, ivs)
 	ivs = slices.DeleteFunc(ivs, func(iv interval) bool { return iv.sec < 0 }) // triggers
 	rw.ivs = ivs
 	return mergeIntervals(ivs)
+}
+
+// findSpliced appends the occurrences in the regions of b within w bytes
+// of a character reference (intro '&') or a control sequence (ESC), with
+// those replaced (see spliced). One pass finds the escapes and builds the
+// regions: nearby escapes share one.
+//
+// Only escapes that can be inside an occurrence count: a reference that
+// stands for bytes of the patterns, a run of control sequences between
+// two such bytes. In a coloured log most sequences sit next to a space or
+// a line break, and in HTML most references stand for characters that no
+// secret holds, so most regions are never built.
+func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs []interval) []interval {
+	s := &rw.spl
+	lo, hi, prev := -1, -1, 0 // s holds b[lo:prev] spliced; the region ends at hi
+	for i := indexFrom(b, 0, intro); i >= 0; {
+		var rep string
+		n := 0
+		if intro == esc && i > 0 && !m.used[b[i-1]] {
+			// Not inside an occurrence (see inside): no need to read
+			// the sequence. (A sequence right after it then starts a
+			// run of its own, which only ever keeps a region.)
+			i = indexFrom(b, i+1, intro)
+			continue
+		}
+		if intro == esc {
+			for k := controlLen(b[i:]); k > 0; k = controlLen(b[i+n:]) {
+				n += k
+			}
+		} else {
+			rep, n = charRef(b[i:])
+		}
+		if n == 0 || !m.inside(b, i, i+n, rep, intro) {
+			i = indexFrom(b, i+max(n, 1), intro)
+			continue
+		}
+		if lo >= 0 && i-w > hi {
+			ivs = s.find(m, b[lo:hi], prev-lo, lo, ivs)
+			lo = -1
+		}
+		if lo < 0 {
+			lo, prev = max(i-w, 0), max(i-w, 0)
+			s.b, s.edits = s.b[:0], s.edits[:0]
+		}
+		s.add(b[lo:], prev-lo, i-lo, i+n-lo, rep)
+		prev, hi = i+n, min(i+n+w, len(b))
+		i = indexFrom(b, prev, intro)
+	}
+	if lo >= 0 {
+		ivs = s.find(m, b[lo:hi], prev-lo, lo, ivs)
+	}
+	return ivs
+}
+
+// inside reports whether the escape at b[i:e] can be inside an occurrence
+// of m's patterns: a character reference whose character's bytes occur in
+// them, or control sequences with such a byte on either side (or the end
+// of b, where the bytes are not known yet).
+func (m *matcher) inside(b []byte, i, e int, rep string, intro byte) bool {
+	if intro != esc {
+		for k := range len(rep) {
+			if !m.used[rep[k]] {
+				return false
+			}
+		}
+		return true
+	}
+	return (i == 0 || m.used[b[i-1]]) && (e == len(b) || m.used[b[e]])
 }
 
 // findDecoded appends the occurrences in rw.dec, a decoded region that

@@ -163,7 +163,13 @@ func goClassCases() []classCase {
 // (iconv, coreutils base32, basenc and base64, od, xxd, Python, node,
 // Perl, Ruby, Java) wrote; classes.py regenerates it.
 func toolClassCases(t *testing.T) []classCase {
-	raw, err := os.ReadFile("testdata/encoders/classes.json")
+	return readClassCases(t, "testdata/encoders/classes.json", 1000)
+}
+
+// readClassCases reads the cases in file, a list in the format of
+// classes.json, and fails if it holds fewer than least.
+func readClassCases(t *testing.T, file string, least int) []classCase {
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +184,8 @@ func toolClassCases(t *testing.T) []classCase {
 	if err := json.Unmarshal(raw, &vs); err != nil {
 		t.Fatal(err)
 	}
-	if len(vs) < 1000 {
-		t.Fatalf("%d vectors; testdata/encoders/classes.json is truncated", len(vs))
+	if len(vs) < least {
+		t.Fatalf("%d vectors; %s is truncated", len(vs), file)
 	}
 	var cs []classCase
 	for _, v := range vs {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/url"
 	"regexp"
@@ -235,12 +236,14 @@ func TestRedactNotMasked(t *testing.T) {
 	r := secrets.NewRedactor()
 	r.AddMask(secret)
 	for _, in := range []string{
-		"CANARY-e\u0301-s3cr3t",                  // NFD
-		url.QueryEscape(url.QueryEscape(secret)), // encoded twice
-		"canary-é-s3cr3t",                        // case changed
+		"CANARY-e\u0301-s3cr3t",                                   // NFD
+		url.QueryEscape(url.QueryEscape(url.QueryEscape(secret))), // encoded three times
+		"canary-é-s3cr3t",                                         // case changed
 		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)), // base64 of an escaped form
 		goJSON(strconv.QuoteToASCII(secret)),                                                // escaped twice (\\u00e9: a JSON document in a JSON string)
-		fmt.Sprintf("%v", []byte(secret)),                                                   // decimal bytes
+		odDecimal(secret),                                                                   // decimal bytes in columns (od -An -tu1)
+		"CANARY-=C3=A9-s3cr3t",                                                              // quoted-printable
+		regexp.MustCompile(`[A-Za-z0-9]`).ReplaceAllString(secret, "$0\b$0"),                // overstruck as nroff writes bold (c, backspace, c)
 		strings.ToLower(base32.StdEncoding.EncodeToString([]byte(secret))),                  // lower-case base32
 		hex.Dump([]byte("0123456789" + secret)),                                             // hex broken into lines
 		strings.ReplaceAll(fmt.Sprintf("%#v", []byte(secret)), "0x", "0X"),                  // hex with other prefixes
@@ -254,6 +257,43 @@ func TestRedactNotMasked(t *testing.T) {
 	} {
 		if out := redactAll(t, r, []byte(in)); strings.Contains(out, secrets.Mask) {
 			t.Errorf("%q is masked (%q); update the documented list", in, out)
+		}
+	}
+}
+
+// odDecimal returns s as od -An -tu1 writes it: each byte right-aligned
+// in a column of four.
+func odDecimal(s string) string {
+	var b strings.Builder
+	for i := range len(s) {
+		fmt.Fprintf(&b, "%4d", s[i])
+	}
+	return b.String()
+}
+
+// TestRedactCoreutilsOutOfStep checks coreutils' quoting after text whose
+// quotes the shell would not pair as written (a Python string's \'), which
+// puts the readings that start where the region does out of step (found by
+// FuzzRedactEncodings): the reading by words (decWords) masks the value.
+func TestRedactCoreutilsOutOfStep(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		secret, pre string
+		masked      bool
+	}{
+		{"'s3cr3t\x0fx$", "rm: cannot remove ", true},
+		{"'s3cr3t\x0fx$", "couldn't: rm: cannot remove ", true},
+		{"'s3cr3t\x0fx$", "$'\\n' rm: cannot remove ", true},
+		{"'s3cr3t\x0fx$", "print('it\\'s') rm: cannot remove ", true},
+		{"'00\x00000$", `'\'00\x00000$' "https://x/%2700%00000$" `, true},
+		{"'s3 cr3t\x0fx$", "print('it\\'s') rm: cannot remove ", true},
+		{"a'b c\x01d-e", "x '\\'a b' rm: cannot remove ", true},
+	} {
+		r := secrets.NewRedactor()
+		r.AddMask(c.secret)
+		in := c.pre + coreutilsQuote(c.secret) + ": No such file\n"
+		if out := redactAll(t, r, []byte(in)); strings.Contains(out, secrets.Mask) != c.masked {
+			t.Errorf("%q: masked %t, want %t (%q); update the documented list", in, !c.masked, c.masked, out)
 		}
 	}
 }
@@ -334,6 +374,13 @@ func FuzzRedactEncodings(f *testing.F) {
 	f.Add("Ab3x😀Yz7w€-CANARY", []byte("user:"), []byte{4, 1, 9})
 	f.Add("\xde\xad\xbe\xef\x00\x7f\x80\xff-CANARY", []byte("0x"), []byte{2, 3})
 	f.Add("CANARY s3cr3t!'()/+&=ä~", []byte("de:ad:"), []byte{0})
+	// For colour inside the value, character references, decimal bytes
+	// and percent-encoding twice.
+	f.Add("p@ss<w&rd>\"x'y €", []byte("\x1b[1m"), []byte{6, 1})
+	f.Add("a&amp;b&#38;c%2541", []byte("&lt;"), []byte{2})
+	f.Add("red-and-green-x", []byte("\x1b]8;;u\x1b\\"), []byte{0, 4})
+	// coreutils' quoting after Python's '\'…' (see TestRedactCoreutilsOutOfStep).
+	f.Add("'00\x00000$", []byte("0"), []byte("0"))
 	f.Fuzz(func(t *testing.T, secret string, around []byte, splits []byte) {
 		if len(secret) < secrets.MinMaskLen || len(secret) > 256 || strings.Contains(secret, "*") {
 			return
@@ -358,6 +405,17 @@ func FuzzRedactEncodings(f *testing.F) {
 				goJSON("https://x/"+url.PathEscape(secret)))
 		}
 		forms = append(forms, coreutilsQuote(secret))
+		// Colour between every byte (of a secret that holds no ESC, which
+		// would start sequences of its own), character references,
+		// percent-encoded twice, decimal bytes (when at least 2*MinMaskLen
+		// long).
+		forms = append(forms, html.EscapeString(secret), url.QueryEscape(url.QueryEscape(secret)), escapeData(url.PathEscape(secret)))
+		if !strings.Contains(secret, "\x1b") {
+			forms = append(forms, interleave(secret, "\x1b[31m"))
+		}
+		if v := fmt.Sprintf("%v", []byte(secret)); len(v) >= 2+2*secrets.MinMaskLen {
+			forms = append(forms, v[1:len(v)-1])
+		}
 		// UTF-16, base64 of UTF-16LE (PowerShell's -EncodedCommand) and
 		// base32 of the secret after the text around it (at a
 		// data-dependent offset: the secret's part of the encoding),
