@@ -57,7 +57,9 @@
 //     event. Any error is a deny and wraps [ErrBadRequest],
 //     [ErrUnauthenticated] or [ErrUndecided].
 //   - An artifact is Verified only when at least one attestation verified
-//     (and, for images, the signer threshold of the image.Verifier was met).
+//     and the signer threshold of the image.Verifier (image.WithThreshold,
+//     distinct signers) was met — for inline bundles too, so that a job
+//     cannot send an image's bundles inline to be decided on fewer signers.
 //     Rejected attestations are reported in Decision.Attestations and never
 //     reach policy as facts.
 //   - An index whose platform manifests are verified (image.WithPlatform,

@@ -354,6 +354,9 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	if (req.Image == "") == (len(req.Bundles) == 0) {
 		return fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
 	}
+	if len(req.Bundles) > 0 && g.cfg.imagesOnly {
+		return fmt.Errorf("%w: this gate decides images by reference only, not inline bundles", ErrBadRequest)
+	}
 	// Name and Digest belong to bundles. Beside an image they would name a
 	// second artifact the gate does not decide on, which a caller (or a
 	// log) could take for the one allowed: refuse the request instead of
@@ -525,6 +528,7 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 		return policy.Artifact{}, nil, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
 	}
 	var verified []*verify.Result
+	signers := map[string]bool{}
 	for _, b := range req.Bundles {
 		vr, err := g.verifyOne(ctx, b, h)
 		if err == nil {
@@ -536,9 +540,15 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 		}
 		d.Attestations = append(d.Attestations, AttestationInfo{PredicateType: predicateType(vr), Signer: signerName(vr), Verified: true})
 		verified = append(verified, vr)
+		signers[signerName(vr)] = true
 	}
 	d.VerdictSource = VerdictInline
-	return artifact(g.facts.attestation, req.Name, h.String(), true, verified), verified, nil
+	// The image path's signer threshold holds here too: a job could
+	// otherwise fetch an image's bundles itself and send one signer's
+	// inline, naming the image as Name@Digest, to be allowed on fewer
+	// signers than the gate requires of that image.
+	met := len(signers) >= g.images.Threshold()
+	return artifact(g.facts.attestation, req.Name, h.String(), met, verified), verified, nil
 }
 
 // parseImage reads a request's image reference and checks it before any

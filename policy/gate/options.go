@@ -71,6 +71,7 @@ type config struct {
 	svrIssuer   *SVRIssuer          // WithSVR
 	vsaTrust    map[string]VSATrust // WithTrustedVSAs, by verifier id
 	thirdParty  *ThirdPartyVSAs     // WithThirdPartyVSAs
+	imagesOnly  bool                // WithImagesOnly
 }
 
 func defaults() config {
@@ -145,6 +146,20 @@ func WithImageOptions(opts ...image.Option) Option {
 			}
 		}
 		c.imageOpts = append(c.imageOpts, opts...)
+		return nil
+	}
+}
+
+// WithImagesOnly refuses requests carrying inline bundles (ErrBadRequest):
+// the gate decides images by reference only. Set it on a gate that admits
+// container images: inline bundles are decided for the digest they name,
+// which the gate does not fetch, so it cannot tell an image index from a
+// platform manifest, and a job could have an index decided on the index's
+// own attestations instead of each platform manifest's
+// (image.WithPlatform, image.WithAllPlatforms).
+func WithImagesOnly() Option {
+	return func(c *config) error {
+		c.imagesOnly = true
 		return nil
 	}
 }

@@ -173,6 +173,12 @@ type Attestation struct {
 	Err error
 }
 
+// Threshold is the number of distinct trusted signers v requires per
+// image ([WithThreshold]). A caller that verifies the same attestations by
+// another route (bundles handed to it directly) applies it there too, so
+// the route cannot lower the requirement.
+func (v *Verifier) Threshold() int { return v.cfg.threshold }
+
 // VerifyImage verifies the image ref names. A non-nil error means no
 // decision could be made (the registry failed or misbehaved) and must be
 // treated as deny; a Result with Verified false is a decision.
