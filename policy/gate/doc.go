@@ -88,7 +88,10 @@
 //     changes nothing but the audit log (its event is marked "dry_run"):
 //     no inventory record, no summary or result attached to the image.
 //   - Request JSON is decoded strictly ([DecodeRequest]): exact member names,
-//     no duplicates, no unknown members, no trailing data.
+//     no duplicates, no unknown members, no trailing data. An inline
+//     artifact's name is one printable name (at most 512 bytes of UTF-8,
+//     no control or invisible character, no '@', which would make the
+//     decision's name@digest name another digest).
 //   - The HTTP handler checks the content type, then reads the whole body
 //     under a size limit and a read deadline before it takes a decision slot,
 //     so slow or stalled clients hold connections, never slots; [NewServer]

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -517,8 +519,8 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 
 // verifyInline verifies bundles given in the request for Name@Digest.
 func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (policy.Artifact, []*verify.Result, error) {
-	if req.Name == "" {
-		return policy.Artifact{}, nil, fmt.Errorf("%w: name is required with bundles", ErrBadRequest)
+	if err := checkArtifactName(req.Name); err != nil {
+		return policy.Artifact{}, nil, err
 	}
 	if len(req.Bundles) > g.cfg.limits.MaxBundles {
 		return policy.Artifact{}, nil, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.limits.MaxBundles)
@@ -549,6 +551,24 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 	// signers than the gate requires of that image.
 	met := len(signers) >= g.images.Threshold()
 	return artifact(g.facts.attestation, req.Name, h.String(), met, verified), verified, nil
+}
+
+// maxArtifactName bounds an inline artifact's name, as the audit log
+// bounds a resource (see resource).
+const maxArtifactName = 512
+
+// checkArtifactName refuses an inline artifact name that would not read as
+// one name wherever the decision is shown: empty, over maxArtifactName
+// bytes, not UTF-8, holding a control or invisible character (a line break
+// forges a line in a text log), or holding '@', which makes the decision's
+// "name@digest" name another digest ("app@sha256:good" decided on
+// sha256:bad reads "app@sha256:good@sha256:bad").
+func checkArtifactName(n string) error {
+	bad := func(r rune) bool { return r == '@' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+	if n == "" || len(n) > maxArtifactName || !utf8.ValidString(n) || strings.ContainsFunc(n, bad) {
+		return fmt.Errorf("%w: name is required with bundles: at most %d bytes of UTF-8, no control or invisible characters, no '@'", ErrBadRequest, maxArtifactName)
+	}
+	return nil
 }
 
 // parseImage reads a request's image reference and checks it before any

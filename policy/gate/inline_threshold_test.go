@@ -3,6 +3,7 @@ package gate_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/audit"
@@ -43,5 +44,22 @@ func TestImagesOnlyRefusesInlineBundles(t *testing.T) {
 	}
 	if n := len(sink.events); n != 1 || sink.events[0].Outcome != audit.OutcomeDeny {
 		t.Fatalf("audit events = %+v; want one deny", sink.events)
+	}
+}
+
+// TestInlineArtifactNameIsOneName: an inline artifact's name that would
+// not read as one name in the decision, its audit event or a text log is a
+// bad request: '@' (it makes "name@digest" name another digest), a line
+// break, an invisible character, invalid UTF-8, an oversized name.
+func TestInlineArtifactNameIsOneName(t *testing.T) {
+	g := newGate(t, &allowVerified{}, &memSink{})
+	for _, name := range []string{"", "app@sha256:" + strings.Repeat("0", 64), "app\nallow", "app\u202e", "app\xff", strings.Repeat("a", 513)} {
+		d, err := g.Decide(t.Context(), gate.Request{JobToken: gate.NewToken(goodToken), Bundles: []json.RawMessage{bundle(t)}, Name: name, Digest: artifactDigest})
+		if !errors.Is(err, gate.ErrBadRequest) || d.Allowed {
+			t.Errorf("Decide(name %q) = allowed %v, %v; want ErrBadRequest", name, d.Allowed, err)
+		}
+	}
+	if d, err := g.Decide(t.Context(), gate.Request{JobToken: gate.NewToken(goodToken), Bundles: []json.RawMessage{bundle(t)}, Name: "dist/app-1.0 (linux).tar.gz", Digest: artifactDigest}); err != nil || !d.Allowed {
+		t.Errorf("Decide(a file name) = %+v, %v; want allowed", d, err)
 	}
 }
