@@ -41,7 +41,10 @@ type LibraryConfig struct {
 	// workflow_run workflow the same way after a workflow a pull request
 	// from anyone started, commonly taking that run's artifacts. Nil:
 	// ["pull_request_target", "workflow_run"]; a non-nil empty list
-	// trusts every trigger.
+	// trusts every trigger. The egress proxy's allow-list reads its own
+	// copy: pass this list to it too, with policy/egress's
+	// WithUntrustedTriggers, so that it does not allow a job these rules
+	// distrust to reach what its ref would.
 	UntrustedTriggers []string
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
@@ -18,16 +19,31 @@ import (
 // wrapped; it never holds the token).
 var errUnverified = errors.New("egress: credential did not verify")
 
-// authenticate returns the job behind r: its client X.509-SVID when it
-// presented one, else the token read from Proxy-Authorization (tok, or
-// tokErr when there was none). An error wrapping [ErrBadCredentials] means
-// no credential was offered; errUnverified that one was and failed.
-func (p *Proxy) authenticate(ctx context.Context, r *http.Request, tok string, tokErr error) (identity.Identity, error) {
+// authenticate returns the job behind r and when its credential expires:
+// its client X.509-SVID when it presented one, else the token read from
+// Proxy-Authorization (tok, or tokErr when there was none). An error
+// wrapping [ErrBadCredentials] means no credential was offered;
+// errUnverified that one was and failed, errExpired among them (a
+// credential that has expired by the proxy's clock).
+func (p *Proxy) authenticate(ctx context.Context, r *http.Request, tok string, tokErr error) (identity.Identity, time.Time, error) {
+	job, exp, err := p.credential(ctx, r, tok, tokErr)
+	if err != nil {
+		return identity.Identity{}, time.Time{}, err
+	}
+	if !p.cfg.now().Before(exp) {
+		return identity.Identity{}, time.Time{}, fmt.Errorf("%w: %w", errUnverified, errExpired)
+	}
+	return job, exp, nil
+}
+
+// credential verifies the SVID or the token of r (see authenticate) and
+// returns the identity it proves and when it expires.
+func (p *Proxy) credential(ctx context.Context, r *http.Request, tok string, tokErr error) (identity.Identity, time.Time, error) {
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		if p.cfg.svids == nil {
-			return identity.Identity{}, fmt.Errorf("%w: client certificates are not accepted here", errUnverified)
+			return identity.Identity{}, time.Time{}, fmt.Errorf("%w: client certificates are not accepted here", errUnverified)
 		}
-		id, _, err := x509svid.Verify(r.TLS.PeerCertificates, p.cfg.svids)
+		id, chains, err := x509svid.Verify(r.TLS.PeerCertificates, p.cfg.svids)
 		if err == nil {
 			// The chain check does not refuse a trust domain's own ID
 			// or an over-long one; a matcher admitting the trust
@@ -35,21 +51,27 @@ func (p *Proxy) authenticate(ctx context.Context, r *http.Request, tok string, t
 			err = svid.CheckPeerID(id)
 		}
 		if err != nil {
-			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", errUnverified, err)
+			return identity.Identity{}, time.Time{}, fmt.Errorf("%w: client SVID: %w", errUnverified, err)
 		}
-		return identity.Identity{SPIFFEID: id}, nil
+		return identity.Identity{SPIFFEID: id}, chainsExpiry(chains), nil
 	}
 	if tokErr != nil {
-		return identity.Identity{}, tokErr
+		return identity.Identity{}, time.Time{}, tokErr
 	}
 	job, err := p.tokens.Verify(ctx, tok)
 	if err != nil {
-		return identity.Identity{}, fmt.Errorf("%w: %w", errUnverified, err)
+		return identity.Identity{}, time.Time{}, fmt.Errorf("%w: %w", errUnverified, err)
 	}
 	if job.IsZero() {
-		return identity.Identity{}, fmt.Errorf("%w: the verifier returned no identity", errUnverified)
+		return identity.Identity{}, time.Time{}, fmt.Errorf("%w: the verifier returned no identity", errUnverified)
 	}
-	return job, nil
+	// Only now is the payload the issuer's: read before verification, exp
+	// would be the job's to choose.
+	exp, err := tokenExpiry(tok)
+	if err != nil {
+		return identity.Identity{}, time.Time{}, fmt.Errorf("%w: %w", errUnverified, err)
+	}
+	return job, exp, nil
 }
 
 // proxyToken returns the job token from a request's Proxy-Authorization

@@ -65,16 +65,17 @@ type Rule struct {
 	Workflows []string
 	// Refs are globs over the full git ref ("refs/heads/main",
 	// "refs/tags/v*"). Empty: any ref. A job started by an untrusted
-	// trigger, pull_request_target or workflow_run (its event claim),
-	// matches no Refs glob whatever its ref, unless Events names its
-	// trigger: GitHub gives such a job the base branch's ref for code a
-	// pull request from anyone may control.
+	// trigger (its event claim; by default pull_request_target or
+	// workflow_run, see [WithUntrustedTriggers]) matches no Refs glob
+	// whatever its ref, unless Events names its trigger: GitHub gives such
+	// a job the base branch's ref for code a pull request from anyone may
+	// control.
 	Refs []string
 	// Events are the run triggers the rule applies to (the job's event
 	// claim: "push", "workflow_run"), compared without case. Empty: any
-	// trigger. Naming pull_request_target or workflow_run here is what
-	// lets Refs match a job it started (a deploy workflow_run after CI on
-	// the main branch, say).
+	// trigger. Naming an untrusted trigger here is what lets Refs match a
+	// job it started (a deploy workflow_run after CI on the main branch,
+	// say).
 	Events []string
 	// Hosts are globs over the destination host, lower case
 	// ("proxy.golang.org", "*.githubusercontent.com", "10.1.2.3"). A '*'
@@ -88,7 +89,7 @@ type Rule struct {
 	Ports []uint16
 }
 
-func (r Rule) matchesJob(job identity.Identity) bool {
+func (r Rule) matchesJob(job identity.Identity, untrusted []string) bool {
 	if !job.SPIFFEID.IsZero() && anyGlob(r.SPIFFEIDs, job.SPIFFEID.String()) {
 		return true
 	}
@@ -98,23 +99,25 @@ func (r Rule) matchesJob(job identity.Identity) bool {
 	return anyGlob(r.Repositories, c.Repository) &&
 		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
 		(len(r.Events) == 0 || named) &&
-		(len(r.Refs) == 0 || (named || !slices.Contains(untrustedTriggers, event)) && anyGlob(r.Refs, c.Ref))
+		(len(r.Refs) == 0 || (named || !slices.Contains(untrusted, event)) && anyGlob(r.Refs, c.Ref))
 }
 
-// untrustedTriggers are the run triggers whose jobs match no Rule.Refs
-// glob unless the rule's Events name them: the policy library's default
-// UntrustedTriggers, the two "pwn request" triggers. GitHub runs a
-// pull_request_target workflow with the base branch's ref (ref_protected
-// true, the repository's secrets) for a pull request from anyone, and a
-// workflow_run workflow the same way after a run such a pull request
-// started, commonly on its artifacts. Matched by ref, a workflow that
-// checks out or builds the pull request's code got every allowance of the
-// protected branch ("refs/heads/main"): the hosts a release or deploy step
-// may reach.
-var untrustedTriggers = []string{"pull_request_target", "workflow_run"}
+// defaultUntrustedTriggers are the run triggers whose jobs match no
+// Rule.Refs glob unless the rule's Events name them, when the allow-list
+// is not told otherwise: the policy library's default UntrustedTriggers
+// (TestDefaultUntrustedTriggersAreTheLibrarys compares the two), the two
+// "pwn request" triggers. GitHub runs a pull_request_target workflow with
+// the base branch's ref (ref_protected true, the repository's secrets)
+// for a pull request from anyone, and a workflow_run workflow the same
+// way after a run such a pull request started, commonly on its
+// artifacts. Matched by ref, a workflow that checks out or builds the
+// pull request's code got every allowance of the protected branch
+// ("refs/heads/main"): the hosts a release or deploy step may reach.
+func defaultUntrustedTriggers() []string { return []string{"pull_request_target", "workflow_run"} }
 
 // normalEvent is a run trigger as rules compare it: without case and
-// surrounding space (as the policy library compares them).
+// surrounding space (as the policy library compares them: lower and
+// trim_space, which are strings.ToLower and strings.TrimSpace).
 func normalEvent(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 func (r Rule) matchesDestination(d Destination) bool {
@@ -137,56 +140,122 @@ func anyGlob(patterns []string, v string) bool {
 // the job and the destination allows it; without one the destination is
 // denied by [RuleDefaultDeny]. It is immutable and safe for concurrent use.
 type AllowList struct {
-	rules []Rule
+	rules     []Rule
+	untrusted []string // normalized (normalEvent)
 }
 
-// NewAllowList validates rules and returns the allow-list. Every rule needs
-// a unique Name, at least one repository, host and port; globs and events
-// must be non-empty, and host globs lower case in [a-z0-9-_.*:]. Errors wrap
-// [ErrConfig]. An empty list denies everything.
+// AllowListOption configures [NewAllowListWith]. An option given an
+// invalid value makes it fail with an error wrapping [ErrConfig].
+type AllowListOption func(*allowListConfig) error
+
+type allowListConfig struct {
+	untrusted []string
+}
+
+// WithUntrustedTriggers sets the run triggers whose jobs match no
+// [Rule].Refs glob unless the rule's Events name them, with the meaning
+// and the matching of the policy library's
+// policy.LibraryConfig.UntrustedTriggers, so that a vendor passes the
+// same list to both: nil keeps the default (pull_request_target and
+// workflow_run, the library's own), a non-nil empty list trusts every
+// trigger, an empty entry is refused (as LibraryConfig.Validate refuses
+// it). Triggers are compared with the job's event claim without case
+// and surrounding space; a job without one (an empty claim) is untrusted
+// only if an entry is blank, as in the library. triggers is copied.
+//
+//	rules, err := egress.NewAllowListWith(rules,
+//		egress.WithUntrustedTriggers(libraryConfig.UntrustedTriggers))
+func WithUntrustedTriggers(triggers []string) AllowListOption {
+	return func(c *allowListConfig) error {
+		if triggers == nil {
+			c.untrusted = defaultUntrustedTriggers()
+			return nil
+		}
+		c.untrusted = make([]string, len(triggers))
+		for i, t := range triggers {
+			if t == "" {
+				return fmt.Errorf("%w: untrusted trigger %d is empty", ErrConfig, i)
+			}
+			c.untrusted[i] = normalEvent(t)
+		}
+		return nil
+	}
+}
+
+// NewAllowList is [NewAllowListWith] without options: jobs started by
+// pull_request_target or workflow_run match no Refs glob unless a rule's
+// Events name their trigger.
 func NewAllowList(rules ...Rule) (*AllowList, error) {
+	return NewAllowListWith(rules)
+}
+
+// NewAllowListWith validates rules and returns the allow-list. Every rule
+// needs a unique Name, at least one repository, host and port; globs and
+// events must be non-empty, and host globs lower case in [a-z0-9-_.*:].
+// Errors wrap [ErrConfig]. An empty list denies everything. Options:
+// [WithUntrustedTriggers].
+func NewAllowListWith(rules []Rule, opts ...AllowListOption) (*AllowList, error) {
+	cfg := allowListConfig{untrusted: defaultUntrustedTriggers()}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil allow-list option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
 	seen := map[string]bool{}
 	out := make([]Rule, 0, len(rules))
 	for i, r := range rules {
-		if r.Name == "" {
-			return nil, fmt.Errorf("%w: rule %d has no name", ErrConfig, i)
+		r, err := checkRule(i, r, seen)
+		if err != nil {
+			return nil, err
 		}
-		if seen[r.Name] {
-			return nil, fmt.Errorf("%w: rule name %q used twice", ErrConfig, r.Name)
-		}
-		seen[r.Name] = true
-		if len(r.Repositories)+len(r.SPIFFEIDs) == 0 || len(r.Hosts) == 0 || len(r.Ports) == 0 {
-			return nil, fmt.Errorf("%w: rule %q needs Repositories or SPIFFEIDs, Hosts and Ports (use \"*\" for any repository)", ErrConfig, r.Name)
-		}
-		for _, list := range [][]string{r.Repositories, r.SPIFFEIDs, r.Workflows, r.Refs} {
-			if slices.Contains(list, "") {
-				return nil, fmt.Errorf("%w: rule %q has an empty glob", ErrConfig, r.Name)
-			}
-		}
-		for _, h := range r.Hosts {
-			if err := checkHostGlob(h); err != nil {
-				return nil, fmt.Errorf("%w: rule %q: host glob %q %w", ErrConfig, r.Name, h, err)
-			}
-		}
-		if slices.Contains(r.Ports, 0) {
-			return nil, fmt.Errorf("%w: rule %q allows port 0", ErrConfig, r.Name)
-		}
-		r.Repositories = slices.Clone(r.Repositories)
-		r.SPIFFEIDs = slices.Clone(r.SPIFFEIDs)
-		r.Workflows = slices.Clone(r.Workflows)
-		r.Refs = slices.Clone(r.Refs)
-		events := make([]string, len(r.Events))
-		for i, e := range r.Events {
-			if events[i] = normalEvent(e); events[i] == "" {
-				return nil, fmt.Errorf("%w: rule %q has an empty event", ErrConfig, r.Name)
-			}
-		}
-		r.Events = events
-		r.Hosts = slices.Clone(r.Hosts)
-		r.Ports = slices.Clone(r.Ports)
 		out = append(out, r)
 	}
-	return &AllowList{rules: out}, nil
+	return &AllowList{rules: out, untrusted: cfg.untrusted}, nil
+}
+
+// checkRule validates the i-th rule (seen holds the names before it) and
+// returns a copy the caller cannot change, its events normalized.
+func checkRule(i int, r Rule, seen map[string]bool) (Rule, error) {
+	if r.Name == "" {
+		return Rule{}, fmt.Errorf("%w: rule %d has no name", ErrConfig, i)
+	}
+	if seen[r.Name] {
+		return Rule{}, fmt.Errorf("%w: rule name %q used twice", ErrConfig, r.Name)
+	}
+	seen[r.Name] = true
+	if len(r.Repositories)+len(r.SPIFFEIDs) == 0 || len(r.Hosts) == 0 || len(r.Ports) == 0 {
+		return Rule{}, fmt.Errorf("%w: rule %q needs Repositories or SPIFFEIDs, Hosts and Ports (use \"*\" for any repository)", ErrConfig, r.Name)
+	}
+	for _, list := range [][]string{r.Repositories, r.SPIFFEIDs, r.Workflows, r.Refs} {
+		if slices.Contains(list, "") {
+			return Rule{}, fmt.Errorf("%w: rule %q has an empty glob", ErrConfig, r.Name)
+		}
+	}
+	for _, h := range r.Hosts {
+		if err := checkHostGlob(h); err != nil {
+			return Rule{}, fmt.Errorf("%w: rule %q: host glob %q %w", ErrConfig, r.Name, h, err)
+		}
+	}
+	if slices.Contains(r.Ports, 0) {
+		return Rule{}, fmt.Errorf("%w: rule %q allows port 0", ErrConfig, r.Name)
+	}
+	r.Repositories = slices.Clone(r.Repositories)
+	r.SPIFFEIDs = slices.Clone(r.SPIFFEIDs)
+	r.Workflows = slices.Clone(r.Workflows)
+	r.Refs = slices.Clone(r.Refs)
+	events := make([]string, len(r.Events))
+	for i, e := range r.Events {
+		if events[i] = normalEvent(e); events[i] == "" {
+			return Rule{}, fmt.Errorf("%w: rule %q has an empty event", ErrConfig, r.Name)
+		}
+	}
+	r.Events = events
+	r.Hosts = slices.Clone(r.Hosts)
+	r.Ports = slices.Clone(r.Ports)
+	return r, nil
 }
 
 // checkHostGlob refuses a host glob that is not lower case letters,
@@ -213,7 +282,7 @@ func checkHostGlob(h string) error {
 // Decide implements [Decider]. It never returns an error.
 func (a *AllowList) Decide(_ context.Context, job identity.Identity, dst Destination) (Decision, error) {
 	for _, r := range a.rules {
-		if r.matchesJob(job) && r.matchesDestination(dst) {
+		if r.matchesJob(job, a.untrusted) && r.matchesDestination(dst) {
 			return Decision{Allow: true, Rule: r.Name, Reason: fmt.Sprintf("rule %q allows %s to reach %s", r.Name, who(job), dst)}, nil
 		}
 	}
@@ -222,7 +291,7 @@ func (a *AllowList) Decide(_ context.Context, job identity.Identity, dst Destina
 	}
 	c := job.Claims
 	reason := fmt.Sprintf("no rule allows repository %q (workflow %q, ref %q) to reach %s", c.Repository, c.Workflow, c.Ref, dst)
-	if slices.Contains(untrustedTriggers, normalEvent(c.Event)) {
+	if slices.Contains(a.untrusted, normalEvent(c.Event)) {
 		reason += fmt.Sprintf("; the job was started by %q, which a rule's Refs match only when its Events name it", c.Event)
 	}
 	return Decision{Rule: RuleDefaultDeny, Reason: reason}, nil

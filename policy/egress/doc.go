@@ -14,8 +14,9 @@
 //     <token>", or Basic with the token as password — what curl, git and Go
 //     send for http://job:<token>@proxy:port) is verified by an
 //     [identity.TokenVerifier], or, on a TLS listener, the job's client
-//     X.509-SVID is verified against [WithClientSVIDs]; the identity must
-//     match the jobs the proxy serves; otherwise 407;
+//     X.509-SVID is verified against [WithClientSVIDs]; the credential
+//     must not have expired (a token's exp, an SVID's NotAfter) and the
+//     identity must match the jobs the proxy serves; otherwise 407;
 //  2. refuse a job whose identity is marked compromised
 //     ([WithCompromiseChecker]) and a job over its connection limit;
 //  3. decide the destination (host, port) for that identity with a
@@ -27,8 +28,9 @@
 //  4. resolve the name once, rooted (so no resolv.conf search domain is
 //     tried), keep only public addresses (or those in
 //     [WithInternalPrefixes]), and connect to one of exactly those;
-//  5. audit the open (before dialing), relay, audit the close with bytes
-//     each way and duration.
+//  5. audit the open (before dialing), relay until the job, the
+//     destination or the idle timeout ends it or the credential expires,
+//     audit the close with bytes each way and duration.
 //
 // # Use
 //
@@ -43,6 +45,14 @@
 //	// the job's environment:
 //	//   HTTPS_PROXY=http://job:<job token>@<ln address>  (and https_proxy, http_proxy)
 //
+// A vendor that sets the policy library's untrusted triggers
+// (policy.LibraryConfig.UntrustedTriggers) passes the same list to the
+// allow-list, so that egress and the deploy and secrets rules distrust the
+// same jobs:
+//
+//	rules, err := egress.NewAllowListWith(ruleList,
+//		egress.WithUntrustedTriggers(libraryConfig.UntrustedTriggers))
+//
 // An [audit.Detector] learns each identity's destinations from the audit
 // stream: feed it the [ActionConnect] events (audit.FanOut with a filter)
 // and a destination new to a repository raises a first_seen anomaly.
@@ -56,10 +66,18 @@
 //     "enforced"="false"; authentication, the compromise check, the address
 //     check and limits still apply in that mode.
 //   - A ref is not trusted on a pull request's behalf: a [Rule]'s Refs
-//     match no job started by pull_request_target or workflow_run (its
-//     event claim), which GitHub runs with the base branch's ref for code
-//     a pull request from anyone may control, unless the rule's Events
-//     name that trigger.
+//     match no job started by an untrusted trigger (its event claim),
+//     which GitHub runs with the base branch's ref for code a pull request
+//     from anyone may control, unless the rule's Events name that
+//     trigger. The untrusted triggers are the policy library's:
+//     pull_request_target and workflow_run by default, or the list of
+//     policy.LibraryConfig.UntrustedTriggers passed to
+//     [WithUntrustedTriggers], compared as the library compares them
+//     (without case and surrounding space; a job without an event claim
+//     is untrusted only if the list holds a blank entry). The claim is
+//     the string the policy input's job.trigger carries: identity/oidc
+//     refuses a token whose event claim is neither a string nor an
+//     integer, which the library would distrust.
 //   - The job token is read only from Proxy-Authorization, deleted from the
 //     request before anything else looks at it, and never forwarded, logged,
 //     audited, echoed or put in an error. A missing or bad token, or another
@@ -68,6 +86,22 @@
 //     whatever the TLS configuration checked (an SVID naming a trust
 //     domain's own ID, or an ID longer than the specification allows, is
 //     refused: [svid.CheckPeerID]); it then takes precedence over a token.
+//   - No connection outlives its credential. Every tunnel and forwarded
+//     request is cut when the credential that authorised it expires: the
+//     job token's exp, or the earliest NotAfter of the client SVID's
+//     verified chain. The proxy's clock ([WithClock]) says how far off
+//     that is, a real timer cuts it then, as [Proxy.Cut] would, and its
+//     close event has end [EndExpired]. Each request, on a new or a
+//     kept-alive connection, is authenticated on its own: a credential
+//     past its expiry by the proxy's clock gets 407 even if the verifier,
+//     allowing leeway, accepted it. The proxy reads exp from the claims
+//     of the token the verifier accepted (a JWT, as every job token ztci
+//     verifies is); a token whose exp it cannot read (not a compact JWS,
+//     no numeric exp, claims repeated or spelt in another case) is
+//     refused with 407, whatever the verifier said, since nothing would
+//     end its connections. Since every request is verified, the proxy's
+//     verifier must not be single-use (oidc.WithSingleUse): the job's
+//     second request would be refused as a replay.
 //   - No DNS rebinding: a host name is resolved once per connection, as a
 //     rooted name (never under a search domain), the addresses are
 //     checked, and the proxy dials those addresses, never the name.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/egress"
 )
 
@@ -33,9 +34,11 @@ func Example() {
 
 	job := identity.Identity{Issuer: "https://ci.example", Subject: "repo:octo/app:ref:refs/heads/main",
 		Claims: identity.Claims{Repository: "octo/app", Ref: "refs/heads/main", RunID: "7"}}
-	// In production: an *oidc.Verifier for the CI's job tokens.
+	// The job's token is a JWT: the proxy ends the job's connections at its
+	// exp. In production an *oidc.Verifier checks the CI's job tokens.
+	const jobToken = "eyJhbGciOiJFUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl" // {"exp":4102444800}
 	tokens := identity.TokenVerifierFunc(func(_ context.Context, raw string) (identity.Identity, error) {
-		if raw != "job-token" {
+		if raw != jobToken {
 			return identity.Identity{}, errors.New("unknown token")
 		}
 		return job, nil
@@ -83,8 +86,8 @@ func Example() {
 	}
 	go func() { _ = p.Serve(ln) }()
 
-	// The job's side: HTTPS_PROXY=http://job:job-token@<proxy>.
-	proxy, err := url.Parse("http://job:job-token@" + ln.Addr().String())
+	// The job's side: HTTPS_PROXY=http://job:<job token>@<proxy>.
+	proxy, err := url.Parse("http://job:" + jobToken + "@" + ln.Addr().String())
 	if err != nil {
 		panic(err)
 	}
@@ -127,4 +130,33 @@ func Example() {
 	// egress.close success octo/app egress:api.internal.test:PORT internal-api
 	// egress.connect deny octo/app egress:exfil.example:PORT egress.default_deny
 	// egress.connect deny octo/app egress:api.internal.test:PORT egress.compromised
+}
+
+// A vendor that distrusts more run triggers than the default in the policy
+// library (here issue_comment, whose jobs GitHub runs on the default branch
+// for a comment anyone may write) passes the same list to the allow-list:
+// a job issue_comment started then gets no allowance that rests on its ref.
+func ExampleWithUntrustedTriggers() {
+	library := policy.LibraryConfig{UntrustedTriggers: []string{"pull_request_target", "workflow_run", "issue_comment"}}
+	// engine, err := policy.New(ctx, policy.BuiltinWith(library))
+	rules, err := egress.NewAllowListWith([]egress.Rule{{
+		Name: "release-registry", Repositories: []string{"octo/app"}, Refs: []string{"refs/heads/main"},
+		Hosts: []string{"registry.example.com"}, Ports: []uint16{443},
+	}}, egress.WithUntrustedTriggers(library.UntrustedTriggers))
+	if err != nil {
+		panic(err)
+	}
+	registry := egress.Destination{Host: "registry.example.com", Port: 443}
+	for _, event := range []string{"push", "issue_comment"} {
+		job := identity.Identity{Issuer: "https://ci.example", Subject: "repo:octo/app:ref:refs/heads/main",
+			Claims: identity.Claims{Repository: "octo/app", Ref: "refs/heads/main", Event: event}}
+		d, err := rules.Decide(context.Background(), job, registry)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(event, d.Allow, d.Rule)
+	}
+	// Output:
+	// push true release-registry
+	// issue_comment false egress.default_deny
 }

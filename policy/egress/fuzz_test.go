@@ -101,3 +101,33 @@ func FuzzPeekServerName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTokenExpiry: the exp reader never panics; what it accepts is a
+// compact JWS whose payload holds a NumericDate exp within bounds, and
+// everything else wraps errNoExpiry.
+func FuzzTokenExpiry(f *testing.F) {
+	for _, s := range []string{
+		"eyJhbGciOiJFUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln", // {"exp":4102444800}
+		"h.eyJleHAiOjEuNX0.s",                                // {"exp":1.5}
+		"h.eyJleHAiOiIxIn0.s",                                // {"exp":"1"}
+		"h.eyJleHAiOjEsImV4cCI6Mn0.s",                        // {"exp":1,"exp":2}
+		"h.eyJFWFAiOjF9.s",                                   // {"EXP":1}
+		"h.eyJleHAiOi0xfQ.s",                                 // {"exp":-1}
+		"h.bnVsbA.s",                                         // null
+		"h.eyJleHAiOjF9.s.x.y", "h.eyJleHAiOjF9", "opaque", "", "..", "h.eyJleHAiOjF9==.s",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		exp, err := tokenExpiry(raw)
+		if err != nil {
+			if !errors.Is(err, errNoExpiry) {
+				t.Fatalf("error %v does not wrap errNoExpiry", err)
+			}
+			return
+		}
+		if strings.Count(raw, ".") != 2 || exp.Before(time.Unix(0, 0)) || exp.After(time.Unix(maxExp, 0)) {
+			t.Fatalf("accepted %q with exp %v", raw, exp)
+		}
+	})
+}

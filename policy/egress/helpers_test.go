@@ -31,10 +31,14 @@ import (
 )
 
 // Job tokens of the tests. They are canaries: no response, audit event or
-// log line may contain them.
+// log line may contain them. Shaped as JWTs (the proxy reads exp from the
+// claims the verifier accepted; here {"exp":4102444800}, the year 2100),
+// with the canary as header and signature, which the test verifier does
+// not read.
 const (
-	tokenA = "CANARY-job-a-token-7f3e9d1c"
-	tokenB = "CANARY-job-b-token-2b8a4e6f"
+	farExpiry = "eyJleHAiOjQxMDI0NDQ4MDB9"
+	tokenA    = "CANARY-job-a-token-7f3e9d1c." + farExpiry + ".CANARY-sig-a"
+	tokenB    = "CANARY-job-b-token-2b8a4e6f." + farExpiry + ".CANARY-sig-b"
 )
 
 var (
@@ -153,7 +157,14 @@ func startProxy(t testing.TB, d egress.Decider, sink audit.Sink, opts ...egress.
 // startProxyOn is startProxy on a listener of the caller's (a TLS one).
 func startProxyOn(t testing.TB, ln net.Listener, d egress.Decider, sink audit.Sink, opts ...egress.Option) *egress.Proxy {
 	t.Helper()
-	p, err := egress.New(verifier, identity.MatchID(jobA.ID()), d, sink, opts...)
+	return startProxyVerifying(t, ln, verifier, d, sink, opts...)
+}
+
+// startProxyVerifying is startProxyOn with a token verifier of the
+// caller's.
+func startProxyVerifying(t testing.TB, ln net.Listener, tokens identity.TokenVerifier, d egress.Decider, sink audit.Sink, opts ...egress.Option) *egress.Proxy {
+	t.Helper()
+	p, err := egress.New(tokens, identity.MatchID(jobA.ID()), d, sink, opts...)
 	if err != nil {
 		_ = ln.Close()
 		t.Fatal(err)

@@ -109,6 +109,24 @@ func TestClientSVIDAuthenticatesTheJob(t *testing.T) {
 			}
 		})
 	}
+	// A tunnel ends when the SVID that authorised it expires (its
+	// certificate's NotAfter, whole seconds: 3 to 4 s from now).
+	t.Run("tunnel ends when the SVID expires", func(t *testing.T) {
+		short, err := ca.X509SVID(t.Context(), spiffeid.RequireFromPath(td, "/repo/octo/app/job/short"), time.Now().Add(4*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body, c := connectOn(t, dialAs(t, short), authority, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %q", resp.StatusCode, body)
+		}
+		waitClosedByProxy(t, c)
+		for _, e := range rec.waitFor(t, egress.ActionClose, audit.OutcomeFailure, "egress:"+authority, 1) {
+			if e.Actor.ID != short.ID.String() || e.Attributes[egress.AttrEnd] != egress.EndExpired {
+				t.Errorf("close event: %+v", e)
+			}
+		}
+	})
 	// A proxy without WithClientSVIDs refuses a client certificate, even
 	// one that would verify.
 	plain, err := egress.New(verifier, identity.MatchSPIFFEID(spiffeid.MatchMemberOf(td)), rules, rec,

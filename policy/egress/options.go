@@ -160,7 +160,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithClock sets the clock for audit timestamps, durations, decision
-// expiry and the refill of refusal budgets (Limits.RefusalRefill).
+// expiry, the refill of refusal budgets (Limits.RefusalRefill) and
+// credential expiry: whether a token or SVID has expired, and how long
+// until the connections it authorised are cut (by a real timer).
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

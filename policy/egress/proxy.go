@@ -61,7 +61,7 @@ const (
 	AttrBytesUp   = "bytes_up"   // job to destination
 	AttrBytesDown = "bytes_down" // destination to job
 	AttrDuration  = "duration_ms"
-	AttrEnd       = "end"    // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndSNIMismatch], "error"
+	AttrEnd       = "end"    // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndExpired], [EndSNIMismatch], "error"
 	AttrSNI       = "sni"    // the TLS server name of a tunnel cut for EndSNIMismatch; quoted and cut to 253 bytes unless a plain host name
 	AttrClient    = "client" // the IP address the job connected to the proxy from; in an ActionRefusalsSuppressed event, the client network
 
@@ -285,8 +285,9 @@ func (p *Proxy) sweepCompromised() {
 
 // conn is one open connection of a job: a tunnel or a forwarded request.
 type conn struct {
-	job identity.Identity
-	id  string
+	job    identity.Identity
+	id     string
+	expiry *time.Timer // cuts the connection when its credential expires
 
 	mu      sync.Mutex
 	why     string // set once the connection is cut
@@ -324,8 +325,11 @@ func (c *conn) cutReason() string {
 	return c.why
 }
 
-// register counts a new connection of job against its limit.
-func (p *Proxy) register(job identity.Identity) (*conn, int) {
+// register counts a new connection of job against its limit, and cuts it
+// when the credential that authorised it expires (exp). The proxy's clock
+// says how long that is; a real timer waits for it, as the connection's
+// bytes move in real time.
+func (p *Proxy) register(job identity.Identity, exp time.Time) (*conn, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -335,6 +339,7 @@ func (p *Proxy) register(job identity.Identity) (*conn, int) {
 		return nil, http.StatusTooManyRequests
 	}
 	c := &conn{job: job, id: randid.New()}
+	c.expiry = time.AfterFunc(exp.Sub(p.cfg.now()), func() { c.cut(EndExpired) })
 	p.open[c] = struct{}{}
 	p.perJob[job]++
 	p.wg.Add(1)
@@ -342,6 +347,7 @@ func (p *Proxy) register(job identity.Identity) (*conn, int) {
 }
 
 func (p *Proxy) unregister(c *conn) {
+	c.expiry.Stop()
 	p.mu.Lock()
 	delete(p.open, c)
 	if p.perJob[c.job]--; p.perJob[c.job] <= 0 {
@@ -407,7 +413,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.limits.ConnectTimeout)
 	defer cancel()
 
-	job, err := p.authenticate(ctx, r, tok, tokErr)
+	job, exp, err := p.authenticate(ctx, r, tok, tokErr)
 	if errors.Is(err, ErrBadCredentials) {
 		// The usual first request of a client that answers challenges.
 		p.cfg.log.DebugContext(ctx, "egress: no usable proxy credentials", "error", err)
@@ -418,7 +424,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The verifier is the vendor's, and its message may quote the
 		// token it refused.
 		p.cfg.log.DebugContext(ctx, "egress: proxy credentials did not verify", "error", redact.WithoutToken(err, tok))
-		p.auditRefusal(ctx, rq, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", "the proxy credentials did not verify"))
+		p.auditRefusal(ctx, rq, p.event(ActionConnect, audit.OutcomeDeny, rq, dstErr == nil, "", refusedCredentials(err)))
 		challenge(w, r)
 		return
 	}
@@ -436,7 +442,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
 		return
 	}
-	c, status := p.register(job)
+	c, status := p.register(job, exp)
 	if c == nil {
 		rule, why := RuleTooManyConnections, fmt.Sprintf("the job has %d connections open", p.cfg.limits.MaxConnsPerJob)
 		if status == http.StatusServiceUnavailable {
@@ -552,7 +558,11 @@ func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced
 	case res.err != nil:
 		end, outcome = "error", audit.OutcomeFailure
 	}
-	ev := p.event(ActionClose, outcome, rq, true, d.Rule, "connection ended: "+end)
+	reason := "connection ended: " + end
+	if end == EndExpired {
+		reason += " (the credential that authorised it expired)"
+	}
+	ev := p.event(ActionClose, outcome, rq, true, d.Rule, reason)
 	ev.Attributes[AttrEnd] = end
 	ev.Attributes[AttrBytesUp] = strconv.FormatInt(res.up, 10)
 	ev.Attributes[AttrBytesDown] = strconv.FormatInt(res.down, 10)
@@ -742,6 +752,18 @@ func setActor(ev *audit.Event, job identity.Identity) {
 	}
 	ev.Actor = job.AuditActor()
 	ev.Correlation = audit.Correlation{JobID: job.Claims.Job, RunID: job.Claims.RunID}
+}
+
+// refusedCredentials is the audit reason of a refusal of credentials
+// that were offered (err wraps errUnverified).
+func refusedCredentials(err error) string {
+	switch {
+	case errors.Is(err, errExpired):
+		return "the proxy credentials have expired"
+	case errors.Is(err, errNoExpiry):
+		return "the proxy token carries no expiry the proxy can read"
+	}
+	return "the proxy credentials did not verify"
 }
 
 // challenge answers r with 407 and the schemes the proxy accepts. git
