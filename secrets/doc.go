@@ -32,7 +32,10 @@
 // reports each occurrence, so a log says which secret appeared (TAG is
 // keyed by the job and the secret's name as given, never the value, so
 // two names that NAME shows alike, "db pass" and "db_pass", still carry
-// different tags).
+// different tags). Registering a value ([Redactor.AddSecret]) rebuilds the
+// matcher the writers share, at a cost that grows with the values already
+// registered; [Redactor.AddSecrets] registers many with one build, and
+// writers see all of them at once, never some.
 //
 //	red := secrets.NewRedactor()
 //	broker, _ := secrets.New(authz, backend,
@@ -58,8 +61,10 @@
 //     holds a control or invisible (format) character is refused
 //     ([ErrInvalidName]) before the kill switch, the authorizer or a
 //     backend sees it: such a name can read one way to policy and another
-//     to a backend. The refusal is audited under the name quoted and
-//     clipped, which the audit log accepts.
+//     to a backend. MaxNameLen is a lease registry's field bound
+//     ([MaxLeaseField]), so a name policy allows is one the registry can
+//     record. The refusal is audited under the name quoted and clipped,
+//     which the audit log accepts.
 //   - Values never appear in errors, logs, audit events (lease id and secret
 //     name only), the durable record, or the printed/JSON form of any type;
 //     [Value.Reveal] is the only way to read one. Revocation wipes the bytes.

@@ -54,8 +54,9 @@ var (
 	ErrRevoke = errors.New("secrets: revocation failed")
 	// ErrJournal: the durable lease record could not be read or written.
 	ErrJournal = errors.New("secrets: lease record")
-	// ErrTooShort: a value given to [Redactor.AddMaskChecked] is shorter
-	// than [MinMaskLen].
+	// ErrTooShort: a value given to [Redactor.AddMaskChecked],
+	// [Redactor.AddSecret] or [Redactor.AddSecrets] is shorter than
+	// [MinMaskLen].
 	ErrTooShort = errors.New("secrets: value too short to mask")
 	// ErrConfig: a constructor or option was given an unusable argument.
 	ErrConfig = errors.New("secrets: bad configuration")

@@ -88,6 +88,26 @@ func ExampleRedactor() {
 	// true
 }
 
+// AddSecrets registers many secrets at once, building the matcher once
+// rather than once per secret. A value too short to mask refuses only
+// itself; the others are masked.
+func ExampleRedactor_AddSecrets() {
+	red := secrets.NewRedactor()
+	err := red.AddSecrets(
+		secrets.NamedSecret{Name: "db", Value: secrets.NewValue("db-passw0rd-7f3a")},
+		secrets.NamedSecret{Name: "pin", Value: secrets.NewValue("1234")},
+		secrets.NamedSecret{Name: "api", Value: secrets.NewValue("api-t0ken-9c1e5b")},
+	)
+	fmt.Println(errors.Is(err, secrets.ErrTooShort), red.Refused())
+	w := red.NewWriter(os.Stdout)
+	fmt.Fprintln(w, "db=db-passw0rd-7f3a api=api-t0ken-9c1e5b")
+	fmt.Println(errors.Is(w.Close(), secrets.ErrTooShort))
+	// Output:
+	// true 1
+	// db=*** api=***
+	// true
+}
+
 // BackendFunc plugs in a vendor's own source, e.g. a cloud STS whose tokens
 // simply expire.
 func ExampleBackendFunc() {

@@ -385,8 +385,11 @@ func (b *Broker) RevokeIdentity(ctx context.Context, id string) (int, error) {
 	return len(jobs), errors.Join(errs...)
 }
 
-// MaxNameLen is the longest secret name [Job.Lease] accepts, in bytes.
-const MaxNameLen = 4096
+// MaxNameLen is the longest secret name [Job.Lease] accepts, in bytes: the
+// longest name a fleet's lease registry holds ([MaxLeaseField]), so that a
+// name the registry would refuse is refused before policy sees it rather
+// than failing after the authorizer has allowed it.
+const MaxNameLen = MaxLeaseField
 
 // checkName refuses a secret name that is empty, longer than MaxNameLen,
 // not UTF-8, or holds a control or format character (ErrInvalidName).

@@ -29,10 +29,12 @@ func TestJournalWritesOnlyWhatRecoverReads(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
 			secret string // name of the secret asked for
-			churn  int    // leases taken and revoked first
+			churn  int    // leases taken and revoked first, until the file is full
 		}{
-			{"long name", strings.Repeat("n", 9000), 0},
-			{"full file", "db", 400},
+			// A name of MaxNameLen bytes that JSON writes six bytes a
+			// byte (\u003c): its issue line is over the line bound.
+			{"long line", strings.Repeat("<", secrets.MaxNameLen), 0},
+			{"full file", "db", 600},
 		} {
 			t.Run(tc.name+map[bool]string{false: " plain", true: " sealed"}[sealed], func(t *testing.T) {
 				t.Parallel()
@@ -50,7 +52,7 @@ func TestJournalWritesOnlyWhatRecoverReads(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				filler := strings.Repeat("f", 3000)
+				filler := strings.Repeat("f", secrets.MaxNameLen)
 				for i := range tc.churn {
 					l, err := j.Lease(t.Context(), filler)
 					if err != nil {
@@ -62,10 +64,15 @@ func TestJournalWritesOnlyWhatRecoverReads(t *testing.T) {
 					if err := l.Revoke(t.Context()); err != nil {
 						t.Fatalf("revoke %d: %v", i, err)
 					}
+					if i == tc.churn-1 {
+						t.Fatalf("%d leases of %d-byte names did not fill the record", tc.churn, len(filler))
+					}
 				}
-				// A name longer than secrets.MaxNameLen is refused before
-				// the journal sees it.
-				if _, err := j.Lease(t.Context(), tc.secret); err != nil && !errors.Is(err, secrets.ErrJournal) && !errors.Is(err, secrets.ErrInvalidName) {
+				_, err = j.Lease(t.Context(), tc.secret)
+				if tc.churn == 0 && !errors.Is(err, secrets.ErrJournal) {
+					t.Fatalf("a name whose record is over the line bound: %v, want ErrJournal", err)
+				}
+				if err != nil && !errors.Is(err, secrets.ErrJournal) {
 					t.Fatal(err)
 				}
 				// The process dies here.

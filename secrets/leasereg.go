@@ -33,7 +33,9 @@ var (
 )
 
 // MaxLeaseField is the longest value, in bytes, of any [LeaseRecord] field.
-// A SPIFFE ID may be 2048 bytes long; nothing in a record needs more.
+// A SPIFFE ID may be 2048 bytes long; nothing in a record needs more. It is
+// also the longest secret name a job may ask for ([MaxNameLen]), so that
+// every lease policy allows can be recorded.
 const MaxLeaseField = 2048
 
 // LeaseRecord is what the fleet's lease registry knows about one

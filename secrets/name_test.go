@@ -53,3 +53,37 @@ func TestLeaseRefusesMalformedNames(t *testing.T) {
 		t.Errorf("a well-formed name: %v", err)
 	}
 }
+
+// A name longer than a lease registry's field bound is refused as an
+// invalid name before policy sees it, rather than allowed by policy and
+// then refused by the registry; the longest name accepted is one the
+// registry holds.
+func TestLeaseNameFitsTheLeaseRegistry(t *testing.T) {
+	t.Parallel()
+	asked := 0
+	authz := secrets.AuthorizerFunc(func(context.Context, secrets.Request) (secrets.Decision, error) {
+		asked++
+		return secrets.Decision{Allow: true}, nil
+	})
+	reg := secrets.NewMemoryLeaseRegistry()
+	b, err := secrets.New(authz, newMem("value-of-the-secret"), secrets.WithLeaseRegistry(reg, "host", "mem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := b.Begin(t.Context(), spec("j-long-names"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.End(context.Background())
+	for _, n := range []int{secrets.MaxLeaseField + 1, 4096} {
+		if _, err := j.Lease(t.Context(), strings.Repeat("n", n)); !errors.Is(err, secrets.ErrInvalidName) || errors.Is(err, secrets.ErrLeaseRegistry) {
+			t.Errorf("a %d-byte name: %v, want ErrInvalidName", n, err)
+		}
+	}
+	if asked != 0 {
+		t.Errorf("the authorizer was asked %d times about names the registry cannot hold", asked)
+	}
+	if _, err := j.Lease(t.Context(), strings.Repeat("n", secrets.MaxNameLen)); err != nil {
+		t.Errorf("a name of MaxNameLen bytes: %v", err)
+	}
+}

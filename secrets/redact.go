@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -234,21 +235,87 @@ func (r *Redactor) AddMaskChecked(value string) error { return r.AddSecret("", v
 // each [Occurrence]; bytes other than ASCII letters, digits and ._/- are
 // replaced by '_', and it is cut to 64 bytes), or returns [ErrTooShort]. A
 // value registered again keeps its first name, unless it had none.
+//
+// Each call rebuilds the matcher every writer shares, at a cost that grows
+// with every value registered so far: register several values at once with
+// [Redactor.AddSecrets].
 func (r *Redactor) AddSecret(name, value string) error {
-	if len(value) < MinMaskLen {
-		r.refused.Add(1)
-		return fmt.Errorf("%w: %d bytes, minimum %d", ErrTooShort, len(value), MinMaskLen)
+	return r.add([]namedValue{{name, value}})
+}
+
+// NamedSecret is a secret and its name, for [Redactor.AddSecrets]. Its
+// value is a [Value], so a NamedSecret printed or logged shows its name
+// and [Redacted].
+type NamedSecret struct {
+	Name  string
+	Value Value
+}
+
+// AddSecrets registers each secret as [Redactor.AddSecret] would, in order,
+// and builds the matcher once for all of them, where AddSecret rebuilds it
+// for each: n values registered one by one cost time quadratic in n (on a
+// 2-core machine, 100 short values about a second, twenty PEM keys tens
+// of seconds), a batch about what the last of those rebuilds costs.
+// Writers see the secrets of a batch all at once, never some of them.
+//
+// A value shorter than [MinMaskLen] refuses only itself: the others are
+// registered (dropping them would leave them unmasked), each refusal is
+// counted in [Redactor.Refused], and the error joins one [ErrTooShort] per
+// refused value, naming its index in secrets (never its value).
+func (r *Redactor) AddSecrets(secrets ...NamedSecret) error {
+	batch := make([]namedValue, len(secrets))
+	for k, s := range secrets {
+		batch[k] = namedValue{s.Name, s.Value.Reveal()}
 	}
+	return r.add(batch)
+}
+
+// namedValue is a secret being registered: its name as given and its value.
+type namedValue struct{ name, value string }
+
+// add registers batch and, if that changed anything, publishes a new
+// matcher: the one implementation of AddSecret and AddSecrets.
+func (r *Redactor) add(batch []namedValue) error {
+	var errs []error
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	changed := false
+	for k, s := range batch {
+		if len(s.value) < MinMaskLen {
+			r.refused.Add(1)
+			errs = append(errs, tooShort(k, len(batch), len(s.value)))
+			continue
+		}
+		changed = r.insert(s.name, s.value) || changed
+	}
+	if changed {
+		r.rebuild()
+	}
+	return errors.Join(errs...)
+}
+
+// tooShort is the refusal of value k of a batch of n, size bytes long. It
+// names the value by its index, for a batch of more than one, and never
+// holds it.
+func tooShort(k, n, size int) error {
+	if n == 1 {
+		return fmt.Errorf("%w: %d bytes, minimum %d", ErrTooShort, size, MinMaskLen)
+	}
+	return fmt.Errorf("%w: secret %d: %d bytes, minimum %d", ErrTooShort, k, size, MinMaskLen)
+}
+
+// insert registers value under name, as AddSecret describes, and reports
+// whether that changed what r masks or how. The caller holds r.mu and
+// rebuilds the matcher.
+func (r *Redactor) insert(name, value string) bool {
 	token, bare := r.Token(name), Mask // from the name as given (see Token)
 	if r.key != nil {
 		bare = "[secret:" + r.tag(name) + "]"
 	}
 	name = cleanName(name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if i, ok := r.values[value]; ok {
 		if r.names[i] != "" || name == "" {
-			return nil
+			return false
 		}
 		r.names[i], r.tokens[i], r.bare[i] = name, token, bare
 		r.repl[i] = r.replacement(int(i))
@@ -291,6 +358,13 @@ func (r *Redactor) AddSecret(name, value string) error {
 			}
 		}
 	}
+	return true
+}
+
+// rebuild builds the matcher for what r holds and publishes it to the
+// writers, which load it whole (so never see part of a registration). The
+// caller holds r.mu.
+func (r *Redactor) rebuild() {
 	pats, owner := wrapPatterns(r.frags, r.pats)
 	m := newMatcher(pats, owner, newWideMatcher(flatten(r.bytePats)), r.maxRaw)
 	m.hold = max(m.hold, wrapHold)
@@ -299,7 +373,6 @@ func (r *Redactor) AddSecret(name, value string) error {
 		m.repl = append(m.repl, []byte(t))
 	}
 	r.m.Store(m)
-	return nil
 }
 
 // flatten lists the patterns of a pattern -> secret map and their secrets.
