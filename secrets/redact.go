@@ -1214,21 +1214,32 @@ type interval struct {
 	sec        int32
 }
 
-// mergeIntervals sorts ivs and merges those that overlap or touch; a merged
-// interval keeps the secret of its first part.
+// mergeIntervals sorts ivs and merges those that overlap or touch. A
+// merged interval keeps the secret of its longest part (the earliest of
+// equal ones, then the lowest secret): secrets can share a pattern (two
+// PEM keys of one kind share their first line), found where the whole of
+// either starts, and the token must name the secret that appeared, the
+// whole match, not whichever shared part sorted first.
 func mergeIntervals(ivs []interval) []interval {
 	if len(ivs) < 2 {
 		return ivs
 	}
-	slices.SortFunc(ivs, func(a, b interval) int { return cmp.Compare(a.start, b.start) })
+	slices.SortFunc(ivs, func(a, b interval) int {
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end), cmp.Compare(a.sec, b.sec))
+	})
 	out := ivs[:1]
+	longest := ivs[0].end - ivs[0].start // of the parts of out's last interval
 	for _, iv := range ivs[1:] {
 		last := &out[len(out)-1]
-		if iv.start <= last.end {
-			last.end = max(last.end, iv.end)
+		if iv.start > last.end {
+			out = append(out, iv)
+			longest = iv.end - iv.start
 			continue
 		}
-		out = append(out, iv)
+		last.end = max(last.end, iv.end)
+		if n := iv.end - iv.start; n > longest {
+			last.sec, longest = iv.sec, n
+		}
 	}
 	return out
 }
