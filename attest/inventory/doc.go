@@ -1,6 +1,6 @@
 // Package inventory is the index of what a deploy gate admitted: for every
 // allowed decision, the artifact digest, the image reference, the builder
-// and job identities, the policy revision, the decision id, the time, the
+// identities (every verified provenance's) and the job identity, the policy revision, the decision id, the time, the
 // packages of the artifact's verified SBOMs, the identities that signed
 // the attestations the decision relied on, and the policy input it was
 // evaluated on. It answers the incident question "where is this vulnerable
@@ -71,15 +71,23 @@
 // shape, so an advisory translates field by field, and a struct needs no
 // parser of its own as a vers: string would. Versions are ordered by their
 // ecosystem's own rules ([CompareVersions]): semantic versioning for
-// golang, npm and cargo, PEP 440 for pypi, Maven's ComparableVersion for
-// maven, dpkg for deb, rpmvercmp for rpm and apk-tools' for apk (so an
-// Alpine advisory's range, pkg:apk/alpine/openssl fixed in 3.1.4-r6,
-// finds the images shipping an older libssl3). A range asked of any other
-// type fails with an [*EcosystemError] (exact [Query.Versions] still
-// work): the index never guesses an order. An indexed version that does not
-// parse in its ordering ("(devel)", an empty version) is returned for a
-// range query marked [Package.Unordered] — listed because it may be in the
-// range, never left out silently.
+// golang, npm, cargo, hex and swift, PEP 440 for pypi, Maven's
+// ComparableVersion for maven, dpkg for deb, rpmvercmp for rpm and
+// apk-tools' for apk (so an Alpine advisory's range,
+// pkg:apk/alpine/openssl fixed in 3.1.4-r6, finds the images shipping an
+// older libssl3), Gem::Version for gem (1.0.0.a < 1.0), NuGet.Versioning
+// for nuget (four numbers, labels without case), composer/semver's
+// normalization and PHP's version_compare for composer (dev < alpha <
+// beta < RC < release < patch) and pub_semver for pub (build metadata
+// ordered: 1.0.0 < 1.0.0+1). A range asked of any other type fails with
+// an [*EcosystemError] (exact [Query.Versions] still work): the index
+// never guesses an order. An indexed version that does not parse in its
+// ordering ("(devel)", an empty version, a Composer branch dev-main) is
+// returned for a range query marked [Package.Unordered] — listed because
+// it may be in the range, never left out silently. Where an ecosystem's
+// own tool reads a version in a way this package does not reproduce (a
+// signed or hexadecimal pre-release identifier for pub and swift), the
+// version is refused rather than ordered differently.
 //
 // # Security contract
 //

@@ -128,7 +128,7 @@ func FuzzCycloneDXPackages(f *testing.F) {
 		"cyclonedx-1.5-trivy.json")
 }
 
-var fuzzTypes = []string{"golang", "npm", "cargo", "pypi", "maven", "deb", "rpm", "apk"}
+var fuzzTypes = []string{"golang", "npm", "cargo", "pypi", "maven", "deb", "rpm", "apk", "gem", "nuget", "composer", "hex", "pub", "swift"}
 
 // FuzzCompareVersions checks that every ordering is reflexive and
 // antisymmetric on whatever parses, and never panics.
@@ -141,6 +141,20 @@ func FuzzCompareVersions(f *testing.F) {
 	for _, s := range [][2]string{{"3.1.4-r5", "3.1.4_rc1-r0"}, {"1.02.07b_p1_alpha2-r3", "1.2.7"}, {"0.1.0_alpha_pre2", "0.1.0_alpha"},
 		{"1.0-r0", "1.0.0_p1"}, {"2_git20240101-r1", "2~abc-r1"}} {
 		f.Add(uint8(slices.Index(fuzzTypes, "apk")), s[0], s[1])
+	}
+	for typ, pairs := range map[string][][2]string{
+		"gem": {{"1.0.0.a", "1.0"}, {"0.0.beta", "0.beta.1"}, {"1.0.0-rc.1", "1.0.0.pre.rc1.0"}, {"5.a", "5.x"},
+			{"2.3422222.222.222222222.22222.ads0as.dasd0.ddd2222.2.qd3e.", "1..2"}, {"1.0.a0.0", "1.0.0.a.1.0"}},
+		"nuget": {{"1.0.0.1-1.2.A", "1.0.0.1-1.2.a+A"}, {"1.0.0-beta.x.y.5.2147483648", "1.0.0--1"}, {"1.2.3.4.5", "01.0"}, {"1.0.0-", "1.0.0+"}},
+		"composer": {{"1.0.0RC1dev", "1.0.0.0-RC1-dev"}, {"v1.13.11-beta.0", "20100102-203040-p1"}, {"1.0.0-STABLE", "1.0.0-dev"},
+			{"dev-main", "1.x-dev"}, {"2010-01-02-10-20-30.0.3", "1.0.0+foo"}, {"99999", "100000"}},
+		"hex":   {{"1.0.0-rc.1+build.1", "1.0.0"}, {"1.0", "01.0.0"}},
+		"pub":   {{"1.0.0-rc.1+build.1", "1.0.0+0.3.7"}, {"01.2.3-01", "1.2.3+1"}, {"1.0.0-0x1f", "1.0.0+-1"}, {"1.0.0-99999999999999999999", "1.0.0"}},
+		"swift": {{"1.0.0--1", "1.0.0-alpha.1"}, {"v5.4.3+meta", "5.4.3"}},
+	} {
+		for _, s := range pairs {
+			f.Add(uint8(slices.Index(fuzzTypes, typ)), s[0], s[1])
+		}
 	}
 	f.Fuzz(func(t *testing.T, ti uint8, a, b string) {
 		typ := fuzzTypes[int(ti)%len(fuzzTypes)]

@@ -93,14 +93,7 @@ func (m *Memory) Record(ctx context.Context, a Admission) error {
 	m.adms = append(m.adms, rec)
 	m.byID[meta.DecisionID] = id
 	m.byDigest[meta.Digest] = append(m.byDigest[meta.Digest], id)
-	if meta.Builder != "" {
-		m.byBuilder[meta.Builder] = append(m.byBuilder[meta.Builder], id)
-		// Also under the id before its "@": a query by that id selects
-		// the builder at every ref (BuilderSelects).
-		if base, _, ok := strings.Cut(meta.Builder, "@"); ok && base != "" {
-			m.byBuilder[base] = append(m.byBuilder[base], id)
-		}
-	}
+	m.indexBuilders(id, meta.Builders)
 	if meta.PolicyRevision != "" {
 		m.byPolicy[meta.PolicyRevision] = append(m.byPolicy[meta.PolicyRevision], id)
 	}
@@ -113,6 +106,26 @@ func (m *Memory) Record(ctx context.Context, a Admission) error {
 		}
 	}
 	return nil
+}
+
+// indexBuilders lists admission id under each of its builders, and under
+// each one's id before its "@": a query by that id selects the builder at
+// every ref (BuilderSelects). Each list names the admission once, though
+// two builders may share a base (…@v1, …@v2).
+func (m *Memory) indexBuilders(id uint32, builders []string) {
+	seen := map[string]bool{}
+	for _, b := range builders {
+		keys := []string{b}
+		if base, _, ok := strings.Cut(b, "@"); ok && base != "" {
+			keys = append(keys, base)
+		}
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				m.byBuilder[k] = append(m.byBuilder[k], id)
+			}
+		}
+	}
 }
 
 // Query implements [Store]. A package query reads only the postings of
@@ -193,6 +206,7 @@ func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 // store, and carries the policy input only when the query asks for it.
 func (m *Memory) result(meta Admission, mt *Matcher) Admission {
 	meta.Signers = slices.Clone(meta.Signers)
+	meta.Builders = slices.Clone(meta.Builders)
 	if mt.WithPolicyInput {
 		meta.PolicyInput = bytes.Clone(meta.PolicyInput)
 	} else {

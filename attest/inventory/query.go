@@ -138,11 +138,12 @@ func Compile(q Query) (*Matcher, error) {
 	return m, nil
 }
 
-// Admits reports whether admission a (its metadata and signers) meets
-// the query's criteria other than the package: digest, builder, signer,
-// key and policy revision.
+// Admits reports whether admission a (its metadata, builders and signers)
+// meets the query's criteria other than the package: digest, builder (any
+// of a's), signer, key and policy revision.
 func (m *Matcher) Admits(a *Admission) bool {
-	if m.Digest != "" && a.Digest != m.Digest || m.Builder != "" && !BuilderSelects(m.Builder, a.Builder) ||
+	if m.Digest != "" && a.Digest != m.Digest ||
+		m.Builder != "" && !slices.ContainsFunc(a.Builders, func(b string) bool { return BuilderSelects(m.Builder, b) }) ||
 		m.PolicyRevision != "" && a.PolicyRevision != m.PolicyRevision {
 		return false
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/clip"
@@ -45,9 +46,13 @@ type Admission struct {
 	// Image is the reference the gate was asked about (a tag or digest
 	// reference, or the artifact name for inline bundles).
 	Image string `json:"image,omitempty"`
-	// Builder is the SLSA builder id of the verified provenance ("" when
-	// the artifact had none).
-	Builder string `json:"builder,omitempty"`
+	// Builders are the SLSA builder ids of the artifact's verified
+	// provenances, at most [MaxBuilders], each non-empty; duplicates are
+	// merged, first order kept. Empty when it had none. Every one is
+	// indexed: an artifact admitted with provenance from two builders (or
+	// rebuilt) is found by a query for either ([Query.Builder]), so a
+	// builder revocation misses none of what that builder built.
+	Builders []string `json:"builders,omitempty"`
 	// Job is the deploying job's identity (SPIFFE ID or issuer#subject).
 	Job string `json:"job,omitempty"`
 	// PolicyRevision is the revision of the policy that allowed it.
@@ -152,7 +157,8 @@ type Query struct {
 	Versions []string `json:"versions,omitempty"`
 	// Digest selects the admissions of one artifact.
 	Digest string `json:"digest,omitempty"`
-	// Builder selects the admissions built by this SLSA builder id, and,
+	// Builder selects the admissions one of whose builders
+	// ([Admission.Builders]) is this SLSA builder id, and,
 	// when it has no "@", by that id at any "@<ref>" (a query for
 	// https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml
 	// finds ...slsa3.yml@refs/tags/v2.0.0): the match the gate's builder
@@ -190,7 +196,8 @@ type Result struct {
 const (
 	// MaxPackages is the most packages one admission may list.
 	MaxPackages = 100_000
-	// MaxFieldLen bounds DecisionID, Image, Builder, Job and PolicyRevision.
+	// MaxFieldLen bounds DecisionID, Image, each builder, Job and
+	// PolicyRevision.
 	MaxFieldLen = 1024
 	// DefaultLimit and MaxLimit bound Query results.
 	DefaultLimit = 1000
@@ -199,6 +206,8 @@ const (
 	MaxQueryTerms = 256
 	// MaxSigners is the most signers one admission may list.
 	MaxSigners = 64
+	// MaxBuilders is the most builders one admission may list.
+	MaxBuilders = 64
 	// MaxPolicyInput bounds an admission's PolicyInput in bytes.
 	MaxPolicyInput = 256 << 10
 )
@@ -300,12 +309,17 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 	if a.Time.IsZero() {
 		return bad("time is required")
 	}
-	for name, v := range map[string]string{"decision id": a.DecisionID, "image": a.Image, "builder": a.Builder,
+	for name, v := range map[string]string{"decision id": a.DecisionID, "image": a.Image,
 		"job": a.Job, "policy revision": a.PolicyRevision} {
 		if err := checkField(v); err != "" {
 			return bad("%s %s", name, err)
 		}
 	}
+	builders, err := normalizeBuilders(a.Builders)
+	if err != nil {
+		return Admission{}, nil, err
+	}
+	a.Builders = builders
 	if len(a.Packages) > MaxPackages {
 		return bad("%d packages, at most %d", len(a.Packages), MaxPackages)
 	}
@@ -363,6 +377,34 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 	}
 	a.Packages = nil
 	return a, entries.list, nil
+}
+
+// normalizeBuilders validates an admission's builder ids and merges
+// duplicates, first order kept.
+func normalizeBuilders(list []string) ([]string, error) {
+	if len(list) > MaxBuilders {
+		return nil, fmt.Errorf("%w: %d builders, at most %d", ErrInvalidAdmission, len(list), MaxBuilders)
+	}
+	var out []string
+	for _, b := range list {
+		if b == "" {
+			// An empty id would be indexed as no builder: the caller
+			// lost one, which must not pass as "none".
+			return nil, fmt.Errorf("%w: empty builder id", ErrInvalidAdmission)
+		}
+		if err := checkField(b); err != "" {
+			return nil, fmt.Errorf("%w: builder %s", ErrInvalidAdmission, err)
+		}
+		if strings.ContainsFunc(b, unicode.IsSpace) {
+			// A builder id is a URI, which holds no white space, and
+			// events list an admission's builders separated by spaces.
+			return nil, fmt.Errorf("%w: builder id holds white space", ErrInvalidAdmission)
+		}
+		if !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 func checkField(v string) string {

@@ -25,6 +25,24 @@ import (
 //	apk               apk-tools (Alpine): numbers, a letter, _alpha < _beta <
 //	                  _pre < _rc < none < _cvs < _svn < _git < _hg < _p
 //	                  suffixes, then the -rN revision
+//	gem               RubyGems Gem::Version: segments split at '.' and
+//	                  between digits and letters, trailing zeros ignored, a
+//	                  letter segment a pre-release (1.0.0.a < 1.0.0 =
+//	                  1.0), "-" read as ".pre."
+//	nuget             NuGet.Versioning: up to four numbers (missing ones 0),
+//	                  SemVer 2.0 release labels compared without case,
+//	                  build metadata ignored
+//	composer          composer/semver: versions normalized as
+//	                  VersionParser::normalize does (four numbers or a date,
+//	                  stability a/alpha, b/beta, RC, p/pl/patch, -dev), then
+//	                  PHP's version_compare: dev < alpha < beta < RC <
+//	                  release < patch; branches (dev-main, 1.x-dev) unordered
+//	hex, swift        semantic versioning 2.0 as Elixir's Version and
+//	                  SwiftPM's order it (a leading "v" tolerated, build
+//	                  metadata ignored)
+//	pub               pub_semver (Dart): semantic versioning 2.0, but leading
+//	                  zeros allowed and build metadata ordered (1.0.0 <
+//	                  1.0.0+1)
 var orderings = map[string]func(string) (version, error){
 	"golang": parseGoSemver,
 	"npm":    parseSemver,
@@ -37,6 +55,14 @@ var orderings = map[string]func(string) (version, error){
 	// so an Alpine image was found only by the versions a record lists,
 	// which Alpine's secdb records do not.
 	"apk": parseAPK,
+	// Without these, every range of a RubyGems, NuGet, Packagist, Hex,
+	// Pub or Swift advisory was a skip (no ordering).
+	"gem":      parseGem,
+	"nuget":    parseNuGet,
+	"composer": parseComposer,
+	"hex":      parseSemver,
+	"pub":      parsePub,
+	"swift":    parseSwift,
 }
 
 // version is a version parsed in one ordering; compare is only called with

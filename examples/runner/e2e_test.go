@@ -152,7 +152,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("index answer %+v, want the one admitted build", ix)
 		}
 		a := ix.Admissions[0]
-		if a.Digest != rel.Digest || a.DecisionID != rel.Gate.AuditID || a.Builder != BuilderID || a.PolicyRevision == "" {
+		if a.Digest != rel.Digest || a.DecisionID != rel.Gate.AuditID || !slices.Equal(a.Builders, []string{BuilderID}) || a.PolicyRevision == "" {
 			t.Errorf("admission %+v, want digest %s and decision %s", a, rel.Digest, rel.Gate.AuditID)
 		}
 		if len(a.Packages) != 1 || a.Packages[0].PURL != "pkg:golang/golang.org/x/net@v0.30.0" {

@@ -85,7 +85,7 @@ func (p *progress) index(ix *IndexSummary) {
 			pkgs = append(pkgs, pk.PURL)
 		}
 		p.printf("          %s (%s), decision %s, job %s, builder %s: %s\n",
-			short(a.Digest), a.Image, a.DecisionID, a.Job, a.Builder, strings.Join(pkgs, ", "))
+			short(a.Digest), a.Image, a.DecisionID, a.Job, strings.Join(a.Builders, " "), strings.Join(pkgs, ", "))
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 var ErrNotIndexed = fmt.Errorf("%w: admission not indexed", ErrUndecided)
 
 // WithInventory records every allowed decision in s before it is audited as
-// an allow: the artifact digest, the image reference, the SLSA builder of
-// the verified provenance, the job, the policy revision, the decision id
+// an allow: the artifact digest, the image reference, the SLSA builders of
+// the verified provenances, the job, the policy revision, the decision id
 // (the audit event id), the packages of the verified SBOM attestations
 // (SPDX 2.x or CycloneDX 1.4–1.6; never a rejected or revoked attestation),
 // the signers of the verified attestations the decision relied on (issuer
@@ -81,7 +81,8 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Re
 }
 
 // Admission returns the inventory's view of an admitted artifact: its
-// digest and name, the builder of its first verified SLSA provenance, the
+// digest and name, the builders of its verified SLSA provenances (each
+// once, in their order), the
 // packages of every verified SBOM among verified (the attestations that
 // counted for policy) and the signers of verified (issuer and SAN of a
 // certificate, key hint of a keyed signature; duplicates merged). A
@@ -91,10 +92,12 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Re
 // revision, policy input and time.
 func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admission, error) {
 	a := inventory.Admission{Digest: art.Digest, Image: art.Name}
+	// Every provenance's builder, not only the first: a builder
+	// revocation's query must find an artifact that builder built even
+	// when another one built it too (or built it again).
 	for _, att := range art.Attestations {
-		if att.Provenance != nil && att.Provenance.BuilderID != "" {
-			a.Builder = att.Provenance.BuilderID
-			break
+		if att.Provenance != nil && att.Provenance.BuilderID != "" && !slices.Contains(a.Builders, att.Provenance.BuilderID) {
+			a.Builders = append(a.Builders, att.Provenance.BuilderID)
 		}
 	}
 	for _, r := range verified {

@@ -77,7 +77,7 @@ func TestInventoryRecordsAllowedDecisions(t *testing.T) {
 	}
 	a := res.Admissions[0]
 	if a.DecisionID != allowed.AuditID || a.Digest != allowed.Digest || a.Job != allowed.Job || a.Image != released.Image ||
-		a.PolicyRevision != allowed.PolicyRevision || a.Builder != gatetest.BuilderID || a.Time.IsZero() {
+		a.PolicyRevision != allowed.PolicyRevision || !slices.Equal(a.Builders, []string{gatetest.BuilderID}) || a.Time.IsZero() {
 		t.Fatalf("admission %+v does not match decision %+v", a, allowed)
 	}
 	// The signers of the attestations it relied on, for a signer
@@ -179,7 +179,11 @@ func TestAdmission(t *testing.T) {
 	cdx := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"lodash","purl":"pkg:npm/lodash@4.17.21"}]}`)))
 	malformed := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"x","purl":"npm/x@1"}]}`)))
 	art := policy.Artifact{Name: subject.Name, Digest: "sha256:" + strings.Repeat("d", 64),
-		Attestations: []policy.Attestation{{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://ci.example/builder"}}}}
+		Attestations: []policy.Attestation{{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://ci.example/builder"}},
+			// A second provenance (another builder, or a rebuild): its
+			// builder is indexed too, once.
+			{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://other.example/builder@v2"}},
+			{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://ci.example/builder"}}}}
 
 	spdx.Signer = verify.SignerInfo{Kind: verify.SignerKey, KeyHint: "sbom-key"}
 	cdx.Signer = verify.SignerInfo{Kind: verify.SignerCertificate, SAN: "https://ci.example/release", Issuer: "https://issuer.example"}
@@ -194,7 +198,7 @@ func TestAdmission(t *testing.T) {
 	for _, p := range a.Packages {
 		purls = append(purls, p.PURL)
 	}
-	if a.Builder != "https://ci.example/builder" || a.Digest != art.Digest || a.Image != art.Name ||
+	if !slices.Equal(a.Builders, []string{"https://ci.example/builder", "https://other.example/builder@v2"}) || a.Digest != art.Digest || a.Image != art.Name ||
 		!slices.Equal(purls, []string{"pkg:golang/golang.org/x/net@v0.30.0", "pkg:npm/lodash@4.17.21", "pkg:golang/golang.org/x/net@v0.30.0"}) {
 		t.Fatalf("admission %+v", a)
 	}

@@ -246,18 +246,27 @@ func rekey(tx *bolt.Tx, typ string) error {
 func (s *Store) Close() error { return s.db.Close() }
 
 // encodeMeta writes an admission without its packages and policy input:
-// its time in Unix microseconds (varint), then digest, image, builder, job
-// and policy revision as uvarint-length-prefixed strings, then the number
-// of signers (uvarint) and each signer's issuer, SAN and key id. Files
-// written before signers were recorded end after the policy revision:
-// decodeMeta reads them as admissions without signers.
+// its time in Unix microseconds (varint), then digest, image, first
+// builder, job and policy revision as uvarint-length-prefixed strings,
+// then the number of signers (uvarint) and each signer's issuer, SAN and
+// key id, then the number of further builders (uvarint) and each of them.
+// Files written before signers were recorded end after the policy
+// revision, and those written before every builder was recorded end after
+// the signers: decodeMeta reads them as admissions without signers, or
+// with one builder at most. A build of before reads this one's first
+// builder and ignores the rest (its queries by builder still miss the
+// further builders, as they did).
 func encodeMeta(a inventory.Admission) []byte {
 	b := binary.AppendVarint(nil, a.Time.UnixMicro())
 	put := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	for _, s := range []string{a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision} {
+	first, more := "", []string(nil)
+	if len(a.Builders) > 0 {
+		first, more = a.Builders[0], a.Builders[1:]
+	}
+	for _, s := range []string{a.Digest, a.Image, first, a.Job, a.PolicyRevision} {
 		put(s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(a.Signers)))
@@ -265,6 +274,12 @@ func encodeMeta(a inventory.Admission) []byte {
 		put(sg.Issuer)
 		put(sg.SAN)
 		put(sg.KeyID)
+	}
+	if len(more) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(more)))
+		for _, s := range more {
+			put(s)
+		}
 	}
 	return b
 }
@@ -286,10 +301,14 @@ func decodeMeta(id string, b []byte) (inventory.Admission, error) {
 		b = b[k+int(l):]
 		return nil
 	}
-	for _, f := range []*string{&a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision} {
+	var first string
+	for _, f := range []*string{&a.Digest, &a.Image, &first, &a.Job, &a.PolicyRevision} {
 		if err := read(f); err != nil {
 			return inventory.Admission{}, err
 		}
+	}
+	if first != "" {
+		a.Builders = []string{first}
 	}
 	if len(b) == 0 {
 		return a, nil // written before signers were recorded
@@ -310,6 +329,21 @@ func decodeMeta(id string, b []byte) (inventory.Admission, error) {
 	}
 	if len(a.Signers) == 0 {
 		a.Signers = nil
+	}
+	if len(b) == 0 {
+		return a, nil // one builder at most
+	}
+	n, k = binary.Uvarint(b)
+	if k <= 0 || n == 0 || n >= inventory.MaxBuilders {
+		return inventory.Admission{}, errors.New("malformed builder count")
+	}
+	b = b[k:]
+	for range n {
+		var builder string
+		if err := read(&builder); err != nil {
+			return inventory.Admission{}, err
+		}
+		a.Builders = append(a.Builders, builder)
 	}
 	return a, nil
 }
@@ -359,8 +393,8 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 		if err := tx.Bucket(bucketDigest).Put(key(a.Digest, a.DecisionID), nil); err != nil {
 			return err
 		}
-		if a.Builder != "" {
-			if err := tx.Bucket(bucketBuilder).Put(key(a.Builder, a.DecisionID), nil); err != nil {
+		for _, b := range a.Builders {
+			if err := tx.Bucket(bucketBuilder).Put(key(b, a.DecisionID), nil); err != nil {
 				return err
 			}
 		}
@@ -447,6 +481,9 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 				// its keys are "<id>@<ref>" 0 "<decision>", one prefix.
 				prefixes = append(prefixes, []byte(mt.Builder+"@"))
 			}
+			// Two builders of one admission may both match (…@v1 and
+			// …@v2 by their id without "@"): it is listed once.
+			seen := map[string]bool{}
 			c := tx.Bucket(b).Cursor()
 			for _, prefix := range prefixes {
 				for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -459,6 +496,10 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 							return fmt.Errorf("malformed index key %q", k)
 						}
 					}
+					if seen[string(id)] {
+						continue
+					}
+					seen[string(id)] = true
 					a, ok, err := load(id)
 					if err != nil {
 						return err

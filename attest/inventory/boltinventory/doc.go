@@ -8,18 +8,21 @@
 //
 // # Layout
 //
-// Ten buckets: admissions by decision id (binary, with their signers),
+// Ten buckets: admissions by decision id (binary, with their builders and
+// signers),
 // their package lists (binary, with each package's spelling), their
 // policy inputs (JSON), six indexes whose keys are NUL-separated — by
 // package ([inventory.PURL.Key] NUL decision NUL version, whose value is
 // the package's spelling, [inventory.Entry.Spelled]), by digest, by
-// builder, by signer SAN, by key id and by policy revision, which carry
-// no value — and the file's format version. A package query seeks to the package's prefix and reads only
+// builder (every builder of an admission), by signer SAN, by key id and
+// by policy revision, which carry no value — and the file's format
+// version. A package query seeks to the package's prefix and reads only
 // its keys; the version criteria ([inventory.Matcher]) are applied to
 // each distinct version once, before any admission is read. A query by a
 // builder id without "@" reads two prefixes of the builder index, the id's
 // and the id's followed by "@" (the builder at every ref,
-// [inventory.BuilderSelects]).
+// [inventory.BuilderSelects]), and lists an admission two of whose
+// builders match once.
 //
 // # Format versions
 //
@@ -53,7 +56,14 @@
 //     before them finds them by the source's key and reads that value as
 //     a spelling that names no package, so its drift lifts no finding by
 //     it. Admissions recorded before are not re-derived: the file kept no
-//     qualifiers, so their source packages are not indexed.
+//     qualifiers, so their source packages are not indexed. Every builder
+//     of an admission ([inventory.Admission.Builders]) came later still
+//     within format 3, with no migration: the first is where the single
+//     builder always was, the others follow the signers at the end of the
+//     admission and in the builder index, keys like any other. A build of
+//     before reads the first and ignores the rest (its query by a further
+//     builder misses the admission, as it did); an admission it records
+//     has one builder at most, which this build reads as such.
 //
 // A file of a newer format (written by a newer version) is refused with
 // an [*inventory.FormatError] rather than written under older rules.

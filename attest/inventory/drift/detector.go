@@ -472,7 +472,7 @@ func baseEvent(action string, c Change) audit.Event {
 		"arrived_at":  c.Arrived.UTC().Format(time.RFC3339Nano),
 		"mttd_ns":     strconv.FormatInt(c.Latency.Nanoseconds(), 10),
 	}
-	for k, v := range map[string]string{"image": a.Image, "builder": a.Builder, "job": a.Job} {
+	for k, v := range map[string]string{"image": a.Image, "builder": strings.Join(a.Builders, " "), "job": a.Job} {
 		if v != "" {
 			attrs[k] = v
 		}

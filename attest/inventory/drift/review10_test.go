@@ -113,7 +113,9 @@ func TestReview10RevokedBuilderAtEveryRef(t *testing.T) {
 			s := st.open(t)
 			for id, b := range builders {
 				a := inventorytest.Admission(id, id, "pkg:npm/left-pad@1.0.0")
-				a.Builder = b
+				if b != "" {
+					a.Builders = []string{b}
+				}
 				if err := s.Record(t.Context(), a); err != nil {
 					t.Fatal(err)
 				}

@@ -85,7 +85,7 @@ func decisionID(i int) string { return fmt.Sprintf("decision-%04d", i) }
 func fleetAdmission(i int) inventory.Admission {
 	r := rand.New(rand.NewPCG(uint64(i), 11))
 	a := inventory.Admission{DecisionID: decisionID(i), Digest: inventorytest.Digest("artifact " + strconv.Itoa(i)),
-		Image: fmt.Sprintf("registry.example/app%d:v%d", i%40, i), Builder: fmt.Sprintf("https://ci.example/builder@v%d", i%4),
+		Image: fmt.Sprintf("registry.example/app%d:v%d", i%40, i), Builders: []string{fmt.Sprintf("https://ci.example/builder@v%d", i%4)},
 		Job: "spiffe://example.org/ci/deploy", PolicyRevision: "rev-3", Time: inventorytest.T0.Add(time.Duration(i) * time.Minute),
 		Signers: []inventory.Signer{{Issuer: fmt.Sprintf("https://issuer%d.example", i%2), SAN: fmt.Sprintf("https://ci.example/release@v%d", i%5)},
 			{KeyID: fmt.Sprintf("sbom-key-%d", i%7)}},

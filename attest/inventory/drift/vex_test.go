@@ -242,7 +242,7 @@ func TestVEXLiftsOnlyThePackagesItNames(t *testing.T) {
 			}
 			for _, c := range cases {
 				versions := `"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]`
-				if c.ecosystem == "NuGet" { // no ordering: listed versions
+				if c.ecosystem == "NuGet" { // listed versions, matched exactly
 					versions = `"versions":["12.0.1","13.0.1"]`
 				}
 				adv, err := drift.ParseOSV(record(`{"package":{"ecosystem":"` + c.ecosystem + `","name":"` + c.name + `"},` + versions + `}`))

@@ -48,7 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 		}
 		old := res.Admissions[1]
 		want := inventory.Admission{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1",
-			Builder: "https://ci.example/builder@v1", Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1",
+			Builders: []string{"https://ci.example/builder@v1"}, Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1",
 			Time: T0.Truncate(time.Microsecond), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@v0.30.0",
 				Spelled: "pkg:golang/golang.org/x/net@v0.30.0", Version: "v0.30.0"}},
 			Signers: []inventory.Signer{releaseSigner, {KeyID: "sbom-key-1"}}}
@@ -76,8 +76,14 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			{inventory.Query{Package: "pkg:pypi/Django_Rest", Ranges: []inventory.Range{{Introduced: "0", Fixed: "4.2"}}}, []string{"d-old"}},
 			{inventory.Query{Package: "pkg:deb/debian/openssl", Ranges: []inventory.Range{{Fixed: "1:3.0.11-1~deb12u2"}}}, []string{"d-new"}},
 			{inventory.Query{Package: "pkg:maven/org.apache.logging.log4j/log4j-core", Ranges: []inventory.Range{{Introduced: "2.0-beta9", Fixed: "2.15.0"}}}, []string{"d-old"}},
-			{inventory.Query{Package: "pkg:gem/rails", Versions: []string{"7.0.1"}}, []string{"d-new"}},
-			{inventory.Query{Package: "pkg:gem/rails", Versions: []string{"7.0.01"}}, nil},
+			// A type without an ordering matches exact versions byte
+			// for byte.
+			{inventory.Query{Package: "pkg:conan/zlib", Versions: []string{"1.3.1"}}, []string{"d-new"}},
+			{inventory.Query{Package: "pkg:conan/zlib", Versions: []string{"1.3.01"}}, nil},
+			// RubyGems orders (and equates) as Gem::Version does.
+			{inventory.Query{Package: "pkg:gem/rails", Versions: []string{"7.0.01"}}, []string{"d-new"}},
+			{inventory.Query{Package: "pkg:gem/rails", Ranges: []inventory.Range{{Introduced: "7.0.0", Fixed: "7.0.1"}}}, nil},
+			{inventory.Query{Package: "pkg:gem/rails", Ranges: []inventory.Range{{Introduced: "7.0.1.rc1", Fixed: "7.0.2"}}}, []string{"d-new"}},
 			{inventory.Query{Package: "pkg:npm/absent"}, nil},
 			{inventory.Query{Digest: Digest("new"), Package: "pkg:golang/golang.org/x/net"}, []string{"d-new"}},
 			{inventory.Query{Builder: "https://ci.example/builder@v2", Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.30.0"}}, nil},
@@ -252,6 +258,40 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			}
 		}
 	})
+	t.Run("EveryBuilderIsIndexed", func(t *testing.T) {
+		s := newStore(t)
+		recordBuilders(t, s)
+		// An artifact admitted with provenance from two builders is found
+		// by either: revoking the second must not miss it.
+		for _, c := range []struct {
+			q    inventory.Query
+			want []string
+		}{
+			{inventory.Query{Builder: "https://ci.example/builder@v1"}, []string{"d-rebuilt", "d-two"}},
+			{inventory.Query{Builder: "https://other.example/builder@v7"}, []string{"d-two"}},
+			{inventory.Query{Builder: "https://other.example/builder"}, []string{"d-two"}},
+			{inventory.Query{Builder: "https://ci.example/builder@v2"}, []string{"d-rebuilt"}},
+			// Two builders of d-rebuilt select it by their id without
+			// "@": it is listed once.
+			{inventory.Query{Builder: "https://ci.example/builder"}, []string{"d-rebuilt", "d-two"}},
+			{inventory.Query{Builder: "https://other.example/builder@v7", Package: "pkg:npm/left-pad"}, []string{"d-two"}},
+			{inventory.Query{Builder: "https://other.example/builder@v7", Digest: Digest("rebuilt")}, nil},
+		} {
+			if got := ids(query(t, s, c.q)); !slices.Equal(got, c.want) {
+				t.Errorf("query %+v = %v, want %v", c.q, got, c.want)
+			}
+		}
+		res := query(t, s, inventory.Query{Digest: Digest("two")})
+		want := []string{"https://ci.example/builder@v1", "https://other.example/builder@v7"}
+		if len(res.Admissions) != 1 || !slices.Equal(res.Admissions[0].Builders, want) {
+			t.Fatalf("admission %+v, want builders %v in order, duplicates merged", res.Admissions, want)
+		}
+		res = query(t, s, inventory.Query{Package: "pkg:npm/left-pad"})
+		if got := ids(res); !slices.Equal(got, []string{"d-none", "d-rebuilt", "d-two"}) || res.Admissions[0].Builders != nil ||
+			!slices.Equal(res.Admissions[2].Builders, want) {
+			t.Fatalf("by package: %+v", res.Admissions)
+		}
+	})
 	t.Run("BySignerKeyAndPolicyRevision", func(t *testing.T) {
 		s := newStore(t)
 		recordFixture(t, s)
@@ -315,6 +355,14 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 					a.Signers = append(a.Signers, inventory.Signer{KeyID: fmt.Sprint("k", i)})
 				}
 			},
+			"empty builder":      func(a *inventory.Admission) { a.Builders = []string{"https://ci.example/builder", ""} },
+			"spaced builder":     func(a *inventory.Admission) { a.Builders = []string{"https://ci.example/a https://ci.example/b"} },
+			"control in builder": func(a *inventory.Admission) { a.Builders = []string{"https://ci.example/b\x00"} },
+			"too many builders": func(a *inventory.Admission) {
+				for i := range inventory.MaxBuilders + 1 {
+					a.Builders = append(a.Builders, fmt.Sprint("b", i))
+				}
+			},
 			"policy input not an object": func(a *inventory.Admission) { a.PolicyInput = []byte(`["deploy"]`) },
 			"policy input not JSON":      func(a *inventory.Admission) { a.PolicyInput = []byte(`{"action":`) },
 			"policy input too large": func(a *inventory.Admission) {
@@ -357,7 +405,7 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			want error
 		}{
 			{inventory.Query{}, inventory.ErrInvalidQuery},
-			{inventory.Query{Package: "pkg:gem/rails", Ranges: []inventory.Range{{Fixed: "7.1"}}}, inventory.ErrUnsupportedEcosystem},
+			{inventory.Query{Package: "pkg:conan/zlib", Ranges: []inventory.Range{{Fixed: "1.4"}}}, inventory.ErrUnsupportedEcosystem},
 			{inventory.Query{Package: "pkg:golang/golang.org/x/net@v0.30.0"}, inventory.ErrInvalidQuery},
 			{inventory.Query{Package: "golang/golang.org/x/net"}, inventory.ErrInvalidPURL},
 			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Fixed: "not-a-version"}}}, inventory.ErrInvalidVersion},
@@ -379,7 +427,7 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 	t.Run("LimitTruncatesNewestFirst", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 5 {
-			a := inventory.Admission{DecisionID: fmt.Sprintf("d-%d", i), Digest: Digest(fmt.Sprint(i)), Builder: "b",
+			a := inventory.Admission{DecisionID: fmt.Sprintf("d-%d", i), Digest: Digest(fmt.Sprint(i)), Builders: []string{"b"},
 				Time: T0.Add(time.Duration(i) * time.Minute), Packages: []inventory.Package{{PURL: "pkg:npm/lodash@4.17." + fmt.Sprint(i)}}}
 			if err := s.Record(t.Context(), a); err != nil {
 				t.Fatal(err)
@@ -435,23 +483,42 @@ const fixtureInput = `{"action":"deploy", "job":{"id":"spiffe://example.org/job/
 func recordFixture(t *testing.T, s inventory.Store) {
 	t.Helper()
 	adms := []inventory.Admission{
-		{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1", Builder: "https://ci.example/builder@v1",
+		{DecisionID: "d-old", Digest: Digest("old"), Image: "registry.example/app:v1", Builders: []string{"https://ci.example/builder@v1"},
 			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1", Time: T0,
 			Signers:     []inventory.Signer{releaseSigner, {KeyID: "sbom-key-1"}},
 			PolicyInput: []byte(fixtureInput), Packages: []inventory.Package{
 				{PURL: "pkg:golang/golang.org/x/net@v0.30.0"}, {PURL: "pkg:golang/golang.org/x/net@v0.30.0?type=module"},
 				{PURL: "pkg:pypi/Django_Rest", Version: "4.1"},
 				{PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}}},
-		{DecisionID: "d-new", Digest: Digest("new"), Image: "registry.example/app:v2", Builder: "https://ci.example/builder@v2",
+		{DecisionID: "d-new", Digest: Digest("new"), Image: "registry.example/app:v2", Builders: []string{"https://ci.example/builder@v2"},
 			Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-2", Time: T0.Add(time.Hour),
 			Signers: []inventory.Signer{{Issuer: "https://other.example", SAN: releaseSigner.SAN}, releaseSigner, releaseSigner},
 			Packages: []inventory.Package{
 				{PURL: "pkg:golang/golang.org/x/net@v0.35.0"}, {PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u1?epoch=1&arch=amd64"},
-				{PURL: "pkg:gem/rails@7.0.1"}}},
-		{DecisionID: "d-devel", Digest: Digest("devel"), Image: "registry.example/app:dev", Builder: "https://ci.example/builder@v2",
+				{PURL: "pkg:gem/rails@7.0.1"}, {PURL: "pkg:conan/zlib@1.3.1"}}},
+		{DecisionID: "d-devel", Digest: Digest("devel"), Image: "registry.example/app:dev", Builders: []string{"https://ci.example/builder@v2"},
 			Time: T0.Add(2 * time.Hour), Packages: []inventory.Package{{PURL: "pkg:golang/golang.org/x/net@%28devel%29"}}},
 	}
 	for _, a := range adms {
+		if err := s.Record(t.Context(), a); err != nil {
+			t.Fatalf("Record(%s): %v", a.DecisionID, err)
+		}
+	}
+}
+
+// recordBuilders records d-two, built by two builders (one listed twice),
+// d-rebuilt, built by one builder at two refs, and d-none, without
+// builder.
+func recordBuilders(t *testing.T, s inventory.Store) {
+	t.Helper()
+	two := Admission("d-two", "two", "pkg:npm/left-pad@1.3.0")
+	two.Builders = []string{"https://ci.example/builder@v1", "https://other.example/builder@v7", "https://ci.example/builder@v1"}
+	rebuilt := Admission("d-rebuilt", "rebuilt", "pkg:npm/left-pad@1.3.0")
+	rebuilt.Builders = []string{"https://ci.example/builder@v2", "https://ci.example/builder@v1"}
+	rebuilt.Time = T0.Add(time.Minute)
+	none := Admission("d-none", "none", "pkg:npm/left-pad@1.3.0")
+	none.Time = T0.Add(2 * time.Minute)
+	for _, a := range []inventory.Admission{two, rebuilt, none} {
 		if err := s.Record(t.Context(), a); err != nil {
 			t.Fatalf("Record(%s): %v", a.DecisionID, err)
 		}
@@ -533,7 +600,7 @@ func ids(r inventory.Result) []string {
 }
 
 func equalAdmission(a, b inventory.Admission) bool {
-	return a.DecisionID == b.DecisionID && a.Digest == b.Digest && a.Image == b.Image && a.Builder == b.Builder &&
+	return a.DecisionID == b.DecisionID && a.Digest == b.Digest && a.Image == b.Image && slices.Equal(a.Builders, b.Builders) &&
 		a.Job == b.Job && a.PolicyRevision == b.PolicyRevision && a.Time.Equal(b.Time) && a.Time.Location() == time.UTC &&
 		slices.Equal(a.Packages, b.Packages) && slices.Equal(a.Signers, b.Signers) && bytes.Equal(a.PolicyInput, b.PolicyInput)
 }

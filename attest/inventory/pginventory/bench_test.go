@@ -43,7 +43,7 @@ func benchModule(i int) string { return fmt.Sprintf("pkg:golang/example.com/org%
 func benchAdmission(i int) inventory.Admission {
 	r := rand.New(rand.NewPCG(uint64(i), 7))
 	a := inventory.Admission{DecisionID: fmt.Sprintf("decision-%06d", i), Digest: inventorytest.Digest(strconv.Itoa(i)),
-		Image: fmt.Sprintf("registry.example/app%d:v%d", i%100, i), Builder: fmt.Sprintf("https://ci.example/builder@v%d", i%5),
+		Image: fmt.Sprintf("registry.example/app%d:v%d", i%100, i), Builders: []string{fmt.Sprintf("https://ci.example/builder@v%d", i%5)},
 		Job: "spiffe://example.org/job/deploy", PolicyRevision: "rev-1", Time: inventorytest.T0.Add(time.Duration(i) * time.Second),
 		Packages: make([]inventory.Package, 0, benchPackages)}
 	for _, m := range r.Perm(benchUniverse)[:benchPackages] {

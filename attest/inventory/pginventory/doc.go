@@ -8,7 +8,7 @@
 // # Schema
 //
 // [New] creates, if absent, PREFIX_admission (one row per decision:
-// decision_id unique, digest, image, builder, job, policy_revision,
+// decision_id unique, digest, image, builder (the first), job, policy_revision,
 // admitted_at, policy_input (bytea, NULL when not kept); indexes on digest,
 // builder, the builder id before its first "@" (a query by a builder id
 // without "@" selects it at every ref, [inventory.BuilderSelects]) and
@@ -18,9 +18,13 @@
 // ([inventory.Entry.Spelled], NULL when unknown); primary key (admission,
 // ord) and an index on (pkey, version)
 // INCLUDE (admission)), PREFIX_signer (one row per signer of an
-// admission: issuer, san, key_id; partial indexes on san and on key_id)
-// and PREFIX_schema (one row: the schema version). A signer or key query
-// is a semi-join on its partial index. A package query reads the package's
+// admission: issuer, san, key_id; partial indexes on san and on key_id),
+// PREFIX_builder (one row per builder of an admission after the first,
+// which is the admission's builder column; indexes on builder and on the
+// id before its first "@") and PREFIX_schema (one row: the schema
+// version). A signer or key query is a semi-join on its partial index; a
+// builder query matches the builder column or is a semi-join on the
+// builder table. A package query reads the package's
 // distinct versions from that index, applies the version ordering in Go
 // ([inventory.Matcher], the same code as every other store — PostgreSQL
 // has no PEP 440 or Maven collation), then fetches the rows of the selected
@@ -67,6 +71,13 @@
 //     spelling as one that names no package, so its drift lifts no
 //     finding by it. Admissions recorded before are not re-derived: the
 //     table kept no qualifiers, so their source packages are not indexed.
+//     Every builder of an admission ([inventory.Admission.Builders]) came
+//     later still within schema 3, with no migration: the first stays in
+//     the builder column, the others go to PREFIX_builder (CREATE ... IF
+//     NOT EXISTS). A replica of before neither writes that table (its
+//     admissions have one builder at most, in the column this build reads)
+//     nor reads it (its query by a further builder misses the admission,
+//     as it did).
 //
 // Tables of a newer version (upgraded by a newer version) are refused
 // with an [*inventory.FormatError] rather than written under older rules.

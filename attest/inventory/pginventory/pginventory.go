@@ -31,7 +31,7 @@ type config struct {
 var prefixPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
 
 // WithTablePrefix names the tables (default "ztci_inventory": tables
-// ztci_inventory_admission and ztci_inventory_package; lower-case letters,
+// ztci_inventory_admission, _package, _signer, _builder and _schema; lower-case letters,
 // digits and _). Every gate replica that shares the index names the same
 // prefix in the same database.
 func WithTablePrefix(p string) Option {
@@ -68,16 +68,18 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// Store is an [inventory.Store] on two PostgreSQL tables. The pool belongs
+// Store is an [inventory.Store] on PostgreSQL tables. The pool belongs
 // to the caller.
 type Store struct {
 	pool     *pgxpool.Pool
 	cfg      config
 	adm, pkg string // quoted identifiers
 	signer   string
+	builder  string // the further builders' table
 	schema   string // the schema version table
 	pkgName  string
 	sgName   string
+	bdName   string
 	cols     string
 }
 
@@ -101,10 +103,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 			return nil, err
 		}
 	}
-	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package", sgName: cfg.prefix + "_signer",
+	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package", sgName: cfg.prefix + "_signer", bdName: cfg.prefix + "_builder",
 		adm: pgx.Identifier{cfg.prefix + "_admission"}.Sanitize(), pkg: pgx.Identifier{cfg.prefix + "_package"}.Sanitize(),
-		signer: pgx.Identifier{cfg.prefix + "_signer"}.Sanitize(), schema: pgx.Identifier{cfg.prefix + "_schema"}.Sanitize(),
-		cols: "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
+		signer: pgx.Identifier{cfg.prefix + "_signer"}.Sanitize(), builder: pgx.Identifier{cfg.prefix + "_builder"}.Sanitize(),
+		schema: pgx.Identifier{cfg.prefix + "_schema"}.Sanitize(),
+		cols:   "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return s.setUp(ctx, tx) })
@@ -130,6 +133,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 // which an older build reads as naming no package. So did the index on
 // the builder id before its "@" (inventory.BuilderSelects): an index,
 // created if absent; an older build's query by builder does not use it.
+// So did the builder table, which holds an admission's builders after the
+// first (the first stays in the admission's builder column): a table,
+// created if absent, which an older build neither writes (its admissions
+// have one builder at most, in the column this build reads too) nor reads
+// (its queries by builder miss the further builders, as they did).
 const schemaVersion = 3
 
 // setUp creates what is missing and brings tables of an earlier schema
@@ -237,6 +245,12 @@ func (s *Store) createTables(ctx context.Context, tx pgx.Tx) error {
 			PRIMARY KEY (admission, ord))`,
 		`CREATE INDEX IF NOT EXISTS ` + ix("_signer_san") + ` ON ` + s.signer + ` (san) WHERE san <> ''`,
 		`CREATE INDEX IF NOT EXISTS ` + ix("_signer_key") + ` ON ` + s.signer + ` (key_id) WHERE key_id <> ''`,
+		`CREATE TABLE IF NOT EXISTS ` + s.builder + ` (
+			admission bigint NOT NULL REFERENCES ` + s.adm + ` (id) ON DELETE CASCADE,
+			ord int NOT NULL, builder text NOT NULL,
+			PRIMARY KEY (admission, ord))`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_builder_id") + ` ON ` + s.builder + ` (builder)`,
+		`CREATE INDEX IF NOT EXISTS ` + ix("_builder_base") + ` ON ` + s.builder + ` (split_part(builder, '@', 1))`,
 	} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return err
@@ -289,6 +303,17 @@ func spelling(e inventory.Entry) *string {
 	return &e.Spelled
 }
 
+// withFirstBuilder is a row of the admission table as a result: a, in UTC,
+// with the builder column as its first builder (attach adds the others).
+func withFirstBuilder(a inventory.Admission, first string) inventory.Admission {
+	a.Time = a.Time.UTC()
+	a.Builders = nil
+	if first != "" {
+		a.Builders = []string{first}
+	}
+	return a
+}
+
 func unavailable(err error) error {
 	return fmt.Errorf("%w: postgresql: %w", inventory.ErrUnavailable, err)
 }
@@ -309,9 +334,13 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 		if len(a.PolicyInput) > 0 {
 			input = a.PolicyInput
 		}
+		first, more := "", []string(nil)
+		if len(a.Builders) > 0 {
+			first, more = a.Builders[0], a.Builders[1:]
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO `+s.adm+` (decision_id, digest, image, builder, job, policy_revision, admitted_at, policy_input)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (decision_id) DO NOTHING RETURNING id`,
-			a.DecisionID, a.Digest, a.Image, a.Builder, a.Job, a.PolicyRevision, a.Time, input).Scan(&id)
+			a.DecisionID, a.Digest, a.Image, first, a.Job, a.PolicyRevision, a.Time, input).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			dup = true
 			return nil
@@ -324,8 +353,18 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 				e := entries[i]
 				return []any{id, int32(i), e.Key, e.Type, e.Version, spelling(e)}, nil
 			}))
-		if err != nil || len(a.Signers) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(more) > 0 {
+			_, err = tx.CopyFrom(ctx, pgx.Identifier{s.bdName}, []string{"admission", "ord", "builder"},
+				pgx.CopyFromSlice(len(more), func(i int) ([]any, error) { return []any{id, int32(i + 1), more[i]}, nil }))
+			if err != nil {
+				return err
+			}
+		}
+		if len(a.Signers) == 0 {
+			return nil
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.sgName}, []string{"admission", "ord", "issuer", "san", "key_id"},
 			pgx.CopyFromSlice(len(a.Signers), func(i int) ([]any, error) {
@@ -393,15 +432,14 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	last := int64(-1)
 	var a inventory.Admission
 	var id int64
-	var v, spelled string
-	_, err = pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision, &a.Time, &v, &spelled}, func() error {
+	var first, v, spelled string
+	_, err = pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &first, &a.Job, &a.PolicyRevision, &a.Time, &v, &spelled}, func() error {
 		p, _ := mt.Match(v, spelled) // v is one of want: the verdict is cached
 		if id == last {
 			hits[len(hits)-1].Packages = append(hits[len(hits)-1].Packages, p)
 			return nil
 		}
-		h := a
-		h.Time = h.Time.UTC()
+		h := withFirstBuilder(a, first)
 		h.Packages = []inventory.Package{p}
 		hits = append(hits, h)
 		ids = append(ids, id)
@@ -418,29 +456,34 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 // has a WHERE clause on admission alias a) and args. Criteria are added
 // only when set, so each shape gets its own plan (a generic plan for
 // "$3 = ” OR digest = $3" would scan admissions); a signer or key is a
-// semi-join on the signer table's partial index.
+// semi-join on the signer table's partial index, a builder the admission's
+// first builder or a semi-join on the builder table.
 func (s *Store) where(mt *inventory.Matcher, sql string, args []any) (string, []any) {
-	builder := `a.builder = $`
+	builder := `%s = $N`
 	if !strings.Contains(mt.Builder, "@") {
 		// The builder at any "@<ref>" too (inventory.BuilderSelects),
-		// on the expression index PREFIX_admission_builder_base.
-		builder = `split_part(a.builder, '@', 1) = $`
+		// on the expression indexes PREFIX_admission_builder_base and
+		// PREFIX_builder_base.
+		builder = `split_part(%s, '@', 1) = $N`
 	}
-	for _, c := range []struct{ v, cond, end string }{
-		{mt.Digest, `a.digest = $`, ``}, {mt.Builder, builder, ``}, {mt.PolicyRevision, `a.policy_revision = $`, ``},
-		{mt.Signer, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE san <> '' AND san = $`, `)`},
-		{mt.KeyID, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE key_id <> '' AND key_id = $`, `)`},
+	for _, c := range []struct{ v, cond string }{
+		{mt.Digest, `a.digest = $N`},
+		{mt.Builder, `(` + fmt.Sprintf(builder, "a.builder") + ` OR a.id IN (SELECT admission FROM ` + s.builder + ` b WHERE ` +
+			fmt.Sprintf(builder, "b.builder") + `))`},
+		{mt.PolicyRevision, `a.policy_revision = $N`},
+		{mt.Signer, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE san <> '' AND san = $N)`},
+		{mt.KeyID, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE key_id <> '' AND key_id = $N)`},
 	} {
 		if c.v != "" {
 			args = append(args, c.v)
-			sql += ` AND ` + c.cond + strconv.Itoa(len(args)) + c.end
+			sql += ` AND ` + strings.ReplaceAll(c.cond, `$N`, `$`+strconv.Itoa(len(args)))
 		}
 	}
 	return sql, args
 }
 
-// attach reads the signers (and, when asked, the policy inputs) of the
-// admissions ids, hits[i] being ids[i].
+// attach reads the further builders, the signers (and, when asked, the
+// policy inputs) of the admissions ids, hits[i] being ids[i].
 func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, hits []inventory.Admission) error {
 	if len(ids) == 0 {
 		return nil
@@ -449,10 +492,19 @@ func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, 
 	for i, id := range ids {
 		index[id] = i
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT admission, issuer, san, key_id FROM `+s.signer+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	rows, _ := s.pool.Query(ctx, `SELECT admission, builder FROM `+s.builder+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
 	var id int64
+	var builder string
+	_, err := pgx.ForEachRow(rows, []any{&id, &builder}, func() error {
+		hits[index[id]].Builders = append(hits[index[id]].Builders, builder)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rows, _ = s.pool.Query(ctx, `SELECT admission, issuer, san, key_id FROM `+s.signer+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
 	var sg inventory.Signer
-	_, err := pgx.ForEachRow(rows, []any{&id, &sg.Issuer, &sg.SAN, &sg.KeyID}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &sg.Issuer, &sg.SAN, &sg.KeyID}, func() error {
 		hits[index[id]].Signers = append(hits[index[id]].Signers, sg)
 		return nil
 	})
@@ -476,9 +528,9 @@ func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inven
 	index := map[int64]int{}
 	var a inventory.Admission
 	var id int64
-	_, err := pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &a.Builder, &a.Job, &a.PolicyRevision, &a.Time}, func() error {
-		h := a
-		h.Time = h.Time.UTC()
+	var first string
+	_, err := pgx.ForEachRow(rows, []any{&id, &a.DecisionID, &a.Digest, &a.Image, &first, &a.Job, &a.PolicyRevision, &a.Time}, func() error {
+		h := withFirstBuilder(a, first)
 		index[id] = len(hits)
 		hits = append(hits, h)
 		ids = append(ids, id)
