@@ -10,31 +10,42 @@
 // stream then quarantines the identity on every replica.
 //
 //	js, _ := jetstream.New(nc)
+//	positions, _ := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "ztci_feeders", Replicas: 3})
 //	f, _ := natsanomaly.New(js, "AUDIT", alerts,
-//		natsanomaly.WithDetector(audit.WithLearning(20)))
+//		natsanomaly.WithDetector(audit.WithLearning(20)),
+//		natsanomaly.WithPosition(positions, "audit-alerts"))
 //	go f.Run(ctx)             // until ctx is done
 //	err := f.Check(ctx)       // nil: every event stored so far was examined
 //
 // # The stream is the persistence
 //
-// The feeder keeps no state of its own. Run reads the stream with an ordered
-// consumer from its first event (or [WithStartTime]); the detector is
-// deterministic for a given sequence of events (it uses the events' own
+// The feeder keeps no baseline of its own. Run reads the stream with an
+// ordered consumer from its first event (or [WithStartTime]); the detector
+// is deterministic for a given sequence of events (it uses the events' own
 // times), so replaying the stream rebuilds exactly the baseline the previous
-// feeder had: there is no new learning window after a restart. Anomalies of
-// events that were already stored when Run started are not written again
-// (they are counted in [Stats].Replayed); [WithReplayAnomalies] writes them
-// too, for a feeder that died between reading an event and writing its
-// anomaly (anomaly ids derive from the trigger event, so a de-duplicating
-// sink keeps one). The baseline covers what the stream retains: size the
-// stream's retention for the history the detector should learn from.
+// feeder had: there is no new learning window after a restart. The
+// baseline covers what the stream retains: size the stream's retention for
+// the history the detector should learn from.
+//
+// What it keeps is its position ([WithPosition]): the stream sequence up to
+// which it has written every anomaly, in a KV bucket. Anomalies of events
+// up to the saved position are not written again (they are counted in
+// [Stats].Replayed); those of every later event are, including the events
+// stored while no feeder ran. The position is saved only after the
+// anomalies it covers are written, so it may lag (a restart writes a few
+// again, under the same ids: a de-duplicating sink keeps one) but never
+// skips. Without WithPosition, a feeder takes every event already stored
+// when Run starts for examined, and the anomalies of events stored while no
+// feeder ran are never written; [WithReplayAnomalies] writes the anomalies
+// of every event instead.
 //
 // # Security contract
 //
 //   - Fail closed, never "no anomalies" by silence: Run returns an error
 //     wrapping [ErrUnavailable] when the stream cannot be reached at start,
-//     and the output sink's error when an anomaly cannot be written (the
-//     feeder stops rather than drop it). [Feeder.Check] returns nil only when
+//     [ErrPosition] when the saved position cannot be read or is not a
+//     position, and the output sink's error when an anomaly cannot be
+//     written (the feeder stops rather than drop it). [Feeder.Check] returns nil only when
 //     the server confirms that every event the stream held at the moment of
 //     the question has been examined; otherwise [ErrBehind],
 //     [ErrUnavailable] or [ErrNotRunning]. A report of "no anomalies" for a
@@ -52,7 +63,9 @@
 //     the same stream are ignored, so a feeder may write to the stream it
 //     reads.
 //   - Whoever can publish to the stream shapes the baseline: grant publish
-//     rights to the fleet's audit sinks only. The detector knows
+//     rights to the fleet's audit sinks only. Whoever can write a feeder's
+//     position key can make it skip anomalies: grant write access to that
+//     feeder only, and give each feeder its own key. The detector knows
 //     identities by the events' actor.id: publishers must not hash or seal
 //     it (see [audit.Detector]).
 //

@@ -44,6 +44,8 @@ type config struct {
 	replayAll bool
 	stall     time.Duration
 	logger    *slog.Logger
+	posKV     jetstream.KeyValue
+	posKey    string
 }
 
 // WithSubjects limits the feeder to events stored under these subject
@@ -86,11 +88,13 @@ func WithDetector(opts ...audit.Option) Option {
 }
 
 // WithReplayAnomalies makes the feeder also write the anomalies of events
-// that were already in the stream when [Feeder.Run] started. By default
-// those events only rebuild the baseline: a previous feeder raised their
-// anomalies. Use it once after a feeder died between reading an event and
-// writing its anomaly; anomaly ids are derived from the trigger event, so a
-// sink that de-duplicates by id (natsink) stores each once.
+// that a previous feeder examined: those up to its saved position
+// ([WithPosition]), or without one every event already in the stream when
+// [Feeder.Run] started. By default those events only rebuild the baseline:
+// a previous feeder raised their anomalies. Use it once after a feeder
+// without a position died between reading an event and writing its
+// anomaly; anomaly ids are derived from the trigger event, so a sink that
+// de-duplicates by id (natsink) stores each once.
 func WithReplayAnomalies() Option {
 	return func(c *config) error {
 		c.replayAll = true
@@ -129,8 +133,9 @@ type Stats struct {
 	Undecodable     uint64 // messages that are not valid audit events
 	LastUndecodable uint64 // stream sequence of the latest undecodable message
 	Anomalies       uint64 // anomalies written to the output sink
-	Replayed        uint64 // anomalies of events stored before Run, not re-written
+	Replayed        uint64 // anomalies of events a previous feeder examined, not re-written
 	Seq             uint64 // stream sequence of the last message examined
+	Position        uint64 // the position last saved or read (WithPosition)
 	Restarts        uint64 // consumers replaced after a stall
 }
 
@@ -150,7 +155,9 @@ type Feeder struct {
 
 	seq       atomic.Uint64 // last stream sequence examined: the detector is done with it
 	examining atomic.Uint64 // stream sequence of the event the detector is given
-	replayEnd uint64        // stream's last sequence when Run started (Run's goroutine only)
+	replayEnd uint64        // last sequence a previous feeder examined (set before Run consumes)
+	created   int64         // the stream's creation time, Unix ns (set before Run consumes)
+	saved     atomic.Uint64 // the position saved or read (WithPosition)
 	fed, bad  atomic.Uint64
 	lastBad   atomic.Uint64
 	anomalies atomic.Uint64
@@ -184,7 +191,7 @@ func New(js jetstream.JetStream, stream string, out audit.Sink, opts ...Option) 
 }
 
 // gate is the detector's output: it drops (and counts) the anomalies of
-// events stored before Run started, unless WithReplayAnomalies.
+// events a previous feeder examined, unless WithReplayAnomalies.
 type gate struct {
 	f   *Feeder
 	out audit.Sink
@@ -204,7 +211,8 @@ func (g gate) Write(ctx context.Context, e audit.Event) error {
 
 // Run consumes the stream from its first event (or [WithStartTime]) until
 // ctx is done, then returns nil. It returns an error wrapping
-// [ErrUnavailable] when the stream cannot be reached at start, and the
+// [ErrUnavailable] when the stream cannot be reached at start,
+// [ErrPosition] when the position of [WithPosition] cannot be read, and the
 // output sink's error (wrapping [audit.ErrSink]) when an anomaly cannot be
 // written: an anomaly is never dropped silently. A Feeder runs once
 // ([ErrUsed]).
@@ -228,7 +236,15 @@ func (f *Feeder) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: stream %q info: %w", ErrUnavailable, f.name, err)
 	}
-	f.replayEnd = info.State.LastSeq
+	f.created = info.Created.UnixNano()
+	if f.replayEnd, err = f.loadPosition(ctx, info); err != nil {
+		return err
+	}
+	if f.cfg.posKV != nil {
+		f.saved.Store(f.replayEnd)
+	}
+	// Saved on the way out too, without ctx's end: ctx is done by then.
+	defer f.savePosition(context.WithoutCancel(ctx))
 	f.mu.Lock()
 	f.stream = st
 	f.mu.Unlock()
@@ -314,6 +330,7 @@ func (f *Feeder) session(ctx context.Context, st jetstream.Stream, first bool) e
 				return err
 			}
 		case <-tick.C:
+			f.savePosition(ctx)
 			now := f.seq.Load()
 			if now != seen {
 				seen = now
@@ -404,7 +421,7 @@ func (f *Feeder) Stats() Stats {
 	return Stats{
 		Fed: f.fed.Load(), Undecodable: f.bad.Load(), LastUndecodable: f.lastBad.Load(),
 		Anomalies: f.anomalies.Load(), Replayed: f.replayed.Load(), Seq: f.seq.Load(),
-		Restarts: f.restarts.Load(),
+		Restarts: f.restarts.Load(), Position: f.saved.Load(),
 	}
 }
 

@@ -267,6 +267,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"nil logger":     {natsanomaly.WithLogger(nil)},
 		"zero stall":     {natsanomaly.WithStallTimeout(0)},
 		"bad detector":   {natsanomaly.WithDetector(audit.WithLearning(-1))},
+		"nil bucket":     {natsanomaly.WithPosition(nil, "feeder")},
+		"bad key":        {natsanomaly.WithPosition(struct{ jetstream.KeyValue }{}, "feeder.")},
+		"empty key":      {natsanomaly.WithPosition(struct{ jetstream.KeyValue }{}, "")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -74,6 +74,9 @@ const (
 	// EnvNATS is the NATS URLs, comma-separated, this replica's preferred
 	// node first. When set, the gate consults the fleet kill switch.
 	EnvNATS = "ZTCI_REPLICA_NATS"
+	// EnvKillStaleAfter is the kill switch's stale bound
+	// (natskill.WithStaleAfter, a Go duration); required with EnvNATS.
+	EnvKillStaleAfter = "ZTCI_REPLICA_KILL_STALE_AFTER"
 	// EnvPostgres is the PostgreSQL DSN of the replay table.
 	EnvPostgres = "ZTCI_REPLICA_PG"
 	// EnvAudit is the path of the replica's JSON Lines audit log.

@@ -39,6 +39,23 @@ func connect(t testing.TB, urls string) jetstream.JetStream {
 	return js
 }
 
+// killStaleAfter is the replicas' kill-switch stale bound. A switch not
+// proven current for longer than its bound (a stream-info probe every
+// eighth of it, then the watch delivering that sequence) denies every
+// identity, and the gate answers that deny as it answers a mark
+// (gate.job_revoked), after the token is spent. With natskill's default
+// 2s, a replica the loaded 2-core CI machine leaves unscheduled for 2s, or
+// whose probes take a second each, denies tokens of the unmarked job: the
+// switch failing closed, as it must, which ThousandTokens and KillReplica
+// would count as lost tokens. These phases test uniqueness and
+// propagation, not the bound: KillSwitchPropagation asserts delivery by
+// the watch within its own 5s, which a longer bound does not relax (a
+// stale replica could only have hidden a slow watch there), and
+// KillNATSNode accepts stale denies either way. 10s is five times the
+// default and still well inside waitAdmits' 30s, so a watch the switch
+// restarts after a node's loss (after half the bound) is back in time.
+const killStaleAfter = 10 * time.Second
+
 // natsFleet starts a 3-node JetStream cluster and three replicas, replica
 // i preferring node i. This process creates the two R3 buckets first, so
 // that three replicas starting together do not race to create them, and
@@ -64,7 +81,7 @@ func natsFleet(t *testing.T) (*itest.NATSCluster, *fleet, *natskill.Switch) {
 	itest.Create(t, "replay bucket", func(ctx context.Context) (*natsreplay.Cache, error) {
 		return natsreplay.New(ctx, js, natsreplay.WithBucket(fleettest.ReplayBucket), natsreplay.WithReplicas(fleettest.BucketReplicas))
 	})
-	f := startFleet(t, []string{fleettest.EnvReplay + "=nats"}, func(i int) []string {
+	f := startFleet(t, []string{fleettest.EnvReplay + "=nats", fleettest.EnvKillStaleAfter + "=" + killStaleAfter.String()}, func(i int) []string {
 		return []string{fleettest.EnvNATS + "=" + c.URLsFrom(i)}
 	})
 	return c, f, ks

@@ -82,7 +82,12 @@ func run() error {
 		if js, err = jetstream.New(nc); err != nil {
 			return err
 		}
-		ks, err := natskill.New(ctx, js, sink, natskill.WithBucket(fleettest.KillBucket), natskill.WithReplicas(fleettest.BucketReplicas))
+		staleAfter, err := time.ParseDuration(os.Getenv(fleettest.EnvKillStaleAfter))
+		if err != nil {
+			return fmt.Errorf("%s: %w", fleettest.EnvKillStaleAfter, err)
+		}
+		ks, err := natskill.New(ctx, js, sink, natskill.WithBucket(fleettest.KillBucket),
+			natskill.WithReplicas(fleettest.BucketReplicas), natskill.WithStaleAfter(staleAfter))
 		if err != nil {
 			return err
 		}
