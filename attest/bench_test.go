@@ -186,7 +186,7 @@ func (p caProvider) GetCertificate(ctx context.Context, kp sign.Keypair, _ *sign
 
 func BenchmarkSignCA(b *testing.B) {
 	st := testStatement(b)
-	c, _ := ca.New()
+	c, _ := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"))
 	a, _ := tsa.New()
 	s, err := attest.NewCASigner(c.IssuerFor(testIdentity()), attest.WithEmbeddedTimestampAuthority(a.Handler()))
 	if err != nil {
@@ -213,7 +213,7 @@ func BenchmarkSignCA(b *testing.B) {
 
 func BenchmarkSignFulcio(b *testing.B) {
 	st := testStatement(b)
-	c, _ := ca.New()
+	c, _ := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"))
 	a, _ := tsa.New()
 	td := spiffeid.RequireTrustDomainFromString("example.org")
 	const token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzcGlmZmU6Ly9leGFtcGxlLm9yZy9jaS9idWlsZCJ9.x"

@@ -46,7 +46,7 @@
 // optional. Nothing in the default path touches the network: the embedded
 // CA and TSA run in process.
 //
-//	authority, _ := ca.New(ca.WithDir(caDir))
+//	authority, _ := ca.New(ca.WithDir(caDir), ca.WithSubjectDomain(jobIssuer, "https://git.example.com")) // job.Subject is a workflow on the forge
 //	stamps, _ := tsa.New(tsa.WithDir(tsaDir))
 //	signer, _ := attest.NewCASigner(authority.IssuerFor(job), attest.WithEmbeddedTimestampAuthority(stamps.Handler()))
 //	sub, _ := attest.SubjectFromFile(ctx, "dist/app.tar.gz")

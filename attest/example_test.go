@@ -49,7 +49,7 @@ func Example() {
 
 	// 2. A private Sigstore in the library: CA + TSA, in memory here
 	// (ca.WithDir / tsa.WithDir persist them).
-	authority, _ := ca.New()
+	authority, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	stamps, _ := tsa.New()
 	job := identity.Identity{
 		Issuer:  "https://ci.example",

@@ -62,7 +62,7 @@ func TestReplicasShareCAAndTSAKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	replica := func() (*ca.CA, *tsa.TSA) {
-		c, err := ca.New(ca.WithSigner(caKey, caRoot))
+		c, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"), ca.WithSigner(caKey, caRoot))
 		if err != nil {
 			t.Fatal(err)
 		}

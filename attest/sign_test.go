@@ -94,7 +94,7 @@ func TestEmbeddedBundleVerifiesAfterCertificateExpiry(t *testing.T) {
 	t.Parallel()
 	signedAt := time.Now().Add(-2 * time.Hour) // the certificate expired 110 minutes ago
 	clk := &clock{t: signedAt}
-	c, err := ca.New(ca.WithClock(clk.Now))
+	c, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"), ca.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,17 +197,17 @@ func TestBadInputNeverMakesABundle(t *testing.T) {
 	}
 	now := time.Now()
 	expiredClock := &clock{t: now.Add(-48 * time.Hour)}
-	expiredCA, err := ca.New(ca.WithClock(expiredClock.Now), ca.WithRootValidity(time.Hour))
+	expiredCA, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"), ca.WithClock(expiredClock.Now), ca.WithRootValidity(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	expiredClock.t = now
-	validCA, err := ca.New()
+	validCA, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	futureClock := &clock{t: now.Add(48 * time.Hour)}
-	futureCA, err := ca.New(ca.WithClock(futureClock.Now))
+	futureCA, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"), ca.WithClock(futureClock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestFulcioSignerAgainstEmbeddedCAHandler(t *testing.T) {
 	// A JWT-shaped token (sigstore-go's client reads its subject to make the
 	// proof of possession); the authenticator below accepts it verbatim.
 	const canary = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzcGlmZmU6Ly9leGFtcGxlLm9yZy9jaS9idWlsZCJ9.CANARY-TOKEN-0f1e2d3c"
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestFulcioSignerAgainstEmbeddedCAHandler(t *testing.T) {
 // with the embedded CA as its certificate provider.
 func TestSigstoreCertificateProvider(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

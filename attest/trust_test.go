@@ -22,7 +22,7 @@ func TestRotationKeepsOldBundlesVerifiable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	clk := &clock{t: time.Now().Add(-3 * time.Hour)}
-	c, err := ca.New(ca.WithDir(filepath.Join(dir, "ca")), ca.WithClock(clk.Now))
+	c, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"), ca.WithDir(filepath.Join(dir, "ca")), ca.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestRotationKeepsOldBundlesVerifiable(t *testing.T) {
 	}
 	clk.t = clk.t.Add(time.Minute)
 	// Reload from disk, as a restarted service would.
-	c2, err := ca.New(ca.WithDir(filepath.Join(dir, "ca")), ca.WithClock(clk.Now))
+	c2, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"), ca.WithDir(filepath.Join(dir, "ca")), ca.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

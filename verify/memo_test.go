@@ -21,7 +21,7 @@ import (
 // with the memo primed by a success first: both must agree at every time.
 func TestChainMemoNeverAdmitsWhatX509Rejects(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain(rtIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +89,11 @@ func TestChainMemoNeverAdmitsWhatX509Rejects(t *testing.T) {
 // A certificate from another CA never matches a remembered chain.
 func TestChainMemoIsPerCertificate(t *testing.T) {
 	t.Parallel()
-	good, err := ca.New()
+	good, err := ca.New(ca.WithSubjectDomain(rtIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	evil, err := ca.New()
+	evil, err := ca.New(ca.WithSubjectDomain(rtIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

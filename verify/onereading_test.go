@@ -65,7 +65,7 @@ func signWithTemplate(t *testing.T, tmpl func() *x509.Certificate) ([]byte, *ver
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ca.New(ca.WithSigner(k, rootCert))
+	c, err := ca.New(ca.WithSubjectDomain(rtIssuer, "https://ci.example"), ca.WithSigner(k, rootCert))
 	if err != nil {
 		t.Fatal(err)
 	}

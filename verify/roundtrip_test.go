@@ -68,7 +68,9 @@ type embedded struct {
 
 func newEmbedded(t testing.TB, now func() time.Time) *embedded {
 	t.Helper()
-	c, err := ca.New(ca.WithClock(now))
+	// The second issuer is an intruder that tests have claim the
+	// expected SAN (TestReview10RegexpCannotEscapeAnchors).
+	c, err := ca.New(ca.WithSubjectDomain(rtIssuer, "https://ci.example"), ca.WithSubjectDomain("https://evil.example", "https://ci.example"), ca.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +247,7 @@ func TestRoundTripUntrustedChain(t *testing.T) {
 	t.Parallel()
 	e := newEmbedded(t, time.Now)
 	b := e.sign(t, rtArtifact)
-	other, err := ca.New()
+	other, err := ca.New(ca.WithSubjectDomain(rtIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

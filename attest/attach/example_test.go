@@ -55,7 +55,7 @@ type privateSigstore struct {
 }
 
 func newPrivateSigstore() privateSigstore {
-	c, _ := ca.New()
+	c, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	a, _ := tsa.New()
 	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
 	trust, err := verify.ParseTrustedRoot(rootJSON)

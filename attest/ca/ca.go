@@ -86,7 +86,8 @@ type config struct {
 	dir          string
 	name         string
 	log          *slog.Logger
-	servers      map[string]string // issuer → forge URL, see WithServerURL
+	servers      map[string]string   // issuer → forge URL, see WithServerURL
+	domains      map[string]*url.URL // issuer → subject domain, see WithSubjectDomain
 	sink         audit.Sink
 	signer       crypto.Signer // WithSigner: the external key and its root
 	signerRoot   *x509.Certificate
@@ -380,7 +381,9 @@ func (c *CA) Certificate() *x509.Certificate {
 // leaf first, without the root (currently just the leaf).
 //
 // SAN: the SPIFFE ID when set; otherwise id.Subject, which must be an
-// absolute URI or an email address. Issuer extension: id.Issuer, or for a
+// email address, or an absolute URI whose scheme and host are those of
+// the subject domain configured for id.Issuer ([WithSubjectDomain];
+// [ErrSubjectDomain] otherwise). Issuer extension: id.Issuer, or for a
 // SPIFFE identity without one, the trust domain ("spiffe://example.org").
 // Claims: Runner → Runner Environment (.11), Commit → Source Repository
 // Digest (.13), Ref → Source Repository Ref (.14), Event → Build Trigger
@@ -400,7 +403,7 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	if err := checkLeafKey(pub); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	tmpl, err := template(id, c.serverURL(id))
+	tmpl, err := template(id, c.serverURL(id), c.domains[id.Issuer])
 	if err != nil {
 		return nil, err
 	}
@@ -532,7 +535,10 @@ func certifiable(v string) bool {
 // unbounded size.
 const MaxIdentityValue = 2048
 
-func template(id identity.Identity, server string) (*x509.Certificate, error) {
+// template is the certificate for id: its SAN and Fulcio extensions, with
+// the URI extensions built on server, and a URI subject certified only
+// within domain (nil: none configured for id's issuer).
+func template(id identity.Identity, server string, domain *url.URL) (*x509.Certificate, error) {
 	t := &x509.Certificate{}
 	issuer := id.Issuer
 	switch {
@@ -554,6 +560,9 @@ func template(id identity.Identity, server string) (*x509.Certificate, error) {
 			// URI form is certified.
 			if u.String() != id.Subject {
 				return nil, fmt.Errorf("%w: subject %q would be certified as the URI %q; only a subject in its own URI form is certified", ErrIdentity, clip.String(id.Subject, 80), clip.String(u.String(), 80))
+			}
+			if err := inSubjectDomain(u, domain); err != nil {
+				return nil, err
 			}
 			t.URIs = []*url.URL{u}
 		} else if a, err := mail.ParseAddress(id.Subject); err == nil && a.Address == id.Subject {

@@ -39,7 +39,7 @@ func key(t *testing.T) *ecdsa.PrivateKey {
 func TestIssueBindsIdentity(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	c, err := ca.New(ca.WithClock(func() time.Time { return now }))
+	c, err := ca.New(ca.WithClock(func() time.Time { return now }), ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestIssueBindsIdentity(t *testing.T) {
 		{name: "uri subject", id: identity.Identity{Issuer: "https://iss", Subject: "https://ci/wf@refs/heads/main", Claims: identity.Claims{Commit: "abc"}},
 			wantURI: "https://ci/wf@refs/heads/main", wantIssuer: "https://iss"},
 		{name: "email subject", id: identity.Identity{Issuer: "https://iss", Subject: "dev@example.com"}, wantEmail: "dev@example.com", wantIssuer: "https://iss"},
-		{name: "bare subject", id: identity.Identity{Issuer: "https://iss", Subject: "repo:octo/x"}, wantURI: "repo:octo/x", wantIssuer: "https://iss"},
+		{name: "opaque URI subject: no host, so in no domain", id: identity.Identity{Issuer: "https://iss", Subject: "repo:octo/x"}, want: ca.ErrSubjectDomain},
 		{name: "plain word subject", id: identity.Identity{Issuer: "https://iss", Subject: "12345"}, want: ca.ErrIdentity},
 		{name: "no issuer", id: identity.Identity{Subject: "https://ci/wf"}, want: ca.ErrIdentity},
 		{name: "nobody", id: identity.Identity{}, want: ca.ErrIdentity},
@@ -118,7 +118,7 @@ func TestLeafNeverOutlivesRoot(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := start
-	c, err := ca.New(ca.WithClock(func() time.Time { return now }), ca.WithRootValidity(time.Hour))
+	c, err := ca.New(ca.WithClock(func() time.Time { return now }), ca.WithRootValidity(time.Hour), ca.WithSubjectDomain("https://i", "https://s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestPersistReloadRotate(t *testing.T) {
 // runs through sigstore-go's client in attest's tests.
 func TestFulcioHandlerErrors(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func FuzzSigningCertRequest(f *testing.F) {
 	f.Add([]byte(`{"certificateSigningRequest":"AAAA"}`))
 	f.Add([]byte(`{"credentials":{"oidcIdentityToken":"x"}}`))
 	f.Add([]byte(`{`))
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		f.Fatal(err)
 	}

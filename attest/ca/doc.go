@@ -13,12 +13,18 @@
 // serves Fulcio's HTTP API (POST /api/v2/signingCert) as an http.Handler
 // so a vendor can run it as the private Fulcio of their jobs:
 //
-//	c, _ := ca.New(ca.WithDir("/var/lib/ztci/ca"))
+//	c, _ := ca.New(ca.WithDir("/var/lib/ztci/ca"), ca.WithSubjectDomain(jobIssuer, "https://git.example.com"))
 //	signer, _ := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(t.Handler()))
 //	srv := ca.NewServer(":8443", c.Handler(authenticator)) // optional: serve it as Fulcio
 //	go srv.ListenAndServeTLS(certFile, keyFile)
 //
-// Security contract: keys below RSA-2048 or P-256 are refused (ErrWeakKey),
+// Security contract: a URI subject is certified only on the subject domain
+// configured for its token's issuer ([WithSubjectDomain]: the same scheme
+// and host, no user info), as Fulcio requires of its issuers of type
+// "uri"; an issuer without a domain certifies no URI subject, and an opaque
+// URI ("repo:…", no host) none at all (ErrSubjectDomain), so an issuer the
+// Authenticator accepts cannot have the CA name a workflow on someone
+// else's forge. Keys below RSA-2048 or P-256 are refused (ErrWeakKey),
 // and RSA keys of other sizes than 2048, 3072 and 4096 bits, the ones
 // Sigstore verifiers accept (ErrUnsupportedKey, before any signature is
 // checked with them); a CA outside its validity issues nothing

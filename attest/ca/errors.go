@@ -30,6 +30,10 @@ var (
 	// ErrIdentity: the identity has nothing a certificate can name (no
 	// SPIFFE ID, no URI or email subject) or no issuer.
 	ErrIdentity = fmt.Errorf("%w: identity cannot be certified", ErrInvalidRequest)
+	// ErrSubjectDomain: the identity's subject is a URI whose scheme and
+	// host are not those of the subject domain configured for its issuer
+	// ([WithSubjectDomain]), or no domain is configured for that issuer.
+	ErrSubjectDomain = fmt.Errorf("%w: subject outside its issuer's subject domain", ErrIdentity)
 	// ErrProofOfPossession: the signing-certificate request's proof of
 	// possession does not verify with its public key.
 	ErrProofOfPossession = fmt.Errorf("%w: proof of possession does not verify", ErrInvalidRequest)

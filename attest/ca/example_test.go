@@ -17,7 +17,9 @@ import (
 // with the job's identity in the SAN and its CI claims in Fulcio's
 // extensions, so any Sigstore verifier can check who signed.
 func ExampleCA_Issue() {
-	authority, err := ca.New() // in memory; ca.WithDir persists the key (0600)
+	// In memory (ca.WithDir persists the key, 0600); the job-token issuer
+	// speaks for workflows on the forge, and for no other URI.
+	authority, err := ca.New(ca.WithSubjectDomain("https://ci.example.com", "https://git.example.com"))
 	if err != nil {
 		panic(err)
 	}
@@ -67,7 +69,7 @@ func ExampleWithSigner() {
 	if err != nil {
 		panic(err)
 	}
-	replicaA, err := ca.New(ca.WithSigner(kmsKey, root))
+	replicaA, err := ca.New(ca.WithSigner(kmsKey, root), ca.WithSubjectDomain("https://ci.example.com", "https://git.example.com"))
 	if err != nil {
 		panic(err)
 	}

@@ -45,7 +45,7 @@ func FuzzReview9SigningCertRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s[0]), s[1])
 	}
-	c, err := New()
+	c, err := New(WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func csrFor(t *testing.T, pub *rsa.PublicKey) []byte {
 // any signature is checked with them.
 func TestReview10RSASizes(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestReview10RSASizes(t *testing.T) {
 // value is now refused with ErrIdentity; other Unicode is kept.
 func TestReview10ControlCharactersInClaims(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 // quotes none of it.
 func TestReview6SigningCertAmbiguousRequest(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestWithSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ca.New(ca.WithSigner(edKey, root))
+	c, err := ca.New(ca.WithSigner(edKey, root), ca.WithSubjectDomain("https://iss", "https://ci"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 )
 
@@ -64,6 +65,62 @@ func checkServerURL(s string) error {
 		return nil
 	}
 	return fmt.Errorf("want https (http only on loopback), got %q", s)
+}
+
+// WithSubjectDomain lets issuer's tokens certify URI subjects on domain
+// ("https://git.example.com": scheme and host only, https, or http on
+// loopback). [CA.Issue] certifies a URI subject only when its scheme and
+// host are exactly domain's, and refuses every URI subject of an issuer
+// without a domain ([ErrSubjectDomain]): otherwise any issuer the
+// Authenticator accepts could have the CA name any URI, a workflow on
+// someone else's forge among them. SPIFFE IDs and email subjects are not
+// affected. May be given once per issuer.
+//
+// This is Fulcio's rule for issuers of type "uri" (pkg/identity/uri
+// principal.go: the subject's scheme and hostname must equal those of the
+// issuer's configured SubjectDomain; pkg/config validateConfig: "uri
+// issuer must have SubjectDomain set"), with the port compared too: another
+// port on the same host may be another service. Fulcio's further check
+// that the domain shares the issuer's registrable domain is not made: a
+// vendor's job-token issuer names workflows on the forge, which lives
+// elsewhere; configuring the domain is the vendor's statement that the
+// issuer speaks for it.
+func WithSubjectDomain(issuer, domain string) Option {
+	return func(c *config) error {
+		if issuer == "" {
+			return fmt.Errorf("WithSubjectDomain(%q, %q): empty issuer", issuer, domain)
+		}
+		if err := checkServerURL(domain); err != nil {
+			return fmt.Errorf("WithSubjectDomain(%q): %w", issuer, err)
+		}
+		u, _ := url.Parse(domain) // checkServerURL parsed it
+		if u.Path != "" {
+			return fmt.Errorf("WithSubjectDomain(%q): want scheme and host only, got %q", issuer, domain)
+		}
+		if c.domains == nil {
+			c.domains = map[string]*url.URL{}
+		}
+		if _, dup := c.domains[issuer]; dup {
+			return fmt.Errorf("WithSubjectDomain: issuer %q given twice", issuer)
+		}
+		c.domains[issuer] = u
+		return nil
+	}
+}
+
+// inSubjectDomain refuses a URI subject whose scheme and host are not
+// domain's, or any when domain is nil (see [WithSubjectDomain]). An opaque
+// URI ("repo:acme/app:ref:…") has no host, so it is never in a domain.
+func inSubjectDomain(subject, domain *url.URL) error {
+	if domain == nil {
+		return fmt.Errorf("%w: no subject domain is configured for the issuer (ca.WithSubjectDomain), so it certifies no URI subject", ErrSubjectDomain)
+	}
+	// User info is refused too: "https://evil.example@example.com/…" is on
+	// the domain but reads, to a person, as another host.
+	if subject.Scheme != domain.Scheme || subject.Host != domain.Host || subject.User != nil {
+		return fmt.Errorf("%w: subject %q is not on %s://%s", ErrSubjectDomain, clip.String(subject.String(), 80), domain.Scheme, domain.Host)
+	}
+	return nil
 }
 
 // serverURL returns the forge URL for id's URI extensions, or "" if there

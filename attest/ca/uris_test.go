@@ -32,7 +32,13 @@ import (
 // the Fulcio way (sigstore-go's certificate.Extensions) matches.
 func TestFulcioURIExtensions(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New(ca.WithServerURL("https://ci.example.com", "https://git.example.com"))
+	c, err := ca.New(ca.WithServerURL("https://ci.example.com", "https://git.example.com"),
+		ca.WithSubjectDomain("https://token.actions.githubusercontent.com", "https://github.com"),
+		ca.WithSubjectDomain("https://ghe.example.com/_services/token", "https://ghe.example.com"),
+		ca.WithSubjectDomain("https://gitlab.example.com", "https://gitlab.example.com"),
+		ca.WithSubjectDomain("https://ci.example.com", "https://git.example.com"),
+		ca.WithSubjectDomain("https://ci.other.example", "https://ci.other.example"),
+		ca.WithSubjectDomain("https://oidc.codefresh.io", "https://g.codefresh.io"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +50,7 @@ func TestFulcioURIExtensions(t *testing.T) {
 	}{
 		{"github actions", identity.Identity{
 			Issuer:  "https://token.actions.githubusercontent.com",
-			Subject: "repo:acme/app:ref:refs/heads/main",
+			Subject: "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
 			Claims: identity.Claims{Platform: "github-actions", Repository: "acme/app", RepositoryID: "123456", RepositoryOwnerID: "7890", Ref: "refs/heads/main", Commit: sha,
 				WorkflowRef: "acme/app/.github/workflows/release.yml@refs/heads/main", RunID: "42", RunAttempt: "1", Event: "push", Runner: "github-hosted"},
 		}, certificate.Extensions{
@@ -62,7 +68,7 @@ func TestFulcioURIExtensions(t *testing.T) {
 		}},
 		{"github enterprise server", identity.Identity{
 			Issuer:  "https://ghe.example.com/_services/token",
-			Subject: "repo:acme/app:ref:refs/heads/main",
+			Subject: "https://ghe.example.com/acme/app/.github/workflows/r.yml@refs/heads/main",
 			Claims:  identity.Claims{Platform: "github-actions", Repository: "acme/app", WorkflowRef: "acme/app/.github/workflows/r.yml@refs/heads/main"},
 		}, certificate.Extensions{
 			Issuer:                   "https://ghe.example.com/_services/token",
@@ -158,7 +164,7 @@ func TestIssueAudited(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	rec := audittest.NewRecorder()
-	c, err := ca.New(ca.WithDir(dir), ca.WithAudit(rec))
+	c, err := ca.New(ca.WithDir(dir), ca.WithAudit(rec), ca.WithSubjectDomain("https://ci.example.com", "https://git.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}

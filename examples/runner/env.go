@@ -238,7 +238,9 @@ func (e *env) startIdentity(ctx context.Context) error {
 	if e.tokens, err = oidc.NewVerifier(issuerURL, audienceRunner, oidc.WithLogger(e.cfg.Logger)); err != nil {
 		return err
 	}
-	if e.ca, err = ca.New(ca.WithLogger(e.cfg.Logger)); err != nil {
+	// The job tokens name workflows on the forge: the CA certifies no
+	// other URI for them.
+	if e.ca, err = ca.New(ca.WithLogger(e.cfg.Logger), ca.WithSubjectDomain(issuerURL, Forge)); err != nil {
 		return err
 	}
 	if e.tsa, err = tsa.New(tsa.WithLogger(e.cfg.Logger)); err != nil {

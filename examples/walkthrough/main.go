@@ -47,7 +47,8 @@ import (
 )
 
 const (
-	signerSAN = "https://git.example/acme/app/.ztci/release.yml"
+	forge     = "https://git.example"
+	signerSAN = forge + "/acme/app/.ztci/release.yml"
 	builderID = "https://ci.example/runners/hosted@v1"
 	buildType = "https://ci.example/build/v1"
 	sourceURI = "git+https://git.example/acme/app"
@@ -94,7 +95,7 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	issuerSrv.Config.Handler = issuer.Handler()
 	issuerSrv.Start()
 	defer issuerSrv.Close()
-	certs, err := ca.New()
+	certs, err := ca.New(ca.WithSubjectDomain(issuerURL, forge)) // the job tokens name workflows on the forge
 	if err != nil {
 		return err
 	}

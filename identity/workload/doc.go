@@ -33,5 +33,8 @@
 // linked into place); concurrent streams are bounded, in all
 // ([WithMaxStreams]) and per attested ID ([WithMaxStreamsPerID], so that one
 // job on a shared socket cannot hold every stream), and refused beyond
-// either with ResourceExhausted. A [Server] never prints its issuer's keys.
+// either with ResourceExhausted; so are the FetchJWTSVID and ValidateJWTSVID
+// calls in progress ([WithMaxCalls], [WithMaxCallsPerID]), refused beyond
+// either with Unavailable, the specification's load-shedding code that
+// clients retry with a backoff. A [Server] never prints its issuer's keys.
 package workload

@@ -86,6 +86,8 @@ type config struct {
 	logger        *slog.Logger
 	streams       chan struct{} // one token per open stream
 	perID         int           // streams one SPIFFE ID may hold open (WithMaxStreamsPerID)
+	calls         chan struct{} // one token per unary call in progress
+	callsPerID    int           // unary calls one SPIFFE ID may have in progress (WithMaxCallsPerID)
 	bundleRefresh time.Duration
 }
 
@@ -160,6 +162,52 @@ func WithMaxStreamsPerID(n int) Option {
 	}
 }
 
+// DefaultMaxCalls is the default bound on the FetchJWTSVID and
+// ValidateJWTSVID calls in progress at once on a [Server] (see
+// [WithMaxCalls]).
+const DefaultMaxCalls = 64
+
+// WithMaxCalls bounds the unary calls (FetchJWTSVID, ValidateJWTSVID) in
+// progress at once on the server, across all connections, to n (default
+// [DefaultMaxCalls]). Each signs or verifies a token, perhaps with a KMS
+// key that answers slowly; a call beyond the bound is refused with
+// codes.Unavailable before the caller is attested. Unavailable is the code
+// the SPIFFE Workload Endpoint specification (section 6) gives a server
+// that sheds load, and tells clients they may retry with a backoff.
+func WithMaxCalls(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithMaxCalls(%d): need at least 1", ErrConfig, n)
+		}
+		c.calls = make(chan struct{}, n)
+		return nil
+	}
+}
+
+// DefaultMaxCallsPerID is the default bound on the unary calls one
+// attested SPIFFE ID may have in progress at once (see
+// [WithMaxCallsPerID]).
+const DefaultMaxCallsPerID = DefaultMaxCalls / 4
+
+// WithMaxCallsPerID bounds the unary calls (FetchJWTSVID and
+// ValidateJWTSVID together) one attested SPIFFE ID may have in progress at
+// once to n (default [DefaultMaxCallsPerID]). A call beyond it is refused
+// with codes.Unavailable after the caller is attested, before anything is
+// signed or verified. Without it, on a socket shared by several jobs (the
+// [UID] attestor), one job could keep [WithMaxCalls] calls in progress and
+// have every other job's refused. Set WithMaxCalls to at least n times the
+// number of IDs that share the socket for each of them to be sure of its
+// calls.
+func WithMaxCallsPerID(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithMaxCallsPerID(%d): need at least 1", ErrConfig, n)
+		}
+		c.callsPerID = n
+		return nil
+	}
+}
+
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -189,6 +237,7 @@ type Server struct {
 	closed bool
 	done   chan struct{}
 	open   map[spiffeid.ID]int // open streams per attested ID; guarded by mu
+	busy   map[spiffeid.ID]int // unary calls in progress per attested ID; guarded by mu
 }
 
 // String names the server's trust domain. The issuer is never printed:
@@ -216,8 +265,15 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	if iss == nil || attest == nil {
 		return nil, fmt.Errorf("%w: issuer and attestor are required", ErrConfig)
 	}
-	s := &Server{issuer: iss, attest: attest, config: config{logger: slog.New(slog.DiscardHandler), perID: DefaultMaxStreamsPerID, bundleRefresh: DefaultBundleRefresh},
-		now: time.Now, done: make(chan struct{}), open: map[spiffeid.ID]int{}}
+	s := &Server{
+		issuer: iss,
+		attest: attest,
+		config: config{logger: slog.New(slog.DiscardHandler), perID: DefaultMaxStreamsPerID, callsPerID: DefaultMaxCallsPerID, bundleRefresh: DefaultBundleRefresh},
+		now:    time.Now,
+		done:   make(chan struct{}),
+		open:   map[spiffeid.ID]int{},
+		busy:   map[spiffeid.ID]int{},
+	}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -229,8 +285,11 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	if s.streams == nil {
 		s.streams = make(chan struct{}, DefaultMaxStreams)
 	}
+	if s.calls == nil {
+		s.calls = make(chan struct{}, DefaultMaxCalls)
+	}
 	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}), grpc.StreamInterceptor(s.limitStreams),
-		grpc.MaxRecvMsgSize(MaxRequestSize))
+		grpc.UnaryInterceptor(s.limitCalls), grpc.MaxRecvMsgSize(MaxRequestSize))
 	workload.RegisterSpiffeWorkloadAPIServer(s.grpc, s)
 	return s, nil
 }
@@ -245,6 +304,18 @@ func (s *Server) limitStreams(srv any, ss grpc.ServerStream, _ *grpc.StreamServe
 	}
 	defer func() { <-s.streams }()
 	return handler(srv, ss)
+}
+
+// limitCalls refuses a unary call when WithMaxCalls calls are in progress.
+func (s *Server) limitCalls(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	select {
+	case s.calls <- struct{}{}:
+	default:
+		s.logger.WarnContext(ctx, "workload API call refused: limit reached", "limit", cap(s.calls))
+		return nil, status.Errorf(codes.Unavailable, "more than %d concurrent Workload API calls", cap(s.calls))
+	}
+	defer func() { <-s.calls }()
+	return handler(ctx, req)
 }
 
 // Listen creates a unix socket at path (removing a stale socket file) that
@@ -369,20 +440,43 @@ func (s *Server) streamCaller(ctx context.Context) (id spiffeid.ID, release func
 	if id, err = s.caller(ctx); err != nil {
 		return spiffeid.ID{}, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.open[id] >= s.perID {
+	if release = s.hold(s.open, s.perID, id); release == nil {
 		s.logger.WarnContext(ctx, "workload API stream refused: per-ID limit reached", "spiffe_id", id.String(), "limit", s.perID)
 		return spiffeid.ID{}, nil, status.Errorf(codes.ResourceExhausted, "more than %d concurrent Workload API streams for this identity", s.perID)
 	}
-	s.open[id]++
-	return id, func() {
+	return id, release, nil
+}
+
+// callCaller attests the caller of a unary call and counts the call
+// against its ID's [WithMaxCallsPerID] bound; release must be called when
+// the call ends.
+func (s *Server) callCaller(ctx context.Context) (id spiffeid.ID, release func(), err error) {
+	if id, err = s.caller(ctx); err != nil {
+		return spiffeid.ID{}, nil, err
+	}
+	if release = s.hold(s.busy, s.callsPerID, id); release == nil {
+		s.logger.WarnContext(ctx, "workload API call refused: per-ID limit reached", "spiffe_id", id.String(), "limit", s.callsPerID)
+		return spiffeid.ID{}, nil, status.Errorf(codes.Unavailable, "more than %d concurrent Workload API calls for this identity", s.callsPerID)
+	}
+	return id, release, nil
+}
+
+// hold counts one more use by id in held, unless id already has limit;
+// it returns the function that gives the use back, or nil when refused.
+func (s *Server) hold(held map[spiffeid.ID]int, limit int, id spiffeid.ID) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if held[id] >= limit {
+		return nil
+	}
+	held[id]++
+	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.open[id]--; s.open[id] == 0 {
-			delete(s.open, id)
+		if held[id]--; held[id] == 0 {
+			delete(held, id)
 		}
-	}, nil
+	}
 }
 
 // FetchX509SVID streams the caller's X.509-SVID, re-issued at half its
@@ -551,10 +645,11 @@ func (s *Server) idle(ctx context.Context) error {
 // FetchJWTSVID issues a JWT-SVID for the caller's identity and the
 // requested audiences. A request naming another SPIFFE ID is refused.
 func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest) (*workload.JWTSVIDResponse, error) {
-	id, err := s.caller(ctx)
+	id, release, err := s.callCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	if len(req.GetAudience()) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "audience must be specified")
 	}
@@ -575,9 +670,11 @@ func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest)
 // ValidateJWTSVID validates a JWT-SVID against the issuer's JWT bundle for
 // one audience.
 func (s *Server) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTSVIDRequest) (*workload.ValidateJWTSVIDResponse, error) {
-	if _, err := s.caller(ctx); err != nil {
+	_, release, err := s.callCaller(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	if req.GetAudience() == "" || req.GetSvid() == "" {
 		return nil, status.Error(codes.InvalidArgument, "audience and svid must be specified")
 	}

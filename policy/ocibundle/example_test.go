@@ -67,7 +67,7 @@ func Example() {
 	tag, _ := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/policies:prod", name.Insecure)
 
 	// The publisher: a private Sigstore (CA and TSA) and the workflow's identity.
-	authority, _ := ca.New()
+	authority, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	timestamps, _ := tsa.New()
 	workflow := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/acme/policies/publish.yml@refs/heads/main"}
 	signer, _ := attest.NewCASigner(authority.IssuerFor(workflow), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))

@@ -52,7 +52,7 @@ type sigstore struct {
 
 func newSigstore(t testing.TB, tsaOpts ...tsa.Option) *sigstore {
 	t.Helper()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain(issuer, issuer))
 	if err != nil {
 		t.Fatal(err)
 	}

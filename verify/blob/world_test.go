@@ -46,7 +46,7 @@ var (
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,7 +140,7 @@ func TestPolicyValidation(t *testing.T) {
 // TSA, trusted as GitHub's instance.
 func TestRunnerEnvironment(t *testing.T) {
 	t.Parallel()
-	c, err := ca.New(ca.WithServerURL(github.GitHubOIDCIssuer, "https://github.com"))
+	c, err := ca.New(ca.WithSubjectDomain(github.GitHubOIDCIssuer, "https://github.com"), ca.WithServerURL(github.GitHubOIDCIssuer, "https://github.com"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 // repository.
 func ExampleVerifier_Verify_ghe() {
 	ctx := context.Background()
-	fulcio, _ := ca.New(ca.WithServerURL(github.TenantOIDCIssuer("octo"), "https://octo.ghe.com"))
+	fulcio, _ := ca.New(ca.WithSubjectDomain(github.TenantOIDCIssuer("octo"), "https://octo.ghe.com"), ca.WithServerURL(github.TenantOIDCIssuer("octo"), "https://octo.ghe.com"))
 	stamps, _ := tsa.New()
 	rootJSON, _ := attest.NewTrustedRoot().AddEmbeddedCA("https://fulcio.octo.ghe.com", fulcio).
 		AddEmbeddedTSA("https://timestamp.octo.ghe.com", stamps).MarshalJSON()

@@ -1,9 +1,17 @@
 package github_test
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"errors"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
@@ -31,19 +39,33 @@ const (
 // github.com's maps token.actions.githubusercontent.com onto
 // https://github.com; the other mappings make the mixed certificates that a
 // policy must refuse.
+//
+// Each certificate comes from a replica of the forge's CA (one key and
+// root) configured to let the job's issuer name the job's SAN, as a Fulcio
+// configured wrongly would for the mixed ones.
 type forge struct {
-	ca    *ca.CA
+	key   crypto.Signer
+	root  *x509.Certificate
+	opts  []ca.Option // the forge URLs
 	tsa   *tsa.TSA
 	trust root.TrustedMaterial
 }
 
 func newForge(t *testing.T, servers map[string]string) *forge {
 	t.Helper()
-	var opts []ca.Option
-	for iss, url := range servers {
-		opts = append(opts, ca.WithServerURL(iss, url))
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c, err := ca.New(opts...)
+	rootCert, err := ca.NewRootCertificate(key, "forge CA", time.Now().Add(-time.Minute), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []ca.Option
+	for iss, forgeURL := range servers {
+		opts = append(opts, ca.WithServerURL(iss, forgeURL))
+	}
+	c, err := ca.New(ca.WithSigner(key, rootCert))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +81,7 @@ func newForge(t *testing.T, servers map[string]string) *forge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &forge{ca: c, tsa: a, trust: tm}
+	return &forge{key: key, root: rootCert, opts: opts, tsa: a, trust: tm}
 }
 
 // job is the GitHub Actions run a certificate is issued for.
@@ -89,7 +111,15 @@ func (f *forge) sign(t *testing.T, j job) []byte {
 			WorkflowRef: wf, Event: "push", Runner: j.runner,
 		},
 	}
-	s, err := attest.NewCASigner(f.ca.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(f.tsa.Handler()))
+	san, err := url.Parse(j.san)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ca.New(append(slices.Clone(f.opts), ca.WithSigner(f.key, f.root), ca.WithSubjectDomain(j.issuer, san.Scheme+"://"+san.Host))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(f.tsa.Handler()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ type embeddedSigstore struct {
 
 func newEmbeddedSigstore(t testing.TB) embeddedSigstore {
 	t.Helper()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func Example() {
 	anonymousPush := attach.WithKeychain(authn.NewMultiKeychain())
 
 	// CI: the private Sigstore (CA + TSA) and the workload's identity.
-	authority, _ := ca.New()
+	authority, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	timestamps, _ := tsa.New()
 	releaseJob := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
 	signer, _ := attest.NewCASigner(authority.IssuerFor(releaseJob), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))
@@ -117,7 +117,7 @@ type privateSigstore struct {
 }
 
 func newPrivateSigstore() privateSigstore {
-	c, _ := ca.New()
+	c, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	a, _ := tsa.New()
 	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", c).AddEmbeddedTSA("https://tsa.ci.example", a))
 	trust, err := verify.ParseTrustedRoot(rootJSON)

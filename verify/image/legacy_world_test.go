@@ -69,7 +69,7 @@ type legacyWorld struct {
 
 func newLegacyWorld(t testing.TB) *legacyWorld {
 	t.Helper()
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

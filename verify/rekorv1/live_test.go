@@ -36,7 +36,7 @@ type liveWorld struct {
 func newLiveWorld(t *testing.T) *liveWorld {
 	t.Helper()
 	r := itest.StartRekorV1(t)
-	c, err := ca.New()
+	c, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,7 @@ const (
 	SourceURI  = "git+https://git.example/acme/app"
 	Workflow   = ".ztci/release.yml"
 	SignerSAN  = "https://git.example/acme/app/.ztci/release.yml"
+	Forge      = "https://git.example" // where SignerSAN lives: the subject domain of the Lab's job tokens
 	BuilderID  = "https://ztci.dev/examples/runner@v1"
 	BuildType  = "https://ztci.dev/examples/runner/build/v1"
 	// Audience is the audience of the tokens the Lab's gate accepts.
@@ -140,7 +141,7 @@ func Start(ctx context.Context, opts ...Option) (_ *Lab, err error) {
 	if l.tokens, err = oidc.NewVerifier(issuerURL, Audience, oidc.WithLogger(cfg.log)); err != nil {
 		return nil, err
 	}
-	if l.ca, err = ca.New(ca.WithLogger(cfg.log)); err != nil {
+	if l.ca, err = ca.New(ca.WithLogger(cfg.log), ca.WithSubjectDomain(issuerURL, Forge)); err != nil {
 		return nil, err
 	}
 	if l.tsa, err = tsa.New(tsa.WithLogger(cfg.log)); err != nil {
