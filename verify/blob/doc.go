@@ -50,6 +50,14 @@
 //     was made with one). Anything else is an *EntryMismatchError naming
 //     the field, before any other check; the verifier checks the same
 //     binding again.
+//   - A signature binds the artifact's digest, nothing else: not its file
+//     name, version or platform (neither the ".sig", the ".cert" nor the
+//     log entry names them). Whoever serves the release can serve any
+//     artifact the expected signer ever signed, with its own ".sig" and
+//     ".cert" — an older, vulnerable kubectl, another architecture's
+//     binary — and it verifies, as it does with cosign verify-blob. To
+//     require one release, check its digest against one from a source that
+//     names the version, not from the host serving the file.
 //   - A signature without a log entry does not verify with the default
 //     verify.Verifier (one entry required): look it up with verify/rekorv1.
 //   - Fail closed: every error matches verify.ErrVerification and a

@@ -33,8 +33,9 @@ const (
 //
 // Input larger than MaxInputBytes, more than MaxAttestations bundles, a line
 // that is not one JSON object, a wrapper whose member names repeat or differ
-// only in case (see internal/strictjson), and an empty input are refused
-// with errors matching verify.ErrMalformedBundle.
+// only in case (see internal/strictjson), and an input holding no bundle
+// (empty, or an empty or null attestations list) are refused with errors
+// matching verify.ErrMalformedBundle.
 func ParseBundles(r io.Reader) ([][]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
@@ -48,7 +49,11 @@ func ParseBundles(r io.Reader) ([][]byte, error) {
 		return nil, malformed("no attestation in input")
 	}
 	if json.Valid(trimmed) {
-		return document(trimmed, 0)
+		bs, err := document(trimmed, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nonEmpty(bs)
 	}
 	var out [][]byte
 	for i, line := range bytes.Split(data, []byte("\n")) {
@@ -68,7 +73,17 @@ func ParseBundles(r io.Reader) ([][]byte, error) {
 		}
 		out = append(out, bs...)
 	}
-	return out, nil
+	return nonEmpty(out)
+}
+
+// nonEmpty refuses a parse that found no bundle: an API response with an
+// empty or null attestations list says nothing is attested, which is not a
+// list of attestations to verify.
+func nonEmpty(bundles [][]byte) ([][]byte, error) {
+	if len(bundles) == 0 {
+		return nil, malformed("no attestation in input")
+	}
+	return bundles, nil
 }
 
 // document returns the bundles of one valid JSON document: itself when it

@@ -30,6 +30,8 @@ func TestParseBundles(t *testing.T) {
 		{name: "JSON Lines with CRLF and blank lines", in: compact.String() + "\r\n\r\n" + compact.String() + "\r\n", n: 2},
 		{name: "attestations API response", in: api, n: 2},
 		{name: "empty", in: " \n ", err: true},
+		{name: "empty attestations list", in: `{"attestations":[]}`, err: true},
+		{name: "null attestations list", in: `{"attestations":null}`, err: true},
 		{name: "not an object", in: `[` + compact.String() + `]`, err: true},
 		{name: "line not JSON", in: compact.String() + "\n{oops\n", err: true},
 		{name: "two documents on a line", in: compact.String() + " " + compact.String() + "\n" + compact.String(), err: true},

@@ -1,7 +1,14 @@
 package github
 
 import (
+	"bytes"
+	"encoding/asn1"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +49,82 @@ func FuzzPolicyHost(f *testing.F) {
 		}
 		if id.IssuerRegexp != "(?i:"+regexp.QuoteMeta(issuer)+")" || !strings.HasPrefix(id.SANRegexp, "(?i:"+regexp.QuoteMeta("https://"+host+"/")) {
 			t.Fatalf("Host %q: issuer %q SAN %q", h, id.IssuerRegexp, id.SANRegexp)
+		}
+	})
+}
+
+// FuzzSigningCert: signingCert reads an untrusted bundle to choose its
+// instance. Whatever the bytes, it does not panic; it refuses with
+// verify.ErrMalformedBundle anything but a v0.2 or v0.3 bundle whose
+// signing certificate parses; and the certificate it returns is the
+// first one the bundle carries, byte for byte (what verify checks next),
+// with only an unhandled critical SAN cleared.
+func FuzzSigningCert(f *testing.F) {
+	for _, name := range []string{"sigstore-js-2.1.0-bundle.json", "custom-issuer.sigstore.json", "reusable-workflow-attestation.sigstore.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	lines, err := os.ReadFile(filepath.Join("testdata", "github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for l := range bytes.Lines(lines) {
+		f.Add(l)
+	}
+	for _, s := range []string{
+		`{}`,
+		`{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=0.1","verificationMaterial":{"certificate":{"rawBytes":"AA=="}}}`,
+		`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"certificate":{"rawBytes":"AA=="}}}`,
+		`{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=0.2","verificationMaterial":{"x509CertificateChain":{"certificates":[]}}}`,
+		`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"x"}}}`,
+		`[`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := signingCert(b)
+		if err != nil {
+			if c != nil || !errors.Is(err, verify.ErrMalformedBundle) {
+				t.Fatalf("signingCert = %v, %v: want nil and ErrMalformedBundle", c, err)
+			}
+			return
+		}
+		var probe struct {
+			MediaType            string `json:"mediaType"`
+			VerificationMaterial struct {
+				Certificate *struct {
+					RawBytes []byte `json:"rawBytes"`
+				} `json:"certificate"`
+				X509CertificateChain *struct {
+					Certificates []struct {
+						RawBytes []byte `json:"rawBytes"`
+					} `json:"certificates"`
+				} `json:"x509CertificateChain"`
+			} `json:"verificationMaterial"`
+		}
+		if err := json.Unmarshal(b, &probe); err != nil {
+			t.Fatalf("accepted %q, which does not decode: %v", b, err)
+		}
+		switch probe.MediaType {
+		case "application/vnd.dev.sigstore.bundle+json;version=0.2", "application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.dev.sigstore.bundle+json;version=0.3":
+		default:
+			t.Fatalf("accepted media type %q", probe.MediaType)
+		}
+		vm := probe.VerificationMaterial
+		var first []byte
+		if vm.Certificate != nil {
+			first = vm.Certificate.RawBytes
+		} else if vm.X509CertificateChain != nil && len(vm.X509CertificateChain.Certificates) > 0 {
+			first = vm.X509CertificateChain.Certificates[0].RawBytes
+		}
+		if !bytes.Equal(c.Raw, first) {
+			t.Fatalf("returned a certificate other than the bundle's first")
+		}
+		if slices.ContainsFunc(c.UnhandledCriticalExtensions, func(o asn1.ObjectIdentifier) bool { return o.Equal(oidSAN) }) {
+			t.Fatalf("unhandled critical SAN kept")
 		}
 	})
 }

@@ -55,6 +55,12 @@
 //   - A tag is resolved exactly once per call; the digest it resolved to is
 //     used for everything after and returned in Result.Digest. A tag that
 //     moves during or after verification cannot change what was verified.
+//     What verifies is the digest, not the tag: whoever can move the tag
+//     (the registry, anyone who can push to the repository) can point it
+//     at any image the expected signers signed, an older release
+//     included, and it verifies. To require one release, reference it by
+//     a digest obtained from a source that names the version, or check
+//     the version the verified statement carries in policy.
 //   - Every manifest, index and blob is fetched by digest (tags only for
 //     the image itself and the tag-schema index) and checked against it;
 //     every read is bounded ([MaxManifestSize], [MaxBundleSize],
