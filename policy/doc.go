@@ -315,18 +315,38 @@
 //     "environment", is malformed); environments compare
 //     case-insensitively and without surrounding whitespace, and one
 //     named by an expression or a variable ("${{ inputs.env }}",
-//     "$ENV", "<< pipeline.parameters.env >>") is judged as production;
-//     a "docker://" step is judged as an image; an action with
-//     a "." or ".." path segment or a backslash matches no allow-list
-//     entry, and a local "./" one with such a segment is judged as remote.
+//     "$ENV", "<< pipeline.parameters.env >>", "<+env>", "((env))"), or
+//     any name that is not plain (ASCII letters and digits, space, ".",
+//     "_", "-", "/", ":"; a platform folding case or accents reads
+//     "prödúction" as "production"), is judged as production; a
+//     "docker://" step is judged as an image; an action, orb or image
+//     with a "." or ".." path segment or a backslash matches no
+//     allow-list entry, and a local "./" action with such a segment is
+//     judged as remote; an action's commit and an orb's version are the
+//     whole ref after its only "@"
+//     ("actions/checkout@main@<sha>" is the branch "main@<sha>" to act).
+//     A step calling a reusable workflow (a path in .github/workflows,
+//     local or remote) is denied (pipeline.workflow_unjudged): its jobs
+//     are not the pipeline's, and belong there to be judged.
 //     raw, the platform's own document, is not judged: the rules cannot
 //     tell whether the jobs say all it says, so a pipeline carrying a
 //     non-empty raw is denied (pipeline.raw_unjudged; a policy of your own
-//     that judges raw may set that violation aside).
+//     that judges raw may set that violation aside). The rules judge
+//     the jobs as the caller normalized them, and take on trust what only
+//     the platform's document says ([PipelineJob] and [Step] say what
+//     each field must cover): a commit SHA is not checked to belong to
+//     the repository it is named under (GitHub serves a fork's commit
+//     under its parent's name), and what a local action runs (a
+//     composite action's own steps, a Docker action's image) is not
+//     judged.
 //   - secrets: a job with a non-empty string id and a well-formed git ref
 //     (as git check-ref-format allows), a non-empty list of literal secret
-//     names (no empty, "." or ".." segment, no whitespace, control, "%",
-//     "\" or glob character).
+//     names (printable ASCII, so that no backend normalizing names reads
+//     "ci/．．/prod/db" as "prod/db"; no empty, "." or ".." segment, no
+//     "%", "\", "#", ";" or glob character: a backend putting the name in
+//     a URL path reads "ci/prod-db#-public" as "ci/prod-db"). Grants add
+//     up: any grant that matches releases the secret, so a narrower grant
+//     never restricts what a broader one gives.
 //
 // # Decoding input
 //

@@ -137,7 +137,9 @@ type Pipeline struct {
 	// Path is the configuration file, e.g. ".circleci/config.yml".
 	Path string `json:"path"`
 	// Uses lists pipeline-level reusable units: CircleCI orbs
-	// ("circleci/node@5.1.0"), GitLab includes.
+	// ("circleci/node@5.1.0"), GitLab includes. The jobs they add to the
+	// pipeline belong in Jobs, to be judged: the rules judge a unit's
+	// name and pin, not what it runs.
 	Uses []string `json:"uses,omitempty"`
 	// Jobs are the pipeline's jobs.
 	Jobs []PipelineJob `json:"jobs,omitempty"`
@@ -152,15 +154,31 @@ type Pipeline struct {
 type PipelineJob struct {
 	// Name identifies the job within the pipeline.
 	Name string `json:"name"`
-	// Type is "approval" for a manual approval gate, "" otherwise.
+	// Type is "approval" for a manual approval gate that holds the jobs
+	// requiring it until someone approves (a CircleCI approval job, a
+	// GitLab manual job with allow_failure false), "" otherwise.
 	Type string `json:"type"`
-	// Environment is the deployment environment the job targets, if any.
+	// Environment is the deployment environment the job targets, if any
+	// (where a platform has none, what holds its deploy credentials: a
+	// CircleCI context). One chosen when the job runs is given as
+	// written ("${{ inputs.env }}"): the library judges it as production.
 	Environment string `json:"environment"`
-	// Privileged reports a privileged container or machine executor.
+	// Privileged reports a job that runs with its host's privileges: a
+	// privileged container or machine executor, or container options
+	// that amount to one ("--privileged" in any spelling, "--cap-add",
+	// "--pid=host" and the other host namespaces, "--device", a mount
+	// of the Docker socket or of the host's root).
 	Privileged bool `json:"privileged"`
-	// Requires lists the jobs that must finish before this one.
+	// Requires lists the jobs that must succeed before this one runs. A
+	// job this one runs after whatever its outcome (GitHub "if:
+	// always()", a CircleCI requires that accepts a failed or canceled
+	// job, a GitLab optional need) is not required, and is left out: an
+	// approval listed here counts as one the job waits for.
 	Requires []string `json:"requires,omitempty"`
-	// Branches lists the ref filters the job runs on (empty: all).
+	// Branches lists the branches whose commits the job runs on (empty:
+	// all). A filter on anything else, such as a pull request's base
+	// branch (GitHub's on.pull_request.branches) or tags, is not one: a
+	// job that a pull request to main runs does not run on main.
 	Branches []string `json:"branches,omitempty"`
 	// Images lists the container images the job runs in.
 	Images []string `json:"images,omitempty"`
@@ -173,7 +191,10 @@ type Step struct {
 	// Name is the step's display name.
 	Name string `json:"name"`
 	// Uses is the action, orb command or template the step runs, e.g.
-	// "actions/checkout@<sha>".
+	// "actions/checkout@<sha>". A local action ("./path") is trusted as
+	// part of the repository under review: name one so only when its
+	// path comes from that repository, not from another repository or
+	// ref checked out into the workspace, whose action it runs.
 	Uses string `json:"uses"`
 	// Image is a container image the step runs, e.g. "docker://alpine@sha256:…".
 	Image string `json:"image"`

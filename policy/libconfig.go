@@ -147,7 +147,11 @@ type DeployConfig struct {
 // PipelineConfig configures the pipeline rule set (action "pipeline.run").
 type PipelineConfig struct {
 	// ProductionEnvironments name the environments whose jobs need branch
-	// filters and an approval (compared case-insensitively). Nil:
+	// filters and an approval, compared case-insensitively and exactly
+	// otherwise: "production" does not cover "production-eu", and an
+	// entry that is not a plain name ("production-*", read as a pattern)
+	// is rejected. A job environment that is not a plain ASCII name (an
+	// expression, a variable, "prödúction") counts as production. Nil:
 	// ["production"]. A non-nil empty list is rejected: it would exempt
 	// every job.
 	ProductionEnvironments []string
@@ -170,7 +174,11 @@ type PipelineConfig struct {
 // SecretsConfig configures the secrets rule set (action "secrets.release").
 type SecretsConfig struct {
 	// Grants say who may receive which secret. A secret is released only
-	// if a grant matches it. Empty: every release is denied.
+	// if a grant matches it, and whenever any grant does: grants add up,
+	// so a narrower grant ("ci/deploy-key" on protected refs only) does
+	// not restrict what a broader one ("ci/**" on any ref) gives. Names
+	// are printable ASCII (see the package documentation). Empty: every
+	// release is denied.
 	Grants []SecretGrant
 }
 
@@ -327,6 +335,14 @@ func (c *LibraryConfig) Validate() error {
 		bad("Pipeline.ProductionEnvironments is empty, which would exempt every job; leave it nil for the default")
 	}
 	nonEmpty("Pipeline.ProductionEnvironments", p.ProductionEnvironments)
+	// The library compares these with job environments exactly (without
+	// case): "production-*" would read as a pattern and cover only a job
+	// whose environment is "production-*", not "production-eu".
+	for i, env := range p.ProductionEnvironments {
+		if env != "" && !plainEnvironment(env) {
+			bad("Pipeline.ProductionEnvironments[%d] %q is not a plain name (ASCII letters and digits, space, \".\", \"_\", \"-\", \"/\", \":\"): names are compared exactly, not as patterns, and a job environment that is not a plain name counts as production already", i, env)
+		}
+	}
 	nonEmpty("Pipeline.ProtectedBranches", p.ProtectedBranches)
 	nonEmpty("Pipeline.ApprovalJobs", p.ApprovalJobs)
 	// An empty prefix would allow everything.
@@ -500,6 +516,21 @@ func (c *LibraryConfig) document() map[string]any {
 		doc["untrusted_triggers"] = strs(c.UntrustedTriggers)
 	}
 	return doc
+}
+
+// plainEnvironment reports whether env is a plain environment name as
+// the pipeline rules read one (pipeline.rego prod_jobs): ASCII letters
+// and digits, space, ".", "_", "-", "/" and ":", around surrounding
+// whitespace.
+func plainEnvironment(env string) bool {
+	for _, r := range strings.TrimSpace(env) {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', strings.ContainsRune(" ._-/:", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // validAuthority reports whether s names an identity authority as a

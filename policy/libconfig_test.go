@@ -34,6 +34,13 @@ func TestLibraryConfigValidate(t *testing.T) {
 		{name: "deny severity not a level", edit: func(c *policy.LibraryConfig) { c.Deploy.DenySeverity = "HIGH" }},
 		{name: "vex signer without issuer", edit: func(c *policy.LibraryConfig) { c.Deploy.VEXSigners = []policy.AllowedSigner{{SAN: "x"}} }},
 		{name: "empty production environments", edit: func(c *policy.LibraryConfig) { c.Pipeline.ProductionEnvironments = []string{} }},
+		// Compared exactly: a pattern would cover only a job environment
+		// spelled as the pattern, not "production-eu".
+		{name: "production environment pattern", edit: func(c *policy.LibraryConfig) { c.Pipeline.ProductionEnvironments = []string{"production-*"} }},
+		{name: "production environment not ASCII", edit: func(c *policy.LibraryConfig) { c.Pipeline.ProductionEnvironments = []string{"Produktion-\u00e4"} }},
+		{name: "plain production environments", edit: func(c *policy.LibraryConfig) {
+			c.Pipeline.ProductionEnvironments = []string{"production", " Production/EU:1 ", "prod_2.us-east"}
+		}, ok: true},
 		{name: "empty image prefix allows all", edit: func(c *policy.LibraryConfig) { c.Pipeline.AllowedImages = []string{""} }},
 		{name: "grant without refs", edit: func(c *policy.LibraryConfig) {
 			c.Secrets.Grants = []policy.SecretGrant{{Secret: "x", Repositories: []string{"acme/app"}}}

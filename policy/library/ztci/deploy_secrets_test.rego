@@ -136,3 +136,12 @@ test_production_secret_in_untrusted_trigger_build_denied if {
 	staging := json.patch(secrets_att(true, [credential("l1", "staging/deploy", "vault")]), [{"op": "add", "path": "/signer/claims/event", "value": "pull_request_target"}])
 	rules(with_att(staging), unsafe) == set()
 }
+
+# A name a normalizing backend reads as a production secret ("ｐrod/deploy"
+# is "prod/deploy" after NFKC) is not a literal name, so it counts as a
+# production credential once any production secret is configured.
+test_non_ascii_name_counts_as_production if {
+	every name in ["\uff50rod/deploy", "prod\uff0fdeploy", "staging/\u2025/prod/deploy"] {
+		rules(with_att(secrets_att(false, [credential("l1", name, "vault")])), sp_config) == {"deploy.production_secret_unprotected_ref"}
+	}
+}

@@ -124,10 +124,13 @@ pinned_digest(ref) if {
 	regex.match(`@sha256:[a-f0-9]{64}$`, ref)
 }
 
-# pinned_commit: an action reference pinned to a full commit SHA.
+# pinned_commit: an action reference pinned to a full commit SHA, the
+# whole ref after its only "@". act (Gitea and Forgejo Actions) reads
+# the ref as everything after the first "@": "actions/checkout@main@<sha>"
+# is the branch "main@<sha>", which moves.
 pinned_commit(ref) if {
 	is_string(ref)
-	regex.match(`@[a-f0-9]{40}$`, ref)
+	regex.match(`^[^@]+@[a-f0-9]{40}$`, ref)
 }
 
 # image_name strips a "docker://" scheme and the digest or tag.
@@ -184,12 +187,20 @@ signer_allowed(signer, allowed) if {
 # must not be matched against what a backend could read as another
 # secret: an empty, "." or ".." segment ("prod/..", "prod/", "/prod/db"),
 # a percent-escape or backslash (decoded or read as a separator
-# downstream), whitespace or a control character, or glob characters (a
-# name is not a pattern).
+# downstream), "#" or ";" (where the path a backend puts the name in
+# ends for a URL or a servlet: under a grant "ci/*-public",
+# "ci/prod-db#-public" is read as "ci/prod-db"), glob characters (a name
+# is not a pattern; "?" also ends a URL's path), or any
+# character outside printable ASCII. A backend that normalizes a name
+# before looking it up (NFKC) reads "ci/．．/prod/db" or "ci/‥/prod/db" as
+# "ci/../prod/db", "ｐrod/db" as "prod/db" and "℅" as "c/o", and Rego
+# cannot normalize to tell; Unicode whitespace ("\u00a0", "\u2028") and
+# C1 controls ("\u0085") are whitespace and controls as much as the
+# ASCII ones.
 secret_name(name) if {
 	is_string(name)
 	name != ""
-	not regex.match(`[\s\x00-\x1f\x7f%\\*?\[\]{}]`, name)
+	not regex.match(`[^\x21-\x7e]|[%\\#;*?\[\]{}]`, name)
 	every seg in split(name, "/") {
 		not seg in {"", ".", ".."}
 	}

@@ -5,8 +5,10 @@
 #   production deploys only from protected refs, an approval job before
 #   every production deploy, only pinned and allow-listed images (a step's
 #   "docker://" uses included), actions and orbs (no "." or ".." path
-#   segment; a local "./" action may not leave the repository), and no
-#   privileged jobs or steps.
+#   segment; a local "./" action may not leave the repository; a pin is
+#   the whole ref after the only "@"), no step calling a reusable
+#   workflow (pipeline.workflow_unjudged), and no privileged jobs or
+#   steps.
 #   Config (data.ztci.config.pipeline): production_environments
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
@@ -21,8 +23,8 @@
 #   the rules do not judge (pipeline.raw_unjudged).
 #   Environments are compared case-insensitively and without surrounding
 #   whitespace (CI platforms treat "Production" and "production" as one
-#   environment); one named by an expression or a variable is judged as
-#   production.
+#   environment); one named by an expression or a variable, or any name
+#   that is not plain, is judged as production.
 package ztci.pipeline
 
 import data.ztci.lib
@@ -91,12 +93,19 @@ prod_jobs contains j if {
 
 # An environment named by an expression or a variable ("${{ inputs.env }}",
 # "$DEPLOY_ENV", "<< pipeline.parameters.env >>", "{{ env }}") is chosen
-# when the job runs, production included: it is judged as production.
+# when the job runs, production included: it is judged as production. So
+# is any name that is not plain (ASCII letters and digits, space, ".",
+# "_", "-", "/", ":"): each CI platform has its own expression syntax
+# (Harness "<+pipeline.variables.env>", Concourse "((env))", GoCD
+# "#{env}", TeamCity "%env.name%"), and a list of the known ones would
+# miss the next; and a platform that looks environments up without case
+# or accents, as a database collation does, finds "production" under
+# "prödúction" or "PRODUCTİON", which lower() does not fold.
 prod_jobs contains j if {
 	some j in jobs
 	env := object.get(j, "environment", "")
 	is_string(env)
-	regex.match(`\$|\{\{|<<`, env)
+	not regex.match(`^[A-Za-z0-9 _.:/-]*$`, trim_space(env))
 }
 
 violations contains v if {
@@ -323,7 +332,7 @@ violations contains v if {
 
 violations contains v if {
 	some [job, img] in images
-	not lib.allowed_prefix(trim_prefix(img, "docker://"), allowed_images)
+	not allowed_ref(trim_prefix(img, "docker://"), allowed_images)
 	v := {
 		"rule": "pipeline.image_not_allowed",
 		"message": sprintf("job %q uses image %q, which is not on the allow-list", [job, img]),
@@ -367,11 +376,9 @@ violations contains v if {
 	}
 }
 
-# An allow-listed prefix covers what lies under it, not what a ".."
-# segment climbs out to ("actions/checkout/../../evil/x@<sha>").
 violations contains v if {
 	some [job, uses] in actions
-	not allowed_action(uses)
+	not allowed_ref(uses, allowed_actions)
 	v := {
 		"rule": "pipeline.action_not_allowed",
 		"message": sprintf("job %q uses %q, which is not on the allow-list", [job, uses]),
@@ -379,14 +386,40 @@ violations contains v if {
 	}
 }
 
-allowed_action(uses) if {
-	lib.allowed_prefix(uses, allowed_actions)
-	not dot_segment(uses)
+# allowed_ref: ref is under one of the allow-listed prefixes
+# (lib.allowed_prefix) and stays there: a prefix covers what lies under
+# it, not what a "." or ".." segment climbs out to, for actions
+# ("actions/checkout/../../evil/x@<sha>"), orbs and includes
+# ("circleci/../evil/node@1.0.0") and images alike.
+allowed_ref(ref, prefixes) if {
+	lib.allowed_prefix(ref, prefixes)
+	not dot_segment(ref)
+}
+
+# A reusable workflow ("owner/repo/.github/workflows/deploy.yml@<sha>",
+# or "./.github/workflows/deploy.yml" in the repository) is a pipeline of
+# its own: its jobs, their environments, images and approvals are not in
+# the jobs these rules judge, and a local one would pass as a local
+# action. A step that calls one is denied (its jobs belong in the
+# pipeline's jobs), whatever its pin or the allow-list say. GitHub finds
+# reusable workflows only in .github/workflows; other spellings of the
+# path (another case, "//") are denied with them, not trusted to name
+# something else.
+violations contains v if {
+	some j in jobs
+	some s in steps_of(j)
+	is_string(s.uses)
+	regex.match(`(?i)(^|/)\.github/+workflows(/|@|$)`, s.uses)
+	v := {
+		"rule": "pipeline.workflow_unjudged",
+		"message": sprintf("job %q calls the reusable workflow %q, whose jobs these rules do not see; list its jobs in the pipeline instead", [j.name, s.uses]),
+		"value": s.uses,
+	}
 }
 
 violations contains v if {
 	some orb in orbs
-	not regex.match(`@[0-9]+\.[0-9]+\.[0-9]+$`, orb)
+	not regex.match(`^[^@]+@[0-9]+\.[0-9]+\.[0-9]+$`, orb)
 	v := {
 		"rule": "pipeline.orb_not_pinned",
 		"message": sprintf("orb %q is not pinned to an exact version (name@x.y.z)", [orb]),
@@ -396,7 +429,7 @@ violations contains v if {
 
 violations contains v if {
 	some orb in orbs
-	not lib.allowed_prefix(orb, allowed_orbs)
+	not allowed_ref(orb, allowed_orbs)
 	v := {
 		"rule": "pipeline.orb_not_allowed",
 		"message": sprintf("orb %q is not on the allow-list", [orb]),

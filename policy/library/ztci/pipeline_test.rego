@@ -252,16 +252,59 @@ test_raw_denied if {
 
 # An environment named by an expression or a variable ("${{ inputs.env }}",
 # "$DEPLOY_ENV", "<< pipeline.parameters.env >>") is chosen when the job
-# runs and may be production: it is judged as production.
+# runs and may be production: it is judged as production, in any
+# platform's syntax (Harness "<+...>", Concourse "((...))", GoCD "#{...}",
+# TeamCity "%...%"): any name that is not plain ASCII. A platform that
+# folds case or accents as a collation does reads "prödúction" as
+# "production".
 test_templated_environment_is_production if {
-	every env in ["${{ inputs.environment }}", "$DEPLOY_ENV", "${DEPLOY_ENV}", "<< pipeline.parameters.env >>", "{{ env }}", "$(env)"] {
+	every env in ["${{ inputs.environment }}", "$DEPLOY_ENV", "${DEPLOY_ENV}", "<< pipeline.parameters.env >>", "{{ env }}", "$(env)", "<+pipeline.variables.env>", "((env))", "#{env}", "%env.name%", "$[variables.env]", "@env", "env\nname", "pr\u00f6d\u00facti\u00f3n", "PRODUCT\u0130ON", "Vorf\u00fchrung"] {
 		patched([
 			{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": env},
 			{"op": "remove", "path": "/pipeline/jobs/2/branches"},
 		]) == {"pipeline.prod_unfiltered"}
 	}
-	patched([
-		{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": "staging"},
-		{"op": "remove", "path": "/pipeline/jobs/2/branches"},
-	]) == set()
+	every env in ["staging", "review/feature-1.2", "eu:staging_2", " staging\t"] {
+		patched([
+			{"op": "replace", "path": "/pipeline/jobs/2/environment", "value": env},
+			{"op": "remove", "path": "/pipeline/jobs/2/branches"},
+		]) == set()
+	}
+}
+
+# A reusable workflow ("owner/repo/.github/workflows/x.yml@ref", or
+# "./.github/workflows/x.yml" in the repository) is a pipeline of its
+# own: its jobs, environments and images are not in the normalized jobs,
+# so a step that calls one is denied, local or remote, pinned and
+# allow-listed or not (a local call read as a local action ran a
+# production deploy no rule had seen).
+test_reusable_workflow_step_denied if {
+	every uses in [
+		"./.github/workflows/deploy.yml",
+		"./.GitHub/Workflows/deploy.yaml",
+		"./.github//workflows/deploy.yml",
+		concat("@", ["actions/reusable/.github/workflows/deploy.yml", sha]),
+		concat("@", ["actions/reusable/.github/workflows", sha]),
+	] {
+		"pipeline.workflow_unjudged" in patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(uses)}])
+	}
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(concat("@", ["actions/workflows-helper", sha]))}]) == set()
+}
+
+# A commit pin is the whole ref after the only "@": act (Gitea and
+# Forgejo Actions) reads "actions/checkout@main@<sha>" as the branch
+# "main@<sha>", which moves; an orb's version likewise.
+test_pin_after_the_only_at if {
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/steps/0/uses", "value": concat("@", ["actions/checkout", "main", sha])}]) == {"pipeline.action_not_pinned"}
+	patched([{"op": "replace", "path": "/pipeline/uses/0", "value": "circleci/node@volatile@5.1.0"}]) == {"pipeline.orb_not_pinned"}
+}
+
+# A "." or ".." segment climbs out of an allow-listed prefix for orbs and
+# images as for actions: "circleci/../evil/node" is not under "circleci/".
+test_dot_segments_in_orbs_and_images if {
+	patched([{"op": "replace", "path": "/pipeline/uses/0", "value": "circleci/../evil/node@5.1.0"}]) == {"pipeline.orb_not_allowed"}
+	patched([{"op": "replace", "path": "/pipeline/uses/0", "value": "circleci/./node@5.1.0"}]) == {"pipeline.orb_not_allowed"}
+	evil := concat("", ["cimg/../evil/go@sha256:", substring(img, count(img) - 64, 64)])
+	patched([{"op": "replace", "path": "/pipeline/jobs/0/images/0", "value": evil}]) == {"pipeline.image_not_allowed"}
+	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(concat("", ["docker://", evil]))}]) == {"pipeline.image_not_allowed"}
 }

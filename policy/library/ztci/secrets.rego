@@ -10,13 +10,17 @@
 #   trust domains, exact: the authority that vouches for the job),
 #   "repository_ids": [...] (optional immutable repository ids, exact)}. An empty repository or ref matches no grant.
 #   Deny by default: a job without a non-empty string id, a request whose
-#   names are not a non-empty list of literal names (no empty, "." or ".."
-#   segment, no whitespace, control, "%", "\" or glob character), and job
+#   names are not a non-empty list of literal names (printable ASCII: no
+#   whitespace, control or other character a backend could normalize into
+#   another name; no empty, "." or ".." segment, no "%", "\", "#", ";"
+#   or glob character), and job
 #   fields of the wrong type (a ref that is not a well-formed git ref,
 #   protected that is not the boolean true) never match a grant. A job
 #   started by an untrusted trigger (config untrusted_triggers, default
 #   ["pull_request_target", "workflow_run"]) is not protected, whatever
-#   its ref.
+#   its ref. Grants add up: a secret is released when any grant matches,
+#   so a narrower grant ("ci/deploy-key" on protected refs) never
+#   restricts what a broader one ("ci/**" on any ref) gives.
 package ztci.secrets
 
 import data.ztci.lib

@@ -150,3 +150,28 @@ test_unreadable_trigger_is_not_protected if {
 	}
 	rules(req(object.union(job, {"trigger": null}), ["prod/db-password"])) == set()
 }
+
+# A literal name is printable ASCII: a backend that normalizes names
+# (NFKC, as many frameworks do before a lookup) reads fullwidth or
+# compatibility characters as the ASCII ones they stand for, so
+# "ci/．．/prod/db" under a grant "ci/**" would be "prod/db"; Unicode
+# whitespace ("\u00a0", "\u3000", "\u2028") and C1 controls ("\u0085")
+# are whitespace and controls as much as the ASCII ones.
+test_non_ascii_names_never_granted if {
+	ci := {"secrets": {"grants": [{"secret": "ci/**", "repositories": ["acme/app"], "refs": ["refs/heads/*"], "protected": false}]}}
+	every name in ["ci/\uff0e\uff0e/prod/db", "ci/\u2025/prod/db", "ci/\u2105", "ci/\uff50rod", "ci/db\u00a0", "ci/db\u3000", "ci/a\u2028b", "ci/db\u0085", "ci/\ufe52\ufe52/prod"] {
+		{v.rule | some v in main.violations with input as req(job, [name]) with data.ztci.config as ci} == {"secrets.malformed"}
+	}
+	{v.rule | some v in main.violations with input as req(job, ["ci/db-token_1.2+x=y@z"]) with data.ztci.config as ci} == set()
+}
+
+# A backend that puts the name in a URL path reads it only up to "#" (a
+# fragment), and a servlet up to ";" (path parameters): under a grant
+# "ci/*-public", "ci/prod-db#-public" would be "ci/prod-db".
+test_url_path_terminators_never_granted if {
+	pub := {"secrets": {"grants": [{"secret": "ci/*-public", "repositories": ["acme/app"], "refs": ["refs/heads/*"], "protected": false}]}}
+	every name in ["ci/prod-db#-public", "ci/prod-db;-public", "ci/prod-db?-public"] {
+		{v.rule | some v in main.violations with input as req(job, [name]) with data.ztci.config as pub} == {"secrets.malformed"}
+	}
+	{v.rule | some v in main.violations with input as req(job, ["ci/npm-public"]) with data.ztci.config as pub} == set()
+}
