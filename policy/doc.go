@@ -97,7 +97,7 @@
 //	  approvals       [{name, by}]            approvals granted in this run
 //	pipeline        object   the configuration being run ([Pipeline])
 //	  platform, path  string
-//	  uses            [string] orbs / includes ("circleci/node@5.1.0")
+//	  uses            [string] orbs / includes ("circleci/node@5.1.0", "group/project/file.yml@<sha>")
 //	  jobs            [{name, type ("approval"|""), environment, privileged,
 //	                    requires [string], branches [string], images [string],
 //	                    steps [{name, uses, image, privileged}]}]
@@ -325,6 +325,10 @@
 //     judged as remote; an action's commit and an orb's version are the
 //     whole ref after its only "@"
 //     ("actions/checkout@main@<sha>" is the branch "main@<sha>" to act).
+//     A pipeline-level unit (uses: an orb, a GitLab include or component)
+//     is pinned by a commit SHA, or, on CircleCI (platform "circleci"),
+//     by an exact orb version, which the orb registry never publishes
+//     twice; elsewhere "@1.2.3" is a git tag its project can move.
 //     A step calling a reusable workflow (a path in .github/workflows,
 //     local or remote) is denied (pipeline.workflow_unjudged): its jobs
 //     are not the pipeline's, and belong there to be judged.

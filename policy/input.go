@@ -137,7 +137,10 @@ type Pipeline struct {
 	// Path is the configuration file, e.g. ".circleci/config.yml".
 	Path string `json:"path"`
 	// Uses lists pipeline-level reusable units: CircleCI orbs
-	// ("circleci/node@5.1.0"), GitLab includes. The jobs they add to the
+	// ("circleci/node@5.1.0"), GitLab includes and components
+	// ("group/project/templates/deploy.yml@<commit sha>": the built-in
+	// library takes a version tag as a pin only on CircleCI, whose orb
+	// versions never change). The jobs they add to the
 	// pipeline belong in Jobs, to be judged: the rules judge a unit's
 	// name and pin, not what it runs.
 	Uses []string `json:"uses,omitempty"`

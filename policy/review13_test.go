@@ -26,7 +26,7 @@ func TestLibraryReviewRegressionsThirteenth(t *testing.T) {
 	e := newConfigured(t, cfg)
 
 	pipeline := func(change func(*policy.Pipeline)) policy.Input {
-		p := &policy.Pipeline{Platform: "github-actions", Path: ".github/workflows/ci.yml", Uses: []string{"circleci/node@5.1.0"},
+		p := &policy.Pipeline{Platform: "circleci", Path: ".circleci/config.yml", Uses: []string{"circleci/node@5.1.0"},
 			Jobs: []policy.PipelineJob{
 				{Name: "build", Images: []string{"cimg/go" + digest}, Steps: []policy.Step{{Name: "checkout", Uses: "actions/checkout@" + sha}}},
 				{Name: "hold", Type: "approval", Requires: []string{"build"}},

@@ -6,7 +6,9 @@
 #   every production deploy, only pinned and allow-listed images (a step's
 #   "docker://" uses included), actions and orbs (no "." or ".." path
 #   segment; a local "./" action may not leave the repository; a pin is
-#   the whole ref after the only "@"), no step calling a reusable
+#   the whole ref after the only "@"; a pipeline-level unit, an orb or a
+#   GitLab include, is pinned by a commit SHA, or on CircleCI by an exact
+#   orb version), no step calling a reusable
 #   workflow (pipeline.workflow_unjudged), and no privileged jobs or
 #   steps.
 #   Config (data.ztci.config.pipeline): production_environments
@@ -417,12 +419,35 @@ violations contains v if {
 	}
 }
 
+# A pipeline-level unit (input.pipeline.uses) is pinned when nothing can
+# change what its name and pin fetch: a full commit SHA, the whole ref
+# after its only "@" (a GitLab include's or component's commit), or, on
+# CircleCI, an exact orb version, which the orb registry never publishes
+# twice. Anywhere else "@1.2.3" is a git tag its project can move: a
+# GitLab CI/CD component "@1.2.3" is one.
+unit_pinned(u) if lib.pinned_commit(u)
+
+unit_pinned(u) if {
+	on_circleci
+	regex.match(`^[^@]+@[0-9]+\.[0-9]+\.[0-9]+$`, u)
+}
+
+on_circleci if {
+	p := object.get(pipeline, "platform", null)
+	is_string(p)
+	lower(trim_space(p)) == "circleci"
+}
+
+unit_pin_hint := "name@x.y.z, or name@<commit sha>" if on_circleci
+
+else := "name@<commit sha>; a version tag can be moved"
+
 violations contains v if {
 	some orb in orbs
-	not regex.match(`^[^@]+@[0-9]+\.[0-9]+\.[0-9]+$`, orb)
+	not unit_pinned(orb)
 	v := {
 		"rule": "pipeline.orb_not_pinned",
-		"message": sprintf("orb %q is not pinned to an exact version (name@x.y.z)", [orb]),
+		"message": sprintf("orb or include %q is not pinned (%s)", [orb, unit_pin_hint]),
 		"value": orb,
 	}
 }

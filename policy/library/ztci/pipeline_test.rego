@@ -308,3 +308,14 @@ test_dot_segments_in_orbs_and_images if {
 	patched([{"op": "replace", "path": "/pipeline/jobs/0/images/0", "value": evil}]) == {"pipeline.image_not_allowed"}
 	patched([{"op": "add", "path": "/pipeline/jobs/0/steps/-", "value": step(concat("", ["docker://", evil]))}]) == {"pipeline.image_not_allowed"}
 }
+
+# Outside CircleCI, whose orb registry never publishes a version twice, a
+# pipeline-level unit's "@1.2.3" is a git tag its project can move (a
+# GitLab CI/CD component): only a commit SHA pins it.
+test_units_pinned_by_commit_outside_circleci if {
+	gitlab := [{"op": "replace", "path": "/pipeline/platform", "value": "gitlab-ci"}]
+	patched(array.concat(gitlab, [{"op": "replace", "path": "/pipeline/uses/0", "value": "circleci/components/deploy@1.2.3"}])) == {"pipeline.orb_not_pinned"}
+	patched(array.concat(gitlab, [{"op": "replace", "path": "/pipeline/uses/0", "value": concat("@", ["circleci/components/deploy", sha])}])) == set()
+	patched([{"op": "replace", "path": "/pipeline/platform", "value": " CircleCI "}]) == set()
+	patched([{"op": "replace", "path": "/pipeline/platform", "value": 7}]) == {"pipeline.orb_not_pinned"}
+}
