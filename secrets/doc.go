@@ -151,6 +151,13 @@
 //     ", " between (xxd -i, C and Java arrays, HexFormat with prefix 0x),
 //     and as Go's %#v of a []byte writes it (0x0 for a zero byte); \xHH
 //     bytes are backslash escapes (above);
+//   - hex dumps, lower case, at the tools' default widths, of a file or
+//     stream holding the value at any offset: xxd -p (30 bytes a line,
+//     LF line breaks); and those with a space between bytes, 16 a line,
+//     with or without offsets and an ASCII column: hexdump -C, Go's
+//     hex.Dump, od -tx1 (-An, -Ax, -z) and xxd -g1. The mask runs from the
+//     value's first hex digit to its last byte in the ASCII column, taking
+//     the lines in between with it;
 //   - decimal bytes of the whole value with " ", "," or ", " between (Go's
 //     %v of a []byte, Python's list(b), Ruby's bytes.inspect, Rust's {:?},
 //     Node's JSON of a Buffer and Uint8Array.toString()), and signed as
@@ -202,9 +209,16 @@
 //     of a part of the value, UTF-16 encoded again other than as standard
 //     base64 of UTF-16LE (base64 of UTF-16BE, URL-safe base64, hex or base32
 //     of UTF-16), UTF-16 of a value that is not UTF-8, mixed-case hex of the
-//     whole value, hex broken into lines or groups of bytes (hex.Dump,
-//     hexdump, od and xxd at their default widths, xxd -p for a value longer
-//     than 29 bytes, Python's bytes.hex(":", 2)), hex with other separators
+//     whole value, hex in groups of bytes (fmt's "%x %x" of two parts,
+//     Python's bytes.hex(" ", 2) and bytes.hex(":", 2)), hex dumps other
+//     than those above: xxd's default, in pairs of bytes (4142 4344; its
+//     ASCII column masks a printable value on one line, but not its hex),
+//     hexdump's default and od -x, in 16-bit words, dumps in upper case
+//     (xxd -u), with CRLF line breaks in xxd -p, with text before each line
+//     (a timestamp), or with repeated lines squeezed into "*" (hexdump -C,
+//     od), at other widths (xxd -c, od -w: narrower ones are not read, and
+//     wider ones only when the writer holds all the lines of the value at
+//     once), and characters spaced out (od -c); hex with other separators
 //     or prefixes (0XDE, Python's list of hex() strings), decimal bytes in
 //     aligned columns (od -An -tu1, Node's console.log of a Uint8Array),
 //     gzip, and anything encrypted;
@@ -245,6 +259,7 @@
 // that is the job of egress control and of not giving the job the value.
 //
 // Memory is bounded by a hold-back of about six times the longest value
+// (or five times plus 150 bytes, what its hex dump takes, if that is more)
 // plus the largest single write, and time is linear in the input for every
 // input, including a value repeated back to back.
 package secrets

@@ -3,6 +3,7 @@ package secrets_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -106,6 +107,21 @@ func ExampleRedactor_AddSecrets() {
 	// true 1
 	// db=*** api=***
 	// true
+}
+
+// A value in a hex dump (hexdump -C, hex.Dump, od -tx1, xxd -p) is masked
+// from its first hex digit to its last character in the ASCII column, the
+// lines in between with it.
+func ExampleRedactor_hexDump() {
+	red := secrets.NewRedactor()
+	red.AddMask("s3cr3t-passw0rd")
+	w := red.NewWriter(os.Stdout)
+	fmt.Fprint(w, hex.Dump([]byte("password=s3cr3t-passw0rd;")))
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	// Output:
+	// 00000000  70 61 73 73 77 6f 72 64  3d ***;|
 }
 
 // BackendFunc plugs in a vendor's own source, e.g. a cloud STS whose tokens

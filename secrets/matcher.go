@@ -33,8 +33,13 @@ type matcher struct {
 	repl  [][]byte // by secret: what replaces it
 	// hold is how many bytes a writer holds back: one less than the longest
 	// stretch of stream an occurrence can span, raw or escaped (see
-	// maxExpand).
-	hold   int
+	// maxExpand), or in a hex dump with the lines it is on (see dumpHold).
+	hold int
+	// reach is how far around an escape or a line break an occurrence
+	// can reach: the hold-back but for the lines of hex dumps, which only
+	// findDumps reads, so that the regions decoded around every escape do
+	// not grow with them.
+	reach  int
 	hex    *wideMatcher // the hex and decimal forms (see byteForms)
 	minLen int
 	maxLen int
@@ -190,7 +195,8 @@ func newWideMatcher(pats []string, owner []int32) *wideMatcher {
 	w.bits, w.bits2 = new(filter), new(filter2)
 	w.grams = map[uint64][]cand{}
 	for i, p := range pats {
-		for off := 0; off < w.stride; off++ { // see matcher
+		first := unbroken(p, w.stride+wideGramLen-1)
+		for off := first; off < first+w.stride; off++ { // see matcher
 			var win [8]byte
 			copy(win[:], p[off:off+wideGramLen])
 			g := binary.LittleEndian.Uint64(win[:])
@@ -201,6 +207,25 @@ func newWideMatcher(pats []string, owner []int32) *wideMatcher {
 		}
 	}
 	return w
+}
+
+// unbroken returns the start of the first n bytes of p that hold no line
+// break, or 0 if there are none. The wide matcher enters the windows that
+// start in them: any stride bytes of an occurrence hold a sampled window's
+// start, not only its first (see matcher), and windows that span the line
+// breaks of xxd -p's hex (see xxdPlain) would be many, each spelling of a
+// value breaking it at another place, where those inside a line are the
+// hex's own.
+func unbroken(p string, n int) int {
+	first := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] == '\n' {
+			first = i + 1
+		} else if i+1-first >= n {
+			return first
+		}
+	}
+	return 0
 }
 
 // find appends the intervals of every occurrence in b to out.

@@ -63,6 +63,7 @@ type Redactor struct {
 	pats     map[string]int32 // pattern -> secret index
 	bytePats map[string]int32 // hex or decimal form -> secret index (see byteForms)
 	frags    map[string]int32 // fragment that may be wrapped into lines -> secret index (see wrapPatterns)
+	dumps    map[string]int32 // form -> secret index, for its blocks in hex dumps (see dumpTriggers)
 	maxRaw   int
 	refused  atomic.Int64
 	m        atomic.Pointer[matcher]
@@ -108,7 +109,7 @@ func WithOccurrenceHook(f func(Occurrence)) RedactOption {
 // NewRedactor returns an empty Redactor that writes [Mask] in place of
 // every secret.
 func NewRedactor() *Redactor {
-	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, bytePats: map[string]int32{}, frags: map[string]int32{}}
+	r := &Redactor{values: map[string]int32{}, pats: map[string]int32{}, bytePats: map[string]int32{}, frags: map[string]int32{}, dumps: map[string]int32{}}
 	r.m.Store(newMatcher(nil, nil, newWideMatcher(nil, nil), 0))
 	return r
 }
@@ -335,7 +336,10 @@ func (r *Redactor) insert(name, value string) bool {
 		fs := forms(value)
 		for _, f := range fs {
 			r.maxRaw = max(r.maxRaw, len(f))
-			for _, p := range byteForms(f) {
+			if _, ok := r.dumps[f]; !ok {
+				r.dumps[f] = i
+			}
+			for _, p := range append(byteForms(f), xxdPlain(f)...) {
 				if _, ok := r.bytePats[p]; !ok && len(p) >= 2*MinMaskLen { // see wideMatcher
 					r.bytePats[p] = i
 				}
@@ -366,8 +370,11 @@ func (r *Redactor) insert(name, value string) bool {
 // caller holds r.mu.
 func (r *Redactor) rebuild() {
 	pats, owner := wrapPatterns(r.frags, r.pats)
+	pats, owner = dumpTriggers(r.dumps, pats, owner)
 	m := newMatcher(pats, owner, newWideMatcher(flatten(r.bytePats)), r.maxRaw)
 	m.hold = max(m.hold, wrapHold)
+	m.reach = m.hold
+	m.hold = max(m.hold, dumpHold(r.maxRaw))
 	m.names = slices.Clone(r.names)
 	for _, t := range r.repl {
 		m.repl = append(m.repl, []byte(t))
@@ -613,14 +620,14 @@ func byteForms(f string) []string {
 // written through it, however the writes split the stream.
 //
 // To catch a value split across writes it holds back the end of the stream
-// (the longest form it can recognise, about six times the longest value)
-// until more arrives; [RedactWriter.Flush] writes it out (masking complete
-// values; a value only partly written by then cannot be recognised later)
-// and [RedactWriter.Close] flushes and refuses further writes. It does not
-// close the underlying writer. Memory is bounded by that hold-back plus the
-// largest single write, and time is linear in the input whatever it holds:
-// a secret repeated back to back is masked and written out as it comes, not
-// held.
+// (the longest form it can recognise, about six times the longest value,
+// or the lines of its hex dump) until more arrives; [RedactWriter.Flush]
+// writes it out (masking complete values; a value only partly written by
+// then cannot be recognised later) and [RedactWriter.Close] flushes and
+// refuses further writes. It does not close the underlying writer. Memory
+// is bounded by that hold-back plus the largest single write, and time is
+// linear in the input whatever it holds: a secret repeated back to back is
+// masked and written out as it comes, not held.
 //
 // Matching is one pass for all patterns: every pattern is at least
 // MinMaskLen bytes long, so sampling a 4-byte window every (shortest pattern
@@ -628,9 +635,10 @@ func byteForms(f string) []string {
 // filters those windows and only hits are checked exactly. Escaped forms are
 // matched by decoding only the regions around escape characters (character
 // references and terminal control sequences are replaced, not decoded, and
-// only where they can be inside a value), and base64 or base32 wrapped into
+// only where they can be inside a value), base64 or base32 wrapped into
 // lines by joining the lines only around blocks of a value's encoding that
-// the same pass finds.
+// the same pass finds, and hex dumps by reading the lines as a dump only
+// around blocks of a value's hex that it finds.
 //
 // A RedactWriter is safe for concurrent use: writes from several goroutines
 // are serialised and each write's bytes stay together in the stream (a
@@ -856,7 +864,8 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 	ivs := m.find(b, rw.ivs[:0])
 	ivs = m.hex.find(b, ivs)
 	ivs = rw.findWrapped(m, b, ivs)
-	w := m.hold + 1
+	ivs = rw.findDumps(m, b, ivs)
+	w := m.reach + 1
 	// Each region is decoded in its encoder family's plain mode, and in
 	// the variants and chains its escapes call for (see decode.go): only
 	// regions that hold the escapes a mode reads pay for it.
@@ -1135,10 +1144,10 @@ func (rw *RedactWriter) findWrapped(m *matcher, b []byte, ivs []interval) []inte
 	// hold-back of it, and the line before each break within a line more.
 	seps := rw.seps[:0]
 	for i := 0; i < len(trig); {
-		lo, hi := max(trig[i].start-m.hold-maxWrap-2, 0), min(trig[i].end+m.hold, len(b))
+		lo, hi := max(trig[i].start-m.reach-maxWrap-2, 0), min(trig[i].end+m.reach, len(b))
 		j := i + 1
-		for ; j < len(trig) && trig[j].start-m.hold-maxWrap-2 <= hi; j++ {
-			hi = max(hi, min(trig[j].end+m.hold, len(b)))
+		for ; j < len(trig) && trig[j].start-m.reach-maxWrap-2 <= hi; j++ {
+			hi = max(hi, min(trig[j].end+m.reach, len(b)))
 		}
 		for p := lo; p < hi; p++ {
 			if c := b[p]; c == '\n' || c == '\r' || c == ' ' {
@@ -1151,7 +1160,7 @@ func (rw *RedactWriter) findWrapped(m *matcher, b []byte, ivs []interval) []inte
 		i = j
 	}
 	rw.seps = seps
-	w := m.hold + 1
+	w := m.reach + 1
 	for i := 0; i < len(seps); {
 		lo, hi := max(seps[i].start-w, 0), min(seps[i].end+w, len(b))
 		j := i + 1
@@ -1170,20 +1179,24 @@ func (rw *RedactWriter) findWrapped(m *matcher, b []byte, ivs []interval) []inte
 			x++
 		}
 		k := len(ivs)
-		ivs = d.mapBack(m.find(d.b, ivs), k, lo)
-		// Keep what holds a trigger: what is found only by joining lines
-		// is then found however the stream is cut into writes.
-		n := k
-		for _, iv := range ivs[k:] {
-			if iv.sec >= 0 && holdsTrigger(trig, iv) {
-				ivs[n] = iv
-				n++
-			}
-		}
-		ivs = ivs[:n]
+		ivs = keepTriggered(d.mapBack(m.find(d.b, ivs), k, lo), k, trig)
 		i = j
 	}
 	return ivs
+}
+
+// keepTriggered keeps of ivs[k:], found by joining lines, what holds one
+// of trig, sorted by start: what is found only by joining lines is then
+// found however the stream is cut into writes.
+func keepTriggered(ivs []interval, k int, trig []interval) []interval {
+	n := k
+	for _, iv := range ivs[k:] {
+		if iv.sec >= 0 && holdsTrigger(trig, iv) {
+			ivs[n] = iv
+			n++
+		}
+	}
+	return ivs[:n]
 }
 
 // holdsTrigger reports whether iv contains one of trig, sorted by start.

@@ -239,18 +239,19 @@ func TestRedactNotMasked(t *testing.T) {
 		"CANARY-e\u0301-s3cr3t",                                   // NFD
 		url.QueryEscape(url.QueryEscape(url.QueryEscape(secret))), // encoded three times
 		"canary-é-s3cr3t",                                         // case changed
-		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)), // base64 of an escaped form
-		goJSON(strconv.QuoteToASCII(secret)),                                                // escaped twice (\\u00e9: a JSON document in a JSON string)
-		odDecimal(secret),                                                                   // decimal bytes in columns (od -An -tu1)
-		"CANARY-=C3=A9-s3cr3t",                                                              // quoted-printable
-		regexp.MustCompile(`[A-Za-z0-9]`).ReplaceAllString(secret, "$0\b$0"),                // overstruck as nroff writes bold (c, backspace, c)
-		strings.ToLower(base32.StdEncoding.EncodeToString([]byte(secret))),                  // lower-case base32
-		hex.Dump([]byte("0123456789" + secret)),                                             // hex broken into lines
-		strings.ReplaceAll(fmt.Sprintf("%#v", []byte(secret)), "0x", "0X"),                  // hex with other prefixes
-		fmt.Sprintf("%x %x", secret[:8], secret[8:]),                                        // hex in groups of bytes
-		base64.StdEncoding.EncodeToString([]byte(utf16Text(secret, binary.BigEndian))),      // base64 of UTF-16BE
-		string(utf32LE(secret)),                                                             // other encodings
-		wrapLines(hex.EncodeToString([]byte(strings.Repeat("p", 25)+secret)), 60, "\n", ""), // xxd -p, the hex split by a line break
+		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)),                  // base64 of an escaped form
+		goJSON(strconv.QuoteToASCII(secret)),                                                                 // escaped twice (\\u00e9: a JSON document in a JSON string)
+		odDecimal(secret),                                                                                    // decimal bytes in columns (od -An -tu1)
+		"CANARY-=C3=A9-s3cr3t",                                                                               // quoted-printable
+		regexp.MustCompile(`[A-Za-z0-9]`).ReplaceAllString(secret, "$0\b$0"),                                 // overstruck as nroff writes bold (c, backspace, c)
+		strings.ToLower(base32.StdEncoding.EncodeToString([]byte(secret))),                                   // lower-case base32
+		strings.ReplaceAll(fmt.Sprintf("%#v", []byte(secret)), "0x", "0X"),                                   // hex with other prefixes
+		fmt.Sprintf("%x %x", secret[:8], secret[8:]),                                                         // hex in groups of bytes
+		wrapLines(strings.ToUpper(hex.EncodeToString([]byte(strings.Repeat("p", 25)+secret))), 60, "\n", ""), // xxd -p -u: upper case, broken by a line break
+		wrapLines(hex.EncodeToString([]byte(strings.Repeat("p", 25)+secret)), 60, "\r\n", ""),                // xxd -p with CRLF line breaks
+		"   " + strings.Join(strings.Split(secret, ""), "   "),                                               // characters spaced out (od -c)
+		base64.StdEncoding.EncodeToString([]byte(utf16Text(secret, binary.BigEndian))),                       // base64 of UTF-16BE
+		string(utf32LE(secret)),                                                                              // other encodings
 		// Wrapped base64 split by one CRLF into parts shorter than the value
 		// (9 and 12 characters).
 		wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 50)+secret+"q")), 76, "\r\n", ""),
@@ -381,6 +382,9 @@ func FuzzRedactEncodings(f *testing.F) {
 	f.Add("red-and-green-x", []byte("\x1b]8;;u\x1b\\"), []byte{0, 4})
 	// coreutils' quoting after Python's '\'…' (see TestRedactCoreutilsOutOfStep).
 	f.Add("'00\x00000$", []byte("0"), []byte("0"))
+	// Hex dumps of a file with the secret at an offset that breaks it
+	// over three lines (xxd -p: two).
+	f.Add("CANARY-s3cr3t-Zq9vX2-do-not-leak", []byte("0123456789ab"), []byte{40, 3})
 	f.Fuzz(func(t *testing.T, secret string, around []byte, splits []byte) {
 		if len(secret) < secrets.MinMaskLen || len(secret) > 256 || strings.Contains(secret, "*") {
 			return
@@ -441,6 +445,10 @@ func FuzzRedactEncodings(f *testing.F) {
 		// of the secret alone and at an offset in a file.
 		forms = append(forms, wrapLines(base64.StdEncoding.EncodeToString([]byte(secret)), 76, "\n", ""),
 			wrapLines(base64.StdEncoding.EncodeToString(append(bytes.Clone(around), secret...)), 64, "\n", ""))
+		// Hex dumps of the secret at an offset in a file: hex.Dump (as
+		// hexdump -C writes it), on lines of its own, and xxd -p.
+		file := append(bytes.Clone(around), secret...)
+		forms = append(forms, "\n"+hex.Dump(file), wrapLines(hex.EncodeToString(file), 60, "\n", ""))
 		sep := " "
 		if len(around) > 0 && around[len(around)-1] == '\\' {
 			// A backslash right before a form would escape its first byte:
@@ -477,6 +485,7 @@ func BenchmarkRedactRepeats(b *testing.B) {
 		{"overlapping", strings.Repeat("a", 9)},
 		{"base64", base64.StdEncoding.EncodeToString([]byte(canary))},
 		{"wrapped base64", wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat(canary, 9))), 76, "\n", "") + "\n"},
+		{"hex dump", hex.Dump([]byte(strings.Repeat(canary, 9)))},
 		{"coreutils", coreutilsQuote(encCanary)},
 		{"quote runs", `'$'\`},
 		{"ansi-c runs", `$'\'`},
