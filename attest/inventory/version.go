@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 
@@ -176,13 +177,13 @@ type pyPart struct {
 
 func (a pyPart) cmp(b pyPart) int {
 	if a.inf != b.inf {
-		return compareInt(a.inf, b.inf)
+		return cmp.Compare(a.inf, b.inf)
 	}
 	if a.inf != 0 {
 		return 0
 	}
 	if a.rank != b.rank {
-		return compareInt(a.rank, b.rank)
+		return cmp.Compare(a.rank, b.rank)
 	}
 	return cmpNum(a.num, b.num)
 }
@@ -308,16 +309,6 @@ func (a pyVersion) compare(o version) int {
 		if c != 0 {
 			return c
 		}
-	}
-	return 0
-}
-
-func compareInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
 	}
 	return 0
 }

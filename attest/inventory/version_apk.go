@@ -1,6 +1,9 @@
 package inventory
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // --- Alpine (apk) ---
 
@@ -127,7 +130,7 @@ func (a apkVersion) compare(o version) int {
 		case apkLetter:
 			c = strings.Compare(x.val, y.val)
 		case apkSuffix:
-			c = compareInt(x.rank, y.rank)
+			c = cmp.Compare(x.rank, y.rank)
 		default:
 			c = cmpNum(x.val, y.val)
 		}

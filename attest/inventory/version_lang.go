@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"regexp"
 	"strconv"
 	"strings"
@@ -199,7 +200,7 @@ func isLabelChar(r rune) bool { return r < 0x80 && (isLetter(byte(r)) || isDigit
 func (a nugetVersion) compare(o version) int {
 	b := o.(nugetVersion)
 	for i := range a.nums {
-		if c := compareInt64(a.nums[i], b.nums[i]); c != 0 {
+		if c := cmp.Compare(a.nums[i], b.nums[i]); c != 0 {
 			return c
 		}
 	}
@@ -216,7 +217,7 @@ func (a nugetVersion) compare(o version) int {
 			return c
 		}
 	}
-	return compareInt(len(a.labels), len(b.labels))
+	return cmp.Compare(len(a.labels), len(b.labels))
 }
 
 func nugetLabelCompare(x, y string) int {
@@ -226,7 +227,7 @@ func nugetLabelCompare(x, y string) int {
 	ny, ey := strconv.ParseInt(y, 10, 32)
 	switch {
 	case ex == nil && ey == nil:
-		return compareInt64(nx, ny)
+		return cmp.Compare(nx, ny)
 	case ex == nil:
 		return -1
 	case ey == nil:
@@ -235,16 +236,6 @@ func nugetLabelCompare(x, y string) int {
 	// OrdinalIgnoreCase: labels are ASCII, and no label character lies
 	// between 'Z' and 'a', so lower case orders as upper case does.
 	return strings.Compare(strings.ToLower(x), strings.ToLower(y))
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // --- Composer (Packagist) ---
@@ -393,7 +384,7 @@ func phpTail(first string) int {
 	if isDigit(first[0]) {
 		return 1
 	}
-	return compareInt(phpSpecialOrder(first), phpSpecialOrder("#"))
+	return cmp.Compare(phpSpecialOrder(first), phpSpecialOrder("#"))
 }
 
 func phpPartCompare(x, y string) int {
@@ -406,7 +397,7 @@ func phpPartCompare(x, y string) int {
 	case yn:
 		y = "#"
 	}
-	return compareInt(phpSpecialOrder(x), phpSpecialOrder(y))
+	return cmp.Compare(phpSpecialOrder(x), phpSpecialOrder(y))
 }
 
 // --- Pub (Dart) ---
@@ -497,7 +488,7 @@ func dartMayReadAsInt(p string) bool {
 func (a pubVersion) compare(o version) int {
 	b := o.(pubVersion)
 	for i := range a.core {
-		if c := compareInt64(a.core[i], b.core[i]); c != 0 {
+		if c := cmp.Compare(a.core[i], b.core[i]); c != 0 {
 			return c
 		}
 	}
@@ -527,7 +518,7 @@ func comparePubParts(a, b []pubPart) int {
 		var c int
 		switch {
 		case x.isNum && y.isNum:
-			c = compareInt64(x.num, y.num)
+			c = cmp.Compare(x.num, y.num)
 		case x.isNum:
 			c = -1
 		case y.isNum:
@@ -539,7 +530,7 @@ func comparePubParts(a, b []pubPart) int {
 			return c
 		}
 	}
-	return compareInt(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 // --- Swift ---
