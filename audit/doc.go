@@ -159,6 +159,14 @@
 //     with [ErrUnanchored], so a rewrite that drops the checkpoint lines
 //     cannot pass as verified. Checkpoint often enough for your threat
 //     model; [Log.Close] signs everything.
+//   - Rollback is caught only by a checkpoint kept where the host cannot
+//     write. A file cut back to an earlier checkpoint line is a valid,
+//     shorter log: [Verifier.Log] passes it, and [Open] reopens it and
+//     appends after it (a fork of the log that was). Keep the latest
+//     checkpoint off the host (from [Log.Checkpoint], or through a
+//     witness: [github.com/ztci/ztci/audit/witness]) and verify with
+//     [Verifier.LogSince] ([ErrTruncated] for a cut, [ErrRootMismatch]
+//     for a fork) or [Verifier.Consistency] from it to a newer one.
 //   - [Open] verifies an existing log before appending and refuses a log it
 //     cannot verify; after a write or fsync error the log refuses appends.
 //     It never truncates a file that is not a log (only a torn header or
@@ -172,7 +180,10 @@
 //     [ActionUnsignedTailAdopted] event naming the adopted range and its
 //     tree root, then signs a checkpoint; [Verifier.Log] counts the
 //     adopted entries ([Report.Adopted]), so an auditor sees which entries
-//     were signed at a restart rather than when written. Deployments whose
+//     were signed at a restart rather than when written. It adopts only
+//     events exactly as [Log.Append] writes them: a tail entry that is no
+//     event, or an event spelled otherwise (which [Log.Lookup] would not
+//     find by its id), fails Open with [ErrCorruptEntry]. Deployments whose
 //     checkpoint key is out of the host's reach ([OpenWithSigner] with a
 //     KMS or HSM key), where that adoption would sign for whoever can
 //     write the file, pass [WithUnsignedTail]([TailRefuse]): Open then

@@ -113,7 +113,12 @@ type Receipt struct {
 // the entries, appends an [ActionUnsignedTailAdopted] entry recording
 // their range and tree root, and signs a checkpoint over them and it
 // before it returns, so the signed log shows which entries were signed
-// at a restart rather than when written ([Report.Adopted]). With
+// at a restart rather than when written ([Report.Adopted]). It adopts only
+// events exactly as [Log.Append] writes them (the [Encode] form): any
+// other tail entry (no event, or an event spelled otherwise, which
+// [Log.Lookup] would not find by its id) was not written by a log, and
+// Open fails with a [*LogError] wrapping [ErrCorruptEntry] at it, leaving
+// the file as it is. With
 // [WithUnsignedTail]([TailRefuse]) Open instead fails with a [*LogError]
 // wrapping [ErrUnanchored] that names them, and leaves the file as it is;
 // use it when the key is out of the host's reach ([OpenWithSigner] with a
@@ -204,8 +209,14 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	// Entries after the last signed checkpoint: [from, to).
 	from, to := s.report.Latest.Size, s.report.Entries
 	torn := errors.As(serr, &le) && errors.Is(serr, ErrTornTail)
-	if (serr == nil || torn) && to > from && l.tail == TailRefuse {
-		return refuseTail(path, s, from, to) // before a torn line is cut: the file stays as it is
+	if (serr == nil || torn) && to > from {
+		// Both before a torn line is cut: a refused file stays as it is.
+		if l.tail == TailRefuse {
+			return refuseTail(path, s, from, to)
+		}
+		if err := checkTail(f, s, from, to); err != nil {
+			return fmt.Errorf("audit: open log %s: %w", path, err)
+		}
 	}
 	switch {
 	case serr == nil:

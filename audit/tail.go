@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"os"
 	"strconv"
 	"time"
 )
@@ -29,7 +31,10 @@ const (
 	// [ActionUnsignedTailAdopted] entry recording them before anything
 	// else, and signs a checkpoint over both before it returns, so the
 	// signed log says which entries were signed at a restart rather than
-	// when written ([Report.Adopted]).
+	// when written ([Report.Adopted]). An entry that is not an event as
+	// [Log.Append] writes it fails Open with [ErrCorruptEntry] instead:
+	// no crash leaves one, and once signed it would be part of the
+	// verified log.
 	TailAdopt TailPolicy = iota + 1
 	// TailRefuse: Open fails with a [*LogError] wrapping [ErrUnanchored]
 	// that names the entries, and leaves the file as it is (a torn line
@@ -209,6 +214,49 @@ func (l *Log) adoptTail(ctx context.Context, path string, from, to uint64) error
 	l.next++
 	if _, err := l.commit(appendEntryLine(nil, to, line), [][]byte{leaf}, []pendingID{pid}, true); err != nil {
 		return fmt.Errorf("audit: open log %s: adopt unsigned tail: %w", path, err)
+	}
+	return nil
+}
+
+// checkTail refuses to adopt the unsigned tail [from, to) that scan s
+// found unless every entry is an event exactly as [Encode] writes it, as
+// every entry [Log.Append] writes is. Anything else was written by someone
+// else, and signing it would make it part of the verified log: a line that
+// is no event would fail [ReadEntries] for every reader from then on, and
+// another spelling of an event's id (an escaped letter, a space before the
+// object) would escape [Log.Lookup], which then returns the original as
+// the only entry with that id.
+func checkTail(f *os.File, s *scanner, from, to uint64) error {
+	off, line := s.tailOff, s.tailLine
+	for index := from; index < to; index++ {
+		b, err := readLineAt(f, off)
+		if err != nil {
+			return err
+		}
+		if err := stableEntry(b); err != nil {
+			return &LogError{Line: line, Offset: off, Index: index,
+				Err: fmt.Errorf("%w: unsigned tail entry refused, not adopted: %w", ErrCorruptEntry, err)}
+		}
+		off += int64(len(b)) + 1
+		line++
+	}
+	return nil
+}
+
+// stableEntry checks an entry line (without its newline) whose framing
+// the scan verified: its event decodes and re-encodes to the same bytes.
+func stableEntry(line []byte) error {
+	_, start, err := parseEntry(line[2:])
+	if err != nil {
+		return err
+	}
+	raw := line[2+start:]
+	e, err := Decode(raw)
+	if err != nil {
+		return err
+	}
+	if j, err := Encode(e); err != nil || !bytes.Equal(j, raw) {
+		return errors.New("the event is not in the stable form Append writes")
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -325,7 +326,8 @@ func (w *Webhook) attempt(body []byte) error {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		// Not followed (see NewWebhook), and never success: the events
 		// were not accepted where they were sent.
-		return permanentError{&RedirectError{Code: resp.StatusCode, Location: redactURL(resp.Header.Get("Location"))}}
+		loc := clip.String(redactURL(resp.Header.Get("Location")), maxLocation)
+		return permanentError{&RedirectError{Code: resp.StatusCode, Location: loc}}
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -345,9 +347,14 @@ func (e *StatusError) Error() string { return fmt.Sprintf("http status %d, want 
 type RedirectError struct {
 	Code int
 	// Location is the redirect target, with any user info and query
-	// removed.
+	// removed, cut to 512 bytes (the endpoint chooses it).
 	Location string
 }
+
+// maxLocation bounds the Location a [RedirectError] carries: the endpoint
+// chooses it, up to the client's response header limit (10 MiB by
+// default), and every writer of the batch gets the error, and may log it.
+const maxLocation = 512
 
 func (e *RedirectError) Error() string {
 	return fmt.Sprintf("http status %d redirecting to %q: redirects are not followed; configure the final URL", e.Code, e.Location)

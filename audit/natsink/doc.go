@@ -9,7 +9,15 @@
 // SHA-256, so that distinct ids never share one), so JetStream drops
 // duplicates within the stream's de-duplication window, and Write returns
 // only once the server has acknowledged that the stream stored the message
-// (or already had it).
+// or already held one with the same Nats-Msg-Id.
+//
+// The stream does not compare a duplicate with the message it holds: an
+// event published under the id of another within the window is
+// acknowledged and dropped, and Write returns nil. So give each event an
+// id of its own (random, or derived from such an id, as the anomaly and
+// escalation events are, so that a replay is dropped), and let only the
+// writers you trust publish to "<prefix>.>": one that may publish there can
+// store a message under an event's id before the event is written.
 //
 // The tenant comes from a required [TenantFunc]: events are never published
 // under a guessed tenant. Tenant names must be single subject tokens

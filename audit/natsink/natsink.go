@@ -116,7 +116,8 @@ func (s *Sink) Subject(tenant string) string { return s.prefix + "." + tenant }
 
 // Write publishes e and waits for the stream's acknowledgement. A duplicate
 // (same event id within the de-duplication window) is acknowledged without
-// being stored again and is not an error. Errors wrap [audit.ErrSink] or
+// being stored again and is not an error, whatever the message stored
+// under that id holds (see the package documentation). Errors wrap [audit.ErrSink] or
 // [audit.ErrInvalidEvent].
 func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	tenant := s.tenant(e)
