@@ -69,7 +69,12 @@
 //     name only), the durable record, or the printed/JSON form of any type;
 //     [Value.Reveal] is the only way to read one. Revocation wipes the bytes.
 //   - The lease id is recorded (fsync'd) before the backend is asked, so a
-//     crash at any point leaves nothing Recover cannot find. Revocation
+//     crash at any point leaves nothing Recover cannot find at a backend
+//     that names what it creates by [Request.LeaseID] (postgres). A
+//     backend's own id ([Grant.LeaseID], as Vault's) is recorded once the
+//     backend has answered; what a crash in between leaves ends with its
+//     TTL at the backend. Records of one job are written one at a time,
+//     whatever its leases do concurrently. Revocation
 //     failures are retried with backoff, returned as [*RevokeError], audited
 //     and kept in the record; they are never dropped.
 //   - Revoked, expired and already-read single-use leases, and the leases of

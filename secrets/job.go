@@ -129,6 +129,12 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if !dec.Allow {
 		return nil, j.deny(ctx, name, dec.Reason, &DeniedError{Name: name, Reason: dec.Reason})
 	}
+	// The authorizer may have taken a while (a policy engine, a remote
+	// call): what the backend is asked for ends by the job's deadline as
+	// it is now, not as it was when the request came in.
+	if req.TTL = j.leaseTTL(b.ttl); req.TTL <= 0 {
+		return nil, ErrJobEnded
+	}
 
 	req.LeaseID = newID("ztci_")
 	l := &Lease{job: j, reserved: req.LeaseID, id: req.LeaseID, name: name}
@@ -156,11 +162,9 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	}
 	if g.LeaseID != "" && g.LeaseID != l.reserved {
 		l.id = g.LeaseID
-		if j.rec != nil {
-			if err := j.rec.append(record{Op: "bind", Lease: l.reserved, Backend: g.LeaseID}); err != nil {
-				_ = l.Revoke(context.WithoutCancel(ctx))
-				return nil, err
-			}
+		if err := j.bind(l); err != nil {
+			_ = l.Revoke(context.WithoutCancel(ctx))
+			return nil, err
 		}
 		var exp time.Time
 		if g.TTL > 0 {
@@ -252,6 +256,18 @@ func (j *Job) track(l *Lease) error {
 	l.issuing = true
 	j.inflight.Add(1)
 	return nil
+}
+
+// bind records the backend's own id of l. Under the job's lock, as every
+// append: concurrent appends would number their lines alike, and a sealed
+// line bound to another number makes Recover refuse the whole record.
+func (j *Job) bind(l *Lease) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.rec == nil {
+		return nil
+	}
+	return j.rec.append(record{Op: "bind", Lease: l.reserved, Backend: l.id})
 }
 
 // issued records that l's issuance is over, successful or not.

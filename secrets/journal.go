@@ -308,8 +308,10 @@ type journalState struct {
 // parseJournal reads the lease record called name (its base name, bound
 // into sealed lines). A final line without its newline is a write torn by a
 // crash; it was never fsync'd, so the backend was never asked, and it is
-// ignored. Anything else malformed, and anything that does not open under
-// js, is an error: a record is never read past a line it cannot trust.
+// ignored; so is a record that a crash in Begin left without its job
+// header (empty, or holding only its sealed key), which holds no lease.
+// Anything else malformed, and anything that does not open under js, is an
+// error: a record is never read past a line it cannot trust.
 func parseJournal(ctx context.Context, r io.Reader, name string, js journalSealing) (journalState, error) {
 	var st journalState
 	data, err := io.ReadAll(io.LimitReader(r, maxJournalSize+1))
@@ -376,9 +378,10 @@ func parseJournal(ctx context.Context, r io.Reader, name string, js journalSeali
 	if err := sc.Err(); err != nil {
 		return st, fmt.Errorf("%w: %w", ErrJournal, err)
 	}
-	if st.job == "" {
-		return st, fmt.Errorf("%w: empty record", ErrJournal)
-	}
+	// No job header (st.job empty) means no line past the record key: Begin
+	// was cut short before it wrote the header, which precedes every lease,
+	// so nothing is outstanding. Refusing such a record would keep the job
+	// id unusable and fail every Recover after a crash in Begin.
 	for _, id := range order {
 		if p, ok := byID[id]; ok {
 			st.outstanding = append(st.outstanding, *p)

@@ -23,7 +23,8 @@ func TestParseJournal(t *testing.T) {
 		{name: "unknown op", in: head + `{"op":"drop","lease":"a"}` + "\n", wantErr: true},
 		{name: "unknown field", in: head + `{"op":"issue","lease":"a","value":"x"}` + "\n", wantErr: true},
 		{name: "bind of unknown lease", in: head + `{"op":"bind","lease":"z","backend_lease":"y"}` + "\n", wantErr: true},
-		{name: "empty", in: "", wantErr: true},
+		{name: "empty: Begin cut short", in: ""},
+		{name: "torn header: Begin cut short", in: `{"op":"job","jo`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,8 +64,8 @@ func FuzzParseJournal(f *testing.F) {
 			}
 			return
 		}
-		if st.job == "" {
-			t.Fatal("accepted a record without a job")
+		if st.job == "" && (len(st.outstanding) > 0 || st.lines > 0) {
+			t.Fatal("accepted a record without a job holding lines")
 		}
 		for _, p := range st.outstanding {
 			if p.id() == "" {

@@ -31,6 +31,21 @@
 // client token, so leases can be revoked after the job's token expired,
 // including after a crash.
 //
+// A dynamic secret's Vault lease starts with its role's TTL, not the one
+// the broker asks for (at most [secrets.WithTTL], and no later than the
+// job's deadline): Issue renews it down to the ask in whole seconds
+// (Vault sets a renewed lease's TTL to the increment), and revokes and
+// refuses ([ErrLeaseDuration]) one that is not renewable or that Vault
+// does not bring down. Renew asks for whole seconds rounded down; it
+// refuses a ttl under a second without asking Vault, which reads an
+// increment of 0 as the lease's default TTL, and an answer longer than
+// asked. Vault picks its own lease ids, so the broker can record one only
+// once Vault has answered: a lease that a crash in between leaves behind
+// is not one [secrets.Broker.Recover] can name. It ends with its TTL (the
+// role's, if the crash came before Issue brought it down) or with the
+// job's login token, whichever is first (Vault revokes a token's leases
+// with it): keep the JWT role's token_ttl short.
+//
 // Tokens stay at the configured Vault: [New] and [Unwrap] use a copy of
 // the given client that never follows a redirect (a 3xx is [ErrRedirect],
 // never success), refuse an address that would carry tokens over plain

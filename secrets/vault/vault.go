@@ -35,21 +35,30 @@ var (
 	// ErrField: the secret has no such field, or it is not a string.
 	ErrField = fmt.Errorf("%w: vault secret has no such string field", secrets.ErrNotFound)
 	// ErrLeaseDuration: Vault answered with a lease or wrapping TTL that is
-	// negative, 0, or too large to be a time.Duration (see
-	// [*DurationError]).
+	// negative, 0, or too large to be a time.Duration, or a lease TTL
+	// longer than the broker asked for that could not be brought down to
+	// it; or a renewal was asked for less than a second, which Vault cannot
+	// express (see [*DurationError]).
 	ErrLeaseDuration = fmt.Errorf("%w: vault: unusable lease duration", secrets.ErrBackend)
 )
 
 // DurationError reports a TTL from Vault that cannot be used: negative,
-// too large for a time.Duration, or 0 for a Vault lease or a wrapping
-// token. The lease it came with has been revoked (Issue) or left as it was
-// (Renew).
+// too large for a time.Duration, 0 for a Vault lease or a wrapping token,
+// or longer than asked (Asked set); or a renewal increment under a
+// second. The lease it came with has been revoked (Issue) or left as it
+// was (Renew).
 type DurationError struct {
 	Field   string // e.g. "lease_duration"
 	Seconds int
+	// Asked is the lifetime asked for, in whole seconds, when Seconds is
+	// longer than that; 0 otherwise.
+	Asked int
 }
 
 func (e *DurationError) Error() string {
+	if e.Asked > 0 {
+		return fmt.Sprintf("vault: %s of %d seconds is longer than the %d asked for", e.Field, e.Seconds, e.Asked)
+	}
 	return fmt.Sprintf("vault: %s of %d seconds is out of range", e.Field, e.Seconds)
 }
 
@@ -426,8 +435,28 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if err != nil {
 		return fail(err)
 	}
+	if ttl, err = b.shorten(ctx, s, ttl, req.TTL); err != nil {
+		return fail(err)
+	}
 	b.granted(req.LeaseID, s.LeaseID)
 	return secrets.Grant{LeaseID: s.LeaseID, Value: v, TTL: ttl, Renewable: s.Renewable}, nil
+}
+
+// shorten brings a Vault lease granted for longer than asked down to what
+// was asked, by renewing it with that increment (Vault sets a renewed
+// lease's TTL to the increment from now). A dynamic secret's TTL is its
+// role's default, whatever the request: a lease of an hour handed to a
+// job whose broker asked for 15 minutes, or for the minute left to its
+// deadline, would outlive a failed revocation at the job's end by that
+// much. A lease Vault does not renew down to the ask is refused.
+func (b *Backend) shorten(ctx context.Context, s *api.Secret, granted, asked time.Duration) (time.Duration, error) {
+	if asked <= 0 || granted <= asked {
+		return granted, nil
+	}
+	if !s.Renewable {
+		return 0, &DurationError{Field: "lease_duration", Seconds: s.LeaseDuration, Asked: int(asked / time.Second)}
+	}
+	return b.Renew(ctx, s.LeaseID, asked)
 }
 
 // granted forgets the reserved id of a lease granted under another id:
@@ -559,16 +588,32 @@ func (b *Backend) revokeAccessor(ctx context.Context, accessor string) error {
 	return nil
 }
 
-// Renew renews a Vault lease by ttl and returns the TTL Vault granted.
+// Renew sets a Vault lease's TTL to ttl from now, in whole seconds rounded
+// down, and returns the TTL Vault granted. A ttl under a second is refused
+// without asking Vault, which reads an increment of 0 as "the lease's
+// default TTL"; a TTL granted longer than asked, or of 0, is an error.
 func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) (time.Duration, error) {
-	s, err := b.client.Sys().RenewWithContext(ctx, leaseID, int(ttl.Seconds()))
+	inc := int(ttl / time.Second) // rounded down: never past what was asked
+	if inc < 1 {
+		return 0, &DurationError{Field: "increment", Seconds: inc}
+	}
+	s, err := b.client.Sys().RenewWithContext(ctx, leaseID, inc)
 	if err != nil {
 		return 0, classify("renew lease", err)
 	}
 	if s == nil {
 		return 0, fmt.Errorf("%w: vault: empty renew response", secrets.ErrBackend)
 	}
-	return seconds("lease_duration", s.LeaseDuration)
+	// 0 is refused too: Issue hands the result out as the lease's TTL,
+	// where 0 reads "no expiry".
+	got, err := leaseSeconds("lease_duration", s.LeaseDuration)
+	switch {
+	case err != nil:
+		return 0, err
+	case s.LeaseDuration > inc:
+		return 0, &DurationError{Field: "lease_duration", Seconds: s.LeaseDuration, Asked: inc}
+	}
+	return got, nil
 }
 
 // Unwrap is the job's side of wrapped delivery: it unwraps the wrapping
