@@ -38,9 +38,10 @@
 // recreated), so the platform's immutable ids are normalized too
 // (repository_id, repository_owner_id) for grants to bind; a Guard denies unless a grant names
 // both the caller and the permission and every requirement holds;
-// requirements match the permission without case (grants exactly), so
-// "deploy:PRODUCTION" cannot skip a requirement registered for
-// "deploy:production" that a "deploy:*" grant would then allow; a
+// requirements match the permission under Unicode case folding (grants
+// exactly), so "deploy:PRODUCTION" or "deploy:ſtaging" cannot skip a
+// requirement registered for "deploy:production" or "deploy:staging" that
+// a "deploy:*" grant would then allow; a
 // requested permission may not contain wildcards; a decision that cannot be
 // audited is an error (deny). identity links no OPA, sigstore-go or
 // go-containerregistry (internal/depcheck enforces it).

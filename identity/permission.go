@@ -134,7 +134,22 @@ type guardConfig struct {
 
 type requirement struct {
 	pattern string
+	folded  string // foldCase(pattern)
 	req     Requirement
+}
+
+// foldCase maps every rune to the smallest rune of its case-folding orbit
+// (unicode.SimpleFold), so that two permissions strings.EqualFold calls
+// equal fold to one string. Lower-casing is not enough: it leaves "ſ"
+// (U+017F, long s), which folds to "s".
+func foldCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
 
 // WithAudit writes every decision to sink as an audit event (action
@@ -152,9 +167,11 @@ func WithAudit(sink audit.Sink) Option {
 
 // WithRequirement adds req to every request whose permission matches
 // pattern ('*' globs) in any case, e.g. WithRequirement("approve:*",
-// RequireAMR("mfa")). Grants match exactly; a requirement matches
-// "deploy:PRODUCTION" as it matches "deploy:production", so a spelling the
-// protected system reads as the same name cannot skip it.
+// RequireAMR("mfa")). Grants match exactly; a requirement matches under
+// Unicode case folding (as strings.EqualFold compares), so it matches
+// "deploy:PRODUCTION" as it matches "deploy:production", and
+// "deploy:ſtaging" as "deploy:staging": a spelling the protected system
+// reads as the same name cannot skip it.
 func WithRequirement(pattern string, req Requirement) Option {
 	return func(c *guardConfig) error {
 		if req == nil {
@@ -163,7 +180,7 @@ func WithRequirement(pattern string, req Requirement) Option {
 		if err := validPermission(pattern, true); err != nil {
 			return err
 		}
-		c.reqs = append(c.reqs, requirement{pattern, req})
+		c.reqs = append(c.reqs, requirement{pattern: pattern, folded: foldCase(pattern), req: req})
 		return nil
 	}
 }
@@ -265,11 +282,13 @@ func (g *Guard) decide(ctx context.Context, r Request) Decision {
 	}
 	// Requirements match without case, grants exactly: a permission's
 	// resource is often a name its system compares without case (GitHub
-	// environments), so "deploy:PRODUCTION" must not skip a requirement
-	// registered for "deploy:production" that a grant of "deploy:*"
-	// would then allow. Matching more requirements can only deny more.
+	// environments), so "deploy:PRODUCTION" (or "deploy:ſtaging", which
+	// strings.EqualFold calls "deploy:staging") must not skip a
+	// requirement that a grant of "deploy:*" would then allow. Matching
+	// more requirements can only deny more.
+	folded := foldCase(string(r.Permission))
 	for _, q := range g.cfg.reqs {
-		if Glob(strings.ToLower(q.pattern), strings.ToLower(string(r.Permission))) {
+		if Glob(q.folded, folded) {
 			if err := q.req(ctx, r); err != nil {
 				d.Reason = "requirement for " + q.pattern + " not met: " + err.Error()
 				return d

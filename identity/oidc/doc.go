@@ -73,7 +73,9 @@
 // duplicate kids; a wrong or missing iss; an aud that is missing, empty or
 // lacks the expected audience; exp missing or past, nbf or iat in the
 // future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
-// [WithBoundClaimsGlob]); with [WithSingleUse], a jti seen before; and a
+// [WithBoundClaimsGlob]); with [WithSingleUse], a jti seen before, and a
+// token that expired before its jti was recorded (so a replay at the
+// instant of expiry cannot take over its first use's record); and a
 // header, claim set, discovery document or JWKS whose JSON repeats a member
 // or holds member names that differ only in case, or spells a registered
 // name (alg, kid, iss, ...) in another case ([ErrAmbiguousJSON]): JOSE

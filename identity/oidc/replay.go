@@ -13,7 +13,14 @@ import (
 // key is seen; it returns an error wrapping [ErrReplayed] when the key is
 // already recorded and unexpired, and any other error (for example
 // [ErrReplayCacheFull]) when it cannot decide, which the verifier treats as
-// a rejection. Implementations must be safe for concurrent use; a cache
+// a rejection. A record that has lapsed may be claimed again (an issuer
+// reusing a jti), but never by a claim whose until has already passed by
+// the cache's clock: that is the same token replayed at the instant it
+// expires, and it would take over the record of its first use. Refuse such
+// a claim (wrapping [ErrExpired], as [MemoryReplayCache] and pgreplay do)
+// or keep records past their until (natsreplay keeps them for its clock
+// skew allowance). The verifier, which checked exp before Claim, checks it
+// again after. Implementations must be safe for concurrent use; a cache
 // shared by several verifier instances (a database, NATS KV) gives
 // single-use semantics across them.
 type ReplayCache interface {
@@ -46,6 +53,11 @@ func NewMemoryReplayCache(max int, now func() time.Time) *MemoryReplayCache {
 // Claim implements [ReplayCache].
 func (m *MemoryReplayCache) Claim(_ context.Context, key string, until time.Time) error {
 	now := m.now()
+	// A record that has already expired is never made: the lapsed record
+	// of a token replayed at its expiry would be taken over below.
+	if !now.Before(until) {
+		return &ClaimError{Claim: "exp", Want: "a token still valid when recorded", Got: until.UTC().Format(time.RFC3339), Err: ErrExpired}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if exp, ok := m.entries[key]; ok && now.Before(exp) {

@@ -152,8 +152,17 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
 		if out.TokenID == "" {
 			return nil, &ClaimError{Claim: "jti", Want: "a token id (single-use verifier)", Err: ErrReplayed}
 		}
-		if err := v.cfg.replay.Claim(ctx, v.issuer+"\x00"+out.TokenID, out.Expiry.Add(v.cfg.leeway)); err != nil {
+		until := out.Expiry.Add(v.cfg.leeway)
+		if err := v.cfg.replay.Claim(ctx, v.issuer+"\x00"+out.TokenID, until); err != nil {
 			return nil, err
+		}
+		// exp was checked before the claim. A cache takes over a record
+		// that has lapsed (a reused jti), so a replay that passed the
+		// check an instant before expiry and reached the cache an instant
+		// after would be recorded as new: the record is ours only if the
+		// token is still valid now.
+		if now := v.cfg.now(); !now.Before(until) {
+			return nil, &ClaimError{Claim: "exp", Want: "still valid when its jti was recorded", Got: out.Expiry.UTC().Format(time.RFC3339), Err: ErrExpired}
 		}
 	}
 	return out, nil

@@ -24,7 +24,11 @@
 // # Security contract
 //
 //   - A token is accepted only when this call recorded its key; a live row
-//     is a replay ([oidc.ErrReplayed]).
+//     is a replay ([oidc.ErrReplayed]). An expired row is taken over only
+//     by a claim that is itself still valid by the caller's clock (an
+//     until already past is refused with [oidc.ErrExpired]), so the same
+//     token replayed at the instant it expires never takes over the row of
+//     its first use.
 //   - Fail closed: when PostgreSQL cannot answer within [WithTimeout]
 //     (server down, pool exhausted, query error), Claim returns an
 //     [*UnavailableError] matching [ErrUnavailable] and the verifier refuses

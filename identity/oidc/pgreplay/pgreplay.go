@@ -82,10 +82,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Cache, error
 		table: table,
 		// A live row makes the insert a no-op (no row returned: replay); an
 		// expired row for the same key is taken over, as in the in-memory
-		// cache. The row's expiry is compared with the caller's clock, the
-		// clock its verifier checked the token with: until is the token's
-		// own exp+leeway, so a replica that takes a row over has already
-		// refused that token as expired, whatever the skew.
+		// cache. The row's expiry is compared with the caller's clock, and
+		// Claim refuses an until that clock has passed: the row of a token
+		// is its own exp+leeway, so only a later token reusing the jti,
+		// never the same token replayed at its expiry, takes it over.
 		claim: `INSERT INTO ` + table + ` (key, until) VALUES ($1, $2)
 			ON CONFLICT (key) DO UPDATE SET until = EXCLUDED.until WHERE ` + table + `.until <= $3
 			RETURNING 1`,
@@ -115,12 +115,16 @@ func (c *Cache) createTable(ctx context.Context) error {
 
 // Claim implements [oidc.ReplayCache]: it inserts SHA-256(key) with expiry
 // until. It returns nil when this call recorded the key, an error wrapping
-// [oidc.ErrReplayed] when a live row for the key exists, and an error
-// wrapping [ErrUnavailable] or [ErrLifetime] when it cannot decide. A claim
-// whose answer was lost after the commit is refused and the token is spent:
-// denying is the safe side.
+// [oidc.ErrReplayed] when a live row for the key exists, one wrapping
+// [oidc.ErrExpired] when until has already passed (nothing is written), and
+// an error wrapping [ErrUnavailable] or [ErrLifetime] when it cannot
+// decide. A claim whose answer was lost after the commit is refused and the
+// token is spent: denying is the safe side.
 func (c *Cache) Claim(ctx context.Context, key string, until time.Time) error {
 	now := c.cfg.now()
+	if !until.After(now) {
+		return &oidc.ClaimError{Claim: "exp", Want: "a token still valid when recorded", Got: until.UTC().Format(time.RFC3339), Err: oidc.ErrExpired}
+	}
 	if d := until.Sub(now); d > c.cfg.maxTTL {
 		return fmt.Errorf("%w: %v > %v", ErrLifetime, d.Round(time.Second), c.cfg.maxTTL)
 	}
