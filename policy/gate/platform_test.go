@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"errors"
 	"log/slog"
 	"maps"
 	"slices"
@@ -276,5 +277,75 @@ func TestVSAFactsStayWithTheirPlatform(t *testing.T) {
 	d, err = e.Decide(ctx, w.request(t, img.Image))
 	if err != nil || d.Allowed || (d.TrustedVSA != nil && d.TrustedVSA.Bundle == sha(b2)) || !logs.contain(gate.ErrVSAPolicyInput) {
 		t.Fatalf("summary of two manifests with unplaced facts: %v (summary %+v), %v, reasons %v; want it ignored", d, d.TrustedVSA, err, logs.all())
+	}
+}
+
+// A reference naming a tag and a digest ("repo:v1@sha256:…") is pulled by
+// its digest: containerd (reference.ParseDockerRef) and go-containerregistry
+// drop the tag. The gate must pin, verify and report that digest, never
+// what the tag names: here v1 names an attested image, and the digest an
+// unattested one that a node would run.
+func TestTagBesideDigestIsDecidedOnTheDigest(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	good := w.publishMain(t)
+	repo, err := name.NewRepository(good.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(repo.Tag("other"), other, remote.WithContext(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	od, err := other.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := w.gate(t, discard())
+	d, err := g.Decide(ctx, w.request(t, good.Image+"@"+od.String()))
+	if err != nil || d.Allowed || d.Verified || d.Digest != od.String() {
+		t.Errorf("v1@<unattested digest>: %s verified=%v, %v; want a deny of %s", d, d.Verified, err, od)
+	}
+	d, err = g.Decide(ctx, w.request(t, repo.Tag("other").String()+"@"+good.Digest))
+	if err != nil || !d.Allowed || d.Digest != good.Digest {
+		t.Errorf("other@<attested digest>: %s, %v; want an allow of %s", d, err, good.Digest)
+	}
+}
+
+// An index entry is for a platform when a runtime runs it there, however
+// it is spelt: containerd reads "Linux/x86_64" as linux/amd64 and runs the
+// first entry that matches. A gate verifying linux/amd64 skipped that
+// entry (compared byte for byte) and allowed the index on the attested
+// "linux/amd64" listed after it, which no amd64 node would run.
+func TestPlatformSpellingCannotHideAManifest(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newVSAWorld(t)
+	good := w.publishMain(t)
+	repo, err := name.NewRepository(good.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(repo.Tag("evil"), evil, remote.WithContext(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	ed, err := evil.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := indexOf(t, "spelt", map[string]*gatetest.Published{"linux/amd64": good,
+		"Linux/x86_64": {Image: repo.Tag("evil").String(), Name: repo.Name(), Digest: ed.String()}})
+	amd, _ := w.gate(t, discard(), gate.WithImageOptions(image.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"})))
+	d, err := amd.Decide(ctx, w.request(t, img.Image))
+	if d.Allowed || !errors.Is(err, image.ErrPlatformAmbiguous) {
+		t.Errorf("index listing Linux/x86_64 before linux/amd64: %s, %v; want undecided (ErrPlatformAmbiguous)", d, err)
 	}
 }

@@ -90,7 +90,11 @@
 //     index is refused with [ErrPlatformAmbiguous] when which manifests a
 //     runtime may run is not clear from it: several satisfy the platform,
 //     one names no platform (WithPlatform), or it lists another index,
-//     which a runtime would descend into.
+//     which a runtime would descend into. Platforms are matched as
+//     containerd matches them (os and architecture in any case, their
+//     aliases such as x86_64 and aarch64, an entry without an os, each
+//     architecture's default variant), never byte for byte: an entry a
+//     node runs is never skipped for its spelling.
 //   - With [WithAudit], every VerifyImage leaves one event (reference,
 //     pinned digest, verdict or the error that prevented one, signers,
 //     cache hit), with no attestation content; a call whose event the sink

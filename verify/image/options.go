@@ -130,6 +130,11 @@ func WithThreshold(k int) Option {
 // a manifest without a platform is refused with ErrPlatformAmbiguous: a
 // runtime may pick that one for p by its config, and so is one that lists
 // another index for p or without a platform (a runtime descends into it).
+// An entry is for p when containerd would run it on a node of p: os and
+// architecture compared in any case and with their aliases ("x86_64" is
+// amd64, "aarch64" arm64), an entry without an os taken as p's, and each
+// architecture's default variant ("arm64/v8" is "arm64"); a p without a
+// variant takes every variant, so that two such entries are ambiguous.
 // Without it (and without WithAllPlatforms) an index is verified as itself:
 // attestations must be attached to the index digest.
 func WithPlatform(p v1.Platform) Option {

@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -205,5 +206,66 @@ func TestIndexEntriesWithoutPlatform(t *testing.T) {
 	}
 	if _, err := verifyAll(noPlatform, image.WithPlatform(amd64)); !errors.Is(err, image.ErrPlatformAmbiguous) {
 		t.Errorf("amd64 beside a manifest without platform: %v; want ErrPlatformAmbiguous", err)
+	}
+}
+
+// A platform is matched as containerd matches it (platforms.Normalize):
+// "Linux/x86_64", "linux/aarch64/8" and an entry without an os are what a
+// linux/amd64 or linux/arm64 node runs. Compared byte for byte, an
+// unattested "Linux/x86_64" listed before an attested "linux/amd64" was
+// skipped and the index verified on the attested one, while containerd,
+// taking the first entry that matches, ran the unattested one.
+func TestPlatformMatchedAsARuntimeMatchesIt(t *testing.T) {
+	t.Parallel()
+	alice := ocitest.NewSigner("alice")
+	reg := ocitest.Start(t, ocitest.GGCRReferrers, nil)
+	good := ocitest.RandomImage(t, 400)
+	gd, _ := good.Digest()
+	goodRef := reg.Ref(t, "spelt:good")
+	if err := remote.Write(goodRef, good); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attach.Bundle(t.Context(), goodRef.Context().Digest(gd.String()), alice.Bundle(t, gd.String()), attachOpts(nil)...); err != nil {
+		t.Fatal(err)
+	}
+	entry := func(img v1.Image, p v1.Platform) mutate.IndexAddendum {
+		return mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}}
+	}
+	arm64v8 := v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+	tests := []struct {
+		name    string
+		want    v1.Platform
+		entries []mutate.IndexAddendum
+		wantErr error // nil: verified on good alone
+	}{
+		{name: "alias listed first", want: amd64, wantErr: image.ErrPlatformAmbiguous, entries: []mutate.IndexAddendum{
+			entry(ocitest.RandomImage(t, 401), v1.Platform{OS: "Linux", Architecture: "x86_64"}), entry(good, amd64)}},
+		{name: "no os listed first", want: amd64, wantErr: image.ErrPlatformAmbiguous, entries: []mutate.IndexAddendum{
+			entry(ocitest.RandomImage(t, 402), v1.Platform{Architecture: "amd64"}), entry(good, amd64)}},
+		{name: "default variant spelt out", want: arm64v8, wantErr: image.ErrPlatformAmbiguous, entries: []mutate.IndexAddendum{
+			entry(ocitest.RandomImage(t, 403), v1.Platform{OS: "linux", Architecture: "aarch64"}), entry(good, arm64v8)}},
+		{name: "only an alias", want: amd64, entries: []mutate.IndexAddendum{
+			entry(good, v1.Platform{OS: "LINUX", Architecture: "X86_64"}), entry(ocitest.RandomImage(t, 404), arm64v8)}},
+		{name: "another variant", want: arm64v8, entries: []mutate.IndexAddendum{
+			entry(good, v1.Platform{OS: "linux", Architecture: "arm64"}), entry(ocitest.RandomImage(t, 405), v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v9"})}},
+	}
+	for i, tt := range tests {
+		ref := reg.Ref(t, fmt.Sprintf("spelt:v%d", i))
+		if err := remote.WriteIndex(ref, mutate.AppendManifests(empty.Index, tt.entries...)); err != nil {
+			t.Fatal(err)
+		}
+		v, err := image.NewVerifier(newTestVerifier(alice), opts(nil, image.WithPlatform(tt.want))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.VerifyImage(t.Context(), ref)
+		switch {
+		case tt.wantErr != nil:
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("%s: %+v, %v; want %v", tt.name, res, err, tt.wantErr)
+			}
+		case err != nil || !res.Verified || len(res.Targets) != 1 || res.Targets[0].Digest != gd:
+			t.Errorf("%s: %+v, %v; want verified on %s alone", tt.name, res, err, gd)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -294,7 +295,7 @@ func (v *Verifier) targets(f *oci.Fetched) ([]Target, error) {
 	}
 	var out []Target
 	for _, c := range children {
-		selected := v.cfg.allPlatforms || c.Platform == nil || c.Platform.Satisfies(*v.cfg.platform)
+		selected := v.cfg.allPlatforms || c.Platform == nil || runsAs(*c.Platform, *v.cfg.platform)
 		switch {
 		case oci.IsIndex(string(c.MediaType)) && !notRunnable(c.Platform) && selected:
 			// A runtime descends into an index an index lists
@@ -328,6 +329,70 @@ func (v *Verifier) targets(f *oci.Fetched) ([]Target, error) {
 		return nil, fmt.Errorf("%w: %s", ErrPlatformNotFound, want)
 	}
 	return out, nil
+}
+
+// runsAs reports whether a runtime on a node of platform want may pick an
+// index entry that names platform p. They are compared as containerd
+// compares them (platforms.Normalize, then os, architecture and variant),
+// not byte for byte: containerd takes "Linux/x86_64", "linux/aarch64/v8"
+// or an entry with no os for linux/amd64, linux/arm64 and a Linux node's
+// own os, and of several such entries runs the first listed. Compared as
+// spelt, such an entry was skipped while an attested "linux/amd64" beside
+// it was verified, and the node ran the skipped one. A want without a
+// variant takes any variant; os version and features are compared as
+// v1.Platform.Satisfies compares them.
+func runsAs(p, want v1.Platform) bool {
+	got, norm := normalPlatform(p, want.OS), normalPlatform(want, want.OS)
+	rest, wantRest := p, want
+	rest.OS, rest.Architecture, rest.Variant = "", "", ""
+	wantRest.OS, wantRest.Architecture, wantRest.Variant = "", "", ""
+	return got.OS == norm.OS && got.Architecture == norm.Architecture &&
+		(want.Variant == "" || got.Variant == norm.Variant) && rest.Satisfies(wantRest)
+}
+
+// normalPlatform is p as containerd's platforms.Normalize writes it: os
+// and architecture in lower case, their aliases ("macos", "x86_64",
+// "aarch64", "armhf", …) by their names, and each architecture's default
+// variant spelt one way. An empty os is nodeOS: containerd reads it as its
+// own.
+func normalPlatform(p v1.Platform, nodeOS string) v1.Platform {
+	p.OS = strings.ToLower(p.OS)
+	switch p.OS {
+	case "":
+		p.OS = strings.ToLower(nodeOS)
+	case "macos":
+		p.OS = "darwin"
+	}
+	p.Architecture, p.Variant = strings.ToLower(p.Architecture), strings.ToLower(p.Variant)
+	switch p.Architecture {
+	case "i386":
+		p.Architecture, p.Variant = "386", ""
+	case "x86_64", "x86-64", "amd64":
+		p.Architecture = "amd64"
+		if p.Variant == "v1" {
+			p.Variant = ""
+		}
+	case "aarch64", "arm64":
+		p.Architecture = "arm64"
+		switch p.Variant {
+		case "8", "v8", "v8.0":
+			p.Variant = ""
+		case "9", "9.0", "v9.0":
+			p.Variant = "v9"
+		}
+	case "armhf":
+		p.Architecture, p.Variant = "arm", "v7"
+	case "armel":
+		p.Architecture, p.Variant = "arm", "v6"
+	case "arm":
+		switch p.Variant {
+		case "", "7":
+			p.Variant = "v7"
+		case "5", "6", "8":
+			p.Variant = "v" + p.Variant
+		}
+	}
+	return p
 }
 
 // notRunnable reports whether an index entry's platform is one no runtime

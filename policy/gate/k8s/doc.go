@@ -71,9 +71,15 @@
 // (audit annotation [AnnotationImages]) and warns the user about every image
 // referenced by tag. This webhook validates, it does not mutate: a tag
 // allowed now may point to other content when a kubelet pulls it, minutes or
-// months later. Reference images by digest (image@sha256:…), or have a
-// policy deny tags; rewriting tags to digests needs a mutating webhook,
-// which this package does not provide.
+// months later, and the node resolves it itself: with its own credentials, through
+// its registry mirrors, or not at all under imagePullPolicy IfNotPresent
+// when an image of that tag is already on the node. Reference images by
+// digest (image@sha256:…; "image:tag@sha256:…" is pulled, and decided, by
+// its digest), and have the webhook deny the rest with
+// [WithDigestsRequired] (reason [ReasonTagReference]); the gate's policy
+// cannot, as its input names the pinned digest, not the reference.
+// Rewriting tags to digests needs a mutating webhook, which this package
+// does not provide.
 //
 // # dryRun
 //
@@ -94,7 +100,8 @@
 //     the gate and the webhook's audit event was accepted. Any other ending —
 //     a gate deny or error, a decision not finished by the deadline, an
 //     object that does not decode, a kind the webhook cannot read, more than
-//     [WithMaxImages] images, no token, an audit failure — is a deny with
+//     [WithMaxImages] images, an image by tag alone with
+//     [WithDigestsRequired], no token, an audit failure — is a deny with
 //     status.message naming each image and its rule ids or error. The
 //     message reaches terminals (kubectl, and the Events controllers record
 //     for the Pods they cannot create), so every character of it that does

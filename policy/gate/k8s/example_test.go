@@ -88,3 +88,29 @@ func ExampleImages() {
 	// registry.example/acme/app:v1 [containers[web]]
 	// registry.example/acme/log-shipper:2.3 [containers[logs]]
 }
+
+// WithDigestsRequired refuses an object that names an image by tag alone
+// before the gate is asked: the node resolves a tag itself when it pulls,
+// so what the gate verified would not be what runs.
+func ExampleWithDigestsRequired() {
+	g := k8s.DeciderFunc(func(context.Context, gate.Request) (gate.Decision, error) {
+		return gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Digest: "sha256:" + strings.Repeat("1", 64)}, nil
+	})
+	own := identity.TokenSourceFunc(func(context.Context) (string, error) { return "webhook-workload-token", nil })
+	events := audit.SinkFunc(func(context.Context, audit.Event) error { return nil })
+	w, err := k8s.New(g, own, events, k8s.WithDigestsRequired())
+	if err != nil {
+		panic(err)
+	}
+	body, _ := os.ReadFile("testdata/deployment-create.json")
+	review, err := k8s.DecodeReview(body)
+	if err != nil {
+		panic(err)
+	}
+	r := w.Review(context.Background(), review.Request)
+	fmt.Println("allowed:", r.Allowed, "reason:", r.AuditAnnotations[k8s.AnnotationReason])
+	fmt.Println(r.Result.Message)
+	// Output:
+	// allowed: false reason: tag-reference
+	// ztci deploy gate: images referenced by tag, not by digest (this webhook requires digests): "registry.example/acme/app:v1", "registry.example/acme/log-shipper:2.3"
+}

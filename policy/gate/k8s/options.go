@@ -45,6 +45,8 @@ type config struct {
 	maxImages   int
 	parallelism int
 	passUngated bool
+	// digestsOnly: WithDigestsRequired.
+	digestsOnly bool
 }
 
 func defaults() config {
@@ -137,6 +139,24 @@ func WithParallelism(n int) Option {
 func WithUngatedKindsAllowedUnsafe() Option {
 	return func(c *config) error {
 		c.passUngated = true
+		return nil
+	}
+}
+
+// WithDigestsRequired denies, before the gate is asked, every object that
+// references an image by tag alone ("registry.example/app:v1"); one that
+// names a digest ("app@sha256:…", or "app:v1@sha256:…", which runtimes
+// pull by its digest) is decided as usual. Kyverno's verifyImages checks
+// the same (verifyDigest). The gate verifies what a tag names when it is
+// asked; the node resolves the tag again when it pulls — later, with its
+// own credentials, through its registry mirrors, or not at all under
+// imagePullPolicy IfNotPresent when an image of that tag is already on
+// the node — so only a digest makes what runs what was verified. The
+// gate's policy cannot refuse tags itself: its input names the pinned
+// digest, not how the object spelt the image.
+func WithDigestsRequired() Option {
+	return func(c *config) error {
+		c.digestsOnly = true
 		return nil
 	}
 }

@@ -90,6 +90,9 @@ const (
 	ReasonUnsupportedOperation = "unsupported-operation"
 	// ReasonTooManyImages: more distinct images than [WithMaxImages].
 	ReasonTooManyImages = "too-many-images"
+	// ReasonTagReference: an image referenced without a digest, with
+	// [WithDigestsRequired].
+	ReasonTagReference = "tag-reference"
 	// ReasonNoToken: the webhook's own token source failed.
 	ReasonNoToken = "no-token"
 	// ReasonBadReview: the body was valid JSON naming a request uid but
@@ -259,6 +262,10 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	case len(images) > w.cfg.maxImages:
 		return result{reason: ReasonTooManyImages, name: name,
 			message: fmt.Sprintf("%d distinct images, at most %d are verified per object", len(images), w.cfg.maxImages)}
+	}
+	if tags := byTag(images); w.cfg.digestsOnly && len(tags) > 0 {
+		return result{reason: ReasonTagReference, name: name,
+			message: "images referenced by tag, not by digest (this webhook requires digests): " + strings.Join(tags, ", ")}
 	}
 	raw, err := within(ctx, w.tokens.Token)
 	if err != nil || raw == "" {
@@ -445,7 +452,7 @@ func tagWarnings(vs []verdict) []string {
 	var out []string
 	for i := range vs {
 		v := &vs[i]
-		if !v.allowed() || strings.Contains(v.img.Ref, "@") {
+		if !v.allowed() || byDigest(v.img.Ref) {
 			continue
 		}
 		if len(out) == maxWarnings {
@@ -453,6 +460,22 @@ func tagWarnings(vs []verdict) []string {
 			break
 		}
 		out = append(out, bound(printable(fmt.Sprintf("%s verified as %s; a tag can move: deploy by digest", v.img.Ref, v.decision.Digest)), 256))
+	}
+	return out
+}
+
+// byDigest reports whether ref names a digest, which a runtime pulls
+// whatever tag ref also names. What follows the '@' is the gate's to read
+// (strictly: a reference it cannot read is undecided).
+func byDigest(ref string) bool { return strings.Contains(ref, "@") }
+
+// byTag lists, quoted, the images referenced without a digest.
+func byTag(images []Image) []string {
+	var out []string
+	for _, img := range images {
+		if !byDigest(img.Ref) {
+			out = append(out, strconv.Quote(img.Ref))
+		}
 	}
 	return out
 }

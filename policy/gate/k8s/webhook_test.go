@@ -88,6 +88,8 @@ func TestReviewFixtures(t *testing.T) {
 		{name: "repeated image member", fixture: "pod-duplicate-image-member.json", reason: k8s.ReasonBadObject},
 		{name: "too many images", fixture: "deployment-create.json", reason: k8s.ReasonTooManyImages,
 			opts: []k8s.Option{k8s.WithMaxImages(2)}},
+		{name: "tags refused when digests are required", fixture: "deployment-create.json", reason: k8s.ReasonTagReference,
+			opts: []k8s.Option{k8s.WithDigestsRequired()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -501,5 +503,40 @@ func TestReviewMessageBounded(t *testing.T) {
 	}
 	if v := sink.all()[0].Violations; len(v) != 128 {
 		t.Fatalf("audit event has %d violations, want 128", len(v))
+	}
+}
+
+// With WithDigestsRequired an image named by tag alone is refused before
+// the gate is asked: the node resolves a tag itself (later, with its own
+// credentials or mirrors, or from an image of that tag already on it), so
+// the gate's verdict on what the tag named then says nothing of what runs.
+// A digest beside a tag is what runtimes pull, and is decided.
+func TestDigestsRequired(t *testing.T) {
+	t.Parallel()
+	const tagged = "registry.example/acme/app:v1"
+	pinned := tagged + "@" + fakeDigest("content")
+	for _, tc := range []struct {
+		image   string
+		allowed bool
+		reason  string
+	}{
+		{image: tagged, reason: k8s.ReasonTagReference},
+		{image: pinned, allowed: true, reason: k8s.ReasonVerified},
+		{image: "registry.example/acme/app@" + fakeDigest("content"), allowed: true, reason: k8s.ReasonVerified},
+	} {
+		g, sink := &fakeGate{}, &memSink{}
+		req := request(t, "pod-8-containers-one-image.json")
+		req.Object = runtime.RawExtension{Raw: bytes.ReplaceAll(req.Object.Raw, []byte(`"`+tagged+`"`), []byte(`"`+tc.image+`"`))}
+		resp := newWebhook(t, g, sink, k8s.WithDigestsRequired()).Review(t.Context(), req)
+		if resp.Allowed != tc.allowed || resp.AuditAnnotations[k8s.AnnotationReason] != tc.reason {
+			t.Errorf("%s: allowed %v reason %q, want %v %q (%+v)", tc.image, resp.Allowed, resp.AuditAnnotations[k8s.AnnotationReason],
+				tc.allowed, tc.reason, resp.Result)
+		}
+		if !tc.allowed && (len(g.decided()) != 0 || !strings.Contains(resp.Result.Message, `"`+tagged+`"`)) {
+			t.Errorf("%s: gate asked %q; message %q", tc.image, g.decided(), resp.Result.Message)
+		}
+		if tc.allowed && !slices.Equal(g.decided(), []string{tc.image}) {
+			t.Errorf("%s: gate asked %q", tc.image, g.decided())
+		}
 	}
 }
