@@ -43,8 +43,10 @@ type Admission struct {
 	DecisionID string `json:"decision_id"`
 	// Digest is the admitted artifact, "sha256:<64 hex>". Required.
 	Digest string `json:"digest"`
-	// Image is the reference the gate was asked about (a tag or digest
-	// reference, or the artifact name for inline bundles).
+	// Image is the reference the gate was asked about, as the gate read it
+	// (registry host in lower case, defaults written out:
+	// "index.docker.io/library/alpine:3"), or the artifact name for
+	// inline bundles.
 	Image string `json:"image,omitempty"`
 	// Builders are the SLSA builder ids of the artifact's verified
 	// provenances, at most [MaxBuilders], each non-empty; duplicates are

@@ -86,7 +86,9 @@
 //     [Token] redacts itself.
 //   - A dry run (Request.DryRun) is decided as the real request and
 //     changes nothing but the audit log (its event is marked "dry_run"):
-//     no inventory record, no summary or result attached to the image.
+//     no inventory record, no summary or result attached to the image;
+//     its Decision says so (DryRun), so a relay cannot pass a dry run's
+//     allow off as a deploy's.
 //   - Request JSON is decoded strictly ([DecodeRequest]): exact member names,
 //     no duplicates, no unknown members, no trailing data. An inline
 //     artifact's name is one printable name (at most 512 bytes of UTF-8,

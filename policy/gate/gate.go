@@ -179,6 +179,10 @@ type Decision struct {
 	IssuedSVR *SVRInfo `json:"issued_svr,omitempty"`
 	// Error says why no decision could be reached (Outcome "error").
 	Error string `json:"error,omitempty"`
+	// DryRun echoes Request.DryRun: the decision changed nothing (no
+	// inventory record, no summary or result attached). Whoever relays a
+	// decision can tell a dry run's allow from a deploy's.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // AttestationInfo is one candidate attestation and what became of it.
@@ -231,7 +235,7 @@ func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
 }
 
 func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) {
-	d = Decision{Outcome: OutcomeDeny}
+	d = Decision{Outcome: OutcomeDeny, DryRun: req.DryRun}
 	var id identity.Identity
 	// A panic on the request's own goroutine (the vendor's token verifier,
 	// evaluator, inventory, signer or audit sink; the gate's conversion of
@@ -247,7 +251,7 @@ func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) 
 		}
 		g.cfg.log.ErrorContext(ctx, "decision panicked; denying", "stack", string(debug.Stack()))
 		written := d.AuditID // an event already recorded for this request
-		d, err = Decision{Outcome: OutcomeDeny, Job: d.Job, AuditID: written}, errDecisionPanicked
+		d, err = Decision{Outcome: OutcomeDeny, Job: d.Job, AuditID: written, DryRun: req.DryRun}, errDecisionPanicked
 		if written == "" {
 			d.AuditID, err = g.auditUndecided(ctx, id, req, err)
 		}

@@ -168,8 +168,8 @@ func TestDryRunChangesNothingButTheAuditLog(t *testing.T) {
 	req := w.request(t, img.Image)
 	req.DryRun = true
 	d, err := g.Decide(ctx, req)
-	if err != nil || !d.Allowed || d.Digest != img.Digest || d.IssuedVSA != nil || d.IssuedSVR != nil {
-		t.Fatalf("dry run: %+v, %v; want an allow that issued nothing", d, err)
+	if err != nil || !d.Allowed || !d.DryRun || d.Digest != img.Digest || d.IssuedVSA != nil || d.IssuedSVR != nil {
+		t.Fatalf("dry run: %+v, %v; want an allow, marked a dry run, that issued nothing", d, err)
 	}
 	if n := len(attached.all()); n != 0 {
 		t.Fatalf("a dry run attached %d bundles", n)
@@ -182,7 +182,7 @@ func TestDryRunChangesNothingButTheAuditLog(t *testing.T) {
 	}
 	req.DryRun = false
 	d, err = g.Decide(ctx, req)
-	if err != nil || !d.Allowed || d.IssuedVSA == nil || d.IssuedSVR == nil {
+	if err != nil || !d.Allowed || d.DryRun || d.IssuedVSA == nil || d.IssuedSVR == nil {
 		t.Fatalf("real run: %+v, %v", d, err)
 	}
 	if res, err := store.Query(ctx, inventory.Query{Digest: img.Digest}); err != nil || len(res.Admissions) != 1 {

@@ -58,12 +58,14 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Re
 	if err == nil {
 		a.DecisionID, a.Job, a.PolicyRevision, a.Time = decisionID, id.ID(), revision, g.cfg.now().UTC()
 		if req.Image != "" {
-			a.Image = req.Image
+			a.Image, err = g.inventoryImage(req.Image)
 		}
 		// The document decideFor evaluated (after markLeases: one
 		// artifact, or one per platform manifest). policy.Input holds no
 		// secret values.
-		a.PolicyInput, err = json.Marshal(in)
+		if err == nil {
+			a.PolicyInput, err = json.Marshal(in)
+		}
 		if len(a.PolicyInput) > inventory.MaxPolicyInput {
 			g.cfg.log.WarnContext(ctx, "policy input too large to keep in the inventory; a policy revision cannot re-evaluate this admission",
 				"digest", art.Digest, "bytes", len(a.PolicyInput), "max", inventory.MaxPolicyInput)
@@ -117,4 +119,17 @@ func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admiss
 		a.Packages = append(a.Packages, pkgs...)
 	}
 	return a, nil
+}
+
+// inventoryImage is the image reference of a request as the gate read it
+// (parseImage: registry host in lower case, defaults written out, as
+// "index.docker.io/library/alpine:3"), so that the inventory holds one
+// spelling of an image, as policy, the audit log and the summaries do.
+// The request was decided on this reference, so it parses.
+func (g *Gate) inventoryImage(img string) (string, error) {
+	ref, err := g.parseImage(img)
+	if err != nil {
+		return "", err
+	}
+	return ref.Name(), nil
 }

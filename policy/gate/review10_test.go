@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
@@ -455,6 +456,23 @@ func TestReview10RegistryHostCaseCanonical(t *testing.T) {
 		if !strings.HasPrefix(ev.Resource, denied+"@") {
 			t.Errorf("audited resource %q", ev.Resource)
 		}
+	}
+	// The inventory holds the image under the one spelling too.
+	store := inventory.NewMemory()
+	allow := policy.EvaluatorFunc(func(context.Context, policy.Input) (policy.Decision, error) {
+		return policy.Decision{Allowed: true, PolicyAllowed: true, Revision: "r"}, nil
+	})
+	g, err = gate.New(w.tokens, vs, allow, &memSink{}, gate.WithRegistries("registry.example"),
+		gate.WithImageOptions(image.WithTransport(rt)), gate.WithInventory(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := g.Decide(t.Context(), w.request(t, "Registry.Example/acme/app:v1")); err != nil || !d.Allowed {
+		t.Fatalf("allowing gate: %s, %v", d, err)
+	}
+	res, err := store.Query(t.Context(), inventory.Query{Digest: img.Digest})
+	if err != nil || len(res.Admissions) != 1 || res.Admissions[0].Image != denied+":v1" {
+		t.Errorf("inventory: %+v, %v; want one admission of %s:v1", res, err, denied)
 	}
 }
 
