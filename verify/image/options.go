@@ -137,6 +137,10 @@ func WithThreshold(k int) Option {
 // variant takes every variant, so that two such entries are ambiguous.
 // Without it (and without WithAllPlatforms) an index is verified as itself:
 // attestations must be attached to the index digest.
+//
+// Only p's manifest is verified: a node of another platform pulling the
+// same index runs a manifest nothing checked. A cluster or fleet with
+// nodes of more than one platform needs WithAllPlatforms.
 func WithPlatform(p v1.Platform) Option {
 	return func(c *config) error {
 		if p.OS == "" || p.Architecture == "" {
