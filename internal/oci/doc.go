@@ -28,4 +28,9 @@
 //   - An index or artifact manifest that repeats a member or spells one in
 //     another case is [ErrMalformed] ([CheckArtifactJSON] for callers that
 //     decode one themselves).
+//   - The Content-Type header, which the digest does not cover, names a
+//     fetched manifest's kind only when its body has no mediaType, and the
+//     body must hold that kind's members only: "manifests" in an image
+//     manifest, "config" or "layers" in an index, a repeated member or
+//     "mediaType" spelt in another case is [ErrMalformed].
 package oci

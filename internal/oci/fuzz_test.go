@@ -73,6 +73,14 @@ func FuzzManifestMediaType(f *testing.F) {
 		f.Add([]byte(s), "application/vnd.oci.image.manifest.v1+json")
 		f.Add([]byte(s), "")
 	}
+	for _, s := range []string{
+		`{"schemaVersion":2,"config":{},"layers":[],"manifests":[]}`,
+		`{"schemaVersion":2,"manifests":[{"digest":"sha256:00"}]}`,
+		`{"schemaVersion":2,"MediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`,
+	} {
+		f.Add([]byte(s), MediaTypeOCIManifest)
+		f.Add([]byte(s), mtDockerList)
+	}
 	f.Fuzz(func(t *testing.T, b []byte, ct string) {
 		mt, err := manifestMediaType(b, ct)
 		if err != nil {
@@ -83,6 +91,18 @@ func FuzzManifestMediaType(f *testing.F) {
 		}
 		if !IsIndex(mt) && !IsManifest(mt) {
 			t.Fatalf("accepted media type %q", mt)
+		}
+		// The kind must not hang on the header alone: an accepted body
+		// holds only its kind's members, under their exact names.
+		var shape map[string]json.RawMessage
+		if json.Unmarshal(b, &shape) != nil {
+			t.Fatalf("accepted %q, which is not a JSON object", b)
+		}
+		_, manifests := shape["manifests"]
+		_, config := shape["config"]
+		_, layers := shape["layers"]
+		if IsIndex(mt) && (config || layers) || IsManifest(mt) && manifests {
+			t.Fatalf("accepted %q as %s", b, mt)
 		}
 	})
 }

@@ -45,14 +45,36 @@ func IsBundleType(mt string) bool {
 	return strings.HasPrefix(baseMediaType(mt), mediatype.SigstoreBundlePrefix)
 }
 
+// manifestShape is what manifestMediaType reads of a fetched manifest: its
+// media type and the members that make it an index or an image manifest.
+type manifestShape struct {
+	SchemaVersion int             `json:"schemaVersion"`
+	MediaType     string          `json:"mediaType"`
+	Config        json.RawMessage `json:"config"`
+	Layers        json.RawMessage `json:"layers"`
+	Manifests     json.RawMessage `json:"manifests"`
+}
+
+// shapeSchema refuses a manifest whose kind encoding/json and a reader
+// matching names exactly would read differently: "MediaType" for
+// "mediaType", or a repeated member, of which encoding/json keeps the last.
+var shapeSchema = strictjson.SchemaOf(reflect.TypeFor[manifestShape]())
+
 // manifestMediaType returns the media type of a fetched manifest: the
 // "mediaType" in the body (which the digest covers) and the Content-Type
-// header must agree when both are present.
+// header must agree when both are present, and the body must have the
+// members of that type only. Without the last check a body holding both
+// "manifests" and "layers", or neither mediaType, is an index or an image
+// manifest as the header says, and the header is not covered by the
+// digest: a registry could show the same digest to this client as an image
+// manifest (verified as itself) and to a node as an index (whose manifests
+// it runs). containerd refuses such a body for the same reason
+// (CVE-2021-41190).
 func manifestMediaType(body []byte, contentType string) (string, error) {
-	var probe struct {
-		SchemaVersion int    `json:"schemaVersion"`
-		MediaType     string `json:"mediaType"`
+	if err := shapeSchema.CheckRepeats(body); err != nil {
+		return "", fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
 	}
+	var probe manifestShape
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return "", fmt.Errorf("%w: manifest is not JSON: %v", ErrMalformed, err)
 	}
@@ -69,7 +91,16 @@ func manifestMediaType(body []byte, contentType string) (string, error) {
 	case hdr != "" && hdr != mt && hdr != "application/octet-stream" && hdr != "application/json":
 		return "", fmt.Errorf("%w: Content-Type %q disagrees with mediaType %q", ErrMalformed, hdr, mt)
 	}
-	if !IsIndex(mt) && !IsManifest(mt) {
+	switch {
+	case IsIndex(mt):
+		if probe.Config != nil || probe.Layers != nil {
+			return "", fmt.Errorf("%w: index %q has the config or layers of an image manifest", ErrMalformed, mt)
+		}
+	case IsManifest(mt):
+		if probe.Manifests != nil {
+			return "", fmt.Errorf("%w: image manifest %q has the manifests of an index", ErrMalformed, mt)
+		}
+	default:
 		return "", fmt.Errorf("%w: unsupported manifest media type %q", ErrMalformed, mt)
 	}
 	return mt, nil

@@ -24,7 +24,9 @@
 // of their object (at most 64 bytes of each quoted). Every check also refuses text that is not Unicode
 // ([ErrNotUnicode]: bytes that are not UTF-8, an escaped lone surrogate),
 // which readers otherwise turn into U+FFFD, refuse or keep, each its own
-// way.
+// way. Numbers are not judged: 1e400, -0, 1.0 and integers beyond 2^53
+// pass as written, and a caller that hands them on (to policy, to a
+// comparison) reads them as json.Number, exactly, not as float64.
 //
 // [Check] validates the document first. [CheckUnvalidated] skips that pass
 // (it would double the cost on a large bundle) for callers that parse the

@@ -1,8 +1,11 @@
 package gate
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -325,7 +328,7 @@ func Provenance(st *attest.Statement) *policy.Provenance {
 		out.ExternalParameters = make(map[string]any, len(f.ExternalParameters))
 		for k, raw := range f.ExternalParameters {
 			var v any
-			if json.Unmarshal(raw, &v) != nil {
+			if decodeExact(raw, &v) != nil {
 				return nil
 			}
 			out.ExternalParameters[k] = v
@@ -354,4 +357,21 @@ func signerName(r *verify.Result) string {
 		return r.Signer.SAN + " (" + r.Signer.Issuer + ")"
 	}
 	return r.Signer.KeyHint
+}
+
+// decodeExact decodes the JSON value raw into v with numbers as
+// json.Number, which policy reads exactly, as policy.DecodeInput and
+// verify's expectations do: read as float64, 9007199254740993 became
+// 9007199254740992 for a gate's policy and stayed itself for verify and
+// for a policy evaluated on the same document as JSON input.
+func decodeExact(raw []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("trailing data after a JSON value")
+	}
+	return nil
 }

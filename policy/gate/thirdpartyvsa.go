@@ -209,7 +209,7 @@ func summaryPredicate(s *vsa.Summary) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: %w", ErrThirdPartyVSA, err)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := decodeExact(raw, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrThirdPartyVSA, err)
 	}
 	return m, nil

@@ -779,7 +779,7 @@ func inputAnnotations(r *verify.Result, att policy.Attestation) map[string]any {
 	att.Predicate = nil
 	if b, err := json.Marshal(att); err == nil {
 		var facts map[string]any
-		if json.Unmarshal(b, &facts) == nil {
+		if decodeExact(b, &facts) == nil {
 			ann[vsa.AnnotationPolicyInput] = facts
 		}
 	}
