@@ -559,7 +559,10 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 			// expects from someone else. Only a subject that is its own
 			// URI form is certified.
 			if u.String() != id.Subject {
-				return nil, fmt.Errorf("%w: subject %q would be certified as the URI %q; only a subject in its own URI form is certified", ErrIdentity, clip.String(id.Subject, 80), clip.String(u.String(), 80))
+				// Quoted redacted: a subject with user info may hold a
+				// password, which the refusal must not carry to the log
+				// or the client.
+				return nil, fmt.Errorf("%w: the subject would be certified as the URI %q, which is not how it is written; only a subject in its own URI form is certified", ErrIdentity, clip.String(u.Redacted(), 80))
 			}
 			if err := inSubjectDomain(u, domain); err != nil {
 				return nil, err

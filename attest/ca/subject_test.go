@@ -75,6 +75,7 @@ func TestIssueCertifiesURISubjectsOnlyInTheIssuersDomain(t *testing.T) {
 	}{
 		{"https://iss.example", "https://example.com/x", true},
 		{"https://iss.example", "https://example.com", true},
+		{"https://iss.example", "https://Example.COM/x", true}, // a host name has no case
 		{"https://iss.example", "https://evil.example/", false},
 		{"https://iss.example", "https://evil.example/example.com/x", false},
 		{"https://iss.example", "https://example.com.evil.example/x", false},

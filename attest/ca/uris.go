@@ -115,10 +115,13 @@ func inSubjectDomain(subject, domain *url.URL) error {
 	if domain == nil {
 		return fmt.Errorf("%w: no subject domain is configured for the issuer (ca.WithSubjectDomain), so it certifies no URI subject", ErrSubjectDomain)
 	}
-	// User info is refused too: "https://evil.example@example.com/…" is on
-	// the domain but reads, to a person, as another host.
-	if subject.Scheme != domain.Scheme || subject.Host != domain.Host || subject.User != nil {
-		return fmt.Errorf("%w: subject %q is not on %s://%s", ErrSubjectDomain, clip.String(subject.String(), 80), domain.Scheme, domain.Host)
+	// Hosts compare without case, as DNS names do. User info is refused
+	// too: "https://evil.example@example.com/…" is on the domain but reads,
+	// to a person, as another host.
+	if subject.Scheme != domain.Scheme || !strings.EqualFold(subject.Host, domain.Host) || subject.User != nil {
+		// Redacted: a password in the user info is a credential by URL
+		// convention, and this message reaches the log and the client.
+		return fmt.Errorf("%w: subject %q is not on %s://%s", ErrSubjectDomain, clip.String(subject.Redacted(), 80), domain.Scheme, domain.Host)
 	}
 	return nil
 }

@@ -157,8 +157,11 @@
 //     event ([RuleTooManyPending]). The header timeout (default 10 s) also
 //     bounds a TLS listener's handshake. A refusal never waits for a
 //     request body the job announced: it is answered at once and the
-//     connection closed. [Proxy.Serve] applies these; a server of the
-//     caller's own must apply its own.
+//     connection closed. [Proxy.Serve] applies these, and speaks
+//     HTTP/1.1 only, even on a TLS listener whose configuration offers
+//     "h2" (HTTP/2 would carry hundreds of requests on one connection,
+//     past the pending limits); a server of the caller's own must do the
+//     same.
 //   - Plain http:// requests get a fresh upstream connection each, with
 //     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
 //     HTTP are not relayed.

@@ -83,8 +83,8 @@ const EndSNIMismatch = "sni_mismatch"
 const unauthenticated = "unauthenticated"
 
 // Proxy is the egress proxy. Serve it with [Proxy.Serve]; it is also an
-// http.Handler for a server of the caller's own, which must then support
-// hijacking and apply the limits Serve applies (header size and timeout,
+// http.Handler for a server of the caller's own, which must then speak
+// HTTP/1.1 only, support hijacking and apply the limits Serve applies (header size and timeout,
 // idle timeout, and the pending connection limits, which only Serve's
 // servers track). Close it when done.
 type Proxy struct {
@@ -170,10 +170,12 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 
 // Serve accepts job connections on ln until [Proxy.Close], with the header
 // size, header timeout (which bounds a TLS listener's handshake too), idle
-// timeout and pending connection limits of [Limits]. It returns nil after
-// Close, or the listener's error.
+// timeout and pending connection limits of [Limits]. It speaks HTTP/1.1
+// only, whatever ln's TLS configuration offers (see http1Only). It returns
+// nil after Close, or the listener's error.
 func (p *Proxy) Serve(ln net.Listener) error {
 	srv := &http.Server{
+		Protocols:         http1Only(),
 		Handler:           p,
 		ReadHeaderTimeout: p.cfg.limits.HeaderTimeout,
 		MaxHeaderBytes:    p.cfg.limits.MaxHeaderBytes,
@@ -195,6 +197,20 @@ func (p *Proxy) Serve(ln net.Listener) error {
 		return nil
 	}
 	return err
+}
+
+// http1Only is the protocol set of Serve's servers. net/http serves
+// HTTP/2 on a TLS listener whose configuration offers "h2" in ALPN, and
+// HTTP/2 carries any number of concurrent requests (up to 250 streams) on
+// one connection, while the pending limits count connections: one
+// connection held that many unauthenticated requests in the verifier at
+// once. CONNECT cannot be hijacked over HTTP/2 and an absolute-form URL
+// cannot be sent, so HTTP/2 served nothing but that. A client that
+// negotiated "h2" anyway is answered as HTTP/1.1, which it cannot read.
+func http1Only() *http.Protocols {
+	var ps http.Protocols
+	ps.SetHTTP1(true)
+	return &ps
 }
 
 // Close stops the servers started by Serve, cuts every open connection
