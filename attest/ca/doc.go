@@ -20,11 +20,11 @@
 //
 // Security contract: a URI subject is certified only on the subject domain
 // configured for its token's issuer ([WithSubjectDomain]: the same scheme
-// and host, no user info), as Fulcio requires of its issuers of type
-// "uri"; an issuer without a domain certifies no URI subject, and an opaque
-// URI ("repo:…", no host) none at all (ErrSubjectDomain), so an issuer the
-// Authenticator accepts cannot have the CA name a workflow on someone
-// else's forge. Keys below RSA-2048 or P-256 are refused (ErrWeakKey),
+// and host, port included, no user info), as Fulcio requires of its issuers
+// of type "uri"; an issuer without a domain certifies no URI subject, and
+// an opaque URI ("repo:…", no host) none at all (ErrSubjectDomain), so an
+// issuer the Authenticator accepts cannot have the CA name a workflow on
+// someone else's forge. Keys below RSA-2048 or P-256 are refused (ErrWeakKey),
 // and RSA keys of other sizes than 2048, 3072 and 4096 bits, the ones
 // Sigstore verifiers accept (ErrUnsupportedKey, before any signature is
 // checked with them); a CA outside its validity issues nothing

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -92,4 +93,30 @@ func ExampleWithSigner() {
 	// Output:
 	// issued by A, certified by B's root: true
 	// rotation is the KMS's: ca: the key is held by an external signer; rotate it there
+}
+
+// A job-token issuer certifies URI subjects on its own subject domain only:
+// a token naming a workflow on another forge, or a token from an issuer
+// without a domain, gets no certificate.
+func ExampleWithSubjectDomain() {
+	authority, err := ca.New(ca.WithSubjectDomain("https://ci.example.com", "https://git.example.com"))
+	if err != nil {
+		panic(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	for _, job := range []identity.Identity{
+		{Issuer: "https://ci.example.com", Subject: "https://git.example.com/acme/app/.ci/release.yml@refs/heads/main"},
+		{Issuer: "https://ci.example.com", Subject: "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"},
+		{Issuer: "https://other-ci.example.com", Subject: "https://git.example.com/acme/app/.ci/release.yml@refs/heads/main"},
+	} {
+		_, err := authority.Issue(context.Background(), key.Public(), job)
+		fmt.Println(job.Issuer, "certified:", err == nil, "outside its domain:", errors.Is(err, ca.ErrSubjectDomain))
+	}
+	// Output:
+	// https://ci.example.com certified: true outside its domain: false
+	// https://ci.example.com certified: false outside its domain: true
+	// https://other-ci.example.com certified: false outside its domain: true
 }

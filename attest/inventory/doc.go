@@ -1,11 +1,12 @@
 // Package inventory is the index of what a deploy gate admitted: for every
 // allowed decision, the artifact digest, the image reference, the builder
-// identities (every verified provenance's) and the job identity, the policy revision, the decision id, the time, the
-// packages of the artifact's verified SBOMs, the identities that signed
-// the attestations the decision relied on, and the policy input it was
-// evaluated on. It answers the incident question "where is this vulnerable
-// package deployed?" by package URL and version range, and lists
-// admissions by digest, builder, signer SAN, key id or policy revision (the
+// identities (every verified provenance's) and the job identity, the policy
+// revision, the decision id, the time, the packages of the artifact's
+// verified SBOMs, the identities that signed the attestations the decision
+// relied on, and the policy input it was evaluated on. It answers the
+// incident question "where is this vulnerable package deployed?" by
+// package URL and version range, and lists admissions by digest, builder
+// (any of an admission's), signer SAN, key id or policy revision (the
 // questions of a revocation or a policy change, see package drift).
 //
 // # Use
@@ -113,10 +114,11 @@
 //     larger than [MaxPolicyInput] or not one JSON object.
 //   - Input is bounded: package URLs ([MaxPURLLen]), versions
 //     ([MaxVersionLen]), fields ([MaxFieldLen]), packages per admission
-//     ([MaxPackages]), signers ([MaxSigners]), policy input
-//     ([MaxPolicyInput]), SBOM size ([MaxSBOMSize]) and nesting
-//     ([MaxComponentDepth]), query terms ([MaxQueryTerms]) and results
-//     ([MaxLimit], with [Result.Truncated] saying when more matched).
+//     ([MaxPackages]), builders ([MaxBuilders]), signers ([MaxSigners]),
+//     policy input ([MaxPolicyInput]), SBOM size ([MaxSBOMSize]) and
+//     nesting ([MaxComponentDepth]), query terms ([MaxQueryTerms]) and
+//     results ([MaxLimit], with [Result.Truncated] saying when more
+//     matched).
 //   - Qualifiers and subpath are ignored for matching; namespaces and names
 //     are normalized as the purl specification says per type (for example
 //     golang and npm are case-insensitive), nuget ids as NuGet compares

@@ -643,7 +643,9 @@ func (s *Server) idle(ctx context.Context) error {
 }
 
 // FetchJWTSVID issues a JWT-SVID for the caller's identity and the
-// requested audiences. A request naming another SPIFFE ID is refused.
+// requested audiences. A request naming another SPIFFE ID is refused, and
+// so, with codes.Unavailable, is a call beyond [WithMaxCalls] or
+// [WithMaxCallsPerID].
 func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest) (*workload.JWTSVIDResponse, error) {
 	id, release, err := s.callCaller(ctx)
 	if err != nil {
@@ -668,7 +670,8 @@ func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest)
 }
 
 // ValidateJWTSVID validates a JWT-SVID against the issuer's JWT bundle for
-// one audience.
+// one audience. A call beyond [WithMaxCalls] or [WithMaxCallsPerID] is
+// refused with codes.Unavailable.
 func (s *Server) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTSVIDRequest) (*workload.ValidateJWTSVIDResponse, error) {
 	_, release, err := s.callCaller(ctx)
 	if err != nil {

@@ -72,7 +72,10 @@
 //     [VSAAnnotationManifest]) and for the controls a result lists. An
 //     index that lists another index, which a runtime would descend into,
 //     is undecided (image.ErrPlatformAmbiguous), never decided without the
-//     manifests inside it.
+//     manifests inside it. Inline bundles are decided for the digest they
+//     name, which the gate does not fetch, so it cannot tell an index from
+//     a platform manifest there: a gate that admits images sets
+//     [WithImagesOnly], which refuses inline bundles ([ErrBadRequest]).
 //   - A bundle's claimed predicate type only routes it; the verifier it is
 //     routed to requires that type, so a false claim fails verification. A
 //     claim with no registered verifier is rejected without cryptography.

@@ -91,3 +91,42 @@ func ExampleEncodeRequest() {
 	// {"job_token":"[REDACTED]","image":"registry.example/acme/app:v1"}
 	// {"job_token":"eyJhbGciOi.secret.token","image":"registry.example/acme/app:v1"}
 }
+
+// A gate that admits container images takes them by reference only: an
+// inline bundle names a digest the gate does not fetch, so it could be an
+// image index decided on the index's own attestations rather than each
+// platform manifest's. WithImagesOnly refuses such a request, audited.
+func ExampleWithImagesOnly() {
+	trust, err := verify.PublicGood()
+	if err != nil {
+		panic(err)
+	}
+	provenance, err := verify.New(trust, verify.Expectation{
+		Signer:        verify.Identity{SAN: "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main", Issuer: "https://token.actions.githubusercontent.com"},
+		PredicateType: attest.PredicateSLSAProvenanceV1,
+	})
+	if err != nil {
+		panic(err)
+	}
+	jobs := identity.TokenVerifierFunc(func(context.Context, string) (identity.Identity, error) {
+		return identity.Identity{Issuer: "https://ci.example", Subject: "deployer"}, nil
+	})
+	pol := policy.EvaluatorFunc(func(context.Context, policy.Input) (policy.Decision, error) {
+		return policy.Decision{Allowed: true, Revision: "r1"}, nil
+	})
+	events := 0
+	sink := audit.SinkFunc(func(context.Context, audit.Event) error { events++; return nil })
+	g, err := gate.New(jobs, gate.Verifiers{attest.PredicateSLSAProvenanceV1: provenance}, pol, sink, gate.WithImagesOnly())
+	if err != nil {
+		panic(err)
+	}
+	b, err := os.ReadFile("testdata/provenance-conformance.sigstore.json")
+	if err != nil {
+		panic(err)
+	}
+	d, err := g.Decide(context.Background(), gate.Request{JobToken: gate.NewToken("job-token"), Bundles: []json.RawMessage{b},
+		Name: "registry.example/app", Digest: "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf"})
+	fmt.Println(d.Allowed, errors.Is(err, gate.ErrBadRequest), "audit events:", events)
+	// Output:
+	// false true audit events: 1
+}

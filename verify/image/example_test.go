@@ -157,7 +157,8 @@ func (p privateSigstore) expect(job string) *verify.Verifier {
 	return v
 }
 
-// k-of-n: two distinct trusted signers required.
+// k-of-n: two distinct trusted signers required (Verifier.Threshold says
+// how many a verifier requires).
 func ExampleWithThreshold() {
 	ctx := context.Background()
 	tag, stop := exampleRegistry(true)
@@ -182,7 +183,7 @@ func ExampleWithThreshold() {
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("k=%d: verified=%v (%d distinct signers)\n", k, res.Verified, len(res.Targets[0].Signers))
+		fmt.Printf("k=%d: verified=%v (%d distinct signers)\n", gate.Threshold(), res.Verified, len(res.Targets[0].Signers))
 	}
 	// Output:
 	// k=2: verified=true (2 distinct signers)

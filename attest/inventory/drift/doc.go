@@ -129,9 +129,11 @@
 //   - Input is bounded: record size ([MaxRecordSize]), ids, aliases,
 //     affected entries, ranges, events and versions; events list at most
 //     16 packages, aliases and decisions and say how many there are.
-//   - Events carry digests, references, decision ids, builders, job and
-//     signer identities, advisory ids and an evaluator's deny reasons
-//     (clipped, at most 16), never secrets and never a policy input.
+//   - Events carry digests, references, decision ids, builders (those of
+//     the admission the event names, separated by spaces, in its "builder"
+//     attribute), job and signer identities, advisory ids and an
+//     evaluator's deny reasons (clipped, at most 16), never secrets and
+//     never a policy input.
 //   - An advisory is not verified here: OSV records are unsigned. Feed
 //     records from a source you trust over an authenticated channel; a
 //     forged record can raise false drift events, not suppress any.

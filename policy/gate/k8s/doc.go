@@ -71,9 +71,9 @@
 // (audit annotation [AnnotationImages]) and warns the user about every image
 // referenced by tag. This webhook validates, it does not mutate: a tag
 // allowed now may point to other content when a kubelet pulls it, minutes or
-// months later, and the node resolves it itself: with its own credentials, through
-// its registry mirrors, or not at all under imagePullPolicy IfNotPresent
-// when an image of that tag is already on the node. Reference images by
+// months later, and the node resolves it itself: with its own credentials,
+// through its registry mirrors, or not at all under imagePullPolicy
+// IfNotPresent when an image of that tag is already on the node. Reference images by
 // digest (image@sha256:…; "image:tag@sha256:…" is pulled, and decided, by
 // its digest), and have the webhook deny the rest with
 // [WithDigestsRequired] (reason [ReasonTagReference]); the gate's policy
