@@ -52,7 +52,12 @@
 //   - A compromised identity ([WithCompromiseChecker]) is denied in every
 //     mode, before any policy runs (rule [RuleCompromised]).
 //   - Loading is bounded ([MaxPolicyFileBytes], [MaxBundleBytes],
-//     [MaxInputBytes]). A reload that fails keeps the last good policy
+//     [MaxInputBytes]). A bundle tarball that holds a file path twice,
+//     a path with a ".." element, a data file OPA would place elsewhere
+//     than its directory says, or a data.json or .manifest that repeats a
+//     member, is refused: OPA merges two data.json files that tar would
+//     extract as one, and keeps the last of two members a reviewer reads
+//     the first of. A reload that fails keeps the last good policy
 //     (never an empty one); the error is returned, logged, audited and kept
 //     in [Engine.LastReloadError]. OPA's own bundle signatures
 //     (.signatures.json) are not checked here: establish a bundle's
@@ -135,7 +140,8 @@
 // data.ztci.config (Merge(Builtin(), Data(map)) with the same document
 // still works). BuiltinWith writes every setting, those at their default
 // as null (unset), so a source merged beside it cannot add one. Modules
-// merged beside the library must declare packages of their own: one in a
+// beside the library (recognised by its modules' content, wherever a
+// bundle puts them) must declare packages of their own: one in a
 // library package, or above one ("package ztci"), is refused with
 // [ErrLibraryPackage], because Rego joins every definition of a rule and
 // such a module could weaken the library ("known_action if true"), not
@@ -195,7 +201,10 @@
 // or refs, production_secrets) that does not compile is refused the same
 // way (data.ztci.lib.config_globs lists them; glob.match would abort every
 // decision reaching one); an OPA of the vendor's own that evaluates the
-// library should query both when it loads the bundle.
+// library should query both when it loads the bundle. A bundle holding
+// modules of the library without ztci/config_schema.rego, which defines
+// the check, is refused the same way: its configuration could not be
+// checked.
 //
 // Every rule set denies by default, with a violation that says why: an
 // empty, missing or null section, a field of the wrong type (a flag counts

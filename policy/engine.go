@@ -239,10 +239,11 @@ func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
 	if err != nil {
 		return nil, compileError(err)
 	}
-	if err := checkLibraryPackages(ctx, b, compiler); err != nil {
+	hasLib, err := checkLibraryPackages(ctx, b, compiler)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkLibraryConfig(ctx, store, compiler); err != nil {
+	if err := checkLibraryConfig(ctx, store, compiler, hasLib); err != nil {
 		return nil, err
 	}
 	rev := b.Revision
@@ -264,8 +265,12 @@ const (
 // checkLibraryConfig refuses a bundle holding the built-in library whose
 // configuration the library cannot read as written. It runs once per
 // load, not per decision (the walk over the configuration costs more than
-// a decision does), on the modules compiled for the decision query.
-func checkLibraryConfig(ctx context.Context, store storage.Store, compiler *ast.Compiler) error {
+// a decision does), on the modules compiled for the decision query. A
+// bundle holding modules of the library (hasLib) but not its check
+// (ztci/config_schema.rego) is refused too: its rules would read a
+// mistyped setting as no setting, or worse (max_critical "0" is above
+// every count), with nothing to say so.
+func checkLibraryConfig(ctx context.Context, store storage.Store, compiler *ast.Compiler, hasLib bool) error {
 	if compiler == nil { // never: PrepareForEval built one; without it nothing would be checked
 		return fmt.Errorf("%w: no compiler to check the configuration with", ErrLoad)
 	}
@@ -275,6 +280,10 @@ func checkLibraryConfig(ctx context.Context, store storage.Store, compiler *ast.
 		return compileError(err)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		if hasLib {
+			return &ConfigError{Problems: []string{"the bundle holds the built-in library without " + configErrorsQuery +
+				" (ztci/config_schema.rego), so its configuration cannot be checked; include the whole library"}}
+		}
 		return nil // no built-in library in this bundle
 	}
 	found, ok := rs[0].Expressions[0].Value.([]any)

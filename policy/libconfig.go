@@ -258,8 +258,10 @@ var ErrInvalidConfig = fmt.Errorf("%w: invalid library configuration", ErrLoad)
 // type (max_critical "0", deny_severity "HIGH"), which a rule would
 // otherwise read as its default. A configuration written by
 // [LibraryConfig] never has one; a hand-written data document (an OPA
-// bundle's data.json) may. It wraps [ErrInvalidConfig]: [New] fails with
-// it, and [Engine.Reload] keeps the policy in force.
+// bundle's data.json) may. A bundle holding modules of the library but
+// not the check itself (ztci/config_schema.rego) is refused with one too.
+// It wraps [ErrInvalidConfig]: [New] fails with it, and [Engine.Reload]
+// keeps the policy in force.
 type ConfigError struct {
 	// Problems name each path and what it should hold, sorted.
 	Problems []string

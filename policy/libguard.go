@@ -16,8 +16,9 @@ import (
 // in a package, so `known_action if true` in package ztci.main (or
 // `main.known_action if true` in package ztci) makes every unknown action
 // known, and a deploy policy's helper rules can be widened the same way.
-// The library's own modules are recognised by path and content; a vendor
-// who ships a modified copy of the library owns it, and it is not
+// The library's own modules are recognised by content, wherever the
+// bundle puts them (`opa build lib/ acme/` writes them under lib/); a
+// vendor who ships a modified copy of the library owns it, and it is not
 // protected. Rules of your own belong in a package of your own.
 //
 // The library's configuration, data.ztci.config, is protected the same
@@ -33,44 +34,51 @@ var configRef = ast.MustParseRef("data.ztci.config")
 
 // checkLibraryPackages refuses a bundle in which a module that is not the
 // built-in library's declares a package that is, contains or lies inside
-// a package of a library module the bundle holds unchanged. Test modules
-// are not compiled into an evaluator and are not checked.
-func checkLibraryPackages(ctx context.Context, b *Bundle, compiler *ast.Compiler) error {
+// a package of a library module the bundle holds unchanged, at any path.
+// Test modules are not compiled into an evaluator and are not checked. It
+// reports whether the bundle holds any module of the library.
+func checkLibraryPackages(ctx context.Context, b *Bundle, compiler *ast.Compiler) (bool, error) {
 	lib, err := Builtin().Load(ctx)
 	if err != nil {
-		return err
+		return false, err
+	}
+	isLib := map[string]bool{}
+	for p, src := range lib.Modules {
+		if !isTest(p) {
+			isLib[src] = true
+		}
 	}
 	var protected []ast.Ref
 	for _, p := range slices.Sorted(maps.Keys(b.Modules)) {
-		if src, ok := lib.Modules[p]; ok && !isTest(p) && src == b.Modules[p] {
+		if !isTest(p) && isLib[b.Modules[p]] {
 			if m := compiler.Modules[p]; m != nil {
 				protected = append(protected, m.Package.Path)
 			}
 		}
 	}
 	if len(protected) == 0 {
-		return nil // no built-in library in this bundle
+		return false, nil // no built-in library in this bundle
 	}
 	protected = append(protected, configRef)
 	for _, p := range slices.Sorted(maps.Keys(b.Modules)) {
-		if isTest(p) || lib.Modules[p] == b.Modules[p] {
+		if isTest(p) || isLib[b.Modules[p]] {
 			continue
 		}
 		m := compiler.Modules[p]
 		if m == nil {
-			return fmt.Errorf("%w: module %q was not compiled", ErrLoad, p)
+			return true, fmt.Errorf("%w: module %q was not compiled", ErrLoad, p)
 		}
 		for _, lp := range protected {
 			if !m.Package.Path.HasPrefix(lp) && !lp.HasPrefix(m.Package.Path) {
 				continue
 			}
 			if lp.Equal(configRef) {
-				return fmt.Errorf("%w: module %q declares package %v, which would define the library's configuration %v; configure it with data",
+				return true, fmt.Errorf("%w: module %q declares package %v, which would define the library's configuration %v; configure it with data",
 					ErrLibraryPackage, p, m.Package.Path, lp)
 			}
-			return fmt.Errorf("%w: module %q declares package %v, which would add to the library's %v; use a package of your own",
+			return true, fmt.Errorf("%w: module %q declares package %v, which would add to the library's %v; use a package of your own",
 				ErrLibraryPackage, p, m.Package.Path, lp)
 		}
 	}
-	return nil
+	return true, nil
 }

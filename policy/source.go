@@ -1,23 +1,29 @@
 package policy
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
+
+	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // Limits on what a Source reads, so that a hostile or broken policy
@@ -25,7 +31,9 @@ import (
 const (
 	// MaxPolicyFileBytes bounds each file of a policy (module or data).
 	MaxPolicyFileBytes = 8 << 20
-	// MaxBundleBytes bounds a bundle tarball, compressed and uncompressed.
+	// MaxBundleBytes bounds a bundle tarball, compressed and uncompressed,
+	// and the files it holds together (as read: a sparse file counts at
+	// its full size).
 	MaxBundleBytes = 64 << 20
 )
 
@@ -120,8 +128,8 @@ func Dir(path string) Source {
 }
 
 // BundleFile loads an OPA bundle tarball (.tar.gz, as built by `opa build`)
-// from path, reading it afresh on every Load. At most [MaxBundleBytes] are
-// read, compressed and uncompressed.
+// from path, reading it afresh on every Load, with the limits and checks of
+// [ReadBundle].
 //
 // Bundle signatures (.signatures.json) are not verified here: establish the
 // tarball's provenance before loading it (for example with ztci's verify
@@ -140,8 +148,14 @@ func BundleFile(path string) Source {
 	})
 }
 
-// ReadBundle reads an OPA bundle tarball (.tar.gz) from r, with the limits
-// of [BundleFile].
+// ReadBundle reads an OPA bundle tarball (.tar.gz) from r: at most
+// [MaxBundleBytes] of tarball, of inflated tar and of the files it holds
+// together. It refuses a tarball that holds one file
+// path twice, a path with a ".." element, a data file whose directory
+// OPA's loader would read as another (".x/data.json" is data.x), or a
+// data.json or .manifest that repeats a member or is not UTF-8: each
+// would load a policy other than the one tar, a reviewer or `opa build`
+// sees in it.
 func ReadBundle(r io.Reader) (*Bundle, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxBundleBytes+1))
 	if err != nil {
@@ -150,19 +164,124 @@ func ReadBundle(r io.Reader) (*Bundle, error) {
 	if len(raw) > MaxBundleBytes {
 		return nil, fmt.Errorf("%w: bundle larger than %d bytes", ErrLoad, MaxBundleBytes)
 	}
-	// Bound the uncompressed size before OPA's loader inflates it.
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("%w: bundle is not gzip: %w", ErrLoad, err)
-	}
-	n, err := io.Copy(io.Discard, io.LimitReader(zr, MaxBundleBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: bundle: %w", ErrLoad, err)
-	}
-	if n > MaxBundleBytes {
-		return nil, fmt.Errorf("%w: bundle inflates to more than %d bytes", ErrLoad, MaxBundleBytes)
+	if err := checkTarball(raw); err != nil {
+		return nil, err
 	}
 	return readBundle(bundle.NewCustomReader(bundle.NewTarballLoader(bytes.NewReader(raw))))
+}
+
+// errInflated marks an inflated tarball over MaxBundleBytes.
+var errInflated = fmt.Errorf("%w: bundle inflates to more than %d bytes", ErrLoad, MaxBundleBytes)
+
+// capReader fails with errInflated past n bytes, where io.LimitReader would
+// end the tar stream early and the reader report a truncated archive.
+type capReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n -= int64(n); c.n < 0 {
+		return n, errInflated
+	}
+	return n, err
+}
+
+// checkTarball walks the tarball as OPA's loader will, before the loader
+// holds every regular file of it in memory at once. The files are counted
+// as that loader reads them, not as the archive stores them: a sparse
+// entry, some 30 bytes of the gzip stream, reads as up to
+// MaxPolicyFileBytes of zeros, so a 1.3 KiB tarball made the loader
+// allocate 320 MiB, and one of MaxBundleBytes far more than any machine
+// has.
+func checkTarball(raw []byte) error {
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("%w: bundle is not gzip: %w", ErrLoad, err)
+	}
+	tr := tar.NewReader(&capReader{r: zr, n: MaxBundleBytes})
+	seen := map[string]bool{}
+	var total int64
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return tarError(err)
+		}
+		if h.Typeflag != tar.TypeReg { // OPA's loader reads regular files only
+			continue
+		}
+		if err := checkBundlePath(h.Name, seen); err != nil {
+			return err
+		}
+		n, err := checkBundleFile(tr, h.Name, MaxBundleBytes-total)
+		if err != nil {
+			return tarError(err)
+		}
+		if total += n; total > MaxBundleBytes {
+			return fmt.Errorf("%w: bundle's files hold more than %d bytes", ErrLoad, MaxBundleBytes)
+		}
+	}
+}
+
+// checkBundleFile reads a file of a bundle tarball, at most limit+1 bytes,
+// and returns how many it read. The JSON documents OPA's loader reads
+// (data.json, and a .manifest) must be UTF-8 and repeat no member:
+// encoding/json keeps the last of `"signers": [...]` written twice, and
+// turns distinct invalid names into one, while a reviewer reads the
+// first.
+func checkBundleFile(r io.Reader, name string, limit int64) (int64, error) {
+	name = filepath.ToSlash(name)
+	if path.Base(name) != "data.json" && !strings.HasSuffix(name, ".manifest") {
+		return io.Copy(io.Discard, io.LimitReader(r, limit+1))
+	}
+	b, err := io.ReadAll(io.LimitReader(r, min(limit, MaxPolicyFileBytes)+1))
+	if err != nil || int64(len(b)) > limit {
+		return int64(len(b)), err
+	}
+	if len(b) > MaxPolicyFileBytes {
+		return 0, fmt.Errorf("%w: %q is larger than %d bytes", ErrLoad, clip.String(name, 256), MaxPolicyFileBytes)
+	}
+	if err := strictjson.CheckRepeats(b); err != nil {
+		return 0, fmt.Errorf("%w: %q: %w", ErrLoad, clip.String(name, 256), err)
+	}
+	return int64(len(b)), nil
+}
+
+func tarError(err error) error {
+	if errors.Is(err, ErrLoad) {
+		return err
+	}
+	return fmt.Errorf("%w: bundle: %w", ErrLoad, err)
+}
+
+// checkBundlePath refuses a file path of a bundle tarball that seen holds
+// already (once cleaned: "p.rego", "./p.rego" and "//p.rego" are one
+// path; tar keeps the last, OPA's loader both), that has a ".." element,
+// or that is a data file OPA's loader places elsewhere than its directory
+// says (it strips every leading '.' and '/' of the directory).
+func checkBundlePath(name string, seen map[string]bool) error {
+	name = filepath.ToSlash(name) // as OPA's loader reads it on this system
+	if slices.Contains(strings.Split(name, "/"), "..") {
+		return fmt.Errorf("%w: bundle path %q has a \"..\" element", ErrLoad, clip.String(name, 256))
+	}
+	p := path.Clean("/" + name)
+	if seen[p] {
+		return fmt.Errorf("%w: %q appears twice in the bundle", ErrLoad, clip.String(p, 256))
+	}
+	seen[p] = true
+	switch path.Base(p) {
+	case "data.json", "data.yaml", "data.yml":
+		dir := path.Dir(p)
+		if strings.TrimLeft(dir, "/.") != strings.TrimPrefix(dir, "/") {
+			return fmt.Errorf("%w: data file %q would be read as data under %q", ErrLoad,
+				clip.String(name, 256), clip.String(strings.TrimLeft(dir, "/."), 256))
+		}
+	}
+	return nil
 }
 
 func readBundle(r *bundle.Reader) (*Bundle, error) {
@@ -180,10 +299,10 @@ func readBundle(r *bundle.Reader) (*Bundle, error) {
 		Revision: b.Manifest.Revision,
 	}
 	for _, m := range b.Modules {
-		// A tarball may hold one path twice ("p.rego" and "p.rego", or
-		// "./p.rego"): keeping either copy would load a module other tools
-		// (tar, a reviewer, OPA itself) may not read as the bundle's, so
-		// such a bundle is refused.
+		// checkTarball refuses a tarball holding one path twice; this
+		// keeps a path the loader formats another way from overwriting a
+		// module here (either copy could be one other tools do not read
+		// as the bundle's).
 		p := path.Clean(strings.TrimPrefix(m.Path, "/"))
 		if _, dup := out.Modules[p]; dup {
 			return nil, fmt.Errorf("%w: module %q appears twice in the bundle", ErrLoad, p)

@@ -58,7 +58,10 @@
 //   - Reads are bounded: the manifest by the OCI client's 4 MiB limit, the
 //     layer by [policy.MaxBundleBytes] (or [WithMaxBundleBytes]), refused
 //     on its declared size before it is fetched, and then by
-//     [policy.ReadBundle]'s limits on the tarball and each file. Retries of
+//     [policy.ReadBundle]'s limits on the tarball, on its files together
+//     and on each file (it also refuses a tarball whose paths are
+//     ambiguous, one path twice or a ".." element, and a data.json that
+//     repeats a member). Retries of
 //     429 and 5xx are bounded.
 //   - The active revision is in every Decision: Bundle.Revision is the
 //     manifest digest, after the bundle's own .manifest revision and "@"
