@@ -58,7 +58,11 @@
 //     "x@refs/tags/v1" would make a workflow's SAN match a pattern for tag
 //     builds. A provenance's source URI splits into repository and ref at
 //     the first '@' after its host, so that branch reads as itself, not as
-//     the tag refs/tags/v1.
+//     the tag refs/tags/v1. A provenance that names its source in more
+//     than one place (externalParameters.source, externalParameters.workflow,
+//     the first resolved dependency, which slsa-verifier reads) must name
+//     one repository, ref and commit in all of them, or it is refused
+//     (*ProvenanceMismatchError, Field "source").
 //   - One reading: a bundle, or the in-toto statement it signs, whose JSON
 //     repeats a member, holds member names that differ only in case, or
 //     spells a registered statement or SLSA name in another case is

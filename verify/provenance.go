@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -34,7 +35,10 @@ type Provenance struct {
 	// {repository, ref}, or the first buildDefinition.resolvedDependencies
 	// entry, each of the form git+https://host/path@ref, the ref being
 	// everything after the first '@' that follows the host (a git ref may
-	// hold '@', a repository path may not).
+	// hold '@', a repository path may not). Where two of these places
+	// disagree on the repository, on the ref or on the commit, the
+	// provenance states two sources (slsa-verifier reads the resolved
+	// dependency) and is refused, whatever is expected.
 	SourceRef string
 	// SourceVersionTag requires a tag ref whose semantic version starts with
 	// this one: "v1" matches v1, v1.0 and v1.4.2; "v1.4" matches v1.4.2 but
@@ -66,8 +70,10 @@ type ProvenanceFacts struct {
 	BuildType        string `json:"buildType"`
 	SourceRepository string `json:"sourceRepository,omitempty"`
 	SourceRef        string `json:"sourceRef,omitempty"`
-	// SourceDigest is the gitCommit digest of the resolved dependency that
-	// is the source, when the provenance records one.
+	// SourceDigest is the commit of the source (gitCommit, or sha1 as
+	// older builders write it), from externalParameters.source.digest or
+	// the resolved dependency that is the source, when the provenance
+	// records one.
 	SourceDigest string `json:"sourceDigest,omitempty"`
 	// ExternalParameters is buildDefinition.externalParameters, undecoded.
 	ExternalParameters map[string]json.RawMessage `json:"externalParameters,omitempty"`
@@ -93,7 +99,8 @@ type slsaV1 struct {
 // example a verified Result.Statement) without checking them against
 // anything: for handing to a policy. It verifies nothing itself; read only
 // statements that came out of a successful Verify. Errors are
-// *PredicateTypeMismatchError or *ProvenanceMismatchError (undecodable).
+// *PredicateTypeMismatchError or *ProvenanceMismatchError (undecodable, or
+// two sources named: see Provenance.SourceRef).
 func ReadProvenance(st *attest.Statement) (*ProvenanceFacts, error) {
 	f, _, err := readProvenance(st)
 	return f, err
@@ -113,8 +120,11 @@ func readProvenance(st *attest.Statement) (*ProvenanceFacts, *slsaV1, error) {
 	}
 	f := &ProvenanceFacts{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType,
 		ExternalParameters: p.BuildDefinition.ExternalParameters}
-	f.SourceRepository, f.SourceRef = sourceOf(&p)
-	f.SourceDigest = sourceDigest(&p, f.SourceRepository)
+	src, err := sourceOf(&p)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.SourceRepository, f.SourceRef, f.SourceDigest = src.repo, src.ref, src.commit
 	return f, &p, nil
 }
 
@@ -164,44 +174,102 @@ func builderMatches(want, got string) bool {
 	return !strings.Contains(want, "@") && strings.HasPrefix(got, want+"@")
 }
 
-func sourceOf(p *slsaV1) (repo, ref string) {
+// gitSource is one place of a provenance that names its source.
+type gitSource struct {
+	where, repo, ref, commit string
+}
+
+// sourceOf reads the source a provenance names, and its commit. Builders
+// name it in up to three places: externalParameters.source {uri, digest}
+// (container-based and generic builders), externalParameters.workflow
+// {repository, ref} (GitHub's workflow build type) and the first resolved
+// dependency, which is the one slsa-verifier takes as the source (and it
+// refuses a workflow that disagrees with it). This reader prefers
+// externalParameters, so where the places disagree one signed provenance
+// states two sources, a policy here judging one and slsa-verifier the
+// other: refused (*ProvenanceMismatchError, Field "source"). Every builder
+// we know of writes them alike (ztci's JobProvenance included).
+func sourceOf(p *slsaV1) (gitSource, error) {
+	places := sourcePlaces(p)
+	if len(places) == 0 {
+		return gitSource{}, nil
+	}
+	for i, a := range places {
+		for _, b := range places[i+1:] {
+			if !a.agrees(b) {
+				return gitSource{}, &ProvenanceMismatchError{Field: "source", Want: a.where + " and " + b.where + " naming one source",
+					Got: a.repo + "@" + a.ref + " and " + b.repo + "@" + b.ref}
+			}
+		}
+	}
+	src := places[0]
+	for _, o := range places[1:] {
+		src.commit = cmp.Or(src.commit, o.commit)
+	}
+	if src.commit == "" {
+		src.commit = dependencyCommit(p, src.repo)
+	}
+	return src, nil
+}
+
+// agrees reports whether two places name one source: one repository, and
+// one ref and one commit where both state them.
+func (a gitSource) agrees(b gitSource) bool {
+	differ := func(x, y string) bool { return x != "" && y != "" && x != y }
+	return normalizeRepo(a.repo) == normalizeRepo(b.repo) && !differ(a.ref, b.ref) && !differ(a.commit, b.commit)
+}
+
+// sourcePlaces lists the places that name the source, preferred first.
+func sourcePlaces(p *slsaV1) []gitSource {
+	var out []gitSource
 	ext := p.BuildDefinition.ExternalParameters
 	if raw, ok := lookup(ext, "source.uri"); ok {
 		var u string
 		if json.Unmarshal(raw, &u) == nil && u != "" {
-			return splitGitURI(u)
+			s := gitSource{where: "externalParameters.source"}
+			s.repo, s.ref = splitGitURI(u)
+			var d map[string]string
+			if raw, ok := lookup(ext, "source.digest"); ok {
+				_ = json.Unmarshal(raw, &d) // not a digest set: no commit
+			}
+			out = append(out, withCommits(s, d)...)
 		}
 	}
 	if raw, ok := lookup(ext, "workflow.repository"); ok {
-		var r, rf string
-		_ = json.Unmarshal(raw, &r)
+		s := gitSource{where: "externalParameters.workflow"}
+		_ = json.Unmarshal(raw, &s.repo)
 		if rr, ok := lookup(ext, "workflow.ref"); ok {
-			_ = json.Unmarshal(rr, &rf)
+			_ = json.Unmarshal(rr, &s.ref)
 		}
-		if r != "" {
-			return r, rf
+		if s.repo != "" {
+			out = append(out, s)
 		}
 	}
-	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) > 0 {
-		return splitGitURI(deps[0].URI)
+	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) > 0 && deps[0].URI != "" {
+		s := gitSource{where: "resolvedDependencies[0]"}
+		s.repo, s.ref = splitGitURI(deps[0].URI)
+		out = append(out, withCommits(s, deps[0].Digest)...)
 	}
-	return "", ""
+	return out
 }
 
-// sourceDigest is the commit of the source: the digest of
-// externalParameters.source when it has one (container-based and generic
-// builders put it there), else that of the resolved dependency whose
-// repository is the source repository. A git commit is recorded as
-// "gitCommit" (SLSA v1) or "sha1" (older builders).
-func sourceDigest(p *slsaV1, repo string) string {
-	if raw, ok := lookup(p.BuildDefinition.ExternalParameters, "source.digest"); ok {
-		var d map[string]string
-		if json.Unmarshal(raw, &d) == nil {
-			if c := commitOf(d); c != "" {
-				return c
-			}
-		}
+// withCommits is s with the commit of digest set d. A set that records the
+// commit twice, as gitCommit and as sha1, with two values names two
+// commits: s is returned once for each, for sourceOf to refuse.
+func withCommits(s gitSource, d map[string]string) []gitSource {
+	s.commit = commitOf(d)
+	if sha1 := d["sha1"]; sha1 != "" && sha1 != s.commit {
+		t := s
+		t.where, t.commit = s.where+".digest.sha1", sha1
+		return []gitSource{s, t}
 	}
+	return []gitSource{s}
+}
+
+// dependencyCommit is the commit of the resolved dependency whose
+// repository is repo. A git commit is recorded as "gitCommit" (SLSA v1) or
+// "sha1" (older builders).
+func dependencyCommit(p *slsaV1, repo string) string {
 	if repo == "" {
 		return ""
 	}

@@ -28,9 +28,13 @@
 //
 // Packages come from SBOMs: [Packages] reads SPDX 2.x JSON (externalRefs of
 // type purl) and CycloneDX 1.4–1.6 JSON (component purl, nested components
-// included) strictly and within bounds. [ParsePURL] is a strict package URL
-// parser: a malformed package URL is a [*PURLError] and refuses the whole
-// SBOM, never a silently dropped package.
+// included, and those nested in metadata.component) strictly and within
+// bounds. [ParsePURL] is a strict package URL parser: a malformed package
+// URL is a [*PURLError] and refuses the whole SBOM, never a silently
+// dropped package. So does a package URL whose version differs from its
+// package's versionInfo or version ([ErrSBOMVersionConflict]): scanners
+// disagree on which of the two they match, and the index must find what
+// any of them reports.
 //
 // # Source packages
 //

@@ -26,6 +26,12 @@ var (
 	// ErrInvalidSBOM: an SBOM is not the format it claims, exceeds a bound,
 	// or names a package with a malformed package URL.
 	ErrInvalidSBOM = fmt.Errorf("%w: SBOM", ErrInvalid)
+	// ErrSBOMVersionConflict: a package's package URL and its own version
+	// field (SPDX versionInfo, CycloneDX version) name two versions. Trivy
+	// reads the package URL's and syft and Grype the field's, so the SBOM
+	// is refused rather than indexed under one of them. It wraps
+	// [ErrInvalidSBOM].
+	ErrSBOMVersionConflict = fmt.Errorf("%w: a package URL and its package state two versions", ErrInvalidSBOM)
 	// ErrInvalidAdmission: an Admission is missing a required field or a
 	// field is malformed or too large.
 	ErrInvalidAdmission = fmt.Errorf("%w: admission", ErrInvalid)

@@ -64,10 +64,17 @@ type spdxDoc struct {
 // external reference of type "purl" (category PACKAGE-MANAGER, or
 // PACKAGE_MANAGER as SPDX 2.3 spells it), with the package's versionInfo
 // when the package URL has no version. Packages without a package URL are
-// not indexed. The document must be one JSON object with spdxVersion
-// "SPDX-2.x" and SPDXID "SPDXRef-DOCUMENT", at most [MaxSBOMSize] bytes
-// and [MaxPackages] package URLs; a malformed package URL refuses the whole
-// document (the error wraps [ErrInvalidSBOM] and a [*PURLError]).
+// not indexed. A package URL whose version differs from versionInfo (other
+// than NOASSERTION or NONE) refuses the document ([ErrSBOMVersionConflict]):
+// Trivy matches the package URL's version, syft and Grype versionInfo, so
+// one signed SBOM would show a vulnerable version to one scanner and a
+// fixed one to the index. Versions equal in the type's ordering
+// ([CompareVersions]: v1.2.3 and 1.2.3 for golang; the epoch qualifier is
+// folded in for deb and rpm, as Trivy writes it) are one version. The
+// document must be one JSON object with spdxVersion "SPDX-2.x" and SPDXID
+// "SPDXRef-DOCUMENT", at most [MaxSBOMSize] bytes and [MaxPackages]
+// package URLs; a malformed package URL refuses the whole document (the
+// error wraps [ErrInvalidSBOM] and a [*PURLError]).
 func SPDXPackages(doc []byte) ([]Package, error) {
 	var d spdxDoc
 	if err := decodeSBOM(doc, spdxSchema, &d); err != nil {
@@ -111,9 +118,12 @@ type cdxProperty struct {
 }
 
 type cdxDoc struct {
-	BOMFormat   string         `json:"bomFormat"`
-	SpecVersion string         `json:"specVersion"`
-	Components  []cdxComponent `json:"components"`
+	BOMFormat   string `json:"bomFormat"`
+	SpecVersion string `json:"specVersion"`
+	Metadata    struct {
+		Component *cdxComponent `json:"component"`
+	} `json:"metadata"`
+	Components []cdxComponent `json:"components"`
 }
 
 // The schemas of what the index reads. SBOM formats name members
@@ -131,9 +141,13 @@ var (
 // JSON BOM: the purl of every component, nested components included (at
 // most [MaxComponentDepth] deep), with the component's version when the
 // package URL has none. metadata.component (the artifact itself) is not a
-// package of it and is not indexed, nor are components without a package
-// URL. Bounds and refusals are those of [SPDXPackages]; bomFormat must be
-// "CycloneDX".
+// package of it and is not indexed, but the components nested in it are
+// its parts and are: readers such as osv-scanner match them, and an SBOM
+// may list its packages there only, so an index that skipped them would
+// not find a vulnerable package a scanner of the same SBOM reports.
+// Components without a package URL are not indexed. Bounds and refusals,
+// a version conflict included, are those of [SPDXPackages]; bomFormat must
+// be "CycloneDX".
 //
 // An OS package (deb, apk, rpm, alpm) whose component carries Trivy's
 // source properties (aquasecurity:trivy:SrcName, SrcVersion, SrcRelease,
@@ -183,6 +197,13 @@ func CycloneDXPackages(doc []byte) ([]Package, error) {
 	if err := walk(d.Components, 1); err != nil {
 		return nil, err
 	}
+	// metadata.component is the artifact; its components are parts of it,
+	// nested one level in.
+	if mc := d.Metadata.Component; mc != nil {
+		if err := walk(mc.Components, 2); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
@@ -219,11 +240,13 @@ func sbomPackage(purl, version string, props []cdxProperty) (Package, error) {
 		return Package{}, err
 	}
 	pk := Package{PURL: purl}
+	if version == "NOASSERTION" || version == "NONE" {
+		version = ""
+	}
 	if u.Version == "" {
-		if version == "NOASSERTION" || version == "NONE" {
-			version = ""
-		}
 		pk.Version, u.Version = version, version
+	} else if !sameVersion(u.Type, u.Version, version) {
+		return Package{}, fmt.Errorf("%w: %q and %q", ErrSBOMVersionConflict, clip.String(u.Version, 100), clip.String(version, 100))
 	}
 	if !q.hasUpstream && sourceTypes[u.Type] {
 		if hint, ok := trivySource(props); ok {
@@ -239,4 +262,15 @@ func sbomPackage(purl, version string, props []cdxProperty) (Package, error) {
 		}
 	}
 	return pk, nil
+}
+
+// sameVersion reports whether an SBOM's version field names the version
+// of its package URL, purlVersion: absent, equal, or equal in the type's
+// ordering.
+func sameVersion(typ, purlVersion, field string) bool {
+	if field == "" || field == purlVersion {
+		return true
+	}
+	c, err := CompareVersions(typ, purlVersion, field)
+	return err == nil && c == 0
 }
