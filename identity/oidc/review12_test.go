@@ -169,8 +169,12 @@ func TestReview12KeyUsePinsHeld(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
+	point, err := ec.PublicKey.Bytes() // 0x04 || x || y
+	if err != nil {
+		t.Fatal(err)
+	}
 	opsOnly := `{"keys":[{"kty":"EC","crv":"P-256","kid":"a","key_ops":["encrypt"],"x":"` +
-		b64(ec.PublicKey.X.FillBytes(make([]byte, 32))) + `","y":"` + b64(ec.PublicKey.Y.FillBytes(make([]byte, 32))) + `"}]}`
+		b64(point[1:33]) + `","y":"` + b64(point[33:]) + `"}]}`
 	if _, err := ParseKeySet([]byte(opsOnly)); !errors.Is(err, ErrKeySet) {
 		t.Errorf("key_ops without verify: %v, want ErrKeySet (no usable key)", err)
 	}
