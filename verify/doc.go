@@ -89,7 +89,10 @@
 //     key that is pure Ed25519 unless PublicKey.Ed25519ph pins Ed25519ph
 //     (what cosign v2.6 and later sign with an Ed25519 key); each refuses
 //     the other, and Ed25519ph on another key type is a *KeyAlgorithmError
-//     from New.
+//     from New. A message signature's digest algorithm, a label its
+//     signature does not cover, must be SHA2_256, SHA2_384 or SHA2_512
+//     (else ErrMalformedBundle), so that a SHA3 or unspecified label is not
+//     read as SHA-256 for a digest and refused for the same artifact's bytes.
 //   - Cryptography is sigstore-go's verifier (transparency log inclusion and
 //     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
 //     proven time, SCTs, signature, artifact). Two speed-ups never turn a
@@ -99,5 +102,7 @@
 //     time) and successful timestamp verifications keyed by their exact
 //     bytes (see Trust); WithResultCache remembers successful results only,
 //     per Verifier (so per expectation), matched exactly on artifact digest
-//     and bundle bytes, bounded (LRU).
+//     and bundle bytes, bounded (LRU), and only over static trust material
+//     (a trusted root or a Trust): New refuses it with a refreshing root,
+//     whose refresh a cached result would outlive.
 package verify

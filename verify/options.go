@@ -98,7 +98,12 @@ func WithSCTThreshold(n int) Option {
 // digest, bundle digest, expectation) and by whether the artifact was given
 // whole (bytes or a stream) or as a digest: a result for a digest, whose
 // other subject digests could not be checked, never answers for the bytes.
-// Failures are never cached. n must be positive.
+// Failures are never cached. n must be positive. The trust material must be
+// static (a *root.TrustedRoot, or a *Trust from NewTrust): New refuses the
+// option with any other, such as sigstore-go's root.LiveTrustedRoot, since a
+// cached result would outlive a refresh that removes the CA, log or TSA it
+// was verified under. With a refreshing root, rebuild Verifiers when it
+// changes (verify/tuf's Live does).
 func WithResultCache(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {

@@ -34,7 +34,7 @@ const maxTrustedRootSize = 16 << 20
 // trusted root (see PublicGoodSnapshot). It never touches the network; a
 // root refreshed through TUF is the caller's explicit choice (for example
 // sigstore-go's root.NewLiveTrustedRoot, passed to New as any
-// root.TrustedMaterial).
+// root.TrustedMaterial, though not with WithResultCache).
 func PublicGood() (root.TrustedMaterial, error) {
 	return ParseTrustedRoot(publicGoodJSON)
 }

@@ -75,6 +75,13 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 		}
 		trust = t
 	}
+	if _, static := trust.(*Trust); cfg.cacheSize > 0 && !static {
+		// A cached result outlives the material it was verified under: a
+		// refreshing root (root.LiveTrustedRoot) that drops a compromised
+		// CA or log would still be answered from the cache.
+		return nil, fmt.Errorf("%w: WithResultCache needs static trust material (a *root.TrustedRoot or a *Trust from NewTrust), got %T; "+
+			"rebuild the Verifier when a refreshing root changes (verify/tuf's Live)", ErrConfig, trust)
+	}
 	v := &Verifier{expect: expect, cfg: cfg}
 	switch s := expect.Signer.(type) {
 	case nil:
@@ -228,7 +235,12 @@ func (v *Verifier) verifyUncached(ctx context.Context, bundleJSON []byte, artifa
 	alg := "sha256"
 	var envPayload []byte
 	if msg := sc.MessageSignatureContent(); msg != nil {
-		alg = hashName(msg.DigestAlgorithm())
+		if alg = hashName(msg.DigestAlgorithm()); alg == "" {
+			// Read as sha256, a digest labelled SHA3 or unspecified
+			// verified for a sha256 ArtifactDigest, while sigstore-go
+			// refuses the label when it hashes the artifact's bytes.
+			return nil, stageErr(ErrMalformedBundle, fmt.Sprintf("message digest algorithm %.40q: want SHA2_256, SHA2_384 or SHA2_512", msg.DigestAlgorithm()), nil)
+		}
 	} else if env := sc.EnvelopeContent(); env != nil {
 		// Only an in-toto statement is read here; say so rather than let
 		// sigstore-go's refusal pass for a bad signature.
@@ -242,10 +254,15 @@ func (v *Verifier) verifyUncached(ctx context.Context, bundleJSON []byte, artifa
 		if err := checkMembers(envPayload, statementNames...); err != nil {
 			return nil, stageErr(ErrMalformedBundle, "in-toto statement JSON", err)
 		}
-		if artifact.r != nil {
+		switch {
+		case artifact.r != nil:
 			// A stream is hashed once: pick the subjects' algorithm. Bytes
 			// are hashed by sigstore-go as each subject needs.
 			alg = subjectAlg(envPayload)
+		case artifact.digest != nil:
+			// A digest is compared with the subjects' digests in its own
+			// algorithm: a sha384 or sha512 digest has no sha256 to offer.
+			alg = artifact.alg
 		}
 	}
 	art, ok := prep.in(alg)
@@ -559,14 +576,18 @@ func parseBundle(b []byte) (*bundle.Bundle, error) {
 	return nil, stageErr(ErrMalformedBundle, "invalid bundle", err)
 }
 
+// hashName names a message signature's digest algorithm as Artifact does,
+// or "" for one this package does not hash with.
 func hashName(alg string) string {
 	switch alg {
-	case "SHA2_384", "sha384":
+	case "SHA2_256":
+		return "sha256"
+	case "SHA2_384":
 		return "sha384"
-	case "SHA2_512", "sha512":
+	case "SHA2_512":
 		return "sha512"
 	}
-	return "sha256"
+	return ""
 }
 
 // subjectAlg picks the digest algorithm to hash an artifact with, from the
