@@ -35,6 +35,20 @@
 //	     resources: [deployments, replicasets, statefulsets, daemonsets]}
 //	  - {apiGroups: [batch], apiVersions: [v1], operations: [CREATE, UPDATE],
 //	     resources: [jobs, cronjobs]}
+//	  namespaceSelector:       # only to exempt the webhook's own namespace
+//	    matchExpressions:
+//	    - {key: kubernetes.io/metadata.name, operator: NotIn, values: [ztci-system]}
+//
+// Exempt nothing by a label its owner can set. A namespaceSelector on a
+// label of your choosing ("ztci.example/skip") is a bypass for whoever may
+// label a Namespace, and an objectSelector matches labels the deploying
+// user writes on the object itself. The API server sets
+// kubernetes.io/metadata.name to the namespace's name and nobody can change
+// it: exempt by that, and only a namespace nobody else deploys to (the
+// webhook's own: while it is down, failurePolicy Fail would deny the Pods
+// that bring it back). Static Pods, which a kubelet runs
+// from files on its node, are outside admission: their mirror Pods are
+// reviewed, but a deny does not stop the kubelet.
 //
 // # Who the gate sees
 //
@@ -81,6 +95,13 @@
 // Rewriting tags to digests needs a mutating webhook, which this package
 // does not provide.
 //
+// An image is decided as the object spells it, and the gate reads it
+// strictly: a reference that leans on a runtime's defaults — no registry
+// ("nginx", which a kubelet pulls as docker.io/library/nginx:latest),
+// Docker Hub without "library/" ("docker.io/nginx:1.27"), neither tag nor
+// digest — is undecided (reason [ReasonUndecided]), never read as some
+// other image. Spell it in full: docker.io/library/nginx:1.27@sha256:….
+//
 // # dryRun
 //
 // A dry-run request (kubectl --dry-run=server) is decided exactly as the
@@ -108,8 +129,12 @@
 //     not print — a control character or escape sequence an image
 //     reference carried — is written escaped ("\x1b").
 //   - Only DELETE and CONNECT (which start no image), objects without
-//     images, UPDATEs of objects already being deleted, and — only with
-//     [WithUngatedKindsAllowedUnsafe] — kinds the webhook cannot read are
+//     images, UPDATEs of objects already being deleted that name no image
+//     their old object did not (so a finalizer can be removed whatever the
+//     gate now says of what runs; one that changes an image is decided:
+//     the object lives on until its finalizers are gone), and — only with
+//     [WithUngatedKindsAllowedUnsafe] — kinds the webhook cannot read,
+//     except in a request for a Pod or its ephemeral containers, are
 //     allowed without asking the gate.
 //   - Deadline. Decisions end at [WithTimeout] (default 7 s) or 2 s before the
 //     API server's own timeout (its "timeout" query parameter), whichever is

@@ -13,7 +13,8 @@ var (
 	// members, no request or uid, a response already set).
 	ErrBadReview = errors.New("k8s: not an admission.k8s.io/v1 AdmissionReview request")
 	// ErrUnsupportedKind: the object is of a kind whose images the webhook
-	// cannot find. Denied unless [WithUngatedKindsAllowedUnsafe].
+	// cannot find. Denied unless [WithUngatedKindsAllowedUnsafe], and even
+	// then in a request for a Pod or its ephemeral containers.
 	ErrUnsupportedKind = errors.New("k8s: kind not gated")
 	// ErrBadObject: the object does not decode strictly as the kind the
 	// request names, or names another kind itself, or has a container

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/policy/gate/k8s"
@@ -31,6 +34,12 @@ func FuzzReview(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},` +
 		`"resource":{"version":"v1","resource":"pods"},"operation":"CREATE","userInfo":{},"object":{"apiVersion":"v1","kind":"Pod",` +
 		`"metadata":{},"spec":{"containers":[{"name":"a","image":"r/a"}],"volumes":[{"name":"v","image":{"reference":"r/a"}}]}}}}`))
+	// An UPDATE of a Pod being deleted whose new image its old object
+	// did not name: decided, not passed as being deleted.
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},` +
+		`"resource":{"version":"v1","resource":"pods"},"operation":"UPDATE","userInfo":{},` +
+		`"object":{"apiVersion":"v1","kind":"Pod","metadata":{"deletionTimestamp":"2026-11-30T10:00:00Z"},"spec":{"containers":[{"name":"a","image":"r/b"}]}},` +
+		`"oldObject":{"apiVersion":"v1","kind":"Pod","metadata":{"deletionTimestamp":"2026-11-30T10:00:00Z"},"spec":{"containers":[{"name":"a","image":"r/a"}]}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		review, err := k8s.DecodeReview(body)
 		if err != nil {
@@ -49,6 +58,10 @@ func FuzzReview(f *testing.F) {
 		if resp == nil || resp.UID != review.Request.UID {
 			t.Fatalf("response %+v does not echo uid %q", resp, review.Request.UID)
 		}
+		if resp.Allowed && resp.AuditAnnotations[k8s.AnnotationReason] == k8s.ReasonBeingDeleted {
+			checkNoNewImage(t, review.Request, imgs, ierr)
+			return
+		}
 		if ierr != nil && resp.Allowed && !errors.Is(ierr, k8s.ErrUnsupportedKind) && review.Request.Operation != "DELETE" &&
 			review.Request.Operation != "CONNECT" {
 			t.Fatalf("allowed although its images could not be read: %v", ierr)
@@ -63,4 +76,26 @@ func FuzzReview(f *testing.F) {
 			t.Fatalf("allowed after deciding %d of %d images", len(seen), len(imgs))
 		}
 	})
+}
+
+// checkNoNewImage fails t when req, an UPDATE passed as being deleted,
+// names an image (imgs, or ierr when they do not read) its old object did
+// not.
+func checkNoNewImage(t *testing.T, req *admissionv1.AdmissionRequest, imgs []k8s.Image, ierr error) {
+	t.Helper()
+	old := *req
+	old.Object = req.OldObject
+	had, oerr := k8s.Images(&old)
+	if ierr != nil || oerr != nil {
+		// An image without a reference, in both: nothing new to decide.
+		if !errors.Is(ierr, k8s.ErrBadObject) || !errors.Is(oerr, k8s.ErrBadObject) {
+			t.Fatalf("passed as being deleted although images do not read: %v / old %v", ierr, oerr)
+		}
+		return
+	}
+	for _, img := range imgs {
+		if !slices.ContainsFunc(had, func(h k8s.Image) bool { return h.Ref == img.Ref }) {
+			t.Fatalf("passed as being deleted with %q, which the old object did not name", img.Ref)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,6 +113,16 @@ func TestWebhookWithRealGate(t *testing.T) {
 		`"registry.example/library/busybox@sha256:` + strings.Repeat("b", 64) + `": gate: bad request: registry not allowed`} {
 		if !strings.Contains(resp.Result.Message, want) {
 			t.Errorf("status.message %q lacks %q", resp.Result.Message, want)
+		}
+	}
+
+	// A reference a kubelet completes with its defaults (Docker Hub,
+	// library/, :latest) is undecided, never read as another image.
+	for _, img := range []string{"nginx", "nginx:1.27", "docker.io/nginx:1.27", host + "/acme/app"} {
+		pod := request(t, "pod-8-containers-one-image.json")
+		pod.Object = runtime.RawExtension{Raw: []byte(strings.ReplaceAll(string(pod.Object.Raw), `"registry.example/acme/app:v1"`, strconv.Quote(img)))}
+		if resp := w.Review(t.Context(), pod); resp.Allowed || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonUndecided {
+			t.Errorf("%s: %+v", img, resp)
 		}
 	}
 }

@@ -135,7 +135,10 @@ func WithParallelism(n int) Option {
 // read images from (custom resources, Scale, Binding…) without asking the
 // gate, instead of denying them. It is safe only when the webhook is also
 // registered for Pods, so that whatever such an object makes a controller
-// run is admitted as a Pod.
+// run is admitted as a Pod. A request for the pods resource itself or its
+// ephemeralcontainers subresource is never passed unread, whatever kind
+// it carries (before Kubernetes 1.22 the subresource's was
+// EphemeralContainers): it is what a kubelet runs.
 func WithUngatedKindsAllowedUnsafe() Option {
 	return func(c *config) error {
 		c.passUngated = true

@@ -125,53 +125,58 @@ func decodeObject(req *admissionv1.AdmissionRequest) ([]*corev1.PodSpec, object,
 		}
 		return nil, nil, fmt.Errorf("%w: %s request without an object", ErrBadObject, req.Operation)
 	}
-	switch req.Kind {
+	return decodeKind(req.Kind, req.Object.Raw)
+}
+
+// decodeKind returns the pod specs and metadata of raw, an object of kind.
+func decodeKind(kind metav1.GroupVersionKind, raw []byte) ([]*corev1.PodSpec, object, error) {
+	switch kind {
 	case KindPod:
-		return decodeAs(req, func(o *corev1.Pod) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec} })
+		return decodeAs(kind, raw, func(o *corev1.Pod) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec} })
 	case KindPodTemplate:
-		return decodeAs(req, func(o *corev1.PodTemplate) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Template.Spec} })
+		return decodeAs(kind, raw, func(o *corev1.PodTemplate) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Template.Spec} })
 	case KindReplicationController:
-		return decodeAs(req, func(o *corev1.ReplicationController) []*corev1.PodSpec {
+		return decodeAs(kind, raw, func(o *corev1.ReplicationController) []*corev1.PodSpec {
 			if o.Spec.Template == nil {
 				return nil
 			}
 			return []*corev1.PodSpec{&o.Spec.Template.Spec}
 		})
 	case KindDeployment:
-		return decodeAs(req, func(o *appsv1.Deployment) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+		return decodeAs(kind, raw, func(o *appsv1.Deployment) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
 	case KindReplicaSet:
-		return decodeAs(req, func(o *appsv1.ReplicaSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+		return decodeAs(kind, raw, func(o *appsv1.ReplicaSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
 	case KindStatefulSet:
-		return decodeAs(req, func(o *appsv1.StatefulSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+		return decodeAs(kind, raw, func(o *appsv1.StatefulSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
 	case KindDaemonSet:
-		return decodeAs(req, func(o *appsv1.DaemonSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+		return decodeAs(kind, raw, func(o *appsv1.DaemonSet) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
 	case KindJob:
-		return decodeAs(req, func(o *batchv1.Job) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
+		return decodeAs(kind, raw, func(o *batchv1.Job) []*corev1.PodSpec { return []*corev1.PodSpec{&o.Spec.Template.Spec} })
 	case KindCronJob:
-		return decodeAs(req, func(o *batchv1.CronJob) []*corev1.PodSpec {
+		return decodeAs(kind, raw, func(o *batchv1.CronJob) []*corev1.PodSpec {
 			return []*corev1.PodSpec{&o.Spec.JobTemplate.Spec.Template.Spec}
 		})
 	}
-	return nil, nil, fmt.Errorf("%w: %s", ErrUnsupportedKind, gvkString(req.Kind))
+	return nil, nil, fmt.Errorf("%w: %s", ErrUnsupportedKind, gvkString(kind))
 }
 
-// decodeAs decodes req.Object strictly into a T and checks that the object
-// names the kind the request does: two readings of one object must agree.
+// decodeAs decodes raw strictly into a T and checks that the object names
+// kind, the kind the request names: two readings of one object must agree.
 func decodeAs[T any, PT interface {
 	*T
 	object
-}](req *admissionv1.AdmissionRequest, specs func(PT) []*corev1.PodSpec) ([]*corev1.PodSpec, object, error) {
+}](kind metav1.GroupVersionKind, raw []byte, specs func(PT) []*corev1.PodSpec) ([]*corev1.PodSpec, object, error) {
 	o := PT(new(T))
-	strict, err := kjson.UnmarshalStrict(req.Object.Raw, o)
+	strict, err := kjson.UnmarshalStrict(raw, o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %w", ErrBadObject, req.Kind.Kind, err)
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrBadObject, kind.Kind, err)
 	}
 	if len(strict) > 0 {
-		return nil, nil, fmt.Errorf("%w: %s: %w", ErrBadObject, req.Kind.Kind, strict[0])
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrBadObject, kind.Kind, strict[0])
 	}
 	got := o.GroupVersionKind()
-	if got.Group != req.Kind.Group || got.Version != req.Kind.Version || got.Kind != req.Kind.Kind {
-		return nil, nil, fmt.Errorf("%w: request kind %s but object says %s", ErrBadObject, gvkString(req.Kind),
+	if got.Group != kind.Group || got.Version != kind.Version || got.Kind != kind.Kind {
+		return nil, nil, fmt.Errorf("%w: request kind %s but object says %s", ErrBadObject, gvkString(kind),
 			gvkString(metav1.GroupVersionKind{Group: got.Group, Version: got.Version, Kind: got.Kind}))
 	}
 	return specs(o), o, nil
@@ -181,7 +186,7 @@ func decodeAs[T any, PT interface {
 func imagesOf(specs []*corev1.PodSpec) ([]Image, error) {
 	var out []Image
 	index := map[string]int{}
-	add := func(ref, use string) error {
+	err := eachImage(specs, func(ref, use string) error {
 		if ref == "" {
 			return fmt.Errorf("%w: %s has no image", ErrBadObject, use)
 		}
@@ -192,34 +197,63 @@ func imagesOf(specs []*corev1.PodSpec) ([]Image, error) {
 		index[ref] = len(out)
 		out = append(out, Image{Ref: ref, Uses: []string{use}})
 		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
+}
+
+// eachImage calls f with every image reference specs name, empty ones
+// included, and where, stopping at f's first error.
+func eachImage(specs []*corev1.PodSpec, f func(ref, use string) error) error {
 	for _, s := range specs {
 		for _, c := range s.InitContainers {
-			if err := add(c.Image, "initContainers["+c.Name+"]"); err != nil {
-				return nil, err
+			if err := f(c.Image, "initContainers["+c.Name+"]"); err != nil {
+				return err
 			}
 		}
 		for _, c := range s.Containers {
-			if err := add(c.Image, "containers["+c.Name+"]"); err != nil {
-				return nil, err
+			if err := f(c.Image, "containers["+c.Name+"]"); err != nil {
+				return err
 			}
 		}
 		for _, c := range s.EphemeralContainers {
-			if err := add(c.Image, "ephemeralContainers["+c.Name+"]"); err != nil {
-				return nil, err
+			if err := f(c.Image, "ephemeralContainers["+c.Name+"]"); err != nil {
+				return err
 			}
 		}
 		// An image volume mounts an OCI artifact's files into the Pod:
 		// content from a registry, gated like a container image.
 		for _, v := range s.Volumes {
-			if v.Image != nil {
-				if err := add(v.Image.Reference, "volumes["+v.Name+"]"); err != nil {
-					return nil, err
-				}
+			if v.Image == nil {
+				continue
+			}
+			if err := f(v.Image.Reference, "volumes["+v.Name+"]"); err != nil {
+				return err
 			}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// addsNoImage reports whether req, an UPDATE whose object has specs, names
+// no image reference that req.OldObject, read strictly as the same kind,
+// did not already name. False when the old object is missing or does not
+// read: the update is then decided like any other.
+func addsNoImage(req *admissionv1.AdmissionRequest, specs []*corev1.PodSpec) bool {
+	if len(req.OldObject.Raw) == 0 {
+		return false
+	}
+	oldSpecs, _, err := decodeKind(req.Kind, req.OldObject.Raw)
+	if err != nil {
+		return false
+	}
+	had := map[string]bool{}
+	_ = eachImage(oldSpecs, func(ref, _ string) error { had[ref] = true; return nil })
+	added := false
+	_ = eachImage(specs, func(ref, _ string) error { added = added || !had[ref]; return nil })
+	return !added
 }
 
 func gvkString(k metav1.GroupVersionKind) string {

@@ -150,15 +150,18 @@ func TestReview3StuckTokenSourceAndSinkStillDeny(t *testing.T) {
 
 // TestReview3OldEphemeralContainersKindDenied: before Kubernetes 1.22 the
 // pods/ephemeralcontainers subresource carried an EphemeralContainers
-// object, which this webhook does not read: denied, not passed.
+// object, which this webhook does not read: denied, not passed, even with
+// WithUngatedKindsAllowedUnsafe, whose safety rests on Pods being gated.
 func TestReview3OldEphemeralContainersKindDenied(t *testing.T) {
 	t.Parallel()
 	req := request(t, "pod-ephemeral-container.json")
 	req.Kind.Kind = "EphemeralContainers"
-	g := &fakeGate{}
-	resp := newWebhook(t, g, &memSink{}).Review(t.Context(), req)
-	if resp.Allowed || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonUnsupportedKind || len(g.decided()) != 0 {
-		t.Fatalf("response %+v", resp)
+	for _, opts := range [][]k8s.Option{nil, {k8s.WithUngatedKindsAllowedUnsafe()}} {
+		g := &fakeGate{}
+		resp := newWebhook(t, g, &memSink{}, opts...).Review(t.Context(), req)
+		if resp.Allowed || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonUnsupportedKind || len(g.decided()) != 0 {
+			t.Fatalf("%d options: response %+v", len(opts), resp)
+		}
 	}
 }
 

@@ -67,8 +67,9 @@ const (
 	// CONNECT, or an object without containers).
 	ReasonNothingToVerify = "nothing-to-verify"
 	// ReasonBeingDeleted: an UPDATE of an object already being deleted
-	// (it starts nothing new; denying it would only keep finalizers from
-	// being removed).
+	// that names no image its old object did not (it starts nothing new;
+	// denying it would only keep finalizers from being removed). One that
+	// names a new image is decided like any other UPDATE.
 	ReasonBeingDeleted = "being-deleted"
 	// ReasonUngatedKind: a kind the webhook does not read, admitted
 	// because of [WithUngatedKindsAllowedUnsafe].
@@ -243,14 +244,18 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	specs, obj, err := decodeObject(req)
 	name := objectName(req, obj)
 	switch {
-	case errors.Is(err, ErrUnsupportedKind) && w.cfg.passUngated:
+	case errors.Is(err, ErrUnsupportedKind) && w.cfg.passUngated && !podItself(req):
 		return result{allowed: true, reason: ReasonUngatedKind, name: name}
 	case errors.Is(err, ErrUnsupportedKind):
 		return result{reason: ReasonUnsupportedKind, name: name,
 			message: fmt.Sprintf("kind %s is not gated by this webhook (fail closed)", gvkString(req.Kind))}
 	case err != nil:
 		return result{reason: ReasonBadObject, message: err.Error(), name: name}
-	case req.Operation == admissionv1.Update && obj != nil && obj.GetDeletionTimestamp() != nil:
+	case req.Operation == admissionv1.Update && obj != nil && obj.GetDeletionTimestamp() != nil && addsNoImage(req, specs):
+		// Removing a finalizer must not depend on the gate still allowing
+		// what already runs. An update that also names a new image is
+		// decided: the object stays live until its finalizers are gone,
+		// and a kubelet may (re)start containers of a terminating Pod.
 		return result{allowed: true, reason: ReasonBeingDeleted, name: name}
 	}
 	images, err := imagesOf(specs)
@@ -276,6 +281,15 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	r := result{name: name, verdicts: w.decideAll(ctx, gate.Request{JobToken: gate.NewToken(raw), DryRun: dryRun(req)}, images)}
 	r.allowed, r.reason, r.message = summarize(r.verdicts)
 	return r
+}
+
+// podItself reports whether req writes what a kubelet runs: a Pod, or the
+// ephemeral containers of one (an EphemeralContainers object before
+// Kubernetes 1.22). WithUngatedKindsAllowedUnsafe is safe only because
+// Pods are gated, so it never passes these unread.
+func podItself(req *admissionv1.AdmissionRequest) bool {
+	return req.Resource.Group == "" && req.Resource.Resource == "pods" &&
+		(req.SubResource == "" || req.SubResource == "ephemeralcontainers")
 }
 
 // decideAll asks the gate about each distinct image once (base with its

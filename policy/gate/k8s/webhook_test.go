@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -257,14 +258,11 @@ func TestReviewFailsClosed(t *testing.T) {
 	}
 }
 
-// An UPDATE of an object already being deleted is admitted without asking
-// the gate, so finalizers can always be removed.
+// An UPDATE of an object already being deleted that names no new image is
+// admitted without asking the gate, so finalizers can always be removed.
 func TestReviewBeingDeleted(t *testing.T) {
 	t.Parallel()
-	req := request(t, "deployment-create.json")
-	req.Operation = admissionv1.Update
-	obj := strings.Replace(string(req.Object.Raw), `"generation": 1`, `"generation": 1, "deletionTimestamp": "2026-11-30T10:00:00Z"`, 1)
-	req.Object = runtime.RawExtension{Raw: []byte(obj)}
+	req := beingDeleted(t, "registry.example/acme/app:v1")
 	g := &fakeGate{}
 	resp := newWebhook(t, g, &memSink{}).Review(t.Context(), req)
 	if !resp.Allowed || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonBeingDeleted || len(g.decided()) != 0 {
@@ -275,6 +273,44 @@ func TestReviewBeingDeleted(t *testing.T) {
 	if resp := newWebhook(t, g, &memSink{}).Review(t.Context(), req); resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonVerified {
 		t.Fatalf("create: %+v", resp)
 	}
+}
+
+// An UPDATE of an object being deleted that names an image its old object
+// did not is decided: the object lives on until its finalizers are
+// removed, a Pod's images may be changed meanwhile, and a kubelet that
+// (re)starts a terminating Pod's sidecar runs the new one. So is one
+// whose old object is missing or does not read.
+func TestReviewBeingDeletedNewImageDecided(t *testing.T) {
+	t.Parallel()
+	const evil = "registry.example/evil/miner:v1"
+	for name, mutate := range map[string]func(*admissionv1.AdmissionRequest){
+		"new image":     func(*admissionv1.AdmissionRequest) {},
+		"no old object": func(r *admissionv1.AdmissionRequest) { r.OldObject = runtime.RawExtension{} },
+		"old object of another kind": func(r *admissionv1.AdmissionRequest) {
+			r.OldObject = runtime.RawExtension{Raw: bytes.Replace(r.Object.Raw, []byte(`"Deployment"`), []byte(`"ReplicaSet"`), 1)}
+		},
+	} {
+		req := beingDeleted(t, evil)
+		mutate(req)
+		g := &fakeGate{deny: map[string][]string{evil: {"ztci.image.unsigned"}}}
+		resp := newWebhook(t, g, &memSink{}).Review(t.Context(), req)
+		if resp.Allowed || resp.AuditAnnotations[k8s.AnnotationReason] != k8s.ReasonDenied || !slices.Contains(g.decided(), evil) {
+			t.Errorf("%s: response = %+v, decided %q", name, resp, g.decided())
+		}
+	}
+}
+
+// beingDeleted is an UPDATE of deployment-create.json's Deployment, being
+// deleted, whose app container's image becomes image; its old object is
+// the Deployment as created.
+func beingDeleted(t *testing.T, image string) *admissionv1.AdmissionRequest {
+	t.Helper()
+	req := request(t, "deployment-create.json")
+	req.Operation = admissionv1.Update
+	old := bytes.Replace(req.Object.Raw, []byte(`"generation": 1`), []byte(`"generation": 1, "deletionTimestamp": "2026-11-30T10:00:00Z"`), 1)
+	req.OldObject = runtime.RawExtension{Raw: old}
+	req.Object = runtime.RawExtension{Raw: bytes.Replace(old, []byte(`"registry.example/acme/app:v1"`), []byte(strconv.Quote(image)), 1)}
+	return req
 }
 
 // Decisions run in parallel, never more than WithParallelism at once, and
