@@ -293,9 +293,16 @@ func Signer(s verify.SignerInfo) policy.Signer {
 }
 
 // Claims maps the Fulcio certificate claims onto the CI claims identity
-// uses for job tokens, so one policy rule reads both: the repository's
-// immutable ids (sourceRepositoryIdentifier, sourceRepositoryOwnerIdentifier)
-// included. Fulcio's runnerEnvironment "github-hosted" is identity's "hosted".
+// uses for job tokens, so one policy rule finds both under one name: the
+// repository's immutable ids (sourceRepositoryIdentifier,
+// sourceRepositoryOwnerIdentifier) included. Fulcio's runnerEnvironment
+// "github-hosted" is identity's "hosted". Repository and WorkflowRef stay
+// the URIs the certificate names ("https://github.com/acme/app",
+// "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"),
+// where a job token's are paths ("acme/app"): cutting the host off would
+// make a repository on any forge read as the one on yours. Compare them as
+// sources are compared (policy's source matching ignores the scheme, not
+// the host).
 func Claims(c verify.Claims) identity.Claims {
 	runner := c.RunnerEnvironment
 	if runner == "github-hosted" {
