@@ -174,8 +174,11 @@
 //     "user:VALUE" in a Basic auth header is masked); and base64 in the
 //     standard alphabet wrapped into lines of 60, 64 or 76 characters, as
 //     base64, openssl, PEM and MIME encoders and Ruby's encode64 write it,
-//     with LF or CRLF line breaks, indented or not, or with the lines
-//     joined by spaces (echo $(base64 f));
+//     with LF or CRLF line breaks, indented or not, with the lines joined
+//     by spaces (echo $(base64 f)), or with text of the same width before
+//     each line, ending in a space or tab (up to 40 bytes: the timestamps
+//     of GitHub Actions' and GitLab's raw logs, BuildKit's "#7 0.254 ",
+//     docker compose's "web-1  | ", kubectl logs --prefix);
 //   - base32, standard and "hex" alphabets (RFC 4648), upper case, padded
 //     or not, starting at any of the five byte offsets inside a longer
 //     base32 string, and wrapped into lines as base64 is (GNU base32 and
@@ -234,9 +237,12 @@
 //     uuencode, UTF-32;
 //   - base64 and base32 wrapped at other widths; and in wrapped base64 or
 //     base32, a value whose encoding is split by a single line break that
-//     is a CRLF, indented or a space into two parts each shorter than 48
-//     characters and than the shortest value (or line of a multi-line
-//     value) registered;
+//     is a CRLF, indented, a space or has text before the next line into
+//     two parts each shorter than 48 characters and than the shortest
+//     value (or line of a multi-line value) registered; and wrapped lines
+//     whose text before each line changes width at a break (BuildKit's
+//     elapsed time passing ten seconds), is longer than 40 bytes, does not
+//     end in a space or tab, or is all base64 characters and '=';
 //   - characters up to U+00FF written as one escape each (\xe4, %E4) when
 //     those escapes also spell UTF-8 (a letter from Â to ô followed by
 //     characters from U+0080 to U+00BF): they are read as UTF-8 only;

@@ -1002,21 +1002,24 @@ func (d *decoded) mapBack(ivs []interval, k, base int) []interval {
 // fragment broken by line breaks at least minWrap apart leaves a block
 // whole, unless it is broken once with both parts shorter than a block;
 // that case is matched as spelled with an LF break at each such place (the
-// spellings add windows to the matcher's filters, which CRLF, indented and
-// space breaks too would multiply; they are left unmasked there and listed
-// in the package documentation). See wrapPatterns.
+// spellings add windows to the matcher's filters, which CRLF, indented,
+// prefixed and space breaks too would multiply; they are left unmasked
+// there and listed in the package documentation). See wrapPatterns.
 const (
 	minWrap       = 60
 	maxWrap       = 76
 	maxWrapIndent = 16
+	// maxWrapPrefix bounds the text a log multiplexer writes before each
+	// line (see isLinePrefix); GitHub Actions' timestamp takes 29 bytes.
+	maxWrapPrefix = 40
 	// maxWrapBlock bounds the length of a block: blocks start every
 	// minWrap-len+1 bytes, so longer ones would be many.
 	maxWrapBlock = 48
 	// wrapHold is the least hold-back that keeps the line before every
-	// line break in an occurrence, and the byte before that line, in the
-	// writer's buffer, so that breaks are recognised the same way however
-	// the stream is cut into writes.
-	wrapHold = maxWrap + 2
+	// line break in an occurrence, with its prefix and the byte before
+	// that, in the writer's buffer, so that breaks are recognised the same
+	// way however the stream is cut into writes.
+	wrapHold = maxWrap + maxWrapPrefix + 2
 )
 
 // trigger is the owner of a block pattern of secret sec: a negative number,
@@ -1081,11 +1084,12 @@ var base64Std = func() (t [256]bool) {
 type span struct{ start, end int }
 
 // wrapSep returns the end of the line break at b[i], or 0 if b[i] does not
-// start one: the line before it is a run of exactly a wrap width of base64
-// characters (which starts after b[0], or at it when atStart says b starts
-// the stream), and it is "\n" or "\r\n" and up to maxWrapIndent spaces or
-// tabs (an indented YAML block), or a single space (lines the shell
-// joined), followed by a base64 character.
+// start one: the line before it ends in a run of exactly a wrap width of
+// base64 characters (which starts after b[0], or at it when atStart says b
+// starts the stream), and it is "\n" or "\r\n" and either a line prefix as
+// long as the text before that run (see isLinePrefix) or up to
+// maxWrapIndent spaces or tabs (an indented YAML block), or a single space
+// (lines the shell joined), followed by a base64 character.
 func wrapSep(b []byte, i int, atStart bool) int {
 	n := 0
 	for n <= maxWrap && n < i && base64Std[b[i-n-1]] {
@@ -1094,6 +1098,7 @@ func wrapSep(b []byte, i int, atStart bool) int {
 	if !isWrapWidth(n) || n == i && !atStart {
 		return 0
 	}
+	pre := prefixLen(b, i-n, atStart)
 	switch {
 	case b[i] == ' ' || b[i] == '\n':
 		i++
@@ -1102,7 +1107,11 @@ func wrapSep(b []byte, i int, atStart bool) int {
 	default:
 		return 0
 	}
-	if b[i-1] == '\n' {
+	switch {
+	case b[i-1] != '\n':
+	case pre > 0 && i+pre <= len(b) && isLinePrefix(b[i:i+pre]):
+		i += pre
+	default:
 		for k := 0; k < maxWrapIndent && i < len(b) && (b[i] == ' ' || b[i] == '\t'); k++ {
 			i++
 		}
@@ -1111,6 +1120,51 @@ func wrapSep(b []byte, i int, atStart bool) int {
 		return i
 	}
 	return 0
+}
+
+// prefixLen returns how many bytes of b's line that holds b[s] come before
+// it, or -1 if more than maxWrapPrefix do or the line starts before b
+// (unless atStart says b starts the stream).
+func prefixLen(b []byte, s int, atStart bool) int {
+	for k := 0; k <= maxWrapPrefix && k <= s; k++ {
+		if k == s {
+			if atStart {
+				return k
+			}
+			return -1
+		}
+		if b[s-k-1] == '\n' {
+			return k
+		}
+	}
+	return -1
+}
+
+// isLinePrefix reports whether p is what a log multiplexer writes before
+// each line of output (GitHub Actions' and GitLab's timestamps, BuildKit's
+// "#7 0.254 ", docker compose's "web-1  | ", kubectl logs --prefix), or
+// indentation: text without a line break that ends in a space or a tab and
+// is all spaces and tabs or holds a character that is not base64, '=', a
+// space or a tab. A base64 line never ends in a space, and a short last line
+// followed by text on the same line is not read as a prefix: its bytes
+// before the space are all base64 and '='.
+func isLinePrefix(p []byte) bool {
+	if c := p[len(p)-1]; c != ' ' && c != '\t' {
+		return false
+	}
+	blank, other := true, false
+	for _, c := range p {
+		switch {
+		case c == '\n' || c == '\r':
+			return false
+		case c == ' ' || c == '\t':
+		case base64Std[c] || c == '=':
+			blank = false
+		default:
+			blank, other = false, true
+		}
+	}
+	return blank || other
 }
 
 // findWrapped appends the occurrences in b of base64 forms wrapped into

@@ -255,6 +255,8 @@ func TestRedactNotMasked(t *testing.T) {
 		// Wrapped base64 split by one CRLF into parts shorter than the value
 		// (9 and 12 characters).
 		wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 50)+secret+"q")), 76, "\r\n", ""),
+		// The same with a timestamp before each line.
+		"2024-01-01T00:00:00.0000000Z " + wrapLines(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("p", 50)+secret+"q")), 76, "\n", "2024-01-01T00:00:00.0000000Z "),
 	} {
 		if out := redactAll(t, r, []byte(in)); strings.Contains(out, secrets.Mask) {
 			t.Errorf("%q is masked (%q); update the documented list", in, out)

@@ -209,3 +209,25 @@ func TestTokenNamesSpellNoValue(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactPrefixedLinesRealTools writes base64 and base32 that real
+// encoders wrapped into lines with the text a log multiplexer writes
+// before each line (GitHub Actions' and GitLab's timestamps, BuildKit,
+// docker compose, kubectl logs --prefix), and checks that all of the
+// secret's part is masked, prefixes inside it included
+// (testdata/encoders/prefixed.json; prefixed.py regenerates it). Until a
+// third outside review the lines after the first were not joined: the
+// prefix was read as the next line's base64, and all but the first and
+// last lines of a key's base64 came through.
+func TestRedactPrefixedLinesRealTools(t *testing.T) {
+	t.Parallel()
+	for _, c := range readClassCases(t, "testdata/encoders/prefixed.json", 250) {
+		// checkClass writes other log text before c.pre: on a line of its
+		// own, as a multiplexer writes the same prefix on each.
+		c.pre = "\n" + c.pre
+		t.Run(c.encoder, func(t *testing.T) {
+			t.Parallel()
+			checkClass(t, c, max(1, len(c.pre+c.form+c.post)/32))
+		})
+	}
+}
