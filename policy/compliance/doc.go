@@ -68,7 +68,12 @@
 // and evidence it is given (take them from a gate's decisions and its
 // verified attestations, never from the artifact's producer). A deny
 // without violations (a gate Decision with Outcome "error": a request the
-// policy did not decide) passes no control. A control passes only when a decision of an action whose rules enforce it ran
+// policy did not decide) passes no control; so [Decision].Allowed is what
+// the policy itself decided (policy.Decision.PolicyAllowed), since an
+// evaluator in Warn or DryRun mode allows whatever its policy decided, and
+// a policy that denies without a violation would then pass every control
+// (a gate's Decision.Allowed is the policy's verdict only when its
+// evaluator enforces). A control passes only when a decision of an action whose rules enforce it ran
 // those rules to the end — a decision denied by input validation or by a
 // rule the catalog does not map is no evidence for any control — and, for
 // rules that judge an attestation (scans, secrets provenance), only when

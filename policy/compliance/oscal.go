@@ -183,7 +183,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 	root := uuid5(r.Title + "\x00" + at)
 	sub := func(kind, id string) string { return uuid5(root + "\x00" + kind + "\x00" + id) }
 
-	md := Metadata{Title: "Compliance: " + r.Title, LastModified: at, Version: at, OSCALVersion: OSCALVersion}
+	md := Metadata{Title: "Compliance: " + oneLine(r.Title), LastModified: at, Version: at, OSCALVersion: OSCALVersion}
 	for _, f := range r.Frameworks {
 		md.Props = appendProp(md.Props, PropFramework, f.Title)
 	}
@@ -194,7 +194,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 	}
 	res := Result{
 		UUID:        sub("result", ""),
-		Title:       "ztci policy decisions: " + r.Title,
+		Title:       "ztci policy decisions: " + oneLine(r.Title),
 		Description: fmt.Sprintf("Controls judged by %d policy decision(s) against the ztci control catalog.", len(r.Decisions)),
 		Start:       at,
 	}
@@ -384,9 +384,14 @@ func appendProp(ps []Property, name, value string) []Property {
 	return append(ps, Property{Name: name, Value: value, NS: PropNS})
 }
 
-// oneLine collapses white-space runs to one space and trims, which makes
-// any string an OSCAL StringDatatype (or empty).
-func oneLine(s string) string { return strings.Join(strings.FieldsFunc(s, isSpace), " ") }
+// oneLine collapses white-space runs to one space, trims and replaces
+// invalid UTF-8 with U+FFFD, which makes any string an OSCAL StringDatatype
+// (or empty): a caller's title, or a name or signer read from an artifact,
+// that spans lines or is not UTF-8 would otherwise make [Report.OSCAL] fail
+// on a report that [Assess] accepted.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), isSpace), " ")
+}
 
 // isSpace is white space for Go or for ECMAScript's \s (which adds
 // U+FEFF), so that what oneLine leaves passes the schema's \S.

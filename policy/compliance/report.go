@@ -25,11 +25,14 @@ type Decision struct {
 	// (an image reference).
 	Subject string
 	Name    string
-	// Allowed is the effective verdict. A report reads it for one thing
-	// only: a deny without violations is a request the policy did not
-	// decide, which passes no control. Otherwise the violations judge the
-	// controls: in the Warn and DryRun modes an allow still carries the
-	// violations that fail them.
+	// Allowed is what the policy itself decided: policy.Decision's
+	// PolicyAllowed, not its effective Allowed (the two differ only in
+	// the Warn and DryRun modes, which admit what the policy denies). A
+	// report reads it for one thing only: a deny without violations is a
+	// request the policy did not decide, or one it denied for no reason
+	// it gave, which passes no control. Otherwise the violations judge the
+	// controls. Given the effective verdict of a Warn or DryRun evaluator,
+	// a policy that denies without a violation would pass every control.
 	Allowed bool
 	// Violations are the decision's violations, in any order.
 	Violations []policy.Violation
@@ -137,9 +140,9 @@ func (r *Report) Count() (pass, fail, notAssessed int) {
 	return pass, fail, notAssessed
 }
 
-// Assess builds the report titled title of the decisions, against cat, at
-// time at. Decisions must have distinct non-empty ids and an action; the
-// evidence a predicate type. Errors wrap ErrDecision.
+// Assess builds the report titled title (not blank) of the decisions,
+// against cat, at time at. Decisions must have distinct non-empty ids and
+// an action; the evidence a predicate type. Errors wrap ErrDecision.
 //
 // For each decision and control: a violation of a rule that enforces the
 // control fails it; otherwise, if the decision is not a deny without
@@ -154,8 +157,8 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 	if cat == nil {
 		return nil, fmt.Errorf("%w: no catalog", ErrDecision)
 	}
-	if title == "" {
-		return nil, fmt.Errorf("%w: the report needs a title", ErrDecision)
+	if oneLine(title) == "" {
+		return nil, fmt.Errorf("%w: the report needs a title that is not blank", ErrDecision)
 	}
 	seen := map[string]bool{}
 	for i, d := range decisions {

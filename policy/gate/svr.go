@@ -69,9 +69,10 @@ type SVRInfo struct {
 // image.WithAllPlatforms), and it is attached to each. It names
 // iss.VerifierID, the time, the policy (iss.PolicyURI and the revision
 // that decided) and the properties svr.FromDecision writes for the
-// decision: svr.PropertyAllowed only for an allow without violations (not
-// for an allow in a warn or dry-run mode that reported some), then the
-// controls of iss.Controls the decision passed. Decision.IssuedSVR names
+// decision: svr.PropertyAllowed only when the policy itself allowed
+// without violations (not for an allow in a warn or dry-run mode of what
+// the policy denied, with or without violations), then the controls of
+// iss.Controls the decision passed. Decision.IssuedSVR names
 // it and the decision's audit event carries its bundle digest
 // ("svr_issued").
 //
@@ -156,7 +157,10 @@ func (g *Gate) signSVR(ctx context.Context, iss *SVRIssuer, art policy.Artifact,
 	if err != nil {
 		return nil, err
 	}
-	r, err := svr.FromDecision(iss.VerifierID, svr.Decision{Allowed: pd.Allowed, Rules: rules, PolicyURI: iss.PolicyURI,
+	// What the policy decided, not the mode's verdict: an evaluator in a
+	// Warn or DryRun mode allows a policy's deny, which, when the policy
+	// gave no violation, read as a pass of the policy and of every control.
+	r, err := svr.FromDecision(iss.VerifierID, svr.Decision{Allowed: pd.PolicyAllowed, Rules: rules, PolicyURI: iss.PolicyURI,
 		PolicyRevision: pd.Revision, Time: now, Passed: passed})
 	if err != nil {
 		return nil, err
@@ -186,7 +190,7 @@ func passedControls(cat *compliance.Catalog, art policy.Artifact, arts []policy.
 			ev = append(ev, compliance.Evidence{PredicateType: att.PredicateType, Signer: att.Signer.SAN})
 		}
 		rep, err := compliance.Assess(cat, art.Name+"@"+art.Digest, at, compliance.Decision{ID: decisionID,
-			Action: policy.ActionDeploy, Subject: art.Digest, Name: art.Name, Allowed: pd.Allowed,
+			Action: policy.ActionDeploy, Subject: art.Digest, Name: art.Name, Allowed: pd.PolicyAllowed,
 			Violations: pd.Violations, PolicyRevision: pd.Revision, Time: at, Evidence: ev})
 		if err != nil {
 			return nil, err
