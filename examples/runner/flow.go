@@ -536,7 +536,7 @@ func (e *env) complianceReport(j *jobRun, image string, d *gate.Decision, attach
 	}
 	now := time.Now().UTC()
 	rep, err := compliance.Assess(cat, image+" ("+j.spec.name+" job)", now, compliance.Decision{
-		ID: d.AuditID, Action: "deploy", Subject: d.Digest, Name: image, Allowed: d.Allowed,
+		ID: d.AuditID, Action: "deploy", Subject: d.Digest, Name: image, Allowed: d.PolicyAllowed,
 		Violations: d.Violations, PolicyRevision: d.PolicyRevision, Time: now, Evidence: evidence,
 	})
 	if err != nil {

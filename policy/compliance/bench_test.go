@@ -37,7 +37,7 @@ func BenchmarkReport(b *testing.B) {
 		b.Fatal(err)
 	}
 	cat := builtin(b)
-	dec := compliance.Decision{ID: "evt-1", Action: "deploy", Subject: digest, Allowed: d.Allowed, Violations: d.Violations,
+	dec := compliance.Decision{ID: "evt-1", Action: "deploy", Subject: digest, Allowed: d.PolicyAllowed, Violations: d.Violations,
 		PolicyRevision: d.Revision, Time: t0, Evidence: []compliance.Evidence{{PredicateType: provType, Digest: digest, Signer: signer.SAN}}}
 
 	b.Run("peer=evaluate", func(b *testing.B) {

@@ -47,7 +47,7 @@
 //
 //	cat, err := compliance.Builtin()
 //	report, err := compliance.Assess(cat, "app v1.2.0", time.Now(), compliance.Decision{
-//		ID: d.AuditID, Action: "deploy", Subject: d.Digest, Allowed: d.Allowed,
+//		ID: d.AuditID, Action: "deploy", Subject: d.Digest, Allowed: d.PolicyAllowed,
 //		Violations: d.Violations, PolicyRevision: d.PolicyRevision, Time: t, Evidence: verified})
 //	oscal, err := report.OSCAL()   // OSCAL 1.1.3 assessment-results JSON
 //	err = report.WriteText(os.Stdout)

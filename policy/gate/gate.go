@@ -158,6 +158,11 @@ type Decision struct {
 	// image's signer threshold was met).
 	Verified     bool              `json:"verified"`
 	Attestations []AttestationInfo `json:"attestations,omitempty"`
+	// PolicyAllowed is the policy's own verdict (policy.Decision's
+	// PolicyAllowed): false when the policy denied, even if an evaluator
+	// in Warn or DryRun mode let the image through (Allowed). A
+	// compliance assessment of the decision reads this, not Allowed.
+	PolicyAllowed bool `json:"policy_allowed"`
 	// Violations are the policy's reasons for a deny.
 	Violations     []policy.Violation `json:"violations,omitempty"`
 	PolicyRevision string             `json:"policy_revision,omitempty"`
@@ -422,7 +427,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	if err != nil {
 		return fmt.Errorf("%w: policy: %w", ErrUndecided, err)
 	}
-	d.Violations, d.PolicyRevision = pd.Violations, pd.Revision
+	d.Violations, d.PolicyRevision, d.PolicyAllowed = pd.Violations, pd.Revision, pd.PolicyAllowed
 
 	ev := g.event(id, art.Name+"@"+art.Digest, audit.OutcomeDeny, "denied by policy")
 	ev.PolicyRevision, ev.Violations = pd.Revision, d.Rules()
