@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/ztci/ztci/internal/slsasource"
 )
 
 // SLSA provenance v1 validation errors; each wraps ErrInvalidPredicate.
@@ -15,6 +17,11 @@ var (
 	ErrBuilderRequired         = fmt.Errorf("%w: provenance: runDetails.builder is required", ErrInvalidPredicate)
 	ErrBuilderIDRequired       = fmt.Errorf("%w: provenance: runDetails.builder.id is required", ErrInvalidPredicate)
 	ErrTimeOrder               = fmt.Errorf("%w: provenance: finishedOn is before startedOn", ErrInvalidPredicate)
+	// ErrProvenanceSources: two places of the provenance (externalParameters
+	// source or workflow, resolvedDependencies[0]) name different sources,
+	// which verify.ReadProvenance refuses (a *verify.ProvenanceMismatchError
+	// with Field "source"), so every deploy gated on it would be denied.
+	ErrProvenanceSources = fmt.Errorf("%w: provenance: names two sources", ErrInvalidPredicate)
 )
 
 // Provenance is the SLSA provenance v1.0 predicate
@@ -63,6 +70,8 @@ type BuildMetadata struct {
 func (p *Provenance) PredicateType() string { return PredicateSLSAProvenanceV1 }
 
 // PredicateJSON validates p and returns its JSON. Times are written in UTC.
+// The JSON is refused with ErrProvenanceSources where it names two sources
+// (see ErrProvenanceSources): what is signed is what verify reads.
 func (p *Provenance) PredicateJSON() (json.RawMessage, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -80,7 +89,30 @@ func (p *Provenance) PredicateJSON() (json.RawMessage, error) {
 		}
 		q.RunDetails.Metadata = &mc
 	}
-	return marshalPredicate(&q)
+	b, err := marshalPredicate(&q)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSources(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkSources refuses a provenance predicate that names two sources, by
+// verify's own reading (internal/slsasource) of the bytes to be signed:
+// Validate sees the typed fields, and a caller-filled BuildDefinition can
+// name one source in externalParameters and another in its first
+// resolved dependency.
+func checkSources(b []byte) error {
+	var sp slsasource.Predicate
+	if err := json.Unmarshal(b, &sp); err != nil {
+		return fmt.Errorf("%w: provenance: %w", ErrInvalidPredicate, err)
+	}
+	if _, err := slsasource.Of(&sp); err != nil {
+		return fmt.Errorf("%w: %w", ErrProvenanceSources, err)
+	}
+	return nil
 }
 
 // Validate applies the SLSA provenance v1 rules of the upstream library: a

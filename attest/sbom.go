@@ -5,22 +5,30 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/attest/inventory"
 )
 
-// ErrSBOMFormat: the document is JSON but not the SBOM format it is passed as.
+// ErrSBOMFormat: the document is JSON but not an SBOM of the format it is
+// passed as that ztci's SBOM reader (attest/inventory, which the deploy
+// gate indexes every verified SBOM with) reads. The reader's error is
+// wrapped too: errors.Is(err, inventory.ErrSBOMVersionConflict) holds for a
+// package whose package URL and version field disagree.
 var ErrSBOMFormat = fmt.Errorf("%w: not the claimed SBOM format", ErrInvalidPredicate)
 
 // SPDX returns a Predicate carrying an SPDX 2.x JSON document unchanged, with
 // predicate type https://spdx.dev/Document/v<major.minor> taken from its
 // spdxVersion. The document must be one JSON object (ErrPredicateNotJSON)
-// with spdxVersion "SPDX-2.x" and SPDXID "SPDXRef-DOCUMENT" (ErrSBOMFormat).
+// that inventory.SPDXPackages reads (ErrSBOMFormat): spdxVersion
+// "SPDX-2.x", SPDXID "SPDXRef-DOCUMENT", well-formed package URLs, each
+// with the version of its package's versionInfo.
 func SPDX(doc []byte) Predicate { return &sbom{doc: doc, spdx: true} }
 
 // CycloneDX returns a Predicate carrying a CycloneDX JSON BOM unchanged, with
 // predicate type PredicateCycloneDX. The document must be one JSON object
-// (ErrPredicateNotJSON) with bomFormat "CycloneDX" and a specVersion
-// (ErrSBOMFormat).
+// (ErrPredicateNotJSON) that inventory.CycloneDXPackages reads
+// (ErrSBOMFormat): bomFormat "CycloneDX", specVersion 1.4, 1.5 or 1.6,
+// well-formed package URLs, each with the version of its component's
+// version, those nested in metadata.component included.
 func CycloneDX(doc []byte) Predicate { return &sbom{doc: doc} }
 
 type sbom struct {
@@ -43,26 +51,17 @@ func (s *sbom) PredicateType() string {
 	return PredicateSPDX
 }
 
+// PredicateJSON runs the index's reader on the document rather than a
+// check of its own: the gate records every verified SBOM in the index and
+// denies a deploy whose SBOM does not read, so an SBOM signed here that
+// the index refuses (a version conflict, an unread specVersion) would deny
+// every deploy of its artifact.
 func (s *sbom) PredicateJSON() (json.RawMessage, error) {
 	if err := checkObject(s.doc); err != nil {
 		return nil, err
 	}
-	var h map[string]json.RawMessage
-	if err := json.Unmarshal(s.doc, &h); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrPredicateNotJSON, err)
-	}
-	str := func(k string) string {
-		var v string
-		_ = json.Unmarshal(h[k], &v) // absent or non-string stays ""
-		return v
-	}
-	if s.spdx {
-		v := str("spdxVersion")
-		if !strings.HasPrefix(v, "SPDX-2.") || str("SPDXID") != "SPDXRef-DOCUMENT" {
-			return nil, fmt.Errorf("%w: SPDX needs spdxVersion \"SPDX-2.x\" and SPDXID \"SPDXRef-DOCUMENT\", got spdxVersion %q", ErrSBOMFormat, clip.String(v, 80))
-		}
-	} else if str("bomFormat") != "CycloneDX" || str("specVersion") == "" {
-		return nil, fmt.Errorf("%w: CycloneDX needs bomFormat \"CycloneDX\" and a specVersion, got bomFormat %q", ErrSBOMFormat, clip.String(str("bomFormat"), 80))
+	if _, err := inventory.Packages(s.PredicateType(), s.doc); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSBOMFormat, err)
 	}
 	return append(json.RawMessage(nil), s.doc...), nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/glob"
 
 	"github.com/ztci/ztci/internal/origin"
+	"github.com/ztci/ztci/internal/slsasource"
 )
 
 // LibraryConfig configures the built-in library. It is the typed form of
@@ -314,7 +315,7 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Deploy.Builders", d.Builders)
 	nonEmpty("Deploy.SourceRefs", d.SourceRefs)
 	for i, s := range d.Sources {
-		if normalizeRepo(s) == "" {
+		if slsasource.NormalizeRepo(s) == "" {
 			bad("Deploy.Sources[%d] %q names no repository", i, s)
 		}
 	}
@@ -550,16 +551,4 @@ func validAuthority(s string) bool {
 		return u.Path == "" && u.Port() == "" && strings.ToLower(u.Host) == u.Host
 	}
 	return false
-}
-
-// normalizeRepo is the source-repository normalisation of the verify
-// package (verify/provenance.go), which lib.normalize_repo in the Rego
-// library copies: drop a leading "git+", everything up to and including
-// the first "://", one trailing "/", then one trailing ".git".
-func normalizeRepo(s string) string {
-	s = strings.TrimPrefix(s, "git+")
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
-	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
 }

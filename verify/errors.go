@@ -117,7 +117,9 @@ func (e *PredicateTypeMismatchError) Is(target error) bool {
 
 // ProvenanceMismatchError says which provenance field differed. Field is one
 // of "builder.id", "buildType", "source.repository", "source.ref",
-// "source.versionTag", "externalParameters.<key>", or "predicate".
+// "source.versionTag", "externalParameters.<key>", "predicate", or "source"
+// (the provenance names two sources; attest refuses to write one with
+// attest.ErrProvenanceSources).
 type ProvenanceMismatchError struct {
 	Field string
 	Want  string

@@ -2,14 +2,15 @@ package verify
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/slsasource"
 )
 
 // Provenance is what a SLSA v1 provenance predicate must say about the
@@ -79,22 +80,6 @@ type ProvenanceFacts struct {
 	ExternalParameters map[string]json.RawMessage `json:"externalParameters,omitempty"`
 }
 
-type slsaV1 struct {
-	BuildDefinition struct {
-		BuildType            string                     `json:"buildType"`
-		ExternalParameters   map[string]json.RawMessage `json:"externalParameters"`
-		ResolvedDependencies []struct {
-			URI    string            `json:"uri"`
-			Digest map[string]string `json:"digest"`
-		} `json:"resolvedDependencies"`
-	} `json:"buildDefinition"`
-	RunDetails struct {
-		Builder struct {
-			ID string `json:"id"`
-		} `json:"builder"`
-	} `json:"runDetails"`
-}
-
 // ReadProvenance reads the facts of a SLSA v1 provenance statement (for
 // example a verified Result.Statement) without checking them against
 // anything: for handing to a policy. It verifies nothing itself; read only
@@ -106,7 +91,7 @@ func ReadProvenance(st *attest.Statement) (*ProvenanceFacts, error) {
 	return f, err
 }
 
-func readProvenance(st *attest.Statement) (*ProvenanceFacts, *slsaV1, error) {
+func readProvenance(st *attest.Statement) (*ProvenanceFacts, *slsasource.Predicate, error) {
 	if st == nil || st.PredicateType != attest.PredicateSLSAProvenanceV1 {
 		got := ""
 		if st != nil {
@@ -114,17 +99,22 @@ func readProvenance(st *attest.Statement) (*ProvenanceFacts, *slsaV1, error) {
 		}
 		return nil, nil, &PredicateTypeMismatchError{Want: attest.PredicateSLSAProvenanceV1, Got: got}
 	}
-	var p slsaV1
+	var p slsasource.Predicate
 	if err := json.Unmarshal(st.Predicate, &p); err != nil {
 		return nil, nil, &ProvenanceMismatchError{Field: "predicate", Want: "SLSA v1 provenance", Got: "undecodable: " + err.Error()}
 	}
 	f := &ProvenanceFacts{BuilderID: p.RunDetails.Builder.ID, BuildType: p.BuildDefinition.BuildType,
 		ExternalParameters: p.BuildDefinition.ExternalParameters}
-	src, err := sourceOf(&p)
+	// Two places naming different sources: see Provenance.SourceRef.
+	src, err := slsasource.Of(&p)
 	if err != nil {
-		return nil, nil, err
+		m := &ProvenanceMismatchError{Field: "source", Want: "one source", Got: err.Error()}
+		if c := (*slsasource.ConflictError)(nil); errors.As(err, &c) {
+			m.Want, m.Got = c.Places+" naming one source", c.Sources
+		}
+		return nil, nil, m
 	}
-	f.SourceRepository, f.SourceRef, f.SourceDigest = src.repo, src.ref, src.commit
+	f.SourceRepository, f.SourceRef, f.SourceDigest = src.Repo, src.Ref, src.Commit
 	return f, &p, nil
 }
 
@@ -145,7 +135,7 @@ func CheckProvenance(st *attest.Statement, want Provenance) (*ProvenanceFacts, e
 	if want.BuildType != "" && want.BuildType != f.BuildType {
 		return nil, &ProvenanceMismatchError{Field: "buildType", Want: want.BuildType, Got: f.BuildType}
 	}
-	if want.SourceRepository != "" && normalizeRepo(want.SourceRepository) != normalizeRepo(f.SourceRepository) {
+	if want.SourceRepository != "" && slsasource.NormalizeRepo(want.SourceRepository) != slsasource.NormalizeRepo(f.SourceRepository) {
 		return nil, &ProvenanceMismatchError{Field: "source.repository", Want: want.SourceRepository, Got: f.SourceRepository}
 	}
 	if want.SourceRef != "" && want.SourceRef != f.SourceRef {
@@ -155,7 +145,7 @@ func CheckProvenance(st *attest.Statement, want Provenance) (*ProvenanceFacts, e
 		return nil, &ProvenanceMismatchError{Field: "source.versionTag", Want: want.SourceVersionTag, Got: f.SourceRef}
 	}
 	for path, wantV := range want.ExternalParameters {
-		got, ok := lookup(p.BuildDefinition.ExternalParameters, path)
+		got, ok := slsasource.Lookup(p.BuildDefinition.ExternalParameters, path)
 		wb, err := json.Marshal(wantV)
 		if err != nil {
 			return nil, fmt.Errorf("%w: externalParameters.%s: %v", ErrInvalidExpectation, path, err)
@@ -172,156 +162,6 @@ func builderMatches(want, got string) bool {
 		return true
 	}
 	return !strings.Contains(want, "@") && strings.HasPrefix(got, want+"@")
-}
-
-// gitSource is one place of a provenance that names its source.
-type gitSource struct {
-	where, repo, ref, commit string
-}
-
-// sourceOf reads the source a provenance names, and its commit. Builders
-// name it in up to three places: externalParameters.source {uri, digest}
-// (container-based and generic builders), externalParameters.workflow
-// {repository, ref} (GitHub's workflow build type) and the first resolved
-// dependency, which is the one slsa-verifier takes as the source (and it
-// refuses a workflow that disagrees with it). This reader prefers
-// externalParameters, so where the places disagree one signed provenance
-// states two sources, a policy here judging one and slsa-verifier the
-// other: refused (*ProvenanceMismatchError, Field "source"). Every builder
-// we know of writes them alike (ztci's JobProvenance included).
-func sourceOf(p *slsaV1) (gitSource, error) {
-	places := sourcePlaces(p)
-	if len(places) == 0 {
-		return gitSource{}, nil
-	}
-	for i, a := range places {
-		for _, b := range places[i+1:] {
-			if !a.agrees(b) {
-				return gitSource{}, &ProvenanceMismatchError{Field: "source", Want: a.where + " and " + b.where + " naming one source",
-					Got: a.repo + "@" + a.ref + " and " + b.repo + "@" + b.ref}
-			}
-		}
-	}
-	src := places[0]
-	for _, o := range places[1:] {
-		src.commit = cmp.Or(src.commit, o.commit)
-	}
-	if src.commit == "" {
-		src.commit = dependencyCommit(p, src.repo)
-	}
-	return src, nil
-}
-
-// agrees reports whether two places name one source: one repository, and
-// one ref and one commit where both state them.
-func (a gitSource) agrees(b gitSource) bool {
-	differ := func(x, y string) bool { return x != "" && y != "" && x != y }
-	return normalizeRepo(a.repo) == normalizeRepo(b.repo) && !differ(a.ref, b.ref) && !differ(a.commit, b.commit)
-}
-
-// sourcePlaces lists the places that name the source, preferred first.
-func sourcePlaces(p *slsaV1) []gitSource {
-	var out []gitSource
-	ext := p.BuildDefinition.ExternalParameters
-	if raw, ok := lookup(ext, "source.uri"); ok {
-		var u string
-		if json.Unmarshal(raw, &u) == nil && u != "" {
-			s := gitSource{where: "externalParameters.source"}
-			s.repo, s.ref = splitGitURI(u)
-			var d map[string]string
-			if raw, ok := lookup(ext, "source.digest"); ok {
-				_ = json.Unmarshal(raw, &d) // not a digest set: no commit
-			}
-			out = append(out, withCommits(s, d)...)
-		}
-	}
-	if raw, ok := lookup(ext, "workflow.repository"); ok {
-		s := gitSource{where: "externalParameters.workflow"}
-		_ = json.Unmarshal(raw, &s.repo)
-		if rr, ok := lookup(ext, "workflow.ref"); ok {
-			_ = json.Unmarshal(rr, &s.ref)
-		}
-		if s.repo != "" {
-			out = append(out, s)
-		}
-	}
-	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) > 0 && deps[0].URI != "" {
-		s := gitSource{where: "resolvedDependencies[0]"}
-		s.repo, s.ref = splitGitURI(deps[0].URI)
-		out = append(out, withCommits(s, deps[0].Digest)...)
-	}
-	return out
-}
-
-// withCommits is s with the commit of digest set d. A set that records the
-// commit twice, as gitCommit and as sha1, with two values names two
-// commits: s is returned once for each, for sourceOf to refuse.
-func withCommits(s gitSource, d map[string]string) []gitSource {
-	s.commit = commitOf(d)
-	if sha1 := d["sha1"]; sha1 != "" && sha1 != s.commit {
-		t := s
-		t.where, t.commit = s.where+".digest.sha1", sha1
-		return []gitSource{s, t}
-	}
-	return []gitSource{s}
-}
-
-// dependencyCommit is the commit of the resolved dependency whose
-// repository is repo. A git commit is recorded as "gitCommit" (SLSA v1) or
-// "sha1" (older builders).
-func dependencyCommit(p *slsaV1, repo string) string {
-	if repo == "" {
-		return ""
-	}
-	for _, d := range p.BuildDefinition.ResolvedDependencies {
-		if r, _ := splitGitURI(d.URI); normalizeRepo(r) == normalizeRepo(repo) {
-			return commitOf(d.Digest)
-		}
-	}
-	return ""
-}
-
-func commitOf(d map[string]string) string {
-	if c := d["gitCommit"]; c != "" {
-		return c
-	}
-	return d["sha1"]
-}
-
-// splitGitURI splits git+https://host/path@ref at the first '@' after the
-// host: the ref is everything after it. A git ref may itself hold '@'
-// (git check-ref-format refuses only "@{" and a lone "@"), a repository
-// path on the forges builders name (GitHub, GitLab, …) may not, and
-// builders write the ref as it is (slsa-github-generator:
-// "git+https://github.com/" + repository + "@" + ref). Split at the last
-// '@', a branch named "x@refs/tags/v1.2.3" (pushable by anyone who may
-// push a branch) read as the tag refs/tags/v1.2.3, satisfying SourceRef
-// and SourceVersionTag for a build that no tag rule ever covered. Read at
-// the first, the ref is the whole branch name, and a path that did hold
-// '@' only fails the repository comparison. An '@' before the path is
-// user information, not a ref; a URI without a path has no ref.
-func splitGitURI(u string) (repo, ref string) {
-	scheme := strings.Index(u, "://")
-	if scheme < 0 {
-		return u, ""
-	}
-	slash := strings.IndexByte(u[scheme+3:], '/')
-	if slash < 0 {
-		return u, ""
-	}
-	path := scheme + 3 + slash
-	if at := strings.IndexByte(u[path:], '@'); at >= 0 {
-		return u[:path+at], u[path+at+1:]
-	}
-	return u, ""
-}
-
-func normalizeRepo(s string) string {
-	s = strings.TrimPrefix(s, "git+")
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
-	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
 }
 
 func parseVersion(s string) ([]int, bool) {
@@ -363,25 +203,6 @@ func versionMatches(want, ref string) bool {
 		}
 	}
 	return true
-}
-
-func lookup(m map[string]json.RawMessage, path string) (json.RawMessage, bool) {
-	keys := strings.Split(path, ".")
-	cur := m
-	for i, k := range keys {
-		raw, ok := cur[k]
-		if !ok {
-			return nil, false
-		}
-		if i == len(keys)-1 {
-			return raw, true
-		}
-		cur = nil
-		if json.Unmarshal(raw, &cur) != nil {
-			return nil, false
-		}
-	}
-	return nil, false
 }
 
 func jsonEqual(a, b []byte) bool {

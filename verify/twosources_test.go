@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -52,13 +53,17 @@ func TestProvenanceTwoSources(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			st, err := attest.NewStatement([]attest.ResourceDescriptor{{Name: "a", Digest: attest.DigestSet{"sha256": strings.Repeat("a", 64)}}}, &attest.Provenance{
+			// Marshalled here, not written by attest, which refuses to
+			// write two sources (attest.ErrProvenanceSources).
+			pred, err := json.Marshal(&attest.Provenance{
 				BuildDefinition: attest.BuildDefinition{BuildType: "t", ExternalParameters: tc.ext, ResolvedDependencies: tc.deps},
 				RunDetails:      attest.RunDetails{Builder: attest.Builder{ID: rtBuilder}},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			st := &attest.Statement{Type: attest.StatementTypeV1, Subject: []attest.ResourceDescriptor{{Name: "a", Digest: attest.DigestSet{"sha256": strings.Repeat("a", 64)}}},
+				PredicateType: attest.PredicateSLSAProvenanceV1, Predicate: pred}
 			f, err := verify.ReadProvenance(st)
 			var pm *verify.ProvenanceMismatchError
 			switch {

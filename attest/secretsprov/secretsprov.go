@@ -142,8 +142,10 @@ func New(id identity.Identity, run Run, creds []Credential) (*Provenance, error)
 // *Provenance an attest.Predicate.
 func (p *Provenance) PredicateType() string { return PredicateType }
 
-// PredicateJSON validates p and returns its JSON, one compact object.
-// Errors wrap [ErrInvalid] (and so attest.ErrInvalidPredicate).
+// PredicateJSON validates p and returns its JSON, one compact object, only
+// if [Parse] reads it back (it is run on it: more than [MaxSize] bytes is
+// [ErrTooLarge]). Errors wrap [ErrInvalid] (and so
+// attest.ErrInvalidPredicate).
 func (p *Provenance) PredicateJSON() (json.RawMessage, error) {
 	if p == nil {
 		return nil, fmt.Errorf("%w: nil provenance", ErrInvalid)
@@ -157,7 +159,14 @@ func (p *Provenance) PredicateJSON() (json.RawMessage, error) {
 	if err := enc.Encode(p); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// Validate checks the model, not its encoding: 4096 credentials of
+	// long fields pass it and exceed MaxSize, which Parse refuses. What is
+	// signed must read back, by Parse's rules, not a copy of them.
+	if _, err := Parse(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Validate checks the rules the JSON schema states: required fields set,

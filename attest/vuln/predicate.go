@@ -69,8 +69,10 @@ var predSchema = strictjson.SchemaOf(reflect.TypeFor[predicateJSON]())
 // Predicate returns the in-toto vulnerability predicate (PredicateType) of
 // scan, for attest.NewStatement with the scanned artifact's digest as
 // subject. The scan is copied. PredicateJSON fails with ErrInvalidScan when
-// the scanner URI or name is empty, the time is zero, or a finding has no
-// ID or a Severity other than the five constants.
+// the scanner URI or name is empty, the time is zero, a finding has no ID
+// or a Severity other than the five constants, or the written predicate
+// would not read back with ParseScan (it is run on it: more than
+// MaxReportSize bytes, for one).
 //
 // Scanners record one time per report, so scanStartedOn and scanFinishedOn
 // both carry Scan.Time rather than inventing a start.
@@ -141,7 +143,14 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 	if err := enc.Encode(out); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// What is signed must read back: the checks above give the model's
+	// errors, ParseScan's own rules (size, strict JSON, the spec's shape)
+	// are run, not repeated.
+	if _, err := ParseScan(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // ParseScan reads a vulnerability predicate back into a Scan. b is either a

@@ -177,7 +177,9 @@ func TestAdmission(t *testing.T) {
 	}
 	spdx := result(attest.SPDX([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"name":"net","versionInfo":"v0.30.0","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:golang/golang.org/x/net@v0.30.0"}]}]}`)))
 	cdx := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"lodash","purl":"pkg:npm/lodash@4.17.21"}]}`)))
-	malformed := result(attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"x","purl":"npm/x@1"}]}`)))
+	// Signed by another tool: attest.CycloneDX refuses to write it.
+	malformed := &verify.Result{Statement: &attest.Statement{Type: attest.StatementTypeV1, Subject: []attest.ResourceDescriptor{subject},
+		PredicateType: attest.PredicateCycloneDX, Predicate: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"x","purl":"npm/x@1"}]}`)}}
 	art := policy.Artifact{Name: subject.Name, Digest: "sha256:" + strings.Repeat("d", 64),
 		Attestations: []policy.Attestation{{PredicateType: attest.PredicateSLSAProvenanceV1, Provenance: &policy.Provenance{BuilderID: "https://ci.example/builder"}},
 			// A second provenance (another builder, or a rebuild): its

@@ -220,7 +220,7 @@ absent_or_false(x, path) if object.get(x, path, false) in {false, null}
 array_or_absent(x, path) if is_array(object.get(x, path, []))
 
 # normalize_repo compares source repositories the way the verify package
-# does (verify/provenance.go normalizeRepo): drop a leading "git+", then
+# does (internal/slsasource NormalizeRepo): drop a leading "git+", then
 # everything up to and including the first "://", then one trailing "/",
 # then one trailing ".git". So "git+https://github.com/acme/app",
 # "https://github.com/acme/app" and "github.com/acme/app" are the same

@@ -1,0 +1,224 @@
+// Package slsasource reads the source a SLSA v1 provenance names. It is
+// the one home of that reading for verify's reader (ReadProvenance,
+// CheckProvenance) and attest's writer (Provenance.PredicateJSON): attest
+// may not import verify (verify imports attest), and a writer with its own
+// copy of the rule would sign provenances the reader refuses as soon as
+// the reader grew stricter.
+package slsasource
+
+import (
+	"cmp"
+	"encoding/json"
+	"strings"
+)
+
+// Predicate is what ztci reads of a SLSA v1 provenance predicate.
+type Predicate struct {
+	BuildDefinition struct {
+		BuildType            string                     `json:"buildType"`
+		ExternalParameters   map[string]json.RawMessage `json:"externalParameters"`
+		ResolvedDependencies []struct {
+			URI    string            `json:"uri"`
+			Digest map[string]string `json:"digest"`
+		} `json:"resolvedDependencies"`
+	} `json:"buildDefinition"`
+	RunDetails struct {
+		Builder struct {
+			ID string `json:"id"`
+		} `json:"builder"`
+	} `json:"runDetails"`
+}
+
+// Source is the source a provenance names: its repository and ref as
+// written (see SplitGitURI) and its commit.
+type Source struct {
+	Repo, Ref, Commit string
+}
+
+// ConflictError reports two places of one provenance naming different
+// sources. Places names them ("externalParameters.source and
+// resolvedDependencies[0]") and Sources gives what each says.
+type ConflictError struct {
+	Places, Sources string
+}
+
+func (e *ConflictError) Error() string {
+	return "provenance names two sources: " + e.Places + " say " + e.Sources
+}
+
+// place is one place of a provenance that names its source.
+type place struct {
+	where string
+	Source
+}
+
+// Of reads the source p names, and its commit; the zero Source when it
+// names none. Builders name it in up to three places:
+// externalParameters.source {uri, digest} (container-based and generic
+// builders), externalParameters.workflow {repository, ref} (GitHub's
+// workflow build type) and the first resolved dependency, which is the
+// one slsa-verifier takes as the source (and it refuses a workflow that
+// disagrees with it). ztci prefers externalParameters, so where the places
+// disagree on the repository, the ref or the commit one signed provenance
+// states two sources, a policy here judging one and slsa-verifier the
+// other: Of returns a *ConflictError. Every builder we know of writes them
+// alike (ztci's JobProvenance included).
+func Of(p *Predicate) (Source, error) {
+	places := placesOf(p)
+	if len(places) == 0 {
+		return Source{}, nil
+	}
+	for i, a := range places {
+		for _, b := range places[i+1:] {
+			if !a.agrees(b.Source) {
+				return Source{}, &ConflictError{Places: a.where + " and " + b.where,
+					Sources: a.Repo + "@" + a.Ref + " and " + b.Repo + "@" + b.Ref}
+			}
+		}
+	}
+	src := places[0].Source
+	for _, o := range places[1:] {
+		src.Commit = cmp.Or(src.Commit, o.Commit)
+	}
+	if src.Commit == "" {
+		src.Commit = dependencyCommit(p, src.Repo)
+	}
+	return src, nil
+}
+
+// agrees reports whether two places name one source: one repository, and
+// one ref and one commit where both state them.
+func (a Source) agrees(b Source) bool {
+	differ := func(x, y string) bool { return x != "" && y != "" && x != y }
+	return NormalizeRepo(a.Repo) == NormalizeRepo(b.Repo) && !differ(a.Ref, b.Ref) && !differ(a.Commit, b.Commit)
+}
+
+// placesOf lists the places that name the source, preferred first.
+func placesOf(p *Predicate) []place {
+	var out []place
+	ext := p.BuildDefinition.ExternalParameters
+	if raw, ok := Lookup(ext, "source.uri"); ok {
+		var u string
+		if json.Unmarshal(raw, &u) == nil && u != "" {
+			s := place{where: "externalParameters.source"}
+			s.Repo, s.Ref = SplitGitURI(u)
+			var d map[string]string
+			if raw, ok := Lookup(ext, "source.digest"); ok {
+				_ = json.Unmarshal(raw, &d) // not a digest set: no commit
+			}
+			out = append(out, withCommits(s, d)...)
+		}
+	}
+	if raw, ok := Lookup(ext, "workflow.repository"); ok {
+		s := place{where: "externalParameters.workflow"}
+		_ = json.Unmarshal(raw, &s.Repo)
+		if rr, ok := Lookup(ext, "workflow.ref"); ok {
+			_ = json.Unmarshal(rr, &s.Ref)
+		}
+		if s.Repo != "" {
+			out = append(out, s)
+		}
+	}
+	if deps := p.BuildDefinition.ResolvedDependencies; len(deps) > 0 && deps[0].URI != "" {
+		s := place{where: "resolvedDependencies[0]"}
+		s.Repo, s.Ref = SplitGitURI(deps[0].URI)
+		out = append(out, withCommits(s, deps[0].Digest)...)
+	}
+	return out
+}
+
+// withCommits is s with the commit of digest set d. A set that records the
+// commit twice, as gitCommit and as sha1, with two values names two
+// commits: s is returned once for each, for Of to refuse.
+func withCommits(s place, d map[string]string) []place {
+	s.Commit = commitOf(d)
+	if sha1 := d["sha1"]; sha1 != "" && sha1 != s.Commit {
+		t := s
+		t.where, t.Commit = s.where+".digest.sha1", sha1
+		return []place{s, t}
+	}
+	return []place{s}
+}
+
+// dependencyCommit is the commit of the resolved dependency whose
+// repository is repo. A git commit is recorded as "gitCommit" (SLSA v1) or
+// "sha1" (older builders).
+func dependencyCommit(p *Predicate, repo string) string {
+	if repo == "" {
+		return ""
+	}
+	for _, d := range p.BuildDefinition.ResolvedDependencies {
+		if r, _ := SplitGitURI(d.URI); NormalizeRepo(r) == NormalizeRepo(repo) {
+			return commitOf(d.Digest)
+		}
+	}
+	return ""
+}
+
+func commitOf(d map[string]string) string {
+	if c := d["gitCommit"]; c != "" {
+		return c
+	}
+	return d["sha1"]
+}
+
+// SplitGitURI splits git+https://host/path@ref at the first '@' after the
+// host: the ref is everything after it. A git ref may itself hold '@'
+// (git check-ref-format refuses only "@{" and a lone "@"), a repository
+// path on the forges builders name (GitHub, GitLab, …) may not, and
+// builders write the ref as it is (slsa-github-generator:
+// "git+https://github.com/" + repository + "@" + ref). Split at the last
+// '@', a branch named "x@refs/tags/v1.2.3" (pushable by anyone who may
+// push a branch) read as the tag refs/tags/v1.2.3, satisfying SourceRef
+// and SourceVersionTag for a build that no tag rule ever covered. Read at
+// the first, the ref is the whole branch name, and a path that did hold
+// '@' only fails the repository comparison. An '@' before the path is
+// user information, not a ref; a URI without a path has no ref.
+func SplitGitURI(u string) (repo, ref string) {
+	scheme := strings.Index(u, "://")
+	if scheme < 0 {
+		return u, ""
+	}
+	slash := strings.IndexByte(u[scheme+3:], '/')
+	if slash < 0 {
+		return u, ""
+	}
+	path := scheme + 3 + slash
+	if at := strings.IndexByte(u[path:], '@'); at >= 0 {
+		return u[:path+at], u[path+at+1:]
+	}
+	return u, ""
+}
+
+// NormalizeRepo is the form in which source repositories are compared
+// (verify's Provenance.SourceRepository, policy's Deploy.Sources, and
+// lib.normalize_repo in the Rego library, which copies it): drop a leading
+// "git+", everything up to and including the first "://", one trailing
+// "/", then one trailing ".git".
+func NormalizeRepo(s string) string {
+	s = strings.TrimPrefix(s, "git+")
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+}
+
+// Lookup returns the value at a dot-separated path of m ("source.uri").
+func Lookup(m map[string]json.RawMessage, path string) (json.RawMessage, bool) {
+	keys := strings.Split(path, ".")
+	cur := m
+	for i, k := range keys {
+		raw, ok := cur[k]
+		if !ok {
+			return nil, false
+		}
+		if i == len(keys)-1 {
+			return raw, true
+		}
+		cur = nil
+		if json.Unmarshal(raw, &cur) != nil {
+			return nil, false
+		}
+	}
+	return nil, false
+}
