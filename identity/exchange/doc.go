@@ -15,6 +15,15 @@
 // "/ci/{platform}/{repository_owner_id}/{repository_id}", gives such a
 // repository another ID (and keeps the ID across a rename).
 //
+// Claims tell repositories apart only within one token issuer: the token's
+// issuer is in no placeholder, and {platform} names the CI product, not the
+// instance. Two exchanges on one svid.Issuer whose verifiers trust
+// different issuers (gitlab.com and a self-managed GitLab, both
+// "gitlab-ci", whose project paths and ids overlap; github.com and a GitHub
+// Enterprise Server) would give different repositories the same IDs. Give
+// each token issuer its own trust domain, or a literal first segment of its
+// own ("/gitlab-com/{repository...}", "/gitlab-acme/{repository...}").
+//
 // Security contract: the token is fully verified first (identity/oidc),
 // and a verification that reports no expiry is refused ([ErrNoExpiry]), so
 // no SVID outlives its token; claim values are placed in the ID only when

@@ -77,8 +77,10 @@
 // token fits [MaxJWTSize] ([ErrJWTTooLarge]: the issuer signs nothing its
 // verifier would refuse), and live 5 minutes by default; IDs outside the
 // trust domain, without a path or longer than the specification's 2048
-// bytes are refused ([ErrID], [ErrIDTooLong]), and
-// [JWTVerifier] refuses a JWT-SVID whose sub is longer or is a trust
+// bytes are refused ([ErrID], [ErrIDTooLong]); [ParseAndValidateJWT]
+// refuses an empty list of expected audiences or an empty one in it
+// ([ErrConfig]; go-spiffe would check no audience at all), and
+// [JWTVerifier] refuses a JWT-SVID whose sub is longer than 2048 bytes or is a trust
 // domain's own ID ([ErrRootID]; [CheckPeerID] is the same check for
 // identity/mtls, identity/httpauth and policy/egress); a
 // JWT-SVID whose header or claims repeat a member or hold member names that

@@ -123,8 +123,17 @@ func decodeSegment(name, s string) ([]byte, error) {
 // for case, no registered name in another case, and that its header holds
 // no member but alg, kid and typ ([ErrJWTHeader]); and a check that the
 // SVID's SPIFFE ID names a workload ([CheckPeerID]: not a trust domain's
-// own ID, at most [MaxIDLength] bytes). Any error wraps [ErrInvalidSVID].
+// own ID, at most [MaxIDLength] bytes). The token must name at least one
+// of audience, which must hold at least one audience and no empty one
+// (else an error wrapping [ErrConfig] too): go-spiffe reads an empty list as
+// "any audience". Any error wraps [ErrInvalidSVID].
 func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string) (*jwtsvid.SVID, error) {
+	// go-spiffe hands audience to go-jose, which skips the audience check
+	// when the list is empty: a caller whose configured audience came out
+	// empty would accept a JWT-SVID minted for any relying party.
+	if len(audience) == 0 || slices.Contains(audience, "") {
+		return nil, fmt.Errorf("%w: %w: an expected audience is required, and none may be empty", ErrInvalidSVID, ErrConfig)
+	}
 	// Bounded before any decoding: go-spiffe and go-jose read a token of any
 	// size, and whoever presents it chooses that size.
 	if len(raw) > MaxJWTSize {

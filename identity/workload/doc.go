@@ -36,5 +36,9 @@
 // either with ResourceExhausted; so are the FetchJWTSVID and ValidateJWTSVID
 // calls in progress ([WithMaxCalls], [WithMaxCallsPerID]), refused beyond
 // either with Unavailable, the specification's load-shedding code that
-// clients retry with a backoff. A [Server] never prints its issuer's keys.
+// clients retry with a backoff; and the connections one uid holds open
+// ([WithMaxConnsPerUID], counted from SO_PEERCRED before any request is
+// read, so that callers the attestor refuses are bounded too), beyond which
+// a connection is closed when accepted. A [Server] never prints its
+// issuer's keys.
 package workload

@@ -8,8 +8,9 @@ import (
 )
 
 // peerCredentials is a gRPC transport credential for unix sockets that adds
-// no encryption (the socket is local) but records the caller's SO_PEERCRED
-// so the attestor can see who is calling.
+// no encryption (the socket is local) but records the caller's SO_PEERCRED,
+// read when the connection was accepted (admittingListener), so the
+// attestor can see who is calling.
 type peerCredentials struct{}
 
 type peerAuthInfo struct {
@@ -25,8 +26,8 @@ func (peerCredentials) ClientHandshake(_ context.Context, _ string, c net.Conn) 
 
 func (peerCredentials) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	ai := peerAuthInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}}
-	if uc, ok := c.(*net.UnixConn); ok {
-		ai.caller = peerCaller(uc)
+	if ac, ok := c.(*admittedConn); ok {
+		ai.caller = ac.caller
 	}
 	return c, ai, nil
 }

@@ -88,6 +88,7 @@ type config struct {
 	perID         int           // streams one SPIFFE ID may hold open (WithMaxStreamsPerID)
 	calls         chan struct{} // one token per unary call in progress
 	callsPerID    int           // unary calls one SPIFFE ID may have in progress (WithMaxCallsPerID)
+	connsPerUID   int           // connections one uid may hold open (WithMaxConnsPerUID)
 	bundleRefresh time.Duration
 }
 
@@ -238,6 +239,7 @@ type Server struct {
 	done   chan struct{}
 	open   map[spiffeid.ID]int // open streams per attested ID; guarded by mu
 	busy   map[spiffeid.ID]int // unary calls in progress per attested ID; guarded by mu
+	conns  map[int]int         // open connections per caller uid (conns.go); guarded by mu
 }
 
 // String names the server's trust domain. The issuer is never printed:
@@ -268,11 +270,12 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 	s := &Server{
 		issuer: iss,
 		attest: attest,
-		config: config{logger: slog.New(slog.DiscardHandler), perID: DefaultMaxStreamsPerID, callsPerID: DefaultMaxCallsPerID, bundleRefresh: DefaultBundleRefresh},
+		config: config{logger: slog.New(slog.DiscardHandler), perID: DefaultMaxStreamsPerID, callsPerID: DefaultMaxCallsPerID, connsPerUID: DefaultMaxConnsPerUID, bundleRefresh: DefaultBundleRefresh},
 		now:    time.Now,
 		done:   make(chan struct{}),
 		open:   map[spiffeid.ID]int{},
 		busy:   map[spiffeid.ID]int{},
+		conns:  map[int]int{},
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -380,7 +383,9 @@ func (l *unixListener) Close() error {
 }
 
 // Serve accepts connections on l until ctx is done or Close is called; it
-// then stops the server and returns nil. l is closed on return.
+// then stops the server and returns nil. l is closed on return. A
+// connection beyond [WithMaxConnsPerUID] is closed as soon as it is
+// accepted.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -391,7 +396,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
-	err := s.grpc.Serve(l)
+	err := s.grpc.Serve(admittingListener{Listener: l, s: s})
 	if errors.Is(err, grpc.ErrServerStopped) {
 		return nil
 	}
@@ -440,7 +445,7 @@ func (s *Server) streamCaller(ctx context.Context) (id spiffeid.ID, release func
 	if id, err = s.caller(ctx); err != nil {
 		return spiffeid.ID{}, nil, err
 	}
-	if release = s.hold(s.open, s.perID, id); release == nil {
+	if release = hold(s, s.open, s.perID, id); release == nil {
 		s.logger.WarnContext(ctx, "workload API stream refused: per-ID limit reached", "spiffe_id", id.String(), "limit", s.perID)
 		return spiffeid.ID{}, nil, status.Errorf(codes.ResourceExhausted, "more than %d concurrent Workload API streams for this identity", s.perID)
 	}
@@ -454,27 +459,28 @@ func (s *Server) callCaller(ctx context.Context) (id spiffeid.ID, release func()
 	if id, err = s.caller(ctx); err != nil {
 		return spiffeid.ID{}, nil, err
 	}
-	if release = s.hold(s.busy, s.callsPerID, id); release == nil {
+	if release = hold(s, s.busy, s.callsPerID, id); release == nil {
 		s.logger.WarnContext(ctx, "workload API call refused: per-ID limit reached", "spiffe_id", id.String(), "limit", s.callsPerID)
 		return spiffeid.ID{}, nil, status.Errorf(codes.Unavailable, "more than %d concurrent Workload API calls for this identity", s.callsPerID)
 	}
 	return id, release, nil
 }
 
-// hold counts one more use by id in held, unless id already has limit;
-// it returns the function that gives the use back, or nil when refused.
-func (s *Server) hold(held map[spiffeid.ID]int, limit int, id spiffeid.ID) (release func()) {
+// hold counts one more use by key (a SPIFFE ID, a uid) in held, guarded
+// by s.mu, unless key already has limit; it returns the function that
+// gives the use back, or nil when refused.
+func hold[K comparable](s *Server, held map[K]int, limit int, key K) (release func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if held[id] >= limit {
+	if held[key] >= limit {
 		return nil
 	}
-	held[id]++
+	held[key]++
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if held[id]--; held[id] == 0 {
-			delete(held, id)
+		if held[key]--; held[key] == 0 {
+			delete(held, key)
 		}
 	}
 }
