@@ -17,8 +17,8 @@ import (
 )
 
 // signOrRefuse runs the signing path (NewStatement, then Sign) on pred and
-// returns its error and how many payloads reached the signer.
-func signOrRefuse(t *testing.T, pred attest.Predicate) (error, int) {
+// returns how many payloads reached the signer and its error.
+func signOrRefuse(t *testing.T, pred attest.Predicate) (int, error) {
 	t.Helper()
 	signed := 0
 	s := attest.SignerFunc(func(context.Context, string, []byte) ([]byte, error) { signed++; return []byte("{}"), nil })
@@ -27,7 +27,7 @@ func signOrRefuse(t *testing.T, pred attest.Predicate) (error, int) {
 	if err == nil {
 		_, err = attest.Sign(t.Context(), s, st)
 	}
-	return err, signed
+	return signed, err
 }
 
 // TestSBOMWriterRefusesWhatTheIndexRefuses: SPDX and CycloneDX checked
@@ -49,14 +49,14 @@ func TestSBOMWriterRefusesWhatTheIndexRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err, signed := signOrRefuse(t, tc.pred)
+			signed, err := signOrRefuse(t, tc.pred)
 			if !errors.Is(err, tc.want) || !errors.Is(err, attest.ErrSBOMFormat) || !errors.Is(err, attest.ErrInvalidPredicate) || signed != 0 {
 				t.Fatalf("signing = %v (%d signed), want %v and ErrSBOMFormat, nothing signed", err, signed, tc.want)
 			}
 		})
 	}
 	ok := attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"name":"lodash","version":"4.17.21","purl":"pkg:npm/lodash@4.17.21"}]}`))
-	if err, signed := signOrRefuse(t, ok); err != nil || signed != 1 {
+	if signed, err := signOrRefuse(t, ok); err != nil || signed != 1 {
 		t.Fatalf("an SBOM the index reads: %v (%d signed)", err, signed)
 	}
 }
@@ -87,7 +87,7 @@ func TestProvenanceWriterRefusesTwoSources(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err, signed := signOrRefuse(t, tc.p)
+			signed, err := signOrRefuse(t, tc.p)
 			if !errors.Is(err, attest.ErrProvenanceSources) || !errors.Is(err, attest.ErrInvalidPredicate) || signed != 0 {
 				t.Fatalf("signing = %v (%d signed), want ErrProvenanceSources, nothing signed", err, signed)
 			}
@@ -102,7 +102,7 @@ func TestProvenanceWriterRefusesTwoSources(t *testing.T) {
 			}
 		})
 	}
-	if err, signed := signOrRefuse(t, prov(map[string]any{"source": map[string]any{"uri": good}}, good)); err != nil || signed != 1 {
+	if signed, err := signOrRefuse(t, prov(map[string]any{"source": map[string]any{"uri": good}}, good)); err != nil || signed != 1 {
 		t.Fatalf("one source named twice: %v (%d signed)", err, signed)
 	}
 }
@@ -123,7 +123,7 @@ func TestSecretsProvenanceWriterRefusesWhatParseRefuses(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatalf("Validate = %v; the test needs a model it accepts", err)
 	}
-	err, signed := signOrRefuse(t, p)
+	signed, err := signOrRefuse(t, p)
 	if !errors.Is(err, secretsprov.ErrTooLarge) || signed != 0 {
 		t.Fatalf("signing = %v (%d signed), want secretsprov.ErrTooLarge, nothing signed", err, signed)
 	}
