@@ -417,6 +417,8 @@ func (failingStore) Keys(context.Context) ([]oidc.PublishedKey, error) {
 	return nil, errors.New("store down")
 }
 
+func (failingStore) Revoke(context.Context, string) error { return errors.New("store down") }
+
 // switchStore is a MemoryKeyStore that can be taken down.
 type switchStore struct {
 	*oidc.MemoryKeyStore
@@ -587,6 +589,41 @@ func TestScheduledRotation(t *testing.T) {
 	}
 }
 
+// TestMemoryKeyStoreRevoke: a revoked kid leaves the set and is never
+// published again, not even when revoked before its first publish;
+// revoking again is not an error; an invalid kid is refused.
+func TestMemoryKeyStoreRevoke(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	store := oidc.NewMemoryKeyStore(clk.Now)
+	now := clk.Now()
+	rec := oidc.PublishedKey{ID: "stolen", Algorithm: oidc.ES256, Key: genKey(t, "P-256").Public(), NotBefore: now, NotAfter: now.Add(time.Hour)}
+	if err := store.Publish(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := store.Revoke(t.Context(), "stolen"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys, _ := store.Keys(t.Context()); len(keys) != 0 {
+		t.Fatalf("Keys after the revocation: %+v", keys)
+	}
+	if err := store.Revoke(t.Context(), "early"); err != nil {
+		t.Fatal(err)
+	}
+	early := rec
+	early.ID = "early"
+	for _, k := range []oidc.PublishedKey{rec, early} {
+		if err := store.Publish(t.Context(), k); !errors.Is(err, oidc.ErrKeyRevoked) {
+			t.Errorf("publishing revoked kid %q = %v, want ErrKeyRevoked", k.ID, err)
+		}
+	}
+	if err := store.Revoke(t.Context(), ""); !errors.Is(err, oidc.ErrKeyRecord) {
+		t.Errorf("revoking an empty kid = %v, want ErrKeyRecord", err)
+	}
+}
+
 func TestMemoryKeyStoreRules(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
@@ -677,6 +714,8 @@ func (c *countingStore) Keys(context.Context) ([]oidc.PublishedKey, error) {
 	return nil, errors.New("store down")
 }
 
+func (c *countingStore) Revoke(context.Context, string) error { return errors.New("store down") }
+
 func TestStoreOutageIsNotRetriedOnEveryMint(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
@@ -707,6 +746,8 @@ type hostileStore struct{ keys []oidc.PublishedKey }
 func (h *hostileStore) Publish(context.Context, oidc.PublishedKey) error { return nil }
 
 func (h *hostileStore) Keys(context.Context) ([]oidc.PublishedKey, error) { return h.keys, nil }
+
+func (h *hostileStore) Revoke(context.Context, string) error { return nil }
 
 // errorCount counts error records.
 type errorCount struct{ n atomic.Int64 }

@@ -58,6 +58,9 @@ var (
 	// [MaxFleetKeys] live keys. Publishing a new key is refused, and a
 	// store that holds more serves none (fail closed) rather than choosing.
 	ErrTooManyKeys = errors.New("oidc: fleet key set holds too many keys")
+	// ErrKeyRevoked: the key id was revoked in the fleet's key store
+	// ([KeyStore.Revoke]); it is never published or served again.
+	ErrKeyRevoked = errors.New("oidc: key id revoked")
 )
 
 // PublishedKey is one verification key of an issuer fleet: public material,
@@ -99,9 +102,10 @@ func (k PublishedKey) Validate(now time.Time) error {
 
 // shape checks everything Validate does except the times relative to now.
 func (k PublishedKey) shape() error {
+	if err := CheckKeyID(k.ID); err != nil {
+		return err
+	}
 	switch {
-	case k.ID == "" || len(k.ID) > maxKeyIDLen:
-		return fmt.Errorf("%w: kid of %d bytes (1 to %d)", ErrKeyRecord, len(k.ID), maxKeyIDLen)
 	case !isPublicKey(k.Key):
 		return fmt.Errorf("%w: kid %q: %T is not a public key the verifier accepts", ErrKeyRecord, k.ID, k.Key)
 	case k.NotBefore.IsZero() || !k.NotBefore.Before(k.NotAfter):
@@ -238,22 +242,45 @@ func ParsePublishedKey(b []byte) (PublishedKey, error) {
 // documented staleness bound, then errors. It must never return a key it
 // did not decode and validate itself.
 //
+// Revoke withdraws kid from the set for good, for a key whose private half
+// may be stolen: Keys never returns it again, and every later Publish of it
+// fails with an error wrapping [ErrKeyRevoked], whichever replica sends it
+// and even if it was already in flight when Revoke ran (a replica still
+// renewing the key must not bring it back). A kid that is not published, or
+// already revoked, is revoked all the same (nil: revoking is idempotent). A
+// kid that [PublishedKey.Validate] would refuse (empty, longer than 256
+// bytes) is an error wrapping [ErrKeyRecord]. Any other error means the
+// revocation may not have been recorded: retry. A revocation is permanent;
+// in a store with a record bound it holds one record for good.
+//
 // Implementations are safe for concurrent use. [MemoryKeyStore] serves one
 // process; package identity/oidc/natskeys shares the set over NATS
 // JetStream KV.
 type KeyStore interface {
 	Publish(ctx context.Context, k PublishedKey) error
 	Keys(ctx context.Context) ([]PublishedKey, error)
+	Revoke(ctx context.Context, kid string) error
+}
+
+// CheckKeyID refuses a kid no record may carry (empty, or longer than 256
+// bytes) with an error wrapping [ErrKeyRecord]: [KeyStore.Revoke]
+// implementations check their argument with it.
+func CheckKeyID(kid string) error {
+	if kid == "" || len(kid) > maxKeyIDLen {
+		return fmt.Errorf("%w: kid of %d bytes (1 to %d)", ErrKeyRecord, len(kid), maxKeyIDLen)
+	}
+	return nil
 }
 
 // MemoryKeyStore is a [KeyStore] in memory, shared by the issuers of one
 // process (or a test fleet). It keeps at most [MaxFleetKeys] live keys and
-// drops expired ones.
+// drops expired ones; a revoked kid stays refused for the store's life.
 type MemoryKeyStore struct {
 	now func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]PublishedKey
+	mu      sync.Mutex
+	keys    map[string]PublishedKey
+	revoked map[string]struct{}
 }
 
 // NewMemoryKeyStore returns an empty store; now is its clock (nil means
@@ -262,7 +289,7 @@ func NewMemoryKeyStore(now func() time.Time) *MemoryKeyStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryKeyStore{now: now, keys: map[string]PublishedKey{}}
+	return &MemoryKeyStore{now: now, keys: map[string]PublishedKey{}, revoked: map[string]struct{}{}}
 }
 
 // Publish implements [KeyStore].
@@ -273,6 +300,9 @@ func (m *MemoryKeyStore) Publish(_ context.Context, k PublishedKey) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.revoked[k.ID]; ok {
+		return fmt.Errorf("%w: kid %q", ErrKeyRevoked, k.ID)
+	}
 	merged, err := MergePublished(m.keys[k.ID], k, now)
 	if err != nil {
 		return err
@@ -304,6 +334,18 @@ func (m *MemoryKeyStore) Keys(context.Context) ([]PublishedKey, error) {
 	m.mu.Unlock()
 	SortPublished(out)
 	return out, nil
+}
+
+// Revoke implements [KeyStore].
+func (m *MemoryKeyStore) Revoke(_ context.Context, kid string) error {
+	if err := CheckKeyID(kid); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.keys, kid)
+	m.revoked[kid] = struct{}{}
+	return nil
 }
 
 // MergePublished returns the record a store keeps when k is published over

@@ -40,7 +40,14 @@
 // until its last JWT-SVID has expired plus go-jose's minute of leeway (in
 // the store its record lapses at most one JWT-SVID lifetime after that);
 // it refuses a key id that such a retired key still holds, under which
-// the bundle would hold two keys. A caller that keeps its last good
+// the bundle would hold two keys. A key whose private half may be stolen
+// is revoked instead of waiting for that: [Issuer.RevokeJWTKey] (after a
+// rotation, for a key this replica signed with; or any fleet key but its
+// own signing key) drops it from this issuer's bundle at once and records
+// the revocation in the store, from which every replica's bundle drops it
+// at its store's next refresh (natskeys: its watch, or its full read
+// every WithRefresh at the latest) and no replica publishes it again. A
+// caller that keeps its last good
 // [Issuer.FleetJWTBundle] through a store outage keeps it for at most
 // [Issuer.FleetJWTBundleMaxAge] (identity/workload does).
 //
@@ -67,7 +74,15 @@
 // algorithm, no other key under one of this issuer's key ids) before they
 // enter a bundle; when the store cannot answer, [Issuer.JWTBundle] holds
 // this issuer's own keys only (fail closed) and [Issuer.FleetJWTBundle]
-// returns the error. Whoever can write to the store can add a key every
+// returns the error. A revoked JWT key ([Issuer.RevokeJWTKey]) leaves
+// this issuer's bundle, and so [JWTVerifier]s reading it, at once; other
+// replicas' bundles at their store's next refresh; identity/workload's
+// bundle streams within their WithBundleRefresh after that; a bundle
+// cached elsewhere at its holder's next refresh. The signing key is never
+// revoked ([ErrJWTKeyActive]: rotate first), a kid in no bundle is refused
+// ([ErrJWTKeyUnknown]; revoking again is not an error), and a revocation
+// the store could not record is returned as an error ([oidc.ErrKeyStore])
+// after this issuer dropped the key. Whoever can write to the store can add a key every
 // replica's bundle trusts: grant write access to the issuer replicas only.
 // The CA has path length 0 (it signs only leaves: least privilege) and a
 // lifetime of 24h by default;
@@ -93,5 +108,7 @@
 // x5u, x5c, crit or b64, and no cty, zip or enc, by which the payload would
 // not be the claims as signed), or that is longer than 16 KiB
 // ([ErrJWTTooLarge]); with [WithAudit] every
-// issuance is audited and an audit failure withholds the SVID.
+// issuance is audited and an audit failure withholds the SVID, and every
+// JWT key revocation is audited (its failure returned, the revocation
+// kept).
 package svid

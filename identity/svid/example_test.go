@@ -86,3 +86,39 @@ func ExampleWithJWTKeyStore() {
 	// spiffe://ci.example.com/job/42 <nil>
 	// 3 keys in B's bundle
 }
+
+// A rotated-out key whose private half may be stolen is revoked instead of
+// left to lapse: its JWT-SVIDs stop verifying at once. The signing key
+// itself cannot be revoked: rotate first.
+func ExampleIssuer_RevokeJWTKey() {
+	ctx := context.Background()
+	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
+	iss, err := svid.NewIssuer(td)
+	if err != nil {
+		panic(err)
+	}
+	if err := iss.RotateJWTKey(ctx, nil, "key-1"); err != nil { // or svid.WithJWTSigner(kmsKey, "key-1")
+		panic(err)
+	}
+	job := spiffeid.RequireFromPath(td, "/job/42")
+	old, err := iss.JWTSVID(ctx, job, time.Time{}, "https://vault.example.com")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(errors.Is(iss.RevokeJWTKey(ctx, "key-1"), svid.ErrJWTKeyActive))
+	if err := iss.RotateJWTKey(ctx, nil, "key-2"); err != nil {
+		panic(err)
+	}
+	if err := iss.RevokeJWTKey(ctx, "key-1"); err != nil { // with a key store: retry on error
+		panic(err)
+	}
+	verifier, err := svid.NewJWTVerifier(iss, "https://vault.example.com")
+	if err != nil {
+		panic(err)
+	}
+	_, err = verifier.Verify(ctx, old.Marshal())
+	fmt.Println(errors.Is(err, svid.ErrInvalidSVID))
+	// Output:
+	// true
+	// true
+}

@@ -235,8 +235,9 @@ type Issuer struct {
 	x509   *x509bundle.Bundle
 
 	jmu        sync.RWMutex
-	jwtActive  *jwtKey   // signs JWT-SVIDs
-	jwtRetired []*jwtKey // rotated out, kept in the bundle until retireUntil
+	jwtActive  *jwtKey              // signs JWT-SVIDs
+	jwtRetired []*jwtKey            // rotated out, kept in the bundle until retireUntil
+	jwtRevoked map[string]time.Time // kid -> until when no bundle holds it (jwtrevoke.go)
 
 	jmaint      sync.Mutex // serializes publishing and rotation (jwtkeys.go)
 	pubFailedAt time.Time  // when a publish last failed; guarded by jmaint

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -305,10 +306,13 @@ func (i *Issuer) RotateJWTKey(ctx context.Context, s crypto.Signer, kid string) 
 	// new key would not verify until the old one retires.
 	retained := slices.ContainsFunc(i.jwtRetired, func(r *jwtKey) bool { return r.kid == k.kid && now.Before(r.retireUntil) })
 	i.jmu.RUnlock()
-	if same {
+	revoked := i.revoked(k.kid, now)
+	switch {
+	case same:
 		return fmt.Errorf("%w: JWT key %q is already the signing key", ErrConfig, k.kid)
-	}
-	if retained {
+	case revoked:
+		return fmt.Errorf("%w: JWT key id %q was revoked (RevokeJWTKey); choose another", ErrConfig, k.kid)
+	case retained:
 		return fmt.Errorf("%w: JWT key id %q is still held by a retired key; choose another", ErrConfig, k.kid)
 	}
 	if i.cfg.store != nil {
@@ -357,7 +361,7 @@ func (i *Issuer) ownJWTKeys(now time.Time) map[string]crypto.PublicKey {
 
 // jwtAuthorities returns the JWT bundle's keys: this issuer's own and, with
 // a key store, every live fleet key of a JWT-SVID algorithm that passes
-// [oidc.PublishedKey.Validate]. A fleet key whose id is one of ours with
+// [oidc.PublishedKey.Validate] and that this issuer has not revoked. A fleet key whose id is one of ours with
 // other key material is left out and logged. When the store cannot answer,
 // or the union would exceed [oidc.MaxFleetKeys], it returns this issuer's
 // own keys, never more, and the error.
@@ -375,7 +379,13 @@ func (i *Issuer) jwtAuthorities(ctx context.Context) (map[string]crypto.PublicKe
 	for kid, k := range own {
 		out[kid] = k
 	}
+	i.jmu.RLock()
+	revoked := maps.Clone(i.jwtRevoked) // nil, the common case, allocates nothing
+	i.jmu.RUnlock()
 	for _, k := range fleet {
+		if until, ok := revoked[k.ID]; ok && now.Before(until) {
+			continue // RevokeJWTKey: even if the store still serves it
+		}
 		if err := i.fleetKeys.validate(k, now); err != nil {
 			i.cfg.logger.ErrorContext(ctx, "svid: fleet JWT key not served", "kid", k.ID, "error", err)
 			continue

@@ -182,3 +182,46 @@ func TestJWTSVIDSharedKMSKeyOverNATS(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeJWTKeyOverNATS: replica A rotates out a key and revokes it; the
+// key's SVID fails with A's bundle at once and with B's (another
+// connection, another natskeys Store) once B's store has the revocation,
+// where before it verified until its record lapsed.
+func TestRevokeJWTKeyOverNATS(t *testing.T) {
+	c := itest.StartNATSCluster(t, 3)
+	a, _ := natsReplica(t, connectJS(t, c.URLsFrom(0)))
+	b, _ := natsReplica(t, connectJS(t, c.URLsFrom(1)))
+	ctx := t.Context()
+	stolen, err := a.JWTSVID(ctx, jobID, time.Time{}, "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifiesWithin(t, stolen, b, 5*time.Second)
+	kid, _ := headerKID(t, stolen)
+	if err := a.RotateJWTKey(ctx, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RevokeJWTKey(ctx, kid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svid.ParseAndValidateJWT(stolen.Marshal(), a, []string{"aud"}); !errors.Is(err, svid.ErrInvalidSVID) {
+		t.Fatalf("the revoked key's SVID with A's bundle = %v, want ErrInvalidSVID", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := svid.ParseAndValidateJWT(stolen.Marshal(), b, []string{"aud"}); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B's bundle still verifies the revoked key's SVID")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fleet, err := b.FleetJWTBundle(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fleet.FindJWTAuthority(kid); ok || len(fleet.JWTAuthorities()) != 2 {
+		t.Fatalf("B's bundle holds %d keys (revoked one: %v), want A's new key and B's", len(fleet.JWTAuthorities()), ok)
+	}
+}

@@ -30,6 +30,15 @@
 //     a compare-and-set update on its revision (retried on a concurrent
 //     writer) to the later not-after and earlier not-before; a kid already
 //     live with another key or algorithm is refused ([oidc.ErrKeyConflict]);
+//   - revoke for good: [Store.Revoke] writes {"revoked": kid} over the
+//     kid's record; every Store drops the key (through its watch, or its
+//     next full read at the latest), a Publish of the kid is refused
+//     ([oidc.ErrKeyRevoked]) whenever it arrives, and revocations are
+//     never swept (each holds one of the 256 records a read accepts, for
+//     good; an operator may delete one once no replica holds the key). A
+//     replica of an older ztci reads a revocation as an invalid record: it
+//     never serves it, but would overwrite it when it publishes that kid,
+//     so upgrade every replica before relying on revocation;
 //   - lapse by time: a replica renews its records a token lifetime ahead
 //     while it mints. A replica that stops, crashes or rotates leaves its
 //     records to lapse once their last token has expired; expired records
@@ -53,7 +62,7 @@
 //     fails is logged once per revision and ignored: it never enters the
 //     set, never replaces a good record of another kid, and never crashes
 //     the store. The issuer validates every key again before serving it.
-//   - Bounded: a read stops at 256 records and fails; more than
+//   - Bounded: a read stops at 256 records (revocations included) and fails; more than
 //     [oidc.MaxFleetKeys] (64) live keys makes Keys fail rather than choose;
 //     Publish refuses a new kid when 64 are live.
 //   - Fail closed: when full reads stop succeeding, Keys serves the last

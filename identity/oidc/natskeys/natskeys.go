@@ -1,6 +1,7 @@
 package natskeys
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -49,10 +50,15 @@ const (
 // maxPublishAttempts bounds the compare-and-set retries of one Publish.
 const maxPublishAttempts = 5
 
+// entry is one slot of the bucket: a valid record, or a revocation.
 type entry struct {
-	key oidc.PublishedKey
-	rev uint64
+	key     oidc.PublishedKey
+	rev     uint64
+	revoked bool
 }
+
+// servable reports whether e is a record Keys may return at now.
+func (e entry) servable(now time.Time) bool { return !e.revoked && e.key.NotAfter.After(now) }
 
 // Store is an [oidc.KeyStore] on a JetStream KV bucket: each issuer replica
 // publishes its public keys there, and every replica's Store watches the
@@ -176,6 +182,40 @@ func decodeRecord(key string, value []byte) (oidc.PublishedKey, error) {
 	return k, nil
 }
 
+// tombstone is the value [Store.Revoke] writes in a kid's slot.
+type tombstone struct {
+	Revoked string `json:"revoked"`
+}
+
+func tombstoneFor(kid string) []byte {
+	b, _ := json.Marshal(tombstone{Revoked: kid}) // a string field: cannot fail
+	return b
+}
+
+// decodeEntry decodes the untrusted value stored under key: a revocation,
+// which must be byte for byte what Revoke writes for the kid key hashes
+// from (anything else in that shape is no revocation and no record), or a
+// record decodeRecord accepts.
+func decodeEntry(key string, value []byte) (entry, error) {
+	var t tombstone
+	if len(value) <= oidc.MaxPublishedKeySize && json.Unmarshal(value, &t) == nil && t.Revoked != "" &&
+		Key(t.Revoked) == key && bytes.Equal(value, tombstoneFor(t.Revoked)) {
+		return entry{revoked: true}, nil
+	}
+	k, err := decodeRecord(key, value)
+	return entry{key: k}, err
+}
+
+// decodeLive is decodeEntry, refusing too a record published beyond the
+// horizon.
+func decodeLive(key string, value []byte, now time.Time) (entry, error) {
+	e, err := decodeEntry(key, value)
+	if err == nil && !e.revoked {
+		err = beyondHorizon(e.key, now)
+	}
+	return e, err
+}
+
 // beyondHorizon refuses a record published further ahead than
 // [oidc.MaxKeyHorizon] (an expired record is not an error: it lapses).
 func beyondHorizon(k oidc.PublishedKey, now time.Time) error {
@@ -243,16 +283,14 @@ func (s *Store) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 		delete(s.keys, e.Key())
 		return
 	}
-	k, err := decodeRecord(e.Key(), e.Value())
-	if err == nil {
-		err = beyondHorizon(k, s.cfg.now())
-	}
+	en, err := decodeLive(e.Key(), e.Value(), s.cfg.now())
 	if err != nil {
 		s.refuseLocked(ctx, e.Key(), e.Revision(), err)
 		delete(s.keys, e.Key())
 		return
 	}
-	s.keys[e.Key()] = entry{key: k, rev: e.Revision()}
+	en.rev = e.Revision()
+	s.keys[e.Key()] = en
 }
 
 // refuseLocked logs a refused record once per revision.
@@ -322,21 +360,19 @@ func (s *Store) snapshot(ctx context.Context) error {
 		if n++; n > maxRecords {
 			return unavailable(s.bucket, fmt.Errorf("more than %d records: refusing to read an unbounded key set", maxRecords))
 		}
-		k, err := decodeRecord(e.Key(), e.Value())
-		if err == nil {
-			err = beyondHorizon(k, now)
-		}
+		en, err := decodeLive(e.Key(), e.Value(), now)
 		if err != nil {
 			s.mu.Lock()
 			s.refuseLocked(ctx, e.Key(), e.Revision(), err)
 			s.mu.Unlock()
 			continue
 		}
-		if !k.NotAfter.After(now) {
-			expired = append(expired, entry{key: k, rev: e.Revision()})
+		en.rev = e.Revision()
+		if !en.revoked && !en.key.NotAfter.After(now) {
+			expired = append(expired, en)
 			continue
 		}
-		fresh[e.Key()] = entry{key: k, rev: e.Revision()}
+		fresh[e.Key()] = en // revocations are kept for good: never swept
 	}
 	s.mu.Lock()
 	for key, old := range s.keys {
@@ -383,7 +419,7 @@ func (s *Store) Keys(context.Context) ([]oidc.PublishedKey, error) {
 	for _, e := range s.keys {
 		// Shape and horizon were checked when the record was read; the
 		// horizon only recedes, so expiry is all that is left to check.
-		if e.key.NotAfter.After(now) {
+		if e.servable(now) {
 			out = append(out, e.key)
 		}
 	}
@@ -422,11 +458,18 @@ func (s *Store) Publish(ctx context.Context, k oidc.PublishedKey) error {
 			return unavailable(s.bucket, err)
 		default:
 			rev = cur.Revision()
-			if old, err = decodeRecord(key, cur.Value()); err != nil {
+			slot, err := decodeEntry(key, cur.Value())
+			switch {
+			case err != nil:
 				// Our kid's slot holds garbage: it is never served, and the
 				// valid record replaces it.
 				s.cfg.logger.ErrorContext(ctx, "natskeys: replacing an invalid key record", "bucket", s.bucket, "kid", k.ID, "error", err)
-				old = oidc.PublishedKey{}
+			case slot.revoked:
+				slot.rev = rev
+				s.store(key, slot)
+				return fmt.Errorf("%w: kid %q in bucket %q", oidc.ErrKeyRevoked, k.ID, s.bucket)
+			default:
+				old = slot.key
 			}
 		}
 		merged, err := oidc.MergePublished(old, k, now)
@@ -434,7 +477,7 @@ func (s *Store) Publish(ctx context.Context, k oidc.PublishedKey) error {
 			return err
 		}
 		if rev != 0 && old.ID != "" && merged.NotAfter.Equal(old.NotAfter) && merged.NotBefore.Equal(old.NotBefore) {
-			s.store(key, merged, rev)
+			s.store(key, entry{key: merged, rev: rev})
 			return nil
 		}
 		value, err := json.Marshal(merged)
@@ -449,7 +492,7 @@ func (s *Store) Publish(ctx context.Context, k oidc.PublishedKey) error {
 		}
 		switch {
 		case err == nil:
-			s.store(key, merged, newRev)
+			s.store(key, entry{key: merged, rev: newRev})
 			return nil
 		case errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 			continue // another replica wrote first: read again and merge
@@ -460,14 +503,37 @@ func (s *Store) Publish(ctx context.Context, k oidc.PublishedKey) error {
 	return unavailable(s.bucket, fmt.Errorf("kid %q: %d concurrent updates in a row", k.ID, maxPublishAttempts))
 }
 
-// store puts a record this store wrote (or read) into the cache.
-func (s *Store) store(key string, k oidc.PublishedKey, rev uint64) {
+// Revoke implements [oidc.KeyStore]: it writes a revocation,
+// {"revoked":kid}, over kid's slot, whatever it held. A Publish that read
+// the record before then fails its compare-and-set, reads the revocation
+// and is refused ([oidc.ErrKeyRevoked]); a Create of a new record fails on
+// the existing slot. This store drops the key at once, every other Store
+// of the bucket when its watch delivers the revocation (milliseconds) or
+// at its next full read ([WithRefresh]) at the latest. Revocations are
+// never swept: each holds one of the records a read accepts for good.
+func (s *Store) Revoke(ctx context.Context, kid string) error {
+	if err := oidc.CheckKeyID(kid); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	key := Key(kid)
+	rev, err := s.kv.Put(ctx, key, tombstoneFor(kid))
+	if err != nil {
+		return unavailable(s.bucket, err)
+	}
+	s.store(key, entry{revoked: true, rev: rev})
+	return nil
+}
+
+// store puts an entry this store wrote (or read) into the cache.
+func (s *Store) store(key string, e entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.keys[key]; ok && old.rev >= rev {
+	if old, ok := s.keys[key]; ok && old.rev >= e.rev {
 		return
 	}
-	s.keys[key] = entry{key: k, rev: rev}
+	s.keys[key] = e
 }
 
 // live counts the cached live records.
@@ -476,7 +542,7 @@ func (s *Store) live(now time.Time) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, e := range s.keys {
-		if e.key.NotAfter.After(now) {
+		if e.servable(now) {
 			n++
 		}
 	}

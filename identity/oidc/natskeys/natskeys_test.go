@@ -641,3 +641,70 @@ func TestSharedKMSKeyAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedKidNeverServedAgain: a kid revoked through one store leaves
+// every store's key set (another's through the watch, a new one's through
+// its first read) and no store publishes it again: not a renewal of the
+// revoked record, not a kid revoked before it was ever published.
+// Revoking again is not an error; an invalid kid is refused.
+func TestRevokedKidNeverServedAgain(t *testing.T) {
+	c := itest.StartNATSCluster(t, 1)
+	a, b := newStore(t, connect(t, c.URLs())), newStore(t, connect(t, c.URLs()))
+	now := time.Now()
+	k := oidc.PublishedKey{ID: "stolen", Algorithm: oidc.ES256, Key: genKey(t, "P-256").Public(), NotBefore: now, NotAfter: now.Add(time.Hour)}
+	if err := a.Publish(t.Context(), k); err != nil {
+		t.Fatal(err)
+	}
+	served := func(s *natskeys.Store, kid string) bool {
+		keys, err := s.Keys(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(keys, func(k oidc.PublishedKey) bool { return k.ID == kid })
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !served(b, "stolen") {
+		if time.Now().After(deadline) {
+			t.Fatal("b never saw the published key")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if err := a.Revoke(t.Context(), "stolen"); err != nil {
+		t.Fatal(err)
+	}
+	if served(a, "stolen") {
+		t.Fatal("the revoking store still serves the key")
+	}
+	for served(b, "stolen") {
+		if time.Now().After(deadline.Add(5 * time.Second)) {
+			t.Fatal("another store still serves the revoked key")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	late := k
+	late.NotAfter = now.Add(2 * time.Hour)
+	for name, s := range map[string]*natskeys.Store{"revoking": a, "other": b, "new": newStore(t, connect(t, c.URLs()))} {
+		if served(s, "stolen") {
+			t.Errorf("%s store serves the revoked key", name)
+		}
+		if err := s.Publish(t.Context(), late); !errors.Is(err, oidc.ErrKeyRevoked) {
+			t.Errorf("%s store: publishing the revoked kid = %v, want ErrKeyRevoked", name, err)
+		}
+	}
+
+	if err := b.Revoke(t.Context(), "stolen"); err != nil {
+		t.Fatalf("revoking again = %v", err)
+	}
+	if err := b.Revoke(t.Context(), "never-published"); err != nil {
+		t.Fatal(err)
+	}
+	early := k
+	early.ID = "never-published"
+	if err := a.Publish(t.Context(), early); !errors.Is(err, oidc.ErrKeyRevoked) {
+		t.Errorf("publishing a kid revoked before its first publish = %v, want ErrKeyRevoked", err)
+	}
+	if err := a.Revoke(t.Context(), ""); !errors.Is(err, oidc.ErrKeyRecord) {
+		t.Errorf("revoking an empty kid = %v, want ErrKeyRecord", err)
+	}
+}
