@@ -18,6 +18,8 @@ import (
 //	  ErrCheckpointSignature, ErrCheckpointSize, ErrRootMismatch, ErrUnanchored
 //	ErrProof
 //	ErrUnseal
+//	ErrNotMarked
+//	ErrMarkChanged
 var (
 	// ErrInvalidEvent: an event is missing a required field or cannot be
 	// decoded.
@@ -40,6 +42,18 @@ var (
 	// ErrSeal: a [Sealer] could not seal an event's fields (the Encrypter
 	// failed, or the event has no usable ID); nothing was written.
 	ErrSeal = fmt.Errorf("%w: fields cannot be sealed", ErrSink)
+
+	// ErrNotMarked: a kill switch was asked to clear an identity that
+	// holds no mark. Nothing was cleared, and nothing audited: the audit
+	// log records changes to the switch, and a refused clear changed
+	// nothing (the caller has the error).
+	ErrNotMarked = errors.New("audit: identity not marked")
+	// ErrMarkChanged: after a clear had read a mark and audited lifting it,
+	// the mark changed (it was marked again, or cleared by another caller),
+	// so the clear deleted nothing: a mark made after the clear read it is
+	// never lifted by that clear. Its first event is followed by one with
+	// [OutcomeFailure] saying the clear did not happen.
+	ErrMarkChanged = errors.New("audit: mark changed during clear, kept")
 
 	// ErrConfig: a constructor was given an invalid or unsafe argument or
 	// option.

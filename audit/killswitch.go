@@ -2,9 +2,9 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -60,7 +60,15 @@ type KillSwitch struct {
 	logger *slog.Logger
 
 	mu    sync.RWMutex
-	marks map[string]Mark
+	marks map[string]held
+	gen   uint64 // numbers every write of a mark, for Clear's compare-and-delete
+}
+
+// held is a mark and the number of the write that last set (or re-asserted)
+// it: a Clear deletes only the mark it read and audited.
+type held struct {
+	Mark
+	gen uint64
 }
 
 var _ CompromiseChecker = (*KillSwitch)(nil)
@@ -75,7 +83,7 @@ func NewKillSwitch(audit Sink, opts ...Option) (*KillSwitch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &KillSwitch{audit: audit, now: o.now, logger: o.logger, marks: map[string]Mark{}}, nil
+	return &KillSwitch{audit: audit, now: o.now, logger: o.logger, marks: map[string]held{}}, nil
 }
 
 // Compromised reports whether id is marked and the mark has not lapsed.
@@ -91,15 +99,12 @@ func (k *KillSwitch) Compromised(id string) bool {
 func (k *KillSwitch) Marks() []Mark {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return slices.SortedFunc(maps.Values(k.marks), func(a, b Mark) int {
-		if a.ID < b.ID {
-			return -1
-		}
-		if a.ID > b.ID {
-			return 1
-		}
-		return 0
-	})
+	out := make([]Mark, 0, len(k.marks))
+	for _, h := range k.marks {
+		out = append(out, h.Mark)
+	}
+	slices.SortFunc(out, func(a, b Mark) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Mark marks id compromised for reason until until (zero: no expiry), by
@@ -137,9 +142,12 @@ func (k *KillSwitch) mark(ctx context.Context, id, reason, by string, until time
 		}
 	}
 	if old, ok := k.marks[id]; ok && (old.Until.IsZero() || (!until.IsZero() && !old.Until.Before(until))) {
-		m = old // live (lapsed ones were dropped above) and lasts at least as long
+		m = old.Mark // live (lapsed ones were dropped above) and lasts at least as long
 	}
-	k.marks[id] = m
+	// A kept mark is re-asserted (and audited) too: a clear that read it
+	// before must not lift it.
+	k.gen++
+	k.marks[id] = held{Mark: m, gen: k.gen}
 	k.mu.Unlock()
 	k.logger.WarnContext(ctx, "audit kill switch: identity marked compromised", "id", id, "by", by)
 	attrs := map[string]string{AttrCompromisedID: id}
@@ -152,19 +160,55 @@ func (k *KillSwitch) mark(ctx context.Context, id, reason, by string, until time
 	return nil
 }
 
-// Clear lifts the mark on id. It is audited first; if the audit fails, the
-// mark stays and the error is returned.
+// Clear lifts the mark on id (lapsed or not). It is audited first; if the
+// audit fails, the mark stays and the error is returned.
+//
+// An id that holds no mark is refused with [ErrNotMarked], and nothing is
+// audited. Clear lifts only the mark it read: when id is marked again (or
+// cleared by another caller) while the clear is being audited, that mark is
+// kept, a second event with [OutcomeFailure] records that the audited clear
+// did not happen, and the error matches [ErrMarkChanged].
 func (k *KillSwitch) Clear(ctx context.Context, id, reason, by string) error {
 	if id == "" || reason == "" || by == "" {
 		return &FieldError{Field: "clear", Want: "non-empty id, reason and by", Got: id}
 	}
-	if err := k.audit.Write(ctx, k.event(k.now(), ActionKillSwitchClear, by, reason, map[string]string{AttrCompromisedID: id})); err != nil {
+	now := k.now()
+	k.mu.RLock()
+	read, ok := k.marks[id]
+	k.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotMarked, id)
+	}
+	attrs := map[string]string{AttrCompromisedID: id}
+	if err := k.audit.Write(ctx, k.event(now, ActionKillSwitchClear, by, reason, attrs)); err != nil {
 		return fmt.Errorf("audit: kill switch: mark of %q kept, clearing could not be audited: %w", id, err)
 	}
 	k.mu.Lock()
-	delete(k.marks, id)
+	cur, ok := k.marks[id]
+	lifted := ok && cur.gen == read.gen
+	if lifted {
+		delete(k.marks, id)
+	}
 	k.mu.Unlock()
-	return nil
+	if lifted {
+		return nil
+	}
+	return clearNotDone(ctx, k.audit, k.event(k.now(), ActionKillSwitchClear, by, reason, attrs),
+		fmt.Errorf("%w: %q was marked again or cleared by another caller", ErrMarkChanged, id))
+}
+
+// clearNotDone records that a clear which was audited did not happen: it
+// writes e (a new event like the clear's) with [OutcomeFailure] and why in
+// its Reason, so that the log does not leave a lift standing that did not
+// take place, and returns why, joined with the audit error if that write
+// fails.
+func clearNotDone(ctx context.Context, sink Sink, e Event, why error) error {
+	e.Outcome = OutcomeFailure
+	e.Reason = "not cleared (" + why.Error() + "); reason given: " + e.Reason
+	if err := sink.Write(ctx, e); err != nil {
+		return errors.Join(why, fmt.Errorf("audit: kill switch: the failed clear could not be audited: %w", err))
+	}
+	return why
 }
 
 // Write handles a detector event: an [ActionCompromiseDetected] event marks

@@ -103,7 +103,10 @@ func WithSCTThreshold(n int) Option {
 // option with any other, such as sigstore-go's root.LiveTrustedRoot, since a
 // cached result would outlive a refresh that removes the CA, log or TSA it
 // was verified under. With a refreshing root, rebuild Verifiers when it
-// changes (verify/tuf's Live does).
+// changes (verify/tuf's Live does). With WithAnySignerUnsafe, a Trust's
+// public keys must be static too (built only from *root.TrustedRoot: see
+// Trust), since a Trust cannot copy keys and the material's keys then
+// decide a keyed bundle.
 func WithResultCache(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {

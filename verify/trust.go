@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -101,12 +102,23 @@ func LoadTrustedRoot(path string) (root.TrustedMaterial, error) {
 //
 // A Trust is safe for concurrent use. Because it is a snapshot, build it from
 // static roots only; pass a refreshing root.TrustedMaterial to New directly.
+//
+// Public keys are the exception: root.TrustedMaterial answers
+// PublicKeyVerifier by key id and cannot list its keys, so a Trust cannot
+// copy them and asks the materials it was built from on every call. They
+// are static only when every material is a *root.TrustedRoot (which holds
+// no keys) or a Trust whose keys are; over any other material (sigstore-go's
+// root.TrustedPublicKeyMaterial is a function), New refuses WithResultCache
+// with WithAnySignerUnsafe, the one expectation under which the material's
+// keys decide a keyed bundle (a PublicKey expectation verifies with its own
+// key, an Identity refuses keyed bundles).
 type Trust struct {
 	tsas    []root.TimestampingAuthority
 	cas     []root.CertificateAuthority
 	rekor   map[string]*root.TransparencyLog
 	ct      map[string]*root.TransparencyLog
 	keys    root.TrustedMaterial
+	static  bool // keys answer the same for ever: see staticKeys
 	memo    *chainMemo
 	sources int
 }
@@ -138,6 +150,7 @@ func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 		rekor:   coll.RekorLogs(),
 		ct:      coll.CTLogs(),
 		keys:    coll,
+		static:  !slices.ContainsFunc(materials, func(m root.TrustedMaterial) bool { return !staticKeys(m) }),
 		memo:    newChainMemo(defaultMemoSize),
 		sources: len(materials),
 	}
@@ -159,9 +172,23 @@ func (t *Trust) RekorLogs() map[string]*root.TransparencyLog { return t.rekor }
 // CTLogs implements root.TrustedMaterial.
 func (t *Trust) CTLogs() map[string]*root.TransparencyLog { return t.ct }
 
-// PublicKeyVerifier implements root.TrustedMaterial.
+// PublicKeyVerifier implements root.TrustedMaterial. It asks the materials
+// the Trust was built from (see Trust on public keys).
 func (t *Trust) PublicKeyVerifier(hint string) (root.TimeConstrainedVerifier, error) {
 	return t.keys.PublicKeyVerifier(hint)
+}
+
+// staticKeys reports whether m's PublicKeyVerifier is known to answer the
+// same for ever: a parsed trusted root (sigstore-go's TrustedRoot holds no
+// keys and refuses every key id), or a Trust built from such.
+func staticKeys(m root.TrustedMaterial) bool {
+	switch m := m.(type) {
+	case *root.TrustedRoot:
+		return true
+	case *Trust:
+		return m != nil && m.static
+	}
+	return false
 }
 
 // defaultMemoSize bounds the chain memo (entries); about 2 KiB each.

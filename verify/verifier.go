@@ -82,6 +82,12 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 		return nil, fmt.Errorf("%w: WithResultCache needs static trust material (a *root.TrustedRoot or a *Trust from NewTrust), got %T; "+
 			"rebuild the Verifier when a refreshing root changes (verify/tuf's Live)", ErrConfig, trust)
 	}
+	if cfg.cacheSize > 0 && expect.Signer == nil && !staticKeys(trust) {
+		// Without a signer expectation the material's keys decide a keyed
+		// bundle, and a Trust cannot copy those (see Trust).
+		return nil, fmt.Errorf("%w: WithResultCache with WithAnySignerUnsafe needs trust whose public keys are static "+
+			"(a *Trust built only from *root.TrustedRoot); this Trust asks other material for keys on every call", ErrConfig)
+	}
 	v := &Verifier{expect: expect, cfg: cfg}
 	switch s := expect.Signer.(type) {
 	case nil:

@@ -44,14 +44,19 @@
 //   - A mark that cannot be written returns [ErrUnavailable] and is not in
 //     force anywhere: the caller retries. Marking is effective before it is
 //     audited (denying is the safe side); clearing is audited first, and an
-//     audit failure keeps the mark.
+//     audit failure keeps the mark. Clearing an identity with no mark is
+//     refused ([ErrNotMarked]) and not audited. A clear deletes only the
+//     revision it read: a mark written after that read (on any replica) is
+//     kept ([ErrMarkChanged]), and the audited clear is followed by an
+//     event saying it did not happen.
 //   - Marks do not lapse by age in the bucket ([New] refuses a bucket with a
 //     max age); a mark's own Until ends it on every replica by its clock.
 //     With [WithReplicas](3), losing any one node loses no acknowledged mark.
 //   - Keys are the kind and the SHA-256 of the id; values are bounded
 //     (4 KiB per field). An id longer than 4 KiB is marked all the same,
 //     under a stand-in ("\x00sha256:" and its hex SHA-256: the Mark.ID
-//     that [Switch.Marks] and [WithOnMark] see), and a detector's longer
+//     that [Switch.Marks] and [WithOnMark] see, that [Switch.ClearMark]
+//     lifts and that the clear event names), and a detector's longer
 //     reason or name is cut: no identity escapes quarantine by the length
 //     of its id. Whoever can write the bucket can deny any identity
 //     or lift any mark: grant write access to the markers only, read access

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ztci/ztci/audit"
 )
 
 // Errors. [Switch.Check] returns nil only when the identity is not marked
@@ -25,6 +27,15 @@ var (
 	ErrClosed = fmt.Errorf("%w: closed", ErrUndecided)
 	// ErrUnavailable: a mark or clear could not be written to the bucket.
 	ErrUnavailable = errors.New("natskill: kill-switch bucket unavailable")
+	// ErrNotMarked: [Switch.Clear] or [Switch.ClearMark] of an identity
+	// the bucket holds no mark for; nothing was audited. It is
+	// [audit.ErrNotMarked], as the in-memory switch returns.
+	ErrNotMarked = audit.ErrNotMarked
+	// ErrMarkChanged: a clear's mark changed in the bucket after the clear
+	// read it (marked again, or cleared elsewhere) and was kept; the
+	// audited clear was followed by its failure. It is
+	// [audit.ErrMarkChanged].
+	ErrMarkChanged = audit.ErrMarkChanged
 	// ErrConfig: an invalid option or argument.
 	ErrConfig = errors.New("natskill: invalid configuration")
 )

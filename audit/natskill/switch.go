@@ -21,6 +21,11 @@ import (
 // [audit.AttrCompromisedID] and [audit.AttrExpires].
 const AttrCompromisedKind = "compromised_kind"
 
+// AttrMarkID is set on the mark event of an id longer than 4 KiB: the
+// stand-in the mark is stored and listed under ([Switch.Marks]), which the
+// event of its clear names as [audit.AttrCompromisedID].
+const AttrMarkID = "mark_id"
+
 // SourceKillSwitch is the Source of the switch's own audit events.
 const SourceKillSwitch = "ztci/audit/natskill"
 
@@ -250,7 +255,8 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 
 // Marks returns the marks the switch holds, sorted by kind and id; lapsed
 // marks are included until cleared. The mark of an id longer than 4 KiB
-// carries its stand-in as ID.
+// carries its stand-in as ID: lift it with [Switch.ClearMark], not
+// [Switch.Clear].
 func (s *Switch) Marks() []Mark {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -273,8 +279,9 @@ func (s *Switch) Marks() []Mark {
 // matching [ErrUnavailable] means the mark was not recorded: retry.
 //
 // Mark never shortens a mark in force: when the bucket holds one that lasts
-// at least as long (or has no expiry), it is kept as it is and the audit
-// event names its expiry. Only [Switch.Clear] lifts or shortens a mark, so
+// at least as long (or has no expiry), it is kept as it is (written again
+// at a new revision, so that a clear that read it before cannot lift it)
+// and the audit event names its expiry. Only [Switch.Clear] lifts or shortens a mark, so
 // an automatic, bounded quarantine (audit.Escalator) cannot turn an
 // operator's permanent mark into a temporary one. The read and the write
 // are one compare-and-set on the key's revision, so concurrent marks on
@@ -323,6 +330,9 @@ func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, unt
 	if !kept.Until.IsZero() {
 		attrs[audit.AttrExpires] = kept.Until.UTC().Format(time.RFC3339Nano)
 	}
+	if m.ID != id {
+		attrs[AttrMarkID] = m.ID
+	}
 	if err := s.audit.Write(ctx, s.event(now, audit.ActionKillSwitchMark, by, reason, attrs)); err != nil {
 		return fmt.Errorf("natskill: mark of %s %q is in effect but was not audited: %w", kind, id, err)
 	}
@@ -335,9 +345,13 @@ const maxMarkAttempts = 8
 // put writes m under k unless the bucket holds a live mark that outlasts
 // it, and returns the mark in force afterwards. It writes only over the
 // revision it read (or creates the key), retrying on a concurrent change.
+// A mark that outlasts m is written again as it is: the mark is re-asserted
+// (and audited), so a clear that read the previous revision must not lift
+// it, and its revision-checked delete then fails.
 func (s *Switch) put(ctx context.Context, k string, m Mark, val []byte, now time.Time) (Mark, error) {
 	for range maxMarkAttempts {
 		var rev uint64
+		put, putVal := m, val
 		cur, err := s.kv.Get(ctx, k)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -348,23 +362,20 @@ func (s *Switch) put(ctx context.Context, k string, m Mark, val []byte, now time
 			// A stored value that does not decode is replaced: the mark
 			// being written is well formed and fails closed too.
 			if old, derr := decodeMark(k, cur.Value()); derr == nil && outlasts(old, m, now) {
-				s.mu.Lock()
-				s.view.apply(k, entry{rev: rev, mark: &old})
-				s.mu.Unlock()
-				return old, nil
+				put, putVal = old, cur.Value()
 			}
 		}
 		var wrote uint64
 		if rev == 0 {
-			wrote, err = s.kv.Create(ctx, k, val)
+			wrote, err = s.kv.Create(ctx, k, putVal)
 		} else {
-			wrote, err = s.kv.Update(ctx, k, val, rev)
+			wrote, err = s.kv.Update(ctx, k, putVal, rev)
 		}
 		if err == nil {
 			s.mu.Lock()
-			s.view.apply(k, entry{rev: wrote, mark: &m})
+			s.view.apply(k, entry{rev: wrote, mark: &put})
 			s.mu.Unlock()
-			return m, nil
+			return put, nil
 		}
 		if !lostRace(err) {
 			return Mark{}, err
@@ -393,24 +404,83 @@ func lostRace(err error) bool {
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
-// Clear lifts the mark on id of the given kind. It is audited first; if the
-// audit fails, or the bucket cannot be written ([ErrUnavailable]), the mark
-// stays. Replicas, this one included, lift it when their watch delivers the
-// deletion.
+// Clear lifts the mark on id of the given kind (lapsed or not): the id as
+// it was marked, however long. It is audited first; if the audit fails, or
+// the bucket cannot be read or written ([ErrUnavailable]), the mark stays.
+// Replicas, this one included, lift it when their watch delivers the
+// deletion. The clear event names the mark as [Switch.Marks] lists it: for
+// an id longer than 4 KiB, its stand-in (see [AttrMarkID]).
+//
+// An id the bucket holds no mark for is refused with [ErrNotMarked], and
+// nothing is audited (the log records changes; this one changed nothing).
+// The deletion is conditional on the revision the clear read, so a mark
+// written after that read (a re-mark on any replica, or another clear) is
+// never lifted by it: the clear then fails with [ErrMarkChanged], and a
+// second event with [audit.OutcomeFailure] records that the audited clear
+// did not happen. A deletion that fails otherwise is recorded the same way
+// ([ErrUnavailable]).
 func (s *Switch) Clear(ctx context.Context, kind Kind, id, reason, by string) error {
 	if err := validArgs(kind, id, reason, by); err != nil {
 		return err
+	}
+	return s.clear(ctx, kind, storedID(id), reason, by)
+}
+
+// ClearMark lifts m, a mark as [Switch.Marks] listed it, as [Switch.Clear]
+// does. It exists for the mark of an id longer than 4 KiB, which Marks
+// lists under its stand-in: Clear takes the id as it was marked and
+// hashes a stand-in again (an id shaped like one is an id of its own, which
+// keeps ids and stored marks one-to-one). ClearMark takes m.ID as the
+// stored id, so it reaches exactly the mark listed under m.ID and no other
+// id's: a stand-in names one id by its SHA-256, and an id kept as it is
+// is stored under itself. Only m.Kind and m.ID are read.
+func (s *Switch) ClearMark(ctx context.Context, m Mark, reason, by string) error {
+	if err := validArgs(m.Kind, m.ID, reason, by); err != nil {
+		return err
+	}
+	return s.clear(ctx, m.Kind, m.ID, reason, by)
+}
+
+// clear deletes the mark stored under id (a stored id: see storedID) if the
+// bucket holds one, after auditing it, and only at the revision it read.
+func (s *Switch) clear(ctx context.Context, kind Kind, id, reason, by string) error {
+	k := key(kind, id)
+	gctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	cur, err := s.kv.Get(gctx, k)
+	cancel()
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return fmt.Errorf("%w: %s %q", ErrNotMarked, kind, id)
+	case err != nil:
+		return fmt.Errorf("%w: mark of %s %q kept, not read: %w", ErrUnavailable, kind, id, err)
 	}
 	attrs := map[string]string{audit.AttrCompromisedID: id, AttrCompromisedKind: string(kind)}
 	if err := s.audit.Write(ctx, s.event(s.cfg.now(), audit.ActionKillSwitchClear, by, reason, attrs)); err != nil {
 		return fmt.Errorf("natskill: mark of %s %q kept, clearing could not be audited: %w", kind, id, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
-	defer cancel()
-	if err := s.kv.Delete(wctx, key(kind, storedID(id))); err != nil {
-		return fmt.Errorf("%w: mark of %s %q kept, clear not recorded: %w", ErrUnavailable, kind, id, err)
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	err = s.kv.Delete(dctx, k, jetstream.LastRevision(cur.Revision()))
+	cancel()
+	if err == nil {
+		return nil
 	}
-	return nil
+	why := fmt.Errorf("%w: mark of %s %q kept, clear not recorded: %w", ErrUnavailable, kind, id, err)
+	if lostRace(err) {
+		why = fmt.Errorf("%w: %s %q was marked again or cleared by another caller", ErrMarkChanged, kind, id)
+	}
+	return s.clearNotDone(ctx, attrs, reason, by, why)
+}
+
+// clearNotDone records that an audited clear did not happen, so that the
+// log does not leave a lift standing that did not take place, and returns
+// why, joined with the audit error if that record cannot be written.
+func (s *Switch) clearNotDone(ctx context.Context, attrs map[string]string, reason, by string, why error) error {
+	e := s.event(s.cfg.now(), audit.ActionKillSwitchClear, by, "not cleared ("+why.Error()+"); reason given: "+reason, attrs)
+	e.Outcome = audit.OutcomeFailure
+	if err := s.audit.Write(ctx, e); err != nil {
+		return errors.Join(why, fmt.Errorf("natskill: the failed clear could not be audited: %w", err))
+	}
+	return why
 }
 
 // Write handles a detector event as [audit.KillSwitch.Write] does: an
