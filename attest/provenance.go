@@ -160,9 +160,15 @@ func (p *Provenance) Validate() error {
 }
 
 // ParseProvenance parses and validates a SLSA provenance v1 predicate with
-// the same strictness as ParseStatement (no duplicate keys).
+// the same strictness as ParseStatement (no duplicate keys), and refuses
+// one that names two sources ([ErrProvenanceSources]), as verify does.
 func ParseProvenance(b []byte) (*Provenance, error) {
 	if err := checkObject(b); err != nil {
+		return nil, err
+	}
+	// One reading of the source, verify's: a provenance naming two is
+	// refused here as verify.ReadProvenance and the writer refuse it.
+	if err := checkSources(b); err != nil {
 		return nil, err
 	}
 	var p Provenance

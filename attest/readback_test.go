@@ -96,6 +96,9 @@ func TestProvenanceWriterRefusesTwoSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if _, err := attest.ParseProvenance(raw); !errors.Is(err, attest.ErrProvenanceSources) {
+				t.Fatalf("ParseProvenance = %v, want ErrProvenanceSources", err)
+			}
 			var pm *verify.ProvenanceMismatchError
 			if _, err := verify.ReadProvenance(&attest.Statement{PredicateType: attest.PredicateSLSAProvenanceV1, Predicate: raw}); !errors.As(err, &pm) || pm.Field != "source" {
 				t.Fatalf("ReadProvenance = %v, want a refusal of two sources", err)
