@@ -8,9 +8,10 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 )
 
-// ErrInvalidSVID: a PEM X.509-SVID does not satisfy the X509-SVID
-// specification, or its key does not match.
-var ErrInvalidSVID = errors.New("svid: invalid X.509-SVID")
+// ErrInvalidSVID: an SVID does not satisfy its specification: a PEM
+// X.509-SVID (X509-SVID specification, or its key does not match) or a
+// JWT-SVID (JWT-SVID specification, signature, audience, expiry).
+var ErrInvalidSVID = errors.New("svid: invalid SVID")
 
 // ValidityError reports an SVID certificate used outside its validity
 // period.
