@@ -1,7 +1,9 @@
 // Package attach attaches attestations to container images in any OCI
 // registry: [Bundle] pushes a Sigstore bundle (signed with attest) as an OCI
 // 1.1 artifact whose subject is the image, in the layout cosign v3 and
-// GitHub use, so that verify/image, cosign and GitHub's tooling find it.
+// GitHub use, so that verify/image, cosign and GitHub's tooling find it;
+// [Attest] signs statements about the image a job built and attaches them
+// in one call.
 //
 // With verify/image it is the only part of ztci that links
 // go-containerregistry, and it links no OPA.
@@ -13,6 +15,12 @@
 //	att, err := attach.Bundle(ctx, ref, bundleJSON)
 //	// att.Subject is the digest the tag resolved to; att.Path says whether
 //	// the registry lists it by the referrers API or the tag schema.
+//
+// A job that has just pushed the image it built attests that image, not
+// whatever its tag names by then:
+//
+//	atts, err := attach.Attest(ctx, ref.Context(), builtImage, signer,
+//		[]attest.Predicate{provenance, attest.CycloneDX(sbom)})
 //
 // The artifact: artifactType and the single layer's media type are the
 // bundle's ([github.com/ztci/ztci/attest.BundleMediaType]), the config is

@@ -6,7 +6,8 @@ import (
 	"github.com/ztci/ztci/internal/oci"
 )
 
-// Sentinel errors. Every error Bundle returns wraps ErrRegistry (the
+// Sentinel errors. Every error Bundle returns (and Attest, but for the
+// signing errors it passes on from attest) wraps ErrRegistry (the
 // registry failed, refused or misbehaved; the attestation may not be
 // listed), ErrConfig (the options or the bundle are unusable) or
 // ErrUnaudited (WithAudit's sink refused the event; audit.go). Finer

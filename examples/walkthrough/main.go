@@ -29,7 +29,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -226,10 +225,6 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
 		return err
 	}
-	subject, err := imageSubject(ref, img)
-	if err != nil {
-		return err
-	}
 	prov, err := attest.JobProvenance(job, attest.Build{BuilderID: builderID, BuildType: buildType, SourceURI: sourceURI})
 	if err != nil {
 		return err
@@ -239,18 +234,10 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 		return err
 	}
 	sbom := attest.CycloneDX([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}`))
-	for _, pred := range []attest.Predicate{prov, sbom} {
-		st, err := attest.NewStatement([]attest.ResourceDescriptor{subject}, pred)
-		if err != nil {
-			return err
-		}
-		b, err := attest.Sign(ctx, signer, st)
-		if err != nil {
-			return err
-		}
-		if _, err := attach.Bundle(ctx, ref, b); err != nil {
-			return err
-		}
+	// Attest names the image the job pushed (img), never what the tag
+	// names by now.
+	if _, err := attach.Attest(ctx, ref.Context(), img, signer, []attest.Predicate{prov, sbom}); err != nil {
+		return err
 	}
 
 	// The deploy step gets its own token, for the gate's audience only.
@@ -312,24 +299,6 @@ func run(ctx context.Context, out io.Writer, dir string) (err error) {
 	}
 	fmt.Fprintln(out, "audit: decision", ev.Outcome, "proven at entry", proof.Index)
 	return nil
-}
-
-// imageSubject is the in-toto subject for an image: its repository and
-// manifest descriptor.
-func imageSubject(ref name.Tag, img v1.Image) (attest.ResourceDescriptor, error) {
-	d, err := img.Digest()
-	if err != nil {
-		return attest.ResourceDescriptor{}, err
-	}
-	size, err := img.Size()
-	if err != nil {
-		return attest.ResourceDescriptor{}, err
-	}
-	mt, err := img.MediaType()
-	if err != nil {
-		return attest.ResourceDescriptor{}, err
-	}
-	return attest.SubjectFromOCI(ref.Context().Name(), attest.OCIDescriptor{MediaType: string(mt), Digest: d.String(), Size: size})
 }
 
 // policyConfig configures the built-in library: who may sign releases, from

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"go/build"
 	"os"
 	"path/filepath"
@@ -87,5 +88,46 @@ func TestREADMEExcerpt(t *testing.T) {
 		if !strings.Contains(string(readme), r) {
 			t.Errorf("README.md lacks this excerpt of main.go:\n%s", r)
 		}
+	}
+}
+
+// The glue — run from its "---- glue" marker to its end, without blank
+// lines, comments and the lines that only print — stays within the 100
+// lines the SDK promises a vendor, and the README states its true count.
+func TestGlueLines(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, in := 0, false
+	for _, l := range strings.Split(string(src), "\n") {
+		s := strings.TrimSpace(l)
+		if strings.HasPrefix(s, "// ---- glue") {
+			in = true
+			continue
+		}
+		if !in {
+			continue
+		}
+		if l == "}" { // the end of run
+			break
+		}
+		if s == "" || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "fmt.Fprint") {
+			continue
+		}
+		n++
+	}
+	if !in {
+		t.Fatal(`main.go has no "---- glue" marker`)
+	}
+	if n > 100 {
+		t.Errorf("the glue is %d lines, over 100", n)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("the whole path in %d\nlines of glue", n); !strings.Contains(string(readme), want) {
+		t.Errorf("README.md does not say %q", want)
 	}
 }
