@@ -48,7 +48,11 @@
 //     silently undefined. Policies cannot call http.send,
 //     net.lookup_ip_addr or opa.runtime (the environment holds CI secrets),
 //     nor json.match_schema or json.verify_schema, which read a schema
-//     "$ref" to a file:// URL from the host's file system.
+//     "$ref" to a file:// URL from the host's file system, nor
+//     strings.render_template or graph.reachable_paths, which ignore the
+//     evaluation's deadline while their work grows exponentially in what
+//     they are given (a policy passing them input would let its author's
+//     adversary hold the gate's CPU for minutes per request).
 //   - A compromised identity ([WithCompromiseChecker]) is denied in every
 //     mode, before any policy runs (rule [RuleCompromised]).
 //   - Loading is bounded ([MaxPolicyFileBytes], [MaxBundleBytes],

@@ -12,7 +12,7 @@
 //
 // Tests are compiled with the same capabilities as [policy.New] (no
 // network, no opa.runtime, no JSON schema builtins, which read local
-// files) and with builtin errors raised, so a test that
+// files, no builtins that ignore the deadline) and with builtin errors raised, so a test that
 // passes here exercises the policy as the evaluator will run it.
 package policytest
 

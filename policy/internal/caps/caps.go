@@ -15,8 +15,19 @@ import (
 // that file from the host (allow_net bounds only their http fetches), so a
 // policy, or a schema taken from input, could read the gate's keys and
 // credentials into a violation message, or block or exhaust memory on
-// /dev/zero or a FIFO. A policy that uses one does not compile.
-var Denied = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "json.match_schema", "json.verify_schema"}
+// /dev/zero or a FIFO. strings.render_template and graph.reachable_paths
+// run to completion whatever the evaluation's deadline (OPA checks no
+// cancellation in them), and their work grows without bound in their
+// arguments: a template defining each level as two calls of the one below
+// doubles per definition (27 definitions ran 15 s past a 100 ms
+// deadline), and the simple paths of an 8-node complete graph took 4.6 s
+// (9 nodes over 5 minutes) — a graph a policy would build from input, such
+// as an SBOM's dependencies, so whoever writes the input holds the gate's
+// CPU. A policy that uses one of these does not compile.
+var Denied = []string{
+	"http.send", "net.lookup_ip_addr", "opa.runtime", "json.match_schema", "json.verify_schema",
+	"strings.render_template", "graph.reachable_paths",
+}
 
 // Capabilities returns OPA's capabilities for this version without the
 // Denied builtins and with no network access.
