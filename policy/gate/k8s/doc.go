@@ -151,12 +151,15 @@
 //     case-sensitive; repeated members, unknown members, trailing data and
 //     bytes that are not UTF-8 are refused. A refused review whose uid is
 //     readable is answered with an audited deny for that uid
-//     ([ReasonBadReview]), whatever the failurePolicy. An object field
+//     ([ReasonBadReview]), whatever the failurePolicy; a v1beta1 review
+//     (admissionReviewVersions listing v1beta1 first) is refused so, its
+//     deny written as v1beta1, the only version the API server then
+//     reads. An object field
 //     unknown to this package's Kubernetes API version is refused too,
 //     because it could hold an image this code would not see: keep
 //     k8s.io/api at least as new as the cluster.
-//   - The object must name the kind the request names; two readings of one
-//     object must agree.
+//   - The object must name the kind the request names, and its namespace
+//     and name when it names them; two readings of one object must agree.
 //   - The webhook's token goes only to the gate, wrapped in [gate.Token],
 //     and appears in no response, audit event, log or error.
 //   - Serving TLS is the caller's job (the API server calls webhooks over

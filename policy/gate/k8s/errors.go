@@ -17,7 +17,7 @@ var (
 	// then in a request for a Pod or its ephemeral containers.
 	ErrUnsupportedKind = errors.New("k8s: kind not gated")
 	// ErrBadObject: the object does not decode strictly as the kind the
-	// request names, or names another kind itself, or has a container
-	// without an image.
+	// request names, or names another kind, namespace or name than the
+	// request itself, or has a container without an image.
 	ErrBadObject = errors.New("k8s: object not readable")
 )

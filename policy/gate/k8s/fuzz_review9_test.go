@@ -65,11 +65,12 @@ func review9FirstUID(b []byte) (string, bool) {
 }
 
 // FuzzReview9ReadableUID checks readableUID, which picks the uid a
-// malformed review's audited deny echoes (new today). Properties: it
-// never panics; a uid it reads comes from valid UTF-8 JSON, is non-empty,
-// at most maxUID bytes, and is the first request.uid string a strict
-// reader finds; when DecodeReview accepts the body, readableUID reads the
-// uid the decoded review has.
+// malformed review's audited deny echoes (new today), and replyVersion,
+// the version it is written in. Properties: neither panics; replyVersion
+// is v1 or v1beta1; a uid readableUID reads comes from valid UTF-8 JSON,
+// is non-empty, at most maxUID bytes, and is the first request.uid string
+// a strict reader finds; when DecodeReview accepts the body, readableUID
+// reads the uid the decoded review has.
 func FuzzReview9ReadableUID(f *testing.F) {
 	for _, s := range []string{
 		`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"705ab4f5-6393-11e8-b7cc-42010a800002","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{}}}`,
@@ -88,6 +89,9 @@ func FuzzReview9ReadableUID(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if v := replyVersion(body); v != ReviewAPIVersion && v != reviewV1beta1 {
+			t.Fatalf("deny written as %q", v)
+		}
 		uid, ok := readableUID(body)
 		if ok {
 			if !utf8.Valid(body) || !json.Valid(body) {

@@ -27,11 +27,14 @@ import (
 // request uid but is not one well-formed AdmissionReview v1 request (a
 // member this webhook does not know, say): a deny with reason
 // [ReasonBadReview] echoing that uid, which the API server takes as a deny
-// whatever the webhook's failurePolicy. A body with no readable uid gets
-// 400 (413 if too large, 408 if not received before the review's deadline,
-// 415 for a body not declared as plain JSON — see
-// [gate.CheckJSONContent] — and 405 for another method) and no review: the
-// API server then applies the webhook's failurePolicy, which must be Fail.
+// whatever the webhook's failurePolicy. A v1beta1 review (a webhook
+// registered with admissionReviewVersions: ["v1beta1"]) is such a
+// refusal, answered as v1beta1: the API server reads no other version.
+// A body with no readable uid gets 400 (413 if too large, 408 if not
+// received before the review's deadline, 415 for a body not declared as
+// plain JSON — see [gate.CheckJSONContent] — and 405 for another method)
+// and no review: the API server then applies the webhook's failurePolicy,
+// which must be Fail.
 //
 // The API server tells the webhook how long it will wait (the "timeout"
 // query parameter, from timeoutSeconds); the decisions end 2 s before that
@@ -81,16 +84,21 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			http.Error(rw, "not an admission.k8s.io/v1 AdmissionReview request", http.StatusBadRequest)
 			return
 		}
+		version := replyVersion(body)
 		bad := result{reason: ReasonBadReview, message: "not a well-formed admission.k8s.io/v1 AdmissionReview request"}
-		writeReview(rw, w.audited(ctx, &admissionv1.AdmissionRequest{UID: uid}, bad))
+		if version != ReviewAPIVersion {
+			bad.message = version + " reviews are not read: register the webhook with admissionReviewVersions: [\"v1\"]"
+		}
+		writeReview(rw, version, w.audited(ctx, &admissionv1.AdmissionRequest{UID: uid}, bad))
 		return
 	}
-	writeReview(rw, w.Review(ctx, review.Request))
+	writeReview(rw, ReviewAPIVersion, w.Review(ctx, review.Request))
 }
 
-func writeReview(rw http.ResponseWriter, resp *admissionv1.AdmissionResponse) {
+// writeReview answers with resp in an AdmissionReview of apiVersion.
+func writeReview(rw http.ResponseWriter, apiVersion string, resp *admissionv1.AdmissionResponse) {
 	out := admissionv1.AdmissionReview{Response: resp}
-	out.APIVersion, out.Kind = ReviewAPIVersion, ReviewKind
+	out.APIVersion, out.Kind = apiVersion, ReviewKind
 	rw.Header().Set("Content-Type", "application/json")
 	rw.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(rw).Encode(&out)
@@ -110,6 +118,26 @@ func readableUID(body []byte) (types.UID, bool) {
 		return "", false
 	}
 	return types.UID(uid), true
+}
+
+// reviewV1beta1 is the AdmissionReview version the API server sends a
+// webhook registered with admissionReviewVersions: ["v1beta1", …]. Its
+// JSON has the shape of v1's.
+const reviewV1beta1 = "admission.k8s.io/v1beta1"
+
+// replyVersion is the apiVersion of the deny that answers body, a review
+// DecodeReview refused: the review's own when it is v1beta1, else v1. The
+// API server reads an answer as the version it asked in and cannot read a
+// v1 answer to a v1beta1 review: it would apply the failurePolicy instead
+// (under Ignore, admit what this webhook denied). knative's and
+// controller-runtime's webhooks answer in the request's version too.
+func replyVersion(body []byte) string {
+	raw, ok := strictjson.Lookup(body, "apiVersion")
+	var v string
+	if ok && json.Unmarshal(raw, &v) == nil && v == reviewV1beta1 {
+		return reviewV1beta1
+	}
+	return ReviewAPIVersion
 }
 
 // deadline is the decision time of one HTTP review: the configured timeout,

@@ -89,6 +89,8 @@ var (
 // ObjectMeta (pointer methods), and the Pod specs it would run.
 type object interface {
 	GroupVersionKind() schema.GroupVersionKind
+	GetNamespace() string
+	GetName() string
 	GetDeletionTimestamp() *metav1.Time
 	GetGenerateName() string
 }
@@ -98,7 +100,8 @@ type object interface {
 // and image volumes, in the order they first appear. The object is decoded
 // strictly (exact member names, no duplicates, no members this version of
 // the Kubernetes API does not know: a field added by a newer cluster could
-// hold an image this code would not see) and must name req.Kind itself.
+// hold an image this code would not see) and must name req.Kind itself,
+// and req.Namespace and req.Name when it names a namespace and a name.
 //
 // A kind other than [KindPod] and the other Kind variables returns an error
 // wrapping [ErrUnsupportedKind]; an object that does not decode, a
@@ -125,7 +128,33 @@ func decodeObject(req *admissionv1.AdmissionRequest) ([]*corev1.PodSpec, object,
 		}
 		return nil, nil, fmt.Errorf("%w: %s request without an object", ErrBadObject, req.Operation)
 	}
-	return decodeKind(req.Kind, req.Object.Raw)
+	specs, obj, err := decodeKind(req.Kind, req.Object.Raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := namesRequest(req, obj); err != nil {
+		return nil, nil, err
+	}
+	return specs, obj, nil
+}
+
+// namesRequest checks that obj is the object req is about. The API server
+// sets an object's namespace to the request's before admission and
+// refuses one that names another, or another name than an UPDATE's URL,
+// so a review in which they differ is not the API server's. The
+// webhook's audit event, like the API server's audit log that carries its
+// annotations, names the request's namespace and name: both would
+// attribute the images to an object that does not hold them. An object
+// may name neither (a CREATE whose name the API server generates has an
+// empty request name).
+func namesRequest(req *admissionv1.AdmissionRequest, obj object) error {
+	if ns := obj.GetNamespace(); ns != "" && ns != req.Namespace {
+		return fmt.Errorf("%w: request namespace %q but object says %q", ErrBadObject, req.Namespace, ns)
+	}
+	if name := obj.GetName(); name != "" && req.Name != "" && name != req.Name {
+		return fmt.Errorf("%w: request name %q but object says %q", ErrBadObject, req.Name, name)
+	}
+	return nil
 }
 
 // decodeKind returns the pod specs and metadata of raw, an object of kind.
