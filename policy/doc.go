@@ -262,8 +262,10 @@
 //     allowPrivilegeEscalation: false, not be privileged, add no capability
 //     beyond the Pod Security baseline set, bind no hostPort, use an image
 //     pinned by digest (and allow-listed), set no procMount but Default,
-//     and run as non-root (runAsNonRoot true and no runAsUser but an
-//     integer ≥ 1, container over pod). A kind ending in "List" is
+//     name no host in a probe or lifecycle hook (httpGet.host,
+//     tcpSocket.host: the kubelet would connect there from the node; the
+//     baseline from Kubernetes 1.34), and run as non-root (runAsNonRoot
+//     true and no runAsUser but an integer ≥ 1, container over pod). A kind ending in "List" is
 //     unwrapped only if it is List or a known kind's list. Pods must
 //     not use hostNetwork, hostPID, hostIPC, Windows hostProcess or hostPath
 //     volumes. Kinds that are neither judged nor harmless (ConfigMap,
@@ -273,8 +275,10 @@
 //     custom resource, as is a "Deployment" or "Pod" of another group than
 //     its own) nor in allowed_kinds are denied; so is a checked member
 //     spelled in another case ("HostNetwork", "ApiVersion", a metadata
-//     "Namespace"). An image volume's reference is judged as an image
-//     (pinned, allow-listed); a gitRepo volume, which the node fills by
+//     "Namespace" or "Annotations", a NetworkPolicy's "Ingress" or
+//     "IpBlock"), Unicode case folding included ("hoſtNetwork" with a long
+//     s, as Go's encoding/json matches it). An image volume's reference
+//     is judged as an image (pinned, allow-listed); a gitRepo volume, which the node fills by
 //     running git as root (CVE-2024-10220), is denied
 //     (kubernetes.host_path); so is any object in a "kube-" namespace,
 //     the control plane's (kubernetes.system_namespace). The rest of the Pod Security
@@ -320,7 +324,9 @@
 //     hashicorp/google(-beta) or hashicorp/azurerm on the Terraform or
 //     OpenTofu registry) is an unknown type, and a configuration that
 //     declares provisioners (local-exec and the like run commands during
-//     the apply) is denied (terraform.provisioner).
+//     the apply) is denied (terraform.provisioner), as is a plan that
+//     invokes actions (action_invocations, Terraform 1.14) or reads an
+//     external data source during the apply (its program runs there).
 //   - pipeline: a pipeline object with at least one uniquely named job,
 //     whose pipeline, jobs and steps hold only the members of [Pipeline],
 //     [PipelineJob] and [Step] (a job-level "uses", a "container" or a

@@ -4,7 +4,8 @@
 #   conftest-style rules on input.manifests: no privileged containers, no
 #   privilege escalation (allowPrivilegeEscalation: false on every
 #   container), no added capabilities beyond the Pod Security
-#   baseline set, no host namespaces, host ports or hostPath volumes, images
+#   baseline set, no host namespaces, host ports or hostPath volumes, no
+#   probe or lifecycle hook that names a host, images
 #   pinned by digest and allow-listed, containers that run as non-root
 #   (runAsNonRoot: true and no runAsUser 0, at pod or container level), no
 #   procMount but Default, image volumes pinned and allow-listed like
@@ -104,7 +105,10 @@ baseline_caps := {
 # checked_keys are the member names the rules read. A manifest member that
 # is one of them in another case ("HostNetwork", "privileged" as
 # "Privileged") is denied: a case-insensitive decoder would honour it and
-# these rules would not see it.
+# these rules would not see it. That holds for every member a rule reads,
+# the metadata's annotations (seccomp, AppArmor, ingress-nginx) and a
+# NetworkPolicy's rules and peers included: "Annotations" or "IpBlock"
+# would hide what the rules judge there.
 checked_keys := {
 	"kind", "spec", "template", "jobTemplate", "items", "containers", "initContainers",
 	"ephemeralContainers", "securityContext", "privileged", "allowPrivilegeEscalation",
@@ -112,9 +116,19 @@ checked_keys := {
 	"hostPort", "ports", "volumes", "hostPath", "image", "windowsOptions", "hostProcess",
 	"procMount", "seccompProfile", "appArmorProfile", "seLinuxOptions", "sysctls",
 	"externalIPs", "gitRepo", "reference", "apiVersion", "metadata", "namespace",
+	"annotations", "ingress", "egress", "from", "to", "ipBlock", "cidr",
+	"livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart", "preStop",
+	"httpGet", "tcpSocket", "host",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
+
+# fold is a member name as a case-insensitive decoder compares it. Go's
+# encoding/json (which sigs.k8s.io/yaml decodes through) folds case
+# with Unicode's simple folding, where "ſ" (long s) is an "s" and "K"
+# (the Kelvin sign) a "k": "hoſtNetwork" is hostNetwork to it, and
+# lower() alone keeps the "ſ". upper() maps both onto ASCII first.
+fold(k) := lower(upper(k))
 
 kind_of(m) := object.get(m, "kind", null) if is_object(m)
 
@@ -766,6 +780,28 @@ violations contains v if {
 	}
 }
 
+# A probe or lifecycle hook that names a host (httpGet.host,
+# tcpSocket.host) has the kubelet connect to that host instead of the
+# pod: from the node, on the node's network, to the cloud's metadata
+# service or the node's own services. The Pod Security baseline forbids
+# it from Kubernetes 1.34 (KEP-4940); only no host or "" (the pod's IP)
+# is allowed.
+probe_handlers := [["livenessProbe"], ["readinessProbe"], ["startupProbe"], ["lifecycle", "postStart"], ["lifecycle", "preStop"]]
+
+violations contains v if {
+	some [m, _, c] in containers
+	some handler in probe_handlers
+	some action in ["httpGet", "tcpSocket"]
+	path := array.concat(handler, [action, "host"])
+	host := object.get(c, path, null)
+	not host in {null, ""}
+	v := {
+		"rule": "kubernetes.host_namespace",
+		"message": sprintf("container %q in %s sets %s %v; the kubelet would connect to that host from the node, not to the pod", [lib.show(c, "name"), name(m), concat(".", path), host]),
+		"value": object.get(c, "name", null),
+	}
+}
+
 violations contains v if {
 	some [m, _, c] in containers
 	not lib.pinned_digest(object.get(c, "image", ""))
@@ -903,7 +939,7 @@ violations contains v if {
 	not free_form(path)
 	some k, _ in x
 	is_string(k)
-	want := checked_lower[lower(k)]
+	want := checked_lower[fold(k)]
 	k != want
 	v := {
 		"rule": "kubernetes.case_variant_key",

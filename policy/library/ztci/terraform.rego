@@ -19,7 +19,8 @@
 #   Changes that apply nothing (actions ["no-op"] or ["read"]) are allowed
 #   for any type. A judged type's name from another provider than its own
 #   (provider_name) is a type the rules do not know. A configuration that
-#   declares provisioners (commands run by the apply) is denied.
+#   declares provisioners (commands run by the apply), a plan that invokes
+#   actions and an external data source read during the apply are denied.
 #   Config (data.ztci.config.terraform): deletable_types ([]),
 #   allowed_types ([]: resource types the operator declares harmless).
 package ztci.terraform
@@ -230,6 +231,46 @@ violations contains v if {
 provisioner_types(ps) := [object.get(p, "type", p) | some p in ps] if is_array(ps)
 
 else := ps
+
+# Actions (Terraform 1.14: action blocks, run by a resource's
+# lifecycle action_trigger or by -invoke) are provider operations the
+# apply runs beside the resource changes: a Lambda invocation, an
+# Ansible playbook, hashicorp/local's local_command. `terraform show
+# -json` lists the invocations the apply will run in action_invocations,
+# apart from resource_changes; the rules judge none of them, so a plan
+# with any (or with action_invocations of another shape) is denied like
+# one with provisioners.
+violations contains v if {
+	is_object(plan)
+	invocations := object.get(plan, "action_invocations", null)
+	not invocations in {null, []}
+	some what in action_invocations(invocations)
+	v := {
+		"rule": "terraform.provisioner",
+		"message": sprintf("the plan invokes %v, an action that runs when terraform applies the plan", [what]),
+		"value": what,
+	}
+}
+
+action_invocations(xs) := {object.get(x, "address", "<missing>") | some x in xs; is_object(x)} | {sprintf("action_invocations[%d] (not an object)", [i]) | some i, x in xs; not is_object(x)} if is_array(xs)
+
+else := {"action_invocations (not a list)"}
+
+# A data source in resource_changes is one Terraform reads during the
+# apply (its configuration was unknown at plan time, or it depends on a
+# pending change). Reading an external data source (hashicorp/external)
+# runs its program on the machine that applies the plan, with the
+# apply's credentials, as a local-exec provisioner would.
+violations contains v if {
+	some rc in rcs
+	rc.type == "external"
+	"read" in rc.change.actions
+	v := {
+		"rule": "terraform.provisioner",
+		"message": sprintf("%s reads an external data source during the apply, which runs its program on the machine that applies the plan", [lib.show(rc, "address")]),
+		"value": object.get(rc, "address", null),
+	}
+}
 
 # An attribute the rules judge that is unknown until apply could be
 # anything then, 0.0.0.0/0 included.
