@@ -28,7 +28,8 @@
 // A [Redactor] masks registered values — raw and encoded, split across
 // writes or spread over lines — in a stream, through [RedactWriter]; a
 // token redactor ([NewTokenRedactor]) writes "[secret:NAME:TAG]" instead of
-// "***" (without NAME where that would spell a registered value) and
+// "***" (without NAME where the token would spell a registered value in
+// any form listed below: a token is written out unsearched) and
 // reports each occurrence, so a log says which secret appeared (TAG is
 // keyed by the job and the secret's name as given, never the value, so
 // two names that NAME shows alike, "db pass" and "db_pass", still carry
@@ -98,9 +99,9 @@
 //
 //   - raw; also without the whitespace around it, and without the quotes
 //     around that (the shell's unquoted $V, read, YAML, .strip() and
-//     dotenv drop them); for a multi-line value also with LF or CRLF line
-//     endings, and each line of at least MinMaskLen bytes on its own, with
-//     or without its indentation;
+//     dotenv drop them); for a multi-line value (lines ending in LF, CRLF
+//     or a lone CR) also with LF or CRLF line endings, and each line of at
+//     least MinMaskLen bytes on its own, with or without its indentation;
 //   - with terminal control sequences inside it, which a log viewer that
 //     renders colour (GitHub Actions, GitLab, Jenkins' AnsiColor,
 //     Buildkite) hides: SGR colours, erase in line, OSC 8 links, ESC ( B,
@@ -148,7 +149,9 @@
 //     quote in double quotes), and each newline quoted as Ruby's
 //     Shellwords.escape writes it;
 //   - with each quote doubled inside quotes of its kind (SQL literals,
-//     YAML single-quoted scalars, PowerShell, CSV);
+//     YAML single-quoted scalars, PowerShell, CSV); with each '$' doubled
+//     (docker compose config, Jenkins, make) or each '%' doubled (systemd
+//     unit files, Python's configparser, printf formats);
 //   - hex of the whole value, all lower or all upper case: the digits
 //     alone; with ":", " ", "-", "," or ", " between bytes (Go's "% x",
 //     Python's bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1
@@ -199,7 +202,8 @@
 // tests named after it):
 //
 //   - a value that was transformed rather than encoded: Unicode
-//     normalisation (NFD vs NFC), case changes, truncation, a value split by
+//     normalisation (NFD vs NFC, and compatibility forms such as full-width
+//     letters), case changes, reversal, truncation, a value split by
 //     inserted characters (node's util.inspect of a long multi-line string,
 //     YAML's folding of a long line or at U+2028), characters dropped or
 //     replaced (the WHATWG URL parser drops tabs and newlines and turns \
@@ -230,6 +234,8 @@
 //     or prefixes (0XDE, Python's list of hex() strings), decimal bytes in
 //     aligned columns (od -An -tu1, Node's console.log of a Uint8Array),
 //     gzip, and anything encrypted;
+//   - other escapes: cmd.exe's caret escapes (^&, ^^) and PowerShell's
+//     backtick escapes (a backtick before '$' or before itself);
 //   - other encodings: lower-case base32 (coreutils, Python and Go write
 //     upper case, and its fragments would add over a third to the patterns),
 //     quoted-printable (rare in CI logs; its =XX escape is what key=12 looks

@@ -57,7 +57,6 @@ type Redactor struct {
 	mu       sync.Mutex
 	values   map[string]int32 // value -> secret index
 	names    []string         // by secret index; "" for unnamed values
-	repl     []string         // by secret index: what replaces the secret (see replacement)
 	tokens   []string         // by secret index: the secret's token
 	bare     []string         // by secret index: the secret's token without its name
 	pats     map[string]int32 // pattern -> secret index
@@ -180,29 +179,25 @@ func (r *Redactor) tag(name string) string {
 }
 
 // replacement returns what a writer writes in place of secret i: its
-// token, unless that spells a registered value. Whoever registers a secret
-// chooses its name, which can hold another secret's value (a secret named
-// after a password, a value that is another secret's name), and a writer
-// does not search what it writes in place of a secret, so the token would
-// write that value out. Such a token is written without its name, or as
-// Mask if that too holds a value.
-func (r *Redactor) replacement(i int) string {
+// token, unless that spells a registered value in any form m masks.
+// Whoever registers a secret chooses its name, which can hold another
+// secret's value or a form of it (a secret named after a password, a value
+// that is another secret's name, with the trailing newline of the file it
+// was read from, in quotes, as a line of a multi-line value, in hex or
+// base64), and a writer does not search what it writes in place of a
+// secret, so the token would write that value out. Such a token is written
+// without its name, or as Mask if that too spells a value. scan is a
+// writer used only to search the tokens.
+func (r *Redactor) replacement(m *matcher, scan *RedactWriter, i int) string {
+	if r.key == nil {
+		return Mask
+	}
 	for _, t := range []string{r.tokens[i], r.bare[i]} {
-		if !r.spellsValue(t) {
+		if len(scan.find(m, []byte(t))) == 0 {
 			return t
 		}
 	}
 	return Mask
-}
-
-// spellsValue reports whether t holds a registered value.
-func (r *Redactor) spellsValue(t string) bool {
-	for v := range r.values {
-		if len(v) <= len(t) && strings.Contains(t, v) {
-			return true
-		}
-	}
-	return false
 }
 
 // maxNameLen bounds a secret's name in tokens.
@@ -319,20 +314,12 @@ func (r *Redactor) insert(name, value string) bool {
 			return false
 		}
 		r.names[i], r.tokens[i], r.bare[i] = name, token, bare
-		r.repl[i] = r.replacement(int(i))
 	} else {
 		i = int32(len(r.names))
 		r.values[value] = i
 		r.names = append(r.names, name)
 		r.tokens = append(r.tokens, token)
 		r.bare = append(r.bare, bare)
-		// The new value may be spelled by a token written so far.
-		for j, t := range r.repl {
-			if strings.Contains(t, value) {
-				r.repl[j] = r.replacement(j)
-			}
-		}
-		r.repl = append(r.repl, r.replacement(int(i)))
 		fs := forms(value)
 		for _, f := range fs {
 			r.maxRaw = max(r.maxRaw, len(f))
@@ -376,8 +363,11 @@ func (r *Redactor) rebuild() {
 	m.reach = m.hold
 	m.hold = max(m.hold, dumpHold(r.maxRaw))
 	m.names = slices.Clone(r.names)
-	for _, t := range r.repl {
-		m.repl = append(m.repl, []byte(t))
+	// Every token is searched again whenever a value is added: the new
+	// value may be spelled by a token chosen before.
+	scan := &RedactWriter{r: r}
+	for i := range r.names {
+		m.repl = append(m.repl, []byte(r.replacement(m, scan, i)))
 	}
 	r.m.Store(m)
 }
@@ -429,8 +419,9 @@ func (r *Redactor) Patterns() int { return len(r.m.Load().pats) }
 // forms returns the forms of v that are masked wherever they appear: v;
 // v without the whitespace around it, and without the quotes around that
 // (the shell's unquoted $V, read, YAML, .strip() and dotenv drop them); and
-// for a multi-line value, v with LF and with CRLF line endings, and each
-// line, with and without the whitespace around it.
+// for a multi-line value (lines ending in LF, CRLF or a lone CR), v with LF
+// and with CRLF line endings, and each line, with and without the
+// whitespace around it.
 func forms(v string) []string {
 	out := []string{v}
 	t := strings.TrimSpace(v)
@@ -438,11 +429,14 @@ func forms(v string) []string {
 	if len(t) >= 2 && (t[0] == '"' || t[0] == '\'') && t[len(t)-1] == t[0] {
 		out = append(out, t[1:len(t)-1])
 	}
-	if strings.Contains(v, "\n") {
-		lf := strings.ReplaceAll(v, "\r\n", "\n")
+	if strings.ContainsAny(v, "\r\n") {
+		// A lone CR is a line break too: Python's universal newlines,
+		// .NET's ReadLine (the GitHub Actions runner splits a secret at
+		// either) and tr '\r' '\n' make it one.
+		lf := strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
 		out = append(out, lf, strings.ReplaceAll(lf, "\n", "\r\n"))
 		for line := range strings.SplitSeq(lf, "\n") {
-			out = append(out, strings.TrimSuffix(line, "\r"), strings.TrimSpace(line))
+			out = append(out, line, strings.TrimSpace(line))
 		}
 	}
 	out = slices.DeleteFunc(out, func(f string) bool { return len(f) < MinMaskLen })
@@ -458,7 +452,7 @@ func forms(v string) []string {
 // UTF-16LE, as PowerShell and .NET write text; its HTML-form
 // encoding when spaces are the only bytes that change, its shell
 // single-quoted spellings (and Ruby's Shellwords spelling of newlines), and
-// its spellings with quotes doubled.
+// its spellings with quotes, dollar signs or percent signs doubled.
 // Escaped forms (percent, JSON, string literals, shell) are found by
 // decoding the stream instead (see decode.go), and hex and decimal forms by
 // a matcher of their own (see wideMatcher and byteForms).
@@ -492,6 +486,12 @@ func variants(forms []string) []string {
 		// inside quotes of its kind, as CSV does a double quote.
 		add(strings.ReplaceAll(f, "'", "''"))
 		add(strings.ReplaceAll(f, `"`, `""`))
+		// '$' doubled as docker compose config, Jenkins (its
+		// credentials binding masks it so) and make write a literal
+		// dollar, and '%' doubled as systemd unit files, Python's
+		// configparser and printf formats write a literal percent.
+		add(strings.ReplaceAll(f, "$", "$$"))
+		add(strings.ReplaceAll(f, "%", "%%"))
 		// Ruby's Shellwords.escape writes a newline as '<LF>'; with other
 		// characters escaped it is decoded instead (decSplice).
 		add(strings.ReplaceAll(f, "\n", "'\n'"))
