@@ -46,6 +46,15 @@
 //     (which wraps attest.ErrInvalidPredicate) and a finer sentinel; a
 //     statement's error is a [*StatementError]. Messages quote at most 64
 //     bytes of the input. An unknown status never reads as a known one.
+//   - Bounded work: a document names at most [MaxProducts] products over
+//     all its statements, counted after inheritance (a statement without
+//     products has one per subject of the in-toto Statement). Bytes do not
+//     bound that count, so more is refused ([ErrTooLarge], in a
+//     [*StatementError]) before the statement that would pass it is read:
+//     [Document.For] walks every product on each call. For the same reason
+//     a statement without products does not inherit a subject whose name
+//     is a package URL longer than [MaxPURLLen] ([ErrTooLarge]): For would
+//     parse it once per statement.
 //   - A statement applies only to the products it names. Only in an in-toto
 //     Statement does a statement without products inherit the Statement's
 //     subjects (the OpenVEX attestation rule); in a bare document it names

@@ -189,6 +189,17 @@ func inherited(subjects []attest.ResourceDescriptor) []Product {
 	return out
 }
 
+// longInheritedPURL is the length of the first inherited product whose
+// "@id" is a package URL longer than MaxPURLLen, or 0.
+func longInheritedPURL(inherit []Product) int {
+	for _, p := range inherit {
+		if len(p.ID) > MaxPURLLen && strings.HasPrefix(p.ID, "pkg:") {
+			return len(p.ID)
+		}
+	}
+	return 0
+}
+
 func (w *wireDocument) document(inherit []Product) (*Document, error) {
 	switch {
 	case w.Context == nil:
@@ -218,11 +229,26 @@ func (w *wireDocument) document(inherit []Product) (*Document, error) {
 		LastUpdated: utc(w.LastUpdated), Version: *w.Version, Tooling: deref(w.Tooling), Supplier: deref(w.Supplier),
 		Statements: make([]Statement, 0, len(*w.Statements)),
 	}
+	products := 0
+	long := longInheritedPURL(inherit)
 	for i := range *w.Statements {
+		// Checked before the statement is read: one without products
+		// copies every inherited product, which bytes do not bound.
+		n := len((*w.Statements)[i].Products)
+		if n == 0 {
+			n = len(inherit)
+			if long > 0 {
+				return nil, &StatementError{Index: i, Err: fmt.Errorf("%w: a statement without products inherits a subject named by a package URL of %d bytes, more than %d", ErrTooLarge, long, MaxPURLLen)}
+			}
+		}
+		if products+n > MaxProducts {
+			return nil, &StatementError{Index: i, Err: fmt.Errorf("%w: more than %d products in the document (a statement without products counts each of the Statement's %d subjects)", ErrTooLarge, MaxProducts, len(inherit))}
+		}
 		s, err := (*w.Statements)[i].statement(d.Timestamp, inherit)
 		if err != nil {
 			return nil, &StatementError{Index: i, Err: err}
 		}
+		products += len(s.Products)
 		d.Statements = append(d.Statements, s)
 	}
 	return d, nil

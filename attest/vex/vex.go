@@ -16,6 +16,21 @@ const PredicateType = "https://openvex.dev/ns/v0.2.0"
 // document.
 const MaxSize = 16 << 20
 
+// MaxProducts bounds the products of a document, over all its statements
+// and counted after inheritance: a statement without products in an
+// in-toto Statement has one product per subject of the Statement. Bytes do
+// not bound that count (a statement of 50 bytes inherits every subject), so
+// a Statement of a few hundred KiB would otherwise make a document of
+// millions of products, which [Document.For] walks on every call.
+const MaxProducts = 1 << 18
+
+// MaxPURLLen bounds, in bytes, the package URL a statement without
+// products inherits as a product's "@id" from a subject's name (the
+// inventory's bound on package URLs, attest/inventory.MaxPURLLen). Every
+// such statement repeats the name, and [Document.For] parses it for each:
+// a long name would cost its length once per statement.
+const MaxPURLLen = 2048
+
 // Errors. Every error of this package wraps [ErrInvalid], which wraps
 // attest.ErrInvalidPredicate, so callers that handle predicates generically
 // match it too.
@@ -39,7 +54,9 @@ var (
 	// ErrContext: "@context" is not [PredicateType] (another OpenVEX
 	// version, whose shape differs), or a Statement's predicateType is not.
 	ErrContext = fmt.Errorf("%w: not OpenVEX v0.2.0", ErrInvalid)
-	// ErrTooLarge: the input exceeds [MaxSize].
+	// ErrTooLarge: the input exceeds [MaxSize], its statements name more
+	// than [MaxProducts] products, or a statement without products would
+	// inherit a package URL longer than [MaxPURLLen].
 	ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalid)
 )
 

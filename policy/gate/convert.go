@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -243,20 +242,40 @@ func vexFor(st *attest.Statement, name string, digests []string) *policy.VEX {
 		return nil
 	}
 	out := &policy.VEX{Statements: []policy.VEXStatement{}}
-	for _, digest := range digests {
+	// earlier holds the statements that applied through an earlier digest,
+	// by their policy input form. A lookup, not a scan of those statements
+	// for each one: a document of n statements naming both the manifest and
+	// the index cost n² comparisons (20,000 statements, 3.4 MB: 31 s).
+	earlier := map[string]bool{}
+	for i, digest := range digests {
 		d, err := attest.ParseDigest(digest)
 		if err != nil {
 			return nil
 		}
-		earlier := out.Statements // those that applied through an earlier digest
+		from := len(out.Statements)
 		for _, a := range doc.For(vex.Artifact{Digest: d, PURL: ociPURL(name, d)}) {
 			ps := vexStatement(a)
-			if !slices.ContainsFunc(earlier, func(x policy.VEXStatement) bool { return reflect.DeepEqual(x, ps) }) {
+			if k, ok := vexKey(ps); i == 0 || !ok || !earlier[k] {
 				out.Statements = append(out.Statements, ps)
+			}
+		}
+		if i < len(digests)-1 {
+			for _, ps := range out.Statements[from:] {
+				if k, ok := vexKey(ps); ok {
+					earlier[k] = true
+				}
 			}
 		}
 	}
 	return out
+}
+
+// vexKey is a VEX statement as policy reads it (its JSON encoding): two
+// statements with one key are one statement to policy. A statement without
+// a key (strings always encode; this cannot happen) is never merged.
+func vexKey(ps policy.VEXStatement) (string, bool) {
+	b, err := json.Marshal(ps)
+	return string(b), err == nil
 }
 
 // vexStatement is the policy's view of one statement as it applies to an
