@@ -229,7 +229,10 @@ func ZTCI(raw map[string]any) (identity.Claims, error) {
 // GitLabCI normalizes a GitLab CI ID token
 // (https://docs.gitlab.com/ci/secrets/id_token_authentication/). GitLab's
 // ref is short ("main"); the full ref comes from ref_path, or is built from
-// ref_type. project_path and sha are required.
+// ref_type. project_path and sha are required. A merge request pipeline
+// (pipeline_source merge_request_event or external_pull_request_event) has
+// no Ref nor WorkflowRef: GitLab names its source branch, perhaps a fork's,
+// as a branch of the target project.
 func GitLabCI(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	c := identity.Claims{
@@ -261,7 +264,25 @@ func GitLabCI(raw map[string]any) (identity.Claims, error) {
 	if i := strings.LastIndex(c.Workflow, "//"); i >= 0 {
 		c.Workflow, _, _ = strings.Cut(c.Workflow[i+2:], "@")
 	}
+	if gitLabChangeRequest(c.Event) {
+		// GitLab writes a merge request pipeline's source branch as
+		// "refs/heads/<branch>" (ref_path, ref and ref_type, and the ref
+		// of ci_config_ref_uri), next to the target project's path,
+		// whatever project the branch lives in: a fork's branch named
+		// "main" reads as the project's own refs/heads/main, with the
+		// fork's commit and CI configuration. No ref of the project holds
+		// what such a pipeline builds (GitHub names a pull request's merge
+		// ref, refs/pull/<n>/merge): Ref and WorkflowRef stay empty.
+		c.Ref, c.WorkflowRef = "", ""
+	}
 	return c, r.err
+}
+
+// gitLabChangeRequest reports whether source, a pipeline_source, is that of
+// a GitLab pipeline for a merge request (or for a GitHub pull request
+// mirrored into GitLab), whose ref claims name the source branch.
+func gitLabChangeRequest(source string) bool {
+	return source == "merge_request_event" || source == "external_pull_request_event"
 }
 
 const circle = "oidc.circleci.com/"

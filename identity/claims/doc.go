@@ -21,5 +21,9 @@
 // only below 2^53, where a JSON number read as float64 is still the number
 // the token states; booleans as true/false or "true"/"false"), fails with
 // [ErrInvalidClaims] when a required claim is missing or has the wrong
-// type, and never copies unsigned data.
+// type, and never copies unsigned data. A ref is normalized only when it
+// names a ref of the repository the token names: GitLab merge request
+// pipelines, whose ref claims spell the source branch (a fork's, perhaps
+// one named "main") as "refs/heads/<branch>" of the target project, get
+// neither Ref nor WorkflowRef.
 package claims

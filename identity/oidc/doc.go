@@ -56,7 +56,10 @@
 // repository_owner_id, ref, sha, workflow_ref, job_workflow_ref, run_id,
 // run_attempt, event_name, actor, runner_environment, environment,
 // ref_protected), so Fulcio ci-provider templates and Vault bound_claims
-// written for GitHub apply unchanged.
+// written for GitHub apply unchanged. [WorkflowSubject] reads the workflow
+// path from a set WorkflowRef only, and only when it names a file of the
+// token's repository and holds one '@' (never from the workflow's name, a
+// reusable workflow elsewhere, or a file name holding '@').
 //
 // Verifier: tokens are parsed by the verifier itself rather than by
 // go-jose's parser, which is too lenient (Wycheproof shows it accepting

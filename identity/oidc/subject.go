@@ -21,16 +21,30 @@ import (
 // the policy's allowed refs — where it belongs.
 //
 // forge is the https URL the repository lives under; c must name the
-// repository and the workflow (a path inside the repository, as in
-// Claims.Workflow, or its workflow_ref "owner/repo/path@ref").
+// repository and the workflow: its WorkflowRef "owner/repo/path@ref" when
+// set, else Claims.Workflow as a path inside the repository.
+//
+// A WorkflowRef, when set, is the only source of the path: one that names
+// a workflow of another repository (a reusable workflow the job calls) or
+// holds more than one '@' is refused, never replaced by Claims.Workflow.
+// Workflow is a workflow's name in GitHub's claims, which whoever writes
+// the calling workflow chooses ("name: .ztci/release.yml"), and a path
+// holding '@' (".ztci/release.yml@x.yml", a name git allows) cut at its
+// first '@' would read as another workflow: either would certify the
+// caller as the workflow it names.
 func WorkflowSubject(forge string, c identity.Claims) (string, error) {
 	u, err := url.Parse(forge)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("%w: forge %q must be an https URL without query or fragment", ErrConfig, forge)
 	}
 	path := c.Workflow
-	if ref, _, ok := strings.Cut(c.WorkflowRef, "@"); ok && strings.HasPrefix(ref, c.Repository+"/") {
-		path = strings.TrimPrefix(ref, c.Repository+"/")
+	if c.WorkflowRef != "" {
+		ref, _, _ := strings.Cut(c.WorkflowRef, "@")
+		p, inRepo := strings.CutPrefix(ref, c.Repository+"/")
+		if !inRepo || strings.Count(c.WorkflowRef, "@") != 1 {
+			return "", fmt.Errorf("%w: WorkflowSubject: workflow_ref %q is not \"%s/<path>@<ref>\"", ErrConfig, c.WorkflowRef, c.Repository)
+		}
+		path = p
 	}
 	if c.Repository == "" || path == "" || strings.Contains(path, "@") || strings.Contains(path, "..") {
 		return "", fmt.Errorf("%w: WorkflowSubject needs the repository and a workflow path", ErrConfig)
