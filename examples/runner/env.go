@@ -259,7 +259,7 @@ func (e *env) startIdentity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.svids, err = svid.NewIssuer(td, svid.WithX509TTL(15*time.Minute), svid.WithLogger(e.cfg.Logger))
+	e.svids, err = svid.NewIssuer(td, svid.WithX509TTL(15*time.Minute), svid.WithMasker(e.redactor), svid.WithLogger(e.cfg.Logger))
 	return err
 }
 

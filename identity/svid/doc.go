@@ -2,7 +2,8 @@
 // short-lived X.509-SVIDs and JWT-SVIDs for jobs, using only the standard
 // library's x509 and go-jose (no sigstore-go).
 //
-//	iss, _ := svid.NewIssuer(spiffeid.RequireTrustDomainFromString("ci.example.com"))
+//	iss, _ := svid.NewIssuer(spiffeid.RequireTrustDomainFromString("ci.example.com"),
+//		svid.WithMasker(redactor)) // every JWT-SVID reaches the log redactor
 //	x, _ := iss.X509SVID(ctx, spiffeid.RequireFromPath(td, "/ci/job/42"), tokenExpiry)
 //	j, _ := iss.JWTSVID(ctx, id, time.Time{}, "https://vault.example.com")
 //	cfg, _ := mtls.ServerConfig(x, iss, authz) // *Issuer is an x509bundle.Source
@@ -66,6 +67,8 @@
 // ([WithJWTSigner]: ECDSA P-256, P-384 or P-521, or RSA of at least 2048
 // bits with PS256; no EdDSA, which JWT-SVIDs do not allow), checked with a
 // self-test signature. The key store receives public keys only. With
+// [WithMasker] every JWT-SVID (a bearer credential) is registered with the
+// Masker before it is returned, whoever asked for it. With
 // [WithJWTKeyStore] no JWT-SVID is issued unless the signing key is
 // published in the store past the SVID's expiry plus the leeway
 // ([*NotPublishedError], matching [oidc.ErrNotPublished]): during a store

@@ -28,6 +28,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -97,6 +98,7 @@ type config struct {
 	jwtTTL  time.Duration
 	caTTL   time.Duration
 	sink    audit.Sink
+	masker  identity.Masker // WithMasker; nil: none
 	logger  *slog.Logger
 	ca      crypto.Signer // WithCASigner; nil: a fresh P-256 key
 	pathLen int           // WithCAPathLen; 0: the CA signs only leaves
@@ -158,6 +160,22 @@ func WithAudit(sink audit.Sink) Option {
 			return fmt.Errorf("%w: nil audit sink", ErrConfig)
 		}
 		c.sink = sink
+		return nil
+	}
+}
+
+// WithMasker registers every JWT-SVID the issuer signs with m before
+// JWTSVID returns it — through identity/exchange and the Workload API too —
+// as an oidc.Issuer registers the job tokens it mints: a JWT-SVID is a
+// bearer credential, and a job that prints it (a debug line, a failing
+// curl -v) must not put it in the log the redactor scrubs. X.509-SVIDs'
+// private keys never leave the workload's response and are not registered.
+func WithMasker(m identity.Masker) Option {
+	return func(c *config) error {
+		if m == nil {
+			return fmt.Errorf("%w: nil masker", ErrConfig)
+		}
+		c.masker = m
 		return nil
 	}
 }
@@ -462,6 +480,9 @@ func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time
 	s, err := jwtsvid.ParseInsecure(tok, aud)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrIssue, err)
+	}
+	if i.cfg.masker != nil {
+		i.cfg.masker.AddMask(tok)
 	}
 	if err := i.audit(ctx, id, "identity.svid.jwt.issue", "jwt-svid:"+jti, na); err != nil {
 		return nil, err
