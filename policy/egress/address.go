@@ -2,7 +2,12 @@ package egress
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/netip"
+	"sync"
+	"time"
 )
 
 // Resolver resolves a host name to addresses. *net.Resolver implements it
@@ -93,4 +98,68 @@ func public(a netip.Addr) bool {
 		}
 	}
 	return true
+}
+
+// ownAddrsTTL is how long a list of the host's own addresses is reused.
+// An address added since is caught when the proxy connects to it (see
+// selfConnected).
+const ownAddrsTTL = time.Second
+
+// errOwnAddress: the destination is an address of the proxy's own host.
+var errOwnAddress = errors.New("an address of the proxy's own host")
+
+// errOwnAddrsUnknown: the host's own addresses could not be listed, so no
+// destination can be told apart from them.
+var errOwnAddrsUnknown = errors.New("egress: cannot list the host's own addresses")
+
+// ownAddrs are the addresses of the proxy host's interfaces. The proxy
+// dials from that host, and a connection to any of them, public or not,
+// goes over loopback to whatever listens there on the wildcard address
+// (a container runtime's API, the kubelet, an agent's admin port), past
+// the firewall or security group that keeps the rest of the network out.
+type ownAddrs struct {
+	list func() ([]net.Addr, error)
+
+	mu  sync.Mutex
+	at  time.Time // when set was listed; zero: never
+	set map[netip.Addr]struct{}
+}
+
+// contains reports whether a is one of the host's addresses, listing them
+// again when the last list is older than ownAddrsTTL. A host whose
+// addresses cannot be listed has every address refused (the error).
+func (o *ownAddrs) contains(a netip.Addr) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.at.IsZero() || time.Since(o.at) >= ownAddrsTTL {
+		addrs, err := o.list()
+		if err != nil {
+			o.at, o.set = time.Time{}, nil
+			return false, fmt.Errorf("%w: %w", errOwnAddrsUnknown, err)
+		}
+		set := make(map[netip.Addr]struct{}, len(addrs))
+		for _, x := range addrs {
+			var ip net.IP
+			switch v := x.(type) {
+			case *net.IPNet:
+				ip = v.IP
+			case *net.IPAddr:
+				ip = v.IP
+			}
+			if b, ok := netip.AddrFromSlice(ip); ok {
+				set[b.Unmap()] = struct{}{}
+			}
+		}
+		o.at, o.set = time.Now(), set
+	}
+	_, ok := o.set[a]
+	return ok, nil
+}
+
+// selfConnected reports whether c, a connection the proxy dialed to a,
+// has a at its own end too: Linux picks a local destination's own address
+// as the source, so c reached the proxy's own host.
+func selfConnected(c net.Conn, a netip.Addr) bool {
+	l, err := netip.ParseAddrPort(c.LocalAddr().String())
+	return err == nil && l.Addr().WithZone("").Unmap() == a
 }

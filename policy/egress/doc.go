@@ -110,7 +110,16 @@
 //     address 168.63.129.16, IPv6 outside global unicast (2000::/3), and
 //     IPv6 forms that embed IPv4 (IPv4-mapped, NAT64 and 6to4 of such
 //     addresses; Teredo wholesale) are refused unless a prefix in
-//     [WithInternalPrefixes] covers them. Host names that some resolvers
+//     [WithInternalPrefixes] covers them. So are the addresses of the
+//     proxy's own host, public ones included (a cloud VM's IPv6 address,
+//     a bare-metal runner's IPv4 address), listed at most a second
+//     before: a connection to one reaches whatever listens on the host's
+//     wildcard address over loopback, past the firewall or security
+//     group that keeps the network out. A connection that reaches the
+//     host all the same (the same address at both ends: an address the
+//     host took since, or a [WithDialer] of another network namespace)
+//     is closed before a byte is relayed, and a deny follows its allow
+//     event. Host names that some resolvers
 //     read as IPv4 numbers ("127.1", "0x7f.1", "0x") are refused.
 //   - Every decision is audited with the job's identity (refusals of
 //     credentials that did not verify, under actor "unauthenticated"; a

@@ -118,23 +118,26 @@ type DialFunc func(ctx context.Context, network, address string) (net.Conn, erro
 type FirstSeenFunc func(ctx context.Context, job identity.Identity, dst Destination, d Decision)
 
 type config struct {
-	log       *slog.Logger
-	now       func() time.Time
-	resolver  Resolver
-	dial      DialFunc
-	internal  []netip.Prefix
-	auditOnly bool
-	checker   audit.CompromiseChecker
-	firstSeen FirstSeenFunc
-	svids     x509bundle.Source
-	limits    Limits
+	log      *slog.Logger
+	now      func() time.Time
+	resolver Resolver
+	dial     DialFunc
+	internal []netip.Prefix
+	// interfaceAddrs lists the proxy host's own addresses (tests replace it).
+	interfaceAddrs func() ([]net.Addr, error)
+	auditOnly      bool
+	checker        audit.CompromiseChecker
+	firstSeen      FirstSeenFunc
+	svids          x509bundle.Source
+	limits         Limits
 }
 
 func defaults() config {
 	return config{
-		log:      slog.New(slog.DiscardHandler),
-		now:      time.Now,
-		resolver: net.DefaultResolver,
+		log:            slog.New(slog.DiscardHandler),
+		now:            time.Now,
+		resolver:       net.DefaultResolver,
+		interfaceAddrs: net.InterfaceAddrs,
 		limits: Limits{
 			MaxConnsPerJob: DefaultMaxConnsPerJob, MaxHeaderBytes: DefaultMaxHeaderBytes,
 			HeaderTimeout: DefaultHeaderTimeout, ConnectTimeout: DefaultConnectTimeout, IdleTimeout: DefaultIdleTimeout,
@@ -188,7 +191,9 @@ func WithResolver(r Resolver) Option {
 // WithDialer sets how the proxy connects to a checked, resolved address
 // (default a net.Dialer bounded by Limits.ConnectTimeout), e.g. to bind a source
 // address or a network namespace. The address is always an IP literal and
-// port; d must not resolve or redirect it.
+// port; d must not resolve or redirect it. A connection whose local address
+// is the address dialed reached the dialing host itself, and is closed
+// (see [RuleInternalAddress]).
 func WithDialer(d DialFunc) Option {
 	return func(c *config) error {
 		if d == nil {
@@ -200,7 +205,9 @@ func WithDialer(d DialFunc) Option {
 }
 
 // WithInternalPrefixes lets jobs reach addresses in these prefixes although
-// they are not public (an internal registry, a test server on 127.0.0.1).
+// they are not public (an internal registry, a test server on 127.0.0.1)
+// or are the proxy host's own: a prefix that covers an address of the
+// host lets jobs reach what listens there.
 // The Decider still decides; this only lifts the address check. A /0 prefix
 // is refused: name the networks.
 func WithInternalPrefixes(prefixes ...netip.Prefix) Option {

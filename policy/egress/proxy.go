@@ -105,6 +105,7 @@ type Proxy struct {
 
 	pending  *pendingConns
 	refusals *refusalBudget
+	own      ownAddrs // the host's own addresses, refused as destinations
 
 	cacheMu sync.Mutex
 	cache   map[cacheKey]cacheEntry
@@ -154,6 +155,7 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 		open: map[*conn]struct{}{}, perJob: map[identity.Identity]int{}, servers: map[*http.Server]struct{}{},
 		stop: make(chan struct{}), cache: map[cacheKey]cacheEntry{},
 		pending: newPendingConns(cfg.limits), refusals: newRefusalBudget(cfg.limits),
+		own: ownAddrs{list: cfg.interfaceAddrs},
 	}
 	if p.dial == nil {
 		d := &net.Dialer{}
@@ -497,9 +499,16 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	addrs, err := p.resolve(ctx, rq.dst)
 	if errors.Is(err, errInternal) {
+		why := "are not public"
+		if errors.Is(err, errOwnAddress) {
+			why = "are not public or belong to the proxy's own host"
+		}
 		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleInternalAddress,
-			fmt.Sprintf("%s resolves only to addresses that are not public (%s)", rq.dst.Host, err))
+			fmt.Sprintf("%s resolves only to addresses that %s (%s)", rq.dst.Host, why, err))
 		return
+	}
+	if errors.Is(err, errOwnAddrsUnknown) {
+		p.cfg.log.WarnContext(ctx, "egress: refused a connection", "error", err)
 	}
 	if err != nil {
 		ev := p.event(ActionConnect, audit.OutcomeError, rq, true, d.Rule, "could not resolve the destination")
@@ -523,6 +532,13 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	up, addr, err := p.dialAny(ctx, addrs, rq.dst.Port)
 	var res relayResult
 	switch {
+	case errors.Is(err, errOwnAddress):
+		// Found only by connecting, after the open event: the deny
+		// follows it, always audited, as an SNI mismatch's does.
+		res.err = err
+		why := "the connection reached the proxy's own host"
+		p.audit(context.WithoutCancel(ctx), p.event(ActionConnect, audit.OutcomeDeny, rq, true, RuleInternalAddress, why))
+		refuse(w, r, http.StatusForbidden, RuleInternalAddress, fmt.Sprintf("%s denied: %s", rq.dst, why))
 	case err != nil:
 		res.err = err
 		refuse(w, r, http.StatusBadGateway, "", fmt.Sprintf("could not connect to %s", rq.dst))
@@ -672,9 +688,15 @@ func (p *Proxy) resolve(ctx context.Context, dst Destination) ([]netip.Addr, err
 		}
 	}
 	var ok, refused []netip.Addr
+	anyOwn := false
 	for _, a := range all {
 		a = a.WithZone("").Unmap()
-		if p.permitted(a) {
+		allowed, own, err := p.permitted(a)
+		if err != nil {
+			return nil, err
+		}
+		anyOwn = anyOwn || own
+		if allowed {
 			if len(ok) < maxAddrs {
 				ok = append(ok, a)
 			}
@@ -686,24 +708,52 @@ func (p *Proxy) resolve(ctx context.Context, dst Destination) ([]netip.Addr, err
 		if len(refused) == 0 {
 			return nil, fmt.Errorf("resolve %s: no addresses", dst.Host)
 		}
+		if anyOwn {
+			return nil, fmt.Errorf("%w: %v (%w among them)", errInternal, refused, errOwnAddress)
+		}
 		return nil, fmt.Errorf("%w: %v", errInternal, refused)
 	}
 	return ok, nil
 }
 
-func (p *Proxy) permitted(a netip.Addr) bool {
+// permitted reports whether the proxy may connect to a: an address in a
+// prefix of WithInternalPrefixes, or a public one that is not an address
+// of the proxy's own host (own). err: the host's addresses could not be
+// listed.
+func (p *Proxy) permitted(a netip.Addr) (ok, own bool, err error) {
+	if p.internal(a) {
+		return true, false, nil
+	}
+	if !public(a) {
+		return false, false, nil
+	}
+	own, err = p.own.contains(a)
+	return !own && err == nil, own, err
+}
+
+// internal reports whether a prefix of WithInternalPrefixes covers a.
+func (p *Proxy) internal(a netip.Addr) bool {
 	for _, pfx := range p.cfg.internal {
 		if pfx.Contains(a) {
 			return true
 		}
 	}
-	return public(a)
+	return false
 }
 
+// dialAny connects to the first of addrs that answers. A connection that
+// reached the proxy's own host (selfConnected: an address it took since
+// the proxy last listed its addresses, or a dialer of another network
+// namespace) is closed before a byte is relayed and counts as a failure
+// wrapping errOwnAddress, unless WithInternalPrefixes covers the address.
 func (p *Proxy) dialAny(ctx context.Context, addrs []netip.Addr, port uint16) (net.Conn, netip.Addr, error) {
 	var errs error
 	for _, a := range addrs {
 		c, err := p.dial(ctx, "tcp", netip.AddrPortFrom(a, port).String())
+		if err == nil && selfConnected(c, a) && !p.internal(a) {
+			_ = c.Close()
+			c, err = nil, fmt.Errorf("connected to %s: %w", a, errOwnAddress)
+		}
 		if err == nil {
 			return c, a, nil
 		}
