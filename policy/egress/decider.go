@@ -61,6 +61,26 @@ type Rule struct {
 	// "spiffe://ci.example/repo/octo-org/*". Such a job carries no CI
 	// claims, so Repositories, Workflows, Refs and Events never match it.
 	SPIFFEIDs []string
+	// Issuers, if not nil, are the only identity authorities whose jobs
+	// the rule covers, exact: OIDC issuer URLs
+	// ("https://token.actions.githubusercontent.com"), or SPIFFE trust
+	// domains ("spiffe://ci.example") for jobs that present an SVID. A
+	// repository name means something only to the platform that issued
+	// it: where the proxy trusts more than one issuer, "acme/app" on one
+	// is anyone's "acme/app" on another. A non-nil empty list covers none.
+	// Nil: any issuer the proxy's verifier trusts. As
+	// policy.SecretGrant.Issuers.
+	Issuers []string
+	// RepositoryIDs, if not nil, are the only repository ids (the
+	// platform's immutable id, identity.Claims.RepositoryID: GitHub's
+	// repository_id, GitLab's project_id) whose jobs the rule covers,
+	// beside Repositories, exact. A name can be registered again once its
+	// owner renames or deletes the account or repository, and the new
+	// repository's jobs carry the same name ("repojacking"); its id is
+	// new. A non-nil empty list covers none; a job authenticated by SVID
+	// carries no id and is not covered. Nil: any id. As
+	// policy.SecretGrant.RepositoryIDs.
+	RepositoryIDs []string
 	// Workflows are globs over the workflow claim. Empty: any workflow.
 	Workflows []string
 	// Refs are globs over the full git ref ("refs/heads/main",
@@ -90,16 +110,34 @@ type Rule struct {
 }
 
 func (r Rule) matchesJob(job identity.Identity, untrusted []string) bool {
-	if !job.SPIFFEID.IsZero() && anyGlob(r.SPIFFEIDs, job.SPIFFEID.String()) {
-		return true
+	if !r.issuerCovers(job) {
+		return false
+	}
+	if !job.SPIFFEID.IsZero() {
+		return r.RepositoryIDs == nil && anyGlob(r.SPIFFEIDs, job.SPIFFEID.String())
 	}
 	c := job.Claims
+	if r.RepositoryIDs != nil && (c.RepositoryID == "" || !slices.Contains(r.RepositoryIDs, c.RepositoryID)) {
+		return false
+	}
 	event := normalEvent(c.Event)
 	named := event != "" && slices.Contains(r.Events, event) // NewAllowList normalized r.Events
 	return anyGlob(r.Repositories, c.Repository) &&
 		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
 		(len(r.Events) == 0 || named) &&
 		(len(r.Refs) == 0 || (named || !slices.Contains(untrusted, event)) && anyGlob(r.Refs, c.Ref))
+}
+
+// issuerCovers reports whether the rule's Issuers cover the authority
+// that vouched for job: its OIDC issuer, or its SVID's trust domain.
+func (r Rule) issuerCovers(job identity.Identity) bool {
+	if r.Issuers == nil {
+		return true
+	}
+	if !job.SPIFFEID.IsZero() {
+		return slices.Contains(r.Issuers, job.SPIFFEID.TrustDomain().IDString())
+	}
+	return job.Issuer != "" && slices.Contains(r.Issuers, job.Issuer)
 }
 
 // defaultUntrustedTriggers are the run triggers whose jobs match no
@@ -234,6 +272,9 @@ func checkRule(i int, r Rule, seen map[string]bool) (Rule, error) {
 			return Rule{}, fmt.Errorf("%w: rule %q has an empty glob", ErrConfig, r.Name)
 		}
 	}
+	if slices.Contains(r.Issuers, "") || slices.Contains(r.RepositoryIDs, "") {
+		return Rule{}, fmt.Errorf("%w: rule %q has an empty issuer or repository id (an empty list covers none; nil, any)", ErrConfig, r.Name)
+	}
 	for _, h := range r.Hosts {
 		if err := checkHostGlob(h); err != nil {
 			return Rule{}, fmt.Errorf("%w: rule %q: host glob %q %w", ErrConfig, r.Name, h, err)
@@ -244,6 +285,8 @@ func checkRule(i int, r Rule, seen map[string]bool) (Rule, error) {
 	}
 	r.Repositories = slices.Clone(r.Repositories)
 	r.SPIFFEIDs = slices.Clone(r.SPIFFEIDs)
+	r.Issuers = slices.Clone(r.Issuers) // keeps nil (any) apart from empty (none)
+	r.RepositoryIDs = slices.Clone(r.RepositoryIDs)
 	r.Workflows = slices.Clone(r.Workflows)
 	r.Refs = slices.Clone(r.Refs)
 	events := make([]string, len(r.Events))
