@@ -13,7 +13,10 @@
 // slsa-verifier take the last of), exact field names (no case folding), the
 // in-toto validation rules. Errors wrap
 // ErrInvalidStatement and a finer sentinel (ErrSubjectRequired,
-// ErrDigestLength, ...), so callers use errors.Is.
+// ErrDigestLength, ...), so callers use errors.Is. ParseProvenance, which
+// decodes into the typed predicate, refuses a member of the predicate's
+// own objects spelt in another case ("ID", "reſolvedDependencies") rather
+// than read it as the real one.
 //
 // Digest semantics: named standard algorithms carry lowercase hex of their
 // exact length; git object digests (gitCommit, gitTree, gitBlob, gitTag) may

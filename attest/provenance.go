@@ -3,9 +3,12 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/ztci/ztci/internal/slsasource"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // SLSA provenance v1 validation errors; each wraps ErrInvalidPredicate.
@@ -159,12 +162,28 @@ func (p *Provenance) Validate() error {
 	return nil
 }
 
+// provenanceSchema is the member names of the predicate, which
+// ParseProvenance decodes into Provenance with encoding/json; built on
+// first use, not when a program that never parses provenance starts.
+var provenanceSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson.SchemaOf(reflect.TypeFor[Provenance]()) })
+
 // ParseProvenance parses and validates a SLSA provenance v1 predicate with
 // the same strictness as ParseStatement (no duplicate keys), and refuses
 // one that names two sources ([ErrProvenanceSources]), as verify does.
+// A member of the predicate's own objects spelt in another case ("ID" in
+// runDetails.builder, "reſolvedDependencies") is refused with
+// [ErrMalformedJSON] wrapping a *strictjson.MemberError that names it:
+// encoding/json would read it as the real member, where the specification,
+// a policy reading the predicate and verify (which refuses it) do not.
+// Free-form members (externalParameters, internalParameters, annotations,
+// builder.version) keep their names as written.
 func ParseProvenance(b []byte) (*Provenance, error) {
 	if err := checkObject(b); err != nil {
 		return nil, err
+	}
+	// checkObject validated b; the schema walk needs no second pass.
+	if err := provenanceSchema().CheckUnvalidated(b); err != nil {
+		return nil, fmt.Errorf("%w: %w: %w", ErrPredicateNotJSON, ErrMalformedJSON, err)
 	}
 	// One reading of the source, verify's: a provenance naming two is
 	// refused here as verify.ReadProvenance and the writer refuse it.

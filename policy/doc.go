@@ -58,10 +58,13 @@
 //   - Loading is bounded ([MaxPolicyFileBytes], [MaxBundleBytes],
 //     [MaxInputBytes]). A bundle tarball that holds a file path twice,
 //     a path with a ".." element, a data file OPA would place elsewhere
-//     than its directory says, or a data.json or .manifest that repeats a
-//     member, is refused: OPA merges two data.json files that tar would
-//     extract as one, and keeps the last of two members a reviewer reads
-//     the first of. A reload that fails keeps the last good policy
+//     than its directory says, a data.json or .manifest that repeats a
+//     member, or a .manifest that spells a member of OPA's manifest in
+//     another case ("Revision", "reviſion", at any depth), is refused: OPA
+//     merges two data.json files that tar would extract as one, keeps the
+//     last of two members a reviewer reads the first of, and decodes the
+//     manifest case-insensitively, as the revision every decision names,
+//     where a reviewer reads another member or none. A reload that fails keeps the last good policy
 //     (never an empty one); the error is returned, logged, audited and kept
 //     in [Engine.LastReloadError]. OPA's own bundle signatures
 //     (.signatures.json) are not checked here: establish a bundle's

@@ -16,8 +16,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
@@ -227,12 +229,23 @@ func checkTarball(raw []byte) error {
 	}
 }
 
+// manifestSchema is the member names of OPA's bundle manifest, which its
+// loader decodes into bundle.Manifest with encoding/json
+// (util.NewJSONDecoder), matching them case-insensitively.
+var manifestSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson.SchemaOf(reflect.TypeFor[bundle.Manifest]()) })
+
 // checkBundleFile reads a file of a bundle tarball, at most limit+1 bytes,
 // and returns how many it read. The JSON documents OPA's loader reads
 // (data.json, and a .manifest) must be UTF-8 and repeat no member:
 // encoding/json keeps the last of `"signers": [...]` written twice, and
 // turns distinct invalid names into one, while a reviewer reads the
-// first.
+// first. A .manifest may not spell a member of OPA's manifest in another
+// case either ("Revision", "reviſion", "Module" in a wasm entry): OPA
+// decodes it into a struct, where encoding/json reads such a member as
+// the real one (the last of the two), and jq or a reviewer reads it as
+// another member or none, so one manifest named two revisions. data.json
+// is decoded into maps, whose keys OPA reads exactly: there, names that
+// differ only in case are two members.
 func checkBundleFile(r io.Reader, name string, limit int64) (int64, error) {
 	name = filepath.ToSlash(name)
 	if path.Base(name) != "data.json" && !strings.HasSuffix(name, ".manifest") {
@@ -245,7 +258,11 @@ func checkBundleFile(r io.Reader, name string, limit int64) (int64, error) {
 	if len(b) > MaxPolicyFileBytes {
 		return 0, fmt.Errorf("%w: %q is larger than %d bytes", ErrLoad, clip.String(name, 256), MaxPolicyFileBytes)
 	}
-	if err := strictjson.CheckRepeats(b); err != nil {
+	check := strictjson.CheckRepeats
+	if strings.HasSuffix(name, ".manifest") {
+		check = manifestSchema().CheckRepeats
+	}
+	if err := check(b); err != nil {
 		return 0, fmt.Errorf("%w: %q: %w", ErrLoad, clip.String(name, 256), err)
 	}
 	return int64(len(b)), nil
