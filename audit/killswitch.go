@@ -246,9 +246,12 @@ func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 // rather than a success: ids are compared byte for byte, and the ids that
 // gates and brokers ask about (SPIFFE IDs, "<issuer>#<subject>", key ids)
 // never carry leading or trailing whitespace, control or invisible
-// (format) characters, or invalid UTF-8, and a SPIFFE ID's scheme and
-// trust domain are always lowercase. A mark for "spiffe://Example.org/x"
-// or "spiffe://example.org/x " would be audited as in force while
+// (format) characters, or invalid UTF-8, a SPIFFE ID's scheme and trust
+// domain are always lowercase, and a SPIFFE ID is always one that SPIFFE
+// libraries parse (no trailing slash, empty or dot segment, port, query,
+// percent-encoding or character outside ASCII). A mark for
+// "spiffe://Example.org/x", "spiffe://example.org/x " or
+// "spiffe://example.org/x/" would be audited as in force while
 // spiffe://example.org/x went on being allowed. [KillSwitch.Mark] and
 // natskill's Switch.Mark (the operator's entry points) apply it; their
 // Write methods do not, since a detector's event names an id exactly as
@@ -273,8 +276,51 @@ func CheckMarkID(id string) error {
 		if id[:len("spiffe://")] != "spiffe://" || td != strings.ToLower(td) {
 			return bad("a SPIFFE ID's scheme and trust domain in lowercase")
 		}
+		if !spiffeIDSyntax(id[len("spiffe://"):]) {
+			return bad("a SPIFFE ID: a trust domain, and path segments that are neither empty, \".\" nor \"..\", " +
+				"of ASCII letters, digits, '.', '-' and '_', without a trailing slash, port, query, fragment or percent-encoding")
+		}
 	}
 	return nil
+}
+
+// spiffeIDSyntax reports whether rest, a SPIFFE ID after its "spiffe://",
+// is one that SPIFFE libraries parse (go-spiffe's spiffeid.FromString,
+// which gates and brokers use, and which yields the id checkers compare
+// byte for byte): a non-empty trust domain and a path of non-empty
+// segments other than "." and "..", without a trailing slash (SPIFFE-ID
+// standard, sections 2.1 and 2.2). It also takes the characters go-spiffe
+// takes when built for backward compatibility (sub-delimiters, '~', and
+// ':', '@', '[' and ']' in the path), so that no mark a checker could
+// match is refused; anything else — a port or user info in the trust
+// domain, '%', '?', '#', a space, a character outside ASCII — no
+// checker ever sees in a SPIFFE ID.
+func spiffeIDSyntax(rest string) bool {
+	td, path, hasPath := strings.Cut(rest, "/")
+	if td == "" {
+		return false
+	}
+	for i := 0; i < len(td); i++ {
+		if c := td[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' ||
+			c == '~' || strings.IndexByte("!$&'()*+,;=", c) >= 0) {
+			return false
+		}
+	}
+	if !hasPath {
+		return true
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+				c == '.' || c == '-' || c == '_' || c == '~' || strings.IndexByte("!$&'()*+,;=:@[]", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ParseExpires parses the [AttrExpires] attribute of a compromise event:

@@ -56,6 +56,18 @@
 //   - An event that [audit.Encode] rejects (missing fields, over
 //     [audit.MaxEventSize]) is refused with [audit.ErrInvalidEvent] and
 //     emits nothing; so each record is bounded.
+//   - The body is the record of the event; the attributes are an index.
+//     A provider with an attribute value length limit
+//     (sdklog.WithAttributeValueLengthLimit,
+//     OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT) cuts every attribute
+//     string to it without a mark, inside the claims and attributes maps
+//     too, while the SDK leaves the body whole: with a limit of 20,
+//     ztci.audit.actor.id "https://issuer.example#repo:org/app:..." reads
+//     "https://issuer.examp", the same for every job of that issuer. The
+//     sink cannot see the provider's limits; leave the limit unset (or at
+//     least [audit.MaxEventSize]) on a provider that carries audit
+//     records, and have alerts and joins that must not be misled read the
+//     body.
 //   - The OpenTelemetry logs API has no acknowledgement: Logger.Emit returns
 //     nothing, and the SDK drops records when its queue is full or its
 //     provider is shut down. Without [WithFlush], a nil error from Write
