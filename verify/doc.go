@@ -23,8 +23,10 @@
 //     ArtifactDigest) and returns a *Result: the verified *attest.Statement,
 //     the signer and its claims, the proven times and what proved them, and
 //     the checks passed (JSON and String forms). Verifier.PinnedKey names
-//     the key a PublicKey expectation pins, so that code counting signers
-//     across Verifiers (verify/image's k-of-n) counts a key once.
+//     the key a PublicKey expectation pins, and a keyed Result's
+//     SignerInfo.KeyFingerprint the key that verified it (pinned, or the
+//     trust material's answer to the bundle's hint), so that code counting
+//     signers across Verifiers (verify/image's k-of-n) counts a key once.
 //
 // # Example
 //

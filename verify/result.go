@@ -74,6 +74,12 @@ type SignerInfo struct {
 	// bundle carries (the hint is not signed); for trust material that
 	// holds keys by hint, the hint that selected the key.
 	KeyHint string `json:"keyHint,omitempty"`
+	// KeyFingerprint is the [KeyFingerprint] of the key that verified a
+	// keyed bundle: the pinned key, or the key the trust material answered
+	// for the bundle's hint. Unlike a hint, which the bundle chooses and a
+	// material may ignore, it names the key itself: code counting signers
+	// (verify/image's k-of-n) counts one key once.
+	KeyFingerprint string `json:"keyFingerprint,omitempty"`
 }
 
 // ProvenTime is one proven signing time.

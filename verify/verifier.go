@@ -354,9 +354,15 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 			// so that revocation by key id, signer thresholds and records
 			// see the key that signed, not a name the bundle chose.
 			res.Signer.KeyHint = v.keyHint
+			res.Signer.KeyFingerprint = v.keyHint
 		case vc.PublicKey() != nil:
 			// The trust material picked the key by this hint.
 			res.Signer.KeyHint = vc.PublicKey().Hint()
+			fp, err := v.materialKey(res.Signer.KeyHint)
+			if err != nil {
+				return nil, stageErr(ErrTrustMaterial, "the key that verified the bundle", err)
+			}
+			res.Signer.KeyFingerprint = fp
 		}
 	}
 	res.Checks = append(res.Checks, CheckSignature, CheckArtifact)
@@ -389,6 +395,21 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		res.Checks = append(res.Checks, CheckSLSA)
 	}
 	return res, nil
+}
+
+// materialKey is the KeyFingerprint of the key the trust material holds
+// for hint: the key that verified a keyed bundle without a PublicKey
+// expectation.
+func (v *Verifier) materialKey(hint string) (string, error) {
+	tv, err := v.trust.PublicKeyVerifier(hint)
+	if err != nil {
+		return "", err
+	}
+	pk, err := tv.PublicKey()
+	if err != nil {
+		return "", err
+	}
+	return KeyFingerprint(pk)
 }
 
 func (v *Verifier) checkSignerKind(certBundle bool) error {

@@ -18,6 +18,7 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
@@ -357,6 +358,14 @@ func (v *Verifier) Verify(ctx context.Context, d *Detached, a Artifact) (*verify
 // unverified, only chooses which of a's digests is given: SHA-384 for
 // SHA2_384 (a P-384 signature), SHA-512 for SHA2_512 (a P-521 or
 // Ed25519ph signature), SHA-256 otherwise.
+//
+// A bundle holding an in-toto statement (cosign attest-blob) verifies only
+// when no subject naming the artifact also names another one by a digest a
+// knows: every SHA-256, SHA-384 and SHA-512 of such a subject must be a's
+// (all three for Bytes and Reader, the one given for Digest), as verify
+// requires for an artifact's bytes. A subject {sha256: this file, sha512:
+// another file} names two files, and a reader comparing the sha512 takes
+// the statement to be about the other one.
 func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifact) (*verify.Result, error) {
 	if !a.has256 && !a.has384 && !a.has512 {
 		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
@@ -370,7 +379,41 @@ func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifa
 	if err != nil {
 		return nil, err
 	}
-	return v.v.Verify(ctx, bundleJSON, art)
+	res, err := v.v.Verify(ctx, bundleJSON, art)
+	if err != nil {
+		return nil, err
+	}
+	if res.Statement != nil {
+		if err := oneArtifactPerSubject(res.Statement, a); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// oneArtifactPerSubject refuses a statement one of whose subjects names a
+// by one digest and contradicts it by another that a knows. verify checked
+// the statement against the one digest VerifyBundle gave it; the others a
+// carries (Bytes and Reader compute all three) are checked here.
+func oneArtifactPerSubject(st *attest.Statement, a Artifact) error {
+	for _, s := range st.Subject {
+		match, other := false, ""
+		for _, alg := range []string{"sha256", "sha384", "sha512"} {
+			got, named := s.Digest[alg]
+			d, ok := a.digest(alg)
+			switch {
+			case !named || !ok:
+			case got == hex.EncodeToString(d):
+				match = true
+			case other == "":
+				other = alg + ":" + got
+			}
+		}
+		if match && other != "" {
+			return &verify.ArtifactMismatchError{Want: a.String(), Got: "a subject that also names " + other}
+		}
+	}
+	return nil
 }
 
 // messageDigestAlg is "sha384" or "sha512" when bundleJSON's message

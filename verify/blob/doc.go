@@ -58,6 +58,12 @@
 //     binary — and it verifies, as it does with cosign verify-blob. To
 //     require one release, check its digest against one from a source that
 //     names the version, not from the host serving the file.
+//   - One artifact per subject: an in-toto statement (VerifyBundle with
+//     an attestation bundle) verifies only when no subject naming the
+//     artifact names another one by a second digest the Artifact knows
+//     (SHA-256, SHA-384 and SHA-512 for Bytes and Reader, the one given
+//     for Digest), as verify requires of an artifact's bytes: otherwise a
+//     *verify.ArtifactMismatchError.
 //   - A signature without a log entry does not verify with the default
 //     verify.Verifier (one entry required): look it up with verify/rekorv1.
 //   - Fail closed: every error matches verify.ErrVerification and a

@@ -15,9 +15,9 @@
 //     [Result]: one [Attestation] per candidate — with the full
 //     [verify.Result] (the verified statement, for policy) when it passed —
 //     and an overall verdict with k-of-n ([WithThreshold]: at least k
-//     distinct trusted signers; a certificate identity, or a pinned key
-//     counted once however many verify.Verifiers pin it,
-//     [verify.Verifier.PinnedKey]).
+//     distinct trusted signers; a certificate identity, or a key counted
+//     once however many verify.Verifiers pin it or accept its bundles,
+//     [verify.Verifier.PinnedKey], [verify.SignerInfo.KeyFingerprint]).
 //   - [ConvertLegacy] turns a layer of cosign's legacy ".sig"/".att" tags
 //     into the equivalent Sigstore bundle (see below).
 //   - [BundleVerifier] is the seam to bundle verification;

@@ -23,8 +23,9 @@ import (
 // of the verifiers pin it (with different expectations, say), as one
 // certificate identity is. A bundle's own key hint is not trusted. A keyed
 // bundle accepted through a verify.Verifier that pins no key (its trust
-// material's keys, WithAnySignerUnsafe) counts as "key #<index of that
-// verifier>".
+// material's keys, WithAnySignerUnsafe) counts as the key the material
+// answered with (verify.SignerInfo.KeyFingerprint), whichever verifier
+// accepted it and whatever hint named it.
 func VerifyBundles(verifiers ...*verify.Verifier) (BundleVerifier, error) {
 	if len(verifiers) == 0 {
 		return nil, fmt.Errorf("%w: VerifyBundles needs at least one verify.Verifier", ErrConfig)
@@ -66,9 +67,16 @@ func (va verifyAdapter) verify(ctx context.Context, bundle []byte, a verify.Arti
 			// Counted by index, two verifiers pinning one key (one for
 			// provenance, one for a VSA) made its holder two signers of a
 			// k-of-n threshold: the key is the signer, not the verifier.
-			if fp, ok := v.PinnedKey(); ok {
+			// Nor by the verifier that accepted it without pinning a
+			// key (WithAnySignerUnsafe): one key's SLSA bundle accepted
+			// by one and its VSA by another were two signers. The key
+			// the trust material answered with is.
+			switch fp, ok := v.PinnedKey(); {
+			case ok:
 				br.Signer = "key " + fp
-			} else {
+			case res.Signer.KeyFingerprint != "":
+				br.Signer = "key " + res.Signer.KeyFingerprint
+			default:
 				br.Signer = fmt.Sprintf("key #%d", i)
 			}
 		}
