@@ -85,7 +85,12 @@
 //	{"allow": <boolean>, "violations": [{"rule": <string>, "message": <string>, "value": <any>}, ...]}
 //
 // where violations may be an array or a set. Anything else is an error,
-// a member beside allow and violations included.
+// a member beside allow and violations included. The built-in library's
+// messages show every value of the input quoted and escaped, as Go's %q
+// shows a string (data.ztci.lib.printable): a newline, a control or a
+// bidirectional override in an artifact's name, a finding's id, a
+// certificate's ref or a job's repository is written as an escape, so a
+// log that writes Violation.String() cannot be given a forged line.
 //
 // # Input schema
 //
@@ -192,7 +197,12 @@
 // covers "ghcr.io/acme/app@sha256:…" but not "ghcr.io/acme-evil/app";
 // "registry.example:5000" does not cover "registry.example:50001/app".
 // References are compared as written: a short name ("nginx") is not
-// expanded to "docker.io/library/nginx".
+// expanded to "docker.io/library/nginx". A pipeline image whose first
+// part Docker reads as a registry host (it holds a "." or ":", is
+// "localhost" or is not in lower case) is covered only by a prefix that
+// names that host whole: "alpine" covers "alpine:3.19@sha256:…" (a tag)
+// but not "alpine:5000/evil/app@sha256:…" (the registry at host alpine),
+// and "registry.example" does not cover "registry.example:5000/app".
 //
 // With no configuration every deploy and secret release is denied. Each
 // rule set has Rego tests (library/ztci/*_test.rego) that go test runs.
@@ -203,7 +213,10 @@
 // value of another type (max_critical "0", deny_severity "HIGH", a
 // fractional or negative count), is refused when the Engine loads it
 // ([ConfigError]: New fails, Reload keeps the policy in force), since a
-// rule would otherwise read its default. null reads as unset. The check
+// rule would otherwise read its default, and so is a
+// production_environments that LibraryConfig.Validate refuses (an empty
+// list, which would exempt every job, or an entry that is not a plain
+// name). null reads as unset. The check
 // is data.ztci.lib.config_errors, and a glob pattern (a grant's secret
 // or refs, production_secrets) that does not compile is refused the same
 // way (data.ztci.lib.config_globs lists them; glob.match would abort every
@@ -252,7 +265,14 @@
 //     the artifact's signature or of a trusted attestation) names an
 //     untrusted trigger, require_protected_ref or not. A later "affected"
 //     VEX statement whose subcomponent, or the finding's package, is not a
-//     package URL the rules can compare counts against a lift. A time a
+//     package URL the rules can compare counts against a lift, and a VEX
+//     attestation of a vex_signers signer that does not read (no vex
+//     summary, statements that are not objects or name no vulnerability,
+//     an OpenVEX predicate type of another version) leaves nothing of the
+//     artifact lifted: it may be that later "affected". An attestation of
+//     the secrets provenance type, of another version of it, or carrying
+//     a secrets provenance summary under any type, is judged as secrets
+//     provenance. A time a
 //     signer states (a scan's, a VEX statement's) that is not RFC 3339,
 //     names a day that does not exist, or lies more than five minutes in the
 //     future reads as no time: such a scan is stale, such a statement lifts

@@ -26,7 +26,7 @@ config_schema := {
 	},
 	"pipeline": {
 		"approval_jobs": "strings", "allowed_images": "strings", "allowed_actions": "strings",
-		"allowed_orbs": "strings", "production_environments": "strings", "protected_branches": "strings",
+		"allowed_orbs": "strings", "production_environments": "environments", "protected_branches": "strings",
 	},
 	"secrets": {"grants": "grants"},
 	"kubernetes": {"allowed_images": "strings", "allowed_kinds": "strings"},
@@ -135,6 +135,7 @@ kind_text := {
 	"string": "a string", "strings": "a list of strings", "boolean": "a boolean",
 	"count": "a whole number at least 0", "severity": `one of "critical", "high", "medium", "low" or ""`,
 	"signers": `a list of {"san": string, "issuer": string}`, "grants": "a list of grant objects",
+	"environments": "a non-empty list of plain environment names (ASCII letters and digits, space, \".\", \"_\", \"-\", \"/\", \":\")",
 }
 
 object_or_empty(x) := x if is_object(x)
@@ -159,6 +160,21 @@ valid_value("strings", v) if {
 	is_array(v)
 	every x in v {
 		is_string(x)
+	}
+}
+
+# environments: production_environments as LibraryConfig.Validate
+# accepts it. An empty list would exempt every job from the pipeline
+# rules (no environment is production), and an entry that is not a plain
+# name ("production-*") would be compared as written, not as the pattern
+# it looks like: both are refused, not read.
+valid_value("environments", v) if {
+	is_array(v)
+	count(v) > 0
+	every x in v {
+		is_string(x)
+		x != ""
+		regex.match(`^[A-Za-z0-9 _.:/-]*$`, trim_space(x))
 	}
 }
 

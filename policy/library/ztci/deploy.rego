@@ -114,6 +114,12 @@ scan_readable(att) if {
 	att.scan.critical >= 0
 }
 
+# artifact_label names artifact a in a message: "<name>@<digest>",
+# quoted and escaped (lib.printable). Both are the caller's or an image
+# reference's, and a message must not carry a line or a control of theirs
+# into a log as it is.
+artifact_label(a) := lib.printable(sprintf("%v@%v", [lib.show(a, "name"), lib.show(a, "digest")]))
+
 violations contains v if {
 	is_array(artifacts)
 	count(artifacts) == 0
@@ -136,7 +142,7 @@ violations contains v if {
 violations contains v if {
 	some a in objs
 	not digest_ok(object.get(a, "digest", null))
-	v := {"rule": "deploy.malformed", "message": sprintf("artifact %v has digest %v, which is not <algorithm>:<hex>", [lib.show(a, "name"), lib.show(a, "digest")]), "value": object.get(a, "digest", null)}
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s has a digest that is not <algorithm>:<hex>", [artifact_label(a)]), "value": object.get(a, "digest", null)}
 }
 
 digest_ok(d) if {
@@ -147,7 +153,7 @@ digest_ok(d) if {
 violations contains v if {
 	some a in objs
 	not lib.array_or_absent(a, "attestations")
-	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s@%s: attestations must be a list", [lib.show(a, "name"), lib.show(a, "digest")]), "value": object.get(a, "digest", null)}
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s: attestations must be a list", [artifact_label(a)]), "value": object.get(a, "digest", null)}
 }
 
 violations contains v if {
@@ -156,7 +162,7 @@ violations contains v if {
 	is_array(atts)
 	some i, att in atts
 	not is_object(att)
-	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s@%s: attestations[%d] is a %s, not an attestation object", [lib.show(a, "name"), lib.show(a, "digest"), i, type_name(att)]), "value": i}
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s: attestations[%d] is a %s, not an attestation object", [artifact_label(a), i, type_name(att)]), "value": i}
 }
 
 violations contains v if {
@@ -191,7 +197,7 @@ violations contains v if {
 	lib.untrusted_value(trigger)
 	v := {
 		"rule": "deploy.untrusted_build_trigger",
-		"message": sprintf("artifact %s@%s was built by a job started by %q, which runs on the base branch's ref for changes nobody reviewed", [lib.show(a, "name"), lib.show(a, "digest"), trigger]),
+		"message": sprintf("artifact %s was built by a job started by %s, which runs on the base branch's ref for changes nobody reviewed", [artifact_label(a), lib.printable(trigger)]),
 		"value": trigger,
 	}
 }
@@ -217,7 +223,7 @@ violations contains v if {
 	some att in array.concat(trusted(a), vex_attestations(a))
 	lib.untrusted_signer(att)
 	trigger := lib.signer_trigger(att)
-	v := untrusted_signature(a, sprintf("its %v attestation", [lib.show(att, "predicate_type")]), trigger)
+	v := untrusted_signature(a, sprintf("its %q attestation", [lib.show(att, "predicate_type")]), trigger)
 }
 
 # untrusted_trigger_evidence(a): the evidence about artifact a's build
@@ -242,7 +248,7 @@ untrusted_trigger_evidence(a) if {
 # a job that trigger started.
 untrusted_signature(a, what, trigger) := {
 	"rule": "deploy.untrusted_build_trigger",
-	"message": sprintf("artifact %s@%s: %s was signed by a job started by %q, which runs on the base branch's ref for changes nobody reviewed", [lib.show(a, "name"), lib.show(a, "digest"), what, trigger]),
+	"message": sprintf("artifact %s: %s was signed by a job started by %s, which runs on the base branch's ref for changes nobody reviewed", [artifact_label(a), what, lib.printable(trigger)]),
 	"value": trigger,
 }
 
@@ -251,7 +257,7 @@ violations contains v if {
 	not verified(a)
 	v := {
 		"rule": "deploy.unverified",
-		"message": sprintf("artifact %s@%s did not pass verification", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"message": sprintf("artifact %s did not pass verification", [artifact_label(a)]),
 		"value": object.get(a, "digest", null),
 	}
 }
@@ -264,7 +270,7 @@ violations contains v if {
 	not allowed_signer(a)
 	v := {
 		"rule": "deploy.signer_not_allowed",
-		"message": sprintf("artifact %s@%s is signed by %q (issuer %q), which is not an allowed signer", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(a, ["signer", "san"]), lib.show(a, ["signer", "issuer"])]),
+		"message": sprintf("artifact %s is signed by %q (issuer %q), which is not an allowed signer", [artifact_label(a), lib.show(a, ["signer", "san"]), lib.show(a, ["signer", "issuer"])]),
 		"value": object.get(a, "signer", null),
 	}
 }
@@ -292,7 +298,7 @@ violations contains v if {
 	count([p | some att in trusted(a); provenance_types[att.predicate_type]; p := att]) == 0
 	v := {
 		"rule": "deploy.provenance_missing",
-		"message": sprintf("artifact %s@%s has no SLSA provenance signed by an allowed identity", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"message": sprintf("artifact %s has no SLSA provenance signed by an allowed identity", [artifact_label(a)]),
 		"value": object.get(a, "digest", null),
 	}
 }
@@ -304,7 +310,7 @@ violations contains v if {
 	not builder_allowed(att)
 	v := {
 		"rule": "deploy.builder_not_allowed",
-		"message": sprintf("artifact %s@%s was built by %q, which is not an allowed builder", [lib.show(a, "name"), lib.show(a, "digest"), object.get(att, ["provenance", "builder_id"], "")]),
+		"message": sprintf("artifact %s was built by %q, which is not an allowed builder", [artifact_label(a), object.get(att, ["provenance", "builder_id"], "")]),
 		"value": object.get(att, ["provenance", "builder_id"], null),
 	}
 }
@@ -316,7 +322,7 @@ violations contains v if {
 	not source_allowed(att)
 	v := {
 		"rule": "deploy.source_not_allowed",
-		"message": sprintf("artifact %s@%s was built from %q, which is not an allowed source", [lib.show(a, "name"), lib.show(a, "digest"), object.get(att, ["provenance", "source_repository"], "")]),
+		"message": sprintf("artifact %s was built from %q, which is not an allowed source", [artifact_label(a), object.get(att, ["provenance", "source_repository"], "")]),
 		"value": object.get(att, ["provenance", "source_repository"], null),
 	}
 }
@@ -330,7 +336,7 @@ violations contains v if {
 	not source_ref_allowed(att, refs)
 	v := {
 		"rule": "deploy.source_ref_not_allowed",
-		"message": sprintf("artifact %s@%s was built from ref %q, which is not an allowed ref", [lib.show(a, "name"), lib.show(a, "digest"), object.get(att, ["provenance", "source_ref"], "")]),
+		"message": sprintf("artifact %s was built from ref %q, which is not an allowed ref", [artifact_label(a), object.get(att, ["provenance", "source_ref"], "")]),
 		"value": object.get(att, ["provenance", "source_ref"], null),
 	}
 }
@@ -358,7 +364,7 @@ violations contains v if {
 	not cert_source_allowed(repo)
 	v := {
 		"rule": "deploy.source_not_allowed",
-		"message": sprintf("artifact %s@%s has provenance signed by a job of %v (its certificate's source repository), whose owner and name are not an allowed source's", [lib.show(a, "name"), lib.show(a, "digest"), repo]),
+		"message": sprintf("artifact %s has provenance signed by a job of %s (its certificate's source repository), whose owner and name are not an allowed source's", [artifact_label(a), lib.printable(repo)]),
 		"value": repo,
 	}
 }
@@ -375,7 +381,7 @@ violations contains v if {
 	not ref_listed(ref, refs)
 	v := {
 		"rule": "deploy.source_ref_not_allowed",
-		"message": sprintf("artifact %s@%s has provenance signed by a job on ref %v (its certificate's source ref), which is not an allowed ref", [lib.show(a, "name"), lib.show(a, "digest"), ref]),
+		"message": sprintf("artifact %s has provenance signed by a job on ref %s (its certificate's source ref), which is not an allowed ref", [artifact_label(a), lib.printable(ref)]),
 		"value": ref,
 	}
 }
@@ -441,7 +447,7 @@ violations contains v if {
 	n > max
 	v := {
 		"rule": "deploy.critical_findings",
-		"message": sprintf("artifact %s@%s has %d critical findings, or findings of a severity the rules do not recognise (at most %d allowed), that no VEX statement from an allowed signer lifts", [lib.show(a, "name"), lib.show(a, "digest"), n, max]),
+		"message": sprintf("artifact %s has %d critical findings, or findings of a severity the rules do not recognise (at most %d allowed), that no VEX statement from an allowed signer lifts", [artifact_label(a), n, max]),
 		"value": [f.id | some f in findings(att); finding_rank(f) >= critical_rank; not lifted(i, f)],
 	}
 }
@@ -465,7 +471,7 @@ violations contains v if {
 	not scan_fresh(att, max_age)
 	v := {
 		"rule": "deploy.scan_too_old",
-		"message": sprintf("artifact %s@%s has a scan made at %q, more than %d seconds ago or at no stated time", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(att, ["scan", "scanned_at"]), max_age]),
+		"message": sprintf("artifact %s has a scan made at %q, more than %d seconds ago or at no stated time", [artifact_label(a), lib.show(att, ["scan", "scanned_at"]), max_age]),
 		"value": object.get(att, ["scan", "scanned_at"], null),
 	}
 }
@@ -485,7 +491,7 @@ violations contains v if {
 	not scan_readable(att)
 	v := {
 		"rule": "deploy.scan_unreadable",
-		"message": sprintf("artifact %s@%s has a %q attestation without a scan summary", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(att, "predicate_type")]),
+		"message": sprintf("artifact %s has a %q attestation without a scan summary", [artifact_label(a), lib.show(att, "predicate_type")]),
 		"value": object.get(att, "predicate_type", null),
 	}
 }
@@ -496,7 +502,7 @@ violations contains v if {
 	count([s | some att in trusted(a); is_scan(att); s := att]) == 0
 	v := {
 		"rule": "deploy.scan_missing",
-		"message": sprintf("artifact %s@%s has no vulnerability scan signed by an allowed identity", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"message": sprintf("artifact %s has no vulnerability scan signed by an allowed identity", [artifact_label(a)]),
 		"value": object.get(a, "digest", null),
 	}
 }

@@ -31,11 +31,25 @@ production_secrets := lib.config("deploy", "production_secrets", [])
 production_backends := lib.config("deploy", "production_backends", [])
 
 # secrets_provenances(a) are artifact a's trusted secrets provenance
-# attestations.
+# attestations: of the secrets provenance type, of another version of it
+# ("https://ztci.dev/secrets-provenance/v2"), or carrying a secrets
+# provenance summary whatever their type, as is_provenance and is_scan
+# read theirs. A summary of which credentials reached the build is judged
+# (and one that does not read denies), not passed over because its
+# predicate type is spelled otherwise.
 secrets_provenances(a) := [att |
 	some att in trusted(a)
-	att.predicate_type == secrets_provenance_type
+	is_secrets_provenance(att)
 ]
+
+is_secrets_provenance(att) if att.predicate_type == secrets_provenance_type
+
+is_secrets_provenance(att) if {
+	is_string(att.predicate_type)
+	startswith(att.predicate_type, "https://ztci.dev/secrets-provenance/")
+}
+
+is_secrets_provenance(att) if object.get(att, "secrets_provenance", null) != null
 
 # readable: a summary whose credentials are a list of objects with a
 # string lease_id, secret and backend (a secret or backend of another type
@@ -118,7 +132,7 @@ violations contains v if {
 	unprotected_build(a, x)
 	v := {
 		"rule": "deploy.production_secret_unprotected_ref",
-		"message": sprintf("artifact %s@%s was built on %q, which does not count as protected (ref_protected is not true, or the build's signed evidence names an untrusted trigger), by a job that received production credential %q (lease %q, backend %q)", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(x.job, "ref"), lib.show(x.cred, "secret"), x.cred.lease_id, lib.show(x.cred, "backend")]),
+		"message": sprintf("artifact %s was built on %q, which does not count as protected (ref_protected is not true, or the build's signed evidence names an untrusted trigger), by a job that received production credential %q (lease %q, backend %q)", [artifact_label(a), lib.show(x.job, "ref"), lib.show(x.cred, "secret"), x.cred.lease_id, lib.show(x.cred, "backend")]),
 		"value": x.cred.lease_id,
 	}
 }
@@ -129,7 +143,7 @@ violations contains v if {
 	object.get(x.cred, "compromised", false) != false
 	v := {
 		"rule": "deploy.credential_compromised",
-		"message": sprintf("artifact %s@%s was built by a job that received credential lease %q (secret %q), which is marked compromised", [lib.show(a, "name"), lib.show(a, "digest"), x.cred.lease_id, lib.show(x.cred, "secret")]),
+		"message": sprintf("artifact %s was built by a job that received credential lease %q (secret %q), which is marked compromised", [artifact_label(a), x.cred.lease_id, lib.show(x.cred, "secret")]),
 		"value": x.cred.lease_id,
 	}
 }
@@ -140,7 +154,7 @@ violations contains v if {
 	not secrets_readable(att)
 	v := {
 		"rule": "deploy.secrets_provenance_unreadable",
-		"message": sprintf("artifact %s@%s has a secrets provenance that does not read: which credentials reached its build is unknown", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"message": sprintf("artifact %s has a secrets provenance that does not read: which credentials reached its build is unknown", [artifact_label(a)]),
 		"value": object.get(a, "digest", null),
 	}
 }
@@ -151,7 +165,7 @@ violations contains v if {
 	count(secrets_provenances(a)) == 0
 	v := {
 		"rule": "deploy.secrets_provenance_missing",
-		"message": sprintf("artifact %s@%s has no secrets provenance signed by an allowed identity", [lib.show(a, "name"), lib.show(a, "digest")]),
+		"message": sprintf("artifact %s has no secrets provenance signed by an allowed identity", [artifact_label(a)]),
 		"value": object.get(a, "digest", null),
 	}
 }

@@ -31,7 +31,8 @@
 #     status ("affected", "under_investigation", anything unknown), is as
 #     recent or more recent, or has no readable time.
 # A statement with an unknown status or without justification never lifts
-# anything. The same lifting discounts critical findings, and findings of
+# anything, and no statement lifts anything of an artifact with a VEX
+# attestation of a counted signer that does not read (vex_unread). The same lifting discounts critical findings, and findings of
 # a severity the rules do not recognise, which count as critical, from
 # max_critical (deploy.critical_findings, in deploy.rego).
 package ztci.deploy
@@ -157,9 +158,58 @@ vex_index[i][id] contains s if {
 	some id in ids(s, "vulnerability")
 }
 
-# has_vex(i): objs[i] has counted statements. vex_index is read whole, so
-# the lookup does not evaluate the rule again for key i.
-has_vex(i) if object.get(vex_index, i, null) != null
+# has_vex(i): objs[i] has counted statements, and no VEX attestation of
+# a counted signer about it that the rules cannot read (vex_unread).
+# vex_index is read whole, so the lookup does not evaluate the rule again
+# for key i.
+has_vex(i) if {
+	object.get(vex_index, i, null) != null
+	not i in vex_unread
+}
+
+# vex_unread are the indexes of the artifacts (objs) with a VEX
+# attestation signed by a counted signer that does not read: no
+# summary (the gate could not read the document), statements that are
+# not a list of objects (null, a Go VEX{} naming none, is none), a
+# statement that names no
+# vulnerability, or an OpenVEX predicate type of another version
+# ("https://openvex.dev/ns", "https://openvex.dev/ns/v0.2.1"). What it
+# says cannot be known, and it may be the later "affected" about a
+# finding another statement lifts: for such an artifact no statement
+# lifts anything, as one the rules cannot place lifts nothing.
+vex_unread contains i if {
+	some i, a in objs
+	atts := object.get(a, "attestations", [])
+	is_array(atts)
+	some att in atts
+	is_object(att)
+	vex_like(att)
+	lib.signer_allowed(att.signer, vex_signers)
+	not vex_readable(att)
+}
+
+vex_like(att) if {
+	is_string(att.predicate_type)
+	startswith(att.predicate_type, "https://openvex.dev/ns")
+}
+
+vex_like(att) if object.get(att, "vex", null) != null
+
+vex_readable(att) if {
+	att.predicate_type == vex_type
+	is_object(att.vex)
+	statements_readable(object.get(att.vex, "statements", null))
+}
+
+statements_readable(null)
+
+statements_readable(ss) if {
+	is_array(ss)
+	every s in ss {
+		is_object(s)
+		count(ids(s, "vulnerability")) > 0
+	}
+}
 
 # naming(i, names) are the counted statements about objs[i] that name one
 # of names (upper case).
@@ -226,7 +276,7 @@ violations contains v if {
 	not lifted(i, f)
 	v := {
 		"rule": "deploy.vulnerability",
-		"message": sprintf("artifact %s@%s has %s (severity %s) in %s, at or above %q, and no VEX statement from an allowed signer says it is fixed or not affected", [lib.show(a, "name"), lib.show(a, "digest"), lib.show(f, "id"), lib.show(f, "severity"), lib.show(f, "package"), lib.config("deploy", "deny_severity", "")]),
+		"message": sprintf("artifact %s has finding %q (severity %q) in %q, at or above %q, and no VEX statement from an allowed signer says it is fixed or not affected", [artifact_label(a), lib.show(f, "id"), lib.show(f, "severity"), lib.show(f, "package"), lib.config("deploy", "deny_severity", "")]),
 		"value": object.get(f, "id", null),
 	}
 }
@@ -249,7 +299,7 @@ violations contains v if {
 	n > 0
 	v := {
 		"rule": "deploy.vulnerability",
-		"message": sprintf("artifact %s@%s has a scan counting %d %s findings (at or above %q) that it does not list", [lib.show(a, "name"), lib.show(a, "digest"), n, sev, lib.config("deploy", "deny_severity", "")]),
+		"message": sprintf("artifact %s has a scan counting %d %s findings (at or above %q) that it does not list", [artifact_label(a), n, sev, lib.config("deploy", "deny_severity", "")]),
 		"value": n,
 	}
 }
@@ -265,7 +315,7 @@ violations contains v if {
 	not non_negative_number(c)
 	v := {
 		"rule": "deploy.scan_unreadable",
-		"message": sprintf("artifact %s@%s has a scan whose %s count is %v, not a non-negative number", [lib.show(a, "name"), lib.show(a, "digest"), sev, c]),
+		"message": sprintf("artifact %s has a scan whose %s count is %s, not a non-negative number", [artifact_label(a), sev, lib.printable(c)]),
 		"value": sev,
 	}
 }

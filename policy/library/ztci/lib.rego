@@ -163,6 +163,51 @@ allowed_prefix(ref, prefixes) if {
 
 prefix_separators := {"/", ":", "@"}
 
+# allowed_image: ref, an image reference, is under one of the allow-listed
+# prefixes (allowed_prefix), and a prefix that covers it covers the
+# registry it names whole. Docker reads the first part of a reference
+# before a "/" as the registry's host when it holds a "." or ":", is
+# "localhost" or is not in lower case ("alpine:5000/evil/app" is the
+# registry at host alpine, port 5000; "alpine:3.19" the tag 3.19 of
+# docker.io/library/alpine): "alpine" covers "alpine:3.19@sha256:…" but
+# not "alpine:5000/evil/app@sha256:…", and "registry.example" does not
+# cover "registry.example:5000/app", another registry. A reference with
+# no registry of its own is Docker Hub's, as before.
+allowed_image(ref, prefixes) if {
+	is_string(ref)
+	not image_registry(ref)
+	allowed_prefix(ref, prefixes)
+}
+
+allowed_image(ref, prefixes) if {
+	host := image_registry(ref)
+	some p in prefixes
+	is_string(p)
+	registry_covered(p, host)
+	allowed_prefix(ref, [p])
+}
+
+# image_registry is the registry host (and port) of an image reference
+# that names one, as Docker's reference parser (splitDockerDomain) reads
+# it; undefined for one of Docker Hub's ("alpine", "acme/app").
+image_registry(ref) := host if {
+	is_string(ref)
+	i := indexof(ref, "/")
+	i > 0
+	host := substring(ref, 0, i)
+	registry_host(host)
+}
+
+registry_host(h) if regex.match(`[.:]`, h)
+
+registry_host("localhost")
+
+registry_host(h) if lower(h) != h
+
+registry_covered(p, host) if p == host
+
+registry_covered(p, host) if startswith(p, concat("", [host, "/"]))
+
 prefix_boundary(ref, p) if ref == p
 
 prefix_boundary(_, p) if substring(p, count(p) - 1, 1) in prefix_separators
@@ -238,6 +283,17 @@ same_repo(a, b) if {
 	n != ""
 	n == normalize_repo(b)
 }
+
+# printable renders x for a message: a string quoted and escaped as Go's
+# %q does (a newline, a control or a bidirectional override in a name the
+# input chose is shown as an escape, and cannot forge a line of a log, or
+# reorder one, where the message is written), anything else as Rego
+# prints it, whose strings are quoted the same way. sprintf puts a string
+# given to %s or %v in as it is: a message takes a value of the input
+# only through %q or printable.
+printable(x) := sprintf("%q", [x]) if is_string(x)
+
+else := sprintf("%v", [x])
 
 # show renders a field for a message even when it is missing or x is not an
 # object: a message must never make its violation undefined (and so

@@ -15,7 +15,8 @@
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
 #   (prefixes, matched at a "/", ":" or "@" boundary: lib.allowed_prefix;
-#   empty denies all).
+#   an image naming a registry host only by a prefix naming that host
+#   whole: lib.allowed_image; empty denies all).
 #   Deny by default: a missing or malformed pipeline (not an object, no
 #   jobs, a job that is not an object or has no name, two jobs with one
 #   name, a job without a string type and environment, a list field that
@@ -135,7 +136,7 @@ non_empty_list(xs) if {
 	count(xs) > 0
 }
 
-malformed contains sprintf("input.pipeline.uses must be a list of strings, not %v", [pipeline.uses]) if {
+malformed contains sprintf("input.pipeline.uses must be a list of strings, not %s", [lib.printable(pipeline.uses)]) if {
 	is_object(pipeline)
 	not string_list(object.get(pipeline, "uses", []))
 }
@@ -334,7 +335,7 @@ violations contains v if {
 
 violations contains v if {
 	some [job, img] in images
-	not allowed_ref(trim_prefix(img, "docker://"), allowed_images)
+	not image_allowed(trim_prefix(img, "docker://"))
 	v := {
 		"rule": "pipeline.image_not_allowed",
 		"message": sprintf("job %q uses image %q, which is not on the allow-list", [job, img]),
@@ -395,6 +396,15 @@ violations contains v if {
 # ("circleci/../evil/node@1.0.0") and images alike.
 allowed_ref(ref, prefixes) if {
 	lib.allowed_prefix(ref, prefixes)
+	not dot_segment(ref)
+}
+
+# image_allowed: an image is under an allow-listed prefix that covers the
+# registry it names whole (lib.allowed_image: "alpine" does not cover
+# "alpine:5000/evil/app", the registry at host alpine) and stays there
+# (no "." or ".." segment, as allowed_ref).
+image_allowed(ref) if {
+	lib.allowed_image(ref, allowed_images)
 	not dot_segment(ref)
 }
 

@@ -68,7 +68,7 @@ violations contains v if {
 	not granted(name)
 	v := {
 		"rule": "secrets.not_granted",
-		"message": sprintf("no grant gives secret %q to %s on %s (protected: %v, trigger: %v)", [name, lib.show(input, ["job", "repository"]), lib.show(input, ["job", "ref"]), object.get(input, ["job", "protected"], false), lib.show(input, ["job", "trigger"])]),
+		"message": sprintf("no grant gives secret %q to %q on %q (protected: %s, trigger: %q)", [name, lib.show(input, ["job", "repository"]), lib.show(input, ["job", "ref"]), lib.printable(object.get(input, ["job", "protected"], false)), lib.show(input, ["job", "trigger"])]),
 		"value": name,
 	}
 }
