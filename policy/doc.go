@@ -89,8 +89,11 @@
 // messages show every value of the input quoted and escaped, as Go's %q
 // shows a string (data.ztci.lib.printable): a newline, a control or a
 // bidirectional override in an artifact's name, a finding's id, a
-// certificate's ref or a job's repository is written as an escape, so a
-// log that writes Violation.String() cannot be given a forged line.
+// certificate's ref, a job's repository, a manifest's kind, name or
+// image, or a Terraform resource's address is written as an escape, so a
+// log that writes Violation.String() cannot be given a forged line. A
+// Kubernetes manifest is named "<kind>/<name>", quoted ("Pod/web"); a
+// violation's value keeps the input's value as it was.
 //
 // # Input schema
 //
@@ -181,7 +184,8 @@
 //	            environments, protected (true), ids, issuers (OIDC issuers
 //	            or SPIFFE trust domains; nil: any), repository_ids (the
 //	            platform's immutable ids; nil: any)}]
-//	kubernetes: allowed_images (prefixes; empty: any pinned image),
+//	kubernetes: allowed_images (prefixes, a registry host named whole;
+//	            empty: any pinned image),
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)
 //	untrusted_triggers (["pull_request_target", "workflow_run"]): job
@@ -197,7 +201,8 @@
 // covers "ghcr.io/acme/app@sha256:…" but not "ghcr.io/acme-evil/app";
 // "registry.example:5000" does not cover "registry.example:50001/app".
 // References are compared as written: a short name ("nginx") is not
-// expanded to "docker.io/library/nginx". A pipeline image whose first
+// expanded to "docker.io/library/nginx". A pipeline image, or a
+// Kubernetes container's or image volume's image, whose first
 // part Docker reads as a registry host (it holds a "." or ":", is
 // "localhost" or is not in lower case) is covered only by a prefix that
 // names that host whole: "alpine" covers "alpine:3.19@sha256:…" (a tag)

@@ -24,8 +24,11 @@
 #   object with containers, initContainers or ephemeralContainers counts as
 #   a pod spec), so a CRD that embeds a pod template is judged too.
 #   Config (data.ztci.config.kubernetes): allowed_images (prefixes, matched
-#   at a "/", ":" or "@" boundary: lib.allowed_prefix; empty: any pinned
-#   image), allowed_kinds (kinds added to the harmless list).
+#   at a "/", ":" or "@" boundary: lib.allowed_prefix; an image naming a
+#   registry host only by a prefix naming that host whole:
+#   lib.allowed_image; empty: any pinned image), allowed_kinds (kinds added
+#   to the harmless list).
+#   Messages show the manifests' values quoted and escaped (lib.printable).
 package ztci.kubernetes
 
 import data.ztci.lib
@@ -162,7 +165,14 @@ objects contains item if {
 	is_object(item)
 }
 
+# name is "<kind>/<name>" of manifest m, as a violation's value gives it.
 name(m) := sprintf("%s/%s", [lib.show(m, "kind"), lib.show(m, ["metadata", "name"])])
+
+# label names manifest m in a message: its name, quoted and escaped
+# (lib.printable: "Pod/web"). The kind and name are the manifest's, and a
+# message must not carry a line, a control or a bidirectional override
+# of theirs into a log as it is.
+label(m) := lib.printable(name(m))
 
 violations contains v if {
 	not is_array(manifests)
@@ -187,7 +197,7 @@ violations contains v if {
 	is_list_kind(kind_of(m))
 	items := object.get(m, "items", null)
 	not list_of_objects(items)
-	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: items must be a list of objects", [name(m)]), "value": name(m)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: items must be a list of objects", [label(m)]), "value": name(m)}
 }
 
 # kubectl decodes any object with an items member as a List, whatever its
@@ -203,7 +213,7 @@ violations contains v if {
 	known_object(m)
 	v := {
 		"rule": "kubernetes.malformed",
-		"message": sprintf("%s has an items member; kubectl would apply its items as a List instead of the object (only List and <kind>List hold items)", [name(m)]),
+		"message": sprintf("%s has an items member; kubectl would apply its items as a List instead of the object (only List and <kind>List hold items)", [label(m)]),
 		"value": name(m),
 	}
 }
@@ -254,7 +264,7 @@ violations contains v if {
 	not known_object(m)
 	v := {
 		"rule": "kubernetes.unknown_kind",
-		"message": sprintf("%s: kind %v (apiVersion %v) is not one the rules judge (%v) nor one listed as harmless (in its own API group); add it to kubernetes.allowed_kinds if it is", [name(m), kind, lib.show(m, "apiVersion"), sort(object.keys(workloads))]),
+		"message": sprintf("%s: kind %s (apiVersion %s) is not one the rules judge (%v) nor one listed as harmless (in its own API group); add it to kubernetes.allowed_kinds if it is", [label(m), lib.printable(kind), lib.printable(lib.show(m, "apiVersion")), sort(object.keys(workloads))]),
 		"value": kind,
 	}
 }
@@ -267,21 +277,21 @@ violations contains v if {
 # CVE-2020-8554), and a Secret that mints a token for a service account
 # (kubernetes.io/service-account-token). A type the rules cannot read is
 # not harmless. List the kind in allowed_kinds to accept these shapes.
-harmful_shape contains [m, sprintf("a Service of type %v", [t])] if {
+harmful_shape contains [m, sprintf("a Service of type %s", [lib.printable(t)])] if {
 	some m in objects
 	m.kind == "Service"
 	some t in member_ci(object.get(m, "spec", {}), "type")
 	not t in {null, "ClusterIP"}
 }
 
-harmful_shape contains [m, sprintf("a Service with externalIPs %v", [ips])] if {
+harmful_shape contains [m, sprintf("a Service with externalIPs %s", [lib.printable(ips)])] if {
 	some m in objects
 	m.kind == "Service"
 	ips := object.get(m, ["spec", "externalIPs"], null)
 	not ips in {null, []}
 }
 
-harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
+harmful_shape contains [m, sprintf("a Secret of type %q", [t])] if {
 	some m in objects
 	m.kind == "Secret"
 	some t in member_ci(m, "type")
@@ -294,7 +304,7 @@ harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
 # which kubeadm lets create node certificate requests that are approved
 # on their own: a node's credentials for whoever wrote the Secret
 # (Kubernetes "Authenticating with Bootstrap Tokens").
-harmful_shape contains [m, sprintf("a Secret of type %v", [t])] if {
+harmful_shape contains [m, sprintf("a Secret of type %q", [t])] if {
 	some m in objects
 	m.kind == "Secret"
 	some t in member_ci(m, "type")
@@ -404,7 +414,7 @@ narrow_peer(p) if {
 # admit every address as one /0 would. Which pods each policy selects
 # is not compared: the ipBlocks of every NetworkPolicy in the request
 # are merged per direction, and each policy contributing one is denied.
-harmful_shape contains [m, sprintf("a NetworkPolicy whose %s ipBlocks, with those of the request's other NetworkPolicies, cover every address: %v", [dir, cidrs])] if {
+harmful_shape contains [m, sprintf("a NetworkPolicy whose %s ipBlocks, with those of the request's other NetworkPolicies, cover every address: %s", [dir, lib.printable(cidrs)])] if {
 	some dir, key in {"ingress": "from", "egress": "to"}
 	blocks := [[np, cidr] |
 		some np in objects
@@ -444,7 +454,7 @@ violations contains v if {
 	not m.kind in extra_kinds
 	v := {
 		"rule": "kubernetes.unknown_kind",
-		"message": sprintf("%s: %s is not a harmless %s; add %s to kubernetes.allowed_kinds to accept it", [name(m), why, m.kind, m.kind]),
+		"message": sprintf("%s: %s is not a harmless %s; add %s to kubernetes.allowed_kinds to accept it", [label(m), why, m.kind, m.kind]),
 		"value": m.kind,
 	}
 }
@@ -467,7 +477,7 @@ violations contains v if {
 	startswith(ns, "kube-")
 	v := {
 		"rule": "kubernetes.system_namespace",
-		"message": sprintf("%s is in namespace %q, one of the control plane's kube- namespaces, where no object is harmless", [name(m), ns]),
+		"message": sprintf("%s is in namespace %q, one of the control plane's kube- namespaces, where no object is harmless", [label(m), ns]),
 		"value": ns,
 	}
 }
@@ -479,7 +489,7 @@ violations contains v if {
 	not is_object(object.get(m, path, null))
 	v := {
 		"rule": "kubernetes.malformed",
-		"message": sprintf("%s has no pod spec at %s", [name(m), concat(".", path)]),
+		"message": sprintf("%s has no pod spec at %s", [label(m), concat(".", path)]),
 		"value": name(m),
 	}
 }
@@ -502,7 +512,7 @@ violations contains v if {
 	some f in container_fields
 	f in object.keys(spec)
 	not list_of_objects(spec[f])
-	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: %s must be a list of container objects", [name(m), f]), "value": name(m)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: %s must be a list of container objects", [label(m), f]), "value": name(m)}
 }
 
 violations contains v if {
@@ -511,7 +521,7 @@ violations contains v if {
 	spec := object.get(m, path, null)
 	is_object(spec)
 	not non_empty_list(object.get(spec, "containers", null))
-	v := {"rule": "kubernetes.malformed", "message": sprintf("%s has no containers", [name(m)]), "value": name(m)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s has no containers", [label(m)]), "value": name(m)}
 }
 
 non_empty_list(xs) if {
@@ -531,7 +541,7 @@ violations contains v if {
 	not lib.absent_or_false(c, ["securityContext", "privileged"])
 	v := {
 		"rule": "kubernetes.privileged",
-		"message": sprintf("container %q in %s runs privileged (securityContext.privileged is %v)", [lib.show(c, "name"), name(m), c.securityContext.privileged]),
+		"message": sprintf("container %s in %s runs privileged (securityContext.privileged is %s)", [lib.printable(lib.show(c, "name")), label(m), lib.printable(c.securityContext.privileged)]),
 		"value": object.get(c, "name", null),
 	}
 }
@@ -543,7 +553,7 @@ violations contains v if {
 	object.get(c, ["securityContext", "allowPrivilegeEscalation"], null) != false
 	v := {
 		"rule": "kubernetes.privilege_escalation",
-		"message": sprintf("container %q in %s allows privilege escalation", [lib.show(c, "name"), name(m)]),
+		"message": sprintf("container %s in %s allows privilege escalation", [lib.printable(lib.show(c, "name")), label(m)]),
 		"value": object.get(c, "name", null),
 	}
 }
@@ -555,7 +565,7 @@ violations contains v if {
 	not baseline_cap(cap)
 	v := {
 		"rule": "kubernetes.capabilities",
-		"message": sprintf("container %q in %s adds capability %v, which is not in the baseline set", [lib.show(c, "name"), name(m), cap]),
+		"message": sprintf("container %s in %s adds capability %s, which is not in the baseline set", [lib.printable(lib.show(c, "name")), label(m), lib.printable(cap)]),
 		"value": cap,
 	}
 }
@@ -577,7 +587,7 @@ violations contains v if {
 	not object.get(c, ["securityContext", "procMount"], null) in {null, "Default"}
 	v := {
 		"rule": "kubernetes.proc_mount",
-		"message": sprintf("container %q in %s sets securityContext.procMount %v; only Default is allowed", [lib.show(c, "name"), name(m), c.securityContext.procMount]),
+		"message": sprintf("container %s in %s sets securityContext.procMount %s; only Default is allowed", [lib.printable(lib.show(c, "name")), label(m), lib.printable(c.securityContext.procMount)]),
 		"value": object.get(c, "name", null),
 	}
 }
@@ -588,13 +598,13 @@ violations contains v if {
 # options may set no user or role and only a container type (spc_t runs
 # unconfined). A profile of another shape, with a member the rules do not
 # know ("Type"), is not confined.
-security_contexts contains [m, sprintf("pod %s", [name(m)]), sc] if {
+security_contexts contains [m, sprintf("pod %s", [label(m)]), sc] if {
 	some [m, spec] in pod_specs
 	sc := object.get(spec, "securityContext", {})
 	is_object(sc)
 }
 
-security_contexts contains [m, sprintf("container %q in %s", [lib.show(c, "name"), name(m)]), sc] if {
+security_contexts contains [m, sprintf("container %s in %s", [lib.printable(lib.show(c, "name")), label(m)]), sc] if {
 	some [m, _, c] in containers
 	sc := object.get(c, "securityContext", {})
 	is_object(sc)
@@ -608,7 +618,7 @@ violations contains v if {
 	not confined(field, sc[field])
 	v := {
 		"rule": "kubernetes.privileged",
-		"message": sprintf("%s sets securityContext.%s %v, which the Pod Security baseline forbids", [where, field, sc[field]]),
+		"message": sprintf("%s sets securityContext.%s %s, which the Pod Security baseline forbids", [where, field, lib.printable(sc[field])]),
 		"value": field,
 	}
 }
@@ -653,7 +663,7 @@ violations contains v if {
 	not confined_annotation(k, val)
 	v := {
 		"rule": "kubernetes.privileged",
-		"message": sprintf("%s: annotation %q is %v; only runtime/default or a localhost/ profile confines the container", [name(m), k, val]),
+		"message": sprintf("%s: annotation %q is %s; only runtime/default or a localhost/ profile confines the container", [label(m), k, lib.printable(val)]),
 		"value": k,
 	}
 }
@@ -687,7 +697,7 @@ violations contains v if {
 	some [m, spec] in pod_specs
 	sysctls := object.get(spec, ["securityContext", "sysctls"], [])
 	not list_of_objects(sysctls)
-	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: securityContext.sysctls must be a list of objects", [name(m)]), "value": name(m)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: securityContext.sysctls must be a list of objects", [label(m)]), "value": name(m)}
 }
 
 violations contains v if {
@@ -697,7 +707,7 @@ violations contains v if {
 	not safe_sysctl(object.get(s, "name", null))
 	v := {
 		"rule": "kubernetes.host_namespace",
-		"message": sprintf("%s sets sysctl %v, which is not one the Pod Security baseline calls safe", [name(m), lib.show(s, "name")]),
+		"message": sprintf("%s sets sysctl %s, which is not one the Pod Security baseline calls safe", [label(m), lib.printable(lib.show(s, "name"))]),
 		"value": object.get(s, "name", null),
 	}
 }
@@ -718,7 +728,7 @@ violations contains v if {
 	not lib.absent_or_false(spec, field)
 	v := {
 		"rule": "kubernetes.host_namespace",
-		"message": sprintf("%s sets %s", [name(m), field]),
+		"message": sprintf("%s sets %s", [label(m), field]),
 		"value": field,
 	}
 }
@@ -728,7 +738,7 @@ violations contains v if {
 	not lib.absent_or_false(spec, ["securityContext", "windowsOptions", "hostProcess"])
 	v := {
 		"rule": "kubernetes.host_namespace",
-		"message": sprintf("%s runs Windows host processes", [name(m)]),
+		"message": sprintf("%s runs Windows host processes", [label(m)]),
 		"value": "hostProcess",
 	}
 }
@@ -738,7 +748,7 @@ violations contains v if {
 	not lib.absent_or_false(c, ["securityContext", "windowsOptions", "hostProcess"])
 	v := {
 		"rule": "kubernetes.host_namespace",
-		"message": sprintf("container %q in %s runs as a Windows host process", [lib.show(c, "name"), name(m)]),
+		"message": sprintf("container %s in %s runs as a Windows host process", [lib.printable(lib.show(c, "name")), label(m)]),
 		"value": "hostProcess",
 	}
 }
@@ -747,7 +757,7 @@ violations contains v if {
 	some [m, spec] in pod_specs
 	volumes := object.get(spec, "volumes", [])
 	not list_of_objects(volumes)
-	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: volumes must be a list of objects", [name(m)]), "value": name(m)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: volumes must be a list of objects", [label(m)]), "value": name(m)}
 }
 
 violations contains v if {
@@ -757,7 +767,7 @@ violations contains v if {
 	object.get(vol, "hostPath", null) != null
 	v := {
 		"rule": "kubernetes.host_path",
-		"message": sprintf("%s mounts hostPath volume %q", [name(m), lib.show(vol, "name")]),
+		"message": sprintf("%s mounts hostPath volume %s", [label(m), lib.printable(lib.show(vol, "name"))]),
 		"value": object.get(vol, "name", null),
 	}
 }
@@ -765,7 +775,7 @@ violations contains v if {
 violations contains v if {
 	some [m, _, c] in containers
 	not list_of_objects(object.get(c, "ports", []))
-	v := {"rule": "kubernetes.malformed", "message": sprintf("container %q in %s: ports must be a list of objects", [lib.show(c, "name"), name(m)]), "value": object.get(c, "name", null)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("container %s in %s: ports must be a list of objects", [lib.printable(lib.show(c, "name")), label(m)]), "value": object.get(c, "name", null)}
 }
 
 violations contains v if {
@@ -775,7 +785,7 @@ violations contains v if {
 	object.get(p, "hostPort", 0) != 0
 	v := {
 		"rule": "kubernetes.host_port",
-		"message": sprintf("container %q in %s binds host port %v", [lib.show(c, "name"), name(m), p.hostPort]),
+		"message": sprintf("container %s in %s binds host port %s", [lib.printable(lib.show(c, "name")), label(m), lib.printable(p.hostPort)]),
 		"value": p.hostPort,
 	}
 }
@@ -797,7 +807,7 @@ violations contains v if {
 	not host in {null, ""}
 	v := {
 		"rule": "kubernetes.host_namespace",
-		"message": sprintf("container %q in %s sets %s %v; the kubelet would connect to that host from the node, not to the pod", [lib.show(c, "name"), name(m), concat(".", path), host]),
+		"message": sprintf("container %s in %s sets %s %s; the kubelet would connect to that host from the node, not to the pod", [lib.printable(lib.show(c, "name")), label(m), concat(".", path), lib.printable(host)]),
 		"value": object.get(c, "name", null),
 	}
 }
@@ -807,7 +817,7 @@ violations contains v if {
 	not lib.pinned_digest(object.get(c, "image", ""))
 	v := {
 		"rule": "kubernetes.image_not_pinned",
-		"message": sprintf("container %q in %s uses image %v, which is not pinned by digest", [lib.show(c, "name"), name(m), object.get(c, "image", "<missing>")]),
+		"message": sprintf("container %s in %s uses image %s, which is not pinned by digest", [lib.printable(lib.show(c, "name")), label(m), lib.printable(object.get(c, "image", "<missing>"))]),
 		"value": object.get(c, "image", null),
 	}
 }
@@ -815,10 +825,10 @@ violations contains v if {
 violations contains v if {
 	count(allowed_images) > 0
 	some [m, _, c] in containers
-	not lib.allowed_prefix(object.get(c, "image", ""), allowed_images)
+	not lib.allowed_image(object.get(c, "image", ""), allowed_images)
 	v := {
 		"rule": "kubernetes.image_not_allowed",
-		"message": sprintf("container %q in %s uses image %v, which is not on the allow-list", [lib.show(c, "name"), name(m), object.get(c, "image", "<missing>")]),
+		"message": sprintf("container %s in %s uses image %s, which is not on the allow-list", [lib.printable(lib.show(c, "name")), label(m), lib.printable(object.get(c, "image", "<missing>"))]),
 		"value": object.get(c, "image", null),
 	}
 }
@@ -844,7 +854,7 @@ violations contains v if {
 	not lib.pinned_digest(ref)
 	v := {
 		"rule": "kubernetes.image_not_pinned",
-		"message": sprintf("image volume %q in %s uses image %v, which is not pinned by digest", [lib.show(vol, "name"), name(m), ref]),
+		"message": sprintf("image volume %s in %s uses image %s, which is not pinned by digest", [lib.printable(lib.show(vol, "name")), label(m), lib.printable(ref)]),
 		"value": ref,
 	}
 }
@@ -852,10 +862,10 @@ violations contains v if {
 violations contains v if {
 	count(allowed_images) > 0
 	some [m, vol, ref] in image_volumes
-	not lib.allowed_prefix(ref, allowed_images)
+	not lib.allowed_image(ref, allowed_images)
 	v := {
 		"rule": "kubernetes.image_not_allowed",
-		"message": sprintf("image volume %q in %s uses image %v, which is not on the allow-list", [lib.show(vol, "name"), name(m), ref]),
+		"message": sprintf("image volume %s in %s uses image %s, which is not on the allow-list", [lib.printable(lib.show(vol, "name")), label(m), lib.printable(ref)]),
 		"value": ref,
 	}
 }
@@ -872,7 +882,7 @@ violations contains v if {
 	object.get(vol, "gitRepo", null) != null
 	v := {
 		"rule": "kubernetes.host_path",
-		"message": sprintf("%s mounts gitRepo volume %q, which runs git on the node (CVE-2024-10220)", [name(m), lib.show(vol, "name")]),
+		"message": sprintf("%s mounts gitRepo volume %s, which runs git on the node (CVE-2024-10220)", [label(m), lib.printable(lib.show(vol, "name"))]),
 		"value": object.get(vol, "name", null),
 	}
 }
@@ -882,7 +892,7 @@ violations contains v if {
 	not run_as_non_root(spec, c)
 	v := {
 		"rule": "kubernetes.run_as_root",
-		"message": sprintf("container %q in %s may run as root; set securityContext.runAsNonRoot: true and no runAsUser 0", [lib.show(c, "name"), name(m)]),
+		"message": sprintf("container %s in %s may run as root; set securityContext.runAsNonRoot: true and no runAsUser 0", [lib.printable(lib.show(c, "name")), label(m)]),
 		"value": object.get(c, "name", null),
 	}
 }
@@ -915,20 +925,20 @@ non_root_uid(uid) if {
 violations contains v if {
 	some [m, spec] in pod_specs
 	not is_object(object.get(spec, "securityContext", {}))
-	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: securityContext must be an object", [name(m)]), "value": name(m)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("%s: securityContext must be an object", [label(m)]), "value": name(m)}
 }
 
 violations contains v if {
 	some [m, _, c] in containers
 	caps := object.get(c, ["securityContext", "capabilities"], {})
 	not is_object(caps)
-	v := {"rule": "kubernetes.malformed", "message": sprintf("container %q in %s: securityContext.capabilities must be an object", [lib.show(c, "name"), name(m)]), "value": object.get(c, "name", null)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("container %s in %s: securityContext.capabilities must be an object", [lib.printable(lib.show(c, "name")), label(m)]), "value": object.get(c, "name", null)}
 }
 
 violations contains v if {
 	some [m, _, c] in containers
 	not is_object(object.get(c, "securityContext", {}))
-	v := {"rule": "kubernetes.malformed", "message": sprintf("container %q in %s: securityContext must be an object", [lib.show(c, "name"), name(m)]), "value": object.get(c, "name", null)}
+	v := {"rule": "kubernetes.malformed", "message": sprintf("container %s in %s: securityContext must be an object", [lib.printable(lib.show(c, "name")), label(m)]), "value": object.get(c, "name", null)}
 }
 
 violations contains v if {
@@ -943,7 +953,7 @@ violations contains v if {
 	k != want
 	v := {
 		"rule": "kubernetes.case_variant_key",
-		"message": sprintf("%s: member %q at %v is %q in another case; the rules read only %q", [name(m), k, path, want, want]),
+		"message": sprintf("%s: member %q at %s is %q in another case; the rules read only %q", [label(m), k, lib.printable(path), want, want]),
 		"value": k,
 	}
 }

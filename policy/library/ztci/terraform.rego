@@ -23,6 +23,7 @@
 #   actions and an external data source read during the apply are denied.
 #   Config (data.ztci.config.terraform): deletable_types ([]),
 #   allowed_types ([]: resource types the operator declares harmless).
+#   Messages show the plan's values quoted and escaped (lib.printable).
 package ztci.terraform
 
 import data.ztci.lib
@@ -32,6 +33,12 @@ plan := object.get(input, "terraform_plan", null)
 changes := object.get(plan, "resource_changes", []) if is_object(plan)
 
 else := []
+
+# label names resource change rc in a message: its address, quoted and
+# escaped (lib.printable). The plan chose it, and a message must not
+# carry a line, a control or a bidirectional override of its into a log
+# as it is.
+label(rc) := lib.printable(lib.show(rc, "address"))
 
 # rcs are the resource changes that are objects with a string type and a
 # change object; the others are reported as terraform.malformed.
@@ -118,7 +125,7 @@ violations contains v if {
 	not well_formed(rc)
 	v := {
 		"rule": "terraform.malformed",
-		"message": sprintf("resource_changes[%d] (%v) is not a resource change with a type, change.actions (Terraform action names) and change.after (an object; null only when nothing is created or updated)", [i, lib.show(rc, "address")]),
+		"message": sprintf("resource_changes[%d] (%s) is not a resource change with a type, change.actions (Terraform action names) and change.after (an object; null only when nothing is created or updated)", [i, label(rc)]),
 		"value": i,
 	}
 }
@@ -136,7 +143,7 @@ violations contains v if {
 	not only_delete(rc) # judged by terraform.delete alone
 	v := {
 		"rule": "terraform.unknown_type",
-		"message": sprintf("%s: resource type %q is not one the rules judge (%v) nor listed in terraform.allowed_types", [lib.show(rc, "address"), rc.type, sort(object.keys(judged))]),
+		"message": sprintf("%s: resource type %q is not one the rules judge (%v) nor listed in terraform.allowed_types", [label(rc), rc.type, sort(object.keys(judged))]),
 		"value": rc.type,
 	}
 }
@@ -160,7 +167,7 @@ violations contains v if {
 	not only_delete(rc) # judged by terraform.delete alone
 	v := {
 		"rule": "terraform.unknown_type",
-		"message": sprintf("%s: resource type %q comes from provider %v, not from the provider whose type the rules judge (%v); list it in terraform.allowed_types if that provider is trusted", [lib.show(rc, "address"), rc.type, rc.provider_name, sort(type_providers[type_prefix(rc.type)])]),
+		"message": sprintf("%s: resource type %q comes from provider %s, not from the provider whose type the rules judge (%v); list it in terraform.allowed_types if that provider is trusted", [label(rc), rc.type, lib.printable(rc.provider_name), sort(type_providers[type_prefix(rc.type)])]),
 		"value": rc.type,
 	}
 }
@@ -199,7 +206,7 @@ violations contains v if {
 	not deletable_change(rc)
 	v := {
 		"rule": "terraform.delete",
-		"message": sprintf("the plan deletes %s, and %s is not a deletable type", [lib.show(rc, "address"), rc.type]),
+		"message": sprintf("the plan deletes %s, and %q is not a deletable type", [label(rc), rc.type]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -223,7 +230,7 @@ violations contains v if {
 	not provisioners in {null, []}
 	v := {
 		"rule": "terraform.provisioner",
-		"message": sprintf("%v (configuration %v) declares provisioners %v, which run commands when terraform applies the plan", [object.get(x, "address", "<missing>"), path, provisioner_types(provisioners)]),
+		"message": sprintf("%s (configuration %s) declares provisioners %s, which run commands when terraform applies the plan", [lib.printable(object.get(x, "address", "<missing>")), lib.printable(path), lib.printable(provisioner_types(provisioners))]),
 		"value": object.get(x, "address", null),
 	}
 }
@@ -244,17 +251,20 @@ violations contains v if {
 	is_object(plan)
 	invocations := object.get(plan, "action_invocations", null)
 	not invocations in {null, []}
-	some what in action_invocations(invocations)
+	some [what, value] in action_invocations(invocations)
 	v := {
 		"rule": "terraform.provisioner",
-		"message": sprintf("the plan invokes %v, an action that runs when terraform applies the plan", [what]),
-		"value": what,
+		"message": sprintf("the plan invokes %s, an action that runs when terraform applies the plan", [what]),
+		"value": value,
 	}
 }
 
-action_invocations(xs) := {object.get(x, "address", "<missing>") | some x in xs; is_object(x)} | {sprintf("action_invocations[%d] (not an object)", [i]) | some i, x in xs; not is_object(x)} if is_array(xs)
+# action_invocations are [what, value] for each invocation: what names it
+# in a message (its address quoted and escaped: lib.printable), value is
+# the violation's value.
+action_invocations(xs) := {[lib.printable(a), a] | some x in xs; is_object(x); a := object.get(x, "address", "<missing>")} | {[what, what] | some i, x in xs; not is_object(x); what := sprintf("action_invocations[%d] (not an object)", [i])} if is_array(xs)
 
-else := {"action_invocations (not a list)"}
+else := {["action_invocations (not a list)", "action_invocations (not a list)"]}
 
 # A data source in resource_changes is one Terraform reads during the
 # apply (its configuration was unknown at plan time, or it depends on a
@@ -267,7 +277,7 @@ violations contains v if {
 	"read" in rc.change.actions
 	v := {
 		"rule": "terraform.provisioner",
-		"message": sprintf("%s reads an external data source during the apply, which runs its program on the machine that applies the plan", [lib.show(rc, "address")]),
+		"message": sprintf("%s reads an external data source during the apply, which runs its program on the machine that applies the plan", [label(rc)]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -283,7 +293,7 @@ violations contains v if {
 	unknown_value(object.get(unknown, f, false))
 	v := {
 		"rule": "terraform.unknown_value",
-		"message": sprintf("%s: %s is unknown until apply, so the rules cannot judge it", [lib.show(rc, "address"), f]),
+		"message": sprintf("%s: %s is unknown until apply, so the rules cannot judge it", [label(rc), f]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -320,7 +330,7 @@ violations contains v if {
 	not acl_private(acl)
 	v := {
 		"rule": "terraform.public_bucket",
-		"message": sprintf("%s grants the ACL %v", [lib.show(rc, "address"), acl]),
+		"message": sprintf("%s grants the ACL %s", [label(rc), lib.printable(acl)]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -343,7 +353,7 @@ violations contains v if {
 	some why in public_policy(pol)
 	v := {
 		"rule": "terraform.public_bucket",
-		"message": sprintf("%s has a bucket policy that %s", [lib.show(rc, "address"), why]),
+		"message": sprintf("%s has a bucket policy that %s", [label(rc), why]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -356,7 +366,7 @@ violations contains v if {
 # cannot read is judged public.
 public_policy(pol) := {"is not a JSON policy document"} if not policy_statements(pol)
 
-else := {sprintf("allows %v without a restricting condition", [object.get(st, "Principal", object.get(st, "NotPrincipal", null))]) |
+else := {sprintf("allows %s without a restricting condition", [lib.printable(object.get(st, "Principal", object.get(st, "NotPrincipal", null)))]) |
 	some st in policy_statements(pol)
 	is_object(st)
 	object.get(st, "Effect", null) != "Deny"
@@ -450,7 +460,7 @@ violations contains v if {
 	public_grantee(x)
 	v := {
 		"rule": "terraform.public_bucket",
-		"message": sprintf("%s grants access to %s", [lib.show(rc, "address"), x]),
+		"message": sprintf("%s grants access to %q", [label(rc), x]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -460,7 +470,7 @@ violations contains v if {
 	some why in open_ingress(rc)
 	v := {
 		"rule": "terraform.open_ingress",
-		"message": sprintf("%s allows ingress from anywhere: %s", [lib.show(rc, "address"), why]),
+		"message": sprintf("%s allows ingress from anywhere: %s", [label(rc), why]),
 		"value": object.get(rc, "address", null),
 	}
 }
@@ -487,7 +497,7 @@ violations contains v if {
 	open_cidrs([c | some [_, cs] in sources; some c in cs])
 	v := {
 		"rule": "terraform.open_ingress",
-		"message": sprintf("%v allow ingress from anywhere together: their CIDRs %v cover every address", [[a | some [a, _] in sources], [cs | some [_, cs] in sources]]),
+		"message": sprintf("%s allow ingress from anywhere together: their CIDRs %s cover every address", [lib.printable([a | some [a, _] in sources]), lib.printable([cs | some [_, cs] in sources])]),
 		"value": [a | some [a, _] in sources],
 	}
 }
@@ -570,7 +580,7 @@ open_ingress(rc) := {why |
 
 sg_inline(rules) := {"ingress is not a list of rules"} if not is_array(rules)
 
-else := {sprintf("ingress rule %d: %v", [i, cs]) |
+else := {sprintf("ingress rule %d: %s", [i, lib.printable(cs)]) |
 	some i, r in rules
 	cs := ingress_cidrs(r)
 	open_cidrs(cs)
@@ -578,7 +588,7 @@ else := {sprintf("ingress rule %d: %v", [i, cs]) |
 
 # together_open: the valid CIDRs of several rules of one resource cover
 # the world between them (0.0.0.0/1 in one rule, 128.0.0.0/1 in another).
-together_open(what, lists) := {sprintf("%s together: %v", [what, cs]) |
+together_open(what, lists) := {sprintf("%s together: %s", [what, lib.printable(cs)]) |
 	cs := [c | some l in lists; is_array(l); some c in l; is_string(c); net.cidr_is_valid(c)]
 	open_cidrs(cs)
 }
@@ -587,7 +597,7 @@ ingress_cidrs(r) := v4v6(r, "cidr_blocks", "ipv6_cidr_blocks") if is_object(r)
 
 else := null
 
-open_ingress(rc) := {sprintf("%v", [cs]) |
+open_ingress(rc) := {lib.printable(cs) |
 	rc.type == "aws_security_group_rule"
 	a := after(rc)
 	is_object(a)
@@ -596,7 +606,7 @@ open_ingress(rc) := {sprintf("%v", [cs]) |
 	open_cidrs(cs)
 } if rc.type == "aws_security_group_rule"
 
-open_ingress(rc) := {sprintf("%v", [cs]) |
+open_ingress(rc) := {lib.printable(cs) |
 	a := after(rc)
 	is_object(a)
 	cs := array.concat(scalar_cidr(a, "cidr_ipv4"), scalar_cidr(a, "cidr_ipv6"))
@@ -620,7 +630,7 @@ open_ingress(rc) := {why |
 # judged as allowing.
 gcp_allows(a) if not object.get(a, "allow", []) in {[], null}
 
-gcp_sources(a) := {sprintf("source_ranges %v", [a.source_ranges])} if {
+gcp_sources(a) := {sprintf("source_ranges %s", [lib.printable(a.source_ranges)])} if {
 	object.get(a, "source_ranges", null) != null
 	open_cidrs(field_cidrs(a, "source_ranges"))
 } else := {"no source_ranges, source_tags or source_service_accounts (GCP reads that as 0.0.0.0/0)"} if {
@@ -654,7 +664,7 @@ else := {why | some r in rules; some why in azure_rule(r)} | together_open("inbo
 # judged open.
 azure_rule(r) := {"the rule is not an object"} if not is_object(r)
 
-else := ({sprintf("source %v", [p]) |
+else := ({sprintf("source %s", [lib.printable(p)]) |
 	azure_inbound_allow(r)
 	some p in azure_sources(r)
 	not azure_closed(p)
