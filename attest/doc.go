@@ -70,7 +70,9 @@
 // Invalid input never yields a bundle: Sign validates the Statement first
 // and signs only an encoding that ParseStatement reads back (a predicate
 // map with "source" beside "ſource", which case-insensitive readers
-// take for source, is refused);
+// take for source, is refused); a [Custom] predicate under a type this
+// package reads itself (SLSA provenance v1, SPDX, CycloneDX) must pass that
+// reader, as the typed writers' output does;
 // weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
 // ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
 // tokens are never logged or put in errors; a Fulcio error answer is

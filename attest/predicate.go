@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/attest/inventory"
 )
 
 // ErrInvalidPredicate: a predicate is missing required fields or is not what
@@ -47,6 +49,14 @@ func NewStatement(subjects []ResourceDescriptor, pred Predicate) (*Statement, er
 // Custom returns a Predicate of any type from a JSON object. The JSON is
 // checked to be one object without duplicate keys (nor keys equal under
 // case folding, which ParseStatement refuses) and copied.
+//
+// A predicate of a type this package reads itself is held to that reader,
+// as the typed writers are: SLSA provenance v1 must pass ParseProvenance
+// (so it names one source and spells its members exactly), and an SPDX or
+// CycloneDX predicate type must carry a document inventory.Packages reads
+// ([ErrSBOMFormat]), as [SPDX] and [CycloneDX] require. Custom was the
+// way around them: a provenance naming two sources or an SBOM the index
+// cannot read was signed, and every deploy gated on it denied.
 func Custom(predicateType string, predicate []byte) Predicate {
 	return &customPredicate{typ: predicateType, raw: bytes.Clone(predicate)}
 }
@@ -65,7 +75,26 @@ func (c *customPredicate) PredicateJSON() (json.RawMessage, error) {
 	if err := checkObject(c.raw); err != nil {
 		return nil, err
 	}
+	if err := checkKnownPredicate(c.typ, c.raw); err != nil {
+		return nil, err
+	}
 	return bytes.Clone(c.raw), nil
+}
+
+// checkKnownPredicate runs this package's own reader on a predicate of a
+// type it reads: what is signed under that type must read back as the
+// typed writer's output does (see [Custom]).
+func checkKnownPredicate(typ string, raw []byte) error {
+	switch {
+	case typ == PredicateSLSAProvenanceV1:
+		_, err := ParseProvenance(raw)
+		return err
+	case inventory.IsSBOM(typ):
+		if _, err := inventory.Packages(typ, raw); err != nil {
+			return fmt.Errorf("%w: %w", ErrSBOMFormat, err)
+		}
+	}
+	return nil
 }
 
 // ErrPredicateNotJSON: the predicate bytes are not one JSON object.

@@ -512,16 +512,31 @@ func checkLeafKey(pub crypto.PublicKey) error {
 }
 
 // certifiable reports whether v may be written into a certificate: valid
-// UTF-8 without control characters (C0, DEL, C1) or the Unicode line and
-// paragraph separators. A claim holding a newline ("refs/heads/main\n
-// source=...") would be certified as it is and printed by whatever shows
-// the certificate as two lines, the second looking like another field.
+// UTF-8 without control characters (C0, DEL, C1), the Unicode line and
+// paragraph separators or bidirectional formatting characters. A claim
+// holding a newline ("refs/heads/main\nsource=...") would be certified as
+// it is and printed by whatever shows the certificate as two lines, the
+// second looking like another field. A bidi override or isolate (a branch
+// name git accepts, "refs/heads/\u202Eniam") is printed by a terminal or
+// a browser in another order than it is compared in: the certified ref
+// reads "refs/heads/main" to the person checking the certificate (the
+// Trojan Source display, CVE-2021-42574).
 func certifiable(v string) bool {
 	if !utf8.ValidString(v) {
 		return false
 	}
 	for _, r := range v {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// printableASCII reports whether v holds only printable ASCII.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
 			return false
 		}
 	}
@@ -569,6 +584,13 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 			}
 			t.URIs = []*url.URL{u}
 		} else if a, err := mail.ParseAddress(id.Subject); err == nil && a.Address == id.Subject {
+			// An rfc822Name is an IA5String: net/mail reads UTF-8 local
+			// parts (a bidi override or a C1 control among them) that the
+			// certificate cannot hold. Refused as the identity it is, not
+			// left to fail in x509 as an internal error.
+			if !printableASCII(id.Subject) {
+				return nil, fmt.Errorf("%w: email subject %q is not printable ASCII", ErrIdentity, clip.String(id.Subject, 80))
+			}
 			t.EmailAddresses = []string{id.Subject}
 		} else {
 			return nil, fmt.Errorf("%w: subject %q is neither an absolute URI nor an email address", ErrIdentity, clip.String(id.Subject, 80))

@@ -6,7 +6,8 @@
 // identity's URI or email subject, byte for byte: a subject the URI
 // encoder would rewrite, such as "HTTPS://…" or one with a space, is
 // refused with ErrIdentity, as is a subject, issuer or claim longer than
-// MaxIdentityValue, holding a control character or not UTF-8) and carries
+// MaxIdentityValue, holding a control character, a line separator or a
+// bidirectional formatting character such as U+202E, or not UTF-8) and carries
 // the OIDC issuer and CI claims in Fulcio's extensions (OIDs
 // 1.3.6.1.4.1.57264.1.*), so any Sigstore verifier can apply identity
 // policy to it. The CA plugs into attest as a certificate issuer, and
