@@ -377,12 +377,25 @@ func predicateType(r *verify.Result) string {
 	return r.Statement.PredicateType
 }
 
-// signerName is how a verified signer is shown to a caller.
+// signerName is how a verified signer is shown to a caller, and the
+// signer a threshold counts (distinct names are distinct signers): the
+// certificate identity, or the key that verified a keyed bundle
+// ([keyID]), never the hint the bundle chose.
 func signerName(r *verify.Result) string {
 	if r.Signer.SAN != "" {
 		return r.Signer.SAN + " (" + r.Signer.Issuer + ")"
 	}
-	return r.Signer.KeyHint
+	return keyID(r.Signer)
+}
+
+// keyID names the key of a keyed signer: the verify.KeyFingerprint of the
+// key that verified the bundle, or, when verify reports none, its key
+// hint. A bundle's hint is not signed, and trust material may answer any
+// hint with one key (cosign's for a --key does): by the hint, one key
+// under two hints was two signers, and a key revoked by its fingerprint
+// was not revoked under another hint.
+func keyID(s verify.SignerInfo) string {
+	return cmp.Or(s.KeyFingerprint, s.KeyHint)
 }
 
 // decodeExact decodes the JSON value raw into v with numbers as

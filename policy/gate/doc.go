@@ -76,6 +76,13 @@
 //     name, which the gate does not fetch, so it cannot tell an index from
 //     a platform manifest there: a gate that admits images sets
 //     [WithImagesOnly], which refuses inline bundles ([ErrBadRequest]).
+//   - A keyed signer is the key that verified its bundle
+//     (verify.SignerInfo.KeyFingerprint), never the hint the bundle chose,
+//     which is not signed and which trust material may ignore: a signer
+//     threshold counts one key once however many hints name it,
+//     [Revocations].Keys revokes a key by its fingerprint under any hint
+//     (and by the hint too), and the summaries and inventory records the
+//     gate writes name the key.
 //   - A bundle's claimed predicate type only routes it; the verifier it is
 //     routed to requires that type, so a false claim fails verification. A
 //     claim with no registered verifier is rejected without cryptography.
@@ -86,7 +93,13 @@
 //     that panics is an undecided deny, audited, and gives its job's slot
 //     back. No allow is recorded for a caller that gave up before it was.
 //     Tokens never appear in audit events, errors, logs or Decision:
-//     [Token] redacts itself.
+//     [Token] redacts itself. The [Observer] runs after the decision and
+//     cannot change it: an observer that panics loses its observation,
+//     never the decision the audit log records.
+//   - Decision.String is one line of printable text (a control or
+//     invisible character is escaped), and an image reference that does
+//     not parse is quoted, bounded, in the error: what a request or a
+//     registry sent cannot forge a line of a text log.
 //   - A dry run (Request.DryRun) is decided as the real request and
 //     changes nothing but the audit log (its event is marked "dry_run"):
 //     no inventory record, no summary or result attached to the image;

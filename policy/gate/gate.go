@@ -208,16 +208,33 @@ func (d *Decision) Rules() []string {
 }
 
 // String summarizes d in one line: "allow sha256:… rev=…",
-// "deny sha256:… [rule, rule] rev=…" or "error: <reason>".
+// "deny sha256:… [rule, rule] rev=…" or "error: <reason>". The line is
+// one line of printable text whatever d holds: a control, invisible or
+// non-UTF-8 character is written as a Go escape ("\n", "\u202e"). The
+// reason can quote what a request or a registry sent, and a line break in
+// it forged a line ("allow sha256:…") in a text log the summary was
+// written to.
 func (d Decision) String() string {
 	switch d.Outcome {
 	case OutcomeAllow:
-		return fmt.Sprintf("allow %s rev=%s", d.Digest, d.PolicyRevision)
+		return oneLine(fmt.Sprintf("allow %s rev=%s", d.Digest, d.PolicyRevision))
 	case OutcomeDeny:
-		return fmt.Sprintf("deny %s %v rev=%s", d.Digest, d.Rules(), d.PolicyRevision)
+		return oneLine(fmt.Sprintf("deny %s %v rev=%s", d.Digest, d.Rules(), d.PolicyRevision))
 	default:
-		return "error: " + d.Error
+		return oneLine("error: " + d.Error)
 	}
+}
+
+// oneLine returns s unchanged when it is printable UTF-8 and otherwise s
+// with every non-printable character (unicode.IsPrint: controls, format
+// characters such as bidi overrides, line and paragraph separators) and
+// every invalid byte escaped as strconv.Quote escapes them.
+func oneLine(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // Decide authenticates, verifies, evaluates and audits one request. It
@@ -235,8 +252,23 @@ func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
 	if err != nil {
 		d.Allowed, d.Outcome, d.Error = false, OutcomeError, err.Error()
 	}
-	g.cfg.observer.Observe(Observation{Decision: &d, Err: err, Elapsed: g.cfg.now().Sub(start)})
+	g.observe(ctx, Observation{Decision: &d, Err: err, Elapsed: g.cfg.now().Sub(start)})
 	return d, err
+}
+
+// observe reports o to the observer. An observer that panics is logged
+// and otherwise ignored: it runs after the decision was taken and audited,
+// and its panic took the decision from the caller, so the audit log held
+// an allow (or a deny) that nobody received — through [Gate.Handler], a
+// connection closed without an answer. Metrics are not part of the
+// decision, and losing one observation is all a panic may cost.
+func (g *Gate) observe(ctx context.Context, o Observation) {
+	defer func() {
+		if recover() != nil {
+			g.cfg.log.ErrorContext(ctx, "observer panicked; observation dropped", "stack", string(debug.Stack()))
+		}
+	}()
+	g.cfg.observer.Observe(o)
 }
 
 func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) {
@@ -596,7 +628,7 @@ func checkArtifactName(n string) error {
 func (g *Gate) parseImage(img string) (name.Reference, error) {
 	ref, err := name.ParseReference(img, name.StrictValidation)
 	if err != nil {
-		return nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+		return nil, badImage(err)
 	}
 	if d, ok := ref.(name.Digest); ok {
 		if h, err := v1.NewHash(d.DigestStr()); err != nil || h.Algorithm != "sha256" {
@@ -614,13 +646,23 @@ func (g *Gate) parseImage(img string) (name.Reference, error) {
 			err = fmt.Errorf("reference of type %T", ref)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: image: %w", ErrBadRequest, err)
+			return nil, badImage(err)
 		}
 	}
 	if !g.cfg.registryAllowed(ref) {
 		return nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
 	}
 	return ref, nil
+}
+
+// badImage is the bad request of an image reference that does not parse.
+// go-containerregistry's message quotes the reference as it came, which
+// is the caller's: a line break or a bidi override in it reached
+// Decision.Error, the admission webhook's message and any text log of
+// them as the caller wrote it, and a reference as long as the request
+// body made as long an error. The message is quoted and bounded.
+func badImage(err error) error {
+	return fmt.Errorf("%w: image: %q", ErrBadRequest, clip.String(err.Error(), 256))
 }
 
 func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -46,7 +46,7 @@ func (g *Gate) Handler() http.Handler {
 	mux.HandleFunc("POST "+PathAdmit, func(w http.ResponseWriter, r *http.Request) {
 		req, status, reason := g.readRequest(w, r)
 		if status != 0 {
-			g.refuse(w, status, reason)
+			g.refuse(r.Context(), w, status, reason)
 			return
 		}
 		select {
@@ -54,7 +54,7 @@ func (g *Gate) Handler() http.Handler {
 			defer func() { <-slots }()
 		default:
 			w.Header().Set("Retry-After", "1")
-			g.refuse(w, http.StatusServiceUnavailable, "overloaded")
+			g.refuse(r.Context(), w, http.StatusServiceUnavailable, "overloaded")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.limits.Timeout)
@@ -82,8 +82,8 @@ var refusalMessages = map[string]string{
 	"overloaded":   "gate overloaded",
 }
 
-func (g *Gate) refuse(w http.ResponseWriter, status int, reason string) {
-	g.cfg.observer.Observe(Observation{Refused: reason})
+func (g *Gate) refuse(ctx context.Context, w http.ResponseWriter, status int, reason string) {
+	g.observe(ctx, Observation{Refused: reason})
 	writeJSON(w, status, &Decision{Outcome: OutcomeError, Error: refusalMessages[reason]})
 }
 

@@ -106,7 +106,7 @@ func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admiss
 		if r == nil {
 			continue
 		}
-		if sg := (inventory.Signer{Issuer: r.Signer.Issuer, SAN: r.Signer.SAN, KeyID: r.Signer.KeyHint}); (sg.SAN != "" || sg.KeyID != "") && !slices.Contains(a.Signers, sg) {
+		if sg := (inventory.Signer{Issuer: r.Signer.Issuer, SAN: r.Signer.SAN, KeyID: keyID(r.Signer)}); (sg.SAN != "" || sg.KeyID != "") && !slices.Contains(a.Signers, sg) {
 			a.Signers = append(a.Signers, sg)
 		}
 		if r.Statement == nil || !inventory.IsSBOM(r.Statement.PredicateType) {

@@ -83,6 +83,10 @@ func (r Revocations) check(vr *verify.Result) error {
 		return &RevokedError{Kind: "signer", ID: s.SAN}
 	case r.Keys != nil && s.KeyHint != "" && r.Keys.Compromised(s.KeyHint):
 		return &RevokedError{Kind: "key", ID: s.KeyHint}
+	// The key that verified the bundle, whatever hint the bundle chose:
+	// trust material may answer any hint with one key.
+	case r.Keys != nil && s.KeyFingerprint != "" && r.Keys.Compromised(s.KeyFingerprint):
+		return &RevokedError{Kind: "key", ID: s.KeyFingerprint}
 	}
 	if r.Builders != nil && vr.Statement != nil && strings.HasPrefix(vr.Statement.PredicateType, "https://slsa.dev/provenance/") {
 		f, err := verify.ReadProvenance(vr.Statement)

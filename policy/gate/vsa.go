@@ -760,8 +760,10 @@ func inputAnnotations(r *verify.Result, att policy.Attestation) map[string]any {
 	if san := r.Signer.SAN; san != "" {
 		ann[vsa.AnnotationSigner] = san
 	}
-	if hint := r.Signer.KeyHint; hint != "" {
-		ann[vsa.AnnotationKeyHint] = hint
+	// The key that verified the bundle (keyID), not the hint the bundle
+	// chose: a trusting gate revokes and counts signers by it.
+	if key := keyID(r.Signer); key != "" {
+		ann[vsa.AnnotationKeyHint] = key
 	}
 	if p := att.Provenance; p != nil && p.BuilderID != "" {
 		ann[vsa.AnnotationBuilder] = p.BuilderID
