@@ -88,9 +88,11 @@
 //   - Shortest lifetime: the TTL asked of the backend, at issue and at
 //     every renewal, is at most the broker's ([WithTTL]) whatever ttl the
 //     job passes to [Lease.Renew], and ends no later than the deadline of
-//     the job's context, so a lease whose revocation fails at the job's end
-//     (the backend is down) still dies with the job at a backend that
-//     honours the TTL.
+//     the job's context as it is when the backend is asked (after the
+//     authorizer, the lease registry and the durable record have answered,
+//     and after a renewal waited for another of the same lease), so a
+//     lease whose revocation fails at the job's end (the backend is down)
+//     still dies with the job at a backend that honours the TTL.
 //
 // # What the redactor masks
 //

@@ -147,6 +147,16 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		return nil, errors.Join(err, b.leases.release(context.WithoutCancel(ctx), l.reserved))
 	}
 	defer j.issued(l)
+	// Registering the lease (a heartbeat and a write to the fleet's
+	// registry) and recording it took time too: what the backend is asked
+	// for ends by the job's deadline as it is when the backend is asked.
+	// A job whose deadline passed meanwhile gets nothing; the reserved
+	// lease, which the backend never saw, is released (Revoke is
+	// idempotent at every backend).
+	if req.TTL = j.leaseTTL(b.ttl); req.TTL <= 0 {
+		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job's deadline passed before the backend was asked")
+		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
+	}
 	g, err := b.backend.Issue(ctx, req)
 	if err != nil {
 		// The backend may have created something before failing; the

@@ -87,13 +87,15 @@ func (l *Lease) Value() (Value, error) {
 // checker marks ([ErrCompromised]).
 func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error) {
 	b := l.job.b
-	// The job's code chooses ttl: a renewal must not stretch the lease
-	// past the lifetime the operator configured, nor past the job.
-	ttl = l.job.leaseTTL(ttl)
 	// One at a time with Revoke: a renewal never reaches the backend after
 	// the job's End began revoking the lease.
 	l.revokeMu.Lock()
 	defer l.revokeMu.Unlock()
+	// The job's code chooses ttl: a renewal must not stretch the lease
+	// past the lifetime the operator configured, nor past the job. Bounded
+	// once the lease is ours: a renewal that waited behind a slow one (or
+	// a revocation's retries) asks for what is left of the job now.
+	ttl = l.job.leaseTTL(ttl)
 	ended := l.job.isEnded()
 	l.mu.Lock()
 	revoked, renewable, expires := l.revoked, l.renewable, l.expires

@@ -31,6 +31,12 @@
 // client token, so leases can be revoked after the job's token expired,
 // including after a crash.
 //
+// A wrapping token lives for the source's wrapping TTL or the lifetime
+// the broker asks for the lease, whichever is shorter (whole seconds,
+// rounded down): with less than a second left to the job, Issue refuses
+// ([ErrLeaseDuration]) without asking Vault, and a wrapping answered with
+// a longer TTL than asked is revoked and refused.
+//
 // A dynamic secret's Vault lease starts with its role's TTL, not the one
 // the broker asks for (at most [secrets.WithTTL], and no later than the
 // job's deadline): Issue renews it down to the ask in whole seconds

@@ -35,18 +35,19 @@ var (
 	// ErrField: the secret has no such field, or it is not a string.
 	ErrField = fmt.Errorf("%w: vault secret has no such string field", secrets.ErrNotFound)
 	// ErrLeaseDuration: Vault answered with a lease or wrapping TTL that is
-	// negative, 0, or too large to be a time.Duration, or a lease TTL
-	// longer than the broker asked for that could not be brought down to
-	// it; or a renewal was asked for less than a second, which Vault cannot
-	// express (see [*DurationError]).
+	// negative, 0, or too large to be a time.Duration, a lease TTL longer
+	// than the broker asked for that could not be brought down to it, or a
+	// wrapping TTL longer than asked; or a renewal or a wrapping was to
+	// last less than a second, which Vault cannot express (see
+	// [*DurationError]).
 	ErrLeaseDuration = fmt.Errorf("%w: vault: unusable lease duration", secrets.ErrBackend)
 )
 
 // DurationError reports a TTL from Vault that cannot be used: negative,
 // too large for a time.Duration, 0 for a Vault lease or a wrapping token,
-// or longer than asked (Asked set); or a renewal increment under a
-// second. The lease it came with has been revoked (Issue) or left as it
-// was (Renew).
+// or longer than asked (Asked set); or a renewal increment or a wrapping
+// TTL under a second. The lease it came with has been revoked (Issue) or
+// left as it was (Renew).
 type DurationError struct {
 	Field   string // e.g. "lease_duration"
 	Seconds int
@@ -117,12 +118,14 @@ func Dynamic(path, field string) Source {
 }
 
 // Wrapped makes the secret arrive response-wrapped: the lease's value is a
-// single-use wrapping token valid for ttl, which only the job unwraps (see
-// [Unwrap]), so the broker never sees the secret. The lease is single-use,
-// and revoking it revokes the wrapping token if still unused. Only a [KV]
-// source can be wrapped: [New] refuses a wrapped [Dynamic] one, whose
-// Vault lease would be inside the wrapped answer, where the broker cannot
-// see its id to revoke it when the job ends.
+// single-use wrapping token valid for ttl, or for the lifetime the broker
+// asks for the lease if that is shorter (at most [secrets.WithTTL], and no
+// later than the job's deadline; whole seconds, rounded down), which only
+// the job unwraps (see [Unwrap]), so the broker never sees the secret.
+// The lease is single-use, and revoking it revokes the wrapping token if
+// still unused. Only a [KV] source can be wrapped: [New] refuses a wrapped
+// [Dynamic] one, whose Vault lease would be inside the wrapped answer,
+// where the broker cannot see its id to revoke it when the job ends.
 func (s Source) Wrapped(ttl time.Duration) Source {
 	s.wrapTTL = ttl
 	return s
@@ -375,12 +378,26 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	// its own lease ids); it is what the broker revokes if no other id is
 	// granted.
 	b.own(req.LeaseID, owned{kind: ownedNone})
+	// A wrapping token lives no longer than the lease asked for (at most
+	// the broker's TTL, and no later than the job's deadline), in whole
+	// seconds rounded down: one that outlived the job would stay good for
+	// whoever intercepted it if the revocation at the job's end failed.
+	wrapSecs := 0
+	if src.wrapTTL > 0 {
+		wrap := src.wrapTTL
+		if req.TTL > 0 {
+			wrap = min(wrap, req.TTL)
+		}
+		if wrapSecs = int(wrap / time.Second); wrapSecs < 1 {
+			return secrets.Grant{}, &DurationError{Field: "wrap ttl", Seconds: wrapSecs}
+		}
+	}
 	c, err := b.login(ctx, req.Token)
 	if err != nil {
 		return secrets.Grant{}, err
 	}
-	if src.wrapTTL > 0 {
-		ttl := strconv.Itoa(int(src.wrapTTL.Seconds())) + "s"
+	if wrapSecs > 0 {
+		ttl := strconv.Itoa(wrapSecs) + "s"
 		c.SetWrappingLookupFunc(func(string, string) string { return ttl })
 	}
 	path := src.path
@@ -407,6 +424,9 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		id := wrapPrefix + s.WrapInfo.Accessor
 		b.own(id, owned{kind: ownedWrap, accessor: s.WrapInfo.Accessor})
 		ttl, err := leaseSeconds("wrap_info.ttl", s.WrapInfo.TTL)
+		if err == nil && s.WrapInfo.TTL > wrapSecs {
+			err = &DurationError{Field: "wrap_info.ttl", Seconds: s.WrapInfo.TTL, Asked: wrapSecs}
+		}
 		if err != nil {
 			return secrets.Grant{}, errors.Join(err, b.Revoke(context.WithoutCancel(ctx), id))
 		}
