@@ -6,7 +6,9 @@
 // bound claims decide), then reads a KV v2 field ([KV]) or a dynamic secret
 // ([Dynamic]) whose Vault lease the broker renews and revokes. A source
 // marked [Source.Wrapped] is delivered response-wrapped: the lease holds a
-// single-use wrapping token that only the job unwraps ([Unwrap]). Only KV
+// single-use wrapping token that only the job unwraps ([Unwrap], with
+// [WithUnwrapMasker] so that the job's log redactor learns the secret the
+// broker never saw). Only KV
 // sources can be wrapped ([New] refuses a wrapped Dynamic one): the broker
 // would never see the Vault lease inside the wrapped answer, and could not
 // revoke it when the job ends.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/bounded"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/redact"
@@ -645,9 +646,22 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 // wrapping token (sent as the request's Vault token) does not leave client's
 // address, and a redirect fails with an error matching both [ErrUnwrap] and
 // [ErrRedirect]. The caller's client is left as it is.
-func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, name string) (secrets.Value, error) {
+//
+// The broker's masker learnt only the wrapping token, never the secret
+// (it never sees it): pass the job's log masker with [WithUnwrapMasker] so
+// that the value is masked like every other lease's.
+func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, name string, opts ...UnwrapOption) (secrets.Value, error) {
 	if client == nil {
 		return secrets.Value{}, fmt.Errorf("%w: nil client", ErrUnwrap)
+	}
+	var cfg unwrapConfig
+	for _, o := range opts {
+		if o == nil {
+			return secrets.Value{}, fmt.Errorf("%w: nil UnwrapOption", ErrUnwrap)
+		}
+		if err := o(&cfg); err != nil {
+			return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
+		}
 	}
 	c, err := withoutRedirects(client)
 	if err != nil {
@@ -666,7 +680,30 @@ func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, nam
 		return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
 	}
 	_, kv := s.Data["data"].(map[string]any)
-	return field(s, kv, name)
+	v, err := field(s, kv, name)
+	if err == nil && cfg.masker != nil {
+		cfg.masker.AddMask(v.Reveal())
+	}
+	return v, err
+}
+
+// UnwrapOption configures [Unwrap].
+type UnwrapOption func(*unwrapConfig) error
+
+type unwrapConfig struct {
+	masker identity.Masker
+}
+
+// WithUnwrapMasker registers the unwrapped value with m (the job's log
+// redactor, a *secrets.Redactor) before Unwrap returns it.
+func WithUnwrapMasker(m identity.Masker) UnwrapOption {
+	return func(c *unwrapConfig) error {
+		if m == nil {
+			return errors.New("nil masker")
+		}
+		c.masker = m
+		return nil
+	}
 }
 
 // overUnixSocket reports whether cfg reaches Vault through a unix socket
