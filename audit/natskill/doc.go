@@ -50,7 +50,10 @@
 //     kept ([ErrMarkChanged]), and the audited clear is followed by an
 //     event saying it did not happen.
 //   - Marks do not lapse by age in the bucket ([New] refuses a bucket with a
-//     max age); a mark's own Until ends it on every replica by its clock.
+//     max age, and one whose stream drops values by itself: interest or
+//     work-queue retention, discard old with a limit, memory storage, fewer
+//     replicas than [WithReplicas] asks for); a mark's own Until ends it on
+//     every replica by its clock.
 //     With [WithReplicas](3), losing any one node loses no acknowledged mark.
 //   - Keys are the kind and the SHA-256 of the id; values are bounded
 //     (4 KiB per field). An id longer than 4 KiB is marked all the same,

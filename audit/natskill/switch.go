@@ -14,6 +14,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/kvconf"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -156,6 +157,12 @@ func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...O
 	stream, err := js.Stream(ctx, "KV_"+cfg.bucket)
 	if err != nil {
 		return nil, fmt.Errorf("%w: bucket %q: %w", ErrUnavailable, cfg.bucket, err)
+	}
+	// A stream that drops a mark by itself (interest retention, discard
+	// old, memory storage, fewer replicas than asked) lifts it unaudited,
+	// and a replica that starts afterwards never sees it.
+	if err := kvconf.Check(stream.CachedInfo().Config, cfg.replicas); err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
 	}
 	life, cancel := context.WithCancel(context.Background())
 	s := &Switch{

@@ -50,7 +50,9 @@
 //   - [KVStore] reads each origin's state from the bucket's stream leader
 //     (never a direct get a lagging replica could answer with an older
 //     checkpoint), writes compare-and-swap per origin on a replicated
-//     bucket, refuses a bucket whose values expire, and reports an
+//     bucket, refuses a bucket whose values expire or whose stream drops
+//     them by itself (interest or work-queue retention, discard old with a
+//     limit, memory storage, fewer replicas than asked), and reports an
 //     unreachable bucket as an error: the witness then decides nothing.
 //   - Deleting the origin's key in the bucket makes the witness trust that
 //     log's next checkpoint on first use: that is the operator's recovery

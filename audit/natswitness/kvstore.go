@@ -10,6 +10,7 @@ import (
 
 	"github.com/ztci/ztci/audit/witness"
 	"github.com/ztci/ztci/internal/jsleader"
+	"github.com/ztci/ztci/internal/kvconf"
 )
 
 // KVStore is a [witness.Store] on a JetStream KV bucket: one key per origin
@@ -64,6 +65,12 @@ func NewKVStore(ctx context.Context, js jetstream.JetStream, bucket string, repl
 	bs, ok := st.(*jetstream.KeyValueBucketStatus)
 	if !ok {
 		return nil, fmt.Errorf("%w: bucket %s: no stream status", ErrUnavailable, bucket)
+	}
+	// A stream that drops an origin's state by itself (interest retention,
+	// discard old, memory storage, fewer replicas than asked) makes the
+	// witness trust that log's next checkpoint on first use: a rollback.
+	if err := kvconf.Check(bs.StreamInfo().Config, replicas); err != nil {
+		return nil, fmt.Errorf("%w: bucket %s: %w", ErrConfig, bucket, err)
 	}
 	return &KVStore{js: js, kv: kv, stream: bs.StreamInfo().Config.Name, prefix: "$KV." + bucket + ".", cfg: c}, nil
 }

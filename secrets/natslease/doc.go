@@ -63,7 +63,10 @@
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node
 //     cluster an acknowledged registration survives the loss of any one
 //     node. New refuses (ErrConfig) a server or bucket without per-key TTL
-//     (nats-server older than 2.11) and a bucket with a max age.
+//     (nats-server older than 2.11), a bucket with a max age, and one whose
+//     stream drops records by itself (interest or work-queue retention,
+//     discard old with a limit, memory storage, fewer replicas than
+//     [WithReplicas] asks for): a dropped record is a lease no reaper sees.
 //
 // Access: brokers and reapers need publish on $KV.<bucket>.> and the
 // JetStream API of the bucket's stream. Whoever can write to the bucket can

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/internal/jsleader"
+	"github.com/ztci/ztci/internal/kvconf"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -109,6 +110,12 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Registry
 	bs, ok := st.(*jetstream.KeyValueBucketStatus)
 	if !ok || !bs.StreamInfo().Config.AllowMsgTTL {
 		return nil, fmt.Errorf("%w: bucket %q does not allow per-key TTL", ErrConfig, cfg.bucket)
+	}
+	// A stream that drops a lease record by itself (interest retention,
+	// discard old, memory storage, fewer replicas than asked) leaves that
+	// lease to the backend's TTL: no reaper ever sees it.
+	if err := kvconf.Check(bs.StreamInfo().Config, cfg.replicas); err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
 	}
 	return &Registry{js: js, kv: kv, stream: bs.StreamInfo().Config.Name, cfg: cfg}, nil
 }

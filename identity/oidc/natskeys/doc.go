@@ -72,7 +72,11 @@
 //     set), and Mint goes on only while its own key's publication covers
 //     the token — at most one token lifetime after the last renewal.
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node cluster
-//     an acknowledged record survives the loss of any one node.
+//     an acknowledged record survives the loss of any one node. [New]
+//     refuses ([ErrConfig]) an existing bucket whose stream drops values by
+//     itself, which would forget a revocation: a max age, interest or
+//     work-queue retention, discard old with a limit, memory storage, or
+//     fewer replicas than [WithReplicas] asks for.
 //
 // Access: whoever can write to the bucket can add a verification key to
 // every replica's JWKS, and so mint tokens the fleet's verifiers accept.

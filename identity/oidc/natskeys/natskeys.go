@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/internal/kvconf"
 )
 
 // Errors.
@@ -25,7 +26,9 @@ var (
 	// set and mints only while its own key's publication covers the token.
 	ErrUnavailable = fmt.Errorf("natskeys: key bucket unavailable: %w", oidc.ErrKeyStore)
 	// ErrConfig: an invalid option, or an existing bucket whose values may
-	// be larger than [oidc.MaxPublishedKeySize].
+	// be larger than [oidc.MaxPublishedKeySize] or whose stream drops
+	// values by itself (a max age, interest or work-queue retention,
+	// discard old with a limit, memory storage, fewer replicas than asked).
 	ErrConfig = errors.New("natskeys: invalid configuration")
 	// ErrRecord: a record in the bucket is malformed, oversized, stored
 	// under a key that does not match its kid, or holds a key the verifier
@@ -128,10 +131,19 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 	if err != nil {
 		return nil, unavailable(cfg.bucket, err)
 	}
-	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
-		if m := bs.StreamInfo().Config.MaxMsgSize; m <= 0 || m > oidc.MaxPublishedKeySize {
-			return nil, fmt.Errorf("%w: bucket %q accepts values of %d bytes; it must refuse values over %d", ErrConfig, cfg.bucket, m, oidc.MaxPublishedKeySize)
-		}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return nil, unavailable(cfg.bucket, errors.New("no stream status"))
+	}
+	if m := bs.StreamInfo().Config.MaxMsgSize; m <= 0 || m > oidc.MaxPublishedKeySize {
+		return nil, fmt.Errorf("%w: bucket %q accepts values of %d bytes; it must refuse values over %d", ErrConfig, cfg.bucket, m, oidc.MaxPublishedKeySize)
+	}
+	// Revocations are kept for good: a stream that drops values by itself
+	// (a max age, interest retention, discard old, memory storage, fewer
+	// replicas than asked) forgets one, and the revoked kid is served and
+	// published again.
+	if err := kvconf.Check(bs.StreamInfo().Config, cfg.replicas); err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
 	}
 	s := &Store{kv: kv, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, done: make(chan struct{})}
 	if err := s.reload(ctx); err != nil {

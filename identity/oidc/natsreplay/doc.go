@@ -33,7 +33,11 @@
 //     server without per-key TTL (older than 2.11) and an existing bucket
 //     with a bucket-wide max age or without per-key TTL, and Claim refuses a
 //     token that would outlive [WithMaxTTL] ([ErrLifetime]) instead of
-//     recording it for less.
+//     recording it for less. New also refuses an existing bucket whose
+//     stream drops claims by itself: interest or work-queue retention (no
+//     claim is ever kept, so every replay is accepted), discard old with a
+//     message or byte limit, memory storage, or fewer replicas than
+//     [WithReplicas] asks for.
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node cluster
 //     an acknowledged claim survives the loss (kill -9) of any one node.
 //     With one replica, losing that server's disk reopens replays of the

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/internal/kvconf"
 )
 
 // Errors. Every error from [Cache.Claim] other than a replay means "could not
@@ -26,7 +27,8 @@ var (
 	// less than its lifetime.
 	ErrLifetime = errors.New("natsreplay: token lifetime exceeds the replay bucket's maximum TTL")
 	// ErrConfig: an invalid option, or an existing bucket that cannot give
-	// single-use semantics (no per-key TTL, or a bucket-wide max age).
+	// single-use semantics (no per-key TTL, a bucket-wide max age, or a
+	// stream that drops values by itself: see [New]).
 	ErrConfig = errors.New("natsreplay: invalid configuration")
 )
 
@@ -61,7 +63,10 @@ var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 // token ids, on the JetStream context js. The bucket keeps one revision per
 // key, a per-key TTL (nats-server 2.11 or later) and no bucket-wide max age;
 // an existing bucket without per-key TTL or with a max age is refused with
-// [ErrConfig], since it could forget a token id before the token expires.
+// [ErrConfig], since it could forget a token id before the token expires,
+// and so is one whose stream drops values by itself (interest or work-queue
+// retention, discard old with a limit, memory storage, fewer replicas than
+// [WithReplicas]).
 // Options: [WithBucket], [WithReplicas], [WithTimeout], [WithMaxTTL],
 // [WithClockSkew], [WithClock], [WithLogger].
 func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Cache, error) {
@@ -104,8 +109,18 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Cache, e
 	if st.TTL() != 0 {
 		return nil, fmt.Errorf("%w: bucket %q has a max age of %v; token ids must live exactly as long as their tokens", ErrConfig, cfg.bucket, st.TTL())
 	}
-	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok && !bs.StreamInfo().Config.AllowMsgTTL {
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return nil, &UnavailableError{Bucket: cfg.bucket, Err: errors.New("no stream status")}
+	}
+	if !bs.StreamInfo().Config.AllowMsgTTL {
 		return nil, fmt.Errorf("%w: bucket %q does not allow per-key TTL (needs nats-server 2.11 or later and a bucket created with a limit marker TTL)", ErrConfig, cfg.bucket)
+	}
+	// A stream that drops a claim by itself (interest retention, discard
+	// old, memory storage, fewer replicas than asked) lets the token it
+	// recorded be accepted again.
+	if err := kvconf.Check(bs.StreamInfo().Config, cfg.replicas); err != nil {
+		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
 	}
 	return &Cache{kv: kv, bucket: cfg.bucket, cfg: cfg}, nil
 }

@@ -37,7 +37,10 @@
 //   - A row never lapses before its token: Claim refuses a token that would
 //     outlive [WithMaxTTL] ([ErrLifetime]) instead of recording it for less,
 //     and the table is an ordinary (logged) table, so a crash does not lose
-//     committed claims.
+//     committed claims. [New] refuses ([ErrConfig]) a table created ahead
+//     that is UNLOGGED or temporary, or whose key is not bytea or whose
+//     until is not timestamptz (a timestamp without time zone holds each
+//     replica's wall clock, which replicas in other zones misread).
 //   - Expiry is decided with the replicas' clocks ([WithClock]). A row is
 //     purged only [WithClockSkew] (default 5s) after its expiry, so a
 //     replica whose clock runs behind the purging one's still finds it

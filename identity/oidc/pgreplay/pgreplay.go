@@ -23,7 +23,8 @@ var (
 	// ErrLifetime: the token would have to be recorded for longer than
 	// [WithMaxTTL] allows; it is refused.
 	ErrLifetime = errors.New("pgreplay: token lifetime exceeds the replay table's maximum TTL")
-	// ErrConfig: an invalid option.
+	// ErrConfig: an invalid option, or an existing table that cannot keep
+	// claims (unlogged or temporary, or key or until of another type).
 	ErrConfig = errors.New("pgreplay: invalid configuration")
 )
 
@@ -93,7 +94,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Cache, error
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	if err := c.createTable(ctx); err != nil {
+	if err := c.createTable(ctx); errors.Is(err, ErrConfig) {
+		return nil, err
+	} else if err != nil {
 		return nil, &UnavailableError{Table: table, Err: err}
 	}
 	go c.cleanup()
@@ -108,9 +111,37 @@ func (c *Cache) createTable(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+c.table+` (key bytea PRIMARY KEY, until timestamptz NOT NULL)`); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS `+pgx.Identifier{c.cfg.table + "_until"}.Sanitize()+` ON `+c.table+` (until)`)
-		return err
+		if _, err := tx.Exec(ctx, `CREATE INDEX IF NOT EXISTS `+pgx.Identifier{c.cfg.table + "_until"}.Sanitize()+` ON `+c.table+` (until)`); err != nil {
+			return err
+		}
+		return c.checkTable(ctx, tx)
 	})
+}
+
+// checkTable refuses ([ErrConfig]) a table created ahead (by an
+// administrator, or by hand) that cannot keep claims: an UNLOGGED or
+// temporary table loses its rows in a crash or with the session, and an
+// until column without a time zone stores each replica's wall clock (pgx
+// writes a time in its own zone), so a replica in a zone ahead of the
+// claiming one's reads a live claim as expired and takes it over.
+func (c *Cache) checkTable(ctx context.Context, tx pgx.Tx) error {
+	var persistence, keyType, untilType string
+	err := tx.QueryRow(ctx, `SELECT c.relpersistence::text,
+		coalesce((SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'key' AND NOT a.attisdropped), ''),
+		coalesce((SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'until' AND NOT a.attisdropped), '')
+		FROM pg_class c WHERE c.oid = to_regclass($1)`, c.table).Scan(&persistence, &keyType, &untilType)
+	if err != nil {
+		return err
+	}
+	switch {
+	case persistence != "p":
+		return fmt.Errorf("%w: table %s is not a permanent, logged table (relpersistence %q): a crash would forget spent tokens", ErrConfig, c.table, persistence)
+	case keyType != "bytea":
+		return fmt.Errorf("%w: table %s: column key is %q, want bytea", ErrConfig, c.table, keyType)
+	case untilType != "timestamp with time zone":
+		return fmt.Errorf("%w: table %s: column until is %q, want timestamp with time zone: replicas in other time zones would misread expiries", ErrConfig, c.table, untilType)
+	}
+	return nil
 }
 
 // Claim implements [oidc.ReplayCache]: it inserts SHA-256(key) with expiry
