@@ -51,7 +51,10 @@ func (l admittingListener) Accept() (net.Conn, error) {
 		}
 		var caller Caller
 		if uc, ok := c.(*net.UnixConn); ok {
-			caller = peerCaller(uc)
+			// The connecting process is tracked only for an attestor
+			// that may read its PID (see Caller): one pidfd more per
+			// connection.
+			caller = peerCaller(uc, readsPID(l.s.attest))
 		}
 		key := noCredentials
 		if caller.HasCredentials {
@@ -60,6 +63,7 @@ func (l admittingListener) Accept() (net.Conn, error) {
 		release := hold(l.s, l.s.conns, l.s.connsPerUID, key)
 		if release == nil {
 			l.s.logger.Warn("workload API connection refused: per-uid limit reached", "uid", caller.UID, "pid", caller.PID, "limit", l.s.connsPerUID)
+			caller.proc.close()
 			c.Close()
 			continue
 		}
@@ -68,7 +72,8 @@ func (l admittingListener) Accept() (net.Conn, error) {
 }
 
 // admittedConn is an accepted connection counted against its caller's uid
-// until it is closed. gRPC closes it whether or not its handshake succeeds.
+// until it is closed, holding its caller's process handle until then. gRPC
+// closes it whether or not its handshake succeeds.
 type admittedConn struct {
 	net.Conn
 	caller  Caller
@@ -78,6 +83,9 @@ type admittedConn struct {
 
 func (c *admittedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() {
+		c.caller.proc.close()
+		c.release()
+	})
 	return err
 }

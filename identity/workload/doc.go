@@ -15,7 +15,12 @@
 // [Server]) through go-spiffe's workloadapi, closed with one Close.
 //
 // Security contract: the Workload API security header is required; callers
-// the attestor refuses get PermissionDenied and nothing else; a caller may
+// the attestor refuses get PermissionDenied and nothing else, and so do
+// callers that an attestor other than [FixedID] and [UID] (one that may
+// look the caller's PID up, in /proc say) admitted while the process that
+// connected has exited by the time it answered (its PID may name another
+// process by then; a pidfd taken when the connection was made tells, see
+// [Caller]); a caller may
 // request a JWT-SVID only for its own ID; X.509-SVIDs are re-sent at half
 // their lifetime, each after attesting the caller again (a stream whose
 // caller the attestor now refuses, or maps to another ID, ends with

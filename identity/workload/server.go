@@ -40,14 +40,28 @@ var (
 // Caller is what the server knows about a process calling the Workload
 // API: its credentials from the unix socket (SO_PEERCRED), as the kernel
 // recorded them when the connection was made. On other transports
-// HasCredentials is false. UID and GID cannot be forged by the caller; PID
-// can be stale: the process that connected may have exited (leaving the
-// connection to a child, or to a process it passed it to) and its PID been
-// reused, so an attestor that looks the PID up (in /proc, say) may read
-// another process's attributes. [FixedID] and [UID] do not use it.
+// HasCredentials is false. UID and GID cannot be forged by the caller.
+//
+// PID names the process that connected, which may have exited since
+// (leaving the connection to a child, or to a process it passed it to) and
+// its PID been reused, so an attestor that looks the PID up (in /proc, say)
+// could read another process's attributes. The [Server] therefore holds a
+// pidfd for the process that connected (SO_PEERPIDFD, taken by the kernel
+// at connect(); before Linux 6.5, pidfd_open of the PID when the
+// connection is accepted) and, after an attestor other than [FixedID] and
+// [UID] (which never read the PID) admitted a caller with credentials,
+// refuses the call (PermissionDenied) unless that process is still
+// running: while it runs its PID names no other process, so what the
+// attestor read was the caller's. Without a pidfd (Linux before 5.3, a
+// seccomp filter refusing pidfd_open) such a caller is refused too. As
+// with SPIRE, a live process that passed its connection to another process
+// still vouches for it: SO_PEERCRED names whoever connected, not whoever
+// holds the socket now.
 type Caller struct {
 	PID, UID, GID  int
 	HasCredentials bool
+
+	proc *process // the process that connected; nil without credentials
 }
 
 // Attestor decides which SPIFFE ID a caller is entitled to. An error
@@ -62,20 +76,32 @@ type AttestorFunc func(ctx context.Context, c Caller) (spiffeid.ID, error)
 // Attest calls f(ctx, c).
 func (f AttestorFunc) Attest(ctx context.Context, c Caller) (spiffeid.ID, error) { return f(ctx, c) }
 
+// pidFree is an attestor of this package that never reads [Caller.PID],
+// so that whether the connecting process still runs does not bear on its
+// answer (see [Caller]).
+type pidFree struct{ AttestorFunc }
+
+// readsPID reports whether a's answer may rest on the caller's PID: any
+// attestor but [FixedID] and [UID].
+func readsPID(a Attestor) bool {
+	_, ok := a.(pidFree)
+	return !ok
+}
+
 // FixedID attests every caller as id. Use it with one socket per job,
 // reachable only by that job (the runner's usual layout).
 func FixedID(id spiffeid.ID) Attestor {
-	return AttestorFunc(func(context.Context, Caller) (spiffeid.ID, error) { return id, nil })
+	return pidFree{func(context.Context, Caller) (spiffeid.ID, error) { return id, nil }}
 }
 
 // UID attests callers whose uid is in ids, refusing everyone else.
 func UID(ids map[int]spiffeid.ID) Attestor {
-	return AttestorFunc(func(_ context.Context, c Caller) (spiffeid.ID, error) {
+	return pidFree{func(_ context.Context, c Caller) (spiffeid.ID, error) {
 		if id, ok := ids[c.UID]; ok && c.HasCredentials {
 			return id, nil
 		}
 		return spiffeid.ID{}, fmt.Errorf("%w: uid %d", ErrNotAttested, c.UID)
-	})
+	}}
 }
 
 // Option configures a [Server].
@@ -431,6 +457,16 @@ func (s *Server) caller(ctx context.Context) (spiffeid.ID, error) {
 		}
 	}
 	id, err := s.attest.Attest(ctx, c)
+	if err == nil && c.HasCredentials && readsPID(s.attest) {
+		// Checked after the attestor answered: if the process that
+		// connected is running now, it ran throughout, and its PID named
+		// it and no other process whatever the attestor read. Checked
+		// before, an exit and a PID reuse during the attestation would go
+		// unseen (SPIRE's peertracker checks at the same point).
+		if perr := c.proc.exited(); perr != nil {
+			err = fmt.Errorf("%w: pid %d: %w", ErrNotAttested, c.PID, perr)
+		}
+	}
 	if err != nil {
 		s.logger.WarnContext(ctx, "workload attestation refused", "pid", c.PID, "uid", c.UID, "error", err)
 		return spiffeid.ID{}, status.Error(codes.PermissionDenied, "no identity issued to caller")
