@@ -148,7 +148,9 @@
 //   - shell single-quoted, each quote of the value closing the quoting,
 //     escaped and reopening it (as sh, bash's ${v@Q} and set -x, and PHP's
 //     escapeshellarg write it, or as Python's shlex.quote does, with the
-//     quote in double quotes), and each newline quoted as Ruby's
+//     quote in double quotes), also with each '!' so ('\!': git's quoting
+//     of the arguments GIT_TRACE shows, a clone URL's password or git
+//     config's value), and each newline quoted as Ruby's
 //     Shellwords.escape writes it;
 //   - with each quote doubled inside quotes of its kind (SQL literals,
 //     YAML single-quoted scalars, PowerShell, CSV); with each '$' doubled
@@ -165,7 +167,8 @@
 //     stream holding the value at any offset: xxd -p (30 bytes a line,
 //     LF line breaks); and those with a space between bytes, 16 a line,
 //     with or without offsets and an ASCII column: hexdump -C, Go's
-//     hex.Dump, od -tx1 (-An, -Ax, -z) and xxd -g1. The mask runs from the
+//     hex.Dump, od -tx1 (-An, -Ax, -z), xxd -g1 and curl --trace (its
+//     ASCII column one space after the last byte). The mask runs from the
 //     value's first hex digit to its last byte in the ASCII column, taking
 //     the lines in between with it;
 //   - decimal bytes of the whole value with " ", "," or ", " between (Go's
@@ -219,7 +222,11 @@
 //     three times or backslash-escaped twice (a JSON document in a JSON
 //     string), character references or control sequences together with
 //     another escape (a JSON string in an XML attribute, colour inside a
-//     percent-encoded URL), base64 of an escaped form, hex, base32 or base64
+//     percent-encoded URL), base64 of an escaped form (a password holding
+//     "&<>\ in the .dockerconfigjson that kubectl create secret
+//     docker-registry -o yaml prints: JSON-escaped, then base64; its
+//     "auth", base64 of user:password encoded again, is base64 of base64,
+//     whatever the password holds), hex, base32 or base64
 //     of a part of the value, UTF-16 encoded again other than as standard
 //     base64 of UTF-16LE (base64 of UTF-16BE, URL-safe base64, hex or base32
 //     of UTF-16), UTF-16 of a value that is not UTF-8, mixed-case hex of the
@@ -243,6 +250,14 @@
 //     quoted-printable (rare in CI logs; its =XX escape is what key=12 looks
 //     like, so decoding around it would decode most of a log), ascii85,
 //     uuencode, UTF-32;
+//   - a value wrapped into lines other than as its base64 or base32 is
+//     (above): curl --trace-ascii writes what it sends 64 bytes a line
+//     after each line's offset, so a header holding a token longer than
+//     the rest of its line (an OIDC token or JWT) is split (the writer
+//     would have to read every line of a log for such offsets, and a short
+//     token leaves no block whole to trigger on); it also writes bytes
+//     outside ' '..'~' as '.', and git's GIT_TRACE_CURL does the same
+//     at 60 bytes a line;
 //   - base64 and base32 wrapped at other widths; and in wrapped base64 or
 //     base32, a value whose encoding is split by a single line break that
 //     is a CRLF, indented, a space or has text before the next line into

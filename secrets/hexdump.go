@@ -214,7 +214,7 @@ func lineStart(b []byte, i int) int {
 // digits each, one or more spaces apart, then perhaps the line's bytes as
 // ASCII (bytes outside ' '..'~' as '.'), two or more spaces after them,
 // plain (xxd -g1) or between '|' (hexdump -C, hex.Dump) or '>' and '<'
-// (od -z).
+// (od -z), or plain one space after them (curl --trace, see tightColumn).
 func dumpLine(d *decoded, b []byte, i, base int) (int, bool) {
 	// A line longer than any dump's is read only as far as that goes, so
 	// that reading around a trigger costs no more than the lines near it.
@@ -245,11 +245,32 @@ func dumpLine(d *decoded, b []byte, i, base int) (int, bool) {
 			}
 		}
 		if hexDigits(b[:end], p) != 2 || p == sp && !first {
-			return next, false
+			return next, tightColumn(d, b[:end], k0, base)
 		}
 		d.add(unhex(b[p])<<4|unhex(b[p+1]), p-base, p+2-base)
 		p += 2
 	}
+}
+
+// tightColumn reports whether the dump line that ends where b does, whose
+// bytes read so far are d.b[k0:], ends in an ASCII column of its first n
+// of them one space or more after the n-th byte's digits, as curl --trace
+// writes its lines (each byte as two digits and a space, then the
+// column); if so it keeps only those n bytes in d, each mapped to its
+// character there. The column may start with what reads as a byte ("ab").
+func tightColumn(d *decoded, b []byte, k0, base int) bool {
+	for n := len(d.b) - k0; n > 0; n-- {
+		digits, c := int(d.to[k0+n-1])+base, len(b)-n
+		if c <= digits || len(bytes.TrimLeft(b[digits:c], " ")) > 0 || !shownAs(d.b[k0:k0+n], b[c:]) {
+			continue
+		}
+		d.b, d.from, d.to = d.b[:k0+n], d.from[:k0+n], d.to[:k0+n]
+		for j := range n {
+			d.to[k0+j] = int32(c + j + 1 - base)
+		}
+		return true
+	}
+	return false
 }
 
 // dumpOffset returns where the bytes of the dump line b[i:end] start:

@@ -482,6 +482,12 @@ func variants(forms []string) []string {
 		add(strings.ReplaceAll(f, " ", "+"))
 		add(strings.ReplaceAll(f, "'", `'\''`))
 		add(strings.ReplaceAll(f, "'", `'"'"'`))
+		// git quotes as sh does, and closes the quoting around each '!'
+		// as well ('\!', for csh): the arguments GIT_TRACE shows (a clone
+		// URL with its password, git config's value) and the commands
+		// git runs. The same as the spelling above for a value without
+		// a '!'.
+		add(gitQuote.Replace(f))
 		// SQL, YAML's single-quoted scalars and PowerShell double a quote
 		// inside quotes of its kind, as CSV does a double quote.
 		add(strings.ReplaceAll(f, "'", "''"))
@@ -502,6 +508,9 @@ func variants(forms []string) []string {
 	}
 	return out
 }
+
+// gitQuote writes a value as git's sq_quote does inside '…' (quote.c).
+var gitQuote = strings.NewReplacer("'", `'\''`, "!", `'\!'`)
 
 // base32Std and base32Hex are the RFC 4648 base32 alphabets, unpadded
 // (padding only ever follows the end of the value's part).
