@@ -116,7 +116,8 @@ func (k *KillSwitch) Marks() []Mark {
 // expiry. Only [KillSwitch.Clear] lifts a mark, so an automatic, bounded
 // quarantine ([Escalator]) cannot turn an operator's permanent mark into a
 // temporary one. An id that no check could match ([CheckMarkID]: whitespace
-// around it, an uppercase SPIFFE trust domain, ...) is refused: ids are
+// around it, an uppercase SPIFFE trust domain, a SPIFFE ID that SPIFFE
+// libraries do not parse, ...) is refused: ids are
 // compared byte for byte, and such a mark would deny nobody.
 func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time.Time) error {
 	if err := CheckMarkID(id); err != nil {

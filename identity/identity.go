@@ -40,7 +40,10 @@ type Claims struct {
 	// one recreated under a released name gets new ones.
 	RepositoryID      string `json:"repository_id,omitempty"`
 	RepositoryOwnerID string `json:"repository_owner_id,omitempty"`
-	// Ref is the full git ref, e.g. "refs/heads/main".
+	// Ref is the full git ref, e.g. "refs/heads/main". Empty where the
+	// platform names no ref of the repository: a GitLab merge request
+	// pipeline, whose ref claims name its source branch (a fork's,
+	// perhaps) as the project's own (see identity/claims).
 	Ref string `json:"ref,omitempty"`
 	// RefProtected reports whether the platform says the ref is protected.
 	RefProtected bool `json:"ref_protected,omitempty"`
@@ -49,6 +52,8 @@ type Claims struct {
 	// Workflow is the pipeline or workflow definition's name or path.
 	Workflow string `json:"workflow,omitempty"`
 	// WorkflowRef pins the workflow definition, e.g. "org/repo/.github/workflows/x.yml@refs/heads/main".
+	// Empty where Ref is for want of a ref (a GitLab merge request
+	// pipeline).
 	WorkflowRef string `json:"workflow_ref,omitempty"`
 	// Job is the job's name or id within the run.
 	Job string `json:"job,omitempty"`

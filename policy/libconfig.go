@@ -165,8 +165,10 @@ type PipelineConfig struct {
 	// AllowedImages, AllowedActions and AllowedOrbs are prefixes of the
 	// images, actions and orbs a pipeline may use, matched at a boundary
 	// ("actions/checkout" covers "actions/checkout@<sha>", not
-	// "actions/checkout-evil@<sha>"; see the package documentation).
-	// Empty: none.
+	// "actions/checkout-evil@<sha>"; see the package documentation). An
+	// image whose first part names a registry host is covered only by a
+	// prefix naming that host whole: "alpine" does not cover
+	// "alpine:5000/evil/app". Empty: none.
 	AllowedImages  []string
 	AllowedActions []string
 	AllowedOrbs    []string
@@ -228,10 +230,12 @@ type SecretGrant struct {
 // KubernetesConfig configures the Kubernetes rule set (action
 // "kubernetes.admit").
 type KubernetesConfig struct {
-	// AllowedImages are image prefixes containers may use, matched at a
-	// boundary ("ghcr.io/acme" covers "ghcr.io/acme/app", not
-	// "ghcr.io/acme-evil/app"; see the package documentation). Empty: any
-	// image pinned by digest.
+	// AllowedImages are image prefixes containers and image volumes may
+	// use, matched at a boundary ("ghcr.io/acme" covers "ghcr.io/acme/app",
+	// not "ghcr.io/acme-evil/app"; see the package documentation); an image
+	// whose first part names a registry host is covered only by a prefix
+	// naming that host whole ("alpine" does not cover
+	// "alpine:5000/evil/app"). Empty: any image pinned by digest.
 	AllowedImages []string
 	// AllowedKinds are kinds accepted in addition to the workloads the
 	// rules judge and the kinds they know to be harmless (ConfigMap,

@@ -72,7 +72,8 @@ type SignerInfo struct {
 	// KeyHint names the key of a keyed bundle: for a PublicKey
 	// expectation, the pinned key's [KeyFingerprint], whatever hint the
 	// bundle carries (the hint is not signed); for trust material that
-	// holds keys by hint, the hint that selected the key.
+	// holds keys by hint, the hint that selected the key, which the
+	// bundle chose: name the key by KeyFingerprint.
 	KeyHint string `json:"keyHint,omitempty"`
 	// KeyFingerprint is the [KeyFingerprint] of the key that verified a
 	// keyed bundle: the pinned key, or the key the trust material answered

@@ -158,9 +158,9 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 
 // PinnedKey returns the KeyFingerprint of the key a PublicKey expectation
 // pins, and false for any other expectation. Every keyed Result of this
-// Verifier names that key (SignerInfo.KeyHint), so that code counting
-// signers across Verifiers (verify/image's k-of-n) can count a key once,
-// however many Verifiers pin it.
+// Verifier names that key (SignerInfo.KeyHint and KeyFingerprint), so
+// that code counting signers across Verifiers (verify/image's k-of-n) can
+// count a key once, however many Verifiers pin it.
 func (v *Verifier) PinnedKey() (fingerprint string, ok bool) { return v.keyHint, v.keyOnly }
 
 // keyTrust answers PublicKeyVerifier with the expected key only, whatever

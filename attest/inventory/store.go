@@ -84,8 +84,11 @@ type Admission struct {
 }
 
 // Signer is a verified signing identity of an attestation: the OIDC
-// issuer and subject alternative name of a certificate, or the key id
-// (the bundle's key hint) of a keyed signature. SAN or KeyID is set.
+// issuer and subject alternative name of a certificate, or the key id of
+// a keyed signature. SAN or KeyID is set. The gate records a key as the
+// verify.KeyFingerprint of the key that verified the bundle, never the
+// hint the bundle chose (unsigned), and the hint only where verify
+// reports no fingerprint.
 type Signer struct {
 	Issuer string `json:"issuer,omitempty"`
 	SAN    string `json:"san,omitempty"`
@@ -172,8 +175,8 @@ type Query struct {
 	// issuer: the match the gate's signer revocation makes.
 	Signer string `json:"signer,omitempty"`
 	// KeyID selects the admissions that relied on an attestation signed
-	// by this key id (key hint): the match the gate's key revocation
-	// makes.
+	// by this key id ([Signer].KeyID: the key's verify.KeyFingerprint as
+	// the gate records it): the match the gate's key revocation makes.
 	KeyID string `json:"key_id,omitempty"`
 	// PolicyRevision selects the admissions allowed under this policy
 	// revision.

@@ -32,7 +32,10 @@ const AnnotationPolicyRevision = "ztci.dev/policy-revision"
 //
 //   - AnnotationPredicateType: the attestation's predicate type (a string).
 //   - AnnotationSigner, AnnotationKeyHint: the certificate identity (SAN)
-//     or key hint that signed the bundle (strings; absent when unknown).
+//     or the key that signed the bundle (strings; absent when unknown).
+//     The gate writes a key as the verify.KeyFingerprint of the key that
+//     verified the bundle, never the hint the bundle chose (which is not
+//     signed), so a consumer revokes and counts keys by it.
 //   - AnnotationBuilder: for SLSA provenance, the builder id (a string).
 //   - AnnotationLeases: for secrets provenance, the lease id of every
 //     credential the build received (an array of strings; empty when it

@@ -295,7 +295,8 @@ func (s *Switch) Marks() []Mark {
 // different replicas cannot shorten each other either.
 //
 // An id that no check could match ([audit.CheckMarkID]: whitespace around
-// it, an uppercase SPIFFE trust domain, ...) is refused with [ErrConfig]:
+// it, an uppercase SPIFFE trust domain, a SPIFFE ID that SPIFFE libraries
+// do not parse, ...) is refused with [ErrConfig]:
 // ids are compared byte for byte, and such a mark would deny nobody.
 // [Switch.Write] does not apply that check (see audit.CheckMarkID).
 func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/secrets"
 )
 
 func ExampleIssuer() {
@@ -121,4 +123,27 @@ func ExampleIssuer_RevokeJWTKey() {
 	// Output:
 	// true
 	// true
+}
+
+// A JWT-SVID is a bearer credential: with WithMasker the issuer registers
+// each one with the job's log redactor before it hands it out (through
+// identity/exchange and the Workload API too), so a job that prints it
+// leaves no usable token in its log.
+func ExampleWithMasker() {
+	redactor := secrets.NewRedactor() // the job's log redactor
+	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
+	iss, err := svid.NewIssuer(td, svid.WithMasker(redactor))
+	if err != nil {
+		panic(err)
+	}
+	j, err := iss.JWTSVID(context.Background(), spiffeid.RequireFromPath(td, "/job/42"), time.Time{}, "https://vault.example.com")
+	if err != nil {
+		panic(err)
+	}
+	log := redactor.NewWriter(os.Stdout)
+	fmt.Fprintf(log, "curl -H 'Authorization: Bearer %s' https://vault.example.com\n", j.Marshal())
+	if err := log.Close(); err != nil {
+		panic(err)
+	}
+	// Output: curl -H 'Authorization: Bearer ***' https://vault.example.com
 }

@@ -65,7 +65,10 @@ type Caller struct {
 }
 
 // Attestor decides which SPIFFE ID a caller is entitled to. An error
-// refuses the call (PermissionDenied).
+// refuses the call (PermissionDenied). The [Server] takes any attestor but
+// [FixedID] and [UID] to read the caller's PID: what it admits is refused
+// all the same unless the process that connected still runs when it has
+// answered (see [Caller]).
 type Attestor interface {
 	Attest(ctx context.Context, c Caller) (spiffeid.ID, error)
 }

@@ -21,13 +21,14 @@
 //     ([WithCompromiseChecker]) and a job over its connection limit;
 //  3. decide the destination (host, port) for that identity with a
 //     [Decider] — the built-in [AllowList] (rules per repository, workflow
-//     and ref globs and run trigger → host globs and ports, deny by
-//     default) or the caller's
-//     own ([DeciderFunc]); decisions are cached per (job, destination);
+//     and ref globs and run trigger, optionally bound to issuers and
+//     repository ids → host globs and ports, deny by default) or the
+//     caller's own ([DeciderFunc]); decisions are cached per (job, destination);
 //     a deny is a 403 whose body and [HeaderRule] header name the rule;
 //  4. resolve the name once, rooted (so no resolv.conf search domain is
-//     tried), keep only public addresses (or those in
-//     [WithInternalPrefixes]), and connect to one of exactly those;
+//     tried), keep only public addresses that are not the proxy host's
+//     own (or those in [WithInternalPrefixes]), and connect to one of
+//     exactly those, closing a connection that reached the host itself;
 //  5. audit the open (before dialing), relay until the job, the
 //     destination or the idle timeout ends it or the credential expires,
 //     audit the close with bytes each way and duration.
@@ -78,6 +79,13 @@
 //     the string the policy input's job.trigger carries: identity/oidc
 //     refuses a token whose event claim is neither a string nor an
 //     integer, which the library would distrust.
+//   - A repository name means something only to the platform that issued
+//     it, and only until someone registers it again ("repojacking"): a
+//     [Rule] whose Issuers are set covers only jobs of those OIDC issuers
+//     or SPIFFE trust domains, and one whose RepositoryIDs are set only
+//     jobs whose immutable repository id is listed (a job authenticated
+//     by SVID carries none), as policy.SecretGrant does. Nil covers any;
+//     a non-nil empty list covers none.
 //   - The job token is read only from Proxy-Authorization, deleted from the
 //     request before anything else looks at it, and never forwarded, logged,
 //     audited, echoed or put in an error. A missing or bad token, or another

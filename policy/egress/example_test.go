@@ -33,7 +33,7 @@ func Example() {
 	port := api.Listener.Addr().(*net.TCPAddr).Port
 
 	job := identity.Identity{Issuer: "https://ci.example", Subject: "repo:octo/app:ref:refs/heads/main",
-		Claims: identity.Claims{Repository: "octo/app", Ref: "refs/heads/main", RunID: "7"}}
+		Claims: identity.Claims{Repository: "octo/app", RepositoryID: "1296269", Ref: "refs/heads/main", RunID: "7"}}
 	// The job's token is a JWT: the proxy ends the job's connections at its
 	// exp. In production an *oidc.Verifier checks the CI's job tokens.
 	const jobToken = "eyJhbGciOiJFUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl" // {"exp":4102444800}
@@ -43,8 +43,12 @@ func Example() {
 		}
 		return job, nil
 	})
+	// Issuers and RepositoryIDs confine the rule to octo/app as this CI
+	// issued it: not another platform's octo/app, nor a repository
+	// registered again under that name.
 	rules, err := egress.NewAllowList(egress.Rule{
 		Name: "internal-api", Repositories: []string{"octo/*"}, Refs: []string{"refs/heads/main"},
+		Issuers: []string{"https://ci.example"}, RepositoryIDs: []string{"1296269"},
 		Hosts: []string{"api.internal.test"}, Ports: []uint16{uint16(port)},
 	})
 	if err != nil {

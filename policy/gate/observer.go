@@ -19,7 +19,9 @@ type Observation struct {
 
 // Observer receives an [Observation] for every decision and every refused
 // request. It is the metrics seam: the gate links no metrics library. It is
-// called synchronously and must be safe for concurrent use.
+// called synchronously and must be safe for concurrent use. It runs after
+// the decision was taken and audited and cannot change it: an Observer that
+// panics loses that observation (the gate logs it), never the decision.
 type Observer interface {
 	Observe(Observation)
 }

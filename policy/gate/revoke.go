@@ -38,7 +38,8 @@ func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
 // verification and whatever any cache holds, so a mark takes effect on the
 // next decision: a job identity (its stable ID: SPIFFE ID or issuer#subject),
 // an attestation's signer (the certificate SAN), its signing key (the
-// bundle's key hint, verify.KeyFingerprint; also the pinned key of a
+// verify.KeyFingerprint of the key that verified the bundle, under any
+// hint the bundle chose, or that hint; also the pinned key of a
 // third-party summary, [WithThirdPartyVSAs]) or the SLSA builder its
 // provenance names (a mark on a builder id without "@" also revokes that
 // id with any "@<ref>", as a verify.Provenance expectation matches it). A

@@ -113,8 +113,11 @@ func WithClock(now func() time.Time) Option {
 
 // WithThreshold requires at least k distinct trusted signers per image
 // (default 1): distinct BundleResult.Signer values. Through VerifyBundles
-// that is a certificate identity, or a pinned key by its fingerprint, each
-// counted once however many of the verify.Verifiers accept its bundles.
+// that is a certificate identity, or a key by the fingerprint of the key
+// that verified its bundle (pinned, or the trust material's answer to the
+// bundle's hint: verify.SignerInfo.KeyFingerprint), each counted once
+// however many of the verify.Verifiers accept its bundles and whatever
+// hint names it.
 func WithThreshold(k int) Option {
 	return func(c *config) error {
 		if k < 1 {

@@ -281,12 +281,14 @@ func (d *Detector) RevokedBuilder(ctx context.Context, r Revocation, arrived tim
 // SignerRevocation says a signing identity may no longer be trusted.
 // Exactly one of SAN and KeyID is set, matched as the gate's revocation
 // lists match (gate.Revocations Signers and Keys): a certificate's subject
-// alternative name whatever its issuer, or a keyed signature's key hint,
-// byte for byte.
+// alternative name whatever its issuer, or a keyed signature's key id as
+// the gate records it (the verify.KeyFingerprint of the key that verified
+// the bundle), byte for byte.
 type SignerRevocation struct {
 	// SAN is the revoked certificate identity.
 	SAN string
-	// KeyID is the revoked key's id (key hint).
+	// KeyID is the revoked key's id: its verify.KeyFingerprint, as the
+	// gate records admissions.
 	KeyID string
 	// Since limits the revocation to admissions at or after it (zero:
 	// every admission): an attestation a decision relied on was signed
