@@ -64,7 +64,12 @@
 //     merges two data.json files that tar would extract as one, keeps the
 //     last of two members a reviewer reads the first of, and decodes the
 //     manifest case-insensitively, as the revision every decision names,
-//     where a reviewer reads another member or none. A reload that fails keeps the last good policy
+//     where a reviewer reads another member or none. A revision (a
+//     .manifest's, or what a Source returns) longer than
+//     [MaxRevisionBytes], not UTF-8 or holding a character that is not
+//     printable (a line break, a control, a bidirectional override or
+//     other format character) is refused: every Decision, its String and
+//     every audit event carries it as is. A reload that fails keeps the last good policy
 //     (never an empty one); the error is returned, logged, audited and kept
 //     in [Engine.LastReloadError]. OPA's own bundle signatures
 //     (.signatures.json) are not checked here: establish a bundle's

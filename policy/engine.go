@@ -204,6 +204,9 @@ func (e *Engine) Close() error {
 }
 
 func (e *Engine) compile(ctx context.Context, b *Bundle) (*compiled, error) {
+	if err := checkRevision(b.Revision); err != nil {
+		return nil, err
+	}
 	d, err := b.digest()
 	if err != nil {
 		return nil, err

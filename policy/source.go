@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
@@ -37,7 +39,33 @@ const (
 	// and the files it holds together (as read: a sparse file counts at
 	// its full size).
 	MaxBundleBytes = 64 << 20
+	// MaxRevisionBytes bounds a policy's revision, which every Decision,
+	// audit event and issued verification summary carries.
+	MaxRevisionBytes = 512
 )
+
+// checkRevision refuses a revision that is longer than MaxRevisionBytes,
+// is not UTF-8 or holds a character that is not printable (a control, a
+// line break, a bidirectional override, a zero-width or other format
+// character; the ASCII space is the only space allowed). The revision is
+// written as is into every Decision (Decision.String's "rev=" included),
+// audit event and log line: a .manifest revision holding "\n" forged a
+// line of any log that writes Decision.String(), and one of 8 MiB was
+// copied into every decision.
+func checkRevision(rev string) error {
+	if len(rev) > MaxRevisionBytes {
+		return fmt.Errorf("%w: revision %q is longer than %d bytes", ErrLoad, clip.String(rev, 64), MaxRevisionBytes)
+	}
+	if !utf8.ValidString(rev) {
+		return fmt.Errorf("%w: revision %q is not UTF-8", ErrLoad, rev)
+	}
+	for _, r := range rev {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("%w: revision %q holds %U, which is not printable", ErrLoad, rev, r)
+		}
+	}
+	return nil
+}
 
 // Bundle is a loaded policy: Rego modules and data documents.
 type Bundle struct {
@@ -314,6 +342,9 @@ func readBundle(r *bundle.Reader) (*Bundle, error) {
 		Modules:  make(map[string]string, len(b.Modules)),
 		Data:     b.Data,
 		Revision: b.Manifest.Revision,
+	}
+	if err := checkRevision(out.Revision); err != nil {
+		return nil, err
 	}
 	for _, m := range b.Modules {
 		// checkTarball refuses a tarball holding one path twice; this

@@ -66,7 +66,11 @@
 //   - The active revision is in every Decision: Bundle.Revision is the
 //     manifest digest, after the bundle's own .manifest revision and "@"
 //     when it declares one ("v42@sha256:<hex>"). The digest is what the
-//     signature covers; the revision is for people.
+//     signature covers; the revision is for people. A .manifest revision
+//     that is not printable (a line break, a control, a bidirectional
+//     override; see policy.ReadBundle), or that makes the whole longer
+//     than policy.MaxRevisionBytes, is refused before the bundle is
+//     admitted, so it never raises the rollback floor.
 //   - No rollback: a bundle signed before the one the Source returned last
 //     is refused ([ErrRollback]), so whoever can move the tag (or replay an
 //     old registry answer) cannot bring back an older bundle the same
@@ -97,9 +101,29 @@
 //     authority the trusted root names, so the protection is only as strong
 //     as those authorities are closed to others.
 //   - A reference that still resolves to the digest that verified last is
-//     not verified again (one request per Load): its content is fixed by
-//     the digest and the trust and expectation by New. Any other digest is
-//     verified on every Load, including one refused before.
+//     not verified again (one registry request per Load): its content is
+//     fixed by the digest and the trust and expectation by New. It is
+//     checked against the floor again, though (with [WithFloorStore], the
+//     store is read, and a store that cannot be read refuses it): a
+//     replica the registry keeps on an older bundle after another replica
+//     sharing the store activated a newer one gets [ErrRollback] (its
+//     Engine keeps the policy in force and reports the error) rather than
+//     silent success. Any other digest is verified on every Load,
+//     including one refused before.
+//   - What is signed is the manifest digest, not the repository, the tag
+//     or the policy's name: a bundle the expected signer signed for
+//     another repository (a staging policy, another team's) verifies here
+//     too once anyone who can push copies its manifest, layer and
+//     signature. Give each policy its own predicate type or its own
+//     signer identity (a publishing workflow per policy, pinned in
+//     expect.Signer or its Claims) when the same publisher signs several.
+//   - Freshness is not checked: a signed bundle does not expire, so a
+//     registry (or anyone who can push) that keeps the tag on the bundle
+//     in force, refusing newer ones, keeps it in force for as long as it
+//     likes; the rollback floor only stops it going back. TUF bounds
+//     this with expiring timestamp metadata; here, watch
+//     Engine.LastReloadError and the "policy bundle verified" signing
+//     times.
 //   - OPA's own bundle signatures (.signatures.json) are neither required
 //     nor checked: the Sigstore signature covers the manifest, which names
 //     the layer by digest, so it covers every byte of the tarball,

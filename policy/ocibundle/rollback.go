@@ -112,6 +112,29 @@ func (s *Source) admit(ctx context.Context, v *verified) error {
 		}
 	}
 	s.floor = next
+	s.mu.Lock()
+	s.last = v
+	s.mu.Unlock()
+	return nil
+}
+
+// readmit refuses the bundle Load returned last when the floor has risen
+// above it since: a replica sharing the store activated a newer bundle
+// while the registry still serves this one here (a tag moved back, a
+// replica of the registry or a cache serving an older answer). Returning
+// it again, as before, kept that replica on the older bundle with no error
+// to say so. With a store, the store is read (and a store that cannot be
+// read refuses, as in admit).
+func (s *Source) readmit(ctx context.Context, v *verified) error {
+	s.floorMu.Lock()
+	defer s.floorMu.Unlock()
+	floor, err := s.currentFloor(ctx)
+	if err != nil {
+		return err
+	}
+	if v.signedAt.Before(floor.SignedAt) {
+		return fmt.Errorf("%w: %s is older than %s", ErrRollback, Floor{SignedAt: v.signedAt, Digest: v.digest.String()}, floor)
+	}
 	return nil
 }
 

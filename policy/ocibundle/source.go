@@ -32,7 +32,7 @@ type Source struct {
 	images *image.Verifier
 
 	mu   sync.Mutex
-	last *verified // the last bundle that verified, by manifest digest
+	last *verified // the last bundle admitted, by manifest digest; set under floorMu with the floor
 
 	// floorMu serializes admit, store calls included, so that two Loads
 	// cannot both compare against a floor the other is about to raise.
@@ -103,10 +103,12 @@ func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectati
 // raises the floor before it is returned.
 //
 // When the reference still resolves to the digest of the last bundle that
-// verified, Load returns a copy of that bundle after one request: the
-// content is fixed by the digest, and the trust material and expectation by
-// New, so verifying it again could not change the answer, and it was
-// checked against the floor when first returned. Every other digest is
+// verified, Load returns a copy of that bundle after one registry request:
+// the content is fixed by the digest, and the trust material and
+// expectation by New, so verifying it again could not change the answer.
+// It is checked against the floor again (read from the [WithFloorStore]
+// store, when there is one), which another replica may have raised since,
+// and refused with [ErrRollback] if it is now older. Every other digest is
 // verified afresh on every Load. Every error wraps [policy.ErrLoad].
 func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	pinned, f, err := s.client.Resolve(ctx, s.ref)
@@ -117,6 +119,12 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	last := s.last
 	s.mu.Unlock()
 	if last != nil && last.digest == f.Digest {
+		// Its content and signature are fixed by the digest, but not its
+		// place above the floor: another replica sharing the store, or a
+		// concurrent Load, may have raised the floor since.
+		if err := s.readmit(ctx, last); err != nil {
+			return nil, s.refuse(ctx, f.Digest.String(), err)
+		}
 		return clone(last.bundle), nil
 	}
 	v, signer, err := s.fetch(ctx, pinned, f)
@@ -126,9 +134,6 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	if err := s.admit(ctx, v); err != nil {
 		return nil, s.refuse(ctx, f.Digest.String(), err)
 	}
-	s.mu.Lock()
-	s.last = v
-	s.mu.Unlock()
 	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy bundle verified",
 		slog.String("reference", s.ref.String()), slog.String("revision", v.bundle.Revision),
 		slog.String("signer", signer), slog.Time("signed_at", v.signedAt))
@@ -178,6 +183,9 @@ func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) 
 		return nil, "", fmt.Errorf("%s: %w", pinned.DigestStr(), err)
 	}
 	b.Revision = revision(b.Revision, f.Digest)
+	if len(b.Revision) > policy.MaxRevisionBytes {
+		return nil, "", fmt.Errorf("%w: %s: the bundle's revision and digest are longer than %d bytes", ErrFormat, pinned.DigestStr(), policy.MaxRevisionBytes)
+	}
 	return &verified{digest: f.Digest, signedAt: signedAt, bundle: b}, signer, nil
 }
 
