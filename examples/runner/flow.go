@@ -460,7 +460,9 @@ func (e *env) buildAttestDeploy(ctx context.Context, p *progress, j *jobRun, lea
 		if err != nil {
 			return fmt.Errorf("sign: %w", err)
 		}
-		att, err := attach.Bundle(ctx, ref, b, attach.WithLogger(e.cfg.Logger))
+		// Attached to the image this job built, by its digest: the tag
+		// may name another image by now.
+		att, err := attach.Bundle(ctx, ref.Context().Digest(digest.String()), b, attach.WithLogger(e.cfg.Logger))
 		if err != nil {
 			return fmt.Errorf("attach: %w", err)
 		}
