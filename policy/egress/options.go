@@ -40,9 +40,15 @@ type Limits struct {
 	// connections the kernel cannot splice (a [WithDialer] connection that
 	// is not a *net.TCPConn) (default 64 KiB). TCP to TCP needs none.
 	BufferSize int
-	// DecisionCacheSize bounds the cached (job, destination) decisions
-	// (default 10000); when full, an arbitrary entry is dropped.
+	// DecisionCacheSize bounds the cached (job, destination) decisions of
+	// all jobs (default 10000); when full, the oldest is dropped.
 	DecisionCacheSize int
+	// DecisionsPerJob bounds one job's cached decisions (default 1000);
+	// a job at the bound replaces its own oldest, so a job asking for
+	// ever new names cannot push other jobs' decisions out. A pair no
+	// longer cached is decided again and reported to [WithFirstSeen]
+	// again.
+	DecisionsPerJob int
 	// DecisionTTL is how long a decision is reused (default 5 min).
 	DecisionTTL time.Duration
 	// CompromiseRecheck is how often open connections are checked against
@@ -92,6 +98,7 @@ const (
 	DefaultIdleTimeout       = 5 * time.Minute
 	DefaultBufferSize        = 64 << 10
 	DefaultDecisionCacheSize = 10000
+	DefaultDecisionsPerJob   = 1000
 	DefaultDecisionTTL       = 5 * time.Minute
 	DefaultCompromiseRecheck = time.Second
 
@@ -141,7 +148,7 @@ func defaults() config {
 		limits: Limits{
 			MaxConnsPerJob: DefaultMaxConnsPerJob, MaxHeaderBytes: DefaultMaxHeaderBytes,
 			HeaderTimeout: DefaultHeaderTimeout, ConnectTimeout: DefaultConnectTimeout, IdleTimeout: DefaultIdleTimeout,
-			BufferSize: DefaultBufferSize, DecisionCacheSize: DefaultDecisionCacheSize, DecisionTTL: DefaultDecisionTTL,
+			BufferSize: DefaultBufferSize, DecisionCacheSize: DefaultDecisionCacheSize, DecisionsPerJob: DefaultDecisionsPerJob, DecisionTTL: DefaultDecisionTTL,
 			CompromiseRecheck: DefaultCompromiseRecheck,
 			MaxPendingConns:   DefaultMaxPendingConns, MaxPendingConnsPerClient: DefaultMaxPendingConnsPerClient,
 			RefusalBurst: DefaultRefusalBurst, RefusalRefill: DefaultRefusalRefill,
@@ -300,7 +307,7 @@ func WithLimits(l Limits) Option {
 			dst *int
 		}{
 			{l.MaxConnsPerJob, &c.limits.MaxConnsPerJob}, {l.MaxHeaderBytes, &c.limits.MaxHeaderBytes},
-			{l.BufferSize, &c.limits.BufferSize}, {l.DecisionCacheSize, &c.limits.DecisionCacheSize},
+			{l.BufferSize, &c.limits.BufferSize}, {l.DecisionCacheSize, &c.limits.DecisionCacheSize}, {l.DecisionsPerJob, &c.limits.DecisionsPerJob},
 			{l.MaxPendingConns, &c.limits.MaxPendingConns}, {l.MaxPendingConnsPerClient, &c.limits.MaxPendingConnsPerClient},
 			{l.RefusalBurst, &c.limits.RefusalBurst}, {l.MaxRefusalSources, &c.limits.MaxRefusalSources},
 		}

@@ -108,17 +108,7 @@ type Proxy struct {
 	own      ownAddrs // the host's own addresses, refused as destinations
 
 	cacheMu sync.Mutex
-	cache   map[cacheKey]cacheEntry
-}
-
-type cacheKey struct {
-	job identity.Identity
-	dst Destination
-}
-
-type cacheEntry struct {
-	d   Decision
-	exp time.Time
+	cache   *decisionCache
 }
 
 // New returns a proxy that authenticates each request's job token with
@@ -153,7 +143,7 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 	p := &Proxy{
 		tokens: tokens, jobs: jobs, decide: decide, sink: sink, cfg: cfg, dial: cfg.dial,
 		open: map[*conn]struct{}{}, perJob: map[identity.Identity]int{}, servers: map[*http.Server]struct{}{},
-		stop: make(chan struct{}), cache: map[cacheKey]cacheEntry{},
+		stop: make(chan struct{}), cache: newDecisionCache(cfg.limits.DecisionsPerJob, cfg.limits.DecisionCacheSize),
 		pending: newPendingConns(cfg.limits), refusals: newRefusalBudget(cfg.limits),
 		own: ownAddrs{list: cfg.interfaceAddrs},
 	}
@@ -618,16 +608,16 @@ func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced
 	p.audit(actx, ev)
 }
 
-// decision returns the cached or a fresh decision, and whether the pair was
-// not in the cache (first seen).
+// decision returns the cached or a fresh decision. A pair the cache does
+// not hold is reported to WithFirstSeen.
 func (p *Proxy) decision(ctx context.Context, job identity.Identity, dst Destination) (Decision, error) {
 	now := p.cfg.now()
 	k := cacheKey{job, dst}
 	p.cacheMu.Lock()
-	e, seen := p.cache[k]
+	cached, fresh, seen := p.cache.get(k, now)
 	p.cacheMu.Unlock()
-	if seen && now.Before(e.exp) {
-		return e.d, nil
+	if fresh {
+		return cached, nil
 	}
 	d, err := p.decide.Decide(ctx, job, dst)
 	if err != nil {
@@ -637,32 +627,12 @@ func (p *Proxy) decision(ctx context.Context, job identity.Identity, dst Destina
 		return Decision{}, errors.New("egress: the decider's decision names no rule")
 	}
 	p.cacheMu.Lock()
-	if _, ok := p.cache[k]; !ok && len(p.cache) >= p.cfg.limits.DecisionCacheSize {
-		p.evictLocked(now)
-	}
-	p.cache[k] = cacheEntry{d: d, exp: now.Add(p.cfg.limits.DecisionTTL)}
+	p.cache.put(k, d, now.Add(p.cfg.limits.DecisionTTL))
 	p.cacheMu.Unlock()
 	if !seen && p.cfg.firstSeen != nil {
 		p.cfg.firstSeen(ctx, job, dst, d)
 	}
 	return d, nil
-}
-
-// evictLocked drops expired entries, or one arbitrary entry if none has
-// expired; p.cacheMu must be held.
-func (p *Proxy) evictLocked(now time.Time) {
-	for k, e := range p.cache {
-		if !now.Before(e.exp) {
-			delete(p.cache, k)
-		}
-	}
-	if len(p.cache) < p.cfg.limits.DecisionCacheSize {
-		return
-	}
-	for k := range p.cache {
-		delete(p.cache, k)
-		return
-	}
 }
 
 // errInternal: every address of a destination failed the address check.
