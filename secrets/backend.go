@@ -26,6 +26,10 @@ type Request struct {
 	// Token is the job's own credential (e.g. its OIDC token), for backends
 	// that log in as the job. It may be zero.
 	Token Value
+	// Renewal is set when the [Authorizer] is asked again for a lease
+	// being renewed ([Lease.Renew]); LeaseID is then that lease's id. A
+	// backend's Issue never sees it set.
+	Renewal bool
 }
 
 // Grant is what a backend hands out for a [Request].
@@ -35,7 +39,9 @@ type Grant struct {
 	LeaseID string
 	// Value is the secret.
 	Value Value
-	// TTL is the lifetime granted; 0 means the backend sets no expiry.
+	// TTL is the lifetime granted; 0 means the backend sets no expiry. The
+	// broker holds the lease to what it asked for ([Request.TTL]) either
+	// way: a longer TTL, or none, does not lengthen the lease the job sees.
 	TTL time.Duration
 	// Renewable reports whether the backend implements [Renewer] for it.
 	Renewable bool
@@ -56,7 +62,8 @@ type Backend interface {
 }
 
 // Renewer is implemented by backends whose leases can be extended. Renew
-// returns the TTL actually granted.
+// returns the TTL actually granted; the broker holds the lease to ttl if
+// it is longer (or 0).
 type Renewer interface {
 	Renew(ctx context.Context, leaseID string, ttl time.Duration) (time.Duration, error)
 }

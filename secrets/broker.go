@@ -97,7 +97,8 @@ func WithAudit(sink audit.Sink) Option {
 }
 
 // WithCompromiseChecker denies every request from an identity the checker
-// reports as compromised.
+// reports as compromised: issues, renewals (the lease is revoked) and
+// reads of a lease's value.
 func WithCompromiseChecker(checker audit.CompromiseChecker) Option {
 	return func(c *config) error {
 		if checker == nil {
@@ -322,6 +323,22 @@ func (b *Broker) revoke(ctx context.Context, leaseID, name string) error {
 		}
 		wait = min(2*wait, 10*time.Second)
 	}
+}
+
+// bound is when a lease the backend granted for got ends, as the broker
+// counts it: no later than asked, the end of the lifetime the broker asked
+// for (computed before the backend was asked, so never later than the
+// backend's own end of it). A backend, perhaps a vendor's, that grants
+// more, or sets no expiry (got 0), must not lengthen what the job is told,
+// nor what the broker lets it read or renew, past the job.
+func (b *Broker) bound(asked time.Time, got time.Duration) time.Time {
+	if got <= 0 {
+		return asked
+	}
+	if exp := b.now().Add(got); exp.Before(asked) {
+		return exp
+	}
+	return asked
 }
 
 func newID(prefix string) string {

@@ -81,10 +81,22 @@
 //   - Revoked, expired and already-read single-use leases, and the leases of
 //     a job that has ended (even where the revocation failed), do not yield
 //     their value; an ended job's lease is not renewed. The kill switch is
-//     checked again once the backend has answered and before every
-//     renewal. [Job.End] revokes the leases already issued before it waits
+//     checked again once the backend has answered, and at every
+//     [Lease.Value]: the value is handed out there, and a marked identity's
+//     lease yields none ([ErrCompromised]) even where nothing wired the mark
+//     to [Broker.RevokeIdentity] (what the job read before the mark, it
+//     has). [Job.End] revokes the leases already issued before it waits
 //     for issuances under way, and an issuance that completes after its job
 //     ended revokes its own lease.
+//   - A renewal is a new request: the kill switch and the [Authorizer] are
+//     asked again for the same identity, job and secret name
+//     ([Request.Renewal] set, [Request.LeaseID] the lease's). A mark, a
+//     deny or an authorizer error fails the renewal and revokes the lease
+//     at once, rather than leave it to its expiry: a grant the broker can
+//     no longer justify (policy changed, identity marked, engine down)
+//     must not keep a working credential for the rest of its TTL. A
+//     revocation that fails then stays outstanding for [Job.End] and
+//     [Broker.Recover], as any other.
 //   - Shortest lifetime: the TTL asked of the backend, at issue and at
 //     every renewal, is at most the broker's ([WithTTL]) whatever ttl the
 //     job passes to [Lease.Renew], and ends no later than the deadline of
@@ -92,7 +104,12 @@
 //     authorizer, the lease registry and the durable record have answered,
 //     and after a renewal waited for another of the same lease), so a
 //     lease whose revocation fails at the job's end (the backend is down)
-//     still dies with the job at a backend that honours the TTL.
+//     still dies with the job at a backend that honours the TTL. Whatever
+//     a backend answers, the broker holds the lease to what it asked: a
+//     longer TTL ([Grant.TTL], a [Renewer]'s), or none (0, as [Static]
+//     sets), from any backend, a vendor's own included, lengthens neither
+//     [Lease.ExpiresAt] and what [Lease.Renew] returns, nor the time the
+//     value can be read, nor the expiry recorded in the lease registry.
 //
 // # What the redactor masks
 //

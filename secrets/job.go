@@ -157,6 +157,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job's deadline passed before the backend was asked")
 		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
 	}
+	asked := b.now().Add(req.TTL)
 	g, err := b.backend.Issue(ctx, req)
 	if err != nil {
 		// The backend may have created something before failing; the
@@ -176,9 +177,9 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 			_ = l.Revoke(context.WithoutCancel(ctx))
 			return nil, err
 		}
-		var exp time.Time
+		var exp time.Time // the backend's own end of the lease, if any
 		if g.TTL > 0 {
-			exp = b.now().Add(g.TTL)
+			exp = b.bound(asked, g.TTL)
 		}
 		if err := b.leases.bind(ctx, j, l.reserved, g.LeaseID, name, exp); err != nil {
 			_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "lease registry could not record the lease")
@@ -186,9 +187,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		}
 	}
 	l.value, l.renewable, l.singleUse = g.Value, g.Renewable, g.SingleUse
-	if g.TTL > 0 {
-		l.expires = b.now().Add(g.TTL)
-	}
+	l.expires = b.bound(asked, g.TTL)
 	// End may have stopped waiting for this issuance (its context ran out)
 	// and will not come back for it: an ended job gets nothing.
 	if j.isEnded() {

@@ -42,8 +42,9 @@ func (l *Lease) ID() string { return l.id }
 // Name returns the secret's name.
 func (l *Lease) Name() string { return l.name }
 
-// ExpiresAt returns when the lease ends, or the zero time if the backend set
-// no expiry.
+// ExpiresAt returns when the lease ends: never later than the lifetime the
+// broker asked the backend for, whatever the backend granted (a backend
+// that sets no expiry, or grants more, is held to the ask).
 func (l *Lease) ExpiresAt() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -58,11 +59,19 @@ func (l *Lease) SingleUse() bool { return l.singleUse }
 
 // Value returns the secret. It fails with [ErrRevoked] after revocation,
 // with [ErrJobEnded] (and [ErrLease]) once the job has ended, even if the
-// revocation failed, with [ErrExpired] once the TTL has passed, and with
-// [ErrAlreadyRead] on the second read of a single-use lease.
+// revocation failed, with [ErrCompromised] once the [WithCompromiseChecker]
+// checker marks the job's identity (whether or not its jobs were ended for
+// it), with [ErrExpired] once the TTL has passed, and with [ErrAlreadyRead]
+// on the second read of a single-use lease.
 func (l *Lease) Value() (Value, error) {
-	now := l.job.b.now()
+	b := l.job.b
+	now := b.now()
 	ended := l.job.isEnded()
+	// The kill switch is asked at every read: the value is handed out here,
+	// not at issue, and a holder of the Lease must not read it once the
+	// identity is marked, even where nothing wired the mark to
+	// Broker.RevokeIdentity.
+	compromised := b.checker != nil && b.checker.Compromised(l.job.actor.ID)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -70,6 +79,8 @@ func (l *Lease) Value() (Value, error) {
 		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
 	case ended:
 		return Value{}, l.endedErr()
+	case compromised:
+		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrCompromised)
 	case !l.expires.IsZero() && !now.Before(l.expires):
 		return Value{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
 	case l.singleUse && l.read:
@@ -81,46 +92,45 @@ func (l *Lease) Value() (Value, error) {
 
 // Renew asks the backend to extend the lease by ttl and returns the new
 // expiry. ttl is capped at the broker's TTL ([WithTTL]), which a zero or
-// negative ttl also asks for, and at the deadline of the job's context. A
-// lease whose job has ended (or whose deadline has passed) is not renewed
-// ([ErrJobEnded]), nor one whose identity the [WithCompromiseChecker]
-// checker marks ([ErrCompromised]).
+// negative ttl also asks for, and at the deadline of the job's context; a
+// backend that grants more is held to what was asked. A lease whose job
+// has ended (or whose deadline has passed) is not renewed ([ErrJobEnded]).
+//
+// A renewal is a request for the secret again: the kill switch and the
+// [Authorizer] are asked again, for the same identity, job and secret name
+// ([Request.Renewal] set). A marked identity ([ErrCompromised]), a deny
+// ([ErrPolicyDenied]) or an authorizer error ([ErrPolicyUndecided]) fails
+// the renewal and revokes the lease at once: a grant the broker can no
+// longer justify ends now rather than at the lease's expiry. The error
+// joins the revocation's failure, if any.
 func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error) {
 	b := l.job.b
 	// One at a time with Revoke: a renewal never reaches the backend after
 	// the job's End began revoking the lease.
 	l.revokeMu.Lock()
 	defer l.revokeMu.Unlock()
+	r, err := l.renewer(ttl)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := l.reauthorize(ctx, ttl); err != nil {
+		return time.Time{}, errors.Join(err, l.revokeLocked(context.WithoutCancel(ctx)))
+	}
 	// The job's code chooses ttl: a renewal must not stretch the lease
 	// past the lifetime the operator configured, nor past the job. Bounded
-	// once the lease is ours: a renewal that waited behind a slow one (or
-	// a revocation's retries) asks for what is left of the job now.
-	ttl = l.job.leaseTTL(ttl)
-	ended := l.job.isEnded()
-	l.mu.Lock()
-	revoked, renewable, expires := l.revoked, l.renewable, l.expires
-	l.mu.Unlock()
-	r, ok := b.backend.(Renewer)
-	switch {
-	case revoked:
-		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
-	case ended || ttl <= 0:
+	// once the lease is ours and the authorizer has answered: a renewal
+	// that waited behind a slow one (or a revocation's retries, or a
+	// policy engine) asks for what is left of the job now.
+	if ttl = l.job.leaseTTL(ttl); ttl <= 0 || l.job.isEnded() {
 		return time.Time{}, l.endedErr()
-	case !expires.IsZero() && !b.now().Before(expires):
-		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
-	case !renewable || !ok:
-		return time.Time{}, fmt.Errorf("lease %s: %w", l.id, ErrNotRenewable)
-	case b.checker != nil && b.checker.Compromised(l.job.actor.ID):
-		// A renewal is a request too: a compromised identity's credential
-		// must not outlive the TTL it already has.
-		return time.Time{}, l.job.deny(ctx, l.name, "identity marked compromised", fmt.Errorf("lease %s: %w", l.id, ErrCompromised))
 	}
+	asked := b.now().Add(ttl)
 	got, err := r.Renew(ctx, l.id, ttl)
 	if err != nil {
 		_ = b.auditActor(ctx, ActionRenew, audit.OutcomeFailure, l.job.actor, l.job.spec.ID, l.name, l.id, "backend refused renewal")
 		return time.Time{}, fmt.Errorf("secrets: renew lease %s: %w", l.id, err)
 	}
-	exp := b.now().Add(got)
+	exp := b.bound(asked, got)
 	l.mu.Lock()
 	l.expires = exp
 	l.mu.Unlock()
@@ -130,14 +140,62 @@ func (l *Lease) Renew(ctx context.Context, ttl time.Duration) (time.Time, error)
 	return exp, nil
 }
 
+// renewer returns the backend's Renewer if l may be renewed for ttl as
+// things stand, before anyone is asked.
+func (l *Lease) renewer(ttl time.Duration) (Renewer, error) {
+	b := l.job.b
+	ended := l.job.isEnded()
+	l.mu.Lock()
+	revoked, renewable, expires := l.revoked, l.renewable, l.expires
+	l.mu.Unlock()
+	r, ok := b.backend.(Renewer)
+	switch {
+	case revoked:
+		return nil, fmt.Errorf("lease %s: %w", l.id, ErrRevoked)
+	case ended || l.job.leaseTTL(ttl) <= 0:
+		return nil, l.endedErr()
+	case !expires.IsZero() && !b.now().Before(expires):
+		return nil, fmt.Errorf("lease %s: %w", l.id, ErrExpired)
+	case !renewable || !ok:
+		return nil, fmt.Errorf("lease %s: %w", l.id, ErrNotRenewable)
+	}
+	return r, nil
+}
+
+// reauthorize asks the kill switch and the authorizer again whether the
+// job may hold the secret, auditing a refusal as Lease does.
+func (l *Lease) reauthorize(ctx context.Context, ttl time.Duration) error {
+	j, b := l.job, l.job.b
+	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+		// A compromised identity's credential must not outlive the TTL
+		// it already has.
+		return j.deny(ctx, l.name, "identity marked compromised", fmt.Errorf("lease %s: %w", l.id, ErrCompromised))
+	}
+	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: l.name, LeaseID: l.id,
+		TTL: j.leaseTTL(ttl), Token: j.spec.Token, Renewal: true}
+	dec, err := b.authz.Authorize(ctx, req)
+	if err != nil {
+		return j.deny(ctx, l.name, "policy could not decide on renewal", fmt.Errorf("lease %s: %w: %w", l.id, ErrPolicyUndecided, err))
+	}
+	if !dec.Allow {
+		return j.deny(ctx, l.name, dec.Reason, fmt.Errorf("lease %s: %w", l.id, &DeniedError{Name: l.name, Reason: dec.Reason}))
+	}
+	return nil
+}
+
 // Revoke ends the lease now: the backend revokes it (retried with backoff),
 // the value is wiped, and reads fail with [ErrRevoked]. Revoking a revoked
 // lease does nothing. A failure is a [*RevokeError]; the lease stays
 // outstanding in its job and in the durable record.
 func (l *Lease) Revoke(ctx context.Context) error {
-	j, b := l.job, l.job.b
 	l.revokeMu.Lock()
 	defer l.revokeMu.Unlock()
+	return l.revokeLocked(ctx)
+}
+
+// revokeLocked is Revoke with l.revokeMu held.
+func (l *Lease) revokeLocked(ctx context.Context) error {
+	j, b := l.job, l.job.b
 	l.mu.Lock()
 	if l.revoked {
 		l.mu.Unlock()

@@ -90,7 +90,8 @@ func NewLeaseLedger(backend string) (*LeaseLedger, error) {
 }
 
 // Authorizer returns a wrapped authorizer that remembers the policy revision
-// of each allow, to be paired with the lease it releases. Decisions and
+// of each allow of an issue (not of a renewal, [Request.Renewal]), to be
+// paired with the lease it releases. Decisions and
 // errors pass through unchanged; an allow the ledger has no room for is
 // "could not decide" (the broker denies).
 func (l *LeaseLedger) Authorizer(a Authorizer) Authorizer {
@@ -99,7 +100,9 @@ func (l *LeaseLedger) Authorizer(a Authorizer) Authorizer {
 			return Decision{}, fmt.Errorf("%w: nil authorizer", ErrConfig)
 		}
 		d, err := a.Authorize(ctx, req)
-		if err != nil || !d.Allow {
+		if err != nil || !d.Allow || req.Renewal {
+			// A renewal's allow releases no new lease: kept, it would be
+			// paired with the job's next issue of the name.
 			return d, err
 		}
 		l.mu.Lock()

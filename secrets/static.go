@@ -13,8 +13,9 @@ import (
 )
 
 // Static is a [Backend] serving fixed values by name, for development and
-// tests. Its leases have no TTL and its Revoke does nothing (the value
-// outlives the lease; only the lease's handle on it ends).
+// tests. It sets no TTL (the broker's lease still ends at the TTL it
+// asked for) and its Revoke does nothing (the value outlives the lease;
+// only the lease's handle on it ends).
 type Static map[string]string
 
 // Issue returns the value called req.Name.

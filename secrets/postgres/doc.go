@@ -34,5 +34,8 @@
 // connect to, which DROP OWNED in the pool's database does not reach) can no
 // longer log in, its sessions are ended, and Revoke reports the failure.
 // Even if every revocation fails, the server refuses the password after
-// VALID UNTIL (sessions already open are not ended by VALID UNTIL).
+// VALID UNTIL (sessions already open are not ended by VALID UNTIL). VALID
+// UNTIL is computed by the server, the lease's TTL past its own clock
+// (now()), at creation and at every renewal: a runner whose clock runs
+// ahead of the database's cannot make a role outlive its lease.
 package postgres

@@ -26,7 +26,6 @@ func TestNewConfigErrors(t *testing.T) {
 		"no placeholder": func() (*postgres.Backend, error) { return postgres.New(pool, noPlaceholder) },
 		"nil option":     func() (*postgres.Backend, error) { return postgres.New(pool, roles(), nil) },
 		"nil logger":     func() (*postgres.Backend, error) { return postgres.New(pool, roles(), postgres.WithLogger(nil)) },
-		"nil clock":      func() (*postgres.Backend, error) { return postgres.New(pool, roles(), postgres.WithClock(nil)) },
 		"zero ttl":       func() (*postgres.Backend, error) { return postgres.New(pool, roles(), postgres.WithMaxTTL(0)) },
 		"negative ttl": func() (*postgres.Backend, error) {
 			return postgres.New(pool, roles(), postgres.WithMaxTTL(-time.Second))

@@ -64,7 +64,6 @@ type Backend struct {
 // config is what the options set.
 type config struct {
 	log *slog.Logger
-	now func() time.Time
 	ttl time.Duration
 }
 
@@ -81,18 +80,6 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("postgres: WithLogger: nil logger")
 		}
 		c.log = l
-		return nil
-	}
-}
-
-// WithClock sets the clock from which VALID UNTIL is computed (default
-// time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("postgres: WithClock: nil clock")
-		}
-		c.now = now
 		return nil
 	}
 }
@@ -118,7 +105,7 @@ func New(pool *pgxpool.Pool, roles map[string]Role, opts ...Option) (*Backend, e
 	if len(roles) == 0 {
 		return nil, fmt.Errorf("%w: New: no roles", ErrConfig)
 	}
-	b := &Backend{pool: pool, roles: map[string]Role{}, config: config{log: slog.New(slog.DiscardHandler), now: time.Now, ttl: time.Hour}}
+	b := &Backend{pool: pool, roles: map[string]Role{}, config: config{log: slog.New(slog.DiscardHandler), ttl: time.Hour}}
 	for name, r := range roles {
 		for _, g := range r.Grants {
 			if !strings.Contains(g, RolePlaceholder) {
@@ -178,27 +165,26 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if err != nil {
 		return secrets.Grant{}, fmt.Errorf("%w: postgres: %w", secrets.ErrBackend, err)
 	}
-	until := b.now().Add(ttl).UTC().Format(time.RFC3339)
 	// One simple-protocol query: PostgreSQL runs its statements as one
-	// implicit transaction, so a failed grant leaves no role behind, in a
-	// single round trip.
-	stmts := []string{fmt.Sprintf("CREATE ROLE %s WITH LOGIN PASSWORD '%s' VALID UNTIL '%s' "+
+	// implicit transaction, so a failed grant leaves no role behind, and
+	// no role is seen without its VALID UNTIL, in a single round trip.
+	stmts := []string{fmt.Sprintf("CREATE ROLE %s WITH LOGIN PASSWORD '%s' "+
 		"NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %d",
-		q, verifier, until, role.ConnLimit)}
+		q, verifier, role.ConnLimit), validUntil(req.LeaseID, ttl)}
 	for _, g := range role.Grants {
 		stmts = append(stmts, strings.ReplaceAll(g, RolePlaceholder, q))
 	}
 	if _, err := b.pool.Exec(ctx, strings.Join(stmts, ";\n")); err != nil {
 		return secrets.Grant{}, fmt.Errorf("%w: postgres: create role %s: %w", secrets.ErrBackend, req.LeaseID, err)
 	}
-	b.log.DebugContext(ctx, "postgres: role created", "role", req.LeaseID, "valid_until", until)
+	b.log.DebugContext(ctx, "postgres: role created", "role", req.LeaseID, "ttl", ttl)
 	return secrets.Grant{LeaseID: req.LeaseID, Value: secrets.NewValue(pw), TTL: ttl, Renewable: true}, nil
 }
 
-// Renew moves the role's VALID UNTIL to now+ttl (capped by [WithMaxTTL]).
+// Renew moves the role's VALID UNTIL to ttl (capped by [WithMaxTTL]) past
+// the database's clock.
 func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) (time.Duration, error) {
-	q, err := quoteRole(leaseID)
-	if err != nil {
+	if _, err := quoteRole(leaseID); err != nil {
 		return 0, err
 	}
 	ttl = min(ttl, b.ttl)
@@ -212,8 +198,7 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 	if !exists {
 		return 0, fmt.Errorf("%w: role %s", secrets.ErrNotFound, leaseID)
 	}
-	until := b.now().Add(ttl).UTC().Format(time.RFC3339)
-	if _, err := b.pool.Exec(ctx, fmt.Sprintf("ALTER ROLE %s VALID UNTIL '%s'", q, until)); err != nil {
+	if _, err := b.pool.Exec(ctx, validUntil(leaseID, ttl)); err != nil {
 		return 0, fmt.Errorf("%w: postgres: renew %s: %w", secrets.ErrBackend, leaseID, err)
 	}
 	return ttl, nil
@@ -256,6 +241,20 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	}
 	b.log.DebugContext(ctx, "postgres: role dropped", "role", leaseID)
 	return nil
+}
+
+// validUntil is a statement setting role's VALID UNTIL to ttl (rounded
+// down to the microsecond) past the database's clock: now(), the start of
+// the transaction, so never later than ttl after the server had the
+// request. The runner's clock must not decide how long a credential works
+// at the server: a runner clock ahead of the database's (skewed, or set
+// by whoever controls the host) would let the role log in past the
+// lease, past the job, after a failed revocation. VALID UNTIL takes only
+// a literal, hence EXECUTE; role is a checked ztci_<hex> name, safe as a
+// literal.
+func validUntil(role string, ttl time.Duration) string {
+	return fmt.Sprintf("DO $ztci$BEGIN EXECUTE format('ALTER ROLE %%I VALID UNTIL %%L', '%s', "+
+		"now() + %d * interval '1 microsecond'); END$ztci$", role, ttl.Microseconds())
 }
 
 func (b *Backend) exists(ctx context.Context, role string) (bool, error) {

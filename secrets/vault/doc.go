@@ -28,8 +28,10 @@
 // [ErrLoginDenied] (a [secrets.ErrDenied]); a 403 on a read is a deny;
 // anything else is a [secrets.ErrBackend]; the broker grants nothing then.
 // A Vault lease or wrapping token answered with a TTL of 0, negative or
-// overflowing ([ErrLeaseDuration]) is revoked and refused: the broker
-// reads a TTL of 0 as "no expiry". Revocation uses the broker's own
+// overflowing ([ErrLeaseDuration]) is revoked and refused: a TTL of 0
+// says the backend sets no expiry, and while the broker still ends its
+// lease at the TTL it asked for, the credential at Vault would outlive a
+// failed revocation. Revocation uses the broker's own
 // client token, so leases can be revoked after the job's token expired,
 // including after a crash.
 //

@@ -77,10 +77,11 @@ func seconds(field string, n int) (time.Duration, error) {
 }
 
 // leaseSeconds is seconds for the TTL of something Vault created for the
-// lease (a Vault lease, a wrapping token), which also refuses 0: the
-// broker reads a Grant's TTL of 0 as "the backend sets no expiry", so a
-// Vault lease answered with lease_duration 0 would have been handed out
-// as one that never expires, and renewed as such.
+// lease (a Vault lease, a wrapping token), which also refuses 0: a
+// Grant's TTL of 0 says "the backend sets no expiry", so a Vault lease
+// answered with lease_duration 0 would have been handed out as one whose
+// credential outlives a failed revocation (the broker holds its own lease
+// to the TTL it asked for, not Vault's).
 func leaseSeconds(field string, n int) (time.Duration, error) {
 	if n == 0 {
 		return 0, &DurationError{Field: field, Seconds: n}
@@ -625,8 +626,7 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 	if s == nil {
 		return 0, fmt.Errorf("%w: vault: empty renew response", secrets.ErrBackend)
 	}
-	// 0 is refused too: Issue hands the result out as the lease's TTL,
-	// where 0 reads "no expiry".
+	// 0 is refused too: as a Grant's TTL, 0 reads "no expiry".
 	got, err := leaseSeconds("lease_duration", s.LeaseDuration)
 	switch {
 	case err != nil:
