@@ -71,7 +71,10 @@
 //     other format character) is refused: every Decision, its String and
 //     every audit event carries it as is. A reload that fails keeps the last good policy
 //     (never an empty one); the error is returned, logged, audited and kept
-//     in [Engine.LastReloadError]. OPA's own bundle signatures
+//     in [Engine.LastReloadError]. Unless it wraps [ErrExpired]: a Source
+//     saying the policy in force is too old (policy/ocibundle's
+//     WithMaxAge) makes Evaluate fail with [ErrNoDecision] until a reload
+//     succeeds. OPA's own bundle signatures
 //     (.signatures.json) are not checked here: establish a bundle's
 //     provenance before loading it — policy/ocibundle does, verifying the
 //     Sigstore signature on an OCI bundle's manifest before reading it.

@@ -32,6 +32,7 @@ type Engine struct {
 	cur      atomic.Pointer[compiled]
 	reloadMu sync.Mutex // serializes Reload
 	lastErr  atomic.Pointer[error]
+	expired  atomic.Pointer[error] // a reload's ErrExpired, until a reload succeeds
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -123,11 +124,22 @@ func (e *Engine) LastReloadError() error {
 // use the new one. If loading or compiling fails, the policy in force is
 // kept (never an empty one) and the error, wrapping [ErrLoad], is returned,
 // logged, recorded to the audit sink and kept for [Engine.LastReloadError].
+// An error wrapping [ErrExpired] keeps it too, but Evaluate refuses to
+// decide with it (wrapping [ErrNoDecision] and that error) until a later
+// Reload succeeds.
 // An unchanged policy (same modules and data) is not recompiled.
 func (e *Engine) Reload(ctx context.Context) error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
 	err := e.reload(ctx)
+	switch {
+	case err == nil:
+		e.expired.Store(nil)
+	case errors.Is(err, ErrExpired):
+		// Any other failure keeps the policy in force; this one says
+		// the policy in force may no longer be trusted.
+		e.expired.Store(&err)
+	}
 	if err != nil {
 		e.lastErr.Store(&err)
 		e.cfg.log.LogAttrs(ctx, slog.LevelError, "policy reload failed; keeping the last good policy",
@@ -352,7 +364,13 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	if c == nil { // a zero Engine, not made by New: no policy, no decision
 		return Decision{}, fmt.Errorf("%w: engine has no policy (create it with New)", ErrNoDecision)
 	}
-	dec, err := e.decide(ctx, c, &in)
+	var dec Decision
+	var err error
+	if p := e.expired.Load(); p != nil {
+		err = fmt.Errorf("%w: the policy in force expired: %w", ErrNoDecision, *p)
+	} else {
+		dec, err = e.decide(ctx, c, &in)
+	}
 	if e.cfg.mode == DryRun && err != nil && !errors.Is(err, errCompromised) {
 		// Dry-run never blocks: record the failure, allow.
 		e.cfg.log.LogAttrs(ctx, slog.LevelWarn, "policy dry-run: could not decide", slog.Any("error", err))

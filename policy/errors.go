@@ -42,6 +42,12 @@ var (
 	// ErrCompile: the policy's modules do not compile; the error is a
 	// [*CompileError].
 	ErrCompile = fmt.Errorf("%w: compile", ErrLoad)
+	// ErrExpired: the Source says the policy in force is older than its
+	// publisher or the vendor allows (policy/ocibundle's WithMaxAge). An
+	// Engine whose reload fails with it stops deciding with that policy,
+	// rather than keep a policy that someone holding back updates may have
+	// frozen: Evaluate fails with [ErrNoDecision] until a reload succeeds.
+	ErrExpired = fmt.Errorf("%w: policy expired", ErrLoad)
 	// ErrInvalidOption: a constructor option is invalid or conflicts with
 	// another.
 	ErrInvalidOption = errors.New("policy: invalid option")

@@ -22,7 +22,10 @@
 // OCI referrer (the referrers API, or the "sha256-<hex>" tag schema on
 // registries without it), as attest/attach and cosign v3 write it: an
 // in-toto statement about the manifest digest with the predicate type the
-// vendor chooses, or a message signature over the manifest.
+// vendor chooses, whose subject names the repository (as `cosign attest`
+// and attest/attach.Attest name it). A message signature over the
+// manifest names no repository, and is accepted only with
+// [WithUnscopedSignatures].
 //
 // # Use
 //
@@ -33,6 +36,10 @@
 //	})
 //	eval, err := policy.New(ctx, src, policy.WithReloadInterval(30*time.Second), policy.WithAudit(sink))
 //	d, err := eval.Evaluate(ctx, in) // d.Revision: "v42@sha256:…", the manifest that decided
+//
+// Add [WithMaxAge] when the publisher signs the bundle in force again on a
+// schedule, so that no replica decides with a policy whose last signature
+// is older.
 //
 // # Security contract
 //
@@ -77,12 +84,16 @@
 //     publisher signed, such as one with a rule fixed since. A bundle's
 //     signing time is the latest time a trusted timestamp authority or
 //     transparency log proves for a verified signature of its manifest,
-//     never a time the signer claims. The floor is the signing time of the
-//     newest bundle returned: an earlier time is refused, an equal one
-//     admitted (two bundles proven at the same instant cannot be ordered,
-//     and a restarted replica must reload the bundle that set its floor),
-//     and a refused bundle leaves the floor where it was, so a newer one
-//     still loads after it. To roll back on purpose, sign the older
+//     never a time the signer claims; only signatures in scope (see below)
+//     count. The floor is the signing time of the newest bundle returned:
+//     an earlier time is refused; an equal one is admitted for the bundle
+//     that set the floor (a restarted replica must reload it) and refused
+//     for any other, with [ErrRollback]: two bundles proven at one instant
+//     (two signed within a second, under a TSA or log of one-second
+//     precision) cannot be ordered, and admitting both let whoever moves
+//     the tag switch between them, so publish a fix of a bundle signed a
+//     moment ago once the second has turned. A refused bundle leaves the
+//     floor where it was, so a newer one still loads after it. To roll back on purpose, sign the older
 //     manifest again: the new signature makes it the newest. A verified
 //     signature with no proven time cannot be ordered, so a bundle without
 //     one is refused ([ErrUnverified] wrapping verify.ErrTimestamp); verify
@@ -92,7 +103,9 @@
 //     the first signed bundle the reference names, however old, unless
 //     [WithFloorStore] keeps the floor, which is then read before and
 //     recorded before a bundle is returned; a store that fails refuses the
-//     bundle ([ErrFloorStore]). A proven time shows that the signature
+//     bundle ([ErrFloorStore]). A store must keep the floor's digest as
+//     well as its time: at equal times the store's floor wins, naming the
+//     one bundle any replica may run at that time. A proven time shows that the signature
 //     existed then, not that it was made then. For a certificate signer
 //     verify checks the chain at every proven time, which bounds the gap by
 //     the certificate's lifetime (minutes for Fulcio and ztci's CA). For a
@@ -101,7 +114,8 @@
 //     authority the trusted root names, so the protection is only as strong
 //     as those authorities are closed to others.
 //   - A reference that still resolves to the digest that verified last is
-//     not verified again (one registry request per Load): its content is
+//     not verified again while its signature is within [WithMaxAge] (one
+//     registry request per Load): its content is
 //     fixed by the digest and the trust and expectation by New. It is
 //     checked against the floor again, though (with [WithFloorStore], the
 //     store is read, and a store that cannot be read refuses it): a
@@ -110,20 +124,39 @@
 //     Engine keeps the policy in force and reports the error) rather than
 //     silent success. Any other digest is verified on every Load,
 //     including one refused before.
-//   - What is signed is the manifest digest, not the repository, the tag
-//     or the policy's name: a bundle the expected signer signed for
-//     another repository (a staging policy, another team's) verifies here
-//     too once anyone who can push copies its manifest, layer and
-//     signature. Give each policy its own predicate type or its own
-//     signer identity (a publishing workflow per policy, pinned in
-//     expect.Signer or its Claims) when the same publisher signs several.
-//   - Freshness is not checked: a signed bundle does not expire, so a
-//     registry (or anyone who can push) that keeps the tag on the bundle
-//     in force, refusing newer ones, keeps it in force for as long as it
-//     likes; the rollback floor only stops it going back. TUF bounds
-//     this with expiring timestamp metadata; here, watch
-//     Engine.LastReloadError and the "policy bundle verified" signing
-//     times.
+//   - A signature counts only for the repository it names: the signed
+//     in-toto statement must have a subject with the manifest's digest
+//     whose name is the reference's repository ("registry.example/policies",
+//     as go-containerregistry normalises it), or one [WithRepositoryScope]
+//     names (a mirror). A bundle the expected signer signed for another
+//     repository (a permissive sandbox policy, another team's), copied
+//     here with its signature by anyone who can push, is refused
+//     ([ErrUnverified] holding [ErrScope]), and its signature does not
+//     count as a signing time here either. The name is in the signed
+//     statement, where every cosign-style signer puts it, so standard OPA
+//     bundles need nothing more; the tag is not bound (a tag moved within
+//     the repository is the rollback floor's concern). New refuses a
+//     message signature, which names nothing but the digest, with
+//     [ErrConfig] unless [WithUnscopedSignatures] accepts that this
+//     policy is then told from the publisher's others only by the signer
+//     identity and predicate type (give it its own).
+//   - Freshness only with [WithMaxAge] (off by default: it needs the
+//     publisher to sign the bundle in force again on a schedule, which
+//     nothing did before). Age is measured from the bundle's proven
+//     signing time, not from the last time the registry answered: a
+//     registry, or anyone who can push, that keeps the tag on an old
+//     bundle answers every check, but cannot make a new signature. Past
+//     the maximum age Load fails with [ErrStale], which wraps
+//     policy.ErrExpired, and so does every Load that fails (the registry
+//     unreachable, a refused bundle) while the bundle returned last is
+//     that old; an Engine then refuses to decide (policy.ErrNoDecision)
+//     until a Load succeeds, instead of keeping the last good policy.
+//     Signing the same manifest again renews it: a cached bundle past the
+//     age is verified anew. For a keyed publisher the proven time is
+//     weaker, as above: whoever can have an old signature timestamped anew
+//     can renew it. Without WithMaxAge a signed bundle never expires, and a
+//     frozen registry keeps the bundle in force as long as it likes; the
+//     rollback floor only stops it going back.
 //   - OPA's own bundle signatures (.signatures.json) are neither required
 //     nor checked: the Sigstore signature covers the manifest, which names
 //     the layer by digest, so it covers every byte of the tarball,

@@ -24,8 +24,22 @@ var (
 	// ErrRollback: the pinned bundle's proven signing time is earlier than
 	// the rollback floor, the signing time of the newest bundle the Source
 	// (or, with [WithFloorStore], its store) activated: the reference was
-	// moved back to an older bundle of the same publisher.
+	// moved back to an older bundle of the same publisher. A bundle other
+	// than the one that set the floor, proven signed at the same time, is
+	// refused too: only a later signature replaces the bundle in force.
 	ErrRollback = fmt.Errorf("%w: ocibundle: policy bundle signed before the one already activated (rollback)", policy.ErrLoad)
+	// ErrScope: a signature verified for the expected signer, but the
+	// in-toto statement it signs does not name this Source's repository
+	// (see [WithRepositoryScope]) as the bundle manifest's subject: the
+	// bundle was signed for another repository (a sandbox's permissive
+	// policy copied here). It is one of an [*UnverifiedError]'s
+	// rejections, so the error matches [ErrUnverified] too.
+	ErrScope = errors.New("ocibundle: signed for another repository")
+	// ErrStale: the bundle's proven signing time is older than
+	// [WithMaxAge] allows, or a Load failed while the bundle returned last
+	// is; it wraps [policy.ErrExpired], so an Engine stops deciding with
+	// the policy in force.
+	ErrStale = fmt.Errorf("%w: ocibundle: policy bundle signature older than the maximum age", policy.ErrExpired)
 	// ErrFloorStore: the [FloorStore] given to [WithFloorStore] failed to
 	// read or to record the rollback floor, so no bundle could be checked
 	// against it.

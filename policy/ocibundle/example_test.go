@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -101,6 +102,9 @@ decision := {"allow": true, "violations": []}`, "v1")
 	},
 		ocibundle.WithKeychain(authn.NewMultiKeychain()),
 		ocibundle.WithFloorStore(floors),
+		// The publishing workflow signs the bundle in force again every
+		// night; a replica no longer decides with one signed 3 days ago.
+		ocibundle.WithMaxAge(72*time.Hour),
 		ocibundle.WithVerifyOptions(verify.WithTlogThreshold(0), verify.WithSCTThreshold(0))) // private Sigstore: no Rekor, no CT log
 	if err != nil {
 		panic(err)

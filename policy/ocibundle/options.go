@@ -24,10 +24,14 @@ type config struct {
 	verifyOpts []verify.Option
 	maxBundle  int64
 	floorStore FloorStore // nil: the floor lives as long as the Source
+	scope      []string   // repository names a statement must name; nil: the reference's
+	unscoped   bool       // WithUnscopedSignatures
+	maxAge     time.Duration
+	now        func() time.Time
 }
 
 func makeConfig(opts []Option) (*config, error) {
-	c := &config{Config: oci.DefaultConfig(), maxBundle: policy.MaxBundleBytes}
+	c := &config{Config: oci.DefaultConfig(), maxBundle: policy.MaxBundleBytes, now: time.Now}
 	for i, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: Option %d is nil", ErrConfig, i)
@@ -35,6 +39,9 @@ func makeConfig(opts []Option) (*config, error) {
 		if err := o(c); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
+	}
+	if c.unscoped && c.scope != nil {
+		return nil, fmt.Errorf("%w: WithRepositoryScope and WithUnscopedSignatures contradict each other", ErrConfig)
 	}
 	return c, nil
 }
@@ -126,6 +133,75 @@ func WithFloorStore(fs FloorStore) Option {
 			return errors.New("nil FloorStore")
 		}
 		c.floorStore = fs
+		return nil
+	}
+}
+
+// WithRepositoryScope names the repositories a bundle's signature may be
+// meant for, replacing the default, the repository of the reference given
+// to [New]: a Source reading a mirror names the repository the publisher
+// signs for. Each name is a repository without tag or digest
+// ("registry.example/policies"), compared as go-containerregistry
+// normalises it ("docker.io/x" is "index.docker.io/library/x") with the
+// name of the signed statement's subject (see [ErrScope]).
+func WithRepositoryScope(repos ...string) Option {
+	return func(c *config) error {
+		if len(repos) == 0 {
+			return errors.New("WithRepositoryScope names no repository")
+		}
+		for _, r := range repos {
+			n, err := scopeName(r)
+			if err != nil {
+				return fmt.Errorf("repository scope %q: %w", r, err)
+			}
+			c.scope = append(c.scope, n)
+		}
+		return nil
+	}
+}
+
+// WithUnscopedSignatures admits a signature that names no repository (a
+// message signature over the manifest, expect.PredicateType empty) or
+// another repository than this Source's. The signer identity and the
+// predicate type are then all that tells this policy's bundles from the
+// others the same publisher signs: anyone who can push here can copy a
+// bundle signed for another repository (a permissive sandbox policy) and
+// its signature, and it loads. Use it only with a signer identity (or
+// key) that signs this policy and nothing else.
+func WithUnscopedSignatures() Option {
+	return func(c *config) error {
+		c.unscoped = true
+		return nil
+	}
+}
+
+// WithMaxAge refuses a bundle whose signature is older than d, measured
+// from its proven signing time (the time [ErrRollback] orders bundles by)
+// to the clock's now: Load fails with [ErrStale], which wraps
+// [policy.ErrExpired], so an Engine stops deciding with the policy in
+// force instead of keeping it (see policy.Engine.Reload). The publisher
+// must sign the bundle in force again, by the same identity and for the
+// same repository, more often than d (signing the same manifest again is
+// enough: Load verifies it anew once the signature it holds is older than
+// d). Without it (the default) a signed bundle never expires.
+func WithMaxAge(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("max age %v is not positive", d)
+		}
+		c.maxAge = d
+		return nil
+	}
+}
+
+// WithClock sets the clock [WithMaxAge] measures against (default
+// time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("nil clock")
+		}
+		c.now = now
 		return nil
 	}
 }

@@ -24,8 +24,11 @@ type Floor struct {
 	// SignedAt is the bundle's signing time as Load proved it; the zero
 	// time means no floor.
 	SignedAt time.Time `json:"signedAt"`
-	// Digest is the bundle's manifest digest, "sha256:<hex>"; it only
-	// names the bundle in errors and logs.
+	// Digest is the bundle's manifest digest, "sha256:<hex>". Besides
+	// naming the bundle in errors and logs, it tells the bundle that set
+	// the floor, which loads again, from another signed at the same
+	// instant, which is refused: a [FloorStore] must return the Digest it
+	// was given.
 	Digest string `json:"digest"`
 }
 
@@ -43,8 +46,9 @@ func (f Floor) String() string {
 // a time per Source; a store shared by several Sources (the replicas of a
 // fleet following the same reference) must be safe for concurrent use.
 type FloorStore interface {
-	// ReadFloor returns the floor stored, or the zero Floor when none is
-	// stored yet. An error refuses the bundle being loaded.
+	// ReadFloor returns the floor stored, both its fields, or the zero
+	// Floor when none is stored yet. An error refuses the bundle being
+	// loaded.
 	ReadFloor(ctx context.Context) (Floor, error)
 	// RaiseFloor records f unless the floor stored is later than
 	// f.SignedAt; it must keep the later one, so that Sources sharing the
@@ -55,7 +59,7 @@ type FloorStore interface {
 
 // signingTime returns the latest time a trusted timestamp authority or
 // transparency log proves for a signature of the target by the expected
-// signer: the times verify proved, never a time the signer claims.
+// signer, among the attestations in scope: the times verify proved, never a time the signer claims.
 //
 // The latest, not the earliest: a signature the publisher adds later to an
 // older manifest is a new endorsement of it (the way to roll back on
@@ -66,10 +70,10 @@ type FloorStore interface {
 // never returns one (it requires at least one observer timestamp), so
 // a target with no proven time at all is refused as unverified rather than
 // activated unordered.
-func signingTime(digest string, t image.Target) (time.Time, error) {
+func signingTime(digest string, atts []image.Attestation) (time.Time, error) {
 	var latest time.Time
 	var untimed []error
-	for _, a := range t.Attestations {
+	for _, a := range atts {
 		if a.Err != nil {
 			continue
 		}
@@ -89,12 +93,9 @@ func signingTime(digest string, t image.Target) (time.Time, error) {
 	return latest.UTC(), nil
 }
 
-// admit refuses v when it was signed before the rollback floor, and
-// otherwise raises the floor to v: in the store first, when there is one,
-// so that a bundle is never returned with a floor a restart would forget.
-// Equal times are admitted: a restarted Source must reload the bundle that
-// set its stored floor, and two bundles proven at the same instant cannot
-// be ordered.
+// admit refuses v when it is below the rollback floor, and otherwise
+// raises the floor to v: in the store first, when there is one, so that a
+// bundle is never returned with a floor a restart would forget.
 func (s *Source) admit(ctx context.Context, v *verified) error {
 	s.floorMu.Lock()
 	defer s.floorMu.Unlock()
@@ -103,8 +104,8 @@ func (s *Source) admit(ctx context.Context, v *verified) error {
 		return err
 	}
 	next := Floor{SignedAt: v.signedAt, Digest: v.digest.String()}
-	if next.SignedAt.Before(floor.SignedAt) {
-		return fmt.Errorf("%w: %s is older than %s", ErrRollback, next, floor)
+	if err := below(next, floor); err != nil {
+		return err
 	}
 	if s.cfg.floorStore != nil {
 		if err := s.cfg.floorStore.RaiseFloor(ctx, next); err != nil {
@@ -132,15 +133,30 @@ func (s *Source) readmit(ctx context.Context, v *verified) error {
 	if err != nil {
 		return err
 	}
-	if v.signedAt.Before(floor.SignedAt) {
-		return fmt.Errorf("%w: %s is older than %s", ErrRollback, Floor{SignedAt: v.signedAt, Digest: v.digest.String()}, floor)
+	return below(Floor{SignedAt: v.signedAt, Digest: v.digest.String()}, floor)
+}
+
+// below refuses the bundle f names when it was signed before the floor, or
+// at the same instant as another bundle: the bundle that set the floor
+// loads again (a restarted replica must reload it), but two bundles proven
+// at one instant cannot be ordered, and admitting both, as before, let
+// whoever moves the tag switch a replica between them at will, or fleet
+// replicas run different policies under one floor.
+func below(f, floor Floor) error {
+	switch {
+	case f.SignedAt.Before(floor.SignedAt):
+		return fmt.Errorf("%w: %s is older than %s", ErrRollback, f, floor)
+	case f.SignedAt.Equal(floor.SignedAt) && f.Digest != floor.Digest:
+		return fmt.Errorf("%w: %s was signed at the same time as %s, already activated", ErrRollback, f, floor)
 	}
 	return nil
 }
 
 // currentFloor is the later of the floor this Source set and the one in
 // its store: the store may have been raised by another replica, and a
-// store that lost its floor must not lower this Source's.
+// store that lost its floor must not lower this Source's. At equal times
+// the store's wins: it says which of two bundles signed at one instant the
+// fleet activated.
 func (s *Source) currentFloor(ctx context.Context) (Floor, error) {
 	if s.cfg.floorStore == nil {
 		return s.floor, nil
@@ -149,10 +165,10 @@ func (s *Source) currentFloor(ctx context.Context) (Floor, error) {
 	if err != nil {
 		return Floor{}, fmt.Errorf("%w: read: %w", ErrFloorStore, err)
 	}
-	if stored.SignedAt.After(s.floor.SignedAt) {
-		return stored, nil
+	if stored.SignedAt.Before(s.floor.SignedAt) {
+		return s.floor, nil
 	}
-	return s.floor, nil
+	return stored, nil
 }
 
 // maxFloorFile bounds what FileFloorStore reads: a floor is a time and a

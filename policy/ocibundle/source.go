@@ -3,9 +3,12 @@ package ocibundle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,8 +60,13 @@ var _ policy.Source = (*Source)(nil)
 // certificate bundles, a verify.PublicKey for keyed ones): without it New
 // fails with [ErrConfig], as it does for any argument verify.New refuses.
 // expect.PredicateType is the predicate type the publisher's in-toto
-// statement about the manifest carries, or empty for a message signature
-// over the manifest.
+// statement about the manifest carries. The statement must name the
+// reference's repository (or one [WithRepositoryScope] names) as its
+// subject, as cosign attest and attest/attach write it, so that a bundle
+// signed for another repository does not load here ([ErrScope]). A message
+// signature over the manifest (expect.PredicateType empty) names no
+// repository, and New refuses it with [ErrConfig] unless
+// [WithUnscopedSignatures] accepts that.
 func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectation, opts ...Option) (*Source, error) {
 	if ref == nil {
 		return nil, fmt.Errorf("%w: nil reference", ErrConfig)
@@ -69,6 +77,14 @@ func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectati
 	cfg, err := makeConfig(opts)
 	if err != nil {
 		return nil, err
+	}
+	if !cfg.unscoped {
+		if expect.PredicateType == "" {
+			return nil, fmt.Errorf("%w: a message signature (no expect.PredicateType) names no repository, so a bundle signed for another one would load here: expect an in-toto statement naming the repository, or accept that with WithUnscopedSignatures", ErrConfig)
+		}
+		if cfg.scope == nil {
+			cfg.scope = []string{ref.Context().Name()}
+		}
 	}
 	v, err := verify.New(trust, expect, cfg.verifyOpts...)
 	if err != nil {
@@ -99,11 +115,15 @@ func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectati
 //
 // A bundle whose proven signing time is earlier than the rollback floor
 // (the signing time of the newest bundle returned before, or the floor in
-// the [WithFloorStore] store) is refused with [ErrRollback]; otherwise it
-// raises the floor before it is returned.
+// the [WithFloorStore] store), or equal to it for another bundle than the
+// one that set it, is refused with [ErrRollback]; otherwise it raises the
+// floor before it is returned. With [WithMaxAge], a bundle signed longer
+// ago than the maximum age is refused with [ErrStale], and so is every
+// Load that fails while the bundle returned last is that old.
 //
 // When the reference still resolves to the digest of the last bundle that
-// verified, Load returns a copy of that bundle after one registry request:
+// verified, and its signature is within the maximum age, Load returns a
+// copy of that bundle after one registry request:
 // the content is fixed by the digest, and the trust material and
 // expectation by New, so verifying it again could not change the answer.
 // It is checked against the floor again (read from the [WithFloorStore]
@@ -118,7 +138,7 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	s.mu.Lock()
 	last := s.last
 	s.mu.Unlock()
-	if last != nil && last.digest == f.Digest {
+	if last != nil && last.digest == f.Digest && s.fresh(last) == nil {
 		// Its content and signature are fixed by the digest, but not its
 		// place above the floor: another replica sharing the store, or a
 		// concurrent Load, may have raised the floor since.
@@ -128,6 +148,9 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 		return clone(last.bundle), nil
 	}
 	v, signer, err := s.fetch(ctx, pinned, f)
+	if err == nil {
+		err = s.fresh(v) // before admit: a stale bundle must not raise the floor
+	}
 	if err != nil {
 		return nil, s.refuse(ctx, f.Digest.String(), err)
 	}
@@ -140,7 +163,21 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	return clone(v.bundle), nil
 }
 
+// refuse logs a failed Load. While the bundle returned last is past the
+// maximum age, every failure is ErrStale as well: the Engine keeps its
+// policy on an ordinary error, and a registry that cannot be reached (or
+// is kept from answering) must not keep an old policy in force for ever.
 func (s *Source) refuse(ctx context.Context, digest string, err error) error {
+	if !errors.Is(err, ErrStale) {
+		s.mu.Lock()
+		last := s.last
+		s.mu.Unlock()
+		if last != nil {
+			if serr := s.fresh(last); serr != nil {
+				err = fmt.Errorf("%w (the bundle in force), and this load failed: %w", serr, err)
+			}
+		}
+	}
 	s.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy bundle refused",
 		slog.String("reference", s.ref.String()), slog.String("digest", digest), slog.Any("error", err))
 	return err
@@ -165,8 +202,12 @@ func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) 
 		}
 		return nil, "", ue
 	}
-	signer := res.Targets[0].Signers[0]
-	signedAt, err := signingTime(pinned.DigestStr(), res.Targets[0])
+	scoped, ue := s.inScope(f.Digest, res.Targets[0])
+	if len(scoped) == 0 {
+		return nil, "", ue
+	}
+	signer := scoped[0].Signer
+	signedAt, err := signingTime(pinned.DigestStr(), scoped)
 	if err != nil {
 		return nil, "", err
 	}
@@ -187,6 +228,69 @@ func (s *Source) fetch(ctx context.Context, pinned name.Digest, f *oci.Fetched) 
 		return nil, "", fmt.Errorf("%w: %s: the bundle's revision and digest are longer than %d bytes", ErrFormat, pinned.DigestStr(), policy.MaxRevisionBytes)
 	}
 	return &verified{digest: f.Digest, signedAt: signedAt, bundle: b}, signer, nil
+}
+
+// inScope returns the attestations of t that verified and sign a
+// statement naming a repository of the scope as the subject with digest d
+// (any verified one WithUnscopedSignatures); the others are the
+// rejections of the returned error. Only these count, for the signing time
+// too: the same manifest signed later for a sandbox is no new endorsement
+// of it here.
+func (s *Source) inScope(d v1.Hash, t image.Target) ([]image.Attestation, *UnverifiedError) {
+	ue := &UnverifiedError{Digest: d.String()}
+	var ok []image.Attestation
+	for _, a := range t.Attestations {
+		switch {
+		case a.Err != nil:
+			ue.Rejected = append(ue.Rejected, a.Err)
+		case s.cfg.unscoped || s.names(a.Result, d):
+			ok = append(ok, a)
+		default:
+			ue.Rejected = append(ue.Rejected, fmt.Errorf("%w: attached bundle %s verified, but its statement does not name %s in %s",
+				ErrScope, a.Bundle, d, strings.Join(s.cfg.scope, " or ")))
+		}
+	}
+	return ok, ue
+}
+
+// names reports whether r's statement has a subject with digest d whose
+// name is a repository of the scope.
+func (s *Source) names(r *verify.Result, d v1.Hash) bool {
+	if r == nil || r.Statement == nil {
+		return false
+	}
+	for _, sub := range r.Statement.Subject {
+		if sub.Digest[d.Algorithm] != d.Hex {
+			continue
+		}
+		if n, err := scopeName(sub.Name); err == nil && slices.Contains(s.cfg.scope, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// scopeName is a repository's name as go-containerregistry normalises it,
+// so that "docker.io/x" and "index.docker.io/library/x" are one; a name
+// with a tag or digest is not a repository.
+func scopeName(repo string) (string, error) {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return "", err
+	}
+	return r.Name(), nil
+}
+
+// fresh refuses v when WithMaxAge is set and v's signature is older.
+func (s *Source) fresh(v *verified) error {
+	if s.cfg.maxAge == 0 {
+		return nil
+	}
+	if age := s.cfg.now().Sub(v.signedAt); age > s.cfg.maxAge {
+		return fmt.Errorf("%w: %s signed at %s, %s ago, over the maximum age of %s", ErrStale, v.digest,
+			v.signedAt.Format(time.RFC3339), age.Round(time.Second), s.cfg.maxAge)
+	}
+	return nil
 }
 
 // revision names a verified bundle: its manifest digest, after the

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ztci/ztci/attest/tsa"
 	"github.com/ztci/ztci/internal/oci/ocitest"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/ocibundle"
@@ -275,7 +276,7 @@ func (s *syncBuffer) String() string {
 // the reload error and the logs; a signed update then replaces it.
 func TestReloadKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	ss := newSigstore(t)
+	ss := newSigstore(t, tsa.WithClock(steppingClock())) // one bundle per proven second
 	reg := ocitest.Start(t, ocitest.GGCRReferrers, nil)
 	tag := reg.Ref(t, "policies:live")
 	good := pushBundle(t, tag, allowAll, "r1")
@@ -389,7 +390,7 @@ func TestUnchangedDigestIsOneRequest(t *testing.T) {
 // after it.
 func TestReplicasReload(t *testing.T) {
 	t.Parallel()
-	ss := newSigstore(t)
+	ss := newSigstore(t, tsa.WithClock(steppingClock())) // one bundle per proven second
 	for _, kind := range []ocitest.Kind{ocitest.GGCRReferrers, ocitest.DockerRegistry} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
