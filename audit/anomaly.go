@@ -61,7 +61,14 @@ const (
 // detector events whose actor.id neither [HMAC] nor a [Sealer] has
 // replaced: a sealed id differs in every event (no identity is ever
 // learned, no burst ever counted), and a hashed one is what an [Escalator]
-// would mark, which no compromise check asks about.
+// would mark, which no compromise check asks about. Ids are compared byte
+// for byte, with no Unicode normalisation, as compromise checks compare
+// them: "josé" with U+00E9 and with e and U+0301 are two identities with two
+// profiles (and two learning periods). Producers take Actor.ID from an
+// authenticated identity, which an actor cannot respell (a SPIFFE ID is
+// ASCII; an OIDC subject is its issuer's exact string); a vendor that
+// builds ids from typed names must normalise them (NFC) before they reach
+// events and checks.
 type Detector struct {
 	out       Sink
 	learn     int

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -77,11 +78,14 @@ func (v *Verifier) VerifierKey() string { return v.vkey }
 func (v *Verifier) Checkpoint(signed []byte) (Checkpoint, error) {
 	origin, _, _ := strings.Cut(string(signed), "\n")
 	if origin != v.origin {
-		return Checkpoint{}, &MismatchError{Kind: ErrForeignLog, What: "checkpoint origin", Want: strconv.Quote(v.origin), Got: strconv.Quote(origin)}
+		return Checkpoint{}, &MismatchError{Kind: ErrForeignLog, What: "checkpoint origin", Want: strconv.Quote(v.origin), Got: otherText(len(origin))}
 	}
 	n, err := note.Open(signed, note.VerifierList(v.nv))
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("%w: %w", ErrCheckpointSignature, err)
+	}
+	if err := soleSignature(signed, n.Sigs[0]); err != nil {
+		return Checkpoint{}, err
 	}
 	cp, err := parseCheckpointBody(n.Text)
 	if err != nil {
@@ -91,6 +95,34 @@ func (v *Verifier) Checkpoint(signed []byte) (Checkpoint, error) {
 	return cp, nil
 }
 
+// soleSignature refuses a note that carries the log key's signature sig in
+// more than one spelling. note.Open verifies the first line of a known key
+// and skips every further line of that key unread, and decodes base64
+// loosely (non-zero padding bits), so without this one checkpoint had many
+// byte strings, one of them holding a signature line of the log's key that
+// does not verify: a verifier that checks every line, or the last, refuses
+// what this one accepts. Lines of other keys (cosignatures, another key
+// under the log's name) stay ignored, as signed-note verifiers must.
+func soleSignature(signed []byte, sig note.Signature) error {
+	raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
+	if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 {
+		return fmt.Errorf("%w: the log key's signature is not in canonical base64", ErrCheckpointSignature)
+	}
+	sigs := signed[bytes.LastIndex(signed, []byte("\n\n"))+2:] // note.Open found the split
+	n := 0
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(sigs), "\n"), "\n") {
+		name, b64, _ := strings.Cut(strings.TrimPrefix(line, "— "), " ")
+		if h, err := base64.StdEncoding.DecodeString(b64); err == nil && len(h) >= 4 &&
+			name == sig.Name && binary.BigEndian.Uint32(h) == sig.Hash {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: %d signature lines of the log's key, want 1", ErrCheckpointSignature, n)
+	}
+	return nil
+}
+
 func parseCheckpointBody(text string) (Checkpoint, error) {
 	lines := strings.Split(text, "\n")
 	if len(lines) != 4 || lines[3] != "" {
@@ -98,11 +130,11 @@ func parseCheckpointBody(text string) (Checkpoint, error) {
 	}
 	size, err := strconv.ParseUint(lines[1], 10, 64)
 	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
-		return Checkpoint{}, fmt.Errorf("%w: checkpoint size %q", ErrCorruptEntry, lines[1])
+		return Checkpoint{}, fmt.Errorf("%w: checkpoint size is not a canonical decimal", ErrCorruptEntry)
 	}
 	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
 	if err != nil || len(root) != sha256.Size {
-		return Checkpoint{}, fmt.Errorf("%w: checkpoint root %q", ErrCorruptEntry, lines[2])
+		return Checkpoint{}, fmt.Errorf("%w: checkpoint root is not the strict base64 of a SHA-256 hash", ErrCorruptEntry)
 	}
 	return Checkpoint{Origin: lines[0], Size: size, Root: root}, nil
 }

@@ -3,9 +3,12 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/strictjson"
@@ -34,7 +37,9 @@ func (e Event) Validate() error {
 	switch e.Outcome {
 	case OutcomeAllow, OutcomeDeny, OutcomeSuccess, OutcomeFailure, OutcomeError:
 	default:
-		return &FieldError{Field: "outcome", Want: "allow|deny|success|failure|error", Got: string(e.Outcome)}
+		// Not the outcome itself: Decode validates untrusted events, and
+		// an error must not carry what a log line or a publisher wrote.
+		return &FieldError{Field: "outcome", Want: "allow|deny|success|failure|error", Got: otherText(len(e.Outcome))}
 	}
 	return nil
 }
@@ -128,6 +133,11 @@ func validMap(m map[string]string) bool {
 // encoding/json alone keeps the last of two members and matches names
 // case-insensitively, so a parser that keeps the first or matches exactly
 // would read another event from the same bytes.
+//
+// Its errors say what kind of failure it was and where (a byte offset, a
+// field name of the stable form), never what the input holds there: a log
+// line or a stream message may carry a secret a producer should not have
+// written, or terminal escapes, and the errors end up in logs.
 func Decode(data []byte) (Event, error) {
 	var e Event
 	if len(data) > MaxEventSize {
@@ -136,18 +146,48 @@ func Decode(data []byte) (Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
-		return Event{}, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		return Event{}, undecodable(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Event{}, fmt.Errorf("%w: trailing data after event", ErrInvalidEvent)
 	}
 	if err := eventSchema.CheckRepeats(data); err != nil {
-		return Event{}, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		return Event{}, undecodable(err)
 	}
 	if err := e.Validate(); err != nil {
 		return Event{}, err
 	}
 	return e, nil
+}
+
+// undecodable describes why data did not decode as an event without
+// quoting it: encoding/json's errors name what they found (an unknown
+// member's name, a number literal, a time as written, a repeated claim
+// key), and so does strictjson's. None of them is wrapped, or their text
+// would come along.
+func undecodable(err error) error {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+		pe *time.ParseError
+		me *strictjson.MemberError
+	)
+	why := "not an event in its JSON form"
+	switch {
+	case errors.As(err, &se):
+		why = fmt.Sprintf("not JSON: syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		why = fmt.Sprintf("a member of the wrong JSON type at byte %d", te.Offset)
+	case errors.As(err, &pe):
+		why = "time: not an RFC 3339 time"
+	case errors.As(err, &me):
+		why = "a member named twice, or spelled in another case than the stable form"
+	case errors.Is(err, strictjson.ErrNotUnicode):
+		why = "a string that is not Unicode"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		why = "an unknown member"
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidEvent, why)
 }
 
 // eventSchema knows the member names of the event, actor and correlation

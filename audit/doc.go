@@ -159,6 +159,18 @@
 //     with [ErrUnanchored], so a rewrite that drops the checkpoint lines
 //     cannot pass as verified. Checkpoint often enough for your threat
 //     model; [Log.Close] signs everything.
+//   - Errors about what was read (a log line, an event given to [Decode], a
+//     checkpoint, a proof) say what kind of failure it was and where (line,
+//     offset, entry index, byte offset, field name), never what the input
+//     holds there: a line may carry a secret a producer should not have
+//     written, or terminal escapes, and errors end up in logs.
+//   - A checkpoint carries the log key's signature once, in canonical
+//     base64 ([ErrCheckpointSignature] otherwise): the signed-note package
+//     checks only the first line of a known key and reads base64 loosely,
+//     so one checkpoint could take several byte strings, one of them with a
+//     line of the log's key that does not verify. Lines of other keys
+//     (cosignatures) are ignored, as signed-note verifiers must, so
+//     compare checkpoints by origin, size and root, not by Signed's bytes.
 //   - Rollback is caught only by a checkpoint kept where the host cannot
 //     write. A file cut back to an earlier checkpoint line is a valid,
 //     shorter log: [Verifier.Log] passes it, and [Open] reopens it and
@@ -192,6 +204,12 @@
 //     [ReadEntries]) before adopting the tail or cutting it off.
 //   - [KillSwitch] marks take effect before they are audited; clearing a mark
 //     takes effect only once audited.
+//   - Identities are compared byte for byte everywhere (marks, compromise
+//     checks, [Detector] profiles, [Log.Lookup] by event id), with no
+//     Unicode normalisation: two spellings of one name (NFC and NFD) are
+//     two identities. SPIFFE IDs are ASCII and a mark of one is refused
+//     otherwise ([CheckMarkID]); ids built from typed names must be
+//     normalised by the vendor before they reach events and checks.
 //   - Automatic marks are bounded quarantines. An [Escalator] marks an
 //     anomaly's Actor.ID only when the anomaly's rule is ranked at or above
 //     its threshold (defaults: burst high, first_seen medium, off_hours low,

@@ -155,3 +155,11 @@ func (e *MismatchError) Error() string {
 
 // Unwrap returns Kind.
 func (e *MismatchError) Unwrap() error { return e.Kind }
+
+// otherText stands for text read from untrusted input (a log file, a
+// checkpoint, an event) in an error that must say it differs from what was
+// expected without repeating it: the input may carry anything, a secret a
+// producer should not have written or terminal escapes among it.
+func otherText(n int) string {
+	return fmt.Sprintf("another value of %d bytes", n)
+}

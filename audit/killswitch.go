@@ -331,7 +331,8 @@ func spiffeIDSyntax(rest string) bool {
 func ParseExpires(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil || t.IsZero() {
-		return time.Time{}, &FieldError{Field: "attributes." + AttrExpires, Want: "RFC 3339 time after year 1", Got: s}
+		// Not s: it is a detector event's, from the audit stream.
+		return time.Time{}, &FieldError{Field: "attributes." + AttrExpires, Want: "RFC 3339 time after year 1", Got: otherText(len(s))}
 	}
 	return t, nil
 }

@@ -239,7 +239,8 @@ func (v *Verifier) VerifyEvent(p EventProof, id string) (Event, error) {
 		return Event{}, err
 	}
 	if e.ID != id {
-		return Event{}, fmt.Errorf("%w: proof is for event %q, want %q", ErrEventNotFound, e.ID, id)
+		// Not e.ID: whoever handed over the proof chose it.
+		return Event{}, fmt.Errorf("%w: proof is for another event than %q", ErrEventNotFound, id)
 	}
 	return e, nil
 }

@@ -58,9 +58,8 @@
 //     fields and invalid events. An undecodable message does not stop
 //     detection: it is skipped, counted ([Stats].Undecodable and
 //     LastUndecodable, its stream sequence) and logged at error level with
-//     its sequence, subject, size and what kind of problem it has, never
-//     its content: not even through the decoder's error, which quotes the
-//     text it refused (a time, an outcome, a member's name).
+//     its sequence, subject, size and the decoder's error, which says what
+//     kind of problem it has and where, never the message's content.
 //   - Anomalies raised by a detector ([audit.SourceDetector]) that land in
 //     the same stream are ignored, so a feeder may write to the stream it
 //     reads.

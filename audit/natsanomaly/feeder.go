@@ -2,7 +2,6 @@ package natsanomaly
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -399,10 +398,9 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 		f.lastBad.Store(md.Sequence.Stream)
 		f.seq.Store(md.Sequence.Stream) // last, as for a decoded event: Stats never shows it examined but not counted
 		// The content is not logged: it may be anything a publisher wrote.
-		// Nor is Decode's error, which quotes it (a time or an outcome as
-		// written, a member's name, a number literal), up to its 64 KiB.
+		// Decode's error says what failed and where, never what is there.
 		f.cfg.logger.ErrorContext(ctx, "natsanomaly: undecodable audit event skipped",
-			"stream", f.name, "seq", md.Sequence.Stream, "subject", msg.Subject(), "bytes", len(msg.Data()), "error", undecodable(err))
+			"stream", f.name, "seq", md.Sequence.Stream, "subject", msg.Subject(), "bytes", len(msg.Data()), "error", err)
 		return nil
 	}
 	// gate reads examining to decide whether an anomaly is a replay; seq
@@ -417,31 +415,6 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	f.seq.Store(md.Sequence.Stream)
 	return nil
-}
-
-// undecodable says why [audit.Decode] refused a message without quoting
-// the message: Decode's errors name what they found (the text of a time or
-// an outcome, the name of an unknown or repeated member, a number), and
-// whoever can publish to the stream chooses that text. Field names and
-// expectations come from the audit package; offsets are positions.
-func undecodable(err error) string {
-	var (
-		fe *audit.FieldError
-		se *json.SyntaxError
-		te *json.UnmarshalTypeError
-		pe *time.ParseError
-	)
-	switch {
-	case errors.As(err, &fe):
-		return "field " + fe.Field + ": want " + fe.Want
-	case errors.As(err, &se):
-		return fmt.Sprintf("not JSON: syntax error at byte %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("a member of the wrong JSON type at byte %d", te.Offset)
-	case errors.As(err, &pe):
-		return "time: not an RFC 3339 time"
-	}
-	return "not an audit event in its JSON form (an unknown, repeated or misspelt member, or data after the event)"
 }
 
 // Stats returns the feeder's counters.

@@ -39,8 +39,14 @@
 //   - An entry in the bucket that is not a valid mark (bad JSON, unknown
 //     fields, a member repeated or spelt in another case, stored under a
 //     key that is not its own) makes every check deny with [ErrCorrupt]
-//     until it is removed: the switch never guesses. An id that is not
+//     until it is removed: the switch never guesses; the log line and the
+//     error name the key, never the value's content. An id that is not
 //     UTF-8 is refused before the bucket ([ErrConfig]).
+//   - Ids are compared byte for byte, with no Unicode normalisation.
+//     [Switch.Mark] refuses an id no check could match
+//     ([audit.CheckMarkID]), and a [KindSPIFFE] mark of anything but an
+//     ASCII SPIFFE ID ("spiffe://..."): a lookalike scheme or a path
+//     outside ASCII would be audited as in force and deny nobody.
 //   - A mark that cannot be written returns [ErrUnavailable] and is not in
 //     force anywhere: the caller retries. Marking is effective before it is
 //     audited (denying is the safe side); clearing is audited first, and an

@@ -124,14 +124,17 @@ func decodeMark(k string, v []byte) (Mark, error) {
 	// last of two "until" members and reads "UNTIL" as "until", so another
 	// reader of the bucket (a CLI, a replica of another version) would
 	// hold another expiry, or another id, than this switch.
+	// Neither error is quoted: both name what they found (a member's
+	// name, a time or a number as written), and the value is logged with
+	// the key it is stored under.
 	if err := markSchema.Check(v); err != nil {
-		return Mark{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Mark{}, fmt.Errorf("%w: not JSON, or a member named twice or in another case", ErrCorrupt)
 	}
 	var w wire
 	dec := json.NewDecoder(bytes.NewReader(v))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
-		return Mark{}, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return Mark{}, fmt.Errorf("%w: not a mark in its JSON form (an unknown member, or a value of the wrong type)", ErrCorrupt)
 	}
 	if !w.Kind.valid() || w.ID == "" || w.Reason == "" || w.By == "" ||
 		len(w.ID) > maxIDLen || len(w.Reason) > maxIDLen || len(w.By) > maxIDLen {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -297,9 +298,15 @@ func (s *Switch) Marks() []Mark {
 // An id that no check could match ([audit.CheckMarkID]: whitespace around
 // it, an uppercase SPIFFE trust domain, a SPIFFE ID that SPIFFE libraries
 // do not parse, ...) is refused with [ErrConfig]:
-// ids are compared byte for byte, and such a mark would deny nobody.
-// [Switch.Write] does not apply that check (see audit.CheckMarkID).
+// ids are compared byte for byte, and such a mark would deny nobody. So is
+// a [KindSPIFFE] mark of anything but a SPIFFE ID: "example.org/x", or
+// "spıffe://example.org/x" with a dotless i, escaped the SPIFFE syntax
+// check (which applies to ids beginning "spiffe://") and denied nobody.
+// [Switch.Write] does not apply these checks (see audit.CheckMarkID).
 func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
+	if kind == KindSPIFFE && !strings.HasPrefix(id, "spiffe://") {
+		return fmt.Errorf("%w: a %s mark names a SPIFFE ID (spiffe://<trust domain>/<path>, ASCII)", ErrConfig, kind)
+	}
 	if err := audit.CheckMarkID(id); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -511,7 +518,8 @@ func (s *Switch) Write(ctx context.Context, e audit.Event) error {
 	if k, ok := e.Attributes[AttrCompromisedKind]; ok {
 		kind = Kind(k)
 		if !kind.valid() {
-			return &audit.FieldError{Field: "attributes." + AttrCompromisedKind, Want: fmt.Sprint(kinds), Got: k}
+			// Not k: it is the detector event's, from the audit stream.
+			return &audit.FieldError{Field: "attributes." + AttrCompromisedKind, Want: fmt.Sprint(kinds), Got: fmt.Sprintf("another value of %d bytes", len(k))}
 		}
 	}
 	var until time.Time

@@ -42,7 +42,9 @@
 //     accepted without change, so at-least-once delivery is safe.
 //   - Every rejection is a [*FlagError], audited through the
 //     [audit.Sink] (one action per kind, Outcome deny, sizes and roots as
-//     attributes, never the submission's bytes) and then passed to the
+//     attributes, never the submission's bytes: a flag's reason names
+//     what failed, and an origin the checkpoint names only when it is a
+//     configured one) and then passed to the
 //     [WithOnFlag] callback, e.g. to raise a kill-switch mark. An unknown
 //     origin is named as it is when it is printable, otherwise (empty,
 //     not UTF-8, over 256 bytes) by a stand-in with a space in it, so a

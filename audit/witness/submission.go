@@ -87,7 +87,7 @@ func ParseSubmission(b []byte) (Submission, error) {
 	}
 	old, err := strconv.ParseUint(string(num), 10, 64)
 	if err != nil || strconv.FormatUint(old, 10) != string(num) {
-		return Submission{}, fmt.Errorf("%w: old size %q is not a canonical decimal", ErrMalformed, num)
+		return Submission{}, fmt.Errorf("%w: old size is not a canonical decimal", ErrMalformed)
 	}
 	s := Submission{OldSize: old}
 	for {

@@ -157,7 +157,7 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 		return Result{}, &FlagError{Kind: ErrMalformed, Origin: origin, Err: err}, nil
 	}
 	if got := originOf(s.Checkpoint); got != origin {
-		return Result{}, &FlagError{Kind: ErrOriginMismatch, Origin: origin, Err: fmt.Errorf("checkpoint names origin %q", printable(got))}, nil
+		return Result{}, &FlagError{Kind: ErrOriginMismatch, Origin: origin, Err: w.namesOrigin(got)}, nil
 	}
 	cp, err := v.Checkpoint(s.Checkpoint)
 	switch {
@@ -319,6 +319,17 @@ func (w *Witness) event(f *FlagError) audit.Event {
 		Reason:     f.Error(),
 		Attributes: attrs,
 	}
+}
+
+// namesOrigin says which origin a mismatched checkpoint names: a configured
+// one by name (a node replaying another's checkpoint), any other only by
+// its length, since the submitter wrote it and the reason goes into the
+// audit trail and logs.
+func (w *Witness) namesOrigin(got string) error {
+	if _, known := w.logs[got]; known {
+		return fmt.Errorf("checkpoint names origin %q", got)
+	}
+	return fmt.Errorf("checkpoint names an unknown origin of %d bytes", len(got))
 }
 
 // originOf returns the first line of a checkpoint note: its origin.

@@ -119,8 +119,12 @@
 //     cosign's critical.type and names the pinned digest in
 //     critical.image.docker-manifest-digest: a signature copied from
 //     another image is a [*LegacyPayloadError], never a pass.
-//     critical.identity.docker-reference is not checked (cosign does not
-//     check it either: an image signed by digest may be copied). The bundle
+//     By default critical.identity.docker-reference is not checked (cosign
+//     does not check it either: an image signed by digest may be copied,
+//     and its signature counts in every repository holding that digest);
+//     with [WithLegacyDockerReference] it must name the repository the
+//     image was asked for, go-containerregistry's normalisation applied
+//     (a tag on it is not compared). The bundle
 //     signs the payload, so the BundleVerifier is given the payload itself
 //     when it is a [LegacyPayloadVerifier] ([VerifyBundles] is), and the
 //     payload's digest otherwise. It is a message signature: a

@@ -84,6 +84,12 @@ type LegacyBundle struct {
 	// digest is Artifact), for a LegacyPayloadVerifier: ConvertLegacy's
 	// content itself, not a copy. Nil for ".att".
 	Payload []byte
+	// DockerReference is the payload's critical.identity.docker-reference
+	// as written, "" when absent or for ".att": not checked by
+	// ConvertLegacy (cosign does not check it), and signed only once the
+	// bundle verifies. A Verifier with WithLegacyDockerReference requires
+	// it to name the repository the image was asked for.
+	DockerReference string
 }
 
 // LegacyPayloadVerifier is a BundleVerifier that can also verify a bundle
@@ -178,7 +184,7 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 			return nil, err
 		}
 		b.Content = &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{Signature: sig}}
-		lb.Payload = content
+		lb.Payload, lb.DockerReference = content, p.DockerReference
 	case MediaTypeDSSE:
 		lb.Format = FormatCosignLegacyAtt
 		env, err := parseEnvelope(content)

@@ -32,15 +32,16 @@ type Option func(*config) error
 type config struct {
 	oci.Config
 
-	threshold    int
-	platform     *v1.Platform
-	allPlatforms bool
-	legacyTags   bool
-	onlyTypes    []string
-	parallelism  int
-	cacheSize    int
-	cacheTTL     time.Duration
-	audit        *auditConfig
+	threshold       int
+	platform        *v1.Platform
+	allPlatforms    bool
+	legacyTags      bool
+	legacyDockerRef bool
+	onlyTypes       []string
+	parallelism     int
+	cacheSize       int
+	cacheTTL        time.Duration
+	audit           *auditConfig
 }
 
 func makeConfig(opts []Option) (*config, error) {
@@ -61,6 +62,9 @@ func makeConfig(opts []Option) (*config, error) {
 	}
 	if c.platform != nil && c.allPlatforms {
 		return nil, fmt.Errorf("%w: WithPlatform and WithAllPlatforms conflict", ErrConfig)
+	}
+	if c.legacyDockerRef && !c.legacyTags {
+		return nil, fmt.Errorf("%w: WithLegacyDockerReference checks the legacy tags WithLegacyTags reads; add it", ErrConfig)
 	}
 	return c, nil
 }
@@ -177,6 +181,29 @@ func WithAllPlatforms() Option {
 func WithLegacyTags() Option {
 	return func(c *config) error {
 		c.legacyTags = true
+		return nil
+	}
+}
+
+// WithLegacyDockerReference also requires a cosign ".sig" layer's
+// critical.identity.docker-reference to name the repository the image was
+// asked for (VerifyImage's reference), both read as go-containerregistry
+// normalises them ("alpine" and "docker.io/library/alpine" are
+// "index.docker.io/library/alpine"; a tag or digest in the docker-reference
+// is not compared). A layer whose reference is absent, unparsable or names
+// another repository is a *LegacyPayloadError and does not count. It needs
+// WithLegacyTags.
+//
+// By default the docker-reference is not checked, as cosign does not
+// check it: an image is signed by digest, and a signature made for
+// registry.example/app still counts for the same digest copied to a
+// mirror. With this option it does not: a signature counts only in the
+// repository it was made for, as containers/image's matchRepository and
+// some admission controllers expect. Bundles and ".att" layers carry no
+// such reference and are not affected.
+func WithLegacyDockerReference() Option {
+	return func(c *config) error {
+		c.legacyDockerRef = true
 		return nil
 	}
 }

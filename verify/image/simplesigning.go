@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 )
 
@@ -33,9 +35,10 @@ type simpleSigning struct {
 	Type string
 	// Digest is critical.image.docker-manifest-digest: the signed image.
 	Digest v1.Hash
-	// DockerReference is critical.identity.docker-reference, informational:
-	// cosign does not check it either (an image is signed by digest and may
-	// be copied to other repositories).
+	// DockerReference is critical.identity.docker-reference, not checked
+	// by default, as cosign does not check it (an image is signed by
+	// digest and may be copied to other repositories);
+	// WithLegacyDockerReference checks it.
 	DockerReference string
 }
 
@@ -93,6 +96,30 @@ func parseSimpleSigning(b []byte) (*simpleSigning, error) {
 		s.DockerReference = *c.Identity.DockerReference
 	}
 	return s, nil
+}
+
+// maxReferenceQuote bounds the docker-reference a *LegacyPayloadError
+// repeats: the signer wrote it, as long as it liked.
+const maxReferenceQuote = 256
+
+// matchDockerReference checks a ".sig" payload's docker-reference against
+// repo, the repository the image was asked for (WithLegacyDockerReference).
+// Both are compared as go-containerregistry normalises them; a tag or
+// digest on the reference is not compared, as cosign writes the bare
+// repository.
+func matchDockerReference(ref string, repo name.Repository) error {
+	const check = "critical.identity.docker-reference"
+	if ref == "" {
+		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: "missing"}
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: "not an image reference"}
+	}
+	if got := r.Context().Name(); got != repo.Name() {
+		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: clip.String(got, maxReferenceQuote)}
+	}
+	return nil
 }
 
 // LegacyPayloadError reports a cosign legacy payload that does not bind the

@@ -497,6 +497,9 @@ func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, 
 		return a, v.verifyBundle(ctx, b, img, &a)
 	default:
 		lb, err := ConvertLegacy(ll.Layer, b, img)
+		if err == nil && v.cfg.legacyDockerRef && lb.Format == FormatCosignLegacySig {
+			err = matchDockerReference(lb.DockerReference, repo)
+		}
 		if err != nil {
 			a.Err = err
 			return a, nil
