@@ -341,13 +341,22 @@ func (c *Client) Do(ctx context.Context, repo name.Repository, push bool, op, me
 }
 
 // readBounded reads at most limit bytes of resp's body and fails with
-// *TooLargeError beyond that.
-func readBounded(resp *http.Response, what string, limit int64) ([]byte, error) {
+// *TooLargeError beyond that. The bytes are charged to the ReadBudget ctx
+// carries, if any, as they arrive: a budget that refuses stops the read.
+func readBounded(ctx context.Context, resp *http.Response, what string, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
 	if resp.ContentLength > limit {
 		return nil, &TooLargeError{What: what, Limit: limit, Got: resp.ContentLength}
 	}
-	b, err := readAll(io.LimitReader(resp.Body, limit+1), min(limit, resp.ContentLength, maxSizeHint))
+	var body io.Reader = io.LimitReader(resp.Body, limit+1)
+	charged := &chargedReader{r: body, b: readBudgetOf(ctx)}
+	if charged.b != nil {
+		body = charged
+	}
+	b, err := readAll(body, min(limit, resp.ContentLength, maxSizeHint))
+	if charged.err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrReadBudget, what, charged.err)
+	}
 	if err != nil {
 		return nil, WrapTransport("read "+what, err)
 	}
@@ -410,7 +419,7 @@ func (c *Client) GetManifest(ctx context.Context, repo name.Repository, id strin
 	hdrDigest := resp.Header.Get("Docker-Content-Digest")
 	ct := resp.Header.Get("Content-Type")
 	etag := resp.Header.Get("ETag")
-	b, err := readBounded(resp, what, MaxManifestSize)
+	b, err := readBounded(ctx, resp, what, MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +452,7 @@ func (c *Client) GetBlob(ctx context.Context, repo name.Repository, d v1.Descrip
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBounded(resp, what, d.Size)
+	b, err := readBounded(ctx, resp, what, d.Size)
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func (c *Client) ReferrersAPI(ctx context.Context, repo name.Repository, subject
 			return nil, true, fmt.Errorf("%w: answered Content-Type %q, want %s", ErrReferrersAPI, ct, MediaTypeOCIIndex)
 		}
 		link := resp.Header.Get("Link")
-		b, err := readBounded(resp, "referrers index", MaxManifestSize)
+		b, err := readBounded(ctx, resp, "referrers index", MaxManifestSize)
 		if err != nil {
 			return nil, true, fmt.Errorf("%w: %w", ErrReferrersAPI, err)
 		}

@@ -17,6 +17,9 @@
 //   - Every read is bounded ([MaxManifestSize], [MaxBundleSize],
 //     [MaxReferrers], a page limit on the referrers API); more is a
 //     *[TooLargeError] or [ErrTooManyReferrers], never a truncated parse.
+//     A [ReadBudget] the caller's context carries ([WithReadBudget]) bounds
+//     the bytes of all reads under it together; more is [ErrReadBudget],
+//     which says nothing about any one artifact.
 //   - Only a 404 from the referrers API moves discovery to the tag schema;
 //     any other failure wraps [ErrReferrersAPI].
 //   - 429 and 5xx answers to GET and HEAD are retried with bounded backoff,

@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -49,7 +50,7 @@ import (
 // attestations of one platform say nothing about another's content, so a
 // policy requirement must hold for each. Policy takes [ImageArtifacts].
 func ImageArtifact(res *image.Result) policy.Artifact {
-	art, _, _ := screenImage(res, nil, Attestation)
+	art, _, _ := screenImage(context.Background(), res, nil, Attestation)
 	return art
 }
 
@@ -63,7 +64,7 @@ func ImageArtifact(res *image.Result) policy.Artifact {
 // the attestations of another. A VEX statement counts for a manifest when
 // it names the manifest or the index.
 func ImageArtifacts(res *image.Result) []policy.Artifact {
-	_, arts, _ := screenImage(res, nil, Attestation)
+	_, arts, _ := screenImage(context.Background(), res, nil, Attestation)
 	return arts
 }
 
@@ -72,8 +73,8 @@ func ImageArtifacts(res *image.Result) []policy.Artifact {
 // fact (a revoked signer, key or builder); a refused attestation is
 // reported with its error, left out of the artifacts, and no longer counts
 // towards its manifest's signer threshold. convert is [Attestation] or a
-// memo of it.
-func screenImage(res *image.Result, reject func(*verify.Result) error, convert func(*verify.Result) policy.Attestation) (policy.Artifact, []policy.Artifact, []AttestationInfo) {
+// memo of it. ctx ends the reading of VEX documents (see vexFor).
+func screenImage(ctx context.Context, res *image.Result, reject func(*verify.Result) error, convert func(*verify.Result) policy.Attestation) (policy.Artifact, []policy.Artifact, []AttestationInfo) {
 	var all []*verify.Result
 	var report []AttestationInfo
 	var perManifest []policy.Artifact
@@ -109,13 +110,13 @@ func screenImage(res *image.Result, reject func(*verify.Result) error, convert f
 		}
 		all = append(all, verified...)
 		if byManifest {
-			perManifest = append(perManifest, artifact(convert, repo, t.Digest.String(), met, verified, pinned))
+			perManifest = append(perManifest, artifact(ctx, convert, repo, t.Digest.String(), met, verified, pinned))
 		}
 	}
 	slices.SortStableFunc(report, func(a, b AttestationInfo) int {
 		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer, b.Signer), cmp.Compare(a.Error, b.Error))
 	})
-	art := artifact(convert, repo, pinned, thresholdMet, all)
+	art := artifact(ctx, convert, repo, pinned, thresholdMet, all)
 	if !byManifest {
 		perManifest = []policy.Artifact{art}
 	}
@@ -140,13 +141,13 @@ func rejectWith(reject func(*verify.Result) error, r *verify.Result) error {
 // caller's own signer requirement (true when it has none); Verified is
 // thresholdMet with at least one result.
 func Artifact(name, digest string, thresholdMet bool, verified ...*verify.Result) policy.Artifact {
-	return artifact(Attestation, name, digest, thresholdMet, verified)
+	return artifact(context.Background(), Attestation, name, digest, thresholdMet, verified)
 }
 
 // artifact is Artifact with the conversion of each result given: [Attestation]
 // or a memo of it. container, when set, is the digest of the index the
 // artifact is a platform manifest of: a VEX statement naming it counts too.
-func artifact(convert func(*verify.Result) policy.Attestation, name, digest string, thresholdMet bool, verified []*verify.Result, container ...string) policy.Artifact {
+func artifact(ctx context.Context, convert func(*verify.Result) policy.Attestation, name, digest string, thresholdMet bool, verified []*verify.Result, container ...string) policy.Artifact {
 	art := policy.Artifact{Name: name, Digest: digest}
 	for _, r := range verified {
 		if r == nil {
@@ -154,7 +155,7 @@ func artifact(convert func(*verify.Result) policy.Attestation, name, digest stri
 		}
 		att := convert(r)
 		if att.PredicateType == vex.PredicateType && r.Statement != nil {
-			att.VEX = vexFor(r.Statement, name, append([]string{digest}, container...))
+			att.VEX = vexFor(ctx, r.Statement, name, append([]string{digest}, container...))
 		}
 		art.Attestations = append(art.Attestations, att)
 	}
@@ -230,13 +231,22 @@ func Scan(st *attest.Statement) *policy.Scan {
 // statement the document does not make about this artifact does not reach
 // policy. A predicate that does not read yields nil: nothing is lifted.
 func VEX(st *attest.Statement, name, digest string) *policy.VEX {
-	return vexFor(st, name, []string{digest})
+	return vexFor(context.Background(), st, name, []string{digest})
 }
 
 // vexFor is VEX for an artifact known by several digests (a platform
 // manifest and the index that lists it): the document is read once, and a
 // statement that applies alike through two of them is handed on once.
-func vexFor(st *attest.Statement, name string, digests []string) *policy.VEX {
+//
+// A document is read again for every decision and every artifact it may
+// name (a verdict from the cache holds the statement, not its reading),
+// and one of 7 MiB takes half a second: once ctx has ended it is not read,
+// nor matched further, and nil (nothing lifted) is returned. The caller's
+// decision is undecided by then (decideFor checks ctx before policy).
+func vexFor(ctx context.Context, st *attest.Statement, name string, digests []string) *policy.VEX {
+	if ctx.Err() != nil {
+		return nil
+	}
 	doc, err := vex.FromStatement(st)
 	if err != nil {
 		return nil
@@ -249,7 +259,7 @@ func vexFor(st *attest.Statement, name string, digests []string) *policy.VEX {
 	earlier := map[string]bool{}
 	for i, digest := range digests {
 		d, err := attest.ParseDigest(digest)
-		if err != nil {
+		if err != nil || ctx.Err() != nil {
 			return nil
 		}
 		from := len(out.Statements)
@@ -366,7 +376,7 @@ func Provenance(st *attest.Statement) *policy.Provenance {
 // AttestationReport lists every candidate attestation of an image
 // verification and what became of it, for the caller (never for policy).
 func AttestationReport(res *image.Result) []AttestationInfo {
-	_, _, report := screenImage(res, nil, Attestation)
+	_, _, report := screenImage(context.Background(), res, nil, Attestation)
 	return report
 }
 

@@ -4,8 +4,13 @@
 //
 // One decision ([Gate.Decide]) is, in order:
 //
-//  1. authenticate the deploying job: its OIDC job token is verified by an
-//     [identity.TokenVerifier] (*oidc.Verifier implements it);
+//  1. check the request (its shape, the image reference, the inline
+//     artifact's name and digest) and then authenticate the
+//     deploying job: its OIDC job token is verified by an
+//     [identity.TokenVerifier] (*oidc.Verifier implements it) only for a
+//     well-formed request, so a malformed one does not spend a single-use
+//     token (the registry allow-list is checked once the job is
+//     authenticated, so that its refusal names the job);
 //  2. pin the artifact: an image tag is resolved once and every later step
 //     uses that digest, which the Decision returns (deploy it, never the tag);
 //  3. discover its attestations (OCI referrers, via [image.Verifier]) or take
@@ -117,6 +122,17 @@
 //     One job holds at most [Limits].MaxInFlightPerJob decisions at once
 //     (default 8): more are [ErrJobBusy] (audited, HTTP 503 with
 //     Retry-After), so one job cannot hold every slot.
+//   - One image verification (shared by the requests that join it) reads
+//     at most [Limits].MaxFetchBytes from the registry (default 64 MiB:
+//     manifest, referrers, attestation manifests and bundles) and hands at
+//     most [Limits].MaxVerifiedBundles bundles to a verifier (default 64);
+//     the trusted-summary lookup has a budget of its own. Past either, the
+//     verification stops and every request sharing it is undecided
+//     ([ErrBudgetExceeded], audited as "budget_exceeded"), never decided on
+//     the attestations that fitted, and nothing is cached. Whoever can push
+//     referrers to a repository could otherwise make every decision about
+//     its image read 256 bundles of 8 MiB. A decision whose caller went
+//     away, or whose deadline passed, reads no more VEX documents.
 //   - Verification results are cached by the image.Verifier (deny verdicts
 //     included, errors never; a bundle verification cut short by the
 //     deadline, or that could not be audited, is an error, not a deny);

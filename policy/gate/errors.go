@@ -26,6 +26,13 @@ var (
 	// ErrJobBusy: the job already has [Limits].MaxInFlightPerJob
 	// decisions running. HTTP 503 with Retry-After. A deny.
 	ErrJobBusy = fmt.Errorf("%w: too many decisions of this job in flight", ErrUndecided)
+	// ErrBudgetExceeded: one image verification would read more from the
+	// registry than [Limits].MaxFetchBytes or verify more bundles than
+	// [Limits].MaxVerifiedBundles. The image is undecided (HTTP 503, a
+	// deny), never decided on the attestations that fitted: whoever can
+	// push referrers to a repository could otherwise choose which of them
+	// the gate reads.
+	ErrBudgetExceeded = fmt.Errorf("%w: verification budget exceeded", ErrUndecided)
 	// ErrUnexpectedPredicateType: a bundle claims a predicate type the gate
 	// has no verifier for. It is an attestation that does not count, not a
 	// request error.

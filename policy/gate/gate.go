@@ -293,10 +293,22 @@ func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) 
 			d.AuditID, err = g.auditUndecided(ctx, id, req, err)
 		}
 	}()
-	id, err = g.authenticate(ctx, req)
+	// The request is checked before its token is verified: a verifier of
+	// single-use tokens spends the token, and a malformed request (a
+	// typo in the image) cost the job its one deploy. Only what does not
+	// depend on who asks is checked here.
+	var ck checked
+	if req.JobToken.IsZero() {
+		err = fmt.Errorf("%w: job_token is required", ErrUnauthenticated)
+	} else {
+		ck, err = g.checkRequest(req)
+	}
+	if err == nil {
+		id, err = g.authenticate(ctx, req)
+	}
 	if err == nil {
 		d.Job = id.ID()
-		err = g.decideAs(ctx, id, req, &d)
+		err = g.decideAs(ctx, id, req, ck, &d)
 		if err == nil {
 			return d, nil
 		}
@@ -312,13 +324,64 @@ var errDecisionPanicked = fmt.Errorf("%w: the decision panicked", ErrUndecided)
 // (Limits.MaxInFlightPerJob). The slot is given back however decideFor
 // ends, a panic included: a slot that stayed taken would count against the
 // job until the process restarts.
-func (g *Gate) decideAs(ctx context.Context, id identity.Identity, req Request, d *Decision) error {
+func (g *Gate) decideAs(ctx context.Context, id identity.Identity, req Request, ck checked, d *Decision) error {
 	release, err := g.jobs.take(d.Job, g.cfg.limits.MaxInFlightPerJob)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return g.decideFor(ctx, id, req, d)
+	return g.decideFor(ctx, id, req, ck, d)
+}
+
+// checked is what checkRequest read from a request: the image reference
+// (parseImage), or the digest the inline bundles are about.
+type checked struct {
+	ref    name.Reference
+	digest v1.Hash
+}
+
+// checkRequest refuses a malformed request ([ErrBadRequest]) with checks
+// that need no identity and no network, so that decide runs them before
+// the job token is verified (and, for a single-use token, spent).
+func (g *Gate) checkRequest(req Request) (checked, error) {
+	if (req.Image == "") == (len(req.Bundles) == 0) {
+		return checked{}, fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
+	}
+	// Checked before any path decides, so that a request the full
+	// verification refuses is refused on the trusted VSA path too.
+	if err := g.checkThirdPartyRequest(req); err != nil {
+		return checked{}, err
+	}
+	if req.Image == "" {
+		return g.checkInline(req)
+	}
+	// Name and Digest belong to bundles. Beside an image they would name a
+	// second artifact the gate does not decide on, which a caller (or a
+	// log) could take for the one allowed: refuse the request instead of
+	// ignoring them.
+	if req.Name != "" || req.Digest != "" {
+		return checked{}, fmt.Errorf("%w: name and digest go with bundles, not with an image (the decision's digest is the one to deploy)", ErrBadRequest)
+	}
+	ref, err := g.parseImage(req.Image)
+	return checked{ref: ref}, err
+}
+
+// checkInline checks a request with inline bundles.
+func (g *Gate) checkInline(req Request) (checked, error) {
+	if g.cfg.imagesOnly {
+		return checked{}, fmt.Errorf("%w: this gate decides images by reference only, not inline bundles", ErrBadRequest)
+	}
+	if err := checkArtifactName(req.Name); err != nil {
+		return checked{}, err
+	}
+	if len(req.Bundles) > g.cfg.limits.MaxBundles {
+		return checked{}, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.limits.MaxBundles)
+	}
+	h, err := v1.NewHash(req.Digest)
+	if err != nil || h.Algorithm != "sha256" {
+		return checked{}, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
+	}
+	return checked{digest: h}, nil
 }
 
 // auditUndecided audits a request that could not be decided (err) and
@@ -374,9 +437,6 @@ func (g *Gate) audit(ctx context.Context, ev audit.Event) (err error) {
 var errSinkPanicked = errors.New("audit sink panicked")
 
 func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity, error) {
-	if req.JobToken.IsZero() {
-		return identity.Identity{}, fmt.Errorf("%w: job_token is required", ErrUnauthenticated)
-	}
 	id, err := g.tokens.Verify(ctx, req.JobToken.Reveal())
 	if err != nil {
 		// Keep only the category for the caller. The verifier is the
@@ -392,28 +452,15 @@ func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity
 }
 
 // decideFor verifies and evaluates for an authenticated job, and audits the
-// decision.
-func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request, d *Decision) error {
-	if (req.Image == "") == (len(req.Bundles) == 0) {
-		return fmt.Errorf("%w: give exactly one of image and bundles", ErrBadRequest)
-	}
-	if len(req.Bundles) > 0 && g.cfg.imagesOnly {
-		return fmt.Errorf("%w: this gate decides images by reference only, not inline bundles", ErrBadRequest)
-	}
-	// Name and Digest belong to bundles. Beside an image they would name a
-	// second artifact the gate does not decide on, which a caller (or a
-	// log) could take for the one allowed: refuse the request instead of
-	// ignoring them.
-	if req.Image != "" && (req.Name != "" || req.Digest != "") {
-		return fmt.Errorf("%w: name and digest go with bundles, not with an image (the decision's digest is the one to deploy)", ErrBadRequest)
-	}
-	// Checked before any path decides, so that a request the full
-	// verification refuses is refused on the trusted VSA path too.
-	if err := g.checkThirdPartyRequest(req); err != nil {
-		return err
-	}
+// decision. ck is the request as checkRequest read it.
+func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request, ck checked, d *Decision) error {
 	if err := g.cfg.revocations.checkJob(id); err != nil {
 		return g.denyRevokedJob(ctx, id, req, d, err)
+	}
+	if ck.ref != nil {
+		if err := g.allowedRegistry(ck.ref); err != nil {
+			return err
+		}
 	}
 	// art is what the decision is about (the pinned digest, all it
 	// verified); arts are what policy decides on: art itself, or each
@@ -423,17 +470,16 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	var verified []*verify.Result
 	var basis *imageBasis
 	var err error
-	if req.Image != "" {
-		var ref name.Reference
+	if ref := ck.ref; ref != nil {
 		if g.vsaImages != nil {
 			var decided bool
-			if ref, decided, err = g.decideByVSA(ctx, id, req, d); decided || err != nil {
+			if ref, decided, err = g.decideByVSA(ctx, id, req, ref, d); decided || err != nil {
 				return err
 			}
 		}
-		art, arts, verified, basis, err = g.verifyImage(ctx, req.Image, ref, d)
+		art, arts, verified, basis, err = g.verifyImage(ctx, ref, d)
 	} else {
-		art, verified, err = g.verifyInline(ctx, req, d)
+		art, verified, err = g.verifyInline(ctx, req, ck.digest, d)
 		arts = []policy.Artifact{art}
 	}
 	if err != nil {
@@ -515,17 +561,10 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 // as one artifact (the pinned digest) and the artifacts policy decides on
 // ([ImageArtifacts]). It also returns the verified results that count
 // (those policy sees) and, when the gate issues VSAs or SVRs, what they
-// state of this verification. pinned, when not nil, is the image already
-// parsed, checked and pinned by the VSA lookup.
-func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Reference, d *Decision) (policy.Artifact, []policy.Artifact, []*verify.Result, *imageBasis, error) {
-	ref := pinned
-	if ref == nil {
-		var err error
-		if ref, err = g.parseImage(img); err != nil {
-			return policy.Artifact{}, nil, nil, nil, err
-		}
-	}
-	res, joined, err := g.flights.verifyImage(ctx, g.images, ref, g.withTimeout)
+// state of this verification. ref is the request's image as parseImage
+// read it, or as the VSA lookup pinned it.
+func (g *Gate) verifyImage(ctx context.Context, ref name.Reference, d *Decision) (policy.Artifact, []policy.Artifact, []*verify.Result, *imageBasis, error) {
+	res, joined, err := g.flights.verifyImage(ctx, g.images, ref, g.verification)
 	if err != nil {
 		return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
 	}
@@ -540,7 +579,7 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 	// Revocations are checked here, per decision, not inside verification:
 	// a verdict cached before a mark must not outlive it.
 	var verified []*verify.Result
-	art, arts, report := screenImage(res, func(r *verify.Result) error {
+	art, arts, report := screenImage(ctx, res, func(r *verify.Result) error {
 		if err := g.cfg.revocations.check(r); err != nil {
 			return err
 		}
@@ -558,18 +597,9 @@ func (g *Gate) verifyImage(ctx context.Context, img string, pinned name.Referenc
 	return art, arts, verified, basis, nil
 }
 
-// verifyInline verifies bundles given in the request for Name@Digest.
-func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (policy.Artifact, []*verify.Result, error) {
-	if err := checkArtifactName(req.Name); err != nil {
-		return policy.Artifact{}, nil, err
-	}
-	if len(req.Bundles) > g.cfg.limits.MaxBundles {
-		return policy.Artifact{}, nil, fmt.Errorf("%w: at most %d bundles", ErrBadRequest, g.cfg.limits.MaxBundles)
-	}
-	h, err := v1.NewHash(req.Digest)
-	if err != nil || h.Algorithm != "sha256" {
-		return policy.Artifact{}, nil, fmt.Errorf("%w: digest must be sha256:<hex>", ErrBadRequest)
-	}
+// verifyInline verifies bundles given in the request for Name@h (h is
+// the request's Digest, as checkInline read it).
+func (g *Gate) verifyInline(ctx context.Context, req Request, h v1.Hash, d *Decision) (policy.Artifact, []*verify.Result, error) {
 	var verified []*verify.Result
 	signers := map[string]bool{}
 	for _, b := range req.Bundles {
@@ -591,7 +621,7 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, d *Decision) (poli
 	// inline, naming the image as Name@Digest, to be allowed on fewer
 	// signers than the gate requires of that image.
 	met := len(signers) >= g.images.Threshold()
-	return artifact(g.facts.attestation, req.Name, h.String(), met, verified), verified, nil
+	return artifact(ctx, g.facts.attestation, req.Name, h.String(), met, verified), verified, nil
 }
 
 // maxArtifactName bounds an inline artifact's name, as the audit log
@@ -616,7 +646,9 @@ func checkArtifactName(n string) error {
 // registry is asked: a reference the gate reads (strictly), a digest, when
 // it names one, in sha256 (the only algorithm the gate verifies, as for
 // inline bundles: another is the caller's mistake, not an undecidable
-// image), and a registry WithRegistries allows.
+// image). Whether WithRegistries allows its registry is checked once the
+// caller is authenticated (allowedRegistry), so that the refusal names the
+// job that asked.
 //
 // The registry host is written in lower case. Host names are
 // case-insensitive (DNS, and WithRegistries, compare them so), so
@@ -649,10 +681,15 @@ func (g *Gate) parseImage(img string) (name.Reference, error) {
 			return nil, badImage(err)
 		}
 	}
-	if !g.cfg.registryAllowed(ref) {
-		return nil, fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
-	}
 	return ref, nil
+}
+
+// allowedRegistry refuses ref unless WithRegistries allows its registry.
+func (g *Gate) allowedRegistry(ref name.Reference) error {
+	if !g.cfg.registryAllowed(ref) {
+		return fmt.Errorf("%w: %q", ErrRegistryNotAllowed, ref.Context().RegistryStr())
+	}
+	return nil
 }
 
 // badImage is the bad request of an image reference that does not parse.
@@ -665,8 +702,13 @@ func badImage(err error) error {
 	return fmt.Errorf("%w: image: %q", ErrBadRequest, clip.String(err.Error(), 256))
 }
 
-func (g *Gate) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, g.cfg.limits.Timeout)
+// verification returns the context of one image verification (a flight,
+// detached from its callers): bounded by the decision timeout and carrying
+// the verification's budget (Limits.MaxFetchBytes, MaxVerifiedBundles).
+func (g *Gate) verification(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancelTimeout := context.WithTimeout(ctx, g.cfg.limits.Timeout)
+	ctx, cancelBudget := withBudget(ctx, g.cfg.limits)
+	return ctx, func() { cancelBudget(nil); cancelTimeout() }
 }
 
 // event returns the audit event of a decision about resource by id (the
@@ -713,6 +755,8 @@ func errorKind(err error) string {
 	switch {
 	case errors.Is(err, ErrJobBusy):
 		return "job_busy"
+	case errors.Is(err, ErrBudgetExceeded):
+		return "budget_exceeded"
 	case errors.Is(err, ErrBadRequest):
 		return "bad_request"
 	case errors.Is(err, ErrUnauthenticated):

@@ -40,6 +40,20 @@ type Limits struct {
 	// MaxBundles is the most inline bundles one request may carry
 	// (default 16).
 	MaxBundles int
+	// MaxFetchBytes bounds the bytes one image verification reads from
+	// the registry: the manifest, referrers listings, attestation
+	// manifests and bundles (default 64 MiB). The per-read limits alone
+	// allowed 256 referrers of 8 MiB each, 2 GiB per decision, to anyone
+	// who can push to the repository. Past it the request is undecided
+	// ([ErrBudgetExceeded]); the trusted-summary lookup ([WithTrustedVSAs])
+	// and the full verification each have their own.
+	MaxFetchBytes int64
+	// MaxVerifiedBundles bounds the bundles one image verification hands
+	// to a verifier, fetched or from the content cache (default 64).
+	// Bundles claiming a predicate type the gate has no verifier for are
+	// rejected without cryptography and do not count. Past it the request
+	// is undecided ([ErrBudgetExceeded]).
+	MaxVerifiedBundles int
 }
 
 // Defaults for [Limits].
@@ -52,6 +66,10 @@ const (
 	DefaultMaxInFlightPerJob = DefaultMaxInFlight / 8
 	DefaultTimeout           = 10 * time.Second
 	DefaultMaxBundles        = 16
+	// DefaultMaxFetchBytes holds eight platform manifests' provenance and
+	// a 2 MB SBOM each several times over.
+	DefaultMaxFetchBytes      = 64 << 20
+	DefaultMaxVerifiedBundles = 64
 )
 
 // Option configures [New]. An option given a nil or invalid value makes New
@@ -78,7 +96,8 @@ func defaults() config {
 	return config{
 		log: slog.New(slog.DiscardHandler), now: time.Now, observer: ObserverFunc(func(Observation) {}),
 		limits: Limits{MaxBody: DefaultMaxBody, BodyTimeout: DefaultBodyTimeout, MaxInFlight: DefaultMaxInFlight,
-			MaxInFlightPerJob: DefaultMaxInFlightPerJob, Timeout: DefaultTimeout, MaxBundles: DefaultMaxBundles},
+			MaxInFlightPerJob: DefaultMaxInFlightPerJob, Timeout: DefaultTimeout, MaxBundles: DefaultMaxBundles,
+			MaxFetchBytes: DefaultMaxFetchBytes, MaxVerifiedBundles: DefaultMaxVerifiedBundles},
 	}
 }
 
@@ -177,10 +196,12 @@ func WithObserver(o Observer) Option {
 	}
 }
 
-// WithLimits bounds request size, read time, concurrency and decision time.
+// WithLimits bounds request size, read time, concurrency, decision time
+// and the work of one image verification.
 func WithLimits(l Limits) Option {
 	return func(c *config) error {
-		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.MaxInFlightPerJob < 0 || l.Timeout < 0 || l.MaxBundles < 0 {
+		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.MaxInFlightPerJob < 0 || l.Timeout < 0 || l.MaxBundles < 0 ||
+			l.MaxFetchBytes < 0 || l.MaxVerifiedBundles < 0 {
 			return fmt.Errorf("%w: negative limit", ErrConfig)
 		}
 		if l.MaxBody > 0 {
@@ -200,6 +221,12 @@ func WithLimits(l Limits) Option {
 		}
 		if l.MaxBundles > 0 {
 			c.limits.MaxBundles = l.MaxBundles
+		}
+		if l.MaxFetchBytes > 0 {
+			c.limits.MaxFetchBytes = l.MaxFetchBytes
+		}
+		if l.MaxVerifiedBundles > 0 {
+			c.limits.MaxVerifiedBundles = l.MaxVerifiedBundles
 		}
 		return nil
 	}

@@ -39,10 +39,10 @@ func TestReview15VEXMergeLinear(t *testing.T) {
 	digests := []string{fmt.Sprintf("sha256:%064x", 1), fmt.Sprintf("sha256:%064x", 2)}
 	allocs := func(n int) float64 {
 		st := vexAboutTwo(n)
-		if got := len(vexFor(st, "registry.example/app", digests).Statements); got != 2*n {
+		if got := len(vexFor(t.Context(), st, "registry.example/app", digests).Statements); got != 2*n {
 			t.Fatalf("n=%d: %d statements, want %d", n, got, 2*n)
 		}
-		return testing.AllocsPerRun(1, func() { vexFor(st, "registry.example/app", digests) })
+		return testing.AllocsPerRun(1, func() { vexFor(t.Context(), st, "registry.example/app", digests) })
 	}
 	small, large := allocs(250), allocs(1000)
 	if large > 6*small {
@@ -60,7 +60,7 @@ func TestReview15VEXMergeOnce(t *testing.T) {
 		`{"vulnerability":{"name":"CVE-2"},"status":"fixed","products":[{"@id":"a","hashes":{"sha-256":"` + m + `"},"subcomponents":[{"@id":"pkg:golang/x@v1"}]},{"@id":"b","hashes":{"sha-256":"` + ix + `"},"subcomponents":[{"@id":"pkg:golang/y@v1"}]}]}]}`
 	st := &attest.Statement{Type: attest.StatementTypeV1, PredicateType: vex.PredicateType,
 		Subject: []attest.ResourceDescriptor{{Digest: attest.DigestSet{"sha256": m}}}, Predicate: []byte(doc)}
-	got := vexFor(st, "registry.example/app", []string{"sha256:" + m, "sha256:" + ix})
+	got := vexFor(t.Context(), st, "registry.example/app", []string{"sha256:" + m, "sha256:" + ix})
 	var names []string
 	for _, s := range got.Statements {
 		names = append(names, s.Vulnerability+fmt.Sprint(s.Subcomponents))

@@ -32,6 +32,9 @@ func (g *Gate) verifyOne(ctx context.Context, bundle []byte, artifact v1.Hash) (
 	if !ok {
 		return nil, &UnexpectedPredicateTypeError{Got: pt}
 	}
+	if err := chargeBundle(ctx); err != nil {
+		return nil, err
+	}
 	return v.Verify(ctx, bundle, a)
 }
 
@@ -113,10 +116,13 @@ type flight struct {
 
 // verifyImage runs (or joins) the verification of ref; joined reports
 // whether this caller shared another's flight. The shared call runs
-// detached from any one caller's cancellation, bounded by timeout, so a
+// detached from any one caller's cancellation, under the context start
+// derives (the decision timeout and the verification's budget), so a
 // caller that gives up does not fail the others; each caller still stops
-// waiting when its own ctx ends.
-func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.Reference, timeout timeoutFunc) (res *image.Result, joined bool, err error) {
+// waiting when its own ctx ends. A flight that exceeded its budget fails
+// with the budget's error for every caller that shares it, whatever the
+// image verifier made of its cancellation.
+func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.Reference, start startFunc) (res *image.Result, joined bool, err error) {
 	key := ref.String()
 	f.mu.Lock()
 	if f.m == nil {
@@ -144,9 +150,12 @@ func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.R
 				f.mu.Unlock()
 				close(fl.done)
 			}()
-			sctx, cancel := timeout(context.WithoutCancel(ctx))
+			sctx, cancel := start(context.WithoutCancel(ctx))
 			defer cancel()
 			fl.res, fl.err = v.VerifyImage(sctx, ref)
+			if cause := context.Cause(sctx); errors.Is(cause, ErrBudgetExceeded) {
+				fl.res, fl.err = nil, cause
+			}
 		}()
 	}
 	f.mu.Unlock()
@@ -162,4 +171,5 @@ func (f *flights) verifyImage(ctx context.Context, v *image.Verifier, ref name.R
 // is undecided.
 var errVerificationPanicked = errors.New("image verification panicked")
 
-type timeoutFunc func(context.Context) (context.Context, context.CancelFunc)
+// startFunc derives the context a flight's verification runs under.
+type startFunc func(context.Context) (context.Context, context.CancelFunc)

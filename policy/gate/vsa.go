@@ -342,6 +342,9 @@ func (g *Gate) verifyVSABundle(ctx context.Context, bundle []byte, artifact v1.H
 	if err != nil {
 		return image.BundleResult{}, err
 	}
+	if err := chargeBundle(ctx); err != nil {
+		return image.BundleResult{}, err
+	}
 	vr, err := t.Verifier.Verify(ctx, bundle, a)
 	if err != nil {
 		return image.BundleResult{}, err
@@ -369,17 +372,15 @@ func claimedVerifier(predicate []byte) string {
 	return id
 }
 
-// decideByVSA looks for a trusted summary of req.Image and, when one is
+// decideByVSA looks for a trusted summary of ref (req.Image as parseImage
+// read it) and, when one is
 // acceptable and this gate's policy allows the job to deploy what it says,
 // decides and audits the allow. Otherwise it returns the reference to
 // verify in full: the pinned digest when the lookup pinned one, so both
 // steps see the same artifact. A policy that cannot answer is an undecided
 // request, as on full verification.
-func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Request, d *Decision) (ref name.Reference, decided bool, err error) {
-	if ref, err = g.parseImage(req.Image); err != nil {
-		return nil, false, err
-	}
-	res, _, err := g.vsaFlights.verifyImage(ctx, g.vsaImages, ref, g.withTimeout)
+func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Request, ref name.Reference, d *Decision) (name.Reference, bool, error) {
+	res, _, err := g.vsaFlights.verifyImage(ctx, g.vsaImages, ref, g.verification)
 	if err != nil {
 		g.cfg.log.DebugContext(ctx, "VSA lookup failed; verifying the attestations", "image", ref.String(), "err", err)
 		return ref, false, nil
