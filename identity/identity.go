@@ -43,7 +43,8 @@ type Claims struct {
 	// Ref is the full git ref, e.g. "refs/heads/main". Empty where the
 	// platform names no ref of the repository: a GitLab merge request
 	// pipeline, whose ref claims name its source branch (a fork's,
-	// perhaps) as the project's own (see identity/claims).
+	// perhaps) as the project's own, or a Buildkite build whose branch
+	// git could not name, a fork's "<owner>:<branch>" (see identity/claims).
 	Ref string `json:"ref,omitempty"`
 	// RefProtected reports whether the platform says the ref is protected.
 	RefProtected bool `json:"ref_protected,omitempty"`

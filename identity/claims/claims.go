@@ -326,6 +326,11 @@ func CircleCI(raw map[string]any) (identity.Claims, error) {
 // Buildkite normalizes a Buildkite agent OIDC token
 // (https://buildkite.com/docs/agent/v3/cli-oidc). Repository is
 // "<organization_slug>/<pipeline_slug>"; both and build_commit are required.
+// Ref is "refs/tags/<build_tag>" or "refs/heads/<build_branch>" only when
+// that is a name git allows for a ref: Buildkite names a third-party fork's
+// branch "<fork owner>:<branch>", which no branch of the repository can be
+// named (git refuses ':'), and a build's branch is whatever its creator
+// typed. Such a build gets no Ref.
 func Buildkite(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	org, pipeline := r.require("organization_slug"), r.require("pipeline_slug")
@@ -345,9 +350,32 @@ func Buildkite(raw map[string]any) (identity.Claims, error) {
 		c.Job = r.str("job_id")
 	}
 	if tag := r.str("build_tag"); tag != "" {
-		c.Ref = "refs/tags/" + tag
+		c.Ref = gitRef("refs/tags/", tag)
 	} else if b := r.str("build_branch"); b != "" {
-		c.Ref = "refs/heads/" + b
+		c.Ref = gitRef("refs/heads/", b)
 	}
 	return c, r.err
+}
+
+// gitRef returns prefix+name when git could hold a ref of that name (git
+// check-ref-format, and no leading '-' as for a branch), else "": a name
+// git refuses (a fork's "owner:branch", "a..b", "x.lock", a space or a
+// control byte) is not a ref of the repository, whatever a prefix or glob
+// on Ref would make of it.
+func gitRef(prefix, name string) string {
+	if name == "@" || strings.HasPrefix(name, "-") || strings.HasSuffix(name, ".") ||
+		strings.Contains(name, "..") || strings.Contains(name, "@{") {
+		return ""
+	}
+	for _, c := range []byte(name) {
+		if c < 0x20 || c == 0x7f || strings.IndexByte(" ~^:?*[\\", c) >= 0 {
+			return ""
+		}
+	}
+	for part := range strings.SplitSeq(name, "/") {
+		if part == "" || strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return ""
+		}
+	}
+	return prefix + name
 }

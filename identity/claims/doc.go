@@ -25,5 +25,9 @@
 // names a ref of the repository the token names: GitLab merge request
 // pipelines, whose ref claims spell the source branch (a fork's, perhaps
 // one named "main") as "refs/heads/<branch>" of the target project, get
-// neither Ref nor WorkflowRef.
+// neither Ref nor WorkflowRef; a Buildkite build whose build_branch or
+// build_tag is not a name git allows for a ref (a third-party fork's
+// "<owner>:<branch>", "a..b", a space) gets no Ref. A Buildkite branch is
+// otherwise the build creator's word, not a ref git vouches for (RefProtected
+// is never set for Buildkite).
 package claims

@@ -56,7 +56,10 @@
 // repository_owner_id, ref, sha, workflow_ref, job_workflow_ref, run_id,
 // run_attempt, event_name, actor, runner_environment, environment,
 // ref_protected), so Fulcio ci-provider templates and Vault bound_claims
-// written for GitHub apply unchanged. [WorkflowSubject] reads the workflow
+// written for GitHub apply unchanged. The default subject
+// ("repo:<repository>:ref:<ref>", see [Job]) is refused for a repository
+// holding ':' ([ErrConfig]), which would let two jobs share one subject.
+// [WorkflowSubject] reads the workflow
 // path from a set WorkflowRef only, and only when it names a file of the
 // token's repository and holds one '@' (never from the workflow's name, a
 // reusable workflow elsewhere, or a file name holding '@').
@@ -73,7 +76,10 @@
 // set as signed), and a typ other than JWT or JOSE; ES* signatures not
 // exactly r||s of the curve size; PS* signatures whose salt is not the hash length; RSA keys
 // under 2048 bits, with a bad exponent or ROCA-vulnerable; JWKS with
-// duplicate kids; a wrong or missing iss; an aud that is missing, empty or
+// duplicate kids; a JWKS in which any key holds private or secret material
+// (d, p, q, dp, dq, qi, oth; a symmetric key's k), refused whole with
+// [ErrPrivateKey] (whoever reads it can forge tokens), the verifier's cached
+// set dropped with it, and the member named, never its value; a wrong or missing iss; an aud that is missing, empty or
 // lacks the expected audience; exp missing or past, nbf or iat in the
 // future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
 // [WithBoundClaimsGlob]); with [WithSingleUse], a jti seen before, and a

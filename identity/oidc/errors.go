@@ -56,6 +56,13 @@ var (
 
 	// ErrKeySet: discovery or the JWKS could not be fetched or parsed.
 	ErrKeySet = errors.New("oidc: key set unavailable")
+	// ErrPrivateKey: a JWKS holds a key with private or secret members (d,
+	// p, q, dp, dq, qi or oth of an RSA, EC or OKP key; k of a symmetric
+	// key). Whoever reads the set can then sign tokens that verify against
+	// it, so the whole set is refused, never just that key, and a verifier
+	// drops its cached set rather than serve it for another TTL. The error
+	// names the key (index, kid) and the member, never its value.
+	ErrPrivateKey = fmt.Errorf("%w: JWKS publishes private or secret key material", ErrKeySet)
 	// ErrRedirect: a discovery or JWKS response redirected to another
 	// origin (scheme, host, port) than the URL requested, to plain HTTP, or
 	// more than three times; the redirect was not followed.

@@ -41,9 +41,15 @@ const (
 type Job struct {
 	// Subject is the token's sub. When empty it is derived GitHub-style:
 	// "repo:<repository>:environment:<env>" for a job with an environment,
-	// else "repo:<repository>:ref:<ref>". A CA writes the subject into the
-	// signing certificate's SAN, so that default makes each branch a
-	// different signer; [WorkflowSubject] names the workflow instead.
+	// else "repo:<repository>:ref:<ref>" ("repo:<repository>" without a
+	// ref). A CA writes the subject into the signing certificate's SAN, so
+	// that default makes each branch a different signer; [WorkflowSubject]
+	// names the workflow instead. Nothing in it is escaped (consumers
+	// compare it with subjects written for GitHub), so a Repository holding
+	// ':' is refused ([ErrConfig]): "a/b:ref:x" with no ref and "a/b" on
+	// ref "x" would share one subject. With a Repository free of ':' the
+	// subject names one (repository, environment or ref) alone, whatever
+	// ':' the environment or ref holds; set Subject for any other naming.
 	Subject string
 	// Claims are the job's CI claims, written under GitHub-compatible names
 	// (repository, repository_id, repository_owner_id, ref, ref_protected,
@@ -61,6 +67,10 @@ func (j Job) subject() (string, error) {
 		return j.Subject, nil
 	case j.Claims.Repository == "":
 		return "", fmt.Errorf("%w: job needs a Subject or a Repository", ErrConfig)
+	case strings.Contains(j.Claims.Repository, ":"):
+		// The first ':' after "repo:" must end the repository, or two
+		// jobs' subjects (and so their certificates and grants) coincide.
+		return "", fmt.Errorf("%w: repository %q holds ':', which would make the default subject ambiguous: set Job.Subject", ErrConfig, j.Claims.Repository)
 	case j.Claims.Environment != "":
 		return "repo:" + j.Claims.Repository + ":environment:" + j.Claims.Environment, nil
 	case j.Claims.Ref != "":

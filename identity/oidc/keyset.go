@@ -26,7 +26,9 @@ type verificationKey struct {
 func (k *verificationKey) allows(a Algorithm) bool { return slices.Contains(k.algs, a) }
 
 // KeySet is an issuer's verification keys, parsed from a JWKS with the
-// verifier's rules: only asymmetric signature keys (RSA of at least 2048
+// verifier's rules: a set that holds any private or secret key material
+// (a private key, or a symmetric key) is refused whole ([ErrPrivateKey]);
+// only asymmetric signature keys (RSA of at least 2048
 // bits with an odd exponent >= 3 and not ROCA-vulnerable, P-256/P-384/P-521, Ed25519); a key's "alg", "use" and "key_ops"
 // members narrow what it may verify; keys that may verify nothing are
 // dropped; duplicate key ids make the whole set invalid. A KeySet is
@@ -62,7 +64,10 @@ func ParseKeySet(jwks []byte) (*KeySet, error) {
 	}
 	ks := &KeySet{byID: map[string]*verificationKey{}}
 	seen := map[string]bool{}
-	for _, raw := range doc.Keys {
+	for i, raw := range doc.Keys {
+		if err := checkNoPrivate(raw); err != nil {
+			return nil, fmt.Errorf("%w: key %d: %w", ErrPrivateKey, i, err)
+		}
 		k, kid, err := parseVerificationKey(raw)
 		if kid != "" {
 			if seen[kid] {
@@ -71,7 +76,7 @@ func ParseKeySet(jwks []byte) (*KeySet, error) {
 			seen[kid] = true
 		}
 		if err != nil {
-			continue // unusable key (symmetric, encryption-only, unknown type): skip it
+			continue // unusable key (encryption-only, unknown type): skip it
 		}
 		ks.keys = append(ks.keys, k)
 		if k.id != "" {
@@ -82,6 +87,33 @@ func ParseKeySet(jwks []byte) (*KeySet, error) {
 		return nil, fmt.Errorf("%w: JWKS has no usable signature key", ErrKeySet)
 	}
 	return ks, nil
+}
+
+// privateMembers are the JWK members that hold private or secret key
+// material (RFC 7518 §6.2.2, §6.3.2 and §6.4, RFC 8037 §2).
+var privateMembers = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// checkNoPrivate refuses a JWK that holds any private member, whatever its
+// value or key type. It reads the raw members rather than go-jose's result:
+// go-jose reads an RSA key without "d" as public however many of p, q and
+// the CRT values it carries (any of which factors the modulus), and skips
+// members a key type does not use. The error names the member, never its
+// value. A raw key that is not an object passes: the key parser refuses it.
+func checkNoPrivate(raw json.RawMessage) error {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	for _, name := range privateMembers {
+		if _, ok := m[name]; ok {
+			var meta struct {
+				Kid string `json:"kid"`
+			}
+			_ = json.Unmarshal(raw, &meta)
+			return fmt.Errorf("kid %q holds the private member %s", meta.Kid, name)
+		}
+	}
+	return nil
 }
 
 func parseVerificationKey(raw json.RawMessage) (*verificationKey, string, error) {
@@ -120,17 +152,13 @@ func parseVerificationKey(raw json.RawMessage) (*verificationKey, string, error)
 	return &verificationKey{id: meta.Kid, pub: pub, algs: algs}, meta.Kid, nil
 }
 
-// publicOf returns the public half of an asymmetric key, or nil.
+// publicOf returns k when it is an asymmetric public key, else nil: a
+// private key never becomes a verification key (checkNoPrivate refuses its
+// JWK first).
 func publicOf(k any) crypto.PublicKey {
 	switch k := k.(type) {
 	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
 		return k
-	case *ecdsa.PrivateKey:
-		return &k.PublicKey
-	case *rsa.PrivateKey:
-		return &k.PublicKey
-	case ed25519.PrivateKey:
-		return k.Public()
 	}
 	return nil
 }

@@ -200,6 +200,9 @@ func ParsePublishedKey(b []byte) (PublishedKey, error) {
 	if len(rec.JWK) == 0 || rec.JWK[0] != '{' {
 		return PublishedKey{}, fmt.Errorf("%w: no jwk object", ErrKeyRecord)
 	}
+	if err := checkNoPrivate(rec.JWK); err != nil {
+		return PublishedKey{}, fmt.Errorf("%w: jwk: %w", ErrKeyRecord, err)
+	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(rec.JWK); err != nil {
 		return PublishedKey{}, fmt.Errorf("%w: jwk: %v", ErrKeyRecord, err)

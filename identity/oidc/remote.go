@@ -138,6 +138,12 @@ func (r *remoteKeys) refresh(ctx context.Context, seen *cachedSet, kid string) (
 	}
 	r.lastAttempt = now
 	ks, err := r.fetch(ctx)
+	if errors.Is(err, ErrPrivateKey) {
+		// The issuer has published the power to sign: keys it served
+		// before may be the ones exposed, so the last good set goes too.
+		r.cur.Store(nil)
+		return nil, err
+	}
 	if err != nil {
 		// Keep serving the last good set for one more TTL while the issuer is
 		// unreachable; after that fail closed, so a key the issuer has
