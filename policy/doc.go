@@ -201,21 +201,35 @@
 //	            secret releases, builds, and the jobs whose certificates
 //	            signed an artifact or an attestation a deploy relies on);
 //	            matched without case and surrounding whitespace, and a
-//	            trigger in the input that is not a string is untrusted
+//	            trigger in the input that is not a string is untrusted;
+//	            add issue_comment, issues, discussion and
+//	            discussion_comment (the default branch, its secrets, for
+//	            anyone) if workflows on them build a pull request's code
 //
 // An allow-listed prefix covers a reference only at a boundary of its
 // parts: the reference is the prefix, the prefix ends with "/", ":" or
 // "@", or the reference continues it with one of them. "ghcr.io/acme"
 // covers "ghcr.io/acme/app@sha256:…" but not "ghcr.io/acme-evil/app";
 // "registry.example:5000" does not cover "registry.example:50001/app".
-// References are compared as written: a short name ("nginx") is not
-// expanded to "docker.io/library/nginx". A pipeline image, or a
-// Kubernetes container's or image volume's image, whose first
-// part Docker reads as a registry host (it holds a "." or ":", is
-// "localhost" or is not in lower case) is covered only by a prefix that
-// names that host whole: "alpine" covers "alpine:3.19@sha256:…" (a tag)
-// but not "alpine:5000/evil/app@sha256:…" (the registry at host alpine),
-// and "registry.example" does not cover "registry.example:5000/app".
+// Actions and orbs are compared as written. Images (a pipeline's, a
+// docker:// step's, a Kubernetes container's or image volume's) and the
+// image prefixes are compared as Docker reads them: a first part that
+// holds a "." or ":", is "localhost" or is not in lower case is the
+// registry host, else the image is on Docker Hub ("docker.io";
+// "index.docker.io" is the same host), and a Docker Hub name of one part
+// is an official image under "library/". So "alpine",
+// "library/alpine", "docker.io/library/alpine" and
+// "index.docker.io/library/alpine" are one entry, covering
+// "alpine:3.19@sha256:…" and "docker.io/library/alpine@sha256:…" but not
+// "alpine/git" (docker.io/alpine/git, another Docker Hub account's
+// namespace: allow one as "alpine/"); "docker.io/acme" is
+// docker.io/library/acme, a namespace "docker.io/acme/". A prefix covers
+// an image only if it names the image's registry host whole: "alpine"
+// does not cover "alpine:5000/evil/app@sha256:…" (the registry at host
+// alpine), "registry.example" (a host: a prefix of one part that Docker
+// would read as one) does not cover "registry.example:5000/app". Hosts
+// are otherwise compared as written: "GHCR.io", "ghcr.io." or
+// "ghcr.io:443" is not covered by "ghcr.io/acme".
 //
 // With no configuration every deploy and secret release is denied. Each
 // rule set has Rego tests (library/ztci/*_test.rego) that go test runs.

@@ -42,7 +42,16 @@ type LibraryConfig struct {
 	// workflow_run workflow the same way after a workflow a pull request
 	// from anyone started, commonly taking that run's artifacts. Nil:
 	// ["pull_request_target", "workflow_run"]; a non-nil empty list
-	// trusts every trigger. The egress proxy's allow-list reads its own
+	// trusts every trigger. Not in the default, and trusted on a protected
+	// ref: issue_comment, issues, discussion and discussion_comment, which
+	// GitHub also runs on the default branch with its secrets for anyone
+	// who may comment or open an issue (a public repository's: anyone).
+	// If a workflow on one builds, checks out or runs a pull request's code
+	// (a "/deploy" or "/test" comment command), list it: set
+	// ["pull_request_target", "workflow_run", "issue_comment", "issues",
+	// "discussion", "discussion_comment"]. pull_request_review and
+	// pull_request_review_comment run on the pull request's merge ref,
+	// which is not protected. The egress proxy's allow-list reads its own
 	// copy: pass this list to it too, with policy/egress's
 	// WithUntrustedTriggers, so that it does not allow a job these rules
 	// distrust to reach what its ref would.
@@ -165,10 +174,14 @@ type PipelineConfig struct {
 	// AllowedImages, AllowedActions and AllowedOrbs are prefixes of the
 	// images, actions and orbs a pipeline may use, matched at a boundary
 	// ("actions/checkout" covers "actions/checkout@<sha>", not
-	// "actions/checkout-evil@<sha>"; see the package documentation). An
-	// image whose first part names a registry host is covered only by a
-	// prefix naming that host whole: "alpine" does not cover
-	// "alpine:5000/evil/app". Empty: none.
+	// "actions/checkout-evil@<sha>"; see the package documentation).
+	// Images and their prefixes are compared as Docker reads them:
+	// "alpine", "library/alpine" and "docker.io/library/alpine" are one
+	// prefix, covering "alpine:3.20" but not "alpine/git" (another Docker
+	// Hub account's namespace: allow it as "alpine/"), and an image whose
+	// first part names a registry host is covered only by a prefix naming
+	// that host whole: "alpine" does not cover "alpine:5000/evil/app".
+	// Empty: none.
 	AllowedImages  []string
 	AllowedActions []string
 	AllowedOrbs    []string
@@ -232,10 +245,12 @@ type SecretGrant struct {
 type KubernetesConfig struct {
 	// AllowedImages are image prefixes containers and image volumes may
 	// use, matched at a boundary ("ghcr.io/acme" covers "ghcr.io/acme/app",
-	// not "ghcr.io/acme-evil/app"; see the package documentation); an image
-	// whose first part names a registry host is covered only by a prefix
-	// naming that host whole ("alpine" does not cover
-	// "alpine:5000/evil/app"). Empty: any image pinned by digest.
+	// not "ghcr.io/acme-evil/app"; see the package documentation), both
+	// read as Docker reads them ("alpine" is docker.io/library/alpine, and
+	// does not cover "alpine/git", another Docker Hub account's
+	// namespace); an image whose first part names a registry host is
+	// covered only by a prefix naming that host whole ("alpine" does not
+	// cover "alpine:5000/evil/app"). Empty: any image pinned by digest.
 	AllowedImages []string
 	// AllowedKinds are kinds accepted in addition to the workloads the
 	// rules judge and the kinds they know to be harmless (ConfigMap,

@@ -274,8 +274,8 @@ func TestReview16TerraformMessagesEscapeInput(t *testing.T) {
 // Docker reads as another registry's host ("alpine" covered
 // "alpine:5000/evil/app", the image evil/app at the registry on host
 // alpine, port 5000). A prefix covers a reference that names a registry
-// only when it names that registry whole; a reference with no registry
-// of its own is judged as before.
+// only when it names that registry whole. Both are compared as Docker
+// reads them since review 17 (TestReview17DockerHubShortNames).
 func TestReview16KubernetesImageRegistryHost(t *testing.T) {
 	t.Parallel()
 	const digest = "@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -302,7 +302,7 @@ func TestReview16KubernetesImageRegistryHost(t *testing.T) {
 		"alpine:443/library/alpine" + digest,
 		"registry.example:5000/app" + digest,
 		"Alpine/evil" + digest, // an upper-case first part is a host to Docker
-		"docker.io/library/alpine" + digest,
+		"alpine/evil" + digest, // docker.io/alpine/evil, not docker.io/library/alpine (review 17)
 	} {
 		wantDeny(t, e, "container "+img, pod(img, false), "kubernetes.image_not_allowed")
 		wantDeny(t, e, "image volume "+img, pod(img, true), "kubernetes.image_not_allowed")
@@ -318,6 +318,7 @@ func TestReview16KubernetesImageRegistryHost(t *testing.T) {
 		"registry.example/team/app" + digest,
 		"docker.io/library/busybox" + digest,
 		"docker.io/library/busybox:1.36" + digest,
+		"docker.io/library/alpine" + digest, // what "alpine" is to Docker (review 17)
 	} {
 		wantAllow(t, e, "container "+img, pod(img, false))
 		wantAllow(t, e, "image volume "+img, pod(img, true))

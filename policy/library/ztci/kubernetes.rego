@@ -24,7 +24,8 @@
 #   object with containers, initContainers or ephemeralContainers counts as
 #   a pod spec), so a CRD that embeds a pod template is judged too.
 #   Config (data.ztci.config.kubernetes): allowed_images (prefixes, matched
-#   at a "/", ":" or "@" boundary: lib.allowed_prefix; an image naming a
+#   at a "/", ":" or "@" boundary, images and prefixes read as Docker
+#   reads them, "alpine" not covering "alpine/git", and an image naming a
 #   registry host only by a prefix naming that host whole:
 #   lib.allowed_image; empty: any pinned image), allowed_kinds (kinds added
 #   to the harmless list).

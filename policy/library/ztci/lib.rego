@@ -19,7 +19,11 @@ config(section, key, def) := v if {
 # protected ref's name. A workflow_run workflow runs the same way after a
 # workflow a pull request from anyone started, and commonly takes that
 # run's artifacts or code: the two "pwn request" triggers of GitHub
-# Security Lab's advisory.
+# Security Lab's advisory. issue_comment, issues, discussion and
+# discussion_comment also run on the default branch with its secrets for
+# anyone, but run only the reviewed workflow unless it fetches a pull
+# request's code: they are not in the default (LibraryConfig's
+# UntrustedTriggers says when to list them).
 # null reads as unset, the default: only a non-null list (the empty one
 # included) says which triggers to distrust.
 untrusted_triggers := v if {
@@ -133,16 +137,6 @@ pinned_commit(ref) if {
 	regex.match(`^[^@]+@[a-f0-9]{40}$`, ref)
 }
 
-# image_name strips a "docker://" scheme and the digest or tag.
-image_name(ref) := name if {
-	r := trim_prefix(ref, "docker://")
-	no_digest := split(r, "@")[0]
-	parts := split(no_digest, "/")
-	last := parts[count(parts) - 1]
-	base := array.slice(parts, 0, count(parts) - 1)
-	name := concat("/", array.concat(base, [split(last, ":")[0]]))
-}
-
 # allowed_prefix: ref is a string that starts with one of the allow-listed
 # prefixes at a boundary of its parts: ref is the prefix, the prefix ends
 # with "/", ":" or "@", or the character after it in ref is one of them.
@@ -163,33 +157,86 @@ allowed_prefix(ref, prefixes) if {
 
 prefix_separators := {"/", ":", "@"}
 
-# allowed_image: ref, an image reference, is under one of the allow-listed
-# prefixes (allowed_prefix), and a prefix that covers it covers the
-# registry it names whole. Docker reads the first part of a reference
-# before a "/" as the registry's host when it holds a "." or ":", is
-# "localhost" or is not in lower case ("alpine:5000/evil/app" is the
-# registry at host alpine, port 5000; "alpine:3.19" the tag 3.19 of
-# docker.io/library/alpine): "alpine" covers "alpine:3.19@sha256:…" but
-# not "alpine:5000/evil/app@sha256:…", and "registry.example" does not
-# cover "registry.example:5000/app", another registry. A reference with
-# no registry of its own is Docker Hub's, as before.
+# allowed_image: ref, an image reference, is under one of the
+# allow-listed prefixes, both read as Docker reads a reference
+# (normal_image): Docker Hub's short names are compared in full, so
+# "alpine" (docker.io/library/alpine) covers "alpine:3.20@sha256:…",
+# "library/alpine", "docker.io/library/alpine" and
+# "index.docker.io/library/alpine@sha256:…", but not "alpine/git"
+# (docker.io/alpine/git, the namespace of Docker Hub's user alpine,
+# which anyone may have registered); "cimg/" covers "cimg/go:1.22", and
+# "docker.io/acme" is docker.io/library/acme, as Docker reads it (a
+# namespace is "docker.io/acme/"). The prefix matches at a boundary
+# (allowed_prefix) and names the reference's registry whole
+# (registry_covered): "alpine" does not cover "alpine:5000/evil/app@…",
+# the image evil/app at the registry on host alpine, port 5000, and
+# "registry.example" does not cover "registry.example:5000/app", another
+# registry. A registry is compared as spelled: "GHCR.io", "ghcr.io." or
+# "ghcr.io:443" is not "ghcr.io", and is not covered by a prefix naming
+# ghcr.io (only "index.docker.io" is read as "docker.io", as Docker does).
 allowed_image(ref, prefixes) if {
-	is_string(ref)
-	not image_registry(ref)
-	allowed_prefix(ref, prefixes)
+	n := normal_image(ref)
+	host := docker_host(split_image(ref)[0])
+	some p in prefixes
+	some np in image_prefixes(p)
+	registry_covered(np, host)
+	allowed_prefix(n, [np])
 }
 
-allowed_image(ref, prefixes) if {
+# normal_image is ref in full as Docker's reference parser
+# (ParseNormalizedNamed: splitDockerDomain) reads it: the registry host
+# (Docker Hub's, "docker.io", when ref names none; "index.docker.io" read
+# as "docker.io"), "/", and the path, under "library/" for a Docker Hub
+# name of one part. Tag and digest are kept as written.
+normal_image(ref) := concat("/", [h, hub_path(h, rest)]) if {
+	is_string(ref)
+	[host, rest] := split_image(ref)
+	h := docker_host(host)
+}
+
+# split_image is [registry host, the rest] of ref; the host is
+# "docker.io" for a reference that names none (image_registry).
+split_image(ref) := [host, substring(ref, count(host) + 1, -1)] if {
 	host := image_registry(ref)
-	some p in prefixes
+} else := ["docker.io", ref]
+
+docker_host(h) := "docker.io" if h == "index.docker.io"
+
+else := h
+
+# hub_path: a Docker Hub path of one part is an official image, under
+# "library/".
+hub_path(host, rest) := concat("/", ["library", rest]) if {
+	host == "docker.io"
+	not contains(rest, "/")
+}
+
+else := rest
+
+# image_prefixes are the readings of an allow-listed prefix p: p as an
+# image reference (normal_image: "alpine" is docker.io/library/alpine,
+# "cimg/" docker.io/cimg/), and, for a p of one part that Docker would
+# read as a registry host before a "/" ("registry.example",
+# "registry.example:5000", "localhost"), that host: every image on it.
+image_prefixes(p) := {np | named_prefix(p); np := normal_image(p)} | {np |
+	named_prefix(p)
+	not contains(p, "/")
+	registry_host(p)
+	np := docker_host(p)
+}
+
+named_prefix(p) if {
 	is_string(p)
-	registry_covered(p, host)
-	allowed_prefix(ref, [p])
+	p != ""
 }
 
 # image_registry is the registry host (and port) of an image reference
 # that names one, as Docker's reference parser (splitDockerDomain) reads
-# it; undefined for one of Docker Hub's ("alpine", "acme/app").
+# it: the part before the first "/" when it holds a "." or ":", is
+# "localhost" or is not in lower case ("alpine:5000/evil/app" is the
+# registry at host alpine, port 5000; "alpine:3.19" the tag 3.19 of
+# docker.io/library/alpine); undefined for one of Docker Hub's ("alpine",
+# "acme/app").
 image_registry(ref) := host if {
 	is_string(ref)
 	i := indexof(ref, "/")

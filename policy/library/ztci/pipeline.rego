@@ -15,8 +15,9 @@
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
 #   (prefixes, matched at a "/", ":" or "@" boundary: lib.allowed_prefix;
-#   an image naming a registry host only by a prefix naming that host
-#   whole: lib.allowed_image; empty denies all).
+#   images and image prefixes read as Docker reads them, "alpine" not
+#   covering "alpine/git", and an image naming a registry host only by a
+#   prefix naming that host whole: lib.allowed_image; empty denies all).
 #   Deny by default: a missing or malformed pipeline (not an object, no
 #   jobs, a job that is not an object or has no name, two jobs with one
 #   name, a job without a string type and environment, a list field that
@@ -399,8 +400,9 @@ allowed_ref(ref, prefixes) if {
 	not dot_segment(ref)
 }
 
-# image_allowed: an image is under an allow-listed prefix that covers the
-# registry it names whole (lib.allowed_image: "alpine" does not cover
+# image_allowed: an image is under an allow-listed prefix, both read as
+# Docker reads them, that covers the registry it names whole
+# (lib.allowed_image: "alpine" does not cover "alpine/git", nor
 # "alpine:5000/evil/app", the registry at host alpine) and stays there
 # (no "." or ".." segment, as allowed_ref).
 image_allowed(ref) if {
