@@ -50,15 +50,14 @@ func Binary(t testing.TB, env string) string {
 	return ""
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago,
+// chosen at random below the kernel's ephemeral range: a port the kernel
+// handed out for ":0" may be handed out again, to another test's listener
+// or to any outgoing connection, before the server the test starts on it
+// binds it (a TSA failed to start with "address already in use").
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return freePorts(t, 1)[0]
 }
 
 // Addr returns "127.0.0.1:port".
