@@ -396,7 +396,44 @@ func (c *CA) Certificate() *x509.Certificate {
 //
 // With [WithAudit], the certificate is returned only once the sink has
 // recorded it.
+//
+// Issue takes id as established: an email subject is certified as it is,
+// with no email_verified to check. To certify for a verified token, bound
+// by its validity, use [CA.IssueToken].
 func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identity) ([]*x509.Certificate, error) {
+	return c.issue(ctx, pub, id, grant{email: true})
+}
+
+// grant is what the token an issuance is for allows: a certificate valid
+// within [notBefore, notAfter] (a zero bound: none from a token), and an
+// email subject certified only when email is set.
+type grant struct {
+	notBefore, notAfter time.Time
+	email               bool
+}
+
+// IssueToken certifies pub for tok.Identity as [CA.Issue] does, for no
+// longer than the token is valid: NotAfter is the earliest of the
+// configured lifetime, the root's expiry and tok.Expiry, and NotBefore is
+// the time of issue, or the token's iat or nbf when later (never
+// backdated beyond X.509's rounding down to the second). A token without
+// an expiry, or one that leaves no whole second of validity, is refused
+// with [ErrTokenValidity]; there is no longer minimum, as the CA cannot
+// know how long a signer needs, and a longer certificate would outlive
+// the token. An email subject is certified only when tok.EmailVerified
+// ([ErrEmailUnverified] otherwise), as Fulcio requires of email issuers.
+func (c *CA) IssueToken(ctx context.Context, pub crypto.PublicKey, tok Token) ([]*x509.Certificate, error) {
+	if tok.Expiry.IsZero() {
+		return nil, fmt.Errorf("%w: the token has no expiry", ErrTokenValidity)
+	}
+	g := grant{notBefore: tok.IssuedAt, notAfter: tok.Expiry, email: tok.EmailVerified}
+	if tok.NotBefore.After(g.notBefore) {
+		g.notBefore = tok.NotBefore
+	}
+	return c.issue(ctx, pub, tok.Identity, g)
+}
+
+func (c *CA) issue(ctx context.Context, pub crypto.PublicKey, id identity.Identity, g grant) ([]*x509.Certificate, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -406,6 +443,9 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	tmpl, err := template(id, c.serverURL(id), c.domains[id.Issuer])
 	if err != nil {
 		return nil, err
+	}
+	if len(tmpl.EmailAddresses) > 0 && !g.email {
+		return nil, ErrEmailUnverified
 	}
 	c.mu.RLock()
 	key, root := c.key, c.root
@@ -424,10 +464,8 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	}
 	tmpl.SerialNumber = serial
 	tmpl.SubjectKeyId = skid
-	tmpl.NotBefore = now.UTC().Truncate(time.Second)
-	tmpl.NotAfter = now.Add(c.certValidity).UTC().Truncate(time.Second)
-	if tmpl.NotAfter.After(root.NotAfter) {
-		tmpl.NotAfter = root.NotAfter
+	if err := validity(tmpl, now, c.certValidity, root.NotAfter, g); err != nil {
+		return nil, err
 	}
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
@@ -447,6 +485,32 @@ func (c *CA) Issue(ctx context.Context, pub crypto.PublicKey, id identity.Identi
 	}
 	c.log.Debug("ca: issued certificate", "serial", leaf.SerialNumber.String(), "identity", id.ID(), "not_after", leaf.NotAfter)
 	return []*x509.Certificate{leaf}, nil
+}
+
+// validity sets the certificate's NotBefore and NotAfter: from now (or the
+// token's iat or nbf, when later) for ttl, never past the root's expiry or
+// the token's (g.notAfter). X.509 times are whole seconds: NotBefore is
+// rounded down, at most a second before its bound, and NotAfter down,
+// never past either. A window left empty is refused.
+func validity(t *x509.Certificate, now time.Time, ttl time.Duration, rootEnd time.Time, g grant) error {
+	start := now
+	if g.notBefore.After(start) {
+		start = g.notBefore
+	}
+	end := now.Add(ttl)
+	if end.After(rootEnd) {
+		end = rootEnd
+	}
+	if !g.notAfter.IsZero() && end.After(g.notAfter) {
+		end = g.notAfter
+	}
+	t.NotBefore = start.UTC().Truncate(time.Second)
+	t.NotAfter = end.UTC().Truncate(time.Second)
+	if !t.NotAfter.After(t.NotBefore) {
+		return fmt.Errorf("%w: no whole second from %s to %s", ErrTokenValidity,
+			start.UTC().Format(time.RFC3339Nano), end.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // issuedEvent describes an issued certificate: who it names and which one
@@ -660,15 +724,24 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 // Issuer issues certificates for one identity. It satisfies
 // attest.CertificateIssuer, so the CA plugs into attest.NewCASigner.
 type Issuer struct {
-	ca *CA
-	id identity.Identity
+	ca  *CA
+	id  identity.Identity
+	tok *Token // IssuerForToken: the token bounding each certificate
 }
 
 // IssuerFor returns an Issuer that certifies keys for id.
 func (c *CA) IssuerFor(id identity.Identity) *Issuer { return &Issuer{ca: c, id: id} }
 
-// IssueCertificate certifies pub for the Issuer's identity (see CA.Issue).
+// IssuerForToken returns an Issuer that certifies keys for tok's identity,
+// each certificate bounded by tok's validity (see [CA.IssueToken]).
+func (c *CA) IssuerForToken(tok Token) *Issuer { return &Issuer{ca: c, id: tok.Identity, tok: &tok} }
+
+// IssueCertificate certifies pub for the Issuer's identity (see CA.Issue),
+// or its token (see CA.IssueToken).
 func (i *Issuer) IssueCertificate(ctx context.Context, pub crypto.PublicKey) ([]*x509.Certificate, error) {
+	if i.tok != nil {
+		return i.ca.IssueToken(ctx, pub, *i.tok)
+	}
 	return i.ca.Issue(ctx, pub, i.id)
 }
 

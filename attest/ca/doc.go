@@ -16,7 +16,7 @@
 //
 //	c, _ := ca.New(ca.WithDir("/var/lib/ztci/ca"), ca.WithSubjectDomain(jobIssuer, "https://git.example.com"))
 //	signer, _ := attest.NewCASigner(c.IssuerFor(id), attest.WithEmbeddedTimestampAuthority(t.Handler()))
-//	srv := ca.NewServer(":8443", c.Handler(authenticator)) // optional: serve it as Fulcio
+//	srv := ca.NewServer(":8443", c.Handler(ca.OIDCAuthenticator(verifier))) // optional: serve it as Fulcio
 //	go srv.ListenAndServeTLS(certFile, keyFile)
 //
 // Security contract: a URI subject is certified only on the subject domain
@@ -32,6 +32,25 @@
 // (ErrExpired, ErrNotYetValid); a certificate never outlives its root. The
 // HTTP handler issues only to a caller whose token the Authenticator
 // accepts and who proves possession of the key; it never echoes the token.
+//
+// A certificate for a token ([CA.IssueToken], [CA.IssuerForToken], and the
+// handler over a [TokenAuthenticator] such as [OIDCAuthenticator]) never
+// outlives it: NotAfter is the earliest of the token's exp, the configured
+// lifetime and the root's expiry. NotBefore is the time of issue, never
+// backdated (only rounded down to the whole second X.509 holds), and
+// never before the token's iat or nbf: a token from an issuer whose clock
+// runs ahead, accepted within the verifier's leeway, gives a certificate
+// valid from its iat. A token without an exp, or one leaving less than a
+// whole second, is refused (ErrTokenValidity); there is no longer
+// minimum, as the CA cannot know how long a signer needs and a longer
+// certificate would outlive the token. An email subject is certified for
+// a token only when its issuer verified it (its email claim is the
+// subject and email_verified is true, as Fulcio requires of email
+// issuers; ErrEmailUnverified otherwise): an address accepted by its shape
+// names whoever the issuer let write it. The handler over a plain
+// Authenticator, which reports neither, bounds certificates by
+// [WithCertValidity] alone and certifies no email subject. [CA.Issue]
+// certifies the identity it is given as established by its caller.
 // It refuses unread a body declared as anything but application/json (415)
 // or as longer than 64 KiB, reads at most 64 KiB within [BodyTimeout] (408
 // after it, and the connection closed) and bounds the rest of the work by

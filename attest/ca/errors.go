@@ -34,6 +34,13 @@ var (
 	// host are not those of the subject domain configured for its issuer
 	// ([WithSubjectDomain]), or no domain is configured for that issuer.
 	ErrSubjectDomain = fmt.Errorf("%w: subject outside its issuer's subject domain", ErrIdentity)
+	// ErrEmailUnverified: the identity's subject is an email address that
+	// its token does not say is verified ([Token].EmailVerified), or that
+	// a plain [Authenticator], which cannot say so, authenticated.
+	ErrEmailUnverified = fmt.Errorf("%w: email subject not verified by its issuer", ErrIdentity)
+	// ErrTokenValidity: the token gives no expiry, or leaves no whole
+	// second in which a certificate could be valid (see [CA.IssueToken]).
+	ErrTokenValidity = fmt.Errorf("%w: the token's validity leaves no certificate lifetime", ErrInvalidRequest)
 	// ErrProofOfPossession: the signing-certificate request's proof of
 	// possession does not verify with its public key.
 	ErrProofOfPossession = fmt.Errorf("%w: proof of possession does not verify", ErrInvalidRequest)

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/internal/httpsrv"
 	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/strictjson"
@@ -42,6 +44,81 @@ type AuthenticatorFunc func(ctx context.Context, token string) (identity.Identit
 // Authenticate calls f.
 func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (identity.Identity, error) {
 	return f(ctx, token)
+}
+
+// Token is what an authenticator established from a verified OIDC token:
+// the identity to certify and what bounds its certificate.
+type Token struct {
+	Identity identity.Identity
+	// Expiry is the token's exp: no certificate is valid after it. A
+	// Token without one is refused ([ErrTokenValidity]).
+	Expiry time.Time
+	// IssuedAt and NotBefore are the token's iat and nbf, zero when
+	// absent: no certificate is valid before either.
+	IssuedAt, NotBefore time.Time
+	// EmailVerified says the token's issuer verified the email address
+	// that is Identity.Subject (its email claim is the subject and its
+	// email_verified claim true). An email subject is certified only with
+	// it, as Fulcio requires of email issuers: an address accepted by its
+	// shape alone names whoever the issuer let write it.
+	EmailVerified bool
+}
+
+// TokenAuthenticator is an [Authenticator] that also returns what bounds
+// the certificate: the token's validity and whether its email is
+// verified. [CA.Handler] calls AuthenticateToken when its Authenticator
+// implements it, and issues with [CA.IssueToken]. [OIDCAuthenticator]
+// makes one of an *oidc.Verifier.
+type TokenAuthenticator interface {
+	Authenticator
+	AuthenticateToken(ctx context.Context, token string) (Token, error)
+}
+
+// TokenVerifier verifies an OIDC token and returns what it established.
+// *oidc.Verifier implements it.
+type TokenVerifier interface {
+	VerifyToken(ctx context.Context, raw string) (*oidc.Verified, error)
+}
+
+// OIDCAuthenticator returns a [TokenAuthenticator] that verifies tokens
+// with v: the Token carries the verified token's exp, iat and nbf, and
+// EmailVerified is true only when its email claim is its subject and its
+// email_verified claim is true (a JSON true, or the string "true", which
+// some issuers send).
+func OIDCAuthenticator(v TokenVerifier) TokenAuthenticator { return oidcAuth{v} }
+
+type oidcAuth struct{ v TokenVerifier }
+
+func (a oidcAuth) Authenticate(ctx context.Context, token string) (identity.Identity, error) {
+	t, err := a.AuthenticateToken(ctx, token)
+	return t.Identity, err
+}
+
+func (a oidcAuth) AuthenticateToken(ctx context.Context, token string) (Token, error) {
+	v, err := a.v.VerifyToken(ctx, token)
+	if err != nil {
+		return Token{}, err
+	}
+	if v == nil {
+		return Token{}, errors.New("ca: the verifier returned no result")
+	}
+	t := Token{Identity: v.Identity, Expiry: v.Expiry, IssuedAt: v.IssuedAt}
+	if x, present := v.Raw["nbf"]; present {
+		nbf, ok := x.(float64)
+		if !ok || math.IsNaN(nbf) || nbf < 0 || nbf > 1<<40 {
+			return Token{}, errors.New("ca: the token's nbf is not a NumericDate")
+		}
+		sec, frac := math.Modf(nbf)
+		t.NotBefore = time.Unix(int64(sec), int64(frac*1e9))
+	}
+	email, _ := v.Raw["email"].(string)
+	switch ev := v.Raw["email_verified"].(type) {
+	case bool:
+		t.EmailVerified = ev && email == v.Identity.Subject
+	case string:
+		t.EmailVerified = ev == "true" && email == v.Identity.Subject
+	}
+	return t, nil
 }
 
 // maxRequest bounds a signing-certificate request body.
@@ -72,6 +149,13 @@ const (
 // Tokens are checked by auth; the proof of possession must verify over the
 // authenticated identity's Subject (or SPIFFE ID). Errors are reported as
 // JSON {"code", "message"} without echoing the token.
+//
+// When auth is a [TokenAuthenticator] (see [OIDCAuthenticator]) each
+// certificate is issued with [CA.IssueToken]: never valid after the
+// token's exp nor before its iat or nbf, and an email subject only when
+// the token's issuer verified it. A plain Authenticator tells the CA
+// neither: its certificates are bounded by [WithCertValidity] alone, and
+// an email subject is refused ([ErrEmailUnverified]).
 //
 // A signing-certificate request declared as anything but application/json
 // (charset utf-8 at most, no content coding) is refused with 415 unread; a
@@ -256,10 +340,20 @@ func (c *CA) signingCert(r *http.Request, body []byte, auth Authenticator) ([]*x
 	if token == "" {
 		return nil, fmt.Errorf("%w: no token", ErrUnauthenticated)
 	}
-	id, err := auth.Authenticate(r.Context(), token)
+	var (
+		tok Token
+		err error
+	)
+	ta, bounded := auth.(TokenAuthenticator)
+	if bounded {
+		tok, err = ta.AuthenticateToken(r.Context(), token)
+	} else {
+		tok.Identity, err = auth.Authenticate(r.Context(), token)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
+	id := tok.Identity
 	var pub crypto.PublicKey
 	if req.CertificateSigningRequest != "" {
 		pub, err = csrKey(req.CertificateSigningRequest)
@@ -269,7 +363,13 @@ func (c *CA) signingCert(r *http.Request, body []byte, auth Authenticator) ([]*x
 	if err != nil {
 		return nil, err
 	}
-	return c.Issue(r.Context(), pub, id)
+	if bounded {
+		return c.IssueToken(r.Context(), pub, tok)
+	}
+	// A plain Authenticator says nothing of the token's validity or of
+	// its email: the certificate is bounded by the CA's lifetime only,
+	// and an email subject is refused.
+	return c.issue(r.Context(), pub, id, grant{})
 }
 
 func csrKey(b64 string) (crypto.PublicKey, error) {

@@ -493,7 +493,7 @@ func (e *env) newSigner(ctx context.Context, job jobRun) (attest.Signer, error) 
 		})
 		return attest.NewFulcioSigner(u, tokens, opts...)
 	}
-	return attest.NewCASigner(e.ca.IssuerFor(job.identity), opts...)
+	return attest.NewCASigner(e.ca.IssuerForToken(job.token), opts...)
 }
 
 func (e *env) close() error {

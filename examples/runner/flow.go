@@ -25,6 +25,7 @@ import (
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/attest/attach"
+	"github.com/ztci/ztci/attest/ca"
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/attest/secretsprov"
 	"github.com/ztci/ztci/audit"
@@ -184,6 +185,7 @@ type jobRun struct {
 	commit   string
 	claims   identity.Claims
 	identity identity.Identity
+	token    ca.Token // the verified job token, which bounds its certificates
 	log      *secrets.RedactWriter
 	sum      *JobSummary
 }
@@ -316,11 +318,14 @@ func (e *env) runJob(ctx context.Context, p *progress, spec jobSpec) (*JobSummar
 	}
 	ctx, endJob := context.WithDeadline(ctx, deadline)
 	defer endJob()
-	id, err := e.tokens.Verify(ctx, tok.Reveal())
+	// Verified as the CA reads it: the job's certificates are then valid
+	// no longer than this token.
+	verified, err := ca.OIDCAuthenticator(e.tokens).AuthenticateToken(ctx, tok.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("verify job token: %w", err)
 	}
-	j.identity = id
+	id := verified.Identity
+	j.identity, j.token = id, verified
 	j.sum.Identity = id.ID()
 	p.okf("job token %s (jti %s) verified → %s, ref %s", tok, tok.ID(), id.ID(), id.Claims.Ref)
 	sid, expires, err := e.svid(ctx, j)

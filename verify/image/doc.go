@@ -168,6 +168,16 @@
 //     signature and key); the RFC 3161 annotation as a signed timestamp.
 //     A missing or malformed annotation is a [*LegacyAnnotationError]; a
 //     layer of another media type is [ErrLegacyFormat].
+//   - Errors about a legacy layer never repeat what its signer or the
+//     registry wrote: a payload, envelope, statement or annotation that is
+//     not the JSON it should be is described by the kind of the problem
+//     and its byte offset (never a member name or literal); a
+//     critical.type, digest or payloadType that is not the one expected,
+//     by its length; other images a statement names, by their count; a
+//     layer's media type and a docker-reference, clipped and quoted with
+//     their control characters escaped. A payload may carry anything,
+//     secrets or terminal escapes among it, and these errors reach logs
+//     and audit events.
 //   - Rekor entries sigstore-go cannot check are refused, not skipped:
 //     cosign v1/v2 attestations logged as "intoto" 0.0.1 entries fail
 //     (hashedrekord 0.0.1, dsse 0.0.1 and intoto 0.0.2 verify). Cosign v2

@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
+	"strconv"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -18,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
@@ -197,7 +200,7 @@ func ConvertLegacy(layer v1.Descriptor, content []byte, img v1.Hash) (*LegacyBun
 		b.Content = &protobundle.Bundle_DsseEnvelope{DsseEnvelope: env}
 		lb.Artifact = img
 	default:
-		return nil, fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, layer.Digest, layer.MediaType)
+		return nil, fmt.Errorf("%w: layer %s has media type %s", ErrLegacyFormat, layer.Digest, quoteType(string(layer.MediaType)))
 	}
 	vm, err := verificationMaterial(layer.Annotations)
 	if err != nil {
@@ -269,7 +272,7 @@ func verificationMaterial(ann map[string]string) (*protobundle.VerificationMater
 	if s, ok := ann[AnnotationBundle]; ok {
 		tle, err := cosignfmt.ParseRekorBundle([]byte(s))
 		if err != nil {
-			return nil, &LegacyAnnotationError{Annotation: AnnotationBundle, Reason: err.Error()}
+			return nil, &LegacyAnnotationError{Annotation: AnnotationBundle, Reason: reason(err)}
 		}
 		entries = []*protorekor.TransparencyLogEntry{tle}
 	}
@@ -307,7 +310,7 @@ func annotationCerts(ann map[string]string, key string, max int) ([][]byte, erro
 	}
 	out, err := cosignfmt.ParseCertificates([]byte(s), max)
 	if err != nil {
-		return nil, &LegacyAnnotationError{Annotation: key, Reason: err.Error()}
+		return nil, &LegacyAnnotationError{Annotation: key, Reason: reason(err)}
 	}
 	return out, nil
 }
@@ -319,7 +322,7 @@ func parseTimestamp(s string) ([]byte, error) {
 		SignedRFC3161Timestamp []byte `json:"SignedRFC3161Timestamp"`
 	}
 	if err := cosignfmt.StrictDecode([]byte(s), &ts, []string{"SignedRFC3161Timestamp"}); err != nil {
-		return nil, &LegacyAnnotationError{Annotation: AnnotationRFC3161Timestamp, Reason: err.Error()}
+		return nil, &LegacyAnnotationError{Annotation: AnnotationRFC3161Timestamp, Reason: jsonProblem(err)}
 	}
 	if len(ts.SignedRFC3161Timestamp) == 0 {
 		return nil, &LegacyAnnotationError{Annotation: AnnotationRFC3161Timestamp, Reason: "no SignedRFC3161Timestamp"}
@@ -344,13 +347,13 @@ var envelopeNames = []string{"payloadType", "payload", "signatures", "keyid", "s
 func parseEnvelope(b []byte) (*protodsse.Envelope, error) {
 	var e envelope
 	if err := cosignfmt.StrictDecode(b, &e, envelopeNames); err != nil {
-		return nil, &LegacyPayloadError{Check: "json", Got: err.Error()}
+		return nil, &LegacyPayloadError{Check: "json", Got: jsonProblem(err)}
 	}
 	switch {
 	case e.PayloadType == nil || e.Payload == nil:
 		return nil, &LegacyPayloadError{Check: "envelope", Got: "payloadType or payload missing"}
 	case *e.PayloadType != attest.PayloadType:
-		return nil, &LegacyPayloadError{Check: "payloadType", Want: attest.PayloadType, Got: *e.PayloadType}
+		return nil, &LegacyPayloadError{Check: "payloadType", Want: attest.PayloadType, Got: otherText(len(*e.PayloadType))}
 	case len(e.Signatures) != 1 || e.Signatures[0].Sig == nil:
 		return nil, &LegacyPayloadError{Check: "signatures", Want: "1", Got: fmt.Sprint(len(e.Signatures))}
 	}
@@ -373,19 +376,86 @@ func parseEnvelope(b []byte) (*protodsse.Envelope, error) {
 func checkSubject(payload []byte, img v1.Hash) error {
 	st, err := attest.ParseStatement(payload)
 	if err != nil {
-		return &LegacyPayloadError{Check: "statement", Got: err.Error()}
+		return &LegacyPayloadError{Check: "statement", Got: statementProblem(err)}
 	}
-	var got []string
+	others := 0
 	for _, s := range st.Subject {
 		if d, ok := s.Digest["sha256"]; ok {
 			if d == img.Hex {
 				return nil
 			}
-			got = append(got, "sha256:"+d)
+			others++
 		}
 	}
-	slices.Sort(got)
-	return &LegacyPayloadError{Check: "subject", Want: img.String(), Got: fmt.Sprint(got)}
+	// Counted, not listed: a statement may name thousands of subjects.
+	return &LegacyPayloadError{Check: "subject", Want: img.String(), Got: fmt.Sprintf("%d other sha256 subject(s)", others)}
+}
+
+// statementProblems are the refusals of attest.ParseStatement, most
+// specific first, whose messages are attest's own words.
+var statementProblems = []error{
+	attest.ErrStatementType, attest.ErrSubjectRequired, attest.ErrDigestRequired,
+	attest.ErrPredicateTypeRequired, attest.ErrPredicateRequired, attest.ErrMalformedJSON,
+	attest.ErrTooLarge, attest.ErrDigestEncoding, attest.ErrDigestLength, attest.ErrUnknownAlgorithm,
+	attest.ErrInvalidDigest, attest.ErrInvalidStatement,
+}
+
+// statementProblem names the kind of an in-toto statement's refusal:
+// attest.ParseStatement's messages may quote the statement's members (a
+// _type, a predicateType), which the signer wrote.
+func statementProblem(err error) string {
+	for _, p := range statementProblems {
+		if errors.Is(err, p) {
+			return p.Error()
+		}
+	}
+	return "not an in-toto statement"
+}
+
+// maxReason bounds the text of a *LegacyAnnotationError's Reason.
+const maxReason = 160
+
+// reason is why an annotation was refused, said without the annotation's
+// text: a JSON problem by its kind and offset; cosignfmt's own words up to
+// the first quote, where its messages quote the input (a PEM block's
+// type, a repeated member of the entry body); anything else not short
+// printable ASCII, clipped and quoted.
+func reason(err error) string {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	msg := err.Error()
+	if errors.As(err, &se) || errors.As(err, &te) || strings.HasPrefix(msg, "json: ") {
+		return jsonProblem(err)
+	}
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		msg = msg[:i] + "(the annotation's text withheld)"
+	}
+	if len(msg) <= maxReason && printableASCII(msg) {
+		return msg
+	}
+	return strconv.Quote(clip.String(msg, maxReason))
+}
+
+// printableASCII reports whether s holds only printable ASCII and spaces.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// maxTypeQuote bounds a media type quoted in an error: the registry wrote
+// it, as long as it liked.
+const maxTypeQuote = 128
+
+// quoteType quotes a media type or artifact type the registry wrote,
+// clipped and with its control characters escaped.
+func quoteType(t string) string {
+	return strconv.Quote(clip.String(t, maxTypeQuote))
 }
 
 // LegacyAnnotationError reports a cosign legacy layer annotation that is

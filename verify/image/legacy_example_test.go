@@ -32,5 +32,5 @@ func ExampleConvertLegacy() {
 	fmt.Println(err)
 	// Output:
 	// cosign-legacy-sig signs sha256:8fdb022f05d952fdf3d160f6ebddb2de9167e3075d86f3437e10fe742562b773
-	// image: cosign legacy payload: critical.image.docker-manifest-digest is "sha256:2f0249ebb962c1281b791aafe68ec39caa2751eecad1c6a5042cbdc43548d764", want "sha256:e50f88df1b11f94627e35bed9f34214392363508a2b07146d0a94516da97e4c0"
+	// image: cosign legacy payload: critical.image.docker-manifest-digest is sha256:2f0249ebb962c1281b791aafe68ec39caa2751eecad1c6a5042cbdc43548d764, want "sha256:e50f88df1b11f94627e35bed9f34214392363508a2b07146d0a94516da97e4c0"
 }

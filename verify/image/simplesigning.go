@@ -3,8 +3,11 @@ package image
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,7 +57,7 @@ var simpleSigningNames = []string{"critical", "identity", "docker-reference", "i
 // Every error is a *LegacyPayloadError.
 func parseSimpleSigning(b []byte) (*simpleSigning, error) {
 	if err := strictjson.Check(b, simpleSigningNames...); err != nil {
-		return nil, &LegacyPayloadError{Check: "json", Got: err.Error()}
+		return nil, &LegacyPayloadError{Check: "json", Got: jsonProblem(err)}
 	}
 	var p struct {
 		Critical *struct {
@@ -71,7 +74,7 @@ func parseSimpleSigning(b []byte) (*simpleSigning, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return nil, &LegacyPayloadError{Check: "json", Got: err.Error()}
+		return nil, &LegacyPayloadError{Check: "json", Got: jsonProblem(err)}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &LegacyPayloadError{Check: "json", Got: "data after the payload object"}
@@ -83,13 +86,13 @@ func parseSimpleSigning(b []byte) (*simpleSigning, error) {
 	case c.Type == nil:
 		return nil, &LegacyPayloadError{Check: "critical.type", Want: cosignSignatureType, Got: "missing"}
 	case *c.Type != cosignSignatureType:
-		return nil, &LegacyPayloadError{Check: "critical.type", Want: cosignSignatureType, Got: *c.Type}
+		return nil, &LegacyPayloadError{Check: "critical.type", Want: cosignSignatureType, Got: otherText(len(*c.Type))}
 	case c.Image == nil || c.Image.DockerManifestDigest == nil:
 		return nil, &LegacyPayloadError{Check: "critical.image.docker-manifest-digest", Got: "missing"}
 	}
 	h, err := v1.NewHash(*c.Image.DockerManifestDigest)
 	if err != nil || h.Algorithm != "sha256" || h.String() != *c.Image.DockerManifestDigest {
-		return nil, &LegacyPayloadError{Check: "critical.image.docker-manifest-digest", Want: "sha256:<64 lowercase hex digits>", Got: *c.Image.DockerManifestDigest}
+		return nil, &LegacyPayloadError{Check: "critical.image.docker-manifest-digest", Want: "sha256:<64 lowercase hex digits>", Got: otherText(len(*c.Image.DockerManifestDigest))}
 	}
 	s := &simpleSigning{Type: *c.Type, Digest: h}
 	if c.Identity != nil && c.Identity.DockerReference != nil {
@@ -117,7 +120,7 @@ func matchDockerReference(ref string, repo name.Repository) error {
 		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: "not an image reference"}
 	}
 	if got := r.Context().Name(); got != repo.Name() {
-		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: clip.String(got, maxReferenceQuote)}
+		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: strconv.Quote(clip.String(got, maxReferenceQuote))}
 	}
 	return nil
 }
@@ -127,6 +130,13 @@ func matchDockerReference(ref string, repo name.Repository) error {
 // claims: Check names the failed check (e.g. "critical.type",
 // "critical.image.docker-manifest-digest", "subject", "payloadType",
 // "json"). It matches ErrLegacyPayload and ErrAttestation.
+//
+// Got describes what was found without repeating what the signer wrote: a
+// digest in its canonical form, a count, a kind of JSON error and its byte
+// offset, a value's length ("another value of 40 bytes"), or a normalised
+// image reference quoted and clipped. The payload may carry anything, a
+// secret or terminal escapes among it, and errors reach logs and audit
+// events.
 type LegacyPayloadError struct {
 	Check string
 	Want  string
@@ -137,7 +147,43 @@ func (e *LegacyPayloadError) Error() string {
 	if e.Want == "" {
 		return fmt.Sprintf("image: cosign legacy payload: %s: %s", e.Check, e.Got)
 	}
-	return fmt.Sprintf("image: cosign legacy payload: %s is %q, want %q", e.Check, e.Got, e.Want)
+	return fmt.Sprintf("image: cosign legacy payload: %s is %s, want %q", e.Check, e.Got, e.Want)
+}
+
+// otherText stands for a value the signer or the registry wrote, in an
+// error that must say it is not the one expected without repeating it.
+func otherText(n int) string {
+	return fmt.Sprintf("another value of %d bytes", n)
+}
+
+// jsonProblem says why a payload, envelope or annotation is not the JSON
+// it should be by the kind of the problem and its byte offset: the
+// messages of encoding/json and strictjson quote member names and
+// literals (an unknown member's name as written, control characters
+// included).
+func jsonProblem(err error) string {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+		me *strictjson.MemberError
+	)
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("not JSON: syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("a member of the wrong JSON type at byte %d", te.Offset)
+	case errors.As(err, &me):
+		return "a member named twice, or a known member's name in another case"
+	case errors.Is(err, strictjson.ErrNotUnicode):
+		return "a string that is not Unicode"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "not JSON: truncated"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "an unknown member"
+	case err.Error() == "data after the JSON object": // cosignfmt.StrictDecode
+		return err.Error()
+	}
+	return "not the JSON object expected"
 }
 
 // Is matches ErrLegacyPayload and ErrAttestation.

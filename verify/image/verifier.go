@@ -483,7 +483,7 @@ func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, 
 	case ll.Layer.MediaType == MediaTypeDSSE:
 		a.Format = FormatCosignLegacyAtt
 	default: // no format this package reads
-		a.Err = fmt.Errorf("%w: layer %s has media type %q", ErrLegacyFormat, ll.Layer.Digest, ll.Layer.MediaType)
+		a.Err = fmt.Errorf("%w: layer %s has media type %s", ErrLegacyFormat, ll.Layer.Digest, quoteType(string(ll.Layer.MediaType)))
 		return a, nil
 	}
 	b, err := v.c.GetBlob(ctx, repo, ll.Layer, MaxBundleSize, "cosign legacy layer")
