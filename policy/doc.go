@@ -272,8 +272,11 @@
 //     source, and "gitlab.com/acme/app" or "github.com/evil/app" never
 //     match it. A scan's counts must be non-negative numbers; a scan
 //     that counts fewer criticals than it lists counts the listed ones,
-//     and (with deny_severity) one that counts more findings of a severity
-//     than it lists is denied. Every credential of a secrets provenance
+//     one that counts more counts those it does not list beside every
+//     listed finding counted as critical (a VEX statement lifting a listed
+//     "unknown" finding does not lift an unlisted critical), and (with
+//     deny_severity) one that counts more findings of a severity than it
+//     lists is denied. Every credential of a secrets provenance
 //     needs string lease_id, secret and backend. Every attestation of a SLSA
 //     provenance type, or with a provenance summary, is judged for builder,
 //     source, source ref and trigger, listed type or not; the repository and
@@ -393,7 +396,11 @@
 //     allow-list entry, and a local "./" action with such a segment is
 //     judged as remote; an action's commit and an orb's version are the
 //     whole ref after its only "@"
-//     ("actions/checkout@main@<sha>" is the branch "main@<sha>" to act).
+//     ("actions/checkout@main@<sha>" is the branch "main@<sha>" to act),
+//     of a name that is printable ASCII without "%", "?" or "#": a URL's
+//     query or fragment is not a pin (".../ci.yml?p=@<sha>" fetches
+//     whatever ci.yml says today), and a percent-escape decodes to what
+//     the rules did not read ("%40" an "@", "%2e%2e" a ".." segment).
 //     A pipeline-level unit (uses: an orb, a GitLab include or component)
 //     is pinned by a commit SHA, or, on CircleCI (platform "circleci"),
 //     by an exact orb version, which the orb registry never publishes

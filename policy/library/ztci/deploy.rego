@@ -452,12 +452,19 @@ violations contains v if {
 	}
 }
 
-# critical_count: the scan's critical count, or the number of findings it
-# lists as critical or of a severity the rules do not recognise
-# (critical_rank, deploy_vuln.rego) if that is more: a summary that counts
-# 0 but lists a critical finding does not hide it, nor does a finding
-# whose severity is "unknown", "Critical " or a bare CVSS score.
-critical_count(att) := max([att.scan.critical, count([f | some f in findings(att); finding_rank(f) >= critical_rank])])
+# critical_count: the findings the scan lists as critical or of a
+# severity the rules do not recognise (critical_rank, deploy_vuln.rego),
+# plus the criticals it counts but does not list as critical: a summary
+# that counts 0 but lists a critical finding does not hide it, nor does a
+# finding whose severity is "unknown", "Critical " or a bare CVSS score.
+# A listed finding of another severity is not one the critical count
+# counted: a scan counting one critical that lists only an "unknown"
+# finding has two, and a VEX statement lifting the "unknown" one leaves
+# the unlisted critical, which nothing can lift.
+critical_count(att) := listed + unlisted if {
+	listed := count([f | some f in findings(att); finding_rank(f) >= critical_rank])
+	unlisted := max([0, att.scan.critical - count([f | some f in findings(att); severity(f) == "critical"])])
+}
 
 # A scan older than max_scan_age_seconds, or that does not say when it was
 # made, proves nothing about today's vulnerabilities.

@@ -129,12 +129,29 @@ pinned_digest(ref) if {
 }
 
 # pinned_commit: an action reference pinned to a full commit SHA, the
-# whole ref after its only "@". act (Gitea and Forgejo Actions) reads
-# the ref as everything after the first "@": "actions/checkout@main@<sha>"
-# is the branch "main@<sha>", which moves.
+# whole ref after its only "@", of a plain name (plain_ref_name). act
+# (Gitea and Forgejo Actions) reads the ref as everything after the first
+# "@": "actions/checkout@main@<sha>" is the branch "main@<sha>", which
+# moves.
 pinned_commit(ref) if {
 	is_string(ref)
 	regex.match(`^[^@]+@[a-f0-9]{40}$`, ref)
+	plain_ref_name(ref)
+}
+
+# plain_ref_name: the name before ref's first "@" is printable ASCII
+# without "%", "?" or "#". Where a name is, or becomes, a URL (a GitLab
+# remote include, a Gitea action "https://host/owner/repo@<ref>"), what
+# follows "?" or "#" is the query or fragment, which the server ignores:
+# ".../-/raw/main/ci.yml?p=@<sha>" fetches main's ci.yml, whatever it says
+# today, and "@<sha>" pins nothing. A percent-escape decodes to what the
+# rules did not read ("%40" an "@", "%2e%2e" a ".." segment), and
+# whitespace, controls and other characters no forge allows in an owner,
+# repository or orb name are not a name the rules can place. A reference
+# whose name is not plain is not pinned.
+plain_ref_name(ref) if {
+	is_string(ref)
+	not regex.match(`[^\x21-\x7e]|[%?#]`, split(ref, "@")[0])
 }
 
 # allowed_prefix: ref is a string that starts with one of the allow-listed

@@ -6,11 +6,11 @@
 #   every production deploy, only pinned and allow-listed images (a step's
 #   "docker://" uses included), actions and orbs (no "." or ".." path
 #   segment; a local "./" action may not leave the repository; a pin is
-#   the whole ref after the only "@"; a pipeline-level unit, an orb or a
-#   GitLab include, is pinned by a commit SHA, or on CircleCI by an exact
-#   orb version), no step calling a reusable
-#   workflow (pipeline.workflow_unjudged), and no privileged jobs or
-#   steps.
+#   the whole ref after the only "@", of a name that is printable ASCII
+#   without "%", "?" or "#" (lib.plain_ref_name); a pipeline-level unit,
+#   an orb or a GitLab include, is pinned by a commit SHA, or on CircleCI
+#   by an exact orb version), no step calling a reusable workflow
+#   (pipeline.workflow_unjudged), and no privileged jobs or steps.
 #   Config (data.ztci.config.pipeline): production_environments
 #   (["production"]), protected_branches (["main"]), approval_jobs ([]: any
 #   job of type "approval"), allowed_images, allowed_actions, allowed_orbs
@@ -442,6 +442,7 @@ unit_pinned(u) if lib.pinned_commit(u)
 unit_pinned(u) if {
 	on_circleci
 	regex.match(`^[^@]+@[0-9]+\.[0-9]+\.[0-9]+$`, u)
+	lib.plain_ref_name(u)
 }
 
 on_circleci if {
