@@ -6,13 +6,14 @@ var claimNames = [...]string{
 	"platform", "repository", "repository_id", "repository_owner_id", "ref",
 	"ref_protected", "commit", "workflow", "workflow_ref", "job", "run_id",
 	"run_attempt", "event", "actor", "runner", "environment",
+	"environment_protected",
 }
 
 // ClaimNames returns the names [Claims.Get] accepts.
 func ClaimNames() []string { return append([]string(nil), claimNames[:]...) }
 
 // Get returns the claim with the given JSON name ("repository", "ref", ...),
-// "true"/"" for ref_protected, and "" for an unknown name or an empty claim.
+// "true"/"" for ref_protected and environment_protected, and "" for an unknown name or an empty claim.
 // It does not allocate.
 func (c Claims) Get(name string) string {
 	switch name {
@@ -51,6 +52,11 @@ func (c Claims) Get(name string) string {
 		return c.Runner
 	case "environment":
 		return c.Environment
+	case "environment_protected":
+		if c.EnvironmentProtected {
+			return "true"
+		}
+		return ""
 	default:
 		return ""
 	}

@@ -43,7 +43,9 @@ type Claims struct {
 	// Ref is the full git ref, e.g. "refs/heads/main". Empty where the
 	// platform names no ref of the repository: a GitLab merge request
 	// pipeline, whose ref claims name its source branch (a fork's,
-	// perhaps) as the project's own, or a Buildkite build whose branch
+	// perhaps) as the project's own, a GitLab child pipeline on a ref
+	// GitLab does not say is protected (its parent may be such a
+	// pipeline), or a Buildkite build whose branch
 	// git could not name, a fork's "<owner>:<branch>" (see identity/claims).
 	Ref string `json:"ref,omitempty"`
 	// RefProtected reports whether the platform says the ref is protected.
@@ -54,7 +56,7 @@ type Claims struct {
 	Workflow string `json:"workflow,omitempty"`
 	// WorkflowRef pins the workflow definition, e.g. "org/repo/.github/workflows/x.yml@refs/heads/main".
 	// Empty where Ref is for want of a ref (a GitLab merge request
-	// pipeline).
+	// pipeline or unprotected child pipeline).
 	WorkflowRef string `json:"workflow_ref,omitempty"`
 	// Job is the job's name or id within the run.
 	Job string `json:"job,omitempty"`
@@ -68,7 +70,14 @@ type Claims struct {
 	// Runner is "hosted" or "self-hosted".
 	Runner string `json:"runner,omitempty"`
 	// Environment is the deployment environment the job targets, if any.
+	// Its name is the pipeline author's word: on GitLab a job names any
+	// environment, and creates it, from any branch. Bind
+	// EnvironmentProtected too where the name stands for a guarded target.
 	Environment string `json:"environment,omitempty"`
+	// EnvironmentProtected reports whether the platform says Environment is
+	// protected (GitLab's environment_protected: only the users and groups
+	// the project allows may deploy to it). GitHub names no such claim.
+	EnvironmentProtected bool `json:"environment_protected,omitempty"`
 }
 
 // ID returns a stable identifier: the SPIFFE ID, or "<issuer>#<subject>", or
@@ -122,6 +131,9 @@ func (c Claims) Map() map[string]string {
 	add("actor", c.Actor)
 	add("runner", c.Runner)
 	add("environment", c.Environment)
+	if c.EnvironmentProtected {
+		m["environment_protected"] = "true"
+	}
 	if len(m) == 0 {
 		return nil
 	}

@@ -10,7 +10,9 @@ import (
 
 // SecretsAuthorizer returns the [secrets.Authorizer] that asks e whether a
 // job may receive a secret: the input is [SecretsInput] for the job's
-// verified identity and the secret's name (action "secrets.release"). A
+// verified identity and the secret's name (action "secrets.release"), with
+// input.secrets.renewal true when the broker asks again for a lease being
+// renewed (secrets.Request.Renewal), false for an issue. A
 // deny carries the policy's rule ids in its reason and the policy revision;
 // an evaluation error is "could not decide", and the broker denies.
 //
@@ -24,7 +26,9 @@ func SecretsAuthorizer(e Evaluator) secrets.Authorizer {
 		if e == nil {
 			return secrets.Decision{}, fmt.Errorf("%w: nil evaluator", ErrNoDecision)
 		}
-		d, err := e.Evaluate(ctx, SecretsInput(req.Identity, req.Name))
+		in := SecretsInput(req.Identity, req.Name)
+		in.Secrets.Renewal = req.Renewal
+		d, err := e.Evaluate(ctx, in)
 		if err != nil {
 			return secrets.Decision{}, err
 		}

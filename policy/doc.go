@@ -151,7 +151,9 @@
 //	                   predicate_type, signer, builder}]}   set when a trusted
 //	                   verification summary stood in for verification; the
 //	                   attestations are then the facts it carries
-//	secrets         {names [string]}          secrets requested ([SecretsInput])
+//	secrets         {names [string],          secrets requested ([SecretsInput])
+//	                 renewal bool}            true when a lease being renewed is
+//	                                          judged again ([SecretsAuthorizer])
 //	manifests       [object] Kubernetes objects
 //	terraform_plan  object   `terraform show -json` output
 //

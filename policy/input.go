@@ -430,6 +430,10 @@ type Credential struct {
 type SecretsRequest struct {
 	// Names are the secrets requested.
 	Names []string `json:"names,omitempty"`
+	// Renewal is set when the broker asks again for a lease being renewed
+	// (secrets.Request.Renewal): the job already holds the secret, and a
+	// policy may judge extending it otherwise than releasing it.
+	Renewal bool `json:"renewal"`
 }
 
 // SecretsInput returns the Input that asks whether the job with identity id

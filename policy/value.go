@@ -25,10 +25,10 @@ var keyTerms = func() map[string]*ast.Term {
 	for _, k := range []string{
 		"action", "actor", "approvals", "artifacts", "attestations", "branches",
 		"build_type", "builder_id", "by", "claims", "commit", "critical", "digest",
-		"environment", "event", "external_parameters", "findings", "high", "id",
+		"environment", "environment_protected", "event", "external_parameters", "findings", "high", "id",
 		"image", "images", "issuer", "job", "jobs", "low", "manifests", "medium",
 		"name", "names", "package", "path", "pipeline", "platform", "predicate",
-		"predicate_type", "privileged", "protected", "provenance", "raw", "ref",
+		"predicate_type", "privileged", "protected", "provenance", "raw", "ref", "renewal",
 		"ref_protected", "repository", "requires", "run_attempt", "run_id",
 		"runner", "san", "scan", "scanned_at", "scanner", "secrets", "severity", "signer",
 		"secrets_provenance", "credentials", "identity", "lease_id", "backend", "secret",
@@ -236,8 +236,9 @@ func (in *Input) toValue() (ast.Value, error) {
 		o.val("artifacts", ast.NewArray(ts...))
 	}
 	if in.Secrets != nil {
-		s := make(obj, 0, 1)
+		s := make(obj, 0, 2)
 		s.strs("names", in.Secrets.Names)
+		s.boolean("renewal", in.Secrets.Renewal)
 		o.val("secrets", s.object())
 	}
 	if len(in.Manifests) > 0 {
@@ -394,7 +395,7 @@ func (s *Signer) toValue() ast.Object {
 // TestClaimsValueMatchesJSON fails if identity.Claims gains a field this
 // function does not know.
 func claimsValue(c *identity.Claims) ast.Object {
-	o := make(obj, 0, 16)
+	o := make(obj, 0, 17)
 	o.strOmit("platform", c.Platform)
 	o.strOmit("repository", c.Repository)
 	o.strOmit("repository_id", c.RepositoryID)
@@ -413,6 +414,9 @@ func claimsValue(c *identity.Claims) ast.Object {
 	o.strOmit("actor", c.Actor)
 	o.strOmit("runner", c.Runner)
 	o.strOmit("environment", c.Environment)
+	if c.EnvironmentProtected {
+		o.boolean("environment_protected", true)
+	}
 	return o.object()
 }
 

@@ -111,7 +111,9 @@ func (r *reader) str(name string) string {
 }
 
 // boolean accepts true/false or "true"/"false" (GitHub and GitLab send
-// strings); anything else is a type error.
+// strings); absent or null is false. Anything else, "" included, is a type
+// error: a flag the token states in no documented form is not read as
+// either value.
 func (r *reader) boolean(name string) bool {
 	v, ok := r.raw[name]
 	if !ok || v == nil {
@@ -120,7 +122,7 @@ func (r *reader) boolean(name string) bool {
 	switch v {
 	case true, "true":
 		return true
-	case false, "false", "":
+	case false, "false":
 		return false
 	}
 	r.fail(name, "boolean", v)
@@ -219,6 +221,9 @@ func ZTCI(raw map[string]any) (identity.Claims, error) {
 		Actor:             r.str("actor"),
 		Runner:            r.str("runner_environment"),
 		Environment:       r.str("environment"),
+		// identity/oidc writes it, as GitLab does, for a job with an
+		// environment.
+		EnvironmentProtected: r.boolean("environment_protected"),
 	}
 	if c.Platform == "" {
 		c.Platform = PlatformZTCI
@@ -232,25 +237,28 @@ func ZTCI(raw map[string]any) (identity.Claims, error) {
 // ref_type. project_path and sha are required. A merge request pipeline
 // (pipeline_source merge_request_event or external_pull_request_event) has
 // no Ref nor WorkflowRef: GitLab names its source branch, perhaps a fork's,
-// as a branch of the target project.
+// as a branch of the target project. Nor has a child pipeline
+// (parent_pipeline) whose ref GitLab does not say is protected: its parent
+// may be a merge request pipeline.
 func GitLabCI(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	c := identity.Claims{
-		Platform:          PlatformGitLabCI,
-		Repository:        r.require("project_path"),
-		RepositoryID:      r.str("project_id"),
-		RepositoryOwnerID: r.str("namespace_id"),
-		Ref:               r.str("ref_path"),
-		RefProtected:      r.boolean("ref_protected"),
-		Commit:            r.require("sha"),
-		Workflow:          r.str("ci_config_ref_uri"),
-		WorkflowRef:       r.str("ci_config_ref_uri"),
-		Job:               r.str("job_id"),
-		RunID:             r.str("pipeline_id"),
-		Event:             r.str("pipeline_source"),
-		Actor:             r.str("user_login"),
-		Runner:            runner(r.str("runner_environment"), "gitlab-hosted"),
-		Environment:       r.str("environment"),
+		Platform:             PlatformGitLabCI,
+		Repository:           r.require("project_path"),
+		RepositoryID:         r.str("project_id"),
+		RepositoryOwnerID:    r.str("namespace_id"),
+		Ref:                  r.str("ref_path"),
+		RefProtected:         r.boolean("ref_protected"),
+		Commit:               r.require("sha"),
+		Workflow:             r.str("ci_config_ref_uri"),
+		WorkflowRef:          r.str("ci_config_ref_uri"),
+		Job:                  r.str("job_id"),
+		RunID:                r.str("pipeline_id"),
+		Event:                r.str("pipeline_source"),
+		Actor:                r.str("user_login"),
+		Runner:               runner(r.str("runner_environment"), "gitlab-hosted"),
+		Environment:          r.str("environment"),
+		EnvironmentProtected: r.boolean("environment_protected"),
 	}
 	if c.Ref == "" {
 		switch ref, typ := r.str("ref"), r.str("ref_type"); {
@@ -264,7 +272,8 @@ func GitLabCI(raw map[string]any) (identity.Claims, error) {
 	if i := strings.LastIndex(c.Workflow, "//"); i >= 0 {
 		c.Workflow, _, _ = strings.Cut(c.Workflow[i+2:], "@")
 	}
-	if gitLabChangeRequest(c.Event) {
+	switch {
+	case gitLabChangeRequest(c.Event):
 		// GitLab writes a merge request pipeline's source branch as
 		// "refs/heads/<branch>" (ref_path, ref and ref_type, and the ref
 		// of ci_config_ref_uri), next to the target project's path,
@@ -274,9 +283,23 @@ func GitLabCI(raw map[string]any) (identity.Claims, error) {
 		// what such a pipeline builds (GitHub names a pull request's merge
 		// ref, refs/pull/<n>/merge): Ref and WorkflowRef stay empty.
 		c.Ref, c.WorkflowRef = "", ""
+	case c.Event == gitLabChildPipeline && !c.RefProtected:
+		// A child pipeline runs on its parent's ref and belongs to the
+		// parent's merge request, if any: the child of a merge request
+		// pipeline names the same source branch, a fork's perhaps, as
+		// "refs/heads/<branch>", and no claim says whether the parent
+		// was one. GitLab marks a merge request pipeline's ref
+		// unprotected (its ref is refs/merge-requests/<iid>/head, which
+		// no protection rule covers), so a protected ref is a branch or
+		// tag of the project; any other is unknown.
+		c.Ref, c.WorkflowRef = "", ""
 	}
 	return c, r.err
 }
+
+// gitLabChildPipeline is the pipeline_source of a GitLab child pipeline
+// (trigger: include), which inherits its parent's ref.
+const gitLabChildPipeline = "parent_pipeline"
 
 // gitLabChangeRequest reports whether source, a pipeline_source, is that of
 // a GitLab pipeline for a merge request (or for a GitHub pull request

@@ -19,15 +19,36 @@
 // Security contract: a normalizer never fills a field from a claim of the
 // wrong type (integers are accepted where platforms disagree on ids, but
 // only below 2^53, where a JSON number read as float64 is still the number
-// the token states; booleans as true/false or "true"/"false"), fails with
-// [ErrInvalidClaims] when a required claim is missing or has the wrong
-// type, and never copies unsigned data. A ref is normalized only when it
+// the token states; booleans as true/false or "true"/"false" only, absent
+// or null being false and anything else, "" included, a type error),
+// fails with [ErrInvalidClaims] when a required claim is missing or has
+// the wrong type, and never copies unsigned data. A ref is normalized only when it
 // names a ref of the repository the token names: GitLab merge request
 // pipelines, whose ref claims spell the source branch (a fork's, perhaps
 // one named "main") as "refs/heads/<branch>" of the target project, get
-// neither Ref nor WorkflowRef; a Buildkite build whose build_branch or
-// build_tag is not a name git allows for a ref (a third-party fork's
-// "<owner>:<branch>", "a..b", a space) gets no Ref. A Buildkite branch is
-// otherwise the build creator's word, not a ref git vouches for (RefProtected
-// is never set for Buildkite).
+// neither Ref nor WorkflowRef, and neither do GitLab child pipelines
+// (pipeline_source parent_pipeline) unless ref_protected is true: a child
+// pipeline runs on its parent's ref and belongs to its merge request, so
+// the child of a merge request pipeline names the same source branch, and
+// no claim says whether the parent was one. GitLab computes a merge
+// request pipeline's protection on its refs/merge-requests/<iid>/head ref,
+// which no protection rule covers, so a protected child pipeline runs on a
+// branch or tag of the project; a legitimate child pipeline of an
+// unprotected branch or tag loses its Ref too (protect the ref a grant
+// names). A Buildkite build whose build_branch or build_tag is not a name
+// git allows for a ref (a third-party fork's "<owner>:<branch>", "a..b", a
+// space) gets no Ref. A Buildkite branch is otherwise the build creator's
+// word, not a ref git vouches for (RefProtected is never set for
+// Buildkite).
+//
+// GitLab's environment_protected becomes EnvironmentProtected (also read
+// from ztci's own issuer, which writes it as GitLab does): a job names,
+// and so creates, any environment from any branch, and only the flag says
+// the project restricts who deploys to it. Require both in a grant:
+//
+//	identity.All(identity.MatchClaim("environment", "production"),
+//		identity.MatchClaim("environment_protected", "true"))
+//
+// GitHub's token names no such flag (an environment's protection rules
+// hold back the job itself), so a GitHub job never has it set.
 package claims

@@ -52,7 +52,9 @@ func (e *ClaimValueError) Unwrap() error { return ErrClaimValue }
 //
 // Names are the normalized claim names of [identity.Claims.Get]
 // (platform, repository, repository_id, repository_owner_id, ref,
-// environment, ...) and "sub" for the token subject. Names can be
+// environment, ...) and "sub" for the token subject, but not the flags
+// ref_protected and environment_protected: match those with
+// [WithMatcher]. Names can be
 // re-registered by someone else after a rename; the ids cannot. Example:
 // "/ci/{platform}/{environment}/{repository...}" gives
 // spiffe://td/ci/github-actions/prod/octo-org/octo-repo.
@@ -94,7 +96,7 @@ func ParseTemplate(s string) (*Template, error) {
 				}
 				p = part{claim: n, rest: true}
 			}
-			if !slices.Contains(names, p.claim) || p.claim == "ref_protected" {
+			if !slices.Contains(names, p.claim) || slices.Contains(flagClaims, p.claim) {
 				return nil, fmt.Errorf("%w: %q: unknown claim %q", ErrTemplate, s, p.claim)
 			}
 			t.parts = append(t.parts, p)
@@ -110,6 +112,12 @@ func ParseTemplate(s string) (*Template, error) {
 	}
 	return t, nil
 }
+
+// flagClaims are the boolean claims, refused as placeholders: their value
+// is "true" or empty, a condition to match (identity.MatchClaim), not a
+// name; a segment "true" names nothing (which ref, which environment), and
+// an unprotected job's empty value is no segment at all.
+var flagClaims = []string{"ref_protected", "environment_protected"}
 
 // repositoryClaims are the placeholders that tell repositories apart; a
 // template must hold one of them. An exchange mints for whatever repository

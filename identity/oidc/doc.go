@@ -55,7 +55,9 @@
 // names follow GitHub Actions (repository, repository_id,
 // repository_owner_id, ref, sha, workflow_ref, job_workflow_ref, run_id,
 // run_attempt, event_name, actor, runner_environment, environment,
-// ref_protected), so Fulcio ci-provider templates and Vault bound_claims
+// ref_protected) plus GitLab's environment_protected ("true"/"false", for a
+// job with an environment; set without one, Mint refuses with
+// [ErrConfig]), so Fulcio ci-provider templates and Vault bound_claims
 // written for GitHub apply unchanged. The default subject
 // ("repo:<repository>:ref:<ref>", see [Job]) is refused for a repository
 // holding ':' ([ErrConfig]), which would let two jobs share one subject.

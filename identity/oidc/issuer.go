@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,9 @@ type Job struct {
 	// (repository, repository_id, repository_owner_id, ref, ref_protected,
 	// sha, workflow, workflow_ref, job_workflow_ref, job, run_id,
 	// run_attempt, event_name, actor, runner_environment, environment) plus
-	// platform, so Fulcio's ci-provider templates, Vault's bound_claims and
+	// platform and, for a job with an environment, GitLab's
+	// environment_protected ("true"/"false"; EnvironmentProtected without
+	// an Environment is refused, [ErrConfig]), so Fulcio's ci-provider templates, Vault's bound_claims and
 	// cloud STS attribute mappings written for GitHub Actions work
 	// unchanged.
 	Claims identity.Claims
@@ -106,6 +109,8 @@ type jobClaims struct {
 	Actor             string `json:"actor,omitempty"`
 	RunnerEnvironment string `json:"runner_environment,omitempty"`
 	Environment       string `json:"environment,omitempty"`
+
+	EnvironmentProtected string `json:"environment_protected,omitempty"`
 }
 
 type signingKey struct {
@@ -223,6 +228,11 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	if slices.Contains(aud, "") {
 		return Token{}, fmt.Errorf("%w: empty audience", ErrConfig)
 	}
+	if job.Claims.EnvironmentProtected && job.Claims.Environment == "" {
+		// Written without the environment it qualifies, the flag would
+		// read as any environment's being protected.
+		return Token{}, fmt.Errorf("%w: EnvironmentProtected set without an Environment", ErrConfig)
+	}
 	sub, err := job.subject()
 	if err != nil {
 		return Token{}, err
@@ -251,10 +261,10 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 		Environment:       job.Claims.Environment,
 	}
 	if job.Claims.Repository != "" {
-		c.RefProtected = "false"
-		if job.Claims.RefProtected {
-			c.RefProtected = "true"
-		}
+		c.RefProtected = strconv.FormatBool(job.Claims.RefProtected)
+	}
+	if job.Claims.Environment != "" { // as GitLab: present with an environment
+		c.EnvironmentProtected = strconv.FormatBool(job.Claims.EnvironmentProtected)
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
@@ -394,7 +404,7 @@ func (i *Issuer) discovery(algs []string) []byte {
 		"scopes_supported":                      []string{"openid"},
 		"claims_supported": []string{"sub", "aud", "exp", "iat", "nbf", "iss", "jti", "platform", "repository", "repository_id", "repository_owner_id", "ref",
 			"ref_protected", "sha", "workflow", "workflow_ref", "job_workflow_ref", "job", "run_id", "run_attempt",
-			"event_name", "actor", "runner_environment", "environment"},
+			"event_name", "actor", "runner_environment", "environment", "environment_protected"},
 	}
 	b, _ := json.Marshal(doc)
 	return b
