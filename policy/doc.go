@@ -191,9 +191,11 @@
 //	            (["main"]), approval_jobs, allowed_images, allowed_actions,
 //	            allowed_orbs (prefixes; empty denies all)
 //	secrets:    grants [{secret (glob), repositories, refs (globs),
-//	            environments, protected (true), ids, issuers (OIDC issuers
-//	            or SPIFFE trust domains; nil: any), repository_ids (the
-//	            platform's immutable ids; nil: any)}]
+//	            environments, environment_protected (true: on GitLab CI,
+//	            whose token says so, only protected environments match),
+//	            protected (true), ids, issuers (OIDC issuers or SPIFFE
+//	            trust domains; nil: any), repository_ids (the platform's
+//	            immutable ids; nil: any)}]
 //	kubernetes: allowed_images (prefixes, a registry host named whole;
 //	            empty: any pinned image),
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)

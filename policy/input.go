@@ -84,6 +84,11 @@ type Job struct {
 	Runner string `json:"runner"`
 	// Environment is the deployment environment the job targets.
 	Environment string `json:"environment"`
+	// EnvironmentProtected is the platform's word that Environment is
+	// protected (GitLab's environment_protected; GitHub states none: it
+	// issues an environment's token only once the environment's
+	// protection rules have passed).
+	EnvironmentProtected bool `json:"environment_protected"`
 	// Approvals are the approvals granted in this run so far.
 	Approvals []Approval `json:"approvals,omitempty"`
 }
@@ -120,6 +125,8 @@ func JobFromIdentity(id identity.Identity) Job {
 		Actor:             c.Actor,
 		Runner:            c.Runner,
 		Environment:       c.Environment,
+
+		EnvironmentProtected: c.EnvironmentProtected,
 	}
 	if !id.SPIFFEID.IsZero() {
 		j.SPIFFEID = id.SPIFFEID.String()

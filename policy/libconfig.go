@@ -238,6 +238,15 @@ type SecretGrant struct {
 	// AllowUnprotected extends the grant to unprotected refs. The default
 	// covers protected refs only.
 	AllowUnprotected bool
+	// AllowUnprotectedEnvironment extends a grant with Environments, on a
+	// platform whose token says whether the job's environment is
+	// protected (GitLab CI: environment_protected), to jobs in an
+	// unprotected one. The default covers protected environments only
+	// there: any developer's job creates an environment by naming it, so
+	// "production" unprotected is a name, not a control. GitHub states no
+	// protection (it issues an environment's token only once the
+	// environment's protection rules have passed) and is not affected.
+	AllowUnprotectedEnvironment bool
 }
 
 // KubernetesConfig configures the Kubernetes rule set (action
@@ -512,6 +521,9 @@ func (c *LibraryConfig) document() map[string]any {
 			"repositories": strs(g.Repositories),
 			"refs":         strs(g.Refs),
 			"protected":    !g.AllowUnprotected,
+		}
+		if g.AllowUnprotectedEnvironment {
+			m["environment_protected"] = false
 		}
 		if g.Environments != nil {
 			m["environments"] = strs(g.Environments)

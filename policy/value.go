@@ -283,6 +283,7 @@ func (j *Job) toValue() ast.Object {
 	o.str("actor", j.Actor)
 	o.str("runner", j.Runner)
 	o.str("environment", j.Environment)
+	o.boolean("environment_protected", j.EnvironmentProtected)
 	if len(j.Approvals) > 0 {
 		ts := make([]*ast.Term, len(j.Approvals))
 		for i, a := range j.Approvals {

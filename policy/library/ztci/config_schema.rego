@@ -36,7 +36,7 @@ config_schema := {
 grant_schema := {
 	"secret": "string", "repositories": "strings", "refs": "strings",
 	"environments": "strings", "ids": "strings", "issuers": "strings", "repository_ids": "strings",
-	"protected": "boolean",
+	"protected": "boolean", "environment_protected": "boolean",
 }
 
 # config_errors are the paths of data.ztci.config ("deploy.max_critical",
