@@ -176,10 +176,11 @@
 //   - hex of the whole value, all lower or all upper case: the digits
 //     alone; with ":", " ", "-", "," or ", " between bytes (Go's "% x",
 //     Python's bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1
-//     and xxd -g1 on one line, fingerprints); each byte as 0xHH with "," or
-//     ", " between (xxd -i, C and Java arrays, HexFormat with prefix 0x),
-//     and as Go's %#v of a []byte writes it (0x0 for a zero byte); \xHH
-//     bytes are backslash escapes (above);
+//     and xxd -g1 on one line, fingerprints); each byte as 0xHH with ",",
+//     ", " or " " between (xxd -i, C and Java arrays, HexFormat with prefix
+//     0x, Go's "% #x", printf("0x%02x ") loops), and as Go's %#v of a
+//     []byte writes it (0x0 for a zero byte); \xHH bytes are backslash
+//     escapes (above);
 //   - hex dumps, lower case, at the tools' default widths, of a file or
 //     stream holding the value at any offset: xxd -p (30 bytes a line,
 //     LF line breaks); and those with a space between bytes, 16 a line,
@@ -194,6 +195,16 @@
 //     Java's Arrays.toString(byte[]) and Kotlin's contentToString() write
 //     them, if that spelling is at least 2*MinMaskLen bytes (it is unless
 //     most bytes are below 10);
+//   - for a value of one line (but for whitespace around it), as a list of
+//     its characters: ", " between them as they are (Java's
+//     Arrays.toString of a char[], the type Console.readPassword and
+//     KeyStore hand a password in; Kotlin's contentToString and toList,
+//     Scala's toList); each in single quotes with ", " between (Python's
+//     list(s), Rust's {:?} of its chars) or " " (Go's %q of a []rune); each
+//     in double quotes with ", " or "," between (Ruby's chars, the JSON of
+//     an array of characters: JSON.stringify([...s]), json.dumps with
+//     ensure_ascii=False); each character as the language writes it (a
+//     quote or a backslash escaped, \t, \n and \r);
 //   - base64, standard and URL alphabets, padded or not, starting at any of
 //     the three byte offsets inside a longer base64 string (so
 //     "user:VALUE" in a Basic auth header is masked); and base64 in the
@@ -256,12 +267,22 @@
 //     (a timestamp), or with repeated lines squeezed into "*" (hexdump -C,
 //     od), at other widths (xxd -c, od -w: narrower ones are not read, and
 //     wider ones only when the writer holds all the lines of the value at
-//     once), and characters spaced out (od -c); hex with other separators
-//     or prefixes (0XDE, Python's list of hex() strings), decimal bytes in
+//     once), characters spaced out (od -c) and octal bytes (od -b); hex
+//     with other separators or prefixes (0XDE, Python's list of hex()
+//     strings, \xHH escapes with a space between), decimal bytes in
 //     aligned columns (od -An -tu1, Node's console.log of a Uint8Array),
 //     gzip, and anything encrypted;
-//   - other escapes: cmd.exe's caret escapes (^&, ^^) and PowerShell's
-//     backtick escapes (a backtick before '$' or before itself);
+//   - lists of the value's characters other than those above: laid out
+//     in rows (Node's console.log of [...s] breaks one of more than six
+//     entries so) or one a line (PHP's print_r(str_split(s))), with
+//     non-ASCII characters escaped (json.dumps's default \u00e9), with a
+//     control character other than \t, \n and \r, of a value of several
+//     lines or of its lines, or with a character outside the BMP in a Java
+//     char[] (two halves of a surrogate pair);
+//   - other escapes: cmd.exe's caret escapes (^&, ^^), PowerShell's
+//     backtick escapes (a backtick before '$' or before itself), cat -v's
+//     M- notation of bytes above 0x7F, and Markdown's \_ (read as YAML's
+//     escape of a non-breaking space);
 //   - other encodings: lower-case base32 (coreutils, Python and Go write
 //     upper case, and its fragments would add over a third to the patterns),
 //     quoted-printable (rare in CI logs; its =XX escape is what key=12 looks

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -321,12 +322,20 @@ func (r *Redactor) insert(name, value string) bool {
 		r.tokens = append(r.tokens, token)
 		r.bare = append(r.bare, bare)
 		fs := forms(value)
+		// A value of several lines (a key, a certificate, a JSON
+		// document) is not one a program splits into characters: lists
+		// of its forms would add patterns for each of its lines.
+		lists := !strings.ContainsAny(strings.TrimSpace(value), "\r\n")
 		for _, f := range fs {
 			r.maxRaw = max(r.maxRaw, len(f))
 			if _, ok := r.dumps[f]; !ok {
 				r.dumps[f] = i
 			}
-			for _, p := range append(byteForms(f), xxdPlain(f)...) {
+			ps := append(byteForms(f), xxdPlain(f)...)
+			if lists {
+				ps = append(ps, charLists(f)...)
+			}
+			for _, p := range ps {
 				if _, ok := r.bytePats[p]; !ok && len(p) >= 2*MinMaskLen { // see wideMatcher
 					r.bytePats[p] = i
 				}
@@ -585,10 +594,11 @@ func utf16Of(v string, order binary.AppendByteOrder) string {
 // matcher looks for. In hex, lower and upper case: the digits alone; each
 // byte's two digits separated by ":", " ", "-", "," or ", " (Go's "% x",
 // Python's bytes.hex(":"), Java's HexFormat.ofDelimiter, od -An -tx1,
-// xxd -g1, fingerprints); each byte as 0xHH separated by "," or ", " (xxd
-// -i, C and Java array literals); and Go's %#v of a []byte, which writes
-// bytes below 0x10 with one digit. \xHH escapes are decoded instead
-// (decode.go).
+// xxd -g1, fingerprints); each byte as 0xHH separated by ",", ", " or " "
+// (xxd -i, C and Java array literals; Go's "% #x", Java's HexFormat with
+// prefix 0x and delimiter " ", C's printf("0x%02x ") loops); and Go's %#v
+// of a []byte, which writes bytes below 0x10 with one digit. \xHH escapes
+// are decoded instead (decode.go).
 // In decimal, separated by " ", "," or ", ": Go's %v of a []byte ([72 101
 // …]), Python's list(b), Rust's {:?}, Node's JSON of a Buffer
 // ({"type":"Buffer","data":[72,101,…]}) and a Uint8Array's toString; and
@@ -608,7 +618,7 @@ func byteForms(f string) []string {
 		for _, sep := range []string{":", " ", "-", ",", ", "} {
 			out = append(out, strings.Join(pairs, sep))
 		}
-		for _, sep := range []string{",", ", "} {
+		for _, sep := range []string{",", ", ", " "} {
 			out = append(out, "0x"+strings.Join(pairs, sep+"0x"))
 		}
 	}
@@ -624,6 +634,71 @@ func byteForms(f string) []string {
 	}
 	return out
 }
+
+// charLists returns f spelled as a list of its characters, as programs
+// print a string split into characters (the brackets left out, so that
+// any container matches): ", " between the characters as they are, as
+// Java's Arrays.toString of a char[] (the type Console.readPassword,
+// JPasswordField and KeyStore hand passwords in), Kotlin's
+// contentToString and toList and Scala's toList write it ([p, a, s]);
+// each quoted as Python's list(s) does (['p', 'a']; "'" for a quote),
+// with ", " between; as Rust's {:?} of a Vec<char> and Go's %q of a
+// []rune do (a quote escaped by a backslash), with ", " or " " between;
+// and as Ruby's chars and the JSON of an array of characters
+// (JSON.stringify([...s]), Python's json.dumps with ensure_ascii=False)
+// do, with ", " or ",". They are patterns of the wide matcher, as
+// byteForms are: 3n-2 to 6n-2 bytes for a value of n bytes. A spelling
+// that would write a character the way a language does not (a control
+// character other than \t, \n and \r, or a character outside the BMP in a
+// Java char[]) is left out, and f that is not UTF-8 has none. (Only the
+// forms of a value of one line get them: see insert.)
+func charLists(f string) []string {
+	if !utf8.ValidString(f) {
+		return nil
+	}
+	java := func(r rune) (string, bool) { return string(r), r <= 0xFFFF }
+	python := func(r rune) (string, bool) {
+		switch r {
+		case '\'':
+			return `"'"`, true
+		case '\\':
+			return `'\\'`, true
+		}
+		return strconv.QuoteRune(r), printable(r)
+	}
+	goRust := func(r rune) (string, bool) { return strconv.QuoteRune(r), printable(r) }
+	jsonRuby := func(r rune) (string, bool) { return strconv.Quote(string(r)), printable(r) }
+	var out []string
+	for _, l := range []struct {
+		quote func(rune) (string, bool)
+		seps  []string
+	}{{java, []string{", "}}, {python, []string{", "}}, {goRust, []string{", ", " "}}, {jsonRuby, []string{", ", ","}}} {
+		if chars, ok := quoteChars(f, l.quote); ok {
+			for _, sep := range l.seps {
+				out = append(out, strings.Join(chars, sep))
+			}
+		}
+	}
+	return out
+}
+
+// quoteChars returns each character of f as quote writes it, or false if
+// quote cannot write one of them.
+func quoteChars(f string, quote func(rune) (string, bool)) ([]string, bool) {
+	chars := make([]string, 0, len(f))
+	for _, r := range f {
+		c, ok := quote(r)
+		if !ok {
+			return nil, false
+		}
+		chars = append(chars, c)
+	}
+	return chars, true
+}
+
+// printable reports whether the languages charLists spells write r as it
+// is, or as \t, \n or \r, in a quoted character (they agree on those).
+func printable(r rune) bool { return unicode.IsPrint(r) || r == '\t' || r == '\n' || r == '\r' }
 
 // RedactWriter masks every value registered with its [Redactor] in what is
 // written through it, however the writes split the stream.
