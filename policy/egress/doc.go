@@ -192,8 +192,14 @@
 //     fronting by SNI, not by an HTTP Host header inside TLS, which the
 //     proxy cannot see, nor by the inner server name of Encrypted Client
 //     Hello (only the outer, public name is visible, and checked), nor TLS
-//     started after cleartext (STARTTLS, PostgreSQL's SSLRequest).
-//     CONNECT to an IP literal is not checked. Pass an allowed host only
-//     when whoever serves it will not serve another name on the same
-//     connection (a CDN front may).
+//     started after cleartext (STARTTLS, PostgreSQL's SSLRequest), nor a
+//     second ClientHello after a TLS 1.3 HelloRetryRequest. Cleartext
+//     HTTP through a tunnel is relayed as it is: its Host header is not
+//     held to the CONNECT host (the forwarding path above sets it), so
+//     CONNECT deb.debian.org:80 with "Host: evil.example" reaches
+//     whatever else that CDN front serves (refusing cleartext tunnels
+//     would break clients that tunnel http:// URLs, such as Node's
+//     undici). CONNECT to an IP literal is not checked. Pass an allowed
+//     host only when whoever serves it will not serve another name on the
+//     same connection (a CDN front may).
 package egress
