@@ -230,6 +230,34 @@
 //     shell string (Go's json.Marshal of a URL built with PathEscape
 //     writes its '&' as \u0026; printf %q of encodeURIComponent); a JSON or
 //     backslash-escaped string that was then shell single-quoted.
+//   - for a value that is a JSON object (a GCP service-account key, a
+//     Docker config.json, an Azure SDK auth file, a kubeconfig or AWS
+//     credentials in JSON), every form above of the string values of its
+//     members whose names mark secret material, registered under the
+//     value's name (tokens name the document), so that jq -r .private_key,
+//     jq -r '.auths[].auth' | base64 -d and a tool printing one member are
+//     masked: private_key, client_secret, password, passphrase, secret,
+//     secret_key, secret_access_key, session_token, token, access_token,
+//     refresh_token, id_token, identitytoken, registrytoken, api_key,
+//     credential and credentials; client-key-data and privateKeyData
+//     (base64), also decoded (the key base64 -d prints from a kubeconfig;
+//     GCP's key file, read as a document in turn); and Docker's auth, if it
+//     is base64 of user:password: it, user:password and the password. Names
+//     are compared in lower case without '_', '-' and '.' (clientSecret,
+//     client-secret), at any depth up to 16 levels, also in a document held
+//     in a string member ({"GOOGLE_CREDENTIALS": "{…}"}). Only names say
+//     what is secret, and the list is kept short: a mask over text that
+//     ordinary logs hold hides it and, where it falls, tells a reader that
+//     text is part of the secret. So identifiers (private_key_id: a key id
+//     is public, the kid of every token the key signs; client_id, access
+//     key ids), user names, emails, URIs and endpoints, project, tenant and
+//     subscription ids, certificates (client-certificate-data), file paths
+//     (kubeconfig's client-key, tokenFile) and "key" (as often the key of
+//     a tag or label: {"key": "environment"}) are never registered; nor is
+//     a secret member's value that is shorter than MinMaskLen (left out
+//     without a refusal: the document itself is registered), one byte
+//     repeated (a placeholder such as ********), an email address, or a
+//     URL without a password.
 //
 // It does not mask (the list is pinned by TestRedactNotMasked and the
 // tests named after it):
@@ -319,6 +347,15 @@
 //     every log cost a twentieth of the writer's time);
 //   - a line of a multi-line value shorter than MinMaskLen, where the
 //     value is not complete around it;
+//   - members of a structured value other than those above: of a YAML
+//     document (a kubeconfig as kubectl writes it; the package parses no
+//     YAML, so only the document and its lines are masked), of a value
+//     that is not strictly one JSON object in UTF-8 of at most 64 KiB (a
+//     JSON array, text after the object, JSON Lines), nested deeper than 16
+//     levels, strings in an array under a secret member's name, what one
+//     document adds beyond its first 64 values, other base64 members
+//     decoded (a Kubernetes Secret's data), Docker's user name, and a
+//     secret member too short to mask;
 //   - a value shorter than MinMaskLen (refused and reported instead), and a
 //     value part of which was already written out when the rest arrived:
 //     written out by [RedactWriter.Flush], or before the value was added

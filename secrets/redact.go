@@ -231,7 +231,10 @@ func (r *Redactor) AddMaskChecked(value string) error { return r.AddSecret("", v
 // AddSecret registers value for masking under name (used in tokens and in
 // each [Occurrence]; bytes other than ASCII letters, digits and ._/- are
 // replaced by '_', and it is cut to 64 bytes), or returns [ErrTooShort]. A
-// value registered again keeps its first name, unless it had none.
+// value registered again keeps its first name, unless it had none. A value
+// that is a JSON object also registers, under the same name, the members
+// that hold secret material (a GCP key's private_key, a Docker config's
+// auth): the package documentation lists them ("What the redactor masks").
 //
 // Each call rebuilds the matcher every writer shares, at a cost that grows
 // with every value registered so far: register several values at once with
@@ -284,6 +287,11 @@ func (r *Redactor) add(batch []namedValue) error {
 			continue
 		}
 		changed = r.insert(s.name, s.value) || changed
+		// A JSON document's secret members are printed one by one (jq -r
+		// .private_key): see structuredMembers.
+		for _, m := range structuredMembers(s.value) {
+			changed = r.insert(s.name, m) || changed
+		}
 	}
 	if changed {
 		r.rebuild()
