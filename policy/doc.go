@@ -322,7 +322,8 @@
 //     name no host in a probe or lifecycle hook (httpGet.host,
 //     tcpSocket.host: the kubelet would connect there from the node; the
 //     baseline from Kubernetes 1.34), and run as non-root (runAsNonRoot
-//     true and no runAsUser but an integer ≥ 1, container over pod). A kind ending in "List" is
+//     true and no runAsUser but an integer ≥ 1, container over pod; a
+//     container's null is unset, so the pod's applies). A kind ending in "List" is
 //     unwrapped only if it is List or a known kind's list. Pods must
 //     not use hostNetwork, hostPID, hostIPC, Windows hostProcess or hostPath
 //     volumes. Kinds that are neither judged nor harmless (ConfigMap,
@@ -348,7 +349,10 @@
 //     Ingress with a configuration snippet annotation or an ingress-nginx
 //     annotation whose value holds nginx syntax (a line break, ";", a
 //     brace, a quote or a backslash: CVE-2023-5044, CVE-2025-24514,
-//     CVE-2025-1097, CVE-2025-1098), a NetworkPolicy rule that admits
+//     CVE-2025-1097, CVE-2025-1098) or a path (spec.rules[].http.paths[].path,
+//     which ingress-nginx writes into a location) that holds whitespace, a
+//     control, ";", a brace, a quote or a backslash (CVE-2021-25745,
+//     CVE-2021-25748), a NetworkPolicy rule that admits
 //     every address: no peers, or ipBlocks that cover the world, alone or
 //     with those of the request's other NetworkPolicies), and an object of a
 //     kind the rules accept that carries items is malformed (kubectl

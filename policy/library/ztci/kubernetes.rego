@@ -7,7 +7,8 @@
 #   baseline set, no host namespaces, host ports or hostPath volumes, no
 #   probe or lifecycle hook that names a host, images
 #   pinned by digest and allow-listed, containers that run as non-root
-#   (runAsNonRoot: true and no runAsUser 0, at pod or container level), no
+#   (runAsNonRoot: true and no runAsUser 0, at pod or container level; a
+#   container's null is unset, so the pod's applies), no
 #   procMount but Default, image volumes pinned and allow-listed like
 #   container images, no gitRepo volumes, nothing in the control plane's
 #   kube- namespaces.
@@ -122,7 +123,7 @@ checked_keys := {
 	"externalIPs", "gitRepo", "reference", "apiVersion", "metadata", "namespace",
 	"annotations", "ingress", "egress", "from", "to", "ipBlock", "cidr",
 	"livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart", "preStop",
-	"httpGet", "tcpSocket", "host",
+	"httpGet", "tcpSocket", "host", "path",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -354,6 +355,30 @@ harmful_shape contains [m, sprintf("an Ingress whose ingress-nginx annotation %q
 nginx_plain_value(val) if {
 	is_string(val)
 	not regex.match("[\\r\\n;{}'\"\\\\]", val)
+}
+
+# ingress-nginx writes each path of an Ingress's rules
+# (spec.rules[].http.paths[].path) into nginx.conf as a location, bare
+# unless it is a regex: a path that holds whitespace, a control, ";",
+# a brace, a quote or a backslash ends the location and opens the
+# writer's own, which reads the controller's service account token
+# (CVE-2021-25745, CVE-2021-25748: a line break). The API server checks
+# only that a path of type ImplementationSpecific starts with "/" (and
+# older ones only that it compiles as a regex). No URL path needs these
+# characters unescaped; every member named path under spec is judged,
+# whatever shape holds it. List Ingress in allowed_kinds to accept them.
+harmful_shape contains [m, sprintf("an Ingress whose path %s holds nginx configuration syntax (whitespace, a control, ';', a brace, a quote or a backslash)", [lib.printable(p)])] if {
+	some m in objects
+	m.kind == "Ingress"
+	walk(object.get(m, "spec", {}), [path, p])
+	count(path) > 0
+	path[count(path) - 1] == "path"
+	not nginx_plain_path(p)
+}
+
+nginx_plain_path(p) if {
+	is_string(p)
+	not regex.match("[\\x00-\\x20\\x7f;{}'\"\\\\]", p)
 }
 
 harmful_shape contains [m, "an Ingress whose annotations are not an object"] if {
@@ -907,10 +932,16 @@ run_as_non_root(spec, c) if {
 	csc := object.get(c, "securityContext", {})
 	is_object(psc)
 	is_object(csc)
-	object.get(csc, "runAsNonRoot", object.get(psc, "runAsNonRoot", false)) == true
-	uid := object.get(csc, "runAsUser", object.get(psc, "runAsUser", null))
-	non_root_uid(uid)
+	effective(csc, psc, "runAsNonRoot") == true
+	non_root_uid(effective(csc, psc, "runAsUser"))
 }
+
+# effective is the container's field, or the pod's when the container's
+# is absent or null: Kubernetes reads a null as unset, so a container's
+# runAsUser: null runs as the pod's runAsUser 0.
+effective(csc, psc, field) := csc[field] if csc[field] != null
+
+else := object.get(psc, field, null)
 
 non_root_uid(null)
 

@@ -456,3 +456,11 @@ test_ingress_snippets_and_open_network_policies if {
 		rules([m]) == set()
 	}
 }
+
+ingress_with_path(p) := {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"}, "spec": {"rules": [{"http": {"paths": [{"path": p, "pathType": "ImplementationSpecific", "backend": {"service": {"name": "app", "port": {"number": 80}}}}]}}]}}
+
+test_ingress_path_with_nginx_syntax if {
+	rules([ingress_with_path("/x { } location /y { alias /var/run/secrets/; }")]) == {"kubernetes.unknown_kind"}
+	rules([ingress_with_path("/x\nalias /var/run/secrets/;")]) == {"kubernetes.unknown_kind"}
+	rules([ingress_with_path("/api/v[0-9]+/(.*)")]) == set()
+}
