@@ -280,7 +280,12 @@
 //     listed finding counted as critical (a VEX statement lifting a listed
 //     "unknown" finding does not lift an unlisted critical), and (with
 //     deny_severity) one that counts more findings of a severity than it
-//     lists is denied. Every credential of a secrets provenance
+//     lists is denied. A scan's findings must be a list of objects and
+//     aliases (a finding's, a VEX statement's) a list; the certificate
+//     claims of the artifact's signature and of a judged attestation, and
+//     a provenance's external_parameters, must be objects where present
+//     (one that is not would read as naming no trigger, repository or
+//     ref). Every credential of a secrets provenance
 //     needs string lease_id, secret and backend. Every attestation of a SLSA
 //     provenance type, or with a provenance summary, is judged for builder,
 //     source, source ref and trigger, listed type or not; the repository and
@@ -306,7 +311,11 @@
 //     artifact lifted: it may be that later "affected". An attestation of
 //     the secrets provenance type, of another version of it, or carrying
 //     a secrets provenance summary under any type, is judged as secrets
-//     provenance. A time a
+//     provenance, and one of a vulnerability scan type
+//     ("https://in-toto.io/attestation/vulns/…",
+//     "https://cosign.sigstore.dev/attestation/vuln/…"), of any version,
+//     or carrying a scan summary, as a scan: one the gate could not
+//     summarize is denied as unreadable, not passed over. A time a
 //     signer states (a scan's, a VEX statement's) that is not RFC 3339,
 //     names a day that does not exist, or lies more than five minutes in the
 //     future reads as no time: such a scan is stale, such a statement lifts

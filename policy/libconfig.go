@@ -102,7 +102,11 @@ type DeployConfig struct {
 	// rejected.
 	MaxCritical int
 	// RequireScan denies artifacts without a vulnerability scan signed by
-	// an allowed identity.
+	// an allowed identity. Required or not, a signed attestation of a
+	// scan predicate type of any version (in-toto vulns, cosign vuln)
+	// whose summary the rules cannot read, because the gate does not
+	// summarize that version or its findings are not a list of objects,
+	// is denied (deploy.scan_unreadable), not passed over.
 	RequireScan bool
 	// MaxScanAge, when positive, denies an artifact whose signed scan is
 	// older than this (rule deploy.scan_too_old), or says nothing of when it

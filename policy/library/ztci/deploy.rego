@@ -12,7 +12,10 @@
 #   ["pull_request_target", "workflow_run"]) does not count as protected.
 #   Every attestation of a SLSA provenance type, or carrying a provenance
 #   summary, is judged as provenance (builder, source, source ref); only
-#   provenance_types count as the provenance an artifact needs. The
+#   provenance_types count as the provenance an artifact needs. Every
+#   attestation of a scan type (scan_types), of another version of one,
+#   or carrying a scan summary, is judged as a scan: one without a summary
+#   the rules can read is denied (deploy.scan_unreadable). The
 #   repository and ref the certificate that signed a provenance names
 #   (signer.claims.repository, .ref) must be an allowed source and (with
 #   source_refs) ref as well: the predicate is what the signer wrote. A
@@ -30,7 +33,11 @@
 #   Sources are compared as the verify package compares them
 #   (lib.normalize_repo): scheme and "git+" are ignored, host, owner and
 #   name are not. Malformed input (artifacts not a list, an artifact or
-#   attestation not an object, a flag that is not a boolean) is denied.
+#   attestation not an object, a flag that is not a boolean, a scan's
+#   findings not a list of objects, aliases not a list, certificate
+#   claims or a provenance's external_parameters not an object) is
+#   denied: a part the rules read that does not read says nothing, and
+#   must not pass for a part that says nothing to deny.
 #   The rules over secrets provenance (production_secrets,
 #   production_backends, require_secrets_provenance, compromised leases)
 #   are in deploy_secrets.rego.
@@ -107,11 +114,28 @@ source_ref_allowed(att, refs) if {
 verified(a) if lib.is_true(a.verified)
 
 # scan_readable: a scan summary with a critical count that is a number
-# and not negative (a negative count would offset the others).
+# and not negative (a negative count would offset the others), whose
+# findings, if any, are a list of objects, each with aliases, if any, a
+# list (findings_readable). A finding the rules cannot read is not a
+# harmless one: findings that are an object, or a finding that is a
+# string, would be passed over, and a critical with them.
 scan_readable(att) if {
 	is_object(att.scan)
 	is_number(att.scan.critical)
 	att.scan.critical >= 0
+	findings_readable(att.scan)
+}
+
+# findings_readable: aliases that are not a list would read as none, and
+# a later "affected" VEX statement naming one of them would not be found
+# against a lift (deploy_vuln.rego, lifted).
+findings_readable(scan) if {
+	fs := object.get(scan, "findings", [])
+	is_array(fs)
+	every f in fs {
+		is_object(f)
+		lib.array_or_absent(f, "aliases")
+	}
 }
 
 # artifact_label names artifact a in a message: "<name>@<digest>",
@@ -164,6 +188,39 @@ violations contains v if {
 	not is_object(att)
 	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s: attestations[%d] is a %s, not an attestation object", [artifact_label(a), i, type_name(att)]), "value": i}
 }
+
+# The certificate claims the rules read for a deny (a build trigger, a
+# repository, a ref: signer.claims) must be an object, and so must a
+# provenance's external_parameters (its trigger), where present: claims
+# that are a list or a string would read as naming nothing, and so as
+# nothing to deny. Only what the rules read is judged: the artifact's
+# signature and the attestations of allowed signers.
+violations contains v if {
+	some a in objs
+	not object_or_absent(a, ["signer", "claims"])
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s: the certificate claims of its signature are a %s, not an object", [artifact_label(a), type_name(a.signer.claims)]), "value": object.get(a, "digest", null)}
+}
+
+violations contains v if {
+	some a in objs
+	some att in array.concat(trusted(a), vex_attestations(a))
+	not object_or_absent(att, ["signer", "claims"])
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s: the certificate claims of its %q attestation are a %s, not an object", [artifact_label(a), lib.show(att, "predicate_type"), type_name(att.signer.claims)]), "value": object.get(a, "digest", null)}
+}
+
+violations contains v if {
+	some a in objs
+	some att in trusted(a)
+	is_provenance(att)
+	not object_or_absent(att, ["provenance", "external_parameters"])
+	v := {"rule": "deploy.malformed", "message": sprintf("artifact %s: the external_parameters of its %q attestation are a %s, not an object", [artifact_label(a), lib.show(att, "predicate_type"), type_name(att.provenance.external_parameters)]), "value": object.get(a, "digest", null)}
+}
+
+# object_or_absent: the field at path of x is missing or an object (null
+# is neither). A path through something that is not an object reads as
+# missing: the rules that read it deny that (signer_not_allowed, the
+# builder, source and trigger rules).
+object_or_absent(x, path) if is_object(object.get(x, path, {}))
 
 violations contains v if {
 	lib.config("deploy", "require_protected_ref", true) != false
@@ -428,13 +485,29 @@ norm_source_paths := {p |
 	p != ""
 }
 
-# is_scan: an attestation of a scan predicate type, or one the caller
-# summarized as a scan.
+# is_scan: an attestation of a scan predicate type, of another version
+# of one (scan_type_families: "https://in-toto.io/attestation/vulns/v0.3",
+# "https://cosign.sigstore.dev/attestation/vuln/v2"), or one the caller
+# summarized as a scan. A signed scan of a version the gate does not
+# summarize may list criticals: it is judged (deploy.scan_unreadable),
+# not passed over, as is_provenance, is_secrets_provenance and vex_like
+# judge other versions of theirs.
 is_scan(att) if scan_types[att.predicate_type]
+
+is_scan(att) if {
+	is_string(att.predicate_type)
+	some family in scan_type_families
+	startswith(att.predicate_type, family)
+}
 
 is_scan(att) if {
 	is_object(att)
 	object.get(att, "scan", null) != null
+}
+
+scan_type_families := {
+	"https://cosign.sigstore.dev/attestation/vuln/",
+	"https://in-toto.io/attestation/vulns/",
 }
 
 violations contains v if {
@@ -498,7 +571,7 @@ violations contains v if {
 	not scan_readable(att)
 	v := {
 		"rule": "deploy.scan_unreadable",
-		"message": sprintf("artifact %s has a %q attestation without a scan summary", [artifact_label(a), lib.show(att, "predicate_type")]),
+		"message": sprintf("artifact %s has a %q attestation without a scan summary the rules can read (a critical count that is a non-negative number, findings that are a list of objects)", [artifact_label(a), lib.show(att, "predicate_type")]),
 		"value": object.get(att, "predicate_type", null),
 	}
 }

@@ -172,7 +172,9 @@ has_vex(i) if {
 # summary (the gate could not read the document), statements that are
 # not a list of objects (null, a Go VEX{} naming none, is none), a
 # statement that names no
-# vulnerability, or an OpenVEX predicate type of another version
+# vulnerability or whose aliases are not a list (they would read as
+# none, and a later "affected" naming the finding by one of them would
+# go unseen), or an OpenVEX predicate type of another version
 # ("https://openvex.dev/ns", "https://openvex.dev/ns/v0.2.1"). What it
 # says cannot be known, and it may be the later "affected" about a
 # finding another statement lifts: for such an artifact no statement
@@ -208,6 +210,7 @@ statements_readable(ss) if {
 	every s in ss {
 		is_object(s)
 		count(ids(s, "vulnerability")) > 0
+		lib.array_or_absent(s, "aliases")
 	}
 }
 
