@@ -286,7 +286,10 @@
 //     a provenance's external_parameters, must be objects where present
 //     (one that is not would read as naming no trigger, repository or
 //     ref). Every credential of a secrets provenance
-//     needs string lease_id, secret and backend. Every attestation of a SLSA
+//     needs string lease_id, secret and backend, and its job's repository
+//     (and the repository its certificate names, if any) must be an
+//     allowed source: one of another repository's build tells nothing of
+//     this one. Every attestation of a SLSA
 //     provenance type, or with a provenance summary, is judged for builder,
 //     source, source ref and trigger, listed type or not; the repository and
 //     ref the certificate that signed it names (signer.claims.repository and

@@ -20,6 +20,10 @@
 #     gate could not read (no summary), or one that is malformed.
 #   deploy.secrets_provenance_missing: require_secrets_provenance is set
 #     and the artifact has no signed secrets provenance.
+#   deploy.source_not_allowed: a readable secrets provenance whose job's
+#     repository, or the repository its signing certificate names, is not
+#     an allowed source (by owner and name, as cert_source_allowed reads a
+#     certificate's): it tells of another repository's build.
 package ztci.deploy
 
 import data.ztci.lib
@@ -157,6 +161,39 @@ violations contains v if {
 		"message": sprintf("artifact %s has a secrets provenance that does not read: which credentials reached its build is unknown", [artifact_label(a)]),
 		"value": object.get(a, "digest", null),
 	}
+}
+
+# A secrets provenance tells which credentials reached one build. One
+# from a job of another repository (its job's repository, or the
+# repository its signing certificate names) tells of another build:
+# whoever can write to the registry could remove the build's own and
+# attach a clean one from elsewhere, which satisfied
+# require_secrets_provenance and hid a production credential in an
+# unprotected build. Its repository must be an allowed source, as a SLSA
+# provenance's must; a job that names none is not one.
+violations contains v if {
+	some a in objs
+	some att in secrets_provenances(a)
+	secrets_readable(att)
+	repo := object.get(att.secrets_provenance.job, "repository", "")
+	not cert_source_allowed(repo)
+	v := foreign_secrets_provenance(a, repo)
+}
+
+violations contains v if {
+	some a in objs
+	some att in secrets_provenances(a)
+	secrets_readable(att)
+	repo := signer_claim(att, "repository")
+	repo != ""
+	not cert_source_allowed(repo)
+	v := foreign_secrets_provenance(a, repo)
+}
+
+foreign_secrets_provenance(a, repo) := {
+	"rule": "deploy.source_not_allowed",
+	"message": sprintf("artifact %s has a secrets provenance of a job of %s, which is not an allowed source: it tells of another build", [artifact_label(a), lib.printable(repo)]),
+	"value": repo,
 }
 
 violations contains v if {
