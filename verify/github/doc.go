@@ -93,6 +93,12 @@
 //     signing time (the Rekor entry's integrated time, or GitHub's signed
 //     timestamp), never the wall clock, so old attestations verify for as
 //     long as their root vouches for the CA and TSA of that time.
+//   - Owner or Repo alone trusts every workflow of that owner or
+//     repository at every ref, as gh does: a branch anyone with write access
+//     pushes, a tag, a pull request's refs/pull/<n>/merge. To trust only a
+//     release, pin SourceRef (and SignerWorkflow, with its ref).
+//   - A subject binds the artifact by digest only, as in gh: its name is
+//     not compared (the same bytes attested under another name verify).
 //   - The signer policy is required (Owner or Repo); the predicate type
 //     defaults to SLSA provenance v1; bundles v0.1 and bundles signed by a
 //     key are refused, as in gh.
