@@ -41,7 +41,10 @@
 // requirements match the permission under Unicode case folding (grants
 // exactly), so "deploy:PRODUCTION" or "deploy:ſtaging" cannot skip a
 // requirement registered for "deploy:production" or "deploy:staging" that
-// a "deploy:*" grant would then allow; a
+// a "deploy:*" grant would then allow, nor can a name below it
+// ("production:eu", "production/") or a spelling outside ASCII
+// ("ｐroduction", "prodúction": a request outside ASCII meets every
+// requirement of its resource); a
 // requested permission may not contain wildcards; a decision that cannot be
 // audited is an error (deny). identity links no OPA, sigstore-go or
 // go-containerregistry (internal/depcheck enforces it).

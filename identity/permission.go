@@ -138,6 +138,34 @@ type requirement struct {
 	req     Requirement
 }
 
+// covers reports whether the requirement applies to a request whose
+// permission, case-folded, is folded (see WithRequirement): it matches the
+// pattern, a name below it (":" or "/" after it), or it holds a character
+// outside ASCII and names the pattern's resource (or a resource outside
+// ASCII).
+func (q requirement) covers(folded string) bool {
+	if Glob(q.folded, folded) || Glob(q.folded+":*", folded) || Glob(q.folded+"/*", folded) {
+		return true
+	}
+	if isASCII(folded) {
+		return false
+	}
+	// Outside ASCII: every requirement of the request's resource, and
+	// every requirement when the resource itself is not ASCII.
+	resource, _, _ := strings.Cut(q.folded, ":")
+	asked, _, _ := strings.Cut(folded, ":")
+	return !isASCII(asked) || Glob(resource, asked)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // foldCase maps every rune to the smallest rune of its case-folding orbit
 // (unicode.SimpleFold), so that two permissions strings.EqualFold calls
 // equal fold to one string. Lower-casing is not enough: it leaves "ſ"
@@ -167,11 +195,21 @@ func WithAudit(sink audit.Sink) Option {
 
 // WithRequirement adds req to every request whose permission matches
 // pattern ('*' globs) in any case, e.g. WithRequirement("approve:*",
-// RequireAMR("mfa")). Grants match exactly; a requirement matches under
-// Unicode case folding (as strings.EqualFold compares), so it matches
-// "deploy:PRODUCTION" as it matches "deploy:production", and
-// "deploy:ſtaging" as "deploy:staging": a spelling the protected system
-// reads as the same name cannot skip it.
+// RequireAMR("mfa")). Grants match exactly; a requirement matches more
+// widely, so that a spelling the protected system reads as the same name
+// cannot skip it (matching more requirements can only deny more):
+//   - under Unicode case folding (as strings.EqualFold compares):
+//     "deploy:PRODUCTION" and "deploy:ſtaging" as "deploy:production"
+//     and "deploy:staging";
+//   - below it: "deploy:production" also covers "deploy:production:eu",
+//     "deploy:production/" and "deploy:production/.", which a grant of
+//     "deploy:*" allows and a system that trims or resolves paths reads
+//     as production;
+//   - a request holding any character outside ASCII meets every
+//     requirement of its resource (its first segment): "deploy:ｐroduction"
+//     (fullwidth) or "deploy:prodúction" is production to a system that
+//     compares names under an accent- and width-insensitive collation,
+//     which no folding here reproduces.
 func WithRequirement(pattern string, req Requirement) Option {
 	return func(c *guardConfig) error {
 		if req == nil {
@@ -288,7 +326,7 @@ func (g *Guard) decide(ctx context.Context, r Request) Decision {
 	// more requirements can only deny more.
 	folded := foldCase(string(r.Permission))
 	for _, q := range g.cfg.reqs {
-		if Glob(q.folded, folded) {
+		if q.covers(folded) {
 			if err := q.req(ctx, r); err != nil {
 				d.Reason = "requirement for " + q.pattern + " not met: " + err.Error()
 				return d
