@@ -19,7 +19,8 @@
 // one finding is one alias group of OSV records (GHSA-…, GO-…, CVE-…) in
 // one package; severity is osv-scanner's own max_severity (the highest
 // CVSS base score of the group's records) rated with the CVSS v3.0 table as
-// osv-scanner rates it, else the GitHub advisory label in
+// osv-scanner rates it (a max_severity that is not a plain decimal score,
+// "NaN" included, is unknown), else the GitHub advisory label in
 // database_specific.severity, else unknown; and the report has no time, no
 // scanner version and no versioned package URL, so the caller sets
 // Scan.Time and Package.PURL names the package without a version.

@@ -3,6 +3,7 @@ package vuln
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,7 +72,8 @@ type osvRecord struct {
 //     computed from the records' severity vectors (CVSS v2, v3.x, v4) — rated
 //     as osv-scanner rates it (CVSS v3.0 qualitative ratings): 9.0–10.0
 //     critical, 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low, and 0.0 or an
-//     unreadable score unknown;
+//     unreadable score (anything but a plain decimal: "NaN", "Inf", a
+//     hexadecimal float) unknown;
 //  2. when osv-scanner computed none (max_severity ""), the highest
 //     database_specific.severity label among the group's records, read with
 //     ParseSeverity (GitHub advisories write CRITICAL, HIGH, MODERATE, LOW);
@@ -202,9 +204,16 @@ func osvFinding(ids []string, score string, byID map[string]*osvRecord, name, ec
 
 // cvssRating rates a CVSS base score as osv-scanner does
 // (internal/utility/severity.CalculateRating, the CVSS v3.0 table): NONE
-// (0.0) and an unreadable or out-of-range score are unknown.
+// (0.0) and an unreadable or out-of-range score are unknown. Only a plain
+// decimal is a score, as osv-scanner writes one: strconv.ParseFloat also
+// reads "NaN", which no comparison below holds for, and which would fall
+// through to low, and "Inf" or hexadecimal floats no scanner writes.
 func cvssRating(score string) Severity {
-	v, err := strconv.ParseFloat(strings.TrimSpace(score), 64)
+	score = strings.TrimSpace(score)
+	if !cvssScore.MatchString(score) {
+		return SeverityUnknown
+	}
+	v, err := strconv.ParseFloat(score, 64)
 	switch {
 	case err != nil || v <= 0 || v > 10:
 		return SeverityUnknown
@@ -218,6 +227,9 @@ func cvssRating(score string) Severity {
 		return SeverityLow
 	}
 }
+
+// cvssScore is a CVSS base score as a plain decimal ("9.8", "7", "10.0").
+var cvssScore = regexp.MustCompile(`^[0-9]{1,2}(\.[0-9]{1,3})?$`)
 
 // severityRank orders the severities; unknown ranks below low here because
 // maxSeverity picks the highest label a database actually gave.
