@@ -39,7 +39,12 @@ func MatchClaim(name, value string) Matcher {
 
 // MatchClaimPrefix matches when the claim is non-empty and starts with
 // prefix. An empty prefix never matches: like an empty value for
-// [MatchClaim], it is a condition left unset, not a wildcard.
+// [MatchClaim], it is a condition left unset, not a wildcard. The prefix
+// stops at no boundary: MatchClaimPrefix("repository", "octo-org") also
+// matches "octo-org-evil/app", an organisation anyone may register (the
+// mistake of cloud trust policies written "repo:octo-org*"). End a
+// repository or owner prefix with "/" ("octo-org/"), or bind the
+// platform's immutable ids (repository_owner_id) with [MatchClaim].
 func MatchClaimPrefix(name, prefix string) Matcher {
 	return func(x Identity) bool {
 		v := x.Claims.Get(name)
