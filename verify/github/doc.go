@@ -12,10 +12,11 @@
 //     (--source-digest), SignerDigest (--signer-digest), PredicateType
 //     (--predicate-type, default SLSA provenance v1), OIDCIssuer
 //     (--cert-oidc-issuer) and DenySelfHostedRunners
-//     (--deny-self-hosted-runners). Each maps onto a Fulcio certificate
-//     extension (OIDs 1.3.6.1.4.1.57264.1.*) as gh maps it; the Policy
-//     doc lists the mapping and the two places where this package is
-//     stricter than gh.
+//     (--deny-self-hosted-runners), and, beyond gh, RepositoryID and
+//     OwnerID (GitHub's numeric ids, which a re-registered name does not
+//     carry). Each maps onto a Fulcio certificate extension (OIDs
+//     1.3.6.1.4.1.57264.1.*) as gh maps it; the Policy doc lists the
+//     mapping and the places where this package is stricter than gh.
 //   - New(policy, opts...) builds a Verifier on verify's machinery: one
 //     verify.Verifier per Sigstore instance, with the signer expressed as a
 //     verify.Identity (SAN, issuer, exact Claims) and the case-insensitive

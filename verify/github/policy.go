@@ -87,6 +87,12 @@ func TenantOIDCIssuer(tenant string) string {
 //     cannot tell that value from its default).
 //   - PredicateType (--predicate-type): the signed in-toto statement's
 //     predicate type, exactly; default SLSA provenance v1.
+//   - RepositoryID and OwnerID (no gh flag): the certificate's
+//     SourceRepositoryIdentifier (…1.15) and SourceRepositoryOwnerIdentifier
+//     (…1.17), GitHub's numeric ids, exactly. Names can be taken again: a
+//     deleted or renamed owner's name registered by someone else, and a
+//     repository created under it, satisfy Owner and Repo; the ids of the
+//     original cannot be (repojacking). Decimal digits only.
 //
 // Besides the OIDCIssuer case above, two deliberate differences from gh,
 // both stricter: gh compares with strings.EqualFold and (?i) regexps, which
@@ -108,6 +114,8 @@ type Policy struct {
 	PredicateType         string
 	OIDCIssuer            string
 	DenySelfHostedRunners bool
+	RepositoryID          string
+	OwnerID               string
 }
 
 // namePattern is what this package accepts as a GitHub owner or repository
@@ -115,6 +123,9 @@ type Policy struct {
 // '/', whitespace, a regexp metacharacter) is a mistake to report, not a
 // name to quote.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// numericID is a GitHub repository or owner id as certificates carry it.
+var numericID = regexp.MustCompile(`^[1-9][0-9]{0,19}$`)
 
 // hostPattern is gh's hostRegex: a --signer-workflow value that starts like
 // "host.tld" names its host; otherwise the policy's host is prepended.
@@ -238,6 +249,13 @@ func (p Policy) compile() (compiled, error) {
 	if p.DenySelfHostedRunners {
 		id.Claims.RunnerEnvironment = GitHubHostedRunner
 	}
+	for _, f := range [][2]string{{"RepositoryID", p.RepositoryID}, {"OwnerID", p.OwnerID}} {
+		if f[1] != "" && !numericID.MatchString(f[1]) {
+			return compiled{}, bad("%s %q is not a GitHub numeric id (decimal digits)", f[0], f[1])
+		}
+	}
+	id.Claims.SourceRepositoryIdentifier = p.RepositoryID
+	id.Claims.SourceRepositoryOwnerIdentifier = p.OwnerID
 	pt := p.PredicateType
 	if pt == "" {
 		pt = attest.PredicateSLSAProvenanceV1
