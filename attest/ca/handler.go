@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"os"
@@ -102,15 +101,7 @@ func (a oidcAuth) AuthenticateToken(ctx context.Context, token string) (Token, e
 	if v == nil {
 		return Token{}, errors.New("ca: the verifier returned no result")
 	}
-	t := Token{Identity: v.Identity, Expiry: v.Expiry, IssuedAt: v.IssuedAt}
-	if x, present := v.Raw["nbf"]; present {
-		nbf, ok := x.(float64)
-		if !ok || math.IsNaN(nbf) || nbf < 0 || nbf > 1<<40 {
-			return Token{}, errors.New("ca: the token's nbf is not a NumericDate")
-		}
-		sec, frac := math.Modf(nbf)
-		t.NotBefore = time.Unix(int64(sec), int64(frac*1e9))
-	}
+	t := Token{Identity: v.Identity, Expiry: v.Expiry, IssuedAt: v.IssuedAt, NotBefore: v.NotBefore}
 	email, _ := v.Raw["email"].(string)
 	switch ev := v.Raw["email_verified"].(type) {
 	case bool:

@@ -44,8 +44,9 @@ type Verified struct {
 	TokenID string
 	// Audience lists the token's audiences.
 	Audience []string
-	// IssuedAt and Expiry are the iat (zero when absent) and exp claims.
-	IssuedAt, Expiry time.Time
+	// IssuedAt, NotBefore and Expiry are the iat and nbf (zero when
+	// absent) and exp claims.
+	IssuedAt, NotBefore, Expiry time.Time
 	// AMR lists the authentication methods (RFC 8176) of a human token, e.g.
 	// "mfa"; empty for job tokens.
 	AMR []string
@@ -240,6 +241,8 @@ func (v *Verifier) checkClaims(c map[string]any) (*Verified, error) {
 		}
 		if name == "iat" {
 			out.IssuedAt = t
+		} else {
+			out.NotBefore = t
 		}
 	}
 	if jti, present := c["jti"]; present {

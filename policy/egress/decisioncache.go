@@ -56,18 +56,15 @@ func (c *decisionCache) put(k cacheKey, d Decision, exp time.Time) {
 	if it, ok := c.items[k]; ok {
 		c.remove(it)
 	}
-	jobItems := c.jobs[k.job]
-	if jobItems == nil {
-		jobItems = list.New()
-		c.jobs[k.job] = jobItems
-	}
-	if jobItems.Len() >= c.perJob {
-		c.remove(jobItems.Front().Value.(*cacheItem))
+	if l := c.jobs[k.job]; l != nil && l.Len() >= c.perJob {
+		c.remove(l.Front().Value.(*cacheItem))
 	}
 	if len(c.items) >= c.total {
 		c.remove(c.all.Front().Value.(*cacheItem))
 	}
-	if c.jobs[k.job] == nil { // removed with the job's last item just above
+	jobItems := c.jobs[k.job]
+	if jobItems == nil {
+		jobItems = list.New()
 		c.jobs[k.job] = jobItems
 	}
 	it := &cacheItem{key: k, d: d, exp: exp, jobItems: jobItems}

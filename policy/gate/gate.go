@@ -521,7 +521,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	}
 	if pd.Allowed {
 		if !req.DryRun {
-			if err := g.recordAdmission(ctx, id, req, art, in, verified, pd.Revision, ev.ID); err != nil {
+			if err := g.recordAdmission(ctx, id, ck.ref, art, in, verified, pd.Revision, ev.ID); err != nil {
 				return err
 			}
 		}

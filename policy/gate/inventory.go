@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/policy"
@@ -49,16 +51,20 @@ func WithInventory(s inventory.Store) Option {
 }
 
 // recordAdmission records an allowed decision about art in the inventory,
-// when one is configured; in is the policy input it was evaluated on.
-func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, req Request, art policy.Artifact, in policy.Input, verified []*verify.Result, revision, decisionID string) error {
+// when one is configured; in is the policy input it was evaluated on, ref
+// the request's image as parseImage read it (registry host in lower case,
+// defaults written out, as "index.docker.io/library/alpine:3", so that the
+// inventory holds one spelling of an image, as policy, the audit log and
+// the summaries do), nil for inline bundles.
+func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, ref name.Reference, art policy.Artifact, in policy.Input, verified []*verify.Result, revision, decisionID string) error {
 	if g.cfg.inventory == nil {
 		return nil
 	}
 	a, err := Admission(art, verified)
 	if err == nil {
 		a.DecisionID, a.Job, a.PolicyRevision, a.Time = decisionID, id.ID(), revision, g.cfg.now().UTC()
-		if req.Image != "" {
-			a.Image, err = g.inventoryImage(req.Image)
+		if ref != nil {
+			a.Image = ref.Name()
 		}
 		// The document decideFor evaluated (after markLeases: one
 		// artifact, or one per platform manifest). policy.Input holds no
@@ -119,17 +125,4 @@ func Admission(art policy.Artifact, verified []*verify.Result) (inventory.Admiss
 		a.Packages = append(a.Packages, pkgs...)
 	}
 	return a, nil
-}
-
-// inventoryImage is the image reference of a request as the gate read it
-// (parseImage: registry host in lower case, defaults written out, as
-// "index.docker.io/library/alpine:3"), so that the inventory holds one
-// spelling of an image, as policy, the audit log and the summaries do.
-// The request was decided on this reference, so it parses.
-func (g *Gate) inventoryImage(img string) (string, error) {
-	ref, err := g.parseImage(img)
-	if err != nil {
-		return "", err
-	}
-	return ref.Name(), nil
 }
