@@ -12,6 +12,7 @@ import (
 
 	"github.com/ztci/ztci/attest/ca"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
 )
 
 // A runner's embedded CA certifies a job's ephemeral key for ten minutes,
@@ -119,4 +120,50 @@ func ExampleWithSubjectDomain() {
 	// https://ci.example.com certified: true outside its domain: false
 	// https://ci.example.com certified: false outside its domain: true
 	// https://other-ci.example.com certified: false outside its domain: true
+}
+
+// A CA behind a job-token verifier certifies a key for no longer than the
+// token it was shown: here a token with two minutes left gets a
+// two-minute certificate, not the CA's ten.
+func ExampleOIDCAuthenticator() {
+	ctx := context.Background()
+	jobs, err := oidc.NewIssuer("https://ci.example.com", oidc.WithTTL(2*time.Minute))
+	if err != nil {
+		panic(err)
+	}
+	tokens, err := oidc.NewVerifier("https://ci.example.com", "sigstore", oidc.WithKeySet(jobs.KeySet()))
+	if err != nil {
+		panic(err)
+	}
+	raw, err := jobs.Mint(ctx, oidc.Job{
+		Subject: "https://git.example.com/acme/app/.ci/release.yml@refs/heads/main",
+		Claims:  identity.Claims{Repository: "acme/app", Ref: "refs/heads/main"},
+	}, "sigstore")
+	if err != nil {
+		panic(err)
+	}
+	tok, err := ca.OIDCAuthenticator(tokens).AuthenticateToken(ctx, raw.Reveal())
+	if err != nil {
+		panic(err)
+	}
+	authority, err := ca.New(ca.WithSubjectDomain("https://ci.example.com", "https://git.example.com"))
+	if err != nil {
+		panic(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	chain, err := authority.IssuerForToken(tok).IssueCertificate(ctx, key.Public())
+	if err != nil {
+		panic(err)
+	}
+	leaf := chain[0]
+	fmt.Println("SAN:", leaf.URIs[0])
+	fmt.Println("ends with the token:", !leaf.NotAfter.After(tok.Expiry))
+	fmt.Println("lifetime, rounded:", leaf.NotAfter.Sub(leaf.NotBefore).Round(time.Minute))
+	// Output:
+	// SAN: https://git.example.com/acme/app/.ci/release.yml@refs/heads/main
+	// ends with the token: true
+	// lifetime, rounded: 2m0s
 }
