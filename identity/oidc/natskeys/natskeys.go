@@ -146,12 +146,20 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
 	}
 	s := &Store{kv: kv, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, done: make(chan struct{})}
-	if err := s.reload(ctx); err != nil {
-		return nil, err
-	}
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = wcancel
-	go s.run(wctx)
+	// Watch before the first full read: a change written between the read
+	// and a watch started later (a revocation included) would wait for
+	// the next refresh. What the read already holds, apply ignores.
+	w := s.watch(wctx)
+	if err := s.reload(ctx); err != nil {
+		if w != nil {
+			_ = w.Stop()
+		}
+		wcancel()
+		return nil, err
+	}
+	go s.run(wctx, w)
 	return s, nil
 }
 
@@ -237,24 +245,32 @@ func beyondHorizon(k oidc.PublishedKey, now time.Time) error {
 	return nil
 }
 
-// run watches the bucket and re-reads it every refresh interval until
-// Close.
-func (s *Store) run(ctx context.Context) {
+// watch starts watching the bucket's changes, or returns nil (logged):
+// the periodic reads then stand in, and run tries again.
+func (s *Store) watch(ctx context.Context) jetstream.KeyWatcher {
+	w, err := s.kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		s.cfg.logger.WarnContext(ctx, "natskeys: watch failed; relying on periodic reads", "bucket", s.bucket, "error", err)
+		return nil
+	}
+	return w
+}
+
+// run applies w's changes (w may be nil) and re-reads the bucket every
+// refresh interval until Close.
+func (s *Store) run(ctx context.Context, w jetstream.KeyWatcher) {
 	defer close(s.done)
 	tick := time.NewTicker(s.cfg.refresh)
 	defer tick.Stop()
-	var w jetstream.KeyWatcher
 	var updates <-chan jetstream.KeyValueEntry
 	watch := func() {
-		var err error
-		if w, err = s.kv.WatchAll(ctx, jetstream.UpdatesOnly()); err != nil {
-			s.cfg.logger.WarnContext(ctx, "natskeys: watch failed; relying on periodic reads", "bucket", s.bucket, "error", err)
-			w, updates = nil, nil
-			return
+		if w = s.watch(ctx); w != nil {
+			updates = w.Updates()
 		}
+	}
+	if w != nil {
 		updates = w.Updates()
 	}
-	watch()
 	defer func() {
 		if w != nil {
 			_ = w.Stop()
