@@ -142,8 +142,10 @@
 //     all) makes it return the zero Event and an error wrapping [ErrUnseal]
 //     and seal's ErrOpen class (ErrMalformed, ErrUnknownKey, ErrTampered,
 //     ErrUnwrap) — never part of the event. Only the canonical spelling of
-//     a record is accepted. Plaintext never appears in errors; the error
-//     names the field. Unseal looks at every field, so a text an actor
+//     a record is accepted. Plaintext never appears in errors, nor any
+//     other text of the event: the error names a configured field, a claim
+//     or attribute key that [Unseal] found by its length, and the failure
+//     by its class only (a key id in a record is the writer's). Unseal looks at every field, so a text an actor
 //     chose (a resource or workflow name) that begins with the prefix
 //     makes it fail for the event; [Sealer.Unseal] opens only the fields
 //     its sealer seals, whose every value was sealed, and fails closed on

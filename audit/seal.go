@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/ztci/ztci/internal/redact"
@@ -61,7 +62,8 @@ func NewSealer(enc seal.Encrypter, fields ...string) (*Sealer, error) {
 // [seal.ErrSeal]). The error names the field, never its value.
 func (s *Sealer) Apply(ctx context.Context, e Event) (Event, error) {
 	if e.ID == "" || strings.ContainsRune(e.ID, 0) {
-		return Event{}, fmt.Errorf("%w: %w", ErrSeal, &FieldError{Field: "id", Want: "non-empty, without NUL (sealed fields are bound to it)", Got: e.ID})
+		// Not the id itself: the event's producer wrote it.
+		return Event{}, fmt.Errorf("%w: %w", ErrSeal, &FieldError{Field: "id", Want: "non-empty, without NUL (sealed fields are bound to it)", Got: otherText(len(e.ID))})
 	}
 	return s.fields.rewrite(e, false, func(prefix, key, v string) (string, error) {
 		rec, err := s.enc.Seal(ctx, []byte(v), sealAAD(e.ID, prefix, key))
@@ -133,9 +135,15 @@ func unseal(ctx context.Context, enc seal.Encrypter, e Event, fs fieldSet, all b
 		if !strings.HasPrefix(v, SealedPrefix) {
 			return v, nil
 		}
+		field := strconv.Quote(prefix + key)
+		if all && key != "" {
+			// A claim or attribute key [Unseal] found in the event, not one
+			// a Sealer was configured with: it may carry anything.
+			field = prefix + "<key of " + strconv.Itoa(len(key)) + " bytes>"
+		}
 		rec, err := decodeSealed(v[len(SealedPrefix):])
 		if err != nil {
-			return "", fmt.Errorf("%w: field %q: %w", ErrUnseal, prefix+key, err)
+			return "", fmt.Errorf("%w: field %s: %w", ErrUnseal, field, err)
 		}
 		pt, err := enc.Open(ctx, rec, sealAAD(e.ID, prefix, key))
 		if err != nil {
@@ -144,11 +152,28 @@ func unseal(ctx context.Context, enc seal.Encrypter, e Event, fs fieldSet, all b
 				// its failure still fails as "cannot be opened".
 				err = fmt.Errorf("%w: %w", seal.ErrOpen, err)
 			}
-			return "", fmt.Errorf("%w: field %q: %w", ErrUnseal, prefix+key, err)
+			return "", fmt.Errorf("%w: field %s: %w", ErrUnseal, field, openError{err})
 		}
 		return string(pt), nil
 	})
 }
+
+// openError is an Encrypter's failure to open a record, printed as its
+// class alone: the Encrypter's text may quote the record (a key id read
+// from it), which whoever wrote a value beginning with [SealedPrefix]
+// chose. Unwrap keeps the whole error for errors.Is and errors.As.
+type openError struct{ err error }
+
+func (e openError) Error() string {
+	for _, class := range []error{seal.ErrMalformed, seal.ErrUnknownKey, seal.ErrTampered, seal.ErrUnwrap} {
+		if errors.Is(e.err, class) {
+			return class.Error()
+		}
+	}
+	return seal.ErrOpen.Error()
+}
+
+func (e openError) Unwrap() error { return e.err }
 
 // decodeSealed reads the base64url part of a sealed value. Only the
 // canonical form is accepted: no padding, no non-zero trailing bits, no line

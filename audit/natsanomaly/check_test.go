@@ -23,6 +23,7 @@ func TestCheckWithSubjectFilter(t *testing.T) {
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, AllowDirect: true,
+		DenyDelete: true, DenyPurge: true,
 	}); err != nil {
 		t.Fatal(err)
 	}

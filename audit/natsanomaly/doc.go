@@ -24,7 +24,7 @@
 // is deterministic for a given sequence of events (it uses the events' own
 // times), so replaying the stream rebuilds exactly the baseline the previous
 // feeder had: there is no new learning window after a restart. The
-// baseline covers what the stream retains: size the stream's retention for
+// baseline covers what the stream retains: size the stream's max age for
 // the history the detector should learn from.
 //
 // What it keeps is its position ([WithPosition]): the stream sequence up to
@@ -43,6 +43,9 @@
 //
 //   - Fail closed, never "no anomalies" by silence: Run returns an error
 //     wrapping [ErrUnavailable] when the stream cannot be reached at start,
+//     [ErrConfig] when its settings let an event vanish before the feeder
+//     reads it (deletes or purges allowed, evicting limits, interest
+//     retention: [natsink.CheckStream], without the subjects check),
 //     [ErrPosition] when the saved position cannot be read or is not a
 //     position, and the output sink's error when an anomaly cannot be
 //     written (the feeder stops rather than drop it). [Feeder.Check] returns nil only when

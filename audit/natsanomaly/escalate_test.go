@@ -37,6 +37,7 @@ func TestFleetAnomalyQuarantinesEverywhere(t *testing.T) {
 		defer cancel()
 		_, err := pubJS.CreateStream(actx, jetstream.StreamConfig{
 			Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, Duplicates: 10 * time.Minute, Replicas: 3, Storage: jetstream.FileStorage,
+			DenyDelete: true, DenyPurge: true,
 		})
 		return err
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/audit/natsink"
 	"github.com/ztci/ztci/internal/jsleader"
 )
 
@@ -211,7 +212,8 @@ func (g gate) Write(ctx context.Context, e audit.Event) error {
 
 // Run consumes the stream from its first event (or [WithStartTime]) until
 // ctx is done, then returns nil. It returns an error wrapping
-// [ErrUnavailable] when the stream cannot be reached at start,
+// [ErrUnavailable] when the stream cannot be reached at start, [ErrConfig]
+// (and [natsink.ErrStream]) when its settings fail [natsink.CheckStream],
 // [ErrPosition] when the position of [WithPosition] cannot be read, and the
 // output sink's error (wrapping [audit.ErrSink]) when an anomaly cannot be
 // written: an anomaly is never dropped silently. A Feeder runs once
@@ -235,6 +237,11 @@ func (f *Feeder) Run(ctx context.Context) error {
 	info, err := st.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: stream %q info: %w", ErrUnavailable, f.name, err)
+	}
+	// An event deleted, purged, rolled up or evicted before the feeder
+	// reads it is never examined, and Check then vouches for the rest.
+	if err := natsink.CheckStream(info.Config, ""); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	f.created = info.Created.UnixNano()
 	if f.replayEnd, err = f.loadPosition(ctx, info); err != nil {

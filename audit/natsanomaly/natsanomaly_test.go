@@ -117,6 +117,7 @@ func TestFleetBaselineOnCluster(t *testing.T) {
 	for {
 		_, err := pubA.CreateStream(ctx, jetstream.StreamConfig{
 			Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, Duplicates: 10 * time.Minute, Replicas: 3, Storage: jetstream.FileStorage,
+			DenyDelete: true, DenyPurge: true,
 		})
 		if err == nil {
 			break

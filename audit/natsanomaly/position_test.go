@@ -34,7 +34,9 @@ func newPositionFixture(t *testing.T) *positionFixture {
 	js := connect(t, c.URLs())
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "AUDIT", Subjects: []string{"ztci.audit.>"}}); err != nil {
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, DenyDelete: true, DenyPurge: true,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "feeders"})

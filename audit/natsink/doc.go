@@ -29,6 +29,22 @@
 //	sink, _ := natsink.New(js, "AUDIT", natsink.TenantAttribute("tenant"))
 //	err := sink.Write(ctx, event) // nil once the stream has stored it
 //
-// The stream must exist and capture "<prefix>.>"; set its Duplicates window
-// to cover retries. This package links nats.go; package audit does not.
+// The stream must exist and capture "<prefix>.>" and nothing else; set its
+// Duplicates window to cover retries. It must keep every event for its max
+// age (the operator's retention) and let nobody erase one sooner: the first
+// Write reads its settings and, until they pass [CheckStream], publishes
+// nothing and fails with [ErrStream] (an [audit.ErrSink]). That refuses
+// interest or work-queue retention, memory storage, MaxMsgs or MaxBytes
+// with discard old and MaxMsgsPerSubject without discard new per subject
+// (a flood would evict older events), deletes or purges allowed, rollup or
+// per-message TTL headers, sources, and subjects outside "<prefix>.":
+//
+//	js.CreateStream(ctx, jetstream.StreamConfig{Name: "AUDIT",
+//		Subjects: []string{"ztci.audit.>"}, Storage: jetstream.FileStorage,
+//		Replicas: 3, Duplicates: 10 * time.Minute, DenyDelete: true, DenyPurge: true})
+//
+// A Publisher that cannot read the stream ([StreamLookup]) makes [New] fail
+// unless [WithoutStreamCheck]. The settings are checked once per Sink: a
+// stream edited afterwards is not seen, so grant stream management to its
+// operators only. This package links nats.go; package audit does not.
 package natsink

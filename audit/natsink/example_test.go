@@ -13,8 +13,9 @@ import (
 )
 
 // printer shows what the sink hands to JetStream. In production pass the
-// jetstream.JetStream from jetstream.New(nc); the tests run against a real
-// nats-server.
+// jetstream.JetStream from jetstream.New(nc), and leave out
+// WithoutStreamCheck so the stream's settings are checked (a printer has no
+// stream); the tests run against a real nats-server.
 type printer struct{}
 
 func (printer) PublishMsg(_ context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
@@ -24,7 +25,7 @@ func (printer) PublishMsg(_ context.Context, m *nats.Msg, opts ...jetstream.Publ
 }
 
 func Example() {
-	sink, err := natsink.New(printer{}, "AUDIT", natsink.TenantAttribute("tenant"))
+	sink, err := natsink.New(printer{}, "AUDIT", natsink.TenantAttribute("tenant"), natsink.WithoutStreamCheck())
 	if err != nil {
 		panic(err)
 	}

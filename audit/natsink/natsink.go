@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -45,8 +46,9 @@ type Option func(*config) error
 
 // config is what the options set.
 type config struct {
-	prefix string
-	logger *slog.Logger
+	prefix    string
+	logger    *slog.Logger
+	unchecked bool
 }
 
 // WithSubjectPrefix sets the subject prefix (default "ztci.audit"); it must
@@ -80,6 +82,16 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithoutStreamCheck skips [CheckStream]: for a Publisher that is no
+// [StreamLookup] (a test double, a relay), whose stream the caller checks
+// or which has none. Without it such a Publisher makes New fail.
+func WithoutStreamCheck() Option {
+	return func(c *config) error {
+		c.unchecked = true
+		return nil
+	}
+}
+
 // Sink publishes audit events to a JetStream stream. It is safe for
 // concurrent use and holds no resources of its own: close the NATS
 // connection to release them.
@@ -89,12 +101,18 @@ type Sink struct {
 	tenant TenantFunc
 	prefix string
 	logger *slog.Logger
+
+	lookup  StreamLookup // nil with WithoutStreamCheck
+	checked atomic.Bool  // the stream passed CheckStream
 }
 
 var _ audit.Sink = (*Sink)(nil)
 
 // New returns a sink publishing to stream through js, with the tenant of
-// each event given by tenant.
+// each event given by tenant. js must also be a [StreamLookup] (a
+// jetstream.JetStream is), unless [WithoutStreamCheck]: the first Write
+// checks the stream's settings with [CheckStream], and no event is
+// published until they pass.
 func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink, error) {
 	if js == nil || tenant == nil || stream == "" {
 		return nil, fmt.Errorf("%w: publisher, stream and tenant func are required", ErrConfig)
@@ -108,13 +126,23 @@ func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink,
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	return &Sink{js: js, stream: stream, tenant: tenant, prefix: c.prefix, logger: c.logger}, nil
+	s := &Sink{js: js, stream: stream, tenant: tenant, prefix: c.prefix, logger: c.logger}
+	if !c.unchecked {
+		lookup, ok := js.(StreamLookup)
+		if !ok {
+			return nil, fmt.Errorf("%w: the publisher cannot read the stream's settings (a jetstream.JetStream can); WithoutStreamCheck skips the check", ErrConfig)
+		}
+		s.lookup = lookup
+	}
+	return s, nil
 }
 
 // Subject returns the subject an event of tenant is published to.
 func (s *Sink) Subject(tenant string) string { return s.prefix + "." + tenant }
 
-// Write publishes e and waits for the stream's acknowledgement. A duplicate
+// Write publishes e and waits for the stream's acknowledgement; until the
+// stream's settings pass [CheckStream] it publishes nothing and returns an
+// error wrapping [ErrStream]. A duplicate
 // (same event id within the de-duplication window) is acknowledged without
 // being stored again and is not an error, whatever the message stored
 // under that id holds (see the package documentation). Errors wrap [audit.ErrSink] or
@@ -127,6 +155,9 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	}
 	data, err := audit.Encode(e)
 	if err != nil {
+		return err
+	}
+	if err := s.checkStream(ctx); err != nil {
 		return err
 	}
 	msg := &nats.Msg{Subject: s.Subject(tenant), Data: data, Header: nats.Header{}}

@@ -40,6 +40,7 @@ func startNATS(t *testing.T) (jetstream.JetStream, jetstream.Stream, *nats.Conn)
 	defer cancel()
 	st, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, Duplicates: 2 * time.Minute, Storage: jetstream.FileStorage,
+		DenyDelete: true, DenyPurge: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +202,7 @@ func TestNewValidates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := natsink.New(fakeNone{}, "AUDIT", natsink.TenantAttribute("t"), tt.opt)
+			_, err := natsink.New(fakeNone{}, "AUDIT", natsink.TenantAttribute("t"), natsink.WithoutStreamCheck(), tt.opt)
 			if !errors.Is(err, natsink.ErrConfig) || !errors.Is(err, audit.ErrConfig) {
 				t.Errorf("New(%s) = %v, want ErrConfig", tt.name, err)
 			}
@@ -243,7 +244,7 @@ func TestSinkRequiresAcknowledgement(t *testing.T) {
 			pub := publisherFunc(func(context.Context, *nats.Msg, ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 				return tt.ack, nil
 			})
-			sink, err := natsink.New(pub, "AUDIT", natsink.TenantAttribute("tenant"))
+			sink, err := natsink.New(pub, "AUDIT", natsink.TenantAttribute("tenant"), natsink.WithoutStreamCheck())
 			if err != nil {
 				t.Fatal(err)
 			}

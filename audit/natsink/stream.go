@@ -1,0 +1,86 @@
+package natsink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/audit"
+)
+
+// ErrStream: the audit stream's settings let it drop events by itself, let
+// anyone who may publish to or manage it erase them, or let other subjects
+// into it. It wraps [ErrConfig]; [Sink.Write] returns it wrapped in
+// [audit.ErrSink] too, having published nothing.
+var ErrStream = fmt.Errorf("%w: audit stream unsafe", ErrConfig)
+
+// StreamLookup is the part of [jetstream.JetStream] that reads a stream's
+// settings; a jetstream.JetStream satisfies it.
+type StreamLookup interface {
+	Stream(ctx context.Context, name string) (jetstream.Stream, error)
+}
+
+// CheckStream returns nil when cfg, the configuration of an audit stream,
+// keeps every event stored in it for its max age (0: for ever) and lets
+// nobody erase one sooner: limits retention, file storage, no limit that
+// evicts old events (MaxMsgs or MaxBytes with discard old; MaxMsgsPerSubject
+// unless discard new per subject), deletes and purges denied, no rollup or
+// per-message TTL headers, no sources. An eviction limit would let any
+// publisher push older events out by flooding; a limit with discard new
+// makes a full stream refuse events, and so the audited actions fail. The
+// max age is the operator's retention and is not checked.
+//
+// With a non-empty prefix every subject of the stream must also lie under
+// "<prefix>.": the stream's de-duplication window is shared by all its
+// subjects, so a writer of any other subject could store a message under
+// an event's id first and have the event dropped. (natsanomaly's Feeder,
+// which only reads, checks with an empty prefix.) Otherwise it returns an
+// error wrapping [ErrStream] naming every setting that does not hold.
+func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
+	var why []string
+	add := func(bad bool, reason string) {
+		if bad {
+			why = append(why, reason)
+		}
+	}
+	add(cfg.Retention != jetstream.LimitsPolicy, fmt.Sprintf("retention %s removes events once consumed or unwanted", cfg.Retention))
+	add(cfg.Storage != jetstream.FileStorage, fmt.Sprintf("%s storage loses every event when its servers restart", cfg.Storage))
+	add(cfg.Discard == jetstream.DiscardOld && (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0),
+		"discard old with max msgs or max bytes lets a flood evict the oldest events")
+	add(cfg.MaxMsgsPerSubject > 0 && !(cfg.Discard == jetstream.DiscardNew && cfg.DiscardNewPerSubject),
+		"max msgs per subject without discard new per subject evicts a tenant's oldest events")
+	add(!cfg.DenyDelete, "deny delete is off: events can be deleted")
+	add(!cfg.DenyPurge, "deny purge is off: events can be purged")
+	add(cfg.AllowRollup, "rollup headers let a publisher purge events")
+	add(cfg.AllowMsgTTL, "per-message TTL headers let a publisher make events expire")
+	add(len(cfg.Sources) > 0, fmt.Sprintf("%d sources copy in messages published elsewhere", len(cfg.Sources)))
+	if prefix != "" {
+		for i, s := range cfg.Subjects {
+			// Not the subject itself: whoever created the stream chose it.
+			add(!strings.HasPrefix(s, prefix+"."), fmt.Sprintf("subject %d of %d bytes lies outside %s.>", i, len(s), prefix))
+		}
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: stream %s: %s", ErrStream, cfg.Name, strings.Join(why, "; "))
+}
+
+// checkStream reads the stream's settings and checks them once: until a
+// check passes, every Write checks again and fails.
+func (s *Sink) checkStream(ctx context.Context) error {
+	if s.lookup == nil || s.checked.Load() {
+		return nil
+	}
+	st, err := s.lookup.Stream(ctx, s.stream)
+	if err != nil {
+		return fmt.Errorf("%w: jetstream: stream %s settings: %w", audit.ErrSink, s.stream, err)
+	}
+	if err := CheckStream(st.CachedInfo().Config, s.prefix); err != nil {
+		return fmt.Errorf("%w: %w", audit.ErrSink, err)
+	}
+	s.checked.Store(true)
+	return nil
+}
