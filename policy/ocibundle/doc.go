@@ -105,7 +105,16 @@
 //     recorded before a bundle is returned; a store that fails refuses the
 //     bundle ([ErrFloorStore]). A store must keep the floor's digest as
 //     well as its time: at equal times the store's floor wins, naming the
-//     one bundle any replica may run at that time. A proven time shows that the signature
+//     one bundle any replica may run at that time. Raising it is one
+//     atomic step that returns the floor kept (see [FloorStore]): of
+//     replicas racing to raise it, with bundles signed at one instant or
+//     one of them on a floor read before another raised it, only the one
+//     whose bundle the store kept activates it; the others get
+//     [ErrRollback] from that same Load. A floor from the store that is
+//     neither none nor a time and a sha256 manifest digest, or a raise the
+//     store answers with an earlier floor, is [ErrFloorStore], never taken
+//     for no floor. A floor in the future is kept (no clock is consulted):
+//     it refuses bundles signed before it. A proven time shows that the signature
 //     existed then, not that it was made then. For a certificate signer
 //     verify checks the chain at every proven time, which bounds the gap by
 //     the certificate's lifetime (minutes for Fulcio and ztci's CA). For a

@@ -126,7 +126,9 @@ func WithMaxBundleBytes(n int64) Option {
 // [ErrFloorStore] (fail closed: a floor that cannot be read cannot be
 // enforced, and one that cannot be recorded would be lost by a restart).
 // fs may be shared by the replicas following the same reference, so that
-// none activates a bundle older than one any of them activated.
+// none activates a bundle older than one any of them activated; its
+// RaiseFloor must then check and write in one atomic step, and a replica
+// whose raise the store did not keep refuses its bundle ([ErrRollback]).
 func WithFloorStore(fs FloorStore) Option {
 	return func(c *config) error {
 		if fs == nil {

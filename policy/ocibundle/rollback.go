@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/ztci/ztci/internal/x509ca"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
@@ -45,16 +47,53 @@ func (f Floor) String() string {
 // it (see [WithFloorStore]). Its methods are called from Load, one call at
 // a time per Source; a store shared by several Sources (the replicas of a
 // fleet following the same reference) must be safe for concurrent use.
+//
+// A floor a store returns must be the zero Floor or have both a non-zero
+// SignedAt and a Digest "sha256:<64 lowercase hex>"; anything else is an
+// error of the store ([ErrFloorStore]), never taken for no floor. A
+// SignedAt in the future is not an error: a timestamp authority's clock may
+// run ahead of a replica's, so no clock is consulted, and a floor written
+// far ahead (by whoever can write the store, who can lower it as well)
+// refuses every bundle signed before it, naming its time, until the
+// publisher signs one later.
 type FloorStore interface {
 	// ReadFloor returns the floor stored, both its fields, or the zero
 	// Floor when none is stored yet. An error refuses the bundle being
 	// loaded.
 	ReadFloor(ctx context.Context) (Floor, error)
-	// RaiseFloor records f unless the floor stored is later than
-	// f.SignedAt; it must keep the later one, so that Sources sharing the
-	// store never lower it. It is called before Load returns the bundle f
-	// names, and an error refuses that bundle.
-	RaiseFloor(ctx context.Context, f Floor) error
+	// RaiseFloor records f, in one atomic step with the check, unless the
+	// store holds a floor signed after f.SignedAt, or another Digest
+	// signed at the same instant: it keeps that one (the first of two
+	// bundles signed at one instant to be recorded wins). It returns the
+	// floor stored after the call, f or the one kept. It is called
+	// before Load returns the bundle f names, which Load returns only if
+	// f comes back: a later floor or another bundle at f's instant
+	// refuses it with [ErrRollback], an earlier floor or an error with
+	// [ErrFloorStore].
+	//
+	// The check and the write must be one step for every Source sharing
+	// the store (a lock, a transaction, a compare-and-set): a Source reads
+	// the floor before it raises it, and another replica may raise it in
+	// between; the floor returned is how the loser of that race learns
+	// it lost, instead of both running different bundles.
+	RaiseFloor(ctx context.Context, f Floor) (Floor, error)
+}
+
+// checkFloor refuses a floor a store returned that is neither none nor a
+// time and a bundle's manifest digest: a store that lost the digest, or
+// whose contents were mangled, must not be read as a floor that some
+// bundle matches, nor echo arbitrary bytes into errors and logs.
+func checkFloor(f Floor) error {
+	if f.SignedAt.IsZero() {
+		if f.Digest != "" {
+			return fmt.Errorf("floor names digest %.80q without a signing time", f.Digest)
+		}
+		return nil
+	}
+	if h, err := v1.NewHash(f.Digest); err != nil || h.Algorithm != "sha256" {
+		return fmt.Errorf("floor signed at %s names %.80q, not a sha256 manifest digest", f.SignedAt.UTC().Format(time.RFC3339Nano), f.Digest)
+	}
+	return nil
 }
 
 // signingTime returns the latest time a trusted timestamp authority or
@@ -95,7 +134,9 @@ func signingTime(digest string, atts []image.Attestation) (time.Time, error) {
 
 // admit refuses v when it is below the rollback floor, and otherwise
 // raises the floor to v: in the store first, when there is one, so that a
-// bundle is never returned with a floor a restart would forget.
+// bundle is never returned with a floor a restart would forget. The store
+// may have been raised by another replica since it was read: the floor it
+// returns decides, so that of two replicas racing only one activates.
 func (s *Source) admit(ctx context.Context, v *verified) error {
 	s.floorMu.Lock()
 	defer s.floorMu.Unlock()
@@ -108,14 +149,33 @@ func (s *Source) admit(ctx context.Context, v *verified) error {
 		return err
 	}
 	if s.cfg.floorStore != nil {
-		if err := s.cfg.floorStore.RaiseFloor(ctx, next); err != nil {
-			return fmt.Errorf("%w: raise to %s: %w", ErrFloorStore, next, err)
+		if err := s.raiseStore(ctx, next); err != nil {
+			return err
 		}
 	}
 	s.floor = next
 	s.mu.Lock()
 	s.last = v
 	s.mu.Unlock()
+	return nil
+}
+
+// raiseStore raises the store's floor to next and refuses next unless the
+// store kept it.
+func (s *Source) raiseStore(ctx context.Context, next Floor) error {
+	stored, err := s.cfg.floorStore.RaiseFloor(ctx, next)
+	if err == nil {
+		err = checkFloor(stored)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: raise to %s: %w", ErrFloorStore, next, err)
+	}
+	if err := below(next, stored); err != nil {
+		return fmt.Errorf("%w (raised by another Source sharing the store)", err)
+	}
+	if stored.SignedAt.Before(next.SignedAt) {
+		return fmt.Errorf("%w: raise to %s: the store kept %s, an earlier floor", ErrFloorStore, next, stored)
+	}
 	return nil
 }
 
@@ -162,6 +222,9 @@ func (s *Source) currentFloor(ctx context.Context) (Floor, error) {
 		return s.floor, nil
 	}
 	stored, err := s.cfg.floorStore.ReadFloor(ctx)
+	if err == nil {
+		err = checkFloor(stored)
+	}
 	if err != nil {
 		return Floor{}, fmt.Errorf("%w: read: %w", ErrFloorStore, err)
 	}
@@ -178,10 +241,12 @@ const maxFloorFile = 4 << 10
 // FileFloorStore is a [FloorStore] in one local file, for a single
 // process that must keep its floor across restarts. The file holds the
 // floor as JSON and is replaced atomically (temporary file, fsync,
-// rename), mode 0600. It is safe for concurrent use within one process;
-// processes must not share a file (give replicas on several hosts a
-// shared store of your own). Whoever can delete or rewrite the file can
-// lower the floor, so keep it where the job cannot write.
+// rename), mode 0600. It is safe for concurrent use within one process,
+// as one value: its raise is atomic only among the Sources that share the
+// *FileFloorStore, so open a file once. Processes must not share a file
+// (give replicas on several hosts a shared store of your own). Whoever
+// can delete or rewrite the file can lower the floor, so keep it where
+// the job cannot write.
 type FileFloorStore struct {
 	path string
 	mu   sync.Mutex
@@ -207,22 +272,26 @@ func (s *FileFloorStore) ReadFloor(context.Context) (Floor, error) {
 	return s.read()
 }
 
-// RaiseFloor writes f unless the file holds a later floor.
-func (s *FileFloorStore) RaiseFloor(_ context.Context, f Floor) error {
+// RaiseFloor writes f unless the file holds a later floor or another
+// bundle at f's instant, and returns the floor the file holds after.
+func (s *FileFloorStore) RaiseFloor(_ context.Context, f Floor) (Floor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, err := s.read()
 	if err != nil {
-		return err
+		return Floor{}, err
 	}
-	if cur.SignedAt.After(f.SignedAt) {
-		return nil
+	if !cur.SignedAt.Before(f.SignedAt) {
+		return cur, nil
 	}
 	b, err := json.Marshal(f)
 	if err != nil {
-		return err
+		return Floor{}, err
 	}
-	return x509ca.WriteFile(s.path, b)
+	if err := x509ca.WriteFile(s.path, b); err != nil {
+		return Floor{}, err
+	}
+	return f, nil
 }
 
 func (s *FileFloorStore) read() (Floor, error) {
@@ -246,6 +315,9 @@ func (s *FileFloorStore) read() (Floor, error) {
 	var f Floor
 	if err := dec.Decode(&f); err != nil || dec.More() || f.SignedAt.IsZero() {
 		return Floor{}, fmt.Errorf("%s: not a rollback floor", s.path)
+	}
+	if err := checkFloor(f); err != nil {
+		return Floor{}, fmt.Errorf("%s: %w", s.path, err)
 	}
 	return f, nil
 }

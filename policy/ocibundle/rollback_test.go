@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,16 +140,16 @@ func (m *memFloors) ReadFloor(context.Context) (Floor, error) {
 	return m.floor, m.readErr
 }
 
-func (m *memFloors) RaiseFloor(_ context.Context, f Floor) error {
+func (m *memFloors) RaiseFloor(_ context.Context, f Floor) (Floor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.upErr != nil {
-		return m.upErr
+		return Floor{}, m.upErr
 	}
-	if !m.floor.SignedAt.After(f.SignedAt) {
+	if m.floor.SignedAt.Before(f.SignedAt) {
 		m.floor = f
 	}
-	return nil
+	return m.floor, nil
 }
 
 // TestFloorOutlivesSource: with a floor store, a new Source (a restarted
@@ -207,11 +208,11 @@ func TestFileFloorStore(t *testing.T) {
 	if f, err := s.ReadFloor(ctx); err != nil || !f.SignedAt.IsZero() {
 		t.Fatalf("missing file: %v %v, want the zero floor", f, err)
 	}
-	later := Floor{SignedAt: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Digest: "sha256:bb"}
-	earlier := Floor{SignedAt: later.SignedAt.Add(-time.Hour), Digest: "sha256:aa"}
+	later := Floor{SignedAt: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Digest: "sha256:" + strings.Repeat("b", 64)}
+	earlier := Floor{SignedAt: later.SignedAt.Add(-time.Hour), Digest: "sha256:" + strings.Repeat("a", 64)}
 	for _, f := range []Floor{later, earlier} {
-		if err := s.RaiseFloor(ctx, f); err != nil {
-			t.Fatal(err)
+		if got, err := s.RaiseFloor(ctx, f); err != nil || !got.SignedAt.Equal(later.SignedAt) || got.Digest != later.Digest {
+			t.Fatalf("raise to %v: %v %v, want %v kept", f, got, err, later)
 		}
 	}
 	again, _ := ocibundle.NewFileFloorStore(path)
@@ -233,7 +234,7 @@ func TestFileFloorStore(t *testing.T) {
 		if f, err := s.ReadFloor(ctx); err == nil {
 			t.Errorf("%s: read %v, want an error", name, f)
 		}
-		if err := s.RaiseFloor(ctx, later); err == nil {
+		if _, err := s.RaiseFloor(ctx, later); err == nil {
 			t.Errorf("%s: raised over a file it cannot read", name)
 		}
 	}
