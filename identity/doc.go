@@ -42,10 +42,14 @@
 // exactly), so "deploy:PRODUCTION" or "deploy:ſtaging" cannot skip a
 // requirement registered for "deploy:production" or "deploy:staging" that
 // a "deploy:*" grant would then allow, nor can a name below it
-// ("production:eu", "production/") or a spelling outside ASCII
+// ("production:eu", "production/eu") or a spelling outside ASCII
 // ("ｐroduction", "prodúction": a request outside ASCII meets every
-// requirement of its resource); a
-// requested permission may not contain wildcards; a decision that cannot be
+// requirement of its resource); a grant's '*' crosses '/' and ':', so a
+// requested permission may hold no wildcard nor any spelling a store may
+// resolve to another name (an empty, "." or ".." segment, '%', '\', '#',
+// '?', ';', glob characters, punctuation or symbols outside ASCII:
+// ErrInvalidPermission), and "secrets:read:team-a/*" never releases
+// "team-a/../team-b/db" or "team-a/．．/team-b/db"; a decision that cannot be
 // audited is an error (deny). identity links no OPA, sigstore-go or
 // go-containerregistry (internal/depcheck enforces it).
 package identity

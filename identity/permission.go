@@ -37,7 +37,11 @@ func Approve(environment string) Permission { return Permission("approve:" + env
 var (
 	// ErrInvalidPermission: a requested permission or grant pattern is
 	// malformed (empty segment, '*' in a request, whitespace, control or
-	// invisible characters, invalid UTF-8).
+	// invisible characters, invalid UTF-8), or a requested permission
+	// holds a spelling a store may read as another name: an empty segment
+	// or one of dots only between '/' or ':' ("a//b", "a/", "a/../b"),
+	// one of '%', '\', '#', '?', ';', '[', ']', '{', '}', or punctuation
+	// or a symbol outside ASCII ("．", "‥", "／", "¥").
 	ErrInvalidPermission = errors.New("identity: invalid permission")
 	// ErrConfig: NewGuard was given an invalid grant or option.
 	ErrConfig = errors.New("identity: invalid configuration")
@@ -69,13 +73,68 @@ func validPermission(p string, pattern bool) error {
 	if slices.Contains(segs, "") {
 		return fmt.Errorf("%w: %q: empty segment", ErrInvalidPermission, p)
 	}
+	if !pattern {
+		return unaliased(p)
+	}
 	return nil
 }
 
+// aliasChars are characters a store may read as something else: '%'
+// (percent-decoding: "%2e%2e%2f" is "../"), '\' (a separator to Windows
+// and to URL parsers), '#', '?' and ';' (they end a URL path or path
+// segment: "prod-db#-public" reads as "prod-db"), and glob or brace
+// characters (a store that expands them reads one name as several).
+const aliasChars = `%\#?;[]{}`
+
+// unaliased refuses a requested permission that a store may normalise to
+// another name: a grant's '*' crosses '/' and ':', so "secrets:read:team-a/*"
+// would match "team-a/../team-b/db", which Vault, a file store and a URL
+// path all resolve to team-b's secret. An empty segment ("a//b", "a/")
+// or one of dots only (".", "..", and "..." that Windows trims to "") is
+// refused between '/' and ':' alike, as is every character of aliasChars
+// and every punctuation or symbol outside ASCII: NFKC and Windows'
+// best-fit code pages read "．．", "‥", "／", "＼", "∕", "¥" or "％" as
+// ASCII dots, separators or '%' ("team-a/．．/team-b/db"). Letters, marks
+// and numbers outside ASCII stay: none normalises to a separator, and the
+// dot some numbers gain ("⒈" is "1." under NFKC) never makes a segment of
+// dots only ([WithRequirement] says how they meet requirements).
+func unaliased(p string) error {
+	if i := strings.IndexAny(p, aliasChars); i >= 0 {
+		return fmt.Errorf("%w: %q: %q may be read as another name", ErrInvalidPermission, p, p[i])
+	}
+	if i := strings.IndexFunc(p, foreignPunct); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(p[i:])
+		return fmt.Errorf("%w: %q: %U may be read as ASCII punctuation", ErrInvalidPermission, p, r)
+	}
+	for part := range strings.SplitSeq(p, ":") {
+		for seg := range strings.SplitSeq(part, "/") {
+			if strings.Trim(seg, ".") == "" {
+				return fmt.Errorf("%w: %q: empty or dot segment %q", ErrInvalidPermission, p, seg)
+			}
+		}
+	}
+	return nil
+}
+
+// foreignPunct reports punctuation and symbols outside ASCII.
+func foreignPunct(r rune) bool {
+	return r >= utf8.RuneSelf && (unicode.IsPunct(r) || unicode.IsSymbol(r))
+}
+
 // Grant gives the identities matched by To the permissions listed.
-// Permission patterns may use '*' for any run of characters ("secrets:read:*",
+// Permission patterns may use '*' for any run of characters, '/' and ':'
+// included ("secrets:read:*", "secrets:read:team-a/*",
 // "deploy:staging-*"); a bare "*" is refused, since least privilege means
-// naming the resource kind at least.
+// naming the resource kind at least. A '*' stops at no boundary: end a
+// prefix with '/' ("team-a/*"), since "team-a*" also matches
+// "team-a-evil/db". Grants match byte for byte: an NFC
+// and an NFD spelling of one name are two names, so grant the one your
+// store holds. Because '*' crosses '/', [Guard.Check] refuses requested
+// names a store may resolve to another name, which "team-a/*" would
+// otherwise cover: an empty, "." or ".." segment ("team-a/../team-b/db",
+// "team-a//db", "team-a/db/"), '%', '\', '#', '?', ';', glob characters,
+// and punctuation or symbols outside ASCII ("team-a/．．/team-b/db"); see
+// [ErrInvalidPermission].
 type Grant struct {
 	// Name identifies the grant in decisions and audit events.
 	Name        string
@@ -201,10 +260,11 @@ func WithAudit(sink audit.Sink) Option {
 //   - under Unicode case folding (as strings.EqualFold compares):
 //     "deploy:PRODUCTION" and "deploy:ſtaging" as "deploy:production"
 //     and "deploy:staging";
-//   - below it: "deploy:production" also covers "deploy:production:eu",
-//     "deploy:production/" and "deploy:production/.", which a grant of
-//     "deploy:*" allows and a system that trims or resolves paths reads
-//     as production;
+//   - below it: "deploy:production" also covers "deploy:production:eu"
+//     and "deploy:production/eu", which a grant of "deploy:*" allows and
+//     a system that reads a name's first part reads as production
+//     (spellings that resolve to it, "deploy:production/." or
+//     "deploy:production/", are refused outright: see [Grant]);
 //   - a request holding any character outside ASCII meets every
 //     requirement of its resource (its first segment): "deploy:ｐroduction"
 //     (fullwidth) or "deploy:prodúction" is production to a system that

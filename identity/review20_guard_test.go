@@ -29,6 +29,9 @@ func TestReview20RequirementSpellings(t *testing.T) {
 		"ｐroduction", "prodúction", "production\u0301",
 	} {
 		d, err := g.Check(t.Context(), identity.Request{Who: who, Permission: identity.Deploy(env)})
+		if errors.Is(err, identity.ErrInvalidPermission) {
+			continue // refused outright since review 21 ("production/", "production/.")
+		}
 		if err != nil {
 			t.Fatalf("%q: %v", env, err)
 		}
