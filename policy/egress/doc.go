@@ -152,8 +152,8 @@
 //     (default 4096) have a bucket of their own; the rest share one,
 //     summarised with the proxy as actor. A consumer that counts deny events must add the
 //     [AttrSuppressed] counts of the summaries. The deny that cuts a
-//     tunnel for [RuleSNIMismatch] follows an allowed connection and is
-//     always audited.
+//     tunnel for [RuleSNIMismatch] or [RuleHostMismatch] follows an
+//     allowed connection and is always audited.
 //   - Kill switch: [Proxy.Cut] closes a job identity's open connections at
 //     once; with [WithCompromiseChecker] a marked identity gets no new
 //     connection and its open ones are cut within Limits.CompromiseRecheck.
@@ -193,13 +193,32 @@
 //     proxy cannot see, nor by the inner server name of Encrypted Client
 //     Hello (only the outer, public name is visible, and checked), nor TLS
 //     started after cleartext (STARTTLS, PostgreSQL's SSLRequest), nor a
-//     second ClientHello after a TLS 1.3 HelloRetryRequest. Cleartext
-//     HTTP through a tunnel is relayed as it is: its Host header is not
-//     held to the CONNECT host (the forwarding path above sets it), so
-//     CONNECT deb.debian.org:80 with "Host: evil.example" reaches
-//     whatever else that CDN front serves (refusing cleartext tunnels
-//     would break clients that tunnel http:// URLs, such as Node's
-//     undici). CONNECT to an IP literal is not checked. Pass an allowed
-//     host only when whoever serves it will not serve another name on the
-//     same connection (a CDN front may).
+//     second ClientHello after a TLS 1.3 HelloRetryRequest.
+//   - Cleartext HTTP through a tunnel (clients that tunnel http:// URLs,
+//     such as Node's undici or curl -p) is held to the CONNECT host too:
+//     a front routes by Host header, so CONNECT deb.debian.org:80 with
+//     "Host: evil.example" would reach whatever else that CDN serves.
+//     When the tunnel's first line (after empty lines) holds "HTTP/", in
+//     any case, every request in it is parsed (its header bounded by
+//     Limits.MaxHeaderBytes) and written again by net/http, so that the
+//     destination reads exactly the requests, and the framing, the proxy
+//     checked; each must name the CONNECT host and port in its Host
+//     header and, in absolute form, its URL (a Host without a port names
+//     the CONNECT port). A request that names another host, none, cannot
+//     be read, has a target other than a path, "*" or an http(s) URL, or
+//     asks to switch protocols (Upgrade, CONNECT: WebSocket is not relayed
+//     in a cleartext tunnel, as it is not on the forwarding path) cuts
+//     the tunnel before it reaches the destination ([RuleHostMismatch],
+//     [EndHostMismatch]). The first line is read whole before a byte of
+//     it is relayed, up to a control byte (other than tab and CR) or
+//     Limits.MaxHeaderBytes: a protocol whose client speaks first with a
+//     printable message without a line end (none common does: SSH,
+//     Redis, PostgreSQL, AMQP and git's do not) waits, and a tunnel whose
+//     first MaxHeaderBytes are one printable line is cut, since it could
+//     be a request line padded past the limit. A tunnel whose first line
+//     is not HTTP is relayed as it is.
+//   - CONNECT to an IP literal is not checked (neither SNI nor Host). Pass
+//     an allowed host only when whoever serves it will not serve another
+//     name on the same connection by means the proxy cannot see (a CDN
+//     front may, by the Host header inside TLS).
 package egress

@@ -46,4 +46,7 @@ const (
 	// RuleSNIMismatch: the tunnel's TLS ClientHello names another server
 	// than the CONNECT host (see [EndSNIMismatch]).
 	RuleSNIMismatch = "egress.sni_mismatch"
+	// RuleHostMismatch: a cleartext HTTP request in the tunnel names
+	// another host than the CONNECT destination (see [EndHostMismatch]).
+	RuleHostMismatch = "egress.host_mismatch"
 )

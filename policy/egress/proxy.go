@@ -61,9 +61,10 @@ const (
 	AttrBytesUp   = "bytes_up"   // job to destination
 	AttrBytesDown = "bytes_down" // destination to job
 	AttrDuration  = "duration_ms"
-	AttrEnd       = "end"    // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndExpired], [EndSNIMismatch], "error"
-	AttrSNI       = "sni"    // the TLS server name of a tunnel cut for EndSNIMismatch; quoted and cut to 253 bytes unless a plain host name
-	AttrClient    = "client" // the IP address the job connected to the proxy from; in an ActionRefusalsSuppressed event, the client network
+	AttrEnd       = "end"       // why a connection ended: "done", "reset", "idle", "cut", "compromised", "closed", [EndExpired], [EndSNIMismatch], [EndHostMismatch], "error"
+	AttrSNI       = "sni"       // the TLS server name of a tunnel cut for EndSNIMismatch; quoted and cut to 253 bytes unless a plain host name
+	AttrHTTPHost  = "http_host" // the Host of a tunnel's HTTP request cut for EndHostMismatch, as AttrSNI writes it; "(unreadable)", "(upgrade)" or "(none)"
+	AttrClient    = "client"    // the IP address the job connected to the proxy from; in an ActionRefusalsSuppressed event, the client network
 
 	// Attributes of ActionRefusalsSuppressed events.
 	AttrSuppressed = "suppressed" // how many refusals were not audited one by one
@@ -77,6 +78,13 @@ const (
 // before any byte reaches the destination, and a deny is audited with
 // [RuleSNIMismatch].
 const EndSNIMismatch = "sni_mismatch"
+
+// EndHostMismatch ends a tunnel one of whose cleartext HTTP requests
+// names another host than the CONNECT request did (domain fronting by
+// Host header), names none, cannot be read, or asks to switch protocols.
+// The request is not relayed, and a deny is audited with
+// [RuleHostMismatch].
+const EndHostMismatch = "host_mismatch"
 
 // unauthenticated is the audit actor of a request whose token did not
 // verify.
@@ -536,15 +544,21 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		res.err = errors.New("cut before relaying")
 		refuse(w, r, http.StatusServiceUnavailable, "", "the connection was cut")
 	case r.Method == http.MethodConnect:
-		sniHost := rq.dst.Host
+		check := &rq.dst
 		if rq.dst.IsIP() {
-			sniHost = "" // the decision was on the address; any name may be served there
+			check = nil // the decision was on the address; any name may be served there
 		}
-		res = p.tunnel(w, r, c, up, sniHost)
-		if res.sni != "" {
+		res = p.tunnel(w, r, c, up, check)
+		switch {
+		case res.sni != "":
 			ev := p.event(ActionConnect, audit.OutcomeDeny, rq, true, RuleSNIMismatch,
 				fmt.Sprintf("the TLS client hello names %s, not the CONNECT host %s", res.sni, rq.dst.Host))
 			ev.Attributes[AttrSNI] = res.sni
+			p.audit(context.WithoutCancel(ctx), ev)
+		case res.httpHost != "":
+			ev := p.event(ActionConnect, audit.OutcomeDeny, rq, true, RuleHostMismatch,
+				fmt.Sprintf("an HTTP request in the tunnel names %s, not the CONNECT destination %s", res.httpHost, rq.dst))
+			ev.Attributes[AttrHTTPHost] = res.httpHost
 			p.audit(context.WithoutCancel(ctx), ev)
 		}
 	default:
@@ -563,6 +577,7 @@ type relayResult struct {
 	up, down int64
 	err      error
 	sni      string // the server name of a tunnel cut for EndSNIMismatch, as auditServerName writes it
+	httpHost string // the Host of a tunnel's HTTP request cut for EndHostMismatch, as auditServerName writes it
 	abort    any    // a forwarded response aborted after its header was sent: re-panicked after the close event
 }
 
@@ -597,6 +612,9 @@ func (p *Proxy) closeEvent(ctx context.Context, rq request, d Decision, enforced
 	}
 	if res.sni != "" {
 		ev.Attributes[AttrSNI] = res.sni
+	}
+	if res.httpHost != "" {
+		ev.Attributes[AttrHTTPHost] = res.httpHost
 	}
 	if res.err != nil && end == "error" {
 		ev.Attributes["error"] = auditError(res.err)

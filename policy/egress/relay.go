@@ -17,11 +17,14 @@ import (
 )
 
 // tunnel answers a CONNECT with 200, then relays bytes both ways until both
-// sides have finished, the connection idles out or it is cut. When sniHost
-// is not empty and the job's first bytes are a TLS ClientHello, its server
-// name must be sniHost (or absent), or the tunnel is cut before a byte
-// reaches the destination.
-func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, c *conn, up net.Conn, sniHost string) relayResult {
+// sides have finished, the connection idles out or it is cut. When check
+// is not nil (a host name, not an IP literal) and the job's first bytes
+// are a TLS ClientHello, its server name must be check's host (or
+// absent), or the tunnel is cut before a byte reaches the destination;
+// when they are a cleartext HTTP request line, every request must name
+// check (see relayRequests), or the tunnel is cut before that request
+// reaches it.
+func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, c *conn, up net.Conn, check *Destination) relayResult {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		_ = up.Close()
@@ -70,8 +73,9 @@ func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, c *conn, up net.C
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		var eof bool
-		if sniHost != "" {
+		var eof, cleartext bool
+		if check != nil {
+			sniHost := check.Host
 			if len(pre) == 0 {
 				// Server-first protocols (SSH, SMTP) leave the job silent
 				// while the destination talks: wait as long as the
@@ -95,7 +99,24 @@ func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, c *conn, up net.C
 				c.cut(EndSNIMismatch)
 				return
 			}
+			if (upErr == nil || upErr == io.EOF) && len(pre) > 0 && !looksLikeTLS(pre[0]) {
+				pre, cleartext, upErr = startsHTTPRequest(io.MultiReader(bytes.NewReader(pre), client), p.cfg.limits.MaxHeaderBytes)
+			}
 			switch {
+			case cleartext:
+				// The bytes already read are parsed again as requests.
+				src := io.MultiReader(bytes.NewReader(pre), &idleReader{c: client, last: &last, idle: p.cfg.limits.IdleTimeout})
+				var host string
+				upN, host, upErr = p.relayRequests(up, src, *check, int64(p.cfg.limits.MaxHeaderBytes))
+				if errors.Is(upErr, errHostMismatch) {
+					res.httpHost, upErr = host, nil
+					c.cut(EndHostMismatch)
+					return
+				}
+				if upErr != nil || !closeWrite(up) {
+					abort()
+				}
+				return
 			case upErr == io.EOF:
 				eof, upErr = true, nil
 			case upErr != nil:
