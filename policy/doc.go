@@ -199,7 +199,10 @@
 //	kubernetes: allowed_images (prefixes, a registry host named whole;
 //	            empty: any pinned image),
 //	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
-//	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones)
+//	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
+//	            allowed_providers (provider sources whose types those two
+//	            lists accept beyond each type's own hashicorp/<prefix>:
+//	            "namespace/type" on the public registries, "host/namespace/type")
 //	untrusted_triggers (["pull_request_target", "workflow_run"]): job
 //	            triggers that never count as a protected ref (deploys,
 //	            secret releases, builds, and the jobs whose certificates
@@ -395,11 +398,21 @@
 //     of the world on two groups are denied too). A judged type from a
 //     provider other than its own (provider_name not hashicorp/aws,
 //     hashicorp/google(-beta) or hashicorp/azurerm on the Terraform or
-//     OpenTofu registry) is an unknown type, and a configuration that
-//     declares provisioners (local-exec and the like run commands during
-//     the apply) is denied (terraform.provisioner), as is a plan that
-//     invokes actions (action_invocations, Terraform 1.14) or reads an
-//     external data source during the apply (its program runs there).
+//     OpenTofu registry) is an unknown type. A type in allowed_types or
+//     deletable_types, and a data source read during the apply, counts
+//     only from a trusted provider: the type's own (hashicorp/<its
+//     prefix>; aws_instance from evilcorp/aws is unknown) or one in
+//     allowed_providers. A configuration that declares provisioners
+//     (local-exec and the like run commands during the apply) or a
+//     provider configuration with an exec credential plugin (kubernetes,
+//     helm) is denied (terraform.provisioner), as is a plan that invokes
+//     actions (action_invocations, Terraform 1.14) or reads an external
+//     data source during the apply (its program runs there). Not seen, as
+//     `terraform show -json` does not show them: removed blocks and their
+//     destroy-time provisioners (Terraform 1.9; the delete looks like any
+//     other of a resource gone from the configuration), ephemeral
+//     resources, and an exec written as a dynamic block or inside a
+//     non-constant expression.
 //   - pipeline: a pipeline object with at least one uniquely named job,
 //     whose pipeline, jobs and steps hold only the members of [Pipeline],
 //     [PipelineJob] and [Step] (a job-level "uses", a "container" or a

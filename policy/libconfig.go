@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gobwas/glob"
 
@@ -275,10 +276,21 @@ type KubernetesConfig struct {
 // "terraform.apply").
 type TerraformConfig struct {
 	// DeletableTypes are the resource types a plan may delete or replace.
+	// Like AllowedTypes, each is accepted only from a trusted provider.
 	DeletableTypes []string
 	// AllowedTypes are resource types, beyond the ones the rules judge,
-	// that a plan may create or update.
+	// that a plan may create or update. A type is what its provider makes
+	// of it, so a listed type is accepted only from its own provider
+	// (hashicorp/<the name's prefix>: aws_instance from hashicorp/aws; a
+	// judged type's, hashicorp/google-beta for google_ too) or from one
+	// in AllowedProviders; aws_instance from evilcorp/aws is unknown.
 	AllowedTypes []string
+	// AllowedProviders are provider sources, beyond each type's own, whose
+	// resource types AllowedTypes and DeletableTypes accept, and whose
+	// data sources a plan may read during the apply: "namespace/type" on
+	// the Terraform or OpenTofu registry ("cloudflare/cloudflare"), or
+	// "host/namespace/type" (a private registry), compared without case.
+	AllowedProviders []string
 }
 
 // ErrInvalidConfig: a [LibraryConfig] is invalid. It wraps [ErrLoad], so
@@ -406,6 +418,11 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Kubernetes.AllowedKinds", c.Kubernetes.AllowedKinds)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
+	for i, p := range c.Terraform.AllowedProviders {
+		if !validProviderSource(p) {
+			bad("Terraform.AllowedProviders[%d] %q is not a provider source (namespace/type or host/namespace/type)", i, p)
+		}
+	}
 	nonEmpty("UntrustedTriggers", c.UntrustedTriggers)
 	if len(errs) == 0 {
 		return nil
@@ -548,7 +565,7 @@ func (c *LibraryConfig) document() map[string]any {
 		"pipeline":   pipeline,
 		"secrets":    map[string]any{"grants": grants},
 		"kubernetes": map[string]any{"allowed_images": strs(c.Kubernetes.AllowedImages), "allowed_kinds": strs(c.Kubernetes.AllowedKinds)},
-		"terraform":  map[string]any{"deletable_types": strs(c.Terraform.DeletableTypes), "allowed_types": strs(c.Terraform.AllowedTypes)},
+		"terraform":  map[string]any{"deletable_types": strs(c.Terraform.DeletableTypes), "allowed_types": strs(c.Terraform.AllowedTypes), "allowed_providers": strs(c.Terraform.AllowedProviders)},
 	}
 	if c.UntrustedTriggers != nil {
 		doc["untrusted_triggers"] = strs(c.UntrustedTriggers)
@@ -574,6 +591,22 @@ func plainEnvironment(env string) bool {
 // validAuthority reports whether s names an identity authority as a
 // job's identity carries it: an issuer URL as identity/oidc accepts one
 // (https, or http on loopback), or a bare SPIFFE trust domain.
+// validProviderSource reports whether s is a provider source as the
+// library matches one against a plan's provider_name: two or three
+// non-empty parts separated by "/", none holding a space or a control.
+func validProviderSource(s string) bool {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.ContainsFunc(p, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+			return false
+		}
+	}
+	return true
+}
+
 func validAuthority(s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {

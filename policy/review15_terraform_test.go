@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/policy"
@@ -49,7 +50,7 @@ func TestLibraryReviewRegressionsFifteenthTerraform(t *testing.T) {
 		"change": map[string]any{"actions": []any{"create"}, "after": map[string]any{"bucket": "logs"}}}
 	read := func(typ string, after map[string]any) map[string]any {
 		return map[string]any{"address": "data." + typ + ".x", "mode": "data", "type": typ, "name": "x",
-			"provider_name": "registry.terraform.io/hashicorp/" + typ, "action_reason": "read_because_config_unknown",
+			"provider_name": "registry.terraform.io/hashicorp/" + strings.SplitN(typ, "_", 2)[0], "action_reason": "read_because_config_unknown",
 			"change": map[string]any{"actions": []any{"read"}, "after": after, "after_unknown": map[string]any{"result": true}}}
 	}
 

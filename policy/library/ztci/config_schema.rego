@@ -30,7 +30,7 @@ config_schema := {
 	},
 	"secrets": {"grants": "grants"},
 	"kubernetes": {"allowed_images": "strings", "allowed_kinds": "strings"},
-	"terraform": {"deletable_types": "strings", "allowed_types": "strings"},
+	"terraform": {"deletable_types": "strings", "allowed_types": "strings", "allowed_providers": "strings"},
 }
 
 grant_schema := {

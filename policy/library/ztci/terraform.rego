@@ -17,12 +17,19 @@
 #   resource type the rules do not judge and that is not listed as allowed,
 #   and a judged attribute whose value is unknown until apply are denied.
 #   Changes that apply nothing (actions ["no-op"] or ["read"]) are allowed
-#   for any type. A judged type's name from another provider than its own
-#   (provider_name) is a type the rules do not know. A configuration that
-#   declares provisioners (commands run by the apply), a plan that invokes
-#   actions and an external data source read during the apply are denied.
+#   for any type, but a data source read during the apply only from a
+#   trusted provider. A judged type's name from another provider than its
+#   own (provider_name) is a type the rules do not know; a type listed in
+#   allowed_types or deletable_types counts only from a trusted provider:
+#   its own (hashicorp/<the type's prefix>) or one in allowed_providers.
+#   A configuration that declares provisioners (commands run by the
+#   apply), a provider configuration with an exec credential plugin, a
+#   plan that invokes actions and an external data source read during the
+#   apply are denied.
 #   Config (data.ztci.config.terraform): deletable_types ([]),
-#   allowed_types ([]: resource types the operator declares harmless).
+#   allowed_types ([]: resource types the operator declares harmless),
+#   allowed_providers ([]: provider sources trusted beyond each type's
+#   own, "namespace/type" on the public registries or "host/namespace/type").
 #   Messages show the plan's values quoted and escaped (lib.printable).
 package ztci.terraform
 
@@ -82,6 +89,19 @@ after_ok(actions, null) if {
 deletable := lib.config("terraform", "deletable_types", [])
 
 allowed_types := {t | some t in lib.config("terraform", "allowed_types", []); is_string(t)}
+
+# allowed_providers are the provider addresses, as provider_name writes
+# them, of the configured allowed_providers: "namespace/type" on the
+# Terraform and OpenTofu registries, "host/namespace/type" as written.
+allowed_providers := {lower(a) |
+	some src in lib.config("terraform", "allowed_providers", [])
+	is_string(src)
+	some a in provider_addresses(src)
+}
+
+provider_addresses(src) := {concat("/", [host, src]) | some host in ["registry.terraform.io", "registry.opentofu.org"]} if count(split(src, "/")) == 2
+
+else := {src}
 
 # judged maps each resource type the rules judge to the attributes they
 # read (an unknown value in one of them is denied).
@@ -172,8 +192,46 @@ violations contains v if {
 	}
 }
 
+# A type listed in allowed_types or deletable_types names the resource
+# its own provider makes: "aws_instance" from registry.terraform.io/evil/aws
+# is whatever evil's provider does with it (and that provider runs with
+# the apply's credentials). A listed type is accepted only from its own
+# provider (own_provider: hashicorp/<the type's prefix>, or a judged
+# type's providers) or from one in allowed_providers; a data source read
+# during the apply runs its provider's code too, so it is judged the same.
+violations contains v if {
+	some rc in rcs
+	rc.type in allowed_types
+	not trusted_provider(rc)
+	not applies_nothing(rc)
+	not only_delete(rc) # judged by terraform.delete alone
+	v := {
+		"rule": "terraform.unknown_type",
+		"message": sprintf("%s: resource type %q comes from provider %s, which is neither the type's own nor in terraform.allowed_providers", [label(rc), rc.type, lib.printable(rc.provider_name)]),
+		"value": rc.type,
+	}
+}
+
+violations contains v if {
+	some rc in rcs
+	rc.change.actions == ["read"]
+	not trusted_provider(rc)
+	v := {
+		"rule": "terraform.unknown_type",
+		"message": sprintf("%s: the apply reads data source %q from provider %s, which is neither the type's own nor in terraform.allowed_providers", [label(rc), rc.type, lib.printable(rc.provider_name)]),
+		"value": rc.type,
+	}
+}
+
+# trusted_provider: rc comes from its type's own provider or from one the
+# operator trusts (allowed_providers).
+trusted_provider(rc) if own_provider(rc)
+
+trusted_provider(rc) if lower_str(rc.provider_name) in allowed_providers
+
 # type_providers are the provider sources (namespace/type) of the judged
-# types, by the type name's prefix.
+# types, by the type name's prefix; any other type's own provider is
+# hashicorp/<its prefix> (own_sources).
 type_providers := {
 	"aws": {"hashicorp/aws"},
 	"google": {"hashicorp/google", "hashicorp/google-beta"},
@@ -181,6 +239,8 @@ type_providers := {
 }
 
 type_prefix(t) := split(t, "_")[0]
+
+own_sources(t) := {concat("/", ["hashicorp", type_prefix(t)])} | object.get(type_providers, type_prefix(t), set())
 
 # own_provider: rc names no provider, or its type's own provider as
 # Terraform and OpenTofu write it: on their public registries
@@ -192,7 +252,7 @@ own_provider(rc) if object.get(rc, "provider_name", null) == null
 own_provider(rc) if {
 	p := rc.provider_name
 	is_string(p)
-	some src in type_providers[type_prefix(rc.type)]
+	some src in own_sources(rc.type)
 	lower(p) in {
 		split(src, "/")[1],
 		concat("/", ["registry.terraform.io", src]),
@@ -206,13 +266,22 @@ violations contains v if {
 	not deletable_change(rc)
 	v := {
 		"rule": "terraform.delete",
-		"message": sprintf("the plan deletes %s, and %q is not a deletable type", [label(rc), rc.type]),
+		"message": sprintf("the plan deletes %s, and %s", [label(rc), why_not_deletable(rc)]),
 		"value": object.get(rc, "address", null),
 	}
 }
 
 # deletable_change: negated with a bound argument only (see deploy.rego).
-deletable_change(rc) if rc.type in deletable
+# A deletable type is deletable only from a trusted provider: the delete
+# runs that provider's code.
+deletable_change(rc) if {
+	rc.type in deletable
+	trusted_provider(rc)
+}
+
+why_not_deletable(rc) := sprintf("%q comes from provider %s, which is neither the type's own nor in terraform.allowed_providers", [rc.type, lib.printable(rc.provider_name)]) if rc.type in deletable
+
+else := sprintf("%q is not a deletable type", [rc.type])
 
 # Provisioners (local-exec, remote-exec, file) run commands when a
 # resource is created, or destroyed: local-exec on the machine that runs
@@ -232,6 +301,30 @@ violations contains v if {
 		"rule": "terraform.provisioner",
 		"message": sprintf("%s (configuration %s) declares provisioners %s, which run commands when terraform applies the plan", [lib.printable(object.get(x, "address", "<missing>")), lib.printable(path), lib.printable(provisioner_types(provisioners))]),
 		"value": object.get(x, "address", null),
+	}
+}
+
+# A provider configuration's exec block (the kubernetes, helm and kubectl
+# providers' client-go credential plugin: exec { command = "aws" ... })
+# runs its command on the machine that plans and applies, with the
+# apply's credentials, as a local-exec provisioner would. `terraform show
+# -json` shows provider configurations in configuration.provider_config
+# (every module's), their blocks and constant attributes in expressions:
+# an exec member anywhere in them (a block, or a constant object's
+# member: helm 3's kubernetes = { exec = ... }) is denied.
+violations contains v if {
+	is_object(plan)
+	configs := object.get(object.get(plan, "configuration", {}), "provider_config", {})
+	is_object(configs)
+	some key, pc in configs
+	walk(object.get(pc, "expressions", {}), [path, x])
+	count(path) > 0
+	path[count(path) - 1] == "exec"
+	not x in {null, [], {}}
+	v := {
+		"rule": "terraform.provisioner",
+		"message": sprintf("provider configuration %s has an exec credential plugin (expressions %s), which runs a command when terraform plans and applies", [lib.printable(key), lib.printable(path)]),
+		"value": key,
 	}
 }
 

@@ -306,12 +306,18 @@ test_delete_of_deletable_bucket_allowed if {
 }
 
 # A judged type's name from another provider is not the type the rules
-# judge: unknown unless listed in allowed_types.
+# judge: unknown unless listed in allowed_types and its provider in
+# allowed_providers.
 test_judged_type_of_another_provider if {
 	sg := {"address": "aws_security_group.web", "type": "aws_security_group", "change": {"actions": ["create"], "after": {"ingress": []}}}
 	every p in ["registry.terraform.io/evil/aws", "evil.example/hashicorp/aws", "registry.terraform.io/hashicorp/google", 1] {
 		rules(plan([object.union(sg, {"provider_name": p})]), {}) == {"terraform.unknown_type"}
-		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"]}}) == set()
+		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"]}}) == {"terraform.unknown_type"}
+	}
+	every pair in [["registry.terraform.io/evil/aws", "evil/aws"], ["evil.example/hashicorp/aws", "evil.example/hashicorp/aws"], ["registry.opentofu.org/Evil/AWS", "evil/aws"]] {
+		[p, src] := pair
+		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_providers": [src]}}) == {"terraform.unknown_type"}
+		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"], "allowed_providers": [src]}}) == set()
 	}
 	every p in ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws", "aws", null] {
 		rules(plan([object.union(sg, {"provider_name": p})]), {}) == set()
