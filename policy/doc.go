@@ -198,7 +198,11 @@
 //	            immutable ids; nil: any)}]
 //	kubernetes: allowed_images (prefixes, a registry host named whole;
 //	            empty: any pinned image),
-//	            allowed_kinds (kinds accepted beyond the judged and harmless ones)
+//	            allowed_kinds (kinds accepted beyond the judged and harmless ones),
+//	            allowed_volume_types (volume sources beyond the Pod Security
+//	            restricted profile's; hostPath, gitRepo and csi are not),
+//	            allowed_csi_drivers (drivers an inline csi volume may name;
+//	            empty: none)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources whose types those two
 //	            lists accept beyond each type's own hashicorp/<prefix>:
@@ -353,7 +357,15 @@
 //     s, as Go's encoding/json matches it). An image volume's reference
 //     is judged as an image (pinned, allow-listed); a gitRepo volume, which the node fills by
 //     running git as root (CVE-2024-10220), is denied
-//     (kubernetes.host_path); so is any object in a "kube-" namespace,
+//     (kubernetes.host_path); so is a volume source the Pod Security
+//     restricted profile does not allow (nfs, iscsi, rbd, cephfs,
+//     flexVolume, cloud disks...: the node mounts what the pod names; in
+//     any case but the profile's own spelling) unless allowed_volume_types
+//     lists it, an inline csi volume of a driver not in allowed_csi_drivers,
+//     a claim template (ephemeral, a StatefulSet's volumeClaimTemplates)
+//     that binds an existing PersistentVolume by volumeName or selector,
+//     and a PersistentVolume accepted through allowed_kinds that is hostPath
+//     or local; so is any object in a "kube-" namespace,
 //     the control plane's (kubernetes.system_namespace). The rest of the Pod Security
 //     baseline is judged too: seccomp and AppArmor profiles (field or
 //     legacy annotation) must be RuntimeDefault or Localhost, SELinux
@@ -369,7 +381,14 @@
 //     control, ";", a brace, a quote or a backslash (CVE-2021-25745,
 //     CVE-2021-25748), a NetworkPolicy rule that admits
 //     every address: no peers, or ipBlocks that cover the world, alone or
-//     with those of the request's other NetworkPolicies), and an object of a
+//     with those of the request's other NetworkPolicies, a
+//     PersistentVolumeClaim that binds an existing volume by volumeName or
+//     selector, a ConfigMap that sets ingress-nginx's
+//     allow-snippet-annotations other than "false", annotations-risk-level
+//     other than Low, Medium or High, or a *-snippet key (keys without
+//     case, any ConfigMap name), and Argo CD's settings ConfigMaps by name:
+//     argocd-cm, argocd-rbac-cm, argocd-cmd-params-cm, argocd-tls-certs-cm,
+//     argocd-ssh-known-hosts-cm, argocd-gpg-keys-cm), and an object of a
 //     kind the rules accept that carries items is malformed (kubectl
 //     would apply the items as a List). Not judged: RBAC contents.
 //   - terraform: the plan must be `terraform show -json` output (a

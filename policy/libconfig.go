@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -270,6 +271,34 @@ type KubernetesConfig struct {
 	// rules judge and the kinds they know to be harmless (ConfigMap,
 	// Secret, Service, ...). Pod specs inside them are still judged.
 	AllowedKinds []string
+	// AllowedVolumeTypes are pod volume sources accepted beyond the ones
+	// the Pod Security restricted profile allows (configMap, csi,
+	// downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected,
+	// secret; image volumes are judged as images), spelled as the pod spec
+	// spells them ("nfs", "iscsi"). The kubelet mounts any other source
+	// from the node, with the node's network and credentials, from
+	// whatever server or disk the pod names. hostPath and gitRepo are
+	// denied whatever this says and are rejected here, as are csi (see
+	// AllowedCSIDrivers) and names that are not volume sources. Empty:
+	// the restricted set only.
+	AllowedVolumeTypes []string
+	// AllowedCSIDrivers are the CSI drivers (exact names, e.g.
+	// "secrets-store.csi.k8s.io") an inline csi volume may name: its
+	// attributes reach the driver as the pod's author wrote them, and a
+	// driver that mounts a share or a node directory they name mounts
+	// it. Claims (persistentVolumeClaim, ephemeral) are not affected.
+	// Empty: no inline csi volume.
+	AllowedCSIDrivers []string
+}
+
+// volumeSources are the members of a Kubernetes Volume that name its
+// source (core/v1 VolumeSource) and that AllowedVolumeTypes may list.
+var volumeSources = []string{
+	"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap",
+	"downwardAPI", "emptyDir", "ephemeral", "fc", "flexVolume", "flocker",
+	"gcePersistentDisk", "glusterfs", "iscsi", "nfs", "persistentVolumeClaim",
+	"photonPersistentDisk", "portworxVolume", "projected", "quobyte", "rbd", "scaleIO",
+	"secret", "storageos", "vsphereVolume",
 }
 
 // TerraformConfig configures the Terraform rule set (action
@@ -416,6 +445,12 @@ func (c *LibraryConfig) Validate() error {
 	}
 	nonEmpty("Kubernetes.AllowedImages", c.Kubernetes.AllowedImages)
 	nonEmpty("Kubernetes.AllowedKinds", c.Kubernetes.AllowedKinds)
+	for i, t := range c.Kubernetes.AllowedVolumeTypes {
+		if !slices.Contains(volumeSources, t) {
+			bad("Kubernetes.AllowedVolumeTypes[%d] %q is not a volume source it may name (hostPath and gitRepo are always denied, inline csi volumes are accepted by driver in AllowedCSIDrivers; names are case-sensitive: %s)", i, t, strings.Join(volumeSources, ", "))
+		}
+	}
+	nonEmpty("Kubernetes.AllowedCSIDrivers", c.Kubernetes.AllowedCSIDrivers)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
 	for i, p := range c.Terraform.AllowedProviders {
@@ -561,11 +596,20 @@ func (c *LibraryConfig) document() map[string]any {
 		grants[i] = m
 	}
 	doc := map[string]any{
-		"deploy":     deploy,
-		"pipeline":   pipeline,
-		"secrets":    map[string]any{"grants": grants},
-		"kubernetes": map[string]any{"allowed_images": strs(c.Kubernetes.AllowedImages), "allowed_kinds": strs(c.Kubernetes.AllowedKinds)},
-		"terraform":  map[string]any{"deletable_types": strs(c.Terraform.DeletableTypes), "allowed_types": strs(c.Terraform.AllowedTypes), "allowed_providers": strs(c.Terraform.AllowedProviders)},
+		"deploy":   deploy,
+		"pipeline": pipeline,
+		"secrets":  map[string]any{"grants": grants},
+		"kubernetes": map[string]any{
+			"allowed_images":       strs(c.Kubernetes.AllowedImages),
+			"allowed_kinds":        strs(c.Kubernetes.AllowedKinds),
+			"allowed_volume_types": strs(c.Kubernetes.AllowedVolumeTypes),
+			"allowed_csi_drivers":  strs(c.Kubernetes.AllowedCSIDrivers),
+		},
+		"terraform": map[string]any{
+			"deletable_types":   strs(c.Terraform.DeletableTypes),
+			"allowed_types":     strs(c.Terraform.AllowedTypes),
+			"allowed_providers": strs(c.Terraform.AllowedProviders),
+		},
 	}
 	if c.UntrustedTriggers != nil {
 		doc["untrusted_triggers"] = strs(c.UntrustedTriggers)

@@ -29,7 +29,10 @@ config_schema := {
 		"allowed_orbs": "strings", "production_environments": "environments", "protected_branches": "strings",
 	},
 	"secrets": {"grants": "grants"},
-	"kubernetes": {"allowed_images": "strings", "allowed_kinds": "strings"},
+	"kubernetes": {
+		"allowed_images": "strings", "allowed_kinds": "strings",
+		"allowed_volume_types": "strings", "allowed_csi_drivers": "strings",
+	},
 	"terraform": {"deletable_types": "strings", "allowed_types": "strings", "allowed_providers": "strings"},
 }
 

@@ -10,8 +10,14 @@
 #   (runAsNonRoot: true and no runAsUser 0, at pod or container level; a
 #   container's null is unset, so the pod's applies), no
 #   procMount but Default, image volumes pinned and allow-listed like
-#   container images, no gitRepo volumes, nothing in the control plane's
-#   kube- namespaces.
+#   container images, no gitRepo volumes, no volume source outside the
+#   Pod Security restricted profile's (nfs, iscsi, rbd, flexVolume...: the
+#   node mounts what the pod names) unless allowed_volume_types lists it,
+#   inline csi volumes only of a driver in allowed_csi_drivers, no claim
+#   or claim template that binds an existing PersistentVolume
+#   (volumeName, selector), no hostPath or local PersistentVolume, no
+#   ConfigMap that loosens ingress-nginx or configures Argo CD, nothing
+#   in the control plane's kube- namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
@@ -29,7 +35,9 @@
 #   reads them, "alpine" not covering "alpine/git", and an image naming a
 #   registry host only by a prefix naming that host whole:
 #   lib.allowed_image; empty: any pinned image), allowed_kinds (kinds added
-#   to the harmless list).
+#   to the harmless list), allowed_volume_types (volume sources accepted
+#   beyond the restricted profile's), allowed_csi_drivers (drivers an
+#   inline csi volume may name; empty: none).
 #   Messages show the manifests' values quoted and escaped (lib.printable).
 package ztci.kubernetes
 
@@ -123,7 +131,8 @@ checked_keys := {
 	"externalIPs", "gitRepo", "reference", "apiVersion", "metadata", "namespace",
 	"annotations", "ingress", "egress", "from", "to", "ipBlock", "cidr",
 	"livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart", "preStop",
-	"httpGet", "tcpSocket", "host", "path",
+	"httpGet", "tcpSocket", "host", "path", "driver", "volumeName", "selector",
+	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -893,6 +902,184 @@ violations contains v if {
 		"rule": "kubernetes.image_not_allowed",
 		"message": sprintf("image volume %s in %s uses image %s, which is not on the allow-list", [lib.printable(lib.show(vol, "name")), label(m), lib.printable(ref)]),
 		"value": ref,
+	}
+}
+
+# restricted_volume_types are the volume sources the Pod Security
+# restricted profile allows: the cluster's own objects (configMap,
+# secret, downwardAPI, projected), node-local scratch (emptyDir) and
+# storage the cluster's administrator provisions (persistentVolumeClaim,
+# ephemeral). Every other source (nfs, iscsi, rbd, cephfs, glusterfs,
+# fc, flexVolume, portworxVolume, cloud disks...) has the kubelet mount,
+# from the node and with the node's network and credentials, whatever
+# server, disk or driver the pod's author names. An inline csi volume
+# hands its attributes to the driver it names as the author wrote them
+# (an NFS or SMB CSI driver mounts the share they name, a host-path
+# driver a node directory): it is accepted only for a driver listed in
+# allowed_csi_drivers. hostPath and gitRepo are denied by their own
+# rules whatever the configuration; image volumes are judged as images.
+restricted_volume_types := {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+
+own_rule_volume_types := {"hostPath", "gitRepo", "image"}
+
+allowed_volume_types := {t | some t in lib.config("kubernetes", "allowed_volume_types", []); is_string(t)}
+
+allowed_csi_drivers := {d | some d in lib.config("kubernetes", "allowed_csi_drivers", []); is_string(d)}
+
+# A member of a volume that is not its name nor an accepted source,
+# in any case ("NFS", or "ConfigMap", which a case-insensitive decoder
+# reads as configMap), is denied: the rules cannot vouch for what it
+# mounts. A null member is unset.
+violations contains v if {
+	some [m, spec] in pod_specs
+	some vol in object.get(spec, "volumes", [])
+	is_object(vol)
+	some k, x in vol
+	x != null
+	not accepted_volume_member(k)
+	v := {
+		"rule": "kubernetes.host_path",
+		"message": sprintf("%s mounts volume %s of type %s, which the Pod Security restricted profile does not allow: the node mounts it from a source the pod names; add it to kubernetes.allowed_volume_types if it is safe here", [label(m), lib.printable(lib.show(vol, "name")), lib.printable(k)]),
+		"value": k,
+	}
+}
+
+accepted_volume_member("name")
+
+accepted_volume_member(k) if k in restricted_volume_types
+
+accepted_volume_member(k) if k in own_rule_volume_types
+
+accepted_volume_member(k) if k in allowed_volume_types
+
+violations contains v if {
+	some [m, spec] in pod_specs
+	some vol in object.get(spec, "volumes", [])
+	is_object(vol)
+	object.get(vol, "csi", null) != null
+	driver := csi_driver(vol.csi)
+	not driver in allowed_csi_drivers
+	v := {
+		"rule": "kubernetes.host_path",
+		"message": sprintf("%s mounts inline csi volume %s of driver %s, which is not in kubernetes.allowed_csi_drivers", [label(m), lib.printable(lib.show(vol, "name")), lib.printable(driver)]),
+		"value": driver,
+	}
+}
+
+csi_driver(csi) := object.get(csi, "driver", null) if is_object(csi)
+
+else := null
+
+# A claim that names its volume (spec.volumeName) or selects volumes by
+# label (spec.selector) binds a PersistentVolume that already exists
+# instead of one provisioned for it: whichever the author picks, a
+# hostPath or local volume, or an NFS export an administrator made for
+# another workload. A claim template does the same for each pod: a
+# generic ephemeral volume's (volumes[].ephemeral.volumeClaimTemplate)
+# and a StatefulSet's (spec.volumeClaimTemplates[]), wherever they appear,
+# are denied (kubernetes.host_path); a PersistentVolumeClaim is not
+# harmless (list it in allowed_kinds to accept one).
+claim_binds(spec) := {k |
+	some k in ["volumeName", "selector"]
+	not object.get(spec, k, null) in {null, ""}
+} if is_object(spec)
+
+else := {"a spec that is not an object"}
+
+claim_templates contains [m, path, spec] if {
+	some m in objects
+	is_object(m)
+	walk(m, [path, spec])
+	claim_template_path(path)
+}
+
+claim_template_path(path) if {
+	count(path) >= 2
+	array.slice(path, count(path) - 2, count(path)) == ["volumeClaimTemplate", "spec"]
+}
+
+claim_template_path(path) if {
+	count(path) >= 3
+	path[count(path) - 3] == "volumeClaimTemplates"
+	path[count(path) - 1] == "spec"
+}
+
+violations contains v if {
+	some [m, path, spec] in claim_templates
+	some k in claim_binds(spec)
+	v := {
+		"rule": "kubernetes.host_path",
+		"message": sprintf("%s: the claim template at %s binds an existing PersistentVolume instead of a provisioned one (%s)", [label(m), lib.printable(path), k]),
+		"value": k,
+	}
+}
+
+harmful_shape contains [m, sprintf("a PersistentVolumeClaim that binds an existing PersistentVolume (%s)", [k])] if {
+	some m in objects
+	m.kind == "PersistentVolumeClaim"
+	some k in claim_binds(object.get(m, "spec", {}))
+}
+
+# A ConfigMap that configures a cluster-wide controller changes what the
+# controller lets every namespace do. ingress-nginx reads its settings
+# from whichever ConfigMap its --configmap flag names, so it is known by
+# its keys, not its name: allow-snippet-annotations other than "false"
+# or annotations-risk-level Critical lets any Ingress write raw nginx
+# configuration (CVE-2021-25742), and a *-snippet key writes it itself,
+# into a controller that reads every Secret. Keys are compared without
+# case, as the controller's decoder compares them. Argo CD reads its
+# settings and RBAC from ConfigMaps of fixed names in its own namespace
+# (argocd-rbac-cm's policy.default: role:admin makes every user an
+# admin), so they are known by name, in any namespace. List ConfigMap in
+# allowed_kinds to accept these.
+harmful_shape contains [m, sprintf("a ConfigMap that sets ingress-nginx's %q to %s", [k, lib.printable(val)])] if {
+	some m in objects
+	m.kind == "ConfigMap"
+	settings := object.get(m, "data", {})
+	is_object(settings)
+	some k, val in settings
+	not nginx_setting_safe(lower(k), val)
+}
+
+nginx_setting_safe(k, _) if {
+	not k in {"allow-snippet-annotations", "annotations-risk-level"}
+	not endswith(k, "snippet")
+}
+
+nginx_setting_safe("allow-snippet-annotations", "false")
+
+nginx_setting_safe("annotations-risk-level", val) if {
+	is_string(val)
+	lower(val) in {"low", "medium", "high"}
+}
+
+harmful_shape contains [m, sprintf("Argo CD's settings ConfigMap %q", [n])] if {
+	some m in objects
+	m.kind == "ConfigMap"
+	n := object.get(m, ["metadata", "name"], null)
+	n in {"argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm", "argocd-tls-certs-cm", "argocd-ssh-known-hosts-cm", "argocd-gpg-keys-cm"}
+}
+
+harmful_shape contains [m, "a ConfigMap whose data is not an object"] if {
+	some m in objects
+	m.kind == "ConfigMap"
+	settings := object.get(m, "data", null)
+	settings != null
+	not is_object(settings)
+}
+
+# A PersistentVolume is not harmless; one accepted through allowed_kinds
+# still may not be a node's directory (hostPath, local), as a pod's
+# volume may not.
+violations contains v if {
+	some m in objects
+	m.kind == "PersistentVolume"
+	some k in ["hostPath", "local"]
+	object.get(m, ["spec", k], null) != null
+	v := {
+		"rule": "kubernetes.host_path",
+		"message": sprintf("%s is a %s volume, a directory of the node", [label(m), k]),
+		"value": k,
 	}
 }
 
