@@ -314,7 +314,14 @@
 //     the artifact's signature or of a trusted attestation) names an
 //     untrusted trigger, require_protected_ref or not. A later "affected"
 //     VEX statement whose subcomponent, or the finding's package, is not a
-//     package URL the rules can compare counts against a lift, and a VEX
+//     package URL the rules can compare counts against a lift, and so does
+//     one whose subcomponent may be the finding's package spelled
+//     otherwise (the same type; names alike without case; qualifiers and
+//     subpath set aside; a version that is absent on either side or alike
+//     once case, a leading "v", an epoch, separators, leading zeros and
+//     trailing zero components are set aside: 1.2.3 for v1.2.3,
+//     1:2.36.9 for 2.36-9), while a lifting statement must name it
+//     exactly (OpenVEX's package URL match); and a VEX
 //     attestation of a vex_signers signer that does not read (no vex
 //     summary, statements that are not objects or name no vulnerability,
 //     an OpenVEX predicate type of another version) leaves nothing of the

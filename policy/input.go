@@ -360,7 +360,8 @@ type VEX struct {
 // let a statement whose signer is in DeployConfig.VEXSigners lift a
 // finding's deny when its status is "fixed", or "not_affected" with a
 // justification, and no statement about the same finding at least as
-// recent says otherwise.
+// recent says otherwise (one about a subcomponent that may be the
+// finding's package spelled otherwise, v1.2.3 or 1.2.3, counts).
 type VEXStatement struct {
 	// Vulnerability is the statement's vulnerability name, Aliases its
 	// other ids; a finding is covered when its id or an alias is one of

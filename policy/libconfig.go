@@ -130,8 +130,10 @@ type DeployConfig struct {
 	// (and, if it names subcomponents, the finding's package) with status
 	// "fixed", or "not_affected" with a justification, and a time that is
 	// not in the future, unless a statement at least as recent (or without
-	// a readable time) about that vulnerability, by any of its names, says
-	// "affected" or "under_investigation". They are not added to
+	// a readable time) about that vulnerability, by any of its names, and
+	// about a part that may be the finding's package (spelled otherwise:
+	// v1.2.3 or 1.2.3, qualifiers or none), says "affected" or
+	// "under_investigation". They are not added to
 	// AttestationSigners: the build that is gated should not vouch for its
 	// own exceptions. Empty: no VEX statement counts.
 	VEXSigners []AllowedSigner

@@ -67,7 +67,7 @@
 // malformed package URL (a control character or a bad escape, in any
 // qualifier) still refuses the SBOM. A source version that does not parse
 // in the type's ordering is indexed, and listed [Package.Unordered] by a
-// range query.
+// range or an exact-version query.
 //
 // # Versions and ranges
 //
@@ -88,8 +88,12 @@
 // an [*EcosystemError] (exact [Query.Versions] still work): the index
 // never guesses an order. An indexed version that does not parse in its
 // ordering ("(devel)", an empty version, a Composer branch dev-main) is
-// returned for a range query marked [Package.Unordered] — listed because
-// it may be in the range, never left out silently. Where an ecosystem's
+// returned for a range or an exact-version query marked
+// [Package.Unordered] — listed because it may be in the range or be the
+// version asked for, never left out silently: "which images ship
+// log4j-core 2.14.1?" lists an image whose SBOM names log4j-core without
+// a version. (For a type without an ordering, where exact versions
+// compare byte for byte, only an empty version is listed so.) Where an ecosystem's
 // own tool reads a version in a way this package does not reproduce (a
 // signed or hexadecimal pre-release identifier for pub and swift), the
 // version is refused rather than ordered differently.

@@ -173,8 +173,8 @@ func BuilderSelects(q, builder string) bool {
 
 // Match reports whether a package of m.Key at version v is selected, and
 // returns it as a result Package, spelled as spelled ([Entry.Spelled]; ""
-// when unknown), Unordered set when v could not be ordered but a range
-// asked for it.
+// when unknown), Unordered set when v could not be ordered but a range or
+// an exact version asked for it.
 func (m *Matcher) Match(v, spelled string) (Package, bool) {
 	vd, ok := m.verdicts[v]
 	if !ok {
@@ -200,7 +200,14 @@ func (m *Matcher) decide(v string) verdict {
 		pv, _ = m.parse(v)
 	}
 	if pv == nil {
-		return verdict{ok: len(m.ranges) > 0, unordered: true}
+		// The version is unknown (empty) or does not read in the type's
+		// ordering ("(devel)"): it may be any of the query's versions or
+		// lie in its ranges, so it is listed, marked Unordered, never left
+		// out ("which images ship log4j-core 2.14.1?" must find one that
+		// lists log4j-core without a version). A type without an ordering
+		// compares exact versions byte for byte: only an empty version is
+		// unknown there.
+		return verdict{ok: m.parse != nil || v == "", unordered: true}
 	}
 	for _, e := range m.exactV {
 		if pv.compare(e) == 0 {

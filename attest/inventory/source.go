@@ -68,7 +68,8 @@ func isDerived(spelled string) bool { return strings.HasPrefix(spelled, derivedM
 // is malformed as such (a control character, a bad escape, also in this
 // qualifier) still refuses the whole SBOM. A version that does not parse
 // in the type's ordering is no reason to ignore the hint: it is indexed
-// and a range query lists it as [Package.Unordered], as for any package.
+// and a range or exact-version query lists it as [Package.Unordered], as
+// for any package.
 func sourceOf(u PURL, v string, q qualifiers) (PURL, bool) {
 	if !q.hasUpstream || !sourceTypes[u.Type] {
 		return PURL{}, false

@@ -118,9 +118,10 @@ type Package struct {
 	// field, or empty.
 	Version string `json:"version,omitempty"`
 	// Unordered is set in query results for a package matched by name
-	// whose version could not be ordered in its ecosystem (empty, or not
-	// parsing): it is listed because it may lie in the range, never left
-	// out silently.
+	// whose version could not be compared with the query's: empty, or not
+	// parsing in its ecosystem's ordering. It is listed because it may lie
+	// in the range or be one of the exact versions, never left out
+	// silently.
 	Unordered bool `json:"unordered,omitempty"`
 	// Source is set in results for a source package the index derived
 	// from a binary package of the SBOM: an OS package (deb, apk, rpm,
@@ -158,7 +159,9 @@ type Query struct {
 	Ranges []Range `json:"ranges,omitempty"`
 	// Versions narrow Package to these exact versions (equal in the
 	// type's ordering, or byte for byte where it has none). With Ranges, a
-	// package matching either is selected.
+	// package matching either is selected. A package whose version is
+	// unknown (empty), or does not parse in the type's ordering, is
+	// selected too, marked [Package.Unordered]: it may be one of them.
 	Versions []string `json:"versions,omitempty"`
 	// Digest selects the admissions of one artifact.
 	Digest string `json:"digest,omitempty"`

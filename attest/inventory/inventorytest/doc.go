@@ -7,7 +7,8 @@
 //	}
 //
 // The suite records a fixed set of admissions and checks range and exact
-// version queries across ecosystems, unordered versions, canonical package
+// version queries across ecosystems, unordered and unknown versions
+// (listed by range and exact-version queries alike), canonical package
 // URLs, pypi names matched as PyPI compares them (PEP 503), each
 // package's spelling kept beside its case-folded key (unknown when an
 // admission listed two spellings), digest and

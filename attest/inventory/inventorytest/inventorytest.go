@@ -69,8 +69,10 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 		}{
 			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Introduced: "0.30.0", LastAffected: "0.30.0"}}}, []string{"d-devel", "d-old"}},
 			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Ranges: []inventory.Range{{Introduced: "0.33.0"}}}, []string{"d-devel", "d-new"}},
-			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Versions: []string{"0.35.0"}}, []string{"d-new"}},
-			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.31.0"}}, nil},
+			// An exact version lists a version that does not order
+			// ((devel)) too: it may be that version.
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Versions: []string{"0.35.0"}}, []string{"d-devel", "d-new"}},
+			{inventory.Query{Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.31.0"}}, []string{"d-devel"}},
 			{inventory.Query{Package: "pkg:golang/golang.org/x/net"}, []string{"d-devel", "d-new", "d-old"}},
 			{inventory.Query{Package: "pkg:golang/Golang.org/X/Net?goos=linux#sub"}, []string{"d-devel", "d-new", "d-old"}},
 			{inventory.Query{Package: "pkg:pypi/Django_Rest", Ranges: []inventory.Range{{Introduced: "0", Fixed: "4.2"}}}, []string{"d-old"}},
@@ -86,11 +88,35 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			{inventory.Query{Package: "pkg:gem/rails", Ranges: []inventory.Range{{Introduced: "7.0.1.rc1", Fixed: "7.0.2"}}}, []string{"d-new"}},
 			{inventory.Query{Package: "pkg:npm/absent"}, nil},
 			{inventory.Query{Digest: Digest("new"), Package: "pkg:golang/golang.org/x/net"}, []string{"d-new"}},
-			{inventory.Query{Builder: "https://ci.example/builder@v2", Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.30.0"}}, nil},
+			{inventory.Query{Builder: "https://ci.example/builder@v2", Package: "pkg:golang/golang.org/x/net", Versions: []string{"v0.30.0"}}, []string{"d-devel"}},
 		}
 		for _, c := range cases {
 			if got := ids(query(t, s, c.q)); !slices.Equal(got, c.want) {
 				t.Errorf("query %+v = %v, want %v", c.q, got, c.want)
+			}
+		}
+	})
+	t.Run("ExactVersionsListUnknownVersions", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Record(t.Context(), Admission("d-bare", "bare", "pkg:maven/org.apache.logging.log4j/log4j-core", "pkg:conan/zlib")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Record(t.Context(), Admission("d-fixed", "fixed", "pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1", "pkg:conan/zlib@1.3.2")); err != nil {
+			t.Fatal(err)
+		}
+		// A package listed without a version may be the version asked
+		// for: an exposure query lists it, marked Unordered, rather than
+		// answering "not deployed"; one at another version is left out.
+		for _, q := range []inventory.Query{
+			{Package: "pkg:maven/org.apache.logging.log4j/log4j-core", Versions: []string{"2.14.1"}},
+			{Package: "pkg:conan/zlib", Versions: []string{"1.3.1"}},
+		} {
+			res := query(t, s, q)
+			if got := ids(res); !slices.Equal(got, []string{"d-bare"}) {
+				t.Fatalf("query %+v = %v, want [d-bare]", q, got)
+			}
+			if p := res.Admissions[0].Packages; len(p) != 1 || !p[0].Unordered || p[0].Version != "" {
+				t.Fatalf("query %+v: packages %+v, want one without version, marked unordered", q, p)
 			}
 		}
 	})

@@ -24,12 +24,14 @@
 #     aliases (compared without case);
 #   - it names no subcomponents, or one of them matches f's package as
 #     OpenVEX matches package URLs (purl_match);
-#   - no counted-signer statement that covers f the same way (names one of
-#     f's ids, or one of the ids the lifting statement names, and f's
-#     package, or a part the rules cannot compare with f's package: a
-#     subcomponent or a package that is not a package URL), with another
-#     status ("affected", "under_investigation", anything unknown), is as
-#     recent or more recent, or has no readable time.
+#   - no counted-signer statement that may cover f (names one of f's ids,
+#     or one of the ids the lifting statement names, and f's package, a
+#     package URL that may be f's package spelled otherwise
+#     (purl_may_name: v1.2.3 or 1.2.3, qualifiers or none), or a part the
+#     rules cannot compare with f's package: a subcomponent or a package
+#     that is not a package URL), with another status ("affected",
+#     "under_investigation", anything unknown), is as recent or more
+#     recent, or has no readable time.
 # A statement with an unknown status or without justification never lifts
 # anything, and no statement lifts anything of an artifact with a VEX
 # attestation of a counted signer that does not read (vex_unread). The same lifting discounts critical findings, and findings of
@@ -243,13 +245,21 @@ contradicted(cands, f, s) if {
 }
 
 # may_cover: contrary statement t may be about f's package. It is unless
-# both sides are package URLs that do not match: a subcomponent named
-# otherwise (a CPE, an identifier), a finding whose package is not a
-# package URL (the gate's "name@version"), or subcomponents that are not a
-# list cannot be placed, and a later "affected" the rules cannot place
-# must not be read as being about something else. (A lifting statement
-# needs a match, subcomponent_covers: what cannot be placed lifts nothing.)
+# both sides are package URLs that cannot name one package (purl_may_name):
+# a subcomponent named otherwise (a CPE, an identifier), a finding whose
+# package is not a package URL (the gate's "name@version"), or
+# subcomponents that are not a list cannot be placed, and a later
+# "affected" the rules cannot place must not be read as being about
+# something else. (A lifting statement needs a match, subcomponent_covers:
+# what cannot be placed lifts nothing.)
 may_cover(t, f) if subcomponent_covers(t, f)
+
+may_cover(t, f) if {
+	subs := object.get(t, "subcomponents", [])
+	is_array(subs)
+	some p in subs
+	purl_may_name(p, object.get(f, "package", null))
+}
 
 may_cover(t, _) if not is_array(object.get(t, "subcomponents", []))
 
@@ -431,6 +441,50 @@ registry_name("pypi", s) := regex.replace(lower(s), `[-_.]+`, "-")
 registry_name("nuget", s) := lower(s)
 
 registry_name(t, s) := s if not t in {"pypi", "nuget"}
+
+# purl_may_name: package URLs p (a contrary statement's subcomponent) and
+# u (a finding's package) may name one package, as far as spelling goes:
+# the same type, names equal without case (and PyPI's separators and Go's
+# module-proxy "!" folded), versions that may be one (version_may_equal),
+# qualifiers and subpath ignored. Scanners and VEX authors spell one
+# package differently (v1.2.3 and 1.2.3, an epoch, qualifiers one side
+# lists and the other does not), and a later "affected" must cancel a
+# lift unless it is certainly about another package; purl_match, which a
+# lifting statement needs, stays exact.
+purl_may_name(p, u) if {
+	pp := purl_parts(p)
+	up := purl_parts(u)
+	pp.type == up.type
+	[loose_name(pp.type, x) | some x in pp.path] == [loose_name(up.type, x) | some x in up.path]
+	version_may_equal(pp.version, up.version)
+}
+
+loose_name("pypi", s) := regex.replace(lower(s), `[-_.]+`, "-")
+
+loose_name(t, s) := replace(lower(s), "!", "") if t != "pypi"
+
+# version_may_equal: versions a and b may be one version in some
+# ecosystem's ordering, compared as strings (the rules know no ordering):
+# either is unknown (""), or they are alike once case, a leading "v", an
+# epoch ("1:"), the separators between numbers and letters, leading zeros
+# and trailing zero components are set aside (v1.2.0 and 1.2, 7.0.01 and
+# 7.0.1, 1:2.36-9 and 2.36.9, 1.0RC1 and 1.0-rc.1).
+version_may_equal("", _)
+
+version_may_equal(_, "")
+
+version_may_equal(a, b) if {
+	a != ""
+	b != ""
+	version_shape(a) == version_shape(b)
+}
+
+version_shape(v) := shape if {
+	s := regex.replace(regex.replace(lower(v), `^[0-9]+:`, ""), `^v([0-9])`, "${1}")
+	tokens := regex.find_n(`[0-9]+|[a-z]+`, s, -1)
+	joined := concat(".", [trimmed | some t in tokens; trimmed := regex.replace(t, `^0+([0-9])`, "${1}")])
+	shape := regex.replace(joined, `(\.0)+$`, "")
+}
 
 version_ok("", _)
 
