@@ -49,7 +49,9 @@
 // resolve to another name (an empty, "." or ".." segment, '%', '\', '#',
 // '?', ';', glob characters, punctuation or symbols outside ASCII:
 // ErrInvalidPermission), and "secrets:read:team-a/*" never releases
-// "team-a/../team-b/db" or "team-a/．．/team-b/db"; a decision that cannot be
+// "team-a/../team-b/db" or "team-a/．．/team-b/db"; under [WithAudit]
+// every decision is audited, the refusal of a malformed request too (a
+// deny, the permission quoted and clipped), and a decision that cannot be
 // audited is an error (deny). identity links no OPA, sigstore-go or
 // go-containerregistry (internal/depcheck enforces it).
 package identity

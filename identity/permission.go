@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 )
 
@@ -59,19 +61,30 @@ func oddRune(r rune) bool {
 	return r <= ' ' || r == 0x7f || r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
+// maxQuoted bounds the bytes of a refused permission that an error or an
+// audit event repeats: a request is often built from caller input, and may
+// be of any size.
+const maxQuoted = 256
+
+// quoted renders a refused permission for an error or an audit event:
+// clipped, and quoted in ASCII, so that neither invalid UTF-8 (which the
+// audit log refuses) nor an invisible or look-alike character reaches a
+// reader as it was sent.
+func quoted(p string) string { return strconv.QuoteToASCII(clip.String(p, maxQuoted)) }
+
 func validPermission(p string, pattern bool) error {
 	if p == "" || !utf8.ValidString(p) || strings.ContainsFunc(p, oddRune) {
-		return fmt.Errorf("%w: %q", ErrInvalidPermission, p)
+		return fmt.Errorf("%w: %s", ErrInvalidPermission, quoted(p))
 	}
 	if !pattern && strings.Contains(p, "*") {
-		return fmt.Errorf("%w: %q: a request may not contain '*'", ErrInvalidPermission, p)
+		return fmt.Errorf("%w: %s: a request may not contain '*'", ErrInvalidPermission, quoted(p))
 	}
 	segs := strings.Split(p, ":")
 	if len(segs) < 2 {
-		return fmt.Errorf("%w: %q: want <resource>:<action>[:<scope>]", ErrInvalidPermission, p)
+		return fmt.Errorf("%w: %s: want <resource>:<action>[:<scope>]", ErrInvalidPermission, quoted(p))
 	}
 	if slices.Contains(segs, "") {
-		return fmt.Errorf("%w: %q: empty segment", ErrInvalidPermission, p)
+		return fmt.Errorf("%w: %s: empty segment", ErrInvalidPermission, quoted(p))
 	}
 	if !pattern {
 		return unaliased(p)
@@ -100,16 +113,16 @@ const aliasChars = `%\#?;[]{}`
 // dots only ([WithRequirement] says how they meet requirements).
 func unaliased(p string) error {
 	if i := strings.IndexAny(p, aliasChars); i >= 0 {
-		return fmt.Errorf("%w: %q: %q may be read as another name", ErrInvalidPermission, p, p[i])
+		return fmt.Errorf("%w: %s: %q may be read as another name", ErrInvalidPermission, quoted(p), p[i])
 	}
 	if i := strings.IndexFunc(p, foreignPunct); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(p[i:])
-		return fmt.Errorf("%w: %q: %U may be read as ASCII punctuation", ErrInvalidPermission, p, r)
+		return fmt.Errorf("%w: %s: %U may be read as ASCII punctuation", ErrInvalidPermission, quoted(p), r)
 	}
 	for part := range strings.SplitSeq(p, ":") {
 		for seg := range strings.SplitSeq(part, "/") {
 			if strings.Trim(seg, ".") == "" {
-				return fmt.Errorf("%w: %q: empty or dot segment %q", ErrInvalidPermission, p, seg)
+				return fmt.Errorf("%w: %s: empty or dot segment %s", ErrInvalidPermission, quoted(p), quoted(seg))
 			}
 		}
 	}
@@ -240,8 +253,11 @@ func foldCase(s string) string {
 }
 
 // WithAudit writes every decision to sink as an audit event (action
-// "identity.permission.check"); when the sink fails, Check returns an error
-// wrapping [ErrAudit] and the request must be denied.
+// "identity.permission.check"), a malformed request's refusal included (a
+// deny, its permission quoted and clipped, the reason saying why; a
+// request by the zero Identity has the actor "unauthenticated"); when the
+// sink fails, Check returns an error wrapping [ErrAudit] and the request
+// must be denied.
 func WithAudit(sink audit.Sink) Option {
 	return func(c *guardConfig) error {
 		if sink == nil {
@@ -345,31 +361,59 @@ func NewGuard(grants []Grant, opts ...Option) (*Guard, error) {
 }
 
 // Check decides r. The error is non-nil only when the request is malformed
-// or the decision could not be audited; callers treat it as a deny.
+// or the decision could not be audited; callers treat it as a deny. A
+// malformed request is audited too, as a deny whose reason says why (its
+// permission quoted and clipped); when that cannot be audited, the error
+// wraps both ErrInvalidPermission and ErrAudit.
 func (g *Guard) Check(ctx context.Context, r Request) (Decision, error) {
 	if err := validPermission(string(r.Permission), false); err != nil {
-		return Decision{Permission: r.Permission, Reason: err.Error()}, err
+		// A refused spelling ("team-a/../team-b/db") is what an auditor
+		// looks for, so it is no less audited than a deny; it is recorded
+		// quoted, as it may be huge or not UTF-8, which the log refuses.
+		d := Decision{Permission: r.Permission, Reason: err.Error()}
+		if aerr := g.record(ctx, r, d, quoted(string(r.Permission))); aerr != nil {
+			return Decision{Permission: r.Permission, Reason: "decision could not be audited"}, errors.Join(err, aerr)
+		}
+		return d, err
 	}
 	d := g.decide(ctx, r)
-	if g.cfg.sink != nil {
-		outcome := audit.OutcomeDeny
-		if d.Allowed {
-			outcome = audit.OutcomeAllow
-		}
-		e := audit.Event{
-			ID: randid.New(), Time: g.cfg.now().UTC(), Source: "ztci/identity", Action: "identity.permission.check",
-			Outcome: outcome, Actor: r.Who.AuditActor(), Resource: string(r.Permission), Reason: d.Reason,
-			Correlation: audit.Correlation{JobID: r.Who.Claims.Job, RunID: r.Who.Claims.RunID},
-		}
-		if d.Grant != "" {
-			e.Attributes = map[string]string{"grant": d.Grant}
-		}
-		if err := g.cfg.sink.Write(ctx, e); err != nil {
-			return Decision{Permission: r.Permission, Reason: "decision could not be audited"}, fmt.Errorf("%w: %w", ErrAudit, err)
-		}
+	if err := g.record(ctx, r, d, string(r.Permission)); err != nil {
+		return Decision{Permission: r.Permission, Reason: "decision could not be audited"}, err
 	}
 	g.cfg.logger.DebugContext(ctx, "permission check", "who", r.Who.ID(), "permission", r.Permission, "allowed", d.Allowed)
 	return d, nil
+}
+
+// unauthenticated is the audit actor of a request by the zero Identity,
+// whose empty id an audit sink refuses.
+const unauthenticated = "unauthenticated"
+
+// record writes d to the audit sink, if any, with resource as the event's
+// resource; its error wraps ErrAudit.
+func (g *Guard) record(ctx context.Context, r Request, d Decision, resource string) error {
+	if g.cfg.sink == nil {
+		return nil
+	}
+	outcome := audit.OutcomeDeny
+	if d.Allowed {
+		outcome = audit.OutcomeAllow
+	}
+	actor := r.Who.AuditActor()
+	if r.Who.IsZero() {
+		actor = audit.Actor{ID: unauthenticated, Kind: "job"}
+	}
+	e := audit.Event{
+		ID: randid.New(), Time: g.cfg.now().UTC(), Source: "ztci/identity", Action: "identity.permission.check",
+		Outcome: outcome, Actor: actor, Resource: resource, Reason: d.Reason,
+		Correlation: audit.Correlation{JobID: r.Who.Claims.Job, RunID: r.Who.Claims.RunID},
+	}
+	if d.Grant != "" {
+		e.Attributes = map[string]string{"grant": d.Grant}
+	}
+	if err := g.cfg.sink.Write(ctx, e); err != nil {
+		return fmt.Errorf("%w: %w", ErrAudit, err)
+	}
+	return nil
 }
 
 func (g *Guard) decide(ctx context.Context, r Request) Decision {

@@ -119,6 +119,9 @@
 //     under a size limit and a read deadline before it takes a decision slot,
 //     so slow or stalled clients hold connections, never slots; [NewServer]
 //     bounds headers, bodies, writes and idle keep-alives per connection.
+//     The handler then moves the connection's write deadline to cover the
+//     decision ([Limits].Timeout, the audit write and the answer), so no
+//     server WriteTimeout cuts off an answer whose allow was audited.
 //     One job holds at most [Limits].MaxInFlightPerJob decisions at once
 //     (default 8): more are [ErrJobBusy] (audited, HTTP 503 with
 //     Retry-After), so one job cannot hold every slot.

@@ -39,7 +39,11 @@ const (
 // then is a decision slot taken (503 with Retry-After when all are busy).
 // A client that stalls mid-body therefore holds a connection, never a
 // slot. Serve it with [NewServer], whose per-connection deadlines bound
-// what a stalled connection can hold.
+// what a stalled connection can hold. Once the body is read, the handler
+// moves the connection's write deadline to cover the decision
+// ([Limits].Timeout and a few seconds to audit and answer), whatever the
+// server's WriteTimeout: an answer cut off after its allow was audited
+// would leave an allow in the log that no caller received.
 func (g *Gate) Handler() http.Handler {
 	slots := make(chan struct{}, g.cfg.limits.MaxInFlight)
 	mux := http.NewServeMux()
@@ -57,6 +61,12 @@ func (g *Gate) Handler() http.Handler {
 			g.refuse(r.Context(), w, http.StatusServiceUnavailable, "overloaded")
 			return
 		}
+		// The answer must outlive the decision: a server whose
+		// WriteTimeout is shorter than Limits.Timeout (NewServer's is
+		// DefaultTimeout's) cut the connection after the allow was
+		// audited, so the log held an allow nobody received. Not every
+		// ResponseWriter supports deadlines; the server's own then holds.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(g.cfg.limits.Timeout + answerMargin))
 		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.limits.Timeout)
 		defer cancel()
 		d, err := g.Decide(ctx, req)
@@ -71,6 +81,11 @@ func (g *Gate) Handler() http.Handler {
 	})
 	return mux
 }
+
+// answerMargin is how long past Limits.Timeout the handler may still write
+// its answer: the audit write that may follow the decision deadline
+// (auditGrace) and the response itself.
+const answerMargin = 5 * time.Second
 
 // refusalMessages are the bodies of refused requests; reasons are the
 // Observation.Refused values.

@@ -37,7 +37,9 @@ func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
 // Revocations are the deny-lists the gate consults on every decision, after
 // verification and whatever any cache holds, so a mark takes effect on the
 // next decision: a job identity (its stable ID: SPIFFE ID or issuer#subject),
-// an attestation's signer (the certificate SAN), its signing key (the
+// an attestation's signer (the certificate SAN; a mark on a URI SAN
+// without "@" also revokes it with any "@<ref>", the ref of the workflow
+// that signed), its signing key (the
 // verify.KeyFingerprint of the key that verified the bundle, under any
 // hint the bundle chose, or that hint; also the pinned key of a
 // third-party summary, [WithThirdPartyVSAs]) or the SLSA builder its
@@ -63,9 +65,29 @@ func WithRevocations(r Revocations) Option {
 		if r.Jobs == nil && r.Signers == nil && r.Keys == nil && r.Builders == nil && r.Leases == nil {
 			return fmt.Errorf("%w: WithRevocations needs at least one checker", ErrConfig)
 		}
+		if r.Signers != nil {
+			r.Signers = signerMarks{r.Signers}
+		}
 		c.revocations = r
 		return nil
 	}
+}
+
+// signerMarks matches a URI SAN as a builder id is matched: a CI
+// workflow's SAN names the ref it ran at (".../release.yml@refs/tags/v1"),
+// and a verify.Identity SANRegexp trusts the workflow at refs nobody can
+// list in advance, so a mark on the workflow revokes it at every ref,
+// wherever the gate checks a signer (full verification, the inputs of a
+// trusted summary). An email SAN is matched exactly: before its '@' is
+// only a local part.
+type signerMarks struct{ audit.CompromiseChecker }
+
+func (m signerMarks) Compromised(san string) bool {
+	if !strings.Contains(san, "://") {
+		return m.CompromiseChecker.Compromised(san)
+	}
+	_, revoked := builderRevoked(m.CompromiseChecker, san)
+	return revoked
 }
 
 func (r Revocations) checkJob(id identity.Identity) error {

@@ -42,9 +42,12 @@
 //     hold, [ErrTampered] for any authentication failure (changed bytes,
 //     other key material under the same id, wrong aad), [ErrUnwrap] when a
 //     KMS could not answer. There is no unauthenticated fallback.
-//   - Plaintext, data keys and KEK material never appear in errors; [Key]
-//     redacts itself in String, GoString, Format, LogValue and MarshalJSON. Data keys
-//     are cleared after use (best effort: Go may have copied them).
+//   - Plaintext, data keys and KEK material never appear in errors, nor
+//     does text read from a record, which storage others can write to
+//     may hold (an unknown key id is named by its length; [KeyIDOf]
+//     reads it); [Key] redacts itself in String, GoString, Format,
+//     LogValue and MarshalJSON. Data keys are cleared after use (best
+//     effort: Go may have copied them).
 //   - Nonces are random per record under a fresh data key per record, so
 //     nonce reuse under one key needs a collision of 256-bit random keys.
 //     [Key] wraps each data key under its own key derived from the KEK and

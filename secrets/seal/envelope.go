@@ -137,7 +137,8 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 }
 
 // Open authenticates and decrypts a record made by [Envelope.Seal] with the
-// same aad. Any failure wraps [ErrOpen] and returns no plaintext.
+// same aad. Any failure wraps [ErrOpen] and returns no plaintext; the
+// error quotes nothing the record holds.
 func (e *Envelope) Open(ctx context.Context, sealed, aad []byte) ([]byte, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: nil Envelope", ErrUnknownKey)
@@ -148,8 +149,13 @@ func (e *Envelope) Open(ctx context.Context, sealed, aad []byte) ([]byte, error)
 	}
 	w, ok := e.byID[h.keyID]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q (this Envelope holds %d keys)", ErrUnknownKey, h.keyID, len(e.byID))
+		// Named by its length, not quoted: the record comes from storage
+		// (a lease journal, an audit field) whoever wrote it could fill
+		// with anything. KeyIDOf reads the id for rotation.
+		return nil, fmt.Errorf("%w: a key id of %d bytes (this Envelope holds %d keys)", ErrUnknownKey, len(h.keyID), len(e.byID))
 	}
+	// From here h.keyID equals the id of a key this Envelope holds: the
+	// errors below quote configuration, not text the record chose.
 	dek, err := w.Unwrap(ctx, h.wrapped)
 	if err != nil {
 		if isOpenErr(err) {

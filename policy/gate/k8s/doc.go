@@ -140,9 +140,11 @@
 //     API server's own timeout (its "timeout" query parameter), whichever is
 //     sooner, and the review is then denied; the audit write that follows has
 //     at most one more second. A token source or audit sink that ignores its
-//     context is not waited for past these bounds (a deny). The API server
-//     thus gets an explicit deny instead of timing out into its
-//     failurePolicy.
+//     context is not waited for past these bounds (a deny). The handler
+//     moves the connection's write deadline past them, whatever the
+//     server's WriteTimeout, so the answer the audit log records is the
+//     one the API server reads. The API server thus gets an explicit deny
+//     instead of timing out into its failurePolicy.
 //   - Parsing. The body must be declared as plain JSON (one Content-Type,
 //     application/json, UTF-8, no content coding: [gate.CheckJSONContent]),
 //     is bounded ([WithMaxBody], default 4 MiB) and read under the

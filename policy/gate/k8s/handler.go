@@ -36,6 +36,10 @@ import (
 // and no review: the API server then applies the webhook's failurePolicy,
 // which must be Fail.
 //
+// Once the body is read, the connection's write deadline is moved to
+// cover the decisions, their audit write and the answer, whatever the
+// server's WriteTimeout.
+//
 // The API server tells the webhook how long it will wait (the "timeout"
 // query parameter, from timeoutSeconds); the decisions end 2 s before that
 // when it is shorter than [WithTimeout], so the deny of a slow decision
@@ -61,8 +65,15 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if d, ok := ctx.Deadline(); ok {
 		// Not every ResponseWriter supports deadlines; the server's
-		// ReadTimeout still bounds those.
-		_ = http.NewResponseController(rw).SetReadDeadline(d)
+		// ReadTimeout and WriteTimeout still bound those.
+		rc := http.NewResponseController(rw)
+		_ = rc.SetReadDeadline(d)
+		// The answer must outlive the decisions and their audit write: a
+		// server WriteTimeout shorter than WithTimeout (gate.NewServer's
+		// is gate.DefaultTimeout's) cut the connection after the review
+		// was audited, and the API server applied its failurePolicy to a
+		// review the webhook's log records as decided.
+		_ = rc.SetWriteDeadline(d.Add(auditGrace + answerMargin))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.cfg.maxBody))
 	if err != nil {

@@ -28,6 +28,10 @@ const (
 // recorded too.
 const auditGrace = time.Second
 
+// answerMargin is how long past the audit write the handler may still
+// write its answer.
+const answerMargin = 2 * time.Second
+
 // serverMargin is how much earlier than the API server's own timeout (the
 // "timeout" query parameter it sends) the handler stops deciding: the audit
 // write and the response must still reach the API server in time.
