@@ -191,8 +191,10 @@
 //	            (["main"]), approval_jobs, allowed_images, allowed_actions,
 //	            allowed_orbs (prefixes; empty denies all)
 //	secrets:    grants [{secret (glob), repositories, refs (globs),
-//	            environments, environment_protected (true: on GitLab CI,
-//	            whose token says so, only protected environments match),
+//	            environments, environment_protected (true: only
+//	            environments the job's token says are protected match,
+//	            on every platform but "github-actions", whose token
+//	            states no protection),
 //	            protected (true), ids, issuers (OIDC issuers or SPIFFE
 //	            trust domains; nil: any), repository_ids (the platform's
 //	            immutable ids; nil: any)}]

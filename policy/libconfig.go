@@ -246,14 +246,16 @@ type SecretGrant struct {
 	// AllowUnprotected extends the grant to unprotected refs. The default
 	// covers protected refs only.
 	AllowUnprotected bool
-	// AllowUnprotectedEnvironment extends a grant with Environments, on a
-	// platform whose token says whether the job's environment is
-	// protected (GitLab CI: environment_protected), to jobs in an
-	// unprotected one. The default covers protected environments only
-	// there: any developer's job creates an environment by naming it, so
+	// AllowUnprotectedEnvironment extends a grant with Environments to
+	// jobs in an environment their token does not say is protected
+	// (environment_protected, which GitLab CI and identity/oidc's issuer
+	// write). The default covers protected environments only, on every
+	// platform but GitHub Actions (Platform exactly "github-actions"):
+	// any developer's job creates an environment by naming it, so
 	// "production" unprotected is a name, not a control. GitHub states no
 	// protection (it issues an environment's token only once the
-	// environment's protection rules have passed) and is not affected.
+	// environment's protection rules have passed) and is not affected;
+	// a platform spelled otherwise, or unnamed, is.
 	AllowUnprotectedEnvironment bool
 }
 

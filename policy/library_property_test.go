@@ -121,7 +121,9 @@ func ruleSets() []ruleSet {
 			config: map[string]any{"secrets": map[string]any{"grants": []any{map[string]any{
 				"secret": "prod/*", "repositories": []any{"acme/app"}, "refs": []any{"refs/heads/main"}, "environments": []any{"production"},
 			}}}},
-			seed: `{"action": "secrets.release", "job": ` + job + `, "secrets": {"names": ["prod/db-password", "prod/api-key"]}}`,
+			// A GitHub job: on any other platform a grant naming
+			// environments needs environment_protected too.
+			seed: `{"action": "secrets.release", "job": ` + strings.Replace(job, `{`, `{"platform": "github-actions", `, 1) + `, "secrets": {"names": ["prod/db-password", "prod/api-key"]}}`,
 			harmless: []string{
 				`^/job/name$`,
 				// The grant pins no identity: another id is another job.

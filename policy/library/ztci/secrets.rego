@@ -5,8 +5,9 @@
 #   secret must be granted by an entry of data.ztci.config.secrets.grants:
 #   {"secret": name or glob, "repositories": [...], "refs": [globs],
 #   "environments": [...] (optional; a job that names no environment is
-#   in none; on GitLab CI only protected environments, unless
-#   "environment_protected": false), "protected": bool (default true), "ids": [...] (optional
+#   in none; on every platform but GitHub Actions, whose token states no
+#   protection, only environments the job's token says are protected,
+#   unless "environment_protected": false), "protected": bool (default true), "ids": [...] (optional
 #   exact identity ids), "issuers": [...] (optional OIDC issuers or SPIFFE
 #   trust domains, exact: the authority that vouches for the job),
 #   "repository_ids": [...] (optional immutable repository ids, exact)}. An empty repository or ref matches no grant.
@@ -116,23 +117,25 @@ environment_ok(g) if {
 	environment_protection_ok(g)
 }
 
-# On a platform whose token says whether the job's environment is
-# protected (GitLab CI's environment_protected), a grant naming
-# environments covers protected ones only, unless it says
-# "environment_protected": false: a GitLab job creates an environment by
-# naming it, so an unprotected "production" is a name any developer's
-# branch can take. GitHub states no protection: it issues an
-# environment's token only once that environment's protection rules have
-# passed.
+# A grant naming environments covers protected ones only, unless it says
+# "environment_protected": false: on GitLab, and under ztci's own issuer
+# (identity/oidc, which writes environment_protected as GitLab does, under
+# whatever platform name the vendor gives it), a job creates an
+# environment by naming it, so an unprotected "production" is a name any
+# developer's branch can take. Only GitHub Actions, spelled exactly as its
+# normalizer spells it, states no protection: it issues an environment's
+# token only once that environment's protection rules have passed. Any
+# other platform, or one spelled otherwise ("GitLab-CI", "", a vendor's
+# name), needs the job's environment_protected to be the boolean true: a
+# list of the platforms that state protection would pass every platform
+# it misses.
 environment_protection_ok(g) if object.get(g, "environment_protected", true) == false
 
-environment_protection_ok(_) if not states_environment_protection
-
-states_environment_protection if input.job.platform in environment_protection_platforms
+environment_protection_ok(_) if input.job.platform == environment_unstated_platform
 
 environment_protection_ok(_) if input.job.environment_protected == true
 
-environment_protection_platforms := {"gitlab-ci"}
+environment_unstated_platform := "github-actions"
 
 id_ok(g) if not "ids" in object.keys(g)
 

@@ -8,7 +8,7 @@ config := {"secrets": {"grants": [
 	{"secret": "ops/root", "repositories": ["acme/ops"], "refs": ["refs/heads/main"], "ids": ["spiffe://acme.example/ops/deployer"]},
 ]}}
 
-job := {"id": "x", "repository": "acme/app", "ref": "refs/heads/main", "protected": true, "environment": "production"}
+job := {"id": "x", "platform": "github-actions", "repository": "acme/app", "ref": "refs/heads/main", "protected": true, "environment": "production"}
 
 req(j, names) := {"action": "secrets.release", "job": j, "secrets": {"names": names}}
 
@@ -174,4 +174,17 @@ test_url_path_terminators_never_granted if {
 		{v.rule | some v in main.violations with input as req(job, [name]) with data.ztci.config as pub} == {"secrets.malformed"}
 	}
 	{v.rule | some v in main.violations with input as req(job, ["ci/npm-public"]) with data.ztci.config as pub} == set()
+}
+
+# Only GitHub Actions states no environment protection: on any other
+# platform (ztci's own issuer, under the vendor's platform name; GitLab,
+# however a hand-built job spells it; none) a grant naming environments
+# needs the job's environment_protected to be true.
+test_environment_protection_on_every_platform_but_github if {
+	every p in ["ztci", "acme-ci", "gitlab-ci", "GitLab-CI", "GitHub-Actions", ""] {
+		rules(req(object.union(job, {"platform": p}), ["prod/db-password"])) == {"secrets.not_granted"}
+		rules(req(object.union(job, {"platform": p, "environment_protected": "true"}), ["prod/db-password"])) == {"secrets.not_granted"}
+		rules(req(object.union(job, {"platform": p, "environment_protected": true}), ["prod/db-password"])) == set()
+	}
+	rules(req(object.remove(job, ["platform"]), ["prod/db-password"])) == {"secrets.not_granted"}
 }
