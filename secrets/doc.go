@@ -121,6 +121,10 @@
 //     dotenv drop them); for a multi-line value (lines ending in LF, CRLF
 //     or a lone CR) also with LF or CRLF line endings, and each line of at
 //     least MinMaskLen bytes on its own, with or without its indentation;
+//   - all upper case, all lower case (a hex key that .NET's
+//     Convert.ToHexString or certutil writes again, ${v^^}; a service
+//     that reads a token without regard to case takes either), and
+//     reversed (a bidi override, U+202E, draws it forwards in a browser);
 //   - with terminal control sequences inside it, which a log viewer that
 //     renders colour (GitHub Actions, GitLab, Jenkins' AnsiColor,
 //     Buildkite) hides: SGR colours, erase in line, OSC 8 links, ESC ( B,
@@ -264,12 +268,21 @@
 //
 //   - a value that was transformed rather than encoded: Unicode
 //     normalisation (NFD vs NFC, and compatibility forms such as full-width
-//     letters), case changes, reversal, truncation, a value split by
+//     letters), case changes other than all upper or all lower, rot13 and
+//     other letter substitutions, truncation, a value split by
 //     inserted characters (node's util.inspect of a long multi-line string,
 //     YAML's folding of a long line or at U+2028), characters dropped or
 //     replaced (the WHATWG URL parser drops tabs and newlines and turns \
 //     into /; Python's backslashreplace leaves the value's own backslashes
 //     unescaped);
+//   - invisible characters between the value's characters: zero-width
+//     space and joiners, the byte order mark, the soft hyphen, bidi
+//     controls, variation selectors and tag characters (Unicode's
+//     default-ignorable characters), which a browser draws as nothing, so
+//     the value reads whole in a web log viewer (finding them costs a scan
+//     of every byte outside ASCII, a third of the writer's time as tried);
+//     and each character separated by a space, '-', a newline or any other
+//     one separator other than the lists above;
 //   - what only a terminal would draw over: backspaces (nroff's overstruck
 //     bold), carriage returns and cursor movement that overwrite part of a
 //     line (log viewers show the bytes, or the last overwrite only), and a

@@ -515,6 +515,14 @@ func variants(forms []string) []string {
 		// configparser and printf formats write a literal percent.
 		add(strings.ReplaceAll(f, "$", "$$"))
 		add(strings.ReplaceAll(f, "%", "%%"))
+		// The value in upper or lower case, and reversed: .NET's
+		// Convert.ToHexString and certutil write a hex key upper case,
+		// ${v^^} and tr are one step away, and a service that reads a
+		// token without regard to case takes either; a bidi override
+		// (U+202E) draws a reversed value forwards in a browser.
+		add(strings.ToUpper(f))
+		add(strings.ToLower(f))
+		add(reverseRunes(f))
 		// Ruby's Shellwords.escape writes a newline as '<LF>'; with other
 		// characters escaped it is decoded instead (decSplice).
 		add(strings.ReplaceAll(f, "\n", "'\n'"))
@@ -524,6 +532,19 @@ func variants(forms []string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// reverseRunes returns f with its characters (bytes, where f is not
+// UTF-8) in reverse order.
+func reverseRunes(f string) string {
+	if !utf8.ValidString(f) {
+		b := []byte(f)
+		slices.Reverse(b)
+		return string(b)
+	}
+	r := []rune(f)
+	slices.Reverse(r)
+	return string(r)
 }
 
 // gitQuote writes a value as git's sq_quote does inside '…' (quote.c).

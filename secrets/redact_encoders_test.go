@@ -238,7 +238,7 @@ func TestRedactNotMasked(t *testing.T) {
 	for _, in := range []string{
 		"CANARY-e\u0301-s3cr3t",                                   // NFD
 		url.QueryEscape(url.QueryEscape(url.QueryEscape(secret))), // encoded three times
-		"canary-é-s3cr3t",                                         // case changed
+		"Canary-é-S3cr3t",                                         // case changed, not all upper or lower
 		base64.StdEncoding.EncodeToString([]byte(`"` + strconv.QuoteToASCII(secret) + `"`)),                  // base64 of an escaped form
 		goJSON(strconv.QuoteToASCII(secret)),                                                                 // escaped twice (\\u00e9: a JSON document in a JSON string)
 		odDecimal(secret),                                                                                    // decimal bytes in columns (od -An -tu1)

@@ -42,7 +42,7 @@ func TestRedactNotMaskedReview15(t *testing.T) {
 	reversed := []byte(v)
 	slices.Reverse(reversed)
 	for _, in := range []string{
-		string(reversed), // reversal
+		string(reversed[1:]) + string(reversed[:1]),          // reversal, rotated by a byte
 		"ｐａ＄ｗ０ｒｄ＆Ｚｑ９ｖＸ２％ｘ｀ｙ",                                 // full-width
 		strings.NewReplacer("&", "^&", "%", "%%").Replace(v), // cmd.exe
 		strings.NewReplacer("$", "`$", "`", "``").Replace(v), // PowerShell
