@@ -37,6 +37,12 @@ func TestReview21SinkRefusesUnsafeStream(t *testing.T) {
 		"msgttl":      func(c *jetstream.StreamConfig) { c.AllowMsgTTL = true },
 		"sources":     func(c *jetstream.StreamConfig) { c.Sources = []*jetstream.StreamSource{{Name: "AUDIT"}} },
 		"wider":       func(c *jetstream.StreamConfig) { c.Subjects = append(c.Subjects, "r21elsewhere.>") },
+		"async":       func(c *jetstream.StreamConfig) { c.PersistMode = jetstream.AsyncPersistMode },
+		"schedules":   func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true }, // the server then also allows rollups and purges
+		"mirror":      func(c *jetstream.StreamConfig) { c.Subjects, c.Mirror = nil, &jetstream.StreamSource{Name: "R21_NONE"} },
+		"transform": func(c *jetstream.StreamConfig) {
+			c.SubjectTransform = &jetstream.SubjectTransformConfig{Source: c.Subjects[0], Destination: "r21transformed.>"}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			prefix := "r21" + name

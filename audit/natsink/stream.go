@@ -27,7 +27,8 @@ type StreamLookup interface {
 // nobody erase one sooner: limits retention, file storage, no limit that
 // evicts old events (MaxMsgs or MaxBytes with discard old; MaxMsgsPerSubject
 // unless discard new per subject), deletes and purges denied, no rollup or
-// per-message TTL headers, no sources. An eviction limit would let any
+// per-message TTL or schedule headers, synchronous persistence, no sources,
+// mirror or subject transform. An eviction limit would let any
 // publisher push older events out by flooding; a limit with discard new
 // makes a full stream refuse events, and so the audited actions fail. The
 // max age is the operator's retention and is not checked.
@@ -54,8 +55,12 @@ func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
 	add(!cfg.DenyDelete, "deny delete is off: events can be deleted")
 	add(!cfg.DenyPurge, "deny purge is off: events can be purged")
 	add(cfg.AllowRollup, "rollup headers let a publisher purge events")
+	add(cfg.PersistMode != jetstream.DefaultPersistMode, "async persistence can lose acknowledged events")
 	add(cfg.AllowMsgTTL, "per-message TTL headers let a publisher make events expire")
+	add(cfg.AllowMsgSchedules, "schedule headers let a publisher store messages under another tenant's subject")
 	add(len(cfg.Sources) > 0, fmt.Sprintf("%d sources copy in messages published elsewhere", len(cfg.Sources)))
+	add(cfg.Mirror != nil, "a mirror copies in messages published to another stream")
+	add(cfg.SubjectTransform != nil, "a subject transform files events under other subjects than published")
 	if prefix != "" {
 		for i, s := range cfg.Subjects {
 			// Not the subject itself: whoever created the stream chose it.

@@ -16,6 +16,15 @@
 //	f, _ := natswitness.Follow(ctx, js, "CHECKPOINTS", w)
 //	defer f.Close()
 //
+// [StreamConfig] is a stream that passes [CheckStream]; one created by
+// hand must keep every checkpoint, deny deletes and purges, and capture
+// only subjects under the prefix, e.g.
+//
+//	js.CreateStream(ctx, jetstream.StreamConfig{Name: "CHECKPOINTS",
+//		Subjects: []string{"ztci.checkpoints.>"}, Storage: jetstream.FileStorage,
+//		Replicas: 3, Discard: jetstream.DiscardNew, Duplicates: 2 * time.Minute,
+//		MaxMsgSize: witness.MaxSubmissionSize, DenyDelete: true, DenyPurge: true})
+//
 // Each node publishes to its own subject, [Subject](prefix, origin), a
 // C2SP add-checkpoint body ([witness.Submission]): its signed checkpoint
 // and the consistency proof from the checkpoint it published before, so a
@@ -31,6 +40,23 @@
 //     node form one chain of proofs. With an R3 stream, losing any one
 //     server loses no acknowledged checkpoint (tested with SIGKILL of the
 //     stream leader).
+//   - The stream keeps every checkpoint of every node, under the subject it
+//     was published to, and nobody can erase one: a checkpoint erased
+//     before a witness read it (a fork shown to others, then removed) is
+//     one no witness saw, and the next checkpoint of an honest node whose
+//     checkpoint was erased is flagged as a gap. Before its first publish a
+//     [Publisher], and before creating its consumer [Follow], checks the
+//     stream's settings with [CheckStream] and, until they pass, publishes
+//     or consumes nothing and fails with [ErrStream] (an [ErrConfig]). It
+//     refuses interest or work-queue retention, memory storage, async
+//     persistence, MaxMsgs or MaxBytes with discard old, any
+//     MaxMsgsPerSubject (the design keeps each node's whole chain, not its
+//     latest checkpoint), deletes or purges allowed, rollup, per-message
+//     TTL or schedule headers, sources, a mirror, a subject transform, and
+//     subjects outside "<prefix>.". A max age or limits with discard new
+//     are the operator's to set: an expired checkpoint reads as a gap, and
+//     a full stream refuses checkpoints, loudly. The settings are checked
+//     once per Publisher and Follower: restrict who may update the stream.
 //   - A restarted publisher reads its last published checkpoint back from
 //     the stream leader (STREAM.MSG.GET, even when the stream allows
 //     direct gets) and proves from it; if it cannot read it, it does

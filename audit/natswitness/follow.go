@@ -32,6 +32,11 @@ type Follower struct {
 // which the checkpoint must match. ctx bounds the setup only; call
 // [Follower.Close] to stop.
 //
+// It first checks the stream's settings with [CheckStream]: a stream that
+// lets checkpoints be erased or filed under another node's subject fails
+// with [ErrStream], before any consumer is created. Other errors wrap
+// [ErrConfig] or [ErrUnavailable].
+//
 // Options: [WithSubjectPrefix], [WithConsumer], [WithLogger],
 // [WithTimeout].
 func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witness.Witness, opts ...Option) (*Follower, error) {
@@ -40,6 +45,9 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witne
 	}
 	c, err := build(forFollow, "Follow", opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkStream(ctx, js, stream, c.prefix); err != nil {
 		return nil, err
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{

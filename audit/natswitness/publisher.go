@@ -43,7 +43,8 @@ type Publisher struct {
 }
 
 // NewPublisher returns a publisher of log's checkpoints to stream (see
-// [StreamConfig]), under [Subject](prefix, log's origin).
+// [StreamConfig]; its settings must pass [CheckStream]), under
+// [Subject](prefix, log's origin).
 //
 // Options: [WithSubjectPrefix], [WithLogger], [WithTimeout].
 func NewPublisher(js jetstream.JetStream, stream string, log Log, opts ...Option) (*Publisher, error) {
@@ -69,16 +70,17 @@ func (p *Publisher) Subject() string { return p.subject }
 // de-duplicates by its content, see [witness.ID]), so the published
 // checkpoints always form one chain of proofs.
 //
-// Before its first publish, the publisher reads its last published
-// checkpoint back from the stream, so a restarted node continues the
-// chain; if that read fails, Publish fails rather than publish a
-// checkpoint without a proof. A log that no longer extends what was
-// published (rewritten or truncated) is still published, as it is — the
-// witness flags it — and logged at Error.
+// Before its first publish, the publisher checks the stream's settings
+// with [CheckStream] (until they pass, Publish publishes nothing and fails
+// with [ErrStream]) and reads its last published checkpoint back from the
+// stream, so a restarted node continues the chain; if that read fails,
+// Publish fails rather than publish a checkpoint without a proof. A log
+// that no longer extends what was published (rewritten or truncated) is
+// still published, as it is — the witness flags it — and logged at Error.
 //
 // An empty log publishes its size-0 checkpoint (the empty tree), which
 // every later checkpoint extends.
-// Errors wrap [ErrUnavailable] (stream) or the log's error.
+// Errors wrap [ErrUnavailable] (stream), [ErrStream] or the log's error.
 func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -89,6 +91,11 @@ func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
 		p.prev, p.pending = p.pendCP, nil
 	}
 	if !p.known {
+		// Checked with the read-back, before the first publish: a pending
+		// submission exists only once both passed.
+		if err := checkStream(ctx, p.js, p.stream, p.cfg.prefix); err != nil {
+			return audit.Checkpoint{}, err
+		}
 		prev, err := p.last(ctx)
 		if err != nil {
 			return audit.Checkpoint{}, err

@@ -42,7 +42,7 @@ func originOf(prefix, subject string) string {
 // bounded to a submission's maximum size, and deletes and purges denied so
 // that a node cannot erase what it published. AllowDirect stays off: a
 // publisher reading its last checkpoint back must get it from the stream
-// leader, not from a replica that may lag.
+// leader, not from a replica that may lag. It passes [CheckStream].
 func StreamConfig(name, prefix string, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:       name,
