@@ -21,11 +21,21 @@ import (
 
 // The tag-schema writer's bounds: attempts at merging an entry that a
 // concurrent writer keeps overwriting, and the wait before reading a write
-// back (long enough for a concurrent read-modify-write to land).
+// back, which must be long enough for a concurrent read-modify-write to
+// land: at least tagSettle, and twice as long as this writer's own read
+// and write took (a concurrent writer talks to the same registry, and
+// under load both are slow), up to maxTagSettle.
 const (
-	tagAttempts = 16
-	tagSettle   = 50 * time.Millisecond
+	tagAttempts  = 16
+	tagSettle    = 50 * time.Millisecond
+	maxTagSettle = 2 * time.Second
 )
+
+// settleFor returns the wait before reading back a write whose
+// read-modify-write round took took.
+func settleFor(took time.Duration) time.Duration {
+	return min(max(tagSettle, 2*took), maxTagSettle)
+}
 
 // emptyJSON is the OCI empty descriptor's content, the artifact's config.
 const emptyJSON = "{}"
@@ -174,7 +184,7 @@ func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, i
 // registry that implements conditional requests answers 412 instead of
 // losing a concurrent writer's entry. Registries that ignore the headers
 // (distribution 2.8.2, ggcr's registry) are covered by a read-back after a
-// short settle delay: a write lost to a concurrent writer is detected and
+// settle delay that grows with the registry's answer time (settleFor): a write lost to a concurrent writer is detected and
 // redone. What no client can guarantee there: a writer whose whole
 // read-modify-write straddles our PUT and read-back can still drop our entry
 // later; the artifact itself remains in the registry.
@@ -182,6 +192,7 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 	tag := oci.TagFor(subject)
 	url := c.URL(repo, "manifests", tag)
 	for attempt := 0; attempt < tagAttempts; attempt++ {
+		start := time.Now()
 		entries, etag, err := readTagIndex(ctx, c, repo, tag)
 		if err != nil {
 			return err
@@ -230,7 +241,7 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(tagSettle):
+		case <-time.After(settleFor(time.Since(start))):
 		}
 	}
 	return fmt.Errorf("%w: %s after %d attempts", ErrTagSchemaConflict, tag, tagAttempts)

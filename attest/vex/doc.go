@@ -30,7 +30,9 @@
 // [Document.For] returns the statements that name an artifact among their
 // products — by hash, by a pkg:oci package URL whose version is the
 // digest, or by package URL matching ([MatchPURL]) — with the
-// subcomponents they are about.
+// subcomponents they are about. [Statement.MayFor] is the looser rule for
+// a statement that would cancel a lift (what may name an artifact, and
+// what cannot be placed), and [MayMatchPURL] the looser package URL match.
 //
 // # Security contract
 //

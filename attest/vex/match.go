@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ztci/ztci/attest"
@@ -47,28 +49,100 @@ type Applicable struct {
 // of their subcomponents.
 func (d *Document) For(a Artifact) []Applicable {
 	var out []Applicable
-	for _, s := range d.Statements {
-		matched, whole := false, false
-		var subs []Component
-		for _, p := range s.Products {
-			if !p.names(a) {
-				continue
-			}
-			matched = true
-			if len(p.Subcomponents) == 0 {
-				whole = true
-			}
-			subs = append(subs, p.Subcomponents...)
+	for i := range d.Statements {
+		if app, ok := d.Statements[i].For(a); ok {
+			out = append(out, app)
 		}
-		if !matched {
-			continue
-		}
-		if whole {
-			subs = nil
-		}
-		out = append(out, Applicable{Statement: s, Subcomponents: subs})
 	}
 	return out
+}
+
+// For is s as it applies to a by [Document.For]'s rule; false when none of
+// its products names a.
+func (s *Statement) For(a Artifact) (Applicable, bool) {
+	return s.apply(a, func(p *Product) ([]Component, bool) { return p.Subcomponents, p.names(a) })
+}
+
+// MayFor is s as it applies to a when it may be about a, a looser rule
+// than For's for a statement that would cancel a lift (affected,
+// under_investigation): one that may name a must reach the reader, and one
+// that cannot be placed may name it. A product may name a when it names a
+// by For's rule, or
+//
+//   - it is a pkg:oci package URL of a's name (compared without case,
+//     namespace, qualifiers and subpath ignored: a tag or another
+//     repository_url spelling) whose version is not a digest of a's
+//     algorithm other than a's, or a has no package URL;
+//   - it is a package URL of another type: a package a may hold, so s is
+//     about that package in a (it and the product's subcomponents are the
+//     Applicable's subcomponents);
+//   - nothing places it elsewhere: no hash of a's algorithm, and no pkg:oci
+//     package URL of another name or digest (an identifier that is not a
+//     package URL, a CPE, a hash of another algorithm, a package URL that
+//     does not parse).
+//
+// A lifting statement is matched by For: what may name a lifts nothing.
+func (s *Statement) MayFor(a Artifact) (Applicable, bool) {
+	return s.apply(a, func(p *Product) ([]Component, bool) { return p.mayName(a) })
+}
+
+// apply is s as it applies to a when match says which of its products
+// name a, and the parts of a each is about (none: the whole). When several
+// products name a, s is about the whole artifact if one of them has no
+// subcomponents, else about the union of their subcomponents.
+func (s *Statement) apply(a Artifact, match func(*Product) ([]Component, bool)) (Applicable, bool) {
+	matched, whole := false, false
+	var subs []Component
+	for i := range s.Products {
+		parts, ok := match(&s.Products[i])
+		if !ok {
+			continue
+		}
+		matched = true
+		if len(parts) == 0 {
+			whole = true
+		}
+		subs = append(subs, parts...)
+	}
+	if !matched {
+		return Applicable{}, false
+	}
+	if whole {
+		subs = nil
+	}
+	return Applicable{Statement: *s, Subcomponents: subs}, true
+}
+
+// mayName is MayFor's rule for one product: whether p may name a, and the
+// parts of a it is then about.
+func (p *Product) mayName(a Artifact) ([]Component, bool) {
+	if p.names(a) {
+		return p.Subcomponents, true
+	}
+	name, ok := hashName[a.Digest.Algorithm]
+	placed := ok && p.Hashes[name] != "" // a hash of a's algorithm, not a's
+	for _, id := range p.PURLs() {
+		u, err := ParsePURL(id)
+		switch {
+		case err != nil:
+		case u.Type != "oci":
+			return append([]Component{p.Component}, p.Subcomponents...), true
+		default:
+			placed = placed || otherImage(u, a)
+		}
+	}
+	return p.Subcomponents, !placed
+}
+
+// otherImage reports whether u, a pkg:oci package URL that does not name a
+// by For's rule, certainly names another image: a digest of a's algorithm
+// (not a's), or another name than a's package URL's.
+func otherImage(u PURL, a Artifact) bool {
+	if d, err := attest.ParseDigest(u.Version); err == nil && d.Algorithm == a.Digest.Algorithm {
+		return true
+	}
+	ap, err := ParsePURL(a.PURL)
+	return err == nil && !strings.EqualFold(u.Name, ap.Name)
 }
 
 func (p *Product) names(a Artifact) bool {
@@ -241,4 +315,77 @@ func MatchPURL(pattern, purl string) bool {
 		}
 	}
 	return true
+}
+
+// MayMatchPURL reports whether the package URL pattern may name purl
+// spelled otherwise: the rule for what an affected statement may be about,
+// looser than [MatchPURL] (which lifting needs). Types are equal; every
+// namespace segment and the name are alike once case is set aside (and,
+// for PyPI, every run of '-', '_' and '.'; elsewhere the Go module
+// proxy's '!' case marks); the versions may be one version ([versionShape]:
+// either absent, or alike once case, a leading "v", an epoch, separators,
+// leading zeros and trailing zero components are set aside); qualifiers
+// and subpaths are ignored. Either failing to parse is no match. The
+// policy library's purl_may_name (deploy_vuln.rego) is the same rule.
+func MayMatchPURL(pattern, purl string) bool {
+	p, err := ParsePURL(pattern)
+	if err != nil {
+		return false
+	}
+	u, err := ParsePURL(purl)
+	if err != nil {
+		return false
+	}
+	return p.Type == u.Type && slices.Equal(loosePath(p), loosePath(u)) &&
+		(p.Version == "" || u.Version == "" || versionShape(p.Version) == versionShape(u.Version))
+}
+
+// loosePath is p's namespace segments and name as MayMatchPURL compares
+// them (the policy library's loose_name).
+func loosePath(p PURL) []string {
+	var segs []string
+	if p.Namespace != "" {
+		segs = strings.Split(p.Namespace, "/")
+	}
+	segs = append(segs, p.Name)
+	for i, s := range segs {
+		s = strings.ToLower(s)
+		if p.Type == "pypi" {
+			s = pypiSeparators.ReplaceAllString(s, "-")
+		} else {
+			s = strings.ReplaceAll(s, "!", "")
+		}
+		segs[i] = s
+	}
+	return segs
+}
+
+var (
+	pypiSeparators = regexp.MustCompile(`[-_.]+`)
+	versionEpoch   = regexp.MustCompile(`^[0-9]+:`)
+	versionTokens  = regexp.MustCompile(`[0-9]+|[a-z]+`)
+)
+
+// versionShape is v as versions that may be one version compare alike (the
+// policy library's version_shape): lower case, without an epoch ("1:") or
+// a "v" before a digit, its runs of digits (leading zeros dropped) and of
+// letters joined by ".", trailing ".0" components dropped (v1.2.0 and
+// 1.2, 7.0.01 and 7.0.1, 1:2.36-9 and 2.36.9, 1.0RC1 and 1.0-rc.1).
+func versionShape(v string) string {
+	s := versionEpoch.ReplaceAllString(strings.ToLower(v), "")
+	if len(s) > 1 && s[0] == 'v' && s[1] >= '0' && s[1] <= '9' {
+		s = s[1:]
+	}
+	tokens := versionTokens.FindAllString(s, -1)
+	for i, t := range tokens {
+		if trimmed := strings.TrimLeft(t, "0"); trimmed != "" || t[0] != '0' {
+			tokens[i] = trimmed
+		} else {
+			tokens[i] = "0"
+		}
+	}
+	for len(tokens) > 1 && tokens[len(tokens)-1] == "0" {
+		tokens = tokens[:len(tokens)-1]
+	}
+	return strings.Join(tokens, ".")
 }

@@ -223,13 +223,20 @@ func Scan(st *attest.Statement) *policy.Scan {
 }
 
 // VEX hands policy the statements of a verified OpenVEX v0.2.0 attestation
-// (attest/vex) that name the artifact name@digest as a product — by hash,
-// by a pkg:oci package URL whose version is the digest, or by matching the
-// artifact's package URL pkg:oci/<last segment of name>@<digest>?repository_url=<name>
-// — each with its subcomponents' package URLs (a subcomponent named
-// otherwise is passed as its identifier, which matches no finding). A
-// statement the document does not make about this artifact does not reach
-// policy. A predicate that does not read yields nil: nothing is lifted.
+// (attest/vex) about the artifact name@digest, each with its
+// subcomponents' package URLs (a subcomponent named otherwise is passed as
+// its identifier, which matches no finding for lifting). A fixed or
+// not_affected statement reaches policy when it names the artifact as a
+// product — by hash, by a pkg:oci package URL whose version is the digest,
+// or by matching the artifact's package URL
+// pkg:oci/<last segment of name>@<digest>?repository_url=<name> — and
+// lifts nothing otherwise. Any other status (affected,
+// under_investigation) reaches it when it may be about the artifact
+// ([vex.Statement.MayFor]): a pkg:oci package URL of its name whatever
+// the qualifiers (a tag), a package URL of another type (passed as a
+// subcomponent: a package the image may hold), or a product the gate
+// cannot place, so that a later contrary statement cancels a lift. A
+// predicate that does not read yields nil: nothing is lifted.
 func VEX(st *attest.Statement, name, digest string) *policy.VEX {
 	return vexFor(context.Background(), st, name, []string{digest})
 }
@@ -263,7 +270,12 @@ func vexFor(ctx context.Context, st *attest.Statement, name string, digests []st
 			return nil
 		}
 		from := len(out.Statements)
-		for _, a := range doc.For(vex.Artifact{Digest: d, PURL: ociPURL(name, d)}) {
+		art := vex.Artifact{Digest: d, PURL: ociPURL(name, d)}
+		for j := range doc.Statements {
+			a, ok := applies(&doc.Statements[j], art)
+			if !ok {
+				continue
+			}
 			ps := vexStatement(a)
 			if k, ok := vexKey(ps); i == 0 || !ok || !earlier[k] {
 				out.Statements = append(out.Statements, ps)
@@ -278,6 +290,22 @@ func vexFor(ctx context.Context, st *attest.Statement, name string, digests []st
 		}
 	}
 	return out
+}
+
+// applies is s as it reaches policy about art. A statement that may lift
+// a finding (fixed, not_affected) reaches it when it names art by
+// OpenVEX's rule (vex.Statement.For). Any other may cancel a lift, and
+// reaches it when it may name art (vex.Statement.MayFor: a pkg:oci package
+// URL of art's name whatever its qualifiers, a package art may hold, a
+// product the gate cannot place): an exact match only would let a later
+// "affected" about pkg:oci/app?tag=v1 go unseen while a not_affected by
+// digest lifts the finding. Fail closed: the built-in policy reads such a
+// statement as covering every finding it may name (purl_may_name).
+func applies(s *vex.Statement, art vex.Artifact) (vex.Applicable, bool) {
+	if s.Status == vex.StatusFixed || s.Status == vex.StatusNotAffected {
+		return s.For(art)
+	}
+	return s.MayFor(art)
 }
 
 // vexKey is a VEX statement as policy reads it (its JSON encoding): two

@@ -22,7 +22,7 @@
 //     of an index verified platform by platform;
 //  5. evaluate the deploy policy ([policy.Evaluator], action "deploy");
 //  6. write an audit event ([audit.Sink]) — an allow stands only if the sink
-//     accepted it.
+//     accepted it before the audit deadline.
 //
 // With [WithVSA] an allowed image also gets a signed SLSA Verification
 // Summary (attest/vsa) attached, naming the manifests it verified (the
@@ -81,6 +81,17 @@
 //     name, which the gate does not fetch, so it cannot tell an index from
 //     a platform manifest there: a gate that admits images sets
 //     [WithImagesOnly], which refuses inline bundles ([ErrBadRequest]).
+//   - An OpenVEX attestation's statements reach policy by product
+//     ([VEX]): a fixed or not_affected statement, which may lift a
+//     finding, only when a product names the artifact by OpenVEX's exact
+//     rule (its digest, or its package URL
+//     pkg:oci/<name>@<digest>?repository_url=<repository> matched as
+//     OpenVEX does). Any other status, which may cancel a lift, reaches it
+//     when a product may name the artifact (vex.Statement.MayFor): a
+//     pkg:oci package URL of the image's name whatever its qualifiers (a
+//     tag), a package URL of another type (as a package the image may
+//     hold), or a product the gate cannot place. A later "affected" about
+//     pkg:oci/app?tag=v1 thus cancels an earlier not_affected by digest.
 //   - A keyed signer is the key that verified its bundle
 //     (verify.SignerInfo.KeyFingerprint), never the hint the bundle chose,
 //     which is not signed and which trust material may ignore: a signer
@@ -96,11 +107,29 @@
 //     went away or whose deadline passed included: the event is written
 //     under a context the caller's cancellation does not end. A decision
 //     that panics is an undecided deny, audited, and gives its job's slot
-//     back. No allow is recorded for a caller that gave up before it was.
+//     back. No allow is recorded for a caller that gave up before it was
+//     (but see below for a sink that answers after the audit deadline).
 //     Tokens never appear in audit events, errors, logs or Decision:
 //     [Token] redacts itself. The [Observer] runs after the decision and
 //     cannot change it: an observer that panics loses its observation,
 //     never the decision the audit log records.
+//   - The audit sink is given until the caller's deadline or one second,
+//     whichever is later ([Limits].Timeout without a deadline), and the
+//     decision does not wait longer, whether or not the sink honours its
+//     context: a sink that fails, panics or has not answered by then makes
+//     the request undecided ([ErrUnaudited], which wraps [ErrUndecided] and
+//     matches audit.ErrSink). Allowed is true only after the sink's write
+//     returned success. A sink that ignores its context keeps one goroutine
+//     (its own stuck call) until it returns. If it then records the event
+//     after all, the log holds an event, maybe an allow, for a request
+//     whose caller was answered undecided (a deny): the log may name an
+//     allow nobody received, never lack one somebody did.
+//   - The sink's error (and the image verifier's, image.WithAudit) is
+//     written to the gate's logger ([WithLogger]) and never to the caller:
+//     Decision.Error, the HTTP body and an admission webhook's message say
+//     only that the decision was not audited. A sink error can name the
+//     sink's address with its credentials, a DSN or a path, and a caller
+//     with a forged token gets an answer too.
 //   - Decision.String is one line of printable text (a control or
 //     invisible character is escaped), and an image reference that does
 //     not parse is quoted, bounded, in the error: what a request or a

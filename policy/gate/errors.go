@@ -3,6 +3,8 @@ package gate
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/audit"
 )
 
 // Errors. Every error [Gate.Decide] returns wraps exactly one of
@@ -23,6 +25,14 @@ var (
 	// ErrUndecided: verification or policy could not decide, or the
 	// decision could not be audited. HTTP 503. A deny.
 	ErrUndecided = errors.New("gate: could not decide")
+	// ErrUnaudited: the decision could not be audited — the audit sink
+	// (or the image verifier's, image.WithAudit) failed, panicked or did
+	// not answer before the audit deadline. HTTP 503. A deny. It also
+	// matches [audit.ErrSink]. Its text is fixed: the sink's own error,
+	// which may name the sink's address with its credentials, a DSN or a
+	// path, goes to the gate's logger only, never to the caller (who may
+	// be anyone that sent a request, a bad token included).
+	ErrUnaudited = fmt.Errorf("%w: decision not audited (%w)", ErrUndecided, audit.ErrSink)
 	// ErrJobBusy: the job already has [Limits].MaxInFlightPerJob
 	// decisions running. HTTP 503 with Retry-After. A deny.
 	ErrJobBusy = fmt.Errorf("%w: too many decisions of this job in flight", ErrUndecided)

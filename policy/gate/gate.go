@@ -275,7 +275,7 @@ func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) 
 	d = Decision{Outcome: OutcomeDeny, DryRun: req.DryRun}
 	var id identity.Identity
 	// A panic on the request's own goroutine (the vendor's token verifier,
-	// evaluator, inventory, signer or audit sink; the gate's conversion of
+	// evaluator, inventory or signer; the gate's conversion of
 	// what was verified) is an undecided deny, audited like every other
 	// request: left to net/http's recovery (or the admission webhook's), it
 	// answered nothing and audited nothing. An event this request already
@@ -396,7 +396,7 @@ func (g *Gate) auditUndecided(ctx context.Context, id identity.Identity, req Req
 	}
 	markDryRun(req, &ev)
 	if aerr := g.audit(ctx, ev); aerr != nil {
-		return "", errors.Join(err, fmt.Errorf("%w: audit: %w", ErrUndecided, aerr))
+		return "", errors.Join(err, aerr)
 	}
 	return ev.ID, err
 }
@@ -412,9 +412,13 @@ const auditGrace = time.Second
 // precisely what the log must show, and a sink that honours its context
 // (audit.Log does) would refuse the write. The write is bounded by the
 // caller's deadline or auditGrace from now, whichever is later (Limits.
-// Timeout when the caller set no deadline). A sink that panics has not
-// recorded the event.
-func (g *Gate) audit(ctx context.Context, ev audit.Event) (err error) {
+// Timeout when the caller set no deadline).
+//
+// A write that fails is [ErrUnaudited], whose text is fixed; the sink's
+// error is logged. It is the vendor's, may name the sink's address with
+// its credentials, a DSN or a path, and Decide's error reaches every
+// caller, one with a forged token included.
+func (g *Gate) audit(ctx context.Context, ev audit.Event) error {
 	now := time.Now()
 	end, ok := ctx.Deadline()
 	switch {
@@ -425,15 +429,46 @@ func (g *Gate) audit(ctx context.Context, ev audit.Event) (err error) {
 	}
 	actx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
 	defer cancel()
-	defer func() {
-		if recover() != nil {
-			err = errSinkPanicked
-		}
+	if err := g.write(actx, ev); err != nil {
+		g.cfg.log.ErrorContext(ctx, "audit write failed; the request is undecided", "event", ev.ID, "outcome", string(ev.Outcome), "err", err)
+		return ErrUnaudited
+	}
+	return nil
+}
+
+// write returns the sink's answer to ev, or actx's error as soon as actx
+// ends first: a sink that ignores its context (a log shipper stuck on the
+// network) must not hold the decision, its HTTP slot and its job's slot
+// past the audit deadline. The write runs on until the sink returns (the
+// one goroutine a stuck sink keeps) and its late answer is dropped: an
+// event it records after all belongs to a request answered undecided. A
+// sink that panics has not recorded the event.
+func (g *Gate) write(actx context.Context, ev audit.Event) error {
+	done := make(chan error, 1) // buffered: a late write never blocks
+	go func() {
+		defer func() {
+			if recover() != nil {
+				done <- errSinkPanicked
+			}
+		}()
+		done <- g.sink.Write(actx, ev)
 	}()
-	return g.sink.Write(actx, ev)
+	select {
+	case err := <-done:
+		return err
+	case <-actx.Done():
+		// A write that completed as the deadline passed is kept.
+		select {
+		case err := <-done:
+			return err
+		default:
+			return context.Cause(actx)
+		}
+	}
 }
 
 // errSinkPanicked: the audit sink panicked; the event is not recorded.
+// Its value is not quoted (it can hold whatever the sink held).
 var errSinkPanicked = errors.New("audit sink panicked")
 
 func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity, error) {
@@ -548,7 +583,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 		return fmt.Errorf("%w: %w", ErrUndecided, context.Cause(ctx))
 	}
 	if err := g.audit(ctx, ev); err != nil {
-		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
+		return err
 	}
 	d.AuditID = ev.ID
 	if pd.Allowed {
@@ -565,6 +600,12 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 // read it, or as the VSA lookup pinned it.
 func (g *Gate) verifyImage(ctx context.Context, ref name.Reference, d *Decision) (policy.Artifact, []policy.Artifact, []*verify.Result, *imageBasis, error) {
 	res, joined, err := g.flights.verifyImage(ctx, g.images, ref, g.verification)
+	if errors.Is(err, image.ErrUnaudited) {
+		// The image verifier's sink error, like the gate's, is logged
+		// and never returned (see Gate.audit).
+		g.cfg.log.ErrorContext(ctx, "image verification not audited; the request is undecided", "image", ref.String(), "err", err)
+		return policy.Artifact{}, nil, nil, nil, ErrUnaudited
+	}
 	if err != nil {
 		return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
 	}

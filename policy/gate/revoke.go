@@ -146,7 +146,7 @@ func (g *Gate) denyRevokedJob(ctx context.Context, id identity.Identity, req Req
 	ev.Violations = d.Rules()
 	markDryRun(req, &ev)
 	if err := g.audit(ctx, ev); err != nil {
-		return fmt.Errorf("%w: audit: %w", ErrUndecided, err)
+		return err
 	}
 	d.AuditID = ev.ID
 	return nil

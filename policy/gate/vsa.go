@@ -425,7 +425,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 		return nil, true, fmt.Errorf("%w: %w", ErrUndecided, context.Cause(ctx))
 	}
 	if err := g.audit(ctx, ev); err != nil {
-		return nil, true, fmt.Errorf("%w: audit: %w", ErrUndecided, err)
+		return nil, true, err
 	}
 	d.AuditID = ev.ID
 	d.Allowed, d.Outcome = true, OutcomeAllow

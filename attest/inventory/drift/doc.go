@@ -59,7 +59,9 @@
 // [inventory.ParsePURL] normalizes them (a PyPI advisory for
 // zope.interface finds an SBOM's Zope_Interface, as PEP 503 says; a Go
 // advisory for github.com/foo/bar also finds github.com/Foo/bar), which
-// errs toward reporting. A not_affected or fixed statement lifts a finding
+// errs toward reporting; an affected statement's subcomponents list the
+// packages they may name ([vex.MayMatchPURL]: qualifiers ignored, 1.2.3
+// as v1.2.3), so the event names the affected package. A not_affected or fixed statement lifts a finding
 // only for the packages it names as their registry compares names
 // ([vex.MatchPURL] on [inventory.Package.Spelled]: Go and npm names
 // exactly), never for a package it does not name. A Debian, Ubuntu or

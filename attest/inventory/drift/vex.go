@@ -74,7 +74,11 @@ const (
 //     URL whose version is the digest) selects that artifact; a product
 //     that is another package URL selects the artifacts whose SBOMs list
 //     it (at its version, when it has one). Each gets one
-//     [ActionVEXAffected] event (cause the vulnerability name). A product
+//     [ActionVEXAffected] event (cause the vulnerability name), whose
+//     packages attribute lists, for a product naming it by digest, the
+//     packages its subcomponents may name ([vex.MayMatchPURL]: qualifiers
+//     ignored, names without case, 1.2.3 as v1.2.3; more, never fewer,
+//     than the statement names). A product
 //     naming an image without a digest cannot be searched in the index: it
 //     is listed in [Report.Skipped] with [ErrUnresolvableProduct]. adv may
 //     be nil.
@@ -238,24 +242,25 @@ func registryFoldsCase(typ string) bool {
 }
 
 // matchPURL reports whether the package URL pattern of an affected
-// statement's subcomponent names purl, a package URL of an index result,
-// as [vex.MatchPURL] does but with both identities normalized by
-// [inventory.ParsePURL], as the index normalized purl: it may name more
-// packages than the statement does (github.com/Foo/bar for
-// github.com/foo/bar), which for an affected statement lists more, never
-// fewer (a not_affected or fixed statement lifts findings by [names]
-// instead). purl carries no qualifiers and no subpath, so a pattern that
-// names some matches nothing, as with vex.MatchPURL.
+// statement's subcomponent may name purl, a package URL of an index
+// result, to list it in the drift event: [vex.MayMatchPURL] (qualifiers
+// and subpath ignored, names without case, versions alike once a leading
+// "v", separators, leading and trailing zeros are set aside: 1.2.3 names
+// v1.2.3), on the pattern as the statement spelled it or on both
+// identities normalized by [inventory.ParsePURL], as the index normalized
+// purl. It may list more packages than the statement names, never fewer:
+// an operator must see the affected package (a not_affected or fixed
+// statement lifts findings by [names] instead).
 func matchPURL(pattern, purl string) bool {
-	if pv, err := vex.ParsePURL(pattern); err != nil || len(pv.Qualifiers) > 0 || pv.Subpath != "" {
-		return false
+	if vex.MayMatchPURL(pattern, purl) {
+		return true
 	}
 	p, err := inventory.ParsePURL(pattern)
 	if err != nil {
 		return false
 	}
 	u, err := inventory.ParsePURL(purl)
-	return err == nil && p.Key() == u.Key() && (p.Version == "" || p.Version == u.Version)
+	return err == nil && vex.MayMatchPURL(p.String(), u.String())
 }
 
 // artifactOf is the admitted artifact as a VEX product is matched against

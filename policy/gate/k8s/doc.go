@@ -13,7 +13,12 @@
 // images are those of containers, initContainers, ephemeralContainers and
 // image volumes ([Images]). Each distinct reference is decided once per
 // review, however many containers share it (8 containers of one image are
-// one gate decision), several at a time up to [WithParallelism].
+// one gate decision), several at a time up to [WithParallelism]. Every
+// decision is the webhook's own identity to the gate (see "Who the gate
+// sees"), so WithParallelism above the gate's gate.Limits.MaxInFlightPerJob
+// (default 8; summed over the webhook's replicas when they share one gate,
+// as they share one service account) makes decisions under load fail
+// with gate.ErrJobBusy, which is a deny: raise both together.
 //
 // Register the webhook for the Pod resource as well as the workload kinds:
 // a Deployment that is admitted still creates Pods, and the Pod is what a
