@@ -366,15 +366,15 @@
 //     s, as Go's encoding/json matches it). An image volume's reference
 //     is judged as an image (pinned, allow-listed); a gitRepo volume, which the node fills by
 //     running git as root (CVE-2024-10220), is denied
-//     (kubernetes.host_path); so is a volume source the Pod Security
-//     restricted profile does not allow (nfs, iscsi, rbd, cephfs,
+//     (kubernetes.host_path), as is a PersistentVolume accepted through
+//     allowed_kinds that is hostPath or local; a volume source the Pod
+//     Security restricted profile does not allow (nfs, iscsi, rbd, cephfs,
 //     flexVolume, cloud disks...: the node mounts what the pod names; in
 //     any case but the profile's own spelling) unless allowed_volume_types
-//     lists it, an inline csi volume of a driver not in allowed_csi_drivers,
-//     a claim template (ephemeral, a StatefulSet's volumeClaimTemplates)
-//     that binds an existing PersistentVolume by volumeName or selector,
-//     and a PersistentVolume accepted through allowed_kinds that is hostPath
-//     or local; so is any object in a "kube-" namespace,
+//     lists it, an inline csi volume of a driver not in allowed_csi_drivers
+//     and a claim template (ephemeral, a StatefulSet's volumeClaimTemplates)
+//     that binds an existing PersistentVolume by volumeName or selector are
+//     denied too (kubernetes.volume_type); so is any object in a "kube-" namespace,
 //     the control plane's (kubernetes.system_namespace). The rest of the Pod Security
 //     baseline is judged too: seccomp and AppArmor profiles (field or
 //     legacy annotation) must be RuntimeDefault or Localhost, SELinux
@@ -394,12 +394,25 @@
 //     PersistentVolumeClaim that binds an existing volume by volumeName or
 //     selector, a ConfigMap that sets ingress-nginx's
 //     allow-snippet-annotations other than "false", annotations-risk-level
-//     other than Low, Medium or High, or a *-snippet key (keys without
-//     case, any ConfigMap name), and Argo CD's settings ConfigMaps by name:
-//     argocd-cm, argocd-rbac-cm, argocd-cmd-params-cm, argocd-tls-certs-cm,
-//     argocd-ssh-known-hosts-cm, argocd-gpg-keys-cm), and an object of a
+//     other than Low, Medium or High, allow-cross-namespace-resources
+//     other than "false", strict-validate-path-type other than "true", or
+//     a *-snippet key (keys without case, any ConfigMap name), Argo CD's
+//     settings ConfigMaps by name: argocd-cm, argocd-rbac-cm,
+//     argocd-cmd-params-cm, argocd-tls-certs-cm, argocd-ssh-known-hosts-cm,
+//     argocd-gpg-keys-cm, and the Secrets Argo CD reads clusters and
+//     repositories from: any labelled argocd.argoproj.io/secret-type (any
+//     value, the key in any case), and argocd-secret by name), and an object of a
 //     kind the rules accept that carries items is malformed (kubectl
-//     would apply the items as a List). Not judged: RBAC contents.
+//     would apply the items as a List). Not judged: RBAC contents, and
+//     the kinds an operator lists in allowed_kinds (an Argo CD Application
+//     or AppProject listed there is accepted as written: Argo CD then
+//     deploys, with its own credentials, what its source holds, which this
+//     gate never sees). A ConfigMap is known as ingress-nginx's only by the
+//     keys it sets: one that replaces the controller's and leaves a key
+//     out sets that key's default, which on ingress-nginx before 1.12 is
+//     the weaker one (annotations-risk-level Critical, cross-namespace
+//     resources allowed), so run 1.12 or later where ingress-nginx's
+//     ConfigMap may be deployed through the gate.
 //   - terraform: the plan must be `terraform show -json` output (a
 //     format_version, well-formed resource_changes). Ingress open to the
 //     world is denied for IPv4 and IPv6, any spelling of /0 and CIDR lists

@@ -273,7 +273,12 @@ type KubernetesConfig struct {
 	AllowedImages []string
 	// AllowedKinds are kinds accepted in addition to the workloads the
 	// rules judge and the kinds they know to be harmless (ConfigMap,
-	// Secret, Service, ...). Pod specs inside them are still judged.
+	// Secret, Service, ...). Pod specs inside them are still judged; a
+	// harmless kind listed here is accepted in the shapes the rules would
+	// otherwise deny (an Argo CD cluster Secret, a ConfigMap that loosens
+	// ingress-nginx). A controller's custom resource listed here (an Argo
+	// CD Application or AppProject) is accepted as written: what the
+	// controller then deploys, this gate never sees.
 	AllowedKinds []string
 	// AllowedVolumeTypes are pod volume sources accepted beyond the ones
 	// the Pod Security restricted profile allows (configMap, csi,

@@ -85,7 +85,7 @@ func TestReview21KubernetesVolumeTypes(t *testing.T) {
 	}
 	for src, body := range sources {
 		for kind, m := range review21Workloads(review21PodSpec(map[string]any{"name": "v", src: body})) {
-			wantDeny(t, e, kind+" "+src+" volume", review21Admit(m), "kubernetes.host_path")
+			wantDeny(t, e, kind+" "+src+" volume", review21Admit(m), "kubernetes.volume_type")
 		}
 	}
 
@@ -93,14 +93,14 @@ func TestReview21KubernetesVolumeTypes(t *testing.T) {
 		return map[string]any{"name": "v", "csi": map[string]any{"driver": driver, "volumeAttributes": map[string]any{"source": "//10.0.0.5/share"}}}
 	}
 	for kind, m := range review21Workloads(review21PodSpec(csi("smb.csi.k8s.io"))) {
-		wantDeny(t, e, kind+" inline csi of a driver not listed", review21Admit(m), "kubernetes.host_path")
+		wantDeny(t, e, kind+" inline csi of a driver not listed", review21Admit(m), "kubernetes.volume_type")
 	}
 	for name, vol := range map[string]map[string]any{
 		"csi with no driver":           {"name": "v", "csi": map[string]any{}},
 		"csi that is not an object":    {"name": "v", "csi": "secrets-store.csi.k8s.io"},
 		"csi driver that is no string": csi([]any{"secrets-store.csi.k8s.io"}),
 	} {
-		wantDeny(t, e, name, review21Admit(review21Workloads(review21PodSpec(vol))["Pod"]), "kubernetes.host_path")
+		wantDeny(t, e, name, review21Admit(review21Workloads(review21PodSpec(vol))["Pod"]), "kubernetes.volume_type")
 	}
 	// A CRD accepted by kind still has its pod spec judged.
 	crdCfg := acmeConfig()
@@ -108,7 +108,7 @@ func TestReview21KubernetesVolumeTypes(t *testing.T) {
 	wantDeny(t, newConfigured(t, crdCfg), "CRD pod template with nfs", review21Admit(map[string]any{
 		"apiVersion": "ci.example/v1", "kind": "Runner", "metadata": map[string]any{"name": "r"},
 		"spec": map[string]any{"template": map[string]any{"spec": review21PodSpec(map[string]any{"name": "v", "nfs": sources["nfs"]})}},
-	}), "kubernetes.host_path")
+	}), "kubernetes.volume_type")
 	// A case variant of the csi driver would be read by a case-insensitive decoder.
 	wantDeny(t, newConfigured(t, review21CSIConfig()), "Driver in another case", review21Admit(review21Workloads(review21PodSpec(
 		map[string]any{"name": "v", "csi": map[string]any{"driver": "secrets-store.csi.k8s.io", "Driver": "smb.csi.k8s.io"}}))["Pod"]),
@@ -138,7 +138,7 @@ func TestReview21KubernetesVolumeTypes(t *testing.T) {
 		review21Allowed(t, listed, kind+" nfs and csi listed", review21Admit(m))
 	}
 	wantDeny(t, listed, "iscsi beside a listed nfs", review21Admit(review21Workloads(review21PodSpec(
-		map[string]any{"name": "v", "iscsi": sources["iscsi"]}))["Pod"]), "kubernetes.host_path")
+		map[string]any{"name": "v", "iscsi": sources["iscsi"]}))["Pod"]), "kubernetes.volume_type")
 }
 
 func review21CSIConfig() policy.LibraryConfig {
@@ -223,8 +223,8 @@ func TestReview21KubernetesClaimBinding(t *testing.T) {
 		{"PVC spec not an object", review21Admit(pvc("volumeName: x")), "kubernetes.unknown_kind"},
 		{"PVC in a List", review21Admit(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{pvc(byName)}}), "kubernetes.unknown_kind"},
 		{"PVC VolumeName in another case", review21Admit(pvc(claim(map[string]any{"VolumeName": "node-root"}))), "kubernetes.case_variant_key"},
-		{"StatefulSet volumeClaimTemplates volumeName", review21Admit(statefulSet(byName)), "kubernetes.host_path"},
-		{"StatefulSet volumeClaimTemplates selector", review21Admit(statefulSet(bySelector)), "kubernetes.host_path"},
+		{"StatefulSet volumeClaimTemplates volumeName", review21Admit(statefulSet(byName)), "kubernetes.volume_type"},
+		{"StatefulSet volumeClaimTemplates selector", review21Admit(statefulSet(bySelector)), "kubernetes.volume_type"},
 		{"StatefulSet VolumeClaimTemplates in another case", review21Admit(map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": map[string]any{"name": "s"},
 			"spec": map[string]any{"template": map[string]any{"spec": review21PodSpec()}, "VolumeClaimTemplates": []any{map[string]any{"spec": byName}}}}), "kubernetes.case_variant_key"},
 		{"PV hostPath in allowed_kinds", review21Admit(map[string]any{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": map[string]any{"name": "pv"},
@@ -241,10 +241,10 @@ func TestReview21KubernetesClaimBinding(t *testing.T) {
 		wantDeny(t, engine, tc.name, tc.in, tc.rule)
 	}
 	for kind, m := range review21Workloads(review21PodSpec(ephemeral(byName))) {
-		wantDeny(t, e, kind+" ephemeral volumeName", review21Admit(m), "kubernetes.host_path")
+		wantDeny(t, e, kind+" ephemeral volumeName", review21Admit(m), "kubernetes.volume_type")
 	}
 	for kind, m := range review21Workloads(review21PodSpec(ephemeral(bySelector))) {
-		wantDeny(t, e, kind+" ephemeral selector", review21Admit(m), "kubernetes.host_path")
+		wantDeny(t, e, kind+" ephemeral selector", review21Admit(m), "kubernetes.volume_type")
 	}
 
 	// Provisioned claims stay allowed; allowed_kinds accepts a PVC the

@@ -16,8 +16,9 @@
 #   inline csi volumes only of a driver in allowed_csi_drivers, no claim
 #   or claim template that binds an existing PersistentVolume
 #   (volumeName, selector), no hostPath or local PersistentVolume, no
-#   ConfigMap that loosens ingress-nginx or configures Argo CD, nothing
-#   in the control plane's kube- namespaces.
+#   ConfigMap that loosens ingress-nginx or configures Argo CD, no Secret
+#   Argo CD reads a cluster or repository from, nothing in the control
+#   plane's kube- namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
@@ -132,7 +133,7 @@ checked_keys := {
 	"annotations", "ingress", "egress", "from", "to", "ipBlock", "cidr",
 	"livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart", "preStop",
 	"httpGet", "tcpSocket", "host", "path", "driver", "volumeName", "selector",
-	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data",
+	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data", "labels",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -938,7 +939,7 @@ violations contains v if {
 	x != null
 	not accepted_volume_member(k)
 	v := {
-		"rule": "kubernetes.host_path",
+		"rule": "kubernetes.volume_type",
 		"message": sprintf("%s mounts volume %s of type %s, which the Pod Security restricted profile does not allow: the node mounts it from a source the pod names; add it to kubernetes.allowed_volume_types if it is safe here", [label(m), lib.printable(lib.show(vol, "name")), lib.printable(k)]),
 		"value": k,
 	}
@@ -960,7 +961,7 @@ violations contains v if {
 	driver := csi_driver(vol.csi)
 	not driver in allowed_csi_drivers
 	v := {
-		"rule": "kubernetes.host_path",
+		"rule": "kubernetes.volume_type",
 		"message": sprintf("%s mounts inline csi volume %s of driver %s, which is not in kubernetes.allowed_csi_drivers", [label(m), lib.printable(lib.show(vol, "name")), lib.printable(driver)]),
 		"value": driver,
 	}
@@ -977,7 +978,7 @@ else := null
 # another workload. A claim template does the same for each pod: a
 # generic ephemeral volume's (volumes[].ephemeral.volumeClaimTemplate)
 # and a StatefulSet's (spec.volumeClaimTemplates[]), wherever they appear,
-# are denied (kubernetes.host_path); a PersistentVolumeClaim is not
+# are denied (kubernetes.volume_type); a PersistentVolumeClaim is not
 # harmless (list it in allowed_kinds to accept one).
 claim_binds(spec) := {k |
 	some k in ["volumeName", "selector"]
@@ -1008,7 +1009,7 @@ violations contains v if {
 	some [m, path, spec] in claim_templates
 	some k in claim_binds(spec)
 	v := {
-		"rule": "kubernetes.host_path",
+		"rule": "kubernetes.volume_type",
 		"message": sprintf("%s: the claim template at %s binds an existing PersistentVolume instead of a provisioned one (%s)", [label(m), lib.printable(path), k]),
 		"value": k,
 	}
@@ -1042,11 +1043,21 @@ harmful_shape contains [m, sprintf("a ConfigMap that sets ingress-nginx's %q to 
 }
 
 nginx_setting_safe(k, _) if {
-	not k in {"allow-snippet-annotations", "annotations-risk-level"}
+	not k in {"allow-snippet-annotations", "annotations-risk-level", "allow-cross-namespace-resources", "strict-validate-path-type"}
 	not endswith(k, "snippet")
 }
 
 nginx_setting_safe("allow-snippet-annotations", "false")
+
+# ingress-nginx 1.12 turned these on as security defaults:
+# allow-cross-namespace-resources other than "false" lets an Ingress's
+# annotations (auth-tls-secret, proxy-ssl-secret, auth-secret...) name a
+# Secret or ConfigMap of another namespace, another tenant's keys read
+# into the controller; strict-validate-path-type other than "true" lifts
+# the check that an Exact or Prefix path holds only plain characters.
+nginx_setting_safe("allow-cross-namespace-resources", "false")
+
+nginx_setting_safe("strict-validate-path-type", "true")
 
 nginx_setting_safe("annotations-risk-level", val) if {
 	is_string(val)
@@ -1058,6 +1069,41 @@ harmful_shape contains [m, sprintf("Argo CD's settings ConfigMap %q", [n])] if {
 	m.kind == "ConfigMap"
 	n := object.get(m, ["metadata", "name"], null)
 	n in {"argocd-cm", "argocd-rbac-cm", "argocd-cmd-params-cm", "argocd-tls-certs-cm", "argocd-ssh-known-hosts-cm", "argocd-gpg-keys-cm"}
+}
+
+# Argo CD reads clusters and repositories from every Secret in its
+# namespace labelled argocd.argoproj.io/secret-type (cluster,
+# repository, repo-creds, repository-write...): a Secret a deploy writes
+# there registers a cluster that Argo CD then deploys to with the
+# credentials it holds, or points a repository (and the credentials a
+# repo-creds template lends it) at the writer's server. argocd-secret
+# holds its admin password, signing key and webhook secrets. Label keys
+# are case-sensitive to Argo CD's selector; any case is denied here,
+# and any value, so a new secret type is not harmless by default. A
+# Secret whose labels the rules cannot read is not harmless either. List
+# Secret in allowed_kinds to accept these.
+harmful_shape contains [m, sprintf("an Argo CD Secret (label %q: %s)", [k, lib.printable(val)])] if {
+	some m in objects
+	m.kind == "Secret"
+	labels := object.get(m, ["metadata", "labels"], {})
+	is_object(labels)
+	some k, val in labels
+	is_string(k)
+	lower(k) == "argocd.argoproj.io/secret-type"
+}
+
+harmful_shape contains [m, "Argo CD's settings Secret \"argocd-secret\""] if {
+	some m in objects
+	m.kind == "Secret"
+	object.get(m, ["metadata", "name"], null) == "argocd-secret"
+}
+
+harmful_shape contains [m, "a Secret whose labels are not an object"] if {
+	some m in objects
+	m.kind == "Secret"
+	labels := object.get(m, ["metadata", "labels"], null)
+	labels != null
+	not is_object(labels)
 }
 
 harmful_shape contains [m, "a ConfigMap whose data is not an object"] if {

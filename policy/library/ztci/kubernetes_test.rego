@@ -187,6 +187,7 @@ test_host_path_and_host_port if {
 	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "root", "hostPath": {"path": "/"}}]}])]) == {"kubernetes.host_path"}
 	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": {"name": "root"}}])]) == {"kubernetes.malformed"}
 	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "tmp", "emptyDir": {}}]}])]) == set()
+	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/volumes", "value": [{"name": "share", "nfs": {"server": "10.0.0.5", "path": "/"}}]}])]) == {"kubernetes.volume_type"}
 	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/ports", "value": [{"containerPort": 80, "hostPort": 80}]}])]) == {"kubernetes.host_port"}
 	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/ports", "value": [{"containerPort": 80, "hostPort": "80"}]}])]) == {"kubernetes.host_port"}
 	rules([json.patch(deployment, [{"op": "add", "path": "/spec/template/spec/containers/0/ports", "value": [{"containerPort": 80}]}])]) == set()
@@ -463,4 +464,11 @@ test_ingress_path_with_nginx_syntax if {
 	rules([ingress_with_path("/x { } location /y { alias /var/run/secrets/; }")]) == {"kubernetes.unknown_kind"}
 	rules([ingress_with_path("/x\nalias /var/run/secrets/;")]) == {"kubernetes.unknown_kind"}
 	rules([ingress_with_path("/api/v[0-9]+/(.*)")]) == set()
+}
+
+test_argocd_secrets_are_not_harmless if {
+	secret := {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "c", "labels": {"argocd.argoproj.io/secret-type": "cluster"}}}
+	rules([secret]) == {"kubernetes.unknown_kind"}
+	rules([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "argocd-secret"}}]) == {"kubernetes.unknown_kind"}
+	rules([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "app", "labels": {"app": "web"}}}]) == set()
 }
