@@ -206,8 +206,9 @@
 //	            allowed_csi_drivers (drivers an inline csi volume may name;
 //	            empty: none)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
-//	            allowed_providers (provider sources whose types those two
-//	            lists accept beyond each type's own hashicorp/<prefix>:
+//	            allowed_providers (provider sources trusted beyond
+//	            hashicorp's: a plan may use them, and those two lists
+//	            accept their types beyond each type's own hashicorp/<prefix>;
 //	            "namespace/type" on the public registries, "host/namespace/type")
 //	untrusted_triggers (["pull_request_target", "workflow_run"]): job
 //	            triggers that never count as a protected ref (deploys,
@@ -256,7 +257,11 @@
 // rule would otherwise read its default, and so is a
 // production_environments that LibraryConfig.Validate refuses (an empty
 // list, which would exempt every job, or an entry that is not a plain
-// name). null reads as unset. The check
+// name). null reads as unset, but not in a secret grant, whose rules
+// would read "issuers": null (or environments, ids, repository_ids) as
+// a list covering no job: a grant's member written null is refused; to
+// leave it unset, leave it out (as LibraryConfig does for a nil list).
+// The check
 // is data.ztci.lib.config_errors, and a glob pattern (a grant's secret
 // or refs, production_secrets) that does not compile is refused the same
 // way (data.ztci.lib.config_globs lists them; glob.match would abort every
@@ -443,7 +448,18 @@
 //     deletable_types, and a data source read during the apply, counts
 //     only from a trusted provider: the type's own (hashicorp/<its
 //     prefix>; aws_instance from evilcorp/aws is unknown) or one in
-//     allowed_providers. A configuration that declares provisioners
+//     allowed_providers. Every provider the plan names, in
+//     configuration.provider_config (every module's full_name: a
+//     provider required only for its functions or ephemeral resources,
+//     which the plan does not otherwise show, is there) and in each
+//     resource change's provider_name (a no-op's too: terraform configures
+//     it), must be trusted: hashicorp/* on the Terraform or OpenTofu
+//     registry, Terraform's built-in terraform.io/builtin/terraform, or
+//     one in allowed_providers; any other, a bare name (Terraform 0.12's
+//     provider_name) or an entry without full_name is denied
+//     (terraform.untrusted_provider), and a configuration or
+//     provider_config that is not an object is terraform.malformed. A
+//     configuration that declares provisioners
 //     (local-exec and the like run commands during the apply) or a
 //     provider configuration with an exec credential plugin (kubernetes,
 //     helm) is denied (terraform.provisioner), as is a plan that invokes
@@ -452,8 +468,9 @@
 //     `terraform show -json` does not show them: removed blocks and their
 //     destroy-time provisioners (Terraform 1.9; the delete looks like any
 //     other of a resource gone from the configuration), ephemeral
-//     resources, and an exec written as a dynamic block or inside a
-//     non-constant expression.
+//     resources and provider function calls (only their provider is
+//     judged, as above), and an exec written as a dynamic block or inside
+//     a non-constant expression.
 //   - pipeline: a pipeline object with at least one uniquely named job,
 //     whose pipeline, jobs and steps hold only the members of [Pipeline],
 //     [PipelineJob] and [Step] (a job-level "uses", a "container" or a
@@ -476,9 +493,11 @@
 //     whatever ci.yml says today), and a percent-escape decodes to what
 //     the rules did not read ("%40" an "@", "%2e%2e" a ".." segment).
 //     A pipeline-level unit (uses: an orb, a GitLab include or component)
-//     is pinned by a commit SHA, or, on CircleCI (platform "circleci"),
-//     by an exact orb version, which the orb registry never publishes
-//     twice; elsewhere "@1.2.3" is a git tag its project can move.
+//     is pinned by a commit SHA, or, on CircleCI (platform exactly
+//     "circleci", as identity/claims spells it: "CircleCI" or "circleci "
+//     is another platform), by an exact orb version, which the orb
+//     registry never publishes twice; elsewhere "@1.2.3" is a git tag
+//     its project can move.
 //     A step calling a reusable workflow (a path in .github/workflows,
 //     local or remote) is denied (pipeline.workflow_unjudged): its jobs
 //     are not the pipeline's, and belong there to be judged.

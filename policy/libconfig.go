@@ -207,6 +207,10 @@ type SecretsConfig struct {
 }
 
 // SecretGrant gives secrets to jobs of some repositories on some refs.
+// [LibraryConfig.Data] leaves a nil list out of the grant's document; a
+// document written by hand must too: a grant member written null
+// ("issuers": null) is refused when the Engine loads it ([ConfigError]),
+// as the rules would read it as a list that covers no job.
 type SecretGrant struct {
 	// Secret is a secret name or glob ("prod/*"); "*" does not cross "/".
 	// Required.
@@ -323,10 +327,14 @@ type TerraformConfig struct {
 	// judged type's, hashicorp/google-beta for google_ too) or from one
 	// in AllowedProviders; aws_instance from evilcorp/aws is unknown.
 	AllowedTypes []string
-	// AllowedProviders are provider sources, beyond each type's own, whose
-	// resource types AllowedTypes and DeletableTypes accept, and whose
-	// data sources a plan may read during the apply: "namespace/type" on
-	// the Terraform or OpenTofu registry ("cloudflare/cloudflare"), or
+	// AllowedProviders are provider sources, beyond hashicorp's, that a
+	// plan may name at all (configuration.provider_config, provider_name:
+	// terraform runs a provider's code when it configures it, opens its
+	// ephemeral resources or calls its functions, so any other is denied
+	// as terraform.untrusted_provider), whose resource types AllowedTypes
+	// and DeletableTypes accept beyond each type's own, and whose data
+	// sources a plan may read during the apply: "namespace/type" on the
+	// Terraform or OpenTofu registry ("cloudflare/cloudflare"), or
 	// "host/namespace/type" (a private registry), compared without case.
 	AllowedProviders []string
 }
@@ -641,9 +649,6 @@ func plainEnvironment(env string) bool {
 	return true
 }
 
-// validAuthority reports whether s names an identity authority as a
-// job's identity carries it: an issuer URL as identity/oidc accepts one
-// (https, or http on loopback), or a bare SPIFFE trust domain.
 // validProviderSource reports whether s is a provider source as the
 // library matches one against a plan's provider_name: two or three
 // non-empty parts separated by "/", none holding a space or a control.
@@ -660,6 +665,9 @@ func validProviderSource(s string) bool {
 	return true
 }
 
+// validAuthority reports whether s names an identity authority as a
+// job's identity carries it: an issuer URL as identity/oidc accepts one
+// (https, or http on loopback), or a bare SPIFFE trust domain.
 func validAuthority(s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {

@@ -58,6 +58,9 @@ func TestReview21TerraformTypesNeedTheirProvider(t *testing.T) {
 		{"deletable type from another provider", e, plan(rc("aws_db_instance", evil, "delete")), "terraform.delete"},
 		{"deletable type replaced by another provider", e, plan(rc("aws_db_instance", evil, "delete", "create")), "terraform.delete"},
 		{"data source of another provider read during the apply", e, plan(rc("aws_iam_policy_document", evil, "read")), "terraform.unknown_type"},
+		// An untrusted provider runs even for a change that applies nothing
+		// (terraform configures it): see review21_tfproviders_test.go.
+		{"no-op from an untrusted provider", e, plan(rc("evilcorp_thing", evil, "no-op")), "terraform.untrusted_provider"},
 	} {
 		wantDeny(t, tc.e, tc.name, tc.in, tc.rule)
 	}
@@ -74,7 +77,7 @@ func TestReview21TerraformTypesNeedTheirProvider(t *testing.T) {
 		{"data source read from its own provider", e, plan(rc("aws_iam_policy_document", aws, "read"))},
 		{"partner type from a trusted provider", trusting, plan(rc("cloudflare_record", cf, "create"), rc("cloudflare_record", cf, "delete"))},
 		{"allowed type from a trusted private registry", trusting, plan(rc("aws_instance", "TF.acme.example/acme/aws", "create"), rc("aws_db_instance", "tf.acme.example/acme/aws", "delete"))},
-		{"no-op from any provider", e, plan(rc("evilcorp_thing", evil, "no-op"))},
+		{"no-op of an unknown type from a hashicorp provider", e, plan(rc("random_thing", "registry.terraform.io/hashicorp/random", "no-op"))},
 	} {
 		if d, err := tc.e.Evaluate(context.Background(), tc.in); err != nil || !d.Allowed {
 			t.Errorf("%s: denied (%v, %v), want allowed", tc.name, rules(d), err)

@@ -12,7 +12,10 @@
 #   (policy.ConfigError); checking it at every decision would cost more
 #   than the decision. A vendor evaluating this library in an OPA of its
 #   own queries data.ztci.lib.config_errors when it loads the bundle.
-#   null is accepted anywhere a value is, and reads as unset.
+#   null is accepted anywhere a value is, and reads as unset, except in
+#   a secret grant: there the rules read "issuers": null (environments,
+#   ids, repository_ids alike) as a list that covers no job, not as
+#   unset, so a grant's member written null is refused; leave it out.
 package ztci.lib
 
 config_schema := {
@@ -84,6 +87,20 @@ config_errors contains msg if {
 	kind := object.get(grant_schema, key, null)
 	not valid_member(kind, v)
 	msg := sprintf("secrets.grants[%d].%s: %s", [i, key, expected(kind)])
+}
+
+# A grant's member written null is refused: secrets.rego reads a member
+# that is there ("issuers": null) as a list naming nothing, so the grant
+# would cover no job although null reads as unset everywhere else. An
+# operator who wrote it meant unset (any issuer) or meant none; either
+# way the document does not say which, and LibraryConfig never writes
+# one (it leaves a nil list out).
+config_errors contains sprintf("secrets.grants[%d].%s: null; leave a grant's member out to leave it unset", [i, key]) if {
+	some i, g in config_grants
+	is_object(g)
+	some key, v in g
+	v == null
+	grant_schema[key]
 }
 
 # config_globs are the glob patterns data.ztci.config holds, each as

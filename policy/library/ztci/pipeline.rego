@@ -445,15 +445,24 @@ unit_pinned(u) if {
 	lib.plain_ref_name(u)
 }
 
+# on_circleci: the platform is CircleCI, spelled exactly as ztci spells
+# it (identity/claims.PlatformCircleCI). A version tag counts as a pin
+# only there; another spelling ("CircleCI", "circleci ") relaxes nothing,
+# as a vendor's platform name that merely contains or resembles it may be
+# a system whose "@1.2.3" is a movable git tag.
 on_circleci if {
-	p := object.get(pipeline, "platform", null)
-	is_string(p)
-	lower(trim_space(p)) == "circleci"
+	is_object(pipeline)
+	object.get(pipeline, "platform", null) == "circleci"
 }
 
 unit_pin_hint := "name@x.y.z, or name@<commit sha>" if on_circleci
 
-else := "name@<commit sha>; a version tag can be moved"
+else := `name@<commit sha>; a version tag counts as a pin only on platform "circleci", spelled exactly so` if {
+	is_object(pipeline)
+	p := object.get(pipeline, "platform", null)
+	is_string(p)
+	lower(trim_space(p)) == "circleci"
+} else := "name@<commit sha>; a version tag can be moved"
 
 violations contains v if {
 	some orb in orbs

@@ -316,6 +316,10 @@ test_units_pinned_by_commit_outside_circleci if {
 	gitlab := [{"op": "replace", "path": "/pipeline/platform", "value": "gitlab-ci"}]
 	patched(array.concat(gitlab, [{"op": "replace", "path": "/pipeline/uses/0", "value": "circleci/components/deploy@1.2.3"}])) == {"pipeline.orb_not_pinned"}
 	patched(array.concat(gitlab, [{"op": "replace", "path": "/pipeline/uses/0", "value": concat("@", ["circleci/components/deploy", sha])}])) == set()
-	patched([{"op": "replace", "path": "/pipeline/platform", "value": " CircleCI "}]) == set()
+
+	# Only the exact spelling relaxes the rule: " CircleCI " is not it.
+	every p in [" CircleCI ", "CircleCI", "circleci "] {
+		patched([{"op": "replace", "path": "/pipeline/platform", "value": p}]) == {"pipeline.orb_not_pinned"}
+	}
 	patched([{"op": "replace", "path": "/pipeline/platform", "value": 7}]) == {"pipeline.orb_not_pinned"}
 }

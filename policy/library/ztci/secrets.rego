@@ -10,7 +10,10 @@
 #   unless "environment_protected": false), "protected": bool (default true), "ids": [...] (optional
 #   exact identity ids), "issuers": [...] (optional OIDC issuers or SPIFFE
 #   trust domains, exact: the authority that vouches for the job),
-#   "repository_ids": [...] (optional immutable repository ids, exact)}. An empty repository or ref matches no grant.
+#   "repository_ids": [...] (optional immutable repository ids, exact)}.
+#   An optional member is unset only when left out: written null, it
+#   would be a list naming nothing, and the config schema refuses it.
+#   An empty repository or ref matches no grant.
 #   Deny by default: a job without a non-empty string id, a request whose
 #   names are not a non-empty list of literal names (printable ASCII: no
 #   whitespace, control or other character a backend could normalize into

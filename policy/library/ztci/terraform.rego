@@ -22,14 +22,21 @@
 #   own (provider_name) is a type the rules do not know; a type listed in
 #   allowed_types or deletable_types counts only from a trusted provider:
 #   its own (hashicorp/<the type's prefix>) or one in allowed_providers.
+#   Every provider the plan names (configuration.provider_config, every
+#   module's full_name, and each change's provider_name) must be trusted,
+#   whatever its resources: hashicorp/* on the Terraform or OpenTofu
+#   registry, Terraform's built-in provider, or one in allowed_providers;
+#   terraform configures it and runs its ephemeral resources and functions,
+#   which the plan does not show (terraform.untrusted_provider).
 #   A configuration that declares provisioners (commands run by the
 #   apply), a provider configuration with an exec credential plugin, a
 #   plan that invokes actions and an external data source read during the
 #   apply are denied.
 #   Config (data.ztci.config.terraform): deletable_types ([]),
 #   allowed_types ([]: resource types the operator declares harmless),
-#   allowed_providers ([]: provider sources trusted beyond each type's
-#   own, "namespace/type" on the public registries or "host/namespace/type").
+#   allowed_providers ([]: provider sources trusted beyond hashicorp's,
+#   for the plan and for the types of the two lists above, "namespace/type"
+#   on the public registries or "host/namespace/type").
 #   Messages show the plan's values quoted and escaped (lib.printable).
 package ztci.terraform
 
@@ -260,6 +267,78 @@ own_provider(rc) if {
 	}
 }
 
+# A provider's code runs for more than the resource changes show:
+# terraform starts and configures (ConfigureProvider) every provider the
+# configuration requires, opens its ephemeral resources (Terraform 1.10;
+# `terraform show -json` lists none, only ephemeral.* references) at plan
+# and again at apply, and calls its functions (Terraform 1.8:
+# provider::NAME::fn(), which a plan shows as no expression at all), all
+# with the apply's credentials and on the machine that applies. Every
+# provider a module requires, for its resources, ephemeral resources,
+# functions (only a provider in required_providers has them) or provider
+# blocks, is in configuration.provider_config (each module's, by
+# full_name), and every resource change names its provider_name: a
+# provider there that is not trusted is denied, whatever its resources.
+# Trusted: any hashicorp/* on the Terraform or OpenTofu registry (all
+# published by HashiCorp; which of its types count as which is the type
+# rules' business), Terraform's built-in provider (terraform_data,
+# terraform_remote_state) and allowed_providers. A bare name (Terraform
+# 0.12's provider_name) or an entry without full_name says nothing of
+# where the provider came from and is not trusted.
+violations contains v if {
+	some [where, src] in plan_providers
+	not trusted_source(src)
+	v := {
+		"rule": "terraform.untrusted_provider",
+		"message": sprintf("%s: provider %s is not hashicorp's (on the Terraform or OpenTofu registry), nor Terraform's built-in one, nor in terraform.allowed_providers; terraform runs its code with the apply's credentials (configuring it, opening its ephemeral resources, calling its functions)", [where, lib.printable(src)]),
+		"value": src,
+	}
+}
+
+violations contains v if {
+	not is_object(configuration)
+	v := {"rule": "terraform.malformed", "message": sprintf("terraform_plan.configuration must be an object, not a %s", [type_name(configuration)]), "value": null}
+}
+
+violations contains v if {
+	not is_object(provider_configs)
+	v := {"rule": "terraform.malformed", "message": sprintf("terraform_plan.configuration.provider_config must be an object, not a %s", [type_name(provider_configs)]), "value": null}
+}
+
+# configuration and provider_configs are the plan's, {} when absent or
+# null (a plan without them is judged by its resource changes).
+configuration := member_or_empty(plan, "configuration")
+
+provider_configs := member_or_empty(configuration, "provider_config")
+
+member_or_empty(x, key) := object.get(x, key, {}) if {
+	is_object(x)
+	object.get(x, key, null) != null
+} else := {}
+
+# plan_providers are [where, source]: each provider configuration's
+# full_name (null when it has none or is not an object) and each resource
+# change's provider_name, when it states one.
+plan_providers contains [sprintf("configuration.provider_config[%s]", [lib.printable(key)]), full_name(pc)] if {
+	is_object(provider_configs)
+	some key, pc in provider_configs
+}
+
+plan_providers contains [label(rc), rc.provider_name] if {
+	some rc in rcs
+	object.get(rc, "provider_name", null) != null
+}
+
+full_name(pc) := object.get(pc, "full_name", null) if is_object(pc)
+
+else := null
+
+trusted_source(src) if regex.match(`^(registry\.terraform\.io|registry\.opentofu\.org)/hashicorp/[a-z0-9-]+$`, lower_str(src))
+
+trusted_source(src) if lower_str(src) == "terraform.io/builtin/terraform"
+
+trusted_source(src) if lower_str(src) in allowed_providers
+
 violations contains v if {
 	some rc in rcs
 	"delete" in rc.change.actions
@@ -313,10 +392,9 @@ violations contains v if {
 # an exec member anywhere in them (a block, or a constant object's
 # member: helm 3's kubernetes = { exec = ... }) is denied.
 violations contains v if {
-	is_object(plan)
-	configs := object.get(object.get(plan, "configuration", {}), "provider_config", {})
-	is_object(configs)
-	some key, pc in configs
+	is_object(provider_configs)
+	some key, pc in provider_configs
+	is_object(pc) # one that is not is terraform.untrusted_provider's
 	walk(object.get(pc, "expressions", {}), [path, x])
 	count(path) > 0
 	path[count(path) - 1] == "exec"

@@ -307,19 +307,26 @@ test_delete_of_deletable_bucket_allowed if {
 
 # A judged type's name from another provider is not the type the rules
 # judge: unknown unless listed in allowed_types and its provider in
-# allowed_providers.
+# allowed_providers. A provider that is not hashicorp's nor allowed is
+# denied as well (terraform.untrusted_provider), whatever its types.
 test_judged_type_of_another_provider if {
 	sg := {"address": "aws_security_group.web", "type": "aws_security_group", "change": {"actions": ["create"], "after": {"ingress": []}}}
-	every p in ["registry.terraform.io/evil/aws", "evil.example/hashicorp/aws", "registry.terraform.io/hashicorp/google", 1] {
-		rules(plan([object.union(sg, {"provider_name": p})]), {}) == {"terraform.unknown_type"}
-		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"]}}) == {"terraform.unknown_type"}
+	every p in ["registry.terraform.io/evil/aws", "evil.example/hashicorp/aws", 1] {
+		rules(plan([object.union(sg, {"provider_name": p})]), {}) == {"terraform.unknown_type", "terraform.untrusted_provider"}
+		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"]}}) == {"terraform.unknown_type", "terraform.untrusted_provider"}
+	}
+	every cfg in [{}, {"terraform": {"allowed_types": ["aws_security_group"]}}] {
+		rules(plan([object.union(sg, {"provider_name": "registry.terraform.io/hashicorp/google"})]), cfg) == {"terraform.unknown_type"}
+
+		# Terraform 0.12's bare name: any plugin of that name.
+		rules(plan([object.union(sg, {"provider_name": "aws"})]), cfg) == {"terraform.untrusted_provider"}
 	}
 	every pair in [["registry.terraform.io/evil/aws", "evil/aws"], ["evil.example/hashicorp/aws", "evil.example/hashicorp/aws"], ["registry.opentofu.org/Evil/AWS", "evil/aws"]] {
 		[p, src] := pair
 		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_providers": [src]}}) == {"terraform.unknown_type"}
 		rules(plan([object.union(sg, {"provider_name": p})]), {"terraform": {"allowed_types": ["aws_security_group"], "allowed_providers": [src]}}) == set()
 	}
-	every p in ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws", "aws", null] {
+	every p in ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws", null] {
 		rules(plan([object.union(sg, {"provider_name": p})]), {}) == set()
 	}
 }
