@@ -134,6 +134,16 @@
 //     base32, UTF-16, quotes doubled or spliced), up to five bytes of
 //     sequences a byte of the value. The mask takes the sequences inside
 //     the value with it (a colour reset there is lost);
+//   - with invisible characters inside it (Unicode's default-ignorable
+//     characters: zero-width space and joiners, word joiner, the byte
+//     order mark, the soft hyphen, bidi controls, variation selectors, tag
+//     characters, U+034F, U+180E, Hangul fillers), which a browser draws as
+//     nothing, so a web log viewer shows the value whole; mixed with
+//     control sequences too, in the same forms and within the same five
+//     bytes a byte. Only those inside the value are taken by the mask:
+//     text around it, invisible characters included, is written as it
+//     came. A value that holds invisible characters itself is also masked
+//     written without them;
 //   - percent-encoded by any encoder, whatever it leaves raw
 //     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
 //     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
@@ -275,14 +285,14 @@
 //     replaced (the WHATWG URL parser drops tabs and newlines and turns \
 //     into /; Python's backslashreplace leaves the value's own backslashes
 //     unescaped);
-//   - invisible characters between the value's characters: zero-width
-//     space and joiners, the byte order mark, the soft hyphen, bidi
-//     controls, variation selectors and tag characters (Unicode's
-//     default-ignorable characters), which a browser draws as nothing, so
-//     the value reads whole in a web log viewer (finding them costs a scan
-//     of every byte outside ASCII, a third of the writer's time as tried);
-//     and each character separated by a space, '-', a newline or any other
-//     one separator other than the lists above;
+//   - each character separated by a space, '-', a newline or any other
+//     one separator other than the lists above, or by a visible character
+//     a browser draws narrow (U+00A0, U+2009, combining marks);
+//   - invisible characters written escaped (\u200b in JSON, &#8203;,
+//     %E2%80%8B) between the value's characters, and more than five bytes
+//     of them (two zero-width spaces, one tag character and a colour) a
+//     byte of the value when the value's characters arrive in separate
+//     writes: the hold-back is six bytes a byte (see below);
 //   - what only a terminal would draw over: backspaces (nroff's overstruck
 //     bold), carriage returns and cursor movement that overwrite part of a
 //     line (log viewers show the bytes, or the last overwrite only), and a

@@ -50,6 +50,10 @@ type matcher struct {
 	// used marks the bytes that occur in pats: an escape next to a byte
 	// that does not cannot be inside an occurrence (see findSpliced).
 	used [256]bool
+	// nonASCII reports whether pats hold a byte outside ASCII: only then
+	// can an invisible character after such a byte be inside an
+	// occurrence (see nextInvisible).
+	nonASCII bool
 	// escaped reports whether pats hold a character that HTML and XML
 	// escapers write as a reference: &<>"' or a non-ASCII one.
 	escaped bool
@@ -99,6 +103,7 @@ func newMatcher(pats []string, owner []int32, hex *wideMatcher, maxRaw int) *mat
 	for i, p := range pats {
 		for j := range len(p) {
 			m.used[p[j]] = true
+			m.nonASCII = m.nonASCII || p[j] >= 0x80
 			m.escaped = m.escaped || p[j] >= 0x80 || strings.IndexByte(`&<>"'`, p[j]) >= 0
 		}
 		for off := 0; off < m.stride; off++ { // see matcher

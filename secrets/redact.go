@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -454,6 +455,14 @@ func forms(v string) []string {
 		out = append(out, lf, strings.ReplaceAll(lf, "\n", "\r\n"))
 		for line := range strings.SplitSeq(lf, "\n") {
 			out = append(out, line, strings.TrimSpace(line))
+		}
+	}
+	// A value that holds invisible characters reads the same without
+	// them, and the writer matches with those it finds removed (see
+	// invisible).
+	for _, f := range out {
+		if s := stripInvisible(f); s != f {
+			out = append(out, s)
 		}
 	}
 	out = slices.DeleteFunc(out, func(f string) bool { return len(f) < MinMaskLen })
@@ -1012,37 +1021,40 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 }
 
 // findSpliced appends the occurrences in the regions of b within w bytes
-// of a character reference (intro '&') or a control sequence (ESC), with
+// of a character reference (intro '&') or of what a log viewer draws as
+// nothing (intro ESC: control sequences and invisible characters), with
 // those replaced (see spliced). One pass finds the escapes and builds the
 // regions: nearby escapes share one.
 //
 // Only escapes that can be inside an occurrence count: a reference that
-// stands for bytes of the patterns, a run of control sequences between
-// two such bytes. In a coloured log most sequences sit next to a space or
-// a line break, and in HTML most references stand for characters that no
-// secret holds, so most regions are never built.
+// stands for bytes of the patterns, a run of control sequences and
+// invisible characters between two such bytes. In a coloured log most
+// sequences sit next to a space or a line break, and in HTML most
+// references stand for characters that no secret holds, so most regions
+// are never built.
 func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs []interval) []interval {
 	s := &rw.spl
 	lo, hi, prev := -1, -1, 0 // s holds b[lo:prev] spliced; the region ends at hi
-	for i := indexFrom(b, 0, intro); i >= 0; {
+	sc := newEscapeScan(m, b, intro)
+	for i := sc.next(0); i >= 0; {
 		var rep string
 		n := 0
 		if intro == esc && i > 0 && !m.used[b[i-1]] {
 			// Not inside an occurrence (see inside): no need to read
-			// the sequence. (A sequence right after it then starts a
-			// run of its own, which only ever keeps a region.)
-			i = indexFrom(b, i+1, intro)
+			// the run. (One right after it then starts a run of its
+			// own, which only ever keeps a region.)
+			i = sc.next(i + 1)
 			continue
 		}
 		if intro == esc {
-			for k := controlLen(b[i:]); k > 0; k = controlLen(b[i+n:]) {
+			for k := hiddenLen(b[i:]); k > 0; k = hiddenLen(b[i+n:]) {
 				n += k
 			}
 		} else {
 			rep, n = charRef(b[i:])
 		}
 		if n == 0 || !m.inside(b, i, i+n, rep, intro) {
-			i = indexFrom(b, i+max(n, 1), intro)
+			i = sc.next(i + max(n, 1))
 			continue
 		}
 		if lo >= 0 && i-w > hi {
@@ -1055,7 +1067,7 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 		}
 		s.add(b[lo:], prev-lo, i-lo, i+n-lo, rep)
 		prev, hi = i+n, min(i+n+w, len(b))
-		i = indexFrom(b, prev, intro)
+		i = sc.next(prev)
 	}
 	if lo >= 0 {
 		ivs = s.find(m, b[lo:hi], prev-lo, lo, ivs)
@@ -1065,8 +1077,9 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 
 // inside reports whether the escape at b[i:e] can be inside an occurrence
 // of m's patterns: a character reference whose character's bytes occur in
-// them, or control sequences with such a byte on either side (or the end
-// of b, where the bytes are not known yet).
+// them, or a run of control sequences and invisible characters with such a
+// byte on either side (or the end of b, where the bytes are not known
+// yet).
 func (m *matcher) inside(b []byte, i, e int, rep string, intro byte) bool {
 	if intro != esc {
 		for k := range len(rep) {
@@ -1077,6 +1090,221 @@ func (m *matcher) inside(b []byte, i, e int, rep string, intro byte) bool {
 		return true
 	}
 	return (i == 0 || m.used[b[i-1]]) && (e == len(b) || m.used[b[e]])
+}
+
+// escapeScan finds the escapes findSpliced reads in b, in order: each
+// intro byte, and for intro ESC each invisible character too. It keeps the
+// next of each kind, so that b is searched for each kind once.
+type escapeScan struct {
+	m     *matcher
+	b     []byte
+	intro byte
+	at    int // the next intro at or after the last position asked for, or -1
+	inv   int // the next invisible character likewise (see nextInvisible), or -1 (always for '&')
+}
+
+func newEscapeScan(m *matcher, b []byte, intro byte) escapeScan {
+	s := escapeScan{m: m, b: b, intro: intro, at: indexFrom(b, 0, intro), inv: -1}
+	if intro == esc {
+		s.inv = nextInvisible(m, b, 0)
+	}
+	return s
+}
+
+// next returns the first escape at or after i, or -1. i never decreases
+// from one call to the next.
+func (s *escapeScan) next(i int) int {
+	if s.at >= 0 && s.at < i {
+		s.at = indexFrom(s.b, i, s.intro)
+	}
+	if s.inv >= 0 && s.inv < i {
+		s.inv = nextInvisible(s.m, s.b, i)
+	}
+	if s.inv < 0 || s.at >= 0 && s.at < s.inv {
+		return s.at
+	}
+	return s.inv
+}
+
+// hiddenLen returns the length of the control sequence (see controlLen) or
+// invisible character (see invisibleLen) at the start of b, or 0.
+func hiddenLen(b []byte) int {
+	if n := controlLen(b); n > 0 {
+		return n
+	}
+	return invisibleLen(b)
+}
+
+// Invisible characters are the ones Unicode calls default-ignorable: a
+// browser draws them as nothing, so a web log viewer draws a value with
+// them between its characters as the value itself. A job that prints its
+// secret with a zero-width space between every two characters (or a soft
+// hyphen, a word joiner, a BOM, a bidi control, a variation selector, a tag
+// character) shows it whole. They are removed as control sequences are,
+// in the same pass: they stand for nothing, and what the writer writes out
+// keeps them (a mask takes those inside a value with it).
+//
+// The pass must cost next to nothing on a log without them, which is
+// nearly every log: nextInvisible skips ASCII 64 bytes at a time, and
+// outside ASCII reads a character of the BMP (where all but a few rare
+// ones are) with a look-up in a bitset. Decoding every character outside
+// ASCII and testing it instead cost a third of the writer's time.
+
+// invisibleRanges are the default-ignorable code points, in order
+// (Unicode's DerivedCoreProperties.txt, Default_Ignorable_Code_Point).
+var invisibleRanges = [...][2]rune{
+	{0x00AD, 0x00AD}, {0x034F, 0x034F}, {0x061C, 0x061C}, {0x115F, 0x1160}, {0x17B4, 0x17B5},
+	{0x180B, 0x180F}, {0x200B, 0x200F}, {0x202A, 0x202E}, {0x2060, 0x206F}, {0x3164, 0x3164},
+	{0xFE00, 0xFE0F}, {0xFEFF, 0xFEFF}, {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3},
+	{0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+}
+
+// invisibleBMP marks the invisible characters of the BMP: 8 KiB, which
+// stays in L1.
+var invisibleBMP = func() (t [1 << 16 / 64]uint64) {
+	for _, g := range invisibleRanges {
+		for r := g[0]; r <= min(g[1], 0xFFFF); r++ {
+			t[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return t
+}()
+
+// invisiblePairs marks the first two bytes of the UTF-8 of each invisible
+// character (first byte high): 8 KiB. Testing them before decoding turns
+// away most characters outside ASCII without a call.
+var invisiblePairs = func() (t [1 << 16 / 64]uint64) {
+	var u [utf8.UTFMax]byte
+	for _, g := range invisibleRanges {
+		for r := g[0]; r <= g[1]; r++ {
+			utf8.EncodeRune(u[:], r)
+			k := uint16(u[0])<<8 | uint16(u[1])
+			t[k>>6] |= 1 << (k & 63)
+		}
+	}
+	return t
+}()
+
+// mayBeInvisible reports whether b[k:] can start an invisible character
+// (see invisiblePairs); invisibleLen says whether it does.
+func mayBeInvisible(b []byte, k int) bool {
+	if k+1 >= len(b) {
+		return false
+	}
+	p := uint16(b[k])<<8 | uint16(b[k+1])
+	return invisiblePairs[p>>6]&(1<<(p&63)) != 0
+}
+
+// invisible reports whether r is a default-ignorable code point.
+func invisible(r rune) bool {
+	if r <= 0xFFFF {
+		return r >= 0 && invisibleBMP[r>>6]&(1<<(r&63)) != 0
+	}
+	return r >= 0x1BCA0 && r <= 0x1BCA3 || r >= 0x1D173 && r <= 0x1D17A || r >= 0xE0000 && r <= 0xE0FFF
+}
+
+// invisibleLen returns the length of the invisible character at the start
+// of b, or 0 (also for one whose UTF-8 is cut short by the end of b: the
+// writer holds it back until the rest arrives). Characters of two and
+// three bytes are decoded here, as the bitset lookup costs less than
+// utf8.DecodeRune; invalid UTF-8 is never invisible.
+func invisibleLen(b []byte) int {
+	if len(b) < 2 || b[0] < 0xC2 || b[1]&0xC0 != 0x80 {
+		return 0
+	}
+	switch c := b[0]; {
+	case c < 0xE0:
+		if invisible(rune(c&0x1F)<<6 | rune(b[1]&0x3F)) {
+			return 2
+		}
+	case c < 0xF0:
+		if len(b) >= 3 && b[2]&0xC0 == 0x80 && (c != 0xE0 || b[1] >= 0xA0) && (c != 0xED || b[1] < 0xA0) &&
+			invisible(rune(c&0x0F)<<12|rune(b[1]&0x3F)<<6|rune(b[2]&0x3F)) {
+			return 3
+		}
+	default:
+		if r, n := utf8.DecodeRune(b); n == 4 && invisible(r) {
+			return 4
+		}
+	}
+	return 0
+}
+
+// stripInvisible returns f without its invisible characters.
+func stripInvisible(f string) string {
+	b := make([]byte, 0, len(f))
+	for i := 0; i < len(f); i++ {
+		if n := invisibleLen([]byte(f[i:min(i+utf8.UTFMax, len(f))])); n > 0 {
+			i += n - 1
+			continue
+		}
+		b = append(b, f[i])
+	}
+	return string(b)
+}
+
+// nextInvisible returns the index of the first invisible character in b at
+// or after i that follows a byte of m's patterns (or starts b), or -1: no
+// other can be inside an occurrence (see findSpliced). When every byte of
+// the patterns is ASCII, the candidates in text outside ASCII are the few
+// places where ASCII gives way to it, found eight bytes at a time rather
+// than by reading every character.
+func nextInvisible(m *matcher, b []byte, i int) int {
+	for i < len(b) {
+		if i+64 <= len(b) && ascii64(b[i:i+64:i+64]) {
+			i += 64
+			continue
+		}
+		end := min(i+64, len(b))
+		if !m.nonASCII {
+			for ; i+8 <= end; i += 8 {
+				if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+					continue // ASCII: no call
+				}
+				if k := m.invisibleAfterASCII(b, i); k >= 0 {
+					return k
+				}
+			}
+		}
+		for ; i < end; i++ {
+			if mayBeInvisible(b, i) && (i == 0 || m.used[b[i-1]]) && invisibleLen(b[i:]) > 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// invisibleAfterASCII returns the index of the first invisible character
+// in b[i:i+8] that follows a byte of m's patterns (or starts b), or -1,
+// for m whose patterns are ASCII.
+func (m *matcher) invisibleAfterASCII(b []byte, i int) int {
+	h := binary.LittleEndian.Uint64(b[i:]) & 0x8080808080808080
+	if h == 0 {
+		return -1
+	}
+	var carry uint64
+	if i > 0 && b[i-1] >= 0x80 {
+		carry = 0x80
+	}
+	for t := h &^ (h<<8 | carry); t != 0; t &= t - 1 {
+		k := i + bits.TrailingZeros64(t)>>3
+		if mayBeInvisible(b, k) && (k == 0 || m.used[b[k-1]]) && invisibleLen(b[k:]) > 0 {
+			return k
+		}
+	}
+	return -1
+}
+
+// ascii64 reports whether the 64 bytes of c are all ASCII: eight words
+// tested at once, which is as fast as the byte searches of the other
+// passes.
+func ascii64(c []byte) bool {
+	_ = c[63]
+	le := binary.LittleEndian
+	w := le.Uint64(c[0:]) | le.Uint64(c[8:]) | le.Uint64(c[16:]) | le.Uint64(c[24:]) |
+		le.Uint64(c[32:]) | le.Uint64(c[40:]) | le.Uint64(c[48:]) | le.Uint64(c[56:])
+	return w&0x8080808080808080 == 0
 }
 
 // findDecoded appends the occurrences in rw.dec, a decoded region that

@@ -382,6 +382,11 @@ func FuzzRedactEncodings(f *testing.F) {
 	f.Add("p@ss<w&rd>\"x'y €", []byte("\x1b[1m"), []byte{6, 1})
 	f.Add("a&amp;b&#38;c%2541", []byte("&lt;"), []byte{2})
 	f.Add("red-and-green-x", []byte("\x1b]8;;u\x1b\\"), []byte{0, 4})
+	// Invisible characters between the characters (see
+	// TestReview21Invisible): a secret outside ASCII, one that holds a
+	// zero-width space, and tag characters around it.
+	f.Add("Grüße-an-Zürich-42", []byte("\u200b"), []byte{2, 5})
+	f.Add("pass\u200bword-CANARY", []byte("\U000e0041\u00ad"), []byte{1})
 	// coreutils' quoting after Python's '\'…' (see TestRedactCoreutilsOutOfStep).
 	f.Add("'00\x00000$", []byte("0"), []byte("0"))
 	// Hex dumps of a file with the secret at an offset that breaks it
@@ -418,6 +423,11 @@ func FuzzRedactEncodings(f *testing.F) {
 		forms = append(forms, html.EscapeString(secret), url.QueryEscape(url.QueryEscape(secret)), escapeData(url.PathEscape(secret)))
 		if !strings.Contains(secret, "\x1b") {
 			forms = append(forms, interleave(secret, "\x1b[31m"))
+		}
+		// Invisible characters between the characters, alone and with
+		// colour (of a UTF-8 secret that holds no ESC, as above).
+		if utf8.ValidString(secret) && !strings.Contains(secret, "\x1b") {
+			forms = append(forms, between(secret, "\u200b"), between(secret, "\U000e0020"), between(secret, "\u2060\x1b[m"))
 		}
 		if v := fmt.Sprintf("%v", []byte(secret)); len(v) >= 2+2*secrets.MinMaskLen {
 			forms = append(forms, v[1:len(v)-1])

@@ -213,6 +213,7 @@ func FuzzRedactWriter(f *testing.F) {
 	f.Add([]byte(""), "aaaaaaaaaaaa", []byte{1})
 	f.Add([]byte("aaaaaaaaaaaaaaaaaaaaaaaa"), "aaaaaaaa", []byte{5, 5})
 	f.Add([]byte("\x00\xff\n\r"), "multi\nline\nsecret!!", []byte{0, 2, 9})
+	f.Add([]byte("zero\u200bwidth \ufeff\U000e0041\xe2\x80"), "pa55\u200bword-xyz", []byte{2, 1})
 	f.Fuzz(func(t *testing.T, data []byte, secret string, splits []byte) {
 		if len(secret) < secrets.MinMaskLen || strings.Contains(secret, secrets.Mask[:1]) {
 			return
