@@ -215,6 +215,14 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if err := b.auditActor(ctx, ActionIssue, audit.OutcomeSuccess, j.actor, j.spec.ID, name, l.id, dec.Reason); err != nil {
 		return nil, errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
 	}
+	// The checks above and the audit took time: End may have begun
+	// meanwhile, skipped this lease as still issuing and stopped waiting
+	// for it. Handing it over and seeing the job ended happen under one
+	// lock, so either End revokes the lease or this issuance does.
+	if !j.handOver(l) {
+		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job ended during issuance")
+		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
+	}
 	b.log.DebugContext(ctx, "secrets: lease issued", "lease_id", l.id, "secret", name, "job", j.spec.ID)
 	return l, nil
 }
@@ -277,6 +285,18 @@ func (j *Job) bind(l *Lease) error {
 		return nil
 	}
 	return j.rec.append(record{Op: "bind", Lease: l.reserved, Backend: l.id})
+}
+
+// handOver marks l issued, for End to revoke, unless the job has ended:
+// then it reports false and the issuance must revoke l itself.
+func (j *Job) handOver(l *Lease) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ended {
+		return false
+	}
+	l.issuing = false
+	return true
 }
 
 // issued records that l's issuance is over, successful or not.

@@ -58,7 +58,10 @@ type LeaseRecord struct {
 	// Owner is the broker instance that holds the lease and heartbeats for
 	// it (see [WithLeaseRegistry]).
 	Owner string
-	// ExpiresAt is when the backend ends the lease on its own, or zero.
+	// ExpiresAt is when the backend ends the lease on its own as issued, or
+	// zero. A renewal ([Lease.Renew]) extends the lease at the backend but
+	// not this record, so the lease may outlive it: never take a passed
+	// ExpiresAt as a reason not to revoke (a [Reaper] does not).
 	ExpiresAt time.Time
 }
 

@@ -91,6 +91,9 @@
 // or holds member names that differ only in case, or spells a registered
 // name (alg, kid, iss, ...) in another case ([ErrAmbiguousJSON]): JOSE
 // names are case-sensitive, encoding/json is not.
+// An issuer URL (of a Verifier or an Issuer) holding userinfo, a query or
+// a fragment, even an empty "?" or "#", is refused ([ErrConfig]), as is a
+// jwks_uri holding userinfo, never quoting the credential.
 // Keys are fetched over https (plain http only from a loopback issuer),
 // following redirects only within the requested origin ([ErrRedirect]),
 // with bounded reads (1 MiB, at most 64 keys), retried with

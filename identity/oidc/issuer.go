@@ -151,9 +151,12 @@ type Issuer struct {
 // [WithSigner]. With [WithKeyStore] it shares its public keys with the
 // other replicas of a fleet; with [WithRotation] it rotates on a schedule.
 func NewIssuer(issuerURL string, opts ...Option) (*Issuer, error) {
-	u, err := url.Parse(issuerURL)
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(issuerURL, "/") {
-		return nil, fmt.Errorf("%w: issuer URL %q must be absolute, without query, fragment or trailing slash", ErrConfig, issuerURL)
+	u, err := checkIssuerURL(issuerURL)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(issuerURL, "/") {
+		return nil, fmt.Errorf("%w: issuer URL %q must not end in a slash", ErrConfig, issuerURL)
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && origin.Loopback(u)) {
 		return nil, fmt.Errorf("%w: issuer URL %q must use https (http only on loopback)", ErrConfig, issuerURL)
@@ -214,6 +217,28 @@ func newSigningKey(alg Algorithm) (*signingKey, error) {
 		return nil, fmt.Errorf("oidc: signer: %w", err)
 	}
 	return &signingKey{alg: alg, signer: signer, public: pub}, nil
+}
+
+// checkIssuerURL parses an issuer URL (the iss claim) and refuses what
+// OIDC Discovery §3 rules out: anything but an absolute http(s) URL, and a
+// query or fragment, even an empty one ("?" or "#" alone passes url.Parse's
+// RawQuery and Fragment, and would move the discovery path into it). It
+// refuses userinfo too: a credential in the issuer URL would be sent to the
+// issuer and quoted by every rejection, log line and audit event that
+// names the issuer. Its errors never quote the userinfo.
+func checkIssuerURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: issuer URL does not parse", ErrConfig)
+	}
+	if u.User != nil {
+		u.User = nil
+		return nil, fmt.Errorf("%w: issuer URL %q must not hold userinfo (user:password@)", ErrConfig, u.String())
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, "?#") {
+		return nil, fmt.Errorf("%w: issuer URL %q must be an absolute http(s) URL without query or fragment", ErrConfig, s)
+	}
+	return u, nil
 }
 
 // URL returns the issuer URL (the iss claim).

@@ -213,12 +213,21 @@ func (r *remoteKeys) fetchOnce(ctx context.Context) (*KeySet, bool, error) {
 	return ks, false, err
 }
 
-// checkJWKSURI accepts an https JWKS URI, or an http one only on a
-// loopback host when the issuer itself is plain http (a loopback test
-// issuer).
+// checkJWKSURI accepts an https JWKS URI without userinfo, or an http one
+// only on a loopback host when the issuer itself is plain http (a loopback
+// test issuer).
 func checkJWKSURI(issuer, jwksURI string) error {
 	u, err := url.Parse(jwksURI)
-	if err != nil || u.Host == "" {
+	if err != nil {
+		return fmt.Errorf("%w: jwks_uri does not parse", ErrKeySet)
+	}
+	if u.User != nil {
+		// A credential: it would be sent to the key host and quoted by
+		// every fetch error (checkIssuerURL refuses it in the issuer).
+		u.User = nil
+		return fmt.Errorf("%w: jwks_uri %q holds userinfo", ErrKeySet, u.String())
+	}
+	if u.Host == "" {
 		return fmt.Errorf("%w: bad jwks_uri %q", ErrKeySet, jwksURI)
 	}
 	iu, _ := url.Parse(issuer)

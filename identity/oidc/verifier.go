@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"time"
 
@@ -58,16 +57,17 @@ type Verified struct {
 // issuer exactly and whose aud contains audience. Both are required. Keys
 // come from the issuer's discovery document and JWKS (fetched lazily on the
 // first Verify, over https; plain http only from a loopback issuer), or
-// from [WithKeySet]. A fetch follows redirects only within the origin of
+// from [WithKeySet]. issuer may hold no userinfo, query or fragment
+// ([ErrConfig]). A fetch follows redirects only within the origin of
 // the URL requested, at most three, and never to plain HTTP
 // ([ErrRedirect]).
 func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	if issuer == "" || audience == "" {
 		return nil, fmt.Errorf("%w: issuer and audience are required", ErrConfig)
 	}
-	u, err := url.Parse(issuer)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: issuer %q is not an http(s) URL without query", ErrConfig, issuer)
+	u, err := checkIssuerURL(issuer)
+	if err != nil {
+		return nil, err
 	}
 	cfg := config{
 		logger:          slog.New(slog.DiscardHandler),

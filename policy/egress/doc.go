@@ -24,7 +24,9 @@
 //     and ref globs and run trigger, optionally bound to issuers and
 //     repository ids → host globs and ports, deny by default) or the
 //     caller's own ([DeciderFunc]); decisions are cached per (job, destination);
-//     a deny is a 403 whose body and [HeaderRule] header name the rule;
+//     a deny is a 403 whose body and [HeaderRule] header name the rule
+//     (a destination's own [HeaderRule] is removed from the responses
+//     the proxy forwards, so only the proxy's refusals carry one);
 //  4. resolve the name once, rooted (so no resolv.conf search domain is
 //     tried), keep only public addresses that are not the proxy host's
 //     own (or those in [WithInternalPrefixes]), and connect to one of

@@ -41,7 +41,10 @@ type Limits struct {
 	// is not a *net.TCPConn) (default 64 KiB). TCP to TCP needs none.
 	BufferSize int
 	// DecisionCacheSize bounds the cached (job, destination) decisions of
-	// all jobs (default 10000); when full, the oldest is dropped.
+	// all jobs (default 10000); when full, the oldest is dropped. On a
+	// proxy shared by several jobs keep it well above DecisionsPerJob:
+	// one job may hold that many, so a size at or below it (say 500 with
+	// the default DecisionsPerJob) lets one job push every other's out.
 	DecisionCacheSize int
 	// DecisionsPerJob bounds one job's cached decisions (default 1000);
 	// a job at the bound replaces its own oldest, so a job asking for

@@ -45,7 +45,9 @@ const (
 	// beyond Limits.MaxRefusalSources.
 	ActionRefusalsSuppressed = "egress.refusals_suppressed"
 	// HeaderRule names the rule that refused a request, on 403, 407, 429
-	// and 503 responses.
+	// and 503 responses. Only the proxy sets it: it is removed from a
+	// destination's response to a forwarded http:// request, so a
+	// destination cannot pass its answer off as a policy refusal.
 	HeaderRule = "X-Ztci-Egress-Rule"
 )
 

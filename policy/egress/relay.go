@@ -281,6 +281,13 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.
 			}
 		},
 		Transport: oneConn{cc},
+		// Only the proxy names a refusal's rule: a destination's response
+		// carrying HeaderRule would pass its own 403 (or anything) off as
+		// the proxy's policy decision to the job and its tooling.
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del(HeaderRule)
+			return nil
+		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			res.err = err
 			if c.cutReason() != "" {

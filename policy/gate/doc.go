@@ -124,12 +124,23 @@
 //     after all, the log holds an event, maybe an allow, for a request
 //     whose caller was answered undecided (a deny): the log may name an
 //     allow nobody received, never lack one somebody did.
-//   - The sink's error (and the image verifier's, image.WithAudit) is
-//     written to the gate's logger ([WithLogger]) and never to the caller:
-//     Decision.Error, the HTTP body and an admission webhook's message say
-//     only that the decision was not audited. A sink error can name the
-//     sink's address with its credentials, a DSN or a path, and a caller
-//     with a forged token gets an answer too.
+//   - What a caller sees versus what the operator's log gets: a
+//     dependency's error — the audit sink's (and the image verifier's,
+//     image.WithAudit), the token verifier's, the evaluator's, the
+//     inventory store's, the VSA and SVR signer's and attacher's — is
+//     written to the gate's logger ([WithLogger]) with the request's audit
+//     event id ("event"; the token verifier's at debug level, without the
+//     token), and never to the caller: Decide's error, Decision.Error,
+//     the HTTP body, an admission webhook's message and the [Observer]
+//     carry only the sentinel's fixed text ([ErrUnaudited],
+//     [ErrUnauthenticated], [ErrUndecided], [ErrNotIndexed],
+//     [ErrVSANotIssued], [ErrSVRNotIssued]; errors.Is holds). Such an
+//     error can name an address with its credentials, a DSN, a key URI or
+//     the token, and a caller with a forged token gets an answer too. What
+//     is the caller's to fix is described, quoted and bounded: a malformed
+//     request or image reference, a registry not allowed, an attestation
+//     or summary rejected and why, an SBOM that does not read, the policy's
+//     violations, and what the registry answered about the image.
 //   - Decision.String is one line of printable text (a control or
 //     invisible character is escaped), and an image reference that does
 //     not parse is quoted, bounded, in the error: what a request or a

@@ -1,8 +1,10 @@
 package gate
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/ztci/ztci/audit"
 )
@@ -62,3 +64,44 @@ func (e *UnexpectedPredicateTypeError) Error() string {
 func (e *UnexpectedPredicateTypeError) Is(target error) bool {
 	return target == ErrUnexpectedPredicateType
 }
+
+// withheldError is a dependency's failure on its way to the caller: the
+// caller sees sentinel's fixed text, never cause. The dependencies are the
+// vendor's (token verifier, evaluator, inventory store, signer, attacher),
+// and their errors may name an address with its credentials, a DSN, a key
+// URI, or quote the token they refused; Decide's error reaches every
+// caller, one with a forged token included. Unwrap yields the sentinel
+// only, so errors.Is holds for it and nothing walks to cause.
+type withheldError struct {
+	sentinel error
+	what     string // what failed, for the operator's log
+	cause    error
+	level    slog.Level
+}
+
+func (e *withheldError) Error() string { return e.sentinel.Error() }
+func (e *withheldError) Unwrap() error { return e.sentinel }
+
+// withhold returns sentinel for the caller and keeps cause (what failed)
+// for the operator's log at level error. Every request that fails reaches
+// auditUndecided, which logs cause with the request's audit event id
+// (Gate.disclose); the caller's own mistakes are not withheld, they are
+// described (quoted and bounded) in the sentinel's wrapping instead.
+func withhold(sentinel error, what string, cause error) error {
+	return &withheldError{sentinel: sentinel, what: what, cause: cause, level: slog.LevelError}
+}
+
+// disclose logs the cause err withholds, naming the audit event event of
+// its request, and returns what the caller may see: err's sentinel when
+// err is withheld, err itself otherwise.
+func (g *Gate) disclose(ctx context.Context, event string, err error) error {
+	var w *withheldError
+	if !errors.As(err, &w) {
+		return err
+	}
+	g.cfg.log.Log(ctx, w.level, w.what, "event", event, "err", w.cause)
+	return w.sentinel
+}
+
+// errPolicyFailed: the evaluator returned an error (withheld).
+var errPolicyFailed = fmt.Errorf("%w: policy could not be evaluated", ErrUndecided)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"runtime/debug"
 	"strconv"
@@ -388,12 +389,15 @@ func (g *Gate) checkInline(req Request) (checked, error) {
 // returns the event's id, or "" and err joined with the audit failure.
 // A request that could not be decided is audited too, so a flood of bad
 // tokens or undecidable images is visible in the log. The event names the
-// job only when it authenticated.
+// job only when it authenticated. A dependency's error that err withholds
+// is logged here, under the event's id, and the caller gets its sentinel
+// (see withhold).
 func (g *Gate) auditUndecided(ctx context.Context, id identity.Identity, req Request, err error) (string, error) {
 	ev := g.event(id, resource(req), audit.OutcomeError, "could not decide: "+errorKind(err))
 	if errors.Is(err, ErrUnauthenticated) || errors.Is(err, ErrBadRequest) {
 		ev.Outcome, ev.Reason = audit.OutcomeDeny, "refused: "+errorKind(err)
 	}
+	err = g.disclose(ctx, ev.ID, err)
 	markDryRun(req, &ev)
 	if aerr := g.audit(ctx, ev); aerr != nil {
 		return "", errors.Join(err, aerr)
@@ -474,11 +478,12 @@ var errSinkPanicked = errors.New("audit sink panicked")
 func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity, error) {
 	id, err := g.tokens.Verify(ctx, req.JobToken.Reveal())
 	if err != nil {
-		// Keep only the category for the caller. The verifier is the
-		// vendor's and its message may quote the token it refused: the
-		// log gets the message without it.
-		g.cfg.log.DebugContext(ctx, "job token rejected", "err", redact.WithoutToken(err, req.JobToken.Reveal()))
-		return identity.Identity{}, ErrUnauthenticated
+		// Keep only the category for the caller (withhold). The
+		// verifier is the vendor's and its message may quote the token
+		// it refused: the log gets the message without it, at debug
+		// level, as a flood of bad tokens is no operator's incident.
+		cause := errors.New(redact.WithoutToken(err, req.JobToken.Reveal()))
+		return identity.Identity{}, &withheldError{sentinel: ErrUnauthenticated, what: "job token rejected", cause: cause, level: slog.LevelDebug}
 	}
 	if id.IsZero() {
 		return identity.Identity{}, fmt.Errorf("%w: the token verifier returned no identity", ErrUnauthenticated)
@@ -538,7 +543,7 @@ func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request,
 	in := policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: arts}
 	pd, err := g.eval.Evaluate(ctx, in)
 	if err != nil {
-		return fmt.Errorf("%w: policy: %w", ErrUndecided, err)
+		return withhold(errPolicyFailed, "policy evaluation failed; the request is undecided", err)
 	}
 	d.Violations, d.PolicyRevision, d.PolicyAllowed = pd.Violations, pd.Revision, pd.PolicyAllowed
 
@@ -603,8 +608,7 @@ func (g *Gate) verifyImage(ctx context.Context, ref name.Reference, d *Decision)
 	if errors.Is(err, image.ErrUnaudited) {
 		// The image verifier's sink error, like the gate's, is logged
 		// and never returned (see Gate.audit).
-		g.cfg.log.ErrorContext(ctx, "image verification not audited; the request is undecided", "image", ref.String(), "err", err)
-		return policy.Artifact{}, nil, nil, nil, ErrUnaudited
+		return policy.Artifact{}, nil, nil, nil, withhold(ErrUnaudited, "image verification not audited; the request is undecided", fmt.Errorf("%s: %w", ref, err))
 	}
 	if err != nil {
 		return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)

@@ -61,29 +61,29 @@ func (g *Gate) recordAdmission(ctx context.Context, id identity.Identity, ref na
 		return nil
 	}
 	a, err := Admission(art, verified)
-	if err == nil {
-		a.DecisionID, a.Job, a.PolicyRevision, a.Time = decisionID, id.ID(), revision, g.cfg.now().UTC()
-		if ref != nil {
-			a.Image = ref.Name()
-		}
-		// The document decideFor evaluated (after markLeases: one
-		// artifact, or one per platform manifest). policy.Input holds no
-		// secret values.
-		if err == nil {
-			a.PolicyInput, err = json.Marshal(in)
-		}
-		if len(a.PolicyInput) > inventory.MaxPolicyInput {
-			g.cfg.log.WarnContext(ctx, "policy input too large to keep in the inventory; a policy revision cannot re-evaluate this admission",
-				"digest", art.Digest, "bytes", len(a.PolicyInput), "max", inventory.MaxPolicyInput)
-			a.PolicyInput = nil
-		}
-		if err == nil {
-			err = g.cfg.inventory.Record(ctx, a)
-		}
-	}
 	if err != nil {
+		// The artifact's own SBOM does not read: its pusher's mistake,
+		// described (inventory quotes and bounds what it cites).
 		g.cfg.log.ErrorContext(ctx, "allowed admission could not be indexed; denying", "digest", art.Digest, "err", err)
 		return fmt.Errorf("%w: %w", ErrNotIndexed, err)
+	}
+	a.DecisionID, a.Job, a.PolicyRevision, a.Time = decisionID, id.ID(), revision, g.cfg.now().UTC()
+	if ref != nil {
+		a.Image = ref.Name()
+	}
+	// The document decideFor evaluated (after markLeases: one artifact,
+	// or one per platform manifest). policy.Input holds no secret values.
+	if a.PolicyInput, err = json.Marshal(in); err == nil && len(a.PolicyInput) > inventory.MaxPolicyInput {
+		g.cfg.log.WarnContext(ctx, "policy input too large to keep in the inventory; a policy revision cannot re-evaluate this admission",
+			"digest", art.Digest, "bytes", len(a.PolicyInput), "max", inventory.MaxPolicyInput)
+		a.PolicyInput = nil
+	}
+	if err == nil {
+		err = g.cfg.inventory.Record(ctx, a)
+	}
+	if err != nil {
+		// The store's error may carry its DSN with a password: withheld.
+		return withhold(ErrNotIndexed, "allowed admission could not be indexed; denying", fmt.Errorf("%s: %w", art.Digest, err))
 	}
 	return nil
 }

@@ -132,12 +132,13 @@ func (g *Gate) issueSVR(ctx context.Context, art policy.Artifact, arts []policy.
 		return nil
 	}
 	if !pd.Allowed {
-		g.cfg.log.ErrorContext(ctx, "denied image's verification result not issued", "digest", art.Digest, "err", err)
+		g.cfg.log.ErrorContext(ctx, "denied image's verification result not issued", "event", ev.ID, "digest", art.Digest, "err", err)
 		ev.Attributes["svr_error"] = "not issued"
 		return nil
 	}
-	g.cfg.log.ErrorContext(ctx, "allowed image's verification result not issued; denying", "digest", art.Digest, "err", err)
-	return fmt.Errorf("%w: %w", ErrSVRNotIssued, err)
+	// The signer's and the registry's errors may name a KMS key URI or a
+	// registry address with credentials: withheld.
+	return withhold(ErrSVRNotIssued, "allowed image's verification result not issued; denying", fmt.Errorf("%s: %w", art.Digest, err))
 }
 
 // signSVR makes, signs and attaches the result of decision pd about art,

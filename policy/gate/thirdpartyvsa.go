@@ -278,6 +278,10 @@ func WithThirdPartyVSAs(t *ThirdPartyVSAs) Option {
 	}
 }
 
+// errThirdPartyUnchecked: the third-party summaries could not be checked
+// (the decision's context ended); the cause is withheld (see withhold).
+var errThirdPartyUnchecked = fmt.Errorf("%w: third-party VSAs not checked", ErrUndecided)
+
 // thirdPartyTally counts a request's third-party summaries for its audit
 // event.
 type thirdPartyTally struct{ verified, rejected int }
@@ -302,7 +306,7 @@ func (g *Gate) addThirdPartyVSAs(ctx context.Context, req Request, art *policy.A
 	}
 	atts, report, err := tp.check(ctx, g.cfg.now(), *art, envs, g.cfg.revocations.Keys)
 	if err != nil {
-		return thirdPartyTally{}, fmt.Errorf("%w: third-party VSAs: %w", ErrUndecided, err)
+		return thirdPartyTally{}, withhold(errThirdPartyUnchecked, "third-party VSAs not checked; the request is undecided", err)
 	}
 	art.Attestations = slices.Concat(art.Attestations, atts)
 	for i := range arts {

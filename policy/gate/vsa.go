@@ -397,7 +397,7 @@ func (g *Gate) decideByVSA(ctx context.Context, id identity.Identity, req Reques
 	}
 	pd, err := g.eval.Evaluate(ctx, policy.Input{Action: policy.ActionDeploy, Job: policy.JobFromIdentity(id), Artifacts: arts})
 	if err != nil {
-		return nil, true, fmt.Errorf("%w: policy: %w", ErrUndecided, err)
+		return nil, true, withhold(errPolicyFailed, "policy evaluation failed; the request is undecided", err)
 	}
 	if !pd.Allowed || !pd.PolicyAllowed || len(pd.Violations) > 0 {
 		// What the summary carries does not satisfy this gate's policy
@@ -881,11 +881,11 @@ func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *imageBa
 	}
 	img, err := name.NewDigest(art.Name+"@"+art.Digest, name.StrictValidation)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
+		return withhold(ErrVSANotIssued, "allowed image's verification summary not issued; denying", err)
 	}
 	h, err := v1.NewHash(art.Digest)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
+		return withhold(ErrVSANotIssued, "allowed image's verification summary not issued; denying", err)
 	}
 	repo := img.Context()
 	s := vsa.Summary{
@@ -902,8 +902,9 @@ func (g *Gate) issueVSA(ctx context.Context, art policy.Artifact, basis *imageBa
 	}
 	bundle, err := attestManifests(ctx, iss.Signer, iss.Attacher, repo, basis.targets, vsa.Predicate(s))
 	if err != nil {
-		g.cfg.log.ErrorContext(ctx, "allowed image's verification summary not issued; denying", "digest", art.Digest, "err", err)
-		return fmt.Errorf("%w: %w", ErrVSANotIssued, err)
+		// The signer's and the registry's errors may name a KMS key URI
+		// or a registry address with credentials: withheld.
+		return withhold(ErrVSANotIssued, "allowed image's verification summary not issued; denying", fmt.Errorf("%s: %w", art.Digest, err))
 	}
 	d.IssuedVSA = &VSAInfo{Verifier: iss.VerifierID, Bundle: bundle, TimeVerified: s.TimeVerified, PolicyRevision: revision}
 	ev.Attributes["vsa_issued"] = bundle

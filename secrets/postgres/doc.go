@@ -38,4 +38,12 @@
 // UNTIL is computed by the server, the lease's TTL past its own clock
 // (now()), at creation and at every renewal: a runner whose clock runs
 // ahead of the database's cannot make a role outlive its lease.
+//
+// The admin pool's user needs CREATEROLE, not superuser. To end a revoked
+// role's sessions, Revoke first makes the admin a member of the role (in the
+// transaction that drops it): pg_terminate_backend needs the privileges of
+// the session's role, which a role's creator does not otherwise have. The
+// admin must therefore inherit its memberships (INHERIT, the default) or be
+// a member of pg_signal_backend; otherwise Revoke fails, and says so,
+// rather than leave the job's open connections working unnoticed.
 package postgres

@@ -223,10 +223,17 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	// ROLE fails. In one transaction with the drop, that failure rolled
 	// NOLOGIN back: the job's password kept working until VALID UNTIL, and
 	// the sessions just terminated could log in again. Then, in the second
-	// (implicit) transaction: sessions terminated (waiting up to 5 s for
-	// each), privileges and objects dropped, role dropped. The role name is
-	// a checked ztci_<hex> name, safe as a literal.
+	// (implicit) transaction: the admin made a member of the role, sessions
+	// terminated (waiting up to 5 s for each), privileges and objects
+	// dropped, role dropped. The membership is what lets an admin with only
+	// CREATEROLE end the sessions: pg_terminate_backend needs the
+	// privileges of the session's role (or pg_signal_backend), which the
+	// role's creator does not have, and without it the revocation failed
+	// and the job's open connection kept every grant. DROP ROLE removes the
+	// membership with the role. The role name is a checked ztci_<hex>
+	// name, safe as a literal.
 	revoke := "BEGIN; ALTER ROLE " + q + " NOLOGIN; COMMIT;\n" +
+		"GRANT " + q + " TO CURRENT_USER;\n" +
 		"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '" + leaseID + "';\n" +
 		"DROP OWNED BY " + q + ";\n" +
 		"DROP ROLE " + q

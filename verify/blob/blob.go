@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
@@ -80,7 +81,7 @@ func Digest(s string) (Artifact, error) {
 		copy(a.sha512[:], d)
 		return a, nil
 	}
-	return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex>, sha384:<96 lowercase hex> or sha512:<128 lowercase hex>", s)}
+	return Artifact{}, &ParseError{Input: "artifact digest", Reason: fmt.Sprintf("%q is not sha256:<64 lowercase hex>, sha384:<96 lowercase hex> or sha512:<128 lowercase hex>", clip.String(s, maxQuote))}
 }
 
 // String is "sha256:<hex>" when a's SHA-256 is known, otherwise
@@ -203,7 +204,7 @@ func (d *Detached) Bundle(a Artifact) ([]byte, error) {
 		}
 		tle, err := cosignfmt.NewEntry(e.Body, e.IntegratedTime, e.LogIndex, e.LogID, e.SET)
 		if err != nil {
-			return nil, &ParseError{Input: "log entry", Reason: err.Error()}
+			return nil, &ParseError{Input: "log entry", Reason: reason(err)}
 		}
 		if p := e.Proof; p != nil {
 			tle.InclusionProof = &protorekor.InclusionProof{
@@ -270,15 +271,15 @@ func (d *Detached) checkEntry(a Artifact) (string, error) {
 	var hr hashedRekord
 	if err := cosignfmt.StrictDecode(d.Entry.Body, &hr, hashedRekordNames); err != nil {
 		if kind, version, kerr := cosignfmt.KindVersion(d.Entry.Body); kerr == nil {
-			return "", &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: kind + " " + version}
+			return "", &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: entryText(kind) + " " + entryText(version)}
 		}
-		return "", &ParseError{Input: "log entry", Reason: "body: " + err.Error()}
+		return "", &ParseError{Input: "log entry", Reason: "body: " + reason(err)}
 	}
 	if hr.Kind != "hashedrekord" || hr.APIVersion != "0.0.1" {
-		return "", &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: hr.Kind + " " + hr.APIVersion}
+		return "", &EntryMismatchError{Field: "kind", Want: "hashedrekord 0.0.1", Got: entryText(hr.Kind) + " " + entryText(hr.APIVersion)}
 	}
 	alg := hr.Spec.Data.Hash.Algorithm
-	got := alg + ":" + hr.Spec.Data.Hash.Value
+	got := entryText(alg) + ":" + entryText(hr.Spec.Data.Hash.Value)
 	dig, ok := a.digest(alg)
 	if !ok {
 		return "", &EntryMismatchError{Field: "data.hash", Want: a.String(), Got: got}
@@ -295,9 +296,9 @@ func (d *Detached) checkEntry(a Artifact) (string, error) {
 	case blk == nil || len(bytes.TrimSpace(rest)) > 0:
 		return "", &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "not one PEM block"}
 	case d.Certificate == nil && blk.Type != "PUBLIC KEY":
-		return "", &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "PEM " + blk.Type}
+		return "", &EntryMismatchError{Field: "signature.publicKey", Want: want(d), Got: "PEM " + entryText(blk.Type)}
 	case d.Certificate != nil && (blk.Type != "CERTIFICATE" || !bytes.Equal(blk.Bytes, d.Certificate)):
-		got := "PEM " + blk.Type
+		got := "PEM " + entryText(blk.Type)
 		if blk.Type == "CERTIFICATE" {
 			got = "certificate " + fingerprint(blk.Bytes)
 		}

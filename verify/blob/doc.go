@@ -71,7 +71,10 @@
 //     ErrEntryMismatch (*EntryMismatchError; another artifact also matches
 //     verify.ErrArtifactMismatch), ErrInvalidInput, or the verify
 //     sentinels (verify.ErrTlog for an edited SET, verify.ErrIdentityMismatch
-//     for another signer, …).
+//     for another signer, …). An error repeats what the files or the
+//     unverified log entry wrote only as a short token (a kind, a hex
+//     digest) or quoted and clipped; anything else (terminal escapes, line
+//     breaks, megabytes) by its length alone: errors reach logs.
 //   - Parsers are strict and bounded (MaxSignatureSize, MaxCertificateSize,
 //     MaxBundleSize): canonical base64 only (no line breaks inside), exactly
 //     one certificate, JSON without repeated, case-variant or unknown

@@ -2,7 +2,10 @@ package blob
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -41,7 +44,8 @@ func (e *ParseError) Unwrap() error { return ErrMalformed }
 // hashedrekord 0.0.1 entry), "data.hash" (another artifact: the error also
 // matches verify.ErrArtifactMismatch), "signature.content" (another
 // signature) or "signature.publicKey" (another certificate or key). Want is
-// what the detached signature holds, Got what the entry logs.
+// what the detached signature holds, Got what the entry logs (a value that
+// is not a short token only by its length).
 type EntryMismatchError struct {
 	Field string
 	Want  string
@@ -59,4 +63,40 @@ func (e *EntryMismatchError) Unwrap() []error {
 		return []error{ErrEntryMismatch, verify.ErrArtifactMismatch}
 	}
 	return []error{ErrEntryMismatch}
+}
+
+// maxQuote bounds the input's text an error repeats, quoted; maxReason
+// the text of a parser's refusal: the files and the log entry are the
+// submitter's until verified, as long as they like, and errors reach logs
+// and audit events.
+const (
+	maxQuote  = 128
+	maxReason = 200
+)
+
+// entryText is a value a log entry's body or a PEM block states (a kind,
+// an apiVersion, a hash algorithm or value, a block type) as an error may
+// repeat it: as written when it is a short token of letters, digits and
+// ".", "-", "_", "+", ":" or " " (what a genuine one is), else only its
+// length. Anything else could be terminal escapes, forged log lines or
+// megabytes.
+func entryText(s string) string {
+	if len(s) > 0 && len(s) <= maxQuote && !strings.ContainsFunc(s, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".-_+: ", r))
+	}) {
+		return s
+	}
+	return fmt.Sprintf("(another value of %d bytes)", len(s))
+}
+
+// reason is a parser's refusal as a *ParseError says it: cosignfmt's and
+// encoding/json's messages quote the input (an unknown member's name, a
+// PEM block's type), escaped but as long as it was; clipped here, and
+// quoted again when not printable ASCII.
+func reason(err error) string {
+	msg := err.Error()
+	if len(msg) <= maxReason && !strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return msg
+	}
+	return strconv.Quote(clip.String(msg, maxReason))
 }

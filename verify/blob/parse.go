@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify/internal/cosignfmt"
 )
 
@@ -50,7 +51,7 @@ func ParseCertificate(b []byte) ([]byte, error) {
 	}
 	certs, err := cosignfmt.ParseCertificates(pemBytes, 1)
 	if err != nil {
-		return nil, &ParseError{Input: "certificate", Reason: err.Error()}
+		return nil, &ParseError{Input: "certificate", Reason: reason(err)}
 	}
 	return certs[0], nil
 }
@@ -83,9 +84,9 @@ func ParseCosignBundle(b []byte) (*Detached, error) {
 			MediaType string `json:"mediaType"`
 		}
 		if json.Unmarshal(b, &probe) == nil && probe.MediaType != "" {
-			return nil, bad("a Sigstore bundle (mediaType " + strconv.Quote(probe.MediaType) + "), not cosign's legacy bundle: verify it with Verifier.VerifyBundle")
+			return nil, bad("a Sigstore bundle (mediaType " + strconv.Quote(clip.String(probe.MediaType, maxQuote)) + "), not cosign's legacy bundle: verify it with Verifier.VerifyBundle")
 		}
-		return nil, bad(err.Error())
+		return nil, bad(reason(err))
 	}
 	if cb.Base64Signature == nil {
 		return nil, bad("no base64Signature")
@@ -107,7 +108,7 @@ func ParseCosignBundle(b []byte) (*Detached, error) {
 	if cb.RekorBundle != nil {
 		tle, err := cb.RekorBundle.Entry()
 		if err != nil {
-			return nil, bad("rekorBundle: " + err.Error())
+			return nil, bad("rekorBundle: " + reason(err))
 		}
 		d.Entry = &LogEntry{
 			Body:           tle.CanonicalizedBody,
