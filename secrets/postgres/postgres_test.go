@@ -248,6 +248,10 @@ func TestPostgres(t *testing.T) {
 			var l *secrets.Lease
 			var password string
 			err := tt.end(t, b, func(got *secrets.Lease) {
+				if got == nil {
+					t.Error("no lease")
+					return
+				}
 				l = got
 				v, _ := got.Value()
 				password = v.Reveal()
