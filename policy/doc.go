@@ -56,15 +56,20 @@
 //   - A compromised identity ([WithCompromiseChecker]) is denied in every
 //     mode, before any policy runs (rule [RuleCompromised]).
 //   - Loading is bounded ([MaxPolicyFileBytes], [MaxBundleBytes],
-//     [MaxInputBytes]). A bundle tarball that holds a file path twice,
-//     a path with a ".." element, a data file OPA would place elsewhere
-//     than its directory says, a data.json or .manifest that repeats a
-//     member, or a .manifest that spells a member of OPA's manifest in
-//     another case ("Revision", "reviſion", at any depth), is refused: OPA
-//     merges two data.json files that tar would extract as one, keeps the
-//     last of two members a reviewer reads the first of, and decodes the
+//     [MaxInputBytes]). A bundle tarball, or a directory ([FS], [Dir]),
+//     that holds a file path twice, a path with a ".." element, an entry
+//     that is neither a regular file nor a directory (a symbolic or hard
+//     link, a device), a data file OPA would place elsewhere than its
+//     directory says, a data.json, data.yaml or .manifest that repeats a
+//     member (in YAML, two keys OPA reads as one member name, 1 and "1";
+//     or a second document), or a .manifest that spells a member of OPA's
+//     manifest in another case ("Revision", "reviſion", at any depth), is
+//     refused: OPA merges two data.json files that tar would extract as
+//     one, skips links that tar, git and a reviewer follow, keeps the last
+//     of two members a reviewer reads the first of, and decodes the
 //     manifest case-insensitively, as the revision every decision names,
-//     where a reviewer reads another member or none. A revision (a
+//     where a reviewer reads another member or none. [Dir] reads no file
+//     from outside its directory. A revision (a
 //     .manifest's, or what a Source returns) longer than
 //     [MaxRevisionBytes], not UTF-8 or holding a character that is not
 //     printable (a line break, a control, a bidirectional override or
@@ -75,7 +80,8 @@
 //     saying the policy in force is too old (policy/ocibundle's
 //     WithMaxAge) makes Evaluate fail with [ErrNoDecision] until a reload
 //     succeeds. OPA's own bundle signatures
-//     (.signatures.json) are not checked here: establish a bundle's
+//     (.signatures.json) are not checked here (a bundle holding one is
+//     refused, as OPA's loader has no key for it): establish a bundle's
 //     provenance before loading it — policy/ocibundle does, verifying the
 //     Sigstore signature on an OCI bundle's manifest before reading it.
 //   - Audit events (action "policy.evaluate") carry the policy revision, a

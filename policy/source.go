@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing/fstest"
 	"unicode"
 	"unicode/utf8"
 
@@ -133,12 +134,20 @@ func (f SourceFunc) Load(ctx context.Context) (*Bundle, error) { return f(ctx) }
 // FS loads a policy laid out like an OPA bundle directory from fsys: *.rego
 // modules, data.json / data.yaml documents placed at their directory's
 // path, and an optional .manifest with a revision. Use it with embed.FS.
+//
+// It reads every file once, with the limits and checks of [ReadBundle]
+// (together at most [MaxBundleBytes]), and refuses an entry that is
+// neither a regular file nor a directory, such as a symbolic link.
 func FS(fsys fs.FS) Source {
 	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
 		}
-		loader, err := bundle.NewFSLoader(fsys)
+		snap, err := snapshotFS(fsys)
+		if err != nil {
+			return nil, err
+		}
+		loader, err := bundle.NewFSLoader(snap)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
 		}
@@ -147,14 +156,92 @@ func FS(fsys fs.FS) Source {
 }
 
 // Dir loads a policy from the directory at path, laid out as for [FS]. It
-// reads the directory afresh on every Load, so it suits hot reload.
+// reads the directory afresh on every Load, so it suits hot reload. No
+// file is read from outside the directory.
 func Dir(path string) Source {
 	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
-		if _, err := os.Stat(path); err != nil {
+		root, err := os.OpenRoot(path)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
 		}
-		return FS(os.DirFS(path)).Load(ctx)
+		defer root.Close()
+		return FS(root.FS()).Load(ctx)
 	})
+}
+
+// fsEntryBytes is what each file or directory of an FS counts towards
+// MaxBundleBytes besides its content, as a tar header does in a tarball:
+// without it a million empty files cost the loader memory and nothing of
+// the limit.
+const fsEntryBytes = 512
+
+// snapshotFS reads fsys into memory once, with the checks checkTarball
+// makes of a tarball: OPA's loader read an FS without any of them, so a
+// directory's data.json could repeat a member, ".gate/data.json" load as
+// data.gate and a .manifest's "Revision" name the revision, and nothing
+// bounded the files together. OPA's loader skips symbolic links, which
+// `opa eval -d`, git and a reviewer follow, so a link is refused rather
+// than skipped; and a file that turned into one, a FIFO or a device
+// after the walk saw it is refused when opened. Reading once also means
+// the checks see what the loader loads.
+func snapshotFS(fsys fs.FS) (fstest.MapFS, error) {
+	snap := fstest.MapFS{}
+	seen := map[string]bool{}
+	var total int64
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if total += fsEntryBytes; total > MaxBundleBytes {
+			return fmt.Errorf("%w: policy files hold more than %d bytes", ErrLoad, MaxBundleBytes)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%w: %q is not a regular file or directory (%v)", ErrLoad, clip.String(name, 256), d.Type())
+		}
+		if err := checkBundlePath(name, seen); err != nil {
+			return err
+		}
+		b, err := readFSFile(fsys, name, MaxBundleBytes-total)
+		if err != nil {
+			return err
+		}
+		if _, err := checkBundleFile(bytes.NewReader(b), name, MaxBundleBytes-total); err != nil {
+			return err
+		}
+		total += int64(len(b))
+		snap[name] = &fstest.MapFile{Data: b, Mode: 0o444}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapLoad(err)
+	}
+	return snap, nil
+}
+
+// readFSFile reads name, a regular file when opened, of at most
+// min(limit, MaxPolicyFileBytes) bytes.
+func readFSFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %q is no longer a regular file", ErrLoad, clip.String(name, 256))
+	}
+	limit = min(limit, MaxPolicyFileBytes)
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: %q is larger than %d bytes, or the policy files together are larger than %d", ErrLoad,
+			clip.String(name, 256), MaxPolicyFileBytes, MaxBundleBytes)
+	}
+	return b, nil
 }
 
 // BundleFile loads an OPA bundle tarball (.tar.gz, as built by `opa build`)
@@ -181,9 +268,12 @@ func BundleFile(path string) Source {
 // ReadBundle reads an OPA bundle tarball (.tar.gz) from r: at most
 // [MaxBundleBytes] of tarball, of inflated tar and of the files it holds
 // together. It refuses a tarball that holds one file
-// path twice, a path with a ".." element, a data file whose directory
+// path twice, a path with a ".." element, an entry that is neither a
+// regular file nor a directory (OPA's loader skips a link, tar extracts
+// it), a data file whose directory
 // OPA's loader would read as another (".x/data.json" is data.x), or a
-// data.json or .manifest that repeats a member or is not UTF-8: each
+// data.json, data.yaml or .manifest that repeats a member or is not
+// UTF-8: each
 // would load a policy other than the one tar, a reviewer or `opa build`
 // sees in it.
 func ReadBundle(r io.Reader) (*Bundle, error) {
@@ -241,8 +331,16 @@ func checkTarball(raw []byte) error {
 		if err != nil {
 			return tarError(err)
 		}
-		if h.Typeflag != tar.TypeReg { // OPA's loader reads regular files only
+		switch h.Typeflag {
+		case tar.TypeReg:
+		case tar.TypeDir, tar.TypeXGlobalHeader: // git archive writes the commit into a global header
 			continue
+		default:
+			// OPA's loader skips every other entry, which tar extracts: a
+			// link "deny.rego" (or a sparse, contiguous or device one)
+			// showed a reviewer a rule the engine never loaded.
+			return fmt.Errorf("%w: bundle entry %q is not a regular file or directory (type %q)", ErrLoad,
+				clip.String(h.Name, 256), h.Typeflag)
 		}
 		if err := checkBundlePath(h.Name, seen); err != nil {
 			return err
@@ -273,10 +371,12 @@ var manifestSchema = sync.OnceValue(func() *strictjson.Schema { return strictjso
 // the real one (the last of the two), and jq or a reviewer reads it as
 // another member or none, so one manifest named two revisions. data.json
 // is decoded into maps, whose keys OPA reads exactly: there, names that
-// differ only in case are two members.
+// differ only in case are two members. A data.yaml is checked by
+// checkYAMLData.
 func checkBundleFile(r io.Reader, name string, limit int64) (int64, error) {
 	name = filepath.ToSlash(name)
-	if path.Base(name) != "data.json" && !strings.HasSuffix(name, ".manifest") {
+	yamlData := bundle.IsYAMLDataFile(name)
+	if path.Base(name) != "data.json" && !strings.HasSuffix(name, ".manifest") && !yamlData {
 		return io.Copy(io.Discard, io.LimitReader(r, limit+1))
 	}
 	b, err := io.ReadAll(io.LimitReader(r, min(limit, MaxPolicyFileBytes)+1))
@@ -287,7 +387,10 @@ func checkBundleFile(r io.Reader, name string, limit int64) (int64, error) {
 		return 0, fmt.Errorf("%w: %q is larger than %d bytes", ErrLoad, clip.String(name, 256), MaxPolicyFileBytes)
 	}
 	check := strictjson.CheckRepeats
-	if strings.HasSuffix(name, ".manifest") {
+	switch {
+	case yamlData:
+		check = checkYAMLData
+	case strings.HasSuffix(name, ".manifest"):
 		check = manifestSchema().CheckRepeats
 	}
 	if err := check(b); err != nil {
