@@ -34,7 +34,7 @@ func benchProxy(b *testing.B, dstPort uint16) string {
 	b.Helper()
 	discard := audit.SinkFunc(func(context.Context, audit.Event) error { return nil })
 	_, addr := startProxy(b, testRules(b, dstPort), discard, egress.WithResolver(hosts{"bench.allowed.test": loopback}),
-		internalLoopback(), egress.WithLimits(egress.Limits{MaxConnsPerJob: 1 << 16}))
+		internalLoopback(), egress.WithLimits(egress.Limits{MaxConnsPerJob: 1 << 16, MaxConns: 1 << 16}))
 	return addr
 }
 

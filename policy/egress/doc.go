@@ -18,7 +18,8 @@
 //     must not have expired (a token's exp, an SVID's NotAfter) and the
 //     identity must match the jobs the proxy serves; otherwise 407;
 //  2. refuse a job whose identity is marked compromised
-//     ([WithCompromiseChecker]) and a job over its connection limit;
+//     ([WithCompromiseChecker]), a job over its connection limit, and any
+//     job while the proxy holds its limit of connections of all jobs;
 //  3. decide the destination (host, port) for that identity with a
 //     [Decider] — the built-in [AllowList] (rules per repository, workflow
 //     and ref globs and run trigger, optionally bound to issuers and
@@ -181,6 +182,23 @@
 //     "h2" (HTTP/2 would carry hundreds of requests on one connection,
 //     past the pending limits); a server of the caller's own must do the
 //     same.
+//   - One job, or several of one attacker (a build matrix), cannot take
+//     what a shared proxy's other jobs need. Open connections are bounded
+//     per job (Limits.MaxConnsPerJob, default 64, refused with 429,
+//     [RuleTooManyConnections]) and in all (Limits.MaxConns, default
+//     4096, refused with 503, [RuleTooManyProxyConnections]; each holds a
+//     connection upstream, so this bounds the proxy's file descriptors);
+//     both refusals are audited as denies. The decision cache is bounded
+//     per job (Limits.DecisionsPerJob) and in all
+//     (Limits.DecisionCacheSize); when full it drops the oldest decision
+//     of the job holding the most, so a job holding fewer keeps its
+//     decisions (a dropped one would be decided again and reported to
+//     [WithFirstSeen] as new). [New] refuses ([ErrConfig]) limits whose
+//     per-job or per-client bound exceeds the proxy-wide one, which would
+//     cancel this: MaxConns below MaxConnsPerJob, DecisionCacheSize below
+//     DecisionsPerJob, MaxPendingConnsPerClient not below
+//     MaxPendingConns. A proxy serving one job sets the first two pairs
+//     alike, and MaxPendingConns above MaxPendingConnsPerClient.
 //   - Plain http:// requests get a fresh upstream connection each, with
 //     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
 //     HTTP are not relayed.

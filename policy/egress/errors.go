@@ -36,6 +36,9 @@ const (
 	// RuleTooManyConnections: the job already has Limits.MaxConnsPerJob
 	// connections open.
 	RuleTooManyConnections = "egress.too_many_connections"
+	// RuleTooManyProxyConnections: the proxy already has Limits.MaxConns
+	// connections open, of all jobs.
+	RuleTooManyProxyConnections = "egress.too_many_proxy_connections"
 	// RuleTooManyPending: a connection to the proxy was closed as it was
 	// accepted, because Limits.MaxPendingConns or MaxPendingConnsPerClient
 	// connections carried no admitted request. Only counted, in the

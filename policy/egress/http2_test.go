@@ -40,7 +40,7 @@ func TestHTTP2IsNotServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	startProxyVerifying(t, ln, blocking, testRules(t, 443), &recorder{},
-		egress.WithLimits(egress.Limits{MaxPendingConns: 1, MaxPendingConnsPerClient: 1}))
+		egress.WithLimits(egress.Limits{MaxPendingConns: 2, MaxPendingConnsPerClient: 1}))
 
 	var h2 http.Protocols
 	h2.SetHTTP2(true)

@@ -21,6 +21,13 @@ type Limits struct {
 	// requests) one job identity may have open at once (default 64); more
 	// are refused with 429 and [RuleTooManyConnections].
 	MaxConnsPerJob int
+	// MaxConns is the most such connections of all jobs open at once
+	// (default 4096), each with its upstream connection: it bounds the
+	// proxy's file descriptors, which the per-job bound alone does not
+	// when many jobs (a build matrix) share the proxy. More are refused
+	// with 503 and [RuleTooManyProxyConnections]. It must be at least
+	// MaxConnsPerJob.
+	MaxConns int
 	// MaxHeaderBytes bounds a request's header block (default 32 KiB; a
 	// job token is a few KiB).
 	MaxHeaderBytes int
@@ -41,10 +48,12 @@ type Limits struct {
 	// is not a *net.TCPConn) (default 64 KiB). TCP to TCP needs none.
 	BufferSize int
 	// DecisionCacheSize bounds the cached (job, destination) decisions of
-	// all jobs (default 10000); when full, the oldest is dropped. On a
-	// proxy shared by several jobs keep it well above DecisionsPerJob:
-	// one job may hold that many, so a size at or below it (say 500 with
-	// the default DecisionsPerJob) lets one job push every other's out.
+	// all jobs (default 10000); when full, the oldest decision of the job
+	// holding the most is dropped, so that no job, and no group of jobs
+	// (a build matrix of one attacker), pushes out the decisions of a job
+	// holding fewer than it. It must be at least DecisionsPerJob (a proxy
+	// serving one job sets both alike); on a shared proxy keep it well
+	// above, so that each job's usual destinations fit.
 	DecisionCacheSize int
 	// DecisionsPerJob bounds one job's cached decisions (default 1000);
 	// a job at the bound replaces its own oldest, so a job asking for
@@ -68,7 +77,9 @@ type Limits struct {
 	MaxPendingConns int
 	// MaxPendingConnsPerClient is the same bound per client network: one
 	// IPv4 address, or one IPv6 /64 (default 64), so that one job cannot
-	// take every pending slot of a proxy shared by several.
+	// take every pending slot of a proxy shared by several. It must be
+	// below MaxPendingConns, even on a proxy serving one job (whose
+	// connections come from one client: set MaxPendingConns above it).
 	MaxPendingConnsPerClient int
 
 	// RefusalBurst is how many refusals of one source are audited one by
@@ -95,6 +106,7 @@ type Limits struct {
 // Defaults for [Limits].
 const (
 	DefaultMaxConnsPerJob    = 64
+	DefaultMaxConns          = 4096
 	DefaultMaxHeaderBytes    = 32 << 10
 	DefaultHeaderTimeout     = 10 * time.Second
 	DefaultConnectTimeout    = 10 * time.Second
@@ -149,7 +161,7 @@ func defaults() config {
 		resolver:       net.DefaultResolver,
 		interfaceAddrs: net.InterfaceAddrs,
 		limits: Limits{
-			MaxConnsPerJob: DefaultMaxConnsPerJob, MaxHeaderBytes: DefaultMaxHeaderBytes,
+			MaxConnsPerJob: DefaultMaxConnsPerJob, MaxConns: DefaultMaxConns, MaxHeaderBytes: DefaultMaxHeaderBytes,
 			HeaderTimeout: DefaultHeaderTimeout, ConnectTimeout: DefaultConnectTimeout, IdleTimeout: DefaultIdleTimeout,
 			BufferSize: DefaultBufferSize, DecisionCacheSize: DefaultDecisionCacheSize, DecisionsPerJob: DefaultDecisionsPerJob, DecisionTTL: DefaultDecisionTTL,
 			CompromiseRecheck: DefaultCompromiseRecheck,
@@ -302,14 +314,17 @@ func WithClientSVIDs(bundles x509bundle.Source) Option {
 }
 
 // WithLimits overrides the default [Limits]; zero fields keep their
-// default, negative ones are refused.
+// default, negative ones are refused, and so, by [New], are limits that
+// would let one job or client take what the others need (see
+// [Limits.MaxConns], [Limits.DecisionCacheSize],
+// [Limits.MaxPendingConnsPerClient]).
 func WithLimits(l Limits) Option {
 	return func(c *config) error {
 		ints := []struct {
 			v   int
 			dst *int
 		}{
-			{l.MaxConnsPerJob, &c.limits.MaxConnsPerJob}, {l.MaxHeaderBytes, &c.limits.MaxHeaderBytes},
+			{l.MaxConnsPerJob, &c.limits.MaxConnsPerJob}, {l.MaxConns, &c.limits.MaxConns}, {l.MaxHeaderBytes, &c.limits.MaxHeaderBytes},
 			{l.BufferSize, &c.limits.BufferSize}, {l.DecisionCacheSize, &c.limits.DecisionCacheSize}, {l.DecisionsPerJob, &c.limits.DecisionsPerJob},
 			{l.MaxPendingConns, &c.limits.MaxPendingConns}, {l.MaxPendingConnsPerClient, &c.limits.MaxPendingConnsPerClient},
 			{l.RefusalBurst, &c.limits.RefusalBurst}, {l.MaxRefusalSources, &c.limits.MaxRefusalSources},
@@ -341,4 +356,19 @@ func WithLimits(l Limits) Option {
 		}
 		return nil
 	}
+}
+
+// check refuses limits under which one job's or client's bound exceeds the
+// proxy's whole: that job could then evict, or starve, every other. It
+// runs on the limits in effect, after every option.
+func (l Limits) check() error {
+	switch {
+	case l.MaxConns < l.MaxConnsPerJob:
+		return fmt.Errorf("%w: MaxConns %d is below MaxConnsPerJob %d", ErrConfig, l.MaxConns, l.MaxConnsPerJob)
+	case l.DecisionCacheSize < l.DecisionsPerJob:
+		return fmt.Errorf("%w: DecisionCacheSize %d is below DecisionsPerJob %d", ErrConfig, l.DecisionCacheSize, l.DecisionsPerJob)
+	case l.MaxPendingConnsPerClient >= l.MaxPendingConns:
+		return fmt.Errorf("%w: MaxPendingConnsPerClient %d is not below MaxPendingConns %d", ErrConfig, l.MaxPendingConnsPerClient, l.MaxPendingConns)
+	}
+	return nil
 }

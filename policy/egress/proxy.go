@@ -150,6 +150,9 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 			return nil, err
 		}
 	}
+	if err := cfg.limits.check(); err != nil {
+		return nil, err
+	}
 	p := &Proxy{
 		tokens: tokens, jobs: jobs, decide: decide, sink: sink, cfg: cfg, dial: cfg.dial,
 		open: map[*conn]struct{}{}, perJob: map[identity.Identity]int{}, servers: map[*http.Server]struct{}{},
@@ -343,25 +346,36 @@ func (c *conn) cutReason() string {
 	return c.why
 }
 
-// register counts a new connection of job against its limit, and cuts it
-// when the credential that authorised it expires (exp). The proxy's clock
-// says how long that is; a real timer waits for it, as the connection's
-// bytes move in real time.
-func (p *Proxy) register(job identity.Identity, exp time.Time) (*conn, int) {
+// register counts a new connection of job against its limit and the
+// proxy's, and cuts it when the credential that authorised it expires
+// (exp). The proxy's clock says how long that is; a real timer waits for
+// it, as the connection's bytes move in real time. A connection over a
+// limit is not registered: register returns the refusal instead.
+func (p *Proxy) register(job identity.Identity, exp time.Time) (*conn, refusal) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
 	case p.closed:
-		return nil, http.StatusServiceUnavailable
+		return nil, refusal{http.StatusServiceUnavailable, "", "the proxy is closed"}
 	case p.perJob[job] >= p.cfg.limits.MaxConnsPerJob:
-		return nil, http.StatusTooManyRequests
+		return nil, refusal{http.StatusTooManyRequests, RuleTooManyConnections,
+			fmt.Sprintf("the job has %d connections open", p.cfg.limits.MaxConnsPerJob)}
+	case len(p.open) >= p.cfg.limits.MaxConns:
+		return nil, refusal{http.StatusServiceUnavailable, RuleTooManyProxyConnections,
+			fmt.Sprintf("the proxy has %d connections open, its limit (Limits.MaxConns)", p.cfg.limits.MaxConns)}
 	}
 	c := &conn{job: job, id: randid.New()}
 	c.expiry = time.AfterFunc(exp.Sub(p.cfg.now()), func() { c.cut(EndExpired) })
 	p.open[c] = struct{}{}
 	p.perJob[job]++
 	p.wg.Add(1)
-	return c, 0
+	return c, refusal{}
+}
+
+// refusal is why a request is refused: its status, rule and reason.
+type refusal struct {
+	status    int
+	rule, why string
 }
 
 func (p *Proxy) unregister(c *conn) {
@@ -460,13 +474,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
 		return
 	}
-	c, status := p.register(job, exp)
+	c, no := p.register(job, exp)
 	if c == nil {
-		rule, why := RuleTooManyConnections, fmt.Sprintf("the job has %d connections open", p.cfg.limits.MaxConnsPerJob)
-		if status == http.StatusServiceUnavailable {
-			rule, why = "", "the proxy is closed"
-		}
-		p.deny(ctx, w, r, status, rq, true, rule, why)
+		p.deny(ctx, w, r, no.status, rq, true, no.rule, no.why)
 		return
 	}
 	// From here the job's connection limit bounds the connection, not the
