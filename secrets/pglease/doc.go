@@ -16,7 +16,12 @@
 // backend name, secret name, job id, identity, owner, expiry, and the
 // current claim: claimer, random claim token, claim_until);
 // ztci_leases_owners holds each owner's alive_until. New creates both (IF
-// NOT EXISTS, under an advisory lock).
+// NOT EXISTS, under an advisory lock). Tables created beforehand must have
+// that shape: New refuses with [ErrConfig] an UNLOGGED or temporary table
+// (a crash would forget leases), a column of another type (times must be
+// timestamptz: a timestamp without a zone is read in each session's zone,
+// so a reaper in a zone ahead of a broker's would see a live heartbeat as
+// lapsed), and a table without a unique index on lease_id (owner) alone.
 //
 // # How a claim works
 //

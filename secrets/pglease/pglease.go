@@ -101,7 +101,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, er
 		// same as a lapsed one, so removing them changes nothing.
 		forget: `DELETE FROM ` + owners + ` WHERE alive_until < now() - interval '1 day'`,
 	}
-	if err := r.createTables(ctx); err != nil {
+	if err := r.createTables(ctx); errors.Is(err, ErrConfig) {
+		return nil, err
+	} else if err != nil {
 		return nil, r.unavailable("create tables", err)
 	}
 	return r, nil
@@ -125,8 +127,66 @@ func (r *Registry) createTables(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		if err := checkTable(ctx, tx, r.owners, "owner", ownerColumns); err != nil {
+			return err
+		}
+		return checkTable(ctx, tx, r.leases, "lease_id", leaseColumns)
 	})
+}
+
+// The column types New creates. Times must carry a time zone: a timestamp
+// without one is written in the writing session's zone and read in the
+// reading one's, so a reaper whose sessions run in a zone ahead of a
+// broker's reads that broker's fresh heartbeat as lapsed (and a claim as
+// expired).
+var (
+	ownerColumns = map[string]string{"owner": "text", "alive_until": "timestamp with time zone"}
+	leaseColumns = map[string]string{
+		"lease_id": "text", "backend": "text", "name": "text", "job_id": "text", "identity": "text", "owner": "text",
+		"expires_at": "timestamp with time zone", "registered_at": "timestamp with time zone",
+		"claimed_by": "text", "claim_token": "text", "claim_until": "timestamp with time zone",
+	}
+)
+
+// checkTable refuses ([ErrConfig]) a table created ahead (by an
+// administrator or a migration tool) that cannot keep leases: an UNLOGGED
+// or temporary table loses its rows in a crash (the dead runners' leases
+// are never revoked); a column of another type changes what is compared;
+// and without a unique index on key alone, covering every row and checked
+// at once, one lease id is registered twice and a claim on a dead owner's
+// row also takes a live owner's row of that id.
+func checkTable(ctx context.Context, tx pgx.Tx, table, key string, want map[string]string) error {
+	var persistence string
+	var keyed bool
+	if err := tx.QueryRow(ctx, `SELECT c.relpersistence::text, EXISTS (
+			SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate AND i.indisvalid
+			  AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2)
+		FROM pg_class c WHERE c.oid = to_regclass($1)`, table, key).Scan(&persistence, &keyed); err != nil {
+		return err
+	}
+	if persistence != "p" {
+		return fmt.Errorf("%w: table %s is not a permanent, logged table (relpersistence %q): a crash would forget leases", ErrConfig, table, persistence)
+	}
+	if !keyed {
+		return fmt.Errorf("%w: table %s has no unique index on %s alone", ErrConfig, table, key)
+	}
+	rows, err := tx.Query(ctx, `SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
+		WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, table)
+	if err != nil {
+		return err
+	}
+	got := map[string]string{}
+	var col, typ string
+	if _, err := pgx.ForEachRow(rows, []any{&col, &typ}, func() error { got[col] = typ; return nil }); err != nil {
+		return err
+	}
+	for col, typ := range want {
+		if got[col] != typ {
+			return fmt.Errorf("%w: table %s: column %s is %q, want %s", ErrConfig, table, col, got[col], typ)
+		}
+	}
+	return nil
 }
 
 func (r *Registry) unavailable(op string, err error) error {

@@ -40,7 +40,8 @@
 //     committed claims. [New] refuses ([ErrConfig]) a table created ahead
 //     that is UNLOGGED or temporary, or whose key is not bytea or whose
 //     until is not timestamptz (a timestamp without time zone holds each
-//     replica's wall clock, which replicas in other zones misread).
+//     replica's wall clock, which replicas in other zones misread), or
+//     that has no unique index on key alone (non-partial, not deferrable).
 //   - Expiry is decided with the replicas' clocks ([WithClock]). A row is
 //     purged only [WithClockSkew] (default 5s) after its expiry, so a
 //     replica whose clock runs behind the purging one's still finds it

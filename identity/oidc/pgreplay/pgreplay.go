@@ -24,7 +24,8 @@ var (
 	// [WithMaxTTL] allows; it is refused.
 	ErrLifetime = errors.New("pgreplay: token lifetime exceeds the replay table's maximum TTL")
 	// ErrConfig: an invalid option, or an existing table that cannot keep
-	// claims (unlogged or temporary, or key or until of another type).
+	// claims (unlogged or temporary, key or until of another type, or no
+	// unique index on key).
 	ErrConfig = errors.New("pgreplay: invalid configuration")
 )
 
@@ -123,19 +124,27 @@ func (c *Cache) createTable(ctx context.Context) error {
 // temporary table loses its rows in a crash or with the session, and an
 // until column without a time zone stores each replica's wall clock (pgx
 // writes a time in its own zone), so a replica in a zone ahead of the
-// claiming one's reads a live claim as expired and takes it over.
+// claiming one's reads a live claim as expired and takes it over. A table
+// without a unique index on key alone (covering every row, checked at
+// once) is refused here rather than failing every claim.
 func (c *Cache) checkTable(ctx context.Context, tx pgx.Tx) error {
 	var persistence, keyType, untilType string
+	var keyed bool
 	err := tx.QueryRow(ctx, `SELECT c.relpersistence::text,
+		EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate AND i.indisvalid
+			  AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = 'key'),
 		coalesce((SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'key' AND NOT a.attisdropped), ''),
 		coalesce((SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'until' AND NOT a.attisdropped), '')
-		FROM pg_class c WHERE c.oid = to_regclass($1)`, c.table).Scan(&persistence, &keyType, &untilType)
+		FROM pg_class c WHERE c.oid = to_regclass($1)`, c.table).Scan(&persistence, &keyed, &keyType, &untilType)
 	if err != nil {
 		return err
 	}
 	switch {
 	case persistence != "p":
 		return fmt.Errorf("%w: table %s is not a permanent, logged table (relpersistence %q): a crash would forget spent tokens", ErrConfig, c.table, persistence)
+	case !keyed:
+		return fmt.Errorf("%w: table %s has no unique index on key alone: a claim could not tell a spent token id", ErrConfig, c.table)
 	case keyType != "bytea":
 		return fmt.Errorf("%w: table %s: column key is %q, want bytea", ErrConfig, c.table, keyType)
 	case untilType != "timestamp with time zone":
