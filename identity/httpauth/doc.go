@@ -14,8 +14,10 @@
 // the TLS layer already did, the authorizer sees the verified chains (SVID
 // to bundle authority, as go-spiffe's tlsconfig gives them), never the
 // certificates as presented, and a bad one (or one whose SPIFFE ID is
-// longer than the specification's 2048 bytes or is a trust domain's own
-// ID) is never overridden by a token; only the "Bearer" scheme is read,
+// longer than the specification's 2048 bytes, is a trust domain's own
+// ID, or that is not for TLS client authentication: no digitalSignature, or
+// an extended key usage in its chain without clientAuth, svid.ErrKeyUsage)
+// is never overridden by a token; only the "Bearer" scheme is read,
 // from exactly one Authorization field (a request with two is refused: a
 // proxy in front might read the other); failure details are logged, never
 // sent to the caller; tokens never appear in logs or errors. The client

@@ -1,6 +1,7 @@
 package httpauth
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +35,8 @@ type Option func(*config) error
 
 // WithMTLS authenticates callers by their client X.509-SVID, verified
 // against bundle and accepted by authz (see identity/mtls). The chain is
-// verified again here, so the middleware is safe behind any TLS server
+// verified again here, its leaf must be for TLS client authentication
+// (svid.CheckPeerKeyUsage), so the middleware is safe behind any TLS server
 // configuration that requests client certificates, and authz receives the
 // verified chains (SVID to bundle authority), never the certificates as the
 // client presented them.
@@ -123,6 +125,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		// leaf without a path (X509-SVID §5.2), and no conforming issuer
 		// signs either.
 		if err := svid.CheckPeerID(id); err != nil {
+			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
+		}
+		// go-spiffe verifies for any key usage: a certificate a CA of the
+		// bundle signed for code signing, or a server's, is no client SVID.
+		if err := svid.CheckPeerKeyUsage(chains, x509.ExtKeyUsageClientAuth); err != nil {
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
 		}
 		if err := a.authz(id, chains); err != nil {

@@ -18,7 +18,12 @@
 // a peer SPIFFE ID longer than the specification's 2048 bytes, or that is
 // a trust domain's own ID (no path: the X509-SVID specification, §5.2, has
 // validators refuse such a leaf, which go-spiffe does not), is refused
-// before any authorizer sees it; refusals, a chain that does not verify
-// against the bundle of the ID's trust domain included, wrap
-// [ErrUnauthorized].
+// before any authorizer sees it, and so is a peer whose certificate is not
+// for TLS authentication in its role (svid.CheckPeerKeyUsage: a leaf
+// without digitalSignature, or an extended key usage in the chain that
+// leaves out clientAuth for a client, serverAuth for a server; go-spiffe
+// verifies for any usage, so a code-signing certificate from a CA of the
+// bundle would otherwise authenticate; wraps svid.ErrKeyUsage); refusals,
+// a chain that does not verify against the bundle of the ID's trust domain
+// included, wrap [ErrUnauthorized].
 package mtls

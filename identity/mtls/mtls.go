@@ -56,7 +56,8 @@ func refusal(id spiffeid.ID, err error) error {
 }
 
 // Authorizer is go-spiffe's tlsconfig.Authorizer: it decides on the peer's
-// SPIFFE ID after its certificate chain verified against the bundle.
+// SPIFFE ID after its certificate chain verified against the bundle (and,
+// in the configurations here, after its key purpose was checked).
 type Authorizer = tlsconfig.Authorizer
 
 // AuthorizeID accepts exactly id; its refusals wrap [ErrUnauthorized]
@@ -178,12 +179,19 @@ func check(source x509svid.Source, bundle x509bundle.Source, authz Authorizer) e
 // (the X509-SVID specification, §5.2, has validators refuse a leaf without
 // a path). go-spiffe's chain check accepts both, no conforming issuer signs
 // either (identity/svid refuses to), and an authorizer that matches
-// prefixes or trust domains would admit them. Any refusal wraps
-// [ErrUnauthorized].
-func bounded(authz Authorizer) Authorizer {
+// prefixes or trust domains would admit them. Nor does authz run for a
+// peer whose certificate is not for TLS authentication in its role, use
+// (clientAuth for a client, serverAuth for a server; svid.CheckPeerKeyUsage):
+// go-spiffe verifies chains for any key usage, so a certificate that a CA of
+// the bundle signed for code signing, say, would otherwise authenticate a
+// peer. Any refusal wraps [ErrUnauthorized].
+func bounded(authz Authorizer, use x509.ExtKeyUsage) Authorizer {
 	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
 		if err := notWorkload(id); err != nil {
 			return err
+		}
+		if err := svid.CheckPeerKeyUsage(chains, use); err != nil {
+			return &UnauthorizedError{ID: id.String(), Reason: "certificate not for TLS authentication", Err: err}
 		}
 		return refusal(id, authz(id, chains))
 	}
@@ -226,7 +234,7 @@ func ServerConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authoriz
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
 	}
-	c := tlsconfig.MTLSServerConfig(svid, bundle, bounded(authz))
+	c := tlsconfig.MTLSServerConfig(svid, bundle, bounded(authz, x509.ExtKeyUsageClientAuth))
 	c.MinVersion = tls.VersionTLS13
 	c.VerifyPeerCertificate = refusing(c.VerifyPeerCertificate)
 	c.SessionTicketsDisabled = true // every connection is verified and authorized
@@ -247,7 +255,7 @@ func ServerConfigClientOptional(svid x509svid.Source, bundle x509bundle.Source, 
 	c := tlsconfig.TLSServerConfig(svid)
 	c.MinVersion = tls.VersionTLS13
 	c.ClientAuth = tls.RequestClientCert
-	verify := refusing(tlsconfig.VerifyPeerCertificate(bundle, bounded(authz)))
+	verify := refusing(tlsconfig.VerifyPeerCertificate(bundle, bounded(authz, x509.ExtKeyUsageClientAuth)))
 	c.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
 		if len(raw) == 0 {
 			return nil
@@ -268,7 +276,7 @@ func ClientConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authoriz
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
 	}
-	c := tlsconfig.MTLSClientConfig(svid, bundle, bounded(authz))
+	c := tlsconfig.MTLSClientConfig(svid, bundle, bounded(authz, x509.ExtKeyUsageServerAuth))
 	c.MinVersion = tls.VersionTLS13
 	c.VerifyPeerCertificate = refusing(c.VerifyPeerCertificate)
 	c.VerifyConnection = reverifyResumed(c.VerifyPeerCertificate, false)

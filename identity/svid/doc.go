@@ -100,7 +100,11 @@
 // ([ErrConfig]; go-spiffe would check no audience at all), and
 // [JWTVerifier] refuses a JWT-SVID whose sub is longer than 2048 bytes or is a trust
 // domain's own ID ([ErrRootID]; [CheckPeerID] is the same check for
-// identity/mtls, identity/httpauth and policy/egress); a
+// identity/mtls, identity/httpauth and policy/egress, and
+// [CheckPeerKeyUsage] ([ErrKeyUsage]) the key-purpose check of a TLS
+// peer's X.509-SVID that go-spiffe skips: digitalSignature on the leaf,
+// clientAuth or serverAuth allowed by every extended key usage of the
+// chain); a
 // JWT-SVID whose header or claims repeat a member or hold member names that
 // differ only in case is refused before go-spiffe parses it
 // ([ErrAmbiguousJSON]), and so is one that is not exactly three segments of

@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -49,6 +50,11 @@ func (p *Proxy) credential(ctx context.Context, r *http.Request, tok string, tok
 			// or an over-long one; a matcher admitting the trust
 			// domain's members would admit them (svid.CheckPeerID).
 			err = svid.CheckPeerID(id)
+		}
+		if err == nil {
+			// Nor does it read what the key is for: a certificate a CA
+			// of the bundle signed for code signing is no client SVID.
+			err = svid.CheckPeerKeyUsage(chains, x509.ExtKeyUsageClientAuth)
 		}
 		if err != nil {
 			return identity.Identity{}, time.Time{}, fmt.Errorf("%w: client SVID: %w", errUnverified, err)
