@@ -48,7 +48,8 @@ const (
 // carry the rule, the triggering event id and the evidence in Attributes and
 // a one-sentence Reason; their ID is derived from the trigger and the rule,
 // so replays de-duplicate. Memory is bounded: at most WithMaxIdentities
-// profiles (least recently seen evicted) of at most WithMaxPairs pairs,
+// profiles (those still learning evicted first, least recently seen
+// first) of at most WithMaxPairs pairs,
 // each identity and pair remembered as a fixed-size digest, whatever the
 // length of the ids, actions and resources. An anomaly repeats parts of its
 // trigger (the first_seen reason quotes the action and resource), so one of
@@ -83,6 +84,11 @@ type Detector struct {
 	mu  sync.Mutex
 	ids map[digest]*list.Element // of *profile, keyed by the digest of Actor.ID
 	lru *list.List
+	// learning holds, least recently seen last, the profiles still in
+	// their learning period (each also in lru), which are evicted first:
+	// a flood of fresh ids then displaces only other fresh ids, never the
+	// learned profiles that make an identity's unusual actions anomalies.
+	learning *list.List
 }
 
 // digest stands for an identity or an (action, resource) pair in the
@@ -116,6 +122,7 @@ type profile struct {
 	pairs    map[digest]struct{} // of (action, resource)
 	recent   []time.Time         // timestamps within the burst window, oldest first
 	inBurst  bool
+	lel      *list.Element // in Detector.learning while learning, else nil
 }
 
 // NewDetector returns a detector writing anomalies to out. Options:
@@ -132,7 +139,7 @@ func NewDetector(out Sink, opts ...Option) (*Detector, error) {
 	return &Detector{
 		out: out, learn: o.learnEvents, burstN: o.burstCount, burstWin: o.burstWindow,
 		workStart: o.workStart, workEnd: o.workEnd, loc: o.location, maxIDs: o.maxIdentities, maxPairs: o.maxPairs,
-		ids: map[digest]*list.Element{}, lru: list.New(),
+		ids: map[digest]*list.Element{}, lru: list.New(), learning: list.New(),
 	}, nil
 }
 
@@ -174,7 +181,12 @@ func WithWorkingHours(start, end int, loc *time.Location) Option {
 }
 
 // WithMaxIdentities bounds the profiles [NewDetector] keeps (default
-// 100000); the least recently seen is evicted and relearned if it returns.
+// 100000). When it is reached, the least recently seen identity still in
+// its learning period is evicted, or, if every profile is learned, the
+// least recently seen one; an evicted identity is relearned if it returns.
+// So events under many fresh ids (one per branch, say) displace each
+// other, not the learned profiles: evicting one of those takes as many
+// learned identities, WithLearning events each.
 func WithMaxIdentities(n int) Option {
 	return Option{"WithMaxIdentities", forDetector, func(o *options) error {
 		if n < 1 {
@@ -277,6 +289,10 @@ func (d *Detector) observe(e Event) []Event {
 		p.offHours++
 	}
 	p.seen++
+	if p.lel != nil && p.seen >= d.learn {
+		d.learning.Remove(p.lel)
+		p.lel = nil
+	}
 	return out
 }
 
@@ -284,16 +300,35 @@ func (d *Detector) profile(actor string) *profile {
 	id := digestOf(actor)
 	if el, ok := d.ids[id]; ok {
 		d.lru.MoveToFront(el)
-		return el.Value.(*profile)
+		p := el.Value.(*profile)
+		if p.lel != nil {
+			d.learning.MoveToFront(p.lel)
+		}
+		return p
 	}
 	if d.lru.Len() >= d.maxIDs {
-		old := d.lru.Back()
-		d.lru.Remove(old)
-		delete(d.ids, old.Value.(*profile).id)
+		d.evict()
 	}
 	p := &profile{id: id, pairs: map[digest]struct{}{}}
 	d.ids[id] = d.lru.PushFront(p)
+	if d.learn > 0 {
+		p.lel = d.learning.PushFront(p)
+	}
 	return p
+}
+
+// evict drops the least recently seen profile still learning or, when
+// none is, the least recently seen one.
+func (d *Detector) evict() {
+	var p *profile
+	if el := d.learning.Back(); el != nil {
+		p = el.Value.(*profile)
+		d.learning.Remove(el)
+	} else {
+		p = d.lru.Back().Value.(*profile)
+	}
+	d.lru.Remove(d.ids[p.id])
+	delete(d.ids, p.id)
 }
 
 func (d *Detector) anomaly(trigger Event, rule, reason string, attrs map[string]string) Event {

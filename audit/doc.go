@@ -182,7 +182,9 @@
 //     [Verifier.LogSince] ([ErrTruncated] for a cut, [ErrRootMismatch]
 //     for a fork) or [Verifier.Consistency] from it to a newer one.
 //   - [Open] verifies an existing log before appending and refuses a log it
-//     cannot verify; after a write or fsync error the log refuses appends.
+//     cannot verify; every checkpoint it signs is verified with its
+//     [Verifier] before it is written; after a write or fsync error, or a
+//     checkpoint that does not verify, the log refuses appends.
 //     It never truncates a file that is not a log (only a torn header or
 //     tail), refuses anything but a regular file (a FIFO, a device), and
 //     never creates a log through a symbolic link.
@@ -205,7 +207,10 @@
 //     untouched, and an operator inspects it ([Verifier.Log],
 //     [ReadEntries]) before adopting the tail or cutting it off.
 //   - [KillSwitch] marks take effect before they are audited; clearing a mark
-//     takes effect only once audited.
+//     takes effect only once audited. A mark whose expiry is not after the
+//     switch's clock would deny nobody: [KillSwitch.Mark] refuses it with
+//     [ErrMarkLapsed], and a detector event naming one (a replay) marks
+//     nothing; neither is audited as a mark.
 //   - Identities are compared byte for byte everywhere (marks, compromise
 //     checks, [Detector] profiles, [Log.Lookup] by event id), with no
 //     Unicode normalisation: two spellings of one name (NFC and NFD) are

@@ -20,6 +20,7 @@ import (
 //	ErrUnseal
 //	ErrNotMarked
 //	ErrMarkChanged
+//	ErrMarkLapsed
 var (
 	// ErrInvalidEvent: an event is missing a required field or cannot be
 	// decoded.
@@ -54,6 +55,11 @@ var (
 	// never lifted by that clear. Its first event is followed by one with
 	// [OutcomeFailure] saying the clear did not happen.
 	ErrMarkChanged = errors.New("audit: mark changed during clear, kept")
+	// ErrMarkLapsed: a kill switch was asked to mark an identity until a
+	// time that is not after its clock's now. Such a mark would deny
+	// nobody, so it is not set and not audited: an audited mark would
+	// say the identity was quarantined when it never was.
+	ErrMarkLapsed = errors.New("audit: mark already lapsed, not set")
 
 	// ErrConfig: a constructor was given an invalid or unsafe argument or
 	// option.

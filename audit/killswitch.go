@@ -109,7 +109,9 @@ func (k *KillSwitch) Marks() []Mark {
 
 // Mark marks id compromised for reason until until (zero: no expiry), by
 // actor by. The mark is effective when Mark returns, even with an error: the
-// error reports that the change could not be audited.
+// error reports that the change could not be audited. The exception is an
+// until that is not after the switch's clock: that mark would deny nobody,
+// so it is refused with [ErrMarkLapsed], and nothing is set or audited.
 //
 // Mark never shortens a mark in force: a live mark that lasts at least as
 // long (or has no expiry) is kept as it is, and the audit event names its
@@ -135,6 +137,12 @@ func (k *KillSwitch) mark(ctx context.Context, id, reason, by string, until time
 		return &FieldError{Field: "mark", Want: "non-empty id, reason and by", Got: id}
 	}
 	now := k.now()
+	if !until.IsZero() && !now.Before(until) {
+		// Compromised would be false from the start: auditing it as a
+		// mark would record a quarantine that never denied anyone.
+		return fmt.Errorf("%w: mark of %q until %s, now %s", ErrMarkLapsed, id,
+			until.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
 	m := Mark{ID: id, Reason: reason, By: by, Since: now, Until: until}
 	k.mu.Lock()
 	for other, om := range k.marks { // drop lapsed marks: the map stays bounded by live ones
@@ -215,7 +223,9 @@ func clearNotDone(ctx context.Context, sink Sink, e Event, why error) error {
 // Write handles a detector event: an [ActionCompromiseDetected] event marks
 // Attributes[AttrCompromisedID] (reason: the event's Reason or its id;
 // expiry: Attributes[AttrExpires]); other actions are ignored. A malformed
-// detector event is an error and marks nothing.
+// detector event is an error and marks nothing. An event whose expiry has
+// already passed (a replay) marks nothing, audits nothing and returns nil,
+// as an [Escalator] does for a lapsed anomaly.
 func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 	if e.Action != ActionCompromiseDetected {
 		return nil
@@ -239,7 +249,14 @@ func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 	if reason == "" {
 		reason = "detector event " + e.ID
 	}
-	return k.mark(ctx, id, reason, e.Actor.ID, until)
+	err := k.mark(ctx, id, reason, e.Actor.ID, until)
+	if errors.Is(err, ErrMarkLapsed) {
+		// A replayed or late detector event: its mark would be inert, and
+		// refusing it would fail the stream that carries it.
+		k.logger.InfoContext(ctx, "audit kill switch: detector event's mark already lapsed, not marking", "event", e.ID)
+		return nil
+	}
+	return err
 }
 
 // CheckMarkID refuses an identity that a kill switch could mark but no

@@ -140,7 +140,11 @@ func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts
 // crypto.Signer), or a signed-note signer of your own — a post-quantum one,
 // for example — with its verifier ([NewNoteVerifier]). s must sign as v's
 // origin under v's key: Open signs a test note and fails with [ErrConfig]
-// if v does not accept it. With a key out of the host's reach, pass
+// if v does not accept it, and every checkpoint is checked with v before
+// it is written, so a signer that goes wrong later (a KMS answering with
+// another key version) fails the batch with [ErrSink] wrapping
+// [ErrCheckpointSignature], writes nothing of it, and leaves the log
+// refusing appends. With a key out of the host's reach, pass
 // [WithUnsignedTail]([TailRefuse]) unless adopting whatever the file holds
 // after its last checkpoint is acceptable (see [Open]).
 func OpenWithSigner(ctx context.Context, path string, s note.Signer, v *Verifier, opts ...Option) (*Log, error) {
@@ -508,6 +512,13 @@ func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted boo
 		root, err := rootOf(l.rng)
 		if err == nil {
 			cp, err = signCheckpoint(l.signer, end, root)
+		}
+		if err == nil {
+			// The signer was checked once, at Open; a KMS that answers
+			// with another key version, or a signer that goes wrong, must
+			// not get a checkpoint into the file that no verifier (nor
+			// the next Open) accepts, nor the batch it covers acknowledged.
+			_, err = l.v.Checkpoint(cp.Signed)
 		}
 		if err != nil {
 			l.tmu.Unlock()

@@ -77,7 +77,9 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 		return nil, fmt.Errorf("%w: webhook: want an https URL without user info, got %q", ErrConfig, redactURL(endpoint))
 	}
 	if u.Scheme == "http" && !origin.Loopback(u) {
-		return nil, fmt.Errorf("%w: webhook: %s: plain http is allowed only to a loopback host; use https", ErrConfig, u.Redacted())
+		// Not u.Redacted: it masks a password only, and the query (a
+		// token) is as much a credential here as everywhere else.
+		return nil, fmt.Errorf("%w: webhook: %s: plain http is allowed only to a loopback host; use https", ErrConfig, redactURL(endpoint))
 	}
 	client := *o.httpClient // a copy: the caller's client keeps its own redirect policy
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

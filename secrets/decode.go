@@ -26,7 +26,7 @@ import (
 // the value, so it lies within that distance of the introducer. Nearby
 // introducers share one region, so every byte is decoded at most once per
 // decoder mode, and a region is decoded only in the modes its escapes call
-// for (see percentModes and backslashModes): at most six.
+// for (see percentModes and backslashModes): at most eight.
 
 // maxExpand bounds how many stream bytes an escaped form may spend on one
 // byte of a value: six covers \u00XX for every byte (JSON's longest spelling
@@ -105,6 +105,17 @@ const (
 	// never with a space in $'…'. A value with a space in '…' is left to
 	// the other readings.
 	decWords
+	// decStarts, with decShell, reads a space or line break followed by a
+	// quote as the start of a word, where coreutils starts the value's
+	// word. A quote splice or a switch to $'…' in the text before the
+	// value (coreutils' own, of another value) is read the same way from
+	// inside and outside quotes, so past it the two readings from the
+	// region's start agree, and an apostrophe after it puts both out of
+	// step; unlike decWords this keeps a value's '…' holding a space (the
+	// '…' of coreutils never holds a space followed by a quote that does
+	// not close the value or start a splice or a switch, which read the
+	// same from either state).
+	decStarts
 	// decTwice also decodes %25XX as the byte XX: a value percent-encoded
 	// twice. A URL with an encoded password in a query parameter (a
 	// redirect or callback URL) is encoded again, and GitHub Actions writes
@@ -218,6 +229,7 @@ func backslashModes(src []byte, modes []int) []int {
 		if strayQuote(src) {
 			modes = append(modes, decShell|decWords)
 		}
+		modes = append(modes, decShell|decStarts)
 	}
 	return modes
 }
@@ -301,7 +313,7 @@ func indexFrom(b []byte, i int, c byte) int {
 func decode(d *decoded, src []byte, mode int) {
 	d.reset()
 	if mode&decShell != 0 {
-		decodeShell(d, src, mode&decQuoted != 0, mode&decWords != 0)
+		decodeShell(d, src, mode)
 		return
 	}
 	for i := 0; i < len(src); {
@@ -331,20 +343,21 @@ func decode(d *decoded, src []byte, mode int) {
 }
 
 // decodeShell decodes src into d as a shell word (see decShell), starting
-// inside '…' if quoted.
-func decodeShell(d *decoded, src []byte, quoted, words bool) {
+// inside '…' with decQuoted, and put back outside quotes at the starts of
+// words with decWords or decStarts.
+func decodeShell(d *decoded, src []byte, mode int) {
 	const (
 		plain = iota
 		single
 		ansiC
 	)
 	st := plain
-	if quoted {
+	if mode&decQuoted != 0 {
 		st = single
 	}
 	for i := 0; i < len(src); {
 		c := src[i]
-		if words && (c == ' ' || c == '\n') {
+		if wordStart(src, i, mode) {
 			st = plain
 		}
 		switch {
@@ -358,6 +371,17 @@ func decodeShell(d *decoded, src []byte, quoted, words bool) {
 			// the shell does: '$' then \' after an opening quote ($'\''
 			// is how coreutils writes "$'"), $'\'' after a closing one.
 			st, i = ansiC, i+3
+			continue
+		case c == '\'' && i+3 < len(src) && src[i+1] == '\\' && src[i+2] == '\'' && src[i+3] == '\'':
+			// '\'' is a quote spliced into '…' whatever the state was
+			// taken to be: coreutils writes it only so (or closing $'…'
+			// first), never as '…' holding a backslash alone followed
+			// by a second '…'. Read from outside quotes as the shell
+			// would, it is a backslash, and a reader out of step (text
+			// before the value, or a splice in it, paired its quotes
+			// otherwise) would miss a value that starts with a quote.
+			d.add('\'', i, i+4)
+			st, i = single, i+4
 			continue
 		case st == single:
 			if c == '\'' {
@@ -392,6 +416,16 @@ func decodeShell(d *decoded, src []byte, quoted, words bool) {
 		d.add(c, i, i+1)
 		i++
 	}
+}
+
+// wordStart reports whether src[i] ends a word and the reader in the
+// given mode takes the next one to start outside quotes: any space or line
+// break with decWords, one followed by a quote with decStarts.
+func wordStart(src []byte, i, mode int) bool {
+	if c := src[i]; mode&(decWords|decStarts) == 0 || c != ' ' && c != '\n' {
+		return false
+	}
+	return mode&decWords != 0 || i+1 < len(src) && src[i+1] == '\''
 }
 
 // percent decodes the percent escape at src[i] into d and returns its

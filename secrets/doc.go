@@ -174,8 +174,9 @@
 //   - shell-quoted as GNU coreutils writes it (its printf %q, ls, and the
 //     file names in the diagnostics of rm, cp, mv, stat), in '…' and $'…'
 //     runs side by side ('Gr'$'\303\274'…), also after text whose quotes
-//     the shell would not pair as written (Python's 'it\'s'), and as zsh's
-//     ${(q)v} writes it (a\ b$'\n'c);
+//     the shell would not pair as written (Python's 'it\'s', or an
+//     apostrophe after another value's quoting), and as zsh's ${(q)v}
+//     writes it (a\ b$'\n'c);
 //   - shell single-quoted, each quote of the value closing the quoting,
 //     escaped and reopening it (as sh, bash's ${v@Q} and set -x, and PHP's
 //     escapeshellarg write it, or as Python's shlex.quote does, with the
