@@ -36,10 +36,10 @@ func decodeClaims(payload []byte) (map[string]any, error) {
 	return c, nil
 }
 
-// registeredClaims are the claim names of RFC 7519 §4.1 and the amr of
-// RFC 8176 that the verifier reads: a payload holding one of them spelt in
+// registeredClaims are the claim names of RFC 7519 §4.1, the azp of OIDC
+// Core §2 and the amr of RFC 8176 that the verifier reads: a payload holding one of them spelt in
 // another case is refused, whatever else it holds.
-var registeredClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "amr"}
+var registeredClaims = [...]string{"iss", "sub", "aud", "azp", "exp", "nbf", "iat", "jti", "amr"}
 
 // registeredHeader are the JOSE header parameter names of RFC 7515 §4.1,
 // RFC 7797 (b64) and RFC 7516 §4.1 (zip, enc); a header holding one of them

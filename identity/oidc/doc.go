@@ -82,7 +82,9 @@
 // (d, p, q, dp, dq, qi, oth; a symmetric key's k), refused whole with
 // [ErrPrivateKey] (whoever reads it can forge tokens), the verifier's cached
 // set dropped with it, and the member named, never its value; a wrong or missing iss; an aud that is missing, empty or
-// lacks the expected audience; exp missing or past, nbf or iat in the
+// lacks the expected audience; an aud listing other audiences besides
+// the expected one unless azp equals it (OIDC Core 3.1.3.7,
+// [ErrAuthorizedParty]); exp missing or past, nbf or iat in the
 // future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
 // [WithBoundClaimsGlob]); with [WithSingleUse], a jti seen before, and a
 // token that expired before its jti was recorded (so a replay at the
@@ -105,4 +107,24 @@
 // context (none waits when its kid is in the last good set).
 // Every rejection wraps [ErrInvalidToken]; [ErrKeySet] means "could not
 // decide". Either is a deny.
+//
+// # One audience per token
+//
+// A token listing several audiences reaches each of them, and each could
+// replay it at the others: a job's token for [vault, gate] lets whoever
+// reads Vault's request log deploy as the job. So the default is one
+// audience per token on both sides. Mint refuses more than one
+// ([ErrConfig]) rather than write azp = the first audience: a token that
+// named its intended party in azp would still be accepted by every other
+// audience whose verifier ignores azp (most third-party ones: Vault's JWT
+// auth, cloud STSs), so only refusing keeps the job's other audiences
+// safe. The Verifier applies OIDC Core 3.1.3.7: a token whose aud lists
+// other audiences is accepted only when its azp equals the verifier's
+// audience ([ErrAuthorizedParty], which wraps [ErrAudience]). A token for
+// the verifier alone is accepted whatever its azp: there aud already pins
+// the party, and issuers such as Google put the presenting client or
+// service account in azp, not the audience. [WithMultipleAudiences] lifts
+// both refusals, for an issuer that must mint such tokens and a relying
+// party that trusts every other audience not to replay them; mint one
+// token per audience instead where you can.
 package oidc

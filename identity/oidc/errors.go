@@ -33,6 +33,12 @@ var (
 	ErrIssuer = fmt.Errorf("%w: wrong issuer", ErrClaims)
 	// ErrAudience: aud is missing, empty, or lacks the expected audience.
 	ErrAudience = fmt.Errorf("%w: wrong audience", ErrClaims)
+	// ErrAuthorizedParty: aud lists an audience besides the verifier's and
+	// azp does not name the verifier's audience (OIDC Core 3.1.3.7), and
+	// the verifier was not built [WithMultipleAudiences]. Such a token
+	// reaches every audience it lists, and any of them could replay it
+	// here. It wraps [ErrAudience].
+	ErrAuthorizedParty = fmt.Errorf("%w: several audiences without azp naming ours", ErrAudience)
 	// ErrExpired: exp is missing or in the past (beyond the leeway).
 	ErrExpired = fmt.Errorf("%w: expired", ErrClaims)
 	// ErrNotYetValid: nbf or iat is in the future (beyond the leeway).

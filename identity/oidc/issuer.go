@@ -245,13 +245,19 @@ func checkIssuerURL(s string) (*url.URL, error) {
 func (i *Issuer) URL() string { return i.url }
 
 // Mint signs a token for job, valid for the issuer's TTL, for the given
-// audiences (at least one, none empty). The token is registered with the
+// audience (not empty). More than one audience is refused ([ErrConfig])
+// unless the issuer was built [WithMultipleAudiences]: every audience of
+// such a token could replay it at the others. The token is registered with the
 // masker and, when configured, an audit event (jti, subject, audiences) is
 // written before Mint returns; if auditing fails, no token is returned.
 func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...string) (Token, error) {
 	aud := append([]string{audience}, more...)
 	if slices.Contains(aud, "") {
 		return Token{}, fmt.Errorf("%w: empty audience", ErrConfig)
+	}
+	if len(more) > 0 && !i.cfg.multiAud {
+		// Each audience could replay the token at the others.
+		return Token{}, fmt.Errorf("%w: %d audiences: mint one token per audience, or build the issuer WithMultipleAudiences", ErrConfig, len(aud))
 	}
 	if job.Claims.EnvironmentProtected && job.Claims.Environment == "" {
 		// Written without the environment it qualifies, the flag would

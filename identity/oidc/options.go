@@ -38,6 +38,7 @@ type config struct {
 	masker    identity.Masker
 	signer    crypto.Signer // WithSigner
 	signerKID string
+	multiAud  bool          // WithMultipleAudiences (Issuer and Verifier)
 	store     KeyStore      // WithKeyStore
 	rotation  time.Duration // WithRotation
 
@@ -273,6 +274,31 @@ func WithNormalizer(n claims.Normalizer) Option {
 			return fmt.Errorf("%w: nil normalizer", ErrConfig)
 		}
 		c.normalize = n
+		return nil
+	}
+}
+
+// WithMultipleAudiences accepts tokens meant for several parties, at the
+// cost of a replay: every audience of such a token holds a credential the
+// others accept, so a compromised (or merely logging) Vault could use a
+// job's token minted for Vault and the deploy gate at the gate.
+//
+// Issuer: Mint accepts more than one audience (without it, it refuses
+// with [ErrConfig]); the token carries no azp.
+//
+// Verifier: accepts a token whose aud lists audiences besides its own,
+// whatever its azp. Without it such a token is refused
+// ([ErrAuthorizedParty]) unless its azp equals the verifier's audience
+// (OIDC Core 3.1.3.7). Tokens with this verifier's audience alone are
+// accepted either way, whatever their azp (Google's, for one, names the
+// service account there, not the audience).
+//
+// Prefer one token per audience; use this only for an issuer that mints
+// multi-audience tokens and a relying party that trusts every other
+// audience not to replay them. Issuer and Verifier.
+func WithMultipleAudiences() Option {
+	return func(c *config) error {
+		c.multiAud = true
 		return nil
 	}
 }

@@ -54,7 +54,8 @@ type Verified struct {
 }
 
 // NewVerifier returns a verifier that accepts only tokens whose iss equals
-// issuer exactly and whose aud contains audience. Both are required. Keys
+// issuer exactly and whose aud contains audience (and no other audience
+// unless azp equals audience, or [WithMultipleAudiences]). Both are required. Keys
 // come from the issuer's discovery document and JWKS (fetched lazily on the
 // first Verify, over https; plain http only from a loopback issuer), or
 // from [WithKeySet]. issuer may hold no userinfo, query or fragment
@@ -219,6 +220,9 @@ func (v *Verifier) checkClaims(c map[string]any) (*Verified, error) {
 	if !slices.Contains(out.Audience, v.audience) {
 		return nil, &ClaimError{Claim: "aud", Want: fmt.Sprintf("to contain %q", v.audience), Got: fmt.Sprint(out.Audience), Err: ErrAudience}
 	}
+	if err := v.checkAuthorizedParty(c, out.Audience); err != nil {
+		return nil, err
+	}
 	exp, ok := numericDate(c["exp"])
 	if !ok {
 		return nil, &ClaimError{Claim: "exp", Want: "a NumericDate", Err: ErrExpired}
@@ -261,6 +265,21 @@ func (v *Verifier) checkClaims(c map[string]any) (*Verified, error) {
 	}
 	out.Identity = identity.Identity{Issuer: iss, Subject: sub}
 	return out, nil
+}
+
+// checkAuthorizedParty applies OIDC Core 3.1.3.7 to a token that lists
+// audiences besides ours: every one of them received a token we would
+// accept, so only azp naming us says the token was meant for us. A token
+// for us alone needs no azp, and its azp is not read: issuers such as
+// Google put the presenting client there, not the audience.
+func (v *Verifier) checkAuthorizedParty(c map[string]any, aud []string) error {
+	if v.cfg.multiAud || !slices.ContainsFunc(aud, func(a string) bool { return a != v.audience }) {
+		return nil
+	}
+	if azp, _ := c["azp"].(string); azp != v.audience {
+		return &ClaimError{Claim: "azp", Want: fmt.Sprintf("%q (aud lists other audiences; see WithMultipleAudiences)", v.audience), Got: azp, Err: ErrAuthorizedParty}
+	}
+	return nil
 }
 
 // numericDate accepts a JSON number of seconds since the epoch within a
