@@ -72,7 +72,11 @@
 // map with "source" beside "ſource", which case-insensitive readers
 // take for source, is refused); a [Custom] predicate under a type this
 // package reads itself (SLSA provenance v1, SPDX, CycloneDX) must pass that
-// reader, as the typed writers' output does;
+// reader, as the typed writers' output does; [JobProvenance] states no
+// claim holding a control, line-separator or bidirectional formatting
+// character or bytes that are not UTF-8 (ErrJobProvenance), which would
+// display, or encode, as another ref or workflow than the token's, nor a
+// caller's dependency naming the source repository it states;
 // weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
 // ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
 // tokens are never logged or put in errors; a Fulcio error answer is

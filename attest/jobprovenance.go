@@ -7,8 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/slsasource"
 )
 
 // ErrJobProvenance: [JobProvenance] was given an identity or build context
@@ -37,7 +41,9 @@ type Build struct {
 	// "ref", "trigger"), in any case ("Source", "ſource"): readers
 	// that match names case-insensitively would take them for those.
 	Parameters map[string]any
-	// Dependencies are the artifacts the build fetched.
+	// Dependencies are the artifacts the build fetched, after the source,
+	// which JobProvenance states from the identity: a dependency naming
+	// the source repository (as verify compares repositories) is refused.
 	Dependencies []ResourceDescriptor
 	// StartedOn and FinishedOn bound the run; zero values are left out.
 	StartedOn, FinishedOn time.Time
@@ -54,7 +60,10 @@ var identityParameters = []string{"source", "workflow", "ref", "trigger"}
 // started from; b supplies what only the runner knows. The identity must
 // name its repository, which b.SourceURI must locate, and a ref without
 // '@' (verifiers split the source "<uri>@<ref>" at an '@', not all at the
-// same one).
+// same one). A claim it states (repository, ref, workflow, trigger, run)
+// may hold no control, line-separator or bidirectional formatting
+// character and must be UTF-8: the provenance would display, or encode,
+// another value than the token's.
 // The result is validated.
 func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	c := id.Claims
@@ -66,6 +75,14 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	case b.BuilderID == "" || b.BuildType == "" || b.SourceURI == "":
 		return nil, fmt.Errorf("%w: builder id, build type and source URI are required", ErrJobProvenance)
 	}
+	for _, f := range []struct{ name, v string }{
+		{"repository", c.Repository}, {"ref", c.Ref}, {"workflow_ref", c.WorkflowRef}, {"workflow", c.Workflow},
+		{"event", c.Event}, {"run_id", c.RunID}, {"run_attempt", c.RunAttempt},
+	} {
+		if !plainText(f.v) {
+			return nil, fmt.Errorf("%w: claim %s %q holds a control character, a line or bidirectional formatting character, or is not UTF-8", ErrJobProvenance, f.name, clip.String(f.v, 80))
+		}
+	}
 	// The source is written "<uri>@<ref>" and verifiers split it at an
 	// '@': verify at the first after the host, others at the last, which
 	// reads a ref holding '@' (a legal branch name, "evil@refs/heads/main")
@@ -75,6 +92,9 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 		return nil, fmt.Errorf("%w: ref %q cannot be stated unambiguously in a source URI (it holds '@', a space or a control character)", ErrJobProvenance, c.Ref)
 	}
 	if err := checkSourceURI(b.SourceURI, c.Repository); err != nil {
+		return nil, err
+	}
+	if err := checkDependencies(b.Dependencies, b.SourceURI); err != nil {
 		return nil, err
 	}
 	commit := DigestSet{"gitCommit": c.Commit}
@@ -152,7 +172,55 @@ func checkSourceURI(uri, repository string) error {
 	return nil
 }
 
+// checkDependencies refuses a caller's dependency that names the source
+// repository: JobProvenance states the source, from the identity, as the
+// first resolved dependency, and a second entry for that repository (at
+// another commit or ref, say) would be read as the source by a reader
+// that looks the repository up among the dependencies rather than at
+// index 0. Repositories compare as verify compares them (slsasource's
+// NormalizeRepo), the host without case and without an ssh user name.
+func checkDependencies(deps []ResourceDescriptor, sourceURI string) error {
+	src := repoKey(sourceURI)
+	for i, d := range deps {
+		if d.URI == "" {
+			continue
+		}
+		if r, _ := slsasource.SplitGitURI(d.URI); strings.EqualFold(repoKey(r), src) {
+			return fmt.Errorf("%w: dependency %d names the source repository, which comes from the identity", ErrJobProvenance, i)
+		}
+	}
+	return nil
+}
+
+// repoKey is uri's repository as NormalizeRepo reads it, without user
+// information before the host.
+func repoKey(uri string) string {
+	n := slsasource.NormalizeRepo(uri)
+	host, path, _ := strings.Cut(n, "/")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	return host + "/" + path
+}
+
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
+
+// plainText reports whether a claim may be stated in the provenance as it
+// is: valid UTF-8 (encoding/json would write U+FFFD, a ref that is not the
+// token's) without control characters (C0, DEL, C1), the Unicode line and
+// paragraph separators or bidirectional formatting characters. A newline
+// makes a second line that looks like another field; a bidi override (a
+// branch git accepts, "refs/heads/\u202Eniam") displays as
+// "refs/heads/main" to the person reading the provenance (the Trojan
+// Source display, CVE-2021-42574), as attest/ca refuses it in certificates.
+func plainText(v string) bool {
+	if !utf8.ValidString(v) {
+		return false
+	}
+	return !strings.ContainsFunc(v, func(r rune) bool {
+		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
+	})
+}
 
 func runMetadata(c identity.Claims, b Build) *BuildMetadata {
 	m := &BuildMetadata{InvocationID: c.RunID}

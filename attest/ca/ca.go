@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -392,7 +393,9 @@ func (c *CA) Certificate() *x509.Certificate {
 // URI (.9, "{url}/{workflow_ref}"; GitLab "https://{ci_config_ref_uri}"),
 // Source Repository URI (.12, "{url}/{repository}"), Source Repository
 // Owner URI (.16) and Run Invocation URI (.21). A URI extension is omitted
-// when a claim it needs is missing, and never written as a non-URI.
+// when a claim it needs is missing, and never written as a non-URI nor as
+// a URI with user info (ErrIdentity: a clone URL's token, or
+// "https://github.com@evil.example/…", which names evil.example).
 //
 // With [WithAudit], the certificate is returned only once the sink has
 // recorded it.
@@ -597,6 +600,20 @@ func certifiable(v string) bool {
 	return true
 }
 
+// quoteRedacted quotes v for an error, which reaches the log and the
+// client, as a URL with its password redacted; a v that does not parse as
+// a URL, and so cannot be redacted, is quoted only when it holds no '@'
+// (no user info, so no password, can precede one).
+func quoteRedacted(v string) string {
+	if u, err := url.Parse(v); err == nil {
+		return strconv.Quote(clip.String(u.Redacted(), 80))
+	}
+	if strings.Contains(v, "@") {
+		return "(not quoted: unparsable, may hold user info)"
+	}
+	return strconv.Quote(clip.String(v, 80))
+}
+
 // printableASCII reports whether v holds only printable ASCII.
 func printableASCII(v string) bool {
 	for i := 0; i < len(v); i++ {
@@ -657,7 +674,7 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 			}
 			t.EmailAddresses = []string{id.Subject}
 		} else {
-			return nil, fmt.Errorf("%w: subject %q is neither an absolute URI nor an email address", ErrIdentity, clip.String(id.Subject, 80))
+			return nil, fmt.Errorf("%w: subject %s is neither an absolute URI nor an email address", ErrIdentity, quoteRedacted(id.Subject))
 		}
 	default:
 		return nil, fmt.Errorf("%w: no SPIFFE ID or subject", ErrIdentity)
@@ -702,8 +719,18 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 		}
 		// The extension is URI-typed: never write what does not parse as
 		// an absolute URI (the old "acme/app" did not).
-		if u, err := url.Parse(e.v); err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("%w: claim for %v does not make a URI: %q", ErrIdentity, e.oid, clip.String(e.v, 80))
+		u, err := url.Parse(e.v)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("%w: claim for %v does not make a URI: %s", ErrIdentity, e.oid, quoteRedacted(e.v))
+		}
+		// Nor one with user info: a repository claim that is a clone URL
+		// ("https://ci:TOKEN@git.example.com/…") would certify its token
+		// into a public, logged certificate, and
+		// "https://github.com@evil.example/…" names evil.example while
+		// reading, to a person or a prefix match, as github.com. Fulcio's
+		// templates never write one. Quoted redacted, as the SAN is.
+		if u.User != nil {
+			return nil, fmt.Errorf("%w: claim for %v makes a URI with user info: %q", ErrIdentity, e.oid, clip.String(u.Redacted(), 80))
 		}
 		exts = append(exts, e)
 	}

@@ -31,7 +31,9 @@
 // checked with them); a CA outside its validity issues nothing
 // (ErrExpired, ErrNotYetValid); a certificate never outlives its root. The
 // HTTP handler issues only to a caller whose token the Authenticator
-// accepts and who proves possession of the key; it never echoes the token.
+// accepts and who proves possession of the key (a CSR's signature counts
+// only over SHA-2 or with Ed25519, never SHA-1: ErrProofOfPossession); it
+// never echoes the token.
 //
 // A certificate for a token ([CA.IssueToken], [CA.IssuerForToken], and the
 // handler over a [TokenAuthenticator] such as [OIDCAuthenticator]) never
@@ -66,7 +68,10 @@
 // as Fulcio's ci-provider templates build them, on the forge URL of the
 // token's issuer (https://github.com for GitHub Actions, the issuer URL by
 // default, or [WithServerURL]): "https://github.com/acme/app", never
-// "acme/app". With [WithAudit] every issued certificate is audited
+// "acme/app"; a claim that would make one of them a non-URI, or a URI
+// with user info (a clone URL's token, "https://github.com@evil.example/…"
+// naming evil.example), is refused with ErrIdentity, and no error quotes
+// a URL's password. With [WithAudit] every issued certificate is audited
 // (identity, serial, SANs, validity; never a key, token or the certificate
 // itself) and none is returned when the sink fails.
 //

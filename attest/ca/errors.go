@@ -42,7 +42,8 @@ var (
 	// second in which a certificate could be valid (see [CA.IssueToken]).
 	ErrTokenValidity = fmt.Errorf("%w: the token's validity leaves no certificate lifetime", ErrInvalidRequest)
 	// ErrProofOfPossession: the signing-certificate request's proof of
-	// possession does not verify with its public key.
+	// possession does not verify with its public key, or is a CSR signed
+	// over SHA-1.
 	ErrProofOfPossession = fmt.Errorf("%w: proof of possession does not verify", ErrInvalidRequest)
 	// ErrUnauthenticated: the bearer token was missing or rejected.
 	ErrUnauthenticated = fmt.Errorf("%w: unauthenticated", ErrInvalidRequest)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,7 +135,9 @@ const (
 //	POST /api/v2/signingCert   token from "Authorization: Bearer" or
 //	                           credentials.oidcIdentityToken; a public key with
 //	                           a proof of possession (signature over the
-//	                           token's subject) or a CSR
+//	                           token's subject) or a CSR signed
+//	                           over SHA-2 or with Ed25519 (SHA-1:
+//	                           ErrProofOfPossession)
 //	GET  /api/v2/trustBundle   the CA's root certificates
 //
 // Tokens are checked by auth; the proof of possession must verify over the
@@ -363,6 +366,15 @@ func (c *CA) signingCert(r *http.Request, body []byte, auth Authenticator) ([]*x
 	return c.issue(r.Context(), pub, id, grant{})
 }
 
+// csrSignatureAlgorithms are the CSR signatures accepted as proof of
+// possession: those over SHA-2, and Ed25519.
+var csrSignatureAlgorithms = []x509.SignatureAlgorithm{
+	x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
+	x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS,
+	x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512,
+	x509.PureEd25519,
+}
+
 func csrKey(b64 string) (crypto.PublicKey, error) {
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
@@ -379,6 +391,11 @@ func csrKey(b64 string) (crypto.PublicKey, error) {
 	// it cost, and Issue would refuse the key anyway.
 	if err := checkLeafKey(csr.PublicKey); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	// CheckSignature accepts SHA-1 for a CSR (not for a certificate); a
+	// proof of possession over a hash with practical collisions is none.
+	if !slices.Contains(csrSignatureAlgorithms, csr.SignatureAlgorithm) {
+		return nil, fmt.Errorf("%w: CSR signed with %v; want SHA-256, SHA-384 or SHA-512 (or Ed25519)", ErrProofOfPossession, csr.SignatureAlgorithm)
 	}
 	if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("%w: CSR signature: %w", ErrProofOfPossession, err)
