@@ -88,14 +88,14 @@ func screenImage(ctx context.Context, res *image.Result, reject func(*verify.Res
 			info := AttestationInfo{PredicateType: a.PredicateType, Signer: a.Signer}
 			switch {
 			case a.Err != nil:
-				info.Error = a.Err.Error()
+				info = rejected(ctx, info, a.Err)
 			case a.Result == nil:
 				// A bundle verifier that reports success without its
 				// result gave policy nothing to read: it does not count.
 				info.Error = "verified without a verification result"
 			default:
 				if err := rejectWith(reject, a.Result); err != nil {
-					info.Error = err.Error()
+					info = rejected(ctx, info, err)
 					break
 				}
 				info.Verified = true
@@ -403,6 +403,9 @@ func Provenance(st *attest.Statement) *policy.Provenance {
 
 // AttestationReport lists every candidate attestation of an image
 // verification and what became of it, for the caller (never for policy).
+// A rejection is said by its category (a verify or verify/image
+// sentinel's fixed text), never by the error itself, which may quote a
+// registry's or a trust material fetch's answer: that is in res.
 func AttestationReport(res *image.Result) []AttestationInfo {
 	_, _, report := screenImage(context.Background(), res, nil, Attestation)
 	return report

@@ -136,11 +136,25 @@
 //     [ErrUnauthenticated], [ErrUndecided], [ErrNotIndexed],
 //     [ErrVSANotIssued], [ErrSVRNotIssued]; errors.Is holds). Such an
 //     error can name an address with its credentials, a DSN, a key URI or
-//     the token, and a caller with a forged token gets an answer too. What
-//     is the caller's to fix is described, quoted and bounded: a malformed
-//     request or image reference, a registry not allowed, an attestation
-//     or summary rejected and why, an SBOM that does not read, the policy's
-//     violations, and what the registry answered about the image.
+//     the token, and a caller with a forged token gets an answer too. An
+//     image verification that failed (the registry client's error, a
+//     keychain's, a proxy's, a bundle verifier's) reaches the caller as its
+//     category: [ErrBudgetExceeded], or [ErrUndecided] wrapping the
+//     verify/image sentinel it matched ("gate: could not decide: image
+//     verification: oci: registry error: access denied"; errors.Is holds
+//     for image.ErrDenied, image.ErrNotFound, image.ErrTooLarge,
+//     image.ErrUnavailable, context.DeadlineExceeded, …). A rejected
+//     attestation's Decision.Attestations[].Error is likewise its
+//     category's fixed text, a verify sentinel's ("verify: not verified:
+//     transparency log", "… invalid signature", "… signer identity
+//     mismatch", "… missing or invalid timestamp") or verify/image's; the
+//     gate's own findings (a revoked signer, key or builder; a predicate
+//     type it has no verifier for, quoted and bounded) are said as they
+//     are. The full error goes to the log with the audit event id (a
+//     rejected attestation at warn level, "attestation rejected"). What is
+//     the caller's to fix is described, quoted and bounded: a malformed
+//     request or image reference, a registry not allowed, an SBOM that
+//     does not read, the policy's violations.
 //   - Decision.String is one line of printable text (a control or
 //     invisible character is escaped), and an image reference that does
 //     not parse is quoted, bounded, in the error: what a request or a

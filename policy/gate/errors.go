@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors. Every error [Gate.Decide] returns wraps exactly one of
@@ -57,7 +58,7 @@ var (
 type UnexpectedPredicateTypeError struct{ Got string }
 
 func (e *UnexpectedPredicateTypeError) Error() string {
-	return fmt.Sprintf("%v: %q", ErrUnexpectedPredicateType, e.Got)
+	return fmt.Sprintf("%v: %q", ErrUnexpectedPredicateType, clip.String(e.Got, 256))
 }
 
 // Is makes errors.Is(err, ErrUnexpectedPredicateType) hold.

@@ -196,7 +196,11 @@ type AttestationInfo struct {
 	PredicateType string `json:"predicate_type,omitempty"`
 	Signer        string `json:"signer,omitempty"`
 	Verified      bool   `json:"verified"`
-	Error         string `json:"error,omitempty"`
+	// Error is why the attestation was rejected: its category's fixed
+	// text (or the gate's own finding, a revoked signer), never the
+	// verifier's or the registry's message, which the gate's logger gets
+	// with the decision's audit event id.
+	Error string `json:"error,omitempty"`
 }
 
 // Rules returns the rule ids of the violations, in order.
@@ -249,10 +253,12 @@ func oneLine(s string) string {
 // verification; policy and audit run per request.
 func (g *Gate) Decide(ctx context.Context, req Request) (Decision, error) {
 	start := g.cfg.now()
+	ctx, rejections := withRejections(ctx)
 	d, err := g.decide(ctx, req)
 	if err != nil {
 		d.Allowed, d.Outcome, d.Error = false, OutcomeError, err.Error()
 	}
+	g.discloseRejections(ctx, d.AuditID, rejections)
 	g.observe(ctx, Observation{Decision: &d, Err: err, Elapsed: g.cfg.now().Sub(start)})
 	return d, err
 }
@@ -611,7 +617,7 @@ func (g *Gate) verifyImage(ctx context.Context, ref name.Reference, d *Decision)
 		return policy.Artifact{}, nil, nil, nil, withhold(ErrUnaudited, "image verification not audited; the request is undecided", fmt.Errorf("%s: %w", ref, err))
 	}
 	if err != nil {
-		return policy.Artifact{}, nil, nil, nil, fmt.Errorf("%w: image verification: %w", ErrUndecided, err)
+		return policy.Artifact{}, nil, nil, nil, imageFailure(ref, err)
 	}
 	switch {
 	case res.Cached:
@@ -653,7 +659,7 @@ func (g *Gate) verifyInline(ctx context.Context, req Request, h v1.Hash, d *Deci
 			err = g.cfg.revocations.check(vr)
 		}
 		if err != nil {
-			d.Attestations = append(d.Attestations, AttestationInfo{Error: err.Error()})
+			d.Attestations = append(d.Attestations, rejected(ctx, AttestationInfo{}, err))
 			continue
 		}
 		d.Attestations = append(d.Attestations, AttestationInfo{PredicateType: predicateType(vr), Signer: signerName(vr), Verified: true})
