@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/ztci/ztci/attest/vsa"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/image"
@@ -54,9 +55,14 @@ func imageFailure(ref name.Reference, err error) error {
 }
 
 // attestationCategories are the categories of a rejected attestation,
-// most specific first: what the bundle verifier found (verify's), then
-// what verify/image found of the artifact, then the generic ones.
+// most specific first: a third-party summary's own refusals, what the
+// bundle verifier found (verify's), then what verify/image found of the
+// artifact, then the generic ones.
 var attestationCategories = []error{
+	ErrThirdPartyVSAUntrusted, ErrThirdPartyVSALimit,
+	vsa.ErrExpectations, vsa.ErrEnvelope, vsa.ErrKeyID, vsa.ErrSignature, vsa.ErrStatement,
+	vsa.ErrSubjectMismatch, vsa.ErrVerifierMismatch, vsa.ErrResourceMismatch,
+	vsa.ErrNotPassed, vsa.ErrLevels, vsa.ErrStale, vsa.ErrUnverified,
 	verify.ErrAmbiguousJSON, verify.ErrMalformedBundle,
 	verify.ErrSignature, verify.ErrIdentityMismatch, verify.ErrUntrustedChain,
 	verify.ErrCertificateTransparency, verify.ErrTlog, verify.ErrTimestamp,
@@ -66,6 +72,7 @@ var attestationCategories = []error{
 	image.ErrLegacyPayload, image.ErrLegacyAnnotation,
 	ErrBudgetExceeded, context.DeadlineExceeded, context.Canceled,
 	verify.ErrVerification, image.ErrBundleRejected, image.ErrAttestation,
+	ErrThirdPartyVSA,
 }
 
 // errAttestationRejected: an attestation was rejected in no known category.

@@ -158,7 +158,9 @@ func (t *ThirdPartyVSAs) check(ctx context.Context, now time.Time, art policy.Ar
 			a, info, err = t.checkOne(ctx, now, art, env, keys)
 		}
 		if err != nil {
-			report = append(report, ThirdPartyVSAReport{AttestationInfo{PredicateType: vsa.PredicateType, Error: err.Error()}, err})
+			// The caller is told the category (attestationText): err may
+			// carry what the summary verifier's dependencies wrote.
+			report = append(report, ThirdPartyVSAReport{rejected(ctx, AttestationInfo{PredicateType: vsa.PredicateType}, err), err})
 			continue
 		}
 		atts = append(atts, a)

@@ -154,6 +154,11 @@ func TestThirdPartyVSAsRejects(t *testing.T) {
 			if err := report[0].Err; !errors.Is(err, tt.want) || !errors.Is(err, gate.ErrThirdPartyVSA) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
+			// The caller is told the category only: the error may carry
+			// what the envelope or the verifier's dependencies wrote.
+			if report[0].Error != tt.want.Error() {
+				t.Errorf("report says %q, want %q", report[0].Error, tt.want)
+			}
 		})
 	}
 }
