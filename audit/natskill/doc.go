@@ -46,7 +46,13 @@
 //     [Switch.Mark] refuses an id no check could match
 //     ([audit.CheckMarkID]), and a [KindSPIFFE] mark of anything but an
 //     ASCII SPIFFE ID ("spiffe://..."): a lookalike scheme or a path
-//     outside ASCII would be audited as in force and deny nobody.
+//     outside ASCII would be audited as in force and deny nobody. So
+//     would a mark whose until is not after the switch's clock: it is
+//     refused ([ErrMarkLapsed], which is [audit.ErrMarkLapsed]) and
+//     nothing is written to the bucket or audited; a detector event
+//     asking for one (a replay) is logged and dropped by [Switch.Write],
+//     which returns nil. A live mark is never replaced, shortened or
+//     rewritten by such a request.
 //   - A mark that cannot be written returns [ErrUnavailable] and is not in
 //     force anywhere: the caller retries. Marking is effective before it is
 //     audited (denying is the safe side); clearing is audited first, and an

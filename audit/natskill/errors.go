@@ -36,6 +36,10 @@ var (
 	// audited clear was followed by its failure. It is
 	// [audit.ErrMarkChanged].
 	ErrMarkChanged = audit.ErrMarkChanged
+	// ErrMarkLapsed: [Switch.Mark] of an identity until a time that is not
+	// after the switch's clock; nothing was written or audited. It is
+	// [audit.ErrMarkLapsed], as the in-memory switch returns.
+	ErrMarkLapsed = audit.ErrMarkLapsed
 	// ErrConfig: an invalid option or argument.
 	ErrConfig = errors.New("natskill: invalid configuration")
 )

@@ -284,7 +284,11 @@ func (s *Switch) Marks() []Mark {
 // no expiry), by actor by, in the bucket. When it returns nil or an audit
 // error, the mark is recorded fleet-wide and already in force on this
 // replica; the others apply it when their watch delivers it. An error
-// matching [ErrUnavailable] means the mark was not recorded: retry.
+// matching [ErrUnavailable] means the mark was not recorded: retry. An
+// until that is not after the switch's clock is refused with
+// [audit.ErrMarkLapsed] ([ErrMarkLapsed]): that mark would deny nobody, so
+// nothing is written to the bucket (a live mark is left at its revision)
+// and nothing is audited.
 //
 // Mark never shortens a mark in force: when the bucket holds one that lasts
 // at least as long (or has no expiry), it is kept as it is (written again
@@ -328,6 +332,14 @@ func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, unt
 		return fmt.Errorf("%w: id is not valid UTF-8", ErrConfig)
 	}
 	now := s.cfg.now()
+	if !until.IsZero() && !now.Before(until) {
+		// Checks would pass from the start: storing and auditing it would
+		// record a quarantine that never denied anyone, and rewriting a
+		// live mark it does not outlast would still bump that mark's
+		// revision, failing an operator's clear that read the one before.
+		return fmt.Errorf("%w: mark of %s %q until %s, now %s", audit.ErrMarkLapsed, kind, id,
+			until.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+	}
 	m := Mark{Kind: kind, Mark: audit.Mark{ID: storedID(id), Reason: reason, By: by, Since: now, Until: until}}
 	val, err := encodeMark(m)
 	if err != nil {
@@ -502,7 +514,9 @@ func (s *Switch) clearNotDone(ctx context.Context, attrs map[string]string, reas
 // [audit.ActionCompromiseDetected] event marks Attributes[compromised_id], of
 // kind Attributes[compromised_kind] (default [KindJob]), until
 // Attributes[expires] (RFC 3339, optional); other actions are ignored. A
-// malformed detector event is an error and marks nothing.
+// malformed detector event is an error and marks nothing. An event whose
+// expiry has already passed (a replay) marks nothing, writes nothing to
+// the bucket, audits nothing and returns nil.
 func (s *Switch) Write(ctx context.Context, e audit.Event) error {
 	if e.Action != audit.ActionCompromiseDetected {
 		return nil
@@ -537,7 +551,14 @@ func (s *Switch) Write(ctx context.Context, e audit.Event) error {
 	// A detector's long reason or name is cut, never a reason to refuse
 	// the mark: the identity would escape quarantine (the event itself is
 	// audited in full where the detector writes it).
-	return s.mark(ctx, kind, id, clip.String(reason, maxIDLen-len("…")), clip.String(e.Actor.ID, maxIDLen-len("…")), until)
+	err := s.mark(ctx, kind, id, clip.String(reason, maxIDLen-len("…")), clip.String(e.Actor.ID, maxIDLen-len("…")), until)
+	if errors.Is(err, audit.ErrMarkLapsed) {
+		// A replayed or late detector event: its mark would be inert, and
+		// refusing it would fail the stream that carries it.
+		s.cfg.logger.InfoContext(ctx, "natskill: detector event's mark already lapsed, not marking", "event", e.ID)
+		return nil
+	}
+	return err
 }
 
 // Close stops following the bucket and waits for the switch's goroutines to
