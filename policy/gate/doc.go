@@ -123,7 +123,12 @@
 //     (its own stuck call) until it returns. If it then records the event
 //     after all, the log holds an event, maybe an allow, for a request
 //     whose caller was answered undecided (a deny): the log may name an
-//     allow nobody received, never lack one somebody did.
+//     allow nobody received, never lack one somebody did. A bundle
+//     verifier that could not audit a verification (verify.WithAudit,
+//     verify.ErrAudit) makes the request undecided likewise, an image's
+//     bundle or an inline one ([ErrUndecided]; errors.Is holds for
+//     verify.ErrAudit): the request is never allowed on its other bundles
+//     while their audit trail is incomplete.
 //   - What a caller sees versus what the operator's log gets: a
 //     dependency's error — the audit sink's (and the image verifier's,
 //     image.WithAudit), the token verifier's, the evaluator's, the

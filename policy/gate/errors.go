@@ -8,6 +8,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/verify"
 )
 
 // Errors. Every error [Gate.Decide] returns wraps exactly one of
@@ -103,6 +104,11 @@ func (g *Gate) disclose(ctx context.Context, event string, err error) error {
 	g.cfg.log.Log(ctx, w.level, w.what, "event", event, "err", w.cause)
 	return w.sentinel
 }
+
+// errInlineUnaudited: an inline bundle's verification could not be
+// audited (withheld); the image path says the same of an image's bundle
+// (imageFailure).
+var errInlineUnaudited = fmt.Errorf("%w: inline bundle verification: %w", ErrUndecided, verify.ErrAudit)
 
 // errPolicyFailed: the evaluator returned an error (withheld).
 var errPolicyFailed = fmt.Errorf("%w: policy could not be evaluated", ErrUndecided)

@@ -649,12 +649,19 @@ func (g *Gate) verifyImage(ctx context.Context, ref name.Reference, d *Decision)
 }
 
 // verifyInline verifies bundles given in the request for Name@h (h is
-// the request's Digest, as checkInline read it).
+// the request's Digest, as checkInline read it). A bundle whose
+// verification could not be audited (verify.ErrAudit) makes the request
+// undecided, as it makes an image undecidable: rejected, it would leave
+// the request to be allowed on the other bundles while the verifications'
+// audit trail is incomplete.
 func (g *Gate) verifyInline(ctx context.Context, req Request, h v1.Hash, d *Decision) (policy.Artifact, []*verify.Result, error) {
 	var verified []*verify.Result
 	signers := map[string]bool{}
-	for _, b := range req.Bundles {
+	for i, b := range req.Bundles {
 		vr, err := g.verifyOne(ctx, b, h)
+		if errors.Is(err, verify.ErrAudit) {
+			return policy.Artifact{}, nil, withhold(errInlineUnaudited, "inline bundle verification not audited; the request is undecided", fmt.Errorf("bundle %d: %w", i, err))
+		}
 		if err == nil {
 			err = g.cfg.revocations.check(vr)
 		}

@@ -99,13 +99,13 @@ func TestReview21ImageErrorsNotEchoed(t *testing.T) {
 			return w.request(t, reg+"/acme/app:v1")
 		}}, image.ErrRegistry},
 		{leakCase{"image bundle verifier", gate.ErrUndecided, imageGate(labVerifiers(t, w)), imageReq}, verify.ErrAudit},
-		{leakCase{"inline bundle verifier", nil, func(t *testing.T, opts ...gate.Option) *gate.Gate {
+		{leakCase{"inline bundle verifier", gate.ErrUndecided, func(t *testing.T, opts ...gate.Option) *gate.Gate {
 			g, err := gate.New(tokens, gate.Verifiers{attest.PredicateSLSAProvenanceV1: auditedProvenanceVerifier(t)}, &allowVerified{}, &memSink{}, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return g
-		}, inline}, nil},
+		}, inline}, verify.ErrAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
