@@ -1,7 +1,8 @@
 // Package exchange trades a verified CI OIDC job token for a SPIFFE SVID:
 // the token's normalized claims name the workload through a documented
 // [Template], and the embedded identity/svid issuer signs an X.509-SVID or
-// JWT-SVID that never outlives the token.
+// JWT-SVID that never outlives the token (for one audience unless the
+// issuer was built svid.WithMultipleAudiences).
 //
 //	tmpl, _ := exchange.ParseTemplate("/ci/{platform}/{repository...}")
 //	ex, _ := exchange.New(verifier, svidIssuer, tmpl,

@@ -156,7 +156,9 @@ func (e *Exchange) X509SVID(ctx context.Context, raw string) (*x509svid.SVID, er
 }
 
 // JWTSVID verifies raw and issues a JWT-SVID for the derived ID and the
-// audiences.
+// audiences: more than one only if the issuer was built
+// svid.WithMultipleAudiences (else svid.ErrMultipleAudiences), since each
+// audience could replay the token at the others.
 func (e *Exchange) JWTSVID(ctx context.Context, raw string, audience string, more ...string) (*jwtsvid.SVID, error) {
 	v, id, err := e.resolve(ctx, raw)
 	if err != nil {

@@ -91,7 +91,11 @@
 // lifetime of 24h by default;
 // X.509-SVIDs carry exactly one URI SAN, digitalSignature only, are never
 // CAs, live 1h by default (at most 24h) and never past the caller's limit or
-// the CA; JWT-SVIDs need a non-empty audience, short enough in all that the
+// the CA; JWT-SVIDs carry one audience (several only [WithMultipleAudiences],
+// else [ErrMultipleAudiences]: the JWT-SVID specification strongly
+// recommends one, since each audience could replay the token at the
+// others, and a [JWTVerifier] likewise refuses a JWT-SVID whose aud lists
+// audiences besides its own unless built with that option), non-empty, short enough in all that the
 // token fits [MaxJWTSize] ([ErrJWTTooLarge]: the issuer signs nothing its
 // verifier would refuse), and live 5 minutes by default; IDs outside the
 // trust domain, without a path or longer than the specification's 2048

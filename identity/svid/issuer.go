@@ -106,6 +106,31 @@ type config struct {
 	jwtSigner crypto.Signer // WithJWTSigner; nil: a fresh P-256 key
 	jwtKID    string        // WithJWTSigner
 	store     oidc.KeyStore // WithJWTKeyStore; nil: one replica
+
+	multiAud bool // WithMultipleAudiences (Issuer and JWTVerifier)
+}
+
+// ErrMultipleAudiences: a JWT-SVID for more than one audience, which any
+// of them could replay at the others, minted or presented without
+// [WithMultipleAudiences]. From [Issuer.JWTSVID] it comes wrapped together
+// with [ErrConfig]; from a [JWTVerifier], together with [ErrInvalidSVID].
+var ErrMultipleAudiences = errors.New("svid: JWT-SVID for several audiences")
+
+// WithMultipleAudiences allows JWT-SVIDs for more than one audience, which
+// the JWT-SVID specification (§3) strongly recommends against: every
+// audience of such a token holds a bearer credential it can present to the
+// others, so a token for [vault, gate] lets Vault act as the workload at
+// the gate. Without it, [Issuer.JWTSVID] refuses several audiences and a
+// [JWTVerifier] refuses a JWT-SVID whose aud lists any audience besides its
+// own ([ErrMultipleAudiences]); identity/exchange and identity/workload
+// follow the issuer's choice. Prefer one JWT-SVID per audience; use this
+// only where every audience trusts the others not to replay. Issuer and
+// JWTVerifier (the only Option [NewJWTVerifier] takes).
+func WithMultipleAudiences() Option {
+	return func(c *config) error {
+		c.multiAud = true
+		return nil
+	}
 }
 
 // WithClock sets the time source (default time.Now).
@@ -430,9 +455,11 @@ func (i *Issuer) X509SVID(ctx context.Context, id spiffeid.ID, notAfter time.Tim
 	return &x509svid.SVID{ID: id, Certificates: []*x509.Certificate{leaf}, PrivateKey: key}, nil
 }
 
-// JWTSVID issues a JWT-SVID for id and the audiences (at least one, none
-// empty, together short enough for a token of at most [MaxJWTSize] bytes,
-// else [ErrJWTTooLarge] with [ErrConfig]), valid for the configured TTL
+// JWTSVID issues a JWT-SVID for id and audience (not empty; more than one
+// only [WithMultipleAudiences], else [ErrMultipleAudiences] with
+// [ErrConfig], since each audience could replay the token at the others;
+// none empty, together short enough for a token of at most [MaxJWTSize]
+// bytes, else [ErrJWTTooLarge] with [ErrConfig]), valid for the configured TTL
 // and never past notAfter when it is non-zero. The token is a bearer
 // credential: hand it only to id's workload. The result comes from go-spiffe's parser, which checks the token's times
 // against the wall clock, so an issuer with a [WithClock] far from it cannot
@@ -446,6 +473,10 @@ func (i *Issuer) JWTSVID(ctx context.Context, id spiffeid.ID, notAfter time.Time
 	aud := append([]string{audience}, more...)
 	if slices.Contains(aud, "") {
 		return nil, fmt.Errorf("%w: empty audience", ErrConfig)
+	}
+	if len(more) > 0 && !i.cfg.multiAud {
+		// Each audience could replay the token at the others.
+		return nil, fmt.Errorf("%w: %w: %d audiences: issue one JWT-SVID per audience, or build the issuer WithMultipleAudiences", ErrConfig, ErrMultipleAudiences, len(aud))
 	}
 	// The audiences are the requester's (a workload's, over the Workload
 	// API): bounded here, before anything is encoded or signed, so that no

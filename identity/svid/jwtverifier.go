@@ -23,24 +23,49 @@ import (
 type JWTVerifier struct {
 	bundles  jwtbundle.Source
 	audience string
+	multiAud bool // WithMultipleAudiences
 }
 
 // NewJWTVerifier returns a verifier for audience, which is required: an
 // empty expected audience is refused here rather than silently skipped.
-func NewJWTVerifier(bundles jwtbundle.Source, audience string) (*JWTVerifier, error) {
+// The only option it takes is [WithMultipleAudiences]; any other is
+// refused ([ErrConfig]) rather than silently ignored.
+func NewJWTVerifier(bundles jwtbundle.Source, audience string, opts ...Option) (*JWTVerifier, error) {
 	if bundles == nil || audience == "" {
 		return nil, fmt.Errorf("%w: a bundle source and a non-empty audience are required", ErrConfig)
 	}
-	return &JWTVerifier{bundles: bundles, audience: audience}, nil
+	v := &JWTVerifier{bundles: bundles, audience: audience}
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		// Applied alone to an empty config, WithMultipleAudiences is the
+		// only option that sets multiAud; every other is the issuer's.
+		var c config
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+		if !c.multiAud {
+			return nil, fmt.Errorf("%w: option %d is an Issuer option; a JWTVerifier takes only WithMultipleAudiences", ErrConfig, i)
+		}
+		v.multiAud = true
+	}
+	return v, nil
 }
 
 // Verify validates raw (signature against the bundle of the SVID's trust
-// domain, audience, expiry) and returns the workload's identity. Any error
-// means deny; it wraps [ErrInvalidSVID].
+// domain, audience, expiry) and returns the workload's identity. A
+// JWT-SVID whose aud lists any audience besides this verifier's is refused
+// ([ErrMultipleAudiences]) unless it was built [WithMultipleAudiences]:
+// each of those audiences holds the token too and could be replaying it
+// here. Any error means deny; it wraps [ErrInvalidSVID].
 func (v *JWTVerifier) Verify(_ context.Context, raw string) (identity.Identity, error) {
 	s, err := ParseAndValidateJWT(raw, v.bundles, []string{v.audience})
 	if err != nil {
 		return identity.Identity{}, err
+	}
+	if !v.multiAud && slices.ContainsFunc(s.Audience, func(a string) bool { return a != v.audience }) {
+		return identity.Identity{}, fmt.Errorf("%w: %w: aud lists audiences besides %q (see WithMultipleAudiences)", ErrInvalidSVID, ErrMultipleAudiences, v.audience)
 	}
 	return identity.Identity{SPIFFEID: s.ID}, nil
 }

@@ -32,7 +32,9 @@
 // store's last answer (then this replica's own keys); private keys go only
 // to the attested caller; requests larger than [MaxRequestSize] are refused
 // unread, and a JWT-SVID whose audiences would make it longer than
-// [svid.MaxJWTSize] is refused (InvalidArgument); Close ends
+// [svid.MaxJWTSize] is refused (InvalidArgument), and so is one for more
+// than one audience unless the issuer was built [svid.WithMultipleAudiences]
+// (each audience could replay it at the others); Close ends
 // every stream and Serve returns. [Listen] never exposes the socket with
 // wider permissions than asked (it is created in a private directory and
 // linked into place); concurrent streams are bounded, in all

@@ -688,9 +688,12 @@ func (s *Server) idle(ctx context.Context) error {
 }
 
 // FetchJWTSVID issues a JWT-SVID for the caller's identity and the
-// requested audiences. A request naming another SPIFFE ID is refused, and
-// so, with codes.Unavailable, is a call beyond [WithMaxCalls] or
-// [WithMaxCallsPerID].
+// requested audiences. More than one audience follows the issuer's choice:
+// refused (InvalidArgument) unless it was built [svid.WithMultipleAudiences],
+// since each audience could replay the token at the others; the client
+// chooses its audiences, the operator whether several may share a token.
+// A request naming another SPIFFE ID is refused, and so, with
+// codes.Unavailable, is a call beyond [WithMaxCalls] or [WithMaxCallsPerID].
 func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest) (*workload.JWTSVIDResponse, error) {
 	id, release, err := s.callCaller(ctx)
 	if err != nil {
@@ -706,6 +709,9 @@ func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest)
 	aud := req.GetAudience()
 	sv, err := s.issuer.JWTSVID(ctx, id, time.Time{}, aud[0], aud[1:]...)
 	if err != nil {
+		if errors.Is(err, svid.ErrMultipleAudiences) {
+			return nil, status.Error(codes.InvalidArgument, "several audiences: request one JWT-SVID per audience")
+		}
 		if errors.Is(err, svid.ErrConfig) {
 			return nil, status.Error(codes.InvalidArgument, "invalid audience")
 		}
