@@ -60,7 +60,7 @@ func TestReview4WebhookNeverPrintsItsQuery(t *testing.T) {
 		if strings.Contains(out, secret) || strings.Contains(out, "token") {
 			t.Errorf("printed the endpoint's query: %s", out)
 		}
-		if !strings.Contains(out, "collector.example/ingest") {
+		if !strings.Contains(out, "https://collector.example/…") { // by host only: a path may be a secret
 			t.Errorf("does not name the endpoint: %s", out)
 		}
 	}

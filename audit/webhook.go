@@ -93,8 +93,9 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 	return w, nil
 }
 
-// String names the endpoint without its user info and query, which may
-// carry a credential (?token=...), as the webhook's errors do.
+// String names the endpoint by scheme and host only: its user info, query
+// and path may carry a credential (see redactURL), as the webhook's errors
+// and log lines do.
 func (w *Webhook) String() string { return "audit.Webhook{" + redactURL(w.url) + "}" }
 
 // GoString is String.
@@ -315,8 +316,8 @@ func (w *Webhook) attempt(body []byte) error {
 	req.Header.Set("Content-Type", "application/cloudevents-batch+json")
 	resp, err := w.o.httpClient.Do(req)
 	if err != nil {
-		// Go's client names the URL in its error; its query may carry a
-		// credential (?token=...), and this error is logged and returned.
+		// Go's client names the URL in its error; its query or path may
+		// carry a credential, and this error is logged and returned.
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			ue.URL = redactURL(ue.URL)
 		}
@@ -348,8 +349,9 @@ func (e *StatusError) Error() string { return fmt.Sprintf("http status %d, want 
 // followed and count as a failed delivery; it matches [ErrRedirect].
 type RedirectError struct {
 	Code int
-	// Location is the redirect target, with any user info and query
-	// removed, cut to 512 bytes (the endpoint chooses it).
+	// Location is the redirect target's scheme and host, its path shown as
+	// "/…" (a redirect to the same webhook plus a slash would print its
+	// secret path), cut to 512 bytes (the endpoint chooses it).
 	Location string
 }
 
@@ -365,13 +367,19 @@ func (e *RedirectError) Error() string {
 // Unwrap returns [ErrRedirect].
 func (e *RedirectError) Unwrap() error { return ErrRedirect }
 
-// redactURL drops user info and query from a URL for error messages: both
-// may carry credentials.
+// redactURL keeps only a URL's scheme and host for errors, String and
+// logs. User info, query and fragment may carry a credential (?token=...),
+// and so may the path: Slack, Discord and Teams incoming webhooks put their
+// secret in it (hooks.slack.com/services/T…/B…/<secret>). A path, or an
+// opaque part, shows as a fixed "/…", never any of its segments.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
-	return u.String()
+	out := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+	if u.Opaque != "" || (u.Path != "" && u.Path != "/") {
+		out += "/…"
+	}
+	return out
 }

@@ -21,7 +21,10 @@
 // (a crash would forget leases), a column of another type (times must be
 // timestamptz: a timestamp without a zone is read in each session's zone,
 // so a reaper in a zone ahead of a broker's would see a live heartbeat as
-// lapsed), and a table without a unique index on lease_id (owner) alone.
+// lapsed), a text column or key index under a non-deterministic collation
+// (a case-insensitive owner column would let "Runner-A"'s heartbeat keep a
+// dead "runner-a" alive), and a table without a unique index on lease_id
+// (owner) alone.
 //
 // # How a claim works
 //

@@ -152,16 +152,20 @@ var (
 // administrator or a migration tool) that cannot keep leases: an UNLOGGED
 // or temporary table loses its rows in a crash (the dead runners' leases
 // are never revoked); a column of another type changes what is compared;
-// and without a unique index on key alone, covering every row and checked
-// at once, one lease id is registered twice and a claim on a dead owner's
-// row also takes a live owner's row of that id.
+// without a unique index on key alone, covering every row and checked at
+// once, one lease id is registered twice and a claim on a dead owner's row
+// also takes a live owner's row of that id; and a non-deterministic
+// (say case-insensitive) collation on a text column or on that index makes
+// distinct strings equal, so owner "Runner-A"'s heartbeat keeps a dead
+// "runner-a" alive, or two lease ids (claim tokens) are taken for one.
 func checkTable(ctx context.Context, tx pgx.Tx, table, key string, want map[string]string) error {
 	var persistence string
 	var keyed bool
 	if err := tx.QueryRow(ctx, `SELECT c.relpersistence::text, EXISTS (
 			SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
 			WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate AND i.indisvalid
-			  AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2)
+			  AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2
+			  AND NOT EXISTS (SELECT 1 FROM pg_collation co WHERE co.oid = i.indcollation[0] AND NOT co.collisdeterministic))
 		FROM pg_class c WHERE c.oid = to_regclass($1)`, table, key).Scan(&persistence, &keyed); err != nil {
 		return err
 	}
@@ -169,21 +173,29 @@ func checkTable(ctx context.Context, tx pgx.Tx, table, key string, want map[stri
 		return fmt.Errorf("%w: table %s is not a permanent, logged table (relpersistence %q): a crash would forget leases", ErrConfig, table, persistence)
 	}
 	if !keyed {
-		return fmt.Errorf("%w: table %s has no unique index on %s alone", ErrConfig, table, key)
+		return fmt.Errorf("%w: table %s has no unique index on %s alone under a deterministic collation", ErrConfig, table, key)
 	}
-	rows, err := tx.Query(ctx, `SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
-		WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, table)
+	rows, err := tx.Query(ctx, `SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), COALESCE(co.collisdeterministic, true)
+		FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation
+		WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`, table)
 	if err != nil {
 		return err
 	}
-	got := map[string]string{}
+	got, nondeterministic := map[string]string{}, map[string]bool{}
 	var col, typ string
-	if _, err := pgx.ForEachRow(rows, []any{&col, &typ}, func() error { got[col] = typ; return nil }); err != nil {
+	var deterministic bool
+	if _, err := pgx.ForEachRow(rows, []any{&col, &typ, &deterministic}, func() error {
+		got[col], nondeterministic[col] = typ, !deterministic
+		return nil
+	}); err != nil {
 		return err
 	}
 	for col, typ := range want {
 		if got[col] != typ {
 			return fmt.Errorf("%w: table %s: column %s is %q, want %s", ErrConfig, table, col, got[col], typ)
+		}
+		if nondeterministic[col] {
+			return fmt.Errorf("%w: table %s: column %s has a non-deterministic collation: distinct values would compare equal", ErrConfig, table, col)
 		}
 	}
 	return nil
