@@ -84,6 +84,12 @@
 //     refused, as OPA's loader has no key for it): establish a bundle's
 //     provenance before loading it — policy/ocibundle does, verifying the
 //     Sigstore signature on an OCI bundle's manifest before reading it.
+//     Only Rego is evaluated: a bundle (tarball, [Dir] or [FS]) holding
+//     a compiled policy OPA's loader reads (policy.wasm or any *.wasm,
+//     plan.json, plan.pb), a binary .manifest.pb, or a .manifest whose
+//     "wasm" or "plan" member is non-empty is refused with [ErrLoad]
+//     naming the file, so a reviewer never reads a policy the engine
+//     ignores.
 //   - Audit events (action "policy.evaluate") carry the policy revision, a
 //     SHA-256 digest of the input, the outcome, the mode and the violated
 //     rule ids, with the job's identity claims as the actor and the action

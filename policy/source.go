@@ -273,7 +273,8 @@ func BundleFile(path string) Source {
 // it), a data file whose directory
 // OPA's loader would read as another (".x/data.json" is data.x), or a
 // data.json, data.yaml or .manifest that repeats a member or is not
-// UTF-8: each
+// UTF-8, or a compiled policy (a *.wasm, plan.json or plan.pb file, a
+// binary .manifest.pb, or a .manifest with wasm entries): each
 // would load a policy other than the one tar, a reviewer or `opa build`
 // sees in it.
 func ReadBundle(r io.Reader) (*Bundle, error) {
@@ -391,7 +392,12 @@ func checkBundleFile(r io.Reader, name string, limit int64) (int64, error) {
 	case yamlData:
 		check = checkYAMLData
 	case strings.HasSuffix(name, ".manifest"):
-		check = manifestSchema().CheckRepeats
+		check = func(b []byte) error {
+			if err := manifestSchema().CheckRepeats(b); err != nil {
+				return err
+			}
+			return checkManifestCompiled(b)
+		}
 	}
 	if err := check(b); err != nil {
 		return 0, fmt.Errorf("%w: %q: %w", ErrLoad, clip.String(name, 256), err)
@@ -421,6 +427,9 @@ func checkBundlePath(name string, seen map[string]bool) error {
 		return fmt.Errorf("%w: %q appears twice in the bundle", ErrLoad, clip.String(p, 256))
 	}
 	seen[p] = true
+	if compiledPolicyFile(p) {
+		return fmt.Errorf("%w: bundle file %q is a compiled policy or binary manifest; only Rego is evaluated", ErrLoad, clip.String(name, 256))
+	}
 	switch path.Base(p) {
 	case "data.json", "data.yaml", "data.yml":
 		dir := path.Dir(p)
@@ -430,6 +439,52 @@ func checkBundlePath(name string, seen map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// compiledPolicyFile reports whether p (cleaned) is a file OPA's loader
+// reads as a compiled policy (policy.wasm, plan.json, plan.pb), any other
+// wasm module, or a protobuf .manifest.pb, whatever its case. ztci
+// evaluates Rego only: such a file is a policy a reviewer reads and the
+// engine never evaluates, or one OPA evaluates and a reviewer of the Rego
+// never read; a binary manifest is one no reviewer reads at all.
+func compiledPolicyFile(p string) bool {
+	lower := strings.ToLower(p)
+	switch path.Base(lower) {
+	case bundle.PlanFile, bundle.PlanProtoFile:
+		return true
+	}
+	return strings.HasSuffix(lower, ".wasm") || strings.HasSuffix(lower, bundle.ManifestProtoExt)
+}
+
+// checkManifestCompiled refuses a .manifest naming compiled policy: a
+// non-empty "wasm" member (entrypoints OPA would route to a wasm module)
+// or a "plan" one, in any case, as encoding/json matches member names.
+func checkManifestCompiled(b []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil // OPA's loader reports the malformed manifest
+	}
+	for k, v := range m {
+		if (strings.EqualFold(k, "wasm") || strings.EqualFold(k, "plan")) && !emptyJSON(v) {
+			return fmt.Errorf("manifest member %q names compiled policy; only Rego is evaluated", clip.String(k, 64))
+		}
+	}
+	return nil
+}
+
+// emptyJSON reports whether v, a decoded JSON value, is null, "", [] or {}.
+func emptyJSON(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 func readBundle(r *bundle.Reader) (*Bundle, error) {
@@ -448,6 +503,11 @@ func readBundle(r *bundle.Reader) (*Bundle, error) {
 	}
 	if err := checkRevision(out.Revision); err != nil {
 		return nil, err
+	}
+	// checkBundlePath and checkBundleFile refuse these first; this keeps
+	// any other route to the loader from loading a policy ztci ignores.
+	if len(b.WasmModules) > 0 || len(b.PlanModules) > 0 || len(b.Manifest.WasmResolvers) > 0 {
+		return nil, fmt.Errorf("%w: bundle holds a compiled (wasm or plan) policy; only Rego is evaluated", ErrLoad)
 	}
 	for _, m := range b.Modules {
 		// checkTarball refuses a tarball holding one path twice; this
