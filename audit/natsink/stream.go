@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ztci/ztci/internal/kvconf"
+
 	"github.com/ztci/ztci/audit"
 )
 
@@ -40,32 +42,9 @@ type StreamLookup interface {
 // which only reads, checks with an empty prefix.) Otherwise it returns an
 // error wrapping [ErrStream] naming every setting that does not hold.
 func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
-	var why []string
-	add := func(bad bool, reason string) {
-		if bad {
-			why = append(why, reason)
-		}
-	}
-	add(cfg.Retention != jetstream.LimitsPolicy, fmt.Sprintf("retention %s removes events once consumed or unwanted", cfg.Retention))
-	add(cfg.Storage != jetstream.FileStorage, fmt.Sprintf("%s storage loses every event when its servers restart", cfg.Storage))
-	add(cfg.Discard == jetstream.DiscardOld && (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0),
-		"discard old with max msgs or max bytes lets a flood evict the oldest events")
-	add(cfg.MaxMsgsPerSubject > 0 && !(cfg.Discard == jetstream.DiscardNew && cfg.DiscardNewPerSubject),
-		"max msgs per subject without discard new per subject evicts a tenant's oldest events")
-	add(!cfg.DenyDelete, "deny delete is off: events can be deleted")
-	add(!cfg.DenyPurge, "deny purge is off: events can be purged")
-	add(cfg.AllowRollup, "rollup headers let a publisher purge events")
-	add(cfg.PersistMode != jetstream.DefaultPersistMode, "async persistence can lose acknowledged events")
-	add(cfg.AllowMsgTTL, "per-message TTL headers let a publisher make events expire")
-	add(cfg.AllowMsgSchedules, "schedule headers let a publisher store messages under another tenant's subject")
-	add(len(cfg.Sources) > 0, fmt.Sprintf("%d sources copy in messages published elsewhere", len(cfg.Sources)))
-	add(cfg.Mirror != nil, "a mirror copies in messages published to another stream")
-	add(cfg.SubjectTransform != nil, "a subject transform files events under other subjects than published")
-	if prefix != "" {
-		for i, s := range cfg.Subjects {
-			// Not the subject itself: whoever created the stream chose it.
-			add(!strings.HasPrefix(s, prefix+"."), fmt.Sprintf("subject %d of %d bytes lies outside %s.>", i, len(s), prefix))
-		}
+	why := kvconf.AppendOnly(cfg, "events", "tenant", prefix)
+	if cfg.MaxMsgsPerSubject > 0 && !(cfg.Discard == jetstream.DiscardNew && cfg.DiscardNewPerSubject) {
+		why = append(why, "max msgs per subject without discard new per subject evicts a tenant's oldest events")
 	}
 	if len(why) == 0 {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/internal/kvconf"
 )
 
 // ErrStream: the checkpoint stream's settings let it drop checkpoints by
@@ -47,28 +49,9 @@ var ErrStream = fmt.Errorf("%w: checkpoint stream unsafe", ErrConfig)
 // that does not hold (not the subjects themselves: the stream's creator
 // chose them).
 func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
-	var why []string
-	add := func(bad bool, reason string) {
-		if bad {
-			why = append(why, reason)
-		}
-	}
-	add(cfg.Retention != jetstream.LimitsPolicy, fmt.Sprintf("retention %s removes checkpoints once consumed or unwanted", cfg.Retention))
-	add(cfg.Storage != jetstream.FileStorage, fmt.Sprintf("%s storage loses every checkpoint when its servers restart", cfg.Storage))
-	add(cfg.PersistMode != jetstream.DefaultPersistMode, "async persistence can lose acknowledged checkpoints")
-	add(cfg.Discard == jetstream.DiscardOld && (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0),
-		"discard old with max msgs or max bytes lets a flood evict the oldest checkpoints")
-	add(cfg.MaxMsgsPerSubject > 0, fmt.Sprintf("max msgs per subject %d evicts or refuses a node's checkpoints past the limit", cfg.MaxMsgsPerSubject))
-	add(!cfg.DenyDelete, "deny delete is off: checkpoints can be deleted")
-	add(!cfg.DenyPurge, "deny purge is off: checkpoints can be purged")
-	add(cfg.AllowRollup, "rollup headers let a publisher purge checkpoints")
-	add(cfg.AllowMsgTTL, "per-message TTL headers let a publisher make checkpoints expire")
-	add(cfg.AllowMsgSchedules, "schedule headers let a publisher store messages under another node's subject")
-	add(len(cfg.Sources) > 0, fmt.Sprintf("%d sources copy in messages published elsewhere", len(cfg.Sources)))
-	add(cfg.Mirror != nil, "a mirror copies in messages published to another stream")
-	add(cfg.SubjectTransform != nil, "a subject transform files checkpoints under other subjects than published")
-	for i, s := range cfg.Subjects {
-		add(!strings.HasPrefix(s, prefix+"."), fmt.Sprintf("subject %d of %d bytes lies outside %s.>", i, len(s), prefix))
+	why := kvconf.AppendOnly(cfg, "checkpoints", "node", prefix)
+	if cfg.MaxMsgsPerSubject > 0 {
+		why = append(why, fmt.Sprintf("max msgs per subject %d evicts or refuses a node's checkpoints past the limit", cfg.MaxMsgsPerSubject))
 	}
 	if len(why) == 0 {
 		return nil
