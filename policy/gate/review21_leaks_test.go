@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -107,37 +108,13 @@ func TestReview21DependencyErrorsNotEchoed(t *testing.T) {
 // decision's audit event id.
 func checkWithheld(t *testing.T, tt leakCase) {
 	t.Helper()
-	var logs safeBuf
-	var mu sync.Mutex
-	var observed []string
-	g := tt.gate(t, gate.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
-		gate.WithObserver(gate.ObserverFunc(func(o gate.Observation) {
-			mu.Lock()
-			defer mu.Unlock()
-			if leaks(o.Err, depCanary) {
-				observed = append(observed, "error chain: "+o.Err.Error())
-			}
-			if o.Decision != nil {
-				observed = append(observed, fmt.Sprintf("%+v", *o.Decision))
-			}
-		})))
+	g, logs, observed := watchedGate(t, tt)
 	req := tt.req(t)
 	d, err := g.Decide(t.Context(), req)
 	if d.Allowed || !errors.Is(err, tt.want) {
 		t.Fatalf("Decide = %+v, %v; want a deny wrapping %v", d, err, tt.want)
 	}
-	js, _ := json.Marshal(d)
-	caller := d.Error + d.String() + string(js)
-	if leaks(err, depCanary) || strings.Contains(caller, depCanary) {
-		t.Fatalf("the dependency's error reached the caller: %v / %s", err, caller)
-	}
-	mu.Lock()
-	for _, o := range observed {
-		if strings.Contains(o, depCanary) {
-			t.Fatalf("the dependency's error reached the observer: %s", o)
-		}
-	}
-	mu.Unlock()
+	checkNotEchoed(t, d, err, observed)
 	line := logLine(logs.String(), depCanary)
 	if d.AuditID == "" || !strings.Contains(line, d.AuditID) {
 		t.Fatalf("the dependency's error is not in the operator's log under audit id %q:\n%s", d.AuditID, logs.String())
@@ -146,6 +123,56 @@ func checkWithheld(t *testing.T, tt leakCase) {
 		t.Fatalf("the job token reached the log:\n%s", logs.String())
 	}
 
+	status, body := postRequest(t, g, tt)
+	if status == http.StatusOK || bytes.Contains(body, []byte(depCanary)) {
+		t.Fatalf("HTTP %d %s; want a refusal without the dependency's error", status, body)
+	}
+}
+
+// watchedGate is tt's gate with its log written to logs and its
+// observations that hold depCanary, or name a decision, kept for observed.
+func watchedGate(t *testing.T, tt leakCase) (g *gate.Gate, logs *safeBuf, observed func() []string) {
+	t.Helper()
+	logs = &safeBuf{}
+	var mu sync.Mutex
+	var seen []string
+	g = tt.gate(t, gate.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		gate.WithObserver(gate.ObserverFunc(func(o gate.Observation) {
+			mu.Lock()
+			defer mu.Unlock()
+			if leaks(o.Err, depCanary) {
+				seen = append(seen, "error chain: "+o.Err.Error())
+			}
+			if o.Decision != nil {
+				seen = append(seen, fmt.Sprintf("%+v", *o.Decision))
+			}
+		})))
+	return g, logs, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// checkNotEchoed fails t when depCanary reached the caller of a decision
+// (its error, the Decision, its String and JSON) or the observer.
+func checkNotEchoed(t *testing.T, d gate.Decision, err error, observed func() []string) {
+	t.Helper()
+	js, _ := json.Marshal(d)
+	caller := d.Error + d.String() + string(js)
+	if leaks(err, depCanary) || strings.Contains(caller, depCanary) {
+		t.Fatalf("the dependency's error reached the caller: %v / %s", err, caller)
+	}
+	for _, o := range observed() {
+		if strings.Contains(o, depCanary) {
+			t.Fatalf("the dependency's error reached the observer: %s", o)
+		}
+	}
+}
+
+// postRequest sends tt's request to g's HTTP API and returns the answer.
+func postRequest(t *testing.T, g *gate.Gate, tt leakCase) (int, []byte) {
+	t.Helper()
 	b, err := gate.EncodeRequest(tt.req(t))
 	if err != nil {
 		t.Fatal(err)
@@ -156,9 +183,7 @@ func checkWithheld(t *testing.T, tt leakCase) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	if resp.StatusCode == http.StatusOK || bytes.Contains(body, []byte(depCanary)) {
-		t.Fatalf("HTTP %d %s; want a refusal without the dependency's error", resp.StatusCode, body)
-	}
+	return resp.StatusCode, body
 }
 
 // logLine is the first line of logs that holds s, or "".
