@@ -59,12 +59,13 @@ var variableHex = map[string]bool{
 }
 
 // validateDigest checks one DigestSet entry. Algorithms the spec does not name
-// are accepted unchecked, as the spec requires (consumers ignore them); use
-// ParseDigest where only known algorithms may appear.
+// are accepted unchecked, as the spec requires (consumers ignore them),
+// unless their name is a variant spelling of one it does (see
+// checkAlgorithmName); use ParseDigest where only known algorithms may appear.
 func validateDigest(alg, value string) error {
 	lengths, fixed := hexLengths[alg]
 	if !fixed && !variableHex[alg] {
-		return nil
+		return checkAlgorithmName(alg)
 	}
 	if !isLowerHex(value) {
 		return fmt.Errorf("%w: %s value %q", ErrDigestEncoding, alg, clip.String(value, 80))
@@ -120,6 +121,52 @@ func (d Digest) String() string { return d.Algorithm + ":" + d.Value }
 
 // Set returns the digest as a one-entry DigestSet.
 func (d Digest) Set() DigestSet { return DigestSet{d.Algorithm: d.Value} }
+
+// checkAlgorithmName refuses an algorithm name the spec does not name but
+// that reads as one it does: another case, punctuation or spacing
+// ("SHA-512", "sha256 ", "Sha256", "sha-256"), or a character outside
+// printable ASCII (an invisible one, a look-alike letter). Consumers match
+// names exactly and ignore unknown ones, so {"sha256": A, "SHA-256": B}
+// has a verifier match A while the person reviewing the statement reads B
+// as the same algorithm. Names that fold to no spec name ("gitCommit"
+// aside, "myHash") stay allowed, as the spec requires.
+func checkAlgorithmName(alg string) error {
+	for i := 0; i < len(alg); i++ {
+		if alg[i] < 0x21 || alg[i] > 0x7e {
+			return fmt.Errorf("%w: algorithm name %q is not printable ASCII", ErrAlgorithmSpelling, clip.String(alg, 80))
+		}
+	}
+	if known, ok := foldedAlgorithms[foldAlgorithm(alg)]; ok {
+		return fmt.Errorf("%w: %q is not the spec's name %q", ErrAlgorithmSpelling, clip.String(alg, 80), known)
+	}
+	return nil
+}
+
+// foldedAlgorithms maps each spec-named algorithm's folded name to the name.
+var foldedAlgorithms = func() map[string]string {
+	m := make(map[string]string, len(hexLengths)+len(variableHex))
+	for n := range hexLengths {
+		m[foldAlgorithm(n)] = n
+	}
+	for n := range variableHex {
+		m[foldAlgorithm(n)] = n
+	}
+	return m
+}()
+
+// foldAlgorithm keeps only an algorithm name's letters (lowercased) and digits.
+func foldAlgorithm(alg string) string {
+	var b strings.Builder
+	for i := 0; i < len(alg); i++ {
+		switch c := alg[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c >= 'A' && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+		}
+	}
+	return b.String()
+}
 
 func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -23,7 +23,10 @@
 // be SHA-1 (40) or SHA-256 (64) hex, as in the current spec text (the
 // released upstream Go library v1.2.0 accepts only 40). Algorithms the spec
 // does not name are accepted in a DigestSet and ignored, as the spec
-// requires; ParseDigest ("sha256:<hex>") and Sign require a named algorithm
+// requires, unless the name is another spelling of one it does ("SHA-256",
+// "sha256 ", "Sha256") or is not printable ASCII (ErrAlgorithmSpelling): a
+// verifier matches the spec's name, a reviewer may read the variant as it;
+// ParseDigest ("sha256:<hex>") and Sign require a named algorithm
 // (ErrUnknownAlgorithm).
 //
 // Subjects come from files and readers (SubjectFromFile, SubjectFromReader:

@@ -41,6 +41,11 @@ var (
 	// ErrUnknownAlgorithm: the algorithm is not one this package computes or
 	// accepts where a known algorithm is required.
 	ErrUnknownAlgorithm = fmt.Errorf("%w: unknown algorithm", ErrInvalidDigest)
+	// ErrAlgorithmSpelling: an algorithm name is another spelling of one the
+	// in-toto spec names ("SHA-256", "sha256 ", "Sha256") or is not
+	// printable ASCII: a verifier matching the spec's name and a person
+	// reading this one would disagree about what the digest says.
+	ErrAlgorithmSpelling = fmt.Errorf("%w: variant spelling of an algorithm name", ErrInvalidDigest)
 )
 
 // DigestLengthError reports a digest whose hex length does not fit its

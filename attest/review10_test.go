@@ -104,7 +104,7 @@ func TestReview10SignOnlyWhatParses(t *testing.T) {
 		"predicate map":       statement(plain, prov(map[string]any{"source": "a", "ſource": "b"})),
 		"nested predicate":    statement(plain, prov(map[string]any{"inputs": map[string]any{"ref": "a", "REF": "b"}})),
 		"subject annotations": statement(attest.ResourceDescriptor{Name: "app", Digest: digest, Annotations: map[string]any{"k": 1, "K": 2}}, prov(map[string]any{})),
-		"digest set":          statement(attest.ResourceDescriptor{Name: "app", Digest: attest.DigestSet{"sha256": strings.Repeat("b", 64), "SHA256": strings.Repeat("c", 64)}}, prov(map[string]any{})),
+		"digest set":          statement(attest.ResourceDescriptor{Name: "app", Digest: attest.DigestSet{"sha256": strings.Repeat("b", 64), "myHash": "b", "MYHASH": "c"}}, prov(map[string]any{})),
 		"raw predicate": {Type: attest.StatementTypeV1, Subject: []attest.ResourceDescriptor{plain},
 			PredicateType: "https://example.com/p", Predicate: json.RawMessage(`{"a":1,"A":2}`)},
 		"raw predicate not UTF-8": {Type: attest.StatementTypeV1, Subject: []attest.ResourceDescriptor{plain},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -555,27 +554,6 @@ func ext(c *x509.Certificate, oid asn1.ObjectIdentifier) string {
 		}
 	}
 	return ""
-}
-
-// checkLeafKey accepts the public keys a certificate is issued for:
-// x509ca.CheckKey's, with RSA moduli of 2048, 3072 or 4096 bits only, the
-// sizes Fulcio certifies and sigstore-go verifies with. A larger modulus
-// certified nothing any Sigstore verifier reads, yet cost the CA a proof
-// check per request that grows with its square: a 64 KiB request carries
-// a modulus of some 190,000 bits and seconds of CPU, for any token holder.
-// The handler checks it before verifying any signature with the key.
-func checkLeafKey(pub crypto.PublicKey) error {
-	if err := x509ca.CheckKey(pub); err != nil {
-		return err
-	}
-	if k, ok := pub.(*rsa.PublicKey); ok {
-		switch k.Size() * 8 {
-		case 2048, 3072, 4096:
-		default:
-			return fmt.Errorf("%w: RSA-%d, only 2048, 3072 or 4096 bits are certified", ErrUnsupportedKey, k.N.BitLen())
-		}
-	}
-	return nil
 }
 
 // certifiable reports whether v may be written into a certificate: valid

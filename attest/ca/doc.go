@@ -28,7 +28,9 @@
 // someone else's forge. Keys below RSA-2048 or P-256 are refused (ErrWeakKey),
 // and RSA keys of other sizes than 2048, 3072 and 4096 bits, the ones
 // Sigstore verifiers accept (ErrUnsupportedKey, before any signature is
-// checked with them); a CA outside its validity issues nothing
+// checked with them); a key under which anyone can sign is refused too
+// (ErrWeakKey: an RSA exponent other than 65537 or an even modulus, an
+// ECDSA point off its curve, an Ed25519 point of small order); a CA outside its validity issues nothing
 // (ErrExpired, ErrNotYetValid); a certificate never outlives its root. The
 // HTTP handler issues only to a caller whose token the Authenticator
 // accepts and who proves possession of the key (a CSR's signature counts

@@ -21,7 +21,9 @@ var (
 	// ErrInvalidRequest: the request cannot be certified.
 	ErrInvalidRequest = errors.New("ca: invalid certificate request")
 	// ErrWeakKey: the public key to certify is too weak (RSA < 2048 bits,
-	// small curves). The same value as attest.ErrWeakKey.
+	// small curves) or one anyone can sign under (RSA e != 65537 or an even
+	// modulus, an ECDSA point off its curve, a small-order Ed25519 point).
+	// The same value as attest.ErrWeakKey.
 	ErrWeakKey = x509ca.ErrWeakKey
 	// ErrUnsupportedKey: the public key is not ECDSA, Ed25519 or RSA, or
 	// (for a key to certify) an RSA key of another size than 2048, 3072 or
