@@ -5,8 +5,10 @@
 //
 // A compromised build step or dependency exfiltrates over the network; this
 // is where that is stopped, or at least seen. The proxy speaks HTTP CONNECT
-// (TLS and any other TCP protocol tunnelled through it) and forwards plain
-// http:// requests (absolute form).
+// (TLS and any other TCP protocol tunnelled through it; the target in
+// authority form, host:port, only: a path, userinfo or query is refused
+// with 400, [ErrBadDestination]) and forwards plain http:// requests
+// (absolute form).
 //
 // One connection is, in order:
 //
@@ -27,7 +29,8 @@
 //     caller's own ([DeciderFunc]); decisions are cached per (job, destination);
 //     a deny is a 403 whose body and [HeaderRule] header name the rule
 //     (a destination's own [HeaderRule] is removed from the responses
-//     the proxy forwards, so only the proxy's refusals carry one);
+//     the proxy forwards, header and trailer, so only the proxy's
+//     refusals carry one);
 //  4. resolve the name once, rooted (so no resolv.conf search domain is
 //     tried), keep only public addresses that are not the proxy host's
 //     own (or those in [WithInternalPrefixes]), and connect to one of
@@ -200,7 +203,10 @@
 //     MaxPendingConns. A proxy serving one job sets the first two pairs
 //     alike, and MaxPendingConns above MaxPendingConnsPerClient.
 //   - Plain http:// requests get a fresh upstream connection each, with
-//     hop-by-hop and proxy headers removed; upgrades (WebSocket) over plain
+//     hop-by-hop and proxy headers removed; a request's trailer is not
+//     forwarded, and a response's trailer loses the fields its header
+//     loses (hop-by-hop ones such as Proxy-Authenticate and Connection,
+//     and [HeaderRule]), declared or not; upgrades (WebSocket) over plain
 //     HTTP are not relayed.
 //   - HTTPS is tunnelled, never intercepted. The decision is on the CONNECT
 //     host; when the tunnel's first bytes are TLS (a record of any type:

@@ -26,7 +26,9 @@ type Limits struct {
 	// proxy's file descriptors, which the per-job bound alone does not
 	// when many jobs (a build matrix) share the proxy. More are refused
 	// with 503 and [RuleTooManyProxyConnections]. It must be at least
-	// MaxConnsPerJob.
+	// MaxConnsPerJob (a proxy serving one job sets both alike); on a
+	// shared proxy keep it well above, since no share of it is kept for
+	// other jobs: at MaxConnsPerJob, one job can hold every slot.
 	MaxConns int
 	// MaxHeaderBytes bounds a request's header block (default 32 KiB; a
 	// job token is a few KiB).

@@ -46,8 +46,9 @@ const (
 	ActionRefusalsSuppressed = "egress.refusals_suppressed"
 	// HeaderRule names the rule that refused a request, on 403, 407, 429
 	// and 503 responses. Only the proxy sets it: it is removed from a
-	// destination's response to a forwarded http:// request, so a
-	// destination cannot pass its answer off as a policy refusal.
+	// destination's response to a forwarded http:// request (header and
+	// trailer), so a destination cannot pass its answer off as a policy
+	// refusal.
 	HeaderRule = "X-Ztci-Egress-Rule"
 )
 
@@ -434,7 +435,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var dstErr error
 	switch {
 	case r.Method == http.MethodConnect:
-		rq.dst, dstErr = ParseDestination(r.Host, 0)
+		rq.dst, dstErr = connectTarget(r)
 	case r.URL.IsAbs() && strings.EqualFold(r.URL.Scheme, "http"):
 		rq.dst, dstErr = ParseDestination(r.URL.Host, 80)
 	default:
@@ -487,6 +488,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.unregister(c)
 	rq.connID = c.id
 	p.serve(ctx, w, r, rq, c)
+}
+
+// connectTarget parses a CONNECT request's destination, which must be in
+// authority form (RFC 9112 3.2.3), as every client sends it. net/http
+// reads other targets leniently: "CONNECT /x" takes the Host header's
+// destination, and "user@host:port" or "host:port?q" lose their extra
+// parts, so a reader of the request line (a front proxy, a log) would
+// see another target than the one decided.
+func connectTarget(r *http.Request) (Destination, error) {
+	if r.RequestURI != r.Host {
+		return Destination{}, fmt.Errorf("%w: a CONNECT target must be host:port", ErrBadDestination)
+	}
+	return ParseDestination(r.Host, 0)
 }
 
 // serve decides, resolves, audits, dials and relays a registered request.

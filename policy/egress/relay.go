@@ -276,6 +276,10 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.
 			pr.Out.Close = true
 			pr.Out.Header.Del("Proxy-Authorization")
 			pr.Out.Header.Del("Proxy-Connection")
+			// A request's trailers are not forwarded: Request.Clone left
+			// their values behind but kept their names, which Request.Write
+			// declares upstream ("Trailer: Proxy-Authorization").
+			pr.Out.Trailer = nil
 			if pr.Out.Body != nil && pr.Out.Body != http.NoBody {
 				pr.Out.Body = &idleBody{ReadCloser: pr.Out.Body, rc: rc, idle: idle}
 			}
@@ -283,9 +287,14 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.
 		Transport: oneConn{cc},
 		// Only the proxy names a refusal's rule: a destination's response
 		// carrying HeaderRule would pass its own 403 (or anything) off as
-		// the proxy's policy decision to the job and its tooling.
+		// the proxy's policy decision to the job and its tooling. The
+		// trailer loses it too, with the hop-by-hop fields: ReverseProxy
+		// strips those from the header only and relayed a trailer
+		// (declared or not) as it came.
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Del(HeaderRule)
+			scrubTrailer(resp.Trailer)
+			resp.Body = &trailerScrub{ReadCloser: resp.Body, resp: resp}
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
@@ -300,6 +309,43 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, c *conn, up net.
 	}
 	rp.ServeHTTP(&idleWriter{ResponseWriter: w, rc: rc, idle: idle}, r)
 	return res
+}
+
+// notTrailers are the fields a forwarded response's trailer loses: the
+// proxy's own HeaderRule and the hop-by-hop fields, which the proxy
+// strips from the header (RFC 9110 7.6.1, and Proxy-Connection).
+var notTrailers = []string{
+	HeaderRule, "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// scrubTrailer deletes notTrailers from t.
+func scrubTrailer(t http.Header) {
+	for _, k := range notTrailers {
+		t.Del(k)
+	}
+}
+
+// trailerScrub scrubs a response's trailer once its body has read it: the
+// body fills resp.Trailer at its end, after ModifyResponse, and
+// ReverseProxy copies it to the job after Close.
+type trailerScrub struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (b *trailerScrub) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		scrubTrailer(b.resp.Trailer)
+	}
+	return n, err
+}
+
+func (b *trailerScrub) Close() error {
+	err := b.ReadCloser.Close()
+	scrubTrailer(b.resp.Trailer)
+	return err
 }
 
 // maxResponseHeaderBytes bounds the header block of a destination's
