@@ -35,7 +35,9 @@ type Request struct {
 // Grant is what a backend hands out for a [Request].
 type Grant struct {
 	// LeaseID is the backend's id for revoking and renewing; it must not be
-	// secret. Empty means the Request's LeaseID.
+	// secret: it is journaled, registered, audited, logged and quoted in
+	// errors. One that holds Value is revoked and refused
+	// ([ErrSecretLeaseID]). Empty means the Request's LeaseID.
 	LeaseID string
 	// Value is the secret.
 	Value Value

@@ -69,6 +69,10 @@
 //   - Values never appear in errors, logs, audit events (lease id and secret
 //     name only), the durable record, or the printed/JSON form of any type;
 //     [Value.Reveal] is the only way to read one. Revocation wipes the bytes.
+//     A backend whose [Grant.LeaseID] holds the value it grants (a token
+//     named by itself; values under [MinMaskLen] are not looked for) gets
+//     the grant revoked by that id and refused ([ErrSecretLeaseID]): lease
+//     ids go everywhere values must not.
 //   - The lease id is recorded (fsync'd) before the backend is asked, so a
 //     crash at any point leaves nothing Recover cannot find at a backend
 //     that names what it creates by [Request.LeaseID] (postgres). A

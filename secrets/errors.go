@@ -44,6 +44,10 @@ var (
 	ErrBackend = errors.New("secrets: backend failed")
 	// ErrNotFound: the backend has no secret by that name.
 	ErrNotFound = fmt.Errorf("%w: no such secret", ErrBackend)
+	// ErrSecretLeaseID: the backend named a lease by (a text holding) its
+	// secret value. Lease ids are journaled, registered fleet-wide, audited,
+	// logged and quoted in errors; the grant is revoked and refused.
+	ErrSecretLeaseID = fmt.Errorf("%w: lease id holds the secret value", ErrBackend)
 	// ErrAudit: the audit sink did not accept an event; the audited action
 	// is treated as failed.
 	ErrAudit = errors.New("secrets: audit sink failed")

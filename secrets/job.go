@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -171,6 +172,9 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		}
 		return nil, err
 	}
+	if secretLeaseID(g) {
+		return nil, j.refuseSecretLeaseID(ctx, l, g)
+	}
 	if g.LeaseID != "" && g.LeaseID != l.reserved {
 		l.id = g.LeaseID
 		if err := j.bind(l); err != nil {
@@ -225,6 +229,31 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	}
 	b.log.DebugContext(ctx, "secrets: lease issued", "lease_id", l.id, "secret", name, "job", j.spec.ID)
 	return l, nil
+}
+
+// secretLeaseID reports whether g's lease id holds its value: a backend
+// that names a lease by its secret (a token that only revokes itself)
+// would have it written to the journal, the fleet's registry, audit
+// events, logs and errors. Values shorter than [MinMaskLen] are not
+// looked for: they may occur in any id by chance.
+func secretLeaseID(g Grant) bool {
+	return g.LeaseID != "" && g.Value.Len() >= MinMaskLen && strings.Contains(g.LeaseID, g.Value.Reveal())
+}
+
+// refuseSecretLeaseID revokes the grant g whose lease id holds its value
+// and the reserved lease l, and returns [ErrSecretLeaseID]. The id is
+// passed to the backend only: never to the broker's retrying revoke,
+// which logs it, nor to an audit event or an error (the backend's
+// revocation error may quote it and is withheld).
+func (j *Job) refuseSecretLeaseID(ctx context.Context, l *Lease, g Grant) error {
+	defer g.Value.Wipe()
+	b, rctx := j.b, context.WithoutCancel(ctx)
+	err := ErrSecretLeaseID
+	if b.backend.Revoke(rctx, g.LeaseID) != nil {
+		err = fmt.Errorf("%w; revoking the grant failed too (%w; the backend's error is withheld: it may quote the id)", ErrSecretLeaseID, ErrRevoke)
+	}
+	aerr := b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, l.name, l.reserved, "backend named the lease by its secret value")
+	return errors.Join(joinAudit(err, aerr), l.Revoke(rctx))
 }
 
 // leaseTTL bounds the lifetime asked of a backend, for an issue or a

@@ -42,6 +42,12 @@
 //     hold, [ErrTampered] for any authentication failure (changed bytes,
 //     other key material under the same id, wrong aad), [ErrUnwrap] when a
 //     KMS could not answer. There is no unauthenticated fallback.
+//   - A [KeyWrapper]'s error is not quoted: a KMS client's error may hold
+//     a key URI with credentials, a token or key material. Seal and Open
+//     report it as a [*WrapperError] naming its class, the operation and
+//     the configured key id; errors.Is and errors.As still reach the
+//     wrapper's error (context.DeadlineExceeded, a client's types), and
+//     [WrapperError.Cause] hands it to an operator's log deliberately.
 //   - Plaintext, data keys and KEK material never appear in errors, nor
 //     does text read from a record, which storage others can write to
 //     may hold (an unknown key id is named by its length; [KeyIDOf]

@@ -113,7 +113,7 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 	defer clear(toWrap)
 	wrapped, err := e.current.Wrap(ctx, toWrap)
 	if err != nil {
-		return nil, fmt.Errorf("%w: wrap with key %q: %w", ErrSeal, id, err)
+		return nil, &WrapperError{KeyID: id, Op: "wrap", class: ErrSeal, cause: err}
 	}
 	if len(wrapped) == 0 || len(wrapped) > MaxWrappedLen {
 		return nil, fmt.Errorf("%w: key %q wrapped the data key into %d bytes, want 1..%d", ErrSeal, id, len(wrapped), MaxWrappedLen)
@@ -158,10 +158,7 @@ func (e *Envelope) Open(ctx context.Context, sealed, aad []byte) ([]byte, error)
 	// errors below quote configuration, not text the record chose.
 	dek, err := w.Unwrap(ctx, h.wrapped)
 	if err != nil {
-		if isOpenErr(err) {
-			return nil, fmt.Errorf("key %q: %w", h.keyID, err)
-		}
-		return nil, fmt.Errorf("%w: key %q: %w", ErrUnwrap, h.keyID, err)
+		return nil, &WrapperError{KeyID: h.keyID, Op: "unwrap", class: unwrapClass(err), cause: err}
 	}
 	defer clear(dek)
 	if len(dek) != KeySize {

@@ -33,6 +33,45 @@ var (
 	ErrConfig = errors.New("seal: bad configuration")
 )
 
-// isOpenErr reports whether a wrapper's error already classifies the
-// failure (tampered, malformed), so Open keeps that class.
-func isOpenErr(err error) bool { return errors.Is(err, ErrOpen) }
+// WrapperError is a [KeyWrapper]'s failure as [Envelope] reports it. Its
+// text names the class (a sentinel of this package), the operation and the
+// configured key id only: a KMS client's error may quote a key URI with
+// credentials in it, a token, the request's ciphertext or the data key,
+// and an Envelope's errors reach callers, job logs and error pages.
+// errors.Is matches the class and, through Unwrap, the wrapper's own error
+// (context.DeadlineExceeded, a KMS client's types); an operator's code
+// that wants the wrapper's text logs [WrapperError.Cause] deliberately,
+// to a log only operators read.
+type WrapperError struct {
+	KeyID string // the id of the configured KeyWrapper that failed
+	Op    string // "wrap" or "unwrap"
+	class error
+	cause error
+}
+
+func (e *WrapperError) Error() string {
+	return fmt.Sprintf("%v: key %q: %s failed (the KeyWrapper's error is withheld)", e.class, e.KeyID, e.Op)
+}
+
+// GoString is Error: %#v would print the wrapper's error by reflection.
+func (e *WrapperError) GoString() string { return e.Error() }
+
+// Unwrap returns the class and the wrapper's error, for errors.Is and
+// errors.As.
+func (e *WrapperError) Unwrap() []error { return []error{e.class, e.cause} }
+
+// Cause is the wrapper's own error, whose text may hold credentials or key
+// material: for an operator's log only.
+func (e *WrapperError) Cause() error { return e.cause }
+
+// unwrapClass is the class of an Unwrap failure err: the [ErrOpen] class
+// the wrapper named (an authentication failure is [ErrTampered]), else
+// [ErrUnwrap].
+func unwrapClass(err error) error {
+	for _, c := range []error{ErrMalformed, ErrUnknownKey, ErrTampered, ErrUnwrap, ErrOpen} {
+		if errors.Is(err, c) {
+			return c
+		}
+	}
+	return ErrUnwrap
+}

@@ -28,7 +28,8 @@ import (
 // KMS whose ciphertexts name their own key (AWS KMS Decrypt without KeyId,
 // for one) would otherwise open a data key that whoever can encrypt under
 // any key the service may decrypt with wrapped, and a record naming this
-// id would open with it. Neither may put key material in an error. Wrap
+// id would open with it. Neither may put key material in an error;
+// [Envelope] does not quote their errors anyway ([WrapperError]). Wrap
 // owns the slice it is given (Envelope passes a copy).
 type KeyWrapper interface {
 	KeyID() string
