@@ -5,6 +5,7 @@
 //	a, _ := httpauth.New(httpauth.WithBearer(verifier), httpauth.WithMTLS(bundle, authz))
 //	http.Handle("/deploy", a.Middleware(handler)) // handler: identity.FromContext(r.Context())
 //	// serve with mtls.ServerConfigClientOptional(svid, bundle, authz) so both kinds of caller connect
+//	// (behind a TLS-terminating proxy: httpauth.WithTLSTerminatingProxy())
 //
 //	rt, _ := httpauth.RoundTripper("https://deployer.example.com", tokens, nil)
 //	client := &http.Client{Transport: rt} // the token goes to that origin only
@@ -19,7 +20,12 @@
 // an extended key usage in its chain without clientAuth, svid.ErrKeyUsage)
 // is never overridden by a token; only the "Bearer" scheme is read,
 // from exactly one Authorization field (a request with two is refused: a
-// proxy in front might read the other); failure details are logged, never
+// proxy in front might read the other), and only on a request that came
+// over TLS (one without is refused, [ErrPlaintext], unless
+// [WithTLSTerminatingProxy] says a trusted proxy in front terminated TLS);
+// the handler receives the request without its Authorization fields (the
+// caller is in the context), so one that logs headers or proxies the
+// request on never passes the token along; failure details are logged, never
 // sent to the caller; tokens never appear in logs or errors. The client
 // transport sends the token to the one origin (scheme, host, port) it was
 // configured for, over https (plain http only to loopback), and refuses any

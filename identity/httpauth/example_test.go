@@ -26,15 +26,16 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	// httptest serves plain HTTP on 127.0.0.1; the round tripper sends the
-	// token over plain HTTP only to loopback. In production: https.
-	srv := httptest.NewServer(a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// A bearer token is accepted over TLS only (or behind a trusted
+	// TLS-terminating proxy: WithTLSTerminatingProxy), and the handler sees
+	// the caller in the context, never the Authorization header.
+	srv := httptest.NewTLSServer(a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, ok := identity.FromContext(r.Context())
 		if !ok { // not behind the middleware: refuse, never serve anonymously
 			http.Error(w, "unauthenticated", http.StatusUnauthorized)
 			return
 		}
-		fmt.Fprint(w, "hello ", who.Claims.Repository)
+		fmt.Fprint(w, "hello ", who.Claims.Repository, ", token passed on: ", r.Header.Get("Authorization") != "")
 	})))
 	defer srv.Close()
 
@@ -44,7 +45,7 @@ func Example() {
 	}
 	rt, err := httpauth.RoundTripper(srv.URL, identity.TokenSourceFunc(func(context.Context) (string, error) {
 		return tok.Reveal(), nil
-	}), nil)
+	}), srv.Client().Transport) // trusts httptest's certificate
 	if err != nil {
 		panic(err)
 	}
@@ -60,13 +61,13 @@ func Example() {
 	}
 	fmt.Println(resp.StatusCode, string(b))
 
-	resp, err = http.Get(srv.URL) // no token
+	resp, err = srv.Client().Get(srv.URL) // no token
 	if err != nil {
 		panic(err)
 	}
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode)
 	// Output:
-	// 200 hello octo-org/app
+	// 200 hello octo-org/app, token passed on: false
 	// 401
 }

@@ -24,6 +24,10 @@ var (
 	ErrConfig = errors.New("httpauth: invalid configuration")
 	// ErrUnauthenticated: the request carried no acceptable credential.
 	ErrUnauthenticated = errors.New("httpauth: unauthenticated")
+	// ErrPlaintext: a bearer token came on a request that reached the
+	// server without TLS, and no [WithTLSTerminatingProxy] says a trusted
+	// proxy in front terminated it. It wraps [ErrUnauthenticated].
+	ErrPlaintext = fmt.Errorf("%w: bearer token over plain HTTP", ErrUnauthenticated)
 	// ErrOrigin: the token transport refused a request for another origin
 	// than the token's (a redirect to another host, port or to plain HTTP,
 	// or a misdirected request). Nothing was sent.
@@ -62,6 +66,21 @@ func WithBearer(v identity.TokenVerifier) Option {
 	}
 }
 
+// WithTLSTerminatingProxy says that TLS is terminated by a trusted proxy
+// or load balancer in front of this server, so that requests reach it over
+// plain HTTP from there: a bearer token on such a request is then
+// accepted. Without it one is refused ([ErrPlaintext]) before it is
+// verified: the token crossed the network in clear, where anyone on the
+// path could copy it and present it themselves, and a client configured
+// for http:// would otherwise keep working, and leaking, unnoticed. Give it
+// only when nothing but that proxy can reach the server.
+func WithTLSTerminatingProxy() Option {
+	return func(c *config) error {
+		c.proxyTLS = true
+		return nil
+	}
+}
+
 // WithLogger sets the diagnostics logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
@@ -83,10 +102,11 @@ type Authenticator struct {
 
 // config is what the options set.
 type config struct {
-	bundle x509bundle.Source
-	authz  tlsconfig.Authorizer
-	bearer identity.TokenVerifier
-	logger *slog.Logger
+	bundle   x509bundle.Source
+	authz    tlsconfig.Authorizer
+	bearer   identity.TokenVerifier
+	proxyTLS bool // WithTLSTerminatingProxy
+	logger   *slog.Logger
 }
 
 // New returns an Authenticator; at least one of [WithMTLS] and [WithBearer]
@@ -153,6 +173,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 	if a.bearer == nil || h == "" {
 		return identity.Identity{}, fmt.Errorf("%w: no credential", ErrUnauthenticated)
 	}
+	if r.TLS == nil && !a.proxyTLS {
+		return identity.Identity{}, ErrPlaintext
+	}
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return identity.Identity{}, fmt.Errorf("%w: Authorization is not a bearer token", ErrUnauthenticated)
@@ -166,7 +189,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 
 // Middleware authenticates every request, puts the caller in its context
 // (read it with identity.FromContext), and answers 401 without calling next
-// when authentication fails. The error detail is logged, not sent.
+// when authentication fails. The error detail is logged, not sent. next
+// receives the request without its Authorization header fields: the
+// caller is in the context, and a handler that logs headers, or proxies
+// the request on, would otherwise pass the bearer token on with it.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := a.Authenticate(r)
@@ -176,7 +202,10 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			http.Error(w, "unauthenticated", http.StatusUnauthorized)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), id)))
+		r = r.WithContext(identity.NewContext(r.Context(), id))
+		r.Header = r.Header.Clone() // WithContext shares the caller's map
+		r.Header.Del("Authorization")
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -140,7 +140,7 @@ func TestAuthenticateRejectsOtherSchemes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range []string{"Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token abc"} {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r := httptest.NewRequest(http.MethodGet, "https://deployer.test/", nil) // over TLS
 		r.Header.Set("Authorization", h)
 		if _, err := a.Authenticate(r); err == nil {
 			t.Errorf("Authorization %q accepted", h)

@@ -104,7 +104,7 @@ func TestReview10TwoAuthorizationFields(t *testing.T) {
 	}
 	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	serve := func(values ...string) int {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r := httptest.NewRequest(http.MethodGet, "https://deployer.test/", nil) // over TLS
 		for _, v := range values {
 			r.Header.Add("Authorization", v)
 		}

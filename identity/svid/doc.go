@@ -94,12 +94,19 @@
 // the CA; JWT-SVIDs carry one audience (several only [WithMultipleAudiences],
 // else [ErrMultipleAudiences]: the JWT-SVID specification strongly
 // recommends one, since each audience could replay the token at the
-// others, and a [JWTVerifier] likewise refuses a JWT-SVID whose aud lists
-// audiences besides its own unless built with that option), non-empty, short enough in all that the
+// others, and a [JWTVerifier] and [ParseAndValidateJWT] likewise refuse a
+// JWT-SVID whose aud lists audiences besides those expected unless given
+// that option), non-empty, short enough in all that the
 // token fits [MaxJWTSize] ([ErrJWTTooLarge]: the issuer signs nothing its
 // verifier would refuse), and live 5 minutes by default; IDs outside the
 // trust domain, without a path or longer than the specification's 2048
-// bytes are refused ([ErrID], [ErrIDTooLong]); [ParseAndValidateJWT]
+// bytes are refused ([ErrID], [ErrIDTooLong]); a verified JWT-SVID must
+// carry iat and live (exp minus iat) at most [DefaultMaxJWTLifetime], one
+// hour, unless [WithMaxJWTLifetime] (at most 24h) allows longer
+// ([ErrJWTLifetime]): go-spiffe checks only that exp has not passed, so a
+// token a misconfigured or compromised signer minted for years would be a
+// bearer credential for years ([Issuer.JWTVerifierOptions] accept what an
+// issuer with a longer WithJWTTTL mints); [ParseAndValidateJWT]
 // refuses an empty list of expected audiences or an empty one in it
 // ([ErrConfig]; go-spiffe would check no audience at all), and
 // [JWTVerifier] refuses a JWT-SVID whose sub is longer than 2048 bytes or is a trust

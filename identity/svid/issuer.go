@@ -107,13 +107,21 @@ type config struct {
 	jwtKID    string        // WithJWTSigner
 	store     oidc.KeyStore // WithJWTKeyStore; nil: one replica
 
-	multiAud bool // WithMultipleAudiences (Issuer and JWTVerifier)
+	jwtChecks // the JWT-SVID checks of a verifier (WithMultipleAudiences also the issuer's)
+}
+
+// jwtChecks are what the options of a JWT-SVID verifier ([NewJWTVerifier],
+// [ParseAndValidateJWT]) set; any other option is an issuer's.
+type jwtChecks struct {
+	multiAud    bool          // WithMultipleAudiences (Issuer and verifiers)
+	maxLifetime time.Duration // WithMaxJWTLifetime (verifiers only); 0: not set
 }
 
 // ErrMultipleAudiences: a JWT-SVID for more than one audience, which any
 // of them could replay at the others, minted or presented without
 // [WithMultipleAudiences]. From [Issuer.JWTSVID] it comes wrapped together
-// with [ErrConfig]; from a [JWTVerifier], together with [ErrInvalidSVID].
+// with [ErrConfig]; from a [JWTVerifier] or [ParseAndValidateJWT],
+// together with [ErrInvalidSVID].
 var ErrMultipleAudiences = errors.New("svid: JWT-SVID for several audiences")
 
 // WithMultipleAudiences allows JWT-SVIDs for more than one audience, which
@@ -121,11 +129,12 @@ var ErrMultipleAudiences = errors.New("svid: JWT-SVID for several audiences")
 // audience of such a token holds a bearer credential it can present to the
 // others, so a token for [vault, gate] lets Vault act as the workload at
 // the gate. Without it, [Issuer.JWTSVID] refuses several audiences and a
-// [JWTVerifier] refuses a JWT-SVID whose aud lists any audience besides its
-// own ([ErrMultipleAudiences]); identity/exchange and identity/workload
-// follow the issuer's choice. Prefer one JWT-SVID per audience; use this
-// only where every audience trusts the others not to replay. Issuer and
-// JWTVerifier (the only Option [NewJWTVerifier] takes).
+// [JWTVerifier] or [ParseAndValidateJWT] refuses a JWT-SVID whose aud lists
+// any audience besides those expected ([ErrMultipleAudiences]);
+// identity/exchange and identity/workload follow the issuer's choice.
+// Prefer one JWT-SVID per audience; use this only where every audience
+// trusts the others not to replay. Issuer and verifiers ([NewJWTVerifier],
+// [ParseAndValidateJWT]).
 func WithMultipleAudiences() Option {
 	return func(c *config) error {
 		c.multiAud = true
@@ -303,6 +312,9 @@ func NewIssuer(td spiffeid.TrustDomain, opts ...Option) (*Issuer, error) {
 		}
 		if err := o(&cfg); err != nil {
 			return nil, err
+		}
+		if cfg.maxLifetime != 0 {
+			return nil, fmt.Errorf("%w: WithMaxJWTLifetime is a verifier's option; the issuer's is WithJWTTTL", ErrConfig)
 		}
 	}
 	caKey := cfg.ca

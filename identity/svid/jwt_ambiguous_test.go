@@ -45,7 +45,8 @@ func TestJWTSVIDAmbiguousMemberNames(t *testing.T) {
 		sig := append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
 		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 	}
-	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	// exp, and the iat a verifier requires a minute before it.
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10) + `,"iat":` + strconv.FormatInt(time.Now().Unix(), 10)
 	claims := `{"sub":"spiffe://ci.test/job/build","aud":["deployer"],"exp":` + exp + `}`
 	const header = `{"alg":"ES256","kid":"k1","typ":"JWT"}`
 	v, err := svid.NewJWTVerifier(bundle, "deployer")
@@ -96,7 +97,8 @@ func TestJWTSVIDIDTooLong(t *testing.T) {
 		sig := append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
 		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 	}
-	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	// exp, and the iat a verifier requires a minute before it.
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10) + `,"iat":` + strconv.FormatInt(time.Now().Unix(), 10)
 	v, err := svid.NewJWTVerifier(bundle, "deployer")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 
@@ -23,51 +25,107 @@ import (
 type JWTVerifier struct {
 	bundles  jwtbundle.Source
 	audience string
-	multiAud bool // WithMultipleAudiences
+	checks   jwtChecks
 }
 
 // NewJWTVerifier returns a verifier for audience, which is required: an
 // empty expected audience is refused here rather than silently skipped.
-// The only option it takes is [WithMultipleAudiences]; any other is
-// refused ([ErrConfig]) rather than silently ignored.
+// The only options it takes are [WithMultipleAudiences] and
+// [WithMaxJWTLifetime]; any other is refused ([ErrConfig]) rather than
+// silently ignored.
 func NewJWTVerifier(bundles jwtbundle.Source, audience string, opts ...Option) (*JWTVerifier, error) {
 	if bundles == nil || audience == "" {
 		return nil, fmt.Errorf("%w: a bundle source and a non-empty audience are required", ErrConfig)
 	}
-	v := &JWTVerifier{bundles: bundles, audience: audience}
-	for i, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
-		}
-		// Applied alone to an empty config, WithMultipleAudiences is the
-		// only option that sets multiAud; every other is the issuer's.
-		var c config
-		if err := o(&c); err != nil {
-			return nil, err
-		}
-		if !c.multiAud {
-			return nil, fmt.Errorf("%w: option %d is an Issuer option; a JWTVerifier takes only WithMultipleAudiences", ErrConfig, i)
-		}
-		v.multiAud = true
+	chk, err := verifierChecks(opts)
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return &JWTVerifier{bundles: bundles, audience: audience, checks: chk}, nil
 }
 
-// Verify validates raw (signature against the bundle of the SVID's trust
-// domain, audience, expiry) and returns the workload's identity. A
-// JWT-SVID whose aud lists any audience besides this verifier's is refused
-// ([ErrMultipleAudiences]) unless it was built [WithMultipleAudiences]:
-// each of those audiences holds the token too and could be replaying it
-// here. Any error means deny; it wraps [ErrInvalidSVID].
+// Verify validates raw as [ParseAndValidateJWT] does (signature against the
+// bundle of the SVID's trust domain, this verifier's audience and no other
+// unless [WithMultipleAudiences], expiry, lifetime) and returns the
+// workload's identity. Any error means deny; it wraps [ErrInvalidSVID].
 func (v *JWTVerifier) Verify(_ context.Context, raw string) (identity.Identity, error) {
-	s, err := ParseAndValidateJWT(raw, v.bundles, []string{v.audience})
+	s, err := parseAndValidateJWT(raw, v.bundles, []string{v.audience}, v.checks)
 	if err != nil {
 		return identity.Identity{}, err
 	}
-	if !v.multiAud && slices.ContainsFunc(s.Audience, func(a string) bool { return a != v.audience }) {
-		return identity.Identity{}, fmt.Errorf("%w: %w: aud lists audiences besides %q (see WithMultipleAudiences)", ErrInvalidSVID, ErrMultipleAudiences, v.audience)
-	}
 	return identity.Identity{SPIFFEID: s.ID}, nil
+}
+
+// DefaultMaxJWTLifetime is the longest lifetime (exp minus iat) a JWT-SVID
+// verifier accepts unless [WithMaxJWTLifetime] says otherwise: twelve times
+// the 5 minutes SPIRE and this package's [Issuer] give a JWT-SVID by
+// default, as long as SPIRE's older default SVID TTL. A JWT-SVID minted to
+// live longer came from a misconfigured or compromised issuer, and whoever
+// steals it holds a bearer credential until it expires.
+const DefaultMaxJWTLifetime = time.Hour
+
+// ErrJWTLifetime: a JWT-SVID without an iat claim, or whose exp is not
+// after its iat or lies further after it than the verifier's maximum
+// lifetime ([DefaultMaxJWTLifetime], [WithMaxJWTLifetime]). It comes
+// wrapped together with [ErrInvalidSVID].
+var ErrJWTLifetime = errors.New("svid: JWT-SVID lifetime not accepted")
+
+// WithMaxJWTLifetime sets the longest lifetime (exp minus iat, which is
+// then required) of a JWT-SVID a verifier accepts: d in (0, [MaxSVIDTTL]],
+// default [DefaultMaxJWTLifetime]. Set it to the JWT-SVID TTL of the
+// issuers you trust (their [Issuer.JWTVerifierOptions] for an [Issuer]).
+// Verifiers only ([NewJWTVerifier], [ParseAndValidateJWT]); [NewIssuer]
+// refuses it.
+func WithMaxJWTLifetime(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 || d > MaxSVIDTTL {
+			return fmt.Errorf("%w: maximum JWT-SVID lifetime %v outside (0, %v]", ErrConfig, d, MaxSVIDTTL)
+		}
+		c.maxLifetime = d
+		return nil
+	}
+}
+
+// JWTVerifierOptions are the verifier options under which every JWT-SVID
+// this issuer mints is accepted: [WithMultipleAudiences] when the issuer
+// was built with it, and a [WithMaxJWTLifetime] of its JWT-SVID TTL when
+// that is longer than [DefaultMaxJWTLifetime]. identity/workload validates
+// with them.
+func (i *Issuer) JWTVerifierOptions() []Option {
+	var opts []Option
+	if i.cfg.multiAud {
+		opts = append(opts, WithMultipleAudiences())
+	}
+	if i.cfg.jwtTTL > DefaultMaxJWTLifetime {
+		opts = append(opts, WithMaxJWTLifetime(i.cfg.jwtTTL))
+	}
+	return opts
+}
+
+// verifierChecks applies a verifier's options to the default checks,
+// refusing ([ErrConfig]) a nil option and any that is an issuer's.
+func verifierChecks(opts []Option) (jwtChecks, error) {
+	chk := jwtChecks{maxLifetime: DefaultMaxJWTLifetime}
+	for i, o := range opts {
+		if o == nil {
+			return jwtChecks{}, fmt.Errorf("%w: nil Option", ErrConfig)
+		}
+		// Applied alone to an empty config, only a verifier's option sets
+		// a check; every other is the issuer's.
+		var c config
+		if err := o(&c); err != nil {
+			return jwtChecks{}, err
+		}
+		switch {
+		case c.jwtChecks == jwtChecks{}:
+			return jwtChecks{}, fmt.Errorf("%w: option %d is an Issuer option; a verifier takes only WithMultipleAudiences and WithMaxJWTLifetime", ErrConfig, i)
+		case c.multiAud:
+			chk.multiAud = true
+		default:
+			chk.maxLifetime = c.maxLifetime
+		}
+	}
+	return chk, nil
 }
 
 // ErrAmbiguousJSON: a JWT-SVID's header or claims repeat a member, hold
@@ -151,8 +209,24 @@ func decodeSegment(name, s string) ([]byte, error) {
 // own ID, at most [MaxIDLength] bytes). The token must name at least one
 // of audience, which must hold at least one audience and no empty one
 // (else an error wrapping [ErrConfig] too): go-spiffe reads an empty list as
-// "any audience". Any error wraps [ErrInvalidSVID].
-func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string) (*jwtsvid.SVID, error) {
+// "any audience". Its aud must list no audience outside audience
+// ([ErrMultipleAudiences]: each of those holds the token too and could be
+// replaying it here) unless opts hold [WithMultipleAudiences]. It must
+// carry iat, and its exp lie after iat by at most [DefaultMaxJWTLifetime]
+// or opts' [WithMaxJWTLifetime] ([ErrJWTLifetime]); go-spiffe already
+// refuses a token without exp, and go-jose one expired or whose iat or nbf
+// is more than a minute ahead. opts are a verifier's only (else
+// [ErrConfig]). Any error wraps [ErrInvalidSVID].
+func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string, opts ...Option) (*jwtsvid.SVID, error) {
+	chk, err := verifierChecks(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSVID, err)
+	}
+	return parseAndValidateJWT(raw, bundles, audience, chk)
+}
+
+// parseAndValidateJWT is ParseAndValidateJWT with its options applied.
+func parseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string, chk jwtChecks) (*jwtsvid.SVID, error) {
 	// go-spiffe hands audience to go-jose, which skips the audience check
 	// when the list is empty: a caller whose configured audience came out
 	// empty would accept a JWT-SVID minted for any relying party.
@@ -171,6 +245,7 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 	if _, err := decodeSegment("signature", segs[2]); err != nil {
 		return nil, err
 	}
+	var claims []byte
 	for i, seg := range []struct {
 		name  string
 		names []string
@@ -190,6 +265,7 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 				return nil, err
 			}
 		}
+		claims = b
 	}
 	s, err := jwtsvid.ParseAndValidate(raw, bundles, audience)
 	if err != nil {
@@ -202,7 +278,34 @@ func ParseAndValidateJWT(raw string, bundles jwtbundle.Source, audience []string
 	if err := CheckPeerID(s.ID); err != nil {
 		return nil, fmt.Errorf("%w: JWT-SVID: %w", ErrInvalidSVID, err)
 	}
+	if !chk.multiAud && slices.ContainsFunc(s.Audience, func(a string) bool { return !slices.Contains(audience, a) }) {
+		return nil, fmt.Errorf("%w: %w: aud lists audiences besides %.256q (see WithMultipleAudiences)", ErrInvalidSVID, ErrMultipleAudiences, audience)
+	}
+	if err := checkLifetime(claims, chk.maxLifetime); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkLifetime refuses signed claims (already read by go-spiffe, which
+// required exp) without iat, or whose exp is not after iat or lies more
+// than max after it: go-spiffe and go-jose check only that exp has not
+// passed, so a token minted to live for years would be accepted for years.
+func checkLifetime(claims []byte, max time.Duration) error {
+	var t struct {
+		IssuedAt *jwt.NumericDate `json:"iat"`
+		Expiry   *jwt.NumericDate `json:"exp"`
+	}
+	if err := json.Unmarshal(claims, &t); err != nil || t.Expiry == nil {
+		return fmt.Errorf("%w: %w: exp and iat unreadable", ErrInvalidSVID, ErrJWTLifetime)
+	}
+	if t.IssuedAt == nil {
+		return fmt.Errorf("%w: %w: no iat claim", ErrInvalidSVID, ErrJWTLifetime)
+	}
+	if life := t.Expiry.Time().Sub(t.IssuedAt.Time()); life <= 0 || life > max {
+		return fmt.Errorf("%w: %w: exp is %v after iat, accepted (0, %v]", ErrInvalidSVID, ErrJWTLifetime, life, max)
+	}
+	return nil
 }
 
 // checkHeaderMembers refuses a header (already checked by strictjson, so

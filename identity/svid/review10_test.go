@@ -14,7 +14,8 @@ import (
 
 // review10Claims is a valid claim set for review4Signer's verifier.
 func review10Claims(sub string) string {
-	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	// exp, and the iat a verifier requires a minute before it.
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10) + `,"iat":` + strconv.FormatInt(time.Now().Unix(), 10)
 	return `{"sub":"` + sub + `","aud":["deployer"],"exp":` + exp + `}`
 }
 

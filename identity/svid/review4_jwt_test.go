@@ -53,7 +53,8 @@ func review4Signer(t *testing.T) (*svid.JWTVerifier, func(header, claims string)
 func TestReview4JWTSVIDPayloadHeaders(t *testing.T) {
 	t.Parallel()
 	v, sign := review4Signer(t)
-	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	// exp, and the iat a verifier requires a minute before it.
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10) + `,"iat":` + strconv.FormatInt(time.Now().Unix(), 10)
 	claims := `{"sub":"spiffe://ci.test/job/build","aud":["deployer"],"exp":` + exp + `}`
 	if _, err := v.Verify(t.Context(), sign(`{"alg":"ES256","kid":"k1","typ":"JWT"}`, claims)); err != nil {
 		t.Fatalf("control token: %v", err)
@@ -82,7 +83,8 @@ func TestReview4JWTSVIDPayloadHeaders(t *testing.T) {
 func TestReview4JWTSVIDSizeBounded(t *testing.T) {
 	t.Parallel()
 	v, sign := review4Signer(t)
-	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)
+	// exp, and the iat a verifier requires a minute before it.
+	exp := strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10) + `,"iat":` + strconv.FormatInt(time.Now().Unix(), 10)
 	const header = `{"alg":"ES256","kid":"k1","typ":"JWT"}`
 	claims := func(pad int) string {
 		return `{"sub":"spiffe://ci.test/job/build","aud":["deployer"],"exp":` + exp + `,"pad":"` + strings.Repeat("a", pad) + `"}`

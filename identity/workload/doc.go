@@ -34,7 +34,12 @@
 // unread, and a JWT-SVID whose audiences would make it longer than
 // [svid.MaxJWTSize] is refused (InvalidArgument), and so is one for more
 // than one audience unless the issuer was built [svid.WithMultipleAudiences]
-// (each audience could replay it at the others); Close ends
+// (each audience could replay it at the others); ValidateJWTSVID follows
+// its issuer's choices too ([svid.Issuer.JWTVerifierOptions]): a JWT-SVID
+// whose aud lists audiences besides the one asked about is invalid unless
+// the issuer was built [svid.WithMultipleAudiences], and so is one without
+// iat or living longer than [svid.DefaultMaxJWTLifetime] or the issuer's
+// longer JWT-SVID TTL; Close ends
 // every stream and Serve returns. [Listen] never exposes the socket with
 // wider permissions than asked (it is created in a private directory and
 // linked into place); concurrent streams are bounded, in all

@@ -721,7 +721,9 @@ func (s *Server) FetchJWTSVID(ctx context.Context, req *workload.JWTSVIDRequest)
 }
 
 // ValidateJWTSVID validates a JWT-SVID against the issuer's JWT bundle for
-// one audience. A call beyond [WithMaxCalls] or [WithMaxCallsPerID] is
+// one audience, under the issuer's [svid.Issuer.JWTVerifierOptions]: no
+// other audience unless it mints several, a lifetime no longer than it
+// mints (or [svid.DefaultMaxJWTLifetime]). A call beyond [WithMaxCalls] or [WithMaxCallsPerID] is
 // refused with codes.Unavailable.
 func (s *Server) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTSVIDRequest) (*workload.ValidateJWTSVIDResponse, error) {
 	_, release, err := s.callCaller(ctx)
@@ -732,7 +734,9 @@ func (s *Server) ValidateJWTSVID(ctx context.Context, req *workload.ValidateJWTS
 	if req.GetAudience() == "" || req.GetSvid() == "" {
 		return nil, status.Error(codes.InvalidArgument, "audience and svid must be specified")
 	}
-	sv, err := svid.ParseAndValidateJWT(req.GetSvid(), s.issuer, []string{req.GetAudience()})
+	// Under the issuer's own choices: several audiences only if it mints
+	// them, and no longer a lifetime than its JWT-SVID TTL (or the default).
+	sv, err := svid.ParseAndValidateJWT(req.GetSvid(), s.issuer, []string{req.GetAudience()}, s.issuer.JWTVerifierOptions()...)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, "invalid JWT-SVID")
 	}
