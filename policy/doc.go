@@ -62,8 +62,10 @@
 //     link, a device), a data file OPA would place elsewhere than its
 //     directory says, a data.json, data.yaml or .manifest that repeats a
 //     member (in YAML, two keys OPA reads as one member name, 1 and "1";
-//     or a second document), or a .manifest that spells a member of OPA's
-//     manifest in another case ("Revision", "reviſion", at any depth), is
+//     or a second document), a .manifest that spells a member of OPA's
+//     manifest in another case ("Revision", "reviſion", at any depth), or
+//     a file named like a module, data document or manifest in another
+//     case ("deny.Rego", "Data.json", which OPA's loader skips), is
 //     refused: OPA merges two data.json files that tar would extract as
 //     one, skips links that tar, git and a reviewer follow, keeps the last
 //     of two members a reviewer reads the first of, and decodes the
@@ -79,8 +81,14 @@
 //     in [Engine.LastReloadError]. Unless it wraps [ErrExpired]: a Source
 //     saying the policy in force is too old (policy/ocibundle's
 //     WithMaxAge) makes Evaluate fail with [ErrNoDecision] until a reload
-//     succeeds. OPA's own bundle signatures
-//     (.signatures.json) are not checked here (a bundle holding one is
+//     succeeds. [WithMaxAge] bounds the last good policy for any Source
+//     ([Dir], [BundleFile], [Merge], ...): once no load has succeeded for
+//     that long (an unchanged policy's reload counts), Evaluate fails with
+//     [ErrNoDecision] wrapping [ErrExpired], even while a Load hangs, and
+//     every failed reload wraps ErrExpired, until a reload succeeds. It is
+//     off by default, as policy/ocibundle's is: without it a Source that
+//     keeps failing keeps the last good policy in force for ever. OPA's
+//     own bundle signatures (.signatures.json) are not checked here (a bundle holding one is
 //     refused, as OPA's loader has no key for it): establish a bundle's
 //     provenance before loading it — policy/ocibundle does, verifying the
 //     Sigstore signature on an OCI bundle's manifest before reading it.

@@ -33,6 +33,7 @@ type Engine struct {
 	reloadMu sync.Mutex // serializes Reload
 	lastErr  atomic.Pointer[error]
 	expired  atomic.Pointer[error] // a reload's ErrExpired, until a reload succeeds
+	loadedAt atomic.Int64          // the clock's UnixNano at the latest successful load, for WithMaxAge
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -72,6 +73,10 @@ func New(ctx context.Context, src Source, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
+	if e.cfg.maxAge > 0 && e.cfg.reload >= e.cfg.maxAge {
+		return nil, fmt.Errorf("%w: reload interval %v is not shorter than the maximum age %v: the policy would expire between reloads",
+			ErrInvalidOption, e.cfg.reload, e.cfg.maxAge)
+	}
 	b, err := load(ctx, src)
 	if err != nil {
 		return nil, err
@@ -81,6 +86,7 @@ func New(ctx context.Context, src Source, opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e.cur.Store(c)
+	e.loadedAt.Store(e.cfg.now().UnixNano())
 	if e.cfg.reload > 0 {
 		e.stop = make(chan struct{})
 		e.done = make(chan struct{})
@@ -126,14 +132,25 @@ func (e *Engine) LastReloadError() error {
 // logged, recorded to the audit sink and kept for [Engine.LastReloadError].
 // An error wrapping [ErrExpired] keeps it too, but Evaluate refuses to
 // decide with it (wrapping [ErrNoDecision] and that error) until a later
-// Reload succeeds.
-// An unchanged policy (same modules and data) is not recompiled.
+// Reload succeeds. With [WithMaxAge], every failure once the policy in
+// force was loaded longer ago than the maximum age wraps ErrExpired.
+// An unchanged policy (same modules and data) is not recompiled; its
+// Reload succeeds, and so renews it for WithMaxAge.
 func (e *Engine) Reload(ctx context.Context) error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
 	err := e.reload(ctx)
+	if err != nil && !errors.Is(err, ErrExpired) {
+		// A Source that keeps failing (a directory left unreadable, a
+		// bundle file replaced by one that does not load) must not keep
+		// an old policy in force for ever.
+		if serr := e.stale(); serr != nil {
+			err = fmt.Errorf("%w (the policy in force), and this reload failed: %w", serr, err)
+		}
+	}
 	switch {
 	case err == nil:
+		e.loadedAt.Store(e.cfg.now().UnixNano())
 		e.expired.Store(nil)
 	case errors.Is(err, ErrExpired):
 		// Any other failure keeps the policy in force; this one says
@@ -151,6 +168,20 @@ func (e *Engine) Reload(ctx context.Context) error {
 		return errors.Join(err, aerr)
 	}
 	return err
+}
+
+// stale returns an error wrapping ErrExpired when [WithMaxAge] is set and
+// the policy in force was last loaded longer ago than it allows.
+func (e *Engine) stale() error {
+	if e.cfg.maxAge == 0 {
+		return nil
+	}
+	at := time.Unix(0, e.loadedAt.Load())
+	if age := e.cfg.now().Sub(at); age > e.cfg.maxAge {
+		return fmt.Errorf("%w: the policy in force was last loaded at %s, %s ago, over the maximum age of %s", ErrExpired,
+			at.UTC().Format(time.RFC3339), age.Round(time.Second), e.cfg.maxAge)
+	}
+	return nil
 }
 
 func (e *Engine) reload(ctx context.Context) error {
@@ -368,6 +399,10 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	var err error
 	if p := e.expired.Load(); p != nil {
 		err = fmt.Errorf("%w: the policy in force expired: %w", ErrNoDecision, *p)
+	} else if serr := e.stale(); serr != nil {
+		// Checked here as well as on reload: a Load that never returns
+		// (a hung network file system) fails no reload.
+		err = fmt.Errorf("%w: %w", ErrNoDecision, serr)
 	} else {
 		dec, err = e.decide(ctx, c, &in)
 	}

@@ -24,6 +24,7 @@ type config struct {
 	sink    audit.Sink
 	checker audit.CompromiseChecker
 	reload  time.Duration
+	maxAge  time.Duration
 	now     func() time.Time
 }
 
@@ -92,7 +93,7 @@ func WithCompromiseChecker(checker audit.CompromiseChecker) Option {
 
 // WithReloadInterval reloads the policy from its Source every d in the
 // background until [Engine.Close]. A reload that fails keeps the last good
-// policy; see [Engine.Reload].
+// policy (until [WithMaxAge], if set); see [Engine.Reload].
 func WithReloadInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -103,8 +104,31 @@ func WithReloadInterval(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock that timestamps audit events (default
-// time.Now).
+// WithMaxAge bounds how long the Engine decides with a policy no load
+// has confirmed: once the latest successful load (by [New] or
+// [Engine.Reload], an unchanged policy included) is older than d, Evaluate
+// fails with [ErrNoDecision] wrapping [ErrExpired], and so does every
+// failed Reload (its error wraps ErrExpired), until a Reload succeeds.
+// Without it (the default) a Source that keeps failing, or whose Load
+// never returns, keeps the last good policy in force for ever, as
+// policy/ocibundle does without its own WithMaxAge; that one measures a
+// bundle's signing time, this one any Source's latest load ([Dir],
+// [BundleFile], [Merge], ...), and the two may be combined. The policy
+// must be reloaded more often than d: [New] refuses a
+// [WithReloadInterval] that is not shorter, and without one the caller's
+// own Reload calls must renew it.
+func WithMaxAge(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: max age %v", ErrInvalidOption, d)
+		}
+		c.maxAge = d
+		return nil
+	}
+}
+
+// WithClock sets the clock that timestamps audit events and that
+// [WithMaxAge] measures against (default time.Now).
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

@@ -273,7 +273,9 @@ func BundleFile(path string) Source {
 // it), a data file whose directory
 // OPA's loader would read as another (".x/data.json" is data.x), or a
 // data.json, data.yaml or .manifest that repeats a member or is not
-// UTF-8, or a compiled policy (a *.wasm, plan.json or plan.pb file, a
+// UTF-8, a file named like a module, data document or manifest in
+// another case only ("deny.Rego", which OPA's loader skips), or a
+// compiled policy (a *.wasm, plan.json or plan.pb file, a
 // binary .manifest.pb, or a .manifest with wasm entries): each
 // would load a policy other than the one tar, a reviewer or `opa build`
 // sees in it.
@@ -430,6 +432,10 @@ func checkBundlePath(name string, seen map[string]bool) error {
 	if compiledPolicyFile(p) {
 		return fmt.Errorf("%w: bundle file %q is a compiled policy or binary manifest; only Rego is evaluated", ErrLoad, clip.String(name, 256))
 	}
+	if loaderNameInOtherCase(p) {
+		return fmt.Errorf("%w: bundle file %q is named like a policy, data or manifest file in another case, which OPA's loader skips", ErrLoad,
+			clip.String(name, 256))
+	}
 	switch path.Base(p) {
 	case "data.json", "data.yaml", "data.yml":
 		dir := path.Dir(p)
@@ -454,6 +460,25 @@ func compiledPolicyFile(p string) bool {
 		return true
 	}
 	return strings.HasSuffix(lower, ".wasm") || strings.HasSuffix(lower, bundle.ManifestProtoExt)
+}
+
+// loaderNameInOtherCase reports whether p (cleaned) names a file OPA's
+// loader reads (a *.rego module, a data.json, data.yaml or data.yml
+// document, a *.manifest) in another case only: the loader matches these
+// names exactly and skips "deny.Rego" or "Data.json", which a reviewer, an
+// editor and a case-insensitive file system read as the policy's.
+func loaderNameInOtherCase(p string) bool {
+	base := path.Base(p)
+	lower := strings.ToLower(base)
+	switch {
+	case strings.HasSuffix(lower, ".rego"):
+		return !strings.HasSuffix(base, ".rego")
+	case strings.HasSuffix(lower, bundle.ManifestExt):
+		return !strings.HasSuffix(base, bundle.ManifestExt)
+	case lower == "data.json" || lower == "data.yaml" || lower == "data.yml":
+		return base != lower
+	}
+	return false
 }
 
 // checkManifestCompiled refuses a .manifest naming compiled policy: a
