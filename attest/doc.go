@@ -79,7 +79,11 @@
 // claim holding a control, line-separator or bidirectional formatting
 // character or bytes that are not UTF-8 (ErrJobProvenance), which would
 // display, or encode, as another ref or workflow than the token's, nor a
-// caller's dependency naming the source repository it states;
+// caller's dependency naming the source repository it states, nor a
+// source "<uri>@<ref>" with a dot segment (also percent-encoded: a branch
+// "%2e%2e/%2e%2e/…", which git allows), an empty segment or an encoded
+// '/' or '\' in its path (oidc.CheckURIPath), which a verifier that cleans
+// the path reads as another repository;
 // weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
 // ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
 // tokens are never logged or put in errors; a Fulcio error answer is

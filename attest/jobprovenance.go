@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/slsasource"
 )
@@ -63,7 +64,10 @@ var identityParameters = []string{"source", "workflow", "ref", "trigger"}
 // same one). A claim it states (repository, ref, workflow, trigger, run)
 // may hold no control, line-separator or bidirectional formatting
 // character and must be UTF-8: the provenance would display, or encode,
-// another value than the token's.
+// another value than the token's. The source "<uri>@<ref>" must pass
+// oidc.CheckURIPath: no dot segment (also percent-encoded), empty segment
+// or encoded '/' or '\', which would name another repository to a
+// verifier that cleans the path.
 // The result is validated.
 func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	c := id.Claims
@@ -93,6 +97,13 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	}
 	if err := checkSourceURI(b.SourceURI, c.Repository); err != nil {
 		return nil, err
+	}
+	// Some verifiers compare the source as written, others clean its path:
+	// a branch "%2e%2e/%2e%2e/%2e%2e/victim/app" (git refuses ".." in a
+	// ref, not '%'), or a source URI with dot segments, names another
+	// repository to the latter. Not quoted: the URI may hold a credential.
+	if err := oidc.CheckURIPath(b.SourceURI + "@" + c.Ref); err != nil {
+		return nil, fmt.Errorf("%w: the source %w", ErrJobProvenance, err)
 	}
 	if err := checkDependencies(b.Dependencies, b.SourceURI); err != nil {
 		return nil, err

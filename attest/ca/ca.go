@@ -394,7 +394,10 @@ func (c *CA) Certificate() *x509.Certificate {
 // Owner URI (.16) and Run Invocation URI (.21). A URI extension is omitted
 // when a claim it needs is missing, and never written as a non-URI nor as
 // a URI with user info (ErrIdentity: a clone URL's token, or
-// "https://github.com@evil.example/…", which names evil.example).
+// "https://github.com@evil.example/…", which names evil.example), nor
+// with a dot segment, also percent-encoded, an empty segment or an encoded
+// '/' or '\' in its path (ErrIdentity and oidc.ErrURIPath, for the SAN
+// too; see the package documentation).
 //
 // With [WithAudit], the certificate is returned only once the sink has
 // recorded it.
@@ -641,6 +644,9 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 			if err := inSubjectDomain(u, domain); err != nil {
 				return nil, err
 			}
+			if err := checkURIPath(id.Subject, gitLabConfigRef(id.Subject, id.Claims)); err != nil {
+				return nil, fmt.Errorf("%w: subject %q: %w", ErrIdentity, clip.String(u.Redacted(), 80), err)
+			}
 			t.URIs = []*url.URL{u}
 		} else if a, err := mail.ParseAddress(id.Subject); err == nil && a.Address == id.Subject {
 			// An rfc822Name is an IA5String: net/mail reads UTF-8 local
@@ -709,6 +715,9 @@ func template(id identity.Identity, server string, domain *url.URL) (*x509.Certi
 		// templates never write one. Quoted redacted, as the SAN is.
 		if u.User != nil {
 			return nil, fmt.Errorf("%w: claim for %v makes a URI with user info: %q", ErrIdentity, e.oid, clip.String(u.Redacted(), 80))
+		}
+		if err := checkURIPath(e.v, gitLabConfigRef(e.v, cl)); err != nil {
+			return nil, fmt.Errorf("%w: claim for %v makes the URI %q: %w", ErrIdentity, e.oid, clip.String(e.v, 80), err)
 		}
 		exts = append(exts, e)
 	}

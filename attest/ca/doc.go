@@ -73,7 +73,20 @@
 // "acme/app"; a claim that would make one of them a non-URI, or a URI
 // with user info (a clone URL's token, "https://github.com@evil.example/…"
 // naming evil.example), is refused with ErrIdentity, and no error quotes
-// a URL's password. With [WithAudit] every issued certificate is audited
+// a URL's password.
+//
+// Stricter than Fulcio, which certifies URIs as the token states them: the
+// SAN URI and every URI-typed extension are refused (ErrIdentity wrapping
+// oidc.ErrURIPath) when a path segment is "." or ".." once percent-decoded
+// ("%2e%2e", "%2E.", "%252e"), is empty other than a trailing one ("//"),
+// or holds '/' or '\' once decoded ("%2f", "%5c"). Git refuses ".." in a
+// ref name but not '%', so a branch "%2e%2e/%2e%2e/…/victim/app/…" puts
+// dot segments after "@refs/heads/", and a verifier that decodes and cleans
+// the path (path.Clean, url.ResolveReference, a WHATWG URL parser, a
+// normalising proxy) would read another repository's workflow in the
+// certificate. The one "//" GitLab's ci_config_ref_uri holds between the
+// project and the CI config path (Fulcio's GitLab SAN and Build Signer URI)
+// is allowed; a second, or one before any project path, is not. With [WithAudit] every issued certificate is audited
 // (identity, serial, SANs, validity; never a key, token or the certificate
 // itself) and none is returned when the sink fails.
 //

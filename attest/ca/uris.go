@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 )
@@ -208,4 +209,26 @@ func uriExtensions(base string, cl identity.Claims) []struct {
 		{OIDSourceRepositoryOwnerURI, owner},
 		{OIDRunInvocationURI, run},
 	}
+}
+
+// checkURIPath refuses a URI whose path readers resolve differently
+// (oidc.CheckURIPath: a dot segment, also percent-encoded, an empty
+// segment, an encoded '/' or '\'), stricter than Fulcio, which certifies
+// what the token states. With configRef, the "//" GitLab writes between
+// the project and the CI config path of ci_config_ref_uri
+// ("https://{host}/{project}//{path}@{ref}") is read as the separator it
+// is, once, and only after a project path.
+func checkURIPath(v string, configRef bool) error {
+	if scheme, rest, ok := strings.Cut(v, "://"); ok && configRef {
+		if project, file, ok := strings.Cut(rest, "//"); ok && strings.Contains(project, "/") {
+			v = scheme + "://" + project + "/" + file
+		}
+	}
+	return oidc.CheckURIPath(v)
+}
+
+// gitLabConfigRef reports whether v is GitLab's ci_config_ref_uri as
+// Fulcio writes it into the SAN and the Build Signer URI.
+func gitLabConfigRef(v string, cl identity.Claims) bool {
+	return cl.Platform == platformGitLabCI && cl.WorkflowRef != "" && v == "https://"+cl.WorkflowRef
 }

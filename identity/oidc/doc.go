@@ -64,7 +64,10 @@
 // [WorkflowSubject] reads the workflow
 // path from a set WorkflowRef only, and only when it names a file of the
 // token's repository and holds one '@' (never from the workflow's name, a
-// reusable workflow elsewhere, or a file name holding '@').
+// reusable workflow elsewhere, or a file name holding '@'), and refuses a
+// subject whose path a verifier that cleans it reads as another
+// ([CheckURIPath], [ErrURIPath]: a dot segment, also percent-encoded, "//",
+// "%2f", "%5c"; or a '?' or '#').
 //
 // Verifier: tokens are parsed by the verifier itself rather than by
 // go-jose's parser, which is too lenient (Wycheproof shows it accepting

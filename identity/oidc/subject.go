@@ -32,6 +32,11 @@ import (
 // holding '@' (".ztci/release.yml@x.yml", a name git allows) cut at its
 // first '@' would read as another workflow: either would certify the
 // caller as the workflow it names.
+//
+// The subject is refused ([ErrURIPath], wrapped with [ErrConfig]) when
+// [CheckURIPath] refuses it or it holds '?' or '#': a repository or
+// workflow path holding "%2e%2e", "//", "%2f" or "%5c" names another
+// workflow to a verifier that cleans the path.
 func WorkflowSubject(forge string, c identity.Claims) (string, error) {
 	u, err := url.Parse(forge)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -49,5 +54,16 @@ func WorkflowSubject(forge string, c identity.Claims) (string, error) {
 	if c.Repository == "" || path == "" || strings.Contains(path, "@") || strings.Contains(path, "..") {
 		return "", fmt.Errorf("%w: WorkflowSubject needs the repository and a workflow path", ErrConfig)
 	}
-	return strings.TrimSuffix(forge, "/") + "/" + c.Repository + "/" + strings.TrimPrefix(path, "/"), nil
+	sub := strings.TrimSuffix(forge, "/") + "/" + c.Repository + "/" + strings.TrimPrefix(path, "/")
+	// The subject is compared as a string by some and as a cleaned path
+	// by others: a repository or path with an encoded dot segment, "//"
+	// or an encoded separator names another workflow to the latter, and a
+	// '?' or '#' ends the path early for them.
+	if err := CheckURIPath(sub); err != nil {
+		return "", fmt.Errorf("%w: WorkflowSubject: %w", ErrConfig, err)
+	}
+	if strings.ContainsAny(sub, "?#") {
+		return "", fmt.Errorf("%w: WorkflowSubject: %w: '?' or '#' would end the path", ErrConfig, ErrURIPath)
+	}
+	return sub, nil
 }
