@@ -189,7 +189,34 @@ func newSigner(origin string, key ed25519.PrivateKey) (note.Signer, *Verifier, e
 func signCheckpoint(s note.Signer, size uint64, root []byte) (Checkpoint, error) {
 	signed, err := note.Sign(&note.Note{Text: checkpointBody(s.Name(), size, root)}, s)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
+		return Checkpoint{}, &SignerError{Origin: s.Name(), cause: err}
 	}
 	return Checkpoint{Origin: s.Name(), Size: size, Root: bytes.Clone(root), Signed: signed}, nil
 }
+
+// SignerError is a checkpoint signer's failure as a [Log] reports it
+// ([OpenWithSigner] wraps it in [ErrConfig], an append or checkpoint in
+// [ErrSink]). Its text names the log's origin only: a KMS or HSM
+// client's error may quote a key URI with credentials in it, a token or
+// a request, and these errors reach callers and job logs. errors.Is and
+// errors.As reach the signer's own error through Unwrap; an operator's
+// code that wants its text logs [SignerError.Cause] deliberately, to a
+// log only operators read.
+type SignerError struct {
+	Origin string // the origin the signer signs as
+	cause  error
+}
+
+func (e *SignerError) Error() string {
+	return fmt.Sprintf("audit: checkpoint signer for %q failed (the signer's error is withheld)", e.Origin)
+}
+
+// GoString is Error: %#v would print the signer's error by reflection.
+func (e *SignerError) GoString() string { return e.Error() }
+
+// Unwrap returns the signer's error, for errors.Is and errors.As.
+func (e *SignerError) Unwrap() error { return e.cause }
+
+// Cause is the signer's own error, whose text may hold credentials: for an
+// operator's log only.
+func (e *SignerError) Cause() error { return e.cause }

@@ -69,7 +69,12 @@
 // log and reports the first bad line as a [*LogError], and returns nil only
 // when checkpoints signed by the key cover every entry ([ErrUnanchored]
 // otherwise); [Verifier.LogSince] also anchors it to a checkpoint seen
-// before, which detects truncation. [VerifyIntegrityOnlyUnsafe] checks
+// before, which detects truncation. Before each batch the Log checks that
+// its path still names the file it has open, holding exactly what it wrote:
+// a file renamed over, deleted, re-created, truncated or appended to by
+// someone else fails that append and every later one, checkpoint and Close
+// with [ErrLogFileChanged] (fail closed; reopen after finding out why).
+// [VerifyIntegrityOnlyUnsafe] checks
 // framing only, for tooling: anyone can write a file that passes it.
 //
 // Checkpoint keys are agile: [OpenWithSigner] takes any signed-note signer
@@ -133,7 +138,13 @@
 //     Sealer.Sink by hand does not check).
 //   - Sealing fails closed: when the Encrypter fails (a KMS is down) the
 //     sealing sink writes nothing and returns an error wrapping [ErrSeal]
-//     (an [ErrSink]); the event is never written with the plaintext. Place
+//     (an [ErrSink]); the event is never written with the plaintext. The
+//     Encrypter's own error text (which a KMS client may fill with a key
+//     URI, credentials or data) is withheld: an [*EncrypterError] names
+//     the class, the operation and the Encrypter's current key id, and
+//     keeps the Encrypter's error for errors.Is and [EncrypterError.Cause]
+//     (for an operator's log). A checkpoint signer's error is withheld
+//     likewise ([*SignerError]). Place
 //     the sealing sink before the [Log] and every sink that must not see
 //     the values: the Merkle leaves and checkpoints then cover the sealed
 //     form only, and the log verifies without the sealing key.

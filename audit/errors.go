@@ -11,7 +11,7 @@ import (
 //	ErrConfig
 //	ErrInvalidEvent
 //	ErrSink
-//	  ErrBufferFull, ErrClosed, ErrDelivery, ErrSeal
+//	  ErrBufferFull, ErrClosed, ErrDelivery, ErrSeal, ErrLogFileChanged
 //	    ErrRedirect
 //	ErrInvalidLog
 //	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrTruncated, ErrForeignLog,
@@ -40,6 +40,13 @@ var (
 	// ErrRedirect: a remote endpoint answered with a redirect, which is
 	// never followed nor counted as delivery (see [RedirectError]).
 	ErrRedirect = fmt.Errorf("%w: redirect refused", ErrDelivery)
+	// ErrLogFileChanged: the file at a [Log]'s path is no longer the one
+	// it has open (renamed over, deleted or recreated), or its size is not
+	// what the Log wrote (truncated, or written by someone else). Appends
+	// would go where no verifier reads, or make a file none accepts: the
+	// Log refuses them, and every later append, checkpoint and Close
+	// returns this error.
+	ErrLogFileChanged = fmt.Errorf("%w: log file changed under the open log", ErrSink)
 	// ErrSeal: a [Sealer] could not seal an event's fields (the Encrypter
 	// failed, or the event has no usable ID); nothing was written.
 	ErrSeal = fmt.Errorf("%w: fields cannot be sealed", ErrSink)

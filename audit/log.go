@@ -31,9 +31,11 @@ import (
 // A Log keeps the tree's nodes in memory (64 bytes per entry) to serve
 // proofs, and an index of event ids (about 20–40 bytes per entry; see
 // [Log.Lookup]) to find an event's entry without reading the file. One process at a time may open a log file (an exclusive lock is
-// taken where the platform supports it).
+// taken where the platform supports it), and the Log stops appending
+// ([ErrLogFileChanged]) if its file is replaced or changed under it.
 type Log struct {
 	f      *os.File
+	path   string
 	signer note.Signer
 	v      *Verifier
 	every  int
@@ -153,7 +155,7 @@ func OpenWithSigner(ctx context.Context, path string, s note.Signer, v *Verifier
 	}
 	probe, err := note.Sign(&note.Note{Text: "ztci audit checkpoint signer check\n"}, s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: checkpoint signer: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, &SignerError{Origin: s.Name(), cause: err})
 	}
 	if s.Name() != v.Origin() {
 		return nil, fmt.Errorf("%w: signer named %q, verifier for %q", ErrConfig, s.Name(), v.Origin())
@@ -183,6 +185,10 @@ func open(ctx context.Context, path string, signer note.Signer, v *Verifier, opt
 }
 
 func (l *Log) openFile(ctx context.Context, path string) (err error) {
+	// Absolute, so that checkFile still finds it after a chdir.
+	if path, err = filepath.Abs(path); err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	}
 	f, err := openLogFile(path)
 	if err != nil {
 		return err
@@ -251,7 +257,7 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 			return err
 		}
 	}
-	l.f = f
+	l.f, l.path = f, path
 	l.rng = s.rng
 	l.size = s.report.Entries
 	l.next = s.report.Entries
@@ -498,6 +504,9 @@ func (l *Log) flush(final bool) {
 }
 
 func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted bool) ([]byte, error) {
+	if err := l.checkFile(); err != nil {
+		return buf, err
+	}
 	l.tmu.Lock()
 	for _, h := range leaves {
 		if err := l.rng.Append(h, l.store); err != nil {
@@ -549,6 +558,30 @@ func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted boo
 	l.end += int64(len(buf))
 	l.tmu.Unlock()
 	return buf, nil
+}
+
+// checkFile fails with [ErrLogFileChanged] unless the log's path still
+// names the file the Log has open and that file holds exactly what the
+// Log wrote. The advisory lock keeps out other Logs, not a rename over the
+// path, an unlink and re-create, or a truncate: after those, appends would
+// go to an inode no verifier reads, or past a hole. Two stats per batch,
+// beside a write and an fsync. A same-size overwrite in place is not seen
+// here; the Merkle root is what catches that ([Verifier.Log]).
+func (l *Log) checkFile() error {
+	open, err := l.f.Stat()
+	if err != nil {
+		return fmt.Errorf("%w: stat open log: %w", ErrSink, err)
+	}
+	named, err := os.Stat(l.path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrLogFileChanged, err)
+	case !os.SameFile(open, named):
+		return fmt.Errorf("%w: %s now names another file", ErrLogFileChanged, l.path)
+	case open.Size() != l.end:
+		return fmt.Errorf("%w: %s holds %d bytes, the log wrote %d", ErrLogFileChanged, l.path, open.Size(), l.end)
+	}
+	return nil
 }
 
 // Close signs a final checkpoint, waits for pending appends, and closes

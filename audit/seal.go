@@ -58,8 +58,9 @@ func NewSealer(enc seal.Encrypter, fields ...string) (*Sealer, error) {
 // not modified, and empty values stay empty (absence is not hidden). It
 // fails, returning the zero Event and an error wrapping [ErrSeal], when e's
 // ID is empty or contains NUL (with a [*FieldError]: the sealed values are
-// bound to it) or when the Encrypter fails (with its error, e.g.
-// [seal.ErrSeal]). The error names the field, never its value.
+// bound to it) or when the Encrypter fails (with an [*EncrypterError]:
+// [seal.ErrSeal], the Encrypter's error matched but not printed). The
+// error names the field, never its value.
 func (s *Sealer) Apply(ctx context.Context, e Event) (Event, error) {
 	if e.ID == "" || strings.ContainsRune(e.ID, 0) {
 		// Not the id itself: the event's producer wrote it.
@@ -68,7 +69,7 @@ func (s *Sealer) Apply(ctx context.Context, e Event) (Event, error) {
 	return s.fields.rewrite(e, false, func(prefix, key, v string) (string, error) {
 		rec, err := s.enc.Seal(ctx, []byte(v), sealAAD(e.ID, prefix, key))
 		if err != nil {
-			return "", fmt.Errorf("%w: field %q: %w", ErrSeal, prefix+key, err)
+			return "", fmt.Errorf("%w: field %q: %w", ErrSeal, prefix+key, sealError(s.enc, err))
 		}
 		return SealedPrefix + base64.RawURLEncoding.EncodeToString(rec), nil
 	})
@@ -147,33 +148,73 @@ func unseal(ctx context.Context, enc seal.Encrypter, e Event, fs fieldSet, all b
 		}
 		pt, err := enc.Open(ctx, rec, sealAAD(e.ID, prefix, key))
 		if err != nil {
-			if !errors.Is(err, seal.ErrOpen) {
-				// An Encrypter outside package seal that does not classify
-				// its failure still fails as "cannot be opened".
-				err = fmt.Errorf("%w: %w", seal.ErrOpen, err)
-			}
-			return "", fmt.Errorf("%w: field %s: %w", ErrUnseal, field, openError{err})
+			return "", fmt.Errorf("%w: field %s: %w", ErrUnseal, field, openError(err))
 		}
 		return string(pt), nil
 	})
 }
 
-// openError is an Encrypter's failure to open a record, printed as its
-// class alone: the Encrypter's text may quote the record (a key id read
-// from it), which whoever wrote a value beginning with [SealedPrefix]
-// chose. Unwrap keeps the whole error for errors.Is and errors.As.
-type openError struct{ err error }
-
-func (e openError) Error() string {
-	for _, class := range []error{seal.ErrMalformed, seal.ErrUnknownKey, seal.ErrTampered, seal.ErrUnwrap} {
-		if errors.Is(e.err, class) {
-			return class.Error()
-		}
-	}
-	return seal.ErrOpen.Error()
+// EncrypterError is a [seal.Encrypter]'s failure as [Sealer] and [Unseal]
+// report it. Its text names the class, the operation and, for sealing,
+// the Encrypter's current key id (when it says: [seal.Envelope] does)
+// only: a KMS-backed Encrypter's error may quote a key URI with
+// credentials in it, a token or the data, and opening's may quote the
+// record (a key id read from it), which whoever wrote a value beginning
+// with [SealedPrefix] chose; these errors reach callers, job logs and
+// audit pipelines. errors.Is matches the class ([seal.ErrSeal], or the
+// [seal.ErrOpen] class that says why) and, through Unwrap, the
+// Encrypter's own error (context.DeadlineExceeded, a KMS client's
+// types); an operator's code that wants the Encrypter's text logs
+// [EncrypterError.Cause] deliberately, to a log only operators read.
+type EncrypterError struct {
+	Op    string // "seal" or "open"
+	KeyID string // the Encrypter's current key id when sealing, if it has one
+	class error
+	cause error
 }
 
-func (e openError) Unwrap() error { return e.err }
+func (e *EncrypterError) Error() string {
+	if e.KeyID == "" {
+		return fmt.Sprintf("%v (%s: the Encrypter's error is withheld)", e.class, e.Op)
+	}
+	return fmt.Sprintf("%v: key %q: %s failed (the Encrypter's error is withheld)", e.class, e.KeyID, e.Op)
+}
+
+// GoString is Error: %#v would print the Encrypter's error by reflection.
+func (e *EncrypterError) GoString() string { return e.Error() }
+
+// Unwrap returns the class and the Encrypter's error, for errors.Is and
+// errors.As.
+func (e *EncrypterError) Unwrap() []error { return []error{e.class, e.cause} }
+
+// Cause is the Encrypter's own error, whose text may hold credentials or
+// data: for an operator's log only.
+func (e *EncrypterError) Cause() error { return e.cause }
+
+// sealError is enc's failure err to seal, as an [*EncrypterError] of class
+// [seal.ErrSeal] naming enc's current key id if enc tells it.
+func sealError(enc seal.Encrypter, err error) error {
+	e := &EncrypterError{Op: "seal", class: seal.ErrSeal, cause: err}
+	if k, ok := enc.(interface{ CurrentKeyID() string }); ok {
+		e.KeyID = k.CurrentKeyID()
+	}
+	return e
+}
+
+// openError is an Encrypter's failure err to open a record, as an
+// [*EncrypterError] of the [seal.ErrOpen] class err names; an Encrypter
+// outside package seal that does not classify its failure still fails as
+// "cannot be opened". No key id: the record names it, not the Encrypter.
+func openError(err error) error {
+	class := seal.ErrOpen
+	for _, c := range []error{seal.ErrMalformed, seal.ErrUnknownKey, seal.ErrTampered, seal.ErrUnwrap} {
+		if errors.Is(err, c) {
+			class = c
+			break
+		}
+	}
+	return &EncrypterError{Op: "open", class: class, cause: err}
+}
 
 // decodeSealed reads the base64url part of a sealed value. Only the
 // canonical form is accepted: no padding, no non-zero trailing bits, no line

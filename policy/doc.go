@@ -224,7 +224,9 @@
 //	            allowed_volume_types (volume sources beyond the Pod Security
 //	            restricted profile's; hostPath, gitRepo and csi are not),
 //	            allowed_csi_drivers (drivers an inline csi volume may name;
-//	            empty: none)
+//	            empty: none), allowed_argocd_projects and
+//	            allowed_argocd_repos (exact names: the Argo CD projects
+//	            and repository URLs an Application may use; empty: none)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources trusted beyond
 //	            hashicorp's: a plan may use them, and those two lists
@@ -421,20 +423,37 @@
 //     allow-snippet-annotations other than "false", annotations-risk-level
 //     other than Low, Medium or High, allow-cross-namespace-resources
 //     other than "false", strict-validate-path-type other than "true", or
-//     a *-snippet key (keys without case, any ConfigMap name), Argo CD's
+//     a *-snippet or global-auth- key (global-auth-url sends every
+//     request's headers to the URL it names; keys without case, any
+//     ConfigMap name), an Ingress annotated enable-global-auth other than
+//     "true" (out of the controller's global authentication), Argo CD's
 //     settings ConfigMaps by name: argocd-cm, argocd-rbac-cm,
 //     argocd-cmd-params-cm, argocd-tls-certs-cm, argocd-ssh-known-hosts-cm,
 //     argocd-gpg-keys-cm, and the Secrets Argo CD reads clusters and
 //     repositories from: any labelled argocd.argoproj.io/secret-type (any
 //     value, the key in any case), and argocd-secret by name), and an object of a
 //     kind the rules accept that carries items is malformed (kubectl
-//     would apply the items as a List). Not judged: RBAC contents, and
-//     the kinds an operator lists in allowed_kinds (an Argo CD Application
-//     or AppProject listed there is accepted as written: Argo CD then
-//     deploys, with its own credentials, what its source holds, which this
-//     gate never sees). A ConfigMap is known as ingress-nginx's only by the
-//     keys it sets: one that replaces the controller's and leaves a key
-//     out sets that key's default, which on ingress-nginx before 1.12 is
+//     would apply the items as a List). Argo CD's Application,
+//     ApplicationSet and AppProject (argoproj.io), which have Argo CD
+//     deploy with its own credentials what a repository holds, are
+//     judged even when allowed_kinds lists them (kubernetes.argocd): an
+//     Application's project (an ApplicationSet's, in every template) must
+//     be in allowed_argocd_projects ("default", which an empty project
+//     means, allows everything unless an administrator narrowed it) and
+//     every repoURL (sources, a source hydrator's, a Git generator's) in
+//     allowed_argocd_repos, exactly, so a templated value is denied; no
+//     destination may be a kube- namespace and an ApplicationSet may not
+//     carry a templatePatch; an AppProject's sourceRepos must be in
+//     allowed_argocd_repos ("!" entries narrow), its destinations and
+//     sourceNamespaces may hold no glob nor kube- namespace, and its
+//     clusterResourceWhitelist may name only kinds allowed_kinds lists.
+//     What a listed repository holds is not judged: list only ones whose
+//     content passes a gate of its own. Not judged: RBAC contents, and
+//     other kinds an operator lists in allowed_kinds (a controller's
+//     custom resource listed there is accepted as written). A ConfigMap
+//     is known as ingress-nginx's only by the keys it sets: one that
+//     replaces the controller's and leaves a key out sets that key's
+//     default, which on ingress-nginx before 1.12 is
 //     the weaker one (annotations-risk-level Critical, cross-namespace
 //     resources allowed), so run 1.12 or later where ingress-nginx's
 //     ConfigMap may be deployed through the gate.
@@ -483,8 +502,11 @@
 //     (local-exec and the like run commands during the apply) or a
 //     provider configuration with an exec credential plugin (kubernetes,
 //     helm) is denied (terraform.provisioner), as is a plan that invokes
-//     actions (action_invocations, Terraform 1.14) or reads an external
-//     data source during the apply (its program runs there). Not seen, as
+//     actions (action_invocations, Terraform 1.14), reads an external
+//     data source during the apply (its program runs there) or reads a
+//     terraform_remote_state during the apply (a check-nested one is read
+//     at every apply; its backend's kubeconfig exec or AWS
+//     credential_process runs there). Not seen, as
 //     `terraform show -json` does not show them: removed blocks and their
 //     destroy-time provisioners (Terraform 1.9; the delete looks like any
 //     other of a resource gone from the configuration), ephemeral

@@ -280,9 +280,10 @@ type KubernetesConfig struct {
 	// Secret, Service, ...). Pod specs inside them are still judged; a
 	// harmless kind listed here is accepted in the shapes the rules would
 	// otherwise deny (an Argo CD cluster Secret, a ConfigMap that loosens
-	// ingress-nginx). A controller's custom resource listed here (an Argo
-	// CD Application or AppProject) is accepted as written: what the
-	// controller then deploys, this gate never sees.
+	// ingress-nginx). A controller's custom resource listed here is
+	// accepted as written: what the controller then deploys, this gate
+	// never sees. Argo CD's Application, ApplicationSet and AppProject
+	// are judged even so (see AllowedArgoCDProjects).
 	AllowedKinds []string
 	// AllowedVolumeTypes are pod volume sources accepted beyond the ones
 	// the Pod Security restricted profile allows (configMap, csi,
@@ -302,6 +303,21 @@ type KubernetesConfig struct {
 	// it. Claims (persistentVolumeClaim, ephemeral) are not affected.
 	// Empty: no inline csi volume.
 	AllowedCSIDrivers []string
+	// AllowedArgoCDProjects are the Argo CD projects (exact names) an
+	// Application, or each template of an ApplicationSet, may name in
+	// spec.project. An Application deploys, with Argo CD's credentials,
+	// whatever its project lets it; "default" (what an empty project
+	// means) lets it deploy anything anywhere unless an administrator
+	// narrowed it. List only projects whose sourceRepos, destinations and
+	// cluster resource whitelist are narrow. Empty: no Application.
+	AllowedArgoCDProjects []string
+	// AllowedArgoCDRepos are the repository URLs (exact, as written in
+	// repoURL: "https://github.com/acme/deploy.git") an Application or
+	// ApplicationSet may deploy from, or a Git generator read, and an
+	// AppProject's sourceRepos may hold: what they hold is deployed
+	// without passing this gate, so list only repositories whose content
+	// is itself gated. Empty: none.
+	AllowedArgoCDRepos []string
 }
 
 // volumeSources are the members of a Kubernetes Volume that name its
@@ -468,6 +484,8 @@ func (c *LibraryConfig) Validate() error {
 		}
 	}
 	nonEmpty("Kubernetes.AllowedCSIDrivers", c.Kubernetes.AllowedCSIDrivers)
+	nonEmpty("Kubernetes.AllowedArgoCDProjects", c.Kubernetes.AllowedArgoCDProjects)
+	nonEmpty("Kubernetes.AllowedArgoCDRepos", c.Kubernetes.AllowedArgoCDRepos)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
 	for i, p := range c.Terraform.AllowedProviders {
@@ -617,10 +635,12 @@ func (c *LibraryConfig) document() map[string]any {
 		"pipeline": pipeline,
 		"secrets":  map[string]any{"grants": grants},
 		"kubernetes": map[string]any{
-			"allowed_images":       strs(c.Kubernetes.AllowedImages),
-			"allowed_kinds":        strs(c.Kubernetes.AllowedKinds),
-			"allowed_volume_types": strs(c.Kubernetes.AllowedVolumeTypes),
-			"allowed_csi_drivers":  strs(c.Kubernetes.AllowedCSIDrivers),
+			"allowed_images":          strs(c.Kubernetes.AllowedImages),
+			"allowed_kinds":           strs(c.Kubernetes.AllowedKinds),
+			"allowed_volume_types":    strs(c.Kubernetes.AllowedVolumeTypes),
+			"allowed_csi_drivers":     strs(c.Kubernetes.AllowedCSIDrivers),
+			"allowed_argocd_projects": strs(c.Kubernetes.AllowedArgoCDProjects),
+			"allowed_argocd_repos":    strs(c.Kubernetes.AllowedArgoCDRepos),
 		},
 		"terraform": map[string]any{
 			"deletable_types":   strs(c.Terraform.DeletableTypes),

@@ -35,6 +35,7 @@ config_schema := {
 	"kubernetes": {
 		"allowed_images": "strings", "allowed_kinds": "strings",
 		"allowed_volume_types": "strings", "allowed_csi_drivers": "strings",
+		"allowed_argocd_projects": "strings", "allowed_argocd_repos": "strings",
 	},
 	"terraform": {"deletable_types": "strings", "allowed_types": "strings", "allowed_providers": "strings"},
 }

@@ -17,8 +17,11 @@
 #   or claim template that binds an existing PersistentVolume
 #   (volumeName, selector), no hostPath or local PersistentVolume, no
 #   ConfigMap that loosens ingress-nginx or configures Argo CD, no Secret
-#   Argo CD reads a cluster or repository from, nothing in the control
-#   plane's kube- namespaces.
+#   Argo CD reads a cluster or repository from, no Argo CD Application
+#   or ApplicationSet outside allowed_argocd_projects and
+#   allowed_argocd_repos nor AppProject with wildcards (even when
+#   allowed_kinds lists them), nothing in the control plane's kube-
+#   namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
@@ -38,7 +41,9 @@
 #   lib.allowed_image; empty: any pinned image), allowed_kinds (kinds added
 #   to the harmless list), allowed_volume_types (volume sources accepted
 #   beyond the restricted profile's), allowed_csi_drivers (drivers an
-#   inline csi volume may name; empty: none).
+#   inline csi volume may name; empty: none), allowed_argocd_projects and
+#   allowed_argocd_repos (exact project names and repository URLs an Argo
+#   CD Application may use; empty: none).
 #   Messages show the manifests' values quoted and escaped (lib.printable).
 package ztci.kubernetes
 
@@ -134,6 +139,8 @@ checked_keys := {
 	"livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "postStart", "preStop",
 	"httpGet", "tcpSocket", "host", "path", "driver", "volumeName", "selector",
 	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data", "labels",
+	"project", "repoURL", "templatePatch", "destination", "destinations", "server", "group",
+	"sourceRepos", "sourceNamespaces", "clusterResourceWhitelist",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -365,6 +372,22 @@ harmful_shape contains [m, sprintf("an Ingress whose ingress-nginx annotation %q
 nginx_plain_value(val) if {
 	is_string(val)
 	not regex.match("[\\r\\n;{}'\"\\\\]", val)
+}
+
+# ingress-nginx's enable-global-auth annotation other than "true" takes
+# the Ingress out of the authentication the controller's global-auth-url
+# imposes on every Ingress: a deploy would publish its host without the
+# check the cluster's administrator put in front of all of them. The
+# name is compared without case. List Ingress in allowed_kinds to
+# accept it.
+harmful_shape contains [m, sprintf("an Ingress whose annotation %q is %s, opting out of the controller's global authentication", [k, lib.printable(val)])] if {
+	some m in objects
+	m.kind == "Ingress"
+	annotations := object.get(m, ["metadata", "annotations"], {})
+	is_object(annotations)
+	some k, val in annotations
+	lower(k) == "nginx.ingress.kubernetes.io/enable-global-auth"
+	val != "true"
 }
 
 # ingress-nginx writes each path of an Ingress's rules
@@ -1045,7 +1068,15 @@ harmful_shape contains [m, sprintf("a ConfigMap that sets ingress-nginx's %q to 
 nginx_setting_safe(k, _) if {
 	not k in {"allow-snippet-annotations", "annotations-risk-level", "allow-cross-namespace-resources", "strict-validate-path-type"}
 	not endswith(k, "snippet")
+	not startswith(k, "global-auth-")
 }
+
+# global-auth-url has the controller send an authentication subrequest,
+# with every client's headers and cookies, for every request to every
+# Ingress, to whatever URL it names (an outside host collects them, an
+# internal one is reached from the controller's network); the other
+# global-auth- keys shape that subrequest. Empty, they are unset.
+nginx_setting_safe(k, "") if startswith(k, "global-auth-")
 
 nginx_setting_safe("allow-snippet-annotations", "false")
 
@@ -1096,6 +1127,160 @@ harmful_shape contains [m, "Argo CD's settings Secret \"argocd-secret\""] if {
 	some m in objects
 	m.kind == "Secret"
 	object.get(m, ["metadata", "name"], null) == "argocd-secret"
+}
+
+# Argo CD's Application and ApplicationSet (argoproj.io) deploy what
+# their sources name (spec.source(s).repoURL, a source hydrator's
+# drySource) into the destination they name, with Argo CD's credentials,
+# within what their project allows; the project "default" (which an
+# empty project also means) allows every repository, cluster, namespace
+# and kind unless an administrator narrowed it. Accepting one hands the
+# deploy to a repository this gate never sees. Listed in allowed_kinds or
+# not, each is denied unless its project (in an ApplicationSet, every
+# template's) is in allowed_argocd_projects and every repoURL it holds
+# (a Git generator's too) in allowed_argocd_repos, both compared exactly
+# (a templated "{{.project}}" is not listed); no destination may be a
+# kube- namespace, and an ApplicationSet may not carry a templatePatch,
+# which rewrites any of these from its generators' parameters. An
+# AppProject is the boundary the projects listed are trusted for: its
+# sourceRepos must be in allowed_argocd_repos ("!" entries only narrow),
+# its destinations and sourceNamespaces may hold no glob nor a kube-
+# namespace, and its clusterResourceWhitelist may let Argo CD create
+# only cluster-scoped kinds allowed_kinds lists, by name. Empty lists:
+# no Application, ApplicationSet or AppProject.
+argocd_objects contains m if {
+	some m in objects
+	is_object(m)
+	m.kind in {"Application", "ApplicationSet", "AppProject"}
+	in_group(m, {"argoproj.io"})
+}
+
+allowed_argocd_projects := {p | some p in lib.config("kubernetes", "allowed_argocd_projects", []); is_string(p)}
+
+allowed_argocd_repos := {r | some r in lib.config("kubernetes", "allowed_argocd_repos", []); is_string(r)}
+
+violations contains v if {
+	some m in argocd_objects
+	some why in argocd_findings(m)
+	v := {
+		"rule": "kubernetes.argocd",
+		"message": sprintf("%s: %s; Argo CD would deploy what this gate never judged", [label(m), why]),
+		"value": m.kind,
+	}
+}
+
+argocd_findings(m) := ((({why |
+	some [path, p] in argocd_projects(m)
+	not p in allowed_argocd_projects
+	why := sprintf("project %s at %s is not in kubernetes.allowed_argocd_projects (an empty one is \"default\")", [lib.printable(p), lib.printable(path)])
+} | {why |
+	m.kind != "AppProject"
+	walk(m, [path, url])
+	count(path) > 0
+	path[count(path) - 1] == "repoURL"
+	not url in allowed_argocd_repos
+	why := sprintf("repoURL %s at %s is not in kubernetes.allowed_argocd_repos", [lib.printable(url), lib.printable(path)])
+}) | {why |
+	m.kind != "AppProject"
+	walk(m, [path, dest])
+	count(path) > 0
+	path[count(path) - 1] == "destination"
+	is_object(dest)
+	ns := object.get(dest, "namespace", null)
+	is_string(ns)
+	startswith(ns, "kube-")
+	why := sprintf("destination namespace %s at %s is one of the control plane's", [lib.printable(ns), lib.printable(path)])
+}) | {why |
+	m.kind == "ApplicationSet"
+	object.get(m, ["spec", "templatePatch"], null) != null
+	why := "spec.templatePatch rewrites its Applications from the generators' parameters"
+}) | {why |
+	m.kind == "AppProject"
+	some why in argocd_project_findings(object.get(m, "spec", {}))
+}
+
+# argocd_projects are [path, project] of m's Application specs: an
+# Application's (absent: null), an ApplicationSet's template's (absent:
+# null), and each project a generator's own template sets.
+argocd_projects(m) := {[["spec", "project"], object.get(m, ["spec", "project"], null)]} if m.kind == "Application"
+
+else := {[["spec", "template", "spec", "project"], object.get(m, ["spec", "template", "spec", "project"], null)]} | {[path, p] |
+	walk(m, [path, p])
+	argocd_template_project(path)
+} if {
+	m.kind == "ApplicationSet"
+}
+
+else := set()
+
+argocd_template_project(path) if {
+	count(path) >= 3
+	array.slice(path, count(path) - 3, count(path)) == ["template", "spec", "project"]
+}
+
+argocd_project_findings(spec) := {"spec is not an object"} if not is_object(spec)
+
+else := ((({why |
+	some k in ["sourceRepos", "destinations", "sourceNamespaces", "clusterResourceWhitelist"]
+	not is_array(object.get(spec, k, []))
+	why := sprintf("spec.%s is not a list", [k])
+} | {why |
+	some r in object.get(spec, "sourceRepos", [])
+	not argocd_narrowing(r)
+	not r in allowed_argocd_repos
+	why := sprintf("sourceRepos entry %s is not in kubernetes.allowed_argocd_repos", [lib.printable(r)])
+}) | {why |
+	some d in object.get(spec, "destinations", [])
+	not argocd_destination_ok(d)
+	why := sprintf("destinations entry %s names a glob, a kube- namespace or no readable server", [lib.printable(d)])
+}) | {why |
+	some n in object.get(spec, "sourceNamespaces", [])
+	not argocd_literal(n)
+	why := sprintf("sourceNamespaces entry %s is a glob", [lib.printable(n)])
+}) | {why |
+	some e in object.get(spec, "clusterResourceWhitelist", [])
+	not argocd_cluster_kind_ok(e)
+	why := sprintf("clusterResourceWhitelist entry %s is not a kind kubernetes.allowed_kinds lists, by name", [lib.printable(e)])
+}
+
+# argocd_narrowing: a "!" entry takes repositories or destinations away.
+argocd_narrowing(x) if {
+	is_string(x)
+	startswith(x, "!")
+}
+
+# argocd_literal: a string Argo CD's glob matching reads as itself.
+argocd_literal(x) if {
+	is_string(x)
+	not regex.match("[*?\\[\\]{}]", x)
+}
+
+argocd_destination_ok(d) if {
+	is_object(d)
+	every k, x in d {
+		argocd_destination_member_ok(k, x)
+	}
+}
+
+argocd_destination_member_ok(k, x) if {
+	k in {"server", "name"}
+	argocd_literal(x)
+}
+
+argocd_destination_member_ok("namespace", x) if {
+	argocd_literal(x)
+	not startswith(x, "kube-")
+}
+
+argocd_destination_member_ok(_, x) if argocd_narrowing(x)
+
+argocd_cluster_kind_ok(e) if {
+	is_object(e)
+	every k, x in e {
+		k in {"group", "kind"}
+		argocd_literal(x)
+	}
+	e.kind in extra_kinds
 }
 
 harmful_shape contains [m, "a Secret whose labels are not an object"] if {

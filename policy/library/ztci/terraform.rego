@@ -31,7 +31,8 @@
 #   A configuration that declares provisioners (commands run by the
 #   apply), a provider configuration with an exec credential plugin, a
 #   plan that invokes actions and an external data source read during the
-#   apply are denied.
+#   apply, and a terraform_remote_state read during the apply (its
+#   backend's configuration can run a command), are denied.
 #   Config (data.ztci.config.terraform): deletable_types ([]),
 #   allowed_types ([]: resource types the operator declares harmless),
 #   allowed_providers ([]: provider sources trusted beyond hashicorp's,
@@ -449,6 +450,27 @@ violations contains v if {
 	v := {
 		"rule": "terraform.provisioner",
 		"message": sprintf("%s reads an external data source during the apply, which runs its program on the machine that applies the plan", [label(rc)]),
+		"value": object.get(rc, "address", null),
+	}
+}
+
+# A terraform_remote_state read during the apply (one nested in a check
+# block is read at every plan and apply; another when its configuration
+# was unknown at plan time) runs the state backend its config names, and
+# the backend takes credentials from where that config points it: the
+# kubernetes backend's exec plugin or a kubeconfig file the repository
+# carries (config_path, whose user exec runs its command), the s3
+# backend's shared_config_files (credential_process). Which of the many
+# backends' settings run a command is not worked out: any such read is
+# denied, as an external data source is. One read at plan time is not in
+# resource_changes and is not judged.
+violations contains v if {
+	some rc in rcs
+	rc.type == "terraform_remote_state"
+	"read" in rc.change.actions
+	v := {
+		"rule": "terraform.provisioner",
+		"message": sprintf("%s reads a terraform_remote_state during the apply, whose backend configuration can run a command (a kubeconfig or exec plugin, an AWS credential_process) on the machine that applies the plan", [label(rc)]),
 		"value": object.get(rc, "address", null),
 	}
 }
