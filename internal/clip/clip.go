@@ -4,7 +4,11 @@
 // package that quotes input.
 package clip
 
-import "unicode/utf8"
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
 // String returns s if it is at most n bytes long; otherwise its first n
 // bytes, cut back to a rune boundary so the result stays valid UTF-8
@@ -18,3 +22,26 @@ func String(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Error wraps err, whose text may repeat what an untrusted party sent (a
+// server's reason phrase, the URL it redirected to, a member name of its
+// answer), for an error that reaches logs and audit events: the text is
+// kept when at most n bytes of printable ASCII, otherwise quoted (no
+// control character survives) and clipped to n bytes. err stays in the
+// chain for errors.Is and errors.As.
+func Error(err error, n int) error { return clipped{err: err, n: n} }
+
+type clipped struct {
+	err error
+	n   int
+}
+
+func (c clipped) Error() string {
+	msg := c.err.Error()
+	if len(msg) <= c.n && !strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return msg
+	}
+	return strconv.Quote(String(msg, c.n))
+}
+
+func (c clipped) Unwrap() error { return c.err }

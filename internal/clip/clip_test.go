@@ -1,6 +1,10 @@
 package clip_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -42,4 +46,18 @@ func FuzzString(f *testing.F) {
 			t.Fatalf("String(%q, %d) = %q: too long", s, n, got)
 		}
 	})
+}
+
+func TestError(t *testing.T) {
+	inner := context.DeadlineExceeded
+	if got := clip.Error(inner, 200).Error(); got != inner.Error() {
+		t.Errorf("short printable text changed: %q", got)
+	}
+	err := clip.Error(fmt.Errorf("%w: \x1b[2J level=INFO msg=verified %s", inner, strings.Repeat("x", 500)), 64)
+	if got := err.Error(); strings.Contains(got, "\x1b") || len(got) > 80 {
+		t.Errorf("hostile text kept: %q", got)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Error("the wrapped error left the chain")
+	}
 }

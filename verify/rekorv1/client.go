@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/verify/blob"
 )
@@ -72,7 +73,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 				return errors.New("more than 3 redirects")
 			}
 			if req.URL.Scheme != u.Scheme || req.URL.Host != u.Host {
-				return fmt.Errorf("redirect to another origin (%s://%s)", req.URL.Scheme, req.URL.Host)
+				return fmt.Errorf("redirect to another origin (%s)", logText(req.URL.Scheme+"://"+req.URL.Host))
 			}
 			return nil
 		},
@@ -267,7 +268,7 @@ type logEntry struct {
 // entry fetches the entry uuid.
 func (c *Client) entry(ctx context.Context, uuid string) (*blob.LogEntry, error) {
 	if !isUUID(uuid) {
-		return nil, fmt.Errorf("%w: search answer: %q is not a Rekor UUID", ErrResponse, uuid)
+		return nil, fmt.Errorf("%w: search answer: %s is not a Rekor UUID", ErrResponse, logText(uuid))
 	}
 	var answer json.RawMessage
 	if err := c.do(ctx, http.MethodGet, "/api/v1/log/entries/"+uuid, nil, &answer); err != nil {
@@ -293,7 +294,7 @@ func parseEntry(uuid string, answerJSON []byte) (*blob.LogEntry, error) {
 	}
 	var answer map[string]logEntry
 	if err := json.Unmarshal(answerJSON, &answer); err != nil {
-		return nil, bad("%v", err)
+		return nil, bad("%v", clip.Error(err, maxReason))
 	}
 	if len(answer) != 1 {
 		return nil, bad("%d entries in the answer, want 1", len(answer))
@@ -302,7 +303,7 @@ func parseEntry(uuid string, answerJSON []byte) (*blob.LogEntry, error) {
 	var le logEntry
 	for key, v := range answer {
 		if len(key) < 64 || key[len(key)-64:] != leaf {
-			return nil, bad("the answer is entry %q", key)
+			return nil, bad("the answer is entry %s", logText(key))
 		}
 		le = v
 	}
@@ -367,23 +368,25 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s %s: %w", ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: %s %s: %w", ErrUnavailable, method, path, clip.Error(err, maxReason))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
 	if err != nil {
-		return fmt.Errorf("%w: %s %s: reading the answer: %w", ErrUnavailable, method, path, err)
+		return fmt.Errorf("%w: %s %s: reading the answer: %w", ErrUnavailable, method, path, clip.Error(err, maxReason))
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return fmt.Errorf("%w: %s %s: 404", ErrNotFound, method, path)
 	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("%w: %s %s: %s", ErrUnavailable, method, path, resp.Status)
+		// The code alone: the reason phrase is the log's text, of any
+		// length and with any byte but CR and LF.
+		return fmt.Errorf("%w: %s %s: status %d", ErrUnavailable, method, path, resp.StatusCode)
 	case len(b) > MaxResponseSize:
 		return fmt.Errorf("%w: %s %s: answer larger than %d bytes", ErrResponse, method, path, MaxResponseSize)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%w: %s %s: %v", ErrResponse, method, path, err)
+		return fmt.Errorf("%w: %s %s: %v", ErrResponse, method, path, clip.Error(err, maxReason))
 	}
 	return nil
 }

@@ -54,6 +54,10 @@
 //   - Fail closed: every error matches ErrLookup, which is a verify.ErrTlog
 //     (so a caller that treats verify errors as deny needs nothing new):
 //     ErrNotFound, ErrUnavailable, ErrResponse, ErrConfig.
+//   - Errors repeat the log's text (a UUID, an answer's member name, a
+//     redirect's URL) only quoted and clipped, and a status by its code
+//     alone, never its reason phrase: the log's answers are untrusted and
+//     errors reach logs.
 //   - Privacy: the lookup tells the log which artifact is being verified,
 //     and when. Carry the entry with the signature (cosign's --bundle) to
 //     verify without asking anyone.

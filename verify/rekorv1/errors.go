@@ -2,7 +2,9 @@ package rekorv1
 
 import (
 	"fmt"
+	"strconv"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -24,3 +26,16 @@ var (
 	// ErrConfig: New was given an unusable URL or option.
 	ErrConfig = fmt.Errorf("%w: invalid configuration", ErrLookup)
 )
+
+// Bounds on the log's text an error repeats: the log is not trusted (a
+// UUID, an answer's member name, a redirect's URL, a transport error that
+// quotes a malformed answer are its choice, megabytes long and with
+// terminal escapes), and FindEntry's errors reach logs and audit events.
+const (
+	maxQuote  = 128
+	maxReason = 200
+)
+
+// logText is text the log chose, as an error may repeat it: quoted (no
+// control character survives) and clipped.
+func logText(s string) string { return strconv.Quote(clip.String(s, maxQuote)) }

@@ -88,6 +88,9 @@
 //     limits (root 512 kB, timestamp 16 kB, snapshot 2 MB, targets 5 MB, or
 //     the signed length), the trusted root target by its signed length and
 //     at most 16 MiB. No credential is sent.
+//   - Errors repeat what the repository sent before it was verified (a
+//     metadata "_type", a redirect's URL) only quoted and clipped: they
+//     reach logs.
 //   - The cache directory is trusted storage, as TUF assumes of a client's
 //     own metadata: it is created 0700 and whoever can write it can choose
 //     the root. Files are written atomically by go-tuf.

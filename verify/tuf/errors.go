@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // ErrConfig reports a misuse of Open, NewLive or an Option: the caller must
@@ -72,5 +74,8 @@ func classify(stage string, err error) error {
 		// cannot be trusted, whichever check caught it.
 		sentinel = ErrTUF
 	}
-	return fmt.Errorf("%w: %s: %w", sentinel, stage, err)
+	return fmt.Errorf("%w: %s: %w", sentinel, stage, clip.Error(err, maxReason))
 }
+
+// maxReason bounds the text of an error that may repeat the repository's.
+const maxReason = 200

@@ -12,6 +12,8 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // maxRedirects bounds a chain of same-origin redirects.
@@ -51,7 +53,7 @@ func newHTTPClient(c *http.Client, origin *url.URL) *http.Client {
 	hc := *c
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if !sameOrigin(req.URL, origin) {
-			return fmt.Errorf("redirect from %s to another origin %s refused", origin.Host, req.URL.Redacted())
+			return fmt.Errorf("redirect from %s to another origin %s refused", origin.Host, strconv.Quote(clip.String(req.URL.Redacted(), maxReason)))
 		}
 		if len(via) >= maxRedirects {
 			return fmt.Errorf("more than %d redirects", maxRedirects)
@@ -98,7 +100,7 @@ func (f *ctxFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Durati
 	req.Header.Set("User-Agent", userAgent)
 	res, err := f.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
+		return nil, fmt.Errorf("%w: %w", ErrFetch, clip.Error(err, maxReason))
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -113,7 +115,7 @@ func (f *ctxFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Durati
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxLength+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFetch, urlPath, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrFetch, urlPath, clip.Error(err, maxReason))
 	}
 	if int64(len(b)) > maxLength {
 		return nil, fmt.Errorf("%w: %s is more than the %d bytes allowed", ErrFetch, urlPath, maxLength)
