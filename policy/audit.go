@@ -22,6 +22,7 @@ const (
 	attrMode          = "mode"
 	attrInputDigest   = "input_digest"
 	attrPolicyAllowed = "policy_allowed"
+	attrPolicyExpired = "policy_expired"
 )
 
 // inputDigest returns "sha256:<hex>" of in's JSON encoding: it identifies
@@ -101,7 +102,15 @@ func (e *Engine) auditReload(ctx context.Context, reloadErr error) error {
 		PolicyRevision: e.Revision(),
 		Reason:         "policy in force",
 	}
-	if reloadErr != nil {
+	switch {
+	case reloadErr != nil && e.expired.Load() != nil:
+		// This reload or an earlier one said the policy in force expired
+		// (ErrExpired): Evaluate refuses to decide with it, and a reader
+		// told it was kept would think the gate still decides.
+		ev.Outcome = audit.OutcomeFailure
+		ev.Reason = "reload failed; the policy in force expired, decisions are refused until a reload succeeds: " + reloadErr.Error()
+		ev.Attributes = map[string]string{attrPolicyExpired: "true"}
+	case reloadErr != nil:
 		ev.Outcome = audit.OutcomeFailure
 		ev.Reason = "reload failed, last good policy kept: " + reloadErr.Error()
 	}

@@ -71,7 +71,9 @@
 //     of two members a reviewer reads the first of, and decodes the
 //     manifest case-insensitively, as the revision every decision names,
 //     where a reviewer reads another member or none. [Dir] reads no file
-//     from outside its directory. A revision (a
+//     from outside its directory. [BundleFile] and [Dir] refuse a path (or
+//     an entry) that is not a regular file or directory without waiting
+//     on it: a FIFO put there stalled the reload for ever. A revision (a
 //     .manifest's, or what a Source returns) longer than
 //     [MaxRevisionBytes], not UTF-8 or holding a character that is not
 //     printable (a line break, a control, a bidirectional override or
@@ -81,14 +83,17 @@
 //     in [Engine.LastReloadError]. Unless it wraps [ErrExpired]: a Source
 //     saying the policy in force is too old (policy/ocibundle's
 //     WithMaxAge) makes Evaluate fail with [ErrNoDecision] until a reload
-//     succeeds. [WithMaxAge] bounds the last good policy for any Source
-//     ([Dir], [BundleFile], [Merge], ...): once no load has succeeded for
-//     that long (an unchanged policy's reload counts), Evaluate fails with
-//     [ErrNoDecision] wrapping [ErrExpired], even while a Load hangs, and
-//     every failed reload wraps ErrExpired, until a reload succeeds. It is
-//     off by default, as policy/ocibundle's is: without it a Source that
-//     keeps failing keeps the last good policy in force for ever. OPA's
-//     own bundle signatures (.signatures.json) are not checked here (a bundle holding one is
+//     succeeds, and the reload's audit event (and that of every failed
+//     reload until then) says so, with the attribute policy_expired=true,
+//     instead of "last good policy kept". [WithMaxAge] bounds the last
+//     good policy for any Source ([Dir], [BundleFile], [Merge], ...): once
+//     no load has succeeded for that long (an unchanged policy's reload
+//     counts), Evaluate fails with [ErrNoDecision] wrapping [ErrExpired],
+//     even while a Load hangs, and every failed reload wraps ErrExpired,
+//     until a reload succeeds. It is off by default, as policy/ocibundle's
+//     is: without it a Source that keeps failing keeps the last good
+//     policy in force for ever. OPA's own bundle signatures
+//     (.signatures.json) are not checked here (a bundle holding one is
 //     refused, as OPA's loader has no key for it): establish a bundle's
 //     provenance before loading it — policy/ocibundle does, verifying the
 //     Sigstore signature on an OCI bundle's manifest before reading it.

@@ -132,8 +132,9 @@ func (e *Engine) LastReloadError() error {
 // logged, recorded to the audit sink and kept for [Engine.LastReloadError].
 // An error wrapping [ErrExpired] keeps it too, but Evaluate refuses to
 // decide with it (wrapping [ErrNoDecision] and that error) until a later
-// Reload succeeds. With [WithMaxAge], every failure once the policy in
-// force was loaded longer ago than the maximum age wraps ErrExpired.
+// Reload succeeds; the failures until then are logged and audited as such.
+// With [WithMaxAge], every failure once the policy in force was loaded
+// longer ago than the maximum age wraps ErrExpired.
 // An unchanged policy (same modules and data) is not recompiled; its
 // Reload succeeds, and so renews it for WithMaxAge.
 func (e *Engine) Reload(ctx context.Context) error {
@@ -159,8 +160,11 @@ func (e *Engine) Reload(ctx context.Context) error {
 	}
 	if err != nil {
 		e.lastErr.Store(&err)
-		e.cfg.log.LogAttrs(ctx, slog.LevelError, "policy reload failed; keeping the last good policy",
-			slog.String("revision", e.Revision()), slog.Any("error", err))
+		msg := "policy reload failed; keeping the last good policy"
+		if e.expired.Load() != nil {
+			msg = "policy reload failed; the policy in force expired, refusing to decide until a reload succeeds"
+		}
+		e.cfg.log.LogAttrs(ctx, slog.LevelError, msg, slog.String("revision", e.Revision()), slog.Any("error", err))
 	} else {
 		e.lastErr.Store(nil)
 	}

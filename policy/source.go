@@ -157,16 +157,35 @@ func FS(fsys fs.FS) Source {
 
 // Dir loads a policy from the directory at path, laid out as for [FS]. It
 // reads the directory afresh on every Load, so it suits hot reload. No
-// file is read from outside the directory.
+// file is read from outside the directory, and a path that is not a
+// directory, or an entry that is neither a directory nor a regular file
+// (a FIFO put there is not waited on), is refused with [ErrLoad].
 func Dir(path string) Source {
 	return SourceFunc(func(ctx context.Context) (*Bundle, error) {
-		root, err := os.OpenRoot(path)
+		root, err := os.OpenRoot(dirPath(path))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
 		}
 		defer root.Close()
-		return FS(root.FS()).Load(ctx)
+		return FS(nonblockFS{root}).Load(ctx)
 	})
+}
+
+// nonblockFS is a Dir's files, opened without waiting on a FIFO: the walk
+// refuses one it lists, but a FIFO put in a file's place after the walk
+// listed it was opened, and the open waited for a writer for ever.
+// readFSFile then refuses it as no longer a regular file.
+type nonblockFS struct{ root *os.Root }
+
+func (n nonblockFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	f, err := n.root.OpenFile(name, os.O_RDONLY|openNoBlock, 0)
+	if err != nil {
+		return nil, err // not a nil *os.File in a non-nil fs.File
+	}
+	return f, nil
 }
 
 // fsEntryBytes is what each file or directory of an FS counts towards
@@ -246,7 +265,9 @@ func readFSFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
 
 // BundleFile loads an OPA bundle tarball (.tar.gz, as built by `opa build`)
 // from path, reading it afresh on every Load, with the limits and checks of
-// [ReadBundle].
+// [ReadBundle]. Anything at path but a regular file (a symbolic link is
+// followed) is refused with [ErrLoad] without waiting on it: a FIFO there
+// stalled the reload for ever.
 //
 // Bundle signatures (.signatures.json) are not verified here: establish the
 // tarball's provenance before loading it (for example with ztci's verify
@@ -256,13 +277,46 @@ func BundleFile(path string) Source {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
 		}
-		f, err := os.Open(path)
+		f, err := openRegular(path)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+			return nil, err
 		}
 		defer f.Close()
 		return ReadBundle(f)
 	})
+}
+
+// openRegular opens the regular file at path, refusing anything else with
+// ErrLoad. os.Open of a FIFO waits for a writer: a bundle path replaced by
+// one (or by a link to a tty) stalled the reload for ever, and with it
+// every later reload (an expiring policy then stops every decision). The
+// Stat keeps a device or FIFO found there from being opened at all
+// (opening some devices acts: a watchdog arms); the open does not wait,
+// and the opened file is checked again, as the path may change between.
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(path, fi.Mode())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+	}
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrLoad, err)
+		}
+		return nil, notRegular(path, fi.Mode())
+	}
+	return f, nil
+}
+
+func notRegular(path string, mode fs.FileMode) error {
+	return fmt.Errorf("%w: %q is not a regular file (%v)", ErrLoad, clip.String(path, 256), mode.Type())
 }
 
 // ReadBundle reads an OPA bundle tarball (.tar.gz) from r: at most

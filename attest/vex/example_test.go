@@ -71,3 +71,67 @@ func ExampleMatchPURL() {
 	// pkg:apk/alpine/musl@1.1.20-r5 false
 	// pkg:apk/alpine/musl?arch=x86_64 true
 }
+
+// A gate lifts a finding on a statement For names exactly (not_affected,
+// fixed), but must not miss one that may cancel such a lift (affected,
+// under_investigation) only because it names the image another way: by
+// tag, as a package inside it, or by an identifier nothing places
+// elsewhere. MayFor finds those; a statement about another image's name
+// or digest is not about this one.
+func ExampleStatement_MayFor() {
+	digest := strings.Repeat("ab", 32)
+	image := vex.Artifact{
+		Digest: attest.Digest{Algorithm: "sha256", Value: digest},
+		PURL:   "pkg:oci/app@sha256%3A" + digest + "?repository_url=registry.example/acme/app",
+	}
+	for _, p := range []struct{ about, id string }{
+		{"the image by digest", "pkg:oci/app@sha256%3A" + digest},
+		{"the image by tag", "pkg:oci/app?tag=v1.4.2"},
+		{"a package in it", "pkg:deb/debian/xz-utils@5.6.0-0.2"},
+		{"nothing placed", "urn:acme:app"},
+		{"another image", "pkg:oci/billing?tag=v1.4.2"},
+		{"another digest", "pkg:oci/app@sha256%3A" + strings.Repeat("cd", 32)},
+	} {
+		s := vex.Statement{
+			Vulnerability: vex.Vulnerability{Name: "CVE-2024-3094"},
+			Status:        vex.StatusAffected,
+			Products:      []vex.Product{{Component: vex.Component{ID: p.id}}},
+		}
+		_, exact := s.For(image)
+		app, may := s.MayFor(image)
+		fmt.Printf("%s: For %v, MayFor %v", p.about, exact, may)
+		for _, c := range app.Subcomponents {
+			fmt.Print(", about ", c.ID)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// the image by digest: For true, MayFor true
+	// the image by tag: For false, MayFor true
+	// a package in it: For false, MayFor true, about pkg:deb/debian/xz-utils@5.6.0-0.2
+	// nothing placed: For false, MayFor true
+	// another image: For false, MayFor false
+	// another digest: For false, MayFor false
+}
+
+// MayMatchPURL is how a gate compares an affected statement's package URL
+// (the pattern) with a package an SBOM lists: alike once spelling is set
+// aside (case, a leading "v", PyPI's separators, qualifiers), never
+// another type, name or version. MatchPURL, which lifting needs, is exact.
+func ExampleMayMatchPURL() {
+	for _, c := range [][2]string{
+		{"pkg:golang/golang.org/x/net@v0.1.0", "pkg:golang/golang.org/x/net@v0.1.0"},
+		{"pkg:golang/golang.org/x/net@0.1.0", "pkg:golang/golang.org/x/net@v0.1.0"},
+		{"pkg:pypi/Zope_Interface@5.0", "pkg:pypi/zope.interface@5.0.0"},
+		{"pkg:golang/golang.org/x/net@0.1.1", "pkg:golang/golang.org/x/net@v0.1.0"},
+		{"pkg:golang/golang.org/x/net", "pkg:npm/golang.org/x/net"},
+	} {
+		fmt.Printf("%s ~ %s: may %v, exact %v\n", c[0], c[1], vex.MayMatchPURL(c[0], c[1]), vex.MatchPURL(c[0], c[1]))
+	}
+	// Output:
+	// pkg:golang/golang.org/x/net@v0.1.0 ~ pkg:golang/golang.org/x/net@v0.1.0: may true, exact true
+	// pkg:golang/golang.org/x/net@0.1.0 ~ pkg:golang/golang.org/x/net@v0.1.0: may true, exact false
+	// pkg:pypi/Zope_Interface@5.0 ~ pkg:pypi/zope.interface@5.0.0: may true, exact false
+	// pkg:golang/golang.org/x/net@0.1.1 ~ pkg:golang/golang.org/x/net@v0.1.0: may false, exact false
+	// pkg:golang/golang.org/x/net ~ pkg:npm/golang.org/x/net: may false, exact false
+}

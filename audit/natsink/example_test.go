@@ -2,6 +2,7 @@ package natsink_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,4 +41,28 @@ func Example() {
 	// subject: ztci.audit.acme
 	// options: 2 (Nats-Msg-Id = event id, expected stream)
 	// acknowledged: true
+}
+
+// A vendor that creates the audit stream itself (or reads one an operator
+// made, with js.Stream(ctx, name) and CachedInfo().Config) checks its
+// settings before pointing sinks at it; New does the same when it can read
+// the stream. A stream that lets events be evicted or erased is refused
+// with ErrStream, naming every setting at fault.
+func ExampleCheckStream() {
+	cfg := jetstream.StreamConfig{
+		Name: "AUDIT", Subjects: []string{"ztci.audit.>"}, Storage: jetstream.FileStorage,
+		Replicas: 3, Duplicates: 10 * time.Minute, DenyDelete: true, DenyPurge: true,
+		MaxAge: 400 * 24 * time.Hour, // the operator's retention: not checked
+	}
+	fmt.Println("recommended:", natsink.CheckStream(cfg, "ztci.audit"))
+
+	cfg.MaxMsgs = 1_000_000 // discard old: a flood of events pushes the oldest out
+	cfg.DenyPurge = false   // anyone who may manage the stream erases it
+	err := natsink.CheckStream(cfg, "ztci.audit")
+	fmt.Println("refused:", errors.Is(err, natsink.ErrStream))
+	fmt.Println(err)
+	// Output:
+	// recommended: <nil>
+	// refused: true
+	// audit: invalid configuration: natsink: audit stream unsafe: stream AUDIT: discard old with max msgs or max bytes lets a flood evict the oldest events; deny purge is off: events can be purged
 }

@@ -2,8 +2,15 @@ package svid_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -146,4 +153,80 @@ func ExampleWithMasker() {
 		panic(err)
 	}
 	// Output: curl -H 'Authorization: Bearer ***' https://vault.example.com
+}
+
+// A TLS server or client that verifies its peer with go-spiffe's
+// x509svid.Verify itself (identity/mtls and identity/httpauth do all of
+// this) also checks the verified chains are for the peer's role:
+// clientAuth for a client, serverAuth for a server. go-spiffe accepts a
+// certificate a CA of the bundle signed for any purpose, such as code
+// signing; CheckPeerKeyUsage refuses it with ErrKeyUsage.
+func ExampleCheckPeerKeyUsage() {
+	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
+	job := spiffeid.RequireFromPath(td, "/job/42")
+	ca, err := svid.NewIssuer(td, svid.WithCAPathLen(1))
+	if err != nil {
+		panic(err)
+	}
+	s, err := ca.X509SVID(context.Background(), job, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	// In a tls.Config's VerifyPeerCertificate, with the peer's certificates.
+	_, chains, err := x509svid.Verify(s.Certificates, ca)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("X.509-SVID as a client:", svid.CheckPeerKeyUsage(chains, x509.ExtKeyUsageClientAuth))
+
+	codeSigning := exampleCodeSigningCert(ca, job)
+	_, chains, err = x509svid.Verify([]*x509.Certificate{codeSigning}, ca)
+	fmt.Println("code-signing certificate, go-spiffe:", err)
+	err = svid.CheckPeerKeyUsage(chains, x509.ExtKeyUsageClientAuth)
+	fmt.Println("refused:", errors.Is(err, svid.ErrKeyUsage))
+	fmt.Println(err)
+	// Output:
+	// X.509-SVID as a client: <nil>
+	// code-signing certificate, go-spiffe: <nil>
+	// refused: true
+	// svid: invalid SVID: key not for this use: extended key usage does not permit clientAuth
+}
+
+// exampleCodeSigningCert is a certificate for id that ca's key signs for
+// code signing only, as another system sharing the CA might.
+func exampleCodeSigningCert(ca *svid.Issuer, id spiffeid.ID) *x509.Certificate {
+	certPEM, keyPEM, err := ca.ExportCA()
+	if err != nil {
+		panic(err)
+	}
+	certDER, _ := pem.Decode(certPEM)
+	keyDER, _ := pem.Decode(keyPEM)
+	caCert, err := x509.ParseCertificate(certDER.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	caKey, err := x509.ParsePKCS8PrivateKey(keyDER.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	uri, _ := url.Parse(id.String())
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), URIs: []*url.URL{uri},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key.Public(), caKey)
+	if err != nil {
+		panic(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
