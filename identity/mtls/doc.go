@@ -9,6 +9,8 @@
 //		mtls.AuthorizeMatcher(identity.MatchSPIFFEID(spiffeid.MatchID(deployer))),
 //	)
 //	cfg, err := mtls.ServerConfig(src, src, authz)
+//	ln, err := mtls.NewListener(tcp, cfg, mtls.WithMaxConnAge(10*time.Minute))
+//	err = srv.Serve(ln) // an http.Server: each connection ends with its client's SVID
 //
 // Security contract: every argument is required (no configuration without
 // an authorizer); TLS 1.3 only; peer chains are verified against the given
@@ -25,5 +27,12 @@
 // verifies for any usage, so a code-signing certificate from a CA of the
 // bundle would otherwise authenticate; wraps svid.ErrKeyUsage); refusals,
 // a chain that does not verify against the bundle of the ID's trust domain
-// included, wrap [ErrUnauthorized].
+// included, wrap [ErrUnauthorized]. A peer is authorized at the handshake,
+// so a connection made with these configurations alone (tls.Listen,
+// tls.Dial, http.Server.ServeTLS, gRPC's TLS credentials) stays open after
+// the peer's SVID expires: [NewListener] (for http.Server.Serve, HTTP/2
+// included) and [Dialer] (an http.Transport's DialTLSContext) close each
+// connection when the earliest NotAfter of the certificates its peer
+// presented passes, and [WithMaxConnAge] sooner, so that a peer refused
+// since (its job ended) is cut within that age.
 package mtls

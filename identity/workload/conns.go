@@ -13,7 +13,8 @@ const DefaultMaxConnsPerUID = 64
 // WithMaxConnsPerUID bounds the connections that callers with one uid
 // (read from SO_PEERCRED when the connection is accepted) may hold open at
 // once to n (default [DefaultMaxConnsPerUID]); callers without credentials
-// (a listener other than a unix socket) share one count. A connection
+// (a listener other than a unix socket, see [WithNonUnixListener]) share
+// one count. A connection
 // beyond it is closed when accepted, before anything is read from it. The
 // stream and call bounds count requests, and attestation runs per request:
 // without this bound any local process that can reach the socket, attested
@@ -34,8 +35,19 @@ func WithMaxConnsPerUID(n int) Option {
 // never negative).
 const noCredentials = -1
 
+// network names addr's network for an error ("none" without an address).
+func network(addr net.Addr) string {
+	if addr == nil {
+		return "none"
+	}
+	return addr.Network()
+}
+
 // admittingListener reads each accepted connection's caller and closes it
-// at once when that caller's uid holds [WithMaxConnsPerUID] connections.
+// at once when that caller's uid holds [WithMaxConnsPerUID] connections,
+// or when it is not a unix socket connection and the server was not built
+// [WithNonUnixListener] (a listener that says "unix" but hands out other
+// connections).
 type admittingListener struct {
 	net.Listener
 	s *Server
@@ -49,8 +61,14 @@ func (l admittingListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		uc, isUnix := c.(*net.UnixConn)
+		if !isUnix && !l.s.nonUnix {
+			l.s.logger.Warn("workload API connection refused: not a unix socket connection", "network", network(c.LocalAddr()))
+			c.Close()
+			continue
+		}
 		var caller Caller
-		if uc, ok := c.(*net.UnixConn); ok {
+		if isUnix {
 			// The connecting process is tracked only for an attestor
 			// that may read its PID (see Caller): one pidfd more per
 			// connection.

@@ -14,7 +14,12 @@
 // [Open] is the client side: live sources from any Workload API (SPIRE or
 // [Server]) through go-spiffe's workloadapi, closed with one Close.
 //
-// Security contract: the Workload API security header is required; callers
+// Security contract: [Server.Serve] serves a unix socket only, as the
+// specification has it (a listener of another network, or a connection
+// that is not a unix socket's, is refused: [ErrTransport]) unless
+// [WithNonUnixListener] says the vendor secured another transport, since
+// [FixedID] hands the job's private key to whoever connects; the
+// Workload API security header is required; callers
 // the attestor refuses get PermissionDenied and nothing else, and so do
 // callers that an attestor other than [FixedID] and [UID] (one that may
 // look the caller's PID up, in /proc say) admitted while the process that

@@ -35,6 +35,9 @@ var (
 	ErrClosed = errors.New("workload: server closed")
 	// ErrNotAttested: the attestor refused the caller.
 	ErrNotAttested = errors.New("workload: caller not attested")
+	// ErrTransport: Serve was given a listener that is not a unix socket
+	// without [WithNonUnixListener].
+	ErrTransport = errors.New("workload: the Workload API is served on a unix socket only")
 )
 
 // Caller is what the server knows about a process calling the Workload
@@ -118,6 +121,7 @@ type config struct {
 	calls         chan struct{} // one token per unary call in progress
 	callsPerID    int           // unary calls one SPIFFE ID may have in progress (WithMaxCallsPerID)
 	connsPerUID   int           // connections one uid may hold open (WithMaxConnsPerUID)
+	nonUnix       bool          // listeners other than unix sockets allowed (WithNonUnixListener)
 	bundleRefresh time.Duration
 }
 
@@ -234,6 +238,23 @@ func WithMaxCallsPerID(n int) Option {
 			return fmt.Errorf("%w: WithMaxCallsPerID(%d): need at least 1", ErrConfig, n)
 		}
 		c.callsPerID = n
+		return nil
+	}
+}
+
+// WithNonUnixListener lets [Server.Serve] take a listener that is not a
+// unix socket (a Windows named pipe, a vsock, TCP). The Workload API hands
+// private keys to whoever connects, as the attestor decides, and an
+// attestor that does not identify the caller's process ([FixedID] above
+// all) tells nothing of who that is; a unix socket can be made reachable
+// by one job only ([Listen]'s mode), a TCP port by anyone who can route
+// to it. With
+// this option the vendor vouches that the transport reaches only the
+// callers the attestor may admit; callers on it carry no credentials
+// ([Caller.HasCredentials] false).
+func WithNonUnixListener() Option {
+	return func(c *config) error {
+		c.nonUnix = true
 		return nil
 	}
 }
@@ -414,8 +435,15 @@ func (l *unixListener) Close() error {
 // Serve accepts connections on l until ctx is done or Close is called; it
 // then stops the server and returns nil. l is closed on return. A
 // connection beyond [WithMaxConnsPerUID] is closed as soon as it is
-// accepted.
+// accepted. l must be a unix socket (its Addr's network "unix", and every
+// connection it accepts a *net.UnixConn) unless the server was built
+// [WithNonUnixListener]: otherwise Serve closes l and returns an error
+// wrapping [ErrTransport].
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	if !s.nonUnix && network(l.Addr()) != "unix" {
+		l.Close()
+		return fmt.Errorf("%w: listener on %q; WithNonUnixListener if only the job can reach it", ErrTransport, network(l.Addr()))
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
