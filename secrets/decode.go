@@ -37,20 +37,46 @@ import (
 const maxExpand = 6
 
 // decoded is a decoded region: b[i] came from the source bytes
-// [from[i], to[i]) of the region.
+// [from[i], to[i]) of the region. With text (escaped text, not the bytes
+// of a hex dump or of base64 lines) it holds no invisible characters (see
+// dropInvisible).
 type decoded struct {
 	b        []byte
 	from, to []int32
+	text     bool
 }
 
 func (d *decoded) reset() {
-	d.b, d.from, d.to = d.b[:0], d.from[:0], d.to[:0]
+	d.b, d.from, d.to, d.text = d.b[:0], d.from[:0], d.to[:0], false
 }
 
 func (d *decoded) add(c byte, from, to int) {
 	d.b = append(d.b, c)
 	d.from = append(d.from, int32(from))
 	d.to = append(d.to, int32(to))
+	if c >= 0x80 && c < 0xC0 && d.text {
+		d.dropInvisible()
+	}
+}
+
+// dropInvisible drops the character d.b ends with if it is invisible (see
+// invisible), as the writer removes raw ones: a log viewer decodes \u200b,
+// \x{200b}, %E2%80%8B or \342\200\213 between a value's characters and
+// draws the result as nothing. Its source bytes still go with a mask
+// around it, as the next byte's from and the previous byte's to span
+// them.
+func (d *decoded) dropInvisible() {
+	n := len(d.b)
+	for k := n - 2; k >= max(n-utf8.UTFMax, 0); k-- {
+		if c := d.b[k]; c < 0x80 {
+			return
+		} else if c >= 0xC0 {
+			if invisibleLen(d.b[k:]) == n-k {
+				d.b, d.from, d.to = d.b[:k], d.from[:k], d.to[:k]
+			}
+			return
+		}
+	}
 }
 
 func (d *decoded) addRune(r rune, from, to int) {
@@ -116,6 +142,13 @@ const (
 	// not close the value or start a splice or a switch, which read the
 	// same from either state).
 	decStarts
+	// decProse, with decShell, reads an apostrophe between two ASCII
+	// letters as itself: prose (couldn't, it's) before the value, where
+	// no shell quoter puts a quote, would otherwise open '…' for every
+	// reading, after a quote splice has put the readings in step with
+	// each other (zsh's ${(q-)v} writes a value with a space as it\''s a,
+	// with no quote after the space for decStarts to go by).
+	decProse
 	// decTwice also decodes %25XX as the byte XX: a value percent-encoded
 	// twice. A URL with an encoded password in a query parameter (a
 	// redirect or callback URL) is encoded again, and GitHub Actions writes
@@ -221,15 +254,29 @@ func backslashModes(src []byte, modes []int) []int {
 	if bytes.Contains(src, []byte(`'\''`)) || bytes.Contains(src, []byte(`'"'"'`)) || bytes.Contains(src, []byte("'\n'")) {
 		modes = append(modes, decBackslash|decSplice)
 	}
-	if k := bytes.Index(src, []byte("$'")); k >= 0 {
+	// zsh's ${(q)v} and ${(q-)v} write a quote outside quotes as \', and
+	// coreutils switches to $'…': either way the shell's reading of the
+	// quotes is needed.
+	ansiC, stray := bytes.Contains(src, []byte("$'")), strayQuote(src)
+	if ansiC || stray {
 		modes = append(modes, decShell)
-		if bytes.Contains(src[max(k-1, 0):], []byte(`'$'`)) {
+		// Read from inside '…' as well where a closing quote or an
+		// apostrophe the shell would not pair (it's, or one right
+		// before a value zsh wrote starting with \') can put the reading
+		// from outside out of step, with nothing in the value's word to
+		// put it back.
+		if stray || bytes.Contains(src, []byte(`'$'`)) {
 			modes = append(modes, decShell|decQuoted)
 		}
-		if strayQuote(src) {
+		if stray {
 			modes = append(modes, decShell|decWords)
 		}
-		modes = append(modes, decShell|decStarts)
+		if ansiC {
+			modes = append(modes, decShell|decStarts)
+		}
+		if proseQuote(src) {
+			modes = append(modes, decShell|decProse)
+		}
 	}
 	return modes
 }
@@ -248,6 +295,25 @@ func strayQuote(src []byte) bool {
 	}
 	return false
 }
+
+// proseQuote reports whether src holds an apostrophe between two ASCII
+// letters (see decProse).
+func proseQuote(src []byte) bool {
+	for i := indexFrom(src, 0, '\''); i >= 0; i = indexFrom(src, i+1, '\'') {
+		if isProse(src, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// isProse reports whether the apostrophe at src[i] is between two ASCII
+// letters.
+func isProse(src []byte, i int) bool {
+	return i > 0 && i+1 < len(src) && isLetter(src[i-1]) && isLetter(src[i+1])
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // hasLatin1 reports whether src holds escapes (%XX, or \xHH for intro
 // '\\') of bytes above 0x7F that do not spell UTF-8, which an encoder that
@@ -312,6 +378,7 @@ func indexFrom(b []byte, i int, c byte) int {
 // is not a well-formed escape of the mode stands for itself.
 func decode(d *decoded, src []byte, mode int) {
 	d.reset()
+	d.text = true
 	if mode&decShell != 0 {
 		decodeShell(d, src, mode)
 		return
@@ -343,8 +410,9 @@ func decode(d *decoded, src []byte, mode int) {
 }
 
 // decodeShell decodes src into d as a shell word (see decShell), starting
-// inside '…' with decQuoted, and put back outside quotes at the starts of
-// words with decWords or decStarts.
+// inside '…' with decQuoted, put back outside quotes at the starts of
+// words with decWords or decStarts, and reading prose apostrophes as
+// themselves with decProse.
 func decodeShell(d *decoded, src []byte, mode int) {
 	const (
 		plain = iota
@@ -361,6 +429,8 @@ func decodeShell(d *decoded, src []byte, mode int) {
 			st = plain
 		}
 		switch {
+		case c == '\'' && mode&decProse != 0 && isProse(src, i):
+			// Prose: the apostrophe stands for itself (added below).
 		case c == '\'' && i+3 < len(src) && src[i+1] == '$' && src[i+2] == '\'' && src[i+3] == '\\' &&
 			(i+4 >= len(src) || src[i+4] != '\''):
 			// '$'\ closes '…' and opens $'…' with an escape, whatever
@@ -524,6 +594,11 @@ func escape(d *decoded, src []byte, i int, latin1 bool) int {
 		}
 		d.addRune(rune(r), i, i+10)
 		return 10
+	case 'C', 'M':
+		if v, n := zshEscape(src[i:]); n > 0 {
+			d.add(v, i, i+n)
+			return n
+		}
 	case '0', '1', '2', '3', '4', '5', '6', '7':
 		v, n := 0, 0
 		for n < 3 && i+1+n < len(src) && src[i+1+n] >= '0' && src[i+1+n] <= '7' && v*8+int(src[i+1+n]-'0') <= 0xFF {
@@ -539,6 +614,29 @@ func escape(d *decoded, src []byte, i int, latin1 bool) int {
 	}
 	d.add(control(c), i, i+2)
 	return 2
+}
+
+// zshEscape returns the byte that zsh's \C-x (control) or \M-x (meta,
+// x itself an escape or a byte) at the start of b stands for, and its
+// length, or n == 0: zsh's ${(q+)v} writes what it cannot print in $'…' so
+// (\C-? for DEL, \M-\C-@ for 0x80). No other encoder writes \C- or \M-.
+func zshEscape(b []byte) (v byte, n int) {
+	if len(b) < 4 || b[0] != '\\' || b[2] != '-' {
+		return 0, 0
+	}
+	switch b[1] {
+	case 'C':
+		if b[3] == '?' {
+			return 0x7f, 4
+		}
+		return b[3] & 0x1f, 4
+	case 'M':
+		if v, n := zshEscape(b[3:]); n > 0 && b[4] == 'C' {
+			return v | 0x80, 3 + n
+		}
+		return b[3] | 0x80, 4
+	}
+	return 0, 0
 }
 
 // yamlEscape returns the character that YAML's escapes \N, \_, \L and \P
@@ -667,6 +765,33 @@ func charRef(b []byte) (s string, n int) {
 		}
 	}
 	return "", 0
+}
+
+// charRefs is charRef, but reads a run of references of invisible
+// characters (&#8203;, &ZeroWidthSpace;, &shy;) as one that stands for
+// nothing: a browser draws them so (see invisible).
+func charRefs(b []byte) (s string, n int) {
+	s, n = charRef(b)
+	if n == 0 || !allInvisible(s) {
+		return s, n
+	}
+	for {
+		t, k := charRef(b[n:])
+		if k == 0 || !allInvisible(t) {
+			return "", n
+		}
+		n += k
+	}
+}
+
+// allInvisible reports whether every character of s is invisible.
+func allInvisible(s string) bool {
+	for _, r := range s {
+		if !invisible(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // maxEntityName is the length of the longest name of an HTML character

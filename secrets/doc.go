@@ -147,7 +147,14 @@
 //     bytes a byte. Only those inside the value are taken by the mask:
 //     text around it, invisible characters included, is written as it
 //     came. A value that holds invisible characters itself is also masked
-//     written without them;
+//     written without them. Invisible characters written escaped between
+//     the value's characters are removed as the raw ones are: \u200b,
+//     \u{200b}, \x{200b}, \xe2\x80\x8b, octal, %E2%80%8B, %u200B,
+//     &#8203;, &#x200b; and named references (&ZeroWidthSpace;, &shy;),
+//     alone or in runs, in the escaped forms below (not in base64, hex or
+//     hex dumps, which show bytes); when the value arrives in separate
+//     writes, only within the hold-back (below), so not between every
+//     character when the escapes take more than five bytes;
 //   - percent-encoded by any encoder, whatever it leaves raw
 //     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
 //     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
@@ -179,8 +186,12 @@
 //     file names in the diagnostics of rm, cp, mv, stat), in '…' and $'…'
 //     runs side by side ('Gr'$'\303\274'…), also after text whose quotes
 //     the shell would not pair as written (Python's 'it\'s', or an
-//     apostrophe after another value's quoting), and as zsh's ${(q)v}
-//     writes it (a\ b$'\n'c);
+//     apostrophe after another value's quoting), and as zsh 5.9's
+//     quoting flags write it: ${(q)v} (a\ b$'\n'c, it\'s), (qq), (qqq),
+//     (qqqq), (q-) (a quote outside quotes as \', the rest in '…') and
+//     (q+) ($'…' with \C-x and \M-x), also right after an apostrophe or
+//     prose (couldn't) that the shell would pair with a quote of the
+//     value;
 //   - shell single-quoted, each quote of the value closing the quoting,
 //     escaped and reopening it (as sh, bash's ${v@Q} and set -x, and PHP's
 //     escapeshellarg write it, or as Python's shlex.quote does, with the
@@ -293,11 +304,13 @@
 //   - each character separated by a space, '-', a newline or any other
 //     one separator other than the lists above, or by a visible character
 //     a browser draws narrow (U+00A0, U+2009, combining marks);
-//   - invisible characters written escaped (\u200b in JSON, &#8203;,
-//     %E2%80%8B) between the value's characters, and more than five bytes
-//     of them (two zero-width spaces, one tag character and a colour) a
-//     byte of the value when the value's characters arrive in separate
-//     writes: the hold-back is six bytes a byte (see below);
+//   - more than five bytes of invisible characters, raw or escaped (two
+//     zero-width spaces, one tag character and a colour, \u{200b},
+//     &#8203;, %E2%80%8B) a byte of the value when the value's characters
+//     arrive in separate writes and the whole form is longer than the
+//     hold-back: the hold-back is six bytes a byte (see below), and
+//     counting invisible characters as taking no room in it is not done
+//     (its memory would then be set by the job's output);
 //   - what only a terminal would draw over: backspaces (nroff's overstruck
 //     bold), carriage returns and cursor movement that overwrite part of a
 //     line (log viewers show the bytes, or the last overwrite only), and a

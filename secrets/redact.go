@@ -1007,13 +1007,13 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 			rw.modes = modes
 		})
 	}
-	// Character references are looked for only if a secret holds a
-	// character that escapers write as one: otherwise every escaper
-	// writes the secret as it is, and the scan for '&' would be a
-	// twentieth of the writer's time.
-	if m.escaped {
-		ivs = rw.findSpliced(m, b, '&', w, ivs)
-	}
+	// References of visible characters are looked for only if a secret
+	// holds a character that escapers write as one: otherwise every
+	// escaper writes the secret as it is, and reading every '&' would be
+	// a twentieth of the writer's time. References of invisible
+	// characters (&#8203;, &ZeroWidthSpace;) are looked for always, but
+	// only after a byte of the patterns.
+	ivs = rw.findSpliced(m, b, '&', w, ivs)
 	ivs = rw.findSpliced(m, b, esc, w, ivs)
 	ivs = slices.DeleteFunc(ivs, func(iv interval) bool { return iv.sec < 0 }) // triggers
 	rw.ivs = ivs
@@ -1039,7 +1039,7 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 	for i := sc.next(0); i >= 0; {
 		var rep string
 		n := 0
-		if intro == esc && i > 0 && !m.used[b[i-1]] {
+		if (intro == esc || !m.escaped) && i > 0 && !m.used[b[i-1]] {
 			// Not inside an occurrence (see inside): no need to read
 			// the run. (One right after it then starts a run of its
 			// own, which only ever keeps a region.)
@@ -1051,7 +1051,10 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 				n += k
 			}
 		} else {
-			rep, n = charRef(b[i:])
+			rep, n = charRefs(b[i:])
+			if rep != "" && !m.escaped {
+				n = 0
+			}
 		}
 		if n == 0 || !m.inside(b, i, i+n, rep, intro) {
 			i = sc.next(i + max(n, 1))
@@ -1077,11 +1080,11 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 
 // inside reports whether the escape at b[i:e] can be inside an occurrence
 // of m's patterns: a character reference whose character's bytes occur in
-// them, or a run of control sequences and invisible characters with such a
-// byte on either side (or the end of b, where the bytes are not known
+// them, or a run of control sequences and invisible characters (or of
+// references of invisible characters) with such a byte on either side (or the end of b, where the bytes are not known
 // yet).
 func (m *matcher) inside(b []byte, i, e int, rep string, intro byte) bool {
-	if intro != esc {
+	if intro != esc && rep != "" {
 		for k := range len(rep) {
 			if !m.used[rep[k]] {
 				return false
