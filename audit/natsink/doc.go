@@ -26,14 +26,17 @@
 //
 //	nc, _ := nats.Connect(url)
 //	js, _ := jetstream.New(nc)
-//	sink, _ := natsink.New(js, "AUDIT", natsink.TenantAttribute("tenant"))
+//	sink, _ := natsink.New(js, "AUDIT", natsink.TenantAttribute("tenant"), natsink.WithMinReplicas(3))
 //	err := sink.Write(ctx, event) // nil once the stream has stored it
 //
 // The stream must exist and capture "<prefix>.>" and nothing else; set its
 // Duplicates window to cover retries. It must keep every event for its max
 // age (the operator's retention) and let nobody erase one sooner: the first
-// Write reads its settings and, until they pass [CheckStream], publishes
-// nothing and fails with [ErrStream] (an [audit.ErrSink]). That refuses
+// Write reads its settings, and so does the first Write after each check
+// interval (default one minute, [WithStreamCheckInterval]); while they fail
+// [CheckStream], it publishes nothing and fails with [ErrStream] (an
+// [audit.ErrSink]), and the Writes after it check again, so the sink
+// resumes once the stream is safe again. That refuses
 // interest or work-queue retention, memory storage, MaxMsgs or MaxBytes
 // with discard old and MaxMsgsPerSubject without discard new per subject
 // (a flood would evict older events), deletes or purges allowed, rollup or
@@ -43,8 +46,14 @@
 //		Subjects: []string{"ztci.audit.>"}, Storage: jetstream.FileStorage,
 //		Replicas: 3, Duplicates: 10 * time.Minute, DenyDelete: true, DenyPurge: true})
 //
+// A fleet sets [WithMinReplicas](3), so that a stream with fewer replicas
+// (made R1, or dropped to R1 later) is refused the same way; the default,
+// 1, suits a single server.
+//
 // A Publisher that cannot read the stream ([StreamLookup]) makes [New] fail
-// unless [WithoutStreamCheck]. The settings are checked once per Sink: a
-// stream edited afterwards is not seen, so grant stream management to its
-// operators only. This package links nats.go; package audit does not.
+// unless [WithoutStreamCheck]. A stream edited, or deleted and made again,
+// after a check is refused at the first Write past the interval: events
+// written in between went to the edited stream, so grant stream management
+// to its operators only. A max age is not checked, and a shortened one is
+// not seen. This package links nats.go; package audit does not.
 package natsink

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -49,7 +50,13 @@ type config struct {
 	prefix    string
 	logger    *slog.Logger
 	unchecked bool
+	every     time.Duration // stream check interval
+	replicas  int           // minimum stream replicas
 }
+
+// DefaultStreamCheckInterval is how long a passed stream check holds
+// unless [WithStreamCheckInterval].
+const DefaultStreamCheckInterval = time.Minute
 
 // WithSubjectPrefix sets the subject prefix (default "ztci.audit"); it must
 // be one or more dot-separated tokens without wildcards.
@@ -92,6 +99,34 @@ func WithoutStreamCheck() Option {
 	}
 }
 
+// WithStreamCheckInterval sets how long a passed [CheckStream] holds
+// (default [DefaultStreamCheckInterval]): the first Write after it reads
+// the stream's settings again, so a stream edited after the sink started
+// is refused at most d later. Each check is one request to the server.
+func WithStreamCheckInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("stream check interval %v: want > 0", d)
+		}
+		c.every = d
+		return nil
+	}
+}
+
+// WithMinReplicas refuses, with [ErrStream], a stream with fewer than n
+// replicas (default 1), at each stream check: a fleet's stream is R3, and
+// an R1 stream loses every event when its server's disk does. Not with
+// [WithoutStreamCheck].
+func WithMinReplicas(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("min replicas %d: want >= 1", n)
+		}
+		c.replicas = n
+		return nil
+	}
+}
+
 // Sink publishes audit events to a JetStream stream. It is safe for
 // concurrent use and holds no resources of its own: close the NATS
 // connection to release them.
@@ -102,22 +137,27 @@ type Sink struct {
 	prefix string
 	logger *slog.Logger
 
-	lookup  StreamLookup // nil with WithoutStreamCheck
-	checked atomic.Bool  // the stream passed CheckStream
+	lookup   StreamLookup // nil with WithoutStreamCheck
+	every    time.Duration
+	replicas int
+	checking chan struct{} // holds one token while a stream check runs
+	born     time.Time     // monotonic origin of due
+	due      atomic.Int64  // when the stream is checked next, since born; 0: at once
 }
 
 var _ audit.Sink = (*Sink)(nil)
 
 // New returns a sink publishing to stream through js, with the tenant of
 // each event given by tenant. js must also be a [StreamLookup] (a
-// jetstream.JetStream is), unless [WithoutStreamCheck]: the first Write
-// checks the stream's settings with [CheckStream], and no event is
-// published until they pass.
+// jetstream.JetStream is), unless [WithoutStreamCheck]: the first Write,
+// and the first after each check interval ([WithStreamCheckInterval]),
+// checks the stream's settings with [CheckStream] (and [WithMinReplicas]),
+// and no event is published while they fail.
 func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink, error) {
 	if js == nil || tenant == nil || stream == "" {
 		return nil, fmt.Errorf("%w: publisher, stream and tenant func are required", ErrConfig)
 	}
-	c := config{prefix: "ztci.audit", logger: slog.New(slog.DiscardHandler)}
+	c := config{prefix: "ztci.audit", logger: slog.New(slog.DiscardHandler), every: DefaultStreamCheckInterval, replicas: 1}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -126,7 +166,11 @@ func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink,
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	s := &Sink{js: js, stream: stream, tenant: tenant, prefix: c.prefix, logger: c.logger}
+	s := &Sink{js: js, stream: stream, tenant: tenant, prefix: c.prefix, logger: c.logger,
+		every: c.every, replicas: c.replicas, checking: make(chan struct{}, 1), born: time.Now()}
+	if c.unchecked && c.replicas > 1 {
+		return nil, fmt.Errorf("%w: WithMinReplicas needs the stream check, which WithoutStreamCheck skips", ErrConfig)
+	}
 	if !c.unchecked {
 		lookup, ok := js.(StreamLookup)
 		if !ok {
@@ -140,8 +184,9 @@ func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink,
 // Subject returns the subject an event of tenant is published to.
 func (s *Sink) Subject(tenant string) string { return s.prefix + "." + tenant }
 
-// Write publishes e and waits for the stream's acknowledgement; until the
-// stream's settings pass [CheckStream] it publishes nothing and returns an
+// Write publishes e and waits for the stream's acknowledgement; while the
+// stream's settings, read again once per check interval, fail
+// [CheckStream] or [WithMinReplicas], it publishes nothing and returns an
 // error wrapping [ErrStream]. A duplicate
 // (same event id within the de-duplication window) is acknowledged without
 // being stored again and is not an error, whatever the message stored

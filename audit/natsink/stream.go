@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -42,9 +43,18 @@ type StreamLookup interface {
 // which only reads, checks with an empty prefix.) Otherwise it returns an
 // error wrapping [ErrStream] naming every setting that does not hold.
 func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
+	return checkConfig(cfg, prefix, 1)
+}
+
+// checkConfig is [CheckStream] that also wants at least replicas replicas
+// (a stream's 0 is 1).
+func checkConfig(cfg jetstream.StreamConfig, prefix string, replicas int) error {
 	why := kvconf.AppendOnly(cfg, "events", "tenant", prefix)
 	if cfg.MaxMsgsPerSubject > 0 && !(cfg.Discard == jetstream.DiscardNew && cfg.DiscardNewPerSubject) {
 		why = append(why, "max msgs per subject without discard new per subject evicts a tenant's oldest events")
+	}
+	if r := max(cfg.Replicas, 1); r < replicas {
+		why = append(why, fmt.Sprintf("%d replica(s), fewer than %d: losing a server loses events", r, replicas))
 	}
 	if len(why) == 0 {
 		return nil
@@ -52,19 +62,41 @@ func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
 	return fmt.Errorf("%w: stream %s: %s", ErrStream, cfg.Name, strings.Join(why, "; "))
 }
 
-// checkStream reads the stream's settings and checks them once: until a
-// check passes, every Write checks again and fails.
+// checkStream reads the stream's settings and checks them when the last
+// check that passed is older than the check interval: a stream edited
+// after the sink started (purges allowed, an evicting limit, fewer
+// replicas) is refused from the next check on. Until a check passes again,
+// every Write checks and fails. One check runs at a time; the Writes that
+// wait for it publish only if it passed.
 func (s *Sink) checkStream(ctx context.Context) error {
-	if s.lookup == nil || s.checked.Load() {
+	if s.lookup == nil || s.fresh() {
 		return nil
 	}
+	select {
+	case s.checking <- struct{}{}:
+		defer func() { <-s.checking }()
+	case <-ctx.Done():
+		return fmt.Errorf("%w: jetstream: stream %s settings: %w", audit.ErrSink, s.stream, ctx.Err())
+	}
+	if s.fresh() {
+		return nil // checked by another Write meanwhile
+	}
+	passed := s.due.Swap(0) != 0
 	st, err := s.lookup.Stream(ctx, s.stream)
 	if err != nil {
 		return fmt.Errorf("%w: jetstream: stream %s settings: %w", audit.ErrSink, s.stream, err)
 	}
-	if err := CheckStream(st.CachedInfo().Config, s.prefix); err != nil {
+	if err := checkConfig(st.CachedInfo().Config, s.prefix, s.replicas); err != nil {
+		if passed {
+			s.logger.ErrorContext(ctx, "natsink: the audit stream's settings changed; refusing events until they pass again", "error", err)
+		}
 		return fmt.Errorf("%w: %w", audit.ErrSink, err)
 	}
-	s.checked.Store(true)
+	s.due.Store(int64(time.Since(s.born) + s.every))
 	return nil
+}
+
+// fresh reports whether the last check passed within the check interval.
+func (s *Sink) fresh() bool {
+	return time.Since(s.born) < time.Duration(s.due.Load())
 }

@@ -7,13 +7,13 @@
 //	js.CreateOrUpdateStream(ctx, natswitness.StreamConfig("CHECKPOINTS", natswitness.DefaultSubjectPrefix, 3))
 //
 //	// On each node, beside its audit.Log:
-//	pub, _ := natswitness.NewPublisher(js, "CHECKPOINTS", auditLog)
+//	pub, _ := natswitness.NewPublisher(js, "CHECKPOINTS", auditLog, natswitness.WithMinReplicas(3))
 //	go pub.Run(ctx, 10*time.Second) // or pub.Publish(ctx) when it suits
 //
 //	// On the witness, anywhere:
 //	store, _ := natswitness.NewKVStore(ctx, js, "ztci_witness", 3)
 //	w, _ := witness.New(nodeVerifiers, store, auditSink, witness.WithOnFlag(markNode))
-//	f, _ := natswitness.Follow(ctx, js, "CHECKPOINTS", w)
+//	f, _ := natswitness.Follow(ctx, js, "CHECKPOINTS", w, natswitness.WithMinReplicas(3))
 //	defer f.Close()
 //
 // [StreamConfig] is a stream that passes [CheckStream]; one created by
@@ -44,9 +44,9 @@
 //     was published to, and nobody can erase one: a checkpoint erased
 //     before a witness read it (a fork shown to others, then removed) is
 //     one no witness saw, and the next checkpoint of an honest node whose
-//     checkpoint was erased is flagged as a gap. Before its first publish a
+//     checkpoint was erased is flagged as a gap. Before each publish a
 //     [Publisher], and before creating its consumer [Follow], checks the
-//     stream's settings with [CheckStream] and, until they pass, publishes
+//     stream's settings with [CheckStream] and, while they fail, publishes
 //     or consumes nothing and fails with [ErrStream] (an [ErrConfig]). It
 //     refuses interest or work-queue retention, memory storage, async
 //     persistence, MaxMsgs or MaxBytes with discard old, any
@@ -55,8 +55,13 @@
 //     TTL or schedule headers, sources, a mirror, a subject transform, and
 //     subjects outside "<prefix>.". A max age or limits with discard new
 //     are the operator's to set: an expired checkpoint reads as a gap, and
-//     a full stream refuses checkpoints, loudly. The settings are checked
-//     once per Publisher and Follower: restrict who may update the stream.
+//     a full stream refuses checkpoints, loudly. [WithMinReplicas] also
+//     refuses a stream with fewer replicas; the default, 1, suits a single
+//     server, and a fleet sets 3. A Publisher reads the settings on every
+//     Publish, so one stream edited (or deleted and made again) since is
+//     refused from the next publish on, and used again once safe; a
+//     Follower checks them once, when it starts. A max age is not checked,
+//     and a shortened one is not seen: restrict who may update the stream.
 //   - A restarted publisher reads its last published checkpoint back from
 //     the stream leader (STREAM.MSG.GET, even when the stream allows
 //     direct gets) and proves from it; if it cannot read it, it does

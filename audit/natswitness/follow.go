@@ -32,13 +32,14 @@ type Follower struct {
 // which the checkpoint must match. ctx bounds the setup only; call
 // [Follower.Close] to stop.
 //
-// It first checks the stream's settings with [CheckStream]: a stream that
-// lets checkpoints be erased or filed under another node's subject fails
-// with [ErrStream], before any consumer is created. Other errors wrap
+// It first checks the stream's settings with [CheckStream] (and
+// [WithMinReplicas]): a stream that lets checkpoints be erased or filed
+// under another node's subject fails with [ErrStream], before any consumer
+// is created. Other errors wrap
 // [ErrConfig] or [ErrUnavailable].
 //
 // Options: [WithSubjectPrefix], [WithConsumer], [WithLogger],
-// [WithTimeout].
+// [WithTimeout], [WithMinReplicas].
 func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witness.Witness, opts ...Option) (*Follower, error) {
 	if js == nil || stream == "" || w == nil {
 		return nil, fmt.Errorf("%w: JetStream, stream name and witness are required", ErrConfig)
@@ -47,7 +48,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witne
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStream(ctx, js, stream, c.prefix); err != nil {
+	if err := checkStream(ctx, js, stream, c); err != nil {
 		return nil, err
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{

@@ -42,10 +42,11 @@ type config struct {
 	logger   *slog.Logger
 	timeout  time.Duration
 	consumer string
+	replicas int // minimum stream replicas
 }
 
 func build(k kind, ctor string, opts []Option) (config, error) {
-	c := config{prefix: DefaultSubjectPrefix, logger: slog.New(slog.DiscardHandler), timeout: 5 * time.Second, consumer: "ztci-witness"}
+	c := config{prefix: DefaultSubjectPrefix, logger: slog.New(slog.DiscardHandler), timeout: 5 * time.Second, consumer: "ztci-witness", replicas: 1}
 	for _, o := range opts {
 		if o.apply == nil {
 			return config{}, fmt.Errorf("%w: zero Option", ErrConfig)
@@ -91,10 +92,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithTimeout bounds each request to NATS (default 5s): a publish and its
-// acknowledgement, a read of the last published checkpoint, a state load
-// or save, an acknowledgement of a consumed message. A [Follower]'s
-// consumer redelivers a submission not acknowledged within 5 timeouts.
-// For all.
+// acknowledgement, a read of the stream's settings or of the last
+// published checkpoint, a state load or save, an acknowledgement of a
+// consumed message. A [Follower]'s consumer redelivers a submission not
+// acknowledged within 5 timeouts. For all.
 func WithTimeout(d time.Duration) Option {
 	return Option{"WithTimeout", forPublisher | forFollow | forStore, func(c *config) error {
 		if d <= 0 {
@@ -115,6 +116,21 @@ func WithConsumer(name string) Option {
 			return fmt.Errorf("consumer name %q (1-64 letters, digits, '-' or '_')", name)
 		}
 		c.consumer = name
+		return nil
+	}}
+}
+
+// WithMinReplicas refuses, with [ErrStream], a checkpoint stream with
+// fewer than n replicas (default 1), at each check of its settings: a
+// fleet's stream is R3 ([StreamConfig]), and an R1 stream loses every
+// checkpoint when its server's disk does. For [NewPublisher] and
+// [Follow].
+func WithMinReplicas(n int) Option {
+	return Option{"WithMinReplicas", forPublisher | forFollow, func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("min replicas %d: want >= 1", n)
+		}
+		c.replicas = n
 		return nil
 	}}
 }

@@ -46,7 +46,8 @@ type Publisher struct {
 // [StreamConfig]; its settings must pass [CheckStream]), under
 // [Subject](prefix, log's origin).
 //
-// Options: [WithSubjectPrefix], [WithLogger], [WithTimeout].
+// Options: [WithSubjectPrefix], [WithLogger], [WithTimeout],
+// [WithMinReplicas].
 func NewPublisher(js jetstream.JetStream, stream string, log Log, opts ...Option) (*Publisher, error) {
 	if js == nil || stream == "" || log == nil || log.Verifier() == nil {
 		return nil, fmt.Errorf("%w: JetStream, stream name and log are required", ErrConfig)
@@ -70,10 +71,12 @@ func (p *Publisher) Subject() string { return p.subject }
 // de-duplicates by its content, see [witness.ID]), so the published
 // checkpoints always form one chain of proofs.
 //
-// Before its first publish, the publisher checks the stream's settings
-// with [CheckStream] (until they pass, Publish publishes nothing and fails
-// with [ErrStream]) and reads its last published checkpoint back from the
-// stream, so a restarted node continues the chain; if that read fails,
+// Each call first reads the stream's settings and checks them with
+// [CheckStream] (and [WithMinReplicas]): while they fail, Publish
+// publishes nothing, not even a pending submission, and fails with
+// [ErrStream]; it publishes again once the stream is safe again. Before
+// its first publish, the publisher also reads its last published
+// checkpoint back from the stream, so a restarted node continues the chain; if that read fails,
 // Publish fails rather than publish a checkpoint without a proof. A log
 // that no longer extends what was published (rewritten or truncated) is
 // still published, as it is — the witness flags it — and logged at Error.
@@ -84,6 +87,11 @@ func (p *Publisher) Subject() string { return p.subject }
 func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Every time, not once: a stream edited (or deleted and made again)
+	// since the last publish would lose the checkpoints published into it.
+	if err := checkStream(ctx, p.js, p.stream, p.cfg); err != nil {
+		return audit.Checkpoint{}, err
+	}
 	if p.pending != nil {
 		if err := p.send(ctx, p.pending); err != nil {
 			return audit.Checkpoint{}, err
@@ -91,11 +99,8 @@ func (p *Publisher) Publish(ctx context.Context) (audit.Checkpoint, error) {
 		p.prev, p.pending = p.pendCP, nil
 	}
 	if !p.known {
-		// Checked with the read-back, before the first publish: a pending
-		// submission exists only once both passed.
-		if err := checkStream(ctx, p.js, p.stream, p.cfg.prefix); err != nil {
-			return audit.Checkpoint{}, err
-		}
+		// Read back before the first publish: a pending submission exists
+		// only once it succeeded.
 		prev, err := p.last(ctx)
 		if err != nil {
 			return audit.Checkpoint{}, err

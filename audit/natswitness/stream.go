@@ -49,9 +49,18 @@ var ErrStream = fmt.Errorf("%w: checkpoint stream unsafe", ErrConfig)
 // that does not hold (not the subjects themselves: the stream's creator
 // chose them).
 func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
+	return checkConfig(cfg, prefix, 1)
+}
+
+// checkConfig is [CheckStream] that also wants at least replicas replicas
+// (a stream's 0 is 1).
+func checkConfig(cfg jetstream.StreamConfig, prefix string, replicas int) error {
 	why := kvconf.AppendOnly(cfg, "checkpoints", "node", prefix)
 	if cfg.MaxMsgsPerSubject > 0 {
 		why = append(why, fmt.Sprintf("max msgs per subject %d evicts or refuses a node's checkpoints past the limit", cfg.MaxMsgsPerSubject))
+	}
+	if r := max(cfg.Replicas, 1); r < replicas {
+		why = append(why, fmt.Sprintf("%d replica(s), fewer than %d: losing a server loses checkpoints", r, replicas))
 	}
 	if len(why) == 0 {
 		return nil
@@ -59,12 +68,14 @@ func CheckStream(cfg jetstream.StreamConfig, prefix string) error {
 	return fmt.Errorf("%w: stream %s: %s", ErrStream, cfg.Name, strings.Join(why, "; "))
 }
 
-// checkStream reads the settings of stream and checks them with
-// [CheckStream].
-func checkStream(ctx context.Context, js jetstream.JetStream, stream, prefix string) error {
+// checkStream reads the settings of stream, within c's timeout, and checks
+// them with [CheckStream] and c's minimum replicas.
+func checkStream(ctx context.Context, js jetstream.JetStream, stream string, c config) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
 		return fmt.Errorf("%w: stream %s settings: %w", ErrUnavailable, stream, err)
 	}
-	return CheckStream(st.CachedInfo().Config, prefix)
+	return checkConfig(st.CachedInfo().Config, c.prefix, c.replicas)
 }
