@@ -18,7 +18,11 @@
 // sees"), so WithParallelism above the gate's gate.Limits.MaxInFlightPerJob
 // (default 8; summed over the webhook's replicas when they share one gate,
 // as they share one service account) makes decisions under load fail
-// with gate.ErrJobBusy, which is a deny: raise both together.
+// with gate.ErrJobBusy, which is a deny: raise both together. The reviews
+// of one namespace hold at most [WithParallelismPerNamespace] of those
+// slots (default half): whoever deploys to a namespace chooses its images,
+// and images the gate reads slowly must not hold every slot until their
+// deadline, every other namespace's deploys denied as timed out.
 //
 // Register the webhook for the Pod resource as well as the workload kinds:
 // a Deployment that is admitted still creates Pods, and the Pod is what a

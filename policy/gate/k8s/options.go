@@ -48,7 +48,10 @@ type config struct {
 	maxBody     int64
 	maxImages   int
 	parallelism int
-	passUngated bool
+	// perNamespace: WithParallelismPerNamespace; 0 until New derives it
+	// from parallelism.
+	perNamespace int
+	passUngated  bool
 	// digestsOnly: WithDigestsRequired.
 	digestsOnly bool
 }
@@ -124,7 +127,8 @@ func WithMaxImages(n int) Option {
 // reviews (default 8). A decision waiting for a slot past the review's
 // deadline is a deny. Every decision is the webhook's own job to the gate,
 // so above the gate's gate.Limits.MaxInFlightPerJob (default 8) raise that
-// too, or the excess is undecided (gate.ErrJobBusy) and denied.
+// too, or the excess is undecided (gate.ErrJobBusy) and denied. One
+// namespace's reviews hold at most [WithParallelismPerNamespace] of them.
 func WithParallelism(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -164,6 +168,25 @@ func WithUngatedKindsAllowedUnsafe() Option {
 func WithDigestsRequired() Option {
 	return func(c *config) error {
 		c.digestsOnly = true
+		return nil
+	}
+}
+
+// WithParallelismPerNamespace sets how many of the [WithParallelism]
+// decision slots the reviews of one namespace may hold at once (default
+// half of them, at least one). Whoever may create Pods in a namespace
+// chooses their images: naming many that the gate reads slowly (a
+// repository that answers slowly, attestations that take the whole
+// budget), its reviews would otherwise hold every slot until their
+// deadline and every other namespace's deploys would be denied as timed
+// out. Someone who deploys to k namespaces gets k shares: lower it when
+// one identity may deploy to several.
+func WithParallelismPerNamespace(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: parallelism per namespace must be positive", ErrConfig)
+		}
+		c.perNamespace = n
 		return nil
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -113,6 +114,20 @@ type Webhook struct {
 	tokens identity.TokenSource
 	sink   audit.Sink
 	slots  chan struct{}
+
+	// shares holds the slots of each namespace with decisions in flight
+	// or waiting (WithParallelismPerNamespace).
+	mu     sync.Mutex
+	shares map[string]*share
+}
+
+// share is one namespace's part of the decision slots: a decision takes
+// one of slots before one of the Webhook's, so a namespace never holds
+// more than its share of those. users counts the decisions of the
+// namespace not yet ended; at zero the share is forgotten.
+type share struct {
+	slots chan struct{}
+	users int
 }
 
 // New returns a Webhook. d decides each image (a *gate.Gate); tokens
@@ -133,7 +148,11 @@ func New(d Decider, tokens identity.TokenSource, sink audit.Sink, opts ...Option
 			return nil, err
 		}
 	}
-	return &Webhook{cfg: cfg, gate: d, tokens: tokens, sink: sink, slots: make(chan struct{}, cfg.parallelism)}, nil
+	if cfg.perNamespace == 0 {
+		cfg.perNamespace = max(1, cfg.parallelism/2)
+	}
+	return &Webhook{cfg: cfg, gate: d, tokens: tokens, sink: sink, slots: make(chan struct{}, cfg.parallelism),
+		shares: map[string]*share{}}, nil
 }
 
 // verdict is what became of one image.
@@ -278,7 +297,8 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		w.cfg.log.DebugContext(ctx, "webhook token unavailable", "err", err)
 		return result{reason: ReasonNoToken, message: "the webhook has no token to call the gate with", name: name}
 	}
-	r := result{name: name, verdicts: w.decideAll(ctx, gate.Request{JobToken: gate.NewToken(raw), DryRun: dryRun(req)}, images)}
+	base := gate.Request{JobToken: gate.NewToken(raw), DryRun: dryRun(req)}
+	r := result{name: name, verdicts: w.decideAll(ctx, req.Namespace, base, images)}
 	r.allowed, r.reason, r.message = summarize(r.verdicts)
 	return r
 }
@@ -293,19 +313,19 @@ func podItself(req *admissionv1.AdmissionRequest) bool {
 }
 
 // decideAll asks the gate about each distinct image once (base with its
-// Image set), at most parallelism decisions at a time across all reviews,
-// and stops waiting when ctx is done: an image whose decision has not
-// arrived is denied.
+// Image set), at most parallelism decisions at a time across all reviews
+// and namespace's share of them, and stops waiting when ctx is done: an
+// image whose decision has not arrived is denied.
 // Decisions still running then end with ctx, as Decider requires.
-func (w *Webhook) decideAll(ctx context.Context, base gate.Request, images []Image) []verdict {
+func (w *Webhook) decideAll(ctx context.Context, namespace string, base gate.Request, images []Image) []verdict {
 	out := make([]verdict, len(images))
 	done := make(chan int, len(images)) // buffered: a late decision never blocks
+	ns := w.join(namespace, len(images))
 	for i, img := range images {
 		out[i].img = img
 		go func() {
-			select {
-			case w.slots <- struct{}{}:
-			case <-ctx.Done():
+			defer w.leave(namespace, ns)
+			if !w.take(ctx, ns) {
 				out[i].timedOut = true
 				done <- i
 				return
@@ -322,6 +342,7 @@ func (w *Webhook) decideAll(ctx context.Context, base gate.Request, images []Ima
 					w.cfg.log.ErrorContext(ctx, "gate decision panicked", "image", img.Ref, "stack", string(debug.Stack()))
 				}
 				<-w.slots
+				<-ns.slots
 				done <- i
 			}()
 			// A dry run reaches the gate as one: decided the same, it
@@ -352,6 +373,48 @@ func (w *Webhook) decideAll(ctx context.Context, base gate.Request, images []Ima
 		}
 	}
 	return res
+}
+
+// join returns namespace's share, counting n more decisions of it.
+func (w *Webhook) join(namespace string, n int) *share {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ns := w.shares[namespace]
+	if ns == nil {
+		ns = &share{slots: make(chan struct{}, w.cfg.perNamespace)}
+		w.shares[namespace] = ns
+	}
+	ns.users += n
+	return ns
+}
+
+// leave counts one decision of namespace ended, forgetting its share after
+// the last: the map holds only namespaces with decisions in flight.
+func (w *Webhook) leave(namespace string, ns *share) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ns.users--; ns.users == 0 {
+		delete(w.shares, namespace)
+	}
+}
+
+// take waits for a slot of the namespace's share, then for one of the
+// Webhook's, and reports whether it holds both before ctx ended. Waiting
+// for the namespace's first keeps a namespace over its share from queuing
+// ahead of the others for the Webhook's.
+func (w *Webhook) take(ctx context.Context, ns *share) bool {
+	select {
+	case ns.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		<-ns.slots
+		return false
+	}
 }
 
 // summarize turns verdicts into the review's outcome. The message lists

@@ -339,7 +339,7 @@ func TestReviewParallelismBound(t *testing.T) {
 	obj := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"n"},"spec":{"containers":[` + strings.Join(containers, ",") + `]}}`
 	req := &admissionv1.AdmissionRequest{UID: "u1", Kind: k8s.KindPod, Operation: admissionv1.Create, Name: "p", Namespace: "n",
 		Object: runtime.RawExtension{Raw: []byte(obj)}}
-	resp := newWebhook(t, d, &memSink{}, k8s.WithParallelism(3)).Review(t.Context(), req)
+	resp := newWebhook(t, d, &memSink{}, k8s.WithParallelism(3), k8s.WithParallelismPerNamespace(3)).Review(t.Context(), req)
 	if !resp.Allowed || calls.Load() != 12 || peak.Load() > 3 || peak.Load() < 2 {
 		t.Fatalf("allowed %v, calls %d, peak %d", resp.Allowed, calls.Load(), peak.Load())
 	}
