@@ -51,7 +51,11 @@ const (
 // profiles (those still learning evicted first, least recently seen
 // first) of at most WithMaxPairs pairs,
 // each identity and pair remembered as a fixed-size digest, whatever the
-// length of the ids, actions and resources. An anomaly repeats parts of its
+// length of the ids, actions and resources: some 64 bytes a pair, so a
+// fleet of identities each using as many resources as it likes (an
+// attacker's, requesting names it makes up) can hold WithMaxIdentities
+// times WithMaxPairs times 64 bytes, about 6 GiB at the defaults; size
+// the two to the memory the detector may take. An anomaly repeats parts of its
 // trigger (the first_seen reason quotes the action and resource), so one of
 // a large trigger could exceed [MaxEventSize] and no encoding sink would
 // record it: such an anomaly keeps its id, Actor.ID, rule and trigger id,
@@ -70,6 +74,15 @@ const (
 // ASCII; an OIDC subject is its issuer's exact string); a vendor that
 // builds ids from typed names must normalise them (NFC) before they reach
 // events and checks.
+//
+// A profile is an identity's, not its repository's: where a CI platform
+// puts names a repository chooses into the subject (a branch, an
+// environment, a workflow), each new name is a new identity, with its own
+// learning period (no first_seen or off_hours anomaly for its first
+// WithLearning events) and its own burst count. The detector does not see
+// that many such identities act for one repository; bind gates and
+// brokers to subjects that a repository cannot mint at will (protected
+// refs, protected environments) where that matters.
 type Detector struct {
 	out       Sink
 	learn     int

@@ -232,7 +232,9 @@
 //     anomaly's Actor.ID only when the anomaly's rule is ranked at or above
 //     its threshold (defaults: burst high, first_seen medium, off_hours low,
 //     any rule it does not know critical, so a new detection is never
-//     silently ignored; threshold high), and every mark it writes expires
+//     silently ignored; threshold high), never that of a "service" actor
+//     (whose events its callers drive: marking it would let them deny the
+//     service to the fleet), and every mark it writes expires
 //     after [WithQuarantine] (default one hour, at most [MaxQuarantine],
 //     never unbounded), counted from the anomaly's time and capped by the
 //     escalator's clock: a false positive, or an attacker shaping the audit

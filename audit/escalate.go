@@ -57,6 +57,10 @@ const (
 // operator's decision ([KillSwitch.Mark]), not a detector's.
 const MaxQuarantine = 7 * 24 * time.Hour
 
+// serviceKind is the Actor.Kind of events a component writes about its own
+// work, which [Escalator] never marks.
+const serviceKind = "service"
+
 // escalation is NewEscalator's share of the package's options.
 type escalation struct {
 	threshold  Severity
@@ -179,6 +183,15 @@ func WithQuarantine(d time.Duration) Option {
 // severity and the trigger event; its Attributes carry them, the anomaly
 // id and the expiry. It carries no value from the trigger event beyond ids.
 //
+// An anomaly whose Actor.Kind is "service" marks nothing (it is logged):
+// a service's events (a verifier's verdicts, the SVID issuer's issuances)
+// record work it does for its callers, so their rate and their (action,
+// resource) pairs are the callers' doing, and a burst of them is what
+// many jobs, or one attacker's, produce. Marking the service would let
+// any caller deny it to the whole fleet for the quarantine, again and
+// again. A stolen service credential is used elsewhere, where the events
+// name it as a "workload" or "job", and those are escalated.
+//
 // Like the kill switch, the escalator trusts what it is given: whoever can
 // write an anomaly event to it can quarantine any identity. Source is not
 // authentication; feed it only a detector's output.
@@ -218,6 +231,15 @@ func (x *Escalator) Write(ctx context.Context, e Event) error {
 	}
 	if err := e.Validate(); err != nil {
 		return err
+	}
+	if e.Actor.Kind == serviceKind {
+		// A service's events record the work it did for its callers, so
+		// their volume and pairs are the callers' doing: marking it would
+		// let any caller deny the service (a verifier, the SVID issuer)
+		// to the fleet. A stolen service credential acts elsewhere, in
+		// events that name it as a workload.
+		x.logger.InfoContext(ctx, "audit escalator: anomaly of a service not escalated", "anomaly", e.ID, "rule", rule, "id", e.Actor.ID)
+		return nil
 	}
 	sev, ok := x.esc.severities[rule]
 	if !ok {

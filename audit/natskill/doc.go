@@ -15,7 +15,10 @@
 // A [Switch] satisfies [audit.CompromiseChecker] for job identities and
 // SPIFFE IDs (the actor IDs that brokers and gates pass), and [Switch.For]
 // gives one for each other kind: signer identity, key id, builder id. Kinds
-// never match each other. Like [audit.KillSwitch] it is an [audit.Sink] for a
+// never match each other, except that job identities and SPIFFE IDs are
+// both actor ids: a check of either consults the marks of both, so the
+// automatic (job) mark of a workload's SPIFFE ID denies it to a
+// For(KindSPIFFE) checker too. Like [audit.KillSwitch] it is an [audit.Sink] for a
 // detector's events and audits every mark and clear.
 //
 // # Security contract

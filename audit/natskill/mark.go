@@ -16,7 +16,9 @@ import (
 )
 
 // Kind is what a mark names. Marks of different kinds never match each
-// other: a key id "abc" marked is not a job "abc".
+// other: a key id "abc" marked is not a job "abc". The exception is
+// [KindJob] and [KindSPIFFE], both actor ids: a check of either consults
+// the marks of both ([Switch.For]).
 type Kind string
 
 // Kinds of marks.

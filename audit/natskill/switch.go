@@ -199,9 +199,14 @@ func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...O
 // error matching [ErrCompromised] ([*MarkedError]) when it is marked; an
 // error matching [ErrUndecided] ([ErrStale], [ErrCorrupt], [ErrClosed]) when
 // the switch cannot decide. Every error is a deny. Safe for concurrent use;
-// it reads memory only.
+// it reads memory only. A check of a [KindJob] or a [KindSPIFFE] consults
+// the marks of both kinds, as [Switch.Compromised] does (see [Switch.For]).
 func (s *Switch) Check(kind Kind, id string) error {
-	return s.check(id, kind)
+	m, err := s.decideKind(id, kind)
+	if m != nil {
+		return &MarkedError{Mark: *m}
+	}
+	return err
 }
 
 // Compromised implements [audit.CompromiseChecker] for the identities that
@@ -216,6 +221,13 @@ func (s *Switch) Compromised(id string) bool {
 // For returns an [audit.CompromiseChecker] for one kind, e.g. KindKey for a
 // verifier that must refuse artifacts signed with a marked key. It fails
 // closed as [Switch.Compromised] does.
+//
+// [KindJob] and [KindSPIFFE] are one kind to a check: both name an actor
+// id, and a SPIFFE ID is the same workload whichever kind its mark was
+// given. An automatic mark (audit.Escalator, through [Switch.Write]) names
+// no kind and is a KindJob one, also of a workload's SPIFFE ID; a
+// For(KindSPIFFE) checker (an mTLS peer check, say) that consulted only
+// KindSPIFFE marks let the quarantined workload through.
 func (s *Switch) For(kind Kind) audit.CompromiseChecker { return kindChecker{s, kind} }
 
 type kindChecker struct {
@@ -224,16 +236,17 @@ type kindChecker struct {
 }
 
 func (c kindChecker) Compromised(id string) bool {
-	m, err := c.s.decide(id, c.kind)
+	m, err := c.s.decideKind(id, c.kind)
 	return m != nil || err != nil
 }
 
-func (s *Switch) check(id string, kinds ...Kind) error {
-	m, err := s.decide(id, kinds...)
-	if m != nil {
-		return &MarkedError{Mark: *m}
+// decideKind is decide for a check of one kind: the marks of that kind,
+// or of either actor kind for a KindJob or KindSPIFFE check (see For).
+func (s *Switch) decideKind(id string, kind Kind) (*Mark, error) {
+	if kind == KindJob || kind == KindSPIFFE {
+		return s.decide(id, KindJob, KindSPIFFE)
 	}
-	return err
+	return s.decide(id, kind)
 }
 
 // decide returns the mark in force on id under one of kinds, or an error

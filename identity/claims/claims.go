@@ -326,24 +326,30 @@ func CircleCI(raw map[string]any) (identity.Claims, error) {
 		WorkflowRef:  r.str(circle + "pipeline-definition-id"),
 		Job:          r.str(circle + "job-id"),
 		RunID:        r.str(circle + "workflow-id"),
-		Actor:        r.str("sub"),
 	}
-	// sub is "org/<org-id>/project/<project-id>/user/<user-id>"; the
-	// organization is read from it only when it names the same project.
-	if after, ok := strings.CutPrefix(c.Actor, "org/"); ok && project != "" {
-		if org, rest, _ := strings.Cut(after, "/"); org != "" && strings.HasPrefix(rest, "project/"+project+"/") {
-			c.RepositoryOwnerID = org
-		}
-	}
-	if i := strings.LastIndex(c.Actor, "/user/"); i >= 0 {
-		c.Actor = c.Actor[i+len("/user/"):]
-	} else {
-		c.Actor = ""
-	}
+	c.RepositoryOwnerID, c.Actor = circleSubject(r.str("sub"), project)
 	if r.boolean(circle + "ssh-rerun") {
 		c.Event = "ssh-rerun"
 	}
 	return c, r.err
+}
+
+// circleSubject reads the organization and user ids from a CircleCI sub,
+// "org/<org-id>/project/<project-id>/user/<user-id>", to which the V2 token
+// appends "/vcs-origin/<origin>/vcs-ref/<ref>". The ids are read by
+// position, and only when the sub names project: the origin and the ref
+// are the pusher's to choose, so a branch "x/user/<id>" searched for
+// "/user/" would name any user as the actor. An id the sub does not hold
+// in its place is not read.
+func circleSubject(sub, project string) (org, user string) {
+	s := strings.SplitN(sub, "/", 7)
+	if len(s) < 4 || s[0] != "org" || s[2] != "project" || project == "" || s[3] != project {
+		return "", ""
+	}
+	if len(s) >= 6 && s[4] == "user" && (len(s) == 6 || strings.HasPrefix(s[6], "vcs-origin/")) {
+		user = s[5]
+	}
+	return s[1], user
 }
 
 // Buildkite normalizes a Buildkite agent OIDC token

@@ -14,7 +14,11 @@
 // repository_id and repository_owner_id, GitLab project_id and
 // namespace_id, CircleCI project-id and the organization of its sub,
 // Buildkite's optional pipeline_id and organization_id): a name can be
-// registered again after a rename or deletion, an id cannot.
+// registered again after a rename or deletion, an id cannot. CircleCI's
+// organization and actor (user) ids are read from the sub by position,
+// "org/<org>/project/<project>/user/<user>", and only when it names the
+// token's project: the V2 token's "/vcs-origin/<origin>/vcs-ref/<ref>"
+// suffix, which the pusher names, is never searched.
 //
 // Security contract: a normalizer never fills a field from a claim of the
 // wrong type (integers are accepted where platforms disagree on ids, but

@@ -32,8 +32,12 @@
 // never yield the same SPIFFE ID; a template must name the repository
 // ({repository}, {repository...}, {repository_id} or {sub}), so that
 // repositories never share IDs whose other segments their pipelines
-// choose; a multi-segment placeholder may only be last; an empty claim is
-// refused; with [WithAudit] every grant and refusal is an audit event and
+// choose; its first segment is a literal other than "spire" (SPIRE's
+// reserved namespace), so that no claim names the top of the trust domain
+// and the exchange's IDs live in a namespace of the deployer's (register
+// no other workload under it); a multi-segment placeholder may only be
+// last; an empty claim is refused, and one that cannot be placed is quoted
+// in errors and audit events in ASCII, clipped; with [WithAudit] every grant and refusal is an audit event and
 // an audit failure withholds the SVID. A token may be exchanged again
 // within its lifetime (each time for the same ID) unless its verifier is
 // single-use (oidc.WithSingleUse).

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors.
@@ -28,15 +30,24 @@ type ClaimValueError struct {
 	Value string
 }
 
+// Error quotes Value in ASCII, clipped: it is the token holder's text (a
+// branch, environment or workflow name of up to the token's size), and
+// the error reaches logs and the audit event's reason.
 func (e *ClaimValueError) Error() string {
-	return fmt.Sprintf("%v: %s=%q (want non-empty [A-Za-z0-9._-] segments, not . or ..)", ErrClaimValue, e.Claim, e.Value)
+	return fmt.Sprintf("%v: %s=%s (want non-empty [A-Za-z0-9._-] segments, not . or ..)", ErrClaimValue, e.Claim,
+		strconv.QuoteToASCII(clip.String(e.Value, maxQuotedValue)))
 }
+
+// maxQuotedValue bounds the bytes of a claim value an error quotes.
+const maxQuotedValue = 128
 
 func (e *ClaimValueError) Unwrap() error { return ErrClaimValue }
 
 // Template derives a SPIFFE ID path from an identity's claims.
 //
-// Syntax: a path of '/'-separated segments. A segment is either literal
+// Syntax: a path of '/'-separated segments, the first a literal other
+// than "spire" (the exchange's namespace in the trust domain: register no
+// other workload under it). A segment is either literal
 // (characters [A-Za-z0-9._-]) or a whole-segment placeholder:
 //
 //   - {name} is replaced by the claim as exactly one segment; a value with
@@ -107,11 +118,23 @@ func ParseTemplate(s string) (*Template, error) {
 		}
 		t.parts = append(t.parts, part{literal: seg})
 	}
+	// The exchange's IDs live under a namespace the deployer names, never
+	// at the top of the trust domain: from "/{repository...}" whoever
+	// registers the GitLab group "payments" (or "spire" with subgroups
+	// "agent/k8s_psat/<cluster>") would get another workload's ID.
+	if ns := t.parts[0]; ns.claim != "" || ns.literal == spireNamespace {
+		return nil, fmt.Errorf("%w: %q must start with a literal segment of the exchange's own (not %q): its IDs would be named from the top of the trust domain by whoever registers an account or repository", ErrTemplate, s, spireNamespace)
+	}
 	if !slices.ContainsFunc(t.parts, func(p part) bool { return slices.Contains(repositoryClaims, p.claim) }) {
 		return nil, fmt.Errorf("%w: %q names no repository (one of %v): every repository whose tokens reach the exchange would get the same IDs", ErrTemplate, s, repositoryClaims)
 	}
 	return t, nil
 }
+
+// spireNamespace is the first path segment SPIRE reserves for its servers'
+// and agents' IDs (spiffe://td/spire/agent/...); a SPIRE server trusts an
+// agent's ID to fetch other workloads' SVIDs.
+const spireNamespace = "spire"
 
 // flagClaims are the boolean claims, refused as placeholders: their value
 // is "true" or empty, a condition to match (identity.MatchClaim), not a
