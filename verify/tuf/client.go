@@ -24,6 +24,34 @@ import (
 	"github.com/ztci/ztci/verify"
 )
 
+// cacheLayout is the directory under the caller's cache root that holds
+// one subdirectory per (anchor, repository URL). sigstore-go's URLToPath
+// (cacheRoot/<host-path>, the layout before) cannot produce it nested: it
+// makes one flat name, so a cache written there by an earlier version is
+// never read, only left behind (the client fetches again from its anchor).
+const cacheLayout = "ztci-tuf"
+
+// cacheKeyLabel separates this key's hash from any other use of SHA-256.
+const cacheKeyLabel = "ztci verify/tuf cache v1\x00"
+
+// cacheSubdir names the cache directory of one client: the SHA-256 of the
+// anchor's exact bytes and of the repository URL exactly as configured.
+// sigstore-go's URLToPath folds case, '/' and ':' into '-' and drops the
+// scheme, so https://h/a-b, https://h/a/b, https://H/A-B and http://h/a-b
+// shared a directory, and a client also started from whatever root.json
+// another client (another anchor) had cached there if it was self-signed
+// and new enough: another repository's keys then chose its trusted root.
+// Keyed by both, a directory only ever holds metadata that go-tuf verified
+// from this anchor at this URL.
+func cacheSubdir(tufRoot []byte, mirror string) string {
+	anchor := sha256.Sum256(tufRoot)
+	h := sha256.New()
+	h.Write([]byte(cacheKeyLabel))
+	h.Write(anchor[:])
+	h.Write([]byte(mirror))
+	return filepath.Join(cacheLayout, hex.EncodeToString(h.Sum(nil)))
+}
+
 // maxRootSize bounds the cached root.json read at each refresh (go-tuf's
 // own bound for a downloaded root).
 const maxRootSize = 512000
@@ -108,7 +136,7 @@ func Open(ctx context.Context, mirror string, tufRoot []byte, cacheDir string, o
 		origin:        origin,
 		anchor:        append([]byte(nil), tufRoot...),
 		anchorVersion: anchor.Signed.Version,
-		dir:           filepath.Join(cacheDir, sgtuf.URLToPath(mirror)),
+		dir:           filepath.Join(cacheDir, cacheSubdir(tufRoot, mirror)),
 		cfg:           cfg,
 		hc:            newHTTPClient(cfg.client, origin),
 	}
@@ -243,7 +271,9 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 
 // trustedTUFRoot returns the newest root.json this client trusts: the cached
 // one when it verifies against itself and is not older than the anchor
-// given to Open, else the anchor. go-tuf then walks forward from it.
+// given to Open, else the anchor. go-tuf then walks forward from it. The
+// cached one descends from the anchor because c.dir is this anchor's and
+// URL's alone (cacheSubdir) and go-tuf writes only roots it verified.
 func (c *Client) trustedTUFRoot(ctx context.Context) []byte {
 	b, err := readBounded(filepath.Join(c.dir, "root.json"), maxRootSize)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
-	sgtuf "github.com/sigstore/sigstore-go/pkg/tuf"
 
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/tuf"
@@ -94,8 +93,10 @@ func TestOpenFetchesThenStartsFromCache(t *testing.T) {
 		t.Errorf("root version %d, want 1", r.Version)
 	}
 	verifyConformance(t, r.Material)
-	if fi, err := os.Stat(filepath.Join(cache, sgtuf.URLToPath(srv.URL))); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("cache directory: %v, %v; want mode 0700 in sigstore-go's layout", fi, err)
+	for d := repoCacheDir(t, cache); d != cache; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("cache directory %s: %v, %v; want mode 0700", d, fi, err)
+		}
 	}
 
 	// Offline first: the cache is complete and unexpired, so a second Open
@@ -339,7 +340,7 @@ func TestTamperedCachedTargetIsFetchedAgain(t *testing.T) {
 	if _, err := tuf.Open(t.Context(), srv.URL, repo.anchor, cache); err != nil {
 		t.Fatal(err)
 	}
-	cached := filepath.Join(cache, sgtuf.URLToPath(srv.URL), "targets", targetName)
+	cached := filepath.Join(repoCacheDir(t, cache), "targets", targetName)
 	if err := os.WriteFile(cached, otherTrustedRoot(t), 0o600); err != nil {
 		t.Fatal(err)
 	}

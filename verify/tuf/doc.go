@@ -9,8 +9,9 @@
 //   - Open(ctx, mirror, tufRoot, cacheDir, opts...) returns a Client for one
 //     repository: mirror is its URL (PublicGoodMirror), tufRoot the root.json
 //     trusted out of band (PublicGoodRoot, sigstore-go's embedded copy), and
-//     cacheDir where metadata and targets are kept between runs, in
-//     sigstore-go's layout (cacheDir/<host-path>/). Client.Root returns the
+//     cacheDir where metadata and targets are kept between runs, under
+//     cacheDir/ztci-tuf/<key>/, one directory per (tufRoot, mirror) pair
+//     (see the security contract). Client.Root returns the
 //     current *Root without I/O; Client.Refresh updates it. The target is
 //     trusted_root.json unless WithTarget names another (a GitHub
 //     Enterprise Cloud tenant's: verify/github.TenantTrustedRootTarget).
@@ -59,11 +60,12 @@
 //     inside ErrTUF; tests run each attack against a repository made with
 //     go-tuf's metadata API.
 //   - Offline: Open uses the cache without a request when the cached
-//     metadata verifies (against the newest cached root.json that is signed
-//     by its own keys and not older than tufRoot) and none of it has
-//     expired, and the cached target matches its signed hash; otherwise it
-//     updates from the repository and fails if that fails. A cached target
-//     that was altered is ignored and downloaded again.
+//     metadata verifies (against the newest root.json in the client's own
+//     cache directory that is signed by its own keys and not older than
+//     tufRoot) and none of it has expired, and the cached target matches
+//     its signed hash; otherwise it updates from the repository and fails
+//     if that fails. A cached target that was altered is ignored and
+//     downloaded again.
 //   - Expiry: the TUF specification allows no grace period, and neither
 //     does this package. A Root is usable until its Expires and not an
 //     instant longer: from then Client.Root and Live.Get return ErrExpired
@@ -94,6 +96,19 @@
 //   - The cache directory is trusted storage, as TUF assumes of a client's
 //     own metadata: it is created 0700 and whoever can write it can choose
 //     the root. Files are written atomically by go-tuf.
+//   - One cache root may serve many clients: each reads and writes only
+//     cacheDir/ztci-tuf/<key>/, where key is the hex SHA-256 of tufRoot's
+//     exact bytes and of mirror exactly as given, so a client only ever
+//     starts from metadata that go-tuf verified from its own anchor at its
+//     own URL, and never from another repository's (a URL that differs
+//     only in case, scheme, or '/' versus '-' or ':', as sigstore-go's
+//     URLToPath folds them, or the same URL under another anchor). A new
+//     anchor or a differently spelled URL (a trailing slash) starts a new
+//     directory and fetches again; old ones are left for the caller to
+//     remove. Caches of earlier ztci versions (cacheDir/<host-path>/,
+//     sigstore-go's layout, which sigstore-go and cosign clients also
+//     write) are never read: the first Open after an upgrade fetches. Do
+//     not point cacheDir at a directory that another tool writes.
 //   - A Client makes no goroutine; a Live makes one between Start and
 //     Close. A context is used only during the call that received it,
 //     except Start's, which bounds the refresher's life.
