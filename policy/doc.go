@@ -231,7 +231,11 @@
 //	            allowed_csi_drivers (drivers an inline csi volume may name;
 //	            empty: none), allowed_argocd_projects and
 //	            allowed_argocd_repos (exact names: the Argo CD projects
-//	            and repository URLs an Application may use; empty: none)
+//	            and repository URLs an Application may use; empty: none),
+//	            allow_argocd_floating_revisions (false: every Argo CD
+//	            revision a commit SHA or a sha256 digest),
+//	            allowed_ingress_urls (exact URLs an ingress-nginx auth-url
+//	            or mirror-target may hold; empty: none)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources trusted beyond
 //	            hashicorp's: a plan may use them, and those two lists
@@ -431,7 +435,13 @@
 //     a *-snippet or global-auth- key (global-auth-url sends every
 //     request's headers to the URL it names; keys without case, any
 //     ConfigMap name), an Ingress annotated enable-global-auth other than
-//     "true" (out of the controller's global authentication), Argo CD's
+//     "true" (out of the controller's global authentication), an Ingress
+//     whose ingress-nginx auth-url or mirror-target (the name in any
+//     case; every spelling judged) is not, exactly, in
+//     allowed_ingress_urls: the controller connects there itself, from
+//     its own network, to the metadata service or another namespace's
+//     Service as readily (a behaviour change: a plain auth-url used to
+//     be accepted; list it), Argo CD's
 //     settings ConfigMaps by name: argocd-cm, argocd-rbac-cm,
 //     argocd-cmd-params-cm, argocd-tls-certs-cm, argocd-ssh-known-hosts-cm,
 //     argocd-gpg-keys-cm, and the Secrets Argo CD reads clusters and
@@ -448,7 +458,13 @@
 //     every repoURL (sources, a source hydrator's, a Git generator's) in
 //     allowed_argocd_repos, exactly, so a templated value is denied; no
 //     destination may be a kube- namespace and an ApplicationSet may not
-//     carry a templatePatch; an AppProject's sourceRepos must be in
+//     carry a templatePatch; unless allow_argocd_floating_revisions, every
+//     targetRevision and revision (a Git generator's, an operation's
+//     revision and revisions) must be a full commit SHA (40 lower-case
+//     hex digits) or "sha256:" and 64, a source must name one, and a
+//     source hydrator (it syncs from a branch) is denied (a behaviour
+//     change: a branch, tag, HEAD or Helm version used to be accepted);
+//     an AppProject's sourceRepos must be in
 //     allowed_argocd_repos ("!" entries narrow), its destinations and
 //     sourceNamespaces may hold no glob nor kube- namespace, and its
 //     clusterResourceWhitelist may name only kinds allowed_kinds lists.

@@ -318,6 +318,20 @@ type KubernetesConfig struct {
 	// without passing this gate, so list only repositories whose content
 	// is itself gated. Empty: none.
 	AllowedArgoCDRepos []string
+	// AllowArgoCDFloatingRevisions accepts an Argo CD source whose
+	// targetRevision (a Git generator's revision) is a branch, a tag,
+	// HEAD, a Helm version or range, or unset, and a source hydrator
+	// (which syncs from a branch): what it deploys then changes whenever
+	// the repository does, after this gate passed the Application. False
+	// (the default): every source is pinned to a full commit SHA (40 hex
+	// digits) or a digest ("sha256:" and 64 hex digits).
+	AllowArgoCDFloatingRevisions bool
+	// AllowedIngressURLs are the URLs (exact, as the annotation holds
+	// them, nginx variables included) an Ingress's ingress-nginx auth-url
+	// or mirror-target may name: the controller connects to them itself,
+	// from its own network, with the clients' headers (and, mirroring,
+	// their bodies). Empty: no Ingress with either annotation.
+	AllowedIngressURLs []string
 }
 
 // volumeSources are the members of a Kubernetes Volume that name its
@@ -486,6 +500,7 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Kubernetes.AllowedCSIDrivers", c.Kubernetes.AllowedCSIDrivers)
 	nonEmpty("Kubernetes.AllowedArgoCDProjects", c.Kubernetes.AllowedArgoCDProjects)
 	nonEmpty("Kubernetes.AllowedArgoCDRepos", c.Kubernetes.AllowedArgoCDRepos)
+	nonEmpty("Kubernetes.AllowedIngressURLs", c.Kubernetes.AllowedIngressURLs)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
 	for i, p := range c.Terraform.AllowedProviders {
@@ -635,12 +650,14 @@ func (c *LibraryConfig) document() map[string]any {
 		"pipeline": pipeline,
 		"secrets":  map[string]any{"grants": grants},
 		"kubernetes": map[string]any{
-			"allowed_images":          strs(c.Kubernetes.AllowedImages),
-			"allowed_kinds":           strs(c.Kubernetes.AllowedKinds),
-			"allowed_volume_types":    strs(c.Kubernetes.AllowedVolumeTypes),
-			"allowed_csi_drivers":     strs(c.Kubernetes.AllowedCSIDrivers),
-			"allowed_argocd_projects": strs(c.Kubernetes.AllowedArgoCDProjects),
-			"allowed_argocd_repos":    strs(c.Kubernetes.AllowedArgoCDRepos),
+			"allowed_images":                  strs(c.Kubernetes.AllowedImages),
+			"allowed_kinds":                   strs(c.Kubernetes.AllowedKinds),
+			"allowed_volume_types":            strs(c.Kubernetes.AllowedVolumeTypes),
+			"allowed_csi_drivers":             strs(c.Kubernetes.AllowedCSIDrivers),
+			"allowed_argocd_projects":         strs(c.Kubernetes.AllowedArgoCDProjects),
+			"allowed_argocd_repos":            strs(c.Kubernetes.AllowedArgoCDRepos),
+			"allow_argocd_floating_revisions": c.Kubernetes.AllowArgoCDFloatingRevisions,
+			"allowed_ingress_urls":            strs(c.Kubernetes.AllowedIngressURLs),
 		},
 		"terraform": map[string]any{
 			"deletable_types":   strs(c.Terraform.DeletableTypes),

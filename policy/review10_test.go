@@ -23,6 +23,8 @@ func TestLibraryReviewRegressionsTenth(t *testing.T) {
 	cfg.Kubernetes.AllowedImages = []string{"ghcr.io/acme"}
 	cfg.Pipeline.AllowedImages = []string{"cimg/"}
 	cfg.Pipeline.AllowedActions = []string{"actions/"}
+	// The controller connects to an auth-url itself: only a listed one.
+	cfg.Kubernetes.AllowedIngressURLs = []string{"https://auth.example/oauth2/auth"}
 	e := newConfigured(t, cfg)
 
 	const sha = "4f5a0c1d2e3f40516273849a0b1c2d3e4f506172"

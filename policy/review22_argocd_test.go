@@ -85,7 +85,7 @@ func TestReview22KubernetesArgoCDApplicationSet(t *testing.T) {
 		return review21Admit(review22Argo("ApplicationSet", spec))
 	}
 	gitGen := func(repo string) []any {
-		return []any{map[string]any{"git": map[string]any{"repoURL": repo, "revision": "HEAD", "directories": []any{map[string]any{"path": "apps/*"}}}}}
+		return []any{map[string]any{"git": map[string]any{"repoURL": repo, "revision": "0123456789abcdef0123456789abcdef01234567", "directories": []any{map[string]any{"path": "apps/*"}}}}}
 	}
 	good := review22AppSpec("team-a", review22Repo, "app")
 	review21Allowed(t, e, "listed project and repositories", set(good, gitGen(review22Repo), nil))

@@ -36,6 +36,7 @@ config_schema := {
 		"allowed_images": "strings", "allowed_kinds": "strings",
 		"allowed_volume_types": "strings", "allowed_csi_drivers": "strings",
 		"allowed_argocd_projects": "strings", "allowed_argocd_repos": "strings",
+		"allow_argocd_floating_revisions": "boolean", "allowed_ingress_urls": "strings",
 	},
 	"terraform": {"deletable_types": "strings", "allowed_types": "strings", "allowed_providers": "strings"},
 }

@@ -19,9 +19,11 @@
 #   ConfigMap that loosens ingress-nginx or configures Argo CD, no Secret
 #   Argo CD reads a cluster or repository from, no Argo CD Application
 #   or ApplicationSet outside allowed_argocd_projects and
-#   allowed_argocd_repos nor AppProject with wildcards (even when
-#   allowed_kinds lists them), nothing in the control plane's kube-
-#   namespaces.
+#   allowed_argocd_repos or on a revision that is not a commit SHA or a
+#   digest, nor AppProject with wildcards (even when allowed_kinds lists
+#   them), no Ingress whose ingress-nginx auth-url or mirror-target
+#   allowed_ingress_urls does not list, nothing in the control plane's
+#   kube- namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
@@ -43,7 +45,10 @@
 #   beyond the restricted profile's), allowed_csi_drivers (drivers an
 #   inline csi volume may name; empty: none), allowed_argocd_projects and
 #   allowed_argocd_repos (exact project names and repository URLs an Argo
-#   CD Application may use; empty: none).
+#   CD Application may use; empty: none), allow_argocd_floating_revisions
+#   (true: a branch, tag, HEAD or Helm version is accepted as a
+#   revision), allowed_ingress_urls (exact URLs an ingress-nginx auth-url
+#   or mirror-target may hold; empty: none).
 #   Messages show the manifests' values quoted and escaped (lib.printable).
 package ztci.kubernetes
 
@@ -141,6 +146,7 @@ checked_keys := {
 	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data", "labels",
 	"project", "repoURL", "templatePatch", "destination", "destinations", "server", "group",
 	"sourceRepos", "sourceNamespaces", "clusterResourceWhitelist",
+	"targetRevision", "revision", "revisions", "sourceHydrator",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -389,6 +395,31 @@ harmful_shape contains [m, sprintf("an Ingress whose annotation %q is %s, opting
 	lower(k) == "nginx.ingress.kubernetes.io/enable-global-auth"
 	val != "true"
 }
+
+# ingress-nginx's auth-url has the controller itself send a subrequest,
+# with the client's headers and cookies, for every request to the
+# Ingress (auth-response-headers copies the answer's headers upstream,
+# where the Ingress's author reads them), and mirror-target a copy of
+# every request: from the controller's network, past the NetworkPolicies
+# that confine the author's own pods, to any URL the author names,
+# another namespace's Service or the cloud metadata service
+# (169.254.169.254) included. Each such annotation (the name compared
+# without case, so every spelling is judged) must hold, exactly, a URL
+# allowed_ingress_urls lists. auth-signin and the redirects send only
+# the client's browser elsewhere, and mirror-host, upstream-vhost and
+# proxy-ssl-name name only the Host or TLS name of a connection the
+# controller already makes. List Ingress in allowed_kinds to accept any.
+harmful_shape contains [m, sprintf("an Ingress whose annotation %q has ingress-nginx connect to %s, which kubernetes.allowed_ingress_urls does not list", [k, lib.printable(val)])] if {
+	some m in objects
+	m.kind == "Ingress"
+	annotations := object.get(m, ["metadata", "annotations"], {})
+	is_object(annotations)
+	some k, val in annotations
+	lower(k) in {"nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/mirror-target"}
+	not val in allowed_ingress_urls
+}
+
+allowed_ingress_urls := {u | some u in lib.config("kubernetes", "allowed_ingress_urls", []); is_string(u)}
 
 # ingress-nginx writes each path of an Ingress's rules
 # (spec.rules[].http.paths[].path) into nginx.conf as a location, bare
@@ -1169,7 +1200,7 @@ violations contains v if {
 	}
 }
 
-argocd_findings(m) := ((({why |
+argocd_findings(m) := (((({why |
 	some [path, p] in argocd_projects(m)
 	not p in allowed_argocd_projects
 	why := sprintf("project %s at %s is not in kubernetes.allowed_argocd_projects (an empty one is \"default\")", [lib.printable(p), lib.printable(path)])
@@ -1197,6 +1228,59 @@ argocd_findings(m) := ((({why |
 }) | {why |
 	m.kind == "AppProject"
 	some why in argocd_project_findings(object.get(m, "spec", {}))
+}) | {why |
+	m.kind != "AppProject"
+	not allow_argocd_floating_revisions
+	some why in argocd_floating(m)
+}
+
+# Argo CD deploys what a source's targetRevision (a Git generator's
+# revision) names when it syncs, not when this gate judged the
+# Application: a branch, a tag, HEAD (what none means), a Helm chart
+# version or range all move with the repository after the gate passed
+# it. Unless allow_argocd_floating_revisions, every revision an
+# Application or ApplicationSet holds (an operation's revision and
+# revisions too, which a sync uses instead) must be a full commit SHA
+# or a sha256 digest, every source must name one, and a source hydrator,
+# which syncs from the branch it writes to, is denied.
+allow_argocd_floating_revisions := lib.config("kubernetes", "allow_argocd_floating_revisions", false) == true
+
+argocd_floating(m) := (({why |
+	walk(m, [path, rev])
+	count(path) > 0
+	path[count(path) - 1] in {"targetRevision", "revision"}
+	not argocd_pinned(rev)
+	why := sprintf("revision %s at %s is not a full commit SHA or a sha256 digest (kubernetes.allow_argocd_floating_revisions)", [lib.printable(rev), lib.printable(path)])
+} | {why |
+	walk(m, [path, revs])
+	count(path) > 0
+	path[count(path) - 1] == "revisions"
+	some rev in argocd_revision_list(revs)
+	not argocd_pinned(rev)
+	why := sprintf("revision %s in %s is not a full commit SHA or a sha256 digest (kubernetes.allow_argocd_floating_revisions)", [lib.printable(rev), lib.printable(path)])
+}) | {why |
+	walk(m, [path, src])
+	is_object(src)
+	"repoURL" in object.keys(src)
+	not "targetRevision" in object.keys(src)
+	not "revision" in object.keys(src)
+	why := sprintf("the source at %s names no revision, so Argo CD follows HEAD (kubernetes.allow_argocd_floating_revisions)", [lib.printable(path)])
+}) | {why |
+	walk(m, [path, _])
+	count(path) > 0
+	path[count(path) - 1] == "sourceHydrator"
+	why := sprintf("the source hydrator at %s syncs from a branch (kubernetes.allow_argocd_floating_revisions)", [lib.printable(path)])
+}
+
+argocd_revision_list(revs) := revs if is_array(revs)
+
+else := [revs]
+
+# argocd_pinned: a full commit SHA (Argo CD takes 40 hex digits as one,
+# never as a ref) or a digest (a ":" no Git ref name may hold).
+argocd_pinned(rev) if {
+	is_string(rev)
+	regex.match("^([0-9a-f]{40}|sha256:[0-9a-f]{64})$", rev)
 }
 
 # argocd_projects are [path, project] of m's Application specs: an

@@ -448,7 +448,7 @@ test_ingress_snippets_and_open_network_policies if {
 	}
 	every m in [
 		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/"}}},
-		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.ingress.kubernetes.io/auth-url": "https://auth.example/oauth2/auth", "nginx.org/rewrites": "serviceName=tea rewrite=/;serviceName=coffee rewrite=/beans/"}}},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": {"nginx.org/rewrites": "serviceName=tea rewrite=/;serviceName=coffee rewrite=/beans/"}}},
 		object.union(np, {"spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}),
 		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]}}),
 		object.union(np, {"spec": {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}]}]}}),
@@ -471,4 +471,25 @@ test_argocd_secrets_are_not_harmless if {
 	rules([secret]) == {"kubernetes.unknown_kind"}
 	rules([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "argocd-secret"}}]) == {"kubernetes.unknown_kind"}
 	rules([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "app", "labels": {"app": "web"}}}]) == set()
+}
+
+# auth-url and mirror-target have the controller connect to the URL they
+# hold: only one allowed_ingress_urls lists, exactly, in every spelling.
+ingress_annotated(a) := {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "annotations": a}}
+
+rules_listing_urls(ms) := {v.rule | some v in main.violations with input as {"action": "kubernetes.admit", "manifests": ms} with data.ztci.config as {"kubernetes": {"allowed_ingress_urls": ["https://auth.example/oauth2/auth"]}}}
+
+test_ingress_urls_need_the_list if {
+	plain := ingress_annotated({"nginx.ingress.kubernetes.io/auth-url": "https://auth.example/oauth2/auth"})
+	rules([plain]) == {"kubernetes.unknown_kind"}
+	rules_listing_urls([plain]) == set()
+	every a in [
+		{"nginx.ingress.kubernetes.io/auth-url": "http://169.254.169.254/latest/meta-data/"},
+		{"nginx.ingress.kubernetes.io/mirror-target": "http://admin.other.svc.cluster.local"},
+		{"nginx.ingress.kubernetes.io/auth-url": "https://auth.example/oauth2/auth", "nginx.ingress.kubernetes.io/Auth-URL": "http://10.0.0.1/"},
+		{"nginx.ingress.kubernetes.io/auth-url": "https://auth.example/oauth2/auth/"},
+		{"nginx.ingress.kubernetes.io/auth-url": ["https://auth.example/oauth2/auth"]},
+	] {
+		rules_listing_urls([ingress_annotated(a)]) == {"kubernetes.unknown_kind"}
+	}
 }
