@@ -33,8 +33,9 @@
 //     refusals carry one);
 //  4. resolve the name once, rooted (so no resolv.conf search domain is
 //     tried), keep only public addresses that are not the proxy host's
-//     own (or those in [WithInternalPrefixes]), and connect to one of
-//     exactly those, closing a connection that reached the host itself;
+//     own (or those [WithInternalHosts] pairs with that name), and
+//     connect to one of exactly those, closing a connection that reached
+//     the host itself;
 //  5. audit the open (before dialing), relay until the job, the
 //     destination or the idle timeout ends it or the credential expires,
 //     audit the close with bytes each way and duration.
@@ -123,8 +124,16 @@
 //     reserved, documentation and benchmarking ranges, Azure's platform
 //     address 168.63.129.16, IPv6 outside global unicast (2000::/3), and
 //     IPv6 forms that embed IPv4 (IPv4-mapped, NAT64 and 6to4 of such
-//     addresses; Teredo wholesale) are refused unless a prefix in
-//     [WithInternalPrefixes] covers them. So are the addresses of the
+//     addresses; Teredo wholesale) are refused unless [WithInternalHosts]
+//     pairs them with the destination: a prefix lifts the check only for
+//     the host names (exact or globs) paired with it, and for an
+//     IP-literal destination only if that address is listed, so that an
+//     allowed name whose DNS the job controls (a "*.pages.dev" rule,
+//     nip.io, a name it rebinds) cannot point into an internal network;
+//     the pairing is checked on the resolved address that is then dialled,
+//     with the host policy decided on. Link-local and cloud metadata
+//     addresses (169.254.169.254, fd00:ec2::254) are lifted only by a
+//     prefix of that single address. So are the addresses of the
 //     proxy's own host, public ones included (a cloud VM's IPv6 address,
 //     a bare-metal runner's IPv4 address), listed at most a second
 //     before: a connection to one reaches whatever listens on the host's

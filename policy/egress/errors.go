@@ -23,9 +23,9 @@ const (
 	RuleDefaultDeny = "egress.default_deny"
 	// RuleInternalAddress: every address the destination resolved to is
 	// private, loopback, link-local or otherwise not public, or an address
-	// of the proxy's own host, and none is in a prefix given to
-	// [WithInternalPrefixes]; or the connection reached the proxy's own
-	// host all the same.
+	// of the proxy's own host, and none is lifted by a pairing of
+	// [WithInternalHosts] for the destination's host; or the connection
+	// reached the proxy's own host all the same.
 	RuleInternalAddress = "egress.internal_address"
 	// RuleCompromised: the job's identity is marked compromised
 	// ([WithCompromiseChecker]).

@@ -63,7 +63,7 @@ func Example() {
 		return nil
 	})
 	// The internal API lives on loopback here: name it, and let the proxy
-	// reach that one address.
+	// reach that one address for that name only.
 	internalDNS := egress.ResolverFunc(func(context.Context, string, string) ([]netip.Addr, error) {
 		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 	})
@@ -80,7 +80,7 @@ func Example() {
 	}
 	p, err := egress.New(tokens, identity.MatchID(job.ID()), rules, sink,
 		egress.WithCompromiseChecker(killSwitch),
-		egress.WithResolver(internalDNS), egress.WithInternalPrefixes(netip.MustParsePrefix("127.0.0.1/32")))
+		egress.WithResolver(internalDNS), egress.WithInternalHosts([]string{"api.internal.test"}, netip.MustParsePrefix("127.0.0.1/32")))
 	if err != nil {
 		panic(err)
 	}

@@ -182,8 +182,10 @@ func startProxyVerifying(t testing.TB, ln net.Listener, tokens identity.TokenVer
 	return p
 }
 
+// internalLoopback lets the tests' names (all under .test, which only the
+// tests' resolvers answer) reach their servers on loopback.
 func internalLoopback() egress.Option {
-	return egress.WithInternalPrefixes(netip.MustParsePrefix("127.0.0.0/8"))
+	return egress.WithInternalHosts([]string{"*.test"}, netip.MustParsePrefix("127.0.0.0/8"))
 }
 
 func port(t testing.TB, addr string) uint16 {

@@ -146,7 +146,7 @@ type config struct {
 	now      func() time.Time
 	resolver Resolver
 	dial     DialFunc
-	internal []netip.Prefix
+	internal []internalHosts
 	// interfaceAddrs lists the proxy host's own addresses (tests replace it).
 	interfaceAddrs func() ([]net.Addr, error)
 	auditOnly      bool
@@ -228,31 +228,32 @@ func WithDialer(d DialFunc) Option {
 	}
 }
 
-// WithInternalPrefixes lets jobs reach addresses in these prefixes although
-// they are not public (an internal registry, a test server on 127.0.0.1)
-// or are the proxy host's own: a prefix that covers an address of the
-// host lets jobs reach what listens there.
-// The Decider still decides; this only lifts the address check. A /0 prefix
-// is refused: name the networks.
-func WithInternalPrefixes(prefixes ...netip.Prefix) Option {
+// WithInternalHosts lets jobs reach addresses in prefixes, which the
+// address check refuses otherwise (not public, or the proxy host's own: an
+// internal registry, a test server on 127.0.0.1), but only for the
+// destinations named in hosts: an address in prefixes is dialled only when
+// the host the Decider allowed is one of hosts, exact or a glob with the
+// syntax of [Rule].Hosts ("registry.corp.example", "*.corp.example";
+// "*" is refused), or, for an IP-literal destination, when that address
+// is listed itself ("10.1.2.3", "fd00::5"; a glob never matches one). A
+// name the job can point anywhere (a rule's "*.pages.dev", a wildcard DNS
+// service such as nip.io, a domain the job's author controls) must not be
+// in hosts: through it, a job would reach every host of the prefixes.
+// Name only hosts whose DNS the operator alone controls.
+//
+// Link-local addresses (the cloud metadata service at 169.254.169.254),
+// AWS's fd00:ec2::/32, 168.63.129.16 and 100.100.100.200 are lifted only
+// by a prefix of that single address, never by a wider one. A /0 prefix,
+// an address in hosts that no prefix lifts, and a prefix that would lift
+// nothing are refused. The Decider still decides; this only lifts the
+// address check. Each call adds a pairing.
+func WithInternalHosts(hosts []string, prefixes ...netip.Prefix) Option {
 	return func(c *config) error {
-		if len(prefixes) == 0 {
-			return fmt.Errorf("%w: WithInternalPrefixes needs at least one prefix", ErrConfig)
+		in, err := newInternalHosts(hosts, prefixes)
+		if err != nil {
+			return err
 		}
-		for _, p := range prefixes {
-			if !p.IsValid() || p.Bits() == 0 {
-				return fmt.Errorf("%w: internal prefix %v must be valid and narrower than /0", ErrConfig, p)
-			}
-			a := p.Addr().Unmap()
-			bits := p.Bits()
-			if p.Addr().Is4In6() {
-				bits -= 96
-				if bits <= 0 {
-					return fmt.Errorf("%w: internal prefix %v covers all of IPv4", ErrConfig, p)
-				}
-			}
-			c.internal = append(c.internal, netip.PrefixFrom(a, bits).Masked())
-		}
+		c.internal = append(c.internal, in)
 		return nil
 	}
 }

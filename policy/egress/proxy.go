@@ -129,7 +129,7 @@ type Proxy struct {
 // audits every connection to sink (refusals within a budget, see
 // [ActionRefusalsSuppressed]). All four are required. Options:
 // [WithLogger], [WithClock], [WithResolver], [WithDialer],
-// [WithInternalPrefixes], [WithAuditOnlyUnsafe], [WithCompromiseChecker],
+// [WithInternalHosts], [WithAuditOnlyUnsafe], [WithCompromiseChecker],
 // [WithFirstSeen], [WithClientSVIDs], [WithLimits].
 func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, sink audit.Sink, opts ...Option) (*Proxy, error) {
 	switch {
@@ -553,7 +553,7 @@ func (p *Proxy) serve(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return
 	}
 
-	up, addr, err := p.dialAny(ctx, addrs, rq.dst.Port)
+	up, addr, err := p.dialAny(ctx, rq.dst.Host, addrs, rq.dst.Port)
 	var res relayResult
 	switch {
 	case errors.Is(err, errOwnAddress):
@@ -705,7 +705,7 @@ func (p *Proxy) resolve(ctx context.Context, dst Destination) ([]netip.Addr, err
 	anyOwn := false
 	for _, a := range all {
 		a = a.WithZone("").Unmap()
-		allowed, own, err := p.permitted(a)
+		allowed, own, err := p.permitted(a, dst.Host)
 		if err != nil {
 			return nil, err
 		}
@@ -730,12 +730,12 @@ func (p *Proxy) resolve(ctx context.Context, dst Destination) ([]netip.Addr, err
 	return ok, nil
 }
 
-// permitted reports whether the proxy may connect to a: an address in a
-// prefix of WithInternalPrefixes, or a public one that is not an address
-// of the proxy's own host (own). err: the host's addresses could not be
-// listed.
-func (p *Proxy) permitted(a netip.Addr) (ok, own bool, err error) {
-	if p.internal(a) {
+// permitted reports whether the proxy may connect to a, an address of
+// host (the destination decided on): one a pairing of WithInternalHosts
+// lifts for host, or a public one that is not an address of the proxy's
+// own host (own). err: the host's addresses could not be listed.
+func (p *Proxy) permitted(a netip.Addr, host string) (ok, own bool, err error) {
+	if p.internal(a, host) {
 		return true, false, nil
 	}
 	if !public(a) {
@@ -745,26 +745,28 @@ func (p *Proxy) permitted(a netip.Addr) (ok, own bool, err error) {
 	return !own && err == nil, own, err
 }
 
-// internal reports whether a prefix of WithInternalPrefixes covers a.
-func (p *Proxy) internal(a netip.Addr) bool {
-	for _, pfx := range p.cfg.internal {
-		if pfx.Contains(a) {
+// internal reports whether a pairing of WithInternalHosts lifts the
+// address check for a reached as host.
+func (p *Proxy) internal(a netip.Addr, host string) bool {
+	for _, in := range p.cfg.internal {
+		if in.lifts(a, host) {
 			return true
 		}
 	}
 	return false
 }
 
-// dialAny connects to the first of addrs that answers. A connection that
-// reached the proxy's own host (selfConnected: an address it took since
-// the proxy last listed its addresses, or a dialer of another network
-// namespace) is closed before a byte is relayed and counts as a failure
-// wrapping errOwnAddress, unless WithInternalPrefixes covers the address.
-func (p *Proxy) dialAny(ctx context.Context, addrs []netip.Addr, port uint16) (net.Conn, netip.Addr, error) {
+// dialAny connects to the first of addrs (the checked addresses of host)
+// that answers. A connection that reached the proxy's own host
+// (selfConnected: an address it took since the proxy last listed its
+// addresses, or a dialer of another network namespace) is closed before a
+// byte is relayed and counts as a failure wrapping errOwnAddress, unless a
+// pairing of WithInternalHosts lifts the address for host.
+func (p *Proxy) dialAny(ctx context.Context, host string, addrs []netip.Addr, port uint16) (net.Conn, netip.Addr, error) {
 	var errs error
 	for _, a := range addrs {
 		c, err := p.dial(ctx, "tcp", netip.AddrPortFrom(a, port).String())
-		if err == nil && selfConnected(c, a) && !p.internal(a) {
+		if err == nil && selfConnected(c, a) && !p.internal(a, host) {
 			_ = c.Close()
 			c, err = nil, fmt.Errorf("connected to %s: %w", a, errOwnAddress)
 		}

@@ -531,10 +531,10 @@ func TestNewRejectsMisuse(t *testing.T) {
 			return egress.New(verifier, match, rules, sink, egress.WithResolver(nil))
 		}},
 		{"all of IPv4", func() (*egress.Proxy, error) {
-			return egress.New(verifier, match, rules, sink, egress.WithInternalPrefixes(netip.MustParsePrefix("0.0.0.0/0")))
+			return egress.New(verifier, match, rules, sink, egress.WithInternalHosts([]string{"x.test"}, netip.MustParsePrefix("0.0.0.0/0")))
 		}},
 		{"mapped all of IPv4", func() (*egress.Proxy, error) {
-			return egress.New(verifier, match, rules, sink, egress.WithInternalPrefixes(netip.MustParsePrefix("::ffff:0.0.0.0/96")))
+			return egress.New(verifier, match, rules, sink, egress.WithInternalHosts([]string{"x.test"}, netip.MustParsePrefix("::ffff:0.0.0.0/96")))
 		}},
 		{"negative limit", func() (*egress.Proxy, error) {
 			return egress.New(verifier, match, rules, sink, egress.WithLimits(egress.Limits{MaxConnsPerJob: -1}))

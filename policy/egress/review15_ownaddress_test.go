@@ -25,7 +25,7 @@ import (
 // (or audit-only mode, or a name whose DNS the job controls) reached the
 // runner host. smokescreen refuses its own addresses for the same reason
 // (stripe/smokescreen#282). Refused now before dialing, unless a prefix
-// of WithInternalPrefixes covers the address; and a connection that
+// of WithInternalHosts pairs the address with the destination; and a connection that
 // turns out to be to the host itself (the same address at both ends: an
 // address added since the proxy last listed them, or a WithDialer in
 // another network namespace) is closed before a byte is relayed.
@@ -54,8 +54,8 @@ func TestOwnAddressesAreRefused(t *testing.T) {
 		{"own address as a literal", "[" + own.String() + "]:2375", false, nil, false},
 		{"a name resolving to it", "runner.allowed.test:2375", false, nil, false},
 		{"another address of the network", "[" + other.String() + "]:443", false, nil, true},
-		{"lifted by WithInternalPrefixes", "[" + own.String() + "]:2375", false,
-			[]egress.Option{egress.WithInternalPrefixes(netip.PrefixFrom(own, 128))}, true},
+		{"lifted by WithInternalHosts", "[" + own.String() + "]:2375", false,
+			[]egress.Option{egress.WithInternalHosts([]string{own.String()}, netip.PrefixFrom(own, 128))}, true},
 		{"connected to itself", "[" + other.String() + "]:443", true, nil, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
