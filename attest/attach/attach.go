@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -197,7 +198,7 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(entries, func(e rawEntry) bool { return e.digest == entry.Digest }) {
+		if slices.ContainsFunc(entries, func(e rawEntry) bool { return sameEntry(e.desc, entry) }) {
 			return nil // listed already, or our write survived the settle delay
 		}
 		if attempt > 0 {
@@ -205,7 +206,7 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 		}
 		raws := make([]json.RawMessage, 0, len(entries)+1)
 		for _, e := range entries {
-			if e.digest != entry.Digest {
+			if e.desc.Digest != entry.Digest {
 				raws = append(raws, e.raw)
 			}
 		}
@@ -248,8 +249,18 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 }
 
 type rawEntry struct {
-	digest string
-	raw    json.RawMessage
+	desc oci.Descriptor
+	raw  json.RawMessage
+}
+
+// sameEntry reports whether e lists the artifact as entry does. The digest
+// alone is not enough: whoever can push the tag can list our artifact
+// under another media type or artifactType, or without the predicateType
+// annotation verifiers filter on, and a verifier would skip it; such an
+// entry is replaced, not taken as ours.
+func sameEntry(e, entry oci.Descriptor) bool {
+	return e.Digest == entry.Digest && e.MediaType == entry.MediaType && e.Size == entry.Size &&
+		e.ArtifactType == entry.ArtifactType && e.Platform == nil && maps.Equal(e.Annotations, entry.Annotations)
 }
 
 // readTagIndex reads the referrers tag index, keeping each entry's JSON. A
@@ -277,11 +288,9 @@ func readTagIndex(ctx context.Context, c *oci.Client, repo name.Repository, tag 
 	}
 	out := make([]rawEntry, 0, len(ix.Manifests))
 	for _, r := range ix.Manifests {
-		var d struct {
-			Digest string `json:"digest"`
-		}
+		var d oci.Descriptor
 		_ = json.Unmarshal(r, &d) // validated by parseIndex above
-		out = append(out, rawEntry{digest: d.Digest, raw: bytes.Clone(r)})
+		out = append(out, rawEntry{desc: d, raw: bytes.Clone(r)})
 	}
 	if out == nil {
 		out = []rawEntry{}

@@ -73,7 +73,8 @@ func (c *config) audited(ctx context.Context, start time.Time, ref name.Referenc
 		},
 	}
 	if info != nil {
-		ev.Attributes["media_type"] = info.MediaType
+		// The bundle's own claim, which SniffBundle checks by prefix only.
+		ev.Attributes["media_type"] = clip.String(info.MediaType, 256)
 		ev.Attributes["content"] = info.Content
 		if info.PredicateType != "" {
 			// Claimed by the unverified bundle, so clipped like any
@@ -91,7 +92,9 @@ func (c *config) audited(ctx context.Context, start time.Time, ref name.Referenc
 	}
 	if err != nil {
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = clip.String(err.Error(), maxReasonLen)
+		// Quoted when it holds anything but printable ASCII: some errors
+		// repeat what the registry sent.
+		ev.Reason = clip.Error(err, maxReasonLen).Error()
 	} else {
 		ev.Attributes["path"] = string(att.Path)
 		if att.Path == PathReferrersTag {

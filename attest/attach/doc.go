@@ -62,7 +62,10 @@
 //   - The tag schema is read-modify-write. Bundle keeps every entry of the
 //     index it does not understand byte for byte, refuses to overwrite a
 //     tag that holds something other than an OCI index ([ErrMalformed]),
-//     sends If-Match / If-None-Match so a registry with conditional
+//     takes the artifact as listed only by an entry that lists it as Bundle
+//     does (digest, media type, size, artifactType, annotations: one that
+//     names its digest otherwise, which a verifier would skip, is
+//     replaced), sends If-Match / If-None-Match so a registry with conditional
 //     requests rejects a lost update (412, retried), and reads back after a
 //     settle delay so a write lost to a concurrent writer is detected and
 //     redone; it gives up with [ErrTagSchemaConflict]. Registries that
@@ -78,8 +81,9 @@
 //     audit event ("attest.attach"): success or failure with its reason,
 //     the reference, the subject digest it resolved to, the artifact
 //     manifest and bundle digests once pushed, the bundle's media type
-//     and claimed predicate type, and the listing path (with the
-//     referrers tag on the tag schema). Events carry references and
+//     and claimed predicate type (both clipped), and the listing path (with
+//     the referrers tag on the tag schema). The reason is quoted when it
+//     holds anything but printable ASCII, and clipped. Events carry references and
 //     digests, never bundle content or registry credentials (a canary
 //     test checks). Audit fails closed: when the sink refuses the event,
 //     Bundle returns [ErrUnaudited] and no Attachment, even if the

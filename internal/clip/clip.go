@@ -23,6 +23,10 @@ func String(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// Quote returns s, text an untrusted party chose, quoted (no control
+// character survives) and clipped to n bytes, for an error or a log.
+func Quote(s string, n int) string { return strconv.Quote(String(s, n)) }
+
 // Error wraps err, whose text may repeat what an untrusted party sent (a
 // server's reason phrase, the URL it redirected to, a member name of its
 // answer), for an error that reaches logs and audit events: the text is
@@ -41,7 +45,7 @@ func (c clipped) Error() string {
 	if len(msg) <= c.n && !strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
 		return msg
 	}
-	return strconv.Quote(String(msg, c.n))
+	return Quote(msg, c.n)
 }
 
 func (c clipped) Unwrap() error { return c.err }

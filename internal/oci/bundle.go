@@ -31,7 +31,7 @@ func SniffBundle(b []byte) (*BundleInfo, error) {
 		return nil, fmt.Errorf("%w: bundle is not one JSON object: %v", ErrConfig, err)
 	}
 	if !IsBundleType(raw.MediaType) {
-		return nil, fmt.Errorf("%w: bundle mediaType %q is not a Sigstore bundle", ErrConfig, raw.MediaType)
+		return nil, fmt.Errorf("%w: bundle mediaType %s is not a Sigstore bundle", ErrConfig, quote(raw.MediaType))
 	}
 	info := &BundleInfo{MediaType: raw.MediaType}
 	switch {

@@ -21,6 +21,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 )
 
@@ -195,7 +196,7 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 	case g.https && r.URL.Scheme != "https":
 		err = fmt.Errorf("%w: plain %s request refused for a registry reached over https", ErrRegistry, r.URL.Scheme)
 	case g.credentialed && r.URL.Scheme != "https" && !origin.Loopback(r.URL):
-		err = fmt.Errorf("%w: credentials are not sent over plain %s to %s (only to a loopback registry); serve the registry over https", ErrRegistry, r.URL.Scheme, r.URL.Host)
+		err = fmt.Errorf("%w: credentials are not sent over plain %s to %s (only to a loopback registry); serve the registry over https", ErrRegistry, r.URL.Scheme, clip.String(r.URL.Host, maxQuote))
 	case g.credentialed && carriesCredentials(r) && !g.mayCarryCredentials(r.URL):
 		err = &origin.Error{Want: g.registryOrigin(r.URL.Scheme), Got: origin.Of(r.URL), Redirect: r.Response != nil}
 		err = fmt.Errorf("%w: %w (a token service on another origin must be configured: TokenRealms)", ErrRegistry, err)
@@ -270,7 +271,7 @@ func WrapTransport(op string, err error) error {
 	// first line is kept, and nothing is wrapped that would still hold it.
 	if msg := err.Error(); strings.Contains(msg, "\n") {
 		first, _, _ := strings.Cut(msg, "\n")
-		return fmt.Errorf("%w: %s: %s (response withheld)", ErrRegistry, op, withoutURLSecrets(strings.TrimSuffix(first, ":")))
+		return clip.Error(fmt.Errorf("%w: %s: %s (response withheld)", ErrRegistry, op, withoutURLSecrets(strings.TrimSuffix(first, ":"))), maxErrText)
 	}
 	// net/http quotes the URL of the request that failed, which after a
 	// redirect is the storage's: registries send blob reads to pre-signed
@@ -279,9 +280,11 @@ func WrapTransport(op string, err error) error {
 	// logs and callers (a gate's answer), so the query is withheld.
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("%w: %s: %s %q: %w", ErrRegistry, op, ue.Op, withoutURLSecrets(ue.URL), ue.Err)
+		return clip.Error(fmt.Errorf("%w: %s: %s %s: %w", ErrRegistry, op, ue.Op, quote(withoutURLSecrets(ue.URL)), ue.Err), maxErrText)
 	}
-	return fmt.Errorf("%w: %s: %w", ErrRegistry, op, err)
+	// go-containerregistry's own errors quote what the registry sent (a
+	// WWW-Authenticate header's parameters, a realm, a Location).
+	return clip.Error(fmt.Errorf("%w: %s: %w", ErrRegistry, op, err), maxErrText)
 }
 
 // withoutURLSecrets returns a URL without its user information, query and

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Path says how attestations were found.
@@ -119,7 +121,7 @@ func (c *Client) ReferrersAPI(ctx context.Context, repo name.Repository, subject
 		}
 		if ct := baseMediaType(resp.Header.Get("Content-Type")); ct != MediaTypeOCIIndex {
 			resp.Body.Close()
-			return nil, true, fmt.Errorf("%w: answered Content-Type %q, want %s", ErrReferrersAPI, ct, MediaTypeOCIIndex)
+			return nil, true, fmt.Errorf("%w: answered Content-Type %s, want %s", ErrReferrersAPI, quote(ct), MediaTypeOCIIndex)
 		}
 		link := resp.Header.Get("Link")
 		b, err := readBounded(ctx, resp, "referrers index", MaxManifestSize)
@@ -152,18 +154,18 @@ func nextLink(cur, link string) (string, error) {
 		}
 		target = strings.TrimSpace(target)
 		if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-			return "", fmt.Errorf("%w: Link header %q", ErrMalformed, link)
+			return "", fmt.Errorf("%w: Link header %s", ErrMalformed, quote(link))
 		}
 		base, err := url.Parse(cur)
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrMalformed, err)
+			return "", fmt.Errorf("%w: %v", ErrMalformed, clip.Error(err, maxQuote))
 		}
 		u, err := base.Parse(target[1 : len(target)-1])
 		if err != nil {
-			return "", fmt.Errorf("%w: Link header: %v", ErrMalformed, err)
+			return "", fmt.Errorf("%w: Link header: %v", ErrMalformed, clip.Error(err, maxQuote))
 		}
 		if u.Host != base.Host || u.Scheme != base.Scheme {
-			return "", fmt.Errorf("%w: Link header points to another host %q", ErrMalformed, u.Host)
+			return "", fmt.Errorf("%w: Link header points to another host %s", ErrMalformed, quote(u.Host))
 		}
 		return u.String(), nil
 	}

@@ -36,4 +36,9 @@
 //     body must hold that kind's members only: "manifests" in an image
 //     manifest, "config" or "layers" in an index, a repeated member or
 //     "mediaType" spelt in another case is [ErrMalformed].
+//   - An error quotes the registry's text (a header, a media type, a
+//     digest string, what go-containerregistry or net/http reported of an
+//     answer) clipped and, when it holds anything but printable ASCII,
+//     escaped: no control character a registry sent reaches a log line,
+//     an audit event or a gate's answer, and no error is megabytes long.
 package oci

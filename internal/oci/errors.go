@@ -5,7 +5,22 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ztci/ztci/internal/clip"
 )
+
+// maxQuote bounds the registry's text an error quotes (a header, a media
+// type, a digest string, a parser's message about them): errors reach logs,
+// audit events and a gate's answer, a header may be megabytes long and a
+// JSON string may hold control characters, and the registry chooses both.
+const maxQuote = 128
+
+// maxErrText bounds a transport error's whole text, which quotes what
+// go-containerregistry or net/http reported of the registry's answer.
+const maxErrText = 4 * maxQuote
+
+// quote returns s, the registry's text, quoted and clipped for an error.
+func quote(s string) string { return clip.Quote(s, maxQuote) }
 
 // Sentinel errors. Every error this package returns wraps ErrRegistry (the
 // registry misbehaved or could not be read, so nothing can be decided) or
@@ -52,7 +67,8 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("oci: %s %s: HTTP %d", e.Op, e.URL, e.StatusCode)
+	// A referrers page's URL is the registry's Link header's.
+	return fmt.Sprintf("oci: %s %s: HTTP %d", e.Op, clip.String(e.URL, 4*maxQuote), e.StatusCode)
 }
 
 // Is maps the status code to a sentinel.

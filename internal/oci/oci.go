@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/strictjson"
 )
@@ -72,11 +73,11 @@ var shapeSchema = strictjson.SchemaOf(reflect.TypeFor[manifestShape]())
 // (CVE-2021-41190).
 func manifestMediaType(body []byte, contentType string) (string, error) {
 	if err := shapeSchema.CheckRepeats(body); err != nil {
-		return "", fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
+		return "", fmt.Errorf("%w: manifest: %v", ErrMalformed, clip.Error(err, maxQuote))
 	}
 	var probe manifestShape
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return "", fmt.Errorf("%w: manifest is not JSON: %v", ErrMalformed, err)
+		return "", fmt.Errorf("%w: manifest is not JSON: %v", ErrMalformed, clip.Error(err, maxQuote))
 	}
 	if probe.SchemaVersion != 2 {
 		return "", fmt.Errorf("%w: schemaVersion %d, want 2", ErrMalformed, probe.SchemaVersion)
@@ -89,19 +90,19 @@ func manifestMediaType(body []byte, contentType string) (string, error) {
 	case mt == "":
 		mt = hdr
 	case hdr != "" && hdr != mt && hdr != "application/octet-stream" && hdr != "application/json":
-		return "", fmt.Errorf("%w: Content-Type %q disagrees with mediaType %q", ErrMalformed, hdr, mt)
+		return "", fmt.Errorf("%w: Content-Type %s disagrees with mediaType %s", ErrMalformed, quote(hdr), quote(mt))
 	}
 	switch {
 	case IsIndex(mt):
 		if probe.Config != nil || probe.Layers != nil {
-			return "", fmt.Errorf("%w: index %q has the config or layers of an image manifest", ErrMalformed, mt)
+			return "", fmt.Errorf("%w: index %s has the config or layers of an image manifest", ErrMalformed, quote(mt))
 		}
 	case IsManifest(mt):
 		if probe.Manifests != nil {
-			return "", fmt.Errorf("%w: image manifest %q has the manifests of an index", ErrMalformed, mt)
+			return "", fmt.Errorf("%w: image manifest %s has the manifests of an index", ErrMalformed, quote(mt))
 		}
 	default:
-		return "", fmt.Errorf("%w: unsupported manifest media type %q", ErrMalformed, mt)
+		return "", fmt.Errorf("%w: unsupported manifest media type %s", ErrMalformed, quote(mt))
 	}
 	return mt, nil
 }
@@ -119,10 +120,10 @@ type Descriptor struct {
 func (d Descriptor) toV1(what string) (v1.Descriptor, error) {
 	h, err := v1.NewHash(d.Digest)
 	if err != nil {
-		return v1.Descriptor{}, fmt.Errorf("%w: %s digest %q: %v", ErrMalformed, what, d.Digest, err)
+		return v1.Descriptor{}, fmt.Errorf("%w: %s digest %s: %v", ErrMalformed, what, quote(d.Digest), clip.Error(err, maxQuote))
 	}
 	if h.Algorithm != "sha256" {
-		return v1.Descriptor{}, fmt.Errorf("%w: %s digest algorithm %q is not sha256", ErrMalformed, what, h.Algorithm)
+		return v1.Descriptor{}, fmt.Errorf("%w: %s digest algorithm %s is not sha256", ErrMalformed, what, quote(h.Algorithm))
 	}
 	if d.Size < 0 {
 		return v1.Descriptor{}, fmt.Errorf("%w: %s size %d is negative", ErrMalformed, what, d.Size)
@@ -166,17 +167,17 @@ type index struct {
 // returns more than maxEntries descriptors.
 func ParseIndex(b []byte, maxEntries int) ([]v1.Descriptor, error) {
 	if err := indexSchema.CheckUnvalidated(b); err != nil {
-		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, clip.Error(err, maxQuote))
 	}
 	var ix index
 	if err := json.Unmarshal(b, &ix); err != nil {
-		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, clip.Error(err, maxQuote))
 	}
 	if ix.SchemaVersion != 2 {
 		return nil, fmt.Errorf("%w: index schemaVersion %d, want 2", ErrMalformed, ix.SchemaVersion)
 	}
 	if ix.MediaType != "" && !IsIndex(ix.MediaType) {
-		return nil, fmt.Errorf("%w: index mediaType %q", ErrMalformed, ix.MediaType)
+		return nil, fmt.Errorf("%w: index mediaType %s", ErrMalformed, quote(ix.MediaType))
 	}
 	if len(ix.Manifests) > maxEntries {
 		return nil, fmt.Errorf("%w: %d entries, limit %d", ErrTooManyReferrers, len(ix.Manifests), maxEntries)
@@ -214,17 +215,17 @@ type ParsedArtifact struct {
 // ParseArtifact parses an image manifest from an untrusted registry.
 func ParseArtifact(b []byte) (*ParsedArtifact, error) {
 	if err := artifactSchema.CheckUnvalidated(b); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, clip.Error(err, maxQuote))
 	}
 	var m ArtifactManifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, clip.Error(err, maxQuote))
 	}
 	if m.SchemaVersion != 2 {
 		return nil, fmt.Errorf("%w: manifest schemaVersion %d, want 2", ErrMalformed, m.SchemaVersion)
 	}
 	if m.MediaType != "" && !IsManifest(m.MediaType) {
-		return nil, fmt.Errorf("%w: manifest mediaType %q", ErrMalformed, m.MediaType)
+		return nil, fmt.Errorf("%w: manifest mediaType %s", ErrMalformed, quote(m.MediaType))
 	}
 	if len(m.Layers) > 64 {
 		return nil, fmt.Errorf("%w: %d layers in an attestation artifact", ErrMalformed, len(m.Layers))

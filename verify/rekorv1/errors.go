@@ -2,7 +2,6 @@ package rekorv1
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
@@ -38,4 +37,4 @@ const (
 
 // logText is text the log chose, as an error may repeat it: quoted (no
 // control character survives) and clipped.
-func logText(s string) string { return strconv.Quote(clip.String(s, maxQuote)) }
+func logText(s string) string { return clip.Quote(s, maxQuote) }
