@@ -54,7 +54,17 @@
 // is not one [secrets.Broker.Recover] can name. It ends with its TTL (the
 // role's, if the crash came before Issue brought it down) or with the
 // job's login token, whichever is first (Vault revokes a token's leases
-// with it): keep the JWT role's token_ttl short.
+// with it): keep the JWT role's token_ttl short. A login token no Vault
+// lease hangs on (a KV read, wrapped or not, or a failed read) is revoked
+// (auth/token/revoke-self, in Vault's default policy) before Issue
+// returns; a failure to is logged, and the token ends with its token_ttl.
+// So a dynamic secret created by a read whose answer never arrived (the
+// job's context ended) is revoked with the token that created it.
+//
+// The job logs in and reads with the broker's client's headers, its
+// namespace (X-Vault-Namespace) included, whether or not the client was
+// configured to clone them: its lease is created where the broker renews
+// and revokes it.
 //
 // Tokens stay at the configured Vault: [New] and [Unwrap] use a copy of
 // the given client that never follows a redirect (a 3xx is [ErrRedirect],

@@ -398,6 +398,18 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if err != nil {
 		return secrets.Grant{}, err
 	}
+	// The login token is needed only as long as a Vault lease it created
+	// is: Vault revokes a token's leases with it. Otherwise (a KV read,
+	// wrapped or not, whose wrapping token is an orphan, or any failure)
+	// it is revoked here, not left with the job's policies until its
+	// token_ttl, past the job and past the lease's revocation; with it
+	// goes a lease Vault created for a read whose answer never arrived.
+	keepLogin := false
+	defer func() {
+		if !keepLogin {
+			b.logout(ctx, c)
+		}
+	}()
 	if wrapSecs > 0 {
 		ttl := strconv.Itoa(wrapSecs) + "s"
 		c.SetWrappingLookupFunc(func(string, string) string { return ttl })
@@ -461,7 +473,18 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		return fail(err)
 	}
 	b.granted(req.LeaseID, s.LeaseID)
+	keepLogin = true
 	return secrets.Grant{LeaseID: s.LeaseID, Value: v, TTL: ttl, Renewable: s.Renewable}, nil
+}
+
+// logout revokes the job's login token c holds. A failure is logged, not
+// returned: what was read is good, and the token, which nobody else holds,
+// still ends with its token_ttl.
+func (b *Backend) logout(ctx context.Context, c *api.Client) {
+	if err := c.Auth().Token().RevokeSelfWithContext(context.WithoutCancel(ctx), ""); err != nil {
+		b.log.WarnContext(ctx, "vault: the job's login token could not be revoked; it ends with the JWT role's token_ttl",
+			"error", classify("revoke login token", err).Error())
+	}
 }
 
 // shorten brings a Vault lease granted for longer than asked down to what
@@ -503,7 +526,13 @@ func (b *Backend) login(ctx context.Context, jwt secrets.Value) (*api.Client, er
 	if jwt.IsZero() {
 		return nil, ErrNoToken
 	}
-	c, err := b.client.Clone()
+	// With its headers: the namespace is one (X-Vault-Namespace), and
+	// Clone drops them unless the client was configured with
+	// CloneHeaders. Without it the job logged in and read in the root
+	// namespace (or VAULT_NAMESPACE's), another tenant's mounts, while the
+	// broker renewed and revoked its lease in the configured one, where
+	// that lease id is unknown and revoking it "succeeds".
+	c, err := b.client.CloneWithHeaders()
 	if err != nil {
 		return nil, fmt.Errorf("%w: vault: %w", secrets.ErrBackend, err)
 	}

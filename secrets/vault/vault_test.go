@@ -146,6 +146,10 @@ func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		inc, _ := body["increment"].(float64)
 		reply(w, map[string]any{"lease_id": id, "lease_duration": int(inc), "renewable": true})
 		return
+	case path == "/v1/auth/token/revoke-self":
+		delete(f.tokens, r.Header.Get("X-Vault-Token"))
+		w.WriteHeader(http.StatusNoContent)
+		return
 	case path == "/v1/sys/leases/revoke":
 		id, _ := body["lease_id"].(string)
 		delete(f.leases, id)
