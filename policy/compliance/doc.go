@@ -86,6 +86,12 @@
 // configuration turns off (max_scan_age_seconds 0, require_scan false)
 // still counts as judged when its evidence is present: the report names
 // the policy revision, which identifies the configuration, for the
-// assessor to check. Parsers refuse rather than guess (see [ParseCatalog]);
+// assessor to check. Text from decisions (violation messages, subject
+// names, signers, ids) and from the catalog is written in both forms on
+// one line, with every control and format character (ESC, the C1 CSI, a
+// bidirectional override) as a Go escape ("\x1b", "\u202e"): a message
+// quoting an attacker's image name cannot move a terminal's cursor over
+// the FAIL line above it, nor start a paragraph of its own in an OSCAL
+// description. Parsers refuse rather than guess (see [ParseCatalog]);
 // errors wrap [ErrCatalog], [ErrDecision] or [ErrOSCAL].
 package compliance

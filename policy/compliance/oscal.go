@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -214,7 +215,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 		o := Observation{
 			UUID:        sub("decision", d.ID),
 			Title:       "Policy decision " + oneLine(d.ID),
-			Description: d.describe(),
+			Description: oneLine(d.describe()),
 			Methods:     []string{"TEST"},
 			Collected:   at,
 		}
@@ -228,7 +229,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 		o.Props = appendProp(o.Props, PropOutcome, d.outcome())
 		o.Props = appendProp(o.Props, PropPolicyRevision, d.PolicyRevision)
 		for _, e := range d.Evidence {
-			ev := RelevantEvidence{Description: e.describe()}
+			ev := RelevantEvidence{Description: oneLine(e.describe())}
 			ev.Props = appendProp(ev.Props, PropPredicateType, e.PredicateType)
 			ev.Props = appendProp(ev.Props, PropDigest, e.Digest)
 			ev.Props = appendProp(ev.Props, PropSigner, e.Signer)
@@ -240,9 +241,9 @@ func (r *Report) assessmentResults() *AssessmentResults {
 	for _, c := range r.Controls {
 		f := Finding{
 			UUID:        sub("control", c.Control.ID),
-			Title:       c.Control.ID + ": " + c.Control.Label,
-			Description: c.describe(),
-			Target: Target{Type: "objective-id", TargetID: c.Control.ID, Title: c.Control.Title,
+			Title:       c.Control.ID + ": " + oneLine(c.Control.Label),
+			Description: oneLine(c.describe()),
+			Target: Target{Type: "objective-id", TargetID: c.Control.ID, Title: oneLine(c.Control.Title),
 				Status: ObjectiveStatus{State: "not-satisfied", Reason: "other"}},
 		}
 		switch c.Status {
@@ -384,14 +385,35 @@ func appendProp(ps []Property, name, value string) []Property {
 	return append(ps, Property{Name: name, Value: value, NS: PropNS})
 }
 
-// oneLine collapses white-space runs to one space, trims and replaces
-// invalid UTF-8 with U+FFFD, which makes any string an OSCAL StringDatatype
-// (or empty): a caller's title, or a name or signer read from an artifact,
-// that spans lines or is not UTF-8 would otherwise make [Report.OSCAL] fail
-// on a report that [Assess] accepted.
+// oneLine collapses white-space runs to one space, trims, replaces
+// invalid UTF-8 with U+FFFD and writes every other character that is not
+// printable (unicode.IsPrint: a control such as ESC or the C1 CSI, a
+// format character such as a bidirectional override) as a Go escape
+// ("\x1b", "\u202e"). That makes any string an OSCAL StringDatatype (or
+// empty): a caller's title, or a name or signer read from an artifact,
+// that spans lines or is not UTF-8 would otherwise make [Report.OSCAL]
+// fail on a report that [Assess] accepted. And it keeps what a violation
+// message or an artifact's name holds from acting on the terminal or
+// viewer that shows the report: an ESC sequence moving the cursor up
+// rewrote a FAIL line above it as PASS.
 func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), isSpace), " ")
+	s = strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), isSpace), " ")
+	if !strings.ContainsFunc(s, notPrintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if notPrintable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
+
+func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
 
 // isSpace is white space for Go or for ECMAScript's \s (which adds
 // U+FEFF), so that what oneLine leaves passes the schema's \S.

@@ -172,8 +172,8 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 		}
 		seen[d.ID] = true
 		for _, e := range d.Evidence {
-			if e.PredicateType == "" {
-				return nil, fmt.Errorf("%w: decision %q: evidence without a predicate type", ErrDecision, truncate(d.ID))
+			if oneLine(e.PredicateType) == "" {
+				return nil, fmt.Errorf("%w: decision %q: evidence without a predicate type (or a blank one)", ErrDecision, truncate(d.ID))
 			}
 		}
 	}

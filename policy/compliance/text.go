@@ -10,7 +10,9 @@ import (
 // WriteText writes the report for people: a heading, the decisions with
 // their evidence, then every control with its status, the decisions that
 // judged it and, for a failed one, the violations. Untrusted text (rule
-// messages, names) is written on one line each.
+// messages, names) is written on one line each, its controls and format
+// characters (ESC, a bidirectional override) as Go escapes ("\x1b"), so
+// that it cannot move the cursor over, or reorder, the lines around it.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	pass, fail, na := r.Count()

@@ -69,7 +69,10 @@
 //     and on each file (it also refuses a tarball whose paths are
 //     ambiguous, one path twice or a ".." element, and a data.json that
 //     repeats a member). Retries of
-//     429 and 5xx are bounded.
+//     429 and 5xx are bounded. So is what an error of Load quotes: at
+//     most 4 KiB, quoted unless it is printable ASCII (a registry's media
+//     type or status text cannot fill the logs and audit events an Engine
+//     writes on every reload), with the sentinels still in its chain.
 //   - The active revision is in every Decision: Bundle.Revision is the
 //     manifest digest, after the bundle's own .manifest revision and "@"
 //     when it declares one ("v42@sha256:<hex>"). The digest is what the

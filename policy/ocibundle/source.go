@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/oci"
 	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/verify"
@@ -95,11 +96,18 @@ func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectati
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	// No verdict cache: Source remembers the one digest that verified
-	// and verifies any other afresh on every Load.
-	images, err := image.NewVerifier(bv,
+	// and verifies any other afresh on every Load. The verifier reads the
+	// same registry as the Source's client, so it gets every registry
+	// option, the token services trusted with the credentials included.
+	iopts := []image.Option{
 		image.WithKeychain(cfg.Keychain), image.WithTransport(cfg.Transport),
 		image.WithRetryBackoff(cfg.Backoff), image.WithTimeout(cfg.Timeout),
-		image.WithLogger(cfg.Log), image.WithCache(0, 0))
+		image.WithLogger(cfg.Log), image.WithCache(0, 0),
+	}
+	for _, realm := range cfg.TokenRealms {
+		iopts = append(iopts, image.WithTokenRealm(realm))
+	}
+	images, err := image.NewVerifier(bv, iopts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -163,10 +171,19 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	return clone(v.bundle), nil
 }
 
+// maxErrorText bounds the text of an error Load returns: room for the
+// rejections of a few attached bundles.
+const maxErrorText = 4 << 10
+
 // refuse logs a failed Load. While the bundle returned last is past the
 // maximum age, every failure is ErrStale as well: the Engine keeps its
 // policy on an ordinary error, and a registry that cannot be reached (or
 // is kept from answering) must not keep an old policy in force for ever.
+//
+// The error is clipped (and quoted unless printable ASCII): it can quote
+// what the registry sent (a media type, a status text) from any part of
+// the client, and an Engine logs and audits it on every reload, and writes
+// it into every decision it refuses once the policy in force expired.
 func (s *Source) refuse(ctx context.Context, digest string, err error) error {
 	if !errors.Is(err, ErrStale) {
 		s.mu.Lock()
@@ -178,6 +195,7 @@ func (s *Source) refuse(ctx context.Context, digest string, err error) error {
 			}
 		}
 	}
+	err = clip.Error(err, maxErrorText)
 	s.cfg.Log.LogAttrs(ctx, slog.LevelWarn, "policy bundle refused",
 		slog.String("reference", s.ref.String()), slog.String("digest", digest), slog.Any("error", err))
 	return err
