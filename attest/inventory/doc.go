@@ -86,7 +86,12 @@
 // beta < RC < release < patch) and pub_semver for pub (build metadata
 // ordered: 1.0.0 < 1.0.0+1). A range asked of any other type fails with
 // an [*EcosystemError] (exact [Query.Versions] still work): the index
-// never guesses an order. An indexed version that does not parse in its
+// never guesses an order. The "epoch" qualifier of an rpm, deb or alpm
+// package URL is part of the version wherever that comes from, the
+// package URL or the SBOM's version field beside one without version
+// (pkg:rpm/redhat/openssl?epoch=1 with version 2.1-1 is 1:2.1-1); one
+// that is not a number or names another epoch than the version refuses
+// the package URL or SBOM. An indexed version that does not parse in its
 // ordering ("(devel)", an empty version, a Composer branch dev-main) is
 // returned for a range or an exact-version query marked
 // [Package.Unordered] — listed because it may be in the range or be the

@@ -23,7 +23,10 @@ func FuzzParsePURL(f *testing.F) {
 		"pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm",
 		"pkg:rpm/redhat/libgcc@11.4.1-2.1.el9?upstream=gcc-11.4.1-3.el9.nosrc.rpm", "pkg:rpm/redhat/x@1-1?upstream=%28none%29",
 		"pkg:rpm/redhat/x@1-1?upstream=x--1.src.rpm", "pkg:deb/debian/x@1?upstream=%40", "pkg:deb/debian/x?upstream=Y%401%3A",
-		"pkg:deb/debian/OpenSSL@1?upstream=openSSL", "pkg:apk/a/x@1?upstream=y%40%25", "pkg:deb/debian/x@1?upstream=y%40%3A1"} {
+		"pkg:deb/debian/OpenSSL@1?upstream=openSSL", "pkg:apk/a/x@1?upstream=y%40%25", "pkg:deb/debian/x@1?upstream=y%40%3A1",
+		// Epochs in the qualifier and the version (review 23).
+		"pkg:rpm/redhat/openssl?epoch=1", "pkg:rpm/redhat/openssl@0:2.1-1?epoch=1", "pkg:rpm/redhat/openssl@1:2.1-1?epoch=01",
+		"pkg:alpm/arch/x?epoch=x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -119,6 +122,7 @@ func FuzzSPDXPackages(f *testing.F) {
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.2","SPDXID":"SPDXRef-DOCUMENT","packages":[{"externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/a@1"}]}]}`))
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"versionInfo":"2.14.1","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:maven/a/b@2.17.1"}]}]}`))
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"versionInfo":"1:2-1","externalRefs":[{"referenceCategory":"PACKAGE_MANAGER","referenceType":"purl","referenceLocator":"pkg:deb/debian/a@2-1?epoch=1"}]}]}`))
+	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"versionInfo":"2-1","externalRefs":[{"referenceCategory":"PACKAGE_MANAGER","referenceType":"purl","referenceLocator":"pkg:rpm/redhat/a?epoch=1"}]}]}`))
 	fuzzSBOM(f, inventory.PredicateSPDX, "spdx-2.3-syft.json", "spdx-3-unsupported.json")
 }
 

@@ -29,7 +29,10 @@ type PURL struct {
 	Name string
 	// Version is the decoded version; empty when the URL has none. For
 	// rpm, deb and alpm an "epoch" qualifier is folded in ("epoch:version"),
-	// as their orderings compare the epoch first.
+	// as their orderings compare the epoch first; so it is into the SBOM's
+	// version field of a package URL without version. An epoch qualifier
+	// that is not a number, or that differs from the version's own epoch,
+	// refuses the package URL.
 	Version string
 }
 
@@ -179,11 +182,9 @@ func parse(s string) (p, spelled PURL, q qualifiers, err error) {
 		}
 	}
 	p.Namespace, p.Name = strings.Join(ns[:len(ns)-1], "/"), ns[len(ns)-1]
-	if q.epoch != "" && (p.Type == "rpm" || p.Type == "deb" || p.Type == "alpm") && p.Version != "" && !strings.Contains(p.Version, ":") {
-		if !allDigits(q.epoch) {
-			return bad("epoch qualifier is not a number")
-		}
-		p.Version = q.epoch + ":" + p.Version
+	var reason string
+	if p.Version, reason = withEpoch(p.Type, p.Version, q.epoch); reason != "" {
+		return bad(reason)
 	}
 	if p.Type == "maven" && p.Namespace == "" {
 		return bad("a maven package URL needs a namespace (the groupId)")
@@ -215,6 +216,41 @@ func normalize(typ, namespace, name string) (string, string) {
 		name = pep503.Name(name)
 	}
 	return namespace, name
+}
+
+// epochTypes are the package types whose ordering compares an epoch
+// before the version, which their package URLs carry in an "epoch"
+// qualifier.
+var epochTypes = map[string]bool{"rpm": true, "deb": true, "alpm": true}
+
+// withEpoch returns version v of a package of type typ with the value of
+// its "epoch" qualifier folded in ("epoch:v"), or why it cannot be. It is
+// applied wherever the version comes from, the package URL or the SBOM's
+// version field: an epoch left out makes every version of the package
+// older than the advisory range it lies in (1:2.1 read as 2.1 is outside
+// [1:2.0, 1:2.5)), so the package would hide from an incident query. An
+// epoch that is not a number is refused whether or not there is a
+// version, and so is a version that names another epoch than the
+// qualifier: readers taking the qualifier (Trivy) and readers taking the
+// version would order the package differently.
+func withEpoch(typ, v, epoch string) (string, string) {
+	if epoch == "" || !epochTypes[typ] {
+		return v, ""
+	}
+	if !allDigits(epoch) {
+		return "", "epoch qualifier is not a number"
+	}
+	if v == "" {
+		return v, ""
+	}
+	e, _, found := strings.Cut(v, ":")
+	switch {
+	case !found:
+		return epoch + ":" + v, ""
+	case !allDigits(e) || cmpNum(e, epoch) != 0:
+		return "", "the version's epoch and the epoch qualifier differ"
+	}
+	return v, ""
 }
 
 // Key is the package's identity in the index: "type/namespace/name", each

@@ -244,7 +244,13 @@ func sbomPackage(purl, version string, props []cdxProperty) (Package, error) {
 		version = ""
 	}
 	if u.Version == "" {
-		pk.Version, u.Version = version, version
+		// The epoch qualifier is the version field's epoch too
+		// (withEpoch); a field naming another epoch is a conflict.
+		v, reason := withEpoch(u.Type, version, q.epoch)
+		if reason != "" {
+			return Package{}, fmt.Errorf("%w: %q: %s", ErrSBOMVersionConflict, clip.String(version, 100), reason)
+		}
+		pk.Version, u.Version = v, v
 	} else if !sameVersion(u.Type, u.Version, version) {
 		return Package{}, fmt.Errorf("%w: %q and %q", ErrSBOMVersionConflict, clip.String(u.Version, 100), clip.String(version, 100))
 	}

@@ -370,7 +370,12 @@ func Normalize(a Admission) (Admission, []Entry, error) {
 		v := u.Version
 		switch {
 		case v == "":
-			v = p.Version
+			// The package URL's epoch qualifier applies to the version
+			// given beside it as it would to its own.
+			var reason string
+			if v, reason = withEpoch(u.Type, p.Version, q.epoch); reason != "" {
+				return bad("package %s: version %q: %s", clip.String(p.PURL, 200), clip.String(p.Version, 200), reason)
+			}
 		case p.Version != "" && p.Version != v:
 			return bad("package %s: version %q differs from the package URL's", clip.String(p.PURL, 200), clip.String(p.Version, 200))
 		}

@@ -82,7 +82,9 @@
 // Inputs that would read as "no vulnerabilities" without saying so are
 // refused: a Grype document without "matches", a Trivy report without
 // SchemaVersion 2, an osv-scanner report without "results", a predicate
-// without scanner.result.
+// without scanner.result. So is an osv-scanner package that lists one
+// record id twice or names a record in two groups (or twice in one): each
+// record is read once, so the work is bounded by the report's size.
 //
 // # Security contract
 //

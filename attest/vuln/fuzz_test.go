@@ -102,6 +102,10 @@ func FuzzParseOSVScanner(f *testing.F) {
 	f.Add(readFixture(f, "osv-scanner-filter-some.json"))
 	f.Add(readFixture(f, "osv-scanner-max-severity.json"))
 	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a","version":"1","ecosystem":"npm"},"vulnerabilities":[{"id":"GHSA-1","aliases":["CVE-1"],"affected":[{"package":{"name":"a","ecosystem":"npm","purl":"pkg:npm/a"},"ranges":[{"events":[{"fixed":"2"}]}]}],"database_specific":{"severity":"HIGH"}},{"id":"X-2"}],"groups":[{"ids":["GHSA-1"],"max_severity":"9.8"}]}]}]}`))
+	// A record named by two groups, twice by one, listed twice (review 23).
+	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a"},"vulnerabilities":[{"id":"A","affected":[{},{}]},{"id":"B"}],"groups":[{"ids":["A"]},{"ids":["A","B"]}]}]}]}`))
+	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a"},"vulnerabilities":[{"id":"A"}],"groups":[{"ids":["A","A"],"aliases":["A","B"]}]}]}]}`))
+	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a"},"vulnerabilities":[{"id":"A"},{"id":"A","database_specific":{"severity":"LOW"}}]}]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseOSVScanner(b)
 		if err != nil {

@@ -89,8 +89,11 @@ type osvRecord struct {
 //
 // It rejects input larger than MaxReportSize, anything but one JSON object
 // without duplicate keys, a report without "results", values of the wrong
-// JSON type, a record without id and a group naming an id the package does
-// not list; errors wrap ErrInvalidReport. Unknown fields are ignored, as
+// JSON type, a record without id, a package listing one record id twice,
+// and a group naming an id the package does not list, or one another
+// group names too (osv-scanner's groups partition a package's records; a
+// record named again would be read again for every mention, without
+// bound); errors wrap ErrInvalidReport. Unknown fields are ignored, as
 // osv-scanner adds fields between releases. A record in no group is a
 // finding of its own, so nothing the scanner reported is dropped.
 func ParseOSVScanner(b []byte) (*Scan, error) {
@@ -114,6 +117,11 @@ func ParseOSVScanner(b []byte) (*Scan, error) {
 				if strings.TrimSpace(v.ID) == "" {
 					return nil, fmt.Errorf("%w: osv-scanner: %s.vulnerabilities[%d]: id is empty", ErrInvalidReport, where, k)
 				}
+				// A second record of one id would replace the first's
+				// severity and fixed versions unseen.
+				if byID[v.ID] != nil {
+					return nil, fmt.Errorf("%w: osv-scanner: %s.vulnerabilities[%d]: id %q listed twice", ErrInvalidReport, where, k, clip.String(v.ID, 64))
+				}
 				byID[v.ID] = v
 			}
 			pkg := Package{Name: p.Package.Name, Version: p.Package.Version}
@@ -122,8 +130,9 @@ func ParseOSVScanner(b []byte) (*Scan, error) {
 			}
 			grouped := map[string]bool{}
 			type group struct {
-				ids   []string // ids[0] is the primary id
-				score string   // max_severity
+				ids     []string // the records; ids[0] is the primary id
+				aliases []string
+				score   string // max_severity
 			}
 			var groups []group
 			for k, g := range p.Groups {
@@ -135,9 +144,17 @@ func ParseOSVScanner(b []byte) (*Scan, error) {
 					if byID[id] == nil {
 						return nil, fmt.Errorf("%w: osv-scanner: %s.groups[%d]: id %q is not among the package's vulnerabilities", ErrInvalidReport, where, k, clip.String(id, 64))
 					}
+					// osv-scanner's groups partition the package's
+					// records. A record named again would be read again
+					// for every mention: a report of under a megabyte
+					// naming one large record in 20,000 groups took 40
+					// seconds, one of MaxReportSize days.
+					if grouped[id] {
+						return nil, fmt.Errorf("%w: osv-scanner: %s.groups[%d]: id %q is in another group or named twice", ErrInvalidReport, where, k, clip.String(id, 64))
+					}
 					grouped[id] = true
 				}
-				groups = append(groups, group{ids: append(ids, nonEmpty(g.Aliases)...), score: g.MaxSeverity})
+				groups = append(groups, group{ids: ids, aliases: nonEmpty(g.Aliases), score: g.MaxSeverity})
 			}
 			for _, v := range p.Vulnerabilities {
 				if !grouped[v.ID] {
@@ -146,16 +163,18 @@ func ParseOSVScanner(b []byte) (*Scan, error) {
 				}
 			}
 			for _, g := range groups {
-				s.Findings = append(s.Findings, osvFinding(g.ids, g.score, byID, p.Package.Name, p.Package.Ecosystem, pkg))
+				s.Findings = append(s.Findings, osvFinding(g.ids, g.aliases, g.score, byID, p.Package.Name, p.Package.Ecosystem, pkg))
 			}
 		}
 	}
 	return s, nil
 }
 
-// osvFinding is the finding of one group: ids[0] is the primary id, the
-// other entries are aliases (some may not be records of this package).
-func osvFinding(ids []string, score string, byID map[string]*osvRecord, name, ecosystem string, pkg Package) Finding {
+// osvFinding is the finding of one group: ids are its records (ids[0] is
+// the primary id), aliases the group's aliases, which are only names: a
+// record is read for the one group that lists it in its ids, so that each
+// is read once.
+func osvFinding(ids, aliases []string, score string, byID map[string]*osvRecord, name, ecosystem string, pkg Package) Finding {
 	f := Finding{ID: ids[0], Package: pkg}
 	seen := map[string]bool{f.ID: true}
 	addAlias := func(a string) {
@@ -169,9 +188,6 @@ func osvFinding(ids []string, score string, byID map[string]*osvRecord, name, ec
 	for _, id := range ids {
 		addAlias(id)
 		rec := byID[id]
-		if rec == nil {
-			continue // an alias the package has no record of
-		}
 		for _, a := range rec.Aliases {
 			addAlias(a)
 		}
@@ -194,6 +210,9 @@ func osvFinding(ids []string, score string, byID map[string]*osvRecord, name, ec
 				}
 			}
 		}
+	}
+	for _, a := range aliases {
+		addAlias(a)
 	}
 	f.Severity = label
 	if strings.TrimSpace(score) != "" {
