@@ -13,6 +13,16 @@
 //
 // [Open] is the client side: live sources from any Workload API (SPIRE or
 // [Server]) through go-spiffe's workloadapi, closed with one Close.
+// Whoever answers at its address chooses the CA the job trusts, so Open
+// takes a unix socket only (tcp:// is refused: [ErrTransport]) whose path
+// no one else could have put in place or could replace: every entry it
+// resolves through (symlinks followed) is owned by the process's effective
+// uid, root or a [WithSocketOwner] uid (the runner's, a SPIRE agent's), and
+// no directory on it is writable by group or others unless sticky, the
+// rule OpenSSH applies to the files it trusts, with /tmp's sticky bit
+// allowed. It is checked before every dial, reconnects included;
+// [WithSecuredTransport] says the vendor secured the transport and turns
+// the checks off.
 //
 // Security contract: [Server.Serve] serves a unix socket only, as the
 // specification has it (a listener of another network, or a connection

@@ -36,7 +36,9 @@ var (
 	// ErrNotAttested: the attestor refused the caller.
 	ErrNotAttested = errors.New("workload: caller not attested")
 	// ErrTransport: Serve was given a listener that is not a unix socket
-	// without [WithNonUnixListener].
+	// without [WithNonUnixListener], or Open an address that is not a unix
+	// socket, or a socket whose path others could replace, without
+	// [WithSecuredTransport].
 	ErrTransport = errors.New("workload: the Workload API is served on a unix socket only")
 )
 

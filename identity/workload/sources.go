@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"path/filepath"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
@@ -11,6 +15,9 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/jwtsvid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
+	"google.golang.org/grpc"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Sources are live X.509 and JWT sources from any SPIFFE Workload API
@@ -24,10 +31,72 @@ type Sources struct {
 	jwt    *workloadapi.JWTSource
 }
 
-// Open connects to the Workload API at addr ("unix:///path/to/socket") and
-// waits until the first X.509-SVID and JWT bundle arrived or ctx is done.
-func Open(ctx context.Context, addr string) (*Sources, error) {
-	client, err := workloadapi.New(ctx, workloadapi.WithAddr(addr))
+// OpenOption configures [Open].
+type OpenOption func(*openConfig) error
+
+// openConfig is what the Open options set.
+type openConfig struct {
+	secured bool     // the vendor vouches for the transport (WithSecuredTransport)
+	owners  []uint32 // uids besides ours and root's trusted to own the socket's path (WithSocketOwner)
+}
+
+// WithSecuredTransport lets [Open] take an address it cannot check: one
+// that is not a unix socket (tcp://), or a unix socket whose path fails the
+// ownership rule. Whoever answers at addr supplies the trust bundle the
+// job then trusts and the SVIDs it presents, so with this option the vendor
+// vouches that only the Workload API it means can answer there (a network
+// namespace of the job's own, say).
+func WithSecuredTransport() OpenOption {
+	return func(c *openConfig) error {
+		c.secured = true
+		return nil
+	}
+}
+
+// WithSocketOwner adds uid to the owners [Open] trusts for the socket and
+// the directories on its path (besides the process's effective uid and
+// root): the uid a runner or a SPIRE agent serving the job runs as.
+func WithSocketOwner(uid int) OpenOption {
+	return func(c *openConfig) error {
+		if uid < 0 || uint64(uid) > math.MaxUint32 {
+			return fmt.Errorf("%w: socket owner uid %d", ErrConfig, uid)
+		}
+		c.owners = append(c.owners, uint32(uid))
+		return nil
+	}
+}
+
+// Open connects to the Workload API at addr ("unix:///path/to/socket"; ""
+// reads SPIFFE_ENDPOINT_SOCKET, as go-spiffe does) and waits until the
+// first X.509-SVID and JWT bundle arrived or ctx is done.
+//
+// Whoever answers at addr chooses the CA the job trusts, so Open refuses,
+// with an error wrapping [ErrTransport], an address that is not a unix
+// socket, and a socket whose path someone else could have put there or
+// could replace: every entry the path resolves through (symlinks
+// followed) must be owned by the process's effective uid, root, or a
+// [WithSocketOwner] uid, and every directory on it must not be writable by
+// group or others unless it is sticky (/tmp: others cannot rename or remove
+// what they do not own there). The socket's own mode is not checked: a
+// Workload API socket is meant to be connectable by others (SPIRE's is
+// 0777). The check runs again before every dial go-spiffe makes, so a
+// reconnect after the agent restarted meets the same rule.
+// [WithSecuredTransport] turns the checks off.
+func Open(ctx context.Context, addr string, opts ...OpenOption) (*Sources, error) {
+	var cfg openConfig
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrConfig)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	wopts, err := cfg.clientOptions(addr)
+	if err != nil {
+		return nil, err
+	}
+	client, err := workloadapi.New(ctx, wopts...)
 	if err != nil {
 		return nil, fmt.Errorf("workload: connect %s: %w", addr, err)
 	}
@@ -66,4 +135,63 @@ func (s *Sources) GetJWTBundleForTrustDomain(td spiffeid.TrustDomain) (*jwtbundl
 // Close stops both watchers and closes the connection.
 func (s *Sources) Close() error {
 	return errors.Join(s.x509.Close(), s.jwt.Close(), s.client.Close())
+}
+
+// clientOptions checks addr as [Open] documents and returns go-spiffe's
+// options to reach it, with a dialer that checks the socket again before
+// each dial.
+func (c *openConfig) clientOptions(addr string) ([]workloadapi.ClientOption, error) {
+	if addr == "" {
+		var ok bool
+		if addr, ok = workloadapi.GetDefaultAddress(); !ok {
+			return nil, fmt.Errorf("%w: no address and %s is not set", ErrConfig, workloadapi.SocketEnv)
+		}
+	}
+	if c.secured {
+		return []workloadapi.ClientOption{workloadapi.WithAddr(addr)}, nil
+	}
+	path, err := unixPath(addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSocketPath(path, c.owners); err != nil {
+		return nil, err
+	}
+	// gRPC hands the dialer the target as given ("unix:///path") or, by
+	// some resolvers, the bare path: either way the path checked is the one
+	// dialled.
+	dial := func(ctx context.Context, target string) (net.Conn, error) {
+		p, err := target, error(nil)
+		if !filepath.IsAbs(p) {
+			p, err = unixPath(target)
+		}
+		if err == nil {
+			err = checkSocketPath(p, c.owners)
+		}
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", p)
+	}
+	return []workloadapi.ClientOption{
+		workloadapi.WithAddr(addr),
+		workloadapi.WithDialOptions(grpc.WithContextDialer(dial)),
+	}, nil
+}
+
+// unixPath is the socket path of a "unix:///abs/path" address, as gRPC's
+// unix resolver reads it; any other address wraps [ErrTransport].
+func unixPath(addr string) (string, error) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return "", fmt.Errorf("%w: Workload API address is not a URI", ErrTransport)
+	}
+	if u.Scheme != "unix" {
+		return "", fmt.Errorf("%w: Open refuses a %q address without WithSecuredTransport", ErrTransport, clip.String(u.Scheme, 16))
+	}
+	if u.Opaque != "" || u.User != nil || u.Host != "" || u.RawQuery != "" || u.Fragment != "" || !filepath.IsAbs(u.Path) {
+		return "", fmt.Errorf("%w: a unix address is unix:///absolute/path", ErrTransport)
+	}
+	return u.Path, nil
 }

@@ -102,7 +102,10 @@ var tenantArtifact = []byte("built on a ghe.com tenant")
 // for j, timestamped by the forge's TSA.
 func (f *forge) sign(t *testing.T, j job) []byte {
 	t.Helper()
-	wf, _ := strings.CutPrefix(j.san, tenantURL+"/")
+	// The workflow ref is the SAN's path, whichever host the SAN names
+	// (a claim holding the whole URL would make a URI the CA refuses).
+	_, hostPath, _ := strings.Cut(j.san, "://")
+	_, wf, _ := strings.Cut(hostPath, "/")
 	id := identity.Identity{
 		Issuer:  j.issuer,
 		Subject: j.san,
