@@ -2,13 +2,17 @@
 // OpenTelemetry log records, so that they reach whatever log pipeline a
 // vendor runs (an OpenTelemetry Collector, a SIEM behind it).
 //
-// It links the OpenTelemetry logs API only (go.opentelemetry.io/otel/log):
-// the SDK, its processors and exporters are the vendor's choice, made by the
-// [log.LoggerProvider] passed to [New]. It reads no global provider. Package
-// audit links no OpenTelemetry; only this subpackage does.
+// The sink emits through the OpenTelemetry logs API
+// (go.opentelemetry.io/otel/log): the provider, its exporter and limits
+// are the vendor's choice, made by the [log.LoggerProvider] passed to
+// [New]. It reads no global provider. Package audit links no
+// OpenTelemetry; only this subpackage does, and only its API. A processor
+// tells Write whether its record was exported by calling [Acknowledge];
+// audit/otelsink/ackprocessor (which links the log SDK) is one:
 //
-//	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter)))
-//	sink, err := otelsink.New(lp, otelsink.WithHMAC(h))
+//	p, err := ackprocessor.New(exporter) // e.g. otlploghttp.New(...)
+//	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(p)) // audit records only
+//	sink, err := otelsink.New(lp, otelsink.WithHMAC(h), otelsink.WithAcknowledgement())
 //	g, err := gate.New(jobTokens, verifiers, evaluator, audit.FanOut(auditLog, sink))
 //
 // # Record mapping
@@ -69,14 +73,24 @@
 //     records, and have alerts and joins that must not be misled read the
 //     body.
 //   - The OpenTelemetry logs API has no acknowledgement: Logger.Emit returns
-//     nothing, and the SDK drops records when its queue is full or its
-//     provider is shut down. Without [WithFlush], a nil error from Write
-//     means only that the record was handed to the logger. With WithFlush,
-//     Write fails with [audit.ErrSink] when the provider's flush reports an
-//     export error (a collector that is down or refuses the records); but
-//     a batch the SDK exported earlier on its own schedule reports its error
-//     to the SDK's error handler, not to Write, and a shut-down provider
-//     still flushes "successfully". This sink is
-//     therefore a feed for observability, never the system of record:
-//     compose it with a durable sink ([audit.Log]) in [audit.FanOut].
+//     nothing, the SDK sends a processor's errors to its global error
+//     handler only, and it drops records when its queue is full or its
+//     provider is shut down. With [WithAcknowledgement] over a provider
+//     whose processor acknowledges ([Acknowledge]; ackprocessor.Processor
+//     does), each record is exported on its own
+//     before Write returns, and Write fails with [audit.ErrSink] unless the
+//     exporter accepted all of it: an export error (a collector that is
+//     down, or refuses the request), an OTLP partial success
+//     (rejected_log_records > 0 with a 2xx), a provider shut down or
+//     without an acknowledging processor. Without it a nil error from Write means only
+//     that the record was handed to the logger. [WithFlush] is weaker:
+//     Write fails when the provider's flush reports an export error, but a
+//     SimpleProcessor reports none, a concurrent Write's flush or the SDK's
+//     own schedule may export (and lose) the record with the error going
+//     to the error handler, and a shut-down provider flushes
+//     "successfully". The collector's answer reaches Write's error quoted
+//     and clipped. Even acknowledged, a collector's pipeline may still drop
+//     a record after it answered: this sink is a feed for observability,
+//     never the system of record; compose it with a durable sink
+//     ([audit.Log]) in [audit.FanOut].
 package otelsink

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/audit/otelsink"
+	"github.com/ztci/ztci/audit/otelsink/ackprocessor"
 )
 
 // printer is the vendor's exporter; here it prints what a collector would
@@ -33,16 +34,21 @@ func (printer) Shutdown(context.Context) error   { return nil }
 func (printer) ForceFlush(context.Context) error { return nil }
 
 // An audit event becomes an OTel log record, its actor hashed by the audit
-// HMAC and its OCSF class carried as attributes.
+// HMAC and its OCSF class carried as attributes. Write returns nil only
+// once the exporter accepted the record (WithAcknowledgement).
 func Example() {
 	ctx := context.Background()
-	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(printer{})))
+	p, err := ackprocessor.New(printer{})
+	if err != nil {
+		panic(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(p))
 	defer lp.Shutdown(ctx)
 	h, err := audit.NewHMAC([]byte("an example key of at least 32 bytes"), audit.FieldActorID)
 	if err != nil {
 		panic(err)
 	}
-	sink, err := otelsink.New(lp, otelsink.WithHMAC(h))
+	sink, err := otelsink.New(lp, otelsink.WithHMAC(h), otelsink.WithAcknowledgement())
 	if err != nil {
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // ScopeName is the instrumentation scope of the logger the sink obtains
@@ -76,6 +77,7 @@ type Option func(*config) error
 type config struct {
 	hmac  *audit.HMAC
 	flush Flusher
+	ack   bool
 	now   func() time.Time
 }
 
@@ -93,15 +95,31 @@ func WithHMAC(h *audit.HMAC) Option {
 }
 
 // WithFlush makes Write call f.ForceFlush after each record and fail with
-// [audit.ErrSink] when it fails, so that an exporter that cannot reach its
-// collector turns into an audit failure instead of a silent loss. Pass the
-// LoggerProvider given to New. It costs one export per event.
+// [audit.ErrSink] when it fails. Pass the LoggerProvider given to New. It
+// costs one export per event, and it misses losses: a SimpleProcessor
+// reports no export error to a flush, and another Write's flush or the
+// SDK's schedule may export the record, its error going to the SDK's error
+// handler. [WithAcknowledgement] misses none of them.
 func WithFlush(f Flusher) Option {
 	return func(c *config) error {
 		if f == nil {
 			return errors.New("nil Flusher")
 		}
 		c.flush = f
+		return nil
+	}
+}
+
+// WithAcknowledgement makes Write fail with [audit.ErrSink] unless a
+// processor of the provider acknowledged the record ([Acknowledge];
+// ackprocessor.Processor does) and its exporter accepted all of it: an
+// export error, an OTLP partial success, a provider shut down or without
+// an acknowledging processor all fail the Write whose record it was. It is
+// the only mode in which a nil error from Write means the record was
+// delivered.
+func WithAcknowledgement() Option {
+	return func(c *config) error {
+		c.ack = true
 		return nil
 	}
 }
@@ -125,6 +143,7 @@ type Sink struct {
 	logger log.Logger
 	hmac   *audit.HMAC
 	flush  Flusher
+	ack    bool
 	now    func() time.Time
 }
 
@@ -144,14 +163,15 @@ func New(lp log.LoggerProvider, opts ...Option) (*Sink, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	return &Sink{logger: lp.Logger(ScopeName), hmac: c.hmac, flush: c.flush, now: c.now}, nil
+	return &Sink{logger: lp.Logger(ScopeName), hmac: c.hmac, flush: c.flush, ack: c.ack, now: c.now}, nil
 }
 
 // Write emits e as one log record. It fails with [audit.ErrInvalidEvent]
 // for an event that [audit.Encode] rejects, and with [audit.ErrSink] when
-// ctx is done or (with [WithFlush]) the flush fails. Without WithFlush a nil
-// error means only that the record was handed to the logger: see the
-// package documentation for what that does and does not promise.
+// ctx is done, (with [WithAcknowledgement]) the record was not exported
+// whole, or (with [WithFlush]) the flush fails. Without either option a
+// nil error means only that the record was handed to the logger: see the
+// package documentation for what each does and does not promise.
 func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: otel: %w", audit.ErrSink, err)
@@ -160,14 +180,26 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	if err != nil {
 		return err
 	}
-	s.logger.Emit(ctx, r)
+	if !s.ack {
+		s.logger.Emit(ctx, r)
+	} else {
+		a := new(ack)
+		s.logger.Emit(context.WithValue(ctx, ackKey{}, a), r)
+		if err := a.result(); err != nil {
+			return fmt.Errorf("%w: otel: export: %w", audit.ErrSink, clip.Error(err, maxErrText))
+		}
+	}
 	if s.flush != nil {
 		if err := s.flush.ForceFlush(ctx); err != nil {
-			return fmt.Errorf("%w: otel: flush: %w", audit.ErrSink, err)
+			return fmt.Errorf("%w: otel: flush: %w", audit.ErrSink, clip.Error(err, maxErrText))
 		}
 	}
 	return nil
 }
+
+// maxErrText bounds an exporter's error in Write's: it quotes what the
+// collector answered (a response body, a partial success's message).
+const maxErrText = 512
 
 // record returns the log record Write emits for e: after [WithHMAC], with
 // the event's stable JSON as body and its fields as attributes. It fails

@@ -44,12 +44,21 @@
 // that lapse on their own once their last token has expired. A key id is
 // bound to one public key and algorithm: republishing it with other
 // material fails ([ErrKeyConflict]), and a record is only ever extended,
-// never shortened.
+// never shortened. The store decides which of a replica's own keys are
+// live: one it no longer lists ([KeyStore.Revoke]) leaves that replica's
+// JWKS at its next JWKS request, and the replica stops signing with it
+// then, or at its next renewal (within half a token lifetime) at the
+// latest: Mint fails with [ErrNotPublished] wrapping [ErrKeyRevoked], and
+// a [WithRotation] issuer moves to a fresh key instead.
 //
 // # Security contract
 //
 // Issuer: ES256 by default (EdDSA, ES384/512, RS*/PS* with 3072-bit keys on
-// request), a random 128-bit jti per token, TTL at most one hour, the token
+// request), a random 128-bit jti per token, TTL at most one hour, a
+// subject, audience or claim holding invalid UTF-8 (which would be signed
+// as U+FFFD, so two values become one claim), a control character or a
+// line separator refused ([ErrConfig], naming the claim, never its value),
+// as is a claim set over 8 KiB, the token
 // registered with the [identity.Masker] before it is returned, and a
 // [Token] that prints as [REDACTED] everywhere except [Token.Reveal]. Claim
 // names follow GitHub Actions (repository, repository_id,

@@ -113,7 +113,7 @@ func (i *Issuer) wantUntil(k *signingKey, now time.Time) time.Time {
 // needsPublish reports whether k's publication must be renewed (it
 // has less than half of publishAhead left). Called with i.mu held.
 func (i *Issuer) needsPublish(k *signingKey, now time.Time) bool {
-	return i.cfg.store != nil && k != nil && k.publishedUntil.Before(i.wantUntil(k, now).Add(-i.publishAhead()/2))
+	return i.cfg.store != nil && k != nil && !k.revoked && k.publishedUntil.Before(i.wantUntil(k, now).Add(-i.publishAhead()/2))
 }
 
 // dueLocked reports whether rotation or publishing is due. Called with
@@ -146,7 +146,7 @@ func (i *Issuer) promote(now time.Time, k *signingKey) {
 // until at least exp plus the grace.
 func (i *Issuer) signingKey(ctx context.Context, now, exp time.Time) (*signingKey, error) {
 	i.mu.RLock()
-	k, due := i.active, i.dueLocked(now)
+	k, due := i.active, i.dueLocked(now) || i.active.revoked
 	i.mu.RUnlock()
 	if !due {
 		return k, nil // the common case: no lock beyond the read lock
@@ -156,9 +156,12 @@ func (i *Issuer) signingKey(ctx context.Context, now, exp time.Time) (*signingKe
 	i.maint.Lock()
 	perr := i.maintain(ctx, now)
 	i.mu.RLock()
-	k, until := i.active, i.active.publishedUntil
+	k, until, revoked := i.active, i.active.publishedUntil, i.active.revoked
 	i.mu.RUnlock()
 	i.maint.Unlock()
+	if revoked {
+		return nil, fmt.Errorf("%w: %w: kid %q", ErrNotPublished, ErrKeyRevoked, k.public.KeyID)
+	}
 	if i.cfg.store != nil && exp.Add(retireGrace).After(until) {
 		return nil, fmt.Errorf("%w: kid %q is published until %s, the token would need %s (last publish error: %v)",
 			ErrNotPublished, k.public.KeyID, until.UTC().Format(time.RFC3339), exp.Add(retireGrace).UTC().Format(time.RFC3339), perr)
@@ -177,11 +180,14 @@ func (i *Issuer) Publish(ctx context.Context) error {
 	i.maint.Lock()
 	err := i.maintain(ctx, now)
 	i.mu.RLock()
-	kid, until := i.active.public.KeyID, i.active.publishedUntil
+	kid, until, revoked := i.active.public.KeyID, i.active.publishedUntil, i.active.revoked
 	i.mu.RUnlock()
 	i.maint.Unlock()
 	if i.cfg.store == nil {
 		return err
+	}
+	if revoked {
+		return fmt.Errorf("%w: %w: kid %q", ErrNotPublished, ErrKeyRevoked, kid)
 	}
 	if need := now.Add(i.cfg.ttl + retireGrace); need.After(until) {
 		return fmt.Errorf("%w: kid %q: %w", ErrNotPublished, kid, err)
@@ -196,7 +202,8 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 	var errs []error
 	if i.cfg.rotation > 0 {
 		i.mu.Lock()
-		due := !now.Before(i.rotateAt)
+		// A revoked active key is rotated away from at once.
+		due := !now.Before(i.rotateAt) || i.active.revoked
 		if due && i.next != nil {
 			n := i.next
 			i.next = nil
@@ -258,6 +265,10 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 			i.cfg.logger.WarnContext(ctx, "oidc: publishing signing key to the fleet key store failed", "kid", rec.ID, "error", err)
 			err = fmt.Errorf("publish kid %q: %w", rec.ID, err)
 			errs = append(errs, err)
+			if errors.Is(err, ErrKeyRevoked) {
+				i.revoke(k)
+				continue // not a store outage: no retry delay for the others
+			}
 			i.pubFailedAt, i.pubErr = now, err
 			continue
 		}
@@ -270,15 +281,34 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
+// revoke marks k revoked by the key store: it is withdrawn from this
+// issuer's JWKS and never signs again. A revoked next key is dropped (the
+// next rotation makes a fresh one); a rotating issuer whose active key is
+// revoked rotates at its next Mint.
+func (i *Issuer) revoke(k *signingKey) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	k.revoked, k.publishedUntil = true, time.Time{}
+	if i.next == k {
+		i.next = nil
+	}
+}
+
 // ownKeys returns this issuer's keys that its JWKS holds at now: without a
 // key store its active and next keys and every retired key whose tokens
 // may still be valid; with one, those of them that are published. Retired
-// keys past that are dropped.
-func (i *Issuer) ownKeys(now time.Time) []jose.JSONWebKey {
+// keys past that are dropped. With a key store and listed non-nil (the
+// kids of the store's answer), a key whose kid the store no longer lists
+// (revoked, or lost) is left out too, and counts as unpublished, so that
+// it signs again only once a new Publish succeeds.
+func (i *Issuer) ownKeys(now time.Time, listed map[string]bool) []jose.JSONWebKey {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	visible := func(k *signingKey, retired bool) bool {
 		switch {
+		case i.cfg.store != nil && listed != nil && !listed[k.public.KeyID]:
+			k.publishedUntil = time.Time{}
+			return false
 		case i.cfg.store != nil:
 			return now.Before(k.publishedUntil)
 		case retired:
@@ -300,7 +330,7 @@ func (i *Issuer) ownKeys(now time.Time) []jose.JSONWebKey {
 }
 
 func (i *Issuer) ownJWKS(now time.Time) []byte {
-	return marshalJWKS(i.ownKeys(now))
+	return marshalJWKS(i.ownKeys(now, nil))
 }
 
 func marshalJWKS(keys []jose.JSONWebKey) []byte {
@@ -318,14 +348,20 @@ func marshalJWKS(keys []jose.JSONWebKey) []byte {
 // [MaxFleetKeys].
 func (i *Issuer) jwks(ctx context.Context) ([]byte, error) {
 	now := i.cfg.now()
-	own := i.ownKeys(now)
 	if i.cfg.store == nil {
-		return marshalJWKS(own), nil
+		return marshalJWKS(i.ownKeys(now, nil)), nil
 	}
 	fleet, err := i.cfg.store.Keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeyStore, err)
 	}
+	// The store decides which of our keys are live: one it no longer lists
+	// was revoked (its private half may be stolen) and is served no more.
+	listed := make(map[string]bool, len(fleet))
+	for _, k := range fleet {
+		listed[k.ID] = true
+	}
+	own := i.ownKeys(now, listed)
 	seen := make(map[string]PublishedKey, len(own)+len(fleet))
 	for _, k := range own {
 		seen[k.KeyID] = PublishedKey{ID: k.KeyID, Algorithm: Algorithm(k.Algorithm), Key: k.Key}

@@ -810,7 +810,8 @@ func TestIssuerServesOnlyValidFleetKeys(t *testing.T) {
 		t.Errorf("%d keys refused with an error log, want %d", n, len(bad))
 	}
 	// More live keys than a verifier accepts: no JWKS rather than a choice.
-	store.keys = nil
+	// (The store lists the issuer's own key, or the issuer withdraws it.)
+	store.keys = []oidc.PublishedKey{{ID: "own", Algorithm: oidc.ES256, Key: own.Public(), NotBefore: now, NotAfter: now.Add(time.Hour)}}
 	for i := range oidc.MaxFleetKeys {
 		k := good
 		k.ID = fmt.Sprintf("k%d", i)

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -113,6 +115,45 @@ type jobClaims struct {
 	EnvironmentProtected string `json:"environment_protected,omitempty"`
 }
 
+// maxClaimsSize bounds a minted claim set, leaving room within
+// DefaultMaxTokenSize for the header, the signature and base64url.
+const maxClaimsSize = DefaultMaxTokenSize / 2
+
+// checkText refuses a claim Mint would write other than as given: invalid
+// UTF-8, which encoding/json replaces with U+FFFD (so "main\xff" and
+// "main\xfe" would sign as one ref), and control or line-separator
+// characters, which consumers write into certificates and log lines (a
+// newline in sub forges a line in a relying party's log). Errors wrap
+// [ErrConfig] and quote the claim's name, not its value.
+func (c *jobClaims) checkText() error {
+	text := [...]struct{ name, v string }{
+		{"sub", c.Subject}, {"platform", c.Platform}, {"repository", c.Repository},
+		{"repository_id", c.RepositoryID}, {"repository_owner_id", c.RepositoryOwnerID},
+		{"ref", c.Ref}, {"sha", c.SHA}, {"workflow", c.Workflow}, {"workflow_ref", c.WorkflowRef},
+		{"job", c.Job}, {"run_id", c.RunID}, {"run_attempt", c.RunAttempt}, {"event_name", c.EventName},
+		{"actor", c.Actor}, {"runner_environment", c.RunnerEnvironment}, {"environment", c.Environment},
+	}
+	for _, t := range text {
+		if !printableText(t.v) {
+			return fmt.Errorf("%w: claim %s holds invalid UTF-8 or a control character", ErrConfig, t.name)
+		}
+	}
+	for _, a := range c.Audience {
+		if !printableText(a) {
+			return fmt.Errorf("%w: an audience holds invalid UTF-8 or a control character", ErrConfig)
+		}
+	}
+	return nil
+}
+
+// printableText reports whether s is valid UTF-8 without control
+// characters (C0, DEL, C1) or the line and paragraph separators.
+func printableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+	})
+}
+
 type signingKey struct {
 	alg         Algorithm
 	signer      jose.Signer
@@ -123,6 +164,9 @@ type signingKey struct {
 	// publishedUntil is the NotAfter the key store last acknowledged for
 	// this key; zero when not published. Guarded by Issuer.mu.
 	publishedUntil time.Time
+	// revoked: the key store refused the key as revoked; it never signs,
+	// is never served and is never published again. Guarded by Issuer.mu.
+	revoked bool
 }
 
 // Issuer mints short-lived job tokens and publishes the keys that verify
@@ -247,7 +291,11 @@ func (i *Issuer) URL() string { return i.url }
 // Mint signs a token for job, valid for the issuer's TTL, for the given
 // audience (not empty). More than one audience is refused ([ErrConfig])
 // unless the issuer was built [WithMultipleAudiences]: every audience of
-// such a token could replay it at the others. The token is registered with the
+// such a token could replay it at the others. A subject, audience or claim
+// that is not valid UTF-8 or holds a control character (C0, DEL, C1) or
+// U+2028/U+2029, and a claim set over 8 KiB, are refused ([ErrConfig]):
+// the token would say something else than given, or carry a forged line
+// into its consumers' logs. The token is registered with the
 // masker and, when configured, an audit event (jti, subject, audiences) is
 // written before Mint returns; if auditing fails, no token is returned.
 func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...string) (Token, error) {
@@ -297,9 +345,16 @@ func (i *Issuer) Mint(ctx context.Context, job Job, audience string, more ...str
 	if job.Claims.Environment != "" { // as GitLab: present with an environment
 		c.EnvironmentProtected = strconv.FormatBool(job.Claims.EnvironmentProtected)
 	}
+	if err := c.checkText(); err != nil {
+		return Token{}, err
+	}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return Token{}, fmt.Errorf("oidc: encode claims: %w", err)
+	}
+	if len(payload) > maxClaimsSize {
+		// Every verifier with the default limit would refuse the token.
+		return Token{}, fmt.Errorf("%w: claim set of %d bytes, more than %d", ErrConfig, len(payload), maxClaimsSize)
 	}
 	k, err := i.signingKey(ctx, now, exp)
 	if err != nil {

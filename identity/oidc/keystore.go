@@ -253,7 +253,9 @@ func ParsePublishedKey(b []byte) (PublishedKey, error) {
 // already revoked, is revoked all the same (nil: revoking is idempotent). A
 // kid that [PublishedKey.Validate] would refuse (empty, longer than 256
 // bytes) is an error wrapping [ErrKeyRecord]. Any other error means the
-// revocation may not have been recorded: retry. A revocation is permanent;
+// revocation may not have been recorded: retry. An [Issuer] serves its own
+// keys only while Keys lists them, and stops signing with a key once
+// Publish refuses it with [ErrKeyRevoked]. A revocation is permanent;
 // in a store with a record bound it holds one record for good.
 //
 // Implementations are safe for concurrent use. [MemoryKeyStore] serves one

@@ -159,14 +159,40 @@ func artifact(ctx context.Context, convert func(*verify.Result) policy.Attestati
 		}
 		art.Attestations = append(art.Attestations, att)
 	}
-	slices.SortStableFunc(art.Attestations, func(a, b policy.Attestation) int {
-		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer.SAN, b.Signer.SAN))
-	})
+	sortAttestations(art.Attestations)
 	if len(art.Attestations) > 0 {
 		art.Signer = art.Attestations[0].Signer
 	}
 	art.Verified = thresholdMet && len(art.Attestations) > 0
 	return art
+}
+
+// sortAttestations orders atts by predicate type, then by their whole
+// signer (SAN, issuer, every certificate claim): the first one's signer
+// becomes the artifact's. By type and SAN alone, attestations of one type
+// whose certificates share a SAN (a reusable workflow's, which any
+// repository calls; the claims name the caller) kept the order the
+// registry listed them in, and the artifact's signer, claims included,
+// was whichever the pusher of the last referrer chose.
+func sortAttestations(atts []policy.Attestation) {
+	if len(atts) < 2 {
+		return
+	}
+	type keyed struct {
+		att policy.Attestation
+		key string
+	}
+	ks := make([]keyed, len(atts))
+	for i, a := range atts {
+		b, _ := json.Marshal(a.Signer) // strings and bools always encode
+		ks[i] = keyed{a, string(b)}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.att.PredicateType, b.att.PredicateType), cmp.Compare(a.att.Signer.SAN, b.att.Signer.SAN), cmp.Compare(a.key, b.key))
+	})
+	for i := range ks {
+		atts[i] = ks[i].att
+	}
 }
 
 // Attestation returns the policy's view of one verified attestation: its

@@ -2,7 +2,6 @@ package gate
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -707,9 +706,7 @@ func vsaArtifact(name, digest string, t *trustedVSA, atts []policy.Attestation) 
 	art := policy.Artifact{Name: name, Digest: digest, Verified: true, Attestations: atts,
 		VSA: &policy.VerificationSummary{Verifier: s.Verifier.ID, Signer: t.info.Signer, PolicyRevision: s.PolicyRevision(),
 			TimeVerified: s.TimeVerified.UTC().Format(time.RFC3339Nano), VerifiedLevels: s.VerifiedLevels}}
-	slices.SortStableFunc(art.Attestations, func(a, b policy.Attestation) int {
-		return cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer.SAN, b.Signer.SAN))
-	})
+	sortAttestations(art.Attestations)
 	if len(art.Attestations) > 0 {
 		art.Signer = art.Attestations[0].Signer
 	}

@@ -33,7 +33,9 @@
 //   - revoke for good: [Store.Revoke] writes {"revoked": kid} over the
 //     kid's record; every Store drops the key (through its watch, or its
 //     next full read at the latest), a Publish of the kid is refused
-//     ([oidc.ErrKeyRevoked]) whenever it arrives, and revocations are
+//     ([oidc.ErrKeyRevoked]) whenever it arrives (the replica that
+//     signed with it then stops, and drops it from its own JWKS as soon as
+//     its Store no longer lists it), and revocations are
 //     never swept (each holds one of the 256 records a read accepts, for
 //     good; an operator may delete one once no replica holds the key). A
 //     replica of an older ztci reads a revocation as an invalid record: it

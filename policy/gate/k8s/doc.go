@@ -104,6 +104,12 @@
 // Rewriting tags to digests needs a mutating webhook, which this package
 // does not provide.
 //
+// An allow counts only with the digest it was decided on: a [Decider]'s
+// answer "allowed" whose Digest is not "sha256:<64 lower-case hex>", or is
+// not the digest the object's reference pins ("…@sha256:…"), is undecided
+// (reason [ReasonUndecided]), a deny. *gate.Gate always answers so; a
+// vendor's own Decider (a cache, a wrapper) must too.
+//
 // An image is decided as the object spells it, and the gate reads it
 // strictly: a reference that leans on a runtime's defaults — no registry
 // ("nginx", which a kubelet pulls as docker.io/library/nginx:latest),

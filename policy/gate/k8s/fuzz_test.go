@@ -52,7 +52,7 @@ func FuzzReview(f *testing.F) {
 		seen := map[string]int{}
 		d := k8s.DeciderFunc(func(_ context.Context, req gate.Request) (gate.Decision, error) {
 			seen[req.Image]++ // parallelism 1: no lock needed
-			return gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Digest: "sha256:" + req.Image}, nil
+			return gate.Decision{Allowed: true, Outcome: gate.OutcomeAllow, Digest: fakeDigest(req.Image)}, nil
 		})
 		resp := newWebhook(t, d, &memSink{}, k8s.WithParallelism(1)).Review(t.Context(), review.Request)
 		if resp == nil || resp.UID != review.Request.UID {

@@ -65,7 +65,12 @@ func (g *fakeGate) decided() []string {
 	return slices.Sorted(slices.Values(g.calls))
 }
 
+// fakeDigest is the digest ref pins, as the gate decides it, or else one
+// derived from ref.
 func fakeDigest(ref string) string {
+	if at := strings.LastIndexByte(ref, '@'); at >= 0 {
+		return ref[at+1:]
+	}
 	h := sha256.Sum256([]byte(ref))
 	return "sha256:" + hex.EncodeToString(h[:])
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"unicode"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -26,7 +27,9 @@ import (
 // it; tests and vendors wrap it (to count, cache or trace decisions).
 //
 // Contract: as [gate.Gate.Decide]. Decide must return when ctx is done and
-// be safe for concurrent use; Allowed false or a non-nil error is a deny.
+// be safe for concurrent use; Allowed false or a non-nil error is a deny,
+// and so is an allow whose Digest is not the sha256 digest decided (the
+// one the image reference pins, when it pins one).
 type Decider interface {
 	Decide(ctx context.Context, req gate.Request) (gate.Decision, error)
 }
@@ -355,6 +358,9 @@ func (w *Webhook) decideAll(ctx context.Context, namespace string, base gate.Req
 			if err != nil && ctx.Err() != nil {
 				out[i].timedOut = true
 			}
+			if err == nil {
+				out[i].err = pinnedAllow(img.Ref, d)
+			}
 		}()
 	}
 	res := make([]verdict, len(images))
@@ -373,6 +379,27 @@ func (w *Webhook) decideAll(ctx context.Context, namespace string, base gate.Req
 		}
 	}
 	return res
+}
+
+// pinnedAllow refuses an allow of ref that does not bind it to content: one
+// without a sha256 digest, or with a digest other than the one ref itself
+// pins. *gate.Gate always answers with the digest it verified, but a
+// vendor's Decider (a cache, a wrapper) may not; admitted on its word, a
+// tag could be moved to other content between this review and the pull,
+// and a digest the object pins but the decider did not decide is not what
+// was verified. Either is undecided, a deny.
+func pinnedAllow(ref string, d gate.Decision) error {
+	if !d.Allowed {
+		return nil
+	}
+	if h, err := v1.NewHash(d.Digest); err != nil || h.Algorithm != "sha256" {
+		return fmt.Errorf("%w: the decider allowed the image without a sha256 digest (%q)", gate.ErrUndecided, bound(d.Digest, 80))
+	}
+	// A runtime pulls the digest after the last '@' ("app:v1@sha256:…").
+	if at := strings.LastIndexByte(ref, '@'); at >= 0 && ref[at+1:] != d.Digest {
+		return fmt.Errorf("%w: the decider allowed digest %s, not the %q the object pins", gate.ErrUndecided, d.Digest, bound(ref[at+1:], 80))
+	}
+	return nil
 }
 
 // join returns namespace's share, counting n more decisions of it.

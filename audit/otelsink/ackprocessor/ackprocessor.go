@@ -1,0 +1,62 @@
+// Package ackprocessor is the OpenTelemetry log SDK processor that
+// acknowledges audit records to audit/otelsink: it exports each record
+// synchronously, on its own, before OnEmit returns, and reports the
+// exporter's answer to the [otelsink.Sink.Write] that emitted it
+// ([otelsink.Acknowledge]). With [otelsink.WithAcknowledgement] that is the
+// sink's acknowledgement: a record the exporter refused, in whole or in part
+// (an OTLP partial success), fails the Write that emitted it, and no other
+// one. The SDK itself sends a processor's errors only to its global error
+// handler; that is how, with otelsink.WithFlush, a SimpleProcessor, a flush
+// by a concurrent Write, or a scheduled export lost a record while Write
+// returned nil.
+//
+// It lives apart from audit/otelsink, which links the OpenTelemetry API
+// only, because it links the log SDK.
+package ackprocessor
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/ztci/ztci/audit/otelsink"
+)
+
+// Processor exports every record of its provider, not only the sink's:
+// give audit records a provider of their own.
+type Processor struct {
+	mu  sync.Mutex // Export must not be called concurrently
+	exp sdklog.Exporter
+}
+
+var _ sdklog.Processor = (*Processor)(nil)
+
+// New returns a Processor exporting through exp, which is required (else
+// an error wrapping otelsink.ErrConfig).
+func New(exp sdklog.Exporter) (*Processor, error) {
+	if exp == nil {
+		return nil, fmt.Errorf("%w: nil Exporter", otelsink.ErrConfig)
+	}
+	return &Processor{exp: exp}, nil
+}
+
+// Enabled reports true: every record is exported.
+func (*Processor) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+
+// OnEmit exports r and reports the result to the Write that emitted it (if
+// any) as well as to the SDK.
+func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	p.mu.Lock()
+	err := p.exp.Export(ctx, []sdklog.Record{*r})
+	p.mu.Unlock()
+	otelsink.Acknowledge(ctx, err)
+	return err
+}
+
+// Shutdown shuts the exporter down.
+func (p *Processor) Shutdown(ctx context.Context) error { return p.exp.Shutdown(ctx) }
+
+// ForceFlush flushes the exporter.
+func (p *Processor) ForceFlush(ctx context.Context) error { return p.exp.ForceFlush(ctx) }
