@@ -175,24 +175,21 @@ func artifact(ctx context.Context, convert func(*verify.Result) policy.Attestati
 // registry listed them in, and the artifact's signer, claims included,
 // was whichever the pusher of the last referrer chose.
 func sortAttestations(atts []policy.Attestation) {
-	if len(atts) < 2 {
-		return
-	}
-	type keyed struct {
-		att policy.Attestation
-		key string
-	}
-	ks := make([]keyed, len(atts))
-	for i, a := range atts {
-		b, _ := json.Marshal(a.Signer) // strings and bools always encode
-		ks[i] = keyed{a, string(b)}
-	}
-	slices.SortStableFunc(ks, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.att.PredicateType, b.att.PredicateType), cmp.Compare(a.att.Signer.SAN, b.att.Signer.SAN), cmp.Compare(a.key, b.key))
+	slices.SortStableFunc(atts, func(a, b policy.Attestation) int {
+		if c := cmp.Or(cmp.Compare(a.PredicateType, b.PredicateType), cmp.Compare(a.Signer.SAN, b.Signer.SAN)); c != 0 {
+			return c
+		}
+		// A tie is rare (one type, one SAN): only then is the whole
+		// signer encoded, off the warm decision's usual path.
+		return cmp.Compare(signerKey(a.Signer), signerKey(b.Signer))
 	})
-	for i := range ks {
-		atts[i] = ks[i].att
-	}
+}
+
+// signerKey is s encoded whole, for ordering: strings and bools always
+// encode.
+func signerKey(s policy.Signer) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // Attestation returns the policy's view of one verified attestation: its
