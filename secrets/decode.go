@@ -923,3 +923,59 @@ func (s *spliced) mapBack(ivs []interval, k, base int) []interval {
 	}
 	return ivs
 }
+
+// maxInvisibleEscape bounds the length of one escaped invisible character
+// that escapedInvisibleLen reads: &NegativeVeryThinSpace; (23 bytes) is
+// the longest, then zsh's \M-b\M-\C-@\M-\C-K and %25E2%2580%258B.
+const maxInvisibleEscape = 24
+
+// escapedInvisibleLen returns the length of the escaped invisible
+// character at the start of b (see invisible), or 0: an HTML character
+// reference, or the percent or backslash escapes of its UTF-8 bytes (any
+// mix of %XX, %25XX and the escapes escape reads), its \u, \U, \x{…} or
+// %u escape, or \xAD or %AD read as U+00AD. It reads every escape any
+// decoder mode reads, so that it never counts less than the decoders drop
+// (see RedactWriter.holdBack). d is scratch.
+func escapedInvisibleLen(d *decoded, b []byte) int {
+	switch b[0] {
+	case '&':
+		if s, n := charRef(b); n > 0 && s != "" && allInvisible(s) {
+			return n
+		}
+		return 0
+	case '%':
+		if isPercentU(b) {
+			d.reset()
+			if n := percent(d, b, 0, true); invisibleLen(d.b) == len(d.b) {
+				return n
+			}
+			return 0
+		}
+	}
+	d.reset()
+	j := 0
+	for !utf8.FullRune(d.b) {
+		n := 0
+		switch {
+		case j+1 >= len(b):
+		case b[j] == '\\':
+			n = escape(d, b, j, false)
+		case isTwice(b[j:]):
+			d.add(unhex(b[j+3])<<4|unhex(b[j+4]), j, j+5)
+			n = 5
+		case b[j] == '%':
+			n = percent(d, b, j, false)
+		}
+		if n == 0 {
+			return 0
+		}
+		j += n
+		if len(d.b) == 1 && d.b[0] == 0xAD && j == n {
+			return j // U+00AD as Latin-1 decoders read \xad and %AD
+		}
+	}
+	if invisibleLen(d.b) == len(d.b) {
+		return j
+	}
+	return 0
+}

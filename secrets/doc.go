@@ -152,9 +152,15 @@
 //     \u{200b}, \x{200b}, \xe2\x80\x8b, octal, %E2%80%8B, %u200B,
 //     &#8203;, &#x200b; and named references (&ZeroWidthSpace;, &shy;),
 //     alone or in runs, in the escaped forms below (not in base64, hex or
-//     hex dumps, which show bytes); when the value arrives in separate
-//     writes, only within the hold-back (below), so not between every
-//     character when the escapes take more than five bytes;
+//     hex dumps, which show bytes). However many there are and however
+//     the writes split the stream: the writer holds back, besides the
+//     hold-back, the invisible characters and control sequences it holds
+//     (up to four hold-backs of them, so at least 24 bytes a byte of the
+//     value); where more than that are invisible characters, it masks the
+//     text it settles as [Mask] (also for a token-writing Redactor, and
+//     without calling the occurrence hook: no secret is known there),
+//     from a hold-back's worth of other bytes before them to as many
+//     after, rather than hold more;
 //   - percent-encoded by any encoder, whatever it leaves raw
 //     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
 //     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
@@ -304,13 +310,10 @@
 //   - each character separated by a space, '-', a newline or any other
 //     one separator other than the lists above, or by a visible character
 //     a browser draws narrow (U+00A0, U+2009, combining marks);
-//   - more than five bytes of invisible characters, raw or escaped (two
-//     zero-width spaces, one tag character and a colour, \u{200b},
-//     &#8203;, %E2%80%8B) a byte of the value when the value's characters
-//     arrive in separate writes and the whole form is longer than the
-//     hold-back: the hold-back is six bytes a byte (see below), and
-//     counting invisible characters as taking no room in it is not done
-//     (its memory would then be set by the job's output);
+//   - control sequences (without invisible characters) taking more than
+//     five bytes a byte of the value plus four hold-backs in all, when the
+//     value arrives in separate writes: they are not masked past the
+//     budget, so that a coloured log is written as it came;
 //   - what only a terminal would draw over: backspaces (nroff's overstruck
 //     bold), carriage returns and cursor movement that overwrite part of a
 //     line (log viewers show the bytes, or the last overwrite only), and a
@@ -408,8 +411,8 @@
 // to leak a value it can read can always encode it some other way; stopping
 // that is the job of egress control and of not giving the job the value.
 //
-// Memory is bounded by a hold-back of about six times the longest value
-// (or five times plus 150 bytes, what its hex dump takes, if that is more)
-// plus the largest single write, and time is linear in the input for every
+// Memory is bounded by seven hold-backs, a hold-back being about six times
+// the longest value (or five times plus 150 bytes, what its hex dump
+// takes, if that is more), plus the largest single write, and time is linear in the input for every
 // input, including a value repeated back to back.
 package secrets

@@ -184,6 +184,9 @@ func ExampleBroker_Recover() {
 	backend := secrets.Static{"db": "db-password-123456"}
 	who := identity.Identity{Issuer: "https://ci.example.com", Subject: "repo:octo/app"}
 
+	// AllowNames gives db to any job, for the example only: authorize on the
+	// job's claims in production (policy.SecretsAuthorizer). The journal
+	// directory is the broker's own (0700), never a shared one.
 	crashed, err := secrets.New(secrets.AllowNames("db"), backend, secrets.WithJournal(dir))
 	if err != nil {
 		panic(err)

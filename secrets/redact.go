@@ -743,11 +743,13 @@ func printable(r rune) bool { return unicode.IsPrint(r) || r == '\t' || r == '\n
 //
 // To catch a value split across writes it holds back the end of the stream
 // (the longest form it can recognise, about six times the longest value,
-// or the lines of its hex dump) until more arrives; [RedactWriter.Flush]
+// or the lines of its hex dump, and as much again as that holds of
+// invisible characters and control sequences, up to four times that: see
+// Hidden bytes) until more arrives; [RedactWriter.Flush]
 // writes it out (masking complete values; a value only partly written by
 // then cannot be recognised later) and [RedactWriter.Close] flushes and
 // refuses further writes. It does not close the underlying writer. Memory
-// is bounded by that hold-back plus the largest single write, and time is
+// is bounded by seven hold-backs plus the largest single write, and time is
 // linear in the input whatever it holds: a secret repeated back to back is
 // masked and written out as it comes, not held.
 //
@@ -783,6 +785,13 @@ type RedactWriter struct {
 	dec    decoded
 	spl    spliced
 	modes  []int // scratch for find
+	// extra is how far the last settle held back beyond the hold-back,
+	// for the hidden bytes in the stream's end (see holdBack).
+	extra int
+	// blind is how many bytes other than hidden ones are still to be
+	// masked after a stretch masked whole (see holdBack).
+	blind int
+	unit  decoded // scratch for hiddenAt
 }
 
 // rwString is what a RedactWriter prints as: nothing of what it holds back
@@ -823,7 +832,7 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 		return 0, rw.err
 	}
 	m := rw.r.m.Load()
-	if len(m.pats) > 0 && len(p) > 4*m.hold {
+	if len(m.pats) > 0 && len(p) > 4*m.hold+rw.extra {
 		if err := rw.writeLarge(m, p); err != nil {
 			return 0, err
 		}
@@ -831,8 +840,9 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 	}
 	rw.buf = append(rw.buf, p...)
 	// Settle at least a hold-back's worth at a time, so that small writes
-	// do not each rescan the held-back tail.
-	if len(m.pats) > 0 && len(rw.buf)-rw.done <= 2*m.hold {
+	// do not each rescan the held-back tail (which the hidden bytes in it
+	// lengthen: see holdBack).
+	if len(m.pats) > 0 && len(rw.buf)-rw.done <= 2*m.hold+rw.extra {
 		return len(p), nil
 	}
 	if err := rw.emitBuf(m, false); err != nil {
@@ -841,21 +851,27 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeLarge settles a write of more than 4*hold bytes, scanning it where it
-// is rather than copying it into buf: the matcher looks at one window every
-// few bytes, so a copy of every byte was a sixth of the writer's time.
+// writeLarge settles a write of more than 4*hold+extra bytes, scanning it
+// where it is rather than copying it into buf: the matcher looks at one
+// window every few bytes, so a copy of every byte was a sixth of the
+// writer's time.
 //
 // The bytes held from earlier writes are settled first, with the first
-// 2*hold bytes of p appended, which complete any secret that starts in
-// them. What buf holds after that, the context and the pending bytes, is at
-// most hold bytes of each, so it is the end of those 2*hold bytes of p: the
+// 2*hold+extra bytes of p appended, which complete any secret that starts in
+// them. What buf holds after that, the context and the pending bytes, is
+// hold bytes and hold+extra bytes, so it is the end of those bytes of p: the
 // rest of p is settled from there, in place, and only its own tail copied
-// into buf.
+// into buf. If hidden bytes in p lengthened the hold-back beyond extra,
+// buf is longer, and the rest of p is appended to it instead.
 func (rw *RedactWriter) writeLarge(m *matcher, p []byte) error {
-	head := 2 * m.hold
+	head := 2*m.hold + rw.extra
 	rw.buf = append(rw.buf, p[:head]...)
 	if err := rw.emitBuf(m, false); err != nil {
 		return err
+	}
+	if len(rw.buf) > head {
+		rw.buf = append(rw.buf, p[head:]...)
+		return rw.emitBuf(m, false)
 	}
 	b := p[head-len(rw.buf):]
 	keep, err := rw.emit(m, b, false)
@@ -927,15 +943,25 @@ func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
 	if len(m.pats) == 0 {
 		err := rw.write(b[rw.done:])
 		rw.off += int64(n)
-		rw.done, rw.masked = 0, false
+		rw.done, rw.masked, rw.extra, rw.blind = 0, false, 0, 0
 		return n, err
 	}
-	settle := n
+	settle, fail := n, false
+	rw.extra = 0
 	if !final {
-		settle = n - m.hold
+		var h int
+		h, fail = rw.holdBack(m, b)
+		settle, rw.extra = n-h, h-m.hold
 	}
 	if settle <= rw.done {
 		return 0, nil
+	}
+	// Text in b[from:to] is masked (see Hidden bytes).
+	from, to := rw.done, rw.done
+	if fail {
+		from, to = rw.failFrom(m, b), n
+	} else if rw.blind > 0 {
+		to, _ = rw.skipShown(b, rw.done, n, rw.blind)
 	}
 	pos, masked := rw.done, rw.masked
 	for _, iv := range rw.find(m, b) {
@@ -946,10 +972,9 @@ func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
 			break
 		}
 		if iv.start > pos {
-			if err := rw.write(b[pos:iv.start]); err != nil {
+			if err := rw.text(b[:iv.start], pos, from, to, &masked); err != nil {
 				return 0, err
 			}
-			masked = false
 		}
 		// A secret that continues a mask already written (it began in the
 		// context, or touches the previous one) adds nothing to the output.
@@ -968,16 +993,190 @@ func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
 		settle = max(settle, iv.end)
 	}
 	if pos < settle {
-		if err := rw.write(b[pos:settle]); err != nil {
+		if err := rw.text(b[:settle], pos, from, to, &masked); err != nil {
 			return 0, err
 		}
-		masked = false
 	}
 	rw.masked = masked
+	if fail {
+		rw.blind = m.hold + invSlack
+	} else if rw.blind > 0 {
+		_, rw.blind = rw.skipShown(b, rw.done, settle, rw.blind)
+	}
 	keep := max(settle-m.hold, 0)
 	rw.off += int64(keep)
 	rw.done = settle - keep
 	return keep, nil
+}
+
+// text writes out b[pos:], text in which no secret was found, with what
+// lies in b[from:to] masked; masked says whether the last byte written out
+// was masked, and is updated.
+func (rw *RedactWriter) text(b []byte, pos, from, to int, masked *bool) error {
+	for _, part := range [...]struct {
+		lo, hi int
+		mask   bool
+	}{{pos, min(from, len(b)), false}, {max(pos, from), min(to, len(b)), true}, {max(pos, to), len(b), false}} {
+		switch {
+		case part.lo >= part.hi:
+		case !part.mask:
+			if err := rw.write(b[part.lo:part.hi]); err != nil {
+				return err
+			}
+			*masked = false
+		case !*masked:
+			if err := rw.write([]byte(Mask)); err != nil {
+				return err
+			}
+			*masked = true
+		}
+	}
+	return nil
+}
+
+// Hidden bytes are those a log viewer draws as nothing: invisible
+// characters, raw or escaped, and control sequences. The writer removes
+// them before matching (see findSpliced and dropInvisible), so the
+// stretch of stream a value spans is longer than its form by as many of
+// them as it holds, without bound: a job that writes its value a
+// character a write, with twenty zero-width spaces (or \u200b, &#8203;)
+// after each, spreads it over more than the hold-back, and would see the
+// value's start settled and written out before its end arrives.
+//
+// So the writer holds back, besides the hold-back, the hidden bytes among
+// what it holds back: the hold-back is then at least hold bytes other than
+// hidden ones, and an occurrence's form without them is no longer than
+// that. What it holds for them is bounded, by invBudget hold-backs: where
+// more than that are invisible characters, what is settled is masked
+// whole instead of held, and so is what follows it until as many bytes
+// other than hidden ones as an occurrence can hold have passed (blind).
+// Control sequences lengthen the hold-back within the budget, but never
+// mask: a coloured log is written as it came.
+
+// invBudget bounds, in hold-backs, how much further than the hold-back a
+// writer holds back for hidden bytes.
+const invBudget = 4
+
+// invSlack is what a writer holds beyond the hold-back and the hidden bytes
+// it counted, once it counted one: an escaped invisible character that
+// starts before the stretch it counts in, and one cut short at the end of
+// what it holds, are not counted.
+const invSlack = 2 * maxInvisibleEscape
+
+// holdBack returns how many bytes at the end of b the writer holds back,
+// and fail if invisible characters alone exceed the budget, so that it
+// must mask what it settles (see Hidden bytes above). On text with no
+// hidden byte near its end it is the hold-back, and costs one look at
+// each of its bytes.
+func (rw *RedactWriter) holdBack(m *matcher, b []byte) (h int, fail bool) {
+	n, budget := len(b), invBudget*m.hold
+	// Nothing before rw.done can start an occurrence still to come: that
+	// was settled by a hold-back sound for it, or masked (blind).
+	lo := max(n-m.hold-invSlack, rw.done)
+	hidden, inv := rw.countHidden(b, lo, n)
+	if hidden == 0 && !mayCut(b) {
+		return m.hold, false
+	}
+	for {
+		h = m.hold + invSlack + min(hidden, budget)
+		x := max(n-h, rw.done)
+		if x >= lo {
+			break
+		}
+		a, v := rw.countHidden(b, x, lo)
+		hidden, inv, lo = hidden+a, inv+v, x
+	}
+	if hidden >= budget {
+		if x := max(n-m.hold-invSlack-budget, rw.done); x < lo {
+			_, v := rw.countHidden(b, x, lo)
+			inv += v
+		}
+		fail = inv >= budget
+	}
+	return h, fail
+}
+
+// failFrom returns where in b the text to mask starts when the hold-back
+// fell short: text before it is followed by more bytes other than hidden
+// ones than an occurrence's form holds, so it cannot start one that is
+// still to come.
+func (rw *RedactWriter) failFrom(m *matcher, b []byte) int {
+	hidden, _ := rw.countHidden(b, rw.done, len(b))
+	shown := len(b) - rw.done - hidden
+	i, _ := rw.skipShown(b, rw.done, len(b), shown-m.hold-invSlack)
+	return i
+}
+
+// countHidden returns the bytes of the hidden characters and sequences
+// that start in b[lo:hi], and of those the bytes of invisible characters.
+func (rw *RedactWriter) countHidden(b []byte, lo, hi int) (hidden, inv int) {
+	for i := lo; i < hi; i++ {
+		if !hiddenStart[b[i]] {
+			continue
+		}
+		if k, isInv := rw.hiddenAt(b[i:]); k > 0 {
+			hidden += k
+			if isInv {
+				inv += k
+			}
+			i += k - 1
+		}
+	}
+	return hidden, inv
+}
+
+// hiddenAt returns the length of the hidden character or sequence at the
+// start of b, or 0, and whether it is an invisible character.
+func (rw *RedactWriter) hiddenAt(b []byte) (int, bool) {
+	switch c := b[0]; {
+	case c == esc:
+		return controlLen(b), false
+	case c >= 0xC2:
+		if mayBeInvisible(b, 0) {
+			return invisibleLen(b), true
+		}
+		return 0, false
+	}
+	return escapedInvisibleLen(&rw.unit, b), true
+}
+
+// skipShown walks b from i to at most end until it has passed left bytes
+// other than hidden ones, and returns where it stopped and how many it
+// has still to pass.
+func (rw *RedactWriter) skipShown(b []byte, i, end, left int) (int, int) {
+	for i < end && left > 0 {
+		if hiddenStart[b[i]] {
+			if k, _ := rw.hiddenAt(b[i:]); k > 0 {
+				i += k
+				continue
+			}
+		}
+		i++
+		left--
+	}
+	return i, left
+}
+
+// hiddenStart marks the bytes that can start a hidden character or
+// sequence: ESC, the escape introducers, and the first bytes of characters
+// outside ASCII.
+var hiddenStart = func() (t [256]bool) {
+	for c := 0xC2; c < 0x100; c++ {
+		t[c] = true
+	}
+	t[esc], t['\\'], t['%'], t['&'] = true, true, true, true
+	return t
+}()
+
+// mayCut reports whether b may end with an invisible character cut short,
+// raw or escaped, which countHidden does not count yet.
+func mayCut(b []byte) bool {
+	for _, c := range b[max(len(b)-maxInvisibleEscape, 0):] {
+		if c != esc && hiddenStart[c] {
+			return true
+		}
+	}
+	return false
 }
 
 // find returns the merged intervals of every secret in b: forms matched as
