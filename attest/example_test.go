@@ -29,7 +29,10 @@ func Example() {
 
 	// 1. The statement: subject digests streamed from the artifact, and
 	// SLSA provenance describing the job.
-	sub, _ := attest.SubjectFromReader(ctx, "app.tar.gz", strings.NewReader("the artifact bytes"))
+	sub, err := attest.SubjectFromReader(ctx, "app.tar.gz", strings.NewReader("the artifact bytes"))
+	if err != nil {
+		panic(err)
+	}
 	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	finished := started.Add(90 * time.Second)
 	st, err := attest.NewStatement([]attest.ResourceDescriptor{sub}, &attest.Provenance{
@@ -49,14 +52,23 @@ func Example() {
 
 	// 2. A private Sigstore in the library: CA + TSA, in memory here
 	// (ca.WithDir / tsa.WithDir persist them).
-	authority, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
-	stamps, _ := tsa.New()
+	authority, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
+	if err != nil {
+		panic(err)
+	}
+	stamps, err := tsa.New()
+	if err != nil {
+		panic(err)
+	}
 	job := identity.Identity{
 		Issuer:  "https://ci.example",
 		Subject: "https://ci.example/octo-org/app/.ci/build.yml@refs/heads/main",
 		Claims:  identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"},
 	}
-	signer, _ := attest.NewCASigner(authority.IssuerFor(job), attest.WithEmbeddedTimestampAuthority(stamps.Handler()))
+	signer, err := attest.NewCASigner(authority.IssuerFor(job), attest.WithEmbeddedTimestampAuthority(stamps.Handler()))
+	if err != nil {
+		panic(err)
+	}
 	bundleJSON, err := attest.Sign(ctx, signer, st)
 	if err != nil {
 		fmt.Println(err)
@@ -64,18 +76,39 @@ func Example() {
 	}
 
 	// 3. The trusted root for verifiers (write it with WriteFile).
-	trustedRootJSON, _ := attest.NewTrustedRoot().
+	trustedRootJSON, err := attest.NewTrustedRoot().
 		AddEmbeddedCA("https://ca.ci.example", authority).
 		AddEmbeddedTSA("https://tsa.ci.example", stamps).
 		MarshalJSON()
+	if err != nil {
+		panic(err)
+	}
 
 	// Any Sigstore verifier now accepts the bundle; here, plain sigstore-go.
-	tr, _ := root.NewTrustedRootFromJSON(trustedRootJSON)
+	// Every error on the way is a deny: a verifier, identity or digest that
+	// was not built must never stand in for one that was.
+	tr, err := root.NewTrustedRootFromJSON(trustedRootJSON)
+	if err != nil {
+		panic(err)
+	}
 	var b bundle.Bundle
-	_ = b.UnmarshalJSON(bundleJSON)
-	v, _ := verify.NewVerifier(tr, verify.WithSignedTimestamps(1))
-	certID, _ := verify.NewShortCertificateIdentity(job.Issuer, "", job.Subject, "")
-	digest, _ := hex.DecodeString(sub.Digest["sha256"])
+	if err := b.UnmarshalJSON(bundleJSON); err != nil {
+		panic(err)
+	}
+	// The private CA and TSA log nowhere: the TSA's timestamp proves the
+	// time. For Fulcio or public-good keep transparency-log and SCT checks.
+	v, err := verify.NewVerifier(tr, verify.WithSignedTimestamps(1))
+	if err != nil {
+		panic(err)
+	}
+	certID, err := verify.NewShortCertificateIdentity(job.Issuer, "", job.Subject, "")
+	if err != nil {
+		panic(err)
+	}
+	digest, err := hex.DecodeString(sub.Digest["sha256"])
+	if err != nil {
+		panic(err)
+	}
 	res, err := v.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest("sha256", digest), verify.WithCertificateIdentity(certID)))
 	if err != nil {
 		fmt.Println(err)

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +38,12 @@ func ExampleNewSealer() {
 		panic(err)
 	}
 
-	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
+	// In production the log's key comes from a KMS (OpenWithSigner) or a
+	// 0600 file, never from a fixed seed: whoever knows it forges checkpoints.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	const origin = "example.com/ztci/audit/prod"
 	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
 	if err != nil {

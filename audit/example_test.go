@@ -35,9 +35,17 @@ func exampleEvent(id string) audit.Event {
 // verifies, offline, that an event is in the log and that the log only grew.
 func Example_proofVerifiedOffline() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "audit-example")
+	dir, err := os.MkdirTemp("", "audit-example") // private (0700), never a fixed name in a shared directory
+	if err != nil {
+		panic(err) // never fall back to the working directory
+	}
 	defer os.RemoveAll(dir)
-	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
+	// In production the log's key comes from a KMS (OpenWithSigner) or a
+	// 0600 file, never from a fixed seed: whoever knows it forges checkpoints.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	const origin = "example.com/ztci/audit/prod"
 
 	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
@@ -100,9 +108,17 @@ func Example_proofVerifiedOffline() {
 // the file; a third party checks the proof with the public key.
 func ExampleLog_Prove() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "audit-example")
+	dir, err := os.MkdirTemp("", "audit-example") // private (0700), never a fixed name in a shared directory
+	if err != nil {
+		panic(err) // never fall back to the working directory
+	}
 	defer os.RemoveAll(dir)
-	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // use a real secret key
+	// In production the log's key comes from a KMS (OpenWithSigner) or a
+	// 0600 file, never from a fixed seed: whoever knows it forges checkpoints.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	const origin = "example.com/ztci/audit/prod"
 	log, err := audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
 	if err != nil {
@@ -141,9 +157,17 @@ func ExampleLog_Prove() {
 // only when a checkpoint signed by the log's key covers every entry.
 func ExampleVerifier_Log() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "audit-example")
+	dir, err := os.MkdirTemp("", "audit-example") // private (0700), never a fixed name in a shared directory
+	if err != nil {
+		panic(err) // never fall back to the working directory
+	}
 	defer os.RemoveAll(dir)
-	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	// In production the log's key comes from a KMS (OpenWithSigner) or a
+	// 0600 file, never from a fixed seed: whoever knows it forges checkpoints.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	const origin = "example.com/ztci/audit/prod"
 	path := filepath.Join(dir, "audit.log")
 	log, err := audit.Open(ctx, path, origin, key)
@@ -194,8 +218,11 @@ func ExampleVerifier_Log() {
 }
 
 func ExampleNewHMAC() {
-	key := []byte("0123456789abcdef0123456789abcdef") // a real secret in production
-	h, _ := audit.NewHMAC(key, audit.FieldActorID)
+	key := []byte("0123456789abcdef0123456789abcdef") // a real secret in production (32 random bytes from a secrets manager), never a literal
+	h, err := audit.NewHMAC(key, audit.FieldActorID)
+	if err != nil {
+		panic(err)
+	}
 	e := h.Apply(exampleEvent("e1"))
 	fmt.Println(e.Actor.ID)
 	fmt.Println(h) // the key never prints
@@ -237,9 +264,14 @@ func ExampleNewWebhook() {
 		fmt.Println("received", r.Header.Get("Content-Type"))
 	}))
 	defer srv.Close()
-	wh, _ := audit.NewWebhook(srv.URL, audit.WithBatch(100, 10*time.Millisecond), audit.WithBuffer(1024, audit.Reject))
+	// Plain http to 127.0.0.1 here; in production an https endpoint:
+	// audit events name who did what, and a forged acknowledgement loses them.
+	wh, err := audit.NewWebhook(srv.URL, audit.WithBatch(100, 10*time.Millisecond), audit.WithBuffer(1024, audit.Reject))
+	if err != nil {
+		panic(err)
+	}
 	defer wh.Close()
-	err := wh.Write(context.Background(), exampleEvent("e1")) // returns once the endpoint acknowledged
+	err = wh.Write(context.Background(), exampleEvent("e1")) // returns once the endpoint acknowledged
 	fmt.Println("acknowledged:", err == nil)
 	// Output:
 	// received application/cloudevents-batch+json
@@ -311,8 +343,14 @@ func ExampleOpenWithSigner() {
 	if err != nil {
 		panic(err)
 	}
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("ztci-example-%d.log", time.Now().UnixNano()))
-	defer os.Remove(path)
+	// A private directory: a predictable name in a shared one (/tmp) lets
+	// another user create it first, or plant a symlink to a file of yours.
+	dir, err := os.MkdirTemp("", "audit-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "audit.log")
 	l, err := audit.OpenWithSigner(ctx, path, signer, verifier)
 	if err != nil {
 		panic(err)
@@ -340,9 +378,17 @@ func ExampleOpenWithSigner() {
 // them, then adopts them, which the signed log records.
 func ExampleWithUnsignedTail() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "audit-example")
+	dir, err := os.MkdirTemp("", "audit-example") // private (0700), never a fixed name in a shared directory
+	if err != nil {
+		panic(err) // never fall back to the working directory
+	}
 	defer os.RemoveAll(dir)
-	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	// In production the log's key comes from a KMS (OpenWithSigner) or a
+	// 0600 file, never from a fixed seed: whoever knows it forges checkpoints.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	const origin = "example.com/ztci/audit/prod"
 	path := filepath.Join(dir, "audit.log")
 	strict := audit.WithUnsignedTail(audit.TailRefuse)

@@ -74,15 +74,22 @@ func ExampleVerifier_Verify() {
 // Every failure is an ErrVerification; mismatches say what was expected and
 // what was found.
 func ExampleIdentityMismatchError() {
-	trust, _ := verify.PublicGood()
-	v, _ := verify.New(trust, verify.Expectation{
+	trust, err := verify.PublicGood()
+	if err != nil {
+		panic(err)
+	}
+	// Check New's error: a verifier that was not built decides nothing.
+	v, err := verify.New(trust, verify.Expectation{
 		Signer:        verify.Identity{SANRegexp: `https://github\.com/my-org/.*`, Issuer: "https://token.actions.githubusercontent.com"},
 		PredicateType: attest.PredicateSLSAProvenanceV1,
 	})
+	if err != nil {
+		panic(err)
+	}
 	bundleJSON, _ := os.ReadFile("testdata/conformance/happy-path-intoto-in-dsse-v3/bundle.sigstore.json")
 	artifact, _ := os.ReadFile("testdata/conformance/a.txt")
 
-	_, err := v.Verify(context.Background(), bundleJSON, verify.ArtifactBytes(artifact))
+	_, err = v.Verify(context.Background(), bundleJSON, verify.ArtifactBytes(artifact))
 	var mismatch *verify.IdentityMismatchError
 	if errors.As(err, &mismatch) {
 		fmt.Println("field:", mismatch.Field)
@@ -108,14 +115,24 @@ func ExampleNew_noSigner() {
 // The artifact can be given by digest, as a deploy gate that only knows an
 // image or file digest would.
 func ExampleArtifactDigest() {
-	trust, _ := verify.PublicGood()
-	v, _ := verify.New(trust, verify.Expectation{
+	trust, err := verify.PublicGood()
+	if err != nil {
+		panic(err)
+	}
+	// Check New's error: a verifier that was not built decides nothing.
+	v, err := verify.New(trust, verify.Expectation{
 		Signer: verify.Identity{
 			SAN:    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
 			Issuer: "https://token.actions.githubusercontent.com",
 		},
 	})
-	art, _ := verify.ArtifactDigest("sha256", "a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf")
+	if err != nil {
+		panic(err)
+	}
+	art, err := verify.ArtifactDigest("sha256", "a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf")
+	if err != nil {
+		panic(err)
+	}
 	bundleJSON, _ := os.ReadFile("testdata/conformance/happy-path-v0.3/bundle.sigstore.json")
 	res, err := v.Verify(context.Background(), bundleJSON, art)
 	if err != nil {
@@ -132,14 +149,21 @@ func ExampleArtifactDigest() {
 // CheckProvenance checks the build, separately from the signer: here the
 // provenance's builder is a different workflow from the signing identity.
 func ExampleCheckProvenance() {
-	trust, _ := verify.PublicGood()
-	v, _ := verify.New(trust, verify.Expectation{
+	trust, err := verify.PublicGood()
+	if err != nil {
+		panic(err)
+	}
+	// Check New's error: a verifier that was not built decides nothing.
+	v, err := verify.New(trust, verify.Expectation{
 		Signer: verify.Identity{
 			SANRegexp: `https://github\.com/slsa-framework/slsa-github-generator/\.github/workflows/delegator_generic_slsa3\.yml@refs/tags/v.*`,
 			Issuer:    "https://token.actions.githubusercontent.com",
 		},
 		PredicateType: attest.PredicateSLSAProvenanceV1,
 	})
+	if err != nil {
+		panic(err)
+	}
 	dir := "testdata/slsa/gha_delegator/v2.1.0/"
 	bundleJSON, _ := os.ReadFile(dir + "binary-linux-amd64-push-v14.2.build.slsa")
 	artifact, _ := os.ReadFile(dir + "binary-linux-amd64-push-v14.2")
@@ -168,13 +192,20 @@ func ExampleCheckProvenance() {
 
 // A Result marshals to stable JSON without protobuf types.
 func ExampleResult_json() {
-	trust, _ := verify.PublicGood()
-	v, _ := verify.New(trust, verify.Expectation{
+	trust, err := verify.PublicGood()
+	if err != nil {
+		panic(err)
+	}
+	// Check New's error: a verifier that was not built decides nothing.
+	v, err := verify.New(trust, verify.Expectation{
 		Signer: verify.Identity{
 			SAN:    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
 			Issuer: "https://token.actions.githubusercontent.com",
 		},
 	})
+	if err != nil {
+		panic(err)
+	}
 	bundleJSON, _ := os.ReadFile("testdata/conformance/happy-path-v0.3/bundle.sigstore.json")
 	artifact, _ := os.ReadFile("testdata/conformance/a.txt")
 	res, err := v.Verify(context.Background(), bundleJSON, verify.ArtifactBytes(artifact))

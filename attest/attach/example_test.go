@@ -136,7 +136,10 @@ func ExampleBundle_tagSchema() {
 	defer stop()
 	ps := newPrivateSigstore()
 
-	d, _ := remote.Head(tag)
+	d, err := remote.Head(tag)
+	if err != nil {
+		panic(err)
+	}
 	img := tag.Context().Digest(d.Digest.String())
 	att, err := attach.Bundle(ctx, img, ps.sign(ctx, "https://ci.example/nightly", img), attach.WithKeychain(authn.NewMultiKeychain()))
 	if err != nil {
@@ -146,8 +149,14 @@ func ExampleBundle_tagSchema() {
 
 	// The gate trusts only the release job: the nightly's attestation is
 	// rejected, and the image is denied as a decision, not an error.
-	bundles, _ := image.VerifyBundles(ps.expect("https://ci.example/release"))
-	gate, _ := image.NewVerifier(bundles, image.WithKeychain(authn.NewMultiKeychain()))
+	bundles, err := image.VerifyBundles(ps.expect("https://ci.example/release"))
+	if err != nil {
+		panic(err)
+	}
+	gate, err := image.NewVerifier(bundles, image.WithKeychain(authn.NewMultiKeychain()))
+	if err != nil {
+		panic(err)
+	}
 	res, err := gate.VerifyImage(ctx, img)
 	if err != nil {
 		panic(err)

@@ -17,7 +17,8 @@ import (
 // NATS server answering, Run reports the stream unavailable instead of
 // running quietly. The tests run it against a real 3-node cluster.
 func Example() {
-	// In production: nats.Connect(urls of the cluster).
+	// In production: nats.Connect with the cluster's tls:// URLs,
+	// nats.RootCAs and the feeder's own credentials (see natskill's Example).
 	nc, err := nats.Connect("nats://127.0.0.1:1", nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
 	if err != nil {
 		panic(err)

@@ -26,6 +26,8 @@ func (printer) PublishMsg(_ context.Context, m *nats.Msg, opts ...jetstream.Publ
 }
 
 func Example() {
+	// WithoutStreamCheck only because a printer has no stream: in production
+	// leave it out, so a stream that lets events be evicted or erased is refused.
 	sink, err := natsink.New(printer{}, "AUDIT", natsink.TenantAttribute("tenant"), natsink.WithoutStreamCheck())
 	if err != nil {
 		panic(err)

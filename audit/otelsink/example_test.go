@@ -44,6 +44,9 @@ func Example() {
 	}
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(p))
 	defer lp.Shutdown(ctx)
+	// The HMAC key is a secret (32 random bytes from a secrets manager in
+	// production, never a literal): whoever holds it can test guesses of
+	// the actors it hides.
 	h, err := audit.NewHMAC([]byte("an example key of at least 32 bytes"), audit.FieldActorID)
 	if err != nil {
 		panic(err)

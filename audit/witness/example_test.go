@@ -3,6 +3,7 @@ package witness_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -18,9 +19,17 @@ import (
 // accepts the honest ones and flags the node once it rewrites its log.
 func Example() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "witness-example")
+	dir, err := os.MkdirTemp("", "witness-example")
+	if err != nil {
+		panic(err) // never fall back to the working directory: the example removes its audit.log
+	}
 	defer os.RemoveAll(dir)
-	key := ed25519.NewKeyFromSeed(make([]byte, 32)) // the node's real signing key
+	// The node's signing key: from a KMS (audit.OpenWithSigner) or a 0600
+	// file in production, never a fixed seed anyone can recompute.
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	const origin = "example.com/ztci/audit/node-1"
 	ev := func(i int, outcome audit.Outcome) audit.Event {
 		return audit.Event{
@@ -69,7 +78,9 @@ func Example() {
 	}
 
 	// The node rewrites its log: same key, entry 5 now says "deny".
-	os.Remove(filepath.Join(dir, "audit.log"))
+	if err := os.Remove(filepath.Join(dir, "audit.log")); err != nil {
+		panic(err)
+	}
 	log, err = audit.Open(ctx, filepath.Join(dir, "audit.log"), origin, key)
 	if err != nil {
 		panic(err)

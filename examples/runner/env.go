@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,8 +74,12 @@ type Services struct {
 	// Registry is "host[:port]/path": images are pushed there (with the
 	// default keychain) instead of the in-process registry.
 	Registry string
+	// Fulcio, Rekor, TSA and Vault are https URLs (plain http only to a
+	// loopback IP address: Validate refuses anything else).
+	//
 	// Fulcio is a Fulcio base URL: signing certificates come from it for the
-	// job's OIDC token (Fulcio must trust IssuerAddr's issuer).
+	// job's OIDC token (Fulcio must trust IssuerAddr's issuer). Its
+	// certificates must carry an SCT from a CT log in TrustedRoot.
 	Fulcio string
 	// Rekor is a Rekor v2 base URL: every signature is logged there.
 	Rekor string
@@ -97,8 +102,14 @@ type Services struct {
 	IssuerAddr string
 }
 
-// Validate reports combinations that cannot work, before anything starts.
+// Validate reports combinations that cannot work, or would send tokens in
+// the clear, before anything starts.
 func (s Services) Validate() error {
+	for _, u := range []struct{ flag, url string }{{"--fulcio", s.Fulcio}, {"--rekor", s.Rekor}, {"--tsa", s.TSA}, {"--vault", s.Vault}} {
+		if err := checkServiceURL(u.flag, u.url); err != nil {
+			return err
+		}
+	}
 	if s.Vault != "" {
 		if os.Getenv("VAULT_TOKEN") == "" {
 			return fmt.Errorf("%w: --vault needs the broker's own Vault token in VAULT_TOKEN (it revokes the leases)", ErrConfig)
@@ -192,6 +203,25 @@ func newEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 		return nil, fmt.Errorf("gate: %w", err)
 	}
 	return e, nil
+}
+
+// checkServiceURL refuses a service URL that is not https, but for plain
+// http to a loopback IP address (a service on this host): Fulcio receives
+// the job's OIDC token, Vault the job's token and the broker's own, and
+// whoever sits on a plain-text path reads them and answers in their place.
+func checkServiceURL(flag, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not a URL", ErrConfig, flag)
+	}
+	ip := net.ParseIP(u.Hostname())
+	if (u.Scheme == "https" && u.Host != "") || (u.Scheme == "http" && ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %q: use https (plain http only to a loopback IP address)", ErrConfig, flag, u.Redacted())
 }
 
 // isLoopback reports whether addr (host:port) is a loopback IP address.
@@ -383,6 +413,25 @@ func (e *env) trust() (root.TrustedMaterial, error) {
 	return verify.NewTrust(mats...)
 }
 
+// thresholds is the evidence the gate requires of each bundle.
+type thresholds struct{ tlog, sct, signedTimestamps int }
+
+// thresholds lowers the verifier's defaults (a tlog entry, an SCT) only for
+// what the embedded services cannot provide: the embedded CA logs to no CT
+// log, so its certificates carry no SCT, but a Fulcio certificate must (the
+// CT log is in --trusted-root); without Rekor there is no log entry, so an
+// RFC 3161 timestamp proves the signing time instead.
+func (s Services) thresholds() thresholds {
+	t := thresholds{tlog: 1, sct: 1}
+	if s.Fulcio == "" {
+		t.sct = 0
+	}
+	if s.Rekor == "" {
+		t.tlog, t.signedTimestamps = 0, 1
+	}
+	return t
+}
+
 // verifiers returns the gate's bundle verifiers: SLSA provenance from the
 // release workflow, built by our builder from our source; the SBOM; and
 // the secrets provenance.
@@ -392,14 +441,11 @@ func (e *env) verifiers(resultCache bool) (map[string]*verify.Verifier, error) {
 		return nil, err
 	}
 	signer := verify.Identity{SAN: SignerSAN, Issuer: e.issuer.URL()}
-	opts := []verify.Option{verify.WithSCTThreshold(0), verify.WithLogger(e.cfg.Logger)}
+	t := e.cfg.Services.thresholds()
+	opts := []verify.Option{verify.WithTlogThreshold(t.tlog), verify.WithSCTThreshold(t.sct),
+		verify.WithSignedTimestampThreshold(t.signedTimestamps), verify.WithLogger(e.cfg.Logger)}
 	if resultCache {
 		opts = append(opts, verify.WithResultCache(1024))
-	}
-	if e.cfg.Services.Rekor == "" {
-		// No transparency log in the embedded setup: the RFC 3161
-		// timestamp proves the signing time.
-		opts = append(opts, verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1))
 	}
 	prov, err := verify.New(trust, verify.Expectation{
 		Signer: signer, PredicateType: attest.PredicateSLSAProvenanceV1,

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&asJSON, "json", false, "print a machine-readable JSON summary instead of the progress")
 	fs.StringVar(&cfg.Services.SPIFFESocket, "spiffe-socket", "", "SPIFFE Workload API address (unix:///path) for the job's X.509-SVID (SPIRE agent)")
 	fs.StringVar(&cfg.Services.Registry, "registry", "", "push to this registry repository (host[:port]/repo) instead of the in-process one")
-	fs.StringVar(&cfg.Services.Fulcio, "fulcio", "", "Fulcio base URL for signing certificates (it must trust --issuer-addr's issuer); needs --trusted-root")
+	fs.StringVar(&cfg.Services.Fulcio, "fulcio", "", "Fulcio base URL for signing certificates (it must trust --issuer-addr's issuer, and log to a CT log in --trusted-root); needs --trusted-root")
 	fs.StringVar(&cfg.Services.Rekor, "rekor", "", "Rekor v2 base URL to log every signature; needs --trusted-root")
 	fs.StringVar(&cfg.Services.TSA, "tsa", "", "RFC 3161 timestamp URL (…/api/v1/timestamp) instead of the embedded TSA; needs --trusted-root")
 	fs.StringVar(&cfg.Services.TrustedRoot, "trusted-root", "", "trusted_root.json for --fulcio/--rekor/--tsa (trusted besides the embedded CA and TSA)")

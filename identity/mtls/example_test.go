@@ -24,12 +24,21 @@ import (
 func Example() {
 	ctx := context.Background()
 	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
-	ca, _ := svid.NewIssuer(td)
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		panic(err)
+	}
 	build := spiffeid.RequireFromPath(td, "/job/build")
 	deploy := spiffeid.RequireFromPath(td, "/job/deploy")
 
-	deploySVID, _ := ca.X509SVID(ctx, deploy, time.Time{})
-	srvCfg, _ := mtls.ServerConfig(deploySVID, ca, mtls.AuthorizeAll(mtls.AuthorizeMemberOf(td), mtls.AuthorizeID(build)))
+	deploySVID, err := ca.X509SVID(ctx, deploy, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	srvCfg, err := mtls.ServerConfig(deploySVID, ca, mtls.AuthorizeAll(mtls.AuthorizeMemberOf(td), mtls.AuthorizeID(build)))
+	if err != nil {
+		panic(err)
+	}
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", srvCfg)
 	if err != nil {
 		panic(err)
@@ -41,6 +50,9 @@ func Example() {
 			if err != nil {
 				return
 			}
+			// A deadline, so a peer that never finishes its handshake does
+			// not hold the server (production: a goroutine per connection).
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 			if c.(*tls.Conn).Handshake() == nil {
 				fmt.Fprint(c, "artifact accepted")
 			}
@@ -49,8 +61,14 @@ func Example() {
 	}()
 
 	call := func(as spiffeid.ID) {
-		s, _ := ca.X509SVID(ctx, as, time.Time{})
-		cfg, _ := mtls.ClientConfig(s, ca, mtls.AuthorizeID(deploy))
+		s, err := ca.X509SVID(ctx, as, time.Time{})
+		if err != nil {
+			panic(err)
+		}
+		cfg, err := mtls.ClientConfig(s, ca, mtls.AuthorizeID(deploy))
+		if err != nil {
+			panic(err)
+		}
 		c, err := tls.Dial("tcp", ln.Addr().String(), cfg)
 		if err != nil {
 			fmt.Println(as.Path(), "refused")

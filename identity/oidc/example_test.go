@@ -87,8 +87,14 @@ func ExampleNewVerifier_hardened() {
 func ExampleWithKeyStore() {
 	ctx := context.Background()
 	store := oidc.NewMemoryKeyStore(nil)
-	a, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithKeyStore(store))
-	b, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithKeyStore(store))
+	a, err := oidc.NewIssuer("https://ci.example.com", oidc.WithKeyStore(store))
+	if err != nil {
+		panic(err)
+	}
+	b, err := oidc.NewIssuer("https://ci.example.com", oidc.WithKeyStore(store))
+	if err != nil {
+		panic(err)
+	}
 	for _, replica := range []*oidc.Issuer{a, b} {
 		if err := replica.Publish(ctx); err != nil { // at start-up, before taking traffic
 			panic(err)
@@ -100,8 +106,14 @@ func ExampleWithKeyStore() {
 	}
 	fmt.Println("keys served by replica b:", keysOfB.Len())
 
-	tok, _ := a.Mint(ctx, oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}, "gate")
-	v, _ := oidc.NewVerifier("https://ci.example.com", "gate", oidc.WithKeySet(keysOfB))
+	tok, err := a.Mint(ctx, oidc.Job{Claims: identity.Claims{Repository: "octo-org/app", Ref: "refs/heads/main"}}, "gate")
+	if err != nil {
+		panic(err)
+	}
+	v, err := oidc.NewVerifier("https://ci.example.com", "gate", oidc.WithKeySet(keysOfB))
+	if err != nil {
+		panic(err)
+	}
 	who, err := v.Verify(ctx, tok.Reveal())
 	fmt.Println("token of replica a verified with replica b's keys:", err == nil, who.Subject)
 	// Output:
@@ -113,15 +125,27 @@ func ExampleWithKeyStore() {
 // KMS client. The algorithm follows the key (here P-384, so ES384), and
 // tokens minted before a restart verify after it, since the key is the same.
 func ExampleWithSigner() {
-	kmsKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // stands for a KMS key handle
+	kmsKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // stands for a KMS key handle
+	if err != nil {
+		panic(err)
+	}
 	before, err := oidc.NewIssuer("https://ci.example.com", oidc.WithSigner(kmsKey, "kms-2026-03"))
 	if err != nil {
 		panic(err)
 	}
-	tok, _ := before.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "gate")
+	tok, err := before.Mint(context.Background(), oidc.Job{Claims: identity.Claims{Repository: "octo-org/app"}}, "gate")
+	if err != nil {
+		panic(err)
+	}
 
-	after, _ := oidc.NewIssuer("https://ci.example.com", oidc.WithSigner(kmsKey, "kms-2026-03")) // restarted
-	v, _ := oidc.NewVerifier("https://ci.example.com", "gate", oidc.WithKeySet(after.KeySet()))
+	after, err := oidc.NewIssuer("https://ci.example.com", oidc.WithSigner(kmsKey, "kms-2026-03")) // restarted
+	if err != nil {
+		panic(err)
+	}
+	v, err := oidc.NewVerifier("https://ci.example.com", "gate", oidc.WithKeySet(after.KeySet()))
+	if err != nil {
+		panic(err)
+	}
 	_, err = v.Verify(context.Background(), tok.Reveal())
 	fmt.Println("token from before the restart verifies:", err == nil)
 

@@ -18,7 +18,13 @@ func ExampleServer() {
 	ctx := context.Background()
 	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
 	ca, _ := svid.NewIssuer(td)
-	dir, _ := os.MkdirTemp("", "wl")
+	// The socket goes in a private directory (MkdirTemp: 0700, random name),
+	// never at a fixed path in a shared one: another user could bind it
+	// first and serve the job an identity of their choosing.
+	dir, err := os.MkdirTemp("", "wl")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "job.sock")
 
@@ -35,7 +41,10 @@ func ExampleServer() {
 	if err != nil {
 		panic(err)
 	}
-	s, _ := src.GetX509SVID()
+	s, err := src.GetX509SVID()
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(s.ID)
 	src.Close()
 

@@ -47,7 +47,7 @@ func Example() {
 	// issued it: not another platform's octo/app, nor a repository
 	// registered again under that name.
 	rules, err := egress.NewAllowList(egress.Rule{
-		Name: "internal-api", Repositories: []string{"octo/*"}, Refs: []string{"refs/heads/main"},
+		Name: "internal-api", Repositories: []string{"octo/app"}, Refs: []string{"refs/heads/main"},
 		Issuers: []string{"https://ci.example"}, RepositoryIDs: []string{"1296269"},
 		Hosts: []string{"api.internal.test"}, Ports: []uint16{uint16(port)},
 	})
@@ -90,7 +90,10 @@ func Example() {
 	}
 	go func() { _ = p.Serve(ln) }()
 
-	// The job's side: HTTPS_PROXY=http://job:<job token>@<proxy>.
+	// The job's side: HTTPS_PROXY=http://job:<job token>@<proxy>. The URL
+	// holds the token: register it with the job's log redactor, and keep the
+	// proxy on the job's own host or network namespace (127.0.0.1 here), as
+	// the proxy connection itself is plain http.
 	proxy, err := url.Parse("http://job:" + jobToken + "@" + ln.Addr().String())
 	if err != nil {
 		panic(err)

@@ -40,10 +40,16 @@ func ExampleGate_Decide() {
 		}
 		return identity.Identity{Issuer: "https://ci.example", Subject: "deployer"}, nil
 	})
-	// A policy that allows verified artifacts; production uses
-	// policy.New with the built-in library, which also checks the job.
+	// A policy that allows a request whose artifacts are all verified (not
+	// only the first: a request may name several, and none at all is no
+	// reason to allow); production uses policy.New with the built-in
+	// library, which also checks the job.
 	pol := policy.EvaluatorFunc(func(_ context.Context, in policy.Input) (policy.Decision, error) {
-		if in.Artifacts[0].Verified {
+		verified := len(in.Artifacts) > 0
+		for _, a := range in.Artifacts {
+			verified = verified && a.Verified
+		}
+		if verified {
 			return policy.Decision{Allowed: true, Revision: "r1"}, nil
 		}
 		return policy.Decision{Revision: "r1", Violations: []policy.Violation{{Rule: "deploy.not_verified"}}}, nil
@@ -108,6 +114,9 @@ func ExampleWithImagesOnly() {
 	if err != nil {
 		panic(err)
 	}
+	// EXAMPLE ONLY: this verifier accepts any token and this policy allows
+	// anything, to show the refusal alone. In production: an *oidc.Verifier
+	// (single-use, oidc.WithSingleUse) and policy.New with the built-in library.
 	jobs := identity.TokenVerifierFunc(func(context.Context, string) (identity.Identity, error) {
 		return identity.Identity{Issuer: "https://ci.example", Subject: "deployer"}, nil
 	})

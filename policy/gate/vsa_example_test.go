@@ -86,7 +86,13 @@ func ExampleWithTrustedVSAs() {
 	if err != nil {
 		panic(err)
 	}
-	dB, err := b.Decide(ctx, req)
+	// The deploy to B presents a token of its own: a gate that accepts each
+	// token once (oidc.WithSingleUse, as examples/gate does) refuses A's.
+	tokB, err := lab.Token(ctx, job)
+	if err != nil {
+		panic(err)
+	}
+	dB, err := b.Decide(ctx, gate.Request{JobToken: gate.NewToken(tokB.Reveal()), Image: img.Image})
 	if err != nil {
 		panic(err)
 	}

@@ -65,13 +65,27 @@ func Example() {
 	ctx := context.Background()
 	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
-	tag, _ := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/policies:prod", name.Insecure)
+	// name.Insecure (plain http) only for this registry on 127.0.0.1: a real
+	// registry is reached over TLS, and no option here turns that off.
+	tag, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/policies:prod", name.Insecure)
+	if err != nil {
+		panic(err)
+	}
 
 	// The publisher: a private Sigstore (CA and TSA) and the workflow's identity.
-	authority, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
-	timestamps, _ := tsa.New()
+	authority, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
+	if err != nil {
+		panic(err)
+	}
+	timestamps, err := tsa.New()
+	if err != nil {
+		panic(err)
+	}
 	workflow := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/acme/policies/publish.yml@refs/heads/main"}
-	signer, _ := attest.NewCASigner(authority.IssuerFor(workflow), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))
+	signer, err := attest.NewCASigner(authority.IssuerFor(workflow), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))
+	if err != nil {
+		panic(err)
+	}
 	const predicateType = "https://example.com/policy-bundle/v1"
 
 	// Publish v1 and sign its manifest digest.
@@ -89,13 +103,26 @@ decision := {"allow": true, "violations": []}`, "v1")
 	}
 
 	// A gate replica: trust the private Sigstore, require the workflow.
-	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", authority).AddEmbeddedTSA("https://tsa.ci.example", timestamps))
-	trust, _ := verify.ParseTrustedRoot(rootJSON)
+	rootJSON, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", authority).AddEmbeddedTSA("https://tsa.ci.example", timestamps))
+	if err != nil {
+		panic(err)
+	}
+	trust, err := verify.ParseTrustedRoot(rootJSON)
+	if err != nil {
+		panic(err)
+	}
 	// The rollback floor (the signing time of the newest bundle loaded)
-	// survives the replica's restarts in a file the jobs cannot write.
-	stateDir, _ := os.MkdirTemp("", "gate-state")
+	// survives the replica's restarts in a file the jobs cannot write: a
+	// directory of the gate's own (a temporary one here), never a shared one.
+	stateDir, err := os.MkdirTemp("", "gate-state")
+	if err != nil {
+		panic(err)
+	}
 	defer os.RemoveAll(stateDir)
-	floors, _ := ocibundle.NewFileFloorStore(filepath.Join(stateDir, "policy-floor.json"))
+	floors, err := ocibundle.NewFileFloorStore(filepath.Join(stateDir, "policy-floor.json"))
+	if err != nil {
+		panic(err) // no floor store: no rollback protection, so do not start
+	}
 	src, err := ocibundle.New(tag, trust, verify.Expectation{
 		Signer:        verify.Identity{SAN: workflow.Subject, Issuer: workflow.Issuer},
 		PredicateType: predicateType,

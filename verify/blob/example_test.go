@@ -32,7 +32,7 @@ func ExampleVerifier_Verify() {
 		panic(err)
 	}
 	vv, err := verify.New(trust, verify.Expectation{Signer: verify.Identity{SAN: id.SAN, Issuer: id.Issuer}},
-		verify.WithSCTThreshold(0)) // this test Fulcio logs to no CT log
+		verify.WithSCTThreshold(0)) // this test Fulcio logs to no CT log; keep the default (one SCT) for a production Fulcio
 	if err != nil {
 		panic(err)
 	}

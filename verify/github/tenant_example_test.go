@@ -70,7 +70,10 @@ func ExampleVerifier_Verify_ghe() {
 	fmt.Println("owner:   ", res.Signer.Claims.SourceRepositoryOwnerURI)
 	fmt.Println("time by: ", res.Times[0].By)
 
-	dotcom, _ := github.New(github.Policy{Repo: "octo-org/octo-repo"}, github.WithGitHubRoot(tenantRoot))
+	dotcom, err := github.New(github.Policy{Repo: "octo-org/octo-repo"}, github.WithGitHubRoot(tenantRoot))
+	if err != nil {
+		panic(err)
+	}
 	_, err = dotcom.Verify(ctx, bundle, verify.ArtifactBytes(artifact))
 	var mismatch *verify.IdentityMismatchError
 	if errors.As(err, &mismatch) {

@@ -58,10 +58,19 @@ func Example() {
 	anonymousPush := attach.WithKeychain(authn.NewMultiKeychain())
 
 	// CI: the private Sigstore (CA + TSA) and the workload's identity.
-	authority, _ := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
-	timestamps, _ := tsa.New()
+	authority, err := ca.New(ca.WithSubjectDomain("https://ci.example", "https://ci.example"))
+	if err != nil {
+		panic(err)
+	}
+	timestamps, err := tsa.New()
+	if err != nil {
+		panic(err)
+	}
 	releaseJob := identity.Identity{Issuer: "https://ci.example", Subject: "https://ci.example/org/app/release.yml@refs/heads/main"}
-	signer, _ := attest.NewCASigner(authority.IssuerFor(releaseJob), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))
+	signer, err := attest.NewCASigner(authority.IssuerFor(releaseJob), attest.WithEmbeddedTimestampAuthority(timestamps.Handler()))
+	if err != nil {
+		panic(err)
+	}
 
 	// CI: resolve the tag once, state what was built, sign, attach.
 	d, err := remote.Head(tag)
@@ -81,16 +90,25 @@ func Example() {
 	fmt.Println("attached via", att.Path)
 
 	// Gate: trust this CA and TSA; require the release job's signature.
-	rootJSON, _ := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", authority).AddEmbeddedTSA("https://tsa.ci.example", timestamps))
-	trust, _ := verify.ParseTrustedRoot(rootJSON)
-	release, err := verify.New(trust, verify.Expectation{
-		Signer:        verify.Identity{SAN: releaseJob.Subject, Issuer: releaseJob.Issuer},
-		PredicateType: "https://example.com/tests/v1",
-	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0)) // private CA: no Rekor, no CT log
+	rootJSON, err := json.Marshal(attest.NewTrustedRoot().AddEmbeddedCA("https://ca.ci.example", authority).AddEmbeddedTSA("https://tsa.ci.example", timestamps))
 	if err != nil {
 		panic(err)
 	}
-	bundles, _ := image.VerifyBundles(release)
+	trust, err := verify.ParseTrustedRoot(rootJSON)
+	if err != nil {
+		panic(err)
+	}
+	release, err := verify.New(trust, verify.Expectation{
+		Signer:        verify.Identity{SAN: releaseJob.Subject, Issuer: releaseJob.Issuer},
+		PredicateType: "https://example.com/tests/v1",
+	}, verify.WithTlogThreshold(0), verify.WithSCTThreshold(0)) // private CA: no Rekor, no CT log; keep the defaults for Fulcio or public-good
+	if err != nil {
+		panic(err)
+	}
+	bundles, err := image.VerifyBundles(release)
+	if err != nil {
+		panic(err)
+	}
 	gate, err := image.NewVerifier(bundles, anonymous)
 	if err != nil {
 		panic(err)
@@ -167,7 +185,10 @@ func ExampleWithThreshold() {
 	anonymousPush := attach.WithKeychain(authn.NewMultiKeychain())
 	ps := newPrivateSigstore()
 
-	d, _ := remote.Head(tag)
+	d, err := remote.Head(tag)
+	if err != nil {
+		panic(err)
+	}
 	img := tag.Context().Digest(d.Digest.String())
 	var trusted []*verify.Verifier
 	for _, job := range []string{"https://ci.example/build", "https://ci.example/security-review"} {
@@ -176,9 +197,15 @@ func ExampleWithThreshold() {
 		}
 		trusted = append(trusted, ps.expect(job))
 	}
-	bundles, _ := image.VerifyBundles(trusted...)
+	bundles, err := image.VerifyBundles(trusted...)
+	if err != nil {
+		panic(err)
+	}
 	for _, k := range []int{2, 3} {
-		gate, _ := image.NewVerifier(bundles, anonymous, image.WithThreshold(k))
+		gate, err := image.NewVerifier(bundles, anonymous, image.WithThreshold(k))
+		if err != nil {
+			panic(err) // a threshold the verifier refused must not fall back to any other
+		}
 		res, err := gate.VerifyImage(ctx, tag)
 		if err != nil {
 			panic(err)
@@ -210,8 +237,14 @@ func ExampleVerifier_VerifyImages() {
 	if _, err := attach.Bundle(ctx, v1digest, ps.sign(ctx, "https://ci.example/release", v1digest), anonymousPush); err != nil {
 		panic(err)
 	}
-	bundles, _ := image.VerifyBundles(ps.expect("https://ci.example/release"))
-	gate, _ := image.NewVerifier(bundles, anonymous, image.WithParallelism(2))
+	bundles, err := image.VerifyBundles(ps.expect("https://ci.example/release"))
+	if err != nil {
+		panic(err)
+	}
+	gate, err := image.NewVerifier(bundles, anonymous, image.WithParallelism(2))
+	if err != nil {
+		panic(err)
+	}
 	results, err := gate.VerifyImages(ctx, []name.Reference{tag, v2, tag.Context().Tag("missing")})
 	for i, r := range results {
 		if r == nil {
