@@ -35,8 +35,10 @@
 // A [Sink] has one method, Write(ctx, Event) error, and a nil error means
 // the event was recorded by the sink's definition of durable. Provided:
 // [JSONLines] (any io.Writer, optionally as CloudEvents), [Log] (durable
-// file), [Webhook] (HTTP, batched, retried, bounded buffer with a
-// [BackPressure] policy), [SlogSink] (development), [FanOut], [HMAC.Sink],
+// file), [Webhook] (HTTP, batched, retried, a buffer and batches bounded
+// by count and bytes, a [BackPressure] policy; a 413 splits its batch so
+// that only the events the endpoint refuses fail their writers, never
+// another job's), [SlogSink] (development), [FanOut], [HMAC.Sink],
 // [Sealer.Sink], [Protect], [KillSwitch], [Detector] and [Escalator]
 // (stream processors).
 //

@@ -43,8 +43,10 @@ type options struct {
 	// Webhook.
 	httpClient     *http.Client
 	batchMax       int
+	batchMaxBytes  int
 	batchDelay     time.Duration
 	bufferSize     int
+	bufferBytes    int
 	policy         BackPressure
 	attempts       int
 	backoffBase    time.Duration
@@ -77,8 +79,10 @@ func defaults() options {
 		tail:            TailAdopt,
 		httpClient:      &http.Client{Timeout: 10 * time.Second},
 		batchMax:        256,
+		batchMaxBytes:   1 << 20,
 		batchDelay:      50 * time.Millisecond,
 		bufferSize:      4096,
+		bufferBytes:     4 << 20,
 		policy:          Block,
 		attempts:        5,
 		backoffBase:     100 * time.Millisecond,

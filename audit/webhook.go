@@ -38,8 +38,13 @@ const (
 // Write returns only once the batch holding the event was acknowledged with
 // a 2xx status, or with an error once delivery failed: after all retries
 // (exponential backoff with jitter) for network errors, 408, 429 and 5xx, at
-// once for other statuses. Events wait in a bounded buffer whose overflow
-// follows the [BackPressure] policy. Close delivers what is buffered and
+// once for other statuses. Events wait in a buffer bounded by count and by
+// encoded bytes, whose overflow follows the [BackPressure] policy; a batch
+// is bounded by count and bytes too (see [WithBatch], [WithMaxBatchBytes],
+// [WithBuffer], [WithBufferBytes]). A 413 (body too large) splits its batch
+// in halves, each posted on its own, down to single events, so that only
+// the events the endpoint refuses fail their writers: one job's oversized
+// events never fail another job's. Close delivers what is buffered and
 // stops the sender goroutine.
 type Webhook struct {
 	url    string
@@ -49,18 +54,23 @@ type Webhook struct {
 	done   chan struct{}
 	once   sync.Once
 	closed chan struct{}
+
+	mu   sync.Mutex
+	held int           // encoded bytes of the events queued or being delivered
+	room chan struct{} // closed (and replaced) whenever held shrinks
 }
 
 type whItem struct {
-	ce   CloudEvent
+	body []byte     // the event's CloudEvent JSON, as it goes into a batch
 	done chan error // buffered, 1
 }
 
 // NewWebhook returns a webhook sink posting to endpoint, which must be an
 // https URL (plain http only to a loopback IP literal: 127.0.0.0/8 or ::1,
 // for tests and local collectors; not the name localhost, which a resolver
-// may send elsewhere). Options: [WithHTTPClient],
-// [WithBatch], [WithBuffer], [WithRetry], [WithLogger].
+// may send elsewhere). Options: [WithHTTPClient], [WithBatch],
+// [WithMaxBatchBytes], [WithBuffer], [WithBufferBytes], [WithRetry],
+// [WithLogger].
 //
 // Redirects are never followed: a 3xx answer is a delivery failure
 // ([ErrRedirect]), whatever the client's CheckRedirect says. Go's client
@@ -88,6 +98,7 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 		url: endpoint, o: o,
 		queue: make(chan *whItem, o.bufferSize),
 		stop:  make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}),
+		room: make(chan struct{}),
 	}
 	go w.run()
 	return w, nil
@@ -137,8 +148,40 @@ func WithBatch(maxEvents int, maxDelay time.Duration) Option {
 	}}
 }
 
+// WithMaxBatchBytes bounds the body of one [NewWebhook] request (default
+// 1 MiB): an event joins a batch only if the batch stays within n bytes, so
+// one request never carries more than n bytes of events, except an event
+// larger than n, which is posted alone. Set it to at most the endpoint's
+// body limit.
+func WithMaxBatchBytes(n int) Option {
+	return Option{"WithMaxBatchBytes", forWebhook, func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("want n >= 1, got %d", n)
+		}
+		o.batchMaxBytes = n
+		return nil
+	}}
+}
+
+// WithBufferBytes bounds the encoded bytes of the events [NewWebhook]'s
+// sink holds, queued or being delivered (default 4 MiB; an event is at most
+// about 130 KiB in its envelope). A Write that would pass it finds the
+// buffer full, as one past [WithBuffer]'s count does; an event larger than n
+// is taken only when the buffer is empty. The sink holds at most n bytes of
+// events plus the body of the request in flight.
+func WithBufferBytes(n int) Option {
+	return Option{"WithBufferBytes", forWebhook, func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("want n >= 1, got %d", n)
+		}
+		o.bufferBytes = n
+		return nil
+	}}
+}
+
 // WithBuffer sets [NewWebhook]'s buffer size (events waiting to be sent,
-// default 4096) and the policy when it is full (default [Block]).
+// default 4096; their bytes are bounded by [WithBufferBytes]) and the
+// policy when it is full (default [Block]).
 func WithBuffer(size int, policy BackPressure) Option {
 	return Option{"WithBuffer", forWebhook, func(o *options) error {
 		if size < 1 || (policy != Block && policy != Reject) {
@@ -168,26 +211,22 @@ func (w *Webhook) Write(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	it := &whItem{ce: ce, done: make(chan error, 1)}
+	body, err := marshalCloudEvents(ce)
+	if err != nil {
+		return err
+	}
+	it := &whItem{body: body, done: make(chan error, 1)}
 	select {
 	case <-w.closed:
 		return ErrClosed
 	default:
 	}
-	if w.o.policy == Reject {
-		select {
-		case w.queue <- it:
-		default:
-			return ErrBufferFull
-		}
-	} else {
-		select {
-		case w.queue <- it:
-		case <-w.closed:
-			return ErrClosed
-		case <-ctx.Done():
-			return fmt.Errorf("%w: webhook buffer full: %w", ErrSink, ctx.Err())
-		}
+	if err := w.reserve(ctx, len(body)); err != nil {
+		return err
+	}
+	if err := w.enqueue(ctx, it); err != nil {
+		w.release(len(body))
+		return err
 	}
 	select {
 	case err := <-it.done:
@@ -202,6 +241,63 @@ func (w *Webhook) Write(ctx context.Context, e Event) error {
 		}
 	case <-ctx.Done():
 		return fmt.Errorf("%w: webhook delivery not confirmed: %w", ErrSink, ctx.Err())
+	}
+}
+
+// reserve takes n bytes of the buffer, waiting for room as the
+// [BackPressure] policy says. An event larger than the whole buffer is taken
+// only when nothing else is held, so that it is not refused forever.
+func (w *Webhook) reserve(ctx context.Context, n int) error {
+	for {
+		w.mu.Lock()
+		if w.held == 0 || w.held+n <= w.o.bufferBytes {
+			w.held += n
+			w.mu.Unlock()
+			return nil
+		}
+		room := w.room
+		w.mu.Unlock()
+		if w.o.policy == Reject {
+			return ErrBufferFull
+		}
+		select {
+		case <-room:
+		case <-w.closed:
+			return ErrClosed
+		case <-ctx.Done():
+			return fmt.Errorf("%w: webhook buffer full: %w", ErrSink, ctx.Err())
+		}
+	}
+}
+
+// release returns n bytes to the buffer and wakes the Writes waiting for
+// room.
+func (w *Webhook) release(n int) {
+	w.mu.Lock()
+	w.held -= n
+	close(w.room)
+	w.room = make(chan struct{})
+	w.mu.Unlock()
+}
+
+// enqueue hands it to the sender, waiting for a slot as the [BackPressure]
+// policy says.
+func (w *Webhook) enqueue(ctx context.Context, it *whItem) error {
+	if w.o.policy == Reject {
+		select {
+		case w.queue <- it:
+			return nil
+		default:
+			return ErrBufferFull
+		}
+	}
+	select {
+	case w.queue <- it:
+		return nil
+	case <-w.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("%w: webhook buffer full: %w", ErrSink, ctx.Err())
 	}
 }
 
@@ -220,21 +316,30 @@ func (w *Webhook) Close() error {
 
 func (w *Webhook) run() {
 	defer close(w.done)
+	var next *whItem // taken from the queue, but did not fit the last batch
 	for {
-		var first *whItem
-		select {
-		case first = <-w.queue:
-		case <-w.stop:
-			w.drain()
-			return
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-w.queue:
+			case <-w.stop:
+				w.drain()
+				return
+			}
 		}
 		batch := []*whItem{first}
+		size := batchSize(0, first)
 		timer := time.NewTimer(w.o.batchDelay)
 	collect:
 		for len(batch) < w.o.batchMax {
 			select {
 			case it := <-w.queue:
-				batch = append(batch, it)
+				if batchSize(size, it) > w.o.batchMaxBytes {
+					next = it
+					break collect
+				}
+				batch, size = append(batch, it), batchSize(size, it)
 			case <-timer.C:
 				break collect
 			case <-w.stop:
@@ -246,17 +351,30 @@ func (w *Webhook) run() {
 	}
 }
 
+// batchSize is the body size of a batch of size bytes once it is added:
+// "[" plus each event and its "," or "]".
+func batchSize(size int, it *whItem) int { return max(size, 1) + len(it.body) + 1 }
+
 // drain delivers what is left after Close; Write refuses new events by then,
 // but a Write may have raced Close, so the queue is emptied until it stays
 // empty.
 func (w *Webhook) drain() {
+	var next *whItem
 	for {
 		var batch []*whItem
+		size := 0
+		if next != nil {
+			batch, size, next = []*whItem{next}, batchSize(0, next), nil
+		}
 	fill:
 		for len(batch) < w.o.batchMax {
 			select {
 			case it := <-w.queue:
-				batch = append(batch, it)
+				if len(batch) > 0 && batchSize(size, it) > w.o.batchMaxBytes {
+					next = it
+					break fill
+				}
+				batch, size = append(batch, it), batchSize(size, it)
 			default:
 				break fill
 			}
@@ -268,18 +386,43 @@ func (w *Webhook) drain() {
 	}
 }
 
+// deliver posts batch and tells each writer its outcome. A 413 says the
+// body is too large for the endpoint, not that any event is bad: the batch
+// is split in halves, each delivered on its own, so that only the events
+// the endpoint refuses alone fail, never their batch neighbours (another
+// job's events). A batch of n events takes at most 2n-1 requests, each
+// retried as [WithRetry] says.
 func (w *Webhook) deliver(batch []*whItem) {
-	ces := make([]CloudEvent, len(batch))
-	for i, it := range batch {
-		ces[i] = it.ce
+	err := w.post(batchBody(batch))
+	if se, ok := errors.AsType[*StatusError](err); ok && se.Code == http.StatusRequestEntityTooLarge && len(batch) > 1 {
+		half := len(batch) / 2
+		w.deliver(batch[:half])
+		w.deliver(batch[half:])
+		return
 	}
-	body, err := marshalCloudEvents(ces)
-	if err == nil {
-		err = w.post(body)
-	}
+	n := 0
 	for _, it := range batch {
 		it.done <- err
+		n += len(it.body)
 	}
+	w.release(n)
+}
+
+// batchBody is the JSON array of the batch's events, as marshalCloudEvents
+// would encode it.
+func batchBody(batch []*whItem) []byte {
+	size := 0
+	for _, it := range batch {
+		size = batchSize(size, it)
+	}
+	b := append(make([]byte, 0, size), '[')
+	for i, it := range batch {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it.body...)
+	}
+	return append(b, ']')
 }
 
 type permanentError struct{ error }
