@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ztci/ztci/internal/randid"
 	"strconv"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/randid"
 )
 
 // Audit event vocabulary.
@@ -108,11 +109,11 @@ func (e *Engine) auditReload(ctx context.Context, reloadErr error) error {
 		// (ErrExpired): Evaluate refuses to decide with it, and a reader
 		// told it was kept would think the gate still decides.
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = "reload failed; the policy in force expired, decisions are refused until a reload succeeds: " + reloadErr.Error()
+		ev.Reason = "reload failed; the policy in force expired, decisions are refused until a reload succeeds: " + reloadReason(reloadErr)
 		ev.Attributes = map[string]string{attrPolicyExpired: "true"}
 	case reloadErr != nil:
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = "reload failed, last good policy kept: " + reloadErr.Error()
+		ev.Reason = "reload failed, last good policy kept: " + reloadReason(reloadErr)
 	}
 	if err := e.cfg.sink.Write(ctx, ev); err != nil {
 		return fmt.Errorf("%w: %w", ErrAudit, err)
@@ -144,3 +145,12 @@ func jobClaims(j *Job) map[string]string {
 		Runner: j.Runner, Environment: j.Environment,
 	}.Map()
 }
+
+// maxReloadReason bounds the reload error an audit reason quotes.
+const maxReloadReason = 1024
+
+// reloadReason is a failed reload's error as an audit reason quotes it:
+// clipped, and quoted unless printable ASCII. A Source's error can repeat
+// what a registry, a file name in a bundle or a decoder chose (megabytes,
+// control characters), and it is audited on every reload.
+func reloadReason(err error) string { return clip.Error(err, maxReloadReason).Error() }

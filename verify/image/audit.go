@@ -61,14 +61,14 @@ func (v *Verifier) auditEvent(start time.Time, ref name.Reference, res *Result, 
 	}
 	if verr != nil {
 		ev.Outcome = audit.OutcomeError
-		ev.Reason = clip.String(verr.Error(), maxReasonLen)
+		ev.Reason = clip.Error(verr, maxReasonLen).Error()
 		return ev
 	}
 	ev.Resource = res.Digest.String()
 	ev.Outcome = audit.OutcomeSuccess
 	if !res.Verified {
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = clip.String(res.Err().Error(), maxReasonLen)
+		ev.Reason = clip.Error(res.Err(), maxReasonLen).Error()
 	}
 	ev.Attributes["threshold"] = strconv.Itoa(res.Threshold)
 	ev.Attributes["cached"] = strconv.FormatBool(res.Cached)
