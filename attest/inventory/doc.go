@@ -129,7 +129,11 @@
 //     ([MaxVersionLen]), fields ([MaxFieldLen]), packages per admission
 //     ([MaxPackages]), builders ([MaxBuilders]), signers ([MaxSigners]),
 //     policy input ([MaxPolicyInput]), SBOM size ([MaxSBOMSize]) and
-//     nesting ([MaxComponentDepth]), query terms ([MaxQueryTerms]) and
+//     nesting ([MaxComponentDepth]), the elements an SBOM holds for its
+//     size (an SBOM whose arrays would decode to more than twice its
+//     length plus 64 KiB, as `"components":[{},{},…]` would, is refused
+//     with [ErrInvalidSBOM] wrapping strictjson's ErrTooManyElements before
+//     it is decoded), query terms ([MaxQueryTerms]) and
 //     results ([MaxLimit], with [Result.Truncated] saying when more
 //     matched).
 //   - Qualifiers and subpath are ignored for matching; namespaces and names

@@ -123,6 +123,9 @@ func FuzzSPDXPackages(f *testing.F) {
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"versionInfo":"2.14.1","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:maven/a/b@2.17.1"}]}]}`))
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"versionInfo":"1:2-1","externalRefs":[{"referenceCategory":"PACKAGE_MANAGER","referenceType":"purl","referenceLocator":"pkg:deb/debian/a@2-1?epoch=1"}]}]}`))
 	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"versionInfo":"2-1","externalRefs":[{"referenceCategory":"PACKAGE_MANAGER","referenceType":"purl","referenceLocator":"pkg:rpm/redhat/a?epoch=1"}]}]}`))
+	// Element floods (strictjson.ErrTooManyElements).
+	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[` + strings.Repeat("{},", 2000) + `{}]}`))
+	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","packages":[{"externalRefs":[` + strings.Repeat("{},", 2000) + `{}]}]}`))
 	fuzzSBOM(f, inventory.PredicateSPDX, "spdx-2.3-syft.json", "spdx-3-unsupported.json")
 }
 
@@ -131,6 +134,9 @@ func FuzzCycloneDXPackages(f *testing.F) {
 	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"purl":"pkg:deb/debian/libssl3@1?upstream=x#s","properties":[{"name":"aquasecurity:trivy:SrcName","value":"openssl"}]},` +
 		`{"purl":"pkg:rpm/r/a?","version":"1-1","properties":[{"name":"aquasecurity:trivy:SrcName","value":"b"},{"name":"aquasecurity:trivy:SrcEpoch","value":"07"},{"name":"aquasecurity:trivy:SrcVersion","value":"2"}]}]}`))
 	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"purl":"pkg:oci/a@sha256%3A00","components":[{"purl":"pkg:golang/a/b@v1.0.0","version":"1.0.0","components":[{"purl":"pkg:npm/x@1","version":"2"}]}]}}}`))
+	// Element floods (strictjson.ErrTooManyElements).
+	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[` + strings.Repeat("{},", 1000) + `{}]}`))
+	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"properties":[` + strings.Repeat("{},", 3000) + `{}]}]}`))
 	fuzzSBOM(f, inventory.PredicateCycloneDX, "cyclonedx-1.5-nested.json", "cyclonedx-malformed-purl.json", "cyclonedx-1.7-unsupported.json",
 		"cyclonedx-1.5-trivy.json")
 }

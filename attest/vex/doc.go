@@ -38,7 +38,10 @@
 //
 //   - Strict parsing: Parse refuses more than [MaxSize] bytes, anything but
 //     one JSON object, repeated members and member names in another case at
-//     any depth (internal/strictjson), members the OpenVEX JSON schema does
+//     any depth (internal/strictjson), more array elements and map members
+//     than the document's size allows (they may decode to at most twice
+//     its length plus 64 KiB: `"statements":[{},{},…]` would cost hundreds
+//     of times its size), members the OpenVEX JSON schema does
 //     not define, null, values of the wrong JSON type, a document without
 //     "@context" (exactly [PredicateType]), "@id", "author", "timestamp",
 //     "version" or statements, a status or justification outside the spec's

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/attest/vex"
@@ -27,6 +28,9 @@ func FuzzParse(f *testing.F) {
 		stmt(vex.PredicateType, minimal(`{"vulnerability":{"name":"CVE-1"},"status":"fixed"}`)),
 		minimal(`{"vulnerability":{"name":"CVE-1"},"status":"fixed","timestamp":"0000-01-01T00:00:00+01:00"}`),
 		`{}`, `[`, `{"a":1,"a":2}`,
+		// Element floods (strictjson.ErrTooManyElements).
+		minimal(strings.Repeat("{},", 1000) + "{}"),
+		minimal(`{"vulnerability":{"name":"CVE-1","aliases":[` + strings.Repeat(`"",`, 3000) + `""]},"status":"fixed"}`),
 	} {
 		f.Add([]byte(s))
 	}

@@ -140,7 +140,7 @@ func parseDocument(b []byte, subjects []attest.ResourceDescriptor) (*Document, e
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	if err := wireSchema.Check(b); err != nil {
+	if err := wireSchema.CheckBounded(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if strictjson.HasNull(b) {

@@ -78,7 +78,11 @@
 // producers of the predicate may add the spec example's "invocation". Key
 // matching follows encoding/json (case-insensitive) for the scanner
 // formats; the predicate's names are the spec's, case-sensitive, and one
-// spelt in another case ("Result") is refused.
+// spelt in another case ("Result") is refused. ParseScan also refuses,
+// before decoding, a predicate whose arrays would decode to more than
+// twice its length plus 64 KiB (`"result":[{},{},…]`; the error wraps
+// strictjson's ErrTooManyElements): the predicate comes from an
+// attestation any signer can produce.
 // Inputs that would read as "no vulnerabilities" without saying so are
 // refused: a Grype document without "matches", a Trivy report without
 // SchemaVersion 2, an osv-scanner report without "results", a predicate

@@ -82,6 +82,9 @@ func FuzzParseScan(f *testing.F) {
 		f.Add([]byte(st.Predicate))
 	}
 	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[{"id":"CVE-1","severity":[{"method":"ztci","score":"high"}],"annotations":[{"alias":"GHSA-1"},{"fixedVersion":"2"}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
+	// Element floods (strictjson.ErrTooManyElements).
+	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[` + strings.Repeat("{},", 1500) + `{}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
+	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[{"id":"CVE-1","annotations":[` + strings.Repeat("{},", 2000) + `{}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseScan(b)
 		if err != nil {

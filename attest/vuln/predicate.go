@@ -196,7 +196,7 @@ func ParseScan(b []byte) (*Scan, error) {
 }
 
 func parsePredicate(b []byte) (*Scan, error) {
-	if err := predSchema.Check(b); err != nil {
+	if err := predSchema.CheckBounded(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
 	}
 	var p struct {

@@ -34,4 +34,15 @@
 // walk is iterative: no input depth can overflow the goroutine stack, and
 // it refuses a document nested deeper than encoding/json's limit (10000),
 // so no input costs more than a bounded stack of open objects.
+//
+// encoding/json allocates a whole Go element for each element of an array
+// it decodes into a slice, and grows the slice by copying, so
+// `[{},{},…]` into a slice of structs costs 50 to 190 times the input's
+// size. [Schema.CheckBounded] weighs every array element and map member
+// by what one decoded element of its Go type takes (16 bytes for an
+// element of a free-form array) and refuses, with [ErrTooManyElements], a
+// document whose weights pass twice its length plus 64 KiB: what decoding
+// then allocates is a small multiple of the input, as for a real document.
+// Callers decoding large untrusted documents (SBOMs, vulnerability and VEX
+// predicates) use it; the other checks do not count.
 package strictjson

@@ -21,7 +21,10 @@ import (
 type Schema struct {
 	fields map[string]*Schema // struct: exact JSON name -> member schema
 	folded map[string]string  // struct: fold(name) -> name
-	elem   *Schema            // slice, array or map element
+	elem   *Schema            // slice, array or map element; nil: free-form
+	// weight is what decoding one element (slice, array) or member (map)
+	// allocates, in bytes; 0 at a struct position. See [Schema.CheckBounded].
+	weight int
 }
 
 // SchemaOf derives the Schema of values of type t from the member names
@@ -52,10 +55,9 @@ func schemaOf(t reflect.Type, seen map[reflect.Type]*Schema) *Schema {
 	case reflect.Pointer:
 		return schemaOf(t.Elem(), seen)
 	case reflect.Slice, reflect.Array, reflect.Map:
-		if e := schemaOf(t.Elem(), seen); e != nil {
-			return &Schema{elem: e}
-		}
-		return nil
+		// Kept even when its elements are free-form: the bounded check
+		// weighs them by this type's element.
+		return &Schema{elem: schemaOf(t.Elem(), seen), weight: weight(t)}
 	case reflect.Struct:
 		s := &Schema{fields: map[string]*Schema{}, folded: map[string]string{}}
 		seen[t] = s
@@ -99,7 +101,7 @@ func (s *Schema) Check(b []byte) error {
 	if err := valid(b); err != nil {
 		return err
 	}
-	return walk(b, nil, s, false)
+	return walk(b, nil, s, false, nil)
 }
 
 // CheckRepeats is the package-level [CheckRepeats] with this schema: b
@@ -112,9 +114,9 @@ func (s *Schema) CheckRepeats(b []byte) error {
 	if err := valid(b); err != nil {
 		return err
 	}
-	return walk(b, nil, s, true)
+	return walk(b, nil, s, true, nil)
 }
 
 // CheckUnvalidated is [Schema.Check] without the validity pass, under the
 // conditions of the package-level [CheckUnvalidated].
-func (s *Schema) CheckUnvalidated(b []byte) error { return walk(b, nil, s, false) }
+func (s *Schema) CheckUnvalidated(b []byte) error { return walk(b, nil, s, false, nil) }

@@ -87,7 +87,7 @@ func Check(b []byte, registered ...string) error {
 	if err := valid(b); err != nil {
 		return err
 	}
-	return walk(b, registered, nil, false)
+	return walk(b, registered, nil, false, nil)
 }
 
 // CheckUnvalidated is [Check] without the validity pass: on valid JSON it
@@ -97,7 +97,7 @@ func Check(b []byte, registered ...string) error {
 // request is: a document a strict parser accepts is valid JSON, so the
 // verdict holds for it.
 func CheckUnvalidated(b []byte, registered ...string) error {
-	return walk(b, registered, nil, false)
+	return walk(b, registered, nil, false, nil)
 }
 
 // CheckRepeats reports whether b is one well-formed JSON value in which no
@@ -110,7 +110,7 @@ func CheckRepeats(b []byte) error {
 	if err := valid(b); err != nil {
 		return err
 	}
-	return walk(b, nil, nil, true)
+	return walk(b, nil, nil, true, nil)
 }
 
 func valid(b []byte) error {
@@ -132,8 +132,9 @@ func valid(b []byte) error {
 // A name without escapes is a sub-slice of b, and the open objects' names
 // share one stack (an object's names are done with when it closes, before
 // its parent reads another), so a walk allocates only for escaped names,
-// objects of more than smallObject members and a refusal.
-func walk(b []byte, registered []string, root *Schema, exact bool) error {
+// objects of more than smallObject members and a refusal. A non-nil g is
+// charged for every array element and every member of a map.
+func walk(b []byte, registered []string, root *Schema, exact bool, g *budget) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: invalid UTF-8", ErrNotUnicode)
 	}
@@ -161,6 +162,11 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 				sch = stack[top].child()
 			}
 			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch, start: len(names)})
+			if b[i] == '[' && !emptyArray(b, i) {
+				if err := g.charge(&stack[len(stack)-1]); err != nil {
+					return err
+				}
+			}
 		case '}', ']':
 			if len(stack) == 0 {
 				return errInvalid
@@ -173,6 +179,9 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 					stack[top].wantKey = true
 				} else {
 					stack[top].index++
+					if err := g.charge(&stack[top]); err != nil {
+						return err
+					}
 				}
 			}
 		case '"':
@@ -194,6 +203,11 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 					name = []byte(s)
 				}
 				f := &stack[top]
+				if f.schema != nil && f.schema.weight > 0 {
+					if err := g.charge(f); err != nil { // a map's member
+						return err
+					}
+				}
 				other, bad := f.add(name, names[f.start:], registered, exact)
 				if bad {
 					return &MemberError{Path: pointer(stack[:top]), Name: string(name), Other: other}
@@ -207,6 +221,13 @@ func walk(b []byte, registered []string, root *Schema, exact bool) error {
 		}
 	}
 	return nil
+}
+
+// emptyArray reports whether the array opening at b[i] closes before any
+// element.
+func emptyArray(b []byte, i int) bool {
+	j := skipSpace(b, i+1)
+	return j < len(b) && b[j] == ']'
 }
 
 // child returns the schema of the value being read inside f.
