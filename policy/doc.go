@@ -235,7 +235,13 @@
 //	            allow_argocd_floating_revisions (false: every Argo CD
 //	            revision a commit SHA or a sha256 digest),
 //	            allowed_ingress_urls (exact URLs an ingress-nginx auth-url
-//	            or mirror-target may hold; empty: none)
+//	            or mirror-target may hold; empty: none),
+//	            allowed_ingress_collectors (exact hosts or URLs the
+//	            ingress-nginx ConfigMap keys otlp-collector-host,
+//	            zipkin-collector-host, jaeger-collector-host,
+//	            jaeger-endpoint, jaeger-sampler-host,
+//	            datadog-collector-host, syslog-host and
+//	            global-rate-limit-memcached-host may hold; empty: none)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources trusted beyond
 //	            hashicorp's: a plan may use them, and those two lists
@@ -434,8 +440,19 @@
 //     other than "false", strict-validate-path-type other than "true", or
 //     a *-snippet or global-auth- key (global-auth-url sends every
 //     request's headers to the URL it names; keys without case, any
-//     ConfigMap name), an Ingress annotated enable-global-auth other than
-//     "true" (out of the controller's global authentication), an Ingress
+//     ConfigMap name), a ConfigMap that sets one of ingress-nginx's
+//     collector keys (otlp-collector-host, zipkin-collector-host,
+//     jaeger-collector-host, jaeger-endpoint, jaeger-sampler-host,
+//     datadog-collector-host, syslog-host,
+//     global-rate-limit-memcached-host; without case, any ConfigMap
+//     name) to a value other than "" that allowed_ingress_collectors
+//     does not list, exactly: the controller sends there the spans, log
+//     lines (paths and query strings) or rate limit keys of every Ingress
+//     (a behaviour change: any host used to be accepted), an Ingress
+//     annotated enable-global-auth, enable-modsecurity or
+//     enable-owasp-core-rules other than "true" (out of the controller's
+//     global authentication or web application firewall; the last two a
+//     behaviour change), an Ingress
 //     whose ingress-nginx auth-url or mirror-target (the name in any
 //     case; every spelling judged) is not, exactly, in
 //     allowed_ingress_urls: the controller connects there itself, from
@@ -466,8 +483,15 @@
 //     change: a branch, tag, HEAD or Helm version used to be accepted);
 //     an AppProject's sourceRepos must be in
 //     allowed_argocd_repos ("!" entries narrow), its destinations and
-//     sourceNamespaces may hold no glob nor kube- namespace, and its
-//     clusterResourceWhitelist may name only kinds allowed_kinds lists.
+//     sourceNamespaces may hold no glob (a backslash escapes in Argo CD's
+//     globs: "kube\-system" is kube-system) nor kube- namespace, its
+//     clusterResourceWhitelist may name only kinds allowed_kinds lists,
+//     and it must carry a namespaceResourceWhitelist (none, or an empty
+//     one, lets Argo CD create every namespaced kind: a RoleBinding to
+//     cluster-admin, any Secret) whose literal entries name only workload
+//     and harmless kinds in their own API group (no group: the core
+//     group) or kinds allowed_kinds lists; RBAC kinds only when listed (a
+//     behaviour change: an AppProject without one used to be accepted).
 //     What a listed repository holds is not judged: list only ones whose
 //     content passes a gate of its own. Not judged: RBAC contents, and
 //     other kinds an operator lists in allowed_kinds (a controller's

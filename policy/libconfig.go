@@ -332,6 +332,16 @@ type KubernetesConfig struct {
 	// from its own network, with the clients' headers (and, mirroring,
 	// their bodies). Empty: no Ingress with either annotation.
 	AllowedIngressURLs []string
+	// AllowedIngressCollectors are the values (exact: a host, or for
+	// jaeger-endpoint and jaeger-sampler-host a URL) a ConfigMap's
+	// ingress-nginx collector keys may hold: otlp-collector-host,
+	// zipkin-collector-host, jaeger-collector-host, jaeger-endpoint,
+	// jaeger-sampler-host, datadog-collector-host, syslog-host and
+	// global-rate-limit-memcached-host. The controller sends there, from
+	// its own network, the trace spans, access log lines (each request's
+	// path and query) or rate limit keys of every Ingress. Empty: none
+	// set.
+	AllowedIngressCollectors []string
 }
 
 // volumeSources are the members of a Kubernetes Volume that name its
@@ -501,6 +511,7 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Kubernetes.AllowedArgoCDProjects", c.Kubernetes.AllowedArgoCDProjects)
 	nonEmpty("Kubernetes.AllowedArgoCDRepos", c.Kubernetes.AllowedArgoCDRepos)
 	nonEmpty("Kubernetes.AllowedIngressURLs", c.Kubernetes.AllowedIngressURLs)
+	nonEmpty("Kubernetes.AllowedIngressCollectors", c.Kubernetes.AllowedIngressCollectors)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
 	for i, p := range c.Terraform.AllowedProviders {
@@ -658,6 +669,7 @@ func (c *LibraryConfig) document() map[string]any {
 			"allowed_argocd_repos":            strs(c.Kubernetes.AllowedArgoCDRepos),
 			"allow_argocd_floating_revisions": c.Kubernetes.AllowArgoCDFloatingRevisions,
 			"allowed_ingress_urls":            strs(c.Kubernetes.AllowedIngressURLs),
+			"allowed_ingress_collectors":      strs(c.Kubernetes.AllowedIngressCollectors),
 		},
 		"terraform": map[string]any{
 			"deletable_types":   strs(c.Terraform.DeletableTypes),

@@ -116,6 +116,8 @@ func TestReview22KubernetesArgoCDAppProject(t *testing.T) {
 			"destinations":             []any{map[string]any{"server": "https://kubernetes.default.svc", "namespace": "app"}, map[string]any{"namespace": "!kube-system", "server": "https://kubernetes.default.svc"}},
 			"clusterResourceWhitelist": []any{map[string]any{"group": "", "kind": "Namespace"}},
 			"sourceNamespaces":         []any{"argocd"},
+			// Without one Argo CD creates every namespaced kind.
+			"namespaceResourceWhitelist": []any{map[string]any{"group": "apps", "kind": "Deployment"}},
 		}
 		for k, v := range patch {
 			spec[k] = v

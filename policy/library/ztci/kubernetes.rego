@@ -20,10 +20,14 @@
 #   Argo CD reads a cluster or repository from, no Argo CD Application
 #   or ApplicationSet outside allowed_argocd_projects and
 #   allowed_argocd_repos or on a revision that is not a commit SHA or a
-#   digest, nor AppProject with wildcards (even when allowed_kinds lists
-#   them), no Ingress whose ingress-nginx auth-url or mirror-target
-#   allowed_ingress_urls does not list, nothing in the control plane's
-#   kube- namespaces.
+#   digest, nor AppProject with wildcards or without a
+#   namespaceResourceWhitelist of kinds the gate accepts (even when
+#   allowed_kinds lists them), no Ingress whose ingress-nginx auth-url or
+#   mirror-target allowed_ingress_urls does not list or that opts out of
+#   global authentication or the WAF, no ConfigMap that points
+#   ingress-nginx's tracing, syslog or rate limit collector at a host
+#   allowed_ingress_collectors does not list, nothing in the control
+#   plane's kube- namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
@@ -48,7 +52,9 @@
 #   CD Application may use; empty: none), allow_argocd_floating_revisions
 #   (true: a branch, tag, HEAD or Helm version is accepted as a
 #   revision), allowed_ingress_urls (exact URLs an ingress-nginx auth-url
-#   or mirror-target may hold; empty: none).
+#   or mirror-target may hold; empty: none), allowed_ingress_collectors
+#   (exact hosts or URLs ingress-nginx's collector keys may hold; empty:
+#   none).
 #   Messages show the manifests' values quoted and escaped (lib.printable).
 package ztci.kubernetes
 
@@ -145,7 +151,7 @@ checked_keys := {
 	"httpGet", "tcpSocket", "host", "path", "driver", "volumeName", "selector",
 	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data", "labels",
 	"project", "repoURL", "templatePatch", "destination", "destinations", "server", "group",
-	"sourceRepos", "sourceNamespaces", "clusterResourceWhitelist",
+	"sourceRepos", "sourceNamespaces", "clusterResourceWhitelist", "namespaceResourceWhitelist",
 	"targetRevision", "revision", "revisions", "sourceHydrator",
 }
 
@@ -382,18 +388,26 @@ nginx_plain_value(val) if {
 
 # ingress-nginx's enable-global-auth annotation other than "true" takes
 # the Ingress out of the authentication the controller's global-auth-url
-# imposes on every Ingress: a deploy would publish its host without the
-# check the cluster's administrator put in front of all of them. The
-# name is compared without case. List Ingress in allowed_kinds to
-# accept it.
-harmful_shape contains [m, sprintf("an Ingress whose annotation %q is %s, opting out of the controller's global authentication", [k, lib.printable(val)])] if {
+# imposes on every Ingress, and enable-modsecurity or
+# enable-owasp-core-rules other than "true" out of the web application
+# firewall (ModSecurity, the OWASP Core Rule Set) its ConfigMap turns on
+# for every Ingress: a deploy would publish its host without the check
+# the cluster's administrator put in front of all of them. The name is
+# compared without case. List Ingress in allowed_kinds to accept it.
+harmful_shape contains [m, sprintf("an Ingress whose annotation %q is %s, opting out of the controller's %s", [k, lib.printable(val), what])] if {
 	some m in objects
 	m.kind == "Ingress"
 	annotations := object.get(m, ["metadata", "annotations"], {})
 	is_object(annotations)
 	some k, val in annotations
-	lower(k) == "nginx.ingress.kubernetes.io/enable-global-auth"
+	what := nginx_opt_outs[lower(k)]
 	val != "true"
+}
+
+nginx_opt_outs := {
+	"nginx.ingress.kubernetes.io/enable-global-auth": "global authentication",
+	"nginx.ingress.kubernetes.io/enable-modsecurity": "ModSecurity web application firewall",
+	"nginx.ingress.kubernetes.io/enable-owasp-core-rules": "OWASP Core Rule Set",
 }
 
 # ingress-nginx's auth-url has the controller itself send a subrequest,
@@ -1126,6 +1140,35 @@ nginx_setting_safe("annotations-risk-level", val) if {
 	lower(val) in {"low", "medium", "high"}
 }
 
+# These keys name where the controller sends, for every Ingress that
+# traces, logs or rate-limits (an Ingress's enable-opentelemetry
+# annotation turns tracing on for it even when the ConfigMap does not),
+# what it knows of each request: trace spans and access log lines with
+# its path and query (the tokens a query carries), rate limit keys. The
+# controller connects there itself, from its own network, to an outside
+# collector or the metadata service as readily. Each must be unset ("")
+# or, exactly, a value allowed_ingress_collectors lists (a host, or for
+# jaeger-endpoint and jaeger-sampler-host a URL). They are
+# ingress-nginx's own names, judged in any ConfigMap and without case as
+# the keys above are.
+harmful_shape contains [m, sprintf("a ConfigMap that has ingress-nginx send what it knows of every request to %s (%q), which kubernetes.allowed_ingress_collectors does not list", [lib.printable(val), k])] if {
+	some m in objects
+	m.kind == "ConfigMap"
+	settings := object.get(m, "data", {})
+	is_object(settings)
+	some k, val in settings
+	lower(k) in nginx_collector_keys
+	val != ""
+	not val in allowed_ingress_collectors
+}
+
+nginx_collector_keys := {
+	"otlp-collector-host", "zipkin-collector-host", "jaeger-collector-host", "jaeger-endpoint",
+	"jaeger-sampler-host", "datadog-collector-host", "syslog-host", "global-rate-limit-memcached-host",
+}
+
+allowed_ingress_collectors := {h | some h in lib.config("kubernetes", "allowed_ingress_collectors", []); is_string(h)}
+
 harmful_shape contains [m, sprintf("Argo CD's settings ConfigMap %q", [n])] if {
 	some m in objects
 	m.kind == "ConfigMap"
@@ -1176,9 +1219,12 @@ harmful_shape contains [m, "Argo CD's settings Secret \"argocd-secret\""] if {
 # AppProject is the boundary the projects listed are trusted for: its
 # sourceRepos must be in allowed_argocd_repos ("!" entries only narrow),
 # its destinations and sourceNamespaces may hold no glob nor a kube-
-# namespace, and its clusterResourceWhitelist may let Argo CD create
-# only cluster-scoped kinds allowed_kinds lists, by name. Empty lists:
-# no Application, ApplicationSet or AppProject.
+# namespace, its clusterResourceWhitelist may let Argo CD create only
+# cluster-scoped kinds allowed_kinds lists, by name, and it must carry a
+# namespaceResourceWhitelist naming only kinds this gate accepts itself
+# (without one, or with an empty one, Argo CD creates every namespaced
+# kind: a RoleBinding to cluster-admin, a Secret of any type). Empty
+# lists: no Application, ApplicationSet or AppProject.
 argocd_objects contains m if {
 	some m in objects
 	is_object(m)
@@ -1304,11 +1350,18 @@ argocd_template_project(path) if {
 
 argocd_project_findings(spec) := {"spec is not an object"} if not is_object(spec)
 
-else := ((({why |
-	some k in ["sourceRepos", "destinations", "sourceNamespaces", "clusterResourceWhitelist"]
+else := ((((({why |
+	some k in ["sourceRepos", "destinations", "sourceNamespaces", "clusterResourceWhitelist", "namespaceResourceWhitelist"]
 	not is_array(object.get(spec, k, []))
 	why := sprintf("spec.%s is not a list", [k])
 } | {why |
+	object.get(spec, "namespaceResourceWhitelist", []) == []
+	why := "spec.namespaceResourceWhitelist is missing or empty, which lets Argo CD create every namespaced kind (a RoleBinding, a Secret)"
+}) | {why |
+	some e in object.get(spec, "namespaceResourceWhitelist", [])
+	not argocd_namespace_kind_ok(e)
+	why := sprintf("namespaceResourceWhitelist entry %s is not a workload or harmless kind in its own API group, nor a kind kubernetes.allowed_kinds lists, by name", [lib.printable(e)])
+}) | {why |
 	some r in object.get(spec, "sourceRepos", [])
 	not argocd_narrowing(r)
 	not r in allowed_argocd_repos
@@ -1333,10 +1386,13 @@ argocd_narrowing(x) if {
 	startswith(x, "!")
 }
 
-# argocd_literal: a string Argo CD's glob matching reads as itself.
+# argocd_literal: a string Argo CD's glob matching reads as itself. A
+# backslash escapes the next character to its globs (gobwas/glob,
+# filepath.Match): "kube\-system" matches kube-system, and no name a
+# destination or a kind holds has one.
 argocd_literal(x) if {
 	is_string(x)
-	not regex.match("[*?\\[\\]{}]", x)
+	not regex.match("[*?\\[\\]{}\\\\]", x)
 }
 
 argocd_destination_ok(d) if {
@@ -1359,12 +1415,34 @@ argocd_destination_member_ok("namespace", x) if {
 argocd_destination_member_ok(_, x) if argocd_narrowing(x)
 
 argocd_cluster_kind_ok(e) if {
+	argocd_group_kind(e)
+	e.kind in extra_kinds
+}
+
+# argocd_namespace_kind_ok: a namespaceResourceWhitelist entry, literal,
+# names a kind this gate accepts when a deploy applies it itself: a
+# workload or harmless kind in its own API group (an absent group is the
+# core group, as Argo CD reads it), or a kind allowed_kinds lists. RBAC
+# kinds are neither unless listed.
+argocd_namespace_kind_ok(e) if {
+	argocd_group_kind(e)
+	e.kind in extra_kinds
+}
+
+argocd_namespace_kind_ok(e) if {
+	argocd_group_kind(e)
+	object.get(e, "group", "") in accepted_groups[e.kind]
+}
+
+accepted_groups := object.union(harmless_groups, workload_groups)
+
+# argocd_group_kind: a whitelist entry of a literal group and kind only.
+argocd_group_kind(e) if {
 	is_object(e)
 	every k, x in e {
 		k in {"group", "kind"}
 		argocd_literal(x)
 	}
-	e.kind in extra_kinds
 }
 
 harmful_shape contains [m, "a Secret whose labels are not an object"] if {
