@@ -90,7 +90,7 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 			return err
 		}
 	}
-	addrc := make(chan string, 1)
+	addrc := make(chan string, 2)
 	go func() {
 		addr, ok := <-addrc
 		if !ok {
@@ -101,11 +101,20 @@ func serveDemo(ctx context.Context, o options, stderr io.Writer, ready chan<- st
 		for _, f := range []string{"allow.json", "deny.json"} {
 			fmt.Fprintf(stderr, "  curl -s -H 'Content-Type: application/json' --data @%s %s%s\n", filepath.Join(dir, f), base, gate.PathAdmit)
 		}
-		fmt.Fprintf(stderr, "  curl -s %s%s\n", base, pathMetrics)
+		if ready != nil {
+			ready <- addr
+		}
+		if o.metricsAddr == "" {
+			return
+		}
+		if addr, ok = <-addrc; !ok {
+			return
+		}
+		fmt.Fprintf(stderr, "  curl -s http://%s%s\n", addr, pathMetrics)
 		if ready != nil {
 			ready <- addr
 		}
 	}()
 	defer close(addrc)
-	return listenAndServe(ctx, o, handler(g, m), addrc)
+	return listenAndServe(ctx, o, g.Handler(), m.handler(), addrc)
 }

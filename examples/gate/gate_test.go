@@ -238,20 +238,22 @@ func TestHealthAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler(g, m))
+	srv := httptest.NewServer(g.Handler())
 	t.Cleanup(srv.Close)
+	msrv := httptest.NewServer(m.handler())
+	t.Cleanup(msrv.Close)
 	post(t, srv.URL, body(t, gate.Request{JobToken: gate.NewToken(f.mainTok), Image: f.release.Image}))
 	post(t, srv.URL, body(t, gate.Request{JobToken: gate.NewToken(f.branchTk), Image: f.feature.Image}))
-	for path, want := range map[string][]string{
-		gate.PathHealthz: {"ok"},
-		pathMetrics: {
+	for url, want := range map[string][]string{
+		srv.URL + gate.PathHealthz: {"ok"},
+		msrv.URL + pathMetrics: {
 			`ztci_gate_decisions_total{ztci_gate_decision="allow"} 1`,
 			`ztci_gate_decisions_total{ztci_gate_decision="deny"} 1`,
 			`ztci_gate_denials_total{ztci_gate_rule="deploy.unprotected_ref"} 1`,
 			`ztci_gate_decision_duration_seconds_count{ztci_gate_decision="allow"} 1`,
 		},
 	} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,11 +261,11 @@ func TestHealthAndMetrics(t *testing.T) {
 		resp.Body.Close()
 		for _, w := range want {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), w) {
-				t.Errorf("GET %s: %d, want %q in\n%s", path, resp.StatusCode, w, b)
+				t.Errorf("GET %s: %d, want %q in\n%s", url, resp.StatusCode, w, b)
 			}
 		}
 		if strings.Contains(string(b), f.mainTok) {
-			t.Errorf("GET %s reveals a token", path)
+			t.Errorf("GET %s reveals a token", url)
 		}
 	}
 }

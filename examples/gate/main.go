@@ -11,12 +11,25 @@
 //
 //	POST /v1/admit  {"job_token": "...", "image": "registry.example/acme/app:v1"}
 //	             →  {"allowed": true, "decision": "allow", "digest": "sha256:…", …}
-//	GET  /healthz, GET /metrics (Prometheus)
+//	GET  /healthz
 //
 // Requests carry job tokens, so the gate serves plain HTTP only on a
 // loopback IP address (127.0.0.1, ::1; not the name localhost, which is
 // resolved like any other name), for a TLS-terminating proxy on the same
 // host or tests; any other --addr needs --tls-cert and --tls-key.
+//
+// # Metrics
+//
+// Prometheus metrics (GET /metrics: decisions, denials by policy rule,
+// refusals by reason, decision latency) are served only with
+// --metrics-addr, on a listener of their own, in plain HTTP and without
+// authentication; the API's listener does not serve them. They tell
+// whoever reads them which rules deny and how often, and each scrape costs
+// CPU, so they are not on the address jobs reach: bind --metrics-addr to
+// loopback (127.0.0.1:9090) or to an address only your scraper can reach.
+// At most two scrapes are served at once; more get 503. Their labels come from
+// bounded sets (outcomes, the built-in policy's rule ids, error kinds and
+// refusal reasons): no image name, job or token reaches a label.
 //
 // # Single-use job tokens
 //
@@ -119,7 +132,8 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
-	addr, issuer, audience, trustedRoot      string
+	addr, metricsAddr, issuer, audience      string
+	trustedRoot                              string
 	tlsCert, tlsKey                          string
 	signerSAN, signerIssuer, builder, source string
 	refs, registries                         listFlag
@@ -134,12 +148,14 @@ type options struct {
 }
 
 // run parses args, serves until ctx ends, then shuts down gracefully. ready,
-// when not nil, receives the listening address.
+// when not nil, receives the API's listening address and then, with
+// --metrics-addr, the metrics'.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
 	var o options
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address (not loopback: needs --tls-cert and --tls-key)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "listen address of the unauthenticated Prometheus /metrics, plain HTTP (default: no metrics; e.g. 127.0.0.1:9090, never the address jobs reach)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.issuer, "issuer", "", "OIDC issuer URL of the deploying jobs' tokens (required)")
@@ -250,7 +266,7 @@ func serve(ctx context.Context, o options, stderr io.Writer, ready chan<- string
 	if err != nil {
 		return err
 	}
-	return listenAndServe(ctx, o, handler(g, m), ready)
+	return listenAndServe(ctx, o, g.Handler(), m.handler(), ready)
 }
 
 // checkTransport refuses to send job tokens in the clear over a network:
@@ -283,44 +299,68 @@ func (o options) scheme() string {
 	return "http"
 }
 
-// listenAndServe serves h on o.addr (over TLS with o's certificate) until
-// ctx ends, then stops accepting and waits (bounded) for requests in flight.
-// run checked the transport (checkTransport) before anything was built.
-func listenAndServe(ctx context.Context, o options, h http.Handler, ready chan<- string) error {
+// listenAndServe serves the API h on o.addr (over TLS with o's
+// certificate) and, with o.metricsAddr, the metrics mh on a listener of
+// their own, until ctx ends or one of them fails; then it stops both and
+// waits (bounded) for requests in flight. run checked the transport
+// (checkTransport) before anything was built.
+func listenAndServe(ctx context.Context, o options, h, mh http.Handler, ready chan<- string) error {
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	// gate.NewServer's per-connection limits, with the decision timeout
-	// this command was given.
-	timeout := o.timeout
-	srv := gate.NewServer(o.addr, h)
-	srv.ReadTimeout = gate.DefaultBodyTimeout + 5*time.Second
-	srv.WriteTimeout = timeout + 10*time.Second
-	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-	errc := make(chan error, 1)
+	var ml net.Listener
+	if o.metricsAddr != "" {
+		if ml, err = net.Listen("tcp", o.metricsAddr); err != nil {
+			return errors.Join(fmt.Errorf("--metrics-addr: %w", err), l.Close())
+		}
+	}
+	errc := make(chan error, 2)
+	servers := []*http.Server{o.server(ctx, o.addr, h)}
 	go func() {
 		if o.tlsCert != "" {
-			errc <- srv.ServeTLS(l, o.tlsCert, o.tlsKey)
+			errc <- servers[0].ServeTLS(l, o.tlsCert, o.tlsKey)
 			return
 		}
-		errc <- srv.Serve(l)
+		errc <- servers[0].Serve(l)
 	}()
 	if ready != nil {
 		ready <- l.Addr().String()
 	}
+	if ml != nil {
+		servers = append(servers, o.server(ctx, o.metricsAddr, mh))
+		go func() { errc <- servers[1].Serve(ml) }()
+		if ready != nil {
+			ready <- ml.Addr().String()
+		}
+	}
+	running := len(servers)
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
+		running--
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.timeout+5*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
+	for _, srv := range servers {
+		err = errors.Join(err, srv.Shutdown(shutdownCtx))
+	}
+	for ; running > 0; running-- {
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
 	}
 	return err
+}
+
+// server is gate.NewServer's per-connection limits, with the decision
+// timeout this command was given.
+func (o options) server(ctx context.Context, addr string, h http.Handler) *http.Server {
+	srv := gate.NewServer(addr, h)
+	srv.ReadTimeout = gate.DefaultBodyTimeout + 5*time.Second
+	srv.WriteTimeout = o.timeout + 10*time.Second
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	return srv
 }
 
 // policySource is the built-in library with its configuration: the JSON

@@ -13,8 +13,14 @@ import (
 	"github.com/ztci/ztci/policy/gate/gateotel"
 )
 
-// pathMetrics serves the gate's Prometheus metrics beside gate.PathAdmit.
+// pathMetrics is where the metrics listener (--metrics-addr) serves the
+// gate's Prometheus metrics; the API's listener does not serve them.
 const pathMetrics = "/metrics"
+
+// maxScrapes is how many scrapes are served at once; more get 503. One
+// Prometheus scrapes one at a time: the bound caps what anyone else who
+// reaches the listener can make it spend.
+const maxScrapes = 2
 
 // metrics is the gate's OpenTelemetry seam (gateotel) with the vendor's
 // choice made here: the OTel SDK and its Prometheus exporter, serving
@@ -42,10 +48,10 @@ func newMetrics() (*metrics, error) {
 	return &metrics{Observer: obs, reg: reg}, nil
 }
 
-// handler serves the gate's API and its metrics.
-func handler(g *gate.Gate, m *metrics) http.Handler {
+// handler serves the metrics, on a listener of their own: they are not
+// for whoever reaches the gate's API.
+func (m *metrics) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", g.Handler())
-	mux.Handle("GET "+pathMetrics, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET "+pathMetrics, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{MaxRequestsInFlight: maxScrapes}))
 	return mux
 }

@@ -37,7 +37,19 @@
 // VALID UNTIL (sessions already open are not ended by VALID UNTIL). VALID
 // UNTIL is computed by the server, the lease's TTL past its own clock
 // (now()), at creation and at every renewal: a runner whose clock runs
-// ahead of the database's cannot make a role outlive its lease.
+// ahead of the database's cannot make a role outlive its lease. Issue and
+// Renew refuse a TTL that is not positive ([ErrBadTTL]) rather than read it
+// as [WithMaxTTL].
+//
+// Revoke ends the role's sessions in three sweeps: before and after DROP
+// OWNED, and after DROP ROLE by the role's oid. A connection that passed
+// the LOGIN check just before NOLOGIN committed appears in pg_stat_activity
+// only when its startup ends, and could escape a single sweep and outlive
+// the role. The last sweep needs pg_signal_backend (or superuser), since
+// the admin's membership went with the role: if it finds a session it
+// cannot end, Revoke reports it. A connection still starting up at the
+// last sweep is not seen by any query and is not ended; it has only what
+// PUBLIC has, DROP OWNED having revoked the role's grants.
 //
 // The admin pool's user needs CREATEROLE, not superuser. To end a revoked
 // role's sessions, Revoke first makes the admin a member of the role (in the

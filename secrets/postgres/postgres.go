@@ -132,6 +132,12 @@ func New(pool *pgxpool.Pool, roles map[string]Role, opts ...Option) (*Backend, e
 // refuses it rather than drop a role it does not own.
 var ErrBadRoleName = fmt.Errorf("%w: not a ztci role name", secrets.ErrBackend)
 
+// ErrBadTTL: Issue or Renew was asked for a TTL that is not positive.
+// Neither reads it as "the maximum": a caller that computed a zero or
+// negative lifetime (a lease already past its end) gets no credential,
+// rather than one valid for [WithMaxTTL].
+var ErrBadTTL = fmt.Errorf("%w: TTL not positive", secrets.ErrBackend)
+
 var roleName = regexp.MustCompile(`^ztci_[0-9a-f]{24}$`)
 
 func quoteRole(id string) (string, error) {
@@ -141,7 +147,8 @@ func quoteRole(id string) (string, error) {
 	return pgx.Identifier{id}.Sanitize(), nil
 }
 
-// Issue creates the role for req.
+// Issue creates the role for req, valid for req.TTL capped by
+// [WithMaxTTL]; a TTL that is not positive is refused ([ErrBadTTL]).
 func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant, error) {
 	role, ok := b.roles[req.Name]
 	if !ok {
@@ -151,10 +158,10 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	if err != nil {
 		return secrets.Grant{}, err
 	}
-	ttl := b.ttl
-	if req.TTL > 0 {
-		ttl = min(ttl, req.TTL)
+	if req.TTL <= 0 {
+		return secrets.Grant{}, fmt.Errorf("%w: issue %s: %v", ErrBadTTL, req.LeaseID, req.TTL)
 	}
+	ttl := min(b.ttl, req.TTL)
 	pw := password()
 	// The statement carries the password's SCRAM verifier, never the
 	// password: PostgreSQL writes the whole query string to its log when
@@ -182,15 +189,17 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 }
 
 // Renew moves the role's VALID UNTIL to ttl (capped by [WithMaxTTL]) past
-// the database's clock.
+// the database's clock. A ttl that is not positive is refused
+// ([ErrBadTTL]) and leaves VALID UNTIL as it was: it once renewed the
+// role for the whole maximum.
 func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) (time.Duration, error) {
 	if _, err := quoteRole(leaseID); err != nil {
 		return 0, err
 	}
-	ttl = min(ttl, b.ttl)
 	if ttl <= 0 {
-		ttl = b.ttl
+		return 0, fmt.Errorf("%w: renew %s: %v", ErrBadTTL, leaseID, ttl)
 	}
+	ttl = min(ttl, b.ttl)
 	exists, err := b.exists(ctx, leaseID)
 	if err != nil {
 		return 0, err
@@ -212,8 +221,8 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	if err != nil {
 		return err
 	}
-	exists, err := b.exists(ctx, leaseID)
-	if err != nil || !exists {
+	oid, err := b.roleOID(ctx, leaseID)
+	if err != nil || oid == 0 {
 		return err
 	}
 	// One round trip, two transactions. NOLOGIN is committed on its own
@@ -230,12 +239,18 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	// privileges of the session's role (or pg_signal_backend), which the
 	// role's creator does not have, and without it the revocation failed
 	// and the job's open connection kept every grant. DROP ROLE removes the
-	// membership with the role. The role name is a checked ztci_<hex>
-	// name, safe as a literal.
+	// membership with the role. The sessions are swept twice, the second
+	// time after DROP OWNED: a connection that passed the LOGIN check just
+	// before NOLOGIN committed shows in pg_stat_activity only once its
+	// startup ends, possibly after the first sweep (see sweepDropped for
+	// what is left). The role name is a checked ztci_<hex> name, safe as a
+	// literal.
+	terminate := fmt.Sprintf("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usesysid = %d;\n", oid)
 	revoke := "BEGIN; ALTER ROLE " + q + " NOLOGIN; COMMIT;\n" +
 		"GRANT " + q + " TO CURRENT_USER;\n" +
-		"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = '" + leaseID + "';\n" +
+		terminate +
 		"DROP OWNED BY " + q + ";\n" +
+		terminate +
 		"DROP ROLE " + q
 	if _, err := b.pool.Exec(ctx, revoke); err != nil {
 		var pe *pgconn.PgError
@@ -247,6 +262,30 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 		return fmt.Errorf("%w: postgres: revoke %s: %w", secrets.ErrBackend, leaseID, err)
 	}
 	b.log.DebugContext(ctx, "postgres: role dropped", "role", leaseID)
+	return b.sweepDropped(ctx, leaseID, oid)
+}
+
+// sweepDropped ends, once the role is dropped, the sessions still logged
+// in as it: connections that passed the LOGIN check before NOLOGIN
+// committed and showed in pg_stat_activity only after Revoke's second
+// sweep. They are found by the role's oid (pg_stat_activity no longer
+// names a dropped role). Ending them now needs pg_signal_backend or
+// superuser: the admin's membership went with the role. A session this
+// cannot end is an error, not a silent survivor. What remains is a
+// connection still starting up at this sweep, which no query can see.
+func (b *Backend) sweepDropped(ctx context.Context, leaseID string, oid uint32) error {
+	var found, ended int
+	err := b.pool.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "+
+		"FROM pg_stat_activity WHERE usesysid = $1", oid).Scan(&found, &ended)
+	const survived = "%w: postgres: revoke %s: the role is dropped, but sessions that logged in as it while it was being revoked may still be open (ending them needs pg_signal_backend)"
+	switch {
+	case err != nil:
+		return fmt.Errorf(survived+": %w", secrets.ErrBackend, leaseID, err)
+	case found != ended:
+		return fmt.Errorf(survived+": %d not ended", secrets.ErrBackend, leaseID, found-ended)
+	case found > 0:
+		b.log.WarnContext(ctx, "postgres: ended sessions that logged in while the role was being revoked", "role", leaseID, "sessions", found)
+	}
 	return nil
 }
 
@@ -265,11 +304,21 @@ func validUntil(role string, ttl time.Duration) string {
 }
 
 func (b *Backend) exists(ctx context.Context, role string) (bool, error) {
-	var n int
-	if err := b.pool.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname = $1", role).Scan(&n); err != nil {
-		return false, fmt.Errorf("%w: postgres: %w", secrets.ErrBackend, err)
+	oid, err := b.roleOID(ctx, role)
+	return oid != 0, err
+}
+
+// roleOID is role's oid, 0 when there is no such role.
+func (b *Backend) roleOID(ctx context.Context, role string) (uint32, error) {
+	var oid uint32
+	err := b.pool.QueryRow(ctx, "SELECT oid FROM pg_roles WHERE rolname = $1", role).Scan(&oid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
 	}
-	return n == 1, nil
+	if err != nil {
+		return 0, fmt.Errorf("%w: postgres: %w", secrets.ErrBackend, err)
+	}
+	return oid, nil
 }
 
 // password returns 26 random base32 characters (130 bits).
