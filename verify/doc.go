@@ -8,7 +8,10 @@
 //   - Trust material is sigstore-go's root.TrustedMaterial: PublicGood (an
 //     embedded snapshot of the public-good trusted root, see
 //     PublicGoodSnapshot), ParseTrustedRoot / LoadTrustedRoot for any
-//     trusted_root.json, and NewTrust to combine several. Nothing here
+//     trusted_root.json, and NewTrust to combine several (refusing
+//     materials that describe one Rekor or CT log id with another key,
+//     validity period or hash, rather than letting argument order pick
+//     one). Nothing here
 //     fetches a root; a TUF-refreshed root is an explicit choice of the
 //     caller: verify/tuf refreshes one (offline first, fail closed at
 //     metadata expiry) and its Live rebuilds Verifiers only when the root

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	_ "embed" // the public-good trusted root snapshot
@@ -125,7 +126,10 @@ type Trust struct {
 
 var _ root.TrustedMaterial = (*Trust)(nil)
 
-// NewTrust combines trust material. At least one is required.
+// NewTrust combines trust material. At least one is required. Materials
+// that describe one Rekor or CT log (by log id) must agree on its key,
+// validity period and hashes; otherwise NewTrust fails with
+// ErrTrustMaterial rather than keep whichever came last (see checkLogs).
 func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 	if len(materials) == 0 {
 		return nil, stageErr(ErrTrustMaterial, "no trust material given", nil)
@@ -136,6 +140,9 @@ func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 			return nil, stageErr(ErrTrustMaterial, fmt.Sprintf("trust material %d is nil", i), nil)
 		}
 		coll = append(coll, m)
+	}
+	if err := checkLogs(materials); err != nil {
+		return nil, err
 	}
 	var tsas []root.TimestampingAuthority
 	tsMemo := newTimestampMemo(defaultMemoSize)
@@ -158,6 +165,53 @@ func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 		t.cas = append(t.cas, wrapCA(ca, t.memo))
 	}
 	return t, nil
+}
+
+// checkLogs refuses materials that describe one log (a Rekor or CT log
+// id) differently. sigstore-go's collection keeps whichever description
+// comes last, so the order of NewTrust's arguments would decide which key
+// verifies the log's entries and over which validity window: a private
+// root carrying a stale copy of the public-good Rekor log (no end date,
+// or the key before a rotation) would reopen a window that a newer
+// public-good root closed, or put another key behind the log's id.
+func checkLogs(materials []root.TrustedMaterial) error {
+	kinds := []struct {
+		name string
+		logs func(root.TrustedMaterial) map[string]*root.TransparencyLog
+	}{{"Rekor log", root.TrustedMaterial.RekorLogs}, {"CT log", root.TrustedMaterial.CTLogs}}
+	for _, k := range kinds {
+		type stated struct {
+			by  int
+			log *root.TransparencyLog
+		}
+		first := map[string]stated{}
+		for i, m := range materials {
+			for id, l := range k.logs(m) {
+				f, seen := first[id]
+				if !seen {
+					first[id] = stated{i, l}
+					continue
+				}
+				if !sameLog(f.log, l) {
+					return stageErr(ErrTrustMaterial, fmt.Sprintf("trust materials %d and %d state %s %s differently "+
+						"(key, validity period or hash): refusing to pick one by argument order", f.by, i, k.name, id), nil)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sameLog reports whether two descriptions of a log agree on everything
+// its entries are verified with (the base URL is only where to reach it).
+func sameLog(a, b *root.TransparencyLog) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	k, ok := a.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b.PublicKey) && bytes.Equal(a.ID, b.ID) &&
+		a.ValidityPeriodStart.Equal(b.ValidityPeriodStart) && a.ValidityPeriodEnd.Equal(b.ValidityPeriodEnd) &&
+		a.HashFunc == b.HashFunc && a.SignatureHashFunc == b.SignatureHashFunc
 }
 
 // TimestampingAuthorities implements root.TrustedMaterial.
