@@ -84,9 +84,11 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		}
 		j.rec = rec
 	}
-	b.track(j)
-	j.endMu.Lock() // End (perhaps run by the AfterFunc at once) reads stop
+	// End (run by the AfterFunc at once, or by RevokeIdentity as soon as
+	// the job is tracked) calls stop: it waits on endMu until stop is set.
+	j.endMu.Lock()
 	defer j.endMu.Unlock()
+	b.track(j)
 	j.stop = context.AfterFunc(ctx, func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.revokeTO)
 		defer cancel()
