@@ -57,8 +57,14 @@
 //     reported. scanner.db is not written: neither report format records
 //     the database state.
 //   - scanner.result[].severity: one entry of method [SeverityMethod]
-//     ("ztci") with the normalised severity as score. When reading, a result
-//     without that method is unknown, never low.
+//     ("ztci") with the normalised severity as score, always exactly one of
+//     "critical", "high", "medium", "low", "unknown". When reading, a result
+//     without that method is unknown, never low; a score of that method
+//     spelt any other way ("CRITICAL", "critical ", "moderate", "") and a
+//     method spelt "ZTCI" or " ztci" are refused, not normalised, so a
+//     policy that compares the signed strings exactly sees the severity the
+//     gate counts. Only the scanner report parsers normalise vendor
+//     spellings (with [ParseSeverity]), and they emit only the constants.
 //   - scanner.result[].annotations: one-key objects with string values:
 //     "alias", "package.name", "package.version", "package.purl",
 //     "fixedVersion"; alias and fixedVersion repeat for lists.

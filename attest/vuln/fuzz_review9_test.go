@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/attest"
@@ -28,6 +29,10 @@ func FuzzReview9PredicateSchema(f *testing.F) {
 		`{"scanner":{"uri":"u","result":[{"id":"CVE-1","annotations":[{"fixedVersion":"1","FixedVersion":"2"}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`,
 		`{"scanner":{"uri":"u","result":[{"id":"CVE-\ud800"}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`,
 		`{"scanner":{"uri":"u","result":[]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z","SCANFINISHEDON":"2030-01-01T00:00:00Z"}}`,
+		// ztci scores and methods not spelt as the writer writes them (review 25).
+		`{"scanner":{"uri":"u","result":[{"id":"CVE-1","severity":[{"method":"ztci","score":"CRITICAL "}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`,
+		`{"scanner":{"uri":"u","result":[{"id":"CVE-1","severity":[{"method":"ztci","score":"Moderate"}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`,
+		`{"scanner":{"uri":"u","result":[{"id":"CVE-1","severity":[{"method":"ztci","score":"critical"},{"method":"ZTCI","score":"low"}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -42,6 +47,7 @@ func FuzzReview9PredicateSchema(f *testing.F) {
 		if !json.Valid(b) {
 			t.Fatalf("accepted a predicate that is not JSON: %q", b)
 		}
+		checkExactScores(t, b)
 		r := strictjsontest.Read(b, reflect.TypeFor[predicateJSON]())
 		if r.Ambiguous() {
 			t.Fatalf("accepted an ambiguous predicate (%+v): %q", r, b)
@@ -55,4 +61,29 @@ func FuzzReview9PredicateSchema(f *testing.F) {
 			t.Fatalf("round trip: %v\n got %#v\nwant %#v", err, again, s)
 		}
 	})
+}
+
+// checkExactScores fails unless every SeverityMethod score and method in
+// the accepted input b (a predicate or a Statement) is spelt exactly as
+// Predicate writes it, so a reader comparing the signed strings exactly
+// sees the severity ParseScan read.
+func checkExactScores(t *testing.T, b []byte) {
+	t.Helper()
+	var st struct {
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(b, &st); err == nil && st.Predicate != nil {
+		b = st.Predicate
+	}
+	var p predicateJSON
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("accepted predicate does not decode: %v", err)
+	}
+	for _, r := range p.Scanner.Result {
+		for _, sv := range r.Severity {
+			if strings.EqualFold(strings.TrimSpace(sv.Method), SeverityMethod) && (sv.Method != SeverityMethod || !Severity(sv.Score).valid()) {
+				t.Fatalf("accepted severity %+v not spelt as written", sv)
+			}
+		}
+	}
 }

@@ -30,6 +30,17 @@ func roundTrip(t *testing.T, s *vuln.Scan) {
 	}
 }
 
+// checkExact fails unless every severity a parser produced is exactly one
+// of the constants: roundTrip alone skips a scan Predicate refuses.
+func checkExact(t *testing.T, s *vuln.Scan) {
+	t.Helper()
+	for _, f := range s.Findings {
+		if !exactSeverity(f.Severity) {
+			t.Fatalf("finding %q: severity %q is not a constant", f.ID, f.Severity)
+		}
+	}
+}
+
 func FuzzParseTrivy(f *testing.F) {
 	f.Add(readFixture(f, "trivy-alpine-39-high-critical.json"))
 	f.Add([]byte(`{"SchemaVersion":2,"CreatedAt":"2026-01-02T03:04:05+01:00","Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","VendorIDs":["DSA-1"],"FixedVersion":"1.0, 2.0","Severity":"high"}]}]}`))
@@ -41,6 +52,7 @@ func FuzzParseTrivy(f *testing.F) {
 			}
 			return
 		}
+		checkExact(t, s)
 		roundTrip(t, s)
 	})
 }
@@ -56,6 +68,7 @@ func FuzzParseGrype(f *testing.F) {
 			}
 			return
 		}
+		checkExact(t, s)
 		roundTrip(t, s)
 	})
 }
@@ -82,6 +95,10 @@ func FuzzParseScan(f *testing.F) {
 		f.Add([]byte(st.Predicate))
 	}
 	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[{"id":"CVE-1","severity":[{"method":"ztci","score":"high"}],"annotations":[{"alias":"GHSA-1"},{"fixedVersion":"2"}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
+	// ztci scores and methods not spelt as the writer writes them (review 25).
+	for _, sev := range []string{`{"method":"ztci","score":"CRITICAL "}`, `{"method":"ztci","score":"moderate"}`, `{"method":"ztci","score":""}`, `{"method":"ZTCI","score":"low"}`, `{"method":"nvd","score":"LOW"},{"method":"ztci","score":"unknown"}`} {
+		f.Add([]byte(`{"scanner":{"uri":"pkg:github/anchore/grype","result":[{"id":"CVE-1","severity":[` + sev + `]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
+	}
 	// Element floods (strictjson.ErrTooManyElements).
 	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[` + strings.Repeat("{},", 1500) + `{}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
 	f.Add([]byte(`{"scanner":{"uri":"pkg:github/aquasecurity/trivy@1","result":[{"id":"CVE-1","annotations":[` + strings.Repeat("{},", 2000) + `{}]}]},"metadata":{"scanFinishedOn":"2026-01-02T03:04:05Z"}}`))
@@ -125,6 +142,7 @@ func FuzzParseOSVScanner(f *testing.F) {
 				t.Fatalf("finding without id: %+v", f)
 			}
 		}
+		checkExact(t, s)
 		s.Time = s.Time.AddDate(2026, 0, 0)
 		roundTrip(t, s)
 	})

@@ -163,8 +163,12 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 // predicate member the spec names spelt in another case ("Result"), wrong
 // JSON types, a missing scanner.uri,
 // scanner.result or metadata.scanFinishedOn, a result without id, an
-// annotation that is not a one-key object with a string value, and a
-// repeated SeverityMethod severity or package annotation; errors wrap
+// annotation that is not a one-key object with a string value, a
+// SeverityMethod score that is not exactly one of the five Severity
+// constants ("CRITICAL", " high", "moderate" and "" included: the writer
+// never writes them), a method equal to SeverityMethod only under case
+// folding or with space ("ZTCI"), and a repeated SeverityMethod severity
+// or package annotation; errors wrap
 // ErrInvalidScan (or attest's Statement errors). Unknown fields, such as
 // the spec example's "invocation", are ignored. A result without a
 // severity of method SeverityMethod reads as SeverityUnknown; the scanner
@@ -237,6 +241,11 @@ func parsePredicate(b []byte) (*Scan, error) {
 		seen := false
 		for _, sv := range r.Severity {
 			if sv.Method != SeverityMethod {
+				// "ZTCI" is ztci's method to a reader that folds case and
+				// another method to this one: refused, not ignored.
+				if strings.EqualFold(strings.TrimSpace(sv.Method), SeverityMethod) {
+					return nil, fmt.Errorf("%w: scanner.result[%d]: severity method %q is not %q", ErrInvalidScan, i, clip.String(sv.Method, 64), SeverityMethod)
+				}
 				continue
 			}
 			// Two scores under one method would let consumers disagree
@@ -245,7 +254,13 @@ func parsePredicate(b []byte) (*Scan, error) {
 				return nil, fmt.Errorf("%w: scanner.result[%d]: severity method %q repeated", ErrInvalidScan, i, SeverityMethod)
 			}
 			seen = true
-			f.Severity = ParseSeverity(sv.Score)
+			// The score is read exactly as the writer writes it, not with
+			// ParseSeverity: a policy comparing the signed "CRITICAL " to
+			// "critical" would miss a finding this reader counts.
+			f.Severity = Severity(sv.Score)
+			if !f.Severity.valid() {
+				return nil, fmt.Errorf("%w: scanner.result[%d]: severity score %q of method %q is not one of critical, high, medium, low, unknown", ErrInvalidScan, i, clip.String(sv.Score, 64), SeverityMethod)
+			}
 		}
 		for j, a := range r.Annotations {
 			if len(a) != 1 {
