@@ -47,9 +47,16 @@
 // never shortened. The store decides which of a replica's own keys are
 // live: one it no longer lists ([KeyStore.Revoke]) leaves that replica's
 // JWKS at its next JWKS request, and the replica stops signing with it
-// then, or at its next renewal (within half a token lifetime) at the
-// latest: Mint fails with [ErrNotPublished] wrapping [ErrKeyRevoked], and
-// a [WithRotation] issuer moves to a fresh key instead.
+// then, or at its next renewal at the latest: Mint fails with
+// [ErrNotPublished] wrapping [ErrKeyRevoked], while a [WithRotation]
+// issuer's same Mint moves to its next key (published again first, so a
+// revoked next key is refused too) or to a fresh one, and signs. Worst
+// case, a replica that serves no JWKS request signs with a revoked key
+// (Mint's fast path does not ask the store) for half a token lifetime
+// after the later of its key's last successful publish and when the key
+// started signing; if the store does not answer at that renewal, for up
+// to one token lifetime after it, when the publication no longer covers a
+// token. Verifiers refuse those tokens once their JWKS cache drops the kid.
 //
 // # Security contract
 //

@@ -199,6 +199,22 @@ func (i *Issuer) Publish(ctx context.Context) error {
 // logged and returned joined; the caller decides whether the active key is
 // still usable. Called with i.maint held.
 func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
+	err := i.maintainOnce(ctx, now)
+	i.mu.RLock()
+	again := i.cfg.rotation > 0 && i.active.revoked
+	i.mu.RUnlock()
+	if again {
+		// This pass's publish found the active key revoked: rotate away
+		// from it now (to the next key, or a fresh one published first),
+		// so that the Mint that learned of it signs rather than fails. A
+		// second pass only: a key revoked again fails the caller.
+		err = errors.Join(err, i.maintainOnce(ctx, now))
+	}
+	return err
+}
+
+// maintainOnce is one pass of maintain. Called with i.maint held.
+func (i *Issuer) maintainOnce(ctx context.Context, now time.Time) error {
 	var errs []error
 	if i.cfg.rotation > 0 {
 		i.mu.Lock()
@@ -207,6 +223,12 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 		if due && i.next != nil {
 			n := i.next
 			i.next = nil
+			if i.active.revoked && i.cfg.store != nil {
+				// Early: its publication reaches a rotation interval
+				// ahead, so its renewal (the check that it is not revoked
+				// too) is that far off. Publish it again before it signs.
+				n.publishedUntil = time.Time{}
+			}
 			i.promote(now, n)
 			due = false
 		}
@@ -284,7 +306,7 @@ func (i *Issuer) maintain(ctx context.Context, now time.Time) error {
 // revoke marks k revoked by the key store: it is withdrawn from this
 // issuer's JWKS and never signs again. A revoked next key is dropped (the
 // next rotation makes a fresh one); a rotating issuer whose active key is
-// revoked rotates at its next Mint.
+// revoked rotates away from it in the same maintain call.
 func (i *Issuer) revoke(k *signingKey) {
 	i.mu.Lock()
 	defer i.mu.Unlock()

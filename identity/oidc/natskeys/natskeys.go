@@ -70,6 +70,7 @@ func (e entry) servable(now time.Time) bool { return !e.revoked && e.key.NotAfte
 // connection belongs to the caller.
 type Store struct {
 	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's stream: purges delete markers
 	bucket string
 	cfg    config
 
@@ -145,7 +146,11 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 	if err := kvconf.Check(bs.StreamInfo().Config, cfg.replicas); err != nil {
 		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
 	}
-	s := &Store{kv: kv, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, done: make(chan struct{})}
+	stream, err := js.Stream(cctx, bs.StreamInfo().Config.Name)
+	if err != nil {
+		return nil, unavailable(cfg.bucket, err)
+	}
+	s := &Store{kv: kv, stream: stream, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, done: make(chan struct{})}
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = wcancel
 	// Watch before the first full read: a change written between the read
@@ -361,7 +366,8 @@ func (s *Store) snapshot(ctx context.Context) error {
 	fresh := map[string]entry{}
 	var expired []entry
 	var maxRev uint64
-	markers, oldMarkers := 0, false
+	var markers int
+	var oldMarkers []jetstream.KeyValueEntry
 	now := s.cfg.now()
 	for n := 0; ; {
 		var e jetstream.KeyValueEntry
@@ -382,7 +388,9 @@ func (s *Store) snapshot(ctx context.Context) error {
 			if markers++; markers > maxMarkers {
 				return unavailable(s.bucket, fmt.Errorf("more than %d delete markers: refusing to read an unbounded bucket", maxMarkers))
 			}
-			oldMarkers = oldMarkers || time.Since(e.Created()) > markerAge
+			if now.Sub(e.Created()) > markerAge {
+				oldMarkers = append(oldMarkers, e)
+			}
 			continue
 		}
 		if n++; n > maxRecords {
@@ -418,12 +426,21 @@ func (s *Store) snapshot(ctx context.Context) error {
 			s.cfg.logger.DebugContext(ctx, "natskeys: sweeping an expired key record failed", "bucket", s.bucket, "kid", e.key.ID, "error", err)
 		}
 	}
-	if oldMarkers {
-		if err := s.kv.PurgeDeletes(ctx, jetstream.DeleteMarkersOlderThan(markerAge)); err != nil {
-			s.cfg.logger.DebugContext(ctx, "natskeys: purging old delete markers failed", "bucket", s.bucket, "error", err)
+	s.purgeMarkers(ctx, oldMarkers)
+	return nil
+}
+
+// purgeMarkers removes the delete markers the snapshot found old by the
+// configured clock (kv.PurgeDeletes would judge age by the wall clock).
+// Each purge stops at the marker's own revision, so a record written on
+// that key since (a revocation included) is kept.
+func (s *Store) purgeMarkers(ctx context.Context, markers []jetstream.KeyValueEntry) {
+	for _, e := range markers {
+		subject := "$KV." + s.bucket + "." + e.Key()
+		if err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(subject), jetstream.WithPurgeSequence(e.Revision()+1)); err != nil {
+			s.cfg.logger.DebugContext(ctx, "natskeys: purging an old delete marker failed", "bucket", s.bucket, "error", err)
 		}
 	}
-	return nil
 }
 
 // Keys implements [oidc.KeyStore]: the live keys of the last good read of

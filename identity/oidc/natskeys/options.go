@@ -102,7 +102,8 @@ func WithMaxStaleness(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock for expiry and staleness (default time.Now).
+// WithClock sets the clock for expiry, staleness and the age of delete
+// markers (default time.Now).
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
