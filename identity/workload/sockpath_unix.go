@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -28,9 +27,7 @@ func checkSocketPath(path string, owners []uint32) error {
 	if !filepath.IsAbs(path) {
 		return fmt.Errorf("%w: socket path %q is not absolute", ErrTransport, clip.String(path, 64))
 	}
-	trusted := func(uid uint32) bool {
-		return uid == 0 || uid == uint32(os.Geteuid()) || slices.Contains(owners, uid)
-	}
+	trusted := trustedOwner(owners)
 	if _, err := checkEntry("/", trusted); err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spiffe/go-spiffe/v2/bundle/jwtbundle"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
@@ -55,7 +57,8 @@ func WithSecuredTransport() OpenOption {
 
 // WithSocketOwner adds uid to the owners [Open] trusts for the socket and
 // the directories on its path (besides the process's effective uid and
-// root): the uid a runner or a SPIRE agent serving the job runs as.
+// root): the uid a runner or a SPIRE agent serving the job runs as. On
+// Linux it is also trusted as the uid of the process serving the socket.
 func WithSocketOwner(uid int) OpenOption {
 	return func(c *openConfig) error {
 		if uid < 0 || uint64(uid) > math.MaxUint32 {
@@ -80,7 +83,13 @@ func WithSocketOwner(uid int) OpenOption {
 // what they do not own there). The socket's own mode is not checked: a
 // Workload API socket is meant to be connectable by others (SPIRE's is
 // 0777). The check runs again before every dial go-spiffe makes, so a
-// reconnect after the agent restarted meets the same rule.
+// reconnect after the agent restarted meets the same rule. On Linux each
+// connection is then checked too: the process serving the socket
+// (SO_PEERCRED) must run as the process's effective uid, root or a
+// [WithSocketOwner] uid, or the connection is closed ([ErrTransport]); this
+// closes the window in which, in a sticky directory, the agent's socket is
+// unlinked after the path check and another user binds the same name. On
+// other systems only the path check applies.
 // [WithSecuredTransport] turns the checks off.
 func Open(ctx context.Context, addr string, opts ...OpenOption) (*Sources, error) {
 	var cfg openConfig
@@ -92,7 +101,7 @@ func Open(ctx context.Context, addr string, opts ...OpenOption) (*Sources, error
 			return nil, err
 		}
 	}
-	wopts, err := cfg.clientOptions(addr)
+	wopts, err := cfg.clientOptions(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +148,8 @@ func (s *Sources) Close() error {
 
 // clientOptions checks addr as [Open] documents and returns go-spiffe's
 // options to reach it, with a dialer that checks the socket again before
-// each dial.
-func (c *openConfig) clientOptions(addr string) ([]workloadapi.ClientOption, error) {
+// each dial and its server after.
+func (c *openConfig) clientOptions(ctx context.Context, addr string) ([]workloadapi.ClientOption, error) {
 	if addr == "" {
 		var ok bool
 		if addr, ok = workloadapi.GetDefaultAddress(); !ok {
@@ -152,9 +161,6 @@ func (c *openConfig) clientOptions(addr string) ([]workloadapi.ClientOption, err
 	}
 	path, err := unixPath(addr)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSocketPath(path, c.owners); err != nil {
 		return nil, err
 	}
 	// gRPC hands the dialer the target as given ("unix:///path") or, by
@@ -172,12 +178,39 @@ func (c *openConfig) clientOptions(addr string) ([]workloadapi.ClientOption, err
 			return nil, err
 		}
 		var d net.Dialer
-		return d.DialContext(ctx, "unix", p)
+		conn, err := d.DialContext(ctx, "unix", p)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSocketPeer(conn, trustedOwner(c.owners)); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+	// One dial now, so that a socket the checks refuse fails Open at once
+	// (gRPC would only retry it until ctx is done); a socket nobody
+	// answers yet is left to go-spiffe's retries, as before.
+	probe, err := dial(ctx, path)
+	if errors.Is(err, ErrTransport) {
+		return nil, err
+	}
+	if err == nil {
+		probe.Close()
 	}
 	return []workloadapi.ClientOption{
 		workloadapi.WithAddr(addr),
 		workloadapi.WithDialOptions(grpc.WithContextDialer(dial)),
 	}, nil
+}
+
+// trustedOwner is the rule for who may own the socket, the directories on
+// its path and the process serving it: the process's effective uid, root,
+// or one of owners.
+func trustedOwner(owners []uint32) func(uint32) bool {
+	return func(uid uint32) bool {
+		return uid == 0 || uid == uint32(os.Geteuid()) || slices.Contains(owners, uid)
+	}
 }
 
 // unixPath is the socket path of a "unix:///abs/path" address, as gRPC's
