@@ -10,8 +10,11 @@
 // the upstream protobuf type is deliberately not part of this API.
 // ParseStatement is strict: one JSON object, no duplicate keys (nor two
 // keys equal under case folding, which case-insensitive readers such as
-// slsa-verifier take the last of), exact field names (no case folding), the
-// in-toto validation rules. Errors wrap
+// slsa-verifier take the last of), exact field names (no case folding, and
+// a lone member spelt like one in another case, "_TYPE", is refused), no
+// more array elements than the document's size allows (ErrTooLarge: a
+// signed `"subject":[{},{},…]` would cost a hundred times its size
+// decoded), the in-toto validation rules. Errors wrap
 // ErrInvalidStatement and a finer sentinel (ErrSubjectRequired,
 // ErrDigestLength, ...), so callers use errors.Is. ParseProvenance, which
 // decodes into the typed predicate, refuses a member of the predicate's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 
 	"github.com/ztci/ztci/internal/clip"
@@ -123,6 +124,9 @@ func ParseStatement(b []byte) (*Statement, error) {
 	if err := checkStrictJSON(b); err != nil {
 		return nil, err
 	}
+	if err := checkBounded(b, statementSchema); err != nil {
+		return nil, err
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformedJSON)
@@ -161,6 +165,9 @@ func ParseResourceDescriptor(b []byte) (*ResourceDescriptor, error) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxStatementSize)
 	}
 	if err := checkStrictJSON(b); err != nil {
+		return nil, err
+	}
+	if err := checkBounded(b, descriptorSchema); err != nil {
 		return nil, err
 	}
 	rd, err := parseDescriptor(b)
@@ -217,7 +224,8 @@ func field(m map[string]json.RawMessage, name string, dst any) error {
 // encoding/json readers match names case-insensitively and keep the last:
 // "subject" beside "Subject" would name other artifacts to them, so such a
 // pair is refused at any depth, as verify refuses it in a bundle's payload.
-// A lone variant ("_TYPE") is an unknown member, ignored.
+// A lone variant ("_TYPE") is an unknown member, ignored; ParseStatement
+// refuses it after (checkBounded).
 func checkStrictJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: not valid UTF-8", ErrMalformedJSON)
@@ -230,6 +238,33 @@ func checkStrictJSON(b []byte) error {
 		return fmt.Errorf("%w: keys %q and %q differ only in case", ErrMalformedJSON, clip.String(dup.Other, 80), clip.String(dup.Name, 80))
 	case errors.Is(err, strictjson.ErrNotUnicode):
 		return fmt.Errorf("%w: not Unicode text", ErrMalformedJSON)
+	case err != nil:
+		return fmt.Errorf("%w: not valid JSON", ErrMalformedJSON)
+	}
+	return nil
+}
+
+// The schemas of what ParseStatement and ParseResourceDescriptor read: a
+// subject's elements weigh a ResourceDescriptor each in the bounded check.
+var (
+	statementSchema  = strictjson.SchemaOf(reflect.TypeFor[Statement]())
+	descriptorSchema = strictjson.SchemaOf(reflect.TypeFor[ResourceDescriptor]())
+)
+
+// checkBounded refuses, in b that passed checkStrictJSON, more array
+// elements and map members than b's size allows (ErrTooLarge): a signed
+// statement of `"subject":[{},{},…]` would otherwise cost encoding/json
+// and parseDescriptor some hundred times its size. It also refuses a lone
+// case variant of one of the schema's names ("_TYPE", a subject's "Name"),
+// which the check stops at: slsa-verifier and other encoding/json readers
+// would take it for the name.
+func checkBounded(b []byte, schema *strictjson.Schema) error {
+	var variant *strictjson.MemberError
+	switch err := schema.CheckBounded(b); {
+	case errors.Is(err, strictjson.ErrTooManyElements):
+		return fmt.Errorf("%w: %w", ErrTooLarge, err)
+	case errors.As(err, &variant):
+		return fmt.Errorf("%w: key %q differs from %q only in case", ErrMalformedJSON, clip.String(variant.Name, 80), clip.String(variant.Other, 80))
 	case err != nil:
 		return fmt.Errorf("%w: not valid JSON", ErrMalformedJSON)
 	}

@@ -53,7 +53,7 @@ func ParsePredicate(b []byte) (*Result, error) {
 	if !utf8.Valid(b) {
 		return nil, fieldErr("predicate", ErrMalformed, "not valid UTF-8")
 	}
-	if err := schema.Check(b); err != nil {
+	if err := schema.CheckBounded(b); err != nil {
 		return nil, fieldErr("predicate", ErrMalformed, "%w", err)
 	}
 	if strictjson.HasNull(b) {

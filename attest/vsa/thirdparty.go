@@ -431,7 +431,7 @@ func parseEnvelope(b []byte) (*envelope, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrEnvelope)
 	}
-	if err := envelopeSchema.Check(b); err != nil {
+	if err := envelopeSchema.CheckBounded(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
 	top, err := envObject("envelope", b, "payloadType", "payload", "signatures")

@@ -194,7 +194,7 @@ func ParseOSV(b []byte) (*Advisory, error) {
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidRecord)
 	}
-	if err := wireSchema.Check(b); err != nil {
+	if err := wireSchema.CheckBounded(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
