@@ -215,8 +215,13 @@
 //     hop-by-hop and proxy headers removed; a request's trailer is not
 //     forwarded, and a response's trailer loses the fields its header
 //     loses (hop-by-hop ones such as Proxy-Authenticate and Connection,
-//     and [HeaderRule]), declared or not; upgrades (WebSocket) over plain
-//     HTTP are not relayed.
+//     and [HeaderRule]), declared or not. Upgrades (WebSocket, h2c) over
+//     plain HTTP are not relayed: a forwarded request that carries
+//     Upgrade or HTTP2-Settings (any value) or lists "upgrade" in
+//     Connection (any case) is refused with 501 and [RuleUpgrade], and
+//     audited as a deny, before it is decided or dialled, so the
+//     destination never reads a request whose answer the job would not
+//     get.
 //   - HTTPS is tunnelled, never intercepted. The decision is on the CONNECT
 //     host; when the tunnel's first bytes are TLS (a record of any type:
 //     crypto/tls skips warning alerts before the ClientHello, and so does
@@ -241,8 +246,9 @@
 //     header and, in absolute form, its URL (a Host without a port names
 //     the CONNECT port). A request that names another host, none, cannot
 //     be read, has a target other than a path, "*" or an http(s) URL, or
-//     asks to switch protocols (Upgrade, CONNECT: WebSocket is not relayed
-//     in a cleartext tunnel, as it is not on the forwarding path) cuts
+//     asks to switch protocols (CONNECT, or Upgrade as the forwarding
+//     path reads it: WebSocket is not relayed in a cleartext tunnel, as it
+//     is not on the forwarding path) cuts
 //     the tunnel before it reaches the destination ([RuleHostMismatch],
 //     [EndHostMismatch]). The first line is read whole before a byte of
 //     it is relayed, up to a control byte (other than tab and CR) or

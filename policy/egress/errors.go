@@ -52,4 +52,8 @@ const (
 	// RuleHostMismatch: a cleartext HTTP request in the tunnel names
 	// another host than the CONNECT destination (see [EndHostMismatch]).
 	RuleHostMismatch = "egress.host_mismatch"
+	// RuleUpgrade: a forwarded http:// request asks to switch protocols
+	// (it carries Upgrade or HTTP2-Settings, or lists "upgrade" in
+	// Connection); refused with 501 before it is decided or dialled.
+	RuleUpgrade = "egress.upgrade"
 )

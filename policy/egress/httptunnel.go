@@ -144,7 +144,7 @@ func plainRequest(req *http.Request) bool {
 // without a port names dst's); if not, host is what it names, for the
 // audit record.
 func requestHost(req *http.Request, dst Destination) (host string, ok bool) {
-	if req.Method == http.MethodConnect || req.Header.Get("Upgrade") != "" {
+	if req.Method == http.MethodConnect || upgradeRequest(req.Header) {
 		return switchingRequest, false
 	}
 	names := []string{req.Host}

@@ -44,8 +44,8 @@ const (
 	// [AttrClient]), or the proxy itself for the refusals of sources
 	// beyond Limits.MaxRefusalSources.
 	ActionRefusalsSuppressed = "egress.refusals_suppressed"
-	// HeaderRule names the rule that refused a request, on 403, 407, 429
-	// and 503 responses. Only the proxy sets it: it is removed from a
+	// HeaderRule names the rule that refused a request, on 403, 407, 429,
+	// 501 and 503 responses. Only the proxy sets it: it is removed from a
 	// destination's response to a forwarded http:// request (header and
 	// trailer), so a destination cannot pass its answer off as a policy
 	// refusal.
@@ -475,6 +475,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
 		return
 	}
+	if r.Method != http.MethodConnect && upgradeRequest(r.Header) {
+		// Not relayed, so not sent: a destination that read it could act
+		// on a request whose answer (101) the job would never see.
+		p.deny(ctx, w, r, http.StatusNotImplemented, rq, true, RuleUpgrade,
+			"the request asks to switch protocols (Upgrade), which the proxy does not relay over plain HTTP")
+		return
+	}
 	c, no := p.register(job, exp)
 	if c == nil {
 		p.deny(ctx, w, r, no.status, rq, true, no.rule, no.why)
@@ -488,6 +495,31 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.unregister(c)
 	rq.connID = c.id
 	p.serve(ctx, w, r, rq, c)
+}
+
+// upgradeRequest reports whether h asks to switch protocols: it carries
+// Upgrade or HTTP2-Settings (h2c), whatever their value, or lists
+// "upgrade" in Connection. Header names are canonical whatever case the
+// job wrote them in; Connection tokens are compared without case.
+// ReverseProxy relays an upgrade but not its 101 answer (the job got 502
+// while the destination had acted on the request), so a forwarded
+// request asking for one is refused before anything is dialled; a
+// cleartext tunnel cuts such a request by the same reading.
+func upgradeRequest(h http.Header) bool {
+	if _, ok := h["Upgrade"]; ok {
+		return true
+	}
+	if _, ok := h["Http2-Settings"]; ok {
+		return true
+	}
+	for _, v := range h["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.Trim(tok, " \t"), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // connectTarget parses a CONNECT request's destination, which must be in

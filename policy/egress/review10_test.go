@@ -76,7 +76,10 @@ func TestRefsRefuseUntrustedTriggers(t *testing.T) {
 // header line (up to the 1 MiB header bound). Over audit.MaxEventSize, the
 // record was refused by the audit log: the allowed connection kept its
 // open event but lost its close, with the bytes it moved (here a 256 KiB
-// upload to a destination that answered with such a line).
+// upload to a destination that answered with such a line). A job's
+// Upgrade is now refused before anything is dialled
+// (TestReview26ForwardedUpgradeNeverReachesDestination), so only the
+// destination's line is left to test.
 func TestCloseRecordFitsWhateverTheError(t *testing.T) {
 	t.Parallel()
 	const upload = 256 << 10
@@ -93,8 +96,6 @@ func TestCloseRecordFitsWhateverTheError(t *testing.T) {
 		name, req string
 		up        int64
 	}{
-		{"upgrade value of the job", "GET http://" + authority + "/ HTTP/1.1\r\nHost: x\r\nProxy-Authorization: " + basic(tokenA) +
-			"\r\nConnection: Upgrade\r\nUpgrade: " + strings.Repeat("\x80", 30<<10) + "\r\n\r\n", 0},
 		{"header line of the destination", "POST http://" + authority + "/ HTTP/1.1\r\nHost: x\r\nProxy-Authorization: " + basic(tokenA) +
 			"\r\nContent-Length: " + strconv.Itoa(upload) + "\r\n\r\n" + strings.Repeat("s", upload), upload},
 	} {
