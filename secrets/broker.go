@@ -46,7 +46,17 @@ type Broker struct {
 	// that RevokeIdentity can end them all.
 	activeMu sync.Mutex
 	active   map[string]map[*Job]struct{}
+	// revoked holds the identity IDs given to RevokeIdentity, each until
+	// when Begin refuses it; revokedAll, set when one more than maxRevoked
+	// would be held, until when Begin refuses every identity. Guarded by
+	// activeMu.
+	revoked    map[string]time.Time
+	revokedAll time.Time
 }
+
+// maxRevoked bounds how many identities [Broker.RevokeIdentity] holds
+// refused at once; past it, Begin refuses every job for the hold.
+const maxRevoked = 10000
 
 // String never prints the broker's fields: the masker holds every value
 // issued, and fmt's %s or %q of the struct would reach it by reflection.
@@ -77,6 +87,7 @@ type config struct {
 	attempts int
 	backoff  time.Duration
 	revokeTO time.Duration
+	hold     time.Duration       // WithRevokedHold; 0 means ttl
 	registry leaseRegistryConfig // WithLeaseRegistry, WithLeaseHeartbeat
 }
 
@@ -206,6 +217,21 @@ func WithRevokeTimeout(d time.Duration) Option {
 	}
 }
 
+// WithRevokedHold sets how long [Broker.RevokeIdentity] keeps refusing new
+// jobs of the identity it ended (default the lease TTL, [WithTTL]). It
+// covers the time until the kill switch's mark reaches the
+// [WithCompromiseChecker], which refuses the identity for as long as the
+// mark stands; a broker without a checker refuses it for this hold only.
+func WithRevokedHold(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("secrets: WithRevokedHold: %v is not positive", d)
+		}
+		c.hold = d
+		return nil
+	}
+}
+
 // New returns a broker that authorizes every request with authz and takes
 // secrets from backend.
 func New(authz Authorizer, backend Backend, opts ...Option) (*Broker, error) {
@@ -234,6 +260,9 @@ func New(authz Authorizer, backend Backend, opts ...Option) (*Broker, error) {
 			}
 			return nil, err
 		}
+	}
+	if b.hold == 0 {
+		b.hold = b.ttl
 	}
 	if b.jseal != (journalSealing{}) && b.journal == "" {
 		return nil, fmt.Errorf("%w: WithJournalEncrypter and WithJournalReadPlainUnsafe need WithJournal", ErrConfig)

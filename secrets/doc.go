@@ -89,7 +89,11 @@
 //     [Lease.Value]: the value is handed out there, and a marked identity's
 //     lease yields none ([ErrCompromised]) even where nothing wired the mark
 //     to [Broker.RevokeIdentity] (what the job read before the mark, it
-//     has). [Job.End] revokes the leases already issued before it waits
+//     has). RevokeIdentity ends the identity's jobs and has
+//     [Broker.Begin] refuse new ones ([ErrCompromised]) for a hold
+//     ([WithRevokedHold], default the lease TTL; past 10000 identities
+//     held, every job, fail closed): denying them leases for as long as
+//     the mark stands takes the checker. [Job.End] revokes the leases already issued before it waits
 //     for issuances under way, and an issuance that completes after its job
 //     ended revokes its own lease.
 //   - A renewal is a new request: the kill switch and the [Authorizer] are

@@ -68,6 +68,11 @@ func (j *Job) MarshalJSON() ([]byte, error) { return json.Marshal(j.String()) }
 // [WithRevokeTimeout]); callers should still call [Job.End] to learn about
 // revocation failures. No lease is asked for, or renewed, past ctx's
 // deadline: give it one no later than the expiry of the job's token.
+//
+// A job is refused ([ErrCompromised]) for an identity
+// [Broker.RevokeIdentity] ended within the hold ([WithRevokedHold]). One
+// of an identity the [WithCompromiseChecker] marks is begun, and gets no
+// lease: each [Job.Lease] is denied and audited.
 func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 	if spec.Identity.IsZero() {
 		return nil, ErrNoIdentity
@@ -88,7 +93,12 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 	// the job is tracked) calls stop: it waits on endMu until stop is set.
 	j.endMu.Lock()
 	defer j.endMu.Unlock()
-	b.track(j)
+	if err := b.track(j); err != nil {
+		if j.rec != nil {
+			err = errors.Join(err, j.rec.remove())
+		}
+		return nil, err
+	}
 	j.stop = context.AfterFunc(ctx, func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.revokeTO)
 		defer cancel()
@@ -416,10 +426,17 @@ func (j *Job) revokeIssued(ctx context.Context, tried map[*Lease]bool) []error {
 	return errs
 }
 
-func (b *Broker) track(j *Job) {
+// track records j as active, unless RevokeIdentity holds its identity
+// refused: checked under the lock RevokeIdentity takes, so a job is either
+// tracked (and ended by it) or refused.
+func (b *Broker) track(j *Job) error {
 	id := j.spec.Identity.ID()
 	b.activeMu.Lock()
 	defer b.activeMu.Unlock()
+	now := b.now()
+	if now.Before(b.revoked[id]) || now.Before(b.revokedAll) {
+		return fmt.Errorf("secrets: Begin: identity revoked (Broker.RevokeIdentity): %w", ErrCompromised)
+	}
 	if b.active == nil {
 		b.active = map[string]map[*Job]struct{}{}
 	}
@@ -427,6 +444,7 @@ func (b *Broker) track(j *Job) {
 		b.active[id] = map[*Job]struct{}{}
 	}
 	b.active[id][j] = struct{}{}
+	return nil
 }
 
 func (b *Broker) untrack(j *Job) {
@@ -445,8 +463,15 @@ func (b *Broker) untrack(j *Job) {
 // switch calls when it marks an identity compromised (wire the mark's
 // callback to it on every replica); it returns how many jobs it ended and
 // the revocation failures, which the caller must retry or escalate.
+//
+// [Broker.Begin] then refuses new jobs of id ([ErrCompromised]) for the
+// hold ([WithRevokedHold], default the lease TTL) only: denying them
+// leases for as long as the mark stands takes [WithCompromiseChecker]. Past 10000
+// identities held at once, Begin refuses every job (fail closed) for the
+// hold instead of holding one more.
 func (b *Broker) RevokeIdentity(ctx context.Context, id string) (int, error) {
 	b.activeMu.Lock()
+	b.holdRevoked(id)
 	jobs := make([]*Job, 0, len(b.active[id]))
 	for j := range b.active[id] {
 		jobs = append(jobs, j)
@@ -459,6 +484,26 @@ func (b *Broker) RevokeIdentity(ctx context.Context, id string) (int, error) {
 		}
 	}
 	return len(jobs), errors.Join(errs...)
+}
+
+// holdRevoked refuses new jobs of id for the hold, first dropping the
+// holds that have ended. Called with activeMu held.
+func (b *Broker) holdRevoked(id string) {
+	now := b.now()
+	until := now.Add(b.hold)
+	for k, t := range b.revoked {
+		if !now.Before(t) {
+			delete(b.revoked, k)
+		}
+	}
+	if _, held := b.revoked[id]; !held && len(b.revoked) >= maxRevoked {
+		b.revokedAll = until
+		return
+	}
+	if b.revoked == nil {
+		b.revoked = map[string]time.Time{}
+	}
+	b.revoked[id] = until
 }
 
 // MaxNameLen is the longest secret name [Job.Lease] accepts, in bytes: the
