@@ -39,7 +39,9 @@
 // # Reading untrusted results
 //
 // [ParsePredicate] and [FromStatement] refuse, with a [*FieldError]
-// wrapping [ErrInvalid]: input over [MaxSize], invalid UTF-8, anything but
+// wrapping [ErrInvalid]: input over [MaxSize], an object of more members
+// than its size allows (more than 1024, plus one per 32 bytes of it:
+// [ErrTooLarge]), invalid UTF-8, anything but
 // one JSON object, repeated members or members spelt like the
 // specification's in another case, null anywhere, wrong JSON types
 // ([ErrMalformed]); a missing verifier.id, timeCreated or properties

@@ -30,7 +30,9 @@
 // and the BCID verifier write this format; testdata holds a real one) and
 // refuse, with a [*FieldError] wrapping [ErrInvalid]:
 //
-//   - input over [MaxSize], invalid UTF-8, anything but one JSON object,
+//   - input over [MaxSize], an object of more members than its size
+//     allows (more than 1024, plus one per 32 bytes of it:
+//     [ErrTooLarge]), invalid UTF-8, anything but one JSON object,
 //     repeated members or members spelt like the specification's in another
 //     case, at any depth ([ErrMalformed]), wrong JSON types, non-integer
 //     dependency counts;

@@ -14,7 +14,8 @@ var (
 	ErrInvalid = fmt.Errorf("%w: verification summary", attest.ErrInvalidPredicate)
 	// ErrPredicateType: a Statement's predicateType is not PredicateType.
 	ErrPredicateType = fmt.Errorf("%w: predicate type is not %s", ErrInvalid, PredicateType)
-	// ErrTooLarge: the input exceeds MaxSize.
+	// ErrTooLarge: the input exceeds MaxSize, or one of its objects holds
+	// more members than its size allows.
 	ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalid)
 	// ErrMalformed: the input is not one JSON object, has a repeated member
 	// or a member spelt like a known one in another case, or a value of

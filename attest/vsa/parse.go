@@ -36,7 +36,8 @@ func FromStatement(st *attest.Statement) (*Summary, error) {
 }
 
 // ParsePredicate strictly reads one VSA v1 predicate object. It rejects
-// input larger than MaxSize, invalid UTF-8, anything but one JSON object,
+// input larger than MaxSize, an object of more members than its size allows
+// (ErrTooLarge), invalid UTF-8, anything but one JSON object,
 // repeated members and members spelt like the specification's in another
 // case (at any depth), a member that is neither a field of the
 // specification nor an extension named by an absolute URI (ErrUnknownField),
@@ -124,6 +125,9 @@ func ParsePredicate(b []byte) (*Summary, error) {
 // object decodes one JSON object and refuses a member that is not in known
 // and not an extension named by an absolute URI.
 func object(field string, raw []byte, known ...string) (map[string]json.RawMessage, error) {
+	if strictjson.TooManyMembers(raw) {
+		return nil, fieldErr(field, ErrTooLarge, "more members than its size allows")
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, fieldErr(field, ErrMalformed, "not a JSON object")

@@ -465,6 +465,9 @@ func parseEnvelope(b []byte) (*envelope, error) {
 // envObject decodes one JSON object and refuses a member not in known:
 // DSSE defines no extension members.
 func envObject(field string, raw []byte, known ...string) (map[string]json.RawMessage, error) {
+	if strictjson.TooManyMembers(raw) {
+		return nil, fmt.Errorf("%w: %s has more members than its size allows", ErrEnvelope, field)
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, fmt.Errorf("%w: %s is not a JSON object", ErrEnvelope, field)

@@ -92,3 +92,36 @@ func (s *Schema) CheckBounded(b []byte) error {
 	}
 	return walk(b, nil, s, false, newBudget(b))
 }
+
+// memberWeight is the least that decoding one member of an object into a
+// map of raw members allocates: its slot, its name and value copied, the
+// map's growth.
+const memberWeight = 64
+
+// TooManyMembers reports whether the object raw (valid JSON) has more
+// top-level members than the budget of [Schema.CheckBounded] allows for
+// its size, were it decoded into a map of raw members; it counts them
+// without decoding. CheckBounded weighs arrays and maps, not the members
+// of an object whose shape it knows, which a caller may still decode into
+// a map: 8 MiB of `"https://a/N":0,` cost about ten times its size.
+func TooManyMembers(raw []byte) bool {
+	n, depth, inString := 0, 0, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inString && c == '\\':
+			i++
+		case inString:
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ':' && depth == 1:
+			n++
+		}
+	}
+	return int64(n)*memberWeight > budgetPerByte*int64(len(raw))+budgetFloor
+}
