@@ -3,9 +3,10 @@ package attest
 import (
 	"bytes"
 	"errors"
-	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/ztci/ztci/internal/strictjson/strictjsontest"
 )
 
 // memberFlood is n unknown members, `"aN":0,` each, to splice into an
@@ -18,16 +19,6 @@ func memberFlood(n int) []byte {
 		b.WriteString(`":0`)
 	}
 	return b.Bytes()
-}
-
-// allocated is the bytes f allocates, in total.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // TestReview26StatementMemberFlood: unknown members, which the spec says
@@ -51,7 +42,7 @@ func TestReview26StatementMemberFlood(t *testing.T) {
 			if len(st.Subject) != 1 || st.Subject[0].Digest["sha256"] == "" {
 				t.Fatalf("subjects %+v", st.Subject)
 			}
-			got := allocated(func() { _, err = decodeStatement(doc) })
+			got := strictjsontest.Allocated(func() { _, err = decodeStatement(doc) })
 			if err != nil {
 				t.Fatalf("decodeStatement: %v", err)
 			}
@@ -70,7 +61,7 @@ func TestReview26DescriptorMemberFlood(t *testing.T) {
 	if err != nil || rd.Name != "x" {
 		t.Fatalf("ParseResourceDescriptor: %+v, %v", rd, err)
 	}
-	got := allocated(func() { _, err = parseDescriptor(doc) })
+	got := strictjsontest.Allocated(func() { _, err = parseDescriptor(doc) })
 	if err != nil {
 		t.Fatalf("parseDescriptor: %v", err)
 	}

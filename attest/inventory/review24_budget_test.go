@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/attest/inventory"
 	"github.com/ztci/ztci/internal/strictjson"
+	"github.com/ztci/ztci/internal/strictjson/strictjsontest"
 )
 
 // review24Flood is an SBOM of n tiny elements at the array its shape
@@ -49,7 +49,7 @@ func TestReview24SBOMElementBudget(t *testing.T) {
 		t.Run(shape, func(t *testing.T) {
 			doc := review24Flood(shape, 1<<20) // 3 MiB
 			var err error
-			allocs := review24Bytes(func() { _, err = review24Parse(shape, doc) })
+			allocs := strictjsontest.Allocated(func() { _, err = review24Parse(shape, doc) })
 			if !errors.Is(err, inventory.ErrInvalidSBOM) || !errors.Is(err, strictjson.ErrTooManyElements) {
 				t.Fatalf("err = %v, want ErrInvalidSBOM and ErrTooManyElements", err)
 			}
@@ -99,16 +99,6 @@ func review24Dense(n int) []byte {
 	}
 	b.WriteString(`]}`)
 	return b.Bytes()
-}
-
-// review24Bytes reports the bytes f allocates (the test must not be
-// parallel).
-func review24Bytes(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // review24Padded is the worst an attacker can do within the budget: as

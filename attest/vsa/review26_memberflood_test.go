@@ -1,37 +1,12 @@
 package vsa
 
 import (
-	"bytes"
 	"errors"
-	"runtime"
-	"strconv"
 	"testing"
 
 	"github.com/ztci/ztci/internal/strictjson"
+	"github.com/ztci/ztci/internal/strictjson/strictjsontest"
 )
-
-// extensionFlood is a predicate of about size bytes of extension members,
-// `"https://a/N":0` each, which the specification allows.
-func extensionFlood(size int) []byte {
-	b := bytes.NewBufferString(`{"verifier":{"id":"https://v"}`)
-	for i := 0; b.Len() < size-32; i++ {
-		b.WriteString(`,"https://a/`)
-		b.WriteString(strconv.Itoa(i))
-		b.WriteString(`":0`)
-	}
-	b.WriteByte('}')
-	return b.Bytes()
-}
-
-// allocated is the bytes f allocates, in total.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestReview26PredicateMemberFlood: the schema check weighs arrays and
 // maps but not the members of the predicate's own objects, which object
@@ -39,12 +14,12 @@ func allocated(f func()) uint64 {
 // extension members cost about ten times its size before any rule ran.
 // Now it is refused as too large, before the map is built.
 func TestReview26PredicateMemberFlood(t *testing.T) {
-	doc := extensionFlood(MaxSize)
+	doc := strictjsontest.MemberFlood(`{"verifier":{"id":"https://v"}`, "https://a/", MaxSize)
 	if _, err := ParsePredicate(doc); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("ParsePredicate: %v, want ErrTooLarge", err)
 	}
 	var err error
-	got := allocated(func() { _, err = object("predicate", doc, "verifier") })
+	got := strictjsontest.Allocated(func() { _, err = object("predicate", doc, "verifier") })
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("object: %v, want ErrTooLarge", err)
 	}
@@ -61,7 +36,7 @@ func TestReview26PredicateFewExtensions(t *testing.T) {
 	if err != nil || len(m) != 3 {
 		t.Fatalf("object: %d members, %v", len(m), err)
 	}
-	if !strictjson.TooManyMembers(extensionFlood(MaxSize)) || strictjson.TooManyMembers(doc) {
+	if !strictjson.TooManyMembers(strictjsontest.MemberFlood(`{"verifier":{"id":"https://v"}`, "https://a/", MaxSize)) || strictjson.TooManyMembers(doc) {
 		t.Fatal("TooManyMembers misjudged")
 	}
 }
@@ -69,16 +44,9 @@ func TestReview26PredicateFewExtensions(t *testing.T) {
 // TestReview26EnvelopeMemberFlood is the same for a DSSE envelope's
 // members, which envObject decoded into a map before refusing them.
 func TestReview26EnvelopeMemberFlood(t *testing.T) {
-	b := bytes.NewBufferString(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]`)
-	for i := 0; b.Len() < MaxEnvelopeSize-32; i++ {
-		b.WriteString(`,"a`)
-		b.WriteString(strconv.Itoa(i))
-		b.WriteString(`":0`)
-	}
-	b.WriteByte('}')
-	doc := b.Bytes()
+	doc := strictjsontest.MemberFlood(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"AA=="}]`, "a", MaxEnvelopeSize)
 	var err error
-	got := allocated(func() { _, err = envObject("envelope", doc, "payloadType", "payload", "signatures") })
+	got := strictjsontest.Allocated(func() { _, err = envObject("envelope", doc, "payloadType", "payload", "signatures") })
 	if !errors.Is(err, ErrEnvelope) {
 		t.Fatalf("envObject: %v, want ErrEnvelope", err)
 	}

@@ -2,6 +2,8 @@
 // what encoding/json's tokenizer sees of a document, against which the
 // targets check that whatever a strict parser of this module accepts no
 // other reader could read otherwise. It shares no code with strictjson.
+// It also builds the member floods, and measures the allocations, that
+// the tests of the bounded decoders assert on (flood.go).
 package strictjsontest
 
 import (
