@@ -155,3 +155,20 @@ func ExampleWithSigner() {
 	// token from before the restart verifies: true
 	// ES256 with a P-384 key refused: true
 }
+
+// CheckURIPath refuses a URI built from claims that a verifier which
+// cleans paths would read as another one: a branch named with encoded dot
+// segments would otherwise name another repository's workflow.
+func ExampleCheckURIPath() {
+	for _, u := range []string{
+		"https://github.com/acme/app/.github/workflows/release.yml@refs/heads/feature/x",
+		"https://github.com/acme/app/.github/workflows/release.yml@refs/heads/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/victim/app",
+		"https://github.com/acme//app",
+	} {
+		fmt.Println(errors.Is(oidc.CheckURIPath(u), oidc.ErrURIPath))
+	}
+	// Output:
+	// false
+	// true
+	// true
+}
