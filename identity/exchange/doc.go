@@ -18,12 +18,24 @@
 //
 // Claims tell repositories apart only within one token issuer: the token's
 // issuer is in no placeholder, and {platform} names the CI product, not the
-// instance. Two exchanges on one svid.Issuer whose verifiers trust
-// different issuers (gitlab.com and a self-managed GitLab, both
-// "gitlab-ci", whose project paths and ids overlap; github.com and a GitHub
-// Enterprise Server) would give different repositories the same IDs. Give
-// each token issuer its own trust domain, or a literal first segment of its
-// own ("/gitlab-com/{repository...}", "/gitlab-acme/{repository...}").
+// instance. So an exchange serves one issuer: *oidc.Verifier's (its
+// Issuer method), or the one [WithIssuer] names, which New requires of any
+// other [Verifier]; a token the verifier accepts from another issuer is
+// refused ([ErrIssuer]), where GitHub repository 123 and GitLab project
+// 123 would have shared "/ci/{repository_id}". Two exchanges on one
+// svid.Issuer whose verifiers trust different issuers (gitlab.com and a
+// self-managed GitLab, both "gitlab-ci", whose project paths and ids
+// overlap; github.com and a GitHub Enterprise Server) would still give
+// different repositories the same IDs. Give each token issuer its own
+// trust domain, or a literal first segment of its own
+// ("/gitlab-com/{repository...}", "/gitlab-acme/{repository...}").
+//
+// A job started by an untrusted trigger (the event claim:
+// pull_request_target and workflow_run by default, see
+// [WithUntrustedTriggers]) is refused ([ErrUntrustedTrigger]): GitHub runs
+// it for a pull request from anyone with the base branch's ref and
+// ref_protected true, so it would get the protected branch's ID and pass
+// a ref_protected matcher while running the pull request's code.
 //
 // Security contract: the token is fully verified first (identity/oidc),
 // and a verification that reports no expiry is refused ([ErrNoExpiry]), so
@@ -36,7 +48,8 @@
 // reserved namespace), so that no claim names the top of the trust domain
 // and the exchange's IDs live in a namespace of the deployer's (register
 // no other workload under it); a multi-segment placeholder may only be
-// last; an empty claim is refused, and one that cannot be placed is quoted
+// last, and only of repository, ref or sub, whose '/' the platform writes
+// (an environment "production/x" would land below .../production/); an empty claim is refused, and one that cannot be placed is quoted
 // in errors and audit events in ASCII, clipped; with [WithAudit] every grant and refusal is an audit event and
 // an audit failure withholds the SVID. A token may be exchanged again
 // within its lifetime (each time for the same ID) unless its verifier is

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -16,6 +18,7 @@ import (
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/randid"
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -34,9 +37,58 @@ type Option func(*config) error
 
 // config is what the options set.
 type config struct {
-	sink  audit.Sink
-	admit identity.Matcher
+	sink      audit.Sink
+	admit     identity.Matcher
+	issuer    string
+	untrusted []string // normalized events; nil: defaultUntrustedTriggers
 }
+
+// WithIssuer names the one token issuer (the iss URL, exact) whose tokens
+// the exchange accepts. Required when the [Verifier] does not report its
+// issuer with an Issuer() string method (*oidc.Verifier does; New checks
+// that the two agree). Claims name repositories only within one issuer:
+// GitHub's repository 123 and a GitLab project 123, or "acme/app" on
+// gitlab.com and on a self-managed GitLab, would get one SPIFFE ID from a
+// verifier that trusts both. Build one exchange per issuer, each under a
+// literal first template segment of its own.
+func WithIssuer(issuer string) Option {
+	return func(c *config) error {
+		if issuer == "" {
+			return fmt.Errorf("%w: empty issuer", ErrConfig)
+		}
+		c.issuer = issuer
+		return nil
+	}
+}
+
+// WithUntrustedTriggers names the run triggers (the event claim, compared
+// without case and surrounding space) whose tokens are refused with
+// [ErrUntrustedTrigger]. Default: pull_request_target and workflow_run,
+// as the policy library's UntrustedTriggers: GitHub runs such a workflow
+// for a pull request from anyone with the base branch's ref and
+// ref_protected true, so a workflow that checks out the pull request's
+// code would get the ID (and pass the [WithMatcher] check) of the
+// protected branch. A non-nil empty list trusts every trigger.
+func WithUntrustedTriggers(events []string) Option {
+	return func(c *config) error {
+		c.untrusted = make([]string, 0, len(events))
+		for _, e := range events {
+			if normalEvent(e) == "" {
+				return fmt.Errorf("%w: empty trigger", ErrConfig)
+			}
+			c.untrusted = append(c.untrusted, normalEvent(e))
+		}
+		return nil
+	}
+}
+
+// defaultUntrustedTriggers are GitHub's two "pwn request" triggers, the
+// policy library's default UntrustedTriggers.
+func defaultUntrustedTriggers() []string { return []string{"pull_request_target", "workflow_run"} }
+
+// normalEvent is an event as triggers are compared: without case and
+// surrounding space, as the policy library and policy/egress compare them.
+func normalEvent(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // WithAudit writes every exchange, granted or refused, to sink; if the sink
 // fails, no SVID is returned.
@@ -91,7 +143,10 @@ func (e *Exchange) LogValue() slog.Value { return slog.StringValue(e.String()) }
 // MarshalJSON is String as a JSON string.
 func (e *Exchange) MarshalJSON() ([]byte, error) { return json.Marshal(e.String()) }
 
-// New returns an exchange. All three arguments are required.
+// New returns an exchange. All three arguments are required, and so is the
+// token issuer: the verifier's (an Issuer() string method, as
+// *oidc.Verifier has) or [WithIssuer]'s; a token the verifier accepts
+// from any other issuer is refused with [ErrIssuer].
 func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchange, error) {
 	if v == nil || iss == nil || tmpl == nil {
 		return nil, fmt.Errorf("%w: verifier, issuer and template are required", ErrConfig)
@@ -104,6 +159,20 @@ func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchang
 		if err := o(&e.config); err != nil {
 			return nil, err
 		}
+	}
+	if vi, ok := v.(interface{ Issuer() string }); ok {
+		switch got := vi.Issuer(); {
+		case e.config.issuer == "":
+			e.config.issuer = got
+		case got != e.config.issuer:
+			return nil, fmt.Errorf("%w: WithIssuer %s but the verifier trusts %s", ErrConfig, clip.Quote(e.config.issuer, maxQuotedValue), clip.Quote(got, maxQuotedValue))
+		}
+	}
+	if e.config.issuer == "" {
+		return nil, fmt.Errorf("%w: the token issuer is required (WithIssuer, or a verifier with an Issuer method): claims name repositories only within one issuer", ErrConfig)
+	}
+	if e.untrusted == nil {
+		e.untrusted = defaultUntrustedTriggers()
 	}
 	return e, nil
 }
@@ -118,6 +187,13 @@ var (
 	// or no expiry (Verified.Expiry is zero), so no SVID can be bounded by
 	// the token's lifetime.
 	ErrNoExpiry = errors.New("exchange: verified token has no expiry")
+	// ErrIssuer: the verifier accepted a token of another issuer than the
+	// exchange's ([WithIssuer]); its claims would name repositories of
+	// another namespace with the same IDs.
+	ErrIssuer = errors.New("exchange: token of another issuer")
+	// ErrUntrustedTrigger: the token's run was started by a trigger of
+	// [WithUntrustedTriggers] (default pull_request_target, workflow_run).
+	ErrUntrustedTrigger = errors.New("exchange: untrusted run trigger")
 )
 
 func (e *Exchange) resolve(ctx context.Context, raw string) (*oidc.Verified, spiffeid.ID, error) {
@@ -131,6 +207,12 @@ func (e *Exchange) resolve(ctx context.Context, raw string) (*oidc.Verified, spi
 	// issuer's whole TTL from a token that expires sooner.
 	if v == nil || v.Expiry.IsZero() {
 		return nil, spiffeid.ID{}, e.record(ctx, identity.Identity{}, spiffeid.ID{}, ErrNoExpiry)
+	}
+	if v.Identity.Issuer != e.config.issuer {
+		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, fmt.Errorf("%w: %s", ErrIssuer, clip.Quote(v.Identity.Issuer, maxQuotedValue)))
+	}
+	if ev := normalEvent(v.Identity.Claims.Event); slices.Contains(e.untrusted, ev) {
+		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, fmt.Errorf("%w: %s", ErrUntrustedTrigger, clip.Quote(ev, maxQuotedValue)))
 	}
 	if e.admit != nil && !e.admit.Match(v.Identity) {
 		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, ErrNotAdmitted)

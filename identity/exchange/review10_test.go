@@ -33,7 +33,7 @@ func TestReview10VerifiedWithoutExpiry(t *testing.T) {
 		"zero expiry": {Identity: who},
 		"nil result":  nil,
 	} {
-		ex, err := exchange.New(review10Verifier{v}, ca, tm)
+		ex, err := exchange.New(review10Verifier{v}, ca, tm, exchange.WithIssuer("https://ci.test"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func TestReview10VerifiedWithoutExpiry(t *testing.T) {
 		}
 	}
 	exp := time.Now().Add(2 * time.Minute).Truncate(time.Second)
-	ex, err := exchange.New(review10Verifier{&oidc.Verified{Identity: who, Expiry: exp}}, ca, tm)
+	ex, err := exchange.New(review10Verifier{&oidc.Verified{Identity: who, Expiry: exp}}, ca, tm, exchange.WithIssuer("https://ci.test"))
 	if err != nil {
 		t.Fatal(err)
 	}

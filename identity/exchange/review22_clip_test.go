@@ -24,7 +24,7 @@ func TestReview22ClaimValueClipped(t *testing.T) {
 	env := "prod/" + strings.Repeat("ⅹ", 4000)
 	who := identity.Identity{Issuer: "https://ci.test", Subject: "s", Claims: identity.Claims{Repository: "octo-org/app", Environment: env}}
 	var reason string
-	ex, err := exchange.New(review10Verifier{&oidc.Verified{Identity: who, Expiry: time.Now().Add(time.Minute)}}, ca, tm,
+	ex, err := exchange.New(review10Verifier{&oidc.Verified{Identity: who, Expiry: time.Now().Add(time.Minute)}}, ca, tm, exchange.WithIssuer("https://ci.test"),
 		exchange.WithAudit(audit.SinkFunc(func(_ context.Context, e audit.Event) error { reason = e.Reason; return nil })))
 	if err != nil {
 		t.Fatal(err)

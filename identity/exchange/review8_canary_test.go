@@ -31,7 +31,7 @@ func TestReview8ExchangeHidesCAKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exchange.New(review8Verifier{}, iss, tmpl)
+	e, err := exchange.New(review8Verifier{}, iss, tmpl, exchange.WithIssuer("https://ci.test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,10 @@ func (e *ClaimValueError) Unwrap() error { return ErrClaimValue }
 //     '/' is refused.
 //   - {name...} is replaced by the claim as one or more segments ('/'
 //     kept); it may only be the last segment, so the result parses
-//     unambiguously.
+//     unambiguously, and only for repository, ref and sub, whose '/' the
+//     platform writes: an environment, workflow or job name is the
+//     pipeline author's, and "production/x" would name an ID below
+//     .../production/.
 //
 // A template must name the repository ({repository}, {repository...},
 // {repository_id} or {sub}): the exchange mints for every repository whose
@@ -106,6 +109,9 @@ func ParseTemplate(s string) (*Template, error) {
 					return nil, fmt.Errorf("%w: %q: {%s} must be the last segment", ErrTemplate, s, name)
 				}
 				p = part{claim: n, rest: true}
+				if !slices.Contains(multiSegmentClaims, n) {
+					return nil, fmt.Errorf("%w: %q: {%s...}: only %v may span segments; the others' '/' is the pipeline author's, and \"production/x\" would name an ID under .../production/", ErrTemplate, s, n, multiSegmentClaims)
+				}
 			}
 			if !slices.Contains(names, p.claim) || slices.Contains(flagClaims, p.claim) {
 				return nil, fmt.Errorf("%w: %q: unknown claim %q", ErrTemplate, s, p.claim)
@@ -141,6 +147,16 @@ const spireNamespace = "spire"
 // name; a segment "true" names nothing (which ref, which environment), and
 // an unprotected job's empty value is no segment at all.
 var flagClaims = []string{"ref_protected", "environment_protected"}
+
+// multiSegmentClaims are the only claims a {name...} placeholder may
+// place: those whose '/' the platform or the token issuer writes
+// (repository: owner/name, GitLab's group/subgroup/project; ref:
+// refs/heads/<branch>, in git's own hierarchy of ref names; sub, as the
+// issuer spells it). Any other claim's '/' is whoever writes the pipeline's:
+// a job of the same repository naming the environment (or workflow, job)
+// "production/x" would get an ID below .../production/, which a prefix
+// check meant for production's ID accepts.
+var multiSegmentClaims = []string{"repository", "ref", "sub"}
 
 // repositoryClaims are the placeholders that tell repositories apart; a
 // template must hold one of them. An exchange mints for whatever repository

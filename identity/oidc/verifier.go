@@ -99,6 +99,9 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 	return v, nil
 }
 
+// Issuer returns the one issuer (iss, exact) whose tokens v accepts.
+func (v *Verifier) Issuer() string { return v.issuer }
+
 // Verify verifies raw and returns the caller's identity. Any error means
 // "deny": it wraps [ErrInvalidToken] when the token was rejected, and
 // [ErrKeySet] or a context error when the verifier could not decide.
