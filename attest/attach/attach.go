@@ -149,13 +149,11 @@ func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, i
 	}
 	resp.Body.Close()
 	att.Artifact, att.Bundle, att.Path = repo.Digest(artifact.String()), bundleDigest, PathReferrersAPI
-	// A registry that indexes subjects says so in OCI-Subject; otherwise
-	// ask the referrers API whether it exists.
-	if resp.Header.Get("OCI-Subject") == subject.DigestStr() {
-		return att, nil
-	}
+	// Whether or not the registry claims to index subjects (OCI-Subject),
+	// the artifact counts as attached only once the referrers API lists it
+	// the way a verifier reads it.
 	sh, _ := v1.NewHash(subject.DigestStr())
-	_, supported, err := c.ReferrersAPI(ctx, repo, sh)
+	supported, err := confirmListed(ctx, c, repo, sh, artifact)
 	if err != nil {
 		return att, fmt.Errorf("artifact %s was pushed but cannot be listed: %w", artifact, err)
 	}
@@ -174,6 +172,50 @@ func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, i
 		return att, fmt.Errorf("artifact %s was pushed but not listed: %w", artifact, err)
 	}
 	return att, nil
+}
+
+// listAttempts bounds the reads of the referrers API that confirm an
+// artifact is listed, for registries that index subjects asynchronously;
+// the waits between them double from tagSettle up to maxTagSettle.
+const listAttempts = 6
+
+// confirmListed reads the referrers API of subject until it lists artifact
+// as a verifier would take it (an image manifest whose artifactType, if
+// any, may be a Sigstore bundle's), within listAttempts reads. supported is
+// false when the first read answered 404: the registry has no referrers
+// API and the tag schema is to be maintained. An artifact never listed is
+// ErrNotListed.
+func confirmListed(ctx context.Context, c *oci.Client, repo name.Repository, subject, artifact v1.Hash) (supported bool, err error) {
+	wait := tagSettle
+	for attempt := range listAttempts {
+		descs, supported, err := c.ReferrersAPI(ctx, repo, subject)
+		if err != nil {
+			return true, err
+		}
+		if !supported {
+			if attempt == 0 {
+				return false, nil
+			}
+			return true, fmt.Errorf("%w: the referrers API answered 404 after answering an index", ErrReferrersAPI)
+		}
+		if slices.ContainsFunc(descs, func(d v1.Descriptor) bool {
+			return d.Digest == artifact && oci.IsManifest(string(d.MediaType)) &&
+				(d.ArtifactType == "" || d.ArtifactType == EmptyMediaType || oci.IsBundleType(d.ArtifactType))
+		}) {
+			return true, nil
+		}
+		if attempt == listAttempts-1 {
+			break
+		}
+		c.Log().DebugContext(ctx, "artifact not listed by the referrers API yet", "subject", subject.String(), "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxTagSettle)
+	}
+	return true, fmt.Errorf("%w: by the referrers API of %s after %d reads", ErrNotListed, subject, listAttempts)
 }
 
 // addToTagSchema adds entry to the referrers tag index of subject.
@@ -277,7 +319,7 @@ func readTagIndex(ctx context.Context, c *oci.Client, repo name.Repository, tag 
 	if f.MediaType != oci.MediaTypeOCIIndex {
 		return nil, "", fmt.Errorf("%w: referrers tag %s holds %s, want an OCI index", ErrMalformed, tag, f.MediaType)
 	}
-	if _, err := oci.ParseIndex(f.Body, oci.MaxReferrers-1); err != nil {
+	if _, err := oci.ParseIndex(f.Body, oci.MaxReferrerEntries-1); err != nil {
 		return nil, "", err
 	}
 	var ix struct {

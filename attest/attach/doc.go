@@ -74,6 +74,11 @@
 //     dropping an entry after the read-back: the image then fails
 //     verification (fail closed) until it is attached again. The referrers
 //     API has no such race.
+//   - On the referrers API, Bundle succeeds only once the API lists the
+//     artifact as a verifier takes it (whatever an OCI-Subject header
+//     claims): it reads the listing up to 6 times, waiting 50 ms doubling
+//     to 2 s between reads for a registry that indexes subjects
+//     asynchronously, and otherwise fails with [ErrNotListed].
 //   - Errors wrap [ErrRegistry], [ErrConfig] or [ErrUnaudited], or are the
 //     context's; an error after the push says that the artifact was pushed
 //     but is not (or may not be) listed.

@@ -45,6 +45,10 @@ var (
 	ErrReferrersAPI = oci.ErrReferrersAPI
 	// ErrTooManyReferrers: the referrers tag index is full.
 	ErrTooManyReferrers = oci.ErrTooManyReferrers
+	// ErrNotListed: the artifact was pushed, but the registry's referrers
+	// API did not list it within a bounded number of reads, so verifiers
+	// would not find it.
+	ErrNotListed = fmt.Errorf("%w: artifact not listed", ErrRegistry)
 	// ErrTagSchemaConflict: the referrers tag could not be updated without
 	// losing a concurrent writer's entry within the attempt limit.
 	ErrTagSchemaConflict = fmt.Errorf("%w: referrers tag update conflict", ErrRegistry)

@@ -19,8 +19,15 @@ const (
 	MaxManifestSize = 4 << 20
 	// MaxBundleSize bounds one Sigstore bundle blob.
 	MaxBundleSize = 8 << 20
-	// MaxReferrers bounds candidate artifacts per image, over all pages.
+	// MaxReferrers bounds candidate artifacts per image (entries that may
+	// hold a Sigstore bundle), over all pages. Entries of other artifact
+	// types (SBOMs, other tools' signatures) do not count against it: they
+	// are dropped before the limit, so that unrelated referrers cannot fill
+	// it and fail every verification of the image.
 	MaxReferrers = 256
+	// MaxReferrerEntries bounds the entries of a referrers listing of any
+	// type, over all pages, and of a referrers tag index.
+	MaxReferrerEntries = 4096
 	// maxReferrersPages bounds Link-header pagination of the referrers API.
 	maxReferrersPages = 16
 	// maxRedirects bounds redirects per request.

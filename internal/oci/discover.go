@@ -92,6 +92,12 @@ func (c *Client) Discover(ctx context.Context, repo name.Repository, subject v1.
 			continue
 		}
 		seen[d.Digest] = true
+		// The limit counts candidates only: anyone who can push to the
+		// repository can list any number of artifacts of other types, and
+		// those must not fill it.
+		if len(l.Candidates) == MaxReferrers {
+			return nil, fmt.Errorf("%w: more than %d candidate attestations", ErrTooManyReferrers, MaxReferrers)
+		}
 		l.Candidates = append(l.Candidates, d)
 	}
 	return l, nil
@@ -128,7 +134,7 @@ func (c *Client) ReferrersAPI(ctx context.Context, repo name.Repository, subject
 		if err != nil {
 			return nil, true, fmt.Errorf("%w: %w", ErrReferrersAPI, err)
 		}
-		ds, err := ParseIndex(b, MaxReferrers-len(descs))
+		ds, err := ParseIndex(b, MaxReferrerEntries-len(descs))
 		if err != nil {
 			return nil, true, fmt.Errorf("%w: %w", ErrReferrersAPI, err)
 		}
@@ -184,7 +190,7 @@ func (c *Client) referrersTag(ctx context.Context, repo name.Repository, subject
 	if f.MediaType != MediaTypeOCIIndex {
 		return nil, fmt.Errorf("%w: referrers tag %s holds %s, want an OCI index", ErrMalformed, TagFor(subject), f.MediaType)
 	}
-	return ParseIndex(f.Body, MaxReferrers)
+	return ParseIndex(f.Body, MaxReferrerEntries)
 }
 
 // LegacyLayers reads cosign's legacy ".sig" and ".att" tags for subject and

@@ -15,7 +15,8 @@
 //     it; a manifest fetched by tag is checked against the registry's
 //     Docker-Content-Digest header when it sends one.
 //   - Every read is bounded ([MaxManifestSize], [MaxBundleSize],
-//     [MaxReferrers], a page limit on the referrers API); more is a
+//     [MaxReferrers] candidates after dropping other artifact types,
+//     [MaxReferrerEntries], a page limit on the referrers API); more is a
 //     *[TooLargeError] or [ErrTooManyReferrers], never a truncated parse.
 //     A [ReadBudget] the caller's context carries ([WithReadBudget]) bounds
 //     the bytes of all reads under it together; more is [ErrReadBudget],

@@ -73,9 +73,13 @@
 //     tag schema, and the Target says which path was used ([Path]). Any
 //     other failure of the referrers API is an error wrapping
 //     [ErrReferrersAPI], never "no attestations".
-//   - A listing of more than [MaxReferrers] artifacts fails with
+//   - Listed artifacts whose artifactType is not a Sigstore bundle's (SBOMs,
+//     other tools' signatures) are dropped before any limit applies. A
+//     listing of more than [MaxReferrers] candidate artifacts, or of more
+//     than [MaxReferrerEntries] entries of any type, fails with
 //     [ErrTooManyReferrers] rather than being truncated: anyone who can push
-//     to the repository can then deny (never pass) its images.
+//     that many artifacts to the repository can then deny (never pass) its
+//     images.
 //   - An artifact listed for an image whose subject names another image is
 //     rejected ([ErrSubjectMismatch]); artifacts that are not Sigstore
 //     bundles are counted in Target.Ignored and never verified.

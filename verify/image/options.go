@@ -22,8 +22,12 @@ const (
 	MaxManifestSize = oci.MaxManifestSize
 	// MaxBundleSize bounds one Sigstore bundle blob.
 	MaxBundleSize = oci.MaxBundleSize
-	// MaxReferrers bounds candidate artifacts per image, over all pages.
+	// MaxReferrers bounds candidate artifacts per image (listed with a
+	// Sigstore bundle's artifactType, or none), over all pages.
 	MaxReferrers = oci.MaxReferrers
+	// MaxReferrerEntries bounds the entries of a referrers listing of any
+	// artifact type, over all pages.
+	MaxReferrerEntries = oci.MaxReferrerEntries
 )
 
 // Option configures NewVerifier.
