@@ -117,6 +117,16 @@ func TestCurlThroughProxy(t *testing.T) {
 		rec.waitFor(t, egress.ActionClose, audit.OutcomeSuccess, "egress:plain.allowed.test:"+pp, 1)
 	})
 
+	// Review 27: curl --http2 offers h2c on an http:// URL, through a
+	// proxy too; the proxy declines the offer (strips it) rather than
+	// refusing the request with 501.
+	t.Run("plain http with an h2c offer is forwarded", func(t *testing.T) {
+		out, errOut, err := curl(t, env, "--http2", "http://plain.allowed.test:"+pp+"/x?y=1")
+		if err != nil || out != "hello over http\n" {
+			t.Fatalf("curl --http2: %v, stdout %q, stderr %q", err, out, errOut)
+		}
+	})
+
 	t.Run("denied plain http names the rule", func(t *testing.T) {
 		out, errOut, err := curl(t, env, "-D", "-", "http://plain.denied.test:"+pp+"/")
 		if err != nil {

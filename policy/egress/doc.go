@@ -216,8 +216,12 @@
 //     forwarded, and a response's trailer loses the fields its header
 //     loses (hop-by-hop ones such as Proxy-Authenticate and Connection,
 //     and [HeaderRule]), declared or not. Upgrades (WebSocket, h2c) over
-//     plain HTTP are not relayed: a forwarded request that carries
-//     Upgrade or HTTP2-Settings (any value) or lists "upgrade" in
+//     plain HTTP are not relayed. An offer of h2c alone (every Upgrade
+//     value "h2c", with one HTTP2-Settings: what curl --http2 sends) is
+//     declined as a server ignoring Upgrade declines it: Upgrade,
+//     HTTP2-Settings and those Connection tokens are removed and the
+//     request is forwarded as HTTP/1.1. Any other forwarded request that
+//     carries Upgrade or HTTP2-Settings (any value) or lists "upgrade" in
 //     Connection (any case) is refused with 501 and [RuleUpgrade], and
 //     audited as a deny, before it is decided or dialled, so the
 //     destination never reads a request whose answer the job would not

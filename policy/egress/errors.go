@@ -54,6 +54,7 @@ const (
 	RuleHostMismatch = "egress.host_mismatch"
 	// RuleUpgrade: a forwarded http:// request asks to switch protocols
 	// (it carries Upgrade or HTTP2-Settings, or lists "upgrade" in
-	// Connection); refused with 501 before it is decided or dialled.
+	// Connection), other than an offer of h2c alone, which is stripped;
+	// refused with 501 before it is decided or dialled.
 	RuleUpgrade = "egress.upgrade"
 )

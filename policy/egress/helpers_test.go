@@ -185,7 +185,14 @@ func startProxyVerifying(t testing.TB, ln net.Listener, tokens identity.TokenVer
 // internalLoopback lets the tests' names (all under .test, which only the
 // tests' resolvers answer) reach their servers on loopback.
 func internalLoopback() egress.Option {
-	return egress.WithInternalHosts([]string{"*.test"}, netip.MustParsePrefix("127.0.0.0/8"))
+	// A glob one label wide ("*.test") is refused: the tests' names below
+	// .test are listed.
+	return egress.WithInternalHosts([]string{
+		"*.allowed.test", "*.denied.test", "allowed.test", "exfil.test", "x.test", "other.test",
+		"proxy.test", "example.test", "anything.test", "unspecified.test", "ula.test",
+		"nat64-loop.test", "metadata.test", "mapped.test", "intranet.test", "cgnat.test",
+		"spent.test", "decoy99.test", "d.test",
+	}, netip.MustParsePrefix("127.0.0.0/8"))
 }
 
 func port(t testing.TB, addr string) uint16 {

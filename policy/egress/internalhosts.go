@@ -1,9 +1,13 @@
 package egress
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // internalHosts is one pairing of [WithInternalHosts]: the address check
@@ -59,9 +63,34 @@ func newInternalHosts(hosts []string, prefixes []netip.Prefix) (internalHosts, e
 		if err := checkHostGlob(h); err != nil {
 			return internalHosts{}, fmt.Errorf("%w: internal host glob %q %w", ErrConfig, h, err)
 		}
+		if err := checkInternalGlob(h); err != nil {
+			return internalHosts{}, fmt.Errorf("%w: internal host glob %q %w", ErrConfig, h, err)
+		}
 		in.names = append(in.names, h)
 	}
 	return in, nil
+}
+
+// checkInternalGlob refuses an internal host glob whose fixed part, the
+// name after its last '*', is one label ("*.dev", "*.corp") or a public
+// suffix of the Public Suffix List ("*.co.uk", "*.pages.dev",
+// "*.github.io"): every name under it is one a job's author can register
+// and point at the prefixes. An exact name (no '*') is not checked.
+func checkInternalGlob(h string) error {
+	i := strings.LastIndexByte(h, '*')
+	if i < 0 {
+		return nil
+	}
+	fixed := h[i+1:] // checkHostGlob: starts with '.'
+	fixed = strings.TrimPrefix(fixed, ".")
+	labels := strings.Split(fixed, ".")
+	if len(labels) < 2 || slices.Contains(labels, "") {
+		return errors.New("is wider than one registrable domain: name at least two labels after the last '*' (\"*.corp.example\")")
+	}
+	if ps, _ := publicsuffix.PublicSuffix(fixed); ps == fixed {
+		return errors.New("covers a public suffix, under which anyone can register a name")
+	}
+	return nil
 }
 
 // internalPrefix validates and normalizes (unmapped, masked) a prefix.

@@ -239,7 +239,11 @@ func WithDialer(d DialFunc) Option {
 // name the job can point anywhere (a rule's "*.pages.dev", a wildcard DNS
 // service such as nip.io, a domain the job's author controls) must not be
 // in hosts: through it, a job would reach every host of the prefixes.
-// Name only hosts whose DNS the operator alone controls.
+// Name only hosts whose DNS the operator alone controls. A glob whose
+// fixed part (the name after its last '*') is one label ("*.dev",
+// "*.corp") or a public suffix of the Public Suffix List ("*.co.uk",
+// "*.pages.dev") is refused; a wildcard DNS service the list does not
+// name (nip.io) is not detected.
 //
 // Link-local addresses (the cloud metadata service at 169.254.169.254),
 // AWS's fd00:ec2::/32, 168.63.129.16 and 100.100.100.200 are lifted only

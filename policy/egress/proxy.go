@@ -48,7 +48,10 @@ const (
 	// 501 and 503 responses. Only the proxy sets it: it is removed from a
 	// destination's response to a forwarded http:// request (header and
 	// trailer), so a destination cannot pass its answer off as a policy
-	// refusal.
+	// refusal. Inside a tunnel (after the proxy's 200 to CONNECT, TLS or
+	// cleartext) every byte is the destination's and is relayed as sent:
+	// there, HeaderRule is the destination's word, not the proxy's; only
+	// the response to the CONNECT request itself carries the proxy's.
 	HeaderRule = "X-Ztci-Egress-Rule"
 )
 
@@ -475,6 +478,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
 		return
 	}
+	if r.Method != http.MethodConnect {
+		// An offer of h2c (curl --http2 sends one for every http:// URL)
+		// is declined by not relaying it: the destination answers in
+		// HTTP/1.1, as a server that ignores Upgrade does (RFC 9110
+		// 7.8). Any other upgrade is refused below.
+		stripH2C(r.Header)
+	}
 	if r.Method != http.MethodConnect && upgradeRequest(r.Header) {
 		// Not relayed, so not sent: a destination that read it could act
 		// on a request whose answer (101) the job would never see.
@@ -503,8 +513,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // job wrote them in; Connection tokens are compared without case.
 // ReverseProxy relays an upgrade but not its 101 answer (the job got 502
 // while the destination had acted on the request), so a forwarded
-// request asking for one is refused before anything is dialled; a
-// cleartext tunnel cuts such a request by the same reading.
+// request asking for one is refused before anything is dialled (an offer
+// of h2c alone was stripped first, by [stripH2C]); a cleartext tunnel
+// cuts such a request by the same reading.
 func upgradeRequest(h http.Header) bool {
 	if _, ok := h["Upgrade"]; ok {
 		return true
@@ -520,6 +531,46 @@ func upgradeRequest(h http.Header) bool {
 		}
 	}
 	return false
+}
+
+// stripH2C removes an upgrade to h2c from h: when every Upgrade value
+// names h2c only (any case) and one HTTP2-Settings field comes with it, it
+// deletes both and drops "upgrade" and "http2-settings" from Connection
+// (any case), leaving Connection's other tokens. Anything else (another
+// protocol, an empty Upgrade, HTTP2-Settings without Upgrade) is left for
+// [upgradeRequest] to refuse.
+func stripH2C(h http.Header) {
+	ups, ok := h["Upgrade"]
+	if !ok || len(h["Http2-Settings"]) != 1 {
+		return
+	}
+	n := 0
+	for _, v := range ups {
+		for tok := range strings.SplitSeq(v, ",") {
+			if !strings.EqualFold(strings.Trim(tok, " \t"), "h2c") {
+				return
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	delete(h, "Upgrade")
+	delete(h, "Http2-Settings")
+	var keep []string
+	for _, v := range h["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			tok = strings.Trim(tok, " \t")
+			if tok != "" && !strings.EqualFold(tok, "upgrade") && !strings.EqualFold(tok, "http2-settings") {
+				keep = append(keep, tok)
+			}
+		}
+	}
+	delete(h, "Connection")
+	if len(keep) > 0 {
+		h["Connection"] = []string{strings.Join(keep, ", ")}
+	}
 }
 
 // connectTarget parses a CONNECT request's destination, which must be in

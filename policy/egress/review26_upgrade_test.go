@@ -78,7 +78,10 @@ func TestReview26ForwardedUpgradeNeverReachesDestination(t *testing.T) {
 
 	for _, tt := range []struct{ name, req string }{
 		{"websocket", head + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n"},
-		{"h2c", head + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"},
+		// An offer of h2c alone is stripped, not refused: see
+		// TestReview27H2CUpgradeStripped. With another protocol it is
+		// refused.
+		{"h2c with websocket", head + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c, websocket\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"},
 		{"upgrade without connection", head + "Upgrade: websocket\r\n\r\n"},
 		{"upgrade in lower case", head + "upgrade: WebSocket\r\nconnection: upgrade\r\n\r\n"},
 		{"empty upgrade", head + "Upgrade:\r\n\r\n"},
