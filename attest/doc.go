@@ -85,8 +85,8 @@
 // caller's dependency naming the source repository it states, nor a
 // source "<uri>@<ref>" with a dot segment (also percent-encoded: a branch
 // "%2e%2e/%2e%2e/…", which git allows), an empty segment or an encoded
-// '/' or '\' in its path (oidc.CheckURIPath), which a verifier that cleans
-// the path reads as another repository;
+// '/' or '\' in its path, or a '?' or '#' (oidc.CheckURIPath), which a
+// verifier that cleans or parses the path reads as another repository or ref;
 // weak keys (ErrWeakKey), expired or not-yet-valid CAs (ca.ErrExpired,
 // ca.ErrNotYetValid) and unknown algorithms are typed errors. Identity
 // tokens are never logged or put in errors; a Fulcio error answer is

@@ -79,7 +79,12 @@
 // SAN URI and every URI-typed extension are refused (ErrIdentity wrapping
 // oidc.ErrURIPath) when a path segment is "." or ".." once percent-decoded
 // ("%2e%2e", "%2E.", "%252e"), is empty other than a trailing one ("//"),
-// or holds '/' or '\' once decoded ("%2f", "%5c"). Git refuses ".." in a
+// or holds '/' or '\' once decoded ("%2f", "%5c"), and when the URI holds
+// '?' or '#', also percent-encoded ("%23"): git allows both in a branch, and
+// ".../release.yml@refs/heads/x#@refs/heads/main" matches a suffix
+// "@refs/heads/main" while a URI parser reads branch x (Fulcio certifies
+// it; ztci refuses rather than percent-encodes, so a certified URI is the
+// claim byte for byte). Git refuses ".." in a
 // ref name but not '%', so a branch "%2e%2e/%2e%2e/…/victim/app/…" puts
 // dot segments after "@refs/heads/", and a verifier that decodes and cleans
 // the path (path.Clean, url.ResolveReference, a WHATWG URL parser, a

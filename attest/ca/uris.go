@@ -213,7 +213,7 @@ func uriExtensions(base string, cl identity.Claims) []struct {
 
 // checkURIPath refuses a URI whose path readers resolve differently
 // (oidc.CheckURIPath: a dot segment, also percent-encoded, an empty
-// segment, an encoded '/' or '\'), stricter than Fulcio, which certifies
+// segment, an encoded '/' or '\', a '?' or '#'), stricter than Fulcio, which certifies
 // what the token states. With configRef, the "//" GitLab writes between
 // the project and the CI config path of ci_config_ref_uri
 // ("https://{host}/{project}//{path}@{ref}") is read as the separator it

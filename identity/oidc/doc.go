@@ -46,17 +46,23 @@
 // material fails ([ErrKeyConflict]), and a record is only ever extended,
 // never shortened. The store decides which of a replica's own keys are
 // live: one it no longer lists ([KeyStore.Revoke]) leaves that replica's
-// JWKS at its next JWKS request, and the replica stops signing with it
-// then, or at its next renewal at the latest: Mint fails with
-// [ErrNotPublished] wrapping [ErrKeyRevoked], while a [WithRotation]
-// issuer's same Mint moves to its next key (published again first, so a
-// revoked next key is refused too) or to a fresh one, and signs. Worst
-// case, a replica that serves no JWKS request signs with a revoked key
-// (Mint's fast path does not ask the store) for half a token lifetime
-// after the later of its key's last successful publish and when the key
-// started signing; if the store does not answer at that renewal, for up
-// to one token lifetime after it, when the publication no longer covers a
-// token. Verifiers refuse those tokens once their JWKS cache drops the kid.
+// JWKS at its next JWKS request. A store that is a [RevocationChecker]
+// ([MemoryKeyStore], natskeys) is asked before every signature, so the
+// replica stops signing with the key as soon as its store has seen the
+// revocation (natskeys: its watch, milliseconds); a store that cannot
+// answer fails the Mint ([ErrKeyStore]). Otherwise the replica stops at
+// that JWKS request or its next renewal at the latest. Either way Mint
+// fails with [ErrNotPublished] wrapping [ErrKeyRevoked], while a
+// [WithRotation] issuer's same Mint moves to its next key or to a fresh
+// one, and signs. A next key is published again when it is promoted (on
+// schedule too), before it signs, so one revoked meanwhile never signs,
+// and none signs while the store cannot confirm it. Worst case, with a
+// store that is not a RevocationChecker, a replica that serves no JWKS
+// request signs with a revoked key for half a token lifetime after the
+// later of its key's last successful publish and when the key started
+// signing; if the store does not answer at that renewal, for up to one
+// token lifetime after it, when the publication no longer covers a token.
+// Verifiers refuse those tokens once their JWKS cache drops the kid.
 //
 // # Security contract
 //

@@ -64,7 +64,11 @@ func WithKeyStore(ks KeyStore) Option {
 // published one interval before it starts signing, so that every replica's
 // JWKS and every verifier's cache can hold it in time; the previous key
 // stays published until every token it signed has expired (TTL plus a
-// minute of grace), then is withdrawn. Rotation happens in Mint (and
+// minute of grace), then is withdrawn. With [WithKeyStore], the next key
+// is published again when it is promoted, before it signs: one the store
+// revoked meanwhile ([KeyStore.Revoke]) never signs (the issuer rotates to
+// a fresh key), and while the store cannot answer it does not sign either
+// (Mint fails with [ErrNotPublished]). Rotation happens in Mint (and
 // [Issuer.Publish]) when due: the issuer starts no goroutine. Refused
 // together with [WithSigner]. Issuer only.
 func WithRotation(d time.Duration) Option {
@@ -149,7 +153,16 @@ func (i *Issuer) signingKey(ctx context.Context, now, exp time.Time) (*signingKe
 	k, due := i.active, i.dueLocked(now) || i.active.revoked
 	i.mu.RUnlock()
 	if !due {
-		return k, nil // the common case: no lock beyond the read lock
+		revoked, err := i.storeRevoked(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		if !revoked {
+			return k, nil // the common case: no lock beyond the read lock
+		}
+		// Revoked by another replica since we last asked the store:
+		// never sign with it; a rotating issuer rotates away below.
+		i.revoke(k)
 	}
 	// Hold maint from publishing to reading the active key, so that a
 	// concurrent Rotate cannot make an unpublished key active in between.
@@ -162,11 +175,31 @@ func (i *Issuer) signingKey(ctx context.Context, now, exp time.Time) (*signingKe
 	if revoked {
 		return nil, fmt.Errorf("%w: %w: kid %q", ErrNotPublished, ErrKeyRevoked, k.public.KeyID)
 	}
+	if revoked, err := i.storeRevoked(ctx, k); err != nil {
+		return nil, err
+	} else if revoked {
+		i.revoke(k)
+		return nil, fmt.Errorf("%w: %w: kid %q", ErrNotPublished, ErrKeyRevoked, k.public.KeyID)
+	}
 	if i.cfg.store != nil && exp.Add(retireGrace).After(until) {
 		return nil, fmt.Errorf("%w: kid %q is published until %s, the token would need %s (last publish error: %v)",
 			ErrNotPublished, k.public.KeyID, until.UTC().Format(time.RFC3339), exp.Add(retireGrace).UTC().Format(time.RFC3339), perr)
 	}
 	return k, nil
+}
+
+// storeRevoked asks the key store, when it is a [RevocationChecker],
+// whether k was revoked. A store that cannot answer fails closed.
+func (i *Issuer) storeRevoked(ctx context.Context, k *signingKey) (bool, error) {
+	rc, ok := i.cfg.store.(RevocationChecker)
+	if !ok {
+		return false, nil
+	}
+	revoked, err := rc.Revoked(ctx, k.public.KeyID)
+	if err != nil {
+		return false, fmt.Errorf("%w: asking whether kid %q is revoked: %w", ErrKeyStore, k.public.KeyID, err)
+	}
+	return revoked, nil
 }
 
 // Publish runs the issuer's scheduled work now: the rotation when due, and,
@@ -223,10 +256,14 @@ func (i *Issuer) maintainOnce(ctx context.Context, now time.Time) error {
 		if due && i.next != nil {
 			n := i.next
 			i.next = nil
-			if i.active.revoked && i.cfg.store != nil {
-				// Early: its publication reaches a rotation interval
-				// ahead, so its renewal (the check that it is not revoked
-				// too) is that far off. Publish it again before it signs.
+			if i.cfg.store != nil {
+				// Its publication reaches a rotation interval ahead, so
+				// its renewal (the store's check that it is not revoked,
+				// [KeyStore.Revoke]) is that far off, on schedule or early
+				// (the active key was revoked). Publish it again before it
+				// signs: a key the store revoked meanwhile is refused
+				// there, and one the store cannot confirm does not sign
+				// (ErrNotPublished) until it can.
 				n.publishedUntil = time.Time{}
 			}
 			i.promote(now, n)

@@ -353,6 +353,31 @@ func (m *MemoryKeyStore) Revoke(_ context.Context, kid string) error {
 	return nil
 }
 
+// Revoked implements [RevocationChecker]: whether kid was revoked in this
+// store. It does no I/O.
+func (m *MemoryKeyStore) Revoked(_ context.Context, kid string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.revoked[kid]
+	return ok, nil
+}
+
+// RevocationChecker is an optional interface of a [KeyStore] that can tell
+// without I/O whether a key id was revoked ([KeyStore.Revoke]), from its
+// own in-memory view of the set (natskeys keeps it current with a watch on
+// the bucket). An issuer whose store implements it asks before every
+// signature, so a replica stops signing with a key another replica revoked
+// as soon as its store has seen the revocation, rather than at its next
+// renewal or JWKS request (up to half a token lifetime later). Revoked
+// must be cheap (Mint calls it each time); an error means the store cannot
+// answer, and the issuer then mints nothing (fail closed: the error wraps
+// [ErrKeyStore]).
+type RevocationChecker interface {
+	Revoked(ctx context.Context, kid string) (bool, error)
+}
+
+var _ RevocationChecker = (*MemoryKeyStore)(nil)
+
 // MergePublished returns the record a store keeps when k is published over
 // old (the zero PublishedKey, or an expired record, when there is none):
 // k itself, or old extended to the later NotAfter and earlier NotBefore.

@@ -76,7 +76,8 @@ var uriPathSeeds = []struct {
 	{"https://h/a/100%25/%41/b..c/.x/x.", true},
 	{"https://h/a/", true},
 	{"https://h", true},
-	{"https://h/a?x=/../..#/..//", true},
+	// Review 27: a query or fragment is refused too (a branch "x#@refs/heads/main").
+	{"https://h/a?x=/../..#/..//", false},
 	{"repo:acme/app:ref:refs/heads/main", true},
 }
 

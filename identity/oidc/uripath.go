@@ -19,7 +19,7 @@ const maxUnescape = 3
 // a segment that is "." or ".." once percent-decoded, once or more
 // ("%2e%2E", ".%2e", "%252e"); an empty segment other than a trailing one
 // ("a//b", or a path starting "//"); or a segment holding '/' or '\' once
-// decoded ("%2f", "%5C", a raw '\').
+// decoded ("%2f", "%5C", a raw '\'), or '?' or '#' ("%23").
 //
 // Git refuses ".." and "//" in a ref name but not '%': a branch named
 // "%2e%2e/%2e%2e/victim/app/…" puts dot segments into a URI that states
@@ -27,8 +27,19 @@ const maxUnescape = 3
 // (path.Clean, url.ResolveReference, a WHATWG URL parser, which resolves
 // "%2e" as '.' and '\' as '/', a normalising proxy) reads another
 // repository's workflow there, while an exact or prefix comparison reads
-// the token's. The query and fragment are not checked.
+// the token's.
+//
+// A '?' or '#' is refused anywhere, also percent-decoded: such a URI
+// states a path and a ref, never a query or fragment, and git allows both
+// in a branch name, so "…/release.yml@refs/heads/x#@refs/heads/main" ends,
+// to a suffix or pattern match, in the ref refs/heads/main, while a URI
+// parser reads the path "…/release.yml@refs/heads/x" (branch x). ztci
+// refuses rather than percent-encodes, so that what it certifies or states
+// is byte for byte the claim (as Fulcio writes it) or nothing.
 func CheckURIPath(uri string) error {
+	if strings.ContainsAny(uri, "?#") {
+		return fmt.Errorf("%w: holds '?' or '#' (a query or fragment ends the path early)", ErrURIPath)
+	}
 	u, err := url.Parse(uri)
 	if err != nil {
 		return fmt.Errorf("%w: not a URI", ErrURIPath)
@@ -72,8 +83,8 @@ func checkSegment(s string) error {
 		if s == "." || s == ".." {
 			return errors.New("is a dot segment once percent-decoded")
 		}
-		if strings.ContainsAny(s, `/\`) {
-			return errors.New(`holds '/' or '\' once percent-decoded`)
+		if strings.ContainsAny(s, `/\?#`) {
+			return errors.New(`holds '/', '\', '?' or '#' once percent-decoded`)
 		}
 		d, err := url.PathUnescape(s)
 		if err != nil || d == s {

@@ -38,6 +38,12 @@
 //     its Store no longer lists it), and revocations are
 //     never swept (each holds one of the 256 records a read accepts, for
 //     good; an operator may delete one once no replica holds the key). A
+//     Store that has seen a revocation keeps it for its lifetime, whatever
+//     a writer of the bucket puts over it later (a record, a delete, a
+//     purge): only a Store started after that would serve the key again.
+//     [Store.Revoked] answers from memory, and an issuer asks it before
+//     every signature, so a replica stops signing with a revoked key once
+//     its watch delivers the revocation. A
 //     replica of an older ztci reads a revocation as an invalid record: it
 //     never serves it, but would overwrite it when it publishes that kid,
 //     so upgrade every replica before relying on revocation;

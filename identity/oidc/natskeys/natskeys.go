@@ -79,6 +79,10 @@ type Store struct {
 	synced  time.Time         // when a full read last succeeded (cfg.now)
 	lastErr error             // why the last full read failed, if it did
 	bad     map[string]uint64 // KV key -> revision of a refused record, logged once
+	// revoked holds the KV keys this store has seen revoked (at most
+	// maxRecords): a revocation stays in force here even if a writer of
+	// the bucket later overwrites or deletes it.
+	revoked map[string]struct{}
 	closed  bool
 
 	cancel context.CancelFunc
@@ -150,7 +154,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Store, e
 	if err != nil {
 		return nil, unavailable(cfg.bucket, err)
 	}
-	s := &Store{kv: kv, stream: stream, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, done: make(chan struct{})}
+	s := &Store{kv: kv, stream: stream, bucket: cfg.bucket, cfg: cfg, keys: map[string]entry{}, bad: map[string]uint64{}, revoked: map[string]struct{}{}, done: make(chan struct{})}
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = wcancel
 	// Watch before the first full read: a change written between the read
@@ -313,17 +317,36 @@ func (s *Store) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 		return
 	}
 	if e.Operation() != jetstream.KeyValuePut {
-		delete(s.keys, e.Key())
+		s.setLocked(e.Key(), entry{rev: e.Revision()}, false)
 		return
 	}
 	en, err := decodeLive(e.Key(), e.Value(), s.cfg.now())
 	if err != nil {
 		s.refuseLocked(ctx, e.Key(), e.Revision(), err)
-		delete(s.keys, e.Key())
+		s.setLocked(e.Key(), entry{rev: e.Revision()}, false)
 		return
 	}
 	en.rev = e.Revision()
-	s.keys[e.Key()] = en
+	s.setLocked(e.Key(), en, true)
+}
+
+// setLocked puts en in the cache under key (present false: the slot is
+// empty), unless this store has seen key revoked: a revocation once seen
+// is never lifted here, whatever a writer of the bucket puts over it
+// later (a record, a delete) — Keys never serves the key again, Publish
+// refuses it, Revoked reports it. Called with s.mu held.
+func (s *Store) setLocked(key string, en entry, present bool) {
+	if present && en.revoked && len(s.revoked) < maxRecords {
+		s.revoked[key] = struct{}{}
+	}
+	if _, ok := s.revoked[key]; ok {
+		en, present = entry{revoked: true, rev: en.rev}, true
+	}
+	if !present {
+		delete(s.keys, key)
+		return
+	}
+	s.keys[key] = en
 }
 
 // refuseLocked logs a refused record once per revision.
@@ -418,7 +441,15 @@ func (s *Store) snapshot(ctx context.Context) error {
 			}
 		}
 	}
-	s.keys = fresh
+	s.keys = make(map[string]entry, len(fresh))
+	for key, en := range fresh {
+		s.setLocked(key, en, true)
+	}
+	for key := range s.revoked { // seen revoked, now overwritten or gone
+		if en := s.keys[key]; !en.revoked {
+			s.setLocked(key, en, true)
+		}
+	}
 	s.mu.Unlock()
 	for _, e := range expired {
 		// Any replica may sweep; the revision guard keeps a renewal.
@@ -488,6 +519,12 @@ func (s *Store) Publish(ctx context.Context, k oidc.PublishedKey) error {
 		return err
 	}
 	key := Key(k.ID)
+	s.mu.Lock()
+	_, seenRevoked := s.revoked[key]
+	s.mu.Unlock()
+	if seenRevoked {
+		return fmt.Errorf("%w: kid %q in bucket %q", oidc.ErrKeyRevoked, k.ID, s.bucket)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
 	for range maxPublishAttempts {
@@ -571,6 +608,25 @@ func (s *Store) Revoke(ctx context.Context, kid string) error {
 	return nil
 }
 
+// Revoked implements [oidc.RevocationChecker]: whether the last read of
+// the bucket, updated by the watch, holds a revocation of kid. It does no
+// I/O, so an issuer asks it before every signature and stops signing with
+// a key another replica revoked once the watch delivers the revocation
+// (milliseconds), not at its next renewal. It answers from the last read
+// also past [WithMaxStaleness] (the issuer's own publication bounds how
+// long it mints through an outage); after Close it fails.
+func (s *Store) Revoked(_ context.Context, kid string) (bool, error) {
+	key := Key(kid)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, unavailable(s.bucket, errors.New("store closed"))
+	}
+	return s.keys[key].revoked, nil
+}
+
+var _ oidc.RevocationChecker = (*Store)(nil)
+
 // store puts an entry this store wrote (or read) into the cache.
 func (s *Store) store(key string, e entry) {
 	s.mu.Lock()
@@ -578,7 +634,7 @@ func (s *Store) store(key string, e entry) {
 	if old, ok := s.keys[key]; ok && old.rev >= e.rev {
 		return
 	}
-	s.keys[key] = e
+	s.setLocked(key, e, true)
 }
 
 // live counts the cached live records.
