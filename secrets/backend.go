@@ -37,7 +37,9 @@ type Grant struct {
 	// LeaseID is the backend's id for revoking and renewing; it must not be
 	// secret: it is journaled, registered, audited, logged and quoted in
 	// errors. One that holds Value is revoked and refused
-	// ([ErrSecretLeaseID]). Empty means the Request's LeaseID.
+	// ([ErrSecretLeaseID]), and must be at most [MaxLeaseField] bytes of
+	// UTF-8 without control characters (else the grant is revoked and
+	// refused: [ErrBadLeaseID]). Empty means the Request's LeaseID.
 	LeaseID string
 	// Value is the secret.
 	Value Value

@@ -23,6 +23,12 @@ const (
 	ActionRenew  = "secrets.lease.renew"
 	ActionRevoke = "secrets.lease.revoke"
 	ActionDeny   = "secrets.lease.deny"
+	// ActionJobDeny: [Broker.Begin] refused a whole job (outcome deny):
+	// its identity is marked by the [WithCompromiseChecker], or held
+	// refused by [Broker.RevokeIdentity]. The event names the job
+	// (resource "job:<id>", correlation job id) and the actor; never the
+	// job's token.
+	ActionJobDeny = "secrets.job.deny"
 )
 
 // auditSource names the broker in audit events.
@@ -108,8 +114,9 @@ func WithAudit(sink audit.Sink) Option {
 }
 
 // WithCompromiseChecker denies every request from an identity the checker
-// reports as compromised: issues, renewals (the lease is revoked) and
-// reads of a lease's value.
+// reports as compromised: new jobs ([Broker.Begin], audited as
+// [ActionJobDeny]), issues, renewals (the lease is revoked) and reads of a
+// lease's value.
 func WithCompromiseChecker(checker audit.CompromiseChecker) Option {
 	return func(c *config) error {
 		if checker == nil {

@@ -320,11 +320,13 @@ func TestDenials(t *testing.T) {
 		opts   []secrets.Option
 		secret string
 		want   error
+		// atBegin: refused at Begin, as a whole job (ActionJobDeny).
+		atBegin bool
 	}{
 		{name: "secret outside policy", authz: secrets.AllowNames("db"), secret: "prod-root", want: secrets.ErrPolicyDenied},
 		{name: "authorizer error fails closed", authz: undecided, secret: "db", want: secrets.ErrPolicyUndecided},
 		{name: "compromised identity", authz: secrets.AllowNames("db"), secret: "db",
-			opts: []secrets.Option{secrets.WithCompromiseChecker(compromised{job.ID(): true})}, want: secrets.ErrCompromised},
+			opts: []secrets.Option{secrets.WithCompromiseChecker(compromised{job.ID(): true})}, want: secrets.ErrCompromised, atBegin: true},
 		{name: "too short to mask", authz: secrets.AllowNames("short"), secret: "short",
 			opts: []secrets.Option{secrets.WithMasker(secrets.NewRedactor())}, want: secrets.ErrUnmaskable},
 	}
@@ -338,15 +340,23 @@ func TestDenials(t *testing.T) {
 				t.Fatal(err)
 			}
 			j, err := b.Begin(t.Context(), spec("j-deny"))
-			if err != nil {
-				t.Fatal(err)
+			wantAction := "secrets.lease.deny:deny"
+			if tt.atBegin {
+				wantAction = secrets.ActionJobDeny + ":deny"
+				if err == nil {
+					_ = j.End(t.Context())
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer j.End(t.Context())
+				_, err = j.Lease(t.Context(), tt.secret)
 			}
-			defer j.End(t.Context())
-			_, err = j.Lease(t.Context(), tt.secret)
 			if !errors.Is(err, tt.want) || !errors.Is(err, secrets.ErrDenied) {
 				t.Fatalf("got %v, want %v (an ErrDenied)", err, tt.want)
 			}
-			if got := s.actions(); len(got) == 0 || got[len(got)-1] != "secrets.lease.deny:deny" {
+			if got := s.actions(); len(got) == 0 || got[len(got)-1] != wantAction {
 				t.Fatalf("deny not audited: %v", got)
 			}
 		})

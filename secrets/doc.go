@@ -93,7 +93,9 @@
 //     [Broker.Begin] refuse new ones ([ErrCompromised]) for a hold
 //     ([WithRevokedHold], default the lease TTL; past 10000 identities
 //     held, every job, fail closed): denying them leases for as long as
-//     the mark stands takes the checker. [Job.End] revokes the leases already issued before it waits
+//     the mark stands takes the checker, which refuses the marked
+//     identity's new jobs at Begin too. A refused Begin is audited
+//     ([ActionJobDeny]; no token in it) and stands if the audit fails. [Job.End] revokes the leases already issued before it waits
 //     for issuances under way, and an issuance that completes after its job
 //     ended revokes its own lease.
 //   - A renewal is a new request: the kill switch and the [Authorizer] are

@@ -48,6 +48,12 @@ var (
 	// secret value. Lease ids are journaled, registered fleet-wide, audited,
 	// logged and quoted in errors; the grant is revoked and refused.
 	ErrSecretLeaseID = fmt.Errorf("%w: lease id holds the secret value", ErrBackend)
+	// ErrBadLeaseID: the backend named a lease by an id longer than
+	// [MaxLeaseField] bytes, not UTF-8, or holding a control character.
+	// Lease ids are journaled, registered, audited, logged and quoted in
+	// errors (where a newline forges a line); the grant is revoked and
+	// refused.
+	ErrBadLeaseID = fmt.Errorf("%w: unusable lease id", ErrBackend)
 	// ErrAudit: the audit sink did not accept an event; the audited action
 	// is treated as failed.
 	ErrAudit = errors.New("secrets: audit sink failed")

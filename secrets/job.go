@@ -69,10 +69,12 @@ func (j *Job) MarshalJSON() ([]byte, error) { return json.Marshal(j.String()) }
 // revocation failures. No lease is asked for, or renewed, past ctx's
 // deadline: give it one no later than the expiry of the job's token.
 //
-// A job is refused ([ErrCompromised]) for an identity
-// [Broker.RevokeIdentity] ended within the hold ([WithRevokedHold]). One
-// of an identity the [WithCompromiseChecker] marks is begun, and gets no
-// lease: each [Job.Lease] is denied and audited.
+// A job is refused ([ErrCompromised]) for an identity the
+// [WithCompromiseChecker] marks, and for one [Broker.RevokeIdentity] ended
+// within the hold ([WithRevokedHold]). The refusal is audited
+// ([ActionJobDeny]); it stands when the audit sink fails (the error then
+// also wraps [ErrAudit]). An identity marked after Begin gets no lease:
+// each [Job.Lease] is denied and audited.
 func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 	if spec.Identity.IsZero() {
 		return nil, ErrNoIdentity
@@ -81,6 +83,10 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		return nil, errors.New("secrets: Begin: empty job id")
 	}
 	j := &Job{b: b, spec: spec, actor: spec.Identity.AuditActor(), leases: map[string]*Lease{}}
+	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+		return nil, b.refuseBegin(ctx, j, "identity marked compromised",
+			fmt.Errorf("secrets: Begin: identity marked compromised: %w", ErrCompromised))
+	}
 	j.deadline, _ = ctx.Deadline()
 	if b.journal != "" {
 		rec, err := createJournal(ctx, b.journal, b.jseal, spec.ID, j.actor.ID)
@@ -97,7 +103,7 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		if j.rec != nil {
 			err = errors.Join(err, j.rec.remove())
 		}
-		return nil, err
+		return nil, b.refuseBegin(ctx, j, "identity revoked (Broker.RevokeIdentity hold)", err)
 	}
 	j.stop = context.AfterFunc(ctx, func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.revokeTO)
@@ -107,6 +113,30 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		}
 	})
 	return j, nil
+}
+
+// refuseBegin audits the refusal of job j ([ActionJobDeny]) and returns
+// err, joined with the audit sink's failure if any: the refusal stands
+// either way.
+func (b *Broker) refuseBegin(ctx context.Context, j *Job, reason string, err error) error {
+	if b.sink == nil {
+		return err
+	}
+	e := audit.Event{
+		ID:          newID("evt-"),
+		Time:        b.now().UTC(),
+		Source:      auditSource,
+		Action:      ActionJobDeny,
+		Outcome:     audit.OutcomeDeny,
+		Actor:       j.actor,
+		Resource:    "job:" + j.spec.ID,
+		Reason:      reason,
+		Correlation: audit.Correlation{JobID: j.spec.ID},
+	}
+	if aerr := b.sink.Write(ctx, e); aerr != nil {
+		return errors.Join(err, fmt.Errorf("%w: %s: %w", ErrAudit, ActionJobDeny, aerr))
+	}
+	return err
 }
 
 // ID returns the job's id.
@@ -185,7 +215,10 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		return nil, err
 	}
 	if secretLeaseID(g) {
-		return nil, j.refuseSecretLeaseID(ctx, l, g)
+		return nil, j.refuseGrant(ctx, l, g, ErrSecretLeaseID, "backend named the lease by its secret value")
+	}
+	if g.LeaseID != "" && checkLeaseField("lease id", g.LeaseID) != nil {
+		return nil, j.refuseGrant(ctx, l, g, ErrBadLeaseID, "backend named the lease by an unusable id")
 	}
 	if g.LeaseID != "" && g.LeaseID != l.reserved {
 		l.id = g.LeaseID
@@ -252,19 +285,20 @@ func secretLeaseID(g Grant) bool {
 	return g.LeaseID != "" && g.Value.Len() >= MinMaskLen && strings.Contains(g.LeaseID, g.Value.Reveal())
 }
 
-// refuseSecretLeaseID revokes the grant g whose lease id holds its value
-// and the reserved lease l, and returns [ErrSecretLeaseID]. The id is
-// passed to the backend only: never to the broker's retrying revoke,
-// which logs it, nor to an audit event or an error (the backend's
-// revocation error may quote it and is withheld).
-func (j *Job) refuseSecretLeaseID(ctx context.Context, l *Lease, g Grant) error {
+// refuseGrant revokes the grant g whose lease id the broker cannot carry
+// (it holds the value: [ErrSecretLeaseID]; or it is too long, not UTF-8
+// or holds a control character: [ErrBadLeaseID]) and the reserved lease
+// l, and returns sentinel. The id is passed to the backend only: never to
+// the broker's retrying revoke, which logs it, nor to an audit event or
+// an error (the backend's revocation error may quote it and is withheld).
+func (j *Job) refuseGrant(ctx context.Context, l *Lease, g Grant, sentinel error, reason string) error {
 	defer g.Value.Wipe()
 	b, rctx := j.b, context.WithoutCancel(ctx)
-	err := ErrSecretLeaseID
+	err := sentinel
 	if b.backend.Revoke(rctx, g.LeaseID) != nil {
-		err = fmt.Errorf("%w; revoking the grant failed too (%w; the backend's error is withheld: it may quote the id)", ErrSecretLeaseID, ErrRevoke)
+		err = fmt.Errorf("%w; revoking the grant failed too (%w; the backend's error is withheld: it may quote the id)", sentinel, ErrRevoke)
 	}
-	aerr := b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, l.name, l.reserved, "backend named the lease by its secret value")
+	aerr := b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, l.name, l.reserved, reason)
 	return errors.Join(joinAudit(err, aerr), l.Revoke(rctx))
 }
 

@@ -58,6 +58,10 @@
 // lease hangs on (a KV read, wrapped or not, or a failed read) is revoked
 // (auth/token/revoke-self, in Vault's default policy) before Issue
 // returns; a failure to is logged, and the token ends with its token_ttl.
+// The login token a dynamic secret's lease hangs on is revoked (the same
+// way) once [Backend.Revoke] has revoked that lease in this process;
+// after a crash ([secrets.Broker.Recover]) only the lease is, and the
+// token ends with its token_ttl.
 // So a dynamic secret created by a read whose answer never arrived (the
 // job's context ended) is revoked with the token that created it.
 //

@@ -174,6 +174,10 @@ var ErrConfig = errors.New("vault: invalid configuration")
 type owned struct {
 	kind     ownedKind
 	accessor string // ownedWrap: the wrapping token's accessor
+	// login is, for an ownedLease, the job's login token the lease hangs
+	// on, revoked with it: the lease is its only use, and it holds the
+	// job's Vault policies until its token_ttl otherwise.
+	login secrets.Value
 }
 
 type ownedKind int
@@ -473,6 +477,7 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		return fail(err)
 	}
 	b.granted(req.LeaseID, s.LeaseID)
+	b.own(s.LeaseID, owned{kind: ownedLease, login: secrets.NewValue(c.Token())})
 	keepLogin = true
 	return secrets.Grant{LeaseID: s.LeaseID, Value: v, TTL: ttl, Renewable: s.Renewable}, nil
 }
@@ -615,9 +620,29 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 		return err
 	}
 	b.mu.Lock()
+	o, known = b.owned[leaseID]
 	delete(b.owned, leaseID)
 	b.mu.Unlock()
+	if known && !o.login.IsZero() {
+		b.revokeLogin(ctx, o.login)
+	}
 	return nil
+}
+
+// revokeLogin revokes the job's login token a revoked Vault lease hung on
+// (and, with it, anything else it created). A failure is logged, not
+// returned: the lease is revoked, and the token, which only this backend
+// held, still ends with the JWT role's token_ttl.
+func (b *Backend) revokeLogin(ctx context.Context, login secrets.Value) {
+	defer login.Wipe()
+	c, err := b.client.CloneWithHeaders()
+	if err != nil {
+		b.log.WarnContext(ctx, "vault: the job's login token could not be revoked; it ends with the JWT role's token_ttl",
+			"error", fmt.Errorf("%w: vault: %w", secrets.ErrBackend, err).Error())
+		return
+	}
+	c.SetToken(login.Reveal())
+	b.logout(ctx, c)
 }
 
 func (b *Backend) revokeLease(ctx context.Context, leaseID string) error {
