@@ -121,10 +121,7 @@ func ParseStatement(b []byte) (*Statement, error) {
 	if len(b) > MaxStatementSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxStatementSize)
 	}
-	if err := checkStrictJSON(b); err != nil {
-		return nil, err
-	}
-	if err := checkBounded(b, statementSchema); err != nil {
+	if err := checkStatementJSON(b, statementSchema); err != nil {
 		return nil, err
 	}
 	return decodeStatement(b)
@@ -170,10 +167,7 @@ func ParseResourceDescriptor(b []byte) (*ResourceDescriptor, error) {
 	if len(b) > MaxStatementSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), MaxStatementSize)
 	}
-	if err := checkStrictJSON(b); err != nil {
-		return nil, err
-	}
-	if err := checkBounded(b, descriptorSchema); err != nil {
+	if err := checkStatementJSON(b, descriptorSchema); err != nil {
 		return nil, err
 	}
 	rd, err := parseDescriptor(b)
@@ -288,6 +282,27 @@ var (
 	statementSchema  = strictjson.SchemaOf(reflect.TypeFor[Statement]())
 	descriptorSchema = strictjson.SchemaOf(reflect.TypeFor[ResourceDescriptor]())
 )
+
+// checkStatementJSON is checkStrictJSON then checkBounded in one walk of
+// b when b passes both: schema.CheckBounded refuses everything Check
+// refuses, and more. A refusal is judged again by the two in turn, so that
+// it is the one, and says what, it was when they were run one after the
+// other (an ambiguous name before ErrTooLarge; a pair of names, not a lone
+// variant, where there is one): only a document refused pays for more than
+// one walk.
+func checkStatementJSON(b []byte, schema *strictjson.Schema) error {
+	if utf8.Valid(b) && schema.CheckBounded(b) == nil {
+		return nil
+	}
+	if err := checkStrictJSON(b); err != nil {
+		return err
+	}
+	if err := checkBounded(b, schema); err != nil {
+		return err
+	}
+	// Unreachable: CheckBounded is deterministic. Fail closed all the same.
+	return fmt.Errorf("%w: not valid JSON", ErrMalformedJSON)
+}
 
 // checkBounded refuses, in b that passed checkStrictJSON, more array
 // elements and map members than b's size allows (ErrTooLarge): a signed

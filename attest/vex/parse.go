@@ -107,6 +107,11 @@ func Parse(b []byte) (*Document, error) {
 	if len(b) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), MaxSize)
 	}
+	// The map below is only to find "_type": decoding a flood of
+	// distinct members into it costs some ten times their size.
+	if strictjson.TooManyMembers(b) {
+		return nil, fmt.Errorf("%w: more members than its size allows", ErrTooLarge)
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)

@@ -181,6 +181,11 @@ func ParseScan(b []byte) (*Scan, error) {
 	if err := checkStrict(b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
 	}
+	// The map below is only to find "_type": decoding a flood of
+	// distinct members into it costs some ten times their size.
+	if strictjson.TooManyMembers(b) {
+		return nil, fmt.Errorf("%w: more members than its size allows: %w", ErrInvalidScan, attest.ErrTooLarge)
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -67,14 +68,25 @@ type frame struct {
 	key     []byte  // object: the member whose value is being read
 	index   int     // array: the element being read
 	// names[start:] of the walk are this object's member names so far
-	// while it has at most smallObject of them; then folded holds them.
-	start  int
-	folded map[string]string // compared form -> name
+	// while it has at most smallObject of them; spans[spanStart:] are
+	// where all of them are in the document. A large object's names are
+	// compared when it closes (or the walk stops), by sorting its spans.
+	start, spanStart int
+	large            bool
 }
 
 // smallObject is the member count up to which names are compared pairwise
-// (no allocation); larger objects use a map.
+// as they are read; a larger object's names are compared by sorting their
+// spans, 8 bytes a member, when it closes. A map of the names, copied and
+// folded, cost 6 to 15 times a flood of members.
 const smallObject = 32
+
+// span is where a member name, quotes included, is in the document.
+type span struct{ start, end uint32 }
+
+// errTooLong reports a document whose offsets do not fit a span; no
+// caller reads one (its reads are bounded far below).
+var errTooLong = fmt.Errorf("%w: longer than 4 GiB", errInvalid)
 
 // Check reports whether b is one well-formed JSON value in which no object
 // has two member names equal under case folding and no member name is a
@@ -138,12 +150,32 @@ func walk(b []byte, registered []string, root *Schema, exact bool, g *budget) er
 	if !utf8.Valid(b) {
 		return fmt.Errorf("%w: invalid UTF-8", ErrNotUnicode)
 	}
+	if uint64(len(b)) > math.MaxUint32 {
+		return errTooLong
+	}
 	var (
 		frames    [16]frame
 		stack     = frames[:0]
 		nameSlots [64][]byte
 		names     = nameSlots[:0]
+		spanSlots [64]span
+		spans     = spanSlots[:0]
 	)
+	stack, spans, err := walkFrom(b, registered, root, exact, g, stack, names, spans)
+	if err != nil {
+		// A large open object's repeat, found only now, came before
+		// whatever stopped the walk: it is the refusal, as it was when
+		// every object's names were compared as they were read.
+		if first := firstCollision(b, stack, spans, exact); first != nil {
+			return first
+		}
+	}
+	return err
+}
+
+// walkFrom is walk's loop; it returns the stack and spans as they were
+// when it stopped.
+func walkFrom(b []byte, registered []string, root *Schema, exact bool, g *budget, stack []frame, names [][]byte, spans []span) ([]frame, []span, error) {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '{', '[':
@@ -155,23 +187,27 @@ func walk(b []byte, registered []string, root *Schema, exact bool, g *budget) er
 			// request reach before any parse, allocated 1.5 GiB for a
 			// 4 MiB manifest.
 			if len(stack) == maxDepth {
-				return errTooDeep
+				return stack, spans, errTooDeep
 			}
 			sch := root
 			if top := len(stack) - 1; top >= 0 {
 				sch = stack[top].child()
 			}
-			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch, start: len(names)})
+			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch, start: len(names), spanStart: len(spans)})
 			if b[i] == '[' && !emptyArray(b, i) {
 				if err := g.charge(&stack[len(stack)-1]); err != nil {
-					return err
+					return stack, spans, err
 				}
 			}
 		case '}', ']':
 			if len(stack) == 0 {
-				return errInvalid
+				return stack, spans, errInvalid
 			}
-			names = names[:stack[len(stack)-1].start]
+			f := &stack[len(stack)-1]
+			if f.large && collision(b, spans[f.spanStart:], exact) != nil {
+				return stack, spans, errCollision // firstCollision finds it
+			}
+			names, spans = names[:f.start], spans[:f.spanStart]
 			stack = stack[:len(stack)-1]
 		case ',':
 			if top := len(stack) - 1; top >= 0 {
@@ -180,17 +216,17 @@ func walk(b []byte, registered []string, root *Schema, exact bool, g *budget) er
 				} else {
 					stack[top].index++
 					if err := g.charge(&stack[top]); err != nil {
-						return err
+						return stack, spans, err
 					}
 				}
 			}
 		case '"':
 			end, ok := stringEnd(b, i)
 			if !ok {
-				return errInvalid
+				return stack, spans, errInvalid
 			}
 			if loneSurrogate(b[i+1 : end]) {
-				return fmt.Errorf("%w: a string escapes a lone surrogate (at byte %d)", ErrNotUnicode, i)
+				return stack, spans, fmt.Errorf("%w: a string escapes a lone surrogate (at byte %d)", ErrNotUnicode, i)
 			}
 			if top := len(stack) - 1; top >= 0 && stack[top].wantKey {
 				stack[top].wantKey = false
@@ -198,29 +234,30 @@ func walk(b []byte, registered []string, root *Schema, exact bool, g *budget) er
 				if !plain(name) {
 					var s string
 					if err := json.Unmarshal(b[i:end+1], &s); err != nil {
-						return err
+						return stack, spans, err
 					}
 					name = []byte(s)
 				}
 				f := &stack[top]
 				if f.schema != nil && f.schema.weight > 0 {
 					if err := g.charge(f); err != nil { // a map's member
-						return err
+						return stack, spans, err
 					}
 				}
 				other, bad := f.add(name, names[f.start:], registered, exact)
 				if bad {
-					return &MemberError{Path: pointer(stack[:top]), Name: string(name), Other: other}
+					return stack, spans, &MemberError{Path: pointer(stack[:top]), Name: string(name), Other: other}
 				}
-				if f.folded == nil {
+				if !f.large {
 					names = append(names, name)
 				}
+				spans = append(spans, span{uint32(i), uint32(end + 1)})
 				f.key = name
 			}
 			i = end
 		}
 	}
-	return nil
+	return stack, spans, nil
 }
 
 // emptyArray reports whether the array opening at b[i] closes before any
@@ -350,14 +387,15 @@ func plain(raw []byte) bool {
 }
 
 // add checks name against registered, f's schema and prev, f's member
-// names so far (while f has no map), and reports the name it collides with,
-// if any: one equal to it under case folding, or, when exact, one equal to
-// it. Once f holds smallObject names it moves them to its map, which then
-// records name too; until then the caller records name after prev.
+// names so far (while f is not large), and reports the name it collides
+// with, if any: one equal to it under case folding, or, when exact, one
+// equal to it. Once f holds smallObject names it is large: its names are
+// compared when it closes (collision), and the caller records only their
+// spans; until then the caller records name after prev too.
 func (f *frame) add(name []byte, prev [][]byte, registered []string, exact bool) (string, bool) {
-	same, key := bytes.EqualFold, fold
+	same := bytes.EqualFold
 	if exact {
-		same, key = bytes.Equal, func(s string) string { return s }
+		same = bytes.Equal
 	}
 	for _, r := range registered {
 		if string(name) != r && strings.EqualFold(string(name), r) {
@@ -371,25 +409,14 @@ func (f *frame) add(name []byte, prev [][]byte, registered []string, exact bool)
 			}
 		}
 	}
-	if f.folded == nil {
+	if !f.large {
 		for _, p := range prev {
 			if same(name, p) {
 				return string(p), true
 			}
 		}
-		if len(prev) < smallObject {
-			return "", false
-		}
-		f.folded = make(map[string]string, 2*smallObject)
-		for _, p := range prev {
-			f.folded[key(string(p))] = string(p)
-		}
+		f.large = len(prev)+1 >= smallObject
 	}
-	k := key(string(name))
-	if p, dup := f.folded[k]; dup {
-		return p, true
-	}
-	f.folded[k] = string(name)
 	return "", false
 }
 
