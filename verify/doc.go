@@ -11,7 +11,11 @@
 //     trusted_root.json, and NewTrust to combine several (refusing
 //     materials that describe one Rekor or CT log id with another key,
 //     validity period or hash, rather than letting argument order pick
-//     one). Nothing here
+//     one). A Verifier on a combined Trust verifies each bundle under one
+//     root alone: only the logs and TSAs of the root whose CA issued the
+//     certificate prove its signing time (keyed bundles use the merged
+//     material), and a key id held by two materials is refused.
+//     Nothing here
 //     fetches a root; a TUF-refreshed root is an explicit choice of the
 //     caller: verify/tuf refreshes one (offline first, fail closed at
 //     metadata expiry) and its Live rebuilds Verifiers only when the root

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+
 	tsaverification "github.com/sigstore/timestamp-authority/v2/pkg/verification"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 //go:embed trusted_root_public_good.json
@@ -122,6 +124,9 @@ type Trust struct {
 	static  bool // keys answer the same for ever: see staticKeys
 	memo    *chainMemo
 	sources int
+	// parts are the roots a Trust merges, each a Trust of its own (nil
+	// for one root): a bundle verifies under one part alone (see NewTrust).
+	parts []*Trust
 }
 
 var _ root.TrustedMaterial = (*Trust)(nil)
@@ -130,6 +135,15 @@ var _ root.TrustedMaterial = (*Trust)(nil)
 // that describe one Rekor or CT log (by log id) must agree on its key,
 // validity period and hashes; otherwise NewTrust fails with
 // ErrTrustMaterial rather than keep whichever came last (see checkLogs).
+//
+// Trust is scoped per material: a Verifier built on a Trust of several
+// materials verifies each certificate bundle under one material alone, so
+// that only the transparency logs, timestamp authorities and CT logs of
+// the root whose CA issued the certificate prove when it was signed. A tenant's TSA cannot vouch for the signing time of
+// a certificate from another root's CA (for example after that
+// certificate expired). Keyed bundles are verified against the merged
+// material (a keys-only material has no TSA of its own). A Trust passed to
+// NewTrust counts as the materials it was built from.
 func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 	if len(materials) == 0 {
 		return nil, stageErr(ErrTrustMaterial, "no trust material given", nil)
@@ -164,7 +178,63 @@ func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 	for _, ca := range coll.FulcioCertificateAuthorities() {
 		t.cas = append(t.cas, wrapCA(ca, t.memo))
 	}
+	var err error
+	if t.parts, err = partsOf(materials); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// partsOf returns one Trust per root among materials (a Trust stands for
+// its own parts), or nil when there is only one.
+func partsOf(materials []root.TrustedMaterial) ([]*Trust, error) {
+	var out []*Trust
+	for _, m := range materials {
+		if mt, ok := m.(*Trust); ok {
+			if len(mt.parts) > 0 {
+				out = append(out, mt.parts...)
+			} else {
+				out = append(out, mt)
+			}
+			continue
+		}
+		if len(materials) == 1 {
+			return nil, nil // one root: no parts (and no recursion)
+		}
+		p, err := NewTrust(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) < 2 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// issued reports whether one of t's CA certificates signed leaf (whatever
+// the time): the root a certificate bundle belongs to. CAs of an unknown
+// implementation cannot be asked and count as issuers (the verification
+// under that part still decides).
+func (t *Trust) issued(leaf *x509.Certificate) bool {
+	for _, ca := range t.cas {
+		var fca *root.FulcioCertificateAuthority
+		switch c := ca.(type) {
+		case *memoCA:
+			fca = c.fca
+		case *root.FulcioCertificateAuthority:
+			fca = c
+		default:
+			return true
+		}
+		for _, ic := range append(slices.Clone(fca.Intermediates), fca.Root) {
+			if ic != nil && leaf.CheckSignatureFrom(ic) == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkLogs refuses materials that describe one log (a Rekor or CT log
@@ -227,9 +297,28 @@ func (t *Trust) RekorLogs() map[string]*root.TransparencyLog { return t.rekor }
 func (t *Trust) CTLogs() map[string]*root.TransparencyLog { return t.ct }
 
 // PublicKeyVerifier implements root.TrustedMaterial. It asks the materials
-// the Trust was built from (see Trust on public keys).
+// the Trust was built from (see Trust on public keys). A key id that more
+// than one of them answers is refused (ErrTrustMaterial) rather than
+// answered by whichever comes first in argument order.
 func (t *Trust) PublicKeyVerifier(hint string) (root.TimeConstrainedVerifier, error) {
-	return t.keys.PublicKeyVerifier(hint)
+	if len(t.parts) == 0 {
+		return t.keys.PublicKeyVerifier(hint)
+	}
+	var found root.TimeConstrainedVerifier
+	for _, p := range t.parts {
+		v, err := p.PublicKeyVerifier(hint)
+		if err != nil {
+			continue
+		}
+		if found != nil {
+			return nil, stageErr(ErrTrustMaterial, fmt.Sprintf("key id %s is held by more than one trust material", clip.Quote(hint, 80)), nil)
+		}
+		found = v
+	}
+	if found == nil {
+		return t.keys.PublicKeyVerifier(hint) // its error
+	}
+	return found, nil
 }
 
 // staticKeys reports whether m's PublicKeyVerifier is known to answer the

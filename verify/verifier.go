@@ -38,6 +38,9 @@ type Verifier struct {
 	issRe   *regexp.Regexp
 	cache   *resultCache // per Verifier: the expectation is fixed
 	keyOnly bool
+	// scopes verify under one root each when the trust merges several
+	// (see NewTrust); empty otherwise.
+	scopes []scope
 	// keyHint is the pinned key's fingerprint (a PublicKey expectation):
 	// the hint a keyed result reports, whatever hint the bundle carries.
 	keyHint string
@@ -75,6 +78,7 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 		}
 		trust = t
 	}
+	merged, _ := trust.(*Trust)
 	if _, static := trust.(*Trust); cfg.cacheSize > 0 && !static {
 		// A cached result outlives the material it was verified under: a
 		// refreshing root (root.LiveTrustedRoot) that drops a compromised
@@ -150,6 +154,18 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 	if v.certV, err = sgverify.NewVerifier(trust, certOpts...); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidExpectation, err)
 	}
+	if merged != nil {
+		for _, p := range merged.parts {
+			sc := scope{part: p, trust: p}
+			if kt, ok := trust.(*keyTrust); ok {
+				sc.trust = &keyTrust{TrustedMaterial: p, key: kt.key}
+			}
+			if sc.certV, err = sgverify.NewVerifier(sc.trust, certOpts...); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrInvalidExpectation, err)
+			}
+			v.scopes = append(v.scopes, sc)
+		}
+	}
 	if cfg.cacheSize > 0 {
 		v.cache = newResultCache(cfg.cacheSize)
 	}
@@ -162,6 +178,13 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 // that code counting signers across Verifiers (verify/image's k-of-n) can
 // count a key once, however many Verifiers pin it.
 func (v *Verifier) PinnedKey() (fingerprint string, ok bool) { return v.keyHint, v.keyOnly }
+
+// scope is one root of a merged Trust with the verifiers built on it.
+type scope struct {
+	part  *Trust
+	trust root.TrustedMaterial // part, or part behind the pinned key
+	certV *sgverify.Verifier
+}
 
 // keyTrust answers PublicKeyVerifier with the expected key only, whatever
 // keys the underlying material holds.
@@ -302,16 +325,26 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		sv = v.certV
 		polOpt = sgverify.WithoutIdentitiesUnsafe() // we match the identity ourselves, with want/got errors
 	}
-	var artOpt sgverify.ArtifactPolicyOption
-	if art.data != nil {
-		artOpt = sgverify.WithArtifact(bytes.NewReader(art.data))
-	} else {
-		artOpt = sgverify.WithArtifactDigest(art.alg, art.digest)
+	// A fresh policy per verification: an artifact reader is consumed.
+	policy := func() sgverify.PolicyBuilder {
+		if art.data != nil {
+			return sgverify.NewPolicy(sgverify.WithArtifact(bytes.NewReader(art.data)), polOpt)
+		}
+		return sgverify.NewPolicy(sgverify.WithArtifactDigest(art.alg, art.digest), polOpt)
 	}
 	ent := &parsedEntity{Bundle: b, vc: vc, sc: sc}
-	raw, err := sv.Verify(ent, sgverify.NewPolicy(artOpt, polOpt))
+	tm := v.trust
+	var raw *sgverify.VerificationResult
+	if certBundle && len(v.scopes) > 0 {
+		// Keyed bundles stay on the merged material: a keys-only
+		// material (root.TrustedPublicKeyMaterial) has no TSA or log of
+		// its own and relies on another root's.
+		raw, sv, tm, err = v.verifyScoped(ent, vc, policy)
+	} else {
+		raw, err = sv.Verify(ent, policy())
+	}
 	if err != nil {
-		return nil, v.classify(sv, ent, vc, sc, envPayload, art, prep, err)
+		return nil, v.classify(sv, tm, ent, vc, sc, envPayload, art, prep, err)
 	}
 
 	res := &Result{Artifact: art.String(), Checks: []string{CheckBundle}}
@@ -358,7 +391,7 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		case vc.PublicKey() != nil:
 			// The trust material picked the key by this hint.
 			res.Signer.KeyHint = vc.PublicKey().Hint()
-			fp, err := v.materialKey(res.Signer.KeyHint)
+			fp, err := materialKey(tm, res.Signer.KeyHint)
 			if err != nil {
 				return nil, stageErr(ErrTrustMaterial, "the key that verified the bundle", err)
 			}
@@ -397,11 +430,48 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 	return res, nil
 }
 
+// verifyScoped verifies a certificate bundle under each root of a merged
+// Trust alone, the roots whose CA issued its certificate first, and returns
+// the first success. On failure it returns the error of the first root
+// tried, with that root's verifier and material for classify: the bundle
+// verified under no root alone, whatever the roots would prove together.
+func (v *Verifier) verifyScoped(ent sgverify.SignedEntity, vc sgverify.VerificationContent, policy func() sgverify.PolicyBuilder) (*sgverify.VerificationResult, *sgverify.Verifier, root.TrustedMaterial, error) {
+	leaf := vc.Certificate()
+	owns := func(sc scope) bool { return leaf != nil && sc.part.issued(leaf) }
+	order := make([]scope, 0, len(v.scopes))
+	for _, sc := range v.scopes {
+		if owns(sc) {
+			order = append(order, sc)
+		}
+	}
+	for _, sc := range v.scopes {
+		if !owns(sc) {
+			order = append(order, sc)
+		}
+	}
+	var (
+		firstErr error
+		firstSV  *sgverify.Verifier
+		firstTM  root.TrustedMaterial
+	)
+	for _, sc := range order {
+		sv := sc.certV
+		raw, err := sv.Verify(ent, policy())
+		if err == nil {
+			return raw, sv, sc.trust, nil
+		}
+		if firstErr == nil {
+			firstErr, firstSV, firstTM = err, sv, sc.trust
+		}
+	}
+	return nil, firstSV, firstTM, firstErr
+}
+
 // materialKey is the KeyFingerprint of the key the trust material holds
 // for hint: the key that verified a keyed bundle without a PublicKey
 // expectation.
-func (v *Verifier) materialKey(hint string) (string, error) {
-	tv, err := v.trust.PublicKeyVerifier(hint)
+func materialKey(tm root.TrustedMaterial, hint string) (string, error) {
+	tv, err := tm.PublicKeyVerifier(hint)
 	if err != nil {
 		return "", err
 	}
@@ -474,7 +544,7 @@ func (v *Verifier) checkPredicate(st *attest.Statement) error {
 // classify re-runs sigstore-go's stages one by one to say which failed. It
 // runs only on failure, so its cost does not matter; whatever it finds, the
 // result is an error (fail closed).
-func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, prep prepared, verr error) error {
+func (v *Verifier) classify(sv *sgverify.Verifier, tm root.TrustedMaterial, b sgverify.SignedEntity, vc sgverify.VerificationContent, sc sgverify.SignatureContent, envPayload []byte, art resolved, prep prepared, verr error) error {
 	tl, err := sv.VerifyTransparencyLogInclusion(b)
 	if err != nil {
 		if entries, _ := b.TlogEntries(); len(entries) == 0 && v.cfg.tlog > 0 {
@@ -503,14 +573,14 @@ func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc s
 		c.UnhandledCriticalExtensions = keep
 		var chains [][]*x509.Certificate
 		for _, t := range ts {
-			chains, err = sgverify.VerifyLeafCertificate(t.Timestamp, c, v.trust)
+			chains, err = sgverify.VerifyLeafCertificate(t.Timestamp, c, tm)
 			if err != nil {
 				return stageErr(ErrUntrustedChain, fmt.Sprintf("certificate (subject %s, valid %s to %s) does not chain to a trusted CA at %s (proven by %s)",
 					summarizeSAN(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.Timestamp.UTC().Format(time.RFC3339), t.Type), err)
 			}
 		}
 		if v.cfg.sct > 0 {
-			if err := sgverify.VerifySignedCertificateTimestamp(chains, v.cfg.sct, v.trust); err != nil {
+			if err := sgverify.VerifySignedCertificateTimestamp(chains, v.cfg.sct, tm); err != nil {
 				if !hasSCTList(c) {
 					return stageErr(ErrCertificateTransparency, fmt.Sprintf("the certificate carries no SCT and %d is required; "+
 						"for a private CA without a CT log (attest/ca), verify with WithSCTThreshold(0)", v.cfg.sct), err)
@@ -520,7 +590,7 @@ func (v *Verifier) classify(sv *sgverify.Verifier, b sgverify.SignedEntity, vc s
 		}
 	} else if vc.PublicKey() != nil {
 		for _, t := range ts {
-			if !vc.ValidAtTime(t.Timestamp, v.trust) {
+			if !vc.ValidAtTime(t.Timestamp, tm) {
 				return stageErr(ErrUntrustedChain, fmt.Sprintf("signing key not valid at %s", t.Timestamp.UTC().Format(time.RFC3339)), verr)
 			}
 		}
