@@ -182,8 +182,12 @@
 //     decision ([Limits].Timeout, the audit write and the answer), so no
 //     server WriteTimeout cuts off an answer whose allow was audited.
 //     One job holds at most [Limits].MaxInFlightPerJob decisions at once
-//     (default 8): more are [ErrJobBusy] (audited, HTTP 503 with
-//     Retry-After), so one job cannot hold every slot.
+//     (default 8), one repository [Limits].MaxInFlightPerRepository
+//     (default 16) and one owner [Limits].MaxInFlightPerOwner (default 32),
+//     keyed by issuer and immutable repository and owner ids: more are
+//     [ErrJobBusy] (audited, HTTP 503 with Retry-After), so one job cannot
+//     hold every slot, nor one repository by deploying from many branches
+//     (each a subject, so a job, of its own).
 //   - One image verification (shared by the requests that join it) reads
 //     at most [Limits].MaxFetchBytes from the registry (default 64 MiB:
 //     manifest, referrers, attestation manifests and bundles) and hands at

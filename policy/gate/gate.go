@@ -106,6 +106,9 @@ func New(tokens identity.TokenVerifier, verifiers Verifiers, eval policy.Evaluat
 			return nil, err
 		}
 	}
+	if err := cfg.limits.resolveScopes(); err != nil {
+		return nil, err
+	}
 	g := &Gate{cfg: cfg, tokens: tokens, verifiers: maps.Clone(verifiers), eval: eval, sink: sink, facts: newFactsMemo()}
 	iopts := append([]image.Option{image.WithLogger(cfg.log)}, cfg.imageOpts...)
 	iv, err := image.NewVerifier(image.BundleVerifierFunc(g.verifyBundle), iopts...)
@@ -327,12 +330,12 @@ func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) 
 // errDecisionPanicked: a decision panicked; the request is undecided.
 var errDecisionPanicked = fmt.Errorf("%w: the decision panicked", ErrUndecided)
 
-// decideAs is decideFor within the job's share of the decision slots
-// (Limits.MaxInFlightPerJob). The slot is given back however decideFor
+// decideAs is decideFor within the job's, its repository's and its owner's
+// share of the decision slots (Limits.MaxInFlightPerJob and its peers). The slot is given back however decideFor
 // ends, a panic included: a slot that stayed taken would count against the
 // job until the process restarts.
 func (g *Gate) decideAs(ctx context.Context, id identity.Identity, req Request, ck checked, d *Decision) error {
-	release, err := g.jobs.take(d.Job, g.cfg.limits.MaxInFlightPerJob)
+	release, err := g.jobs.take(g.cfg.limits.slotsFor(id))
 	if err != nil {
 		return err
 	}

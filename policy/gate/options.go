@@ -34,6 +34,20 @@ type Limits struct {
 	// starve every other job. Raise it for a job that deploys more images
 	// at once.
 	MaxInFlightPerJob int
+	// MaxInFlightPerRepository and MaxInFlightPerOwner bound the
+	// decisions in flight of all the jobs of one repository (default 16)
+	// and of all the repositories of one owner (default 32), each at
+	// least the bound below it (a MaxInFlightPerJob raised to 40 raises
+	// their defaults to 40; set below it, New fails), keyed by the
+	// token's issuer and the platform's immutable ids (names where it
+	// gives none). A job's identity is its issuer and subject, and a
+	// subject names what the pipeline author chooses (the branch, the
+	// environment): without these, a repository pushing N branches held N
+	// times MaxInFlightPerJob slots. An identity without repository
+	// claims (a SPIFFE ID) counts against MaxInFlightPerJob only. Over
+	// either, a decision is [ErrJobBusy] as above.
+	MaxInFlightPerRepository int
+	MaxInFlightPerOwner      int
 	// Timeout bounds one decision: verification, policy and audit
 	// (default 10 s).
 	Timeout time.Duration
@@ -64,8 +78,13 @@ const (
 	// DefaultMaxInFlightPerJob is an eighth of DefaultMaxInFlight: eight
 	// jobs at their bound are needed to fill the gate.
 	DefaultMaxInFlightPerJob = DefaultMaxInFlight / 8
-	DefaultTimeout           = 10 * time.Second
-	DefaultMaxBundles        = 16
+	// DefaultMaxInFlightPerRepository is two jobs at their bound, and
+	// DefaultMaxInFlightPerOwner two repositories at theirs: half the
+	// gate.
+	DefaultMaxInFlightPerRepository = DefaultMaxInFlight / 4
+	DefaultMaxInFlightPerOwner      = DefaultMaxInFlight / 2
+	DefaultTimeout                  = 10 * time.Second
+	DefaultMaxBundles               = 16
 	// DefaultMaxFetchBytes holds eight platform manifests' provenance and
 	// a 2 MB SBOM each several times over.
 	DefaultMaxFetchBytes      = 64 << 20
@@ -200,7 +219,7 @@ func WithObserver(o Observer) Option {
 // and the work of one image verification.
 func WithLimits(l Limits) Option {
 	return func(c *config) error {
-		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.MaxInFlightPerJob < 0 || l.Timeout < 0 || l.MaxBundles < 0 ||
+		if l.MaxBody < 0 || l.BodyTimeout < 0 || l.MaxInFlight < 0 || l.MaxInFlightPerJob < 0 || l.MaxInFlightPerRepository < 0 || l.MaxInFlightPerOwner < 0 || l.Timeout < 0 || l.MaxBundles < 0 ||
 			l.MaxFetchBytes < 0 || l.MaxVerifiedBundles < 0 {
 			return fmt.Errorf("%w: negative limit", ErrConfig)
 		}
@@ -215,6 +234,12 @@ func WithLimits(l Limits) Option {
 		}
 		if l.MaxInFlightPerJob > 0 {
 			c.limits.MaxInFlightPerJob = l.MaxInFlightPerJob
+		}
+		if l.MaxInFlightPerRepository > 0 {
+			c.limits.MaxInFlightPerRepository = l.MaxInFlightPerRepository
+		}
+		if l.MaxInFlightPerOwner > 0 {
+			c.limits.MaxInFlightPerOwner = l.MaxInFlightPerOwner
 		}
 		if l.Timeout > 0 {
 			c.limits.Timeout = l.Timeout
