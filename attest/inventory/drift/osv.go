@@ -269,6 +269,12 @@ func (w *wireRecord) advisory() (*Advisory, error) {
 		a.Severity = append(a.Severity, Severity(s))
 	}
 	if w.DatabaseSpecific != nil {
+		// Only "severity" is read, from a map of the object's members:
+		// refuse first an object with more members than its size allows,
+		// which would cost that map ten times its size.
+		if strictjson.TooManyMembers(*w.DatabaseSpecific) {
+			return bad("%s: database_specific has more members than its size allows", a.ID)
+		}
 		var ds map[string]json.RawMessage
 		if json.Unmarshal(*w.DatabaseSpecific, &ds) == nil {
 			var s string
