@@ -92,6 +92,12 @@
 // bidirectional override) as a Go escape ("\x1b", "\u202e"): a message
 // quoting an attacker's image name cannot move a terminal's cursor over
 // the FAIL line above it, nor start a paragraph of its own in an OSCAL
-// description. Parsers refuse rather than guess (see [ParseCatalog]);
+// description. OSCAL titles and descriptions are Markdown, so there each
+// untrusted value is also a code span (`name`, fenced by more backticks
+// than it holds), which a viewer renders as literal text: a message cannot
+// add a link, an image, HTML or emphasis to the report; the props carry
+// the same values as plain strings. A decision of an action for which no
+// catalog rule enforces a control (a misspelt action) judges nothing and
+// keeps every control from passing. Parsers refuse rather than guess (see [ParseCatalog]);
 // errors wrap [ErrCatalog], [ErrDecision] or [ErrOSCAL].
 package compliance

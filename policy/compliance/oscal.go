@@ -184,7 +184,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 	root := uuid5(r.Title + "\x00" + at)
 	sub := func(kind, id string) string { return uuid5(root + "\x00" + kind + "\x00" + id) }
 
-	md := Metadata{Title: "Compliance: " + oneLine(r.Title), LastModified: at, Version: at, OSCALVersion: OSCALVersion}
+	md := Metadata{Title: "Compliance: " + mdCode(r.Title), LastModified: at, Version: at, OSCALVersion: OSCALVersion}
 	for _, f := range r.Frameworks {
 		md.Props = appendProp(md.Props, PropFramework, f.Title)
 	}
@@ -195,7 +195,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 	}
 	res := Result{
 		UUID:        sub("result", ""),
-		Title:       "ztci policy decisions: " + oneLine(r.Title),
+		Title:       "ztci policy decisions: " + mdCode(r.Title),
 		Description: fmt.Sprintf("Controls judged by %d policy decision(s) against the ztci control catalog.", len(r.Decisions)),
 		Start:       at,
 	}
@@ -214,8 +214,8 @@ func (r *Report) assessmentResults() *AssessmentResults {
 	for _, d := range r.Decisions {
 		o := Observation{
 			UUID:        sub("decision", d.ID),
-			Title:       "Policy decision " + oneLine(d.ID),
-			Description: oneLine(d.describe()),
+			Title:       "Policy decision " + mdCode(d.ID),
+			Description: oneLine(d.describe(mdCode)),
 			Methods:     []string{"TEST"},
 			Collected:   at,
 		}
@@ -229,7 +229,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 		o.Props = appendProp(o.Props, PropOutcome, d.outcome())
 		o.Props = appendProp(o.Props, PropPolicyRevision, d.PolicyRevision)
 		for _, e := range d.Evidence {
-			ev := RelevantEvidence{Description: oneLine(e.describe())}
+			ev := RelevantEvidence{Description: oneLine(e.describe(mdCode))}
 			ev.Props = appendProp(ev.Props, PropPredicateType, e.PredicateType)
 			ev.Props = appendProp(ev.Props, PropDigest, e.Digest)
 			ev.Props = appendProp(ev.Props, PropSigner, e.Signer)
@@ -242,7 +242,7 @@ func (r *Report) assessmentResults() *AssessmentResults {
 		f := Finding{
 			UUID:        sub("control", c.Control.ID),
 			Title:       c.Control.ID + ": " + oneLine(c.Control.Label),
-			Description: oneLine(c.describe()),
+			Description: oneLine(c.describe(mdCode)),
 			Target: Target{Type: "objective-id", TargetID: c.Control.ID, Title: oneLine(c.Control.Title),
 				Status: ObjectiveStatus{State: "not-satisfied", Reason: "other"}},
 		}
@@ -318,40 +318,47 @@ func (d *Decision) outcome() string {
 	return "deny"
 }
 
-func (d *Decision) describe() string {
-	what := d.Subject
+// describe says what d decided, each untrusted value through q: as it is
+// for the text report (oneLine escapes it there), as a Markdown code span
+// ([mdCode]) for OSCAL.
+func (d *Decision) describe(q func(string) string) string {
+	what := q(d.Subject)
 	if d.Name != "" {
-		what = d.Name
+		what = q(d.Name)
 		if d.Subject != "" && !strings.Contains(d.Name, d.Subject) {
-			what += " (" + d.Subject + ")"
+			what += " (" + q(d.Subject) + ")"
 		}
 	}
 	if what == "" {
 		what = "its input"
 	}
-	s := fmt.Sprintf("%s of %s: %s under policy revision %q", d.Action, what, d.outcome(), d.PolicyRevision)
+	rev := strconv.Quote(d.PolicyRevision)
+	if d.PolicyRevision != "" {
+		rev = q(rev)
+	}
+	s := fmt.Sprintf("%s of %s: %s under policy revision %s", q(d.Action), what, d.outcome(), rev)
 	if len(d.Violations) > 0 {
 		rules := make([]string, len(d.Violations))
 		for i, v := range d.Violations {
-			rules[i] = v.Rule
+			rules[i] = q(v.Rule)
 		}
 		s += "; violations: " + strings.Join(rules, ", ")
 	}
 	return s + "."
 }
 
-func (e *Evidence) describe() string {
-	s := e.PredicateType
+func (e *Evidence) describe(q func(string) string) string {
+	s := q(e.PredicateType)
 	if e.Digest != "" {
-		s += " " + e.Digest
+		s += " " + q(e.Digest)
 	}
 	if e.Signer != "" {
-		s += " signed by " + e.Signer
+		s += " signed by " + q(e.Signer)
 	}
 	return s
 }
 
-func (c *ControlResult) describe() string {
+func (c *ControlResult) describe(q func(string) string) string {
 	var b strings.Builder
 	switch c.Status {
 	case Pass:
@@ -359,12 +366,12 @@ func (c *ControlResult) describe() string {
 	case Fail:
 		fmt.Fprintf(&b, "Not satisfied: %d violation(s).", len(c.Failures))
 		for _, f := range c.Failures {
-			fmt.Fprintf(&b, " Decision %s: %s: %s.", f.Decision, f.Rule, strings.TrimSuffix(f.Message, "."))
+			fmt.Fprintf(&b, " Decision %s: %s: %s.", q(f.Decision), q(f.Rule), q(strings.TrimSuffix(f.Message, ".")))
 		}
 	default:
 		if len(c.Unassessed) > 0 {
 			fmt.Fprintf(&b, "Not assessed: %d decision(s) judged this control, but %s did not (without the evidence its rules need, or denied before they could judge).",
-				len(c.Decisions), strings.Join(c.Unassessed, ", "))
+				len(c.Decisions), joinQ(c.Unassessed, q))
 			break
 		}
 		b.WriteString("Not assessed: no decision judged this control (no decision of an action whose rules enforce it, or without the evidence they need, or denied before its rules could judge).")
@@ -374,6 +381,43 @@ func (c *ControlResult) describe() string {
 	}
 	return b.String()
 }
+
+func joinQ(list []string, q func(string) string) string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = q(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// mdCode writes untrusted text for an OSCAL title or description, which
+// OSCAL defines as Markdown (markup-line, markup-multiline): on one line
+// (see [oneLine]) and as a code span, fenced by one backtick more than
+// the longest run of backticks it holds and padded by a space each side
+// (which CommonMark strips), so that a viewer renders it as literal text.
+// Written as it was, a violation message or an artifact's name could put
+// a link, an image (fetched when the report is viewed), raw HTML or
+// emphasis into the report an assessor reads. The empty string stays
+// empty.
+func mdCode(s string) string {
+	s = oneLine(s)
+	if s == "" {
+		return ""
+	}
+	longest, run := 0, 0
+	for i := range len(s) {
+		if s[i] != '`' {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + " " + s + " " + fence
+}
+
+func ident(s string) string { return s }
 
 // appendProp adds a PropNS prop, its value on one line; empty values are
 // left out (OSCAL values are non-empty).

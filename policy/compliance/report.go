@@ -71,7 +71,8 @@ const (
 	// control.
 	Fail Status = "fail"
 	// NotAssessed: no decision failed the control, and some decision of
-	// an action whose rules enforce it did not judge it (or there was
+	// an action whose rules enforce it (or of an action no rule of the
+	// catalog enforces a control for) did not judge it (or there was
 	// none): it lacked the evidence the rules need, or was denied without
 	// a violation (never decided), by input validation or by a rule the
 	// catalog does not map ([ControlResult.Unassessed] names them).
@@ -106,8 +107,9 @@ type ControlResult struct {
 	// (passed or failed it), in report order.
 	Decisions []string
 	// Unassessed are the ids of the decisions of an action whose rules
-	// enforce the control that did not judge it, in report order: each
-	// keeps the control from passing.
+	// enforce the control (or of an action for which no rule enforces any
+	// control) that did not judge it, in report order: each keeps the
+	// control from passing.
 	Unassessed []string
 	// Evidence are the attestations those decisions read (deduplicated by
 	// digest, in report order).
@@ -153,6 +155,9 @@ func (r *Report) Count() (pass, fail, notAssessed int) {
 // the control; else it passes if at least one decision passed it and every
 // decision of an action with a rule enforcing it passed it; else it is not
 // assessed (fail closed: an artifact nobody assessed is not compliant).
+// A decision of an action for which no rule of cat enforces a control
+// judges nothing, and counts as unassessed for every control (its id is
+// in every ControlResult.Unassessed), so no control passes.
 func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*Report, error) {
 	if cat == nil {
 		return nil, fmt.Errorf("%w: no catalog", ErrDecision)
@@ -223,11 +228,16 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 			}
 		}
 		// A control the decision's action enforces but the decision did
-		// not judge keeps the control from passing (see [Pass]).
+		// not judge keeps the control from passing (see [Pass]). A
+		// decision of an action no rule enforces a control for (a
+		// misspelt action, one the catalog does not map) judged nothing
+		// at all: it keeps every control from passing, rather than
+		// leaving the others' passes to speak for its artifact.
+		unmappedAction := !cat.judges(d.Action)
 		unassessed := map[int]bool{}
 		for _, rule := range cat.rules {
 			for _, ctl := range rule.Controls {
-				if i := cat.byID[ctl]; rule.Action == d.Action && judged[i] == "" && !unassessed[i] {
+				if i := cat.byID[ctl]; (unmappedAction || rule.Action == d.Action) && judged[i] == "" && !unassessed[i] {
 					unassessed[i] = true
 					results[i].Unassessed = append(results[i].Unassessed, d.ID)
 				}
@@ -253,6 +263,16 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 	}
 	r.Controls = results
 	return r, nil
+}
+
+// judges reports whether a rule of action enforces a control.
+func (c *Catalog) judges(action string) bool {
+	for _, r := range c.rules {
+		if r.Action == action && len(r.Controls) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // has reports whether evidence holds an attestation of kind (always, for

@@ -21,9 +21,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "Controls: %d pass, %d fail, %d not assessed\n", pass, fail, na)
 	fmt.Fprintf(&b, "\nDecisions (%d):\n", len(r.Decisions))
 	for _, d := range r.Decisions {
-		fmt.Fprintf(&b, "  %s  %s\n", oneLine(d.ID), oneLine(d.describe()))
+		fmt.Fprintf(&b, "  %s  %s\n", oneLine(d.ID), oneLine(d.describe(ident)))
 		for _, e := range d.Evidence {
-			fmt.Fprintf(&b, "      evidence: %s\n", oneLine(e.describe()))
+			fmt.Fprintf(&b, "      evidence: %s\n", oneLine(e.describe(ident)))
 		}
 	}
 	for _, f := range r.Frameworks {

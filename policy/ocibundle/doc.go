@@ -108,7 +108,11 @@
 //     recorded before a bundle is returned; a store that fails refuses the
 //     bundle ([ErrFloorStore]). A store must keep the floor's digest as
 //     well as its time: at equal times the store's floor wins, naming the
-//     one bundle any replica may run at that time. Raising it is one
+//     one bundle any replica may run at that time, and its reference
+//     (Floor.Ref, the reference the Source follows): a floor is one
+//     reference's, and a Source refuses a floor of another reference
+//     ([ErrFloorStore]) instead of ordering its bundles by another's, so
+//     give each reference its own store (or key). Raising it is one
 //     atomic step that returns the floor kept (see [FloorStore]): of
 //     replicas racing to raise it, with bundles signed at one instant or
 //     one of them on a floor read before another raised it, only the one
@@ -146,8 +150,14 @@
 //     ([ErrUnverified] holding [ErrScope]), and its signature does not
 //     count as a signing time here either. The name is in the signed
 //     statement, where every cosign-style signer puts it, so standard OPA
-//     bundles need nothing more; the tag is not bound (a tag moved within
-//     the repository is the rollback floor's concern). New refuses a
+//     bundles need nothing more. The tag is not bound by default: whoever
+//     can push to the repository can point the prod tag at a bundle the
+//     publisher signed for staging, and since staging's bundles are
+//     usually newer the rollback floor does not stop it. [WithTagBinding]
+//     binds it: the signed subject must carry the annotation
+//     [RefNameAnnotation] with the Source's tag, or the bundle is refused
+//     ([ErrUnverified] holding [ErrTag]); promoting a bundle is then
+//     signing it for the new tag. New refuses a
 //     message signature, which names nothing but the digest, with
 //     [ErrConfig] unless [WithUnscopedSignatures] accepts that this
 //     policy is then told from the publisher's others only by the signer

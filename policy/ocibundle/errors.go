@@ -35,6 +35,12 @@ var (
 	// policy copied here). It is one of an [*UnverifiedError]'s
 	// rejections, so the error matches [ErrUnverified] too.
 	ErrScope = errors.New("ocibundle: signed for another repository")
+	// ErrTag: with [WithTagBinding], a signature verified and names the
+	// repository, but its statement's subject is not annotated with the
+	// Source's tag ([RefNameAnnotation]): the bundle was signed for
+	// another tag of the repository (staging's bundle pointed to by the
+	// prod tag). It is one of an [*UnverifiedError]'s rejections.
+	ErrTag = errors.New("ocibundle: signed for another tag")
 	// ErrStale: the bundle's proven signing time is older than
 	// [WithMaxAge] allows, or a Load failed while the bundle returned last
 	// is; it wraps [policy.ErrExpired], so an Engine stops deciding with

@@ -26,6 +26,8 @@ type config struct {
 	floorStore FloorStore // nil: the floor lives as long as the Source
 	scope      []string   // repository names a statement must name; nil: the reference's
 	unscoped   bool       // WithUnscopedSignatures
+	bindTag    bool       // WithTagBinding
+	tag        string     // the reference's tag, with WithTagBinding
 	maxAge     time.Duration
 	now        func() time.Time
 }
@@ -126,7 +128,9 @@ func WithMaxBundleBytes(n int64) Option {
 // [ErrFloorStore] (fail closed: a floor that cannot be read cannot be
 // enforced, and one that cannot be recorded would be lost by a restart).
 // fs may be shared by the replicas following the same reference, so that
-// none activates a bundle older than one any of them activated; its
+// none activates a bundle older than one any of them activated, and by
+// no other: the floor records its reference ([Floor.Ref]), and a Source
+// refuses another reference's floor with [ErrFloorStore]; its
 // RaiseFloor must then check and write in one atomic step, and a replica
 // whose raise the store did not keep refuses its bundle ([ErrRollback]).
 func WithFloorStore(fs FloorStore) Option {
@@ -173,6 +177,36 @@ func WithRepositoryScope(repos ...string) Option {
 func WithUnscopedSignatures() Option {
 	return func(c *config) error {
 		c.unscoped = true
+		return nil
+	}
+}
+
+// RefNameAnnotation is the annotation of a signed statement's subject
+// that names the tag the publisher signed a bundle for, with
+// [WithTagBinding]: the OCI image-spec's annotation for the name of a
+// reference ("prod").
+const RefNameAnnotation = "org.opencontainers.image.ref.name"
+
+// WithTagBinding makes a signature count only for the tag it names: the
+// signed in-toto statement's subject (the manifest digest, named by a
+// repository of the scope) must carry the annotation [RefNameAnnotation]
+// whose value is the tag of the reference given to [New]
+// ({"org.opencontainers.image.ref.name": "prod"}). Without it a signature
+// names the repository only, so whoever can push to the repository can
+// point the prod tag at a bundle the publisher signed for staging, and,
+// staging being usually ahead of prod, it passes the rollback floor and
+// loads for prod. With it, that bundle is refused ([ErrUnverified] holding
+// [ErrTag]) and its signature is not counted as a signing time; promoting
+// a bundle means signing it again for the new tag (a statement may name
+// the digest once per tag, each subject with its annotation). The
+// reference must be a tag, and the option contradicts
+// [WithUnscopedSignatures]: New fails with [ErrConfig] otherwise.
+// cosign attest writes no subject annotations, so the publisher must
+// sign with a tool that does (attest.Sign, with the annotation on the
+// subject).
+func WithTagBinding() Option {
+	return func(c *config) error {
+		c.bindTag = true
 		return nil
 	}
 }

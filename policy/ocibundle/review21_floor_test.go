@@ -108,7 +108,10 @@ func TestReview21FloorRaceEqualTime(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := newRacingFloors(inner, "")
 			a := l.ss.source(t, l.tag, publisherID, ocibundle.WithFloorStore(store))
-			b := l.ss.source(t, other, publisherID, ocibundle.WithFloorStore(store))
+			// B follows the same tag, and the registry answers it as it
+			// answers for other (see servedAs): a floor is one
+			// reference's (Floor.Ref).
+			b := l.ss.source(t, l.tag, publisherID, ocibundle.WithFloorStore(store), servedAs(l.tag, other))
 			errA, errB := loadBoth(t.Context(), a, b)
 			winner, loser, errLoser, want := a, b, errB, sd
 			if errA != nil {
@@ -147,7 +150,10 @@ func TestReview21FloorRaceStaleView(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := newRacingFloors(inner, nd.DigestStr())
 			a := l.ss.source(t, l.tag, publisherID, ocibundle.WithFloorStore(store))
-			b := l.ss.source(t, other, publisherID, ocibundle.WithFloorStore(store))
+			// B follows the same tag, and the registry answers it as it
+			// answers for other (see servedAs): a floor is one
+			// reference's (Floor.Ref).
+			b := l.ss.source(t, l.tag, publisherID, ocibundle.WithFloorStore(store), servedAs(l.tag, other))
 			errA, errB := loadBoth(t.Context(), a, b)
 			if errB != nil {
 				t.Fatalf("replica B on r2: %v", errB)

@@ -32,6 +32,18 @@ type Floor struct {
 	// instant, which is refused: a [FloorStore] must return the Digest it
 	// was given.
 	Digest string `json:"digest"`
+	// Ref is the reference the Source that set the floor follows, as
+	// go-containerregistry names it ("registry.example/policies:prod").
+	// The floor orders the bundles of that reference only: a Source
+	// refuses a floor of another reference ([ErrFloorStore]) rather than
+	// compare its bundles with another's, so a store (a file, a key)
+	// shared or reused by mistake between two references, or between a
+	// staging and a production Source, refuses instead of letting one
+	// reference's floor decide for the other. A floor without Ref (one
+	// recorded before Ref existed) is taken for this reference's, and the
+	// next raise records Ref. A [FloorStore] must return the Ref it was
+	// given.
+	Ref string `json:"ref,omitempty"`
 }
 
 // String names the floor in errors and logs.
@@ -50,7 +62,10 @@ func (f Floor) String() string {
 //
 // A floor a store returns must be the zero Floor or have both a non-zero
 // SignedAt and a Digest "sha256:<64 lowercase hex>"; anything else is an
-// error of the store ([ErrFloorStore]), never taken for no floor. A
+// error of the store ([ErrFloorStore]), never taken for no floor. So is a
+// floor whose Ref names another reference than the Source's, and a raise
+// the store answers with the Source's floor without its Ref (a store that
+// does not keep Ref cannot tell two references apart). A
 // SignedAt in the future is not an error: a timestamp authority's clock may
 // run ahead of a replica's, so no clock is consulted, and a floor written
 // far ahead (by whoever can write the store, who can lower it as well)
@@ -92,6 +107,16 @@ func checkFloor(f Floor) error {
 	}
 	if h, err := v1.NewHash(f.Digest); err != nil || h.Algorithm != "sha256" {
 		return fmt.Errorf("floor signed at %s names %.80q, not a sha256 manifest digest", f.SignedAt.UTC().Format(time.RFC3339Nano), f.Digest)
+	}
+	return nil
+}
+
+// checkRef refuses a floor recorded for another reference than ref: its
+// time orders another reference's bundles, not these. A floor without a
+// reference predates Ref and is taken for ref's.
+func checkRef(f Floor, ref string) error {
+	if f.Ref != "" && f.Ref != ref {
+		return fmt.Errorf("the floor is %.80q's, not %s's: each reference needs its own floor", f.Ref, ref)
 	}
 	return nil
 }
@@ -144,12 +169,12 @@ func (s *Source) admit(ctx context.Context, v *verified) error {
 	if err != nil {
 		return err
 	}
-	next := Floor{SignedAt: v.signedAt, Digest: v.digest.String()}
+	next := Floor{SignedAt: v.signedAt, Digest: v.digest.String(), Ref: s.ref.Name()}
 	if err := below(next, floor); err != nil {
 		return err
 	}
 	if s.cfg.floorStore != nil {
-		if err := s.raiseStore(ctx, next); err != nil {
+		if err := s.raiseStore(ctx, next, floor); err != nil {
 			return err
 		}
 	}
@@ -161,11 +186,17 @@ func (s *Source) admit(ctx context.Context, v *verified) error {
 }
 
 // raiseStore raises the store's floor to next and refuses next unless the
-// store kept it.
-func (s *Source) raiseStore(ctx context.Context, next Floor) error {
+// store kept it, with its reference. read is the floor read before: a
+// store that keeps the floor recorded without a reference (before Ref
+// existed) at next's instant and digest kept next; any other floor of
+// next's without Ref means the store does not keep Ref.
+func (s *Source) raiseStore(ctx context.Context, next, read Floor) error {
 	stored, err := s.cfg.floorStore.RaiseFloor(ctx, next)
 	if err == nil {
 		err = checkFloor(stored)
+	}
+	if err == nil {
+		err = checkRef(stored, next.Ref)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: raise to %s: %w", ErrFloorStore, next, err)
@@ -175,6 +206,9 @@ func (s *Source) raiseStore(ctx context.Context, next Floor) error {
 	}
 	if stored.SignedAt.Before(next.SignedAt) {
 		return fmt.Errorf("%w: raise to %s: the store kept %s, an earlier floor", ErrFloorStore, next, stored)
+	}
+	if legacy := read.Ref == "" && read.SignedAt.Equal(stored.SignedAt) && read.Digest == stored.Digest; stored.Ref != next.Ref && !legacy {
+		return fmt.Errorf("%w: raise to %s: the store kept it without its reference", ErrFloorStore, next)
 	}
 	return nil
 }
@@ -225,6 +259,9 @@ func (s *Source) currentFloor(ctx context.Context) (Floor, error) {
 	if err == nil {
 		err = checkFloor(stored)
 	}
+	if err == nil {
+		err = checkRef(stored, s.ref.Name())
+	}
 	if err != nil {
 		return Floor{}, fmt.Errorf("%w: read: %w", ErrFloorStore, err)
 	}
@@ -273,13 +310,21 @@ func (s *FileFloorStore) ReadFloor(context.Context) (Floor, error) {
 }
 
 // RaiseFloor writes f unless the file holds a later floor or another
-// bundle at f's instant, and returns the floor the file holds after.
+// bundle at f's instant, and returns the floor the file holds after. A
+// file holding the floor of another reference (see [Floor.Ref]) is not
+// overwritten: that is an error.
 func (s *FileFloorStore) RaiseFloor(_ context.Context, f Floor) (Floor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, err := s.read()
 	if err != nil {
 		return Floor{}, err
+	}
+	if err := checkRef(cur, f.Ref); err != nil {
+		return Floor{}, fmt.Errorf("%s: %w", s.path, err)
+	}
+	if cur.Ref == "" && cur.SignedAt.Equal(f.SignedAt) && cur.Digest == f.Digest {
+		cur = Floor{} // recorded before Ref existed: record it with its reference
 	}
 	if !cur.SignedAt.Before(f.SignedAt) {
 		return cur, nil

@@ -87,6 +87,16 @@ func New(ref name.Reference, trust root.TrustedMaterial, expect verify.Expectati
 			cfg.scope = []string{ref.Context().Name()}
 		}
 	}
+	if cfg.bindTag {
+		tag, ok := ref.(name.Tag)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%w: WithTagBinding needs a tag reference, not %s", ErrConfig, ref)
+		case cfg.unscoped:
+			return nil, fmt.Errorf("%w: WithTagBinding and WithUnscopedSignatures contradict each other", ErrConfig)
+		}
+		cfg.tag = tag.TagStr()
+	}
 	v, err := verify.New(trust, expect, cfg.verifyOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -261,31 +271,43 @@ func (s *Source) inScope(d v1.Hash, t image.Target) ([]image.Attestation, *Unver
 		switch {
 		case a.Err != nil:
 			ue.Rejected = append(ue.Rejected, a.Err)
-		case s.cfg.unscoped || s.names(a.Result, d):
+		case s.cfg.unscoped:
 			ok = append(ok, a)
 		default:
-			ue.Rejected = append(ue.Rejected, fmt.Errorf("%w: attached bundle %s verified, but its statement does not name %s in %s",
-				ErrScope, a.Bundle, d, strings.Join(s.cfg.scope, " or ")))
+			switch repo, tag := s.names(a.Result, d); {
+			case repo && tag:
+				ok = append(ok, a)
+			case repo:
+				ue.Rejected = append(ue.Rejected, fmt.Errorf("%w: attached bundle %s verified, but its statement's subject %s in %s is not annotated %s %q",
+					ErrTag, a.Bundle, d, strings.Join(s.cfg.scope, " or "), RefNameAnnotation, s.cfg.tag))
+			default:
+				ue.Rejected = append(ue.Rejected, fmt.Errorf("%w: attached bundle %s verified, but its statement does not name %s in %s",
+					ErrScope, a.Bundle, d, strings.Join(s.cfg.scope, " or ")))
+			}
 		}
 	}
 	return ok, ue
 }
 
 // names reports whether r's statement has a subject with digest d whose
-// name is a repository of the scope.
-func (s *Source) names(r *verify.Result, d v1.Hash) bool {
+// name is a repository of the scope (repo), and whether one of those is
+// annotated with the Source's tag, or WithTagBinding is off (tag).
+func (s *Source) names(r *verify.Result, d v1.Hash) (repo, tag bool) {
 	if r == nil || r.Statement == nil {
-		return false
+		return false, false
 	}
 	for _, sub := range r.Statement.Subject {
 		if sub.Digest[d.Algorithm] != d.Hex {
 			continue
 		}
 		if n, err := scopeName(sub.Name); err == nil && slices.Contains(s.cfg.scope, n) {
-			return true
+			repo = true
+			if s.cfg.tag == "" || sub.Annotations[RefNameAnnotation] == s.cfg.tag {
+				return true, true
+			}
 		}
 	}
-	return false
+	return repo, false
 }
 
 // scopeName is a repository's name as go-containerregistry normalises it,
