@@ -4,7 +4,11 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"net/mail"
+	"net/url"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Fulcio's deprecated extensions (1.3.6.1.4.1.57264.1.1 to .6, raw
@@ -76,6 +80,80 @@ func checkOneReading(c *x509.Certificate) error {
 		}
 	}
 	return nil
+}
+
+// GeneralName tags (RFC 5280 §4.2.1.6) of the SAN types sigstore-go reads.
+const (
+	sanOtherName = 0 // Fulcio's username identities (1.3.6.1.4.1.57264.1.7)
+	sanEmail     = 1 // rfc822Name: people
+	sanURI       = 6 // uniformResourceIdentifier: CI workflows, SPIFFE IDs
+)
+
+func sanTypeName(tag int) string {
+	switch tag {
+	case sanOtherName:
+		return "otherName"
+	case sanEmail:
+		return "email"
+	case sanURI:
+		return "uri"
+	}
+	return fmt.Sprintf("GeneralName tag %d", tag)
+}
+
+// sanTypeOf is the SAN type a SAN's text is: an absolute URI (a scheme and
+// a host or opaque part) is a URI, else an email address (as net/mail
+// reads it, nothing more) is an email, else anything is an otherName. It
+// is the rule attest/ca certifies a subject by.
+func sanTypeOf(text string) int {
+	if u, err := url.Parse(text); err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "") {
+		return sanURI
+	}
+	if a, err := mail.ParseAddress(text); err == nil && a.Address == text {
+		return sanEmail
+	}
+	return sanOtherName
+}
+
+// checkSANType refuses a certificate whose SAN holds text of another type
+// than its own: an identity is compared as text (Identity.SAN,
+// SANRegexp), so the text must say the type. Without this an email
+// address certified as a URI SAN or a username otherName would be the
+// person's email identity, and a workflow URI certified as an rfc822Name
+// the workflow. It runs after checkOneReading, which leaves one SAN.
+func checkSANType(c *x509.Certificate, san string) error {
+	tag, err := firstSANTag(c)
+	if err != nil {
+		return stageErr(ErrMalformedBundle, "certificate subject alternative names", err)
+	}
+	if want := sanTypeOf(san); tag != want {
+		return &IdentityMismatchError{Field: "san-type",
+			Want: sanTypeName(want) + ", the type of " + clip.String(san, 80), Got: sanTypeName(tag)}
+	}
+	return nil
+}
+
+// firstSANTag is the tag of the first GeneralName of the subjectAltName
+// extension (-1 when there is none).
+func firstSANTag(c *x509.Certificate) (int, error) {
+	for _, e := range c.Extensions {
+		if !e.Id.Equal(oidSubjectAltName) {
+			continue
+		}
+		var seq, gn asn1.RawValue
+		rest, err := asn1.Unmarshal(e.Value, &seq)
+		if err != nil || len(rest) > 0 || seq.Tag != asn1.TagSequence || !seq.IsCompound {
+			return 0, fmt.Errorf("subjectAltName is not a SEQUENCE")
+		}
+		if _, err := asn1.Unmarshal(seq.Bytes, &gn); err != nil {
+			return 0, fmt.Errorf("subjectAltName: %v", err)
+		}
+		if gn.Class != asn1.ClassContextSpecific {
+			return 0, fmt.Errorf("subjectAltName: a GeneralName of class %d", gn.Class)
+		}
+		return gn.Tag, nil
+	}
+	return -1, nil
 }
 
 // countSANs counts the GeneralNames of the subjectAltName extension, of

@@ -81,7 +81,14 @@
 //     name, or with a deprecated Fulcio extension (issuer .1; GitHub's
 //     trigger .2, commit .3, repository .5, ref .6) that contradicts its
 //     replacement, names two signers and is refused
-//     (*IdentityMismatchError), whatever the expectation.
+//     (*IdentityMismatchError), whatever the expectation. Its one SAN must
+//     also be of the type its text is (an absolute URI a URI SAN, an email
+//     address an rfc822Name, anything else Fulcio's username otherName),
+//     or it is refused (*IdentityMismatchError, Field "san-type"): a SAN is
+//     matched as text, and "alice@example.com" certified as a URI or a
+//     username is not Alice's email identity, nor a workflow URI certified
+//     as an email the workflow. sigstore-go and cosign match SANs as text
+//     of any type.
 //   - One artifact per subject: a statement verifies for an artifact only
 //     when one of its subjects names it and no subject naming it also names
 //     another artifact by a second digest (sha256, sha384 or sha512) that

@@ -47,6 +47,13 @@ type Signer interface {
 type Identity struct {
 	// SAN is the exact subject alternative name (URI or email), for example
 	// "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main".
+	// Its text says its type, and only a SAN of that type matches: an
+	// absolute URI matches a URI SAN, an email address an email SAN
+	// (rfc822Name), anything else Fulcio's username otherName. A
+	// certificate whose SAN is of another type than its text is refused
+	// whatever the expectation (SANRegexp included), so that a person's
+	// email identity and a workflow's URI identity never stand for each
+	// other.
 	SAN string
 	// SANRegexp is a Go regular expression the SAN must match. It is
 	// anchored for you (^(?:...)$) so that a forgotten anchor does not

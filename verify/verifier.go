@@ -371,6 +371,8 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 			return nil, stageErr(ErrMalformedBundle, "certificate summary without a certificate", nil)
 		} else if err := checkOneReading(leaf); err != nil {
 			return nil, err
+		} else if err := checkSANType(leaf, raw.Signature.Certificate.SubjectAlternativeName); err != nil {
+			return nil, err
 		}
 		res.Checks = append(res.Checks, CheckChain)
 		if v.cfg.sct > 0 {

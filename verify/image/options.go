@@ -125,7 +125,8 @@ func WithClock(now func() time.Time) Option {
 // that verified its bundle (pinned, or the trust material's answer to the
 // bundle's hint: verify.SignerInfo.KeyFingerprint), each counted once
 // however many of the verify.Verifiers accept its bundles and whatever
-// hint names it.
+// hint names it. A certificate identity includes the ref in its SAN: see
+// VerifyBundles for why each trusted signer wants its own exact SAN.
 func WithThreshold(k int) Option {
 	return func(c *config) error {
 		if k < 1 {

@@ -26,6 +26,12 @@ import (
 // material's keys, WithAnySignerUnsafe) counts as the key the material
 // answered with (verify.SignerInfo.KeyFingerprint), whichever verifier
 // accepted it and whatever hint named it.
+//
+// A certificate identity is its SAN, ref included: a SANRegexp that admits
+// several refs or workflow files of one repository (".../app/.*") makes
+// whoever can push a branch or tag to it as many signers as refs they
+// push. For k-of-n, give each trusted signer its own Verifier with an
+// exact SAN (ref included).
 func VerifyBundles(verifiers ...*verify.Verifier) (BundleVerifier, error) {
 	if len(verifiers) == 0 {
 		return nil, fmt.Errorf("%w: VerifyBundles needs at least one verify.Verifier", ErrConfig)
