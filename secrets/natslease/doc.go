@@ -30,7 +30,11 @@
 //
 // # How a claim works
 //
-// Claim lists the lease records through an ordered consumer, then asks the
+// Claim reads the lease records one at a time through an ordered consumer
+// and stops once it holds as many claims as asked for; it keeps one record
+// in memory at a time, and [WithTimeout] bounds each step (the listing's
+// start, the wait for each record, each request), not the whole scan, so a
+// registry of any size can be reaped. For each record it asks the
 // stream leader (STREAM.MSG.GET, not a direct get a lagging replica could
 // answer) for each owner's heartbeat key. For each lease whose owner has no
 // heartbeat it creates c.<lease> (create-only: the leader serializes
@@ -59,7 +63,8 @@
 //   - Records hold no secret value. Records read back are decoded
 //     defensively (bounded size, strict JSON, validated fields, stored under
 //     the key their lease id hashes to); a record that fails is logged and
-//     skipped, never revoked on a guess.
+//     skipped, never revoked on a guess. A bucket New creates refuses
+//     values larger than a record.
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node
 //     cluster an acknowledged registration survives the loss of any one
 //     node. New refuses (ErrConfig) a server or bucket without per-key TTL

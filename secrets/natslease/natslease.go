@@ -66,7 +66,8 @@ const markerTTL = time.Minute
 
 // New binds to (creating it if needed) the KV bucket that holds the fleet's
 // lease records and owner heartbeats, on js. The bucket keeps one revision
-// per key and allows per-key TTL (nats-server 2.11 or later); an existing
+// per key, allows per-key TTL (nats-server 2.11 or later) and, when New
+// creates it, refuses values larger than a lease record; an existing
 // bucket without per-key TTL or with a bucket-wide max age is refused with
 // [ErrConfig]. Options: [WithBucket], [WithReplicas], [WithTimeout],
 // [WithLogger].
@@ -90,6 +91,10 @@ func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Registry
 		Replicas:       cfg.replicas,
 		Storage:        jetstream.FileStorage,
 		LimitMarkerTTL: markerTTL,
+		// No value the registry writes is larger than a record: the
+		// server refuses the megabyte values a hostile writer would park
+		// for every reaper's listing to buffer.
+		MaxValueSize: maxRecord,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = js.KeyValue(ctx, cfg.bucket)
@@ -194,14 +199,18 @@ type entry struct {
 	rec secrets.LeaseRecord
 }
 
-// Claim implements [secrets.LeaseReclaimer]. It reads every lease record
-// (one ordered consumer), asks the stream leader (not a possibly lagging
-// replica) whether each owner's heartbeat key still exists, and for each
-// lease of a lapsed owner: creates c.<hash> with a per-key TTL of ttl
-// (create-only, so one claim at a time, and re-claimable once the server
-// expires it), then rewrites the lease record naming the claimer with the
-// revision it read (compare-and-swap, so a record released or reaped since
-// it was read is left alone). Records that fail to decode are logged and
+// Claim implements [secrets.LeaseReclaimer]. It reads the lease records
+// one at a time through an ordered consumer, asks the stream leader (not a
+// possibly lagging replica) whether each owner's heartbeat key still
+// exists, and for each lease of a lapsed owner: creates c.<hash> with a
+// per-key TTL of ttl (create-only, so one claim at a time, and
+// re-claimable once the server expires it), then rewrites the lease record
+// naming the claimer with the revision it read (compare-and-swap, so a
+// record released or reaped since it was read is left alone). It stops
+// reading once it holds max claims; the timeout ([WithTimeout]) bounds
+// each step (the listing's start, each record, each request), not the
+// whole scan, so a registry of any size is read in memory bounded by max
+// and the number of owners. Records that fail to decode are logged and
 // skipped: nothing can revoke what they would name. The ordered consumer
 // is one replica, which may lag the leader by a moment: a lease registered
 // just now on another node may be listed only by a later Claim (a
@@ -213,58 +222,70 @@ func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration,
 	if ttl <= 0 || max < 1 {
 		return nil, fmt.Errorf("%w: claim ttl %v and max %d must be positive", ErrConfig, ttl, max)
 	}
-	entries, err := r.list(ctx)
-	if err != nil {
-		return nil, err
-	}
-	alive := map[string]bool{}
 	var out []secrets.LeaseClaim
-	for _, e := range entries {
-		if len(out) == max {
-			break
-		}
-		live, ok := alive[e.rec.Owner]
-		if !ok {
-			if live, err = r.ownerAlive(ctx, e.rec.Owner); err != nil {
-				return out, err
+	alive := map[string]bool{}
+	err := r.scan(ctx, func(e entry) (bool, error) {
+		// Only a live verdict is remembered (it only skips leases): a scan
+		// may outlast an owner's lapse, and an owner that heartbeats again
+		// meanwhile must not lose leases it registered since.
+		if !alive[e.rec.Owner] {
+			live, err := r.ownerAlive(ctx, e.rec.Owner)
+			if err != nil {
+				return false, err
 			}
 			alive[e.rec.Owner] = live
 		}
-		if live {
+		if alive[e.rec.Owner] {
 			r.cfg.logger.DebugContext(ctx, "natslease: owner alive", "lease_id", e.rec.LeaseID, "owner", e.rec.Owner)
-			continue
+			return true, nil
 		}
 		c, ok, err := r.claim(ctx, e, claimer, ttl)
 		if err != nil {
-			return out, err
+			return false, err
 		}
 		if ok {
 			out = append(out, c)
 		}
-	}
-	return out, nil
+		return len(out) < max, nil
+	})
+	return out, err
 }
 
-// list reads every lease record through an ordered consumer.
-func (r *Registry) list(ctx context.Context) ([]entry, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
-	defer cancel()
-	w, err := r.kv.WatchFiltered(ctx, []string{leasePrefix + ">"}, jetstream.IgnoreDeletes())
+// scan reads the lease records through an ordered consumer and calls fn on
+// each until fn returns false or an error, or every record was read. The
+// timeout bounds the consumer's creation and the wait for each record.
+func (r *Registry) scan(ctx context.Context, fn func(entry) (bool, error)) error {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	// The watcher lives as long as its context: bound its creation with a
+	// timer, not a deadline.
+	timer := time.AfterFunc(r.cfg.timeout, stop)
+	w, err := r.kv.WatchFiltered(wctx, []string{leasePrefix + ">"}, jetstream.IgnoreDeletes())
+	if !timer.Stop() && err == nil {
+		err = context.DeadlineExceeded
+	}
 	if err != nil {
-		return nil, r.unavailable("list leases", err)
+		if w != nil {
+			_ = w.Stop()
+		}
+		return r.unavailable("list leases", err)
 	}
 	defer func() { _ = w.Stop() }()
-	var out []entry
+	idle := time.NewTimer(r.cfg.timeout)
+	defer idle.Stop()
 	for {
+		idle.Reset(r.cfg.timeout)
 		select {
 		case <-ctx.Done():
-			return nil, r.unavailable("list leases", ctx.Err())
+			return r.unavailable("list leases", ctx.Err())
+		case <-idle.C:
+			return r.unavailable("list leases", context.DeadlineExceeded)
 		case kve, ok := <-w.Updates():
 			if !ok {
-				return nil, r.unavailable("list leases", errors.New("watcher closed"))
+				return r.unavailable("list leases", errors.New("watcher closed"))
 			}
 			if kve == nil { // every current value delivered
-				return out, nil
+				return nil
 			}
 			if kve.Operation() != jetstream.KeyValuePut {
 				continue
@@ -274,7 +295,10 @@ func (r *Registry) list(ctx context.Context) ([]entry, error) {
 				r.cfg.logger.ErrorContext(ctx, "natslease: skipping a lease record that does not decode", "bucket", r.cfg.bucket, "key", kve.Key(), "err", err)
 				continue
 			}
-			out = append(out, entry{key: kve.Key(), rev: kve.Revision(), rec: rec})
+			more, err := fn(entry{key: kve.Key(), rev: kve.Revision(), rec: rec})
+			if err != nil || !more {
+				return err
+			}
 		}
 	}
 }

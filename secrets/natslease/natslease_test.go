@@ -294,6 +294,11 @@ func TestKill9RunnerLeasesReaped(t *testing.T) {
 	if took > heartbeat+5*time.Second {
 		t.Errorf("role dropped %v after SIGKILL, more than heartbeat timeout + 5s", took)
 	}
+	// The reaper audits the revocation after the role is gone: wait for
+	// the event (bounded), then check there is exactly one.
+	for aud.count() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := aud.count(); got != 1 {
 		t.Errorf("%d audit events, want 1 revocation", got)
 	}
