@@ -36,7 +36,8 @@
 // the event was recorded by the sink's definition of durable. Provided:
 // [JSONLines] (any io.Writer, optionally as CloudEvents), [Log] (durable
 // file), [Webhook] (HTTP, batched, retried, a buffer and batches bounded
-// by count and bytes, a [BackPressure] policy; a 413 splits its batch so
+// by count and bytes, of which one job holds at most a share
+// ([WithJobBufferShare]), a [BackPressure] policy; a 413 splits its batch so
 // that only the events the endpoint refuses fail their writers, never
 // another job's), [SlogSink] (development), [FanOut], [HMAC.Sink],
 // [Sealer.Sink], [Protect], [KillSwitch], [Detector] and [Escalator]

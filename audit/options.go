@@ -47,6 +47,7 @@ type options struct {
 	batchDelay     time.Duration
 	bufferSize     int
 	bufferBytes    int
+	jobShare       int // percent of the buffer one job may hold
 	policy         BackPressure
 	attempts       int
 	backoffBase    time.Duration
@@ -71,6 +72,14 @@ type options struct {
 	escalation escalation
 }
 
+// shareEvents is how many events one job may hold in the webhook's buffer
+// (at least 1).
+func (o *options) shareEvents() int { return max(o.bufferSize*o.jobShare/100, 1) }
+
+// shareBytes is how many bytes one job's events may hold in the webhook's
+// buffer (at least 1).
+func (o *options) shareBytes() int { return max(int(int64(o.bufferBytes)*int64(o.jobShare)/100), 1) }
+
 func defaults() options {
 	return options{
 		logger:          slog.New(slog.DiscardHandler),
@@ -83,6 +92,7 @@ func defaults() options {
 		batchDelay:      50 * time.Millisecond,
 		bufferSize:      4096,
 		bufferBytes:     4 << 20,
+		jobShare:        DefaultJobBufferShare,
 		policy:          Block,
 		attempts:        5,
 		backoffBase:     100 * time.Millisecond,

@@ -207,7 +207,8 @@ func TestReview24WebhookBufferBytesBounded(t *testing.T) {
 			size := envelopeSize(t, testEvent(0)) + envelopeSize(t, testEvent(1)) + envelopeSize(t, testEvent(2))
 			limit := size + size/6
 			l := &limitEndpoint{limit: 1 << 20, gate: make(chan struct{})}
-			w := newLimitWebhook(t, l, WithBatch(1, 0), WithBuffer(4096, policy), WithBufferBytes(limit))
+			// One job's events: the whole buffer, not a share of it.
+			w := newLimitWebhook(t, l, WithBatch(1, 0), WithBuffer(4096, policy), WithBufferBytes(limit), WithJobBufferShare(100))
 			var wg sync.WaitGroup
 			t.Cleanup(wg.Wait)
 			open := sync.OnceFunc(func() { close(l.gate) })

@@ -41,7 +41,8 @@ const (
 // once for other statuses. Events wait in a buffer bounded by count and by
 // encoded bytes, whose overflow follows the [BackPressure] policy; a batch
 // is bounded by count and bytes too (see [WithBatch], [WithMaxBatchBytes],
-// [WithBuffer], [WithBufferBytes]). A 413 (body too large) splits its batch
+// [WithBuffer], [WithBufferBytes]); one job's events may hold only a share
+// of the buffer ([WithJobBufferShare]). A 413 (body too large) splits its batch
 // in halves, each posted on its own, down to single events, so that only
 // the events the endpoint refuses fail their writers: one job's oversized
 // events never fail another job's. Close delivers what is buffered and
@@ -55,22 +56,40 @@ type Webhook struct {
 	once   sync.Once
 	closed chan struct{}
 
-	mu   sync.Mutex
-	held int           // encoded bytes of the events queued or being delivered
-	room chan struct{} // closed (and replaced) whenever held shrinks
+	mu    sync.Mutex
+	held  int                 // encoded bytes of the events queued or being delivered
+	share map[string]*whShare // per job (see shareKey): what it holds; no zero entries
+	room  chan struct{}       // closed (and replaced) whenever held shrinks
 }
 
 type whItem struct {
 	body []byte     // the event's CloudEvent JSON, as it goes into a batch
+	key  string     // the job whose share of the buffer holds it (shareKey)
 	done chan error // buffered, 1
+}
+
+// whShare is what one job's events hold of the buffer.
+type whShare struct{ events, bytes int }
+
+// shareKey names the job whose share of the buffer e counts against: its
+// Correlation.JobID, or else its actor (by kind and id), or else the one
+// share of the events naming neither.
+func shareKey(e Event) string {
+	if e.Correlation.JobID != "" {
+		return "job\x00" + e.Correlation.JobID
+	}
+	if e.Actor.ID != "" {
+		return "actor\x00" + e.Actor.Kind + "\x00" + e.Actor.ID
+	}
+	return ""
 }
 
 // NewWebhook returns a webhook sink posting to endpoint, which must be an
 // https URL (plain http only to a loopback IP literal: 127.0.0.0/8 or ::1,
 // for tests and local collectors; not the name localhost, which a resolver
 // may send elsewhere). Options: [WithHTTPClient], [WithBatch],
-// [WithMaxBatchBytes], [WithBuffer], [WithBufferBytes], [WithRetry],
-// [WithLogger].
+// [WithMaxBatchBytes], [WithBuffer], [WithBufferBytes],
+// [WithJobBufferShare], [WithRetry], [WithLogger].
 //
 // Redirects are never followed: a 3xx answer is a delivery failure
 // ([ErrRedirect]), whatever the client's CheckRedirect says. Go's client
@@ -98,7 +117,7 @@ func NewWebhook(endpoint string, opts ...Option) (*Webhook, error) {
 		url: endpoint, o: o,
 		queue: make(chan *whItem, o.bufferSize),
 		stop:  make(chan struct{}), done: make(chan struct{}), closed: make(chan struct{}),
-		room: make(chan struct{}),
+		room: make(chan struct{}), share: make(map[string]*whShare),
 	}
 	go w.run()
 	return w, nil
@@ -179,6 +198,31 @@ func WithBufferBytes(n int) Option {
 	}}
 }
 
+// WithJobBufferShare bounds the part of [NewWebhook]'s buffer (both its
+// count, [WithBuffer], and its bytes, [WithBufferBytes]) that the events of
+// one job may hold, queued or being delivered, in percent (default
+// [DefaultJobBufferShare]; 100: no
+// bound). A job is an event's Correlation.JobID, or else its actor; the
+// events naming neither share one part. A Write past its job's share finds
+// the buffer full, as one past the whole buffer does ([BackPressure]), so
+// that one job's burst of events slows down or fails that job's audited
+// actions only, not every other job's; an event larger than the share is
+// taken only when its job holds nothing else. Jobs that share an id, or
+// enough jobs together, can still fill the buffer.
+func WithJobBufferShare(percent int) Option {
+	return Option{"WithJobBufferShare", forWebhook, func(o *options) error {
+		if percent < 1 || percent > 100 {
+			return fmt.Errorf("want 1 <= percent <= 100, got %d", percent)
+		}
+		o.jobShare = percent
+		return nil
+	}}
+}
+
+// DefaultJobBufferShare is the percentage of [NewWebhook]'s buffer one job
+// may hold unless [WithJobBufferShare].
+const DefaultJobBufferShare = 25
+
 // WithBuffer sets [NewWebhook]'s buffer size (events waiting to be sent,
 // default 4096; their bytes are bounded by [WithBufferBytes]) and the
 // policy when it is full (default [Block]).
@@ -215,17 +259,17 @@ func (w *Webhook) Write(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	it := &whItem{body: body, done: make(chan error, 1)}
+	it := &whItem{body: body, key: shareKey(e), done: make(chan error, 1)}
 	select {
 	case <-w.closed:
 		return ErrClosed
 	default:
 	}
-	if err := w.reserve(ctx, len(body)); err != nil {
+	if err := w.reserve(ctx, it); err != nil {
 		return err
 	}
 	if err := w.enqueue(ctx, it); err != nil {
-		w.release(len(body))
+		w.release([]*whItem{it})
 		return err
 	}
 	select {
@@ -244,14 +288,27 @@ func (w *Webhook) Write(ctx context.Context, e Event) error {
 	}
 }
 
-// reserve takes n bytes of the buffer, waiting for room as the
-// [BackPressure] policy says. An event larger than the whole buffer is taken
-// only when nothing else is held, so that it is not refused forever.
-func (w *Webhook) reserve(ctx context.Context, n int) error {
+// reserve takes it's bytes of the buffer, and one event and its bytes of
+// its job's share ([WithJobBufferShare]), waiting for room as the
+// [BackPressure] policy says. An event larger than the whole buffer (or
+// share) is taken only when nothing else is held (by its job), so that it
+// is not refused forever.
+func (w *Webhook) reserve(ctx context.Context, it *whItem) error {
+	n := len(it.body)
 	for {
 		w.mu.Lock()
-		if w.held == 0 || w.held+n <= w.o.bufferBytes {
+		sh := w.share[it.key]
+		if sh == nil {
+			sh = &whShare{}
+		}
+		fits := w.held == 0 || w.held+n <= w.o.bufferBytes
+		shareFits := w.o.jobShare >= 100 || sh.events == 0 ||
+			(sh.events+1 <= w.o.shareEvents() && sh.bytes+n <= w.o.shareBytes())
+		if fits && shareFits {
 			w.held += n
+			sh.events++
+			sh.bytes += n
+			w.share[it.key] = sh
 			w.mu.Unlock()
 			return nil
 		}
@@ -270,11 +327,20 @@ func (w *Webhook) reserve(ctx context.Context, n int) error {
 	}
 }
 
-// release returns n bytes to the buffer and wakes the Writes waiting for
-// room.
-func (w *Webhook) release(n int) {
+// release returns the items' bytes to the buffer and to their jobs'
+// shares, and wakes the Writes waiting for room.
+func (w *Webhook) release(items []*whItem) {
 	w.mu.Lock()
-	w.held -= n
+	for _, it := range items {
+		w.held -= len(it.body)
+		if sh := w.share[it.key]; sh != nil {
+			sh.events--
+			sh.bytes -= len(it.body)
+			if sh.events <= 0 {
+				delete(w.share, it.key)
+			}
+		}
+	}
 	close(w.room)
 	w.room = make(chan struct{})
 	w.mu.Unlock()
@@ -400,12 +466,10 @@ func (w *Webhook) deliver(batch []*whItem) {
 		w.deliver(batch[half:])
 		return
 	}
-	n := 0
 	for _, it := range batch {
 		it.done <- err
-		n += len(it.body)
 	}
-	w.release(n)
+	w.release(batch)
 }
 
 // batchBody is the JSON array of the batch's events, as marshalCloudEvents

@@ -133,7 +133,8 @@ func stuckWebhook(t *testing.T, policy BackPressure) (*Webhook, chan struct{}, c
 		<-release
 	}))
 	t.Cleanup(srv.Close)
-	w, err := NewWebhook(srv.URL, WithBatch(1, 0), WithBuffer(1, policy), WithRetry(1, time.Millisecond, time.Millisecond))
+	// The test's events are one job's: the whole buffer, not a share.
+	w, err := NewWebhook(srv.URL, WithBatch(1, 0), WithBuffer(1, policy), WithRetry(1, time.Millisecond, time.Millisecond), WithJobBufferShare(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,8 @@ func TestWebhookCloseDeliversBuffered(t *testing.T) {
 		delivered.Add(int32(len(batch)))
 	}))
 	t.Cleanup(srv.Close)
-	w, err := NewWebhook(srv.URL, WithBatch(1, 0), WithBuffer(8, Block))
+	// One job's five events: the whole buffer, not a job's share of it.
+	w, err := NewWebhook(srv.URL, WithBatch(1, 0), WithBuffer(8, Block), WithJobBufferShare(100))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,8 @@
 // unless [WithoutStreamCheck]. A stream edited, or deleted and made again,
 // after a check is refused at the first Write past the interval: events
 // written in between went to the edited stream, so grant stream management
-// to its operators only. A max age is not checked, and a shortened one is
-// not seen. This package links nats.go; package audit does not.
+// to its operators only. A max age shorter than the one the sink's first
+// check saw (for ever made a second, say, so the trail ages out) is
+// refused the same way until restored; [WithMinMaxAge] sets a floor that
+// also holds for a sink started after such a change. This package links nats.go; package audit does not.
 package natsink

@@ -52,6 +52,7 @@ type config struct {
 	unchecked bool
 	every     time.Duration // stream check interval
 	replicas  int           // minimum stream replicas
+	minAge    time.Duration // minimum stream max age; 0: none
 }
 
 // DefaultStreamCheckInterval is how long a passed stream check holds
@@ -127,6 +128,22 @@ func WithMinReplicas(n int) Option {
 	}
 }
 
+// WithMinMaxAge refuses, with [ErrStream], a stream whose max age is
+// shorter than d (0, keeping events for ever, passes), at each stream
+// check: the operator's retention, which a stream edited later, or made
+// again, to keep events for a second does not meet. Without it only a max
+// age shorter than the one the sink's first check saw is refused (see
+// [New]). Not with [WithoutStreamCheck].
+func WithMinMaxAge(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("min max age %v: want > 0", d)
+		}
+		c.minAge = d
+		return nil
+	}
+}
+
 // Sink publishes audit events to a JetStream stream. It is safe for
 // concurrent use and holds no resources of its own: close the NATS
 // connection to release them.
@@ -140,9 +157,14 @@ type Sink struct {
 	lookup   StreamLookup // nil with WithoutStreamCheck
 	every    time.Duration
 	replicas int
+	minAge   time.Duration
 	checking chan struct{} // holds one token while a stream check runs
-	born     time.Time     // monotonic origin of due
-	due      atomic.Int64  // when the stream is checked next, since born; 0: at once
+	// Held with checking: the stream's max age at the first check that
+	// passed (0: for ever), once seen.
+	firstAge time.Duration
+	seenAge  bool
+	born     time.Time    // monotonic origin of due
+	due      atomic.Int64 // when the stream is checked next, since born; 0: at once
 }
 
 var _ audit.Sink = (*Sink)(nil)
@@ -151,8 +173,13 @@ var _ audit.Sink = (*Sink)(nil)
 // each event given by tenant. js must also be a [StreamLookup] (a
 // jetstream.JetStream is), unless [WithoutStreamCheck]: the first Write,
 // and the first after each check interval ([WithStreamCheckInterval]),
-// checks the stream's settings with [CheckStream] (and [WithMinReplicas]),
-// and no event is published while they fail.
+// checks the stream's settings with [CheckStream] (and [WithMinReplicas],
+// [WithMinMaxAge]), and no event is published while they fail. A max age
+// shorter than the one the first passing check saw (a stream kept for ever
+// given one, or a year's made a second) fails too, with [ErrStream], until
+// it is restored: events written earlier would age out sooner than the
+// operator's retention. A sink made after the change takes it as the
+// operator's: set [WithMinMaxAge] to hold a floor across restarts.
 func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink, error) {
 	if js == nil || tenant == nil || stream == "" {
 		return nil, fmt.Errorf("%w: publisher, stream and tenant func are required", ErrConfig)
@@ -167,9 +194,9 @@ func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink,
 		}
 	}
 	s := &Sink{js: js, stream: stream, tenant: tenant, prefix: c.prefix, logger: c.logger,
-		every: c.every, replicas: c.replicas, checking: make(chan struct{}, 1), born: time.Now()}
-	if c.unchecked && c.replicas > 1 {
-		return nil, fmt.Errorf("%w: WithMinReplicas needs the stream check, which WithoutStreamCheck skips", ErrConfig)
+		every: c.every, replicas: c.replicas, minAge: c.minAge, checking: make(chan struct{}, 1), born: time.Now()}
+	if c.unchecked && (c.replicas > 1 || c.minAge > 0) {
+		return nil, fmt.Errorf("%w: WithMinReplicas and WithMinMaxAge need the stream check, which WithoutStreamCheck skips", ErrConfig)
 	}
 	if !c.unchecked {
 		lookup, ok := js.(StreamLookup)
@@ -186,7 +213,8 @@ func (s *Sink) Subject(tenant string) string { return s.prefix + "." + tenant }
 
 // Write publishes e and waits for the stream's acknowledgement; while the
 // stream's settings, read again once per check interval, fail
-// [CheckStream] or [WithMinReplicas], it publishes nothing and returns an
+// [CheckStream], [WithMinReplicas] or [WithMinMaxAge], or its max age
+// shrank (see [New]), it publishes nothing and returns an
 // error wrapping [ErrStream]. A duplicate
 // (same event id within the de-duplication window) is acknowledged without
 // being stored again and is not an error, whatever the message stored

@@ -34,7 +34,8 @@ type StreamLookup interface {
 // mirror or subject transform. An eviction limit would let any
 // publisher push older events out by flooding; a limit with discard new
 // makes a full stream refuse events, and so the audited actions fail. The
-// max age is the operator's retention and is not checked.
+// max age is the operator's retention and is not checked here; a [Sink]
+// refuses one that shrinks, or is under [WithMinMaxAge].
 //
 // With a non-empty prefix every subject of the stream must also lie under
 // "<prefix>.": the stream's de-duplication window is shared by all its
@@ -86,13 +87,41 @@ func (s *Sink) checkStream(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: jetstream: stream %s settings: %w", audit.ErrSink, s.stream, err)
 	}
-	if err := checkConfig(st.CachedInfo().Config, s.prefix, s.replicas); err != nil {
+	cfg := st.CachedInfo().Config
+	err = checkConfig(cfg, s.prefix, s.replicas)
+	if err == nil {
+		err = s.checkAge(cfg)
+	}
+	if err != nil {
 		if passed {
 			s.logger.ErrorContext(ctx, "natsink: the audit stream's settings changed; refusing events until they pass again", "error", err)
 		}
 		return fmt.Errorf("%w: %w", audit.ErrSink, err)
 	}
+	if !s.seenAge {
+		s.firstAge, s.seenAge = cfg.MaxAge, true
+	}
 	s.due.Store(int64(time.Since(s.born) + s.every))
+	return nil
+}
+
+// checkAge refuses a max age under [WithMinMaxAge], or shorter than the one
+// the first passing check saw. It runs with the check token held.
+func (s *Sink) checkAge(cfg jetstream.StreamConfig) error {
+	age := cfg.MaxAge
+	if age <= 0 {
+		return nil // for ever
+	}
+	if s.minAge > 0 && age < s.minAge {
+		return fmt.Errorf("%w: stream %s: max age %v, shorter than %v: events age out before the operator's retention", ErrStream, cfg.Name, age, s.minAge)
+	}
+	if s.seenAge && (s.firstAge <= 0 || age < s.firstAge) {
+		first := "for ever"
+		if s.firstAge > 0 {
+			first = s.firstAge.String()
+		}
+		return fmt.Errorf("%w: stream %s: max age %v, shorter than %s when the sink started: events age out sooner than they were written for", ErrStream, cfg.Name, age, first)
+	}
 	return nil
 }
 

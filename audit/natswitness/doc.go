@@ -60,7 +60,9 @@
 //     server, and a fleet sets 3. A Publisher reads the settings on every
 //     Publish, so one stream edited (or deleted and made again) since is
 //     refused from the next publish on, and used again once safe; a
-//     Follower checks them once, when it starts. A max age is not checked,
+//     Follower reads them before deciding each submission, and while they
+//     fail decides nothing (it logs an error, and the submission is
+//     redelivered). A max age is not checked,
 //     and a shortened one is not seen: restrict who may update the stream.
 //   - A restarted publisher reads its last published checkpoint back from
 //     the stream leader (STREAM.MSG.GET, even when the stream allows

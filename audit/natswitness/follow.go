@@ -35,7 +35,11 @@ type Follower struct {
 // It first checks the stream's settings with [CheckStream] (and
 // [WithMinReplicas]): a stream that lets checkpoints be erased or filed
 // under another node's subject fails with [ErrStream], before any consumer
-// is created. Other errors wrap
+// is created. It checks them again before deciding each submission (one
+// request to the server each): while they fail, it decides nothing, logs
+// the failure as an error and has the submission redelivered, so the
+// witness falls behind rather than reading a stream that can lose or
+// re-file checkpoints. Other errors wrap
 // [ErrConfig] or [ErrUnavailable].
 //
 // Options: [WithSubjectPrefix], [WithConsumer], [WithLogger],
@@ -78,12 +82,13 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witne
 	life, cancel := context.WithCancel(context.Background())
 	f := &Follower{msgs: msgs, cancel: cancel}
 	f.wg.Add(1)
-	go f.run(life, w, c)
+	go f.run(life, js, stream, w, c)
 	return f, nil
 }
 
-func (f *Follower) run(life context.Context, w *witness.Witness, c config) {
+func (f *Follower) run(life context.Context, js jetstream.JetStream, stream string, w *witness.Witness, c config) {
 	defer f.wg.Done()
+	unsafe := false // the last check failed
 	for {
 		msg, err := f.msgs.Next()
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
@@ -93,6 +98,21 @@ func (f *Follower) run(life context.Context, w *witness.Witness, c config) {
 			c.logger.WarnContext(life, "natswitness: consumer", "error", err)
 			continue
 		}
+		// The stream is checked again before each submission, as the
+		// publisher does before each publish: from a stream edited (or
+		// made again) to let checkpoints be erased or filed under another
+		// node's subject, nothing is decided; the submission waits.
+		if err := checkStream(life, js, stream, c); err != nil {
+			if !unsafe || !errors.Is(err, ErrStream) {
+				c.logger.ErrorContext(life, "natswitness: the checkpoint stream fails its check; deciding nothing until it passes", "error", err)
+			}
+			unsafe = errors.Is(err, ErrStream)
+			if err := msg.NakWithDelay(retryDelay); err != nil {
+				c.logger.WarnContext(life, "natswitness: nak", "error", err)
+			}
+			continue
+		}
+		unsafe = false
 		origin := originOf(c.prefix, msg.Subject())
 		ctx, cancel := context.WithTimeout(life, 4*c.timeout)
 		_, err = w.Add(ctx, origin, msg.Data())
