@@ -34,5 +34,10 @@
 // included) and [Dialer] (an http.Transport's DialTLSContext) close each
 // connection when the earliest NotAfter of the certificates its peer
 // presented passes, and [WithMaxConnAge] sooner, so that a peer refused
-// since (its job ended) is cut within that age.
+// since (its job ended) is cut within that age. gRPC does its own handshake
+// (credentials.NewTLS(cfg)), so neither applies to it: bound a gRPC
+// server's connections with keepalive.ServerParameters' MaxConnectionAge
+// and MaxConnectionAgeGrace (grpc.KeepaliveParams), their sum no longer
+// than the SVID TTL, or a client keeps calling on a connection its
+// expired SVID opened.
 package mtls

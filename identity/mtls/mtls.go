@@ -229,7 +229,9 @@ func refusing(verify func([][]byte, [][]*x509.Certificate) error) func([][]byte,
 // SVID from svid, requires a client SVID that verifies against bundle, and
 // admits the client only if authz accepts its SPIFFE ID, on every
 // connection: it issues no session tickets, and a resumed session is
-// verified and authorized again.
+// verified and authorized again. The client is authorized at the handshake
+// only: serve it through [NewListener], or a connection outlives the
+// client's SVID (see the package documentation for gRPC).
 func ServerConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err
@@ -271,7 +273,8 @@ func ServerConfigClientOptional(svid x509svid.Source, bundle x509bundle.Source, 
 // from svid and accepts the server only if its SVID verifies against bundle
 // and authz accepts its SPIFFE ID, on every connection: should the caller
 // set a ClientSessionCache, a resumed session is verified and authorized
-// again.
+// again. The server is authorized at the handshake only: dial through
+// [NewDialer], or a kept-alive connection outlives the server's SVID.
 func ClientConfig(svid x509svid.Source, bundle x509bundle.Source, authz Authorizer) (*tls.Config, error) {
 	if err := check(svid, bundle, authz); err != nil {
 		return nil, err

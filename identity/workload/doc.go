@@ -21,11 +21,12 @@
 // no directory on it is writable by group or others unless sticky, the
 // rule OpenSSH applies to the files it trusts, with /tmp's sticky bit
 // allowed. It is checked before every dial, reconnects included, and on
-// Linux every connection is checked as well: the process serving the
-// socket (SO_PEERCRED) must run as one of those uids, so a socket another
-// user bound at the same name after the path check (the agent's unlinked
-// from /tmp in between) is closed unused ([ErrTransport]); elsewhere only
-// the path check applies. [WithSecuredTransport] says the vendor secured
+// Linux, macOS and FreeBSD every connection is checked as well: the process
+// serving the socket (SO_PEERCRED; LOCAL_PEERCRED on macOS and FreeBSD)
+// must run as one of those uids, so a socket another user bound at the same
+// name after the path check (the agent's unlinked from /tmp in between) is
+// closed unused ([ErrTransport]); elsewhere (OpenBSD, NetBSD, ...) only the
+// path check applies. [WithSecuredTransport] says the vendor secured
 // the transport and turns the checks off.
 //
 // Security contract: [Server.Serve] serves a unix socket only, as the

@@ -83,13 +83,14 @@ func WithSocketOwner(uid int) OpenOption {
 // what they do not own there). The socket's own mode is not checked: a
 // Workload API socket is meant to be connectable by others (SPIRE's is
 // 0777). The check runs again before every dial go-spiffe makes, so a
-// reconnect after the agent restarted meets the same rule. On Linux each
-// connection is then checked too: the process serving the socket
-// (SO_PEERCRED) must run as the process's effective uid, root or a
-// [WithSocketOwner] uid, or the connection is closed ([ErrTransport]); this
-// closes the window in which, in a sticky directory, the agent's socket is
-// unlinked after the path check and another user binds the same name. On
-// other systems only the path check applies.
+// reconnect after the agent restarted meets the same rule. On Linux, macOS
+// and FreeBSD each connection is then checked too: the process serving the
+// socket (SO_PEERCRED; LOCAL_PEERCRED on macOS and FreeBSD) must run as the
+// process's effective uid, root or a [WithSocketOwner] uid, or the
+// connection is closed ([ErrTransport]); this closes the window in which,
+// in a sticky directory, the agent's socket is unlinked after the path
+// check and another user binds the same name. On other systems (OpenBSD,
+// NetBSD, ...) only the path check applies.
 // [WithSecuredTransport] turns the checks off.
 func Open(ctx context.Context, addr string, opts ...OpenOption) (*Sources, error) {
 	var cfg openConfig
