@@ -163,10 +163,18 @@
 //     hold-back, the invisible characters and control sequences it holds
 //     (up to four hold-backs of them, so at least 24 bytes a byte of the
 //     value); where more than that are invisible characters, it masks the
-//     text it settles as [Mask] (also for a token-writing Redactor, and
-//     without calling the occurrence hook: no secret is known there),
-//     from a hold-back's worth of other bytes before them to as many
-//     after, rather than hold more;
+//     text it settles as [Mask] (also for a token-writing Redactor; the
+//     occurrence hook gets an [Occurrence] with Unidentified set and no
+//     name: no secret is known there), from a hold-back's worth of other
+//     bytes before them to as many after, rather than hold more. Where
+//     more than that are control sequences, it reads what it holds with
+//     them removed: a value found there is masked as itself, and where
+//     what it settles ends in the start of a form of a value (raw, case,
+//     reversed, base64, ...: the forms matched as they are) that runs on
+//     into what it holds, that start is masked as [Mask] (an Unidentified
+//     occurrence), and so is what follows while it goes on spelling that
+//     form, up to the form's length: text around it, and a coloured log
+//     that spells no such start, is written as it came;
 //   - percent-encoded by any encoder, whatever it leaves raw
 //     (encodeURIComponent, encodeURI, URLSearchParams, Python quote,
 //     quote_plus and urlencode, Go QueryEscape and PathEscape, PHP
@@ -317,9 +325,12 @@
 //     one separator other than the lists above, or by a visible character
 //     a browser draws narrow (U+00A0, U+2009, combining marks);
 //   - control sequences (without invisible characters) taking more than
-//     five bytes a byte of the value plus four hold-backs in all, when the
-//     value arrives in separate writes: they are not masked past the
-//     budget, so that a coloured log is written as it came;
+//     five bytes a byte of the value, in the escaped, hex and wrapped
+//     forms; in the forms matched as they are, past four hold-backs, the
+//     value is masked from its start (see above), so that text which ends
+//     in the first characters of a value's form and is followed by more
+//     than four hold-backs of control sequences alone is masked as
+//     [Mask] from there, as far as it spells that form;
 //   - what only a terminal would draw over: backspaces (nroff's overstruck
 //     bold), carriage returns and cursor movement that overwrite part of a
 //     line (log viewers show the bytes, or the last overwrite only), and a

@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"encoding/binary"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -57,6 +59,15 @@ type matcher struct {
 	// escaped reports whether pats hold a character that HTML and XML
 	// escapers write as a reference: &<>"' or a non-ASCII one.
 	escaped bool
+	// sorted is the patterns of secrets (not triggers), sorted, for
+	// startsForm.
+	sorted []string
+}
+
+// startsForm reports whether b is the start of a pattern of a secret.
+func (m *matcher) startsForm(b []byte) bool {
+	i := sort.Search(len(m.sorted), func(j int) bool { return m.sorted[j] >= string(b) })
+	return i < len(m.sorted) && strings.HasPrefix(m.sorted[i], string(b))
 }
 
 type cand struct{ pat, off int32 }
@@ -98,6 +109,12 @@ func newMatcher(pats []string, owner []int32, hex *wideMatcher, maxRaw int) *mat
 	}
 	m.hold = max(m.maxLen, hex.maxLen, maxExpand*maxRaw) - 1
 	m.stride = m.minLen - gramLen + 1
+	for i, p := range pats {
+		if owner[i] >= 0 {
+			m.sorted = append(m.sorted, p)
+		}
+	}
+	slices.Sort(m.sorted)
 	m.bits, m.bits2 = new(filter), new(filter2)
 	m.grams = map[uint32][]cand{}
 	for i, p := range pats {

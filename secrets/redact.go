@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +81,12 @@ type Occurrence struct {
 	// Offset is where the secret started in the stream written to the
 	// writer, in bytes.
 	Offset int64
+	// Unidentified reports that the writer masked text as [Mask] without
+	// identifying a secret in it (Name is ""): text around invisible
+	// characters or control sequences past what it holds back, which may
+	// hold the start of a secret (see the package documentation). The
+	// text masked starts at Offset.
+	Unidentified bool
 }
 
 // RedactOption configures a token-writing [Redactor]. A nil RedactOption,
@@ -792,6 +799,19 @@ type RedactWriter struct {
 	// masked after a stretch masked whole (see holdBack).
 	blind int
 	unit  decoded // scratch for hiddenAt
+	// shown and shownAt are scratch for findShown: the bytes other than
+	// hidden ones, and where each is in the buffer.
+	shown    []byte
+	shownAt  []int
+	shownIvs []interval
+	// scanOff is the stream offset of b[0] when scanShown last scanned b,
+	// and scanEnd how far into b what it found stays good.
+	scanOff int64
+	scanEnd int
+	// pend is the bytes other than hidden ones of the start of a form
+	// that was masked because the hold-back could not hold its rest (see
+	// findShown), while what follows continues it.
+	pend []byte
 }
 
 // rwString is what a RedactWriter prints as: nothing of what it holds back
@@ -946,25 +966,55 @@ func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
 		rw.done, rw.masked, rw.extra, rw.blind = 0, false, 0, 0
 		return n, err
 	}
-	settle, fail := n, false
+	settle, fail, capped := n, false, final && rw.extra > 0
 	rw.extra = 0
 	if !final {
 		var h int
-		h, fail = rw.holdBack(m, b)
+		h, fail, capped = rw.holdBack(m, b)
 		settle, rw.extra = n-h, h-m.hold
 	}
 	if settle <= rw.done {
 		return 0, nil
 	}
+	// Where the hold-back was capped, a value spread by more hidden bytes
+	// than it holds is looked for with them removed (see Hidden bytes).
+	var spread []interval
+	pending, started := -1, len(rw.pend) > 0
+	if capped {
+		spread, pending = rw.findShown(m, b, settle, final)
+	}
 	// Text in b[from:to] is masked (see Hidden bytes).
 	from, to := rw.done, rw.done
-	if fail {
+	switch {
+	case fail:
 		from, to = rw.failFrom(m, b), n
-	} else if rw.blind > 0 {
+		if pending >= 0 {
+			from = min(from, pending)
+		}
+		rw.pend = rw.pend[:0]
+	case started:
+		// The rest of a form whose start was masked (see findShown).
+		if to = rw.continuePending(m, b, settle); to < n {
+			settle = max(settle, to) // its end: write it out masked
+		}
+		if pending >= 0 {
+			to = n
+			if len(rw.pend) == 0 { // a start after the one it ended
+				rw.pend = rw.pendingShown(pending, settle)
+			}
+		}
+	case pending >= 0:
+		from, to = pending, n
+		rw.pend = rw.pendingShown(pending, settle)
+	case rw.blind > 0:
 		to, _ = rw.skipShown(b, rw.done, n, rw.blind)
 	}
+	ivs := rw.find(m, b)
+	if len(spread) > 0 {
+		ivs = mergeIntervals(append(ivs, spread...))
+	}
 	pos, masked := rw.done, rw.masked
-	for _, iv := range rw.find(m, b) {
+	for _, iv := range ivs {
 		if iv.end <= rw.done {
 			continue // in the context, dealt with before
 		}
@@ -998,9 +1048,10 @@ func (rw *RedactWriter) emit(m *matcher, b []byte, final bool) (int, error) {
 		}
 	}
 	rw.masked = masked
-	if fail {
+	switch {
+	case fail:
 		rw.blind = m.hold + invSlack
-	} else if rw.blind > 0 {
+	case rw.blind > 0:
 		_, rw.blind = rw.skipShown(b, rw.done, settle, rw.blind)
 	}
 	keep := max(settle-m.hold, 0)
@@ -1029,6 +1080,9 @@ func (rw *RedactWriter) text(b []byte, pos, from, to int, masked *bool) error {
 				return err
 			}
 			*masked = true
+			if rw.r.hook != nil {
+				rw.r.hook(Occurrence{Token: Mask, Offset: rw.off + int64(part.lo), Unidentified: true})
+			}
 		}
 	}
 	return nil
@@ -1050,8 +1104,12 @@ func (rw *RedactWriter) text(b []byte, pos, from, to int, masked *bool) error {
 // more than that are invisible characters, what is settled is masked
 // whole instead of held, and so is what follows it until as many bytes
 // other than hidden ones as an occurrence can hold have passed (blind).
-// Control sequences lengthen the hold-back within the budget, but never
-// mask: a coloured log is written as it came.
+// Control sequences lengthen the hold-back within the budget; past it,
+// what is held is read with its hidden bytes removed (findShown): a value
+// there is masked as itself, and the start of one that the hold-back
+// cannot hold the rest of is masked, with what follows it while it goes
+// on spelling the same form (continuePending), so that a coloured log is
+// written as it came unless it spells the start of a value's form.
 
 // invBudget bounds, in hold-backs, how much further than the hold-back a
 // writer holds back for hidden bytes.
@@ -1068,14 +1126,14 @@ const invSlack = 2 * maxInvisibleEscape
 // must mask what it settles (see Hidden bytes above). On text with no
 // hidden byte near its end it is the hold-back, and costs one look at
 // each of its bytes.
-func (rw *RedactWriter) holdBack(m *matcher, b []byte) (h int, fail bool) {
+func (rw *RedactWriter) holdBack(m *matcher, b []byte) (h int, fail, capped bool) {
 	n, budget := len(b), invBudget*m.hold
 	// Nothing before rw.done can start an occurrence still to come: that
 	// was settled by a hold-back sound for it, or masked (blind).
 	lo := max(n-m.hold-invSlack, rw.done)
 	hidden, inv := rw.countHidden(b, lo, n)
 	if hidden == 0 && !mayCut(b) {
-		return m.hold, false
+		return m.hold, false, false
 	}
 	for {
 		h = m.hold + invSlack + min(hidden, budget)
@@ -1091,9 +1149,148 @@ func (rw *RedactWriter) holdBack(m *matcher, b []byte) (h int, fail bool) {
 			_, v := rw.countHidden(b, x, lo)
 			inv += v
 		}
-		fail = inv >= budget
+		fail, capped = inv >= budget, true
 	}
-	return h, fail
+	return h, fail, capped
+}
+
+// findShown returns the occurrences of the forms matched as they are in
+// b with its hidden bytes removed, however many there are, and, unless final, pending: where in b an occurrence may start that
+// is still to come, or -1. It is called where the hold-back was capped
+// (see Hidden bytes), so it costs nothing on text with few hidden bytes.
+//
+// An occurrence may still be to come where the bytes other than hidden
+// ones from a byte settled now to the end of b are the start of a form:
+// the hold-back cannot hold the rest, and writing out the start would
+// write out that much of the value, spread over hidden bytes. Text with
+// no such start is written as it came, control sequences included.
+func (rw *RedactWriter) findShown(m *matcher, b []byte, settle int, final bool) (ivs []interval, pending int) {
+	shown, at := rw.scanShown(b)
+	for _, iv := range m.find(shown, rw.shownIvs[:0]) {
+		if iv.sec >= 0 { // not a trigger
+			ivs = append(ivs, interval{at[iv.start], at[iv.end-1] + 1, iv.sec})
+		}
+	}
+	if final {
+		return ivs, -1
+	}
+	for i := max(len(shown)-m.maxLen+1, 0); i < len(shown) && at[i] < settle; i++ {
+		if m.startsForm(shown[i:]) {
+			// A start in the context was written out before; mask
+			// what is left of it.
+			return ivs, max(at[i], rw.done)
+		}
+	}
+	return ivs, -1
+}
+
+// pendingShown returns rw.pend set to the bytes other than hidden ones in
+// b[pending:settle], as findShown last scanned them: the start of a form
+// that is masked, whose rest is still to come.
+func (rw *RedactWriter) pendingShown(pending, settle int) []byte {
+	pend := rw.pend[:0]
+	for i, at := range rw.shownAt {
+		if at >= pending && at < settle {
+			pend = append(pend, rw.shown[i])
+		}
+	}
+	return pend
+}
+
+// continuePending returns where in b the rest of the form whose start
+// rw.pend holds ends: the bytes other than hidden ones from rw.done on
+// that continue it as the start of a form are masked, up to the first
+// that does not, where it stops (rw.pend is emptied). While they all
+// continue it, it returns len(b), and adds to rw.pend those before
+// settle. rw.pend never holds more than the longest form.
+func (rw *RedactWriter) continuePending(m *matcher, b []byte, settle int) int {
+	shown, at := rw.scanShown(b)
+	k := sort.Search(len(shown), func(j int) bool { return at[j] >= rw.done })
+	shown, at = shown[k:], at[k:]
+	cand := append(rw.pend, shown...)
+	// The longest start of cand that starts a form (startsForm holds for
+	// every start of a start).
+	l := sort.Search(len(cand)-len(rw.pend), func(j int) bool {
+		return !m.startsForm(cand[:len(rw.pend)+j+1])
+	})
+	if l < len(shown) || len(cand) >= m.maxLen {
+		rw.pend = cand[:0]
+		if l == 0 {
+			return rw.done
+		}
+		return at[l-1] + 1
+	}
+	for i := range shown {
+		if at[i] >= settle {
+			cand = cand[:len(rw.pend)+i]
+			break
+		}
+	}
+	rw.pend = cand
+	return len(b)
+}
+
+// scanShown returns the bytes of b other than hidden ones, and where each
+// is in b, in scratch kept by rw. A control sequence cut short by the end
+// of b is taken as hidden.
+func (rw *RedactWriter) scanShown(b []byte) ([]byte, []int) {
+	shown, at := rw.shown[:0], rw.shownAt[:0]
+	i := 0
+	// What the last scan read of the stream still in b, but for its last
+	// bytes (an escape there may be completed since), is kept.
+	if d := int(rw.off - rw.scanOff); rw.scanEnd > 0 && d >= 0 && rw.scanEnd-d >= 0 && rw.scanEnd-d <= len(b) {
+		k := sort.SearchInts(rw.shownAt, d)
+		l := sort.SearchInts(rw.shownAt, rw.scanEnd)
+		shown = append(shown, rw.shown[k:l]...)
+		for _, j := range rw.shownAt[k:l] {
+			at = append(at, j-d)
+		}
+		i = rw.scanEnd - d
+	}
+	end := -1
+	for i < len(b) {
+		if end < 0 && i >= len(b)-maxInvisibleEscape {
+			end = i
+		}
+		if hiddenStart[b[i]] {
+			if k, _ := rw.hiddenAt(b[i:]); k > 0 {
+				i += k
+				continue
+			}
+			if b[i] == esc && controlCut(b[i:]) {
+				break // the rest of it is still to come
+			}
+		}
+		shown, at = append(shown, b[i]), append(at, i)
+		i++
+	}
+	if end < 0 {
+		end = i
+	}
+	rw.shown, rw.shownAt, rw.scanOff, rw.scanEnd = shown, at, rw.off, min(end, i)
+	return shown, at
+}
+
+// controlCut reports whether b, which starts with ESC, is the start of a
+// control sequence cut short by the end of b.
+func controlCut(b []byte) bool {
+	if len(b) >= maxControl {
+		return false
+	}
+	if len(b) == 1 {
+		return true
+	}
+	rest := b[2:]
+	switch c := b[1]; {
+	case c == '[':
+		return !slices.ContainsFunc(rest, func(c byte) bool { return c < 0x20 || c > 0x3F })
+	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
+		i := slices.IndexFunc(rest, func(c byte) bool { return c == 0x07 || c == esc })
+		return i < 0 || i == len(rest)-1 && rest[i] == esc
+	case c >= 0x20 && c <= 0x2F:
+		return !slices.ContainsFunc(rest, func(c byte) bool { return c < 0x20 || c > 0x2F })
+	}
+	return false
 }
 
 // failFrom returns where in b the text to mask starts when the hold-back
