@@ -19,12 +19,14 @@ const defaultReplayCacheSize = 100_000
 // over an in-process replay cache unless --single-use=false.
 //
 // What "single-use" means here: the oidc verifier records a token's jti
-// when its signature and claims verify, which policy/gate asks before it
-// does anything else for the request, so a token is spent by the first
-// request that presents it, whatever that request's outcome. A request the
-// gate could not decide (registry unreachable, job busy, audit log failing,
-// a client that hung up) spends its token too, and that is the fail-closed
-// choice:
+// once its signature and claims verify and policy/gate has taken the job's
+// decision slots (identity.DeferredTokenVerifier), before anything else is
+// done for the request, so a token is spent by the first request that
+// presents it and gets a slot, whatever that request's outcome. A busy job
+// (503 with Retry-After) and an image in a registry the gate does not read
+// are refused before the token is spent. A request the gate could not
+// decide (registry unreachable, audit log failing, a client that hung up)
+// spends its token, and that is the fail-closed choice:
 //
 //   - The claim has to come before the decision, in one atomic step: a
 //     token recorded only after an allow lets two concurrent presentations
@@ -64,11 +66,30 @@ type singleUseTokens struct {
 
 func (s singleUseTokens) Verify(ctx context.Context, raw string) (identity.Identity, error) {
 	id, err := s.v.Verify(ctx, raw)
+	s.logRefusal(ctx, err)
+	return id, err
+}
+
+// VerifyDeferred passes the verifier's identity.DeferredTokenVerifier on:
+// without it the gate would spend the token before taking the job's slots.
+func (s singleUseTokens) VerifyDeferred(ctx context.Context, raw string) (identity.Identity, func(context.Context) error, error) {
+	id, spend, err := s.v.VerifyDeferred(ctx, raw)
+	if err != nil {
+		s.logRefusal(ctx, err)
+		return id, nil, err
+	}
+	return id, func(ctx context.Context) error {
+		err := spend(ctx)
+		s.logRefusal(ctx, err)
+		return err
+	}, nil
+}
+
+func (s singleUseTokens) logRefusal(ctx context.Context, err error) {
 	switch {
 	case errors.Is(err, oidc.ErrReplayed):
 		s.log.WarnContext(ctx, "job token refused: already used, or without a jti (tokens are single-use)")
 	case errors.Is(err, oidc.ErrReplayCacheFull):
 		s.log.ErrorContext(ctx, "job token refused: the single-use cache is full of unexpired token ids (raise --replay-cache-size)")
 	}
-	return id, err
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/ztci/ztci/audit"
@@ -118,16 +119,63 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (identity.Identity, e
 func (v *Verifier) VerifyToken(ctx context.Context, raw string) (*Verified, error) {
 	t, err := v.verify(ctx, raw)
 	if err != nil {
-		if aerr := v.auditFailure(ctx, err); aerr != nil {
-			return nil, fmt.Errorf("%w (and audit failed: %w)", err, aerr)
+		return nil, v.failed(ctx, err)
+	}
+	return t, nil
+}
+
+// VerifyDeferred implements [identity.DeferredTokenVerifier]: it verifies
+// raw as [Verifier.Verify] does but does not spend it, and returns the
+// spend that does. With [WithSingleUse], spend records the token's jti in
+// the replay cache: it fails, wrapping [ErrReplayed], for a token already
+// spent (by a spend or a Verify), and wraps [ErrExpired] for one that
+// expired in between; a token verified and never spent stays usable.
+// Without WithSingleUse spend consumes nothing and returns nil. A second
+// call of one spend returns an error wrapping [ErrReplayed]. Failures of
+// either step are audited and logged as Verify's are. spend checks the
+// token's expiry again but not its key: call it right after the
+// verification, not later.
+func (v *Verifier) VerifyDeferred(ctx context.Context, raw string) (identity.Identity, func(context.Context) error, error) {
+	t, err := v.verifyUnspent(ctx, raw)
+	if err != nil {
+		return identity.Identity{}, nil, v.failed(ctx, err)
+	}
+	var called atomic.Bool
+	spend := func(ctx context.Context) error {
+		if called.Swap(true) {
+			return v.failed(ctx, &ClaimError{Claim: "jti", Want: "a token spent once", Got: "a second spend of one verification", Err: ErrReplayed})
 		}
-		v.cfg.logger.DebugContext(ctx, "job token rejected", "issuer", v.issuer, "error", err)
+		if err := v.spend(ctx, t); err != nil {
+			return v.failed(ctx, err)
+		}
+		return nil
+	}
+	return t.Identity, spend, nil
+}
+
+// failed audits and logs the rejection err, and returns it (joined with
+// the audit's failure).
+func (v *Verifier) failed(ctx context.Context, err error) error {
+	if aerr := v.auditFailure(ctx, err); aerr != nil {
+		return fmt.Errorf("%w (and audit failed: %w)", err, aerr)
+	}
+	v.cfg.logger.DebugContext(ctx, "job token rejected", "issuer", v.issuer, "error", err)
+	return err
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
+	t, err := v.verifyUnspent(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.spend(ctx, t); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
+// verifyUnspent is verify without spending a single-use token.
+func (v *Verifier) verifyUnspent(ctx context.Context, raw string) (*Verified, error) {
 	t, err := v.verifySignature(ctx, raw)
 	if err != nil {
 		return nil, err
@@ -153,13 +201,19 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
 		return nil, fmt.Errorf("%w: %w", ErrClaims, err)
 	}
 	out.Identity.Claims = norm
+	if v.cfg.replay != nil && out.TokenID == "" {
+		return nil, &ClaimError{Claim: "jti", Want: "a token id (single-use verifier)", Err: ErrReplayed}
+	}
+	return out, nil
+}
+
+// spend records t's jti in the replay cache of a single-use verifier; it
+// does nothing for another.
+func (v *Verifier) spend(ctx context.Context, t *Verified) error {
 	if v.cfg.replay != nil {
-		if out.TokenID == "" {
-			return nil, &ClaimError{Claim: "jti", Want: "a token id (single-use verifier)", Err: ErrReplayed}
-		}
-		until := out.Expiry.Add(v.cfg.leeway)
-		if err := v.cfg.replay.Claim(ctx, v.issuer+"\x00"+out.TokenID, until); err != nil {
-			return nil, err
+		until := t.Expiry.Add(v.cfg.leeway)
+		if err := v.cfg.replay.Claim(ctx, v.issuer+"\x00"+t.TokenID, until); err != nil {
+			return err
 		}
 		// exp was checked before the claim. A cache takes over a record
 		// that has lapsed (a reused jti), so a replay that passed the
@@ -167,10 +221,10 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Verified, error) {
 		// after would be recorded as new: the record is ours only if the
 		// token is still valid now.
 		if now := v.cfg.now(); !now.Before(until) {
-			return nil, &ClaimError{Claim: "exp", Want: "still valid when its jti was recorded", Got: out.Expiry.UTC().Format(time.RFC3339), Err: ErrExpired}
+			return &ClaimError{Claim: "exp", Want: "still valid when its jti was recorded", Got: t.Expiry.UTC().Format(time.RFC3339), Err: ErrExpired}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // verifySignature runs the JWS layer: strict parsing, header policy, key

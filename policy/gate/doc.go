@@ -10,7 +10,12 @@
 //     [identity.TokenVerifier] (*oidc.Verifier implements it) only for a
 //     well-formed request, so a malformed one does not spend a single-use
 //     token (the registry allow-list is checked once the job is
-//     authenticated, so that its refusal names the job);
+//     authenticated, so that its refusal names the job), then take the
+//     job's decision slots ([ErrJobBusy]). A verifier that also offers
+//     [identity.DeferredTokenVerifier] (*oidc.Verifier does) spends the
+//     token only after those two checks, so neither a registry refusal nor
+//     a busy job costs the job its single-use token; another verifier
+//     spends it, if it does, as it verifies;
 //  2. pin the artifact: an image tag is resolved once and every later step
 //     uses that digest, which the Decision returns (deploy it, never the tag);
 //  3. discover its attestations (OCI referrers, via [image.Verifier]) or take

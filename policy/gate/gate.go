@@ -314,13 +314,19 @@ func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) 
 		ck, err = g.checkRequest(req)
 	}
 	if err == nil {
-		id, err = g.authenticate(ctx, req)
-	}
-	if err == nil {
-		d.Job = id.ID()
-		err = g.decideAs(ctx, id, req, ck, &d)
+		var release func()
+		id, release, err = g.admit(ctx, req, ck)
+		if release != nil {
+			defer release()
+		}
+		if !id.IsZero() {
+			d.Job = id.ID()
+		}
 		if err == nil {
-			return d, nil
+			err = g.decideFor(ctx, id, req, ck, &d)
+			if err == nil {
+				return d, nil
+			}
 		}
 	}
 	d.AuditID, err = g.auditUndecided(ctx, id, req, err)
@@ -330,17 +336,67 @@ func (g *Gate) decide(ctx context.Context, req Request) (d Decision, err error) 
 // errDecisionPanicked: a decision panicked; the request is undecided.
 var errDecisionPanicked = fmt.Errorf("%w: the decision panicked", ErrUndecided)
 
-// decideAs is decideFor within the job's, its repository's and its owner's
-// share of the decision slots (Limits.MaxInFlightPerJob and its peers). The slot is given back however decideFor
-// ends, a panic included: a slot that stayed taken would count against the
-// job until the process restarts.
-func (g *Gate) decideAs(ctx context.Context, id identity.Identity, req Request, ck checked, d *Decision) error {
+// admit authenticates the caller and takes the job's, its repository's
+// and its owner's share of the decision slots (Limits.MaxInFlightPerJob
+// and its peers). It returns the job's identity when the token verified
+// (with ErrJobBusy too, so that the refusal names the job), and release
+// when the slots were taken; decide defers release, so the slots are given
+// back however the decision ends, a panic included: a slot that stayed
+// taken would count against the job until the process restarts.
+//
+// The registry allow-list is checked here, once the token verified (so
+// that the refusal names the job) and before the slots; a revoked job's
+// request is left to decideFor, which denies it as revoked.
+//
+// A verifier that spends tokens (oidc.WithSingleUse) and offers
+// [identity.DeferredTokenVerifier] spends the token only once the
+// registry is allowed and the slots are taken: a busy job, or a typo in
+// the registry's name, is refused with its token unspent, and the job
+// retries with it. The slots are keyed on a verified token, never on what an
+// unverified one claims; a replay of a spent token holds them only until
+// its spend fails. Two requests with one token may both take slots; one
+// spend succeeds and the other is refused as unauthenticated. Another
+// verifier spends the token, if it does, before the slots are taken.
+func (g *Gate) admit(ctx context.Context, req Request, ck checked) (identity.Identity, func(), error) {
+	raw := req.JobToken.Reveal()
+	var id identity.Identity
+	var err error
+	spend := func(context.Context) error { return nil } // Verify spent it
+	if dv, ok := g.tokens.(identity.DeferredTokenVerifier); ok {
+		id, spend, err = dv.VerifyDeferred(ctx, raw)
+		if err == nil && spend == nil {
+			err = identity.ErrNoSpend
+		}
+	} else {
+		id, err = g.tokens.Verify(ctx, raw)
+	}
+	if err != nil {
+		return identity.Identity{}, nil, tokenRejected(req, err)
+	}
+	if id.IsZero() {
+		return identity.Identity{}, nil, fmt.Errorf("%w: the token verifier returned no identity", ErrUnauthenticated)
+	}
+	// A revoked job is denied as such (decideFor), whatever its image.
+	if ck.ref != nil && g.cfg.revocations.checkJob(id) == nil {
+		if err := g.allowedRegistry(ck.ref); err != nil {
+			return id, nil, err
+		}
+	}
 	release, err := g.jobs.take(g.cfg.limits.slotsFor(id))
 	if err != nil {
-		return err
+		return id, nil, err
 	}
-	defer release()
-	return g.decideFor(ctx, id, req, ck, d)
+	spent := false
+	defer func() {
+		if !spent { // refused or panicked
+			release()
+		}
+	}()
+	if err := spend(ctx); err != nil {
+		return identity.Identity{}, nil, tokenRejected(req, err)
+	}
+	spent = true
+	return id, release, nil
 }
 
 // checked is what checkRequest read from a request: the image reference
@@ -484,20 +540,14 @@ func (g *Gate) write(actx context.Context, ev audit.Event) error {
 // Its value is not quoted (it can hold whatever the sink held).
 var errSinkPanicked = errors.New("audit sink panicked")
 
-func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity, error) {
-	id, err := g.tokens.Verify(ctx, req.JobToken.Reveal())
-	if err != nil {
-		// Keep only the category for the caller (withhold). The
-		// verifier is the vendor's and its message may quote the token
-		// it refused: the log gets the message without it, at debug
-		// level, as a flood of bad tokens is no operator's incident.
-		cause := errors.New(redact.WithoutToken(err, req.JobToken.Reveal()))
-		return identity.Identity{}, &withheldError{sentinel: ErrUnauthenticated, what: "job token rejected", cause: cause, level: slog.LevelDebug}
-	}
-	if id.IsZero() {
-		return identity.Identity{}, fmt.Errorf("%w: the token verifier returned no identity", ErrUnauthenticated)
-	}
-	return id, nil
+// tokenRejected is the error of a job token the verifier refused, err.
+// The caller gets only the category (withhold). The verifier is the
+// vendor's and its message may quote the token it refused: the log gets
+// the message without it, at debug level, as a flood of bad tokens is no
+// operator's incident.
+func tokenRejected(req Request, err error) error {
+	cause := errors.New(redact.WithoutToken(err, req.JobToken.Reveal()))
+	return &withheldError{sentinel: ErrUnauthenticated, what: "job token rejected", cause: cause, level: slog.LevelDebug}
 }
 
 // decideFor verifies and evaluates for an authenticated job, and audits the
@@ -505,11 +555,6 @@ func (g *Gate) authenticate(ctx context.Context, req Request) (identity.Identity
 func (g *Gate) decideFor(ctx context.Context, id identity.Identity, req Request, ck checked, d *Decision) error {
 	if err := g.cfg.revocations.checkJob(id); err != nil {
 		return g.denyRevokedJob(ctx, id, req, d, err)
-	}
-	if ck.ref != nil {
-		if err := g.allowedRegistry(ck.ref); err != nil {
-			return err
-		}
 	}
 	// art is what the decision is about (the pinned digest, all it
 	// verified); arts are what policy decides on: art itself, or each
