@@ -93,6 +93,11 @@
 // reported by its status only ([FulcioStatusError]). Fulcio, timestamp
 // authorities and Rekor logs reached by URL are reached at their
 // configured origin only, never through a redirect, and a log's answer is
-// bounded. Bundles from the embedded CA
+// bounded. What they answer is checked before a bundle is returned: a
+// certificate must be for the signing key ([ErrForeignCertificate]), every
+// timestamp a SHA-256 one over the signature ([ErrForeignTimestamp]), every
+// log entry's body must hold the signature ([ErrForeignLogEntry]); their
+// error text reaches errors and logs quoted and clipped. The certificate's
+// identity (SAN) is not checked: the issuer decides it. Bundles from the embedded CA
 // carry no SCTs; verifiers must not require certificate transparency for it.
 package attest

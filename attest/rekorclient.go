@@ -154,6 +154,9 @@ func (e *FulcioStatusError) Unwrap() error { return ErrFulcio }
 func (p fulcioProvider) GetCertificate(ctx context.Context, kp sign.Keypair, opts *sign.CertificateProviderOptions) ([]byte, error) {
 	der, err := p.CertificateProvider.GetCertificate(ctx, kp, opts)
 	if err == nil {
+		if err := checkCertificateKey(der, kp.GetPublicKey()); err != nil {
+			return nil, err
+		}
 		return der, nil
 	}
 	var code int

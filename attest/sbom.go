@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // ErrSBOMFormat: the document is JSON but not an SBOM of the format it is
@@ -60,8 +61,36 @@ func (s *sbom) PredicateJSON() (json.RawMessage, error) {
 	if err := checkObject(s.doc); err != nil {
 		return nil, err
 	}
+	if s.spdx {
+		// The predicate type is built from the document's spdxVersion:
+		// only a version spelt as SPDX spells them ("SPDX-2.3") names
+		// it, so a document cannot choose a predicate type of its own
+		// ("…/v2.3 x", "…/v2.3/../other") that a verifier keyed on the
+		// SPDX types would not recognise while the index still reads it.
+		var h struct {
+			SPDXVersion string `json:"spdxVersion"`
+		}
+		if err := json.Unmarshal(s.doc, &h); err != nil || !spdxVersion(h.SPDXVersion) {
+			return nil, fmt.Errorf("%w: spdxVersion %q is not SPDX-2.<minor>", ErrSBOMFormat, clip.String(h.SPDXVersion, 64))
+		}
+	}
 	if _, err := inventory.Packages(s.PredicateType(), s.doc); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSBOMFormat, err)
 	}
 	return append(json.RawMessage(nil), s.doc...), nil
+}
+
+// spdxVersion reports whether v is "SPDX-2." followed by one to three
+// decimal digits, without a leading zero unless it is "0".
+func spdxVersion(v string) bool {
+	minor, ok := strings.CutPrefix(v, "SPDX-2.")
+	if !ok || minor == "" || len(minor) > 3 || (len(minor) > 1 && minor[0] == '0') {
+		return false
+	}
+	for _, r := range minor {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

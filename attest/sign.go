@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/digitorus/timestamp"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -23,6 +26,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/mediatype"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/internal/x509ca"
@@ -48,7 +52,25 @@ var (
 	// nor a transparency log, so its bundles would stop verifying when the
 	// short-lived certificate expires. Opt out with WithoutTimestampsUnsafe.
 	ErrNoTimestamp = fmt.Errorf("%w: certificate signer without a timestamp authority or transparency log", ErrSigner)
+	// ErrForeignCertificate: the certificate issuer (Fulcio, the embedded
+	// CA, a [CertificateIssuer]) answered with a certificate that does not
+	// certify the signing key, or that cannot be parsed. No bundle is
+	// produced: it would name a key (and so an identity) other than the
+	// one that signed.
+	ErrForeignCertificate = fmt.Errorf("%w: the certificate is not for the signing key", ErrSign)
+	// ErrForeignTimestamp: a timestamp authority answered with a token
+	// that does not cover the signature (another hash algorithm or another
+	// digest), or that cannot be parsed. No bundle is produced.
+	ErrForeignTimestamp = fmt.Errorf("%w: a timestamp does not cover the signature", ErrSign)
+	// ErrForeignLogEntry: a transparency log answered the upload with an
+	// entry that does not hold the signature (an entry for another
+	// artifact, or an unreadable one). No bundle is produced.
+	ErrForeignLogEntry = fmt.Errorf("%w: a log entry does not hold the signature", ErrSign)
 )
+
+// maxServiceErrorText bounds the text of a signing service's error kept in
+// a signing error.
+const maxServiceErrorText = 512
 
 // BundleMediaType is the media type of the bundles this package writes.
 // It is also the artifactType under which attest/attach attaches them.
@@ -424,7 +446,18 @@ func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payl
 	}
 	content := &sign.DSSEData{Data: payload, PayloadType: payloadType}
 	pb, err := sign.Bundle(content, kp, opts)
+	if err == nil {
+		err = checkTimestamps(pb)
+	}
+	if err == nil {
+		err = checkLogEntries(pb)
+	}
 	if err != nil {
+		// sigstore-go quotes what the timestamp authority, the log or
+		// Fulcio answered ("timestamp authority returned 400: <body>",
+		// up to 1 MiB, and a refused token's status strings): bounded
+		// and quoted before it reaches a log or the caller.
+		err = clip.Error(err, maxServiceErrorText)
 		s.log.DebugContext(ctx, "attest: signing failed", "signer", s.kind, "error", err)
 		return nil, fmt.Errorf("%w: %w", ErrSign, err)
 	}
@@ -452,10 +485,105 @@ func (p issuerProvider) GetCertificate(ctx context.Context, kp sign.Keypair, _ *
 	if err != nil {
 		return nil, err
 	}
-	if len(chain) == 0 {
+	if len(chain) == 0 || chain[0] == nil {
 		return nil, errors.New("certificate issuer returned no certificate")
 	}
+	if err := checkCertificateKey(chain[0].Raw, kp.GetPublicKey()); err != nil {
+		return nil, err
+	}
 	return chain[0].Raw, nil
+}
+
+// checkCertificateKey accepts der only if it is a certificate for pub.
+// sigstore-go puts whatever the issuer answers in the bundle and checks
+// nothing (it has no trusted root here): a certificate for another key
+// would make a bundle that names another identity than the signer's, or
+// one that no verifier accepts, reported as a success.
+func checkCertificateKey(der []byte, pub crypto.PublicKey) error {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrForeignCertificate, err)
+	}
+	k, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !k.Equal(cert.PublicKey) {
+		return ErrForeignCertificate
+	}
+	return nil
+}
+
+// checkLogEntries accepts pb only if the body of every transparency log
+// entry in it holds its DSSE signature: sigstore-go puts in the bundle
+// whatever entry the log answers with (for Rekor v1, after a 409, the entry
+// at the Location the log names), so a log answering with another
+// artifact's entry made a bundle that fails verification later, reported
+// as a success now. The check reads the body only: the entry's proofs are
+// for the verifier, which holds the log's key.
+func checkLogEntries(pb *protobundle.Bundle) error {
+	entries := pb.GetVerificationMaterial().GetTlogEntries()
+	if len(entries) == 0 {
+		return nil
+	}
+	sigs := pb.GetDsseEnvelope().GetSignatures()
+	if len(sigs) != 1 {
+		return fmt.Errorf("%w: %d signatures in the envelope, want 1", ErrForeignLogEntry, len(sigs))
+	}
+	want := base64.StdEncoding.EncodeToString(sigs[0].GetSig())
+	for i, e := range entries {
+		var body any
+		if err := json.Unmarshal(e.GetCanonicalizedBody(), &body); err != nil || !holdsString(body, want) {
+			return fmt.Errorf("%w: entry %d", ErrForeignLogEntry, i)
+		}
+	}
+	return nil
+}
+
+// holdsString reports whether s is a string value somewhere in v, a
+// decoded JSON value.
+func holdsString(v any, s string) bool {
+	switch v := v.(type) {
+	case string:
+		return v == s
+	case []any:
+		for _, e := range v {
+			if holdsString(e, s) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if holdsString(e, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkTimestamps accepts pb only if every RFC 3161 token in it is a
+// granted SHA-256 timestamp over its DSSE signature, as sigstore-go asked
+// for: sigstore-go keeps any parseable answer, so a timestamp authority
+// answering with a token over another digest would make a bundle that
+// fails verification later, reported as a success now.
+func checkTimestamps(pb *protobundle.Bundle) error {
+	tss := pb.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps()
+	if len(tss) == 0 {
+		return nil
+	}
+	sigs := pb.GetDsseEnvelope().GetSignatures()
+	if len(sigs) != 1 {
+		return fmt.Errorf("%w: %d signatures in the envelope, want 1", ErrForeignTimestamp, len(sigs))
+	}
+	want := sha256.Sum256(sigs[0].GetSig())
+	for i, ts := range tss {
+		tok, err := timestamp.ParseResponse(ts.GetSignedTimestamp())
+		if err != nil {
+			return fmt.Errorf("%w: timestamp %d unreadable", ErrForeignTimestamp, i)
+		}
+		if tok.HashAlgorithm != crypto.SHA256 || !bytes.Equal(tok.HashedMessage, want[:]) {
+			return fmt.Errorf("%w: timestamp %d covers another digest", ErrForeignTimestamp, i)
+		}
+	}
+	return nil
 }
 
 // keyPair adapts a crypto.Signer to sigstore-go's sign.Keypair.
