@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,11 +32,19 @@ const (
 	// AttrTruncated is "true" on an anomaly whose texts copied from its
 	// trigger were cut to fit [MaxEventSize] (see [Detector]).
 	AttrTruncated = "truncated"
+	// AttrProfile is [ProfileRepository] on an anomaly of an identity
+	// still in its learning period that its repository's profile raised
+	// (see [Detector]); absent when the identity's own profile did.
+	AttrProfile = "profile"
+	// ProfileRepository is the [AttrProfile] of an anomaly raised by a
+	// repository's profile.
+	ProfileRepository = "repository"
 )
 
 // Detector is a UEBA-lite stream processor: a [Sink] that learns, per
-// identity (Actor.ID), which (action, resource) pairs it uses, how often and
-// when, and writes an explainable anomaly event to its output sink when:
+// identity (Actor.ID) and per repository (see below), which (action,
+// resource) pairs it uses, how often and when, and writes an explainable
+// anomaly event to its output sink when:
 //
 //   - first_seen: after its learning period (WithLearning events), the
 //     identity uses an (action, resource) pair it never used before;
@@ -44,12 +55,18 @@ const (
 //     history was outside them (so nightly jobs are learned, not flagged).
 //
 // Time is the events' own Time: the detector has no clock of its own and is
-// deterministic for a given stream, so it can replay history. Anomaly events
+// deterministic for a given stream, so it can replay history. Events may
+// arrive out of time order (replicas, redeliveries): a burst is counted in
+// the windows that hold each event in time order, so an event dated ahead
+// or behind counts only where it falls. The times are trusted, though: a
+// replica whose clock runs more than a burst window ahead of another's
+// hides the other's bursts for the identities both serve, so keep the
+// producers' clocks synchronised. Anomaly events
 // carry the rule, the triggering event id and the evidence in Attributes and
 // a one-sentence Reason; their ID is derived from the trigger and the rule,
 // so replays de-duplicate. Memory is bounded: at most WithMaxIdentities
-// profiles (those still learning evicted first, least recently seen
-// first) of at most WithMaxPairs pairs,
+// profiles, identities' and repositories' together (those still learning
+// evicted first, least recently seen first) of at most WithMaxPairs pairs,
 // each identity and pair remembered as a fixed-size digest, whatever the
 // length of the ids, actions and resources: some 64 bytes a pair, so a
 // fleet of identities each using as many resources as it likes (an
@@ -75,14 +92,27 @@ const (
 // builds ids from typed names must normalise them (NFC) before they reach
 // events and checks.
 //
-// A profile is an identity's, not its repository's: where a CI platform
-// puts names a repository chooses into the subject (a branch, an
-// environment, a workflow), each new name is a new identity, with its own
-// learning period (no first_seen or off_hours anomaly for its first
-// WithLearning events) and its own burst count. The detector does not see
-// that many such identities act for one repository; bind gates and
-// brokers to subjects that a repository cannot mint at will (protected
-// refs, protected environments) where that matters.
+// An identity still in its learning period is judged against its
+// repository's profile, which every event whose Actor.Claims name a
+// repository also feeds: where a CI platform puts names a repository
+// chooses into the subject (a branch, an environment, a workflow), each new
+// name is a new identity with its own learning period, and without this a
+// job pushed on a new branch could use any secret or destination during
+// it. A repository is keyed by the scope of its claims (the issuer of an
+// "<issuer>#<subject>" Actor.ID, the trust domain of a SPIFFE ID) and its
+// "repository_id" claim, else its "repository" claim, so that one issuer
+// cannot speak for another's repositories. Such an identity's use of a
+// pair its repository has never used is a first_seen anomaly, and its
+// acting off hours when its repository rarely does is an off_hours one;
+// both carry [AttrProfile] [ProfileRepository]. The anomaly names the
+// identity that acted (which an [Escalator] marks), not the repository.
+// Once the identity has learned, its own profile judges it. A new
+// repository still has its learning period, and the burst count is per
+// identity only. Repository profiles count against WithMaxIdentities and
+// are evicted like identities' (a learned one last); an identity that is
+// evicted and returns learns again, judged by its repository meanwhile.
+// Claims are trusted as the events carry them: feed the detector events
+// whose producers take them from a verified token.
 type Detector struct {
 	out       Sink
 	learn     int
@@ -133,7 +163,7 @@ type profile struct {
 	seen     int
 	offHours int
 	pairs    map[digest]struct{} // of (action, resource)
-	recent   []time.Time         // timestamps within the burst window, oldest first
+	recent   []time.Time         // the latest timestamps, at most burstN+1, oldest first
 	inBurst  bool
 	lel      *list.Element // in Detector.learning while learning, else nil
 }
@@ -193,13 +223,14 @@ func WithWorkingHours(start, end int, loc *time.Location) Option {
 	}}
 }
 
-// WithMaxIdentities bounds the profiles [NewDetector] keeps (default
-// 100000). When it is reached, the least recently seen identity still in
-// its learning period is evicted, or, if every profile is learned, the
-// least recently seen one; an evicted identity is relearned if it returns.
-// So events under many fresh ids (one per branch, say) displace each
-// other, not the learned profiles: evicting one of those takes as many
-// learned identities, WithLearning events each.
+// WithMaxIdentities bounds the profiles [NewDetector] keeps, identities'
+// and repositories' together (default 100000). When it is reached, the
+// least recently seen profile still in its learning period is evicted, or,
+// if every profile is learned, the least recently seen one; an evicted
+// identity is relearned if it returns, judged by its repository's profile
+// meanwhile. So events under many fresh ids (one per branch, say) displace
+// each other, not the learned profiles: evicting one of those takes as
+// many learned profiles, WithLearning events each.
 func WithMaxIdentities(n int) Option {
 	return Option{"WithMaxIdentities", forDetector, func(o *options) error {
 		if n < 1 {
@@ -244,41 +275,86 @@ func (d *Detector) Write(ctx context.Context, e Event) error {
 func (d *Detector) observe(e Event) []Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	p := d.profile(e.Actor.ID)
+	p := d.profile(digestOf(e.Actor.ID), nil)
+	// The repository's profile judges an identity still in its learning
+	// period: a new branch (a new subject) of a known repository is a new
+	// identity, not a new repository.
+	var r *profile
+	if scope, repo, ok := repositoryKey(e.Actor); ok {
+		r = d.profile(digestOf("repository", scope, repo), p)
+	}
 	var out []Event
 	learned := p.seen >= d.learn
+	repoJudges := !learned && r != nil && r.seen >= d.learn
 	detail := map[string]string{}
 
 	// first_seen
 	k := digestOf(e.Action, e.Resource)
-	if _, ok := p.pairs[k]; !ok {
-		if learned {
-			out = append(out, d.anomaly(e, RuleFirstSeen,
-				fmt.Sprintf("%s used action %q on resource %q for the first time in %d events", e.Actor.ID, e.Action, e.Resource, p.seen),
-				map[string]string{"known_pairs": strconv.Itoa(len(p.pairs)), "history_events": strconv.Itoa(p.seen)}))
-		}
-		if len(p.pairs) < d.maxPairs {
-			p.pairs[k] = struct{}{}
-		}
+	_, idKnows := p.pairs[k]
+	repoKnows := true
+	if r != nil {
+		_, repoKnows = r.pairs[k]
+	}
+	switch {
+	case idKnows:
+	case learned:
+		out = append(out, d.anomaly(e, RuleFirstSeen,
+			fmt.Sprintf("%s used action %q on resource %q for the first time in %d events", e.Actor.ID, e.Action, e.Resource, p.seen),
+			map[string]string{"known_pairs": strconv.Itoa(len(p.pairs)), "history_events": strconv.Itoa(p.seen)}))
+	case repoJudges && !repoKnows:
+		out = append(out, d.anomaly(e, RuleFirstSeen,
+			fmt.Sprintf("%s, new to its repository, used action %q on resource %q, which the repository had not used in %d events", e.Actor.ID, e.Action, e.Resource, r.seen),
+			map[string]string{AttrProfile: ProfileRepository, "known_pairs": strconv.Itoa(len(r.pairs)), "history_events": strconv.Itoa(r.seen)}))
+	}
+	if !idKnows && len(p.pairs) < d.maxPairs {
+		p.pairs[k] = struct{}{}
+	}
+	if r != nil && !repoKnows && len(r.pairs) < d.maxPairs {
+		r.pairs[k] = struct{}{}
 	}
 
-	// burst
-	cut := e.Time.Add(-d.burstWin)
-	i := 0
-	for i < len(p.recent) && !p.recent[i].After(cut) {
-		i++
+	// burst. recent is kept in time order and the windows that count are
+	// those that hold the event, whatever order events arrive in: events
+	// from replicas whose clocks disagree neither count in windows they
+	// are not in nor pin the ones they arrive among (an event dated an
+	// hour ahead, kept first, once made any burstN later events a burst,
+	// however slow). The latest event drops what its window leaves out,
+	// which keeps the memory of a steady stream small but means a replica
+	// whose clock runs more than a window ahead of another's hides the
+	// other's bursts; the rest is bounded to burstN+1 entries, those
+	// farthest in time from the event going first.
+	t0 := e.Time
+	j := sort.Search(len(p.recent), func(i int) bool { return p.recent[i].After(t0) })
+	p.recent = slices.Insert(p.recent, j, t0)
+	lo := sort.Search(j, func(i int) bool { return p.recent[i].After(t0.Add(-d.burstWin)) })
+	// n is the most events in a window that holds the event: one that
+	// starts at an event in (t0-burstWin, t0].
+	n, firstIn := 0, t0
+	for i, k := lo, j; i <= j; i++ {
+		end := p.recent[i].Add(d.burstWin)
+		for k < len(p.recent) && p.recent[k].Before(end) {
+			k++
+		}
+		if k-i > n {
+			n, firstIn = k-i, p.recent[i]
+		}
 	}
-	p.recent = append(p.recent[:0], p.recent[i:]...)
-	if len(p.recent) > d.burstN { // keep the window bounded
-		p.recent = p.recent[len(p.recent)-d.burstN:]
+	if j == len(p.recent)-1 { // the latest event: what its window left out is stale
+		p.recent = slices.Delete(p.recent, 0, lo)
 	}
-	p.recent = append(p.recent, e.Time)
-	switch n := len(p.recent); {
+	for len(p.recent) > d.burstN+1 {
+		if t0.Sub(p.recent[0]) >= p.recent[len(p.recent)-1].Sub(t0) {
+			p.recent = slices.Delete(p.recent, 0, 1)
+		} else {
+			p.recent = p.recent[:len(p.recent)-1]
+		}
+	}
+	switch {
 	case n > d.burstN && !p.inBurst:
 		p.inBurst = true
 		out = append(out, d.anomaly(e, RuleBurst,
 			fmt.Sprintf("%s emitted more than %d events within %v", e.Actor.ID, d.burstN, d.burstWin),
-			map[string]string{"window": d.burstWin.String(), "threshold": strconv.Itoa(d.burstN), "first_in_window": p.recent[0].UTC().Format(time.RFC3339Nano)}))
+			map[string]string{"window": d.burstWin.String(), "threshold": strconv.Itoa(d.burstN), "first_in_window": firstIn.UTC().Format(time.RFC3339Nano)}))
 	case n <= max(d.burstN/2, 1):
 		// Re-armed once the rate has halved; at least when the event is
 		// alone in its window, or with WithBurst(1, w) (half of one is
@@ -291,26 +367,71 @@ func (d *Detector) observe(e Event) []Event {
 	t := e.Time.In(d.loc)
 	off := t.Weekday() == time.Saturday || t.Weekday() == time.Sunday || t.Hour() < d.workStart || t.Hour() >= d.workEnd
 	if off {
-		if learned && p.offHours*20 < p.seen {
+		// judge is the history the event is compared with: the identity's
+		// once learned, its repository's while the identity learns.
+		judge := p
+		if repoJudges {
+			judge = r
+		}
+		if (learned || repoJudges) && judge.offHours*20 < judge.seen {
 			detail["local_time"] = t.Format("Mon 15:04 MST")
 			detail["working_hours"] = fmt.Sprintf("Mon-Fri %02d:00-%02d:00 %s", d.workStart, d.workEnd, d.loc)
-			detail["off_hours_history"] = fmt.Sprintf("%d/%d", p.offHours, p.seen)
+			detail["off_hours_history"] = fmt.Sprintf("%d/%d", judge.offHours, judge.seen)
+			whose := "its"
+			if repoJudges {
+				detail[AttrProfile] = ProfileRepository
+				whose = "its repository's"
+			}
 			out = append(out, d.anomaly(e, RuleOffHours,
-				fmt.Sprintf("%s acted at %s, outside working hours; %d of its %d earlier events were", e.Actor.ID, t.Format("Mon 15:04 MST"), p.offHours, p.seen),
+				fmt.Sprintf("%s acted at %s, outside working hours; %d of %s %d earlier events were", e.Actor.ID, t.Format("Mon 15:04 MST"), judge.offHours, whose, judge.seen),
 				detail))
 		}
 		p.offHours++
+		if r != nil {
+			r.offHours++
+		}
 	}
-	p.seen++
-	if p.lel != nil && p.seen >= d.learn {
-		d.learning.Remove(p.lel)
-		p.lel = nil
+	for _, q := range []*profile{p, r} {
+		if q == nil {
+			continue
+		}
+		q.seen++
+		if q.lel != nil && q.seen >= d.learn {
+			d.learning.Remove(q.lel)
+			q.lel = nil
+		}
 	}
 	return out
 }
 
-func (d *Detector) profile(actor string) *profile {
-	id := digestOf(actor)
+// repositoryKey returns what keys the repository profile of an event's
+// actor: the scope its claims come from (the issuer, the part of an
+// "<issuer>#<subject>" id before its first '#', which an issuer URL cannot
+// hold; the trust domain of a SPIFFE ID) and the platform's immutable
+// repository id, or its name when the claims carry no id. ok is false for
+// an actor whose claims name no repository.
+func repositoryKey(a Actor) (scope, repo string, ok bool) {
+	switch {
+	case a.Claims["repository_id"] != "":
+		repo = "id:" + a.Claims["repository_id"]
+	case a.Claims["repository"] != "":
+		repo = "name:" + a.Claims["repository"]
+	default:
+		return "", "", false
+	}
+	scope, _, _ = strings.Cut(a.ID, "#")
+	if rest, isSPIFFE := strings.CutPrefix(a.ID, "spiffe://"); isSPIFFE {
+		td, _, _ := strings.Cut(rest, "/")
+		scope = "spiffe://" + td
+	}
+	return scope, repo, true
+}
+
+// profile returns the profile keyed id, made (learning) if there is none.
+// Making one may evict another, never keep: nil if keep is the only
+// profile that could go (WithMaxIdentities(1)), so that the repository's
+// profile never evicts the identity's it is fetched beside.
+func (d *Detector) profile(id digest, keep *profile) *profile {
 	if el, ok := d.ids[id]; ok {
 		d.lru.MoveToFront(el)
 		p := el.Value.(*profile)
@@ -319,8 +440,8 @@ func (d *Detector) profile(actor string) *profile {
 		}
 		return p
 	}
-	if d.lru.Len() >= d.maxIDs {
-		d.evict()
+	if d.lru.Len() >= d.maxIDs && !d.evict(keep) {
+		return nil
 	}
 	p := &profile{id: id, pairs: map[digest]struct{}{}}
 	d.ids[id] = d.lru.PushFront(p)
@@ -331,17 +452,30 @@ func (d *Detector) profile(actor string) *profile {
 }
 
 // evict drops the least recently seen profile still learning or, when
-// none is, the least recently seen one.
-func (d *Detector) evict() {
+// none is, the least recently seen one; never keep. It reports whether it
+// dropped one.
+func (d *Detector) evict(keep *profile) bool {
+	pick := func(l *list.List) *list.Element {
+		for el := l.Back(); el != nil; el = el.Prev() {
+			if el.Value.(*profile) != keep {
+				return el
+			}
+		}
+		return nil
+	}
 	var p *profile
-	if el := d.learning.Back(); el != nil {
+	if el := pick(d.learning); el != nil {
 		p = el.Value.(*profile)
 		d.learning.Remove(el)
+		p.lel = nil
+	} else if el := pick(d.lru); el != nil {
+		p = el.Value.(*profile)
 	} else {
-		p = d.lru.Back().Value.(*profile)
+		return false
 	}
 	d.lru.Remove(d.ids[p.id])
 	delete(d.ids, p.id)
+	return true
 }
 
 func (d *Detector) anomaly(trigger Event, rule, reason string, attrs map[string]string) Event {

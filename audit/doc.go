@@ -46,7 +46,9 @@
 // # Anomalies, escalation and the kill switch
 //
 // A [Detector] writes explainable anomaly events (first_seen, burst,
-// off_hours) to its output; an [Escalator] there turns those of a
+// off_hours) to its output, judging each identity by its own history once
+// it has one and by its repository's meanwhile (a new branch is a new
+// identity, not a new repository); an [Escalator] there turns those of a
 // configured [Severity] into [ActionCompromiseDetected] events for a
 // [KillSwitch] (or the fleet-wide
 // [github.com/ztci/ztci/audit/natskill.Switch]), which then denies the
