@@ -144,7 +144,15 @@
 //     not print — a control character or escape sequence an image
 //     reference carried — is written escaped ("\x1b").
 //   - Only DELETE and CONNECT (which start no image), objects without
-//     images, UPDATEs of objects already being deleted that name no image
+//     images, UPDATEs whose Pod specs equal field for field those of the
+//     object they replace ([ReasonSpecUnchanged]: labels, annotations,
+//     finalizers, owner references, status, replicas, a template's
+//     metadata — so that after a signer's revocation the garbage collector
+//     can still remove a finalizer and the workload be deleted; any change
+//     of a Pod spec, an ephemeral container added through the
+//     subresource included, is decided, and the Pods a changed workload
+//     creates are reviewed as Pods), UPDATEs of objects already being
+//     deleted that name no image
 //     their old object did not (so a finalizer can be removed whatever the
 //     gate now says of what runs; one that changes an image is decided:
 //     the object lives on until its finalizers are gone), and — only with

@@ -18,7 +18,9 @@ import (
 // decode, the image extraction and the whole review. Properties: nothing
 // panics; every error of DecodeReview wraps ErrBadReview; a decoded review
 // is answered with its own uid; a review whose images cannot all be read
-// is never allowed; the gate is asked about each image at most once.
+// is never allowed; the gate is asked about each image at most once; an
+// UPDATE passed as spec-unchanged names, use for use, its old object's
+// images.
 func FuzzReview(f *testing.F) {
 	seeds, err := filepath.Glob("testdata/*.json")
 	if err != nil || len(seeds) == 0 {
@@ -40,6 +42,12 @@ func FuzzReview(f *testing.F) {
 		`"resource":{"version":"v1","resource":"pods"},"operation":"UPDATE","userInfo":{},` +
 		`"object":{"apiVersion":"v1","kind":"Pod","metadata":{"deletionTimestamp":"2026-11-30T10:00:00Z"},"spec":{"containers":[{"name":"a","image":"r/b"}]}},` +
 		`"oldObject":{"apiVersion":"v1","kind":"Pod","metadata":{"deletionTimestamp":"2026-11-30T10:00:00Z"},"spec":{"containers":[{"name":"a","image":"r/a"}]}}}}`))
+	// An UPDATE of a Pod whose images were swapped between containers:
+	// its spec changed, so it is decided, not passed as spec-unchanged.
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"version":"v1","kind":"Pod"},` +
+		`"resource":{"version":"v1","resource":"pods"},"operation":"UPDATE","userInfo":{},` +
+		`"object":{"apiVersion":"v1","kind":"Pod","metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"a","image":"r/b"},{"name":"b","image":"r/a"}]}},` +
+		`"oldObject":{"apiVersion":"v1","kind":"Pod","metadata":{},"spec":{"containers":[{"name":"a","image":"r/a"},{"name":"b","image":"r/b"}]}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		review, err := k8s.DecodeReview(body)
 		if err != nil {
@@ -61,6 +69,9 @@ func FuzzReview(f *testing.F) {
 		if resp.Allowed && resp.AuditAnnotations[k8s.AnnotationReason] == k8s.ReasonBeingDeleted {
 			checkNoNewImage(t, review.Request, imgs, ierr)
 			return
+		}
+		if resp.Allowed && resp.AuditAnnotations[k8s.AnnotationReason] == k8s.ReasonSpecUnchanged {
+			checkSameImages(t, review.Request, imgs, ierr)
 		}
 		if ierr != nil && resp.Allowed && !errors.Is(ierr, k8s.ErrUnsupportedKind) && review.Request.Operation != "DELETE" &&
 			review.Request.Operation != "CONNECT" {
@@ -97,5 +108,21 @@ func checkNoNewImage(t *testing.T, req *admissionv1.AdmissionRequest, imgs []k8s
 		if !slices.ContainsFunc(had, func(h k8s.Image) bool { return h.Ref == img.Ref }) {
 			t.Fatalf("passed as being deleted with %q, which the old object did not name", img.Ref)
 		}
+	}
+}
+
+// checkSameImages fails t when req, an UPDATE passed as spec-unchanged, is
+// not one whose images (imgs) read and are, use for use, those of its old
+// object.
+func checkSameImages(t *testing.T, req *admissionv1.AdmissionRequest, imgs []k8s.Image, ierr error) {
+	t.Helper()
+	if req.Operation != admissionv1.Update || ierr != nil {
+		t.Fatalf("passed as spec-unchanged: operation %s, images error %v", req.Operation, ierr)
+	}
+	old := *req
+	old.Object = req.OldObject
+	had, oerr := k8s.Images(&old)
+	if oerr != nil || !slices.EqualFunc(imgs, had, func(a, b k8s.Image) bool { return a.Ref == b.Ref && slices.Equal(a.Uses, b.Uses) }) {
+		t.Fatalf("passed as spec-unchanged with images %v, the old object's %v (%v)", imgs, had, oerr)
 	}
 }

@@ -180,7 +180,11 @@ func WithDigestsRequired() Option {
 // budget), its reviews would otherwise hold every slot until their
 // deadline and every other namespace's deploys would be denied as timed
 // out. Someone who deploys to k namespaces gets k shares: lower it when
-// one identity may deploy to several.
+// one identity may deploy to several. The requesting user is no better a
+// key: the Pods of a Deployment, Job or StatefulSet are created by the
+// controller manager's service accounts, one user for every tenant's
+// Pods, so a bound per user would let one tenant's slow images starve
+// every other tenant's Pod creations.
 func WithParallelismPerNamespace(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {

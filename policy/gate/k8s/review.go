@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -283,6 +284,29 @@ func addsNoImage(req *admissionv1.AdmissionRequest, specs []*corev1.PodSpec) boo
 	added := false
 	_ = eachImage(specs, func(ref, _ string) error { added = added || !had[ref]; return nil })
 	return !added
+}
+
+// specsUnchanged reports whether specs, the Pod specs of req's object,
+// equal field for field those of req.OldObject read strictly as the same
+// kind. False when the old object is missing or does not read: the update
+// is then decided like any other. Both are the API server's encoding of
+// the stored and the new object, so a spec it did not change decodes
+// equal; any difference, however it came (a patch that reads like
+// metadata, a subresource), is decided.
+func specsUnchanged(req *admissionv1.AdmissionRequest, specs []*corev1.PodSpec) bool {
+	if len(req.OldObject.Raw) == 0 {
+		return false
+	}
+	oldSpecs, _, err := decodeKind(req.Kind, req.OldObject.Raw)
+	if err != nil || len(oldSpecs) != len(specs) {
+		return false
+	}
+	for i := range specs {
+		if specs[i] == nil || oldSpecs[i] == nil || !reflect.DeepEqual(specs[i], oldSpecs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func gvkString(k metav1.GroupVersionKind) string {

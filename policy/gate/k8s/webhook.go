@@ -75,6 +75,14 @@ const (
 	// denying it would only keep finalizers from being removed). One that
 	// names a new image is decided like any other UPDATE.
 	ReasonBeingDeleted = "being-deleted"
+	// ReasonSpecUnchanged: an UPDATE whose Pod specs (a Pod's spec, a
+	// workload's Pod template spec) equal, field for field, those of the
+	// object it replaces: a change of metadata (labels, annotations,
+	// finalizers, owner references), status, replicas or template
+	// metadata. It runs no image the stored object did not. Any change
+	// of a Pod spec — an image, an init or ephemeral container (the
+	// ephemeralcontainers subresource), a volume — is decided.
+	ReasonSpecUnchanged = "spec-unchanged"
 	// ReasonUngatedKind: a kind the webhook does not read, admitted
 	// because of [WithUngatedKindsAllowedUnsafe].
 	ReasonUngatedKind = "ungated-kind"
@@ -284,6 +292,16 @@ func (w *Webhook) review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	switch {
 	case err != nil:
 		return result{reason: ReasonBadObject, message: err.Error(), name: name}
+	case req.Operation == admissionv1.Update && specsUnchanged(req, specs):
+		// A change of labels, annotations, finalizers, owners, status or
+		// of anything else outside the Pod specs (replicas, a template's
+		// labels) starts no image the stored object did not already
+		// run: it must not depend on the gate still allowing what runs.
+		// After a revocation the garbage collector could otherwise not
+		// remove a finalizer, nor anyone label the workload to be
+		// removed. The Pods a workload's change creates are reviewed as
+		// Pods.
+		return result{allowed: true, reason: ReasonSpecUnchanged, name: name}
 	case len(images) == 0:
 		return result{allowed: true, reason: ReasonNothingToVerify, name: name}
 	case len(images) > w.cfg.maxImages:
