@@ -241,7 +241,10 @@
 //	            zipkin-collector-host, jaeger-collector-host,
 //	            jaeger-endpoint, jaeger-sampler-host,
 //	            datadog-collector-host, syslog-host and
-//	            global-rate-limit-memcached-host may hold; empty: none)
+//	            global-rate-limit-memcached-host may hold; empty: none),
+//	            allowed_ingress_real_ip (exact proxy-real-ip-cidr entries
+//	            and forwarded-for-header values ingress-nginx may trust to
+//	            name a client's address; empty: none)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources trusted beyond
 //	            hashicorp's: a plan may use them, and those two lists
@@ -448,7 +451,18 @@
 //     name) to a value other than "" that allowed_ingress_collectors
 //     does not list, exactly: the controller sends there the spans, log
 //     lines (paths and query strings) or rate limit keys of every Ingress
-//     (a behaviour change: any host used to be accepted), an Ingress
+//     (a behaviour change: any host used to be accepted; the controller
+//     reads whichever ConfigMap its --configmap flag names, so a
+//     ConfigMap of another purpose with one of these keys is judged
+//     too: list its value or rename the key), a ConfigMap that sets
+//     ingress-nginx's use-forwarded-headers, enable-real-ip,
+//     use-proxy-protocol or compute-full-forwarded-for other than false
+//     without a proxy-real-ip-cidr (default 0.0.0.0/0: every client names
+//     its own address past whitelist-source-range, denylist-source-range
+//     and block-cidrs), or a proxy-real-ip-cidr entry or a
+//     forwarded-for-header other than X-Forwarded-For that
+//     allowed_ingress_real_ip does not list, exactly (keys without case,
+//     any ConfigMap name; a behaviour change), an Ingress
 //     annotated enable-global-auth, enable-modsecurity or
 //     enable-owasp-core-rules other than "true" (out of the controller's
 //     global authentication or web application firewall; the last two a
@@ -458,7 +472,11 @@
 //     allowed_ingress_urls: the controller connects there itself, from
 //     its own network, to the metadata service or another namespace's
 //     Service as readily (a behaviour change: a plain auth-url used to
-//     be accepted; list it), Argo CD's
+//     be accepted; list it), a Traefik Middleware (traefik.io,
+//     traefik.containo.us) whose forwardAuth address is not, exactly, in
+//     allowed_ingress_urls, judged even when allowed_kinds lists
+//     Middleware (rule kubernetes.traefik: Traefik sends every request's
+//     headers there; a behaviour change), Argo CD's
 //     settings ConfigMaps by name: argocd-cm, argocd-rbac-cm,
 //     argocd-cmd-params-cm, argocd-tls-certs-cm, argocd-ssh-known-hosts-cm,
 //     argocd-gpg-keys-cm, and the Secrets Argo CD reads clusters and

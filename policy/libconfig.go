@@ -342,6 +342,16 @@ type KubernetesConfig struct {
 	// path and query) or rate limit keys of every Ingress. Empty: none
 	// set.
 	AllowedIngressCollectors []string
+	// AllowedIngressRealIP are the values (exact) ingress-nginx may trust
+	// to name a client's address: each entry of a ConfigMap's
+	// proxy-real-ip-cidr (comma-separated, spaces trimmed; the load
+	// balancers' ranges) and a forwarded-for-header other than
+	// X-Forwarded-For (the header they set). A ConfigMap that sets
+	// use-forwarded-headers, enable-real-ip, use-proxy-protocol or
+	// compute-full-forwarded-for other than false must also name a
+	// proxy-real-ip-cidr: its default, 0.0.0.0/0, lets any client spoof
+	// the address every source-range check judges. Empty: none.
+	AllowedIngressRealIP []string
 }
 
 // volumeSources are the members of a Kubernetes Volume that name its
@@ -512,6 +522,7 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Kubernetes.AllowedArgoCDRepos", c.Kubernetes.AllowedArgoCDRepos)
 	nonEmpty("Kubernetes.AllowedIngressURLs", c.Kubernetes.AllowedIngressURLs)
 	nonEmpty("Kubernetes.AllowedIngressCollectors", c.Kubernetes.AllowedIngressCollectors)
+	nonEmpty("Kubernetes.AllowedIngressRealIP", c.Kubernetes.AllowedIngressRealIP)
 	nonEmpty("Terraform.DeletableTypes", c.Terraform.DeletableTypes)
 	nonEmpty("Terraform.AllowedTypes", c.Terraform.AllowedTypes)
 	for i, p := range c.Terraform.AllowedProviders {
@@ -670,6 +681,7 @@ func (c *LibraryConfig) document() map[string]any {
 			"allow_argocd_floating_revisions": c.Kubernetes.AllowArgoCDFloatingRevisions,
 			"allowed_ingress_urls":            strs(c.Kubernetes.AllowedIngressURLs),
 			"allowed_ingress_collectors":      strs(c.Kubernetes.AllowedIngressCollectors),
+			"allowed_ingress_real_ip":         strs(c.Kubernetes.AllowedIngressRealIP),
 		},
 		"terraform": map[string]any{
 			"deletable_types":   strs(c.Terraform.DeletableTypes),

@@ -133,15 +133,23 @@ func ruleSets() []ruleSet {
 			},
 		},
 		{
-			name:   "kubernetes",
-			config: map[string]any{},
+			name: "kubernetes",
+			config: map[string]any{"kubernetes": map[string]any{
+				"allowed_kinds":           []any{"Middleware"},
+				"allowed_ingress_urls":    []any{"http://oauth2-proxy.auth.svc/oauth2/auth"},
+				"allowed_ingress_real_ip": []any{"10.20.0.0/16", "CF-Connecting-IP"},
+			}},
 			seed: `{"action": "kubernetes.admit", "manifests": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app", "labels": {"app": "a"}},
 				"spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "a"}}, "spec": {
 					"securityContext": {"runAsNonRoot": true, "runAsUser": 1000},
 					"volumes": [{"name": "tmp", "emptyDir": {}}],
 					"containers": [{"name": "app", "image": "` + pinnedImg + `", "ports": [{"containerPort": 8080}],
 						"securityContext": {"privileged": false, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}}]}}}},
-				{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"k": "v"}}]}`,
+				{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"k": "v"}},
+				{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ingress-nginx-controller"},
+					"data": {"use-forwarded-headers": "true", "proxy-real-ip-cidr": "10.20.0.0/16", "forwarded-for-header": "CF-Connecting-IP"}},
+				{"apiVersion": "traefik.io/v1alpha1", "kind": "Middleware", "metadata": {"name": "auth"},
+					"spec": {"forwardAuth": {"address": "http://oauth2-proxy.auth.svc/oauth2/auth"}}}]}`,
 			harmless: []string{
 				`^/manifests/\d+/(apiVersion|metadata)(/.*)?$`, `^/manifests/0/spec/replicas$`,
 				`^/manifests/0/spec/template/metadata(/.*)?$`,
@@ -157,6 +165,13 @@ func ruleSets() []ruleSet {
 				`^/manifests/0/spec/template/spec/containers/0/securityContext/capabilities/add/0 removed$`,
 				`^/manifests/0/spec/template/spec/containers/0/securityContext/(privileged|allowPrivilegeEscalation) false$`,
 				`^/manifests/1$`, `^/manifests/1/data(/.*)?$`,
+				// Trusting no forwarded header, or the default one; a Middleware
+				// without forwardAuth.
+				`^/manifests/2/data (removed|null|empty object|wrapped in a template|wrapped in a List)$`,
+				`^/manifests/2/data/use-forwarded-headers$`,
+				`^/manifests/2/data/forwarded-for-header (removed|empty string)$`,
+				`^/manifests/3/spec$`, `^/manifests/3/spec/forwardAuth removed$`,
+				`^/manifests/[23] (removed|wrapped in a List)$`,
 				// Applying fewer objects, or the same ones in a List.
 				`^/manifests/0 (removed|wrapped in a List)$`,
 				// Unset privileged is false (the Kubernetes default).

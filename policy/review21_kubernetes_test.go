@@ -292,7 +292,7 @@ func TestReview21KubernetesControllerConfigMaps(t *testing.T) {
 		name string
 		m    map[string]any
 	}{
-		{"snippets off", cm("ingress-nginx-controller", map[string]any{"allow-snippet-annotations": "false", "annotations-risk-level": "High", "use-forwarded-headers": "true"})},
+		{"snippets off", cm("ingress-nginx-controller", map[string]any{"allow-snippet-annotations": "false", "annotations-risk-level": "High", "use-gzip": "true"})},
 		{"application settings", cm("app", map[string]any{"LOG_LEVEL": "debug", "config.yaml": "snippet: true\n"})},
 		{"no data", cm("app", nil)},
 	} {

@@ -37,7 +37,7 @@ config_schema := {
 		"allowed_volume_types": "strings", "allowed_csi_drivers": "strings",
 		"allowed_argocd_projects": "strings", "allowed_argocd_repos": "strings",
 		"allow_argocd_floating_revisions": "boolean", "allowed_ingress_urls": "strings",
-		"allowed_ingress_collectors": "strings",
+		"allowed_ingress_collectors": "strings", "allowed_ingress_real_ip": "strings",
 	},
 	"terraform": {"deletable_types": "strings", "allowed_types": "strings", "allowed_providers": "strings"},
 }

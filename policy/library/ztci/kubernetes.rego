@@ -26,8 +26,11 @@
 #   mirror-target allowed_ingress_urls does not list or that opts out of
 #   global authentication or the WAF, no ConfigMap that points
 #   ingress-nginx's tracing, syslog or rate limit collector at a host
-#   allowed_ingress_collectors does not list, nothing in the control
-#   plane's kube- namespaces.
+#   allowed_ingress_collectors does not list, nor that has it trust a
+#   forwarded client address from peers allowed_ingress_real_ip does not
+#   list, no Traefik Middleware whose forwardAuth address
+#   allowed_ingress_urls does not list (even when allowed_kinds lists
+#   Middleware), nothing in the control plane's kube- namespaces.
 #   Deny by default: an empty or missing manifest list (or one of empty
 #   Lists only), a manifest that is
 #   not an object, a kind the rules do not know (neither a workload they
@@ -54,7 +57,8 @@
 #   revision), allowed_ingress_urls (exact URLs an ingress-nginx auth-url
 #   or mirror-target may hold; empty: none), allowed_ingress_collectors
 #   (exact hosts or URLs ingress-nginx's collector keys may hold; empty:
-#   none).
+#   none), allowed_ingress_real_ip (exact proxy-real-ip-cidr entries and
+#   forwarded-for-header values ingress-nginx may trust; empty: none).
 #   Messages show the manifests' values quoted and escaped (lib.printable).
 package ztci.kubernetes
 
@@ -434,6 +438,55 @@ harmful_shape contains [m, sprintf("an Ingress whose annotation %q has ingress-n
 }
 
 allowed_ingress_urls := {u | some u in lib.config("kubernetes", "allowed_ingress_urls", []); is_string(u)}
+
+# Traefik's Middleware (traefik.io, traefik.containo.us) with forwardAuth
+# has Traefik itself send, for every request to each route that uses it,
+# the client's headers and cookies to the address it names
+# (authResponseHeaders copies the answer's headers upstream), from
+# Traefik's network, past the NetworkPolicies that confine the author's
+# pods: ingress-nginx's auth-url under another name. A Middleware is an
+# unknown kind unless allowed_kinds lists it, and listed, it is still
+# judged: each forwardAuth (its members read without case, as Go's
+# decoder reads them) must hold an address, exactly one
+# allowed_ingress_urls lists.
+violations contains v if {
+	some m in objects
+	is_object(m)
+	m.kind == "Middleware"
+	in_group(m, {"traefik.io", "traefik.containo.us"})
+	some why in traefik_forward_auth_findings(m)
+	v := {
+		"rule": "kubernetes.traefik",
+		"message": sprintf("%s: %s", [label(m), why]),
+		"value": m.kind,
+	}
+}
+
+traefik_forward_auth_findings(m) := {why |
+	walk(m, [path, fa])
+	count(path) > 0
+	last := path[count(path) - 1]
+	is_string(last)
+	fold(last) == "forwardauth"
+	some why in traefik_forward_auth_why(path, fa)
+}
+
+traefik_forward_auth_why(path, fa) := {sprintf("forwardAuth at %s names no address", [lib.printable(path)])} if {
+	count(traefik_addresses(fa)) == 0
+}
+
+else := {why |
+	some a in traefik_addresses(fa)
+	not a in allowed_ingress_urls
+	why := sprintf("forwardAuth at %s has Traefik send every request's headers to %s, which kubernetes.allowed_ingress_urls does not list", [lib.printable(path), lib.printable(a)])
+}
+
+traefik_addresses(fa) := [a |
+	is_object(fa)
+	some k, a in fa
+	is_string(k)
+	fold(k) == "address"
+]
 
 # ingress-nginx writes each path of an Ingress's rules
 # (spec.rules[].http.paths[].path) into nginx.conf as a location, bare
@@ -1150,7 +1203,12 @@ nginx_setting_safe("annotations-risk-level", val) if {
 # or, exactly, a value allowed_ingress_collectors lists (a host, or for
 # jaeger-endpoint and jaeger-sampler-host a URL). They are
 # ingress-nginx's own names, judged in any ConfigMap and without case as
-# the keys above are.
+# the keys above are: the controller reads whichever ConfigMap its
+# --configmap flag names, and kubectl apply merges a ConfigMap's keys
+# into the live one's, so neither its name nor its other keys tell the
+# controller's ConfigMap apart. Another ConfigMap with a key of the same
+# name (an application's syslog-host) is denied too: list its value, or
+# name the key otherwise.
 harmful_shape contains [m, sprintf("a ConfigMap that has ingress-nginx send what it knows of every request to %s (%q), which kubernetes.allowed_ingress_collectors does not list", [lib.printable(val), k])] if {
 	some m in objects
 	m.kind == "ConfigMap"
@@ -1168,6 +1226,81 @@ nginx_collector_keys := {
 }
 
 allowed_ingress_collectors := {h | some h in lib.config("kubernetes", "allowed_ingress_collectors", []); is_string(h)}
+
+# ingress-nginx takes each client's address ($remote_addr, which an
+# Ingress's whitelist-source-range and denylist-source-range, the
+# ConfigMap's block-cidrs and whitelist-source-range, and rate limits
+# judge) from the TCP peer, unless use-forwarded-headers, enable-real-ip
+# or use-proxy-protocol turns on nginx's realip module: then it takes it
+# from the header forwarded-for-header names (X-Forwarded-For) or the
+# PROXY protocol line, as sent by any peer proxy-real-ip-cidr lists, and
+# that defaults to 0.0.0.0/0. A client then names its own address and
+# walks past every source-range check. compute-full-forwarded-for passes
+# the client's own X-Forwarded-For entries on to every upstream. Each of
+# these switches other than false ("", "0", "f", "false" in ParseBool's
+# spellings) needs a proxy-real-ip-cidr in the same ConfigMap; every
+# entry of a proxy-real-ip-cidr (comma-separated, spaces trimmed) and a
+# forwarded-for-header other than X-Forwarded-For must be, exactly, a
+# value allowed_ingress_real_ip lists (the load balancers' ranges, the
+# header they set). Keys are compared without case, in any ConfigMap,
+# as the keys above are.
+harmful_shape contains [m, why] if {
+	some m in objects
+	m.kind == "ConfigMap"
+	settings := object.get(m, "data", {})
+	is_object(settings)
+	some why in nginx_real_ip_findings(settings)
+}
+
+nginx_real_ip_switches := {"use-forwarded-headers", "enable-real-ip", "use-proxy-protocol", "compute-full-forwarded-for"}
+
+nginx_false(val) if val in {"", "0", "f", "F", "false", "FALSE", "False"}
+
+nginx_real_ip_findings(settings) := ({why |
+	some k, val in settings
+	lower(k) in nginx_real_ip_switches
+	not nginx_false(val)
+	not nginx_real_ip_trusts_listed(settings)
+	why := sprintf("a ConfigMap that sets ingress-nginx's %q to %s, taking each client's address from what the client sends, without a proxy-real-ip-cidr that kubernetes.allowed_ingress_real_ip lists", [k, lib.printable(val)])
+} | {why |
+	some k, val in settings
+	lower(k) == "proxy-real-ip-cidr"
+	some c in nginx_cidr_entries(val)
+	not c in allowed_ingress_real_ip
+	why := sprintf("a ConfigMap whose ingress-nginx %q trusts %s to name each client's address, which kubernetes.allowed_ingress_real_ip does not list", [k, lib.printable(c)])
+}) | {why |
+	some k, val in settings
+	lower(k) == "forwarded-for-header"
+	not nginx_forwarded_for_ok(val)
+	why := sprintf("a ConfigMap whose ingress-nginx %q takes each client's address from header %s, which kubernetes.allowed_ingress_real_ip does not list", [k, lib.printable(val)])
+}
+
+# nginx_real_ip_trusts_listed: the ConfigMap names a proxy-real-ip-cidr
+# with at least one entry (the others' entries are judged on their own).
+nginx_real_ip_trusts_listed(settings) if {
+	some k, val in settings
+	lower(k) == "proxy-real-ip-cidr"
+	count(nginx_cidr_entries(val)) > 0
+}
+
+nginx_cidr_entries(val) := {c |
+	some part in split(val, ",")
+	c := trim_space(part)
+	c != ""
+} if is_string(val)
+
+else := {val}
+
+nginx_forwarded_for_ok("")
+
+nginx_forwarded_for_ok(val) if {
+	is_string(val)
+	lower(val) == "x-forwarded-for"
+}
+
+nginx_forwarded_for_ok(val) if val in allowed_ingress_real_ip
+
+allowed_ingress_real_ip := {x | some x in lib.config("kubernetes", "allowed_ingress_real_ip", []); is_string(x)}
 
 harmful_shape contains [m, sprintf("Argo CD's settings ConfigMap %q", [n])] if {
 	some m in objects
