@@ -46,18 +46,20 @@ func parseResult(rs rego.ResultSet) (bool, []Violation, error) {
 	}
 	vs := make([]Violation, 0, len(raw))
 	for i, r := range raw {
-		path := fmt.Sprintf("decision.violations[%d]", i)
+		// The path is formatted only for an error: not once per violation
+		// of every deny.
+		path := func(member string) string { return fmt.Sprintf("decision.violations[%d]%s", i, member) }
 		m, ok := r.(map[string]any)
 		if !ok {
-			return false, nil, &ShapeError{Path: path, Want: "object", Got: typeName(r)}
+			return false, nil, &ShapeError{Path: path(""), Want: "object", Got: typeName(r)}
 		}
 		rule, ok := m["rule"].(string)
 		if !ok || rule == "" {
-			return false, nil, &ShapeError{Path: path + ".rule", Want: "non-empty string", Got: typeName(m["rule"])}
+			return false, nil, &ShapeError{Path: path(".rule"), Want: "non-empty string", Got: typeName(m["rule"])}
 		}
 		msg, ok := m["message"].(string)
 		if !ok {
-			return false, nil, &ShapeError{Path: path + ".message", Want: "string", Got: typeName(m["message"])}
+			return false, nil, &ShapeError{Path: path(".message"), Want: "string", Got: typeName(m["message"])}
 		}
 		vs = append(vs, Violation{Rule: rule, Message: msg, Value: m["value"]})
 	}

@@ -53,17 +53,48 @@ func key(k string) *ast.Term {
 }
 
 // obj collects the items of an object; its capacity is the field count.
-type obj [][2]*ast.Term
+// The value terms it makes come from terms, one allocation per object
+// instead of one per field: a term is never moved (terms never grows
+// past the capacity it was made with; a field beyond it gets a term of
+// its own) and, like every term of the input, never modified once the
+// object is built.
+type obj struct {
+	items [][2]*ast.Term
+	terms []ast.Term
+}
 
-func (o *obj) str(k, v string) { *o = append(*o, ast.Item(key(k), ast.InternedTerm(v))) }
+// newObj returns an obj for an object of at most n fields.
+func newObj(n int) obj {
+	return obj{items: make([][2]*ast.Term, 0, n), terms: make([]ast.Term, 0, n)}
+}
+
+// term returns a term holding v, from o's terms while they last.
+func (o *obj) term(v ast.Value) *ast.Term {
+	if len(o.terms) == cap(o.terms) {
+		return ast.NewTerm(v)
+	}
+	o.terms = append(o.terms, ast.Term{Value: v})
+	return &o.terms[len(o.terms)-1]
+}
+
+// strTerm returns a term holding the string v: OPA's interned one if
+// there is one (shared, as OPA shares it), else one of o's terms.
+func (o *obj) strTerm(v string) *ast.Term {
+	if ast.HasInternedValue(v) {
+		return ast.InternedTerm(v)
+	}
+	return o.term(ast.String(v))
+}
+
+func (o *obj) str(k, v string) { o.items = append(o.items, ast.Item(key(k), o.strTerm(v))) }
 func (o *obj) boolean(k string, v bool) {
-	*o = append(*o, ast.Item(key(k), ast.InternedTerm(v)))
+	o.items = append(o.items, ast.Item(key(k), ast.InternedTerm(v)))
 }
 func (o *obj) num(k string, v int) {
-	*o = append(*o, ast.Item(key(k), ast.InternedTerm(v)))
+	o.items = append(o.items, ast.Item(key(k), ast.InternedTerm(v)))
 }
 func (o *obj) val(k string, v ast.Value) {
-	*o = append(*o, ast.Item(key(k), ast.NewTerm(v)))
+	o.items = append(o.items, ast.Item(key(k), o.term(v)))
 }
 
 // strOmit adds k only if v is not empty, like `json:",omitempty"`.
@@ -78,13 +109,22 @@ func (o *obj) strs(k string, v []string) {
 		return
 	}
 	ts := make([]*ast.Term, len(v))
+	var arena []ast.Term // the terms of the strings OPA has not interned
 	for i, s := range v {
-		ts[i] = ast.InternedTerm(s)
+		if ast.HasInternedValue(s) {
+			ts[i] = ast.InternedTerm(s)
+			continue
+		}
+		if arena == nil {
+			arena = make([]ast.Term, 0, len(v)-i)
+		}
+		arena = append(arena, ast.Term{Value: ast.String(s)})
+		ts[i] = &arena[len(arena)-1]
 	}
 	o.val(k, ast.NewArray(ts...))
 }
 
-func (o *obj) object() ast.Object { return ast.NewObject(*o...) }
+func (o *obj) object() ast.Object { return ast.NewObject(o.items...) }
 
 // anyMap adds a map[string]any field (omitempty), converted by freeValue.
 func (o *obj) anyMap(k string, m map[string]any) error {
@@ -133,6 +173,7 @@ func freeValue(x any, depth int) (ast.Value, error) {
 			return ast.Null{}, nil
 		}
 		items := make([][2]*ast.Term, 0, len(x))
+		terms := make([]ast.Term, 0, 2*len(x)) // keys and values: one allocation
 		for k, e := range x {
 			if !utf8.ValidString(k) {
 				return nil, errUTF8
@@ -141,7 +182,15 @@ func freeValue(x any, depth int) (ast.Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			items = append(items, ast.Item(ast.StringTerm(k), ast.NewTerm(v)))
+			var kt *ast.Term
+			if ast.HasInternedValue(k) {
+				kt = ast.InternedTerm(k) // OPA's shared term
+			} else {
+				terms = append(terms, ast.Term{Value: ast.String(k)})
+				kt = &terms[len(terms)-1]
+			}
+			terms = append(terms, ast.Term{Value: v})
+			items = append(items, ast.Item(kt, &terms[len(terms)-1]))
 		}
 		return ast.NewObject(items...), nil
 	case []any:
@@ -149,12 +198,14 @@ func freeValue(x any, depth int) (ast.Value, error) {
 			return ast.Null{}, nil
 		}
 		ts := make([]*ast.Term, len(x))
+		terms := make([]ast.Term, len(x)) // one allocation for the elements' terms
 		for i, e := range x {
 			v, err := freeValue(e, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			ts[i] = ast.NewTerm(v)
+			terms[i].Value = v
+			ts[i] = &terms[i]
 		}
 		return ast.NewArray(ts...), nil
 	case []string:
@@ -214,7 +265,7 @@ var (
 
 // toValue returns in as an OPA object.
 func (in *Input) toValue() (ast.Value, error) {
-	o := make(obj, 0, 7)
+	o := newObj(7)
 	o.str("action", in.Action)
 	o.val("job", in.Job.toValue())
 	if in.Pipeline != nil {
@@ -226,8 +277,9 @@ func (in *Input) toValue() (ast.Value, error) {
 	}
 	if len(in.Artifacts) > 0 {
 		ts := make([]*ast.Term, len(in.Artifacts))
+		var signers signerValues
 		for i := range in.Artifacts {
-			a, err := in.Artifacts[i].toValue()
+			a, err := in.Artifacts[i].toValue(&signers)
 			if err != nil {
 				return nil, err
 			}
@@ -236,7 +288,7 @@ func (in *Input) toValue() (ast.Value, error) {
 		o.val("artifacts", ast.NewArray(ts...))
 	}
 	if in.Secrets != nil {
-		s := make(obj, 0, 2)
+		s := newObj(2)
 		s.strs("names", in.Secrets.Names)
 		s.boolean("renewal", in.Secrets.Renewal)
 		o.val("secrets", s.object())
@@ -263,7 +315,7 @@ func (in *Input) toValue() (ast.Value, error) {
 }
 
 func (j *Job) toValue() ast.Object {
-	o := make(obj, 0, 21)
+	o := newObj(21)
 	o.str("id", j.ID)
 	o.str("spiffe_id", j.SPIFFEID)
 	o.str("issuer", j.Issuer)
@@ -287,7 +339,7 @@ func (j *Job) toValue() ast.Object {
 	if len(j.Approvals) > 0 {
 		ts := make([]*ast.Term, len(j.Approvals))
 		for i, a := range j.Approvals {
-			ao := make(obj, 0, 2)
+			ao := newObj(2)
 			ao.str("name", a.Name)
 			ao.str("by", a.By)
 			ts[i] = ast.NewTerm(ao.object())
@@ -298,7 +350,7 @@ func (j *Job) toValue() ast.Object {
 }
 
 func (p *Pipeline) toValue() (ast.Object, error) {
-	o := make(obj, 0, 5)
+	o := newObj(5)
 	o.str("platform", p.Platform)
 	o.str("path", p.Path)
 	o.strs("uses", p.Uses)
@@ -316,7 +368,7 @@ func (p *Pipeline) toValue() (ast.Object, error) {
 }
 
 func (j *PipelineJob) toValue() ast.Object {
-	o := make(obj, 0, 8)
+	o := newObj(8)
 	o.str("name", j.Name)
 	o.str("type", j.Type)
 	o.str("environment", j.Environment)
@@ -327,7 +379,7 @@ func (j *PipelineJob) toValue() ast.Object {
 	if len(j.Steps) > 0 {
 		ts := make([]*ast.Term, len(j.Steps))
 		for i, s := range j.Steps {
-			so := make(obj, 0, 4)
+			so := newObj(4)
 			so.str("name", s.Name)
 			so.str("uses", s.Uses)
 			so.str("image", s.Image)
@@ -339,16 +391,16 @@ func (j *PipelineJob) toValue() ast.Object {
 	return o.object()
 }
 
-func (a *Artifact) toValue() (ast.Object, error) {
-	o := make(obj, 0, 6)
+func (a *Artifact) toValue(signers *signerValues) (ast.Object, error) {
+	o := newObj(6)
 	o.str("name", a.Name)
 	o.str("digest", a.Digest)
 	o.boolean("verified", a.Verified)
-	o.val("signer", a.Signer.toValue())
+	o.val("signer", signers.value(&a.Signer))
 	if len(a.Attestations) > 0 {
 		ts := make([]*ast.Term, len(a.Attestations))
 		for i := range a.Attestations {
-			v, err := a.Attestations[i].toValue()
+			v, err := a.Attestations[i].toValue(signers)
 			if err != nil {
 				return nil, fmt.Errorf("attestations[%d]: %w", i, err)
 			}
@@ -363,7 +415,7 @@ func (a *Artifact) toValue() (ast.Object, error) {
 }
 
 func (s *VerificationSummary) toValue() ast.Object {
-	o := make(obj, 0, 7)
+	o := newObj(7)
 	o.str("verifier", s.Verifier)
 	o.str("signer", s.Signer)
 	o.str("policy_revision", s.PolicyRevision)
@@ -372,7 +424,7 @@ func (s *VerificationSummary) toValue() ast.Object {
 	if len(s.Inputs) > 0 {
 		ts := make([]*ast.Term, len(s.Inputs))
 		for i, in := range s.Inputs {
-			io := make(obj, 0, 4)
+			io := newObj(4)
 			io.str("digest", in.Digest)
 			io.str("predicate_type", in.PredicateType)
 			io.str("signer", in.Signer)
@@ -384,8 +436,37 @@ func (s *VerificationSummary) toValue() ast.Object {
 	return o.object()
 }
 
+// signerValues holds the signers one Input's conversion has converted, so
+// that an equal signer (an artifact's is its first attestation's; one
+// signer often signs all of them) is converted once and its value shared
+// within that input. It lives for one conversion only: nothing built for
+// one input reaches another. Its lookup is linear, and stops growing at
+// maxSignerValues: a signer beyond it is converted on its own.
+type signerValues []signerValue
+
+type signerValue struct {
+	s Signer
+	v ast.Object
+}
+
+const maxSignerValues = 8
+
+// value returns the value of s, converted once per signerValues.
+func (m *signerValues) value(s *Signer) ast.Object {
+	for i := range *m {
+		if (*m)[i].s == *s {
+			return (*m)[i].v
+		}
+	}
+	v := s.toValue()
+	if len(*m) < maxSignerValues {
+		*m = append(*m, signerValue{s: *s, v: v})
+	}
+	return v
+}
+
 func (s *Signer) toValue() ast.Object {
-	o := make(obj, 0, 3)
+	o := newObj(3)
 	o.str("san", s.SAN)
 	o.str("issuer", s.Issuer)
 	o.val("claims", claimsValue(&s.Claims))
@@ -396,7 +477,7 @@ func (s *Signer) toValue() ast.Object {
 // TestClaimsValueMatchesJSON fails if identity.Claims gains a field this
 // function does not know.
 func claimsValue(c *identity.Claims) ast.Object {
-	o := make(obj, 0, 17)
+	o := newObj(17)
 	o.strOmit("platform", c.Platform)
 	o.strOmit("repository", c.Repository)
 	o.strOmit("repository_id", c.RepositoryID)
@@ -421,12 +502,12 @@ func claimsValue(c *identity.Claims) ast.Object {
 	return o.object()
 }
 
-func (a *Attestation) toValue() (ast.Object, error) {
-	o := make(obj, 0, 5)
+func (a *Attestation) toValue(signers *signerValues) (ast.Object, error) {
+	o := newObj(5)
 	o.str("predicate_type", a.PredicateType)
-	o.val("signer", a.Signer.toValue())
+	o.val("signer", signers.value(&a.Signer))
 	if p := a.Provenance; p != nil {
-		po := make(obj, 0, 6)
+		po := newObj(6)
 		po.str("builder_id", p.BuilderID)
 		po.str("build_type", p.BuildType)
 		po.str("source_repository", p.SourceRepository)
@@ -438,7 +519,7 @@ func (a *Attestation) toValue() (ast.Object, error) {
 		o.val("provenance", po.object())
 	}
 	if s := a.Scan; s != nil {
-		so := make(obj, 0, 7)
+		so := newObj(7)
 		so.str("scanner", s.Scanner)
 		if s.ScannedAt != "" { // omitempty, as the JSON encoding
 			so.str("scanned_at", s.ScannedAt)
@@ -450,7 +531,7 @@ func (a *Attestation) toValue() (ast.Object, error) {
 		if len(s.Findings) > 0 {
 			ts := make([]*ast.Term, len(s.Findings))
 			for i, f := range s.Findings {
-				fo := make(obj, 0, 4)
+				fo := newObj(4)
 				fo.str("id", f.ID)
 				fo.strs("aliases", f.Aliases)
 				fo.str("severity", f.Severity)
@@ -475,7 +556,7 @@ func (a *Attestation) toValue() (ast.Object, error) {
 
 func (sp *SecretsProvenance) toValue() ast.Object {
 	j := &sp.Job
-	jo := make(obj, 0, 7)
+	jo := newObj(7)
 	jo.str("id", j.ID)
 	jo.str("identity", j.Identity)
 	jo.str("spiffe_id", j.SPIFFEID)
@@ -483,7 +564,7 @@ func (sp *SecretsProvenance) toValue() ast.Object {
 	jo.str("ref", j.Ref)
 	jo.boolean("ref_protected", j.RefProtected)
 	jo.str("run_id", j.RunID)
-	o := make(obj, 0, 2)
+	o := newObj(2)
 	o.val("job", jo.object())
 	if sp.Credentials == nil { // as the JSON encoding of a nil slice
 		o.val("credentials", ast.Null{})
@@ -491,7 +572,7 @@ func (sp *SecretsProvenance) toValue() ast.Object {
 	}
 	ts := make([]*ast.Term, len(sp.Credentials))
 	for i, c := range sp.Credentials {
-		co := make(obj, 0, 8)
+		co := newObj(8)
 		co.str("lease_id", c.LeaseID)
 		co.str("backend", c.Backend)
 		co.str("secret", c.Secret)
@@ -507,14 +588,14 @@ func (sp *SecretsProvenance) toValue() ast.Object {
 }
 
 func (x *VEX) toValue() ast.Object {
-	o := make(obj, 0, 1)
+	o := newObj(1)
 	if x.Statements == nil { // as the JSON encoding of a nil slice
 		o.val("statements", ast.Null{})
 		return o.object()
 	}
 	ts := make([]*ast.Term, len(x.Statements))
 	for i, s := range x.Statements {
-		so := make(obj, 0, 6)
+		so := newObj(6)
 		so.str("vulnerability", s.Vulnerability)
 		so.strs("aliases", s.Aliases)
 		so.str("status", s.Status)
