@@ -137,12 +137,19 @@ func errClass(err error) string {
 }
 
 // jobClaims is the job's claims for the audit actor, keyed as every other
-// package keys them (identity.Claims.Map).
+// package keys them (identity.Claims.Map): every claim JobFromIdentity
+// copies, so that an evaluation's event names the job as the identity's,
+// the gate's and the proxy's events do (the anomaly detector keys a
+// repository's profile by its repository_id: without it, these events
+// built a second profile, by a name a later owner can take).
 func jobClaims(j *Job) map[string]string {
 	return identity.Claims{
-		Platform: j.Platform, Repository: j.Repository, Ref: j.Ref, RefProtected: j.Protected,
-		Commit: j.Commit, Workflow: j.Workflow, Event: j.Trigger, Actor: j.Actor,
-		Runner: j.Runner, Environment: j.Environment,
+		Platform: j.Platform, Repository: j.Repository,
+		RepositoryID: j.RepositoryID, RepositoryOwnerID: j.RepositoryOwnerID,
+		Ref: j.Ref, RefProtected: j.Protected, Commit: j.Commit,
+		Workflow: j.Workflow, WorkflowRef: j.WorkflowRef, Job: j.Name, RunID: j.RunID,
+		Event: j.Trigger, Actor: j.Actor, Runner: j.Runner,
+		Environment: j.Environment, EnvironmentProtected: j.EnvironmentProtected,
 	}.Map()
 }
 
