@@ -97,7 +97,14 @@
 // certificate must be for the signing key ([ErrForeignCertificate]), every
 // timestamp a SHA-256 one over the signature ([ErrForeignTimestamp]), every
 // log entry's body must hold the signature ([ErrForeignLogEntry]); their
-// error text reaches errors and logs quoted and clipped. The certificate's
+// error text reaches errors and logs quoted and clipped. Every request to
+// them, the embedded timestamp authority's included, ends when the signing
+// call's context does or when the WithTimeout bound (30 s by default)
+// passes; the error then wraps ErrSign and context.Canceled or
+// context.DeadlineExceeded. A [TestResult] names each test in one list
+// only, without control, line-separator or bidirectional formatting
+// characters ([ErrTestName]), and links an https URL only ([ErrTestURL]).
+// The certificate's
 // identity (SAN) is not checked: the issuer decides it. Bundles from the embedded CA
 // carry no SCTs; verifiers must not require certificate transparency for it.
 package attest

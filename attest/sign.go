@@ -196,7 +196,9 @@ func WithTimestampAuthority(url string) Option {
 
 // WithEmbeddedTimestampAuthority adds a timestamp authority served in process
 // by h (typically tsa.(*TSA).Handler()): sigstore-go's own client talks to it
-// through an in-memory transport; nothing touches the network.
+// through an in-memory transport ([InProcessTransport]); nothing touches the
+// network. A request to it is bounded like a remote one ([WithTimeout], the
+// signing call's context); h sees its request's context end.
 func WithEmbeddedTimestampAuthority(h http.Handler) Option {
 	return func(c *config) error {
 		if h == nil {
@@ -236,7 +238,10 @@ func WithTransport(rt http.RoundTripper) Option {
 	}
 }
 
-// WithTimeout bounds each network request (default 30 s).
+// WithTimeout bounds each request to Fulcio, a timestamp authority (the
+// embedded one too) or a Rekor log (default 30 s). The signing call's
+// context bounds them as well: whichever ends first fails the call with
+// [ErrSign] wrapping context.DeadlineExceeded or context.Canceled.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -279,12 +284,14 @@ func httpURL(option, s string) error {
 // BundleSigner signs into Sigstore bundles through sigstore-go's sign
 // package. Make one with NewKeySigner, NewCASigner or NewFulcioSigner.
 type BundleSigner struct {
-	keypair func() (sign.Keypair, error)
-	certs   sign.CertificateProvider
-	tokens  TokenSource
-	opts    sign.BundleOptions
-	log     *slog.Logger
-	kind    string
+	keypair    func() (sign.Keypair, error)
+	certs      sign.CertificateProvider
+	fulcio     *url.URL // set for a Fulcio signer: its client is made per call
+	fulcioBase string
+	tokens     TokenSource
+	cfg        *config
+	log        *slog.Logger
+	kind       string
 }
 
 var _ Signer = (*BundleSigner)(nil)
@@ -306,7 +313,13 @@ func newConfig(ctor string, opts []Option) (*config, error) {
 	return c, nil
 }
 
-func (c *config) bundleOptions() sign.BundleOptions {
+// bundleOptions returns sigstore-go's options for one signing call under
+// ctx. sigstore-go's timestamp and Fulcio clients send their requests
+// without the caller's context (http.NewRequest), so their clients are
+// made per call over a transport that sends every request under ctx too:
+// a service that never answers holds the call until ctx is done or the
+// timeout passes, whichever comes first, not for the timeout alone.
+func (c *config) bundleOptions(ctx context.Context) sign.BundleOptions {
 	var o sign.BundleOptions
 	for _, u := range c.tsaURLs {
 		// The request is sent to u's origin only and a redirect is never
@@ -314,12 +327,15 @@ func (c *config) bundleOptions() sign.BundleOptions {
 		// 308 and takes whatever answers there as the timestamp.
 		pu, _ := url.Parse(u) // checked by WithTimestampAuthority
 		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
-			URL: u, Timeout: c.timeout, Retries: 1, Transport: origin.Pin(pu, c.transport),
+			URL: u, Timeout: c.timeout, Retries: 1, Transport: callerContext{ctx, origin.Pin(pu, c.transport)},
 		}))
 	}
 	for _, h := range c.embeddedTSAs {
+		// The timeout bounds the embedded authority too: its handler
+		// sees the request's context end, and the in-process transport
+		// returns when it does.
 		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
-			URL: "http://embedded-tsa.invalid/api/v1/timestamp", Timeout: -1, Transport: InProcessTransport(h),
+			URL: "http://embedded-tsa.invalid/api/v1/timestamp", Timeout: c.timeout, Transport: callerContext{ctx, InProcessTransport(h)},
 		}))
 	}
 	for _, r := range c.rekors {
@@ -358,7 +374,7 @@ func NewKeySigner(key crypto.Signer, opts ...Option) (*BundleSigner, error) {
 	}
 	return &BundleSigner{
 		keypair: func() (sign.Keypair, error) { return kp, nil },
-		opts:    c.bundleOptions(),
+		cfg:     c,
 		log:     c.log,
 		kind:    "key",
 	}, nil
@@ -382,7 +398,7 @@ func NewCASigner(issuer CertificateIssuer, opts ...Option) (*BundleSigner, error
 	return &BundleSigner{
 		keypair: ephemeral,
 		certs:   issuerProvider{issuer},
-		opts:    c.bundleOptions(),
+		cfg:     c,
 		log:     c.log,
 		kind:    "ca",
 	}, nil
@@ -414,12 +430,13 @@ func NewFulcioSigner(fulcioURL string, tokens TokenSource, opts ...Option) (*Bun
 		return nil, err
 	}
 	return &BundleSigner{
-		keypair: ephemeral,
-		certs:   fulcioProvider{sign.NewFulcio(&sign.FulcioOptions{BaseURL: fulcioURL, Timeout: c.timeout, Retries: 1, Transport: origin.Pin(fu, c.transport)})},
-		tokens:  tokens,
-		opts:    c.bundleOptions(),
-		log:     c.log,
-		kind:    "fulcio",
+		keypair:    ephemeral,
+		fulcio:     fu,
+		fulcioBase: fulcioURL,
+		tokens:     tokens,
+		cfg:        c,
+		log:        c.log,
+		kind:       "fulcio",
 	}, nil
 }
 
@@ -434,9 +451,15 @@ func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payl
 	if err != nil {
 		return nil, fmt.Errorf("%w: key: %w", ErrSign, err)
 	}
-	opts := s.opts
+	opts := s.cfg.bundleOptions(ctx)
 	opts.Context = ctx
 	opts.CertificateProvider = s.certs
+	if s.fulcio != nil {
+		opts.CertificateProvider = fulcioProvider{sign.NewFulcio(&sign.FulcioOptions{
+			BaseURL: s.fulcioBase, Timeout: s.cfg.timeout, Retries: 1,
+			Transport: callerContext{ctx, origin.Pin(s.fulcio, s.cfg.transport)},
+		})}
+	}
 	if s.tokens != nil {
 		tok, err := s.tokens.Token(ctx)
 		if err != nil {
@@ -458,6 +481,11 @@ func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payl
 		// up to 1 MiB, and a refused token's status strings): bounded
 		// and quoted before it reaches a log or the caller.
 		err = clip.Error(err, maxServiceErrorText)
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// The caller's context ended: say so, whatever error the
+			// transport reported for the request it interrupted.
+			err = fmt.Errorf("%w (%w)", err, cerr)
+		}
 		s.log.DebugContext(ctx, "attest: signing failed", "signer", s.kind, "error", err)
 		return nil, fmt.Errorf("%w: %w", ErrSign, err)
 	}

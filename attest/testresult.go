@@ -3,6 +3,7 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 
 	"github.com/ztci/ztci/internal/clip"
 )
@@ -14,8 +15,22 @@ const (
 	TestFailed = "FAILED"
 )
 
-// ErrTestResult: a TestResult has an unknown result value.
-var ErrTestResult = fmt.Errorf("%w: test-result: result must be PASSED, WARNED or FAILED", ErrInvalidPredicate)
+// Test-result errors.
+var (
+	// ErrTestResult: a TestResult has an unknown result value.
+	ErrTestResult = fmt.Errorf("%w: test-result: result must be PASSED, WARNED or FAILED", ErrInvalidPredicate)
+	// ErrTestName: a test name in a TestResult holds a control, line
+	// separator or bidirectional formatting character or is not UTF-8
+	// (it would display as another name, or as several), or appears in
+	// more than one of PassedTests, WarnedTests and FailedTests (a policy
+	// reading one list and a person reading another would disagree about
+	// its outcome).
+	ErrTestName = fmt.Errorf("%w: test-result: unusable test name", ErrInvalidPredicate)
+	// ErrTestURL: a TestResult's URL is not an absolute https URL with a
+	// host and without user info (a credential would be signed into a
+	// public attestation).
+	ErrTestURL = fmt.Errorf("%w: test-result: url must be an absolute https URL without user info", ErrInvalidPredicate)
+)
 
 // TestResult is the in-toto test-result predicate
 // (https://in-toto.io/attestation/test-result/v0.1).
@@ -31,7 +46,10 @@ type TestResult struct {
 // PredicateType returns PredicateTestResult.
 func (r *TestResult) PredicateType() string { return PredicateTestResult }
 
-// PredicateJSON validates r and returns its JSON.
+// PredicateJSON validates r and returns its JSON. Besides the result value
+// ([ErrTestResult]), each test name must be plain UTF-8 text and appear in
+// one list only ([ErrTestName]), and URL, if set, must be an absolute https
+// URL without user info ([ErrTestURL]).
 func (r *TestResult) PredicateJSON() (json.RawMessage, error) {
 	if r == nil {
 		return nil, ErrTestResult
@@ -44,6 +62,27 @@ func (r *TestResult) PredicateJSON() (json.RawMessage, error) {
 	for i := range r.Configuration {
 		if err := r.Configuration[i].Validate(); err != nil {
 			return nil, fmt.Errorf("%w: test-result configuration: %w", ErrInvalidPredicate, err)
+		}
+	}
+	if r.URL != "" {
+		u, err := url.Parse(r.URL)
+		if err != nil || u.Scheme != "https" || u.Opaque != "" || u.Hostname() == "" || u.User != nil || !plainText(r.URL) {
+			return nil, fmt.Errorf("%w: got %s", ErrTestURL, clip.Quote(r.URL, 80))
+		}
+	}
+	outcome := make(map[string]string, len(r.PassedTests)+len(r.WarnedTests)+len(r.FailedTests))
+	for _, l := range []struct {
+		list  string
+		names []string
+	}{{"passedTests", r.PassedTests}, {"warnedTests", r.WarnedTests}, {"failedTests", r.FailedTests}} {
+		for _, n := range l.names {
+			if !plainText(n) {
+				return nil, fmt.Errorf("%w: %s holds %s", ErrTestName, l.list, clip.Quote(n, 80))
+			}
+			if prev, ok := outcome[n]; ok && prev != l.list {
+				return nil, fmt.Errorf("%w: %s is in both %s and %s", ErrTestName, clip.Quote(n, 80), prev, l.list)
+			}
+			outcome[n] = l.list
 		}
 	}
 	return marshalPredicate(r)

@@ -2,6 +2,7 @@ package attest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 )
@@ -10,16 +11,53 @@ import (
 const maxInProcessResponse = 4 << 20
 
 // InProcessTransport returns an http.RoundTripper that serves every request
-// with h in the calling goroutine, without a network: it lets sigstore-go's
-// HTTP clients (timestamp authority, Fulcio) talk to the embedded TSA and CA
-// handlers unchanged. The request's host is ignored.
+// with h, without a network: it lets sigstore-go's HTTP clients (timestamp
+// authority, Fulcio) talk to the embedded TSA and CA handlers unchanged.
+// The request's host is ignored.
+//
+// A request whose context can end is served in a goroutine of its own, and
+// RoundTrip returns the context's error as soon as it ends, even if h has
+// not returned (h sees the same context end; its answer is then dropped).
+// A panic in h is re-raised in the caller's goroutine if h finishes first.
 func InProcessTransport(h http.Handler) http.RoundTripper {
 	return inProcess{h}
 }
 
 type inProcess struct{ h http.Handler }
 
+type served struct {
+	resp     *http.Response
+	panicked bool
+	panicVal any
+}
+
 func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if ctx.Done() == nil {
+		return t.serve(r), nil
+	}
+	done := make(chan served, 1) // never blocks the handler's goroutine
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- served{panicked: true, panicVal: p}
+			}
+		}()
+		done <- served{resp: t.serve(r)}
+	}()
+	select {
+	case s := <-done:
+		if s.panicked {
+			panic(s.panicVal)
+		}
+		return s.resp, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+// serve runs h on r and returns its recorded answer.
+func (t inProcess) serve(r *http.Request) *http.Response {
 	w := &recorder{header: http.Header{}, status: http.StatusOK}
 	if r.Body != nil {
 		defer r.Body.Close()
@@ -35,7 +73,7 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body:          io.NopCloser(&w.body),
 		ContentLength: int64(w.body.Len()),
 		Request:       r,
-	}, nil
+	}
 }
 
 type recorder struct {
@@ -59,4 +97,41 @@ func (w *recorder) Write(b []byte) (int, error) {
 		return 0, http.ErrContentLength
 	}
 	return w.body.Write(b)
+}
+
+// callerContext sends each request under ctx as well as under the
+// request's own context (which carries the client's timeout): the request
+// ends when either does. It is for sigstore-go's timestamp and Fulcio
+// clients, which make their requests without the caller's context.
+type callerContext struct {
+	ctx  context.Context
+	base http.RoundTripper
+}
+
+func (t callerContext) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.ctx.Done() == nil {
+		return t.base.RoundTrip(r)
+	}
+	ctx, cancel := context.WithCancelCause(t.ctx)
+	stop := context.AfterFunc(r.Context(), func() { cancel(context.Cause(r.Context())) })
+	release := func() { stop(); cancel(nil) }
+	resp, err := t.base.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		release()
+		return nil, err
+	}
+	resp.Body = &releaseBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releaseBody releases a request's context when its answer is closed.
+type releaseBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releaseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }
