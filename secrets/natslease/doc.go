@@ -51,7 +51,10 @@
 //     [WithTimeout] fails with an [*UnavailableError] matching
 //     [ErrUnavailable] and [secrets.ErrLeaseRegistry]. A broker then hands
 //     out nothing (the lease is revoked); a reaper revokes nothing it did
-//     not claim and reports the error.
+//     not claim and reports the error. A Claim that fails after it has
+//     taken some claims returns those claims without the error (logged at
+//     Warn), since an error means nothing was claimed; the next Claim
+//     meets the failure again and reports it.
 //   - Liveness is judged by the servers' clock only (per-message TTL);
 //     no host's clock is compared with another's.
 //   - A lease of an owner whose heartbeat key exists on the stream leader

@@ -214,7 +214,9 @@ type entry struct {
 // skipped: nothing can revoke what they would name. The ordered consumer
 // is one replica, which may lag the leader by a moment: a lease registered
 // just now on another node may be listed only by a later Claim (a
-// reaper's next round), never claimed from a stale record.
+// reaper's next round), never claimed from a stale record. An error means
+// nothing was claimed: a failure after some claims were taken returns those
+// claims, each whole, without the error (which is logged).
 func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration, max int) ([]secrets.LeaseClaim, error) {
 	if err := secrets.CheckLeaseOwner(claimer); err != nil {
 		return nil, err
@@ -248,7 +250,19 @@ func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration,
 		}
 		return len(out) < max, nil
 	})
-	return out, err
+	if err != nil && len(out) > 0 {
+		// An error from Claim means nothing was claimed ([secrets.LeaseReclaimer]),
+		// so a caller would drop these claims and strand their leases until
+		// the claims expire. Each one is whole (claim key and record both
+		// written): hand them over to be revoked now; the next Claim meets
+		// the failure again and reports it.
+		r.cfg.logger.WarnContext(ctx, "natslease: claim stopped early; returning the claims taken", "bucket", r.cfg.bucket, "claims", len(out), "err", err)
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // scan reads the lease records through an ordered consumer and calls fn on

@@ -26,6 +26,18 @@
 // dead "runner-a" alive), and a table without a unique index on lease_id
 // (owner) alone.
 //
+// Every statement names the tables with their schema, public unless
+// [WithSchema] says otherwise, so a role's search_path cannot give a broker
+// and a reaper different tables, nor let a table planted earlier on a
+// search_path stand in for the registry; built-in functions are named
+// with pg_catalog. New refuses ([ErrConfig]) to start when the session's
+// search_path resolves a table name to another relation than the
+// registry's: a fleet that ran before the names were qualified and kept
+// its tables outside public (say in a schema named after its role) must
+// move them or name that schema with [WithSchema]. New also creates an
+// index on (registered_at, lease_id), which claims walk in order; on a
+// large existing table creating it blocks writes once.
+//
 // # How a claim works
 //
 // One statement: UPDATE … WHERE lease_id IN (SELECT … WHERE the claim is
@@ -47,7 +59,10 @@
 //     another's.
 //   - A lease whose owner's alive_until is in the future is never claimed.
 //   - Rows hold no secret value. Claimed rows are validated before use; a
-//     row that fails is logged and left claimed, never revoked on a guess.
+//     row that fails (a NULL or over-long column included) is logged and
+//     left claimed, never revoked on a guess. Claim reads each text column
+//     cut to one character over [secrets.MaxLeaseField], so a huge row
+//     costs the reaper no more than a valid one.
 //
 // Access: the fleet's brokers and reapers need SELECT, INSERT, UPDATE and
 // DELETE on both tables (and CREATE once, or create them beforehand).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -11,13 +12,14 @@ import (
 type Option func(*config) error
 
 type config struct {
+	schema  string
 	table   string
 	timeout time.Duration
 	logger  *slog.Logger
 }
 
 func defaults() config {
-	return config{table: "ztci_leases", timeout: 2 * time.Second, logger: slog.New(slog.DiscardHandler)}
+	return config{schema: "public", table: "ztci_leases", timeout: 2 * time.Second, logger: slog.New(slog.DiscardHandler)}
 }
 
 var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,50}$`)
@@ -32,6 +34,22 @@ func WithTable(name string) Option {
 			return fmt.Errorf("%w: table name %q (lower-case letters, digits and _, at most 51)", ErrConfig, name)
 		}
 		c.table = name
+		return nil
+	}
+}
+
+// WithSchema names the schema that holds the tables (default "public").
+// Every statement names it, so the tables do not depend on a session's
+// search_path: brokers and reapers whose roles have different search_path
+// settings still share one registry, and a table of the same name in a
+// schema earlier on a search_path cannot stand in for it. Lower-case
+// letters, digits and _, not starting with pg_. The schema must exist.
+func WithSchema(name string) Option {
+	return func(c *config) error {
+		if !tableName.MatchString(name) || strings.HasPrefix(name, "pg_") {
+			return fmt.Errorf("%w: schema name %q (lower-case letters, digits and _, at most 51, not pg_)", ErrConfig, name)
+		}
+		c.schema = name
 		return nil
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -57,8 +58,10 @@ var (
 )
 
 // New creates the tables if they do not exist (under an advisory lock, so
-// that replicas starting together do not race). Options: [WithTable],
-// [WithTimeout], [WithLogger].
+// that replicas starting together do not race) in the schema of
+// [WithSchema] (default "public"), and refuses ([ErrConfig]) a table name
+// that the session's search_path resolves elsewhere. Options:
+// [WithSchema], [WithTable], [WithTimeout], [WithLogger].
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
@@ -72,12 +75,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, er
 			return nil, err
 		}
 	}
-	leases, owners := pgx.Identifier{cfg.table}.Sanitize(), pgx.Identifier{cfg.table + "_owners"}.Sanitize()
+	// Schema-qualified: a session's search_path does not pick the tables.
+	leases, owners := pgx.Identifier{cfg.schema, cfg.table}.Sanitize(), pgx.Identifier{cfg.schema, cfg.table + "_owners"}.Sanitize()
 	r := &Registry{
 		pool: pool, cfg: cfg, leases: leases, owners: owners,
 		// Every time is the server's now(): no two hosts' clocks are
 		// compared.
-		heartbeat: `INSERT INTO ` + owners + ` (owner, alive_until) VALUES ($1, now() + make_interval(secs => $2))
+		heartbeat: `INSERT INTO ` + owners + ` (owner, alive_until) VALUES ($1, pg_catalog.now() + pg_catalog.make_interval(secs => $2))
 			ON CONFLICT (owner) DO UPDATE SET alive_until = EXCLUDED.alive_until`,
 		register: `INSERT INTO ` + leases + ` (lease_id, backend, name, job_id, identity, owner, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -86,20 +90,24 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, er
 		// skips rows another claim is locking; a row claimed by a claim
 		// that committed meanwhile is re-checked against the new version
 		// and dropped. So each row goes to one claim at a time.
+		// The text columns come back cut to one character more than a
+		// record may hold ($4): whoever writes to the table cannot make the
+		// reaper read a huge row, and a cut value still fails Validate.
 		claim: `UPDATE ` + leases + ` AS l
-			SET claimed_by = $1, claim_token = gen_random_uuid()::text, claim_until = now() + make_interval(secs => $2)
+			SET claimed_by = $1, claim_token = pg_catalog.gen_random_uuid()::text, claim_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2)
 			WHERE l.lease_id IN (
 				SELECT c.lease_id FROM ` + leases + ` AS c
-				WHERE (c.claim_until IS NULL OR c.claim_until <= now())
-				  AND NOT EXISTS (SELECT 1 FROM ` + owners + ` AS o WHERE o.owner = c.owner AND o.alive_until > now())
+				WHERE (c.claim_until IS NULL OR c.claim_until <= pg_catalog.now())
+				  AND NOT EXISTS (SELECT 1 FROM ` + owners + ` AS o WHERE o.owner = c.owner AND o.alive_until > pg_catalog.now())
 				ORDER BY c.registered_at, c.lease_id
 				LIMIT $3
 				FOR UPDATE OF c SKIP LOCKED)
-			RETURNING l.lease_id, l.backend, l.name, l.job_id, l.identity, l.owner, l.expires_at, l.claim_token`,
+			RETURNING pg_catalog.left(l.lease_id, $4), pg_catalog.left(l.backend, $4), pg_catalog.left(l.name, $4), pg_catalog.left(l.job_id, $4),
+				pg_catalog.left(l.identity, $4), pg_catalog.left(l.owner, $4), l.expires_at, l.claim_token`,
 		complete: `DELETE FROM ` + leases + ` WHERE lease_id = $1 AND claim_token = $2`,
 		// Owners whose heartbeat lapsed a day ago: an absent row means the
 		// same as a lapsed one, so removing them changes nothing.
-		forget: `DELETE FROM ` + owners + ` WHERE alive_until < now() - interval '1 day'`,
+		forget: `DELETE FROM ` + owners + ` WHERE alive_until < pg_catalog.now() - interval '1 day'`,
 	}
 	if err := r.createTables(ctx); errors.Is(err, ErrConfig) {
 		return nil, err
@@ -111,7 +119,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, er
 
 func (r *Registry) createTables(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "ztci.pglease."+r.cfg.table); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))`, "ztci.pglease."+r.cfg.schema+"."+r.cfg.table); err != nil {
 			return err
 		}
 		for _, q := range []string{
@@ -119,11 +127,19 @@ func (r *Registry) createTables(ctx context.Context) error {
 			`CREATE TABLE IF NOT EXISTS ` + r.leases + ` (
 				lease_id text PRIMARY KEY, backend text NOT NULL, name text NOT NULL, job_id text NOT NULL,
 				identity text NOT NULL, owner text NOT NULL, expires_at timestamptz,
-				registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+				registered_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 				claimed_by text, claim_token text, claim_until timestamptz)`,
 			`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{r.cfg.table + "_owner"}.Sanitize() + ` ON ` + r.leases + ` (owner)`,
+			// Claim takes the oldest claimable rows: without this index
+			// every claim sorts the whole table.
+			`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{r.cfg.table + "_registered"}.Sanitize() + ` ON ` + r.leases + ` (registered_at, lease_id)`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		for _, name := range []string{r.cfg.table, r.cfg.table + "_owners"} {
+			if err := checkShadow(ctx, tx, r.cfg.schema, name); err != nil {
 				return err
 			}
 		}
@@ -132,6 +148,25 @@ func (r *Registry) createTables(ctx context.Context) error {
 		}
 		return checkTable(ctx, tx, r.leases, "lease_id", leaseColumns)
 	})
+}
+
+// checkShadow refuses ([ErrConfig]) a table name that this session's
+// search_path resolves to a relation other than schema.name: a fleet that
+// ran before the tables were schema-qualified kept its leases there (say in
+// a schema named after the role), or someone put a table of that name
+// ahead of the registry. Either way a component of the fleet would look
+// at other rows than this one.
+func checkShadow(ctx context.Context, tx pgx.Tx, schema, name string) error {
+	var other *string
+	if err := tx.QueryRow(ctx, `SELECT r::text FROM pg_catalog.to_regclass($1) AS r WHERE r IS DISTINCT FROM pg_catalog.to_regclass($2)`,
+		pgx.Identifier{name}.Sanitize(), pgx.Identifier{schema, name}.Sanitize()).Scan(&other); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if other != nil && *other != "" {
+		return fmt.Errorf("%w: table name %s resolves to %s on this session's search_path, not to the registry's %s.%s: move the rows or set WithSchema",
+			ErrConfig, name, clip.Quote(*other, 200), schema, name)
+	}
+	return nil
 }
 
 // The column types New creates. Times must carry a time zone: a timestamp
@@ -270,16 +305,25 @@ func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration,
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
 	defer cancel()
-	rows, err := r.pool.Query(ctx, r.claim, claimer, ttl.Seconds(), max)
+	rows, err := r.pool.Query(ctx, r.claim, claimer, ttl.Seconds(), max, secrets.MaxLeaseField+1)
 	if err != nil {
 		return nil, r.unavailable("claim", err)
 	}
 	var out []secrets.LeaseClaim
 	for rows.Next() {
+		// A NULL text column (a table created ahead without NOT NULL)
+		// reads as empty and fails Validate below: a scan error here would
+		// come after the claim committed.
 		var row claimRow
-		if err := rows.Scan(&row.leaseID, &row.backend, &row.name, &row.jobID, &row.identity, &row.owner, &row.expiresAt, &row.token); err != nil {
+		var text [6]*string
+		if err := rows.Scan(&text[0], &text[1], &text[2], &text[3], &text[4], &text[5], &row.expiresAt, &row.token); err != nil {
 			rows.Close()
 			return nil, r.unavailable("claim", err)
+		}
+		for i, p := range []*string{&row.leaseID, &row.backend, &row.name, &row.jobID, &row.identity, &row.owner} {
+			if text[i] != nil {
+				*p = *text[i]
+			}
 		}
 		c, err := row.claim(claimer)
 		if err != nil {
