@@ -234,6 +234,10 @@
 //	            and repository URLs an Application may use; empty: none),
 //	            allow_argocd_floating_revisions (false: every Argo CD
 //	            revision a commit SHA or a sha256 digest),
+//	            allow_argocd_source_overrides (false: no Argo CD source
+//	            with helm values, parameters or remote valueFiles,
+//	            kustomize members but version, plugin env or parameters,
+//	            jsonnet extVars or tlas),
 //	            allowed_ingress_urls (exact URLs an ingress-nginx auth-url
 //	            or mirror-target may hold; empty: none),
 //	            allowed_ingress_collectors (exact hosts or URLs the
@@ -244,13 +248,16 @@
 //	            global-rate-limit-memcached-host may hold; empty: none),
 //	            allowed_ingress_real_ip (exact proxy-real-ip-cidr entries
 //	            and forwarded-for-header values ingress-nginx may trust to
-//	            name a client's address; empty: none)
+//	            name a client's address; empty: none),
+//	            allow_ingress_source_ranges (false: no Ingress with an
+//	            ingress-nginx whitelist-, allowlist- or
+//	            denylist-source-range, which lifts block-cidrs from it)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources trusted beyond
 //	            hashicorp's: a plan may use them, and those two lists
 //	            accept their types beyond each type's own hashicorp/<prefix>;
 //	            "namespace/type" on the public registries, "host/namespace/type")
-//	untrusted_triggers (["pull_request_target", "workflow_run"]): job
+//	untrusted_triggers (["pull_request_target", "workflow_run", "ssh-rerun"]): job
 //	            triggers that never count as a protected ref (deploys,
 //	            secret releases, builds, and the jobs whose certificates
 //	            signed an artifact or an attestation a deploy relies on);
@@ -466,7 +473,10 @@
 //     annotated enable-global-auth, enable-modsecurity or
 //     enable-owasp-core-rules other than "true" (out of the controller's
 //     global authentication or web application firewall; the last two a
-//     behaviour change), an Ingress
+//     behaviour change), an Ingress annotated whitelist-source-range,
+//     allowlist-source-range or denylist-source-range (names without
+//     case), unless allow_ingress_source_ranges: nginx then ignores the
+//     ConfigMap's block-cidrs for it (a behaviour change), an Ingress
 //     whose ingress-nginx auth-url or mirror-target (the name in any
 //     case; every spelling judged) is not, exactly, in
 //     allowed_ingress_urls: the controller connects there itself, from
@@ -499,6 +509,14 @@
 //     hex digits) or "sha256:" and 64, a source must name one, and a
 //     source hydrator (it syncs from a branch) is denied (a behaviour
 //     change: a branch, tag, HEAD or Helm version used to be accepted);
+//     unless allow_argocd_source_overrides, a source's helm may hold only
+//     valueFiles (paths, no "://"), ignoreMissingValueFiles, releaseName,
+//     version, skipCrds, skipSchemaValidation and skipTests, its kustomize
+//     only version, its plugin only name, its directory only recurse,
+//     include, exclude and a jsonnet of libs: values, parameters,
+//     patches, images, env, extVars and tlas change what Argo CD renders
+//     from the pinned commit (in sources, ApplicationSet templates and
+//     operations; a behaviour change);
 //     an AppProject's sourceRepos must be in
 //     allowed_argocd_repos ("!" entries narrow), its destinations and
 //     sourceNamespaces may hold no glob (a backslash escapes in Argo CD's

@@ -42,16 +42,21 @@ type LibraryConfig struct {
 	// that checks out the pull request runs code nobody reviewed under the
 	// protected ref's name; it runs a
 	// workflow_run workflow the same way after a workflow a pull request
-	// from anyone started, commonly taking that run's artifacts. Nil:
-	// ["pull_request_target", "workflow_run"]; a non-nil empty list
-	// trusts every trigger. Not in the default, and trusted on a protected
+	// from anyone started, commonly taking that run's artifacts. CircleCI's
+	// "Rerun job with SSH" gives a person an interactive shell holding the
+	// job's token, contexts and secrets; identity/claims sets such a job's
+	// event to "ssh-rerun". Nil: ["pull_request_target", "workflow_run",
+	// "ssh-rerun"], identity/claims' DefaultUntrustedTriggers and the
+	// default of identity/exchange and policy/egress; a non-nil empty list
+	// trusts every trigger, and a list replaces the default (keep
+	// "ssh-rerun" in a list for CircleCI jobs). Not in the default, and trusted on a protected
 	// ref: issue_comment, issues, discussion and discussion_comment, which
 	// GitHub also runs on the default branch with its secrets for anyone
 	// who may comment or open an issue (a public repository's: anyone).
 	// If a workflow on one builds, checks out or runs a pull request's code
 	// (a "/deploy" or "/test" comment command), list it: set
-	// ["pull_request_target", "workflow_run", "issue_comment", "issues",
-	// "discussion", "discussion_comment"]. pull_request_review and
+	// ["pull_request_target", "workflow_run", "ssh-rerun", "issue_comment",
+	// "issues", "discussion", "discussion_comment"]. pull_request_review and
 	// pull_request_review_comment run on the pull request's merge ref,
 	// which is not protected. The egress proxy's allow-list reads its own
 	// copy: pass this list to it too, with policy/egress's
@@ -326,6 +331,19 @@ type KubernetesConfig struct {
 	// (the default): every source is pinned to a full commit SHA (40 hex
 	// digits) or a digest ("sha256:" and 64 hex digits).
 	AllowArgoCDFloatingRevisions bool
+	// AllowArgoCDSourceOverrides accepts an Argo CD source (an
+	// Application's, an ApplicationSet template's, an operation's) whose
+	// helm, kustomize, plugin or directory member changes what Argo CD
+	// renders from the repository: helm values, valuesObject, parameters,
+	// fileParameters or a valueFiles URL; kustomize patches, images,
+	// namespace, name prefixes, common labels or annotations; plugin env or
+	// parameters; jsonnet extVars or tlas. These are written in the
+	// Application, not the repository, and this gate judges neither what
+	// they render nor the image they swap in. False (the default): a
+	// source may select only what the repository holds (helm valueFiles in
+	// it, releaseName, version; kustomize version; a plugin's name; a
+	// directory's recurse, include, exclude and jsonnet libs).
+	AllowArgoCDSourceOverrides bool
 	// AllowedIngressURLs are the URLs (exact, as the annotation holds
 	// them, nginx variables included) an Ingress's ingress-nginx auth-url
 	// or mirror-target may name: the controller connects to them itself,
@@ -352,6 +370,14 @@ type KubernetesConfig struct {
 	// proxy-real-ip-cidr: its default, 0.0.0.0/0, lets any client spoof
 	// the address every source-range check judges. Empty: none.
 	AllowedIngressRealIP []string
+	// AllowIngressSourceRanges accepts an Ingress annotated with
+	// ingress-nginx's whitelist-source-range, allowlist-source-range or
+	// denylist-source-range. Each writes allow and deny rules into the
+	// Ingress's location, and nginx then ignores the ones its http level
+	// holds: the controller ConfigMap's block-cidrs no longer applies to
+	// that Ingress. False (the default): such an Ingress is denied (listing
+	// Ingress in AllowedKinds accepts it too).
+	AllowIngressSourceRanges bool
 }
 
 // volumeSources are the members of a Kubernetes Volume that name its
@@ -679,9 +705,11 @@ func (c *LibraryConfig) document() map[string]any {
 			"allowed_argocd_projects":         strs(c.Kubernetes.AllowedArgoCDProjects),
 			"allowed_argocd_repos":            strs(c.Kubernetes.AllowedArgoCDRepos),
 			"allow_argocd_floating_revisions": c.Kubernetes.AllowArgoCDFloatingRevisions,
+			"allow_argocd_source_overrides":   c.Kubernetes.AllowArgoCDSourceOverrides,
 			"allowed_ingress_urls":            strs(c.Kubernetes.AllowedIngressURLs),
 			"allowed_ingress_collectors":      strs(c.Kubernetes.AllowedIngressCollectors),
 			"allowed_ingress_real_ip":         strs(c.Kubernetes.AllowedIngressRealIP),
+			"allow_ingress_source_ranges":     c.Kubernetes.AllowIngressSourceRanges,
 		},
 		"terraform": map[string]any{
 			"deletable_types":   strs(c.Terraform.DeletableTypes),

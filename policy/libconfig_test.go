@@ -182,7 +182,7 @@ func TestLibraryConfigDefaults(t *testing.T) {
 		t.Errorf("grants:\n got %v\nwant %v", grants, want)
 	}
 	if _, ok := cfg["untrusted_triggers"]; ok {
-		t.Error("nil UntrustedTriggers must leave the default (pull_request_target, workflow_run) in force")
+		t.Error("nil UntrustedTriggers must leave the default (pull_request_target, workflow_run, ssh-rerun) in force")
 	}
 	c.UntrustedTriggers = []string{}
 	if d, err = c.Data(); err != nil {

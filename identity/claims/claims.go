@@ -19,6 +19,39 @@ const (
 	PlatformZTCI          = "ztci"
 )
 
+// EventSSHRerun is the [identity.Claims.Event] of a CircleCI job started
+// with "Rerun job with SSH" (claim oidc.circleci.com/ssh-rerun true): a
+// person holds an interactive shell in the job, with its OIDC token,
+// contexts and secrets, and runs what they type rather than what the
+// pipeline says. It is one of [DefaultUntrustedTriggers].
+const EventSSHRerun = "ssh-rerun"
+
+// DefaultUntrustedTriggers returns, in a new slice, the run triggers (the
+// normalized [identity.Claims.Event], lower case) that identity/exchange's
+// WithUntrustedTriggers and policy/egress's WithUntrustedTriggers distrust
+// by default, and that the policy library's LibraryConfig.UntrustedTriggers
+// names by default (its Rego copy is tested against this one):
+//
+//   - pull_request_target (GitHub): runs for a pull request from anyone
+//     with the base branch's ref, ref_protected true and the repository's
+//     secrets; a workflow that checks out the pull request runs
+//     unreviewed code under the protected ref's name.
+//   - workflow_run (GitHub): runs the same way after a workflow such a
+//     pull request started, commonly on that run's artifacts.
+//   - ssh-rerun ([EventSSHRerun], CircleCI): an interactive shell holding
+//     the job's identity runs whatever its user types.
+//
+// Not in the default: GitHub's issue_comment, issues, discussion and
+// discussion_comment, which run the default branch's reviewed workflow
+// for anyone who may comment (list them if a workflow on one checks out a
+// pull request's code); pull_request_review(_comment), which runs on the
+// unprotected merge ref; GitLab's pipeline sources, whose merge request
+// and child pipelines already get no Ref (see [GitLabCI]); Buildkite's
+// build sources (see [Buildkite]: its branch is never a protected ref).
+func DefaultUntrustedTriggers() []string {
+	return []string{"pull_request_target", "workflow_run", EventSSHRerun}
+}
+
 // Runner kinds set in [identity.Claims.Runner].
 const (
 	RunnerHosted     = "hosted"
@@ -329,7 +362,7 @@ func CircleCI(raw map[string]any) (identity.Claims, error) {
 	}
 	c.RepositoryOwnerID, c.Actor = circleSubject(r.str("sub"), project)
 	if r.boolean(circle + "ssh-rerun") {
-		c.Event = "ssh-rerun"
+		c.Event = EventSSHRerun
 	}
 	return c, r.err
 }
@@ -359,7 +392,13 @@ func circleSubject(sub, project string) (org, user string) {
 // that is a name git allows for a ref: Buildkite names a third-party fork's
 // branch "<fork owner>:<branch>", which no branch of the repository can be
 // named (git refuses ':'), and a build's branch is whatever its creator
-// typed. Such a build gets no Ref.
+// typed. Such a build gets no Ref. Any other branch is still the creator's
+// word: a build made in the UI, by the API or by another pipeline's
+// trigger step names a branch and a commit of its creator's choosing
+// ("main" and an unreviewed commit), and RefProtected is never set. Bind
+// what only a protected branch should get to the pipeline (Repository,
+// RepositoryID) and to Buildkite's own controls on who may build it, not
+// to Ref.
 func Buildkite(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	org, pipeline := r.require("organization_slug"), r.require("pipeline_slug")

@@ -42,8 +42,15 @@
 // names). A Buildkite build whose build_branch or build_tag is not a name
 // git allows for a ref (a third-party fork's "<owner>:<branch>", "a..b", a
 // space) gets no Ref. A Buildkite branch is otherwise the build creator's
-// word, not a ref git vouches for (RefProtected is never set for
-// Buildkite).
+// word, not a ref git vouches for, with a commit of the creator's choosing
+// (RefProtected is never set for Buildkite).
+//
+// The event claim each platform states becomes Event: GitHub's event_name,
+// GitLab's pipeline_source, Buildkite's build_source, ztci's event_name,
+// and, for a CircleCI job rerun with SSH (oidc.circleci.com/ssh-rerun),
+// [EventSSHRerun] (CircleCI states no other trigger). [DefaultUntrustedTriggers]
+// is the list of triggers identity/exchange, policy/egress and the policy
+// library distrust by default.
 //
 // GitLab's environment_protected becomes EnvironmentProtected (also read
 // from ztci's own issuer, which writes it as GitLab does): a job names,

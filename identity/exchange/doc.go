@@ -31,11 +31,20 @@
 // ("/gitlab-com/{repository...}", "/gitlab-acme/{repository...}").
 //
 // A job started by an untrusted trigger (the event claim:
-// pull_request_target and workflow_run by default, see
-// [WithUntrustedTriggers]) is refused ([ErrUntrustedTrigger]): GitHub runs
-// it for a pull request from anyone with the base branch's ref and
-// ref_protected true, so it would get the protected branch's ID and pass
-// a ref_protected matcher while running the pull request's code.
+// claims.DefaultUntrustedTriggers by default, pull_request_target,
+// workflow_run and CircleCI's ssh-rerun, see [WithUntrustedTriggers]) is
+// refused ([ErrUntrustedTrigger]): GitHub runs the first two for a pull
+// request from anyone with the base branch's ref and ref_protected true,
+// so such a job would get the protected branch's ID and pass a
+// ref_protected matcher while running the pull request's code; a CircleCI
+// SSH rerun is an interactive shell holding the job's token.
+//
+// A Buildkite build's branch (ref, {ref...}) is whatever the build's
+// creator typed, with any commit, when the build is made in the UI, by
+// the API or by another pipeline's trigger step, and Buildkite never says
+// a ref is protected: on Buildkite, name pipelines ({repository...},
+// {repository_id}), not refs, in templates and matchers that grant what
+// only a protected branch should get.
 //
 // Security contract: the token is fully verified first (identity/oidc),
 // and a verification that reports no expiry is refused ([ErrNoExpiry]), so

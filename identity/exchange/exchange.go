@@ -16,6 +16,7 @@ import (
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/claims"
 	"github.com/ztci/ztci/identity/oidc"
 	"github.com/ztci/ztci/identity/svid"
 	"github.com/ztci/ztci/internal/clip"
@@ -40,7 +41,7 @@ type config struct {
 	sink      audit.Sink
 	admit     identity.Matcher
 	issuer    string
-	untrusted []string // normalized events; nil: defaultUntrustedTriggers
+	untrusted []string // normalized events; nil: claims.DefaultUntrustedTriggers
 }
 
 // WithIssuer names the one token issuer (the iss URL, exact) whose tokens
@@ -63,12 +64,16 @@ func WithIssuer(issuer string) Option {
 
 // WithUntrustedTriggers names the run triggers (the event claim, compared
 // without case and surrounding space) whose tokens are refused with
-// [ErrUntrustedTrigger]. Default: pull_request_target and workflow_run,
-// as the policy library's UntrustedTriggers: GitHub runs such a workflow
-// for a pull request from anyone with the base branch's ref and
-// ref_protected true, so a workflow that checks out the pull request's
-// code would get the ID (and pass the [WithMatcher] check) of the
-// protected branch. A non-nil empty list trusts every trigger.
+// [ErrUntrustedTrigger]. Default: claims.DefaultUntrustedTriggers
+// (pull_request_target, workflow_run and CircleCI's ssh-rerun), as the
+// policy library's UntrustedTriggers: GitHub runs such a workflow for a
+// pull request from anyone with the base branch's ref and ref_protected
+// true, so a workflow that checks out the pull request's code would get
+// the ID (and pass the [WithMatcher] check) of the protected branch; a
+// CircleCI SSH rerun hands its user an interactive shell holding the
+// job's token. A non-nil empty list trusts every trigger; a list
+// replaces the default (append to claims.DefaultUntrustedTriggers() to
+// extend it).
 func WithUntrustedTriggers(events []string) Option {
 	return func(c *config) error {
 		c.untrusted = make([]string, 0, len(events))
@@ -81,10 +86,6 @@ func WithUntrustedTriggers(events []string) Option {
 		return nil
 	}
 }
-
-// defaultUntrustedTriggers are GitHub's two "pwn request" triggers, the
-// policy library's default UntrustedTriggers.
-func defaultUntrustedTriggers() []string { return []string{"pull_request_target", "workflow_run"} }
 
 // normalEvent is an event as triggers are compared: without case and
 // surrounding space, as the policy library and policy/egress compare them.
@@ -172,7 +173,7 @@ func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchang
 		return nil, fmt.Errorf("%w: the token issuer is required (WithIssuer, or a verifier with an Issuer method): claims name repositories only within one issuer", ErrConfig)
 	}
 	if e.untrusted == nil {
-		e.untrusted = defaultUntrustedTriggers()
+		e.untrusted = claims.DefaultUntrustedTriggers()
 	}
 	return e, nil
 }
@@ -192,7 +193,8 @@ var (
 	// another namespace with the same IDs.
 	ErrIssuer = errors.New("exchange: token of another issuer")
 	// ErrUntrustedTrigger: the token's run was started by a trigger of
-	// [WithUntrustedTriggers] (default pull_request_target, workflow_run).
+	// [WithUntrustedTriggers] (default claims.DefaultUntrustedTriggers:
+	// pull_request_target, workflow_run, ssh-rerun).
 	ErrUntrustedTrigger = errors.New("exchange: untrusted run trigger")
 )
 

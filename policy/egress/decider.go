@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/identity/claims"
 )
 
 // Decision is a verdict on one destination for one job.
@@ -85,8 +86,8 @@ type Rule struct {
 	Workflows []string
 	// Refs are globs over the full git ref ("refs/heads/main",
 	// "refs/tags/v*"). Empty: any ref. A job started by an untrusted
-	// trigger (its event claim; by default pull_request_target or
-	// workflow_run, see [WithUntrustedTriggers]) matches no Refs glob
+	// trigger (its event claim; by default pull_request_target,
+	// workflow_run or ssh-rerun, see [WithUntrustedTriggers]) matches no Refs glob
 	// whatever its ref, unless Events names its trigger: GitHub gives such
 	// a job the base branch's ref for code a pull request from anyone may
 	// control.
@@ -142,16 +143,17 @@ func (r Rule) issuerCovers(job identity.Identity) bool {
 
 // defaultUntrustedTriggers are the run triggers whose jobs match no
 // Rule.Refs glob unless the rule's Events name them, when the allow-list
-// is not told otherwise: the policy library's default UntrustedTriggers
-// (TestDefaultUntrustedTriggersAreTheLibrarys compares the two), the two
-// "pwn request" triggers. GitHub runs a pull_request_target workflow with
-// the base branch's ref (ref_protected true, the repository's secrets)
-// for a pull request from anyone, and a workflow_run workflow the same
-// way after a run such a pull request started, commonly on its
-// artifacts. Matched by ref, a workflow that checks out or builds the
-// pull request's code got every allowance of the protected branch
-// ("refs/heads/main"): the hosts a release or deploy step may reach.
-func defaultUntrustedTriggers() []string { return []string{"pull_request_target", "workflow_run"} }
+// is not told otherwise: claims.DefaultUntrustedTriggers, the policy
+// library's default UntrustedTriggers and identity/exchange's default
+// (TestDefaultUntrustedTriggersAreTheLibrarys compares the library's).
+// GitHub runs a pull_request_target workflow with the base branch's ref
+// (ref_protected true, the repository's secrets) for a pull request from
+// anyone, and a workflow_run workflow the same way after a run such a
+// pull request started, commonly on its artifacts; a CircleCI SSH rerun
+// (ssh-rerun) is an interactive shell holding the job's token. Matched by
+// ref, such a job got every allowance of its branch ("refs/heads/main"):
+// the hosts a release or deploy step may reach.
+func defaultUntrustedTriggers() []string { return claims.DefaultUntrustedTriggers() }
 
 // normalEvent is a run trigger as rules compare it: without case and
 // surrounding space (as the policy library compares them: lower and
@@ -194,8 +196,9 @@ type allowListConfig struct {
 // [Rule].Refs glob unless the rule's Events name them, with the meaning
 // and the matching of the policy library's
 // policy.LibraryConfig.UntrustedTriggers, so that a vendor passes the
-// same list to both: nil keeps the default (pull_request_target and
-// workflow_run, the library's own), a non-nil empty list trusts every
+// same list to both: nil keeps the default
+// (claims.DefaultUntrustedTriggers: pull_request_target, workflow_run and
+// ssh-rerun, the library's own), a non-nil empty list trusts every
 // trigger, an empty entry is refused (as LibraryConfig.Validate refuses
 // it). Triggers are compared with the job's event claim without case
 // and surrounding space; a job without one (an empty claim) is untrusted
@@ -221,8 +224,8 @@ func WithUntrustedTriggers(triggers []string) AllowListOption {
 }
 
 // NewAllowList is [NewAllowListWith] without options: jobs started by
-// pull_request_target or workflow_run match no Refs glob unless a rule's
-// Events name their trigger.
+// pull_request_target, workflow_run or a CircleCI SSH rerun (ssh-rerun)
+// match no Refs glob unless a rule's Events name their trigger.
 func NewAllowList(rules ...Rule) (*AllowList, error) {
 	return NewAllowListWith(rules)
 }

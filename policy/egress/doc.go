@@ -78,7 +78,8 @@
 //     which GitHub runs with the base branch's ref for code a pull request
 //     from anyone may control, unless the rule's Events name that
 //     trigger. The untrusted triggers are the policy library's:
-//     pull_request_target and workflow_run by default, or the list of
+//     pull_request_target, workflow_run and CircleCI's ssh-rerun by
+//     default (claims.DefaultUntrustedTriggers), or the list of
 //     policy.LibraryConfig.UntrustedTriggers passed to
 //     [WithUntrustedTriggers], compared as the library compares them
 //     (without case and surrounding space; a job without an event claim

@@ -9,7 +9,7 @@
 #   signed the artifact or an attestation the rules read (the build trigger
 #   its certificate names, signer.claims.event) started by an untrusted
 #   trigger (data.ztci.config.untrusted_triggers, default
-#   ["pull_request_target", "workflow_run"]) does not count as protected.
+#   ["pull_request_target", "workflow_run", "ssh-rerun"]) does not count as protected.
 #   Every attestation of a SLSA provenance type, or carrying a provenance
 #   summary, is judged as provenance (builder, source, source ref); only
 #   provenance_types count as the provenance an artifact needs. Every

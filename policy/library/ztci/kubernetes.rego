@@ -20,11 +20,14 @@
 #   Argo CD reads a cluster or repository from, no Argo CD Application
 #   or ApplicationSet outside allowed_argocd_projects and
 #   allowed_argocd_repos or on a revision that is not a commit SHA or a
-#   digest, nor AppProject with wildcards or without a
+#   digest, or with an inline source override (helm values or
+#   parameters, kustomize patches or images, plugin env or parameters,
+#   jsonnet extVars or tlas), nor AppProject with wildcards or without a
 #   namespaceResourceWhitelist of kinds the gate accepts (even when
 #   allowed_kinds lists them), no Ingress whose ingress-nginx auth-url or
 #   mirror-target allowed_ingress_urls does not list or that opts out of
-#   global authentication or the WAF, no ConfigMap that points
+#   global authentication or the WAF or that names its own source ranges
+#   (which lift block-cidrs), no ConfigMap that points
 #   ingress-nginx's tracing, syslog or rate limit collector at a host
 #   allowed_ingress_collectors does not list, nor that has it trust a
 #   forwarded client address from peers allowed_ingress_real_ip does not
@@ -54,7 +57,11 @@
 #   allowed_argocd_repos (exact project names and repository URLs an Argo
 #   CD Application may use; empty: none), allow_argocd_floating_revisions
 #   (true: a branch, tag, HEAD or Helm version is accepted as a
-#   revision), allowed_ingress_urls (exact URLs an ingress-nginx auth-url
+#   revision), allow_argocd_source_overrides (true: a source's helm,
+#   kustomize, plugin and directory may change what Argo CD renders),
+#   allow_ingress_source_ranges (true: an Ingress may name
+#   whitelist-, allowlist- or denylist-source-range),
+#   allowed_ingress_urls (exact URLs an ingress-nginx auth-url
 #   or mirror-target may hold; empty: none), allowed_ingress_collectors
 #   (exact hosts or URLs ingress-nginx's collector keys may hold; empty:
 #   none), allowed_ingress_real_ip (exact proxy-real-ip-cidr entries and
@@ -413,6 +420,33 @@ nginx_opt_outs := {
 	"nginx.ingress.kubernetes.io/enable-modsecurity": "ModSecurity web application firewall",
 	"nginx.ingress.kubernetes.io/enable-owasp-core-rules": "OWASP Core Rule Set",
 }
+
+# ingress-nginx's whitelist-source-range (allowlist-source-range) and
+# denylist-source-range write allow and deny rules into the Ingress's
+# location, and nginx's access module then ignores the rules of the http
+# level, where the controller ConfigMap's block-cidrs are: an Ingress
+# allowing 0.0.0.0/0, or denying one address, lifts the administrator's
+# block list from its host, as enable-global-auth "false" lifts global
+# authentication. Names are compared without case, and any value is
+# denied unless allow_ingress_source_ranges; list Ingress in
+# allowed_kinds to accept it too.
+harmful_shape contains [m, sprintf("an Ingress whose annotation %q replaces the controller's block-cidrs with its own source ranges (kubernetes.allow_ingress_source_ranges)", [k])] if {
+	not allow_ingress_source_ranges
+	some m in objects
+	m.kind == "Ingress"
+	annotations := object.get(m, ["metadata", "annotations"], {})
+	is_object(annotations)
+	some k, _ in annotations
+	lower(k) in nginx_source_ranges
+}
+
+nginx_source_ranges := {
+	"nginx.ingress.kubernetes.io/whitelist-source-range",
+	"nginx.ingress.kubernetes.io/allowlist-source-range",
+	"nginx.ingress.kubernetes.io/denylist-source-range",
+}
+
+allow_ingress_source_ranges := lib.config("kubernetes", "allow_ingress_source_ranges", false) == true
 
 # ingress-nginx's auth-url has the controller itself send a subrequest,
 # with the client's headers and cookies, for every request to the
@@ -1379,7 +1413,7 @@ violations contains v if {
 	}
 }
 
-argocd_findings(m) := (((({why |
+argocd_findings(m) := ((((({why |
 	some [path, p] in argocd_projects(m)
 	not p in allowed_argocd_projects
 	why := sprintf("project %s at %s is not in kubernetes.allowed_argocd_projects (an empty one is \"default\")", [lib.printable(p), lib.printable(path)])
@@ -1411,7 +1445,97 @@ argocd_findings(m) := (((({why |
 	m.kind != "AppProject"
 	not allow_argocd_floating_revisions
 	some why in argocd_floating(m)
+}) | {why |
+	m.kind != "AppProject"
+	not allow_argocd_source_overrides
+	some why in argocd_overrides(m)
 }
+
+# A source's helm, kustomize, plugin and directory members are written in
+# the Application, not the repository, and change what Argo CD renders
+# from the pinned commit: helm values, valuesObject and parameters,
+# kustomize patches, images and namespace, plugin env and parameters,
+# jsonnet extVars and tlas swap in another image or patch in a
+# privileged pod that this gate never judged. Unless
+# allow_argocd_source_overrides, each (in every source outside
+# metadata: spec.source(s), an ApplicationSet's templates, an
+# operation's) may hold only the members that select what the repository
+# holds (argocd_tool_members), helm valueFiles only paths (no "://": a
+# remote file), and a jsonnet only libs.
+allow_argocd_source_overrides := lib.config("kubernetes", "allow_argocd_source_overrides", false) == true
+
+argocd_tool_members := {
+	"helm": {"valueFiles", "ignoreMissingValueFiles", "releaseName", "version", "skipCrds", "skipSchemaValidation", "skipTests"},
+	"kustomize": {"version"},
+	"plugin": {"name"},
+	"directory": {"recurse", "include", "exclude", "jsonnet"},
+}
+
+argocd_overrides(m) := (({why |
+	some [path, x] in argocd_tools(m)
+	not is_object(x)
+	why := sprintf("%s at %s is not an object (kubernetes.allow_argocd_source_overrides)", [path[count(path) - 1], lib.printable(path)])
+} | {why |
+	some [path, x] in argocd_tools(m)
+	is_object(x)
+	some k, _ in x
+	not k in argocd_tool_members[path[count(path) - 1]]
+	why := sprintf("%s at %s changes what Argo CD renders from the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(k), lib.printable(path)])
+}) | {why |
+	some [path, x] in argocd_tools(m)
+	path[count(path) - 1] == "helm"
+	is_object(x)
+	some f in argocd_value_files(object.get(x, "valueFiles", []))
+	why := sprintf("helm valueFiles entry %s at %s is not a path in the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(f), lib.printable(path)])
+}) | {why |
+	some [path, x] in argocd_tools(m)
+	path[count(path) - 1] == "directory"
+	is_object(x)
+	j := object.get(x, "jsonnet", {})
+	some k in argocd_jsonnet_overrides(j)
+	why := sprintf("jsonnet %s at %s changes what Argo CD renders from the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(k), lib.printable(path)])
+}
+
+# argocd_tools are [path, value] of every helm, kustomize, plugin and
+# directory member of a source (a source, a drySource, an entry of
+# sources) outside metadata; null is unset. A generator's plugin is not
+# a source's.
+argocd_tools(m) := {[path, x] |
+	walk(m, [path, x])
+	count(path) > 1
+	path[0] != "metadata"
+	path[count(path) - 1] in object.keys(argocd_tool_members)
+	argocd_source_path(array.slice(path, 0, count(path) - 1))
+	x != null
+}
+
+argocd_source_path(p) if p[count(p) - 1] in {"source", "drySource"}
+
+argocd_source_path(p) if {
+	count(p) > 1
+	p[count(p) - 2] == "sources"
+	is_number(p[count(p) - 1])
+}
+
+# argocd_value_files are the entries of a valueFiles that are not a path
+# in a repository (the list itself, when it is not one).
+argocd_value_files(fs) := {f |
+	some f in fs
+	not argocd_repo_path(f)
+} if is_array(fs)
+
+else := {fs}
+
+argocd_repo_path(f) if {
+	is_string(f)
+	not contains(f, "://")
+}
+
+argocd_jsonnet_overrides(j) := {k | some k, _ in j; k != "libs"} if is_object(j)
+
+else := {j} if j != null
+
+else := set()
 
 # Argo CD deploys what a source's targetRevision (a Git generator's
 # revision) names when it syncs, not when this gate judged the

@@ -19,7 +19,11 @@ config(section, key, def) := v if {
 # protected ref's name. A workflow_run workflow runs the same way after a
 # workflow a pull request from anyone started, and commonly takes that
 # run's artifacts or code: the two "pwn request" triggers of GitHub
-# Security Lab's advisory. issue_comment, issues, discussion and
+# Security Lab's advisory. ssh-rerun is the trigger identity/claims gives
+# a CircleCI job rerun with SSH: an interactive shell holding the job's
+# identity and secrets runs whatever its user types. The default is
+# identity/claims' DefaultUntrustedTriggers (a test compares them).
+# issue_comment, issues, discussion and
 # discussion_comment also run on the default branch with its secrets for
 # anyone, but run only the reviewed workflow unless it fetches a pull
 # request's code: they are not in the default (LibraryConfig's
@@ -29,7 +33,7 @@ config(section, key, def) := v if {
 untrusted_triggers := v if {
 	v := object.get(data.ztci.config, "untrusted_triggers", null)
 	v != null
-} else := ["pull_request_target", "workflow_run"]
+} else := ["pull_request_target", "workflow_run", "ssh-rerun"]
 
 # protected_job: the job runs on a protected ref (its protected flag is the
 # boolean true) and was not started by an untrusted trigger.

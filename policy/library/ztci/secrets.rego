@@ -22,7 +22,7 @@
 #   fields of the wrong type (a ref that is not a well-formed git ref,
 #   protected that is not the boolean true) never match a grant. A job
 #   started by an untrusted trigger (config untrusted_triggers, default
-#   ["pull_request_target", "workflow_run"]) is not protected, whatever
+#   ["pull_request_target", "workflow_run", "ssh-rerun"]) is not protected, whatever
 #   its ref. Grants add up: a secret is released when any grant matches,
 #   so a narrower grant ("ci/deploy-key" on protected refs) never
 #   restricts what a broader one ("ci/**" on any ref) gives.
