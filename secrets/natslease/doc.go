@@ -70,7 +70,9 @@
 //     values larger than a record.
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node
 //     cluster an acknowledged registration survives the loss of any one
-//     node. New refuses (ErrConfig) a server or bucket without per-key TTL
+//     node; with the default of one replica, a registration on a node
+//     that is lost is a lease no reaper sees (its backend's expiry ends
+//     it), so give a fleet three. New refuses (ErrConfig) a server or bucket without per-key TTL
 //     (nats-server older than 2.11), a bucket with a max age, and one whose
 //     stream drops records by itself (interest or work-queue retention,
 //     discard old with a limit, memory storage, fewer replicas than

@@ -63,6 +63,13 @@
 //     left claimed, never revoked on a guess. Claim reads each text column
 //     cut to one character over [secrets.MaxLeaseField], so a huge row
 //     costs the reaper no more than a valid one.
+//   - Durability is the database's: an acknowledged registration must
+//     survive a failover, or the lease it names is one no reaper sees (its
+//     backend's own expiry ends it). Run the registry on a primary whose
+//     commits a standby has confirmed (synchronous_commit on, with
+//     synchronous_standby_names), not on asynchronous replication. A
+//     failover also moves now() to another server's clock: keep the
+//     servers' clocks in step, as each owner's alive_until is judged by it.
 //
 // Access: the fleet's brokers and reapers need SELECT, INSERT, UPDATE and
 // DELETE on both tables (and CREATE once, or create them beforehand).
