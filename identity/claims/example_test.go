@@ -15,3 +15,11 @@ func ExampleGitLabCI() {
 	fmt.Println(c.Platform, c.Repository, c.Ref, c.RefProtected, c.Runner, err)
 	// Output: gitlab-ci my-group/my-project refs/heads/main true hosted <nil>
 }
+
+// The run triggers every ztci default treats as untrusted (the exchange,
+// the egress proxy and the policy library): a vendor's own list starts
+// from these.
+func ExampleDefaultUntrustedTriggers() {
+	fmt.Println(append(claims.DefaultUntrustedTriggers(), "issue_comment"))
+	// Output: [pull_request_target workflow_run ssh-rerun issue_comment]
+}
