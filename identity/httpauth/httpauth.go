@@ -56,6 +56,14 @@ func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
 
 // WithBearer authenticates callers by an "Authorization: Bearer" token
 // verified by v (an *oidc.Verifier, or an *svid.JWTVerifier).
+//
+// With a single-use verifier (oidc.WithSingleUse) the token is spent when
+// Authenticate succeeds, before the handler runs: a handler that then
+// refuses for a passing reason of its own (busy, rate limited) has cost
+// the caller its token, and a retry with it is refused as a replay. Such
+// a service verifies tokens itself, spending them only once its own
+// refusals are past ([identity.DeferredTokenVerifier], as policy/gate
+// does).
 func WithBearer(v identity.TokenVerifier) Option {
 	return func(c *config) error {
 		if v == nil {

@@ -134,6 +134,11 @@ type Proxy struct {
 // [WithLogger], [WithClock], [WithResolver], [WithDialer],
 // [WithInternalHosts], [WithAuditOnlyUnsafe], [WithCompromiseChecker],
 // [WithFirstSeen], [WithClientSVIDs], [WithLimits].
+//
+// tokens must not be single-use (oidc.WithSingleUse): every request is
+// verified, on a kept-alive connection too, so a job's second request
+// would be refused as a replay, and a request refused after verification
+// (the job's connection limit reached) would have spent the token.
 func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, sink audit.Sink, opts ...Option) (*Proxy, error) {
 	switch {
 	case tokens == nil:
