@@ -103,7 +103,8 @@
 // passes; the error then wraps ErrSign and context.Canceled or
 // context.DeadlineExceeded. A [TestResult] names each test in one list
 // only, without control, line-separator or bidirectional formatting
-// characters ([ErrTestName]), and links an https URL only ([ErrTestURL]).
+// characters ([ErrTestName]), and links an https URL only ([ErrTestURL]);
+// Custom with PredicateTestResult is held to the same checks.
 // The certificate's
 // identity (SAN) is not checked: the issuer decides it. Bundles from the embedded CA
 // carry no SCTs; verifiers must not require certificate transparency for it.

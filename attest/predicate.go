@@ -54,9 +54,14 @@ func NewStatement(subjects []ResourceDescriptor, pred Predicate) (*Statement, er
 // as the typed writers are: SLSA provenance v1 must pass ParseProvenance
 // (so it names one source and spells its members exactly), and an SPDX or
 // CycloneDX predicate type must carry a document inventory.Packages reads
-// ([ErrSBOMFormat]), as [SPDX] and [CycloneDX] require. Custom was the
+// ([ErrSBOMFormat]), as [SPDX] and [CycloneDX] require, and a test-result
+// predicate must read as a [TestResult] whose PredicateJSON succeeds
+// ([ErrTestResult], [ErrTestName], [ErrTestURL]; a member spelt in another
+// case, [ErrMalformedJSON]). Custom was the
 // way around them: a provenance naming two sources or an SBOM the index
-// cannot read was signed, and every deploy gated on it denied.
+// cannot read was signed, and every deploy gated on it denied; a test
+// result could name a test as both passed and failed, hide one behind a
+// bidi override, or link an http URL carrying a token.
 func Custom(predicateType string, predicate []byte) Predicate {
 	return &customPredicate{typ: predicateType, raw: bytes.Clone(predicate)}
 }
@@ -89,6 +94,8 @@ func checkKnownPredicate(typ string, raw []byte) error {
 	case typ == PredicateSLSAProvenanceV1:
 		_, err := ParseProvenance(raw)
 		return err
+	case typ == PredicateTestResult:
+		return checkTestResult(raw)
 	case inventory.IsSBOM(typ):
 		if _, err := inventory.Packages(typ, raw); err != nil {
 			return fmt.Errorf("%w: %w", ErrSBOMFormat, err)

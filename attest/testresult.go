@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
+	"sync"
 
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // Test results as in the in-toto test-result predicate v0.1.
@@ -51,23 +54,51 @@ func (r *TestResult) PredicateType() string { return PredicateTestResult }
 // one list only ([ErrTestName]), and URL, if set, must be an absolute https
 // URL without user info ([ErrTestURL]).
 func (r *TestResult) PredicateJSON() (json.RawMessage, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	return marshalPredicate(r)
+}
+
+// testResultSchema is the member names of the predicate, which
+// checkTestResult decodes into TestResult with encoding/json.
+var testResultSchema = sync.OnceValue(func() *strictjson.Schema { return strictjson.SchemaOf(reflect.TypeFor[TestResult]()) })
+
+// checkTestResult reads a test-result predicate given as JSON (through
+// [Custom]) as TestResult and makes PredicateJSON's checks. A member spelt
+// in another case ("FailedTests") is refused with [ErrMalformedJSON]:
+// encoding/json would read it as the real member, a reader matching names
+// exactly would not.
+func checkTestResult(b []byte) error {
+	// checkObject validated b; the schema walk needs no second pass.
+	if err := testResultSchema().CheckUnvalidated(b); err != nil {
+		return fmt.Errorf("%w: %w: %w", ErrPredicateNotJSON, ErrMalformedJSON, err)
+	}
+	var r TestResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%w: test-result: %w", ErrInvalidPredicate, err)
+	}
+	return r.validate()
+}
+
+func (r *TestResult) validate() error {
 	if r == nil {
-		return nil, ErrTestResult
+		return ErrTestResult
 	}
 	switch r.Result {
 	case TestPassed, TestWarned, TestFailed:
 	default:
-		return nil, fmt.Errorf("%w: got %q", ErrTestResult, clip.String(r.Result, 80))
+		return fmt.Errorf("%w: got %q", ErrTestResult, clip.String(r.Result, 80))
 	}
 	for i := range r.Configuration {
 		if err := r.Configuration[i].Validate(); err != nil {
-			return nil, fmt.Errorf("%w: test-result configuration: %w", ErrInvalidPredicate, err)
+			return fmt.Errorf("%w: test-result configuration: %w", ErrInvalidPredicate, err)
 		}
 	}
 	if r.URL != "" {
 		u, err := url.Parse(r.URL)
 		if err != nil || u.Scheme != "https" || u.Opaque != "" || u.Hostname() == "" || u.User != nil || !plainText(r.URL) {
-			return nil, fmt.Errorf("%w: got %s", ErrTestURL, clip.Quote(r.URL, 80))
+			return fmt.Errorf("%w: got %s", ErrTestURL, clip.Quote(r.URL, 80))
 		}
 	}
 	outcome := make(map[string]string, len(r.PassedTests)+len(r.WarnedTests)+len(r.FailedTests))
@@ -77,13 +108,13 @@ func (r *TestResult) PredicateJSON() (json.RawMessage, error) {
 	}{{"passedTests", r.PassedTests}, {"warnedTests", r.WarnedTests}, {"failedTests", r.FailedTests}} {
 		for _, n := range l.names {
 			if !plainText(n) {
-				return nil, fmt.Errorf("%w: %s holds %s", ErrTestName, l.list, clip.Quote(n, 80))
+				return fmt.Errorf("%w: %s holds %s", ErrTestName, l.list, clip.Quote(n, 80))
 			}
 			if prev, ok := outcome[n]; ok && prev != l.list {
-				return nil, fmt.Errorf("%w: %s is in both %s and %s", ErrTestName, clip.Quote(n, 80), prev, l.list)
+				return fmt.Errorf("%w: %s is in both %s and %s", ErrTestName, clip.Quote(n, 80), prev, l.list)
 			}
 			outcome[n] = l.list
 		}
 	}
-	return marshalPredicate(r)
+	return nil
 }
