@@ -52,6 +52,11 @@ func DefaultUntrustedTriggers() []string {
 	return []string{"pull_request_target", "workflow_run", EventSSHRerun}
 }
 
+// NormalEvent is a run trigger (Claims.Event, or an entry of an untrusted
+// triggers list) as every ztci package compares it: without case and
+// surrounding space, as the policy library does (lower and trim_space).
+func NormalEvent(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
 // Runner kinds set in [identity.Claims.Runner].
 const (
 	RunnerHosted     = "hosted"

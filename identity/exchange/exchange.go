@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -78,18 +77,14 @@ func WithUntrustedTriggers(events []string) Option {
 	return func(c *config) error {
 		c.untrusted = make([]string, 0, len(events))
 		for _, e := range events {
-			if normalEvent(e) == "" {
+			if claims.NormalEvent(e) == "" {
 				return fmt.Errorf("%w: empty trigger", ErrConfig)
 			}
-			c.untrusted = append(c.untrusted, normalEvent(e))
+			c.untrusted = append(c.untrusted, claims.NormalEvent(e))
 		}
 		return nil
 	}
 }
-
-// normalEvent is an event as triggers are compared: without case and
-// surrounding space, as the policy library and policy/egress compare them.
-func normalEvent(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // WithAudit writes every exchange, granted or refused, to sink; if the sink
 // fails, no SVID is returned.
@@ -213,7 +208,7 @@ func (e *Exchange) resolve(ctx context.Context, raw string) (*oidc.Verified, spi
 	if v.Identity.Issuer != e.config.issuer {
 		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, fmt.Errorf("%w: %s", ErrIssuer, clip.Quote(v.Identity.Issuer, maxQuotedValue)))
 	}
-	if ev := normalEvent(v.Identity.Claims.Event); slices.Contains(e.untrusted, ev) {
+	if ev := claims.NormalEvent(v.Identity.Claims.Event); slices.Contains(e.untrusted, ev) {
 		return nil, spiffeid.ID{}, e.record(ctx, v.Identity, spiffeid.ID{}, fmt.Errorf("%w: %s", ErrUntrustedTrigger, clip.Quote(ev, maxQuotedValue)))
 	}
 	if e.admit != nil && !e.admit.Match(v.Identity) {

@@ -121,7 +121,7 @@ func (r Rule) matchesJob(job identity.Identity, untrusted []string) bool {
 	if r.RepositoryIDs != nil && (c.RepositoryID == "" || !slices.Contains(r.RepositoryIDs, c.RepositoryID)) {
 		return false
 	}
-	event := normalEvent(c.Event)
+	event := claims.NormalEvent(c.Event)
 	named := event != "" && slices.Contains(r.Events, event) // NewAllowList normalized r.Events
 	return anyGlob(r.Repositories, c.Repository) &&
 		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
@@ -155,11 +155,6 @@ func (r Rule) issuerCovers(job identity.Identity) bool {
 // the hosts a release or deploy step may reach.
 func defaultUntrustedTriggers() []string { return claims.DefaultUntrustedTriggers() }
 
-// normalEvent is a run trigger as rules compare it: without case and
-// surrounding space (as the policy library compares them: lower and
-// trim_space, which are strings.ToLower and strings.TrimSpace).
-func normalEvent(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
-
 func (r Rule) matchesDestination(d Destination) bool {
 	return slices.Contains(r.Ports, d.Port) && anyGlob(r.Hosts, d.Host)
 }
@@ -181,7 +176,7 @@ func anyGlob(patterns []string, v string) bool {
 // denied by [RuleDefaultDeny]. It is immutable and safe for concurrent use.
 type AllowList struct {
 	rules     []Rule
-	untrusted []string // normalized (normalEvent)
+	untrusted []string // normalized (claims.NormalEvent)
 }
 
 // AllowListOption configures [NewAllowListWith]. An option given an
@@ -217,7 +212,7 @@ func WithUntrustedTriggers(triggers []string) AllowListOption {
 			if t == "" {
 				return fmt.Errorf("%w: untrusted trigger %d is empty", ErrConfig, i)
 			}
-			c.untrusted[i] = normalEvent(t)
+			c.untrusted[i] = claims.NormalEvent(t)
 		}
 		return nil
 	}
@@ -294,7 +289,7 @@ func checkRule(i int, r Rule, seen map[string]bool) (Rule, error) {
 	r.Refs = slices.Clone(r.Refs)
 	events := make([]string, len(r.Events))
 	for i, e := range r.Events {
-		if events[i] = normalEvent(e); events[i] == "" {
+		if events[i] = claims.NormalEvent(e); events[i] == "" {
 			return Rule{}, fmt.Errorf("%w: rule %q has an empty event", ErrConfig, r.Name)
 		}
 	}
@@ -337,7 +332,7 @@ func (a *AllowList) Decide(_ context.Context, job identity.Identity, dst Destina
 	}
 	c := job.Claims
 	reason := fmt.Sprintf("no rule allows repository %q (workflow %q, ref %q) to reach %s", c.Repository, c.Workflow, c.Ref, dst)
-	if slices.Contains(a.untrusted, normalEvent(c.Event)) {
+	if slices.Contains(a.untrusted, claims.NormalEvent(c.Event)) {
 		reason += fmt.Sprintf("; the job was started by %q, which a rule's Refs match only when its Events name it", c.Event)
 	}
 	return Decision{Rule: RuleDefaultDeny, Reason: reason}, nil
