@@ -314,6 +314,12 @@ func (b *Broker) Run(ctx context.Context, spec JobSpec, fn func(ctx context.Cont
 }
 
 func (b *Broker) auditActor(ctx context.Context, action string, outcome audit.Outcome, actor audit.Actor, jobID, name, leaseID, reason string) error {
+	return b.writeAudit(ctx, action, outcome, actor, jobID, "secret:"+name, leaseID, reason)
+}
+
+// writeAudit writes one event of the broker about resource (a secret or a
+// whole job), naming leaseID when there is one; an error wraps ErrAudit.
+func (b *Broker) writeAudit(ctx context.Context, action string, outcome audit.Outcome, actor audit.Actor, jobID, resource, leaseID, reason string) error {
 	if b.sink == nil {
 		return nil
 	}
@@ -324,7 +330,7 @@ func (b *Broker) auditActor(ctx context.Context, action string, outcome audit.Ou
 		Action:      action,
 		Outcome:     outcome,
 		Actor:       actor,
-		Resource:    "secret:" + name,
+		Resource:    resource,
 		Reason:      reason,
 		Correlation: audit.Correlation{JobID: jobID},
 	}

@@ -119,22 +119,8 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 // err, joined with the audit sink's failure if any: the refusal stands
 // either way.
 func (b *Broker) refuseBegin(ctx context.Context, j *Job, reason string, err error) error {
-	if b.sink == nil {
-		return err
-	}
-	e := audit.Event{
-		ID:          newID("evt-"),
-		Time:        b.now().UTC(),
-		Source:      auditSource,
-		Action:      ActionJobDeny,
-		Outcome:     audit.OutcomeDeny,
-		Actor:       j.actor,
-		Resource:    "job:" + j.spec.ID,
-		Reason:      reason,
-		Correlation: audit.Correlation{JobID: j.spec.ID},
-	}
-	if aerr := b.sink.Write(ctx, e); aerr != nil {
-		return errors.Join(err, fmt.Errorf("%w: %s: %w", ErrAudit, ActionJobDeny, aerr))
+	if aerr := b.writeAudit(ctx, ActionJobDeny, audit.OutcomeDeny, j.actor, j.spec.ID, "job:"+j.spec.ID, "", reason); aerr != nil {
+		return errors.Join(err, aerr)
 	}
 	return err
 }
