@@ -288,8 +288,7 @@ func (d *Detached) checkEntry(a Artifact) (string, error) {
 		return "", &EntryMismatchError{Field: "data.hash", Want: want, Got: got}
 	}
 	if !bytes.Equal(hr.Spec.Signature.Content, d.Signature) {
-		return "", &EntryMismatchError{Field: "signature.content",
-			Want: base64.StdEncoding.EncodeToString(d.Signature), Got: base64.StdEncoding.EncodeToString(hr.Spec.Signature.Content)}
+		return "", &EntryMismatchError{Field: "signature.content", Want: sigText(d.Signature), Got: sigText(hr.Spec.Signature.Content)}
 	}
 	blk, rest := pem.Decode(hr.Spec.Signature.PublicKey.Content)
 	switch {
@@ -312,6 +311,21 @@ func want(d *Detached) string {
 		return "a public key"
 	}
 	return "certificate " + fingerprint(d.Certificate)
+}
+
+// maxSigText is the longest signature an error writes out (base64 of
+// 512 bytes, an RSA-4096 signature, is 684 characters).
+const maxSigText = 700
+
+// sigText is a signature as an error says it: in base64 when that is at
+// most maxSigText characters (every genuine signature), otherwise by its
+// SHA-256 and length. A log entry's is the log's choice, of any length.
+func sigText(sig []byte) string {
+	if base64.StdEncoding.EncodedLen(len(sig)) <= maxSigText {
+		return base64.StdEncoding.EncodeToString(sig)
+	}
+	s := sha256.Sum256(sig)
+	return fmt.Sprintf("(%d bytes, sha256:%s)", len(sig), hex.EncodeToString(s[:]))
 }
 
 // fingerprint names a certificate by the SHA-256 of its DER.

@@ -45,7 +45,8 @@ func (e *ParseError) Unwrap() error { return ErrMalformed }
 // matches verify.ErrArtifactMismatch), "signature.content" (another
 // signature) or "signature.publicKey" (another certificate or key). Want is
 // what the detached signature holds, Got what the entry logs (a value that
-// is not a short token only by its length).
+// is not a short token only by its length; a signature in base64, or by its
+// SHA-256 and length when longer than any genuine one).
 type EntryMismatchError struct {
 	Field string
 	Want  string

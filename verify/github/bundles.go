@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/verify"
 )
@@ -39,7 +40,7 @@ const (
 func ParseBundles(r io.Reader) ([][]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
-		return nil, malformed("read attestations: %v", err)
+		return nil, malformed("read attestations: %v", clip.Error(err, maxReason))
 	}
 	if len(data) > MaxInputBytes {
 		return nil, malformed("attestations input larger than %d bytes", MaxInputBytes)
@@ -98,14 +99,14 @@ func document(doc []byte, line int) ([][]byte, error) {
 		return nil, malformed("%s: not a JSON object", where)
 	}
 	if err := strictjson.Check(doc, "attestations", "bundle", "mediaType"); err != nil {
-		return nil, malformed("%s: %v", where, err)
+		return nil, malformed("%s: %v", where, clip.Error(err, maxReason))
 	}
 	var probe struct {
 		MediaType    json.RawMessage `json:"mediaType"`
 		Attestations json.RawMessage `json:"attestations"`
 	}
 	if err := json.Unmarshal(doc, &probe); err != nil {
-		return nil, malformed("%s: %v", where, err)
+		return nil, malformed("%s: %v", where, clip.Error(err, maxReason))
 	}
 	if probe.Attestations == nil {
 		return [][]byte{bytes.Clone(doc)}, nil // a bundle; Verify judges it
@@ -117,7 +118,7 @@ func document(doc []byte, line int) ([][]byte, error) {
 		Attestations []json.RawMessage `json:"attestations"`
 	}
 	if err := json.Unmarshal(doc, &resp); err != nil {
-		return nil, malformed("%s: attestations: %v", where, err)
+		return nil, malformed("%s: attestations: %v", where, clip.Error(err, maxReason))
 	}
 	if len(resp.Attestations) > MaxAttestations {
 		return nil, malformed("%s: more than %d attestations", where, MaxAttestations)
@@ -128,7 +129,7 @@ func document(doc []byte, line int) ([][]byte, error) {
 			Bundle json.RawMessage `json:"bundle"`
 		}
 		if err := json.Unmarshal(a, &entry); err != nil {
-			return nil, malformed("%s: attestation %d: %v", where, i, err)
+			return nil, malformed("%s: attestation %d: %v", where, i, clip.Error(err, maxReason))
 		}
 		if b := bytes.TrimSpace(entry.Bundle); len(b) == 0 || b[0] != '{' {
 			return nil, malformed("%s: attestation %d has no inline bundle (fetch its bundle_url first)", where, i)

@@ -106,4 +106,9 @@
 //   - No network: ParseBundles parses what it is given (bounded:
 //     MaxInputBytes, MaxAttestations) and refuses an entry whose bundle is
 //     only a URL; verification uses only the embedded or given roots.
+//   - Errors reach logs and audit events: they repeat what a bundle states
+//     (its media type, what crypto/x509 quotes of its certificate) and a
+//     trust domain only quoted and clipped, and VerifyAll's
+//     *NoneVerifiedError names the first few bundles' errors (its Errs
+//     holds all of them).
 package github

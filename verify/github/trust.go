@@ -10,6 +10,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -65,7 +66,7 @@ func TenantTrustedRootTarget(trustDomain string) (string, error) {
 		ok = ok && tenantPattern.MatchString(l)
 	}
 	if !ok {
-		return "", fmt.Errorf("%w: github: trust domain %q is not DNS labels joined by dots", verify.ErrConfig, trustDomain)
+		return "", fmt.Errorf("%w: github: trust domain %s is not DNS labels joined by dots", verify.ErrConfig, clip.Quote(trustDomain, maxQuote))
 	}
 	return trustDomain + ".trusted_root.json", nil
 }
@@ -115,7 +116,7 @@ func signingCert(bundleJSON []byte) (*x509.Certificate, error) {
 		} `json:"verificationMaterial"`
 	}
 	if err := json.Unmarshal(bundleJSON, &b); err != nil {
-		return nil, fmt.Errorf("%w: attestation bundle: %v", verify.ErrMalformedBundle, err)
+		return nil, fmt.Errorf("%w: attestation bundle: %w", verify.ErrMalformedBundle, clip.Error(err, maxReason))
 	}
 	// gh refuses v0.1 bundles (verification/sigstore.go chooseVerifier):
 	// actions/attest writes v0.2 and v0.3, which carry inclusion proofs.
@@ -124,7 +125,7 @@ func signingCert(bundleJSON []byte) (*x509.Certificate, error) {
 		"application/vnd.dev.sigstore.bundle.v0.3+json",
 		"application/vnd.dev.sigstore.bundle+json;version=0.3":
 	default:
-		return nil, fmt.Errorf("%w: attestation bundle media type %q: want bundle v0.2 or v0.3", verify.ErrMalformedBundle, b.MediaType)
+		return nil, fmt.Errorf("%w: attestation bundle media type %s: want bundle v0.2 or v0.3", verify.ErrMalformedBundle, clip.Quote(b.MediaType, maxQuote))
 	}
 	var der []byte
 	vm := b.VerificationMaterial
@@ -139,7 +140,7 @@ func signingCert(bundleJSON []byte) (*x509.Certificate, error) {
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: signing certificate: %v", verify.ErrMalformedBundle, err)
+		return nil, fmt.Errorf("%w: signing certificate: %w", verify.ErrMalformedBundle, clip.Error(err, maxReason))
 	}
 	// As sigstore-go's VerifyLeafCertificate: a critical SAN holding a name
 	// type crypto/x509 does not parse is Fulcio's to interpret.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -161,7 +162,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact verif
 		}
 	}
 	if inst == nil {
-		return nil, fmt.Errorf("%w: issuer %.200q", ErrUnknownInstance, leaf.Issuer.String())
+		return nil, fmt.Errorf("%w: issuer %s", ErrUnknownInstance, clip.Quote(leaf.Issuer.String(), maxQuote))
 	}
 	res, err := inst.v.Verify(ctx, bundleJSON, artifact)
 	if err != nil {

@@ -80,6 +80,10 @@ type Root struct {
 	Expires time.Time
 	// Version is the version of the TUF root metadata (root.json).
 	Version int64
+
+	// versions are those of the timestamp, snapshot and top-level targets
+	// metadata behind this root: a later update may not go below them.
+	versions [3]int64
 }
 
 // Client keeps the trusted root of one TUF repository. Open establishes the
@@ -248,12 +252,31 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 			expires = e
 		}
 	}
+	// go-tuf detects a rollback against the cached metadata only; a cache
+	// lost under a running Client (a cleaned temporary directory) made the
+	// update start over from the anchor and accept any older, unexpired
+	// metadata, or stop at a root version already superseded (the mirror
+	// withholding the next one). No version may fall below the current
+	// root's. A newer root may reset the other roles' versions: TUF's
+	// recovery from a fast-forward attack rotates their keys and starts
+	// them over, so they are compared under the same root version only.
+	versions := [3]int64{tm.Timestamp.Signed.Version, tm.Snapshot.Signed.Version, tm.Targets[metadata.TARGETS].Signed.Version}
+	if prev := c.cur.Load(); prev != nil {
+		if tm.Root.Signed.Version < prev.Version {
+			return nil, fmt.Errorf("%w: %s: root version %d, below the %d already trusted", ErrRollback, stage, tm.Root.Signed.Version, prev.Version)
+		}
+		for i, role := range []string{metadata.TIMESTAMP, metadata.SNAPSHOT, metadata.TARGETS} {
+			if tm.Root.Signed.Version == prev.Version && versions[i] < prev.versions[i] {
+				return nil, fmt.Errorf("%w: %s: %s version %d, below the %d already trusted", ErrRollback, stage, role, versions[i], prev.versions[i])
+			}
+		}
+	}
 	// go-tuf checked expiry when the update began; a slow update may cross it.
 	if !time.Now().Before(expires) {
 		return nil, fmt.Errorf("%w: %s: metadata expired at %s during the update", ErrExpired, stage, expires.UTC().Format(time.RFC3339))
 	}
 	sum := sha256.Sum256(data)
-	r := &Root{Revision: "sha256:" + hex.EncodeToString(sum[:]), Expires: expires, Version: tm.Root.Signed.Version}
+	r := &Root{Revision: "sha256:" + hex.EncodeToString(sum[:]), Expires: expires, Version: tm.Root.Signed.Version, versions: versions}
 	if prev := c.cur.Load(); prev != nil && prev.Revision == r.Revision {
 		r.Material = prev.Material
 	} else {

@@ -58,7 +58,12 @@
 //     hashes of every file against the signed metadata, expiry. They surface
 //     as ErrSignature, ErrRollback, ErrHashMismatch and ErrExpired, all
 //     inside ErrTUF; tests run each attack against a repository made with
-//     go-tuf's metadata API.
+//     go-tuf's metadata API. go-tuf compares versions with the cached
+//     metadata; a Client also refuses (ErrRollback) an update whose root,
+//     timestamp, snapshot or targets version is below its current root's
+//     (the last three under the same root version only: a newer root may
+//     reset them, as recovery from a fast-forward attack does), so a cache
+//     lost while it runs does not reopen a rollback.
 //   - Offline: Open uses the cache without a request when the cached
 //     metadata verifies (against the newest root.json in the client's own
 //     cache directory that is signed by its own keys and not older than
@@ -88,8 +93,9 @@
 //     (same scheme, host and port: never to another host, never from https
 //     to http), at most 5. Every read is bounded: metadata by go-tuf's
 //     limits (root 512 kB, timestamp 16 kB, snapshot 2 MB, targets 5 MB, or
-//     the signed length), the trusted root target by its signed length and
-//     at most 16 MiB. No credential is sent.
+//     the signed length) and never more than MaxDownloadSize (32 MiB), as a
+//     signed length is the online keys' word; the trusted root target by
+//     its signed length and at most 16 MiB. No credential is sent.
 //   - Errors repeat what the repository sent before it was verified (a
 //     metadata "_type", a redirect's URL) only quoted and clipped: they
 //     reach logs.

@@ -19,6 +19,15 @@ import (
 // maxRedirects bounds a chain of same-origin redirects.
 const maxRedirects = 5
 
+// MaxDownloadSize bounds every file read from the repository, metadata and
+// target alike, whatever length the signed metadata states for it. go-tuf
+// reads a snapshot or targets role up to the length its timestamp or
+// snapshot lists, and those are signed by the repository's online keys: a
+// holder of one, serving the mirror too, could otherwise state terabytes
+// and stream until the process runs out of memory. Public repositories'
+// metadata is kilobytes; the trusted root target is bounded tighter still.
+const MaxDownloadSize = 32 << 20
+
 // userAgent names ztci to the repository; it carries no credential.
 const userAgent = "ztci-verify-tuf"
 
@@ -79,9 +88,10 @@ type ctxFetcher struct {
 var _ fetcher.Fetcher = (*ctxFetcher)(nil)
 
 // DownloadFile implements fetcher.Fetcher: GET urlPath (which must be in
-// the repository's origin) and read at most maxLength bytes. A status other
-// than 200 is go-tuf's *metadata.ErrDownloadHTTP, whose 404 ends the search
-// for newer root versions.
+// the repository's origin) and read at most maxLength bytes, and never more
+// than MaxDownloadSize. A status other than 200 is go-tuf's
+// *metadata.ErrDownloadHTTP, whose 404 ends the search for newer root
+// versions.
 func (f *ctxFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Duration) ([]byte, error) {
 	if f.offline {
 		return nil, fmt.Errorf("%w: %s is not in the cache and the network is not used here", ErrOffline, urlPath)
@@ -89,6 +99,9 @@ func (f *ctxFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Durati
 	if err := f.ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
+	// maxLength may come from signed metadata (a snapshot's or a targets
+	// role's length): bounded by this client's ceiling all the same.
+	maxLength = min(maxLength, MaxDownloadSize)
 	u, err := url.Parse(urlPath)
 	if err != nil || !sameOrigin(u, f.origin) {
 		return nil, fmt.Errorf("%w: %s is outside the repository", ErrFetch, urlPath)
