@@ -14,6 +14,12 @@
 //     requirements ([Requirement]) such as [RequireAMR] for human
 //     approvals, each decision an audit event;
 //   - [Masker], the seam through which minted tokens reach the log redactor;
+//   - [TokenVerifier], the seam of every token-authenticating component,
+//     with [DeferredTokenVerifier] (verify now, spend later) and
+//     [SingleUseReporter]: a verifier says whether it accepts each token
+//     once, and a component that verifies one token repeatedly (the
+//     egress proxy) refuses a single-use one at construction
+//     ([RequireReusable], [ErrSingleUse]);
 //   - [NewContext]/[FromContext] for request-scoped identities.
 //
 // The credentials live in subpackages, so call sites read as sentences:

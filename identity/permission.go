@@ -45,7 +45,8 @@ var (
 	// one of '%', '\', '#', '?', ';', '[', ']', '{', '}', or punctuation
 	// or a symbol outside ASCII ("．", "‥", "／", "¥").
 	ErrInvalidPermission = errors.New("identity: invalid permission")
-	// ErrConfig: NewGuard was given an invalid grant or option.
+	// ErrConfig: NewGuard was given an invalid grant or option, or a
+	// token verifier unfit for its use ([ErrSingleUse]).
 	ErrConfig = errors.New("identity: invalid configuration")
 	// ErrAudit: the decision could not be audited, so it is not given.
 	ErrAudit = errors.New("identity: audit failed")

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // TokenVerifier verifies a bearer job token and returns the identity it
@@ -23,6 +24,60 @@ type TokenVerifierFunc func(ctx context.Context, raw string) (Identity, error)
 // Verify calls f(ctx, raw).
 func (f TokenVerifierFunc) Verify(ctx context.Context, raw string) (Identity, error) {
 	return f(ctx, raw)
+}
+
+// SingleUseReporter is implemented beside [TokenVerifier] by a verifier
+// that can say whether its Verify consumes the token: SingleUse returns
+// true when a token is accepted once and a second Verify of it fails
+// (*oidc.Verifier with oidc.WithSingleUse). *oidc.Verifier implements it,
+// and a verifier that wraps another must pass its answer on, or the
+// wrapper hides it. Callers ask through [SingleUse] and [RequireReusable].
+//
+// SingleUse must return the same answer for the verifier's lifetime.
+type SingleUseReporter interface {
+	SingleUse() bool
+}
+
+// SingleUseTokenVerifierFunc adapts a function to a single-use
+// [TokenVerifier]: one whose every successful Verify consumes the token.
+// It reports so ([SingleUseReporter]); a [TokenVerifierFunc] does not.
+type SingleUseTokenVerifierFunc func(ctx context.Context, raw string) (Identity, error)
+
+// Verify calls f(ctx, raw).
+func (f SingleUseTokenVerifierFunc) Verify(ctx context.Context, raw string) (Identity, error) {
+	return f(ctx, raw)
+}
+
+// SingleUse returns true.
+func (SingleUseTokenVerifierFunc) SingleUse() bool { return true }
+
+// SingleUse reports whether v consumes the tokens it verifies: v says so
+// ([SingleUseReporter]; a [DeferredTokenVerifierFunc], whose Verify
+// spends, does). A verifier that offers neither, such as a
+// [TokenVerifierFunc], is taken to accept a token any number of times
+// within its lifetime.
+func SingleUse(v TokenVerifier) bool {
+	r, ok := v.(SingleUseReporter)
+	return ok && r.SingleUse()
+}
+
+// ErrSingleUse: a single-use token verifier ([SingleUse]) was given to a
+// component that verifies one token repeatedly (the egress proxy verifies
+// every request of a job, each with the job's one token). The job's
+// second request would be refused as a replay, and the token spent there
+// could no longer be used where it was meant (the deploy gate), or the
+// other way round. It wraps [ErrConfig].
+var ErrSingleUse = fmt.Errorf("%w: single-use token verifier where one token is verified repeatedly", ErrConfig)
+
+// RequireReusable returns an error wrapping [ErrSingleUse] when v is
+// single-use ([SingleUse]), and nil otherwise. A component that verifies
+// one token more than once calls it on its verifier at construction, and
+// wraps the error in its own configuration error.
+func RequireReusable(v TokenVerifier) error {
+	if SingleUse(v) {
+		return ErrSingleUse
+	}
+	return nil
 }
 
 // DeferredTokenVerifier is implemented beside [TokenVerifier] by a
@@ -82,6 +137,10 @@ func (f DeferredTokenVerifierFunc) Verify(ctx context.Context, raw string) (Iden
 	}
 	return id, nil
 }
+
+// SingleUse returns true: the Verify of the adapter spends the token, and
+// [DeferredTokenVerifier] is the seam of verifiers that consume tokens.
+func (DeferredTokenVerifierFunc) SingleUse() bool { return true }
 
 // ErrNoSpend: a [DeferredTokenVerifier] verified a token but returned no
 // spend func. The token is not authenticated.

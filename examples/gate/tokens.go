@@ -85,6 +85,11 @@ func (s singleUseTokens) VerifyDeferred(ctx context.Context, raw string) (identi
 	}, nil
 }
 
+// SingleUse passes the verifier's identity.SingleUseReporter on, so that
+// a component that must not be given a single-use verifier (policy/egress)
+// still sees it through this wrapper.
+func (s singleUseTokens) SingleUse() bool { return s.v.SingleUse() }
+
 func (s singleUseTokens) logRefusal(ctx context.Context, err error) {
 	switch {
 	case errors.Is(err, oidc.ErrReplayed):

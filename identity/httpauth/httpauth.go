@@ -63,7 +63,9 @@ func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
 // the caller its token, and a retry with it is refused as a replay. Such
 // a service verifies tokens itself, spending them only once its own
 // refusals are past ([identity.DeferredTokenVerifier], as policy/gate
-// does).
+// does). WithBearer accepts a single-use verifier (one token, one
+// request); a component that verifies one token on every request of a
+// job refuses it ([identity.RequireReusable]), as policy/egress does.
 func WithBearer(v identity.TokenVerifier) Option {
 	return func(c *config) error {
 		if v == nil {

@@ -113,11 +113,16 @@
 // future (30 s leeway by default); bound-claims rules ([WithBoundClaims],
 // [WithBoundClaimsGlob]); with [WithSingleUse], a jti seen before, and a
 // token that expired before its jti was recorded (so a replay at the
-// instant of expiry cannot take over its first use's record); and a
+// instant of expiry cannot take over its first use's record; such a
+// verifier reports it, [Verifier.SingleUse], and policy/egress, which
+// verifies a job's one token on every request, refuses it); and a
 // header, claim set, discovery document or JWKS whose JSON repeats a member
 // or holds member names that differ only in case, or spells a registered
 // name (alg, kid, iss, ...) in another case ([ErrAmbiguousJSON]): JOSE
-// names are case-sensitive, encoding/json is not.
+// names are case-sensitive, encoding/json is not. Token values an error
+// quotes (alg, kid and typ, read before the signature is checked; a claim
+// such as the aud a job asked for) are quoted clipped, so a caller cannot
+// make errors, logs and audit events arbitrarily large.
 // An issuer URL (of a Verifier or an Issuer) holding userinfo, a query or
 // a fragment, even an empty "?" or "#", is refused ([ErrConfig]), as is a
 // jwks_uri holding userinfo, never quoting the credential.

@@ -3,6 +3,8 @@ package oidc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors returned by [Verifier.Verify]. Every rejection wraps [ErrInvalidToken];
@@ -81,8 +83,16 @@ var (
 	ErrConfig = errors.New("oidc: invalid configuration")
 )
 
+// maxQuoted bounds the token values (header members, claims) quoted in an
+// error: alg, kid and typ are read before the signature is checked, so
+// whoever presents a token chooses them, a job chooses its token's aud
+// when it asks its platform for one, and the error reaches logs and audit
+// events.
+const maxQuoted = 128
+
 // ClaimError reports a claim that did not have the expected value. It wraps
 // one of the Err* claim sentinels. Want and Got never hold token material.
+// Got is the claim as received; Error quotes it clipped.
 type ClaimError struct {
 	Claim string
 	Want  string
@@ -91,19 +101,20 @@ type ClaimError struct {
 }
 
 func (e *ClaimError) Error() string {
-	return fmt.Sprintf("%v: claim %q: want %s, got %q", e.Err, e.Claim, e.Want, e.Got)
+	return fmt.Sprintf("%v: claim %q: want %s, got %s", e.Err, e.Claim, e.Want, clip.Quote(e.Got, maxQuoted))
 }
 
 func (e *ClaimError) Unwrap() error { return e.Err }
 
-// AlgorithmError reports an algorithm that was refused.
+// AlgorithmError reports an algorithm that was refused. Got is the header's
+// alg as received; Error quotes it clipped.
 type AlgorithmError struct {
 	Got     string
 	Allowed []string
 }
 
 func (e *AlgorithmError) Error() string {
-	return fmt.Sprintf("%v: got %q, allowed %v", ErrAlgorithm, e.Got, e.Allowed)
+	return fmt.Sprintf("%v: got %s, allowed %v", ErrAlgorithm, clip.Quote(e.Got, maxQuoted), e.Allowed)
 }
 
 func (e *AlgorithmError) Unwrap() error { return ErrAlgorithm }

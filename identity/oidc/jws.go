@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // header is the JOSE header fields the verifier reads. The members that
@@ -61,7 +63,7 @@ func (h *header) forbidden() string {
 	case "", "jwt", "application/jwt", "jose":
 		return ""
 	}
-	return "typ " + h.Typ // another kind of token (e.g. "at+jwt") is not a job token
+	return "typ " + clip.String(h.Typ, maxQuoted) // another kind of token (e.g. "at+jwt") is not a job token
 }
 
 // jws is a compact JWS whose structure, header and encoding were checked

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 )
 
@@ -29,7 +30,7 @@ func (s staticKeys) key(_ context.Context, kid string) (*verificationKey, error)
 	if k := s.ks.lookup(kid); k != nil {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
+	return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, clip.Quote(kid, maxQuoted))
 }
 
 type cachedSet struct {
@@ -90,7 +91,7 @@ func (r *remoteKeys) key(ctx context.Context, kid string) (*verificationKey, err
 	if k := c.ks.lookup(kid); k != nil {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
+	return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, clip.Quote(kid, maxQuoted))
 }
 
 // usable reports whether c may still serve at now: for one more TTL after

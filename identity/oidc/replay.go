@@ -39,7 +39,9 @@ type MemoryReplayCache struct {
 }
 
 // NewMemoryReplayCache returns a cache holding at most max live entries;
-// now is the clock (nil means time.Now).
+// now is the clock (nil means time.Now). Give it the verifier's clock
+// ([WithClock]) when the verifier has one: a cache clock ahead of the
+// verifier's drops a record while the verifier still accepts its token.
 func NewMemoryReplayCache(max int, now func() time.Time) *MemoryReplayCache {
 	if now == nil {
 		now = time.Now

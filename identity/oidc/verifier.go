@@ -114,6 +114,12 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (identity.Identity, e
 	return t.Identity, nil
 }
 
+// SingleUse implements [identity.SingleUseReporter]: it reports whether v
+// was built with [WithSingleUse], so that each token verifies once. A
+// component that verifies one token repeatedly (policy/egress) refuses
+// such a verifier ([identity.RequireReusable]).
+func (v *Verifier) SingleUse() bool { return v != nil && v.cfg.replay != nil }
+
 // VerifyToken is [Verifier.Verify] returning everything the token
 // established.
 func (v *Verifier) VerifyToken(ctx context.Context, raw string) (*Verified, error) {

@@ -117,7 +117,10 @@
 //     refused with 407, whatever the verifier said, since nothing would
 //     end its connections. Since every request is verified, the proxy's
 //     verifier must not be single-use (oidc.WithSingleUse): the job's
-//     second request would be refused as a replay.
+//     second request would be refused as a replay, and a token spent at
+//     the proxy could no longer be used where it was meant. [New] refuses
+//     a verifier that reports it is single-use ([identity.SingleUse]),
+//     wrapping [ErrConfig] and [identity.ErrSingleUse].
 //   - No DNS rebinding: a host name is resolved once per connection, as a
 //     rooted name (never under a search domain), the addresses are
 //     checked, and the proxy dials those addresses, never the name.

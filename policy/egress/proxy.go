@@ -138,7 +138,12 @@ type Proxy struct {
 // tokens must not be single-use (oidc.WithSingleUse): every request is
 // verified, on a kept-alive connection too, so a job's second request
 // would be refused as a replay, and a request refused after verification
-// (the job's connection limit reached) would have spent the token.
+// (the job's connection limit reached) would have spent the token, which
+// could then no longer be used where it was meant (the deploy gate). New
+// refuses a verifier that reports it is single-use
+// ([identity.SingleUse]) with an error wrapping [ErrConfig] and
+// [identity.ErrSingleUse]; a wrapper of a single-use verifier must pass
+// its SingleUse on ([identity.SingleUseReporter]) for New to see it.
 func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, sink audit.Sink, opts ...Option) (*Proxy, error) {
 	switch {
 	case tokens == nil:
@@ -149,6 +154,9 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 		return nil, fmt.Errorf("%w: nil decider", ErrConfig)
 	case sink == nil:
 		return nil, fmt.Errorf("%w: nil audit sink", ErrConfig)
+	}
+	if err := identity.RequireReusable(tokens); err != nil {
+		return nil, fmt.Errorf("%w: token verifier: %w", ErrConfig, err)
 	}
 	cfg := defaults()
 	for _, o := range opts {
