@@ -53,7 +53,10 @@
 //     sends it (go-containerregistry's blob uploads included): a write
 //     answered 3xx is not followed, not even within the registry, and a
 //     POST turned into a GET by a 301/302/303 is not sent. Redirected
-//     reads are bounded (5) and credentials go only to the registry's own
+//     reads are bounded (5), and a destination the registry chose (a
+//     redirect, a token realm not configured) on an address that is not
+//     public is refused with [ErrInternalAddress] unless
+//     [WithInternalRedirects] allows it; credentials go only to the registry's own
 //     origin, or to a token service fixed in code (Docker Hub's, GitLab's)
 //     or configured ([WithTokenRealm]); a registry reached
 //     over https is never sent a plain-http request, and with credentials

@@ -29,6 +29,10 @@ var (
 	ErrStatus = oci.ErrStatus
 	// ErrTooManyRedirects: the registry redirected too many times.
 	ErrTooManyRedirects = oci.ErrTooManyRedirects
+	// ErrInternalAddress: a destination the registry chose (a redirect to
+	// blob storage) is not a public address and WithInternalRedirects does
+	// not allow it; nothing was sent (see *InternalAddressError).
+	ErrInternalAddress = oci.ErrInternalAddress
 	// ErrTooLarge: the bundle or a manifest read back exceeds its limit
 	// (see *TooLargeError).
 	ErrTooLarge = oci.ErrTooLarge
@@ -57,6 +61,10 @@ var (
 // StatusError is an unexpected HTTP answer. It matches ErrNotFound (404),
 // ErrDenied (401, 403), ErrUnavailable (429, 5xx) or ErrStatus.
 type StatusError = oci.StatusError
+
+// InternalAddressError is the refusal of a request to a destination the
+// registry chose whose address is not public. It matches ErrInternalAddress.
+type InternalAddressError = oci.InternalAddressError
 
 // TooLargeError reports content over its limit. It matches ErrTooLarge.
 type TooLargeError = oci.TooLargeError

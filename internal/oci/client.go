@@ -36,6 +36,9 @@ type Client struct {
 	// one authenticated client per repository and access scope; the ping
 	// and token exchange happen once per entry.
 	hc map[string]*clientEntry
+	// addrs and checked handle destinations the registry chose (see guard).
+	addrs   *addrPolicy
+	checked http.RoundTripper
 }
 
 type clientEntry struct {
@@ -47,7 +50,8 @@ type clientEntry struct {
 // push (and pull) scope, so a writer does one auth handshake per repository
 // for everything it reads and writes.
 func NewClient(cfg Config, push bool) *Client {
-	return &Client{cfg: cfg, push: push, hc: map[string]*clientEntry{}}
+	addrs := newAddrPolicy(cfg)
+	return &Client{cfg: cfg, push: push, hc: map[string]*clientEntry{}, addrs: addrs, checked: checkedTransport(cfg.Transport, addrs)}
 }
 
 // Log returns the client's diagnostics logger.
@@ -101,7 +105,7 @@ func (c *Client) HTTP(ctx context.Context, repo name.Repository, push bool) (*ht
 		return nil, fmt.Errorf("%w: resolve credentials for %s: %w", ErrRegistry, repo.RegistryStr(), err)
 	}
 	guarded := guard{base: c.cfg.Transport, https: repo.Scheme() == "https", credentialed: auth != authn.Anonymous,
-		registry: repo.Registry, realms: c.cfg.TokenRealms}
+		registry: repo.Registry, realms: c.cfg.TokenRealms, addrs: c.addrs, checked: c.checked}
 	base := idempotentRetry{
 		retry: transport.NewRetry(guarded,
 			transport.WithRetryBackoff(c.cfg.Backoff),
@@ -170,13 +174,22 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // that origin is a token service fixed in code for the registry or
 // configured (mayCarryCredentials): go-containerregistry sends the
 // keychain's credentials to whatever realm the registry's WWW-Authenticate
-// names, and that header is the server's to write. Nothing refused is sent.
+// names, and that header is the server's to write. A request to any other
+// origin (one the registry chose: a redirect's Location, a realm) goes out
+// through checked, whose dials refuse addresses that are not public unless
+// configured (addrs, Config.AddInternalRedirects), after an IP literal host
+// is checked here; a redirect whose Location holds user information is
+// refused. Nothing refused is sent.
 type guard struct {
 	base         http.RoundTripper
 	https        bool
 	credentialed bool
 	registry     name.Registry
 	realms       []string // origins configured as token services (Config.TokenRealms)
+	// addrs and checked: see above. A guard without addrs (unit tests of
+	// the other checks) sends everything through base.
+	addrs   *addrPolicy
+	checked http.RoundTripper
 }
 
 func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -200,6 +213,12 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 	case g.credentialed && carriesCredentials(r) && !g.mayCarryCredentials(r.URL):
 		err = &origin.Error{Want: g.registryOrigin(r.URL.Scheme), Got: origin.Of(r.URL), Redirect: r.Response != nil}
 		err = fmt.Errorf("%w: %w (a token service on another origin must be configured: TokenRealms)", ErrRegistry, err)
+	case r.Response != nil && r.URL.User != nil:
+		err = fmt.Errorf("%w: redirect to a URL with user information refused", ErrRegistry)
+	}
+	dest := g.base
+	if err == nil && g.addrs != nil && !g.mayCarryCredentials(r.URL) {
+		err, dest = g.addrs.checkURL(r.URL), g.checked
 	}
 	if err != nil {
 		if r.Body != nil {
@@ -207,7 +226,7 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	return g.base.RoundTrip(r)
+	return dest.RoundTrip(r)
 }
 
 func readOnly(method string) bool { return method == http.MethodGet || method == http.MethodHead }
@@ -257,6 +276,14 @@ func (g guard) registryOrigin(scheme string) string {
 
 // WrapTransport turns a ggcr transport or network error into ours.
 func WrapTransport(op string, err error) error {
+	// net/http quotes the URL of the request that failed, also when this
+	// package's own checks refused it or the context ended: that URL may
+	// be a redirect's, with a pre-signed query (see below) or text the
+	// registry chose, so it is cleaned and clipped here too.
+	var ue *url.Error
+	if errors.As(err, &ue) && (errors.Is(ue.Err, ErrRegistry) || errors.Is(ue.Err, context.Canceled) || errors.Is(ue.Err, context.DeadlineExceeded)) {
+		return clip.Error(fmt.Errorf("%s: %s %s: %w", op, ue.Op, quote(withoutURLSecrets(ue.URL)), ue.Err), maxErrText)
+	}
 	if errors.Is(err, ErrRegistry) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -278,7 +305,6 @@ func WrapTransport(op string, err error) error {
 	// URLs (S3's X-Amz-Credential and X-Amz-Signature, GCS's, a CDN
 	// token) whose query is a credential for the content. The error reaches
 	// logs and callers (a gate's answer), so the query is withheld.
-	var ue *url.Error
 	if errors.As(err, &ue) {
 		return clip.Error(fmt.Errorf("%w: %s: %s %s: %w", ErrRegistry, op, ue.Op, quote(withoutURLSecrets(ue.URL)), ue.Err), maxErrText)
 	}

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Limits on what is read from a registry. A registry that sends more gets a
@@ -51,6 +55,12 @@ type Config struct {
 	// registry's own origin and the few fixed in code (Docker Hub's,
 	// GitLab's). A realm the registry names elsewhere gets nothing.
 	TokenRealms []string
+	// InternalRedirectNets and InternalRedirectHosts lift the public-address
+	// check for destinations the registry chose (redirects to blob storage):
+	// an address in one of the prefixes, or any address of one of the host
+	// names, may be reached. See AddInternalRedirects.
+	InternalRedirectNets  []netip.Prefix
+	InternalRedirectHosts []string
 }
 
 // DefaultConfig returns the defaults: the default keychain and transport,
@@ -151,5 +161,37 @@ func (c *Config) AddTokenRealm(o string) error {
 		return fmt.Errorf("%w: token realm: want https://host[:port], no user, path, query or fragment", ErrConfig)
 	}
 	c.TokenRealms = append(c.TokenRealms, o)
+	return nil
+}
+
+// AddInternalRedirects lets destinations the registry chose (the storage a
+// blob or manifest read is redirected to) be reached on addresses that are
+// not public (loopback, RFC 1918, unique local, link-local, CGNAT and other
+// special-purpose ranges), which are refused otherwise. Each target is an
+// IP prefix ("10.20.0.0/16", "fd00:1::/64"), an IP address, or a host name
+// ("minio.storage.internal", matched exactly, case-insensitively), whose
+// every address is then allowed: the vendor's DNS answers for it. A prefix
+// of length 0 is rejected: it would turn the check off. The registry
+// itself (its own origin) and configured token realms are never checked.
+func (c *Config) AddInternalRedirects(targets ...string) error {
+	for _, t := range targets {
+		if p, err := netip.ParsePrefix(t); err == nil {
+			if p.Bits() == 0 {
+				return fmt.Errorf("%w: internal redirect target %q allows every address; name the storage's prefixes", ErrConfig, t)
+			}
+			c.InternalRedirectNets = append(c.InternalRedirectNets, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(t); err == nil {
+			a = a.WithZone("").Unmap()
+			c.InternalRedirectNets = append(c.InternalRedirectNets, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		h := strings.TrimSuffix(t, ".")
+		if h == "" || len(h) > 253 || strings.ContainsAny(h, "/:@?#*[] \t\r\n") {
+			return fmt.Errorf("%w: internal redirect target %s: want an IP prefix, an IP address or a host name", ErrConfig, clip.Quote(t, maxQuote))
+		}
+		c.InternalRedirectHosts = append(c.InternalRedirectHosts, h)
+	}
 	return nil
 }

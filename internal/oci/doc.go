@@ -29,6 +29,16 @@
 //     over https to a token service fixed in code (Docker Hub's, GitLab's)
 //     or configured (WithTokenRealm); an error never quotes a token
 //     service's answer.
+//   - A request to an origin the registry chose (a redirect's Location,
+//     a token realm not configured) is refused with [ErrInternalAddress]
+//     when its address is not public (internal/netaddr, the egress
+//     proxy's classification), unless Config.AddInternalRedirects allows
+//     it: an IP literal before the request, a name at the dial (each
+//     resolved address before connecting with the stock dialer, the
+//     connected address with a vendor's own dialer), so DNS rebinding
+//     does not get past it. Only IP literals are checked through an HTTP
+//     proxy or a transport that is not an *http.Transport. A redirect
+//     whose Location holds user information is refused.
 //   - An index or artifact manifest that repeats a member or spells one in
 //     another case is [ErrMalformed] ([CheckArtifactJSON] for callers that
 //     decode one themselves).

@@ -43,6 +43,11 @@ var (
 	ErrStatus = fmt.Errorf("%w: unexpected HTTP status", ErrRegistry)
 	// ErrTooManyRedirects: the registry redirected more than maxRedirects times.
 	ErrTooManyRedirects = fmt.Errorf("%w: too many redirects", ErrRegistry)
+	// ErrInternalAddress: a destination the registry chose (a redirect's
+	// Location, an unconfigured token realm) is not a public address and no
+	// Config.AddInternalRedirects entry allows it; nothing was sent (see
+	// *InternalAddressError).
+	ErrInternalAddress = fmt.Errorf("%w: internal address refused", ErrRegistry)
 	// ErrTooLarge: a manifest, index or blob exceeds its limit (see *TooLargeError).
 	ErrTooLarge = fmt.Errorf("%w: content too large", ErrRegistry)
 	// ErrDigestMismatch: content does not hash to the digest it was fetched

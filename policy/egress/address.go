@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/ztci/ztci/internal/netaddr"
 )
 
 // Resolver resolves a host name to addresses. *net.Resolver implements it
@@ -33,72 +35,10 @@ func (f ResolverFunc) LookupNetIP(ctx context.Context, network, host string) ([]
 	return f(ctx, network, host)
 }
 
-// nonPublic lists the IPv4 and IPv6 ranges a job may not reach unless
-// allowed explicitly, beyond what netip.Addr's predicates cover (private,
-// loopback, link-local, multicast, unspecified). IPv4-mapped addresses are
-// unmapped before the check, the IPv4 address inside NAT64 and 6to4
-// addresses is checked too, and other IPv6 addresses must be global
-// unicast (2000::/3).
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),          // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),      // CGNAT, shared address space
-	netip.MustParsePrefix("192.0.0.0/24"),       // IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),       // TEST-NET-1
-	netip.MustParsePrefix("198.18.0.0/15"),      // benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"),    // TEST-NET-2
-	netip.MustParsePrefix("203.0.113.0/24"),     // TEST-NET-3
-	netip.MustParsePrefix("240.0.0.0/4"),        // reserved, and the broadcast address
-	netip.MustParsePrefix("::/96"),              // IPv4-compatible (deprecated)
-	netip.MustParsePrefix("100::/64"),           // discard
-	netip.MustParsePrefix("64:ff9b:1::/48"),     // local-use NAT64
-	netip.MustParsePrefix("2001::/32"),          // Teredo (hides an IPv4 address)
-	netip.MustParsePrefix("2001:db8::/32"),      // documentation
-	netip.MustParsePrefix("fec0::/10"),          // site-local (deprecated)
-	netip.MustParsePrefix("fc00::/7"),           // unique local (IsPrivate covers it; kept for clarity)
-	netip.MustParsePrefix("5f00::/16"),          // SRv6 SIDs
-	netip.MustParsePrefix("3fff::/20"),          // documentation (RFC 9637)
-	netip.MustParsePrefix("2001:2::/48"),        // benchmarking
-	netip.MustParsePrefix("255.255.255.255/32"), // limited broadcast
-	// Azure's platform endpoint (WireServer, host agent): a public address
-	// every Azure VM reaches on the host, serving VM configuration and
-	// extension settings, like the metadata service at 169.254.169.254.
-	netip.MustParsePrefix("168.63.129.16/32"),
-}
-
-var (
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour = netip.MustParsePrefix("2002::/16")
-	// globalUnicast6 is the only IPv6 space allocated for global unicast;
-	// the rest is reserved, or special-purpose forms such as the
-	// IPv4-translated ::ffff:0:a.b.c.d (SIIT) that embed an IPv4 address.
-	globalUnicast6 = netip.MustParsePrefix("2000::/3")
-)
-
-// public reports whether a is a globally routable unicast address.
-func public(a netip.Addr) bool {
-	a = a.WithZone("").Unmap()
-	if !a.IsValid() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() ||
-		a.IsUnspecified() || a.IsInterfaceLocalMulticast() || a.IsLinkLocalMulticast() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	if a.Is6() {
-		b := a.As16()
-		switch {
-		case nat64.Contains(a):
-			return public(netip.AddrFrom4([4]byte(b[12:16])))
-		case sixToFour.Contains(a):
-			return public(netip.AddrFrom4([4]byte(b[2:6])))
-		case !globalUnicast6.Contains(a):
-			return false
-		}
-	}
-	return true
-}
+// public reports whether a is a globally routable unicast address: the
+// one classification of the module, [netaddr.Public], which the OCI
+// registry client applies to the redirects it follows too.
+func public(a netip.Addr) bool { return netaddr.Public(a) }
 
 // ownAddrsTTL is how long a list of the host's own addresses is reused.
 // An address added since is caught when the proxy connects to it (see

@@ -70,6 +70,25 @@ func WithTokenRealm(origin string) Option {
 	return func(c *config) error { return c.AddTokenRealm(origin) }
 }
 
+// WithInternalRedirects allows destinations the registry chose (the blob
+// storage a manifest or blob read is redirected to, a token realm that is
+// not configured) to be on addresses that are not public. Without it such
+// a request is refused with ErrInternalAddress before anything is sent,
+// when its host is, resolves to, or connects to a loopback, private
+// (RFC 1918, unique local), link-local (the cloud metadata service
+// 169.254.169.254), CGNAT or other special-purpose address: a hostile
+// registry cannot make this process issue requests to internal services.
+// Each target is an IP prefix ("10.20.0.0/16"), an IP address, or a host
+// name matched exactly ("minio.storage.internal"), whose every address is
+// then allowed. The configured registry itself is never checked, so a
+// registry on 127.0.0.1 or a private address works without this option.
+// Names are checked at the dial when the transport is an *http.Transport
+// (the default); with any other WithTransport, and through an HTTP proxy,
+// only IP literals are.
+func WithInternalRedirects(targets ...string) Option {
+	return func(c *config) error { return c.AddInternalRedirects(targets...) }
+}
+
 // WithRetryBackoff bounds the retries of 429 and 5xx answers (default 4
 // attempts, 100 ms growing ×3); a schedule that may wait more than 2
 // minutes in total is refused.

@@ -64,8 +64,12 @@
 //   - Every manifest, index and blob is fetched by digest (tags only for
 //     the image itself and the tag-schema index) and checked against it;
 //     every read is bounded ([MaxManifestSize], [MaxBundleSize],
-//     [MaxReferrers]); redirects are bounded and never downgrade https to
-//     http; registry credentials go to the registry's own origin, or to a
+//     [MaxReferrers]); redirects are bounded, never downgrade https to
+//     http, never carry user information, and never reach an address that
+//     is not public (loopback, private, link-local such as the cloud
+//     metadata service), checked where the name is dialled, unless
+//     [WithInternalRedirects] allows it ([ErrInternalAddress]; the
+//     registry's own origin is not checked); registry credentials go to the registry's own origin, or to a
 //     token service fixed in code (Docker Hub's, GitLab's) or configured
 //     ([WithTokenRealm]), and over plain http only to a loopback registry; 429 and 5xx are retried with
 //     bounded backoff, then fail with [ErrUnavailable].

@@ -35,6 +35,10 @@ var (
 	ErrStatus = oci.ErrStatus
 	// ErrTooManyRedirects: the registry redirected too many times.
 	ErrTooManyRedirects = oci.ErrTooManyRedirects
+	// ErrInternalAddress: a destination the registry chose (a redirect to
+	// blob storage) is not a public address and WithInternalRedirects does
+	// not allow it; nothing was sent (see *InternalAddressError).
+	ErrInternalAddress = oci.ErrInternalAddress
 	// ErrTooLarge: a manifest, index or blob exceeds its limit (see *TooLargeError).
 	ErrTooLarge = oci.ErrTooLarge
 	// ErrDigestMismatch: content does not hash to the digest it was fetched
@@ -88,6 +92,10 @@ var (
 // StatusError is an unexpected HTTP answer. It matches ErrNotFound (404),
 // ErrDenied (401, 403), ErrUnavailable (429, 5xx) or ErrStatus.
 type StatusError = oci.StatusError
+
+// InternalAddressError is the refusal of a request to a destination the
+// registry chose whose address is not public. It matches ErrInternalAddress.
+type InternalAddressError = oci.InternalAddressError
 
 // TooLargeError reports content over its limit. It matches ErrTooLarge.
 type TooLargeError = oci.TooLargeError
