@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -39,6 +40,21 @@ const (
 	// ProfileRepository is the [AttrProfile] of an anomaly raised by a
 	// repository's profile.
 	ProfileRepository = "repository"
+	// ProfileOwner is the [AttrProfile] of a burst anomaly raised by the
+	// profile of a repository owner (an organization, a namespace).
+	ProfileOwner = "owner"
+	// AttrEventTime is the trigger's own Time, on an anomaly of an event
+	// whose Time lay more than [WithMaxClockSkew] from the detector's
+	// clock and was clamped (the anomaly's Time is the clamped one).
+	AttrEventTime = "event_time"
+
+	// DefaultMaxClockSkew is how far from the detector's clock an event's
+	// Time may lie before [Detector] clamps it (see [WithMaxClockSkew]).
+	DefaultMaxClockSkew = time.Minute
+	// repoBurstFactor and ownerBurstFactor scale WithBurst's count into
+	// the default thresholds of repositories' and owners' bursts.
+	repoBurstFactor  = 5
+	ownerBurstFactor = 20
 )
 
 // Detector is a UEBA-lite stream processor: a [Sink] that learns, per
@@ -54,14 +70,22 @@ const (
 //     (WithWorkingHours, Monday to Friday) although less than 5% of its
 //     history was outside them (so nightly jobs are learned, not flagged).
 //
-// Time is the events' own Time: the detector has no clock of its own and is
-// deterministic for a given stream, so it can replay history. Events may
-// arrive out of time order (replicas, redeliveries): a burst is counted in
-// the windows that hold each event in time order, so an event dated ahead
-// or behind counts only where it falls. The times are trusted, though: a
-// replica whose clock runs more than a burst window ahead of another's
-// hides the other's bursts for the identities both serve, so keep the
-// producers' clocks synchronised. Anomaly events
+// Time is the events' own Time, bounded by the detector's clock
+// ([WithClock], default the wall clock): an event dated more than
+// [WithMaxClockSkew] (default [DefaultMaxClockSkew]) before or after it is
+// counted at that bound, and its anomalies carry the event's own time in
+// [AttrEventTime]. So a producer or replica whose clock is skewed, or that
+// lies, can neither date events where no window counts them (far past,
+// far future) nor poison the windows of the events that follow; it can
+// still shift an event by up to the skew, so a burst spread over 2 skews
+// and a window is counted in at least (2 skew + window) / window parts.
+// Events may arrive out of time order (replicas, redeliveries): within the
+// bound, a burst is counted in the windows that hold each event in time
+// order, so an event dated ahead or behind counts only where it falls. To
+// replay history, give the detector a clock that returns when each event
+// was stored (audit/natsanomaly uses the stream's timestamps, so a replay
+// rebuilds the same baseline); [WithEventTimeTrustedUnsafe] removes the
+// bound. Anomaly events
 // carry the rule, the triggering event id and the evidence in Attributes and
 // a one-sentence Reason; their ID is derived from the trigger and the rule,
 // so replays de-duplicate. Memory is bounded: at most WithMaxIdentities
@@ -71,8 +95,10 @@ const (
 // length of the ids, actions and resources: some 64 bytes a pair, so a
 // fleet of identities each using as many resources as it likes (an
 // attacker's, requesting names it makes up) can hold WithMaxIdentities
-// times WithMaxPairs times 64 bytes, about 6 GiB at the defaults; size
-// the two to the memory the detector may take. An anomaly repeats parts of its
+// times WithMaxPairs times 64 bytes, about 6 GiB at the defaults, and each
+// profile counting a burst holds up to its threshold's events (40 bytes
+// each; an owner's, 2000 at the defaults); size the two to the memory the
+// detector may take. An anomaly repeats parts of its
 // trigger (the first_seen reason quotes the action and resource), so one of
 // a large trigger could exceed [MaxEventSize] and no encoding sink would
 // record it: such an anomaly keeps its id, Actor.ID, rule and trigger id,
@@ -107,22 +133,45 @@ const (
 // both carry [AttrProfile] [ProfileRepository]. The anomaly names the
 // identity that acted (which an [Escalator] marks), not the repository.
 // Once the identity has learned, its own profile judges it. A new
-// repository still has its learning period, and the burst count is per
-// identity only. Repository profiles count against WithMaxIdentities and
-// are evicted like identities' (a learned one last); an identity that is
-// evicted and returns learns again, judged by its repository meanwhile.
+// repository still has its learning period.
+//
+// Bursts are counted per identity, per repository and per repository
+// owner (an organization, a namespace: the scope and the
+// "repository_owner_id" claim, else the part of the "repository" claim
+// before its last '/'), so that events spread over many branches,
+// environments or workflows of a repository, or over many repositories
+// of an owner, each identity under its threshold, are still a burst: a
+// repository's threshold is [WithRepositoryBurst] (default 5 times
+// WithBurst's count), an owner's [WithOwnerBurst] (default 20 times), in
+// WithBurst's window. Such a burst is raised once per burst of the
+// repository or owner, with [AttrProfile] [ProfileRepository] or
+// [ProfileOwner] and an id ending in "/burst/repository" or
+// "/burst/owner", as an anomaly of an identity that emitted at least as
+// many of the window's events as any other, on its first event past the
+// threshold: an [Escalator] quarantines it, so one identity must not
+// bring the count to the threshold and let another's single event be
+// named. Where every identity emitted as many (one event each, say), the
+// identity whose event crossed the threshold is named. Repository and owner profiles count against
+// WithMaxIdentities and are evicted like identities' (a learned one last);
+// an identity that is evicted and returns learns again, judged by its
+// repository meanwhile.
 // Claims are trusted as the events carry them: feed the detector events
 // whose producers take them from a verified token.
 type Detector struct {
-	out       Sink
-	learn     int
-	burstN    int
-	burstWin  time.Duration
-	workStart int
-	workEnd   int
-	loc       *time.Location
-	maxIDs    int
-	maxPairs  int
+	out        Sink
+	learn      int
+	burstN     int
+	burstWin   time.Duration
+	workStart  int
+	workEnd    int
+	loc        *time.Location
+	maxIDs     int
+	maxPairs   int
+	now        func() time.Time
+	maxSkew    time.Duration // 0: event times trusted
+	repoBurst  int
+	ownerBurst int
+	logger     *slog.Logger
 
 	mu  sync.Mutex
 	ids map[digest]*list.Element // of *profile, keyed by the digest of Actor.ID
@@ -163,14 +212,24 @@ type profile struct {
 	seen     int
 	offHours int
 	pairs    map[digest]struct{} // of (action, resource)
-	recent   []time.Time         // the latest timestamps, at most burstN+1, oldest first
+	recent   []stamp             // the latest events, at most burst threshold + 1, oldest first
 	inBurst  bool
 	lel      *list.Element // in Detector.learning while learning, else nil
 }
 
+// stamp is an event in a profile's burst count: its time, and the
+// identity that emitted it (a repository's or owner's burst names the
+// identity that emitted the most of it).
+type stamp struct {
+	at  time.Time
+	who digest
+}
+
 // NewDetector returns a detector writing anomalies to out. Options:
 // [WithLearning], [WithBurst], [WithWorkingHours], [WithMaxIdentities],
-// [WithMaxPairs], [WithLogger].
+// [WithMaxPairs], [WithClock], [WithMaxClockSkew],
+// [WithEventTimeTrustedUnsafe], [WithRepositoryBurst], [WithOwnerBurst],
+// [WithLogger].
 func NewDetector(out Sink, opts ...Option) (*Detector, error) {
 	if out == nil {
 		return nil, fmt.Errorf("audit: NewDetector: nil output sink")
@@ -179,11 +238,73 @@ func NewDetector(out Sink, opts ...Option) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	repoBurst, ownerBurst := o.repoBurst, o.ownerBurst
+	if repoBurst == 0 {
+		repoBurst = o.burstCount * repoBurstFactor
+	}
+	if ownerBurst == 0 {
+		ownerBurst = o.burstCount * ownerBurstFactor
+	}
 	return &Detector{
 		out: out, learn: o.learnEvents, burstN: o.burstCount, burstWin: o.burstWindow,
 		workStart: o.workStart, workEnd: o.workEnd, loc: o.location, maxIDs: o.maxIdentities, maxPairs: o.maxPairs,
+		now: o.now, maxSkew: o.maxSkew, repoBurst: repoBurst, ownerBurst: ownerBurst, logger: o.logger,
 		ids: map[digest]*list.Element{}, lru: list.New(), learning: list.New(),
 	}, nil
+}
+
+// WithMaxClockSkew sets how far from the detector's clock ([WithClock]) an
+// event's Time may lie (default [DefaultMaxClockSkew]): [NewDetector]
+// counts an event dated earlier or later at that bound, so that a skewed
+// or lying producer cannot date events where no burst window counts them.
+// Allow for the time events take to reach the detector.
+func WithMaxClockSkew(d time.Duration) Option {
+	return Option{"WithMaxClockSkew", forDetector, func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("want d > 0, got %v", d)
+		}
+		o.maxSkew = d
+		return nil
+	}}
+}
+
+// WithEventTimeTrustedUnsafe makes [NewDetector] take events' times as
+// they come, however far from its clock: a producer (or replica) whose
+// clock is skewed, or that lies, can then date its events where no burst
+// window counts them and hide the bursts of others. Only for replaying a
+// history whose times are trusted and whose storage times are lost.
+func WithEventTimeTrustedUnsafe() Option {
+	return Option{"WithEventTimeTrustedUnsafe", forDetector, func(o *options) error {
+		o.maxSkew = 0
+		return nil
+	}}
+}
+
+// WithRepositoryBurst makes [NewDetector] raise a burst anomaly when the
+// identities of one repository together emit more than count events
+// within WithBurst's window (default 5 times WithBurst's count).
+func WithRepositoryBurst(count int) Option {
+	return Option{"WithRepositoryBurst", forDetector, func(o *options) error {
+		if count < 1 {
+			return fmt.Errorf("want count >= 1, got %d", count)
+		}
+		o.repoBurst = count
+		return nil
+	}}
+}
+
+// WithOwnerBurst makes [NewDetector] raise a burst anomaly when the
+// identities of the repositories of one owner (an organization, a
+// namespace) together emit more than count events within WithBurst's
+// window (default 20 times WithBurst's count).
+func WithOwnerBurst(count int) Option {
+	return Option{"WithOwnerBurst", forDetector, func(o *options) error {
+		if count < 1 {
+			return fmt.Errorf("want count >= 1, got %d", count)
+		}
+		o.ownerBurst = count
+		return nil
+	}}
 }
 
 // WithLearning sets how many events of an identity [NewDetector] observes
@@ -275,15 +396,44 @@ func (d *Detector) Write(ctx context.Context, e Event) error {
 func (d *Detector) observe(e Event) []Event {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	p := d.profile(digestOf(e.Actor.ID), nil)
+	// The event's time, bounded by the detector's clock: a producer's
+	// clock is not trusted to place events where windows count them.
+	eventTime := e.Time
+	clamped := false
+	if d.maxSkew > 0 {
+		ref := d.now()
+		switch lo, hi := ref.Add(-d.maxSkew), ref.Add(d.maxSkew); {
+		case e.Time.Before(lo):
+			e.Time, clamped = lo, true
+		case e.Time.After(hi):
+			e.Time, clamped = hi, true
+		}
+		if clamped {
+			d.logger.Warn("audit detector: event time outside the clock skew bound, clamped",
+				"event", clip.Quote(e.ID, 256), "actor", clip.Quote(e.Actor.ID, 256), "source", clip.Quote(e.Source, 256),
+				"event_time", eventTime, "reference", ref, "max_skew", d.maxSkew)
+		}
+	}
+	who := digestOf(e.Actor.ID)
+	p := d.profile(who)
 	// The repository's profile judges an identity still in its learning
 	// period: a new branch (a new subject) of a known repository is a new
 	// identity, not a new repository.
-	var r *profile
-	if scope, repo, ok := repositoryKey(e.Actor); ok {
+	var r, w *profile
+	scope, repo, owner := repositoryKey(e.Actor)
+	if repo != "" {
 		r = d.profile(digestOf("repository", scope, repo), p)
 	}
+	if owner != "" {
+		w = d.profile(digestOf("owner", scope, owner), p, r)
+	}
 	var out []Event
+	raise := func(rule, reason string, attrs map[string]string) Event {
+		if clamped {
+			attrs[AttrEventTime] = eventTime.UTC().Format(time.RFC3339Nano)
+		}
+		return d.anomaly(e, rule, reason, attrs)
+	}
 	learned := p.seen >= d.learn
 	repoJudges := !learned && r != nil && r.seen >= d.learn
 	detail := map[string]string{}
@@ -298,11 +448,11 @@ func (d *Detector) observe(e Event) []Event {
 	switch {
 	case idKnows:
 	case learned:
-		out = append(out, d.anomaly(e, RuleFirstSeen,
+		out = append(out, raise(RuleFirstSeen,
 			fmt.Sprintf("%s used action %q on resource %q for the first time in %d events", e.Actor.ID, e.Action, e.Resource, p.seen),
 			map[string]string{"known_pairs": strconv.Itoa(len(p.pairs)), "history_events": strconv.Itoa(p.seen)}))
 	case repoJudges && !repoKnows:
-		out = append(out, d.anomaly(e, RuleFirstSeen,
+		out = append(out, raise(RuleFirstSeen,
 			fmt.Sprintf("%s, new to its repository, used action %q on resource %q, which the repository had not used in %d events", e.Actor.ID, e.Action, e.Resource, r.seen),
 			map[string]string{AttrProfile: ProfileRepository, "known_pairs": strconv.Itoa(len(r.pairs)), "history_events": strconv.Itoa(r.seen)}))
 	}
@@ -313,54 +463,29 @@ func (d *Detector) observe(e Event) []Event {
 		r.pairs[k] = struct{}{}
 	}
 
-	// burst. recent is kept in time order and the windows that count are
-	// those that hold the event, whatever order events arrive in: events
-	// from replicas whose clocks disagree neither count in windows they
-	// are not in nor pin the ones they arrive among (an event dated an
-	// hour ahead, kept first, once made any burstN later events a burst,
-	// however slow). The latest event drops what its window leaves out,
-	// which keeps the memory of a steady stream small but means a replica
-	// whose clock runs more than a window ahead of another's hides the
-	// other's bursts; the rest is bounded to burstN+1 entries, those
-	// farthest in time from the event going first.
-	t0 := e.Time
-	j := sort.Search(len(p.recent), func(i int) bool { return p.recent[i].After(t0) })
-	p.recent = slices.Insert(p.recent, j, t0)
-	lo := sort.Search(j, func(i int) bool { return p.recent[i].After(t0.Add(-d.burstWin)) })
-	// n is the most events in a window that holds the event: one that
-	// starts at an event in (t0-burstWin, t0].
-	n, firstIn := 0, t0
-	for i, k := lo, j; i <= j; i++ {
-		end := p.recent[i].Add(d.burstWin)
-		for k < len(p.recent) && p.recent[k].Before(end) {
-			k++
-		}
-		if k-i > n {
-			n, firstIn = k-i, p.recent[i]
-		}
-	}
-	if j == len(p.recent)-1 { // the latest event: what its window left out is stale
-		p.recent = slices.Delete(p.recent, 0, lo)
-	}
-	for len(p.recent) > d.burstN+1 {
-		if t0.Sub(p.recent[0]) >= p.recent[len(p.recent)-1].Sub(t0) {
-			p.recent = slices.Delete(p.recent, 0, 1)
-		} else {
-			p.recent = p.recent[:len(p.recent)-1]
-		}
-	}
-	switch {
-	case n > d.burstN && !p.inBurst:
-		p.inBurst = true
-		out = append(out, d.anomaly(e, RuleBurst,
+	// burst: per identity, and per repository and owner, so that events
+	// spread over an owner's repositories or a repository's branches
+	// (identities) are counted together.
+	if n, firstIn, hit := d.burst(p, e.Time, who, d.burstN); hit {
+		out = append(out, raise(RuleBurst,
 			fmt.Sprintf("%s emitted more than %d events within %v", e.Actor.ID, d.burstN, d.burstWin),
-			map[string]string{"window": d.burstWin.String(), "threshold": strconv.Itoa(d.burstN), "first_in_window": firstIn.UTC().Format(time.RFC3339Nano)}))
-	case n <= max(d.burstN/2, 1):
-		// Re-armed once the rate has halved; at least when the event is
-		// alone in its window, or with WithBurst(1, w) (half of one is
-		// zero, and the window always holds the event) an identity that
-		// burst once would never be reported again.
-		p.inBurst = false
+			map[string]string{"window": d.burstWin.String(), "threshold": strconv.Itoa(d.burstN), "first_in_window": firstIn.UTC().Format(time.RFC3339Nano), "events_in_window": strconv.Itoa(n)}))
+	}
+	for _, g := range []struct {
+		q       *profile
+		n       int
+		profile string
+	}{{r, d.repoBurst, ProfileRepository}, {w, d.ownerBurst, ProfileOwner}} {
+		if g.q == nil {
+			continue
+		}
+		if n, firstIn, hit := d.burst(g.q, e.Time, who, g.n); hit {
+			a := raise(RuleBurst,
+				fmt.Sprintf("%s took its %s past %d events within %v", e.Actor.ID, g.profile, g.n, d.burstWin),
+				map[string]string{AttrProfile: g.profile, "window": d.burstWin.String(), "threshold": strconv.Itoa(g.n), "first_in_window": firstIn.UTC().Format(time.RFC3339Nano), "events_in_window": strconv.Itoa(n)})
+			a.ID += "/" + g.profile
+			out = append(out, a)
+		}
 	}
 
 	// off_hours
@@ -382,7 +507,7 @@ func (d *Detector) observe(e Event) []Event {
 				detail[AttrProfile] = ProfileRepository
 				whose = "its repository's"
 			}
-			out = append(out, d.anomaly(e, RuleOffHours,
+			out = append(out, raise(RuleOffHours,
 				fmt.Sprintf("%s acted at %s, outside working hours; %d of %s %d earlier events were", e.Actor.ID, t.Format("Mon 15:04 MST"), judge.offHours, whose, judge.seen),
 				detail))
 		}
@@ -391,7 +516,7 @@ func (d *Detector) observe(e Event) []Event {
 			r.offHours++
 		}
 	}
-	for _, q := range []*profile{p, r} {
+	for _, q := range []*profile{p, r, w} {
 		if q == nil {
 			continue
 		}
@@ -404,34 +529,115 @@ func (d *Detector) observe(e Event) []Event {
 	return out
 }
 
-// repositoryKey returns what keys the repository profile of an event's
-// actor: the scope its claims come from (the issuer, the part of an
-// "<issuer>#<subject>" id before its first '#', which an issuer URL cannot
-// hold; the trust domain of a SPIFFE ID) and the platform's immutable
-// repository id, or its name when the claims carry no id. ok is false for
-// an actor whose claims name no repository.
-func repositoryKey(a Actor) (scope, repo string, ok bool) {
+// burst records the event of who at t0 in q's recent events and reports
+// whether it starts a burst of more than limit events in a window: n is
+// the most events in a window holding t0, firstIn the first of them.
+// recent is kept in time order and the windows that count are those that
+// hold the event, whatever order events arrive in: events from replicas
+// whose clocks disagree neither count in windows they are not in nor pin
+// the ones they arrive among (an event dated an hour ahead, kept first,
+// once made any limit later events a burst, however slow). The latest
+// event drops what its window leaves out, which keeps the memory of a
+// steady stream small; the rest is bounded to limit+1 entries, those
+// farthest in time from the event going first. A burst is raised once,
+// and re-armed once the rate has halved.
+//
+// A repository's or owner's burst is raised on an event of an identity
+// that emitted at least as many of the window's events as any other (the
+// event that crosses the threshold waits otherwise): the anomaly names
+// that identity, which an [Escalator] may quarantine, and another
+// identity of the repository or owner must not be named for a burst
+// someone else made by acting once at the wrong moment.
+func (d *Detector) burst(q *profile, t0 time.Time, who digest, limit int) (n int, firstIn time.Time, hit bool) {
+	j := sort.Search(len(q.recent), func(i int) bool { return q.recent[i].at.After(t0) })
+	q.recent = slices.Insert(q.recent, j, stamp{t0, who})
+	lo := sort.Search(j, func(i int) bool { return q.recent[i].at.After(t0.Add(-d.burstWin)) })
+	// n is the most events in a window that holds the event: one that
+	// starts at an event in (t0-burstWin, t0], [bi, bk) in recent.
+	firstIn = t0
+	bi, bk := j, j+1
+	for i, k := lo, j; i <= j; i++ {
+		end := q.recent[i].at.Add(d.burstWin)
+		for k < len(q.recent) && q.recent[k].at.Before(end) {
+			k++
+		}
+		if k-i > n {
+			n, firstIn, bi, bk = k-i, q.recent[i].at, i, k
+		}
+	}
+	top := n > limit && !q.inBurst && topContributor(q.recent[bi:bk], who)
+	if j == len(q.recent)-1 { // the latest event: what its window left out is stale
+		q.recent = slices.Delete(q.recent, 0, lo)
+	}
+	for len(q.recent) > limit+1 {
+		if t0.Sub(q.recent[0].at) >= q.recent[len(q.recent)-1].at.Sub(t0) {
+			q.recent = slices.Delete(q.recent, 0, 1)
+		} else {
+			q.recent = q.recent[:len(q.recent)-1]
+		}
+	}
+	switch {
+	case top:
+		q.inBurst = true
+		return n, firstIn, true
+	case n <= max(limit/2, 1):
+		// Re-armed once the rate has halved; at least when the event is
+		// alone in its window, or with WithBurst(1, w) (half of one is
+		// zero, and the window always holds the event) an identity that
+		// burst once would never be reported again.
+		q.inBurst = false
+	}
+	return n, firstIn, false
+}
+
+// topContributor reports whether who emitted at least as many of window's
+// events as any other identity.
+func topContributor(window []stamp, who digest) bool {
+	counts := make(map[digest]int, len(window))
+	most := 0
+	for _, s := range window {
+		counts[s.who]++
+		most = max(most, counts[s.who])
+	}
+	return counts[who] == most
+}
+
+// repositoryKey returns what keys the repository and owner profiles of an
+// event's actor: the scope its claims come from (the issuer, the part of
+// an "<issuer>#<subject>" id before its first '#', which an issuer URL
+// cannot hold; the trust domain of a SPIFFE ID), the platform's immutable
+// repository id, or its name when the claims carry no id, and the
+// owner's immutable id ("repository_owner_id", which claims normalise
+// GitLab's namespace_id to), or the repository name's part before its
+// last '/'. repo or owner is empty when the claims name none.
+func repositoryKey(a Actor) (scope, repo, owner string) {
+	name := a.Claims["repository"]
 	switch {
 	case a.Claims["repository_id"] != "":
 		repo = "id:" + a.Claims["repository_id"]
-	case a.Claims["repository"] != "":
-		repo = "name:" + a.Claims["repository"]
-	default:
-		return "", "", false
+	case name != "":
+		repo = "name:" + name
+	}
+	switch i := strings.LastIndexByte(name, '/'); {
+	case a.Claims["repository_owner_id"] != "":
+		owner = "id:" + a.Claims["repository_owner_id"]
+	case i > 0:
+		owner = "name:" + name[:i]
 	}
 	scope, _, _ = strings.Cut(a.ID, "#")
 	if rest, isSPIFFE := strings.CutPrefix(a.ID, "spiffe://"); isSPIFFE {
 		td, _, _ := strings.Cut(rest, "/")
 		scope = "spiffe://" + td
 	}
-	return scope, repo, true
+	return scope, repo, owner
 }
 
 // profile returns the profile keyed id, made (learning) if there is none.
-// Making one may evict another, never keep: nil if keep is the only
-// profile that could go (WithMaxIdentities(1)), so that the repository's
-// profile never evicts the identity's it is fetched beside.
-func (d *Detector) profile(id digest, keep *profile) *profile {
+// Making one may evict another, never one of keep: nil if those are the
+// only profiles that could go (WithMaxIdentities(1)), so that the
+// repository's and owner's profiles never evict the identity's they are
+// fetched beside.
+func (d *Detector) profile(id digest, keep ...*profile) *profile {
 	if el, ok := d.ids[id]; ok {
 		d.lru.MoveToFront(el)
 		p := el.Value.(*profile)
@@ -452,12 +658,12 @@ func (d *Detector) profile(id digest, keep *profile) *profile {
 }
 
 // evict drops the least recently seen profile still learning or, when
-// none is, the least recently seen one; never keep. It reports whether it
-// dropped one.
-func (d *Detector) evict(keep *profile) bool {
+// none is, the least recently seen one; never one of keep. It reports
+// whether it dropped one.
+func (d *Detector) evict(keep []*profile) bool {
 	pick := func(l *list.List) *list.Element {
 		for el := l.Back(); el != nil; el = el.Prev() {
-			if el.Value.(*profile) != keep {
+			if !slices.Contains(keep, el.Value.(*profile)) {
 				return el
 			}
 		}

@@ -48,7 +48,9 @@
 // A [Detector] writes explainable anomaly events (first_seen, burst,
 // off_hours) to its output, judging each identity by its own history once
 // it has one and by its repository's meanwhile (a new branch is a new
-// identity, not a new repository); an [Escalator] there turns those of a
+// identity, not a new repository), counting bursts per identity, per
+// repository and per repository owner, and taking events' times only
+// within [WithMaxClockSkew] of its clock; an [Escalator] there turns those of a
 // configured [Severity] into [ActionCompromiseDetected] events for a
 // [KillSwitch] (or the fleet-wide
 // [github.com/ztci/ztci/audit/natskill.Switch]), which then denies the

@@ -326,7 +326,7 @@ func TestDetectorEscalatorKillSwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	anomalies := &recorder{}
-	d, err := NewDetector(FanOut(anomalies, x), WithLearning(10), WithBurst(20, time.Minute))
+	d, err := NewDetector(FanOut(anomalies, x), WithLearning(10), WithBurst(20, time.Minute), WithEventTimeTrustedUnsafe())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,8 @@ func ExampleNewEscalator() {
 		fmt.Println("anomaly:", a.Attributes[audit.AttrRule])
 		return nil
 	})
-	d, err := audit.NewDetector(audit.FanOut(alerts, escalator), audit.WithLearning(3), audit.WithBurst(5, time.Minute))
+	d, err := audit.NewDetector(audit.FanOut(alerts, escalator), audit.WithLearning(3), audit.WithBurst(5, time.Minute),
+		audit.WithClock(clock)) // events' times are taken within a minute of it
 	if err != nil {
 		panic(err)
 	}
@@ -51,11 +52,11 @@ func ExampleNewEscalator() {
 			Outcome: audit.OutcomeAllow, Actor: audit.Actor{ID: actor}, Resource: resource}
 	}
 	const runner, deployer = "spiffe://example.org/ci/runner", "spiffe://example.org/ci/deployer"
-	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday morning
+	start := now.Add(-50 * time.Second) // a Monday morning
 	for i := range 3 {
-		write(event(fmt.Sprint("d", i), deployer, "secret:deploy", start.Add(time.Duration(i)*time.Minute)))
+		write(event(fmt.Sprint("d", i), deployer, "secret:deploy", start.Add(time.Duration(i)*10*time.Second)))
 	}
-	write(event("d9", deployer, "secret:prod-signing-key", start.Add(time.Hour))) // first_seen
+	write(event("d9", deployer, "secret:prod-signing-key", now.Add(-10*time.Second))) // first_seen
 	for i := range 6 {
 		write(event(fmt.Sprint("r", i), runner, "secret:build", now.Add(time.Duration(i-6)*time.Second))) // burst
 	}

@@ -67,6 +67,9 @@ type options struct {
 	location      *time.Location
 	maxIdentities int
 	maxPairs      int
+	maxSkew       time.Duration // 0: event times trusted (WithEventTimeTrustedUnsafe)
+	repoBurst     int           // 0: repoBurstFactor times burstCount
+	ownerBurst    int           // 0: ownerBurstFactor times burstCount
 
 	// Escalator.
 	escalation escalation
@@ -107,6 +110,7 @@ func defaults() options {
 		location:        time.UTC,
 		maxIdentities:   100_000,
 		maxPairs:        1_000,
+		maxSkew:         DefaultMaxClockSkew,
 		escalation:      defaultEscalation(),
 	}
 }
@@ -139,11 +143,15 @@ func WithLogger(l *slog.Logger) Option {
 	}}
 }
 
-// WithClock sets the clock used for mark expiry, and for the time of the
-// event recording an adopted unsigned tail ([TailAdopt]); for tests.
-// Accepted by NewKillSwitch, NewEscalator and Open.
+// WithClock sets the clock used for mark expiry, for the time of the
+// event recording an adopted unsigned tail ([TailAdopt]), and for the
+// reference time that bounds the event times a [Detector] accepts
+// ([WithMaxClockSkew]); for tests, and for a detector that replays stored
+// events (the clock then returns the time each was stored, as
+// audit/natsanomaly does). Accepted by NewKillSwitch, NewEscalator, Open
+// and NewDetector.
 func WithClock(now func() time.Time) Option {
-	return Option{"WithClock", forKillSwitch | forEscalator | forLog, func(o *options) error {
+	return Option{"WithClock", forKillSwitch | forEscalator | forLog | forDetector, func(o *options) error {
 		if now == nil {
 			return fmt.Errorf("nil clock")
 		}

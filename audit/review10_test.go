@@ -74,7 +74,7 @@ func TestReview10LookalikeSealedValueDoesNotHideSealedFields(t *testing.T) {
 func TestReview10BurstOfOneReArms(t *testing.T) {
 	t.Parallel()
 	rec := audittest.NewRecorder()
-	d, err := audit.NewDetector(rec, audit.WithBurst(1, time.Minute), audit.WithLearning(0))
+	d, err := audit.NewDetector(rec, audit.WithBurst(1, time.Minute), audit.WithLearning(0), audit.WithEventTimeTrustedUnsafe())
 	if err != nil {
 		t.Fatal(err)
 	}

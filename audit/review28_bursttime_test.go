@@ -61,7 +61,7 @@ func TestReview28BurstTimeOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{}
-			d, err := NewDetector(rec, WithBurst(n, win), WithLearning(0), WithWorkingHours(0, 24, time.UTC))
+			d, err := NewDetector(rec, WithBurst(n, win), WithLearning(0), WithWorkingHours(0, 24, time.UTC), WithEventTimeTrustedUnsafe())
 			if err != nil {
 				t.Fatal(err)
 			}

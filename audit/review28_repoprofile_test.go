@@ -47,7 +47,7 @@ func TestReview28RepoProfileJudgesNewBranch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{}
-			d, err := NewDetector(rec, WithLearning(learn), WithBurst(1000, time.Second))
+			d, err := NewDetector(rec, WithLearning(learn), WithBurst(1000, time.Second), WithEventTimeTrustedUnsafe())
 			if err != nil {
 				t.Fatal(err)
 			}

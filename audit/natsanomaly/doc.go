@@ -22,8 +22,9 @@
 // The feeder keeps no baseline of its own. Run reads the stream with an
 // ordered consumer from its first event (or [WithStartTime]); the detector
 // is deterministic for a given sequence of events (it uses the events' own
-// times), so replaying the stream rebuilds exactly the baseline the previous
-// feeder had: there is no new learning window after a restart. The
+// times, bounded by the times the stream stored them: see below), so
+// replaying the stream rebuilds exactly the baseline the previous feeder
+// had: there is no new learning window after a restart. The
 // baseline covers what the stream retains: size the stream's max age for
 // the history the detector should learn from.
 //
@@ -63,6 +64,15 @@
 //     LastUndecodable, its stream sequence) and logged at error level with
 //     its sequence, subject, size and the decoder's error, which says what
 //     kind of problem it has and where, never the message's content.
+//   - The detector's clock is the stream's: an event's Time is taken
+//     within [audit.DefaultMaxClockSkew] ([audit.WithMaxClockSkew]) of
+//     the time the stream stored it, not of the publishing replica's
+//     clock, so a replica whose clock is skewed (or that lies) cannot date
+//     events where no burst window counts them, or poison the windows of
+//     other replicas' events; an event outside the bound counts at it, and
+//     its anomalies carry its own time ([audit.AttrEventTime]). A clock
+//     passed with [WithDetector] does not replace the stream's;
+//     [audit.WithEventTimeTrustedUnsafe] removes the bound.
 //   - Anomalies raised by a detector ([audit.SourceDetector]) that land in
 //     the same stream are ignored, so a feeder may write to the stream it
 //     reads.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -154,6 +155,11 @@ type Feeder struct {
 	mu     sync.Mutex
 	stream jetstream.Stream // set while Run consumes
 
+	// stored is when the stream stored the event the detector is given:
+	// the detector's clock, which bounds the event's own Time. Written and
+	// read on Run's goroutine only (the detector reads it inside Write).
+	stored time.Time
+
 	seq       atomic.Uint64 // last stream sequence examined: the detector is done with it
 	examining atomic.Uint64 // stream sequence of the event the detector is given
 	replayEnd uint64        // last sequence a previous feeder examined (set before Run consumes)
@@ -183,7 +189,12 @@ func New(js jetstream.JetStream, stream string, out audit.Sink, opts ...Option) 
 		}
 	}
 	f := &Feeder{js: js, name: stream, cfg: c}
-	det, err := audit.NewDetector(gate{f, out}, c.detector...)
+	// The detector's clock is the stream's: each event's Time is bounded
+	// by when the stream stored it (audit.WithMaxClockSkew), not by the
+	// publishing replica's clock, and a replay sees the same times. Last,
+	// so that no clock passed in WithDetector replaces it.
+	dopts := append(slices.Clip(c.detector), audit.WithClock(func() time.Time { return f.stored }))
+	det, err := audit.NewDetector(gate{f, out}, dopts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -414,6 +425,7 @@ func (f *Feeder) handle(ctx context.Context, msg jetstream.Msg) error {
 	// moves only once the detector is done, so a nil Check means every
 	// anomaly of the events it covers has been written.
 	f.examining.Store(md.Sequence.Stream)
+	f.stored = md.Timestamp
 	if err := f.det.Write(ctx, e); err != nil {
 		return fmt.Errorf("natsanomaly: event at seq %d: %w", md.Sequence.Stream, err)
 	}
