@@ -94,18 +94,29 @@
 // authorities and Rekor logs reached by URL are reached at their
 // configured origin only, never through a redirect, and a log's answer is
 // bounded. What they answer is checked before a bundle is returned: a
-// certificate must be for the signing key ([ErrForeignCertificate]), every
-// timestamp a SHA-256 one over the signature ([ErrForeignTimestamp]), every
+// certificate must be for the signing key ([ErrForeignCertificate]), a
+// code-signing leaf ([ErrCertificateUsage]) valid now (WithClock) and at
+// every time the bundle's timestamps and log entries state
+// ([ErrCertificateValidity]), and, for a Fulcio signer, name its token's
+// iss in Fulcio's issuer extension ([ErrCertificateIdentity]);
+// WithCertificateIdentity pins the issuer and the SAN, WithTrustedRoot
+// the certificate authorities it must chain to ([ErrCertificateChain]).
+// Every timestamp query carries a fresh nonce, which the answer must echo
+// ([ErrTimestampNonce]), and every timestamp must be a SHA-256 one over
+// the signature ([ErrForeignTimestamp]); every
 // log entry's body must hold the signature ([ErrForeignLogEntry]); their
 // error text reaches errors and logs quoted and clipped. Every request to
 // them, the embedded timestamp authority's included, ends when the signing
 // call's context does or when the WithTimeout bound (30 s by default)
 // passes; the error then wraps ErrSign and context.Canceled or
-// context.DeadlineExceeded. A [TestResult] names each test in one list
-// only, without control, line-separator or bidirectional formatting
+// context.DeadlineExceeded. A [TestResult] names each test, by a
+// non-empty name (a JSON null in a list reads as an empty one), in one
+// list only, without control, line-separator or bidirectional formatting
 // characters ([ErrTestName]), and links an https URL only ([ErrTestURL]);
 // Custom with PredicateTestResult is held to the same checks.
-// The certificate's
-// identity (SAN) is not checked: the issuer decides it. Bundles from the embedded CA
+// Without WithCertificateIdentity the certificate's SAN is not checked
+// (Fulcio derives it from the token by its per-issuer configuration,
+// which the signer does not know), and a CA signer checks no issuer
+// either (it holds no token). Bundles from the embedded CA
 // carry no SCTs; verifiers must not require certificate transparency for it.
 package attest

@@ -136,7 +136,10 @@ func (w rekorV2Writer) Add(ctx context.Context, entry any) (*protorekor.Transpar
 // reported by status only: sigstore-go quotes the body ("Fulcio returned
 // 401: <body>"), and a server (or proxy) that echoes the request puts the
 // OIDC token in it.
-type fulcioProvider struct{ sign.CertificateProvider }
+type fulcioProvider struct {
+	sign.CertificateProvider
+	check certCheck
+}
 
 // ErrFulcio: Fulcio answered with an error status (see *FulcioStatusError).
 var ErrFulcio = errors.New("attest: Fulcio refused the certificate request")
@@ -154,7 +157,7 @@ func (e *FulcioStatusError) Unwrap() error { return ErrFulcio }
 func (p fulcioProvider) GetCertificate(ctx context.Context, kp sign.Keypair, opts *sign.CertificateProviderOptions) ([]byte, error) {
 	der, err := p.CertificateProvider.GetCertificate(ctx, kp, opts)
 	if err == nil {
-		if err := checkCertificateKey(der, kp.GetPublicKey()); err != nil {
+		if err := p.check.check(der, kp.GetPublicKey()); err != nil {
 			return nil, err
 		}
 		return der, nil

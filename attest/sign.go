@@ -20,6 +20,7 @@ import (
 	"github.com/digitorus/timestamp"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -54,9 +55,11 @@ var (
 	ErrNoTimestamp = fmt.Errorf("%w: certificate signer without a timestamp authority or transparency log", ErrSigner)
 	// ErrForeignCertificate: the certificate issuer (Fulcio, the embedded
 	// CA, a [CertificateIssuer]) answered with a certificate that does not
-	// certify the signing key, or that cannot be parsed. No bundle is
-	// produced: it would name a key (and so an identity) other than the
-	// one that signed.
+	// certify the signing key, or that cannot be parsed, or one the signer
+	// refuses otherwise ([ErrCertificateIdentity], [ErrCertificateUsage],
+	// [ErrCertificateValidity], [ErrCertificateChain] wrap it). No bundle
+	// is produced: it would name a key (and so an identity) other than
+	// the one that signed.
 	ErrForeignCertificate = fmt.Errorf("%w: the certificate is not for the signing key", ErrSign)
 	// ErrForeignTimestamp: a timestamp authority answered with a token
 	// that does not cover the signature (another hash algorithm or another
@@ -175,6 +178,9 @@ type config struct {
 	timeout      time.Duration
 	log          *slog.Logger
 	noTimeUnsafe bool
+	now          func() time.Time     // WithClock
+	certID       *certIdentity        // WithCertificateIdentity
+	trusted      root.TrustedMaterial // WithTrustedRoot
 }
 
 type rekorConfig struct {
@@ -184,6 +190,9 @@ type rekorConfig struct {
 
 // WithTimestampAuthority adds an RFC 3161 timestamp authority reached over
 // HTTP at url (the full endpoint, e.g. https://tsa.example/api/v1/timestamp).
+// Each query carries a fresh random nonce, and an answer whose token does
+// not echo it is refused ([ErrTimestampNonce]), as for the embedded
+// authority ([WithEmbeddedTimestampAuthority]).
 func WithTimestampAuthority(url string) Option {
 	return func(c *config) error {
 		if err := httpURL("WithTimestampAuthority", url); err != nil {
@@ -298,7 +307,7 @@ var _ Signer = (*BundleSigner)(nil)
 
 // newConfig applies opts for the constructor named ctor.
 func newConfig(ctor string, opts []Option) (*config, error) {
-	c := &config{timeout: 30 * time.Second, log: slog.New(slog.DiscardHandler)}
+	c := &config{timeout: 30 * time.Second, log: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: %s: nil Option", ErrConfig, ctor)
@@ -309,6 +318,9 @@ func newConfig(ctor string, opts []Option) (*config, error) {
 	}
 	if c.noTimeUnsafe && ctor == "NewKeySigner" {
 		return nil, fmt.Errorf("%w: NewKeySigner: WithoutTimestampsUnsafe applies to certificate signers only", ErrConfig)
+	}
+	if (c.certID != nil || c.trusted != nil) && ctor == "NewKeySigner" {
+		return nil, fmt.Errorf("%w: NewKeySigner: WithCertificateIdentity and WithTrustedRoot apply to certificate signers only", ErrConfig)
 	}
 	return c, nil
 }
@@ -327,7 +339,7 @@ func (c *config) bundleOptions(ctx context.Context) sign.BundleOptions {
 		// 308 and takes whatever answers there as the timestamp.
 		pu, _ := url.Parse(u) // checked by WithTimestampAuthority
 		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
-			URL: u, Timeout: c.timeout, Retries: 1, Transport: callerContext{ctx, origin.Pin(pu, c.transport)},
+			URL: u, Timeout: c.timeout, Retries: 1, Transport: nonceTransport{callerContext{ctx, origin.Pin(pu, c.transport)}},
 		}))
 	}
 	for _, h := range c.embeddedTSAs {
@@ -335,7 +347,7 @@ func (c *config) bundleOptions(ctx context.Context) sign.BundleOptions {
 		// sees the request's context end, and the in-process transport
 		// returns when it does.
 		o.TimestampAuthorities = append(o.TimestampAuthorities, sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{
-			URL: "http://embedded-tsa.invalid/api/v1/timestamp", Timeout: c.timeout, Transport: callerContext{ctx, InProcessTransport(h)},
+			URL: "http://embedded-tsa.invalid/api/v1/timestamp", Timeout: c.timeout, Transport: nonceTransport{callerContext{ctx, InProcessTransport(h)}},
 		}))
 	}
 	for _, r := range c.rekors {
@@ -397,7 +409,7 @@ func NewCASigner(issuer CertificateIssuer, opts ...Option) (*BundleSigner, error
 	}
 	return &BundleSigner{
 		keypair: ephemeral,
-		certs:   issuerProvider{issuer},
+		certs:   issuerProvider{issuer, c.certCheck()},
 		cfg:     c,
 		log:     c.log,
 		kind:    "ca",
@@ -454,23 +466,31 @@ func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payl
 	opts := s.cfg.bundleOptions(ctx)
 	opts.Context = ctx
 	opts.CertificateProvider = s.certs
-	if s.fulcio != nil {
-		opts.CertificateProvider = fulcioProvider{sign.NewFulcio(&sign.FulcioOptions{
-			BaseURL: s.fulcioBase, Timeout: s.cfg.timeout, Retries: 1,
-			Transport: callerContext{ctx, origin.Pin(s.fulcio, s.cfg.transport)},
-		})}
-	}
 	if s.tokens != nil {
 		tok, err := s.tokens.Token(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%w: identity token: %w", ErrSign, err)
 		}
+		// The certificate must name the token's issuer (or the
+		// configured identity): a CA that certifies the key for
+		// someone else makes bundles under that identity.
+		check := s.cfg.certCheck().forToken(tok)
+		opts.CertificateProvider = fulcioProvider{sign.NewFulcio(&sign.FulcioOptions{
+			BaseURL: s.fulcioBase, Timeout: s.cfg.timeout, Retries: 1,
+			Transport: callerContext{ctx, origin.Pin(s.fulcio, s.cfg.transport)},
+		}), check}
 		opts.CertificateProviderOptions = &sign.CertificateProviderOptions{IDToken: tok}
 	}
 	content := &sign.DSSEData{Data: payload, PayloadType: payloadType}
 	pb, err := sign.Bundle(content, kp, opts)
 	if err == nil {
 		err = checkTimestamps(pb)
+	}
+	if err == nil && opts.CertificateProvider != nil {
+		err = checkTimesInValidity(pb.GetVerificationMaterial().GetCertificate().GetRawBytes(), bundleTimes(pb))
+	}
+	if err == nil {
+		err = checkTrustedTimestamps(pb, s.cfg.trusted)
 	}
 	if err == nil {
 		err = checkLogEntries(pb)
@@ -502,11 +522,14 @@ func (s *BundleSigner) SignPayload(ctx context.Context, payloadType string, payl
 // callers who drive sigstore-go's sign.Bundle themselves. The bundle gets the
 // leaf certificate; intermediates, if any, must be in the trusted root.
 func SigstoreCertificateProvider(issuer CertificateIssuer) sign.CertificateProvider {
-	return issuerProvider{issuer}
+	return issuerProvider{issuer, certCheck{now: time.Now}}
 }
 
 // issuerProvider adapts a CertificateIssuer to sigstore-go.
-type issuerProvider struct{ issuer CertificateIssuer }
+type issuerProvider struct {
+	issuer CertificateIssuer
+	check  certCheck
+}
 
 func (p issuerProvider) GetCertificate(ctx context.Context, kp sign.Keypair, _ *sign.CertificateProviderOptions) ([]byte, error) {
 	chain, err := p.issuer.IssueCertificate(ctx, kp.GetPublicKey())
@@ -516,27 +539,10 @@ func (p issuerProvider) GetCertificate(ctx context.Context, kp sign.Keypair, _ *
 	if len(chain) == 0 || chain[0] == nil {
 		return nil, errors.New("certificate issuer returned no certificate")
 	}
-	if err := checkCertificateKey(chain[0].Raw, kp.GetPublicKey()); err != nil {
+	if err := p.check.check(chain[0].Raw, kp.GetPublicKey()); err != nil {
 		return nil, err
 	}
 	return chain[0].Raw, nil
-}
-
-// checkCertificateKey accepts der only if it is a certificate for pub.
-// sigstore-go puts whatever the issuer answers in the bundle and checks
-// nothing (it has no trusted root here): a certificate for another key
-// would make a bundle that names another identity than the signer's, or
-// one that no verifier accepts, reported as a success.
-func checkCertificateKey(der []byte, pub crypto.PublicKey) error {
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrForeignCertificate, err)
-	}
-	k, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !k.Equal(cert.PublicKey) {
-		return ErrForeignCertificate
-	}
-	return nil
 }
 
 // checkLogEntries accepts pb only if the body of every transparency log

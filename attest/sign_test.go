@@ -102,7 +102,7 @@ func TestEmbeddedBundleVerifiesAfterCertificateExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := attest.NewCASigner(c.IssuerFor(testIdentity()), attest.WithEmbeddedTimestampAuthority(a.Handler()))
+	signer, err := attest.NewCASigner(c.IssuerFor(testIdentity()), attest.WithEmbeddedTimestampAuthority(a.Handler()), attest.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,9 @@ func TestFulcioSignerAgainstEmbeddedCAHandler(t *testing.T) {
 	t.Parallel()
 	// A JWT-shaped token (sigstore-go's client reads its subject to make the
 	// proof of possession); the authenticator below accepts it verbatim.
-	const canary = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzcGlmZmU6Ly9leGFtcGxlLm9yZy9jaS9idWlsZCJ9.CANARY-TOKEN-0f1e2d3c"
+	// Its iss is testIssuer, the issuer the certificate names: the signer
+	// refuses a certificate naming another issuer than its token's.
+	const canary = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoic3BpZmZlOi8vZXhhbXBsZS5vcmcvY2kvYnVpbGQifQ.CANARY-TOKEN-0f1e2d3c"
 	c, err := ca.New(ca.WithSubjectDomain(testIssuer, "https://ci.example"))
 	if err != nil {
 		t.Fatal(err)

@@ -22,9 +22,10 @@ const (
 var (
 	// ErrTestResult: a TestResult has an unknown result value.
 	ErrTestResult = fmt.Errorf("%w: test-result: result must be PASSED, WARNED or FAILED", ErrInvalidPredicate)
-	// ErrTestName: a test name in a TestResult holds a control, line
-	// separator or bidirectional formatting character or is not UTF-8
-	// (it would display as another name, or as several), or appears in
+	// ErrTestName: a test name in a TestResult is empty (a JSON null in
+	// a test list reads as one), holds a control, line separator or
+	// bidirectional formatting character or is not UTF-8 (it would
+	// display as another name, or as several), or appears in
 	// more than one of PassedTests, WarnedTests and FailedTests (a policy
 	// reading one list and a person reading another would disagree about
 	// its outcome).
@@ -50,7 +51,7 @@ type TestResult struct {
 func (r *TestResult) PredicateType() string { return PredicateTestResult }
 
 // PredicateJSON validates r and returns its JSON. Besides the result value
-// ([ErrTestResult]), each test name must be plain UTF-8 text and appear in
+// ([ErrTestResult]), each test name must be non-empty plain UTF-8 text and appear in
 // one list only ([ErrTestName]), and URL, if set, must be an absolute https
 // URL without user info ([ErrTestURL]).
 func (r *TestResult) PredicateJSON() (json.RawMessage, error) {
@@ -106,7 +107,14 @@ func (r *TestResult) validate() error {
 		list  string
 		names []string
 	}{{"passedTests", r.PassedTests}, {"warnedTests", r.WarnedTests}, {"failedTests", r.FailedTests}} {
-		for _, n := range l.names {
+		for i, n := range l.names {
+			if n == "" {
+				// Names no test: a policy requiring "no failed tests"
+				// and one counting them would disagree, and a JSON null
+				// in the list (which encoding/json reads as "") was
+				// signed as an empty name no reader can match.
+				return fmt.Errorf("%w: %s[%d] is empty or null", ErrTestName, l.list, i)
+			}
 			if !plainText(n) {
 				return fmt.Errorf("%w: %s holds %s", ErrTestName, l.list, clip.Quote(n, 80))
 			}

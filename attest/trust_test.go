@@ -31,7 +31,7 @@ func TestRotationKeepsOldBundlesVerifiable(t *testing.T) {
 		t.Fatal(err)
 	}
 	signAt := func(c *ca.CA, a *tsa.TSA) []byte {
-		s, err := attest.NewCASigner(c.IssuerFor(testIdentity()), attest.WithEmbeddedTimestampAuthority(a.Handler()))
+		s, err := attest.NewCASigner(c.IssuerFor(testIdentity()), attest.WithEmbeddedTimestampAuthority(a.Handler()), attest.WithClock(clk.Now))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func TestReview27RootScopeTSAVouchesOnlyForItsRoot(t *testing.T) {
 
 	sign := func(stamps *tsa.TSA) []byte {
 		t.Helper()
-		s, err := attest.NewCASigner(c.IssuerFor(rtIdentity()), attest.WithEmbeddedTimestampAuthority(stamps.Handler()))
+		s, err := attest.NewCASigner(c.IssuerFor(rtIdentity()), attest.WithEmbeddedTimestampAuthority(stamps.Handler()), attest.WithClock(past))
 		if err != nil {
 			t.Fatal(err)
 		}

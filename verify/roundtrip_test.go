@@ -64,6 +64,7 @@ type embedded struct {
 	tsa   *tsa.TSA
 	trust *verify.Trust
 	plain root.TrustedMaterial // the same root, without Trust's memos
+	now   func() time.Time     // the CA's and TSA's clock, the signer's too
 }
 
 func newEmbedded(t testing.TB, now func() time.Time) *embedded {
@@ -90,12 +91,12 @@ func newEmbedded(t testing.TB, now func() time.Time) *embedded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &embedded{ca: c, tsa: a, trust: trust, plain: tm}
+	return &embedded{ca: c, tsa: a, trust: trust, plain: tm, now: now}
 }
 
 func (e *embedded) sign(t testing.TB, artifact []byte) []byte {
 	t.Helper()
-	s, err := attest.NewCASigner(e.ca.IssuerFor(rtIdentity()), attest.WithEmbeddedTimestampAuthority(e.tsa.Handler()))
+	s, err := attest.NewCASigner(e.ca.IssuerFor(rtIdentity()), attest.WithEmbeddedTimestampAuthority(e.tsa.Handler()), attest.WithClock(e.now))
 	if err != nil {
 		t.Fatal(err)
 	}
