@@ -237,7 +237,11 @@
 //	            allow_argocd_source_overrides (false: no Argo CD source
 //	            with helm values, parameters or remote valueFiles,
 //	            kustomize members but version, plugin env or parameters,
-//	            jsonnet extVars or tlas),
+//	            jsonnet extVars or tlas; tool and source members in any
+//	            case),
+//	            allow_argocd_project_credentials (false: no AppProject
+//	            whose whitelists grant Secret, ServiceAccount, Role,
+//	            RoleBinding, ClusterRole or ClusterRoleBinding),
 //	            allowed_ingress_urls (exact URLs an ingress-nginx auth-url
 //	            or mirror-target may hold; empty: none),
 //	            allowed_ingress_collectors (exact hosts or URLs the
@@ -251,7 +255,10 @@
 //	            name a client's address; empty: none),
 //	            allow_ingress_source_ranges (false: no Ingress with an
 //	            ingress-nginx whitelist-, allowlist- or
-//	            denylist-source-range, which lifts block-cidrs from it)
+//	            denylist-source-range, which lifts block-cidrs from it,
+//	            and no ConfigMap setting whitelist-source-range,
+//	            denylist-source-range, block-cidrs, block-user-agents or
+//	            block-referers, the controller's defaults and block lists)
 //	terraform:  deletable_types, allowed_types (types accepted beyond the judged ones),
 //	            allowed_providers (provider sources trusted beyond
 //	            hashicorp's: a plan may use them, and those two lists
@@ -447,10 +454,24 @@
 //     selector, a ConfigMap that sets ingress-nginx's
 //     allow-snippet-annotations other than "false", annotations-risk-level
 //     other than Low, Medium or High, allow-cross-namespace-resources
-//     other than "false", strict-validate-path-type other than "true", or
+//     other than "false", strict-validate-path-type other than "true",
+//     no-auth-locations other than "" or /.well-known/acme-challenge
+//     ("/" exempts every location from authentication),
+//     global-allowed-response-headers, proxy-set-headers or add-headers
+//     other than "" (headers every Ingress may set, or the controller
+//     adds to every request and response), enable-modsecurity or
+//     enable-owasp-modsecurity-crs other than "true", or
 //     a *-snippet or global-auth- key (global-auth-url sends every
-//     request's headers to the URL it names; keys without case, any
-//     ConfigMap name), a ConfigMap that sets one of ingress-nginx's
+//     request's headers to the URL it names; keys without case, folded
+//     as the controller's decoder folds them: "allow-ſnippet-annotations"
+//     is allow-snippet-annotations, any ConfigMap name; the new keys a
+//     behaviour change), unless allow_ingress_source_ranges a ConfigMap
+//     that sets whitelist-source-range, denylist-source-range,
+//     block-cidrs, block-user-agents or block-referers (any value: ""
+//     empties the administrator's block list; a behaviour change), an
+//     Ingress annotated satisfy other than "all" ("any" admits a request
+//     that passes authentication or the source ranges, not both; a
+//     behaviour change), a ConfigMap that sets one of ingress-nginx's
 //     collector keys (otlp-collector-host, zipkin-collector-host,
 //     jaeger-collector-host, jaeger-endpoint, jaeger-sampler-host,
 //     datadog-collector-host, syslog-host,
@@ -516,7 +537,12 @@
 //     include, exclude and a jsonnet of libs: values, parameters,
 //     patches, images, env, extVars and tlas change what Argo CD renders
 //     from the pinned commit (in sources, ApplicationSet templates and
-//     operations; a behaviour change);
+//     operations; the tool members and the source, sources and
+//     drySource holding them in any case, "Helm" or "kuſtomize" as
+//     Go's decoder reads them; a behaviour change); unless allowed_kinds
+//     lists Namespace, no managedNamespaceMetadata (Argo CD writes its
+//     labels, pod-security.kubernetes.io/enforce: privileged, onto the
+//     destination namespace; a behaviour change);
 //     an AppProject's sourceRepos must be in
 //     allowed_argocd_repos ("!" entries narrow), its destinations and
 //     sourceNamespaces may hold no glob (a backslash escapes in Argo CD's
@@ -527,7 +553,14 @@
 //     cluster-admin, any Secret) whose literal entries name only workload
 //     and harmless kinds in their own API group (no group: the core
 //     group) or kinds allowed_kinds lists; RBAC kinds only when listed (a
-//     behaviour change: an AppProject without one used to be accepted).
+//     behaviour change: an AppProject without one used to be accepted);
+//     unless allow_argocd_project_credentials, neither whitelist may
+//     name Secret, ServiceAccount, Role, RoleBinding, ClusterRole or
+//     ClusterRoleBinding (any group, kind without case): Argo CD creates
+//     them from the repository in shapes the gate never judges, a
+//     service-account-token Secret or a binding to cluster-admin (a
+//     behaviour change: Secret and ServiceAccount, and RBAC kinds
+//     allowed_kinds lists, used to be accepted).
 //     What a listed repository holds is not judged: list only ones whose
 //     content passes a gate of its own. Not judged: RBAC contents, and
 //     other kinds an operator lists in allowed_kinds (a controller's

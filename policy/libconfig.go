@@ -344,6 +344,16 @@ type KubernetesConfig struct {
 	// it, releaseName, version; kustomize version; a plugin's name; a
 	// directory's recurse, include, exclude and jsonnet libs).
 	AllowArgoCDSourceOverrides bool
+	// AllowArgoCDProjectCredentials accepts an AppProject whose
+	// namespaceResourceWhitelist or clusterResourceWhitelist grants a
+	// credential kind: Secret, ServiceAccount, Role, RoleBinding,
+	// ClusterRole or ClusterRoleBinding (the RBAC kinds, in any group,
+	// only if AllowedKinds lists them too). Argo CD then creates them from
+	// the repository, in shapes this gate never sees: a
+	// service-account-token Secret for the namespace's most privileged
+	// service account, an Argo CD cluster Secret, a binding to
+	// cluster-admin. False (the default): such an AppProject is denied.
+	AllowArgoCDProjectCredentials bool
 	// AllowedIngressURLs are the URLs (exact, as the annotation holds
 	// them, nginx variables included) an Ingress's ingress-nginx auth-url
 	// or mirror-target may name: the controller connects to them itself,
@@ -375,8 +385,12 @@ type KubernetesConfig struct {
 	// denylist-source-range. Each writes allow and deny rules into the
 	// Ingress's location, and nginx then ignores the ones its http level
 	// holds: the controller ConfigMap's block-cidrs no longer applies to
-	// that Ingress. False (the default): such an Ingress is denied (listing
-	// Ingress in AllowedKinds accepts it too).
+	// that Ingress. It accepts, too, a ConfigMap setting ingress-nginx's
+	// whitelist-source-range, denylist-source-range, block-cidrs,
+	// block-user-agents or block-referers: every Ingress's default source
+	// ranges and the administrator's block lists ("" empties one). False
+	// (the default): such an Ingress or ConfigMap is denied (listing
+	// Ingress or ConfigMap in AllowedKinds accepts it too).
 	AllowIngressSourceRanges bool
 }
 
@@ -698,18 +712,19 @@ func (c *LibraryConfig) document() map[string]any {
 		"pipeline": pipeline,
 		"secrets":  map[string]any{"grants": grants},
 		"kubernetes": map[string]any{
-			"allowed_images":                  strs(c.Kubernetes.AllowedImages),
-			"allowed_kinds":                   strs(c.Kubernetes.AllowedKinds),
-			"allowed_volume_types":            strs(c.Kubernetes.AllowedVolumeTypes),
-			"allowed_csi_drivers":             strs(c.Kubernetes.AllowedCSIDrivers),
-			"allowed_argocd_projects":         strs(c.Kubernetes.AllowedArgoCDProjects),
-			"allowed_argocd_repos":            strs(c.Kubernetes.AllowedArgoCDRepos),
-			"allow_argocd_floating_revisions": c.Kubernetes.AllowArgoCDFloatingRevisions,
-			"allow_argocd_source_overrides":   c.Kubernetes.AllowArgoCDSourceOverrides,
-			"allowed_ingress_urls":            strs(c.Kubernetes.AllowedIngressURLs),
-			"allowed_ingress_collectors":      strs(c.Kubernetes.AllowedIngressCollectors),
-			"allowed_ingress_real_ip":         strs(c.Kubernetes.AllowedIngressRealIP),
-			"allow_ingress_source_ranges":     c.Kubernetes.AllowIngressSourceRanges,
+			"allowed_images":                   strs(c.Kubernetes.AllowedImages),
+			"allowed_kinds":                    strs(c.Kubernetes.AllowedKinds),
+			"allowed_volume_types":             strs(c.Kubernetes.AllowedVolumeTypes),
+			"allowed_csi_drivers":              strs(c.Kubernetes.AllowedCSIDrivers),
+			"allowed_argocd_projects":          strs(c.Kubernetes.AllowedArgoCDProjects),
+			"allowed_argocd_repos":             strs(c.Kubernetes.AllowedArgoCDRepos),
+			"allow_argocd_floating_revisions":  c.Kubernetes.AllowArgoCDFloatingRevisions,
+			"allow_argocd_source_overrides":    c.Kubernetes.AllowArgoCDSourceOverrides,
+			"allow_argocd_project_credentials": c.Kubernetes.AllowArgoCDProjectCredentials,
+			"allowed_ingress_urls":             strs(c.Kubernetes.AllowedIngressURLs),
+			"allowed_ingress_collectors":       strs(c.Kubernetes.AllowedIngressCollectors),
+			"allowed_ingress_real_ip":          strs(c.Kubernetes.AllowedIngressRealIP),
+			"allow_ingress_source_ranges":      c.Kubernetes.AllowIngressSourceRanges,
 		},
 		"terraform": map[string]any{
 			"deletable_types":   strs(c.Terraform.DeletableTypes),

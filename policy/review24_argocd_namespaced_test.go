@@ -61,7 +61,12 @@ func TestReview24KubernetesArgoCDNamespacedKinds(t *testing.T) {
 	wantDeny(t, e, "NamespaceResourceWhitelist in another case", review24Project(map[string]any{
 		"NamespaceResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}}}), "kubernetes.case_variant_key")
 
-	listed := newConfigured(t, review22ArgoConfig("RoleBinding"))
+	// A credential kind needs allow_argocd_project_credentials as well
+	// (review31: Argo CD creates it in shapes this gate never judges).
+	cfg := review22ArgoConfig("RoleBinding")
+	wantDeny(t, newConfigured(t, cfg), "RoleBinding listed in allowed_kinds only", review24Project(entry("rbac.authorization.k8s.io", "RoleBinding")), "kubernetes.argocd")
+	cfg.Kubernetes.AllowArgoCDProjectCredentials = true
+	listed := newConfigured(t, cfg)
 	review21Allowed(t, listed, "RoleBinding listed in allowed_kinds", review24Project(entry("rbac.authorization.k8s.io", "RoleBinding")))
 }
 

@@ -22,12 +22,18 @@
 #   allowed_argocd_repos or on a revision that is not a commit SHA or a
 #   digest, or with an inline source override (helm values or
 #   parameters, kustomize patches or images, plugin env or parameters,
-#   jsonnet extVars or tlas), nor AppProject with wildcards or without a
-#   namespaceResourceWhitelist of kinds the gate accepts (even when
-#   allowed_kinds lists them), no Ingress whose ingress-nginx auth-url or
-#   mirror-target allowed_ingress_urls does not list or that opts out of
-#   global authentication or the WAF or that names its own source ranges
-#   (which lift block-cidrs), no ConfigMap that points
+#   jsonnet extVars or tlas; tool and source members in any case), or
+#   with a managedNamespaceMetadata unless allowed_kinds lists Namespace,
+#   nor
+#   AppProject with wildcards or without a namespaceResourceWhitelist of
+#   kinds the gate accepts, or whose whitelists grant Secret,
+#   ServiceAccount or RBAC kinds (even when allowed_kinds lists them), no
+#   Ingress whose ingress-nginx auth-url or mirror-target
+#   allowed_ingress_urls does not list or that opts out of global
+#   authentication or the WAF or that names its own source ranges (which
+#   lift block-cidrs) or satisfy other than "all", no ConfigMap that
+#   replaces ingress-nginx's default source ranges or block lists, no
+#   ConfigMap that points
 #   ingress-nginx's tracing, syslog or rate limit collector at a host
 #   allowed_ingress_collectors does not list, nor that has it trust a
 #   forwarded client address from peers allowed_ingress_real_ip does not
@@ -59,8 +65,11 @@
 #   (true: a branch, tag, HEAD or Helm version is accepted as a
 #   revision), allow_argocd_source_overrides (true: a source's helm,
 #   kustomize, plugin and directory may change what Argo CD renders),
-#   allow_ingress_source_ranges (true: an Ingress may name
-#   whitelist-, allowlist- or denylist-source-range),
+#   allow_argocd_project_credentials (true: an AppProject's whitelists
+#   may grant Secret, ServiceAccount and, listed in allowed_kinds, RBAC
+#   kinds), allow_ingress_source_ranges (true: an Ingress may name
+#   whitelist-, allowlist- or denylist-source-range, and a ConfigMap
+#   set ingress-nginx's source ranges and block lists),
 #   allowed_ingress_urls (exact URLs an ingress-nginx auth-url
 #   or mirror-target may hold; empty: none), allowed_ingress_collectors
 #   (exact hosts or URLs ingress-nginx's collector keys may hold; empty:
@@ -447,6 +456,50 @@ nginx_source_ranges := {
 }
 
 allow_ingress_source_ranges := lib.config("kubernetes", "allow_ingress_source_ranges", false) == true
+
+# The controller ConfigMap's whitelist-source-range and
+# denylist-source-range are every Ingress's default source ranges, and
+# block-cidrs, block-user-agents and block-referers the administrator's
+# block lists for every Ingress: a ConfigMap that sets one (to
+# 0.0.0.0/0, or to "", which empties it) replaces the administrator's, as
+# the Ingress annotations do for one host. Any value of any of them, in
+# any ConfigMap (the controller reads whichever its --configmap flag
+# names), keys folded as the controller's decoder folds them, is denied
+# unless allow_ingress_source_ranges; list ConfigMap in allowed_kinds to
+# accept it too. A ConfigMap that leaves one out cannot be told from
+# another ConfigMap: what the live one held is not in the request.
+harmful_shape contains [m, sprintf("a ConfigMap whose ingress-nginx %q replaces the controller's source ranges or block lists (kubernetes.allow_ingress_source_ranges)", [k])] if {
+	not allow_ingress_source_ranges
+	some m in objects
+	m.kind == "ConfigMap"
+	settings := object.get(m, "data", {})
+	is_object(settings)
+	some k, _ in settings
+	fold(k) in nginx_configmap_source_ranges
+}
+
+nginx_configmap_source_ranges := {
+	"whitelist-source-range", "allowlist-source-range", "denylist-source-range",
+	"block-cidrs", "block-user-agents", "block-referers",
+}
+
+# ingress-nginx's satisfy "any" has nginx admit a request that passes
+# either its access rules (the Ingress's source ranges, the controller's
+# whitelist-source-range and block-cidrs) or its authentication
+# (auth-url, basic auth, global auth): a client from an allowed range
+# skips the authentication, an authenticated one from a blocked range
+# passes. Only "all" (nginx's default; ingress-nginx ignores other
+# values, which are denied anyway) is harmless; the name is compared
+# without case. List Ingress in allowed_kinds to accept it.
+harmful_shape contains [m, sprintf("an Ingress whose annotation %q is %s: authentication or the source ranges, not both, admit a request", [k, lib.printable(val)])] if {
+	some m in objects
+	m.kind == "Ingress"
+	annotations := object.get(m, ["metadata", "annotations"], {})
+	is_object(annotations)
+	some k, val in annotations
+	lower(k) == "nginx.ingress.kubernetes.io/satisfy"
+	val != "all"
+}
 
 # ingress-nginx's auth-url has the controller itself send a subrequest,
 # with the client's headers and cookies, for every request to the
@@ -1194,13 +1247,39 @@ harmful_shape contains [m, sprintf("a ConfigMap that sets ingress-nginx's %q to 
 	settings := object.get(m, "data", {})
 	is_object(settings)
 	some k, val in settings
-	not nginx_setting_safe(lower(k), val)
+	not nginx_setting_safe(fold(k), val)
 }
 
 nginx_setting_safe(k, _) if {
-	not k in {"allow-snippet-annotations", "annotations-risk-level", "allow-cross-namespace-resources", "strict-validate-path-type"}
+	not k in {"annotations-risk-level"}
+	not nginx_setting_safe_values[k]
 	not endswith(k, "snippet")
 	not startswith(k, "global-auth-")
+}
+
+nginx_setting_safe(k, val) if val in nginx_setting_safe_values[k]
+
+# nginx_setting_safe_values are the only values of these keys that loosen
+# nothing. no-auth-locations exempts every location whose path starts
+# with one of its entries from authentication (auth-url, basic auth,
+# global auth: "/" exempts all; its default is the ACME challenge path);
+# global-allowed-response-headers lets every Ingress's custom-headers set
+# the response headers it names (Set-Cookie, Location...);
+# proxy-set-headers and add-headers name a ConfigMap whose headers the
+# controller adds to every request upstream (an X-Remote-User an
+# upstream trusts) and every response; enable-modsecurity and
+# enable-owasp-modsecurity-crs other than "true" turn the web application
+# firewall off for every Ingress, as the Ingress annotations do for one.
+nginx_setting_safe_values := {
+	"allow-snippet-annotations": {"false"},
+	"allow-cross-namespace-resources": {"false"},
+	"strict-validate-path-type": {"true"},
+	"no-auth-locations": {"", "/.well-known/acme-challenge"},
+	"global-allowed-response-headers": {""},
+	"proxy-set-headers": {""},
+	"add-headers": {""},
+	"enable-modsecurity": {"true"},
+	"enable-owasp-modsecurity-crs": {"true"},
 }
 
 # global-auth-url has the controller send an authentication subrequest,
@@ -1210,17 +1289,13 @@ nginx_setting_safe(k, _) if {
 # global-auth- keys shape that subrequest. Empty, they are unset.
 nginx_setting_safe(k, "") if startswith(k, "global-auth-")
 
-nginx_setting_safe("allow-snippet-annotations", "false")
-
-# ingress-nginx 1.12 turned these on as security defaults:
+# ingress-nginx 1.12 turned these on as security defaults (in
+# nginx_setting_safe_values):
 # allow-cross-namespace-resources other than "false" lets an Ingress's
 # annotations (auth-tls-secret, proxy-ssl-secret, auth-secret...) name a
 # Secret or ConfigMap of another namespace, another tenant's keys read
 # into the controller; strict-validate-path-type other than "true" lifts
 # the check that an Exact or Prefix path holds only plain characters.
-nginx_setting_safe("allow-cross-namespace-resources", "false")
-
-nginx_setting_safe("strict-validate-path-type", "true")
 
 nginx_setting_safe("annotations-risk-level", val) if {
 	is_string(val)
@@ -1249,7 +1324,7 @@ harmful_shape contains [m, sprintf("a ConfigMap that has ingress-nginx send what
 	settings := object.get(m, "data", {})
 	is_object(settings)
 	some k, val in settings
-	lower(k) in nginx_collector_keys
+	fold(k) in nginx_collector_keys
 	val != ""
 	not val in allowed_ingress_collectors
 }
@@ -1292,19 +1367,19 @@ nginx_false(val) if val in {"", "0", "f", "F", "false", "FALSE", "False"}
 
 nginx_real_ip_findings(settings) := ({why |
 	some k, val in settings
-	lower(k) in nginx_real_ip_switches
+	fold(k) in nginx_real_ip_switches
 	not nginx_false(val)
 	not nginx_real_ip_trusts_listed(settings)
 	why := sprintf("a ConfigMap that sets ingress-nginx's %q to %s, taking each client's address from what the client sends, without a proxy-real-ip-cidr that kubernetes.allowed_ingress_real_ip lists", [k, lib.printable(val)])
 } | {why |
 	some k, val in settings
-	lower(k) == "proxy-real-ip-cidr"
+	fold(k) == "proxy-real-ip-cidr"
 	some c in nginx_cidr_entries(val)
 	not c in allowed_ingress_real_ip
 	why := sprintf("a ConfigMap whose ingress-nginx %q trusts %s to name each client's address, which kubernetes.allowed_ingress_real_ip does not list", [k, lib.printable(c)])
 }) | {why |
 	some k, val in settings
-	lower(k) == "forwarded-for-header"
+	fold(k) == "forwarded-for-header"
 	not nginx_forwarded_for_ok(val)
 	why := sprintf("a ConfigMap whose ingress-nginx %q takes each client's address from header %s, which kubernetes.allowed_ingress_real_ip does not list", [k, lib.printable(val)])
 }
@@ -1313,7 +1388,7 @@ nginx_real_ip_findings(settings) := ({why |
 # with at least one entry (the others' entries are judged on their own).
 nginx_real_ip_trusts_listed(settings) if {
 	some k, val in settings
-	lower(k) == "proxy-real-ip-cidr"
+	fold(k) == "proxy-real-ip-cidr"
 	count(nginx_cidr_entries(val)) > 0
 }
 
@@ -1413,7 +1488,7 @@ violations contains v if {
 	}
 }
 
-argocd_findings(m) := ((((({why |
+argocd_findings(m) := (((((({why |
 	some [path, p] in argocd_projects(m)
 	not p in allowed_argocd_projects
 	why := sprintf("project %s at %s is not in kubernetes.allowed_argocd_projects (an empty one is \"default\")", [lib.printable(p), lib.printable(path)])
@@ -1449,7 +1524,24 @@ argocd_findings(m) := ((((({why |
 	m.kind != "AppProject"
 	not allow_argocd_source_overrides
 	some why in argocd_overrides(m)
+}) | {why |
+	m.kind != "AppProject"
+	not "Namespace" in extra_kinds
+	walk(m, [path, x])
+	count(path) > 1
+	path[0] != "metadata"
+	argocd_fold(path[count(path) - 1]) == "managednamespacemetadata"
+	x != null
+	why := sprintf("%s at %s has Argo CD set the destination namespace's labels and annotations (pod-security.kubernetes.io/enforce: privileged), which only a Namespace kubernetes.allowed_kinds lists may", [lib.printable(path[count(path) - 1]), lib.printable(path)])
 }
+
+# A syncPolicy's managedNamespaceMetadata (with CreateNamespace=true) has
+# Argo CD write the labels and annotations it holds onto the destination
+# namespace: pod-security.kubernetes.io/enforce: privileged lifts the
+# Pod Security admission the cluster holds every pod there to. It is what
+# a Namespace's metadata does, and a Namespace is not harmless: unless
+# allowed_kinds lists Namespace, an Application or ApplicationSet (its
+# templates, an operation's) may not carry one, in any case.
 
 # A source's helm, kustomize, plugin and directory members are written in
 # the Application, not the repository, and change what Argo CD renders
@@ -1479,17 +1571,17 @@ argocd_overrides(m) := (({why |
 	some [path, x] in argocd_tools(m)
 	is_object(x)
 	some k, _ in x
-	not k in argocd_tool_members[path[count(path) - 1]]
+	not k in argocd_tool_members[argocd_fold(path[count(path) - 1])]
 	why := sprintf("%s at %s changes what Argo CD renders from the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(k), lib.printable(path)])
 }) | {why |
 	some [path, x] in argocd_tools(m)
-	path[count(path) - 1] == "helm"
+	argocd_fold(path[count(path) - 1]) == "helm"
 	is_object(x)
 	some f in argocd_value_files(object.get(x, "valueFiles", []))
 	why := sprintf("helm valueFiles entry %s at %s is not a path in the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(f), lib.printable(path)])
 }) | {why |
 	some [path, x] in argocd_tools(m)
-	path[count(path) - 1] == "directory"
+	argocd_fold(path[count(path) - 1]) == "directory"
 	is_object(x)
 	j := object.get(x, "jsonnet", {})
 	some k in argocd_jsonnet_overrides(j)
@@ -1504,16 +1596,23 @@ argocd_tools(m) := {[path, x] |
 	walk(m, [path, x])
 	count(path) > 1
 	path[0] != "metadata"
-	path[count(path) - 1] in object.keys(argocd_tool_members)
+	argocd_fold(path[count(path) - 1]) in object.keys(argocd_tool_members)
 	argocd_source_path(array.slice(path, 0, count(path) - 1))
 	x != null
 }
 
-argocd_source_path(p) if p[count(p) - 1] in {"source", "drySource"}
+# argocd_fold is a member name as Go's encoding/json matches it to a
+# field (Unicode simple folding: "Helm", "HELM", "kuſtomize"): each case
+# variant of a tool or source member is judged as the member.
+argocd_fold(k) := fold(k) if is_string(k)
+
+else := k
+
+argocd_source_path(p) if argocd_fold(p[count(p) - 1]) in {"source", "drysource"}
 
 argocd_source_path(p) if {
 	count(p) > 1
-	p[count(p) - 2] == "sources"
+	argocd_fold(p[count(p) - 2]) == "sources"
 	is_number(p[count(p) - 1])
 }
 
@@ -1607,7 +1706,7 @@ argocd_template_project(path) if {
 
 argocd_project_findings(spec) := {"spec is not an object"} if not is_object(spec)
 
-else := ((((({why |
+else := (((((({why |
 	some k in ["sourceRepos", "destinations", "sourceNamespaces", "clusterResourceWhitelist", "namespaceResourceWhitelist"]
 	not is_array(object.get(spec, k, []))
 	why := sprintf("spec.%s is not a list", [k])
@@ -1635,7 +1734,31 @@ else := ((((({why |
 	some e in object.get(spec, "clusterResourceWhitelist", [])
 	not argocd_cluster_kind_ok(e)
 	why := sprintf("clusterResourceWhitelist entry %s is not a kind kubernetes.allowed_kinds lists, by name", [lib.printable(e)])
+}) | {why |
+	not allow_argocd_project_credentials
+	some list in ["namespaceResourceWhitelist", "clusterResourceWhitelist"]
+	entries := object.get(spec, list, [])
+	is_array(entries)
+	some e in entries
+	is_object(e)
+	kind := object.get(e, "kind", null)
+	is_string(kind)
+	fold(kind) in argocd_credential_kinds
+	why := sprintf("%s entry %s lets Argo CD create credentials from the repository, in shapes this gate never judges (kubernetes.allow_argocd_project_credentials)", [list, lib.printable(e)])
 }
+
+# argocd_credential_kinds (folded) are the kinds that carry or grant
+# credentials: a Secret (a service-account-token Secret mints a token for
+# any service account of the namespace, an Argo CD cluster or repository
+# Secret registers a cluster or a repository), a ServiceAccount, and the
+# RBAC kinds. Harmless or listed in allowed_kinds when a deploy applies
+# them itself, where this gate judges their shape, they are not in an
+# AppProject's whitelists, where Argo CD creates whatever the repository
+# holds: unless allow_argocd_project_credentials, a whitelist may not
+# name one (in any group; the RBAC kinds still need allowed_kinds).
+argocd_credential_kinds := {fold(k) | some k in ["Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]}
+
+allow_argocd_project_credentials := lib.config("kubernetes", "allow_argocd_project_credentials", false) == true
 
 # argocd_narrowing: a "!" entry takes repositories or destinations away.
 argocd_narrowing(x) if {

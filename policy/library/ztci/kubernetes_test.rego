@@ -493,3 +493,18 @@ test_ingress_urls_need_the_list if {
 		rules_listing_urls([ingress_annotated(a)]) == {"kubernetes.unknown_kind"}
 	}
 }
+
+nginx_cm(d) := {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ingress-nginx-controller"}, "data": d}
+
+test_nginx_configmap_source_ranges_and_loosening if {
+	rules([nginx_cm({"block-cidrs": ""})]) == {"kubernetes.unknown_kind"}
+	rules([nginx_cm({"whitelist-source-range": "0.0.0.0/0"})]) == {"kubernetes.unknown_kind"}
+	rules([nginx_cm({"no-auth-locations": "/"})]) == {"kubernetes.unknown_kind"}
+	rules([nginx_cm({"allow-ſnippet-annotations": "true"})]) == {"kubernetes.unknown_kind"}
+	rules([nginx_cm({"no-auth-locations": "/.well-known/acme-challenge"})]) == set()
+}
+
+test_nginx_satisfy_any if {
+	rules([ingress_annotated({"nginx.ingress.kubernetes.io/satisfy": "any"})]) == {"kubernetes.unknown_kind"}
+	rules([ingress_annotated({"nginx.ingress.kubernetes.io/satisfy": "all"})]) == set()
+}
