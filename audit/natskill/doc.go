@@ -21,6 +21,13 @@
 // For(KindSPIFFE) checker too. Like [audit.KillSwitch] it is an [audit.Sink] for a
 // detector's events and audits every mark and clear.
 //
+// A repository, or the owner of repositories, is marked as a [KindJob]
+// mark of its mark id ([audit.MarkIDs]: "repository_id:github-actions/42",
+// "repository:github-actions/acme/app", "repository_owner_id:github-actions/7"):
+// brokers, policy engines, gates and egress proxies ask for every mark id
+// of a job's identity ([audit.ActorCompromised]), so the mark denies each
+// job of the repository whatever its own id.
+//
 // # Security contract
 //
 //   - Checks read memory only (no network on the decision path). A mark is
@@ -68,7 +75,13 @@
 //     max age, and one whose stream drops values by itself: interest or
 //     work-queue retention, discard old with a limit, memory storage, fewer
 //     replicas than [WithReplicas] asks for); a mark's own Until ends it on
-//     every replica by its clock.
+//     every replica by its clock. A mark that lapsed more than
+//     [WithPurgeAfter] ago (default one hour: the clock-skew allowance of
+//     the fleet) is deleted from the bucket by the next [Switch.Mark] on
+//     any replica, only at the revision that replica read (a mark
+//     re-asserted meanwhile is kept), and logged, not audited: it denied
+//     nobody any more. Replicas that mark must keep their clocks within
+//     that allowance.
 //     With [WithReplicas](3), losing any one node loses no acknowledged mark.
 //   - Keys are the kind and the SHA-256 of the id; values are bounded
 //     (4 KiB per field). An id longer than 4 KiB is marked all the same,

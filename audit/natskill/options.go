@@ -18,6 +18,7 @@ type config struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	onMark     func(Mark)
+	purgeAfter time.Duration
 }
 
 func defaults() config {
@@ -28,6 +29,7 @@ func defaults() config {
 		timeout:    2 * time.Second,
 		now:        time.Now,
 		logger:     slog.New(slog.DiscardHandler),
+		purgeAfter: DefaultPurgeAfter,
 	}
 }
 
@@ -89,6 +91,27 @@ func WithClock(now func() time.Time) Option {
 			return fmt.Errorf("%w: nil clock", ErrConfig)
 		}
 		c.now = now
+		return nil
+	}
+}
+
+// DefaultPurgeAfter is how long past its Until a mark stays in the bucket
+// unless [WithPurgeAfter].
+const DefaultPurgeAfter = time.Hour
+
+// WithPurgeAfter sets how long past its Until a lapsed mark stays in the
+// bucket (default [DefaultPurgeAfter], at least a minute): [Switch.Mark]
+// (and [Switch.Write]) on any replica deletes up to 8 marks that lapsed
+// longer ago than d by that replica's clock, each only at the revision it
+// read. d is the clock-skew allowance of the fleet: a replica whose clock
+// runs up to d ahead never deletes a mark still in force by a correct
+// clock. Set it above the worst skew between the replicas that mark.
+func WithPurgeAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Minute {
+			return fmt.Errorf("%w: purge allowance %v (at least a minute)", ErrConfig, d)
+		}
+		c.purgeAfter = d
 		return nil
 	}
 }

@@ -120,7 +120,8 @@ type probe struct {
 // confirmed it is current, or fails when ctx ends first. Marks and clears
 // are audited to sink. Close the switch to stop its goroutines; the NATS
 // connection belongs to the caller. Options: [WithBucket], [WithReplicas],
-// [WithStaleAfter], [WithTimeout], [WithClock], [WithLogger].
+// [WithStaleAfter], [WithTimeout], [WithClock], [WithLogger], [WithOnMark],
+// [WithPurgeAfter].
 func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...Option) (*Switch, error) {
 	if js == nil || sink == nil {
 		return nil, fmt.Errorf("%w: nil JetStream or audit sink", ErrConfig)
@@ -275,7 +276,7 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 }
 
 // Marks returns the marks the switch holds, sorted by kind and id; lapsed
-// marks are included until cleared. The mark of an id longer than 4 KiB
+// marks are included until cleared or purged ([WithPurgeAfter]). The mark of an id longer than 4 KiB
 // carries its stand-in as ID: lift it with [Switch.ClearMark], not
 // [Switch.Clear].
 func (s *Switch) Marks() []Mark {
@@ -373,10 +374,56 @@ func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, unt
 	if m.ID != id {
 		attrs[AttrMarkID] = m.ID
 	}
-	if err := s.audit.Write(ctx, s.event(now, audit.ActionKillSwitchMark, by, reason, attrs)); err != nil {
+	err = s.audit.Write(ctx, s.event(now, audit.ActionKillSwitchMark, by, reason, attrs))
+	s.purgeLapsed(ctx, now)
+	if err != nil {
 		return fmt.Errorf("natskill: mark of %s %q is in effect but was not audited: %w", kind, id, err)
 	}
 	return nil
+}
+
+// maxPurge bounds the lapsed marks one Mark deletes, so that marking stays
+// quick; a Mark adds at most one mark, so the lapsed ones still drain.
+const maxPurge = 8
+
+// purgeLapsed deletes from the bucket up to maxPurge marks that lapsed more
+// than the purge allowance before now ([WithPurgeAfter]), so that the
+// bucket, and every replica's view of it, stays bounded by the marks in
+// force rather than growing with every mark ever set. Each deletion is
+// conditional on the revision this switch read: a mark re-asserted or
+// extended on any replica since (a new revision) is never deleted. The
+// allowance keeps a replica whose clock runs ahead from deleting a mark
+// still in force by the others' clocks. A purge lifts nothing (the mark
+// already denied nobody), so it is logged, not audited; a failure is
+// logged and left for the next Mark.
+func (s *Switch) purgeLapsed(ctx context.Context, now time.Time) {
+	type lapsed struct {
+		k    string
+		rev  uint64
+		mark Mark
+	}
+	var todo []lapsed
+	s.mu.RLock()
+	for k, e := range s.view.entries {
+		if e.mark != nil && !e.mark.Until.IsZero() && now.Sub(e.mark.Until) > s.cfg.purgeAfter {
+			todo = append(todo, lapsed{k, e.rev, *e.mark})
+			if len(todo) == maxPurge {
+				break
+			}
+		}
+	}
+	s.mu.RUnlock()
+	for _, l := range todo {
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+		err := s.kv.Delete(dctx, l.k, jetstream.LastRevision(l.rev))
+		cancel()
+		if err != nil {
+			s.cfg.logger.DebugContext(ctx, "natskill: lapsed mark not purged", "kind", l.mark.Kind, "id", l.mark.ID, "error", err)
+			continue
+		}
+		s.cfg.logger.InfoContext(ctx, "natskill: lapsed mark purged", "kind", l.mark.Kind, "id", l.mark.ID,
+			"until", l.mark.Until.UTC().Format(time.RFC3339Nano))
+	}
 }
 
 // maxMarkAttempts bounds Mark's compare-and-set retries under contention.
