@@ -36,8 +36,8 @@
 // the event was recorded by the sink's definition of durable. Provided:
 // [JSONLines] (any io.Writer, optionally as CloudEvents), [Log] (durable
 // file), [Webhook] (HTTP, batched, retried, a buffer and batches bounded
-// by count and bytes, of which one job holds at most a share
-// ([WithJobBufferShare]), a [BackPressure] policy; a 413 splits its batch so
+// by count and bytes, of which one repository (or, without repository
+// claims, one actor) holds at most a share ([WithJobBufferShare]), a [BackPressure] policy; a 413 splits its batch so
 // that only the events the endpoint refuses fail their writers, never
 // another job's), [SlogSink] (development), [FanOut], [HMAC.Sink],
 // [Sealer.Sink], [Protect], [KillSwitch], [Detector] and [Escalator]
@@ -54,7 +54,9 @@
 // configured [Severity] into [ActionCompromiseDetected] events for a
 // [KillSwitch] (or the fleet-wide
 // [github.com/ztci/ztci/audit/natskill.Switch]), which then denies the
-// identity to every secrets broker and policy gate that consults it:
+// identity to every secrets broker and policy gate that consults it. They
+// ask with [ActorCompromised], so an operator's mark on a repository or its
+// owner ([MarkIDs], [MarkRepositoryID]) denies every job of it:
 //
 //	ks, _ := audit.NewKillSwitch(log)                 // or natskill.New(ctx, js, log)
 //	x, _ := audit.NewEscalator(ks)                    // burst and unknown rules, 1 h

@@ -14,8 +14,10 @@ import (
 // all) filled it, and every other job's audited action then found the
 // buffer full and failed (Reject) or stalled (Block): one job denied every
 // other. A job's events must hold at most its share of the buffer, by
-// count and by bytes, so that another job's event is still taken; a job is
-// its Correlation.JobID, or else its actor.
+// count and by bytes, so that another job's event is still taken. (Review
+// 31: a share is its repository's, or else its actor's; never the
+// Correlation.JobID the job chooses, so the victim is of another
+// repository.)
 func TestReview28WebhookJobShare(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("x", 900)
@@ -29,7 +31,7 @@ func TestReview28WebhookJobShare(t *testing.T) {
 			name:     "count by job",
 			opts:     []Option{WithBuffer(8, Reject)},
 			attacker: func(i int) Event { e := testEvent(i); e.Correlation.JobID = "attacker"; return e },
-			victim:   func() Event { e := testEvent(100); e.Correlation.JobID = "victim"; return e }(),
+			victim:   otherRepoEvent(),
 		},
 		{
 			name: "count by actor",
@@ -37,11 +39,13 @@ func TestReview28WebhookJobShare(t *testing.T) {
 			attacker: func(i int) Event {
 				e := testEvent(i)
 				e.Correlation.JobID, e.Actor.ID = "", "spiffe://example.org/attacker"
+				e.Actor.Claims = nil // no repository: the actor is the share
 				return e
 			},
 			victim: func() Event {
 				e := testEvent(100)
 				e.Correlation.JobID, e.Actor.ID = "", "spiffe://example.org/victim"
+				e.Actor.Claims = nil
 				return e
 			}(),
 		},
@@ -53,7 +57,7 @@ func TestReview28WebhookJobShare(t *testing.T) {
 				e.Correlation.JobID, e.Reason = "attacker", big
 				return e
 			},
-			victim: func() Event { e := testEvent(100); e.Correlation.JobID = "victim"; return e }(),
+			victim: otherRepoEvent(),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,4 +107,13 @@ func TestReview28WebhookJobShareOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = w.Close()
+}
+
+// otherRepoEvent is an event of a job of another repository than
+// testEvent's.
+func otherRepoEvent() Event {
+	e := testEvent(100)
+	e.Correlation.JobID = "victim"
+	e.Actor.Claims = map[string]string{"repository": "acme/other"}
+	return e
 }

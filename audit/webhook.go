@@ -58,30 +58,33 @@ type Webhook struct {
 
 	mu    sync.Mutex
 	held  int                 // encoded bytes of the events queued or being delivered
-	share map[string]*whShare // per job (see shareKey): what it holds; no zero entries
+	share map[string]*whShare // per principal (see shareKey): what it holds; no zero entries
 	room  chan struct{}       // closed (and replaced) whenever held shrinks
 }
 
 type whItem struct {
 	body []byte     // the event's CloudEvent JSON, as it goes into a batch
-	key  string     // the job whose share of the buffer holds it (shareKey)
+	key  string     // the principal whose share of the buffer holds it (shareKey)
 	done chan error // buffered, 1
 }
 
 // whShare is what one job's events hold of the buffer.
 type whShare struct{ events, bytes int }
 
-// shareKey names the job whose share of the buffer e counts against: its
-// Correlation.JobID, or else its actor (by kind and id), or else the one
-// share of the events naming neither.
+// shareKey names the principal whose share of the buffer e counts
+// against: the repository its actor's claims name (scoped by issuer or
+// SPIFFE trust domain, by the platform's repository id when the claims carry
+// one, as the anomaly detector keys a repository), or else its actor (by
+// kind and id). Never Correlation.JobID: the event's producer takes it from
+// the job (a token's job claim, a vendor's job spec), so a job that names
+// itself afresh for each event had a share per event and filled the whole
+// buffer; every job of one repository, and every branch (subject) of it,
+// shares one share instead. Every valid event names an actor.
 func shareKey(e Event) string {
-	if e.Correlation.JobID != "" {
-		return "job\x00" + e.Correlation.JobID
+	if scope, repo, _ := repositoryKey(e.Actor); repo != "" {
+		return "repo\x00" + scope + "\x00" + repo
 	}
-	if e.Actor.ID != "" {
-		return "actor\x00" + e.Actor.Kind + "\x00" + e.Actor.ID
-	}
-	return ""
+	return "actor\x00" + e.Actor.Kind + "\x00" + e.Actor.ID
 }
 
 // NewWebhook returns a webhook sink posting to endpoint, which must be an
@@ -202,13 +205,19 @@ func WithBufferBytes(n int) Option {
 // count, [WithBuffer], and its bytes, [WithBufferBytes]) that the events of
 // one job may hold, queued or being delivered, in percent (default
 // [DefaultJobBufferShare]; 100: no
-// bound). A job is an event's Correlation.JobID, or else its actor; the
-// events naming neither share one part. A Write past its job's share finds
-// the buffer full, as one past the whole buffer does ([BackPressure]), so
-// that one job's burst of events slows down or fails that job's audited
-// actions only, not every other job's; an event larger than the share is
-// taken only when its job holds nothing else. Jobs that share an id, or
-// enough jobs together, can still fill the buffer.
+// bound). A "job" here is the principal the event's verified identity
+// names, which the job cannot vary at will: the repository its
+// Actor.Claims name (by repository_id, else repository, within the issuer
+// or SPIFFE trust domain of Actor.ID), or else the actor itself (Kind and
+// ID). Correlation.JobID is not used: its producer takes it from the job,
+// and a fresh one per event would have escaped every share. So all the
+// jobs and branches of one repository share one part. A Write past its
+// share finds the buffer full, as one past the whole buffer does
+// ([BackPressure]), so that one repository's burst of events slows down or
+// fails that repository's audited actions only, not every other's; an
+// event larger than the share is taken only when its principal holds
+// nothing else. Enough repositories (or actors) together can still fill the
+// buffer.
 func WithJobBufferShare(percent int) Option {
 	return Option{"WithJobBufferShare", forWebhook, func(o *options) error {
 		if percent < 1 || percent > 100 {

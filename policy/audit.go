@@ -153,6 +153,15 @@ func jobClaims(j *Job) map[string]string {
 	}.Map()
 }
 
+// jobCompromised reports whether c marks the job: its identity ID, or its
+// repository or owner ([audit.ActorCompromised]), whose marks cover it too.
+func jobCompromised(c audit.CompromiseChecker, j *Job) bool {
+	return audit.ActorCompromised(c, audit.Actor{ID: j.ID, Claims: identity.Claims{
+		Platform: j.Platform, Repository: j.Repository,
+		RepositoryID: j.RepositoryID, RepositoryOwnerID: j.RepositoryOwnerID,
+	}.Map()})
+}
+
 // maxReloadReason bounds the reload error an audit reason quotes.
 const maxReloadReason = 1024
 

@@ -451,7 +451,7 @@ var errCompromised = errors.New("compromised")
 const RuleCompromised = "ztci.identity_compromised"
 
 func (e *Engine) decide(ctx context.Context, c *compiled, in *Input) (Decision, error) {
-	if e.cfg.checker != nil && in.Job.ID != "" && e.cfg.checker.Compromised(in.Job.ID) {
+	if e.cfg.checker != nil && in.Job.ID != "" && jobCompromised(e.cfg.checker, &in.Job) {
 		return Decision{
 			Allowed:  false,
 			Revision: c.revision,

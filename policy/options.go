@@ -80,7 +80,8 @@ func WithAudit(s audit.Sink) Option {
 }
 
 // WithCompromiseChecker denies, in every mode and before any policy runs,
-// a job whose identity (Input.Job.ID) checker reports compromised.
+// a job whose identity (Input.Job.ID), repository or repository owner
+// checker reports compromised ([audit.ActorCompromised], [audit.MarkIDs]).
 func WithCompromiseChecker(checker audit.CompromiseChecker) Option {
 	return func(c *config) error {
 		if checker == nil {

@@ -114,7 +114,8 @@ func WithAudit(sink audit.Sink) Option {
 }
 
 // WithCompromiseChecker denies every request from an identity the checker
-// reports as compromised: new jobs ([Broker.Begin], audited as
+// reports as compromised, by its own id or by its repository's or owner's
+// mark ([audit.ActorCompromised]): new jobs ([Broker.Begin], audited as
 // [ActionJobDeny]), issues, renewals (the lease is revoked) and reads of a
 // lease's value.
 func WithCompromiseChecker(checker audit.CompromiseChecker) Option {

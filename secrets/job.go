@@ -83,7 +83,7 @@ func (b *Broker) Begin(ctx context.Context, spec JobSpec) (*Job, error) {
 		return nil, errors.New("secrets: Begin: empty job id")
 	}
 	j := &Job{b: b, spec: spec, actor: spec.Identity.AuditActor(), leases: map[string]*Lease{}}
-	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+	if b.checker != nil && audit.ActorCompromised(b.checker, j.actor) {
 		return nil, b.refuseBegin(ctx, j, "identity marked compromised",
 			fmt.Errorf("secrets: Begin: identity marked compromised: %w", ErrCompromised))
 	}
@@ -148,7 +148,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		// may not be UTF-8, which the audit log refuses, or be huge.
 		return nil, j.deny(ctx, clip.String(strconv.QuoteToASCII(name), 2*MaxNameLen), err.Error(), err)
 	}
-	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+	if b.checker != nil && audit.ActorCompromised(b.checker, j.actor) {
 		return nil, j.deny(ctx, name, "identity marked compromised", ErrCompromised)
 	}
 	dec, err := b.authz.Authorize(ctx, req)
@@ -232,7 +232,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	// The kill switch may have fired while the backend was issuing: a
 	// compromised identity gets nothing, whether or not its jobs were
 	// ended for it (Broker.RevokeIdentity).
-	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+	if b.checker != nil && audit.ActorCompromised(b.checker, j.actor) {
 		rerr := l.Revoke(context.WithoutCancel(ctx))
 		return nil, errors.Join(j.deny(ctx, name, "identity marked compromised during issuance", ErrCompromised), rerr)
 	}
@@ -449,36 +449,50 @@ func (j *Job) revokeIssued(ctx context.Context, tried map[*Lease]bool) []error {
 // track records j as active, unless RevokeIdentity holds its identity
 // refused: checked under the lock RevokeIdentity takes, so a job is either
 // tracked (and ended by it) or refused.
+// It is tracked, and held refused, under each of its identity's mark ids
+// (audit.MarkIDs): its identity ID, its repository's and its owner's, so
+// that RevokeIdentity of a repository mark ends every job of the
+// repository.
 func (b *Broker) track(j *Job) error {
-	id := j.spec.Identity.ID()
+	ids := audit.MarkIDs(j.actor)
 	b.activeMu.Lock()
 	defer b.activeMu.Unlock()
 	now := b.now()
-	if now.Before(b.revoked[id]) || now.Before(b.revokedAll) {
+	for _, id := range ids {
+		if now.Before(b.revoked[id]) {
+			return fmt.Errorf("secrets: Begin: identity revoked (Broker.RevokeIdentity): %w", ErrCompromised)
+		}
+	}
+	if now.Before(b.revokedAll) {
 		return fmt.Errorf("secrets: Begin: identity revoked (Broker.RevokeIdentity): %w", ErrCompromised)
 	}
 	if b.active == nil {
 		b.active = map[string]map[*Job]struct{}{}
 	}
-	if b.active[id] == nil {
-		b.active[id] = map[*Job]struct{}{}
+	for _, id := range ids {
+		if b.active[id] == nil {
+			b.active[id] = map[*Job]struct{}{}
+		}
+		b.active[id][j] = struct{}{}
 	}
-	b.active[id][j] = struct{}{}
 	return nil
 }
 
 func (b *Broker) untrack(j *Job) {
-	id := j.spec.Identity.ID()
 	b.activeMu.Lock()
 	defer b.activeMu.Unlock()
-	delete(b.active[id], j)
-	if len(b.active[id]) == 0 {
-		delete(b.active, id)
+	for _, id := range audit.MarkIDs(j.actor) {
+		delete(b.active[id], j)
+		if len(b.active[id]) == 0 {
+			delete(b.active, id)
+		}
 	}
 }
 
-// RevokeIdentity ends every job of this broker whose identity ID is id, as
-// if each had ended: outstanding leases are revoked at the backend and
+// RevokeIdentity ends every job of this broker whose identity ID is id, or
+// whose repository or repository owner id is marked as id
+// ([audit.MarkIDs]: "repository_id:github-actions/123", ...), as if each
+// had ended: outstanding leases are revoked at the backend and
 // their values wiped, and the jobs refuse new leases. It is what a kill
 // switch calls when it marks an identity compromised (wire the mark's
 // callback to it on every replica); it returns how many jobs it ended and

@@ -71,7 +71,7 @@ func (l *Lease) Value() (Value, error) {
 	// not at issue, and a holder of the Lease must not read it once the
 	// identity is marked, even where nothing wired the mark to
 	// Broker.RevokeIdentity.
-	compromised := b.checker != nil && b.checker.Compromised(l.job.actor.ID)
+	compromised := b.checker != nil && audit.ActorCompromised(b.checker, l.job.actor)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -166,7 +166,7 @@ func (l *Lease) renewer(ttl time.Duration) (Renewer, error) {
 // job may hold the secret, auditing a refusal as Lease does.
 func (l *Lease) reauthorize(ctx context.Context, ttl time.Duration) error {
 	j, b := l.job, l.job.b
-	if b.checker != nil && b.checker.Compromised(j.actor.ID) {
+	if b.checker != nil && audit.ActorCompromised(b.checker, j.actor) {
 		// A compromised identity's credential must not outlive the TTL
 		// it already has.
 		return j.deny(ctx, l.name, "identity marked compromised", fmt.Errorf("lease %s: %w", l.id, ErrCompromised))

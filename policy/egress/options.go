@@ -275,7 +275,8 @@ func WithAuditOnlyUnsafe() Option {
 }
 
 // WithCompromiseChecker refuses new connections of a job whose identity
-// (its [identity.Identity.ID]) is marked compromised, and cuts its open
+// (its [identity.Identity.ID]), repository or repository owner is marked
+// compromised ([audit.ActorCompromised]), and cuts its open
 // ones within Limits.CompromiseRecheck. *audit.KillSwitch implements it.
 func WithCompromiseChecker(ch audit.CompromiseChecker) Option {
 	return func(c *config) error {

@@ -315,7 +315,7 @@ func (p *Proxy) sweepCompromised() {
 	conns := p.snapshot(func(*conn) bool { return true })
 	p.mu.Unlock()
 	for _, c := range conns {
-		if p.cfg.checker.Compromised(c.job.ID()) {
+		if audit.ActorCompromised(p.cfg.checker, c.job.AuditActor()) {
 			c.cut("compromised")
 		}
 	}
@@ -487,7 +487,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.deny(ctx, w, r, http.StatusBadRequest, rq, false, "", dstErr.Error())
 		return
 	}
-	if p.cfg.checker != nil && p.cfg.checker.Compromised(job.ID()) {
+	if p.cfg.checker != nil && audit.ActorCompromised(p.cfg.checker, job.AuditActor()) {
 		p.deny(ctx, w, r, http.StatusForbidden, rq, true, RuleCompromised, "the job's identity is marked compromised")
 		return
 	}

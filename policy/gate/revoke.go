@@ -36,7 +36,8 @@ func (e *RevokedError) Is(target error) bool { return target == ErrRevoked }
 
 // Revocations are the deny-lists the gate consults on every decision, after
 // verification and whatever any cache holds, so a mark takes effect on the
-// next decision: a job identity (its stable ID: SPIFFE ID or issuer#subject),
+// next decision: a job identity (its stable ID: SPIFFE ID or issuer#subject,
+// or the mark id of its repository or owner, see [audit.MarkIDs]),
 // an attestation's signer (the certificate SAN; a mark on a URI SAN
 // without "@" also revokes it with any "@<ref>", the ref of the workflow
 // that signed), its signing key (the
@@ -91,8 +92,15 @@ func (m signerMarks) Compromised(san string) bool {
 }
 
 func (r Revocations) checkJob(id identity.Identity) error {
-	if r.Jobs != nil && r.Jobs.Compromised(id.ID()) {
-		return &RevokedError{Kind: "job", ID: id.ID()}
+	if r.Jobs == nil {
+		return nil
+	}
+	// The job's own id, its repository's and its owner's (audit.MarkIDs):
+	// a mark on the repository revokes each of its jobs.
+	for _, mid := range audit.MarkIDs(id.AuditActor()) {
+		if r.Jobs.Compromised(mid) {
+			return &RevokedError{Kind: "job", ID: mid}
+		}
 	}
 	return nil
 }
