@@ -127,15 +127,17 @@ func (v *Verifier) auditEvent(start time.Time, out outcome, verr error) audit.Ev
 	}
 	if verr != nil {
 		ev.Outcome = audit.OutcomeFailure
-		ev.Reason = clip.String(verr.Error(), maxReasonLen)
+		ev.Reason = clip.Error(verr, maxReasonLen).Error()
 		ev.Attributes["category"] = category(verr)
 		return ev
 	}
-	ev.Attributes["signer"] = out.res.Signer.String()
+	// The signer and predicate type are what the certificate and the
+	// statement say: clipped, as an error would clip them.
+	ev.Attributes["signer"] = clipText(out.res.Signer.String(), maxValueText)
 	ev.Attributes["media_type"] = out.res.MediaType
 	ev.Attributes["cached"] = strconv.FormatBool(out.cached)
 	if out.res.Statement != nil {
-		ev.Attributes["predicate_type"] = out.res.Statement.PredicateType
+		ev.Attributes["predicate_type"] = clipText(out.res.Statement.PredicateType, maxValueText)
 	}
 	return ev
 }

@@ -58,6 +58,10 @@
 //     ErrIdentityMismatch, ErrPredicateTypeMismatch, ErrProvenanceMismatch,
 //     ErrInvalidExpectation, ErrTrustMaterial). Mismatch errors are typed
 //     (*IdentityMismatchError, *ArtifactMismatchError, …) with Want and Got.
+//     What a certificate, statement or bundle says reaches an error's text,
+//     the debug log and audit events clipped to 512 bytes per value (and
+//     quoted unless printable ASCII), as does Result.String; the typed
+//     errors' fields and the Result keep whole values.
 //   - Expectations are required: New refuses a missing signer unless
 //     WithAnySignerUnsafe, and an empty PredicateType admits only message
 //     signatures unless WithAnyPredicateTypeUnsafe. Regexps are anchored,

@@ -3,7 +3,24 @@ package verify
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/internal/clip"
 )
+
+// maxValueText bounds each value an error repeats (a SAN, an issuer, a
+// claim, a subject digest, a provenance field): certificates, statements
+// and bundles are untrusted input, and errors reach logs and audit events.
+// The error's fields keep the whole value.
+const maxValueText = 512
+
+// maxCauseText bounds the text of an underlying (sigstore-go, x509, JSON)
+// error that a stage error repeats.
+const maxCauseText = 1024
+
+// clipText returns s as it is when it is at most n bytes of printable
+// ASCII, otherwise quoted (no control character survives) and clipped to n
+// bytes: for untrusted text written out unquoted.
+func clipText(s string, n int) string { return clip.Error(errors.New(s), n).Error() }
 
 // ErrVerification is the root of every error this package returns: whatever
 // went wrong, errors.Is(err, ErrVerification) holds and the caller must deny.
@@ -61,7 +78,9 @@ var (
 // IdentityMismatchError says which part of the signer's identity differed.
 // Field is one of "san", "issuer", a Claims JSON field name (for example
 // "sourceRepositoryURI"), or "signer-kind" (certificate expected, key found
-// or the reverse).
+// or the reverse). Want and Got hold whole values, which may come from the
+// certificate (untrusted until matched); Error quotes each and clips it to
+// 512 bytes, for logs and audit events.
 type IdentityMismatchError struct {
 	Field string
 	Want  string
@@ -69,7 +88,7 @@ type IdentityMismatchError struct {
 }
 
 func (e *IdentityMismatchError) Error() string {
-	return fmt.Sprintf("verify: signer %s: want %q, got %q", e.Field, e.Want, e.Got)
+	return fmt.Sprintf("verify: signer %s: want %s, got %s", e.Field, clip.Quote(e.Want, maxValueText), clip.Quote(e.Got, maxValueText))
 }
 
 // Is makes errors.Is(err, ErrIdentityMismatch) hold.
@@ -79,7 +98,10 @@ func (e *IdentityMismatchError) Is(target error) bool {
 
 // ArtifactMismatchError carries the artifact digest the caller gave (Want)
 // and what the bundle signs (Got), each as "alg:hex" (Got lists every subject
-// of a statement, comma-separated).
+// of a statement, comma-separated). A statement is read for Got only once
+// its signature verified (a statement changed after signing is
+// ErrSignature); a message signature's digest is read as the bundle states
+// it. Error clips each to 512 bytes (quoted unless printable ASCII).
 type ArtifactMismatchError struct {
 	Want string
 	Got  string
@@ -88,7 +110,7 @@ type ArtifactMismatchError struct {
 }
 
 func (e *ArtifactMismatchError) Error() string {
-	return fmt.Sprintf("verify: artifact mismatch: want %s, bundle signs %s", e.Want, e.Got)
+	return fmt.Sprintf("verify: artifact mismatch: want %s, bundle signs %s", clipText(e.Want, maxValueText), clipText(e.Got, maxValueText))
 }
 
 // Is makes errors.Is(err, ErrArtifactMismatch) hold.
@@ -101,13 +123,14 @@ func (e *ArtifactMismatchError) Unwrap() error { return e.Err }
 
 // PredicateTypeMismatchError carries the expected and the found predicate
 // type ("" when the bundle holds a message signature, not a statement).
+// Error quotes each and clips it to 512 bytes.
 type PredicateTypeMismatchError struct {
 	Want string
 	Got  string
 }
 
 func (e *PredicateTypeMismatchError) Error() string {
-	return fmt.Sprintf("verify: predicate type: want %q, got %q", e.Want, e.Got)
+	return fmt.Sprintf("verify: predicate type: want %s, got %s", clip.Quote(e.Want, maxValueText), clip.Quote(e.Got, maxValueText))
 }
 
 // Is makes errors.Is(err, ErrPredicateTypeMismatch) hold.
@@ -119,7 +142,8 @@ func (e *PredicateTypeMismatchError) Is(target error) bool {
 // of "builder.id", "buildType", "source.repository", "source.ref",
 // "source.versionTag", "externalParameters.<key>", "predicate", or "source"
 // (the provenance names two sources; attest refuses to write one with
-// attest.ErrProvenanceSources).
+// attest.ErrProvenanceSources). Error quotes Want and Got and clips each to
+// 512 bytes.
 type ProvenanceMismatchError struct {
 	Field string
 	Want  string
@@ -127,7 +151,7 @@ type ProvenanceMismatchError struct {
 }
 
 func (e *ProvenanceMismatchError) Error() string {
-	return fmt.Sprintf("verify: provenance %s: want %q, got %q", e.Field, e.Want, e.Got)
+	return fmt.Sprintf("verify: provenance %s: want %s, got %s", clipText(e.Field, maxValueText), clip.Quote(e.Want, maxValueText), clip.Quote(e.Got, maxValueText))
 }
 
 // Is makes errors.Is(err, ErrProvenanceMismatch) hold.
@@ -160,11 +184,14 @@ type stageError struct {
 	err  error
 }
 
+// Error clips the underlying error's text: sigstore-go, x509 and JSON
+// errors can repeat what the bundle holds. msg is this package's own text,
+// with any untrusted value in it clipped where it is written.
 func (e *stageError) Error() string {
 	if e.err == nil {
 		return e.kind.Error() + ": " + e.msg
 	}
-	return e.kind.Error() + ": " + e.msg + ": " + e.err.Error()
+	return e.kind.Error() + ": " + e.msg + ": " + clip.Error(e.err, maxCauseText).Error()
 }
 
 func (e *stageError) Unwrap() []error {

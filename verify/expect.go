@@ -17,6 +17,8 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/options"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Expectation is what must be true of a bundle besides its cryptography. It
@@ -164,10 +166,10 @@ func (id Identity) validate() error {
 		// every SAN. Parsed alone first, the regexp is one whole
 		// expression and the wrapper anchors all of it.
 		if _, err := regexp.Compile(re); err != nil {
-			return fmt.Errorf("%w: identity regexp %q: %v", ErrInvalidExpectation, re, err)
+			return fmt.Errorf("%w: identity regexp %s: %v", ErrInvalidExpectation, clip.Quote(re, maxValueText), clip.Error(err, maxCauseText))
 		}
 		if _, err := regexp.Compile(anchor(re)); err != nil {
-			return fmt.Errorf("%w: identity regexp %q: %v", ErrInvalidExpectation, re, err)
+			return fmt.Errorf("%w: identity regexp %s: %v", ErrInvalidExpectation, clip.Quote(re, maxValueText), clip.Error(err, maxCauseText))
 		}
 	}
 	return nil
@@ -244,11 +246,11 @@ func ArtifactReader(r io.Reader) Artifact { return Artifact{r: r} }
 func ArtifactDigest(alg, hexDigest string) (Artifact, error) {
 	n := digestSize(alg)
 	if n == 0 {
-		return Artifact{}, fmt.Errorf("%w: digest algorithm %q: want sha256, sha384 or sha512", ErrInvalidExpectation, alg)
+		return Artifact{}, fmt.Errorf("%w: digest algorithm %s: want sha256, sha384 or sha512", ErrInvalidExpectation, clip.Quote(alg, 40))
 	}
 	d, err := hex.DecodeString(hexDigest)
 	if err != nil || len(d) != n || strings.ToLower(hexDigest) != hexDigest {
-		return Artifact{}, fmt.Errorf("%w: %s digest must be %d lowercase hex characters, got %q", ErrInvalidExpectation, alg, 2*n, hexDigest)
+		return Artifact{}, fmt.Errorf("%w: %s digest must be %d lowercase hex characters, got %s", ErrInvalidExpectation, alg, 2*n, clip.Quote(hexDigest, 140))
 	}
 	return Artifact{alg: alg, digest: d}, nil
 }
@@ -257,7 +259,7 @@ func ArtifactDigest(alg, hexDigest string) (Artifact, error) {
 func ParseArtifactDigest(s string) (Artifact, error) {
 	alg, h, ok := strings.Cut(s, ":")
 	if !ok {
-		return Artifact{}, fmt.Errorf("%w: digest %q: want alg:hex", ErrInvalidExpectation, s)
+		return Artifact{}, fmt.Errorf("%w: digest %s: want alg:hex", ErrInvalidExpectation, clip.Quote(s, 160))
 	}
 	return ArtifactDigest(alg, h)
 }
@@ -317,7 +319,7 @@ func (a Artifact) prepare() (prepared, error) {
 	case a.r != nil:
 		h256, h384, h512 := sha256.New(), sha512.New384(), sha512.New()
 		if _, err := io.Copy(io.MultiWriter(h256, h384, h512), a.r); err != nil {
-			return prepared{}, fmt.Errorf("%w: read artifact: %v", ErrArtifactMismatch, err)
+			return prepared{}, fmt.Errorf("%w: read artifact: %v", ErrArtifactMismatch, clip.Error(err, maxCauseText))
 		}
 		set := map[string][]byte{"sha256": h256.Sum(nil), "sha384": h384.Sum(nil), "sha512": h512.Sum(nil)}
 		return prepared{primary: resolved{alg: "sha256", digest: set["sha256"]}, set: set}, nil

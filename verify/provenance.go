@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/slsasource"
 )
 
@@ -57,7 +58,7 @@ func (p *Provenance) validate() error {
 	}
 	if p.SourceVersionTag != "" {
 		if _, ok := parseVersion(p.SourceVersionTag); !ok {
-			return fmt.Errorf("%w: SourceVersionTag %q is not vMAJOR[.MINOR[.PATCH]]", ErrInvalidExpectation, p.SourceVersionTag)
+			return fmt.Errorf("%w: SourceVersionTag %s is not vMAJOR[.MINOR[.PATCH]]", ErrInvalidExpectation, clip.Quote(p.SourceVersionTag, maxValueText))
 		}
 	}
 	return nil
@@ -148,7 +149,7 @@ func CheckProvenance(st *attest.Statement, want Provenance) (*ProvenanceFacts, e
 		got, ok := slsasource.Lookup(p.BuildDefinition.ExternalParameters, path)
 		wb, err := json.Marshal(wantV)
 		if err != nil {
-			return nil, fmt.Errorf("%w: externalParameters.%s: %v", ErrInvalidExpectation, path, err)
+			return nil, fmt.Errorf("%w: externalParameters.%s: %v", ErrInvalidExpectation, clipText(path, maxValueText), clip.Error(err, maxCauseText))
 		}
 		if !ok || !jsonEqual(wb, got) {
 			return nil, &ProvenanceMismatchError{Field: "externalParameters." + path, Want: string(wb), Got: string(got)}

@@ -100,26 +100,29 @@ func (s SignerInfo) String() string {
 	return s.SAN + " (issuer " + s.Issuer + ")"
 }
 
-// String renders the result for a human, one fact per line.
+// String renders the result for a human, one fact per line. What the
+// certificate and the statement say (signer, claims, predicate type) is
+// clipped to 512 bytes each and quoted unless printable ASCII, so that a
+// terminal or log shows it as text.
 func (r *Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verified %s\n", r.Artifact)
-	fmt.Fprintf(&b, "  bundle:    %s\n", r.MediaType)
-	fmt.Fprintf(&b, "  signer:    %s\n", r.Signer)
+	fmt.Fprintf(&b, "  bundle:    %s\n", clipText(r.MediaType, maxValueText))
+	fmt.Fprintf(&b, "  signer:    %s\n", clipText(r.Signer.String(), maxValueText))
 	for _, f := range r.Signer.Claims.fields() {
 		if f[1] != "" {
-			fmt.Fprintf(&b, "    %s: %s\n", f[0], f[1])
+			fmt.Fprintf(&b, "    %s: %s\n", f[0], clipText(f[1], maxValueText))
 		}
 	}
 	for _, t := range r.Times {
 		fmt.Fprintf(&b, "  signed at: %s (proven by %s", t.Time.Format(time.RFC3339), t.By)
 		if t.URI != "" {
-			fmt.Fprintf(&b, " %s", t.URI)
+			fmt.Fprintf(&b, " %s", clipText(t.URI, maxValueText))
 		}
 		b.WriteString(")\n")
 	}
 	if r.Statement != nil {
-		fmt.Fprintf(&b, "  statement: %s, %d subject(s)\n", r.Statement.PredicateType, len(r.Statement.Subject))
+		fmt.Fprintf(&b, "  statement: %s, %d subject(s)\n", clipText(r.Statement.PredicateType, maxValueText), len(r.Statement.Subject))
 	}
 	fmt.Fprintf(&b, "  checks:    %s\n", strings.Join(r.Checks, ", "))
 	return b.String()

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Verifier checks Sigstore bundles against fixed trust material and a fixed
@@ -126,7 +127,7 @@ func New(trust root.TrustedMaterial, expect Expectation, opts ...Option) (*Verif
 	}
 	if expect.Provenance != nil {
 		if expect.PredicateType != attest.PredicateSLSAProvenanceV1 {
-			return nil, fmt.Errorf("%w: a Provenance expectation needs PredicateType %q, got %q", ErrInvalidExpectation, attest.PredicateSLSAProvenanceV1, expect.PredicateType)
+			return nil, fmt.Errorf("%w: a Provenance expectation needs PredicateType %q, got %s", ErrInvalidExpectation, attest.PredicateSLSAProvenanceV1, clip.Quote(expect.PredicateType, maxValueText))
 		}
 		if err := expect.Provenance.validate(); err != nil {
 			return nil, err
@@ -306,7 +307,7 @@ func (v *Verifier) verifyUncached(ctx context.Context, bundleJSON []byte, artifa
 	if v.cache != nil {
 		v.cache.put(prep.cacheKey(), bundleJSON, res)
 	}
-	v.cfg.logger.DebugContext(ctx, "verify: bundle verified", slog.String("artifact", art.String()), slog.String("signer", res.Signer.String()))
+	v.cfg.logger.DebugContext(ctx, "verify: bundle verified", slog.String("artifact", art.String()), slog.String("signer", clipText(res.Signer.String(), maxValueText)))
 	return res, nil
 }
 
@@ -578,7 +579,7 @@ func (v *Verifier) classify(sv *sgverify.Verifier, tm root.TrustedMaterial, b sg
 			chains, err = sgverify.VerifyLeafCertificate(t.Timestamp, c, tm)
 			if err != nil {
 				return stageErr(ErrUntrustedChain, fmt.Sprintf("certificate (subject %s, valid %s to %s) does not chain to a trusted CA at %s (proven by %s)",
-					summarizeSAN(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.Timestamp.UTC().Format(time.RFC3339), t.Type), err)
+					clipText(summarizeSAN(c), maxValueText), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.Timestamp.UTC().Format(time.RFC3339), t.Type), err)
 			}
 		}
 		if v.cfg.sct > 0 {
@@ -603,6 +604,13 @@ func (v *Verifier) classify(sv *sgverify.Verifier, tm root.TrustedMaterial, b sg
 			return &ArtifactMismatchError{Want: art.String(), Got: alg + ":" + hex.EncodeToString(msg.Digest()), Err: verr}
 		}
 	} else if envPayload != nil {
+		// The subjects are read from the payload, which names the
+		// artifact only if it is what was signed: a statement changed
+		// after signing is a bad signature, not a mismatch (and its
+		// subjects are the forger's).
+		if err := sgverify.VerifySignature(sc, vc, tm); err != nil {
+			return stageErr(ErrSignature, "envelope signature does not verify with the signer's key", err)
+		}
 		if err := checkSubjects(payloadSubjects(envPayload), art.String(), prep); err != nil {
 			var am *ArtifactMismatchError
 			if errors.As(err, &am) {

@@ -177,9 +177,13 @@ func (s *Source) Load(ctx context.Context) (*policy.Bundle, error) {
 	}
 	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "policy bundle verified",
 		slog.String("reference", s.ref.String()), slog.String("revision", v.bundle.Revision),
-		slog.String("signer", signer), slog.Time("signed_at", v.signedAt))
+		slog.String("signer", clip.Error(errors.New(signer), maxSignerText).Error()), slog.Time("signed_at", v.signedAt))
 	return clone(v.bundle), nil
 }
+
+// maxSignerText bounds the signer a verified Load logs: it is what the
+// certificate names, and a CA certifies what it is asked to.
+const maxSignerText = 512
 
 // maxErrorText bounds the text of an error Load returns: room for the
 // rejections of a few attached bundles.
