@@ -29,18 +29,25 @@
 // Every statement names the tables with their schema, public unless
 // [WithSchema] says otherwise, so a role's search_path cannot give a broker
 // and a reaper different tables, nor let a table planted earlier on a
-// search_path stand in for the registry; built-in functions are named
-// with pg_catalog. New refuses ([ErrConfig]) to start when the session's
-// search_path resolves a table name to another relation than the
-// registry's: a fleet that ran before the names were qualified and kept
-// its tables outside public (say in a schema named after its role) must
-// move them or name that schema with [WithSchema]. New also creates an
+// search_path stand in for the registry; built-in functions, operators and
+// types are named with pg_catalog (OPERATOR(pg_catalog.=), not =; = ANY,
+// not IN), so that an operator, function or type defined in a schema
+// earlier on a session's search_path (public before PostgreSQL 15, or one
+// listed ahead of pg_catalog) cannot change what a statement compares;
+// New's own catalog checks run with search_path pinned to pg_catalog for
+// their transaction. The statements qualify rather than pin search_path in
+// each session: that costs no round trip and holds behind a pooler that
+// does not keep session settings. New refuses ([ErrConfig]) to start
+// when the session's search_path resolves a table name to another
+// relation than the registry's: a fleet that ran before the names were
+// qualified and kept its tables outside public (say in a schema named
+// after its role) must move them or name that schema with [WithSchema]. New also creates an
 // index on (registered_at, lease_id), which claims walk in order; on a
 // large existing table creating it blocks writes once.
 //
 // # How a claim works
 //
-// One statement: UPDATE … WHERE lease_id IN (SELECT … WHERE the claim is
+// One statement: UPDATE … WHERE lease_id = ANY (SELECT … WHERE the claim is
 // absent or expired AND the owner has no alive_until in the future … FOR
 // UPDATE SKIP LOCKED LIMIT n) RETURNING …, which stamps each row with a
 // fresh random token and claim_until = now() + ttl. Concurrent reapers skip
@@ -48,6 +55,18 @@
 // between is re-checked and dropped, so each lease goes to one claim at a
 // time; once claim_until passes it can be claimed again. Complete deletes
 // the row only if it still carries the claim's token.
+//
+// The UPDATE runs in a transaction that commits only once every row was
+// read, so a Claim that fails before its commit (its context ends, the
+// connection breaks) has claimed nothing. When the commit's own answer is
+// lost, Claim cannot tell whether it landed: every token of a claim
+// starts with a random prefix of that claim, and Claim clears the claim
+// of the rows carrying it (in a statement of its own, bounded by
+// [WithTimeout] but not by the caller's context) before returning the
+// error. Only if that also fails do the rows wait for the claim's TTL. A
+// Claim that returned an error can be retried at once. Claim tokens are
+// therefore longer than before (a 26-character prefix, a dot, a UUID);
+// Complete compares them whole, as before.
 //
 // # Security contract
 //

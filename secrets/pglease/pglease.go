@@ -2,6 +2,7 @@ package pglease
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -49,7 +50,7 @@ type Registry struct {
 	leases string // quoted identifiers
 	owners string
 
-	heartbeat, register, release, claim, complete, forget string
+	heartbeat, register, release, claim, unclaim, complete, forget string
 }
 
 var (
@@ -81,11 +82,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, er
 		pool: pool, cfg: cfg, leases: leases, owners: owners,
 		// Every time is the server's now(): no two hosts' clocks are
 		// compared.
-		heartbeat: `INSERT INTO ` + owners + ` (owner, alive_until) VALUES ($1, pg_catalog.now() + pg_catalog.make_interval(secs => $2))
+		heartbeat: `INSERT INTO ` + owners + ` (owner, alive_until)
+			VALUES ($1, pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => $2))
 			ON CONFLICT (owner) DO UPDATE SET alive_until = EXCLUDED.alive_until`,
 		register: `INSERT INTO ` + leases + ` (lease_id, backend, name, job_id, identity, owner, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		release: `DELETE FROM ` + leases + ` WHERE lease_id = $1`,
+		release: `DELETE FROM ` + leases + ` WHERE lease_id OPERATOR(pg_catalog.=) $1`,
 		// The inner SELECT locks the lapsed, unclaimed rows it picks and
 		// skips rows another claim is locking; a row claimed by a claim
 		// that committed meanwhile is re-checked against the new version
@@ -93,21 +95,30 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Registry, er
 		// The text columns come back cut to one character more than a
 		// record may hold ($4): whoever writes to the table cannot make the
 		// reaper read a huge row, and a cut value still fails Validate.
+		// Each token starts with the claim's batch prefix ($5), which
+		// unclaim matches when the claim's outcome is unknown.
 		claim: `UPDATE ` + leases + ` AS l
-			SET claimed_by = $1, claim_token = pg_catalog.gen_random_uuid()::text, claim_until = pg_catalog.now() + pg_catalog.make_interval(secs => $2)
-			WHERE l.lease_id IN (
+			SET claimed_by = $1, claim_token = pg_catalog.concat($5::pg_catalog.text, pg_catalog.gen_random_uuid()),
+				claim_until = pg_catalog.now() OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs => $2)
+			WHERE l.lease_id OPERATOR(pg_catalog.=) ANY (
 				SELECT c.lease_id FROM ` + leases + ` AS c
-				WHERE (c.claim_until IS NULL OR c.claim_until <= pg_catalog.now())
-				  AND NOT EXISTS (SELECT 1 FROM ` + owners + ` AS o WHERE o.owner = c.owner AND o.alive_until > pg_catalog.now())
+				WHERE (c.claim_until IS NULL OR c.claim_until OPERATOR(pg_catalog.<=) pg_catalog.now())
+				  AND NOT EXISTS (SELECT 1 FROM ` + owners + ` AS o
+					WHERE o.owner OPERATOR(pg_catalog.=) c.owner AND o.alive_until OPERATOR(pg_catalog.>) pg_catalog.now())
 				ORDER BY c.registered_at, c.lease_id
 				LIMIT $3
 				FOR UPDATE OF c SKIP LOCKED)
 			RETURNING pg_catalog.left(l.lease_id, $4), pg_catalog.left(l.backend, $4), pg_catalog.left(l.name, $4), pg_catalog.left(l.job_id, $4),
 				pg_catalog.left(l.identity, $4), pg_catalog.left(l.owner, $4), l.expires_at, l.claim_token`,
-		complete: `DELETE FROM ` + leases + ` WHERE lease_id = $1 AND claim_token = $2`,
+		// Gives back the rows of a claim whose outcome the caller never
+		// learnt: the claimer's rows whose token carries the batch prefix.
+		unclaim: `UPDATE ` + leases + ` SET claimed_by = NULL, claim_token = NULL, claim_until = NULL
+			WHERE claimed_by OPERATOR(pg_catalog.=) $1
+			  AND pg_catalog.left(claim_token, pg_catalog.length($2::pg_catalog.text)) OPERATOR(pg_catalog.=) $2::pg_catalog.text`,
+		complete: `DELETE FROM ` + leases + ` WHERE lease_id OPERATOR(pg_catalog.=) $1 AND claim_token OPERATOR(pg_catalog.=) $2`,
 		// Owners whose heartbeat lapsed a day ago: an absent row means the
 		// same as a lapsed one, so removing them changes nothing.
-		forget: `DELETE FROM ` + owners + ` WHERE alive_until < pg_catalog.now() - interval '1 day'`,
+		forget: `DELETE FROM ` + owners + ` WHERE alive_until OPERATOR(pg_catalog.<) pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 day'`,
 	}
 	if err := r.createTables(ctx); errors.Is(err, ErrConfig) {
 		return nil, err
@@ -122,24 +133,34 @@ func (r *Registry) createTables(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))`, "ztci.pglease."+r.cfg.schema+"."+r.cfg.table); err != nil {
 			return err
 		}
+		// Against the session's own search_path, before it is pinned.
+		for _, name := range []string{r.cfg.table, r.cfg.table + "_owners"} {
+			if err := checkShadow(ctx, tx, r.cfg.schema, name); err != nil {
+				return err
+			}
+		}
+		// The rest of this transaction (the tables' DDL and the catalog
+		// queries of checkTable, full of unqualified operators) resolves
+		// names in pg_catalog only: an operator, function or type someone
+		// defined in a schema on the session's search_path cannot change
+		// what they check.
+		if _, err := tx.Exec(ctx, `SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)`); err != nil {
+			return err
+		}
 		for _, q := range []string{
-			`CREATE TABLE IF NOT EXISTS ` + r.owners + ` (owner text PRIMARY KEY, alive_until timestamptz NOT NULL)`,
+			`CREATE TABLE IF NOT EXISTS ` + r.owners + ` (owner pg_catalog.text PRIMARY KEY, alive_until pg_catalog.timestamptz NOT NULL)`,
 			`CREATE TABLE IF NOT EXISTS ` + r.leases + ` (
-				lease_id text PRIMARY KEY, backend text NOT NULL, name text NOT NULL, job_id text NOT NULL,
-				identity text NOT NULL, owner text NOT NULL, expires_at timestamptz,
-				registered_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-				claimed_by text, claim_token text, claim_until timestamptz)`,
+				lease_id pg_catalog.text PRIMARY KEY, backend pg_catalog.text NOT NULL, name pg_catalog.text NOT NULL,
+				job_id pg_catalog.text NOT NULL, identity pg_catalog.text NOT NULL, owner pg_catalog.text NOT NULL,
+				expires_at pg_catalog.timestamptz,
+				registered_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+				claimed_by pg_catalog.text, claim_token pg_catalog.text, claim_until pg_catalog.timestamptz)`,
 			`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{r.cfg.table + "_owner"}.Sanitize() + ` ON ` + r.leases + ` (owner)`,
 			// Claim takes the oldest claimable rows: without this index
 			// every claim sorts the whole table.
 			`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{r.cfg.table + "_registered"}.Sanitize() + ` ON ` + r.leases + ` (registered_at, lease_id)`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		for _, name := range []string{r.cfg.table, r.cfg.table + "_owners"} {
-			if err := checkShadow(ctx, tx, r.cfg.schema, name); err != nil {
 				return err
 			}
 		}
@@ -155,10 +176,12 @@ func (r *Registry) createTables(ctx context.Context) error {
 // ran before the tables were schema-qualified kept its leases there (say in
 // a schema named after the role), or someone put a table of that name
 // ahead of the registry. Either way a component of the fleet would look
-// at other rows than this one.
+// at other rows than this one. Its operators are qualified: it runs under
+// the session's search_path.
 func checkShadow(ctx context.Context, tx pgx.Tx, schema, name string) error {
 	var other *string
-	if err := tx.QueryRow(ctx, `SELECT r::text FROM pg_catalog.to_regclass($1) AS r WHERE r IS DISTINCT FROM pg_catalog.to_regclass($2)`,
+	if err := tx.QueryRow(ctx, `SELECT a::pg_catalog.text FROM (SELECT pg_catalog.to_regclass($1) AS a, pg_catalog.to_regclass($2) AS b) AS x
+		WHERE a IS NOT NULL AND (b IS NULL OR a::pg_catalog.oid OPERATOR(pg_catalog.<>) b::pg_catalog.oid)`,
 		pgx.Identifier{name}.Sanitize(), pgx.Identifier{schema, name}.Sanitize()).Scan(&other); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
@@ -193,6 +216,8 @@ var (
 // (say case-insensitive) collation on a text column or on that index makes
 // distinct strings equal, so owner "Runner-A"'s heartbeat keeps a dead
 // "runner-a" alive, or two lease ids (claim tokens) are taken for one.
+// Its unqualified names resolve in pg_catalog only: createTables pins the
+// transaction's search_path first.
 func checkTable(ctx context.Context, tx pgx.Tx, table, key string, want map[string]string) error {
 	var persistence string
 	var keyed bool
@@ -292,10 +317,19 @@ func (r *Registry) Release(ctx context.Context, leaseID string) error {
 }
 
 // Claim implements [secrets.LeaseReclaimer] with one UPDATE … WHERE
-// lease_id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, which stamps
+// lease_id = ANY (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, which stamps
 // each claimed row with a fresh random claim token and claim_until = now()
 // + ttl. A claimed row that does not hold a valid record is logged and
 // left claimed: nothing can revoke what it would name.
+//
+// A Claim that returns an error has claimed nothing: the UPDATE runs in a
+// transaction that commits only once every row has been read, and when the
+// commit's outcome is unknown (the context ended or the connection broke
+// while it was under way) Claim gives the rows back, in a statement of its
+// own bounded by [WithTimeout], matching them by claimer and by a random
+// prefix that every token of this claim carries. Only if that also fails
+// do the rows stay claimed, until ttl passes (then any claim takes them):
+// the caller may call Claim again at once either way.
 func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration, max int) ([]secrets.LeaseClaim, error) {
 	if err := secrets.CheckLeaseOwner(claimer); err != nil {
 		return nil, err
@@ -303,44 +337,63 @@ func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration,
 	if ttl <= 0 || max < 1 {
 		return nil, fmt.Errorf("%w: claim ttl %v and max %d must be positive", ErrConfig, ttl, max)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	tctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
 	defer cancel()
-	rows, err := r.pool.Query(ctx, r.claim, claimer, ttl.Seconds(), max, secrets.MaxLeaseField+1)
+	batch := rand.Text() + "."
+	out, err := r.claimTx(tctx, claimer, ttl, max, batch)
 	if err != nil {
+		// The transaction rolled back (nothing to give back) or its commit
+		// was sent and may have landed: give the batch's rows back either
+		// way, without the caller's context, which may be what ended.
+		uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.timeout)
+		defer ucancel()
+		if tag, uerr := r.pool.Exec(uctx, r.unclaim, claimer, batch); uerr != nil {
+			r.cfg.logger.ErrorContext(ctx, "pglease: a failed claim may hold leases until its ttl", "table", r.leases, "claimer", claimer, "ttl", ttl, "err", uerr)
+		} else if tag.RowsAffected() > 0 {
+			r.cfg.logger.WarnContext(ctx, "pglease: gave back the leases of a claim whose commit was not confirmed", "table", r.leases, "claimer", claimer, "leases", tag.RowsAffected())
+		}
 		return nil, r.unavailable("claim", err)
 	}
-	var out []secrets.LeaseClaim
-	for rows.Next() {
-		// A NULL text column (a table created ahead without NOT NULL)
-		// reads as empty and fails Validate below: a scan error here would
-		// come after the claim committed.
-		var row claimRow
-		var text [6]*string
-		if err := rows.Scan(&text[0], &text[1], &text[2], &text[3], &text[4], &text[5], &row.expiresAt, &row.token); err != nil {
-			rows.Close()
-			return nil, r.unavailable("claim", err)
-		}
-		for i, p := range []*string{&row.leaseID, &row.backend, &row.name, &row.jobID, &row.identity, &row.owner} {
-			if text[i] != nil {
-				*p = *text[i]
-			}
-		}
-		c, err := row.claim(claimer)
-		if err != nil {
-			r.cfg.logger.ErrorContext(ctx, "pglease: skipping a lease row that does not hold a valid record", "table", r.leases, "err", err)
-			continue
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		// The statement failed, so its transaction rolled back: nothing
-		// was claimed.
-		return nil, r.unavailable("claim", err)
-	}
-	if _, err := r.pool.Exec(ctx, r.forget); err != nil {
+	if _, err := r.pool.Exec(tctx, r.forget); err != nil {
 		r.cfg.logger.DebugContext(ctx, "pglease: could not remove long-lapsed owners", "err", err)
 	}
 	return out, nil
+}
+
+// claimTx runs the claim in a transaction that commits only after every
+// row was read: a failure before the commit leaves nothing claimed.
+func (r *Registry) claimTx(ctx context.Context, claimer string, ttl time.Duration, max int, batch string) ([]secrets.LeaseClaim, error) {
+	var out []secrets.LeaseClaim
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		out = nil
+		rows, err := tx.Query(ctx, r.claim, claimer, ttl.Seconds(), max, secrets.MaxLeaseField+1, batch)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			// A NULL text column (a table created ahead without NOT NULL)
+			// reads as empty and fails Validate below.
+			var row claimRow
+			var text [6]*string
+			if err := rows.Scan(&text[0], &text[1], &text[2], &text[3], &text[4], &text[5], &row.expiresAt, &row.token); err != nil {
+				return err
+			}
+			for i, p := range []*string{&row.leaseID, &row.backend, &row.name, &row.jobID, &row.identity, &row.owner} {
+				if text[i] != nil {
+					*p = *text[i]
+				}
+			}
+			c, err := row.claim(claimer)
+			if err != nil {
+				r.cfg.logger.ErrorContext(ctx, "pglease: skipping a lease row that does not hold a valid record", "table", r.leases, "err", err)
+				continue
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // claimRow is a row the claim statement returned. Whoever can write to the
