@@ -45,17 +45,39 @@
 // OWNED, and after DROP ROLE by the role's oid. A connection that passed
 // the LOGIN check just before NOLOGIN committed appears in pg_stat_activity
 // only when its startup ends, and could escape a single sweep and outlive
-// the role. The last sweep needs pg_signal_backend (or superuser), since
-// the admin's membership went with the role: if it finds a session it
-// cannot end, Revoke reports it. A connection still starting up at the
-// last sweep is not seen by any query and is not ended; it has only what
-// PUBLIC has, DROP OWNED having revoked the role's grants.
+// the role. The first two sweeps must end every session they find (each
+// gets 5 s to exit): if one is left, Revoke fails with
+// [ErrSessionsSurvive] and does not drop the role (it stays NOLOGIN), so
+// every retry sweeps again, and the role is dropped once its sessions are
+// gone. The last sweep needs pg_signal_backend (or superuser), since the
+// admin's membership went with the role: if it finds a session it cannot
+// end, Revoke fails with [ErrSessionsSurvive], and the Backend remembers
+// the role's oid so that a retried Revoke of that lease keeps failing
+// until no session of it is left (a retry by another process, which does
+// not know the oid, finds no role and succeeds: grant the admin
+// pg_signal_backend to have such sessions ended). A connection still
+// starting up at the last sweep is not seen by any query and is not ended;
+// it has only what PUBLIC has, DROP OWNED having revoked the role's
+// grants.
+//
+// Every function, operator and type in the statements the backend writes
+// is named with pg_catalog (OPERATOR(pg_catalog.=), pg_catalog.now()):
+// they run as the admin, and a job whose role may create objects in a
+// schema on the admin's search_path (public before PostgreSQL 15) could
+// otherwise define, say, a pg_terminate_backend(integer, integer) that
+// matches a call more closely than pg_catalog's and have the admin run
+// it. The grant statements of a [Role] are the operator's and run as
+// written: name their objects with a schema, and revoke CREATE on public
+// from PUBLIC on servers older than 15.
 //
 // The admin pool's user needs CREATEROLE, not superuser. To end a revoked
 // role's sessions, Revoke first makes the admin a member of the role (in the
 // transaction that drops it): pg_terminate_backend needs the privileges of
-// the session's role, which a role's creator does not otherwise have. The
-// admin must therefore inherit its memberships (INHERIT, the default) or be
-// a member of pg_signal_backend; otherwise Revoke fails, and says so,
-// rather than leave the job's open connections working unnoticed.
+// the session's role, which a role's creator does not otherwise have, and
+// so does DROP OWNED. The admin must therefore inherit its memberships
+// (INHERIT, the default); otherwise Revoke fails ([ErrSessionsSurvive]
+// while a session is open, the DROP OWNED refusal after), keeping the role
+// NOLOGIN, rather than leave the job's open connections working
+// unnoticed. Membership in pg_signal_backend in addition lets the last
+// sweep end sessions that appear after the drop.
 package postgres

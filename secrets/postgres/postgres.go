@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,11 @@ type Backend struct {
 	pool   *pgxpool.Pool
 	roles  map[string]Role
 	config // fixed at New
+
+	mu sync.Mutex
+	// survivors maps a lease whose role Revoke dropped, but whose
+	// sessions it could not all end, to the role's oid.
+	survivors map[string]uint32
 }
 
 // config is what the options set.
@@ -105,7 +111,7 @@ func New(pool *pgxpool.Pool, roles map[string]Role, opts ...Option) (*Backend, e
 	if len(roles) == 0 {
 		return nil, fmt.Errorf("%w: New: no roles", ErrConfig)
 	}
-	b := &Backend{pool: pool, roles: map[string]Role{}, config: config{log: slog.New(slog.DiscardHandler), ttl: time.Hour}}
+	b := &Backend{pool: pool, roles: map[string]Role{}, survivors: map[string]uint32{}, config: config{log: slog.New(slog.DiscardHandler), ttl: time.Hour}}
 	for name, r := range roles {
 		for _, g := range r.Grants {
 			if !strings.Contains(g, RolePlaceholder) {
@@ -213,17 +219,71 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 	return ttl, nil
 }
 
+// ErrSessionsSurvive: Revoke could not end every session logged in as the
+// role (one that did not exit within 5 s of pg_terminate_backend, or one
+// the admin has no privilege to end). Before the role is dropped, Revoke
+// fails with it and leaves the role in place (NOLOGIN), so that every
+// retry sweeps again until the sessions are gone. After the drop (a
+// session that passed the LOGIN check just before NOLOGIN committed and
+// appeared only then, which the admin can end only with
+// pg_signal_backend) the Backend remembers the role's oid, and a retried
+// Revoke of that lease keeps failing with it until no session of that oid
+// is left.
+var ErrSessionsSurvive = fmt.Errorf("%w: sessions of a revoked role survive", secrets.ErrBackend)
+
+// sessionsLeft is the SQLSTATE the sweep raises when a session of the role
+// is left.
+const sessionsLeft = "ZT001"
+
+// sweep is a statement that terminates every session logged in as the role
+// of oid, waiting up to 5 s for each to exit, and raises sessionsLeft when
+// one is still there or the admin may not end it (an admin that does not
+// inherit the membership Revoke grants it, and is no member of
+// pg_signal_backend). pg_stat_activity is read afresh: within a
+// transaction it is otherwise a snapshot taken at its first use, and the
+// second sweep would not see a session that appeared after the first.
+// pg_terminate_backend is called in the aggregate's FILTER, which sees
+// only the rows WHERE kept: as a second condition of WHERE the planner
+// may call it first, on every backend of the server.
+// Every name is qualified: a role that may create objects in a schema on
+// the admin's search_path (public before PostgreSQL 15) could otherwise
+// define a pg_terminate_backend(integer, integer) that matches the call
+// more closely than pg_catalog's (integer, bigint) and have the admin run
+// it.
+func sweep(oid uint32) string {
+	return fmt.Sprintf("DO $ztci$DECLARE n pg_catalog.int8; BEGIN "+
+		"PERFORM pg_catalog.pg_stat_clear_snapshot(); "+
+		"BEGIN "+
+		"SELECT pg_catalog.count(*) FILTER (WHERE NOT pg_catalog.pg_terminate_backend(a.pid, 5000::pg_catalog.int8)) INTO n "+
+		"FROM pg_catalog.pg_stat_activity a WHERE a.usesysid OPERATOR(pg_catalog.=) %[1]d::pg_catalog.oid; "+
+		"EXCEPTION WHEN insufficient_privilege THEN "+
+		"RAISE EXCEPTION USING ERRCODE = '%[2]s', MESSAGE = pg_catalog.concat('cannot end the sessions of the revoked role: ', SQLERRM); "+
+		"END; "+
+		"IF n OPERATOR(pg_catalog.>) 0 THEN RAISE EXCEPTION USING ERRCODE = '%[2]s', MESSAGE = 'sessions of the revoked role are still open'; END IF; "+
+		"END$ztci$", oid, sessionsLeft)
+}
+
 // Revoke ends the role: no more logins, its sessions terminated, its
 // privileges and objects dropped, the role dropped. A role that does not
-// exist is already revoked.
+// exist is already revoked, unless this Backend dropped it and could not
+// end its sessions ([ErrSessionsSurvive]).
 func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	q, err := quoteRole(leaseID)
 	if err != nil {
 		return err
 	}
 	oid, err := b.roleOID(ctx, leaseID)
-	if err != nil || oid == 0 {
+	if err != nil {
 		return err
+	}
+	if oid == 0 {
+		b.mu.Lock()
+		dropped, ok := b.survivors[leaseID]
+		b.mu.Unlock()
+		if !ok {
+			return nil
+		}
+		return b.sweepDropped(ctx, leaseID, dropped)
 	}
 	// One round trip, two transactions. NOLOGIN is committed on its own
 	// first: the role can leave objects or default privileges in another
@@ -243,21 +303,27 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	// time after DROP OWNED: a connection that passed the LOGIN check just
 	// before NOLOGIN committed shows in pg_stat_activity only once its
 	// startup ends, possibly after the first sweep (see sweepDropped for
-	// what is left). The role name is a checked ztci_<hex> name, safe as a
-	// literal.
-	terminate := fmt.Sprintf("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usesysid = %d;\n", oid)
+	// what is left). A sweep that leaves a session raises, so the role is
+	// not dropped while a session of it is open: once the role is gone
+	// only pg_signal_backend could end that session, and a retried Revoke
+	// would find nothing to revoke. The role name is a checked ztci_<hex>
+	// name, safe as a literal.
 	revoke := "BEGIN; ALTER ROLE " + q + " NOLOGIN; COMMIT;\n" +
 		"GRANT " + q + " TO CURRENT_USER;\n" +
-		terminate +
+		sweep(oid) + ";\n" +
 		"DROP OWNED BY " + q + ";\n" +
-		terminate +
+		sweep(oid) + ";\n" +
 		"DROP ROLE " + q
 	if _, err := b.pool.Exec(ctx, revoke); err != nil {
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "2BP01" { // dependent_objects_still_exist
+		switch {
+		case errors.As(err, &pe) && pe.Code == "2BP01": // dependent_objects_still_exist
 			return fmt.Errorf("%w: postgres: revoke %s: the role can no longer log in and its sessions were ended, "+
 				"but it cannot be dropped: it owns objects or default privileges in another database (%s); "+
 				"run DROP OWNED BY %s there: %w", secrets.ErrBackend, leaseID, pe.Detail, leaseID, err)
+		case errors.As(err, &pe) && pe.Code == sessionsLeft:
+			return fmt.Errorf("%w: postgres: revoke %s: the role can no longer log in, but a session of it did not end; "+
+				"the role is kept until a Revoke ends them all: %w", ErrSessionsSurvive, leaseID, err)
 		}
 		return fmt.Errorf("%w: postgres: revoke %s: %w", secrets.ErrBackend, leaseID, err)
 	}
@@ -271,22 +337,34 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 // sweep. They are found by the role's oid (pg_stat_activity no longer
 // names a dropped role). Ending them now needs pg_signal_backend or
 // superuser: the admin's membership went with the role. A session this
-// cannot end is an error, not a silent survivor. What remains is a
-// connection still starting up at this sweep, which no query can see.
+// cannot end is an error ([ErrSessionsSurvive]), not a silent survivor,
+// and the Backend keeps the oid so that Revoke of that lease keeps
+// failing until no session of it is left. What remains is a connection
+// still starting up at this sweep, which no query can see.
 func (b *Backend) sweepDropped(ctx context.Context, leaseID string, oid uint32) error {
 	var found, ended int
-	err := b.pool.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "+
-		"FROM pg_stat_activity WHERE usesysid = $1", oid).Scan(&found, &ended)
-	const survived = "%w: postgres: revoke %s: the role is dropped, but sessions that logged in as it while it was being revoked may still be open (ending them needs pg_signal_backend)"
-	switch {
-	case err != nil:
-		return fmt.Errorf(survived+": %w", secrets.ErrBackend, leaseID, err)
-	case found != ended:
-		return fmt.Errorf(survived+": %d not ended", secrets.ErrBackend, leaseID, found-ended)
-	case found > 0:
-		b.log.WarnContext(ctx, "postgres: ended sessions that logged in while the role was being revoked", "role", leaseID, "sessions", found)
+	// A role created since with the same oid (oids are reused) owns the
+	// sessions of that oid: they are not this lease's to end.
+	err := b.pool.QueryRow(ctx, "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid, 5000::pg_catalog.int8)) "+
+		"FROM pg_catalog.pg_stat_activity WHERE usesysid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "+
+		"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid)", oid).Scan(&found, &ended)
+	if err == nil && found == ended {
+		b.mu.Lock()
+		delete(b.survivors, leaseID)
+		b.mu.Unlock()
+		if found > 0 {
+			b.log.WarnContext(ctx, "postgres: ended sessions that logged in while the role was being revoked", "role", leaseID, "sessions", found)
+		}
+		return nil
 	}
-	return nil
+	b.mu.Lock()
+	b.survivors[leaseID] = oid
+	b.mu.Unlock()
+	const survived = "%w: postgres: revoke %s: the role is dropped, but sessions that logged in as it while it was being revoked may still be open (ending them needs pg_signal_backend)"
+	if err != nil {
+		return fmt.Errorf(survived+": %w", ErrSessionsSurvive, leaseID, err)
+	}
+	return fmt.Errorf(survived+": %d not ended", ErrSessionsSurvive, leaseID, found-ended)
 }
 
 // validUntil is a statement setting role's VALID UNTIL to ttl (rounded
@@ -297,10 +375,13 @@ func (b *Backend) sweepDropped(ctx context.Context, leaseID string, oid uint32) 
 // by whoever controls the host) would let the role log in past the
 // lease, past the job, after a failed revocation. VALID UNTIL takes only
 // a literal, hence EXECUTE; role is a checked ztci_<hex> name, safe as a
-// literal.
+// literal. Functions and operators are qualified (see sweep): Renew runs
+// while the job's role exists, and an operator * (bigint, interval) it
+// defined in public would otherwise run as the admin.
 func validUntil(role string, ttl time.Duration) string {
-	return fmt.Sprintf("DO $ztci$BEGIN EXECUTE format('ALTER ROLE %%I VALID UNTIL %%L', '%s', "+
-		"now() + %d * interval '1 microsecond'); END$ztci$", role, ttl.Microseconds())
+	return fmt.Sprintf("DO $ztci$BEGIN EXECUTE pg_catalog.format('ALTER ROLE %%I VALID UNTIL %%L', '%s'::pg_catalog.text, "+
+		"pg_catalog.now() OPERATOR(pg_catalog.+) (%d::pg_catalog.float8 OPERATOR(pg_catalog.*) interval '1 microsecond')); END$ztci$",
+		role, ttl.Microseconds())
 }
 
 func (b *Backend) exists(ctx context.Context, role string) (bool, error) {
@@ -311,7 +392,7 @@ func (b *Backend) exists(ctx context.Context, role string) (bool, error) {
 // roleOID is role's oid, 0 when there is no such role.
 func (b *Backend) roleOID(ctx context.Context, role string) (uint32, error) {
 	var oid uint32
-	err := b.pool.QueryRow(ctx, "SELECT oid FROM pg_roles WHERE rolname = $1", role).Scan(&oid)
+	err := b.pool.QueryRow(ctx, "SELECT oid FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name", role).Scan(&oid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
