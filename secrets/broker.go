@@ -19,6 +19,10 @@ import (
 
 // Audit event actions emitted by the broker.
 const (
+	// ActionIssue: the outcome of one request the [Authorizer] allowed
+	// ([Job.Lease]): success when the lease is handed over, failure
+	// otherwise. Every allow of an issue is followed by exactly one, also
+	// when the request then ends in a deny ([ActionDeny] after it).
 	ActionIssue  = "secrets.lease.issue"
 	ActionRenew  = "secrets.lease.renew"
 	ActionRevoke = "secrets.lease.revoke"

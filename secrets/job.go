@@ -137,7 +137,7 @@ func (j *Job) ID() string { return j.spec.ID }
 // and the value is too short to mask. Backend failures wrap [ErrBackend] or
 // the backend's error; nothing is granted then. A job that ended while
 // the backend was issuing gets [ErrJobEnded], and the lease is revoked.
-func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
+func (j *Job) Lease(ctx context.Context, name string) (_ *Lease, err error) {
 	b := j.b
 	req := Request{Identity: j.spec.Identity, JobID: j.spec.ID, Name: name, TTL: j.leaseTTL(b.ttl), Token: j.spec.Token}
 	if j.isEnded() || req.TTL <= 0 {
@@ -151,13 +151,32 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	if b.checker != nil && audit.ActorCompromised(b.checker, j.actor) {
 		return nil, j.deny(ctx, name, "identity marked compromised", ErrCompromised)
 	}
-	dec, err := b.authz.Authorize(ctx, req)
-	if err != nil {
-		return nil, j.deny(ctx, name, "policy could not decide", fmt.Errorf("%w: %w", ErrPolicyUndecided, err))
+	dec, aerr := b.authz.Authorize(ctx, req)
+	if aerr != nil {
+		return nil, j.deny(ctx, name, "policy could not decide", fmt.Errorf("%w: %w", ErrPolicyUndecided, aerr))
 	}
 	if !dec.Allow {
 		return nil, j.deny(ctx, name, dec.Reason, &DeniedError{Name: name, Reason: dec.Reason})
 	}
+	// Every allow ends in exactly one issue event, success or failure,
+	// whatever becomes of the request: a [LeaseLedger] pairs the allow's
+	// policy revision with it, and an allow left without one would be
+	// paired with the job's next lease of the name instead.
+	var l *Lease
+	issueAudited := false
+	auditIssue := func(outcome audit.Outcome, leaseID, reason string) error {
+		issueAudited = true
+		return b.auditActor(ctx, ActionIssue, outcome, j.actor, j.spec.ID, name, leaseID, reason)
+	}
+	defer func() {
+		if err != nil && !issueAudited {
+			var id string
+			if l != nil {
+				id = l.id
+			}
+			err = joinAudit(err, auditIssue(audit.OutcomeFailure, id, "not issued"))
+		}
+	}()
 	// The authorizer may have taken a while (a policy engine, a remote
 	// call): what the backend is asked for ends by the job's deadline as
 	// it is now, not as it was when the request came in.
@@ -166,11 +185,11 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	}
 
 	req.LeaseID = newID("ztci_")
-	l := &Lease{job: j, reserved: req.LeaseID, id: req.LeaseID, name: name}
+	l = &Lease{job: j, reserved: req.LeaseID, id: req.LeaseID, name: name}
 	// Record the lease, in the fleet's registry and in the job, before the
 	// backend creates anything.
 	if err := b.leases.register(ctx, j, l.reserved, name, b.now().Add(req.TTL)); err != nil {
-		return nil, joinAudit(err, b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "lease registry could not record the lease"))
+		return nil, joinAudit(err, auditIssue(audit.OutcomeFailure, l.id, "lease registry could not record the lease"))
 	}
 	if err := j.track(l); err != nil {
 		return nil, errors.Join(err, b.leases.release(context.WithoutCancel(ctx), l.reserved))
@@ -183,7 +202,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	// lease, which the backend never saw, is released (Revoke is
 	// idempotent at every backend).
 	if req.TTL = j.leaseTTL(b.ttl); req.TTL <= 0 {
-		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job's deadline passed before the backend was asked")
+		_ = auditIssue(audit.OutcomeFailure, l.id, "job's deadline passed before the backend was asked")
 		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
 	}
 	asked := b.now().Add(req.TTL)
@@ -193,7 +212,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		// reserved lease stays tracked and is revoked (idempotently) when the
 		// job ends, or now if it has ended: its End may have stopped waiting
 		// for this issuance and will not come back for it.
-		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "backend failed")
+		_ = auditIssue(audit.OutcomeFailure, l.id, "backend failed")
 		err = fmt.Errorf("secrets: issue %q: %w", name, err)
 		if j.isEnded() {
 			err = errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
@@ -201,9 +220,11 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 		return nil, err
 	}
 	if secretLeaseID(g) {
+		issueAudited = true // by refuseGrant
 		return nil, j.refuseGrant(ctx, l, g, ErrSecretLeaseID, "backend named the lease by its secret value")
 	}
 	if g.LeaseID != "" && checkLeaseField("lease id", g.LeaseID) != nil {
+		issueAudited = true // by refuseGrant
 		return nil, j.refuseGrant(ctx, l, g, ErrBadLeaseID, "backend named the lease by an unusable id")
 	}
 	if g.LeaseID != "" && g.LeaseID != l.reserved {
@@ -217,7 +238,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 			exp = b.bound(asked, g.TTL)
 		}
 		if err := b.leases.bind(ctx, j, l.reserved, g.LeaseID, name, exp); err != nil {
-			_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "lease registry could not record the lease")
+			_ = auditIssue(audit.OutcomeFailure, l.id, "lease registry could not record the lease")
 			return nil, errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
 		}
 	}
@@ -226,7 +247,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	// End may have stopped waiting for this issuance (its context ran out)
 	// and will not come back for it: an ended job gets nothing.
 	if j.isEnded() {
-		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job ended during issuance")
+		_ = auditIssue(audit.OutcomeFailure, l.id, "job ended during issuance")
 		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
 	}
 	// The kill switch may have fired while the backend was issuing: a
@@ -234,11 +255,13 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	// ended for it (Broker.RevokeIdentity).
 	if b.checker != nil && audit.ActorCompromised(b.checker, j.actor) {
 		rerr := l.Revoke(context.WithoutCancel(ctx))
+		_ = auditIssue(audit.OutcomeFailure, l.id, "identity marked compromised during issuance")
 		return nil, errors.Join(j.deny(ctx, name, "identity marked compromised during issuance", ErrCompromised), rerr)
 	}
 	if b.masker != nil {
 		if g.Value.Len() < MinMaskLen {
 			_ = l.Revoke(context.WithoutCancel(ctx))
+			_ = auditIssue(audit.OutcomeFailure, l.id, "value too short to mask")
 			return nil, j.deny(ctx, name, "value too short to mask", ErrUnmaskable)
 		}
 		if nm, ok := b.masker.(NamedMasker); ok {
@@ -247,7 +270,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 			b.masker.AddMask(g.Value.Reveal())
 		}
 	}
-	if err := b.auditActor(ctx, ActionIssue, audit.OutcomeSuccess, j.actor, j.spec.ID, name, l.id, dec.Reason); err != nil {
+	if err := auditIssue(audit.OutcomeSuccess, l.id, dec.Reason); err != nil {
 		return nil, errors.Join(err, l.Revoke(context.WithoutCancel(ctx)))
 	}
 	// The checks above and the audit took time: End may have begun
@@ -255,7 +278,7 @@ func (j *Job) Lease(ctx context.Context, name string) (*Lease, error) {
 	// for it. Handing it over and seeing the job ended happen under one
 	// lock, so either End revokes the lease or this issuance does.
 	if !j.handOver(l) {
-		_ = b.auditActor(ctx, ActionIssue, audit.OutcomeFailure, j.actor, j.spec.ID, name, l.id, "job ended during issuance")
+		_ = auditIssue(audit.OutcomeFailure, l.id, "job ended during issuance")
 		return nil, errors.Join(ErrJobEnded, l.Revoke(context.WithoutCancel(ctx)))
 	}
 	b.log.DebugContext(ctx, "secrets: lease issued", "lease_id", l.id, "secret", name, "job", j.spec.ID)
@@ -497,6 +520,15 @@ func (b *Broker) untrack(j *Job) {
 // switch calls when it marks an identity compromised (wire the mark's
 // callback to it on every replica); it returns how many jobs it ended and
 // the revocation failures, which the caller must retry or escalate.
+//
+// It reaches this Broker's jobs only: those begun on this value, in this
+// process. It neither reads nor writes the fleet's lease registry
+// ([WithLeaseRegistry]), whose [Reaper] revokes only the leases of owners
+// whose heartbeat lapsed; a lease another replica holds for id stays live
+// at the backend until that replica's RevokeIdentity or its job's end
+// (at worst its TTL). [WithCompromiseChecker] on every replica is what
+// refuses, fleet-wide and as soon as the mark is visible there, every
+// further lease, renewal and read of the marked identity's leases.
 //
 // [Broker.Begin] then refuses new jobs of id ([ErrCompromised]) for the
 // hold ([WithRevokedHold], default the lease TTL) only: denying them

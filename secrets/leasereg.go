@@ -150,7 +150,12 @@ type LeaseRegistry interface {
 // the claim is still the lease's latest; otherwise it leaves the record
 // alone and returns an error wrapping [ErrClaimLost].
 //
-// An error from Claim means nothing was claimed. Methods honour ctx and are
+// An error from Claim means nothing was claimed: it returns no claim, and
+// the caller has nothing to revoke or complete. A registry must then not
+// hold any lease from other reapers either (a claim it began and could not
+// finish is given back, or at worst expires with ttl, as a dead reaper's
+// does); a registry that fails after taking some claims returns those,
+// without the error, rather than strand them. Methods honour ctx and are
 // safe for concurrent use.
 type LeaseReclaimer interface {
 	Claim(ctx context.Context, claimer string, ttl time.Duration, max int) ([]LeaseClaim, error)

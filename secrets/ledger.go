@@ -57,8 +57,10 @@ type LeaseFact struct {
 // in the ledger; a full ledger ([MaxLedgerLeases]) fails the sink and so
 // the lease. The revision of a lease is that of the allowed decision for
 // the same job and secret name that preceded its issue event, paired in
-// order: when one job asks for one name concurrently across a policy
-// reload, two leases of that name may carry each other's revision.
+// order (the broker writes one issue event, success or failure, for every
+// allow, and an event the sink refused still spends its allow): when one
+// job asks for one name concurrently across a policy reload, two leases of
+// that name may carry each other's revision.
 //
 // A LeaseLedger is safe for concurrent use; it holds facts until
 // [LeaseLedger.Forget].
@@ -119,8 +121,8 @@ func (l *LeaseLedger) Authorizer(a Authorizer) Authorizer {
 
 // Sink returns an audit sink that writes every event to next (when not nil)
 // and then records the broker's issue and revoke events. An error of next
-// is returned unrecorded; an issuance the ledger has no room for fails
-// before next sees it.
+// is returned unrecorded (an issue event still spends the allow it pairs
+// with); an issuance the ledger has no room for fails before next sees it.
 func (l *LeaseLedger) Sink(next audit.Sink) audit.Sink {
 	return audit.SinkFunc(func(ctx context.Context, e audit.Event) error {
 		issued := e.Source == auditSource && e.Action == ActionIssue && e.Outcome == audit.OutcomeSuccess
@@ -134,6 +136,14 @@ func (l *LeaseLedger) Sink(next audit.Sink) audit.Sink {
 		}
 		if next != nil {
 			if err := next.Write(ctx, e); err != nil {
+				// The broker refuses the lease and writes no other issue
+				// event for this allow: its revision is spent, not left
+				// for the job's next lease of the name.
+				if e.Source == auditSource && e.Action == ActionIssue {
+					l.mu.Lock()
+					l.popPending(ledgerKey{e.Correlation.JobID, secretName(e)})
+					l.mu.Unlock()
+				}
 				return err
 			}
 		}

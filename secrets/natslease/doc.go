@@ -41,7 +41,7 @@
 // concurrent reapers, one wins) and then rewrites l.<lease> with the
 // revision it listed (compare-and-swap: a lease released, completed or
 // re-claimed since it was listed is left alone and the claim key given
-// back). Complete purges l.<lease> only if its last revision is still the
+// back, as it is when the rewrite fails otherwise). Complete purges l.<lease> only if its last revision is still the
 // claim's. A claim key expires by itself, so a reaper that dies after
 // claiming delays the revocation by at most the claim ttl.
 //

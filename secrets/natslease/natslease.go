@@ -216,7 +216,9 @@ type entry struct {
 // just now on another node may be listed only by a later Claim (a
 // reaper's next round), never claimed from a stale record. An error means
 // nothing was claimed: a failure after some claims were taken returns those
-// claims, each whole, without the error (which is logged).
+// claims, each whole, without the error (which is logged); a lease whose
+// record could not be rewritten after its claim key was created has that
+// key given back (if giving it back fails too, it expires with ttl).
 func (r *Registry) Claim(ctx context.Context, claimer string, ttl time.Duration, max int) ([]secrets.LeaseClaim, error) {
 	if err := secrets.CheckLeaseOwner(claimer); err != nil {
 		return nil, err
@@ -375,8 +377,15 @@ func (r *Registry) claim(ctx context.Context, e entry, claimer string, ttl time.
 		}
 		return secrets.LeaseClaim{}, false, nil
 	case err != nil:
-		// The claim key stays until its TTL: nobody else revokes the lease
-		// meanwhile, and afterwards it is claimable again.
+		// Nothing is handed out for this lease, so the claim key is given
+		// back (with a fresh bound: the failure may be ctx's deadline);
+		// left in place it would keep every reaper off the lease until
+		// its ttl. If the give-back fails too, the key expires with ttl.
+		gctx, gcancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.timeout)
+		defer gcancel()
+		if perr := r.kv.Purge(gctx, ckey, jetstream.LastRevision(crev), jetstream.PurgeTTL(markerTTL)); perr != nil {
+			r.cfg.logger.WarnContext(ctx, "natslease: claim key left to expire", "lease_id", e.rec.LeaseID, "err", perr)
+		}
 		return secrets.LeaseClaim{}, false, r.unavailable("claim "+e.rec.LeaseID, err)
 	}
 	return secrets.LeaseClaim{Record: e.rec, Claimer: claimer, Token: strconv.FormatUint(lrev, 10) + "." + strconv.FormatUint(crev, 10)}, true, nil
