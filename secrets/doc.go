@@ -94,7 +94,9 @@
 //     ([WithRevokedHold], default the lease TTL; past 10000 identities
 //     held, every job, fail closed): denying them leases for as long as
 //     the mark stands takes the checker, which refuses the marked
-//     identity's new jobs at Begin too. A refused Begin is audited
+//     identity's new jobs at Begin too. RevokeIdentity reaches the jobs of
+//     the Broker it is called on only (not the fleet's lease registry):
+//     call it on every replica. A refused Begin is audited
 //     ([ActionJobDeny]; no token in it) and stands if the audit fails. [Job.End] revokes the leases already issued before it waits
 //     for issuances under way, and an issuance that completes after its job
 //     ended revokes its own lease.
@@ -148,7 +150,13 @@
 //     characters: zero-width space and joiners, word joiner, the byte
 //     order mark, the soft hyphen, bidi controls, variation selectors, tag
 //     characters, U+034F, U+180E, Hangul fillers), which a browser draws as
-//     nothing, so a web log viewer shows the value whole; mixed with
+//     nothing, so a web log viewer shows the value whole, and with the C0
+//     control characters and DEL that a terminal neither draws nor moves
+//     the cursor for (NUL, BEL, SO, SI, CAN, SUB, ...: all but \b, \t,
+//     \n, \v, \f, \r and ESC), so that cat of a raw log shows it whole;
+//     and with characters erased by backspaces between its characters
+//     ("pX\ba…", nroff's overstruck "p\bpa\ba…" and "_\bp_\ba…"), which
+//     a terminal draws as the value; mixed with
 //     control sequences too, in the same forms and within the same five
 //     bytes a byte. Only those inside the value are taken by the mask:
 //     text around it, invisible characters included, is written as it
@@ -331,10 +339,11 @@
 //     in the first characters of a value's form and is followed by more
 //     than four hold-backs of control sequences alone is masked as
 //     [Mask] from there, as far as it spells that form;
-//   - what only a terminal would draw over: backspaces (nroff's overstruck
-//     bold), carriage returns and cursor movement that overwrite part of a
-//     line (log viewers show the bytes, or the last overwrite only), and a
-//     value that holds ESC itself;
+//   - what only a terminal would draw over: carriage returns and cursor
+//     movement that overwrite part of a line (log viewers show the bytes,
+//     or the last overwrite only), backspaces with control sequences or
+//     invisible characters between them and what they erase, and a value
+//     that holds ESC itself;
 //   - chains of encodings other than those above: a value percent-encoded
 //     three times or backslash-escaped twice (a JSON document in a JSON
 //     string), character references or control sequences together with

@@ -202,6 +202,7 @@ func (r *Redactor) replacement(m *matcher, scan *RedactWriter, i int) string {
 		return Mask
 	}
 	for _, t := range []string{r.tokens[i], r.bare[i]} {
+		scan.ctlEnd, scan.ctlAt = 0, 0 // each token is a stream of its own
 		if len(scan.find(m, []byte(t))) == 0 {
 			return t
 		}
@@ -467,8 +468,14 @@ func forms(v string) []string {
 	// A value that holds invisible characters reads the same without
 	// them, and the writer matches with those it finds removed (see
 	// invisible).
+	// Escaped invisible characters are dropped when decoded, and ignored
+	// control characters are not (see dropInvisible): the value without
+	// the first, and without both, for the raw stream.
 	for _, f := range out {
 		if s := stripInvisible(f); s != f {
+			out = append(out, s)
+		}
+		if s := stripIgnored(stripInvisible(f)); s != f {
 			out = append(out, s)
 		}
 	}
@@ -808,6 +815,10 @@ type RedactWriter struct {
 	// and scanEnd how far into b what it found stays good.
 	scanOff int64
 	scanEnd int
+	// ctlEnd is the stream offset up to which find has looked for ignored
+	// control characters and backspaces, and ctlAt the offset just past
+	// the last it found (0: none).
+	ctlEnd, ctlAt int64
 	// pend is the bytes other than hidden ones of the start of a form
 	// that was masked because the hold-back could not hold its rest (see
 	// findShown), while what follows continues it.
@@ -1089,8 +1100,10 @@ func (rw *RedactWriter) text(b []byte, pos, from, to int, masked *bool) error {
 }
 
 // Hidden bytes are those a log viewer draws as nothing: invisible
-// characters, raw or escaped, and control sequences. The writer removes
-// them before matching (see findSpliced and dropInvisible), so the
+// characters, raw or escaped, control sequences, and the C0 control
+// characters a terminal ignores (see ignoredControl; characters erased by
+// backspaces are removed by findSpliced only, within the hold-back). The
+// writer removes them before matching (see findSpliced and dropInvisible), so the
 // stretch of stream a value spans is longer than its form by as many of
 // them as it holds, without bound: a job that writes its value a
 // character a write, with twenty zero-width spaces (or \u200b, &#8203;)
@@ -1328,6 +1341,8 @@ func (rw *RedactWriter) hiddenAt(b []byte) (int, bool) {
 	switch c := b[0]; {
 	case c == esc:
 		return controlLen(b), false
+	case ignoredControl[c]:
+		return 1, false
 	case c >= 0xC2:
 		if mayBeInvisible(b, 0) {
 			return invisibleLen(b), true
@@ -1362,6 +1377,9 @@ var hiddenStart = func() (t [256]bool) {
 		t[c] = true
 	}
 	t[esc], t['\\'], t['%'], t['&'] = true, true, true, true
+	for c := range t {
+		t[c] = t[c] || ignoredControl[c]
+	}
 	return t
 }()
 
@@ -1369,7 +1387,7 @@ var hiddenStart = func() (t [256]bool) {
 // raw or escaped, which countHidden does not count yet.
 func mayCut(b []byte) bool {
 	for _, c := range b[max(len(b)-maxInvisibleEscape, 0):] {
-		if c != esc && hiddenStart[c] {
+		if c != esc && !ignoredControl[c] && hiddenStart[c] {
 			return true
 		}
 	}
@@ -1409,8 +1427,21 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 	// a twentieth of the writer's time. References of invisible
 	// characters (&#8203;, &ZeroWidthSpace;) are looked for always, but
 	// only after a byte of the patterns.
-	ivs = rw.findSpliced(m, b, '&', w, ivs)
-	ivs = rw.findSpliced(m, b, esc, w, ivs)
+	ivs = rw.findSpliced(m, b, '&', false, w, ivs)
+	ivs = rw.findSpliced(m, b, esc, false, w, ivs)
+	// Ignored control characters and backspaces are hidden in a pass of
+	// their own, so that a value that holds one (a NUL) is still found,
+	// with colour around it, by the pass before. It runs only while b
+	// holds one: each byte of the stream is looked at for them once.
+	if from := int(rw.ctlEnd - rw.off); from < len(b) {
+		for k := nextIgnored(b, max(from, 0)); k >= 0; k = nextIgnored(b, k+1) {
+			rw.ctlAt = rw.off + int64(k) + 1
+		}
+		rw.ctlEnd = rw.off + int64(len(b))
+	}
+	if rw.ctlAt > rw.off {
+		ivs = rw.findSpliced(m, b, esc, true, w, ivs)
+	}
 	ivs = slices.DeleteFunc(ivs, func(iv interval) bool { return iv.sec < 0 }) // triggers
 	rw.ivs = ivs
 	return mergeIntervals(ivs)
@@ -1428,22 +1459,37 @@ func (rw *RedactWriter) find(m *matcher, b []byte) []interval {
 // sequences sit next to a space or a line break, and in HTML most
 // references stand for characters that no secret holds, so most regions
 // are never built.
-func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs []interval) []interval {
+//
+// With ctl (intro ESC only), ignored control characters (see
+// ignoredControl) are hidden too.
+func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, ctl bool, w int, ivs []interval) []interval {
 	s := &rw.spl
 	lo, hi, prev := -1, -1, 0 // s holds b[lo:prev] spliced; the region ends at hi
-	sc := newEscapeScan(m, b, intro)
+	last := 0                 // the end of the last run spliced
+	sc := newEscapeScan(m, b, intro, ctl)
 	for i := sc.next(0); i >= 0; {
 		var rep string
 		n := 0
-		if (intro == esc || !m.escaped) && i > 0 && !m.used[b[i-1]] {
+		if ctl && b[i] == '\b' {
+			// Backspaces erase as many characters before them (see
+			// erased); the run is those and what is hidden after.
+			start, k := erased(b, i, last)
+			if start == i {
+				i = sc.next(i + k)
+				continue
+			}
+			i, n = start, i+k-start
+			for h := hiddenLen(b[i+n:], ctl); h > 0; h = hiddenLen(b[i+n:], ctl) {
+				n += h
+			}
+		} else if (intro == esc || !m.escaped) && i > 0 && !m.used[b[i-1]] {
 			// Not inside an occurrence (see inside): no need to read
 			// the run. (One right after it then starts a run of its
 			// own, which only ever keeps a region.)
 			i = sc.next(i + 1)
 			continue
-		}
-		if intro == esc {
-			for k := hiddenLen(b[i:]); k > 0; k = hiddenLen(b[i+n:]) {
+		} else if intro == esc {
+			for k := hiddenLen(b[i:], ctl); k > 0; k = hiddenLen(b[i+n:], ctl) {
 				n += k
 			}
 		} else {
@@ -1452,7 +1498,9 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 				n = 0
 			}
 		}
-		if n == 0 || !m.inside(b, i, i+n, rep, intro) {
+		// A run that erases characters may begin an occurrence (nroff's
+		// "p\bpass"): only what follows it must be a byte of one.
+		if n == 0 || !m.inside(b, i, i+n, rep, intro) && !(ctl && bytes.IndexByte(b[i:i+n], '\b') >= 0 && (i+n == len(b) || m.used[b[i+n]])) {
 			i = sc.next(i + max(n, 1))
 			continue
 		}
@@ -1465,7 +1513,7 @@ func (rw *RedactWriter) findSpliced(m *matcher, b []byte, intro byte, w int, ivs
 			s.b, s.edits = s.b[:0], s.edits[:0]
 		}
 		s.add(b[lo:], prev-lo, i-lo, i+n-lo, rep)
-		prev, hi = i+n, min(i+n+w, len(b))
+		prev, hi, last = i+n, min(i+n+w, len(b)), i+n
 		i = sc.next(prev)
 	}
 	if lo >= 0 {
@@ -1492,7 +1540,8 @@ func (m *matcher) inside(b []byte, i, e int, rep string, intro byte) bool {
 }
 
 // escapeScan finds the escapes findSpliced reads in b, in order: each
-// intro byte, and for intro ESC each invisible character too. It keeps the
+// intro byte, and for intro ESC each invisible character too (and with ctl
+// each ignored control character). It keeps the
 // next of each kind, so that b is searched for each kind once.
 type escapeScan struct {
 	m     *matcher
@@ -1500,12 +1549,16 @@ type escapeScan struct {
 	intro byte
 	at    int // the next intro at or after the last position asked for, or -1
 	inv   int // the next invisible character likewise (see nextInvisible), or -1 (always for '&')
+	ctl   int // the next ignored control character likewise (see nextIgnored), or -1 (always for '&')
 }
 
-func newEscapeScan(m *matcher, b []byte, intro byte) escapeScan {
-	s := escapeScan{m: m, b: b, intro: intro, at: indexFrom(b, 0, intro), inv: -1}
+func newEscapeScan(m *matcher, b []byte, intro byte, ctl bool) escapeScan {
+	s := escapeScan{m: m, b: b, intro: intro, at: indexFrom(b, 0, intro), inv: -1, ctl: -1}
 	if intro == esc {
 		s.inv = nextInvisible(m, b, 0)
+		if ctl {
+			s.ctl = nextIgnored(b, 0)
+		}
 	}
 	return s
 }
@@ -1519,19 +1572,99 @@ func (s *escapeScan) next(i int) int {
 	if s.inv >= 0 && s.inv < i {
 		s.inv = nextInvisible(s.m, s.b, i)
 	}
-	if s.inv < 0 || s.at >= 0 && s.at < s.inv {
-		return s.at
+	if s.ctl >= 0 && s.ctl < i {
+		s.ctl = nextIgnored(s.b, i)
 	}
-	return s.inv
+	first := s.at
+	if s.inv >= 0 && (first < 0 || s.inv < first) {
+		first = s.inv
+	}
+	if s.ctl >= 0 && (first < 0 || s.ctl < first) {
+		first = s.ctl
+	}
+	return first
 }
 
-// hiddenLen returns the length of the control sequence (see controlLen) or
-// invisible character (see invisibleLen) at the start of b, or 0.
-func hiddenLen(b []byte) int {
+// hiddenLen returns the length of the control sequence (see controlLen),
+// with ctl of the ignored control character (see ignoredControl), or of
+// the invisible character (see invisibleLen) at the start of b, or 0.
+func hiddenLen(b []byte, ctl bool) int {
 	if n := controlLen(b); n > 0 {
 		return n
 	}
+	if ctl && len(b) > 0 && ignoredControl[b[0]] {
+		return 1
+	}
 	return invisibleLen(b)
+}
+
+// ignoredControl marks the C0 control characters, and DEL, that a terminal
+// neither draws nor moves the cursor for (xterm, VTE): NUL, BEL, SO, SI,
+// CAN, SUB and the rest, all but \b, \t, \n, \v, \f, \r and ESC. A value
+// with them between its characters shows whole in a terminal (cat of a
+// raw log, kubectl logs) and in web viewers that drop them, so they are
+// hidden bytes, as invisible characters are, one byte each.
+var ignoredControl = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for _, c := range []byte{'\b', '\t', '\n', '\v', '\f', '\r', esc} {
+		t[c] = false
+	}
+	t[0x7f] = true
+	return t
+}()
+
+// erased returns where the characters the run of backspaces at b[i:]
+// erases start, no earlier than last, and how many backspaces the run
+// holds. A terminal moves the cursor back a cell for each and draws the
+// next character over the one there, so "X\b" draws nothing, and a value
+// with junk and as many backspaces between its characters (or nroff's
+// overstruck "c\bc" and "_\bc") shows whole.
+func erased(b []byte, i, last int) (start, k int) {
+	for i+k < len(b) && b[i+k] == '\b' {
+		k++
+	}
+	start = i
+	for range k {
+		if start <= last {
+			break
+		}
+		start--
+		for start > last && b[start]&0xC0 == 0x80 {
+			start--
+		}
+	}
+	return start, k
+}
+
+// nextIgnored returns the index of the first byte of b at or after i that
+// ignoredControl marks, or a backspace, or -1. It tests eight bytes at a
+// time (see ctlBytes).
+func nextIgnored(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		for c := ctlBytes(binary.LittleEndian.Uint64(b[i:])); c != 0; c &= c - 1 {
+			if k := i + bits.TrailingZeros64(c)>>3; ignoredControl[b[k]] || b[k] == '\b' {
+				return k
+			}
+		}
+	}
+	for ; i < len(b); i++ {
+		if ignoredControl[b[i]] || b[i] == '\b' {
+			return i
+		}
+	}
+	return -1
+}
+
+// ctlBytes returns the high bit of each byte of x (little-endian) that is
+// below 0x20 or DEL, and perhaps of some bytes after such a byte (a borrow
+// runs on): the candidates nextIgnored checks. It is a few operations a
+// word; a word with a line break costs a look at that byte.
+func ctlBytes(x uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (0x7f * ones)
+	return ((x - 0x20*ones) | (y - ones)) &^ (x & y) & high
 }
 
 // Invisible characters are the ones Unicode calls default-ignorable: a
@@ -1638,6 +1771,18 @@ func stripInvisible(f string) string {
 			continue
 		}
 		b = append(b, f[i])
+	}
+	return string(b)
+}
+
+// stripIgnored returns f without its ignored control characters (see
+// ignoredControl).
+func stripIgnored(f string) string {
+	b := make([]byte, 0, len(f))
+	for i := range len(f) {
+		if !ignoredControl[f[i]] {
+			b = append(b, f[i])
+		}
 	}
 	return string(b)
 }
