@@ -3,21 +3,28 @@
 //
 // Each event is published, as its stable JSON ([audit.Encode]), to the
 // subject "<prefix>.<tenant>" (default prefix "ztci.audit"), so a stream or
-// consumer can be scoped per tenant. The publish carries the event id as
-// Nats-Msg-Id (an id a header cannot carry exactly — over 128 bytes, or
-// with spaces, control or non-ASCII bytes — as "sha256:" and its hex
-// SHA-256, so that distinct ids never share one), so JetStream drops
-// duplicates within the stream's de-duplication window, and Write returns
+// consumer can be scoped per tenant. The publish carries the tenant and
+// the event id as Nats-Msg-Id ("<tenant>:<id>"; an id a header cannot
+// carry exactly — over 128 bytes, or with spaces, control or non-ASCII
+// bytes — as "sha256:" and its hex SHA-256, so that distinct ids never
+// share one), so JetStream drops duplicates within the stream's
+// de-duplication window, and one tenant's event never passes for a
+// duplicate of another tenant's that has the same id; Write returns
 // only once the server has acknowledged that the stream stored the message
 // or already held one with the same Nats-Msg-Id.
 //
 // The stream does not compare a duplicate with the message it holds: an
-// event published under the id of another within the window is
+// event published under the id of another of its tenant within the window is
 // acknowledged and dropped, and Write returns nil. So give each event an
 // id of its own (random, or derived from such an id, as the anomaly and
 // escalation events are, so that a replay is dropped), and let only the
-// writers you trust publish to "<prefix>.>": one that may publish there can
-// store a message under an event's id before the event is written.
+// writers you trust publish to "<prefix>.>": one that may publish to a
+// tenant's subject can store a message there under an event's id before
+// the event is written. One confined to its own subject cannot suppress
+// another tenant's events: Write reads the message the stream holds under
+// a duplicate's id and fails with [audit.ErrSink] when it is on another
+// subject (grant the sink STREAM.MSG.GET on the stream; skipped
+// [WithoutStreamCheck]).
 //
 // The tenant comes from a required [TenantFunc]: events are never published
 // under a guessed tenant. Tenant names must be single subject tokens

@@ -21,7 +21,7 @@ type printer struct{}
 
 func (printer) PublishMsg(_ context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
 	fmt.Println("subject:", m.Subject)
-	fmt.Println("options:", len(opts), "(Nats-Msg-Id = event id, expected stream)")
+	fmt.Println("options:", len(opts), "(Nats-Msg-Id = tenant and event id, expected stream)")
 	return &jetstream.PubAck{Stream: "AUDIT", Sequence: 1}, nil
 }
 
@@ -41,7 +41,7 @@ func Example() {
 	fmt.Println("acknowledged:", err == nil)
 	// Output:
 	// subject: ztci.audit.acme
-	// options: 2 (Nats-Msg-Id = event id, expected stream)
+	// options: 2 (Nats-Msg-Id = tenant and event id, expected stream)
 	// acknowledged: true
 }
 

@@ -216,9 +216,13 @@ func (s *Sink) Subject(tenant string) string { return s.prefix + "." + tenant }
 // [CheckStream], [WithMinReplicas] or [WithMinMaxAge], or its max age
 // shrank (see [New]), it publishes nothing and returns an
 // error wrapping [ErrStream]. A duplicate
-// (same event id within the de-duplication window) is acknowledged without
+// (same tenant and event id within the de-duplication window) is acknowledged without
 // being stored again and is not an error, whatever the message stored
-// under that id holds (see the package documentation). Errors wrap [audit.ErrSink] or
+// under that id holds (see the package documentation), as long as that
+// message is on the event's subject: one on another subject (published
+// under the id by another writer) fails with [audit.ErrSink]. That check
+// reads the stored message (STREAM.MSG.GET, or a direct get) and is
+// skipped [WithoutStreamCheck]. Errors wrap [audit.ErrSink] or
 // [audit.ErrInvalidEvent].
 func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	tenant := s.tenant(e)
@@ -235,7 +239,7 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	}
 	msg := &nats.Msg{Subject: s.Subject(tenant), Data: data, Header: nats.Header{}}
 	msg.Header.Set("Content-Type", "application/json")
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID(e.ID)), jetstream.WithExpectStream(s.stream))
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID(tenant, e.ID)), jetstream.WithExpectStream(s.stream))
 	if err != nil {
 		return fmt.Errorf("%w: jetstream publish to %s: %w", audit.ErrSink, msg.Subject, err)
 	}
@@ -248,7 +252,36 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 		return fmt.Errorf("%w: jetstream: acknowledged by stream %q, want %q", audit.ErrSink, ack.Stream, s.stream)
 	}
 	if ack.Duplicate {
+		if err := s.ownDuplicate(ctx, ack.Sequence, msg.Subject); err != nil {
+			return err
+		}
 		s.logger.DebugContext(ctx, "natsink: duplicate event dropped by the stream", "id", e.ID, "seq", ack.Sequence)
+	}
+	return nil
+}
+
+// ownDuplicate checks, when the sink can read the stream (not with
+// [WithoutStreamCheck]), that the message the stream reported an event a
+// duplicate of, at seq, is on the event's own subject. The de-duplication
+// window is shared by every tenant's subject and the Nats-Msg-Id is the
+// publisher's choice: a writer allowed to publish on its own tenant's
+// subject only could store a message there under another tenant's
+// coming event's id, and that event was dropped and acknowledged as
+// stored.
+func (s *Sink) ownDuplicate(ctx context.Context, seq uint64, subject string) error {
+	if s.lookup == nil {
+		return nil
+	}
+	st, err := s.lookup.Stream(ctx, s.stream)
+	if err != nil {
+		return fmt.Errorf("%w: jetstream: duplicate at seq %d of stream %s not read: %w", audit.ErrSink, seq, s.stream, err)
+	}
+	m, err := st.GetMsg(ctx, seq)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: jetstream: duplicate at seq %d of stream %s not read: %w", audit.ErrSink, seq, s.stream, err)
+	case m.Subject != subject:
+		return fmt.Errorf("%w: jetstream: %s holds a message of another subject under this event's Nats-Msg-Id (seq %d); event not stored", audit.ErrSink, s.stream, seq)
 	}
 	return nil
 }
@@ -258,14 +291,19 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 const msgIDHashPrefix = "sha256:"
 
 // msgID returns the Nats-Msg-Id [Sink.Write] publishes the event with id
-// under: the id itself when it is at most 128 bytes of printable ASCII
-// without spaces (not starting with "sha256:"), otherwise "sha256:" and the
-// hex SHA-256 of the id. A NATS header value loses leading and trailing
-// whitespace and has CR and LF replaced, so carrying any id as it is would
-// let two distinct events share one Nats-Msg-Id, and the stream would drop
-// the second as a duplicate while acknowledging it; distinct ids always
-// give distinct Nats-Msg-Ids.
-func msgID(id string) string {
+// of tenant under: the tenant, a colon, and the id itself when it is at
+// most 128 bytes of printable ASCII without spaces (not starting with
+// "sha256:"), otherwise "sha256:" and the hex SHA-256 of the id. The
+// stream's de-duplication window is shared by every tenant's subject, so
+// an id alone let a tenant that chooses its event ids (through a producer
+// or a vendor's API) have another tenant's event with the same id dropped
+// as a duplicate, acknowledged and never stored; a tenant is one token of
+// letters, digits, '-' and '_', so the colon ends it. A NATS header value
+// loses leading and trailing whitespace and has CR and LF replaced, so
+// carrying any id as it is would let two distinct events share one
+// Nats-Msg-Id; distinct (tenant, id) pairs always give distinct
+// Nats-Msg-Ids.
+func msgID(tenant, id string) string {
 	if len(id) <= 128 && !strings.HasPrefix(id, msgIDHashPrefix) {
 		plain := true
 		for _, c := range []byte(id) {
@@ -275,11 +313,11 @@ func msgID(id string) string {
 			}
 		}
 		if plain && id != "" {
-			return id
+			return tenant + ":" + id
 		}
 	}
 	sum := sha256.Sum256([]byte(id))
-	return msgIDHashPrefix + hex.EncodeToString(sum[:])
+	return tenant + ":" + msgIDHashPrefix + hex.EncodeToString(sum[:])
 }
 
 func validToken(t string) bool {

@@ -94,7 +94,7 @@ func TestSinkAgainstRealJetStream(t *testing.T) {
 	if err != nil || got.ID != "globex-4" {
 		t.Errorf("last globex message: %+v, %v", got, err)
 	}
-	if m.Header.Get(jetstream.MsgIDHeader) != "globex-4" {
+	if m.Header.Get(jetstream.MsgIDHeader) != "globex:globex-4" { // scoped by tenant (review 32)
 		t.Errorf("Nats-Msg-Id = %q", m.Header.Get(jetstream.MsgIDHeader))
 	}
 }

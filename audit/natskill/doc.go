@@ -82,6 +82,14 @@
 //     re-asserted meanwhile is kept), and logged, not audited: it denied
 //     nobody any more. Replicas that mark must keep their clocks within
 //     that allowance.
+//     A cleared or purged mark's key leaves every replica's memory when
+//     its watch delivers the deletion (a revision the watch has passed
+//     cannot bring it back), and the deletion marker the bucket keeps is
+//     purged by a later [Switch.Mark] once older than the allowance (and
+//     four stale bounds), up to the marker only, so a mark written to the
+//     key since is kept: neither memory nor the bucket grows with the
+//     number of ids ever marked. Replicas that mark need purge permission
+//     on the bucket's stream for that; without it markers stay (logged).
 //     With [WithReplicas](3), losing any one node loses no acknowledged mark.
 //   - Keys are the kind and the SHA-256 of the id; values are bounded
 //     (4 KiB per field). An id longer than 4 KiB is marked all the same,

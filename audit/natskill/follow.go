@@ -38,6 +38,11 @@ func (s *Switch) follow(life context.Context) {
 		s.stopWatch(w, updates)
 		stopCtx()
 		w, updates, next, seen, restarted = nil, nil, newView(), 0, s.cfg.now()
+		// Marks this switch writes from now on may be missing from the new
+		// watch's snapshot: they carry over to the view it builds.
+		s.mu.Lock()
+		s.epoch++
+		s.mu.Unlock()
 		var ctx context.Context
 		ctx, stopCtx = context.WithCancel(life)
 		type result struct {
@@ -102,14 +107,10 @@ func (s *Switch) follow(life context.Context) {
 			case e == nil: // initial values delivered
 				if next != nil {
 					s.mu.Lock()
-					// Revisions the new watch has not delivered yet (a
-					// mark Mark applied locally a moment ago) carry over;
-					// the watch will deliver them again, or a later one.
-					for k, e := range s.view.entries {
-						if e.rev > seen {
-							next.apply(k, e)
-						}
-					}
+					// What this switch wrote since the new watch's
+					// snapshot carries over (see carry); the watch will
+					// deliver it, or a later revision.
+					next.carry(s.view, seen, s.epoch)
 					s.view = next
 					s.mu.Unlock()
 					next = nil
@@ -127,12 +128,13 @@ func (s *Switch) follow(life context.Context) {
 					}
 				}
 				if next != nil {
-					next.apply(e.Key(), ent)
+					next.watched(e.Key(), ent)
 				} else {
 					s.mu.Lock()
-					s.view.apply(e.Key(), ent)
+					s.view.watched(e.Key(), ent)
 					s.mu.Unlock()
 				}
+				s.noteTomb(e.Key(), e.Revision(), e.Created(), e.Operation() != jetstream.KeyValuePut)
 				if ent.mark != nil && s.cfg.onMark != nil {
 					s.cfg.onMark(*ent.mark)
 				}

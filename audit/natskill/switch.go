@@ -50,6 +50,8 @@ type Switch struct {
 	view    *view
 	freshAt time.Time
 	closed  bool
+	tombs   map[string]tomb // deletion markers the watch delivered, by key: at most maxTombs
+	epoch   uint64          // counts the watches started (from 1): see entry.local
 
 	probes chan probe
 	stop   chan struct{}
@@ -63,11 +65,19 @@ var (
 	_ audit.Sink              = (*Switch)(nil)
 )
 
-// view is what the switch knows of the bucket.
+// view is what the switch knows of the bucket: the keys that hold a value
+// (a mark or an invalid entry). A deleted key is dropped, so the view is
+// bounded by the marks in the bucket, not by every id ever marked; floor
+// keeps a stale revision from bringing it back.
 type view struct {
 	entries map[string]entry // by KV key
 	marks   map[ident]*Mark  // the same marks by kind and id: no hashing on the check path
 	corrupt int              // entries holding an invalid value
+	// floor is the last revision the watch delivered: the view reflects
+	// every revision up to it (the watch delivers in stream order), so a
+	// revision at or below it that the view does not hold was superseded,
+	// by a later value or by a deletion the view has forgotten.
+	floor uint64
 }
 
 type ident struct {
@@ -77,12 +87,19 @@ type ident struct {
 
 func newView() *view { return &view{entries: map[string]entry{}, marks: map[ident]*Mark{}} }
 
-// apply records e under k unless a later revision of k was already applied
-// (a mark applied locally by Mark may arrive after its deletion).
+// apply records e under k unless the view holds k at a later revision, or
+// e is at or below the floor (a mark Mark applied locally may arrive after
+// the watch delivered its deletion, which the view no longer holds). A
+// deletion (mark nil, not corrupt) removes k.
 func (v *view) apply(k string, e entry) {
 	old, ok := v.entries[k]
-	if ok && old.rev >= e.rev {
+	switch {
+	case ok && old.rev > e.rev:
 		return
+	case ok && old.rev == e.rev && (e.local != 0 || old.local == 0):
+		return // applied already (the watch's delivery of a local write clears local)
+	case !ok && e.rev <= v.floor:
+		return // superseded
 	}
 	if old.corrupt {
 		v.corrupt--
@@ -96,15 +113,46 @@ func (v *view) apply(k string, e entry) {
 	if e.mark != nil {
 		v.marks[ident{e.mark.Kind, e.mark.ID}] = e.mark
 	}
+	if e.mark == nil && !e.corrupt {
+		delete(v.entries, k)
+		return
+	}
 	v.entries[k] = e
 }
 
-// entry is the last revision of one key that the switch applied: a mark, a
-// deletion (mark nil, corrupt false) or an invalid value.
+// watched applies e as the watch delivered it, and raises the floor.
+func (v *view) watched(k string, e entry) {
+	e.local = 0
+	v.apply(k, e)
+	v.floor = max(v.floor, e.rev)
+}
+
+// carry applies to v (a view just built from a new watch that delivered up
+// to seen) the marks old holds that this switch wrote itself after the new
+// watch's snapshot was taken: those the new watch has not delivered yet
+// (rev above seen), applied since the new watch started (epoch). A value
+// of old above seen that the old watch delivered, or that this switch
+// wrote before, is not carried: the new watch's snapshot holds that key at a later
+// revision, so a value above seen that it lacks was deleted, and carrying
+// it would bring back a cleared mark.
+func (v *view) carry(old *view, seen, epoch uint64) {
+	for k, e := range old.entries {
+		if e.rev > seen && e.local == epoch {
+			v.apply(k, e)
+		}
+	}
+}
+
+// entry is the last revision of one key that the switch applied: a mark or
+// an invalid value (a deletion, mark nil and corrupt false, is applied by
+// dropping the key).
 type entry struct {
 	rev     uint64
 	mark    *Mark
 	corrupt bool
+	// local is the switch's epoch when it applied the revision it wrote
+	// itself (zero once the watch delivered it).
+	local uint64
 }
 
 // probe is the stream's last sequence as the stream leader reported it at
@@ -170,6 +218,8 @@ func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...O
 	s := &Switch{
 		kv: kv, stream: stream, audit: sink, cfg: cfg,
 		view:   newView(),
+		tombs:  map[string]tomb{},
+		epoch:  1,
 		probes: make(chan probe, 16),
 		stop:   make(chan struct{}),
 		cancel: cancel,
@@ -424,6 +474,84 @@ func (s *Switch) purgeLapsed(ctx context.Context, now time.Time) {
 		s.cfg.logger.InfoContext(ctx, "natskill: lapsed mark purged", "kind", l.mark.Kind, "id", l.mark.ID,
 			"until", l.mark.Until.UTC().Format(time.RFC3339Nano))
 	}
+	s.purgeTombs(ctx, now)
+}
+
+// maxTombs bounds the deletion markers a switch remembers for purging; one
+// it does not remember stays in the bucket until a switch that rebuilds
+// its view (or starts) learns it again.
+const maxTombs = 4096
+
+// tomb is a deletion marker of a key: its revision and when the server
+// wrote it.
+type tomb struct {
+	rev     uint64
+	created time.Time
+}
+
+// tombAge is how old a deletion marker must be before it is purged: the
+// purge allowance, and at least four stale bounds, so that every replica
+// whose watch is behind has delivered the marker or rebuilt its view
+// (which it does once half a stale bound behind) by then. A replica whose
+// watch skipped a purged marker would keep the cleared mark.
+func (s *Switch) tombAge() time.Duration { return max(s.cfg.purgeAfter, 4*s.cfg.staleAfter) }
+
+// purgeTombs removes from the bucket up to maxPurge deletion markers older
+// than tombAge by the switch's clock. A clear or a purge of a lapsed mark
+// leaves a marker in the bucket's stream for ever (the bucket keeps the
+// last message of each key), so every id ever marked would grow the
+// stream, and every watch's initial delivery, for ever. Each purge removes
+// the key's messages up to and including the marker only: a mark written
+// to the key after the marker is kept (unlike KeyValue.PurgeDeletes, which
+// purges the whole key once it has read an old marker, and so erased a
+// mark written meanwhile). A failure (no purge permission, say) is logged
+// and left for the next Mark.
+func (s *Switch) purgeTombs(ctx context.Context, now time.Time) {
+	type old struct {
+		k string
+		tomb
+	}
+	var todo []old
+	s.mu.RLock()
+	for k, t := range s.tombs {
+		if now.Sub(t.created) > s.tombAge() {
+			todo = append(todo, old{k, t})
+			if len(todo) == maxPurge {
+				break
+			}
+		}
+	}
+	s.mu.RUnlock()
+	for _, o := range todo {
+		pctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+		err := s.stream.Purge(pctx, jetstream.WithPurgeSubject("$KV."+s.cfg.bucket+"."+o.k), jetstream.WithPurgeSequence(o.rev+1))
+		cancel()
+		if err != nil {
+			s.cfg.logger.DebugContext(ctx, "natskill: deletion marker not purged", "key", o.k, "error", err)
+			return
+		}
+		s.mu.Lock()
+		if t, ok := s.tombs[o.k]; ok && t.rev == o.rev {
+			delete(s.tombs, o.k)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// noteTomb records (del) or forgets a deletion marker of k that the watch
+// delivered.
+func (s *Switch) noteTomb(k string, rev uint64, created time.Time, del bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tombs[k]; ok && t.rev > rev {
+		return
+	}
+	switch {
+	case !del:
+		delete(s.tombs, k)
+	case len(s.tombs) < maxTombs || s.tombs[k].rev != 0:
+		s.tombs[k] = tomb{rev: rev, created: created}
+	}
 }
 
 // maxMarkAttempts bounds Mark's compare-and-set retries under contention.
@@ -460,7 +588,7 @@ func (s *Switch) put(ctx context.Context, k string, m Mark, val []byte, now time
 		}
 		if err == nil {
 			s.mu.Lock()
-			s.view.apply(k, entry{rev: wrote, mark: &put})
+			s.view.apply(k, entry{rev: wrote, mark: &put, local: s.epoch})
 			s.mu.Unlock()
 			return put, nil
 		}

@@ -37,7 +37,15 @@
 //     unacknowledged submission is published again, unchanged, before
 //     anything newer, and carries its content hash as Nats-Msg-Id: the
 //     stream drops retried copies, and the published checkpoints of a
-//     node form one chain of proofs. With an R3 stream, losing any one
+//     node form one chain of proofs. A submission the stream reports a
+//     duplicate of is published only if the message it holds at that
+//     sequence is this submission on this node's subject (read with
+//     STREAM.MSG.GET, or a direct get): the de-duplication window is
+//     shared by every subject, and another node publishing on its own
+//     subject under a checkpoint's id would otherwise have it dropped
+//     unseen, and the node flagged for the gap. Publish then fails with
+//     [ErrUnavailable] and retries it; it is stored once the window has
+//     passed. With an R3 stream, losing any one
 //     server loses no acknowledged checkpoint (tested with SIGKILL of the
 //     stream leader).
 //   - The stream keeps every checkpoint of every node, under the subject it

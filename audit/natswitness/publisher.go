@@ -162,7 +162,34 @@ func (p *Publisher) send(ctx context.Context, body []byte) error {
 		return fmt.Errorf("%w: publish to %s: not acknowledged by stream %q", ErrUnavailable, p.subject, p.stream)
 	}
 	if ack.Duplicate {
+		if err := p.stored(ctx, ack.Sequence, body); err != nil {
+			return err
+		}
 		p.cfg.logger.DebugContext(ctx, "natswitness: checkpoint was stored already", "subject", p.subject, "seq", ack.Sequence)
+	}
+	return nil
+}
+
+// stored checks that the message the stream reported body a duplicate of,
+// at seq, is body under the publisher's subject. The stream's
+// de-duplication window is shared by every node's subject and the
+// Nats-Msg-Id is the publisher's choice: another node, publishing on its
+// own subject under this checkpoint's id first, had the checkpoint
+// dropped and acknowledged as stored. No witness saw it, and the node's
+// next checkpoint, proved from it, was flagged as a gap: a false flag of
+// an honest node. Such a checkpoint is not published (the next call
+// retries it, and is stored once the window has passed).
+func (p *Publisher) stored(ctx context.Context, seq uint64, body []byte) error {
+	st, err := p.js.Stream(ctx, p.stream)
+	if err != nil {
+		return fmt.Errorf("%w: publish to %s: stored duplicate not read: %w", ErrUnavailable, p.subject, err)
+	}
+	m, err := st.GetMsg(ctx, seq)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: publish to %s: stored duplicate not read: %w", ErrUnavailable, p.subject, err)
+	case m.Subject != p.subject || !bytes.Equal(m.Data, body):
+		return fmt.Errorf("%w: publish to %s: the stream holds another message (seq %d) under this checkpoint's Nats-Msg-Id; not published", ErrUnavailable, p.subject, seq)
 	}
 	return nil
 }
