@@ -92,7 +92,12 @@
 // and a scheme the package does not know (a post-quantum one, say) plugs in
 // as a note.Signer and note.Verifier ([NewNoteVerifier]). The key hash names
 // the algorithm, so a verifier never accepts another algorithm or key under
-// the same origin.
+// the same origin. A checkpoint is one line of the file, at most
+// [MaxEventSize] + 64 bytes: [Open] and [OpenWithSigner] refuse
+// ([ErrConfig]) an origin and signer whose checkpoints would not fit (with
+// a short origin, signatures above about 36 KB, such as SLH-DSA-256f's
+// 49 856 bytes; ML-DSA's fit), and a checkpoint that outgrows the line
+// later fails its batch ([ErrSink]) and writes nothing.
 //
 //	log, err := audit.Open(ctx, "/var/lib/ztci/audit.log", "example.com/ztci/audit/prod", key)
 //	if err != nil { ... }
@@ -207,7 +212,9 @@
 //     checkpoint that does not verify, the log refuses appends.
 //     It never truncates a file that is not a log (only a torn header or
 //     tail), refuses anything but a regular file (a FIFO, a device), and
-//     never creates a log through a symbolic link.
+//     never creates a log through a symbolic link, nor starts one in an
+//     existing file reached through one (an empty or zero-filled file, a
+//     torn header): through a link it only continues an existing log.
 //   - Open signs whatever it keeps, and cannot tell entries a crash left
 //     after the last checkpoint from entries appended to the file by
 //     someone without the key (framing and checksums need none). So it

@@ -286,6 +286,11 @@ func (s *scanner) checkpoint(b []byte) error {
 	if err != nil {
 		return s.fail(n, fmt.Errorf("%w: checkpoint encoding: %w", ErrCorruptEntry, err))
 	}
+	if base64.StdEncoding.EncodedLen(len(signed)) != len(b) {
+		// The decoder skips '\r' and '\n', even strict: a line with
+		// carriage returns in it would be another spelling of the note.
+		return s.fail(n, fmt.Errorf("%w: checkpoint encoding: not canonical base64", ErrCorruptEntry))
+	}
 	if s.verifier == nil {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,7 +105,10 @@ type Receipt struct {
 // A first line is torn only if it is a prefix of the header (or zero
 // bytes): any other file without a newline is refused, not truncated.
 // Open refuses what is not a regular file, and creates a new log with mode
-// 0600 but never through a symbolic link ([ErrInvalidLog]).
+// 0600 but never through a symbolic link ([ErrInvalidLog]); nor does it
+// start a log in an existing file without a complete line (empty, zeros
+// or a torn header) that it reached through one: through a link it only
+// continues an existing log.
 //
 // Entries after the last signed checkpoint (an unsigned tail) are what a
 // crash between an append and the next checkpoint leaves — and what
@@ -134,6 +138,9 @@ func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSigner(signer, v); err != nil {
+		return nil, err
+	}
 	return open(ctx, path, signer, v, opts)
 }
 
@@ -142,7 +149,9 @@ func Open(ctx context.Context, path, origin string, key ed25519.PrivateKey, opts
 // crypto.Signer), or a signed-note signer of your own — a post-quantum one,
 // for example — with its verifier ([NewNoteVerifier]). s must sign as v's
 // origin under v's key: Open signs a test note and fails with [ErrConfig]
-// if v does not accept it, and every checkpoint is checked with v before
+// if v does not accept it or if a checkpoint of its origin and signature
+// would not fit a line of the log (at most [MaxEventSize] + 64 bytes;
+// see the package documentation), and every checkpoint is checked with v before
 // it is written, so a signer that goes wrong later (a KMS answering with
 // another key version) fails the batch with [ErrSink] wrapping
 // [ErrCheckpointSignature], writes nothing of it, and leaves the log
@@ -153,17 +162,38 @@ func OpenWithSigner(ctx context.Context, path string, s note.Signer, v *Verifier
 	if s == nil || v == nil {
 		return nil, fmt.Errorf("%w: nil checkpoint signer or verifier", ErrConfig)
 	}
-	probe, err := note.Sign(&note.Note{Text: "ztci audit checkpoint signer check\n"}, s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, &SignerError{Origin: s.Name(), cause: err})
-	}
-	if s.Name() != v.Origin() {
-		return nil, fmt.Errorf("%w: signer named %q, verifier for %q", ErrConfig, s.Name(), v.Origin())
-	}
-	if _, err := note.Open(probe, note.VerifierList(v.nv)); err != nil {
-		return nil, fmt.Errorf("%w: the verifier does not accept the signer's signature: %w", ErrConfig, err)
+	if err := checkSigner(s, v); err != nil {
+		return nil, err
 	}
 	return open(ctx, path, s, v, opts)
+}
+
+// checkSigner signs a probe note, as long as the longest checkpoint s can
+// sign but no checkpoint (its first line is not an origin), and fails with
+// [ErrConfig] unless v accepts it and its line fits the log's line limit:
+// a checkpoint line is the base64 of the signed note, which grows with
+// the origin and the signature, and a log whose checkpoint lines exceed
+// maxLine was written, its appends acknowledged, but neither
+// [Verifier.Log] nor the next [Open] could read it (a post-quantum
+// signature of 50 KB, or an origin of 32 KB).
+func checkSigner(s note.Signer, v *Verifier) error {
+	const text = "ztci audit checkpoint signer check\n"
+	longest := len(checkpointBody(s.Name(), ^uint64(0), make([]byte, 32)))
+	probe, err := note.Sign(&note.Note{Text: text + strings.Repeat("-", max(0, longest-len(text)-1)) + "\n"}, s)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, &SignerError{Origin: s.Name(), cause: err})
+	}
+	if s.Name() != v.Origin() {
+		return fmt.Errorf("%w: signer named %q, verifier for %q", ErrConfig, s.Name(), v.Origin())
+	}
+	if _, err := note.Open(probe, note.VerifierList(v.nv)); err != nil {
+		return fmt.Errorf("%w: the verifier does not accept the signer's signature: %w", ErrConfig, err)
+	}
+	if n := len(appendCheckpointLine(nil, Checkpoint{Signed: probe})); n > maxLine {
+		return fmt.Errorf("%w: a checkpoint line of this origin (%d bytes) and signer would take %d bytes, the log's lines at most %d",
+			ErrConfig, len(s.Name()), n, maxLine)
+	}
+	return nil
 }
 
 func open(ctx context.Context, path string, signer note.Signer, v *Verifier, opts []Option) (*Log, error) {
@@ -228,6 +258,13 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 			return fmt.Errorf("audit: open log %s: %w", path, err)
 		}
 	}
+	if (serr == nil || torn) && s.good == 0 {
+		// No complete line: Open is about to truncate the file and write a
+		// header, as for a log it creates, and creates none through a link.
+		if err := notLinked(path, f); err != nil {
+			return err
+		}
+	}
 	switch {
 	case serr == nil:
 	case torn:
@@ -288,6 +325,27 @@ func openLogFile(path string) (*os.File, error) {
 		// Created by someone else between the two opens: open it.
 	}
 	return nil, fmt.Errorf("audit: open log %s: created and removed concurrently", path)
+}
+
+// notLinked fails with [ErrInvalidLog] unless path names f itself, not
+// through a symbolic link: Open initialises (truncates, then writes a
+// header and entries into) only a file it reached directly. Whoever can
+// write the log's directory can aim a link at any file the process may
+// write; an existing log is recognised by its header and continues
+// through a link, but an empty or zero-filled file could be anything.
+func notLinked(path string, f *os.File) error {
+	named, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidLog, err)
+	}
+	open, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	}
+	if named.Mode()&fs.ModeSymlink != 0 || !os.SameFile(named, open) {
+		return fmt.Errorf("%w: %s holds no log and is a symbolic link (or was replaced): refusing to start a log through it; name the file itself", ErrInvalidLog, path)
+	}
+	return nil
 }
 
 func wrapOpen(err error) error {
@@ -532,6 +590,12 @@ func (l *Log) commit(buf []byte, leaves [][]byte, pids []pendingID, cpWanted boo
 		if err != nil {
 			l.tmu.Unlock()
 			return buf, fmt.Errorf("%w: %w", ErrSink, err)
+		}
+		if n := len(appendCheckpointLine(nil, cp)); n > maxLine {
+			// checkSigner saw a probe fit; a signer whose signatures grew
+			// since must not write a line no reader accepts.
+			l.tmu.Unlock()
+			return buf, fmt.Errorf("%w: checkpoint line of %d bytes, the log's lines at most %d", ErrSink, n, maxLine)
 		}
 		buf = appendCheckpointLine(buf, cp)
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors of [Log.Lookup] and [Log.Prove].
@@ -127,18 +129,30 @@ func (l *Log) Lookup(ctx context.Context, id string) (Receipt, error) {
 			found = append(found, r)
 		}
 	}
+	// The id is the caller's, often a requester's (a proof served by
+	// event id): clipped, like the list of entries sharing it, which
+	// whoever chooses event ids can make as long as the log.
 	switch len(found) {
 	case 0:
-		return Receipt{}, fmt.Errorf("%w: id %q", ErrEventNotFound, id)
+		return Receipt{}, fmt.Errorf("%w: id %s", ErrEventNotFound, clip.Quote(id, maxIDText))
 	case 1:
 		return found[0], nil
 	}
-	idx := make([]string, len(found))
-	for i, r := range found {
-		idx[i] = strconv.FormatUint(r.Index, 10)
+	idx := make([]string, 0, maxDupIndexes+1)
+	for _, r := range found[:min(len(found), maxDupIndexes)] {
+		idx = append(idx, strconv.FormatUint(r.Index, 10))
 	}
-	return Receipt{}, fmt.Errorf("%w: id %q at entries %s", ErrDuplicateEvent, id, strings.Join(idx, ", "))
+	if len(found) > maxDupIndexes {
+		idx = append(idx, fmt.Sprintf("and %d more", len(found)-maxDupIndexes))
+	}
+	return Receipt{}, fmt.Errorf("%w: id %s at entries %s", ErrDuplicateEvent, clip.Quote(id, maxIDText), strings.Join(idx, ", "))
 }
+
+// Bounds of what [Log.Lookup] and [Verifier.VerifyEvent] errors quote.
+const (
+	maxIDText     = 128 // bytes of an event id
+	maxDupIndexes = 8   // indexes of entries sharing an id
+)
 
 // readEntry reads the entry line at off and checks it against the leaf
 // hash the log holds for its index.
@@ -240,7 +254,7 @@ func (v *Verifier) VerifyEvent(p EventProof, id string) (Event, error) {
 	}
 	if e.ID != id {
 		// Not e.ID: whoever handed over the proof chose it.
-		return Event{}, fmt.Errorf("%w: proof is for another event than %q", ErrEventNotFound, id)
+		return Event{}, fmt.Errorf("%w: proof is for another event than %s", ErrEventNotFound, clip.Quote(id, maxIDText))
 	}
 	return e, nil
 }

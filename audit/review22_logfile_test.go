@@ -95,7 +95,11 @@ func TestReview22LogFileSymlinkKept(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	real, link := filepath.Join(dir, "real.log"), filepath.Join(dir, "link.log")
-	if err := os.WriteFile(real, nil, 0o600); err != nil {
+	// A log, not an empty file: Open starts no log through a link
+	// (TestReview32NoInitThroughSymlink).
+	if l, err := Open(t.Context(), real, testOrigin, testKey(1)); err != nil {
+		t.Fatal(err)
+	} else if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(real, link); err != nil {
