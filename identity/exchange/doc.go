@@ -25,10 +25,19 @@
 // 123 would have shared "/ci/{repository_id}". Two exchanges on one
 // svid.Issuer whose verifiers trust different issuers (gitlab.com and a
 // self-managed GitLab, both "gitlab-ci", whose project paths and ids
-// overlap; github.com and a GitHub Enterprise Server) would still give
-// different repositories the same IDs. Give each token issuer its own
-// trust domain, or a literal first segment of its own
-// ("/gitlab-com/{repository...}", "/gitlab-acme/{repository...}").
+// overlap; github.com and a GitHub Enterprise Server) would give
+// different repositories the same IDs from one template (and two
+// templates may place different claims at one path), so New reserves the
+// template's namespace (its leading literal segments: "/ci" of
+// [DefaultTemplate]) on the svid.Issuer for its token issuer and template,
+// and refuses ([ErrConfig], svid.ErrNamespaceTaken) an exchange of another
+// issuer or template whose namespace is, or lies above or below, a
+// reserved one. Give each token issuer and template its own literal first
+// segment ("/gitlab-com/{repository...}", "/gitlab-acme/{repository...}"),
+// or its own trust domain. The
+// reservation is per svid.Issuer value: exchanges of different token
+// issuers on separate issuers of one trust domain (replicas built
+// differently) are not checked against each other.
 //
 // A job started by an untrusted trigger (the event claim:
 // claims.DefaultUntrustedTriggers by default, pull_request_target,

@@ -142,7 +142,13 @@ func (e *Exchange) MarshalJSON() ([]byte, error) { return json.Marshal(e.String(
 // New returns an exchange. All three arguments are required, and so is the
 // token issuer: the verifier's (an Issuer() string method, as
 // *oidc.Verifier has) or [WithIssuer]'s; a token the verifier accepts
-// from any other issuer is refused with [ErrIssuer].
+// from any other issuer is refused with [ErrIssuer]. The exchange reserves
+// its template's namespace (its leading literal segments, "/ci" of
+// [DefaultTemplate]) on iss for its token issuer and template
+// (svid.Issuer's ReserveNamespace): New refuses ([ErrConfig],
+// svid.ErrNamespaceTaken) an exchange of another token issuer, or with
+// another template, whose namespace is, or lies above or below, one an
+// exchange on iss already holds.
 func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchange, error) {
 	if v == nil || iss == nil || tmpl == nil {
 		return nil, fmt.Errorf("%w: verifier, issuer and template are required", ErrConfig)
@@ -166,6 +172,16 @@ func New(v Verifier, iss *svid.Issuer, tmpl *Template, opts ...Option) (*Exchang
 	}
 	if e.config.issuer == "" {
 		return nil, fmt.Errorf("%w: the token issuer is required (WithIssuer, or a verifier with an Issuer method): claims name repositories only within one issuer", ErrConfig)
+	}
+	// Claims name repositories only within one token issuer, and two
+	// templates may place different claims at one path ("/ci/{repository...}"
+	// gives account "12345"'s repository "678" the ID that
+	// "/ci/{repository_owner_id}/{repository_id}" gives repository id 678
+	// of owner id 12345): another issuer's or template's exchange on this
+	// svid.Issuer, in this namespace, could give another repository the
+	// same ID. The template holds no space, so the owner is unambiguous.
+	if err := iss.ReserveNamespace(tmpl.namespace(), tmpl.String()+" "+e.config.issuer); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if e.untrusted == nil {
 		e.untrusted = claims.DefaultUntrustedTriggers()

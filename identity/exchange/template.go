@@ -164,6 +164,21 @@ var multiSegmentClaims = []string{"repository", "ref", "sub"}
 // ref, job, ...) are chosen by whoever writes the pipeline.
 var repositoryClaims = []string{"repository", "repository_id", "sub"}
 
+// namespace is the path of the template's leading literal segments
+// ("/ci" of "/ci/{platform}/{repository...}"): every ID it gives lies
+// within it. ParseTemplate requires the first segment to be literal.
+func (t *Template) namespace() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.claim != "" {
+			break
+		}
+		b.WriteByte('/')
+		b.WriteString(p.literal)
+	}
+	return b.String()
+}
+
 // String returns the template source.
 func (t *Template) String() string { return t.src }
 

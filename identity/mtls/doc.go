@@ -34,10 +34,12 @@
 // included) and [Dialer] (an http.Transport's DialTLSContext) close each
 // connection when the earliest NotAfter of the certificates its peer
 // presented passes, and [WithMaxConnAge] sooner, so that a peer refused
-// since (its job ended) is cut within that age. gRPC does its own handshake
-// (credentials.NewTLS(cfg)), so neither applies to it: bound a gRPC
-// server's connections with keepalive.ServerParameters' MaxConnectionAge
-// and MaxConnectionAgeGrace (grpc.KeepaliveParams), their sum no longer
-// than the SVID TTL, or a client keeps calling on a connection its
-// expired SVID opened.
+// since (its job ended) is cut within that age. gRPC does its own handshake,
+// so neither applies to it: use [GRPCCredentials] (grpc.Creds on a server,
+// grpc.WithTransportCredentials on a client), whose connections end the
+// same way, rather than credentials.NewTLS(cfg), under which a client
+// keeps calling on a connection its expired SVID opened. Its close is
+// abrupt; to drain a server's connections first, set
+// keepalive.ServerParameters' MaxConnectionAge and MaxConnectionAgeGrace
+// (grpc.KeepaliveParams) as well, their sum shorter than the SVID TTL.
 package mtls

@@ -52,6 +52,15 @@
 // [Issuer.FleetJWTBundle] through a store outage keeps it for at most
 // [Issuer.FleetJWTBundleMaxAge] (identity/workload does).
 //
+// # Namespaces
+//
+// [Issuer.ReserveNamespace] keeps one owner per ID namespace (a path and
+// everything below it): identity/exchange reserves its template's leading
+// literal segments for its template and token issuer, so that two
+// exchanges on one Issuer for different token issuers, or with different
+// templates, cannot derive the same ID for different repositories
+// ([ErrNamespaceTaken]).
+//
 // # Security contract
 //
 // Keys are generated in memory (P-256) and never exported, except that the

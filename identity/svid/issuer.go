@@ -296,6 +296,9 @@ type Issuer struct {
 	pubErr      error      // why; guarded by jmaint
 
 	fleetKeys validatedKeys // fleet records already checked (jwtkeys.go)
+
+	nsmu       sync.Mutex
+	namespaces map[string]string // ID path prefix -> its owner (namespace.go); guarded by nsmu
 }
 
 // NewIssuer creates a CA for td with fresh P-256 keys (or the CA key of

@@ -67,7 +67,7 @@ func (l admittingListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		var caller Caller
+		caller := noCaller()
 		if isUnix {
 			// The connecting process is tracked only for an attestor
 			// that may read its PID (see Caller): one pidfd more per

@@ -4,7 +4,8 @@
 // unix socket, issuing from an embedded identity/svid issuer, so any
 // SPIFFE-aware tool inside a job can fetch its SVID from the runner. An
 // [Attestor] decides which SPIFFE ID a caller gets: [FixedID] for a socket
-// per job, [UID] from the caller's SO_PEERCRED.
+// per job, [UID] from the caller's SO_PEERCRED (never the overflow uid,
+// nobody, which every caller unmapped in the server's user namespace has).
 //
 //	l, _ := workload.Listen("/run/ztci/job-42.sock", 0o600)
 //	srv, _ := workload.NewServer(issuer, workload.FixedID(jobID))
@@ -17,7 +18,8 @@
 // takes a unix socket only (tcp:// is refused: [ErrTransport]) whose path
 // no one else could have put in place or could replace: every entry it
 // resolves through (symlinks followed) is owned by the process's effective
-// uid, root or a [WithSocketOwner] uid (the runner's, a SPIRE agent's), and
+// uid, root or a [WithSocketOwner] uid (the runner's, a SPIRE agent's;
+// the overflow uid, nobody, only when WithSocketOwner names it), and
 // no directory on it is writable by group or others unless sticky, the
 // rule OpenSSH applies to the files it trusts, with /tmp's sticky bit
 // allowed. It is checked before every dial, reconnects included, and on

@@ -18,6 +18,15 @@ type peerAuthInfo struct {
 	caller Caller
 }
 
+// defaultOverflowUID is Linux's default overflow uid (kernel.overflowuid),
+// "nobody".
+const defaultOverflowUID = 65534
+
+// noCaller is a caller without credentials: PID, UID and GID -1, which
+// name no process, user or group, so that no attestor keyed by uid takes
+// it for root (uid 0, the zero value).
+func noCaller() Caller { return Caller{PID: -1, UID: -1, GID: -1} }
+
 func (peerAuthInfo) AuthType() string { return "peercred" }
 
 func (peerCredentials) ClientHandshake(_ context.Context, _ string, c net.Conn) (net.Conn, credentials.AuthInfo, error) {
@@ -25,7 +34,7 @@ func (peerCredentials) ClientHandshake(_ context.Context, _ string, c net.Conn) 
 }
 
 func (peerCredentials) ServerHandshake(c net.Conn) (net.Conn, credentials.AuthInfo, error) {
-	ai := peerAuthInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}}
+	ai := peerAuthInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}, caller: noCaller()}
 	if ac, ok := c.(*admittedConn); ok {
 		ai.caller = ac.caller
 	}

@@ -3,7 +3,11 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +21,7 @@ import (
 // [process.exited] later tells whether that process is still the one its
 // PID names.
 func peerCaller(uc *net.UnixConn, track bool) Caller {
-	var c Caller
+	c := noCaller()
 	raw, err := uc.SyscallConn()
 	if err != nil {
 		return c
@@ -102,4 +106,24 @@ func (p *process) close() {
 		unix.Close(p.fd)
 		p.fd = -1
 	}
+}
+
+// overflowUID is the uid the kernel reports in SO_PEERCRED for a caller
+// whose uid has no mapping in the server's user namespace: the
+// kernel.overflowuid sysctl, 65534 when it cannot be read.
+func overflowUID() int {
+	f, err := os.Open("/proc/sys/kernel/overflowuid")
+	if err != nil {
+		return defaultOverflowUID
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 32))
+	if err != nil {
+		return defaultOverflowUID
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 0 {
+		return defaultOverflowUID
+	}
+	return n
 }

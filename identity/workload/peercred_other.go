@@ -9,7 +9,7 @@ import (
 
 // peerCaller cannot read peer credentials on this platform; attestors that
 // need them (UID) refuse every caller.
-func peerCaller(*net.UnixConn, bool) Caller { return Caller{} }
+func peerCaller(*net.UnixConn, bool) Caller { return noCaller() }
 
 // process tracks no process on this platform (callers have no
 // credentials, so nothing asks it).
@@ -20,3 +20,7 @@ var errProcessUnknown = errors.New("the connecting process cannot be tracked on 
 func (*process) exited() error { return errProcessUnknown }
 
 func (*process) close() {}
+
+// overflowUID is Linux's default overflow uid; no caller has credentials
+// on this platform.
+func overflowUID() int { return defaultOverflowUID }

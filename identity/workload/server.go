@@ -44,8 +44,13 @@ var (
 
 // Caller is what the server knows about a process calling the Workload
 // API: its credentials from the unix socket (SO_PEERCRED), as the kernel
-// recorded them when the connection was made. On other transports
-// HasCredentials is false. UID and GID cannot be forged by the caller.
+// recorded them when the connection was made. On other transports, and
+// on platforms where the server cannot read them, HasCredentials is false
+// and PID, UID and GID are -1 (never 0, root's uid and gid). UID and GID
+// cannot be forged by the caller, but the kernel reports a uid (gid) that
+// has no mapping in the server's user namespace as the overflow uid (gid),
+// 65534 by default, and the PID of a process in a PID namespace the
+// server cannot see as 0: neither names a caller.
 //
 // PID names the process that connected, which may have exited since
 // (leaving the connection to a child, or to a process it passed it to) and
@@ -102,9 +107,19 @@ func FixedID(id spiffeid.ID) Attestor {
 	return pidFree{func(context.Context, Caller) (spiffeid.ID, error) { return id, nil }}
 }
 
-// UID attests callers whose uid is in ids, refusing everyone else.
+// UID attests callers whose uid is in ids, refusing everyone else, and
+// refusing the overflow uid (65534, "nobody", unless the kernel's
+// overflowuid sysctl says otherwise) even when ids maps it: the kernel
+// reports every caller whose uid has no mapping in the server's user
+// namespace (a host process calling a server in a rootless container, say)
+// as that uid, so it names no one in particular. Run jobs under another
+// uid.
 func UID(ids map[int]spiffeid.ID) Attestor {
+	overflow := overflowUID()
 	return pidFree{func(_ context.Context, c Caller) (spiffeid.ID, error) {
+		if c.UID == overflow {
+			return spiffeid.ID{}, fmt.Errorf("%w: uid %d is the kernel's overflow uid, which every caller unmapped in the server's user namespace has", ErrNotAttested, c.UID)
+		}
 		if id, ok := ids[c.UID]; ok && c.HasCredentials {
 			return id, nil
 		}
@@ -483,7 +498,7 @@ func (s *Server) caller(ctx context.Context) (spiffeid.ID, error) {
 	if v := md.Get("workload.spiffe.io"); len(v) != 1 || v[0] != "true" {
 		return spiffeid.ID{}, status.Error(codes.InvalidArgument, "security header missing from request")
 	}
-	var c Caller
+	c := noCaller()
 	if p, ok := peer.FromContext(ctx); ok {
 		if ai, ok := p.AuthInfo.(peerAuthInfo); ok {
 			c = ai.caller

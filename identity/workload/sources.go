@@ -59,6 +59,9 @@ func WithSecuredTransport() OpenOption {
 // the directories on its path (besides the process's effective uid and
 // root): the uid a runner or a SPIRE agent serving the job runs as. On
 // Linux it is also trusted as the uid of the process serving the socket.
+// It is the only way to trust the overflow uid (65534, nobody), as which a
+// job in a user namespace sees a host agent and its directories: then any
+// host user without a mapping in that namespace is trusted as well.
 func WithSocketOwner(uid int) OpenOption {
 	return func(c *openConfig) error {
 		if uid < 0 || uint64(uid) > math.MaxUint32 {
@@ -90,7 +93,11 @@ func WithSocketOwner(uid int) OpenOption {
 // connection is closed ([ErrTransport]); this closes the window in which,
 // in a sticky directory, the agent's socket is unlinked after the path
 // check and another user binds the same name. On other systems (OpenBSD,
-// NetBSD, ...) only the path check applies.
+// NetBSD, ...) only the path check applies. The overflow uid (nobody,
+// 65534) is trusted only when a [WithSocketOwner] names it, even for a
+// process running as nobody: seen from a user namespace it is every
+// unmapped uid (any host user's), and outside one it is shared by
+// unrelated daemons and jobs.
 // [WithSecuredTransport] turns the checks off.
 func Open(ctx context.Context, addr string, opts ...OpenOption) (*Sources, error) {
 	var cfg openConfig
@@ -207,10 +214,25 @@ func (c *openConfig) clientOptions(ctx context.Context, addr string) ([]workload
 
 // trustedOwner is the rule for who may own the socket, the directories on
 // its path and the process serving it: the process's effective uid, root,
-// or one of owners.
+// or one of owners; never the overflow uid (nobody) unless owners name it.
 func trustedOwner(owners []uint32) func(uint32) bool {
+	return ownerTrust(owners, uint32(os.Geteuid()), overflowUID())
+}
+
+// ownerTrust is trustedOwner for a process of effective uid euid. The
+// overflow uid is every uid unmapped in the process's user namespace (any
+// host user's, seen from a container) and, outside one, nobody, shared by
+// unrelated daemons and jobs: a process running as it does not own what
+// it appears to own.
+func ownerTrust(owners []uint32, euid uint32, overflow int) func(uint32) bool {
 	return func(uid uint32) bool {
-		return uid == 0 || uid == uint32(os.Geteuid()) || slices.Contains(owners, uid)
+		switch {
+		case slices.Contains(owners, uid):
+			return true
+		case int64(uid) == int64(overflow):
+			return false
+		}
+		return uid == 0 || uid == euid
 	}
 }
 
