@@ -242,6 +242,11 @@
 //	            allow_argocd_project_credentials (false: no AppProject
 //	            whose whitelists grant Secret, ServiceAccount, Role,
 //	            RoleBinding, ClusterRole or ClusterRoleBinding),
+//	            allow_argocd_project_roles (false: no AppProject role
+//	            policy but a get or a deny),
+//	            control_plane_namespaces (added to argocd,
+//	            openshift-gitops and every kube- namespace: no Argo CD
+//	            destination there),
 //	            allowed_ingress_urls (exact URLs an ingress-nginx auth-url
 //	            or mirror-target may hold; empty: none),
 //	            allowed_ingress_collectors (exact hosts or URLs the
@@ -560,7 +565,20 @@
 //     them from the repository in shapes the gate never judges, a
 //     service-account-token Secret or a binding to cluster-admin (a
 //     behaviour change: Secret and ServiceAccount, and RBAC kinds
-//     allowed_kinds lists, used to be accepted).
+//     allowed_kinds lists, used to be accepted); unless
+//     allow_argocd_project_roles, its roles' policies may only get or
+//     deny (update, override, sync, action/*, create, exec let the role's
+//     groups change or run its Applications after the gate passed them);
+//     its destinationServiceAccounts must name literal servers and
+//     namespaces and a literal account living in no control plane
+//     namespace (not "argocd:argocd-application-controller"). No
+//     Application, ApplicationSet template or AppProject destination,
+//     nor an ApplicationSet generator parameter, may name a control
+//     plane namespace: argocd, openshift-gitops, those
+//     control_plane_namespaces lists, every kube- one (a behaviour
+//     change: all these used to be accepted but kube- ones). An
+//     operation's sync.manifests (applied instead of the repository)
+//     counts as a source override.
 //     What a listed repository holds is not judged: list only ones whose
 //     content passes a gate of its own. Not judged: RBAC contents, and
 //     other kinds an operator lists in allowed_kinds (a controller's

@@ -354,6 +354,24 @@ type KubernetesConfig struct {
 	// service account, an Argo CD cluster Secret, a binding to
 	// cluster-admin. False (the default): such an AppProject is denied.
 	AllowArgoCDProjectCredentials bool
+	// AllowArgoCDProjectRoles accepts an AppProject whose roles grant
+	// their groups and JWT tokens an Argo CD action other than get (a
+	// policy "p, proj:x:ci, applications, get, x/*, allow") or a deny:
+	// update and override change an Application's revision, parameters
+	// or manifests after this gate passed it, sync and action/* run it,
+	// create makes new Applications, exec opens a shell in their pods.
+	// False (the default): such an AppProject is denied.
+	AllowArgoCDProjectRoles bool
+	// ControlPlaneNamespaces are namespaces (exact Kubernetes names),
+	// besides the defaults (argocd, openshift-gitops and every kube-
+	// namespace), that no Argo CD Application, ApplicationSet template or
+	// AppProject destination may name and no AppProject destination
+	// service account may live in: an Application deploying into Argo
+	// CD's own namespace ships argocd-rbac-cm (policy.default:
+	// role:admin) or a cluster Secret that Argo CD then reads. List the
+	// namespace Argo CD runs in when it is not a default one. They only
+	// add to the defaults.
+	ControlPlaneNamespaces []string
 	// AllowedIngressURLs are the URLs (exact, as the annotation holds
 	// them, nginx variables included) an Ingress's ingress-nginx auth-url
 	// or mirror-target may name: the controller connects to them itself,
@@ -560,6 +578,13 @@ func (c *LibraryConfig) Validate() error {
 	nonEmpty("Kubernetes.AllowedCSIDrivers", c.Kubernetes.AllowedCSIDrivers)
 	nonEmpty("Kubernetes.AllowedArgoCDProjects", c.Kubernetes.AllowedArgoCDProjects)
 	nonEmpty("Kubernetes.AllowedArgoCDRepos", c.Kubernetes.AllowedArgoCDRepos)
+	// A namespace the API server would refuse (upper case, a glob) names
+	// none: it would deny nothing.
+	for i, ns := range c.Kubernetes.ControlPlaneNamespaces {
+		if !namespaceName(ns) {
+			bad("Kubernetes.ControlPlaneNamespaces[%d] %q is not a Kubernetes namespace name (lower-case letters, digits and \"-\", at most 63)", i, ns)
+		}
+	}
 	nonEmpty("Kubernetes.AllowedIngressURLs", c.Kubernetes.AllowedIngressURLs)
 	nonEmpty("Kubernetes.AllowedIngressCollectors", c.Kubernetes.AllowedIngressCollectors)
 	nonEmpty("Kubernetes.AllowedIngressRealIP", c.Kubernetes.AllowedIngressRealIP)
@@ -721,6 +746,8 @@ func (c *LibraryConfig) document() map[string]any {
 			"allow_argocd_floating_revisions":  c.Kubernetes.AllowArgoCDFloatingRevisions,
 			"allow_argocd_source_overrides":    c.Kubernetes.AllowArgoCDSourceOverrides,
 			"allow_argocd_project_credentials": c.Kubernetes.AllowArgoCDProjectCredentials,
+			"allow_argocd_project_roles":       c.Kubernetes.AllowArgoCDProjectRoles,
+			"control_plane_namespaces":         strs(c.Kubernetes.ControlPlaneNamespaces),
 			"allowed_ingress_urls":             strs(c.Kubernetes.AllowedIngressURLs),
 			"allowed_ingress_collectors":       strs(c.Kubernetes.AllowedIngressCollectors),
 			"allowed_ingress_real_ip":          strs(c.Kubernetes.AllowedIngressRealIP),
@@ -784,4 +811,18 @@ func validAuthority(s string) bool {
 		return u.Path == "" && u.Port() == "" && strings.ToLower(u.Host) == u.Host
 	}
 	return false
+}
+
+// namespaceName reports whether ns is a Kubernetes namespace name (an
+// RFC 1123 label).
+func namespaceName(ns string) bool {
+	if ns == "" || len(ns) > 63 || ns[0] == '-' || ns[len(ns)-1] == '-' {
+		return false
+	}
+	for _, r := range ns {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
 }

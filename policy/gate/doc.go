@@ -174,6 +174,11 @@
 //     no inventory record, no summary or result attached to the image;
 //     its Decision says so (DryRun), so a relay cannot pass a dry run's
 //     allow off as a deploy's.
+//   - An image's registry host must be one the container runtimes read
+//     (the distribution reference grammar): ASCII letters, digits and
+//     inner hyphens in dot-separated labels (an IDNA name in its xn--
+//     form) or a bracketed IPv6 literal, with an optional numeric port.
+//     A Unicode look-alike ("ɡhcr.io") or a trailing dot is a bad request.
 //   - Request JSON is decoded strictly ([DecodeRequest]): exact member names,
 //     no duplicates, no unknown members, no trailing data. An inline
 //     artifact's name is one printable name (at most 512 bytes of UTF-8,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -752,7 +753,8 @@ func checkArtifactName(n string) error {
 // registry is asked: a reference the gate reads (strictly), a digest, when
 // it names one, in sha256 (the only algorithm the gate verifies, as for
 // inline bundles: another is the caller's mistake, not an undecidable
-// image). Whether WithRegistries allows its registry is checked once the
+// image), a registry host a container runtime reads too (runtimeHost:
+// ASCII labels or an IP address, no Unicode look-alike). Whether WithRegistries allows its registry is checked once the
 // caller is authenticated (allowedRegistry), so that the refusal names the
 // job that asked.
 //
@@ -767,6 +769,9 @@ func (g *Gate) parseImage(img string) (name.Reference, error) {
 	ref, err := name.ParseReference(img, name.StrictValidation)
 	if err != nil {
 		return nil, badImage(err)
+	}
+	if !runtimeHost(ref.Context().RegistryStr()) {
+		return nil, fmt.Errorf("%w: image registry must be a host name of ASCII letters, digits and hyphens (an IDNA name in its xn-- form) or an IP address, with an optional port", ErrBadRequest)
 	}
 	if d, ok := ref.(name.Digest); ok {
 		if h, err := v1.NewHash(d.DigestStr()); err != nil || h.Algorithm != "sha256" {
@@ -788,6 +793,51 @@ func (g *Gate) parseImage(img string) (name.Reference, error) {
 		}
 	}
 	return ref, nil
+}
+
+// runtimeHost reports whether reg, a registry as go-containerregistry read
+// it, is one the container runtimes read too (the distribution reference
+// grammar: dot-separated labels of ASCII letters, digits and inner
+// hyphens, or a bracketed IPv6 literal, then an optional numeric port).
+// go-containerregistry takes any URI authority: a Unicode host was decided
+// as a look-alike of another ("ɡhcr.io"), which no runtime pulls, and one
+// with the Kelvin sign (U+212A) was lowered by parseImage to another,
+// ASCII host, which the gate verified instead of the one requested.
+func runtimeHost(reg string) bool {
+	host, port := reg, ""
+	if strings.HasPrefix(reg, "[") {
+		end := strings.IndexByte(reg, ']')
+		if end < 0 {
+			return false
+		}
+		ip, err := netip.ParseAddr(reg[1:end])
+		if err != nil || !ip.Is6() || ip.Zone() != "" {
+			return false
+		}
+		host, port = "", reg[end+1:]
+	} else if i := strings.IndexByte(reg, ':'); i >= 0 {
+		host, port = reg[:i], reg[i:]
+	}
+	if port != "" {
+		p := strings.TrimPrefix(port, ":")
+		if p == port || p == "" || strings.ContainsFunc(p, func(r rune) bool { return r < '0' || r > '9' }) {
+			return false
+		}
+	}
+	if host == "" {
+		return strings.HasPrefix(reg, "[")
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // allowedRegistry refuses ref unless WithRegistries allows its registry.

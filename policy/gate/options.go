@@ -150,8 +150,10 @@ func WithClock(now func() time.Time) Option {
 // compared case-insensitively, after go-containerregistry's defaults:
 // "docker.io" names Docker Hub as "index.docker.io" does, the registry an
 // image reference like "docker.io/library/nginx" resolves to. A host that
-// is not a URI authority ("https://ghcr.io", "ghcr.io/org") is refused
-// with ErrConfig instead of silently matching nothing.
+// is not a URI authority ("https://ghcr.io", "ghcr.io/org"), or not one an
+// image reference may name (a Unicode name: give an IDNA name in its xn--
+// form; a trailing dot), is refused with ErrConfig instead of silently
+// matching nothing.
 func WithRegistries(hosts ...string) Option {
 	return func(c *config) error {
 		if len(hosts) == 0 {
@@ -159,7 +161,7 @@ func WithRegistries(hosts ...string) Option {
 		}
 		for _, h := range hosts {
 			r, err := name.NewRegistry(h, name.StrictValidation)
-			if err != nil || h == "" {
+			if err != nil || h == "" || !runtimeHost(r.RegistryStr()) {
 				return fmt.Errorf("%w: registry %q is not a host[:port]", ErrConfig, clip.String(h, 128))
 			}
 			c.registries = append(c.registries, strings.ToLower(r.RegistryStr()))

@@ -77,7 +77,12 @@ func TestReview10CancelledVerificationNotCachedAsRejected(t *testing.T) {
 		return resp, err
 	})
 	clk := &clock{now: time.Now()}
-	g, _ := w.gate(t, discard(), gate.WithLimits(gate.Limits{Timeout: 300 * time.Millisecond}),
+	// The timeout must cover the first and the last decisions' whole
+	// verification (token, registry, bundles) on a loaded machine: at
+	// 300 ms they timed out now and then, and the test failed on them,
+	// not on what it checks. The stalled decision waits it out whatever
+	// it is (its stalled read ends only with the verification's context).
+	g, _ := w.gate(t, discard(), gate.WithLimits(gate.Limits{Timeout: 5 * time.Second}),
 		gate.WithImageOptions(image.WithTransport(rt), image.WithCache(64, time.Minute), image.WithClock(clk.Now)))
 	if d, err := g.Decide(ctx, w.request(t, img.Image)); err != nil || !d.Allowed {
 		t.Fatalf("first decision: %s, %v", d, err)

@@ -67,9 +67,13 @@
 // and it has no CI job token. The webhook therefore calls the gate as
 // itself: [New] takes an [identity.TokenSource] for the webhook's own
 // workload token (a projected service account token or a JWT-SVID with the
-// gate's audience), and the gate's policy sees the webhook as the job. The
-// alternative, a CI job token carried in an annotation on the object, is
-// refused by design: anyone who can write the object (or read one that
+// gate's audience), and the gate's policy sees the webhook as the job.
+// That token is sent once per distinct image of a review, several at a
+// time, and again with every review until the source renews it: a gate
+// whose token verifier spends tokens (oidc.WithSingleUse) denies all but
+// the first of those decisions as a replay. Verify the webhook's token
+// without spending it. The alternative, a CI job token carried in an
+// annotation on the object, is refused by design: anyone who can write the object (or read one that
 // carries it) can copy the token onto another object, so it would prove
 // nothing about who deploys.
 //

@@ -39,7 +39,8 @@ config_schema := {
 		"allow_argocd_floating_revisions": "boolean", "allowed_ingress_urls": "strings",
 		"allowed_ingress_collectors": "strings", "allowed_ingress_real_ip": "strings",
 		"allow_argocd_source_overrides": "boolean", "allow_ingress_source_ranges": "boolean",
-		"allow_argocd_project_credentials": "boolean",
+		"allow_argocd_project_credentials": "boolean", "allow_argocd_project_roles": "boolean",
+		"control_plane_namespaces": "strings",
 	},
 	"terraform": {"deletable_types": "strings", "allowed_types": "strings", "allowed_providers": "strings"},
 }

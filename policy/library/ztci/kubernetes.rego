@@ -27,7 +27,10 @@
 #   nor
 #   AppProject with wildcards or without a namespaceResourceWhitelist of
 #   kinds the gate accepts, or whose whitelists grant Secret,
-#   ServiceAccount or RBAC kinds (even when allowed_kinds lists them), no
+#   ServiceAccount or RBAC kinds (even when allowed_kinds lists them), or
+#   whose roles grant more than get or whose destinationServiceAccounts
+#   are globs or control plane accounts, no Argo CD destination in a
+#   control plane namespace (control_plane_namespaces), no
 #   Ingress whose ingress-nginx auth-url or mirror-target
 #   allowed_ingress_urls does not list or that opts out of global
 #   authentication or the WAF or that names its own source ranges (which
@@ -67,7 +70,10 @@
 #   kustomize, plugin and directory may change what Argo CD renders),
 #   allow_argocd_project_credentials (true: an AppProject's whitelists
 #   may grant Secret, ServiceAccount and, listed in allowed_kinds, RBAC
-#   kinds), allow_ingress_source_ranges (true: an Ingress may name
+#   kinds), allow_argocd_project_roles (true: an AppProject's roles may
+#   grant any action), control_plane_namespaces (added to argocd,
+#   openshift-gitops and the kube- namespaces as destinations no Argo CD
+#   object may name), allow_ingress_source_ranges (true: an Ingress may name
 #   whitelist-, allowlist- or denylist-source-range, and a ConfigMap
 #   set ingress-nginx's source ranges and block lists),
 #   allowed_ingress_urls (exact URLs an ingress-nginx auth-url
@@ -172,7 +178,8 @@ checked_keys := {
 	"volumeClaimTemplate", "volumeClaimTemplates", "local", "name", "data", "labels",
 	"project", "repoURL", "templatePatch", "destination", "destinations", "server", "group",
 	"sourceRepos", "sourceNamespaces", "clusterResourceWhitelist", "namespaceResourceWhitelist",
-	"targetRevision", "revision", "revisions", "sourceHydrator",
+	"targetRevision", "revision", "revisions", "sourceHydrator", "roles", "policies",
+	"destinationServiceAccounts", "defaultServiceAccount",
 }
 
 checked_lower := {lower(k): k | some k in checked_keys}
@@ -1455,14 +1462,15 @@ harmful_shape contains [m, "Argo CD's settings Secret \"argocd-secret\""] if {
 # not, each is denied unless its project (in an ApplicationSet, every
 # template's) is in allowed_argocd_projects and every repoURL it holds
 # (a Git generator's too) in allowed_argocd_repos, both compared exactly
-# (a templated "{{.project}}" is not listed); no destination may be a
-# kube- namespace, and an ApplicationSet may not carry a templatePatch,
+# (a templated "{{.project}}" is not listed); no destination (nor a
+# generator parameter) may be a control plane namespace
+# (control_plane_namespaces), and an ApplicationSet may not carry a templatePatch,
 # which rewrites any of these from its generators' parameters. An
 # AppProject is the boundary the projects listed are trusted for: its
 # sourceRepos must be in allowed_argocd_repos ("!" entries only narrow),
-# its destinations and sourceNamespaces may hold no glob nor a kube-
-# namespace, its clusterResourceWhitelist may let Argo CD create only
-# cluster-scoped kinds allowed_kinds lists, by name, and it must carry a
+# its destinations and sourceNamespaces may hold no glob, its
+# destinations no control plane namespace, its clusterResourceWhitelist
+# may let Argo CD create only cluster-scoped kinds allowed_kinds lists, by name, and it must carry a
 # namespaceResourceWhitelist naming only kinds this gate accepts itself
 # (without one, or with an empty one, Argo CD creates every namespaced
 # kind: a RoleBinding to cluster-admin, a Secret of any type). Empty
@@ -1488,7 +1496,7 @@ violations contains v if {
 	}
 }
 
-argocd_findings(m) := (((((({why |
+argocd_findings(m) := ((((((({why |
 	some [path, p] in argocd_projects(m)
 	not p in allowed_argocd_projects
 	why := sprintf("project %s at %s is not in kubernetes.allowed_argocd_projects (an empty one is \"default\")", [lib.printable(p), lib.printable(path)])
@@ -1503,12 +1511,18 @@ argocd_findings(m) := (((((({why |
 	m.kind != "AppProject"
 	walk(m, [path, dest])
 	count(path) > 0
-	path[count(path) - 1] == "destination"
+	argocd_fold(path[count(path) - 1]) == "destination"
 	is_object(dest)
-	ns := object.get(dest, "namespace", null)
-	is_string(ns)
-	startswith(ns, "kube-")
-	why := sprintf("destination namespace %s at %s is one of the control plane's", [lib.printable(ns), lib.printable(path)])
+	some k, ns in dest
+	argocd_fold(k) == "namespace"
+	argocd_control_plane_namespace(ns)
+	why := sprintf("destination namespace %s at %s is one of the control plane's (kubernetes.control_plane_namespaces)", [lib.printable(ns), lib.printable(path)])
+}) | {why |
+	m.kind == "ApplicationSet"
+	argocd_templated_namespace(m)
+	walk(object.get(m, ["spec", "generators"], []), [path, ns])
+	argocd_control_plane_namespace(ns)
+	why := sprintf("generator parameter %s at spec.generators%s names a control plane namespace a templated destination may deploy to (kubernetes.control_plane_namespaces)", [lib.printable(ns), lib.printable(path)])
 }) | {why |
 	m.kind == "ApplicationSet"
 	object.get(m, ["spec", "templatePatch"], null) != null
@@ -1533,6 +1547,22 @@ argocd_findings(m) := (((((({why |
 	argocd_fold(path[count(path) - 1]) == "managednamespacemetadata"
 	x != null
 	why := sprintf("%s at %s has Argo CD set the destination namespace's labels and annotations (pod-security.kubernetes.io/enforce: privileged), which only a Namespace kubernetes.allowed_kinds lists may", [lib.printable(path[count(path) - 1]), lib.printable(path)])
+}
+
+# argocd_templated_namespace: an ApplicationSet whose destination
+# namespace (a template's, any case) is filled in from its generators'
+# parameters ("{{.ns}}", "{{ns}}"): a list generator's element "argocd"
+# then deploys into Argo CD's namespace. Parameters a cluster or Git
+# generator reads when Argo CD runs it are not in the manifest.
+argocd_templated_namespace(m) if {
+	walk(m, [path, dest])
+	count(path) > 0
+	argocd_fold(path[count(path) - 1]) == "destination"
+	is_object(dest)
+	some k, ns in dest
+	argocd_fold(k) == "namespace"
+	is_string(ns)
+	contains(ns, "{{")
 }
 
 # A syncPolicy's managedNamespaceMetadata (with CreateNamespace=true) has
@@ -1563,7 +1593,7 @@ argocd_tool_members := {
 	"directory": {"recurse", "include", "exclude", "jsonnet"},
 }
 
-argocd_overrides(m) := (({why |
+argocd_overrides(m) := ((({why |
 	some [path, x] in argocd_tools(m)
 	not is_object(x)
 	why := sprintf("%s at %s is not an object (kubernetes.allow_argocd_source_overrides)", [path[count(path) - 1], lib.printable(path)])
@@ -1586,7 +1616,21 @@ argocd_overrides(m) := (({why |
 	j := object.get(x, "jsonnet", {})
 	some k in argocd_jsonnet_overrides(j)
 	why := sprintf("jsonnet %s at %s changes what Argo CD renders from the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(k), lib.printable(path)])
+}) | {why |
+	walk(m, [path, x])
+	count(path) > 1
+	path[0] != "metadata"
+	argocd_fold(path[count(path) - 1]) == "manifests"
+	argocd_fold(path[count(path) - 2]) == "sync"
+	x != null
+	why := sprintf("%s at %s has Argo CD apply those manifests instead of rendering the repository (kubernetes.allow_argocd_source_overrides)", [lib.printable(path[count(path) - 1]), lib.printable(path)])
 }
+
+# An operation's sync.manifests (what "argocd app sync --local" sends)
+# has the controller apply the manifests it holds instead of rendering
+# the pinned repository: written into an Application, it skips the API
+# server's override permission, and this gate never judges them. Unless
+# allow_argocd_source_overrides, a sync may not carry one, in any case.
 
 # argocd_tools are [path, value] of every helm, kustomize, plugin and
 # directory member of a source (a source, a drySource, an entry of
@@ -1706,7 +1750,7 @@ argocd_template_project(path) if {
 
 argocd_project_findings(spec) := {"spec is not an object"} if not is_object(spec)
 
-else := (((((({why |
+else := (((((((({why |
 	some k in ["sourceRepos", "destinations", "sourceNamespaces", "clusterResourceWhitelist", "namespaceResourceWhitelist"]
 	not is_array(object.get(spec, k, []))
 	why := sprintf("spec.%s is not a list", [k])
@@ -1725,7 +1769,7 @@ else := (((((({why |
 }) | {why |
 	some d in object.get(spec, "destinations", [])
 	not argocd_destination_ok(d)
-	why := sprintf("destinations entry %s names a glob, a kube- namespace or no readable server", [lib.printable(d)])
+	why := sprintf("destinations entry %s names a glob, a control plane namespace (kubernetes.control_plane_namespaces) or no readable server", [lib.printable(d)])
 }) | {why |
 	some n in object.get(spec, "sourceNamespaces", [])
 	not argocd_literal(n)
@@ -1745,6 +1789,127 @@ else := (((((({why |
 	is_string(kind)
 	fold(kind) in argocd_credential_kinds
 	why := sprintf("%s entry %s lets Argo CD create credentials from the repository, in shapes this gate never judges (kubernetes.allow_argocd_project_credentials)", [list, lib.printable(e)])
+}) | {why |
+	not allow_argocd_project_roles
+	some k, roles in spec
+	argocd_fold(k) == "roles"
+	some why in argocd_role_findings(k, roles)
+}) | {why |
+	some k, accounts in spec
+	argocd_fold(k) == "destinationserviceaccounts"
+	some why in argocd_service_account_findings(k, accounts)
+}
+
+# An AppProject's roles grant their groups, and the JWT tokens issued for
+# them, Argo CD's actions on the project's Applications, one Casbin
+# policy line each ("p, proj:x:ci, applications, sync, x/*, allow"):
+# update and override change an Application's revision, parameters or
+# manifests after this gate passed it (override syncs local manifests or
+# another revision), sync and action/* run it, create makes new ones,
+# exec opens a shell in their pods. Unless allow_argocd_project_roles,
+# every role (roles in any case, as Go's decoder reads it) may hold only
+# policies that read (action get) or deny, each exactly six plain
+# comma-separated fields: a quote, a control character, another case or
+# any other shape is denied, not parsed.
+allow_argocd_project_roles := lib.config("kubernetes", "allow_argocd_project_roles", false) == true
+
+argocd_role_findings(k, roles) := {sprintf("spec.%s is not a list (kubernetes.allow_argocd_project_roles)", [lib.printable(k)])} if not is_array(roles)
+
+else := {why |
+	some i, r in roles
+	some why in argocd_role_entry_findings(sprintf("spec.%s[%d]", [lib.printable(k), i]), r)
+}
+
+argocd_role_entry_findings(at, r) := {sprintf("role %s is not an object (kubernetes.allow_argocd_project_roles)", [at])} if not is_object(r)
+
+else := {why |
+	some k, ps in r
+	argocd_fold(k) == "policies"
+	not is_array(ps)
+	why := sprintf("%s.%s is not a list (kubernetes.allow_argocd_project_roles)", [at, lib.printable(k)])
+} | {why |
+	some k, ps in r
+	argocd_fold(k) == "policies"
+	is_array(ps)
+	some p in ps
+	not argocd_read_only_policy(p)
+	why := sprintf("role %s grants %s, which lets its groups change or run the project's Applications after this gate passed them (kubernetes.allow_argocd_project_roles)", [at, lib.printable(p)])
+}
+
+argocd_read_only_policy(p) if {
+	is_string(p)
+	not regex.match(`["\x00-\x1f\x7f]`, p)
+	fields := [trim_space(f) | some f in split(p, ",")]
+	count(fields) == 6
+	fields[0] == "p"
+	argocd_read_only_effect(fields[3], fields[5])
+}
+
+argocd_read_only_effect(_, "deny")
+
+argocd_read_only_effect("get", "allow")
+
+# An AppProject's destinationServiceAccounts name the service account
+# Argo CD impersonates to sync into a destination (server, namespace),
+# "name" in the destination's namespace or "namespace:name" in another.
+# Each entry must be an object of exactly those members, server and
+# namespace literal (no glob, as destinations), the namespace none of the
+# control plane's, and the account a literal name (no glob, no empty
+# part) that lives in no control plane namespace: Argo CD's own
+# controller ("argocd:argocd-application-controller") or a kube-system
+# controller syncs with cluster-admin.
+argocd_service_account_findings(k, accounts) := {sprintf("spec.%s is not a list", [lib.printable(k)])} if not is_array(accounts)
+
+else := {why |
+	some e in accounts
+	not argocd_service_account_entry_ok(e)
+	why := sprintf("destinationServiceAccounts entry %s names a glob, a control plane namespace (kubernetes.control_plane_namespaces) or an account that is not a literal name", [lib.printable(e)])
+}
+
+argocd_service_account_entry_ok(e) if {
+	is_object(e)
+	object.get(e, "defaultServiceAccount", null) != null
+	every k, x in e {
+		argocd_service_account_member_ok(k, x)
+	}
+}
+
+argocd_service_account_member_ok("server", x) if argocd_literal(x)
+
+argocd_service_account_member_ok("namespace", x) if {
+	argocd_literal(x)
+	not argocd_control_plane_namespace(x)
+}
+
+argocd_service_account_member_ok("defaultServiceAccount", x) if {
+	is_string(x)
+	parts := split(x, ":")
+	count(parts) <= 2
+	every part in parts {
+		regex.match(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`, part)
+	}
+	not argocd_foreign_control_plane_account(parts)
+}
+
+argocd_foreign_control_plane_account(parts) if {
+	count(parts) == 2
+	argocd_control_plane_namespace(parts[0])
+}
+
+# control_plane_namespaces are the namespaces no Argo CD destination may
+# name: Argo CD's own (argocd, openshift-gitops, and those the
+# configuration lists), where the repository would ship argocd-rbac-cm or
+# a cluster Secret Argo CD then reads, and every kube- namespace.
+control_plane_namespaces := {"argocd", "openshift-gitops"} | {n | some n in lib.config("kubernetes", "control_plane_namespaces", []); is_string(n)}
+
+argocd_control_plane_namespace(ns) if {
+	is_string(ns)
+	startswith(lower(ns), "kube-")
+}
+
+argocd_control_plane_namespace(ns) if {
+	is_string(ns)
+	lower(trim_space(ns)) in control_plane_namespaces
 }
 
 # argocd_credential_kinds (folded) are the kinds that carry or grant
@@ -1789,7 +1954,7 @@ argocd_destination_member_ok(k, x) if {
 
 argocd_destination_member_ok("namespace", x) if {
 	argocd_literal(x)
-	not startswith(x, "kube-")
+	not argocd_control_plane_namespace(x)
 }
 
 argocd_destination_member_ok(_, x) if argocd_narrowing(x)
