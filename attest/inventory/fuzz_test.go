@@ -187,5 +187,14 @@ func FuzzCompareVersions(f *testing.F) {
 				t.Fatalf("%s: compare(%q, itself) = %d, %v", typ, v, c, err)
 			}
 		}
+		// Review 32: SortVersions orders and ranks as CompareVersions.
+		vs := []string{a, b}
+		ranks, err := inventory.SortVersions(typ, vs)
+		if err != nil {
+			t.Fatalf("%s: SortVersions(%q, %q): %v", typ, a, b, err)
+		}
+		if c, _ := inventory.CompareVersions(typ, vs[0], vs[1]); c != -(ranks[1]-ranks[0]) || ab == 0 && vs[0] != a {
+			t.Fatalf("%s: SortVersions(%q, %q) = %q, ranks %v; compare %d", typ, a, b, vs, ranks, c)
+		}
 	})
 }

@@ -3,6 +3,7 @@ package inventory
 import (
 	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/semver"
@@ -96,6 +97,46 @@ func CompareVersions(typ, a, b string) (int, error) {
 		return 0, err
 	}
 	return va.compare(vb), nil
+}
+
+// SortVersions sorts vs in place, stably, in the ordering of package type
+// typ, and returns for each position the rank of its version: equal ranks
+// for versions equal in the ordering (v1.2.3 and 1.2.3 for golang), rising
+// with the version. Each version is parsed once, so sorting n versions
+// costs n parses, not the n log n of sorting with [CompareVersions] (an
+// advisory of a thousand events of long versions per range cost seconds).
+// It returns an [*EcosystemError] for a type without an ordering and a
+// [*VersionError] for a version that does not parse in it; vs is then
+// unchanged.
+func SortVersions(typ string, vs []string) ([]int, error) {
+	parse := orderings[typ]
+	if parse == nil {
+		return nil, &EcosystemError{Type: typ}
+	}
+	type parsed struct {
+		s string
+		v version
+	}
+	ps := make([]parsed, len(vs))
+	for i, s := range vs {
+		v, err := parseVersion(typ, parse, s)
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = parsed{s, v}
+	}
+	slices.SortStableFunc(ps, func(a, b parsed) int { return a.v.compare(b.v) })
+	ranks := make([]int, len(ps))
+	for i, p := range ps {
+		vs[i] = p.s
+		if i > 0 {
+			ranks[i] = ranks[i-1]
+			if ps[i-1].v.compare(p.v) != 0 {
+				ranks[i]++
+			}
+		}
+	}
+	return ranks, nil
 }
 
 func parseVersion(typ string, parse func(string) (version, error), s string) (version, error) {

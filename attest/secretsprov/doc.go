@@ -43,8 +43,9 @@
 //     case at any depth (internal/strictjson), unknown members, missing
 //     required members, null, values of the wrong JSON type, strings over
 //     [MaxFieldLen] bytes or holding control characters, more than
-//     [MaxCredentials] credentials, repeated lease ids and a revocation
-//     before its issue. Errors wrap [ErrInvalid] and a finer sentinel
+//     [MaxCredentials] credentials (or more array elements and members
+//     than the document's size allows, checked before decoding), repeated
+//     lease ids and a revocation before its issue. Errors wrap [ErrInvalid] and a finer sentinel
 //     ([ErrMissingField], [ErrUnknownField], [ErrMalformed],
 //     [ErrTooLarge]); they quote at most 64 bytes of the input.
 //   - Completeness is the runner's to guarantee, not this package's: the

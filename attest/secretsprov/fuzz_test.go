@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ztci/ztci/attest/secretsprov"
@@ -22,7 +23,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{cred(""), cred(`,"LeaseID":"x"`), cred(`,"revokedOn":"2026-12-05T07:00:00Z"`),
-		`{"job":{},"credentials":[null]}`, `{"job":null}`, `{}`, `[`, `{"a":1,"a":2}`} {
+		`{"job":{},"credentials":[null]}`, `{"job":null}`, `{}`, `[`, `{"a":1,"a":2}`,
+		// Review 32: an element flood, refused before decoding.
+		`{"job":{"id":"j","identity":"i","ref":"r","refProtected":true},"credentials":[` + strings.Repeat("{},", 30000) + `{}]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

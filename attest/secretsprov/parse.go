@@ -28,7 +28,9 @@ var (
 	// shape: a syntax error, a value of the wrong JSON type, a repeated
 	// member or a member name in another case, trailing data.
 	ErrMalformed = fmt.Errorf("%w: malformed JSON", ErrInvalid)
-	// ErrTooLarge: the document exceeds [MaxSize] or [MaxCredentials].
+	// ErrTooLarge: the document exceeds [MaxSize] or [MaxCredentials], or
+	// holds more array elements and members than its size allows (a flood
+	// of empty credentials, refused before it is decoded).
 	ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalid)
 )
 
@@ -88,7 +90,11 @@ func Parse(b []byte) (*Provenance, error) {
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	if err := wireSchema.Check(b); err != nil {
+	// Bounded: `"credentials":[{},{},…]` decoded to some 130 bytes per
+	// byte of the document before MaxCredentials was checked.
+	if err := wireSchema.CheckBounded(b); errors.Is(err, strictjson.ErrTooManyElements) {
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	} else if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if strictjson.HasNull(b) {

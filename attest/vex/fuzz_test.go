@@ -78,5 +78,9 @@ func FuzzParsePURL(f *testing.F) {
 		if !vex.MatchPURL(s, s) {
 			t.Fatalf("%q does not match itself", s)
 		}
+		// Review 32: the looser rule holds wherever the exact one does.
+		if !vex.MayMatchPURL(s, s) {
+			t.Fatalf("%q may not name itself", s)
+		}
 	})
 }

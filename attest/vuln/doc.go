@@ -76,8 +76,10 @@
 // All four parsers refuse input larger than [MaxReportSize], anything but
 // one JSON object, duplicate object keys at any depth (two keys equal under
 // case folding are duplicates: encoding/json keeps the last, other readers
-// the exact one), text that is not Unicode, and values of the wrong JSON
-// type; they fail with [ErrInvalidReport] (scanner output) or
+// the exact one), text that is not Unicode, values of the wrong JSON
+// type, and more array elements than the input's size allows (checked
+// before decoding, strictjson.ErrTooManyElements: a flood of empty
+// elements decoded to hundreds of times its size); they fail with [ErrInvalidReport] (scanner output) or
 // [ErrInvalidScan] (predicate, which wraps attest.ErrInvalidPredicate).
 // Unknown fields are ignored: scanners add fields between releases and a
 // parser that refused them would break on every upgrade; third-party

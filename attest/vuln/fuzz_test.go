@@ -44,6 +44,8 @@ func checkExact(t *testing.T, s *vuln.Scan) {
 func FuzzParseTrivy(f *testing.F) {
 	f.Add(readFixture(f, "trivy-alpine-39-high-critical.json"))
 	f.Add([]byte(`{"SchemaVersion":2,"CreatedAt":"2026-01-02T03:04:05+01:00","Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","VendorIDs":["DSA-1"],"FixedVersion":"1.0, 2.0","Severity":"high"}]}]}`))
+	// Review 32: an element flood, refused before decoding.
+	f.Add([]byte(`{"SchemaVersion":2,"Results":[{"Vulnerabilities":[` + strings.Repeat("{},", 30000) + `{}]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseTrivy(b)
 		if err != nil {
@@ -60,6 +62,7 @@ func FuzzParseTrivy(f *testing.F) {
 func FuzzParseGrype(f *testing.F) {
 	f.Add(readFixture(f, "grype-image.json"))
 	f.Add([]byte(`{"matches":[{"vulnerability":{"id":"GHSA-1","severity":"Negligible","fix":{"versions":["1"]}},"relatedVulnerabilities":[{"id":"CVE-1"}],"artifact":{"name":"a","version":"1","purl":"pkg:npm/a@1"}}],"descriptor":{"name":"grype","version":"0.80.0","timestamp":"2026-01-02T03:04:05Z"}}`))
+	f.Add([]byte(`{"descriptor":{"name":"grype"},"matches":[` + strings.Repeat("{},", 30000) + `{}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseGrype(b)
 		if err != nil {
@@ -126,6 +129,7 @@ func FuzzParseOSVScanner(f *testing.F) {
 	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a"},"vulnerabilities":[{"id":"A","affected":[{},{}]},{"id":"B"}],"groups":[{"ids":["A"]},{"ids":["A","B"]}]}]}]}`))
 	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a"},"vulnerabilities":[{"id":"A"}],"groups":[{"ids":["A","A"],"aliases":["A","B"]}]}]}]}`))
 	f.Add([]byte(`{"results":[{"packages":[{"package":{"name":"a"},"vulnerabilities":[{"id":"A"},{"id":"A","database_specific":{"severity":"LOW"}}]}]}]}`))
+	f.Add([]byte(`{"results":[{"packages":[` + strings.Repeat("{},", 30000) + `{}]}]}`)) // review 32: an element flood
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseOSVScanner(b)
 		if err != nil {

@@ -48,7 +48,7 @@ type grypeReport struct {
 // descriptor.timestamp (Grype's own test snapshots redact it) gives a zero
 // Scan.Time. Severity is normalised with ParseSeverity.
 func ParseGrype(b []byte) (*Scan, error) {
-	if err := checkStrict(b); err != nil {
+	if err := checkStrict(b, grypeSchema); err != nil {
 		return nil, fmt.Errorf("%w: grype: %w", ErrInvalidReport, err)
 	}
 	var r grypeReport

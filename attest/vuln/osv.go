@@ -97,7 +97,7 @@ type osvRecord struct {
 // osv-scanner adds fields between releases. A record in no group is a
 // finding of its own, so nothing the scanner reported is dropped.
 func ParseOSVScanner(b []byte) (*Scan, error) {
-	if err := checkStrict(b); err != nil {
+	if err := checkStrict(b, osvSchema); err != nil {
 		return nil, fmt.Errorf("%w: osv-scanner: %w", ErrInvalidReport, err)
 	}
 	var r osvReport

@@ -178,7 +178,7 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 // only when the Statement was signed by an allowed identity and verified,
 // and its subject digest is the artifact's.
 func ParseScan(b []byte) (*Scan, error) {
-	if err := checkStrict(b); err != nil {
+	if err := checkStrict(b, nil); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidScan, err)
 	}
 	// The map below is only to find "_type": decoding a flood of

@@ -3,10 +3,12 @@ package vuln
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/strictjson"
 )
 
 // MaxReportSize bounds the scanner report and predicate input the parsers
@@ -129,14 +131,28 @@ func checkSize(b []byte) error {
 
 // checkStrict rejects anything but one JSON object without duplicate keys;
 // attest's predicate check is the one strict reader in this module, so it is
-// reused rather than copied.
-func checkStrict(b []byte) error {
+// reused rather than copied. It then applies schema's element budget
+// (strictjson.ErrTooManyElements): a report of `{},` elements at an array
+// the parser decodes (Results, Vulnerabilities, matches, packages) cost
+// encoding/json some 250 bytes per byte of input, gigabytes for a report
+// of MaxReportSize. A nil schema skips it (ParseScan budgets the predicate
+// it finds).
+func checkStrict(b []byte, schema *strictjson.Schema) error {
 	if err := checkSize(b); err != nil {
 		return err
 	}
-	_, err := attest.Custom("vuln", b).PredicateJSON()
-	return err
+	if _, err := attest.Custom("vuln", b).PredicateJSON(); err != nil || schema == nil {
+		return err
+	}
+	return schema.CheckBounded(b)
 }
+
+// The schemas of the scanner reports, for their element budgets.
+var (
+	trivySchema = strictjson.SchemaOf(reflect.TypeFor[trivyReport]())
+	grypeSchema = strictjson.SchemaOf(reflect.TypeFor[grypeReport]())
+	osvSchema   = strictjson.SchemaOf(reflect.TypeFor[osvReport]())
+)
 
 func utc(t time.Time) time.Time {
 	if t.IsZero() {

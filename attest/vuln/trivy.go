@@ -42,7 +42,7 @@ type trivyVuln struct {
 // releases and a parser that refused them would break on every upgrade.
 // Severity is normalised with ParseSeverity; FixedVersion is split at commas.
 func ParseTrivy(b []byte) (*Scan, error) {
-	if err := checkStrict(b); err != nil {
+	if err := checkStrict(b, trivySchema); err != nil {
 		return nil, fmt.Errorf("%w: trivy: %w", ErrInvalidReport, err)
 	}
 	var r trivyReport

@@ -64,7 +64,9 @@
 // as v1.2.3), so the event names the affected package. A not_affected or fixed statement lifts a finding
 // only for the packages it names as their registry compares names
 // ([vex.MatchPURL] on [inventory.Package.Spelled]: Go and npm names
-// exactly), never for a package it does not name. A Debian, Ubuntu or
+// exactly), never for a package it does not name; a product that is a
+// package URL with subcomponents is about those parts of it and lifts
+// nothing (the index cannot place them). A Debian, Ubuntu or
 // Alpine advisory names a source package: it finds the images whose SBOMs
 // list a binary package built from it (the index keys source packages
 // too, [inventory.Package.Source]), and a statement lifts that finding

@@ -196,28 +196,31 @@ func intervals(typ string, events []Event) ([]inventory.Range, error) {
 			limit = e.Version
 			continue
 		}
-		x := ev{Event: e, zero: e.Kind == Introduced && e.Version == "0"}
-		if !x.zero {
-			if _, err := inventory.CompareVersions(typ, e.Version, e.Version); err != nil {
-				return nil, err
-			}
-		}
-		evs = append(evs, x)
+		evs = append(evs, ev{Event: e, zero: e.Kind == Introduced && e.Version == "0"})
 	}
-	var sortErr error
+	// Each version is parsed once (inventory.SortVersions): sorting the
+	// events with CompareVersions parsed two versions per comparison, and
+	// a record of long versions cost seconds per range.
+	var vs []string
+	for _, e := range evs {
+		if !e.zero {
+			vs = append(vs, e.Version)
+		}
+	}
+	ranks, err := inventory.SortVersions(typ, vs)
+	if err != nil {
+		return nil, err
+	}
+	rank := make(map[string]int, len(vs))
+	for i, v := range vs {
+		rank[v] = ranks[i]
+	}
 	slices.SortStableFunc(evs, func(a, b ev) int {
 		if a.zero || b.zero {
 			return cmp.Compare(boolRank(!a.zero), boolRank(!b.zero))
 		}
-		c, err := inventory.CompareVersions(typ, a.Version, b.Version)
-		if err != nil && sortErr == nil {
-			sortErr = err
-		}
-		return c
+		return cmp.Compare(rank[a.Version], rank[b.Version])
 	})
-	if sortErr != nil {
-		return nil, sortErr
-	}
 	var out []inventory.Range
 	var open *inventory.Range
 	for _, e := range evs {
