@@ -262,4 +262,15 @@
 //     [ErrSink], never dropped. Whoever can write anomaly events to the
 //     escalator can quarantine any identity: feed it a detector's output
 //     only.
+//   - The escalator's live marks are bounded ([WithEscalationLimit],
+//     default [DefaultEscalationsPerOwner] per owner and
+//     [DefaultEscalations] in all, each per severity): an attacker raising
+//     anomalies for many fresh identities of their organisation spends
+//     that organisation's budget, not another's, and cannot crowd out a
+//     higher-severity anomaly. A refused quarantine is an
+//     [*EscalationLimitError] ([ErrEscalationLimit], an [ErrSink]) and an
+//     error log, never silent. A flood across more owners than the total
+//     allows (many organisations, each cheap to create) still refuses
+//     other owners' quarantines of the same or lower severity: size the
+//     total, and alert on the error.
 package audit

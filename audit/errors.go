@@ -11,7 +11,8 @@ import (
 //	ErrConfig
 //	ErrInvalidEvent
 //	ErrSink
-//	  ErrBufferFull, ErrClosed, ErrDelivery, ErrSeal, ErrLogFileChanged
+//	  ErrBufferFull, ErrClosed, ErrDelivery, ErrSeal, ErrLogFileChanged,
+//	  ErrEscalationLimit
 //	    ErrRedirect
 //	ErrInvalidLog
 //	  ErrCorruptEntry, ErrSequence, ErrTornTail, ErrTruncated, ErrForeignLog,
@@ -21,6 +22,7 @@ import (
 //	ErrNotMarked
 //	ErrMarkChanged
 //	ErrMarkLapsed
+//	ErrLogLocked
 var (
 	// ErrInvalidEvent: an event is missing a required field or cannot be
 	// decoded.
@@ -56,6 +58,11 @@ var (
 	// log records changes to the switch, and a refused clear changed
 	// nothing (the caller has the error).
 	ErrNotMarked = errors.New("audit: identity not marked")
+	// ErrLogLocked: [Open] or [OpenWithSigner] could not take the log
+	// file's exclusive lock, most often because another Log (in this
+	// process or another) holds it: one writer at a time may append to a
+	// log. Nothing was read or written.
+	ErrLogLocked = errors.New("audit: log locked by another writer")
 	// ErrMarkChanged: after a clear had read a mark and audited lifting it,
 	// the mark changed (it was marked again, or cleared by another caller),
 	// so the clear deleted nothing: a mark made after the clear read it is

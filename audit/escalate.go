@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Severity ranks anomaly rules for [Escalator]: an anomaly whose rule is at
@@ -57,6 +60,66 @@ const (
 // operator's decision ([KillSwitch.Mark]), not a detector's.
 const MaxQuarantine = 7 * 24 * time.Hour
 
+// Bounds of [WithEscalationLimit].
+const (
+	// DefaultEscalationsPerOwner is how many identities of one owner
+	// (see [Escalator]) an Escalator quarantines at a time, per severity
+	// (see [WithEscalationLimit]).
+	DefaultEscalationsPerOwner = 20
+	// DefaultEscalations is how many identities an Escalator quarantines
+	// at a time in all, per severity.
+	DefaultEscalations = 1000
+	// MaxEscalations bounds the total of [WithEscalationLimit]: with four
+	// severities an Escalator holds at most four times as many live marks,
+	// and remembers as many.
+	MaxEscalations = 100_000
+)
+
+// ErrEscalationLimit: an [Escalator] did not quarantine an identity because
+// the identities of its owner, or all identities, already hold as many
+// automatic marks as [WithEscalationLimit] allows. It is an [ErrSink]: the
+// quarantine was not recorded, and the anomaly must not be dropped
+// silently. See [EscalationLimitError].
+var ErrEscalationLimit = fmt.Errorf("%w: escalation limit reached", ErrSink)
+
+// EscalationLimitError is the error of an [Escalator.Write] refused by the
+// escalation limit. It wraps [ErrEscalationLimit].
+type EscalationLimitError struct {
+	// Owner is true when the owner's budget was spent, false when the
+	// total was.
+	Owner bool
+	// Severity is the anomaly's severity; the live marks of at least this
+	// severity filled the budget.
+	Severity Severity
+	// Limit is the budget that was spent.
+	Limit int
+}
+
+func (e *EscalationLimitError) Error() string {
+	scope := "in all"
+	if e.Owner {
+		scope = "of the owner"
+	}
+	return fmt.Sprintf("%v: %d identities %s already quarantined at severity %s or above", ErrEscalationLimit, e.Limit, scope, e.Severity)
+}
+
+func (e *EscalationLimitError) Unwrap() error { return ErrEscalationLimit }
+
+// WithEscalationLimit bounds how many identities [NewEscalator] holds
+// quarantined at a time (default [DefaultEscalationsPerOwner] per owner,
+// [DefaultEscalations] in all): perOwner for the identities of one owner,
+// total for all. 0 < perOwner <= total <= [MaxEscalations]. See
+// [Escalator] for what an owner is and what happens at the limit.
+func WithEscalationLimit(perOwner, total int) Option {
+	return Option{"WithEscalationLimit", forEscalator, func(o *options) error {
+		if perOwner <= 0 || total < perOwner || total > MaxEscalations {
+			return fmt.Errorf("want 0 < perOwner <= total <= %d, got %d, %d", MaxEscalations, perOwner, total)
+		}
+		o.escalation.perOwner, o.escalation.total = perOwner, total
+		return nil
+	}}
+}
+
 // serviceKind is the Actor.Kind of events a component writes about its own
 // work, which [Escalator] never marks.
 const serviceKind = "service"
@@ -66,12 +129,15 @@ type escalation struct {
 	threshold  Severity
 	quarantine time.Duration
 	severities map[string]Severity // per-rule overrides; nil: none
+	perOwner   int
+	total      int
 }
 
 func defaultEscalation() escalation {
 	// Out of the box only burst anomalies, and rules the escalator does
 	// not know, mark an identity, for an hour.
-	return escalation{threshold: SeverityHigh, quarantine: time.Hour}
+	return escalation{threshold: SeverityHigh, quarantine: time.Hour,
+		perOwner: DefaultEscalationsPerOwner, total: DefaultEscalations}
 }
 
 // DefaultSeverity returns the severity [NewEscalator] gives rule unless
@@ -195,18 +261,52 @@ func WithQuarantine(d time.Duration) Option {
 // Like the kill switch, the escalator trusts what it is given: whoever can
 // write an anomaly event to it can quarantine any identity. Source is not
 // authentication; feed it only a detector's output.
+//
+// The escalator bounds the marks it holds live ([WithEscalationLimit]):
+// each mark is an entry in every replica's kill-switch view and in the
+// fleet's bucket, and an attacker who can raise anomalies for many fresh
+// identities (a branch per job, a repository per identity) would otherwise
+// grow both without end. The budget is per owner, then in all. An
+// identity's owner is its repository's owner ("repository_owner_id", else
+// the part of "repository" before its last '/', as [WithOwnerBurst]
+// groups them) under the identity's issuer or SPIFFE trust domain; with no
+// owner, its repository; with neither, the issuer or trust domain itself.
+// So one organisation's flood spends its own budget and no other's, and
+// only a flood across more owners than the total allows reaches the
+// others. Within a budget severity ranks: an anomaly is refused only when
+// the live marks of its severity or above fill it, so a flood of burst
+// anomalies (high) never crowds out a critical one. Marking an identity
+// that already holds a live mark of the escalator adds no entry and is
+// never refused. A mark counts until its expiry, by the escalator's clock.
+// A refused quarantine is not dropped silently: Write returns an
+// [*EscalationLimitError] (an [ErrSink], so a detector fed inline fails
+// the audited action, which is failing closed), and the escalator logs an
+// error once per owner, and once for the total, per window. The limit is
+// on automatic marks only; an operator's [KillSwitch.Mark] has none.
 type Escalator struct {
 	out    Sink
 	esc    escalation
 	now    func() time.Time
 	logger *slog.Logger
+
+	mu     sync.Mutex
+	live   map[string]*liveMark // by identity: the marks counted
+	warned map[string]time.Time // owner ("" for the total) -> last logged refusal
+}
+
+// liveMark is a mark of the escalator that counts toward the limit until
+// until.
+type liveMark struct {
+	owner string
+	sev   Severity
+	until time.Time
 }
 
 var _ Sink = (*Escalator)(nil)
 
 // NewEscalator returns an escalator writing compromise events to out.
 // Options: [WithEscalationThreshold], [WithRuleSeverity], [WithQuarantine],
-// [WithClock], [WithLogger].
+// [WithEscalationLimit], [WithClock], [WithLogger].
 func NewEscalator(out Sink, opts ...Option) (*Escalator, error) {
 	if out == nil {
 		return nil, fmt.Errorf("%w: NewEscalator: nil output sink", ErrConfig)
@@ -215,11 +315,13 @@ func NewEscalator(out Sink, opts ...Option) (*Escalator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Escalator{out: out, esc: o.escalation, now: o.now, logger: o.logger}, nil
+	return &Escalator{out: out, esc: o.escalation, now: o.now, logger: o.logger,
+		live: map[string]*liveMark{}, warned: map[string]time.Time{}}, nil
 }
 
 // Write escalates e if it is an anomaly ranked at or above the threshold,
-// and returns nil for every other event. An anomaly that fails
+// and returns nil for every other event. An anomaly the escalation limit
+// refuses is an [*EscalationLimitError] and marks nothing. An anomaly that fails
 // [Event.Validate] (no Actor.ID: no one to mark) is a [*FieldError] and
 // marks nothing. An error of out is returned wrapping [ErrSink] and out's
 // error: the escalation may not have been recorded, and a caller (the
@@ -285,9 +387,84 @@ func (x *Escalator) Write(ctx context.Context, e Event) error {
 			AttrAnomalyEvent:  e.ID,
 		},
 	}
+	if err := x.admit(ctx, e, rule, sev, now, until); err != nil {
+		return err
+	}
 	if err := x.out.Write(ctx, c); err != nil {
 		return fmt.Errorf("%w: escalator: mark of %q for anomaly %q not written: %w", ErrSink, e.Actor.ID, e.ID, err)
 	}
 	x.logger.WarnContext(ctx, "audit escalator: identity quarantined", "id", e.Actor.ID, "rule", rule, "severity", sev.String(), "anomaly", e.ID, "until", until)
+	return nil
+}
+
+// escalationOwner returns the owner whose budget a mark of a spends (see
+// [Escalator]).
+func escalationOwner(a Actor) string {
+	scope, repo, owner := repositoryKey(a)
+	switch {
+	case owner != "":
+		return scope + "\x00owner:" + owner
+	case repo != "":
+		return scope + "\x00repo:" + repo
+	}
+	return scope
+}
+
+// admit counts a mark of e's identity until until against the limit, or
+// refuses it with an [*EscalationLimitError]. A mark that out then fails to
+// write still counts: its retry (the same identity) is a re-mark, which is
+// free, and a failing output cannot be used to reset the count.
+func (x *Escalator) admit(ctx context.Context, e Event, rule string, sev Severity, now, until time.Time) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, m := range x.live {
+		if !m.until.After(now) {
+			delete(x.live, id)
+		}
+	}
+	for o, at := range x.warned {
+		if !at.Add(x.esc.quarantine).After(now) {
+			delete(x.warned, o)
+		}
+	}
+	id := e.Actor.ID
+	if m, ok := x.live[id]; ok {
+		// One identity holds one mark: no new entry. It keeps the longer
+		// expiry and the higher severity, as the switch keeps the mark.
+		if until.After(m.until) {
+			m.until = until
+		}
+		m.sev = max(m.sev, sev)
+		return nil
+	}
+	owner := escalationOwner(e.Actor)
+	var ofOwner, all int
+	for _, m := range x.live {
+		if m.sev < sev {
+			continue
+		}
+		all++
+		if m.owner == owner {
+			ofOwner++
+		}
+	}
+	var le *EscalationLimitError
+	key := owner
+	switch {
+	case ofOwner >= x.esc.perOwner:
+		le = &EscalationLimitError{Owner: true, Severity: sev, Limit: x.esc.perOwner}
+	case all >= x.esc.total:
+		le = &EscalationLimitError{Severity: sev, Limit: x.esc.total}
+		key = ""
+	}
+	if le != nil {
+		if _, done := x.warned[key]; !done {
+			x.warned[key] = now
+			x.logger.ErrorContext(ctx, "audit escalator: escalation limit reached, identity NOT quarantined (further refusals this window are not logged; Write returns them)",
+				"id", id, "rule", rule, "severity", sev.String(), "anomaly", e.ID, "owner_limit", le.Owner, "limit", le.Limit)
+		}
+		return fmt.Errorf("escalator: mark of %s for anomaly %s: %w", clip.Quote(id, 256), clip.Quote(e.ID, 256), le)
+	}
+	x.live[id] = &liveMark{owner: owner, sev: sev, until: until}
 	return nil
 }

@@ -32,7 +32,8 @@ import (
 // A Log keeps the tree's nodes in memory (64 bytes per entry) to serve
 // proofs, and an index of event ids (about 20–40 bytes per entry; see
 // [Log.Lookup]) to find an event's entry without reading the file. One process at a time may open a log file (an exclusive lock is
-// taken where the platform supports it), and the Log stops appending
+// taken where the platform supports it; a second Open fails with
+// [ErrLogLocked]), and the Log stops appending
 // ([ErrLogFileChanged]) if its file is replaced or changed under it.
 type Log struct {
 	f      *os.File

@@ -67,11 +67,15 @@
 //     string to it without a mark, inside the claims and attributes maps
 //     too, while the SDK leaves the body whole: with a limit of 20,
 //     ztci.audit.actor.id "https://issuer.example#repo:org/app:..." reads
-//     "https://issuer.examp", the same for every job of that issuer. The
-//     sink cannot see the provider's limits; leave the limit unset (or at
-//     least [audit.MaxEventSize]) on a provider that carries audit
-//     records, and have alerts and joins that must not be misled read the
-//     body.
+//     "https://issuer.examp", the same for every job of that issuer, and
+//     an attribute count limit (sdklog.WithAttributeCountLimit,
+//     OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, below about 21) drops
+//     attributes. The sink cannot see the provider's limits; leave them
+//     unset (or the length at least [audit.MaxEventSize]) on a provider
+//     that carries audit records, and have alerts and joins that must not
+//     be misled read the body. With [WithAcknowledgement] and
+//     ackprocessor.Processor a record so cut is not exported and its Write
+//     fails with [ErrIncomplete] ([CheckRecord]).
 //   - The OpenTelemetry logs API has no acknowledgement: Logger.Emit returns
 //     nothing, the SDK sends a processor's errors to its global error
 //     handler only, and it drops records when its queue is full or its
@@ -81,7 +85,8 @@
 //     before Write returns, and Write fails with [audit.ErrSink] unless the
 //     exporter accepted all of it: an export error (a collector that is
 //     down, or refuses the request), an OTLP partial success
-//     (rejected_log_records > 0 with a 2xx), a provider shut down or
+//     (rejected_log_records > 0 with a 2xx), a record cut by the SDK's
+//     limits ([ErrIncomplete]), a provider shut down or
 //     without an acknowledging processor. Without it a nil error from Write means only
 //     that the record was handed to the logger. [WithFlush] is weaker:
 //     Write fails when the provider's flush reports an export error, but a

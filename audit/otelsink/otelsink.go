@@ -113,7 +113,8 @@ func WithFlush(f Flusher) Option {
 // WithAcknowledgement makes Write fail with [audit.ErrSink] unless a
 // processor of the provider acknowledged the record ([Acknowledge];
 // ackprocessor.Processor does) and its exporter accepted all of it: an
-// export error, an OTLP partial success, a provider shut down or without
+// export error, an OTLP partial success, a record the SDK's attribute
+// limits cut ([ErrIncomplete]), a provider shut down or without
 // an acknowledging processor all fail the Write whose record it was. It is
 // the only mode in which a nil error from Write means the record was
 // delivered.
@@ -176,14 +177,14 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: otel: %w", audit.ErrSink, err)
 	}
-	r, err := s.record(e)
+	r, attrs, err := s.record(e)
 	if err != nil {
 		return err
 	}
 	if !s.ack {
 		s.logger.Emit(ctx, r)
 	} else {
-		a := new(ack)
+		a := &ack{attrs: attrs}
 		s.logger.Emit(context.WithValue(ctx, ackKey{}, a), r)
 		if err := a.result(); err != nil {
 			return fmt.Errorf("%w: otel: export: %w", audit.ErrSink, clip.Error(err, maxErrText))
@@ -203,14 +204,15 @@ const maxErrText = 512
 
 // record returns the log record Write emits for e: after [WithHMAC], with
 // the event's stable JSON as body and its fields as attributes. It fails
-// with [audit.ErrInvalidEvent] for an event [audit.Encode] rejects.
-func (s *Sink) record(e audit.Event) (log.Record, error) {
+// with [audit.ErrInvalidEvent] for an event [audit.Encode] rejects. It
+// returns the attributes it added too.
+func (s *Sink) record(e audit.Event) (log.Record, []attribute.KeyValue, error) {
 	if s.hmac != nil {
 		e = s.hmac.Apply(e)
 	}
 	body, err := audit.Encode(e)
 	if err != nil {
-		return log.Record{}, fmt.Errorf("otelsink: %w", err)
+		return log.Record{}, nil, fmt.Errorf("otelsink: %w", err)
 	}
 	var r log.Record
 	r.SetTimestamp(e.Time.UTC())
@@ -254,7 +256,7 @@ func (s *Sink) record(e audit.Event) (log.Record, error) {
 		attrs = append(attrs, attribute.Int(AttrOCSFDispositionID, disposition))
 	}
 	r.AddAttributes(attrs...)
-	return r, nil
+	return r, attrs, nil
 }
 
 func appendString(attrs []attribute.KeyValue, k, v string) []attribute.KeyValue {

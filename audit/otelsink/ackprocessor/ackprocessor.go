@@ -47,7 +47,16 @@ func (*Processor) Enabled(context.Context, sdklog.EnabledParameters) bool { retu
 
 // OnEmit exports r and reports the result to the Write that emitted it (if
 // any) as well as to the SDK.
+//
+// A record of an otelsink.Write that the SDK's limits cut (attributes
+// dropped by the count limit, values truncated by the length limit) is not
+// exported: OnEmit acknowledges an [otelsink.IncompleteError] instead, and
+// that Write fails.
 func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	if err := otelsink.CheckRecord(ctx, r.DroppedAttributes(), r.WalkAttributes); err != nil {
+		otelsink.Acknowledge(ctx, err)
+		return err
+	}
 	p.mu.Lock()
 	err := p.exp.Export(ctx, []sdklog.Record{*r})
 	p.mu.Unlock()
