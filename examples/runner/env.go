@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -177,6 +178,11 @@ func newEnv(ctx context.Context, cfg Config) (_ *env, err error) {
 			_ = e.close()
 		}
 	}()
+	if cfg.Dir != "" {
+		if err := checkPrivateDir(cfg.Dir); err != nil {
+			return nil, err
+		}
+	}
 	if e.dir = cfg.Dir; e.dir == "" {
 		d, err := os.MkdirTemp("", "ztci-runner-")
 		if err != nil {
@@ -222,6 +228,24 @@ func checkServiceURL(flag, raw string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s %q: use https (plain http only to a loopback IP address)", ErrConfig, flag, u.Redacted())
+}
+
+// checkPrivateDir refuses a directory that group or others may write: the
+// audit log, the lease journal and the compliance reports go there, and
+// whoever else may write it can swap the audit log for another, or plant a
+// symbolic link where a report is written. (Windows: not checked.)
+func checkPrivateDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: --dir %q is not a directory", ErrConfig, dir)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%w: --dir %q has permissions %v: group or others may write it (want 0700)", ErrConfig, dir, fi.Mode().Perm())
+	}
+	return nil
 }
 
 // isLoopback reports whether addr (host:port) is a loopback IP address.

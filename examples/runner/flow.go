@@ -45,7 +45,8 @@ type Config struct {
 	// Empty: a random one. It must be at least secrets.MinMaskLen bytes.
 	SecretValue string
 	// Dir holds the audit log and the lease journal. Empty: a temporary
-	// directory, removed when Run returns unless KeepDir.
+	// directory, removed when Run returns unless KeepDir. A Dir that group
+	// or others may write is refused (ErrConfig).
 	Dir     string
 	KeepDir bool
 	// JobTimeout bounds each job: its context's deadline is this long after

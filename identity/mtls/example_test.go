@@ -95,31 +95,62 @@ func Example() {
 func ExampleNewListener() {
 	ctx := context.Background()
 	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
-	ca, _ := svid.NewIssuer(td)
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		panic(err)
+	}
 	build := spiffeid.RequireFromPath(td, "/job/build")
 	deploy := spiffeid.RequireFromPath(td, "/job/deploy")
 
-	deploySVID, _ := ca.X509SVID(ctx, deploy, time.Time{})
-	srvCfg, _ := mtls.ServerConfig(deploySVID, ca, mtls.AuthorizeID(build))
+	deploySVID, err := ca.X509SVID(ctx, deploy, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	srvCfg, err := mtls.ServerConfig(deploySVID, ca, mtls.AuthorizeID(build))
+	if err != nil {
+		panic(err)
+	}
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
-	ln, _ := mtls.NewListener(tcp, srvCfg, mtls.WithMaxConnAge(10*time.Minute))
+	ln, err := mtls.NewListener(tcp, srvCfg, mtls.WithMaxConnAge(10*time.Minute))
+	if err != nil {
+		panic(err)
+	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id, _ := x509svid.IDFromCert(r.TLS.PeerCertificates[0])
+			id, err := x509svid.IDFromCert(r.TLS.PeerCertificates[0])
+			if err != nil {
+				http.Error(w, "no SPIFFE ID", http.StatusForbidden)
+				return
+			}
 			fmt.Fprintf(w, "deploy admitted %s", id)
 		}),
-		ErrorLog: log.New(io.Discard, "", 0), // refused handshakes
+		// A client that sends its headers a byte at a time, or never
+		// finishes a request, does not hold a connection forever.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(io.Discard, "", 0), // refused handshakes
 	}
 	go srv.Serve(ln)
 	defer srv.Close()
 
 	get := func(as spiffeid.ID) {
-		s, _ := ca.X509SVID(ctx, as, time.Time{})
-		cfg, _ := mtls.ClientConfig(s, ca, mtls.AuthorizeID(deploy))
-		d, _ := mtls.NewDialer(cfg)
+		s, err := ca.X509SVID(ctx, as, time.Time{})
+		if err != nil {
+			panic(err)
+		}
+		cfg, err := mtls.ClientConfig(s, ca, mtls.AuthorizeID(deploy))
+		if err != nil {
+			panic(err)
+		}
+		d, err := mtls.NewDialer(cfg)
+		if err != nil {
+			panic(err)
+		}
 		tr := &http.Transport{DialTLSContext: d.DialContext}
 		defer tr.CloseIdleConnections()
 		resp, err := (&http.Client{Transport: tr}).Get("https://" + tcp.Addr().String() + "/")
@@ -145,23 +176,39 @@ func ExampleNewListener() {
 func ExampleNewDialer() {
 	ctx := context.Background()
 	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
-	ca, _ := svid.NewIssuer(td)
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		panic(err)
+	}
 	build := spiffeid.RequireFromPath(td, "/job/build")
 	deploy := spiffeid.RequireFromPath(td, "/job/deploy")
 
 	serve := func(as spiffeid.ID) (addr string, stop func() error) {
-		s, _ := ca.X509SVID(ctx, as, time.Time{})
-		cfg, _ := mtls.ServerConfig(s, ca, mtls.AuthorizeID(build))
+		s, err := ca.X509SVID(ctx, as, time.Time{})
+		if err != nil {
+			panic(err)
+		}
+		cfg, err := mtls.ServerConfig(s, ca, mtls.AuthorizeID(build))
+		if err != nil {
+			panic(err)
+		}
 		tcp, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			panic(err)
 		}
-		ln, _ := mtls.NewListener(tcp, cfg)
+		ln, err := mtls.NewListener(tcp, cfg)
+		if err != nil {
+			panic(err)
+		}
 		srv := &http.Server{
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				fmt.Fprint(w, "artifact accepted")
 			}),
-			ErrorLog: log.New(io.Discard, "", 0), // refused handshakes
+			ReadHeaderTimeout: 5 * time.Second, // no connection held open by a slow client
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          log.New(io.Discard, "", 0), // refused handshakes
 		}
 		go srv.Serve(ln)
 		return tcp.Addr().String(), srv.Close
@@ -171,8 +218,14 @@ func ExampleNewDialer() {
 	otherAddr, stopOther := serve(spiffeid.RequireFromPath(td, "/job/other"))
 	defer stopOther()
 
-	buildSVID, _ := ca.X509SVID(ctx, build, time.Time{})
-	cfg, _ := mtls.ClientConfig(buildSVID, ca, mtls.AuthorizeID(deploy))
+	buildSVID, err := ca.X509SVID(ctx, build, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	cfg, err := mtls.ClientConfig(buildSVID, ca, mtls.AuthorizeID(deploy))
+	if err != nil {
+		panic(err)
+	}
 	d, err := mtls.NewDialer(cfg, mtls.WithMaxConnAge(10*time.Minute))
 	if err != nil {
 		panic(err)

@@ -17,7 +17,10 @@ import (
 func ExampleServer() {
 	ctx := context.Background()
 	td := spiffeid.RequireTrustDomainFromString("ci.example.com")
-	ca, _ := svid.NewIssuer(td)
+	ca, err := svid.NewIssuer(td)
+	if err != nil {
+		panic(err)
+	}
 	// The socket goes in a private directory (MkdirTemp: 0700, random name),
 	// never at a fixed path in a shared one: another user could bind it
 	// first and serve the job an identity of their choosing.
@@ -32,7 +35,10 @@ func ExampleServer() {
 	if err != nil {
 		panic(err)
 	}
-	srv, _ := workload.NewServer(ca, workload.FixedID(spiffeid.RequireFromPath(td, "/job/42")))
+	srv, err := workload.NewServer(ca, workload.FixedID(spiffeid.RequireFromPath(td, "/job/42")))
+	if err != nil {
+		panic(err)
+	}
 	done := make(chan error)
 	go func() { done <- srv.Serve(ctx, l) }()
 

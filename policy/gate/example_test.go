@@ -35,7 +35,9 @@ func ExampleGate_Decide() {
 		panic(err)
 	}
 	jobs := identity.TokenVerifierFunc(func(_ context.Context, raw string) (identity.Identity, error) {
-		if raw != "job-token" { // an *oidc.Verifier in production
+		// Production: an *oidc.Verifier with oidc.WithSingleUse, so a
+		// token copied from a log or a proxy cannot be presented again.
+		if raw != "job-token" {
 			return identity.Identity{}, errors.New("bad token")
 		}
 		return identity.Identity{Issuer: "https://ci.example", Subject: "deployer"}, nil
