@@ -18,12 +18,18 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // maxAnswer bounds the answer decoded: a message's data arrives base64
 // encoded, so this leaves room for a message of NATS's default 1 MiB
 // maximum payload.
 const maxAnswer = 2 << 20
+
+// maxQuoted bounds the bytes of an error answer's description quoted in
+// an error: whoever answers the request chose it.
+const maxQuoted = 256
 
 // Msg is the newest message under a subject, as the stream leader holds it.
 type Msg struct {
@@ -101,7 +107,7 @@ func Decode(data []byte) (m Msg, found bool, err error) {
 	case a.Error != nil && a.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound):
 		return Msg{}, false, nil
 	case a.Error != nil:
-		return Msg{}, false, fmt.Errorf("JetStream error %d (%d): %s", a.Error.Code, a.Error.ErrCode, a.Error.Description)
+		return Msg{}, false, fmt.Errorf("JetStream error %d (%d): %s", a.Error.Code, a.Error.ErrCode, clip.Quote(a.Error.Description, maxQuoted))
 	case a.Message == nil:
 		return Msg{}, false, errors.New("answer holds no message")
 	}

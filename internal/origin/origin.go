@@ -11,12 +11,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Of returns u's origin as "scheme://host:port", lower-cased, with the
-// scheme's default port made explicit; "" for a URL without scheme or host.
+// scheme's default port made explicit; "" for a URL without scheme or host,
+// or whose host is not ASCII. net/http dials a Unicode host by its IDNA
+// (UTS #46) form, which Unicode lower-casing does not predict ("İ" is "i"
+// to strings.ToLower, "i̇" to IDNA): such a host has no origin, so it is
+// never the same as another, and a configured one is written in punycode.
 func Of(u *url.URL) string {
-	if u == nil || u.Scheme == "" || u.Host == "" {
+	if u == nil || u.Scheme == "" || u.Host == "" || !ascii(u.Host) {
 		return ""
 	}
 	scheme := strings.ToLower(u.Scheme)
@@ -119,4 +124,13 @@ func (p pinned) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, &Error{Want: p.origin, Got: got, Redirect: r.Response != nil}
 	}
 	return p.base.RoundTrip(r)
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

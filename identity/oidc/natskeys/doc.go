@@ -83,8 +83,9 @@
 //     an acknowledged record survives the loss of any one node. [New]
 //     refuses ([ErrConfig]) an existing bucket whose stream drops values by
 //     itself, which would forget a revocation: a max age, interest or
-//     work-queue retention, discard old with a limit, memory storage, or
-//     fewer replicas than [WithReplicas] asks for.
+//     work-queue retention, discard old with a limit, memory storage, async
+//     persistence, deny delete off, a subject transform, a source or a
+//     mirror, or fewer replicas than [WithReplicas] asks for.
 //
 // Access: whoever can write to the bucket can add a verification key to
 // every replica's JWKS, and so mint tokens the fleet's verifiers accept.
