@@ -31,7 +31,8 @@
 //
 //	g, _ := identity.NewGuard([]identity.Grant{{
 //		Name:        "app-release",
-//		To:          identity.All(identity.MatchClaim("repository", "octo-org/app"), identity.MatchClaim("ref_protected", "true")),
+//		To: identity.All(identity.MatchIssuer("https://token.actions.githubusercontent.com"),
+//			identity.MatchClaim("repository", "octo-org/app"), identity.MatchClaim("ref_protected", "true")),
 //		Permissions: []string{"deploy:production"},
 //	}}, identity.WithAudit(sink))
 //	d, err := g.Check(ctx, identity.Request{Who: who, Permission: identity.Deploy("production")})
@@ -42,7 +43,11 @@
 // never match; repository and owner names are not
 // identities (a released name can be registered again and the repository
 // recreated), so the platform's immutable ids are normalized too
-// (repository_id, repository_owner_id) for grants to bind; a Guard denies unless a grant names
+// (repository_id, repository_owner_id) for grants to bind; claims name
+// things within one platform (gitlab.com/octo-org/app is not GitHub's
+// octo-org/app, and numeric ids of two platforms overlap), so a grant
+// binds the issuer ([MatchIssuer]) wherever a Guard sees identities of
+// more than one; a Guard denies unless a grant names
 // both the caller and the permission and every requirement holds;
 // requirements match the permission under Unicode case folding (grants
 // exactly), so "deploy:PRODUCTION" or "deploy:ſtaging" cannot skip a
@@ -58,6 +63,9 @@
 // "team-a/../team-b/db" or "team-a/．．/team-b/db"; under [WithAudit]
 // every decision is audited, the refusal of a malformed request too (a
 // deny, the permission quoted and clipped), and a decision that cannot be
-// audited is an error (deny). identity links no OPA, sigstore-go or
+// audited is an error (deny); a decision's Reason quotes in ASCII and
+// clips the text it repeats from the request (the caller's id, with the
+// branch or environment its subject names, and a requirement's error).
+// identity links no OPA, sigstore-go or
 // go-containerregistry (internal/depcheck enforces it).
 package identity

@@ -55,6 +55,11 @@ type Claims struct {
 	// Workflow is the pipeline or workflow definition's name or path.
 	Workflow string `json:"workflow,omitempty"`
 	// WorkflowRef pins the workflow definition, e.g. "org/repo/.github/workflows/x.yml@refs/heads/main".
+	// On GitHub it is the definition of the job (job_workflow_ref): for a
+	// reusable workflow, the called one, which any repository allowed to
+	// read it (every repository, for a public one) may call, at the ref the
+	// caller names. It says what ran, not for whom: bind Repository's ids
+	// too.
 	// Empty where Ref is for want of a ref (a GitLab merge request
 	// pipeline or unprotected child pipeline).
 	WorkflowRef string `json:"workflow_ref,omitempty"`
@@ -65,7 +70,12 @@ type Claims struct {
 	RunAttempt string `json:"run_attempt,omitempty"`
 	// Event is what triggered the run, e.g. "push", "pull_request", "schedule".
 	Event string `json:"event,omitempty"`
-	// Actor is the human or bot that triggered the run.
+	// Actor is the human or bot that triggered the run: on GitHub and
+	// GitLab a login, which its owner can change and anyone may register
+	// once released (as a repository name, see Repository), and, for a
+	// GitHub pull_request run, whoever opened or updated the pull request,
+	// from a fork perhaps. It is not an identity to grant on (CircleCI's
+	// is an id).
 	Actor string `json:"actor,omitempty"`
 	// Runner is "hosted" or "self-hosted".
 	Runner string `json:"runner,omitempty"`

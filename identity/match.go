@@ -33,6 +33,12 @@ func MatchIssuer(issuer string) Matcher {
 
 // MatchClaim matches when the normalized claim name (see [Claims.Get]) equals
 // value exactly. An empty value never matches: absence is not a wildcard.
+// A claim names something within its platform only: the normalized claims
+// of every platform share these names, a GitLab project or Buildkite
+// pipeline may be called "octo-org/app" by whoever registers that
+// namespace there, and GitHub's and GitLab's numeric ids overlap. Combine
+// it with [MatchIssuer] when identities of more than one issuer reach the
+// matcher.
 func MatchClaim(name, value string) Matcher {
 	return func(x Identity) bool { return value != "" && x.Claims.Get(name) == value }
 }

@@ -178,7 +178,7 @@ var ErrRequirement = errors.New("identity: requirement not met")
 func RequireAMR(method string) Requirement {
 	return func(_ context.Context, r Request) error {
 		if !slices.Contains(r.AMR, method) {
-			return fmt.Errorf("%w: amr %v lacks %q", ErrRequirement, r.AMR, method)
+			return fmt.Errorf("%w: amr %q lacks %q", ErrRequirement, r.AMR, method)
 		}
 		return nil
 	}
@@ -191,7 +191,9 @@ type Decision struct {
 	Permission Permission
 	// Grant names the grant that allowed the request ("" on deny).
 	Grant string
-	// Reason explains the outcome in one sentence.
+	// Reason explains the outcome in one sentence. Text from the request
+	// in it (the caller's id, a requirement's error) is quoted in ASCII
+	// and clipped.
 	Reason string
 }
 
@@ -433,7 +435,9 @@ func (g *Guard) decide(ctx context.Context, r Request) Decision {
 	for _, q := range g.cfg.reqs {
 		if q.covers(folded) {
 			if err := q.req(ctx, r); err != nil {
-				d.Reason = "requirement for " + q.pattern + " not met: " + err.Error()
+				// The error may repeat request text (AMR, the caller's
+				// claims): quoted and clipped, as the caller's id below.
+				d.Reason = "requirement for " + q.pattern + " not met: " + quoted(err.Error())
 				return d
 			}
 		}
@@ -450,6 +454,10 @@ func (g *Guard) decide(ctx context.Context, r Request) Decision {
 			}
 		}
 	}
-	d.Reason = fmt.Sprintf("no grant gives %s to %s", r.Permission, r.Who.ID())
+	// The id holds the token's subject, whose branch or environment names
+	// a pipeline author chose: quoted in ASCII and clipped, so that a line
+	// break or terminal escape in it forges nothing where Reason is shown
+	// (an audit event, secrets.DeniedError, a log line).
+	d.Reason = fmt.Sprintf("no grant gives %s to %s", r.Permission, quoted(r.Who.ID()))
 	return d
 }
