@@ -38,11 +38,12 @@
 // (step 5), and Decision.TrustedVSA says so. With [WithThirdPartyVSAs]
 // the summaries of other verifiers a request carries (slsa-verifier's
 // format) are verified and given to policy as facts, never in place of
-// verification. With [WithSVR] every policy decision about an image, allow
-// or deny, gets a signed in-toto Simple Verification Result (attest/svr)
-// attached to the same manifests: the policy revision, ZTCI_POLICY_ALLOWED
-// for an allow without violations and the compliance controls the decision
-// passed; Decision.IssuedSVR names it.
+// verification. With [WithSVR] every policy allow of an image (every
+// policy decision about one, deny too, with SVRIssuer.IssueDenies) gets a
+// signed in-toto Simple Verification Result (attest/svr) attached to the
+// same manifests: the policy revision, ZTCI_POLICY_ALLOWED for an allow
+// without violations and the compliance controls the decision passed;
+// Decision.IssuedSVR names it.
 //
 // [Gate.Handler] serves the same decision as a JSON API, and [NewServer]
 // gives it the per-connection limits a network-facing server needs.
@@ -226,9 +227,13 @@
 //   - [WithVSA] fails closed: an allow whose summary cannot be signed or
 //     attached is a deny ([ErrVSANotIssued]).
 //   - [WithSVR] fails closed the same way: an allow whose result cannot be
-//     signed or attached is a deny ([ErrSVRNotIssued]). A deny stays a deny
-//     (no error) when its result cannot be issued; its audit event says so
-//     ("svr_error"). A deny's result never lists ZTCI_POLICY_ALLOWED.
+//     signed or attached is a deny ([ErrSVRNotIssued]). A deny gets no
+//     result unless SVRIssuer.IssueDenies asks for one: a deny may turn on
+//     the requesting job, which a result does not name, so any job could
+//     otherwise attach a deny, newer than its owner's allow, to any image.
+//     With it, a deny stays a deny (no error) when its result cannot be
+//     issued; its audit event says so ("svr_error"). A deny's result never
+//     lists ZTCI_POLICY_ALLOWED.
 //   - [WithTrustedVSAs] relies on a summary only when it verifies with the
 //     verifier configured for the verifier.id it names (signature, signer
 //     identity, subjects covering every manifest this gate would verify:

@@ -185,7 +185,8 @@ type Decision struct {
 	// attached to the image (see [WithVSA]).
 	IssuedVSA *VSAInfo `json:"issued_vsa,omitempty"`
 	// IssuedSVR names the Simple Verification Result this decision issued
-	// and attached to the image, allow or deny (see [WithSVR]).
+	// and attached to the image: an allow's, or with
+	// SVRIssuer.IssueDenies any decision's (see [WithSVR]).
 	IssuedSVR *SVRInfo `json:"issued_svr,omitempty"`
 	// Error says why no decision could be reached (Outcome "error").
 	Error string `json:"error,omitempty"`

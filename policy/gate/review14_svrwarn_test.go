@@ -33,7 +33,7 @@ func TestReview14WarnModeDenyWithoutViolationsIsNoPass(t *testing.T) {
 	}
 	var attached attachments
 	g, err := gate.New(w.tokens, vs, eng, &memSink{}, gate.WithRegistries(w.lab.Registry()),
-		gate.WithImageOptions(image.WithCache(0, 0)), gate.WithSVR(w.svrIssuer(t, &attached)))
+		gate.WithImageOptions(image.WithCache(0, 0)), gate.WithSVR(denyingIssuer(w.svrIssuer(t, &attached))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,4 +49,11 @@ func TestReview14WarnModeDenyWithoutViolationsIsNoPass(t *testing.T) {
 		t.Fatalf("result of a policy deny lists %v (decision %v), want no property: neither %s nor a control",
 			p, d.IssuedSVR.Properties, svr.PropertyAllowed)
 	}
+}
+
+// denyingIssuer is iss with IssueDenies: a result for an allow of a warn
+// mode that the policy denied is issued only then (review 33).
+func denyingIssuer(iss gate.SVRIssuer) gate.SVRIssuer {
+	iss.IssueDenies = true
+	return iss
 }

@@ -48,6 +48,17 @@ type SVRIssuer struct {
 	// this one decision and the attestations its policy read), e.g.
 	// compliance.Builtin() for the built-in library. Nil lists none.
 	Controls *compliance.Catalog
+	// IssueDenies also issues a result for a decision whose result would
+	// not list svr.PropertyAllowed: a policy deny, or an allow in a warn
+	// or dry-run mode of what the policy denied. Off by default: such a
+	// result records what one request was told, and a deny may depend on
+	// the requesting job (its ref, its repository) or on what the request
+	// carries, none of which the result names. With it, any job the gate
+	// authenticates can have a result that is not an allow attached to
+	// any image the gate reads, newer than that image's allow; set it only
+	// when every caller is trusted to ask only about its own images, and
+	// tell consumers a later deny does not revoke an allow.
+	IssueDenies bool
 }
 
 // SVRInfo names a Simple Verification Result this gate issued: who
@@ -62,7 +73,8 @@ type SVRInfo struct {
 }
 
 // WithSVR makes the gate sign an in-toto Simple Verification Result v0.1
-// (attest/svr) after every policy decision about an image, allow and deny,
+// (attest/svr) after every policy allow of an image (and, with
+// SVRIssuer.IssueDenies, after every other policy decision about one),
 // and attach it to the image as [WithVSA] attaches its summary: its
 // subjects are the manifests the gate verified (the pinned digest, or the
 // platform manifests of an index verified with image.WithPlatform or
@@ -76,12 +88,17 @@ type SVRInfo struct {
 // it and the decision's audit event carries its bundle digest
 // ("svr_issued").
 //
-// Denies get one too: an SVR records a result either way, and a deny's
-// lists no svr.PropertyAllowed, so it can never be read as an allow. It
-// gives consumers and auditors the gate's current word on the image: a
-// consumer that takes the newest result of this verifier sees a deny
-// (after a revocation, say) supersede an earlier allow, where an allow-only
-// stream would leave the old allow standing. A deny's result still lists
+// Denies get none by default: a result names the image, not the job that
+// asked or what its request carried, and a deny may depend on either (a
+// job whose ref or repository the policy refuses), so any job the gate
+// authenticates could otherwise have a deny attached to any image, newer
+// than the allow its owner got. A consumer therefore never reads a result
+// as revoking an earlier one: it requires svr.PropertyAllowed in a result
+// fresh enough for its purpose, and learns of revocations elsewhere (the
+// gate's audit log, its revocation list). With SVRIssuer.IssueDenies a
+// deny (and an allow of a warn or dry-run mode that the policy denied)
+// gets one too, listing no svr.PropertyAllowed, so it can never be read as
+// an allow; set it only when every caller is trusted. A deny's result still lists
 // the controls the decision passed (those its violations fail are absent),
 // as attest/svr writes it: each property is its own claim, so a consumer
 // deciding whether to deploy requires svr.PropertyAllowed, never a control
@@ -123,6 +140,12 @@ func WithSVR(iss SVRIssuer) Option {
 func (g *Gate) issueSVR(ctx context.Context, art policy.Artifact, arts []policy.Artifact, basis *imageBasis, pd policy.Decision, d *Decision, ev *audit.Event) error {
 	iss := g.cfg.svrIssuer
 	if iss == nil || basis == nil {
+		return nil
+	}
+	// Only a result that lists svr.PropertyAllowed is issued by default:
+	// any other records one request's deny, which the requesting job can
+	// bring about on an image not its own (see SVRIssuer.IssueDenies).
+	if !iss.IssueDenies && (!pd.PolicyAllowed || len(pd.Violations) > 0) {
 		return nil
 	}
 	info, err := g.signSVR(ctx, iss, art, arts, basis, pd, ev.ID)

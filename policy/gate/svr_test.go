@@ -194,7 +194,8 @@ func TestSVRIssuedOnAllow(t *testing.T) {
 	}
 }
 
-// A deny issues a result too, as the documentation says: signed and
+// With SVRIssuer.IssueDenies a deny issues a result too (by default it
+// does not: TestReview33SVRDenyNotIssuedByDefault): signed and
 // attached like an allow's, with the policy revision and no
 // ZTCI_POLICY_ALLOWED, and none of the controls the violations fail. A
 // deny whose result cannot be issued stays a clean deny (no error), says so
@@ -213,7 +214,9 @@ func TestSVROnDeny(t *testing.T) {
 		t.Parallel()
 		var attached attachments
 		sink := &memSink{}
-		g, _ := w.gate(t, sink, gate.WithSVR(w.svrIssuer(t, &attached)))
+		iss := w.svrIssuer(t, &attached)
+		iss.IssueDenies = true
+		g, _ := w.gate(t, sink, gate.WithSVR(iss))
 		d, err := g.Decide(ctx, w.request(t, img.Image))
 		if err != nil || d.Allowed || d.Outcome != gate.OutcomeDeny || len(d.Violations) == 0 || d.IssuedSVR == nil {
 			t.Fatalf("Decide = %+v, %v; want a policy deny that issued an SVR", d, err)
@@ -248,6 +251,7 @@ func TestSVROnDeny(t *testing.T) {
 		var attached attachments
 		sink := &memSink{}
 		iss := w.svrIssuer(t, &attached)
+		iss.IssueDenies = true
 		iss.Signer = attest.SignerFunc(func(context.Context, string, []byte) ([]byte, error) { return nil, errors.New("KMS down") })
 		g, _ := w.gate(t, sink, gate.WithSVR(iss))
 		d, err := g.Decide(ctx, w.request(t, img.Image))

@@ -18,6 +18,16 @@
 //	ztci.gate.decision.duration  histogram  s           ztci.gate.decision
 //	ztci.gate.rejected           counter    {request}   ztci.gate.reason = overloaded | too_large |
 //	                                                    slow_body | bad_request | content_type
+//	ztci.gate.verdicts           counter    {decision}  ztci.gate.verdict_source
+//	ztci.gate.dry_runs           counter    {decision}  ztci.gate.decision
+//
+// A dry run (gate.Decision.DryRun) counts in ztci.gate.dry_runs only, never
+// in ztci.gate.decisions, ztci.gate.denials, ztci.gate.verdicts or the
+// duration histogram: it admitted nothing, and any authenticated job can ask
+// for as many as it likes, so counting it as an ordinary allow would let a
+// job inflate the allow series. (Before, dry runs counted as ordinary
+// decisions; a dashboard that wants them reads ztci.gate.dry_runs.) Its
+// span carries ztci.gate.dry_run = true.
 //
 // With [WithTracerProvider], every decision (not a refusal) is also a span
 // named "ztci.gate.decide", dated from its end less the time the decision

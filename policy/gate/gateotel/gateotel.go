@@ -20,8 +20,8 @@ const ScopeName = "github.com/ztci/ztci/policy/gate/gateotel"
 
 // Instrument names. The Prometheus exporter of the OTel SDK exposes them as
 // ztci_gate_decisions_total, ztci_gate_denials_total,
-// ztci_gate_decision_duration_seconds, ztci_gate_rejected_total and
-// ztci_gate_verdicts_total.
+// ztci_gate_decision_duration_seconds, ztci_gate_rejected_total,
+// ztci_gate_verdicts_total and ztci_gate_dry_runs_total.
 const (
 	MetricDecisions = "ztci.gate.decisions"
 	MetricDenials   = "ztci.gate.denials"
@@ -31,6 +31,12 @@ const (
 	// came from (gate.Decision.VerdictSource): the cache-hit rate is
 	// cached / all.
 	MetricVerdicts = "ztci.gate.verdicts"
+	// MetricDryRuns counts dry-run decisions (gate.Decision.DryRun) by
+	// outcome. A dry run changes nothing, and any job can ask for as many
+	// as it likes, so it is counted here only, never in MetricDecisions,
+	// MetricDenials, MetricDuration or MetricVerdicts: those count the
+	// decisions that admitted or refused a deploy.
+	MetricDryRuns = "ztci.gate.dry_runs"
 	// SpanName names the span recorded for each decision.
 	SpanName = "ztci.gate.decide"
 )
@@ -57,6 +63,9 @@ const (
 	AttrPolicyRevision = attribute.Key("ztci.gate.policy_revision")
 	// AttrVerified reports whether an attestation verified (spans only).
 	AttrVerified = attribute.Key("ztci.gate.verified")
+	// AttrDryRun is true on the span of a dry run (spans only; dry runs
+	// are counted in [MetricDryRuns]).
+	AttrDryRun = attribute.Key("ztci.gate.dry_run")
 	// AttrRules lists the rule ids of a deny (spans only).
 	AttrRules = attribute.Key("ztci.gate.rules")
 )
@@ -137,6 +146,7 @@ type Observer struct {
 	duration  metric.Float64Histogram
 	rejected  metric.Int64Counter
 	verdicts  metric.Int64Counter
+	dryRuns   metric.Int64Counter
 	tracer    trace.Tracer // nil: no spans
 	now       func() time.Time
 
@@ -193,6 +203,11 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 		metric.WithUnit("{decision}")); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricVerdicts, err)
 	}
+	if o.dryRuns, err = m.Int64Counter(MetricDryRuns,
+		metric.WithDescription("Dry-run decisions by outcome (allow, deny, error); not counted in the other decision instruments."),
+		metric.WithUnit("{decision}")); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, MetricDryRuns, err)
+	}
 	for _, v := range []string{gate.VerdictVerified, gate.VerdictCached, gate.VerdictShared, gate.VerdictInline, gate.VerdictVSA} {
 		o.source[v] = metric.WithAttributeSet(attribute.NewSet(AttrVerdictSource.String(v)))
 	}
@@ -209,7 +224,8 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 // counts in ztci.gate.decisions and the duration histogram, and a deny
 // counts once per violated rule (or once under its error kind) in
 // ztci.gate.denials; a decision that reached a verdict counts in
-// ztci.gate.verdicts under its source.
+// ztci.gate.verdicts under its source. A dry run counts in
+// ztci.gate.dry_runs under its outcome, and nowhere else.
 //
 // The gate calls Observe without a context, so a span has no parent: it
 // starts a trace of its own.
@@ -225,6 +241,16 @@ func (o *Observer) Observe(obs gate.Observation) {
 		// Not one of the gate's outcomes: count it as an error rather than
 		// give an unknown string its own time series.
 		outcome = o.outcome[gate.OutcomeError]
+	}
+	if d.DryRun {
+		// A dry run admitted or refused nothing: counted apart, so that a
+		// job asking for dry runs cannot inflate the allow (or deny)
+		// series a dashboard or an alert reads.
+		o.dryRuns.Add(ctx, 1, outcome)
+		if o.tracer != nil {
+			o.span(ctx, obs)
+		}
+		return
 	}
 	o.decisions.Add(ctx, 1, outcome)
 	o.duration.Record(ctx, obs.Elapsed.Seconds(), outcome)
@@ -252,6 +278,9 @@ func (o *Observer) span(ctx context.Context, obs gate.Observation) {
 	attrs := []attribute.KeyValue{
 		AttrDecision.String(d.Outcome),
 		AttrVerified.Bool(d.Verified),
+	}
+	if d.DryRun {
+		attrs = append(attrs, AttrDryRun.Bool(true))
 	}
 	if d.Digest != "" {
 		attrs = append(attrs, AttrDigest.String(d.Digest))

@@ -36,7 +36,7 @@
 //	  admissionReviewVersions: ["v1"]
 //	  sideEffects: None        # see "dryRun" below
 //	  failurePolicy: Fail      # an unreachable webhook is a deny
-//	  timeoutSeconds: 10       # the handler answers 2 s before this
+//	  timeoutSeconds: 10       # the handler answers 1 s before this
 //	  rules:
 //	  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE],
 //	     resources: [pods, pods/ephemeralcontainers, podtemplates, replicationcontrollers]}
@@ -163,10 +163,15 @@
 //     [WithUngatedKindsAllowedUnsafe] — kinds the webhook cannot read,
 //     except in a request for a Pod or its ephemeral containers, are
 //     allowed without asking the gate.
-//   - Deadline. Decisions end at [WithTimeout] (default 7 s) or 2 s before the
-//     API server's own timeout (its "timeout" query parameter), whichever is
-//     sooner, and the review is then denied; the audit write that follows has
-//     at most one more second. A token source or audit sink that ignores its
+//   - Deadline. The answer is due 1 s before the API server's own timeout
+//     (its "timeout" query parameter; a quarter of it before, under 4 s),
+//     or at the deadline of the ctx given to [Webhook.Review]. Decisions
+//     end at [WithTimeout] (default 7 s) or early enough to leave the
+//     audit write its share of that (a second at most, half of the time
+//     left at most), whichever is sooner, and the review is then denied;
+//     the audit write that follows has at most one more second and never
+//     passes the answer's deadline: a deny (an allow not audited in time
+//     is [ReasonAuditFailed]). A token source or audit sink that ignores its
 //     context is not waited for past these bounds (a deny). The handler
 //     moves the connection's write deadline past them, whatever the
 //     server's WriteTimeout, so the answer the audit log records is the

@@ -41,8 +41,10 @@ import (
 // server's WriteTimeout.
 //
 // The API server tells the webhook how long it will wait (the "timeout"
-// query parameter, from timeoutSeconds); the decisions end 2 s before that
-// when it is shorter than [WithTimeout], so the deny of a slow decision
+// query parameter, from timeoutSeconds); the review, audit write included,
+// ends a second before that (a quarter of it, when under 4 s), and the
+// decisions early enough to leave the audit write its share (see
+// [WithTimeout]), so the deny of a slow decision or a slow audit sink
 // still arrives in time.
 func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -61,19 +63,19 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), w.deadline(r))
+	ctx, cancel := context.WithTimeout(r.Context(), w.answerTime(r))
 	defer cancel()
 	if d, ok := ctx.Deadline(); ok {
 		// Not every ResponseWriter supports deadlines; the server's
 		// ReadTimeout and WriteTimeout still bound those.
 		rc := http.NewResponseController(rw)
-		_ = rc.SetReadDeadline(d)
+		_ = rc.SetReadDeadline(time.Now().Add(w.decisionTime(ctx)))
 		// The answer must outlive the decisions and their audit write: a
 		// server WriteTimeout shorter than WithTimeout (gate.NewServer's
 		// is gate.DefaultTimeout's) cut the connection after the review
 		// was audited, and the API server applied its failurePolicy to a
 		// review the webhook's log records as decided.
-		_ = rc.SetWriteDeadline(d.Add(auditGrace + answerMargin))
+		_ = rc.SetWriteDeadline(d.Add(answerMargin))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.cfg.maxBody))
 	if err != nil {
@@ -151,17 +153,15 @@ func replyVersion(body []byte) string {
 	return ReviewAPIVersion
 }
 
-// deadline is the decision time of one HTTP review: the configured timeout,
-// shortened to the API server's own timeout less a margin when that is
-// less. The parameter can only shorten it, so a forged value costs its
-// sender a deny and nothing more.
-func (w *Webhook) deadline(r *http.Request) time.Duration {
-	d := w.cfg.timeout
+// answerTime is the time one HTTP review has until its answer is due, audit
+// write included: the configured timeout and the audit grace, shortened to
+// the API server's own timeout less a margin when that is less. The
+// parameter can only shorten it, so a forged value costs its sender a deny
+// and nothing more.
+func (w *Webhook) answerTime(r *http.Request) time.Duration {
+	d := w.cfg.timeout + auditGrace
 	if t, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && t > 0 {
-		// A timeout at or below the margin still leaves the decisions a
-		// moment; they will most likely be denied as timed out.
-		left := max(t-serverMargin, t/4)
-		d = min(d, left)
+		d = min(d, t-min(serverMargin, t/4))
 	}
 	return d
 }

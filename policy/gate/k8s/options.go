@@ -25,7 +25,9 @@ const (
 
 // auditGrace bounds the audit write that follows the decisions, which runs
 // even when the decision deadline has passed so that a timeout deny is
-// recorded too.
+// recorded too. When the review must be answered sooner (the deadline of
+// Review's ctx, the API server's "timeout"), the audit write gets at most
+// half of what is left and must end by that deadline.
 const auditGrace = time.Second
 
 // answerMargin is how long past the audit write the handler may still
@@ -33,9 +35,10 @@ const auditGrace = time.Second
 const answerMargin = 2 * time.Second
 
 // serverMargin is how much earlier than the API server's own timeout (the
-// "timeout" query parameter it sends) the handler stops deciding: the audit
-// write and the response must still reach the API server in time.
-const serverMargin = 2 * time.Second
+// "timeout" query parameter it sends) the review, audit write included,
+// must be done, so that the answer reaches the API server in time; a
+// quarter of that timeout when it is shorter than four margins.
+const serverMargin = time.Second
 
 // Option configures [New]. An option given an invalid value makes New fail
 // with an error wrapping [ErrConfig].
@@ -88,8 +91,12 @@ func WithClock(now func() time.Time) Option {
 // least 2 s below the webhook's timeoutSeconds: when it passes, the review
 // is denied and the deny is audited (bounded by a further second), so the
 // API server receives an explicit deny instead of timing out and applying
-// its failurePolicy. The handler shortens it further when the API server's
-// "timeout" query parameter asks for less.
+// its failurePolicy. It is shortened further to fit the answer's deadline
+// (the API server's "timeout" query parameter less a margin, or the
+// deadline of the ctx given to [Webhook.Review]): the decisions then end
+// early enough to leave the audit write its share, at most a second and at
+// most half of the time left, and an audit write not done by that deadline
+// is a deny.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

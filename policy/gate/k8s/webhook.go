@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -179,24 +180,47 @@ func (v *verdict) allowed() bool { return v.err == nil && !v.timedOut && v.decis
 // Review decides one admission request and returns its response, which
 // always echoes req.UID and is a deny unless every image of the object was
 // allowed by the gate and the webhook's audit event was written. It never
-// returns nil. The decisions are bounded by [WithTimeout] (and by ctx).
+// returns nil. ctx's deadline, if any, is when the answer is due: the
+// decisions are bounded by [WithTimeout] and end early enough before it to
+// leave the audit write its share, and an audit write not done by it is a
+// deny. Without a deadline the audit write has a second after the
+// decisions.
 func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
 	if req == nil {
 		return &admissionv1.AdmissionResponse{Result: &metav1.Status{Status: metav1.StatusFailure, Code: 400,
 			Reason: metav1.StatusReasonBadRequest, Message: "ztci deploy gate: no admission request"}}
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.timeout)
+	dctx, cancel := context.WithTimeout(ctx, w.decisionTime(ctx))
 	defer cancel()
-	return w.audited(ctx, req, w.review(ctx, req))
+	return w.audited(ctx, req, w.review(dctx, req))
+}
+
+// decisionTime is how long the decisions of a review answered by ctx's
+// deadline may take: [WithTimeout], less the audit write's share of the
+// time left (a second at most, half of it at most) when that is sooner.
+func (w *Webhook) decisionTime(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return w.cfg.timeout
+	}
+	left := time.Until(dl)
+	return min(w.cfg.timeout, left-min(auditGrace, left/2))
 }
 
 // audited writes the audit event of r, the outcome of req, and returns the
-// response: a deny when the event was not accepted.
+// response: a deny when the event was not accepted by ctx's deadline, or
+// within auditGrace.
 func (w *Webhook) audited(ctx context.Context, req *admissionv1.AdmissionRequest, r result) *admissionv1.AdmissionResponse {
 	ev := w.event(req, r)
 	// The audit write runs even after the decision deadline, so that a
-	// timeout deny is recorded too, under its own short bound.
-	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), auditGrace)
+	// timeout deny is recorded too, under its own short bound, which never
+	// passes the answer's deadline: a slow sink must not make the answer
+	// late, into the API server's failurePolicy.
+	end := time.Now().Add(auditGrace)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
+		end = dl
+	}
+	actx, acancel := context.WithDeadline(context.WithoutCancel(ctx), end)
 	defer acancel()
 	auditID := ev.ID
 	if _, err := within(actx, func(ctx context.Context) (struct{}, error) { return struct{}{}, w.sink.Write(ctx, ev) }); err != nil {
