@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/secrets"
 )
 
@@ -34,7 +35,13 @@ func SecretsAuthorizer(e Evaluator) secrets.Authorizer {
 		}
 		rules := make([]string, 0, len(d.Violations))
 		for _, v := range d.Violations {
-			rules = append(rules, v.Rule)
+			// An Evaluator that is not an Engine may return any rule id:
+			// the reason is audited and becomes a DeniedError's text.
+			r := v.Rule
+			if !validRule(r) {
+				r = clip.Quote(r, 64)
+			}
+			rules = append(rules, r)
 		}
 		// Outside Warn and DryRun, Allowed must be what the policy itself
 		// decided: an allow the policy did not give (PolicyAllowed false,

@@ -48,9 +48,11 @@ type Decision struct {
 // Violation is one reason for a deny.
 type Violation struct {
 	// Rule is a stable identifier of the rule that fired, e.g.
-	// "deploy.signer_not_allowed".
+	// "deploy.signer_not_allowed": printable UTF-8 of at most
+	// [MaxRuleBytes] (an Engine refuses any other as a wrong shape).
 	Rule string `json:"rule"`
-	// Message says, for a person, what is wrong and how to fix it.
+	// Message says, for a person, what is wrong and how to fix it. It may
+	// quote the input: quote it in turn before writing it to a log.
 	Message string `json:"message"`
 	// Value is the offending value from the input, if the rule names one.
 	Value any `json:"value,omitempty"`

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 
@@ -57,6 +59,10 @@ func parseResult(rs rego.ResultSet) (bool, []Violation, error) {
 		if !ok || rule == "" {
 			return false, nil, &ShapeError{Path: path(".rule"), Want: "non-empty string", Got: typeName(m["rule"])}
 		}
+		if !validRule(rule) {
+			return false, nil, &ShapeError{Path: path(".rule"), Want: fmt.Sprintf("printable UTF-8 of at most %d bytes", MaxRuleBytes),
+				Got: fmt.Sprintf("string %s of %d bytes", clip.Quote(rule, 64), len(rule))}
+		}
 		msg, ok := m["message"].(string)
 		if !ok {
 			return false, nil, &ShapeError{Path: path(".message"), Want: "string", Got: typeName(m["message"])}
@@ -67,6 +73,28 @@ func parseResult(rs rego.ResultSet) (bool, []Violation, error) {
 		vs = nil
 	}
 	return allow, vs, nil
+}
+
+// MaxRuleBytes bounds a violation's rule id. A rule id is an identifier
+// (e.g. "deploy.signer_not_allowed"): it is written to every audit event,
+// to a secrets broker's reason and to logs, so it must be printable
+// UTF-8 (no newline, escape, tab or bidi control) of at most this many
+// bytes, or the decision has the wrong shape.
+const MaxRuleBytes = 256
+
+// validRule reports whether rule is printable UTF-8 of at most
+// MaxRuleBytes: a policy that builds a rule id from input must not let
+// the input forge lines or terminal sequences in what records it.
+func validRule(rule string) bool {
+	if len(rule) > MaxRuleBytes || !utf8.ValidString(rule) {
+		return false
+	}
+	for _, r := range rule {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // typeName names the Rego type of a value converted to Go.

@@ -626,9 +626,15 @@ func Merge(srcs ...Source) Source {
 		out := &Bundle{Modules: map[string]string{}, Data: map[string]any{}}
 		revs := make([]string, 0, len(srcs))
 		for i, s := range srcs {
+			if s == nil {
+				return nil, fmt.Errorf("%w: source %d is nil", ErrLoad, i)
+			}
 			b, err := s.Load(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("source %d: %w", i, err)
+			}
+			if b == nil {
+				return nil, fmt.Errorf("%w: source %d returned no bundle", ErrLoad, i)
 			}
 			for p, m := range b.Modules {
 				if _, dup := out.Modules[p]; dup {
