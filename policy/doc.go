@@ -118,7 +118,14 @@
 //	{"allow": <boolean>, "violations": [{"rule": <string>, "message": <string>, "value": <any>}, ...]}
 //
 // where violations may be an array or a set. Anything else is an error,
-// a member beside allow and violations included. The built-in library's
+// a member beside allow and violations included, and so is a rule id that
+// is not printable UTF-8 (a newline, an escape, a tab, a bidirectional
+// override) or longer than [MaxRuleBytes]: rule ids are written to every
+// audit event, to a secrets broker's reason and to logs, so a policy that
+// builds one from input must not let the input forge a line there.
+// [SecretsAuthorizer] quotes such a rule id from an Evaluator that is not
+// an Engine. A message is for a person and may quote input: quote it, as
+// the built-in library does, before writing it to a log. The built-in library's
 // messages show every value of the input quoted and escaped, as Go's %q
 // shows a string (data.ztci.lib.printable): a newline, a control or a
 // bidirectional override in an artifact's name, a finding's id, a
@@ -604,11 +611,16 @@
 //     direction, rule type or access the rules cannot read is judged as
 //     an inbound allow. A judged attribute unknown until apply is
 //     denied. Public S3 ACLs (any case) and AllUsers/AuthenticatedUsers
-//     grants (any scheme or case) are denied, as is an aws_s3_bucket whose
-//     own policy lets in a wildcard principal or NotPrincipal without a
-//     condition that restricts it to an account, organization, VPC,
-//     endpoint, ARN or source CIDRs short of the world (a policy the rules
-//     cannot read counts as public). Other resource types are denied unless in allowed_types,
+//     grants (any scheme or case) are denied, as is an aws_s3_bucket or
+//     aws_s3_bucket_policy whose policy lets in a wildcard principal or
+//     NotPrincipal without a condition that restricts it to an account,
+//     organization, VPC, endpoint, ARN or source CIDRs short of the world
+//     (a policy the rules cannot read counts as public; a condition value
+//     with a wildcard or an IAM policy variable, "${aws:PrincipalAccount}",
+//     restricts nothing). Objects (aws_s3_object, aws_s3_bucket_object,
+//     aws_s3_object_copy) are judged for public ACLs and grants, and an
+//     unknown ACL, grant or bucket policy is denied, on these types too
+//     even when allowed_types lists them. Other resource types are denied unless in allowed_types,
 //     except changes that apply nothing (["no-op"], ["read"]) and deletes
 //     of deletable_types. Ingress CIDRs that cover the world only together
 //     are detected across the plan's resources of one cloud (two halves

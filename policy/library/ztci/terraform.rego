@@ -2,7 +2,10 @@
 # title: Terraform plan rules
 # description: |
 #   Rules on input.terraform_plan (`terraform show -json PLAN`): no deletes
-#   of resource types not listed as deletable, no public S3 ACLs or grants,
+#   of resource types not listed as deletable, no public S3 ACLs, grants
+#   or bucket policies (on buckets, bucket ACLs and policies, and objects:
+#   aws_s3_object, aws_s3_bucket_object and aws_s3_object_copy are judged
+#   for them, and for unknown ones, even when listed in allowed_types),
 #   no ingress open to the world (IPv4 or IPv6, any spelling of /0, and
 #   CIDR lists that together cover the world, in one resource or across
 #   the plan's resources of one cloud) on the resource types and
@@ -491,12 +494,44 @@ violations contains v if {
 	}
 }
 
+# The same for the attributes that make a bucket or an object public on
+# the S3 types the rules do not otherwise judge (s3_access_types).
+violations contains v if {
+	some rc in rcs
+	not judged[rc.type]
+	fields := s3_access_types[rc.type]
+	not applies_nothing(rc)
+	unknown := object.get(rc.change, "after_unknown", {})
+	some f in fields
+	unknown_value(object.get(unknown, f, false))
+	v := {
+		"rule": "terraform.unknown_value",
+		"message": sprintf("%s: %s is unknown until apply, so the rules cannot judge it", [label(rc), f]),
+		"value": object.get(rc, "address", null),
+	}
+}
+
 unknown_value(x) if {
 	walk(x, [_, leaf])
 	leaf == true
 }
 
 public_acls := {"public-read", "public-read-write", "authenticated-read"}
+
+# grantees are the strings a public grantee could be among: anywhere in a
+# bucket's or bucket ACL's after, in an object's grant only (its content
+# may be any text).
+grantees(rc) := {x |
+	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
+	is_object(after(rc))
+	walk(after(rc), [_, x])
+	is_string(x)
+} | {x |
+	"grant" in object.get(s3_access_types, rc.type, set())
+	not rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
+	walk(object.get(after_object(rc), "grant", null), [_, x])
+	is_string(x)
+}
 
 # public_grantee: the AllUsers or AuthenticatedUsers group, in any scheme
 # or case ("https://acs.amazonaws.com/groups/global/allusers" too).
@@ -515,9 +550,25 @@ after_object(rc) := a if {
 	is_object(a)
 } else := {}
 
+# s3_access_types maps the S3 types whose attributes can make a bucket
+# or an object public to those attributes: the judged ones, and types the
+# rules do not otherwise judge (an operator lists aws_s3_object in
+# allowed_types to upload files, not to publish them): an object's canned
+# ACL or grant ("public-read", AllUsers) and a bucket policy resource's
+# document are judged on them all, and an unknown one is denied, whether
+# or not the type is listed in allowed_types.
+s3_access_types := {
+	"aws_s3_bucket": {"acl", "grant", "policy"},
+	"aws_s3_bucket_acl": {"acl", "access_control_policy"},
+	"aws_s3_object": {"acl", "grant"},
+	"aws_s3_bucket_object": {"acl", "grant"},
+	"aws_s3_object_copy": {"acl", "grant"},
+	"aws_s3_bucket_policy": {"policy"},
+}
+
 violations contains v if {
 	some rc in rcs
-	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
+	"acl" in object.get(s3_access_types, rc.type, set())
 	acl := object.get(after_object(rc), "acl", null)
 	acl != null
 	not acl_private(acl)
@@ -535,12 +586,12 @@ acl_private(acl) if {
 	not lower(trim_space(acl)) in public_acls
 }
 
-# aws_s3_bucket's own policy argument (deprecated, still applied) is a
-# bucket policy like aws_s3_bucket_policy's: one that lets anyone in makes
-# the bucket public.
+# A bucket policy (aws_s3_bucket_policy's, or aws_s3_bucket's own policy
+# argument, deprecated, still applied) that lets anyone in makes the
+# bucket public.
 violations contains v if {
 	some rc in rcs
-	rc.type == "aws_s3_bucket"
+	"policy" in object.get(s3_access_types, rc.type, set())
 	pol := object.get(after_object(rc), "policy", null)
 	not pol in {null, ""}
 	some why in public_policy(pol)
@@ -555,7 +606,8 @@ violations contains v if {
 # Terraform shows it) is public: a statement that is not a Deny and lets
 # in a wildcard principal ("*", {"AWS": "*"}, any principal holding "*")
 # or everyone but NotPrincipal, unless a condition restricts it as AWS's
-# own public-policy check counts (restricting_keys). A document the rules
+# own public-policy check counts (restricting_keys, with values that name
+# something specific: no wildcard, no policy variable). A document the rules
 # cannot read is judged public.
 public_policy(pol) := {"is not a JSON policy document"} if not policy_statements(pol)
 
@@ -625,6 +677,11 @@ restricted(cond) if {
 
 restricting_operators := {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
 
+# A value with a policy variable ("${aws:PrincipalAccount}") names
+# nothing specific: the variable is replaced by the request's own value,
+# so StringEquals aws:PrincipalAccount "${aws:PrincipalAccount}" holds for
+# every caller of every account. Values are ORed: one such value among
+# specific ones restricts nothing either.
 restricting(k, vals) if {
 	k in restricting_keys
 	count(vals) > 0
@@ -633,6 +690,7 @@ restricting(k, vals) if {
 		x != ""
 		not contains(x, "*")
 		not contains(x, "?")
+		not contains(x, "${")
 	}
 }
 
@@ -647,9 +705,7 @@ else := [x]
 
 violations contains v if {
 	some rc in rcs
-	rc.type in {"aws_s3_bucket_acl", "aws_s3_bucket"}
-	is_object(after(rc))
-	walk(after(rc), [_, x])
+	some x in grantees(rc)
 	public_grantee(x)
 	v := {
 		"rule": "terraform.public_bucket",

@@ -287,6 +287,23 @@ test_public_bucket_policy if {
 	rules(plan([unknown]), {}) == {"terraform.unknown_value"}
 }
 
+# An IAM policy variable in a condition's value is replaced by the
+# request's own value: StringEquals aws:PrincipalAccount
+# "${aws:PrincipalAccount}" holds for every caller of every account, and
+# restricts a wildcard principal to nothing. Values are ORed, so one such
+# value among specific ones restricts nothing either.
+test_public_bucket_policy_variable_condition if {
+	get := {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+	every cond in [
+		{"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}},
+		{"StringEquals": {"aws:userid": ["AIDAEXAMPLE", "${aws:userid}"]}},
+		{"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::${aws:SourceAccount}:distribution/E1"}},
+	] {
+		rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": bucket_policy([object.union(get, {"Condition": cond})])})]), {}) == {"terraform.public_bucket"}
+	}
+	rules(plan([rc("aws_s3_bucket", {"bucket": "b", "policy": bucket_policy([object.union(get, {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}})])})]), {}) == set()
+}
+
 # A canned ACL is public in any case or surrounding whitespace.
 test_public_acl_any_case if {
 	every acl in ["PUBLIC-READ", "Public-Read-Write", " authenticated-read"] {
