@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +57,11 @@ func cacheSubdir(tufRoot []byte, mirror string) string {
 // maxRootSize bounds the cached root.json read at each refresh (go-tuf's
 // own bound for a downloaded root).
 const maxRootSize = 512000
+
+// maxCachedFile bounds each file copied between the cache and a staging
+// directory: the largest that go-tuf (MaxDownloadSize) or the target bound
+// lets in.
+const maxCachedFile = MaxDownloadSize
 
 // PublicGoodMirror is the Sigstore public-good TUF repository.
 const PublicGoodMirror = sgtuf.DefaultMirror
@@ -196,12 +203,29 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	if offline {
 		stage = "load cache " + c.dir
 	}
-	ucfg, err := tufconfig.New(c.mirror, c.trustedTUFRoot(ctx))
+	// go-tuf writes each file it verifies into its metadata directory as it
+	// goes, before this Client's own checks below (version floor, expiry
+	// during the update, the target's shape). Run against c.dir, a refresh
+	// the Client refused left the refused metadata cached, and the next
+	// Open accepted it offline: a rollback refused in memory was taken
+	// after a restart. An update from the repository runs in a staging
+	// copy of the cache, promoted into c.dir (promote) only once the root
+	// is accepted. Offline, go-tuf writes back only the root it read.
+	dir := c.dir
+	if !offline {
+		staging, err := c.stageCache()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: staging the cache: %w", ErrTUF, stage, err)
+		}
+		defer os.RemoveAll(staging)
+		dir = staging
+	}
+	ucfg, err := tufconfig.New(c.mirror, c.trustedTUFRoot(ctx, dir))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	ucfg.LocalMetadataDir = c.dir
-	ucfg.LocalTargetsDir = filepath.Join(c.dir, "targets")
+	ucfg.LocalMetadataDir = dir
+	ucfg.LocalTargetsDir = filepath.Join(dir, "targets")
 	ucfg.Fetcher = &ctxFetcher{ctx: ctx, client: c.hc, origin: c.origin, offline: offline}
 	ucfg.UnsafeLocalMode = offline
 	up, err := updater.New(ucfg)
@@ -288,8 +312,137 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrTrustedRoot, c.cfg.target, err)
 		}
 	}
+	if dir != c.dir {
+		if err := promote(dir, c.dir); err != nil {
+			return nil, fmt.Errorf("%w: %s: writing the cache: %w", ErrTUF, stage, err)
+		}
+	}
 	c.cur.Store(r)
 	return r, nil
+}
+
+// stageCache makes a private copy of the cache directory, next to it, for
+// one update to write into.
+func (c *Client) stageCache() (string, error) {
+	parent := filepath.Dir(c.dir)
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", err
+	}
+	staging, err := os.MkdirTemp(parent, ".staging-"+filepath.Base(c.dir)+"-")
+	if err != nil {
+		return "", err
+	}
+	if err := copyRegular(c.dir, staging, false); err != nil {
+		os.RemoveAll(staging)
+		return "", err
+	}
+	return staging, nil
+}
+
+// promote moves an accepted update's files from staging into the cache
+// directory, each written to a temporary file, synced and renamed over the
+// old one, so a reader (another process's Open) sees each file whole.
+// Targets go first and root.json last: a crash part way leaves metadata
+// that go-tuf either verifies or ignores, never metadata this Client
+// refused.
+func promote(staging, dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "targets"), 0o700); err != nil {
+		return err
+	}
+	if err := copyRegular(filepath.Join(staging, "targets"), filepath.Join(dir, "targets"), true); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(staging)
+	if err != nil {
+		return err
+	}
+	order := map[string]int{metadata.TARGETS + ".json": 1, metadata.SNAPSHOT + ".json": 2, metadata.TIMESTAMP + ".json": 3, metadata.ROOT + ".json": 4}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return order[a] - order[b] })
+	for _, n := range names {
+		if err := copyFile(filepath.Join(staging, n), filepath.Join(dir, n), true); err != nil {
+			return err
+		}
+	}
+	return syncDir(dir)
+}
+
+// copyRegular copies the regular files directly in src (and, when src is
+// a cache directory, in its targets subdirectory) into dst. Anything else
+// (symbolic links, go-tuf's leftover temporary files) is not copied. A
+// missing src is an empty one.
+func copyRegular(src, dst string, durable bool) error {
+	entries, err := os.ReadDir(src)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		switch {
+		case e.Type().IsRegular() && !strings.HasPrefix(e.Name(), "tuf_tmp") && !strings.HasPrefix(e.Name(), ".ztci_tmp"):
+			if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), durable); err != nil {
+				return err
+			}
+		case e.IsDir() && e.Name() == "targets" && !durable:
+			if err := os.Mkdir(filepath.Join(dst, "targets"), 0o700); err != nil {
+				return err
+			}
+			if err := copyRegular(filepath.Join(src, "targets"), filepath.Join(dst, "targets"), false); err != nil {
+				return err
+			}
+		}
+	}
+	if durable {
+		return syncDir(dst)
+	}
+	return nil
+}
+
+// copyFile copies src to dst through a temporary file in dst's directory,
+// renamed over dst; durable syncs it first.
+func copyFile(src, dst string, durable bool) error {
+	b, err := readBounded(src, maxCachedFile)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), ".ztci_tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil && durable {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // trustedTUFRoot returns the newest root.json this client trusts: the cached
@@ -297,8 +450,8 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 // given to Open, else the anchor. go-tuf then walks forward from it. The
 // cached one descends from the anchor because c.dir is this anchor's and
 // URL's alone (cacheSubdir) and go-tuf writes only roots it verified.
-func (c *Client) trustedTUFRoot(ctx context.Context) []byte {
-	b, err := readBounded(filepath.Join(c.dir, "root.json"), maxRootSize)
+func (c *Client) trustedTUFRoot(ctx context.Context, dir string) []byte {
+	b, err := readBounded(filepath.Join(dir, "root.json"), maxRootSize)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			c.cfg.logger.WarnContext(ctx, "tuf: cached root.json unreadable, starting from the anchor", "error", err)

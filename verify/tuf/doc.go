@@ -101,7 +101,12 @@
 //     reach logs.
 //   - The cache directory is trusted storage, as TUF assumes of a client's
 //     own metadata: it is created 0700 and whoever can write it can choose
-//     the root. Files are written atomically by go-tuf.
+//     the root. A refresh runs in a private staging copy of the cache
+//     (cacheDir/ztci-tuf/.staging-*, removed after) and its files are
+//     copied into the cache, each synced and renamed into place, only
+//     once the Client accepts the result: metadata the Client refuses (a
+//     version below the one it trusts, a target that is not a trusted
+//     root) never reaches the cache, so a restart cannot open from it.
 //   - One cache root may serve many clients: each reads and writes only
 //     cacheDir/ztci-tuf/<key>/, where key is the hex SHA-256 of tufRoot's
 //     exact bytes and of mirror exactly as given, so a client only ever
