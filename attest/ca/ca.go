@@ -132,8 +132,14 @@ func WithRootValidity(d time.Duration) Option {
 }
 
 // WithDir persists the CA in dir (created 0700): ca.key (PKCS#8 PEM, 0600),
-// ca.pem and ca-retired.json (roots kept after rotation). An existing CA
-// there is loaded; otherwise a new one is created and written.
+// ca.pem and ca-retired.json (roots kept after rotation), each written
+// atomically. An existing CA there is loaded; a new one is created and
+// written only when none of the three files exists. ca.key must be a
+// regular file (not a symbolic link) owned by the process's user with no
+// group or other permissions ([ErrUnsafeKeyFile]); a root or retired roots
+// without ca.key are refused ([ErrKeyMissing]), never overwritten. To start
+// a new CA deliberately, move the directory away (keep ca.pem and
+// ca-retired.json: they verify what the old CA issued) and use an empty one.
 func WithDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {

@@ -55,6 +55,14 @@ var (
 	ErrExternalKey = errors.New("ca: the key is held by an external signer; rotate it there")
 	// ErrConfig: New was given an invalid option.
 	ErrConfig = errors.New("ca: invalid configuration")
+	// ErrKeyMissing: the [WithDir] directory holds a root or retired roots
+	// but no ca.key. New refuses it rather than create a new CA over the
+	// roots that existing certificates verify against.
+	ErrKeyMissing = x509ca.ErrKeyMissing
+	// ErrUnsafeKeyFile: the [WithDir] directory's ca.key is a symbolic
+	// link, not a regular file, not owned by the process's user, or
+	// readable or writable by group or others.
+	ErrUnsafeKeyFile = x509ca.ErrUnsafeKeyFile
 )
 
 // ValidityError reports a CA used outside its validity window. It matches

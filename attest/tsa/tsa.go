@@ -60,6 +60,14 @@ var (
 	// ErrExternalKey: the TSA signs with a caller's key ([WithSigner]) and
 	// cannot rotate it itself.
 	ErrExternalKey = errors.New("tsa: the key is held by an external signer; rotate it there")
+	// ErrKeyMissing: the [WithDir] directory holds a chain or retired
+	// chains but no tsa.key. New refuses it rather than create a new TSA
+	// over the chains that existing timestamps verify against.
+	ErrKeyMissing = x509ca.ErrKeyMissing
+	// ErrUnsafeKeyFile: the [WithDir] directory's tsa.key is a symbolic
+	// link, not a regular file, not owned by the process's user, or
+	// readable or writable by group or others.
+	ErrUnsafeKeyFile = x509ca.ErrUnsafeKeyFile
 )
 
 // FailureInfo is an RFC 3161 PKIFailureInfo bit (§2.4.2).
@@ -166,7 +174,15 @@ func WithValidity(d time.Duration) Option {
 }
 
 // WithDir persists the TSA in dir (created 0700): tsa.key (PKCS#8 PEM,
-// 0600), tsa-chain.pem and tsa-retired.json. An existing TSA there is loaded.
+// 0600), tsa-chain.pem and tsa-retired.json, each written atomically. An
+// existing TSA there is loaded; a new one is created and written only when
+// none of the three files exists. tsa.key must be a regular file (not a
+// symbolic link) owned by the process's user with no group or other
+// permissions ([ErrUnsafeKeyFile]); a chain or retired chains without
+// tsa.key are refused ([ErrKeyMissing]), never overwritten. To start a new
+// TSA deliberately, move the directory away (keep tsa-chain.pem and
+// tsa-retired.json: they verify what the old TSA signed) and use an empty
+// one.
 func WithDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -17,6 +18,12 @@ import (
 // ErrKeyMismatch: a persisted certificate does not certify the persisted
 // key (the files were mixed from two authorities, or one was replaced).
 var ErrKeyMismatch = errors.New("certificate does not match the key")
+
+// ErrKeyMissing: the key file does not exist but the chain or the retired
+// chains do. Load refuses such a directory rather than report a new
+// authority, whose first Save would overwrite the chains that existing
+// signatures verify against.
+var ErrKeyMissing = errors.New("key file missing beside an existing chain")
 
 // State is what an embedded authority persists: its signing key, the chain
 // that certifies it (leaf first; a root CA's chain is its root alone) and
@@ -34,8 +41,9 @@ type Retired struct {
 }
 
 // Store persists one authority's [State] in Dir: the key (PKCS#8 PEM,
-// 0600, refused if group or others can read it), the chain (PEM) and the
-// retired chains (JSON), under the three file names given. It is the one
+// 0600; refused if it is a symbolic link, not owned by this process's user,
+// or has any group or other permission, see [ReadKey]), the chain (PEM) and
+// the retired chains (JSON), under the three file names given. It is the one
 // place where attest/ca and attest/tsa keep their keys.
 type Store struct {
 	Dir                             string
@@ -52,13 +60,22 @@ type retiredJSON struct {
 	End   time.Time `json:"end"`
 }
 
-// Load reads the state. found is false, with no error, only when the key
-// file does not exist (a new authority); a key without its chain, a chain
-// that does not certify the key ([ErrKeyMismatch]) or a malformed file is
-// an error, never a reason to start afresh and overwrite the key.
+// Load reads the state. found is false, with no error, only when none of
+// the three files exists (a new authority). A chain or retired chains
+// without the key ([ErrKeyMissing]), a key without its chain, a chain that
+// does not certify the key ([ErrKeyMismatch]), an unsafe key file
+// ([ErrUnsafeKeyFile]) or a malformed file is an error, never a reason to
+// start afresh and overwrite what is there. To start a new authority
+// deliberately, move the whole directory away (keep its chain files: they
+// verify what the old authority signed) and start with an empty one.
 func (s Store) Load() (st State, found bool, err error) {
 	key, err := ReadKey(s.path(s.KeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
+		for _, name := range []string{s.ChainFile, s.RetiredFile} {
+			if _, lerr := os.Lstat(s.path(name)); !errors.Is(lerr, fs.ErrNotExist) {
+				return State{}, false, fmt.Errorf("%w: %s exists but %s does not (move the directory away to start a new authority)", ErrKeyMissing, name, s.KeyFile)
+			}
+		}
 		return State{}, false, nil
 	}
 	if err != nil {
@@ -102,10 +119,10 @@ func (s Store) readRetired() ([]Retired, error) {
 }
 
 // Save writes the state, each file atomically (see [WriteFile]), the key
-// last: a crash before it leaves either no key (a first Save; the next Load
-// starts afresh, nothing was issued) or the previous key beside a chain
-// that does not certify it, which Load refuses ([ErrKeyMismatch]) rather
-// than silently replacing.
+// last: a crash before it leaves either no key beside a chain (a first
+// Save; Load refuses it with [ErrKeyMissing], nothing was issued, remove
+// the directory) or the previous key beside a chain that does not certify
+// it, which Load refuses ([ErrKeyMismatch]) rather than silently replacing.
 func (s Store) Save(st State) error {
 	if st.Key == nil || len(st.Chain) == 0 {
 		return errors.New("x509ca: save: no key or no chain")

@@ -17,6 +17,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -36,6 +37,17 @@ var (
 	ErrUnsupportedKey = errors.New("unsupported key type")
 	// ErrBadPEM: a persisted file is not the PEM it should be.
 	ErrBadPEM = errors.New("malformed PEM file")
+	// ErrUnsafeKeyFile: a private key file is a symbolic link, not a
+	// regular file, not owned by this process's user, or has a group or
+	// other permission.
+	ErrUnsafeKeyFile = errors.New("unsafe private key file")
+)
+
+// Size limits of the files read back: a private key (an RSA-16384 PKCS#8
+// PEM is about 13 KiB) and a chain or the retired chains.
+const (
+	maxKeyFile  = 64 << 10
+	maxCertFile = 16 << 20
 )
 
 // CheckKey accepts ECDSA P-256/P-384/P-521, Ed25519 and RSA with at least
@@ -129,19 +141,21 @@ func WriteKey(path string, key crypto.Signer) error {
 	return WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
-// ReadKey reads a PKCS#8 PEM private key written by WriteKey. It refuses a
-// file that group or others can read.
+// ReadKey reads a PKCS#8 PEM private key written by WriteKey. It opens the
+// file once, without following a symbolic link, and refuses
+// ([ErrUnsafeKeyFile]) anything but a regular file owned by this process's
+// user with no group or other permission; the checks are
+// made on the open descriptor, so the file checked is the file read. A key
+// file larger than 64 KiB is refused ([ErrBadPEM]).
 func ReadKey(path string) (crypto.Signer, error) {
-	fi, err := os.Stat(path)
+	f, err := openKeyFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s: permissions %v, want 0600", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
+	b, err := readBounded(f, maxKeyFile)
+	f.Close()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
@@ -166,13 +180,50 @@ func WriteCerts(path string, certs ...*x509.Certificate) error {
 	return WriteFile(path, EncodeCerts(certs...))
 }
 
-// ReadCerts reads concatenated CERTIFICATE PEM blocks.
+// ReadCerts reads concatenated CERTIFICATE PEM blocks, at most 16 MiB.
 func ReadCerts(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path, maxCertFile)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCerts(b)
+}
+
+// checkKeyFileInfo accepts a regular file on which group and others have no
+// permission at all.
+func checkKeyFileInfo(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrUnsafeKeyFile, path, fi.Mode().Type())
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%w: %s has permissions %v, want 0600", ErrUnsafeKeyFile, path, perm)
+	}
+	return nil
+}
+
+// readFile reads at most limit bytes of path; a longer file is refused.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := readBounded(f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadPEM, limit)
+	}
+	return b, nil
 }
 
 // ParseCerts parses concatenated CERTIFICATE PEM blocks. A block of another
@@ -217,8 +268,10 @@ func EncodeCerts(certs ...*x509.Certificate) []byte {
 	return out
 }
 
-// WriteFile writes data to path with mode 0600 atomically (temporary file,
-// fsync, rename), creating the directory 0700 if missing.
+// WriteFile writes data to path with mode 0600 atomically (a new temporary
+// file in the same directory, fsync, rename, fsync of the directory),
+// creating the directory 0700 if missing. A symbolic link at path is
+// replaced, never written through.
 func WriteFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
@@ -244,13 +297,16 @@ func WriteFile(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 // ReadFileIfExists returns the file's content, or nil and no error when it
-// does not exist.
+// does not exist. A file larger than 16 MiB is refused ([ErrBadPEM]).
 func ReadFileIfExists(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path, maxCertFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
