@@ -1,5 +1,11 @@
 package audit
 
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // CompromiseChecker reports whether an identity (by its stable ID, see
 // [Actor]) has been marked compromised, e.g. by a kill switch fed from a
 // runtime-security detector. Components that hand out privileges (secrets,
@@ -24,6 +30,18 @@ type CompromiseChecker interface {
 // organisation; claims naming no platform give "repository:/acme/app". A
 // repository's name can change (its owner renames it), its id cannot:
 // mark the id to stop a repository whose admin is the attacker.
+//
+// A mark id with one of these prefixes is compared without regard to case
+// ([CanonicalMarkID]): GitHub's and GitLab's repository and owner names (and
+// platform names) are case-insensitive, a token carries the platform's
+// current spelling ("acme/app") and an operator types another
+// ("Acme/App"), and a kill switch is a deny-list, so a case mismatch let
+// the repository's jobs through. [MarkIDs] returns these ids folded, and
+// the kill switches ([KillSwitch], natskill's Switch) fold the ids they
+// mark, clear and check, so an operator may type any case. A
+// [CompromiseChecker] of another make must store the ids it is given
+// through CanonicalMarkID. Ids without these prefixes (SPIFFE IDs,
+// "<issuer>#<subject>", key ids) are compared byte for byte, as before.
 const (
 	MarkRepository        = "repository:"
 	MarkRepositoryID      = "repository_id:"
@@ -38,10 +56,39 @@ var markClaims = [...]struct{ claim, prefix string }{
 	{"repository_owner_id", MarkRepositoryOwnerID},
 }
 
+// CanonicalMarkID returns id as kill switches store and compare it: an id
+// beginning with [MarkRepository], [MarkRepositoryID] or
+// [MarkRepositoryOwnerID] has everything after the prefix (the platform
+// and the name or number) folded to lower case, each character mapped to
+// the lower case of its upper case, so that characters Unicode folds
+// together ('K', 'k' and the Kelvin sign) fold to one; any other id, and
+// an id that is not valid UTF-8, is returned unchanged. It is the one
+// normalisation of mark ids: [MarkIDs], [ActorCompromised] and the kill
+// switches apply it, and a platform whose names are case-sensitive only
+// sees a mark deny more (its "Acme/App" and "acme/app" both), never less.
+func CanonicalMarkID(id string) string {
+	for _, c := range markClaims {
+		rest, ok := strings.CutPrefix(id, c.prefix)
+		if !ok {
+			continue
+		}
+		if !utf8.ValidString(rest) {
+			return id
+		}
+		folded := strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, rest)
+		if folded == rest {
+			return id // already canonical: no allocation on the check path
+		}
+		return c.prefix + folded
+	}
+	return id
+}
+
 // MarkIDs returns every id a compromise check of a consults: a.ID (when not
 // empty), and, for each of the claims "repository", "repository_id" and
 // "repository_owner_id" that a.Claims name, the mark id of that repository
-// or owner on a.Claims["platform"] (see [MarkRepository]). A mark on any of
+// or owner on a.Claims["platform"] (see [MarkRepository]), folded by
+// [CanonicalMarkID]. A mark on any of
 // them covers the actor: a kill-switch mark on a repository stops each of
 // its jobs, whatever their own ids (a SPIFFE ID, "<issuer>#<subject>" with
 // a branch in it). The claims are the verified identity's (see
@@ -56,7 +103,7 @@ func MarkIDs(a Actor) []string {
 	platform := a.Claims["platform"]
 	for _, c := range markClaims {
 		if v := a.Claims[c.claim]; v != "" {
-			out = append(out, c.prefix+platform+"/"+v)
+			out = append(out, CanonicalMarkID(c.prefix+platform+"/"+v))
 		}
 	}
 	return out
@@ -74,7 +121,7 @@ func ActorCompromised(c CompromiseChecker, a Actor) bool {
 	}
 	platform := a.Claims["platform"]
 	for _, mc := range markClaims {
-		if v := a.Claims[mc.claim]; v != "" && c.Compromised(mc.prefix+platform+"/"+v) {
+		if v := a.Claims[mc.claim]; v != "" && c.Compromised(CanonicalMarkID(mc.prefix+platform+"/"+v)) {
 			return true
 		}
 	}

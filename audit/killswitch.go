@@ -86,10 +86,12 @@ func NewKillSwitch(audit Sink, opts ...Option) (*KillSwitch, error) {
 	return &KillSwitch{audit: audit, now: o.now, logger: o.logger, marks: map[string]held{}}, nil
 }
 
-// Compromised reports whether id is marked and the mark has not lapsed.
+// Compromised reports whether id is marked and the mark has not lapsed. A
+// repository or owner mark id is matched without regard to case
+// ([CanonicalMarkID]).
 func (k *KillSwitch) Compromised(id string) bool {
 	k.mu.RLock()
-	m, ok := k.marks[id]
+	m, ok := k.marks[CanonicalMarkID(id)]
 	k.mu.RUnlock()
 	return ok && (m.Until.IsZero() || k.now().Before(m.Until))
 }
@@ -120,7 +122,10 @@ func (k *KillSwitch) Marks() []Mark {
 // temporary one. An id that no check could match ([CheckMarkID]: whitespace
 // around it, an uppercase SPIFFE trust domain, a SPIFFE ID that SPIFFE
 // libraries do not parse, ...) is refused: ids are
-// compared byte for byte, and such a mark would deny nobody.
+// compared byte for byte, and such a mark would deny nobody. A repository
+// or owner mark id ([MarkRepository], ...) is stored as [CanonicalMarkID]
+// returns it: "repository:github-actions/Acme/App" denies the jobs of
+// acme/app, and [KillSwitch.Marks] lists it in lower case.
 func (k *KillSwitch) Mark(ctx context.Context, id, reason, by string, until time.Time) error {
 	if err := CheckMarkID(id); err != nil {
 		return err
@@ -136,6 +141,7 @@ func (k *KillSwitch) mark(ctx context.Context, id, reason, by string, until time
 	if id == "" || reason == "" || by == "" {
 		return &FieldError{Field: "mark", Want: "non-empty id, reason and by", Got: id}
 	}
+	id = CanonicalMarkID(id)
 	now := k.now()
 	if !until.IsZero() && !now.Before(until) {
 		// Compromised would be false from the start: auditing it as a
@@ -176,11 +182,13 @@ func (k *KillSwitch) mark(ctx context.Context, id, reason, by string, until time
 // audited. Clear lifts only the mark it read: when id is marked again (or
 // cleared by another caller) while the clear is being audited, that mark is
 // kept, a second event with [OutcomeFailure] records that the audited clear
-// did not happen, and the error matches [ErrMarkChanged].
+// did not happen, and the error matches [ErrMarkChanged]. A repository or
+// owner mark id is cleared in any case, as it is marked ([CanonicalMarkID]).
 func (k *KillSwitch) Clear(ctx context.Context, id, reason, by string) error {
 	if id == "" || reason == "" || by == "" {
 		return &FieldError{Field: "clear", Want: "non-empty id, reason and by", Got: id}
 	}
+	id = CanonicalMarkID(id)
 	now := k.now()
 	k.mu.RLock()
 	read, ok := k.marks[id]

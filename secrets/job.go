@@ -519,7 +519,8 @@ func (b *Broker) untrack(j *Job) {
 // their values wiped, and the jobs refuse new leases. It is what a kill
 // switch calls when it marks an identity compromised (wire the mark's
 // callback to it on every replica); it returns how many jobs it ended and
-// the revocation failures, which the caller must retry or escalate.
+// the revocation failures, which the caller must retry or escalate. A
+// repository or owner id is matched in any case ([audit.CanonicalMarkID]).
 //
 // It reaches this Broker's jobs only: those begun on this value, in this
 // process. It neither reads nor writes the fleet's lease registry
@@ -536,6 +537,7 @@ func (b *Broker) untrack(j *Job) {
 // identities held at once, Begin refuses every job (fail closed) for the
 // hold instead of holding one more.
 func (b *Broker) RevokeIdentity(ctx context.Context, id string) (int, error) {
+	id = audit.CanonicalMarkID(id) // as MarkIDs names the jobs' repositories
 	b.activeMu.Lock()
 	b.holdRevoked(id)
 	jobs := make([]*Job, 0, len(b.active[id]))

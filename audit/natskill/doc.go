@@ -26,7 +26,11 @@
 // "repository:github-actions/acme/app", "repository_owner_id:github-actions/7"):
 // brokers, policy engines, gates and egress proxies ask for every mark id
 // of a job's identity ([audit.ActorCompromised]), so the mark denies each
-// job of the repository whatever its own id.
+// job of the repository whatever its own id. These ids are folded to lower
+// case ([audit.CanonicalMarkID]) when marked, cleared and checked, so
+// "repository:github-actions/Acme/App" denies the jobs of acme/app; a
+// repository mark stored unfolded by an earlier version still denies in
+// any case, and is lifted with [Switch.ClearMark] as [Switch.Marks] lists it.
 //
 // # Security contract
 //

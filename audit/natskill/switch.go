@@ -71,8 +71,13 @@ var (
 // keeps a stale revision from bringing it back.
 type view struct {
 	entries map[string]entry // by KV key
-	marks   map[ident]*Mark  // the same marks by kind and id: no hashing on the check path
-	corrupt int              // entries holding an invalid value
+	// marks holds the same marks by kind and canonical id
+	// (audit.CanonicalMarkID): no hashing on the check path. An ident may
+	// hold more than one: a repository mark written before ids were folded
+	// ("repository:github-actions/Acme/App", stored under its own key) and
+	// one written since ("repository:github-actions/acme/app").
+	marks   map[ident][]*Mark
+	corrupt int // entries holding an invalid value
 	// floor is the last revision the watch delivered: the view reflects
 	// every revision up to it (the watch delivers in stream order), so a
 	// revision at or below it that the view does not hold was superseded,
@@ -85,7 +90,10 @@ type ident struct {
 	id   string
 }
 
-func newView() *view { return &view{entries: map[string]entry{}, marks: map[ident]*Mark{}} }
+func newView() *view { return &view{entries: map[string]entry{}, marks: map[ident][]*Mark{}} }
+
+// markIdent is the ident a mark is found under by checks.
+func markIdent(m *Mark) ident { return ident{m.Kind, audit.CanonicalMarkID(m.ID)} }
 
 // apply records e under k unless the view holds k at a later revision, or
 // e is at or below the floor (a mark Mark applied locally may arrive after
@@ -105,13 +113,20 @@ func (v *view) apply(k string, e entry) {
 		v.corrupt--
 	}
 	if old.mark != nil {
-		delete(v.marks, ident{old.mark.Kind, old.mark.ID})
+		id := markIdent(old.mark)
+		rest := slices.DeleteFunc(v.marks[id], func(m *Mark) bool { return m == old.mark })
+		if len(rest) == 0 {
+			delete(v.marks, id)
+		} else {
+			v.marks[id] = rest
+		}
 	}
 	if e.corrupt {
 		v.corrupt++
 	}
 	if e.mark != nil {
-		v.marks[ident{e.mark.Kind, e.mark.ID}] = e.mark
+		id := markIdent(e.mark)
+		v.marks[id] = append(v.marks[id], e.mark)
 	}
 	if e.mark == nil && !e.corrupt {
 		delete(v.entries, k)
@@ -316,10 +331,12 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 	if age := now.Sub(s.freshAt); age > s.cfg.staleAfter {
 		return nil, &StaleError{Age: age, Bound: s.cfg.staleAfter}
 	}
-	id = storedID(id)
+	id = storedID(audit.CanonicalMarkID(id))
 	for _, k := range kinds {
-		if m := s.view.marks[ident{k, id}]; m != nil && m.live(now) {
-			return m, nil
+		for _, m := range s.view.marks[ident{k, id}] {
+			if m.live(now) {
+				return m, nil
+			}
 		}
 	}
 	return nil, nil
@@ -370,7 +387,10 @@ func (s *Switch) Marks() []Mark {
 // a [KindSPIFFE] mark of anything but a SPIFFE ID: "example.org/x", or
 // "spıffe://example.org/x" with a dotless i, escaped the SPIFFE syntax
 // check (which applies to ids beginning "spiffe://") and denied nobody.
-// [Switch.Write] does not apply these checks (see audit.CheckMarkID).
+// [Switch.Write] does not apply these checks (see audit.CheckMarkID). A
+// repository or owner mark id (audit.MarkRepository, ...) is stored folded
+// ([audit.CanonicalMarkID]), as [Switch.Write] stores it too, so it denies
+// the repository's jobs whatever case the operator or the token spells it in.
 func (s *Switch) Mark(ctx context.Context, kind Kind, id, reason, by string, until time.Time) error {
 	if kind == KindSPIFFE && !strings.HasPrefix(id, "spiffe://") {
 		return fmt.Errorf("%w: a %s mark names a SPIFFE ID (spiffe://<trust domain>/<path>, ASCII)", ErrConfig, kind)
@@ -395,6 +415,7 @@ func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, unt
 		// refuses it), so it cannot act where it is audited.
 		return fmt.Errorf("%w: id is not valid UTF-8", ErrConfig)
 	}
+	id = audit.CanonicalMarkID(id)
 	now := s.cfg.now()
 	if !until.IsZero() && !now.Before(until) {
 		// Checks would pass from the start: storing and auditing it would
@@ -633,12 +654,14 @@ func lostRace(err error) bool {
 // never lifted by it: the clear then fails with [ErrMarkChanged], and a
 // second event with [audit.OutcomeFailure] records that the audited clear
 // did not happen. A deletion that fails otherwise is recorded the same way
-// ([ErrUnavailable]).
+// ([ErrUnavailable]). A repository or owner mark id is cleared in any
+// case, as it is marked ([audit.CanonicalMarkID]); one stored unfolded by
+// an earlier version is lifted with [Switch.ClearMark].
 func (s *Switch) Clear(ctx context.Context, kind Kind, id, reason, by string) error {
 	if err := validArgs(kind, id, reason, by); err != nil {
 		return err
 	}
-	return s.clear(ctx, kind, storedID(id), reason, by)
+	return s.clear(ctx, kind, storedID(audit.CanonicalMarkID(id)), reason, by)
 }
 
 // ClearMark lifts m, a mark as [Switch.Marks] listed it, as [Switch.Clear]
