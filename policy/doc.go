@@ -42,6 +42,20 @@
 //     audit failure [ErrAudit], [ErrClosed]); callers must deny. Only
 //     [DryRun] mode, an explicit opt-in, turns errors into an allowed
 //     Decision (with a "ztci.no_decision" violation).
+//   - Evaluation is bounded by the engine itself, not only by the caller's
+//     context: [WithEvalTimeout] (default [DefaultEvalTimeout], 5s; it
+//     cannot be turned off) and the caller's deadline, the earlier
+//     winning. A caller passing context.Background() can no longer let a
+//     policy that loops over what the input sizes (numbers.range(1,
+//     input.n), nested comprehensions over input arrays) hold a core and
+//     grow memory until the process dies: the evaluation ends with
+//     [ErrEvaluation] (also matching context.DeadlineExceeded), a deny,
+//     audited with the caller's context as every other no-decision. A
+//     policy that needs longer must say so with WithEvalTimeout; a
+//     longer caller deadline (policy/gate's Limits.Timeout) does not
+//     extend it. OPA bounds neither memory nor instructions: within the
+//     deadline a rule can still allocate what it builds, so keep it short
+//     and bound input size ([MaxInputBytes]).
 //   - A decision is allowed in Enforce mode only if the policy says
 //     allow: true AND reports no violation.
 //   - Builtin errors abort evaluation (strict mode) instead of making a rule

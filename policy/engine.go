@@ -62,10 +62,11 @@ func New(ctx context.Context, src Source, opts ...Option) (*Engine, error) {
 	e := &Engine{
 		src: src,
 		cfg: config{
-			query: DefaultQuery,
-			mode:  Enforce,
-			log:   slog.New(slog.DiscardHandler),
-			now:   time.Now,
+			query:  DefaultQuery,
+			mode:   Enforce,
+			log:    slog.New(slog.DiscardHandler),
+			now:    time.Now,
+			evalTO: DefaultEvalTimeout,
 		},
 	}
 	for _, o := range opts {
@@ -408,7 +409,7 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (Decision, error) {
 		// (a hung network file system) fails no reload.
 		err = fmt.Errorf("%w: %w", ErrNoDecision, serr)
 	} else {
-		dec, err = e.decide(ctx, c, &in)
+		dec, err = e.decideBounded(ctx, c, &in)
 	}
 	if e.cfg.mode == DryRun && err != nil && !errors.Is(err, errCompromised) {
 		// Dry-run never blocks: record the failure, allow.
@@ -449,6 +450,23 @@ var errCompromised = errors.New("compromised")
 // RuleCompromised is the rule id of the violation that denies a job whose
 // identity the [audit.CompromiseChecker] reports compromised.
 const RuleCompromised = "ztci.identity_compromised"
+
+// decideBounded runs decide under the engine's own evaluation deadline
+// ([WithEvalTimeout]) as well as the caller's, the earlier winning: a
+// caller passing context.Background() must not let a policy that loops
+// over what the input sizes (numbers.range(1, input.n), comprehensions
+// over input arrays) hold a core and grow memory until the process dies.
+// Only the evaluation is bounded: the audit write that follows keeps the
+// caller's context, so a timed-out evaluation is still recorded.
+func (e *Engine) decideBounded(ctx context.Context, c *compiled, in *Input) (Decision, error) {
+	d := e.cfg.evalTO
+	if d <= 0 { // New always sets one; never run unbounded
+		d = DefaultEvalTimeout
+	}
+	ectx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return e.decide(ectx, c, in)
+}
 
 func (e *Engine) decide(ctx context.Context, c *compiled, in *Input) (Decision, error) {
 	if e.cfg.checker != nil && in.Job.ID != "" && jobCompromised(e.cfg.checker, &in.Job) {

@@ -26,6 +26,34 @@ type config struct {
 	reload  time.Duration
 	maxAge  time.Duration
 	now     func() time.Time
+	evalTO  time.Duration
+}
+
+// DefaultEvalTimeout bounds one policy evaluation unless [WithEvalTimeout]
+// says otherwise. A policy over the built-in library decides in
+// milliseconds; five seconds leaves room for a large policy over a
+// [MaxInputBytes] input while keeping what one request can hold — a
+// core, and the memory a runaway rule allocates until OPA notices the
+// deadline — small. It is half of policy/gate's default decision budget
+// (10s, which also covers verification and audit), so the gate's default
+// is not undercut by it.
+const DefaultEvalTimeout = 5 * time.Second
+
+// WithEvalTimeout bounds how long one evaluation of the policy may run
+// (default [DefaultEvalTimeout]), whatever deadline the caller's context
+// carries, or none (context.Background()): the earlier of the two ends it.
+// An evaluation cut off is a no-decision error ([ErrEvaluation], also
+// matching context.DeadlineExceeded): a deny, audited like every other.
+// The bound covers the policy's evaluation only, not the audit write.
+// Raise it for a policy that needs longer; it cannot be turned off.
+func WithEvalTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: evaluation timeout %v", ErrInvalidOption, d)
+		}
+		c.evalTO = d
+		return nil
+	}
 }
 
 // WithQuery sets the Rego reference to the decision rule, e.g.

@@ -49,7 +49,9 @@ type Limits struct {
 	MaxInFlightPerRepository int
 	MaxInFlightPerOwner      int
 	// Timeout bounds one decision: verification, policy and audit
-	// (default 10 s).
+	// (default 10 s). The policy's evaluation is bounded by the
+	// engine's own limit as well (policy.WithEvalTimeout, default 5 s),
+	// which a longer Timeout does not raise.
 	Timeout time.Duration
 	// MaxBundles is the most inline bundles one request may carry
 	// (default 16).
