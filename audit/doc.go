@@ -56,8 +56,10 @@
 // [github.com/ztci/ztci/audit/natskill.Switch]), which then denies the
 // identity to every secrets broker and policy gate that consults it. They
 // ask with [ActorCompromised], so an operator's mark on a repository or its
-// owner ([MarkIDs], [MarkRepositoryID]; in any case, [CanonicalMarkID])
-// denies every job of it:
+// owner ([MarkIDs], [MarkRepositoryID]; in any case after the prefix,
+// [CanonicalMarkID]; a prefix in another case, or an id without the
+// platform, slash and value, is refused, [CheckMarkID]) denies every job
+// of it:
 //
 //	ks, _ := audit.NewKillSwitch(log)                 // or natskill.New(ctx, js, log)
 //	x, _ := audit.NewEscalator(ks)                    // burst and unknown rules, 1 h

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,7 +122,9 @@ func (k *KillSwitch) Marks() []Mark {
 // quarantine ([Escalator]) cannot turn an operator's permanent mark into a
 // temporary one. An id that no check could match ([CheckMarkID]: whitespace
 // around it, an uppercase SPIFFE trust domain, a SPIFFE ID that SPIFFE
-// libraries do not parse, ...) is refused: ids are
+// libraries do not parse, a repository mark id whose prefix is not in
+// lower case or that lacks the platform and slash, ...) is refused with a
+// [FieldError]: ids are
 // compared byte for byte, and such a mark would deny nobody. A repository
 // or owner mark id ([MarkRepository], ...) is stored as [CanonicalMarkID]
 // returns it: "repository:github-actions/Acme/App" denies the jobs of
@@ -278,7 +281,14 @@ func (k *KillSwitch) Write(ctx context.Context, e Event) error {
 // percent-encoding or character outside ASCII). A mark for
 // "spiffe://Example.org/x", "spiffe://example.org/x " or
 // "spiffe://example.org/x/" would be audited as in force while
-// spiffe://example.org/x went on being allowed. [KillSwitch.Mark] and
+// spiffe://example.org/x went on being allowed. Likewise a repository or
+// owner mark id ([MarkRepository], ...) must be one [MarkIDs] can emit:
+// "Repository:github-actions/acme/app" (a prefix in another case),
+// "repository: github-actions/acme/app" (whitespace after the prefix or
+// around the slash after the platform), "repository_id:42" (no platform
+// and slash) or "repository:github-actions/" (no value) matched no job.
+// A missing platform that leaves a slash ("repository:acme/app") is not
+// detected: platforms are not a closed list. [KillSwitch.Mark] and
 // natskill's Switch.Mark (the operator's entry points) apply it; their
 // Write methods do not, since a detector's event names an id exactly as
 // it appeared in the audit stream, and refusing an odd one would let that
@@ -297,6 +307,9 @@ func CheckMarkID(id string) error {
 	case strings.ContainsFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }):
 		return bad("no control or invisible characters")
 	}
+	if why := repositoryMarkIDSyntax(id); why != "" {
+		return bad(why)
+	}
 	if len(id) >= len("spiffe://") && strings.EqualFold(id[:len("spiffe://")], "spiffe://") {
 		td, _, _ := strings.Cut(id[len("spiffe://"):], "/")
 		if id[:len("spiffe://")] != "spiffe://" || td != strings.ToLower(td) {
@@ -308,6 +321,38 @@ func CheckMarkID(id string) error {
 		}
 	}
 	return nil
+}
+
+// repositoryMarkIDSyntax returns why id, when it begins with
+// [MarkRepository], [MarkRepositoryID] or [MarkRepositoryOwnerID] in any
+// case, is not one [MarkIDs] can emit, or "" when it is (or has no such
+// prefix). MarkIDs emits the prefix in lower case (which [CanonicalMarkID]
+// does not fold), then the platform, a slash and the claim's non-empty
+// value, so an id with a prefix in another case, without a slash followed
+// by something, or with whitespace after the prefix or on either side of
+// the first slash (where a platform name or a repository name, id or owner
+// id would begin or end with whitespace) matches no job. The platform may
+// be empty ("repository:/acme/app") and is not checked against a list:
+// the platform of a job token minted by identity/oidc is the vendor's.
+func repositoryMarkIDSyntax(id string) string {
+	for _, c := range markClaims {
+		if len(id) < len(c.prefix) || !strings.EqualFold(id[:len(c.prefix)], c.prefix) {
+			continue
+		}
+		if id[:len(c.prefix)] != c.prefix {
+			return "the prefix " + strconv.Quote(c.prefix) + " in lower case"
+		}
+		platform, value, ok := strings.Cut(id[len(c.prefix):], "/")
+		if !ok || value == "" {
+			return "after " + strconv.Quote(c.prefix) + " a platform, a slash and a non-empty name or number"
+		}
+		if strings.TrimFunc(platform, unicode.IsSpace) != platform ||
+			strings.TrimLeftFunc(value, unicode.IsSpace) != value {
+			return "no whitespace after " + strconv.Quote(c.prefix) + " or around the slash after the platform"
+		}
+		return ""
+	}
+	return ""
 }
 
 // spiffeIDSyntax reports whether rest, a SPIFFE ID after its "spiffe://",

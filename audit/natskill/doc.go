@@ -31,6 +31,10 @@
 // "repository:github-actions/Acme/App" denies the jobs of acme/app; a
 // repository mark stored unfolded by an earlier version still denies in
 // any case, and is lifted with [Switch.ClearMark] as [Switch.Marks] lists it.
+// The prefix itself is not folded: [Switch.Mark] refuses a mark id whose
+// prefix is in another case ("Repository:..."), or that lacks the
+// platform, the slash or the value, or has whitespace after the prefix or
+// around that slash ([audit.CheckMarkID]): no job would match it.
 //
 // # Security contract
 //

@@ -382,7 +382,9 @@ func (s *Switch) Marks() []Mark {
 //
 // An id that no check could match ([audit.CheckMarkID]: whitespace around
 // it, an uppercase SPIFFE trust domain, a SPIFFE ID that SPIFFE libraries
-// do not parse, ...) is refused with [ErrConfig]:
+// do not parse, a repository mark id such as "Repository:github-actions/acme/app"
+// or "repository_id:42", ...) is refused with [ErrConfig] (and the
+// audit.FieldError):
 // ids are compared byte for byte, and such a mark would deny nobody. So is
 // a [KindSPIFFE] mark of anything but a SPIFFE ID: "example.org/x", or
 // "spıffe://example.org/x" with a dotless i, escaped the SPIFFE syntax
