@@ -363,9 +363,12 @@
 //     "<sha256|sha384|sha512>:<hex>" digest; verified and job.protected must
 //     be true. Source repositories match as the verify package matches them
 //     (verify.Provenance.SourceRepository): a leading "git+", the scheme
-//     (everything up to the first "://"), one trailing "/" and one trailing
-//     ".git" are ignored; host, owner and name are compared exactly and
-//     case-sensitively. So "git+https://github.com/acme/app",
+//     (an RFC 3986 "scheme://" at the very start only: in
+//     "acme/x://github.com/victim/app" the "://" is part of the
+//     repository), one trailing "/" and one trailing ".git" are ignored
+//     (text that would still hold one of them, "app.git.git", is kept
+//     whole and matches only itself); host, owner and name are compared
+//     exactly and case-sensitively. So "git+https://github.com/acme/app",
 //     "https://github.com/acme/app" and "github.com/acme/app" are one
 //     source, and "gitlab.com/acme/app" or "github.com/evil/app" never
 //     match it. A scan's counts must be non-negative numbers; a scan

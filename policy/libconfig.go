@@ -86,9 +86,11 @@ type DeployConfig struct {
 	// compared exactly. Empty: every deploy is denied.
 	Builders []string
 	// Sources are the source repositories accepted. They are compared as
-	// the verify package compares them: a leading "git+", the scheme, one
-	// trailing "/" and one trailing ".git" are ignored, host, owner and
-	// name are compared exactly, so "git+https://github.com/acme/app",
+	// the verify package compares them: a leading "git+", a URI scheme at
+	// the very start ("acme/x://github.com/victim/app" keeps its "://"),
+	// one trailing "/" and one trailing ".git" are ignored (text that would
+	// still hold one of them, "app.git.git", is kept whole and matches only
+	// itself), host, owner and name are compared exactly, so "git+https://github.com/acme/app",
 	// "https://github.com/acme/app" and "github.com/acme/app" are one
 	// source. The certificate that signed a provenance, when it names
 	// the signing job's repository (Fulcio's Source Repository URI), must

@@ -9,14 +9,16 @@ import (
 )
 
 // FuzzReview33Source: SplitGitURI loses nothing (repo, '@', ref is the
-// URI) and cuts at the first '@' of the path, so a ref never reads as a
-// shorter one; Of either refuses a provenance whose places disagree or
-// returns the repository every place names (compared as NormalizeRepo
-// compares them), never panicking on any predicate.
+// URI) and cuts at the first '@' of the path after a real scheme at its
+// start, so a ref never reads as a shorter one; NormalizeRepo is a fixed
+// point (idempotent); Of either refuses a provenance whose places
+// disagree or returns the repository every place names (compared as
+// NormalizeRepo compares them), never panicking on any predicate.
 func FuzzReview33Source(f *testing.F) {
 	for _, s := range []string{
 		"git+https://github.com/acme/app@refs/heads/main", "git+https://github.com/acme/app.git/@x@refs/tags/v1",
 		"https://user@github.com/acme/app", "git+https://github.com", "github.com/acme/app", "ssh://a://b/c@d", "",
+		"a/x://github.com/acme/app@main", "https://https://github.com/acme/app.git/.git", "git+://x/y@z",
 	} {
 		f.Add(s, s, "refs/heads/main", "0123456789abcdef0123456789abcdef01234567")
 	}
@@ -25,9 +27,14 @@ func FuzzReview33Source(f *testing.F) {
 		if r != "" && repo+"@"+r != uri || r == "" && repo != uri && repo+"@" != uri {
 			t.Fatalf("SplitGitURI(%q) = %q, %q", uri, repo, r)
 		}
-		if i := strings.Index(repo, "://"); i >= 0 {
-			if j := strings.IndexByte(repo[i+3:], '/'); j >= 0 && strings.Contains(repo[i+3+j:], "@") {
+		if i := schemeLen(repo); i > 0 {
+			if j := strings.IndexByte(repo[i:], '/'); j >= 0 && strings.Contains(repo[i+j:], "@") {
 				t.Fatalf("SplitGitURI(%q): repository %q holds an '@' after its host", uri, repo)
+			}
+		}
+		for _, s := range []string{uri, dep, repo, ref} {
+			if n := NormalizeRepo(s); NormalizeRepo(n) != n {
+				t.Fatalf("NormalizeRepo(NormalizeRepo(%q)) = %q, not %q", s, NormalizeRepo(n), n)
 			}
 		}
 		if !utf8.ValidString(uri) || !utf8.ValidString(dep) {

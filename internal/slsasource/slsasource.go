@@ -173,17 +173,18 @@ func commitOf(d map[string]string) string {
 // and SourceVersionTag for a build that no tag rule ever covered. Read at
 // the first, the ref is the whole branch name, and a path that did hold
 // '@' only fails the repository comparison. An '@' before the path is
-// user information, not a ref; a URI without a path has no ref.
+// user information, not a ref; a URI without a path, or without a scheme
+// at its start (see NormalizeRepo), has no ref.
 func SplitGitURI(u string) (repo, ref string) {
-	scheme := strings.Index(u, "://")
-	if scheme < 0 {
+	scheme := schemeLen(u)
+	if scheme == 0 {
 		return u, ""
 	}
-	slash := strings.IndexByte(u[scheme+3:], '/')
+	slash := strings.IndexByte(u[scheme:], '/')
 	if slash < 0 {
 		return u, ""
 	}
-	path := scheme + 3 + slash
+	path := scheme + slash
 	if at := strings.IndexByte(u[path:], '@'); at >= 0 {
 		return u[:path+at], u[path+at+1:]
 	}
@@ -192,15 +193,48 @@ func SplitGitURI(u string) (repo, ref string) {
 
 // NormalizeRepo is the form in which source repositories are compared
 // (verify's Provenance.SourceRepository, policy's Deploy.Sources, and
-// lib.normalize_repo in the Rego library, which copies it): drop a leading
-// "git+", everything up to and including the first "://", one trailing
-// "/", then one trailing ".git".
+// lib.normalize_repo in the Rego library, which copies it; the policy
+// package tests that the two agree): drop a leading "git+", then a URI
+// scheme with its "://" at the very start (RFC 3986: a letter, then
+// letters, digits, "+", "-" or "."), then one trailing "/", then one
+// trailing ".git". A "://" after any other text
+// ("acme/x://github.com/victim/app", where a builder wrote "acme/" before
+// text it copied) is part of the repository. Where that leaves text it
+// would change again (a second scheme or "git+", "app.git.git",
+// "app/.git", "app//"), s is returned as it is, matching only itself: the
+// form is a fixed point, NormalizeRepo(NormalizeRepo(s)) ==
+// NormalizeRepo(s), and no two readings of one text name two
+// repositories.
 func NormalizeRepo(s string) string {
-	s = strings.TrimPrefix(s, "git+")
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
+	if n := normalizeOnce(s); normalizeOnce(n) == n {
+		return n
 	}
+	return s
+}
+
+// normalizeOnce is one pass of NormalizeRepo.
+func normalizeOnce(s string) string {
+	s = strings.TrimPrefix(s, "git+")
+	s = s[schemeLen(s):]
 	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+}
+
+// schemeLen is the length of the URI scheme and "://" s starts with, 0
+// when it starts with none: RFC 3986's scheme = ALPHA *( ALPHA / DIGIT /
+// "+" / "-" / "." ).
+func schemeLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && strings.HasPrefix(s[i:], "://"):
+			return i + 3
+		default:
+			return 0
+		}
+	}
+	return 0
 }
 
 // Lookup returns the value at a dot-separated path of m ("source.uri").

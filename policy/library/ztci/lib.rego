@@ -333,16 +333,25 @@ absent_or_false(x, path) if object.get(x, path, false) in {false, null}
 array_or_absent(x, path) if is_array(object.get(x, path, []))
 
 # normalize_repo compares source repositories the way the verify package
-# does (internal/slsasource NormalizeRepo): drop a leading "git+", then
-# everything up to and including the first "://", then one trailing "/",
-# then one trailing ".git". So "git+https://github.com/acme/app",
-# "https://github.com/acme/app" and "github.com/acme/app" are the same
-# repository; host, owner and name are compared exactly (case-sensitive).
-normalize_repo(s) := trim_suffix(trim_suffix(after_scheme(trim_prefix(s, "git+")), "/"), ".git") if is_string(s)
+# does (internal/slsasource NormalizeRepo; the policy package tests that
+# the two agree): drop a leading "git+", then a URI scheme with its "://"
+# at the very start (RFC 3986: a letter, then letters, digits, "+", "-" or
+# "."), then one trailing "/", then one trailing ".git". So
+# "git+https://github.com/acme/app", "https://github.com/acme/app.git" and
+# "github.com/acme/app" are the same repository; host, owner and name are
+# compared exactly (case-sensitive). A "://" after any other text
+# ("acme/x://github.com/victim/app", where a builder wrote "acme/" before
+# text it copied) is part of the repository. Where that leaves text it
+# would change again (a second scheme or "git+", "app.git.git",
+# "app/.git", "app//"), s is kept as it is, matching only itself: the form
+# is a fixed point, normalize_repo(normalize_repo(s)) == normalize_repo(s).
+normalize_repo(s) := n if {
+	is_string(s)
+	n := normalize_repo_once(s)
+	normalize_repo_once(n) == n
+} else := s if is_string(s)
 
-after_scheme(s) := substring(s, indexof(s, "://") + 3, -1) if indexof(s, "://") >= 0
-
-else := s
+normalize_repo_once(s) := trim_suffix(trim_suffix(regex.replace(trim_prefix(s, "git+"), `^[A-Za-z][A-Za-z0-9+.-]*://`, ""), "/"), ".git")
 
 # same_repo: a and b name the same repository after normalize_repo, and
 # it is not empty (an empty expectation matches nothing).
