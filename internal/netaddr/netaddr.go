@@ -5,7 +5,9 @@
 // the one copy of that classification: the egress proxy (policy/egress)
 // refuses a job's connection to a non-public address with it, and the OCI
 // registry client (internal/oci) refuses to follow a registry's redirect
-// to one. It imports the standard library only.
+// to one. [Own] is likewise the one list of the host's own interface
+// addresses, which both refuse as destinations even when public. It
+// imports the standard library only.
 package netaddr
 
 import "net/netip"

@@ -176,7 +176,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // keychain's credentials to whatever realm the registry's WWW-Authenticate
 // names, and that header is the server's to write. A request to any other
 // origin (one the registry chose: a redirect's Location, a realm) goes out
-// through checked, whose dials refuse addresses that are not public unless
+// through checked, whose dials refuse addresses that are not public, or
+// are this host's own, unless
 // configured (addrs, Config.AddInternalRedirects), after an IP literal host
 // is checked here; a redirect whose Location holds user information is
 // refused. Nothing refused is sent.

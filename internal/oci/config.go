@@ -3,6 +3,7 @@ package oci
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -61,6 +62,11 @@ type Config struct {
 	// names, may be reached. See AddInternalRedirects.
 	InternalRedirectNets  []netip.Prefix
 	InternalRedirectHosts []string
+
+	// interfaceAddrs lists this host's own addresses, refused as
+	// destinations the registry chose (nil: net.InterfaceAddrs; tests
+	// replace it).
+	interfaceAddrs func() ([]net.Addr, error)
 }
 
 // DefaultConfig returns the defaults: the default keychain and transport,
@@ -167,10 +173,12 @@ func (c *Config) AddTokenRealm(o string) error {
 // AddInternalRedirects lets destinations the registry chose (the storage a
 // blob or manifest read is redirected to) be reached on addresses that are
 // not public (loopback, RFC 1918, unique local, link-local, CGNAT and other
-// special-purpose ranges), which are refused otherwise. Each target is an
-// IP prefix ("10.20.0.0/16", "fd00:1::/64"), an IP address, or a host name
-// ("minio.storage.internal", matched exactly, case-insensitively), whose
-// every address is then allowed: the vendor's DNS answers for it. A prefix
+// special-purpose ranges) or on this host's own interface addresses
+// (public or not: services of the host itself), which are refused
+// otherwise. Each target is an IP prefix ("10.20.0.0/16", "fd00:1::/64"),
+// an IP address, or a host name ("minio.storage.internal", matched
+// exactly, case-insensitively), whose every address is then allowed: the
+// vendor's DNS answers for it. A prefix
 // of length 0 is rejected: it would turn the check off. The registry
 // itself (its own origin) and configured token realms are never checked.
 func (c *Config) AddInternalRedirects(targets ...string) error {

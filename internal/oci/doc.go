@@ -32,7 +32,8 @@
 //   - A request to an origin the registry chose (a redirect's Location,
 //     a token realm not configured) is refused with [ErrInternalAddress]
 //     when its address is not public (internal/netaddr, the egress
-//     proxy's classification), unless Config.AddInternalRedirects allows
+//     proxy's classification) or is one of this host's own interface
+//     addresses (netaddr.Own, as the egress proxy refuses them too), unless Config.AddInternalRedirects allows
 //     it: an IP literal before the request, a name at the dial (each
 //     resolved address before connecting with the stock dialer, the
 //     connected address with a vendor's own dialer), so DNS rebinding

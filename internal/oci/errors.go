@@ -44,7 +44,8 @@ var (
 	// ErrTooManyRedirects: the registry redirected more than maxRedirects times.
 	ErrTooManyRedirects = fmt.Errorf("%w: too many redirects", ErrRegistry)
 	// ErrInternalAddress: a destination the registry chose (a redirect's
-	// Location, an unconfigured token realm) is not a public address and no
+	// Location, an unconfigured token realm) is not a public address, or is
+	// one of this host's own interface addresses, and no
 	// Config.AddInternalRedirects entry allows it; nothing was sent (see
 	// *InternalAddressError).
 	ErrInternalAddress = fmt.Errorf("%w: internal address refused", ErrRegistry)

@@ -22,15 +22,33 @@ import (
 // registry chose (a redirect's Location, a token realm that is not
 // configured, a referrers page) whose address is not public
 // ([netaddr.Public]: loopback, private, link-local such as the cloud
-// metadata service, or another special-purpose range) and that no
+// metadata service, or another special-purpose range) or is one of this
+// host's own addresses ([netaddr.Own]: a public address of its interfaces,
+// where the gate's admin port or a local agent listens), and that no
 // Config.AddInternalRedirects entry allows. Nothing was sent to it. It
 // matches [ErrInternalAddress] and [ErrRegistry].
 type InternalAddressError struct {
 	Host string     // the destination's host as the registry named it (clipped in Error)
 	Addr netip.Addr // the address it resolved or connected to
+	// Own: Addr is public but one of this host's own addresses, or
+	// OwnErr is set.
+	Own bool
+	// OwnErr: the host's own addresses could not be listed, so Addr could
+	// not be told apart from them (refused: fail closed).
+	OwnErr error
 }
 
 func (e *InternalAddressError) Error() string {
+	switch {
+	case e.OwnErr != nil:
+		return fmt.Sprintf("oci: request to %s refused: cannot tell whether %s is this host's own address "+
+			"(listing its addresses failed: %v; allow it with WithInternalRedirects)",
+			clip.Quote(e.Host, maxQuote), e.Addr, e.OwnErr)
+	case e.Own:
+		return fmt.Sprintf("oci: request to %s refused: %s is an address of this host (a registry's redirect may not "+
+			"reach services on the host itself; allow it with WithInternalRedirects)",
+			clip.Quote(e.Host, maxQuote), e.Addr)
+	}
 	return fmt.Sprintf("oci: request to %s refused: %s is not a public address (a registry's redirect may not reach "+
 		"loopback, private, link-local or special-purpose addresses; allow internal blob storage with WithInternalRedirects)",
 		clip.Quote(e.Host, maxQuote), e.Addr)
@@ -41,15 +59,20 @@ func (e *InternalAddressError) Is(target error) bool {
 	return target == ErrInternalAddress || target == ErrRegistry
 }
 
+// Unwrap returns OwnErr.
+func (e *InternalAddressError) Unwrap() error { return e.OwnErr }
+
 // addrPolicy decides which addresses a destination the registry chose may
-// have: public ones, and those Config.AddInternalRedirects allows.
+// have: public ones that are not this host's own, and those
+// Config.AddInternalRedirects allows.
 type addrPolicy struct {
 	nets  []netip.Prefix
 	hosts map[string]bool // canonical host names (canonHost)
+	own   *netaddr.Own
 }
 
 func newAddrPolicy(c Config) *addrPolicy {
-	p := &addrPolicy{nets: c.InternalRedirectNets, hosts: map[string]bool{}}
+	p := &addrPolicy{nets: c.InternalRedirectNets, hosts: map[string]bool{}, own: netaddr.NewOwn(c.interfaceAddrs)}
 	for _, h := range c.InternalRedirectHosts {
 		p.hosts[canonHost(h)] = true
 	}
@@ -63,7 +86,7 @@ func canonHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), 
 // *InternalAddressError.
 func (p *addrPolicy) check(host string, a netip.Addr) error {
 	a = a.WithZone("").Unmap()
-	if netaddr.Public(a) || p.hosts[canonHost(host)] {
+	if p.hosts[canonHost(host)] {
 		return nil
 	}
 	for _, n := range p.nets {
@@ -71,7 +94,17 @@ func (p *addrPolicy) check(host string, a netip.Addr) error {
 			return nil
 		}
 	}
-	return &InternalAddressError{Host: host, Addr: a}
+	if !netaddr.Public(a) {
+		return &InternalAddressError{Host: host, Addr: a}
+	}
+	own, err := p.own.Contains(a)
+	if err != nil {
+		return &InternalAddressError{Host: host, Addr: a, Own: true, OwnErr: err}
+	}
+	if own {
+		return &InternalAddressError{Host: host, Addr: a, Own: true}
+	}
+	return nil
 }
 
 // checkURL refuses a URL whose host is an IP literal that check refuses.

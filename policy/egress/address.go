@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
-	"time"
 
 	"github.com/ztci/ztci/internal/netaddr"
 )
@@ -40,11 +38,6 @@ func (f ResolverFunc) LookupNetIP(ctx context.Context, network, host string) ([]
 // registry client applies to the redirects it follows too.
 func public(a netip.Addr) bool { return netaddr.Public(a) }
 
-// ownAddrsTTL is how long a list of the host's own addresses is reused.
-// An address added since is caught when the proxy connects to it (see
-// selfConnected).
-const ownAddrsTTL = time.Second
-
 // errOwnAddress: the destination is an address of the proxy's own host.
 var errOwnAddress = errors.New("an address of the proxy's own host")
 
@@ -52,47 +45,24 @@ var errOwnAddress = errors.New("an address of the proxy's own host")
 // destination can be told apart from them.
 var errOwnAddrsUnknown = errors.New("egress: cannot list the host's own addresses")
 
-// ownAddrs are the addresses of the proxy host's interfaces. The proxy
-// dials from that host, and a connection to any of them, public or not,
-// goes over loopback to whatever listens there on the wildcard address
-// (a container runtime's API, the kubelet, an agent's admin port), past
-// the firewall or security group that keeps the rest of the network out.
-type ownAddrs struct {
-	list func() ([]net.Addr, error)
+// ownAddrs are the addresses of the proxy host's interfaces
+// ([netaddr.Own], listed again after [netaddr.OwnTTL]; an address added
+// since is caught when the proxy connects to it, see selfConnected). The
+// proxy dials from that host, and a connection to any of them, public or
+// not, goes over loopback to whatever listens there on the wildcard
+// address (a container runtime's API, the kubelet, an agent's admin
+// port), past the firewall or security group that keeps the rest of the
+// network out.
+type ownAddrs struct{ *netaddr.Own }
 
-	mu  sync.Mutex
-	at  time.Time // when set was listed; zero: never
-	set map[netip.Addr]struct{}
-}
-
-// contains reports whether a is one of the host's addresses, listing them
-// again when the last list is older than ownAddrsTTL. A host whose
-// addresses cannot be listed has every address refused (the error).
-func (o *ownAddrs) contains(a netip.Addr) (bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.at.IsZero() || time.Since(o.at) >= ownAddrsTTL {
-		addrs, err := o.list()
-		if err != nil {
-			o.at, o.set = time.Time{}, nil
-			return false, fmt.Errorf("%w: %w", errOwnAddrsUnknown, err)
-		}
-		set := make(map[netip.Addr]struct{}, len(addrs))
-		for _, x := range addrs {
-			var ip net.IP
-			switch v := x.(type) {
-			case *net.IPNet:
-				ip = v.IP
-			case *net.IPAddr:
-				ip = v.IP
-			}
-			if b, ok := netip.AddrFromSlice(ip); ok {
-				set[b.Unmap()] = struct{}{}
-			}
-		}
-		o.at, o.set = time.Now(), set
+// contains reports whether a is one of the host's addresses. A host whose
+// addresses cannot be listed has every address refused (the error, which
+// wraps errOwnAddrsUnknown).
+func (o ownAddrs) contains(a netip.Addr) (bool, error) {
+	ok, err := o.Contains(a)
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", errOwnAddrsUnknown, err)
 	}
-	_, ok := o.set[a]
 	return ok, nil
 }
 

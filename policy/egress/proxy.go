@@ -19,6 +19,7 @@ import (
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/netaddr"
 	"github.com/ztci/ztci/internal/randid"
 	"github.com/ztci/ztci/internal/redact"
 )
@@ -175,7 +176,7 @@ func New(tokens identity.TokenVerifier, jobs identity.Matcher, decide Decider, s
 		open: map[*conn]struct{}{}, perJob: map[identity.Identity]int{}, servers: map[*http.Server]struct{}{},
 		stop: make(chan struct{}), cache: newDecisionCache(cfg.limits.DecisionsPerJob, cfg.limits.DecisionCacheSize),
 		pending: newPendingConns(cfg.limits), refusals: newRefusalBudget(cfg.limits),
-		own: ownAddrs{list: cfg.interfaceAddrs},
+		own: ownAddrs{netaddr.NewOwn(cfg.interfaceAddrs)},
 	}
 	if p.dial == nil {
 		d := &net.Dialer{}

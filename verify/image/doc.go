@@ -67,7 +67,8 @@
 //     [MaxReferrers]); redirects are bounded, never downgrade https to
 //     http, never carry user information, and never reach an address that
 //     is not public (loopback, private, link-local such as the cloud
-//     metadata service), checked where the name is dialled, unless
+//     metadata service) or is one of this host's own interface
+//     addresses, checked where the name is dialled, unless
 //     [WithInternalRedirects] allows it ([ErrInternalAddress]; the
 //     registry's own origin is not checked); registry credentials go to the registry's own origin, or to a
 //     token service fixed in code (Docker Hub's, GitLab's) or configured

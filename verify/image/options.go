@@ -102,8 +102,10 @@ func WithTokenRealm(origin string) Option {
 // a request is refused with ErrInternalAddress before anything is sent,
 // when its host is, resolves to, or connects to a loopback, private
 // (RFC 1918, unique local), link-local (the cloud metadata service
-// 169.254.169.254), CGNAT or other special-purpose address: a hostile
-// registry cannot make this process issue requests to internal services.
+// 169.254.169.254), CGNAT or other special-purpose address, or one of
+// this host's own interface addresses (public or not: the services of the
+// host itself): a hostile registry cannot make this process issue requests
+// to internal services.
 // Each target is an IP prefix ("10.20.0.0/16"), an IP address, or a host
 // name matched exactly ("minio.storage.internal"), whose every address is
 // then allowed. The configured registry itself is never checked, so a
