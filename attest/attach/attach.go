@@ -107,13 +107,9 @@ func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, i
 	if err != nil {
 		return att, fmt.Errorf("%w: remote options: %v", ErrConfig, err)
 	}
-	for _, blob := range []struct {
-		b  []byte
-		mt string
-	}{{[]byte(emptyJSON), EmptyMediaType}, {bundle, info.MediaType}} {
-		if err := pusher.Upload(ctx, repo, static.NewLayer(blob.b, types.MediaType(blob.mt))); err != nil {
-			return att, oci.WrapTransport("upload blob", err)
-		}
+	blobs := []v1.Layer{
+		static.NewLayer([]byte(emptyJSON), EmptyMediaType),
+		static.NewLayer(bundle, types.MediaType(info.MediaType)),
 	}
 
 	annotations := map[string]string{
@@ -142,12 +138,10 @@ func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, i
 		return att, fmt.Errorf("%w: marshal manifest: %v", ErrConfig, err)
 	}
 	artifact := oci.SHA256(raw)
-	resp, err := c.Do(ctx, repo, true, "put artifact manifest", http.MethodPut, c.URL(repo, "manifests", artifact.String()), raw,
-		http.Header{"Content-Type": {oci.MediaTypeOCIManifest}}, http.StatusCreated, http.StatusOK, http.StatusAccepted)
-	if err != nil {
+	write := func() error { return writeArtifact(ctx, c, pusher, repo, blobs, artifact, raw) }
+	if err := write(); err != nil {
 		return att, err
 	}
-	resp.Body.Close()
 	att.Artifact, att.Bundle, att.Path = repo.Digest(artifact.String()), bundleDigest, PathReferrersAPI
 	// Whether or not the registry claims to index subjects (OCI-Subject),
 	// the artifact counts as attached only once the referrers API lists it
@@ -168,10 +162,75 @@ func push(ctx context.Context, cfg *config, ref name.Reference, bundle []byte, i
 		ArtifactType: info.MediaType,
 		Annotations:  annotations,
 	}
-	if err := addToTagSchema(ctx, c, repo, sh, entry); err != nil {
+	if err := addToTagSchema(ctx, c, repo, sh, entry, write); err != nil {
 		return att, fmt.Errorf("artifact %s was pushed but not listed: %w", artifact, err)
 	}
 	return att, nil
+}
+
+// writeAttempts bounds the rounds of writeArtifact; the waits between
+// them double from tagSettle up to maxTagSettle.
+const writeAttempts = 6
+
+// writeArtifact uploads blobs and then PUTs the artifact manifest raw,
+// whose digest is artifact, redoing both when the registry lost a blob to
+// a concurrent writer of the same content.
+//
+// Writers attaching identical artifacts at once (the empty descriptor is
+// every artifact's config; a fleet attaching the same bundle shares its
+// blob and manifest too) race in the registry: distribution answers an
+// upload committed while another upload of the same digest is being moved
+// into place with DIGEST_INVALID, and a manifest PUT that reads a blob in
+// that window with MANIFEST_BLOB_UNKNOWN. Those answers, and only those,
+// start another round after a wait: every upload checks (HEAD) whether the
+// blob is there and uploads it again if not, and the manifest is PUT only
+// after every upload succeeded, so the registry still verifies each blob
+// against its digest and the manifest against its blobs; nothing is taken
+// on trust. After writeAttempts rounds the last error is returned.
+func writeArtifact(ctx context.Context, c *oci.Client, pusher *remote.Pusher, repo name.Repository, blobs []v1.Layer, artifact v1.Hash, raw []byte) error {
+	wait := tagSettle
+	for attempt := 1; ; attempt++ {
+		err := putArtifact(ctx, c, pusher, repo, blobs, artifact, raw)
+		if err == nil || attempt == writeAttempts || !lostToConcurrentWriter(err) {
+			return err
+		}
+		c.Log().DebugContext(ctx, "blob lost to a concurrent writer of the same content; writing again", "artifact", artifact.String(), "attempt", attempt)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxTagSettle)
+	}
+}
+
+// putArtifact is one round of writeArtifact.
+func putArtifact(ctx context.Context, c *oci.Client, pusher *remote.Pusher, repo name.Repository, blobs []v1.Layer, artifact v1.Hash, raw []byte) error {
+	for _, b := range blobs {
+		if err := pusher.Upload(ctx, repo, b); err != nil {
+			return oci.WrapTransport("upload blob", err)
+		}
+	}
+	resp, err := c.Do(ctx, repo, true, "put artifact manifest", http.MethodPut, c.URL(repo, "manifests", artifact.String()), raw,
+		http.Header{"Content-Type": {oci.MediaTypeOCIManifest}}, http.StatusCreated, http.StatusOK, http.StatusAccepted)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// lostToConcurrentWriter reports whether err is a registry's answer that a
+// concurrent write of the same digest-addressed content explains: a blob
+// upload refused as not matching its digest or lost, or a manifest whose
+// blobs (or, for an index, manifests) the registry does not see.
+func lostToConcurrentWriter(err error) bool {
+	var se *oci.StatusError
+	if !errors.As(err, &se) || se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusForbidden {
+		return false
+	}
+	return se.HasCode(oci.CodeDigestInvalid) || se.HasCode(oci.CodeManifestBlobUnknown) || se.HasCode(oci.CodeBlobUnknown) ||
+		se.HasCode(oci.CodeBlobUploadUnknown) || se.HasCode(oci.CodeBlobUploadInvalid)
 }
 
 // listAttempts bounds the reads of the referrers API that confirm an
@@ -231,7 +290,7 @@ func confirmListed(ctx context.Context, c *oci.Client, repo name.Repository, sub
 // redone. What no client can guarantee there: a writer whose whole
 // read-modify-write straddles our PUT and read-back can still drop our entry
 // later; the artifact itself remains in the registry.
-func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, subject v1.Hash, entry oci.Descriptor) error {
+func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, subject v1.Hash, entry oci.Descriptor, rewrite func() error) error {
 	tag := oci.TagFor(subject)
 	url := c.URL(repo, "manifests", tag)
 	for attempt := 0; attempt < tagAttempts; attempt++ {
@@ -271,13 +330,26 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 		}
 		resp, err := c.Do(ctx, repo, true, "put referrers tag", http.MethodPut, url, body, hdr,
 			http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusPreconditionFailed)
-		if err != nil {
+		switch {
+		case err != nil && lostToConcurrentWriter(err) && attempt < tagAttempts-1:
+			// The registry does not see a manifest the index lists
+			// while a concurrent writer of the same manifest rewrites
+			// it: write ours again (idempotent, digest-addressed) and
+			// redo the merge after the settle wait below. A manifest
+			// that stays missing ends the loop with the registry's
+			// error after tagAttempts rounds.
+			c.Log().DebugContext(ctx, "referrers tag lists a manifest the registry lost to a concurrent writer; writing again", "tag", tag, "attempt", attempt)
+			if err := rewrite(); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusPreconditionFailed {
-			c.Log().DebugContext(ctx, "referrers tag changed concurrently; retrying", "tag", tag, "attempt", attempt)
-			continue
+		default:
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusPreconditionFailed {
+				c.Log().DebugContext(ctx, "referrers tag changed concurrently; retrying", "tag", tag, "attempt", attempt)
+				continue
+			}
 		}
 		// Read back after a settle delay; the next round returns when the
 		// entry survived and redoes the merge when it was overwritten.

@@ -48,7 +48,16 @@
 //     that moves meanwhile cannot redirect the attestation.
 //   - Every read is bounded and checked against its digest, as in
 //     verify/image; 429 and 5xx answers to reads are retried with bounded
-//     backoff, writes are sent once.
+//     backoff, writes are sent once, except that a write refused because a
+//     concurrent writer of the same content raced it (a blob upload
+//     answered DIGEST_INVALID or BLOB_UPLOAD_*, a manifest or referrers
+//     tag PUT answered MANIFEST_BLOB_UNKNOWN or BLOB_UNKNOWN: distribution
+//     does this while several clients upload the same blob) is redone a
+//     bounded number of times with growing waits. Each round checks (HEAD)
+//     and re-uploads the blobs and PUTs the manifest only after they all
+//     succeeded, so the registry still verifies every blob against its
+//     digest and every manifest against its blobs; after the bound the
+//     last error is returned ([ErrStatus]).
 //   - A redirected write is a failure, never success, whichever client
 //     sends it (go-containerregistry's blob uploads included): a write
 //     answered 3xx is not followed, not even within the registry, and a

@@ -290,7 +290,11 @@ func WrapTransport(op string, err error) error {
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
-		return &StatusError{Op: op, URL: "", StatusCode: te.StatusCode}
+		se := &StatusError{Op: op, URL: "", StatusCode: te.StatusCode}
+		for _, d := range te.Errors {
+			se.Codes = appendCode(se.Codes, string(d.Code))
+		}
+		return se
 	}
 	// go-containerregistry quotes a response body after a line break (a
 	// token answer without a token: "no token in bearer response:\n<body>").
@@ -365,9 +369,9 @@ func (c *Client) Do(ctx context.Context, repo name.Repository, push bool, op, me
 			return resp, nil
 		}
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	eb, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return nil, &StatusError{Op: op, URL: url, StatusCode: resp.StatusCode}
+	return nil, &StatusError{Op: op, URL: url, StatusCode: resp.StatusCode, Codes: errorCodes(eb)}
 }
 
 // readBounded reads at most limit bytes of resp's body and fails with

@@ -1,8 +1,11 @@
 package oci
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -70,6 +73,61 @@ type StatusError struct {
 	Op         string // what was being done, e.g. "get manifest"
 	URL        string
 	StatusCode int
+	// Codes are the distribution error codes of the answer's body (e.g.
+	// "MANIFEST_BLOB_UNKNOWN"), for matching with HasCode only: the
+	// registry chose them, so they are never part of Error. Only codes
+	// made of A-Z and _ are kept, at most maxErrorCodes of them.
+	Codes []string
+}
+
+// Distribution error codes a writer acts on.
+const (
+	// CodeManifestBlobUnknown: a manifest PUT referenced a blob (or, for an
+	// index, a manifest) the registry does not hold (yet).
+	CodeManifestBlobUnknown = "MANIFEST_BLOB_UNKNOWN"
+	// CodeBlobUnknown: the blob is not in the registry.
+	CodeBlobUnknown = "BLOB_UNKNOWN"
+	// CodeDigestInvalid: an upload's content did not match its digest as
+	// the registry read it back, e.g. while a concurrent upload of the same
+	// blob was being committed.
+	CodeDigestInvalid = "DIGEST_INVALID"
+	// CodeBlobUploadUnknown, CodeBlobUploadInvalid: the upload session was
+	// lost or refused.
+	CodeBlobUploadUnknown = "BLOB_UPLOAD_UNKNOWN"
+	CodeBlobUploadInvalid = "BLOB_UPLOAD_INVALID"
+)
+
+// maxErrorCodes bounds the codes a StatusError keeps.
+const maxErrorCodes = 8
+
+// HasCode reports whether the registry answered with error code code.
+func (e *StatusError) HasCode(code string) bool { return slices.Contains(e.Codes, code) }
+
+// errorCodes returns the well-formed codes of a distribution error body
+// ({"errors":[{"code":...}]}), at most maxErrorCodes of them.
+func errorCodes(body []byte) []string {
+	var eb struct {
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &eb) != nil {
+		return nil
+	}
+	var codes []string
+	for _, e := range eb.Errors {
+		codes = appendCode(codes, e.Code)
+	}
+	return codes
+}
+
+// appendCode appends c to codes when it is a well-formed code and codes
+// has room.
+func appendCode(codes []string, c string) []string {
+	if len(codes) < maxErrorCodes && c != "" && len(c) <= 64 && strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+		codes = append(codes, c)
+	}
+	return codes
 }
 
 func (e *StatusError) Error() string {
