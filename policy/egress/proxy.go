@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,12 +270,19 @@ func (p *Proxy) Close() error {
 }
 
 // Cut closes every open connection of the identity whose
-// [identity.Identity.ID] is id, and returns how many it closed. Each is
-// audited with end "cut". It does not refuse new connections: mark the
-// identity in the [WithCompromiseChecker] kill switch for that.
+// [identity.Identity.ID] is id, or of every identity a kill-switch mark
+// on id covers ([audit.MarkIDs]: id names its repository or the
+// repository's owner, in any case), and returns how many it closed, so
+// that a natskill WithOnMark callback cuts a marked repository's jobs at
+// once rather than at the next compromise sweep. Each is audited with end
+// "cut". It does not refuse new connections: mark the identity in the
+// [WithCompromiseChecker] kill switch for that.
 func (p *Proxy) Cut(id string) int {
+	mark := audit.CanonicalMarkID(id)
 	p.mu.Lock()
-	conns := p.snapshot(func(c *conn) bool { return c.job.ID() == id })
+	conns := p.snapshot(func(c *conn) bool {
+		return c.job.ID() == id || slices.Contains(audit.MarkIDs(c.job.AuditActor()), mark)
+	})
 	p.mu.Unlock()
 	for _, c := range conns {
 		c.cut("cut")
