@@ -172,14 +172,34 @@ func checkedTransport(base http.RoundTripper, p *addrPolicy) http.RoundTripper {
 		defer mu.Unlock()
 		return proxies[addr]
 	}
+	// afterDial checks the address a vendor's dialer connected to
+	// (checkConn) before a byte is sent; a dial to the proxy is not
+	// checked.
+	afterDial := func(dial dialFunc) dialFunc {
+		return func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			conn, err := dial(ctx, network, addr)
+			if err != nil || isProxy(addr) {
+				return conn, err
+			}
+			if err := p.checkConn(host, conn); err != nil {
+				_ = conn.Close()
+				return nil, err
+			}
+			return conn, nil
+		}
+	}
 	// DialContext and DialTLSContext take priority over the deprecated
 	// Dial and DialTLS, which the clone may still hold.
-	c.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, _, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		if stock {
+	if stock {
+		c.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
 			d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 			if !isProxy(addr) {
 				d.Control = func(_, address string, _ syscall.RawConn) error {
@@ -192,32 +212,11 @@ func checkedTransport(base http.RoundTripper, p *addrPolicy) http.RoundTripper {
 			}
 			return d.DialContext(ctx, network, addr)
 		}
-		conn, err := dial(ctx, network, addr)
-		if err != nil || isProxy(addr) {
-			return conn, err
-		}
-		if err := p.checkConn(host, conn); err != nil {
-			_ = conn.Close()
-			return nil, err
-		}
-		return conn, nil
+	} else {
+		c.DialContext = afterDial(dial)
 	}
 	if dialTLS != nil {
-		c.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			conn, err := dialTLS(ctx, network, addr)
-			if err != nil || isProxy(addr) {
-				return conn, err
-			}
-			if err := p.checkConn(host, conn); err != nil {
-				_ = conn.Close()
-				return nil, err
-			}
-			return conn, nil
-		}
+		c.DialTLSContext = afterDial(dialTLS)
 	}
 	return c
 }
