@@ -46,8 +46,12 @@
 //	failure, error), ocsf.disposition_id 1 (Allowed) or 2 (Blocked) for
 //	allow and deny only.
 //
-// The trace a record belongs to is the span in the context given to Write,
-// as the SDK reads it; Correlation.TraceID is carried as an attribute.
+// A record carries no trace id, span id or trace flags unless the sink was
+// made [WithTraceContext]: then they are the span's in the context given
+// to Write, as the SDK reads it. The gate's context is its request's, and
+// a middleware that continues the caller's trace (a traceparent header)
+// lets a job choose them (before, records always carried them).
+// Correlation.TraceID is carried as an attribute either way.
 //
 // # Security contract
 //
@@ -98,4 +102,17 @@
 //     a record after it answered: this sink is a feed for observability,
 //     never the system of record; compose it with a durable sink
 //     ([audit.Log]) in [audit.FanOut].
+//   - An exporter that retries (the OTLP exporters do, on a timeout or a
+//     503) can deliver a record twice, and a Write that failed (its
+//     context ended while the collector was answering) may still have
+//     been delivered: deduplicate on ztci.audit.id, and order on the
+//     record's Timestamp, not on arrival.
+//   - With ackprocessor.Processor, records are exported one at a time. A
+//     collector that hangs holds one export; every other Write waits no
+//     longer than its context allows and then fails with [audit.ErrSink]
+//     (the gate denies what it could not audit) rather than queue behind
+//     it (before, it waited on a lock whatever its context said, and each
+//     write the gate abandoned at its deadline stayed queued, with its
+//     event, for as long as the collector hung). Write with a context
+//     that has a deadline (the gate's does).
 package otelsink

@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/internal/clip"
@@ -78,6 +79,7 @@ type config struct {
 	hmac  *audit.HMAC
 	flush Flusher
 	ack   bool
+	trace bool
 	now   func() time.Time
 }
 
@@ -125,6 +127,23 @@ func WithAcknowledgement() Option {
 	}
 }
 
+// WithTraceContext makes each record carry the trace id, span id and trace
+// flags of the span in the context given to Write, as the SDK reads them.
+// Without it a record carries none: the gate's context is its request's,
+// and an HTTP middleware that continues the caller's trace (otelhttp and
+// every propagator-based handler do) puts there a trace id and flags the
+// job chose in its traceparent header, so a job could file its audit
+// records under another job's trace, or mark them unsampled for a
+// pipeline that drops unsampled logs. Pass it only when the span in that
+// context was not continued from an untrusted caller.
+// Correlation.TraceID is carried as an attribute either way.
+func WithTraceContext() Option {
+	return func(c *config) error {
+		c.trace = true
+		return nil
+	}
+}
+
 // WithClock sets the clock of the records' observed timestamp (default
 // time.Now).
 func WithClock(now func() time.Time) Option {
@@ -145,6 +164,7 @@ type Sink struct {
 	hmac   *audit.HMAC
 	flush  Flusher
 	ack    bool
+	trace  bool
 	now    func() time.Time
 }
 
@@ -164,7 +184,7 @@ func New(lp log.LoggerProvider, opts ...Option) (*Sink, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	return &Sink{logger: lp.Logger(ScopeName), hmac: c.hmac, flush: c.flush, ack: c.ack, now: c.now}, nil
+	return &Sink{logger: lp.Logger(ScopeName), hmac: c.hmac, flush: c.flush, ack: c.ack, trace: c.trace, now: c.now}, nil
 }
 
 // Write emits e as one log record. It fails with [audit.ErrInvalidEvent]
@@ -181,11 +201,17 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	if err != nil {
 		return err
 	}
+	// The span the SDK reads the record's trace from; none unless
+	// WithTraceContext (deadline and values stay).
+	emitCtx := ctx
+	if !s.trace {
+		emitCtx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	}
 	if !s.ack {
-		s.logger.Emit(ctx, r)
+		s.logger.Emit(emitCtx, r)
 	} else {
 		a := &ack{attrs: attrs}
-		s.logger.Emit(context.WithValue(ctx, ackKey{}, a), r)
+		s.logger.Emit(context.WithValue(emitCtx, ackKey{}, a), r)
 		if err := a.result(); err != nil {
 			return fmt.Errorf("%w: otel: export: %w", audit.ErrSink, clip.Error(err, maxErrText))
 		}

@@ -337,10 +337,11 @@ func TestFlushFailure(t *testing.T) {
 	}
 }
 
-// The record joins the trace of the span in Write's context.
+// With WithTraceContext, the record joins the trace of the span in Write's
+// context. (Without it, it joins none: TestReview37TraceContext.)
 func TestTraceContext(t *testing.T) {
 	t.Parallel()
-	s, exp := newSink(t)
+	s, exp := newSink(t, otelsink.WithTraceContext())
 	sc := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID:    trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},

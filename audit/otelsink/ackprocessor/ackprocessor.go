@@ -17,7 +17,6 @@ package ackprocessor
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
@@ -25,10 +24,13 @@ import (
 )
 
 // Processor exports every record of its provider, not only the sink's:
-// give audit records a provider of their own.
+// give audit records a provider of their own. Records are exported one at
+// a time (an Exporter must not be called concurrently): a record waits for
+// the export before it, but no longer than its context allows. Make one
+// with [New].
 type Processor struct {
-	mu  sync.Mutex // Export must not be called concurrently
-	exp sdklog.Exporter
+	turn chan struct{} // one token: the right to call Export
+	exp  sdklog.Exporter
 }
 
 var _ sdklog.Processor = (*Processor)(nil)
@@ -39,7 +41,7 @@ func New(exp sdklog.Exporter) (*Processor, error) {
 	if exp == nil {
 		return nil, fmt.Errorf("%w: nil Exporter", otelsink.ErrConfig)
 	}
-	return &Processor{exp: exp}, nil
+	return &Processor{exp: exp, turn: make(chan struct{}, 1)}, nil
 }
 
 // Enabled reports true: every record is exported.
@@ -52,14 +54,25 @@ func (*Processor) Enabled(context.Context, sdklog.EnabledParameters) bool { retu
 // dropped by the count limit, values truncated by the length limit) is not
 // exported: OnEmit acknowledges an [otelsink.IncompleteError] instead, and
 // that Write fails.
+//
+// A record whose ctx is done before the export ahead of it ends is not
+// exported: OnEmit acknowledges ctx's error. A collector that hangs thus
+// fails each Write at its deadline instead of queueing every later one
+// behind it (the gate denies what it could not audit).
 func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if err := otelsink.CheckRecord(ctx, r.DroppedAttributes(), r.WalkAttributes); err != nil {
 		otelsink.Acknowledge(ctx, err)
 		return err
 	}
-	p.mu.Lock()
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		err := fmt.Errorf("ackprocessor: waiting to export: %w", context.Cause(ctx))
+		otelsink.Acknowledge(ctx, err)
+		return err
+	}
 	err := p.exp.Export(ctx, []sdklog.Record{*r})
-	p.mu.Unlock()
+	<-p.turn
 	otelsink.Acknowledge(ctx, err)
 	return err
 }

@@ -6,18 +6,20 @@
 // choice, made by the providers passed in. It reads no global provider.
 //
 //	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)) // the vendor's SDK
-//	obs, err := gateotel.New(mp, gateotel.WithTracerProvider(tp))
+//	obs, err := gateotel.New(mp, gateotel.WithTracerProvider(tp),
+//		gateotel.WithRules("deploy.unprotected_ref", "deploy.signer_not_allowed")) // the policy's rule ids
 //	g, err := gate.New(jobTokens, verifiers, evaluator, sink, gate.WithObserver(obs))
 //
 // # Instruments
 //
 //	ztci.gate.decisions          counter    {decision}  ztci.gate.decision = allow | deny | error
-//	ztci.gate.denials            counter    {denial}    ztci.gate.rule = policy rule id, one per violation,
-//	                                                    or the error kind (gate.bad_request,
-//	                                                    gate.unauthenticated, gate.undecided)
+//	ztci.gate.denials            counter    {denial}    ztci.gate.rule = policy rule id, once per rule
+//	                                                    a deny violated, or the error kind
+//	                                                    (gate.bad_request, gate.unauthenticated,
+//	                                                    gate.undecided), or ztci.other
 //	ztci.gate.decision.duration  histogram  s           ztci.gate.decision
 //	ztci.gate.rejected           counter    {request}   ztci.gate.reason = overloaded | too_large |
-//	                                                    slow_body | bad_request | content_type
+//	                                                    slow_body | bad_request | content_type | other
 //	ztci.gate.verdicts           counter    {decision}  ztci.gate.verdict_source
 //	ztci.gate.dry_runs           counter    {decision}  ztci.gate.decision
 //
@@ -46,7 +48,21 @@
 //   - Metric attribute values come from bounded sets (three outcomes, the
 //     policy's rule ids, three error kinds, the gate's refusal reasons), so
 //     a client cannot create time series at will: an outcome the gate does
-//     not define is counted as "error".
+//     not define is counted as "error", a refusal reason as "other". A
+//     policy may build rule ids from what a job sends (an image name, a
+//     repository), so rule ids are bounded too: the Observer records by
+//     name those given to [WithRules] and the first [DefaultMaxRules]
+//     others it sees ([WithMaxRules]), and counts every later one, and
+//     every one that is not printable UTF-8 of at most policy.MaxRuleBytes,
+//     as [RuleOther]. Name the policy's rules with WithRules so that a
+//     flood of made-up ids cannot push them into ztci.other. A deny counts
+//     once per distinct rule it violated, however many violations of that
+//     rule it holds (before, once per violation: one request with a
+//     thousand findings added a thousand).
+//   - Span attributes are printable UTF-8 and bounded: a digest or policy
+//     revision with a control character or invalid UTF-8 (which makes an
+//     OTLP exporter fail the whole batch) is escaped and clipped, and the
+//     rule list holds each rule once, at most 32 of them.
 //   - Observe never fails and never blocks on an exporter: the OTel API
 //     hands measurements to the SDK, whose readers and exporters run
 //     elsewhere. A telemetry failure cannot turn into an allow or a deny.

@@ -4,13 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/policy"
 	"github.com/ztci/ztci/policy/gate"
 )
 
@@ -41,13 +49,15 @@ const (
 	SpanName = "ztci.gate.decide"
 )
 
-// Attribute keys. Every value is drawn from a bounded set: the three
-// outcomes, the policy's rule ids, the gate's error kinds and its refusal
-// reasons.
+// Attribute keys. Every metric attribute value is drawn from a bounded
+// set: the three outcomes, at most [DefaultMaxRules] (or [WithMaxRules])
+// rule ids besides those named by [WithRules], the gate's error kinds and
+// its refusal reasons.
 const (
 	// AttrDecision is "allow", "deny" or "error".
 	AttrDecision = attribute.Key("ztci.gate.decision")
-	// AttrRule is a policy rule id (one denial per violation) or, for a
+	// AttrRule is a policy rule id (one denial per distinct rule a deny
+	// violated; [RuleOther] beyond the Observer's bound) or, for a
 	// decision that ended in an error, its kind (see [ErrorKind]).
 	AttrRule = attribute.Key("ztci.gate.rule")
 	// AttrReason is why a request was refused before any decision:
@@ -77,6 +87,31 @@ const (
 	KindUndecided       = "gate.undecided"
 )
 
+// RuleOther is the [AttrRule] value (and the span's [AttrRules] entry) of
+// a rule id the Observer does not record by name: one that is not
+// printable UTF-8 of at most policy.MaxRuleBytes, or one first seen after
+// the Observer already records [WithMaxRules] rule ids of its own. A policy
+// may build rule ids from the request (an image name, a repository), and
+// each distinct value would otherwise be a time series of its own for as
+// long as the process lives.
+const RuleOther = "ztci.other"
+
+// ReasonOther is the [AttrReason] value of a refusal whose reason is none
+// of the gate's ("overloaded", "too_large", "slow_body", "bad_request",
+// "content_type").
+const ReasonOther = "other"
+
+// DefaultMaxRules is how many distinct rule ids, besides those named by
+// [WithRules], an Observer records by name unless [WithMaxRules] says
+// otherwise.
+const DefaultMaxRules = 100
+
+// maxSpanRules bounds the rule ids a span lists ([AttrRules]).
+const maxSpanRules = 32
+
+// maxSpanText bounds a span's digest and policy revision.
+const maxSpanText = 256
+
 // defaultBuckets are the boundaries, in seconds, of the decision duration
 // histogram: 100 µs to 10 s, where a cached verdict and a cold registry
 // fetch both fall.
@@ -90,9 +125,41 @@ var ErrConfig = errors.New("gateotel: invalid configuration")
 type Option func(*config) error
 
 type config struct {
-	tp      trace.TracerProvider
-	buckets []float64
-	now     func() time.Time
+	tp       trace.TracerProvider
+	buckets  []float64
+	now      func() time.Time
+	rules    []string
+	maxRules int
+}
+
+// WithRules names the policy's rule ids: each is always recorded by name in
+// ztci.gate.denials and takes none of the [WithMaxRules] slots, so that a
+// flood of other rule ids (built by a policy from what jobs send) cannot
+// push them into [RuleOther]. Every id must be printable UTF-8 of at most
+// policy.MaxRuleBytes.
+func WithRules(ids ...string) Option {
+	return func(c *config) error {
+		for _, id := range ids {
+			if !printable(id, policy.MaxRuleBytes) {
+				return fmt.Errorf("rule id %s: want printable UTF-8 of at most %d bytes", clip.Quote(id, 64), policy.MaxRuleBytes)
+			}
+		}
+		c.rules = append(c.rules, ids...)
+		return nil
+	}
+}
+
+// WithMaxRules sets how many distinct rule ids not named by [WithRules] the
+// Observer records by name (default [DefaultMaxRules]); later ones count
+// as [RuleOther]. 0 records only those of WithRules.
+func WithMaxRules(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("max rules %d: want non-negative", n)
+		}
+		c.maxRules = n
+		return nil
+	}
 }
 
 // WithTracerProvider records a span per decision (not per refusal) through
@@ -154,6 +221,14 @@ type Observer struct {
 	outcome map[string]metric.MeasurementOption
 	// Attribute sets of the verdict sources, built once.
 	source map[string]metric.MeasurementOption
+	// Attribute sets of the refusal reasons, built once.
+	reason map[string]metric.MeasurementOption
+
+	mu       sync.Mutex                          // guards rules and learned
+	rules    map[string]metric.MeasurementOption // recorded by name
+	learned  int                                 // rules added beyond WithRules
+	maxRules int
+	other    metric.MeasurementOption // RuleOther
 }
 
 var _ gate.Observer = (*Observer)(nil)
@@ -165,7 +240,7 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 	if mp == nil {
 		return nil, fmt.Errorf("%w: nil MeterProvider", ErrConfig)
 	}
-	c := config{buckets: defaultBuckets, now: time.Now}
+	c := config{buckets: defaultBuckets, now: time.Now, maxRules: DefaultMaxRules}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil Option", ErrConfig)
@@ -175,7 +250,9 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 		}
 	}
 	m := mp.Meter(ScopeName)
-	o := &Observer{now: c.now, outcome: map[string]metric.MeasurementOption{}, source: map[string]metric.MeasurementOption{}}
+	o := &Observer{now: c.now, outcome: map[string]metric.MeasurementOption{}, source: map[string]metric.MeasurementOption{},
+		reason: map[string]metric.MeasurementOption{}, rules: map[string]metric.MeasurementOption{}, maxRules: c.maxRules,
+		other: ruleSet(RuleOther)}
 	var err error
 	if o.decisions, err = m.Int64Counter(MetricDecisions,
 		metric.WithDescription("Admission decisions by outcome (allow, deny, error)."),
@@ -214,6 +291,12 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 	for _, v := range []string{gate.OutcomeAllow, gate.OutcomeDeny, gate.OutcomeError} {
 		o.outcome[v] = metric.WithAttributeSet(attribute.NewSet(AttrDecision.String(v)))
 	}
+	for _, v := range []string{"overloaded", "too_large", "slow_body", "bad_request", "content_type", ReasonOther} {
+		o.reason[v] = metric.WithAttributeSet(attribute.NewSet(AttrReason.String(v)))
+	}
+	for _, v := range append([]string{KindBadRequest, KindUnauthenticated, KindUndecided, RuleOther}, c.rules...) {
+		o.rules[v] = ruleSet(v)
+	}
 	if c.tp != nil {
 		o.tracer = c.tp.Tracer(ScopeName)
 	}
@@ -223,7 +306,9 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 // Observe records obs. A refusal counts in ztci.gate.rejected; a decision
 // counts in ztci.gate.decisions and the duration histogram, and a deny
 // counts once per violated rule (or once under its error kind) in
-// ztci.gate.denials; a decision that reached a verdict counts in
+// ztci.gate.denials (a rule violated twice by one decision counts once, and
+// a rule id beyond the Observer's bound as [RuleOther]); a decision that
+// reached a verdict counts in
 // ztci.gate.verdicts under its source. A dry run counts in
 // ztci.gate.dry_runs under its outcome, and nowhere else.
 //
@@ -232,7 +317,11 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 func (o *Observer) Observe(obs gate.Observation) {
 	ctx := context.Background()
 	if obs.Decision == nil {
-		o.rejected.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrReason.String(obs.Refused))))
+		reason, ok := o.reason[obs.Refused]
+		if !ok {
+			reason = o.reason[ReasonOther]
+		}
+		o.rejected.Add(ctx, 1, reason)
 		return
 	}
 	d := obs.Decision
@@ -260,10 +349,20 @@ func (o *Observer) Observe(obs gate.Observation) {
 	}
 	switch {
 	case obs.Err != nil:
-		o.denials.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrRule.String(ErrorKind(obs.Err)))))
+		_, set := o.rule(ErrorKind(obs.Err))
+		o.denials.Add(ctx, 1, set)
 	case !d.Allowed:
+		// Once per distinct rule: a policy that reports one violation per
+		// finding (a CVE, a layer) must not let one request add thousands
+		// to a rule's series.
+		seen := make(map[string]bool, len(d.Violations))
 		for _, v := range d.Violations {
-			o.denials.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(AttrRule.String(v.Rule))))
+			rule, set := o.rule(v.Rule)
+			if seen[rule] {
+				continue
+			}
+			seen[rule] = true
+			o.denials.Add(ctx, 1, set)
 		}
 	}
 	if o.tracer != nil {
@@ -275,21 +374,25 @@ func (o *Observer) Observe(obs gate.Observation) {
 func (o *Observer) span(ctx context.Context, obs gate.Observation) {
 	d := obs.Decision
 	end := o.now()
+	outcome := d.Outcome
+	if _, ok := o.outcome[outcome]; !ok {
+		outcome = gate.OutcomeError // as counted
+	}
 	attrs := []attribute.KeyValue{
-		AttrDecision.String(d.Outcome),
+		AttrDecision.String(outcome),
 		AttrVerified.Bool(d.Verified),
 	}
 	if d.DryRun {
 		attrs = append(attrs, AttrDryRun.Bool(true))
 	}
 	if d.Digest != "" {
-		attrs = append(attrs, AttrDigest.String(d.Digest))
+		attrs = append(attrs, AttrDigest.String(spanText(d.Digest)))
 	}
 	if d.PolicyRevision != "" {
-		attrs = append(attrs, AttrPolicyRevision.String(d.PolicyRevision))
+		attrs = append(attrs, AttrPolicyRevision.String(spanText(d.PolicyRevision)))
 	}
 	if len(d.Violations) > 0 {
-		attrs = append(attrs, AttrRules.StringSlice(d.Rules()))
+		attrs = append(attrs, AttrRules.StringSlice(spanRules(d.Violations)))
 	}
 	_, s := o.tracer.Start(ctx, SpanName,
 		trace.WithTimestamp(end.Add(-obs.Elapsed)),
@@ -315,4 +418,71 @@ func ErrorKind(err error) string {
 	default:
 		return KindUndecided
 	}
+}
+
+// rule returns the name under which rule is recorded, and its attribute
+// set: rule itself if it is printable UTF-8 of at most policy.MaxRuleBytes
+// and either named by [WithRules] or one of the first [WithMaxRules]
+// others seen, else [RuleOther].
+func (o *Observer) rule(rule string) (string, metric.MeasurementOption) {
+	if !printable(rule, policy.MaxRuleBytes) {
+		return RuleOther, o.other
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if set, ok := o.rules[rule]; ok {
+		return rule, set
+	}
+	if o.learned >= o.maxRules {
+		return RuleOther, o.other
+	}
+	o.learned++
+	set := ruleSet(rule)
+	o.rules[rule] = set
+	return rule, set
+}
+
+func ruleSet(rule string) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(AttrRule.String(rule)))
+}
+
+// spanRules returns the distinct rule ids of vs, in order, at most
+// maxSpanRules of them, an id that is not printable UTF-8 of at most
+// policy.MaxRuleBytes as [RuleOther].
+func spanRules(vs []policy.Violation) []string {
+	out := make([]string, 0, min(len(vs), maxSpanRules))
+	for _, v := range vs {
+		rule := v.Rule
+		if !printable(rule, policy.MaxRuleBytes) {
+			rule = RuleOther
+		}
+		if slices.Contains(out, rule) {
+			continue
+		}
+		if len(out) == maxSpanRules {
+			break
+		}
+		out = append(out, rule)
+	}
+	return out
+}
+
+// spanText returns s if it is printable UTF-8 of at most maxSpanText
+// bytes, else s clipped and with every other character escaped as
+// strconv.Quote escapes it: a span attribute is exported as an OTLP
+// string, which must be valid UTF-8 (an exporter fails the whole batch
+// otherwise), and is read on terminals and dashboards.
+func spanText(s string) string {
+	if printable(s, maxSpanText) {
+		return s
+	}
+	q := strconv.Quote(clip.String(s, maxSpanText))
+	return q[1 : len(q)-1]
+}
+
+// printable reports whether s is valid UTF-8 of at most n bytes with no
+// character that unicode.IsPrint refuses (controls, bidi overrides, line
+// separators).
+func printable(s string, n int) bool {
+	return len(s) <= n && utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
 }
