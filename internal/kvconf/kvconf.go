@@ -16,8 +16,10 @@
 // acknowledged ones when a server crashes, fewer replicas than asked for
 // lose them with one server, a subject transform files a value under
 // another key than written (every key onto one, each write evicting the
-// others), and a source or a mirror fills the bucket from the writers of
-// another stream. Each of these undoes a guarantee
+// others), a source or a mirror fills the bucket from the writers of
+// another stream, and a stream whose subjects do not cover every key
+// ("$KV.<bucket>.>") has the bucket's writes stored by another stream,
+// whose settings nobody checked, or by none. Each of these undoes a guarantee
 // that rests on the value being there (a spent token id, a kill mark, a
 // revocation, a lease record, a witness's state), so the packages refuse
 // such a bucket at startup.
@@ -30,10 +32,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Check returns nil when cfg, the configuration of a KV bucket's stream,
-// keeps every value until it is deleted, replaced or its per-key TTL
-// passes, on at least replicas servers; otherwise an error naming every
-// setting that does not.
+// Check returns nil when cfg, the configuration of a KV bucket's stream
+// (named "KV_<bucket>"), stores every key of the bucket and keeps every
+// value until it is deleted, replaced or its per-key TTL passes, on at
+// least replicas servers; otherwise an error naming every setting that
+// does not.
 func Check(cfg jetstream.StreamConfig, replicas int) error {
 	var why []string
 	if cfg.Retention != jetstream.LimitsPolicy {
@@ -60,6 +63,9 @@ func Check(cfg jetstream.StreamConfig, replicas int) error {
 	if len(cfg.Sources) > 0 || cfg.Mirror != nil {
 		why = append(why, "a source or a mirror fills the bucket with values written to another stream")
 	}
+	if cfg.Mirror == nil && !ownsKeys(cfg) {
+		why = append(why, fmt.Sprintf("no subject of the stream covers %s.>: the bucket's writes land in another stream, or nowhere", keyPrefix(cfg)))
+	}
 	if r := max(cfg.Replicas, 1); r < replicas {
 		why = append(why, fmt.Sprintf("%d replicas, fewer than the %d asked for", r, replicas))
 	}
@@ -67,4 +73,46 @@ func Check(cfg jetstream.StreamConfig, replicas int) error {
 		return nil
 	}
 	return fmt.Errorf("stream %s cannot keep its values: %s", cfg.Name, strings.Join(why, "; "))
+}
+
+// keyPrefix is the subject prefix of the keys of the bucket whose stream
+// cfg is: "$KV.<bucket>" for the stream "KV_<bucket>".
+func keyPrefix(cfg jetstream.StreamConfig) string {
+	return "$KV." + strings.TrimPrefix(cfg.Name, "KV_")
+}
+
+// ownsKeys reports whether one of cfg's subjects covers every key of its
+// bucket ("$KV.<bucket>.>"). A KV write is a publish to
+// "$KV.<bucket>.<key>", stored by whichever stream of the account captures
+// that subject, not by the stream named KV_<bucket>: a stream of that name
+// with other subjects passes every check of its settings while the
+// bucket's writes go to a stream nobody checked (one that stores nothing,
+// so every create-only write succeeds). The server refuses two streams
+// with overlapping subjects, so a stream covering the whole key space is
+// the only one that can store a key.
+func ownsKeys(cfg jetstream.StreamConfig) bool {
+	if !strings.HasPrefix(cfg.Name, "KV_") {
+		return false
+	}
+	want := strings.Split(keyPrefix(cfg)+".>", ".")
+	for _, s := range cfg.Subjects {
+		if covers(strings.Split(s, "."), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// covers reports whether the subject filter f (tokens) matches every
+// subject the filter want (tokens) matches.
+func covers(f, want []string) bool {
+	for i, tok := range f {
+		if tok == ">" {
+			return i < len(want)
+		}
+		if i >= len(want) || want[i] == ">" || tok != "*" && tok != want[i] {
+			return false
+		}
+	}
+	return len(f) == len(want)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestReview16Check(t *testing.T) {
-	good := jetstream.StreamConfig{Name: "KV_b", Storage: jetstream.FileStorage, Replicas: 3, MaxMsgs: -1, MaxBytes: -1, DenyDelete: true}
+	good := jetstream.StreamConfig{Name: "KV_b", Subjects: []string{"$KV.b.>"}, Storage: jetstream.FileStorage, Replicas: 3, MaxMsgs: -1, MaxBytes: -1, DenyDelete: true}
 	if err := Check(good, 3); err != nil {
 		t.Fatalf("a bucket that keeps its values: %v", err)
 	}
@@ -31,7 +31,7 @@ func TestReview16Check(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if err := Check(jetstream.StreamConfig{Name: "KV_b", Storage: jetstream.FileStorage, DenyDelete: true}, 1); err != nil {
+	if err := Check(jetstream.StreamConfig{Name: "KV_b", Subjects: []string{"$KV.b.>"}, Storage: jetstream.FileStorage, DenyDelete: true}, 1); err != nil {
 		t.Errorf("replicas 0 means 1: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -322,6 +323,9 @@ func parseEntry(uuid string, answerJSON []byte) (*blob.LogEntry, error) {
 	if hex.EncodeToString(h.Sum(nil)) != leaf {
 		return nil, bad("body does not hash to the UUID")
 	}
+	if *le.LogIndex < 0 || *le.IntegratedTime <= 0 {
+		return nil, bad("logIndex %d or integratedTime %d out of range", *le.LogIndex, *le.IntegratedTime)
+	}
 	logID, err := hex.DecodeString(*le.LogID)
 	if err != nil || len(logID) != sha256.Size {
 		return nil, bad("logID is not a hex SHA-256")
@@ -345,9 +349,34 @@ func parseEntry(uuid string, answerJSON []byte) (*blob.LogEntry, error) {
 			}
 			ip.Hashes = append(ip.Hashes, hb)
 		}
+		if ip.LogIndex < 0 || ip.LogIndex >= ip.TreeSize {
+			return nil, bad("inclusion proof of index %d in a tree of %d", ip.LogIndex, ip.TreeSize)
+		}
+		if !checkpointSigns(ip.Checkpoint, ip.TreeSize, ip.RootHash) {
+			return nil, bad("the checkpoint is not of the proof's tree size and root hash")
+		}
 		e.Proof = ip
 	}
 	return e, nil
+}
+
+// checkpointSigns reports whether the checkpoint (a signed note: origin,
+// tree size, base64 root hash, other lines, a blank line, signatures) is
+// of a tree of size treeSize and root hash root. The verifier checks the
+// checkpoint's signature and that its root hash is the proof's, but not
+// its size: without this, the size and index the proof is computed for
+// would be the log's word alone.
+func checkpointSigns(cp string, treeSize int64, root []byte) bool {
+	text, _, ok := strings.Cut(cp, "\n\n")
+	if !ok {
+		return false
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) < 3 || lines[0] == "" || lines[1] != strconv.FormatInt(treeSize, 10) {
+		return false
+	}
+	h, err := base64.StdEncoding.Strict().DecodeString(lines[2])
+	return err == nil && bytes.Equal(h, root)
 }
 
 // do sends one request and decodes the JSON answer into out.

@@ -44,6 +44,12 @@
 //   - The answer must be the entry asked for: its UUID must be the RFC 6962
 //     leaf hash of the body returned, UUIDs from the search must be hex
 //     (nothing else reaches a URL path), and a proof's hashes are bounded.
+//     The log index, integrated time and the proof's index and tree size
+//     must be in range, and the proof's checkpoint must be of the proof's
+//     tree size and root hash: the verifier checks the checkpoint's
+//     signature and root hash but not its size, so without this the size
+//     (and the leaf position) a proof is computed for would be the log's
+//     word alone.
 //   - Bounded: every answer is read up to MaxResponseSize (larger is
 //     ErrResponse), each request has a timeout (WithTimeout, 30 s), at most
 //     WithMaxCandidates entries are fetched in all (default

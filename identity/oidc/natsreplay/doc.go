@@ -36,8 +36,10 @@
 //     recording it for less. New also refuses an existing bucket whose
 //     stream drops claims by itself: interest or work-queue retention (no
 //     claim is ever kept, so every replay is accepted), discard old with a
-//     message or byte limit, memory storage, or fewer replicas than
-//     [WithReplicas] asks for.
+//     message or byte limit, memory storage, fewer replicas than
+//     [WithReplicas] asks for, or subjects that do not cover the bucket's
+//     keys ($KV.<bucket>.>), so that claims are stored by another stream,
+//     unchecked, or by none.
 //   - Durability is the bucket's: with [WithReplicas](3) on a 3-node cluster
 //     an acknowledged claim survives the loss (kill -9) of any one node.
 //     With one replica, losing that server's disk reopens replays of the
@@ -46,7 +48,9 @@
 //     verifier whose clock runs behind still accepts the token until its
 //     own clock reaches expiry plus leeway, so every key is kept
 //     [WithClockSkew] (default 5s) longer: the clocks of the verifiers
-//     sharing a bucket must agree within it. The leeway does not cover
+//     sharing a bucket must agree within it, and so must the clocks of the
+//     NATS servers holding it (each replica removes a key at its stored
+//     timestamp plus TTL by its own clock). The leeway does not cover
 //     this skew, since every verifier adds it to the same expiry.
 //   - Errors and logs never hold token ids; the bucket holds only hashes.
 //

@@ -66,7 +66,7 @@ var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 // [ErrConfig], since it could forget a token id before the token expires,
 // and so is one whose stream drops values by itself (interest or work-queue
 // retention, discard old with a limit, memory storage, fewer replicas than
-// [WithReplicas]).
+// [WithReplicas], subjects that do not cover its keys).
 // Options: [WithBucket], [WithReplicas], [WithTimeout], [WithMaxTTL],
 // [WithClockSkew], [WithClock], [WithLogger].
 func New(ctx context.Context, js jetstream.JetStream, opts ...Option) (*Cache, error) {
@@ -137,9 +137,20 @@ func (c *Cache) Claim(ctx context.Context, key string, until time.Time) error {
 	if ttl > c.cfg.maxTTL {
 		return fmt.Errorf("%w: %v > %v", ErrLifetime, ttl.Round(time.Second), c.cfg.maxTTL)
 	}
+	// A lifetime so long that adding the skew or rounding up would
+	// overflow (until.Sub saturates; WithMaxTTL has no upper bound) would
+	// wrap to a negative TTL and so to the one-second minimum.
+	if ttl > math.MaxInt64-c.cfg.skew-time.Second {
+		return fmt.Errorf("%w: a lifetime of %v cannot be recorded", ErrLifetime, ttl.Round(time.Second))
+	}
 	// The claiming verifier's clock may run ahead of another's: keep the
-	// key until every verifier's clock has passed until.
-	ttl = max(time.Duration(math.Ceil((ttl+c.cfg.skew).Seconds()))*time.Second, time.Second)
+	// key until every verifier's clock has passed until, rounded up to a
+	// whole second.
+	ttl += c.cfg.skew
+	if ttl > 0 {
+		ttl = (ttl + time.Second - 1) / time.Second * time.Second
+	}
+	ttl = max(ttl, time.Second)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	defer cancel()
 	_, err := c.kv.Create(ctx, Key(key), nil, jetstream.KeyTTL(ttl))

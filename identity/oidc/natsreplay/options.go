@@ -67,7 +67,8 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithMaxTTL is the longest a token id is kept (default 24h). A token
-// that would outlive it is refused with [ErrLifetime].
+// that would outlive it is refused with [ErrLifetime], and so is one whose
+// lifetime plus the clock skew a time.Duration cannot hold.
 func WithMaxTTL(d time.Duration) Option {
 	return func(c *config) error {
 		if d < time.Second {
@@ -88,7 +89,10 @@ const DefaultClockSkew = 5 * time.Second
 // the claiming verifier's clock sees it: a verifier whose clock runs behind
 // still finds the key for as long as its own clock says the token is valid.
 // The verifier's leeway does not cover this skew: every verifier adds it to
-// the same expiry.
+// the same expiry. It must also cover how far the clock of a server
+// holding the bucket may run ahead of the one that stored the claim: each
+// replica removes a key at the claim's stored timestamp plus its TTL by its
+// own clock, and may lead the stream later.
 func WithClockSkew(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 || d > time.Hour {
