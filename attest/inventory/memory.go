@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -130,7 +131,8 @@ func (m *Memory) indexBuilders(id uint32, builders []string) {
 
 // Query implements [Store]. A package query reads only the postings of
 // that package; other queries read only the admissions of the shortest
-// index list among their criteria.
+// index list among their criteria, and list the packages of the newest
+// Limit of those that match only.
 func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -153,11 +155,25 @@ func (m *Memory) Query(ctx context.Context, q Query) (Result, error) {
 				ids, first = c.idx[c.v], false
 			}
 		}
+		// Only the admissions the result holds (the newest Limit, in
+		// Finish's order) get their packages; the one after them is kept,
+		// bare, so that Finish sees more matched.
+		var sel []uint32
 		for _, id := range ids {
-			a := m.adms[id]
-			if !mt.Admits(&a.meta) {
-				continue
+			if mt.Admits(&m.adms[id].meta) {
+				sel = append(sel, id)
 			}
+		}
+		slices.SortFunc(sel, func(x, y uint32) int {
+			a, b := &m.adms[x].meta, &m.adms[y].meta
+			return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(a.DecisionID, b.DecisionID))
+		})
+		if len(sel) > mt.Limit {
+			hits = append(hits, Admission{DecisionID: m.adms[sel[mt.Limit]].meta.DecisionID, Time: m.adms[sel[mt.Limit]].meta.Time})
+			sel = sel[:mt.Limit]
+		}
+		for _, id := range sel {
+			a := m.adms[id]
 			out := m.result(a.meta, mt)
 			out.Packages = make([]Package, len(a.pkgs))
 			for i, r := range a.pkgs {

@@ -57,7 +57,11 @@ func ParseBundles(r io.Reader) ([][]byte, error) {
 		return nonEmpty(bs)
 	}
 	var out [][]byte
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	i := -1
+	// One line at a time: bytes.Split would make a slice of every line
+	// first, 24 bytes for each byte of "\n".
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		i++
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
@@ -114,27 +118,36 @@ func document(doc []byte, line int) ([][]byte, error) {
 	if probe.MediaType != nil {
 		return nil, malformed("%s: both a bundle (mediaType) and an attestations list", where)
 	}
-	var resp struct {
-		Attestations []json.RawMessage `json:"attestations"`
-	}
-	if err := json.Unmarshal(doc, &resp); err != nil {
+	// The list is read one entry at a time, and no further than
+	// MaxAttestations: decoded whole into a slice, `[0,0,…]` of
+	// MaxInputBytes cost encoding/json eighty times its size before its
+	// length could be checked.
+	dec := json.NewDecoder(bytes.NewReader(probe.Attestations))
+	tok, err := dec.Token()
+	if err != nil {
 		return nil, malformed("%s: attestations: %v", where, clip.Error(err, maxReason))
 	}
-	if len(resp.Attestations) > MaxAttestations {
-		return nil, malformed("%s: more than %d attestations", where, MaxAttestations)
+	if tok == nil { // null: no attestation; nonEmpty refuses it
+		return nil, nil
 	}
-	out := make([][]byte, 0, len(resp.Attestations))
-	for i, a := range resp.Attestations {
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, malformed("%s: attestations is not a list", where)
+	}
+	var out [][]byte
+	for i := 0; dec.More(); i++ {
+		if i == MaxAttestations {
+			return nil, malformed("%s: more than %d attestations", where, MaxAttestations)
+		}
 		var entry struct {
 			Bundle json.RawMessage `json:"bundle"`
 		}
-		if err := json.Unmarshal(a, &entry); err != nil {
+		if err := dec.Decode(&entry); err != nil {
 			return nil, malformed("%s: attestation %d: %v", where, i, clip.Error(err, maxReason))
 		}
 		if b := bytes.TrimSpace(entry.Bundle); len(b) == 0 || b[0] != '{' {
 			return nil, malformed("%s: attestation %d has no inline bundle (fetch its bundle_url first)", where, i)
 		}
-		out = append(out, bytes.Clone(entry.Bundle))
+		out = append(out, entry.Bundle)
 	}
 	return out, nil
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/asn1"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -99,22 +101,33 @@ const (
 	InstanceGitHub = "github"
 )
 
+// routingBundle is what signingCert reads of a bundle.
+type routingBundle struct {
+	MediaType            string `json:"mediaType"`
+	VerificationMaterial struct {
+		Certificate *struct {
+			RawBytes []byte `json:"rawBytes"`
+		} `json:"certificate"`
+		X509CertificateChain *struct {
+			Certificates []struct {
+				RawBytes []byte `json:"rawBytes"`
+			} `json:"certificates"`
+		} `json:"x509CertificateChain"`
+	} `json:"verificationMaterial"`
+}
+
+// routingSchema weighs a bundle's arrays before signingCert decodes it:
+// decoding `"certificates":[{},{},…]` whole would cost encoding/json fifty
+// times the bundle's size before verify's own bounded parse is reached.
+var routingSchema = strictjson.SchemaOf(reflect.TypeFor[routingBundle]())
+
 // signingCert returns the bundle's signing certificate, read without
 // verifying anything (see issues for what it is used for).
 func signingCert(bundleJSON []byte) (*x509.Certificate, error) {
-	var b struct {
-		MediaType            string `json:"mediaType"`
-		VerificationMaterial struct {
-			Certificate *struct {
-				RawBytes []byte `json:"rawBytes"`
-			} `json:"certificate"`
-			X509CertificateChain *struct {
-				Certificates []struct {
-					RawBytes []byte `json:"rawBytes"`
-				} `json:"certificates"`
-			} `json:"x509CertificateChain"`
-		} `json:"verificationMaterial"`
+	if err := routingSchema.CheckBounded(bundleJSON); err != nil {
+		return nil, fmt.Errorf("%w: attestation bundle: %w", verify.ErrMalformedBundle, clip.Error(err, maxReason))
 	}
+	var b routingBundle
 	if err := json.Unmarshal(bundleJSON, &b); err != nil {
 		return nil, fmt.Errorf("%w: attestation bundle: %w", verify.ErrMalformedBundle, clip.Error(err, maxReason))
 	}

@@ -124,7 +124,8 @@
 // ([FormatBundle], [FormatCosignLegacySig], [FormatCosignLegacyAtt]).
 //
 //   - A ".sig" layer counts only when its simple-signing payload, parsed
-//     strictly (no repeated, case-variant or unknown critical members), has
+//     strictly (no repeated, case-variant or unknown critical members,
+//     optional an object or null, as cosign reads it), has
 //     cosign's critical.type and names the pinned digest in
 //     critical.image.docker-manifest-digest: a signature copied from
 //     another image is a [*LegacyPayloadError], never a pass.
@@ -133,7 +134,8 @@
 //     and its signature counts in every repository holding that digest);
 //     with [WithLegacyDockerReference] it must name the repository the
 //     image was asked for, go-containerregistry's normalisation applied
-//     (a tag on it is not compared). The bundle
+//     (a tag on it is not compared; a digest on it must be the signed
+//     one). The bundle
 //     signs the payload, so the BundleVerifier is given the payload itself
 //     when it is a [LegacyPayloadVerifier] ([VerifyBundles] is), and the
 //     payload's digest otherwise. It is a message signature: a

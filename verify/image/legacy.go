@@ -91,7 +91,8 @@ type LegacyBundle struct {
 	// as written, "" when absent or for ".att": not checked by
 	// ConvertLegacy (cosign does not check it), and signed only once the
 	// bundle verifies. A Verifier with WithLegacyDockerReference requires
-	// it to name the repository the image was asked for.
+	// it to name the repository the image was asked for, and a digest on it
+	// to be the image's.
 	DockerReference string
 }
 

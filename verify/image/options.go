@@ -215,9 +215,10 @@ func WithLegacyTags() Option {
 // critical.identity.docker-reference to name the repository the image was
 // asked for (VerifyImage's reference), both read as go-containerregistry
 // normalises them ("alpine" and "docker.io/library/alpine" are
-// "index.docker.io/library/alpine"; a tag or digest in the docker-reference
-// is not compared). A layer whose reference is absent, unparsable or names
-// another repository is a *LegacyPayloadError and does not count. It needs
+// "index.docker.io/library/alpine"; a tag in the docker-reference is not
+// compared, a digest in it must be the one the payload signs). A layer
+// whose reference is absent, unparsable, names another repository or pins
+// another image is a *LegacyPayloadError and does not count. It needs
 // WithLegacyTags.
 //
 // By default the docker-reference is not checked, as cosign does not

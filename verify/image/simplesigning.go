@@ -52,7 +52,8 @@ var simpleSigningNames = []string{"critical", "identity", "docker-reference", "i
 // parseSimpleSigning parses a cosign simple-signing payload strictly: one
 // JSON object, no repeated or case-variant member names, no unknown members
 // in critical (the format requires consumers to reject them), critical.type
-// equal to cosignSignatureType and a sha256 docker-manifest-digest. It does
+// equal to cosignSignatureType, a sha256 docker-manifest-digest, and an
+// optional that is an object or null (cosign refuses any other). It does
 // not verify anything: the payload is trusted only once its signature is.
 // Every error is a *LegacyPayloadError.
 func parseSimpleSigning(b []byte) (*simpleSigning, error) {
@@ -90,6 +91,13 @@ func parseSimpleSigning(b []byte) (*simpleSigning, error) {
 	case c.Image == nil || c.Image.DockerManifestDigest == nil:
 		return nil, &LegacyPayloadError{Check: "critical.image.docker-manifest-digest", Got: "missing"}
 	}
+	if kind := jsonKind(p.Optional); kind != "" && kind != "an object" && kind != "null" {
+		// cosign reads optional into a map (sigstore/sigstore
+		// payload.SimpleContainerImage) and refuses any other value; its
+		// annotations are what `cosign verify -a` and admission
+		// controllers check.
+		return nil, &LegacyPayloadError{Check: "optional", Want: "a JSON object or null", Got: kind}
+	}
 	h, err := v1.NewHash(*c.Image.DockerManifestDigest)
 	if err != nil || h.Algorithm != "sha256" || h.String() != *c.Image.DockerManifestDigest {
 		return nil, &LegacyPayloadError{Check: "critical.image.docker-manifest-digest", Want: "sha256:<64 lowercase hex digits>", Got: otherText(len(*c.Image.DockerManifestDigest))}
@@ -101,16 +109,40 @@ func parseSimpleSigning(b []byte) (*simpleSigning, error) {
 	return s, nil
 }
 
+// jsonKind names the kind of the JSON value raw (valid JSON, as the
+// decoder left it): "" when absent.
+func jsonKind(raw json.RawMessage) string {
+	b := bytes.TrimLeft(raw, " \t\r\n")
+	if len(b) == 0 {
+		return ""
+	}
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
 // maxReferenceQuote bounds the docker-reference a *LegacyPayloadError
 // repeats: the signer wrote it, as long as it liked.
 const maxReferenceQuote = 256
 
 // matchDockerReference checks a ".sig" payload's docker-reference against
-// repo, the repository the image was asked for (WithLegacyDockerReference).
-// Both are compared as go-containerregistry normalises them; a tag or
-// digest on the reference is not compared, as cosign writes the bare
-// repository.
-func matchDockerReference(ref string, repo name.Repository) error {
+// repo, the repository the image was asked for (WithLegacyDockerReference),
+// and img, the digest the payload signs (its docker-manifest-digest).
+// Both repositories are compared as go-containerregistry normalises them;
+// a tag on the reference is not compared, as cosign writes the bare
+// repository, but a digest on it must be img: a payload whose identity
+// pins another image contradicts itself.
+func matchDockerReference(ref string, repo name.Repository, img v1.Hash) error {
 	const check = "critical.identity.docker-reference"
 	if ref == "" {
 		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: "missing"}
@@ -121,6 +153,13 @@ func matchDockerReference(ref string, repo name.Repository) error {
 	}
 	if got := r.Context().Name(); got != repo.Name() {
 		return &LegacyPayloadError{Check: check, Want: repo.Name(), Got: strconv.Quote(clip.String(got, maxReferenceQuote))}
+	}
+	if d, ok := r.(name.Digest); ok && d.DigestStr() != img.String() {
+		got := otherText(len(d.DigestStr()))
+		if h, err := v1.NewHash(d.DigestStr()); err == nil && h.String() == d.DigestStr() {
+			got = "pinned to " + h.String()
+		}
+		return &LegacyPayloadError{Check: check, Want: repo.Name() + "@" + img.String(), Got: got}
 	}
 	return nil
 }
@@ -176,6 +215,8 @@ func jsonProblem(err error) string {
 		return "a member named twice, or a known member's name in another case"
 	case errors.Is(err, strictjson.ErrNotUnicode):
 		return "a string that is not Unicode"
+	case errors.Is(err, strictjson.ErrTooManyElements):
+		return "more array elements than its size allows"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "not JSON: truncated"
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

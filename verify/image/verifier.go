@@ -498,7 +498,7 @@ func (v *Verifier) verifyLegacyLayer(ctx context.Context, repo name.Repository, 
 	default:
 		lb, err := ConvertLegacy(ll.Layer, b, img)
 		if err == nil && v.cfg.legacyDockerRef && lb.Format == FormatCosignLegacySig {
-			err = matchDockerReference(lb.DockerReference, repo)
+			err = matchDockerReference(lb.DockerReference, repo, img)
 		}
 		if err != nil {
 			a.Err = err

@@ -2,11 +2,15 @@ package boltinventory
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +92,8 @@ var _ inventory.Store = (*Store)(nil)
 // holds the file at a time: another Open waits up to the lock timeout. A
 // file of an earlier format is migrated before Open returns (see the
 // package documentation); one of a newer format is refused with an
-// [*inventory.FormatError].
+// [*inventory.FormatError]. An existing file that group or others may
+// write is refused with [ErrConfig].
 func Open(path string, opts ...Option) (*Store, error) {
 	cfg := config{lockTimeout: time.Second, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
@@ -105,6 +110,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: open %s: %w", inventory.ErrUnavailable, path, err)
 	}
+	if err := checkMode(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	err = db.Update(upgrade)
 	var fe *inventory.FormatError
 	switch {
@@ -116,6 +125,26 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s: %w", inventory.ErrUnavailable, path, err)
 	}
 	return &Store{db: db, log: cfg.log}, nil
+}
+
+// checkMode refuses ([ErrConfig]) an index file that group or others may
+// write: whoever can write it can hide an admission from incident
+// response or invent one. bbolt creates a new file 0600 but opens an
+// existing one whatever its mode. (Whoever may write the directory can
+// replace the file: keep it in one only the gate's user writes.) Windows
+// permissions are not mode bits: not checked there.
+func checkMode(db *bolt.DB) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(db.Path())
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", inventory.ErrUnavailable, db.Path(), err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("%w: %s has permissions %v: group or others may write it (want 0600)", ErrConfig, db.Path(), perm)
+	}
+	return nil
 }
 
 // upgrade brings a file of any earlier format (or a new, empty one) to
@@ -436,7 +465,8 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 // keys of that package (one prefix of the by-package bucket); the version
 // criteria are applied to them before any admission is read. Any other
 // query scans one prefix of the index of its first criterion among
-// digest, builder, signer, key id and policy revision.
+// digest, builder, signer, key id and policy revision, and decodes the
+// package lists of the newest Limit admissions that match only.
 func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return inventory.Result{}, fmt.Errorf("%w: %w", inventory.ErrUnavailable, err)
@@ -504,15 +534,24 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 					if err != nil {
 						return err
 					}
-					if !ok {
-						continue
+					if ok {
+						hits = append(hits, a)
 					}
-					entries, err := decodeEntries(pkgsB.Get(id))
-					if err != nil {
-						return fmt.Errorf("packages of %q: %w", id, err)
-					}
-					hits = append(hits, inventory.WithEntries(a, entries))
 				}
+			}
+			// Packages only for the admissions the result holds (the
+			// newest Limit, in Finish's order); the one after them is
+			// kept, without packages, so that Finish sees more matched.
+			slices.SortFunc(hits, func(a, b inventory.Admission) int {
+				return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(a.DecisionID, b.DecisionID))
+			})
+			hits = hits[:min(len(hits), mt.Limit+1)]
+			for i := range hits[:min(len(hits), mt.Limit)] {
+				entries, err := decodeEntries(pkgsB.Get([]byte(hits[i].DecisionID)))
+				if err != nil {
+					return fmt.Errorf("packages of %q: %w", hits[i].DecisionID, err)
+				}
+				hits[i] = inventory.WithEntries(hits[i], entries)
 			}
 			return nil
 		}
@@ -575,8 +614,10 @@ func encodeEntries(es []inventory.Entry) []byte {
 
 func decodeEntries(b []byte) ([]inventory.Entry, error) {
 	errShort := errors.New("truncated package list")
+	// An admission holds up to twice MaxPackages entries: each package may
+	// be followed by the source package it names (inventory.Normalize).
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > inventory.MaxPackages {
+	if k <= 0 || n > 2*inventory.MaxPackages {
 		return nil, errShort
 	}
 	b = b[k:]

@@ -91,5 +91,7 @@
 //     [inventory.ErrUnavailable] and means "not recorded / no answer".
 //   - The file is created 0600. It holds identities and package lists, not
 //     secrets; whoever can write it can hide or invent admissions, so keep
-//     it with the gate's other state.
+//     it with the gate's other state, in a directory only the gate's user
+//     may write. Open refuses ([ErrConfig]) an existing file that group or
+//     others may write (mode bits 0o022; not checked on Windows).
 package boltinventory

@@ -468,6 +468,7 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 			t.Fatalf("got %d truncated=%v", len(res.Admissions), res.Truncated)
 		}
 	})
+	t.Run("HostileFieldsAgreeWithMemory", func(t *testing.T) { agreesWithMemory(t, newStore(t)) })
 	t.Run("ConcurrentRecords", func(t *testing.T) {
 		s := newStore(t)
 		var wg sync.WaitGroup

@@ -7,7 +7,7 @@
 //
 // # Schema
 //
-// [New] creates, if absent, PREFIX_admission (one row per decision:
+// [New] creates, if absent, in schema public ([WithSchema]), PREFIX_admission (one row per decision:
 // decision_id unique, digest, image, builder (the first), job, policy_revision,
 // admitted_at, policy_input (bytea, NULL when not kept); indexes on digest,
 // builder, the builder id before its first "@" (a query by a builder id
@@ -29,6 +29,9 @@
 // ([inventory.Matcher], the same code as every other store — PostgreSQL
 // has no PEP 440 or Maven collation), then fetches the rows of the selected
 // versions only.
+// A query by digest, builder, signer, key or revision reads only the
+// newest [inventory.Query.Limit] admissions it selects (and one more, to
+// tell [inventory.Result.Truncated]), and the packages of those only.
 //
 // # Schema versions
 //
@@ -104,6 +107,23 @@
 //     (the gate denies).
 //   - Table names are checked against a strict pattern and quoted; every
 //     value is a bound parameter.
+//   - Every statement names the tables with their schema, public unless
+//     [WithSchema] says otherwise, so a role's search_path cannot give two
+//     replicas different indexes, nor let a table planted earlier on a
+//     search_path stand in for the index; built-in functions, operators
+//     and types are named with pg_catalog (OPERATOR(pg_catalog.=), not =;
+//     = ANY, not IN), so that an operator, function or type defined in a
+//     schema earlier on a session's search_path (public before PostgreSQL
+//     15, or one listed ahead of pg_catalog) cannot change what a query
+//     selects, nor run as the tables' owner. New pins search_path to
+//     pg_catalog for the rest of its transaction once it holds the lock,
+//     so the columns, index expressions and constraints it creates, and
+//     its migrations, name pg_catalog's types and functions. New refuses
+//     ([ErrConfig]) to start when the session's search_path resolves one
+//     of the table names to another relation than the configured schema's:
+//     a fleet that ran before the names were qualified and kept its tables
+//     outside public (say in a schema named after its role) must move them
+//     or name that schema with [WithSchema].
 //   - Access: Record and Query need INSERT and SELECT; New needs the
 //     rights of the tables' owner (CREATE on the schema, and ownership:
 //     PostgreSQL checks it for ALTER TABLE even when there is nothing to

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ztci/ztci/attest/inventory"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // ErrConfig: New was given a nil pool or a bad option.
@@ -23,12 +24,34 @@ var ErrConfig = errors.New("pginventory: invalid configuration")
 type Option func(*config) error
 
 type config struct {
+	schema  string
 	prefix  string
 	timeout time.Duration
 	log     *slog.Logger
 }
 
-var prefixPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+var (
+	prefixPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+	schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,50}$`)
+)
+
+// WithSchema names the schema that holds the tables (default "public").
+// Every statement names it, so the tables do not depend on a session's
+// search_path: replicas whose roles have different search_path settings
+// still share one index, and a table of the same name in a schema earlier
+// on a search_path cannot stand in for it. Lower-case letters, digits and
+// _, not starting with pg_. The schema must exist, and New needs CREATE on
+// it (since PostgreSQL 15 only public's owner has CREATE on public: a role
+// that kept its tables in a schema of its own names that schema here).
+func WithSchema(name string) Option {
+	return func(c *config) error {
+		if !schemaPattern.MatchString(name) || strings.HasPrefix(name, "pg_") {
+			return fmt.Errorf("%w: schema %q (lower-case letters, digits and _, at most 51, not pg_)", ErrConfig, name)
+		}
+		c.schema = name
+		return nil
+	}
+}
 
 // WithTablePrefix names the tables (default "ztci_inventory": tables
 // ztci_inventory_admission, _package, _signer, _builder and _schema; lower-case letters,
@@ -75,11 +98,11 @@ type Store struct {
 	cfg      config
 	adm, pkg string // quoted identifiers
 	signer   string
-	builder  string // the further builders' table
-	schema   string // the schema version table
-	pkgName  string
-	sgName   string
-	bdName   string
+	builder  string         // the further builders' table
+	schema   string         // the schema version table
+	pkgName  pgx.Identifier // for CopyFrom
+	sgName   pgx.Identifier
+	bdName   pgx.Identifier
 	cols     string
 }
 
@@ -94,7 +117,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
 	}
-	cfg := config{prefix: "ztci_inventory", timeout: 5 * time.Second, log: slog.New(slog.DiscardHandler)}
+	cfg := config{schema: "public", prefix: "ztci_inventory", timeout: 5 * time.Second, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil option", ErrConfig)
@@ -103,17 +126,19 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 			return nil, err
 		}
 	}
-	s := &Store{pool: pool, cfg: cfg, pkgName: cfg.prefix + "_package", sgName: cfg.prefix + "_signer", bdName: cfg.prefix + "_builder",
-		adm: pgx.Identifier{cfg.prefix + "_admission"}.Sanitize(), pkg: pgx.Identifier{cfg.prefix + "_package"}.Sanitize(),
-		signer: pgx.Identifier{cfg.prefix + "_signer"}.Sanitize(), builder: pgx.Identifier{cfg.prefix + "_builder"}.Sanitize(),
-		schema: pgx.Identifier{cfg.prefix + "_schema"}.Sanitize(),
+	// Schema-qualified: a session's search_path does not pick the tables.
+	table := func(suffix string) pgx.Identifier { return pgx.Identifier{cfg.schema, cfg.prefix + suffix} }
+	s := &Store{pool: pool, cfg: cfg, pkgName: table("_package"), sgName: table("_signer"), bdName: table("_builder"),
+		adm: table("_admission").Sanitize(), pkg: table("_package").Sanitize(),
+		signer: table("_signer").Sanitize(), builder: table("_builder").Sanitize(),
+		schema: table("_schema").Sanitize(),
 		cols:   "a.id, a.decision_id, a.digest, a.image, a.builder, a.job, a.policy_revision, a.admitted_at"}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return s.setUp(ctx, tx) })
 	var fe *inventory.FormatError
 	switch {
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.Is(err, ErrConfig):
 		return nil, err
 	case err != nil:
 		return nil, unavailable(err)
@@ -146,9 +171,26 @@ const schemaVersion = 3
 // rolls all of it back, and replicas starting together set up once. A
 // newer version is a [*inventory.FormatError], found before any other
 // statement runs, since that schema may differ from this one.
+//
+// Past the lock and checkShadow, the transaction's search_path is pinned
+// to pg_catalog: the DDL, its column types, index expressions and CHECK
+// constraints, and the migrations' statements resolve names in pg_catalog
+// only, whatever the session's search_path holds.
 func (s *Store) setUp(ctx context.Context, tx pgx.Tx) error {
+	// The lock's key is the one builds of before took (without the
+	// schema), so that they and this build still set up one at a time
+	// during a rolling upgrade.
+	if _, err := tx.Exec(ctx, `SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1::pg_catalog.text))`,
+		"ztci.pginventory."+s.cfg.prefix); err != nil {
+		return err
+	}
+	for _, suffix := range []string{"_admission", "_package", "_signer", "_builder", "_schema"} {
+		if err := checkShadow(ctx, tx, s.cfg.schema, s.cfg.prefix+suffix); err != nil {
+			return err
+		}
+	}
 	for _, q := range []string{
-		`SELECT pg_advisory_xact_lock(hashtext('ztci.pginventory.` + s.cfg.prefix + `'))`,
+		`SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)`,
 		`CREATE TABLE IF NOT EXISTS ` + s.schema + ` (one boolean PRIMARY KEY DEFAULT true CHECK (one), version int NOT NULL)`,
 	} {
 		if _, err := tx.Exec(ctx, q); err != nil {
@@ -183,6 +225,30 @@ func (s *Store) setUp(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
+// checkShadow refuses ([ErrConfig]) a table name that this session's
+// search_path resolves to a relation other than schema.name: a fleet whose
+// replicas ran before the tables were schema-qualified kept its index
+// there (say in a schema named after its role), or someone put a table of
+// that name ahead of the index. Either way a replica would read and write
+// another index than its peers, and an incident query would miss what
+// they admitted. Its operators are qualified: it runs under the
+// session's search_path.
+func checkShadow(ctx context.Context, tx pgx.Tx, schema, name string) error {
+	var other *string
+	err := tx.QueryRow(ctx, `SELECT a::pg_catalog.text FROM (SELECT pg_catalog.to_regclass($1::pg_catalog.text) AS a,
+		pg_catalog.to_regclass($2::pg_catalog.text) AS b) AS x
+		WHERE a IS NOT NULL AND (b IS NULL OR a::pg_catalog.oid OPERATOR(pg_catalog.<>) b::pg_catalog.oid)`,
+		pgx.Identifier{name}.Sanitize(), pgx.Identifier{schema, name}.Sanitize()).Scan(&other)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if other != nil && *other != "" {
+		return fmt.Errorf("%w: table name %s resolves to %s on this session's search_path, not to the index's %s.%s: move the rows or set WithSchema",
+			ErrConfig, name, clip.Quote(*other, 200), schema, name)
+	}
+	return nil
+}
+
 // pep503Keys is the migration to schema 2: pypi keys re-derived under
 // PEP 503, and a constraint that refuses any other. A replica of an older
 // build still running (a rolling upgrade) would go on writing pypi keys
@@ -193,7 +259,7 @@ func (s *Store) pep503Keys(ctx context.Context, tx pgx.Tx) error {
 	if err := s.rekey(ctx, tx, "pypi"); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.pkgName + "_pypi_pep503"}.Sanitize()+
+	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.cfg.prefix + "_package_pypi_pep503"}.Sanitize()+
 		` CHECK (ptype <> 'pypi' OR substring(pkey from '[^/]*$') !~ '[._]|--')`)
 	return err
 }
@@ -207,7 +273,7 @@ func (s *Store) nugetKeys(ctx context.Context, tx pgx.Tx) error {
 	if err := s.rekey(ctx, tx, "nuget"); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.pkgName + "_nuget_lower"}.Sanitize()+
+	_, err := tx.Exec(ctx, `ALTER TABLE `+s.pkg+` ADD CONSTRAINT `+pgx.Identifier{s.cfg.prefix + "_package_nuget_lower"}.Sanitize()+
 		` CHECK (ptype <> 'nuget' OR pkey !~ '(?<!%)(?<!%[0-9A-F])[A-Z]')`)
 	return err
 }
@@ -348,7 +414,7 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.pkgName}, []string{"admission", "ord", "pkey", "ptype", "version", "spelling"},
+		_, err = tx.CopyFrom(ctx, s.pkgName, []string{"admission", "ord", "pkey", "ptype", "version", "spelling"},
 			pgx.CopyFromSlice(len(entries), func(i int) ([]any, error) {
 				e := entries[i]
 				return []any{id, int32(i), e.Key, e.Type, e.Version, spelling(e)}, nil
@@ -357,7 +423,7 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 			return err
 		}
 		if len(more) > 0 {
-			_, err = tx.CopyFrom(ctx, pgx.Identifier{s.bdName}, []string{"admission", "ord", "builder"},
+			_, err = tx.CopyFrom(ctx, s.bdName, []string{"admission", "ord", "builder"},
 				pgx.CopyFromSlice(len(more), func(i int) ([]any, error) { return []any{id, int32(i + 1), more[i]}, nil }))
 			if err != nil {
 				return err
@@ -366,7 +432,7 @@ func (s *Store) Record(ctx context.Context, a inventory.Admission) error {
 		if len(a.Signers) == 0 {
 			return nil
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{s.sgName}, []string{"admission", "ord", "issuer", "san", "key_id"},
+		_, err = tx.CopyFrom(ctx, s.sgName, []string{"admission", "ord", "issuer", "san", "key_id"},
 			pgx.CopyFromSlice(len(a.Signers), func(i int) ([]any, error) {
 				sg := a.Signers[i]
 				return []any{id, int32(i), sg.Issuer, sg.SAN, sg.KeyID}, nil
@@ -407,7 +473,7 @@ func (s *Store) Query(ctx context.Context, q inventory.Query) (inventory.Result,
 }
 
 func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]inventory.Admission, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT version FROM `+s.pkg+` WHERE pkey = $1`, mt.Key)
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT version FROM `+s.pkg+` WHERE pkey OPERATOR(pg_catalog.=) $1::pg_catalog.text`, mt.Key)
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, err
@@ -423,8 +489,9 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 	}
 	// Criteria are added only when set, so each shape gets its own plan
 	// (a generic plan for "$3 = '' OR digest = $3" would scan admissions).
-	sql, args := `SELECT `+s.cols+`, p.version, coalesce(p.spelling, '') FROM `+s.pkg+` p JOIN `+s.adm+` a ON a.id = p.admission
-		WHERE p.pkey = $1 AND p.version = ANY($2)`, []any{mt.Key, want}
+	sql, args := `SELECT `+s.cols+`, p.version, coalesce(p.spelling, ''::pg_catalog.text) FROM `+s.pkg+` p
+		JOIN `+s.adm+` a ON a.id OPERATOR(pg_catalog.=) p.admission
+		WHERE p.pkey OPERATOR(pg_catalog.=) $1::pg_catalog.text AND p.version OPERATOR(pg_catalog.=) ANY($2::pg_catalog.text[])`, []any{mt.Key, want}
 	sql, args = s.where(mt, sql, args)
 	rows, _ = s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
 	var hits []inventory.Admission
@@ -459,24 +526,26 @@ func (s *Store) byPackage(ctx context.Context, mt *inventory.Matcher) ([]invento
 // semi-join on the signer table's partial index, a builder the admission's
 // first builder or a semi-join on the builder table.
 func (s *Store) where(mt *inventory.Matcher, sql string, args []any) (string, []any) {
-	builder := `%s = $N`
+	builder := `%s OPERATOR(pg_catalog.=) $N`
 	if !strings.Contains(mt.Builder, "@") {
 		// The builder at any "@<ref>" too (inventory.BuilderSelects),
 		// on the expression indexes PREFIX_admission_builder_base and
 		// PREFIX_builder_base.
-		builder = `split_part(%s, '@', 1) = $N`
+		builder = `pg_catalog.split_part(%s, '@'::pg_catalog.text, 1) OPERATOR(pg_catalog.=) $N`
 	}
 	for _, c := range []struct{ v, cond string }{
-		{mt.Digest, `a.digest = $N`},
-		{mt.Builder, `(` + fmt.Sprintf(builder, "a.builder") + ` OR a.id IN (SELECT admission FROM ` + s.builder + ` b WHERE ` +
+		{mt.Digest, `a.digest OPERATOR(pg_catalog.=) $N`},
+		{mt.Builder, `(` + fmt.Sprintf(builder, "a.builder") + ` OR a.id OPERATOR(pg_catalog.=) ANY (SELECT admission FROM ` + s.builder + ` b WHERE ` +
 			fmt.Sprintf(builder, "b.builder") + `))`},
-		{mt.PolicyRevision, `a.policy_revision = $N`},
-		{mt.Signer, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE san <> '' AND san = $N)`},
-		{mt.KeyID, `a.id IN (SELECT admission FROM ` + s.signer + ` WHERE key_id <> '' AND key_id = $N)`},
+		{mt.PolicyRevision, `a.policy_revision OPERATOR(pg_catalog.=) $N`},
+		{mt.Signer, `a.id OPERATOR(pg_catalog.=) ANY (SELECT admission FROM ` + s.signer +
+			` WHERE san OPERATOR(pg_catalog.<>) ''::pg_catalog.text AND san OPERATOR(pg_catalog.=) $N)`},
+		{mt.KeyID, `a.id OPERATOR(pg_catalog.=) ANY (SELECT admission FROM ` + s.signer +
+			` WHERE key_id OPERATOR(pg_catalog.<>) ''::pg_catalog.text AND key_id OPERATOR(pg_catalog.=) $N)`},
 	} {
 		if c.v != "" {
 			args = append(args, c.v)
-			sql += ` AND ` + strings.ReplaceAll(c.cond, `$N`, `$`+strconv.Itoa(len(args)))
+			sql += ` AND ` + strings.ReplaceAll(c.cond, `$N`, `$`+strconv.Itoa(len(args))+`::pg_catalog.text`)
 		}
 	}
 	return sql, args
@@ -492,7 +561,7 @@ func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, 
 	for i, id := range ids {
 		index[id] = i
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT admission, builder FROM `+s.builder+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	rows, _ := s.pool.Query(ctx, `SELECT admission, builder FROM `+s.builder+` WHERE admission OPERATOR(pg_catalog.=) ANY($1::pg_catalog.int8[]) ORDER BY admission, ord`, ids)
 	var id int64
 	var builder string
 	_, err := pgx.ForEachRow(rows, []any{&id, &builder}, func() error {
@@ -502,7 +571,7 @@ func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, 
 	if err != nil {
 		return err
 	}
-	rows, _ = s.pool.Query(ctx, `SELECT admission, issuer, san, key_id FROM `+s.signer+` WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	rows, _ = s.pool.Query(ctx, `SELECT admission, issuer, san, key_id FROM `+s.signer+` WHERE admission OPERATOR(pg_catalog.=) ANY($1::pg_catalog.int8[]) ORDER BY admission, ord`, ids)
 	var sg inventory.Signer
 	_, err = pgx.ForEachRow(rows, []any{&id, &sg.Issuer, &sg.SAN, &sg.KeyID}, func() error {
 		hits[index[id]].Signers = append(hits[index[id]].Signers, sg)
@@ -511,7 +580,7 @@ func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, 
 	if err != nil || !mt.WithPolicyInput {
 		return err
 	}
-	rows, _ = s.pool.Query(ctx, `SELECT id, policy_input FROM `+s.adm+` WHERE id = ANY($1) AND policy_input IS NOT NULL`, ids)
+	rows, _ = s.pool.Query(ctx, `SELECT id, policy_input FROM `+s.adm+` WHERE id OPERATOR(pg_catalog.=) ANY($1::pg_catalog.int8[]) AND policy_input IS NOT NULL`, ids)
 	var input []byte
 	_, err = pgx.ForEachRow(rows, []any{&id, &input}, func() error {
 		hits[index[id]].PolicyInput = input
@@ -520,9 +589,16 @@ func (s *Store) attach(ctx context.Context, mt *inventory.Matcher, ids []int64, 
 	return err
 }
 
+// byAdmission reads the admissions mt selects (not by package), only the
+// Limit+1 newest of them, in the order Finish sorts them (time, then
+// decision id byte for byte, as Go compares strings: COLLATE "C"), and
+// the packages of the Limit newest, so that nothing is read past what the
+// result holds and Finish still sees whether more matched.
 func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inventory.Admission, error) {
 	sql, args := s.where(mt, `SELECT `+s.cols+` FROM `+s.adm+` a WHERE true`, nil)
-	rows, _ := s.pool.Query(ctx, sql+` ORDER BY a.id`, args...)
+	args = append(args, int64(mt.Limit)+1)
+	rows, _ := s.pool.Query(ctx, sql+` ORDER BY a.admitted_at DESC, a.decision_id COLLATE pg_catalog."C" LIMIT $`+
+		strconv.Itoa(len(args))+`::pg_catalog.int8`, args...)
 	var hits []inventory.Admission
 	var ids []int64
 	index := map[int64]int{}
@@ -539,9 +615,12 @@ func (s *Store) byAdmission(ctx context.Context, mt *inventory.Matcher) ([]inven
 	if err != nil || len(ids) == 0 {
 		return hits, err
 	}
+	// The admission after the newest Limit only tells Finish that more
+	// matched: its packages and signers are not read.
+	ids = ids[:min(len(ids), mt.Limit)]
 	entries := make([][]inventory.Entry, len(hits))
-	rows, _ = s.pool.Query(ctx, `SELECT admission, pkey, ptype, version, coalesce(spelling, '') FROM `+s.pkg+`
-		WHERE admission = ANY($1) ORDER BY admission, ord`, ids)
+	rows, _ = s.pool.Query(ctx, `SELECT admission, pkey, ptype, version, coalesce(spelling, ''::pg_catalog.text) FROM `+s.pkg+`
+		WHERE admission OPERATOR(pg_catalog.=) ANY($1::pg_catalog.int8[]) ORDER BY admission, ord`, ids)
 	var e inventory.Entry
 	_, err = pgx.ForEachRow(rows, []any{&id, &e.Key, &e.Type, &e.Version, &e.Spelled}, func() error {
 		entries[index[id]] = append(entries[index[id]], e)

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -199,9 +200,17 @@ func DecodeBase64(s string) ([]byte, error) {
 }
 
 // StrictDecode decodes one JSON object into v: no repeated or case-variant
-// member names (names are registered), no unknown members, nothing after it.
+// member names (names are registered), no unknown members, nothing after it,
+// and no more array elements than its size allows for v's type
+// (strictjson's element budget, strictjson.ErrTooManyElements): the
+// documents come from a registry or a signer, and decoding `[{},{},…]`
+// into a slice of structs would cost encoding/json fifty times their size
+// before a caller could count the elements.
 func StrictDecode(b []byte, v any, names []string) error {
 	if err := strictjson.Check(b, names...); err != nil {
+		return err
+	}
+	if err := strictjson.SchemaOf(reflect.TypeOf(v)).CheckBounded(b); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
