@@ -42,7 +42,8 @@
 //     but one JSON object, repeated members and member names in another
 //     case at any depth (internal/strictjson), unknown members, missing
 //     required members, null, values of the wrong JSON type, strings over
-//     [MaxFieldLen] bytes or holding control characters, more than
+//     [MaxFieldLen] bytes or holding control characters (C0, DEL and
+//     C1), more than
 //     [MaxCredentials] credentials (or more array elements and members
 //     than the document's size allows, checked before decoding), repeated
 //     lease ids and a revocation before its issue. Errors wrap [ErrInvalid] and a finer sentinel

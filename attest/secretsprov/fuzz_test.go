@@ -23,6 +23,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{cred(""), cred(`,"LeaseID":"x"`), cred(`,"revokedOn":"2026-12-05T07:00:00Z"`),
+		strings.Replace(cred(""), `"prod/x"`, `"prod/x\u0085"`, 1), strings.Replace(cred(""), `"vault"`, `"vault\u009b31m"`, 1), // Review 37: C1 controls
 		`{"job":{},"credentials":[null]}`, `{"job":null}`, `{}`, `[`, `{"a":1,"a":2}`,
 		// Review 32: an element flood, refused before decoding.
 		`{"job":{"id":"j","identity":"i","ref":"r","refProtected":true},"credentials":[` + strings.Repeat("{},", 30000) + `{}]}`} {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
@@ -171,9 +172,9 @@ func (p *Provenance) PredicateJSON() (json.RawMessage, error) {
 
 // Validate checks the rules the JSON schema states: required fields set,
 // strings within [MaxFieldLen] bytes of valid UTF-8 without control
-// characters, a SPIFFE ID that parses, at most [MaxCredentials]
-// credentials with distinct lease ids, times within years 0001–9999 and
-// no revocation before its issue. Errors wrap [ErrInvalid].
+// characters (C0, DEL or C1), a SPIFFE ID that parses, at most
+// [MaxCredentials] credentials with distinct lease ids, times within years
+// 0001–9999 and no revocation before its issue. Errors wrap [ErrInvalid].
 func (p *Provenance) Validate() error {
 	j := &p.Job
 	for _, f := range []struct {
@@ -244,8 +245,9 @@ func (c *Credential) validate(i int) error {
 }
 
 // checkField refuses an empty required field and any field too long, not
-// UTF-8 or holding a control character: these strings reach logs, audit
-// events and policy messages.
+// UTF-8 or holding a control character (Cc: C0, DEL and C1, whose U+0085
+// breaks a line and U+009B starts a terminal's escape sequence): these
+// strings reach logs, audit events and policy messages.
 func checkField(name, v string, required bool) error {
 	switch {
 	case v == "" && required:
@@ -254,7 +256,7 @@ func checkField(name, v string, required bool) error {
 		return fmt.Errorf("%w: %s is %d bytes, at most %d", ErrInvalid, name, len(v), MaxFieldLen)
 	}
 	for i, r := range v {
-		if r == 0xFFFD && !validAt(v, i) || r < 0x20 || r == 0x7F {
+		if r == 0xFFFD && !validAt(v, i) || unicode.IsControl(r) {
 			return fmt.Errorf("%w: %s holds a control character or invalid UTF-8 at byte %d", ErrInvalid, name, i)
 		}
 	}

@@ -16,6 +16,10 @@
 // established, such as the ids of the controls a policy/compliance report
 // shows as passed ("SSDF-PS.2.1"). A denied decision yields no passing
 // property of the policy: an SVR lists what passed, never what failed.
+// It still lists the caller's other properties (the controls a deny
+// passed): each property is its own claim, so a consumer deciding whether
+// to deploy requires PropertyAllowed, never another property alone, and
+// never reads a result that lacks it as revoking an earlier one.
 //
 //	r, err := svr.FromDecision("https://gate.example/prod", svr.Decision{
 //		Allowed: d.Allowed, Rules: d.Rules(), PolicyRevision: d.PolicyRevision, Time: now,
@@ -40,19 +44,23 @@
 //
 // [ParsePredicate] and [FromStatement] refuse, with a [*FieldError]
 // wrapping [ErrInvalid]: input over [MaxSize], an object of more members
-// than its size allows (more than 1024, plus one per 32 bytes of it:
-// [ErrTooLarge]), invalid UTF-8, anything but
-// one JSON object, repeated members or members spelt like the
-// specification's in another case, null anywhere, wrong JSON types
+// than its size allows (more than 1024, plus one per 32 bytes of it) or
+// arrays of more elements than it allows ([ErrTooLarge]); invalid UTF-8,
+// anything but one JSON object, repeated members or members spelt like
+// the specification's in another case, null anywhere, wrong JSON types
 // ([ErrMalformed]); a missing verifier.id, timeCreated or properties
-// ([ErrMissingField]); a verifier.id that is not an absolute URI, a time
-// that is not RFC 3339, a policy descriptor attest refuses, a property that
-// is empty, longer than 256 bytes, holds white space or control characters
-// or is listed twice ([ErrBadValue]); and a member of the predicate or the
-// verifier that is neither the specification's nor an extension named by
-// an absolute URI ([ErrUnknownField]). That is stricter than the in-toto
-// parsing rules, which ask consumers to ignore unknown fields: a result is
-// a decision a consumer acts on without looking further, so a misspelt or
+// ([ErrMissingField]); a verifier.id that is not an absolute URI of
+// visible characters, a time that is not RFC 3339, a policy descriptor
+// attest refuses or whose [AnnotationPolicyRevision] is not a string of 1
+// to 512 bytes of printable characters (as a ztci policy's revision is),
+// a property that is empty, longer than 256 bytes, holds white space,
+// control or format characters (Unicode's: an em space, a C1 control, a
+// zero-width space, a bidi override) or is listed twice ([ErrBadValue]);
+// and a member of the predicate or the verifier that is neither the
+// specification's nor an extension named by an absolute URI
+// ([ErrUnknownField]). That is stricter than the in-toto parsing rules,
+// which ask consumers to ignore unknown fields: a result is a decision a
+// consumer acts on without looking further, so a misspelt or
 // later-version member that could narrow it is refused, not dropped.
 //
 // # Security contract
@@ -62,7 +70,12 @@
 // by an identity the consumer accepts for that verifier.id, its subject
 // digest is the artifact's, and it is fresh enough for the properties the
 // consumer relies on (the specification leaves expiry to property naming
-// and timeCreated). [Predicate] validates what it writes by the same rules
+// and timeCreated). Fresh means timeCreated is no earlier than now less
+// the age the consumer allows and no later than now plus the clock skew it
+// tolerates: the parser accepts any time of years 0001–9999, and a check
+// of the age alone (now.Sub(timeCreated) <= maxAge) reads a result dated
+// years ahead, by a verifier with a wrong clock, as the freshest there is,
+// for as long as that clock was ahead. [Predicate] validates what it writes by the same rules
 // and reads its encoding back with [ParsePredicate] (a null or two
 // annotation names equal under case folding are seen only there), so this
 // package never writes a result it would refuse to read. Error messages

@@ -16,7 +16,7 @@ var (
 	// ErrPredicateType: a Statement's predicateType is not PredicateType.
 	ErrPredicateType = fmt.Errorf("%w: predicate type is not %s", ErrInvalid, PredicateType)
 	// ErrTooLarge: the input exceeds MaxSize, or one of its objects holds
-	// more members than its size allows.
+	// more members, or its arrays more elements, than its size allows.
 	ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalid)
 	// ErrMalformed: not one JSON object, a repeated member or one spelt
 	// like a known one in another case, a null, or a value of the wrong

@@ -36,6 +36,9 @@ func FuzzParsePredicate(f *testing.F) {
 	}
 	f.Add([]byte(`{"verifier":{"id":"https://v","policy":{"uri":"urn:ztci:policy","annotations":{"ztci.dev/policy-revision":"r1"}}},"timeCreated":"2026-01-02T03:04:05+01:00","properties":[],"urn:x:ext":1}`))
 	f.Add([]byte(`{"Verifier":{"id":"https://v"},"verifier":{"id":"https://w"}}`))
+	// Review 37: invisible characters, repeats past the pairwise check.
+	f.Add([]byte(`{"verifier":{"id":"https://v\u200b"},"timeCreated":"2026-01-02T03:04:05Z","properties":["ZTCI_POLICY_ALLOWED\u200b","A\u0085","B\u3000"]}`))
+	f.Add([]byte(`{"verifier":{"id":"https://v"},"timeCreated":"2026-01-02T03:04:05Z","properties":["0","1","2","3","4","5","6","7","8","9","a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q","r","s","t","u","v","w","x","y","z","5"]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := svr.ParsePredicate(b)
 		if err != nil {

@@ -3,6 +3,7 @@ package svr
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"time"
@@ -35,13 +36,13 @@ func FromStatement(st *attest.Statement) (*Result, error) {
 }
 
 // ParsePredicate strictly reads one SVR v0.1 predicate object. It refuses
-// input larger than MaxSize, an object of more members than its size allows
-// (ErrTooLarge), invalid UTF-8, anything but one JSON object,
-// repeated members and members spelt like the specification's in another
-// case (at any depth), null anywhere, a member of the predicate or of its
-// verifier that is neither the specification's (verifier.policy included)
-// nor an extension named by an absolute URI (ErrUnknownField), values of
-// the wrong JSON type, a timeCreated that is not RFC 3339, and every rule
+// input larger than MaxSize, an object of more members or arrays of more
+// elements than its size allows (ErrTooLarge), invalid UTF-8, anything but
+// one JSON object, repeated members and members spelt like the
+// specification's in another case (at any depth), null anywhere, a member
+// of the predicate or of its verifier that is neither the specification's
+// (verifier.policy included) nor an extension named by an absolute URI
+// (ErrUnknownField), values of the wrong JSON type, a timeCreated that is not RFC 3339, and every rule
 // of [Result.Validate]. Errors are [*FieldError]s wrapping ErrInvalid.
 //
 // verifier.policy is read as an in-toto ResourceDescriptor by attest's
@@ -54,7 +55,9 @@ func ParsePredicate(b []byte) (*Result, error) {
 	if !utf8.Valid(b) {
 		return nil, fieldErr("predicate", ErrMalformed, "not valid UTF-8")
 	}
-	if err := schema.CheckBounded(b); err != nil {
+	if err := schema.CheckBounded(b); errors.Is(err, strictjson.ErrTooManyElements) {
+		return nil, fieldErr("predicate", ErrTooLarge, "%w", err)
+	} else if err != nil {
 		return nil, fieldErr("predicate", ErrMalformed, "%w", err)
 	}
 	if strictjson.HasNull(b) {

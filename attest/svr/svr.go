@@ -2,13 +2,17 @@ package svr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/attest"
 )
@@ -61,7 +65,8 @@ type verifierJSON struct {
 }
 
 // PolicyRevision is the verifier policy's AnnotationPolicyRevision
-// annotation when it is a string, otherwise "".
+// annotation, "" when there is none. In a valid result (every parsed one)
+// it is a string of printable characters ([Result.Validate]).
 func (r *Result) PolicyRevision() string {
 	if r.Verifier.Policy == nil {
 		return ""
@@ -73,29 +78,119 @@ func (r *Result) PolicyRevision() string {
 // Has reports whether the result lists property p.
 func (r *Result) Has(p string) bool { return slices.Contains(r.Properties, p) }
 
-var (
-	uriForm = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-_]*:[^\x00-\x20\x7f]+$`)
-	// property is ztci's reading of "string": printable, no white space,
-	// at most 256 bytes — properties are labels a consumer compares
-	// exactly, and a space or control character in one is a mistake or a
-	// trick.
-	property = regexp.MustCompile(`^[^\x00-\x20\x7f\x{85}\x{a0}\x{2028}\x{2029}]{1,256}$`)
-)
+var uriForm = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-_]*:[^\x00-\x20\x7f]+$`)
+
+// maxRevision is the longest AnnotationPolicyRevision, in bytes: the
+// longest revision a ztci policy has (policy.MaxRevisionBytes).
+const maxRevision = 512
+
+// validRevision is what the policy package allows of a revision: 1 to
+// maxRevision bytes of printable UTF-8 (no control, line break,
+// bidirectional override, zero-width or format character; the ASCII
+// space is the only space). A revision reaches the consumer's logs and
+// its comparison with the revision it expects: a number, an object or a
+// "" in its place read as no revision at all.
+func validRevision(s string) bool {
+	if s == "" || len(s) > maxRevision || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxProperty is the longest property, in bytes.
+const maxProperty = 256
+
+// validProperty is ztci's reading of "string": 1 to 256 bytes of UTF-8
+// with no invisible character — properties are labels a consumer compares
+// exactly, and a space, control or zero-width character in one is a
+// mistake or a trick ("ZTCI_POLICY_ALLOWED\u200b" reads to a person as
+// the allow it is not).
+func validProperty(p string) bool {
+	return p != "" && len(p) <= maxProperty && visible(p)
+}
+
+// visible reports whether s is valid UTF-8 without white space (Unicode's,
+// not only ASCII's), control characters (Cc: C0, DEL, C1) or format
+// characters (Cf: zero-width characters, bidirectional controls, soft
+// hyphen, byte order mark, tags), none of which a reader sees as written.
+func visible(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// smallRepeatCheck is the count of properties up to which firstRepeat
+// compares each with every earlier one instead of sorting.
+const smallRepeatCheck = 32
+
+// firstRepeat returns the index of the first string of ss equal to an
+// earlier one, or -1. It sorts (O(n log n)): comparing each with every
+// earlier one cost half a minute of CPU for a predicate of MaxSize bytes
+// of short properties.
+func firstRepeat(ss []string) int { return firstRepeatFunc(ss, strings.Compare) }
+
+func firstRepeatFunc(ss []string, compare func(a, b string) int) int {
+	if len(ss) <= smallRepeatCheck {
+		for i := range ss {
+			for j := range i {
+				if compare(ss[i], ss[j]) == 0 {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	idx := make([]int, len(ss))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Or(compare(ss[a], ss[b]), cmp.Compare(a, b)) })
+	// Equal strings are adjacent, in input order: each later one of a run
+	// repeats an earlier one, and the first repeat is the least of them.
+	first := -1
+	for k := 1; k < len(idx); k++ {
+		if (first < 0 || idx[k] < first) && compare(ss[idx[k]], ss[idx[k-1]]) == 0 {
+			first = idx[k]
+		}
+	}
+	return first
+}
 
 // Validate checks r: verifier.id an absolute URI, a valid policy
-// descriptor if any, timeCreated set and within RFC 3339's years,
-// properties present, each a label without white space or control
-// characters and none twice. Errors are [*FieldError]s wrapping ErrInvalid.
+// descriptor if any (its AnnotationPolicyRevision, if any, a string of 1
+// to 512 bytes of printable characters, the ASCII space the only space),
+// timeCreated set and within RFC 3339's years, properties present, each a
+// label of at most 256 bytes without white space, control or format
+// characters (Unicode's: an em space, a C1 control, a zero-width space or
+// a bidi override as much as an ASCII space; verifier.id holds none
+// either) and none twice. Errors are [*FieldError]s wrapping ErrInvalid.
 func (r *Result) Validate() error {
 	switch {
 	case r.Verifier.ID == "":
 		return fieldErr("verifier.id", ErrMissingField, "")
-	case !uriForm.MatchString(r.Verifier.ID):
-		return fieldErr("verifier.id", ErrBadValue, "%q is not an absolute URI", quote(r.Verifier.ID))
+	case !uriForm.MatchString(r.Verifier.ID) || !visible(r.Verifier.ID):
+		return fieldErr("verifier.id", ErrBadValue, "%q is not an absolute URI of visible characters", quote(r.Verifier.ID))
 	}
 	if p := r.Verifier.Policy; p != nil {
 		if err := p.Validate(); err != nil {
 			return fieldErr("verifier.policy", ErrBadValue, "%w", err)
+		}
+		if v, ok := p.Annotations[AnnotationPolicyRevision]; ok {
+			if s, isString := v.(string); !isString || !validRevision(s) {
+				return fieldErr("verifier.policy.annotations."+AnnotationPolicyRevision, ErrBadValue,
+					"not a string of 1 to %d printable bytes", maxRevision)
+			}
 		}
 	}
 	if r.TimeCreated.IsZero() {
@@ -108,13 +203,13 @@ func (r *Result) Validate() error {
 		return fieldErr("properties", ErrMissingField, "")
 	}
 	for i, p := range r.Properties {
-		f := "properties[" + strconv.Itoa(i) + "]"
-		if !property.MatchString(p) {
-			return fieldErr(f, ErrBadValue, "%q is empty, too long or holds white space or control characters", quote(p))
+		if !validProperty(p) {
+			return fieldErr("properties["+strconv.Itoa(i)+"]", ErrBadValue,
+				"%q is empty, over %d bytes or holds white space, control or format characters", quote(p), maxProperty)
 		}
-		if slices.Contains(r.Properties[:i], p) {
-			return fieldErr(f, ErrBadValue, "%q listed twice", quote(p))
-		}
+	}
+	if i := firstRepeat(r.Properties); i >= 0 {
+		return fieldErr("properties["+strconv.Itoa(i)+"]", ErrBadValue, "%q listed twice", quote(r.Properties[i]))
 	}
 	return nil
 }
