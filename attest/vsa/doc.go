@@ -41,8 +41,13 @@
 //     a digest ([ErrMissingField]) — all required by the specification;
 //   - a result other than PASSED or FAILED, two levels of one SLSA track,
 //     a value starting with "SLSA_" that is no SLSA level, "FAILED" beside
-//     a level or with a PASSED result, a negative count, an slsaVersion
-//     other than 1.<minor>, a URI field that is not an absolute URI
+//     a level or with a PASSED result, a custom level (or dependencyLevels
+//     key) spelt like an SLSA level or FAILED in another case
+//     ("slsa_build_level_3", "failed"), or with surrounding space or a
+//     character that is not printable, a negative count, an slsaVersion
+//     other than 1.<minor>, a URI field that is not an absolute URI or
+//     holds invalid UTF-8 or a character that is not printable (a C1
+//     control, a bidirectional override, a zero-width or no-break space)
 //     ([ErrBadValue]);
 //   - a member that is neither one of the specification's nor an extension
 //     named by an absolute URI ([ErrUnknownField]).
@@ -97,5 +102,6 @@
 // it writes by the same rules and reads its encoding back with
 // [ParsePredicate] (two annotation names equal under case folding are seen
 // only there), so this package never writes a summary it would refuse to
-// read. Error messages quote at most 64 bytes of untrusted input.
+// read. Error messages quote at most 64 bytes of untrusted input, and
+// never its control characters.
 package vsa

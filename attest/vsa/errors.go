@@ -2,6 +2,7 @@ package vsa
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/ztci/ztci/attest"
 )
@@ -42,7 +43,19 @@ type FieldError struct {
 	Err   error
 }
 
-func (e *FieldError) Error() string { return fmt.Sprintf("vsa: %s: %v", e.Field, e.Err) }
+// Error names the field as it is when it is printable ASCII, otherwise
+// quoted: a path can hold a member name or a dependencyLevels key of the
+// input, whose control characters must not reach a log or a terminal.
+func (e *FieldError) Error() string {
+	f := e.Field
+	for i := range len(f) {
+		if f[i] < 0x20 || f[i] > 0x7e {
+			f = strconv.Quote(f)
+			break
+		}
+	}
+	return fmt.Sprintf("vsa: %s: %v", f, e.Err)
+}
 
 // Unwrap returns Err.
 func (e *FieldError) Unwrap() error { return e.Err }

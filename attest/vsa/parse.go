@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -84,7 +85,7 @@ func ParsePredicate(b []byte) (*Summary, error) {
 	}
 	if ts != "" {
 		t, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
+		if err != nil || !rfc3339.MatchString(ts) {
 			return nil, fieldErr("timeVerified", ErrBadValue, "%q is not an RFC 3339 time", clip.String(ts, 64))
 		}
 		s.TimeVerified = t.UTC()
@@ -121,6 +122,11 @@ func ParsePredicate(b []byte) (*Summary, error) {
 	}
 	return s, nil
 }
+
+// rfc3339 is RFC 3339's date-time as this package reads it: time.Parse
+// also takes a comma before the fraction, which is not RFC 3339 and
+// which other readers refuse.
+var rfc3339 = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
 
 // object decodes one JSON object and refuses a member that is not in known
 // and not an extension named by an absolute URI.

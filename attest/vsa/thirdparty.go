@@ -49,8 +49,10 @@ var (
 	ErrUnverified = errors.New("vsa: third-party summary not verified")
 	// ErrExpectations: the expectations are unusable (no key, a key type
 	// or hash that is not supported, no subject digest, no verifier id or
-	// resource URI, an expected SLSA level that is no level). Nothing was
-	// read.
+	// resource URI, an expected SLSA level that is no level, or a level
+	// that no summary may hold: "slsa_build_level_3", "failed", one with
+	// surrounding space or a character that is not printable). Nothing
+	// was read.
 	ErrExpectations = fmt.Errorf("%w: expectations unusable", ErrUnverified)
 	// ErrEnvelope: the input is not one DSSE envelope (too large, not
 	// strict JSON, unknown or repeated members, payload not base64, a
@@ -309,8 +311,8 @@ func (want *ThirdPartyExpectations) verifier() (*sigVerifier, error) {
 		}
 	}
 	for _, l := range want.VerifiedLevels {
-		if l == "" || (len(l) >= 5 && l[:5] == "SLSA_" && !slsaLevel.MatchString(l)) {
-			return nil, fmt.Errorf("%w: %q is not a level", ErrExpectations, l)
+		if l == "" || (len(l) >= 5 && l[:5] == "SLSA_" && !slsaLevel.MatchString(l)) || disguisedLevel(l) {
+			return nil, fmt.Errorf("%w: %q is not a level", ErrExpectations, clip.String(l, 64))
 		}
 	}
 	if want.MaxAge < 0 {

@@ -8,7 +8,10 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ztci/ztci/attest"
 	"github.com/ztci/ztci/internal/clip"
@@ -174,7 +177,7 @@ func (s *Summary) Validate() error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.DependencyLevels)) {
 		f := "dependencyLevels." + clip.String(k, 64)
-		if k == "" || (len(k) > 5 && k[:5] == "SLSA_" && !slsaLevel.MatchString(k)) {
+		if k == "" || (len(k) > 5 && k[:5] == "SLSA_" && !slsaLevel.MatchString(k)) || disguisedLevel(k) {
 			return fieldErr(f, ErrBadValue, "not a level name")
 		}
 		if s.DependencyLevels[k] < 0 {
@@ -217,6 +220,8 @@ func checkLevels(r Result, levels []string) error {
 			tracks[m[1]] = true
 		case len(l) >= 5 && l[:5] == "SLSA_":
 			return fieldErr(f, ErrBadValue, "%q starts with SLSA_ but is no SLSA level", clip.String(l, 64))
+		case disguisedLevel(l):
+			return fieldErr(f, ErrBadValue, "%q is spelt like an SLSA level or FAILED, but is neither", clip.String(l, 64))
 		}
 	}
 	if failed && (r != Failed || len(tracks) > 0) {
@@ -224,6 +229,27 @@ func checkLevels(r Result, levels []string) error {
 	}
 	return nil
 }
+
+// disguisedLevel reports whether a custom level (one that is neither an
+// SLSA level nor "FAILED") is not one printable line without surrounding
+// space, or reads as an SLSA level or FAILED once case is folded
+// ("slsa_build_level_3", "Failed", "ſlsa_…"). The specification reserves
+// the "SLSA_" prefix; a reader that folds case or trims (a policy rule,
+// a person reading a report) would otherwise take such a custom value for
+// the level or the failure it imitates, though no track rule (one level
+// per track, FAILED only with a FAILED result) was applied to it.
+func disguisedLevel(l string) bool {
+	if l == string(Failed) || slsaLevel.MatchString(l) {
+		return false
+	}
+	if !utf8.ValidString(l) || strings.TrimSpace(l) != l || strings.ContainsFunc(l, notPrintable) {
+		return true
+	}
+	u := strings.ToUpper(l)
+	return strings.HasPrefix(u, "SLSA_") || u == string(Failed)
+}
+
+func notPrintable(r rune) bool { return !unicode.IsPrint(r) }
 
 // checkURI requires an absolute URI: a scheme, a colon and more, without
 // spaces or control characters. It is looser than RFC 3986 on purpose:
@@ -241,7 +267,16 @@ func checkURI(field, s string) error {
 
 var uriForm = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-_]*:[^\x00-\x20\x7f]+$`)
 
-func isURI(s string) bool { return uriForm.MatchString(s) }
+// isURI also refuses invalid UTF-8 and every character that is not
+// printable beyond ASCII's controls: a C1 control (U+009B, a terminal's
+// CSI), a format character (a bidirectional override, a zero-width
+// space) or a space other than ASCII's. No URI (RFC 3986) nor IRI
+// (RFC 3987, which forbids the bidirectional formatting characters)
+// holds one; in a verifier id or a resourceUri it would make a value
+// shown to an operator or a policy differ from the one compared.
+func isURI(s string) bool {
+	return utf8.ValidString(s) && uriForm.MatchString(s) && !strings.ContainsFunc(s, notPrintable)
+}
 
 // Predicate returns s as an attest.Predicate, for attest.NewStatement with
 // the verified artifact's digest as subject. s is copied; PredicateJSON

@@ -59,8 +59,13 @@
 // here (defenseunicorns/go-oscal is not served by the module proxy this
 // project uses). Subpackage compliancetest validates documents against
 // NIST's official OSCAL 1.1.3 JSON schema, and the tests of this package
-// and of examples/runner do so for every report shape. [ParseOSCAL] reads
-// a report back strictly.
+// and of examples/runner do so for every report shape. The same report
+// always writes the same bytes, and its UUIDs name its content: two
+// reports that say different things share none. [ParseOSCAL] reads a
+// report back strictly, and refuses a finding whose status is not said
+// one way (satisfied with reason "pass", the decisions behind it and an
+// assessment-status prop of "pass"; or not satisfied, with reason and
+// prop agreeing).
 //
 // # Security contract
 //

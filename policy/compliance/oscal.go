@@ -3,6 +3,7 @@ package compliance
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -162,11 +163,16 @@ const (
 // "fail" for [Fail] and reason "other" for [NotAssessed], with an
 // assessment-status prop saying which; related observations are the
 // decisions that judged it). UUIDs are version 5, derived from the title,
-// the generation time and the decision and control ids, so the same report
-// always writes the same bytes. The document is validated (see
+// the generation time, the decision and control ids and the SHA-256 of
+// everything else the document says, so the same report always writes the
+// same bytes and two reports that say different things never share a
+// UUID. The document is validated (see
 // [ParseOSCAL]) before it is returned.
 func (r *Report) OSCAL() ([]byte, error) {
-	doc := r.assessmentResults()
+	doc, err := r.assessmentResults()
+	if err != nil {
+		return nil, err
+	}
 	if err := doc.Validate(); err != nil {
 		return nil, err
 	}
@@ -179,9 +185,26 @@ func (r *Report) OSCAL() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func (r *Report) assessmentResults() *AssessmentResults {
+// assessmentResults builds the document. Its UUIDs name its content, not
+// only its title and time: the document is built once with UUIDs derived
+// from those, and its UUIDs are then derived from the SHA-256 of that
+// encoding. Two reports of one title and time that say different things
+// (one control passes in one, fails in the other; another decision) get
+// different document, result, observation and finding UUIDs, so OSCAL
+// tooling that keys documents by UUID never takes one for the other.
+func (r *Report) assessmentResults() (*AssessmentResults, error) {
 	at := r.Generated.UTC().Format(time.RFC3339Nano)
-	root := uuid5(r.Title + "\x00" + at)
+	draft, err := json.Marshal(r.build(uuid5(r.Title + "\x00" + at)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrOSCAL, err)
+	}
+	sum := sha256.Sum256(draft)
+	return r.build(uuid5(r.Title + "\x00" + at + "\x00" + hex.EncodeToString(sum[:]))), nil
+}
+
+// build is the document whose UUIDs derive from root.
+func (r *Report) build(root string) *AssessmentResults {
+	at := r.Generated.UTC().Format(time.RFC3339Nano)
 	sub := func(kind, id string) string { return uuid5(root + "\x00" + kind + "\x00" + id) }
 
 	md := Metadata{Title: "Compliance: " + mdCode(r.Title), LastModified: at, Version: at, OSCALVersion: OSCALVersion}
@@ -274,8 +297,10 @@ func (r *Report) assessmentResults() *AssessmentResults {
 // revisions are the distinct policy revisions of the decisions, in order.
 func (r *Report) revisions() []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, d := range r.Decisions {
-		if d.PolicyRevision != "" && !contains(out, d.PolicyRevision) {
+		if d.PolicyRevision != "" && !seen[d.PolicyRevision] {
+			seen[d.PolicyRevision] = true
 			out = append(out, d.PolicyRevision)
 		}
 	}
@@ -300,15 +325,6 @@ func (r *Report) span() (start, end string, ok bool) {
 		return "", "", false
 	}
 	return lo.UTC().Format(time.RFC3339Nano), hi.UTC().Format(time.RFC3339Nano), true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *Decision) outcome() string {
@@ -529,6 +545,12 @@ var (
 	uriRef = regexp.MustCompile(`^[^\x00-\x20\x7f]+$`)
 )
 
+// oscalDateTime is the OSCAL 1.1.3 schema's pattern of
+// DateTimeWithTimezoneDatatype: stricter than RFC 3339 as time.Parse reads
+// it (a comma before the fraction, any offset), so what ParseOSCAL
+// accepts the schema accepts.
+var oscalDateTime = regexp.MustCompile(`^(((2000|2400|2800|(19|2[0-9](0[48]|[2468][048]|[13579][26])))-02-29)|(((19|2[0-9])[0-9]{2})-02-(0[1-9]|1[0-9]|2[0-8]))|(((19|2[0-9])[0-9]{2})-(0[13578]|10|12)-(0[1-9]|[12][0-9]|3[01]))|(((19|2[0-9])[0-9]{2})-(0[469]|11)-(0[1-9]|[12][0-9]|30)))T(2[0-3]|[01][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|(-((0[0-9]|1[0-2]):00|0[39]:30)|\+((0[0-9]|1[0-4]):00|(0[34569]|10):30|(0[58]|12):45)))$`)
+
 var arSchema = strictjson.SchemaOf(reflect.TypeFor[AssessmentResults]())
 
 // ParseOSCAL strictly reads an OSCAL assessment-results document of the
@@ -568,7 +590,11 @@ func ParseOSCAL(b []byte) (*AssessmentResults, error) {
 // Validate checks what the OSCAL 1.1 schema requires of the members this
 // package writes (required members, non-empty arrays, UUID, token, string,
 // date-time and enumerated values) and, beyond the schema, that UUIDs are
-// unique and related observations exist. Errors wrap ErrOSCAL.
+// unique, related observations exist and every finding says one status as
+// [Report.OSCAL] writes it: satisfied with reason "pass", at least one
+// related observation and assessment-status "pass", or not-satisfied with
+// reason "fail" or "other" and assessment-status "fail" or
+// "not-assessed". Errors wrap ErrOSCAL.
 func (a *AssessmentResults) Validate() error {
 	v := &validator{uuids: map[string]bool{}}
 	ar := &a.AssessmentResults
@@ -589,6 +615,39 @@ func (a *AssessmentResults) Validate() error {
 		v.result(fmt.Sprintf("results[%d]", i), &ar.Results[i])
 	}
 	return v.err
+}
+
+// findingStatus holds a finding to the form [Report.OSCAL] writes, beyond
+// the schema: its target status is satisfied with reason "pass" and at
+// least one related observation (the decisions that judged it), or
+// not-satisfied with reason "fail" or "other", and its one
+// assessment-status prop says the same ([Pass], [Fail], [NotAssessed]).
+// A document that says satisfied where its own status prop says fail, or
+// with no decision behind it, or says nothing of why, is refused, not
+// read as a control met.
+func (v *validator) findingStatus(f string, fd *Finding) {
+	want := map[ObjectiveStatus]Status{
+		{State: "satisfied", Reason: "pass"}:      Pass,
+		{State: "not-satisfied", Reason: "fail"}:  Fail,
+		{State: "not-satisfied", Reason: "other"}: NotAssessed,
+	}
+	st, ok := want[fd.Target.Status]
+	if !ok {
+		v.fail(f+".target.status", "state %q with reason %q is not what a report writes", truncate(fd.Target.Status.State), truncate(fd.Target.Status.Reason))
+		return
+	}
+	if st == Pass && len(fd.RelatedObservations) == 0 {
+		v.fail(f+".related-observations", "a satisfied control without the decisions that judged it")
+	}
+	var said []string
+	for _, p := range fd.Props {
+		if p.Name == PropStatus && p.NS == PropNS {
+			said = append(said, p.Value)
+		}
+	}
+	if len(said) != 1 || said[0] != string(st) {
+		v.fail(f+".props", "assessment-status %q does not say %q, as its target status does", truncate(strings.Join(said, ",")), st)
+	}
 }
 
 // nonEmpty enforces the schema's minItems 1 on an array that is present.
@@ -635,7 +694,7 @@ func (v *validator) tok(field, s string) {
 
 func (v *validator) dateTime(field, s string) {
 	t, err := time.Parse(time.RFC3339Nano, s) // a time zone is required
-	if err != nil {
+	if err != nil || !oscalDateTime.MatchString(s) {
 		v.fail(field, "%q is not a date-time with a time zone", truncate(s))
 		return
 	}
@@ -723,6 +782,7 @@ func (v *validator) result(field string, r *Result) {
 		if fd.Target.Status.Reason != "" {
 			v.tok(f+".target.status.reason", fd.Target.Status.Reason)
 		}
+		v.findingStatus(f, fd)
 		v.nonEmpty(f+".related-observations", fd.RelatedObservations != nil, len(fd.RelatedObservations))
 		for j, ro := range fd.RelatedObservations {
 			rf := fmt.Sprintf("%s.related-observations[%d].observation-uuid", f, j)

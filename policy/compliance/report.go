@@ -14,7 +14,8 @@ import (
 // policy.Decision or a gate decision: ID is the decision id (the gate's
 // audit event id), Violations and PolicyRevision are the decision's.
 type Decision struct {
-	// ID identifies the decision (required, unique in a report).
+	// ID identifies the decision (required, not blank, and unique in a
+	// report as the report writes it: on one line, white space collapsed).
 	ID string
 	// Action is the input.action decided: "deploy", "pipeline.run",
 	// "secrets.release", "kubernetes.admit" or "terraform.apply"
@@ -143,8 +144,10 @@ func (r *Report) Count() (pass, fail, notAssessed int) {
 }
 
 // Assess builds the report titled title (not blank) of the decisions,
-// against cat, at time at. Decisions must have distinct non-empty ids and
-// an action; the evidence a predicate type. Errors wrap ErrDecision.
+// against cat, at time at. Decisions must have ids that are not blank and
+// stay distinct as the report writes them (on one line, white space
+// collapsed: "evt-1" and "evt-1\n" are the same id), and an action that is
+// not blank; the evidence a predicate type. Errors wrap ErrDecision.
 //
 // For each decision and control: a violation of a rule that enforces the
 // control fails it; otherwise, if the decision is not a deny without
@@ -165,17 +168,22 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 	if oneLine(title) == "" {
 		return nil, fmt.Errorf("%w: the report needs a title that is not blank", ErrDecision)
 	}
+	// Ids are compared as the report writes them (on one line, see
+	// oneLine): "evt-1" and "evt-1\n", or two blank ids, would name two
+	// decisions alike, and an assessor could not tell which one failed or
+	// left a control not assessed.
 	seen := map[string]bool{}
 	for i, d := range decisions {
+		shown := oneLine(d.ID)
 		switch {
-		case d.ID == "":
-			return nil, fmt.Errorf("%w: decision %d has no id", ErrDecision, i)
-		case seen[d.ID]:
-			return nil, fmt.Errorf("%w: decision id %q given twice", ErrDecision, truncate(d.ID))
-		case d.Action == "":
-			return nil, fmt.Errorf("%w: decision %q has no action", ErrDecision, truncate(d.ID))
+		case shown == "":
+			return nil, fmt.Errorf("%w: decision %d has no id (or a blank one)", ErrDecision, i)
+		case seen[shown]:
+			return nil, fmt.Errorf("%w: decision id %q given twice", ErrDecision, truncate(shown))
+		case oneLine(d.Action) == "":
+			return nil, fmt.Errorf("%w: decision %q has no action (or a blank one)", ErrDecision, truncate(shown))
 		}
-		seen[d.ID] = true
+		seen[shown] = true
 		for _, e := range d.Evidence {
 			if oneLine(e.PredicateType) == "" {
 				return nil, fmt.Errorf("%w: decision %q: evidence without a predicate type (or a blank one)", ErrDecision, truncate(d.ID))
@@ -193,6 +201,11 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 			cr.Rules = append(cr.Rules, id)
 		}
 	}
+	// The evidence already listed for each control: a set, not a scan of
+	// the list, so that a release of many decisions with many
+	// attestations each costs linear time, not quadratic (a thousand
+	// decisions of ten attestations took seconds).
+	listed := make([]map[Evidence]bool, len(results))
 	for _, d := range r.Decisions {
 		judged := map[int]Status{}
 		// A deny without a violation is a request the policy never
@@ -249,8 +262,12 @@ func Assess(cat *Catalog, title string, at time.Time, decisions ...Decision) (*R
 				cr.Status = st
 			}
 			cr.Decisions = append(cr.Decisions, d.ID)
+			if listed[i] == nil {
+				listed[i] = map[Evidence]bool{}
+			}
 			for _, e := range d.Evidence {
-				if !slices.ContainsFunc(cr.Evidence, func(x Evidence) bool { return x == e }) {
+				if !listed[i][e] {
+					listed[i][e] = true
 					cr.Evidence = append(cr.Evidence, e)
 				}
 			}

@@ -177,7 +177,9 @@ func (s *jsonSchema) check(schema any, v any, path string) error {
 
 // re compiles a schema pattern. The OSCAL patterns are ECMAScript; the ones
 // it uses mean the same in RE2 except that "." must not match a line
-// terminator, as in ECMAScript.
+// terminator, and \s and \S are ECMAScript's (white space includes the
+// no-break and other Unicode spaces and U+FEFF; RE2's is ASCII only, so
+// its \S took a leading no-break space for a character of a string).
 func (s *jsonSchema) re(p string) *regexp.Regexp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -190,12 +192,25 @@ func (s *jsonSchema) re(p string) *regexp.Regexp {
 }
 
 // ecmaDots replaces every "." that is neither escaped nor inside a
-// character class with a class excluding line terminators.
+// character class with a class excluding line terminators, and \s and \S
+// outside a class with ECMAScript's white space class and its complement.
 func ecmaDots(p string) string {
 	var b strings.Builder
 	inClass, escaped := false, false
 	for _, c := range p {
 		switch {
+		case escaped && !inClass && (c == 's' || c == 'S'):
+			escaped = false
+			neg := ""
+			if c == 'S' {
+				neg = "^"
+			}
+			// The backslash is already written: finish "\s" as a class.
+			str := b.String()
+			b.Reset()
+			b.WriteString(str[:len(str)-1])
+			b.WriteString("[" + neg + ecmaSpace + "]")
+			continue
 		case escaped:
 			escaped = false
 		case c == '\\':
@@ -212,6 +227,10 @@ func ecmaDots(p string) string {
 	}
 	return b.String()
 }
+
+// ecmaSpace is ECMAScript's \s: its WhiteSpace and LineTerminator, in RE2
+// class syntax.
+const ecmaSpace = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
 
 func asSlice(v any) []any {
 	s, _ := v.([]any)
