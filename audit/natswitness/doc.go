@@ -96,7 +96,8 @@
 //     limit, memory storage, fewer replicas than asked), and reports an
 //     unreachable bucket as an error: the witness then decides nothing.
 //   - Deleting the origin's key in the bucket makes the witness trust that
-//     log's next checkpoint on first use: that is the operator's recovery
+//     log's next checkpoint on first use (audited as
+//     [witness.ActionFirstUse]): that is the operator's recovery
 //     after a flag has been explained, and must be restricted like any
 //     write to the bucket.
 package natswitness

@@ -64,7 +64,11 @@
 //   - The first checkpoint of a log is trusted on first use: a witness
 //     sees misbehaviour only after it holds a checkpoint, so its state
 //     must be durable (a witness that restarts empty can be rolled back
-//     across the restart). Recovering from a flag (e.g. a real gap after
+//     across the restart). Every such trust is audited
+//     ([ActionFirstUse], Outcome allow, before the state is saved; an
+//     old size above 0 in it means the log was witnessed before, so the
+//     witness's state was lost or removed), and is not accepted when it
+//     cannot be recorded ([ErrUnrecorded]). Recovering from a flag (e.g. a real gap after
 //     lost messages) is an operator decision: remove the origin's state
 //     from the store to trust its next checkpoint again.
 //   - The witness does not cosign checkpoints; it records what it accepted

@@ -76,8 +76,10 @@ var (
 	// operator repairs it.
 	ErrStateCorrupt = fmt.Errorf("%w: stored state is not a valid checkpoint", ErrUndecided)
 	// ErrUnrecorded: a checkpoint was rejected but the flag could not be
-	// audited or reported (the audit sink or the flag callback failed).
-	// The error also wraps the [*FlagError].
+	// audited or reported (the audit sink or the flag callback failed);
+	// the error then also wraps the [*FlagError]. Or a checkpoint to be
+	// trusted on first use could not be audited ([ActionFirstUse]), and
+	// was not accepted.
 	ErrUnrecorded = fmt.Errorf("%w: flag not recorded", ErrUndecided)
 
 	// ErrConfig: [New] was given an invalid argument or option.

@@ -43,8 +43,8 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	flags := audittest.NewRecorder()
-	w, err := witness.New([]*audit.Verifier{verifier}, witness.NewMemoryStore(), flags,
+	trail := audittest.NewRecorder()
+	w, err := witness.New([]*audit.Verifier{verifier}, witness.NewMemoryStore(), trail,
 		witness.WithOnFlag(func(_ context.Context, f *witness.FlagError) error {
 			fmt.Println("raise kill-switch mark on", f.Origin)
 			return nil
@@ -100,11 +100,11 @@ func Example() {
 		panic(err)
 	}
 	_, err = w.Add(ctx, origin, sub.Marshal())
-	fmt.Println("fork:", errors.Is(err, witness.ErrFork), "audited:", flags.Actions())
+	fmt.Println("fork:", errors.Is(err, witness.ErrFork), "audited:", trail.Actions())
 	// Output:
 	// size 4: accepted=true first=true
 	// size 8: accepted=true first=false
 	// size 12: accepted=true first=false
 	// raise kill-switch mark on example.com/ztci/audit/node-1
-	// fork: true audited: [audit.witness.fork]
+	// fork: true audited: [audit.witness.first_use audit.witness.fork]
 }

@@ -110,7 +110,7 @@ func TestReview10SharedStoreWitnessesDecideOnTheStoredState(t *testing.T) {
 	if res, err := add(a, third); !errors.Is(err, witness.ErrRollback) {
 		t.Fatalf("old checkpoint after the other witness accepted a newer one: %+v, %v, want ErrRollback", res, err)
 	}
-	if got := append(recA.Actions(), recB.Actions()...); len(got) != 1 || got[0] != witness.ActionRollback {
+	if got := append(flagActions(recA), flagActions(recB)...); len(got) != 1 || got[0] != witness.ActionRollback {
 		t.Fatalf("flags %v, want one rollback", got)
 	}
 }

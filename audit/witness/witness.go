@@ -37,6 +37,19 @@ const (
 	ActionMalformed      = "audit.witness.malformed"
 )
 
+// ActionFirstUse is the audit event of a checkpoint trusted on first use:
+// the witness held no checkpoint of its origin, so nothing it was shown
+// could be checked against the past (its proof, if any, is not checked).
+// A witness whose state was lost or removed — a store that does not
+// survive a restart, a deleted or wiped key — trusts the next checkpoint
+// of a rolled-back or forked log this way, so every such trust is in the
+// audit trail, not only in a log line. Outcome allow, the origin as
+// Resource and Actor, [AttrSize], [AttrRoot] and [AttrOldSize]; an old
+// size above 0 means the log says it was witnessed before. The event is
+// recorded before the state is saved: when it cannot be recorded, nothing
+// is accepted ([ErrUnrecorded]).
+const ActionFirstUse = "audit.witness.first_use"
+
 // Attributes of flag events. Sizes are decimal, roots base64; the
 // accepted ones are absent when the witness held nothing for the origin,
 // the submitted ones when the submission did not parse and verify.
@@ -56,7 +69,8 @@ type Result struct {
 	// Previous is the checkpoint accepted before it (zero if First).
 	Previous audit.Checkpoint
 	// First: the witness held nothing for this origin and trusted the
-	// checkpoint on first use (its proof, if any, could not be checked).
+	// checkpoint on first use (its proof, if any, could not be checked);
+	// recorded as an [ActionFirstUse] event.
 	First bool
 	// Duplicate: the checkpoint is the one already accepted (a redelivered
 	// submission); the state did not change.
@@ -122,7 +136,8 @@ func New(verifiers []*audit.Verifier, store Store, sink audit.Sink, opts ...Opti
 // It returns the Result when the checkpoint was accepted (and persisted),
 // a [*FlagError] wrapping [ErrRejected] when it was refused (audited and
 // reported to the [WithOnFlag] callback first), or an error wrapping
-// [ErrUndecided] when it could not decide or could not record the flag;
+// [ErrUndecided] when it could not decide or could not record the flag (or
+// the first use, [ActionFirstUse]);
 // redeliver the submission later in that case.
 //
 // The checks, in order: origin known and named by the checkpoint; framing;
@@ -191,7 +206,10 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 		return res, f, nil
 	}
 	if res.First {
-		w.cfg.logger.WarnContext(ctx, "witness: first checkpoint of log, trusted on first use", "origin", origin, "size", cp.Size)
+		w.cfg.logger.WarnContext(ctx, "witness: first checkpoint of log, trusted on first use", "origin", origin, "size", cp.Size, "old_size", s.OldSize)
+		if err := w.sink.Write(ctx, w.firstUseEvent(origin, s.OldSize, cp)); err != nil {
+			return Result{}, nil, fmt.Errorf("%w: audit first use of %q: %w", ErrUnrecorded, origin, err)
+		}
 	}
 	rev, err := w.store.Save(ctx, origin, cp.Signed, h.rev)
 	if err != nil {
@@ -318,6 +336,31 @@ func (w *Witness) event(f *FlagError) audit.Event {
 		Resource:   origin,
 		Reason:     f.Error(),
 		Attributes: attrs,
+	}
+}
+
+// firstUseEvent is the audit event of cp, of a configured origin, trusted
+// on first use.
+func (w *Witness) firstUseEvent(origin string, oldSize uint64, cp audit.Checkpoint) audit.Event {
+	reason := "trusted on first use: the witness held no checkpoint of this log"
+	if oldSize > 0 {
+		reason += "; the submission proves from size " + strconv.FormatUint(oldSize, 10) +
+			", so the log was witnessed before: the witness's state was lost or removed"
+	}
+	return audit.Event{
+		ID:       randid.New(),
+		Time:     w.cfg.now().UTC(),
+		Source:   Source,
+		Action:   ActionFirstUse,
+		Outcome:  audit.OutcomeAllow,
+		Actor:    audit.Actor{ID: origin, Kind: "service"},
+		Resource: origin,
+		Reason:   reason,
+		Attributes: map[string]string{
+			AttrSize:    strconv.FormatUint(cp.Size, 10),
+			AttrRoot:    base64.StdEncoding.EncodeToString(cp.Root),
+			AttrOldSize: strconv.FormatUint(oldSize, 10),
+		},
 	}
 }
 
