@@ -183,6 +183,11 @@ func WithValidity(d time.Duration) Option {
 // TSA deliberately, move the directory away (keep tsa-chain.pem and
 // tsa-retired.json: they verify what the old TSA signed) and use an empty
 // one.
+// The path to dir must be safe as OpenSSH requires of ~/.ssh: every
+// directory and symbolic link on it owned by root or the process's user,
+// dir writable by nobody else, a directory above it writable by others
+// only if sticky (/tmp); the other files regular, owned by the process's
+// user, not writable by group or others ([ErrUnsafeKeyFile]).
 func WithDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {

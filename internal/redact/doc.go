@@ -17,5 +17,8 @@
 // the token [WithoutToken] removes from a message (it keeps no copy). A type
 // that redacts itself must implement all of fmt.Formatter, fmt.GoStringer,
 // slog.LogValuer and json.Marshaler (fmt.Stringer alone leaves %x and %q
-// of a struct field, and encoding/json, to reflection over the raw value).
+// of a struct field, and encoding/json, to reflection over the raw value),
+// and encoding.TextMarshaler too when an exported field holds the secret
+// (encoding/xml, and YAML encoders, reflect over exported fields of a type
+// without it; redacttest tries encoding/xml).
 package redact

@@ -9,6 +9,7 @@ package slsasource
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -61,8 +62,11 @@ type place struct {
 // disagrees with it). ztci prefers externalParameters, so where the places
 // disagree on the repository, the ref or the commit one signed provenance
 // states two sources, a policy here judging one and slsa-verifier the
-// other: Of returns a *ConflictError. Every builder we know of writes them
-// alike (ztci's JobProvenance included).
+// other: Of returns a *ConflictError. So does a later resolved dependency
+// that names the source repository at another commit or ref (a reader
+// looking the repository up among the dependencies would take it); the
+// commit, when no place states one, comes from such a dependency. Every
+// builder we know of writes them alike (ztci's JobProvenance included).
 func Of(p *Predicate) (Source, error) {
 	places := placesOf(p)
 	if len(places) == 0 {
@@ -80,10 +84,7 @@ func Of(p *Predicate) (Source, error) {
 	for _, o := range places[1:] {
 		src.Commit = cmp.Or(src.Commit, o.Commit)
 	}
-	if src.Commit == "" {
-		src.Commit = dependencyCommit(p, src.Repo)
-	}
-	return src, nil
+	return dependencyCommit(p, src, places[0].where)
 }
 
 // agrees reports whether two places name one source: one repository, and
@@ -140,19 +141,35 @@ func withCommits(s place, d map[string]string) []place {
 	return []place{s}
 }
 
-// dependencyCommit is the commit of the resolved dependency whose
-// repository is repo. A git commit is recorded as "gitCommit" (SLSA v1) or
-// "sha1" (older builders).
-func dependencyCommit(p *Predicate, repo string) string {
-	if repo == "" {
-		return ""
+// dependencyCommit checks every resolved dependency that names src's
+// repository against src, and fills in src's commit from them when the
+// places did not state it. A git commit is recorded as "gitCommit" (SLSA
+// v1) or "sha1" (older builders). A dependency on the source repository at
+// another commit or ref (or two such dependencies that disagree) names a
+// second source, which a reader that looks the repository up among the
+// dependencies rather than at index 0 would take: a *ConflictError, as
+// between the places. The ref is never taken from a dependency.
+func dependencyCommit(p *Predicate, src Source, where string) (Source, error) {
+	if src.Repo == "" {
+		return src, nil
 	}
-	for _, d := range p.BuildDefinition.ResolvedDependencies {
-		if r, _ := SplitGitURI(d.URI); NormalizeRepo(r) == NormalizeRepo(repo) {
-			return commitOf(d.Digest)
+	repo := NormalizeRepo(src.Repo)
+	seen := src // src with the ref a dependency states, to compare the next
+	for i, d := range p.BuildDefinition.ResolvedDependencies {
+		r, ref := SplitGitURI(d.URI)
+		if NormalizeRepo(r) != repo {
+			continue
+		}
+		for _, dep := range withCommits(place{where: fmt.Sprintf("resolvedDependencies[%d]", i), Source: Source{Repo: r, Ref: ref}}, d.Digest) {
+			if !seen.agrees(dep.Source) {
+				return Source{}, &ConflictError{Places: where + " and " + dep.where,
+					Sources: seen.Repo + "@" + seen.Ref + "#" + seen.Commit + " and " + dep.Repo + "@" + dep.Ref + "#" + dep.Commit}
+			}
+			src.Commit = cmp.Or(src.Commit, dep.Commit)
+			seen.Commit, seen.Ref = src.Commit, cmp.Or(seen.Ref, dep.Ref)
 		}
 	}
-	return ""
+	return src, nil
 }
 
 func commitOf(d map[string]string) string {

@@ -4,13 +4,15 @@ package x509ca
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 )
 
-// openKeyFile refuses a symbolic link (checked with Lstat before opening:
+// openCheckedFile refuses a symbolic link (checked with Lstat before opening:
 // this platform has no O_NOFOLLOW) and checks the open descriptor as on
 // Unix, except for the owner, which this platform does not report as a uid.
-func openKeyFile(path string) (*os.File, error) {
+func openCheckedFile(path string, forbidden fs.FileMode) (*os.File, error) {
 	li, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
@@ -27,7 +29,7 @@ func openKeyFile(path string) (*os.File, error) {
 		err = fmt.Errorf("%w: %s changed while it was opened", ErrUnsafeKeyFile, path)
 	}
 	if err == nil {
-		err = checkKeyFileInfo(path, fi)
+		err = checkFileInfo(path, fi, forbidden)
 	}
 	if err != nil {
 		f.Close()
@@ -38,3 +40,15 @@ func openKeyFile(path string) (*os.File, error) {
 
 // syncDir is a no-op: this platform cannot fsync a directory.
 func syncDir(string) error { return nil }
+
+// SecureDir returns dir with symbolic links resolved, creating it (0700)
+// when create is set. This platform reports neither owners nor Unix
+// permissions: the directory's ACL is the operator's to set.
+func SecureDir(dir string, create bool) (string, error) {
+	if create {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+	}
+	return filepath.EvalSymlinks(dir)
+}

@@ -5,16 +5,17 @@ package x509ca
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 )
 
-// openKeyFile opens path for reading without following a symbolic link in
-// its last element (O_NOFOLLOW) and without blocking on a FIFO
+// openCheckedFile opens path for reading without following a symbolic link
+// in its last element (O_NOFOLLOW) and without blocking on a FIFO
 // (O_NONBLOCK), then checks the open descriptor, so the file checked is
 // the file read: a regular file owned by this process's effective user
-// with no group or other permission.
-func openKeyFile(path string) (*os.File, error) {
+// with none of the forbidden permission bits.
+func openCheckedFile(path string, forbidden fs.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrUnsafeKeyFile, path)
@@ -27,7 +28,7 @@ func openKeyFile(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := checkKeyFileInfo(path, fi); err != nil {
+	if err := checkFileInfo(path, fi, forbidden); err != nil {
 		f.Close()
 		return nil, err
 	}

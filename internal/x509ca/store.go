@@ -45,6 +45,17 @@ type Retired struct {
 // or has any group or other permission, see [ReadKey]), the chain (PEM) and
 // the retired chains (JSON), under the three file names given. It is the one
 // place where attest/ca and attest/tsa keep their keys.
+//
+// Whoever can write Dir, or a directory above it, can swap the key or the
+// chain, or plant retired chains that the authority then publishes as its
+// own. So Load and Save first check the path the way OpenSSH checks
+// ~/.ssh, and refuse it ([ErrUnsafeDir]) unless on Unix every directory
+// from / down to Dir, and every symbolic link on the way, is owned by root
+// or by this process's effective user; Dir is writable by nobody else; and
+// a directory above it is writable by others only if it is sticky (like
+// /tmp). Missing directories are created 0700 by Save. The chain and
+// retired files must be regular files (not symbolic links) owned by this
+// process's user that group and others cannot write ([ErrUnsafeKeyFile]).
 type Store struct {
 	Dir                             string
 	KeyFile, ChainFile, RetiredFile string
@@ -69,6 +80,14 @@ type retiredJSON struct {
 // deliberately, move the whole directory away (keep its chain files: they
 // verify what the old authority signed) and start with an empty one.
 func (s Store) Load() (st State, found bool, err error) {
+	dir, err := SecureDir(s.Dir, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{}, false, nil
+	}
+	if err != nil {
+		return State{}, false, err
+	}
+	s.Dir = dir
 	key, err := ReadKey(s.path(s.KeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		for _, name := range []string{s.ChainFile, s.RetiredFile} {
@@ -81,9 +100,13 @@ func (s Store) Load() (st State, found bool, err error) {
 	if err != nil {
 		return State{}, false, err
 	}
-	chain, err := ReadCerts(s.path(s.ChainFile))
+	b, err := readChecked(s.path(s.ChainFile), publicFileForbidden, maxCertFile)
 	if err != nil {
 		return State{}, false, err
+	}
+	chain, err := ParseCerts(b)
+	if err != nil {
+		return State{}, false, fmt.Errorf("%s: %w", s.ChainFile, err)
 	}
 	if !publicKeysEqual(chain[0].PublicKey, key.Public()) {
 		return State{}, false, fmt.Errorf("%w: %s does not certify %s", ErrKeyMismatch, s.ChainFile, s.KeyFile)
@@ -96,8 +119,11 @@ func (s Store) Load() (st State, found bool, err error) {
 }
 
 func (s Store) readRetired() ([]Retired, error) {
-	b, err := ReadFileIfExists(s.path(s.RetiredFile))
-	if err != nil || b == nil {
+	b, err := readChecked(s.path(s.RetiredFile), publicFileForbidden, maxCertFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	var rs []retiredJSON
@@ -118,7 +144,8 @@ func (s Store) readRetired() ([]Retired, error) {
 	return out, nil
 }
 
-// Save writes the state, each file atomically (see [WriteFile]), the key
+// Save checks Dir as described at [Store], creating it 0700 if missing,
+// then writes the state, each file atomically (see [WriteFile]), the key
 // last: a crash before it leaves either no key beside a chain (a first
 // Save; Load refuses it with [ErrKeyMissing], nothing was issued, remove
 // the directory) or the previous key beside a chain that does not certify
@@ -130,6 +157,11 @@ func (s Store) Save(st State) error {
 	if !publicKeysEqual(st.Chain[0].PublicKey, st.Key.Public()) {
 		return fmt.Errorf("x509ca: save: %w", ErrKeyMismatch)
 	}
+	dir, err := SecureDir(s.Dir, true)
+	if err != nil {
+		return err
+	}
+	s.Dir = dir
 	rs := make([]retiredJSON, 0, len(st.Retired))
 	for _, r := range st.Retired {
 		rs = append(rs, retiredJSON{Chain: string(EncodeCerts(r.Chain...)), Start: r.Start, End: r.End})
@@ -172,3 +204,8 @@ func (s State) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalJSON is String as a JSON string.
 func (s State) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText is String: encoding/xml, and other encoders that fall back to
+// encoding.TextMarshaler, would otherwise reflect over Key and write an
+// ECDSA key's D (a *big.Int, which marshals itself).
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

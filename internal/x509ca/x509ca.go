@@ -41,6 +41,10 @@ var (
 	// regular file, not owned by this process's user, or has a group or
 	// other permission.
 	ErrUnsafeKeyFile = errors.New("unsafe private key file")
+	// ErrUnsafeDir: the directory of a [Store], or a directory or symbolic
+	// link on the path to it, could be changed by a user other than root
+	// and this process's (see [Store]). It is an [ErrUnsafeKeyFile].
+	ErrUnsafeDir = fmt.Errorf("%w: unsafe directory", ErrUnsafeKeyFile)
 )
 
 // Size limits of the files read back: a private key (an RSA-16384 PKCS#8
@@ -148,14 +152,9 @@ func WriteKey(path string, key crypto.Signer) error {
 // made on the open descriptor, so the file checked is the file read. A key
 // file larger than 64 KiB is refused ([ErrBadPEM]).
 func ReadKey(path string) (crypto.Signer, error) {
-	f, err := openKeyFile(path)
+	b, err := readChecked(path, keyFileForbidden, maxKeyFile)
 	if err != nil {
 		return nil, err
-	}
-	b, err := readBounded(f, maxKeyFile)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
@@ -189,16 +188,38 @@ func ReadCerts(path string) ([]*x509.Certificate, error) {
 	return ParseCerts(b)
 }
 
-// checkKeyFileInfo accepts a regular file on which group and others have no
-// permission at all.
-func checkKeyFileInfo(path string, fi fs.FileInfo) error {
+// Permission bits refused on a private key file (any for group and others)
+// and on a store's public files (write for group and others).
+const (
+	keyFileForbidden    fs.FileMode = 0o077
+	publicFileForbidden fs.FileMode = 0o022
+)
+
+// checkFileInfo accepts a regular file without any of the forbidden
+// permission bits.
+func checkFileInfo(path string, fi fs.FileInfo, forbidden fs.FileMode) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrUnsafeKeyFile, path, fi.Mode().Type())
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%w: %s has permissions %v, want 0600", ErrUnsafeKeyFile, path, perm)
+	if perm := fi.Mode().Perm(); perm&forbidden != 0 {
+		return fmt.Errorf("%w: %s has permissions %v, want none of %v", ErrUnsafeKeyFile, path, perm, forbidden)
 	}
 	return nil
+}
+
+// readChecked reads at most limit bytes of path, opened with
+// [openCheckedFile].
+func readChecked(path string, forbidden fs.FileMode, limit int64) ([]byte, error) {
+	f, err := openCheckedFile(path, forbidden)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := readBounded(f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
 }
 
 // readFile reads at most limit bytes of path; a longer file is refused.

@@ -2,8 +2,10 @@ package redacttest
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,6 +96,20 @@ func check(t testing.TB, v any, forms []string, want string) {
 			continue
 		}
 		leaks("json.Marshal of "+name, string(b))
+	}
+
+	// encoding/xml (and other encoders that fall back to
+	// encoding.TextMarshaler, such as YAML's) reflect over a value without
+	// MarshalText: an ECDSA key's D is a *big.Int, which writes itself.
+	for name, x := range map[string]any{"value": v, "struct field": holder{v}, "pointer to struct": &holder{v}} {
+		if b, err := xml.Marshal(x); err == nil {
+			leaks("xml.Marshal of "+name, string(b))
+		}
+	}
+	if m, ok := v.(encoding.TextMarshaler); ok {
+		if b, err := m.MarshalText(); err == nil {
+			leaks("MarshalText", string(b))
+		}
 	}
 
 	base := errors.New("refused")
