@@ -26,8 +26,38 @@
 //		Passed: passedControls})
 //	st, err := attest.NewStatement([]attest.ResourceDescriptor{image}, svr.Predicate(r))
 //	bundle, err := attest.Sign(ctx, signer, st)
-//	// later, on the payload of a verified bundle:
-//	r, err := svr.FromStatement(result.Statement)
+//	// later, on the Statement of a bundle verified as the gate's:
+//	want := svr.Expect{Subject: imageDigest, VerifierID: "https://gate.example/prod", MaxAge: 15 * time.Minute}
+//	r, err := want.Check(result.Statement)
+//
+// # Checking a result against what the consumer expects
+//
+// [Expect.Check] is how a consumer (a later deploy step, an admission
+// controller) relies on a result instead of verifying the artifact again.
+// It returns the Result only when: the expected digest ([Expect.Subject])
+// is one of the Statement's subjects, named [Expect.Repository] when that
+// is set ([ErrSubjectMismatch]); verifier.id is exactly [Expect.VerifierID]
+// ([ErrVerifierMismatch]); timeCreated is no older than [Expect.MaxAge]
+// ([ErrStale]) and no more than [Expect.ClockSkew] ([DefaultClockSkew],
+// one minute, when zero) ahead of the clock ([ErrFuture]); the result
+// lists [PropertyAllowed] ([ErrNotAllowed]; it cannot be waived, since a
+// deny still lists the controls it passed) and each of
+// [Expect.Properties] ([ErrPropertyMissing]); and, with
+// [Expect.PolicyRevisions], its policy revision is one of them
+// ([ErrRevision], also for a result naming none). Each failure is a
+// [*MismatchError] wrapping [ErrUnexpected], its Got clipped to 64 bytes.
+// Subject, VerifierID and a positive MaxAge are required: an Expect
+// without them, the zero Expect included, refuses every result
+// ([ErrExpectation]). A result naming several subjects (a gate's result
+// about the platform manifests of an index) is accepted for each of them,
+// as it states the same about each; a consumer running several manifests
+// checks each digest.
+//
+// Check does not verify the signature: pass it only the Statement of a
+// bundle verified with a verifier pinned to the one identity that signs
+// for VerifierID (one verifier per Expect), so that verifier.id and the
+// signer are the pair the consumer trusts. A verifier accepting several
+// gates' identities lets any of them sign a result naming another.
 //
 // # Why not the generated type
 //
@@ -65,7 +95,8 @@
 //
 // # Security contract
 //
-// Nothing here verifies a signature or a subject. A Result is evidence
+// Nothing here verifies a signature, and only [Expect.Check] checks a
+// subject, a verifier, freshness and the allow. A Result is evidence
 // about an artifact only when the Statement carrying it verified as signed
 // by an identity the consumer accepts for that verifier.id, its subject
 // digest is the artifact's, and it is fresh enough for the properties the

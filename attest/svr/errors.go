@@ -7,9 +7,12 @@ import (
 	"github.com/ztci/ztci/internal/clip"
 )
 
-// Errors. Every error this package returns wraps ErrInvalid, so also
+// Errors of reading and writing a result. Every error this package
+// returns for a result that does not read wraps ErrInvalid, so also
 // attest.ErrInvalidPredicate; the finer sentinels are wrapped under it and
-// a [*FieldError] names the field.
+// a [*FieldError] names the field. [Expect.Check] also returns
+// ErrExpectation and, for a valid result the consumer does not expect, a
+// [*MismatchError] wrapping ErrUnexpected (see expect.go).
 var (
 	// ErrInvalid: a result is not a valid SVR v0.1 predicate.
 	ErrInvalid = fmt.Errorf("%w: simple verification result", attest.ErrInvalidPredicate)

@@ -102,7 +102,9 @@ type SVRInfo struct {
 // the controls the decision passed (those its violations fail are absent),
 // as attest/svr writes it: each property is its own claim, so a consumer
 // deciding whether to deploy requires svr.PropertyAllowed, never a control
-// alone. Every result is one referrer per manifest written to the registry:
+// alone: svr.Expect.Check makes these checks (digest, verifier id,
+// freshness both ways, svr.PropertyAllowed) on the Statement of a bundle
+// verified as this gate's. Every result is one referrer per manifest written to the registry:
 // a gate taking requests from a network bounds who may ask
 // ([WithRegistries], the job token) and how often.
 //

@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,7 +25,9 @@ import (
 
 // A gate records each image decision as a signed Simple Verification
 // Result attached to the image; a consumer finds it among the image's
-// referrers, verifies it as the gate's and reads which properties passed.
+// referrers, verifies it as the gate's, and checks it is about the image
+// it is about to run, by the gate it trusts, fresh and an allow
+// (svr.Expect) before it reads which properties passed.
 func ExampleWithSVR() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -109,13 +113,50 @@ func ExampleWithSVR() {
 	if err != nil || !res.Verified {
 		panic(fmt.Sprint("no verified SVR: ", err))
 	}
-	r, err := svr.FromStatement(res.Targets[0].Attestations[0].Result.Statement)
+	// It relies on the image only when, for every manifest verified, one
+	// verified result is what it expects: about that manifest, in this
+	// repository, by the gate it trusts (whose key verified the bundle
+	// above: one verifier, pinned to one gate, per Expect), at most 15
+	// minutes old and not from the future, an allow, by the revision it
+	// accepts. Any error means: verify the image itself, or refuse.
+	want := svr.Expect{Repository: pinned.Context().Name(), VerifierID: staging, MaxAge: 15 * time.Minute,
+		PolicyRevisions: []string{d.PolicyRevision}}
+	check := func(want svr.Expect) (*svr.Result, error) {
+		var r *svr.Result
+		for _, t := range res.Targets {
+			want.Subject = attest.Digest{Algorithm: t.Digest.Algorithm, Value: t.Digest.Hex}
+			errs := []error{fmt.Errorf("%s: no verified result", t.Digest)}
+			for _, a := range t.Attestations {
+				if a.Err != nil || a.Result == nil {
+					continue
+				}
+				got, err := want.Check(a.Result.Statement)
+				if err == nil {
+					r, errs = got, nil
+					break
+				}
+				errs = append(errs, err)
+			}
+			if errs != nil {
+				return nil, errors.Join(errs...)
+			}
+		}
+		return r, nil
+	}
+	r, err := check(want)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("consumer:", r.Verifier.ID, "allowed:", r.Has(svr.PropertyAllowed),
 		"provenance authentic:", r.Has("SLSA-BUILD-L2.provenance-authentic"), "revision:", r.PolicyRevision() == d.PolicyRevision)
+
+	// A consumer that expects the production gate refuses staging's result.
+	prod := want
+	prod.VerifierID = "https://gates.example/prod"
+	_, err = check(prod)
+	fmt.Println("as production's:", errors.Is(err, svr.ErrVerifierMismatch))
 	// Output:
 	// gate: allow issued an SVR: true
 	// consumer: https://gates.example/staging allowed: true provenance authentic: true revision: true
+	// as production's: true
 }
