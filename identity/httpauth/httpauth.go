@@ -15,6 +15,7 @@ import (
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/clip"
 	originpkg "github.com/ztci/ztci/internal/origin"
 )
 
@@ -33,6 +34,14 @@ var (
 	// or a misdirected request). Nothing was sent.
 	ErrOrigin = errors.New("httpauth: request outside the token's origin")
 )
+
+// maxQuoted bounds the bytes of caller-chosen text (a certificate's
+// names, a path, a Host) that an error or a log line repeats.
+const maxQuoted = 256
+
+// maxError bounds the text of an error from the chain check, the
+// authorizer or the token verifier that Authenticate's error repeats.
+const maxError = 1024
 
 // Option configures an [Authenticator].
 type Option func(*config) error
@@ -55,7 +64,10 @@ func WithMTLS(bundle x509bundle.Source, authz tlsconfig.Authorizer) Option {
 }
 
 // WithBearer authenticates callers by an "Authorization: Bearer" token
-// verified by v (an *oidc.Verifier, or an *svid.JWTVerifier).
+// verified by v (an *oidc.Verifier, or an *svid.JWTVerifier). v sees only
+// an RFC 6750 b64token (letters, digits, "-._~+/", then any "="): a field
+// with anything else after "Bearer " (a second space, a trailing space or
+// tab, a comma-joined second credential) is refused before v runs.
 //
 // With a single-use verifier (oidc.WithSingleUse) the token is spent when
 // Authenticate succeeds, before the handler runs: a handler that then
@@ -148,7 +160,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		// may append any certificate to that.
 		id, chains, err := x509svid.Verify(r.TLS.PeerCertificates, a.bundle)
 		if err != nil {
-			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
+			// Its text may name the trust domain of a certificate the client
+			// made itself, of any size.
+			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, clip.Error(err, maxError))
 		}
 		// go-spiffe parses IDs of any length and a trust domain's own ID; the
 		// specification bounds IDs at 2048 bytes and has validators refuse a
@@ -163,7 +177,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 			return identity.Identity{}, fmt.Errorf("%w: client SVID: %w", ErrUnauthenticated, err)
 		}
 		if err := a.authz(id, chains); err != nil {
-			return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+			return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, clip.Error(err, maxError))
 		}
 		return identity.Identity{SPIFFEID: id}, nil
 	}
@@ -172,7 +186,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 	// authorize another caller than the one this reads (the first), so a
 	// request carrying both of two tokens would pass each layer as a
 	// different identity. Neither is chosen.
-	hs := r.Header.Values("Authorization")
+	hs := authorization(r.Header)
 	if len(hs) > 1 {
 		return identity.Identity{}, fmt.Errorf("%w: %d Authorization header fields", ErrUnauthenticated, len(hs))
 	}
@@ -187,14 +201,82 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, error)
 		return identity.Identity{}, ErrPlaintext
 	}
 	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !b64token(tok) {
 		return identity.Identity{}, fmt.Errorf("%w: Authorization is not a bearer token", ErrUnauthenticated)
 	}
 	id, err := a.bearer.Verify(r.Context(), tok)
 	if err != nil {
-		return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		return identity.Identity{}, fmt.Errorf("%w: %w", ErrUnauthenticated, clip.Error(redact(err, tok), maxError))
 	}
 	return id, nil
+}
+
+// minSecretPart is the length from which a dot-separated part of a token
+// (a JWT's payload or signature) is cut out of a verifier's error too.
+const minSecretPart = 16
+
+// redact returns err with its text cleared of tok, and of each
+// dot-separated part of tok at least minSecretPart bytes long: a verifier
+// (a vendor's) may quote what it was given, or the signature it could not
+// check, and the middleware logs its error. err stays in the chain for
+// errors.Is and errors.As.
+func redact(err error, tok string) error {
+	msg := err.Error()
+	out := strings.ReplaceAll(msg, tok, "[token]")
+	for part := range strings.SplitSeq(tok, ".") {
+		if len(part) >= minSecretPart {
+			out = strings.ReplaceAll(out, part, "[token]")
+		}
+	}
+	if out == msg {
+		return err
+	}
+	return redacted{msg: out, err: err}
+}
+
+// redacted is an error whose text had a token cut out of it.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e redacted) Error() string { return e.msg }
+func (e redacted) Unwrap() error { return e.err }
+
+// authorization returns the values of every Authorization key of h, of
+// any case: net/http's server writes the canonical key only, but a request
+// built in-process (a bridge from gRPC metadata, a serverless adapter) may
+// hold "authorization" as well, which Header.Values would not see.
+func authorization(h http.Header) []string {
+	var vs []string
+	for k, v := range h {
+		if strings.EqualFold(k, "Authorization") {
+			vs = append(vs, v...)
+		}
+	}
+	return vs
+}
+
+// b64token reports whether tok is an RFC 6750 (§2.1) b64token: 1*( ALPHA /
+// DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". Nothing else reaches
+// the verifier: not a second space, a trailing space or tab (HTTP/2 does
+// not trim field values), nor a comma-joined second credential, which a
+// lenient verifier (one that trims, or splits a list) would accept while a
+// proxy in front read the field otherwise.
+func b64token(tok string) bool {
+	body := strings.TrimRight(tok, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Middleware authenticates every request, puts the caller in its context
@@ -207,14 +289,18 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := a.Authenticate(r)
 		if err != nil || id.IsZero() {
-			a.logger.InfoContext(r.Context(), "request not authenticated", "path", r.URL.Path, "error", err)
+			a.logger.InfoContext(r.Context(), "request not authenticated", "path", clip.String(r.URL.Path, maxQuoted), "error", err)
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			http.Error(w, "unauthenticated", http.StatusUnauthorized)
 			return
 		}
 		r = r.WithContext(identity.NewContext(r.Context(), id))
 		r.Header = r.Header.Clone() // WithContext shares the caller's map
-		r.Header.Del("Authorization")
+		for k := range r.Header {
+			if strings.EqualFold(k, "Authorization") {
+				delete(r.Header, k)
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -226,14 +312,19 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // origin is "https://host[:port]" (nothing after the authority); plain
 // "http://" is accepted only for a loopback IP literal (127.0.0.0/8, ::1;
 // not the name localhost, which a resolver may send elsewhere), whose
-// traffic never leaves the machine. Because a request is
-// compared by scheme, host and port, a redirect that an http.Client follows
-// to another host, another port or to plain HTTP is refused instead of
-// carrying the token there (Go's client strips Authorization on a
-// cross-host redirect, but a transport that adds the token would put it
-// back); a redirect within origin, such as a path canonicalization, is
-// followed and carries the token again. The caller's request is cloned,
-// never modified. base is http.DefaultTransport when nil; for mTLS, give an
+// traffic never leaves the machine. A request whose Host field or
+// request target (URL.Opaque, or a URL.Path not beginning with "/", which
+// net/http may send in absolute form) names another origin than its URL is
+// refused as well: a front end that several hosts share (an ingress, a
+// CDN) routes on it, and httputil.ReverseProxy passes its own caller's
+// Host on. Because a request is compared by scheme, host and port, a
+// redirect that an http.Client follows to another host, another port or
+// to plain HTTP is refused instead of carrying the token there (Go's
+// client strips Authorization on a cross-host redirect, but a transport
+// that adds the token would put it back); a redirect within origin, such
+// as a path canonicalization, is followed and carries the token again.
+// The token is the request's only Authorization field, whatever the case
+// of the caller's keys. The caller's request is cloned, never modified. base is http.DefaultTransport when nil; for mTLS, give an
 // *http.Transport whose TLSClientConfig comes from mtls.ClientConfig.
 func RoundTripper(origin string, src identity.TokenSource, base http.RoundTripper) (http.RoundTripper, error) {
 	if src == nil {
@@ -263,7 +354,7 @@ type OriginError struct {
 }
 
 func (e *OriginError) Error() string {
-	return fmt.Sprintf("%v: token is for %s, request is for %s", ErrOrigin, e.Want, e.Got)
+	return fmt.Sprintf("%v: token is for %s, request is for %s", ErrOrigin, e.Want, clip.Quote(e.Got, maxQuoted))
 }
 
 func (e *OriginError) Unwrap() error { return ErrOrigin }
@@ -274,12 +365,50 @@ type roundTripper struct {
 	origin string
 }
 
+// target returns the origin that r names to the server: its URL's, unless
+// its Host or its request target names another. net/http sends Host (the
+// Host field, HTTP/2's :authority) in place of the URL's host, and makes
+// the HTTP/1 request line of URL.Opaque ("//host/p" as "scheme://host/p"),
+// or of a path not beginning with "/", as it stands: in absolute form when
+// it names a host, which a server takes over Host. A front end that
+// several hosts share (an ingress, a CDN) routes on either, so both must
+// name the origin too; httputil.ReverseProxy keeps its caller's Host.
+func target(r *http.Request) string {
+	got := originpkg.Of(r.URL)
+	if r.Host != "" {
+		if h := originpkg.Of(&url.URL{Scheme: r.URL.Scheme, Host: r.Host}); h != got {
+			return h
+		}
+	}
+	switch o := r.URL.Opaque; {
+	case o == "":
+		// net/http writes the path as it stands: one not beginning with
+		// "/" ("https://other/x", left by strings.TrimPrefix(p, "/api/"))
+		// is a request target in absolute form, or none.
+		if p := r.URL.EscapedPath(); p != "" && p[0] != '/' {
+			return ""
+		}
+	case strings.HasPrefix(o, "//"):
+		u, err := url.Parse(r.URL.Scheme + ":" + o)
+		if err != nil {
+			return ""
+		}
+		if h := originpkg.Of(u); h != got {
+			return h
+		}
+	case strings.HasPrefix(o, "/"): // origin form
+	default: // absolute form, "*", or no request target at all
+		return ""
+	}
+	return got
+}
+
 func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
-	if got := originpkg.Of(r.URL); got != t.origin {
+	if got := target(r); got != t.origin {
 		if r.Body != nil {
 			r.Body.Close()
 		}
-		return nil, &OriginError{Want: t.origin, Got: got}
+		return nil, &OriginError{Want: t.origin, Got: clip.String(got, maxQuoted)}
 	}
 	tok, err := t.src.Token(r.Context())
 	if err != nil {
@@ -289,6 +418,13 @@ func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("httpauth: token: %w", err)
 	}
 	r2 := r.Clone(r.Context())
+	// A key Header.Set does not replace ("authorization", as a bridge
+	// from gRPC metadata writes it) would go out as a second field.
+	for k := range r2.Header {
+		if strings.EqualFold(k, "Authorization") {
+			delete(r2.Header, k)
+		}
+	}
 	r2.Header.Set("Authorization", "Bearer "+tok)
 	return t.base.RoundTrip(r2)
 }

@@ -27,7 +27,8 @@
 // verifies for any usage, so a code-signing certificate from a CA of the
 // bundle would otherwise authenticate; wraps svid.ErrKeyUsage); refusals,
 // a chain that does not verify against the bundle of the ID's trust domain
-// included, wrap [ErrUnauthorized]. A peer is authorized at the handshake,
+// included, wrap [ErrUnauthorized] (go-spiffe's text, which may name the
+// trust domain of a certificate the peer made itself, clipped). A peer is authorized at the handshake,
 // so a connection made with these configurations alone (tls.Listen,
 // tls.Dial, http.Server.ServeTLS, gRPC's TLS credentials) stays open after
 // the peer's SVID expires: [NewListener] (for http.Server.Serve, HTTP/2

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Errors.
@@ -221,9 +222,15 @@ func refusing(verify func([][]byte, [][]*x509.Certificate) error) func([][]byte,
 		if err == nil || errors.Is(err, ErrUnauthorized) {
 			return err
 		}
-		return fmt.Errorf("%w: peer certificate: %w", ErrUnauthorized, err)
+		// go-spiffe's text may name the trust domain of a certificate
+		// the peer made itself, of any size: it is clipped.
+		return fmt.Errorf("%w: peer certificate: %w", ErrUnauthorized, clip.Error(err, maxError))
 	}
 }
+
+// maxError bounds the text of go-spiffe's chain-check error that a refusal
+// repeats.
+const maxError = 1024
 
 // ServerConfig returns a TLS 1.3 server configuration that presents the
 // SVID from svid, requires a client SVID that verifies against bundle, and
