@@ -63,6 +63,16 @@
 // off, for a deployment where something in front of the gate already
 // enforces it.
 //
+// Each flag that lowers what the gate checks (--single-use=false,
+// --tlog-threshold 0, --sct-threshold 0, a --metrics-addr that is not a
+// loopback IP) is logged as a warning at start, with the flag in the
+// "weakened" attribute, so that one left on from a trial is seen.
+//
+// The audit key (--audit-key) must be a regular file this user owns, not
+// a symbolic link, with no group or other permission: the default path is
+// in the working directory, where someone else may have planted a key
+// first.
+//
 // `go run ./examples/gate --demo` needs no configuration: it serves the gate
 // over an embedded issuer, CA, TSA and registry (policy/gate/gatetest) with
 // two attested images, and prints curl commands for an allowed and a denied
@@ -86,6 +96,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -169,7 +180,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs.Var(&o.registries, "allow-registry", "registry host the gate may read images from (repeatable; required)")
 	fs.StringVar(&o.policyData, "policy-data", "", "JSON data document for the built-in policy library (replaces the one built from the flags above)")
 	fs.StringVar(&o.auditLog, "audit-log", "gate-audit.log", "tamper-evident audit log file")
-	fs.StringVar(&o.auditKey, "audit-key", "gate-audit.key", "Ed25519 key (unencrypted PKCS#8 PEM, mode 0600) signing the audit log's checkpoints; created if missing")
+	fs.StringVar(&o.auditKey, "audit-key", "gate-audit.key", "Ed25519 key (unencrypted PKCS#8 PEM, mode 0600, owned by this user, not a symbolic link) signing the audit log's checkpoints; created if missing")
 	fs.StringVar(&o.origin, "audit-origin", "ztci.example/gate/audit", "audit log identity")
 	fs.IntVar(&o.tlogs, "tlog-threshold", 1, "transparency log entries each bundle needs (0 for a private CA + TSA without a log)")
 	fs.IntVar(&o.scts, "sct-threshold", 1, "signed certificate timestamps each certificate needs (0 for a private CA)")
@@ -219,6 +230,7 @@ func serve(ctx context.Context, o options, stderr io.Writer, ready chan<- string
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	warnWeakened(ctx, logger, o)
 	signer := verify.Identity{SAN: o.signerSAN, Issuer: o.signerIssuer}
 	vopts := []verify.Option{verify.WithTlogThreshold(o.tlogs), verify.WithSCTThreshold(o.scts),
 		verify.WithSignedTimestampThreshold(o.signedTimestamps), verify.WithResultCache(4096)}
@@ -248,6 +260,11 @@ func serve(ctx context.Context, o options, stderr io.Writer, ready chan<- string
 	if err != nil {
 		return fmt.Errorf("audit key: %w", err)
 	}
+	// An existing audit log must be this user's: whoever owns it (one
+	// planted first in a shared working directory) rewrites it at will.
+	if err := checkOwnedIfExists(o.auditLog); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
 	// The logger shows, among others, entries a crash left unsigned that
 	// the log adopts when it reopens.
 	lg, err := audit.Open(ctx, o.auditLog, o.origin, key, audit.WithLogger(logger))
@@ -267,6 +284,27 @@ func serve(ctx context.Context, o options, stderr io.Writer, ready chan<- string
 		return err
 	}
 	return listenAndServe(ctx, o, g.Handler(), m.handler(), ready)
+}
+
+// warnWeakened logs a warning for each flag that lowers what the gate
+// checks: each is right for some deployments (a proxy that enforces single
+// use, a private CA and TSA without logs), and none may be left on from a
+// trial unnoticed. The flag is in the "weakened" attribute.
+func warnWeakened(ctx context.Context, log *slog.Logger, o options) {
+	if !o.singleUse {
+		log.WarnContext(ctx, "job tokens are not single-use: a copied token is accepted again until it expires", "weakened", "single-use")
+	}
+	if o.tlogs == 0 {
+		log.WarnContext(ctx, "attestations need no transparency log entry", "weakened", "tlog-threshold")
+	}
+	if o.scts == 0 {
+		log.WarnContext(ctx, "signing certificates need no signed certificate timestamp", "weakened", "sct-threshold")
+	}
+	// The metrics are unauthenticated plain HTTP: on an address that is
+	// not a loopback IP, whoever reaches it reads which rules deny.
+	if host, _, err := net.SplitHostPort(o.metricsAddr); o.metricsAddr != "" && (err != nil || net.ParseIP(host) == nil || !net.ParseIP(host).IsLoopback()) {
+		log.WarnContext(ctx, "the unauthenticated metrics listen on an address that is not a loopback IP: only your scraper may reach it", "weakened", "metrics-addr")
+	}
 }
 
 // checkTransport refuses to send job tokens in the clear over a network:
@@ -386,13 +424,34 @@ func policySource(o options) (policy.Source, error) {
 	}}), nil
 }
 
+// ErrUnsafeAuditFile: the audit key file is not one only this user
+// controls (a symbolic link, not a regular file, another user's, or
+// readable by group or others), or the audit log is another user's; the
+// gate refuses to sign or write its audit log with it.
+var ErrUnsafeAuditFile = errors.New("gate: unsafe audit file")
+
+// checkKeyFileInfo refuses a key file that is not a regular file or that
+// group or others may read (Windows: permission bits are not checked).
+func checkKeyFileInfo(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrUnsafeAuditFile, path, fi.Mode().Type())
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%w: %s: permissions %v, want 0600 (the key is unencrypted)", ErrUnsafeAuditFile, path, fi.Mode().Perm())
+	}
+	return nil
+}
+
 // loadOrCreateKey reads a PKCS#8 Ed25519 key, or creates one (0600). The
 // key is stored unencrypted: whoever reads the file can sign checkpoints
-// of the audit log, so a file that group or others may read is refused, as
-// attest/ca refuses its key (keep it in a secrets manager or a KMS for
-// production, and pass it through a 0600 file).
+// of the audit log, so, as attest/ca refuses its key, a file that group or
+// others may read is refused, and so are a symbolic link, anything but a
+// regular file (a FIFO would block the start forever) and, on Unix, a file
+// another user owns: the default path is in the working directory, where
+// someone else may have planted one first (keep the key in a secrets
+// manager or a KMS for production, and pass it through a 0600 file).
 func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
-	f, err := os.Open(path)
+	f, err := openKeyFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -415,13 +474,6 @@ func loadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s: permissions %v, want 0600 (the key is unencrypted)", path, fi.Mode().Perm())
-	}
 	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return nil, err

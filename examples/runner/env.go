@@ -76,7 +76,9 @@ type Services struct {
 	// default keychain) instead of the in-process registry.
 	Registry string
 	// Fulcio, Rekor, TSA and Vault are https URLs (plain http only to a
-	// loopback IP address: Validate refuses anything else).
+	// loopback IP address: Validate refuses anything else), without user
+	// information: the runner prints them, and so would print a
+	// credential in one. Registry has none either.
 	//
 	// Fulcio is a Fulcio base URL: signing certificates come from it for the
 	// job's OIDC token (Fulcio must trust IssuerAddr's issuer). Its
@@ -94,7 +96,10 @@ type Services struct {
 	// there by logging in with the job's own OIDC token (JWT auth, role
 	// VaultRole; its bound_audiences must include "ztci-runner"), from the
 	// KV v2 field VaultKV ("mount/path#field"). The broker's own token, which
-	// revokes leases, comes from VAULT_TOKEN.
+	// revokes leases, comes from VAULT_TOKEN. Vault's client also reads
+	// VAULT_SKIP_VERIFY and VAULT_AGENT_ADDR from the environment: the
+	// runner refuses to start with verification off or with an address
+	// other than Vault's.
 	Vault     string
 	VaultRole string
 	VaultKV   string
@@ -103,8 +108,8 @@ type Services struct {
 	IssuerAddr string
 }
 
-// Validate reports combinations that cannot work, or would send tokens in
-// the clear, before anything starts.
+// Validate reports combinations that cannot work, would send tokens in
+// the clear, or would print a credential, before anything starts.
 func (s Services) Validate() error {
 	for _, u := range []struct{ flag, url string }{{"--fulcio", s.Fulcio}, {"--rekor", s.Rekor}, {"--tsa", s.TSA}, {"--vault", s.Vault}} {
 		if err := checkServiceURL(u.flag, u.url); err != nil {
@@ -127,6 +132,11 @@ func (s Services) Validate() error {
 	}
 	if s.Registry != "" && strings.Count(s.Registry, "/") < 1 {
 		return fmt.Errorf("%w: --registry must be host[:port]/repository, got %q", ErrConfig, s.Registry)
+	}
+	// No user information in the registry either: it is printed, and the
+	// registry's credentials come from the default keychain.
+	if host, _, _ := strings.Cut(s.Registry, "/"); strings.Contains(host, "@") {
+		return fmt.Errorf("%w: --registry must be host[:port]/repository, without user information", ErrConfig)
 	}
 	return nil
 }
@@ -223,27 +233,52 @@ func checkServiceURL(flag, raw string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s is not a URL", ErrConfig, flag)
 	}
+	// The runner prints every service URL (progress, --json summary): a
+	// credential in one would be printed with it.
+	if u.User != nil {
+		return fmt.Errorf("%w: %s %q: a URL with user information carries a credential; pass credentials through the environment", ErrConfig, flag, withoutUser(u))
+	}
 	ip := net.ParseIP(u.Hostname())
 	if (u.Scheme == "https" && u.Host != "") || (u.Scheme == "http" && ip != nil && ip.IsLoopback()) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s %q: use https (plain http only to a loopback IP address)", ErrConfig, flag, u.Redacted())
+	return fmt.Errorf("%w: %s %q: use https (plain http only to a loopback IP address)", ErrConfig, flag, withoutUser(u))
+}
+
+// withoutUser is u without its user information, for errors: u.Redacted
+// hides a password but not a token used as the user name.
+func withoutUser(u *url.URL) string {
+	c := *u
+	c.User = nil
+	return c.String()
 }
 
 // checkPrivateDir refuses a directory that group or others may write: the
 // audit log, the lease journal and the compliance reports go there, and
 // whoever else may write it can swap the audit log for another, or plant a
 // symbolic link where a report is written. (Windows: not checked.)
+//
+// It must also be this user's own directory, not a symbolic link to one:
+// another user who created it first (a shared /tmp/ztci, made 0755) may
+// write it whatever its permission bits, and whoever owns a link (in /tmp,
+// anyone) points it elsewhere between this check and the writes.
 func checkPrivateDir(dir string) error {
-	fi, err := os.Stat(dir)
+	// Cleaned: a trailing slash would make Lstat follow the link.
+	fi, err := os.Lstat(filepath.Clean(dir))
 	if err != nil {
 		return err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("%w: --dir %q is a symbolic link (name the directory itself)", ErrConfig, dir)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%w: --dir %q is not a directory", ErrConfig, dir)
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("%w: --dir %q has permissions %v: group or others may write it (want 0700)", ErrConfig, dir, fi.Mode().Perm())
+	}
+	if err := checkOwner(fi); err != nil {
+		return fmt.Errorf("%w: --dir %q: %w", ErrConfig, dir, err)
 	}
 	return nil
 }
@@ -605,9 +640,20 @@ func (e *env) vaultBackend(addr string) (secrets.Backend, error) {
 		return nil, conf.Error
 	}
 	conf.Address = addr
+	// DefaultConfig also read VAULT_SKIP_VERIFY and VAULT_AGENT_ADDR from
+	// the environment: the first turns certificate verification off, the
+	// second replaces the address Validate checked. Either would send the
+	// broker's token and the job's OIDC token to whoever answers, because
+	// a shell or an image exported it for a development Vault.
+	if tr, ok := conf.HttpClient.Transport.(*http.Transport); !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.InsecureSkipVerify {
+		return nil, fmt.Errorf("%w: --vault: TLS certificate verification is off (VAULT_SKIP_VERIFY): the runner sends tokens to Vault only over a verified connection", ErrConfig)
+	}
 	client, err := vaultapi.NewClient(conf) // reads VAULT_TOKEN
 	if err != nil {
 		return nil, err
+	}
+	if want, err := url.Parse(addr); err != nil || client.Address() != want.String() {
+		return nil, fmt.Errorf("%w: --vault: the Vault client would talk to another address (VAULT_AGENT_ADDR is set?): the runner talks only to --vault", ErrConfig)
 	}
 	mount, path, field, err := parseKV(e.cfg.Services.VaultKV)
 	if err != nil {

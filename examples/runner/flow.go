@@ -46,7 +46,8 @@ type Config struct {
 	SecretValue string
 	// Dir holds the audit log and the lease journal. Empty: a temporary
 	// directory, removed when Run returns unless KeepDir. A Dir that group
-	// or others may write is refused (ErrConfig).
+	// or others may write, that another user owns, or that is a symbolic
+	// link is refused (ErrConfig).
 	Dir     string
 	KeepDir bool
 	// JobTimeout bounds each job: its context's deadline is this long after

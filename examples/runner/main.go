@@ -74,11 +74,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Services.Rekor, "rekor", "", "Rekor v2 base URL to log every signature; needs --trusted-root")
 	fs.StringVar(&cfg.Services.TSA, "tsa", "", "RFC 3161 timestamp URL (…/api/v1/timestamp) instead of the embedded TSA; needs --trusted-root")
 	fs.StringVar(&cfg.Services.TrustedRoot, "trusted-root", "", "trusted_root.json for --fulcio/--rekor/--tsa (trusted besides the embedded CA and TSA)")
-	fs.StringVar(&cfg.Services.Vault, "vault", "", "Vault/OpenBao address: the job logs in with its OIDC token (JWT auth) and reads its secret there; broker token from VAULT_TOKEN")
+	fs.StringVar(&cfg.Services.Vault, "vault", "", "Vault/OpenBao address: the job logs in with its OIDC token (JWT auth) and reads its secret there; broker token from VAULT_TOKEN (VAULT_SKIP_VERIFY and a VAULT_AGENT_ADDR elsewhere are refused)")
 	fs.StringVar(&cfg.Services.VaultRole, "vault-role", "ci", "Vault JWT auth role (bound_audiences must include ztci-runner)")
 	fs.StringVar(&cfg.Services.VaultKV, "vault-kv", "secret/ci/deploy#token", "Vault KV v2 location of the deploy secret: mount/path#field")
 	fs.StringVar(&cfg.Services.IssuerAddr, "issuer-addr", defaultIssuerAddr, "loopback address of the embedded OIDC issuer (127.0.0.1:0 for any free port)")
-	fs.StringVar(&cfg.Dir, "dir", "", "keep the audit log and lease journal in this directory, created 0700 (one group or others may write is refused; default: a temporary one, removed)")
+	fs.StringVar(&cfg.Dir, "dir", "", "keep the audit log and lease journal in this directory, created 0700 (one group or others may write, another user's, or a symbolic link is refused; default: a temporary one, removed)")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "each job's deadline (never past its job token's expiry): its leases are revoked then")
 	if err := fs.Parse(args); err != nil {
 		return err
