@@ -9,6 +9,7 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/ztci/ztci/policy/compliance"
 	"github.com/ztci/ztci/policy/gate"
 	"github.com/ztci/ztci/policy/gate/gateotel"
 )
@@ -27,7 +28,9 @@ const maxScrapes = 2
 // ztci_gate_decisions_total{ztci_gate_decision}, ztci_gate_denials_total
 // {ztci_gate_rule}, ztci_gate_decision_duration_seconds and
 // ztci_gate_rejected_total{ztci_gate_reason}. Labels are bounded: outcomes,
-// policy rule ids (a fixed set per policy), error kinds and refusal reasons.
+// policy rule ids (the built-in library's, named up front so that no flood
+// of other ids can push them into ztci.other), error kinds and refusal
+// reasons.
 type metrics struct {
 	*gateotel.Observer
 	reg *prometheus.Registry
@@ -41,7 +44,13 @@ func newMetrics() (*metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: prometheus exporter: %w", err)
 	}
-	obs, err := gateotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp)))
+	// The library's rule ids, as its control catalog lists them: each
+	// keeps a series of its own whatever other ids a policy makes up.
+	cat, err := compliance.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	obs, err := gateotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp)), gateotel.WithRules(cat.Rules()...))
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
