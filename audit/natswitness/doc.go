@@ -88,10 +88,37 @@
 //     decided, and lets the stream redeliver it when the witness could not
 //     decide (state store unreachable, flag not recorded): nothing is
 //     skipped, and redelivery is idempotent.
-//   - [KVStore] reads each origin's state from the bucket's stream leader
-//     (never a direct get a lagging replica could answer with an older
+//   - A submission delivered again is not decided again: the witness is
+//     given each one with its stream position ([witness.Witness.AddAt]),
+//     and [KVStore] keeps, in the same write as each origin's accepted
+//     checkpoint, the stream sequence of the message that carried it. A
+//     message the stream stored at or before that one, on that origin's
+//     subject, was decided when first delivered, and is acknowledged
+//     without a flag: so a new, deleted, expired or renamed durable
+//     consumer replaying the stream from its start ([WithConsumer]), a
+//     second witness sharing the state, or an acknowledgement lost after
+//     an acceptance, does not flag an honest node's earlier checkpoints as
+//     rollbacks. The sequence is the server's, not the publisher's: a node
+//     publishing an old checkpoint anew (a rollback, a fork at an old
+//     size) gets a higher one, and is flagged. The position names the
+//     stream, its creation time and the subject prefix, so a stream
+//     deleted and made again (which numbers from 1 again) or another
+//     prefix is not taken for the one witnessed: there, old checkpoints
+//     are flagged again, as before. Expired messages do not matter (a
+//     stream's sequences never go back). A state written without a
+//     position (by an older version, or a store that keeps none, about
+//     which [Follow] warns) recognises no replay until the origin's next
+//     checkpoint is accepted; a flagged message is not recorded, so its
+//     redelivery, or a replay past the last accepted one, flags again.
+//     Whoever may write the bucket can also write a position, and so
+//     silence the witness for an origin: restrict it as the state itself.
+//   - [KVStore] reads each origin's state (and position) from the
+//     bucket's stream leader (never a direct get a lagging replica could answer with an older
 //     checkpoint), writes compare-and-swap per origin on a replicated
-//     bucket, refuses a bucket whose values expire or whose stream drops
+//     bucket, bounds values to the largest checkpoint a submission can
+//     carry with its headers (a smaller bound let a node's padded
+//     checkpoint be accepted and never saved, stalling the follower),
+//     refuses a bucket whose values expire or whose stream drops
 //     them by itself (interest or work-queue retention, discard old with a
 //     limit, memory storage, fewer replicas than asked), and reports an
 //     unreachable bucket as an error: the witness then decides nothing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,6 +21,11 @@ const retryDelay = 500 * time.Millisecond
 // durable consumer. Submissions are decided one at a time, in stream
 // order; each is acknowledged once decided (accepted or flagged), and
 // redelivered when the witness could not decide ([witness.ErrUndecided]).
+// Each is given to the witness with its stream position
+// ([witness.Witness.AddAt]), so a message stored at or before the one
+// whose checkpoint the witness accepted last for its origin (a stream
+// replayed by a new consumer, a redelivery) is acknowledged as witnessed
+// already, not flagged as a rollback.
 type Follower struct {
 	msgs   jetstream.MessagesContext
 	cancel context.CancelFunc
@@ -40,7 +46,10 @@ type Follower struct {
 // the failure as an error and has the submission redelivered, so the
 // witness falls behind rather than reading a stream that can lose or
 // re-file checkpoints. Other errors wrap
-// [ErrConfig] or [ErrUnavailable].
+// [ErrConfig] or [ErrUnavailable]. A witness whose store keeps no
+// positions (not a [witness.PositionStore], e.g. a wrapper around
+// [KVStore] that does not forward them) is followed, with a warning: for
+// it a replayed stream flags every old checkpoint as a rollback.
 //
 // Options: [WithSubjectPrefix], [WithConsumer], [WithLogger],
 // [WithTimeout], [WithMinReplicas].
@@ -79,6 +88,9 @@ func Follow(ctx context.Context, js jetstream.JetStream, stream string, w *witne
 	if err != nil {
 		return nil, fmt.Errorf("%w: consume %s: %w", ErrUnavailable, stream, err)
 	}
+	if !w.KeepsPositions() {
+		c.logger.WarnContext(ctx, "natswitness: the witness's store keeps no stream positions (not a witness.PositionStore): a consumer replaying the stream has old checkpoints flagged as rollbacks")
+	}
 	life, cancel := context.WithCancel(context.Background())
 	f := &Follower{msgs: msgs, cancel: cancel}
 	f.wg.Add(1)
@@ -102,7 +114,8 @@ func (f *Follower) run(life context.Context, js jetstream.JetStream, stream stri
 		// publisher does before each publish: from a stream edited (or
 		// made again) to let checkpoints be erased or filed under another
 		// node's subject, nothing is decided; the submission waits.
-		if err := checkStream(life, js, stream, c); err != nil {
+		info, err := checkedStream(life, js, stream, c)
+		if err != nil {
 			if !unsafe || !errors.Is(err, ErrStream) {
 				c.logger.ErrorContext(life, "natswitness: the checkpoint stream fails its check; deciding nothing until it passes", "error", err)
 			}
@@ -115,22 +128,55 @@ func (f *Follower) run(life context.Context, js jetstream.JetStream, stream stri
 		unsafe = false
 		origin := originOf(c.prefix, msg.Subject())
 		ctx, cancel := context.WithTimeout(life, 4*c.timeout)
-		_, err = w.Add(ctx, origin, msg.Data())
+		res, err := w.AddAt(ctx, origin, msg.Data(), position(msg, stream, info, c.prefix))
 		switch {
+		case err == nil && res.Replayed:
+			c.logger.DebugContext(ctx, "natswitness: submission witnessed already (stream replayed)", "subject", msg.Subject())
+			ackDecided(life, msg, c)
 		case errors.Is(err, witness.ErrUndecided):
 			c.logger.WarnContext(ctx, "natswitness: witness could not decide, redelivering", "subject", msg.Subject(), "error", err)
 			if err := msg.NakWithDelay(retryDelay); err != nil {
 				c.logger.WarnContext(ctx, "natswitness: nak", "error", err)
 			}
 		default: // accepted or flagged (the witness audited the flag)
-			actx, acancel := context.WithTimeout(life, c.timeout)
-			if err := msg.DoubleAck(actx); err != nil {
-				// Redelivered after the ack wait: a duplicate to the witness.
-				c.logger.WarnContext(ctx, "natswitness: ack", "subject", msg.Subject(), "error", err)
-			}
-			acancel()
+			ackDecided(life, msg, c)
 		}
 		cancel()
+	}
+}
+
+// ackDecided acknowledges a decided submission. One whose acknowledgement
+// is lost is redelivered after the ack wait: at the position it was
+// stored, which the witness recognises if it accepted it.
+func ackDecided(life context.Context, msg jetstream.Msg, c config) {
+	actx, acancel := context.WithTimeout(life, c.timeout)
+	defer acancel()
+	if err := msg.DoubleAck(actx); err != nil {
+		c.logger.WarnContext(actx, "natswitness: ack", "subject", msg.Subject(), "error", err)
+	}
+}
+
+// position is where the stream stored msg, as the witness keeps it
+// ([witness.Position]): its stream sequence, which the server assigns (a
+// node publishing a checkpoint anew gets a higher one, whatever it holds),
+// in a Log naming the stream, its creation time (a stream deleted and made
+// again numbers from 1 again, and is another Log) and the subject prefix
+// (which subjects name which origins). The zero Position, when the
+// message carries no metadata from this stream: the witness then decides
+// it as [witness.Witness.Add] does.
+func position(msg jetstream.Msg, stream string, info *jetstream.StreamInfo, prefix string) witness.Position {
+	md, err := msg.Metadata()
+	// A sequence past the stream's last one (read after msg arrived) is
+	// not the server's: a message injected into the consumer's inbox,
+	// which would otherwise have every later message of its origin taken
+	// as witnessed.
+	if err != nil || md.Stream != stream || info == nil || info.Config.Name != stream ||
+		md.Sequence.Stream == 0 || md.Sequence.Stream > info.State.LastSeq {
+		return witness.Position{}
+	}
+	return witness.Position{
+		Log: stream + "@" + strconv.FormatInt(info.Created.UnixNano(), 10) + " " + prefix,
+		Seq: md.Sequence.Stream,
 	}
 }
 

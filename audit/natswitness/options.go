@@ -109,7 +109,10 @@ func WithTimeout(d time.Duration) Option {
 // WithConsumer names the durable consumer a witness reads the stream with
 // (default "ztci-witness"). Two witnesses with separate state need two
 // names; a witness restarted under the same name resumes where it
-// stopped. For [Follow].
+// stopped. A new name (or a consumer deleted or expired) reads the stream
+// from its start again; what the witness's state shows was witnessed
+// already is acknowledged without being decided again (see the package's
+// security contract). For [Follow].
 func WithConsumer(name string) Option {
 	return Option{"WithConsumer", forFollow, func(c *config) error {
 		if !consumerName.MatchString(name) {

@@ -71,11 +71,18 @@ func checkConfig(cfg jetstream.StreamConfig, prefix string, replicas int) error 
 // checkStream reads the settings of stream, within c's timeout, and checks
 // them with [CheckStream] and c's minimum replicas.
 func checkStream(ctx context.Context, js jetstream.JetStream, stream string, c config) error {
+	_, err := checkedStream(ctx, js, stream, c)
+	return err
+}
+
+// checkedStream is checkStream that also returns the stream's information.
+func checkedStream(ctx context.Context, js jetstream.JetStream, stream string, c config) (*jetstream.StreamInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
-		return fmt.Errorf("%w: stream %s settings: %w", ErrUnavailable, stream, err)
+		return nil, fmt.Errorf("%w: stream %s settings: %w", ErrUnavailable, stream, err)
 	}
-	return checkConfig(st.CachedInfo().Config, c.prefix, c.replicas)
+	info := st.CachedInfo()
+	return info, checkConfig(info.Config, c.prefix, c.replicas)
 }

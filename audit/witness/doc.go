@@ -71,6 +71,17 @@
 //     cannot be recorded ([ErrUnrecorded]). Recovering from a flag (e.g. a real gap after
 //     lost messages) is an operator decision: remove the origin's state
 //     from the store to trust its next checkpoint again.
+//   - A transport that may deliver a submission again (a stream replayed
+//     by a new consumer, a lost acknowledgement) gives the witness its
+//     position ([Witness.AddAt], [Position]): with a [PositionStore], the
+//     witness keeps, in the same write as each accepted checkpoint, the
+//     position of the submission that carried it, and takes a submission
+//     at or before it in the same log as delivered again (Result.Replayed,
+//     no flag), without parsing it. Only the transport's own sequence is
+//     sound there: a node submitting an old checkpoint anew gets a later
+//     position and is flagged (rollback, fork). Without a position, or
+//     with a store that keeps none, an old checkpoint delivered again is
+//     a rollback.
 //   - The witness does not cosign checkpoints; it records what it accepted
 //     in its store and what it refused in the audit trail.
 package witness

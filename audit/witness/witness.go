@@ -75,6 +75,36 @@ type Result struct {
 	// Duplicate: the checkpoint is the one already accepted (a redelivered
 	// submission); the state did not change.
 	Duplicate bool
+	// Replayed: the submission was given to [Witness.AddAt] at a
+	// [Position] at or before the one of the checkpoint accepted last for
+	// its origin: the transport delivered again what was witnessed already
+	// (a consumer replaying its stream), so it was not decided again.
+	// Checkpoint and Previous are the accepted checkpoint; the state did
+	// not change.
+	Replayed bool
+}
+
+// Position is where a transport stored a submission: Seq is the sequence
+// number the transport assigned it in Log, an append-only sequence of
+// submissions (for JetStream, one stream), so that every submission stored
+// later in Log has a higher Seq. The transport assigns it, never the
+// submitter: a node publishing a message, even one carrying an old
+// checkpoint, gets a new, higher Seq. Log names that sequence and its
+// incarnation (a stream deleted and made again under the same name starts
+// its numbers again, and must have another Log). The zero Position means
+// none.
+type Position struct {
+	Log string
+	Seq uint64
+}
+
+// IsZero reports whether p is the zero Position (no position).
+func (p Position) IsZero() bool { return p.Log == "" || p.Seq == 0 }
+
+// covers reports whether a submission at q was stored at or before p, in
+// the same log.
+func (p Position) covers(q Position) bool {
+	return !p.IsZero() && !q.IsZero() && p.Log == q.Log && q.Seq <= p.Seq
 }
 
 // Witness checks that the logs it knows only ever grow. It is safe for
@@ -92,6 +122,7 @@ type Witness struct {
 type held struct {
 	cp  audit.Checkpoint
 	rev uint64
+	pos Position // where the transport stored cp's submission, if known
 }
 
 // New returns a witness for the logs of verifiers (one per origin: the
@@ -150,9 +181,29 @@ func New(verifiers []*audit.Verifier, store Store, sink audit.Sink, opts ...Opti
 //   - size above L's: old size 0 is a missing proof, another old size
 //     than L's a gap, a proof that does not verify from L a fork.
 func (w *Witness) Add(ctx context.Context, origin string, body []byte) (Result, error) {
+	return w.AddAt(ctx, origin, body, Position{})
+}
+
+// AddAt is [Witness.Add] for a submission the transport stored at pos (the
+// zero Position: Add). When the store is a [PositionStore], the witness
+// keeps, with each origin's accepted checkpoint and in the same write, the
+// position of the submission that carried it, and a submission at or
+// before that position in the same log is recognised as delivered again,
+// not decided again: Result.Replayed, no flag, no audit event. A transport
+// replaying its log from the start (a new or reset consumer, an ack lost)
+// thus hands the witness its old checkpoints without every one being
+// flagged as a rollback, while a submission stored later — a node
+// publishing an old checkpoint anew — is decided as Add does, and flagged.
+//
+// Only a position the transport assigned (never one the submitter chose,
+// nor one derived from the submission's content) is sound here, and only
+// as long as the positions of one Log only grow. With a store that keeps
+// no positions ([Witness.KeepsPositions] false), AddAt is Add: a replayed
+// old checkpoint is flagged as a rollback.
+func (w *Witness) AddAt(ctx context.Context, origin string, body []byte, pos Position) (Result, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	res, flag, err := w.decide(ctx, origin, body)
+	res, flag, err := w.decide(ctx, origin, body, pos)
 	if err != nil {
 		return Result{}, err
 	}
@@ -162,10 +213,30 @@ func (w *Witness) Add(ctx context.Context, origin string, body []byte) (Result, 
 	return res, nil
 }
 
-func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Result, *FlagError, error) {
+// KeepsPositions reports whether the witness's store is a [PositionStore],
+// so that [Witness.AddAt] recognises submissions delivered again.
+func (w *Witness) KeepsPositions() bool {
+	_, ok := w.store.(PositionStore)
+	return ok
+}
+
+func (w *Witness) decide(ctx context.Context, origin string, body []byte, pos Position) (Result, *FlagError, error) {
 	v, ok := w.logs[origin]
 	if !ok {
 		return Result{}, &FlagError{Kind: ErrUnknownOrigin, Origin: printable(origin)}, nil
+	}
+	if !pos.IsZero() && w.KeepsPositions() {
+		// Before anything else: a submission stored at or before the one
+		// accepted last was decided when it was first delivered (accepted,
+		// or flagged and the flag recorded), whatever it holds.
+		h, _, err := w.load(ctx, origin, v)
+		if err != nil {
+			return Result{}, nil, err
+		}
+		if h.pos.covers(pos) {
+			w.cfg.logger.DebugContext(ctx, "witness: submission delivered again, witnessed already", "origin", origin, "seq", pos.Seq, "accepted_seq", h.pos.Seq)
+			return replayed(h), nil, nil
+		}
 	}
 	s, err := ParseSubmission(body)
 	if err != nil {
@@ -200,6 +271,11 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 		if h, _, err = w.load(ctx, origin, v); err != nil {
 			return Result{}, nil, err
 		}
+		if h.pos.covers(pos) {
+			// The other witness accepted past this submission: it was
+			// decided there.
+			return replayed(h), nil, nil
+		}
 		res, f = judge(origin, s, cp, h)
 	}
 	if f != nil || res.Duplicate {
@@ -211,7 +287,14 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 			return Result{}, nil, fmt.Errorf("%w: audit first use of %q: %w", ErrUnrecorded, origin, err)
 		}
 	}
-	rev, err := w.store.Save(ctx, origin, cp.Signed, h.rev)
+	var rev uint64
+	ps, keeps := w.store.(PositionStore)
+	if keeps && !pos.IsZero() {
+		rev, err = ps.SavePosition(ctx, origin, cp.Signed, pos, h.rev)
+	} else {
+		pos = Position{}
+		rev, err = w.store.Save(ctx, origin, cp.Signed, h.rev)
+	}
 	if err != nil {
 		delete(w.state, origin) // reload: another writer, or an unknown outcome
 		if errors.Is(err, ErrConflict) {
@@ -219,9 +302,15 @@ func (w *Witness) decide(ctx context.Context, origin string, body []byte) (Resul
 		}
 		return Result{}, nil, fmt.Errorf("%w: save state of %q: %w", ErrUnavailable, origin, err)
 	}
-	w.state[origin] = held{cp: cp, rev: rev}
+	w.state[origin] = held{cp: cp, rev: rev, pos: pos}
 	w.cfg.logger.DebugContext(ctx, "witness: checkpoint accepted", "origin", origin, "size", cp.Size)
 	return res, nil, nil
+}
+
+// replayed is the Result of a submission delivered again, h being the
+// state whose position covers it.
+func replayed(h held) Result {
+	return Result{Checkpoint: h.cp, Previous: h.cp, Replayed: true}
 }
 
 // judge decides the verified checkpoint cp of submission s against h, the
@@ -263,11 +352,23 @@ func (w *Witness) load(ctx context.Context, origin string, v *audit.Verifier) (h
 	if h, ok := w.state[origin]; ok {
 		return h, true, nil
 	}
-	signed, rev, err := w.store.Load(ctx, origin)
+	var (
+		signed []byte
+		rev    uint64
+		pos    Position
+	)
+	if ps, ok := w.store.(PositionStore); ok {
+		signed, pos, rev, err = ps.LoadPosition(ctx, origin)
+	} else {
+		signed, rev, err = w.store.Load(ctx, origin)
+	}
 	if err != nil {
 		return held{}, false, fmt.Errorf("%w: load state of %q: %w", ErrUnavailable, origin, err)
 	}
 	h = held{rev: rev}
+	if signed != nil {
+		h.pos = pos // a position without a checkpoint is nothing witnessed
+	}
 	if signed != nil {
 		if h.cp, err = v.Checkpoint(signed); err != nil {
 			return held{}, false, fmt.Errorf("%w: origin %q: %w", ErrStateCorrupt, origin, err)

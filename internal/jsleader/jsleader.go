@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ztci/ztci/internal/clip"
@@ -36,6 +37,9 @@ type Msg struct {
 	Seq     uint64
 	Subject string
 	Data    []byte
+	// Header holds the message's headers (nil if none, or if they do not
+	// decode).
+	Header nats.Header
 }
 
 // LastMsg asks the leader of stream for the newest message under subject
@@ -97,6 +101,7 @@ func Decode(data []byte) (m Msg, found bool, err error) {
 		Message *struct {
 			Seq     uint64 `json:"seq"`
 			Subject string `json:"subject"`
+			Header  []byte `json:"hdrs"`
 			Data    []byte `json:"data"`
 		} `json:"message"`
 	}
@@ -111,7 +116,15 @@ func Decode(data []byte) (m Msg, found bool, err error) {
 	case a.Message == nil:
 		return Msg{}, false, errors.New("answer holds no message")
 	}
-	return Msg{Seq: a.Message.Seq, Subject: a.Message.Subject, Data: a.Message.Data}, true, nil
+	m = Msg{Seq: a.Message.Seq, Subject: a.Message.Subject, Data: a.Message.Data}
+	if len(a.Message.Header) > 0 {
+		// Headers that do not decode read as none: callers that need one
+		// treat its absence as not knowing.
+		if h, err := nats.DecodeHeadersMsg(a.Message.Header); err == nil {
+			m.Header = h
+		}
+	}
+	return m, true, nil
 }
 
 // APIPrefix is the JetStream API subject prefix a context with options o
