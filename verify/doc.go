@@ -113,6 +113,27 @@
 //     signature does not cover, must be SHA2_256, SHA2_384 or SHA2_512
 //     (else ErrMalformedBundle), so that a SHA3 or unspecified label is not
 //     read as SHA-256 for a digest and refused for the same artifact's bytes.
+//   - Log entries say one thing: what sigstore-go verifies of a
+//     transparency-log entry but does not bind is held to it before it
+//     runs (else ErrTlog, from Verify and ValidateBundle). kindVersion must
+//     be the body's kind and apiVersion. An inclusion proof must be of the
+//     tree its checkpoint states (its size and root hash, an index inside
+//     it): sigstore-go computes a Rekor v1 proof for the size and index the
+//     proof states, so a proof restated to another tree shape of the same
+//     root verified. A Rekor v1 body needs a Rekor v1 checkpoint and a Rekor
+//     v2 body a Rekor v2 one (sigstore-go picks by the checkpoint's origin),
+//     and a Rekor v2 proof must be of the body's own leaf at the entry's
+//     index (sigstore-go proves an entry rebuilt from the bundle and never
+//     reads the body). Entries under two log ids that the trust material
+//     maps to one key are refused: an inclusion proof does not sign the log
+//     id, and sigstore-go counts log ids toward WithTlogThreshold. An
+//     entry proven by inclusion proof alone (every Rekor v2 entry, a Rekor
+//     v1 entry without SET) counts only if its log key's validity period
+//     in the trusted root holds a time the bundle proves: sigstore-go
+//     checks that period only against a SET's integrated time, so a
+//     retired log key kept proving inclusion. A timestamp authority's
+//     signing key listed twice in a Trust counts once toward
+//     WithSignedTimestampThreshold (see Trust).
 //   - Cryptography is sigstore-go's verifier (transparency log inclusion and
 //     checkpoints, SETs, RFC 3161 timestamps, certificate path at every
 //     proven time, SCTs, signature, artifact). Two speed-ups never turn a

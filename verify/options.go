@@ -70,7 +70,11 @@ func WithTimestampThreshold(n int) Option {
 }
 
 // WithSignedTimestampThreshold additionally requires n verified RFC 3161
-// timestamps from a trusted TSA (default 0).
+// timestamps from a trusted TSA (default 0), each from a different TSA:
+// sigstore-go counts one per TSA URI, and over a Trust (NewTrust, or a
+// trusted root given to New) a signing key the material lists under
+// several URIs counts once. Other root.TrustedMaterial passed to New
+// directly is counted by URI alone.
 func WithSignedTimestampThreshold(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

@@ -97,7 +97,12 @@ func LoadTrustedRoot(path string) (root.TrustedMaterial, error) {
 //     its chain verified once; each RFC 3161 timestamp is verified by
 //     sigstore's verifier with the pinned leaf as anchor plus the validity
 //     windows above it (falling back to the full verification), and a
-//     successful verification is remembered by its exact bytes.
+//     successful verification is remembered by its exact bytes. A TSA
+//     signing key listed more than once (under several URIs, say with
+//     consecutive validity windows) is one authority: its timestamps
+//     report the URI it is first listed under, so that sigstore-go, which
+//     counts timestamps once per URI, does not count it twice toward
+//     WithSignedTimestampThreshold.
 //
 // Intermediates that a bundle carries (v0.1/v0.2 certificate chains) are not
 // added to a memoized CA's pool, unlike sigstore-go's own CA: a leaf issued
@@ -160,9 +165,32 @@ func NewTrust(materials ...root.TrustedMaterial) (*Trust, error) {
 	}
 	var tsas []root.TimestampingAuthority
 	tsMemo := newTimestampMemo(defaultMemoSize)
+	// sigstore-go counts signed timestamps once per TSA URI: a TSA whose
+	// signing key the material lists twice, under two URIs (consecutive
+	// validity windows: a move, or two roots naming it their own way),
+	// would count twice toward WithSignedTimestampThreshold. Each key
+	// answers with the URI it is first listed under.
+	uris := map[string]string{}
+	canonical := func(key, uri string) string {
+		if key == "" {
+			return uri
+		}
+		if u, ok := uris[key]; ok {
+			return u
+		}
+		uris[key] = uri
+		return uri
+	}
 	for _, a := range coll.TimestampingAuthorities() {
-		if _, ok := a.(*root.SigstoreTimestampingAuthority); ok {
-			a = &memoTSA{tsa: wrapTSA(a), memo: tsMemo, id: len(tsas)}
+		switch st := a.(type) {
+		case *root.SigstoreTimestampingAuthority:
+			key := ""
+			if st.Leaf != nil {
+				key = string(st.Leaf.RawSubjectPublicKeyInfo)
+			}
+			a = &memoTSA{tsa: wrapTSA(a), memo: tsMemo, id: len(tsas), key: key, uri: canonical(key, st.URI)}
+		case *memoTSA: // from a Trust among the materials
+			a = &memoTSA{tsa: st.tsa, memo: tsMemo, id: len(tsas), key: st.key, uri: canonical(st.key, st.uri)}
 		}
 		tsas = append(tsas, a)
 	}
@@ -640,6 +668,10 @@ type memoTSA struct {
 	tsa  root.TimestampingAuthority
 	memo *timestampMemo
 	id   int
+	// key is the pinned signing certificate's public key (DER), "" when
+	// the material pins none; uri is the URI a timestamp it verifies
+	// reports: the one its key is first listed under (see NewTrust).
+	key, uri string
 }
 
 func (m *memoTSA) Verify(signedTimestamp, signature []byte) (*root.Timestamp, error) {
@@ -661,8 +693,10 @@ func (m *memoTSA) Verify(signedTimestamp, signature []byte) (*root.Timestamp, er
 		return nil, err
 	}
 	c := *ts
+	c.URI = m.uri
 	m.memo.put(k, &c)
-	return ts, nil
+	out := c
+	return &out, nil
 }
 
 // timestampMemo is a bounded map, emptied when full.

@@ -333,6 +333,9 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 		}
 		return sgverify.NewPolicy(sgverify.WithArtifactDigest(art.alg, art.digest), polOpt)
 	}
+	if err := checkLogKeys(v.trust, b.GetVerificationMaterial().GetTlogEntries()); err != nil {
+		return nil, err
+	}
 	ent := &parsedEntity{Bundle: b, vc: vc, sc: sc}
 	tm := v.trust
 	var raw *sgverify.VerificationResult
@@ -346,6 +349,11 @@ func (v *Verifier) verify(b *bundle.Bundle, sc sgverify.SignatureContent, envPay
 	}
 	if err != nil {
 		return nil, v.classify(sv, tm, ent, vc, sc, envPayload, art, prep, err)
+	}
+	if v.cfg.tlog > 0 {
+		if err := checkLogWindows(tm, b.GetVerificationMaterial().GetTlogEntries(), raw.VerifiedTimestamps); err != nil {
+			return nil, err
+		}
 	}
 
 	res := &Result{Artifact: art.String(), Checks: []string{CheckBundle}}
@@ -666,6 +674,10 @@ func parseBundle(b []byte) (*bundle.Bundle, error) {
 	}
 	bun, err := bundle.NewBundle(pb)
 	if err == nil {
+		// What sigstore-go verifies of the log entries but does not bind.
+		if err := checkLogEntries(pb.GetVerificationMaterial().GetTlogEntries()); err != nil {
+			return nil, err
+		}
 		return bun, nil
 	}
 	// Say which part was wrong: sigstore-go checks the log entries while

@@ -20,13 +20,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 	"github.com/ztci/ztci/verify/blob"
+	"github.com/ztci/ztci/verify/internal/checkpoint"
 )
 
 // Bounds on what is read from the log.
@@ -352,31 +352,14 @@ func parseEntry(uuid string, answerJSON []byte) (*blob.LogEntry, error) {
 		if ip.LogIndex < 0 || ip.LogIndex >= ip.TreeSize {
 			return nil, bad("inclusion proof of index %d in a tree of %d", ip.LogIndex, ip.TreeSize)
 		}
-		if !checkpointSigns(ip.Checkpoint, ip.TreeSize, ip.RootHash) {
+		// The verifier checks the checkpoint's signature and that its
+		// root hash is the proof's, not its size (see checkpoint.Signs).
+		if !checkpoint.Signs(ip.Checkpoint, ip.TreeSize, ip.RootHash) {
 			return nil, bad("the checkpoint is not of the proof's tree size and root hash")
 		}
 		e.Proof = ip
 	}
 	return e, nil
-}
-
-// checkpointSigns reports whether the checkpoint (a signed note: origin,
-// tree size, base64 root hash, other lines, a blank line, signatures) is
-// of a tree of size treeSize and root hash root. The verifier checks the
-// checkpoint's signature and that its root hash is the proof's, but not
-// its size: without this, the size and index the proof is computed for
-// would be the log's word alone.
-func checkpointSigns(cp string, treeSize int64, root []byte) bool {
-	text, _, ok := strings.Cut(cp, "\n\n")
-	if !ok {
-		return false
-	}
-	lines := strings.Split(text, "\n")
-	if len(lines) < 3 || lines[0] == "" || lines[1] != strconv.FormatInt(treeSize, 10) {
-		return false
-	}
-	h, err := base64.StdEncoding.Strict().DecodeString(lines[2])
-	return err == nil && bytes.Equal(h, root)
 }
 
 // do sends one request and decodes the JSON answer into out.
