@@ -207,6 +207,20 @@ func checkFileInfo(path string, fi fs.FileInfo, forbidden fs.FileMode) error {
 	return nil
 }
 
+// OpenStateFile opens path for reading as [Store] opens its chain and
+// retired files, for other state a process keeps on disk (a rollback
+// floor, say): without following a symbolic link in its last element and
+// without blocking on a FIFO, then, on the open descriptor (so the file
+// checked is the file read), refused ([ErrUnsafeKeyFile]) unless it is a
+// regular file owned by this process's effective user that group and
+// others cannot write. A missing file is fs.ErrNotExist. It does not check
+// the directories above path: resolve them with [SecureDir] first and
+// open the file in the directory it returns. The caller closes the file
+// and bounds what it reads.
+func OpenStateFile(path string) (*os.File, error) {
+	return openCheckedFile(path, publicFileForbidden)
+}
+
 // readChecked reads at most limit bytes of path, opened with
 // [openCheckedFile].
 func readChecked(path string, forbidden fs.FileMode, limit int64) ([]byte, error) {

@@ -121,7 +121,25 @@
 //     neither none nor a time and a sha256 manifest digest, or a raise the
 //     store answers with an earlier floor, is [ErrFloorStore], never taken
 //     for no floor. A floor in the future is kept (no clock is consulted):
-//     it refuses bundles signed before it. A proven time shows that the signature
+//     it refuses bundles signed before it. Whoever can write the store can
+//     lower the floor, so [FileFloorStore], the store for one process,
+//     keeps its file where only this process's user (and root) can change
+//     it, and refuses anything else with [ErrUnsafeFloorFile] (an
+//     [ErrFloorStore]): NewFileFloorStore, and every read and raise after
+//     it, check the path as OpenSSH checks ~/.ssh (every directory from /
+//     and every symbolic link on the way owned by root or this user, the
+//     file's directory writable by nobody else, one above it by others only
+//     if sticky; a missing directory is made 0700), and the file must be a
+//     regular file (not a symbolic link, not a FIFO) of this user that
+//     group and others cannot write, read bounded, written atomically
+//     (temporary file, fsync, rename, fsync of the directory). A file that
+//     does not hold exactly one floor is [ErrFloorStore], never no floor.
+//     A missing file is no floor: a file store cannot tell a first start
+//     from a file removed since, so a vendor that must (a gate that may
+//     never start over without its floor) keeps the floor in a store whose
+//     loss is an error, such as a database row written at provisioning,
+//     and [WithMaxAge] bounds how old a bundle a lost floor lets back in.
+//     A proven time shows that the signature
 //     existed then, not that it was made then. For a certificate signer
 //     verify checks the chain at every proven time, which bounds the gap by
 //     the certificate's lifetime (minutes for Fulcio and ztci's CA). For a

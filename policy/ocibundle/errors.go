@@ -50,6 +50,13 @@ var (
 	// read or to record the rollback floor, so no bundle could be checked
 	// against it.
 	ErrFloorStore = fmt.Errorf("%w: ocibundle: rollback floor store failed", policy.ErrLoad)
+	// ErrUnsafeFloorFile: the file of a [FileFloorStore], its directory,
+	// or a directory or symbolic link on the path to it could be changed
+	// by a user other than root and this process's (see
+	// [FileFloorStore]), who could then lower or remove the floor; or the
+	// file is not a regular file (a symbolic link, a FIFO). It is an
+	// [ErrFloorStore].
+	ErrUnsafeFloorFile = fmt.Errorf("%w: unsafe floor file", ErrFloorStore)
 	// ErrFormat: the pinned manifest is not an OPA bundle artifact (an OCI
 	// image manifest with one application/vnd.oci.image.layer.v1.tar+gzip
 	// layer).

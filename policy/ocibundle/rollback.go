@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -277,51 +277,114 @@ const maxFloorFile = 4 << 10
 
 // FileFloorStore is a [FloorStore] in one local file, for a single
 // process that must keep its floor across restarts. The file holds the
-// floor as JSON and is replaced atomically (temporary file, fsync,
-// rename), mode 0600. It is safe for concurrent use within one process,
-// as one value: its raise is atomic only among the Sources that share the
-// *FileFloorStore, so open a file once. Processes must not share a file
-// (give replicas on several hosts a shared store of your own). Whoever
-// can delete or rewrite the file can lower the floor, so keep it where
-// the job cannot write.
+// floor as JSON and is replaced atomically (a temporary file in the same
+// directory, mode 0600, fsync, rename, fsync of the directory). It is safe
+// for concurrent use within one process, as one value: its raise is
+// atomic only among the Sources that share the *FileFloorStore, so open a
+// file once. Processes must not share a file (give replicas on several
+// hosts a shared store of your own).
+//
+// Whoever can delete or rewrite the file can lower the floor, and so bring
+// back an older bundle the publisher signed, so the file and its
+// directory must be this process's alone. [NewFileFloorStore], and every
+// read and raise after it, refuse ([ErrUnsafeFloorFile]) a directory
+// another user could change, checked as OpenSSH checks ~/.ssh: on Unix,
+// every directory from / down to the file's, and every symbolic link on
+// the way, owned by root or this process's effective user; the file's
+// directory writable by nobody else; a directory above it writable by
+// others only if it is sticky (like /tmp). The file itself must be a
+// regular file (not a symbolic link, not a FIFO) owned by this process's
+// effective user that group and others cannot write. A file that does not
+// hold exactly one floor is an error, never read as no floor. The checks
+// keep out other users only: a job that runs as this process's user, or
+// as root, can still lower the floor, so run jobs as another user (or
+// keep the floor on another host).
+//
+// A missing file is no floor: the store cannot tell a first start from a
+// file deleted since (by root or this process's user, the only ones the
+// checks above leave able to). After a restart the first signed bundle the
+// reference names loads, however old; [WithMaxAge] bounds how old. A
+// vendor that must tell the two apart keeps the floor in a store whose
+// loss is an error (a database row written when the gate is provisioned,
+// whose absence ReadFloor reports as an error rather than the zero
+// Floor), or refuses to start once deployed if the file is missing.
 type FileFloorStore struct {
-	path string
+	dir  string // resolved by x509ca.SecureDir: absolute, no symbolic links
+	name string
 	mu   sync.Mutex
 }
 
 var _ FloorStore = (*FileFloorStore)(nil)
 
 // NewFileFloorStore returns a store in the file at path, which need not
-// exist yet.
+// exist yet. Its directory is created (0700) if missing and checked as
+// [FileFloorStore] describes: a directory another user could change is
+// [ErrUnsafeFloorFile]; an empty path, one that names no file, and a
+// directory that cannot be made or inspected are [ErrConfig]. The
+// directory is resolved once, here: a symbolic link on the way changed
+// later changes nothing, and a directory removed later is an error, not a
+// first start.
 func NewFileFloorStore(path string) (*FileFloorStore, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: empty floor file path", ErrConfig)
 	}
-	return &FileFloorStore{path: path}, nil
+	clean := filepath.Clean(path)
+	name := filepath.Base(clean)
+	if last := filepath.Base(path); last == "." || last == ".." || name == "." || name == ".." || name == string(filepath.Separator) {
+		return nil, fmt.Errorf("%w: floor file path %q names no file", ErrConfig, path)
+	}
+	dir, err := x509ca.SecureDir(filepath.Dir(clean), true)
+	if errors.Is(err, x509ca.ErrUnsafeKeyFile) {
+		return nil, floorFileError(err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: floor file directory: %w", ErrConfig, err)
+	}
+	return &FileFloorStore{dir: dir, name: name}, nil
+}
+
+// floorFileError wraps an error of the floor file's checks in
+// [ErrUnsafeFloorFile] when it is one. Both x509ca's errors and os's name
+// the path.
+func floorFileError(err error) error {
+	if errors.Is(err, x509ca.ErrUnsafeKeyFile) {
+		return fmt.Errorf("%w: %w", ErrUnsafeFloorFile, err)
+	}
+	return err
 }
 
 // ReadFloor returns the floor in the file, the zero Floor when the file
-// does not exist. A file that cannot be read or does not hold one floor is
-// an error: a floor that cannot be read is not taken for none.
+// does not exist. A file or directory that fails the checks described at
+// [FileFloorStore] ([ErrUnsafeFloorFile]), a directory removed since
+// [NewFileFloorStore], and a file that cannot be read or does not hold one
+// floor are errors: a floor that cannot be read is not taken for none.
 func (s *FileFloorStore) ReadFloor(context.Context) (Floor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.read()
+	path, err := s.path()
+	if err != nil {
+		return Floor{}, err
+	}
+	return readFloorFile(path)
 }
 
 // RaiseFloor writes f unless the file holds a later floor or another
 // bundle at f's instant, and returns the floor the file holds after. A
 // file holding the floor of another reference (see [Floor.Ref]) is not
-// overwritten: that is an error.
+// overwritten: that is an error. So is anything ReadFloor refuses.
 func (s *FileFloorStore) RaiseFloor(_ context.Context, f Floor) (Floor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, err := s.read()
+	path, err := s.path()
+	if err != nil {
+		return Floor{}, err
+	}
+	cur, err := readFloorFile(path)
 	if err != nil {
 		return Floor{}, err
 	}
 	if err := checkRef(cur, f.Ref); err != nil {
-		return Floor{}, fmt.Errorf("%s: %w", s.path, err)
+		return Floor{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if cur.Ref == "" && cur.SignedAt.Equal(f.SignedAt) && cur.Digest == f.Digest {
 		cur = Floor{} // recorded before Ref existed: record it with its reference
@@ -333,36 +396,50 @@ func (s *FileFloorStore) RaiseFloor(_ context.Context, f Floor) (Floor, error) {
 	if err != nil {
 		return Floor{}, err
 	}
-	if err := x509ca.WriteFile(s.path, b); err != nil {
-		return Floor{}, err
+	if err := x509ca.WriteFile(path, b); err != nil {
+		return Floor{}, floorFileError(err)
 	}
 	return f, nil
 }
 
-func (s *FileFloorStore) read() (Floor, error) {
-	file, err := os.Open(s.path)
+// path checks the directory again (its modes may have changed since
+// NewFileFloorStore; it was resolved then, so no symbolic link is
+// followed now) and returns the file's path in it. A directory that no
+// longer exists is an error: it existed when the store was made.
+func (s *FileFloorStore) path() (string, error) {
+	dir, err := x509ca.SecureDir(s.dir, false)
+	if err != nil {
+		return "", floorFileError(err)
+	}
+	return filepath.Join(dir, s.name), nil
+}
+
+// readFloorFile returns the floor in the file at path, in a checked
+// directory, or the zero Floor when the file does not exist.
+func readFloorFile(path string) (Floor, error) {
+	file, err := x509ca.OpenStateFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Floor{}, nil
 	}
 	if err != nil {
-		return Floor{}, err
+		return Floor{}, floorFileError(err)
 	}
 	defer file.Close()
 	b, err := io.ReadAll(io.LimitReader(file, maxFloorFile+1))
 	if err != nil {
-		return Floor{}, fmt.Errorf("%s: %w", s.path, err)
+		return Floor{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(b) > maxFloorFile {
-		return Floor{}, fmt.Errorf("%s: larger than a floor", s.path)
+		return Floor{}, fmt.Errorf("%s: larger than a floor", path)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var f Floor
 	if err := dec.Decode(&f); err != nil || dec.More() || f.SignedAt.IsZero() {
-		return Floor{}, fmt.Errorf("%s: not a rollback floor", s.path)
+		return Floor{}, fmt.Errorf("%s: not a rollback floor", path)
 	}
 	if err := checkFloor(f); err != nil {
-		return Floor{}, fmt.Errorf("%s: %w", s.path, err)
+		return Floor{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
 }
