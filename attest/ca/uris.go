@@ -8,6 +8,7 @@ import (
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/oidc"
+	"github.com/ztci/ztci/internal/asciifold"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/origin"
 )
@@ -116,10 +117,12 @@ func inSubjectDomain(subject, domain *url.URL) error {
 	if domain == nil {
 		return fmt.Errorf("%w: no subject domain is configured for the issuer (ca.WithSubjectDomain), so it certifies no URI subject", ErrSubjectDomain)
 	}
-	// Hosts compare without case, as DNS names do. User info is refused
+	// Hosts compare without ASCII case, as DNS names do (only ASCII: the
+	// Kelvin sign is not "k" to DNS, though strings.EqualFold says it
+	// is; such a subject is refused before this too). User info is refused
 	// too: "https://evil.example@example.com/…" is on the domain but reads,
 	// to a person, as another host.
-	if subject.Scheme != domain.Scheme || !strings.EqualFold(subject.Host, domain.Host) || subject.User != nil {
+	if subject.Scheme != domain.Scheme || !asciifold.Equal(subject.Host, domain.Host) || subject.User != nil {
 		// Redacted: a password in the user info is a credential by URL
 		// convention, and this message reaches the log and the client.
 		return fmt.Errorf("%w: subject %q is not on %s://%s", ErrSubjectDomain, clip.String(subject.Redacted(), 80), domain.Scheme, domain.Host)

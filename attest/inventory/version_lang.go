@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // --- RubyGems (gem) ---
@@ -270,6 +271,12 @@ func parseComposer(s string) (version, error) {
 // (a → alpha, b → beta, rc → RC, p and pl → patch). Branches (dev-…,
 // 1.x-dev), aliases and stability flags are not versions: false.
 func normalizeComposer(s string) (string, bool) {
+	// ASCII only: upstream's patterns (PCRE without the u flag) fold ASCII
+	// letters only, and Go's (?i) folds Unicode ("\u017ftable", long s,
+	// would be "stable").
+	if strings.ContainsFunc(s, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return "", false
+	}
 	if i := strings.IndexByte(s, '+'); i > 0 && i < len(s)-1 {
 		s = s[:i]
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/asciifold"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/pep503"
 )
@@ -38,7 +39,7 @@ type Applicable struct {
 // product names a when
 //
 //   - one of its hashes is a's digest (sha-256, sha-384, sha-512 for the
-//     in-toto sha256, sha384, sha512; hex compared without case), or
+//     in-toto sha256, sha384, sha512; hex compared without ASCII case), or
 //   - its "@id" or identifiers.purl is a pkg:oci package URL whose version
 //     is a's digest (an OCI purl's version is the image digest), or
 //   - a.PURL is set and its "@id" or identifiers.purl matches a.PURL by
@@ -142,12 +143,14 @@ func otherImage(u PURL, a Artifact) bool {
 		return true
 	}
 	ap, err := ParsePURL(a.PURL)
+	// Unicode folding (strings.EqualFold) on purpose: this decides what
+	// certainly names another image, and a name it folds to a's may name a.
 	return err == nil && !strings.EqualFold(u.Name, ap.Name)
 }
 
 func (p *Product) names(a Artifact) bool {
 	if a.Digest.Algorithm != "" && a.Digest.Value != "" {
-		if name, ok := hashName[a.Digest.Algorithm]; ok && strings.EqualFold(p.Hashes[name], a.Digest.Value) {
+		if name, ok := hashName[a.Digest.Algorithm]; ok && asciifold.Equal(p.Hashes[name], a.Digest.Value) {
 			return true
 		}
 	}
@@ -156,7 +159,7 @@ func (p *Product) names(a Artifact) bool {
 		if err != nil {
 			continue
 		}
-		if u.Type == "oci" && a.Digest.Value != "" && strings.EqualFold(u.Version, a.Digest.String()) {
+		if u.Type == "oci" && a.Digest.Value != "" && asciifold.Equal(u.Version, a.Digest.String()) {
 			return true
 		}
 		if a.PURL != "" && MatchPURL(id, a.PURL) {
@@ -234,7 +237,7 @@ func ParsePURL(s string) (PURL, error) {
 	if len(segs) < 2 {
 		return p, fmt.Errorf("%w: %q: want pkg:type/name", ErrPURL, clip.String(s, 64))
 	}
-	p.Type = strings.ToLower(segs[0])
+	p.Type = asciifold.Lower(segs[0]) // ASCII: validType refuses "pyp\u0130", which ToLower made "pypi"
 	if !validType(p.Type) {
 		return p, fmt.Errorf("%w: %q: bad type", ErrPURL, clip.String(s, 64))
 	}
@@ -260,7 +263,7 @@ func registryName(typ, s string) string {
 	case "pypi":
 		return pep503.Name(s)
 	case "nuget":
-		return strings.ToLower(s)
+		return asciifold.Lower(s) // NuGet ids are ASCII: the Kelvin sign is not "k"
 	}
 	return s
 }
@@ -285,9 +288,9 @@ func validType(t string) bool {
 // is equal when pattern has one. Either failing to parse is no match.
 //
 // Names are compared exactly, except where the registry itself holds every
-// spelling to be one package: PyPI (PEP 503: case-insensitive, every run
+// spelling to be one package: PyPI (PEP 503: ASCII case-insensitive, every run
 // of '-', '_' and '.' alike, so a statement about zope.interface covers a
-// scanner's zope-interface) and NuGet (ids case-insensitive). Nothing
+// scanner's zope-interface) and NuGet (ids ASCII case-insensitive). Nothing
 // wider: npm and Go treat names differing in case as different packages,
 // and a statement must not cover a package it does not name.
 func MatchPURL(pattern, purl string) bool {

@@ -4,13 +4,22 @@
 // "zope.interface", "Zope_Interface" and "zope--interface" install the same
 // thing. It is the one home of the rule for the index (attest/inventory)
 // and VEX matching (attest/vex).
+//
+// Only ASCII letters are lowered: a project name is ASCII letters, digits,
+// '-', '_' and '.', and PyPI refuses any other, so "\u212aeras" (the Kelvin
+// sign, which strings.ToLower makes "k") is no spelling of keras and stays
+// apart from it.
 package pep503
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ztci/ztci/internal/asciifold"
+)
 
 // Name returns name normalized by PEP 503.
 func Name(name string) string {
-	name = strings.ToLower(name)
+	name = asciifold.Lower(name)
 	var b strings.Builder
 	b.Grow(len(name))
 	inRun := false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/svid"
+	"github.com/ztci/ztci/internal/asciifold"
 )
 
 // errUnverified: the credential did not verify (the verifier's error is
@@ -108,9 +109,9 @@ func parseProxyAuthorization(v string) (string, error) {
 		return "", fmt.Errorf("%w: credentials must be one non-empty word", ErrBadCredentials)
 	}
 	switch {
-	case strings.EqualFold(scheme, "Bearer"):
+	case asciifold.Equal(scheme, "Bearer"):
 		return cred, nil
-	case strings.EqualFold(scheme, "Basic"):
+	case asciifold.Equal(scheme, "Basic"):
 		b, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
 			return "", fmt.Errorf("%w: Basic credentials are not base64", ErrBadCredentials)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/identity/claims"
+	"github.com/ztci/ztci/internal/asciifold"
 )
 
 // Decision is a verdict on one destination for one job.
@@ -93,7 +94,7 @@ type Rule struct {
 	// control.
 	Refs []string
 	// Events are the run triggers the rule applies to (the job's event
-	// claim: "push", "workflow_run"), compared without case. Empty: any
+	// claim: "push", "workflow_run"), compared without ASCII case. Empty: any
 	// trigger. Naming an untrusted trigger here is what lets Refs match a
 	// job it started (a deploy workflow_run after CI on the main branch,
 	// say).
@@ -121,8 +122,12 @@ func (r Rule) matchesJob(job identity.Identity, untrusted []string) bool {
 	if r.RepositoryIDs != nil && (c.RepositoryID == "" || !slices.Contains(r.RepositoryIDs, c.RepositoryID)) {
 		return false
 	}
+	// The untrusted list folds as claims.NormalEvent does (Unicode: it
+	// names triggers to distrust, and matches broadly); a rule's Events
+	// name the trigger up to ASCII case only, so that "chec\u212a_run" (the
+	// Kelvin sign), which no platform sends, is not check_run.
 	event := claims.NormalEvent(c.Event)
-	named := event != "" && slices.Contains(r.Events, event) // NewAllowList normalized r.Events
+	named := event != "" && slices.Contains(r.Events, asciifold.Lower(strings.TrimSpace(c.Event))) // NewAllowList normalized r.Events
 	return anyGlob(r.Repositories, c.Repository) &&
 		(len(r.Workflows) == 0 || anyGlob(r.Workflows, c.Workflow)) &&
 		(len(r.Events) == 0 || named) &&

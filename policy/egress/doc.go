@@ -77,7 +77,8 @@
 //     match no job started by an untrusted trigger (its event claim),
 //     which GitHub runs with the base branch's ref for code a pull request
 //     from anyone may control, unless the rule's Events name that
-//     trigger. The untrusted triggers are the policy library's:
+//     trigger (without ASCII case only: an event claim spelt with the
+//     Kelvin sign is named by no rule, and is still untrusted). The untrusted triggers are the policy library's:
 //     pull_request_target, workflow_run and CircleCI's ssh-rerun by
 //     default (claims.DefaultUntrustedTriggers), or the list of
 //     policy.LibraryConfig.UntrustedTriggers passed to

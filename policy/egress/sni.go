@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ztci/ztci/internal/asciifold"
 )
 
 // maxClientHello bounds what the proxy reads of a tunnel's first bytes to
@@ -127,18 +129,5 @@ func auditServerName(name string) string {
 // the Kelvin sign for "test" and "k", names the destination is sent but
 // policy never decided on.
 func sameHost(serverName, host string) bool {
-	serverName = strings.TrimSuffix(serverName, ".")
-	if len(serverName) != len(host) {
-		return false
-	}
-	for i := range len(host) {
-		c := serverName[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != host[i] {
-			return false
-		}
-	}
-	return true
+	return asciifold.Equal(strings.TrimSuffix(serverName, "."), host)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ztci/ztci/attest/vsa"
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
+	"github.com/ztci/ztci/internal/asciifold"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/strictjson"
 	"github.com/ztci/ztci/policy"
@@ -591,7 +592,10 @@ func meetsThreshold(s *vsa.Summary, subjects []string, manifest string, threshol
 // be. A resourceUri of another form (a third party's convention) is not
 // read; its subjects alone bind it. The scheme and type of a package URL
 // are case-insensitive, so "pkg:OCI/" is an OCI package URL too, and is
-// checked (or refused, if it does not parse), never passed over.
+// checked (or refused, if it does not parse), never passed over. The name
+// compares without ASCII case only: "\u212ait" (the Kelvin sign) names no
+// repository a registry holds, not kit. The prefix test folds Unicode on
+// purpose: "p\u212ag:oci/" is read, and refused, rather than passed over.
 func aboutRepository(uri string, repo name.Repository) error {
 	if !strings.HasPrefix(strings.ToLower(uri), "pkg:oci/") {
 		return nil
@@ -600,7 +604,7 @@ func aboutRepository(uri string, repo name.Repository) error {
 	if err != nil {
 		return fmt.Errorf("%w: resourceUri: %w", ErrVSAOtherRepository, err)
 	}
-	if !strings.EqualFold(p.Name, path.Base(repo.RepositoryStr())) {
+	if !asciifold.Equal(p.Name, path.Base(repo.RepositoryStr())) {
 		return fmt.Errorf("%w: resourceUri names %q, not %s", ErrVSAOtherRepository, clip.String(p.Name, 128), repo.Name())
 	}
 	if u, ok := p.Qualifiers["repository_url"]; ok {

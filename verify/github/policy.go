@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/attest"
+	"github.com/ztci/ztci/internal/asciifold"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -156,7 +157,7 @@ type compiled struct {
 // host returns the policy's host (lowercase) and, for a ghe.com tenant,
 // the tenant name; ok is false for anything else.
 func (p Policy) host() (host, tenant string, ok bool) {
-	if p.Host == "" || asciiEqualFold(p.Host, defaultHost) {
+	if p.Host == "" || asciifold.Equal(p.Host, defaultHost) {
 		return defaultHost, "", true
 	}
 	// Lowercase only once the name is known to be ASCII letters, digits,
@@ -172,7 +173,7 @@ func (p Policy) host() (host, tenant string, ok bool) {
 // cutSuffixFold is strings.CutSuffix with the suffix matched ASCII
 // case-insensitively.
 func cutSuffixFold(s, suffix string) (string, bool) {
-	if len(s) < len(suffix) || !asciiEqualFold(s[len(s)-len(suffix):], suffix) {
+	if !asciifold.HasSuffix(s, suffix) {
 		return s, false
 	}
 	return s[:len(s)-len(suffix)], true
@@ -236,7 +237,7 @@ func (p Policy) compile() (compiled, error) {
 		issuer = TenantOIDCIssuer(tenant)
 	case issuer == "":
 		issuer = GitHubOIDCIssuer
-	case tenant != "" && asciiEqualFold(issuer, GitHubOIDCIssuer):
+	case tenant != "" && asciifold.Equal(issuer, GitHubOIDCIssuer):
 		return compiled{}, bad("OIDCIssuer %q is github.com's, but Host %q is a ghe.com tenant, whose tokens come from %q: leave OIDCIssuer empty for the tenant's", issuer, p.Host, TenantOIDCIssuer(tenant))
 	}
 	id := verify.Identity{
@@ -310,29 +311,6 @@ func signerWorkflowSAN(workflow, host string) string {
 		return pattern
 	}
 	return pattern + "(" + signerWorkflowRefPattern + ")?"
-}
-
-// asciiEqualFold reports whether a and b are equal when ASCII letters are
-// folded; any other byte, including every byte of a non-ASCII character,
-// must be equal exactly. Unlike strings.EqualFold, "\u212a" (Kelvin) is not
-// "k".
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func isASCII(s string) bool {

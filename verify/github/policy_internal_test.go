@@ -3,6 +3,8 @@ package github
 import (
 	"regexp"
 	"testing"
+
+	"github.com/ztci/ztci/internal/asciifold"
 )
 
 // TestSignerWorkflowSAN: the pattern for --signer-workflow is gh's
@@ -60,8 +62,8 @@ func TestFoldPrefix(t *testing.T) {
 		t.Error("isASCII")
 	}
 	for _, c := range [][3]string{{"https://github.com/Sigstore", "https://github.com/sigstore", "1"}, {"k", "\u212a", ""}, {"abc", "abd", ""}, {"ab", "abc", ""}} {
-		if got := asciiEqualFold(c[0], c[1]); got != (c[2] == "1") {
-			t.Errorf("asciiEqualFold(%q, %q) = %v", c[0], c[1], got)
+		if got := asciifold.Equal(c[0], c[1]); got != (c[2] == "1") {
+			t.Errorf("asciifold.Equal(%q, %q) = %v", c[0], c[1], got)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/ztci/ztci/internal/asciifold"
 	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/verify"
 )
@@ -186,7 +187,7 @@ func (v *Verifier) check(s *verify.SignerInfo) error {
 		return &verify.IdentityMismatchError{Field: "issuer", Want: "an ASCII issuer URL", Got: s.Issuer}
 	}
 	for _, f := range v.folded {
-		if got := f.got(&s.Claims); !asciiEqualFold(f.want, got) {
+		if got := f.got(&s.Claims); !asciifold.Equal(f.want, got) {
 			return &verify.IdentityMismatchError{Field: f.field, Want: f.want, Got: got}
 		}
 	}

@@ -431,14 +431,23 @@ full_purl_match(pattern, purl) if {
 
 # registry_name: a namespace segment or name as the type's registry
 # compares it. PyPI and NuGet hold every spelling of a name to be one
-# package (PEP 503: case-insensitive, every run of "-", "_" and "." alike;
-# NuGet ids case-insensitive), so a statement about zope.interface covers a
-# scanner's zope-interface. Every other type compares exactly: npm and Go
-# treat names differing in case as different packages, and a statement
-# must not lift a finding about a package it does not name.
-registry_name("pypi", s) := regex.replace(lower(s), `[-_.]+`, "-")
+# package (PEP 503: ASCII case-insensitive, every run of "-", "_" and "."
+# alike; NuGet ids ASCII case-insensitive), so a statement about
+# zope.interface covers a scanner's zope-interface. Every other type
+# compares exactly: npm and Go treat names differing in case as different
+# packages, and a statement must not lift a finding about a package it
+# does not name. Only ASCII letters are lowered (ascii_lower): lower()
+# maps the Kelvin sign to "k" and "İ" to "i", and "\u212aeras", a name
+# neither registry accepts, is not keras.
+registry_name("pypi", s) := regex.replace(ascii_lower(s), `[-_.]+`, "-")
 
-registry_name("nuget", s) := lower(s)
+registry_name("nuget", s) := ascii_lower(s)
+
+# ascii_lower is s with the letters A-Z lowered and every other character
+# as it is (internal/asciifold.Lower).
+ascii_lower(s) := strings.replace_n(ascii_lower_map, s)
+
+ascii_lower_map := {"A": "a", "B": "b", "C": "c", "D": "d", "E": "e", "F": "f", "G": "g", "H": "h", "I": "i", "J": "j", "K": "k", "L": "l", "M": "m", "N": "n", "O": "o", "P": "p", "Q": "q", "R": "r", "S": "s", "T": "t", "U": "u", "V": "v", "W": "w", "X": "x", "Y": "y", "Z": "z"}
 
 registry_name(t, s) := s if not t in {"pypi", "nuget"}
 
