@@ -61,7 +61,17 @@
 //     of data keys; 96-bit random nonces under the KEK itself would repeat
 //     with real probability after 2^32 wraps (days for a busy audit
 //     sealer), giving away its GCM authentication key.
-//   - The key id is not secret and is readable without the key.
+//   - The key id is not secret and is readable without the key. A record
+//     names the id [New] checked and registered; Seal fails with [ErrSeal]
+//     once the current wrapper's KeyID answers otherwise, rather than
+//     write a record naming another key or none.
+//   - Seal refuses ([ErrSeal]) a wrapped key that contains the data key
+//     in clear, as it is, in hex or in base64 (a no-op wrapper, a KMS
+//     wrapper returning the plaintext field of its answer or the whole
+//     answer marshalled), compared with [crypto/subtle] and no early
+//     exit: such a record would carry its own key.
+//   - A [KeyWrapper] gets its own copy of the wrapped key to unwrap, so one
+//     that decrypts in place leaves the caller's record as it was.
 //
 // Envelope is safe for concurrent use, keeps no state besides its keys, and
 // starts no goroutines.

@@ -6,7 +6,10 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 )
 
@@ -50,8 +53,9 @@ const (
 // Envelope with the new KEK as current and the old ones after it; old
 // records still open, new records use the new id.
 type Envelope struct {
-	current KeyWrapper
-	byID    map[string]KeyWrapper
+	current   KeyWrapper
+	currentID string // current's id as New checked and registered it
+	byID      map[string]KeyWrapper
 }
 
 // New returns an Envelope that seals with current and opens records sealed
@@ -73,6 +77,9 @@ func New(current KeyWrapper, previous ...KeyWrapper) (*Envelope, error) {
 			return nil, fmt.Errorf("%w: key id %q given twice", ErrConfig, id)
 		}
 		e.byID[id] = w
+		if i == 0 {
+			e.currentID = id
+		}
 	}
 	return e, nil
 }
@@ -94,7 +101,7 @@ func NewLocal(keys ...Key) (*Envelope, error) {
 }
 
 // CurrentKeyID is the id new records are sealed under.
-func (e *Envelope) CurrentKeyID() string { return e.current.KeyID() }
+func (e *Envelope) CurrentKeyID() string { return e.currentID }
 
 // Seal encrypts plaintext under a fresh data key bound to aad.
 func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, error) {
@@ -106,7 +113,15 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 	if _, err := rand.Read(dek); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSeal, err)
 	}
-	id := e.current.KeyID()
+	// The record names the id New checked and registered, and only while
+	// the wrapper still answers to it: one whose KeyID changed since (a KMS
+	// alias resolving to a newer version) would have its records name an
+	// id that opens with another key, or none, or (past MaxKeyIDLen)
+	// overflow the length byte — records that never open again.
+	id := e.currentID
+	if got := e.current.KeyID(); got != id {
+		return nil, fmt.Errorf("%w: key %q now names itself by a %d-byte id; a KeyWrapper's id must not change", ErrSeal, id, len(got))
+	}
 	// The wrapper gets its own copy: a KMS client may encode or clear the
 	// slice it is given, and dek still has to seal the body.
 	toWrap := bytes.Clone(dek)
@@ -117,6 +132,12 @@ func (e *Envelope) Seal(ctx context.Context, plaintext, aad []byte) ([]byte, err
 	}
 	if len(wrapped) == 0 || len(wrapped) > MaxWrappedLen {
 		return nil, fmt.Errorf("%w: key %q wrapped the data key into %d bytes, want 1..%d", ErrSeal, id, len(wrapped), MaxWrappedLen)
+	}
+	if carriesKey(wrapped, dek) {
+		// A no-op wrapper, or a KMS wrapper that returned the plaintext
+		// field of its answer, or all of the answer (GenerateDataKey's,
+		// marshalled): the record would carry its own key.
+		return nil, fmt.Errorf("%w: key %q returned the data key in clear as its wrapped form", ErrSeal, id)
 	}
 	hdrLen := 3 + 1 + len(id) + 2 + len(wrapped)
 	out := make([]byte, 0, hdrLen+nonceLen+len(plaintext)+tagLen)
@@ -156,7 +177,10 @@ func (e *Envelope) Open(ctx context.Context, sealed, aad []byte) ([]byte, error)
 	}
 	// From here h.keyID equals the id of a key this Envelope holds: the
 	// errors below quote configuration, not text the record chose.
-	dek, err := w.Unwrap(ctx, h.wrapped)
+	// The wrapper gets its own copy, as in Seal: one that decrypts in
+	// place (gcm.Open(wrapped[:0], …)) would otherwise write the data key
+	// into the caller's record, and the clear below would zero it there.
+	dek, err := w.Unwrap(ctx, bytes.Clone(h.wrapped))
 	if err != nil {
 		return nil, &WrapperError{KeyID: h.keyID, Op: "unwrap", class: unwrapClass(err), cause: err}
 	}
@@ -216,6 +240,34 @@ func parseHeader(b []byte) (header, error) {
 		return header{}, fmt.Errorf("%w: truncated record", ErrMalformed)
 	}
 	return header{keyID: id, wrapped: b[n : n+wLen], len: n + wLen}, nil
+}
+
+// carriesKey reports whether b holds key as it is, in hex or in base64
+// (standard or URL alphabet).
+func carriesKey(b, key []byte) bool {
+	found := containsKey(b, key)
+	for _, enc := range []func([]byte) []byte{
+		func(k []byte) []byte { return hex.AppendEncode(nil, k) },
+		func(k []byte) []byte { return bytes.ToUpper(hex.AppendEncode(nil, k)) },
+		func(k []byte) []byte { return base64.RawStdEncoding.AppendEncode(nil, k) },
+		func(k []byte) []byte { return base64.RawURLEncoding.AppendEncode(nil, k) },
+	} {
+		form := enc(key)
+		found = containsKey(b, form) || found
+		clear(form)
+	}
+	return found
+}
+
+// containsKey reports whether key occurs in b, comparing every window in
+// constant time and without stopping early, so that how long it takes
+// says nothing of the key.
+func containsKey(b, key []byte) bool {
+	found := 0
+	for i := 0; i+len(key) <= len(b); i++ {
+		found |= subtle.ConstantTimeCompare(b[i:i+len(key)], key)
+	}
+	return found == 1
 }
 
 func bodyAAD(hdr, aad []byte) []byte {

@@ -8,7 +8,9 @@
 // marked [Source.Wrapped] is delivered response-wrapped: the lease holds a
 // single-use wrapping token that only the job unwraps ([Unwrap], with
 // [WithUnwrapMasker] so that the job's log redactor learns the secret the
-// broker never saw). Only KV
+// broker never saw, and [WithUnwrapSource] so that a wrapping token swapped
+// on its way for one wrapping a value of someone else's choosing is
+// refused). Only KV
 // sources can be wrapped ([New] refuses a wrapped Dynamic one): the broker
 // would never see the Vault lease inside the wrapped answer, and could not
 // revoke it when the job ends.
@@ -59,11 +61,27 @@
 // (auth/token/revoke-self, in Vault's default policy) before Issue
 // returns; a failure to is logged, and the token ends with its token_ttl.
 // The login token a dynamic secret's lease hangs on is revoked (the same
-// way) once [Backend.Revoke] has revoked that lease in this process;
+// way) once [Backend.Revoke] has revoked that lease in this process, and
+// also when the broker's token could not (expired, revoked, or without
+// sys/leases/revoke): Vault then revokes the lease with the token, and
+// Revoke still returns the failure for the broker to retry and report;
 // after a crash ([secrets.Broker.Recover]) only the lease is, and the
 // token ends with its token_ttl.
 // So a dynamic secret created by a read whose answer never arrived (the
 // job's context ended) is revoked with the token that created it.
+//
+// A lease id answered for a read must be one Vault could have given that
+// read: "<path read>/<id>" (with ".<namespace id>" in a namespace, whose
+// name a source's path may start with), and not one this backend handed
+// out and has not revoked. Any other — another job's or tenant's lease, a
+// token's — is refused ([ErrLeaseID]) and never renewed or revoked with
+// the broker's token; the job's login token, with whatever the read
+// created, is revoked instead.
+//
+// [New] refuses a mount or path with an empty, "." or ".." segment (Vault's
+// client resolves them, so the path read would not be the one written), a
+// percent-encoded dot, slash or backslash, a backslash or a control
+// character: build sources from a job's claims only through it.
 //
 // The job logs in and reads with the broker's client's headers, its
 // namespace (X-Vault-Namespace) included, whether or not the client was
@@ -74,8 +92,12 @@
 // the given client that never follows a redirect (a 3xx is [ErrRedirect],
 // never success), refuse an address that would carry tokens over plain
 // HTTP to another machine (https, or http only to a loopback host or unix
-// socket), bound every request ([DefaultTimeout] when the client has no
-// timeout of its own), and read at most [MaxResponseSize] of a response. A
-// wrapped answer without an accessor to revoke it by is refused. The
+// socket), over https without checking Vault's certificate
+// (VAULT_SKIP_VERIFY, api.TLSConfig.Insecure; a loopback IP, or a
+// transport whose tls.Config verifies the peer itself, excepted), or to
+// whatever host a DNS SRV record names (SRV lookup on, as VAULT_SRV_LOOKUP
+// sets it, for an address without a port), bound every request
+// ([DefaultTimeout] when the client has no timeout of its own), and read
+// at most [MaxResponseSize] of a response. A wrapped answer without an accessor to revoke it by is refused. The
 // [Backend] never prints its token.
 package vault

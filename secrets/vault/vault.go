@@ -35,6 +35,12 @@ var (
 	ErrUnwrap = errors.New("vault: unwrap failed")
 	// ErrField: the secret has no such field, or it is not a string.
 	ErrField = fmt.Errorf("%w: vault secret has no such string field", secrets.ErrNotFound)
+	// ErrLeaseID: Vault answered a read with a lease id that is not
+	// under the path read, so not one the read created, or with the
+	// lease id or wrapping accessor of a lease this backend has handed
+	// out and not yet revoked: it is neither renewed nor revoked for this
+	// read (see [Backend.Issue]).
+	ErrLeaseID = fmt.Errorf("%w: vault: a lease id the read did not create", secrets.ErrBackend)
 	// ErrLeaseDuration: Vault answered with a lease or wrapping TTL that is
 	// negative, 0, or too large to be a time.Duration, a lease TTL longer
 	// than the broker asked for that could not be brought down to it, or a
@@ -119,6 +125,14 @@ func Dynamic(path, field string) Source {
 	return Source{kind: kindDynamic, path: strings.Trim(path, "/"), field: field}
 }
 
+// readPath is the Vault path Issue reads.
+func (s Source) readPath() string {
+	if s.kind == kindKV {
+		return s.mount + "/data/" + s.path
+	}
+	return s.path
+}
+
 // Wrapped makes the secret arrive response-wrapped: the lease's value is a
 // single-use wrapping token valid for ttl, or for the lifetime the broker
 // asks for the lease if that is shorter (at most [secrets.WithTTL], and no
@@ -188,6 +202,20 @@ const (
 	ownedWrap                   // an unused wrapping token, by accessor
 )
 
+// claim records id as o, unless id is already recorded: an id Vault
+// answered twice is not a new lease, and recording it again would make
+// the first holder's revocation end the second's login token, or the
+// reverse.
+func (b *Backend) claim(id string, o owned) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, dup := b.owned[id]; dup {
+		return false
+	}
+	b.owned[id] = o
+	return true
+}
+
 func (b *Backend) own(id string, o owned) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -237,8 +265,11 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 	if auth.Role == "" {
 		return nil, fmt.Errorf("%w: New: JWTAuth.Role is required", ErrConfig)
 	}
-	if auth.Mount == "" {
+	if auth.Mount = strings.Trim(auth.Mount, "/"); auth.Mount == "" {
 		auth.Mount = "jwt"
+	}
+	if err := checkPath(auth.Mount); err != nil {
+		return nil, fmt.Errorf("%w: New: JWTAuth.Mount: %w", ErrConfig, err)
 	}
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("%w: New: no sources", ErrConfig)
@@ -246,6 +277,11 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 	for name, s := range sources {
 		if s.path == "" || s.field == "" || (s.kind == kindKV && s.mount == "") {
 			return nil, fmt.Errorf("%w: New: source %q: mount, path and field are required", ErrConfig, name)
+		}
+		for _, p := range []string{s.mount, s.path} {
+			if err := checkPath(p); p != "" && err != nil {
+				return nil, fmt.Errorf("%w: New: source %q: %w", ErrConfig, name, err)
+			}
 		}
 		if s.kind == kindDynamic && s.wrapTTL > 0 {
 			// The wrapped answer holds the dynamic secret's Vault lease id;
@@ -272,6 +308,35 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 	return b, nil
 }
 
+// checkPath refuses a Vault path (a mount, a secret's path) that would not
+// be read as written. Vault's client joins request paths with path.Join,
+// which resolves "." and ".." segments and drops empty ones: a path with
+// one, built from a job's claims ("ci/" + repository), would read another
+// secret than the source names, or log in at another mount. A
+// percent-encoded dot, slash or backslash, a backslash, or a control
+// character is refused too: a proxy that decodes twice, or reads a
+// backslash as a separator, would make the same of it. Text from the path
+// is not quoted.
+func checkPath(p string) error {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return errors.New(`vault: a path has an empty, "." or ".." segment`)
+		}
+	}
+	lower := strings.ToLower(p)
+	for _, bad := range []string{"%2e", "%2f", "%5c", `\`} {
+		if strings.Contains(lower, bad) {
+			return errors.New("vault: a path has a percent-encoded dot, slash or backslash, or a backslash")
+		}
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("vault: a path has a control character")
+		}
+	}
+	return nil
+}
+
 // withoutRedirects returns a copy of client that never follows a redirect.
 // Vault's client follows one 301/302/307 to any host and sends the token
 // there too; a Vault standby forwards requests to the active node itself,
@@ -281,7 +346,9 @@ func New(client *api.Client, auth JWTAuth, sources map[string]Source, opts ...Op
 //
 // It also refuses a client whose address would carry tokens over plain
 // HTTP to another machine (https, or http only to a loopback host or a
-// unix socket), and bounds every response body to [MaxResponseSize].
+// unix socket), that would not verify Vault's certificate (but to a
+// loopback IP), or whose requests DNS SRV records would route (SRV lookup
+// on), and bounds every response body to [MaxResponseSize].
 func withoutRedirects(client *api.Client) (*api.Client, error) {
 	cfg := client.CloneConfig()
 	if overUnixSocket(cfg) {
@@ -294,6 +361,16 @@ func withoutRedirects(client *api.Client) (*api.Client, error) {
 		if u, err := url.Parse(client.Address()); err != nil || !origin.Secure(u) {
 			return nil, fmt.Errorf("%w: vault address %q: tokens are sent over https only (plain http only to a loopback IP or a unix socket)", ErrConfig, redactedAddr(client.Address()))
 		}
+	}
+	if cfg.SRVLookup {
+		// Vault's client would send each request to the host and port a
+		// DNS SRV record names (when the address has no port) and check
+		// TLS against that name: whoever answers DNS would get the tokens
+		// over a valid certificate for their own host.
+		if u, err := url.Parse(client.Address()); err != nil || u.Port() == "" {
+			return nil, fmt.Errorf("%w: vault client has SRV lookup on (VAULT_SRV_LOOKUP): tokens would go to whatever host DNS names; turn it off", ErrConfig)
+		}
+		cfg.SRVLookup = false // a port is given: the client would not look it up
 	}
 	cfg.DisableRedirects = true
 	// A client whose Timeout is not positive (SetClientTimeout(-1) is
@@ -314,6 +391,14 @@ func withoutRedirects(client *api.Client) (*api.Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if skipsVerify(base) && !overUnixSocket(cfg) {
+		// VAULT_SKIP_VERIFY=true, or api.TLSConfig.Insecure: https to
+		// whoever is on the path. As with plain http, only a loopback IP
+		// is exempt.
+		if u, err := url.Parse(client.Address()); err != nil || !origin.Loopback(u) {
+			return nil, fmt.Errorf("%w: vault address %q: the client does not verify Vault's certificate (VAULT_SKIP_VERIFY, TLSConfig.Insecure), so tokens would go to whoever is on the path", ErrConfig, redactedAddr(client.Address()))
+		}
+	}
 	hc.Transport = refuseRedirects{base}
 	cfg.HttpClient = &hc
 	c, err := api.NewClient(cfg)
@@ -324,6 +409,18 @@ func withoutRedirects(client *api.Client) (*api.Client, error) {
 	c.SetHeaders(client.Headers())
 	c.SetNamespace(client.Namespace())
 	return c, nil
+}
+
+// skipsVerify reports whether rt is an *http.Transport that does not
+// verify the server's certificate and has no verification of the
+// caller's own in its place (VerifyPeerCertificate, VerifyConnection).
+func skipsVerify(rt http.RoundTripper) bool {
+	t, ok := rt.(*http.Transport)
+	if !ok || t.TLSClientConfig == nil {
+		return false
+	}
+	c := t.TLSClientConfig
+	return c.InsecureSkipVerify && c.VerifyPeerCertificate == nil && c.VerifyConnection == nil
 }
 
 // DefaultTimeout bounds each Vault request, reading its answer included,
@@ -418,10 +515,7 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		ttl := strconv.Itoa(wrapSecs) + "s"
 		c.SetWrappingLookupFunc(func(string, string) string { return ttl })
 	}
-	path := src.path
-	if src.kind == kindKV {
-		path = src.mount + "/data/" + src.path
-	}
+	path := src.readPath()
 	s, err := c.Logical().ReadWithContext(ctx, path)
 	if err != nil {
 		return secrets.Grant{}, classify("read "+path, err)
@@ -440,7 +534,10 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 			return secrets.Grant{}, fmt.Errorf("%w: vault: wrapped response from %s has no accessor to revoke it by", secrets.ErrBackend, path)
 		}
 		id := wrapPrefix + s.WrapInfo.Accessor
-		b.own(id, owned{kind: ownedWrap, accessor: s.WrapInfo.Accessor})
+		if !b.claim(id, owned{kind: ownedWrap, accessor: s.WrapInfo.Accessor}) {
+			// Another lease of this backend's: not revoked here.
+			return secrets.Grant{}, fmt.Errorf("%w: the wrapping token answered for %s has the accessor of a lease already handed out", ErrLeaseID, path)
+		}
 		ttl, err := leaseSeconds("wrap_info.ttl", s.WrapInfo.TTL)
 		if err == nil && s.WrapInfo.TTL > wrapSecs {
 			err = &DurationError{Field: "wrap_info.ttl", Seconds: s.WrapInfo.TTL, Asked: wrapSecs}
@@ -451,8 +548,13 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 		b.granted(req.LeaseID, id)
 		return secrets.Grant{LeaseID: id, Value: secrets.NewValue(s.WrapInfo.Token), TTL: ttl, SingleUse: true}, nil
 	}
-	if s.LeaseID != "" {
-		b.own(s.LeaseID, owned{kind: ownedLease})
+	if s.LeaseID != "" && (!leaseUnder(s.LeaseID, path) || !b.claim(s.LeaseID, owned{kind: ownedLease})) {
+		// Not revoked by that id: it names something this read did not
+		// create (another job's or tenant's lease, a token's, one this
+		// backend already handed out), which the broker's token would
+		// renew or end. The deferred logout revokes the login token, and
+		// with it whatever the read did create.
+		return secrets.Grant{}, fmt.Errorf("%w: the lease id answered for %s", ErrLeaseID, path)
 	}
 	// Anything Vault created is revoked before an error is returned: the
 	// broker only knows the id it reserved, not Vault's.
@@ -480,6 +582,28 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	b.own(s.LeaseID, owned{kind: ownedLease, login: secrets.NewValue(c.Token())})
 	keepLogin = true
 	return secrets.Grant{LeaseID: s.LeaseID, Value: v, TTL: ttl, Renewable: s.Renewable}, nil
+}
+
+// leaseUnder reports whether id can be the id of a lease Vault created for
+// a read of path: Vault names a lease "<request path>/<random id>", with
+// ".<namespace id>" appended in a namespace, where the request path is
+// relative to the namespace — so path may carry the namespace in front of
+// it. The id's directory must be path or a whole-segment suffix of it, and
+// its last segment a name.
+func leaseUnder(id, path string) bool {
+	dir, last, ok := cutLast(id)
+	if !ok || last == "" || last == "." || last == ".." || dir == "" {
+		return false
+	}
+	return path == dir || strings.HasSuffix(path, "/"+dir)
+}
+
+func cutLast(s string) (dir, last string, ok bool) {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
 }
 
 // logout revokes the job's login token c holds. A failure is logged, not
@@ -598,7 +722,9 @@ func field(s *api.Secret, kv bool, name string) (secrets.Value, error) {
 // hand out — Recover after a crash — is revoked as a Vault lease (Vault
 // answers success for an id it does not know) and, if it has the form of a
 // wrapping token's id, its accessor is revoked too: nothing is skipped
-// because of what an id looks like.
+// because of what an id looks like. When the broker's token cannot revoke
+// a dynamic secret's lease, the job's login token it hangs on is revoked
+// instead (Vault revokes its leases with it) and the error is returned.
 func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	b.mu.Lock()
 	o, known := b.owned[leaseID]
@@ -609,7 +735,16 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	case known && o.kind == ownedWrap:
 		err = b.revokeAccessor(ctx, o.accessor)
 	case known:
-		err = b.revokeLease(ctx, leaseID)
+		if err = b.revokeLease(ctx, leaseID); err != nil {
+			// The broker's token could not revoke the lease (expired,
+			// revoked, without sys/leases/revoke, or Vault failed): the
+			// job's login token can, by revoking itself, which revokes
+			// the leases it created with it. The error still stands, so
+			// that the broker retries, and reports, with its own token.
+			if login := b.takeLogin(leaseID); !login.IsZero() {
+				b.revokeLogin(ctx, login)
+			}
+		}
 	default:
 		err = b.revokeLease(ctx, leaseID)
 		if acc, ok := strings.CutPrefix(leaseID, wrapPrefix); ok && err == nil {
@@ -627,6 +762,21 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 		b.revokeLogin(ctx, o.login)
 	}
 	return nil
+}
+
+// takeLogin returns the login token recorded with leaseID and forgets it,
+// so that it is revoked once.
+func (b *Backend) takeLogin(leaseID string) secrets.Value {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.owned[leaseID]
+	if !ok {
+		return secrets.Value{}
+	}
+	login := o.login
+	o.login = secrets.Value{}
+	b.owned[leaseID] = o
+	return login
 }
 
 // revokeLogin revokes the job's login token a revoked Vault lease hung on
@@ -704,6 +854,11 @@ func (b *Backend) Renew(ctx context.Context, leaseID string, ttl time.Duration) 
 // The broker's masker learnt only the wrapping token, never the secret
 // (it never sees it): pass the job's log masker with [WithUnwrapMasker] so
 // that the value is masked like every other lease's.
+//
+// Unwrap trusts that the token it is given is the broker's. Pass the
+// lease's source with [WithUnwrapSource] to have it checked first: a token
+// swapped on the way for one wrapping a value of someone else's choosing
+// is then refused ([ErrWrongSource]) instead of unwrapped and used.
 func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, name string, opts ...UnwrapOption) (secrets.Value, error) {
 	if client == nil {
 		return secrets.Value{}, fmt.Errorf("%w: nil client", ErrUnwrap)
@@ -722,6 +877,13 @@ func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, nam
 		return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
 	}
 	c.ClearToken()
+	kvHint := false
+	if cfg.source != nil {
+		if err := checkCreationPath(ctx, c, wrapping, *cfg.source); err != nil {
+			return secrets.Value{}, err
+		}
+		kvHint = cfg.source.kind == kindKV
+	}
 	s, err := c.Logical().UnwrapWithContext(ctx, wrapping.Reveal())
 	if err != nil || s == nil {
 		if err == nil {
@@ -734,6 +896,9 @@ func Unwrap(ctx context.Context, client *api.Client, wrapping secrets.Value, nam
 		return secrets.Value{}, fmt.Errorf("%w: %w", ErrUnwrap, err)
 	}
 	_, kv := s.Data["data"].(map[string]any)
+	if cfg.source != nil {
+		kv = kvHint
+	}
 	v, err := field(s, kv, name)
 	if err == nil && cfg.masker != nil {
 		cfg.masker.AddMask(v.Reveal())
@@ -746,6 +911,58 @@ type UnwrapOption func(*unwrapConfig) error
 
 type unwrapConfig struct {
 	masker identity.Masker
+	source *Source
+}
+
+// ErrWrongSource: the wrapping token given to [Unwrap] was not created by
+// a read of the source [WithUnwrapSource] names — someone on the way
+// swapped it for one wrapping a value of their choosing. It is an
+// [ErrUnwrap]; the token is left unused.
+var ErrWrongSource = fmt.Errorf("%w: the wrapping token was not created by a read of the expected source", ErrUnwrap)
+
+// WithUnwrapSource makes [Unwrap] check, before unwrapping, that the
+// wrapping token was created by the read [Backend.Issue] makes for src (the
+// source the broker was configured with for the lease's name), as Vault
+// advises: it looks the token up (sys/wrapping/lookup, which needs no
+// token and does not use it up) and refuses with [ErrWrongSource] a token
+// whose creation path differs — one that wraps whatever its maker chose,
+// through sys/wrapping/wrap or another path, and that a job would
+// otherwise unwrap and use as its deploy token or signing key. Without
+// it, Unwrap trusts that the token it is given is the broker's.
+//
+// The creation path must be the path read exactly. Vault reports it
+// relative to the namespace the token was made in, so a source whose path
+// starts with its namespace ("ns1/secret/...") never matches: give the
+// namespace by header (api.Client.SetNamespace) instead.
+func WithUnwrapSource(src Source) UnwrapOption {
+	return func(c *unwrapConfig) error {
+		if src.path == "" || (src.kind == kindKV && src.mount == "") {
+			return errors.New("WithUnwrapSource: source has no path")
+		}
+		c.source = &src
+		return nil
+	}
+}
+
+// checkCreationPath looks the wrapping token up and refuses it unless it
+// was created by a read of src.
+func checkCreationPath(ctx context.Context, c *api.Client, wrapping secrets.Value, src Source) error {
+	s, err := c.Logical().WriteWithContext(ctx, "sys/wrapping/lookup", map[string]any{"token": wrapping.Reveal()})
+	if err != nil || s == nil {
+		if err == nil {
+			err = errors.New("empty lookup response")
+		}
+		var re *api.ResponseError
+		if errors.As(err, &re) {
+			err = fmt.Errorf("HTTP %d", re.StatusCode)
+		}
+		return fmt.Errorf("%w: lookup: %w", ErrUnwrap, err)
+	}
+	if cp, _ := s.Data["creation_path"].(string); cp != src.readPath() {
+		// The path is not quoted: whoever made the token chose it.
+		return fmt.Errorf("%w (created at a %d-byte path, want %s)", ErrWrongSource, len(cp), src.readPath())
+	}
+	return nil
 }
 
 // WithUnwrapMasker registers the unwrapped value with m (the job's log

@@ -63,7 +63,9 @@ func TestBrokenWrappersCaught(t *testing.T) {
 		want []string
 	}{
 		{"unauthenticated", xorWrapper{}, []string{"byte 0 flipped succeeded", "byte 31 flipped succeeded"}},
-		{"stores the key in clear", plainWrapper{}, []string{"the wrapped key contains the data key"}},
+		// An Envelope refuses to seal with it (its records would carry
+		// their own key): the Envelope check reports that too.
+		{"stores the key in clear", plainWrapper{}, []string{"the wrapped key contains the data key", "Envelope.Seal"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +80,7 @@ func TestBrokenWrappersCaught(t *testing.T) {
 				}
 			}
 			// Envelope copes with a wrapper that scribbles over its input.
-			if strings.Contains(err.Error(), "Envelope") {
+			if tt.name != "stores the key in clear" && strings.Contains(err.Error(), "Envelope") {
 				t.Errorf("Envelope check failed: %v", err)
 			}
 		})
