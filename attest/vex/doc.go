@@ -45,8 +45,11 @@
 //     not define, null, values of the wrong JSON type, a document without
 //     "@context" (exactly [PredicateType]), "@id", "author", "timestamp",
 //     "version" or statements, a status or justification outside the spec's
-//     enumerations, not_affected without justification or impact statement,
-//     affected without action statement, unparsable package URLs and hashes
+//     enumerations, a vulnerability name or alias that is not printable
+//     ASCII without spaces (ids are compared with a finding's as strings:
+//     a later "affected" about "CVE-2026-1 " would name no finding),
+//     not_affected without justification or impact statement, affected
+//     without action statement, unparsable package URLs and hashes
 //     that are not hex of their algorithm's length. Errors wrap [ErrInvalid]
 //     (which wraps attest.ErrInvalidPredicate) and a finer sentinel; a
 //     statement's error is a [*StatementError]. Messages quote at most 64

@@ -90,7 +90,10 @@ var hashLen = map[string]int{
 // the OpenVEX JSON schema does not define; null; a value of the wrong JSON
 // type; a missing "@context" (it must be [PredicateType]), "@id", "author",
 // "timestamp", "version" (at least 1) or "statements" (at least one); a
-// statement without vulnerability name or status; a status or justification
+// statement without vulnerability name or status; a vulnerability name or
+// alias that is not printable ASCII without spaces ("CVE-2026-1 ", a
+// Unicode hyphen: ids are compared as strings, and one so spelt would
+// name no finding); a status or justification
 // outside the spec's enumerations; not_affected without justification or
 // impact_statement; affected without action_statement; a product or
 // subcomponent with neither "@id" nor identifiers; an identifier type other
@@ -280,9 +283,20 @@ func (w *wireStatement) statement(docTime time.Time, inherit []Product) (Stateme
 		ImpactStatement: deref(w.ImpactStatement), ActionStatement: deref(w.ActionStatement),
 		ActionStatementTimestamp: utc(w.ActionStatementTimestamp),
 	}
+	// A vulnerability id is compared with a finding's as a string (the
+	// built-in policy only sets case aside): "CVE-2026-1 " or one spelt
+	// with a Unicode hyphen names no finding, and a later "affected"
+	// statement so spelt would go unseen while an earlier not_affected
+	// one lifts the finding.
+	if !plainID(s.Vulnerability.Name) {
+		return s, fmt.Errorf("%w: vulnerability.name %q is not an identifier (printable ASCII without spaces)", ErrInvalidValue, clip.String(s.Vulnerability.Name, 64))
+	}
 	for _, a := range v.Aliases {
 		if strings.TrimSpace(a) == "" {
 			return s, fmt.Errorf("%w: vulnerability.aliases holds an empty string", ErrInvalidValue)
+		}
+		if !plainID(a) {
+			return s, fmt.Errorf("%w: vulnerability.aliases holds %q, not an identifier (printable ASCII without spaces)", ErrInvalidValue, clip.String(a, 64))
 		}
 		s.Vulnerability.Aliases = append(s.Vulnerability.Aliases, a)
 	}
@@ -380,6 +394,18 @@ func (w *wireComponent) component() (Component, error) {
 		}
 	}
 	return c, nil
+}
+
+// plainID reports whether id is a vulnerability identifier as CVE, GHSA,
+// OSV and distribution advisories spell them: printable ASCII, without
+// spaces, not empty.
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return id != ""
 }
 
 // writable reports whether t (nil: absent) in UTC is a time RFC 3339 can

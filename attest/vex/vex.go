@@ -46,7 +46,8 @@ var (
 	// ErrMissingField: a required member is absent or empty.
 	ErrMissingField = fmt.Errorf("%w: missing field", ErrInvalid)
 	// ErrInvalidValue: a value outside what the spec allows: a status or
-	// justification not in its enumeration, not_affected without
+	// justification not in its enumeration, a vulnerability name or
+	// alias that is not printable ASCII without spaces, not_affected without
 	// justification or impact statement, affected without action
 	// statement, a version below 1, a hash that is not hex of its
 	// algorithm's length, a package URL that does not parse.

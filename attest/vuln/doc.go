@@ -67,7 +67,10 @@
 //     spellings (with [ParseSeverity]), and they emit only the constants.
 //   - scanner.result[].annotations: one-key objects with string values:
 //     "alias", "package.name", "package.version", "package.purl",
-//     "fixedVersion"; alias and fixedVersion repeat for lists.
+//     "fixedVersion"; alias and fixedVersion repeat for lists When
+//     reading, one of these keys spelt otherwise ("Alias", "package.PURL")
+//     is refused: a dropped alias would hide a statement naming the
+//     finding by it.
 //   - metadata.scanStartedOn and scanFinishedOn: both the report's time,
 //     because Trivy and Grype record only one.
 //
@@ -97,6 +100,21 @@
 // without scanner.result. So is an osv-scanner package that lists one
 // record id twice or names a record in two groups (or twice in one): each
 // record is read once, so the work is bounded by the report's size.
+//
+// A finding's id and aliases are compared with VEX statements' as
+// strings, so ParseScan refuses one that is not printable ASCII without
+// spaces ("CVE-2026-1 ", a Unicode hyphen), as attest/vex refuses such a
+// VEX id, and the scanner parsers trim ids as they trim aliases.
+//
+// What a scanner suppressed is a finding: Grype's "ignoredMatches" and
+// the vulnerabilities of Trivy's "ExperimentalModifiedFindings"
+// (--show-suppressed) are read after the listed ones. The scanner's ignore rules are the scanning
+// job's configuration (a .grype.yaml or .trivyignore committed to the
+// scanned repository), which nobody signs for; a finding is lifted by a
+// VEX statement from a signer the gate trusts. Trivy leaves out what it
+// suppressed without --show-suppressed, and what --severity,
+// --ignore-unfixed and --ignore-status filter out always: run it with
+// --show-suppressed and without those filters.
 //
 // # Security contract
 //

@@ -46,6 +46,8 @@ func FuzzParseTrivy(f *testing.F) {
 	f.Add([]byte(`{"SchemaVersion":2,"CreatedAt":"2026-01-02T03:04:05+01:00","Results":[{"Vulnerabilities":[{"VulnerabilityID":"CVE-1","VendorIDs":["DSA-1"],"FixedVersion":"1.0, 2.0","Severity":"high"}]}]}`))
 	// Review 32: an element flood, refused before decoding.
 	f.Add([]byte(`{"SchemaVersion":2,"Results":[{"Vulnerabilities":[` + strings.Repeat("{},", 30000) + `{}]}]}`))
+	// Review 37: suppressed findings are findings.
+	f.Add([]byte(`{"SchemaVersion":2,"CreatedAt":"2026-01-02T03:04:05Z","Results":[{"ExperimentalModifiedFindings":[{"Type":"vulnerability","Status":"ignored","Finding":{"VulnerabilityID":"CVE-2","Severity":"CRITICAL"}},{"Type":"secret","Finding":{"RuleID":"x"}}]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseTrivy(b)
 		if err != nil {
@@ -63,6 +65,8 @@ func FuzzParseGrype(f *testing.F) {
 	f.Add(readFixture(f, "grype-image.json"))
 	f.Add([]byte(`{"matches":[{"vulnerability":{"id":"GHSA-1","severity":"Negligible","fix":{"versions":["1"]}},"relatedVulnerabilities":[{"id":"CVE-1"}],"artifact":{"name":"a","version":"1","purl":"pkg:npm/a@1"}}],"descriptor":{"name":"grype","version":"0.80.0","timestamp":"2026-01-02T03:04:05Z"}}`))
 	f.Add([]byte(`{"descriptor":{"name":"grype"},"matches":[` + strings.Repeat("{},", 30000) + `{}]}`))
+	// Review 37: ignored matches are findings.
+	f.Add([]byte(`{"matches":[],"ignoredMatches":[{"vulnerability":{"id":"CVE-2","severity":"Critical"},"appliedIgnoreRules":[{"vulnerability":"CVE-2"}]}],"descriptor":{"name":"grype","timestamp":"2026-01-02T03:04:05Z"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := vuln.ParseGrype(b)
 		if err != nil {

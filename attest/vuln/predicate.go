@@ -162,13 +162,15 @@ func (p *predicate) PredicateJSON() (json.RawMessage, error) {
 // without duplicate keys (keys equal under case folding included), a
 // predicate member the spec names spelt in another case ("Result"), wrong
 // JSON types, a missing scanner.uri,
-// scanner.result or metadata.scanFinishedOn, a result without id, an
+// scanner.result or metadata.scanFinishedOn, a result without id, a
+// result id or alias that is not printable ASCII without spaces, an
 // annotation that is not a one-key object with a string value, a
 // SeverityMethod score that is not exactly one of the five Severity
 // constants ("CRITICAL", " high", "moderate" and "" included: the writer
 // never writes them), a method equal to SeverityMethod only under case
 // folding or with space ("ZTCI"), and a repeated SeverityMethod severity
-// or package annotation; errors wrap
+// or package annotation, and an annotation key the predicate spells
+// otherwise ("Alias", "package.PURL", " alias"); errors wrap
 // ErrInvalidScan (or attest's Statement errors). Unknown fields, such as
 // the spec example's "invocation", are ignored. A result without a
 // severity of method SeverityMethod reads as SeverityUnknown; the scanner
@@ -242,6 +244,12 @@ func parsePredicate(b []byte) (*Scan, error) {
 		if strings.TrimSpace(r.ID) == "" {
 			return nil, fmt.Errorf("%w: scanner.result[%d]: id is required", ErrInvalidScan, i)
 		}
+		// Ids are compared with a VEX statement's as strings: a finding
+		// "CVE-2026-1 " with alias GHSA-x is lifted by a statement about
+		// GHSA-x while a later "affected" about CVE-2026-1 goes unseen.
+		if !plainID(r.ID) {
+			return nil, fmt.Errorf("%w: scanner.result[%d]: id %q is not an identifier (printable ASCII without spaces)", ErrInvalidScan, i, clip.String(r.ID, 64))
+		}
 		f := Finding{ID: r.ID, Severity: SeverityUnknown}
 		seen := false
 		for _, sv := range r.Severity {
@@ -278,6 +286,9 @@ func parsePredicate(b []byte) (*Scan, error) {
 				var one *string
 				switch k {
 				case annAlias:
+					if !plainID(v) {
+						return nil, fmt.Errorf("%w: scanner.result[%d].annotations[%d]: alias %q is not an identifier (printable ASCII without spaces)", ErrInvalidScan, i, j, clip.String(v, 64))
+					}
 					f.Aliases = append(f.Aliases, v)
 				case annFixedVersion:
 					f.FixedVersions = append(f.FixedVersions, v)
@@ -287,6 +298,13 @@ func parsePredicate(b []byte) (*Scan, error) {
 					one = &f.Package.Version
 				case annPackagePURL:
 					one = &f.Package.PURL
+				default:
+					// "Alias" is an alias to a reader that folds case and
+					// nothing to this one: a dropped alias hides the later
+					// "affected" statement that names the finding by it.
+					if annotationKeyLike(k) {
+						return nil, fmt.Errorf("%w: scanner.result[%d].annotations[%d]: key %q is not spelt as the predicate spells it", ErrInvalidScan, i, j, clip.String(k, 64))
+					}
 				}
 				if one == nil {
 					continue
@@ -302,6 +320,30 @@ func parsePredicate(b []byte) (*Scan, error) {
 		s.Findings = append(s.Findings, f)
 	}
 	return s, nil
+}
+
+// plainID reports whether id is a vulnerability identifier as CVE, GHSA,
+// OSV and distribution advisories spell them: printable ASCII, without
+// spaces, not empty (attest/vex holds VEX ids to the same rule).
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return id != ""
+}
+
+// annotationKeyLike reports whether k is one of the annotation keys this
+// package reads only under case folding or with surrounding space.
+func annotationKeyLike(k string) bool {
+	k = strings.TrimSpace(k)
+	for _, known := range []string{annAlias, annFixedVersion, annPackageName, annPackageVersion, annPackagePURL} {
+		if strings.EqualFold(k, known) {
+			return true
+		}
+	}
+	return false
 }
 
 // scannerName is the last path segment of a scanner URI, without a

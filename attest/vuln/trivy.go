@@ -17,6 +17,17 @@ type trivyReport struct {
 	CreatedAt rfc3339 `json:"CreatedAt"`
 	Results   []struct {
 		Vulnerabilities []trivyVuln `json:"Vulnerabilities"`
+		// ModifiedFindings are the findings Trivy suppressed
+		// (.trivyignore, an ignore policy, --vex), listed with
+		// --show-suppressed. Finding is a vulnerability for Type
+		// "vulnerability", else another scanner's finding
+		// (misconfiguration, secret, license). Typed, so that the
+		// report's element budget covers it: the other finding types
+		// share no member with a vulnerability.
+		ModifiedFindings []struct {
+			Type    string     `json:"Type"`
+			Finding *trivyVuln `json:"Finding"`
+		} `json:"ExperimentalModifiedFindings"`
 	} `json:"Results"`
 }
 
@@ -41,6 +52,17 @@ type trivyVuln struct {
 // ErrInvalidReport. Unknown fields are ignored: Trivy adds fields between
 // releases and a parser that refused them would break on every upgrade.
 // Severity is normalised with ParseSeverity; FixedVersion is split at commas.
+//
+// The vulnerabilities of a result's ExperimentalModifiedFindings (written
+// with --show-suppressed) are findings too, after every result's
+// Vulnerabilities: Trivy suppresses them under the scanning job's
+// configuration (a .trivyignore in the directory Trivy runs in, an ignore
+// policy, --vex), which nobody signs for. A finding is lifted by a VEX
+// statement from a signer the gate trusts, not by the scanner's
+// configuration. Trivy leaves what it suppressed out of the report
+// without --show-suppressed, and what --severity, --ignore-unfixed and
+// --ignore-status filter out in every case: run it with
+// --show-suppressed and without those filters.
 func ParseTrivy(b []byte) (*Scan, error) {
 	if err := checkStrict(b, trivySchema); err != nil {
 		return nil, fmt.Errorf("%w: trivy: %w", ErrInvalidReport, err)
@@ -56,18 +78,41 @@ func ParseTrivy(b []byte) (*Scan, error) {
 		Scanner: Scanner{Name: "trivy", Version: r.Trivy.Version, URI: trivyURI},
 		Time:    utc(r.CreatedAt.t),
 	}
+	// add appends v; false when it has no id.
+	add := func(v trivyVuln) bool {
+		if strings.TrimSpace(v.VulnerabilityID) == "" {
+			return false
+		}
+		s.Findings = append(s.Findings, Finding{
+			ID:            strings.TrimSpace(v.VulnerabilityID),
+			Aliases:       nonEmpty(v.VendorIDs),
+			Severity:      ParseSeverity(v.Severity),
+			Package:       Package{Name: v.PkgName, Version: v.InstalledVersion, PURL: v.PkgIdentifier.PURL},
+			FixedVersions: nonEmpty(strings.Split(v.FixedVersion, ",")),
+		})
+		return true
+	}
 	for i, res := range r.Results {
 		for j, v := range res.Vulnerabilities {
-			if strings.TrimSpace(v.VulnerabilityID) == "" {
+			if !add(v) {
 				return nil, fmt.Errorf("%w: trivy: Results[%d].Vulnerabilities[%d]: VulnerabilityID is empty", ErrInvalidReport, i, j)
 			}
-			s.Findings = append(s.Findings, Finding{
-				ID:            v.VulnerabilityID,
-				Aliases:       nonEmpty(v.VendorIDs),
-				Severity:      ParseSeverity(v.Severity),
-				Package:       Package{Name: v.PkgName, Version: v.InstalledVersion, PURL: v.PkgIdentifier.PURL},
-				FixedVersions: nonEmpty(strings.Split(v.FixedVersion, ",")),
-			})
+		}
+	}
+	// A suppressed vulnerability is a finding: what suppressed it is
+	// configuration of the scanning job (a .trivyignore in the scanned
+	// repository), which nobody signs for. Any modified finding that
+	// carries a VulnerabilityID is one, whatever its Type says.
+	for i, res := range r.Results {
+		for j, m := range res.ModifiedFindings {
+			vulnType := m.Type == "vulnerability"
+			switch {
+			case m.Finding == nil && !vulnType:
+			case m.Finding == nil:
+				return nil, fmt.Errorf("%w: trivy: Results[%d].ExperimentalModifiedFindings[%d]: Finding is missing", ErrInvalidReport, i, j)
+			case !add(*m.Finding) && vulnType:
+				return nil, fmt.Errorf("%w: trivy: Results[%d].ExperimentalModifiedFindings[%d].Finding: VulnerabilityID is empty", ErrInvalidReport, i, j)
+			}
 		}
 	}
 	return s, nil
