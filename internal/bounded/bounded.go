@@ -23,7 +23,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.left < 0 {
 		return 0, b.err
 	}
-	if int64(len(p)) > b.left+1 {
+	if int64(len(p))-1 > b.left { // not left+1: a limit of MaxInt64 overflows it
 		p = p[:b.left+1]
 	}
 	n, err := b.rc.Read(p)

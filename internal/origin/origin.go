@@ -14,8 +14,9 @@ import (
 	"unicode/utf8"
 )
 
-// Of returns u's origin as "scheme://host:port", lower-cased, with the
-// scheme's default port made explicit; "" for a URL without scheme or host,
+// Of returns u's origin as "scheme://host:port", lower-cased (but for an
+// IPv6 zone, an interface name), with the scheme's default port made
+// explicit; "" for a URL without scheme or host,
 // or whose host is not ASCII. net/http dials a Unicode host by its IDNA
 // (UTS #46) form, which Unicode lower-casing does not predict ("İ" is "i"
 // to strings.ToLower, "i̇" to IDNA): such a host has no origin, so it is
@@ -34,7 +35,13 @@ func Of(u *url.URL) string {
 			port = "80"
 		}
 	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	// An IPv6 literal's zone is an interface name, which the kernel
+	// compares exactly: only the address is case-insensitive.
+	host, zone, _ := strings.Cut(u.Hostname(), "%")
+	if zone != "" {
+		zone = "%" + zone
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(host)+zone, port)
 }
 
 // Same reports whether a and b have the same, non-empty origin.

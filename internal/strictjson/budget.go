@@ -24,31 +24,48 @@ const (
 
 // freeWeight is the weight of an element of a free-form array (an
 // interface, a json.RawMessage, a member the type does not name): the
-// size of an interface or a string header.
+// size of an interface or a string header. A member of an object decoded
+// into an interface weighs twice as much (its name and its value).
 const freeWeight = 16
 
 // mapHeader is what a map value allocates before it holds anything (the
 // runtime's map header, rounded up).
 const mapHeader = 48
 
-// weight is what encoding/json allocates for one element of the slice,
-// array or map type t decoded from the smallest JSON value: the element
-// (and a map's key) itself, and what a pointer or a map element points to.
-// Slices grow by reallocation, so the total is a few times the weights'
-// sum; the budget bounds it relative to the document all the same.
+// sliceHeader is what a slice decoded into an interface allocates before
+// its elements: the header the interface points at.
+const sliceHeader = 24
+
+// weight is what one element of the slice, array or map type t takes in
+// its container: the element (and a map's key) itself. What a non-null
+// element allocates besides is allocOf(t.Elem()), charged where it is
+// read. Slices grow by reallocation, so the total is a few times the
+// weights' sum; the budget bounds it relative to the document all the same.
 func weight(t reflect.Type) int {
-	e := t.Elem()
-	w := int(e.Size())
+	w := int(t.Elem().Size())
 	if t.Kind() == reflect.Map {
 		w += int(t.Key().Size())
 	}
-	switch e.Kind() {
-	case reflect.Pointer:
-		w += int(e.Elem().Size())
-	case reflect.Map:
-		w += mapHeader
-	}
 	return max(w, 1)
+}
+
+// allocOf is what encoding/json allocates for a non-null value decoded
+// into a place of type t, besides the place: what a pointer points to (a
+// pointer's pointer's too), a map's header.
+func allocOf(t reflect.Type) int {
+	w := 0
+	for range maxIndirect {
+		switch t.Kind() {
+		case reflect.Pointer:
+			t = t.Elem()
+			w += int(t.Size())
+			continue
+		case reflect.Map:
+			w += mapHeader
+		}
+		break
+	}
+	return w
 }
 
 // budget is what a bounded walk may still spend; nil: unbounded.
@@ -61,16 +78,66 @@ func newBudget(b []byte) *budget {
 	return &budget{left: limit, limit: limit}
 }
 
-// charge spends the weight of one element of f (an array) or one member
-// of f (a map).
+// charge spends the weight of one element of f (an array) or one place
+// of f (a map, or an object decoded into an interface).
 func (g *budget) charge(f *frame) error {
 	if g == nil {
 		return nil
 	}
 	w := int64(freeWeight)
-	if f.schema != nil && f.schema.weight > 0 {
+	switch {
+	case f.schema == nil:
+	case f.schema.any:
+		if f.object {
+			w = 2 * freeWeight
+		}
+	case f.schema.weight > 0:
 		w = int64(f.schema.weight)
 	}
+	return g.spend(w)
+}
+
+// memberAllowance is what a member's value may allocate besides its place
+// without being charged: a member spends at least `"k":v,` of the document
+// (its name unique in its object), so a pointer to a string or a time, or
+// an empty map, costs a few times that, as a real document's members do.
+// An array's elements, two bytes each at least, have no allowance.
+const memberAllowance = 48
+
+// value spends what decoding the value starting with c into m allocates
+// besides its place, less allowance: nothing for null, a pointer's target,
+// a map's header, the embedded struct pointers of a struct, and what an
+// interface boxes.
+func (g *budget) value(m place, c byte, allowance int64) error {
+	if g == nil || c == 'n' {
+		return nil
+	}
+	w := int64(m.alloc)
+	if s := m.s; s != nil {
+		if c == '{' {
+			w += int64(s.open)
+		}
+		if s.any {
+			switch c {
+			case '{':
+				w += mapHeader
+			case '[':
+				w += sliceHeader
+			case '"':
+				w += freeWeight
+			case 't', 'f':
+			default:
+				w += 8 // a float64
+			}
+		}
+	}
+	if w -= allowance; w <= 0 {
+		return nil
+	}
+	return g.spend(w)
+}
+
+func (g *budget) spend(w int64) error {
 	if g.left -= w; g.left < 0 {
 		return fmt.Errorf("%w: its arrays and maps would take more than %d bytes decoded (%d per byte of the document, plus %d)", ErrTooManyElements, g.limit, budgetPerByte, budgetFloor)
 	}
@@ -81,8 +148,11 @@ func (g *budget) charge(f *frame) error {
 // decoding into the schema's type would allocate more for its elements
 // than the document's size allows ([ErrTooManyElements]): every element
 // of an array and every member of a map weighs what one decoded element of
-// its Go type takes (a free-form array's elements 16 bytes each), and the
-// weights may sum to at most twice the document's length plus 64 KiB.
+// its Go type takes (a free-form array's elements 16 bytes each, an
+// interface's object's members 32), every non-null value what decoding it
+// allocates besides (a pointer's target, a map's header, what an
+// interface boxes; a member's value 48 bytes less), and the weights may
+// sum to at most twice the document's length plus 64 KiB.
 // Without it a signed document of `[{},{},…]` costs encoding/json 50 to
 // 190 times its size. Use it before decoding an untrusted document of
 // many elements, as an SBOM or a vulnerability predicate is.

@@ -48,9 +48,13 @@
 // `[{},{},…]` into a slice of structs costs 50 to 190 times the input's
 // size. [Schema.CheckBounded] weighs every array element and map member
 // by what one decoded element of its Go type takes (16 bytes for an
-// element of a free-form array) and refuses, with [ErrTooManyElements], a
-// document whose weights pass twice its length plus 64 KiB: what decoding
-// then allocates is a small multiple of the input, as for a real document.
+// element of a free-form array, 32 for a member of an object decoded into
+// an interface), and every non-null value by what it allocates besides
+// (a pointer's target, a map's header, an interface's boxed value; a
+// member's first 48 bytes of it are free), and refuses, with
+// [ErrTooManyElements], a document whose weights pass twice its length
+// plus 64 KiB: what decoding then allocates is a small multiple of the
+// input, as for a real document.
 // Callers decoding large untrusted documents (SBOMs, vulnerability and VEX
 // predicates) use it; the other checks do not count.
 package strictjson

@@ -191,11 +191,11 @@ func walkFrom(b []byte, registered []string, root *Schema, exact bool, g *budget
 			}
 			sch := root
 			if top := len(stack) - 1; top >= 0 {
-				sch = stack[top].child()
+				sch = stack[top].child().s
 			}
 			stack = append(stack, frame{object: b[i] == '{', wantKey: b[i] == '{', schema: sch, start: len(names), spanStart: len(spans)})
-			if b[i] == '[' && !emptyArray(b, i) {
-				if err := g.charge(&stack[len(stack)-1]); err != nil {
+			if b[i] == '[' {
+				if err := g.element(b, i, &stack[len(stack)-1]); err != nil {
 					return stack, spans, err
 				}
 			}
@@ -215,7 +215,16 @@ func walkFrom(b []byte, registered []string, root *Schema, exact bool, g *budget
 					stack[top].wantKey = true
 				} else {
 					stack[top].index++
-					if err := g.charge(&stack[top]); err != nil {
+					if err := g.element(b, i, &stack[top]); err != nil {
+						return stack, spans, err
+					}
+				}
+			}
+		case ':':
+			// A member's value: what it allocates besides its place.
+			if top := len(stack) - 1; top >= 0 && g != nil {
+				if j := skipSpace(b, i+1); j < len(b) {
+					if err := g.value(stack[top].child(), b[j], memberAllowance); err != nil {
 						return stack, spans, err
 					}
 				}
@@ -239,8 +248,8 @@ func walkFrom(b []byte, registered []string, root *Schema, exact bool, g *budget
 					name = []byte(s)
 				}
 				f := &stack[top]
-				if f.schema != nil && f.schema.weight > 0 {
-					if err := g.charge(f); err != nil { // a map's member
+				if f.schema != nil && (f.schema.weight > 0 || f.schema.any) {
+					if err := g.charge(f); err != nil { // a map's place
 						return stack, spans, err
 					}
 				}
@@ -260,18 +269,28 @@ func walkFrom(b []byte, registered []string, root *Schema, exact bool, g *budget
 	return stack, spans, nil
 }
 
-// emptyArray reports whether the array opening at b[i] closes before any
-// element.
-func emptyArray(b []byte, i int) bool {
+// element charges g for the element of the array f that starts after
+// b[i] (its '[' or a ','), unless the array closes there: its place, and
+// what its value allocates besides.
+func (g *budget) element(b []byte, i int, f *frame) error {
+	if g == nil {
+		return nil
+	}
 	j := skipSpace(b, i+1)
-	return j < len(b) && b[j] == ']'
+	if j >= len(b) || b[j] == ']' {
+		return nil
+	}
+	if err := g.charge(f); err != nil {
+		return err
+	}
+	return g.value(f.child(), b[j], 0)
 }
 
 // child returns the schema of the value being read inside f.
-func (f *frame) child() *Schema {
+func (f *frame) child() place {
 	switch {
 	case f.schema == nil:
-		return nil
+		return place{}
 	case f.object && f.schema.fields != nil:
 		return f.schema.fields[string(f.key)]
 	default:
@@ -386,7 +405,7 @@ func plain(raw []byte) bool {
 	return true
 }
 
-// add checks name against registered, f's schema and prev, f's member
+// add checks name against registered, f's schema and prev, f's place
 // names so far (while f is not large), and reports the name it collides
 // with, if any: one equal to it under case folding, or, when exact, one
 // equal to it. Once f holds smallObject names it is large: its names are
