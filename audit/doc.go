@@ -214,10 +214,17 @@
 //     [Verifier] before it is written; after a write or fsync error, or a
 //     checkpoint that does not verify, the log refuses appends.
 //     It never truncates a file that is not a log (only a torn header or
-//     tail), refuses anything but a regular file (a FIFO, a device), and
-//     never creates a log through a symbolic link, nor starts one in an
-//     existing file reached through one (an empty or zero-filled file, a
-//     torn header): through a link it only continues an existing log.
+//     tail), and opens only a log no other user can rewrite or replace
+//     ([ErrUnsafeFile], nothing read or written): a regular file (not a
+//     FIFO, which would hang it, nor a device), reached without a symbolic
+//     link in its last element, owned by this process's user, not
+//     writable by group or others, in a directory that passes OpenSSH's
+//     ~/.ssh rule (every directory from / owned by root or this user, the
+//     ones above writable by others only if sticky, the log's own not at
+//     all). A log another user planted first in a shared directory, or a
+//     link to one, is refused rather than continued; put the log in a
+//     directory of its own. A new log is created with mode 0600, and a
+//     new log is no torn tail: Open warns only when it cuts one.
 //   - Open signs whatever it keeps, and cannot tell entries a crash left
 //     after the last checkpoint from entries appended to the file by
 //     someone without the key (framing and checksums need none). So it

@@ -9,6 +9,7 @@ import (
 // match with [errors.Is]. The hierarchy is:
 //
 //	ErrConfig
+//	  ErrUnsafeFile
 //	ErrInvalidEvent
 //	ErrSink
 //	  ErrBufferFull, ErrClosed, ErrDelivery, ErrSeal, ErrLogFileChanged,
@@ -78,6 +79,17 @@ var (
 	// ErrConfig: a constructor was given an invalid or unsafe argument or
 	// option.
 	ErrConfig = errors.New("audit: invalid configuration")
+	// ErrUnsafeFile: [Open] or [OpenWithSigner] refused the log's file or
+	// its directory, because someone other than this process's user (or
+	// root) could rewrite, truncate or replace the log: a directory on the
+	// way to the file that another user owns or may write (unless sticky,
+	// as /tmp, and not the log's own), the log's directory writable by
+	// group or others, or a log file that is a symbolic link, not a
+	// regular file (a FIFO, a device), owned by another user, or writable
+	// by group or others. Nothing was read or written. A refusal of the
+	// file itself also wraps [ErrInvalidLog], as it did before this check
+	// existed.
+	ErrUnsafeFile = fmt.Errorf("%w: unsafe log file or directory", ErrConfig)
 
 	// ErrInvalidLog: a tamper-evident log failed verification. The concrete
 	// error is a [*LogError] carrying the position.
@@ -126,6 +138,11 @@ var (
 	// event may be used.
 	ErrUnseal = errors.New("audit: sealed field cannot be opened")
 )
+
+// unsafeLogFile refuses the log file at path: what says why.
+func unsafeLogFile(path, what string) error {
+	return fmt.Errorf("%w: %w: %s %s", ErrUnsafeFile, ErrInvalidLog, path, what)
+}
 
 // FieldError reports a missing or invalid event field.
 type FieldError struct {

@@ -18,6 +18,8 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ztci/ztci/internal/x509ca"
 )
 
 // Log is a durable, tamper-evident, append-only audit log in one file. It is
@@ -105,11 +107,17 @@ type Receipt struct {
 // truncated; any other problem fails Open with a [*LogError] (fail closed).
 // A first line is torn only if it is a prefix of the header (or zero
 // bytes): any other file without a newline is refused, not truncated.
-// Open refuses what is not a regular file, and creates a new log with mode
-// 0600 but never through a symbolic link ([ErrInvalidLog]); nor does it
-// start a log in an existing file without a complete line (empty, zeros
-// or a torn header) that it reached through one: through a link it only
-// continues an existing log.
+// The log is evidence, so Open keeps it where only this process's user
+// (and root) can change it, and fails with [ErrUnsafeFile], reading and
+// writing nothing, unless: every directory from / to the file's is owned
+// by root or this user, the ones above writable by group or others only
+// if sticky (/tmp), and the file's own directory not at all (OpenSSH's
+// rule for ~/.ssh; symbolic links on the way are resolved and checked);
+// and the file is no symbolic link (name the file itself), is a regular
+// file (not a FIFO, which would hang Open, nor a device), is owned by
+// this process's effective user, and is not writable by group or others.
+// A missing directory is not created; a new log is created with mode
+// 0600.
 //
 // Entries after the last signed checkpoint (an unsigned tail) are what a
 // crash between an append and the next checkpoint leaves — and what
@@ -220,7 +228,17 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	if path, err = filepath.Abs(path); err != nil {
 		return fmt.Errorf("audit: open log: %w", err)
 	}
-	f, err := openLogFile(path)
+	// The directory is checked and its symbolic links resolved first, so
+	// that no other user can replace the file or the path to it after the
+	// checks; the file itself is then opened without following a link.
+	dir, err := x509ca.SecureDir(filepath.Dir(path), false)
+	if errors.Is(err, x509ca.ErrUnsafeDir) {
+		return fmt.Errorf("%w: %w", ErrUnsafeFile, err)
+	} else if err != nil {
+		return fmt.Errorf("audit: open log directory: %w", err)
+	}
+	path = filepath.Join(dir, filepath.Base(path))
+	f, created, err := openLogFile(path)
 	if err != nil {
 		return err
 	}
@@ -229,13 +247,6 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 			f.Close()
 		}
 	}()
-	if fi, err := f.Stat(); err != nil {
-		return fmt.Errorf("audit: open log: %w", err)
-	} else if !fi.Mode().IsRegular() {
-		// A FIFO would block the scan forever and a device is no log:
-		// neither can be truncated, appended to and fsync'd as one.
-		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrInvalidLog, path, fi.Mode().Type())
-	}
 	if err := lockFile(f); err != nil {
 		return fmt.Errorf("audit: open log %s: %w", path, err)
 	}
@@ -268,6 +279,9 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	}
 	switch {
 	case serr == nil:
+	case torn && created:
+		// A file Open has just made holds nothing to cut: no torn tail.
+		l.logger.InfoContext(ctx, "audit log: created a new log", "path", path)
 	case torn:
 		l.logger.WarnContext(ctx, "audit log: truncating torn tail", "path", path, "offset", s.good, "error", serr)
 		if err := f.Truncate(s.good); err != nil {
@@ -306,34 +320,11 @@ func (l *Log) openFile(ctx context.Context, path string) (err error) {
 	return nil
 }
 
-// openLogFile opens the log at path, creating it if there is none. An
-// existing log may be reached through a symbolic link, but a new one is
-// never created through one: O_EXCL refuses a dangling link, which whoever
-// can write the directory could aim at any file the process may create.
-func openLogFile(path string) (*os.File, error) {
-	for range 2 {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if !errors.Is(err, fs.ErrNotExist) {
-			return f, wrapOpen(err)
-		}
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, wrapOpen(err)
-		}
-		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%w: %s is a dangling symbolic link: refusing to create the log through it", ErrInvalidLog, path)
-		}
-		// Created by someone else between the two opens: open it.
-	}
-	return nil, fmt.Errorf("audit: open log %s: created and removed concurrently", path)
-}
-
 // notLinked fails with [ErrInvalidLog] unless path names f itself, not
 // through a symbolic link: Open initialises (truncates, then writes a
-// header and entries into) only a file it reached directly. Whoever can
-// write the log's directory can aim a link at any file the process may
-// write; an existing log is recognised by its header and continues
-// through a link, but an empty or zero-filled file could be anything.
+// header and entries into) only a file it reached directly. openLogFile
+// follows no link already (on Unix, O_NOFOLLOW); this also catches a file
+// replaced at path since it was opened.
 func notLinked(path string, f *os.File) error {
 	named, err := os.Lstat(path)
 	if err != nil {

@@ -90,22 +90,23 @@ func TestReview22LogFileChanged(t *testing.T) {
 }
 
 // TestReview22LogFileSymlinkKept: a log opened through a symbolic link is
-// the file the link names, and stays accepted while it does.
+// the file the link names, and stays accepted while it does. Since review
+// 37 the link may only be on the way to the log's directory (resolved and
+// checked by Open): a link in the last element is refused
+// (TestReview37StateFileAuditRefused).
 func TestReview22LogFileSymlinkKept(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	real, link := filepath.Join(dir, "real.log"), filepath.Join(dir, "link.log")
-	// A log, not an empty file: Open starts no log through a link
-	// (TestReview32NoInitThroughSymlink).
+	real, link := filepath.Join(dir, "real.log"), filepath.Join(t.TempDir(), "linkdir")
 	if l, err := Open(t.Context(), real, testOrigin, testKey(1)); err != nil {
 		t.Fatal(err)
 	} else if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(real, link); err != nil {
+	if err := os.Symlink(dir, link); err != nil {
 		t.Fatal(err)
 	}
-	l, err := Open(t.Context(), link, testOrigin, testKey(1))
+	l, err := Open(t.Context(), filepath.Join(link, "real.log"), testOrigin, testKey(1))
 	if err != nil {
 		t.Fatal(err)
 	}

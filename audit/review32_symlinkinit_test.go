@@ -19,7 +19,8 @@ import (
 // and then every audit entry into it (an empty configuration file of the
 // host, say). Open now only continues an existing log through a link; a
 // file it would initialise must be named directly, and a refused file is
-// left as it was.
+// left as it was. Since review 37 Open follows no link in the log's last
+// element at all, so a link to a log is refused too ([ErrUnsafeFile]).
 func TestReview32NoInitThroughSymlink(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -59,12 +60,12 @@ func TestReview32NoInitThroughSymlink(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			// And once it is a log, a link to it opens it.
-			if l, err = Open(t.Context(), link, testOrigin, testKey(1), WithoutSyncUnsafe()); err != nil {
-				t.Fatalf("Open(link to a log): %v", err)
-			}
-			if err := l.Close(); err != nil {
-				t.Fatal(err)
+			// Once it is a log, a link to it is refused all the same.
+			if l, err = Open(t.Context(), link, testOrigin, testKey(1), WithoutSyncUnsafe()); err == nil {
+				l.Close()
+				t.Fatal("Open(link to a log) succeeded")
+			} else if !errors.Is(err, ErrUnsafeFile) {
+				t.Fatalf("Open(link to a log) = %v, want ErrUnsafeFile", err)
 			}
 		})
 	}

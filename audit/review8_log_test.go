@@ -106,8 +106,10 @@ func TestReview8OpenRefusesFIFO(t *testing.T) {
 }
 
 // TestReview8OpenNeverCreatesThroughSymlink: a dangling symbolic link at
-// the log's path made Open create the file wherever it pointed. An
-// existing log reached through a link still opens.
+// the log's path made Open create the file wherever it pointed. Since
+// review 37 a link to an existing log is refused too ([ErrUnsafeFile]:
+// the log is opened without following a link in its last element), while
+// a link on the way to its directory is resolved and checked.
 func TestReview8OpenNeverCreatesThroughSymlink(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -132,9 +134,19 @@ func TestReview8OpenNeverCreatesThroughSymlink(t *testing.T) {
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	l = openTest(t, link, WithoutSyncUnsafe())
+	if l, err := Open(t.Context(), link, testOrigin, testKey(1), WithoutSyncUnsafe()); err == nil {
+		l.Close()
+		t.Error("Open(link to a log) succeeded")
+	} else if !errors.Is(err, ErrUnsafeFile) {
+		t.Errorf("Open(link to a log) = %v, want ErrUnsafeFile", err)
+	}
+	dirLink := filepath.Join(dir, "logdir")
+	if err := os.Symlink(filepath.Dir(real), dirLink); err != nil {
+		t.Fatal(err)
+	}
+	l = openTest(t, filepath.Join(dirLink, filepath.Base(real)), WithoutSyncUnsafe())
 	if l.Size() != 3 {
-		t.Errorf("size through link = %d, want 3", l.Size())
+		t.Errorf("size through a linked directory = %d, want 3", l.Size())
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)

@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/identity"
 	"github.com/ztci/ztci/internal/redact"
+	"github.com/ztci/ztci/internal/x509ca"
 )
 
 // Audit event actions emitted by the broker.
@@ -171,23 +171,25 @@ func WithClock(now func() time.Time) Option {
 // WithJournal keeps a durable record of outstanding leases in dir (one small
 // file per job, fsync'd on every change, holding lease ids and secret names,
 // never values), so that [Broker.Recover] can revoke what a crashed process
-// left behind. dir must exist and be private to the broker. A record is
-// never written past what Recover reads (lines of 4 KiB, 1 MiB a job): a
-// lease that would not fit is refused with [ErrJournal] before the backend
-// is asked.
+// left behind. dir must exist and be private to the broker: whoever else
+// could write or replace it could hide a lease from Recover, so it must
+// pass OpenSSH's rule for ~/.ssh, else [ErrUnsafeJournal]: every directory
+// from / to dir owned by root or this process's user, the ones above dir
+// writable by group or others only if sticky (/tmp), dir itself not at
+// all. Symbolic links on the way are resolved (and checked) once, here.
+// Recover reads only records that are regular files this user owns and
+// group and others cannot write. A record is never written past what
+// Recover reads (lines of 4 KiB, 1 MiB a job): a lease that would not fit
+// is refused with [ErrJournal] before the backend is asked.
 func WithJournal(dir string) Option {
 	return func(c *config) error {
-		fi, err := os.Stat(dir)
-		if err != nil {
+		resolved, err := x509ca.SecureDir(dir, false)
+		if errors.Is(err, x509ca.ErrUnsafeDir) {
+			return fmt.Errorf("%w: WithJournal: %w", ErrUnsafeJournal, err)
+		} else if err != nil {
 			return fmt.Errorf("secrets: WithJournal: %w", err)
 		}
-		if !fi.IsDir() {
-			return fmt.Errorf("secrets: WithJournal: %s is not a directory", dir)
-		}
-		if fi.Mode().Perm()&0o002 != 0 {
-			return fmt.Errorf("secrets: WithJournal: %s is world-writable; others could forge or delete lease records", dir)
-		}
-		c.journal = dir
+		c.journal = resolved
 		return nil
 	}
 }

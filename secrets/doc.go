@@ -82,6 +82,18 @@
 //     whatever its leases do concurrently. Revocation
 //     failures are retried with backoff, returned as [*RevokeError], audited
 //     and kept in the record; they are never dropped.
+//   - Whoever else can write or replace the record directory can hide a
+//     lease from Recover (a credential that outlives its job) or name
+//     another's for it to revoke, so [WithJournal] takes only a directory
+//     that passes OpenSSH's rule for ~/.ssh (every directory from / owned
+//     by root or the broker's user, those above writable by others only if
+//     sticky, the journal's own not at all; links resolved and checked
+//     once), else [ErrUnsafeJournal]. Records are created 0600 (never
+//     through a link), and Recover lists the directory (no glob) and reads
+//     only records that are regular files the broker's user owns and group
+//     and others cannot write, opened without following a link or blocking
+//     on a FIFO: any other is refused ([ErrUnsafeJournal], wrapping
+//     [ErrJournal]), left for inspection, and nothing it names revoked.
 //   - Revoked, expired and already-read single-use leases, and the leases of
 //     a job that has ended (even where the revocation failed), do not yield
 //     their value; an ended job's lease is not renewed. The kill switch is

@@ -70,6 +70,18 @@ var (
 	ErrTooShort = errors.New("secrets: value too short to mask")
 	// ErrConfig: a constructor or option was given an unusable argument.
 	ErrConfig = errors.New("secrets: bad configuration")
+	// ErrUnsafeJournal: the lease record directory of [WithJournal], or a
+	// record in it, could be written or replaced by someone other than
+	// this process's user (or root), who could then hide a lease from
+	// [Broker.Recover] (a credential that outlives its job) or name
+	// another's lease for it to revoke. [WithJournal] refuses a directory
+	// on whose path a directory is owned by another user or writable by
+	// others (unless sticky, as /tmp, and not the journal's own), and
+	// Recover refuses, and leaves for inspection, a record that is a
+	// symbolic link, not a regular file (a FIFO would hang it), owned by
+	// another user or writable by group or others; such a refusal also
+	// wraps [ErrJournal].
+	ErrUnsafeJournal = fmt.Errorf("%w: unsafe lease record directory or file", ErrConfig)
 	// ErrClosed: the redactor was closed.
 	ErrClosed = errors.New("secrets: redactor closed")
 )
@@ -101,3 +113,8 @@ func (e *DeniedError) Error() string {
 
 // Unwrap returns ErrPolicyDenied.
 func (e *DeniedError) Unwrap() error { return ErrPolicyDenied }
+
+// unsafeJournal refuses the lease record at path: what says why.
+func unsafeJournal(path, what string) error {
+	return fmt.Errorf("%w: %w: %s %s", ErrJournal, ErrUnsafeJournal, path, what)
+}

@@ -455,9 +455,18 @@ func (b *Broker) Recover(ctx context.Context) (int, error) {
 	if b.journal == "" {
 		return 0, fmt.Errorf("%w: Recover needs WithJournal", ErrJournal)
 	}
-	files, err := filepath.Glob(filepath.Join(b.journal, "*"+journalExt))
+	// Listed, not globbed: a directory named with glob metacharacters
+	// ("jobs[1]") would make a pattern match another directory's records
+	// and none of its own.
+	ents, err := os.ReadDir(b.journal)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrJournal, err)
+	}
+	var files []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), journalExt) {
+			files = append(files, filepath.Join(b.journal, e.Name()))
+		}
 	}
 	sort.Strings(files)
 	var errs []error
@@ -473,9 +482,9 @@ func (b *Broker) Recover(ctx context.Context) (int, error) {
 }
 
 func (b *Broker) recoverFile(ctx context.Context, path string, js journalSealing) (int, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	f, err := openJournalFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrJournal, err)
+		return 0, err
 	}
 	st, err := parseJournal(ctx, f, filepath.Base(path), js)
 	if err != nil {
