@@ -38,8 +38,11 @@ type benchCase struct {
 	noSCT     bool // the VirtualSigstore leaf carries no SCT
 }
 
+// VirtualSigstore issues the identity as an email SAN (rfc822Name), so
+// the benchmark's identity is an email address: a URI-shaped string in an
+// email SAN is what verify's SAN-type check refuses (see checkSANType).
 const (
-	vsIdentity = "https://ci.example/octo-org/octo-repo/.github/workflows/build.yml@refs/heads/main"
+	vsIdentity = "build-bot@ci.example"
 	vsIssuer   = "https://issuer.example"
 )
 

@@ -146,4 +146,12 @@
 //     and bundle bytes, bounded (LRU), and only over static trust material
 //     (a trusted root or a Trust): New refuses it with a refreshing root,
 //     whose refresh a cached result would outlive.
+//   - Audited (WithAudit): one event per Verify call, success or failure,
+//     and a call whose event the sink does not accept fails with ErrAudit.
+//     A wrapper that refuses input before calling Verify records that
+//     refusal in the same event shape with Verifier.Refuse, and one that
+//     checks the verified Result further does so inside the audited call
+//     with Verifier.VerifyChecked (verify/blob does both), so that every
+//     attempt is in the trail once and a refused Result is never audited
+//     as a success.
 package verify

@@ -208,12 +208,70 @@ func (k *keyTrust) PublicKeyVerifier(string) (root.TimeConstrainedVerifier, erro
 // whose event the sink does not accept fails with ErrAudit, whatever the
 // bundle: a verification that leaves no trail does not count.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact Artifact) (*Result, error) {
-	if v.cfg.audit == nil {
-		out, err := v.verifyBundle(ctx, bundleJSON, artifact)
-		return out.res, err
+	return v.verifyAudited(ctx, bundleJSON, artifact, nil)
+}
+
+// VerifyChecked is Verify with one more check, the caller's own, of what
+// only the verified bundle tells (verify/blob compares a statement's
+// subjects with the other digests of the artifact): check runs on the
+// Result once every check of Verify passed, and before the audit event is
+// written, so that a Result check refuses is audited as the failure it is,
+// never as a success. An error from check fails the call (it is wrapped to
+// match ErrVerification if it does not already). The Result may be shared
+// (WithResultCache): check must not change it. A nil check is refused.
+func (v *Verifier) VerifyChecked(ctx context.Context, bundleJSON []byte, artifact Artifact, check func(*Result) error) (*Result, error) {
+	if check == nil {
+		check = func(*Result) error { return fmt.Errorf("%w: VerifyChecked with a nil check", ErrInvalidExpectation) }
 	}
+	return v.verifyAudited(ctx, bundleJSON, artifact, check)
+}
+
+// Refuse records a verification the caller refused before it could call
+// Verify — a wrapper's own check of its input, such as verify/blob's of a
+// log entry that does not log the artifact — and returns the error to deny
+// with. With WithAudit, the event has Verify's shape: outcome failure,
+// err's category and clipped text, artifact as the resource ("sha256:<hex>",
+// as Result.Artifact names it; "" when unknown). When the sink does not
+// accept the event, Refuse returns an ErrAudit instead, as Verify does;
+// without WithAudit it returns err. The error returned always matches
+// ErrVerification (a nil err becomes one: a refusal still denies).
+func (v *Verifier) Refuse(ctx context.Context, artifact string, err error) error {
+	switch {
+	case err == nil:
+		err = stageErr(ErrVerification, "refused", nil)
+	case !errors.Is(err, ErrVerification):
+		err = stageErr(ErrVerification, "refused", err)
+	}
+	if v.cfg.audit == nil {
+		return err
+	}
+	out := outcome{artifact: clipText(artifact, maxRefusedArtifact)}
+	if aerr := v.cfg.audit.sink.Write(ctx, v.auditEvent(time.Now(), out, err)); aerr != nil {
+		return stageErr(ErrAudit, "verification of "+out.artifact, aerr)
+	}
+	return err
+}
+
+// maxRefusedArtifact bounds the artifact name Refuse writes in an event:
+// "sha512:<128 hex>" is 135 bytes.
+const maxRefusedArtifact = 160
+
+// verifyAudited is Verify, then check (if not nil) on its Result, then
+// the audit event for the whole.
+func (v *Verifier) verifyAudited(ctx context.Context, bundleJSON []byte, artifact Artifact, check func(*Result) error) (*Result, error) {
 	start := time.Now()
 	out, err := v.verifyBundle(ctx, bundleJSON, artifact)
+	if err == nil && check != nil {
+		if err = check(out.res); err != nil {
+			out.res = nil
+			if !errors.Is(err, ErrVerification) {
+				err = stageErr(ErrVerification, "caller's check", err)
+			}
+		}
+	}
+	if v.cfg.audit == nil {
+		return out.res, err
+	}
 	if aerr := v.cfg.audit.sink.Write(ctx, v.auditEvent(start, out, err)); aerr != nil {
 		return nil, stageErr(ErrAudit, "verification of "+out.artifact, aerr)
 	}

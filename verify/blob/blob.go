@@ -359,12 +359,29 @@ func NewVerifier(v *verify.Verifier) (*Verifier, error) {
 // trusted root's log keys, the certificate chain at the logged time, the
 // signature over a, the signer's identity). A nil error and a Result mean
 // verified; any error means deny.
+//
+// Every call is one verification attempt for the verify.Verifier's audit
+// (verify.WithAudit): a refusal here, before the bundle reaches it, is
+// recorded with verify.Verifier.Refuse, in the same event shape, and fails
+// with verify.ErrAudit when the sink does not accept the event.
 func (v *Verifier) Verify(ctx context.Context, d *Detached, a Artifact) (*verify.Result, error) {
+	if v == nil || v.v == nil {
+		return nil, fmt.Errorf("%w: a Verifier not made by NewVerifier", ErrInvalidInput)
+	}
 	b, err := d.Bundle(a)
 	if err != nil {
-		return nil, err
+		return nil, v.v.Refuse(ctx, a.name(), err)
 	}
 	return v.VerifyBundle(ctx, b, a)
+}
+
+// name is a as an audit event names the artifact: "" for the zero
+// Artifact.
+func (a Artifact) name() string {
+	if !a.has256 && !a.has384 && !a.has512 {
+		return ""
+	}
+	return a.String()
 }
 
 // VerifyBundle checks a Sigstore bundle (protobuf JSON, v0.1 to v0.3, such
@@ -381,29 +398,33 @@ func (v *Verifier) Verify(ctx context.Context, d *Detached, a Artifact) (*verify
 // requires for an artifact's bytes. A subject {sha256: this file, sha512:
 // another file} names two files, and a reader comparing the sha512 takes
 // the statement to be about the other one.
+//
+// As for Verify, every call is audited once by the verify.Verifier
+// (verify.WithAudit), a refusal here included; the subject check runs
+// inside that verification (verify.Verifier.VerifyChecked), so a statement
+// it refuses is audited as a failure, never as a success.
 func (v *Verifier) VerifyBundle(ctx context.Context, bundleJSON []byte, a Artifact) (*verify.Result, error) {
+	if v == nil || v.v == nil {
+		return nil, fmt.Errorf("%w: a Verifier not made by NewVerifier", ErrInvalidInput)
+	}
 	if !a.has256 && !a.has384 && !a.has512 {
-		return nil, fmt.Errorf("%w: the zero Artifact", ErrInvalidInput)
+		return nil, v.v.Refuse(ctx, "", fmt.Errorf("%w: the zero Artifact", ErrInvalidInput))
 	}
 	alg := messageDigestAlg(bundleJSON)
 	d, ok := a.digest(alg)
 	if !ok {
-		return nil, &verify.ArtifactMismatchError{Want: a.String(), Got: "a " + alg + " digest"}
+		return nil, v.v.Refuse(ctx, a.String(), &verify.ArtifactMismatchError{Want: a.String(), Got: "a " + alg + " digest"})
 	}
 	art, err := verify.ArtifactDigest(alg, hex.EncodeToString(d))
 	if err != nil {
-		return nil, err
+		return nil, v.v.Refuse(ctx, a.String(), err)
 	}
-	res, err := v.v.Verify(ctx, bundleJSON, art)
-	if err != nil {
-		return nil, err
-	}
-	if res.Statement != nil {
-		if err := oneArtifactPerSubject(res.Statement, a); err != nil {
-			return nil, err
+	return v.v.VerifyChecked(ctx, bundleJSON, art, func(res *verify.Result) error {
+		if res.Statement != nil {
+			return oneArtifactPerSubject(res.Statement, a)
 		}
-	}
-	return res, nil
+		return nil
+	})
 }
 
 // oneArtifactPerSubject refuses a statement one of whose subjects names a

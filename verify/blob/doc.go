@@ -75,6 +75,15 @@
 //     unverified log entry wrote only as a short token (a kind, a hex
 //     digest) or quoted and clipped; anything else (terminal escapes, line
 //     breaks, megabytes) by its length alone: errors reach logs.
+//   - Every attempt is audited: with verify.WithAudit on the
+//     verify.Verifier, each Verify and VerifyBundle call leaves exactly one
+//     event of verify's shape, including a refusal here before the bundle
+//     reaches verify (a log entry that does not bind the signature, an
+//     artifact without the digest the entry or bundle needs, the zero
+//     Artifact), written with verify.Verifier.Refuse, and a statement the
+//     one-artifact-per-subject check refuses (audited as a failure through
+//     verify.Verifier.VerifyChecked, never as a success). A call whose
+//     event the sink does not accept fails with verify.ErrAudit.
 //   - Parsers are strict and bounded (MaxSignatureSize, MaxCertificateSize,
 //     MaxBundleSize): canonical base64 only (no line breaks inside), exactly
 //     one certificate, JSON without repeated, case-variant or unknown
