@@ -37,15 +37,26 @@ var (
 	ErrUnsupportedKey = errors.New("unsupported key type")
 	// ErrBadPEM: a persisted file is not the PEM it should be.
 	ErrBadPEM = errors.New("malformed PEM file")
-	// ErrUnsafeKeyFile: a private key file is a symbolic link, not a
-	// regular file, not owned by this process's user, or has a group or
-	// other permission.
-	ErrUnsafeKeyFile = errors.New("unsafe private key file")
+	// ErrUnsafeKeyFile: a private key file (or another state file opened
+	// the same way, [OpenStateFile]) is a symbolic link, not a regular
+	// file, not owned by this process's user, or has a group or other
+	// permission it must not have. The name is the CA's and TSA's
+	// (ca.ErrUnsafeKeyFile), which match directory errors too.
+	ErrUnsafeKeyFile = errors.New("unsafe file")
 	// ErrUnsafeDir: the directory of a [Store], or a directory or symbolic
 	// link on the path to it, could be changed by a user other than root
-	// and this process's (see [Store]). It is an [ErrUnsafeKeyFile].
-	ErrUnsafeDir = fmt.Errorf("%w: unsafe directory", ErrUnsafeKeyFile)
+	// and this process's (see [Store]). It matches [ErrUnsafeKeyFile], as
+	// callers that guard a file guard its directory too, but its text says
+	// only "unsafe directory".
+	ErrUnsafeDir error = unsafeDirError{}
 )
+
+// unsafeDirError is ErrUnsafeDir: an error of its own text that
+// errors.Is also takes for ErrUnsafeKeyFile.
+type unsafeDirError struct{}
+
+func (unsafeDirError) Error() string        { return "unsafe directory" }
+func (unsafeDirError) Is(target error) bool { return target == ErrUnsafeKeyFile }
 
 // Size limits of the files read back: a private key (an RSA-16384 PKCS#8
 // PEM is about 13 KiB) and a chain or the retired chains.
