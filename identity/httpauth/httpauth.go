@@ -365,47 +365,9 @@ type roundTripper struct {
 	origin string
 }
 
-// target returns the origin that r names to the server: its URL's, unless
-// its Host or its request target names another. net/http sends Host (the
-// Host field, HTTP/2's :authority) in place of the URL's host, and makes
-// the HTTP/1 request line of URL.Opaque ("//host/p" as "scheme://host/p"),
-// or of a path not beginning with "/", as it stands: in absolute form when
-// it names a host, which a server takes over Host. A front end that
-// several hosts share (an ingress, a CDN) routes on either, so both must
-// name the origin too; httputil.ReverseProxy keeps its caller's Host.
-func target(r *http.Request) string {
-	got := originpkg.Of(r.URL)
-	if r.Host != "" {
-		if h := originpkg.Of(&url.URL{Scheme: r.URL.Scheme, Host: r.Host}); h != got {
-			return h
-		}
-	}
-	switch o := r.URL.Opaque; {
-	case o == "":
-		// net/http writes the path as it stands: one not beginning with
-		// "/" ("https://other/x", left by strings.TrimPrefix(p, "/api/"))
-		// is a request target in absolute form, or none.
-		if p := r.URL.EscapedPath(); p != "" && p[0] != '/' {
-			return ""
-		}
-	case strings.HasPrefix(o, "//"):
-		u, err := url.Parse(r.URL.Scheme + ":" + o)
-		if err != nil {
-			return ""
-		}
-		if h := originpkg.Of(u); h != got {
-			return h
-		}
-	case strings.HasPrefix(o, "/"): // origin form
-	default: // absolute form, "*", or no request target at all
-		return ""
-	}
-	return got
-}
-
 func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
-	if got := target(r); got != t.origin {
-		if r.Body != nil {
+	if got := originpkg.OfRequest(r); got != t.origin || got == "" {
+		if r != nil && r.Body != nil {
 			r.Body.Close()
 		}
 		return nil, &OriginError{Want: t.origin, Got: clip.String(got, maxQuoted)}

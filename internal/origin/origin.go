@@ -1,6 +1,8 @@
 // Package origin compares URL origins (RFC 6454: scheme, host, port) for
 // the module's outbound HTTP clients, so that a credential configured for
-// one origin never follows a redirect to another or to plain HTTP. It is
+// one origin never follows a redirect to another or to plain HTTP, and a
+// transport that holds one sends it only in requests that name that origin
+// to the server ([OfRequest]: URL, Host field and request target). It is
 // the one copy of these checks.
 package origin
 
@@ -12,7 +14,13 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ztci/ztci/internal/clip"
 )
+
+// maxQuoted bounds the request's origin quoted in an [Error]: with a Host
+// field it is the caller's text.
+const maxQuoted = 300
 
 // Of returns u's origin as "scheme://host:port", lower-cased (but for an
 // IPv6 zone, an interface name), with the scheme's default port made
@@ -93,19 +101,90 @@ type Error struct {
 	Redirect bool
 }
 
+// Error quotes Got, which may be a request's Host field, at most a few
+// hundred bytes of it and without control characters.
 func (e *Error) Error() string {
 	if e.Redirect && e.Want == e.Got {
 		return fmt.Sprintf("%v: redirect within %s refused", ErrRefused, e.Want)
 	}
-	return fmt.Sprintf("%v: configured for %s, request is for %s", ErrRefused, e.Want, e.Got)
+	if e.Got == "" {
+		return fmt.Sprintf("%v: configured for %s, request names no single origin", ErrRefused, e.Want)
+	}
+	return fmt.Sprintf("%v: configured for %s, request is for %s", ErrRefused, e.Want, clip.Quote(e.Got, maxQuoted))
 }
 
 // Unwrap returns [ErrRefused].
 func (e *Error) Unwrap() error { return ErrRefused }
 
+// OfRequest returns the origin that r names to the server it is sent to,
+// as [Of] writes it, or "" when r names none, or more than one. That is
+// its URL's origin, unless its Host field or its request target names
+// another: net/http sends Host, when set, in place of the URL's host (the
+// Host field, HTTP/2's :authority), and writes the HTTP/1 request line
+// from URL.Opaque ("//host/p" as "scheme://host/p"), or from a URL.Path
+// not beginning with "/", as it stands: in absolute form when it names a
+// host, which a server takes over Host. A front end that several hosts
+// share (an ingress, a CDN, a load balancer) routes on either, and
+// httputil.ReverseProxy passes its own caller's Host on. So a Host that
+// is not a host[:port] of the URL's origin, an opaque target that is not
+// a path ("/p") or of the form "//host/p", and a path that does not
+// begin with "/" make the result another origin or "". A request built
+// by http.NewRequest, or by an http.Client following a redirect, names
+// its URL's origin.
+func OfRequest(r *http.Request) string {
+	if r == nil {
+		return ""
+	}
+	got := Of(r.URL)
+	if got == "" {
+		return ""
+	}
+	if r.Host != "" && r.Host != r.URL.Host {
+		if h := hostOrigin(r.URL.Scheme, r.Host); h != got {
+			return h
+		}
+	}
+	switch o := r.URL.Opaque; {
+	case o == "":
+		// net/http writes the path as it stands: one not beginning with
+		// "/" ("https://other/x", left by strings.TrimPrefix(p, "/api/"))
+		// is a request target in absolute form, or none.
+		if p := r.URL.EscapedPath(); p != "" && p[0] != '/' {
+			return ""
+		}
+	case strings.HasPrefix(o, "//"):
+		u, err := url.Parse(r.URL.Scheme + ":" + o)
+		if err != nil {
+			return ""
+		}
+		if h := Of(u); h != got {
+			return h
+		}
+	case strings.HasPrefix(o, "/"): // origin form
+	default: // absolute form, authority form, "*", or no request target
+		return ""
+	}
+	return got
+}
+
+// hostOrigin returns the origin of a request sent to host (a Host field,
+// not escaped) in scheme, or "" when host is not a host[:port]: userinfo,
+// a path or a character no URL host holds.
+func hostOrigin(scheme, host string) string {
+	// An IPv6 zone is not escaped in a Host field, but is in a URL.
+	u, err := url.Parse(scheme + "://" + strings.Replace(host, "%", "%25", 1))
+	if err != nil || u.Host != host || u.User != nil {
+		return ""
+	}
+	return Of(u)
+}
+
 // Pin returns a transport that sends only requests for u's origin through
 // base, and refuses every other request, and every request an
-// http.Client created by following a redirect, with an *[Error]. It is for
+// http.Client created by following a redirect, with an *[Error]. A request
+// is for u's origin when [OfRequest] says so: a Host field or a request
+// target naming another origin is refused as well. A refused request's
+// body is closed and nothing is sent. It is for
 // a client that puts a credential in requests it does not control the
 // redirect policy of (a library's own http.Client): the credential cannot
 // leave the origin, or be re-sent after a redirect, whatever that client's
@@ -123,12 +202,12 @@ type pinned struct {
 }
 
 func (p pinned) RoundTrip(r *http.Request) (*http.Response, error) {
-	got := Of(r.URL)
+	got := OfRequest(r)
 	if got != p.origin || got == "" || r.Response != nil {
-		if r.Body != nil {
+		if r != nil && r.Body != nil {
 			_ = r.Body.Close()
 		}
-		return nil, &Error{Want: p.origin, Got: got, Redirect: r.Response != nil}
+		return nil, &Error{Want: p.origin, Got: clip.String(got, maxQuoted), Redirect: r != nil && r.Response != nil}
 	}
 	return p.base.RoundTrip(r)
 }
