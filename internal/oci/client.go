@@ -211,14 +211,14 @@ func (g guard) RoundTrip(r *http.Request) (*http.Response, error) {
 		err = fmt.Errorf("%w: plain %s request refused for a registry reached over https", ErrRegistry, r.URL.Scheme)
 	case g.credentialed && r.URL.Scheme != "https" && !origin.Loopback(r.URL):
 		err = fmt.Errorf("%w: credentials are not sent over plain %s to %s (only to a loopback registry); serve the registry over https", ErrRegistry, r.URL.Scheme, clip.String(r.URL.Host, maxQuote))
-	case g.credentialed && carriesCredentials(r) && !g.mayCarryCredentials(r.URL):
-		err = &origin.Error{Want: g.registryOrigin(r.URL.Scheme), Got: origin.Of(r.URL), Redirect: r.Response != nil}
+	case g.credentialed && carriesCredentials(r) && !g.mayCarryCredentials(r):
+		err = &origin.Error{Want: g.registryOrigin(r.URL.Scheme), Got: origin.OfRequest(r), Redirect: r.Response != nil}
 		err = fmt.Errorf("%w: %w (a token service on another origin must be configured: TokenRealms)", ErrRegistry, err)
 	case r.Response != nil && r.URL.User != nil:
 		err = fmt.Errorf("%w: redirect to a URL with user information refused", ErrRegistry)
 	}
 	dest := g.base
-	if err == nil && g.addrs != nil && !g.mayCarryCredentials(r.URL) {
+	if err == nil && g.addrs != nil && !g.mayCarryCredentials(r) {
 		err, dest = g.addrs.checkURL(r.URL), g.checked
 	}
 	if err != nil {
@@ -250,12 +250,19 @@ var knownTokenRealms = map[string]string{
 	"registry.gitlab.com": "https://gitlab.com",
 }
 
-// mayCarryCredentials reports whether credentials may be sent to u: the
-// registry's own origin (in the scheme of the request, whose downgrade the
+// mayCarryCredentials reports whether credentials may be sent with r, by
+// the origin it names to the server (its URL, Host and request target
+// agreeing): the registry's own origin (in the scheme of the request, whose downgrade the
 // other checks refuse), or, over https, a token service in
 // knownTokenRealms or configured.
-func (g guard) mayCarryCredentials(u *url.URL) bool {
-	got := origin.Of(u)
+func (g guard) mayCarryCredentials(r *http.Request) bool {
+	// The origin the request names to the server, not only its URL's: a
+	// Host or request target naming another host is what a shared front
+	// end routes on (origin.OfRequest; "" when they disagree).
+	got, u := origin.OfRequest(r), r.URL
+	if got == "" {
+		return false
+	}
 	if got == g.registryOrigin(u.Scheme) {
 		return true
 	}

@@ -145,9 +145,12 @@ func TestReview4TokenRealmAllowed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, _ := url.Parse(tt.realm)
+		r, err := http.NewRequest(http.MethodGet, tt.realm, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		g := guard{registry: reg, realms: tt.extra}
-		if got := g.mayCarryCredentials(u); got != tt.ok {
+		if got := g.mayCarryCredentials(r); got != tt.ok {
 			t.Errorf("%s -> %s (extra %v): %v, want %v", tt.registry, tt.realm, tt.extra, got, tt.ok)
 		}
 	}
