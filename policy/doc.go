@@ -423,10 +423,16 @@
 //     "https://cosign.sigstore.dev/attestation/vuln/…"), of any version,
 //     or carrying a scan summary, as a scan: one the gate could not
 //     summarize is denied as unreadable, not passed over. A time a
-//     signer states (a scan's, a VEX statement's) that is not RFC 3339,
-//     names a day that does not exist, or lies more than five minutes in the
-//     future reads as no time: such a scan is stale, such a statement lifts
-//     nothing. An empty string matches no configured entry.
+//     signer states (a scan's, a VEX statement's timestamp or
+//     last_updated) that is not RFC 3339, names a day that does not
+//     exist, or lies more than five minutes in the future reads as no
+//     time: such a scan is stale, such a statement lifts nothing (and a
+//     contrary one cancels every lift it may be about). A VEX statement is
+//     later than another only by both its timestamp and its last change
+//     (the later of timestamp and last_updated): an "affected"
+//     re-confirmed by last_updated after a not_affected cancels it, even
+//     with an older timestamp, and a tie cancels too. An empty string
+//     matches no configured entry.
 //   - kubernetes: at least one manifest (a list of empty Lists is none). Pod specs are judged for Pod,
 //     PodTemplate, ReplicationController, ReplicaSet, Deployment,
 //     StatefulSet, DaemonSet, Job and CronJob, inside List items, and in

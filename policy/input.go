@@ -361,7 +361,11 @@ type VEX struct {
 // finding's deny when its status is "fixed", or "not_affected" with a
 // justification, and no statement about the same finding at least as
 // recent says otherwise (one about a subcomponent that may be the
-// finding's package spelled otherwise, v1.2.3 or 1.2.3, counts).
+// finding's package spelled otherwise, v1.2.3 or 1.2.3, counts). At least
+// as recent by either of its dates: a contrary statement whose Timestamp
+// is not before the lifting one's, or whose last change (the later of its
+// Timestamp and LastUpdated) is not before the lifting one's, wins, and so
+// does one on a tie.
 type VEXStatement struct {
 	// Vulnerability is the statement's vulnerability name, Aliases its
 	// other ids; a finding is covered when its id or an alias is one of
@@ -373,8 +377,18 @@ type VEXStatement struct {
 	Status string `json:"status"`
 	// Justification is one of the five OpenVEX justifications, or "".
 	Justification string `json:"justification"`
-	// Timestamp is when the statement was made (RFC 3339, UTC).
+	// Timestamp is when the statement was known to be true (RFC 3339,
+	// UTC): its own timestamp, else the document's.
 	Timestamp string `json:"timestamp"`
+	// LastUpdated is when the statement was last changed (RFC 3339, UTC):
+	// its own last_updated, else the document's; empty (absent) when
+	// neither has one, and the statement was last changed at Timestamp.
+	// A signer re-confirming a status updates it, not Timestamp, so the
+	// deploy rules read both (see VEXStatement). Either one in the future
+	// (beyond five minutes of clock skew) or not a readable RFC 3339 time
+	// leaves the statement without a time: it lifts nothing, and a
+	// contrary one counts as the most recent.
+	LastUpdated string `json:"last_updated,omitempty"`
 	// Subcomponents are the parts of the artifact the statement is about,
 	// as package URLs (or, for a part named otherwise, its identifier,
 	// which matches no finding); empty: the artifact as a whole. A finding

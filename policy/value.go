@@ -36,7 +36,7 @@ var keyTerms = func() map[string]*ast.Term {
 		"source_digest", "source_ref", "source_repository", "spiffe_id", "steps",
 		"subject", "terraform_plan", "trigger", "type", "uses", "verified",
 		"workflow", "workflow_ref",
-		"aliases", "vex", "statements", "vulnerability", "status", "justification", "timestamp", "subcomponents", "vsa", "verifier", "time_verified", "verified_levels",
+		"aliases", "vex", "statements", "vulnerability", "status", "justification", "timestamp", "last_updated", "subcomponents", "vsa", "verifier", "time_verified", "verified_levels",
 		"inputs", "builder",
 	} {
 		m[k] = ast.StringTerm(k)
@@ -595,12 +595,13 @@ func (x *VEX) toValue() ast.Object {
 	}
 	ts := make([]*ast.Term, len(x.Statements))
 	for i, s := range x.Statements {
-		so := newObj(6)
+		so := newObj(7)
 		so.str("vulnerability", s.Vulnerability)
 		so.strs("aliases", s.Aliases)
 		so.str("status", s.Status)
 		so.str("justification", s.Justification)
 		so.str("timestamp", s.Timestamp)
+		so.strOmit("last_updated", s.LastUpdated)
 		so.strs("subcomponents", s.Subcomponents)
 		ts[i] = ast.NewTerm(so.object())
 	}

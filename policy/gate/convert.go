@@ -248,8 +248,9 @@ func Scan(st *attest.Statement) *policy.Scan {
 // VEX hands policy the statements of a verified OpenVEX v0.2.0 attestation
 // (attest/vex) about the artifact name@digest, each with its
 // subcomponents' package URLs (a subcomponent named otherwise is passed as
-// its identifier, which matches no finding for lifting). A fixed or
-// not_affected statement reaches policy when it names the artifact as a
+// its identifier, which matches no finding for lifting) and its dates,
+// timestamp and last_updated, each its own or else the document's. A fixed
+// or not_affected statement reaches policy when it names the artifact as a
 // product — by hash, by a pkg:oci package URL whose version is the digest,
 // or by matching the artifact's package URL
 // pkg:oci/<last segment of name>@<digest>?repository_url=<name> — and
@@ -299,7 +300,7 @@ func vexFor(ctx context.Context, st *attest.Statement, name string, digests []st
 			if !ok {
 				continue
 			}
-			ps := vexStatement(a)
+			ps := vexStatement(a, doc.LastUpdated)
 			if k, ok := vexKey(ps); i == 0 || !ok || !earlier[k] {
 				out.Statements = append(out.Statements, ps)
 			}
@@ -340,12 +341,25 @@ func vexKey(ps policy.VEXStatement) (string, bool) {
 }
 
 // vexStatement is the policy's view of one statement as it applies to an
-// artifact.
-func vexStatement(a vex.Applicable) policy.VEXStatement {
+// artifact, in a document last updated at docUpdated (zero: not given).
+// Its dates are handed on as OpenVEX gives them, each inherited from the
+// document when the statement has none (attest/vex inherits the
+// timestamp): which statement is the more recent is the policy's rule
+// (deploy_vuln.rego's older), which reads both, not this conversion's.
+// Without last_updated, an "affected" re-confirmed by its last_updated
+// after an in-between not_affected lost to it, and the finding was lifted.
+func vexStatement(a vex.Applicable, docUpdated time.Time) policy.VEXStatement {
 	s := a.Statement
 	ps := policy.VEXStatement{
 		Vulnerability: s.Vulnerability.Name, Aliases: s.Vulnerability.Aliases, Status: string(s.Status),
 		Justification: string(s.Justification), Timestamp: s.Timestamp.UTC().Format(time.RFC3339Nano),
+	}
+	updated := s.LastUpdated
+	if updated.IsZero() {
+		updated = docUpdated
+	}
+	if !updated.IsZero() {
+		ps.LastUpdated = updated.UTC().Format(time.RFC3339Nano)
 	}
 	for _, c := range a.Subcomponents {
 		ids := c.PURLs()

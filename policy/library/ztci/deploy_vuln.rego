@@ -19,7 +19,8 @@
 #   - its status is "fixed", or "not_affected" with one of the five OpenVEX
 #     justifications (an impact statement alone does not count), and its
 #     timestamp is an RFC 3339 time of a day that exists, not in the
-#     future (five minutes of clock skew allowed: lib.signed_time_ns);
+#     future (five minutes of clock skew allowed: lib.signed_time_ns),
+#     and so is its last_updated when it has one;
 #   - its vulnerability or one of its aliases is f's id or one of f's
 #     aliases (compared without case);
 #   - it names no subcomponents, or one of them matches f's package as
@@ -31,7 +32,14 @@
 #     rules cannot compare with f's package: a subcomponent or a package
 #     that is not a package URL), with another status ("affected",
 #     "under_investigation", anything unknown), is as recent or more
-#     recent, or has no readable time.
+#     recent, or has no readable time. As recent: not older by both
+#     readings of the dates (older), so its timestamp is not before the
+#     lifting statement's, or its last change (the later of its
+#     timestamp and last_updated) is not before the lifting statement's
+#     (a tie cancels the lift). A statement whose timestamp or
+#     last_updated is not a readable time (lib.signed_time_ns: in the
+#     future beyond the clock skew, a day that does not exist, not RFC
+#     3339) lifts nothing and, contrary, always counts as more recent.
 # A statement with an unknown status or without justification never lifts
 # anything, and no statement lifts anything of an artifact with a VEX
 # attestation of a counted signer that does not read (vex_unread). The same lifting discounts critical findings, and findings of
@@ -119,16 +127,35 @@ aliases(x) := xs if {
 # readable time.
 vex_time(s) := lib.signed_time_ns(s.timestamp)
 
+# vex_updated: when the statement was last changed (OpenVEX last_updated,
+# the gate passes the statement's, else the document's), read as
+# vex_time; a statement without last_updated was last changed at its
+# timestamp. A last_updated present but not readable (in the future, on a
+# day that does not exist, not RFC 3339, not a string) leaves the
+# statement without a readable time, as such a timestamp does.
+vex_updated(s) := lib.signed_time_ns(object.get(s, "last_updated", s.timestamp))
+
+# vex_changed: the statement's last change, the later of its timestamp and
+# its last_updated (a last_updated before the timestamp says nothing
+# newer).
+vex_changed(s) := max({vex_time(s), vex_updated(s)})
+
+# dated: both of the statement's times are readable.
+dated(s) if {
+	vex_time(s)
+	vex_updated(s)
+}
+
 lifting(s) if {
 	s.status == "fixed"
-	vex_time(s)
+	dated(s)
 }
 
 lifting(s) if {
 	s.status == "not_affected"
 	is_string(s.justification)
 	vex_justifications[s.justification]
-	vex_time(s)
+	dated(s)
 }
 
 # contrary: a status that does not say the finding is harmless. A
@@ -277,7 +304,18 @@ may_cover(t, f) if {
 	not purl_parts(object.get(f, "package", null))
 }
 
-older(t, s) if vex_time(t) < vex_time(s)
+# older: contrary statement t is older than lifting statement s by both
+# readings of their dates, so s may win: by timestamp (when each was known
+# to be true) and by last change (vex_changed: OpenVEX last_updated, and a
+# signer who re-confirms "affected" updates last_updated, not timestamp).
+# A tie, or a time either lacks (dated), and t wins: it blocks. So a
+# not_affected dated between an "affected"'s timestamp and its
+# re-confirmation lifts nothing, and a later last_updated never helps a
+# lifting statement whose timestamp is not later than t's.
+older(t, s) if {
+	vex_time(t) < vex_time(s)
+	vex_changed(t) < vex_changed(s)
+}
 
 violations contains v if {
 	threshold := severity_rank[lib.config("deploy", "deny_severity", "")]
