@@ -106,6 +106,15 @@
 //   - No network: ParseBundles parses what it is given (bounded:
 //     MaxInputBytes, MaxAttestations) and refuses an entry whose bundle is
 //     only a URL; verification uses only the embedded or given roots.
+//   - Audit (WithAudit, handed to both instances' verify.Verifiers): each
+//     Verify writes exactly one verify.bundle event, a success only when it
+//     returns a Result. A bundle refused before verify (too large,
+//     unreadable, no trusted instance's certificate: resource
+//     "artifact:unreadable") or by the Policy's case-insensitive checks
+//     after it is one failure event (verify.Verifier.Refuse and
+//     VerifyChecked), never a success. A call whose event the sink does
+//     not accept fails with verify.ErrAudit; in VerifyAll (one event per
+//     bundle) it ends the call, whatever the other bundles.
 //   - Errors reach logs and audit events: they repeat what a bundle states
 //     (its media type, what crypto/x509 quotes of its certificate) and a
 //     trust domain only quoted and clipped, and VerifyAll's

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ztci/ztci/audit/audittest"
 	"github.com/ztci/ztci/verify"
 	"github.com/ztci/ztci/verify/github"
 )
@@ -84,4 +85,38 @@ func ExampleVerifier_VerifyAll() {
 	// Output:
 	// github https://github.com/actions/attest-demo private
 	// tsa timestamp.githubapp.com 2024-04-22 17:33:26 +0000 UTC
+}
+
+// Every Verify is audited once: here a bundle that verifies, the same
+// bundle under a policy pinning another commit (refused by the Policy
+// after verify accepted it: a failure, not a success) and a bundle that
+// is not one (refused before verify).
+func ExampleWithAudit() {
+	rec := audittest.NewRecorder()
+	v, err := github.New(github.Policy{Repo: "sigstore/sigstore-js"}, github.WithAudit(rec, "deploy-gate"))
+	if err != nil {
+		panic(err)
+	}
+	other, err := github.New(github.Policy{Repo: "sigstore/sigstore-js", SourceDigest: "0000000000000000000000000000000000000000"},
+		github.WithAudit(rec, "deploy-gate"))
+	if err != nil {
+		panic(err)
+	}
+	bundleJSON, _ := os.ReadFile("testdata/sigstore-js-2.1.0-bundle.json")
+	artifact, _ := os.ReadFile("testdata/sigstore-js-2.1.0.tgz")
+
+	_, _ = v.Verify(context.Background(), bundleJSON, verify.ArtifactBytes(artifact))
+	_, _ = other.Verify(context.Background(), bundleJSON, verify.ArtifactBytes(artifact))
+	_, _ = v.Verify(context.Background(), []byte("{}"), verify.ArtifactBytes(artifact))
+	for _, ev := range rec.Events() {
+		line := ev.Action + " " + string(ev.Outcome)
+		if c := ev.Attributes["category"]; c != "" {
+			line += " " + c
+		}
+		fmt.Println(line)
+	}
+	// Output:
+	// verify.bundle success
+	// verify.bundle failure identity_mismatch
+	// verify.bundle failure malformed_bundle
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/ztci/ztci/audit"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -17,6 +18,8 @@ type config struct {
 	publicGood   root.TrustedMaterial
 	github       root.TrustedMaterial
 	noPublicGood bool
+	audit        audit.Sink
+	auditName    string
 }
 
 // WithPublicGoodRoot replaces the embedded public-good trusted root
@@ -62,6 +65,27 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("%w: github: nil logger", verify.ErrConfig)
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithAudit sends one event per Verify call to sink, as verify.WithAudit
+// does (it is handed to both underlying verify.Verifiers, with verifier as
+// the actor's name): the artifact digest, the outcome with the error's
+// category, and for a success the signer and predicate type. A bundle
+// refused before it reaches verify (too large, unreadable, its certificate
+// issued by no trusted instance's CA) or by the Policy's checks after it
+// (a case-insensitive field that does not match, a non-ASCII SAN or
+// issuer) is audited as that one failure, never as a success; a refusal
+// before the artifact is hashed names it "artifact:unreadable", as
+// verify's own early refusals do. A Verify whose event the sink does not
+// accept fails with verify.ErrAudit. VerifyAll writes one event per bundle.
+func WithAudit(sink audit.Sink, verifier string) Option {
+	return func(c *config) error {
+		if sink == nil || verifier == "" {
+			return fmt.Errorf("%w: github: WithAudit needs a sink and a verifier name", verify.ErrConfig)
+		}
+		c.audit, c.auditName = sink, verifier
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -87,7 +88,7 @@ func New(policy Policy, opts ...Option) (*Verifier, error) {
 		}
 		// cli/cli verification/sigstore.go newPublicGoodVerifierWithTrustedRoot:
 		// an SCT, a Rekor entry and an observer timestamp (verify's defaults).
-		if err := v.add(InstancePublicGood, tm, c.expect, verify.WithLogger(cfg.logger)); err != nil {
+		if err := v.add(InstancePublicGood, tm, c.expect, cfg.verifyOptions()...); err != nil {
 			return nil, err
 		}
 	}
@@ -105,11 +106,20 @@ func New(policy Policy, opts ...Option) (*Verifier, error) {
 	}
 	// newGitHubVerifierWithTrustedRoot: one signed timestamp from GitHub's
 	// TSA; GitHub's instance has no transparency log and no CT log.
-	if err := v.add(InstanceGitHub, tm, c.expect, verify.WithLogger(cfg.logger),
-		verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1), verify.WithSCTThreshold(0)); err != nil {
+	if err := v.add(InstanceGitHub, tm, c.expect, append(cfg.verifyOptions(),
+		verify.WithTlogThreshold(0), verify.WithSignedTimestampThreshold(1), verify.WithSCTThreshold(0))...); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// verifyOptions are the options both instances' verify.Verifiers get.
+func (c *config) verifyOptions() []verify.Option {
+	opts := []verify.Option{verify.WithLogger(c.logger)}
+	if c.audit != nil {
+		opts = append(opts, verify.WithAudit(c.audit, c.auditName))
+	}
+	return opts
 }
 
 func (v *Verifier) add(name string, tm root.TrustedMaterial, expect verify.Expectation, opts ...verify.Option) error {
@@ -142,7 +152,42 @@ const maxBundleBytes = 32 << 20
 // (verify.ErrIdentityMismatch with a *verify.IdentityMismatchError naming
 // the field, verify.ErrPredicateTypeMismatch, verify.ErrArtifactMismatch,
 // verify.ErrSignature, ErrUnknownInstance, …). Any error means deny.
+//
+// With WithAudit, every call writes exactly one event: a success only
+// when the Result is returned, and otherwise one failure, whether the
+// bundle was refused before verify (size, certificate, instance), by
+// verify, or by the Policy's case-insensitive checks after it. A call
+// whose event the sink does not accept fails with verify.ErrAudit.
 func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact verify.Artifact) (*Result, error) {
+	inst, err := v.route(ctx, bundleJSON)
+	if err != nil {
+		// One verification attempt, refused before verify could see it:
+		// audited (WithAudit) as verify audits its own refusals. Both
+		// instances' verifiers write to the same sink under one name.
+		if len(v.instances) == 0 {
+			return nil, err
+		}
+		return nil, v.instances[0].v.Refuse(ctx, "", err)
+	}
+	// The Policy's own checks run inside the verification, before its audit
+	// event: a bundle they refuse is recorded as that failure, not as the
+	// success verify alone would have recorded.
+	res, err := inst.v.VerifyChecked(ctx, bundleJSON, artifact, func(res *verify.Result) error {
+		if err := v.check(&res.Signer); err != nil {
+			v.logger.DebugContext(ctx, "github: attestation rejected", slog.String("instance", inst.name), slog.String("error", err.Error()))
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Result: res, Instance: inst.name}, nil
+}
+
+// route returns the instance whose Fulcio CA issued the bundle's signing
+// certificate, or why there is none.
+func (v *Verifier) route(ctx context.Context, bundleJSON []byte) (*instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: cancelled: %w", verify.ErrVerification, err)
 	}
@@ -165,15 +210,7 @@ func (v *Verifier) Verify(ctx context.Context, bundleJSON []byte, artifact verif
 	if inst == nil {
 		return nil, fmt.Errorf("%w: issuer %s", ErrUnknownInstance, clip.Quote(leaf.Issuer.String(), maxQuote))
 	}
-	res, err := inst.v.Verify(ctx, bundleJSON, artifact)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.check(&res.Signer); err != nil {
-		v.logger.DebugContext(ctx, "github: attestation rejected", slog.String("instance", inst.name), slog.String("error", err.Error()))
-		return nil, err
-	}
-	return &Result{Result: res, Instance: inst.name}, nil
+	return inst, nil
 }
 
 // check runs the comparisons verify's exact Claims cannot: gh's
@@ -201,13 +238,20 @@ func (v *Verifier) check(s *verify.SignerInfo) error {
 // for every bundle: give it as verify.ArtifactBytes or
 // verify.ArtifactDigest (an ArtifactReader is read by the first bundle
 // only, and every later bundle fails as an artifact mismatch).
+//
+// With WithAudit, each bundle writes its own event, as Verify; a bundle
+// whose event the sink does not accept ends the call with its
+// verify.ErrAudit, whatever the other bundles.
 func (v *Verifier) VerifyAll(ctx context.Context, bundles [][]byte, artifact verify.Artifact) ([]*Result, error) {
 	var out []*Result
 	var errs []error
 	for _, b := range bundles {
 		res, err := v.Verify(ctx, b, artifact)
 		if err != nil {
-			if ctx.Err() != nil {
+			// A bundle whose verification could not be audited
+			// (verify.ErrAudit) fails the whole call: another bundle's
+			// success must not hide the lost event.
+			if ctx.Err() != nil || errors.Is(err, verify.ErrAudit) {
 				return nil, err
 			}
 			errs = append(errs, err)

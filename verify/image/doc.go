@@ -108,6 +108,20 @@
 //     pinned digest, verdict or the error that prevented one, signers,
 //     cache hit), with no attestation content; a call whose event the sink
 //     refuses returns no Result and an error wrapping [ErrUnaudited].
+//     This is the per-image verdict (action verify.image). The
+//     verify.Verifiers given to [VerifyBundles] may be audited too
+//     (verify.WithAudit): they write their own per-bundle events
+//     (verify.bundle), one per bundle each is asked about, so one
+//     VerifyImage writes both kinds, by design. A bundle event's success
+//     says that bundle verified; only the verdict says whether the image
+//     did (a threshold not reached is a failed verdict over successful
+//     bundles). Every check this package makes of an attestation (its
+//     subject against the image, a legacy layer's payload, format and
+//     docker-reference) runs before the bundle reaches verify, so no
+//     bundle it refuses is recorded as a per-bundle success; it is
+//     recorded in no per-bundle event at all (the verdict counts it out).
+//     A cached verdict writes no per-bundle events. A per-bundle event
+//     the sink refuses (verify.ErrAudit) makes the image undecidable.
 //   - The tag schema is written by attest/attach with a read-modify-write
 //     that registries without conditional requests cannot make atomic (see
 //     its documentation): an entry dropped there by a concurrent writer

@@ -32,6 +32,16 @@ import (
 // whoever can push a branch or tag to it as many signers as refs they
 // push. For k-of-n, give each trusted signer its own Verifier with an
 // exact SAN (ref included).
+//
+// Audit: each verify.Verifier made with verify.WithAudit writes one
+// verify.bundle event per bundle it is asked about, and verifiers are
+// asked in order until one accepts: a bundle accepted by the third writes
+// two failures (one per verifier that refused it) and one success. These
+// are per-bundle events, distinct from the Verifier's own per-image
+// verdict (WithAudit, verify.image): see the package documentation. A
+// verifier whose event its sink does not accept ends the bundle's
+// verification with its verify.ErrAudit, even when a later verifier would
+// have accepted it, and makes the image undecidable.
 func VerifyBundles(verifiers ...*verify.Verifier) (BundleVerifier, error) {
 	if len(verifiers) == 0 {
 		return nil, fmt.Errorf("%w: VerifyBundles needs at least one verify.Verifier", ErrConfig)
@@ -58,6 +68,11 @@ func (va verifyAdapter) verify(ctx context.Context, bundle []byte, a verify.Arti
 	var errs []error
 	for i, v := range va {
 		res, err := v.Verify(ctx, bundle, a)
+		if errors.Is(err, verify.ErrAudit) {
+			// This verifier's refusal left no trail: the attempt does
+			// not count, and another verifier's success must not hide it.
+			return BundleResult{}, err
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
