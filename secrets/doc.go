@@ -21,9 +21,13 @@
 // [LeaseLedger] records which leases each job received, without values, for
 // the build's secrets provenance (attest/secretsprov).
 //
-// Backends: [Static], [Env] and [Dir] for development; [BackendFunc] for a
-// vendor's own (cloud STS); the subpackages postgres (per-lease database
-// roles) and vault (Vault/OpenBao through the official client).
+// Backends: [Static] and [Env] for development; [Dir] for files, such as a
+// mounted Kubernetes Secret volume, that only root or the broker's user
+// could have written (another user's file, a group- or world-writable
+// file or directory, a FIFO or a link out of the directory is
+// [ErrUnsafeSecretFile]); [BackendFunc] for a vendor's own (cloud STS);
+// the subpackages postgres (per-lease database roles) and vault
+// (Vault/OpenBao through the official client).
 //
 // A [Redactor] masks registered values — raw and encoded, split across
 // writes or spread over lines — in a stream, through [RedactWriter]; a

@@ -3,6 +3,8 @@ package secrets
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Sentinel errors. They form a hierarchy: every refusal wraps [ErrDenied],
@@ -82,6 +84,12 @@ var (
 	// another user or writable by group or others; such a refusal also
 	// wraps [ErrJournal].
 	ErrUnsafeJournal = fmt.Errorf("%w: unsafe lease record directory or file", ErrConfig)
+	// ErrUnsafeSecretFile: [Dir] refused a secret file, or the directory
+	// it reads, that a user other than root and this process's could have
+	// written, replaced or planted, so the value it holds may not be the
+	// one the policy granted under that name (see [Dir] for the rules). It
+	// wraps [ErrBackend]: no lease is granted.
+	ErrUnsafeSecretFile = fmt.Errorf("%w: unsafe secret file or directory", ErrBackend)
 	// ErrClosed: the redactor was closed.
 	ErrClosed = errors.New("secrets: redactor closed")
 )
@@ -117,4 +125,10 @@ func (e *DeniedError) Unwrap() error { return ErrPolicyDenied }
 // unsafeJournal refuses the lease record at path: what says why.
 func unsafeJournal(path, what string) error {
 	return fmt.Errorf("%w: %w: %s %s", ErrJournal, ErrUnsafeJournal, path, what)
+}
+
+// unsafeSecret refuses the secret file or directory name of [Dir]: what
+// says why.
+func unsafeSecret(name, what string) error {
+	return fmt.Errorf("%w: %s %s", ErrUnsafeSecretFile, clip.Quote(name, 128), what)
 }
