@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"mime"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -17,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ztci/ztci/internal/clip"
 	"github.com/ztci/ztci/internal/oci"
 )
 
@@ -73,8 +78,13 @@ func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Opti
 	}
 	start := cfg.Now()
 	info, err := oci.SniffBundle(bundle)
+	if err == nil {
+		err = checkBundleInfo(info)
+	}
 	if err != nil {
-		return nil, cfg.audited(ctx, start, ref, nil, nil, err)
+		// info, when the bundle was read, still describes (clipped) what
+		// was refused.
+		return nil, cfg.audited(ctx, start, ref, info, nil, err)
 	}
 	att, err := push(ctx, cfg, ref, bundle, info)
 	if err := cfg.audited(ctx, start, ref, info, att, err); err != nil {
@@ -82,6 +92,57 @@ func Bundle(ctx context.Context, ref name.Reference, bundle []byte, opts ...Opti
 	}
 	return att, nil
 }
+
+// Bounds of what Bundle copies from the bundle into the artifact manifest,
+// the referrers tag index entry and so the referrers API answer every
+// verifier of the image reads.
+const (
+	// MaxPredicateTypeLen bounds the in-toto predicateType, copied into
+	// the dev.sigstore.bundle.predicateType annotation. With
+	// MaxMediaTypeLen, and neither holding a character JSON escapes, it
+	// keeps a referrers tag entry under 1 KB, so an index of the most
+	// entries a reader takes (4096) stays under the manifest size limit
+	// (4 MiB): the index fills by count (ErrTooManyReferrers) before it
+	// fills by size.
+	MaxPredicateTypeLen = 256
+	// MaxMediaTypeLen bounds the bundle's mediaType, copied into the
+	// artifactType and the layer's media type.
+	MaxMediaTypeLen = 255
+)
+
+// checkBundleInfo refuses a bundle whose mediaType or predicateType Bundle
+// would copy into the registry as something other than bounded, printable
+// text: a mediaType over MaxMediaTypeLen bytes, not ASCII printable or not
+// a well-formed media type (IsBundleType alone takes any text that starts
+// with the Sigstore bundle type), or a predicateType over
+// MaxPredicateTypeLen bytes or not one word of printable text (a TypeURI
+// has no spaces, controls or format characters); neither may hold a
+// character JSON escapes (`"`, `\`, `<`, `>`, `&`), which would multiply
+// its size in the index. Unchecked, one bundle's multi-megabyte type would
+// fill the referrers tag index (or the registry's referrers answer) past
+// what every reader accepts, hiding every other attestation of the image,
+// and control text would reach whatever shows the manifest.
+func checkBundleInfo(info *oci.BundleInfo) error {
+	mt := info.MediaType
+	if len(mt) > MaxMediaTypeLen {
+		return fmt.Errorf("%w: bundle mediaType is %d bytes, limit %d", ErrConfig, len(mt), MaxMediaTypeLen)
+	}
+	if _, _, err := mime.ParseMediaType(mt); err != nil || strings.ContainsFunc(mt, func(r rune) bool { return r < 0x20 || r > 0x7e || jsonEscaped(r) }) {
+		return fmt.Errorf("%w: bundle mediaType %s is not a printable media type", ErrConfig, clip.Quote(mt, 128))
+	}
+	pt := info.PredicateType
+	if len(pt) > MaxPredicateTypeLen {
+		return fmt.Errorf("%w: bundle predicateType is %d bytes, limit %d", ErrConfig, len(pt), MaxPredicateTypeLen)
+	}
+	if !utf8.ValidString(pt) || strings.ContainsFunc(pt, func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) || jsonEscaped(r) }) {
+		return fmt.Errorf("%w: bundle predicateType %s is not printable text without spaces", ErrConfig, clip.Quote(pt, 128))
+	}
+	return nil
+}
+
+// jsonEscaped reports whether encoding/json writes r, a printable
+// character, as more than itself ("\u003c" for "<").
+func jsonEscaped(r rune) bool { return strings.ContainsRune("\"\\<>&", r) }
 
 // push does Bundle's work. On error the Attachment it returns holds what
 // was done (Subject once resolved, Artifact and Bundle once pushed), for
@@ -217,6 +278,26 @@ func putArtifact(ctx context.Context, c *oci.Client, pusher *remote.Pusher, repo
 		return err
 	}
 	resp.Body.Close()
+	return checkStored(resp, artifact, "artifact manifest")
+}
+
+// checkStored compares the digest a registry says it stored a manifest PUT
+// under (Docker-Content-Digest) with want, the digest of the bytes sent. A
+// registry that stored something else (it rewrote the manifest, or
+// answers for another one) would leave the digest Bundle reports, or lists
+// in the referrers tag, naming nothing: the answer is refused with
+// *DigestMismatchError. An unreadable header is refused too; a digest of
+// another algorithm than SHA-256 cannot be compared and is let through,
+// as GetManifest does.
+func checkStored(resp *http.Response, want v1.Hash, what string) error {
+	hdr := resp.Header.Get("Docker-Content-Digest")
+	if hdr == "" {
+		return nil
+	}
+	h, err := v1.NewHash(hdr)
+	if err != nil || (h.Algorithm == "sha256" && h != want) {
+		return &DigestMismatchError{What: what + " stored (Docker-Content-Digest header)", Want: want, Got: h}
+	}
 	return nil
 }
 
@@ -349,6 +430,9 @@ func addToTagSchema(ctx context.Context, c *oci.Client, repo name.Repository, su
 			if resp.StatusCode == http.StatusPreconditionFailed {
 				c.Log().DebugContext(ctx, "referrers tag changed concurrently; retrying", "tag", tag, "attempt", attempt)
 				continue
+			}
+			if err := checkStored(resp, oci.SHA256(body), "referrers tag "+tag); err != nil {
+				return err
 			}
 		}
 		// Read back after a settle delay; the next round returns when the

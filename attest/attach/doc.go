@@ -42,7 +42,18 @@
 //   - Bundle does not verify anything: it refuses a document that is not a
 //     Sigstore bundle (wrapping [ErrConfig], before any request), and its
 //     annotations are descriptive only. What counts is verification by
-//     verify/image, which never trusts them.
+//     verify/image, which never trusts them. What it copies from the
+//     bundle into the registry is bounded printable text: a mediaType over
+//     [MaxMediaTypeLen] bytes, not a printable ASCII media type, or a
+//     predicateType over [MaxPredicateTypeLen] bytes, with a space, a
+//     control or format character, or one of `"\<>&`, is refused
+//     ([ErrConfig], before any request), so one bundle cannot fill the
+//     referrers tag index past the manifest size limit (hiding every other
+//     attestation of the image) or carry terminal escapes to a viewer.
+//   - A manifest PUT (the artifact's, the referrers tag's) answered with a
+//     Docker-Content-Digest other than the digest of the bytes sent, or an
+//     unreadable one, fails with [ErrDigestMismatch]: the registry stored
+//     something else, and the digest Bundle reports would name nothing.
 //   - A tag in the reference is resolved exactly once; the artifact's
 //     subject is the digest it resolved to (Attachment.Subject), so a tag
 //     that moves meanwhile cannot redirect the attestation.

@@ -14,7 +14,11 @@
 //	go srv.ListenAndServeTLS(certFile, keyFile)
 //
 // Security contract: only SHA-256/384/512 imprints of the right length are
-// stamped; queries are bounded (16 KiB), refused unread when declared as
+// stamped, from queries that are the DER encoding of what they say (hash
+// algorithm parameters absent or NULL, no default spelt out; otherwise
+// badDataFormat); no token is issued when any certificate of the signing
+// chain is outside its validity at genTime ([ErrUnavailable]); queries are
+// bounded (16 KiB), refused unread when declared as
 // anything but application/timestamp-query (415) or larger, and read within
 // [BodyTimeout] (408 after it; [NewServer] adds the per-connection limits);
 // a TSA never prints its key; a query asking for another TSA

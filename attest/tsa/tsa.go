@@ -505,7 +505,9 @@ func (t *TSA) CertChain() []*x509.Certificate {
 }
 
 // Timestamp answers a DER-encoded RFC 3161 TimeStampReq with a DER-encoded
-// TimeStampResp. Only SHA-256, SHA-384 and SHA-512 imprints are accepted. The
+// TimeStampResp. Only SHA-256, SHA-384 and SHA-512 imprints are accepted,
+// in a query that is the DER encoding of what it says (hash algorithm
+// parameters absent or NULL); any other is rejected with badDataFormat. The
 // signing certificate is included when the query asks for it (certReq).
 //
 // The token's genTime comes from the injected clock; the CMS signing-time
@@ -527,6 +529,9 @@ func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 	if v, ok := queryVersion(query); !ok || v != 1 {
 		return nil, reject(ErrInvalidQuery, FailBadRequest, "TimeStampReq version %d, only v1 (1) is defined", v)
 	}
+	if err := strictQuery(query); err != nil {
+		return nil, reject(ErrInvalidQuery, FailBadDataFormat, "%v", err)
+	}
 	switch req.HashAlgorithm {
 	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
 	default:
@@ -545,12 +550,20 @@ func (t *TSA) Timestamp(ctx context.Context, query []byte) ([]byte, error) {
 		return nil, reject(ErrUnacceptedExtension, FailUnacceptedExtension, "extension %v requested, this TSA supports none", req.Extensions[0].Id)
 	}
 	t.mu.RLock()
-	key, leaf := t.key, t.chain[0]
+	key, chain := t.key, t.chain
 	t.mu.RUnlock()
+	leaf := chain[0]
 	now := t.clock()
-	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-		return nil, fmt.Errorf("%w: signing certificate valid %s to %s, now %s", ErrUnavailable,
-			leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339), now.Format(time.RFC3339))
+	// Every certificate of the chain, not only the signing one: a verifier
+	// checks the chain at genTime, so a token issued after an intermediate
+	// or the root expired (a WithSigner chain may have them expire before
+	// the leaf; checkChain verifies it at the leaf's NotBefore) verifies
+	// nowhere, and is not issued.
+	for i, c := range chain {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			return nil, fmt.Errorf("%w: certificate %d of the signing chain valid %s to %s, now %s", ErrUnavailable, i,
+				c.NotBefore.Format(time.RFC3339), c.NotAfter.Format(time.RFC3339), now.Format(time.RFC3339))
+		}
 	}
 	// No SerialNumber: digitorus/timestamp ignores it and draws its own
 	// (160 random bits); the audit event reads it back from the token.
@@ -613,6 +626,48 @@ func queryVersion(der []byte) (int, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// tsReq is a TimeStampReq (RFC 3161 §2.4.1) as strictQuery reads it,
+// keeping the hash algorithm's parameters as sent.
+type tsReq struct {
+	Version        int
+	MessageImprint struct {
+		HashAlgorithm pkix.AlgorithmIdentifier
+		HashedMessage []byte
+	}
+	ReqPolicy  asn1.ObjectIdentifier `asn1:"optional"`
+	Nonce      *big.Int              `asn1:"optional"`
+	CertReq    bool                  `asn1:"optional,default:false"`
+	Extensions []pkix.Extension      `asn1:"tag:0,optional"`
+}
+
+// asn1NULL is the DER NULL, the only parameters a SHA-2 AlgorithmIdentifier
+// may carry (RFC 5754 §2: absent or NULL).
+var asn1NULL = []byte{0x05, 0x00}
+
+// strictQuery accepts a query that timestamp.ParseRequest has accepted only
+// if it is the DER encoding of what it says: the hash algorithm's
+// parameters absent or NULL (digitorus/timestamp ignores them, so anything
+// rode along), and the whole query the bytes its parsed value re-encodes
+// to (no certReq FALSE spelt out, which DER omits, nor any other BER
+// liberty encoding/asn1 lets through). Two spellings of one query would
+// let a query pass a filter that reads the bytes, and be logged or
+// replayed as another one.
+func strictQuery(der []byte) error {
+	var q tsReq
+	rest, err := asn1.Unmarshal(der, &q)
+	if err != nil || len(rest) != 0 {
+		return errors.New("TimeStampReq is not one DER value")
+	}
+	if p := q.MessageImprint.HashAlgorithm.Parameters.FullBytes; len(p) != 0 && !slices.Equal(p, asn1NULL) {
+		return errors.New("hash algorithm parameters must be absent or NULL")
+	}
+	again, err := asn1.Marshal(q)
+	if err != nil || !slices.Equal(again, der) {
+		return errors.New("TimeStampReq is not DER encoded")
+	}
+	return nil
 }
 
 func cloneInt(i *big.Int) *big.Int {
