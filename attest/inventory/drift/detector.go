@@ -118,6 +118,11 @@ type Detector struct {
 	order   []string // ring of seen keys, oldest at head
 	head    int
 	pending map[string]struct{}
+	// contrary sums up the contrary VEX statements applied, by artifact
+	// and vulnerability id (bounded by the seen limit, oldest forgotten).
+	contrary      map[string]*contraryMark
+	contraryOrder []string
+	contraryHead  int
 }
 
 // New returns a Detector reading store and writing drift events to sink.
@@ -135,7 +140,7 @@ func New(store inventory.Store, sink audit.Sink, opts ...Option) (*Detector, err
 			return nil, err
 		}
 	}
-	return &Detector{store: store, sink: sink, cfg: cfg, seen: map[string]struct{}{}, pending: map[string]struct{}{}}, nil
+	return &Detector{store: store, sink: sink, cfg: cfg, seen: map[string]struct{}{}, pending: map[string]struct{}{}, contrary: map[string]*contraryMark{}}, nil
 }
 
 // Change is one admitted artifact that became non-compliant, as reported
@@ -182,6 +187,11 @@ type Report struct {
 	// could not be re-run on, because the index did not keep their policy
 	// input (see [Detector.PolicyRevision]).
 	Unevaluated []string
+	// Superseded counts the artifacts a not_affected or fixed statement
+	// covers but does not lift: a contrary statement this Detector applied
+	// (affected, under_investigation) is not older by both its timestamp
+	// and its last change, as the deploy policy decides (see [Detector.VEX]).
+	Superseded int
 }
 
 // Advisory detects the admitted artifacts advisory a affects and emits one
@@ -388,6 +398,11 @@ func (h *hits) add(a inventory.Admission) {
 
 // emit writes one event per artifact of h not yet reported for cause.
 func (d *Detector) emit(ctx context.Context, rep *Report, action, cause string, h *hits, arrived time.Time, event func(Change) audit.Event) error {
+	return d.emitKeyed(ctx, rep, action, cause, cause, h, arrived, event)
+}
+
+// emitKeyed is emit with the event ids derived from key instead of cause.
+func (d *Detector) emitKeyed(ctx context.Context, rep *Report, action, cause, key string, h *hits, arrived time.Time, event func(Change) audit.Event) error {
 	for _, digest := range h.order {
 		c := *h.by[digest]
 		slices.SortStableFunc(c.Admissions, func(a, b inventory.Admission) int {
@@ -397,7 +412,7 @@ func (d *Detector) emit(ctx context.Context, rep *Report, action, cause string, 
 			return strings.Compare(a.DecisionID, b.DecisionID)
 		})
 		c.Action, c.Cause, c.Arrived = action, cause, arrived
-		c.EventID = eventID(action, digest, cause)
+		c.EventID = eventID(action, digest, key)
 		if !d.reserve(c.EventID) {
 			rep.Already++
 			continue

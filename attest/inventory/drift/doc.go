@@ -96,6 +96,13 @@
 //     advisory: fed first, its "compliant again" event precedes the drift.
 //     A VEX product naming an image without a digest, or by CPE, cannot be
 //     searched in the index: it is a [Skip] ([ErrUnresolvableProduct]).
+//   - VEX ordering: a lift loses to a contrary statement unless that one is
+//     older by both its timestamp and its last change, as in the deploy
+//     policy, but only among the statements this Detector was fed and
+//     still remembers (bounded as the seen-set, lost on restart): a
+//     not_affected fed to a fresh Detector lifts, whatever "affected"
+//     statements it was not fed. Read statements with [StatementsOf], so
+//     a document-level last_updated is seen.
 //   - Severity thresholds: every advisory fed in counts. The caller feeds
 //     only the records its gate policy would deny (by severity, say).
 //   - GIT ranges name commits, not versions: they are reported as a

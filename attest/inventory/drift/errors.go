@@ -49,4 +49,8 @@ var (
 	ErrConfig = errors.New("drift: invalid configuration")
 	// ErrInvalidInput: a nil advisory or an unusable revocation was passed.
 	ErrInvalidInput = errors.New("drift: invalid input")
+	// ErrVEXDate: a not_affected or fixed statement's timestamp or
+	// last_updated lies in the future (beyond five minutes of clock skew):
+	// as in the deploy policy, it has no readable time and lifts nothing.
+	ErrVEXDate = fmt.Errorf("%w: VEX statement dated in the future", ErrInvalidInput)
 )

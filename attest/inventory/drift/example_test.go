@@ -214,7 +214,7 @@ func ExampleDetector_VEX() {
 		fmt.Println(err)
 		return
 	}
-	for _, st := range doc.Statements {
+	for _, st := range drift.StatementsOf(doc) {
 		if _, err := d.VEX(ctx, st, "https://ci.example/vex.yml", adv, time.Now()); err != nil {
 			fmt.Println("not applied:", err)
 			return

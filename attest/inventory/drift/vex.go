@@ -86,7 +86,29 @@ const (
 //     naming an image without a digest cannot be searched in the index: it
 //     is listed in [Report.Skipped] with [ErrUnresolvableProduct]. adv may
 //     be nil.
-//   - under_investigation changes nothing: an empty report.
+//   - under_investigation reports nothing (its products are searched as
+//     an affected statement's, and remembered, below).
+//
+// Which statement wins is the deploy policy's rule (deploy_vuln.rego,
+// older): a not_affected or fixed statement does not lift a finding of an
+// artifact for which this Detector applied a contrary statement
+// (affected, under_investigation) about the advisory's or the statement's
+// vulnerability ids that is not older by both its timestamp and its last
+// change (the later of timestamp and last_updated): a tie, or an
+// "affected" re-confirmed by a later last_updated, blocks the lift, which
+// is counted in [Report.Superseded] instead. st.LastUpdated must be the
+// statement's own, else its document's: read statements with
+// [StatementsOf]. A date more than five minutes in the future is no date,
+// as in the policy: a lifting statement so dated returns [ErrVEXDate], a
+// contrary one blocks every lift of its artifacts. A contrary statement
+// with a product the index cannot search, or on an answer cut at the
+// limit, or naming more artifacts than the memory holds, blocks the lifts
+// of every artifact for its vulnerability. Contrary statements are
+// remembered per Detector, bounded as the seen-set ([WithSeenLimit]):
+// after a restart, feed an artifact's contrary statements again before
+// lifting ones. The events of an affected or a lifting statement are
+// derived from its dates too: a re-confirmed "affected" re-opens a lifted
+// finding with a new event, and the same statement fed again is one event.
 //
 // The error contract is that of [Detector.Advisory], except that a
 // not_affected or fixed statement on an inventory answer cut at
@@ -105,12 +127,13 @@ func (d *Detector) VEX(ctx context.Context, st vex.Statement, signer string, adv
 	}
 	switch st.Status {
 	case vex.StatusAffected:
-		return d.vexAffected(ctx, st, signer, arrived)
+		return d.vexAffected(ctx, st, signer, arrived, true)
 	case vex.StatusNotAffected, vex.StatusFixed:
 		return d.vexResolved(ctx, st, signer, adv, arrived)
 	case vex.StatusUnderInvestigation:
-		d.cfg.log.InfoContext(ctx, "drift: VEX statement under investigation, nothing to detect", "vulnerability", st.Vulnerability.Name)
-		return Report{Cause: st.Vulnerability.Name}, nil
+		// Nothing to report, but it is remembered: a lifting statement
+		// not newer by both dates loses to it.
+		return d.vexAffected(ctx, st, signer, arrived, false)
 	}
 	return Report{}, fmt.Errorf("%w: VEX status %q", ErrInvalidInput, clip.String(string(st.Status), 64))
 }
@@ -129,6 +152,14 @@ func (d *Detector) vexResolved(ctx context.Context, st vex.Statement, signer str
 	if !adv.Withdrawn.IsZero() {
 		return Report{Cause: adv.ID, Withdrawn: true}, nil // a withdrawn advisory drifted nothing
 	}
+	sd := vexDateOf(st, d.cfg.now())
+	if !sd.dated {
+		return Report{Cause: adv.ID}, fmt.Errorf("%w: %s statement about %q", ErrVEXDate, st.Status, clip.String(st.Vulnerability.Name, 64))
+	}
+	// The ids a contrary statement may name to cancel the lift: the
+	// finding's (the advisory's) and the lifting statement's, as the
+	// deploy policy's lifted.
+	against := slices.Concat(ids, st.Vulnerability.IDs())
 	h, skips, truncated, err := d.advisoryHits(ctx, adv)
 	rep := Report{Cause: adv.ID, Skipped: skips}
 	if err != nil {
@@ -150,13 +181,20 @@ func (d *Detector) vexResolved(ctx context.Context, st vex.Statement, signer str
 	for _, digest := range h.order {
 		c := h.by[digest]
 		if lift.covers(c) {
+			if d.blocked(digest, against, sd) {
+				rep.Superseded++ // a contrary statement as recent or more recent wins
+				continue
+			}
 			for _, a := range c.Admissions {
 				a.Packages = c.Packages // the affected packages, listed in the event
 				covered.add(a)
 			}
 		}
 	}
-	err = d.emit(ctx, &rep, ActionCompliantAgain, adv.ID, covered, arrived, func(c Change) audit.Event {
+	if rep.Superseded > 0 {
+		d.cfg.log.InfoContext(ctx, "drift: VEX lift superseded by a contrary statement", "advisory", adv.ID, "artifacts", rep.Superseded)
+	}
+	err = d.emitKeyed(ctx, &rep, ActionCompliantAgain, adv.ID, adv.ID+"\x00"+sd.key(), covered, arrived, func(c Change) audit.Event {
 		return compliantAgainEvent(adv, st, signer, c)
 	})
 	// The advisory no longer counts for what the statement resolved: this
@@ -358,7 +396,7 @@ func repository(ref string) string {
 	return ref
 }
 
-func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer string, arrived time.Time) (Report, error) {
+func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer string, arrived time.Time, report bool) (Report, error) {
 	cause := clip.String(st.Vulnerability.Name, 256) // the signed document's text: bounded for the event
 	rep := Report{Cause: cause}
 	type query struct {
@@ -373,7 +411,7 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 	for i, p := range st.Products {
 		q, ok := productQuery(p)
 		if !ok {
-			rep.Skipped = append(rep.Skipped, Skip{Affected: i, Range: -1, Package: clip.String(productName(p), 200), Err: ErrUnresolvableProduct})
+			rep.Skipped = append(rep.Skipped, Skip{Affected: i, Range: -1, Package: untrusted(productName(p), 200), Err: ErrUnresolvableProduct})
 			continue
 		}
 		var subs []string
@@ -409,7 +447,29 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 			h.add(a)
 		}
 	}
-	err := d.emit(ctx, &rep, ActionVEXAffected, cause, h, arrived, func(c Change) audit.Event { return vexAffectedEvent(st, signer, c) })
+	// Remembered before anything is written: a lifting statement that is
+	// not newer by both dates lifts none of these artifacts. A product the
+	// index cannot search, or an answer cut at the limit, may be about any
+	// artifact: it blocks them all.
+	td := vexDateOf(st, d.cfg.now())
+	digests, ids := slices.Clone(h.order), st.Vulnerability.IDs()
+	if len(rep.Skipped) > 0 || truncated {
+		digests = append(digests, anyArtifact)
+	}
+	if len(digests)*len(ids) > d.cfg.seenLimit/2 {
+		// So many marks would push the others out of the bounded memory
+		// (and a lift they blocked would stand): one mark for every
+		// artifact instead, which blocks more, never less.
+		digests = []string{anyArtifact}
+	}
+	d.recordContrary(digests, ids, td)
+	if !report {
+		d.cfg.log.InfoContext(ctx, "drift: VEX statement under investigation, nothing to report", "vulnerability", cause)
+		return Report{Cause: cause, Skipped: rep.Skipped}, nil
+	}
+	// The event id names the statement's dates: an "affected" re-confirmed
+	// (a later last_updated) after a lift re-opens the finding.
+	err := d.emitKeyed(ctx, &rep, ActionVEXAffected, cause, cause+"\x00"+td.key(), h, arrived, func(c Change) audit.Event { return vexAffectedEvent(st, signer, c) })
 	if err != nil {
 		return rep, err
 	}
@@ -481,8 +541,11 @@ func vexAttrs(e *audit.Event, st vex.Statement, signer string) {
 	e.Attributes["vex_status"] = string(st.Status)
 	e.Attributes["vex_signer"] = signer
 	e.Attributes["vex_timestamp"] = st.Timestamp.UTC().Format(time.RFC3339Nano)
+	if !st.LastUpdated.IsZero() {
+		e.Attributes["vex_last_updated"] = st.LastUpdated.UTC().Format(time.RFC3339Nano)
+	}
 	if st.ID != "" {
-		e.Attributes["vex_statement_id"] = clip.String(st.ID, 256)
+		e.Attributes["vex_statement_id"] = untrusted(st.ID, 256)
 	}
 	if st.Justification != "" {
 		e.Attributes["vex_justification"] = string(st.Justification)
@@ -522,4 +585,18 @@ func vexAffectedEvent(st vex.Statement, signer string, c Change) audit.Event {
 	e.Reason = fmt.Sprintf("admitted by decision %s; affected by %s according to a VEX statement signed by %s",
 		c.Admissions[0].DecisionID, clip.String(st.Vulnerability.Name, 200), signer)
 	return e
+}
+
+// untrusted is text a VEX document's author chose (a statement's or a
+// product's "@id", which the parser does not restrict), for an event
+// attribute or a skip: as it is when printable ASCII of at most n bytes,
+// otherwise quoted and clipped (no control or format character survives:
+// a line break, a terminal escape, a bidirectional override), so that it
+// cannot forge a line of a text audit log or reorder what an operator
+// reads.
+func untrusted(s string, n int) string {
+	if len(s) <= n && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r > '~' }) {
+		return s
+	}
+	return clip.Quote(s, n)
 }
