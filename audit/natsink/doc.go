@@ -64,5 +64,13 @@
 // to its operators only. A max age shorter than the one the sink's first
 // check saw (for ever made a second, say, so the trail ages out) is
 // refused the same way until restored; [WithMinMaxAge] sets a floor that
-// also holds for a sink started after such a change. This package links nats.go; package audit does not.
+// also holds for a sink started after such a change. A stream that lost
+// events between two checks (deleted and made again with the same safe
+// settings, restored from an older snapshot, or given an evicting limit
+// that was lifted again before the check: its creation time changed,
+// its last sequence went down, events were deleted from its middle, or,
+// kept for ever, it holds fewer) fails with [ErrEventsLost] (an ErrStream)
+// at every Write until the sink is made again, since no later edit brings
+// the trail back; making the sink again is the operator acknowledging the
+// loss. This package links nats.go; package audit does not.
 package natsink

@@ -163,6 +163,7 @@ type Sink struct {
 	// passed (0: for ever), once seen.
 	firstAge time.Duration
 	seenAge  bool
+	last     streamMark   // the stream's state at the last passing check
 	born     time.Time    // monotonic origin of due
 	due      atomic.Int64 // when the stream is checked next, since born; 0: at once
 }
@@ -179,7 +180,10 @@ var _ audit.Sink = (*Sink)(nil)
 // given one, or a year's made a second) fails too, with [ErrStream], until
 // it is restored: events written earlier would age out sooner than the
 // operator's retention. A sink made after the change takes it as the
-// operator's: set [WithMinMaxAge] to hold a floor across restarts.
+// operator's: set [WithMinMaxAge] to hold a floor across restarts. A check
+// that finds the stream lost events since the last passing one (made
+// again, say) fails with [ErrEventsLost] at every Write until the sink is
+// made again.
 func New(js Publisher, stream string, tenant TenantFunc, opts ...Option) (*Sink, error) {
 	if js == nil || tenant == nil || stream == "" {
 		return nil, fmt.Errorf("%w: publisher, stream and tenant func are required", ErrConfig)

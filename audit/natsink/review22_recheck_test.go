@@ -87,6 +87,18 @@ func TestReview22SinkRechecksEditedStream(t *testing.T) {
 				t.Errorf("the edited stream holds %d events, want %d", n, want)
 			}
 			set(safe)
+			if tc.recreate {
+				// A stream made again lost the events written before
+				// (review 38): the sink keeps refusing it, and a sink
+				// made again accepts it.
+				if err := sink.Write(ctx, event("restored", "acme")); !errors.Is(err, natsink.ErrEventsLost) {
+					t.Errorf("Write once the stream is safe again but made anew: %v, want ErrEventsLost", err)
+				}
+				if sink, err = natsink.New(js, safe.Name, natsink.TenantAttribute("tenant"),
+					natsink.WithSubjectPrefix(prefix), natsink.WithStreamCheckInterval(time.Millisecond)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := sink.Write(ctx, event("restored", "acme")); err != nil {
 				t.Errorf("Write once the stream is safe again: %v", err)
 			}

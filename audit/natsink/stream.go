@@ -19,6 +19,14 @@ import (
 // [audit.ErrSink] too, having published nothing.
 var ErrStream = fmt.Errorf("%w: audit stream unsafe", ErrConfig)
 
+// ErrEventsLost: a stream check found that the audit stream no longer holds
+// events it held at an earlier check (it was deleted and made again, or
+// edited to allow deletes or purges, used, and edited back, between two
+// checks), while its settings let nothing drop them. It wraps [ErrStream];
+// [Sink.Write] returns it, having published nothing, until the sink is made
+// again (an operator's decision that the loss is known).
+var ErrEventsLost = fmt.Errorf("%w: events lost", ErrStream)
+
 // StreamLookup is the part of [jetstream.JetStream] that reads a stream's
 // settings; a jetstream.JetStream satisfies it.
 type StreamLookup interface {
@@ -98,9 +106,16 @@ func (s *Sink) checkStream(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: %w", audit.ErrSink, err)
 	}
+	info := st.CachedInfo()
+	if err := s.checkKept(info); err != nil {
+		s.logger.ErrorContext(ctx, "natsink: the audit stream lost events between two checks; refusing events until the sink is made again", "error", err)
+		return fmt.Errorf("%w: %w", audit.ErrSink, err)
+	}
 	if !s.seenAge {
 		s.firstAge, s.seenAge = cfg.MaxAge, true
 	}
+	s.last = streamMark{created: info.Created, lastSeq: info.State.LastSeq, msgs: info.State.Msgs,
+		deleted: info.State.NumDeleted, maxAge: cfg.MaxAge, seen: true}
 	s.due.Store(int64(time.Since(s.born) + s.every))
 	return nil
 }
@@ -123,6 +138,52 @@ func (s *Sink) checkAge(cfg jetstream.StreamConfig) error {
 		return fmt.Errorf("%w: stream %s: max age %v, shorter than %s when the sink started: events age out sooner than they were written for", ErrStream, cfg.Name, age, first)
 	}
 	return nil
+}
+
+// streamMark is what a passing stream check saw of the stream's state.
+type streamMark struct {
+	created time.Time
+	lastSeq uint64
+	msgs    uint64
+	deleted int
+	maxAge  time.Duration
+	seen    bool
+}
+
+// checkKept compares the stream's state with the one the last passing
+// check saw (held with the check token). Settings that pass the check drop
+// no event by themselves, so between two passing checks a stream's
+// creation time does not change, its last sequence does not go down, its
+// interior deletions do not grow (its max age only removes the oldest
+// events) and, without a max age, its message count does not go down. A
+// stream deleted and made again with the same settings, or edited to allow
+// purges or deletes, purged, and edited back, within one check interval,
+// passed every check while the trail written before was gone. Once found,
+// the loss is reported at every check: the state it is compared with stays
+// the one before it.
+func (s *Sink) checkKept(info *jetstream.StreamInfo) error {
+	prev := s.last
+	if !prev.seen {
+		return nil
+	}
+	st := info.State
+	var why []string
+	if !info.Created.Equal(prev.created) {
+		why = append(why, "it was made again")
+	}
+	if st.LastSeq < prev.lastSeq {
+		why = append(why, fmt.Sprintf("its last sequence went from %d down to %d", prev.lastSeq, st.LastSeq))
+	}
+	if st.NumDeleted > prev.deleted {
+		why = append(why, fmt.Sprintf("%d events deleted from its middle", st.NumDeleted-prev.deleted))
+	}
+	if prev.maxAge == 0 && info.Config.MaxAge == 0 && st.Msgs < prev.msgs {
+		why = append(why, fmt.Sprintf("it holds %d events, %d before, and keeps them for ever", st.Msgs, prev.msgs))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: stream %s: %s", ErrEventsLost, info.Config.Name, strings.Join(why, "; "))
 }
 
 // fresh reports whether the last check passed within the check interval.

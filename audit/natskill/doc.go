@@ -49,7 +49,10 @@
 //     younger than the bound (NATS unreachable, all nodes lost, no stream
 //     leader, watch stalled), every check denies with [ErrStale]; when the
 //     watch falls behind it is restarted and the view rebuilt from the
-//     bucket. Recovery is automatic when NATS answers again. So a mark
+//     bucket. Recovery is automatic when NATS answers again. The bound is
+//     measured on the process's monotonic clock, not [WithClock]'s (which
+//     governs mark expiry): setting a clock back does not keep a replica
+//     current. So a mark
 //     acknowledged at time A is in force on every replica by A plus the
 //     bound, or that replica denies everything (as long as the stream leader
 //     that answers is the current one: a partitioned former leader steps

@@ -37,7 +37,7 @@ func (s *Switch) follow(life context.Context) {
 	watch := func() {
 		s.stopWatch(w, updates)
 		stopCtx()
-		w, updates, next, seen, restarted = nil, nil, newView(), 0, s.cfg.now()
+		w, updates, next, seen, restarted = nil, nil, newView(), 0, time.Now()
 		// Marks this switch writes from now on may be missing from the new
 		// watch's snapshot: they carry over to the view it builds.
 		s.mu.Lock()
@@ -148,7 +148,7 @@ func (s *Switch) follow(life context.Context) {
 			pending = append(pending, p)
 			settle()
 		case <-tick.C:
-			now := s.cfg.now()
+			now := time.Now() // staleness is monotonic: see Switch.freshAt
 			for len(pending) > 0 && now.Sub(pending[0].at) > s.cfg.staleAfter {
 				pending = pending[1:] // too old to make the view fresh
 			}
@@ -190,7 +190,7 @@ func (s *Switch) probe(life context.Context) {
 	tick := time.NewTicker(s.cfg.staleAfter / 8)
 	defer tick.Stop()
 	for {
-		at := s.cfg.now()
+		at := time.Now() // monotonic: see Switch.freshAt
 		ctx, cancel := context.WithTimeout(life, s.cfg.timeout)
 		info, err := s.stream.Info(ctx)
 		cancel()

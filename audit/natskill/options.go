@@ -84,7 +84,10 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock for mark expiry and staleness (default time.Now).
+// WithClock sets the clock for mark expiry and purges (default time.Now).
+// Staleness ([WithStaleAfter]) is measured on the process's monotonic
+// clock whatever it returns: a clock that stands still or steps back must
+// not keep a replica cut off from NATS current.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

@@ -46,8 +46,12 @@ type Switch struct {
 	audit  audit.Sink
 	cfg    config
 
-	mu      sync.RWMutex
-	view    *view
+	mu   sync.RWMutex
+	view *view
+	// freshAt is when the switch last proved it held every mark, on the
+	// process's monotonic clock (time.Now), never the clock of WithClock:
+	// an injected clock without a monotonic reading that stood still or
+	// stepped back kept a replica cut off from NATS fresh past the bound.
 	freshAt time.Time
 	closed  bool
 	tombs   map[string]tomb // deletion markers the watch delivered, by key: at most maxTombs
@@ -328,7 +332,7 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 	case s.view.corrupt > 0:
 		return nil, fmt.Errorf("%w: %d entries", ErrCorrupt, s.view.corrupt)
 	}
-	if age := now.Sub(s.freshAt); age > s.cfg.staleAfter {
+	if age := time.Since(s.freshAt); age > s.cfg.staleAfter {
 		return nil, &StaleError{Age: age, Bound: s.cfg.staleAfter}
 	}
 	id = storedID(audit.CanonicalMarkID(id))
