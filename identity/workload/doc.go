@@ -53,7 +53,9 @@
 // partial one, for at most [svid.Issuer.FleetJWTBundleMaxAge] after the
 // store's last answer (then this replica's own keys); private keys go only
 // to the attested caller; requests larger than [MaxRequestSize] are refused
-// unread, and a JWT-SVID whose audiences would make it longer than
+// unread, so is a request whose headers exceed [MaxRequestHeaderSize], and
+// one connection holds at most [MaxStreamsPerConn] streams and calls at
+// once; and a JWT-SVID whose audiences would make it longer than
 // [svid.MaxJWTSize] is refused (InvalidArgument), and so is one for more
 // than one audience unless the issuer was built [svid.WithMultipleAudiences]
 // (each audience could replay it at the others); ValidateJWTSVID follows
@@ -67,7 +69,8 @@
 // linked into place); concurrent streams are bounded, in all
 // ([WithMaxStreams]) and per attested ID ([WithMaxStreamsPerID], so that one
 // job on a shared socket cannot hold every stream), and refused beyond
-// either with ResourceExhausted; so are the FetchJWTSVID and ValidateJWTSVID
+// either with ResourceExhausted (a stream counts once its request has
+// arrived, so that idle streams hold no slot); so are the FetchJWTSVID and ValidateJWTSVID
 // calls in progress ([WithMaxCalls], [WithMaxCallsPerID]), refused beyond
 // either with Unavailable, the specification's load-shedding code that
 // clients retry with a backoff; and the connections one uid holds open

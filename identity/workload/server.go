@@ -66,7 +66,13 @@ var (
 // seccomp filter refusing pidfd_open) such a caller is refused too. As
 // with SPIRE, a live process that passed its connection to another process
 // still vouches for it: SO_PEERCRED names whoever connected, not whoever
-// holds the socket now.
+// holds the socket now. That includes a process that connected, handed the
+// connection to a child (or kept a copy in one), and then exec'd another
+// program: its PID, still running, now shows that program (its
+// /proc/<pid>/exe, cmdline, and a setuid program's uid there), while the
+// child calls. An attestor that looks the PID up therefore attests the
+// program running at that PID, not necessarily the code calling; the uid
+// and gid in Caller are the ones at connect() and exec cannot change them.
 type Caller struct {
 	PID, UID, GID  int
 	HasCredentials bool
@@ -169,6 +175,25 @@ func WithBundleRefresh(d time.Duration) Option {
 // request, on as many concurrent requests as it opened.
 const MaxRequestSize = 64 << 10
 
+// MaxRequestHeaderSize bounds the header list of a Workload API request
+// (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE: names and values, plus 32 bytes
+// a field), in bytes; a stream whose headers are larger is reset before
+// the caller is attested. A Workload API client sends a few hundred bytes
+// (the security header, gRPC's own). gRPC's server default of 16 MiB,
+// held for as long as the stream stays open, let any caller that can reach
+// the socket make the server hold that much per stream, on as many
+// streams as it opened, whether or not the attestor admitted it.
+const MaxRequestHeaderSize = 16 << 10
+
+// MaxStreamsPerConn bounds the streams and calls open at once on one
+// connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS, the value RFC 9113
+// recommends at least); a client's streams beyond it wait, and one that
+// ignores the setting has them refused (REFUSED_STREAM). gRPC's server
+// default sets no bound, and the server's other bounds apply once a
+// request has arrived: before that, one connection could open streams
+// without end, each a goroutine and buffers waiting for its request.
+const MaxStreamsPerConn = 100
+
 // DefaultMaxStreams is the default bound on concurrent Workload API
 // streams per [Server] (see [WithMaxStreams]).
 const DefaultMaxStreams = 64
@@ -179,7 +204,9 @@ const DefaultMaxStreams = 64
 // and a certificate and re-issues them for as long as it stays open, so an
 // unbounded number would let one caller exhaust CPU and memory; a stream
 // beyond the bound is refused with codes.ResourceExhausted before the
-// caller is attested.
+// caller is attested. A stream counts once its request message has
+// arrived, so that streams left waiting for theirs hold no slot (those
+// are bounded per connection, [MaxStreamsPerConn]).
 func WithMaxStreams(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -359,21 +386,49 @@ func NewServer(iss *svid.Issuer, attest Attestor, opts ...Option) (*Server, erro
 		s.calls = make(chan struct{}, DefaultMaxCalls)
 	}
 	s.grpc = grpc.NewServer(grpc.Creds(peerCredentials{}), grpc.StreamInterceptor(s.limitStreams),
-		grpc.UnaryInterceptor(s.limitCalls), grpc.MaxRecvMsgSize(MaxRequestSize))
+		grpc.UnaryInterceptor(s.limitCalls), grpc.MaxRecvMsgSize(MaxRequestSize),
+		grpc.MaxHeaderListSize(MaxRequestHeaderSize), grpc.MaxConcurrentStreams(MaxStreamsPerConn))
 	workload.RegisterSpiffeWorkloadAPIServer(s.grpc, s)
 	return s, nil
 }
 
-// limitStreams refuses a stream when WithMaxStreams streams are open.
+// limitStreams refuses a stream when WithMaxStreams streams are open. A
+// stream takes its slot once its request message has arrived (every
+// Workload API stream reads one request before anything else): gRPC runs
+// the interceptor as soon as the headers arrive, and a slot taken then
+// was held for as long as the caller did not send its request, so that
+// any process reaching the socket, unattested, could hold every slot.
 func (s *Server) limitStreams(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	select {
-	case s.streams <- struct{}{}:
-	default:
-		s.logger.WarnContext(ss.Context(), "workload API stream refused: limit reached", "limit", cap(s.streams))
-		return status.Errorf(codes.ResourceExhausted, "more than %d concurrent Workload API streams", cap(s.streams))
+	ls := &limitedStream{ServerStream: ss, s: s}
+	defer func() {
+		if ls.held {
+			<-s.streams
+		}
+	}()
+	return handler(srv, ls)
+}
+
+// limitedStream takes a slot of the server's WithMaxStreams bound when its
+// first request message has been received, and refuses the stream
+// (ResourceExhausted) when none is free.
+type limitedStream struct {
+	grpc.ServerStream
+	s    *Server
+	held bool // a slot is taken; given back by limitStreams
+}
+
+func (l *limitedStream) RecvMsg(m any) error {
+	if err := l.ServerStream.RecvMsg(m); err != nil || l.held {
+		return err
 	}
-	defer func() { <-s.streams }()
-	return handler(srv, ss)
+	select {
+	case l.s.streams <- struct{}{}:
+		l.held = true
+		return nil
+	default:
+		l.s.logger.WarnContext(l.Context(), "workload API stream refused: limit reached", "limit", cap(l.s.streams))
+		return status.Errorf(codes.ResourceExhausted, "more than %d concurrent Workload API streams", cap(l.s.streams))
+	}
 }
 
 // limitCalls refuses a unary call when WithMaxCalls calls are in progress.
