@@ -34,9 +34,9 @@
 //	webhooks:
 //	- name: images.ztci.example
 //	  admissionReviewVersions: ["v1"]
-//	  sideEffects: None        # see "dryRun" below
-//	  failurePolicy: Fail      # an unreachable webhook is a deny
-//	  timeoutSeconds: 10       # the handler answers 1 s before this
+//	  sideEffects: NoneOnDryRun # see "dryRun" below
+//	  failurePolicy: Fail       # an unreachable webhook is a deny
+//	  timeoutSeconds: 10        # the handler answers 1 s before this
 //	  rules:
 //	  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE],
 //	     resources: [pods, pods/ephemeralcontainers, podtemplates, replicationcontrollers]}
@@ -132,7 +132,9 @@
 // so a gate configured to record admissions (gate.WithInventory) or to
 // attach summaries and results to images (gate.WithVSA, gate.WithSVR)
 // does none of that for a dry run. Register the webhook with
-// sideEffects: None.
+// sideEffects: NoneOnDryRun: a real review may make the gate record and
+// attach, a dry run never does (None, which the API server treats alike,
+// would misstate that to whoever reads the configuration).
 //
 // # Security contract
 //
@@ -199,16 +201,24 @@
 //   - Serving TLS is the caller's job (the API server calls webhooks over
 //     HTTPS only); serve the handler with per-connection limits, e.g.
 //     [gate.NewServer].
-//   - The handler does not authenticate who calls it: TLS proves the
-//     webhook to the API server, not the reverse. Whoever can reach it (a
-//     Pod in the cluster) can post a review. Nothing is admitted by that —
-//     only the API server's own call admits — but the review is decided
-//     with the webhook's token, so the gate does what a real review makes
-//     it do (audit events; unless the review says dryRun, the records and
-//     attachments of gate.WithInventory, gate.WithVSA and gate.WithSVR),
-//     and the webhook's audit event names whatever user the review names.
-//     Have the server require the API server's client certificate
-//     (tls.RequireAndVerifyClientCert, with the certificate given to the
-//     API server by its admission configuration's kubeConfigFile), or let
-//     nothing but the API server reach the webhook (a NetworkPolicy).
+//   - Unless [WithCallerCertificates] is given, the handler does not
+//     authenticate who calls it: TLS proves the webhook to the API server,
+//     not the reverse. Whoever can reach it (a Pod in the cluster) can
+//     post a review. Nothing is admitted by that — only the API server's
+//     own call admits — but the review is decided with the webhook's
+//     token, so the gate does what a real review makes it do (audit
+//     events; unless the review says dryRun, the records and attachments
+//     of gate.WithInventory, gate.WithVSA and gate.WithSVR), the webhook's
+//     audit event names whatever user the review names, and the review's
+//     namespace, which it chooses, is its share of the decision slots
+//     ([WithParallelismPerNamespace]): reviews naming ever new namespaces
+//     and slow images can hold every slot, every real deploy then denied
+//     as timed out. Give the API server a client certificate (its
+//     admission configuration's kubeConfigFile) and have the handler
+//     require it with [WithCallerCertificates] — roots that issue nothing
+//     else, or the certificate's name (the cluster's client CA also signs
+//     every kubelet's certificate) — and the server ask for client
+//     certificates (tls.RequireAndVerifyClientCert with the same roots, or
+//     tls.RequestClientCert); or let nothing but the API server reach the
+//     webhook (a NetworkPolicy).
 package k8s

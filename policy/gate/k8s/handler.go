@@ -2,11 +2,13 @@ package k8s
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -30,11 +32,13 @@ import (
 // whatever the webhook's failurePolicy. A v1beta1 review (a webhook
 // registered with admissionReviewVersions: ["v1beta1"]) is such a
 // refusal, answered as v1beta1: the API server reads no other version.
-// A body with no readable uid gets 400 (413 if too large, 408 if not
-// received before the review's deadline, 415 for a body not declared as
-// plain JSON — see [gate.CheckJSONContent] — and 405 for another method)
-// and no review: the API server then applies the webhook's failurePolicy,
-// which must be Fail.
+// With [WithCallerCertificates], a request whose TLS connection presented
+// no client certificate of the configured roots gets 403 before anything
+// else is read. A body with no readable uid gets 400 (413 if too large,
+// 408 if not received before the review's deadline, 415 for a body not
+// declared as plain JSON — see [gate.CheckJSONContent] — and 405 for
+// another method) and no review: the API server then applies the
+// webhook's failurePolicy, which must be Fail.
 //
 // Once the body is read, the connection's write deadline is moved to
 // cover the decisions, their audit write and the answer, whatever the
@@ -50,6 +54,13 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !w.trustedCaller(r) {
+		// Not the API server: nothing of the request is read or decided.
+		w.cfg.log.WarnContext(r.Context(), "admission review from an unauthenticated caller refused", "remote", r.RemoteAddr)
+		rw.Header().Set("Connection", "close")
+		http.Error(rw, "client certificate required", http.StatusForbidden)
 		return
 	}
 	if err := gate.CheckJSONContent(r.Header); err != nil {
@@ -106,6 +117,34 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeReview(rw, ReviewAPIVersion, w.Review(ctx, review.Request))
+}
+
+// trustedCaller reports whether r may be answered: always without
+// WithCallerCertificates, else only when its TLS connection presented a
+// client certificate, valid now for client authentication, that chains to
+// the configured roots (through the intermediates it presented) and, when
+// names are configured, names one of them.
+func (w *Webhook) trustedCaller(r *http.Request) bool {
+	if w.cfg.callerRoots == nil {
+		return true
+	}
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return false
+	}
+	inter := x509.NewCertPool()
+	for _, c := range r.TLS.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	leaf := r.TLS.PeerCertificates[0]
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: w.cfg.callerRoots, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return false
+	}
+	if len(w.cfg.callerNames) == 0 {
+		return true
+	}
+	return slices.Contains(w.cfg.callerNames, leaf.Subject.CommonName) ||
+		slices.ContainsFunc(leaf.DNSNames, func(n string) bool { return slices.Contains(w.cfg.callerNames, n) })
 }
 
 // writeReview answers with resp in an AdmissionReview of apiVersion.

@@ -1,8 +1,10 @@
 package k8s
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -57,6 +59,11 @@ type config struct {
 	passUngated  bool
 	// digestsOnly: WithDigestsRequired.
 	digestsOnly bool
+	// callerRoots: WithCallerCertificates; nil checks no caller.
+	callerRoots *x509.CertPool
+	// callerNames: the names one of which the caller's certificate must
+	// carry; empty accepts any certificate of callerRoots.
+	callerNames []string
 }
 
 func defaults() config {
@@ -198,6 +205,41 @@ func WithParallelismPerNamespace(n int) Option {
 			return fmt.Errorf("%w: parallelism per namespace must be positive", ErrConfig)
 		}
 		c.perNamespace = n
+		return nil
+	}
+}
+
+// WithCallerCertificates makes [Webhook.ServeHTTP] answer only a caller
+// that presented, on its TLS connection, a client certificate valid now
+// for client authentication and chaining to roots: the API server, given
+// that certificate by its admission configuration's kubeConfigFile. With
+// names, the certificate must also name one of them, as its subject's
+// common name or a DNS name. Any other request — plain HTTP, no
+// certificate, one issued by another CA or naming another subject — gets
+// 403 before its body is read: no review, no gate decision, no audit
+// event. Without this option the handler answers whoever reaches it (see
+// the package documentation).
+//
+// roots should issue nothing but that certificate. The cluster's client
+// CA does not qualify without names: it also signs every kubelet's
+// client certificate and often users' ones, each of which would pass; and
+// with names it is only as strict as whoever may approve a certificate
+// signing request for its signer (kubernetes.io/kube-apiserver-client
+// signs any name approved).
+//
+// The check is the handler's own, so it holds whatever the server's
+// tls.Config asks of clients; but the server must ask for certificates
+// (tls.RequireAndVerifyClientCert with the same roots, or at least
+// tls.RequestClientCert), or no caller has one to show.
+func WithCallerCertificates(roots *x509.CertPool, names ...string) Option {
+	return func(c *config) error {
+		if roots == nil {
+			return fmt.Errorf("%w: nil caller certificate roots", ErrConfig)
+		}
+		if slices.Contains(names, "") {
+			return fmt.Errorf("%w: empty caller certificate name", ErrConfig)
+		}
+		c.callerRoots, c.callerNames = roots, slices.Clone(names)
 		return nil
 	}
 }

@@ -392,7 +392,7 @@ func (w *Webhook) decideAll(ctx context.Context, namespace string, base gate.Req
 			}()
 			// A dry run reaches the gate as one: decided the same, it
 			// records and attaches nothing (the API server's dry runs
-			// must have no side effects; sideEffects: None).
+			// must have no side effects; sideEffects: NoneOnDryRun).
 			req := base
 			req.Image = img.Ref
 			d, err := w.gate.Decide(ctx, req)
