@@ -23,6 +23,7 @@ import (
 	tufconfig "github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 
+	"github.com/ztci/ztci/internal/x509ca"
 	"github.com/ztci/ztci/verify"
 )
 
@@ -103,7 +104,8 @@ type Client struct {
 	origin        *url.URL
 	anchor        []byte
 	anchorVersion int64
-	dir           string
+	cacheRoot     string // cacheDir given to Open, resolved by secureDir
+	dir           string // cacheRoot/cacheSubdir
 	cfg           config
 	hc            *http.Client
 
@@ -114,7 +116,8 @@ type Client struct {
 // Open returns a Client for the TUF repository at mirror, trusting tufRoot
 // (a TUF root.json obtained out of band, such as PublicGoodRoot) and keeping
 // its metadata and targets under cacheDir (created 0700; the cache is
-// trusted storage, see the package documentation).
+// trusted storage, so a cacheDir another user could write, or a path to it
+// they could change, is ErrUnsafeCache: see the package documentation).
 //
 // Open is offline first: when the cache holds complete metadata that
 // verifies and has not expired, and the target it lists, the root comes
@@ -142,11 +145,19 @@ func Open(ctx context.Context, mirror string, tufRoot []byte, cacheDir string, o
 	if cacheDir == "" {
 		return nil, fmt.Errorf("%w: no cache directory", ErrConfig)
 	}
+	// The cache is trusted storage: whoever writes it chooses the root.
+	// Resolved once, here, so a symbolic link changed later changes
+	// nothing; update checks the whole path again each time.
+	cacheDir, err = secureDir(cacheDir)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
 		mirror:        mirror,
 		origin:        origin,
 		anchor:        append([]byte(nil), tufRoot...),
 		anchorVersion: anchor.Signed.Version,
+		cacheRoot:     cacheDir,
 		dir:           filepath.Join(cacheDir, cacheSubdir(tufRoot, mirror)),
 		cfg:           cfg,
 		hc:            newHTTPClient(cfg.client, origin),
@@ -203,6 +214,21 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	if offline {
 		stage = "load cache " + c.dir
 	}
+	// Every directory from / to c.dir (and its targets) passes OpenSSH's rule for ~/.ssh, each
+	// time, and so does the cacheDir given to Open, itself writable by no
+	// other user, sticky or not: one another user could write (a
+	// group-writable cache root, a key directory chmodded since) would let
+	// them plant metadata and a target, and with them the trusted root.
+	if _, err := secureDir(c.cacheRoot); err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	cacheDir, err := secureDir(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	if _, err := secureDir(filepath.Join(cacheDir, "targets")); err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
 	// go-tuf writes each file it verifies into its metadata directory as it
 	// goes, before this Client's own checks below (version floor, expiry
 	// during the update, the target's shape). Run against c.dir, a refresh
@@ -210,16 +236,19 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	// Open accepted it offline: a rollback refused in memory was taken
 	// after a restart. An update from the repository runs in a staging
 	// copy of the cache, promoted into c.dir (promote) only once the root
-	// is accepted. Offline, go-tuf writes back only the root it read.
-	dir := c.dir
-	if !offline {
-		staging, err := c.stageCache()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: staging the cache: %w", ErrTUF, stage, err)
+	// is accepted. Offline too go-tuf reads the staging copy, never c.dir:
+	// the copy reads each cached file as x509ca.OpenStateFile opens state
+	// (no symbolic link, no FIFO, a regular file this user owns that
+	// others cannot write), where go-tuf would follow whatever it found.
+	staging, err := stageCache(cacheDir)
+	if err != nil {
+		if errors.Is(err, ErrUnsafeCache) {
+			return nil, fmt.Errorf("%s: %w", stage, err)
 		}
-		defer os.RemoveAll(staging)
-		dir = staging
+		return nil, fmt.Errorf("%w: %s: staging the cache: %w", ErrTUF, stage, err)
 	}
+	defer os.RemoveAll(staging)
+	dir := staging
 	ucfg, err := tufconfig.New(c.mirror, c.trustedTUFRoot(ctx, dir))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -312,8 +341,8 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrTrustedRoot, c.cfg.target, err)
 		}
 	}
-	if dir != c.dir {
-		if err := promote(dir, c.dir); err != nil {
+	if !offline {
+		if err := promote(dir, cacheDir); err != nil {
 			return nil, fmt.Errorf("%w: %s: writing the cache: %w", ErrTUF, stage, err)
 		}
 	}
@@ -321,18 +350,14 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	return r, nil
 }
 
-// stageCache makes a private copy of the cache directory, next to it, for
-// one update to write into.
-func (c *Client) stageCache() (string, error) {
-	parent := filepath.Dir(c.dir)
-	if err := os.MkdirAll(parent, 0o700); err != nil {
-		return "", err
-	}
-	staging, err := os.MkdirTemp(parent, ".staging-"+filepath.Base(c.dir)+"-")
+// stageCache makes a private copy of the cache directory dir (resolved and
+// checked by secureDir), next to it, for one update to work in.
+func stageCache(dir string) (string, error) {
+	staging, err := os.MkdirTemp(filepath.Dir(dir), ".staging-"+filepath.Base(dir)+"-")
 	if err != nil {
 		return "", err
 	}
-	if err := copyRegular(c.dir, staging, false); err != nil {
+	if err := copyRegular(dir, staging, false); err != nil {
 		os.RemoveAll(staging)
 		return "", err
 	}
@@ -373,9 +398,11 @@ func promote(staging, dir string) error {
 }
 
 // copyRegular copies the regular files directly in src (and, when src is
-// a cache directory, in its targets subdirectory) into dst. Anything else
-// (symbolic links, go-tuf's leftover temporary files) is not copied. A
-// missing src is an empty one.
+// a cache directory, in its targets subdirectory) into dst; go-tuf's and
+// this package's leftover temporary files are not copied. Any other entry
+// (a symbolic link, a FIFO, a device) is ErrUnsafeCache, as is a file that
+// x509ca.OpenStateFile refuses; other directories are ignored. A missing
+// src is an empty one.
 func copyRegular(src, dst string, durable bool) error {
 	entries, err := os.ReadDir(src)
 	if errors.Is(err, os.ErrNotExist) {
@@ -386,7 +413,8 @@ func copyRegular(src, dst string, durable bool) error {
 	}
 	for _, e := range entries {
 		switch {
-		case e.Type().IsRegular() && !strings.HasPrefix(e.Name(), "tuf_tmp") && !strings.HasPrefix(e.Name(), ".ztci_tmp"):
+		case strings.HasPrefix(e.Name(), "tuf_tmp") || strings.HasPrefix(e.Name(), ".ztci_tmp"):
+		case e.Type().IsRegular():
 			if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), durable); err != nil {
 				return err
 			}
@@ -397,6 +425,8 @@ func copyRegular(src, dst string, durable bool) error {
 			if err := copyRegular(filepath.Join(src, "targets"), filepath.Join(dst, "targets"), false); err != nil {
 				return err
 			}
+		case !e.IsDir():
+			return fmt.Errorf("%w: %s is not a regular file (%v)", ErrUnsafeCache, filepath.Join(src, e.Name()), e.Type())
 		}
 	}
 	if durable {
@@ -408,7 +438,7 @@ func copyRegular(src, dst string, durable bool) error {
 // copyFile copies src to dst through a temporary file in dst's directory,
 // renamed over dst; durable syncs it first.
 func copyFile(src, dst string, durable bool) error {
-	b, err := readBounded(src, maxCachedFile)
+	b, err := readState(src, maxCachedFile)
 	if err != nil {
 		return err
 	}
@@ -451,7 +481,7 @@ func syncDir(dir string) error {
 // cached one descends from the anchor because c.dir is this anchor's and
 // URL's alone (cacheSubdir) and go-tuf writes only roots it verified.
 func (c *Client) trustedTUFRoot(ctx context.Context, dir string) []byte {
-	b, err := readBounded(filepath.Join(dir, "root.json"), maxRootSize)
+	b, err := readState(filepath.Join(dir, "root.json"), maxRootSize)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			c.cfg.logger.WarnContext(ctx, "tuf: cached root.json unreadable, starting from the anchor", "error", err)
@@ -482,11 +512,33 @@ func parseSelfSignedRoot(b []byte) (*metadata.Metadata[metadata.RootType], error
 	return m, nil
 }
 
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+// secureDir resolves and checks dir with x509ca.SecureDir, creating what
+// is missing 0700; a path that fails the check is ErrUnsafeCache.
+func secureDir(dir string) (string, error) {
+	resolved, err := x509ca.SecureDir(dir, true)
+	if errors.Is(err, x509ca.ErrUnsafeKeyFile) {
+		return "", fmt.Errorf("%w: %w", ErrUnsafeCache, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: cache directory: %w", ErrTUF, err)
+	}
+	return resolved, nil
+}
+
+// readState reads at most limit bytes of a cached file, opened with
+// x509ca.OpenStateFile; a file it refuses is ErrUnsafeCache.
+func readState(path string, limit int64) ([]byte, error) {
+	f, err := x509ca.OpenStateFile(path)
+	if errors.Is(err, x509ca.ErrUnsafeKeyFile) {
+		return nil, fmt.Errorf("%w: %w", ErrUnsafeCache, err)
+	}
 	if err != nil {
 		return nil, err
 	}
+	return readAllBounded(f, path, limit)
+}
+
+func readAllBounded(f *os.File, path string, limit int64) ([]byte, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {

@@ -100,8 +100,19 @@
 //     metadata "_type", a redirect's URL) only quoted and clipped: they
 //     reach logs.
 //   - The cache directory is trusted storage, as TUF assumes of a client's
-//     own metadata: it is created 0700 and whoever can write it can choose
-//     the root. A refresh runs in a private staging copy of the cache
+//     own metadata: whoever can write it can choose the root. So it must
+//     pass OpenSSH's rule for ~/.ssh (internal/x509ca.SecureDir), checked
+//     at Open and again at every refresh, else ErrUnsafeCache: every
+//     directory from / to cacheDir/ztci-tuf/<key> owned by root or this
+//     process's user, those above cacheDir writable by group or others
+//     only if sticky (/tmp), cacheDir and those below it not at all;
+//     missing ones are created 0700. Symbolic links on the way are
+//     resolved (and checked) once, at Open. Every cached file is read as
+//     a regular file this user owns that group and others cannot write,
+//     without following a symbolic link or blocking on a FIFO; any other
+//     entry is ErrUnsafeCache too. go-tuf never reads the cache itself,
+//     offline or not: it works in a staging copy made by those reads.
+//     A refresh runs in a private staging copy of the cache
 //     (cacheDir/ztci-tuf/.staging-*, removed after) and its files are
 //     copied into the cache, each synced and renamed into place, only
 //     once the Client accepts the result: metadata the Client refuses (a

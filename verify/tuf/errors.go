@@ -44,6 +44,13 @@ var (
 	// ErrOffline: the cached metadata could not establish a root and the
 	// network was not to be used (a step that works from the cache only).
 	ErrOffline = fmt.Errorf("%w: cache incomplete or invalid", ErrTUF)
+	// ErrUnsafeCache: the cache directory, a directory or symbolic link on
+	// the path to it, or a file in it could be changed by a user other than
+	// root and this process's (OpenSSH's rule for ~/.ssh: see the package
+	// documentation), or a cached file is a symbolic link or not a regular
+	// file. Whoever can write the cache can choose the trusted root, so
+	// none of it is read.
+	ErrUnsafeCache = fmt.Errorf("%w: cache directory unsafe", ErrTUF)
 	// ErrTrustedRoot: the target was verified by TUF but is not a trusted
 	// root that verify.ParseTrustedRoot accepts (it also matches
 	// verify.ErrTrustMaterial), or is larger than allowed.
