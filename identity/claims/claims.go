@@ -352,6 +352,15 @@ const circle = "oidc.circleci.com/"
 // (https://circleci.com/docs/guides/permissions-authentication/openid-connect-tokens/).
 // CircleCI names the repository by its VCS origin ("github.com/org/repo"),
 // which becomes Repository; project-id is required.
+//
+// Ref (vcs-ref) is a ref of Repository (vcs-origin), not necessarily of
+// the project's repository: a forked pull request's build, which gets a
+// token when the project passes secrets to builds from forked pull
+// requests, states the fork's origin and the fork's branch (perhaps one
+// named "main", "refs/heads/main") next to the project's own project-id,
+// so RepositoryID and Ref together name the fork's branch as the
+// project's. Bind Ref together with Repository, as CircleCI's
+// documentation asks of vcs-origin, never with RepositoryID alone.
 func CircleCI(raw map[string]any) (identity.Claims, error) {
 	r := reader{raw: raw}
 	project := r.require(circle + "project-id")

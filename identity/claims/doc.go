@@ -43,7 +43,12 @@
 // git allows for a ref (a third-party fork's "<owner>:<branch>", "a..b", a
 // space) gets no Ref. A Buildkite branch is otherwise the build creator's
 // word, not a ref git vouches for, with a commit of the creator's choosing
-// (RefProtected is never set for Buildkite).
+// (RefProtected is never set for Buildkite). A CircleCI Ref is a ref of
+// the token's vcs-origin (Repository), which for a forked pull request's
+// build (when the project passes secrets to forked builds) is the fork:
+// its branch "main" is "refs/heads/main" next to the project's own
+// project-id (RepositoryID), so bind a CircleCI Ref with Repository,
+// never with RepositoryID alone.
 //
 // The event claim each platform states becomes Event: GitHub's event_name,
 // GitLab's pipeline_source, Buildkite's build_source, ztci's event_name,

@@ -55,6 +55,23 @@
 // {repository_id}), not refs, in templates and matchers that grant what
 // only a protected branch should get.
 //
+// A CircleCI ref (vcs-ref) is a ref of the token's vcs-origin
+// ({repository...}), and a forked pull request's build, which gets a
+// token when the project passes secrets to builds from forked pull
+// requests, states the fork's origin and branch with the project's own
+// project-id: "/ci/{repository_id}/{ref...}" gives a fork's branch
+// "main" the ID of the project's main. On CircleCI, name refs only where
+// the project builds no forks with secrets, or name the origin
+// ({repository...}) instead.
+//
+// An ID that names no ref is every job's of its repository: any branch's,
+// and a pull request's from a fork where the platform gives it a token
+// naming the base repository (a GitHub repository that sends write tokens
+// to fork pull requests, a GitLab merge request pipeline a maintainer runs
+// in the parent project). No claim tells such a job from the
+// repository's own; require identity.MatchClaim("ref_protected", "true")
+// ([WithMatcher]) where an ID should stand for reviewed code.
+//
 // Security contract: the token is fully verified first (identity/oidc),
 // and a verification that reports no expiry is refused ([ErrNoExpiry]), so
 // no SVID outlives its token; claim values are placed in the ID only when

@@ -70,11 +70,18 @@ func WithIssuer(issuer string) Option {
 // true, so a workflow that checks out the pull request's code would get
 // the ID (and pass the [WithMatcher] check) of the protected branch; a
 // CircleCI SSH rerun hands its user an interactive shell holding the
-// job's token. A non-nil empty list trusts every trigger; a list
+// job's token. nil keeps the default, as policy/egress's
+// WithUntrustedTriggers and the policy library's
+// LibraryConfig.UntrustedTriggers read it (so one list, unset, means the
+// same to all three); a non-nil empty list trusts every trigger; a list
 // replaces the default (append to claims.DefaultUntrustedTriggers() to
 // extend it).
 func WithUntrustedTriggers(events []string) Option {
 	return func(c *config) error {
+		if events == nil {
+			c.untrusted = claims.DefaultUntrustedTriggers()
+			return nil
+		}
 		c.untrusted = make([]string, 0, len(events))
 		for _, e := range events {
 			if claims.NormalEvent(e) == "" {
