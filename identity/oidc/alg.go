@@ -64,8 +64,13 @@ func (a Algorithm) curve() elliptic.Curve {
 // minRSABits is the smallest RSA modulus accepted or generated.
 const minRSABits = 2048
 
+// maxRSABits is the largest RSA modulus accepted: the standard library
+// sets no bound, and a verification's cost grows with the cube of the
+// modulus size, chosen by whoever publishes the key.
+const maxRSABits = 8192
+
 // algorithmsForKey returns the algorithms a public key may verify, before
-// any "alg" pin: an EC key its curve's ES*, Ed25519 EdDSA, RSA (>= 2048 bits)
+// any "alg" pin: an EC key its curve's ES*, Ed25519 EdDSA, RSA (2048 to 8192 bits)
 // RS* and PS*. Anything else (including symmetric keys) gets none.
 func algorithmsForKey(pub crypto.PublicKey) []Algorithm {
 	switch k := pub.(type) {
@@ -81,7 +86,7 @@ func algorithmsForKey(pub crypto.PublicKey) []Algorithm {
 	case ed25519.PublicKey:
 		return []Algorithm{EdDSA}
 	case *rsa.PublicKey:
-		if k.N.BitLen() >= minRSABits {
+		if b := k.N.BitLen(); b >= minRSABits && b <= maxRSABits {
 			return []Algorithm{RS256, RS384, RS512, PS256, PS384, PS512}
 		}
 	}

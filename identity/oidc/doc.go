@@ -102,7 +102,7 @@
 // headers (a nested JWT, a compressed or encrypted payload: not the claim
 // set as signed), and a typ other than JWT or JOSE; ES* signatures not
 // exactly r||s of the curve size; PS* signatures whose salt is not the hash length; RSA keys
-// under 2048 bits, with a bad exponent or ROCA-vulnerable; JWKS with
+// under 2048 or over 8192 bits, with a bad exponent or ROCA-vulnerable; JWKS with
 // duplicate kids; a JWKS in which any key holds private or secret material
 // (d, p, q, dp, dq, qi, oth; a symmetric key's k), refused whole with
 // [ErrPrivateKey] (whoever reads it can forge tokens), the verifier's cached
@@ -125,7 +125,13 @@
 // make errors, logs and audit events arbitrarily large.
 // An issuer URL (of a Verifier or an Issuer) holding userinfo, a query or
 // a fragment, even an empty "?" or "#", is refused ([ErrConfig]), as is a
-// jwks_uri holding userinfo, never quoting the credential.
+// jwks_uri holding userinfo, never quoting the credential, and a jwks_uri
+// whose host is an internal address literal (loopback, private,
+// link-local such as the cloud metadata service; netaddr.Public) or
+// localhost unless it is the issuer's own host: a discovery document cannot
+// point the verifier's fetch into its network. A DNS name is not resolved
+// for this check. Text from a discovery document or JWKS (its issuer,
+// jwks_uri, a kid) is quoted clipped in errors.
 // Keys are fetched over https (plain http only from a loopback issuer),
 // following redirects only within the requested origin ([ErrRedirect]),
 // with bounded reads (1 MiB, at most 64 keys), retried with

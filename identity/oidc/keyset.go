@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/titanous/rocacheck"
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // maxKeys bounds how many keys a JWKS may hold.
@@ -28,7 +29,7 @@ func (k *verificationKey) allows(a Algorithm) bool { return slices.Contains(k.al
 // KeySet is an issuer's verification keys, parsed from a JWKS with the
 // verifier's rules: a set that holds any private or secret key material
 // (a private key, or a symmetric key) is refused whole ([ErrPrivateKey]);
-// only asymmetric signature keys (RSA of at least 2048
+// only asymmetric signature keys (RSA of 2048 to 8192
 // bits with an odd exponent >= 3 and not ROCA-vulnerable, P-256/P-384/P-521, Ed25519); a key's "alg", "use" and "key_ops"
 // members narrow what it may verify; keys that may verify nothing are
 // dropped; duplicate key ids make the whole set invalid. A KeySet is
@@ -57,7 +58,7 @@ func ParseKeySet(jwks []byte) (*KeySet, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(jwks, &doc); err != nil {
-		return nil, fmt.Errorf("%w: JWKS: %v", ErrKeySet, err)
+		return nil, fmt.Errorf("%w: JWKS: %v", ErrKeySet, clip.Error(err, maxQuoted))
 	}
 	if len(doc.Keys) > maxKeys {
 		return nil, fmt.Errorf("%w: JWKS has %d keys, more than %d", ErrKeySet, len(doc.Keys), maxKeys)
@@ -71,7 +72,7 @@ func ParseKeySet(jwks []byte) (*KeySet, error) {
 		k, kid, err := parseVerificationKey(raw)
 		if kid != "" {
 			if seen[kid] {
-				return nil, fmt.Errorf("%w: JWKS has duplicate kid %q", ErrKeySet, kid)
+				return nil, fmt.Errorf("%w: JWKS has duplicate kid %s", ErrKeySet, clip.Quote(kid, maxQuoted))
 			}
 			seen[kid] = true
 		}
@@ -110,7 +111,7 @@ func checkNoPrivate(raw json.RawMessage) error {
 				Kid string `json:"kid"`
 			}
 			_ = json.Unmarshal(raw, &meta)
-			return fmt.Errorf("kid %q holds the private member %s", meta.Kid, name)
+			return fmt.Errorf("kid %s holds the private member %s", clip.Quote(meta.Kid, maxQuoted), name)
 		}
 	}
 	return nil

@@ -7,17 +7,23 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/ztci/ztci/internal/clip"
+	"github.com/ztci/ztci/internal/netaddr"
 	"github.com/ztci/ztci/internal/origin"
 )
 
 // maxDocument bounds discovery and JWKS responses.
 const maxDocument = 1 << 20
+
+// maxQuotedURL bounds a URL, or an error that repeats one, from a
+// discovery document or a fetch quoted in an error.
+const maxQuotedURL = 512
 
 // keySource finds the verification key for a kid.
 type keySource interface {
@@ -198,10 +204,10 @@ func (r *remoteKeys) fetchOnce(ctx context.Context) (*KeySet, bool, error) {
 		return nil, false, fmt.Errorf("%w: discovery: %w", ErrKeySet, err)
 	}
 	if err := json.Unmarshal(body, &disc); err != nil {
-		return nil, false, fmt.Errorf("%w: discovery: %v", ErrKeySet, err)
+		return nil, false, fmt.Errorf("%w: discovery: %v", ErrKeySet, clip.Error(err, maxQuotedURL))
 	}
 	if disc.Issuer != r.issuer {
-		return nil, false, fmt.Errorf("%w: discovery names issuer %q, want %q", ErrKeySet, disc.Issuer, r.issuer)
+		return nil, false, fmt.Errorf("%w: discovery names issuer %s, want %q", ErrKeySet, clip.Quote(disc.Issuer, maxQuotedURL), r.issuer)
 	}
 	if err := checkJWKSURI(r.issuer, disc.JWKSURI); err != nil {
 		return nil, false, err
@@ -226,16 +232,19 @@ func checkJWKSURI(issuer, jwksURI string) error {
 		// A credential: it would be sent to the key host and quoted by
 		// every fetch error (checkIssuerURL refuses it in the issuer).
 		u.User = nil
-		return fmt.Errorf("%w: jwks_uri %q holds userinfo", ErrKeySet, u.String())
+		return fmt.Errorf("%w: jwks_uri %s holds userinfo", ErrKeySet, clip.Quote(u.String(), maxQuotedURL))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%w: bad jwks_uri %q", ErrKeySet, jwksURI)
+		return fmt.Errorf("%w: bad jwks_uri %s", ErrKeySet, clip.Quote(jwksURI, maxQuotedURL))
 	}
 	iu, _ := url.Parse(issuer)
-	if u.Scheme == "https" || (u.Scheme == "http" && iu.Scheme == "http" && origin.Loopback(u)) {
-		return nil
+	if u.Scheme != "https" && (u.Scheme != "http" || iu.Scheme != "http" || !origin.Loopback(u)) {
+		return fmt.Errorf("%w: jwks_uri %s must use https", ErrKeySet, clip.Quote(jwksURI, maxQuotedURL))
 	}
-	return fmt.Errorf("%w: jwks_uri %q must use https", ErrKeySet, jwksURI)
+	if !sameHost(iu.Hostname(), u.Hostname()) && internalHost(u.Hostname()) {
+		return fmt.Errorf("%w: jwks_uri %s is an internal address on another host than the issuer's", ErrKeySet, clip.Quote(jwksURI, maxQuotedURL))
+	}
+	return nil
 }
 
 // maxRedirects bounds the redirects one discovery or JWKS fetch follows.
@@ -274,27 +283,47 @@ func (r *remoteKeys) get(ctx context.Context, u string) ([]byte, bool, error) {
 	}
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrKeySet, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrKeySet, clip.Error(err, maxQuotedURL))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
 	if errors.Is(err, ErrRedirect) {
-		return nil, false, fmt.Errorf("GET %s: %w", u, err)
+		return nil, false, fmt.Errorf("GET %s: %w", clip.Quote(u, maxQuotedURL), clip.Error(err, maxQuotedURL))
 	}
 	if err != nil {
-		return nil, ctx.Err() == nil, fmt.Errorf("%w: GET %s: %v", ErrKeySet, u, err)
+		return nil, ctx.Err() == nil, fmt.Errorf("%w: GET %s: %v", ErrKeySet, clip.Quote(u, maxQuotedURL), clip.Error(err, maxQuotedURL))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	switch {
 	case err != nil:
-		return nil, true, fmt.Errorf("%w: GET %s: %v", ErrKeySet, u, err)
+		return nil, true, fmt.Errorf("%w: GET %s: %v", ErrKeySet, clip.Quote(u, maxQuotedURL), clip.Error(err, maxQuotedURL))
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, true, fmt.Errorf("%w: GET %s: %s", ErrKeySet, u, resp.Status)
+		return nil, true, fmt.Errorf("%w: GET %s: %s", ErrKeySet, clip.Quote(u, maxQuotedURL), clip.Quote(resp.Status, maxQuoted))
 	case resp.StatusCode != http.StatusOK:
-		return nil, false, fmt.Errorf("%w: GET %s: %s", ErrKeySet, u, resp.Status)
+		return nil, false, fmt.Errorf("%w: GET %s: %s", ErrKeySet, clip.Quote(u, maxQuotedURL), clip.Quote(resp.Status, maxQuoted))
 	case len(body) > maxDocument:
-		return nil, false, fmt.Errorf("%w: GET %s: larger than %d bytes", ErrKeySet, u, maxDocument)
+		return nil, false, fmt.Errorf("%w: GET %s: larger than %d bytes", ErrKeySet, clip.Quote(u, maxQuotedURL), maxDocument)
 	}
 	return body, false, nil
+}
+
+// sameHost reports whether two URL host names (no port) name one host:
+// equal but for case and a trailing dot.
+func sameHost(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
+}
+
+// internalHost reports whether a URL host name (no port) names an address
+// that is not public ([netaddr.Public]: loopback, private, link-local such
+// as the cloud metadata service, and the other special-purpose ranges) or
+// localhost. Only literals and localhost are judged: a DNS name is not
+// resolved here.
+func internalHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && !netaddr.Public(a)
 }

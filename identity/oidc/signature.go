@@ -42,10 +42,10 @@ func verifySignature(alg Algorithm, pub crypto.PublicKey, signingInput, sig []by
 		return ok && ecdsa.VerifyASN1(k, digest, der)
 	case RS256, RS384, RS512:
 		k, ok := pub.(*rsa.PublicKey)
-		return ok && k.N.BitLen() >= minRSABits && rsa.VerifyPKCS1v15(k, h, digest, sig) == nil
+		return ok && rsaSizeOK(k) && rsa.VerifyPKCS1v15(k, h, digest, sig) == nil
 	case PS256, PS384, PS512:
 		k, ok := pub.(*rsa.PublicKey)
-		return ok && k.N.BitLen() >= minRSABits &&
+		return ok && rsaSizeOK(k) &&
 			rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}) == nil
 	}
 	return false
@@ -77,4 +77,10 @@ func addASN1Unsigned(b *cryptobyte.Builder, n []byte) {
 		}
 		b.AddBytes(n)
 	})
+}
+
+// rsaSizeOK reports whether k's modulus is within [minRSABits, maxRSABits].
+func rsaSizeOK(k *rsa.PublicKey) bool {
+	b := k.N.BitLen()
+	return b >= minRSABits && b <= maxRSABits
 }

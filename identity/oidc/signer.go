@@ -30,7 +30,7 @@ var ErrSigner = fmt.Errorf("%w: unusable signer", ErrConfig)
 func signerAlgorithm(pub crypto.PublicKey, asked Algorithm) (Algorithm, error) {
 	algs := algorithmsForKey(pub)
 	if len(algs) == 0 {
-		return "", fmt.Errorf("%w: key type %T (or its size) is not one the verifier accepts: use P-256, P-384, P-521, Ed25519 or RSA of at least %d bits", ErrSigner, pub, minRSABits)
+		return "", fmt.Errorf("%w: key type %T (or its size) is not one the verifier accepts: use P-256, P-384, P-521, Ed25519 or RSA of %d to %d bits", ErrSigner, pub, minRSABits, maxRSABits)
 	}
 	// The verifier's own key rules (RSA exponent, ROCA) decide, so the
 	// issuer never mints with a key its verifiers would refuse.
