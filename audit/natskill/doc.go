@@ -85,7 +85,15 @@
 //   - Marks do not lapse by age in the bucket ([New] refuses a bucket with a
 //     max age, and one whose stream drops values by itself: interest or
 //     work-queue retention, discard old with a limit, memory storage, fewer
-//     replicas than [WithReplicas] asks for); a mark's own Until ends it on
+//     replicas than [WithReplicas] asks for), nor by a writer's header: a
+//     stream that allows per-message TTLs is refused
+//     ([*BucketSettingError] naming AllowMsgTTL), since a mark put with a
+//     Nats-TTL header would vanish without a deletion the watch delivers,
+//     denying on running replicas and allowing on restarted ones (the
+//     switch sets no TTL itself: its purges below are KV deletes and
+//     stream purges). Every freshness probe checks these settings again: a
+//     stream edited to any of them while the switch runs makes it stale
+//     (deny) and logs why. A mark's own Until ends it on
 //     every replica by its clock. A mark that lapsed more than
 //     [WithPurgeAfter] ago (default one hour: the clock-skew allowance of
 //     the fleet) is deleted from the bucket by the next [Switch.Mark] on
@@ -102,6 +110,16 @@
 //     number of ids ever marked. Replicas that mark need purge permission
 //     on the bucket's stream for that; without it markers stay (logged).
 //     With [WithReplicas](3), losing any one node loses no acknowledged mark.
+//   - A switch holds at most [WithMaxMarks] marks (default
+//     [DefaultMaxMarks], lapsed ones not yet purged included), so a flood
+//     of marks by a bucket writer, or by a detector an attacker drives,
+//     cannot exhaust the replicas' memory. A bucket holding more makes the
+//     switch deny every identity ([ErrTooManyMarks]) and log an error; it
+//     never drops a mark, and decides again once a view it rebuilds from
+//     the bucket (every four stale bounds) fits. [Switch.Mark] of an
+//     identity not yet marked is refused with [ErrTooManyMarks] when the
+//     switch holds the bound: clear marks, or raise the bound on every
+//     replica.
 //   - Keys are the kind and the SHA-256 of the id; values are bounded
 //     (4 KiB per field). An id longer than 4 KiB is marked all the same,
 //     under a stand-in ("\x00sha256:" and its hex SHA-256: the Mark.ID

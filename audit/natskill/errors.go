@@ -23,6 +23,11 @@ var (
 	// ErrCorrupt: the bucket holds an entry that is not a valid mark; the
 	// switch denies until it is deleted or replaced.
 	ErrCorrupt = fmt.Errorf("%w: bucket holds an invalid mark", ErrUndecided)
+	// ErrTooManyMarks: the bucket holds more marks than [WithMaxMarks]
+	// lets the switch hold, so it may lack one and denies every identity
+	// (checks); or [Switch.Mark] of an identity not yet marked would take
+	// it past that bound, and nothing was written.
+	ErrTooManyMarks = fmt.Errorf("%w: too many marks", ErrUndecided)
 	// ErrClosed: the switch was closed.
 	ErrClosed = fmt.Errorf("%w: closed", ErrUndecided)
 	// ErrUnavailable: a mark or clear could not be written to the bucket.
@@ -68,3 +73,20 @@ func (e *StaleError) Error() string {
 }
 
 func (e *StaleError) Unwrap() error { return ErrStale }
+
+// BucketSettingError reports a setting of an existing bucket's stream that
+// [New] refuses although the shared checks of fleet buckets allow it,
+// because it lets a bucket writer lift a mark in a way the switch cannot
+// see: Setting is the stream configuration's field ("AllowMsgTTL"). It
+// wraps [ErrConfig].
+type BucketSettingError struct {
+	Bucket  string
+	Setting string
+	Why     string
+}
+
+func (e *BucketSettingError) Error() string {
+	return fmt.Sprintf("%v: bucket %q: stream setting %s: %s", ErrConfig, e.Bucket, e.Setting, e.Why)
+}
+
+func (e *BucketSettingError) Unwrap() error { return ErrConfig }

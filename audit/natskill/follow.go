@@ -37,7 +37,7 @@ func (s *Switch) follow(life context.Context) {
 	watch := func() {
 		s.stopWatch(w, updates)
 		stopCtx()
-		w, updates, next, seen, restarted = nil, nil, newView(), 0, time.Now()
+		w, updates, next, seen, restarted = nil, nil, s.newView(), 0, time.Now()
 		// Marks this switch writes from now on may be missing from the new
 		// watch's snapshot: they carry over to the view it builds.
 		s.mu.Lock()
@@ -112,6 +112,7 @@ func (s *Switch) follow(life context.Context) {
 					// deliver it, or a later revision.
 					next.carry(s.view, seen, s.epoch)
 					s.view = next
+					s.reportOverflow(life)
 					s.mu.Unlock()
 					next = nil
 				}
@@ -132,6 +133,7 @@ func (s *Switch) follow(life context.Context) {
 				} else {
 					s.mu.Lock()
 					s.view.watched(e.Key(), ent)
+					s.reportOverflow(life)
 					s.mu.Unlock()
 				}
 				s.noteTomb(e.Key(), e.Revision(), e.Created(), e.Operation() != jetstream.KeyValuePut)
@@ -153,13 +155,25 @@ func (s *Switch) follow(life context.Context) {
 				pending = pending[1:] // too old to make the view fresh
 			}
 			behind := len(pending) > 0 && now.Sub(pending[0].at) > s.cfg.staleAfter/2
-			if (w == nil || behind) && now.Sub(restarted) > s.cfg.staleAfter/2 {
-				s.cfg.logger.WarnContext(life, "natskill: watch behind the bucket, watching again", "bucket", s.cfg.bucket, "watching", w != nil)
+			// An overflowed view lacks marks it dropped, and stays
+			// overflowed after deletions: only a view rebuilt from the
+			// bucket can show that the marks fit again. Rebuilding reads
+			// the whole bucket, so at most every overflowRetry.
+			s.mu.RLock()
+			over := s.view.overflow && next == nil && now.Sub(restarted) > s.overflowRetry()
+			s.mu.RUnlock()
+			if (w == nil || behind || over) && now.Sub(restarted) > s.cfg.staleAfter/2 {
+				s.cfg.logger.WarnContext(life, "natskill: watch behind the bucket, or view overflowed, watching again",
+					"bucket", s.cfg.bucket, "watching", w != nil, "overflowed", over)
 				watch()
 			}
 		}
 	}
 }
+
+// overflowRetry is how often an overflowed switch rebuilds its view from
+// the bucket ([WithMaxMarks]): four stale bounds.
+func (s *Switch) overflowRetry() time.Duration { return 4 * s.cfg.staleAfter }
 
 // stopWatch stops w and drains its updates until the client closes the
 // channel, so that the client's delivery goroutine, which may be blocked
@@ -195,13 +209,22 @@ func (s *Switch) probe(life context.Context) {
 		info, err := s.stream.Info(ctx)
 		cancel()
 		if err == nil {
+			err = checkStream(info.Config, s.cfg)
+			if err != nil {
+				// No proof of currency from a stream that can lose marks
+				// unseen: the switch turns stale and denies.
+				s.cfg.logger.ErrorContext(life, "natskill: bucket's stream can no longer hold marks, denying every identity",
+					"bucket", s.cfg.bucket, "error", err)
+			}
+		} else {
+			s.cfg.logger.DebugContext(life, "natskill: freshness probe failed", "bucket", s.cfg.bucket, "error", err)
+		}
+		if err == nil {
 			select {
 			case s.probes <- probe{at: at, last: info.State.LastSeq}:
 			case <-s.stop:
 				return
 			}
-		} else {
-			s.cfg.logger.DebugContext(life, "natskill: freshness probe failed", "bucket", s.cfg.bucket, "error", err)
 		}
 		select {
 		case <-s.stop:

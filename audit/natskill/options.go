@@ -19,6 +19,7 @@ type config struct {
 	logger     *slog.Logger
 	onMark     func(Mark)
 	purgeAfter time.Duration
+	maxMarks   int
 }
 
 func defaults() config {
@@ -30,6 +31,7 @@ func defaults() config {
 		now:        time.Now,
 		logger:     slog.New(slog.DiscardHandler),
 		purgeAfter: DefaultPurgeAfter,
+		maxMarks:   DefaultMaxMarks,
 	}
 }
 
@@ -145,6 +147,30 @@ func WithOnMark(f func(Mark)) Option {
 			return fmt.Errorf("%w: nil mark callback", ErrConfig)
 		}
 		c.onMark = f
+		return nil
+	}
+}
+
+// DefaultMaxMarks is how many marks a switch holds unless [WithMaxMarks].
+const DefaultMaxMarks = 100_000
+
+// WithMaxMarks bounds the marks (and invalid entries) a switch holds in
+// memory (default [DefaultMaxMarks]; a stored mark is up to about 20 KiB).
+// Marks lapsed less than the purge allowance ago ([WithPurgeAfter]) count.
+// Nothing else bounds the bucket: whoever can write it could flood it
+// until every replica ran out of memory. When the bucket holds more, the
+// switch does not drop a mark, which would let its identity through: it
+// holds none beyond n, logs an error, and every check denies with
+// [ErrTooManyMarks] until a view rebuilt from the bucket (every four stale
+// bounds) fits again. [Switch.Mark] of an identity not yet marked, when
+// the switch holds n, is refused with [ErrTooManyMarks] and writes
+// nothing. Every replica of the fleet should set the same n.
+func WithMaxMarks(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: max marks %d (at least 1)", ErrConfig, n)
+		}
+		c.maxMarks = n
 		return nil
 	}
 }

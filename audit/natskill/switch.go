@@ -87,6 +87,12 @@ type view struct {
 	// revision at or below it that the view does not hold was superseded,
 	// by a later value or by a deletion the view has forgotten.
 	floor uint64
+	// max bounds entries ([WithMaxMarks]). A key beyond it is not held:
+	// overflow is set instead, and the view then cannot decide (it may
+	// lack a mark) until a view rebuilt from the bucket fits.
+	max      int
+	overflow bool
+	reported bool // overflow was logged
 }
 
 type ident struct {
@@ -94,7 +100,16 @@ type ident struct {
 	id   string
 }
 
-func newView() *view { return &view{entries: map[string]entry{}, marks: map[ident][]*Mark{}} }
+func newView() *view {
+	return &view{entries: map[string]entry{}, marks: map[ident][]*Mark{}, max: DefaultMaxMarks}
+}
+
+// newView returns an empty view bounded by the switch's [WithMaxMarks].
+func (s *Switch) newView() *view {
+	v := newView()
+	v.max = s.cfg.maxMarks
+	return v
+}
 
 // markIdent is the ident a mark is found under by checks.
 func markIdent(m *Mark) ident { return ident{m.Kind, audit.CanonicalMarkID(m.ID)} }
@@ -112,6 +127,11 @@ func (v *view) apply(k string, e entry) {
 		return // applied already (the watch's delivery of a local write clears local)
 	case !ok && e.rev <= v.floor:
 		return // superseded
+	case !ok && (e.mark != nil || e.corrupt) && len(v.entries) >= v.max:
+		// Holding it would grow memory with whatever a bucket writer
+		// floods in; dropping it silently would let its identity through.
+		v.overflow = true
+		return
 	}
 	if old.corrupt {
 		v.corrupt--
@@ -188,7 +208,12 @@ type probe struct {
 // are audited to sink. Close the switch to stop its goroutines; the NATS
 // connection belongs to the caller. Options: [WithBucket], [WithReplicas],
 // [WithStaleAfter], [WithTimeout], [WithClock], [WithLogger], [WithOnMark],
-// [WithPurgeAfter].
+// [WithPurgeAfter], [WithMaxMarks].
+//
+// An existing bucket whose stream can lose a mark by itself or by a
+// writer's header is refused with [ErrConfig]: a per-message TTL setting
+// with a [*BucketSettingError] naming it (see the package's security
+// contract).
 func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...Option) (*Switch, error) {
 	if js == nil || sink == nil {
 		return nil, fmt.Errorf("%w: nil JetStream or audit sink", ErrConfig)
@@ -227,22 +252,20 @@ func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...O
 	if err != nil {
 		return nil, fmt.Errorf("%w: bucket %q: %w", ErrUnavailable, cfg.bucket, err)
 	}
-	// A stream that drops a mark by itself (interest retention, discard
-	// old, memory storage, fewer replicas than asked) lifts it unaudited,
-	// and a replica that starts afterwards never sees it.
-	if err := kvconf.Check(stream.CachedInfo().Config, cfg.replicas); err != nil {
-		return nil, fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
+	if err := checkStream(stream.CachedInfo().Config, cfg); err != nil {
+		return nil, err
 	}
 	life, cancel := context.WithCancel(context.Background())
 	s := &Switch{
 		kv: kv, stream: stream, audit: sink, cfg: cfg,
-		view:   newView(),
+		view:   nil,
 		tombs:  map[string]tomb{},
 		epoch:  1,
 		probes: make(chan probe, 16),
 		stop:   make(chan struct{}),
 		cancel: cancel,
 	}
+	s.view = s.newView()
 	s.wg.Add(2)
 	go s.follow(life)
 	go s.probe(life)
@@ -262,6 +285,34 @@ func New(ctx context.Context, js jetstream.JetStream, sink audit.Sink, opts ...O
 		case <-tick.C:
 		}
 	}
+}
+
+// checkStream returns why the configuration of the bucket's stream cannot
+// hold marks, or nil. New checks it, and so does every freshness probe: a
+// stream edited while the switch runs stops proving the switch current,
+// which then denies every identity (ErrStale) and logs why.
+func checkStream(sc jetstream.StreamConfig, cfg config) error {
+	// A stream that drops a mark by itself (interest retention, discard
+	// old, memory storage, fewer replicas than asked) lifts it unaudited,
+	// and a replica that starts afterwards never sees it.
+	if err := kvconf.Check(sc, cfg.replicas); err != nil {
+		return fmt.Errorf("%w: bucket %q: %w", ErrConfig, cfg.bucket, err)
+	}
+	// kvconf allows per-message TTLs (buckets whose keys expire by design
+	// need them); marks must not. A writer's Nats-TTL header makes a mark
+	// vanish without a deletion the watch delivers (or, with a subject
+	// delete marker TTL, with a purge nobody audited): replicas running
+	// keep denying, replicas that start or watch again allow. The switch
+	// sets no TTL of its own: a mark ends at its Until, lapsed marks are
+	// deleted with revision-checked KV deletes, and their markers purged
+	// through the stream API (see purgeLapsed, purgeTombs), none of which
+	// needs AllowMsgTTL. The stream holds it, not the bucket status: a
+	// stream edited by hand carries it without a marker TTL.
+	if sc.AllowMsgTTL {
+		return &BucketSettingError{Bucket: cfg.bucket, Setting: "AllowMsgTTL",
+			Why: "per-message TTL headers let a bucket writer make a mark expire unseen by running replicas and unaudited"}
+	}
+	return nil
 }
 
 // Check reports whether the identity id of the given kind may proceed: nil
@@ -331,6 +382,8 @@ func (s *Switch) decide(id string, kinds ...Kind) (*Mark, error) {
 		return nil, ErrClosed
 	case s.view.corrupt > 0:
 		return nil, fmt.Errorf("%w: %d entries", ErrCorrupt, s.view.corrupt)
+	case s.view.overflow:
+		return nil, fmt.Errorf("%w: more than %d", ErrTooManyMarks, s.view.max)
 	}
 	if age := time.Since(s.freshAt); age > s.cfg.staleAfter {
 		return nil, &StaleError{Age: age, Bound: s.cfg.staleAfter}
@@ -373,7 +426,9 @@ func (s *Switch) Marks() []Mark {
 // until that is not after the switch's clock is refused with
 // [audit.ErrMarkLapsed] ([ErrMarkLapsed]): that mark would deny nobody, so
 // nothing is written to the bucket (a live mark is left at its revision)
-// and nothing is audited.
+// and nothing is audited. A mark of an identity not yet marked when the
+// switch holds [WithMaxMarks] marks is refused with [ErrTooManyMarks], and
+// nothing is written or audited.
 //
 // Mark never shortens a mark in force: when the bucket holds one that lasts
 // at least as long (or has no expiry), it is kept as it is (written again
@@ -437,6 +492,20 @@ func (s *Switch) mark(ctx context.Context, kind Kind, id, reason, by string, unt
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	k := key(kind, m.ID)
+	s.mu.RLock()
+	_, held := s.view.entries[k]
+	full := !held && (len(s.view.entries) >= s.view.max || s.view.overflow)
+	s.mu.RUnlock()
+	if full {
+		// A new key would take the fleet's views past WithMaxMarks, and
+		// every replica would deny every identity. Make room: lapsed marks
+		// leave the bucket (and the views, once the watch delivers their
+		// deletion) when older than the purge allowance.
+		s.purgeLapsed(ctx, now)
+		s.cfg.logger.ErrorContext(ctx, "natskill: mark refused, the switch holds as many marks as it may",
+			"kind", kind, "id", id, "max", s.cfg.maxMarks)
+		return fmt.Errorf("%w: mark of %s %q not recorded: the switch holds %d marks", ErrTooManyMarks, kind, id, s.cfg.maxMarks)
+	}
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	kept, err := s.put(wctx, k, m, val, now)
 	cancel()
@@ -581,6 +650,16 @@ func (s *Switch) noteTomb(k string, rev uint64, created time.Time, del bool) {
 	}
 }
 
+// reportOverflow logs, once per view, that the view overflowed. s.mu is
+// held.
+func (s *Switch) reportOverflow(ctx context.Context) {
+	if s.view.overflow && !s.view.reported {
+		s.view.reported = true
+		s.cfg.logger.ErrorContext(ctx, "natskill: bucket holds more marks than the switch may hold, denying every identity",
+			"bucket", s.cfg.bucket, "max", s.view.max)
+	}
+}
+
 // maxMarkAttempts bounds Mark's compare-and-set retries under contention.
 const maxMarkAttempts = 8
 
@@ -616,6 +695,7 @@ func (s *Switch) put(ctx context.Context, k string, m Mark, val []byte, now time
 		if err == nil {
 			s.mu.Lock()
 			s.view.apply(k, entry{rev: wrote, mark: &put, local: s.epoch})
+			s.reportOverflow(ctx)
 			s.mu.Unlock()
 			return put, nil
 		}

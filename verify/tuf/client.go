@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +99,9 @@ type Root struct {
 // first root (from the cache when it is complete and unexpired, otherwise
 // from the repository); Refresh updates it; Root returns it without I/O.
 // A Client is safe for concurrent use and starts no goroutines (see Live for
-// a refresher).
+// a refresher). Clients sharing a cache directory, in one process or
+// several, update it one at a time (a lock file beside it: see the package
+// documentation).
 type Client struct {
 	mirror        string
 	origin        *url.URL
@@ -205,8 +208,6 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
-	defer cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
@@ -229,6 +230,23 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 	if _, err := secureDir(filepath.Join(cacheDir, "targets")); err != nil {
 		return nil, fmt.Errorf("%s: %w", stage, err)
 	}
+	// Another Client (another process, or another Client of this one) on
+	// the same cache directory: each staged its own copy and promoted it
+	// over the cache after comparing only with that copy, so one that
+	// staged first and got slightly older (unexpired) metadata from its
+	// mirror overwrote newer metadata the other had just saved, and a
+	// restart opened from the older. The cache's lock is held from staging
+	// to promoting; the wait for it is bounded by ctx and WithFetchTimeout,
+	// and the update then by WithFetchTimeout again.
+	lockCtx, lockCancel := context.WithTimeout(ctx, c.cfg.timeout)
+	unlock, err := lockCache(lockCtx, cacheDir)
+	lockCancel()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	defer cancel()
 	// go-tuf writes each file it verifies into its metadata directory as it
 	// goes, before this Client's own checks below (version floor, expiry
 	// during the update, the target's shape). Run against c.dir, a refresh
@@ -342,12 +360,75 @@ func (c *Client) update(ctx context.Context, offline bool) (*Root, error) {
 		}
 	}
 	if !offline {
+		// The lock keeps out every Client of this package; a writer that
+		// ignores it (an earlier ztci, a platform without the lock) could
+		// still have saved newer metadata since the cache was staged.
+		// Never promote over newer: this update is refused and the next
+		// one starts from the cache's.
+		if err := checkNotOlderThanCache(cacheDir, tm.Root.Signed.Version, versions); err != nil {
+			return nil, fmt.Errorf("tuf: %s: %w", stage, err)
+		}
 		if err := promote(dir, cacheDir); err != nil {
 			return nil, fmt.Errorf("%w: %s: writing the cache: %w", ErrTUF, stage, err)
 		}
 	}
 	c.cur.Store(r)
 	return r, nil
+}
+
+// checkNotOlderThanCache reads the versions of the root, timestamp,
+// snapshot and targets metadata now in the cache directory dir and refuses
+// an update (root version rootV, the others' versions) below them: below
+// the cached root, or below any other role's under the same root version
+// (a newer root may reset them). A missing file, or one that does not
+// parse as its role, sets no floor: go-tuf would not have used it either,
+// and promote replaces it. A file x509ca.OpenStateFile refuses is
+// ErrUnsafeCache.
+func checkNotOlderThanCache(dir string, rootV int64, versions [3]int64) error {
+	cachedRoot, err := cachedVersion(dir, metadata.ROOT)
+	if err != nil {
+		return err
+	}
+	if cachedRoot > rootV {
+		return fmt.Errorf("%w: the cache holds root version %d, newer than the %d this update reached (another client saved it); the cache is kept", ErrRollback, cachedRoot, rootV)
+	}
+	if cachedRoot < rootV {
+		return nil
+	}
+	for i, role := range []string{metadata.TIMESTAMP, metadata.SNAPSHOT, metadata.TARGETS} {
+		v, err := cachedVersion(dir, role)
+		if err != nil {
+			return err
+		}
+		if v > versions[i] {
+			return fmt.Errorf("%w: the cache holds %s version %d, newer than the %d this update reached (another client saved it); the cache is kept", ErrRollback, role, v, versions[i])
+		}
+	}
+	return nil
+}
+
+// cachedVersion is the version of role's metadata in the cache directory
+// dir, 0 when it is missing or does not parse as role's.
+func cachedVersion(dir, role string) (int64, error) {
+	b, err := readState(filepath.Join(dir, role+".json"), maxCachedFile)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return 0, nil
+	case errors.Is(err, ErrUnsafeCache):
+		return 0, err
+	case err != nil:
+		return 0, fmt.Errorf("%w: reading the cache: %w", ErrTUF, err)
+	}
+	var m struct {
+		Signed struct {
+			Type    string `json:"_type"`
+			Version int64  `json:"version"`
+		} `json:"signed"`
+	}
+	if json.Unmarshal(b, &m) != nil || m.Signed.Type != role {
+		return 0, nil
+	}
+	return m.Signed.Version, nil
 }
 
 // stageCache makes a private copy of the cache directory dir (resolved and

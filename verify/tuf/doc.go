@@ -118,6 +118,24 @@
 //     once the Client accepts the result: metadata the Client refuses (a
 //     version below the one it trusts, a target that is not a trusted
 //     root) never reaches the cache, so a restart cannot open from it.
+//   - Clients sharing a cache directory (several processes, or several
+//     Clients in one) take turns: each update (Open's too, offline or
+//     not) holds an advisory lock on cacheDir/ztci-tuf/<key>.lock (flock
+//     on Unix, LockFileEx on Windows; created 0600 and opened as every
+//     cached file is, else ErrUnsafeCache) from staging the cache to
+//     promoting into it. Without it a Client that staged the cache, then
+//     got slightly older but unexpired metadata from its mirror, promoted
+//     it over newer metadata another Client had saved meanwhile, and a
+//     restart opened from the older. The wait is bounded by the caller's
+//     context and WithFetchTimeout (ErrFetch when it ends); the update
+//     that follows has its own WithFetchTimeout. Under the lock, before
+//     promoting, the versions now in the cache are read again and an
+//     update below them (root; timestamp, snapshot or targets under the
+//     same root version) is refused with ErrRollback, the cache and the
+//     current root kept: this also holds against a writer that ignores
+//     the lock (an earlier ztci). On platforms with neither lock
+//     (neither Unix nor Windows) only that check remains: give each
+//     process its own cacheDir there.
 //   - One cache root may serve many clients: each reads and writes only
 //     cacheDir/ztci-tuf/<key>/, where key is the hex SHA-256 of tufRoot's
 //     exact bytes and of mirror exactly as given, so a client only ever

@@ -27,7 +27,9 @@ var (
 	ErrExpired = fmt.Errorf("%w: metadata expired", ErrTUF)
 	// ErrRollback: the repository offered a version older than one already
 	// trusted (timestamp, snapshot, targets), or a root whose version does
-	// not follow the trusted one.
+	// not follow the trusted one, or metadata older than another client
+	// sharing the cache directory has saved there since (the cache keeps
+	// the newer; the next refresh starts from it).
 	ErrRollback = fmt.Errorf("%w: metadata version rolled back", ErrTUF)
 	// ErrSignature: metadata is not signed by the threshold of keys its
 	// delegating role (or, for a new root, both the old and the new root)
@@ -39,7 +41,8 @@ var (
 	ErrHashMismatch = fmt.Errorf("%w: length or hash differs from signed metadata", ErrTUF)
 	// ErrFetch: the repository could not be read: a transport error, a
 	// status other than 200, a response larger than allowed, a redirect to
-	// another origin, or the context ended.
+	// another origin, or the context ended (waiting for the cache's lock,
+	// which another client holds while it updates, included).
 	ErrFetch = fmt.Errorf("%w: repository fetch failed", ErrTUF)
 	// ErrOffline: the cached metadata could not establish a root and the
 	// network was not to be used (a step that works from the cache only).
