@@ -7,12 +7,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // openCheckedFile refuses a symbolic link (checked with Lstat before opening:
 // this platform has no O_NOFOLLOW) and checks the open descriptor as on
 // Unix, except for the owner, which this platform does not report as a uid.
+// On Windows the permission bits are not checked either: Go reports 0666
+// for every file not marked read-only, whoever may write it, so they would
+// refuse every file and say nothing of who can change it. Access there is
+// the file's ACL, the operator's to set (as SecureDir says of directories).
 func openCheckedFile(path string, forbidden fs.FileMode) (*os.File, error) {
+	if runtime.GOOS == "windows" {
+		forbidden = 0
+	}
 	li, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
