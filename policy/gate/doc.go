@@ -189,6 +189,8 @@
 //     under a size limit and a read deadline before it takes a decision slot,
 //     so slow or stalled clients hold connections, never slots; [NewServer]
 //     bounds headers, bodies, writes and idle keep-alives per connection.
+//     Every answer says X-Content-Type-Options: nosniff, so a browser never
+//     reads the text a Decision echoes as anything but its declared JSON.
 //     The handler then moves the connection's write deadline to cover the
 //     decision ([Limits].Timeout, the audit write and the answer), so no
 //     server WriteTimeout cuts off an answer whose allow was audited.

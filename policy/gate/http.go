@@ -43,7 +43,8 @@ const (
 // moves the connection's write deadline to cover the decision
 // ([Limits].Timeout and a few seconds to audit and answer), whatever the
 // server's WriteTimeout: an answer cut off after its allow was audited
-// would leave an allow in the log that no caller received.
+// would leave an allow in the log that no caller received. Every answer
+// carries X-Content-Type-Options: nosniff.
 func (g *Gate) Handler() http.Handler {
 	slots := make(chan struct{}, g.cfg.limits.MaxInFlight)
 	mux := http.NewServeMux()
@@ -79,7 +80,14 @@ func (g *Gate) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return mux
+	// Every answer says nosniff: a Decision carries text the request and
+	// its attestations chose (violation messages, an artifact's name), and
+	// a browser sent to the gate (a link in a CI log) must read it as the
+	// JSON it is declared, never sniff it as a page.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // answerMargin is how long past Limits.Timeout the handler may still write
