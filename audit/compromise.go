@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -61,7 +62,11 @@ var markClaims = [...]struct{ claim, prefix string }{
 // [MarkRepositoryOwnerID] has everything after the prefix (the platform
 // and the name or number) folded to lower case, each character mapped to
 // the lower case of its upper case, so that characters Unicode folds
-// together ('K', 'k' and the Kelvin sign) fold to one; any other id, and
+// together ('K', 'k' and the Kelvin sign) fold to one, after
+// percent-encoding is decoded, and with trailing slashes and, in a
+// numeric id, a '+' sign and leading zeros dropped
+// ("repository_id:GitHub-Actions/0042/" is "repository_id:github-actions/42");
+// any other id, and
 // an id that is not valid UTF-8, is returned unchanged. It is the one
 // normalisation of mark ids: [MarkIDs], [ActorCompromised] and the kill
 // switches apply it, and a platform whose names are case-sensitive only
@@ -75,13 +80,53 @@ func CanonicalMarkID(id string) string {
 		if !utf8.ValidString(rest) {
 			return id
 		}
-		folded := strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, rest)
-		if folded == rest {
+		canon := canonicalMarkValue(c.prefix, rest)
+		if canon == rest {
 			return id // already canonical: no allocation on the check path
 		}
-		return c.prefix + folded
+		return c.prefix + canon
 	}
 	return id
+}
+
+// canonicalMarkValue returns rest, the part of a repository or owner mark
+// id after prefix, in the one spelling checks compare: percent-encoding
+// decoded ("acme%2Fapp" is "acme/app"; a value with an invalid escape,
+// or that decodes to a '%', is kept as it is), folded to lower case,
+// trailing slashes dropped ("acme/app/"), and, for [MarkRepositoryID]
+// and [MarkRepositoryOwnerID], a decimal number
+// after the last slash without a '+' sign or leading zeros ("+0042" is
+// "42"). No token spells a repository or an id in these other ways, so a
+// mark spelt in one denied nobody; each only merges spellings, so a mark
+// denies more, never less.
+func canonicalMarkValue(prefix, rest string) string {
+	if strings.IndexByte(rest, '%') >= 0 {
+		// Decoded once, and only to a text without '%': decoding "%2525"
+		// to "%25" would make the form differ on a second pass, and
+		// checks canonicalise ids already canonical.
+		if u, err := url.PathUnescape(rest); err == nil && utf8.ValidString(u) && strings.IndexByte(u, '%') < 0 {
+			rest = u
+		}
+	}
+	rest = strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, rest)
+	if t := strings.TrimRight(rest, "/"); strings.Contains(t, "/") {
+		rest = t // "repository:github-actions/" keeps its slash (CheckMarkID refuses it)
+	}
+	if prefix == MarkRepository {
+		return rest
+	}
+	i := strings.LastIndexByte(rest, '/') + 1
+	n := strings.TrimPrefix(rest[i:], "+")
+	if n == "" || strings.ContainsFunc(n, func(r rune) bool { return r < '0' || r > '9' }) {
+		return rest
+	}
+	if n = strings.TrimLeft(n, "0"); n == "" {
+		n = "0"
+	}
+	if n == rest[i:] {
+		return rest // already canonical: no allocation on the check path
+	}
+	return rest[:i] + n
 }
 
 // MarkIDs returns every id a compromise check of a consults: a.ID (when not
