@@ -82,7 +82,9 @@
 // claim holding a control, line-separator or bidirectional formatting
 // character or bytes that are not UTF-8 (ErrJobProvenance), which would
 // display, or encode, as another ref or workflow than the token's, nor a
-// caller's dependency naming the source repository it states, nor a
+// caller's dependency naming the source repository it states (also as a
+// reader that percent-decodes and cleans URLs reads it), nor a ref holding
+// '%' (a branch "%6Dain" a decoding verifier reads as main), nor a
 // source "<uri>@<ref>" with a dot segment (also percent-encoded: a branch
 // "%2e%2e/%2e%2e/…", which git allows), an empty segment or an encoded
 // '/' or '\' in its path, or a '?' or '#' (oidc.CheckURIPath), which a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -31,6 +32,9 @@ type Build struct {
 	// BuildType is the URI of the build's parameter schema. Required.
 	BuildType string
 	// SourceURI locates the repository, e.g. "git+https://git.example/acme/app".
+	// It, BuilderID and BuildType must be UTF-8 without control, line or
+	// bidirectional formatting characters, as the claims stated beside
+	// them; SourceURI without white space either.
 	// Required: an identity names a repository ("acme/app"), not its host.
 	// Its path must end with the identity's repository (a ".git" suffix
 	// allowed), and it may carry no user information (an ssh user name
@@ -44,7 +48,9 @@ type Build struct {
 	Parameters map[string]any
 	// Dependencies are the artifacts the build fetched, after the source,
 	// which JobProvenance states from the identity: a dependency naming
-	// the source repository (as verify compares repositories) is refused.
+	// the source repository (as verify compares repositories, or as a
+	// reader that percent-decodes, cleans the path and drops a default
+	// port reads it) is refused.
 	Dependencies []ResourceDescriptor
 	// StartedOn and FinishedOn bound the run; zero values are left out.
 	StartedOn, FinishedOn time.Time
@@ -67,7 +73,9 @@ var identityParameters = []string{"source", "workflow", "ref", "trigger"}
 // another value than the token's. The source "<uri>@<ref>" must pass
 // oidc.CheckURIPath: no dot segment (also percent-encoded), empty segment
 // or encoded '/' or '\', which would name another repository to a
-// verifier that cleans the path.
+// verifier that cleans the path. The ref may hold no '%' either: a
+// verifier decoding the source URI would read "refs/heads/%6Dain" as
+// refs/heads/main.
 // The result is validated.
 func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	c := id.Claims
@@ -95,6 +103,18 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	if strings.ContainsAny(c.Ref, "@ ") || strings.ContainsFunc(c.Ref, isControl) {
 		return nil, fmt.Errorf("%w: ref %q cannot be stated unambiguously in a source URI (it holds '@', a space or a control character)", ErrJobProvenance, c.Ref)
 	}
+	// The runner's text is stated beside the claims, and read as the
+	// platform's: held to the same rule, so that a builder id or source
+	// location displays and encodes as what was checked (a source URI
+	// with a bidi override shows another repository; bytes that are not
+	// UTF-8 are signed as U+FFFD). A space in the source URI ends it for
+	// readers that split on white space. Not quoted: the URI may hold a
+	// credential.
+	for _, f := range []struct{ name, v string }{{"builder id", b.BuilderID}, {"build type", b.BuildType}, {"source URI", b.SourceURI}} {
+		if !plainText(f.v) || f.name == "source URI" && strings.ContainsFunc(f.v, unicode.IsSpace) {
+			return nil, fmt.Errorf("%w: the %s holds a control, space, line or bidirectional formatting character, or is not UTF-8", ErrJobProvenance, f.name)
+		}
+	}
 	if err := checkSourceURI(b.SourceURI, c.Repository); err != nil {
 		return nil, err
 	}
@@ -104,6 +124,14 @@ func JobProvenance(id identity.Identity, b Build) (*Provenance, error) {
 	// repository to the latter. Not quoted: the URI may hold a credential.
 	if err := oidc.CheckURIPath(b.SourceURI + "@" + c.Ref); err != nil {
 		return nil, fmt.Errorf("%w: the source %w", ErrJobProvenance, err)
+	}
+	// Git allows '%' in a branch name, and a verifier that reads the
+	// source with a URI parser (url.Parse(...).Path, a WHATWG parser)
+	// decodes it: the branch "%6Dain" reads back as refs/heads/main,
+	// "x%40refs/tags/v1" as a tag to one that splits at the last '@'.
+	// Refused rather than encoded, so the ref stated is the claim's.
+	if strings.Contains(c.Ref, "%") {
+		return nil, fmt.Errorf("%w: ref %s holds '%%', which a verifier decoding the source URI reads as another ref", ErrJobProvenance, clip.Quote(c.Ref, 80))
 	}
 	if err := checkDependencies(b.Dependencies, b.SourceURI); err != nil {
 		return nil, err
@@ -191,16 +219,47 @@ func checkSourceURI(uri, repository string) error {
 // index 0. Repositories compare as verify compares them (slsasource's
 // NormalizeRepo), the host without case and without an ssh user name.
 func checkDependencies(deps []ResourceDescriptor, sourceURI string) error {
-	src := repoKey(sourceURI)
+	src, canon := repoKey(sourceURI), canonicalRepo(sourceURI)
 	for i, d := range deps {
 		if d.URI == "" {
 			continue
 		}
-		if r, _ := slsasource.SplitGitURI(d.URI); strings.EqualFold(repoKey(r), src) {
+		r, _ := slsasource.SplitGitURI(d.URI)
+		if strings.EqualFold(repoKey(r), src) || canon != "" && canonicalRepo(d.URI) == canon {
 			return fmt.Errorf("%w: dependency %d names the source repository, which comes from the identity", ErrJobProvenance, i)
 		}
 	}
 	return nil
+}
+
+// canonicalRepo is the repository uri names as a reader that parses and
+// normalises URLs reads it: the host without case, user information or
+// default port, the path percent-decoded, cleaned and cut at its first
+// '@', without ".git" and case. "" where uri is not a URL with a host.
+// checkDependencies compares it too: "…/%61cme/app", "…/acme/./app" or
+// "https://git.example:443/acme/app" are the source to such a reader.
+func canonicalRepo(uri string) string {
+	u, err := url.Parse(strings.TrimPrefix(uri, "git+"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := u.Hostname()
+	switch port := u.Port(); port {
+	case "", "22", "80", "443":
+	default:
+		host += ":" + port
+	}
+	p := u.EscapedPath()
+	for range 4 {
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			break
+		}
+		p = d
+	}
+	p, _, _ = strings.Cut(p, "@")
+	p = strings.TrimSuffix(path.Clean("/"+p), ".git")
+	return strings.ToLower(host + p)
 }
 
 // repoKey is uri's repository as NormalizeRepo reads it, without user
