@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -71,6 +72,7 @@ func MatchClaimGlob(name, pattern string) Matcher {
 // All matches when every matcher matches. All() with no matchers matches
 // nothing: an empty condition must not grant access.
 func All(ms ...Matcher) Matcher {
+	ms = slices.Clone(ms) // the caller's slice may change later
 	return func(x Identity) bool {
 		if len(ms) == 0 {
 			return false
@@ -86,6 +88,7 @@ func All(ms ...Matcher) Matcher {
 
 // Any matches when at least one matcher matches.
 func Any(ms ...Matcher) Matcher {
+	ms = slices.Clone(ms) // the caller's slice may change later
 	return func(x Identity) bool {
 		for _, m := range ms {
 			if m.Match(x) {

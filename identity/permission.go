@@ -41,7 +41,8 @@ var (
 	// malformed (empty segment, '*' in a request, whitespace, control or
 	// invisible characters, invalid UTF-8), or a requested permission
 	// holds a spelling a store may read as another name: an empty segment
-	// or one of dots only between '/' or ':' ("a//b", "a/", "a/../b"),
+	// or one of dots only between '/' or ':' ("a//b", "a/", "a/../b"), a
+	// segment ending in '.' ("a/b.", "deploy:production."),
 	// one of '%', '\', '#', '?', ';', '[', ']', '{', '}', or punctuation
 	// or a symbol outside ASCII ("．", "‥", "／", "¥").
 	ErrInvalidPermission = errors.New("identity: invalid permission")
@@ -105,7 +106,10 @@ const aliasChars = `%\#?;[]{}`
 // would match "team-a/../team-b/db", which Vault, a file store and a URL
 // path all resolve to team-b's secret. An empty segment ("a//b", "a/")
 // or one of dots only (".", "..", and "..." that Windows trims to "") is
-// refused between '/' and ':' alike, as is every character of aliasChars
+// refused between '/' and ':' alike, and so is a segment ending in '.':
+// Windows trims trailing dots ("prod-db." is the file "prod-db") and DNS
+// reads "production." as the name "production", so it would escape a
+// requirement registered for that name. So is every character of aliasChars
 // and every punctuation or symbol outside ASCII: NFKC and Windows'
 // best-fit code pages read "．．", "‥", "／", "＼", "∕", "¥" or "％" as
 // ASCII dots, separators or '%' ("team-a/．．/team-b/db"). Letters, marks
@@ -122,8 +126,8 @@ func unaliased(p string) error {
 	}
 	for part := range strings.SplitSeq(p, ":") {
 		for seg := range strings.SplitSeq(part, "/") {
-			if strings.Trim(seg, ".") == "" {
-				return fmt.Errorf("%w: %s: empty or dot segment %s", ErrInvalidPermission, quoted(p), quoted(seg))
+			if strings.Trim(seg, ".") == "" || strings.HasSuffix(seg, ".") {
+				return fmt.Errorf("%w: %s: empty, dot or dot-ended segment %s", ErrInvalidPermission, quoted(p), quoted(seg))
 			}
 		}
 	}
@@ -138,17 +142,19 @@ func foreignPunct(r rune) bool {
 // Grant gives the identities matched by To the permissions listed.
 // Permission patterns may use '*' for any run of characters, '/' and ':'
 // included ("secrets:read:*", "secrets:read:team-a/*",
-// "deploy:staging-*"); a bare "*" is refused, since least privilege means
-// naming the resource kind at least. A '*' stops at no boundary: end a
+// "deploy:staging-*"); the resource kind, the first segment, is named in
+// full, since least privilege means naming it at least: "*", "*:read:x"
+// and "s*:*" (which a '*' crossing ':' lets match "secrets:read:<any>"
+// and "scm:<any>" alike) are refused. A '*' stops at no boundary: end a
 // prefix with '/' ("team-a/*"), since "team-a*" also matches
 // "team-a-evil/db". Grants match byte for byte: an NFC
 // and an NFD spelling of one name are two names, so grant the one your
 // store holds. Because '*' crosses '/', [Guard.Check] refuses requested
 // names a store may resolve to another name, which "team-a/*" would
 // otherwise cover: an empty, "." or ".." segment ("team-a/../team-b/db",
-// "team-a//db", "team-a/db/"), '%', '\', '#', '?', ';', glob characters,
-// and punctuation or symbols outside ASCII ("team-a/．．/team-b/db"); see
-// [ErrInvalidPermission].
+// "team-a//db", "team-a/db/"), one ending in '.' ("team-a/db."), '%',
+// '\', '#', '?', ';', glob characters, and punctuation or symbols outside
+// ASCII ("team-a/．．/team-b/db"); see [ErrInvalidPermission].
 type Grant struct {
 	// Name identifies the grant in decisions and audit events.
 	Name        string
@@ -174,10 +180,11 @@ type Requirement func(ctx context.Context, r Request) error
 var ErrRequirement = errors.New("identity: requirement not met")
 
 // RequireAMR requires that the caller authenticated with method (for
-// example "mfa" for approvals).
+// example "mfa" for approvals). An empty method is a condition left unset:
+// no request meets it, not even one whose AMR lists "".
 func RequireAMR(method string) Requirement {
 	return func(_ context.Context, r Request) error {
-		if !slices.Contains(r.AMR, method) {
+		if method == "" || !slices.Contains(r.AMR, method) {
 			return fmt.Errorf("%w: amr %q lacks %q", ErrRequirement, r.AMR, method)
 		}
 		return nil
@@ -353,8 +360,8 @@ func NewGuard(grants []Grant, opts ...Option) (*Guard, error) {
 			if err := validPermission(p, true); err != nil {
 				return nil, fmt.Errorf("%w: grant %q: %w", ErrConfig, g.Name, err)
 			}
-			if strings.Trim(strings.SplitN(p, ":", 2)[0], "*") == "" {
-				return nil, fmt.Errorf("%w: grant %q: pattern %q does not name a resource kind", ErrConfig, g.Name, p)
+			if kind, _, _ := strings.Cut(p, ":"); strings.Contains(kind, "*") {
+				return nil, fmt.Errorf("%w: grant %q: pattern %q does not name its resource kind in full", ErrConfig, g.Name, p)
 			}
 		}
 		g.Permissions = slices.Clone(g.Permissions)

@@ -53,12 +53,16 @@ func (SingleUseTokenVerifierFunc) SingleUse() bool { return true }
 
 // SingleUse reports whether v consumes the tokens it verifies: v says so
 // ([SingleUseReporter]; a [DeferredTokenVerifierFunc], whose Verify
-// spends, does). A verifier that offers neither, such as a
-// [TokenVerifierFunc], is taken to accept a token any number of times
-// within its lifetime.
+// spends, does), or, saying nothing, it is a [DeferredTokenVerifier],
+// whose contract is that Verify consumes the token. A verifier that
+// offers neither, such as a [TokenVerifierFunc], is taken to accept a
+// token any number of times within its lifetime.
 func SingleUse(v TokenVerifier) bool {
-	r, ok := v.(SingleUseReporter)
-	return ok && r.SingleUse()
+	if r, ok := v.(SingleUseReporter); ok {
+		return r.SingleUse()
+	}
+	_, deferred := v.(DeferredTokenVerifier)
+	return deferred
 }
 
 // ErrSingleUse: a single-use token verifier ([SingleUse]) was given to a
