@@ -39,7 +39,8 @@
 // is set ([ErrSubjectMismatch]); verifier.id is exactly [Expect.VerifierID]
 // ([ErrVerifierMismatch]); timeCreated is no older than [Expect.MaxAge]
 // ([ErrStale]) and no more than [Expect.ClockSkew] ([DefaultClockSkew],
-// one minute, when zero) ahead of the clock ([ErrFuture]); the result
+// one minute, when zero; at most [MaxClockSkew]) ahead of the clock
+// ([ErrFuture]); the result
 // lists [PropertyAllowed] ([ErrNotAllowed]; it cannot be waived, since a
 // deny still lists the controls it passed) and each of
 // [Expect.Properties] ([ErrPropertyMissing]); and, with

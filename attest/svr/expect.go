@@ -16,6 +16,12 @@ import (
 // timeCreated may lie when [Expect.ClockSkew] is zero.
 const DefaultClockSkew = time.Minute
 
+// MaxClockSkew is the largest [Expect.ClockSkew]: a skew of days would
+// let a result dated days ahead pass as fresh for as long, the hole an
+// age-only check has. Clocks that disagree by more need fixing, not a
+// wider window.
+const MaxClockSkew = time.Hour
+
 // Why [Expect.Check] refused a result. A result that is read but not what
 // the consumer expects is a [*MismatchError] wrapping ErrUnexpected and
 // exactly one of the finer sentinels below; unusable expectations wrap
@@ -24,7 +30,8 @@ const DefaultClockSkew = time.Minute
 var (
 	// ErrExpectation: the Expect is unusable (no or a malformed subject
 	// digest, no or a malformed verifier id, no positive MaxAge, a
-	// negative ClockSkew, an empty or malformed accepted revision or
+	// negative ClockSkew or one over MaxClockSkew, an empty or malformed
+	// accepted revision or
 	// required property). Nothing was read.
 	ErrExpectation = errors.New("svr: expectation unusable")
 	// ErrUnexpected: the result is valid but not what the consumer expects.
@@ -99,7 +106,8 @@ type Expect struct {
 	// minus MaxAge is refused (ErrStale). Required, positive.
 	MaxAge time.Duration
 	// ClockSkew is how far ahead of now timeCreated may lie (ErrFuture);
-	// zero means DefaultClockSkew, negative is refused. A check of the age
+	// zero means DefaultClockSkew, negative or over MaxClockSkew is
+	// refused. A check of the age
 	// alone reads a result dated years ahead as the freshest there is.
 	ClockSkew time.Duration
 	// PolicyRevisions, when not empty, are the policy revisions accepted
@@ -129,6 +137,8 @@ func (e Expect) Validate() error {
 		return fmt.Errorf("%w: MaxAge must be positive", ErrExpectation)
 	case e.ClockSkew < 0:
 		return fmt.Errorf("%w: negative ClockSkew", ErrExpectation)
+	case e.ClockSkew > MaxClockSkew:
+		return fmt.Errorf("%w: ClockSkew %v over MaxClockSkew (%v)", ErrExpectation, e.ClockSkew, MaxClockSkew)
 	}
 	if _, err := attest.ParseDigest(e.Subject.String()); err != nil {
 		return fmt.Errorf("%w: subject digest: %w", ErrExpectation, err)
