@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -50,6 +51,8 @@ type config struct {
 	observe   func(Change)
 	now       func() time.Time
 	seenLimit int
+	// maxQueries bounds the distinct inventory queries of one call.
+	maxQueries int
 }
 
 // WithLogger sets the diagnostics logger (default: silent). Skips and
@@ -105,6 +108,31 @@ func WithSeenLimit(n int) Option {
 	}
 }
 
+// DefaultMaxQueries is the default of [WithMaxQueries].
+const DefaultMaxQueries = 10_000
+
+// WithMaxQueries bounds the distinct inventory queries one call runs
+// (default [DefaultMaxQueries]): an advisory's (one per affected package
+// and chunk of its versions) or an affected or under_investigation VEX
+// statement's (one per product). Each query may return up to
+// [inventory.MaxLimit] admissions, so a record or statement naming
+// hundreds of thousands of packages or products could hold a call for
+// hours. Identical queries of one call run once. Past the bound the rest
+// are not run and the call returns [ErrTooManyQueries] (an
+// [ErrIncomplete]): an advisory after emitting what the others found, a
+// contrary VEX statement after being applied to every artifact (as a
+// product the index cannot search), a not_affected or fixed statement
+// lifting nothing.
+func WithMaxQueries(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: max queries %d, want at least 1", ErrConfig, n)
+		}
+		c.maxQueries = n
+		return nil
+	}
+}
+
 // Detector finds the admitted artifacts a new advisory or revocation makes
 // non-compliant and emits one audit event per artifact. It is safe for
 // concurrent use.
@@ -131,7 +159,7 @@ func New(store inventory.Store, sink audit.Sink, opts ...Option) (*Detector, err
 	if store == nil || sink == nil {
 		return nil, fmt.Errorf("%w: a store and a sink are required", ErrConfig)
 	}
-	cfg := config{log: slog.New(slog.DiscardHandler), now: time.Now, seenLimit: DefaultSeenLimit}
+	cfg := config{log: slog.New(slog.DiscardHandler), now: time.Now, seenLimit: DefaultSeenLimit, maxQueries: DefaultMaxQueries}
 	for _, o := range opts {
 		if o == nil {
 			return nil, fmt.Errorf("%w: nil option", ErrConfig)
@@ -202,9 +230,10 @@ type Report struct {
 // All queries run before any event is written: an inventory error returns
 // [ErrStore] and emits nothing. A sink error returns [ErrAudit] with the
 // report of the changes emitted before it; calling again emits the rest.
-// An inventory answer cut at [inventory.MaxLimit] returns [ErrIncomplete]
-// after emitting the changes it found. Skips are not errors: they are in
-// the report and the log.
+// An inventory answer cut at [inventory.MaxLimit], or an advisory needing
+// more distinct queries than [WithMaxQueries] allows ([ErrTooManyQueries]),
+// returns [ErrIncomplete] after emitting the changes it found. Skips are
+// not errors: they are in the report and the log.
 func (d *Detector) Advisory(ctx context.Context, a *Advisory, arrived time.Time) (Report, error) {
 	if a == nil {
 		return Report{}, fmt.Errorf("%w: nil advisory", ErrInvalidInput)
@@ -218,7 +247,7 @@ func (d *Detector) Advisory(ctx context.Context, a *Advisory, arrived time.Time)
 		d.cfg.log.InfoContext(ctx, "drift: advisory withdrawn, nothing to detect", "advisory", a.ID)
 		return rep, nil
 	}
-	hits, skips, truncated, err := d.advisoryHits(ctx, a)
+	hits, skips, incomplete, err := d.advisoryHits(ctx, a)
 	rep.Skipped = skips
 	if err != nil {
 		return rep, err
@@ -227,33 +256,83 @@ func (d *Detector) Advisory(ctx context.Context, a *Advisory, arrived time.Time)
 	if err != nil {
 		return rep, err
 	}
-	if truncated {
-		d.cfg.log.WarnContext(ctx, "drift: inventory answer truncated", "advisory", a.ID)
-		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, a.ID)
+	if incomplete != nil {
+		d.cfg.log.WarnContext(ctx, "drift: advisory detection incomplete", "advisory", a.ID, "err", incomplete)
+		return rep, incomplete
 	}
 	return rep, nil
 }
 
 // advisoryHits runs the queries of advisory a and groups the admissions
 // they find by artifact; skips are logged. An inventory error is [ErrStore].
-func (d *Detector) advisoryHits(ctx context.Context, a *Advisory) (*hits, []Skip, bool, error) {
+// incomplete is non-nil when the hits may miss admissions: an answer cut
+// at the limit ([ErrIncomplete]), or more distinct queries than the
+// Detector runs in one call ([ErrTooManyQueries]).
+func (d *Detector) advisoryHits(ctx context.Context, a *Advisory) (h *hits, skips []Skip, incomplete, err error) {
 	qs, skips := a.Queries()
 	for _, s := range skips {
 		d.cfg.log.WarnContext(ctx, "drift: part of an advisory not matched", "advisory", a.ID, "skip", s.String())
 	}
-	h := newHits()
+	h = newHits()
 	truncated := false
+	run := newQuerySet(d.cfg.maxQueries)
 	for _, q := range qs {
+		_, fresh, ok := run.add(q)
+		if !ok {
+			break
+		}
+		if !fresh {
+			continue // an identical query ran already: same answer
+		}
 		res, err := d.store.Query(ctx, q)
 		if err != nil {
-			return nil, skips, false, fmt.Errorf("%w: advisory %s: %w", ErrStore, a.ID, err)
+			return nil, skips, nil, fmt.Errorf("%w: advisory %s: %w", ErrStore, a.ID, err)
 		}
 		truncated = truncated || res.Truncated
 		for _, adm := range res.Admissions {
 			h.add(adm)
 		}
 	}
-	return h, skips, truncated, nil
+	switch {
+	case run.full:
+		d.cfg.log.WarnContext(ctx, "drift: too many inventory queries, advisory not fully searched", "advisory", a.ID, "max_queries", d.cfg.maxQueries)
+		incomplete = fmt.Errorf("%w: advisory %s needs more than %d queries", ErrTooManyQueries, a.ID, d.cfg.maxQueries)
+	case truncated:
+		incomplete = fmt.Errorf("%w: advisory %s", ErrIncomplete, a.ID)
+	}
+	return h, skips, incomplete, nil
+}
+
+// querySet is the distinct inventory queries of one call, at most max of
+// them ([WithMaxQueries]).
+type querySet struct {
+	max  int
+	n    int // distinct queries entered
+	seen map[string]int
+	full bool // a query past max was refused
+}
+
+func newQuerySet(limit int) *querySet { return &querySet{max: limit, seen: map[string]int{}} }
+
+// add enters q and returns its index among the distinct queries entered;
+// fresh when no identical query was entered before. ok is false when q is
+// new and max distinct queries were entered already (full is then set).
+func (s *querySet) add(q inventory.Query) (i int, fresh, ok bool) {
+	b, err := json.Marshal(q) // strings, slices of them, a bool, an int: cannot fail
+	if err == nil {
+		if i, dup := s.seen[string(b)]; dup {
+			return i, false, true
+		}
+	}
+	if s.n >= s.max {
+		s.full = true
+		return -1, false, false
+	}
+	i, s.n = s.n, s.n+1
+	if err == nil {
+		s.seen[string(b)] = i
+	}
+	return i, true, true
 }
 
 // Revocation says a builder may no longer be trusted.

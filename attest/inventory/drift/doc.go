@@ -118,7 +118,11 @@
 //     is written; an audit sink error returns [ErrAudit]; an answer larger
 //     than [inventory.MaxLimit] returns [ErrIncomplete] (after emitting
 //     the drift it found; a VEX statement lifts nothing on such an
-//     answer). A non-nil error means detection did not fully run, never
+//     answer). So does a call needing more distinct inventory queries than
+//     [WithMaxQueries] allows ([ErrTooManyQueries]): identical queries run
+//     once, the rest past the bound are not run, a contrary VEX statement
+//     is then applied to every artifact and a lifting one lifts nothing.
+//     A non-nil error means detection did not fully run, never
 //     "nothing drifted". A malformed record is refused whole
 //     ([ErrInvalidRecord]).
 //   - Nothing is dropped silently: every affected entry or range that no

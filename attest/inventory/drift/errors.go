@@ -41,6 +41,13 @@ var (
 	// holds ([inventory.MaxLimit]); events were emitted for those
 	// returned, the rest are unknown.
 	ErrIncomplete = errors.New("drift: inventory answer truncated, detection incomplete")
+	// ErrTooManyQueries: one call needed more distinct inventory queries
+	// than [WithMaxQueries] allows (an advisory or an affected VEX
+	// statement naming that many packages or products). The queries past
+	// the bound were not run: an advisory reports what the others found; a
+	// contrary VEX statement is applied to every artifact (it blocks all
+	// lifts for its vulnerability); a lifting one lifts nothing.
+	ErrTooManyQueries = fmt.Errorf("%w: too many inventory queries for one call", ErrIncomplete)
 	// ErrEvaluation: an [Evaluator] could not decide on some admissions
 	// (or ctx ended during re-evaluation); the denials it did decide were
 	// reported, the others are unknown.

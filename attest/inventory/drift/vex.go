@@ -102,8 +102,10 @@ const (
 // as in the policy: a lifting statement so dated returns [ErrVEXDate], a
 // contrary one blocks every lift of its artifacts. A contrary statement
 // with a product the index cannot search, or on an answer cut at the
-// limit, or naming more artifacts than the memory holds, blocks the lifts
-// of every artifact for its vulnerability. Contrary statements are
+// limit, or naming more artifacts than the memory holds, or needing more
+// queries than [WithMaxQueries] allows (then returning [ErrTooManyQueries],
+// under_investigation too), blocks the lifts of every artifact for its
+// vulnerability. Contrary statements are
 // remembered per Detector, bounded as the seen-set ([WithSeenLimit]):
 // after a restart, feed an artifact's contrary statements again before
 // lifting ones. The events of an affected or a lifting statement are
@@ -160,21 +162,21 @@ func (d *Detector) vexResolved(ctx context.Context, st vex.Statement, signer str
 	// finding's (the advisory's) and the lifting statement's, as the
 	// deploy policy's lifted.
 	against := slices.Concat(ids, st.Vulnerability.IDs())
-	h, skips, truncated, err := d.advisoryHits(ctx, adv)
+	h, skips, incomplete, err := d.advisoryHits(ctx, adv)
 	rep := Report{Cause: adv.ID, Skipped: skips}
 	if err != nil {
 		return rep, err
 	}
-	if truncated {
+	if incomplete != nil {
 		// An answer cut at the limit may leave an admission out of one
 		// query (one affected package) and not of another: the
 		// artifact's affected packages would be read from part of them,
 		// and a statement naming only those would lift a finding on a
 		// package it does not name. Lifting needs the whole answer, so
 		// nothing is lifted (an advisory reports what it found; a
-		// "compliant again" cannot).
-		d.cfg.log.WarnContext(ctx, "drift: inventory answer truncated, VEX statement not applied", "advisory", adv.ID)
-		return rep, fmt.Errorf("%w: advisory %s", ErrIncomplete, adv.ID)
+		// "compliant again" cannot). So too past the query bound.
+		d.cfg.log.WarnContext(ctx, "drift: inventory answer incomplete, VEX statement not applied", "advisory", adv.ID)
+		return rep, incomplete
 	}
 	lift := newLiftRule(st)
 	covered := newHits()
@@ -399,20 +401,31 @@ func repository(ref string) string {
 func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer string, arrived time.Time, report bool) (Report, error) {
 	cause := clip.String(st.Vulnerability.Name, 256) // the signed document's text: bounded for the event
 	rep := Report{Cause: cause}
-	type query struct {
-		q    inventory.Query
+	// One entry per product the index can search; identical queries
+	// (products naming the same digest or package URL) run once, their
+	// answer read for each of their products.
+	type product struct {
 		subs []string // subcomponent package URLs of a digest product
-		// doc is st with only the product q came from: matching every
-		// product against each admission cost the statement's size per
+		// doc is st with only this product: matching every product
+		// against each admission cost the statement's size per
 		// admission.
 		doc *vex.Document
 	}
+	type query struct {
+		q        inventory.Query
+		products []product
+	}
 	var qs []query
+	run := newQuerySet(d.cfg.maxQueries)
 	for i, p := range st.Products {
 		q, ok := productQuery(p)
 		if !ok {
 			rep.Skipped = append(rep.Skipped, Skip{Affected: i, Range: -1, Package: untrusted(productName(p), 200), Err: ErrUnresolvableProduct})
 			continue
+		}
+		n, fresh, ok := run.add(q)
+		if !ok {
+			continue // past the bound: the statement is applied to every artifact below
 		}
 		var subs []string
 		for _, sc := range p.Subcomponents {
@@ -420,10 +433,16 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 		}
 		one := st
 		one.Products = []vex.Product{p}
-		qs = append(qs, query{q, subs, &vex.Document{Statements: []vex.Statement{one}}})
+		if fresh {
+			qs = append(qs, query{q: q})
+		}
+		qs[n].products = append(qs[n].products, product{subs, &vex.Document{Statements: []vex.Statement{one}}})
 	}
 	for _, s := range rep.Skipped {
 		d.cfg.log.WarnContext(ctx, "drift: VEX product not searchable in the index", "vulnerability", cause, "skip", s.String())
+	}
+	if run.full {
+		d.cfg.log.WarnContext(ctx, "drift: too many inventory queries, VEX statement applied to every artifact", "vulnerability", cause, "max_queries", d.cfg.maxQueries)
 	}
 	h := newHits()
 	truncated := false
@@ -433,18 +452,20 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 			return Report{Cause: cause, Skipped: rep.Skipped}, fmt.Errorf("%w: VEX %s: %w", ErrStore, clip.String(cause, 64), err)
 		}
 		truncated = truncated || res.Truncated
-		for _, a := range res.Admissions {
-			if q.q.Digest != "" {
-				if len(q.doc.For(artifactOf(a))) == 0 {
-					continue // the product names the digest by a hash algorithm the index does not hold
+		for _, p := range q.products {
+			for _, a := range res.Admissions {
+				if q.q.Digest != "" {
+					if len(p.doc.For(artifactOf(a))) == 0 {
+						continue // the product names the digest by a hash algorithm the index does not hold
+					}
+					// A digest query returns every package: keep those the
+					// statement names as affected subcomponents.
+					a.Packages = slices.DeleteFunc(slices.Clone(a.Packages), func(pkg inventory.Package) bool {
+						return !slices.ContainsFunc(p.subs, func(pat string) bool { return matchPURL(pat, pkg.PURL) })
+					})
 				}
-				// A digest query returns every package: keep those the
-				// statement names as affected subcomponents.
-				a.Packages = slices.DeleteFunc(a.Packages, func(p inventory.Package) bool {
-					return !slices.ContainsFunc(q.subs, func(pat string) bool { return matchPURL(pat, p.PURL) })
-				})
+				h.add(a)
 			}
-			h.add(a)
 		}
 	}
 	// Remembered before anything is written: a lifting statement that is
@@ -453,7 +474,7 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 	// artifact: it blocks them all.
 	td := vexDateOf(st, d.cfg.now())
 	digests, ids := slices.Clone(h.order), st.Vulnerability.IDs()
-	if len(rep.Skipped) > 0 || truncated {
+	if len(rep.Skipped) > 0 || truncated || run.full {
 		digests = append(digests, anyArtifact)
 	}
 	if len(digests)*len(ids) > d.cfg.seenLimit/2 {
@@ -463,8 +484,14 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 		digests = []string{anyArtifact}
 	}
 	d.recordContrary(digests, ids, td)
+	tooMany := func() error {
+		return fmt.Errorf("%w: VEX %s needs more than %d queries", ErrTooManyQueries, clip.String(cause, 64), d.cfg.maxQueries)
+	}
 	if !report {
 		d.cfg.log.InfoContext(ctx, "drift: VEX statement under investigation, nothing to report", "vulnerability", cause)
+		if run.full {
+			return Report{Cause: cause, Skipped: rep.Skipped}, tooMany()
+		}
 		return Report{Cause: cause, Skipped: rep.Skipped}, nil
 	}
 	// The event id names the statement's dates: an "affected" re-confirmed
@@ -472,6 +499,9 @@ func (d *Detector) vexAffected(ctx context.Context, st vex.Statement, signer str
 	err := d.emitKeyed(ctx, &rep, ActionVEXAffected, cause, cause+"\x00"+td.key(), h, arrived, func(c Change) audit.Event { return vexAffectedEvent(st, signer, c) })
 	if err != nil {
 		return rep, err
+	}
+	if run.full {
+		return rep, tooMany()
 	}
 	if truncated {
 		return rep, fmt.Errorf("%w: VEX %s", ErrIncomplete, clip.String(cause, 64))
