@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -217,49 +216,22 @@ func checkSourceURI(uri, repository string) error {
 // another commit or ref, say) would be read as the source by a reader
 // that looks the repository up among the dependencies rather than at
 // index 0. Repositories compare as verify compares them (slsasource's
-// NormalizeRepo), the host without case and without an ssh user name.
+// NormalizeRepo), the host without case and without an ssh user name, and
+// as a reader that normalises URLs compares them (slsasource's
+// MayNameSource: "…/%61cme/app", "…/acme/./app", ":443", and a URL on the
+// source's host that does not parse).
 func checkDependencies(deps []ResourceDescriptor, sourceURI string) error {
-	src, canon := repoKey(sourceURI), canonicalRepo(sourceURI)
+	src := repoKey(sourceURI)
 	for i, d := range deps {
 		if d.URI == "" {
 			continue
 		}
 		r, _ := slsasource.SplitGitURI(d.URI)
-		if strings.EqualFold(repoKey(r), src) || canon != "" && canonicalRepo(d.URI) == canon {
+		if strings.EqualFold(repoKey(r), src) || slsasource.MayNameSource(sourceURI, d.URI) {
 			return fmt.Errorf("%w: dependency %d names the source repository, which comes from the identity", ErrJobProvenance, i)
 		}
 	}
 	return nil
-}
-
-// canonicalRepo is the repository uri names as a reader that parses and
-// normalises URLs reads it: the host without case, user information or
-// default port, the path percent-decoded, cleaned and cut at its first
-// '@', without ".git" and case. "" where uri is not a URL with a host.
-// checkDependencies compares it too: "…/%61cme/app", "…/acme/./app" or
-// "https://git.example:443/acme/app" are the source to such a reader.
-func canonicalRepo(uri string) string {
-	u, err := url.Parse(strings.TrimPrefix(uri, "git+"))
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	host := u.Hostname()
-	switch port := u.Port(); port {
-	case "", "22", "80", "443":
-	default:
-		host += ":" + port
-	}
-	p := u.EscapedPath()
-	for range 4 {
-		d, err := url.PathUnescape(p)
-		if err != nil || d == p {
-			break
-		}
-		p = d
-	}
-	p, _, _ = strings.Cut(p, "@")
-	p = strings.TrimSuffix(path.Clean("/"+p), ".git")
-	return strings.ToLower(host + p)
 }
 
 // repoKey is uri's repository as NormalizeRepo reads it, without user

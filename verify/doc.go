@@ -75,7 +75,11 @@
 //     than one place (externalParameters.source, externalParameters.workflow,
 //     the first resolved dependency, which slsa-verifier reads) must name
 //     one repository, ref and commit in all of them, or it is refused
-//     (*ProvenanceMismatchError, Field "source").
+//     (*ProvenanceMismatchError, Field "source"). So must every later
+//     resolved dependency on the source repository, in any spelling a
+//     reader that normalises URLs takes for it ("…/%61cme/./app",
+//     ":443", user information); one that is a URL on the source's host
+//     that does not parse is refused too.
 //   - One reading: a bundle, or the in-toto statement it signs, whose JSON
 //     repeats a member, holds member names that differ only in case, or
 //     spells a registered statement or SLSA name in another case is

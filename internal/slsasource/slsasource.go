@@ -10,7 +10,11 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"path"
 	"strings"
+
+	"github.com/ztci/ztci/internal/clip"
 )
 
 // Predicate is what ztci reads of a SLSA v1 provenance predicate.
@@ -148,7 +152,12 @@ func withCommits(s place, d map[string]string) []place {
 // another commit or ref (or two such dependencies that disagree) names a
 // second source, which a reader that looks the repository up among the
 // dependencies rather than at index 0 would take: a *ConflictError, as
-// between the places. The ref is never taken from a dependency.
+// between the places. The ref is never taken from a dependency. A
+// dependency names the source when its repository is the source's as
+// NormalizeRepo or as CanonicalRepo reads it (a reader that normalises
+// URLs takes "…/%61cme/./app" for acme/app); one with a scheme that
+// CanonicalRepo cannot read, on the source's host, may be the source to a
+// more lenient reader and is refused too.
 func dependencyCommit(p *Predicate, src Source, where string) (Source, error) {
 	if src.Repo == "" {
 		return src, nil
@@ -157,11 +166,22 @@ func dependencyCommit(p *Predicate, src Source, where string) (Source, error) {
 	seen := src // src with the ref a dependency states, to compare the next
 	for i, d := range p.BuildDefinition.ResolvedDependencies {
 		r, ref := SplitGitURI(d.URI)
+		at := fmt.Sprintf("resolvedDependencies[%d]", i)
 		if NormalizeRepo(r) != repo {
-			continue
+			if !MayNameSource(src.Repo, d.URI) {
+				continue
+			}
+			if canonicalOf(r) == "" {
+				// A URL this reader cannot read, on the source's host: a
+				// more lenient parser may read the source in it.
+				return Source{}, &ConflictError{Places: where + " and " + at,
+					Sources: seen.Repo + " and the unreadable URL " + clip.Quote(r, 200)}
+			}
 		}
-		for _, dep := range withCommits(place{where: fmt.Sprintf("resolvedDependencies[%d]", i), Source: Source{Repo: r, Ref: ref}}, d.Digest) {
-			if !seen.agrees(dep.Source) {
+		for _, dep := range withCommits(place{where: at, Source: Source{Repo: r, Ref: ref}}, d.Digest) {
+			same := dep.Source
+			same.Repo = seen.Repo // one repository, spelt two ways
+			if !seen.agrees(same) {
 				return Source{}, &ConflictError{Places: where + " and " + dep.where,
 					Sources: seen.Repo + "@" + seen.Ref + "#" + seen.Commit + " and " + dep.Repo + "@" + dep.Ref + "#" + dep.Commit}
 			}
@@ -170,6 +190,107 @@ func dependencyCommit(p *Predicate, src Source, where string) (Source, error) {
 		}
 	}
 	return src, nil
+}
+
+// CanonicalRepo is the repository uri names as a reader that parses and
+// normalises URLs reads it: the host without case, user information or
+// default port (22, 80, 443), the path percent-decoded (at most four
+// times), cleaned and cut at its first '@', without ".git" and case.
+// "git+https://git.example/%61cme/./app.git", "https://u@git.example:443/
+// other/../acme/app" and "git+https://git.example/acme/app@main" all read
+// as "git.example/acme/app". It is "" where uri is not a URL with a host
+// (after an optional "git+") or its path is still percent-encoded after
+// four decodings. MayNameSource compares it.
+func CanonicalRepo(uri string) string {
+	u, err := url.Parse(strings.TrimPrefix(uri, "git+"))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := u.Hostname()
+	switch port := u.Port(); port {
+	case "", "22", "80", "443":
+	default:
+		host += ":" + port
+	}
+	p := u.EscapedPath()
+	for i := 0; ; i++ {
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			break
+		}
+		if i == 4 {
+			return "" // still encoded: a deeper decoder reads another path
+		}
+		p = d
+	}
+	p, _, _ = strings.Cut(p, "@")
+	p = strings.TrimSuffix(path.Clean("/"+p), ".git")
+	return strings.ToLower(host + p)
+}
+
+// MayNameSource reports whether the resolved dependency dep (a URI, with
+// or without "@ref") may name the source repository source to a reader
+// that normalises URLs: its repository has source's CanonicalRepo, or it
+// is a URL (it has a scheme) CanonicalRepo cannot read whose host, as
+// written, is source's or cannot be told. It is false where source itself
+// has no CanonicalRepo; compare NormalizeRepo as well. Of takes such a
+// dependency as naming the source (it must agree with it); attest's
+// JobProvenance refuses one.
+func MayNameSource(source, dep string) bool {
+	canon := canonicalOf(source)
+	if canon == "" || dep == "" {
+		return false
+	}
+	r, _ := SplitGitURI(dep)
+	switch c := canonicalOf(r); {
+	case c != "":
+		return c == canon
+	case schemeLen(r) > 0:
+		return mayBeHost(r, canon)
+	}
+	return false
+}
+
+// canonicalOf is CanonicalRepo of a repository as the places state it,
+// which may lack a scheme ("github.com/acme/app", as NormalizeRepo
+// leaves it): read then as https.
+func canonicalOf(repo string) string {
+	if c := CanonicalRepo(repo); c != "" || schemeLen(repo) > 0 {
+		return c
+	}
+	return CanonicalRepo("https://" + repo)
+}
+
+// mayBeHost reports whether uri, a URL CanonicalRepo cannot read, may
+// name a repository on the host of canon (a CanonicalRepo): its host as
+// written (after user information, without port, brackets or case) is
+// canon's, or cannot be told because it holds a '%'.
+func mayBeHost(uri string, canon string) bool {
+	rest := strings.TrimPrefix(uri, "git+")
+	rest = rest[schemeLen(rest):]
+	host, _, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if strings.Contains(host, "%") {
+		return true
+	}
+	want, _, _ := strings.Cut(canon, "/")
+	return strings.EqualFold(bareHost(host), bareHost(want)) || strings.EqualFold(bareHost(host), want)
+}
+
+// bareHost is host without its port and IPv6 brackets.
+func bareHost(host string) string {
+	if strings.HasPrefix(host, "[") {
+		if i := strings.IndexByte(host, ']'); i >= 0 {
+			return host[1:i]
+		}
+		return host[1:]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		return host[:i]
+	}
+	return host
 }
 
 func commitOf(d map[string]string) string {
