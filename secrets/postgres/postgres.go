@@ -153,6 +153,15 @@ func quoteRole(id string) (string, error) {
 	return pgx.Identifier{id}.Sanitize(), nil
 }
 
+// aclLock serialises, across every Backend on the server, the statements
+// that rewrite a shared catalog row: a GRANT (Issue) or DROP OWNED
+// (Revoke) on one table updates that table's pg_class ACL, and two
+// transactions doing it at once fail with "tuple concurrently updated"
+// (SQLSTATE XX000, not a serialization failure a caller would retry), so
+// concurrent jobs' leases failed at random. The key spells "ztciacl"; the
+// lock is the transaction's and ends with it.
+const aclLock = "SELECT pg_catalog.pg_advisory_xact_lock(8824736203470644224::pg_catalog.int8)"
+
 // Issue creates the role for req, valid for req.TTL capped by
 // [WithMaxTTL]; a TTL that is not positive is refused ([ErrBadTTL]).
 func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant, error) {
@@ -181,7 +190,7 @@ func (b *Backend) Issue(ctx context.Context, req secrets.Request) (secrets.Grant
 	// One simple-protocol query: PostgreSQL runs its statements as one
 	// implicit transaction, so a failed grant leaves no role behind, and
 	// no role is seen without its VALID UNTIL, in a single round trip.
-	stmts := []string{fmt.Sprintf("CREATE ROLE %s WITH LOGIN PASSWORD '%s' "+
+	stmts := []string{aclLock, fmt.Sprintf("CREATE ROLE %s WITH LOGIN PASSWORD '%s' "+
 		"NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %d",
 		q, verifier, role.ConnLimit), validUntil(req.LeaseID, ttl)}
 	for _, g := range role.Grants {
@@ -311,6 +320,7 @@ func (b *Backend) Revoke(ctx context.Context, leaseID string) error {
 	revoke := "BEGIN; ALTER ROLE " + q + " NOLOGIN; COMMIT;\n" +
 		"GRANT " + q + " TO CURRENT_USER;\n" +
 		sweep(oid) + ";\n" +
+		aclLock + ";\n" +
 		"DROP OWNED BY " + q + ";\n" +
 		sweep(oid) + ";\n" +
 		"DROP ROLE " + q
