@@ -25,7 +25,11 @@ const (
 
 	ActionAnomalyPrefix = "audit.anomaly."
 	// SourceDetector is the Source of anomaly events; the detector ignores
-	// events from this source, so it can watch a stream it feeds.
+	// events from this source, so it can watch a stream it feeds. Source is
+	// the producer's word: a job able to write events into the stream a
+	// Detector reads could label its own events with it and go unwatched.
+	// Feed a Detector only from sinks that trusted code writes (the gate,
+	// the broker, the proxy), never from a stream jobs may publish to.
 	SourceDetector = "ztci/audit/ueba"
 
 	AttrRule         = "rule"

@@ -256,7 +256,10 @@ func WithQuarantine(d time.Duration) Option {
 // many jobs, or one attacker's, produce. Marking the service would let
 // any caller deny it to the whole fleet for the quarantine, again and
 // again. A stolen service credential is used elsewhere, where the events
-// name it as a "workload" or "job", and those are escalated.
+// name it as a "workload" or "job", and those are escalated. Actor.Kind is
+// the producer's word, copied from the event that triggered the anomaly:
+// escalate only the anomalies of a Detector fed by trusted producers, or
+// a job that writes its own events labelled "service" is never marked.
 //
 // Like the kill switch, the escalator trusts what it is given: whoever can
 // write an anomaly event to it can quarantine any identity. Source is not
