@@ -122,11 +122,6 @@ func (e *DeniedError) Error() string {
 // Unwrap returns ErrPolicyDenied.
 func (e *DeniedError) Unwrap() error { return ErrPolicyDenied }
 
-// unsafeJournal refuses the lease record at path: what says why.
-func unsafeJournal(path, what string) error {
-	return fmt.Errorf("%w: %w: %s %s", ErrJournal, ErrUnsafeJournal, path, what)
-}
-
 // unsafeSecret refuses the secret file or directory name of [Dir]: what
 // says why.
 func unsafeSecret(name, what string) error {

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/ztci/ztci/audit"
+	"github.com/ztci/ztci/internal/x509ca"
 	"github.com/ztci/ztci/secrets/seal"
 )
 
@@ -482,9 +483,17 @@ func (b *Broker) Recover(ctx context.Context) (int, error) {
 }
 
 func (b *Broker) recoverFile(ctx context.Context, path string, js journalSealing) (int, error) {
-	f, err := openJournalFile(path)
-	if err != nil {
-		return 0, err
+	// Checked on the descriptor it reads and appends through, as the CA
+	// checks its key: a regular file of this process's user that group and
+	// others cannot write, no link followed, no FIFO waited on. Whoever
+	// else can write a record can hide a lease from this sweep, or name
+	// leases of others for the broker to revoke.
+	f, err := x509ca.OpenStateFileAppend(path)
+	switch {
+	case errors.Is(err, x509ca.ErrUnsafeKeyFile):
+		return 0, fmt.Errorf("%w: %w: %w", ErrJournal, ErrUnsafeJournal, err)
+	case err != nil:
+		return 0, fmt.Errorf("%w: %w", ErrJournal, err)
 	}
 	st, err := parseJournal(ctx, f, filepath.Base(path), js)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // for every file not marked read-only, whoever may write it, so they would
 // refuse every file and say nothing of who can change it. Access there is
 // the file's ACL, the operator's to set (as SecureDir says of directories).
-func openCheckedFile(path string, forbidden fs.FileMode) (*os.File, error) {
+func openCheckedFile(path string, flag int, forbidden fs.FileMode) (*os.File, error) {
 	if runtime.GOOS == "windows" {
 		forbidden = 0
 	}
@@ -28,7 +28,7 @@ func openCheckedFile(path string, forbidden fs.FileMode) (*os.File, error) {
 	if li.Mode()&os.ModeSymlink != 0 {
 		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrUnsafeKeyFile, path)
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return nil, err
 	}

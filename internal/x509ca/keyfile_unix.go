@@ -15,8 +15,8 @@ import (
 // (O_NONBLOCK), then checks the open descriptor, so the file checked is
 // the file read: a regular file owned by this process's effective user
 // with none of the forbidden permission bits.
-func openCheckedFile(path string, forbidden fs.FileMode) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+func openCheckedFile(path string, flag int, forbidden fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrUnsafeKeyFile, path)
 	}

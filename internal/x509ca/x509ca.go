@@ -229,13 +229,20 @@ func checkFileInfo(path string, fi fs.FileInfo, forbidden fs.FileMode) error {
 // open the file in the directory it returns. The caller closes the file
 // and bounds what it reads.
 func OpenStateFile(path string) (*os.File, error) {
-	return openCheckedFile(path, publicFileForbidden)
+	return openCheckedFile(path, os.O_RDONLY, publicFileForbidden)
+}
+
+// OpenStateFileAppend is [OpenStateFile] for a record the caller also
+// appends to (O_RDWR|O_APPEND): the same file, checked the same way on
+// the descriptor it writes through.
+func OpenStateFileAppend(path string) (*os.File, error) {
+	return openCheckedFile(path, os.O_RDWR|os.O_APPEND, publicFileForbidden)
 }
 
 // readChecked reads at most limit bytes of path, opened with
 // [openCheckedFile].
 func readChecked(path string, forbidden fs.FileMode, limit int64) ([]byte, error) {
-	f, err := openCheckedFile(path, forbidden)
+	f, err := openCheckedFile(path, os.O_RDONLY, forbidden)
 	if err != nil {
 		return nil, err
 	}
